@@ -1,0 +1,2 @@
+/** buildhook's distribution module. */
+package org.buildhook.distribution;

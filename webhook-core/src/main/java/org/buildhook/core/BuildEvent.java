@@ -1,0 +1,83 @@
+package org.buildhook.core;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A JobServ "build complete" message: everything JobServ sends about one build.
+ *
+ * <p>{@code buildId}, {@code url}, {@code status} and {@code runs} are always sent; the others may
+ * be absent ({@code null}). JobServ has no project field: {@link #project()} ({@code andy-corp/lmp})
+ * and {@link #factory()} ({@code andy-corp}) are derived from the path of {@code url},
+ * {@code /projects/<factory>/<project>/builds/<id>/}. Fields this version does not know are kept in
+ * {@link #unknownFields()}.
+ */
+public record BuildEvent(
+        long buildId,
+        String url,
+        BuildStatus status,
+        List<Run> runs,
+        String webUrl,
+        String name,
+        String triggerName,
+        OffsetDateTime created,
+        OffsetDateTime completed,
+        Map<String, JsonNode> unknownFields) {
+
+    private static final String PROJECTS = "/projects/";
+
+    public BuildEvent {
+        Objects.requireNonNull(url, "url");
+        Objects.requireNonNull(status, "status");
+        runs = Immutables.copy(runs);
+        unknownFields = Immutables.copyOrdered(unknownFields);
+    }
+
+    /**
+     * The project path, {@code <factory>/<project>} (for example {@code andy-corp/lmp}), or an empty
+     * string when the URL does not have the JobServ shape.
+     */
+    public String project() {
+        String path = urlPath();
+        int start = path.indexOf(PROJECTS);
+        if (start < 0) {
+            return "";
+        }
+        int from = start + PROJECTS.length();
+        int builds = path.indexOf("/builds/", from);
+        String project = builds < 0 ? path.substring(from) : path.substring(from, builds);
+        while (project.endsWith("/")) {
+            project = project.substring(0, project.length() - 1);
+        }
+        return project;
+    }
+
+    /** The factory: the first segment of {@link #project()} ({@code andy-corp}). */
+    public String factory() {
+        String project = project();
+        int slash = project.indexOf('/');
+        return slash < 0 ? project : project.substring(0, slash);
+    }
+
+    public Optional<String> triggerNameIfPresent() {
+        return Optional.ofNullable(triggerName);
+    }
+
+    public Optional<String> webUrlIfPresent() {
+        return Optional.ofNullable(webUrl);
+    }
+
+    private String urlPath() {
+        try {
+            String path = URI.create(url).getPath();
+            return path == null ? "" : path;
+        } catch (IllegalArgumentException e) {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** buildhook's webhook-core module. */
+package org.buildhook.core;

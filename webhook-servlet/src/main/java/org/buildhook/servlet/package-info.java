@@ -1,0 +1,2 @@
+/** buildhook's webhook-servlet module. */
+package org.buildhook.servlet;

@@ -1,0 +1,2 @@
+/** buildhook's workflow-runner module. */
+package org.buildhook.runner;
