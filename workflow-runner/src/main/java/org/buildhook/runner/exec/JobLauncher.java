@@ -1,0 +1,14 @@
+package org.buildhook.runner.exec;
+
+/**
+ * Starts one attempt of a job as a child process (never through a shell) and reports how it
+ * ended. Implementations must be thread-safe. Injected so that tests and the engine can swap it.
+ */
+public interface JobLauncher {
+
+    /**
+     * Starts the attempt. Never throws for a command that cannot start: that is reported as an
+     * outcome of {@link JobOutcome.Result#FAILED_TO_START} with a clear message.
+     */
+    RunningJob start(JobRequest request);
+}
