@@ -1,0 +1,2 @@
+/** JMH benchmarks of buildhook's hot paths. */
+package org.buildhook.benchmarks;
