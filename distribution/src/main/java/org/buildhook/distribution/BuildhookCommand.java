@@ -1,0 +1,43 @@
+package org.buildhook.distribution;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code buildhook} command and its subcommands. */
+@Command(
+        name = "buildhook",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = {
+            "Turns signed JobServ (Foundries.io) build webhooks into rule-driven workflows.",
+            ""
+        },
+        subcommands = {
+            SendCommand.class,
+            CommandLine.HelpCommand.class
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  buildhook serve                       # start on embedded defaults (port 8080, ./data)",
+            "  buildhook send http://localhost:8080/webhook --sample --secret-file data/webhook-secret",
+            "",
+            "See 'buildhook help COMMAND' for each command's options and examples.",
+            "",
+            ExitCodes.HELP
+        })
+public final class BuildhookCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** A configured command line; tests call it with their own streams. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new BuildhookCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,119 @@
+package org.buildhook.distribution;
+
+import java.net.URI;
+import java.util.function.Consumer;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The standalone server: embedded Jetty 12 (ee10) serving the same listener and servlets as the
+ * WAR. Built apart from {@code main} so tests start it on port 0.
+ */
+public final class BuildhookServer implements AutoCloseable {
+
+    private final Server server;
+    private final ServerConnector connector;
+    private final ServletContextHandler context;
+    private final boolean tls;
+
+    private BuildhookServer(Server server, ServerConnector connector, ServletContextHandler context, boolean tls) {
+        this.server = server;
+        this.connector = connector;
+        this.context = context;
+        this.tls = tls;
+    }
+
+    /**
+     * Builds (does not start) a server.
+     *
+     * @param settings  where and how to listen
+     * @param installer adds the application (listener, servlets, init-params) to the context
+     */
+    public static BuildhookServer create(ServerSettings settings, Consumer<ServletContextHandler> installer) {
+        QueuedThreadPool pool = new QueuedThreadPool(settings.maxThreads(), settings.minThreads());
+        pool.setName("buildhook-http");
+        Server server = new Server(pool);
+
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        // Bounds each blocking read of a request: a client that sends headers and stops, or
+        // trickles its body, cannot hold a thread longer than this.
+        http.setIdleTimeout(settings.requestTimeout().toMillis());
+
+        ServerConnector connector;
+        boolean tls = settings.keystore() != null;
+        if (tls) {
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setKeyStorePath(settings.keystore().toString());
+            if (settings.keystorePassword() != null) {
+                ssl.setKeyStorePassword(new String(settings.keystorePassword()));
+            }
+            http.setSecureScheme("https");
+            http.addCustomizer(new SecureRequestCustomizer());
+            connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
+                    new HttpConnectionFactory(http));
+        } else {
+            connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        }
+        connector.setHost(settings.host());
+        connector.setPort(settings.port());
+        connector.setIdleTimeout(settings.idleTimeout().toMillis());
+        server.addConnector(connector);
+
+        ServletContextHandler context = new ServletContextHandler();
+        context.setContextPath(settings.contextPath());
+        installer.accept(context);
+
+        // Requests in flight finish before the context (and with it the job runner) stops.
+        server.setHandler(new GracefulHandler(context));
+        server.setStopTimeout(settings.stopTimeout().toMillis());
+        return new BuildhookServer(server, connector, context, tls);
+    }
+
+    /** Starts listening; throws when the port is taken or the application fails to start. */
+    public void start() throws Exception {
+        server.start();
+        if (context.isFailed() || !context.isAvailable()) {
+            Throwable cause = context.getUnavailableException();
+            server.stop();
+            throw new IllegalStateException("buildhook failed to start"
+                    + (cause == null ? "" : ": " + cause.getMessage()), cause);
+        }
+    }
+
+    /** Stops on SIGTERM / Ctrl-C too (a JVM shutdown hook), gracefully. */
+    public void stopAtShutdown() {
+        server.setStopAtShutdown(true);
+    }
+
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** The base URL, e.g. {@code http://127.0.0.1:8080/}. */
+    public URI uri() {
+        String host = connector.getHost() == null || connector.getHost().equals("0.0.0.0") ? "localhost"
+                : connector.getHost();
+        String path = context.getContextPath().endsWith("/") ? context.getContextPath()
+                : context.getContextPath() + "/";
+        return URI.create((tls ? "https" : "http") + "://" + host + ":" + port() + path);
+    }
+
+    public void join() throws InterruptedException {
+        server.join();
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.stop();
+    }
+}

@@ -1,0 +1,141 @@
+package org.buildhook.distribution;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.buildhook.core.Signer;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code buildhook send}: signs a payload's exact bytes and posts them the way JobServ does,
+ * retrying after 1, 2 and 4 seconds while the answer is not 2xx.
+ */
+@Command(
+        name = "send",
+        mixinStandardHelpOptions = true,
+        description = "Sign a JobServ payload and POST it like JobServ does (retries after 1, 2 and 4 s).",
+        footer = {
+            "",
+            "Examples:",
+            "  buildhook send http://localhost:8080/webhook --sample --secret-file data/webhook-secret",
+            "  buildhook send https://hooks.example.com/webhook/lmp build.json --secret-env JOBSERV_SECRET",
+            "",
+            ExitCodes.HELP
+        })
+final class SendCommand implements Callable<Integer> {
+
+    /** JobServ's cadence: wait 1, 2, then 4 seconds between its four attempts. */
+    static final List<Duration> JOBSERV_RETRY_DELAYS = List.of(Duration.ofSeconds(1), Duration.ofSeconds(2),
+            Duration.ofSeconds(4));
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "URL", description = "The webhook URL, e.g. http://localhost:8080/webhook")
+    URI url;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "PAYLOAD.json",
+            description = "The file whose exact bytes are signed and sent.")
+    Path payload;
+
+    @Option(names = "--sample", description = "Send a built-in sample build (build 67, PASSED, containers-devel).")
+    boolean sample;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    SecretSource secret;
+
+    @Option(names = "--no-retry", description = "One attempt only.")
+    boolean noRetry;
+
+    @Option(names = "--timeout", defaultValue = "30s", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How long to wait for each answer (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    private final Sleeper sleeper;
+
+    SendCommand() {
+        this(Sleeper.REAL);
+    }
+
+    SendCommand(Sleeper sleeper) {
+        this.sleeper = sleeper;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        byte[] body = body();
+        String signature = Signer.sign(body, secret.read(System.getenv()));
+        HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
+        HttpRequest request = HttpRequest.newBuilder(url)
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("X-JobServ-Sig", signature)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        List<Duration> delays = noRetry ? List.of() : JOBSERV_RETRY_DELAYS;
+        for (int attempt = 0; ; attempt++) {
+            if (attemptOnce(client, request, out)) {
+                return ExitCodes.OK;
+            }
+            if (attempt >= delays.size()) {
+                out.println("not accepted after " + (attempt + 1) + " attempt(s)");
+                return ExitCodes.FAILED;
+            }
+            sleeper.sleep(delays.get(attempt));
+        }
+    }
+
+    private boolean attemptOnce(HttpClient client, HttpRequest request, PrintWriter out) throws InterruptedException {
+        try {
+            HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+            String text = response.body().strip();
+            out.println("HTTP " + response.statusCode() + " " + (text.length() > 500 ? text.substring(0, 500) : text));
+            out.flush();
+            return response.statusCode() / 100 == 2;
+        } catch (IOException e) {
+            out.println("ERROR " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            out.flush();
+            return false;
+        }
+    }
+
+    private byte[] body() {
+        if (sample == (payload != null)) {
+            throw new CommandFailure("give either a PAYLOAD.json file or --sample", ExitCodes.USAGE);
+        }
+        if (sample) {
+            try (InputStream in = SendCommand.class.getResourceAsStream("sample-build.json")) {
+                return in.readAllBytes();
+            } catch (IOException e) {
+                throw new CommandFailure("the built-in sample is missing from this installation: " + e, ExitCodes.UNAVAILABLE);
+            }
+        }
+        try {
+            return Files.readAllBytes(payload);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot read " + payload + ": " + e.getMessage(), ExitCodes.UNAVAILABLE);
+        }
+    }
+
+    /** Waiting between attempts; tests replace it. */
+    interface Sleeper {
+        Sleeper REAL = d -> Thread.sleep(d.toMillis());
+
+        void sleep(Duration duration) throws InterruptedException;
+    }
+}

@@ -1,2 +1,0 @@
-/** buildhook's distribution module. */
-package org.buildhook.distribution;
