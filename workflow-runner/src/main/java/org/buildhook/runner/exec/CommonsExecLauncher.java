@@ -121,7 +121,8 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             return attempt;
         }
         DefaultExecutor executor = executor(request, checked, attempt);
-        CommandLine command = commandLine(checked.executable(), request.argv());
+        // Only names the command in messages: ExactArgvExecutor starts the exact argv.
+        CommandLine command = new CommandLine(checked.executable().toFile());
         try {
             jobThreads.execute(() -> attempt.run(executor, command, checked.environment()));
         } catch (RejectedExecutionException e) {
@@ -141,34 +142,19 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         PumpStreamHandler streams = new PumpStreamHandler(log, log, stdin);
         // Bounds the wait for a pipe held open by a process that escaped the tree kill.
         streams.setStopTimeout(config.killGrace().multipliedBy(2).plusSeconds(15));
-        DefaultExecutor executor = DefaultExecutor.builder()
-                .setWorkingDirectory(checked.workdir())
-                .setExecuteStreamHandler(streams)
-                .get();
-        executor.setExitValues(null); // every exit code is an outcome, not an exception
-        executor.setProcessDestroyer(attempt);
-        return executor;
+        return new ExactArgvExecutor(argv(checked.executable(), request.argv()), checked.workdir(), streams, attempt);
     }
 
-    /**
-     * The argv as one argument per element: {@code addArgument(a, false)} keeps Commons Exec from
-     * quoting; no {@code parse}, so nothing is split or substituted.
-     */
-    private CommandLine commandLine(Path executable, List<String> argv) {
-        CommandLine command;
+    /** The program as resolved, then the rest of the argv untouched; behind setsid if configured. */
+    private List<String> argv(Path executable, List<String> requested) {
+        List<String> argv = new ArrayList<>();
         if (config.newSession()) {
-            // setsid stops reading options at "--"; the job's argv follows untouched.
-            command = new CommandLine(LauncherConfig.SETSID);
-            command.addArgument("--wait", false);
-            command.addArgument("--", false);
-            command.addArgument(executable.toString(), false);
-        } else {
-            command = new CommandLine(executable.toString());
+            // setsid stops reading options at "--": the job's argv follows it unchanged.
+            argv.addAll(List.of(LauncherConfig.SETSID, "--wait", "--"));
         }
-        for (String argument : argv.subList(1, argv.size())) {
-            command.addArgument(argument, false);
-        }
-        return command;
+        argv.add(executable.toString());
+        argv.addAll(requested.subList(1, requested.size()));
+        return argv;
     }
 
     /**
