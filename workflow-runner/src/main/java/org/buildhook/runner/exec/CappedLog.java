@@ -74,11 +74,15 @@ final class CappedLog extends OutputStream {
         }
         received += length;
         if (ring == null) {
-            if (inFile + length <= cap) {
-                toFile(bytes, offset, length);
+            int room = (int) Math.min(length, cap - received + length);
+            toFile(bytes, offset, room);
+            if (room == length) {
                 return;
             }
+            // The file now holds exactly the first cap bytes; the ring takes over from here.
             startRing();
+            offset += room;
+            length -= room;
         }
         toRing(bytes, offset, length);
     }
