@@ -32,6 +32,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     private final Path logFile;
     private final CappedLog log;
     private final Duration grace;
+    private final boolean ownSession;
     private final ScheduledExecutorService scheduler;
     private final Consumer<Attempt> onDone;
     private final CompletableFuture<JobOutcome> outcome = new CompletableFuture<>();
@@ -45,8 +46,9 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     private CompletableFuture<ProcessTree.Termination> termination; // guarded by lock
     private ScheduledFuture<?> timeout;                    // guarded by lock
 
-    Attempt(Clock clock, Instant started, Path logFile, CappedLog log, Duration grace,
+    Attempt(Clock clock, Instant started, Path logFile, CappedLog log, Duration grace, boolean ownSession,
             ScheduledExecutorService scheduler, Consumer<Attempt> onDone) {
+        this.ownSession = ownSession;
         this.clock = clock;
         this.started = started;
         this.logFile = logFile;
@@ -175,7 +177,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     public boolean add(Process started) {
         synchronized (lock) {
             process = started;
-            tree = new ProcessTree(started.toHandle());
+            tree = new ProcessTree(started.toHandle(), ownSession);
             if (stopReason != null) {
                 terminateOnce();
             }

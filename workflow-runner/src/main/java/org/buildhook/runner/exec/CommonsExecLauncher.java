@@ -95,7 +95,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         Path logFile = logs.pathFor(request.jobId(), request.attempt());
         Instant started = clock.instant();
         Attempt attempt = new Attempt(clock, started, logFile, CappedLog.open(logFile, config.logCapBytes()),
-                config.killGrace(), scheduler, running::remove);
+                config.killGrace(), config.newSession(), scheduler, running::remove);
         if (closed) {
             attempt.refuse("the launcher is shut down");
             return attempt;

@@ -36,8 +36,17 @@ final class ProcessTree {
     private final ProcessHandle root;
     private final Set<Long> sessions = new HashSet<>();
 
-    ProcessTree(ProcessHandle root) {
+    /**
+     * @param root       the process the launcher started
+     * @param ownSession whether root was started through setsid: its pid is then the id of the
+     *                   job's session, known before setsid has even run (reading it from /proc
+     *                   now could still show the server's session)
+     */
+    ProcessTree(ProcessHandle root, boolean ownSession) {
         this.root = root;
+        if (ownSession) {
+            sessions.add(root.pid());
+        }
         rememberSessionsOf(List.of(root));
     }
 

@@ -33,7 +33,7 @@ class ArgumentPassingTest {
     }
 
     @AfterEach
-    void tearDown() throws InterruptedException {
+    void tearDown() {
         fixtures.close();
     }
 

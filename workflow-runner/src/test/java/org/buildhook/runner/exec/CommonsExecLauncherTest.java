@@ -32,7 +32,7 @@ class CommonsExecLauncherTest {
     }
 
     @AfterEach
-    void tearDown() throws InterruptedException {
+    void tearDown() {
         launcher.close();
         fixtures.close();
     }

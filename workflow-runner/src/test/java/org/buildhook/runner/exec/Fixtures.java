@@ -83,9 +83,13 @@ final class Fixtures implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         jobThreads.shutdownNow();
         scheduler.shutdownNow();
-        jobThreads.awaitTermination(10, TimeUnit.SECONDS);
+        try {
+            jobThreads.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

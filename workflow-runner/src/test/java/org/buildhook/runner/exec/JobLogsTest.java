@@ -61,11 +61,7 @@ class JobLogsTest {
             assertThatThrownBy(() -> launcher.start(request)).isInstanceOf(IllegalArgumentException.class);
             assertThat(launcher.runningCount()).isZero();
         } finally {
-            try {
-                fixtures.close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            fixtures.close();
         }
     }
 }

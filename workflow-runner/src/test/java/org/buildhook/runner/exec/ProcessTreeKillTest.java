@@ -31,7 +31,7 @@ class ProcessTreeKillTest {
     }
 
     @AfterEach
-    void tearDown() throws InterruptedException {
+    void tearDown() {
         launcher.close();
         fixtures.close();
     }

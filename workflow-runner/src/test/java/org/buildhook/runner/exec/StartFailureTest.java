@@ -28,7 +28,7 @@ class StartFailureTest {
     }
 
     @AfterEach
-    void tearDown() throws InterruptedException {
+    void tearDown() {
         launcher.close();
         fixtures.close();
     }
