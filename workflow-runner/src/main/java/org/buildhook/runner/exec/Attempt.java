@@ -120,6 +120,9 @@ final class Attempt implements RunningJob, ProcessDestroyer {
         } catch (RuntimeException e) {
             failure = "could not start " + command.getExecutable() + ": " + e;
         }
+        if (failure != null) {
+            log.note("failed to start: " + failure);
+        }
         finish(exitCode, failure);
     }
 

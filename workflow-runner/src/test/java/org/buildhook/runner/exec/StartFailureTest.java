@@ -128,4 +128,32 @@ class StartFailureTest {
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
         assertThat(outcome.message()).isEqualTo("the launcher is shut down");
     }
+
+    @Test
+    void reportsAScriptWhoseInterpreterIsMissingThroughSetsid() throws Exception {
+        Path script = fixtures.script("bad.sh", "exit 0");
+        Files.writeString(script, "#!/nonexistent/interpreter\nexit 0\n");
+
+        JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED);
+        assertThat(outcome.exitCode()).isEqualTo(127);
+        assertThat(Files.readString(outcome.logFile()))
+                .contains("setsid: failed to execute " + script + ": No such file or directory");
+    }
+
+    @Test
+    void reportsAScriptWhoseInterpreterIsMissingWithoutSetsid() throws Exception {
+        launcher.close();
+        launcher = fixtures.launcher(fixtures.config().withNewSession(false));
+        Path script = fixtures.script("bad.sh", "exit 0");
+        Files.writeString(script, "#!/nonexistent/interpreter\nexit 0\n");
+
+        JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).startsWith("could not start " + script + ": ")
+                .contains("No such file or directory");
+        assertThat(Files.readString(outcome.logFile())).startsWith("[buildhook] failed to start: could not start ");
+    }
 }
