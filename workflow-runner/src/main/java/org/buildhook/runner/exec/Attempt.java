@@ -84,7 +84,9 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     /** Ends the attempt's process tree; the first reason given wins. */
     void stop(JobOutcome.Result reason, String detail) {
         synchronized (lock) {
-            if (stopReason != null || exitedByItself || outcome.isDone()) {
+            // A program that has already exited by itself keeps its own outcome.
+            if (stopReason != null || exitedByItself || outcome.isDone()
+                    || (process != null && !process.isAlive())) {
                 return;
             }
             stopReason = reason;
@@ -113,9 +115,11 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             }
             if (started == null) {
                 failure = "could not start " + command.getExecutable() + ": " + e.getMessage();
-            } else if (!started.isAlive()) {
-                // The pumps outlived their stop timeout: the exit code is still known.
-                exitCode = started.exitValue();
+            } else {
+                // Typically the pumps outlived their stop timeout (a process outside the tree
+                // holds the output open): the program's own exit code is still known. The
+                // timeout bounds this wait should the program somehow still be running.
+                exitCode = started.onExit().join().exitValue();
             }
         } catch (RuntimeException e) {
             failure = "could not start " + command.getExecutable() + ": " + e;

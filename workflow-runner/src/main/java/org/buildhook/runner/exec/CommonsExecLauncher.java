@@ -106,9 +106,10 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         }
         StartCheck.Checked checked;
         try {
-            Path workdir = request.workdir() == null ? config.defaultWorkdir() : request.workdir();
-            checked = StartCheck.check(request.argv(), config.baseEnvironment(), request.env(),
-                    workdir.toAbsolutePath().normalize());
+            // A relative workdir is taken from the default one, not from wherever the server runs.
+            Path workdir = request.workdir() == null ? config.defaultWorkdir()
+                    : config.defaultWorkdir().resolve(request.workdir()).normalize();
+            checked = StartCheck.check(request.argv(), config.baseEnvironment(), request.env(), workdir);
         } catch (StartCheck.Refused e) {
             attempt.refuse(e.getMessage());
             return attempt;
@@ -123,14 +124,14 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         DefaultExecutor executor = executor(request, checked, attempt);
         // Only names the command in messages: ExactArgvExecutor starts the exact argv.
         CommandLine command = new CommandLine(checked.executable().toFile());
+        // Armed first, so that a job ending at once never leaves a timer behind.
         try {
+            attempt.armTimeout(request.timeout());
             jobThreads.execute(() -> attempt.run(executor, command, checked.environment()));
         } catch (RejectedExecutionException e) {
             running.remove(attempt);
             attempt.refuse("no thread to run the job: " + e.getMessage());
-            return attempt;
         }
-        attempt.armTimeout(request.timeout());
         return attempt;
     }
 
