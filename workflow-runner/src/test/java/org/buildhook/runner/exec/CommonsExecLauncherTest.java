@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -192,5 +194,39 @@ class CommonsExecLauncherTest {
                 .as("tail kept").isTrue();
         assertThat(log).containsPattern("\\[buildhook\\] log truncated: \\d+ bytes dropped here");
         assertThat(log).doesNotContain("line 3000 of the output");
+    }
+
+    @Test
+    void takesTheTimesFromTheInjectedClock() throws Exception {
+        Instant fixed = Instant.parse("2026-01-02T03:04:05Z");
+        launcher.close();
+        launcher = new CommonsExecLauncher(fixtures.config(), Clock.fixed(fixed, ZoneOffset.UTC), fixtures.jobThreads,
+                fixtures.scheduler);
+
+        JobOutcome outcome = run(Fixtures.request("clock", fixtures.script("true.sh", "exit 0")));
+
+        assertThat(outcome.started()).isEqualTo(fixed);
+        assertThat(outcome.ended()).isEqualTo(fixed);
+    }
+
+    @Test
+    void endsNormallyWhenTheProgramIgnoresALargeStdin() throws Exception {
+        Path script = fixtures.script("ignore.sh", "exit 0");
+
+        JobOutcome outcome = run(new JobRequest("ignored-stdin", 1, List.of(script.toString()), Map.of(), null,
+                new byte[1024 * 1024], Duration.ofMinutes(1)));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+    }
+
+    @Test
+    void refusesATimeoutThatIsNotPositive() throws Exception {
+        Path script = fixtures.script("true.sh", "exit 0");
+
+        JobOutcome outcome = run(new JobRequest("no-time", 1, List.of(script.toString()), Map.of(), null, null,
+                Duration.ZERO));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).isEqualTo("the timeout must be positive, was PT0S");
     }
 }
