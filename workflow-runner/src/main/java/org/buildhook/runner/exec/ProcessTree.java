@@ -70,30 +70,36 @@ final class ProcessTree {
     }
 
     /**
-     * SIGTERM to every member, SIGKILL to whatever is still there after the grace period (members
-     * are looked up again then, in case something forked meanwhile), and completes once all are
-     * gone, or gives up ten seconds after the SIGKILL (a process stuck in the kernel).
+     * SIGTERM to every member, then, after the grace period or as soon as they are all gone, a
+     * fresh look for members (whatever forked meanwhile) and SIGKILL to those; completes once
+     * all are gone, or gives up ten seconds after the SIGKILL (a process stuck in the kernel).
      */
     CompletableFuture<Termination> terminate(Duration grace, ScheduledExecutorService scheduler) {
         Set<ProcessHandle> first = members();
         first.forEach(ProcessHandle::destroy);
-        return whenGone(grace, scheduler).thenCompose(allGone -> {
-            if (allGone) {
+        return whenGone(first, grace, scheduler).thenCompose(ignored -> {
+            Set<ProcessHandle> left = members();
+            if (left.isEmpty()) {
                 return CompletableFuture.completedFuture(new Termination(first.size(), false));
             }
-            members().forEach(ProcessHandle::destroyForcibly);
-            return whenGone(AFTER_KILL, scheduler).thenApply(ignored -> new Termination(first.size(), true));
+            left.forEach(ProcessHandle::destroyForcibly);
+            return whenGone(left, AFTER_KILL, scheduler).thenApply(gone -> new Termination(first.size(), true));
         });
     }
 
-    /** Completes with true once no member is left, or with false when the time is up. */
-    private CompletableFuture<Boolean> whenGone(Duration within, ScheduledExecutorService scheduler) {
+    /**
+     * Completes with true once all the given processes are gone, or with false when the time is
+     * up. Polls the given pids only: scanning every process of the machine is kept for the
+     * moments above.
+     */
+    private static CompletableFuture<Boolean> whenGone(Set<ProcessHandle> processes, Duration within,
+            ScheduledExecutorService scheduler) {
         CompletableFuture<Boolean> result = new CompletableFuture<>();
         long deadline = System.nanoTime() + within.toNanos();
         Runnable[] poll = new Runnable[1];
         poll[0] = () -> {
             try {
-                if (members().isEmpty()) {
+                if (processes.stream().allMatch(p -> isGone(p.pid()))) {
                     result.complete(true);
                 } else if (System.nanoTime() - deadline >= 0) {
                     result.complete(false);
@@ -101,6 +107,7 @@ final class ProcessTree {
                     scheduler.schedule(poll[0], POLL.toMillis(), TimeUnit.MILLISECONDS);
                 }
             } catch (RuntimeException e) {
+                // Typically the scheduler shut down: stop waiting rather than hang the attempt.
                 result.complete(false);
             }
         };
