@@ -1,7 +1,6 @@
 package org.buildhook.runner.store;
 
 import com.github.kagkarlsson.scheduler.SchedulerClient;
-import com.github.kagkarlsson.scheduler.jdbc.DefaultJdbcCustomization;
 import com.github.kagkarlsson.scheduler.jdbc.JdbcCustomization;
 import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
 import com.github.kagkarlsson.scheduler.task.TaskInstance;
@@ -44,7 +43,7 @@ public final class JobQueue {
     /** The customization the scheduler must use too, so both write timestamps the same way. */
     public static JdbcCustomization customization(Dialect dialect) {
         return dialect == Dialect.POSTGRESQL ? new PostgreSqlJdbcCustomization(false, true)
-                : new DefaultJdbcCustomization(true);
+                : new SqliteJdbcCustomization();
     }
 
     /** Schedules job {@code jobId} at {@code when} in the transaction of {@code connection}. */
