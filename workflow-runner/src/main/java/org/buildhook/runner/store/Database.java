@@ -42,6 +42,8 @@ final class Database implements AutoCloseable {
         Dialect dialect = config.dialect();
         HikariConfig hikari = new HikariConfig();
         hikari.setJdbcUrl(config.url());
+        // Named, not found through META-INF/services, which merged (fat) jars tend to lose.
+        hikari.setDriverClassName(dialect == Dialect.SQLITE ? "org.sqlite.JDBC" : "org.postgresql.Driver");
         hikari.setPoolName("buildhook-store");
         hikari.setMaximumPoolSize(config.poolSize());
         hikari.setMinimumIdle(1);
