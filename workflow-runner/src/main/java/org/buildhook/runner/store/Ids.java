@@ -10,38 +10,60 @@ import java.time.Clock;
  */
 public final class Ids {
 
-    private static final char[] ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".toCharArray();
+    private static final String VALID = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    private static final char[] ALPHABET = VALID.toCharArray();
 
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
+    private static final long MASK_40 = (1L << 40) - 1;
+    private long lastTime = -1;
+    private long hi;
+    private long lo;
 
     public Ids(Clock clock) {
         this.clock = clock;
     }
 
-    public String next() {
+    /**
+     * The next id. Ids made by one instance strictly increase, even within one millisecond (the
+     * random part is then incremented, as in ULID's monotonic mode), so the jobs of one delivery
+     * list in the order they were planned.
+     */
+    public synchronized String next() {
         long time = clock.millis();
-        byte[] rnd = new byte[10];
-        random.nextBytes(rnd);
+        if (time <= lastTime) {
+            time = lastTime;
+            lo = (lo + 1) & MASK_40;
+            if (lo == 0) {
+                hi = (hi + 1) & MASK_40;
+            }
+        } else {
+            lastTime = time;
+            byte[] rnd = new byte[10];
+            random.nextBytes(rnd);
+            hi = bits40(rnd, 0);
+            lo = bits40(rnd, 5);
+        }
         char[] out = new char[26];
-        for (int i = 9; i >= 0; i--) {
-            out[i] = ALPHABET[(int) (time & 31)];
-            time >>>= 5;
-        }
-        // 80 random bits -> 16 characters of 5 bits.
-        long hi = ((rnd[0] & 0xffL) << 32) | ((rnd[1] & 0xffL) << 24) | ((rnd[2] & 0xffL) << 16)
-                | ((rnd[3] & 0xffL) << 8) | (rnd[4] & 0xffL);
-        long lo = ((rnd[5] & 0xffL) << 32) | ((rnd[6] & 0xffL) << 24) | ((rnd[7] & 0xffL) << 16)
-                | ((rnd[8] & 0xffL) << 8) | (rnd[9] & 0xffL);
-        for (int i = 17; i >= 10; i--) {
-            out[i] = ALPHABET[(int) (hi & 31)];
-            hi >>>= 5;
-        }
-        for (int i = 25; i >= 18; i--) {
-            out[i] = ALPHABET[(int) (lo & 31)];
-            lo >>>= 5;
-        }
+        encode(out, 0, 10, time);
+        encode(out, 10, 8, hi);
+        encode(out, 18, 8, lo);
         return new String(out);
+    }
+
+    private static long bits40(byte[] b, int from) {
+        long v = 0;
+        for (int i = from; i < from + 5; i++) {
+            v = (v << 8) | (b[i] & 0xffL);
+        }
+        return v;
+    }
+
+    private static void encode(char[] out, int at, int chars, long value) {
+        for (int i = at + chars - 1; i >= at; i--) {
+            out[i] = ALPHABET[(int) (value & 31)];
+            value >>>= 5;
+        }
     }
 
     /** Whether {@code id} has the shape of an id this class makes (for validating URL input). */
@@ -50,7 +72,7 @@ public final class Ids {
             return false;
         }
         for (int i = 0; i < id.length(); i++) {
-            if (new String(ALPHABET).indexOf(id.charAt(i)) < 0) {
+            if (VALID.indexOf(id.charAt(i)) < 0) {
                 return false;
             }
         }

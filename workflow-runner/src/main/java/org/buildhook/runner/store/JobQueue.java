@@ -3,6 +3,7 @@ package org.buildhook.runner.store;
 import com.github.kagkarlsson.scheduler.SchedulerClient;
 import com.github.kagkarlsson.scheduler.jdbc.JdbcCustomization;
 import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
+import com.github.kagkarlsson.scheduler.task.SchedulableInstance;
 import com.github.kagkarlsson.scheduler.task.TaskInstance;
 import com.github.kagkarlsson.scheduler.task.TaskInstanceId;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
@@ -48,7 +49,13 @@ public final class JobQueue {
 
     /** Schedules job {@code jobId} at {@code when} in the transaction of {@code connection}. */
     void schedule(Connection connection, String jobId, Instant when) {
-        withConnection(connection, () -> client.schedule(new TaskInstance<Void>(TASK_NAME, jobId), when));
+        withConnection(connection, () -> {
+            boolean added = client.schedule(SchedulableInstance.of(new TaskInstance<Void>(TASK_NAME, jobId), when),
+                    SchedulerClient.ScheduleOptions.WHEN_EXISTS_DO_NOTHING);
+            if (!added) {
+                throw new IllegalStateException("job " + jobId + " was already scheduled");
+            }
+        });
     }
 
     /** Removes the pending execution of {@code jobId}, if there is one and it is not running. */
