@@ -48,8 +48,12 @@ abstract class AbstractEngineTest {
 
     @AfterEach
     void close() {
-        engine.stop();
-        store.close();
+        if (engine != null) {
+            engine.stop();
+        }
+        if (store != null) {
+            store.close();
+        }
     }
 
     Path script(String name, String body) throws IOException {

@@ -46,7 +46,9 @@ abstract class AbstractStoreTest {
 
     @AfterEach
     void close() {
-        store.close();
+        if (store != null) {
+            store.close();
+        }
     }
 
     @Test
