@@ -123,7 +123,9 @@ abstract class AbstractEngineTest {
     }
 
     @Test
-    void aRuleWithConcurrencyOneNeverRunsTwoJobsAtOnce() throws IOException {
+    void aRuleWithConcurrencyOneNeverRunsTwoJobsAtOnceEvenAcrossNodes() throws IOException {
+        JobEngine other = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")), fast("node-b"));
+        other.start();
         Path lock = dir.resolve("lock");
         Path overlaps = dir.resolve("overlaps");
         Path ran = dir.resolve("ran");
@@ -137,6 +139,7 @@ abstract class AbstractEngineTest {
         }
 
         jobIds.forEach(this::awaitFinal);
+        other.stop();
 
         assertThat(jobIds).allSatisfy(id -> assertThat(store.job(id).orElseThrow().job().state())
                 .isEqualTo(JobState.SUCCEEDED));

@@ -14,6 +14,25 @@ public final class TestStores {
 
     public static final String PG_URL_ENV = "BUILDHOOK_TEST_PG_URL";
 
+    private static final java.util.List<String> SCHEMAS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    static {
+        // Leave the shared test database as we found it.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            String base = System.getenv(PG_URL_ENV);
+            if (base == null || SCHEMAS.isEmpty()) {
+                return;
+            }
+            try (Connection c = DriverManager.getConnection(base); Statement s = c.createStatement()) {
+                for (String schema : SCHEMAS) {
+                    s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+                }
+            } catch (SQLException e) {
+                System.err.println("could not drop test schemas: " + e.getMessage());
+            }
+        }, "drop-test-schemas"));
+    }
+
     private TestStores() {
     }
 
@@ -40,6 +59,7 @@ public final class TestStores {
         String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
         try (Connection c = DriverManager.getConnection(base); Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA " + schema);
+            SCHEMAS.add(schema);
         } catch (SQLException e) {
             throw new AssertionError("cannot create a schema on " + PG_URL_ENV + ": " + e.getMessage(), e);
         }
