@@ -64,6 +64,8 @@ final class Migrations {
     int apply() {
         List<Migration> known = known();
         db.inTransaction("create schema_version", c -> {
+            // Locked too: concurrent CREATE TABLE IF NOT EXISTS can still collide on PostgreSQL.
+            lock(c);
             try (Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL PRIMARY KEY,"
                         + " description VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL)");

@@ -297,6 +297,35 @@ abstract class AbstractStoreTest {
     }
 
     @Test
+    void nodesStartingTogetherOnAnEmptyDatabaseMigrateItOnce() throws Exception {
+        StoreConfig fresh = config(dir.resolve("fresh")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Store>> opened = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            opened.add(pool.submit(() -> {
+                go.await();
+                return Store.open(fresh);
+            }));
+        }
+        go.countDown();
+        List<Store> stores = new ArrayList<>();
+        for (Future<Store> f : opened) {
+            stores.add(f.get());
+        }
+        pool.shutdown();
+
+        try (Connection c = stores.get(0).dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT COUNT(*), MAX(version) FROM schema_version")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+            assertThat(rs.getInt(2)).isEqualTo(1);
+        } finally {
+            stores.forEach(Store::close);
+        }
+    }
+
+    @Test
     void anUnreachableDatabaseIsReportedAsUnavailable() {
         StoreConfig bad = new StoreConfig(unreachableUrl(dir), dir, config.dedupWindow(), config.retention(),
                 Duration.ZERO, 500, 2, Duration.ofMillis(500), config.clock());
