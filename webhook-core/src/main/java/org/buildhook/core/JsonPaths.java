@@ -21,7 +21,8 @@ final class JsonPaths {
         }
         StringBuilder path = new StringBuilder("$");
         for (JsonStreamContext c : chain) {
-            if (c.inArray() && c.getCurrentIndex() >= 0) {
+            if (c.inArray() && c.getEntryCount() > 0) {
+                // getCurrentIndex() says 0 before the first element too; only name entries that exist.
                 path.append('[').append(c.getCurrentIndex()).append(']');
             } else if (c.inObject() && c.getCurrentName() != null) {
                 appendName(path, c.getCurrentName());
