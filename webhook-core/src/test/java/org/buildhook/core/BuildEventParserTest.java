@@ -1,9 +1,17 @@
 package org.buildhook.core;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,7 +19,7 @@ import org.junit.jupiter.params.provider.FieldSource;
 
 class BuildEventParserTest {
 
-    private static final java.util.List<String> BODIES = Fixtures.BODIES;
+    private static final List<String> BODIES = Fixtures.BODIES;
 
     private final BuildEventParser parser = new BuildEventParser();
 
@@ -100,7 +108,7 @@ class BuildEventParserTest {
                 + " \"alpha\": 2.5, \"status\": \"PASSED\", \"runs\": [{\"name\": \"r\", \"url\": \"u\", \"status\": \"S\","
                 + " \"log_url\": \"l\", \"shard\": 3, \"extra\": null}], \"mid\": true}";
 
-        BuildEvent event = parser.parse(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        BuildEvent event = parser.parse(body.getBytes(UTF_8));
 
         assertThat(event.unknownFields().keySet()).containsExactly("zeta", "alpha", "mid");
         assertThat(event.unknownFields().get("zeta").toString()).isEqualTo("[1,{\"a\":null}]");
@@ -112,9 +120,9 @@ class BuildEventParserTest {
     @Test
     void unknownFieldsCannotBeChangedThroughTheEvent() {
         BuildEvent event = parser.parse("{\"build_id\": 1, \"url\": \"u\", \"status\": \"PASSED\", \"runs\": [], \"x\": {\"a\": 1}}"
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                .getBytes(UTF_8));
 
-        ((com.fasterxml.jackson.databind.node.ObjectNode) event.unknownFields().get("x")).put("a", 2);
+        ((ObjectNode) event.unknownFields().get("x")).put("a", 2);
 
         assertThat(event.unknownFields().get("x").get("a").asInt()).isEqualTo(1);
     }
@@ -123,7 +131,7 @@ class BuildEventParserTest {
     void keepsAStatusItDoesNotKnowVerbatim() {
         BuildEvent event = parser.parse(("{\"build_id\": 1, \"url\": \"u\", \"status\": \"TIMED_OUT\", \"runs\": [],"
                 + " \"created\": \"2024-05-05T05:05:05.123456+02:00\", \"completed\": null}")
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                .getBytes(UTF_8));
 
         assertThat(event.status().value()).isEqualTo("TIMED_OUT");
         assertThat(event.status().known()).isEqualTo(BuildStatus.Known.UNKNOWN);
@@ -137,10 +145,10 @@ class BuildEventParserTest {
     void isSafeToShareBetweenThreads() throws Exception {
         byte[] body = Fixtures.bytes("build-68-failed.json");
         BuildEvent expected = parser.parse(body);
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
-            java.util.List<java.util.concurrent.Callable<BuildEvent>> parses = java.util.Collections.nCopies(200, () -> parser.parse(body));
-            for (java.util.concurrent.Future<BuildEvent> parsed : pool.invokeAll(parses)) {
+            List<Callable<BuildEvent>> parses = Collections.nCopies(200, () -> parser.parse(body));
+            for (Future<BuildEvent> parsed : pool.invokeAll(parses)) {
                 assertThat(parsed.get()).isEqualTo(expected);
             }
         } finally {
