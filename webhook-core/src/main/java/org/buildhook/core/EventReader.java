@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import java.io.IOException;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -172,7 +171,7 @@ final class EventReader {
             return null;
         }
         try {
-            return OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+            return Timestamps.parse(text);
         } catch (DateTimeParseException e) {
             throw invalid("expected an ISO-8601 timestamp with offset (like 2021-07-26T18:10:37+00:00), found \""
                     + excerpt(text) + "\"");
