@@ -69,11 +69,33 @@ class SignatureVerifierTest {
     }
 
     @Test
+    void flippingAnyBitOfAnyCharacterOfTheHeaderFails() {
+        for (Fixtures.Signed row : Fixtures.signatures()) {
+            SignatureVerifier verifier = SignatureVerifier.of(Secret.of(row.secret()));
+            String signature = row.signature();
+            for (int i = 0; i < signature.length(); i++) {
+                for (int bit = 0; bit < 7; bit++) {
+                    char flipped = (char) (signature.charAt(i) ^ (1 << bit));
+                    String changed = signature.substring(0, i) + flipped + signature.substring(i + 1);
+                    boolean sameMeaning = Character.toLowerCase(flipped) == Character.toLowerCase(signature.charAt(i));
+                    assertThat(verifier.verify(row.body(), changed).valid()).as("%s char %d bit %d", row, i, bit)
+                            .isEqualTo(sameMeaning);
+                }
+            }
+        }
+    }
+
+    @Test
     void prettyPrintedSeedVerifiesOnlyAgainstItsOwnBytes() {
         Secret secret = Secret.of("UseSomethingGoodHere");
         SignatureVerifier verifier = SignatureVerifier.of(secret);
         String compactSignature = Signer.sign(Fixtures.bytes("build-67-passed.json"), secret);
         String prettySignature = Signer.sign(Fixtures.bytes("build-67-passed.pretty.json"), secret);
+        assertThat(Fixtures.signatures()).contains(
+                new Fixtures.Signed("build-67-passed.json", "UseSomethingGoodHere", compactSignature),
+                new Fixtures.Signed("build-67-passed.pretty.json", "UseSomethingGoodHere", prettySignature));
+        assertThat(new BuildEventParser().parse(Fixtures.bytes("build-67-passed.pretty.json")))
+                .isEqualTo(new BuildEventParser().parse(Fixtures.bytes("build-67-passed.json")));
 
         assertThat(verifier.verify(Fixtures.bytes("build-67-passed.pretty.json"), prettySignature).valid()).isTrue();
         assertThat(verifier.verify(Fixtures.bytes("build-67-passed.pretty.json"), compactSignature).failure())
