@@ -1,7 +1,6 @@
 package org.buildhook.core;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +28,10 @@ public record BuildEvent(
         OffsetDateTime completed,
         Map<String, JsonNode> unknownFields) {
 
-    private static final String PROJECTS = "/projects/";
-
     public BuildEvent {
+        if (buildId <= 0) {
+            throw new IllegalArgumentException("buildId must be positive, got " + buildId);
+        }
         Objects.requireNonNull(url, "url");
         Objects.requireNonNull(status, "status");
         runs = Immutables.copy(runs);
@@ -40,21 +40,11 @@ public record BuildEvent(
 
     /**
      * The project path, {@code <factory>/<project>} (for example {@code andy-corp/lmp}), or an empty
-     * string when the URL does not have the JobServ shape.
+     * string when the URL does not have the JobServ shape {@code .../projects/<factory>/<project>/builds/...}.
+     * Percent-escapes in the two names are decoded, except {@code %2F}, which stays as it is.
      */
     public String project() {
-        String path = urlPath();
-        int start = path.indexOf(PROJECTS);
-        if (start < 0) {
-            return "";
-        }
-        int from = start + PROJECTS.length();
-        int builds = path.indexOf("/builds/", from);
-        String project = builds < 0 ? path.substring(from) : path.substring(from, builds);
-        while (project.endsWith("/")) {
-            project = project.substring(0, project.length() - 1);
-        }
-        return project;
+        return ProjectPath.of(url);
     }
 
     /** The factory: the first segment of {@link #project()} ({@code andy-corp}). */
@@ -64,20 +54,20 @@ public record BuildEvent(
         return slash < 0 ? project : project.substring(0, slash);
     }
 
+    /**
+     * Fields this version does not know, in the order they came. JSON nodes are mutable, so each
+     * call returns fresh copies: changing them cannot change this event.
+     */
+    @Override
+    public Map<String, JsonNode> unknownFields() {
+        return Immutables.copyOrdered(unknownFields);
+    }
+
     public Optional<String> triggerNameIfPresent() {
         return Optional.ofNullable(triggerName);
     }
 
     public Optional<String> webUrlIfPresent() {
         return Optional.ofNullable(webUrl);
-    }
-
-    private String urlPath() {
-        try {
-            String path = URI.create(url).getPath();
-            return path == null ? "" : path;
-        } catch (IllegalArgumentException e) {
-            return "";
-        }
     }
 }

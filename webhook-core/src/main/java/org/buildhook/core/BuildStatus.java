@@ -19,6 +19,8 @@ public record BuildStatus(String value) {
         UNKNOWN
     }
 
+    private static final Known[] KNOWN = Known.values();
+
     public BuildStatus {
         Objects.requireNonNull(value, "value");
     }
@@ -35,7 +37,7 @@ public record BuildStatus(String value) {
     }
 
     public Known known() {
-        for (Known k : Known.values()) {
+        for (Known k : KNOWN) {
             if (k != Known.UNKNOWN && k.name().equals(value)) {
                 return k;
             }

@@ -33,6 +33,15 @@ public record Run(
         unknownFields = Immutables.copyOrdered(unknownFields);
     }
 
+    /**
+     * Fields this version does not know, in the order they came. JSON nodes are mutable, so each
+     * call returns fresh copies: changing them cannot change this event.
+     */
+    @Override
+    public Map<String, JsonNode> unknownFields() {
+        return Immutables.copyOrdered(unknownFields);
+    }
+
     public Optional<String> webUrlIfPresent() {
         return Optional.ofNullable(webUrl);
     }

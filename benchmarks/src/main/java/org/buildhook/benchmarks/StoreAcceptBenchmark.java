@@ -1,0 +1,94 @@
+package org.buildhook.benchmarks;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.store.NewDelivery;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+
+/**
+ * Deliveries accepted per second (delivery + one job + its db-scheduler execution, one
+ * transaction each, committed) with 1, 2 and 4 concurrent writers. Not JMH: the unit of work is
+ * a durable commit, measured over whole seconds on a fresh database.
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar org.buildhook.benchmarks.StoreAcceptBenchmark \
+ *     sqlite|jdbc:postgresql://… [seconds=10] [fixture=fixtures/build-67-passed.json]
+ * </pre>
+ */
+public final class StoreAcceptBenchmark {
+
+    private StoreAcceptBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String target = args.length > 0 ? args[0] : "sqlite";
+        int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        byte[] fixture = Files.readAllBytes(Path.of(args.length > 2 ? args[2] : "fixtures/build-67-passed.json"));
+        System.out.printf("engine=%s body=%d bytes, %d s per run%n", target.startsWith("jdbc:") ? "postgresql"
+                : "sqlite", fixture.length, seconds);
+        for (int writers : new int[] {1, 2, 4}) {
+            Path data = Files.createTempDirectory("buildhook-bench");
+            StoreConfig config = target.startsWith("jdbc:") ? StoreConfig.of(freshSchema(target, writers), data)
+                    : StoreConfig.sqlite(data);
+            try (Store store = Store.open(config.withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO))) {
+                run(store, fixture, writers, 2); // warm-up
+                double rate = run(store, fixture, writers, seconds);
+                System.out.printf("writers=%d accepted/s=%.0f%n", writers, rate);
+            }
+        }
+    }
+
+    private static double run(Store store, byte[] fixture, int writers, int seconds) throws InterruptedException {
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong accepted = new AtomicLong();
+        AtomicLong serial = new AtomicLong(System.nanoTime());
+        PlannedJob job = new PlannedJob("deploy", "name: deploy", List.of("/opt/scripts/deploy.sh", "67"),
+                Map.of("TARGET", "staging"), null, true, Duration.ofMinutes(10), 2, Duration.ofSeconds(10), 0, null);
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < writers; i++) {
+            Thread t = new Thread(() -> {
+                while (!stop.get()) {
+                    byte[] suffix = ("\n" + serial.incrementAndGet()).getBytes(StandardCharsets.UTF_8);
+                    byte[] body = new byte[fixture.length + suffix.length];
+                    System.arraycopy(fixture, 0, body, 0, fixture.length);
+                    System.arraycopy(suffix, 0, body, fixture.length, suffix.length);
+                    store.accept(new NewDelivery("default", Instant.now(), "127.0.0.1",
+                            Map.of("Content-Type", "application/json"), body), List.of(job));
+                    accepted.incrementAndGet();
+                }
+            });
+            threads.add(t);
+        }
+        long start = System.nanoTime();
+        threads.forEach(Thread::start);
+        Thread.sleep(seconds * 1000L);
+        stop.set(true);
+        for (Thread t : threads) {
+            t.join();
+        }
+        return accepted.get() / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private static String freshSchema(String url, int writers) throws Exception {
+        String schema = "bench_" + writers + "_" + System.currentTimeMillis();
+        // Loaded by name: the merged benchmarks jar keeps only one java.sql.Driver service file.
+        Class.forName("org.postgresql.Driver");
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA " + schema);
+        }
+        return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+    }
+}

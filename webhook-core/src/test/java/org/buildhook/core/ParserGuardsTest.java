@@ -1,0 +1,173 @@
+package org.buildhook.core;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.junit.jupiter.api.Test;
+
+/** One test per way a signed body can fail to be a JobServ build event, each asserting the message. */
+class ParserGuardsTest {
+
+    private static final String RUN = "{\"name\": \"r\", \"url\": \"u\", \"status\": \"PASSED\", \"log_url\": \"l\"}";
+
+    private final BuildEventParser parser = new BuildEventParser();
+
+    private static String event(String extra) {
+        return "{\"build_id\": 1, \"url\": \"https://x/projects/f/p/builds/1/\", \"status\": \"PASSED\", \"runs\": ["
+                + RUN + "]" + extra + "}";
+    }
+
+    private AbstractThrowableAssert<?, ? extends Throwable> assertRejected(String body) {
+        return assertRejected(body.getBytes(UTF_8));
+    }
+
+    private AbstractThrowableAssert<?, ? extends Throwable> assertRejected(byte[] body) {
+        return assertThatThrownBy(() -> parser.parse(body)).isInstanceOf(InvalidEventException.class);
+    }
+
+    @Test
+    void namesThePathOfAValueOfTheWrongType() {
+        String body = "{\"build_id\": 1, \"url\": \"u\", \"status\": \"PASSED\", \"runs\": [" + RUN + ", " + RUN
+                + ", {\"name\": \"r\", \"url\": \"u\", \"status\": 3, \"log_url\": \"l\"}]}";
+        assertRejected(body).hasMessage("$.runs[2].status: expected a string, found a number (3)");
+    }
+
+    @Test
+    void refusesABodyThatIsNotAnObject() {
+        assertRejected("[1, 2]").hasMessage("$: expected an object, found an array");
+        assertRejected("").hasMessage("$: the body is empty; expected a JSON object");
+    }
+
+    @Test
+    void refusesARunThatIsNotAnObject() {
+        assertRejected("{\"build_id\": 1, \"url\": \"u\", \"status\": \"S\", \"runs\": [" + RUN + ", \"x\"]}")
+                .hasMessage("$.runs[1]: expected an object, found a string");
+    }
+
+    @Test
+    void namesAMissingRequiredField() {
+        assertRejected("{\"build_id\": 1, \"status\": \"PASSED\", \"runs\": []}").hasMessage("$: missing required field \"url\"");
+        assertRejected("{\"build_id\": 1, \"url\": \"u\", \"status\": \"S\", \"runs\": [{\"name\": \"r\", \"url\": \"u\", \"status\": \"S\"}]}")
+                .hasMessage("$.runs[0]: missing required field \"log_url\"");
+        assertRejected("{\"url\": \"u\", \"status\": \"S\", \"runs\": []}").hasMessage("$: missing required field \"build_id\"");
+    }
+
+    @Test
+    void refusesNullOrEmptyRequiredFields() {
+        assertRejected("{\"build_id\": 1, \"url\": null, \"status\": \"S\", \"runs\": []}").hasMessage("$.url: must not be null");
+        assertRejected("{\"build_id\": 1, \"url\": \"u\", \"status\": \"\", \"runs\": []}").hasMessage("$.status: must not be empty");
+        assertRejected("{\"build_id\": 1, \"url\": \"u\", \"status\": \"S\", \"runs\": null}").hasMessage("$.runs: must not be null");
+    }
+
+    @Test
+    void refusesABuildIdThatIsNotAPositiveLong() {
+        assertRejected("{\"build_id\": -3, \"url\": \"u\", \"status\": \"S\", \"runs\": []}")
+                .hasMessage("$.build_id: expected a positive integer, found -3");
+        assertRejected("{\"build_id\": 0, \"url\": \"u\", \"status\": \"S\", \"runs\": []}")
+                .hasMessage("$.build_id: expected a positive integer, found 0");
+        assertRejected("{\"build_id\": 6.5, \"url\": \"u\", \"status\": \"S\", \"runs\": []}")
+                .hasMessage("$.build_id: expected a positive integer, found a number (6.5)");
+        assertRejected("{\"build_id\": \"67\", \"url\": \"u\", \"status\": \"S\", \"runs\": []}")
+                .hasMessage("$.build_id: expected a positive integer, found a string (\"67\")");
+        assertRejected("{\"build_id\": 9223372036854775808, \"url\": \"u\", \"status\": \"S\", \"runs\": []}")
+                .hasMessage("$.build_id: out of range: 9223372036854775808 is more than 9223372036854775807");
+    }
+
+    @Test
+    void refusesATimestampWithoutOffset() {
+        assertRejected("{\"build_id\": 1, \"url\": \"u\", \"status\": \"S\", \"runs\": [], \"created\": \"2021-07-26T18:10:33\"}")
+                .hasMessage("$.created: expected an ISO-8601 timestamp with offset (like 2021-07-26T18:10:37+00:00),"
+                        + " found \"2021-07-26T18:10:33\"");
+        assertRejected("{\"build_id\": 1, \"url\": \"u\", \"status\": \"S\", \"runs\": [{\"name\": \"r\", \"url\": \"u\","
+                + " \"status\": \"S\", \"log_url\": \"l\", \"completed\": \"yesterday\"}]}")
+                .hasMessageStartingWith("$.runs[0].completed: expected an ISO-8601 timestamp");
+    }
+
+    @Test
+    void refusesNestingDeeperThanTheLimit() {
+        String deep = "[".repeat(BuildEventParser.MAX_DEPTH) + "]".repeat(BuildEventParser.MAX_DEPTH);
+        assertRejected(event(", \"x\": " + deep))
+                .hasMessageStartingWith("$.x[0][0]")
+                .hasMessageContaining("[0]: nested deeper than 32 levels (BuildEventParser.MAX_DEPTH)");
+        // Far beyond the limit: still the same clear error, not a StackOverflowError.
+        assertRejected("{\"x\": " + "[".repeat(1_000_000)).hasMessageContaining("nested deeper than 32 levels");
+    }
+
+    @Test
+    void refusesMoreRunsThanTheLimit() {
+        StringBuilder runs = new StringBuilder(RUN);
+        for (int i = 1; i <= BuildEventParser.MAX_RUNS; i++) {
+            runs.append(", ").append(RUN);
+        }
+        assertRejected("{\"build_id\": 1, \"url\": \"u\", \"status\": \"S\", \"runs\": [" + runs + "]}")
+                .hasMessage("$.runs: more than 10000 runs (BuildEventParser.MAX_RUNS)");
+    }
+
+    @Test
+    void refusesAStringLongerThanTheLimit() {
+        String longName = "n".repeat(BuildEventParser.MAX_STRING_LENGTH + 1);
+        assertRejected(event(", \"trigger_name\": \"" + longName + "\""))
+                .hasMessageStartingWith("$.trigger_name: string longer than 65536 characters (BuildEventParser.MAX_STRING_LENGTH)");
+    }
+
+    @Test
+    void refusesAFieldNameLongerThanTheLimit() {
+        String longName = "n".repeat(BuildEventParser.MAX_NAME_LENGTH + 1);
+        assertRejected(event(", \"" + longName + "\": 1"))
+                .hasMessageContaining("field name longer than 1024 characters (BuildEventParser.MAX_NAME_LENGTH)");
+    }
+
+    @Test
+    void refusesANumberLongerThanTheLimit() {
+        assertRejected(event(", \"x\": " + "9".repeat(BuildEventParser.MAX_NUMBER_LENGTH + 1)))
+                .hasMessageStartingWith("$.x: number longer than 100 characters (BuildEventParser.MAX_NUMBER_LENGTH)");
+    }
+
+    @Test
+    void refusesMoreJsonValuesThanTheLimit() {
+        String many = "0,".repeat((int) BuildEventParser.MAX_TOKENS) + "0";
+        assertRejected(event(", \"x\": [" + many + "]"))
+                .hasMessageContaining("more than 500000 JSON values (BuildEventParser.MAX_TOKENS)");
+    }
+
+    @Test
+    void refusesTrailingData() {
+        assertRejected(event("") + " {}")
+                .hasMessageStartingWith("$: unexpected data after the end of the event (the event ends at line 1, column");
+        assertRejected(event("") + "garbage").hasMessageStartingWith("$: unexpected data after the end of the event");
+    }
+
+    @Test
+    void refusesDuplicateKeys() {
+        assertRejected("{\"build_id\": 1, \"build_id\": 2, \"url\": \"u\", \"status\": \"S\", \"runs\": []}")
+                .hasMessageStartingWith("$.build_id: Duplicate field 'build_id'");
+        assertRejected(event(", \"x\": {\"a\": 1, \"a\": 2}")).hasMessageStartingWith("$.x.a: Duplicate field 'a'");
+    }
+
+    @Test
+    void refusesInvalidUtf8() {
+        byte[] body = event(", \"x\": \"caf\u00e9\"").getBytes(UTF_8);
+        int at = new String(body, UTF_8).indexOf('\u00e9') + 1;
+        body[at] = (byte) 0xFF;
+        assertRejected(body).hasMessageStartingWith("$.x: Invalid UTF-8");
+    }
+
+    @Test
+    void refusesUtf16() {
+        assertRejected(event("").getBytes(java.nio.charset.StandardCharsets.UTF_16LE))
+                .hasMessage("$: the body is not UTF-8 (it looks like UTF-16 or UTF-32)");
+    }
+
+    @Test
+    void refusesSyntaxErrorsWithTheirPlace() {
+        assertRejected("{\"build_id\": 1, \"url\": 'u'}").hasMessageStartingWith("$.url: Unexpected character")
+                .hasMessageContaining("(line 1, column");
+        assertRejected("{\"build_id\": 1, ").hasMessageStartingWith("$.build_id: Unexpected end-of-input");
+    }
+
+    @Test
+    void refusesANulCharacterInAField() {
+        assertRejected(event(", \"trigger_name\": \"a\\u0000b\"")).hasMessage("$.trigger_name: contains a NUL character (\\u0000)");
+    }
+}

@@ -1,0 +1,98 @@
+package org.buildhook.runner.engine;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How the execution engine runs jobs on this node.
+ *
+ * @param nodeId            this node's name in the store and in db-scheduler (at most 50 characters;
+ *                          default {@code <hostname>-<pid>})
+ * @param threads           jobs run at once on this node: the global per-node limit (default 4)
+ * @param pollingInterval   how often the node looks for due jobs besides being woken (default 5 s)
+ * @param heartbeatInterval how often a running job's node proves it is alive (default 30 s)
+ * @param missedHeartbeats  heartbeats missed before a job's node is taken for dead and the job runs
+ *                          elsewhere (default 6, so 3 minutes)
+ * @param shutdownGrace     how long a graceful stop lets running jobs finish before killing them (default 30 s)
+ * @param slotRetryDelay    when a rule's concurrency is used up, how long before trying again (default 2 s)
+ * @param cancelCheck       how often a running job's cancel flag is read (default 2 s)
+ */
+public record EngineConfig(
+        String nodeId,
+        int threads,
+        Duration pollingInterval,
+        Duration heartbeatInterval,
+        int missedHeartbeats,
+        Duration shutdownGrace,
+        Duration slotRetryDelay,
+        Duration cancelCheck) {
+
+    public EngineConfig {
+        Objects.requireNonNull(nodeId, "nodeId");
+        if (nodeId.isBlank() || nodeId.length() > 50) {
+            throw new IllegalArgumentException("nodeId must be 1 to 50 characters, got '" + nodeId + "'");
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        if (missedHeartbeats < 4) {
+            // db-scheduler's own lower bound.
+            throw new IllegalArgumentException("missedHeartbeats must be >= 4, got " + missedHeartbeats);
+        }
+        positive(pollingInterval, "pollingInterval");
+        positive(heartbeatInterval, "heartbeatInterval");
+        Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        positive(slotRetryDelay, "slotRetryDelay");
+        positive(cancelCheck, "cancelCheck");
+    }
+
+    public static EngineConfig defaults() {
+        return new EngineConfig(defaultNodeId(), 4, Duration.ofSeconds(5), Duration.ofSeconds(30), 6,
+                Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(2));
+    }
+
+    /** {@code <hostname>-<pid>}, cut to 50 characters. */
+    public static String defaultNodeId() {
+        String host;
+        try {
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "node";
+        }
+        String pid = "-" + ProcessHandle.current().pid();
+        return (host.length() + pid.length() > 50 ? host.substring(0, 50 - pid.length()) : host) + pid;
+    }
+
+    public EngineConfig withNodeId(String value) {
+        return new EngineConfig(value, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
+                slotRetryDelay, cancelCheck);
+    }
+
+    public EngineConfig withThreads(int value) {
+        return new EngineConfig(nodeId, value, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
+                slotRetryDelay, cancelCheck);
+    }
+
+    /** Polling, heartbeat and dead-node detection: tests and clusters that must fail over fast. */
+    public EngineConfig withTimings(Duration polling, Duration heartbeat, int missed) {
+        return new EngineConfig(nodeId, threads, polling, heartbeat, missed, shutdownGrace, slotRetryDelay,
+                cancelCheck);
+    }
+
+    public EngineConfig withShutdownGrace(Duration value) {
+        return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, value,
+                slotRetryDelay, cancelCheck);
+    }
+
+    public EngineConfig withSlotRetryDelay(Duration value) {
+        return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
+                value, cancelCheck);
+    }
+
+    private static void positive(Duration d, String name) {
+        Objects.requireNonNull(d, name);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + d);
+        }
+    }
+}

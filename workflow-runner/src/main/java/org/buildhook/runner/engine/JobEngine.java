@@ -1,0 +1,119 @@
+package org.buildhook.runner.engine;
+
+import com.github.kagkarlsson.scheduler.Scheduler;
+import com.github.kagkarlsson.scheduler.SchedulerBuilder;
+import com.github.kagkarlsson.scheduler.SchedulerName;
+import com.github.kagkarlsson.scheduler.task.FailureHandler;
+import com.github.kagkarlsson.scheduler.task.helper.CustomTask;
+import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import java.time.Clock;
+import java.time.Duration;
+import org.buildhook.runner.exec.JobLauncher;
+import org.buildhook.runner.store.Dialect;
+import org.buildhook.runner.store.JobQueue;
+import org.buildhook.runner.store.Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the store's queued jobs on this node with db-scheduler: immediate execution when this node
+ * accepted the delivery, polling otherwise, heartbeats, and dead-node recovery (a job whose node
+ * stopped heart-beating is run again elsewhere). On PostgreSQL executions are picked with
+ * {@code SELECT … FOR UPDATE SKIP LOCKED} (lock-and-fetch), so each runs on exactly one node.
+ *
+ * <p>At most {@link EngineConfig#threads()} jobs run at once on this node; a rule's
+ * {@code concurrency} holds across all nodes of the store.
+ */
+public final class JobEngine implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobEngine.class);
+
+    private final EngineConfig config;
+    private final Scheduler scheduler;
+    private final RunningJobs running = new RunningJobs();
+    private volatile boolean started;
+    private volatile boolean stopped;
+
+    private JobEngine(Store store, JobLauncher launcher, EngineConfig config, Clock clock) {
+        this.config = config;
+        CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
+                .onDeadExecutionRevive()
+                // The handler itself records failures of commands; this is for a store that failed mid-way.
+                .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(10)))
+                .execute(new JobTask(store, launcher, config, running, clock));
+        SchedulerBuilder builder = Scheduler.create(store.dataSource(), task)
+                .schedulerName(new SchedulerName.Fixed(config.nodeId()))
+                .threads(config.threads())
+                .pollingInterval(config.pollingInterval())
+                .heartbeatInterval(config.heartbeatInterval())
+                .missedHeartbeatsLimit(config.missedHeartbeats())
+                .jdbcCustomization(JobQueue.customization(store.dialect()))
+                .alwaysPersistTimestampInUTC()
+                .enableImmediateExecution()
+                // Jobs are killed by our own grace period first; this only bounds the bookkeeping after it.
+                .shutdownMaxWait(config.shutdownGrace().plusSeconds(15));
+        if (store.dialect() == Dialect.POSTGRESQL) {
+            builder = builder.pollUsingLockAndFetch(0.5, 1.0);
+        }
+        this.scheduler = builder.build();
+        store.onJobsQueued(() -> {
+            if (started && !stopped) {
+                scheduler.triggerCheckForDueExecutions();
+            }
+        });
+    }
+
+    /** Makes an engine over {@code store} that runs commands with {@code launcher}. Not started. */
+    public static JobEngine create(Store store, JobLauncher launcher, EngineConfig config) {
+        return new JobEngine(store, launcher, config, Clock.systemUTC());
+    }
+
+    public static JobEngine create(Store store, JobLauncher launcher, EngineConfig config, Clock clock) {
+        return new JobEngine(store, launcher, config, clock);
+    }
+
+    /** Starts picking and running jobs. */
+    public synchronized void start() {
+        if (started) {
+            return;
+        }
+        started = true;
+        scheduler.start();
+        LOG.info("job engine started on node {} with {} threads", config.nodeId(), config.threads());
+    }
+
+    /**
+     * Graceful stop: takes no new job, lets running ones finish for up to the grace period, then
+     * kills their process trees and puts them back in the queue (the attempt recorded as
+     * interrupted), and stops db-scheduler. Idempotent.
+     */
+    public synchronized void stop() {
+        if (!started || stopped) {
+            stopped = true;
+            return;
+        }
+        stopped = true;
+        scheduler.pause();
+        try {
+            running.stop(config.shutdownGrace());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        scheduler.stop();
+        LOG.info("job engine stopped on node {}", config.nodeId());
+    }
+
+    /** How many jobs run on this node now. */
+    public int runningCount() {
+        return running.size();
+    }
+
+    public String nodeId() {
+        return config.nodeId();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

@@ -1,0 +1,223 @@
+package org.buildhook.runner.exec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import org.apache.commons.exec.CommandLine;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.ProcessDestroyer;
+
+/**
+ * One running attempt: runs the Commons Exec executor on a job thread, and ends the process tree
+ * on timeout, cancel or shutdown.
+ *
+ * <p>It is also the executor's {@link ProcessDestroyer}: that is the hook through which Commons
+ * Exec hands over the {@link Process} it started, which the tree kill needs (its own watchdog
+ * only destroys the direct child). A stop asked for before the process is known is carried out
+ * as soon as it is.
+ */
+final class Attempt implements RunningJob, ProcessDestroyer {
+
+    private final Clock clock;
+    private final Instant started;
+    private final Path logFile;
+    private final CappedLog log;
+    private final Duration grace;
+    private final boolean ownSession;
+    private final ScheduledExecutorService scheduler;
+    private final Consumer<Attempt> onDone;
+    private final CompletableFuture<JobOutcome> outcome = new CompletableFuture<>();
+
+    private final Object lock = new Object();
+    private Process process;                               // guarded by lock
+    private ProcessTree tree;                              // guarded by lock
+    private boolean exitedByItself;                        // guarded by lock
+    private JobOutcome.Result stopReason;                  // guarded by lock
+    private String stopDetail;                             // guarded by lock
+    private CompletableFuture<ProcessTree.Termination> termination; // guarded by lock
+    private ScheduledFuture<?> timeout;                    // guarded by lock
+
+    Attempt(Clock clock, Instant started, Path logFile, CappedLog log, Duration grace, boolean ownSession,
+            ScheduledExecutorService scheduler, Consumer<Attempt> onDone) {
+        this.ownSession = ownSession;
+        this.clock = clock;
+        this.started = started;
+        this.logFile = logFile;
+        this.log = log;
+        this.grace = grace;
+        this.scheduler = scheduler;
+        this.onDone = onDone;
+    }
+
+    CappedLog log() {
+        return log;
+    }
+
+    @Override
+    public CompletableFuture<JobOutcome> outcome() {
+        return outcome;
+    }
+
+    @Override
+    public void cancel() {
+        stop(JobOutcome.Result.CANCELLED, "cancelled");
+    }
+
+    void armTimeout(Duration after) {
+        ScheduledFuture<?> task = scheduler.schedule(
+                () -> stop(JobOutcome.Result.TIMED_OUT, "timed out after " + describe(after)),
+                after.toNanos(), TimeUnit.NANOSECONDS);
+        synchronized (lock) {
+            timeout = task;
+        }
+    }
+
+    /** Ends the attempt's process tree; the first reason given wins. */
+    void stop(JobOutcome.Result reason, String detail) {
+        synchronized (lock) {
+            // A program that has already exited by itself keeps its own outcome.
+            if (stopReason != null || exitedByItself || outcome.isDone()
+                    || (process != null && !process.isAlive())) {
+                return;
+            }
+            stopReason = reason;
+            stopDetail = detail;
+            terminateOnce();
+        }
+    }
+
+    /** Starts ending the tree unless already started or there is no process yet. Under lock. */
+    private void terminateOnce() {
+        if (tree != null && termination == null) {
+            termination = tree.terminate(grace, scheduler);
+        }
+    }
+
+    /** Runs the command to its end on the calling (job) thread. */
+    void run(DefaultExecutor executor, CommandLine command, Map<String, String> environment) {
+        Integer exitCode = null;
+        String failure = null;
+        try {
+            exitCode = executor.execute(command, environment);
+        } catch (IOException e) {
+            Process started;
+            synchronized (lock) {
+                started = process;
+            }
+            if (started == null) {
+                failure = "could not start " + command.getExecutable() + ": " + e.getMessage();
+            } else {
+                // Typically the pumps outlived their stop timeout (a process outside the tree
+                // holds the output open): the program's own exit code is still known. The
+                // timeout bounds this wait should the program somehow still be running.
+                exitCode = started.onExit().join().exitValue();
+            }
+        } catch (RuntimeException e) {
+            failure = "could not start " + command.getExecutable() + ": " + e;
+        }
+        if (failure != null) {
+            log.note("failed to start: " + failure);
+        }
+        finish(exitCode, failure);
+    }
+
+    /** Completes an attempt that never got a process. */
+    void refuse(String message) {
+        log.note("failed to start: " + message);
+        finish(null, message);
+    }
+
+    private void finish(Integer exitCode, String failure) {
+        CompletableFuture<ProcessTree.Termination> ending;
+        JobOutcome.Result reason;
+        String detail;
+        synchronized (lock) {
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            // Leftovers that did not hold the output open are ended here at the latest.
+            exitedByItself = stopReason == null;
+            terminateOnce();
+            ending = termination;
+            reason = stopReason;
+            detail = stopDetail;
+        }
+        ProcessTree.Termination ended = ending == null ? null : ending.join();
+        JobOutcome.Result result;
+        String message;
+        if (failure != null) {
+            result = JobOutcome.Result.FAILED_TO_START;
+            message = failure;
+            exitCode = null;
+        } else if (reason != null) {
+            result = reason;
+            message = detail + "; process tree terminated" + (ended != null && ended.killed()
+                    ? " (SIGKILL after the " + describe(grace) + " grace period)" : "");
+            exitCode = null;
+        } else {
+            result = exitCode == 0 ? JobOutcome.Result.SUCCEEDED : JobOutcome.Result.FAILED;
+            message = "exited with " + exitCode;
+            if (ended != null && ended.signalled() > 0) {
+                message += "; " + ended.signalled() + " leftover process(es) terminated";
+            }
+        }
+        log.close();
+        IOException logError = log.error();
+        if (logError != null) {
+            message += "; log incomplete: " + logError;
+        }
+        outcome.complete(new JobOutcome(result, exitCode, started, clock.instant(), message, logFile,
+                log.truncated()));
+        onDone.accept(this);
+    }
+
+    @Override
+    public boolean add(Process started) {
+        synchronized (lock) {
+            process = started;
+            tree = new ProcessTree(started.toHandle(), ownSession);
+            if (stopReason != null) {
+                terminateOnce();
+            }
+        }
+        // Whatever the job left running when it exited by itself goes too, else it would hold
+        // the output pipes open and the attempt would never end.
+        started.onExit().thenRunAsync(this::endLeftovers, scheduler);
+        return true;
+    }
+
+    private void endLeftovers() {
+        synchronized (lock) {
+            if (stopReason != null) {
+                return;
+            }
+            exitedByItself = true;
+            terminateOnce();
+        }
+    }
+
+    @Override
+    public boolean remove(Process finished) {
+        return true;
+    }
+
+    @Override
+    public int size() {
+        synchronized (lock) {
+            return process == null || !process.isAlive() ? 0 : 1;
+        }
+    }
+
+    static String describe(Duration duration) {
+        return duration.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,205 @@
+package org.buildhook.runner.exec;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The log file of one attempt, with a size cap.
+ *
+ * <p>Bytes go to the file as they come, so the log can be read while the job runs. Once the cap
+ * is reached, the first {@code head} bytes stay in the file and the rest of the output is kept in
+ * a ring buffer of {@code cap - head} bytes in memory; on close the file is cut after the head, a
+ * {@code [buildhook] log truncated} line is written where bytes were dropped, then the tail. The
+ * tail matters most: that is where a failing script says why.
+ *
+ * <p>An I/O error (disk full, log folder unwritable) never propagates: the output is still
+ * drained (so the child never blocks on a full pipe) and counted, and the first error is kept
+ * for the job's outcome message. Both output pumps write here, hence the synchronisation.
+ */
+final class CappedLog extends OutputStream {
+
+    static final String NOTE_PREFIX = "[buildhook] ";
+    private static final long MAX_HEAD = 8 * 1024;
+
+    private final FileChannel channel;
+    private final long cap;
+    private final long head;
+    private long inFile;
+    private long received;
+    private byte[] ring;
+    private int ringStart;
+    private int ringLength;
+    private IOException error;
+    private boolean truncated;
+    private boolean closed;
+
+    CappedLog(FileChannel channel, long cap, IOException openError) {
+        if (cap < 1024 || cap > Integer.MAX_VALUE / 2) {
+            throw new IllegalArgumentException("log cap must be between 1024 and " + Integer.MAX_VALUE / 2
+                    + " bytes, was " + cap);
+        }
+        this.channel = channel;
+        this.cap = cap;
+        this.head = Math.min(MAX_HEAD, cap / 4);
+        this.error = openError;
+    }
+
+    /** Opens (creating its folder, replacing an older file) the log; never throws. */
+    static CappedLog open(Path file, long cap) {
+        try {
+            Files.createDirectories(file.getParent());
+            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+            return new CappedLog(channel, cap, null);
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return new CappedLog(null, cap, e instanceof IOException io ? io : new IOException(e));
+        }
+    }
+
+    @Override
+    public void write(int b) {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public synchronized void write(byte[] bytes, int offset, int length) {
+        if (closed || length <= 0) {
+            return;
+        }
+        received += length;
+        if (ring == null) {
+            int room = (int) Math.min(length, cap - received + length);
+            toFile(bytes, offset, room);
+            if (room == length) {
+                return;
+            }
+            // The file now holds exactly the first cap bytes; the ring takes over from here.
+            startRing();
+            offset += room;
+            length -= room;
+        }
+        toRing(bytes, offset, length);
+    }
+
+    /** Writes a {@code [buildhook] } line, for what the launcher itself has to say. */
+    synchronized void note(String line) {
+        byte[] bytes = (NOTE_PREFIX + line + "\n").getBytes(StandardCharsets.UTF_8);
+        write(bytes, 0, bytes.length);
+    }
+
+    synchronized boolean truncated() {
+        return truncated || ring != null;
+    }
+
+    /** The first I/O error, or null. */
+    synchronized IOException error() {
+        return error;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (channel == null) {
+            return;
+        }
+        try (channel) {
+            if (ring != null && error == null) {
+                writeTail();
+            }
+        } catch (IOException e) {
+            keep(e);
+        }
+    }
+
+    private void writeTail() throws IOException {
+        long dropped = received - head - ringLength;
+        channel.truncate(head);
+        channel.position(head);
+        String marker = "\n" + NOTE_PREFIX + "log truncated: " + dropped + " bytes dropped here (log cap "
+                + cap + " bytes; the first " + head + " and the last " + ringLength + " bytes are kept)\n";
+        writeFully(ByteBuffer.wrap(marker.getBytes(StandardCharsets.UTF_8)));
+        int firstPart = Math.min(ringLength, ring.length - ringStart);
+        writeFully(ByteBuffer.wrap(ring, ringStart, firstPart));
+        writeFully(ByteBuffer.wrap(ring, 0, ringLength - firstPart));
+        truncated = true;
+        ring = null;
+    }
+
+    private void toFile(byte[] bytes, int offset, int length) {
+        if (channel == null || error != null) {
+            return;
+        }
+        try {
+            writeFully(ByteBuffer.wrap(bytes, offset, length));
+            inFile += length;
+        } catch (IOException e) {
+            keep(e);
+        }
+    }
+
+    /** What is in the file after the head becomes the start of the tail. */
+    private void startRing() {
+        ring = new byte[(int) (cap - head)];
+        ringStart = 0;
+        ringLength = 0;
+        if (channel == null || error != null || inFile <= head) {
+            return;
+        }
+        try {
+            ByteBuffer buffer = ByteBuffer.wrap(ring, 0, (int) (inFile - head));
+            long position = head;
+            while (buffer.hasRemaining()) {
+                int read = channel.read(buffer, position);
+                if (read < 0) {
+                    break;
+                }
+                position += read;
+            }
+            ringLength = buffer.position();
+        } catch (IOException e) {
+            keep(e);
+        }
+    }
+
+    private void toRing(byte[] bytes, int offset, int length) {
+        int size = ring.length;
+        if (length >= size) {
+            System.arraycopy(bytes, offset + length - size, ring, 0, size);
+            ringStart = 0;
+            ringLength = size;
+            return;
+        }
+        int end = (ringStart + ringLength) % size;
+        int firstPart = Math.min(length, size - end);
+        System.arraycopy(bytes, offset, ring, end, firstPart);
+        System.arraycopy(bytes, offset + firstPart, ring, 0, length - firstPart);
+        int overflow = ringLength + length - size;
+        if (overflow > 0) {
+            ringStart = (ringStart + overflow) % size;
+            ringLength = size;
+        } else {
+            ringLength += length;
+        }
+    }
+
+    private void writeFully(ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+    }
+
+    private void keep(IOException e) {
+        if (error == null) {
+            error = e;
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package org.buildhook.runner.exec;
+
+import java.io.ByteArrayInputStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.commons.exec.CommandLine;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.PumpStreamHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs job attempts as child processes with Apache Commons Exec, never through a shell.
+ *
+ * <p>The argv is passed as it was rendered: each element becomes exactly one argument, with no
+ * quoting, splitting or substitution. The program is resolved on the PATH of the job's own
+ * environment (the base environment plus the request's variables) and checked before launch.
+ * stdout and stderr go, as raw bytes, to one capped log file per attempt ({@link JobLogs}). On
+ * timeout, {@link RunningJob#cancel()} and {@link #close()} the whole process tree gets SIGTERM,
+ * then SIGKILL after the grace period; leftovers of a job that exited by itself are ended too.
+ *
+ * <p>Thread pools are injected: {@code jobThreads} holds one thread per running attempt for its
+ * whole life (size it to the concurrency limit or leave it unbounded), {@code scheduler} runs the
+ * timeouts and the short kill steps. Commons Exec adds two or three output pump threads of its
+ * own per attempt.
+ */
+public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CommonsExecLauncher.class);
+
+    private final LauncherConfig config;
+    private final JobLogs logs;
+    private final Clock clock;
+    private final ExecutorService jobThreads;
+    private final ScheduledExecutorService scheduler;
+    private final boolean ownsThreads;
+    private final Set<Attempt> running = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /** A launcher on the given clock and thread pools, which stay the caller's to shut down. */
+    public CommonsExecLauncher(LauncherConfig config, Clock clock, ExecutorService jobThreads,
+            ScheduledExecutorService scheduler) {
+        this(config, clock, jobThreads, scheduler, false);
+    }
+
+    private CommonsExecLauncher(LauncherConfig config, Clock clock, ExecutorService jobThreads,
+            ScheduledExecutorService scheduler, boolean ownsThreads) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.logs = new JobLogs(config.logDirectory());
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.jobThreads = Objects.requireNonNull(jobThreads, "jobThreads");
+        this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.ownsThreads = ownsThreads;
+    }
+
+    /**
+     * A launcher on the system clock with its own daemon threads ({@code buildhook-job-<n>},
+     * {@code buildhook-job-timer-<n>}), shut down by {@link #close()}.
+     */
+    public static CommonsExecLauncher create(LauncherConfig config) {
+        return new CommonsExecLauncher(config, Clock.systemUTC(),
+                Executors.newCachedThreadPool(new JobThreadFactory("buildhook-job", true)),
+                Executors.newScheduledThreadPool(1, new JobThreadFactory("buildhook-job-timer", true)), true);
+    }
+
+    /** Where the logs go; the store and the admin API find an attempt's log with it. */
+    public JobLogs logs() {
+        return logs;
+    }
+
+    /**
+     * Starts the attempt.
+     *
+     * @throws IllegalArgumentException if the job id could not safely name a log folder or the
+     *                                  attempt number is below 1; everything else that stops the
+     *                                  command from starting is a {@code FAILED_TO_START} outcome
+     */
+    @Override
+    public RunningJob start(JobRequest request) {
+        Path logFile = logs.pathFor(request.jobId(), request.attempt());
+        Instant started = clock.instant();
+        Attempt attempt = new Attempt(clock, started, logFile, CappedLog.open(logFile, config.logCapBytes()),
+                config.killGrace(), config.newSession(), scheduler, running::remove);
+        if (closed) {
+            attempt.refuse("the launcher is shut down");
+            return attempt;
+        }
+        if (request.timeout().isNegative() || request.timeout().isZero()) {
+            attempt.refuse("the timeout must be positive, was " + request.timeout());
+            return attempt;
+        }
+        StartCheck.Checked checked;
+        try {
+            // A relative workdir is taken from the default one, not from wherever the server runs.
+            Path workdir = request.workdir() == null ? config.defaultWorkdir()
+                    : config.defaultWorkdir().resolve(request.workdir()).normalize();
+            checked = StartCheck.check(request.argv(), config.baseEnvironment(), request.env(), workdir);
+        } catch (StartCheck.Refused e) {
+            attempt.refuse(e.getMessage());
+            return attempt;
+        }
+        running.add(attempt);
+        if (closed) {
+            // close() may have taken its list of running attempts before this one joined it.
+            running.remove(attempt);
+            attempt.refuse("the launcher is shut down");
+            return attempt;
+        }
+        DefaultExecutor executor = executor(request, checked, attempt);
+        // Only names the command in messages: ExactArgvExecutor starts the exact argv.
+        CommandLine command = new CommandLine(checked.executable().toFile());
+        // Armed first, so that a job ending at once never leaves a timer behind.
+        try {
+            attempt.armTimeout(request.timeout());
+            jobThreads.execute(() -> attempt.run(executor, command, checked.environment()));
+        } catch (RejectedExecutionException e) {
+            running.remove(attempt);
+            attempt.refuse("no thread to run the job: " + e.getMessage());
+        }
+        return attempt;
+    }
+
+    private DefaultExecutor executor(JobRequest request, StartCheck.Checked checked, Attempt attempt) {
+        // No stdin: a null input stream makes Commons Exec close the child's stdin at once.
+        ByteArrayInputStream stdin = request.stdin() == null ? null : new ByteArrayInputStream(request.stdin());
+        @SuppressWarnings("resource") // closed by the attempt once the process tree is gone
+        CappedLog log = attempt.log();
+        PumpStreamHandler streams = new PumpStreamHandler(log, log, stdin);
+        // Bounds the wait for a pipe held open by a process that escaped the tree kill.
+        streams.setStopTimeout(config.killGrace().multipliedBy(2).plusSeconds(15));
+        return new ExactArgvExecutor(argv(checked.executable(), request.argv()), checked.workdir(), streams, attempt);
+    }
+
+    /** The program as resolved, then the rest of the argv untouched; behind setsid if configured. */
+    private List<String> argv(Path executable, List<String> requested) {
+        List<String> argv = new ArrayList<>();
+        if (config.newSession()) {
+            // setsid stops reading options at "--": the job's argv follows it unchanged.
+            argv.addAll(List.of(LauncherConfig.SETSID, "--wait", "--"));
+        }
+        argv.add(executable.toString());
+        argv.addAll(requested.subList(1, requested.size()));
+        return argv;
+    }
+
+    /**
+     * Stops accepting jobs, ends every running process tree (SIGTERM, then SIGKILL after the grace
+     * period) and waits for their outcomes. Thread pools are shut down only if this launcher made
+     * them ({@link #create}).
+     */
+    @Override
+    public void close() {
+        closed = true;
+        List<CompletableFuture<JobOutcome>> outcomes = new ArrayList<>();
+        for (Attempt attempt : List.copyOf(running)) {
+            attempt.stop(JobOutcome.Result.CANCELLED, "cancelled: the server is shutting down");
+            outcomes.add(attempt.outcome());
+        }
+        Duration wait = config.killGrace().multipliedBy(3).plusSeconds(30);
+        try {
+            CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new))
+                    .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("{} job(s) still ending after {}; giving up waiting", running.size(), wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warn("a job ended abnormally while shutting down", e);
+        }
+        if (ownsThreads) {
+            jobThreads.shutdownNow();
+            scheduler.shutdownNow();
+        }
+    }
+
+    /** Attempts running now, for metrics and tests. */
+    public int runningCount() {
+        return running.size();
+    }
+
+}

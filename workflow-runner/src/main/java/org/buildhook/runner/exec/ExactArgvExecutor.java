@@ -1,0 +1,53 @@
+package org.buildhook.runner.exec;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.commons.exec.CommandLine;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.ExecuteStreamHandler;
+import org.apache.commons.exec.ProcessDestroyer;
+
+/**
+ * A Commons Exec executor that starts the process with the exact argv it was given.
+ *
+ * <p>Commons Exec 1.5.0's {@code CommandLine} trims every argument ({@code CommandLine.Argument}
+ * calls {@code String.trim()}, even with {@code handleQuoting=false}) and rewrites backslashes in
+ * the executable, so {@code " "} or {@code "message\n"} would not arrive unchanged. Everything
+ * else (stream pumping, waiting, exit values, the process destroyer hook) stays Commons Exec's;
+ * only {@link #launch} is replaced, by a {@link ProcessBuilder} on the argv as rendered. The
+ * {@code CommandLine} passed to {@code execute} then only names the command in messages.
+ */
+final class ExactArgvExecutor extends DefaultExecutor {
+
+    private final List<String> argv;
+    private final Path workdir;
+
+    // 1.5.0 gives subclasses only this deprecated constructor (the builder's is package-private);
+    // subclassing is the documented way to replace launch(), see the class comment.
+    @SuppressWarnings("deprecation")
+    ExactArgvExecutor(List<String> argv, Path workdir, ExecuteStreamHandler streams, ProcessDestroyer destroyer) {
+        super();
+        this.argv = List.copyOf(argv);
+        this.workdir = workdir;
+        setStreamHandler(streams);
+        setProcessDestroyer(destroyer);
+        setExitValues(null); // every exit code is an outcome, not an exception
+    }
+
+    @Override
+    protected Process launch(CommandLine command, Map<String, String> environment, Path ignored) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(argv).directory(workdir.toFile());
+        builder.environment().clear();
+        builder.environment().putAll(environment);
+        return builder.start();
+    }
+
+    @Override
+    protected Process launch(CommandLine command, Map<String, String> environment, File ignored) throws IOException {
+        return launch(command, environment, workdir);
+    }
+}

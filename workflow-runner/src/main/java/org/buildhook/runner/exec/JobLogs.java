@@ -1,0 +1,64 @@
+package org.buildhook.runner.exec;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Where the log of one attempt lives: {@code <directory>/<jobId>/attempt-<n>.log}.
+ *
+ * <p>The path is made from the job id and the attempt number only, never from payload values,
+ * and the job id must match {@code [A-Za-z0-9_-]{1,64}}, so no input can name a file outside
+ * the log directory.
+ */
+public final class JobLogs {
+
+    private static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    private final Path directory;
+
+    public JobLogs(Path directory) {
+        this.directory = Objects.requireNonNull(directory, "directory").toAbsolutePath().normalize();
+    }
+
+    /** The log directory, absolute and normalised. */
+    public Path directory() {
+        return directory;
+    }
+
+    /**
+     * The log file of one attempt.
+     *
+     * @throws IllegalArgumentException if the job id is not {@code [A-Za-z0-9_-]{1,64}} or the
+     *                                  attempt is below 1
+     */
+    public Path pathFor(String jobId, int attempt) {
+        requireValidJobId(jobId);
+        if (attempt < 1) {
+            throw new IllegalArgumentException("attempt must be >= 1, was " + attempt);
+        }
+        Path file = directory.resolve(jobId).resolve("attempt-" + attempt + ".log").normalize();
+        if (!file.startsWith(directory)) {
+            // Unreachable with the pattern above; kept so a future change to it cannot escape.
+            throw new IllegalArgumentException("log path escapes the log directory: " + file);
+        }
+        return file;
+    }
+
+    /** Returns the id unchanged, or throws if it could not safely name a folder. */
+    public static String requireValidJobId(String jobId) {
+        if (jobId == null || !JOB_ID.matcher(jobId).matches()) {
+            throw new IllegalArgumentException("invalid job id " + describe(jobId)
+                    + ": expected 1 to 64 characters from [A-Za-z0-9_-]");
+        }
+        return jobId;
+    }
+
+    private static String describe(String jobId) {
+        if (jobId == null) {
+            return "null";
+        }
+        String shown = jobId.length() > 80 ? jobId.substring(0, 80) + "…" : jobId;
+        return '"' + shown.replaceAll("\\p{Cntrl}", "?") + '"';
+    }
+}

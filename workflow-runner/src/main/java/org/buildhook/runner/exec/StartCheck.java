@@ -1,0 +1,116 @@
+package org.buildhook.runner.exec;
+
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What is checked before a job is launched, so that the usual mistakes get a precise message
+ * instead of a bare {@code error=2}: the command, the environment, the working directory and the
+ * executable (found on the PATH of the job's own environment when it has no slash).
+ */
+final class StartCheck {
+
+    /** A job that must not be launched, with the reason for the operator. */
+    static final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Refused(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** What the launch needs, once checked. */
+    record Checked(Path executable, Map<String, String> environment, Path workdir) {
+    }
+
+    private StartCheck() {
+    }
+
+    static Checked check(List<String> argv, Map<String, String> base, Map<String, String> extra,
+            Path workdir) throws Refused {
+        if (argv.isEmpty()) {
+            throw new Refused("empty command: the rule's command needs at least the program");
+        }
+        for (int i = 0; i < argv.size(); i++) {
+            if (argv.get(i).indexOf('\0') >= 0) {
+                throw new Refused("argument " + i + " contains a NUL byte, which a process argument cannot hold");
+            }
+        }
+        Map<String, String> environment = new HashMap<>(base);
+        for (Map.Entry<String, String> variable : extra.entrySet()) {
+            String name = variable.getKey();
+            if (name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0
+                    || variable.getValue().indexOf('\0') >= 0) {
+                throw new Refused("invalid environment variable " + name.replace('\0', '?')
+                        + ": names must be non-empty without '=' and values without NUL bytes");
+            }
+            environment.put(name, variable.getValue());
+        }
+        if (!Files.exists(workdir)) {
+            throw new Refused("working directory does not exist: " + workdir);
+        }
+        if (!Files.isDirectory(workdir)) {
+            throw new Refused("working directory is not a directory: " + workdir);
+        }
+        return new Checked(executable(argv.get(0), environment.get("PATH"), workdir), Map.copyOf(environment),
+                workdir);
+    }
+
+    private static Path executable(String program, String searchPath, Path workdir) throws Refused {
+        if (program.isEmpty()) {
+            throw new Refused("executable not found: the program name is empty");
+        }
+        if (program.indexOf('/') >= 0) {
+            Path file = path(program, workdir);
+            if (!Files.exists(file)) {
+                throw new Refused("executable not found: " + file);
+            }
+            return requireRunnable(file);
+        }
+        if (searchPath == null || searchPath.isEmpty()) {
+            throw new Refused("executable not found: " + program
+                    + " (the job's environment has no PATH; give an absolute path)");
+        }
+        Path notRunnable = null;
+        for (String directory : searchPath.split(":")) {
+            // An empty PATH entry would mean the working directory: too surprising to honour.
+            if (directory.isEmpty()) {
+                continue;
+            }
+            Path candidate = path(directory, workdir).resolve(program);
+            if (Files.isRegularFile(candidate)) {
+                if (Files.isExecutable(candidate)) {
+                    return candidate;
+                }
+                notRunnable = notRunnable == null ? candidate : notRunnable;
+            }
+        }
+        if (notRunnable != null) {
+            return requireRunnable(notRunnable);
+        }
+        throw new Refused("executable not found: " + program + " is on no directory of PATH=" + searchPath);
+    }
+
+    private static Path requireRunnable(Path file) throws Refused {
+        if (!Files.isRegularFile(file)) {
+            throw new Refused("executable is not a regular file: " + file);
+        }
+        if (!Files.isExecutable(file)) {
+            throw new Refused("permission denied: " + file + " is not executable (chmod +x it, or run it"
+                    + " through its interpreter, e.g. [/bin/sh, " + file + "])");
+        }
+        return file;
+    }
+
+    private static Path path(String text, Path workdir) throws Refused {
+        try {
+            return workdir.resolve(text).normalize();
+        } catch (InvalidPathException e) {
+            throw new Refused("invalid path " + text + ": " + e.getReason());
+        }
+    }
+}

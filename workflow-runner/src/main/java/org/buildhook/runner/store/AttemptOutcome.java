@@ -1,0 +1,19 @@
+package org.buildhook.runner.store;
+
+import org.buildhook.runner.exec.JobOutcome;
+
+/** How one attempt of a job ended. */
+public enum AttemptOutcome {
+    RUNNING,
+    SUCCEEDED,
+    FAILED,
+    TIMED_OUT,
+    CANCELLED,
+    FAILED_TO_START,
+    /** Stopped by a shutdown, or its node died; the job is run again. */
+    INTERRUPTED;
+
+    public static AttemptOutcome of(JobOutcome.Result result) {
+        return valueOf(result.name());
+    }
+}

@@ -1,0 +1,232 @@
+package org.buildhook.runner.store;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.RunnerException;
+
+/** Writes deliveries and their jobs, each call in one transaction together with the job executions. */
+final class DeliveryWriter {
+
+    private final Database db;
+    private final JobQueue queue;
+    private final Ids ids;
+    private final Clock clock;
+    private final Duration dedupWindow;
+
+    DeliveryWriter(Database db, JobQueue queue, Ids ids, Clock clock, Duration dedupWindow) {
+        this.db = db;
+        this.queue = queue;
+        this.ids = ids;
+        this.clock = clock;
+        this.dedupWindow = dedupWindow;
+    }
+
+    AcceptResult accept(NewDelivery delivery, List<PlannedJob> jobs) {
+        byte[] body = delivery.body();
+        String hash = sha256(body);
+        return db.inTransaction("accept a delivery", c -> {
+            String id = ids.next();
+            Optional<String> first = claim(c, delivery.endpoint(), hash, id, delivery.receivedAt());
+            if (first.isPresent()) {
+                insertDelivery(c, id, delivery, null, hash, DeliveryOutcome.DUPLICATE, null, first.get());
+                return new AcceptResult(first.get(), List.of(), true);
+            }
+            insertDelivery(c, id, delivery, body, hash, DeliveryOutcome.ACCEPTED, null, null);
+            return new AcceptResult(id, insertJobs(c, id, jobs, null), false);
+        });
+    }
+
+    String recordRejected(NewDelivery delivery, String reason) {
+        String id = ids.next();
+        db.inTransaction("record a rejected delivery", c -> {
+            insertDelivery(c, id, delivery, delivery.body(), sha256(delivery.body()), DeliveryOutcome.REJECTED,
+                    reason, null);
+            return null;
+        });
+        return id;
+    }
+
+    List<String> addJobs(String deliveryId, List<PlannedJob> jobs) {
+        return db.inTransaction("replay a delivery", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT outcome FROM deliveries WHERE id = ?")) {
+                p.setString(1, deliveryId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new RunnerException("no delivery " + deliveryId);
+                    }
+                    if (!DeliveryOutcome.ACCEPTED.name().equals(rs.getString(1))) {
+                        throw new RunnerException("delivery " + deliveryId + " is " + rs.getString(1)
+                                + "; only accepted deliveries can be replayed");
+                    }
+                }
+            }
+            return insertJobs(c, deliveryId, jobs, null);
+        });
+    }
+
+    String rerun(Job old) {
+        return db.inTransaction("re-run a job", c -> insertJobs(c, old.deliveryId(), List.of(old.plan()), old.id()).get(0));
+    }
+
+    /**
+     * Cancels a job: a queued one at once (its pending execution removed); a running one is
+     * flagged and its node stops it. Returns whether the job was not already final.
+     */
+    boolean cancel(String jobId) {
+        return db.inTransaction("cancel a job", c -> {
+            String state;
+            try (PreparedStatement p = c.prepareStatement("SELECT state FROM jobs WHERE id = ?")) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new RunnerException("no job " + jobId);
+                    }
+                    state = rs.getString(1);
+                }
+            }
+            if (JobState.valueOf(state).isFinal()) {
+                return false;
+            }
+            if (JobState.valueOf(state) == JobState.QUEUED && queue.cancel(c, jobId)) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?,"
+                        + " message = ?, cancel_requested = 1 WHERE id = ?")) {
+                    p.setString(1, JobState.CANCELLED.name());
+                    p.setLong(2, clock.millis());
+                    p.setString(3, "cancelled before it ran");
+                    p.setString(4, jobId);
+                    p.executeUpdate();
+                }
+                return true;
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")) {
+                p.setString(1, jobId);
+                p.executeUpdate();
+            }
+            return true;
+        });
+    }
+
+    /**
+     * Claims (endpoint, hash) for delivery {@code id}; returns the first delivery's id when the
+     * body was already accepted within the window. Race-free: the key is a primary key, so of two
+     * concurrent claims one waits for the other's commit and then sees it.
+     */
+    private Optional<String> claim(Connection c, String endpoint, String hash, String id, Instant at)
+            throws SQLException {
+        String insert = db.dialect() == Dialect.POSTGRESQL
+                ? "INSERT INTO dedup_keys (endpoint, body_hash, delivery_id, first_seen) VALUES (?, ?, ?, ?)"
+                        + " ON CONFLICT DO NOTHING"
+                : "INSERT OR IGNORE INTO dedup_keys (endpoint, body_hash, delivery_id, first_seen) VALUES (?, ?, ?, ?)";
+        try (PreparedStatement p = c.prepareStatement(insert)) {
+            p.setString(1, endpoint);
+            p.setString(2, hash);
+            p.setString(3, id);
+            p.setLong(4, at.toEpochMilli());
+            if (p.executeUpdate() == 1) {
+                return Optional.empty();
+            }
+        }
+        // Seen before: a new delivery only when the first one is older than the window.
+        try (PreparedStatement p = c.prepareStatement("UPDATE dedup_keys SET delivery_id = ?, first_seen = ?"
+                + " WHERE endpoint = ? AND body_hash = ? AND first_seen < ?")) {
+            p.setString(1, id);
+            p.setLong(2, at.toEpochMilli());
+            p.setString(3, endpoint);
+            p.setString(4, hash);
+            p.setLong(5, at.minus(dedupWindow).toEpochMilli());
+            if (p.executeUpdate() == 1) {
+                return Optional.empty();
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT delivery_id FROM dedup_keys WHERE endpoint = ? AND body_hash = ?")) {
+            p.setString(1, endpoint);
+            p.setString(2, hash);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    throw new RunnerException("dedup key vanished while accepting; retry");
+                }
+                return Optional.of(rs.getString(1));
+            }
+        }
+    }
+
+    private void insertDelivery(Connection c, String id, NewDelivery d, byte[] body, String hash,
+            DeliveryOutcome outcome, String reason, String duplicateOf) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO deliveries (id, endpoint, received_at,"
+                + " remote_address, headers, body, body_hash, outcome, reason, duplicate_of)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            p.setString(1, id);
+            p.setString(2, d.endpoint());
+            p.setLong(3, d.receivedAt().toEpochMilli());
+            p.setString(4, d.remoteAddress());
+            p.setString(5, Rows.json(d.headers()));
+            if (body == null) {
+                p.setNull(6, Types.BINARY);
+            } else {
+                p.setBytes(6, body);
+            }
+            p.setString(7, hash);
+            p.setString(8, outcome.name());
+            p.setString(9, reason);
+            p.setString(10, duplicateOf);
+            p.executeUpdate();
+        }
+    }
+
+    private List<String> insertJobs(Connection c, String deliveryId, List<PlannedJob> jobs, String rerunOf)
+            throws SQLException {
+        List<String> jobIds = new ArrayList<>();
+        Instant now = clock.instant();
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO jobs (" + Rows.JOB_COLUMNS + ") VALUES"
+                + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, NULL, NULL, NULL, NULL, NULL, 0, ?)")) {
+            for (PlannedJob job : jobs) {
+                String jobId = ids.next();
+                p.setString(1, jobId);
+                p.setString(2, deliveryId);
+                p.setString(3, job.ruleName());
+                p.setString(4, job.ruleSnapshot());
+                p.setString(5, Rows.json(job.argv()));
+                p.setString(6, Rows.json(job.env()));
+                p.setString(7, job.workdir() == null ? null : job.workdir().toString());
+                p.setInt(8, job.stdin() ? 1 : 0);
+                p.setLong(9, job.timeout().toMillis());
+                p.setInt(10, job.retries());
+                p.setLong(11, job.backoff().toMillis());
+                p.setInt(12, job.concurrency());
+                p.setString(13, job.runName());
+                p.setString(14, JobState.QUEUED.name());
+                p.setLong(15, now.toEpochMilli());
+                p.setString(16, rerunOf);
+                p.executeUpdate();
+                jobIds.add(jobId);
+            }
+        }
+        for (String jobId : jobIds) {
+            queue.schedule(c, jobId, now);
+        }
+        return jobIds;
+    }
+
+    static String sha256(byte[] body) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+}

@@ -1,0 +1,33 @@
+package org.buildhook.runner.store;
+
+import java.util.Locale;
+
+/** The two database engines the store speaks; chosen by the JDBC URL. */
+public enum Dialect {
+    SQLITE("sqlite"),
+    POSTGRESQL("postgresql");
+
+    private final String folder;
+
+    Dialect(String folder) {
+        this.folder = folder;
+    }
+
+    /** The folder of this engine's migrations. */
+    String folder() {
+        return folder;
+    }
+
+    /** The engine a JDBC URL names, or a clear error for any other URL. */
+    public static Dialect of(String jdbcUrl) {
+        String url = jdbcUrl.toLowerCase(Locale.ROOT);
+        if (url.startsWith("jdbc:sqlite:")) {
+            return SQLITE;
+        }
+        if (url.startsWith("jdbc:postgresql:")) {
+            return POSTGRESQL;
+        }
+        throw new IllegalArgumentException("store url must start with jdbc:sqlite: or jdbc:postgresql:, got "
+                + (url.length() > 20 ? url.substring(0, 20) + "…" : url));
+    }
+}

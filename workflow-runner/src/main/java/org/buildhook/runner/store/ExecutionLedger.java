@@ -1,0 +1,226 @@
+package org.buildhook.runner.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.exec.JobOutcome;
+
+/**
+ * What the execution engine writes about jobs: attempts, states and per-rule slots. Every method
+ * is one short transaction; none is held while a command runs.
+ */
+public final class ExecutionLedger {
+
+    private final Database db;
+    private final StoreReader reader;
+    private final Clock clock;
+
+    ExecutionLedger(Database db, StoreReader reader, Clock clock) {
+        this.db = db;
+        this.reader = reader;
+        this.clock = clock;
+    }
+
+    /** The job with its real environment, or empty when retention removed it. */
+    public Optional<Job> job(String jobId) {
+        return reader.jobUnredacted(jobId);
+    }
+
+    /** The exact body of the delivery, or empty when it is gone. */
+    public Optional<byte[]> body(String deliveryId) {
+        return reader.body(deliveryId);
+    }
+
+    /**
+     * Takes one of the rule's {@code limit} slots for {@code jobId}. Slots held by jobs that are no
+     * longer executing anywhere (their db-scheduler execution is not picked: finished, or revived
+     * after their node died) are freed first, so a crash never leaks a slot. Two nodes racing for
+     * the last slot: the primary key lets exactly one in.
+     */
+    public boolean tryAcquireSlot(String ruleName, int limit, String jobId, String node) {
+        String insert = db.dialect() == Dialect.POSTGRESQL
+                ? "INSERT INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)"
+                        + " ON CONFLICT DO NOTHING"
+                : "INSERT OR IGNORE INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)";
+        return db.inTransaction("take a concurrency slot", c -> {
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND (job_id = ?"
+                    + " OR job_id NOT IN (SELECT task_instance FROM scheduled_tasks WHERE task_name = ? AND picked = ?))")) {
+                p.setString(1, ruleName);
+                p.setString(2, jobId);
+                p.setString(3, JobQueue.TASK_NAME);
+                p.setBoolean(4, true);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = c.prepareStatement(insert)) {
+                for (int slot = 0; slot < limit; slot++) {
+                    p.setString(1, ruleName);
+                    p.setInt(2, slot);
+                    p.setString(3, jobId);
+                    p.setString(4, node);
+                    p.setLong(5, clock.millis());
+                    if (p.executeUpdate() == 1) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        });
+    }
+
+    public void releaseSlot(String jobId) {
+        db.inTransaction("free a concurrency slot", c -> {
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?")) {
+                p.setString(1, jobId);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Records the start of the next attempt and marks the job running on {@code node}. An attempt
+     * still marked running (its node died) is recorded as interrupted first. Returns the attempt
+     * number.
+     */
+    public int startAttempt(String jobId, String node) {
+        Instant now = clock.instant();
+        return db.inTransaction("start an attempt", c -> {
+            int attempts;
+            try (PreparedStatement p = c.prepareStatement("SELECT attempts FROM jobs WHERE id = ?")) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new RunnerException("no job " + jobId);
+                    }
+                    attempts = rs.getInt(1);
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
+                    + " message = ? WHERE job_id = ? AND outcome = ?")) {
+                p.setString(1, AttemptOutcome.INTERRUPTED.name());
+                p.setLong(2, now.toEpochMilli());
+                p.setString(3, "its node stopped before the attempt ended; run again");
+                p.setString(4, jobId);
+                p.setString(5, AttemptOutcome.RUNNING.name());
+                p.executeUpdate();
+            }
+            int attempt = attempts + 1;
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO job_attempts (job_id, attempt, outcome,"
+                    + " started_at, node) VALUES (?, ?, ?, ?, ?)")) {
+                p.setString(1, jobId);
+                p.setInt(2, attempt);
+                p.setString(3, AttemptOutcome.RUNNING.name());
+                p.setLong(4, now.toEpochMilli());
+                p.setString(5, node);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, attempts = ?, started_at = ?,"
+                    + " node = ?, message = NULL WHERE id = ?")) {
+                p.setString(1, JobState.RUNNING.name());
+                p.setInt(2, attempt);
+                p.setLong(3, now.toEpochMilli());
+                p.setString(4, node);
+                p.setString(5, jobId);
+                p.executeUpdate();
+            }
+            return attempt;
+        });
+    }
+
+    /** Records how attempt {@code attempt} ended and moves the job to {@code next}. */
+    public void finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next) {
+        Instant ended = outcome.ended() == null ? clock.instant() : outcome.ended();
+        String log = outcome.logFile() == null ? null : outcome.logFile().toString();
+        db.inTransaction("record an attempt", c -> {
+            updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
+                    outcome.message());
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
+                    + " log_path = ?, message = ? WHERE id = ?")) {
+                p.setString(1, next.name());
+                Rows.setInteger(p, 2, outcome.exitCode());
+                Rows.setInstant(p, 3, next.isFinal() ? ended : null);
+                p.setString(4, log);
+                p.setString(5, outcome.message());
+                p.setString(6, jobId);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Records an attempt stopped by a shutdown; the job goes back to the queue. */
+    public void interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message) {
+        String log = outcome == null || outcome.logFile() == null ? null : outcome.logFile().toString();
+        db.inTransaction("record an interrupted attempt", c -> {
+            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, clock.instant(), log, message);
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?")) {
+                p.setString(1, JobState.QUEUED.name());
+                p.setString(2, message);
+                p.setString(3, jobId);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Marks a job cancelled before it started (its cancel flag was seen when it was picked). */
+    public void markCancelled(String jobId, String message) {
+        db.inTransaction("cancel a job", c -> {
+            try (PreparedStatement p = c.prepareStatement(
+                    "UPDATE jobs SET state = ?, ended_at = ?, message = ? WHERE id = ?")) {
+                p.setString(1, JobState.CANCELLED.name());
+                p.setLong(2, clock.millis());
+                p.setString(3, message);
+                p.setString(4, jobId);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** How many attempts of the job failed, timed out or could not start (interrupted ones do not count). */
+    public int failedAttempts(String jobId) {
+        return db.read("count failed attempts", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM job_attempts WHERE job_id = ?"
+                    + " AND outcome IN ('FAILED', 'TIMED_OUT', 'FAILED_TO_START')")) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
+
+    /** Whether someone asked to cancel the job. */
+    public boolean cancelRequested(String jobId) {
+        return db.read("read a cancel flag", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT cancel_requested FROM jobs WHERE id = ?")) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() && rs.getInt(1) != 0;
+                }
+            }
+        });
+    }
+
+    private static void updateAttempt(Connection c, String jobId, int attempt, AttemptOutcome outcome,
+            Integer exitCode, Instant ended, String log, String message) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
+                + " ended_at = ?, log_path = ?, message = ? WHERE job_id = ? AND attempt = ?")) {
+            p.setString(1, outcome.name());
+            Rows.setInteger(p, 2, exitCode);
+            Rows.setInstant(p, 3, ended);
+            p.setString(4, log);
+            p.setString(5, message);
+            p.setString(6, jobId);
+            p.setInt(7, attempt);
+            p.executeUpdate();
+        }
+    }
+}

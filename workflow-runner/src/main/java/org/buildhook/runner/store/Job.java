@@ -1,0 +1,71 @@
+package org.buildhook.runner.store;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.buildhook.runner.PlannedJob;
+
+/**
+ * A stored job: its plan as the rule rendered it and where it is now. From the read API the
+ * {@code env} values of secret-looking keys are {@code ***} (see {@link Redaction}); only the
+ * engine sees the real values.
+ *
+ * @param attempts   how many attempts have started
+ * @param exitCode   the last attempt's exit code, or {@code null}
+ * @param startedAt  when the last attempt started, or {@code null}
+ * @param endedAt    when the job reached a final state, or {@code null}
+ * @param node       the node that ran the last attempt, or {@code null}
+ * @param logPath    the last attempt's log file, or {@code null}
+ * @param message    what happened last ("exited with 3"), or {@code null}
+ * @param rerunOf    the job this one re-runs, or {@code null}
+ */
+public record Job(
+        String id,
+        String deliveryId,
+        String ruleName,
+        String ruleSnapshot,
+        List<String> argv,
+        Map<String, String> env,
+        Path workdir,
+        boolean stdin,
+        Duration timeout,
+        int retries,
+        Duration backoff,
+        int concurrency,
+        String runName,
+        JobState state,
+        int attempts,
+        Integer exitCode,
+        Instant createdAt,
+        Instant startedAt,
+        Instant endedAt,
+        String node,
+        String logPath,
+        String message,
+        boolean cancelRequested,
+        String rerunOf) {
+
+    public Job {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(deliveryId, "deliveryId");
+        argv = List.copyOf(argv);
+        env = Map.copyOf(env);
+        Objects.requireNonNull(state, "state");
+    }
+
+    /** The plan this job was created from. */
+    public PlannedJob plan() {
+        return new PlannedJob(ruleName, ruleSnapshot, argv, env, workdir, stdin, timeout, retries, backoff,
+                concurrency, runName);
+    }
+
+    /** The same job with secret-looking env values replaced by {@code ***}. */
+    public Job redacted() {
+        return new Job(id, deliveryId, ruleName, ruleSnapshot, argv, Redaction.redact(env), workdir, stdin, timeout,
+                retries, backoff, concurrency, runName, state, attempts, exitCode, createdAt, startedAt, endedAt, node,
+                logPath, message, cancelRequested, rerunOf);
+    }
+}

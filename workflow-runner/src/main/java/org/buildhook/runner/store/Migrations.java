@@ -1,0 +1,164 @@
+package org.buildhook.runner.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.buildhook.runner.RunnerException;
+
+/**
+ * Applies the versioned schema migrations ({@code migrations/<engine>/V<n>__<what>.sql}, listed in
+ * that folder's {@code index.txt}) that the database does not have yet, each in its own
+ * transaction with its {@code schema_version} row, and refuses to start on a database that a newer
+ * buildhook has already migrated.
+ *
+ * <p>Why not Flyway: two engines, one initial script each and a few statements per version; a
+ * 100-line runner is easier to audit than a dependency ten times the size of the module.
+ */
+final class Migrations {
+
+    private static final Pattern NAME = Pattern.compile("V(\\d+)__([A-Za-z0-9_]+)\\.sql");
+    /** An arbitrary constant: nodes starting together on PostgreSQL take turns migrating. */
+    private static final long PG_LOCK_KEY = 0x6275696c64686f6bL;
+
+    private final Database db;
+    private final Clock clock;
+
+    Migrations(Database db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+    }
+
+    /** The versions this code knows, in order. */
+    List<Migration> known() {
+        String folder = "migrations/" + db.dialect().folder() + "/";
+        List<Migration> result = new ArrayList<>();
+        for (String line : resource(folder + "index.txt").split("\n")) {
+            String name = line.strip();
+            if (name.isEmpty() || name.startsWith("#")) {
+                continue;
+            }
+            Matcher m = NAME.matcher(name);
+            if (!m.matches()) {
+                throw new RunnerException("bad migration name " + name + " in " + folder + "index.txt");
+            }
+            int version = Integer.parseInt(m.group(1));
+            if (version != result.size() + 1) {
+                throw new RunnerException("migrations must be numbered 1, 2, 3…; got " + name);
+            }
+            result.add(new Migration(version, m.group(2), resource(folder + name)));
+        }
+        return result;
+    }
+
+    /** Brings the schema up to date; returns the version it is at. */
+    int apply() {
+        List<Migration> known = known();
+        db.inTransaction("create schema_version", c -> {
+            // Locked too: concurrent CREATE TABLE IF NOT EXISTS can still collide on PostgreSQL.
+            lock(c);
+            try (Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL PRIMARY KEY,"
+                        + " description VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL)");
+            }
+            return null;
+        });
+        for (Migration m : known) {
+            db.inTransaction("apply migration V" + m.version(), c -> {
+                lock(c);
+                int current = current(c);
+                if (current > known.size()) {
+                    throw new RunnerException("the database schema is at version " + current
+                            + " but this buildhook only knows up to " + known.size()
+                            + ": it was used by a newer buildhook; upgrade this one or point it at another database");
+                }
+                if (current < m.version()) {
+                    try (Statement s = c.createStatement()) {
+                        for (String sql : statements(m.sql())) {
+                            s.execute(sql);
+                        }
+                    }
+                    try (PreparedStatement p = c.prepareStatement(
+                            "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)")) {
+                        p.setInt(1, m.version());
+                        p.setString(2, m.description());
+                        p.setLong(3, clock.millis());
+                        p.executeUpdate();
+                    }
+                }
+                return null;
+            });
+        }
+        int version = db.read("read the schema version", Migrations::current);
+        if (version > known.size()) {
+            throw new RunnerException("the database schema is at version " + version
+                    + " but this buildhook only knows up to " + known.size()
+                    + ": it was used by a newer buildhook; upgrade this one or point it at another database");
+        }
+        return version;
+    }
+
+    private void lock(Connection c) throws SQLException {
+        if (db.dialect() == Dialect.POSTGRESQL) {
+            try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+                p.setLong(1, PG_LOCK_KEY);
+                p.execute();
+            }
+        }
+        // SQLite: the transaction already began IMMEDIATE, which holds the only write lock.
+    }
+
+    private static int current(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    /** Splits a script on semicolons that end a line; comment lines are dropped. */
+    static List<String> statements(String script) {
+        List<String> result = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        for (String line : script.split("\n")) {
+            String trimmed = line.strip();
+            if (trimmed.startsWith("--") || trimmed.isEmpty()) {
+                continue;
+            }
+            current.append(line).append('\n');
+            if (trimmed.endsWith(";")) {
+                String sql = current.toString().strip();
+                result.add(sql.substring(0, sql.length() - 1));
+                current.setLength(0);
+            }
+        }
+        if (!current.toString().isBlank()) {
+            result.add(current.toString().strip());
+        }
+        return result;
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = Migrations.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new RunnerException("missing migration resource " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new RunnerException("cannot read migration resource " + name, e);
+        }
+    }
+
+    /** One versioned script. */
+    record Migration(int version, String description, String sql) {
+    }
+}

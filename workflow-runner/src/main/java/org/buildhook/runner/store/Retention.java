@@ -1,0 +1,97 @@
+package org.buildhook.runner.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Deletes deliveries older than the retention age with their jobs, attempts, log files and payload
+ * files, a small batch per transaction so that accepting never waits long behind it. Deliveries
+ * with a job still queued or running are kept until it ends.
+ */
+final class Retention {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Retention.class);
+
+    private final Database db;
+    private final Clock clock;
+    private final Duration maxAge;
+    private final int batch;
+    private final Function<String, Path> payloadFile;
+
+    Retention(Database db, Clock clock, Duration maxAge, int batch, Function<String, Path> payloadFile) {
+        this.db = db;
+        this.clock = clock;
+        this.maxAge = maxAge;
+        this.batch = batch;
+        this.payloadFile = payloadFile;
+    }
+
+    /** Runs batches until nothing is left to delete; returns how many deliveries went. */
+    int sweep() {
+        long cutoff = clock.instant().minus(maxAge).toEpochMilli();
+        int total = 0;
+        while (true) {
+            List<String> logs = new ArrayList<>();
+            List<String> ids = db.inTransaction("delete old deliveries", c -> deleteBatch(c, cutoff, logs));
+            for (String log : logs) {
+                deleteQuietly(Path.of(log));
+            }
+            for (String id : ids) {
+                deleteQuietly(payloadFile.apply(id));
+            }
+            total += ids.size();
+            if (ids.size() < batch) {
+                if (total > 0) {
+                    LOG.info("retention removed {} deliveries older than {}", total, maxAge);
+                }
+                return total;
+            }
+        }
+    }
+
+    private List<String> deleteBatch(Connection c, long cutoff, List<String> logs) throws SQLException {
+        List<String> ids = StoreReader.query(c, "SELECT id FROM deliveries d WHERE received_at < ? AND NOT EXISTS"
+                + " (SELECT 1 FROM jobs j WHERE j.delivery_id = d.id AND j.state IN ('QUEUED', 'RUNNING'))"
+                + " ORDER BY id LIMIT " + batch, List.of(cutoff), rs -> rs.getString(1));
+        if (ids.isEmpty()) {
+            return ids;
+        }
+        String in = "(" + String.join(", ", Collections.nCopies(ids.size(), "?")) + ")";
+        logs.addAll(StoreReader.query(c, "SELECT a.log_path FROM job_attempts a JOIN jobs j ON a.job_id = j.id"
+                + " WHERE a.log_path IS NOT NULL AND j.delivery_id IN " + in, ids, rs -> rs.getString(1)));
+        execute(c, "DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE delivery_id IN " + in + ")", ids);
+        execute(c, "DELETE FROM jobs WHERE delivery_id IN " + in, ids);
+        execute(c, "DELETE FROM dedup_keys WHERE delivery_id IN " + in, ids);
+        execute(c, "DELETE FROM deliveries WHERE id IN " + in, ids);
+        return ids;
+    }
+
+    private static void execute(Connection c, String sql, List<String> args) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.size(); i++) {
+                p.setString(i + 1, args.get(i));
+            }
+            p.executeUpdate();
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.warn("retention could not delete {}: {}", file, e.getMessage());
+        }
+    }
+}

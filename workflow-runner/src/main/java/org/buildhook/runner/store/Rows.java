@@ -1,0 +1,105 @@
+package org.buildhook.runner.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.buildhook.runner.RunnerException;
+
+/** Maps rows to values and back; lists and maps are stored as JSON text. */
+final class Rows {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String JOB_COLUMNS = "id, delivery_id, rule_name, rule_snapshot, argv, env, workdir, stdin,"
+            + " timeout_ms, retries, backoff_ms, concurrency, run_name, state, attempts, exit_code, created_at,"
+            + " started_at, ended_at, node, log_path, message, cancel_requested, rerun_of";
+    static final String DELIVERY_COLUMNS = "id, endpoint, received_at, remote_address, headers, body_hash, outcome,"
+            + " reason, duplicate_of";
+
+    private Rows() {
+    }
+
+    static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new RunnerException("cannot write JSON", e);
+        }
+    }
+
+    static List<String> stringList(String json) {
+        try {
+            return JSON.readValue(json, new TypeReference<List<String>>() { });
+        } catch (JsonProcessingException e) {
+            throw new RunnerException("corrupt JSON list in the store", e);
+        }
+    }
+
+    static Map<String, String> stringMap(String json) {
+        try {
+            return JSON.readValue(json, new TypeReference<Map<String, String>>() { });
+        } catch (JsonProcessingException e) {
+            throw new RunnerException("corrupt JSON map in the store", e);
+        }
+    }
+
+    static Instant instant(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    static Integer integer(ResultSet rs, String column) throws SQLException {
+        int v = rs.getInt(column);
+        return rs.wasNull() ? null : v;
+    }
+
+    static void setInstant(PreparedStatement p, int index, Instant value) throws SQLException {
+        if (value == null) {
+            p.setNull(index, Types.BIGINT);
+        } else {
+            p.setLong(index, value.toEpochMilli());
+        }
+    }
+
+    static void setInteger(PreparedStatement p, int index, Integer value) throws SQLException {
+        if (value == null) {
+            p.setNull(index, Types.INTEGER);
+        } else {
+            p.setInt(index, value);
+        }
+    }
+
+    static Job job(ResultSet rs) throws SQLException {
+        String workdir = rs.getString("workdir");
+        return new Job(rs.getString("id"), rs.getString("delivery_id"), rs.getString("rule_name"),
+                rs.getString("rule_snapshot"), stringList(rs.getString("argv")), stringMap(rs.getString("env")),
+                workdir == null ? null : Path.of(workdir), rs.getInt("stdin") != 0,
+                Duration.ofMillis(rs.getLong("timeout_ms")), rs.getInt("retries"),
+                Duration.ofMillis(rs.getLong("backoff_ms")), rs.getInt("concurrency"), rs.getString("run_name"),
+                JobState.valueOf(rs.getString("state")), rs.getInt("attempts"), integer(rs, "exit_code"),
+                instant(rs, "created_at"), instant(rs, "started_at"), instant(rs, "ended_at"), rs.getString("node"),
+                rs.getString("log_path"), rs.getString("message"), rs.getInt("cancel_requested") != 0,
+                rs.getString("rerun_of"));
+    }
+
+    static Delivery delivery(ResultSet rs, byte[] body) throws SQLException {
+        return new Delivery(rs.getString("id"), rs.getString("endpoint"), instant(rs, "received_at"),
+                rs.getString("remote_address"), stringMap(rs.getString("headers")), rs.getString("body_hash"),
+                DeliveryOutcome.valueOf(rs.getString("outcome")), rs.getString("reason"),
+                rs.getString("duplicate_of"), body);
+    }
+
+    static JobAttempt attempt(ResultSet rs) throws SQLException {
+        return new JobAttempt(rs.getString("job_id"), rs.getInt("attempt"),
+                AttemptOutcome.valueOf(rs.getString("outcome")), integer(rs, "exit_code"), instant(rs, "started_at"),
+                instant(rs, "ended_at"), rs.getString("node"), rs.getString("log_path"), rs.getString("message"));
+    }
+}

@@ -1,0 +1,239 @@
+package org.buildhook.runner.store;
+
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.RunnerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The durable store of deliveries and jobs, on SQLite (embedded default) or PostgreSQL (clusters),
+ * chosen by {@link StoreConfig#url()}. Opening it applies the schema migrations.
+ *
+ * <p>Guarantee: when {@link #accept} returns, the delivery, its jobs and their executions in
+ * db-scheduler's table are committed together; they survive {@code kill -9} and will run.
+ *
+ * <p>Every method throws {@link StoreUnavailableException} when the database cannot be reached.
+ * Thread-safe.
+ */
+public final class Store implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Store.class);
+
+    private final StoreConfig config;
+    private final Database db;
+    private final DeliveryWriter writer;
+    private final StoreReader reader;
+    private final ExecutionLedger ledger;
+    private final Retention retention;
+    private final ScheduledExecutorService retentionThread;
+    private final boolean ownsRetentionThread;
+    private final List<Runnable> queuedListeners = new CopyOnWriteArrayList<>();
+
+    private Store(StoreConfig config, Database db, ScheduledExecutorService retentionThread, boolean owns) {
+        this.config = config;
+        this.db = db;
+        Ids ids = new Ids(config.clock());
+        this.writer = new DeliveryWriter(db, new JobQueue(db.dialect()), ids, config.clock(), config.dedupWindow());
+        this.reader = new StoreReader(db);
+        this.ledger = new ExecutionLedger(db, reader, config.clock());
+        this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
+                this::payloadFile);
+        this.retentionThread = retentionThread;
+        this.ownsRetentionThread = owns;
+    }
+
+    /**
+     * Opens the store, migrates the schema and starts the periodic retention sweep on its own
+     * daemon thread.
+     */
+    public static Store open(StoreConfig config) {
+        ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "buildhook-retention");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            return open(config, thread, true);
+        } catch (RuntimeException e) {
+            thread.shutdownNow();
+            throw e;
+        }
+    }
+
+    /** Opens the store with the retention sweep on the given executor (which the caller shuts down). */
+    public static Store open(StoreConfig config, ScheduledExecutorService retentionExecutor) {
+        return open(config, retentionExecutor, false);
+    }
+
+    private static Store open(StoreConfig config, ScheduledExecutorService executor, boolean owns) {
+        Database db = Database.open(config);
+        try {
+            int version = new Migrations(db, config.clock()).apply();
+            LOG.info("store open on {} at schema version {}", config.dialect(), version);
+            Store store = new Store(config, db, executor, owns);
+            long every = config.retentionInterval().toMillis();
+            if (every > 0) {
+                executor.scheduleWithFixedDelay(store::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
+            }
+            return store;
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Stores a verified delivery and the jobs its rules planned, in one transaction, and queues
+     * the jobs. The same body on the same endpoint within the dedup window is a duplicate: it is
+     * recorded as such, creates no job, and the result carries the first delivery's id.
+     */
+    public AcceptResult accept(NewDelivery delivery, List<PlannedJob> jobs) {
+        AcceptResult result = writer.accept(delivery, List.copyOf(jobs));
+        if (!result.jobIds().isEmpty()) {
+            jobsQueued();
+        }
+        return result;
+    }
+
+    /**
+     * Registers an action run after jobs were queued and committed (the engine uses it to look for
+     * work at once instead of at its next poll).
+     */
+    public void onJobsQueued(Runnable listener) {
+        queuedListeners.add(listener);
+    }
+
+    private void jobsQueued() {
+        for (Runnable r : queuedListeners) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.warn("a jobs-queued listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    /** Keeps a signed body that is not a valid event, for inspection; returns its id. */
+    public String recordRejected(NewDelivery delivery, String reason) {
+        return writer.recordRejected(delivery, reason);
+    }
+
+    public Page<Delivery> deliveries(DeliveryQuery query) {
+        return reader.deliveries(query);
+    }
+
+    /** The delivery with its body and its jobs (env redacted). */
+    public Optional<DeliveryDetail> delivery(String id) {
+        return reader.delivery(id);
+    }
+
+    /** Jobs, env redacted. */
+    public Page<Job> jobs(JobQuery query) {
+        return reader.jobs(query);
+    }
+
+    /** The job (env redacted) and every attempt. */
+    public Optional<JobDetail> job(String id) {
+        return reader.job(id);
+    }
+
+    /**
+     * Replay: adds new jobs to an accepted delivery (the caller matched the current rules against
+     * its stored body) and queues them. Returns the new job ids.
+     */
+    public List<String> replay(String deliveryId, List<PlannedJob> jobs) {
+        List<String> ids = writer.addJobs(deliveryId, List.copyOf(jobs));
+        jobsQueued();
+        return ids;
+    }
+
+    /**
+     * Re-run: a new job with the old one's plan (same delivery, {@code rerunOf} = the old id),
+     * queued now. The old job and its attempts stay as they were. Returns the new job id.
+     */
+    public String rerun(String jobId) {
+        Job old = reader.jobUnredacted(jobId).orElseThrow(() -> new RunnerException("no job " + jobId));
+        String id = writer.rerun(old);
+        jobsQueued();
+        return id;
+    }
+
+    /**
+     * Cancels a job: a queued one is cancelled at once; a running one is flagged and the node
+     * running it kills its process tree within a few seconds. Returns false when the job had
+     * already ended.
+     */
+    public boolean cancel(String jobId) {
+        return writer.cancel(jobId);
+    }
+
+    /** Whether the database answers a trivial query now; for {@code /healthz}. Never throws. */
+    public boolean healthy() {
+        try {
+            return db.read("check health", c -> {
+                try (PreparedStatement p = c.prepareStatement("SELECT 1"); ResultSet rs = p.executeQuery()) {
+                    return rs.next();
+                }
+            });
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Runs the retention sweep now; returns how many deliveries it removed. */
+    public int runRetention() {
+        return retention.sweep();
+    }
+
+    /** Where the engine writes a delivery's body for {@code BUILDHOOK_PAYLOAD}: derived from its id only. */
+    public Path payloadFile(String deliveryId) {
+        if (!Ids.isValid(deliveryId)) {
+            throw new IllegalArgumentException("not a delivery id: " + deliveryId);
+        }
+        return config.dataDir().resolve("payloads").resolve(deliveryId + ".json");
+    }
+
+    /** The execution side's view; for the engine. */
+    public ExecutionLedger ledger() {
+        return ledger;
+    }
+
+    /** The pooled data source; for the engine's db-scheduler. */
+    public DataSource dataSource() {
+        return db.dataSource();
+    }
+
+    public Dialect dialect() {
+        return db.dialect();
+    }
+
+    public StoreConfig config() {
+        return config;
+    }
+
+    private void sweepQuietly() {
+        try {
+            retention.sweep();
+        } catch (RuntimeException e) {
+            LOG.warn("retention sweep failed, will try again: {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (ownsRetentionThread) {
+            retentionThread.shutdownNow();
+        }
+        db.close();
+    }
+}

@@ -1,0 +1,149 @@
+package org.buildhook.runner.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The admin side's queries. Lists are newest first and page by id cursor. */
+final class StoreReader {
+
+    private final Database db;
+
+    StoreReader(Database db) {
+        this.db = db;
+    }
+
+    Page<Delivery> deliveries(DeliveryQuery q) {
+        StringBuilder sql = new StringBuilder("SELECT " + Rows.DELIVERY_COLUMNS + " FROM deliveries WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (q.outcome() != null) {
+            sql.append(" AND outcome = ?");
+            args.add(q.outcome().name());
+        }
+        if (q.endpoint() != null) {
+            sql.append(" AND endpoint = ?");
+            args.add(q.endpoint());
+        }
+        if (q.from() != null) {
+            sql.append(" AND received_at >= ?");
+            args.add(q.from().toEpochMilli());
+        }
+        if (q.to() != null) {
+            sql.append(" AND received_at < ?");
+            args.add(q.to().toEpochMilli());
+        }
+        if (q.before() != null) {
+            sql.append(" AND id < ?");
+            args.add(q.before());
+        }
+        sql.append(" ORDER BY id DESC LIMIT ").append(q.limit() + 1);
+        List<Delivery> items = db.read("list deliveries", c -> query(c, sql.toString(), args, rs -> Rows.delivery(rs, null)));
+        return page(items, q.limit(), Delivery::id);
+    }
+
+    Optional<DeliveryDetail> delivery(String id) {
+        return db.read("read a delivery", c -> {
+            Delivery d;
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT " + Rows.DELIVERY_COLUMNS + ", body FROM deliveries WHERE id = ?")) {
+                p.setString(1, id);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    d = Rows.delivery(rs, rs.getBytes("body"));
+                }
+            }
+            List<Job> jobs = query(c, "SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE delivery_id = ? ORDER BY id",
+                    List.of(id), rs -> Rows.job(rs).redacted());
+            return Optional.of(new DeliveryDetail(d, jobs));
+        });
+    }
+
+    Page<Job> jobs(JobQuery q) {
+        StringBuilder sql = new StringBuilder("SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (q.state() != null) {
+            sql.append(" AND state = ?");
+            args.add(q.state().name());
+        }
+        if (q.ruleName() != null) {
+            sql.append(" AND rule_name = ?");
+            args.add(q.ruleName());
+        }
+        if (q.deliveryId() != null) {
+            sql.append(" AND delivery_id = ?");
+            args.add(q.deliveryId());
+        }
+        if (q.before() != null) {
+            sql.append(" AND id < ?");
+            args.add(q.before());
+        }
+        sql.append(" ORDER BY id DESC LIMIT ").append(q.limit() + 1);
+        List<Job> items = db.read("list jobs", c -> query(c, sql.toString(), args, rs -> Rows.job(rs).redacted()));
+        return page(items, q.limit(), Job::id);
+    }
+
+    /** The job with its real env (for the engine), or empty. */
+    Optional<Job> jobUnredacted(String id) {
+        return db.read("read a job", c -> query(c, "SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE id = ?",
+                List.of(id), Rows::job).stream().findFirst());
+    }
+
+    Optional<JobDetail> job(String id) {
+        return db.read("read a job", c -> {
+            List<Job> jobs = query(c, "SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE id = ?", List.of(id),
+                    rs -> Rows.job(rs).redacted());
+            if (jobs.isEmpty()) {
+                return Optional.empty();
+            }
+            List<JobAttempt> attempts = query(c, "SELECT * FROM job_attempts WHERE job_id = ? ORDER BY attempt",
+                    List.of(id), Rows::attempt);
+            return Optional.of(new JobDetail(jobs.get(0), attempts));
+        });
+    }
+
+    /** The delivery's body, or empty when the delivery is gone. */
+    Optional<byte[]> body(String deliveryId) {
+        return db.read("read a delivery body", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT body FROM deliveries WHERE id = ?")) {
+                p.setString(1, deliveryId);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? Optional.ofNullable(rs.getBytes(1)) : Optional.<byte[]>empty();
+                }
+            }
+        });
+    }
+
+    @FunctionalInterface
+    interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    static <T> List<T> query(Connection c, String sql, List<?> args, RowMapper<T> mapper) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.size(); i++) {
+                p.setObject(i + 1, args.get(i));
+            }
+            try (ResultSet rs = p.executeQuery()) {
+                List<T> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(mapper.map(rs));
+                }
+                return out;
+            }
+        }
+    }
+
+    private static <T> Page<T> page(List<T> items, int limit, java.util.function.Function<T, String> id) {
+        if (items.size() > limit) {
+            List<T> page = items.subList(0, limit);
+            return new Page<>(page, id.apply(page.get(limit - 1)));
+        }
+        return new Page<>(items, null);
+    }
+}

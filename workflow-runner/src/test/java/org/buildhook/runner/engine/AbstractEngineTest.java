@@ -1,0 +1,234 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.store.AcceptResult;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The engine against a real database and real processes; run on SQLite and PostgreSQL. */
+abstract class AbstractEngineTest {
+
+    @TempDir
+    Path dir;
+    Store store;
+    JobEngine engine;
+
+    abstract StoreConfig config(Path dir);
+
+    static EngineConfig fast(String node) {
+        return new EngineConfig(node, 4, Duration.ofMillis(200), Duration.ofMillis(200), 4, Duration.ofSeconds(5),
+                Duration.ofMillis(100), Duration.ofMillis(100));
+    }
+
+    @BeforeEach
+    void open() {
+        store = Store.open(config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO));
+        engine = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")), fast("node-a"));
+        engine.start();
+    }
+
+    @AfterEach
+    void close() {
+        if (engine != null) {
+            engine.stop();
+        }
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    Path script(String name, String body) throws IOException {
+        return Files.writeString(dir.resolve(name), "#!/bin/sh\n" + body + "\n");
+    }
+
+    JobDetail awaitFinal(String jobId) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+        return store.job(jobId).orElseThrow();
+    }
+
+    @Test
+    void runsAJobWithItsEnvironmentThePayloadFileAndTheBodyOnStdin() throws IOException {
+        Path out = dir.resolve("out");
+        Files.createDirectories(out);
+        Path s = script("env.sh", "printf '%s' \"$TARGET\" > " + out + "/target\n"
+                + "cp \"$BUILDHOOK_PAYLOAD\" " + out + "/payload\ncat > " + out + "/stdin");
+        PlannedJob job = Plans.job("deploy", List.of("/bin/sh", s.toString()), Map.of("TARGET", "staging",
+                "API_TOKEN", "secret"), 0, Duration.ofMillis(100), 0);
+
+        AcceptResult r = store.accept(Plans.delivery(Plans.fixture()), List.of(job));
+        JobDetail done = awaitFinal(r.jobIds().get(0));
+
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.job().exitCode()).isZero();
+        assertThat(done.job().node()).isEqualTo("node-a");
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        assertThat(done.attempts().get(0).logPath()).isNotNull();
+        assertThat(Files.readString(out.resolve("target"))).isEqualTo("staging");
+        assertThat(Files.readAllBytes(out.resolve("payload"))).isEqualTo(Plans.fixtureBody());
+        assertThat(Files.readAllBytes(out.resolve("stdin"))).isEqualTo(Plans.fixtureBody());
+        assertThat(store.payloadFile(r.deliveryId())).exists();
+    }
+
+    @Test
+    void retriesWithExponentialBackoffAndKeepsEveryAttempt() throws IOException {
+        Path counter = dir.resolve("count");
+        // Fails twice, then succeeds.
+        Path s = script("flaky.sh", "echo x >> " + counter + "\n[ $(wc -l < " + counter + ") -ge 3 ]");
+        PlannedJob job = Plans.job("flaky", List.of("/bin/sh", s.toString()), Map.of(), 3, Duration.ofMillis(300), 0);
+
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+        JobDetail done = awaitFinal(jobId);
+
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.job().attempts()).isEqualTo(3);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.FAILED, AttemptOutcome.FAILED, AttemptOutcome.SUCCEEDED);
+        assertThat(done.attempts().get(0).exitCode()).isEqualTo(1);
+        // backoff × 2^(n-1): at least 300 ms, then at least 600 ms between attempts.
+        assertThat(Duration.between(done.attempts().get(0).endedAt(), done.attempts().get(1).startedAt()))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(300));
+        assertThat(Duration.between(done.attempts().get(1).endedAt(), done.attempts().get(2).startedAt()))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(600));
+    }
+
+    @Test
+    void failsAfterTheRetriesAreUsedUp() throws IOException {
+        Path s = script("fail.sh", "exit 3");
+        PlannedJob job = Plans.job("broken", List.of("/bin/sh", s.toString()), Map.of(), 1, Duration.ofMillis(50), 0);
+
+        JobDetail done = awaitFinal(store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0));
+
+        assertThat(done.job().state()).isEqualTo(JobState.FAILED);
+        assertThat(done.job().exitCode()).isEqualTo(3);
+        assertThat(done.attempts()).hasSize(2).extracting(JobAttempt::outcome).containsOnly(AttemptOutcome.FAILED);
+    }
+
+    @Test
+    void aRuleWithConcurrencyOneNeverRunsTwoJobsAtOnceEvenAcrossNodes() throws IOException {
+        JobEngine other = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")), fast("node-b"));
+        other.start();
+        Path lock = dir.resolve("lock");
+        Path overlaps = dir.resolve("overlaps");
+        Path ran = dir.resolve("ran");
+        Path s = script("exclusive.sh", "mkdir " + lock + " 2>/dev/null || echo overlap >> " + overlaps + "\n"
+                + "sleep 0.2\necho $1 >> " + ran + "\nrmdir " + lock);
+        List<String> jobIds = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            PlannedJob job = Plans.job("exclusive", List.of("/bin/sh", s.toString(), "job" + i), Map.of(), 0,
+                    Duration.ofMillis(50), 1);
+            jobIds.addAll(store.accept(Plans.delivery("{\"build_id\": " + i + "}"), List.of(job)).jobIds());
+        }
+
+        jobIds.forEach(this::awaitFinal);
+        other.stop();
+
+        assertThat(jobIds).allSatisfy(id -> assertThat(store.job(id).orElseThrow().job().state())
+                .isEqualTo(JobState.SUCCEEDED));
+        assertThat(Files.readAllLines(ran)).hasSize(6);
+        assertThat(overlaps).doesNotExist();
+    }
+
+    @Test
+    void aJobWhoseRowIsAlreadyFinalIsNotRunAgain() throws Exception {
+        engine.stop();
+        Path marker = dir.resolve("ran");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("once", List.of("/usr/bin/touch", marker.toString())))).jobIds().get(0);
+        // As if a node crashed after recording success but before removing the execution.
+        try (var c = store.dataSource().getConnection(); var p = c.prepareStatement(
+                "UPDATE jobs SET state = 'SUCCEEDED' WHERE id = ?")) {
+            p.setString(1, jobId);
+            p.executeUpdate();
+        }
+        engine = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")), fast("node-b"));
+        engine.start();
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
+        assertThat(marker).doesNotExist();
+        assertThat(store.job(jobId).orElseThrow().attempts()).isEmpty();
+    }
+
+    @Test
+    void aTimedOutJobIsKilledAndRecorded() throws IOException {
+        Path s = script("slow.sh", "sleep 30");
+        PlannedJob job = new PlannedJob("slow", "name: slow", List.of("/bin/sh", s.toString()), Map.of(), null, false,
+                Duration.ofMillis(300), 0, Duration.ofMillis(50), 0, null);
+
+        JobDetail done = awaitFinal(store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0));
+
+        assertThat(done.job().state()).isEqualTo(JobState.TIMED_OUT);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.TIMED_OUT);
+    }
+
+    @Test
+    void cancellingARunningJobKillsItsProcess() throws IOException {
+        Path started = dir.resolve("started");
+        Path s = script("wait.sh", "touch " + started + "\nsleep 30");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("waits", List.of("/bin/sh", s.toString())))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(started));
+
+        assertThat(store.cancel(jobId)).isTrue();
+        JobDetail done = awaitFinal(jobId);
+
+        assertThat(done.job().state()).isEqualTo(JobState.CANCELLED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.CANCELLED);
+    }
+
+    @Test
+    void aGracefulStopKillsWhatOutlivesTheGraceAndRunsItAgainLater() throws IOException {
+        engine.stop();
+        engine = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")),
+                fast("node-a").withShutdownGrace(Duration.ofMillis(300)));
+        engine.start();
+        Path marker = dir.resolve("go");
+        Path starts = dir.resolve("starts");
+        Path s = script("long.sh", "echo start >> " + starts + "\nwhile [ ! -f " + marker + " ]; do sleep 0.05; done");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("long", List.of("/bin/sh", s.toString())))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
+
+        engine.stop();
+
+        JobDetail stopped = store.job(jobId).orElseThrow();
+        assertThat(stopped.job().state()).isEqualTo(JobState.QUEUED);
+        assertThat(stopped.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.INTERRUPTED);
+
+        Files.createFile(marker);
+        engine = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")), fast("node-b"));
+        engine.start();
+        JobDetail done = awaitFinal(jobId);
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+        assertThat(done.attempts().get(1).node()).isEqualTo("node-b");
+    }
+
+    int executions() throws java.sql.SQLException {
+        try (var c = store.dataSource().getConnection(); var p = c.prepareStatement("SELECT COUNT(*) FROM scheduled_tasks");
+             var rs = p.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+}

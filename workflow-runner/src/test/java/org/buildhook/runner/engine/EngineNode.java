@@ -1,0 +1,66 @@
+package org.buildhook.runner.engine;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.buildhook.runner.store.NewDelivery;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+
+/**
+ * A runner node in its own JVM, for the crash and cluster tests: opens the store, starts the
+ * engine with fast failure detection, optionally accepts deliveries, then runs until its standard
+ * input closes (graceful stop) or it is killed.
+ *
+ * <p>Arguments: {@code key=value}: url, data, node, threads, slow (count), quick (count),
+ * slowScript, quickScript, label (prefix of the job labels).
+ */
+public final class EngineNode {
+
+    private EngineNode() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Map<String, String> a = new HashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            a.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        Path data = Path.of(a.get("data"));
+        Store store = Store.open(StoreConfig.of(a.get("url"), data).withRetention(StoreConfig.DEFAULT_RETENTION,
+                Duration.ZERO));
+        EngineConfig config = new EngineConfig(a.get("node"), Integer.parseInt(a.getOrDefault("threads", "2")),
+                Duration.ofMillis(250), Duration.ofMillis(200), 4, Duration.ofSeconds(5), Duration.ofMillis(100),
+                Duration.ofMillis(200));
+        JobEngine engine = JobEngine.create(store, new ProcessLauncher(data.resolve("logs")), config);
+        engine.start();
+        System.out.println("READY");
+        String label = a.getOrDefault("label", a.get("node"));
+        accept(store, a.get("slowScript"), label + "-slow-", Integer.parseInt(a.getOrDefault("slow", "0")));
+        accept(store, a.get("quickScript"), label + "-quick-", Integer.parseInt(a.getOrDefault("quick", "0")));
+        System.out.println("ACCEPTED");
+        System.out.flush();
+        // Runs until the test closes our stdin (graceful) or kills us.
+        while (System.in.read() >= 0) {
+            // keep reading
+        }
+        engine.stop();
+        store.close();
+    }
+
+    private static void accept(Store store, String script, String prefix, int count) {
+        for (int i = 0; i < count; i++) {
+            String label = prefix + i;
+            String rule = prefix.contains("slow") ? "slow" : "quick";
+            NewDelivery delivery = new NewDelivery("default", Instant.now(), "127.0.0.1", Map.of(),
+                    ("{\"label\": \"" + label + "\"}").getBytes(StandardCharsets.UTF_8));
+            store.accept(delivery, List.of(Plans.job(rule, List.of("/bin/sh", script, label))));
+        }
+    }
+}

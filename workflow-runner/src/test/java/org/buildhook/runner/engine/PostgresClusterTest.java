@@ -1,0 +1,108 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobQuery;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Page;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three runner JVMs on one PostgreSQL: 1,000 deliveries accepted across them run exactly once
+ * each, and the jobs of a node killed mid-job are finished by the others.
+ */
+class PostgresClusterTest {
+
+    static final int QUICK = 1000;
+    static final int SLOW = 3;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void threeNodesRunEveryJobOnceAndFinishTheJobsOfAKilledNode() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"))
+                .withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        Path runs = dir.resolve("runs");
+        Path events = dir.resolve("events");
+        Path marker = dir.resolve("go");
+        // O_APPEND writes of one short line are atomic, so concurrent jobs do not interleave.
+        Path quick = Files.writeString(dir.resolve("quick.sh"), "#!/bin/sh\necho \"$1\" >> " + runs + "\n");
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$ $PPID\" >> " + events
+                + "\nwhile [ ! -f " + marker + " ]; do sleep 0.05; done\necho \"$1\" >> " + runs + "\n");
+        List<NodeProcess> nodes = new ArrayList<>();
+        try (Store store = Store.open(config)) {
+            int[] quickPerNode = {334, 333, 333};
+            for (int i = 0; i < 3; i++) {
+                nodes.add(NodeProcess.start(dir, "node" + i, "url=" + config.url(), "data=" + dir.resolve("data"),
+                        "threads=4", "slow=" + (i == 0 ? SLOW : 0), "quick=" + quickPerNode[i],
+                        "slowScript=" + slow, "quickScript=" + quick, "label=n" + i));
+            }
+            await().atMost(Duration.ofSeconds(90)).until(() -> count(store, "quick", JobState.SUCCEEDED) == QUICK
+                    && Files.exists(events) && Files.readAllLines(events).stream().anyMatch(l -> l.split(" ").length == 4));
+
+            // Kill -9 a node that is running a slow job, and its orphaned commands.
+            String line = Files.readAllLines(events).stream().filter(l -> l.startsWith("start ")).findFirst().orElseThrow();
+            long victimPid = Long.parseLong(line.split(" ")[3]);
+            NodeProcess victim = nodes.stream().filter(n -> n.process.pid() == victimPid).findFirst().orElseThrow();
+            victim.kill();
+            for (String l : Files.readAllLines(events)) {
+                String[] f = l.split(" ");
+                if (f.length == 4 && Long.parseLong(f[3]) == victimPid) {
+                    ProcessHandle.of(Long.parseLong(f[2])).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+            Files.createFile(marker);
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> count(store, null, JobState.SUCCEEDED) == QUICK + SLOW);
+
+            Map<String, Long> perLabel = Files.readAllLines(runs).stream()
+                    .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+            assertThat(perLabel).hasSize(QUICK + SLOW);
+            assertThat(perLabel.values()).containsOnly(1L);
+            List<Job> slowJobs = store.jobs(new JobQuery(null, "slow", null, null, 10)).items();
+            for (Job job : slowJobs) {
+                List<JobAttempt> attempts = store.job(job.id()).orElseThrow().attempts();
+                JobAttempt last = attempts.get(attempts.size() - 1);
+                assertThat(last.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+                if (attempts.size() > 1) {
+                    assertThat(attempts.get(0).node()).isEqualTo(victim.name);
+                    assertThat(last.node()).isNotEqualTo(victim.name);
+                }
+            }
+            assertThat(slowJobs).anyMatch(j -> j.attempts() > 1);
+        } finally {
+            for (NodeProcess n : nodes) {
+                n.kill();
+            }
+        }
+    }
+
+    static int count(Store store, String rule, JobState state) {
+        int total = 0;
+        String cursor = null;
+        do {
+            Page<Job> page = store.jobs(new JobQuery(state, rule, null, cursor, 500));
+            total += page.items().size();
+            cursor = page.nextCursor();
+        } while (cursor != null);
+        return total;
+    }
+
+}

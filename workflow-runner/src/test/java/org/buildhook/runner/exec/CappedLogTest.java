@@ -1,0 +1,110 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.io.TempDir;
+
+class CappedLogTest {
+
+    private static final int CAP = 4096;
+    private static final int HEAD = CAP / 4;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void writesEverythingBelowTheCapUnchanged() throws Exception {
+        Path file = dir.resolve("a/b.log");
+        byte[] bytes = randomBytes(CAP, 1);
+        try (CappedLog log = CappedLog.open(file, CAP)) {
+            log.write(bytes, 0, 1000);
+            log.write(bytes, 1000, CAP - 1000);
+            assertThat(log.truncated()).isFalse();
+        }
+
+        assertThat(Files.readAllBytes(file)).isEqualTo(bytes);
+    }
+
+    @Test
+    void keepsTheHeadAndTheTailAndMarksWhereBytesWereDropped() throws Exception {
+        Path file = dir.resolve("big.log");
+        byte[] bytes = randomBytes(5 * CAP + 123, 2);
+        CappedLog log = CappedLog.open(file, CAP);
+        // Odd chunk sizes exercise every wrap of the ring buffer.
+        for (int offset = 0, chunk = 1; offset < bytes.length; offset += chunk, chunk = chunk * 3 % 1001 + 1) {
+            log.write(bytes, offset, Math.min(chunk, bytes.length - offset));
+        }
+        log.close();
+
+        byte[] written = Files.readAllBytes(file);
+        String marker = "\n[buildhook] log truncated: " + (bytes.length - CAP) + " bytes dropped here (log cap "
+                + CAP + " bytes; the first " + HEAD + " and the last " + (CAP - HEAD) + " bytes are kept)\n";
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        expected.write(bytes, 0, HEAD);
+        expected.writeBytes(marker.getBytes(StandardCharsets.UTF_8));
+        expected.write(bytes, bytes.length - (CAP - HEAD), CAP - HEAD);
+        assertThat(written).isEqualTo(expected.toByteArray());
+        assertThat(log.truncated()).isTrue();
+        assertThat(log.error()).isNull();
+    }
+
+    @Test
+    void keepsTheTailOfOneWriteLargerThanTheCap() throws Exception {
+        Path file = dir.resolve("one.log");
+        byte[] bytes = randomBytes(3 * CAP, 3);
+        try (CappedLog log = CappedLog.open(file, CAP)) {
+            log.write(bytes, 0, bytes.length);
+        }
+
+        byte[] written = Files.readAllBytes(file);
+        assertThat(Arrays.copyOfRange(written, 0, HEAD)).isEqualTo(Arrays.copyOfRange(bytes, 0, HEAD));
+        assertThat(Arrays.copyOfRange(written, written.length - (CAP - HEAD), written.length))
+                .isEqualTo(Arrays.copyOfRange(bytes, bytes.length - (CAP - HEAD), bytes.length));
+    }
+
+    @Test
+    void keepsRunningAndRemembersTheErrorWhenTheLogCannotBeOpened() throws Exception {
+        Files.writeString(dir.resolve("file"), "not a folder");
+        CappedLog log = CappedLog.open(dir.resolve("file/x.log"), CAP);
+
+        log.write(randomBytes(10 * CAP, 4), 0, 10 * CAP);
+        log.close();
+
+        assertThat(log.error()).isNotNull();
+        assertThat(log.truncated()).isTrue();
+    }
+
+    @Test
+    @EnabledIf("diskFullDeviceExists")
+    void keepsDrainingAndRemembersTheErrorWhenTheDiskIsFull() throws Exception {
+        FileChannel full = FileChannel.open(Path.of("/dev/full"), StandardOpenOption.WRITE);
+        CappedLog log = new CappedLog(full, CAP, null);
+
+        log.write(randomBytes(100, 5), 0, 100);
+        log.write(randomBytes(100, 6), 0, 100);
+        log.close();
+
+        assertThat(log.error()).hasMessageContaining("No space left on device");
+    }
+
+    static boolean diskFullDeviceExists() {
+        return Files.isWritable(Path.of("/dev/full"));
+    }
+
+    private static byte[] randomBytes(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+}

@@ -1,0 +1,232 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class CommonsExecLauncherTest {
+
+    @TempDir
+    Path dir;
+    Fixtures fixtures;
+    CommonsExecLauncher launcher;
+
+    @BeforeEach
+    void setUp() {
+        fixtures = new Fixtures(dir);
+        launcher = fixtures.launcher(fixtures.config());
+    }
+
+    @AfterEach
+    void tearDown() {
+        launcher.close();
+        fixtures.close();
+    }
+
+    private JobOutcome run(JobRequest request) throws Exception {
+        return launcher.start(request).outcome().get(60, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0, SUCCEEDED", "1, FAILED", "42, FAILED"})
+    void turnsTheExitCodeIntoTheOutcome(int code, JobOutcome.Result expected) throws Exception {
+        Path script = fixtures.script("exit.sh", "exit " + code);
+        Instant before = Instant.now();
+
+        JobOutcome outcome = run(Fixtures.request("exit-" + code, script));
+
+        assertThat(outcome.result()).isEqualTo(expected);
+        assertThat(outcome.exitCode()).isEqualTo(code);
+        assertThat(outcome.message()).isEqualTo("exited with " + code);
+        assertThat(outcome.started()).isAfterOrEqualTo(before.minusSeconds(1));
+        assertThat(outcome.ended()).isAfterOrEqualTo(outcome.started());
+        assertThat(outcome.succeeded()).isEqualTo(code == 0);
+    }
+
+    @Test
+    void writesStdoutAndStderrToOneLogFilePerAttempt() throws Exception {
+        Path script = fixtures.script("both.sh", "echo to-stdout; echo to-stderr >&2");
+
+        JobOutcome outcome = launcher.start(new JobRequest("job-7", 3, List.of(script.toString()), Map.of(), null,
+                null, Duration.ofMinutes(1))).outcome().get(60, TimeUnit.SECONDS);
+
+        assertThat(outcome.logFile()).isEqualTo(dir.resolve("logs/job-7/attempt-3.log"));
+        assertThat(Files.readString(outcome.logFile())).contains("to-stdout\n").contains("to-stderr\n");
+        assertThat(outcome.logTruncated()).isFalse();
+    }
+
+    @Test
+    void feedsTheRequestBytesToStdinExactly() throws Exception {
+        Path received = dir.resolve("stdin.bin");
+        Path script = fixtures.script("cat.sh", "cat > '" + received + "'");
+        byte[] body = new byte[70_000]; // more than a pipe buffer
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) (i * 31);
+        }
+
+        JobOutcome outcome = run(new JobRequest("stdin", 1, List.of(script.toString()), Map.of(), null, body,
+                Duration.ofMinutes(1)));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(Files.readAllBytes(received)).isEqualTo(body);
+    }
+
+    @Test
+    void givesAnEmptyClosedStdinWhenTheRequestHasNone() throws Exception {
+        Path received = dir.resolve("stdin.bin");
+        Path script = fixtures.script("cat.sh", "cat > '" + received + "'");
+
+        JobOutcome outcome = run(Fixtures.request("no-stdin", script));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(Files.readAllBytes(received)).isEmpty();
+    }
+
+    @Test
+    void passesTheBaseEnvironmentWithTheRequestVariablesOnTop() throws Exception {
+        Path printed = dir.resolve("env.txt");
+        Path script = fixtures.script("env.sh", "env > '" + printed + "'");
+
+        JobOutcome outcome = run(new JobRequest("env", 1, List.of(script.toString()),
+                Map.of("BUILDHOOK_BUILD_ID", "123", "OVERRIDDEN", "request value"), null, null, Duration.ofMinutes(1)));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(Files.readAllLines(printed)).contains("BASE_ONLY=from the base", "BUILDHOOK_BUILD_ID=123",
+                "OVERRIDDEN=request value", "PATH=/usr/local/bin:/usr/bin:/bin");
+        assertThat(Files.readAllLines(printed)).doesNotContain("OVERRIDDEN=base value");
+    }
+
+    @Test
+    void runsInTheRequestedWorkingDirectoryOrTheDefault() throws Exception {
+        Path workdir = Files.createDirectory(dir.resolve("work dir"));
+        Path script = fixtures.script("pwd.sh", "pwd > pwd.txt");
+
+        run(new JobRequest("cwd", 1, List.of(script.toString()), Map.of(), workdir, null, Duration.ofMinutes(1)));
+        run(Fixtures.request("default-cwd", script));
+
+        assertThat(Files.readString(workdir.resolve("pwd.txt")).trim()).isEqualTo(workdir.toRealPath().toString());
+        assertThat(Files.readString(dir.resolve("pwd.txt")).trim()).isEqualTo(dir.toRealPath().toString());
+    }
+
+    @Test
+    void findsAProgramWithoutSlashOnThePathOfTheJobEnvironment() throws Exception {
+        Path bin = Files.createDirectory(dir.resolve("bin"));
+        Path tool = fixtures.script("bin/my-tool", "echo tool ran");
+        assertThat(tool.getParent()).isEqualTo(bin);
+
+        JobOutcome outcome = run(new JobRequest("path", 1, List.of("my-tool"), Map.of("PATH", bin.toString()), null,
+                null, Duration.ofMinutes(1)));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(Files.readString(outcome.logFile())).isEqualTo("tool ran\n");
+    }
+
+    @Test
+    void keepsNonUtf8OutputByteForByte() throws Exception {
+        Path script = fixtures.script("bytes.sh", "printf '\\377\\376\\000\\200abc\\303\\050\\n'");
+
+        JobOutcome outcome = run(Fixtures.request("bytes", script));
+
+        assertThat(Files.readAllBytes(outcome.logFile())).isEqualTo(
+                new byte[] {(byte) 0xff, (byte) 0xfe, 0, (byte) 0x80, 'a', 'b', 'c', (byte) 0xc3, 0x28, '\n'});
+    }
+
+    @Test
+    void runsTheJobOnANamedJobThread() throws Exception {
+        Path script = fixtures.script("true.sh", "exit 0");
+        String[] threadName = new String[1];
+
+        launcher.start(Fixtures.request("thread", script)).outcome()
+                .thenRun(() -> threadName[0] = Thread.currentThread().getName()).get(60, TimeUnit.SECONDS);
+
+        assertThat(threadName[0]).startsWith("buildhook-job-");
+    }
+
+    @Test
+    void runsTheJobAndNotesItWhenTheLogCannotBeWritten() throws Exception {
+        // A file where the job's log folder should be: the folder cannot be created.
+        Files.createDirectories(dir.resolve("logs"));
+        Files.writeString(dir.resolve("logs/unloggable"), "in the way");
+        Path marker = dir.resolve("ran");
+        Path script = fixtures.script("touch.sh", "echo output; touch '" + marker + "'");
+
+        JobOutcome outcome = run(Fixtures.request("unloggable", script));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(marker).exists();
+        assertThat(outcome.message()).startsWith("exited with 0; log incomplete: ");
+    }
+
+    @Test
+    void capsTheLogKeepingTheTailAndNotingTheTruncation() throws Exception {
+        long cap = 64 * 1024;
+        launcher.close();
+        launcher = fixtures.launcher(fixtures.config().withLogCapBytes(cap));
+        // About 5 x the cap, numbered lines so the last one is recognisable.
+        Path script = fixtures.script("spew.sh",
+                "i=0; while [ $i -lt 6000 ]; do echo \"line $i of the output, padded to fill the log up\"; "
+                        + "i=$((i+1)); done; echo 'the very last line'");
+
+        JobOutcome outcome = run(Fixtures.request("spew", script));
+
+        String log = Files.readString(outcome.logFile(), StandardCharsets.ISO_8859_1);
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(outcome.logTruncated()).isTrue();
+        assertThat(Files.size(outcome.logFile())).isLessThanOrEqualTo(cap + 200);
+        assertThat(log.startsWith("line 0 of the output")).as("head kept").isTrue();
+        assertThat(log.endsWith("line 5999 of the output, padded to fill the log up\nthe very last line\n"))
+                .as("tail kept").isTrue();
+        assertThat(log).containsPattern("\\[buildhook\\] log truncated: \\d+ bytes dropped here");
+        assertThat(log).doesNotContain("line 3000 of the output");
+    }
+
+    @Test
+    void takesTheTimesFromTheInjectedClock() throws Exception {
+        Instant fixed = Instant.parse("2026-01-02T03:04:05Z");
+        launcher.close();
+        launcher = new CommonsExecLauncher(fixtures.config(), Clock.fixed(fixed, ZoneOffset.UTC), fixtures.jobThreads,
+                fixtures.scheduler);
+
+        JobOutcome outcome = run(Fixtures.request("clock", fixtures.script("true.sh", "exit 0")));
+
+        assertThat(outcome.started()).isEqualTo(fixed);
+        assertThat(outcome.ended()).isEqualTo(fixed);
+    }
+
+    @Test
+    void endsNormallyWhenTheProgramIgnoresALargeStdin() throws Exception {
+        Path script = fixtures.script("ignore.sh", "exit 0");
+
+        JobOutcome outcome = run(new JobRequest("ignored-stdin", 1, List.of(script.toString()), Map.of(), null,
+                new byte[1024 * 1024], Duration.ofMinutes(1)));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+    }
+
+    @Test
+    void refusesATimeoutThatIsNotPositive() throws Exception {
+        Path script = fixtures.script("true.sh", "exit 0");
+
+        JobOutcome outcome = run(new JobRequest("no-time", 1, List.of(script.toString()), Map.of(), null, null,
+                Duration.ZERO));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).isEqualTo("the timeout must be positive, was PT0S");
+    }
+}

@@ -1,0 +1,95 @@
+package org.buildhook.runner.exec;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Test fixtures: executable scripts written by the tests (the launcher itself never uses a
+ * shell), a launcher on real threads, and a liveness check independent of the code under test.
+ */
+final class Fixtures implements AutoCloseable {
+
+    static final Map<String, String> BASE_ENV = Map.of("PATH", "/usr/local/bin:/usr/bin:/bin",
+            "BASE_ONLY", "from the base", "OVERRIDDEN", "base value", "LC_ALL", "C");
+
+    final Path dir;
+    final ExecutorService jobThreads = Executors.newCachedThreadPool(new JobThreadFactory("buildhook-job", true));
+    final ScheduledExecutorService scheduler =
+            Executors.newScheduledThreadPool(1, new JobThreadFactory("buildhook-job-timer", true));
+
+    Fixtures(Path dir) {
+        this.dir = dir;
+    }
+
+    LauncherConfig config() {
+        return LauncherConfig.defaults(dir.resolve("logs"))
+                .withBaseEnvironment(BASE_ENV)
+                .withDefaultWorkdir(dir)
+                .withKillGrace(Duration.ofSeconds(1));
+    }
+
+    CommonsExecLauncher launcher(LauncherConfig config) {
+        return new CommonsExecLauncher(config, Clock.systemUTC(), jobThreads, scheduler);
+    }
+
+    /** A {@code /bin/sh} script file, made executable. */
+    Path script(String name, String body) throws IOException {
+        Path file = dir.resolve(name);
+        Files.writeString(file, "#!/bin/sh\n" + body + "\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return file;
+    }
+
+    static JobRequest request(String jobId, List<String> argv) {
+        return new JobRequest(jobId, 1, argv, Map.of(), null, null, Duration.ofMinutes(1));
+    }
+
+    static JobRequest request(String jobId, Path script, String... args) {
+        List<String> argv = new java.util.ArrayList<>();
+        argv.add(script.toString());
+        argv.addAll(List.of(args));
+        return request(jobId, argv);
+    }
+
+    /** Exited, or a zombie waiting for an init that may never reap it (as in some containers). */
+    static boolean isGone(long pid) {
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+            } catch (IOException e) {
+                return true;
+            }
+        }
+        return true;
+    }
+
+    static List<Long> pids(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return List.of();
+        }
+        return Files.readAllLines(file).stream().filter(l -> !l.isBlank()).map(l -> Long.parseLong(l.trim())).toList();
+    }
+
+    @Override
+    public void close() {
+        jobThreads.shutdownNow();
+        scheduler.shutdownNow();
+        try {
+            jobThreads.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

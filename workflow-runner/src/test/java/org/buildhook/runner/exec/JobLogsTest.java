@@ -1,0 +1,67 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class JobLogsTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void namesTheLogAfterTheJobIdAndAttemptOnly() {
+        JobLogs logs = new JobLogs(dir);
+
+        assertThat(logs.pathFor("Job_42-a", 2)).isEqualTo(dir.resolve("Job_42-a").resolve("attempt-2.log"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "..", "../etc", "a/b", "/abs", "a b", "a\nb", "a\0b", "é", ".hidden", "x.log",
+            "12345678901234567890123456789012345678901234567890123456789012345"})
+    void refusesAJobIdThatCouldNameAnotherPath(String hostile) {
+        JobLogs logs = new JobLogs(dir);
+
+        assertThatThrownBy(() -> logs.pathFor(hostile, 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("invalid job id")
+                .hasMessageContaining("[A-Za-z0-9_-]");
+    }
+
+    @Test
+    void refusesAnAttemptBelowOne() {
+        assertThatThrownBy(() -> new JobLogs(dir).pathFor("job", 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void keepsEveryValidIdInsideTheLogDirectory() {
+        JobLogs logs = new JobLogs(dir.resolve("a/../logs"));
+
+        for (String id : List.of("-", "_", "--", "a", "0123456789012345678901234567890123456789012345678901234567890123")) {
+            assertThat(logs.pathFor(id, 1)).startsWithRaw(dir.resolve("logs")).hasParentRaw(dir.resolve("logs").resolve(id));
+        }
+    }
+
+    @Test
+    void launcherRefusesAHostileJobIdBeforeRunningAnything() {
+        Fixtures fixtures = new Fixtures(dir);
+        try (CommonsExecLauncher launcher = fixtures.launcher(fixtures.config())) {
+            JobRequest request = new JobRequest("../../etc/passwd", 1, List.of("/bin/true"), Map.of(), null, null,
+                    Duration.ofSeconds(5));
+
+            assertThatThrownBy(() -> launcher.start(request)).isInstanceOf(IllegalArgumentException.class);
+            assertThat(launcher.runningCount()).isZero();
+        } finally {
+            fixtures.close();
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Timeout, cancel and shutdown end the whole process tree, and nothing is left behind. */
+class ProcessTreeKillTest {
+
+    @TempDir
+    Path dir;
+    Fixtures fixtures;
+    CommonsExecLauncher launcher;
+    Path pids;
+
+    @BeforeEach
+    void setUp() {
+        fixtures = new Fixtures(dir);
+        launcher = fixtures.launcher(fixtures.config());
+        pids = dir.resolve("pids");
+    }
+
+    @AfterEach
+    void tearDown() {
+        launcher.close();
+        fixtures.close();
+    }
+
+    /** A tree of 3: the script and two background children, all writing their pids. */
+    private Path treeOfThree() throws Exception {
+        return fixtures.script("tree.sh", "sleep 1000 & echo $! >> '" + pids + "'\n"
+                + "sleep 1000 & echo $! >> '" + pids + "'\n"
+                + "echo $$ >> '" + pids + "'\n"
+                + "wait");
+    }
+
+    private static JobRequest request(String jobId, Path script, Duration timeout) {
+        return new JobRequest(jobId, 1, List.of(script.toString()), Map.of(), null, null, timeout);
+    }
+
+    private void awaitAllGone(List<Long> processes) {
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(processes).allMatch(Fixtures::isGone, "gone"));
+    }
+
+    @Test
+    void killsTheWholeProcessTreeOnTimeout() throws Exception {
+        RunningJob job = launcher.start(request("timeout", treeOfThree(), Duration.ofSeconds(5)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 3);
+        List<Long> tree = Fixtures.pids(pids);
+        assertThat(tree).noneMatch(Fixtures::isGone);
+
+        JobOutcome outcome = job.outcome().get(60, TimeUnit.SECONDS);
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.TIMED_OUT);
+        assertThat(outcome.exitCode()).isNull();
+        assertThat(outcome.message()).startsWith("timed out after 5s; process tree terminated");
+        awaitAllGone(tree);
+    }
+
+    @Test
+    void killsTheWholeProcessTreeOnCancel() throws Exception {
+        RunningJob job = launcher.start(request("cancel", treeOfThree(), Duration.ofHours(1)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 3);
+        List<Long> tree = Fixtures.pids(pids);
+
+        job.cancel();
+        job.cancel();
+        JobOutcome outcome = job.outcome().get(60, TimeUnit.SECONDS);
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.CANCELLED);
+        assertThat(outcome.message()).startsWith("cancelled; process tree terminated");
+        awaitAllGone(tree);
+        assertThat(launcher.runningCount()).isZero();
+    }
+
+    @Test
+    void sigkillsAProcessThatIgnoresSigtermAfterTheGracePeriod() throws Exception {
+        Path script = fixtures.script("stubborn.sh", "trap '' TERM\necho $$ >> '" + pids + "'\n"
+                + "while :; do sleep 1; done");
+        RunningJob job = launcher.start(request("stubborn", script, Duration.ofHours(1)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 1);
+
+        job.cancel();
+        JobOutcome outcome = job.outcome().get(60, TimeUnit.SECONDS);
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.CANCELLED);
+        assertThat(outcome.message()).contains("SIGKILL after the 1s grace period");
+        awaitAllGone(Fixtures.pids(pids));
+    }
+
+    @Test
+    void killsAProcessThatLeftTheTreeThroughADoubleFork() throws Exception {
+        // The subshell exits at once, so its sleep is re-parented: no longer a descendant.
+        Path script = fixtures.script("daemon.sh", "(sleep 1000 > /dev/null 2>&1 & echo $! >> '" + pids + "')\n"
+                + "echo $$ >> '" + pids + "'\nsleep 1000");
+        RunningJob job = launcher.start(request("daemon", script, Duration.ofHours(1)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 2);
+        List<Long> processes = Fixtures.pids(pids);
+        assertThat(ProcessHandle.of(processes.get(1)).orElseThrow().descendants().map(ProcessHandle::pid))
+                .doesNotContain(processes.get(0));
+
+        job.cancel();
+
+        assertThat(job.outcome().get(60, TimeUnit.SECONDS).result()).isEqualTo(JobOutcome.Result.CANCELLED);
+        awaitAllGone(processes);
+    }
+
+    @Test
+    void endsWhatAJobLeftRunningWhenItExitedByItself() throws Exception {
+        // The leftover keeps stdout open: without the cleanup the attempt would never end.
+        Path script = fixtures.script("leaves.sh", "sleep 1000 & echo $! >> '" + pids + "'\nexit 3");
+
+        JobOutcome outcome = launcher.start(request("leftover", script, Duration.ofHours(1))).outcome()
+                .get(60, TimeUnit.SECONDS);
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED);
+        assertThat(outcome.exitCode()).isEqualTo(3);
+        assertThat(outcome.message()).isEqualTo("exited with 3; 1 leftover process(es) terminated");
+        awaitAllGone(Fixtures.pids(pids));
+    }
+
+    @Test
+    void closingTheLauncherKillsEveryRunningTreeAndWaitsForIt() throws Exception {
+        RunningJob first = launcher.start(request("first", treeOfThree(), Duration.ofHours(1)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 3);
+        Path morePids = dir.resolve("more-pids");
+        Path second = fixtures.script("second.sh", "echo $$ >> '" + morePids + "'\nsleep 1000");
+        RunningJob other = launcher.start(request("second", second, Duration.ofHours(1)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(morePids).size() == 1);
+
+        launcher.close();
+
+        assertThat(first.outcome()).isCompleted();
+        assertThat(other.outcome()).isCompleted();
+        assertThat(first.outcome().get().result()).isEqualTo(JobOutcome.Result.CANCELLED);
+        assertThat(first.outcome().get().message()).startsWith("cancelled: the server is shutting down");
+        awaitAllGone(Fixtures.pids(pids));
+        awaitAllGone(Fixtures.pids(morePids));
+    }
+
+    @Test
+    void killsTheTreeWithoutANewSessionToo() throws Exception {
+        launcher.close();
+        launcher = fixtures.launcher(fixtures.config().withNewSession(false));
+        RunningJob job = launcher.start(request("no-setsid", treeOfThree(), Duration.ofHours(1)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 3);
+
+        job.cancel();
+
+        assertThat(job.outcome().get(60, TimeUnit.SECONDS).result()).isEqualTo(JobOutcome.Result.CANCELLED);
+        awaitAllGone(Fixtures.pids(pids));
+        assertThat(ProcessHandle.current().isAlive()).isTrue();
+    }
+}

@@ -1,0 +1,159 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StartFailureTest {
+
+    @TempDir
+    Path dir;
+    Fixtures fixtures;
+    CommonsExecLauncher launcher;
+
+    @BeforeEach
+    void setUp() {
+        fixtures = new Fixtures(dir);
+        launcher = fixtures.launcher(fixtures.config());
+    }
+
+    @AfterEach
+    void tearDown() {
+        launcher.close();
+        fixtures.close();
+    }
+
+    private JobOutcome run(JobRequest request) throws Exception {
+        return launcher.start(request).outcome().get(60, TimeUnit.SECONDS);
+    }
+
+    private static JobRequest request(List<String> argv, Map<String, String> env, Path workdir) {
+        return new JobRequest("failing", 1, argv, env, workdir, null, Duration.ofMinutes(1));
+    }
+
+    @Test
+    void reportsAMissingExecutable() throws Exception {
+        JobOutcome outcome = run(request(List.of(dir.resolve("missing.sh").toString()), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.exitCode()).isNull();
+        assertThat(outcome.message()).isEqualTo("executable not found: " + dir.resolve("missing.sh"));
+        assertThat(Files.readString(outcome.logFile()))
+                .isEqualTo("[buildhook] failed to start: executable not found: " + dir.resolve("missing.sh") + "\n");
+    }
+
+    @Test
+    void reportsAProgramThatIsOnNoDirectoryOfThePath() throws Exception {
+        JobOutcome outcome = run(request(List.of("no-such-tool"), Map.of("PATH", "/nonexistent:" + dir), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message())
+                .isEqualTo("executable not found: no-such-tool is on no directory of PATH=/nonexistent:" + dir);
+    }
+
+    @Test
+    void reportsAFileThatIsNotExecutable() throws Exception {
+        Path script = fixtures.script("plain.sh", "exit 0");
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+
+        JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).startsWith("permission denied: " + script + " is not executable (chmod +x it");
+    }
+
+    @Test
+    void reportsADirectoryGivenAsTheProgram() throws Exception {
+        JobOutcome outcome = run(request(List.of(dir.toString()), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).isEqualTo("executable is not a regular file: " + dir);
+    }
+
+    @Test
+    void reportsAMissingWorkingDirectory() throws Exception {
+        Path script = fixtures.script("ok.sh", "exit 0");
+
+        JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), dir.resolve("gone")));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).isEqualTo("working directory does not exist: " + dir.resolve("gone"));
+    }
+
+    @Test
+    void reportsAWorkingDirectoryThatIsAFile() throws Exception {
+        Path script = fixtures.script("ok.sh", "exit 0");
+
+        JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), script));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).isEqualTo("working directory is not a directory: " + script);
+    }
+
+    @Test
+    void reportsAnEmptyCommand() throws Exception {
+        JobOutcome outcome = run(request(List.of(), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).startsWith("empty command");
+    }
+
+    @Test
+    void refusesAnArgumentWithANulByte() throws Exception {
+        Path script = fixtures.script("ok.sh", "exit 0");
+
+        JobOutcome outcome = run(request(List.of(script.toString(), "a\0b"), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).isEqualTo("argument 1 contains a NUL byte, which a process argument cannot hold");
+    }
+
+    @Test
+    void refusesNewJobsOnceClosed() throws Exception {
+        Path script = fixtures.script("ok.sh", "exit 0");
+        launcher.close();
+
+        JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).isEqualTo("the launcher is shut down");
+    }
+
+    @Test
+    void reportsAScriptWhoseInterpreterIsMissingThroughSetsid() throws Exception {
+        Path script = fixtures.script("bad.sh", "exit 0");
+        Files.writeString(script, "#!/nonexistent/interpreter\nexit 0\n");
+
+        JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED);
+        assertThat(outcome.exitCode()).isEqualTo(127);
+        assertThat(Files.readString(outcome.logFile()))
+                .contains("setsid: failed to execute " + script + ": No such file or directory");
+    }
+
+    @Test
+    void reportsAScriptWhoseInterpreterIsMissingWithoutSetsid() throws Exception {
+        launcher.close();
+        launcher = fixtures.launcher(fixtures.config().withNewSession(false));
+        Path script = fixtures.script("bad.sh", "exit 0");
+        Files.writeString(script, "#!/nonexistent/interpreter\nexit 0\n");
+
+        JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).startsWith("could not start " + script + ": ")
+                .contains("No such file or directory");
+        assertThat(Files.readString(outcome.logFile())).startsWith("[buildhook] failed to start: could not start ");
+    }
+}

@@ -1,0 +1,352 @@
+package org.buildhook.runner.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every store test; run against SQLite and against PostgreSQL by the subclasses. */
+abstract class AbstractStoreTest {
+
+    @TempDir
+    Path dir;
+    StoreConfig config;
+    Store store;
+
+    abstract StoreConfig config(Path dir);
+
+    /** A URL of this engine that cannot be reached. */
+    abstract String unreachableUrl(Path dir);
+
+    @BeforeEach
+    void open() {
+        config = config(dir).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        store = Store.open(config);
+    }
+
+    @AfterEach
+    void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    @Test
+    void acceptsADeliveryAndQueuesItsJobsInOneTransaction() throws SQLException {
+        AcceptResult result = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("deploy", List.of("/bin/true")), Plans.job("notify", List.of("/bin/echo", "x"))));
+
+        assertThat(result.duplicate()).isFalse();
+        assertThat(result.jobIds()).hasSize(2).allMatch(id -> id.matches("[A-Za-z0-9_-]{26}"));
+        DeliveryDetail detail = store.delivery(result.deliveryId()).orElseThrow();
+        assertThat(detail.delivery().body()).isEqualTo(Plans.fixtureBody());
+        assertThat(detail.delivery().bodyHash()).isEqualTo(DeliveryWriter.sha256(Plans.fixtureBody())).hasSize(64);
+        assertThat(detail.delivery().outcome()).isEqualTo(DeliveryOutcome.ACCEPTED);
+        assertThat(detail.delivery().headers()).containsEntry("X-JobServ-Sig", "sha256:00");
+        assertThat(detail.jobs()).extracting(Job::state).containsOnly(JobState.QUEUED);
+        assertThat(detail.jobs()).extracting(Job::ruleName).containsExactly("deploy", "notify");
+        assertThat(scheduledExecutions()).containsExactlyInAnyOrderElementsOf(result.jobIds());
+    }
+
+    @Test
+    void aFailureInsideAcceptLeavesNothingBehind() throws SQLException {
+        // An injected failure on the second job's row, after the delivery and the first job were written.
+        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
+            if (store.dialect() == Dialect.POSTGRESQL) {
+                s.execute("CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.rule_name = 'boom' THEN"
+                        + " RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+                s.execute("CREATE TRIGGER boom BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION boom()");
+            } else {
+                s.execute("CREATE TRIGGER boom BEFORE INSERT ON jobs WHEN NEW.rule_name = 'boom'"
+                        + " BEGIN SELECT RAISE(ABORT, 'boom'); END");
+            }
+        }
+
+        assertThatThrownBy(() -> store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("ok", List.of("/bin/true")), Plans.job("boom", List.of("/bin/true")))))
+                .hasMessageContaining("boom");
+
+        assertThat(store.deliveries(DeliveryQuery.latest(10)).items()).isEmpty();
+        assertThat(store.jobs(JobQuery.latest(10)).items()).isEmpty();
+        assertThat(scheduledExecutions()).isEmpty();
+        // The body was not claimed either: sending it again is accepted.
+        assertThat(store.accept(Plans.delivery(Plans.fixture()), List.of()).duplicate()).isFalse();
+    }
+
+    @Test
+    void theSameBodyDeliveredFourTimesCreatesJobsOnce() {
+        List<AcceptResult> results = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            results.add(store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true")))));
+        }
+
+        assertThat(results.get(0).duplicate()).isFalse();
+        assertThat(results.subList(1, 4)).allSatisfy(r -> {
+            assertThat(r.duplicate()).isTrue();
+            assertThat(r.deliveryId()).isEqualTo(results.get(0).deliveryId());
+            assertThat(r.jobIds()).isEmpty();
+        });
+        assertThat(store.jobs(JobQuery.latest(100)).items()).hasSize(1);
+        assertThat(store.deliveries(new DeliveryQuery(DeliveryOutcome.DUPLICATE, null, null, null, null, 10)).items())
+                .hasSize(3).allMatch(d -> results.get(0).deliveryId().equals(d.duplicateOf()));
+    }
+
+    @Test
+    void concurrentIdenticalDeliveriesGiveOneAcceptedAndTheRestDuplicates() throws Exception {
+        int writers = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<AcceptResult>> futures = new ArrayList<>();
+        for (int i = 0; i < writers; i++) {
+            Callable<AcceptResult> call = () -> {
+                go.await();
+                return store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))));
+            };
+            futures.add(pool.submit(call));
+        }
+        go.countDown();
+        List<AcceptResult> results = new ArrayList<>();
+        for (Future<AcceptResult> f : futures) {
+            results.add(f.get());
+        }
+        pool.shutdown();
+
+        assertThat(results).filteredOn(r -> !r.duplicate()).hasSize(1);
+        String first = results.stream().filter(r -> !r.duplicate()).findFirst().orElseThrow().deliveryId();
+        assertThat(results).extracting(AcceptResult::deliveryId).containsOnly(first);
+        assertThat(store.jobs(JobQuery.latest(100)).items()).hasSize(1);
+    }
+
+    @Test
+    void theSameBodyOnAnotherEndpointOrAfterTheWindowIsANewDelivery() {
+        Instant longAgo = Instant.now().minus(Duration.ofDays(8));
+        AcceptResult old = store.accept(Plans.delivery("default", "{\"build_id\": 1}", longAgo), List.of());
+        AcceptResult again = store.accept(Plans.delivery("default", "{\"build_id\": 1}", Instant.now()), List.of());
+        AcceptResult other = store.accept(Plans.delivery("staging", "{\"build_id\": 1}", Instant.now()), List.of());
+        AcceptResult dup = store.accept(Plans.delivery("default", "{\"build_id\": 1}", Instant.now()), List.of());
+
+        assertThat(again.duplicate()).isFalse();
+        assertThat(again.deliveryId()).isNotEqualTo(old.deliveryId());
+        assertThat(other.duplicate()).isFalse();
+        assertThat(dup.duplicate()).isTrue();
+        assertThat(dup.deliveryId()).isEqualTo(again.deliveryId());
+    }
+
+    @Test
+    void keepsARejectedDeliveryWithItsReason() {
+        String id = store.recordRejected(Plans.delivery("{\"not\": \"a build\"}"), "missing field build_id");
+
+        Delivery d = store.delivery(id).orElseThrow().delivery();
+        assertThat(d.outcome()).isEqualTo(DeliveryOutcome.REJECTED);
+        assertThat(d.reason()).isEqualTo("missing field build_id");
+        assertThat(new String(d.body(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"not\": \"a build\"}");
+        assertThat(store.jobs(JobQuery.latest(10)).items()).isEmpty();
+    }
+
+    @Test
+    void listsDeliveriesNewestFirstWithFiltersAndACursor() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(store.accept(Plans.delivery("default", "{\"build_id\": " + i + "}", Instant.now()), List.of())
+                    .deliveryId());
+        }
+        store.accept(Plans.delivery("staging", "{\"build_id\": 99}", Instant.now()), List.of());
+
+        Page<Delivery> first = store.deliveries(new DeliveryQuery(null, "default", null, null, null, 3));
+        Page<Delivery> second = store.deliveries(new DeliveryQuery(null, "default", null, null, first.nextCursor(), 3));
+
+        assertThat(first.items()).extracting(Delivery::id).containsExactly(ids.get(4), ids.get(3), ids.get(2));
+        assertThat(second.items()).extracting(Delivery::id).containsExactly(ids.get(1), ids.get(0));
+        assertThat(second.nextCursor()).isNull();
+        assertThat(store.deliveries(new DeliveryQuery(DeliveryOutcome.ACCEPTED, null,
+                Instant.now().minusSeconds(60), Instant.now().plusSeconds(60), null, 100)).items()).hasSize(6);
+        assertThat(store.deliveries(new DeliveryQuery(null, null, Instant.now().plusSeconds(60), null, null, 100))
+                .items()).isEmpty();
+    }
+
+    @Test
+    void listsJobsByStateAndRuleAndShowsAJobWithItsAttempts() {
+        AcceptResult r = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("a", List.of("/bin/true")), Plans.job("b", List.of("/bin/true"))));
+
+        assertThat(store.jobs(new JobQuery(JobState.QUEUED, "b", null, null, 10)).items())
+                .extracting(Job::id).containsExactly(r.jobIds().get(1));
+        assertThat(store.jobs(new JobQuery(JobState.SUCCEEDED, null, null, null, 10)).items()).isEmpty();
+        JobDetail detail = store.job(r.jobIds().get(0)).orElseThrow();
+        assertThat(detail.job().argv()).containsExactly("/bin/true");
+        assertThat(detail.attempts()).isEmpty();
+        assertThat(store.job("01AAAAAAAAAAAAAAAAAAAAAAAA")).isEmpty();
+    }
+
+    @Test
+    void redactsSecretValuesWhenShownButKeepsThemForTheEngine() {
+        Map<String, String> env = Map.of("API_TOKEN", "t0ps3cret", "DB_PASSWORD", "hunter2", "TARGET", "staging");
+        AcceptResult r = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("deploy", List.of("/bin/true"), env, 0, Duration.ofSeconds(1), 0)));
+        String jobId = r.jobIds().get(0);
+
+        assertThat(store.job(jobId).orElseThrow().job().env())
+                .containsEntry("API_TOKEN", "***").containsEntry("DB_PASSWORD", "***").containsEntry("TARGET", "staging");
+        assertThat(store.delivery(r.deliveryId()).orElseThrow().jobs().get(0).env()).containsEntry("API_TOKEN", "***");
+        assertThat(store.jobs(JobQuery.latest(1)).items().get(0).env()).containsEntry("API_TOKEN", "***");
+        assertThat(store.ledger().job(jobId).orElseThrow().env()).containsEntry("API_TOKEN", "t0ps3cret");
+    }
+
+    @Test
+    void rerunAddsANewJobWithTheSamePlanAndReplayAddsJobsToTheDelivery() throws SQLException {
+        AcceptResult r = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/echo", "1"))));
+
+        String rerun = store.rerun(r.jobIds().get(0));
+        List<String> replayed = store.replay(r.deliveryId(), List.of(Plans.job("notify", List.of("/bin/true"))));
+
+        Job copy = store.job(rerun).orElseThrow().job();
+        assertThat(copy.rerunOf()).isEqualTo(r.jobIds().get(0));
+        assertThat(copy.argv()).containsExactly("/bin/echo", "1");
+        assertThat(copy.state()).isEqualTo(JobState.QUEUED);
+        assertThat(store.delivery(r.deliveryId()).orElseThrow().jobs()).hasSize(3);
+        assertThat(scheduledExecutions()).contains(rerun, replayed.get(0));
+    }
+
+    @Test
+    void cancellingAQueuedJobRemovesItsExecution() throws SQLException {
+        AcceptResult r = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))));
+        String jobId = r.jobIds().get(0);
+
+        assertThat(store.cancel(jobId)).isTrue();
+
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.CANCELLED);
+        assertThat(scheduledExecutions()).doesNotContain(jobId);
+        assertThat(store.cancel(jobId)).isFalse();
+    }
+
+    @Test
+    void retentionDeletesOldDeliveriesWithTheirJobsAttemptsAndLogs() throws Exception {
+        Instant old = Instant.now().minus(Duration.ofDays(31));
+        List<String> oldIds = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            oldIds.add(store.accept(Plans.delivery("default", "{\"build_id\": " + i + "}", old),
+                    List.of(Plans.job("deploy", List.of("/bin/true")))).deliveryId());
+        }
+        AcceptResult fresh = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))));
+        // Finish the old jobs with a log file each, as the engine would.
+        Path log = Files.writeString(dir.resolve("old.log"), "output");
+        for (String id : oldIds) {
+            String jobId = store.delivery(id).orElseThrow().jobs().get(0).id();
+            int attempt = store.ledger().startAttempt(jobId, "test-node");
+            store.ledger().finishAttempt(jobId, attempt, new org.buildhook.runner.exec.JobOutcome(
+                    org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, Instant.now(), Instant.now(), "exited with 0",
+                    log, false), JobState.SUCCEEDED);
+        }
+        Store small = Store.open(new StoreConfig(config.url(), dir, config.dedupWindow(), config.retention(),
+                Duration.ZERO, 3, 4, config.connectTimeout(), config.clock()));
+        try {
+            assertThat(small.runRetention()).isEqualTo(7);
+        } finally {
+            small.close();
+        }
+
+        assertThat(store.deliveries(DeliveryQuery.latest(100)).items()).extracting(Delivery::id)
+                .containsExactly(fresh.deliveryId());
+        assertThat(store.jobs(JobQuery.latest(100)).items()).hasSize(1);
+        assertThat(log).doesNotExist();
+        // The same body may come again later: its dedup key went with it.
+        assertThat(store.accept(Plans.delivery("default", "{\"build_id\": 0}", Instant.now()), List.of()).duplicate())
+                .isFalse();
+    }
+
+    @Test
+    void refusesADatabaseMigratedByANewerVersion() throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (99, 'future', 0)");
+        }
+        store.close();
+
+        assertThatThrownBy(() -> Store.open(config)).hasMessageContaining("schema is at version 99")
+                .hasMessageContaining("newer buildhook");
+        store = Store.open(config(dir.resolve("other")));
+    }
+
+    @Test
+    void reopeningAppliesNoMigrationTwice() {
+        store.accept(Plans.delivery(Plans.fixture()), List.of());
+        store.close();
+        store = Store.open(config);
+
+        assertThat(store.deliveries(DeliveryQuery.latest(10)).items()).hasSize(1);
+        assertThat(store.healthy()).isTrue();
+    }
+
+    @Test
+    void nodesStartingTogetherOnAnEmptyDatabaseMigrateItOnce() throws Exception {
+        StoreConfig fresh = config(dir.resolve("fresh")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<Store>> opened = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            opened.add(pool.submit(() -> {
+                go.await();
+                return Store.open(fresh);
+            }));
+        }
+        go.countDown();
+        List<Store> stores = new ArrayList<>();
+        for (Future<Store> f : opened) {
+            stores.add(f.get());
+        }
+        pool.shutdown();
+
+        try (Connection c = stores.get(0).dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT COUNT(*), MAX(version) FROM schema_version")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isEqualTo(1);
+            assertThat(rs.getInt(2)).isEqualTo(1);
+        } finally {
+            stores.forEach(Store::close);
+        }
+    }
+
+    @Test
+    void anUnreachableDatabaseIsReportedAsUnavailable() {
+        StoreConfig bad = new StoreConfig(unreachableUrl(dir), dir, config.dedupWindow(), config.retention(),
+                Duration.ZERO, 500, 2, Duration.ofMillis(500), config.clock());
+
+        assertThatThrownBy(() -> Store.open(bad)).isInstanceOf(StoreUnavailableException.class);
+        store.close();
+        assertThat(store.healthy()).isFalse();
+        store = Store.open(config);
+    }
+
+    List<String> scheduledExecutions() throws SQLException {
+        try (Connection c = store.dataSource().getConnection();
+             PreparedStatement p = c.prepareStatement("SELECT task_instance FROM scheduled_tasks WHERE task_name = ?")) {
+            p.setString(1, JobQueue.TASK_NAME);
+            List<String> ids = new ArrayList<>();
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+            return ids;
+        }
+    }
+}
