@@ -81,12 +81,12 @@ public final class BuildhookServer implements AutoCloseable {
 
     /** Starts listening; throws when the port is taken or the application fails to start. */
     public void start() throws Exception {
+        // A listener that throws (bad configuration) makes start() throw; a context that failed
+        // quietly must not leave a server listening without its application.
         server.start();
         if (context.isFailed() || !context.isAvailable()) {
-            Throwable cause = context.getUnavailableException();
             server.stop();
-            throw new IllegalStateException("buildhook failed to start"
-                    + (cause == null ? "" : ": " + cause.getMessage()), cause);
+            throw new IllegalStateException("buildhook failed to start; see the errors logged above");
         }
     }
 
