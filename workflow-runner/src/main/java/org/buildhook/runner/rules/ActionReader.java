@@ -30,9 +30,9 @@ final class ActionReader extends NodeReader {
             return Optional.empty();
         }
         int before = problems.count();
-        onlyKeys(run.get(), KEYS, "run");
+        boolean commandMisspelt = onlyKeys(run.get(), KEYS, "run").contains("command");
         var entries = run.get().entries();
-        List<Template> command = command(run.get(), perRun);
+        List<Template> command = command(run.get(), perRun, commandMisspelt);
         Map<String, Template> env = entries.containsKey("env") ? env(entries.get("env").value(), perRun) : Map.of();
         Path workdir = entries.containsKey("workdir") ? workdir(entries.get("workdir").value()) : null;
         Duration timeout = duration(entries.get("timeout"), Action.DEFAULT_TIMEOUT, false);
@@ -52,9 +52,12 @@ final class ActionReader extends NodeReader {
         return Optional.of(new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin));
     }
 
-    private List<Template> command(YamlNode.Mapping run, boolean perRun) {
+    private List<Template> command(YamlNode.Mapping run, boolean perRun, boolean misspelt) {
         YamlNode.Entry entry = run.entries().get("command");
         if (entry == null) {
+            if (misspelt) {
+                return List.of(); // already reported as an unknown key with 'command' suggested
+            }
             problems.add(run.location(), "'run' has no 'command' (write command: [/path/to/program, arg, …])");
             return List.of();
         }

@@ -26,14 +26,21 @@ class NodeReader {
         return Optional.empty();
     }
 
-    /** Reports every key of {@code mapping} that is not in {@code allowed}, with the closest known key. */
-    void onlyKeys(YamlNode.Mapping mapping, Set<String> allowed, String where) {
+    /**
+     * Reports every key of {@code mapping} that is not in {@code allowed}, with the closest known key.
+     *
+     * @return the known keys suggested, so a misspelt required key is not also reported missing
+     */
+    Set<String> onlyKeys(YamlNode.Mapping mapping, Set<String> allowed, String where) {
+        Set<String> suggested = new java.util.HashSet<>();
         for (YamlNode.Entry entry : mapping.entries().values()) {
             if (!allowed.contains(entry.key())) {
+                Suggestions.closest(entry.key(), allowed).ifPresent(suggested::add);
                 problems.add(entry.keyLocation(), "unknown key '" + entry.key() + "' in " + where
                         + Suggestions.didYouMean(entry.key(), allowed));
             }
         }
+        return suggested;
     }
 
     /** A scalar's text; numbers and booleans are accepted as their written text. */

@@ -57,9 +57,9 @@ final class RulesReader extends NodeReader {
             return Optional.empty();
         }
         YamlNode.Mapping rule = mapping.get();
-        onlyKeys(rule, RULE_KEYS, "rule");
+        Set<String> misspelt = onlyKeys(rule, RULE_KEYS, "rule");
         var entries = rule.entries();
-        String name = name(rule, seen);
+        String name = misspelt.contains("name") && !entries.containsKey("name") ? null : name(rule, seen);
         boolean enabled = !entries.containsKey("enabled") || bool(entries.get("enabled").value(), "'enabled'").orElse(true);
         if (entries.containsKey("description")) {
             text(entries.get("description").value(), "'description'");
@@ -70,6 +70,9 @@ final class RulesReader extends NodeReader {
         boolean perRun = conditions.runs() != null && conditions.runs().mode() == RunSelector.Mode.EACH;
         YamlNode.Entry run = entries.get("run");
         if (run == null) {
+            if (misspelt.contains("run")) {
+                return Optional.empty();
+            }
             problems.add(rule.location(), "rule" + (name == null ? "" : " '" + name + "'")
                     + " has no 'run' (write run: {command: [/path/to/program, …]})");
             return Optional.empty();

@@ -2,6 +2,7 @@ package org.buildhook.runner.rules;
 
 import java.util.Collection;
 import java.util.Locale;
+import java.util.Optional;
 
 /** "Did you mean …?" hints for misspelt names, by edit distance. */
 final class Suggestions {
@@ -11,6 +12,11 @@ final class Suggestions {
 
     /** {@code " (did you mean 'x'?)"} for the closest candidate within reach, else {@code ""}. */
     static String didYouMean(String written, Collection<String> candidates) {
+        return closest(written, candidates).map(c -> " (did you mean '" + c + "'?)").orElse("");
+    }
+
+    /** The candidate closest to {@code written}, if it is close enough to be a likely typo. */
+    static Optional<String> closest(String written, Collection<String> candidates) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : candidates) {
@@ -22,7 +28,7 @@ final class Suggestions {
         }
         // Beyond a third of the word the "suggestion" is noise rather than help.
         int reach = Math.max(2, written.length() / 3);
-        return best != null && bestDistance <= reach ? " (did you mean '" + best + "'?)" : "";
+        return best != null && bestDistance <= reach ? Optional.of(best) : Optional.empty();
     }
 
     /** Levenshtein distance. */

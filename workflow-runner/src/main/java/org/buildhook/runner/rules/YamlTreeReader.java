@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads YAML text into a {@link YamlNode} tree, walking Jackson's YAML tokens so every node keeps
@@ -36,14 +38,35 @@ final class YamlTreeReader {
             }
             return Optional.of(readValue(parser));
         } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            String reason = e.getOriginalMessage().lines().findFirst().orElse("").trim();
-            problems.add(at == null ? null : location(at), "YAML syntax error: " + reason);
+            syntaxError(e);
             return Optional.empty();
         } catch (IOException e) {
             // Reading from a String cannot fail for I/O reasons; keep the cause if it does.
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * SnakeYAML knows where the parser noticed the mistake and where the construct it was reading
+     * began (an unclosed '[' is noticed lines later); both go into the message.
+     */
+    private void syntaxError(JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException) {
+            MarkedYAMLException marked = (MarkedYAMLException) e.getCause();
+            Mark problemAt = marked.getProblemMark();
+            Mark contextAt = marked.getContextMark();
+            String message = "YAML syntax error: " + marked.getProblem();
+            if (marked.getContext() != null && contextAt != null) {
+                message += " (" + marked.getContext() + " that starts at line " + (contextAt.getLine() + 1)
+                        + ", column " + (contextAt.getColumn() + 1) + ")";
+            }
+            problems.add(problemAt == null ? null
+                    : new YamlNode.Location(problemAt.getLine() + 1, problemAt.getColumn() + 1), message);
+            return;
+        }
+        JsonLocation at = e.getLocation();
+        String reason = e.getOriginalMessage().lines().findFirst().orElse("").trim();
+        problems.add(at == null ? null : location(at), "YAML syntax error: " + reason);
     }
 
     private YamlNode readValue(JsonParser parser) throws IOException {
