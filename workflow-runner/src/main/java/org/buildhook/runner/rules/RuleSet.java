@@ -15,11 +15,13 @@ import org.buildhook.runner.PlannedJob;
 public final class RuleSet {
 
     private final List<Rule> rules;
+    private final RuleIndex index;
     private final Path source;
     private final Instant loadedAt;
 
     RuleSet(List<Rule> rules, Path source, Instant loadedAt) {
         this.rules = List.copyOf(rules);
+        this.index = new RuleIndex(this.rules);
         this.source = Objects.requireNonNull(source, "source");
         this.loadedAt = Objects.requireNonNull(loadedAt, "loadedAt");
     }
@@ -37,8 +39,8 @@ public final class RuleSet {
     public List<PlannedJob> match(String endpoint, BuildEvent event) {
         JobSubject subject = JobSubject.of(endpoint, event);
         List<PlannedJob> jobs = new ArrayList<>(2);
-        for (Rule rule : rules) {
-            rule.plan(subject, jobs);
+        for (int position : index.candidates(subject)) {
+            rules.get(position).plan(subject, jobs);
         }
         return jobs.isEmpty() ? List.of() : List.copyOf(jobs);
     }

@@ -54,6 +54,16 @@ final class TextPattern {
         return value.startsWith(literalPrefix) && regex.matcher(value).matches();
     }
 
+    /** Whether only one exact value matches (a glob without metacharacters). */
+    boolean isLiteral() {
+        return regex == null;
+    }
+
+    /** Text every matching value starts with; empty for a regex. */
+    String literalPrefix() {
+        return literalPrefix;
+    }
+
     /** The pattern as the operator wrote it. */
     String written() {
         return written;

@@ -14,6 +14,11 @@ interface ValueMatcher {
     /** The accepted values as the operator wrote them, for dry-run explanations. */
     String describe();
 
+    /** The patterns this matcher accepts any of; empty when it is not pattern-based. */
+    default List<TextPattern> patterns() {
+        return List.of();
+    }
+
     /** Globs or regexes; a list means any of them. */
     static ValueMatcher patterns(List<TextPattern> patterns) {
         List<TextPattern> copy = List.copyOf(patterns);
@@ -28,6 +33,11 @@ interface ValueMatcher {
                 @Override
                 public String describe() {
                     return only.written();
+                }
+
+                @Override
+                public List<TextPattern> patterns() {
+                    return copy;
                 }
             };
         }
@@ -46,6 +56,11 @@ interface ValueMatcher {
             public String describe() {
                 return copy.stream().map(TextPattern::written).collect(Collectors.joining(", ", "[", "]"));
             }
+
+            @Override
+            public List<TextPattern> patterns() {
+                return copy;
+            }
         };
     }
 
@@ -55,7 +70,8 @@ interface ValueMatcher {
         return new ValueMatcher() {
             @Override
             public boolean matches(String value) {
-                return value != null && copy.contains(value.toUpperCase(Locale.ROOT));
+                // JobServ sends upper case; only other spellings pay for the conversion.
+                return value != null && (copy.contains(value) || copy.contains(value.toUpperCase(Locale.ROOT)));
             }
 
             @Override

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
@@ -21,7 +22,10 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  */
 final class YamlTreeReader {
 
-    private static final YAMLFactory FACTORY = YAMLFactory.builder().build();
+    /** SnakeYAML's default cap (3 MiB) is too small for generated files of 10,000 rules. */
+    static final int MAX_CODE_POINTS = 64 * 1024 * 1024;
+
+    private static final YAMLFactory FACTORY = YAMLFactory.builder().loaderOptions(loaderOptions()).build();
 
     private final ProblemCollector problems;
 
@@ -116,6 +120,12 @@ final class YamlTreeReader {
             items.add(readValue(parser));
         }
         return new YamlNode.Sequence(at, items);
+    }
+
+    private static LoaderOptions loaderOptions() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(MAX_CODE_POINTS);
+        return options;
     }
 
     private static YamlNode.Location location(JsonLocation at) {
