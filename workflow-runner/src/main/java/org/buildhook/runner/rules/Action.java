@@ -26,6 +26,8 @@ record Action(
     static final int DEFAULT_CONCURRENCY = 0;
     static final boolean DEFAULT_STDIN = true;
 
+    private static final Placeholder[] PLACEHOLDERS = Placeholder.values(); // values() copies each call
+
     Action {
         command = List.copyOf(command);
         env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
@@ -43,9 +45,9 @@ record Action(
 
     /** The rule's own variables, then the {@code BUILDHOOK_*} values, which the rule cannot override. */
     Map<String, String> renderEnv(JobSubject subject, String ruleName) {
-        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> out = new LinkedHashMap<>(32);
         env.forEach((name, value) -> out.put(name, value.render(subject)));
-        for (Placeholder p : Placeholder.values()) {
+        for (Placeholder p : PLACEHOLDERS) {
             if (!p.isPerRun() || subject.run() != null) {
                 out.put(p.variable(), p.valueFor(subject));
             }

@@ -34,8 +34,8 @@ final class TextPattern {
             boolean ignoreCase = written.endsWith("/i") && written.length() >= 3;
             String body = written.substring(1, written.length() - (ignoreCase ? 2 : 1));
             try {
-                return new TextPattern(written, "",
-                        Pattern.compile(body, ignoreCase ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE : 0));
+                Pattern regex = Pattern.compile(body, ignoreCase ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE : 0);
+                return new TextPattern(written, ignoreCase ? "" : regexPrefix(body), regex);
             } catch (PatternSyntaxException e) {
                 throw new IllegalArgumentException("bad regular expression " + written + ": "
                         + e.getDescription() + " near index " + e.getIndex());
@@ -72,6 +72,29 @@ final class TextPattern {
     @Override
     public String toString() {
         return written;
+    }
+
+    /**
+     * The plain text every match of {@code regex} must start with, found conservatively: the leading
+     * letters, digits and {@code - _ / , : @ =}, minus the last one if a quantifier follows it, and
+     * nothing at all if the expression has an alternation anywhere.
+     */
+    static String regexPrefix(String regex) {
+        if (regex.indexOf('|') >= 0) {
+            return "";
+        }
+        int end = 0;
+        while (end < regex.length() && isPlain(regex.charAt(end))) {
+            end++;
+        }
+        if (end < regex.length() && "?*+{".indexOf(regex.charAt(end)) >= 0 && end > 0) {
+            end--;
+        }
+        return regex.substring(0, end);
+    }
+
+    private static boolean isPlain(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-_/,:@=".indexOf(c) >= 0;
     }
 
     private static TextPattern glob(String glob) {

@@ -21,6 +21,20 @@ class TextPatternTest {
     }
 
     @Test
+    void aRegexLiteralPrefixIsOnlyTakenWhenEveryMatchMustStartWithIt() {
+        assertThat(TextPattern.regexPrefix("andy-corp/.*")).isEqualTo("andy-corp/");
+        assertThat(TextPattern.regexPrefix("abc?d")).isEqualTo("ab");
+        assertThat(TextPattern.regexPrefix("a{0}b")).isEmpty();
+        assertThat(TextPattern.regexPrefix("andy|acme")).isEmpty();
+        assertThat(TextPattern.regexPrefix("(?i)andy")).isEmpty();
+        assertThat(TextPattern.regexPrefix("an\\dy")).isEqualTo("an");
+        assertThat(TextPattern.parse("/abc?d/").matches("abd")).isTrue();
+        assertThat(TextPattern.parse("/ab+c/").matches("abbc")).isTrue();
+        assertThat(TextPattern.parse("/ab*c/").matches("ac")).isTrue();
+        assertThat(TextPattern.parse("/ANDY.*/i").matches("andy-corp")).isTrue();
+    }
+
+    @Test
     void aPatternNeverMatchesAnAbsentValue() {
         assertThat(TextPattern.parse("**").matches(null)).isFalse();
         assertThat(TextPattern.parse("/.*/").matches(null)).isFalse();
