@@ -28,7 +28,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class RulesWatcher implements Closeable {
 
-    /** Told about every reload attempt, e.g. to count them in metrics. Called on the watcher thread. */
+    /**
+     * Told when a changed file is put in force or refused, e.g. to count reloads in metrics. A refused
+     * version is reported once, not again at every look while the file stays the same. Called on the
+     * watcher thread (or on the caller of {@link #checkNow()}); must not block.
+     */
     public interface Listener {
         default void reloaded(RuleSet rules) {
         }
