@@ -40,7 +40,12 @@ final class YamlTreeReader {
             if (first == null) {
                 return Optional.empty();
             }
-            return Optional.of(readValue(parser));
+            YamlNode root = readValue(parser);
+            if (parser.nextToken() != null) {
+                problems.add(location(parser.currentTokenLocation()), "the rules file holds a second YAML document"
+                        + " (after '---'): put every rule under the one 'rules:' list");
+            }
+            return Optional.of(root);
         } catch (JsonProcessingException e) {
             syntaxError(e);
             return Optional.empty();

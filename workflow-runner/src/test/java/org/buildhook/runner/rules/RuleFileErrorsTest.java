@@ -98,4 +98,35 @@ class RuleFileErrorsTest {
         assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: a\n    name: b\n    run: {command: [/bin/true]}\n"))
                 .hasMessage("rules.yaml:3:5: duplicate key 'name' (the first is on line 2)");
     }
+
+    @Test
+    void reportsASecondYamlDocument() {
+        assertThatThrownBy(() -> TestRules.parse("rules: []\n---\nrules: []\n"))
+                .hasMessage("rules.yaml:3:1: the rules file holds a second YAML document (after '---'):"
+                        + " put every rule under the one 'rules:' list");
+    }
+
+    @Test
+    void neverLetsAPathComeFromTheEvent() {
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/true], workdir: \"/srv/${build.project}\"}\n"))
+                .hasMessage("rules.yaml:3:42: 'workdir' may not contain placeholders: a path never comes from the event");
+    }
+
+    @Test
+    void checksTheRangesAndSpellingsOfNumbersAndSwitches() {
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/true], concurrency: 0, retries: 101, stdin: maybe, timeout: 0s}\n"))
+                .hasMessage(String.join("\n",
+                        "rules.yaml:3:46: 'concurrency' must be between 1 and 10000, got 0",
+                        "rules.yaml:3:58: 'retries' must be between 0 and 100, got 101",
+                        "rules.yaml:3:70: 'stdin' must be true or false (on/off), got a string ('maybe')",
+                        "rules.yaml:3:86: 'timeout' must be longer than zero"));
+        RuleSet rules = TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/true], stdin: no, backoff: 0s}\n");
+        assertThat(rules.match("default", TestEvents.seed()).get(0).stdin()).isFalse();
+    }
+
+    @Test
+    void suggestsTheKeyMeantForACommonMisspelling() {
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    when: {runs: {host_tag: x}}\n    run: {command: [/bin/true]}\n"))
+                .hasMessage("rules.yaml:3:19: unknown key 'host_tag' in runs (did you mean 'host-tag'?)");
+    }
 }
