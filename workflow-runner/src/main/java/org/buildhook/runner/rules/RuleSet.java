@@ -3,7 +3,10 @@ package org.buildhook.runner.rules;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.buildhook.core.BuildEvent;
 import org.buildhook.runner.PlannedJob;
@@ -67,11 +70,14 @@ public final class RuleSet {
         return List.copyOf(names);
     }
 
-    /** The rules' canonical snapshots, to tell a changed file from one saved unchanged. */
-    List<String> ruleSnapshots() {
-        List<String> snapshots = new ArrayList<>(rules.size());
-        rules.forEach(r -> snapshots.add(r.snapshot()));
-        return snapshots;
+    /**
+     * Each enabled rule's name and canonical JSON (the {@code ruleSnapshot} its jobs carry), in file
+     * order: for a status page, and to tell a changed file from one saved unchanged.
+     */
+    public Map<String, String> snapshots() {
+        Map<String, String> snapshots = new LinkedHashMap<>();
+        rules.forEach(r -> snapshots.put(r.name(), r.snapshot()));
+        return Collections.unmodifiableMap(snapshots);
     }
 
     public int size() {

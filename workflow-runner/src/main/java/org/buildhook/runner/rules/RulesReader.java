@@ -66,8 +66,8 @@ final class RulesReader extends NodeReader {
         }
         WhenReader.When conditions = entries.containsKey("when")
                 ? when.read(entries.get("when").value())
-                : new WhenReader.When(List.of(), null);
-        boolean perRun = conditions.runs() != null && conditions.runs().mode() == RunSelector.Mode.EACH;
+                : WhenReader.When.EVERYTHING;
+        boolean perRun = conditions.perRun();
         YamlNode.Entry run = entries.get("run");
         if (run == null) {
             if (misspelt.contains("run")) {

@@ -183,7 +183,7 @@ public final class RulesWatcher implements Closeable {
         }
         RuleSet old = current.get();
         lastError.set(null);
-        if (next.ruleSnapshots().equals(old.ruleSnapshots())) {
+        if (next.snapshots().equals(old.snapshots())) {
             return false; // touched or saved unchanged: nothing to put in force
         }
         current.set(next);

@@ -22,8 +22,14 @@ final class WhenReader extends NodeReader {
             .map(Enum::name)
             .collect(Collectors.toCollection(LinkedHashSet::new));
 
-    /** What a {@code when} mapping became. */
-    record When(List<Check<JobSubject>> checks, RunSelector runs) {
+    /**
+     * What a {@code when} mapping became.
+     *
+     * @param perRun whether {@code ${run.*}} may be used: {@code match: each}, or a {@code runs} so
+     *               broken that it was already reported (so as not to add a second, misleading error)
+     */
+    record When(List<Check<JobSubject>> checks, RunSelector runs, boolean perRun) {
+        static final When EVERYTHING = new When(List.of(), null, false);
     }
 
     WhenReader(ProblemCollector problems) {
@@ -33,11 +39,11 @@ final class WhenReader extends NodeReader {
     When read(YamlNode node) {
         List<Check<JobSubject>> checks = new ArrayList<>();
         if (node instanceof YamlNode.Scalar && ((YamlNode.Scalar) node).isNull()) {
-            return new When(checks, null); // "when:" with nothing under it matches everything
+            return When.EVERYTHING; // "when:" with nothing under it matches everything
         }
         Optional<YamlNode.Mapping> when = mapping(node, "'when'");
         if (when.isEmpty()) {
-            return new When(checks, null);
+            return When.EVERYTHING;
         }
         onlyKeys(when.get(), KEYS, "when");
         var entries = when.get().entries();
@@ -47,8 +53,13 @@ final class WhenReader extends NodeReader {
         addStatuses(checks, entries.get("status"), "status", s -> s.event().status().value());
         addPatterns(checks, entries.get("factory"), "factory", JobSubject::factory);
         addPatterns(checks, entries.get("project"), "project", JobSubject::project);
-        RunSelector runs = entries.containsKey("runs") ? readRuns(entries.get("runs").value()) : null;
-        return new When(checks, runs);
+        if (!entries.containsKey("runs")) {
+            return new When(checks, null, false);
+        }
+        int before = problems.count();
+        RunSelector runs = readRuns(entries.get("runs").value());
+        boolean perRun = runs == null || runs.mode() == RunSelector.Mode.EACH || problems.count() > before;
+        return new When(checks, runs, perRun);
     }
 
     private RunSelector readRuns(YamlNode node) {

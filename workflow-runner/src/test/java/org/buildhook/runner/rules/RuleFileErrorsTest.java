@@ -129,4 +129,11 @@ class RuleFileErrorsTest {
         assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    when: {runs: {host_tag: x}}\n    run: {command: [/bin/true]}\n"))
                 .hasMessage("rules.yaml:3:19: unknown key 'host_tag' in runs (did you mean 'host-tag'?)");
     }
+
+    @Test
+    void aBrokenRunsMatcherIsReportedOnceWithoutFollowOnPlaceholderErrors() {
+        assertThatThrownBy(() -> TestRules.parse(
+                "rules:\n  - name: r\n    when: {runs: {match: every}}\n    run: {command: [/bin/echo, \"${run.name}\"]}\n"))
+                .hasMessage("rules.yaml:3:26: bad match 'every': write any, all or each");
+    }
 }

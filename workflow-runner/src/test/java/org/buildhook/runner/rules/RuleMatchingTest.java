@@ -193,7 +193,8 @@ class RuleMatchingTest {
                     name: snap
                 """);
 
-        assertThat(rules.match("default", SEED).get(0).ruleSnapshot())
+        assertThat(rules.snapshots()).containsOnlyKeys("snap");
+        assertThat(rules.match("default", SEED).get(0).ruleSnapshot()).isEqualTo(rules.snapshots().get("snap"))
                 .isEqualTo("{\"name\":\"snap\",\"run\":{\"command\":[\"/bin/echo\",\"${build.id}\"],\"retries\":2}}");
     }
 

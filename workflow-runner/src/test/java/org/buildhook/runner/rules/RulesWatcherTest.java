@@ -84,6 +84,32 @@ class RulesWatcherTest {
     }
 
     @Test
+    void aFileSavedUnchangedKeepsTheLoadedVersion() throws IOException {
+        Path file = rulesFile(rules("same", 2));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            RuleSet before = watcher.current();
+
+            replace(file, "# a comment changes nothing\n" + rules("same", 2));
+
+            assertThat(watcher.checkNow()).isFalse();
+            assertThat(watcher.current()).isSameAs(before);
+            assertThat(reloaded).isEmpty();
+        }
+    }
+
+    @Test
+    void checkNowPutsAChangedFileInForceAtOnce() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, Duration.ofHours(1), listener)) {
+            replace(file, rules("new", 1));
+
+            watcher.checkNow();
+
+            assertThat(watcher.current().ruleNames()).containsExactly("new-1");
+        }
+    }
+
+    @Test
     void seesAFileWrittenInPlace() throws IOException {
         Path file = rulesFile(rules("old", 1));
         try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
