@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.AcceptResult;
 import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.JobAttempt;
@@ -39,10 +41,19 @@ abstract class AbstractEngineTest {
                 Duration.ofMillis(100), Duration.ofMillis(100));
     }
 
+    private final List<CommonsExecLauncher> launchers = new ArrayList<>();
+
+    /** The production launcher; each one is closed after the test. */
+    CommonsExecLauncher launcher() {
+        CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        launchers.add(launcher);
+        return launcher;
+    }
+
     @BeforeEach
     void open() {
         store = Store.open(config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO));
-        engine = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")), fast("node-a"));
+        engine = JobEngine.create(store, launcher(), fast("node-a"));
         engine.start();
     }
 
@@ -54,6 +65,7 @@ abstract class AbstractEngineTest {
         if (store != null) {
             store.close();
         }
+        launchers.forEach(CommonsExecLauncher::close);
     }
 
     Path script(String name, String body) throws IOException {
@@ -124,7 +136,7 @@ abstract class AbstractEngineTest {
 
     @Test
     void aRuleWithConcurrencyOneNeverRunsTwoJobsAtOnceEvenAcrossNodes() throws IOException {
-        JobEngine other = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")), fast("node-b"));
+        JobEngine other = JobEngine.create(store, launcher(), fast("node-b"));
         other.start();
         Path lock = dir.resolve("lock");
         Path overlaps = dir.resolve("overlaps");
@@ -159,7 +171,7 @@ abstract class AbstractEngineTest {
             p.setString(1, jobId);
             p.executeUpdate();
         }
-        engine = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")), fast("node-b"));
+        engine = JobEngine.create(store, launcher(), fast("node-b"));
         engine.start();
 
         await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
@@ -197,7 +209,7 @@ abstract class AbstractEngineTest {
     @Test
     void aGracefulStopKillsWhatOutlivesTheGraceAndRunsItAgainLater() throws IOException {
         engine.stop();
-        engine = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")),
+        engine = JobEngine.create(store, launcher(),
                 fast("node-a").withShutdownGrace(Duration.ofMillis(300)));
         engine.start();
         Path marker = dir.resolve("go");
@@ -214,7 +226,7 @@ abstract class AbstractEngineTest {
         assertThat(stopped.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.INTERRUPTED);
 
         Files.createFile(marker);
-        engine = JobEngine.create(store, new ProcessLauncher(dir.resolve("logs")), fast("node-b"));
+        engine = JobEngine.create(store, launcher(), fast("node-b"));
         engine.start();
         JobDetail done = awaitFinal(jobId);
         assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);

@@ -8,6 +8,8 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.NewDelivery;
 import org.buildhook.runner.store.Plans;
 import org.buildhook.runner.store.Store;
@@ -38,7 +40,8 @@ public final class EngineNode {
         EngineConfig config = new EngineConfig(a.get("node"), Integer.parseInt(a.getOrDefault("threads", "2")),
                 Duration.ofMillis(250), Duration.ofMillis(200), 4, Duration.ofSeconds(5), Duration.ofMillis(100),
                 Duration.ofMillis(200));
-        JobEngine engine = JobEngine.create(store, new ProcessLauncher(data.resolve("logs")), config);
+        CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(data.resolve("logs")));
+        JobEngine engine = JobEngine.create(store, launcher, config);
         engine.start();
         System.out.println("READY");
         String label = a.getOrDefault("label", a.get("node"));
@@ -51,6 +54,7 @@ public final class EngineNode {
             // keep reading
         }
         engine.stop();
+        launcher.close();
         store.close();
     }
 

@@ -1,0 +1,59 @@
+package org.buildhook.runner.rules;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/** A rule's {@code run} part, with its templates parsed and its defaults filled in. */
+record Action(
+        List<Template> command,
+        Map<String, Template> env,
+        Path workdir,
+        Duration timeout,
+        int retries,
+        Duration backoff,
+        int concurrency,
+        boolean stdin) {
+
+    static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+    static final int DEFAULT_RETRIES = 0;
+    static final Duration DEFAULT_BACKOFF = Duration.ofSeconds(10);
+    static final int DEFAULT_CONCURRENCY = 0;
+    static final boolean DEFAULT_STDIN = true;
+
+    private static final Placeholder[] PLACEHOLDERS = Placeholder.values(); // values() copies each call
+
+    Action {
+        command = List.copyOf(command);
+        env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(backoff, "backoff");
+    }
+
+    List<String> renderArgv(JobSubject subject) {
+        List<String> argv = new ArrayList<>(command.size());
+        for (Template element : command) {
+            argv.add(element.render(subject));
+        }
+        return argv;
+    }
+
+    /** The rule's own variables, then the {@code BUILDHOOK_*} values, which the rule cannot override. */
+    Map<String, String> renderEnv(JobSubject subject, String ruleName) {
+        Map<String, String> out = new LinkedHashMap<>(32);
+        env.forEach((name, value) -> out.put(name, value.render(subject)));
+        for (Placeholder p : PLACEHOLDERS) {
+            if (!p.isPerRun() || subject.run() != null) {
+                out.put(p.variable(), p.valueFor(subject));
+            }
+        }
+        out.put(Placeholder.ENDPOINT_VARIABLE, subject.endpoint());
+        out.put(Placeholder.RULE_VARIABLE, ruleName);
+        return out;
+    }
+}

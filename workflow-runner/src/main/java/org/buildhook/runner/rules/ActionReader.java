@@ -1,0 +1,167 @@
+package org.buildhook.runner.rules;
+
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Reads a rule's {@code run} mapping into an {@link Action}, filling in the defaults. */
+final class ActionReader extends NodeReader {
+
+    static final Set<String> KEYS = Set.of(
+            "command", "workdir", "env", "timeout", "retries", "backoff", "concurrency", "stdin");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    static final int MAX_RETRIES = 100;
+
+    ActionReader(ProblemCollector problems) {
+        super(problems);
+    }
+
+    /** The action, or empty when it has mistakes (all of them recorded). */
+    Optional<Action> read(YamlNode node, boolean perRun) {
+        Optional<YamlNode.Mapping> run = mapping(node, "'run'");
+        if (run.isEmpty()) {
+            return Optional.empty();
+        }
+        int before = problems.count();
+        boolean commandMisspelt = onlyKeys(run.get(), KEYS, "run").contains("command");
+        var entries = run.get().entries();
+        List<Template> command = command(run.get(), perRun, commandMisspelt);
+        Map<String, Template> env = entries.containsKey("env") ? env(entries.get("env").value(), perRun) : Map.of();
+        Path workdir = entries.containsKey("workdir") ? workdir(entries.get("workdir").value()) : null;
+        Duration timeout = duration(entries.get("timeout"), Action.DEFAULT_TIMEOUT, false);
+        Duration backoff = duration(entries.get("backoff"), Action.DEFAULT_BACKOFF, true);
+        int retries = entries.containsKey("retries")
+                ? integer(entries.get("retries").value(), "'retries'", 0, MAX_RETRIES).orElse(0)
+                : Action.DEFAULT_RETRIES;
+        int concurrency = entries.containsKey("concurrency")
+                ? integer(entries.get("concurrency").value(), "'concurrency'", 1, 10_000).orElse(0)
+                : Action.DEFAULT_CONCURRENCY;
+        boolean stdin = entries.containsKey("stdin")
+                ? bool(entries.get("stdin").value(), "'stdin'").orElse(true)
+                : Action.DEFAULT_STDIN;
+        if (command.isEmpty() || problems.count() > before) {
+            return Optional.empty();
+        }
+        return Optional.of(new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin));
+    }
+
+    private List<Template> command(YamlNode.Mapping run, boolean perRun, boolean misspelt) {
+        YamlNode.Entry entry = run.entries().get("command");
+        if (entry == null) {
+            if (misspelt) {
+                return List.of(); // already reported as an unknown key with 'command' suggested
+            }
+            problems.add(run.location(), "'run' has no 'command' (write command: [/path/to/program, arg, …])");
+            return List.of();
+        }
+        if (!(entry.value() instanceof YamlNode.Sequence)) {
+            problems.add(entry.value().location(), "'command' must be a list, one element per argument"
+                    + " (no shell splits it), for example [/opt/deploy.sh, \"${build.id}\"]; got "
+                    + describe(entry.value()));
+            return List.of();
+        }
+        List<YamlNode> items = ((YamlNode.Sequence) entry.value()).items();
+        if (items.isEmpty()) {
+            problems.add(entry.value().location(), "'command' is empty: name the program to run");
+            return List.of();
+        }
+        List<Template> argv = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            YamlNode item = items.get(i);
+            Optional<String> text = text(item, "each element of 'command'");
+            if (text.isEmpty()) {
+                continue;
+            }
+            Template element = template(item, text.get(), perRun);
+            if (i == 0 && text.get().isBlank()) {
+                problems.add(item.location(), "the program ('command' first element) is empty");
+            } else if (i == 0 && !element.placeholders().isEmpty()) {
+                // The event must never choose which program runs.
+                problems.add(item.location(), "the program ('command' first element) may not contain placeholders");
+            }
+            argv.add(element);
+        }
+        return argv;
+    }
+
+    private Map<String, Template> env(YamlNode node, boolean perRun) {
+        Map<String, Template> env = new LinkedHashMap<>();
+        Optional<YamlNode.Mapping> mapping = mapping(node, "'env'");
+        if (mapping.isEmpty()) {
+            return env;
+        }
+        for (YamlNode.Entry entry : mapping.get().entries().values()) {
+            String name = entry.key();
+            if (!ENV_NAME.matcher(name).matches()) {
+                problems.add(entry.keyLocation(), "bad environment variable name '" + name
+                        + "': use letters, digits and '_', not starting with a digit");
+            } else if (name.toUpperCase(java.util.Locale.ROOT).startsWith(Placeholder.RESERVED_PREFIX)) {
+                problems.add(entry.keyLocation(), "environment variable '" + name
+                        + "' is reserved: buildhook sets the BUILDHOOK_* variables itself");
+            }
+            text(entry.value(), "env value '" + name + "'")
+                    .ifPresent(text -> env.put(name, template(entry.value(), text, perRun)));
+        }
+        return env;
+    }
+
+    private Path workdir(YamlNode node) {
+        Optional<String> text = text(node, "'workdir'");
+        if (text.isEmpty()) {
+            return null;
+        }
+        if (text.get().contains("${")) {
+            problems.add(node.location(), "'workdir' may not contain placeholders: a path never comes from the event");
+            return null;
+        }
+        try {
+            Path path = Path.of(text.get());
+            if (!path.isAbsolute()) {
+                problems.add(node.location(), "'workdir' must be an absolute path, got '" + text.get() + "'");
+                return null;
+            }
+            return path.normalize();
+        } catch (InvalidPathException e) {
+            problems.add(node.location(), "bad 'workdir' '" + text.get() + "': " + e.getReason());
+            return null;
+        }
+    }
+
+    private Duration duration(YamlNode.Entry entry, Duration fallback, boolean zeroAllowed) {
+        if (entry == null) {
+            return fallback;
+        }
+        Optional<String> text = text(entry.value(), "'" + entry.key() + "'");
+        if (text.isEmpty()) {
+            return fallback;
+        }
+        try {
+            Duration d = Durations.parse(text.get());
+            if (d.isZero() && !zeroAllowed) {
+                problems.add(entry.value().location(), "'" + entry.key() + "' must be longer than zero");
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            problems.add(entry.value().location(), e.getMessage() + " in '" + entry.key() + "'");
+            return fallback;
+        }
+    }
+
+    private Template template(YamlNode node, String text, boolean perRun) {
+        Template t = Template.parse(text, message -> problems.add(node.location(), message));
+        for (Placeholder p : t.placeholders()) {
+            if (p.isPerRun() && !perRun) {
+                problems.add(node.location(), "placeholder '${" + p.placeholderName()
+                        + "}' needs a run: use it only in rules with runs: {match: each}");
+            }
+        }
+        return t;
+    }
+}

@@ -1,0 +1,65 @@
+package org.buildhook.runner.rules;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.util.Map;
+import java.util.TreeMap;
+import org.buildhook.runner.PlannedJob;
+
+/**
+ * Plain text of a {@link DryRun}. Every argument and value is shown in double quotes with JSON
+ * escapes, so a space, a quote or a newline inside one argument cannot be mistaken for two.
+ */
+public final class DryRunRenderer {
+
+    private final boolean showNonFiring;
+
+    /** @param showNonFiring whether to list the rules that do not fire, with the reason */
+    public DryRunRenderer(boolean showNonFiring) {
+        this.showNonFiring = showNonFiring;
+    }
+
+    public String render(DryRun dryRun) {
+        StringBuilder out = new StringBuilder();
+        long firing = dryRun.verdicts().stream().filter(DryRun.Verdict::fires).count();
+        out.append("build ").append(dryRun.buildId()).append(" on endpoint ").append(quote(dryRun.endpoint()))
+                .append(": ").append(firing).append(" of ").append(dryRun.verdicts().size())
+                .append(" rules fire, ").append(dryRun.jobs().size()).append(" jobs\n");
+        for (DryRun.Verdict verdict : dryRun.verdicts()) {
+            if (verdict.fires()) {
+                out.append("\nrule ").append(verdict.rule()).append(": fires, ")
+                        .append(verdict.jobs().size()).append(verdict.jobs().size() == 1 ? " job\n" : " jobs\n");
+                verdict.jobs().forEach(job -> job(out, job));
+            } else if (showNonFiring) {
+                out.append("\nrule ").append(verdict.rule()).append(": does not fire: ").append(verdict.whyNot()).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    private static void job(StringBuilder out, PlannedJob job) {
+        out.append("  job");
+        if (job.runName() != null) {
+            out.append(" for run ").append(quote(job.runName()));
+        }
+        out.append('\n');
+        out.append("    argv:    [");
+        for (int i = 0; i < job.argv().size(); i++) {
+            out.append(i == 0 ? "" : ", ").append(quote(job.argv().get(i)));
+        }
+        out.append("]\n");
+        out.append("    workdir: ").append(job.workdir() == null ? "(runner default)" : quote(job.workdir().toString())).append('\n');
+        out.append("    timeout: ").append(Durations.format(job.timeout()))
+                .append(", retries: ").append(job.retries())
+                .append(", backoff: ").append(Durations.format(job.backoff()))
+                .append(", concurrency: ").append(job.concurrency() == 0 ? "unlimited" : job.concurrency())
+                .append(", stdin: ").append(job.stdin() ? "on" : "off").append('\n');
+        out.append("    env:\n");
+        for (Map.Entry<String, String> e : new TreeMap<>(job.env()).entrySet()) {
+            out.append("      ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
+        }
+    }
+
+    private static String quote(String s) {
+        return '"' + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
+    }
+}

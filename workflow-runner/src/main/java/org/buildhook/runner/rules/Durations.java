@@ -1,0 +1,60 @@
+package org.buildhook.runner.rules;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parses the durations operators write: {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h}, {@code 1h30m}. */
+final class Durations {
+
+    private static final Pattern WHOLE = Pattern.compile("(?:\\d+(?:ms|s|m|h|d))+");
+    private static final Pattern PART = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+
+    private Durations() {
+    }
+
+    /** @throws IllegalArgumentException with a message fit for the operator */
+    static Duration parse(String text) {
+        String trimmed = text.trim();
+        if (!WHOLE.matcher(trimmed).matches()) {
+            throw new IllegalArgumentException("bad duration '" + text
+                    + "': write a number and a unit (ms, s, m, h, d), for example 30s, 10m or 1h30m");
+        }
+        Duration total = Duration.ZERO;
+        Matcher part = PART.matcher(trimmed);
+        try {
+            while (part.find()) {
+                long amount = Long.parseLong(part.group(1));
+                total = total.plus(unit(part.group(2)).multipliedBy(amount));
+            }
+        } catch (ArithmeticException | NumberFormatException e) {
+            throw new IllegalArgumentException("bad duration '" + text + "': too long", e);
+        }
+        return total;
+    }
+
+    /** The shortest way to write {@code d} back in this syntax, for snapshots and dry runs. */
+    static String format(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 3_600_000 == 0 && ms > 0) {
+            return ms / 3_600_000 + "h";
+        }
+        if (ms % 60_000 == 0 && ms > 0) {
+            return ms / 60_000 + "m";
+        }
+        if (ms % 1000 == 0) {
+            return ms / 1000 + "s";
+        }
+        return ms + "ms";
+    }
+
+    private static Duration unit(String unit) {
+        switch (unit) {
+            case "ms": return Duration.ofMillis(1);
+            case "s": return Duration.ofSeconds(1);
+            case "m": return Duration.ofMinutes(1);
+            case "h": return Duration.ofHours(1);
+            default: return Duration.ofDays(1);
+        }
+    }
+}

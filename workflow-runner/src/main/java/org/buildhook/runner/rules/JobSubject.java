@@ -1,0 +1,64 @@
+package org.buildhook.runner.rules;
+
+import java.util.Objects;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.Run;
+
+/**
+ * What one match is about: the endpoint and event, and for {@code match: each} the run a job is for.
+ * The project and factory are derived from the build URL at most once per delivery, on first use,
+ * instead of once per rule. Not thread-safe; one per {@link RuleSet#match} call.
+ */
+final class JobSubject {
+
+    private final String endpoint;
+    private final BuildEvent event;
+    private final Run run;
+    private final JobSubject build; // where the derived values are cached; this for the build itself
+    private String project;
+    private String factory;
+
+    private JobSubject(String endpoint, BuildEvent event, Run run, JobSubject build) {
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        this.event = Objects.requireNonNull(event, "event");
+        this.run = run;
+        this.build = build == null ? this : build;
+    }
+
+    static JobSubject of(String endpoint, BuildEvent event) {
+        return new JobSubject(endpoint, event, null, null);
+    }
+
+    JobSubject forRun(Run run) {
+        return new JobSubject(endpoint, event, run, build);
+    }
+
+    String endpoint() {
+        return endpoint;
+    }
+
+    BuildEvent event() {
+        return event;
+    }
+
+    /** The run of a {@code match: each} job, else null. */
+    Run run() {
+        return run;
+    }
+
+    String project() {
+        if (build.project == null) {
+            build.project = event.project();
+        }
+        return build.project;
+    }
+
+    String factory() {
+        if (build.factory == null) {
+            String p = project();
+            int slash = p.indexOf('/');
+            build.factory = slash < 0 ? p : p.substring(0, slash);
+        }
+        return build.factory;
+    }
+}

@@ -1,0 +1,80 @@
+package org.buildhook.runner.rules;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.buildhook.core.Run;
+
+/**
+ * The values of an event a command may receive, each under its {@code ${…}} placeholder name and
+ * its {@code BUILDHOOK_*} environment variable. An absent optional value is the empty string.
+ */
+enum Placeholder {
+    BUILD_ID("build.id", "BUILDHOOK_BUILD_ID", s -> Long.toString(s.event().buildId())),
+    BUILD_STATUS("build.status", "BUILDHOOK_STATUS", s -> s.event().status().value()),
+    BUILD_PROJECT("build.project", "BUILDHOOK_PROJECT", JobSubject::project),
+    BUILD_FACTORY("build.factory", "BUILDHOOK_FACTORY", JobSubject::factory),
+    BUILD_TRIGGER("build.trigger", "BUILDHOOK_TRIGGER", s -> orEmpty(s.event().triggerName())),
+    BUILD_URL("build.url", "BUILDHOOK_BUILD_URL", s -> s.event().url()),
+    BUILD_WEB_URL("build.web_url", "BUILDHOOK_WEB_URL", s -> orEmpty(s.event().webUrl())),
+    RUN_NAME("run.name", "BUILDHOOK_RUN_NAME", s -> run(s, Run::name)),
+    RUN_STATUS("run.status", "BUILDHOOK_RUN_STATUS", s -> run(s, r -> r.status().value())),
+    RUN_HOST_TAG("run.host_tag", "BUILDHOOK_RUN_HOST_TAG", s -> run(s, Run::hostTag)),
+    RUN_URL("run.url", "BUILDHOOK_RUN_URL", s -> run(s, Run::url)),
+    RUN_LOG_URL("run.log_url", "BUILDHOOK_RUN_LOG_URL", s -> run(s, Run::logUrl));
+
+    /** Set on every job besides the placeholders' variables. */
+    static final String ENDPOINT_VARIABLE = "BUILDHOOK_ENDPOINT";
+    static final String RULE_VARIABLE = "BUILDHOOK_RULE";
+    /** Reserved for the runner, which sets it to the path of the file holding the exact body. */
+    static final String PAYLOAD_VARIABLE = "BUILDHOOK_PAYLOAD";
+    static final String RESERVED_PREFIX = "BUILDHOOK_";
+
+    private static final Map<String, Placeholder> BY_NAME = Arrays.stream(values())
+            .collect(Collectors.toUnmodifiableMap(p -> p.name, p -> p));
+
+    private final String name;
+    private final String variable;
+    private final Function<JobSubject, String> value;
+
+    Placeholder(String name, String variable, Function<JobSubject, String> value) {
+        this.name = name;
+        this.variable = variable;
+        this.value = value;
+    }
+
+    static Optional<Placeholder> byName(String name) {
+        return Optional.ofNullable(BY_NAME.get(name));
+    }
+
+    static java.util.Set<String> names() {
+        return BY_NAME.keySet();
+    }
+
+    String placeholderName() {
+        return name;
+    }
+
+    String variable() {
+        return variable;
+    }
+
+    /** Whether the value belongs to one run, so only {@code match: each} rules can use it. */
+    boolean isPerRun() {
+        return name.startsWith("run.");
+    }
+
+    String valueFor(JobSubject subject) {
+        return value.apply(subject);
+    }
+
+    private static String run(JobSubject subject, Function<Run, String> field) {
+        return subject.run() == null ? "" : orEmpty(field.apply(subject.run()));
+    }
+
+    private static String orEmpty(String value) {
+        return value == null ? "" : value;
+    }
+}

@@ -1,0 +1,32 @@
+package org.buildhook.runner.rules;
+
+import java.util.List;
+import java.util.stream.Collectors;
+import org.buildhook.runner.RunnerException;
+
+/**
+ * A rules file that cannot be used. Carries every {@link Problem} found, not only the first, so the
+ * operator can fix them all in one go; the message lists them one per line.
+ */
+public class RuleException extends RunnerException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final transient List<Problem> problems;
+
+    public RuleException(List<Problem> problems) {
+        super(format(problems));
+        this.problems = List.copyOf(problems);
+    }
+
+    public List<Problem> problems() {
+        return problems;
+    }
+
+    private static String format(List<Problem> problems) {
+        if (problems.isEmpty()) {
+            throw new IllegalArgumentException("a RuleException needs at least one problem");
+        }
+        return problems.stream().map(Problem::toString).collect(Collectors.joining("\n"));
+    }
+}

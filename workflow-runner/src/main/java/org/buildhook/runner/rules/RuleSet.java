@@ -1,0 +1,100 @@
+package org.buildhook.runner.rules;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.runner.PlannedJob;
+
+/**
+ * One loaded version of the rules file: immutable, so a delivery that fetched it once sees the same
+ * rules from start to end even while a newer version is being loaded. Made by {@link RuleSetLoader}.
+ */
+public final class RuleSet {
+
+    private final List<Rule> rules;
+    private final RuleIndex index;
+    private final Path source;
+    private final Instant loadedAt;
+
+    RuleSet(List<Rule> rules, Path source, Instant loadedAt) {
+        this.rules = List.copyOf(rules);
+        this.index = new RuleIndex(this.rules);
+        this.source = Objects.requireNonNull(source, "source");
+        this.loadedAt = Objects.requireNonNull(loadedAt, "loadedAt");
+    }
+
+    /** A rule set with no rules, e.g. before any file is configured. */
+    public static RuleSet empty(Path source, Instant loadedAt) {
+        return new RuleSet(List.of(), source, loadedAt);
+    }
+
+    /**
+     * The jobs that {@code event}, received on {@code endpoint}, fires: one per firing rule, or one per
+     * matching run for rules with {@code match: each}; in file order, then run order. Empty when no
+     * rule fires.
+     */
+    public List<PlannedJob> match(String endpoint, BuildEvent event) {
+        JobSubject subject = JobSubject.of(endpoint, event);
+        List<PlannedJob> jobs = new ArrayList<>(2);
+        for (int position : index.candidates(subject)) {
+            rules.get(position).plan(subject, jobs);
+        }
+        return jobs.isEmpty() ? List.of() : List.copyOf(jobs);
+    }
+
+    /** Every rule with whether it fires, the exact jobs it would plan, and if not, why not. */
+    public DryRun explain(String endpoint, BuildEvent event) {
+        JobSubject subject = JobSubject.of(endpoint, event);
+        List<DryRun.Verdict> verdicts = new ArrayList<>();
+        for (Rule rule : rules) {
+            String whyNot = rule.whyNot(subject);
+            List<PlannedJob> jobs = new ArrayList<>();
+            if (whyNot == null) {
+                rule.plan(subject, jobs);
+            }
+            verdicts.add(new DryRun.Verdict(rule.name(), jobs, whyNot));
+        }
+        return new DryRun(endpoint, event.buildId(), verdicts);
+    }
+
+    /** The enabled rules' names, in file order. */
+    public List<String> ruleNames() {
+        List<String> names = new ArrayList<>(rules.size());
+        rules.forEach(r -> names.add(r.name()));
+        return List.copyOf(names);
+    }
+
+    /**
+     * Each enabled rule's name and canonical JSON (the {@code ruleSnapshot} its jobs carry), in file
+     * order: for a status page, and to tell a changed file from one saved unchanged.
+     */
+    public Map<String, String> snapshots() {
+        Map<String, String> snapshots = new LinkedHashMap<>();
+        rules.forEach(r -> snapshots.put(r.name(), r.snapshot()));
+        return Collections.unmodifiableMap(snapshots);
+    }
+
+    public int size() {
+        return rules.size();
+    }
+
+    /** The file this version was read from. */
+    public Path source() {
+        return source;
+    }
+
+    public Instant loadedAt() {
+        return loadedAt;
+    }
+
+    @Override
+    public String toString() {
+        return "RuleSet[" + source + ", " + rules.size() + " rules, loaded " + loadedAt + "]";
+    }
+}

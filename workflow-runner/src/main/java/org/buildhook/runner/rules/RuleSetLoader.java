@@ -1,0 +1,67 @@
+package org.buildhook.runner.rules;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads and validates a rules file into a {@link RuleSet}. Either the whole file is good, or a
+ * {@link RuleException} lists every problem found, each with file, line and column.
+ */
+public final class RuleSetLoader {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RuleSetLoader.class);
+
+    private final Clock clock;
+
+    public RuleSetLoader(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** @throws RuleException when the file cannot be read or has any mistake */
+    public RuleSet load(Path file) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new RuleException(List.of(new Problem(file.toString(), 0, 0,
+                    "cannot read the rules file: " + e.getClass().getSimpleName() + ": " + e.getMessage())));
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new RuleException(List.of(new Problem(file.toString(), 0, 0,
+                    "the rules file is not UTF-8 text")));
+        }
+        return parse(file, text);
+    }
+
+    /**
+     * Validates {@code text} as if read from {@code source} (which names it in problems).
+     *
+     * @throws RuleException listing every mistake
+     */
+    public RuleSet parse(Path source, String text) {
+        ProblemCollector problems = new ProblemCollector(source.toString());
+        List<Rule> rules = new YamlTreeReader(problems).read(text)
+                .map(root -> new RulesReader(problems).read(root))
+                .orElse(List.of());
+        problems.throwIfAny();
+        if (rules.isEmpty()) {
+            LOG.warn("rules file {} has no enabled rules: no delivery will start a job", source);
+        }
+        return new RuleSet(rules, source, clock.instant());
+    }
+}

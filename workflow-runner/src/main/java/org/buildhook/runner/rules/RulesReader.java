@@ -1,0 +1,110 @@
+package org.buildhook.runner.rules;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Turns the located tree of a whole rules file into rules, recording every mistake. */
+final class RulesReader extends NodeReader {
+
+    static final Set<String> TOP_KEYS = Set.of("rules");
+    static final Set<String> RULE_KEYS = Set.of("name", "description", "enabled", "when", "run");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
+
+    private final WhenReader when;
+    private final ActionReader action;
+
+    RulesReader(ProblemCollector problems) {
+        super(problems);
+        this.when = new WhenReader(problems);
+        this.action = new ActionReader(problems);
+    }
+
+    /** The enabled rules, in file order; valid only when no problem was recorded. */
+    List<Rule> read(YamlNode root) {
+        List<Rule> rules = new ArrayList<>();
+        if (root instanceof YamlNode.Scalar && ((YamlNode.Scalar) root).isNull()) {
+            return rules;
+        }
+        Optional<YamlNode.Mapping> top = mapping(root, "the rules file");
+        if (top.isEmpty()) {
+            return rules;
+        }
+        onlyKeys(top.get(), TOP_KEYS, "the rules file");
+        YamlNode.Entry list = top.get().entries().get("rules");
+        if (list == null || (list.value() instanceof YamlNode.Scalar && ((YamlNode.Scalar) list.value()).isNull())) {
+            return rules;
+        }
+        if (!(list.value() instanceof YamlNode.Sequence)) {
+            problems.add(list.value().location(), "'rules' must be a list of rules (each starting with '- name:'), got "
+                    + describe(list.value()));
+            return rules;
+        }
+        Map<String, YamlNode.Location> seen = new HashMap<>();
+        for (YamlNode item : ((YamlNode.Sequence) list.value()).items()) {
+            readRule(item, seen).ifPresent(rules::add);
+        }
+        return rules;
+    }
+
+    private Optional<Rule> readRule(YamlNode node, Map<String, YamlNode.Location> seen) {
+        Optional<YamlNode.Mapping> mapping = mapping(node, "each rule");
+        if (mapping.isEmpty()) {
+            return Optional.empty();
+        }
+        YamlNode.Mapping rule = mapping.get();
+        Set<String> misspelt = onlyKeys(rule, RULE_KEYS, "rule");
+        var entries = rule.entries();
+        String name = misspelt.contains("name") && !entries.containsKey("name") ? null : name(rule, seen);
+        boolean enabled = !entries.containsKey("enabled") || bool(entries.get("enabled").value(), "'enabled'").orElse(true);
+        if (entries.containsKey("description")) {
+            text(entries.get("description").value(), "'description'");
+        }
+        WhenReader.When conditions = entries.containsKey("when")
+                ? when.read(entries.get("when").value())
+                : WhenReader.When.EVERYTHING;
+        boolean perRun = conditions.perRun();
+        YamlNode.Entry run = entries.get("run");
+        if (run == null) {
+            if (misspelt.contains("run")) {
+                return Optional.empty();
+            }
+            problems.add(rule.location(), "rule" + (name == null ? "" : " '" + name + "'")
+                    + " has no 'run' (write run: {command: [/path/to/program, …]})");
+            return Optional.empty();
+        }
+        Optional<Action> act = action.read(run.value(), perRun);
+        if (name == null || act.isEmpty() || !enabled) {
+            return Optional.empty();
+        }
+        return Optional.of(new Rule(name, Snapshot.of(rule), conditions.checks(), conditions.runs(), act.get()));
+    }
+
+    private String name(YamlNode.Mapping rule, Map<String, YamlNode.Location> seen) {
+        YamlNode.Entry entry = rule.entries().get("name");
+        if (entry == null) {
+            problems.add(rule.location(), "rule has no 'name' (every rule needs a unique name)");
+            return null;
+        }
+        Optional<String> name = text(entry.value(), "'name'");
+        if (name.isEmpty()) {
+            return null;
+        }
+        if (!NAME.matcher(name.get()).matches()) {
+            problems.add(entry.value().location(), "bad rule name '" + name.get()
+                    + "': use letters, digits, '.', '_' and '-' (at most 100), starting with a letter or digit");
+            return null;
+        }
+        YamlNode.Location first = seen.putIfAbsent(name.get(), entry.value().location());
+        if (first != null) {
+            problems.add(entry.value().location(), "duplicate rule name '" + name.get()
+                    + "' (first used on line " + first.line() + ")");
+            return null;
+        }
+        return name.get();
+    }
+}

@@ -1,0 +1,194 @@
+package org.buildhook.runner.rules;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the rules in force in step with the rules file. A valid new version replaces the old one
+ * atomically; an invalid one is refused, logged with all its problems and kept as {@link #lastError()},
+ * and the old rules stay in force. Readers call {@link #current()} once per delivery and use that
+ * {@link RuleSet} throughout, so each delivery is matched wholly against one version.
+ *
+ * <p>It watches the file's directory (so a file replaced by rename, as editors and {@code git pull}
+ * do, is seen) and also compares the file's identity, size and time every {@code pollInterval}, for
+ * file systems without change events and for symlinks whose target moves. One daemon thread named
+ * {@code buildhook-rules-watcher}; {@link #close()} stops it.
+ */
+public final class RulesWatcher implements Closeable {
+
+    /**
+     * Told when a changed file is put in force or refused, e.g. to count reloads in metrics. A refused
+     * version is reported once, not again at every look while the file stays the same. Called on the
+     * watcher thread (or on the caller of {@link #checkNow()}); must not block.
+     */
+    public interface Listener {
+        default void reloaded(RuleSet rules) {
+        }
+
+        default void refused(RuleException error) {
+        }
+    }
+
+    static final String THREAD_NAME = "buildhook-rules-watcher";
+    private static final Logger LOG = LoggerFactory.getLogger(RulesWatcher.class);
+
+    private final Path file;
+    private final RuleSetLoader loader;
+    private final Duration pollInterval;
+    private final Listener listener;
+    private final AtomicReference<RuleSet> current;
+    private final AtomicReference<RuleException> lastError = new AtomicReference<>();
+    private final WatchService watchService;
+    private final Thread thread;
+    private final Object checkLock = new Object();
+    private volatile boolean closed;
+    private FileVersion lastSeen; // guarded by checkLock
+
+    private RulesWatcher(Path file, RuleSetLoader loader, Duration pollInterval, Listener listener) throws IOException {
+        this.file = file;
+        this.loader = loader;
+        this.pollInterval = pollInterval;
+        this.listener = listener;
+        this.lastSeen = FileVersion.of(file);
+        this.current = new AtomicReference<>(loader.load(file));
+        this.watchService = file.toAbsolutePath().getFileSystem().newWatchService();
+        try {
+            file.toAbsolutePath().getParent().register(watchService, StandardWatchEventKinds.ENTRY_CREATE,
+                    StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
+        } catch (IOException | RuntimeException e) {
+            watchService.close();
+            throw e;
+        }
+        this.thread = new Thread(this::watch, THREAD_NAME);
+        thread.setDaemon(true);
+    }
+
+    /**
+     * Loads {@code file} and starts watching it.
+     *
+     * @param pollInterval how often the file is compared even without a change event (e.g. 2s)
+     * @throws RuleException when the file is invalid now: a server should not start without rules
+     * @throws org.buildhook.runner.RunnerException when the directory cannot be watched
+     */
+    public static RulesWatcher start(Path file, RuleSetLoader loader, Duration pollInterval, Listener listener) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(loader, "loader");
+        Objects.requireNonNull(listener, "listener");
+        if (pollInterval.isNegative() || pollInterval.isZero()) {
+            throw new IllegalArgumentException("pollInterval must be positive");
+        }
+        RulesWatcher watcher;
+        try {
+            watcher = new RulesWatcher(file, loader, pollInterval, listener);
+        } catch (IOException e) {
+            throw new org.buildhook.runner.RunnerException("cannot watch the rules file " + file + ": " + e.getMessage(), e);
+        }
+        watcher.thread.start();
+        return watcher;
+    }
+
+    /** The rules in force; fetch once per delivery. */
+    public RuleSet current() {
+        return current.get();
+    }
+
+    /** The problems of the last refused version, until a valid version is loaded. */
+    public Optional<RuleException> lastError() {
+        return Optional.ofNullable(lastError.get());
+    }
+
+    /**
+     * Reloads now if the file changed since the last look (for an admin "reload" action or SIGHUP).
+     *
+     * @return true when a new version was put in force
+     */
+    public boolean checkNow() {
+        return check(true);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            watchService.close();
+        } catch (IOException e) {
+            LOG.debug("closing the watch service of {} failed", file, e);
+        }
+        thread.interrupt();
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void watch() {
+        while (!closed) {
+            try {
+                WatchKey key = watchService.poll(pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+                boolean event = false;
+                if (key != null) {
+                    // Any event in the directory may concern the file (rename over it, symlink swap).
+                    event = !key.pollEvents().isEmpty();
+                    key.reset();
+                }
+                check(event);
+            } catch (ClosedWatchServiceException | InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                // A surprise must not end the watching: the next round tries again.
+                LOG.error("checking the rules file {} failed", file, e);
+            }
+        }
+    }
+
+    /** @param force read and compare the content even if the file looks unchanged */
+    private boolean check(boolean force) {
+        synchronized (checkLock) {
+            FileVersion now = FileVersion.of(file);
+            if (!force && now.equals(lastSeen)) {
+                return false;
+            }
+            lastSeen = now;
+            return reload();
+        }
+    }
+
+    private boolean reload() {
+        RuleSet next;
+        try {
+            next = loader.load(file);
+        } catch (RuleException e) {
+            RuleException previous = lastError.getAndSet(e);
+            if (previous == null || !previous.getMessage().equals(e.getMessage())) {
+                LOG.error("rules file {} refused; the rules loaded at {} stay in force:\n{}",
+                        file, current.get().loadedAt(), e.getMessage());
+                listener.refused(e);
+            }
+            return false;
+        }
+        RuleSet old = current.get();
+        lastError.set(null);
+        if (next.snapshots().equals(old.snapshots())) {
+            return false; // touched or saved unchanged: nothing to put in force
+        }
+        current.set(next);
+        LOG.info("rules file {} reloaded: {} rules ({} before)", file, next.size(), old.size());
+        listener.reloaded(next);
+        return true;
+    }
+}

@@ -1,0 +1,53 @@
+package org.buildhook.runner.rules;
+
+import java.util.Collection;
+import java.util.Locale;
+import java.util.Optional;
+
+/** "Did you mean …?" hints for misspelt names, by edit distance. */
+final class Suggestions {
+
+    private Suggestions() {
+    }
+
+    /** {@code " (did you mean 'x'?)"} for the closest candidate within reach, else {@code ""}. */
+    static String didYouMean(String written, Collection<String> candidates) {
+        return closest(written, candidates).map(c -> " (did you mean '" + c + "'?)").orElse("");
+    }
+
+    /** The candidate closest to {@code written}, if it is close enough to be a likely typo. */
+    static Optional<String> closest(String written, Collection<String> candidates) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : candidates) {
+            int d = distance(written.toLowerCase(Locale.ROOT), candidate.toLowerCase(Locale.ROOT));
+            if (d < bestDistance) {
+                best = candidate;
+                bestDistance = d;
+            }
+        }
+        // Beyond a third of the word the "suggestion" is noise rather than help.
+        int reach = Math.max(2, written.length() / 3);
+        return best != null && bestDistance <= reach ? Optional.of(best) : Optional.empty();
+    }
+
+    /** Levenshtein distance. */
+    static int distance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+}

@@ -1,0 +1,139 @@
+package org.buildhook.runner.rules;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
+/**
+ * Reads YAML text into a {@link YamlNode} tree, walking Jackson's YAML tokens so every node keeps
+ * the line and column where it was written. Syntax errors and duplicate keys become
+ * {@link Problem}s in the collector instead of exceptions.
+ */
+final class YamlTreeReader {
+
+    /** SnakeYAML's default cap (3 MiB) is too small for generated files of 10,000 rules. */
+    static final int MAX_CODE_POINTS = 64 * 1024 * 1024;
+
+    private static final YAMLFactory FACTORY = YAMLFactory.builder().loaderOptions(loaderOptions()).build();
+
+    private final ProblemCollector problems;
+
+    YamlTreeReader(ProblemCollector problems) {
+        this.problems = problems;
+    }
+
+    /** The document's root, or empty when the text holds no document (or a syntax error). */
+    Optional<YamlNode> read(String text) {
+        try (JsonParser parser = FACTORY.createParser(text)) {
+            JsonToken first = parser.nextToken();
+            if (first == null) {
+                return Optional.empty();
+            }
+            YamlNode root = readValue(parser);
+            if (parser.nextToken() != null) {
+                problems.add(location(parser.currentTokenLocation()), "the rules file holds a second YAML document"
+                        + " (after '---'): put every rule under the one 'rules:' list");
+            }
+            return Optional.of(root);
+        } catch (JsonProcessingException e) {
+            syntaxError(e);
+            return Optional.empty();
+        } catch (IOException e) {
+            // Reading from a String cannot fail for I/O reasons; keep the cause if it does.
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * SnakeYAML knows where the parser noticed the mistake and where the construct it was reading
+     * began (an unclosed '[' is noticed lines later); both go into the message.
+     */
+    private void syntaxError(JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException) {
+            MarkedYAMLException marked = (MarkedYAMLException) e.getCause();
+            Mark problemAt = marked.getProblemMark();
+            Mark contextAt = marked.getContextMark();
+            String message = "YAML syntax error: " + marked.getProblem();
+            if (marked.getContext() != null && contextAt != null) {
+                message += " (" + marked.getContext() + " that starts at line " + (contextAt.getLine() + 1)
+                        + ", column " + (contextAt.getColumn() + 1) + ")";
+            }
+            problems.add(problemAt == null ? null
+                    : new YamlNode.Location(problemAt.getLine() + 1, problemAt.getColumn() + 1), message);
+            return;
+        }
+        JsonLocation at = e.getLocation();
+        String reason = e.getOriginalMessage().lines().findFirst().orElse("").trim();
+        problems.add(at == null ? null : location(at), "YAML syntax error: " + reason);
+    }
+
+    private YamlNode readValue(JsonParser parser) throws IOException {
+        YamlNode.Location at = location(parser.currentTokenLocation());
+        JsonToken token = parser.currentToken();
+        switch (token) {
+            case START_OBJECT:
+                return readMapping(parser, at);
+            case START_ARRAY:
+                return readSequence(parser, at);
+            case VALUE_STRING:
+                return new YamlNode.Scalar(at, parser.getText(), YamlNode.Scalar.Type.STRING);
+            case VALUE_NUMBER_INT:
+                return new YamlNode.Scalar(at, parser.getText(), YamlNode.Scalar.Type.INTEGER);
+            case VALUE_NUMBER_FLOAT:
+                return new YamlNode.Scalar(at, parser.getText(), YamlNode.Scalar.Type.DECIMAL);
+            case VALUE_TRUE: case VALUE_FALSE:
+                return new YamlNode.Scalar(at, parser.getText(), YamlNode.Scalar.Type.BOOLEAN);
+            case VALUE_NULL:
+                return new YamlNode.Scalar(at, "", YamlNode.Scalar.Type.NULL);
+            default:
+                // Embedded binary (!!binary) and the like: keep the text, let the schema complain.
+                return new YamlNode.Scalar(at, String.valueOf(parser.getText()), YamlNode.Scalar.Type.STRING);
+        }
+    }
+
+    private YamlNode.Mapping readMapping(JsonParser parser, YamlNode.Location at) throws IOException {
+        Map<String, YamlNode.Entry> entries = new LinkedHashMap<>();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String key = parser.currentName();
+            YamlNode.Location keyAt = location(parser.currentTokenLocation());
+            parser.nextToken();
+            YamlNode value = readValue(parser);
+            if (entries.containsKey(key)) {
+                problems.add(keyAt, "duplicate key '" + key + "' (the first is on line "
+                        + entries.get(key).keyLocation().line() + ")");
+                continue;
+            }
+            entries.put(key, new YamlNode.Entry(key, keyAt, value));
+        }
+        return new YamlNode.Mapping(at, entries);
+    }
+
+    private YamlNode.Sequence readSequence(JsonParser parser, YamlNode.Location at) throws IOException {
+        List<YamlNode> items = new ArrayList<>();
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+            items.add(readValue(parser));
+        }
+        return new YamlNode.Sequence(at, items);
+    }
+
+    private static LoaderOptions loaderOptions() {
+        LoaderOptions options = new LoaderOptions();
+        options.setCodePointLimit(MAX_CODE_POINTS);
+        return options;
+    }
+
+    private static YamlNode.Location location(JsonLocation at) {
+        return new YamlNode.Location(Math.max(at.getLineNr(), 0), Math.max(at.getColumnNr(), 0));
+    }
+}

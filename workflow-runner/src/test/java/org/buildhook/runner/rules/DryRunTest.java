@@ -1,0 +1,56 @@
+package org.buildhook.runner.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class DryRunTest {
+
+    private final RuleSet rules = TestRules.load("rules-valid.yaml");
+
+    @Test
+    void listsTheFiringRulesWithTheExactJobsMatchWouldPlan() {
+        DryRun dryRun = rules.explain("default", TestEvents.seed());
+
+        assertThat(dryRun.verdicts()).extracting(DryRun.Verdict::rule)
+                .containsExactly("deploy-devel", "test-each-build", "notify-everything");
+        assertThat(dryRun.verdicts()).allMatch(DryRun.Verdict::fires);
+        assertThat(dryRun.jobs()).isEqualTo(rules.match("default", TestEvents.seed()));
+    }
+
+    @Test
+    void saysWhyARuleDoesNotFire() {
+        DryRun dryRun = rules.explain("default", TestEvents.fixture("build-412-promoted.json"));
+
+        assertThat(dryRun.verdicts().get(0).whyNot()).isEqualTo("trigger is absent does not match containers-devel");
+        assertThat(dryRun.verdicts().get(1).fires()).isTrue();
+        assertThat(dryRun.verdicts().get(2).fires()).isTrue();
+        assertThat(rules.explain("default", TestEvents.fixture("build-7-unusual.json")).verdicts().get(1).whyNot())
+                .isEqualTo("runs (each): no run has run name build-*");
+    }
+
+    @Test
+    void rendersEveryArgumentQuotedSoNoneCanHideAnother() {
+        String text = new DryRunRenderer(true).render(rules.explain("hooks", TestEvents.fixture("build-68-failed.json")));
+
+        assertThat(text).startsWith("build 68 on endpoint \"hooks\": 2 of 3 rules fire, 4 jobs\n");
+        assertThat(text).contains("rule deploy-devel: does not fire: endpoint 'hooks' does not match default\n");
+        assertThat(text).contains("""
+                rule notify-everything: fires, 1 job
+                  job
+                    argv:    ["/usr/bin/logger", "build 68 is FAILED"]
+                    workdir: (runner default)
+                    timeout: 10m, retries: 0, backoff: 10s, concurrency: unlimited, stdin: on
+                    env:
+                      BUILDHOOK_BUILD_ID="68"
+                """);
+        assertThat(text).contains("  job for run \"build-amd64-partner\"\n    argv:    [\"/opt/scripts/test.sh\", \"--run=build-amd64-partner\", \"amd64-partner\"]");
+    }
+
+    @Test
+    void leavesOutNonFiringRulesWhenAskedTo() {
+        String text = new DryRunRenderer(false).render(rules.explain("hooks", TestEvents.fixture("build-68-failed.json")));
+
+        assertThat(text).doesNotContain("deploy-devel");
+    }
+}

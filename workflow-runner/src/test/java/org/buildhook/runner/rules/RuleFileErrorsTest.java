@@ -1,0 +1,139 @@
+package org.buildhook.runner.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RuleFileErrorsTest {
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            rules-unknown-key.yaml                  | rules-unknown-key.yaml:4:7: unknown key 'comand' in run (did you mean 'command'?)
+            rules-bad-duration.yaml                 | rules-bad-duration.yaml:5:16: bad duration '10 minutes': write a number and a unit (ms, s, m, h, d), for example 30s, 10m or 1h30m in 'timeout'
+            rules-bad-regex.yaml                    | rules-bad-regex.yaml:4:16: bad regular expression /andy-(corp/: Unclosed group near index 10 in 'project'
+            rules-bad-glob.yaml                     | rules-bad-glob.yaml:5:15: bad glob 'build-[arm': '[' at position 7 is never closed with ']' (write \\[ for a literal bracket) in 'name'
+            rules-unknown-placeholder.yaml          | rules-unknown-placeholder.yaml:4:33: unknown placeholder '${build.idd}' (did you mean 'build.id'?); known: ${build.id}, ${build.status}, ${build.project}, ${build.factory}, ${build.trigger}, ${build.url}, ${build.web_url}, ${run.name}, ${run.status}, ${run.host_tag}, ${run.url}, ${run.log_url}
+            rules-run-placeholder-without-each.yaml | rules-run-placeholder-without-each.yaml:6:33: placeholder '${run.name}' needs a run: use it only in rules with runs: {match: each}
+            rules-empty-command.yaml                | rules-empty-command.yaml:4:16: 'command' is empty: name the program to run
+            rules-string-command.yaml               | rules-string-command.yaml:4:16: 'command' must be a list, one element per argument (no shell splits it), for example [/opt/deploy.sh, "${build.id}"]; got a string ('/opt/deploy.sh --all')
+            rules-duplicate-name.yaml               | rules-duplicate-name.yaml:5:11: duplicate rule name 'deploy' (first used on line 2)
+            rules-wrong-type.yaml                   | rules-wrong-type.yaml:5:16: 'retries' must be a whole number, got a string ('two')
+            rules-bad-match.yaml                    | rules-bad-match.yaml:4:21: bad match 'every': write any, all or each
+            rules-unknown-status.yaml               | rules-unknown-status.yaml:4:24: unknown status 'FIALED' (did you mean 'FAILED'?); known: QUEUED, UPLOADING, RUNNING, PASSED, FAILED, RUNNING_WITH_FAILURES, PROMOTED, CANCELLING, SKIPPED
+            rules-relative-workdir.yaml             | rules-relative-workdir.yaml:5:16: 'workdir' must be an absolute path, got 'scripts/deploy'
+            rules-placeholder-in-program.yaml       | rules-placeholder-in-program.yaml:4:17: the program ('command' first element) may not contain placeholders
+            rules-missing-run.yaml                  | rules-missing-run.yaml:2:5: rule 'deploy' has no 'run' (write run: {command: [/path/to/program, …]})
+            """)
+    void reportsEachMistakeWithItsFileLineAndColumn(String file, String expected) {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.load(file));
+
+        assertThat(e).as("loading %s", file).isNotNull();
+        assertThat(e.getMessage()).isEqualTo(expected);
+        assertThat(e.problems()).hasSize(1);
+    }
+
+    @Test
+    void reportsAYamlSyntaxErrorWithItsLocation() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.load("rules-syntax-error.yaml"));
+
+        assertThat(e.problems()).hasSize(1);
+        Problem problem = e.problems().get(0);
+        assertThat(problem.file()).isEqualTo("rules-syntax-error.yaml");
+        assertThat(problem.toString()).isEqualTo("rules-syntax-error.yaml:5:7: YAML syntax error: expected ',' or ']',"
+                + " but got <scalar> (while parsing a flow sequence that starts at line 4, column 16)");
+    }
+
+    @Test
+    void reportsEveryReservedOrBadEnvironmentName() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.load("rules-reserved-env.yaml"));
+
+        assertThat(e.getMessage()).isEqualTo(String.join("\n",
+                "rules-reserved-env.yaml:6:9: environment variable 'BUILDHOOK_STATUS' is reserved: buildhook sets the BUILDHOOK_* variables itself",
+                "rules-reserved-env.yaml:7:9: bad environment variable name '2BAD': use letters, digits and '_', not starting with a digit"));
+    }
+
+    @Test
+    void reportsAllThreeMistakesOfOneFileAtOnceInFileOrder() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.load("rules-three-mistakes.yaml"));
+
+        assertThat(e.problems()).extracting(Problem::line).containsExactly(4, 7, 10);
+        assertThat(e.getMessage().lines()).containsExactly(
+                "rules-three-mistakes.yaml:4:7: unknown key 'projcet' in when (did you mean 'project'?)",
+                "rules-three-mistakes.yaml:7:16: bad duration '5 min': write a number and a unit (ms, s, m, h, d), for example 30s, 10m or 1h30m in 'timeout'",
+                "rules-three-mistakes.yaml:10:34: unknown placeholder '${build.stauts}' (did you mean 'build.status'?); known: "
+                        + "${build.id}, ${build.status}, ${build.project}, ${build.factory}, ${build.trigger}, ${build.url}, "
+                        + "${build.web_url}, ${run.name}, ${run.status}, ${run.host_tag}, ${run.url}, ${run.log_url}");
+    }
+
+    @Test
+    void acceptsAnEmptyFileAsZeroRules() {
+        assertThat(TestRules.load("rules-empty.yaml").size()).isZero();
+        assertThat(TestRules.load("rules-no-rules.yaml").size()).isZero();
+    }
+
+    @Test
+    void namesAFileThatCannotBeRead() {
+        Path missing = Path.of("target", "no-such-rules.yaml");
+
+        assertThatThrownBy(() -> TestRules.LOADER.load(missing))
+                .isInstanceOf(RuleException.class)
+                .hasMessageStartingWith(missing + ": cannot read the rules file: NoSuchFileException");
+    }
+
+    @Test
+    void reportsAWrongTopLevelShape() {
+        assertThatThrownBy(() -> TestRules.parse("- name: x\n"))
+                .hasMessage("rules.yaml:1:1: the rules file must be a mapping (key: value lines), got a list");
+        assertThatThrownBy(() -> TestRules.parse("rule:\n  - name: x\n"))
+                .hasMessage("rules.yaml:1:1: unknown key 'rule' in the rules file (did you mean 'rules'?)");
+    }
+
+    @Test
+    void reportsADuplicateKeyInOneMapping() {
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: a\n    name: b\n    run: {command: [/bin/true]}\n"))
+                .hasMessage("rules.yaml:3:5: duplicate key 'name' (the first is on line 2)");
+    }
+
+    @Test
+    void reportsASecondYamlDocument() {
+        assertThatThrownBy(() -> TestRules.parse("rules: []\n---\nrules: []\n"))
+                .hasMessage("rules.yaml:3:1: the rules file holds a second YAML document (after '---'):"
+                        + " put every rule under the one 'rules:' list");
+    }
+
+    @Test
+    void neverLetsAPathComeFromTheEvent() {
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/true], workdir: \"/srv/${build.project}\"}\n"))
+                .hasMessage("rules.yaml:3:42: 'workdir' may not contain placeholders: a path never comes from the event");
+    }
+
+    @Test
+    void checksTheRangesAndSpellingsOfNumbersAndSwitches() {
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/true], concurrency: 0, retries: 101, stdin: maybe, timeout: 0s}\n"))
+                .hasMessage(String.join("\n",
+                        "rules.yaml:3:46: 'concurrency' must be between 1 and 10000, got 0",
+                        "rules.yaml:3:58: 'retries' must be between 0 and 100, got 101",
+                        "rules.yaml:3:70: 'stdin' must be true or false (on/off), got a string ('maybe')",
+                        "rules.yaml:3:86: 'timeout' must be longer than zero"));
+        RuleSet rules = TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/true], stdin: no, backoff: 0s}\n");
+        assertThat(rules.match("default", TestEvents.seed()).get(0).stdin()).isFalse();
+    }
+
+    @Test
+    void suggestsTheKeyMeantForACommonMisspelling() {
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    when: {runs: {host_tag: x}}\n    run: {command: [/bin/true]}\n"))
+                .hasMessage("rules.yaml:3:19: unknown key 'host_tag' in runs (did you mean 'host-tag'?)");
+    }
+
+    @Test
+    void aBrokenRunsMatcherIsReportedOnceWithoutFollowOnPlaceholderErrors() {
+        assertThatThrownBy(() -> TestRules.parse(
+                "rules:\n  - name: r\n    when: {runs: {match: every}}\n    run: {command: [/bin/echo, \"${run.name}\"]}\n"))
+                .hasMessage("rules.yaml:3:26: bad match 'every': write any, all or each");
+    }
+}

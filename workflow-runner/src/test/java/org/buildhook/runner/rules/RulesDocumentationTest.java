@@ -1,0 +1,64 @@
+package org.buildhook.runner.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Keeps the operator's reference (docs/readme-rules.md) true to the code. */
+class RulesDocumentationTest {
+
+    private static String doc() throws IOException {
+        return Files.readString(TestEvents.fixtures().getParent().resolve("docs").resolve("readme-rules.md"));
+    }
+
+    @Test
+    void documentsEveryKeyInATableRow() throws IOException {
+        String doc = doc();
+        Stream.of(RulesReader.TOP_KEYS, RulesReader.RULE_KEYS, WhenReader.KEYS, WhenReader.RUNS_KEYS, ActionReader.KEYS)
+                .flatMap(Set::stream)
+                .forEach(key -> assertThat(doc).as("key %s", key).contains("| `" + key + "` |"));
+    }
+
+    @Test
+    void documentsTheDefaultsTheCodeApplies() throws IOException {
+        String doc = doc();
+        assertThat(doc).contains("| `timeout` | `" + Durations.format(Action.DEFAULT_TIMEOUT) + "` |");
+        assertThat(doc).contains("| `retries` | `" + Action.DEFAULT_RETRIES + "` |");
+        assertThat(doc).contains("| `backoff` | `" + Durations.format(Action.DEFAULT_BACKOFF) + "` |");
+        assertThat(doc).contains("| `stdin` | `" + (Action.DEFAULT_STDIN ? "on" : "off") + "` |");
+        assertThat(Action.DEFAULT_CONCURRENCY).isZero();
+        assertThat(doc).contains("| `concurrency` | no limit |");
+    }
+
+    @Test
+    void documentsEveryPlaceholderAndVariable() throws IOException {
+        String doc = doc();
+        for (Placeholder p : Placeholder.values()) {
+            assertThat(doc).contains("| `${" + p.placeholderName() + "}` |").contains("`" + p.variable() + "`");
+        }
+        assertThat(doc).contains(Placeholder.ENDPOINT_VARIABLE, Placeholder.RULE_VARIABLE, Placeholder.PAYLOAD_VARIABLE);
+    }
+
+    @Test
+    void everyRulesExampleInTheDocumentationLoads() throws IOException {
+        Matcher block = Pattern.compile("```yaml\n(rules:.*?)```", Pattern.DOTALL).matcher(doc());
+        List<String> examples = new ArrayList<>();
+        while (block.find()) {
+            examples.add(block.group(1));
+        }
+
+        assertThat(examples).hasSizeGreaterThanOrEqualTo(2);
+        for (String example : examples) {
+            assertThat(TestRules.LOADER.parse(Path.of("readme-rules.md"), example).size()).isPositive();
+        }
+    }
+}

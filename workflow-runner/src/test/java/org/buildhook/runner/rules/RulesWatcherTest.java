@@ -1,0 +1,247 @@
+package org.buildhook.runner.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.runner.PlannedJob;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RulesWatcherTest {
+
+    private static final Duration POLL = Duration.ofMillis(100);
+    private static final BuildEvent SEED = TestEvents.seed();
+
+    @TempDir
+    Path dir;
+
+    private final List<RuleSet> reloaded = new CopyOnWriteArrayList<>();
+    private final List<RuleException> refused = new CopyOnWriteArrayList<>();
+    private final RulesWatcher.Listener listener = new RulesWatcher.Listener() {
+        @Override
+        public void reloaded(RuleSet rules) {
+            reloaded.add(rules);
+        }
+
+        @Override
+        public void refused(RuleException error) {
+            refused.add(error);
+        }
+    };
+
+    private static String rules(String prefix, int count) {
+        return "rules:\n" + IntStream.rangeClosed(1, count)
+                .mapToObj(i -> "  - name: " + prefix + "-" + i + "\n    run: {command: [/bin/echo, \"" + prefix + "\"]}\n")
+                .collect(Collectors.joining());
+    }
+
+    /** Writes next to the file, then renames over it, as editors and git do. */
+    private void replace(Path file, String content) throws IOException {
+        Path temp = Files.createTempFile(dir, "rules", ".tmp");
+        Files.writeString(temp, content);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private Path rulesFile(String content) throws IOException {
+        Path file = dir.resolve("rules.yaml");
+        Files.writeString(file, content);
+        return file;
+    }
+
+    @Test
+    void putsAFileRenamedOverTheOldOneInForce() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            assertThat(watcher.current().ruleNames()).containsExactly("old-1");
+
+            replace(file, rules("new", 2));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("new-1", "new-2")));
+            assertThat(reloaded).hasSize(1);
+            assertThat(watcher.lastError()).isEmpty();
+        }
+    }
+
+    @Test
+    void aFileSavedUnchangedKeepsTheLoadedVersion() throws IOException {
+        Path file = rulesFile(rules("same", 2));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            RuleSet before = watcher.current();
+
+            replace(file, "# a comment changes nothing\n" + rules("same", 2));
+
+            assertThat(watcher.checkNow()).isFalse();
+            assertThat(watcher.current()).isSameAs(before);
+            assertThat(reloaded).isEmpty();
+        }
+    }
+
+    @Test
+    void checkNowPutsAChangedFileInForceAtOnce() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, Duration.ofHours(1), listener)) {
+            replace(file, rules("new", 1));
+
+            watcher.checkNow();
+
+            assertThat(watcher.current().ruleNames()).containsExactly("new-1");
+        }
+    }
+
+    @Test
+    void seesAFileWrittenInPlace() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            Files.writeString(file, rules("edited", 1));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("edited-1")));
+        }
+    }
+
+    @Test
+    void refusesAnInvalidVersionKeepsTheOldRulesAndRemembersWhy() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            RuleSet before = watcher.current();
+
+            replace(file, "rules:\n  - name: broken\n    run: {comand: [/bin/true]}\n");
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.lastError().isPresent());
+            assertThat(watcher.current()).isSameAs(before);
+            assertThat(watcher.current().match("default", SEED)).extracting(PlannedJob::ruleName).containsExactly("old-1");
+            assertThat(watcher.lastError().get().getMessage())
+                    .isEqualTo(file + ":3:11: unknown key 'comand' in run (did you mean 'command'?)");
+            assertThat(refused).hasSize(1);
+
+            replace(file, rules("fixed", 1));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("fixed-1")));
+            assertThat(watcher.lastError()).isEmpty();
+        }
+    }
+
+    @Test
+    void followsASymlinkSwappedToAnotherTarget() throws IOException {
+        Path v1 = Files.createDirectories(dir.resolve("v1")).resolve("rules.yaml");
+        Path v2 = Files.createDirectories(dir.resolve("v2")).resolve("rules.yaml");
+        Files.writeString(v1, rules("v1", 1));
+        Files.writeString(v2, rules("v2", 1));
+        Path link = Files.createSymbolicLink(dir.resolve("rules.yaml"), v1);
+        try (RulesWatcher watcher = RulesWatcher.start(link, TestRules.LOADER, POLL, listener)) {
+            assertThat(watcher.current().ruleNames()).containsExactly("v1-1");
+
+            Path newLink = Files.createSymbolicLink(dir.resolve("rules.yaml.new"), v2);
+            Files.move(newLink, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("v2-1")));
+        }
+    }
+
+    @Test
+    void refusesToStartOnAnInvalidFile() throws IOException {
+        Path file = rulesFile("rules:\n  - name: x\n");
+
+        assertThatThrownBy(() -> RulesWatcher.start(file, TestRules.LOADER, POLL, listener))
+                .isInstanceOf(RuleException.class)
+                .hasMessageContaining("has no 'run'");
+    }
+
+    @Test
+    void runsOneNamedDaemonThreadUntilClosed() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener);
+        List<Thread> threads = watcherThreads();
+        assertThat(threads).hasSize(1);
+        assertThat(threads.get(0).isDaemon()).isTrue();
+
+        watcher.close();
+
+        assertThat(threads.get(0).isAlive()).isFalse();
+        assertThat(watcherThreads()).isEmpty();
+    }
+
+    @Test
+    void everyDeliveryDuringSwapsIsMatchedWhollyByOneVersion() throws Exception {
+        Path file = rulesFile(rules("old", 5));
+        Set<String> oldNames = Set.of("old-1", "old-2", "old-3", "old-4", "old-5");
+        Set<String> newNames = Set.of("new-1", "new-2", "new-3", "new-4", "new-5");
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        AtomicBoolean swapping = new AtomicBoolean(true);
+        ConcurrentLinkedQueue<List<String>> mixed = new ConcurrentLinkedQueue<>();
+        AtomicInteger matched = new AtomicInteger();
+        AtomicInteger sawNew = new AtomicInteger();
+        AtomicInteger sawOld = new AtomicInteger();
+        CountDownLatch started = new CountDownLatch(4);
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            List<Future<?>> deliveries = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                deliveries.add(pool.submit(() -> {
+                    started.countDown();
+                    while (swapping.get()) {
+                        RuleSet rules = watcher.current(); // once per delivery, as the servlet does
+                        List<PlannedJob> jobs = rules.match("default", SEED);
+                        List<String> names = jobs.stream().map(PlannedJob::ruleName).toList();
+                        List<String> echoed = jobs.stream().map(j -> j.argv().get(1)).distinct().toList();
+                        Set<String> asSet = Set.copyOf(names);
+                        if (names.size() != 5 || !(asSet.equals(oldNames) || asSet.equals(newNames)) || echoed.size() != 1) {
+                            mixed.add(names);
+                        }
+                        if (asSet.equals(newNames)) {
+                            sawNew.incrementAndGet();
+                        } else {
+                            sawOld.incrementAndGet();
+                        }
+                        matched.incrementAndGet();
+                    }
+                }));
+            }
+            started.await(10, TimeUnit.SECONDS);
+            for (int swap = 0; swap < 6; swap++) {
+                String prefix = swap % 2 == 0 ? "new" : "old";
+                replace(file, rules(prefix, 5));
+                await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().get(0).equals(prefix + "-1"));
+                // Let deliveries run against this version before the next swap.
+                AtomicInteger seen = prefix.equals("new") ? sawNew : sawOld;
+                int before = seen.get();
+                await().atMost(Duration.ofSeconds(10)).until(() -> seen.get() > before + 100);
+            }
+            swapping.set(false);
+            for (Future<?> f : deliveries) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(mixed).isEmpty();
+        assertThat(reloaded).hasSize(6);
+        assertThat(sawNew.get()).isGreaterThan(300);
+        assertThat(matched.get()).isEqualTo(sawNew.get() + sawOld.get());
+    }
+
+    private static List<Thread> watcherThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals(RulesWatcher.THREAD_NAME) && t.isAlive())
+                .toList();
+    }
+}
