@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         },
         subcommands = {
             SendCommand.class,
+            TestCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {
@@ -33,7 +34,17 @@ public final class BuildhookCommand implements Runnable {
 
     /** A configured command line; tests call it with their own streams. */
     public static CommandLine commandLine() {
-        return new CommandLine(new BuildhookCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine cl = new CommandLine(new BuildhookCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        // A CommandFailure is an answer for the operator, not a crash: its message, no stack trace.
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (e instanceof CommandFailure) {
+                commandLine.getErr().println("buildhook: " + e.getMessage());
+                commandLine.getErr().flush();
+                return ((CommandFailure) e).exitCode();
+            }
+            throw e;
+        });
+        return cl;
     }
 
     @Override

@@ -4,8 +4,11 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses the durations operators write: {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h}, {@code 1h30m}. */
-final class Durations {
+/**
+ * Parses the durations operators write: {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h}, {@code 1h30m},
+ * {@code 7d}. Shared by the rules file, the configuration file and the command line.
+ */
+public final class Durations {
 
     private static final Pattern WHOLE = Pattern.compile("(?:\\d+(?:ms|s|m|h|d))+");
     private static final Pattern PART = Pattern.compile("(\\d+)(ms|s|m|h|d)");
@@ -14,7 +17,7 @@ final class Durations {
     }
 
     /** @throws IllegalArgumentException with a message fit for the operator */
-    static Duration parse(String text) {
+    public static Duration parse(String text) {
         String trimmed = text.trim();
         if (!WHOLE.matcher(trimmed).matches()) {
             throw new IllegalArgumentException("bad duration '" + text
@@ -34,7 +37,7 @@ final class Durations {
     }
 
     /** The shortest way to write {@code d} back in this syntax, for snapshots and dry runs. */
-    static String format(Duration d) {
+    public static String format(Duration d) {
         long ms = d.toMillis();
         if (ms % 3_600_000 == 0 && ms > 0) {
             return ms / 3_600_000 + "h";

@@ -1,0 +1,162 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.buildhook.core.Secret;
+import org.buildhook.core.SignatureVerifier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The commands that need no running buildhook: send, test, help and version. */
+class CommandLineTest {
+
+    static final Path FIXTURES = Path.of(System.getProperty("buildhook.fixtures"));
+
+    @TempDir
+    Path dir;
+    HttpServer server;
+    final StringWriter out = new StringWriter();
+    final StringWriter err = new StringWriter();
+
+    int run(String... args) {
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    /** A receiver that answers with the given statuses in turn, checking the signature as buildhook does. */
+    String receiver(List<Integer> statuses, List<Boolean> verified) throws IOException {
+        SignatureVerifier verifier = SignatureVerifier.of(Secret.of("s3cret"));
+        AtomicInteger n = new AtomicInteger();
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/webhook", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            verified.add(verifier.verify(body, exchange.getRequestHeaders().getFirst("X-JobServ-Sig")).valid());
+            int status = statuses.get(Math.min(n.getAndIncrement(), statuses.size() - 1));
+            byte[] answer = "{\"ok\":true}".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(status, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        server.start();
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/webhook";
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void sendSignsTheSampleSoTheReceiverVerifiesIt() throws IOException {
+        List<Boolean> verified = new ArrayList<>();
+        String url = receiver(List.of(202), verified);
+        Path secret = Files.writeString(dir.resolve("secret"), "s3cret\n");
+
+        int code = run("send", url, "--sample", "--secret-file", secret.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.OK);
+        assertThat(verified).containsExactly(true);
+        assertThat(out.toString()).startsWith("HTTP 202 {\"ok\":true}");
+    }
+
+    @Test
+    void sendRetriesLikeJobServAndFailsWhenNeverAccepted() throws IOException {
+        List<Boolean> verified = new ArrayList<>();
+        String url = receiver(List.of(503), verified);
+        Path secret = Files.writeString(dir.resolve("secret"), "s3cret");
+        List<java.time.Duration> waits = new ArrayList<>();
+        CommandLine cl = new CommandLine(new SendCommand(waits::add));
+        cl.setOut(new PrintWriter(out, true));
+
+        int code = cl.execute(url, FIXTURES.resolve("build-68-failed.json").toString(), "--secret-file",
+                secret.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.FAILED);
+        assertThat(verified).hasSize(4).containsOnly(true);
+        assertThat(waits).containsExactlyElementsOf(SendCommand.JOBSERV_RETRY_DELAYS);
+    }
+
+    @Test
+    void sendRefusesAMissingSecretVariableWithoutPrintingAnySecret() throws IOException {
+        String url = receiver(List.of(202), new ArrayList<>());
+
+        int code = run("send", url, "--sample", "--secret-env", "BUILDHOOK_TEST_SURELY_UNSET");
+
+        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).contains("BUILDHOOK_TEST_SURELY_UNSET is not set");
+    }
+
+    @Test
+    void testShowsTheExactArgvOfEachJobAndRunsNothing() throws IOException {
+        Path marker = dir.resolve("ran");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: per-build-run",
+                "    when:",
+                "      runs: {match: each, name: \"build-*\"}",
+                "    run:",
+                "      command: [/usr/bin/touch, \"" + marker + "\", \"${run.name}\"]",
+                "  - name: only-failed",
+                "    when: {status: FAILED}",
+                "    run:",
+                "      command: [/bin/false]",
+                ""));
+
+        int code = run("test", FIXTURES.resolve("build-67-passed.json").toString(), "--rules", rules.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString())
+                .contains("1 of 2 rules fire, 3 jobs")
+                .contains("\"build-aarch64\"]")
+                .contains("rule only-failed: does not fire");
+        assertThat(marker).doesNotExist();
+    }
+
+    @Test
+    void testReportsEveryRulesMistakeWithItsLine() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: a",
+                "    run:",
+                "      comand: [/bin/true]",
+                ""));
+
+        int code = run("test", FIXTURES.resolve("build-67-passed.json").toString(), "--rules", rules.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("rules.yaml:4:7").contains("did you mean 'command'");
+    }
+
+    @Test
+    void everyCommandHasHelpWithExamplesAndTheExitCodes() {
+        for (String command : List.of("send", "test")) {
+            out.getBuffer().setLength(0);
+            assertThat(run(command, "--help")).isZero();
+            assertThat(out.toString()).contains("Examples:").contains("Exit codes:");
+        }
+    }
+
+    @Test
+    void versionNamesTheProduct() {
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString()).startsWith("buildhook ");
+    }
+}
