@@ -68,6 +68,17 @@ public record StoreConfig(
         return Dialect.of(url);
     }
 
+    /** The URL without its query string, where a password may be: safe to log. */
+    public String describe() {
+        int query = url.indexOf('?');
+        return query < 0 ? url : url.substring(0, query) + "?(parameters hidden)";
+    }
+
+    @Override
+    public String toString() {
+        return "StoreConfig[" + describe() + ", dataDir=" + dataDir + "]";
+    }
+
     public StoreConfig withDedupWindow(Duration value) {
         return new StoreConfig(url, dataDir, value, retention, retentionInterval, retentionBatch, poolSize,
                 connectTimeout, clock);

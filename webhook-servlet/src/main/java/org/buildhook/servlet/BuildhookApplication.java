@@ -1,0 +1,159 @@
+package org.buildhook.servlet;
+
+import jakarta.servlet.ServletContext;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.buildhook.core.BuildEventParser;
+import org.buildhook.core.SignatureVerifier;
+import org.buildhook.runner.engine.JobEngine;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.rules.RuleSetLoader;
+import org.buildhook.runner.rules.RulesWatcher;
+import org.buildhook.runner.store.Store;
+import org.buildhook.servlet.config.BuildhookConfig;
+import org.buildhook.servlet.config.EndpointConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running buildhook: the store, the job engine and its launcher, the rules watcher and the
+ * delivery pipeline, started together and stopped together. The same object serves the WAR (made
+ * by {@link BuildhookListener}) and the standalone server.
+ */
+public final class BuildhookApplication implements AutoCloseable {
+
+    /** The servlet context attribute under which the running application is kept. */
+    public static final String ATTRIBUTE = BuildhookApplication.class.getName();
+
+    private static final Logger LOG = LoggerFactory.getLogger(BuildhookApplication.class);
+    private static final Duration RULES_POLL = Duration.ofSeconds(2);
+
+    private final BuildhookConfig config;
+    private final Store store;
+    private final RulesWatcher rules;
+    private final DeliveryService deliveries;
+    private final RemoteAddress remoteAddress;
+    private final Deque<AutoCloseable> closeInReverse;
+
+    private BuildhookApplication(BuildhookConfig config, Store store, RulesWatcher rules, DeliveryService deliveries,
+            Deque<AutoCloseable> closeInReverse) {
+        this.config = config;
+        this.store = store;
+        this.rules = rules;
+        this.deliveries = deliveries;
+        this.remoteAddress = new RemoteAddress(config.http().trustedProxies());
+        this.closeInReverse = closeInReverse;
+    }
+
+    /**
+     * Starts everything the configuration describes. On any failure what was started is stopped
+     * again and the exception (with every configuration or rules mistake in its message) is thrown.
+     */
+    public static BuildhookApplication start(BuildhookConfig config) {
+        Deque<AutoCloseable> started = new ArrayDeque<>();
+        try {
+            Clock clock = Clock.systemUTC();
+            Store store = Store.open(config.store());
+            started.push(store);
+            CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
+            started.push(launcher);
+            RulesWatcher rules = config.rulesFile() == null ? null
+                    : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL,
+                            new RulesWatcher.Listener() { });
+            if (rules != null) {
+                started.push(rules);
+            }
+            Supplier<RuleSet> ruleSet = rules == null
+                    ? constant(RuleSet.empty(null, clock.instant()))
+                    : rules::current;
+            Map<String, SignatureVerifier> verifiers = new LinkedHashMap<>();
+            for (EndpointConfig endpoint : config.endpoints().values()) {
+                verifiers.put(endpoint.name(), SignatureVerifier.of(endpoint.secrets()));
+            }
+            DeliveryService deliveries = new DeliveryService(verifiers, new BuildEventParser(), ruleSet, store, clock);
+            // The engine last: it may start jobs at once, and everything they need is ready.
+            JobEngine engine = JobEngine.create(store, launcher, config.engine());
+            engine.start();
+            started.push(engine);
+            BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, started);
+            app.logSummary(ruleSet.get());
+            return app;
+        } catch (RuntimeException e) {
+            closeAll(started);
+            throw e;
+        }
+    }
+
+    private static Supplier<RuleSet> constant(RuleSet ruleSet) {
+        return () -> ruleSet;
+    }
+
+    private void logSummary(RuleSet ruleSet) {
+        LOG.info("buildhook started: endpoints {}; {} rule(s) {} from {}; store {}; data in {}; job logs in {}",
+                config.endpoints().keySet(), ruleSet.size(), ruleSet.ruleNames(),
+                config.rulesFile() == null ? "(no rules file configured)" : config.rulesFile(),
+                config.store().describe(), config.dataDir(), config.launcher().logDirectory());
+        if (config.rulesFile() == null) {
+            LOG.warn("no rules file configured (key 'rules'): deliveries are stored but run nothing");
+        }
+        config.warnings().forEach(LOG::warn);
+    }
+
+    /** The running application of a web application; fails loudly if it did not start. */
+    public static BuildhookApplication from(ServletContext context) {
+        Object app = context.getAttribute(ATTRIBUTE);
+        if (!(app instanceof BuildhookApplication)) {
+            throw new IllegalStateException("buildhook is not running in this web application; see the start-up log");
+        }
+        return (BuildhookApplication) app;
+    }
+
+    public BuildhookConfig config() {
+        return config;
+    }
+
+    public Store store() {
+        return store;
+    }
+
+    public DeliveryService deliveries() {
+        return deliveries;
+    }
+
+    /** The rules in force now, or null when no rules file is configured. */
+    public RulesWatcher rules() {
+        return rules;
+    }
+
+    RemoteAddress remoteAddress() {
+        return remoteAddress;
+    }
+
+    /**
+     * Stops in the reverse order of start: the engine first (no new jobs; running ones get their
+     * grace period, then their process trees are killed and left to be retried), then the rules
+     * watcher, the launcher and the store.
+     */
+    @Override
+    public void close() {
+        closeAll(closeInReverse);
+        LOG.info("buildhook stopped");
+    }
+
+    private static void closeAll(Deque<AutoCloseable> started) {
+        while (!started.isEmpty()) {
+            AutoCloseable next = started.pop();
+            try {
+                next.close();
+            } catch (Exception e) {
+                LOG.warn("while stopping {}: {}", next.getClass().getSimpleName(), e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package org.buildhook.servlet;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.BuildEventParser;
+import org.buildhook.core.InvalidEventException;
+import org.buildhook.core.SignatureVerifier;
+import org.buildhook.core.Verification;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.store.AcceptResult;
+import org.buildhook.runner.store.NewDelivery;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreUnavailableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The receiving pipeline of one delivery: verify the signature over the exact bytes, only then
+ * parse, match the current rules, and store the delivery with its jobs in one transaction.
+ * Never waits for a command.
+ */
+public final class DeliveryService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryService.class);
+
+    private final Map<String, SignatureVerifier> verifiers;
+    private final BuildEventParser parser;
+    private final Supplier<RuleSet> rules;
+    private final Store store;
+    private final Clock clock;
+
+    public DeliveryService(Map<String, SignatureVerifier> verifiers, BuildEventParser parser, Supplier<RuleSet> rules,
+            Store store, Clock clock) {
+        this.verifiers = Map.copyOf(verifiers);
+        this.parser = parser;
+        this.rules = rules;
+        this.store = store;
+        this.clock = clock;
+    }
+
+    public Receipt receive(IncomingDelivery in) {
+        SignatureVerifier verifier = verifiers.get(in.endpoint());
+        if (verifier == null) {
+            LOG.warn("delivery from {} to unknown endpoint '{}' refused (configured: {})", in.remote(),
+                    LogSafe.of(in.endpoint()), verifiers.keySet());
+            return Receipt.of(Receipt.Kind.UNKNOWN_ENDPOINT, "no endpoint named '" + in.endpoint() + "'");
+        }
+        Verification verification = verifier.verify(in.body(), Map.of(SignatureVerifier.HEADER, in.signatures()));
+        if (!verification.valid()) {
+            // The precise reason is for the operator only; the client gets a generic 401.
+            LOG.warn("delivery from {} to endpoint '{}' refused: {} ({} bytes)", in.remote(), in.endpoint(),
+                    verification.reason(), in.body().length);
+            return Receipt.of(Receipt.Kind.UNAUTHORIZED, verification.reason());
+        }
+        NewDelivery delivery = new NewDelivery(in.endpoint(), clock.instant(), in.remote(), in.headers(), in.body());
+        try {
+            return accept(delivery);
+        } catch (StoreUnavailableException e) {
+            LOG.error("delivery from {} to endpoint '{}' not stored, answering 503: {}", in.remote(), in.endpoint(),
+                    e.getMessage());
+            return Receipt.of(Receipt.Kind.UNAVAILABLE, e.getMessage());
+        }
+    }
+
+    private Receipt accept(NewDelivery delivery) {
+        BuildEvent event;
+        try {
+            event = parser.parse(delivery.body());
+        } catch (InvalidEventException e) {
+            String id = store.recordRejected(delivery, e.getMessage());
+            LOG.warn("delivery {} from {} to endpoint '{}' rejected: {}", id, delivery.remoteAddress(),
+                    delivery.endpoint(), LogSafe.of(e.getMessage()));
+            return new Receipt(Receipt.Kind.INVALID, id, List.of(), e.getMessage());
+        }
+        // One rule set per delivery: a reload in the middle cannot mix two versions.
+        List<PlannedJob> jobs = rules.get().match(delivery.endpoint(), event);
+        AcceptResult result = store.accept(delivery, jobs);
+        if (result.duplicate()) {
+            LOG.info("delivery of build {} ({}) to endpoint '{}' is a duplicate of {}", event.buildId(),
+                    LogSafe.of(event.status()), delivery.endpoint(), result.deliveryId());
+            return new Receipt(Receipt.Kind.DUPLICATE, result.deliveryId(), List.of(), null);
+        }
+        LOG.info("delivery {} accepted: build {} {} of {} (trigger {}), {} job(s){}", result.deliveryId(),
+                event.buildId(), LogSafe.of(event.status()), LogSafe.of(event.project()),
+                LogSafe.of(event.triggerName()), jobs.size(),
+                jobs.isEmpty() ? "" : " " + jobs.stream().map(PlannedJob::ruleName).distinct().toList());
+        return new Receipt(Receipt.Kind.ACCEPTED, result.deliveryId(), result.jobIds(), null);
+    }
+}

@@ -1,2 +1,0 @@
-/** buildhook's webhook-servlet module. */
-package org.buildhook.servlet;
