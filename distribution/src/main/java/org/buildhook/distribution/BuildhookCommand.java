@@ -13,8 +13,10 @@ import picocli.CommandLine.Command;
             ""
         },
         subcommands = {
-            SendCommand.class,
+            ServeCommand.class,
+            CheckCommand.class,
             TestCommand.class,
+            SendCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {

@@ -2,6 +2,7 @@ package org.buildhook.distribution;
 
 import java.net.URI;
 import java.util.function.Consumer;
+import org.buildhook.servlet.config.ServerSettings;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;

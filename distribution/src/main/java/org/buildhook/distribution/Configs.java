@@ -1,0 +1,42 @@
+package org.buildhook.distribution;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.buildhook.servlet.config.BuildhookConfig;
+import org.buildhook.servlet.config.ConfigException;
+import org.buildhook.servlet.config.ConfigLoader;
+
+/**
+ * Which configuration a command uses: {@code --config}, else {@code buildhook.config} /
+ * {@code BUILDHOOK_CONFIG}, else the installation's {@code conf/buildhook.yaml}, else embedded defaults.
+ */
+final class Configs {
+
+    private Configs() {
+    }
+
+    static Optional<Path> locate(Path flag) {
+        if (flag != null) {
+            return Optional.of(flag);
+        }
+        Optional<Path> configured = ConfigLoader.locate(null, System.getenv());
+        if (configured.isPresent()) {
+            return configured;
+        }
+        String home = System.getProperty("buildhook.home");
+        if (home != null && Files.isRegularFile(Path.of(home, "conf", "buildhook.yaml"))) {
+            return Optional.of(Path.of(home, "conf", "buildhook.yaml"));
+        }
+        return Optional.empty();
+    }
+
+    static BuildhookConfig load(Path flag) {
+        ConfigLoader loader = new ConfigLoader(System.getenv(), Path.of("").toAbsolutePath());
+        try {
+            return locate(flag).map(loader::load).orElseGet(loader::defaults);
+        } catch (ConfigException e) {
+            throw new CommandFailure("the configuration has mistakes:\n" + e.getMessage(), ExitCodes.UNAVAILABLE);
+        }
+    }
+}

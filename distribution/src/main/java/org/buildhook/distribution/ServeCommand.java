@@ -1,0 +1,96 @@
+package org.buildhook.distribution;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.buildhook.servlet.BuildhookListener;
+import org.buildhook.servlet.Routes;
+import org.buildhook.servlet.config.BuildhookConfig;
+import org.buildhook.servlet.config.ServerSettings;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code buildhook serve}: the standalone server on embedded Jetty, until SIGTERM or Ctrl-C. */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Run the server: receive webhooks, store them, run the rules' jobs.",
+            "Without --config it uses conf/buildhook.yaml of the installation (embedded defaults:",
+            "port 8080, SQLite under ./data, the sample rules), or $BUILDHOOK_CONFIG when set.",
+            "SIGTERM or Ctrl-C stops it gracefully: requests in flight finish, running jobs get their grace period."
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  buildhook serve",
+            "  buildhook serve --config /etc/buildhook/buildhook.yaml",
+            "  buildhook serve --port 9090 --host 127.0.0.1",
+            "",
+            ExitCodes.HELP
+        })
+final class ServeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "buildhook.yaml to use.")
+    Path config;
+
+    @Option(names = "--host", paramLabel = "ADDRESS", description = "Listen on this address (overrides server.host).")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT", description = "Listen on this port, 0 for any free one (overrides server.port).")
+    Integer port;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        BuildhookConfig loaded = Configs.load(config);
+        ServerSettings settings = loaded.server();
+        if (host != null) {
+            settings = settings.withHost(host);
+        }
+        if (port != null) {
+            settings = settings.withPort(port);
+        }
+        BuildhookConfig effective = loaded.withServer(settings);
+        BuildhookServer server = BuildhookServer.create(settings, context -> install(context, effective));
+        try {
+            server.start();
+        } catch (Exception e) {
+            throw new CommandFailure("cannot start: " + rootMessage(e), ExitCodes.UNAVAILABLE);
+        }
+        server.stopAtShutdown();
+        out.println("buildhook listening on " + server.uri() + " (POST " + server.uri() + "webhook)");
+        out.println("  endpoints: " + effective.endpoints().keySet());
+        out.println("  rules:     " + (effective.rulesFile() == null ? "(none configured)" : effective.rulesFile()));
+        out.println("  data:      " + effective.dataDir().toAbsolutePath());
+        out.println("  config:    " + (effective.source() == null ? "(embedded defaults)" : effective.source()));
+        out.flush();
+        server.join();
+        return ExitCodes.OK;
+    }
+
+    /** The same listener and servlets as the WAR's web.xml. */
+    static void install(ServletContextHandler context, BuildhookConfig config) {
+        context.setAttribute(BuildhookListener.CONFIG_ATTRIBUTE, config);
+        context.addEventListener(new BuildhookListener());
+        for (Routes.Route route : Routes.ALL) {
+            for (String pattern : route.patterns()) {
+                context.addServlet(route.servlet(), pattern);
+            }
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+}

@@ -1,0 +1,25 @@
+package org.buildhook.servlet;
+
+import jakarta.servlet.http.HttpServlet;
+import java.util.List;
+
+/**
+ * The servlets and their URL patterns, as {@code WEB-INF/web.xml} declares them. The standalone
+ * server registers exactly these; a test keeps the two in step.
+ */
+public final class Routes {
+
+    /** One servlet and the patterns it serves. */
+    public record Route(String name, Class<? extends HttpServlet> servlet, List<String> patterns) {
+        public Route {
+            patterns = List.copyOf(patterns);
+        }
+    }
+
+    public static final List<Route> ALL = List.of(
+            new Route("webhook", WebhookServlet.class, List.of("/webhook", "/webhook/*")),
+            new Route("health", HealthServlet.class, List.of("/healthz")));
+
+    private Routes() {
+    }
+}

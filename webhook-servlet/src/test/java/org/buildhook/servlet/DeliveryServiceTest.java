@@ -1,0 +1,154 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyList;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.spy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.buildhook.core.BuildEventParser;
+import org.buildhook.core.Secret;
+import org.buildhook.core.SignatureVerifier;
+import org.buildhook.core.Signer;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.rules.RuleSetLoader;
+import org.buildhook.runner.store.DeliveryOutcome;
+import org.buildhook.runner.store.DeliveryQuery;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.buildhook.runner.store.StoreUnavailableException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The receiving pipeline against a real SQLite store and real rules; no HTTP. */
+class DeliveryServiceTest {
+
+    static final Path FIXTURES = Path.of(System.getProperty("buildhook.fixtures"));
+    static final String SECRET = "UseSomethingGoodHere";
+
+    @TempDir
+    Path dir;
+    Store store;
+    DeliveryService service;
+
+    @BeforeEach
+    void open() {
+        store = Store.open(StoreConfig.sqlite(dir).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO));
+        service = service(store);
+    }
+
+    DeliveryService service(Store s) {
+        RuleSet rules = new RuleSetLoader(Clock.systemUTC()).parse(Path.of("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: each-build-run",
+                "    when: {runs: {match: each, name: \"build-*\"}}",
+                "    run: {command: [/bin/true, \"${run.name}\"]}",
+                ""));
+        return new DeliveryService(Map.of("default", SignatureVerifier.of(Secret.of(SECRET))), new BuildEventParser(),
+                () -> rules, s, Clock.systemUTC());
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    static IncomingDelivery signed(byte[] body, String endpoint) {
+        return new IncomingDelivery(endpoint, body, List.of(Signer.sign(body, SECRET.getBytes(StandardCharsets.UTF_8))),
+                Map.of("content-type", "application/json"), "192.0.2.7");
+    }
+
+    static byte[] fixture(String name) throws IOException {
+        return Files.readAllBytes(FIXTURES.resolve(name));
+    }
+
+    @Test
+    void acceptsASignedBuildAndStoresItWithTheJobsOfEveryMatchingRule() throws IOException {
+        Receipt receipt = service.receive(signed(fixture("build-67-passed.json"), "default"));
+
+        assertThat(receipt.kind()).isEqualTo(Receipt.Kind.ACCEPTED);
+        assertThat(receipt.jobIds()).hasSize(3);
+        var stored = store.delivery(receipt.deliveryId()).orElseThrow();
+        assertThat(stored.delivery().outcome()).isEqualTo(DeliveryOutcome.ACCEPTED);
+        assertThat(stored.delivery().remoteAddress()).isEqualTo("192.0.2.7");
+        assertThat(stored.delivery().body()).isEqualTo(fixture("build-67-passed.json"));
+        assertThat(stored.jobs()).hasSize(3);
+    }
+
+    @Test
+    void theSameBodyAgainIsADuplicateOfTheFirstDeliveryAndCreatesNoJobs() throws IOException {
+        Receipt first = service.receive(signed(fixture("build-68-failed.json"), "default"));
+        Receipt again = service.receive(signed(fixture("build-68-failed.json"), "default"));
+
+        assertThat(again.kind()).isEqualTo(Receipt.Kind.DUPLICATE);
+        assertThat(again.deliveryId()).isEqualTo(first.deliveryId());
+        assertThat(again.jobIds()).isEmpty();
+        assertThat(store.jobs(new org.buildhook.runner.store.JobQuery(null, null, null, null, 100)).items())
+                .hasSize(first.jobIds().size());
+    }
+
+    @Test
+    void aWronglySignedBodyIsNeitherParsedNorStored() throws IOException {
+        byte[] body = fixture("build-67-passed.json");
+        IncomingDelivery forged = new IncomingDelivery("default", body,
+                List.of(Signer.sign(body, "another-secret".getBytes(StandardCharsets.UTF_8))), Map.of(), "192.0.2.7");
+
+        Receipt receipt = service.receive(forged);
+
+        assertThat(receipt.kind()).isEqualTo(Receipt.Kind.UNAUTHORIZED);
+        assertThat(receipt.detail()).doesNotContain(SECRET);
+        assertThat(store.deliveries(DeliveryQuery.latest(10)).items()).isEmpty();
+    }
+
+    @Test
+    void aMissingSignatureIsUnauthorized() throws IOException {
+        Receipt receipt = service.receive(new IncomingDelivery("default", fixture("build-67-passed.json"), List.of(),
+                Map.of(), "192.0.2.7"));
+
+        assertThat(receipt.kind()).isEqualTo(Receipt.Kind.UNAUTHORIZED);
+        assertThat(store.deliveries(DeliveryQuery.latest(10)).items()).isEmpty();
+    }
+
+    @Test
+    void aSignedBodyThatIsNotABuildEventIsKeptAsRejectedWithTheReason() {
+        byte[] body = "{\"build_id\": \"sixty-seven\"}".getBytes(StandardCharsets.UTF_8);
+
+        Receipt receipt = service.receive(signed(body, "default"));
+
+        assertThat(receipt.kind()).isEqualTo(Receipt.Kind.INVALID);
+        assertThat(receipt.detail()).contains("$.build_id");
+        var stored = store.delivery(receipt.deliveryId()).orElseThrow().delivery();
+        assertThat(stored.outcome()).isEqualTo(DeliveryOutcome.REJECTED);
+        assertThat(stored.reason()).contains("$.build_id");
+        assertThat(store.delivery(receipt.deliveryId()).orElseThrow().jobs()).isEmpty();
+    }
+
+    @Test
+    void anUnknownEndpointIsRefusedBeforeAnythingElse() throws IOException {
+        Receipt receipt = service.receive(signed(fixture("build-67-passed.json"), "nope"));
+
+        assertThat(receipt.kind()).isEqualTo(Receipt.Kind.UNKNOWN_ENDPOINT);
+        assertThat(store.deliveries(DeliveryQuery.latest(10)).items()).isEmpty();
+    }
+
+    @Test
+    void anUnreachableStoreIsReportedSoTheSenderRetries() throws IOException {
+        Store failing = spy(store);
+        doThrow(new StoreUnavailableException("connection refused", null)).when(failing).accept(any(), anyList());
+
+        Receipt receipt = service(failing).receive(signed(fixture("build-67-passed.json"), "default"));
+
+        assertThat(receipt.kind()).isEqualTo(Receipt.Kind.UNAVAILABLE);
+        assertThat(store.deliveries(DeliveryQuery.latest(10)).items()).isEmpty();
+    }
+}

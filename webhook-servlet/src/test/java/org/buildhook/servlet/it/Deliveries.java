@@ -1,0 +1,57 @@
+package org.buildhook.servlet.it;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.buildhook.core.Signer;
+
+/** Real JobServ bodies, signed as JobServ signs them, posted over real HTTP. */
+final class Deliveries {
+
+    static final Path FIXTURES = Path.of(System.getProperty("buildhook.fixtures"));
+    static final String SECRET = "UseSomethingGoodHere";
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    private Deliveries() {
+    }
+
+    static byte[] fixture(String name) throws IOException {
+        return Files.readAllBytes(FIXTURES.resolve(name));
+    }
+
+    /** The seed fixture with another build id: a distinct body, hence a distinct delivery. */
+    static byte[] seedWithBuildId(long buildId) throws IOException {
+        String seed = new String(fixture("build-67-passed.json"), StandardCharsets.UTF_8);
+        return seed.replace("\"build_id\": 67,", "\"build_id\": " + buildId + ",")
+                .replace("/builds/67/", "/builds/" + buildId + "/").getBytes(StandardCharsets.UTF_8);
+    }
+
+    static String sign(byte[] body) {
+        return Signer.sign(body, SECRET.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static HttpResponse<String> post(URI uri, byte[] body, String signature) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (signature != null) {
+            request.header("X-JobServ-Sig", signature);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> postSigned(URI uri, byte[] body) throws IOException, InterruptedException {
+        return post(uri, body, sign(body));
+    }
+
+    static HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}
