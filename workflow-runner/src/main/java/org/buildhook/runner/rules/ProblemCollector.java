@@ -4,24 +4,27 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
-/** Gathers the problems of one rules file so they are reported together, in file order. */
-final class ProblemCollector {
+/**
+ * Gathers the problems of one YAML file (the rules file, the configuration file) so they are
+ * reported together, in file order.
+ */
+public final class ProblemCollector {
 
     private final String file;
     private final List<Problem> problems = new ArrayList<>();
 
-    ProblemCollector(String file) {
+    public ProblemCollector(String file) {
         this.file = file;
     }
 
     /** Records a problem at {@code at}, or about the whole file when {@code at} is null. */
-    void add(YamlNode.Location at, String message) {
+    public void add(YamlNode.Location at, String message) {
         problems.add(at == null
                 ? new Problem(file, 0, 0, message)
                 : new Problem(file, at.line(), at.column(), message));
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return problems.isEmpty();
     }
 
@@ -32,9 +35,14 @@ final class ProblemCollector {
     /** Throws the collected problems, sorted by position, if there are any. */
     void throwIfAny() {
         if (!problems.isEmpty()) {
-            List<Problem> sorted = new ArrayList<>(problems);
-            sorted.sort(Comparator.comparingInt(Problem::line).thenComparingInt(Problem::column));
-            throw new RuleException(sorted);
+            throw new RuleException(sorted());
         }
+    }
+
+    /** The problems so far, sorted by position (problems about the whole file first). */
+    public List<Problem> sorted() {
+        List<Problem> sorted = new ArrayList<>(problems);
+        sorted.sort(Comparator.comparingInt(Problem::line).thenComparingInt(Problem::column));
+        return List.copyOf(sorted);
     }
 }

@@ -5,18 +5,18 @@ import java.util.Locale;
 import java.util.Optional;
 
 /** "Did you mean …?" hints for misspelt names, by edit distance. */
-final class Suggestions {
+public final class Suggestions {
 
     private Suggestions() {
     }
 
     /** {@code " (did you mean 'x'?)"} for the closest candidate within reach, else {@code ""}. */
-    static String didYouMean(String written, Collection<String> candidates) {
+    public static String didYouMean(String written, Collection<String> candidates) {
         return closest(written, candidates).map(c -> " (did you mean '" + c + "'?)").orElse("");
     }
 
     /** The candidate closest to {@code written}, if it is close enough to be a likely typo. */
-    static Optional<String> closest(String written, Collection<String> candidates) {
+    public static Optional<String> closest(String written, Collection<String> candidates) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : candidates) {

@@ -9,7 +9,7 @@ import java.util.Map;
  * A YAML document as a tree that remembers where each node was written, so every mistake can be
  * reported with its line and column (Jackson's own tree forgets locations).
  */
-sealed interface YamlNode {
+public sealed interface YamlNode {
 
     /** 1-based position of a node's first character. */
     record Location(int line, int column) {
@@ -52,7 +52,7 @@ sealed interface YamlNode {
      * {@code retries: 2} can be told apart when it matters, and the snapshot keeps numbers numbers.
      */
     record Scalar(Location location, String text, Type type) implements YamlNode {
-        enum Type { STRING, INTEGER, DECIMAL, BOOLEAN, NULL }
+        public enum Type { STRING, INTEGER, DECIMAL, BOOLEAN, NULL }
 
         @Override
         public String kind() {
@@ -68,7 +68,7 @@ sealed interface YamlNode {
             }
         }
 
-        boolean isNull() {
+        public boolean isNull() {
             return type == Type.NULL;
         }
     }

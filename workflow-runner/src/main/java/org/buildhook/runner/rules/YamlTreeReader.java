@@ -20,7 +20,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * the line and column where it was written. Syntax errors and duplicate keys become
  * {@link Problem}s in the collector instead of exceptions.
  */
-final class YamlTreeReader {
+public final class YamlTreeReader {
 
     /** SnakeYAML's default cap (3 MiB) is too small for generated files of 10,000 rules. */
     static final int MAX_CODE_POINTS = 64 * 1024 * 1024;
@@ -28,13 +28,24 @@ final class YamlTreeReader {
     private static final YAMLFactory FACTORY = YAMLFactory.builder().loaderOptions(loaderOptions()).build();
 
     private final ProblemCollector problems;
+    private final String secondDocumentHint;
 
     YamlTreeReader(ProblemCollector problems) {
+        this(problems, "the rules file holds a second YAML document (after '---'): put every rule under the one 'rules:' list");
+    }
+
+    /**
+     * A reader for any located YAML file (the configuration file uses it too).
+     *
+     * @param secondDocumentHint the problem recorded when the text holds a second document
+     */
+    public YamlTreeReader(ProblemCollector problems, String secondDocumentHint) {
         this.problems = problems;
+        this.secondDocumentHint = secondDocumentHint;
     }
 
     /** The document's root, or empty when the text holds no document (or a syntax error). */
-    Optional<YamlNode> read(String text) {
+    public Optional<YamlNode> read(String text) {
         try (JsonParser parser = FACTORY.createParser(text)) {
             JsonToken first = parser.nextToken();
             if (first == null) {
@@ -42,8 +53,7 @@ final class YamlTreeReader {
             }
             YamlNode root = readValue(parser);
             if (parser.nextToken() != null) {
-                problems.add(location(parser.currentTokenLocation()), "the rules file holds a second YAML document"
-                        + " (after '---'): put every rule under the one 'rules:' list");
+                problems.add(location(parser.currentTokenLocation()), secondDocumentHint);
             }
             return Optional.of(root);
         } catch (JsonProcessingException e) {

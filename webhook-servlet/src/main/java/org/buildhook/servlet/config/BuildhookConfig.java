@@ -1,0 +1,69 @@
+package org.buildhook.servlet.config;
+
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.buildhook.runner.engine.EngineConfig;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.StoreConfig;
+
+/**
+ * Everything {@code buildhook.yaml} says, with the defaults filled in; made by {@link ConfigLoader}.
+ *
+ * @param source    the file read, or {@code null} for the embedded defaults
+ * @param dataDir   where the database, payloads, logs and generated secrets go (absolute)
+ * @param store     how the store is opened
+ * @param endpoints the webhook endpoints by name, in file order; at least one
+ * @param rulesFile the rules file, or {@code null} for none (no jobs run; see {@link #warnings})
+ * @param engine    the job engine's settings
+ * @param launcher  how jobs are launched
+ * @param http      request limits and trusted proxies
+ * @param admin     the admin token, if the admin API is on
+ * @param server    the standalone server's section (ignored inside a servlet container)
+ * @param warnings  things that work but deserve the operator's attention; never contain a secret
+ */
+public record BuildhookConfig(
+        Path source,
+        Path dataDir,
+        StoreConfig store,
+        Map<String, EndpointConfig> endpoints,
+        Path rulesFile,
+        EngineConfig engine,
+        LauncherConfig launcher,
+        HttpSettings http,
+        AdminSettings admin,
+        ServerSettings server,
+        List<String> warnings) {
+
+    public BuildhookConfig {
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(store, "store");
+        endpoints = Collections.unmodifiableMap(new LinkedHashMap<>(endpoints));
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("at least one endpoint is needed");
+        }
+        endpoints.forEach((name, endpoint) -> {
+            if (!name.equals(endpoint.name())) {
+                throw new IllegalArgumentException("endpoint '" + endpoint.name() + "' filed under '" + name + "'");
+            }
+        });
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(launcher, "launcher");
+        Objects.requireNonNull(http, "http");
+        Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(server, "server");
+        warnings = List.copyOf(warnings);
+    }
+
+    /** Safe to log: the store URL's password, the secrets and the tokens are hidden. */
+    @Override
+    public String toString() {
+        return "BuildhookConfig[source=" + source + ", dataDir=" + dataDir + ", store=" + StoreUrls.redact(store.url())
+                + ", endpoints=" + endpoints.values() + ", rulesFile=" + rulesFile + ", engine=" + engine
+                + ", launcher=" + launcher.logDirectory() + ", http=" + http + ", admin=" + admin + ", server=" + server
+                + ", warnings=" + warnings.size() + "]";
+    }
+}

@@ -1,0 +1,123 @@
+package org.buildhook.servlet.config;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.MalformedInputException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.buildhook.core.Secret;
+import org.buildhook.runner.rules.ProblemCollector;
+import org.buildhook.runner.rules.YamlNode;
+import org.buildhook.runner.rules.YamlTreeReader;
+
+/**
+ * Reads {@code buildhook.yaml} into a {@link BuildhookConfig}. Every mistake in the file is collected
+ * and thrown at once as a {@link ConfigException}; nothing is written (no generated secret) unless
+ * the file is valid. The environment and the working directory are given, so tests control them.
+ */
+public final class ConfigLoader {
+
+    /** The servlet context init-parameter and system property naming the file. */
+    public static final String PROPERTY = "buildhook.config";
+    /** The environment variable naming the file. */
+    public static final String ENV = "BUILDHOOK_CONFIG";
+    /** Name of the defaults in messages, where there is no file. */
+    static final String DEFAULTS = "<embedded defaults>";
+
+    private final Map<String, String> environment;
+    private final Path workingDirectory;
+
+    /**
+     * @param environment      where {@code {env: NAME}} secrets are looked up (usually {@code System.getenv()})
+     * @param workingDirectory what relative defaults such as {@code ./data} resolve against
+     */
+    public ConfigLoader(Map<String, String> environment, Path workingDirectory) {
+        this.environment = Map.copyOf(environment);
+        this.workingDirectory = workingDirectory.toAbsolutePath().normalize();
+    }
+
+    /**
+     * Where the configuration file is: the servlet's init-parameter when set, else the system property
+     * {@value #PROPERTY}, else the environment variable {@value #ENV}; empty for the embedded defaults.
+     */
+    public static Optional<Path> locate(String initParam, Map<String, String> env) {
+        for (String candidate : new String[] {initParam, System.getProperty(PROPERTY), env.get(ENV)}) {
+            if (candidate != null && !candidate.isBlank()) {
+                return Optional.of(Path.of(candidate.trim()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** @throws ConfigException listing every problem of the file, or naming it when it cannot be read */
+    public BuildhookConfig load(Path file) {
+        Objects.requireNonNull(file, "file");
+        String name = file.toString();
+        Path absolute = workingDirectory.resolve(file).normalize();
+        String text;
+        try {
+            text = Files.readString(absolute, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw ConfigException.about(name, "configuration file not found (looked for " + absolute + ")");
+        } catch (MalformedInputException e) {
+            throw ConfigException.about(name, "the configuration file is not UTF-8 text");
+        } catch (IOException e) {
+            throw ConfigException.about(name, "cannot read the configuration file: " + e);
+        }
+        ProblemCollector problems = new ProblemCollector(name);
+        Optional<YamlNode> root = new YamlTreeReader(problems, "the configuration file holds a second YAML document"
+                + " (after '---'): keep everything in one document").read(text);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems.sorted());
+        }
+        return build(absolute, name, root.orElse(null), absolute.getParent());
+    }
+
+    /** The embedded defaults, as for an empty file; may create {@code <data-dir>/webhook-secret}. */
+    public BuildhookConfig defaults() {
+        return build(null, DEFAULTS, null, workingDirectory);
+    }
+
+    private BuildhookConfig build(Path source, String name, YamlNode root, Path baseDir) {
+        ProblemCollector problems = new ProblemCollector(name);
+        Warnings warnings = new Warnings(name);
+        ConfigReader.Draft draft = new ConfigReader(new Nodes(problems), environment, baseDir, workingDirectory, warnings).read(root);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems.sorted());
+        }
+        Map<String, EndpointConfig> endpoints = new LinkedHashMap<>(draft.endpoints);
+        if (endpoints.isEmpty()) {
+            Secret secret = generated(name, draft.dataDir.resolve("webhook-secret"), "endpoint 'default'", warnings);
+            endpoints.put("default", new EndpointConfig("default", List.of(secret)));
+        }
+        Secret adminToken = draft.generateAdminToken
+                ? generated(name, draft.dataDir.resolve("admin-token"), "the admin API", warnings)
+                : draft.adminToken;
+        if (draft.rulesFile == null) {
+            warnings.add("no rules file configured (rules:): webhooks are received and stored, but no job runs");
+        }
+        return new BuildhookConfig(source, draft.dataDir, draft.store, endpoints, draft.rulesFile, draft.engine,
+                draft.launcher, draft.http, new AdminSettings(adminToken), draft.server, warnings.list());
+    }
+
+    private static Secret generated(String name, Path file, String user, Warnings warnings) {
+        GeneratedSecret.Result result;
+        try {
+            result = GeneratedSecret.readOrCreate(file).orElseThrow(() -> ConfigException.about(name,
+                    "the secret file " + file + " of " + user + " is empty: delete it to have a new secret generated"));
+        } catch (UncheckedIOException e) {
+            throw ConfigException.about(name, "cannot read or create the secret file " + file + " of " + user + ": "
+                    + e.getCause());
+        }
+        warnings.add((result.generated() ? "generated a new secret for " : "using the secret of ") + user + " in " + file
+                + (result.generated() ? " (readable by its owner only); give it to JobServ" : ""));
+        return Secret.of(result.secret());
+    }
+}

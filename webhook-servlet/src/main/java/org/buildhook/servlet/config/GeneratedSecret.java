@@ -1,0 +1,74 @@
+package org.buildhook.servlet.config;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+
+/**
+ * A secret kept in a file of the data folder ({@code webhook-secret}, {@code admin-token}): read when
+ * it exists, otherwise made of 32 random bytes written as 64 hex characters into a new file only its
+ * owner can read, so the first start needs no setup and later starts keep the same secret.
+ */
+final class GeneratedSecret {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** The secret and whether it was made just now. */
+    record Result(String secret, boolean generated) {
+        @Override
+        public String toString() {
+            return "Result[generated=" + generated + "]";
+        }
+    }
+
+    private GeneratedSecret() {
+    }
+
+    /**
+     * @return empty when the file exists but is empty (the caller reports it)
+     * @throws UncheckedIOException when the file cannot be read or written
+     */
+    static Optional<Result> readOrCreate(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                Optional<Result> made = create(file);
+                if (made.isPresent()) {
+                    return made;
+                }
+            }
+            String secret = SecretReader.stripTrailingNewlines(Files.readString(file, StandardCharsets.UTF_8));
+            return secret.isEmpty() ? Optional.empty() : Optional.of(new Result(secret, false));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Empty when another process created the file first; then the caller reads theirs. */
+    private static Optional<Result> create(Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        String secret = HexFormat.of().formatHex(bytes);
+        boolean posix = file.getFileSystem().supportedFileAttributeViews().contains("posix");
+        try {
+            // Created with 0600 from the start, so the secret is never readable by others, not even briefly.
+            if (posix) {
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } else {
+                Files.createFile(file);
+            }
+        } catch (FileAlreadyExistsException e) {
+            return Optional.empty();
+        }
+        Files.writeString(file, secret + "\n", StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
+        return Optional.of(new Result(secret, true));
+    }
+}

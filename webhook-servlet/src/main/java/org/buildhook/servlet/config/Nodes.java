@@ -1,0 +1,130 @@
+package org.buildhook.servlet.config;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import org.buildhook.runner.rules.Durations;
+import org.buildhook.runner.rules.ProblemCollector;
+import org.buildhook.runner.rules.Suggestions;
+import org.buildhook.runner.rules.YamlNode;
+
+/**
+ * Typed reads of the located YAML tree. Every failed check records a problem prefixed with the key's
+ * dotted path and returns empty, so reading goes on and every mistake is reported at once.
+ */
+final class Nodes {
+
+    private final ProblemCollector problems;
+
+    Nodes(ProblemCollector problems) {
+        this.problems = problems;
+    }
+
+    void problem(YamlNode.Location at, String path, String message) {
+        problems.add(at, path + ": " + message);
+    }
+
+    static boolean isNull(YamlNode node) {
+        return node instanceof YamlNode.Scalar && ((YamlNode.Scalar) node).isNull();
+    }
+
+    Optional<YamlNode.Mapping> mapping(YamlNode node, String path) {
+        if (node instanceof YamlNode.Mapping) {
+            return Optional.of((YamlNode.Mapping) node);
+        }
+        problem(node.location(), path, "expected a mapping (key: value lines), got " + describe(node));
+        return Optional.empty();
+    }
+
+    /** Reports every key that is not in {@code allowed}, with the closest known key. */
+    void onlyKeys(YamlNode.Mapping mapping, Set<String> allowed, String path) {
+        for (YamlNode.Entry entry : mapping.entries().values()) {
+            if (!allowed.contains(entry.key())) {
+                String hint = Suggestions.closest(entry.key(), allowed)
+                        .map(c -> "; did you mean '" + c + "'?")
+                        .orElse("; known keys: " + String.join(", ", allowed));
+                problem(entry.keyLocation(), join(path, entry.key()), "unknown key" + hint);
+            }
+        }
+    }
+
+    Optional<String> text(YamlNode node, String path) {
+        if (node instanceof YamlNode.Scalar && !isNull(node)) {
+            String text = ((YamlNode.Scalar) node).text();
+            if (!text.isBlank()) {
+                return Optional.of(text.trim());
+            }
+        }
+        problem(node.location(), path, "expected a value, got " + describe(node));
+        return Optional.empty();
+    }
+
+    Optional<Integer> integer(YamlNode node, String path, int min, int max) {
+        if (node instanceof YamlNode.Scalar && ((YamlNode.Scalar) node).type() == YamlNode.Scalar.Type.INTEGER) {
+            try {
+                int value = Integer.parseInt(((YamlNode.Scalar) node).text());
+                if (value >= min && value <= max) {
+                    return Optional.of(value);
+                }
+            } catch (NumberFormatException e) {
+                // out of int range: reported below like any other out-of-range value
+            }
+            problem(node.location(), path, "must be between " + min + " and " + max + ", got "
+                    + ((YamlNode.Scalar) node).text());
+            return Optional.empty();
+        }
+        problem(node.location(), path, "expected a whole number between " + min + " and " + max + ", got " + describe(node));
+        return Optional.empty();
+    }
+
+    /** A duration such as {@code 30s}; {@code min} is the least accepted (zero or a positive amount). */
+    Optional<Duration> duration(YamlNode node, String path, Duration min) {
+        Optional<String> text = text(node, path);
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            Duration value = Durations.parse(text.get());
+            if (value.compareTo(min) < 0) {
+                problem(node.location(), path, "must be at least " + Durations.format(min) + ", got " + text.get());
+                return Optional.empty();
+            }
+            return Optional.of(value);
+        } catch (IllegalArgumentException e) {
+            problem(node.location(), path, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** A size such as {@code 10MiB}, between {@code min} and {@code max} bytes. */
+    Optional<Long> size(YamlNode node, String path, long min, long max) {
+        Optional<String> text = text(node, path);
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            long value = Sizes.parse(text.get());
+            if (value < min || value > max) {
+                problem(node.location(), path, "must be between " + Sizes.format(min) + " and " + Sizes.format(max)
+                        + ", got " + text.get());
+                return Optional.empty();
+            }
+            return Optional.of(value);
+        } catch (IllegalArgumentException e) {
+            problem(node.location(), path, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    static String join(String path, String key) {
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    /** What a node is, with a scalar's text; never call it on a node that may hold a secret. */
+    static String describe(YamlNode node) {
+        if (node instanceof YamlNode.Scalar && !isNull(node)) {
+            return node.kind() + " ('" + ((YamlNode.Scalar) node).text() + "')";
+        }
+        return node.kind();
+    }
+}

@@ -1,0 +1,121 @@
+package org.buildhook.servlet.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.buildhook.runner.rules.YamlNode;
+
+/**
+ * Reads a secret written as {@code {file: path}}, {@code {env: NAME}}, {@code {value: text}} or a
+ * plain value (the last two with a warning). Messages name the file or the variable, never the
+ * secret; a node that may be a secret is never described with its text.
+ */
+final class SecretReader {
+
+    private final Nodes nodes;
+    private final Map<String, String> environment;
+    private final Path baseDir;
+    private final Warnings warnings;
+
+    SecretReader(Nodes nodes, Map<String, String> environment, Path baseDir, Warnings warnings) {
+        this.nodes = nodes;
+        this.environment = environment;
+        this.baseDir = baseDir;
+        this.warnings = warnings;
+    }
+
+    /** The secret's text, trailing newlines removed; empty after a recorded problem. */
+    Optional<String> read(YamlNode node, String path) {
+        if (node instanceof YamlNode.Scalar && !Nodes.isNull(node)) {
+            return inline(node, ((YamlNode.Scalar) node).text(), path);
+        }
+        if (!(node instanceof YamlNode.Mapping)) {
+            nodes.problem(node.location(), path, "expected {file: PATH}, {env: NAME} or {value: TEXT}, got " + node.kind());
+            return Optional.empty();
+        }
+        YamlNode.Mapping mapping = (YamlNode.Mapping) node;
+        nodes.onlyKeys(mapping, ConfigKeys.SECRET, path);
+        List<YamlNode.Entry> forms = mapping.entries().values().stream()
+                .filter(e -> ConfigKeys.SECRET.contains(e.key())).toList();
+        if (forms.size() != 1) {
+            if (forms.isEmpty() && mapping.entries().size() > 0) {
+                return Optional.empty(); // the unknown key is already reported
+            }
+            nodes.problem(node.location(), path, "write exactly one of file:, env: or value:");
+            return Optional.empty();
+        }
+        YamlNode.Entry form = forms.get(0);
+        String formPath = path + "." + form.key();
+        if (form.key().equals("value")) {
+            if (!(form.value() instanceof YamlNode.Scalar) || Nodes.isNull(form.value())) {
+                nodes.problem(form.value().location(), formPath, "expected the secret text, got " + form.value().kind());
+                return Optional.empty();
+            }
+            return inline(form.value(), ((YamlNode.Scalar) form.value()).text(), formPath);
+        }
+        Optional<String> where = nodes.text(form.value(), formPath);
+        if (where.isEmpty()) {
+            return Optional.empty();
+        }
+        return form.key().equals("file") ? fromFile(form.value(), where.get(), formPath) : fromEnv(form.value(), where.get(), formPath);
+    }
+
+    private Optional<String> inline(YamlNode node, String text, String path) {
+        if (text.isEmpty()) {
+            nodes.problem(node.location(), path, "the secret is empty");
+            return Optional.empty();
+        }
+        warnings.add(node.location(), path, "inline secret; prefer file: or env: (a file that holds secrets must not be checked in)");
+        return Optional.of(text);
+    }
+
+    private Optional<String> fromFile(YamlNode node, String name, String path) {
+        Path file = baseDir.resolve(name).normalize();
+        String content;
+        try {
+            content = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            nodes.problem(node.location(), path, "secret file " + file + " not found");
+            return Optional.empty();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // The exception names the file and the reason (permission, a folder…), not the content.
+            nodes.problem(node.location(), path, "cannot read secret file " + file + " (" + e.getClass().getSimpleName()
+                    + "); check that it is a readable file");
+            return Optional.empty();
+        }
+        String secret = stripTrailingNewlines(content);
+        if (secret.isEmpty()) {
+            nodes.problem(node.location(), path, "secret file " + file + " is empty");
+            return Optional.empty();
+        }
+        return Optional.of(secret);
+    }
+
+    private Optional<String> fromEnv(YamlNode node, String name, String path) {
+        String value = environment.get(name);
+        if (value == null) {
+            nodes.problem(node.location(), path, "environment variable " + name + " is not set");
+            return Optional.empty();
+        }
+        String secret = stripTrailingNewlines(value);
+        if (secret.isEmpty()) {
+            nodes.problem(node.location(), path, "environment variable " + name + " is empty");
+            return Optional.empty();
+        }
+        return Optional.of(secret);
+    }
+
+    /** Editors and {@code echo} end files with a newline that is not part of the secret. */
+    static String stripTrailingNewlines(String text) {
+        int end = text.length();
+        while (end > 0 && (text.charAt(end - 1) == '\n' || text.charAt(end - 1) == '\r')) {
+            end--;
+        }
+        return text.substring(0, end);
+    }
+}

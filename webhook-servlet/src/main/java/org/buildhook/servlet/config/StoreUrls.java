@@ -1,0 +1,32 @@
+package org.buildhook.servlet.config;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+
+/** The store URL: which ones are supported, adding credentials, and hiding the password again. */
+final class StoreUrls {
+
+    private static final Pattern PASSWORD = Pattern.compile("(?i)(password=)[^&;]*");
+
+    private StoreUrls() {
+    }
+
+    static boolean supported(String url) {
+        return url.startsWith("jdbc:sqlite:") || url.startsWith("jdbc:postgresql:");
+    }
+
+    static boolean postgres(String url) {
+        return url.startsWith("jdbc:postgresql:");
+    }
+
+    /** Appends {@code name=value} to a PostgreSQL URL's query: the store opens the pool with the URL alone. */
+    static String withParameter(String url, String name, String value) {
+        return url + (url.contains("?") ? "&" : "?") + name + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    /** The URL with any {@code password=} value masked, for logs and messages. */
+    static String redact(String url) {
+        return PASSWORD.matcher(url).replaceAll("$1***");
+    }
+}

@@ -1,0 +1,29 @@
+package org.buildhook.servlet.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.buildhook.runner.rules.YamlNode;
+
+/** Warnings about one configuration file, in the {@code file:line:column: key: message} form of problems. */
+final class Warnings {
+
+    private final String file;
+    private final List<String> list = new ArrayList<>();
+
+    Warnings(String file) {
+        this.file = file;
+    }
+
+    void add(YamlNode.Location at, String path, String message) {
+        list.add((at == null ? file : file + ":" + at.line() + ":" + at.column()) + ": " + path + ": " + message);
+    }
+
+    /** A warning about the configuration as a whole (no position). */
+    void add(String message) {
+        list.add(message);
+    }
+
+    List<String> list() {
+        return List.copyOf(list);
+    }
+}
