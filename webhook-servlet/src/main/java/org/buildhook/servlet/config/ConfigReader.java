@@ -41,7 +41,7 @@ final class ConfigReader {
     Draft read(YamlNode root) {
         Map<String, YamlNode.Entry> top = Map.of();
         if (root != null && !Nodes.isNull(root)) {
-            Optional<YamlNode.Mapping> mapping = nodes.mapping(root, "buildhook.yaml");
+            Optional<YamlNode.Mapping> mapping = nodes.mapping(root, "(top level)");
             if (mapping.isPresent()) {
                 nodes.onlyKeys(mapping.get(), ConfigKeys.TOP, "");
                 top = mapping.get().entries();

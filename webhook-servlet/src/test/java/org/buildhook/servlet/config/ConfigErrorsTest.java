@@ -68,6 +68,27 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void refusesAnEmptyEnvironmentVariableAndASecretListOfTheWrongShape() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"),
+                "endpoints:\n  a:\n    secrets: [{env: EMPTY}]\n  b:\n    secrets: {env: SECRET}\n  c:\n");
+        ConfigLoader withEmpty = new ConfigLoader(Map.of("EMPTY", "\n", "SECRET", "x"), dir);
+        assertThatThrownBy(() -> withEmpty.load(file)).hasMessage(String.join("\n",
+                file + ":3:21: endpoints.a.secrets[0].env: environment variable EMPTY is empty",
+                file + ":5:14: endpoints.b.secrets: expected a list of secrets (- file: PATH), got a mapping",
+                file + ":6:3: endpoints.c: the endpoint has no secrets; add secrets: [{file: PATH}]"));
+    }
+
+    @Test
+    void refusesASecondDocumentAndATopLevelList() throws IOException {
+        Path two = Files.writeString(dir.resolve("two.yaml"), "rules: r.yaml\n---\nrules: s.yaml\n");
+        Path list = Files.writeString(dir.resolve("list.yaml"), "- store\n");
+        assertThatThrownBy(() -> loader.load(two)).hasMessage(two + ":3:1: the configuration file holds a second YAML"
+                + " document (after '---'): keep everything in one document");
+        assertThatThrownBy(() -> loader.load(list))
+                .hasMessage(list + ":1:1: (top level): expected a mapping (key: value lines), got a list");
+    }
+
+    @Test
     void reportsAllThreeMistakesOfOneFileAtOnce() throws IOException {
         Path file = fixture("config-three-mistakes.yaml");
         ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> loader.load(file));

@@ -106,6 +106,8 @@ class ConfigLoaderTest {
         assertThat(config.admin().enabled()).isFalse();
         assertThat(config.server().port()).isEqualTo(8080);
         assertThat(config.warnings()).anySatisfy(w -> assertThat(w).contains("no rules file configured"));
+        String secret = Files.readString(data.resolve("webhook-secret")).strip();
+        assertThat(config.endpoints().get("default").secrets()).containsExactly(Secret.of(secret));
     }
 
     @Test
@@ -117,6 +119,12 @@ class ConfigLoaderTest {
 
         Path secretFile = work.resolve("data/webhook-secret");
         assertThat(first.source()).isNull();
+        assertThat(first.dataDir()).isEqualTo(work.resolve("data"));
+        assertThat(first.store().url()).isEqualTo(StoreConfig.sqlite(work.resolve("data")).url());
+        assertThat(first.rulesFile()).isNull();
+        assertThat(first.admin().enabled()).isFalse();
+        assertThat(first.http()).isEqualTo(HttpSettings.defaults());
+        assertThat(first.server().port()).isEqualTo(ServerSettings.defaults().port());
         String secret = Files.readString(secretFile).strip();
         assertThat(secret).matches("[0-9a-f]{64}");
         assertThat(Files.getPosixFilePermissions(secretFile)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
