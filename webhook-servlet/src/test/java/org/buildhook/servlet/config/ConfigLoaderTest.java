@@ -128,6 +128,9 @@ class ConfigLoaderTest {
         String secret = Files.readString(secretFile).strip();
         assertThat(secret).matches("[0-9a-f]{64}");
         assertThat(Files.getPosixFilePermissions(secretFile)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        try (var left = Files.list(secretFile.getParent())) {
+            assertThat(left).as("no temporary file left behind").containsExactly(secretFile);
+        }
         assertThat(first.endpoints().get("default").secrets()).containsExactly(Secret.of(secret));
         assertThat(first.warnings()).anySatisfy(w -> assertThat(w).contains("generated a new secret", secretFile.toString()));
         assertThat(String.join("\n", first.warnings())).doesNotContain(secret);
