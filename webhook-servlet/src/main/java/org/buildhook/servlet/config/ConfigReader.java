@@ -91,7 +91,7 @@ final class ConfigReader {
                 nodes.problem(node.location(), "store.url", "expected a jdbc:sqlite: or jdbc:postgresql: URL, got '"
                         + StoreUrls.redact(written.get()) + "'");
             } else if (written.isPresent()) {
-                url = written.get();
+                url = StoreUrls.resolveSqlite(written.get(), baseDir);
             }
         }
         url = credentials(s, url);

@@ -171,13 +171,14 @@ class ConfigLoaderTest {
     void resolvesRelativePathsAgainstTheFilesFolder() throws IOException {
         Path conf = Files.createDirectories(dir.resolve("conf"));
         Path file = Files.writeString(conf.resolve("buildhook.yaml"), "data-dir: ../var\nrunner: {log-dir: logs}\n"
-                + "endpoints: {a: {secrets: [{file: s}]}}\n");
+                + "endpoints: {a: {secrets: [{file: s}]}}\nstore: {url: 'jdbc:sqlite:db/buildhook.db'}\n");
         Files.writeString(conf.resolve("s"), "x");
 
         BuildhookConfig config = new ConfigLoader(Map.of(), dir.resolve("cwd")).load(file);
 
         assertThat(config.dataDir()).isEqualTo(dir.resolve("var"));
         assertThat(config.launcher().logDirectory()).isEqualTo(conf.resolve("logs"));
+        assertThat(config.store().url()).isEqualTo("jdbc:sqlite:" + conf.resolve("db/buildhook.db"));
         assertThat(config.endpoints().get("a").secrets()).containsExactly(Secret.of("x"));
     }
 
