@@ -41,7 +41,7 @@ final class ConfigReader {
     Draft read(YamlNode root) {
         Map<String, YamlNode.Entry> top = Map.of();
         if (root != null && !Nodes.isNull(root)) {
-            Optional<YamlNode.Mapping> mapping = nodes.mapping(root, "buildhook.yaml");
+            Optional<YamlNode.Mapping> mapping = nodes.mapping(root, "(top level)");
             if (mapping.isPresent()) {
                 nodes.onlyKeys(mapping.get(), ConfigKeys.TOP, "");
                 top = mapping.get().entries();
@@ -91,7 +91,7 @@ final class ConfigReader {
                 nodes.problem(node.location(), "store.url", "expected a jdbc:sqlite: or jdbc:postgresql: URL, got '"
                         + StoreUrls.redact(written.get()) + "'");
             } else if (written.isPresent()) {
-                url = written.get();
+                url = StoreUrls.resolveSqlite(written.get(), baseDir);
             }
         }
         url = credentials(s, url);

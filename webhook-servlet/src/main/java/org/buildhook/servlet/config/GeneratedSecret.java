@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -53,22 +52,25 @@ final class GeneratedSecret {
 
     /** Empty when another process created the file first; then the caller reads theirs. */
     private static Optional<Result> create(Path file) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path dir = Files.createDirectories(file.toAbsolutePath().getParent());
         byte[] bytes = new byte[32];
         RANDOM.nextBytes(bytes);
         String secret = HexFormat.of().formatHex(bytes);
-        boolean posix = file.getFileSystem().supportedFileAttributeViews().contains("posix");
+        boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
+        // Written whole into a private temporary file first, so nobody ever sees the secret file empty,
+        // half written or readable by others; the move refuses to replace a file another start made.
+        Path temporary = posix
+                ? Files.createTempFile(dir, "." + file.getFileName(), ".tmp",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))
+                : Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
         try {
-            // Created with 0600 from the start, so the secret is never readable by others, not even briefly.
-            if (posix) {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            } else {
-                Files.createFile(file);
-            }
+            Files.writeString(temporary, secret + "\n", StandardCharsets.UTF_8);
+            Files.move(temporary, file);
+            return Optional.of(new Result(secret, true));
         } catch (FileAlreadyExistsException e) {
             return Optional.empty();
+        } finally {
+            Files.deleteIfExists(temporary);
         }
-        Files.writeString(file, secret + "\n", StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
-        return Optional.of(new Result(secret, true));
     }
 }

@@ -24,8 +24,10 @@ final class Nodes {
         problems.add(at, path + ": " + message);
     }
 
+    /** Nothing written: {@code key:} alone (at the end of a file Jackson reports it as an empty string). */
     static boolean isNull(YamlNode node) {
-        return node instanceof YamlNode.Scalar && ((YamlNode.Scalar) node).isNull();
+        return node instanceof YamlNode.Scalar
+                && (((YamlNode.Scalar) node).isNull() || ((YamlNode.Scalar) node).text().isEmpty());
     }
 
     Optional<YamlNode.Mapping> mapping(YamlNode node, String path) {

@@ -20,6 +20,23 @@ final class StoreUrls {
         return url.startsWith("jdbc:postgresql:");
     }
 
+    /**
+     * A relative SQLite file resolves against the configuration file's folder, like every other path
+     * in it; {@code :memory:} and {@code file:} URIs are left as written.
+     */
+    static String resolveSqlite(String url, java.nio.file.Path baseDir) {
+        String prefix = "jdbc:sqlite:";
+        if (!url.startsWith(prefix)) {
+            return url;
+        }
+        String target = url.substring(prefix.length());
+        if (target.isEmpty() || target.startsWith(":") || target.startsWith("file:")
+                || java.nio.file.Path.of(target).isAbsolute()) {
+            return url;
+        }
+        return prefix + baseDir.resolve(target).normalize();
+    }
+
     /** Appends {@code name=value} to a PostgreSQL URL's query: the store opens the pool with the URL alone. */
     static String withParameter(String url, String name, String value) {
         return url + (url.contains("?") ? "&" : "?") + name + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8);

@@ -8,6 +8,7 @@ import java.util.Map;
 /**
  * A YAML document as a tree that remembers where each node was written, so every mistake can be
  * reported with its line and column (Jackson's own tree forgets locations).
+ * Public so that the configuration file (webhook-servlet) is read the same way.
  */
 public sealed interface YamlNode {
 

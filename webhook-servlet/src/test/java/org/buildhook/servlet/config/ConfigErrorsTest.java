@@ -1,0 +1,149 @@
+package org.buildhook.servlet.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigErrorsTest {
+
+    @TempDir
+    Path dir;
+
+    private final ConfigLoader loader = new ConfigLoader(Map.of("SECRET", "x"), Path.of("."));
+
+    /** Copies a fixture next to the test's own files, so relative paths in it resolve in the temporary folder. */
+    private Path fixture(String name) throws IOException {
+        try (InputStream in = getClass().getResourceAsStream("/config/" + name)) {
+            Path file = dir.resolve(name);
+            Files.copy(in, file);
+            return file;
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "config-unknown-key.yaml         | 3:3: store.dedup-windw: unknown key; did you mean 'dedup-window'?",
+        "config-bad-duration.yaml        | 2:15: runner.kill-grace: bad duration '10 seconds': write a number and a unit (ms, s, m, h, d), for example 30s, 10m or 1h30m",
+        "config-bad-url.yaml             | 3:8: store.url: expected a jdbc:sqlite: or jdbc:postgresql: URL, got 'jdbc:mysql://db/buildhook'",
+        "config-unset-env.yaml           | 3:21: endpoints.default.secrets[0].env: environment variable BUILDHOOK_TEST_UNSET is not set",
+        "config-bad-cidr.yaml            | 4:7: http.trusted-proxies[1]: bad address block '10.0.0.0/33': the prefix length after '/' must be 0..32 for an IPv4 address",
+        "config-bad-port.yaml            | 3:9: server.port: must be between 0 and 65535, got 80800",
+        "config-syntax-error.yaml        | 3:2: YAML syntax error: expected <block end>, but found '<block mapping start>' (while parsing a block mapping that starts at line 1, column 1)",
+        "config-bad-endpoint-name.yaml   | 2:3: endpoints.Jobserv: bad endpoint name: use a-z, 0-9, '_' and '-' (at most 63), starting with a letter or digit; it becomes the URL /webhook/<name>",
+        "config-no-secrets.yaml          | 3:14: endpoints.lmp.secrets: the endpoint has no secrets; add at least one ({file: PATH} or {env: NAME})",
+        "config-bad-size.yaml            | 2:13: http.max-body: bad size '5MB': write a number of bytes or a number and a unit (KiB, MiB, GiB), for example 512KiB or 10MiB",
+        "config-wrong-type.yaml          | 2:12: runner.threads: expected a whole number between 1 and 1000, got a string ('four')",
+    })
+    void reportsEachMistakeWithItsPositionAndKey(String name, String expected) throws IOException {
+        Path file = fixture(name);
+        assertThatThrownBy(() -> loader.load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(file + ":" + expected);
+    }
+
+    @Test
+    void namesAMissingSecretFileButNeverItsContent() throws IOException {
+        Path file = fixture("config-missing-secret-file.yaml");
+        assertThatThrownBy(() -> loader.load(file))
+                .hasMessage(file + ":4:15: endpoints.default.secrets[0].file: secret file " + dir.resolve("no-such-secret")
+                        + " not found");
+    }
+
+    @Test
+    void refusesAnEmptySecretFile() throws IOException {
+        Path file = fixture("config-empty-secret.yaml");
+        Files.writeString(dir.resolve("empty-secret"), "\n\n");
+        assertThatThrownBy(() -> loader.load(file))
+                .hasMessage(file + ":4:15: endpoints.lmp.secrets[0].file: secret file " + dir.resolve("empty-secret")
+                        + " is empty");
+    }
+
+    @Test
+    void refusesAnEmptyEnvironmentVariableAndASecretListOfTheWrongShape() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"),
+                "endpoints:\n  a:\n    secrets: [{env: EMPTY}]\n  b:\n    secrets: {env: SECRET}\n  c:\n");
+        ConfigLoader withEmpty = new ConfigLoader(Map.of("EMPTY", "\n", "SECRET", "x"), dir);
+        assertThatThrownBy(() -> withEmpty.load(file)).hasMessage(String.join("\n",
+                file + ":3:21: endpoints.a.secrets[0].env: environment variable EMPTY is empty",
+                file + ":5:14: endpoints.b.secrets: expected a list of secrets (- file: PATH), got a mapping",
+                file + ":6:3: endpoints.c: the endpoint has no secrets; add secrets: [{file: PATH}]"));
+    }
+
+    @Test
+    void refusesASecondDocumentAndATopLevelList() throws IOException {
+        Path two = Files.writeString(dir.resolve("two.yaml"), "rules: r.yaml\n---\nrules: s.yaml\n");
+        Path list = Files.writeString(dir.resolve("list.yaml"), "- store\n");
+        assertThatThrownBy(() -> loader.load(two)).hasMessage(two + ":3:1: the configuration file holds a second YAML"
+                + " document (after '---'): keep everything in one document");
+        assertThatThrownBy(() -> loader.load(list))
+                .hasMessage(list + ":1:1: (top level): expected a mapping (key: value lines), got a list");
+    }
+
+    @Test
+    void reportsAllThreeMistakesOfOneFileAtOnce() throws IOException {
+        Path file = fixture("config-three-mistakes.yaml");
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> loader.load(file));
+        assertThat(e.problems()).hasSize(3);
+        assertThat(e.getMessage()).isEqualTo(String.join("\n",
+                file + ":2:1: stor: unknown key; did you mean 'store'?",
+                file + ":5:12: runner.threads: must be between 1 and 1000, got 0",
+                file + ":7:9: server.port: expected a whole number between 0 and 65535, got a string ('http')"));
+    }
+
+    @Test
+    void namesAMissingConfigurationFile() {
+        Path missing = dir.resolve("buildhook.yaml");
+        assertThatThrownBy(() -> loader.load(missing))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(missing + ": configuration file not found (looked for " + missing + ")");
+    }
+
+    @Test
+    void neverShowsSecretValuesInMessages() throws IOException {
+        Files.writeString(dir.resolve("secret"), "file-secret-value\n");
+        Path file = dir.resolve("buildhook.yaml");
+        Files.writeString(file, String.join("\n",
+                "store:",
+                "  url: jdbc:sqlite:x.db",
+                "  password: {value: password-inline-value}",
+                "endpoints:",
+                "  default:",
+                "    secrets:",
+                "      - {file: secret, env: SECRET}",
+                "      - [inline-list-value]",
+                "admin:",
+                "  token: {value: [token-value]}",
+                ""));
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> loader.load(file));
+        assertThat(e.problems()).hasSize(4);
+        assertThat(e.getMessage())
+                .contains("store.password: only used with a jdbc:postgresql: URL")
+                .doesNotContain("password-inline-value", "file-secret-value", "inline-list-value", "token-value");
+    }
+
+    @Test
+    void hidesTheDatabasePasswordOfAnUnsupportedUrl() throws IOException {
+        Path file = dir.resolve("buildhook.yaml");
+        Files.writeString(file, "store:\n  url: jdbc:mysql://db/x?user=a&password=hunter2\n");
+        assertThatThrownBy(() -> loader.load(file))
+                .hasMessageContaining("password=***")
+                .message().doesNotContain("hunter2");
+    }
+
+    @Test
+    void writesNoGeneratedSecretWhenTheFileHasMistakes() throws IOException {
+        Path file = dir.resolve("buildhook.yaml");
+        Files.writeString(file, "data-dir: data\nadmin:\n  token: generate\nruner: {}\n");
+        assertThatThrownBy(() -> loader.load(file)).hasMessage(file + ":4:1: runer: unknown key; did you mean 'runner'?");
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
+}

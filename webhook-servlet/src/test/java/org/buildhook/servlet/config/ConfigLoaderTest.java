@@ -1,0 +1,215 @@
+package org.buildhook.servlet.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.buildhook.core.Secret;
+import org.buildhook.runner.engine.EngineConfig;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.StoreConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    /** docs/ of the repository, found beside the fixtures surefire names. */
+    static final Path DOCS = Path.of(System.getProperty("buildhook.fixtures", "../fixtures")).resolveSibling("docs");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void loadsTheDocumentedExampleWithEveryValueAsWritten() throws IOException {
+        Path file = dir.resolve("buildhook.yaml");
+        Files.copy(DOCS.resolve("buildhook.example.yaml"), file);
+        Files.createDirectories(dir.resolve("secrets"));
+        Files.writeString(dir.resolve("secrets/jobserv-secret"), "jobserv-one\n");
+        Files.writeString(dir.resolve("secrets/lmp-secret"), "lmp-one");
+        Files.writeString(dir.resolve("secrets/admin-token"), "admin-one\r\n");
+        Files.writeString(dir.resolve("secrets/keystore-pass"), "changeit\n");
+        Files.writeString(dir.resolve("rules.yaml"), "rules: []\n");
+        Files.write(dir.resolve("keystore.p12"), new byte[] {1});
+        Map<String, String> env = Map.of("BUILDHOOK_DB_PASSWORD", "db pass&1", "JOBSERV_SECRET_NEXT", "jobserv-two");
+
+        BuildhookConfig config = new ConfigLoader(env, dir.resolve("elsewhere")).load(file);
+
+        assertThat(config.source()).isEqualTo(file);
+        assertThat(config.dataDir()).isEqualTo(Path.of("/var/lib/buildhook"));
+        assertThat(config.rulesFile()).isEqualTo(dir.resolve("rules.yaml"));
+        StoreConfig store = config.store();
+        assertThat(store.url()).isEqualTo("jdbc:postgresql://db:5432/buildhook?user=buildhook&password=db+pass%261");
+        assertThat(store.dataDir()).isEqualTo(Path.of("/var/lib/buildhook"));
+        assertThat(store.dedupWindow()).isEqualTo(Duration.ofDays(7));
+        assertThat(store.retention()).isEqualTo(Duration.ofDays(30));
+        assertThat(store.poolSize()).isEqualTo(10);
+        assertThat(config.endpoints()).containsOnlyKeys("default", "lmp");
+        assertThat(config.endpoints().keySet()).containsExactly("default", "lmp");
+        assertThat(config.endpoints().get("default").secrets()).containsExactly(Secret.of("jobserv-one"), Secret.of("jobserv-two"));
+        assertThat(config.endpoints().get("lmp").secrets()).containsExactly(Secret.of("lmp-one"));
+        EngineConfig engine = config.engine();
+        assertThat(engine.threads()).isEqualTo(4);
+        assertThat(engine.nodeId()).isEqualTo("builder-1");
+        assertThat(engine.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+        LauncherConfig launcher = config.launcher();
+        assertThat(launcher.logDirectory()).isEqualTo(dir.resolve("logs"));
+        assertThat(launcher.logCapBytes()).isEqualTo(10L * 1024 * 1024);
+        assertThat(launcher.killGrace()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(launcher.defaultWorkdir()).isEqualTo(Path.of("/tmp"));
+        assertThat(launcher.baseEnvironment()).isEqualTo(env);
+        assertThat(config.http().maxBodyBytes()).isEqualTo(5L * 1024 * 1024);
+        assertThat(config.http().retryAfter()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.http().trustedProxies()).extracting(Cidr::toString)
+                .containsExactly("127.0.0.1/32", "10.0.0.0/8", "0:0:0:0:0:0:0:1/128");
+        assertThat(config.admin().token()).isEqualTo(Secret.of("admin-one"));
+        ServerSettings server = config.server();
+        assertThat(server.host()).isEqualTo("0.0.0.0");
+        assertThat(server.port()).isEqualTo(8443);
+        assertThat(server.contextPath()).isEqualTo("/");
+        assertThat(server.keystore()).isEqualTo(dir.resolve("keystore.p12"));
+        assertThat(server.keystorePassword()).containsExactly("changeit".toCharArray());
+        assertThat(server.idleTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(server.requestTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(server.minThreads()).isEqualTo(4);
+        assertThat(server.maxThreads()).isEqualTo(64);
+        assertThat(server.stopTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.warnings()).isEmpty();
+        assertThat(config.toString()).contains("password=***")
+                .doesNotContain("db pass", "db+pass", "jobserv-one", "jobserv-two", "admin-one", "changeit");
+    }
+
+    @Test
+    void anEmptyFileGivesEveryDefault() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "# nothing yet\n");
+        Path work = dir.resolve("work");
+
+        BuildhookConfig config = new ConfigLoader(Map.of(), work).load(file);
+
+        Path data = work.resolve("data");
+        assertThat(config.source()).isEqualTo(file);
+        assertThat(config.dataDir()).isEqualTo(data);
+        assertThat(config.store().url()).isEqualTo(StoreConfig.sqlite(data).url());
+        assertThat(config.store().dedupWindow()).isEqualTo(StoreConfig.DEFAULT_DEDUP_WINDOW);
+        assertThat(config.store().poolSize()).isEqualTo(StoreConfig.DEFAULT_POOL_SIZE);
+        assertThat(config.rulesFile()).isNull();
+        assertThat(config.endpoints()).containsOnlyKeys("default");
+        assertThat(config.engine().threads()).isEqualTo(EngineConfig.defaults().threads());
+        assertThat(config.launcher().logDirectory()).isEqualTo(data.resolve("logs"));
+        assertThat(config.launcher().defaultWorkdir()).isEqualTo(data);
+        assertThat(config.launcher().logCapBytes()).isEqualTo(LauncherConfig.DEFAULT_LOG_CAP);
+        assertThat(config.http()).isEqualTo(HttpSettings.defaults());
+        assertThat(config.admin().enabled()).isFalse();
+        assertThat(config.server().port()).isEqualTo(8080);
+        assertThat(config.warnings()).anySatisfy(w -> assertThat(w).contains("no rules file configured"));
+        String secret = Files.readString(data.resolve("webhook-secret")).strip();
+        assertThat(config.endpoints().get("default").secrets()).containsExactly(Secret.of(secret));
+    }
+
+    @Test
+    void defaultsGenerateAPrivateWebhookSecretOnceAndReuseIt() throws IOException {
+        Path work = dir.resolve("work");
+        ConfigLoader loader = new ConfigLoader(Map.of(), work);
+
+        BuildhookConfig first = loader.defaults();
+
+        Path secretFile = work.resolve("data/webhook-secret");
+        assertThat(first.source()).isNull();
+        assertThat(first.dataDir()).isEqualTo(work.resolve("data"));
+        assertThat(first.store().url()).isEqualTo(StoreConfig.sqlite(work.resolve("data")).url());
+        assertThat(first.rulesFile()).isNull();
+        assertThat(first.admin().enabled()).isFalse();
+        assertThat(first.http()).isEqualTo(HttpSettings.defaults());
+        assertThat(first.server().port()).isEqualTo(ServerSettings.defaults().port());
+        String secret = Files.readString(secretFile).strip();
+        assertThat(secret).matches("[0-9a-f]{64}");
+        assertThat(Files.getPosixFilePermissions(secretFile)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        try (var left = Files.list(secretFile.getParent())) {
+            assertThat(left).as("no temporary file left behind").containsExactly(secretFile);
+        }
+        assertThat(first.endpoints().get("default").secrets()).containsExactly(Secret.of(secret));
+        assertThat(first.warnings()).anySatisfy(w -> assertThat(w).contains("generated a new secret", secretFile.toString()));
+        assertThat(String.join("\n", first.warnings())).doesNotContain(secret);
+
+        BuildhookConfig second = loader.defaults();
+
+        assertThat(Files.readString(secretFile).strip()).isEqualTo(secret);
+        assertThat(second.endpoints().get("default").secrets()).containsExactly(Secret.of(secret));
+        assertThat(second.warnings()).noneSatisfy(w -> assertThat(w).contains("generated"));
+    }
+
+    @Test
+    void generatesAnAdminTokenOnlyWhenAskedTo() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");
+
+        BuildhookConfig config = new ConfigLoader(Map.of(), dir).load(file);
+
+        Path token = dir.resolve("data/admin-token");
+        assertThat(config.admin().token()).isEqualTo(Secret.of(Files.readString(token).strip()));
+        assertThat(Files.getPosixFilePermissions(token)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(new ConfigLoader(Map.of(), dir).defaults().admin().enabled()).isFalse();
+    }
+
+    @Test
+    void warnsAboutAnInlineSecretWithoutShowingIt() throws IOException {
+        Path file = dir.resolve("config-inline-secret.yaml");
+        Files.copy(getClass().getResourceAsStream("/config/config-inline-secret.yaml"), file);
+
+        BuildhookConfig config = new ConfigLoader(Map.of(), dir).load(file);
+
+        assertThat(config.endpoints().get("default").secrets()).containsExactly(Secret.of("s3cr3t-inline-value"));
+        assertThat(config.warnings()).contains(file + ":4:16: endpoints.default.secrets[0].value: inline secret;"
+                + " prefer file: or env: (a file that holds secrets must not be checked in)");
+        assertThat(String.join("\n", config.warnings()) + config).doesNotContain("s3cr3t-inline-value");
+    }
+
+    @Test
+    void resolvesRelativePathsAgainstTheFilesFolder() throws IOException {
+        Path conf = Files.createDirectories(dir.resolve("conf"));
+        Path file = Files.writeString(conf.resolve("buildhook.yaml"), "data-dir: ../var\nrunner: {log-dir: logs}\n"
+                + "endpoints: {a: {secrets: [{file: s}]}}\nstore: {url: 'jdbc:sqlite:db/buildhook.db'}\n");
+        Files.writeString(conf.resolve("s"), "x");
+
+        BuildhookConfig config = new ConfigLoader(Map.of(), dir.resolve("cwd")).load(file);
+
+        assertThat(config.dataDir()).isEqualTo(dir.resolve("var"));
+        assertThat(config.launcher().logDirectory()).isEqualTo(conf.resolve("logs"));
+        assertThat(config.store().url()).isEqualTo("jdbc:sqlite:" + conf.resolve("db/buildhook.db"));
+        assertThat(config.endpoints().get("a").secrets()).containsExactly(Secret.of("x"));
+    }
+
+    @Test
+    void locatePrefersTheInitParameterThenTheSystemPropertyThenTheEnvironment() {
+        Map<String, String> env = Map.of(ConfigLoader.ENV, "/env.yaml");
+        String before = System.getProperty(ConfigLoader.PROPERTY);
+        try {
+            System.setProperty(ConfigLoader.PROPERTY, "/property.yaml");
+            assertThat(ConfigLoader.locate("/param.yaml", env)).contains(Path.of("/param.yaml"));
+            assertThat(ConfigLoader.locate(null, env)).contains(Path.of("/property.yaml"));
+            System.clearProperty(ConfigLoader.PROPERTY);
+            assertThat(ConfigLoader.locate("  ", env)).contains(Path.of("/env.yaml"));
+            assertThat(ConfigLoader.locate(null, Map.of())).isEmpty();
+        } finally {
+            if (before == null) {
+                System.clearProperty(ConfigLoader.PROPERTY);
+            } else {
+                System.setProperty(ConfigLoader.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
+    void valuesHideTheirSecretsWhenPrinted() {
+        EndpointConfig endpoint = new EndpointConfig("lmp", List.of(Secret.of("endpoint-secret")));
+        ServerSettings server = new ServerSettings("0.0.0.0", 1, "/", Path.of("k.p12"), "store-pass".toCharArray(),
+                Duration.ofSeconds(1), Duration.ofSeconds(1), 1, 1, Duration.ofSeconds(1));
+        AdminSettings admin = new AdminSettings(Secret.of("admin-secret"));
+
+        assertThat(endpoint + " " + server + " " + admin).doesNotContain("endpoint-secret", "store-pass", "admin-secret")
+                .contains("lmp", "secrets=1", "enabled=true");
+    }
+}
