@@ -50,14 +50,8 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         BuildhookConfig loaded = Configs.load(config);
-        ServerSettings settings = loaded.server();
-        if (host != null) {
-            settings = settings.withHost(host);
-        }
-        if (port != null) {
-            settings = settings.withPort(port);
-        }
-        BuildhookConfig effective = loaded.withServer(settings);
+        BuildhookConfig effective = withListenFlags(loaded);
+        ServerSettings settings = effective.server();
         BuildhookServer server = BuildhookServer.create(settings, context -> install(context, effective));
         try {
             server.start();
@@ -73,6 +67,16 @@ final class ServeCommand implements Callable<Integer> {
         out.flush();
         server.join();
         return ExitCodes.OK;
+    }
+
+    /** The configuration with {@code --host} and {@code --port} applied over its {@code server:} section. */
+    private BuildhookConfig withListenFlags(BuildhookConfig c) {
+        ServerSettings s = c.server();
+        ServerSettings flagged = new ServerSettings(host != null ? host : s.host(), port != null ? port : s.port(),
+                s.contextPath(), s.keystore(), s.keystorePassword(), s.idleTimeout(), s.requestTimeout(),
+                s.minThreads(), s.maxThreads(), s.stopTimeout());
+        return new BuildhookConfig(c.source(), c.dataDir(), c.store(), c.endpoints(), c.rulesFile(), c.engine(),
+                c.launcher(), c.http(), c.admin(), flagged, c.warnings());
     }
 
     /** The same listener and servlets as the WAR's web.xml. */

@@ -1,6 +1,7 @@
 package org.buildhook.servlet;
 
 import jakarta.servlet.ServletContext;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -70,7 +71,7 @@ public final class BuildhookApplication implements AutoCloseable {
                 started.push(rules);
             }
             Supplier<RuleSet> ruleSet = rules == null
-                    ? constant(RuleSet.empty(null, clock.instant()))
+                    ? constant(RuleSet.empty(Path.of("(no rules file)"), clock.instant()))
                     : rules::current;
             Map<String, SignatureVerifier> verifiers = new LinkedHashMap<>();
             for (EndpointConfig endpoint : config.endpoints().values()) {

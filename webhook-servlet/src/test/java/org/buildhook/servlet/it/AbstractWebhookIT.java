@@ -36,7 +36,6 @@ abstract class AbstractWebhookIT {
     static final ObjectMapper JSON = new ObjectMapper();
     static final long MAX_BODY = 1024 * 1024;
 
-    @TempDir
     Path dir;
     Path markers;
     Container container;
@@ -45,7 +44,8 @@ abstract class AbstractWebhookIT {
     abstract Container container(Path base) throws Exception;
 
     @BeforeAll
-    void deploy() throws Exception {
+    void deploy(@TempDir Path temp) throws Exception {
+        dir = temp;
         markers = Files.createDirectories(dir.resolve("markers"));
         Files.writeString(dir.resolve("secret"), Deliveries.SECRET + "\n");
         Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
@@ -74,10 +74,13 @@ abstract class AbstractWebhookIT {
     }
 
     @AfterAll
-    void undeploy() throws Exception {
+    void undeploy() {
         if (container != null) {
             container.close();
         }
+        // Stopping the container stops everything buildhook started in it.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(TomcatRedeployIT.ourThreads()).as("buildhook threads after the container stopped").isEmpty());
     }
 
     Path marker(long buildId) {

@@ -15,8 +15,9 @@ interface Container extends AutoCloseable {
     /** The application's base URI, ending with {@code /}. */
     URI base();
 
+    /** Stops the container; failures are unchecked so try-with-resources stays simple. */
     @Override
-    void close() throws Exception;
+    void close();
 
     /** The built WAR, as Maven made it in the package phase. */
     static Path war() {

@@ -52,7 +52,15 @@ final class JettyContainer implements Container {
     }
 
     @Override
-    public void close() throws Exception {
-        server.stop();
+    public void close() {
+        try {
+            // A context added to a running server is not managed by it: stop it as Jetty's deployer would.
+            if (webapp != null) {
+                webapp.stop();
+            }
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

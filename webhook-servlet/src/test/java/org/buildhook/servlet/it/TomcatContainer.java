@@ -5,6 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleState;
+import org.apache.catalina.core.StandardContext;
+import org.apache.catalina.startup.Constants;
+import org.apache.catalina.startup.ContextConfig;
 import org.apache.catalina.startup.Tomcat;
 
 /** Embedded Tomcat 10.1 on port 0. */
@@ -24,10 +27,20 @@ final class TomcatContainer implements Container {
 
     @Override
     public boolean deploy(Path war, Path config) {
-        context = tomcat.addWebapp("/buildhook", war.toString());
-        context.addParameter("buildhook.config", config.toString());
-        // addWebapp starts the context with the running host; a failed listener leaves it FAILED.
-        return context.getState() == LifecycleState.STARTED && context.getAvailable();
+        // As Tomcat.addWebapp does, but with the init-parameter set before the running host starts it.
+        StandardContext ctx = new StandardContext();
+        ctx.setName("/buildhook");
+        ctx.setPath("/buildhook");
+        ctx.setDocBase(war.toString());
+        ctx.addLifecycleListener(new Tomcat.FixContextListener());
+        ContextConfig contextConfig = new ContextConfig();
+        contextConfig.setDefaultWebXml(Constants.NoDefaultWebXml);
+        ctx.addLifecycleListener(contextConfig);
+        ctx.addParameter("buildhook.config", config.toString());
+        context = ctx;
+        tomcat.getHost().addChild(ctx);
+        // A listener that throws leaves the context FAILED (or stopped) rather than STARTED.
+        return context.getState() == LifecycleState.STARTED;
     }
 
     @Override
@@ -42,8 +55,12 @@ final class TomcatContainer implements Container {
     }
 
     @Override
-    public void close() throws Exception {
-        tomcat.stop();
-        tomcat.destroy();
+    public void close() {
+        try {
+            tomcat.stop();
+            tomcat.destroy();
+        } catch (org.apache.catalina.LifecycleException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -81,8 +81,9 @@ class TomcatRedeployIT {
 
                 tomcat.undeploy();
 
+                String after = "threads after undeploy " + cycle;
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                        assertThat(ourThreads()).as("threads after undeploy %d", cycle).isEmpty());
+                        assertThat(ourThreads()).as(after).isEmpty());
             }
         }
         assertThat(leaks).as("Tomcat's leak warnings").isEmpty();
