@@ -4,6 +4,7 @@ import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -68,6 +69,43 @@ public final class BuildhookListener implements ServletContextListener {
             ((BuildhookApplication) app).close();
         }
         deregisterDrivers();
+        awaitOurThreads(Duration.ofSeconds(10));
+    }
+
+    /**
+     * Pools are shut down by now, but a worker thread may still be finishing its last task (the
+     * connection pool's closer, say). The container checks for leftover threads right after this
+     * listener returns, so wait, boundedly, for every thread this web application started.
+     */
+    private static void awaitOurThreads(Duration atMost) {
+        ClassLoader ours = BuildhookListener.class.getClassLoader();
+        if (ours == ClassLoader.getSystemClassLoader()) {
+            return; // the standalone server: the JVM ends with it
+        }
+        long deadline = System.nanoTime() + atMost.toNanos();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t != Thread.currentThread() && t.getContextClassLoader() == ours && isOurs(t.getName())) {
+                long left = deadline - System.nanoTime();
+                try {
+                    if (left <= 0 || !joined(t, left)) {
+                        LOG.warn("thread {} is still running after buildhook stopped", t.getName());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The names of the threads buildhook and the libraries it starts give their threads. */
+    private static boolean isOurs(String name) {
+        return name.startsWith("buildhook-") || name.startsWith("db-scheduler");
+    }
+
+    private static boolean joined(Thread t, long nanos) throws InterruptedException {
+        t.join(Math.max(1, nanos / 1_000_000));
+        return !t.isAlive();
     }
 
     /**

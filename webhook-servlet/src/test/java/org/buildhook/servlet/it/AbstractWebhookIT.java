@@ -5,17 +5,23 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
+import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -161,36 +167,157 @@ abstract class AbstractWebhookIT {
         assertThat(response.headers().firstValue("Allow")).hasValue("POST");
     }
 
-    @Test
-    void aDeclaredBodyOverTheCapAnswers413() throws Exception {
-        byte[] body = new byte[(int) MAX_BODY + 1];
+    /** The start of a raw request to the webhook, headers up to (not including) the blank line. */
+    String rawHead(String extraHeaders) {
+        return "POST " + webhook.getPath() + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                + extraHeaders;
+    }
 
-        HttpResponse<String> response = Deliveries.post(webhook, body, "sha256:" + "0".repeat(64));
-
-        assertThat(response.statusCode()).isEqualTo(413);
+    Socket socket() throws IOException {
+        return new Socket(webhook.getHost(), webhook.getPort());
     }
 
     @Test
-    void aChunkedBodyOverTheCapAnswers413() throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(webhook).timeout(Duration.ofSeconds(30))
-                .header("X-JobServ-Sig", "sha256:" + "0".repeat(64))
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new InputStream() {
-                    long left = 4 * MAX_BODY;
+    void aDeclaredBodyOverTheCapAnswers413WithoutWaitingForTheBody() throws Exception {
+        try (Socket socket = socket()) {
+            OutputStream out = socket.getOutputStream();
+            // Only the headers: the server must answer without reading (or waiting for) the body.
+            out.write((rawHead("Content-Length: " + (2 * MAX_BODY) + "\r\nX-JobServ-Sig: sha256:00\r\n\r\n"))
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            String answer = RawHttp.readAnswer(socket, Duration.ofSeconds(20));
 
-                    @Override
-                    public int read() {
-                        return left-- > 0 ? 'x' : -1;
-                    }
-                })).build();
-
-        HttpResponse<String> response;
-        try {
-            response = Deliveries.HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            // The server may close the connection before the client finished sending: also a refusal.
-            return;
+            assertThat(answer).startsWith("HTTP/1.1 413");
+            assertThat(answer.toLowerCase(Locale.ROOT)).contains("connection: close");
         }
-        assertThat(response.statusCode()).isEqualTo(413);
+    }
+
+    @Test
+    void aChunkedBodyOverTheCapAnswers413AsSoonAsItPassesTheCap() throws Exception {
+        try (Socket socket = socket()) {
+            OutputStream out = socket.getOutputStream();
+            out.write(rawHead("Transfer-Encoding: chunked\r\nX-JobServ-Sig: sha256:00\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            byte[] chunk = new byte[64 * 1024];
+            Arrays.fill(chunk, (byte) ' ');
+            try {
+                // 17 chunks pass the 1 MiB cap; the client then waits, never ending the body.
+                for (int i = 0; i < 17; i++) {
+                    out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.write(chunk);
+                    out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                }
+                out.flush();
+            } catch (IOException closedEarly) {
+                // The server may answer and close before the last chunk is written.
+            }
+            assertThat(RawHttp.readAnswer(socket, Duration.ofSeconds(20))).startsWith("HTTP/1.1 413");
+        }
+    }
+
+    @Test
+    void aBodyTrickledByteByByteIsStillAccepted() throws Exception {
+        byte[] body = Deliveries.seedWithBuildId(507);
+        try (Socket socket = socket()) {
+            socket.setTcpNoDelay(true);
+            OutputStream out = socket.getOutputStream();
+            out.write(rawHead("Content-Length: " + body.length + "\r\nX-JobServ-Sig: " + Deliveries.sign(body)
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            for (byte b : body) {
+                out.write(b);
+                out.flush();
+            }
+            assertThat(RawHttp.readAnswer(socket, Duration.ofSeconds(20))).startsWith("HTTP/1.1 202");
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(marker(507)).exists());
+    }
+
+    @Test
+    void aClientThatStopsAfterItsHeadersDoesNotHoldUpOthers() throws Exception {
+        try (Socket stalled = socket()) {
+            stalled.getOutputStream().write(rawHead("Content-Length: 1000\r\nX-JobServ-Sig: sha256:00\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            stalled.getOutputStream().flush();
+
+            byte[] body = Deliveries.seedWithBuildId(508);
+            assertThat(Deliveries.postSigned(webhook, body).statusCode()).isEqualTo(202);
+            assertThat(Deliveries.get(container.base().resolve("healthz")).statusCode()).isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(marker(508)).exists());
+    }
+
+    @Test
+    void tenThousandRandomBodiesWithRandomSignaturesAreAllRefusedAndHealthStaysUp() throws Exception {
+        Random random = new Random(42);
+        ExecutorService pool = Executors.newFixedThreadPool(9);
+        try {
+            Future<List<Integer>> health = pool.submit(() -> {
+                List<Integer> codes = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    codes.add(Deliveries.get(container.base().resolve("healthz")).statusCode());
+                }
+                return codes;
+            });
+            List<Future<List<Integer>>> senders = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                List<byte[]> bodies = new ArrayList<>();
+                List<String> signatures = new ArrayList<>();
+                for (int i = 0; i < 1250; i++) {
+                    byte[] body = new byte[random.nextInt(4096)];
+                    random.nextBytes(body);
+                    byte[] sig = new byte[32];
+                    random.nextBytes(sig);
+                    bodies.add(body);
+                    signatures.add(random.nextBoolean() ? "sha256:" + HexFormat.of().formatHex(sig)
+                            : new String(body, 0, Math.min(body.length, 20), StandardCharsets.ISO_8859_1)
+                                    .replaceAll("[^ -~]", "x"));
+                }
+                senders.add(pool.submit(() -> {
+                    List<Integer> codes = new ArrayList<>();
+                    for (int i = 0; i < bodies.size(); i++) {
+                        codes.add(Deliveries.post(webhook, bodies.get(i), signatures.get(i)).statusCode());
+                    }
+                    return codes;
+                }));
+            }
+            for (Future<List<Integer>> sender : senders) {
+                assertThat(sender.get()).hasSize(1250).allSatisfy(code -> assertThat(code).isEqualTo(401));
+            }
+            assertThat(health.get()).allSatisfy(code -> assertThat(code).isEqualTo(200));
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(Deliveries.get(container.base().resolve("healthz")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void whileTheStoreCannotWriteTheAnswerIs503WithRetryAfterAndAcceptingResumesAfterwards() throws Exception {
+        byte[] body = Deliveries.seedWithBuildId(509);
+        // Another program holds SQLite's write lock longer than the store's busy timeout. (Another
+        // process: SQLite's locks are per process, so the test JVM must not open the file itself.)
+        Process holder = new ProcessBuilder("python3", "-c", String.join("\n",
+                "import sqlite3, sys",
+                "c = sqlite3.connect(sys.argv[1], isolation_level=None)",
+                "c.execute('BEGIN IMMEDIATE')",
+                "print('locked', flush=True)",
+                "sys.stdin.read()",
+                "c.execute('ROLLBACK')"), dir.resolve("data/buildhook.db").toString())
+                .redirectErrorStream(true).start();
+        try {
+            assertThat(new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine()).isEqualTo("locked");
+            HttpResponse<String> refused = Deliveries.postSigned(webhook, body);
+
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");
+        } finally {
+            holder.getOutputStream().close();
+            assertThat(holder.waitFor()).isZero();
+        }
+        // Nothing was half-stored: the same body is a new delivery, not a duplicate, and runs.
+        HttpResponse<String> accepted = Deliveries.postSigned(webhook, body);
+        assertThat(accepted.statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(marker(509)).exists());
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import javax.sql.DataSource;
@@ -18,7 +19,7 @@ import org.sqlite.SQLiteErrorCode;
  * {@link SQLException}s into {@link StoreUnavailableException} (cannot reach the database) or
  * {@link RunnerException} (anything else).
  *
- * <p>SQLite: every transaction starts with {@code BEGIN IMMEDIATE} ({@code transaction_mode}), so
+ * <p>SQLite: every transaction starts with {@code BEGIN IMMEDIATE} (see {@link #inTransaction}), so
  * writers are serialized by SQLite's own lock and wait up to {@code busy_timeout}; WAL lets readers
  * run beside the one writer. PostgreSQL: a plain pool, READ COMMITTED.
  */
@@ -54,7 +55,6 @@ final class Database implements AutoCloseable {
             createParentOf(config.url());
             hikari.addDataSourceProperty("journal_mode", "WAL");
             hikari.addDataSourceProperty("busy_timeout", "10000");
-            hikari.addDataSourceProperty("transaction_mode", "IMMEDIATE");
             hikari.addDataSourceProperty("foreign_keys", "true");
         }
         return new Database(dialect, new HikariDataSource(hikari));
@@ -88,19 +88,51 @@ final class Database implements AutoCloseable {
     /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
     <T> T inTransaction(String what, Work<T> work) {
         try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(c, e);
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+            return dialect == Dialect.SQLITE ? sqliteTransaction(c, work) : jdbcTransaction(c, work);
         } catch (SQLException e) {
             throw translate(what, e);
+        }
+    }
+
+    private static <T> T jdbcTransaction(Connection c, Work<T> work) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            T result = work.run(c);
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(c, e);
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    /**
+     * SQLite: an explicit {@code BEGIN IMMEDIATE} on a connection left in autocommit mode. The
+     * driver's own transactions ({@code setAutoCommit(false)}) begin again right after every
+     * commit; when that begin meets another writer's lock (SQLITE_BUSY) the connection is left
+     * believing in a transaction that does not exist, and every later use of it fails.
+     */
+    private static <T> T sqliteTransaction(Connection c, Work<T> work) throws SQLException {
+        execute(c, "BEGIN IMMEDIATE");
+        try {
+            T result = work.run(c);
+            execute(c, "COMMIT");
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                execute(c, "ROLLBACK");
+            } catch (SQLException r) {
+                e.addSuppressed(r);
+            }
+            throw e;
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
         }
     }
 
