@@ -1,0 +1,167 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The built tarball, used as a user would: unpacked into a fresh folder, {@code bin/buildhook}
+ * run as separate processes.
+ */
+class TarballIT {
+
+    static final Pattern LISTENING = Pattern.compile("buildhook listening on (http://\\S+/) ");
+
+    @TempDir
+    Path dir;
+    Path home;
+    Path work;
+    Process server;
+    final List<String> serverOutput = new ArrayList<>();
+
+    @BeforeEach
+    void unpack() throws Exception {
+        Path tarball = Path.of(System.getProperty("buildhook.tarball"));
+        assertThat(tarball).exists();
+        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", dir.toString()).inheritIO().start();
+        assertThat(tar.waitFor()).isZero();
+        try (Stream<Path> unpacked = Files.list(dir)) {
+            home = unpacked.filter(p -> p.getFileName().toString().startsWith("buildhook-")).findFirst().orElseThrow();
+        }
+        work = Files.createDirectories(dir.resolve("work"));
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (server != null && server.isAlive()) {
+            server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    ProcessBuilder buildhook(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(home.resolve("bin/buildhook").toString());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().remove("BUILDHOOK_CONFIG");
+        return pb;
+    }
+
+    static String run(ProcessBuilder pb, int expectedExit) throws Exception {
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isEqualTo(expectedExit);
+        return out;
+    }
+
+    /** Starts {@code serve} on a free port and returns its base URL once it listens. */
+    String serve() throws Exception {
+        server = buildhook("serve", "--port", "0", "--host", "127.0.0.1").start();
+        CompletableFuture<String> url = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(server.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    serverOutput.add(line);
+                    Matcher m = LISTENING.matcher(line);
+                    if (m.find()) {
+                        url.complete(m.group(1));
+                    }
+                }
+                url.completeExceptionally(new IllegalStateException("serve ended: " + serverOutput));
+            } catch (IOException e) {
+                url.completeExceptionally(e);
+            }
+        }, "tarball-it-server-output");
+        reader.setDaemon(true);
+        reader.start();
+        return url.get(60, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void servesOnEmbeddedDefaultsAcceptsTheSampleRunsItsJobAndStopsGracefullyOnSigterm() throws Exception {
+        String base = serve();
+        assertThat(work.resolve("data/webhook-secret")).exists();
+
+        String sent = run(buildhook("send", base + "webhook", "--sample", "--secret-file", "data/webhook-secret"), 0);
+        assertThat(sent).startsWith("HTTP 202");
+
+        // The sample rule echoes the build: its output is the job's log under the data folder.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            try (Stream<Path> logs = Files.walk(work.resolve("data/logs"))) {
+                assertThat(logs.filter(p -> p.getFileName().toString().equals("attempt-1.log")).toList())
+                        .singleElement().satisfies(log -> assertThat(Files.readString(log))
+                                .contains("build 67 of andy-corp/lmp is PASSED (trigger: containers-devel)"));
+            }
+        });
+        assertThat(run(buildhook("send", base + "webhook", "--sample", "--secret-file", "data/webhook-secret"), 0))
+                .startsWith("HTTP 200").contains("\"duplicate\":true");
+
+        server.destroy(); // SIGTERM
+        assertThat(server.waitFor(60, TimeUnit.SECONDS)).as("stopped within its grace period").isTrue();
+        assertThat(server.exitValue()).isIn(0, 143);
+        try (Stream<Path> files = Files.walk(home)) {
+            assertThat(files.filter(p -> p.getFileName().toString().equals("data") || p.toString().endsWith(".db")).toList())
+                    .as("nothing written into the install folder").isEmpty();
+        }
+    }
+
+    @Test
+    void checkPrintsEveryMistakeWithItsLineAndExitsNonZero() throws Exception {
+        Path rules = Files.writeString(work.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: a",
+                "    run:",
+                "      comand: [/bin/true]",
+                "  - name: a",
+                "    run: {command: [/bin/true], timeout: 5 min}",
+                ""));
+
+        String out = run(buildhook("check", "--rules", rules.toString()), ExitCodes.FAILED);
+
+        assertThat(out).contains("rules.yaml:4:7").contains("did you mean 'command'").contains("rules.yaml:5:")
+                .contains("rules.yaml:6:").contains("mistake(s) found");
+    }
+
+    @Test
+    void checkAcceptsTheShippedConfigurationAndRules() throws Exception {
+        String out = run(buildhook("check", "--config", home.resolve("conf/buildhook.yaml").toString()), 0);
+
+        assertThat(out).contains("rules.yaml: ok (1 rule(s): log-every-build)");
+    }
+
+    @Test
+    void theLauncherRefusesAJavaOlderThan17WithAClearMessage() throws Exception {
+        Path fakeJdk = Files.createDirectories(dir.resolve("old-jdk/bin"));
+        Path java = Files.writeString(fakeJdk.resolve("java"),
+                "#!/bin/sh\necho 'openjdk version \"11.0.2\" 2019-01-15' >&2\n");
+        assertThat(java.toFile().setExecutable(true)).isTrue();
+        ProcessBuilder pb = buildhook("--version");
+        pb.environment().put("JAVA_HOME", dir.resolve("old-jdk").toString());
+
+        String out = run(pb, 2);
+
+        assertThat(out).contains("Java 17 or newer is required").contains("11.0.2");
+    }
+}
