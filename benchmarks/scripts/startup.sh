@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Start-up to first 202 and idle memory of the standalone server (docs/BENCHMARKS.md).
+#   mvn -B -q package -DskipTests && benchmarks/scripts/startup.sh [runs]
+# Starts distribution/target/buildhook/bin/buildhook serve in a fresh folder, posts the signed
+# sample body until the first 202, prints the time since launch, then the RSS after 10 s idle.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+runs=${1:-5}
+port=18080
+for run in $(seq 1 "$runs"); do
+  work=$(mktemp -d)
+  cd "$work"
+  start=$(date +%s%N)
+  "$top/distribution/target/buildhook/bin/buildhook" serve --port "$port" --host 127.0.0.1 > serve.out 2>&1 &
+  pid=$!
+  python3 - "$port" "$top/fixtures/build-67-passed.json" <<'PY'
+import hmac, sys, time, urllib.request, urllib.error, os
+port, payload = sys.argv[1], open(sys.argv[2], "rb").read()
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        secret = open("data/webhook-secret", "rb").read().strip()
+        sig = "sha256:" + hmac.new(secret, payload, "sha256").hexdigest()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", data=payload,
+                                     headers={"X-JobServ-Sig": sig, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            if r.status == 202:
+                sys.exit(0)
+    except (OSError, urllib.error.URLError):
+        pass
+    time.sleep(0.01)
+sys.exit(1)
+PY
+  end=$(date +%s%N)
+  sleep 10
+  java_pid=$(pgrep -P "$pid" java || echo "$pid")
+  rss=$(ps -o rss= -p "$java_pid" | tr -d ' ')
+  echo "run $run: first 202 after $(( (end - start) / 1000000 )) ms; RSS after 10 s idle: $(( rss / 1024 )) MiB"
+  kill -TERM "$pid"; wait "$pid" || true
+  cd /; rm -rf "$work"
+done
