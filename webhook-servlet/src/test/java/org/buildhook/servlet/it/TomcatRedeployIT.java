@@ -3,9 +3,12 @@ package org.buildhook.servlet.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
@@ -62,14 +65,54 @@ class TomcatRedeployIT {
 
     Path config() throws Exception {
         Files.writeString(dir.resolve("secret"), Deliveries.SECRET);
-        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: noop\n    run: {command: [/bin/true]}\n");
+        // A job that outlives the deployment: it records its pid, then sleeps.
+        Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: long",
+                "    run:",
+                "      command: [/bin/sh, -c, 'echo $$ > \"$0\"; exec sleep 300', '" + dir.resolve("pids") + "/${build.id}']",
+                ""));
+        Files.createDirectories(dir.resolve("pids"));
         return Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data", "rules: rules.yaml", "endpoints:", "  default:", "    secrets:",
-                "      - file: secret", ""));
+                "      - file: secret", "runner:", "  shutdown-grace: 1s", "  kill-grace: 1s", ""));
+    }
+
+    /** Open file descriptors of this JVM that point into the test's data folder. */
+    List<String> openDataFiles() throws IOException {
+        Path data = dir.resolve("data").toAbsolutePath();
+        List<String> open = new ArrayList<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    Path target = Files.readSymbolicLink(fd);
+                    if (target.startsWith(data)) {
+                        open.add(target.toString());
+                    }
+                } catch (IOException gone) {
+                    // closed while we looked
+                }
+            }
+        }
+        return open;
+    }
+
+    static boolean alive(long pid) {
+        // A zombie (state Z) has ended; nothing here reaps orphans, so do not count it.
+        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent() && !zombie(pid);
+    }
+
+    static boolean zombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException e) {
+            return true;
+        }
     }
 
     @Test
-    void threeDeployUndeployCyclesLeaveNoThreadAndNoLeakWarning() throws Exception {
+    void threeDeployUndeployCyclesLeaveNoThreadNoOpenFileNoProcessAndNoLeakWarning() throws Exception {
         Path config = config();
         try (TomcatContainer tomcat = new TomcatContainer(dir.resolve("tomcat"))) {
             for (int cycle = 1; cycle <= 3; cycle++) {
@@ -78,12 +121,20 @@ class TomcatRedeployIT {
                 assertThat(Deliveries.postSigned(tomcat.base().resolve("webhook"), Deliveries.seedWithBuildId(buildId))
                         .statusCode()).isEqualTo(202);
                 assertThat(ourThreads()).as("threads while deployed").isNotEmpty();
+                Path pidFile = dir.resolve("pids/" + buildId);
+                await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(pidFile)
+                        && !Files.readString(pidFile).isBlank());
+                long pid = Long.parseLong(Files.readString(pidFile).trim());
+                assertThat(openDataFiles()).as("the store is open while deployed").isNotEmpty();
 
                 tomcat.undeploy();
 
-                String after = "threads after undeploy " + cycle;
+                String after = " after undeploy " + cycle;
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                        assertThat(ourThreads()).as(after).isEmpty());
+                        assertThat(ourThreads()).as("threads" + after).isEmpty());
+                assertThat(openDataFiles()).as("open files" + after).isEmpty();
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                        assertThat(alive(pid)).as("the job's process" + after).isFalse());
             }
         }
         assertThat(leaks).as("Tomcat's leak warnings").isEmpty();
