@@ -13,35 +13,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class CommonsExecLauncherTest {
-
-    @TempDir
-    Path dir;
-    Fixtures fixtures;
-    CommonsExecLauncher launcher;
-
-    @BeforeEach
-    void setUp() {
-        fixtures = new Fixtures(dir);
-        launcher = fixtures.launcher(fixtures.config());
-    }
-
-    @AfterEach
-    void tearDown() {
-        launcher.close();
-        fixtures.close();
-    }
-
-    private JobOutcome run(JobRequest request) throws Exception {
-        return launcher.start(request).outcome().get(60, TimeUnit.SECONDS);
-    }
+class CommonsExecLauncherTest extends LauncherTest {
 
     @ParameterizedTest
     @CsvSource({"0, SUCCEEDED", "1, FAILED", "42, FAILED"})

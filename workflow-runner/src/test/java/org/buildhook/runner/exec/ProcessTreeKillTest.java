@@ -9,31 +9,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Timeout, cancel and shutdown end the whole process tree, and nothing is left behind. */
-class ProcessTreeKillTest {
+class ProcessTreeKillTest extends LauncherTest {
 
-    @TempDir
-    Path dir;
-    Fixtures fixtures;
-    CommonsExecLauncher launcher;
     Path pids;
 
     @BeforeEach
     void setUp() {
-        fixtures = new Fixtures(dir);
-        launcher = fixtures.launcher(fixtures.config());
         pids = dir.resolve("pids");
-    }
-
-    @AfterEach
-    void tearDown() {
-        launcher.close();
-        fixtures.close();
     }
 
     /** A tree of 3: the script and two background children, all writing their pids. */

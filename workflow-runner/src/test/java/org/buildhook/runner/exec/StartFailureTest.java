@@ -7,35 +7,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class StartFailureTest {
-
-    @TempDir
-    Path dir;
-    Fixtures fixtures;
-    CommonsExecLauncher launcher;
-
-    @BeforeEach
-    void setUp() {
-        fixtures = new Fixtures(dir);
-        launcher = fixtures.launcher(fixtures.config());
-    }
-
-    @AfterEach
-    void tearDown() {
-        launcher.close();
-        fixtures.close();
-    }
-
-    private JobOutcome run(JobRequest request) throws Exception {
-        return launcher.start(request).outcome().get(60, TimeUnit.SECONDS);
-    }
+class StartFailureTest extends LauncherTest {
 
     private static JobRequest request(List<String> argv, Map<String, String> env, Path workdir) {
         return new JobRequest("failing", 1, argv, env, workdir, null, Duration.ofMinutes(1));
