@@ -1,7 +1,6 @@
 package org.buildhook.servlet.config;
 
 import java.util.List;
-import java.util.stream.Collectors;
 import org.buildhook.runner.rules.Problem;
 
 /**
@@ -17,7 +16,7 @@ public class ConfigException extends RuntimeException {
     private final transient List<Problem> problems;
 
     public ConfigException(List<Problem> problems) {
-        super(format(problems));
+        super(Problem.lines(problems));
         this.problems = List.copyOf(problems);
     }
 
@@ -28,12 +27,5 @@ public class ConfigException extends RuntimeException {
 
     public List<Problem> problems() {
         return problems;
-    }
-
-    private static String format(List<Problem> problems) {
-        if (problems.isEmpty()) {
-            throw new IllegalArgumentException("a ConfigException needs at least one problem");
-        }
-        return problems.stream().map(Problem::toString).collect(Collectors.joining("\n"));
     }
 }

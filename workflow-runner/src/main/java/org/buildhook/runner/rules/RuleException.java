@@ -1,7 +1,6 @@
 package org.buildhook.runner.rules;
 
 import java.util.List;
-import java.util.stream.Collectors;
 import org.buildhook.runner.RunnerException;
 
 /**
@@ -15,18 +14,11 @@ public class RuleException extends RunnerException {
     private final transient List<Problem> problems;
 
     public RuleException(List<Problem> problems) {
-        super(format(problems));
+        super(Problem.lines(problems));
         this.problems = List.copyOf(problems);
     }
 
     public List<Problem> problems() {
         return problems;
-    }
-
-    private static String format(List<Problem> problems) {
-        if (problems.isEmpty()) {
-            throw new IllegalArgumentException("a RuleException needs at least one problem");
-        }
-        return problems.stream().map(Problem::toString).collect(Collectors.joining("\n"));
     }
 }
