@@ -1,6 +1,7 @@
 package org.buildhook.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,8 @@ import org.buildhook.core.SignatureVerifier;
 import org.buildhook.runner.engine.JobEvents;
 import org.buildhook.runner.rules.RuleException;
 import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.rules.RuleSetLoader;
+import org.buildhook.runner.rules.RulesWatcher;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -162,6 +165,31 @@ class BuildhookMetricsTest {
 
         assertThat(value(scrape, "buildhook_rules_reloads_total")).isEqualTo(2.0);
         assertThat(value(scrape, "buildhook_rules_reload_failures_total")).isEqualTo(1.0);
+    }
+
+    @Test
+    void aRealRulesWatcherCountsARefusedEditAndTheFixThatFollows() throws IOException {
+        Path file = Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: a\n    run: {command: [/bin/true]}\n");
+        try (RulesWatcher watcher = RulesWatcher.start(file, new RuleSetLoader(Clock.systemUTC()),
+                Duration.ofMillis(50), metrics.rulesListener())) {
+            replace(file, "rules:\n  - name: a\n    runn: {command: [/bin/true]}\n");
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                    assertThat(value(metrics.scrape(), "buildhook_rules_reload_failures_total")).isEqualTo(1.0));
+            double before = value(metrics.scrape(), "buildhook_rules_reloads_total");
+
+            replace(file, "rules:\n  - name: b\n    run: {command: [/bin/true]}\n");
+
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                    assertThat(value(metrics.scrape(), "buildhook_rules_reloads_total")).isEqualTo(before + 1));
+            assertThat(watcher.current().ruleNames()).containsExactly("b");
+        }
+    }
+
+    /** As an editor saves: the watcher never sees a half-written file, so each edit counts once. */
+    private void replace(Path file, String content) throws IOException {
+        Path next = Files.writeString(dir.resolve("rules.yaml.new"), content);
+        Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     @Test
