@@ -16,6 +16,7 @@ import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.RulesWatcher;
+import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.EndpointConfig;
@@ -40,10 +41,12 @@ public final class BuildhookApplication implements AutoCloseable {
     private final RulesWatcher rules;
     private final DeliveryService deliveries;
     private final RemoteAddress remoteAddress;
+    private final BuildhookMetrics metrics;
     private final Deque<AutoCloseable> closeInReverse;
 
     private BuildhookApplication(BuildhookConfig config, Store store, RulesWatcher rules, DeliveryService deliveries,
-            Deque<AutoCloseable> closeInReverse) {
+            BuildhookMetrics metrics, Deque<AutoCloseable> closeInReverse) {
+        this.metrics = metrics;
         this.config = config;
         this.store = store;
         this.rules = rules;
@@ -60,13 +63,16 @@ public final class BuildhookApplication implements AutoCloseable {
         Deque<AutoCloseable> started = new ArrayDeque<>();
         try {
             Clock clock = Clock.systemUTC();
+            // First in, last out: the engine may still end attempts while it stops.
+            BuildhookMetrics metrics = BuildhookMetrics.create(config.endpoints().keySet(), config.metrics().enabled());
+            started.push(metrics);
             Store store = Store.open(config.store());
             started.push(store);
             CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
             started.push(launcher);
             RulesWatcher rules = config.rulesFile() == null ? null
                     : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL,
-                            new RulesWatcher.Listener() { });
+                            metrics.rulesListener());
             if (rules != null) {
                 started.push(rules);
             }
@@ -77,12 +83,15 @@ public final class BuildhookApplication implements AutoCloseable {
             for (EndpointConfig endpoint : config.endpoints().values()) {
                 verifiers.put(endpoint.name(), SignatureVerifier.of(endpoint.secrets()));
             }
-            DeliveryService deliveries = new DeliveryService(verifiers, new BuildEventParser(), ruleSet, store, clock);
+            DeliveryService deliveries = new DeliveryService(verifiers, new BuildEventParser(), ruleSet, store, clock,
+                    metrics);
             // The engine last: it may start jobs at once, and everything they need is ready.
-            JobEngine engine = JobEngine.create(store, launcher, config.engine());
+            JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
+            metrics.queueDepth(() -> store.countJobs(JobState.QUEUED));
+            metrics.runningJobs(engine::runningCount);
             engine.start();
             started.push(engine);
-            BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, started);
+            BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, metrics, started);
             app.logSummary(ruleSet.get());
             return app;
         } catch (RuntimeException e) {
@@ -130,6 +139,11 @@ public final class BuildhookApplication implements AutoCloseable {
     /** The rules in force now, or null when no rules file is configured. */
     public RulesWatcher rules() {
         return rules;
+    }
+
+    /** This instance's metrics, served by {@code GET /metrics}. */
+    public BuildhookMetrics metrics() {
+        return metrics;
     }
 
     RemoteAddress remoteAddress() {

@@ -32,9 +32,18 @@ public final class DeliveryService {
     private final Supplier<RuleSet> rules;
     private final Store store;
     private final Clock clock;
+    private final BuildhookMetrics metrics;
 
+    /** Without metrics of its own (they are never served). */
     public DeliveryService(Map<String, SignatureVerifier> verifiers, BuildEventParser parser, Supplier<RuleSet> rules,
             Store store, Clock clock) {
+        this(verifiers, parser, rules, store, clock, BuildhookMetrics.create(verifiers.keySet(), false));
+    }
+
+    /** Counting signature failures in {@code metrics}. */
+    public DeliveryService(Map<String, SignatureVerifier> verifiers, BuildEventParser parser, Supplier<RuleSet> rules,
+            Store store, Clock clock, BuildhookMetrics metrics) {
+        this.metrics = metrics;
         this.verifiers = Map.copyOf(verifiers);
         this.parser = parser;
         this.rules = rules;
@@ -51,6 +60,7 @@ public final class DeliveryService {
         }
         Verification verification = verifier.verify(in.body(), Map.of(SignatureVerifier.HEADER, in.signatures()));
         if (!verification.valid()) {
+            metrics.signatureFailure(in.endpoint(), verification.failure());
             // The precise reason is for the operator only; the client gets a generic 401.
             LOG.warn("delivery from {} to endpoint '{}' refused: {} ({} bytes)", in.remote(), in.endpoint(),
                     verification.reason(), in.body().length);

@@ -4,6 +4,7 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -37,6 +38,7 @@ public final class WebhookServlet extends HttpServlet {
         BuildhookApplication app = BuildhookApplication.from(getServletContext());
         String endpoint = endpoint(request.getPathInfo());
         if (endpoint == null) {
+            app.metrics().delivery(null, BuildhookMetrics.DeliveryOutcome.UNKNOWN_ENDPOINT);
             JsonAnswer.error("no such endpoint; POST to /webhook or /webhook/{endpoint}")
                     .send(response, HttpServletResponse.SC_NOT_FOUND);
             return;
@@ -49,6 +51,7 @@ public final class WebhookServlet extends HttpServlet {
             LOG.warn("delivery from {} to endpoint '{}' refused: {}", remote, endpoint, e.getMessage());
             // Do not let the container drain the rest of a huge body: close the connection.
             response.setHeader("Connection", "close");
+            app.metrics().delivery(endpoint, BuildhookMetrics.DeliveryOutcome.TOO_LARGE);
             JsonAnswer.error("body too large: the limit is " + app.config().http().maxBodyBytes() + " bytes")
                     .send(response, HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE);
             return;
@@ -56,9 +59,12 @@ public final class WebhookServlet extends HttpServlet {
             LOG.info("delivery from {} to endpoint '{}' not read: {}", remote, endpoint, e.toString());
             return;
         }
+        long bodyRead = System.nanoTime();
         Receipt receipt = app.deliveries().receive(new IncomingDelivery(endpoint, body,
                 Collections.list(request.getHeaders(SignatureVerifier.HEADER)), keptHeaders(request), remote));
         answer(receipt, app, response);
+        app.metrics().accepted(endpoint, Duration.ofNanos(System.nanoTime() - bodyRead));
+        app.metrics().delivery(endpoint, BuildhookMetrics.DeliveryOutcome.of(receipt.kind()));
     }
 
     private static void answer(Receipt receipt, BuildhookApplication app, HttpServletResponse response)

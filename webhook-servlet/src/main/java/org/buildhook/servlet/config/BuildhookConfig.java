@@ -23,6 +23,7 @@ import org.buildhook.runner.store.StoreConfig;
  * @param http      request limits and trusted proxies
  * @param admin     the admin token, if the admin API is on
  * @param server    the standalone server's section (ignored inside a servlet container)
+ * @param metrics   whether {@code GET /metrics} answers
  * @param warnings  things that work but deserve the operator's attention; never contain a secret
  */
 public record BuildhookConfig(
@@ -36,6 +37,7 @@ public record BuildhookConfig(
         HttpSettings http,
         AdminSettings admin,
         ServerSettings server,
+        MetricsSettings metrics,
         List<String> warnings) {
 
     public BuildhookConfig {
@@ -55,7 +57,16 @@ public record BuildhookConfig(
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(metrics, "metrics");
         warnings = List.copyOf(warnings);
+    }
+
+    /** Without a {@code metrics:} section: {@code /metrics} on. Kept for callers written before it existed. */
+    public BuildhookConfig(Path source, Path dataDir, StoreConfig store, Map<String, EndpointConfig> endpoints,
+            Path rulesFile, EngineConfig engine, LauncherConfig launcher, HttpSettings http, AdminSettings admin,
+            ServerSettings server, List<String> warnings) {
+        this(source, dataDir, store, endpoints, rulesFile, engine, launcher, http, admin, server, MetricsSettings.on(),
+                warnings);
     }
 
     /** Safe to log: the store URL's password, the secrets and the tokens are hidden. */
@@ -63,7 +74,7 @@ public record BuildhookConfig(
     public String toString() {
         return "BuildhookConfig[source=" + source + ", dataDir=" + dataDir + ", store=" + StoreUrls.redact(store.url())
                 + ", endpoints=" + endpoints.values() + ", rulesFile=" + rulesFile + ", engine=" + engine
-                + ", launcher=" + launcher.logDirectory() + ", http=" + http + ", admin=" + admin + ", server=" + server
+                + ", launcher=" + launcher.logDirectory() + ", http=" + http + ", admin=" + admin + ", server=" + server + ", metrics=" + metrics
                 + ", warnings=" + warnings.size() + "]";
     }
 }

@@ -12,7 +12,8 @@ import java.util.Set;
  */
 final class ConfigKeys {
 
-    static final Set<String> TOP = ordered("data-dir", "rules", "store", "endpoints", "runner", "http", "admin", "server");
+    static final Set<String> TOP = ordered("data-dir", "rules", "store", "endpoints", "runner", "http", "admin", "server",
+            "metrics");
     static final Set<String> STORE = ordered("url", "user", "password", "dedup-window", "retention", "pool-size");
     static final Set<String> ENDPOINT = ordered("secrets");
     static final Set<String> SECRET = ordered("file", "env", "value");
@@ -20,6 +21,7 @@ final class ConfigKeys {
             "shutdown-grace", "workdir");
     static final Set<String> HTTP = ordered("max-body", "retry-after", "trusted-proxies");
     static final Set<String> ADMIN = ordered("token");
+    static final Set<String> METRICS = ordered("enabled");
     static final Set<String> SERVER = ordered("host", "port", "context-path", "tls", "idle-timeout", "request-timeout",
             "threads", "stop-timeout");
     static final Set<String> TLS = ordered("keystore", "password");
@@ -42,6 +44,7 @@ final class ConfigKeys {
         sections.put("server", SERVER);
         sections.put("server.tls", TLS);
         sections.put("server.threads", THREADS);
+        sections.put("metrics", METRICS);
         List<String> out = new ArrayList<>(TOP);
         out.add("endpoints.<name>");
         sections.forEach((prefix, keys) -> keys.forEach(k -> out.add(prefix + "." + k)));

@@ -104,7 +104,8 @@ public final class ConfigLoader {
             warnings.add("no rules file configured (rules:): webhooks are received and stored, but no job runs");
         }
         return new BuildhookConfig(source, draft.dataDir, draft.store, endpoints, draft.rulesFile, draft.engine,
-                draft.launcher, draft.http, new AdminSettings(adminToken), draft.server, warnings.list());
+                draft.launcher, draft.http, new AdminSettings(adminToken), draft.server, draft.metrics,
+                warnings.list());
     }
 
     private static Secret generated(String name, Path file, String user, Warnings warnings) {

@@ -61,6 +61,7 @@ final class ConfigReader {
         draft.http = http(section(top, "http", ConfigKeys.HTTP));
         admin(section(top, "admin", ConfigKeys.ADMIN), draft);
         draft.server = new ServerReader(nodes, secrets, baseDir).read(section(top, "server", ConfigKeys.SERVER));
+        draft.metrics = metrics(section(top, "metrics", ConfigKeys.METRICS));
         return draft;
     }
 
@@ -249,6 +250,14 @@ final class ConfigReader {
         return new HttpSettings(maxBody, retryAfter, proxies);
     }
 
+    private MetricsSettings metrics(Map<String, YamlNode.Entry> m) {
+        YamlNode.Entry enabled = m.get("enabled");
+        if (enabled == null || Nodes.isNull(enabled.value())) {
+            return MetricsSettings.on();
+        }
+        return nodes.bool(enabled.value(), "metrics.enabled").map(MetricsSettings::new).orElse(MetricsSettings.on());
+    }
+
     private void admin(Map<String, YamlNode.Entry> a, Draft draft) {
         YamlNode.Entry token = a.get("token");
         if (token == null || Nodes.isNull(token.value())) {
@@ -273,5 +282,6 @@ final class ConfigReader {
         Secret adminToken;
         boolean generateAdminToken;
         ServerSettings server;
+        MetricsSettings metrics = MetricsSettings.on();
     }
 }

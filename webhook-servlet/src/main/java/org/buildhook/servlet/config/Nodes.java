@@ -61,6 +61,14 @@ final class Nodes {
         return Optional.empty();
     }
 
+    Optional<Boolean> bool(YamlNode node, String path) {
+        if (node instanceof YamlNode.Scalar && ((YamlNode.Scalar) node).type() == YamlNode.Scalar.Type.BOOLEAN) {
+            return Optional.of(Boolean.parseBoolean(((YamlNode.Scalar) node).text().trim().toLowerCase(java.util.Locale.ROOT)));
+        }
+        problem(node.location(), path, "expected true or false, got " + describe(node));
+        return Optional.empty();
+    }
+
     Optional<Integer> integer(YamlNode node, String path, int min, int max) {
         if (node instanceof YamlNode.Scalar && ((YamlNode.Scalar) node).type() == YamlNode.Scalar.Type.INTEGER) {
             try {

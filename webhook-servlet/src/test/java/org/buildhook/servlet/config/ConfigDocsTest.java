@@ -15,6 +15,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.buildhook.servlet.Readme;
 import org.junit.jupiter.api.Test;
 
 /** Keeps the README's configuration reference and the example file true to what the loader reads. */
@@ -24,7 +25,7 @@ class ConfigDocsTest {
 
     @Test
     void theReferenceTableListsExactlyTheKeysTheLoaderAccepts() throws IOException {
-        List<String> documented = readmeSection("## Configuration reference").lines()
+        List<String> documented = Readme.chapter("## Configuration reference").lines()
                 .map(ROW::matcher)
                 .filter(Matcher::find)
                 .map(m -> m.group(1))
@@ -47,15 +48,6 @@ class ConfigDocsTest {
 
         assertThat(ConfigKeys.all()).containsAll(written);
         assertThat(written).containsAll(expected);
-    }
-
-    /** One chapter of the README: from its heading to the next chapter. */
-    static String readmeSection(String heading) throws IOException {
-        String readme = Files.readString(ConfigLoaderTest.DOCS.resolveSibling("README.md"));
-        int start = readme.indexOf("\n" + heading + "\n");
-        assertThat(start).as("README chapter %s", heading).isNotNegative();
-        int end = readme.indexOf("\n## ", start + 1);
-        return readme.substring(start, end < 0 ? readme.length() : end);
     }
 
     private static void flatten(JsonNode node, String path, Set<String> out) {

@@ -42,6 +42,7 @@ class ConfigErrorsTest {
         "config-no-secrets.yaml          | 3:14: endpoints.lmp.secrets: the endpoint has no secrets; add at least one ({file: PATH} or {env: NAME})",
         "config-bad-size.yaml            | 2:13: http.max-body: bad size '5MB': write a number of bytes or a number and a unit (KiB, MiB, GiB), for example 512KiB or 10MiB",
         "config-wrong-type.yaml          | 2:12: runner.threads: expected a whole number between 1 and 1000, got a string ('four')",
+        "config-bad-metrics.yaml         | 2:12: metrics.enabled: expected true or false, got a string ('sometimes')",
     })
     void reportsEachMistakeWithItsPositionAndKey(String name, String expected) throws IOException {
         Path file = fixture(name);

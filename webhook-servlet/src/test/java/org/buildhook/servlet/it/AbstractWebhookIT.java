@@ -60,6 +60,10 @@ abstract class AbstractWebhookIT {
                 "    run:",
                 "      command: [/usr/bin/touch, \"" + markers + "/${build.id}\"]",
                 "      timeout: 30s",
+                "  - name: metered",
+                "    when: {endpoint: metered}",
+                "    run:",
+                "      command: [/bin/true]",
                 ""));
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",
@@ -69,6 +73,9 @@ abstract class AbstractWebhookIT {
                 "    secrets:",
                 "      - file: secret",
                 "  lmp:",
+                "    secrets:",
+                "      - file: secret",
+                "  metered:", // only metricsCountWhatTheMeteredEndpointReceived posts here: its counts are exact
                 "    secrets:",
                 "      - file: secret",
                 "http:",
@@ -347,6 +354,62 @@ abstract class AbstractWebhookIT {
         assertThat(process.waitFor()).as(output).isZero();
         assertThat(output.lines().findFirst()).hasValueSatisfying(line -> assertThat(line).startsWith("HTTP 202"));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(marker(506)).exists());
+    }
+
+    @Test
+    void metricsCountWhatTheMeteredEndpointReceived() throws Exception {
+        URI metered = container.base().resolve("webhook/metered");
+        for (long id = 601; id <= 603; id++) {
+            assertThat(Deliveries.postSigned(metered, Deliveries.seedWithBuildId(id)).statusCode()).isEqualTo(202);
+        }
+        assertThat(Deliveries.postSigned(metered, Deliveries.seedWithBuildId(601)).statusCode()).isEqualTo(200);
+        byte[] unsigned = Deliveries.seedWithBuildId(604);
+        assertThat(Deliveries.post(metered, unsigned, null).statusCode()).isEqualTo(401);
+        assertThat(Deliveries.post(metered, unsigned, "sha256:abc").statusCode()).isEqualTo(401);
+        assertThat(Deliveries.post(metered, unsigned, Deliveries.sign(Deliveries.seedWithBuildId(605))).statusCode())
+                .isEqualTo(401);
+        assertThat(Deliveries.postSigned(container.base().resolve("webhook/not-configured"), unsigned).statusCode())
+                .isEqualTo(404);
+
+        // The jobs run after the answers: wait until the three of the metered rule have ended.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(metric(scrape().body(),
+                "buildhook_job_attempts_total{outcome=\"succeeded\",rule=\"metered\"}")).isEqualTo(3.0));
+        HttpResponse<String> response = scrape();
+        String text = response.body();
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(type ->
+                assertThat(type).startsWith("text/plain").contains("version=0.0.4"));
+        assertThat(metric(text, "buildhook_deliveries_total{endpoint=\"metered\",outcome=\"accepted\"}")).isEqualTo(3.0);
+        assertThat(metric(text, "buildhook_deliveries_total{endpoint=\"metered\",outcome=\"duplicate\"}")).isEqualTo(1.0);
+        assertThat(metric(text, "buildhook_deliveries_total{endpoint=\"metered\",outcome=\"unauthorized\"}"))
+                .isEqualTo(3.0);
+        assertThat(metric(text, "buildhook_deliveries_total{endpoint=\"_unknown\",outcome=\"unknown_endpoint\"}"))
+                .isGreaterThanOrEqualTo(1.0);
+        assertThat(text).doesNotContain("not-configured");
+        for (String reason : List.of("missing", "bad_length", "no_match")) {
+            assertThat(metric(text, "buildhook_signature_failures_total{endpoint=\"metered\",reason=\"" + reason + "\"}"))
+                    .as(reason).isEqualTo(1.0);
+        }
+        assertThat(metric(text, "buildhook_signature_failures_total{endpoint=\"metered\",reason=\"not_hex\"}"))
+                .isEqualTo(0.0);
+        assertThat(metric(text, "buildhook_accept_latency_seconds_count{endpoint=\"metered\"}")).isEqualTo(7.0);
+        assertThat(metric(text, "buildhook_job_duration_seconds_count{rule=\"metered\"}")).isEqualTo(3.0);
+        assertThat(metric(text, "buildhook_jobs_queued")).isGreaterThanOrEqualTo(0.0);
+        assertThat(metric(text, "buildhook_jobs_running")).isGreaterThanOrEqualTo(0.0);
+        assertThat(text).contains("jvm_memory_used_bytes{", "process_uptime_seconds ");
+    }
+
+    HttpResponse<String> scrape() throws IOException, InterruptedException {
+        return Deliveries.get(container.base().resolve("metrics"));
+    }
+
+    /** One series' value in a Prometheus text scrape; fails when the series is absent. */
+    static double metric(String scrape, String series) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + java.util.regex.Pattern.quote(series)
+                + " (\\S+)$").matcher(scrape);
+        assertThat(m.find()).as("series " + series + " in\n" + scrape).isTrue();
+        return Double.parseDouble(m.group(1));
     }
 
     @Test

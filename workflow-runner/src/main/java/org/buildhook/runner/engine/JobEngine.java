@@ -34,13 +34,13 @@ public final class JobEngine implements AutoCloseable {
     private volatile boolean started;
     private volatile boolean stopped;
 
-    private JobEngine(Store store, JobLauncher launcher, EngineConfig config, Clock clock) {
+    private JobEngine(Store store, JobLauncher launcher, EngineConfig config, Clock clock, JobEvents events) {
         this.config = config;
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
                 .onDeadExecutionRevive()
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
                 .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(10)))
-                .execute(new JobTask(store, launcher, config, running, clock));
+                .execute(new JobTask(store, launcher, config, running, clock, events));
         SchedulerBuilder builder = Scheduler.create(store.dataSource(), task)
                 .schedulerName(new SchedulerName.Fixed(config.nodeId()))
                 .threads(config.threads())
@@ -65,11 +65,17 @@ public final class JobEngine implements AutoCloseable {
 
     /** Makes an engine over {@code store} that runs commands with {@code launcher}. Not started. */
     public static JobEngine create(Store store, JobLauncher launcher, EngineConfig config) {
-        return new JobEngine(store, launcher, config, Clock.systemUTC());
+        return new JobEngine(store, launcher, config, Clock.systemUTC(), JobEvents.NONE);
     }
 
     public static JobEngine create(Store store, JobLauncher launcher, EngineConfig config, Clock clock) {
-        return new JobEngine(store, launcher, config, clock);
+        return new JobEngine(store, launcher, config, clock, JobEvents.NONE);
+    }
+
+    /** As {@link #create(Store, JobLauncher, EngineConfig, Clock)}, telling {@code events} how every attempt ends. */
+    public static JobEngine create(Store store, JobLauncher launcher, EngineConfig config, Clock clock,
+            JobEvents events) {
+        return new JobEngine(store, launcher, config, clock, java.util.Objects.requireNonNull(events, "events"));
     }
 
     /** Starts picking and running jobs. */

@@ -41,8 +41,11 @@ final class JobTask implements ExecutionHandler<Void> {
     private final EngineConfig config;
     private final RunningJobs running;
     private final Clock clock;
+    private final JobEvents events;
 
-    JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock) {
+    JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock,
+            JobEvents events) {
+        this.events = events;
         this.store = store;
         this.ledger = store.ledger();
         this.launcher = launcher;
@@ -101,26 +104,57 @@ final class JobTask implements ExecutionHandler<Void> {
         if (running.wasStoppedByShutdown(jobId)) {
             ledger.interruptAttempt(jobId, attempt, outcome, "stopped by the shutdown of " + config.nodeId()
                     + "; run again");
+            tell(job, JobEvents.Ending.INTERRUPTED, outcome);
             return rescheduleIn(Duration.ZERO);
         }
         if (outcome.succeeded()) {
             ledger.finishAttempt(jobId, attempt, outcome, JobState.SUCCEEDED);
+            tell(job, JobEvents.Ending.SUCCEEDED, outcome);
             return remove();
         }
         if (outcome.result() == JobOutcome.Result.CANCELLED) {
             ledger.finishAttempt(jobId, attempt, outcome, JobState.CANCELLED);
+            tell(job, JobEvents.Ending.CANCELLED, outcome);
             return remove();
         }
         int failures = ledger.failedAttempts(jobId) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
             ledger.finishAttempt(jobId, attempt, outcome, JobState.QUEUED);
+            tell(job, ending(outcome), outcome);
             LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), delay);
             return rescheduleIn(delay);
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
         ledger.finishAttempt(jobId, attempt, outcome, last);
+        tell(job, ending(outcome), outcome);
         return remove();
+    }
+
+    private static JobEvents.Ending ending(JobOutcome outcome) {
+        switch (outcome.result()) {
+            case SUCCEEDED:
+                return JobEvents.Ending.SUCCEEDED;
+            case TIMED_OUT:
+                return JobEvents.Ending.TIMED_OUT;
+            case CANCELLED:
+                return JobEvents.Ending.CANCELLED;
+            case FAILED_TO_START:
+                return JobEvents.Ending.FAILED_TO_START;
+            default:
+                return JobEvents.Ending.FAILED;
+        }
+    }
+
+    /** After the store has the attempt: metrics must never decide what happens to a job. */
+    private void tell(Job job, JobEvents.Ending ending, JobOutcome outcome) {
+        Duration duration = outcome.started() == null || outcome.ended() == null ? Duration.ZERO
+                : Duration.between(outcome.started(), outcome.ended());
+        try {
+            events.attemptEnded(job.ruleName(), ending, duration.isNegative() ? Duration.ZERO : duration);
+        } catch (RuntimeException e) {
+            LOG.warn("job events listener failed for job {}: {}", job.id(), e.toString());
+        }
     }
 
     /** Waits for the attempt, cancelling it when someone asks to through the store. */

@@ -88,6 +88,18 @@ final class StoreReader {
         return page(items, q.limit(), Job::id);
     }
 
+    long countJobs(JobState state) {
+        return db.read("count jobs", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM jobs WHERE state = ?")) {
+                p.setString(1, state.name());
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
     /** The job with its real env (for the engine), or empty. */
     Optional<Job> jobUnredacted(String id) {
         return db.read("read a job", c -> query(c, "SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE id = ?",

@@ -1,0 +1,209 @@
+package org.buildhook.servlet;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import org.buildhook.core.Verification;
+import org.buildhook.runner.engine.JobEvents;
+import org.buildhook.runner.rules.RuleException;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.rules.RulesWatcher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The metrics of one running buildhook, in a Prometheus registry of its own (never Micrometer's
+ * global one), so that undeploying the WAR leaves nothing behind: {@link #close} releases the
+ * registry and the JVM listeners. Every name is documented in the README's "Metrics" chapter.
+ *
+ * <p>Label values are bounded: an endpoint label is always a configured endpoint name (anything
+ * else a client typed becomes {@value #UNKNOWN}), a rule label a rule name from the rules file.
+ */
+public final class BuildhookMetrics implements AutoCloseable {
+
+    /** The endpoint label of a request to an endpoint that is not configured. */
+    public static final String UNKNOWN = "_unknown";
+
+    private static final Logger LOG = LoggerFactory.getLogger(BuildhookMetrics.class);
+    private static final Duration[] ACCEPT_BUCKETS = seconds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+            1, 2.5, 5, 10);
+    private static final Duration[] JOB_BUCKETS = seconds(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600);
+
+    /** What a delivery came to, as the {@code outcome} label says it. */
+    public enum DeliveryOutcome {
+        ACCEPTED, DUPLICATE, REJECTED, UNAUTHORIZED, TOO_LARGE, UNKNOWN_ENDPOINT, UNAVAILABLE;
+
+        static DeliveryOutcome of(Receipt.Kind kind) {
+            switch (kind) {
+                case ACCEPTED:
+                    return ACCEPTED;
+                case DUPLICATE:
+                    return DUPLICATE;
+                case UNKNOWN_ENDPOINT:
+                    return UNKNOWN_ENDPOINT;
+                case UNAUTHORIZED:
+                    return UNAUTHORIZED;
+                case INVALID:
+                    return REJECTED;
+                default:
+                    return UNAVAILABLE;
+            }
+        }
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private final PrometheusMeterRegistry registry;
+    private final Set<String> endpoints;
+    private final JvmMeters jvm;
+
+    private BuildhookMetrics(Set<String> endpoints, boolean withJvm) {
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this.endpoints = Set.copyOf(endpoints);
+        // Every endpoint's series exist from the start at 0, so rate() and alerts see the first event.
+        for (String endpoint : this.endpoints) {
+            for (DeliveryOutcome outcome : DeliveryOutcome.values()) {
+                deliveries(endpoint, outcome);
+            }
+            for (Verification.Failure failure : Verification.Failure.values()) {
+                signatureFailures(endpoint, failure);
+            }
+            acceptLatency(endpoint);
+        }
+        rulesCounter("buildhook.rules.reloads", "Rules files loaded and put in force");
+        rulesCounter("buildhook.rules.reload.failures", "Changed rules files refused (the previous rules stay in force)");
+        this.jvm = withJvm ? JvmMeters.bind(registry) : null;
+    }
+
+    /**
+     * Metrics for the given configured endpoints.
+     *
+     * @param withJvm whether to add the JVM and process meters (memory, GC, threads, uptime, CPU)
+     */
+    public static BuildhookMetrics create(Set<String> endpoints, boolean withJvm) {
+        return new BuildhookMetrics(endpoints, withJvm);
+    }
+
+    /** Counts one answered delivery; {@code endpoint} may be anything a client sent. */
+    public void delivery(String endpoint, DeliveryOutcome outcome) {
+        deliveries(bounded(endpoint), outcome).increment();
+    }
+
+    /** Counts one refused signature of a configured endpoint. */
+    public void signatureFailure(String endpoint, Verification.Failure failure) {
+        signatureFailures(bounded(endpoint), failure).increment();
+    }
+
+    /** Records the time from the body read to the answer of one delivery. */
+    public void accepted(String endpoint, Duration took) {
+        acceptLatency(bounded(endpoint)).record(took);
+    }
+
+    /** The queued-jobs gauge: {@code queued} is read once per scrape. */
+    public void queueDepth(LongSupplier queued) {
+        Gauge.builder("buildhook.jobs.queued", () -> read(queued, "queued jobs"))
+                .description("Jobs waiting for their first run, a retry or a free slot (all nodes)")
+                .register(registry);
+    }
+
+    /** The running-jobs gauge of this node. */
+    public void runningJobs(LongSupplier running) {
+        Gauge.builder("buildhook.jobs.running", () -> read(running, "running jobs"))
+                .description("Job attempts running on this node now")
+                .register(registry);
+    }
+
+    /** Counts and times job attempts as the engine ends them. */
+    public JobEvents jobEvents() {
+        return (rule, ending, duration) -> {
+            Counter.builder("buildhook.job.attempts").description("Job attempts ended, by rule and how they ended")
+                    .tags("rule", rule, "outcome", ending.label()).register(registry).increment();
+            Timer.builder("buildhook.job.duration").description("How long job attempts ran, by rule")
+                    .tags("rule", rule).serviceLevelObjectives(JOB_BUCKETS).register(registry).record(duration);
+        };
+    }
+
+    /** Counts rules reloads and refusals. */
+    public RulesWatcher.Listener rulesListener() {
+        return new RulesWatcher.Listener() {
+            @Override
+            public void reloaded(RuleSet rules) {
+                registry.counter("buildhook.rules.reloads").increment();
+            }
+
+            @Override
+            public void refused(RuleException error) {
+                registry.counter("buildhook.rules.reload.failures").increment();
+            }
+        };
+    }
+
+    /** Everything, in the Prometheus text format 0.0.4. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        if (jvm != null) {
+            jvm.close();
+        }
+        registry.close();
+    }
+
+    private String bounded(String endpoint) {
+        return endpoint != null && endpoints.contains(endpoint) ? endpoint : UNKNOWN;
+    }
+
+    private Counter deliveries(String endpoint, DeliveryOutcome outcome) {
+        return Counter.builder("buildhook.deliveries").description("Webhook deliveries answered, by endpoint and outcome")
+                .tags("endpoint", endpoint, "outcome", outcome.label()).register(registry);
+    }
+
+    private Counter signatureFailures(String endpoint, Verification.Failure failure) {
+        return Counter.builder("buildhook.signature.failures")
+                .description("Deliveries refused because of their signature, by endpoint and reason")
+                .tags("endpoint", endpoint, "reason", failure.name().toLowerCase(Locale.ROOT)).register(registry);
+    }
+
+    private Timer acceptLatency(String endpoint) {
+        return Timer.builder("buildhook.accept.latency")
+                .description("From the body read to the answer of a delivery (verify, parse, match, store)")
+                .tags("endpoint", endpoint).serviceLevelObjectives(ACCEPT_BUCKETS).register(registry);
+    }
+
+    private void rulesCounter(String name, String description) {
+        Counter.builder(name).description(description).register(registry);
+    }
+
+    /** A failing read (the store is down) shows as NaN for this scrape, logged, never as a failed scrape. */
+    private static double read(LongSupplier value, String what) {
+        try {
+            return value.getAsLong();
+        } catch (RuntimeException e) {
+            LOG.warn("metrics: cannot read {}: {}", what, e.getMessage());
+            return Double.NaN;
+        }
+    }
+
+    private static Duration[] seconds(double... values) {
+        return java.util.Arrays.stream(values).mapToObj(s -> Duration.ofNanos(Math.round(s * 1e9)))
+                .toArray(Duration[]::new);
+    }
+
+    static List<String> names() {
+        return List.of("buildhook_deliveries_total", "buildhook_signature_failures_total",
+                "buildhook_accept_latency_seconds", "buildhook_jobs_queued", "buildhook_jobs_running",
+                "buildhook_job_attempts_total", "buildhook_job_duration_seconds", "buildhook_rules_reloads_total",
+                "buildhook_rules_reload_failures_total");
+    }
+}

@@ -1,0 +1,211 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.buildhook.core.BuildEventParser;
+import org.buildhook.core.Secret;
+import org.buildhook.core.SignatureVerifier;
+import org.buildhook.runner.engine.JobEvents;
+import org.buildhook.runner.rules.RuleException;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.rules.RuleSetLoader;
+import org.buildhook.runner.rules.RulesWatcher;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The recording points of {@link BuildhookMetrics}, read back from a real scrape. */
+class BuildhookMetricsTest {
+
+    @TempDir
+    Path dir;
+    final BuildhookMetrics metrics = BuildhookMetrics.create(Set.of("default", "lmp"), false);
+
+    @AfterEach
+    void close() {
+        metrics.close();
+    }
+
+    /** The value of one series in a scrape, or null when the series is not there. */
+    static Double value(String scrape, String series) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(scrape);
+        return m.find() ? Double.valueOf(m.group(1)) : null;
+    }
+
+    @Test
+    void countsDeliveriesByEndpointAndOutcomeWithAnUnconfiguredEndpointAsUnknown() {
+        metrics.delivery("lmp", BuildhookMetrics.DeliveryOutcome.ACCEPTED);
+        metrics.delivery("lmp", BuildhookMetrics.DeliveryOutcome.ACCEPTED);
+        metrics.delivery("lmp", BuildhookMetrics.DeliveryOutcome.TOO_LARGE);
+        metrics.delivery("whatever-a-client-typed", BuildhookMetrics.DeliveryOutcome.UNKNOWN_ENDPOINT);
+        metrics.delivery(null, BuildhookMetrics.DeliveryOutcome.UNKNOWN_ENDPOINT);
+
+        String scrape = metrics.scrape();
+
+        assertThat(value(scrape, "buildhook_deliveries_total{endpoint=\"lmp\",outcome=\"accepted\"}")).isEqualTo(2.0);
+        assertThat(value(scrape, "buildhook_deliveries_total{endpoint=\"lmp\",outcome=\"too_large\"}")).isEqualTo(1.0);
+        assertThat(value(scrape, "buildhook_deliveries_total{endpoint=\"_unknown\",outcome=\"unknown_endpoint\"}"))
+                .isEqualTo(2.0);
+        assertThat(value(scrape, "buildhook_deliveries_total{endpoint=\"default\",outcome=\"unavailable\"}"))
+                .as("every configured endpoint's series exists from the start").isEqualTo(0.0);
+        assertThat(scrape).doesNotContain("whatever-a-client-typed");
+    }
+
+    @Test
+    void theDeliveryServiceCountsSignatureFailuresByReason() throws IOException {
+        try (Store store = Store.open(StoreConfig.sqlite(dir).withRetention(StoreConfig.DEFAULT_RETENTION,
+                Duration.ZERO))) {
+            DeliveryService service = new DeliveryService(Map.of("default", SignatureVerifier.of(
+                    Secret.of(DeliveryServiceTest.SECRET))), new BuildEventParser(),
+                    () -> RuleSet.empty(Path.of("rules.yaml"), Clock.systemUTC().instant()), store, Clock.systemUTC(),
+                    metrics);
+            byte[] body = DeliveryServiceTest.fixture("build-67-passed.json");
+
+            service.receive(new IncomingDelivery("default", body, List.of(), Map.of(), "192.0.2.7"));
+            service.receive(new IncomingDelivery("default", body, List.of("sha256:abc"), Map.of(), "192.0.2.7"));
+            service.receive(new IncomingDelivery("default", body, List.of("sha256:" + "0".repeat(64)), Map.of(),
+                    "192.0.2.7"));
+            Receipt good = service.receive(DeliveryServiceTest.signed(body, "default"));
+
+            String scrape = metrics.scrape();
+            assertThat(good.kind()).isEqualTo(Receipt.Kind.ACCEPTED);
+            assertThat(value(scrape, "buildhook_signature_failures_total{endpoint=\"default\",reason=\"missing\"}"))
+                    .isEqualTo(1.0);
+            assertThat(value(scrape, "buildhook_signature_failures_total{endpoint=\"default\",reason=\"bad_length\"}"))
+                    .isEqualTo(1.0);
+            assertThat(value(scrape, "buildhook_signature_failures_total{endpoint=\"default\",reason=\"no_match\"}"))
+                    .isEqualTo(1.0);
+            assertThat(value(scrape, "buildhook_signature_failures_total{endpoint=\"default\",reason=\"not_hex\"}"))
+                    .isEqualTo(0.0);
+        }
+    }
+
+    @Test
+    void acceptLatencyIsAHistogramInSeconds() {
+        metrics.accepted("default", Duration.ofMillis(3));
+        metrics.accepted("default", Duration.ofMillis(30));
+
+        String scrape = metrics.scrape();
+
+        assertThat(value(scrape, "buildhook_accept_latency_seconds_count{endpoint=\"default\"}")).isEqualTo(2.0);
+        assertThat(value(scrape, "buildhook_accept_latency_seconds_bucket{endpoint=\"default\",le=\"0.005\"}"))
+                .isEqualTo(1.0);
+        assertThat(value(scrape, "buildhook_accept_latency_seconds_bucket{endpoint=\"default\",le=\"0.05\"}"))
+                .isEqualTo(2.0);
+        assertThat(value(scrape, "buildhook_accept_latency_seconds_sum{endpoint=\"default\"}")).isEqualTo(0.033);
+    }
+
+    @Test
+    void jobAttemptsAreCountedByRuleAndEndingAndTimedByRule() {
+        JobEvents events = metrics.jobEvents();
+
+        events.attemptEnded("deploy", JobEvents.Ending.FAILED, Duration.ofSeconds(2));
+        events.attemptEnded("deploy", JobEvents.Ending.SUCCEEDED, Duration.ofSeconds(40));
+        events.attemptEnded("notify", JobEvents.Ending.INTERRUPTED, Duration.ofMillis(50));
+
+        String scrape = metrics.scrape();
+        assertThat(value(scrape, "buildhook_job_attempts_total{outcome=\"failed\",rule=\"deploy\"}")).isEqualTo(1.0);
+        assertThat(value(scrape, "buildhook_job_attempts_total{outcome=\"succeeded\",rule=\"deploy\"}")).isEqualTo(1.0);
+        assertThat(value(scrape, "buildhook_job_attempts_total{outcome=\"interrupted\",rule=\"notify\"}")).isEqualTo(1.0);
+        assertThat(value(scrape, "buildhook_job_duration_seconds_count{rule=\"deploy\"}")).isEqualTo(2.0);
+        assertThat(value(scrape, "buildhook_job_duration_seconds_bucket{rule=\"deploy\",le=\"5.0\"}")).isEqualTo(1.0);
+    }
+
+    @Test
+    void theGaugesReadTheirSourceOncePerScrape() {
+        AtomicInteger reads = new AtomicInteger();
+        metrics.queueDepth(() -> {
+            reads.incrementAndGet();
+            return 7;
+        });
+        metrics.runningJobs(() -> 2);
+
+        String scrape = metrics.scrape();
+
+        assertThat(value(scrape, "buildhook_jobs_queued")).isEqualTo(7.0);
+        assertThat(value(scrape, "buildhook_jobs_running")).isEqualTo(2.0);
+        assertThat(reads).hasValue(1);
+    }
+
+    @Test
+    void aQueueThatCannotBeReadShowsAsNaNAndTheScrapeStillAnswers() {
+        metrics.queueDepth(() -> {
+            throw new IllegalStateException("injected: the store does not answer");
+        });
+        metrics.delivery("lmp", BuildhookMetrics.DeliveryOutcome.ACCEPTED);
+
+        String scrape = metrics.scrape();
+
+        assertThat(value(scrape, "buildhook_jobs_queued")).isNaN();
+        assertThat(value(scrape, "buildhook_deliveries_total{endpoint=\"lmp\",outcome=\"accepted\"}")).isEqualTo(1.0);
+    }
+
+    @Test
+    void rulesReloadsAndRefusalsAreCounted() {
+        metrics.rulesListener().reloaded(RuleSet.empty(Path.of("rules.yaml"), Clock.systemUTC().instant()));
+        metrics.rulesListener().reloaded(RuleSet.empty(Path.of("rules.yaml"), Clock.systemUTC().instant()));
+        metrics.rulesListener().refused(new RuleException(List.of(new org.buildhook.runner.rules.Problem("rules.yaml", 3, 5, "a typo"))));
+
+        String scrape = metrics.scrape();
+
+        assertThat(value(scrape, "buildhook_rules_reloads_total")).isEqualTo(2.0);
+        assertThat(value(scrape, "buildhook_rules_reload_failures_total")).isEqualTo(1.0);
+    }
+
+    @Test
+    void aRealRulesWatcherCountsARefusedEditAndTheFixThatFollows() throws IOException {
+        Path file = Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: a\n    run: {command: [/bin/true]}\n");
+        try (RulesWatcher watcher = RulesWatcher.start(file, new RuleSetLoader(Clock.systemUTC()),
+                Duration.ofMillis(50), metrics.rulesListener())) {
+            replace(file, "rules:\n  - name: a\n    runn: {command: [/bin/true]}\n");
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                    assertThat(value(metrics.scrape(), "buildhook_rules_reload_failures_total")).isEqualTo(1.0));
+            double before = value(metrics.scrape(), "buildhook_rules_reloads_total");
+
+            replace(file, "rules:\n  - name: b\n    run: {command: [/bin/true]}\n");
+
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                    assertThat(value(metrics.scrape(), "buildhook_rules_reloads_total")).isEqualTo(before + 1));
+            assertThat(watcher.current().ruleNames()).containsExactly("b");
+        }
+    }
+
+    /** As an editor saves: the watcher never sees a half-written file, so each edit counts once. */
+    private void replace(Path file, String content) throws IOException {
+        Path next = Files.writeString(dir.resolve("rules.yaml.new"), content);
+        Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @Test
+    void jvmMetricsAreThereWhenAskedFor() {
+        try (BuildhookMetrics withJvm = BuildhookMetrics.create(Set.of("default"), true)) {
+            String scrape = withJvm.scrape();
+
+            assertThat(scrape).contains("jvm_memory_used_bytes{", "jvm_threads_live_threads ", "process_uptime_seconds ",
+                    "process_cpu_usage ");
+            assertThat(scrape).containsPattern("(?m)^jvm_gc_");
+        }
+    }
+
+    @Test
+    void theOperatorDocsNameEveryMetric() throws IOException {
+        String text = Readme.chapter("## Metrics");
+
+        assertThat(BuildhookMetrics.names()).allSatisfy(name -> assertThat(text).contains("`" + name));
+    }
+}

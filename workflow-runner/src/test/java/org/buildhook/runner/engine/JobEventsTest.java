@@ -1,0 +1,108 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the engine tells its {@link JobEvents}: real SQLite store, real processes. */
+class JobEventsTest {
+
+    record Ended(String rule, JobEvents.Ending ending, Duration duration) {
+    }
+
+    @TempDir
+    Path dir;
+    Store store;
+    CommonsExecLauncher launcher;
+    JobEngine engine;
+    final List<Ended> ended = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void open() {
+        store = Store.open(TestStores.sqlite(dir.resolve("data"))
+                .withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO));
+        launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+    }
+
+    @AfterEach
+    void close() {
+        if (engine != null) {
+            engine.stop();
+        }
+        store.close();
+        launcher.close();
+    }
+
+    void start(JobEvents events) {
+        engine = JobEngine.create(store, launcher, AbstractEngineTest.fast("node-a"), Clock.systemUTC(), events);
+        engine.start();
+    }
+
+    private int deliveries;
+
+    /** Each job on a delivery of its own: a distinct body, never a duplicate. */
+    JobDetail run(PlannedJob job) {
+        String body = Plans.fixture().replace("\"build_id\": 67,", "\"build_id\": " + (1000 + deliveries++) + ",");
+        String id = store.accept(Plans.delivery(body), List.of(job)).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.job(id).orElseThrow().job().state().isFinal());
+        return store.job(id).orElseThrow();
+    }
+
+    @Test
+    void tellsHowEveryAttemptEndsWithItsRuleAndHowLongItTook() throws IOException {
+        start((rule, ending, duration) -> ended.add(new Ended(rule, ending, duration)));
+        Path counter = dir.resolve("count");
+        Path flaky = Files.writeString(dir.resolve("flaky.sh"),
+                "#!/bin/sh\necho x >> " + counter + "\nsleep 0.2\n[ $(wc -l < " + counter + ") -ge 2 ]\n");
+
+        run(Plans.job("flaky", List.of("/bin/sh", flaky.toString()), Map.of(), 1, Duration.ofMillis(50), 0));
+        run(Plans.job("absent", List.of(dir.resolve("no-such-program").toString()), Map.of(), 0,
+                Duration.ofMillis(50), 0));
+
+        assertThat(ended).extracting(Ended::rule, Ended::ending).containsExactly(
+                tuple("flaky", JobEvents.Ending.FAILED),
+                tuple("flaky", JobEvents.Ending.SUCCEEDED),
+                tuple("absent", JobEvents.Ending.FAILED_TO_START));
+        assertThat(ended.get(1).duration()).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+    }
+
+    @Test
+    void aListenerThatThrowsDoesNotChangeWhatHappensToTheJob() {
+        start((rule, ending, duration) -> {
+            throw new IllegalStateException("injected metrics failure");
+        });
+
+        JobDetail done = run(Plans.job("fine", List.of("/bin/true"), Map.of(), 2, Duration.ofMillis(50), 0));
+
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).hasSize(1);
+    }
+
+    @Test
+    void theEndingsAreLabelledInSnakeCase() {
+        assertThat(JobEvents.Ending.TIMED_OUT.label()).isEqualTo("timed_out");
+        assertThat(JobEvents.Ending.FAILED_TO_START.label()).isEqualTo("failed_to_start");
+    }
+}
