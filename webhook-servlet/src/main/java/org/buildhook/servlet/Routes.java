@@ -18,7 +18,8 @@ public final class Routes {
 
     public static final List<Route> ALL = List.of(
             new Route("webhook", WebhookServlet.class, List.of("/webhook", "/webhook/*")),
-            new Route("health", HealthServlet.class, List.of("/healthz")));
+            new Route("health", HealthServlet.class, List.of("/healthz")),
+            new Route("admin-api", AdminApiServlet.class, List.of("/api/*")));
 
     private Routes() {
     }
