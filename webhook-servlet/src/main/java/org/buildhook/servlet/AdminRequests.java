@@ -109,6 +109,10 @@ final class AdminRequests {
     }
 
     private RuleSet currentRules() {
+        if (app.rules() != null) {
+            // An operator who just edited the rules and replays expects the edit to count.
+            app.rules().checkNow();
+        }
         return app.rules() == null ? RuleSet.empty(Path.of("(no rules file)"),
                 Clock.systemUTC().instant()) : app.rules().current();
     }
