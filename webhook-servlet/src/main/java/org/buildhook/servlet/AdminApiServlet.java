@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.buildhook.runner.exec.JobLogs;
 import org.buildhook.runner.store.Ids;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
@@ -77,7 +78,7 @@ public final class AdminApiServlet extends HttpServlet {
             api.delivery(id(m)).send(response, 200);
         } else if ((m = LOG_PATH.matcher(path)).matches()) {
             only("GET", method, response);
-            new JobLogSender(api.store()).send(id(m), request, response);
+            new JobLogSender(api.store(), new JobLogs(api.logDirectory())).send(id(m), request, response);
         } else if ((m = RERUN.matcher(path)).matches()) {
             only("POST", method, response);
             api.rerun(id(m)).send(response, HttpServletResponse.SC_ACCEPTED);

@@ -37,6 +37,10 @@ final class AdminRequests {
         return app.store();
     }
 
+    Path logDirectory() {
+        return app.config().launcher().logDirectory();
+    }
+
     JsonAnswer deliveries(HttpServletRequest request) {
         Page<Delivery> page = store().deliveries(AdminFilters.deliveries(request));
         return new JsonAnswer().with("items", AdminViews.all(page.items(), AdminViews::delivery))

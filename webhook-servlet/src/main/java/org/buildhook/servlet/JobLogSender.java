@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.buildhook.runner.exec.JobLogs;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.Store;
@@ -32,9 +33,11 @@ final class JobLogSender {
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
     private final Store store;
+    private final JobLogs logs;
 
-    JobLogSender(Store store) {
+    JobLogSender(Store store, JobLogs logs) {
         this.store = store;
+        this.logs = logs;
     }
 
     void send(String jobId, HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -47,7 +50,7 @@ final class JobLogSender {
         }
         JobAttempt attempt = attempt(job, wanted).orElseThrow(() -> ApiError.notFound(wanted == null
                 ? "job " + jobId + " has not started an attempt yet" : "job " + jobId + " has no attempt " + wanted));
-        Path file = logFile(attempt);
+        Path file = logFile(jobId, attempt);
         long size;
         try {
             size = Files.size(file);
@@ -93,8 +96,8 @@ final class JobLogSender {
                 Optional<JobAttempt> attempt = job.flatMap(j -> attempt(j, wanted));
                 boolean ended = job.isEmpty() || attempt.map(a -> a.endedAt() != null).orElse(false)
                         || (attempt.isEmpty() && job.get().job().state().isFinal());
-                if (channel == null && attempt.isPresent() && attempt.get().logPath() != null) {
-                    channel = openQuietly(Path.of(attempt.get().logPath()));
+                if (channel == null && attempt.isPresent()) {
+                    channel = openQuietly(logFile(jobId, attempt.get()));
                 }
                 if (channel != null) {
                     position = copy(channel, position, channel.size(), out);
@@ -153,11 +156,13 @@ final class JobLogSender {
         return attempts.stream().filter(a -> a.attempt() == wanted).findFirst();
     }
 
-    private static Path logFile(JobAttempt attempt) {
-        if (attempt.logPath() == null) {
-            throw ApiError.notFound("attempt " + attempt.attempt() + " has no log file");
-        }
-        return Path.of(attempt.logPath());
+    /**
+     * The stored path once the attempt ended; while it runs, where this node's launcher writes it
+     * (made from the job id and attempt number only). An attempt running on another node of a
+     * cluster writes on that node's disk: its log shows up here when it ends.
+     */
+    private Path logFile(String jobId, JobAttempt attempt) {
+        return attempt.logPath() != null ? Path.of(attempt.logPath()) : logs.pathFor(jobId, attempt.attempt());
     }
 
     /** {@code [first, last]} inclusive, or null when unsatisfiable. Only a single range is served. */
