@@ -160,6 +160,8 @@ final class AdminServer implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        // Lets a waiting job end, so stopping does not sit out the shutdown grace.
+        Files.writeString(dir.resolve("go"), "");
         server.close();
     }
 }
