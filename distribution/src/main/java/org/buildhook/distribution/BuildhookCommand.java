@@ -17,6 +17,12 @@ import picocli.CommandLine.Command;
             CheckCommand.class,
             TestCommand.class,
             SendCommand.class,
+            DeliveriesCommand.class,
+            JobsCommand.class,
+            LogsCommand.class,
+            ReplayCommand.class,
+            RerunCommand.class,
+            CancelCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {
@@ -24,6 +30,7 @@ import picocli.CommandLine.Command;
             "Examples:",
             "  buildhook serve                       # start on embedded defaults (port 8080, ./data)",
             "  buildhook send http://localhost:8080/webhook --sample --secret-file data/webhook-secret",
+            "  buildhook jobs --state failed          # the admin commands use data/admin-token",
             "",
             "See 'buildhook help COMMAND' for each command's options and examples.",
             "",

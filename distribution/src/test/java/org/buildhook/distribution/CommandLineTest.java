@@ -147,7 +147,7 @@ class CommandLineTest {
 
     @Test
     void everyCommandHasHelpWithExamplesAndTheExitCodes() {
-        for (String command : List.of("send", "test")) {
+        for (String command : List.of("send", "test", "deliveries", "jobs", "logs", "replay", "rerun", "cancel")) {
             out.getBuffer().setLength(0);
             assertThat(run(command, "--help")).isZero();
             assertThat(out.toString()).contains("Examples:").contains("Exit codes:");

@@ -112,6 +112,9 @@ public final class BuildhookApplication implements AutoCloseable {
         if (config.rulesFile() == null) {
             LOG.warn("no rules file configured (key 'rules'): deliveries are stored but run nothing");
         }
+        if (!config.admin().enabled()) {
+            LOG.info("admin API and status page are off (no admin.token configured)");
+        }
         config.warnings().forEach(LOG::warn);
     }
 

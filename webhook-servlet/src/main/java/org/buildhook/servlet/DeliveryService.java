@@ -12,6 +12,7 @@ import org.buildhook.core.Verification;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.store.AcceptResult;
+import org.buildhook.runner.store.DeliverySummary;
 import org.buildhook.runner.store.NewDelivery;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreUnavailableException;
@@ -88,7 +89,7 @@ public final class DeliveryService {
         }
         // One rule set per delivery: a reload in the middle cannot mix two versions.
         List<PlannedJob> jobs = rules.get().match(delivery.endpoint(), event);
-        AcceptResult result = store.accept(delivery, jobs);
+        AcceptResult result = store.accept(delivery, DeliverySummary.of(event), jobs);
         if (result.duplicate()) {
             LOG.info("delivery of build {} ({}) to endpoint '{}' is a duplicate of {}", event.buildId(),
                     LogSafe.of(event.status()), delivery.endpoint(), result.deliveryId());

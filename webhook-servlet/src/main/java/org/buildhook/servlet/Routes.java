@@ -19,7 +19,8 @@ public final class Routes {
     public static final List<Route> ALL = List.of(
             new Route("webhook", WebhookServlet.class, List.of("/webhook", "/webhook/*")),
             new Route("health", HealthServlet.class, List.of("/healthz")),
-            new Route("metrics", MetricsServlet.class, List.of("/metrics")));
+            new Route("metrics", MetricsServlet.class, List.of("/metrics")),
+            new Route("admin-api", AdminApiServlet.class, List.of("/api/*")));
 
     private Routes() {
     }

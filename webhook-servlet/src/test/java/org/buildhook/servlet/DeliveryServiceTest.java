@@ -144,7 +144,7 @@ class DeliveryServiceTest {
     @Test
     void anUnreachableStoreIsReportedSoTheSenderRetries() throws IOException {
         Store failing = spy(store);
-        doThrow(new StoreUnavailableException("connection refused", null)).when(failing).accept(any(), anyList());
+        doThrow(new StoreUnavailableException("connection refused", null)).when(failing).accept(any(), any(), anyList());
 
         Receipt receipt = service(failing).receive(signed(fixture("build-67-passed.json"), "default"));
 

@@ -336,6 +336,15 @@ abstract class AbstractWebhookIT {
     }
 
     @Test
+    void theAdminApiAnswersAJson404WithoutAnAdminToken() throws Exception {
+        HttpResponse<String> response = Deliveries.get(container.base().resolve("api/jobs"));
+
+        assertThat(response.statusCode()).isEqualTo(404);
+        // buildhook's own answer (JSON), not the container's page for an unmapped path.
+        assertThat(JSON.readTree(response.body()).get("error").asText()).isEqualTo("not found");
+    }
+
+    @Test
     void healthAnswers200WhileTheStoreAnswers() throws Exception {
         HttpResponse<String> response = Deliveries.get(container.base().resolve("healthz"));
 

@@ -10,6 +10,7 @@ import java.util.Objects;
  *
  * @param reason      why it was rejected, or {@code null}
  * @param duplicateOf for a duplicate, the first delivery's id; else {@code null}
+ * @param summary     build id, status, project and trigger of the event, as far as known
  */
 public record Delivery(
         String id,
@@ -21,13 +22,22 @@ public record Delivery(
         DeliveryOutcome outcome,
         String reason,
         String duplicateOf,
-        byte[] body) {
+        byte[] body,
+        DeliverySummary summary) {
 
     public Delivery {
         Objects.requireNonNull(id, "id");
+        summary = summary == null ? DeliverySummary.NONE : summary;
         headers = Map.copyOf(headers);
         Objects.requireNonNull(outcome, "outcome");
         body = body == null ? null : body.clone();
+    }
+
+    /** A delivery without a summary (as stored before schema version 2). */
+    public Delivery(String id, String endpoint, Instant receivedAt, String remoteAddress, Map<String, String> headers,
+            String bodyHash, DeliveryOutcome outcome, String reason, String duplicateOf, byte[] body) {
+        this(id, endpoint, receivedAt, remoteAddress, headers, bodyHash, outcome, reason, duplicateOf, body,
+                DeliverySummary.NONE);
     }
 
     @Override

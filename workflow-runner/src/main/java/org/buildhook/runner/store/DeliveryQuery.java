@@ -5,11 +5,13 @@ import java.time.Instant;
 /**
  * Filters for listing deliveries; every filter may be {@code null}.
  *
- * @param before paging cursor: only ids strictly before this one (ids sort by time)
- * @param limit  page size, 1 to 500
+ * @param project only deliveries of this project path ({@code <factory>/<project>})
+ * @param trigger only deliveries whose event named this trigger
+ * @param before  paging cursor: only ids strictly before this one (ids sort by time)
+ * @param limit   page size, 1 to 500
  */
-public record DeliveryQuery(DeliveryOutcome outcome, String endpoint, Instant from, Instant to, String before,
-        int limit) {
+public record DeliveryQuery(DeliveryOutcome outcome, String endpoint, String project, String trigger, Instant from,
+        Instant to, String before, int limit) {
 
     public DeliveryQuery {
         if (limit < 1 || limit > 500) {
@@ -17,7 +19,12 @@ public record DeliveryQuery(DeliveryOutcome outcome, String endpoint, Instant fr
         }
     }
 
+    /** Without the project and trigger filters. */
+    public DeliveryQuery(DeliveryOutcome outcome, String endpoint, Instant from, Instant to, String before, int limit) {
+        this(outcome, endpoint, null, null, from, to, before, limit);
+    }
+
     public static DeliveryQuery latest(int limit) {
-        return new DeliveryQuery(null, null, null, null, null, limit);
+        return new DeliveryQuery(null, null, null, null, null, null, null, limit);
     }
 }

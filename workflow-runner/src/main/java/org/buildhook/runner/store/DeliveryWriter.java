@@ -34,17 +34,17 @@ final class DeliveryWriter {
         this.dedupWindow = dedupWindow;
     }
 
-    AcceptResult accept(NewDelivery delivery, List<PlannedJob> jobs) {
+    AcceptResult accept(NewDelivery delivery, DeliverySummary summary, List<PlannedJob> jobs) {
         byte[] body = delivery.body();
         String hash = sha256(body);
         return db.inTransaction("accept a delivery", c -> {
             String id = ids.next();
             Optional<String> first = claim(c, delivery.endpoint(), hash, id, delivery.receivedAt());
             if (first.isPresent()) {
-                insertDelivery(c, id, delivery, null, hash, DeliveryOutcome.DUPLICATE, null, first.get());
+                insertDelivery(c, id, delivery, null, hash, DeliveryOutcome.DUPLICATE, null, first.get(), summary);
                 return new AcceptResult(first.get(), List.of(), true);
             }
-            insertDelivery(c, id, delivery, body, hash, DeliveryOutcome.ACCEPTED, null, null);
+            insertDelivery(c, id, delivery, body, hash, DeliveryOutcome.ACCEPTED, null, null, summary);
             return new AcceptResult(id, insertJobs(c, id, jobs, null), false);
         });
     }
@@ -53,7 +53,7 @@ final class DeliveryWriter {
         String id = ids.next();
         db.inTransaction("record a rejected delivery", c -> {
             insertDelivery(c, id, delivery, delivery.body(), sha256(delivery.body()), DeliveryOutcome.REJECTED,
-                    reason, null);
+                    reason, null, DeliverySummary.NONE);
             return null;
         });
         return id;
@@ -165,10 +165,10 @@ final class DeliveryWriter {
     }
 
     private void insertDelivery(Connection c, String id, NewDelivery d, byte[] body, String hash,
-            DeliveryOutcome outcome, String reason, String duplicateOf) throws SQLException {
+            DeliveryOutcome outcome, String reason, String duplicateOf, DeliverySummary summary) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO deliveries (id, endpoint, received_at,"
-                + " remote_address, headers, body, body_hash, outcome, reason, duplicate_of)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " remote_address, headers, body, body_hash, outcome, reason, duplicate_of, build_id, status,"
+                + " project, factory, trigger_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             p.setString(1, id);
             p.setString(2, d.endpoint());
             p.setLong(3, d.receivedAt().toEpochMilli());
@@ -183,6 +183,15 @@ final class DeliveryWriter {
             p.setString(8, outcome.name());
             p.setString(9, reason);
             p.setString(10, duplicateOf);
+            if (summary.buildId() == null) {
+                p.setNull(11, Types.BIGINT);
+            } else {
+                p.setLong(11, summary.buildId());
+            }
+            p.setString(12, summary.status());
+            p.setString(13, summary.project());
+            p.setString(14, summary.factory());
+            p.setString(15, summary.triggerName());
             p.executeUpdate();
         }
     }
@@ -219,6 +228,23 @@ final class DeliveryWriter {
             queue.schedule(c, jobId, now);
         }
         return jobIds;
+    }
+
+    void recordAction(AdminAction a) {
+        db.inTransaction("record an admin action", c -> {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO admin_actions (" + Rows.ACTION_COLUMNS
+                    + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                p.setString(1, a.id());
+                p.setLong(2, a.at().toEpochMilli());
+                p.setString(3, a.actor());
+                p.setString(4, a.action());
+                p.setString(5, a.deliveryId());
+                p.setString(6, a.jobId());
+                p.setString(7, a.detail());
+                p.executeUpdate();
+            }
+            return null;
+        });
     }
 
     static String sha256(byte[] body) {

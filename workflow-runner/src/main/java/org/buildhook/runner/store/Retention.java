@@ -73,6 +73,7 @@ final class Retention {
                 + " WHERE a.log_path IS NOT NULL AND j.delivery_id IN " + in, ids, rs -> rs.getString(1)));
         execute(c, "DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE delivery_id IN " + in + ")", ids);
         execute(c, "DELETE FROM jobs WHERE delivery_id IN " + in, ids);
+        execute(c, "DELETE FROM admin_actions WHERE delivery_id IN " + in, ids);
         execute(c, "DELETE FROM dedup_keys WHERE delivery_id IN " + in, ids);
         execute(c, "DELETE FROM deliveries WHERE id IN " + in, ids);
         return ids;

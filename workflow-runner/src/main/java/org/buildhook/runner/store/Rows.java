@@ -22,7 +22,8 @@ final class Rows {
             + " timeout_ms, retries, backoff_ms, concurrency, run_name, state, attempts, exit_code, created_at,"
             + " started_at, ended_at, node, log_path, message, cancel_requested, rerun_of";
     static final String DELIVERY_COLUMNS = "id, endpoint, received_at, remote_address, headers, body_hash, outcome,"
-            + " reason, duplicate_of";
+            + " reason, duplicate_of, build_id, status, project, factory, trigger_name";
+    static final String ACTION_COLUMNS = "id, at, actor, action, delivery_id, job_id, detail";
 
     private Rows() {
     }
@@ -94,7 +95,18 @@ final class Rows {
         return new Delivery(rs.getString("id"), rs.getString("endpoint"), instant(rs, "received_at"),
                 rs.getString("remote_address"), stringMap(rs.getString("headers")), rs.getString("body_hash"),
                 DeliveryOutcome.valueOf(rs.getString("outcome")), rs.getString("reason"),
-                rs.getString("duplicate_of"), body);
+                rs.getString("duplicate_of"), body, summary(rs));
+    }
+
+    private static DeliverySummary summary(ResultSet rs) throws SQLException {
+        long buildId = rs.getLong("build_id");
+        return new DeliverySummary(rs.wasNull() ? null : buildId, rs.getString("status"), rs.getString("project"),
+                rs.getString("factory"), rs.getString("trigger_name"));
+    }
+
+    static AdminAction action(ResultSet rs) throws SQLException {
+        return new AdminAction(rs.getString("id"), instant(rs, "at"), rs.getString("actor"), rs.getString("action"),
+                rs.getString("delivery_id"), rs.getString("job_id"), rs.getString("detail"));
     }
 
     static JobAttempt attempt(ResultSet rs) throws SQLException {

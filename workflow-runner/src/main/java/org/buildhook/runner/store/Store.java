@@ -1,6 +1,7 @@
 package org.buildhook.runner.store;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.List;
@@ -33,6 +34,7 @@ public final class Store implements AutoCloseable {
     private final Database db;
     private final DeliveryWriter writer;
     private final StoreReader reader;
+    private final Ids ids;
     private final ExecutionLedger ledger;
     private final Retention retention;
     private final ScheduledExecutorService retentionThread;
@@ -43,6 +45,7 @@ public final class Store implements AutoCloseable {
         this.config = config;
         this.db = db;
         Ids ids = new Ids(config.clock());
+        this.ids = ids;
         this.writer = new DeliveryWriter(db, new JobQueue(db.dialect()), ids, config.clock(), config.dedupWindow());
         this.reader = new StoreReader(db);
         this.ledger = new ExecutionLedger(db, reader, config.clock());
@@ -98,7 +101,15 @@ public final class Store implements AutoCloseable {
      * recorded as such, creates no job, and the result carries the first delivery's id.
      */
     public AcceptResult accept(NewDelivery delivery, List<PlannedJob> jobs) {
-        AcceptResult result = writer.accept(delivery, List.copyOf(jobs));
+        return accept(delivery, DeliverySummary.NONE, jobs);
+    }
+
+    /**
+     * As {@link #accept(NewDelivery, List)}, also keeping the event's summary (build id, status,
+     * project, trigger) for the admin API's filters.
+     */
+    public AcceptResult accept(NewDelivery delivery, DeliverySummary summary, List<PlannedJob> jobs) {
+        AcceptResult result = writer.accept(delivery, summary, List.copyOf(jobs));
         if (!result.jobIds().isEmpty()) {
             jobsQueued();
         }
@@ -180,6 +191,27 @@ public final class Store implements AutoCloseable {
      */
     public boolean cancel(String jobId) {
         return writer.cancel(jobId);
+    }
+
+    /**
+     * Records an admin action in the audit trail; returns it with its id and time.
+     *
+     * @param jobId null for an action on the whole delivery
+     */
+    public AdminAction recordAction(String actor, String action, String deliveryId, String jobId, String detail) {
+        AdminAction a = new AdminAction(ids.next(), Instant.ofEpochMilli(config.clock().millis()), actor, action, deliveryId, jobId, detail);
+        writer.recordAction(a);
+        return a;
+    }
+
+    /** The admin actions on a delivery and on any of its jobs, oldest first. */
+    public List<AdminAction> actionsOnDelivery(String deliveryId) {
+        return reader.actions("delivery_id", deliveryId);
+    }
+
+    /** The admin actions on one job, oldest first. */
+    public List<AdminAction> actionsOnJob(String jobId) {
+        return reader.actions("job_id", jobId);
     }
 
     /** Whether the database answers a trivial query now; for {@code /healthz}. Never throws. */

@@ -28,6 +28,14 @@ final class StoreReader {
             sql.append(" AND endpoint = ?");
             args.add(q.endpoint());
         }
+        if (q.project() != null) {
+            sql.append(" AND project = ?");
+            args.add(q.project());
+        }
+        if (q.trigger() != null) {
+            sql.append(" AND trigger_name = ?");
+            args.add(q.trigger());
+        }
         if (q.from() != null) {
             sql.append(" AND received_at >= ?");
             args.add(q.from().toEpochMilli());
@@ -117,6 +125,12 @@ final class StoreReader {
                     List.of(id), Rows::attempt);
             return Optional.of(new JobDetail(jobs.get(0), attempts));
         });
+    }
+
+    /** The admin actions on a delivery (including those on its jobs), or on one job; oldest first. */
+    List<AdminAction> actions(String column, String id) {
+        return db.read("read admin actions", c -> query(c, "SELECT " + Rows.ACTION_COLUMNS + " FROM admin_actions"
+                + " WHERE " + column + " = ? ORDER BY id", List.of(id), Rows::action));
     }
 
     /** The delivery's body, or empty when the delivery is gone. */

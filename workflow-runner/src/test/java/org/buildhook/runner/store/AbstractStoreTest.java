@@ -185,6 +185,53 @@ abstract class AbstractStoreTest {
     }
 
     @Test
+    void keepsTheEventSummaryAndFiltersByProjectAndTrigger() {
+        String lmp = store.accept(Plans.delivery("default", "{\"build_id\": 1}", Instant.now()),
+                new DeliverySummary(67L, "PASSED", "andy-corp/lmp", "andy-corp", "build-release"), List.of())
+                .deliveryId();
+        String other = store.accept(Plans.delivery("default", "{\"build_id\": 2}", Instant.now()),
+                new DeliverySummary(68L, "FAILED", "andy-corp/other", "andy-corp", "Code Review"), List.of())
+                .deliveryId();
+        String unknown = store.accept(Plans.delivery("default", "{\"build_id\": 3}", Instant.now()), List.of())
+                .deliveryId();
+
+        Delivery stored = store.delivery(lmp).orElseThrow().delivery();
+        assertThat(stored.summary()).isEqualTo(
+                new DeliverySummary(67L, "PASSED", "andy-corp/lmp", "andy-corp", "build-release"));
+        assertThat(store.delivery(unknown).orElseThrow().delivery().summary()).isEqualTo(DeliverySummary.NONE);
+        assertThat(store.deliveries(new DeliveryQuery(null, null, "andy-corp/lmp", null, null, null, null, 10))
+                .items()).extracting(Delivery::id).containsExactly(lmp);
+        assertThat(store.deliveries(new DeliveryQuery(null, null, null, "Code Review", null, null, null, 10))
+                .items()).extracting(Delivery::id).containsExactly(other);
+        assertThat(store.deliveries(new DeliveryQuery(null, null, "andy-corp/lmp", "Code Review", null, null, null,
+                10)).items()).isEmpty();
+        assertThat(store.deliveries(DeliveryQuery.latest(10)).items()).extracting(d -> d.summary().buildId())
+                .containsExactly(null, 68L, 67L);
+    }
+
+    @Test
+    void recordsAdminActionsOnADeliveryAndItsJobsAndRetentionRemovesThem() {
+        AcceptResult r = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("a", List.of("/bin/true"))));
+        String job = r.jobIds().get(0);
+
+        AdminAction rerun = store.recordAction("token@127.0.0.1", "rerun", r.deliveryId(), job, "new job X");
+        AdminAction replay = store.recordAction("token@127.0.0.1", "replay", r.deliveryId(), null, "0 jobs");
+
+        assertThat(store.actionsOnDelivery(r.deliveryId())).containsExactly(rerun, replay);
+        assertThat(store.actionsOnJob(job)).containsExactly(rerun);
+        assertThat(rerun.at()).isNotNull();
+        assertThat(rerun.id()).matches("[A-Za-z0-9_-]{26}");
+        assertThat(store.actionsOnJob("01AAAAAAAAAAAAAAAAAAAAAAAA")).isEmpty();
+
+        String aged = store.accept(Plans.delivery("default", "{\"build_id\": 5}", Instant.now().minus(Duration.ofDays(31))),
+                List.of()).deliveryId();
+        store.recordAction("token@127.0.0.1", "replay", aged, null, "0 jobs");
+        assertThat(store.runRetention()).isEqualTo(1);
+        assertThat(store.actionsOnDelivery(aged)).isEmpty();
+        assertThat(store.actionsOnDelivery(r.deliveryId())).hasSize(2);
+    }
+
+    @Test
     void listsJobsByStateAndRuleAndShowsAJobWithItsAttempts() {
         AcceptResult r = store.accept(Plans.delivery(Plans.fixture()),
                 List.of(Plans.job("a", List.of("/bin/true")), Plans.job("b", List.of("/bin/true"))));
@@ -318,8 +365,9 @@ abstract class AbstractStoreTest {
         try (Connection c = stores.get(0).dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT COUNT(*), MAX(version) FROM schema_version")) {
             rs.next();
-            assertThat(rs.getInt(1)).isEqualTo(1);
-            assertThat(rs.getInt(2)).isEqualTo(1);
+            // One row per known version: each applied exactly once.
+            assertThat(rs.getInt(1)).isEqualTo(2);
+            assertThat(rs.getInt(2)).isEqualTo(2);
         } finally {
             stores.forEach(Store::close);
         }

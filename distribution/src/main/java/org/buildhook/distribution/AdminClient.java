@@ -1,0 +1,146 @@
+package org.buildhook.distribution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.Writer;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A small client of the admin API ({@code /api/…}): JSON in, JSON out, answers other than 2xx
+ * turned into {@link CommandFailure}s with the server's message and a fitting exit code.
+ */
+final class AdminClient {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private final URI base;
+    private final String token;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+
+    AdminClient(URI base, String token) {
+        this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
+        this.token = token;
+    }
+
+    JsonNode get(String path) {
+        return json(send(request(path).GET().timeout(TIMEOUT).build()));
+    }
+
+    JsonNode post(String path) {
+        return json(send(request(path).POST(HttpRequest.BodyPublishers.noBody()).timeout(TIMEOUT).build()));
+    }
+
+    /** Copies a UTF-8 text answer (a log) to {@code out} as it arrives; no timeout, as following may last long. */
+    void copy(String path, Writer out) {
+        HttpResponse<InputStream> response = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream body = response.body(); Reader in = new InputStreamReader(body, StandardCharsets.UTF_8)) {
+            if (response.statusCode() / 100 != 2) {
+                fail(response.statusCode(), new String(body.readAllBytes(), StandardCharsets.UTF_8));
+            }
+            char[] buffer = new char[8192];
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                out.write(buffer, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            throw new CommandFailure("reading " + path + " from " + base + " failed: " + e.getMessage(),
+                    ExitCodes.UNAVAILABLE);
+        }
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(base.resolve("api/" + path)).header("Authorization", "Bearer " + token)
+                .header("Accept", "application/json");
+    }
+
+    private HttpResponse<String> send(HttpRequest request) {
+        HttpResponse<String> response = send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            fail(response.statusCode(), response.body());
+        }
+        return response;
+    }
+
+    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+        try {
+            return http.send(request, handler);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot reach " + base + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); is 'buildhook serve' running there?"
+                    + " Give the address with --url", ExitCodes.UNAVAILABLE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CommandFailure("interrupted", ExitCodes.UNAVAILABLE);
+        }
+    }
+
+    private void fail(int status, String body) {
+        String message = message(body);
+        switch (status) {
+            case 401 -> throw new CommandFailure("the server refused the admin token (401): check --token-file or "
+                    + "--token-env against the server's admin.token", ExitCodes.UNAVAILABLE);
+            case 404 -> throw new CommandFailure(message + " (404; an admin API that is off also answers 404: "
+                    + "set admin.token on the server)", ExitCodes.FAILED);
+            case 400, 405, 416 -> throw new CommandFailure(message + " (" + status + ")", ExitCodes.USAGE);
+            case 409 -> throw new CommandFailure(message + " (409)", ExitCodes.FAILED);
+            default -> throw new CommandFailure("the server answered " + status + ": " + message,
+                    ExitCodes.UNAVAILABLE);
+        }
+    }
+
+    private static String message(String body) {
+        try {
+            JsonNode error = JSON.readTree(body).get("error");
+            if (error != null) {
+                return error.asText();
+            }
+        } catch (IOException e) {
+            // not JSON: show it as it is
+        }
+        String text = body == null ? "" : body.strip();
+        return text.length() > 300 ? text.substring(0, 300) : text;
+    }
+
+    private static JsonNode json(HttpResponse<String> response) {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new CommandFailure("the server's answer is not JSON: " + e.getMessage(), ExitCodes.UNAVAILABLE);
+        }
+    }
+
+    /** {@code path?k=v&…} with the non-null values URL-encoded. */
+    static String withQuery(String path, Map<String, Object> params) {
+        StringBuilder b = new StringBuilder(path);
+        char sep = '?';
+        for (Map.Entry<String, Object> e : params.entrySet()) {
+            if (e.getValue() != null) {
+                b.append(sep).append(e.getKey()).append('=')
+                        .append(URLEncoder.encode(e.getValue().toString(), StandardCharsets.UTF_8));
+                sep = '&';
+            }
+        }
+        return b.toString();
+    }
+
+    static String pretty(JsonNode node) {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot print JSON: " + e.getMessage(), ExitCodes.UNAVAILABLE);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package org.buildhook.distribution;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.buildhook.servlet.config.BuildhookConfig;
+import org.buildhook.servlet.config.ServerSettings;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every admin command shares: where the server is and where its admin token comes
+ * from. The token is read from a file or an environment variable, never an argument (arguments
+ * are visible to every user in {@code ps}).
+ */
+final class AdminOptions {
+
+    @Option(names = "--url", paramLabel = "URL",
+            description = "The server's base URL (default: from the configuration's server host, port and "
+                    + "context path, e.g. http://localhost:8080/).")
+    URI url;
+
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "File holding the admin token (default: <data-dir>/admin-token when it exists, as "
+                    + "written by 'admin: {token: generate}').")
+    Path tokenFile;
+
+    @Option(names = "--token-env", paramLabel = "NAME", description = "Environment variable holding the admin token.")
+    String tokenEnv;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "The configuration file the defaults are taken from (default: as 'serve' finds it).")
+    Path config;
+
+    @Option(names = "--json", description = "Print the API's JSON answer instead of a table.")
+    boolean json;
+
+    AdminClient client() {
+        BuildhookConfig loaded = url != null && (tokenFile != null || tokenEnv != null) ? null : Configs.load(config);
+        return new AdminClient(url != null ? url : defaultUrl(loaded.server()), token(loaded, System.getenv()));
+    }
+
+    static URI defaultUrl(ServerSettings s) {
+        String host = s.host() == null || s.host().equals("0.0.0.0") || s.host().equals("::") ? "localhost" : s.host();
+        String path = s.contextPath() == null || s.contextPath().isEmpty() ? "/"
+                : s.contextPath().endsWith("/") ? s.contextPath() : s.contextPath() + "/";
+        return URI.create((s.keystore() != null ? "https" : "http") + "://" + host + ":" + s.port() + path);
+    }
+
+    private String token(BuildhookConfig loaded, Map<String, String> environment) {
+        if (tokenEnv != null) {
+            String value = environment.get(tokenEnv);
+            if (value == null || value.isBlank()) {
+                throw new CommandFailure("the environment variable " + tokenEnv + " is not set or empty; export the "
+                        + "admin token in it, or use --token-file", ExitCodes.UNAVAILABLE);
+            }
+            return value.strip();
+        }
+        Path file = tokenFile != null ? tokenFile : loaded.dataDir().resolve("admin-token");
+        if (tokenFile == null && !Files.isReadable(file)) {
+            throw new CommandFailure("no admin token: " + file + " is not readable; give --token-file FILE or "
+                    + "--token-env NAME (the server's admin.token)", ExitCodes.UNAVAILABLE);
+        }
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new CommandFailure("cannot read the admin token file " + file + ": " + e.getMessage()
+                    + "; check the path and that this user may read it", ExitCodes.UNAVAILABLE);
+        }
+    }
+}

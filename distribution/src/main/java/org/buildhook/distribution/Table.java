@@ -1,0 +1,57 @@
+package org.buildhook.distribution;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Aligned text columns for the admin commands' terminal output. */
+final class Table {
+
+    private static final int MAX_CELL = 60;
+
+    private final List<String> header;
+    private final List<List<String>> rows = new ArrayList<>();
+
+    Table(String... header) {
+        this.header = List.of(header);
+    }
+
+    Table row(String... cells) {
+        if (cells.length != header.size()) {
+            throw new IllegalArgumentException("expected " + header.size() + " cells, got " + cells.length);
+        }
+        List<String> row = new ArrayList<>();
+        for (String cell : cells) {
+            String text = cell == null || cell.equals("null") ? "-" : cell.replaceAll("\\s+", " ");
+            row.add(text.length() > MAX_CELL ? text.substring(0, MAX_CELL - 1) + "…" : text);
+        }
+        rows.add(row);
+        return this;
+    }
+
+    void print(PrintWriter out) {
+        int[] widths = new int[header.size()];
+        for (int i = 0; i < widths.length; i++) {
+            widths[i] = header.get(i).length();
+            for (List<String> row : rows) {
+                widths[i] = Math.max(widths[i], row.get(i).length());
+            }
+        }
+        line(out, header, widths);
+        for (List<String> row : rows) {
+            line(out, row, widths);
+        }
+        out.flush();
+    }
+
+    private static void line(PrintWriter out, List<String> cells, int[] widths) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < cells.size(); i++) {
+            b.append(cells.get(i));
+            if (i < cells.size() - 1) {
+                b.append(" ".repeat(widths[i] - cells.get(i).length() + 2));
+            }
+        }
+        out.println(b);
+    }
+}

@@ -1,0 +1,258 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The admin API against a real standalone server, real signed deliveries and real jobs. */
+class AdminApiTest {
+
+    @TempDir
+    Path dir;
+    AdminServer server;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static String fixture(String name) throws Exception {
+        return Files.readString(Path.of(System.getProperty("buildhook.fixtures", "fixtures"), name));
+    }
+
+    @Test
+    void refusesAMissingOrWrongTokenWith401AndAcceptsTheRightOne() throws Exception {
+        server = AdminServer.start(dir);
+
+        HttpResponse<String> missing = server.http.send(HttpRequest.newBuilder(server.uri().resolve("api/jobs"))
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> wrong = server.http.send(HttpRequest.newBuilder(server.uri().resolve("api/jobs"))
+                .header("Authorization", "Bearer not-the-token").GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> basic = server.http.send(HttpRequest.newBuilder(server.uri().resolve("api/jobs"))
+                .header("Authorization", "Basic " + AdminServer.TOKEN).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(missing.statusCode()).isEqualTo(401);
+        assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v)
+                .startsWith("Bearer"));
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(wrong.body()).isEqualTo(missing.body());
+        assertThat(basic.statusCode()).isEqualTo(401);
+        assertThat(server.get("jobs").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void isAbsentWhenNoAdminTokenIsConfigured() throws Exception {
+        server = AdminServer.withoutAdminToken(dir);
+
+        assertThat(server.get("jobs").statusCode()).isEqualTo(404);
+        assertThat(server.post("jobs/01AAAAAAAAAAAAAAAAAAAAAAAA/cancel").statusCode()).isEqualTo(404);
+        assertThat(server.http.send(HttpRequest.newBuilder(server.uri().resolve("api/deliveries")).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void listsDeliveriesByOutcomeProjectAndTriggerWithACursor() throws Exception {
+        server = AdminServer.start(dir);
+        String passed = server.deliver("build-67-passed.json");
+        String failed = server.deliver("build-68-failed.json");
+        String promoted = server.deliver("build-412-promoted.json");
+
+        JsonNode all = server.getJson("deliveries");
+        JsonNode first = server.getJson("deliveries?limit=2");
+        JsonNode second = server.getJson("deliveries?limit=2&before=" + first.path("next").asText());
+
+        assertThat(all.path("items").findValuesAsText("id")).containsExactly(promoted, failed, passed);
+        assertThat(all.path("next").isNull()).isTrue();
+        assertThat(all.path("items").path(2).path("buildId").asLong()).isEqualTo(67);
+        assertThat(all.path("items").path(2).path("project").asText()).isEqualTo("andy-corp/lmp");
+        assertThat(all.path("items").path(2).path("trigger").asText()).isEqualTo("containers-devel");
+        assertThat(first.path("items").findValuesAsText("id")).containsExactly(promoted, failed);
+        assertThat(second.path("items").findValuesAsText("id")).containsExactly(passed);
+        assertThat(server.getJson("deliveries?project=andy-corp/lmp").path("items").findValuesAsText("id"))
+                .containsExactly(failed, passed);
+        assertThat(server.getJson("deliveries?trigger=platform-main").path("items").findValuesAsText("id"))
+                .containsExactly(failed);
+        assertThat(server.getJson("deliveries?outcome=duplicate").path("items")).isEmpty();
+        assertThat(server.getJson("deliveries?from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z&endpoint=default")
+                .path("items")).hasSize(3);
+    }
+
+    @Test
+    void answers400WithAHelpfulMessageForABadFilter() throws Exception {
+        server = AdminServer.start(dir);
+
+        assertThat(server.get("deliveries?outcome=nope").body()).contains("'outcome' must be one of")
+                .contains("ACCEPTED");
+        assertThat(server.get("deliveries?outcome=nope").statusCode()).isEqualTo(400);
+        assertThat(server.get("deliveries?limit=501").body()).contains("'limit' must be a number from 1 to 500");
+        assertThat(server.get("deliveries?from=yesterday").body()).contains("ISO-8601");
+        assertThat(server.get("deliveries?colour=red").body()).contains("unknown filter 'colour'");
+        assertThat(server.get("jobs?state=sleeping").statusCode()).isEqualTo(400);
+        assertThat(server.get("jobs?delivery=x").body()).contains("'delivery' is not an id");
+    }
+
+    @Test
+    void showsADeliveryWithItsBodyJobsAndActionsAnd404ForUnknownIds() throws Exception {
+        server = AdminServer.start(dir);
+        String id = server.deliver("build-67-passed.json");
+        server.awaitJob(id, "SUCCEEDED");
+
+        JsonNode detail = server.getJson("deliveries/" + id);
+
+        assertThat(detail.path("delivery").path("bodyText").asText()).isEqualTo(fixture("build-67-passed.json"));
+        assertThat(new String(Base64.getDecoder().decode(detail.path("delivery").path("bodyBase64").asText()),
+                StandardCharsets.UTF_8)).isEqualTo(fixture("build-67-passed.json"));
+        assertThat(detail.path("delivery").path("status").asText()).isEqualTo("PASSED");
+        assertThat(detail.path("jobs").findValuesAsText("rule")).containsExactly("echo");
+        assertThat(detail.path("actions")).isEmpty();
+        assertThat(server.get("deliveries/01AAAAAAAAAAAAAAAAAAAAAAAA").statusCode()).isEqualTo(404);
+        assertThat(server.get("deliveries/not-an-id").statusCode()).isEqualTo(404);
+        assertThat(server.get("jobs/01AAAAAAAAAAAAAAAAAAAAAAAA").statusCode()).isEqualTo(404);
+        assertThat(server.get("nothing-here").statusCode()).isEqualTo(404);
+        HttpResponse<String> wrongMethod = server.post("deliveries/" + id);
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+        assertThat(wrongMethod.headers().firstValue("Allow")).hasValue("GET");
+        assertThat(server.get("jobs/" + detail.path("jobs").path(0).path("id").asText() + "/rerun").statusCode())
+                .isEqualTo(405);
+    }
+
+    @Test
+    void listsJobsByStateRuleAndDeliveryAndShowsAJobWithItsAttempts() throws Exception {
+        server = AdminServer.start(dir);
+        String passed = server.deliver("build-67-passed.json");
+        String jobId = server.awaitJob(passed, "SUCCEEDED").path("id").asText();
+
+        JsonNode job = server.getJson("jobs/" + jobId);
+
+        assertThat(server.getJson("jobs?state=succeeded&rule=echo").path("items").findValuesAsText("id"))
+                .containsExactly(jobId);
+        assertThat(server.getJson("jobs?delivery=" + passed).path("items").findValuesAsText("id"))
+                .containsExactly(jobId);
+        assertThat(server.getJson("jobs?rule=wait").path("items")).isEmpty();
+        assertThat(job.path("job").path("argv").path(2).asText()).isEqualTo("67");
+        assertThat(job.path("attempts")).hasSize(1);
+        assertThat(job.path("attempts").path(0).path("outcome").asText()).isEqualTo("SUCCEEDED");
+        assertThat(job.path("attempts").path(0).path("exitCode").asInt()).isZero();
+        assertThat(job.path("actions")).isEmpty();
+    }
+
+    @Test
+    void servesALogWholeOrByRange() throws Exception {
+        server = AdminServer.start(dir);
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+
+        HttpResponse<String> whole = server.get("jobs/" + jobId + "/log");
+        HttpResponse<String> middle = server.http.send(server.api("jobs/" + jobId + "/log?attempt=1")
+                .header("Range", "bytes=5-7").GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> tail = server.http.send(server.api("jobs/" + jobId + "/log")
+                .header("Range", "bytes=9-").GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> beyond = server.http.send(server.api("jobs/" + jobId + "/log")
+                .header("Range", "bytes=100-").GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(whole.statusCode()).isEqualTo(200);
+        assertThat(whole.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v)
+                .startsWith("text/plain").containsIgnoringCase("charset=utf-8"));
+        assertThat(whole.body()).isEqualTo("line one\nline two 67\n");
+        assertThat(middle.statusCode()).isEqualTo(206);
+        assertThat(middle.body()).isEqualTo("one");
+        assertThat(middle.headers().firstValue("Content-Range")).hasValue("bytes 5-7/21");
+        assertThat(tail.body()).isEqualTo("line two 67\n");
+        assertThat(beyond.statusCode()).isEqualTo(416);
+        assertThat(beyond.headers().firstValue("Content-Range")).hasValue("bytes */21");
+        assertThat(server.get("jobs/" + jobId + "/log?attempt=2").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void followsALogUntilTheAttemptEnds() throws Exception {
+        server = AdminServer.start(dir);
+        String jobId = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.get("jobs/" + jobId + "/log").body()
+                .equals("started\n"));
+
+        CompletableFuture<HttpResponse<String>> follow = server.http.sendAsync(
+                server.api("jobs/" + jobId + "/log?follow=1").GET().build(), HttpResponse.BodyHandlers.ofString());
+        Files.writeString(dir.resolve("go"), "");
+
+        HttpResponse<String> followed = follow.get(30, TimeUnit.SECONDS);
+        assertThat(followed.statusCode()).isEqualTo(200);
+        assertThat(followed.body()).isEqualTo("started\nfinished\n");
+        assertThat(server.getJson("jobs/" + jobId).path("job").path("state").asText()).isEqualTo("SUCCEEDED");
+    }
+
+    @Test
+    void rerunMakesANewJobThatRunsAndIsRecorded() throws Exception {
+        server = AdminServer.start(dir);
+        String delivery = server.deliver("build-67-passed.json");
+        String old = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+
+        HttpResponse<String> rerun = server.post("jobs/" + old + "/rerun");
+
+        assertThat(rerun.statusCode()).isEqualTo(202);
+        String newId = AdminServer.json(rerun.body()).path("job").asText();
+        assertThat(newId).isNotEqualTo(old);
+        JsonNode job = server.awaitJobState(newId, "SUCCEEDED");
+        assertThat(job.path("job").path("rerunOf").asText()).isEqualTo(old);
+        JsonNode actions = server.getJson("jobs/" + old).path("actions");
+        assertThat(actions).hasSize(1);
+        assertThat(actions.path(0).path("action").asText()).isEqualTo("rerun");
+        assertThat(actions.path(0).path("actor").asText()).isEqualTo("token@127.0.0.1");
+        assertThat(actions.path(0).path("detail").asText()).contains(newId);
+        assertThat(server.getJson("deliveries/" + delivery).path("actions")).hasSize(1);
+        assertThat(server.post("jobs/01AAAAAAAAAAAAAAAAAAAAAAAA/rerun").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void replayMatchesTheStoredBodyAgainstTheRulesInForceNow() throws Exception {
+        server = AdminServer.start(dir);
+        String delivery = server.deliver("build-67-passed.json");
+        server.awaitJob(delivery, "SUCCEEDED");
+        server.writeRules(true);
+
+        HttpResponse<String> replay = server.post("deliveries/" + delivery + "/replay");
+
+        assertThat(replay.statusCode()).isEqualTo(202);
+        JsonNode newJobs = AdminServer.json(replay.body()).path("jobs");
+        assertThat(newJobs).hasSize(2);
+        for (JsonNode id : newJobs) {
+            server.awaitJobState(id.asText(), "SUCCEEDED");
+        }
+        JsonNode detail = server.getJson("deliveries/" + delivery);
+        assertThat(detail.path("jobs").findValuesAsText("rule")).containsExactlyInAnyOrder("echo", "echo", "also");
+        assertThat(detail.path("actions").findValuesAsText("action")).containsExactly("replay");
+        assertThat(server.get("jobs/" + newJobs.path(1).asText() + "/log").body()).isIn(
+                "line one\nline two 67\n", "line one\nline two also\n");
+    }
+
+    @Test
+    void cancelEndsARunningJobAndIsRecorded() throws Exception {
+        server = AdminServer.start(dir);
+        String delivery = server.deliver("build-68-failed.json");
+        String jobId = server.awaitJob(delivery, "RUNNING").path("id").asText();
+
+        HttpResponse<String> cancel = server.post("jobs/" + jobId + "/cancel");
+
+        assertThat(cancel.statusCode()).isEqualTo(200);
+        assertThat(AdminServer.json(cancel.body()).path("cancelled").asBoolean()).isTrue();
+        server.awaitJobState(jobId, "CANCELLED");
+        assertThat(AdminServer.json(server.post("jobs/" + jobId + "/cancel").body()).path("cancelled").asBoolean())
+                .isFalse();
+        assertThat(server.getJson("jobs/" + jobId).path("actions").findValuesAsText("action"))
+                .containsExactly("cancel", "cancel");
+    }
+}

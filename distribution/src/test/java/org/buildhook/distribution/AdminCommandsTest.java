@@ -1,0 +1,150 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The admin commands against a real server, as tables and as JSON. */
+class AdminCommandsTest {
+
+    @TempDir
+    Path dir;
+    AdminServer server;
+    StringWriter out;
+    StringWriter err;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = AdminServer.start(dir);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.close();
+    }
+
+    private int run(String... args) {
+        out = new StringWriter();
+        err = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--url", server.uri().toString(), "--token-file", dir.resolve("admin-token").toString()));
+        return cl.execute(all.toArray(String[]::new));
+    }
+
+    @Test
+    void deliveriesPrintsATableOrTheApisJson() throws Exception {
+        String passed = server.deliver("build-67-passed.json");
+        String failed = server.deliver("build-68-failed.json");
+
+        assertThat(run("deliveries")).isZero();
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines.get(0)).startsWith("DELIVERY").contains("OUTCOME").contains("PROJECT").contains("TRIGGER");
+        assertThat(lines.get(1)).startsWith(failed).contains("ACCEPTED").contains("andy-corp/lmp")
+                .contains("platform-main");
+        assertThat(lines.get(2)).startsWith(passed).contains("containers-devel");
+        // Aligned: every column starts at the same place on every line.
+        assertThat(lines.get(1).indexOf("ACCEPTED")).isEqualTo(lines.get(0).indexOf("OUTCOME"));
+
+        assertThat(run("deliveries", "--trigger", "containers-devel", "--json")).isZero();
+        JsonNode json = AdminServer.json(out.toString());
+        assertThat(json.path("items").findValuesAsText("id")).containsExactly(passed);
+        assertThat(json.has("next")).isTrue();
+    }
+
+    @Test
+    void jobsListsAndFilters() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        String jobId = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+
+        assertThat(run("jobs", "--state", "succeeded", "--rule", "echo")).isZero();
+        assertThat(out.toString().lines().toList()).hasSize(2);
+        assertThat(out.toString()).contains(jobId).contains("SUCCEEDED").contains(delivery);
+
+        assertThat(run("jobs", "--delivery", delivery, "--limit", "5", "--json")).isZero();
+        assertThat(AdminServer.json(out.toString()).path("items").findValuesAsText("id")).containsExactly(jobId);
+
+        assertThat(run("jobs", "--state", "sleeping")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("'state' must be one of");
+    }
+
+    @Test
+    void logsPrintsTheLogAndFollowsItToTheEnd() throws Exception {
+        String done = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+        assertThat(run("logs", done)).isZero();
+        assertThat(out.toString()).isEqualTo("line one\nline two 67\n");
+        assertThat(run("logs", done, "--attempt", "1")).isZero();
+        assertThat(out.toString()).isEqualTo("line one\nline two 67\n");
+
+        String running = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
+        Files.writeString(dir.resolve("go"), "");
+        assertThat(run("logs", "-f", running)).isZero();
+        assertThat(out.toString()).isEqualTo("started\nfinished\n");
+    }
+
+    @Test
+    void rerunReplayAndCancelDoWhatTheySayAndExitNonZeroForUnknownIds() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        String jobId = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+
+        assertThat(run("rerun", jobId)).isZero();
+        assertThat(out.toString()).startsWith("queued job ").contains("a re-run of " + jobId);
+
+        server.writeRules(true);
+        assertThat(run("replay", delivery, "--json")).isZero();
+        assertThat(AdminServer.json(out.toString()).path("jobs")).hasSize(2);
+
+        String waiting = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
+        assertThat(run("cancel", waiting)).isZero();
+        assertThat(out.toString()).contains("cancelling job " + waiting);
+        server.awaitJobState(waiting, "CANCELLED");
+        assertThat(run("cancel", waiting)).isZero();
+        assertThat(out.toString()).contains("had already ended");
+
+        assertThat(run("rerun", "01AAAAAAAAAAAAAAAAAAAAAAAA")).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("no job 01AAAAAAAAAAAAAAAAAAAAAAAA");
+    }
+
+    @Test
+    void aWrongTokenOrAnUnreachableServerIsExitCode3() throws Exception {
+        Path wrong = Files.writeString(dir.resolve("wrong-token"), "nope");
+        StringWriter e = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(e, true));
+
+        assertThat(cl.execute("jobs", "--url", server.uri().toString(), "--token-file", wrong.toString()))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(e.toString()).contains("refused the admin token");
+        assertThat(cl.execute("jobs", "--url", "http://127.0.0.1:1/", "--token-file", wrong.toString()))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(e.toString()).contains("cannot reach http://127.0.0.1:1/");
+    }
+
+    @Test
+    void takesTheUrlAndTokenFromTheConfiguration() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("other/data"));
+        Files.writeString(data.resolve("admin-token"), AdminServer.TOKEN);
+        Path yaml = Files.writeString(dir.resolve("other/buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n"
+                + "server:\n  host: 127.0.0.1\n  port: " + server.server.port() + "\n");
+        StringWriter o = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(o, true));
+
+        assertThat(cl.execute("jobs", "--config", yaml.toString(), "--json")).isZero();
+        assertThat(AdminServer.json(o.toString()).path("items").isArray()).isTrue();
+    }
+}

@@ -1,0 +1,167 @@
+package org.buildhook.distribution;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.buildhook.core.Signer;
+import org.buildhook.servlet.BuildhookApplication;
+import org.buildhook.servlet.config.BuildhookConfig;
+import org.buildhook.servlet.config.ConfigLoader;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+
+/**
+ * A real standalone server on port 0 for the admin tests: configuration from a YAML file in a
+ * temporary folder, rules running {@code /bin/sh} scripts there, signed deliveries over HTTP.
+ *
+ * <p>Rules: {@code echo} (PASSED builds) prints two lines; {@code wait} (FAILED builds) prints
+ * {@code started}, waits for the file {@code go} and prints {@code finished}.
+ */
+final class AdminServer implements AutoCloseable {
+
+    static final String TOKEN = "admin-token-for-tests-0123456789";
+    static final String SECRET = "webhook-secret-for-tests";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final Path dir;
+    final BuildhookServer server;
+    final HttpClient http = HttpClient.newHttpClient();
+    private final AtomicReference<ServletContextHandler> context = new AtomicReference<>();
+
+    private AdminServer(Path dir, boolean adminOn) throws Exception {
+        this.dir = dir;
+        Files.writeString(dir.resolve("webhook-secret"), SECRET);
+        Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
+        Files.writeString(dir.resolve("echo.sh"), "printf 'line one\\nline two %s\\n' \"$1\"\n");
+        Files.writeString(dir.resolve("wait.sh"), "echo started\nwhile [ ! -f '" + dir.resolve("go")
+                + "' ]; do sleep 0.1; done\necho finished\n");
+        writeRules(false);
+        Path yaml = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "endpoints:",
+                "  default:",
+                "    secrets:",
+                "      - file: webhook-secret",
+                adminOn ? "admin:\n  token: {file: admin-token}" : "",
+                "runner:",
+                "  kill-grace: 1s",
+                "server:",
+                "  host: 127.0.0.1",
+                "  port: 0",
+                ""));
+        BuildhookConfig config = new ConfigLoader(Map.of(), dir).load(yaml);
+        server = BuildhookServer.create(config.server(), c -> {
+            ServeCommand.install(c, config);
+            context.set(c);
+        });
+        server.start();
+    }
+
+    static AdminServer start(Path dir) throws Exception {
+        return new AdminServer(dir, true);
+    }
+
+    static AdminServer withoutAdminToken(Path dir) throws Exception {
+        return new AdminServer(dir, false);
+    }
+
+    /** The rules file; with {@code also}, a third rule {@code also} for PASSED builds too. */
+    void writeRules(boolean also) throws IOException {
+        String rules = "rules:\n"
+                + "  - name: echo\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh, '"
+                + dir.resolve("echo.sh") + "', '${build.id}']\n      timeout: 30s\n"
+                + "  - name: wait\n    when: {status: FAILED}\n    run:\n      command: [/bin/sh, '"
+                + dir.resolve("wait.sh") + "']\n      timeout: 5m\n";
+        if (also) {
+            rules += "  - name: also\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh, '"
+                    + dir.resolve("echo.sh") + "', also]\n      timeout: 30s\n";
+        }
+        Files.writeString(dir.resolve("rules.yaml"), rules);
+    }
+
+    BuildhookApplication app() {
+        return BuildhookApplication.from(context.get().getServletContext());
+    }
+
+    URI uri() {
+        return server.uri();
+    }
+
+    /** Posts a fixture body signed like JobServ; returns the delivery id. */
+    String deliver(String fixture) throws Exception {
+        byte[] body = Files.readAllBytes(Path.of(System.getProperty("buildhook.fixtures", "fixtures"), fixture));
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri().resolve("webhook"))
+                .header("Content-Type", "application/json")
+                .header("X-JobServ-Sig", Signer.sign(body, SECRET.getBytes(StandardCharsets.UTF_8)))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 202 && r.statusCode() != 200) {
+            throw new AssertionError("delivery refused: " + r.statusCode() + " " + r.body());
+        }
+        return JSON.readTree(r.body()).path("delivery").asText();
+    }
+
+    HttpResponse<String> get(String path) throws Exception {
+        return http.send(api(path).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> post(String path) throws Exception {
+        return http.send(api(path).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    JsonNode getJson(String path) throws Exception {
+        HttpResponse<String> r = get(path);
+        if (r.statusCode() != 200) {
+            throw new AssertionError(path + " answered " + r.statusCode() + " " + r.body());
+        }
+        return JSON.readTree(r.body());
+    }
+
+    HttpRequest.Builder api(String path) {
+        return HttpRequest.newBuilder(uri().resolve("api/" + path)).header("Authorization", "Bearer " + TOKEN);
+    }
+
+    static JsonNode json(String text) throws IOException {
+        return JSON.readTree(text);
+    }
+
+    /** The only job of a delivery, once it has reached {@code state}. */
+    JsonNode awaitJob(String deliveryId, String state) {
+        AtomicReference<JsonNode> job = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            JsonNode jobs = getJson("deliveries/" + deliveryId).path("jobs");
+            job.set(jobs.path(0));
+            return jobs.size() == 1 && jobs.path(0).path("state").asText().equals(state);
+        });
+        return job.get();
+    }
+
+    /** The job once it has reached {@code state}. */
+    JsonNode awaitJobState(String jobId, String state) {
+        AtomicReference<JsonNode> job = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            job.set(getJson("jobs/" + jobId));
+            return job.get().path("job").path("state").asText().equals(state);
+        });
+        return job.get();
+    }
+
+    @Override
+    public void close() throws Exception {
+        // Lets a waiting job end, so stopping does not sit out the shutdown grace.
+        Files.writeString(dir.resolve("go"), "");
+        server.close();
+    }
+}

@@ -1,0 +1,112 @@
+package org.buildhook.servlet;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.buildhook.runner.exec.JobLogs;
+import org.buildhook.runner.store.Ids;
+import org.buildhook.runner.store.StoreUnavailableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin API under {@code /api/*}: lists and details of deliveries and jobs, job logs, and the
+ * admin actions re-run, replay and cancel. Every request needs {@code Authorization: Bearer
+ * <admin token>}; without a configured token the API answers 404 to everything, as if absent.
+ */
+public final class AdminApiServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(AdminApiServlet.class);
+    private static final String ID = "([^/]+)";
+    private static final Pattern DELIVERY = Pattern.compile("/deliveries/" + ID);
+    private static final Pattern REPLAY = Pattern.compile("/deliveries/" + ID + "/replay");
+    private static final Pattern JOB = Pattern.compile("/jobs/" + ID);
+    private static final Pattern LOG_PATH = Pattern.compile("/jobs/" + ID + "/log");
+    private static final Pattern RERUN = Pattern.compile("/jobs/" + ID + "/rerun");
+    private static final Pattern CANCEL = Pattern.compile("/jobs/" + ID + "/cancel");
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        BuildhookApplication app = BuildhookApplication.from(getServletContext());
+        if (!app.config().admin().enabled()) {
+            JsonAnswer.error("not found").send(response, HttpServletResponse.SC_NOT_FOUND);
+            return;
+        }
+        String remote = app.remoteAddress().resolve(request.getRemoteAddr(), request.getHeader("X-Forwarded-For"));
+        String refusal = new AdminAuth(app.config().admin().token()).refusal(request);
+        if (refusal != null) {
+            LOG.warn("admin API request {} {} from {} refused: {}", request.getMethod(),
+                    LogSafe.of(String.valueOf(request.getPathInfo())), remote, refusal);
+            response.setHeader("WWW-Authenticate", "Bearer realm=\"buildhook\"");
+            JsonAnswer.error("a valid 'Authorization: Bearer <admin token>' header is required")
+                    .send(response, HttpServletResponse.SC_UNAUTHORIZED);
+            return;
+        }
+        try {
+            route(new AdminRequests(app, "token@" + remote), request, response);
+        } catch (ApiError e) {
+            JsonAnswer.error(e.getMessage()).send(response, e.status());
+        } catch (StoreUnavailableException e) {
+            LOG.error("admin API {} {}: store unavailable: {}", request.getMethod(), request.getPathInfo(),
+                    e.getMessage());
+            response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
+            JsonAnswer.error("the store is unavailable; try again later")
+                    .send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+        }
+    }
+
+    private static void route(AdminRequests api, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        String path = request.getPathInfo() == null ? "/" : request.getPathInfo();
+        String method = request.getMethod();
+        Matcher m;
+        if (path.equals("/deliveries")) {
+            only("GET", method, response);
+            api.deliveries(request).send(response, 200);
+        } else if (path.equals("/jobs")) {
+            only("GET", method, response);
+            api.jobs(request).send(response, 200);
+        } else if ((m = REPLAY.matcher(path)).matches()) {
+            only("POST", method, response);
+            api.replay(id(m)).send(response, HttpServletResponse.SC_ACCEPTED);
+        } else if ((m = DELIVERY.matcher(path)).matches()) {
+            only("GET", method, response);
+            api.delivery(id(m)).send(response, 200);
+        } else if ((m = LOG_PATH.matcher(path)).matches()) {
+            only("GET", method, response);
+            new JobLogSender(api.store(), new JobLogs(api.logDirectory())).send(id(m), request, response);
+        } else if ((m = RERUN.matcher(path)).matches()) {
+            only("POST", method, response);
+            api.rerun(id(m)).send(response, HttpServletResponse.SC_ACCEPTED);
+        } else if ((m = CANCEL.matcher(path)).matches()) {
+            only("POST", method, response);
+            api.cancel(id(m)).send(response, 200);
+        } else if ((m = JOB.matcher(path)).matches()) {
+            only("GET", method, response);
+            api.job(id(m)).send(response, 200);
+        } else {
+            throw ApiError.notFound("no such API: " + path + "; the lists are /api/deliveries and /api/jobs");
+        }
+    }
+
+    private static void only(String allowed, String method, HttpServletResponse response) {
+        if (!allowed.equals(method)) {
+            response.setHeader("Allow", allowed);
+            throw new ApiError(HttpServletResponse.SC_METHOD_NOT_ALLOWED, method + " is not allowed here; use "
+                    + allowed);
+        }
+    }
+
+    /** The id in the path, checked before it reaches the database. */
+    private static String id(Matcher m) {
+        String id = m.group(1);
+        if (!Ids.isValid(id)) {
+            throw ApiError.notFound("no such id: ids are 26 characters as in the 'id' fields");
+        }
+        return id;
+    }
+}

@@ -1,0 +1,123 @@
+package org.buildhook.servlet;
+
+import jakarta.servlet.http.HttpServletRequest;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.BuildEventParser;
+import org.buildhook.core.InvalidEventException;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.store.Delivery;
+import org.buildhook.runner.store.DeliveryDetail;
+import org.buildhook.runner.store.DeliveryOutcome;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.Page;
+import org.buildhook.runner.store.Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What each admin API call does, given one authenticated caller ({@code actor}, for the audit trail). */
+final class AdminRequests {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminRequests.class);
+
+    private final BuildhookApplication app;
+    private final String actor;
+
+    AdminRequests(BuildhookApplication app, String actor) {
+        this.app = app;
+        this.actor = actor;
+    }
+
+    Store store() {
+        return app.store();
+    }
+
+    Path logDirectory() {
+        return app.config().launcher().logDirectory();
+    }
+
+    JsonAnswer deliveries(HttpServletRequest request) {
+        Page<Delivery> page = store().deliveries(AdminFilters.deliveries(request));
+        return new JsonAnswer().with("items", AdminViews.all(page.items(), AdminViews::delivery))
+                .with("next", page.nextCursor());
+    }
+
+    JsonAnswer jobs(HttpServletRequest request) {
+        Page<Job> page = store().jobs(AdminFilters.jobs(request));
+        return new JsonAnswer().with("items", AdminViews.all(page.items(), AdminViews::job))
+                .with("next", page.nextCursor());
+    }
+
+    JsonAnswer delivery(String id) {
+        DeliveryDetail d = store().delivery(id).orElseThrow(() -> ApiError.notFound("no delivery " + id));
+        return new JsonAnswer().with("delivery", AdminViews.deliveryDetail(d.delivery()))
+                .with("jobs", AdminViews.all(d.jobs(), AdminViews::job))
+                .with("actions", AdminViews.all(store().actionsOnDelivery(id), AdminViews::action));
+    }
+
+    JsonAnswer job(String id) {
+        JobDetail j = store().job(id).orElseThrow(() -> ApiError.notFound("no job " + id));
+        return new JsonAnswer().with("job", AdminViews.jobDetail(j.job()))
+                .with("attempts", AdminViews.all(j.attempts(), AdminViews::attempt))
+                .with("actions", AdminViews.all(store().actionsOnJob(id), AdminViews::action));
+    }
+
+    JsonAnswer rerun(String jobId) {
+        Job old = store().job(jobId).orElseThrow(() -> ApiError.notFound("no job " + jobId)).job();
+        String id = store().rerun(jobId);
+        store().recordAction(actor, "rerun", old.deliveryId(), jobId, "new job " + id);
+        LOG.info("admin {} re-ran job {} as job {}", actor, jobId, id);
+        return new JsonAnswer().with("job", id);
+    }
+
+    JsonAnswer cancel(String jobId) {
+        Job job = store().job(jobId).orElseThrow(() -> ApiError.notFound("no job " + jobId)).job();
+        boolean cancelled = store().cancel(jobId);
+        store().recordAction(actor, "cancel", job.deliveryId(), jobId,
+                cancelled ? "cancelled" : "already ended (" + job.state() + ")");
+        LOG.info("admin {} cancelled job {}: {}", actor, jobId, cancelled ? "cancelled" : "it had already ended");
+        return new JsonAnswer().with("cancelled", cancelled);
+    }
+
+    /** Matches the stored body against the rules in force now and queues what they plan. */
+    JsonAnswer replay(String deliveryId) {
+        Delivery d = store().delivery(deliveryId).orElseThrow(() -> ApiError.notFound("no delivery " + deliveryId))
+                .delivery();
+        if (d.outcome() != DeliveryOutcome.ACCEPTED || d.body() == null) {
+            throw new ApiError(409, "delivery " + deliveryId + " is " + d.outcome()
+                    + "; only accepted deliveries can be replayed" + (d.duplicateOf() == null ? ""
+                            : " (replay the first one, " + d.duplicateOf() + ")"));
+        }
+        BuildEvent event;
+        try {
+            event = new BuildEventParser().parse(d.body());
+        } catch (InvalidEventException e) {
+            throw new ApiError(409, "the stored body is no longer a valid event: " + e.getMessage());
+        }
+        List<PlannedJob> planned = currentRules().match(d.endpoint(), event);
+        List<String> ids;
+        try {
+            ids = planned.isEmpty() ? List.of() : store().replay(deliveryId, planned);
+        } catch (RunnerException e) {
+            throw new ApiError(409, e.getMessage());
+        }
+        store().recordAction(actor, "replay", deliveryId, null, ids.size() + " job(s) " + ids);
+        LOG.info("admin {} replayed delivery {}: {} job(s) {}", actor, deliveryId, ids.size(),
+                planned.stream().map(PlannedJob::ruleName).toList());
+        return new JsonAnswer().with("jobs", ids);
+    }
+
+    private RuleSet currentRules() {
+        if (app.rules() != null) {
+            // An operator who just edited the rules and replays expects the edit to count.
+            app.rules().checkNow();
+        }
+        return app.rules() == null ? RuleSet.empty(Path.of("(no rules file)"),
+                Clock.systemUTC().instant()) : app.rules().current();
+    }
+}

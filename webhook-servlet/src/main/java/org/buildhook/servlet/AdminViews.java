@@ -1,0 +1,135 @@
+package org.buildhook.servlet;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.buildhook.runner.store.AdminAction;
+import org.buildhook.runner.store.Delivery;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
+
+/**
+ * The admin API's JSON shapes of stored values, as ordered maps (times as ISO-8601 text). Env
+ * values arrive already redacted from the store's read API.
+ */
+final class AdminViews {
+
+    private AdminViews() {
+    }
+
+    static Map<String, Object> delivery(Delivery d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", d.id());
+        m.put("endpoint", d.endpoint());
+        m.put("receivedAt", text(d.receivedAt()));
+        m.put("remoteAddress", d.remoteAddress());
+        m.put("outcome", d.outcome().name());
+        m.put("reason", d.reason());
+        m.put("duplicateOf", d.duplicateOf());
+        m.put("buildId", d.summary().buildId());
+        m.put("status", d.summary().status());
+        m.put("project", d.summary().project());
+        m.put("factory", d.summary().factory());
+        m.put("trigger", d.summary().triggerName());
+        m.put("bodySha256", d.bodyHash());
+        return m;
+    }
+
+    /** The delivery with its headers and body: as text when the body is valid UTF-8, always as base64. */
+    static Map<String, Object> deliveryDetail(Delivery d) {
+        Map<String, Object> m = delivery(d);
+        m.put("headers", d.headers());
+        byte[] body = d.body();
+        m.put("bodyText", body == null ? null : utf8(body));
+        m.put("bodyBase64", body == null ? null : Base64.getEncoder().encodeToString(body));
+        return m;
+    }
+
+    static Map<String, Object> job(Job j) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", j.id());
+        m.put("delivery", j.deliveryId());
+        m.put("rule", j.ruleName());
+        m.put("state", j.state().name());
+        m.put("attempts", j.attempts());
+        m.put("exitCode", j.exitCode());
+        m.put("createdAt", text(j.createdAt()));
+        m.put("startedAt", text(j.startedAt()));
+        m.put("endedAt", text(j.endedAt()));
+        m.put("node", j.node());
+        m.put("message", j.message());
+        m.put("cancelRequested", j.cancelRequested());
+        m.put("rerunOf", j.rerunOf());
+        return m;
+    }
+
+    /** The job with its plan (argv, env redacted, workdir, limits) as the rule rendered it. */
+    static Map<String, Object> jobDetail(Job j) {
+        Map<String, Object> m = job(j);
+        m.put("argv", j.argv());
+        m.put("env", j.env());
+        m.put("workdir", j.workdir() == null ? null : j.workdir().toString());
+        m.put("stdin", j.stdin());
+        m.put("timeout", seconds(j.timeout()));
+        m.put("retries", j.retries());
+        m.put("backoff", seconds(j.backoff()));
+        m.put("concurrency", j.concurrency());
+        m.put("runName", j.runName());
+        m.put("ruleSnapshot", j.ruleSnapshot());
+        return m;
+    }
+
+    static Map<String, Object> attempt(JobAttempt a) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("attempt", a.attempt());
+        m.put("outcome", a.outcome().name());
+        m.put("exitCode", a.exitCode());
+        m.put("startedAt", text(a.startedAt()));
+        m.put("endedAt", text(a.endedAt()));
+        m.put("node", a.node());
+        m.put("message", a.message());
+        m.put("hasLog", a.logPath() != null);
+        return m;
+    }
+
+    static Map<String, Object> action(AdminAction a) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", a.id());
+        m.put("at", text(a.at()));
+        m.put("actor", a.actor());
+        m.put("action", a.action());
+        m.put("delivery", a.deliveryId());
+        m.put("job", a.jobId());
+        m.put("detail", a.detail());
+        return m;
+    }
+
+    static <T> List<Map<String, Object>> all(List<T> values, Function<T, Map<String, Object>> view) {
+        return values.stream().map(view).toList();
+    }
+
+    private static String text(Instant at) {
+        return at == null ? null : at.toString();
+    }
+
+    private static String seconds(Duration d) {
+        return d == null ? null : d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+
+    private static String utf8(byte[] body) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package org.buildhook.servlet;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.buildhook.runner.exec.JobLogs;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.Store;
+
+/**
+ * {@code GET /api/jobs/{id}/log}: an attempt's log file as stored (bytes as-is), with single
+ * {@code Range: bytes=} requests, or followed ({@code ?follow=1}) until the attempt ends. Following
+ * polls the file and the store every {@link #POLL} and gives up after {@link #MAX_FOLLOW}, so a
+ * forgotten {@code -f} cannot hold a request thread forever.
+ */
+final class JobLogSender {
+
+    static final Duration POLL = Duration.ofMillis(250);
+    static final Duration MAX_FOLLOW = Duration.ofMinutes(10);
+    private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
+
+    private final Store store;
+    private final JobLogs logs;
+
+    JobLogSender(Store store, JobLogs logs) {
+        this.store = store;
+        this.logs = logs;
+    }
+
+    void send(String jobId, HttpServletRequest request, HttpServletResponse response) throws IOException {
+        Integer wanted = attemptParameter(request.getParameter("attempt"));
+        boolean follow = flag(request.getParameter("follow"));
+        JobDetail job = store.job(jobId).orElseThrow(() -> ApiError.notFound("no job " + jobId));
+        if (follow) {
+            follow(jobId, wanted, response);
+            return;
+        }
+        JobAttempt attempt = attempt(job, wanted).orElseThrow(() -> ApiError.notFound(wanted == null
+                ? "job " + jobId + " has not started an attempt yet" : "job " + jobId + " has no attempt " + wanted));
+        Path file = logFile(jobId, attempt);
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (NoSuchFileException e) {
+            throw ApiError.notFound("the log of attempt " + attempt.attempt() + " is gone (removed by retention?)");
+        }
+        long from = 0;
+        long to = size - 1;
+        String range = request.getHeader("Range");
+        response.setContentType("text/plain; charset=utf-8");
+        response.setHeader("Accept-Ranges", "bytes");
+        response.setHeader("Cache-Control", "no-store");
+        if (range != null) {
+            long[] r = range(range, size);
+            if (r == null) {
+                response.setHeader("Content-Range", "bytes */" + size);
+                throw new ApiError(416, "range " + range + " is not within the log's " + size + " bytes");
+            }
+            from = r[0];
+            to = r[1];
+            response.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
+            response.setHeader("Content-Range", "bytes " + from + "-" + to + "/" + size);
+        } else {
+            response.setStatus(HttpServletResponse.SC_OK);
+        }
+        response.setContentLengthLong(Math.max(0, to - from + 1));
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            copy(channel, from, to + 1, response.getOutputStream());
+        }
+    }
+
+    private void follow(String jobId, Integer wanted, HttpServletResponse response) throws IOException {
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentType("text/plain; charset=utf-8");
+        response.setHeader("Cache-Control", "no-store");
+        OutputStream out = response.getOutputStream();
+        long deadline = System.nanoTime() + MAX_FOLLOW.toNanos();
+        long position = 0;
+        FileChannel channel = null;
+        try {
+            while (true) {
+                Optional<JobDetail> job = store.job(jobId);
+                Optional<JobAttempt> attempt = job.flatMap(j -> attempt(j, wanted));
+                boolean ended = job.isEmpty() || attempt.map(a -> a.endedAt() != null).orElse(false)
+                        || (attempt.isEmpty() && job.get().job().state().isFinal());
+                if (channel == null && attempt.isPresent()) {
+                    channel = openQuietly(logFile(jobId, attempt.get()));
+                }
+                if (channel != null) {
+                    position = copy(channel, position, channel.size(), out);
+                }
+                out.flush();
+                if (ended || System.nanoTime() > deadline) {
+                    return;
+                }
+                sleep();
+            }
+        } finally {
+            if (channel != null) {
+                channel.close();
+            }
+        }
+    }
+
+    private static FileChannel openQuietly(Path file) throws IOException {
+        try {
+            return FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            return null; // not created yet: the next poll tries again
+        }
+    }
+
+    private static void sleep() throws IOException {
+        try {
+            Thread.sleep(POLL.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while following a log", e);
+        }
+    }
+
+    /** Copies [from, to) of the file; returns where it stopped. */
+    private static long copy(FileChannel channel, long from, long to, OutputStream out) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
+        long position = from;
+        while (position < to) {
+            buffer.clear().limit((int) Math.min(buffer.capacity(), to - position));
+            int n = channel.read(buffer, position);
+            if (n <= 0) {
+                break;
+            }
+            out.write(buffer.array(), 0, n);
+            position += n;
+        }
+        return position;
+    }
+
+    private static Optional<JobAttempt> attempt(JobDetail job, Integer wanted) {
+        List<JobAttempt> attempts = job.attempts();
+        if (wanted == null) {
+            return attempts.isEmpty() ? Optional.empty() : Optional.of(attempts.get(attempts.size() - 1));
+        }
+        return attempts.stream().filter(a -> a.attempt() == wanted).findFirst();
+    }
+
+    /**
+     * The stored path once the attempt ended; while it runs, where this node's launcher writes it
+     * (made from the job id and attempt number only). An attempt running on another node of a
+     * cluster writes on that node's disk: its log shows up here when it ends.
+     */
+    private Path logFile(String jobId, JobAttempt attempt) {
+        return attempt.logPath() != null ? Path.of(attempt.logPath()) : logs.pathFor(jobId, attempt.attempt());
+    }
+
+    /** {@code [first, last]} inclusive, or null when unsatisfiable. Only a single range is served. */
+    static long[] range(String header, long size) {
+        Matcher m = RANGE.matcher(header.strip());
+        if (!m.matches() || (m.group(1).isEmpty() && m.group(2).isEmpty())) {
+            throw ApiError.badRequest("Range must be a single 'bytes=first-last', 'bytes=first-' or 'bytes=-suffix'");
+        }
+        try {
+            if (m.group(1).isEmpty()) {
+                long suffix = Long.parseLong(m.group(2));
+                return suffix == 0 || size == 0 ? null : new long[] {Math.max(0, size - suffix), size - 1};
+            }
+            long first = Long.parseLong(m.group(1));
+            long last = m.group(2).isEmpty() ? size - 1 : Math.min(Long.parseLong(m.group(2)), size - 1);
+            return first >= size || last < first ? null : new long[] {first, last};
+        } catch (NumberFormatException e) {
+            throw ApiError.badRequest("Range numbers are too large");
+        }
+    }
+
+    private static Integer attemptParameter(String value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // falls through
+        }
+        throw ApiError.badRequest("'attempt' must be an attempt number, 1 or more");
+    }
+
+    private static boolean flag(String value) {
+        return value != null && (value.equals("1") || value.equalsIgnoreCase("true"));
+    }
+}
