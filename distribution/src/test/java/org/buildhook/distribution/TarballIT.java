@@ -118,6 +118,10 @@ class TarballIT {
         assertThat(run(buildhook("send", base + "webhook", "--sample", "--secret-file", "data/webhook-secret"), 0))
                 .startsWith("HTTP 200").contains("\"duplicate\":true");
 
+        // As the operator would: the admin commands find the server and its generated token themselves.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(run(buildhook("jobs", "--url", base), 0)).contains("log-every-build").contains("SUCCEEDED"));
+
         server.destroy(); // SIGTERM
         assertThat(server.waitFor(60, TimeUnit.SECONDS)).as("stopped within its grace period").isTrue();
         assertThat(server.exitValue()).isIn(0, 143);
