@@ -37,8 +37,11 @@ public final class EngineNode {
         Path data = Path.of(a.get("data"));
         Store store = Store.open(StoreConfig.of(a.get("url"), data).withRetention(StoreConfig.DEFAULT_RETENTION,
                 Duration.ZERO));
+        // A node is taken for dead after 6 missed heartbeats of 500 ms: short enough for the tests,
+        // long enough that a CPU-starved live node on a loaded 2-core machine is not (then its jobs
+        // would be revived while still running).
         EngineConfig config = new EngineConfig(a.get("node"), Integer.parseInt(a.getOrDefault("threads", "2")),
-                Duration.ofMillis(250), Duration.ofMillis(200), 4, Duration.ofSeconds(5), Duration.ofMillis(100),
+                Duration.ofMillis(250), Duration.ofMillis(500), 6, Duration.ofSeconds(5), Duration.ofMillis(100),
                 Duration.ofMillis(200));
         CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(data.resolve("logs")));
         JobEngine engine = JobEngine.create(store, launcher, config);

@@ -70,7 +70,7 @@ class PostgresClusterTest {
             }
             Files.createFile(marker);
 
-            await().atMost(Duration.ofSeconds(60)).until(() -> count(store, null, JobState.SUCCEEDED) == QUICK + SLOW);
+            await().atMost(Duration.ofSeconds(120)).until(() -> count(store, null, JobState.SUCCEEDED) == QUICK + SLOW);
 
             Map<String, Long> perLabel = Files.readAllLines(runs).stream()
                     .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
