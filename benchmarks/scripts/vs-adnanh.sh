@@ -4,6 +4,8 @@
 # Needs: the `webhook` binary (Debian: apt-get install webhook), bash 5 ($EPOCHREALTIME), python3.
 # With BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://… (a database of its own: its public schema is
 # dropped and recreated) buildhook also runs on PostgreSQL.
+# After each saturating run, PACED_REQUESTS (200) bodies at PACED_RATE (10) per second measure the
+# send -> command start delay of a receiver that is not saturated.
 # Env: RUNNER_THREADS (buildhook runner.threads, default 4), JAVA_OPTS (buildhook's JVM, e.g. JFR),
 #      BENCH_KEEP=1 keeps the temp folder.
 #
@@ -15,6 +17,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 requests=${1:-5000}
 concurrency=${2:-16}
 warmup=${3:-500}
+paced=${PACED_REQUESTS:-200}
+rate=${PACED_RATE:-10}
 threads=${RUNNER_THREADS:-4}
 if (( requests > 5000 )) && [[ ${BENCH_ALLOW_BIG:-} != 1 ]]; then
   echo "vs-adnanh.sh: at most 5000 requests by default (set BENCH_ALLOW_BIG=1 to go further)" >&2; exit 2
@@ -53,10 +57,14 @@ wait_for_port() { # port: until something answers HTTP there (any status), 60 s 
   echo "vs-adnanh.sh: nothing listens on port $1 after 60 s" >&2; return 1
 }
 
-load() { # label url style trace
+load() { # label url style trace: a saturating run, then a paced one (label-paced) on the idle receiver
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1" --url "$2" --style "$3" \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$4" \
       --requests "$requests" --warmup "$warmup" --concurrency "$concurrency" | tee "$work/$1.out"
+  java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1-paced" --url "$2" --style "$3" \
+      --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$4" \
+      --requests "$paced" --warmup 0 --concurrency 4 --rate "$rate" --first-build-id 5000000 \
+      | tee "$work/$1-paced.out"
 }
 
 run_buildhook() { # label store-yaml
@@ -123,7 +131,7 @@ JSON
 }
 
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); nproc $(nproc); $(lscpu | sed -n 's/^Model name: *//p'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# requests $requests, warm-up $warmup, concurrency $concurrency, buildhook runner.threads $threads; $(webhook -version)"
+echo "# requests $requests, warm-up $warmup, concurrency $concurrency; paced: $paced at $rate/s; buildhook runner.threads $threads; $(webhook -version)"
 labels=(buildhook-sqlite)
 run_buildhook buildhook-sqlite ""
 if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then
@@ -144,10 +152,12 @@ echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 value() { sed -n "s/^RESULT .* $2=\([^ ]*\).*/\1/p" "$work/$1.out"; }
 echo
-printf '%-18s %12s %9s %12s %14s %8s\n' receiver accepted/s p99_ms all_done_s start_p50_ms errors
+printf '%-18s %11s %8s %11s %14s %7s %18s %18s\n' receiver accepted/s p99_ms all_done_s start_p50_ms errors \
+    paced_p99_ms paced_start_p50_ms
 for l in "${labels[@]}" adnanh; do
-  printf '%-18s %12s %9s %12s %14s %8s\n' "$l" "$(value "$l" accepted_per_s)" "$(value "$l" p99_ms)" \
-      "$(value "$l" all_done_s)" "$(value "$l" start_p50_ms)" "$(value "$l" errors)"
+  printf '%-18s %11s %8s %11s %14s %7s %18s %18s\n' "$l" "$(value "$l" accepted_per_s)" "$(value "$l" p99_ms)" \
+      "$(value "$l" all_done_s)" "$(value "$l" start_p50_ms)" "$(value "$l" errors)" \
+      "$(value "$l-paced" p99_ms)" "$(value "$l-paced" start_p50_ms)"
 done
 for l in "${labels[@]}"; do
   python3 - "$l" "$(value "$l" accepted_per_s)" "$(value adnanh accepted_per_s)" "$(value "$l" p99_ms)" \

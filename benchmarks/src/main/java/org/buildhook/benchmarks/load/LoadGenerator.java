@@ -14,14 +14,15 @@ import java.util.concurrent.Executors;
  * Sends distinct, correctly signed JobServ bodies to one URL at a fixed concurrency and reports
  * accepted/s, latency percentiles and errors; with {@code --trace}, also when the triggered
  * commands started and finished. A warm-up phase (its own build ids) runs first and is waited for
- * to its last command, so it never mixes into the figures.
+ * to its last command, so it never mixes into the figures. {@code --rate R} paces the measured
+ * phase to at most R requests per second (warm-up is never paced); 0, the default, saturates.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar org.buildhook.benchmarks.load.LoadGenerator \
  *     --url http://127.0.0.1:18080/webhook --secret-file data/webhook-secret \
  *     [--style jobserv|hub] [--requests 5000] [--warmup 500] [--concurrency 16] \
  *     [--fixture fixtures/build-67-passed.json] [--trace FILE] [--trace-timeout 300] \
- *     [--first-build-id 1000000] [--label NAME]
+ *     [--first-build-id 1000000] [--rate 0] [--label NAME]
  * </pre>
  *
  * The last line printed is {@code RESULT label=… key=value …} for scripts.
@@ -60,7 +61,8 @@ public final class LoadGenerator {
                             (int) warm.accepted(), options.traceTimeout());
                 }
             }
-            Phase.Result result = phase.run(options.url(), bodies, measuredFirst, options.requests());
+            Phase.Result result = phase.run(options.url(), bodies, measuredFirst, options.requests(),
+                    options.rate());
             report(options, result);
         } finally {
             senders.shutdownNow();
@@ -71,9 +73,10 @@ public final class LoadGenerator {
     private static void report(LoadOptions options, Phase.Result result) throws IOException, InterruptedException {
         Percentiles latency = result.latency();
         StringBuilder line = new StringBuilder();
-        line.append(String.format(Locale.ROOT, "RESULT label=%s requests=%d concurrency=%d accepted=%d errors=%d"
-                + " accepted_per_s=%.1f p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f", options.label(),
-                result.count(), options.concurrency(), result.accepted(), result.errorCount(),
+        line.append(String.format(Locale.ROOT, "RESULT label=%s requests=%d concurrency=%d rate=%s accepted=%d"
+                + " errors=%d accepted_per_s=%.1f p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f max_ms=%.2f", options.label(),
+                result.count(), options.concurrency(), options.rate() > 0 ? options.rate() : "max", result.accepted(),
+                result.errorCount(),
                 result.acceptedPerSecond(), latency.millis(0.50), latency.millis(0.99), latency.millis(0.999),
                 latency.maxMillis()));
         System.out.printf(Locale.ROOT, "%s: %d sent in %.2f s at concurrency %d; %d accepted (%.1f/s); errors %s%n",

@@ -10,7 +10,7 @@ import java.util.Objects;
  * once, how they are signed, and where the triggered commands leave their trace (optional).
  */
 public record LoadOptions(URI url, int requests, int warmup, int concurrency, HeaderStyle style, Path secretFile,
-        Path fixture, Path trace, Duration traceTimeout, long firstBuildId, String label) {
+        Path fixture, Path trace, Duration traceTimeout, long firstBuildId, double rate, String label) {
 
     static final int MAX_REQUESTS = 1_000_000;
 
@@ -31,6 +31,10 @@ public record LoadOptions(URI url, int requests, int warmup, int concurrency, He
         if (concurrency < 1 || concurrency > 1000) {
             throw new IllegalArgumentException("--concurrency: expected 1 to 1000, got " + concurrency);
         }
+        if (!(rate >= 0) || Double.isInfinite(rate)) {
+            throw new IllegalArgumentException("--rate: expected 0 (as fast as answers come) or requests per second,"
+                    + " got " + rate);
+        }
         if (firstBuildId < 1) {
             throw new IllegalArgumentException("--first-build-id: expected a positive number, got " + firstBuildId);
         }
@@ -48,6 +52,7 @@ public record LoadOptions(URI url, int requests, int warmup, int concurrency, He
         Path trace = null;
         Duration traceTimeout = Duration.ofMinutes(5);
         long firstBuildId = 1_000_000;
+        double rate = 0;
         String label = "load";
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i];
@@ -66,12 +71,13 @@ public record LoadOptions(URI url, int requests, int warmup, int concurrency, He
                 case "--trace" -> trace = Path.of(value);
                 case "--trace-timeout" -> traceTimeout = Duration.ofSeconds(Long.parseLong(value));
                 case "--first-build-id" -> firstBuildId = Long.parseLong(value);
+                case "--rate" -> rate = Double.parseDouble(value);
                 case "--label" -> label = value;
                 default -> throw new IllegalArgumentException(name + ": unknown option; see the class comment of "
                         + LoadGenerator.class.getName());
             }
         }
         return new LoadOptions(url, requests, warmup, concurrency, style, secretFile, fixture, trace, traceTimeout,
-                firstBuildId, label);
+                firstBuildId, rate, label);
     }
 }

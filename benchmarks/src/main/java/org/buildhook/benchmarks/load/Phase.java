@@ -16,6 +16,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -42,6 +43,15 @@ final class Phase {
 
     /** Sends build ids {@code first} to {@code first + count - 1}; returns when every answer is in. */
     Result run(URI url, SignedBodies bodies, long first, int count) throws InterruptedException {
+        return run(url, bodies, first, count, 0);
+    }
+
+    /**
+     * As {@link #run(URI, SignedBodies, long, int)}, but when {@code perSecond} is positive body
+     * {@code i} is not sent before {@code i / perSecond} seconds after the start (paced, not
+     * saturating: to see latencies of an idle receiver).
+     */
+    Result run(URI url, SignedBodies bodies, long first, int count, double perSecond) throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
         AtomicLong accepted = new AtomicLong();
         AtomicLongArray sentMicros = new AtomicLongArray(count);
@@ -54,6 +64,12 @@ final class Phase {
             workers.add(senders.submit(() -> {
                 for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
                     SignedBodies.SignedBody body = bodies.body(first + i);
+                    if (perSecond > 0) {
+                        long due = start + (long) (i * 1e9 / perSecond);
+                        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                            LockSupport.parkNanos(wait);
+                        }
+                    }
                     HttpRequest request = HttpRequest.newBuilder(url).timeout(REQUEST_TIMEOUT)
                             .header("Content-Type", "application/json").header(body.header(), body.signature())
                             .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())).build();
