@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Load: buildhook vs adnanh/webhook, same machine, same run (docs/BENCHMARKS.md).
+#   mvn -B -q package -DskipTests && benchmarks/scripts/vs-adnanh.sh [requests=5000] [concurrency=16] [warmup=500]
+# Needs: the `webhook` binary (Debian: apt-get install webhook), bash 5 ($EPOCHREALTIME), python3.
+# With BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://… (a database of its own: its public schema is
+# dropped and recreated) buildhook also runs on PostgreSQL.
+# After each saturating run, PACED_REQUESTS (200) bodies at PACED_RATE (10) per second measure the
+# send -> command start delay of a receiver that is not saturated.
+# Env: RUNNER_THREADS (buildhook runner.threads, default 4), JAVA_OPTS (buildhook's JVM, e.g. JFR),
+#      BENCH_KEEP=1 keeps the temp folder.
+#
+# Each receiver has one rule/hook that runs the same script per delivery; the script appends one
+# line "<start> <end> <build id>" ($EPOCHREALTIME) to a trace file, which gives the send -> command
+# start delay and the time until all N commands have finished.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+requests=${1:-5000}
+concurrency=${2:-16}
+warmup=${3:-500}
+paced=${PACED_REQUESTS:-200}
+rate=${PACED_RATE:-10}
+threads=${RUNNER_THREADS:-4}
+if (( requests > 5000 )) && [[ ${BENCH_ALLOW_BIG:-} != 1 ]]; then
+  echo "vs-adnanh.sh: at most 5000 requests by default (set BENCH_ALLOW_BIG=1 to go further)" >&2; exit 2
+fi
+jar=$top/benchmarks/target/benchmarks.jar
+server=$top/distribution/target/buildhook/bin/buildhook
+for f in "$jar" "$server"; do
+  [[ -e $f ]] || { echo "vs-adnanh.sh: $f is missing; run: mvn -B -q package -DskipTests" >&2; exit 2; }
+done
+command -v webhook >/dev/null || { echo "vs-adnanh.sh: no 'webhook' binary; apt-get install -y webhook" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/vs-adnanh.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [[ ${BENCH_KEEP:-} == 1 ]] && echo "kept $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+
+python3 -c 'import secrets; print(secrets.token_hex(32))' > "$work/secret"
+chmod 600 "$work/secret"
+cat > "$work/trace.sh" <<'SH'
+#!/bin/bash
+# $1: trace file, $2: build id. One line per run: start, end, build id.
+start=$EPOCHREALTIME
+printf '%s %s %s\n' "$start" "$EPOCHREALTIME" "$2" >> "$1"
+SH
+chmod 755 "$work/trace.sh"
+
+wait_for_port() { # port: until something answers HTTP there (any status), 60 s at most
+  for _ in $(seq 1 600); do
+    curl -s -o /dev/null -X POST "http://127.0.0.1:$1/" && return 0
+    sleep 0.1
+  done
+  echo "vs-adnanh.sh: nothing listens on port $1 after 60 s" >&2; return 1
+}
+
+load() { # label url style trace: a saturating run, then a paced one (label-paced) on the idle receiver
+  java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1" --url "$2" --style "$3" \
+      --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$4" \
+      --requests "$requests" --warmup "$warmup" --concurrency "$concurrency" | tee "$work/$1.out"
+  java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1-paced" --url "$2" --style "$3" \
+      --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$4" \
+      --requests "$paced" --warmup 0 --concurrency 4 --rate "$rate" --first-build-id 5000000 \
+      | tee "$work/$1-paced.out"
+}
+
+run_buildhook() { # label store-yaml
+  local label=$1 port=18090 dir=$work/$1
+  mkdir -p "$dir"
+  cat > "$dir/rules.yaml" <<YAML
+rules:
+  - name: bench-trace
+    run:
+      command: [$work/trace.sh, $work/trace-$label, "\${build.id}"]
+      stdin: off
+YAML
+  cat > "$dir/buildhook.yaml" <<YAML
+data-dir: $dir/data
+rules: rules.yaml
+$2
+endpoints:
+  default:
+    secrets:
+      - file: $work/secret
+runner:
+  threads: $threads
+server:
+  host: 127.0.0.1
+  port: $port
+YAML
+  (cd "$dir" && exec "$server" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
+  local pid=$!
+  pids+=("$pid")
+  wait_for_port "$port"
+  load "$label" "http://127.0.0.1:$port/webhook" jobserv "$work/trace-$label"
+  kill -TERM "$pid"; wait "$pid" || true
+}
+
+run_adnanh() {
+  local port=18091
+  cat > "$work/hooks.json" <<JSON
+[
+  {
+    "id": "bench",
+    "execute-command": "$work/trace.sh",
+    "command-working-directory": "$work",
+    "pass-arguments-to-command": [
+      {"source": "string", "name": "$work/trace-adnanh"},
+      {"source": "payload", "name": "build_id"}
+    ],
+    "trigger-rule-mismatch-http-response-code": 403,
+    "trigger-rule": {
+      "match": {
+        "type": "payload-hmac-sha256",
+        "secret": "$(cat "$work/secret")",
+        "parameter": {"source": "header", "name": "X-Hub-Signature-256"}
+      }
+    }
+  }
+]
+JSON
+  webhook -hooks "$work/hooks.json" -ip 127.0.0.1 -port "$port" > "$work/adnanh.log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  wait_for_port "$port"
+  load adnanh "http://127.0.0.1:$port/hooks/bench" hub "$work/trace-adnanh"
+  kill -TERM "$pid"; wait "$pid" || true
+}
+
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); nproc $(nproc); $(lscpu | sed -n 's/^Model name: *//p'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# requests $requests, warm-up $warmup, concurrency $concurrency; paced: $paced at $rate/s; buildhook runner.threads $threads; $(webhook -version)"
+labels=(buildhook-sqlite)
+run_buildhook buildhook-sqlite ""
+if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then
+  # Fresh schema: libpq URL from the JDBC one (user and password as query parameters).
+  pg=$(python3 - "$BUILDHOOK_BENCH_PG_URL" <<'PY'
+import sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1][len("jdbc:"):])
+q = dict(urllib.parse.parse_qsl(u.query))
+print(f"postgresql://{q.get('user','')}:{q.get('password','')}@{u.netloc}{u.path}")
+PY
+)
+  psql -q "$pg" -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' >/dev/null 2>&1
+  run_buildhook buildhook-pg "store: {url: \"$BUILDHOOK_BENCH_PG_URL\"}"
+  labels+=(buildhook-pg)
+fi
+run_adnanh
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+value() { sed -n "s/^RESULT .* $2=\([^ ]*\).*/\1/p" "$work/$1.out"; }
+echo
+printf '%-18s %11s %8s %11s %14s %7s %18s %18s\n' receiver accepted/s p99_ms all_done_s start_p50_ms errors \
+    paced_p99_ms paced_start_p50_ms
+for l in "${labels[@]}" adnanh; do
+  printf '%-18s %11s %8s %11s %14s %7s %18s %18s\n' "$l" "$(value "$l" accepted_per_s)" "$(value "$l" p99_ms)" \
+      "$(value "$l" all_done_s)" "$(value "$l" start_p50_ms)" "$(value "$l" errors)" \
+      "$(value "$l-paced" p99_ms)" "$(value "$l-paced" start_p50_ms)"
+done
+for l in "${labels[@]}"; do
+  python3 - "$l" "$(value "$l" accepted_per_s)" "$(value adnanh accepted_per_s)" "$(value "$l" p99_ms)" \
+      "$(value adnanh p99_ms)" "$(value "$l" all_done_s)" "$(value adnanh all_done_s)" <<'PY'
+import sys
+l, a, b, p, q, d, e = sys.argv[1], *map(float, sys.argv[2:])
+print(f"{l}/adnanh: accepted/s x{a / b:.2f}, p99 x{p / q:.2f}, all commands done x{d / e:.2f}")
+PY
+done

@@ -1,0 +1,130 @@
+package org.buildhook.benchmarks.load;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Sends a range of build ids to one URL from a fixed number of sender threads, each sending its
+ * next body as soon as its previous answer arrived (closed loop), and records what came back.
+ */
+final class Phase {
+
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    private final HttpClient client;
+    private final ExecutorService senders;
+    private final int concurrency;
+    private final Clock clock;
+
+    Phase(HttpClient client, ExecutorService senders, int concurrency, Clock clock) {
+        this.client = Objects.requireNonNull(client, "client");
+        this.senders = Objects.requireNonNull(senders, "senders");
+        this.concurrency = concurrency;
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** Sends build ids {@code first} to {@code first + count - 1}; returns when every answer is in. */
+    Result run(URI url, SignedBodies bodies, long first, int count) throws InterruptedException {
+        return run(url, bodies, first, count, 0);
+    }
+
+    /**
+     * As {@link #run(URI, SignedBodies, long, int)}, but when {@code perSecond} is positive body
+     * {@code i} is not sent before {@code i / perSecond} seconds after the start (paced, not
+     * saturating: to see latencies of an idle receiver).
+     */
+    Result run(URI url, SignedBodies bodies, long first, int count, double perSecond) throws InterruptedException {
+        AtomicInteger next = new AtomicInteger();
+        AtomicLong accepted = new AtomicLong();
+        AtomicLongArray sentMicros = new AtomicLongArray(count);
+        Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
+        LatencyRecorder latencies = new LatencyRecorder(count);
+        long startMicros = micros(clock.instant());
+        long start = System.nanoTime();
+        List<Future<?>> workers = new ArrayList<>();
+        for (int w = 0; w < concurrency; w++) {
+            workers.add(senders.submit(() -> {
+                for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                    SignedBodies.SignedBody body = bodies.body(first + i);
+                    if (perSecond > 0) {
+                        long due = start + (long) (i * 1e9 / perSecond);
+                        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                            LockSupport.parkNanos(wait);
+                        }
+                    }
+                    HttpRequest request = HttpRequest.newBuilder(url).timeout(REQUEST_TIMEOUT)
+                            .header("Content-Type", "application/json").header(body.header(), body.signature())
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())).build();
+                    sentMicros.set(i, micros(clock.instant()));
+                    long sent = System.nanoTime();
+                    try {
+                        HttpResponse<Void> response = client.send(request, HttpResponse.BodyHandlers.discarding());
+                        latencies.record(System.nanoTime() - sent);
+                        if (response.statusCode() / 100 == 2) {
+                            accepted.incrementAndGet();
+                        } else {
+                            errors.computeIfAbsent("HTTP " + response.statusCode(), k -> new AtomicLong())
+                                    .incrementAndGet();
+                        }
+                    } catch (IOException e) {
+                        errors.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }));
+        }
+        for (Future<?> worker : workers) {
+            try {
+                worker.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("a sender failed", e.getCause());
+            }
+        }
+        long elapsed = System.nanoTime() - start;
+        long[] sent = new long[count];
+        for (int i = 0; i < count; i++) {
+            sent[i] = sentMicros.get(i);
+        }
+        Map<String, Long> errorCounts = new java.util.TreeMap<>();
+        errors.forEach((k, v) -> errorCounts.put(k, v.get()));
+        return new Result(first, count, accepted.get(), errorCounts, latencies.percentiles(), elapsed, startMicros,
+                sent);
+    }
+
+    static long micros(Instant instant) {
+        return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
+    }
+
+    /** What one phase measured; {@code sentMicros[i]} is when build id {@code first + i} was sent. */
+    record Result(long first, int count, long accepted, Map<String, Long> errors, Percentiles latency,
+            long elapsedNanos, long startMicros, long[] sentMicros) {
+
+        double acceptedPerSecond() {
+            return accepted / (elapsedNanos / 1e9);
+        }
+
+        long errorCount() {
+            return errors.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+}
