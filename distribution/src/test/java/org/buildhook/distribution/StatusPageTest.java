@@ -49,7 +49,9 @@ class StatusPageTest {
         server = AdminServer.withoutAdminToken(dir);
 
         assertThat(page("", null).statusCode()).isEqualTo(404);
+        assertThat(page("", null).body()).isEqualTo("not found\n");
         assertThat(page("?token=anything", null).statusCode()).isEqualTo(404);
+        assertThat(page("?token=anything", null).headers().firstValue("Set-Cookie")).isEmpty();
     }
 
     @Test

@@ -52,7 +52,7 @@ public final class StatusPageServlet extends HttpServlet {
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         BuildhookApplication app = BuildhookApplication.from(getServletContext());
         if (!app.config().admin().enabled()) {
-            response.sendError(HttpServletResponse.SC_NOT_FOUND);
+            absent(response);
             return;
         }
         AdminAuth auth = new AdminAuth(app.config().admin().token());
@@ -84,7 +84,7 @@ public final class StatusPageServlet extends HttpServlet {
     protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
         BuildhookApplication app = BuildhookApplication.from(getServletContext());
         if (!app.config().admin().enabled()) {
-            response.sendError(HttpServletResponse.SC_NOT_FOUND);
+            absent(response);
             return;
         }
         login(new AdminAuth(app.config().admin().token()), request.getParameter("token"), request, response);
@@ -192,6 +192,13 @@ public final class StatusPageServlet extends HttpServlet {
                 + "'; style-src 'nonce-" + nonce + "'; connect-src 'self'; img-src 'self'; form-action 'self'; "
                 + "base-uri 'none'; frame-ancestors 'none'");
         return nonce;
+    }
+
+    /** As if there were no page: buildhook's own short 404 (not the container's error page, which may say more). */
+    private static void absent(HttpServletResponse response) throws IOException {
+        response.setStatus(HttpServletResponse.SC_NOT_FOUND);
+        response.setContentType("text/plain;charset=utf-8");
+        response.getWriter().write("not found\n");
     }
 
     private static void send(HttpServletResponse response, int status, String html) throws IOException {

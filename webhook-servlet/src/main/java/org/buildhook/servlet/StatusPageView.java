@@ -177,7 +177,7 @@ final class StatusPageView {
             h.append("<ul class=\"jobs\">");
             for (Job j : row.jobs()) {
                 h.append("<li>").append(jobLink(j.id(), j.ruleName())).append(' ').append(state(j.state()))
-                        .append(' ');
+                        .append(j.rerunOf() == null ? " " : " <small>(re-run)</small> ");
                 actions(h, j);
                 h.append("</li>");
             }
