@@ -58,7 +58,7 @@ public final class StatusPageServlet extends HttpServlet {
         AdminAuth auth = new AdminAuth(app.config().admin().token());
         String presented = request.getParameter("token");
         if (presented != null) {
-            login(auth, presented, request, response);
+            login(app, presented, request, response);
             return;
         }
         if (auth.refusal(request) != null) {
@@ -87,13 +87,15 @@ public final class StatusPageServlet extends HttpServlet {
             absent(response);
             return;
         }
-        login(new AdminAuth(app.config().admin().token()), request.getParameter("token"), request, response);
+        login(app, request.getParameter("token"), request, response);
     }
 
-    private void login(AdminAuth auth, String presented, HttpServletRequest request, HttpServletResponse response)
+    private static void login(BuildhookApplication app, String presented, HttpServletRequest request,
+            HttpServletResponse response)
             throws IOException {
-        if (presented == null || !auth.accepts(presented.strip())) {
-            LOG.warn("status page sign-in from {} refused: wrong token", LogSafe.of(request.getRemoteAddr()));
+        if (presented == null || !new AdminAuth(app.config().admin().token()).accepts(presented.strip())) {
+            LOG.warn("status page sign-in from {} refused: wrong token", app.remoteAddress()
+                    .resolve(request.getRemoteAddr(), request.getHeader("X-Forwarded-For")));
             send(response, HttpServletResponse.SC_UNAUTHORIZED, StatusPageView.login(nonce(response), true));
             return;
         }
