@@ -133,6 +133,20 @@ class StatusPageTest {
     }
 
     @Test
+    void showsTheRulesInForceAndTheLastRefusedRulesFilesError() throws Exception {
+        server = AdminServer.start(dir);
+        String cookie = signIn();
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: <broken>\n    colour: red\n");
+        server.app().rules().checkNow();
+
+        String html = page("", cookie).body();
+
+        assertThat(html).contains("Rules in force").contains("2 rule(s)").contains("<summary>echo</summary>")
+                .contains("<summary>wait</summary>").contains("id=\"rules-error\"").contains("rules.yaml")
+                .doesNotContain("<broken>");
+    }
+
+    @Test
     void requiresTheCsrfHeaderForPostsMadeWithTheCookie() throws Exception {
         server = AdminServer.start(dir);
         String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
