@@ -101,7 +101,11 @@ final class AdminServer implements AutoCloseable {
 
     /** Posts a fixture body signed like JobServ; returns the delivery id. */
     String deliver(String fixture) throws Exception {
-        byte[] body = Files.readAllBytes(Path.of(System.getProperty("buildhook.fixtures", "fixtures"), fixture));
+        return deliverBody(Files.readAllBytes(Path.of(System.getProperty("buildhook.fixtures", "fixtures"), fixture)));
+    }
+
+    /** Posts a body signed like JobServ; returns the delivery id. */
+    String deliverBody(byte[] body) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri().resolve("webhook"))
                 .header("Content-Type", "application/json")
                 .header("X-JobServ-Sig", Signer.sign(body, SECRET.getBytes(StandardCharsets.UTF_8)))

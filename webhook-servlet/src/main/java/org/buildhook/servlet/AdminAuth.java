@@ -1,14 +1,24 @@
 package org.buildhook.servlet;
 
+import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import org.buildhook.core.Secret;
 
 /**
- * Checks the admin API's {@code Authorization: Bearer <token>} header against the configured
- * token, in constant time ({@link Secret#equals}). The token itself is never logged.
+ * Checks a request's admin token against the configured one, in constant time
+ * ({@link Secret#equals}): either {@code Authorization: Bearer <token>} or the status page's
+ * cookie {@value #COOKIE}. A request made with the cookie that changes something (anything but
+ * GET and HEAD) must also carry {@value #CSRF_HEADER}{@code : 1}, which the page's own
+ * JavaScript sets and another site's form cannot. The token itself is never logged.
  */
 final class AdminAuth {
 
+    /** The HttpOnly cookie holding the admin token for the status page. */
+    static final String COOKIE = "buildhook_admin";
+    /** The header a cookie-authenticated POST needs, against cross-site request forgery. */
+    static final String CSRF_HEADER = "X-Buildhook-Request";
     private static final String BEARER = "bearer ";
 
     private final Secret token;
@@ -21,12 +31,50 @@ final class AdminAuth {
     String refusal(HttpServletRequest request) {
         String header = request.getHeader("Authorization");
         if (header == null) {
-            return "no Authorization header";
+            return cookieRefusal(request);
         }
         if (header.length() <= BEARER.length() || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
             return "Authorization header is not 'Bearer <token>'";
         }
-        String presented = header.substring(BEARER.length()).strip();
-        return token.equals(Secret.of(presented)) ? null : "wrong token";
+        return accepts(header.substring(BEARER.length()).strip()) ? null : "wrong token";
+    }
+
+    /** Whether {@code presented} is the admin token (constant time). */
+    boolean accepts(String presented) {
+        return presented != null && !presented.isEmpty() && token.equals(Secret.of(presented));
+    }
+
+    private String cookieRefusal(HttpServletRequest request) {
+        String cookie = cookie(request);
+        if (cookie == null) {
+            return "no Authorization header and no admin cookie";
+        }
+        if (!accepts(cookie)) {
+            return "wrong token in the admin cookie";
+        }
+        boolean reading = request.getMethod().equals("GET") || request.getMethod().equals("HEAD");
+        if (!reading && !"1".equals(request.getHeader(CSRF_HEADER))) {
+            return "a " + request.getMethod() + " authenticated by the admin cookie needs the header "
+                    + CSRF_HEADER + ": 1";
+        }
+        return null;
+    }
+
+    /** The token in the admin cookie (stored URL-encoded, as cookie values allow few characters), or null. */
+    static String cookie(HttpServletRequest request) {
+        Cookie[] cookies = request.getCookies();
+        if (cookies == null) {
+            return null;
+        }
+        for (Cookie c : cookies) {
+            if (COOKIE.equals(c.getName())) {
+                try {
+                    return URLDecoder.decode(c.getValue(), StandardCharsets.UTF_8);
+                } catch (IllegalArgumentException e) {
+                    return null;
+                }
+            }
+        }
+        return null;
     }
 }

@@ -20,7 +20,8 @@ public final class Routes {
             new Route("webhook", WebhookServlet.class, List.of("/webhook", "/webhook/*")),
             new Route("health", HealthServlet.class, List.of("/healthz")),
             new Route("metrics", MetricsServlet.class, List.of("/metrics")),
-            new Route("admin-api", AdminApiServlet.class, List.of("/api/*")));
+            new Route("admin-api", AdminApiServlet.class, List.of("/api/*")),
+            new Route("status-page", StatusPageServlet.class, List.of("")));
 
     private Routes() {
     }

@@ -345,6 +345,15 @@ abstract class AbstractWebhookIT {
     }
 
     @Test
+    void theStatusPageAtTheRootAnswersItsOwn404WithoutAnAdminToken() throws Exception {
+        HttpResponse<String> response = Deliveries.get(container.base().resolve(""));
+
+        assertThat(response.statusCode()).isEqualTo(404);
+        // buildhook's own answer: the empty url-pattern maps the root to the status page.
+        assertThat(response.body()).isEqualTo("not found\n");
+    }
+
+    @Test
     void healthAnswers200WhileTheStoreAnswers() throws Exception {
         HttpResponse<String> response = Deliveries.get(container.base().resolve("healthz"));
 

@@ -1,0 +1,70 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.Delivery;
+import org.buildhook.runner.store.DeliveryOutcome;
+import org.buildhook.runner.store.DeliverySummary;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobState;
+import org.junit.jupiter.api.Test;
+
+/** The status page's HTML: payload markup shows as text, never as markup. */
+class StatusPageViewTest {
+
+    private static final String XSS = "<script>alert(1)</script>";
+    private static final Instant AT = Instant.parse("2026-11-29T04:00:00Z");
+
+    private static Job job(String runName) {
+        return new Job("01JOBAAAAAAAAAAAAAAAAAAAAA", "01DELAAAAAAAAAAAAAAAAAAAAA", "rule\"><b>x</b>", "{}",
+                List.of("/bin/echo", XSS), Map.of(), Path.of("/tmp"), false, Duration.ofSeconds(30), 0,
+                Duration.ofSeconds(1), 1, runName, JobState.QUEUED, 0, null, AT, null, null, null, null, XSS,
+                false, null);
+    }
+
+    @Test
+    void rendersADeliveryWhoseRunTriggerAndProjectContainMarkupAsText() {
+        Delivery d = new Delivery("01DELAAAAAAAAAAAAAAAAAAAAA", "default", AT, "127.0.0.1", Map.of(), "hash",
+                DeliveryOutcome.ACCEPTED, null, null, new byte[0],
+                new DeliverySummary(67L, "PASSED", "<img src=x onerror=alert(2)>", "f", XSS));
+
+        String html = StatusPageView.page("n0nce", new StatusPageView.RulesInfo("rules.yaml", AT,
+                Map.of("<i>rule</i>", "{\"run\":\"" + XSS + "\"}"), Optional.of("rules.yaml:1:1: <bad>")),
+                new StatusPageView.Filters(null, "\"><script>", null, null),
+                List.of(new StatusPageView.DeliveryRow(d, List.of(job(XSS)))));
+
+        assertThat(html).doesNotContain(XSS).doesNotContain("<img").doesNotContain("<i>rule")
+                .doesNotContain("<bad>").doesNotContain("\"><script>").doesNotContain("<b>x</b>");
+        assertThat(html).contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+                .contains("&lt;img src=x onerror=alert(2)&gt;")
+                .contains("&lt;i&gt;rule&lt;/i&gt;")
+                .contains("value=\"&quot;&gt;&lt;script&gt;\"")
+                .contains("rules.yaml:1:1: &lt;bad&gt;");
+        assertThat(html).contains("<script nonce=\"n0nce\">").contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/rerun\"");
+    }
+
+    @Test
+    void rendersAJobsRunNameCommandAndLogAsText() {
+        JobAttempt attempt = new JobAttempt("01JOBAAAAAAAAAAAAAAAAAAAAA", 1, AttemptOutcome.FAILED, 1, AT, AT, "n1",
+                null, XSS);
+
+        String html = StatusPageView.job("n", job(XSS), List.of(attempt), Map.of(1, "out " + XSS + " & more\n"));
+
+        assertThat(html).doesNotContain(XSS).contains("out &lt;script&gt;alert(1)&lt;/script&gt; &amp; more");
+        assertThat(html.split("&lt;script&gt;", -1)).hasSizeGreaterThanOrEqualTo(5);
+    }
+
+    @Test
+    void escapesEverySpecialCharacter() {
+        assertThat(Html.escape("a&b<c>d\"e'f")).isEqualTo("a&amp;b&lt;c&gt;d&quot;e&#39;f");
+        assertThat(Html.escape(null)).isEmpty();
+    }
+}
