@@ -30,7 +30,7 @@ final class Installation {
     final Path home;
     final Path work;
     final Path trace;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
     private Installation(Path home, Path work) {
         this.home = home;
