@@ -82,7 +82,7 @@ class StoreDownReliabilityIT {
                     accepted.add(Installation.deliveryId(answer.body()));
                 }
 
-                proxy.close(); // the store goes away
+                proxy.cut(); // the store goes away
                 for (int n = 101; n <= 110; n++) {
                     HttpResponse<String> answer = installation.postSigned(server.base, Installation.build(n));
                     if (!strict && answer.statusCode() == 500 && n <= 107) {

@@ -11,7 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A loopback TCP forwarder put between buildhook and PostgreSQL: {@link #close()} "stops the
+ * A loopback TCP forwarder put between buildhook and PostgreSQL: {@link #cut()} "stops the
  * store" for buildhook only (its listening socket and every forwarded connection are closed),
  * {@link #open()} starts it again on the same port. The shared PostgreSQL server is never touched.
  */
@@ -76,9 +76,13 @@ final class TcpProxy implements AutoCloseable {
         thread.start();
     }
 
-    /** Stops listening and cuts every forwarded connection. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        cut();
+    }
+
+    /** Stops listening and cuts every forwarded connection. */
+    synchronized void cut() {
         ServerSocket socket = server;
         if (socket != null) {
             closeQuietly(socket);
