@@ -1,0 +1,141 @@
+package org.buildhook.distribution.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.stream.Stream;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The built tarball unpacked into a folder, with a work folder holding {@code buildhook.yaml}, a
+ * secret, a rules file whose one rule runs {@code trace.sh}, and the trace file that script appends
+ * {@code <delivery-id> <rule> start|end <pid>} lines to.
+ */
+final class Installation {
+
+    static final String SECRET = "reliability-secret";
+
+    final Path home;
+    final Path work;
+    final Path trace;
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+
+    private Installation(Path home, Path work) {
+        this.home = home;
+        this.work = work;
+        this.trace = work.resolve("trace.txt");
+    }
+
+    /** Unpacks the tarball under {@code dir} and writes the trace script, rules and secret. */
+    static Installation unpack(Path dir, String scriptBody) throws IOException, InterruptedException {
+        Path tarball = Path.of(System.getProperty("buildhook.tarball"));
+        assertThat(tarball).exists();
+        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", dir.toString()).inheritIO().start();
+        assertThat(tar.waitFor()).isZero();
+        Path home;
+        try (Stream<Path> unpacked = Files.list(dir)) {
+            home = unpacked.filter(p -> p.getFileName().toString().startsWith("buildhook-")).findFirst().orElseThrow();
+        }
+        Installation installation = new Installation(home, Files.createDirectories(dir.resolve("work")));
+        installation.writeScript(scriptBody);
+        Files.writeString(installation.work.resolve("secret"), SECRET + "\n");
+        Files.createFile(installation.trace);
+        return installation;
+    }
+
+    /** The usual job: a start line, an optional pause, an end line. */
+    static String traceScript(String pause) {
+        return String.join("\n",
+                "id=$(basename \"$BUILDHOOK_PAYLOAD\" .json)",
+                "echo \"$id $BUILDHOOK_RULE start $$\" >> \"$TRACE\"",
+                pause,
+                "echo \"$id $BUILDHOOK_RULE end $$\" >> \"$TRACE\"",
+                "");
+    }
+
+    private void writeScript(String body) throws IOException {
+        Path script = work.resolve("trace.sh");
+        Files.writeString(script, "#!/bin/sh\nTRACE='" + trace + "'\n" + body);
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(work.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: trace",
+                "    run:",
+                "      command: [" + script + "]",
+                "      stdin: off",
+                "      timeout: 1m",
+                ""));
+    }
+
+    /** Writes {@code buildhook.yaml}: the data folder, the rules, the secret, plus {@code extra} YAML. */
+    Path config(String extra) throws IOException {
+        return Files.writeString(work.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "endpoints:",
+                "  default:",
+                "    secrets:",
+                "      - file: secret",
+                extra,
+                ""));
+    }
+
+    ServerProcess start() throws Exception {
+        return ServerProcess.start(this);
+    }
+
+    static String sign(byte[] body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return "sha256:" + HexFormat.of().formatHex(mac.doFinal(body));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The sample build 67 as build {@code n}: a distinct, valid body. */
+    static byte[] build(int n) {
+        try {
+            String sample = Files.readString(Path.of(System.getProperty("buildhook.fixtures", "../fixtures"),
+                    "build-67-passed.json"));
+            return sample.replace("\"build_id\": 67", "\"build_id\": " + n)
+                    .replace("/builds/67/", "/builds/" + n + "/").getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    HttpResponse<String> post(String base, byte[] body, String signature) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "webhook"))
+                .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (signature != null) {
+            request.header("X-JobServ-Sig", signature);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> postSigned(String base, byte[] body) throws IOException, InterruptedException {
+        return post(base, body, sign(body));
+    }
+
+    static String deliveryId(String responseBody) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"delivery\"\\s*:\\s*\"([^\"]+)\"").matcher(responseBody);
+        if (!m.find()) {
+            throw new IllegalStateException("no delivery id in " + responseBody);
+        }
+        return m.group(1);
+    }
+}

@@ -1,0 +1,84 @@
+package org.buildhook.distribution.reliability;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The trace file read back: for every delivery, the runs of its job as intervals in file order
+ * (lines are appended with O_APPEND, each under PIPE_BUF, so the file order is the real order).
+ */
+final class Trace {
+
+    /** One run of a job: the line numbers of its start and end (-1 while unfinished). */
+    record RunSpan(String delivery, String pid, int start, int end) {
+    }
+
+    final List<RunSpan> runs = new ArrayList<>();
+
+    static Trace read(Path file) throws IOException {
+        Trace trace = new Trace();
+        Map<String, Integer> open = new HashMap<>();
+        List<String> lines = Files.readAllLines(file);
+        for (int i = 0; i < lines.size(); i++) {
+            String[] parts = lines.get(i).split(" ");
+            if (parts.length != 4) {
+                continue;
+            }
+            String key = parts[0] + " " + parts[3];
+            if (parts[2].equals("start")) {
+                open.put(key, trace.runs.size());
+                trace.runs.add(new RunSpan(parts[0], parts[3], i, -1));
+            } else if (parts[2].equals("end") && open.containsKey(key)) {
+                int index = open.remove(key);
+                RunSpan span = trace.runs.get(index);
+                trace.runs.set(index, new RunSpan(span.delivery(), span.pid(), span.start(), i));
+            }
+        }
+        return trace;
+    }
+
+    Set<String> completed() {
+        Set<String> out = new HashSet<>();
+        runs.stream().filter(r -> r.end() >= 0).forEach(r -> out.add(r.delivery()));
+        return out;
+    }
+
+    Set<String> started() {
+        Set<String> out = new HashSet<>();
+        runs.forEach(r -> out.add(r.delivery()));
+        return out;
+    }
+
+    /** Runs beyond the first per delivery. */
+    long reruns() {
+        return runs.size() - started().size();
+    }
+
+    /** Deliveries with two runs whose intervals overlap: the same job running twice at once. */
+    Set<String> concurrentlyRun() {
+        Map<String, List<RunSpan>> byDelivery = new HashMap<>();
+        runs.forEach(r -> byDelivery.computeIfAbsent(r.delivery(), d -> new ArrayList<>()).add(r));
+        Set<String> out = new HashSet<>();
+        byDelivery.forEach((delivery, spans) -> {
+            for (int i = 0; i < spans.size(); i++) {
+                for (int j = i + 1; j < spans.size(); j++) {
+                    RunSpan a = spans.get(i);
+                    RunSpan b = spans.get(j);
+                    int aEnd = a.end() < 0 ? Integer.MAX_VALUE : a.end();
+                    int bEnd = b.end() < 0 ? Integer.MAX_VALUE : b.end();
+                    if (a.start() < bEnd && b.start() < aEnd) {
+                        out.add(delivery);
+                    }
+                }
+            }
+        });
+        return out;
+    }
+}
