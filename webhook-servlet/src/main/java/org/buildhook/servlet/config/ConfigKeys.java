@@ -18,7 +18,8 @@ final class ConfigKeys {
     static final Set<String> ENDPOINT = ordered("secrets");
     static final Set<String> SECRET = ordered("file", "env", "value");
     static final Set<String> RUNNER = ordered("threads", "node-id", "log-dir", "log-max-bytes", "kill-grace",
-            "shutdown-grace", "workdir");
+            "shutdown-grace", "workdir", "poll-interval", "heartbeat-interval", "missed-heartbeats", "slot-retry",
+            "cancel-check");
     static final Set<String> HTTP = ordered("max-body", "retry-after", "trusted-proxies");
     static final Set<String> ADMIN = ordered("token");
     static final Set<String> METRICS = ordered("enabled");

@@ -206,7 +206,23 @@ final class ConfigReader {
             engine = nodes.duration(r.get("shutdown-grace").value(), "runner.shutdown-grace", Duration.ZERO)
                     .map(engine::withShutdownGrace).orElse(engine);
         }
-        return engine;
+        Duration poll = optionalDuration(r, "poll-interval").orElse(engine.pollingInterval());
+        Duration heartbeat = optionalDuration(r, "heartbeat-interval").orElse(engine.heartbeatInterval());
+        int missed = r.containsKey("missed-heartbeats")
+                ? nodes.integer(r.get("missed-heartbeats").value(), "runner.missed-heartbeats", 1, 1000)
+                        .orElse(engine.missedHeartbeats())
+                : engine.missedHeartbeats();
+        engine = engine.withTimings(poll, heartbeat, missed);
+        Duration slotRetry = optionalDuration(r, "slot-retry").orElse(engine.slotRetryDelay());
+        Duration cancelCheck = optionalDuration(r, "cancel-check").orElse(engine.cancelCheck());
+        return new EngineConfig(engine.nodeId(), engine.threads(), engine.pollingInterval(),
+                engine.heartbeatInterval(), engine.missedHeartbeats(), engine.shutdownGrace(), slotRetry, cancelCheck);
+    }
+
+    /** A positive duration under {@code runner.<key>}, when given. */
+    private Optional<Duration> optionalDuration(Map<String, YamlNode.Entry> r, String key) {
+        return r.containsKey(key) ? nodes.duration(r.get(key).value(), "runner." + key, Duration.ofMillis(1))
+                : Optional.empty();
     }
 
     private LauncherConfig launcher(Map<String, YamlNode.Entry> r, Path dataDir) {

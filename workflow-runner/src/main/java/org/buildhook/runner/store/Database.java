@@ -96,15 +96,31 @@ final class Database implements AutoCloseable {
 
     private static <T> T jdbcTransaction(Connection c, Work<T> work) throws SQLException {
         c.setAutoCommit(false);
+        T result;
         try {
-            T result = work.run(c);
+            result = work.run(c);
             c.commit();
-            return result;
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(c, e);
+            restoreAutoCommit(c, e);
             throw e;
-        } finally {
+        }
+        restoreAutoCommit(c, null);
+        return result;
+    }
+
+    /**
+     * Back to autocommit for the pool. On a connection the database just cut, this fails too; that
+     * failure must not replace the first one (which says "unavailable", hence 503, not 500), and
+     * after a commit it changes nothing: the pool discards a broken connection either way.
+     */
+    private static void restoreAutoCommit(Connection c, Exception first) {
+        try {
             c.setAutoCommit(true);
+        } catch (SQLException e) {
+            if (first != null) {
+                first.addSuppressed(e);
+            }
         }
     }
 
