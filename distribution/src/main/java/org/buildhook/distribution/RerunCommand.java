@@ -2,12 +2,8 @@ package org.buildhook.distribution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code buildhook rerun}: run a job again with the same plan, as a new job. */
 @Command(
@@ -21,27 +17,18 @@ import picocli.CommandLine.Spec;
             "",
             ExitCodes.HELP
         })
-final class RerunCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    AdminOptions admin;
+final class RerunCommand extends AdminActionCommand {
 
     @Parameters(index = "0", paramLabel = "JOB", description = "The job's id.")
     String id;
 
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        JsonNode answer = admin.client().post("jobs/" + id + "/rerun");
-        if (admin.json) {
-            out.println(AdminClient.pretty(answer));
-        } else {
-            out.println("queued job " + answer.path("job").asText() + " (a re-run of " + id + ")");
-        }
-        out.flush();
-        return ExitCodes.OK;
+    String path() {
+        return "jobs/" + id + "/rerun";
+    }
+
+    @Override
+    void describe(JsonNode answer, PrintWriter out) {
+        out.println("queued job " + answer.path("job").asText() + " (a re-run of " + id + ")");
     }
 }

@@ -1,0 +1,40 @@
+package org.buildhook.distribution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The admin commands that POST one action about one id ({@code rerun}, {@code cancel},
+ * {@code replay}): the API's JSON with {@code --json}, else one line for a person.
+ */
+abstract class AdminActionCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    AdminOptions admin;
+
+    /** The API path of the action, under {@code /api/}. */
+    abstract String path();
+
+    /** What to print for a person. */
+    abstract void describe(JsonNode answer, PrintWriter out);
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        JsonNode answer = admin.client().post(path());
+        if (admin.json) {
+            out.println(AdminClient.pretty(answer));
+        } else {
+            describe(answer, out);
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+}
