@@ -41,7 +41,7 @@ public final class JobEngine implements AutoCloseable {
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
                 .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(10)))
                 .execute(new JobTask(store, launcher, config, running, clock, events));
-        SchedulerBuilder builder = Scheduler.create(store.dataSource(), task)
+        SchedulerBuilder builder = Scheduler.create(store.schedulerDataSource(), task)
                 .schedulerName(new SchedulerName.Fixed(config.nodeId()))
                 .threads(config.threads())
                 .pollingInterval(config.pollingInterval())

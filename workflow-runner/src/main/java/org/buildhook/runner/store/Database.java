@@ -10,18 +10,25 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
 import javax.sql.DataSource;
 import org.buildhook.runner.RunnerException;
+import org.sqlite.SQLiteDataSource;
 import org.sqlite.SQLiteErrorCode;
 
 /**
- * The connection pool and the transaction helper every store class goes through; translates
+ * The connection pools and the transaction helper every store class goes through; translates
  * {@link SQLException}s into {@link StoreUnavailableException} (cannot reach the database) or
  * {@link RunnerException} (anything else).
  *
- * <p>SQLite: every transaction starts with {@code BEGIN IMMEDIATE} (see {@link #inTransaction}), so
- * writers are serialized by SQLite's own lock and wait up to {@code busy_timeout}; WAL lets readers
- * run beside the one writer. PostgreSQL: a plain pool, READ COMMITTED.
+ * <p>SQLite: every write transaction of this process goes through one {@link SqliteWriter} (group
+ * commit, {@code BEGIN IMMEDIATE}); WAL lets readers run beside it. Where connections still meet
+ * on SQLite's lock (db-scheduler's own statements, other processes), a {@link SqliteBusyWait}
+ * retries within a fraction of a millisecond instead of SQLite's default sleeps of up to 100 ms.
+ * PostgreSQL: a plain pool, READ COMMITTED.
+ *
+ * <p>db-scheduler gets a pool of its own ({@link #schedulerDataSource()}) whose commits are
+ * {@link Durability#DEFERRED}: its picks, heartbeats and removals are bookkeeping a crash may undo.
  */
 final class Database implements AutoCloseable {
 
@@ -31,33 +38,53 @@ final class Database implements AutoCloseable {
         T run(Connection connection) throws SQLException;
     }
 
-    private final Dialect dialect;
-    private final HikariDataSource pool;
+    /** How long a connection waits for SQLite's write lock held by someone else. */
+    static final Duration SQLITE_BUSY_TIMEOUT = Duration.ofSeconds(10);
 
-    private Database(Dialect dialect, HikariDataSource pool) {
-        this.dialect = dialect;
+    private final Dialect dialect;
+    private final StoreConfig config;
+    private final HikariDataSource pool;
+    private final SqliteWriter writer;
+    private HikariDataSource schedulerPool;
+
+    private Database(StoreConfig config, HikariDataSource pool) {
+        this.dialect = config.dialect();
+        this.config = config;
         this.pool = pool;
+        this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate) : null;
     }
 
     static Database open(StoreConfig config) {
-        Dialect dialect = config.dialect();
+        if (config.dialect() == Dialect.SQLITE) {
+            createParentOf(config.url());
+        }
+        return new Database(config, newPool(config, "buildhook-store", Durability.DURABLE));
+    }
+
+    private static HikariDataSource newPool(StoreConfig config, String name, Durability durability) {
         HikariConfig hikari = new HikariConfig();
-        hikari.setJdbcUrl(config.url());
-        // Named, not found through META-INF/services, which merged (fat) jars tend to lose.
-        hikari.setDriverClassName(dialect == Dialect.SQLITE ? "org.sqlite.JDBC" : "org.postgresql.Driver");
-        hikari.setPoolName("buildhook-store");
+        hikari.setPoolName(name);
         hikari.setMaximumPoolSize(config.poolSize());
         hikari.setMinimumIdle(1);
         hikari.setConnectionTimeout(Math.max(250, config.connectTimeout().toMillis()));
         // The pool must come up even when the database is down, so /healthz can say 503.
         hikari.setInitializationFailTimeout(-1);
-        if (dialect == Dialect.SQLITE) {
-            createParentOf(config.url());
-            hikari.addDataSourceProperty("journal_mode", "WAL");
-            hikari.addDataSourceProperty("busy_timeout", "10000");
-            hikari.addDataSourceProperty("foreign_keys", "true");
+        if (config.dialect() == Dialect.SQLITE) {
+            SQLiteDataSource sqlite = new SqliteBusyWait.DataSource(SQLITE_BUSY_TIMEOUT);
+            sqlite.setUrl(config.url());
+            sqlite.setJournalMode("WAL");
+            sqlite.setEnforceForeignKeys(true);
+            sqlite.setSynchronous(durability == Durability.DURABLE ? "FULL" : "NORMAL");
+            hikari.setDataSource(sqlite);
+        } else {
+            hikari.setJdbcUrl(config.url());
+            // Named, not found through META-INF/services, which merged (fat) jars tend to lose.
+            hikari.setDriverClassName("org.postgresql.Driver");
+            if (durability == Durability.DEFERRED) {
+                hikari.setConnectionInitSql("SET synchronous_commit TO off");
+            }
         }
-        return new Database(dialect, new HikariDataSource(hikari));
+        return new HikariDataSource(hikari);
     }
 
     private static void createParentOf(String url) {
@@ -85,19 +112,38 @@ final class Database implements AutoCloseable {
         return pool;
     }
 
-    /** Runs {@code work} in one transaction: committed when it returns, rolled back when it throws. */
+    /** The pool db-scheduler runs on: its commits are {@link Durability#DEFERRED}. Made on first use. */
+    synchronized DataSource schedulerDataSource() {
+        if (schedulerPool == null) {
+            schedulerPool = newPool(config, "buildhook-scheduler", Durability.DEFERRED);
+        }
+        return schedulerPool;
+    }
+
+    /** Runs {@code work} in one durable transaction: committed when it returns, rolled back when it throws. */
     <T> T inTransaction(String what, Work<T> work) {
+        return inTransaction(what, Durability.DURABLE, work);
+    }
+
+    /** Runs {@code work} in one transaction whose commit is as durable as {@code durability} says. */
+    <T> T inTransaction(String what, Durability durability, Work<T> work) {
+        if (writer != null) {
+            return writer.submit(what, durability, work);
+        }
         try (Connection c = pool.getConnection()) {
-            return dialect == Dialect.SQLITE ? sqliteTransaction(c, work) : jdbcTransaction(c, work);
+            return jdbcTransaction(c, durability, work);
         } catch (SQLException e) {
             throw translate(what, e);
         }
     }
 
-    private static <T> T jdbcTransaction(Connection c, Work<T> work) throws SQLException {
+    private static <T> T jdbcTransaction(Connection c, Durability durability, Work<T> work) throws SQLException {
         c.setAutoCommit(false);
         T result;
         try {
+            if (durability == Durability.DEFERRED) {
+                execute(c, "SET LOCAL synchronous_commit TO off");
+            }
             result = work.run(c);
             c.commit();
         } catch (SQLException | RuntimeException e) {
@@ -121,28 +167,6 @@ final class Database implements AutoCloseable {
             if (first != null) {
                 first.addSuppressed(e);
             }
-        }
-    }
-
-    /**
-     * SQLite: an explicit {@code BEGIN IMMEDIATE} on a connection left in autocommit mode. The
-     * driver's own transactions ({@code setAutoCommit(false)}) begin again right after every
-     * commit; when that begin meets another writer's lock (SQLITE_BUSY) the connection is left
-     * believing in a transaction that does not exist, and every later use of it fails.
-     */
-    private static <T> T sqliteTransaction(Connection c, Work<T> work) throws SQLException {
-        execute(c, "BEGIN IMMEDIATE");
-        try {
-            T result = work.run(c);
-            execute(c, "COMMIT");
-            return result;
-        } catch (SQLException | RuntimeException e) {
-            try {
-                execute(c, "ROLLBACK");
-            } catch (SQLException r) {
-                e.addSuppressed(r);
-            }
-            throw e;
         }
     }
 
@@ -199,6 +223,14 @@ final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        if (writer != null) {
+            writer.close();
+        }
+        synchronized (this) {
+            if (schedulerPool != null) {
+                schedulerPool.close();
+            }
+        }
         pool.close();
     }
 }

@@ -12,7 +12,9 @@ import org.buildhook.runner.exec.JobOutcome;
 
 /**
  * What the execution engine writes about jobs: attempts, states and per-rule slots. Every method
- * is one short transaction; none is held while a command runs.
+ * is one short transaction; none is held while a command runs. Their commits are
+ * {@link Durability#DEFERRED}: a power cut may undo the last of them, and then the job runs again,
+ * as after any crash.
  */
 public final class ExecutionLedger {
 
@@ -47,7 +49,7 @@ public final class ExecutionLedger {
                 ? "INSERT INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)"
                         + " ON CONFLICT DO NOTHING"
                 : "INSERT OR IGNORE INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)";
-        return db.inTransaction("take a concurrency slot", c -> {
+        return db.inTransaction("take a concurrency slot", Durability.DEFERRED, c -> {
             try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND (job_id = ?"
                     + " OR job_id NOT IN (SELECT task_instance FROM scheduled_tasks WHERE task_name = ? AND picked = ?))")) {
                 p.setString(1, ruleName);
@@ -73,7 +75,7 @@ public final class ExecutionLedger {
     }
 
     public void releaseSlot(String jobId) {
-        db.inTransaction("free a concurrency slot", c -> {
+        db.inTransaction("free a concurrency slot", Durability.DEFERRED, c -> {
             try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?")) {
                 p.setString(1, jobId);
                 p.executeUpdate();
@@ -89,7 +91,7 @@ public final class ExecutionLedger {
      */
     public int startAttempt(String jobId, String node) {
         Instant now = clock.instant();
-        return db.inTransaction("start an attempt", c -> {
+        return db.inTransaction("start an attempt", Durability.DEFERRED, c -> {
             int attempts;
             try (PreparedStatement p = c.prepareStatement("SELECT attempts FROM jobs WHERE id = ?")) {
                 p.setString(1, jobId);
@@ -136,7 +138,7 @@ public final class ExecutionLedger {
     public void finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next) {
         Instant ended = outcome.ended() == null ? clock.instant() : outcome.ended();
         String log = outcome.logFile() == null ? null : outcome.logFile().toString();
-        db.inTransaction("record an attempt", c -> {
+        db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
             updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
                     outcome.message());
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
@@ -156,7 +158,7 @@ public final class ExecutionLedger {
     /** Records an attempt stopped by a shutdown; the job goes back to the queue. */
     public void interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message) {
         String log = outcome == null || outcome.logFile() == null ? null : outcome.logFile().toString();
-        db.inTransaction("record an interrupted attempt", c -> {
+        db.inTransaction("record an interrupted attempt", Durability.DEFERRED, c -> {
             updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, clock.instant(), log, message);
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?")) {
                 p.setString(1, JobState.QUEUED.name());
@@ -170,7 +172,7 @@ public final class ExecutionLedger {
 
     /** Marks a job cancelled before it started (its cancel flag was seen when it was picked). */
     public void markCancelled(String jobId, String message) {
-        db.inTransaction("cancel a job", c -> {
+        db.inTransaction("cancel a job", Durability.DEFERRED, c -> {
             try (PreparedStatement p = c.prepareStatement(
                     "UPDATE jobs SET state = ?, ended_at = ?, message = ? WHERE id = ?")) {
                 p.setString(1, JobState.CANCELLED.name());

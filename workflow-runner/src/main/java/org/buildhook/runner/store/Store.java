@@ -250,6 +250,15 @@ public final class Store implements AutoCloseable {
         return db.dataSource();
     }
 
+    /**
+     * The connections the job engine's scheduler (db-scheduler) runs on: a pool of their own,
+     * whose commits do not wait for the disk (its picks, heartbeats and removals are bookkeeping
+     * that a crash may undo anyway; the job row decides whether a job runs again).
+     */
+    public DataSource schedulerDataSource() {
+        return db.schedulerDataSource();
+    }
+
     public Dialect dialect() {
         return db.dialect();
     }

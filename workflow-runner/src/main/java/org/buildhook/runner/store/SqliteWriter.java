@@ -1,0 +1,285 @@
+package org.buildhook.runner.store;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import javax.sql.DataSource;
+import org.buildhook.runner.RunnerException;
+
+/**
+ * The one thread that writes to an SQLite store, with group commit.
+ *
+ * <p>SQLite lets one writer in at a time. Left to themselves, concurrent writers collide on its
+ * lock and wait in a busy handler, and every transaction pays its own fsync. Here every write
+ * transaction of this process is handed to one thread, which takes all the transactions waiting at
+ * that moment (up to {@link #MAX_BATCH}) and runs them in one SQLite transaction — each inside its
+ * own {@code SAVEPOINT}, so one that fails is rolled back alone — and commits once. A caller is
+ * answered only after that commit: the guarantee of one commit per transaction, at the cost of one
+ * fsync per batch.
+ *
+ * <p>{@code PRAGMA synchronous} is set per batch: {@code FULL} when any transaction in it is
+ * {@link Durability#DURABLE}, else {@code NORMAL} (no fsync at commit; a later {@code FULL} commit
+ * flushes the write-ahead log, and with it the earlier transactions, in order).
+ *
+ * <p>Batches begin explicitly ({@code BEGIN IMMEDIATE}) on a connection left in autocommit mode:
+ * the driver's own transactions begin again right after every commit, and when that begin meets
+ * another process's lock the connection is left believing in a transaction that does not exist.
+ */
+final class SqliteWriter implements AutoCloseable {
+
+    /** Most transactions per commit: bounds how long the write lock is held at once. */
+    static final int MAX_BATCH = 256;
+
+    private static final Task<Void> STOP = new Task<>("stop", Durability.DEFERRED, c -> null);
+
+    private final DataSource pool;
+    private final BiFunction<String, SQLException, RunnerException> translate;
+    private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile long batches;
+    private volatile long transactions;
+
+    SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate) {
+        this.pool = pool;
+        this.translate = translate;
+        this.thread = new Thread(this::loop, "buildhook-store-writer");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Runs {@code work} in the next batch and waits until that batch committed or failed. */
+    <T> T submit(String what, Durability durability, Database.Work<T> work) {
+        if (Thread.currentThread() == thread) {
+            throw new IllegalStateException("a store transaction must not start another one (" + what + ")");
+        }
+        Task<T> task = new Task<>(what, durability, work);
+        if (closed) {
+            throw closedError(what);
+        }
+        queue.add(task);
+        if (closed) {
+            failAll(drain(new ArrayList<>()), closedError(what));
+        }
+        try {
+            return task.result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted while waiting to " + what
+                    + "; it may still be committed", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new RunnerException("store failed to " + what + ": " + cause, cause);
+        }
+    }
+
+    /** Transactions handed in and not yet taken into a batch. */
+    int waiting() {
+        return queue.size();
+    }
+
+    /** Whether the writer's thread is alive. */
+    boolean running() {
+        return thread.isAlive();
+    }
+
+    /** Batches committed so far (for tests and metrics). */
+    long batches() {
+        return batches;
+    }
+
+    /** Transactions committed or rolled back so far. */
+    long transactions() {
+        return transactions;
+    }
+
+    private void loop() {
+        List<Task<?>> batch = new ArrayList<>();
+        while (true) {
+            batch.clear();
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                // Only close() interrupts, after it set closed.
+                if (closed) {
+                    break;
+                }
+                continue;
+            }
+            queue.drainTo(batch, MAX_BATCH - 1);
+            boolean stop = batch.remove(STOP);
+            if (!batch.isEmpty()) {
+                try {
+                    run(batch);
+                } catch (RuntimeException | Error e) {
+                    failAll(batch, e instanceof RuntimeException r ? r
+                            : new RunnerException("store writer failed: " + e, e));
+                }
+            }
+            if (stop) {
+                break;
+            }
+        }
+        failAll(drain(new ArrayList<>()), closedError("write"));
+    }
+
+    private void run(List<Task<?>> batch) {
+        boolean durable = batch.stream().anyMatch(t -> t.durability == Durability.DURABLE);
+        String what = batch.size() == 1 ? batch.get(0).what : batch.size() + " transactions";
+        boolean begun = false;
+        try (Connection c = pool.getConnection()) {
+            execute(c, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+            execute(c, "BEGIN IMMEDIATE");
+            begun = true;
+            List<Object> results = new ArrayList<>(batch.size());
+            boolean savepoints = batch.size() > 1;
+            for (Task<?> task : batch) {
+                results.add(runOne(c, task, savepoints));
+            }
+            execute(c, "COMMIT");
+            batches++;
+            transactions += batch.size();
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).finish(results.get(i));
+            }
+        } catch (SQLException e) {
+            RuntimeException failure = translate.apply(what, e);
+            failAll(batch, failure);
+            if (!begun && failure instanceof StoreUnavailableException) {
+                // The database stayed locked or unreachable for the whole busy timeout: those who
+                // queued meanwhile would only wait as long again for the same answer.
+                failAll(drain(new ArrayList<>()), failure);
+            }
+        } catch (BatchBroken e) {
+            failAll(batch, e.failure);
+        }
+    }
+
+    /**
+     * One transaction of the batch: its result, or the {@link RuntimeException} it ended with
+     * after its savepoint was rolled back. A failure that cannot be rolled back alone breaks the
+     * whole batch.
+     */
+    private Object runOne(Connection c, Task<?> task, boolean savepoints) throws SQLException {
+        if (savepoints) {
+            execute(c, "SAVEPOINT tx");
+        }
+        try {
+            Object result = task.work.run(c);
+            if (savepoints) {
+                execute(c, "RELEASE tx");
+            }
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            RuntimeException failure = e instanceof SQLException s ? translate.apply(task.what, s) : (RuntimeException) e;
+            if (!savepoints) {
+                rollback(c, failure);
+                throw new BatchBroken(failure);
+            }
+            try {
+                execute(c, "ROLLBACK TO tx");
+                execute(c, "RELEASE tx");
+            } catch (SQLException r) {
+                // SQLite rolled the whole transaction back itself (disk full, I/O error): nothing of
+                // the batch is stored, so every caller in it must hear so.
+                failure.addSuppressed(r);
+                rollback(c, failure);
+                throw new BatchBroken(failure);
+            }
+            return new Failed(failure);
+        }
+    }
+
+    private static void rollback(Connection c, RuntimeException failure) {
+        try {
+            execute(c, "ROLLBACK");
+        } catch (SQLException r) {
+            failure.addSuppressed(r);
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    private List<Task<?>> drain(List<Task<?>> into) {
+        queue.drainTo(into);
+        into.remove(STOP);
+        return into;
+    }
+
+    private static void failAll(List<Task<?>> tasks, RuntimeException failure) {
+        for (Task<?> task : tasks) {
+            task.result.completeExceptionally(failure);
+        }
+    }
+
+    private static StoreUnavailableException closedError(String what) {
+        return new StoreUnavailableException("the store is closed; cannot " + what, null);
+    }
+
+    /** Finishes the transactions already handed in, then stops the thread. */
+    @Override
+    public void close() {
+        closed = true;
+        queue.add(STOP);
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            thread.interrupt();
+        }
+    }
+
+    private record Failed(RuntimeException failure) { }
+
+    private static final class BatchBroken extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient RuntimeException failure;
+
+        BatchBroken(RuntimeException failure) {
+            super(failure.getMessage(), null, false, false);
+            this.failure = failure;
+        }
+    }
+
+    private static final class Task<T> {
+        private final String what;
+        private final Durability durability;
+        private final Database.Work<T> work;
+        private final CompletableFuture<T> result = new CompletableFuture<>();
+
+        Task(String what, Durability durability, Database.Work<T> work) {
+            this.what = what;
+            this.durability = durability;
+            this.work = work;
+        }
+
+        @SuppressWarnings("unchecked")
+        void finish(Object outcome) {
+            if (outcome instanceof Failed f) {
+                result.completeExceptionally(f.failure);
+            } else {
+                result.complete((T) outcome);
+            }
+        }
+    }
+}

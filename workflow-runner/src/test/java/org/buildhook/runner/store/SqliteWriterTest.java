@@ -1,0 +1,241 @@
+package org.buildhook.runner.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.buildhook.runner.RunnerException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The SQLite group-commit writer, on a real database file. */
+class SqliteWriterTest {
+
+    @TempDir
+    Path dir;
+    SqliteBusyWait.DataSource source;
+    SqliteWriter writer;
+    final ExecutorService callers = Executors.newCachedThreadPool();
+    final CountDownLatch release = new CountDownLatch(1);
+
+    @BeforeEach
+    void open() throws SQLException {
+        source = new SqliteBusyWait.DataSource(Duration.ofMillis(300));
+        source.setUrl("jdbc:sqlite:" + dir.resolve("w.db"));
+        source.setJournalMode("WAL");
+        try (Connection c = source.getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE t (name TEXT PRIMARY KEY)");
+        }
+        writer = new SqliteWriter(source, (what, e) -> new RunnerException(what + ": " + e.getMessage(), e));
+    }
+
+    @AfterEach
+    void close() {
+        release.countDown();
+        writer.close();
+        callers.shutdownNow();
+    }
+
+    @Test
+    void transactionsThatWaitTogetherAreCommittedTogether() throws Exception {
+        Future<Object> blocker = holdTheWriter();
+        List<Future<String>> inserts = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            String name = "row-" + i;
+            inserts.add(callers.submit(() -> writer.submit("insert " + name, Durability.DURABLE, c -> insert(c, name))));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> writer.waiting() == 50);
+        release.countDown();
+
+        for (Future<String> f : inserts) {
+            assertThat(f.get(10, TimeUnit.SECONDS)).startsWith("row-");
+        }
+        blocker.get(10, TimeUnit.SECONDS);
+        assertThat(writer.transactions()).isEqualTo(51);
+        assertThat(writer.batches()).as("the holder's batch, then one batch of the 50").isEqualTo(2);
+        assertThat(count()).isEqualTo(50);
+    }
+
+    @Test
+    void aTransactionThatFailsInABatchIsRolledBackAloneAndItsCallerTold() throws Exception {
+        Future<Object> blocker = holdTheWriter();
+        Future<String> a = callers.submit(() -> writer.submit("insert a", Durability.DURABLE, c -> insert(c, "a")));
+        await().until(() -> writer.waiting() == 1);
+        Future<String> b = callers.submit(() -> writer.submit("insert b", Durability.DURABLE, c -> {
+            insert(c, "b");
+            throw new RunnerException("b refused after its insert");
+        }));
+        await().until(() -> writer.waiting() == 2);
+        Future<String> dup = callers.submit(() -> writer.submit("insert a again", Durability.DURABLE,
+                c -> insert(c, "a")));
+        await().until(() -> writer.waiting() == 3);
+        Future<String> c3 = callers.submit(() -> writer.submit("insert c", Durability.DURABLE, c -> insert(c, "c")));
+        await().until(() -> writer.waiting() == 4);
+        release.countDown();
+        blocker.get(10, TimeUnit.SECONDS);
+
+        assertThat(a.get(10, TimeUnit.SECONDS)).isEqualTo("a");
+        assertThat(c3.get(10, TimeUnit.SECONDS)).isEqualTo("c");
+        assertThatThrownBy(() -> b.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RunnerException.class)
+                .hasMessageContaining("b refused after its insert");
+        assertThatThrownBy(() -> dup.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RunnerException.class)
+                .hasMessageContaining("insert a again").hasMessageContaining("UNIQUE");
+        assertThat(names()).containsExactlyInAnyOrder("a", "c");
+        assertThat(writer.batches()).isEqualTo(2);
+    }
+
+    @Test
+    void aBatchWaitsForTheDiskOnlyWhenOneOfItsTransactionsMustBeDurable() throws Exception {
+        Future<Object> blocker = holdTheWriter();
+        Future<Integer> deferred = callers.submit(() -> writer.submit("read", Durability.DEFERRED,
+                SqliteWriterTest::synchronousSetting));
+        await().until(() -> writer.waiting() == 1);
+        release.countDown();
+        blocker.get(10, TimeUnit.SECONDS);
+        assertThat(deferred.get(10, TimeUnit.SECONDS)).as("NORMAL").isEqualTo(1);
+
+        CountDownLatch again = new CountDownLatch(1);
+        Future<Object> second = callers.submit(() -> writer.submit("hold", Durability.DEFERRED, c -> {
+            awaitQuietly(again);
+            return null;
+        }));
+        await().until(() -> writer.waiting() == 0 && !second.isDone());
+        Future<Integer> mixedDeferred = callers.submit(() -> writer.submit("read", Durability.DEFERRED,
+                SqliteWriterTest::synchronousSetting));
+        Future<Integer> mixedDurable = callers.submit(() -> writer.submit("read", Durability.DURABLE,
+                SqliteWriterTest::synchronousSetting));
+        await().until(() -> writer.waiting() == 2);
+        again.countDown();
+        assertThat(mixedDeferred.get(10, TimeUnit.SECONDS)).as("FULL").isEqualTo(2);
+        assertThat(mixedDurable.get(10, TimeUnit.SECONDS)).as("FULL").isEqualTo(2);
+    }
+
+    @Test
+    void whileAnotherProcessHoldsTheLockPastTheTimeoutEveryWaitingCallerIsToldTheStoreIsUnavailable()
+            throws Exception {
+        try (Connection other = source.getConnection(); Statement s = other.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+            Future<String> first = callers.submit(() -> writer.submit("insert x", Durability.DURABLE,
+                    c -> insert(c, "x")));
+            assertThatThrownBy(() -> first.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RunnerException.class)
+                    .hasMessageContaining("insert x");
+            s.execute("ROLLBACK");
+        }
+        String y = writer.submit("insert y", Durability.DURABLE, c -> insert(c, "y"));
+        assertThat(y).isEqualTo("y");
+        assertThat(names()).containsExactly("y");
+    }
+
+    @Test
+    void aConnectionWaitingForTheLockGetsItOnceItIsFreed() throws Exception {
+        SqliteBusyWait.DataSource patient = new SqliteBusyWait.DataSource(Duration.ofSeconds(30));
+        patient.setUrl("jdbc:sqlite:" + dir.resolve("w.db"));
+        try (Connection holder = source.getConnection(); Statement s = holder.createStatement();
+                Connection waiter = patient.getConnection()) {
+            s.execute("BEGIN IMMEDIATE");
+            CompletableFuture<Void> begun = CompletableFuture.runAsync(() -> {
+                try (Statement w = waiter.createStatement()) {
+                    w.execute("BEGIN IMMEDIATE");
+                    w.execute("INSERT INTO t VALUES ('late')");
+                    w.execute("COMMIT");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, callers);
+            assertThat(begun).isNotDone();
+            s.execute("COMMIT");
+            begun.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(names()).containsExactly("late");
+    }
+
+    @Test
+    void closingAnswersEveryoneAndStopsTheThread() throws Exception {
+        String a = writer.submit("insert a", Durability.DURABLE, c -> insert(c, "a"));
+        assertThat(a).isEqualTo("a");
+        writer.close();
+        assertThatThrownBy(() -> writer.submit("insert b", Durability.DURABLE, c -> insert(c, "b")))
+                .isInstanceOf(StoreUnavailableException.class).hasMessageContaining("closed");
+        assertThat(writer.running()).isFalse();
+        assertThat(names()).containsExactly("a");
+    }
+
+    @Test
+    void aTransactionMustNotStartAnotherOne() {
+        assertThatThrownBy(() -> writer.submit("outer", Durability.DURABLE,
+                c -> writer.submit("inner", Durability.DURABLE, c2 -> null)))
+                .hasMessageContaining("must not start another one (inner)");
+    }
+
+    /** A transaction that holds the writer until {@link #release}, so others queue behind it. */
+    private Future<Object> holdTheWriter() {
+        CountDownLatch inside = new CountDownLatch(1);
+        Future<Object> f = callers.submit(() -> writer.submit("hold", Durability.DURABLE, c -> {
+            inside.countDown();
+            awaitQuietly(release);
+            return null;
+        }));
+        try {
+            assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+        return f;
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String insert(Connection c, String name) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO t (name) VALUES (?)")) {
+            p.setString(1, name);
+            p.executeUpdate();
+        }
+        return name;
+    }
+
+    private static int synchronousSetting(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA synchronous")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private long count() throws SQLException {
+        return names().size();
+    }
+
+    private List<String> names() throws SQLException {
+        List<String> names = new ArrayList<>();
+        try (Connection c = source.getConnection(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT name FROM t")) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        return names;
+    }
+}
