@@ -3,11 +3,14 @@ package org.buildhook.runner.rules;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -142,8 +145,7 @@ public final class RulesWatcher implements Closeable {
                 WatchKey key = watchService.poll(pollInterval.toMillis(), TimeUnit.MILLISECONDS);
                 boolean event = false;
                 if (key != null) {
-                    // Any event in the directory may concern the file (rename over it, symlink swap).
-                    event = !key.pollEvents().isEmpty();
+                    event = concernsTheFile(file, key.pollEvents());
                     key.reset();
                 }
                 check(event);
@@ -154,6 +156,23 @@ public final class RulesWatcher implements Closeable {
                 LOG.error("checking the rules file {} failed", file, e);
             }
         }
+    }
+
+    /**
+     * Whether events in the directory force a read of the file even if it looks unchanged: an
+     * event on the file's own name (an edit in place within the file time's resolution), lost
+     * events, or any event when the file is a symlink (its target may move with a sibling, as
+     * Kubernetes swaps {@code ..data}). Other files in the folder — a log written next to the rules,
+     * say — only cause the cheap look at identity, size and time.
+     */
+    static boolean concernsTheFile(Path file, List<WatchEvent<?>> events) {
+        Path name = file.getFileName();
+        for (WatchEvent<?> e : events) {
+            if (e.kind() == StandardWatchEventKinds.OVERFLOW || name.equals(e.context())) {
+                return true;
+            }
+        }
+        return !events.isEmpty() && Files.isSymbolicLink(file);
     }
 
     /** @param force read and compare the content even if the file looks unchanged */

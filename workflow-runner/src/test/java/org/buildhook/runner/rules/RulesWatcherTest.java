@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -243,5 +245,59 @@ class RulesWatcherTest {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().equals(RulesWatcher.THREAD_NAME) && t.isAlive())
                 .toList();
+    }
+
+    @Test
+    void onlyEventsOnTheRulesFileItselfForceItsContentToBeRead() throws IOException {
+        Path file = rulesFile(rules("a", 1));
+        Path link = dir.resolve("linked.yaml");
+        Files.createSymbolicLink(link, file);
+
+        assertThat(RulesWatcher.concernsTheFile(file, List.of(event(StandardWatchEventKinds.ENTRY_MODIFY, "rules.yaml"))))
+                .isTrue();
+        assertThat(RulesWatcher.concernsTheFile(file, List.of(event(StandardWatchEventKinds.ENTRY_MODIFY, "serve.out"),
+                event(StandardWatchEventKinds.ENTRY_CREATE, "rules.yaml")))).isTrue();
+        assertThat(RulesWatcher.concernsTheFile(file, List.of(event(StandardWatchEventKinds.OVERFLOW, null)))).isTrue();
+        assertThat(RulesWatcher.concernsTheFile(file, List.of(event(StandardWatchEventKinds.ENTRY_MODIFY, "serve.out"))))
+                .as("a log written next to the rules only causes a look at size and time").isFalse();
+        assertThat(RulesWatcher.concernsTheFile(link, List.of(event(StandardWatchEventKinds.ENTRY_CREATE, "..data"))))
+                .as("a symlink's target may move with any sibling").isTrue();
+        assertThat(RulesWatcher.concernsTheFile(file, List.of())).isFalse();
+    }
+
+    @Test
+    void aFileWrittenNextToTheRulesLeavesTheRulesAsTheyAre() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            Path log = dir.resolve("serve.out");
+            for (int i = 0; i < 50; i++) {
+                Files.writeString(log, "line " + i + "\n", java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+            }
+            replace(file, rules("new", 1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("new-1")));
+            assertThat(reloaded).hasSize(1);
+            assertThat(refused).isEmpty();
+        }
+    }
+
+    private static WatchEvent<Path> event(WatchEvent.Kind<?> kind, String name) {
+        return new WatchEvent<>() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public Kind<Path> kind() {
+                return (Kind<Path>) kind;
+            }
+
+            @Override
+            public int count() {
+                return 1;
+            }
+
+            @Override
+            public Path context() {
+                return name == null ? null : Path.of(name);
+            }
+        };
     }
 }
