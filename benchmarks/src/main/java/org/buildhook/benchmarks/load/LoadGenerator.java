@@ -1,11 +1,9 @@
 package org.buildhook.benchmarks.load;
 
 import java.io.IOException;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,11 +43,8 @@ public final class LoadGenerator {
                 .getBytes(StandardCharsets.UTF_8);
         SignedBodies bodies = new SignedBodies(Files.readAllBytes(options.fixture()), secret, options.style());
         ExecutorService senders = Executors.newFixedThreadPool(options.concurrency());
-        ExecutorService clientThreads = Executors.newFixedThreadPool(2);
         try {
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(5)).executor(clientThreads).build();
-            Phase phase = new Phase(client, senders, options.concurrency(), Clock.systemUTC());
+            Phase phase = new Phase(senders, options.concurrency(), Clock.systemUTC());
             long warmupFirst = options.firstBuildId();
             long measuredFirst = warmupFirst + options.warmup();
             if (options.warmup() > 0) {
@@ -66,7 +61,6 @@ public final class LoadGenerator {
             report(options, result);
         } finally {
             senders.shutdownNow();
-            clientThreads.shutdownNow();
         }
     }
 

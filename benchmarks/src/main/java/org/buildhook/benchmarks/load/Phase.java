@@ -2,11 +2,7 @@ package org.buildhook.benchmarks.load;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -27,15 +23,11 @@ import java.util.concurrent.ExecutionException;
  */
 final class Phase {
 
-    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
-
-    private final HttpClient client;
     private final ExecutorService senders;
     private final int concurrency;
     private final Clock clock;
 
-    Phase(HttpClient client, ExecutorService senders, int concurrency, Clock clock) {
-        this.client = Objects.requireNonNull(client, "client");
+    Phase(ExecutorService senders, int concurrency, Clock clock) {
         this.senders = Objects.requireNonNull(senders, "senders");
         this.concurrency = concurrency;
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -62,33 +54,31 @@ final class Phase {
         List<Future<?>> workers = new ArrayList<>();
         for (int w = 0; w < concurrency; w++) {
             workers.add(senders.submit(() -> {
-                for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
-                    SignedBodies.SignedBody body = bodies.body(first + i);
-                    if (perSecond > 0) {
-                        long due = start + (long) (i * 1e9 / perSecond);
-                        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
-                            LockSupport.parkNanos(wait);
+                try (HttpConnection connection = new HttpConnection(url)) {
+                    for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                        SignedBodies.SignedBody body = bodies.body(first + i);
+                        if (perSecond > 0) {
+                            long due = start + (long) (i * 1e9 / perSecond);
+                            for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+                                LockSupport.parkNanos(wait);
+                            }
                         }
-                    }
-                    HttpRequest request = HttpRequest.newBuilder(url).timeout(REQUEST_TIMEOUT)
-                            .header("Content-Type", "application/json").header(body.header(), body.signature())
-                            .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())).build();
-                    sentMicros.set(i, micros(clock.instant()));
-                    long sent = System.nanoTime();
-                    try {
-                        HttpResponse<Void> response = client.send(request, HttpResponse.BodyHandlers.discarding());
-                        latencies.record(System.nanoTime() - sent);
-                        if (response.statusCode() / 100 == 2) {
-                            accepted.incrementAndGet();
-                        } else {
-                            errors.computeIfAbsent("HTTP " + response.statusCode(), k -> new AtomicLong())
-                                    .incrementAndGet();
+                        sentMicros.set(i, micros(clock.instant()));
+                        long sent = System.nanoTime();
+                        try {
+                            int status = connection.post(body.header(), body.signature(), body.bytes());
+                            latencies.record(System.nanoTime() - sent);
+                            if (status / 100 == 2) {
+                                accepted.incrementAndGet();
+                            } else {
+                                errors.computeIfAbsent("HTTP " + status, k -> new AtomicLong()).incrementAndGet();
+                            }
+                        } catch (IOException e) {
+                            errors.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet();
                         }
-                    } catch (IOException e) {
-                        errors.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
+                        if (Thread.currentThread().isInterrupted()) {
+                            return;
+                        }
                     }
                 }
             }));
