@@ -180,7 +180,8 @@ class CommandLineTest {
 
     @Test
     void everyCommandHasHelpWithExamplesAndTheExitCodes() {
-        for (String command : List.of("check", "send", "test", "deliveries", "jobs", "logs", "replay", "rerun", "cancel")) {
+        for (String command : List.of("check", "send", "test", "deliveries", "jobs", "logs", "replay", "rerun",
+                "cancel")) {
             out.getBuffer().setLength(0);
             assertThat(run(command, "--help")).isZero();
             assertThat(out.toString()).contains("Examples:").contains("Exit codes:");
