@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -89,7 +90,17 @@ final class AdminServer implements AutoCloseable {
             rules += "  - name: also\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh, '"
                     + dir.resolve("echo.sh") + "', also]\n      timeout: 30s\n";
         }
-        Files.writeString(dir.resolve("rules.yaml"), rules);
+        replaceRules(rules);
+    }
+
+    /**
+     * Replaces the rules file in one step, as an editor saving by rename does: the rules watcher
+     * reacts at once to a change, and a file written in place could be read while still empty.
+     */
+    void replaceRules(String text) throws IOException {
+        Path next = Files.writeString(dir.resolve("rules.yaml.next"), text);
+        Files.move(next, dir.resolve("rules.yaml"), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
     }
 
     BuildhookApplication app() {

@@ -6,7 +6,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -142,7 +141,7 @@ class StatusPageTest {
     @Test
     void showsTheRulesInForceAndTheLastRefusedRulesFilesError(AdminServer server) throws Exception {
         String cookie = server.signIn();
-        Files.writeString(server.dir.resolve("rules.yaml"), "rules:\n  - name: <broken>\n    colour: red\n");
+        server.replaceRules("rules:\n  - name: <broken>\n    colour: red\n");
         server.app().rules().checkNow();
 
         String html = server.page("", cookie).body();

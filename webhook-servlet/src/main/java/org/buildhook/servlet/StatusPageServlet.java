@@ -144,7 +144,7 @@ public final class StatusPageServlet extends HttpServlet {
             }
         }
         send(response, 200, StatusPageView.page(nonce(response), rules(app), filters, rows,
-                new StatusPageView.Paging(before, page.nextCursor())));
+                new StatusPagePaging(before, page.nextCursor())));
     }
 
     private static void showJob(BuildhookApplication app, String id, HttpServletResponse response)

@@ -55,15 +55,6 @@ final class StatusPageView {
         }
     }
 
-    /**
-     * Where the shown page is in the history, newest first: the cursor it was asked for
-     * ({@code null} on the newest page) and the cursor of the next older page ({@code null} on the
-     * oldest). Cursors are delivery ids, as the admin API's {@code before} and {@code next}.
-     */
-    record Paging(String before, String older) {
-        static final Paging ONLY = new Paging(null, null);
-    }
-
     /** The rules in force: names and snapshots, when they were loaded, and the last refused version's error. */
     record RulesInfo(String source, Instant loadedAt, Map<String, String> snapshots, Optional<String> lastError) {
         RulesInfo {
@@ -124,7 +115,8 @@ final class StatusPageView {
     }
 
     /** The main page: rules, filters, one page of deliveries with their jobs and links to older and newest ones. */
-    static String page(String nonce, RulesInfo rules, Filters filters, List<DeliveryRow> rows, Paging paging) {
+    static String page(String nonce, RulesInfo rules, Filters filters, List<DeliveryRow> rows,
+            StatusPagePaging paging) {
         StringBuilder h = head(nonce, "buildhook status");
         h.append("<h1>buildhook status</h1><p id=\"result\" role=\"status\"></p>");
         h.append(paging.before() == null ? "<h2>Recent deliveries</h2>" : "<h2>Older deliveries</h2>");
@@ -140,7 +132,7 @@ final class StatusPageView {
             delivery(h, row);
         }
         h.append("</tbody></table>");
-        paging(h, filters, paging);
+        h.append(paging.links(filters.query()));
         rules(h, rules);
         return end(h);
     }
@@ -179,24 +171,6 @@ final class StatusPageView {
                     .append(escape(log.getValue())).append("</pre>");
         }
         return end(h);
-    }
-
-    /** "Newest" back to the first page and "Older" to the next, both keeping the filters. */
-    private static void paging(StringBuilder h, Filters f, Paging p) {
-        if (p.before() == null && p.older() == null) {
-            return;
-        }
-        String query = f.query();
-        h.append("<p class=\"paging\">");
-        if (p.before() != null) {
-            h.append("<a id=\"newest\" href=\"").append(escape(query.isEmpty() ? "./" : "./?" + query))
-                    .append("\">&laquo; Newest</a> ");
-        }
-        if (p.older() != null) {
-            h.append("<a id=\"older\" href=\"?").append(escape(query.isEmpty() ? "" : query + "&"))
-                    .append("before=").append(escape(p.older())).append("\">Older &raquo;</a>");
-        }
-        h.append("</p>");
     }
 
     private static void filterForm(StringBuilder h, Filters f) {

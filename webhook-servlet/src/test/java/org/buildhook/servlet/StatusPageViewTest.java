@@ -42,7 +42,7 @@ class StatusPageViewTest {
         String html = StatusPageView.page("n0nce", new StatusPageView.RulesInfo("rules.yaml", AT,
                 Map.of("<i>rule</i>", "{\"run\":\"" + XSS + "\"}"), Optional.of("rules.yaml:1:1: <bad>")),
                 new StatusPageView.Filters(null, "\"><script>", null, null),
-                List.of(new StatusPageView.DeliveryRow(d, List.of(job(XSS)))), StatusPageView.Paging.ONLY);
+                List.of(new StatusPageView.DeliveryRow(d, List.of(job(XSS)))), StatusPagePaging.ONLY);
 
         assertThat(html).doesNotContain(XSS).doesNotContain("<img").doesNotContain("<i>rule")
                 .doesNotContain("<bad>").doesNotContain("\"><script>").doesNotContain("<b>x</b>");
@@ -60,11 +60,11 @@ class StatusPageViewTest {
                 JobState.FAILED);
 
         String first = StatusPageView.page("n", RULES, filters, List.of(),
-                new StatusPageView.Paging(null, "01OLDERAAAAAAAAAAAAAAAAAAA"));
+                new StatusPagePaging(null, "01OLDERAAAAAAAAAAAAAAAAAAA"));
         String middle = StatusPageView.page("n", RULES, filters, List.of(),
-                new StatusPageView.Paging("01NEWERAAAAAAAAAAAAAAAAAAA", "01OLDERAAAAAAAAAAAAAAAAAAA"));
+                new StatusPagePaging("01NEWERAAAAAAAAAAAAAAAAAAA", "01OLDERAAAAAAAAAAAAAAAAAAA"));
         String last = StatusPageView.page("n", RULES, StatusPageView.Filters.NONE, List.of(),
-                new StatusPageView.Paging("01NEWERAAAAAAAAAAAAAAAAAAA", null));
+                new StatusPagePaging("01NEWERAAAAAAAAAAAAAAAAAAA", null));
 
         String older = "<a id=\"older\" href=\"?outcome=REJECTED&amp;project=a%26b%2F%22c%22&amp;state=FAILED"
                 + "&amp;before=01OLDERAAAAAAAAAAAAAAAAAAA\">";
@@ -74,8 +74,23 @@ class StatusPageViewTest {
                 + "project=a%26b%2F%22c%22&amp;state=FAILED\">").contains("Older deliveries");
         assertThat(last).contains("<a id=\"newest\" href=\"./\">").doesNotContain("id=\"older\"")
                 .contains("No deliveries match.");
-        assertThat(StatusPageView.page("n", RULES, filters, List.of(), StatusPageView.Paging.ONLY))
+        assertThat(StatusPageView.page("n", RULES, filters, List.of(), StatusPagePaging.ONLY))
                 .doesNotContain("class=\"paging\"");
+    }
+
+    @Test
+    void saysWhenADeliveryHasMoreJobsThanItShows() {
+        Delivery d = new Delivery("01DELAAAAAAAAAAAAAAAAAAAAA", "default", AT, "127.0.0.1", Map.of(), "hash",
+                DeliveryOutcome.ACCEPTED, null, null, new byte[0], new DeliverySummary(9000L, "PASSED", "p", "f", "t"));
+
+        String capped = StatusPageView.page("n", RULES, StatusPageView.Filters.NONE,
+                List.of(new StatusPageView.DeliveryRow(d, List.of(job("a")), true)), StatusPagePaging.ONLY);
+        String whole = StatusPageView.page("n", RULES, StatusPageView.Filters.NONE,
+                List.of(new StatusPageView.DeliveryRow(d, List.of(job("a")))), StatusPagePaging.ONLY);
+
+        assertThat(capped).contains("only the newest 1 jobs are shown: <code>buildhook jobs --delivery "
+                + "01DELAAAAAAAAAAAAAAAAAAAAA</code> lists all");
+        assertThat(whole).doesNotContain("only the newest");
     }
 
     @Test
