@@ -38,7 +38,7 @@ final class AdminOptions {
     boolean json;
 
     AdminClient client() {
-        BuildhookConfig loaded = url != null && (tokenFile != null || tokenEnv != null) ? null : Configs.load(config);
+        BuildhookConfig loaded = url != null && (tokenFile != null || tokenEnv != null) ? null : Configs.read(config);
         return new AdminClient(url != null ? url : defaultUrl(loaded.server()), token(loaded, System.getenv()));
     }
 

@@ -3,6 +3,7 @@ package org.buildhook.distribution;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.buildhook.runner.rules.RuleException;
 import org.buildhook.runner.rules.RuleSet;
@@ -20,16 +21,20 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "check",
         mixinStandardHelpOptions = true,
         description = "Validate the configuration and the rules file. Prints every mistake as file:line:column; "
-                + "exits 1 if there is any. Starts nothing.",
+                + "exits 1 if there is any. Starts nothing and writes nothing: a secret 'serve' would generate "
+                + "is only announced.",
         footer = {
             "",
             "Examples:",
             "  buildhook check --config /etc/buildhook/buildhook.yaml",
+            "  buildhook check                           # what 'serve' would use, e.g. the embedded defaults",
             "  buildhook check --rules rules.yaml        # only a rules file, e.g. in a pre-commit hook",
             "",
             ExitCodes.HELP
         })
 final class CheckCommand implements Callable<Integer> {
+
+    private final Path workingDirectory;
 
     @Spec
     CommandSpec spec;
@@ -40,6 +45,15 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--rules", paramLabel = "FILE", description = "Check this rules file (instead of the configuration's).")
     Path rules;
 
+    CheckCommand() {
+        this(Path.of(""));
+    }
+
+    /** @param workingDirectory what relative defaults such as {@code ./data} resolve against */
+    CheckCommand(Path workingDirectory) {
+        this.workingDirectory = workingDirectory;
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -48,11 +62,17 @@ final class CheckCommand implements Callable<Integer> {
         Path rulesFile = rules;
         if (rules == null) {
             try {
-                BuildhookConfig loaded = new ConfigLoader(System.getenv(), Path.of("").toAbsolutePath())
-                        .load(Configs.locate(config).orElseThrow(() -> new CommandFailure(
-                                "no configuration file to check: give --config FILE", ExitCodes.USAGE)));
-                out.println(loaded.source() + ": ok (" + loaded.endpoints().size() + " endpoint(s))");
-                loaded.warnings().forEach(w -> out.println(loaded.source() + ": warning: " + w));
+                ConfigLoader loader = Configs.loader(workingDirectory).withoutWriting();
+                Optional<Path> file = Configs.locate(config);
+                if (file.isEmpty()) {
+                    out.println("no configuration file given (--config) or found (" + ConfigLoader.ENV + ", -D"
+                            + ConfigLoader.PROPERTY + ", <home>/conf/buildhook.yaml): checking the embedded defaults, "
+                            + "as 'serve' would use them");
+                }
+                BuildhookConfig loaded = file.map(loader::load).orElseGet(loader::defaults);
+                String name = loaded.source() == null ? "embedded defaults" : loaded.source().toString();
+                out.println(name + ": ok (" + loaded.endpoints().size() + " endpoint(s))");
+                loaded.warnings().forEach(w -> out.println(name + ": warning: " + w));
                 rulesFile = loaded.rulesFile();
             } catch (ConfigException e) {
                 err.println(e.getMessage());

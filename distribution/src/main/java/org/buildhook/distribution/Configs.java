@@ -31,8 +31,24 @@ final class Configs {
         return Optional.empty();
     }
 
+    /** For {@code serve}: may generate {@code <data-dir>/webhook-secret} and {@code admin-token}. */
     static BuildhookConfig load(Path flag) {
-        ConfigLoader loader = new ConfigLoader(System.getenv(), Path.of("").toAbsolutePath());
+        return load(flag, loader(Path.of("")));
+    }
+
+    /**
+     * For the commands that only look at the configuration (the admin commands' defaults, the
+     * rules file of {@code test}): writes nothing, see {@link ConfigLoader#withoutWriting()}.
+     */
+    static BuildhookConfig read(Path flag) {
+        return load(flag, loader(Path.of("")).withoutWriting());
+    }
+
+    static ConfigLoader loader(Path workingDirectory) {
+        return new ConfigLoader(System.getenv(), workingDirectory.toAbsolutePath());
+    }
+
+    private static BuildhookConfig load(Path flag, ConfigLoader loader) {
         try {
             return locate(flag).map(loader::load).orElseGet(loader::defaults);
         } catch (ConfigException e) {

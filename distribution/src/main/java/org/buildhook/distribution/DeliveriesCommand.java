@@ -1,7 +1,7 @@
 package org.buildhook.distribution;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
+import static org.buildhook.distribution.PagePrinter.column;
+
 import java.util.concurrent.Callable;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,6 +26,11 @@ import picocli.CommandLine.Spec;
             ExitCodes.HELP
         })
 final class DeliveriesCommand implements Callable<Integer> {
+
+    private static final PagePrinter PRINTER = new PagePrinter("deliveries", column("DELIVERY", "id"),
+            column("RECEIVED", "receivedAt"), column("ENDPOINT", "endpoint"), column("OUTCOME", "outcome"),
+            column("BUILD", "buildId"), column("STATUS", "status"), column("PROJECT", "project"),
+            column("TRIGGER", "trigger"));
 
     @Spec
     CommandSpec spec;
@@ -52,26 +57,12 @@ final class DeliveriesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("outcome", outcome);
         params.put("endpoint", endpoint);
         params.put("project", project);
         params.put("trigger", trigger);
         params.put("limit", limit);
-        JsonNode page = admin.client().get(AdminClient.withQuery("deliveries", params));
-        if (admin.json) {
-            out.println(AdminClient.pretty(page));
-            out.flush();
-            return ExitCodes.OK;
-        }
-        Table table = new Table("DELIVERY", "RECEIVED", "ENDPOINT", "OUTCOME", "BUILD", "STATUS", "PROJECT", "TRIGGER");
-        for (JsonNode d : page.path("items")) {
-            table.row(d.path("id").asText(), d.path("receivedAt").asText(), d.path("endpoint").asText(),
-                    d.path("outcome").asText(), d.path("buildId").asText(), d.path("status").asText(),
-                    d.path("project").asText(), d.path("trigger").asText());
-        }
-        table.print(out);
-        return ExitCodes.OK;
+        return PRINTER.print(admin, params, spec.commandLine().getOut());
     }
 }

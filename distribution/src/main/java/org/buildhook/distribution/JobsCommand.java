@@ -1,7 +1,7 @@
 package org.buildhook.distribution;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
+import static org.buildhook.distribution.PagePrinter.column;
+
 import java.util.concurrent.Callable;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,6 +27,10 @@ import picocli.CommandLine.Spec;
         })
 final class JobsCommand implements Callable<Integer> {
 
+    private static final PagePrinter PRINTER = new PagePrinter("jobs", column("JOB", "id"), column("RULE", "rule"),
+            column("STATE", "state"), column("ATTEMPTS", "attempts"), column("EXIT", "exitCode"),
+            column("CREATED", "createdAt"), column("DELIVERY", "delivery"), column("MESSAGE", "message"));
+
     @Spec
     CommandSpec spec;
 
@@ -49,25 +53,11 @@ final class JobsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("state", state);
         params.put("rule", rule);
         params.put("delivery", delivery);
         params.put("limit", limit);
-        JsonNode page = admin.client().get(AdminClient.withQuery("jobs", params));
-        if (admin.json) {
-            out.println(AdminClient.pretty(page));
-            out.flush();
-            return ExitCodes.OK;
-        }
-        Table table = new Table("JOB", "RULE", "STATE", "ATTEMPTS", "EXIT", "CREATED", "DELIVERY", "MESSAGE");
-        for (JsonNode j : page.path("items")) {
-            table.row(j.path("id").asText(), j.path("rule").asText(), j.path("state").asText(),
-                    j.path("attempts").asText(), j.path("exitCode").asText(), j.path("createdAt").asText(),
-                    j.path("delivery").asText(), j.path("message").asText());
-        }
-        table.print(out);
-        return ExitCodes.OK;
+        return PRINTER.print(admin, params, spec.commandLine().getOut());
     }
 }

@@ -12,7 +12,7 @@ final class RulesLocation {
         if (rules != null) {
             return rules;
         }
-        Path configured = Configs.load(config).rulesFile();
+        Path configured = Configs.read(config).rulesFile();
         if (configured == null) {
             throw new CommandFailure("the configuration names no rules file: give --rules FILE", ExitCodes.USAGE);
         }

@@ -4,48 +4,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import org.buildhook.distribution.AdminServerExtension.WithoutAdminToken;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The admin API against a real standalone server, real signed deliveries and real jobs. */
+@ExtendWith(AdminServerExtension.class)
 class AdminApiTest {
 
-    @TempDir
-    Path dir;
-    AdminServer server;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private static String fixture(String name) throws Exception {
-        return Files.readString(Path.of(System.getProperty("buildhook.fixtures", "fixtures"), name));
-    }
-
     @Test
-    void refusesAMissingOrWrongTokenWith401AndAcceptsTheRightOne() throws Exception {
-        server = AdminServer.start(dir);
-
-        HttpResponse<String> missing = server.http.send(HttpRequest.newBuilder(server.uri().resolve("api/jobs"))
-                .GET().build(), HttpResponse.BodyHandlers.ofString());
-        HttpResponse<String> wrong = server.http.send(HttpRequest.newBuilder(server.uri().resolve("api/jobs"))
-                .header("Authorization", "Bearer not-the-token").GET().build(), HttpResponse.BodyHandlers.ofString());
-        HttpResponse<String> basic = server.http.send(HttpRequest.newBuilder(server.uri().resolve("api/jobs"))
-                .header("Authorization", "Basic " + AdminServer.TOKEN).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+    void refusesAMissingOrWrongTokenWith401AndAcceptsTheRightOne(AdminServer server) throws Exception {
+        HttpResponse<String> missing = server.getWithAuthorization("jobs", null);
+        HttpResponse<String> wrong = server.getWithAuthorization("jobs", "Bearer not-the-token");
+        HttpResponse<String> basic = server.getWithAuthorization("jobs", "Basic " + AdminServer.TOKEN);
 
         assertThat(missing.statusCode()).isEqualTo(401);
         assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v)
@@ -57,18 +35,14 @@ class AdminApiTest {
     }
 
     @Test
-    void isAbsentWhenNoAdminTokenIsConfigured() throws Exception {
-        server = AdminServer.withoutAdminToken(dir);
-
+    void isAbsentWhenNoAdminTokenIsConfigured(@WithoutAdminToken AdminServer server) throws Exception {
         assertThat(server.get("jobs").statusCode()).isEqualTo(404);
         assertThat(server.post("jobs/01AAAAAAAAAAAAAAAAAAAAAAAA/cancel").statusCode()).isEqualTo(404);
-        assertThat(server.http.send(HttpRequest.newBuilder(server.uri().resolve("api/deliveries")).GET().build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+        assertThat(server.getWithAuthorization("deliveries", null).statusCode()).isEqualTo(404);
     }
 
     @Test
-    void listsDeliveriesByOutcomeProjectAndTriggerWithACursor() throws Exception {
-        server = AdminServer.start(dir);
+    void listsDeliveriesByOutcomeProjectAndTriggerWithACursor(AdminServer server) throws Exception {
         String passed = server.deliver("build-67-passed.json");
         String failed = server.deliver("build-68-failed.json");
         String promoted = server.deliver("build-412-promoted.json");
@@ -94,9 +68,7 @@ class AdminApiTest {
     }
 
     @Test
-    void answers400WithAHelpfulMessageForABadFilter() throws Exception {
-        server = AdminServer.start(dir);
-
+    void answers400WithAHelpfulMessageForABadFilter(AdminServer server) throws Exception {
         assertThat(server.get("deliveries?outcome=nope").body()).contains("'outcome' must be one of")
                 .contains("ACCEPTED");
         assertThat(server.get("deliveries?outcome=nope").statusCode()).isEqualTo(400);
@@ -108,16 +80,16 @@ class AdminApiTest {
     }
 
     @Test
-    void showsADeliveryWithItsBodyJobsAndActionsAnd404ForUnknownIds() throws Exception {
-        server = AdminServer.start(dir);
+    void showsADeliveryWithItsBodyJobsAndActionsAnd404ForUnknownIds(AdminServer server) throws Exception {
         String id = server.deliver("build-67-passed.json");
         server.awaitJob(id, "SUCCEEDED");
 
         JsonNode detail = server.getJson("deliveries/" + id);
 
-        assertThat(detail.path("delivery").path("bodyText").asText()).isEqualTo(fixture("build-67-passed.json"));
+        assertThat(detail.path("delivery").path("bodyText").asText())
+                .isEqualTo(AdminServer.fixture("build-67-passed.json"));
         assertThat(new String(Base64.getDecoder().decode(detail.path("delivery").path("bodyBase64").asText()),
-                StandardCharsets.UTF_8)).isEqualTo(fixture("build-67-passed.json"));
+                StandardCharsets.UTF_8)).isEqualTo(AdminServer.fixture("build-67-passed.json"));
         assertThat(detail.path("delivery").path("status").asText()).isEqualTo("PASSED");
         assertThat(detail.path("jobs").findValuesAsText("rule")).containsExactly("echo");
         assertThat(detail.path("actions")).isEmpty();
@@ -133,8 +105,7 @@ class AdminApiTest {
     }
 
     @Test
-    void listsJobsByStateRuleAndDeliveryAndShowsAJobWithItsAttempts() throws Exception {
-        server = AdminServer.start(dir);
+    void listsJobsByStateRuleAndDeliveryAndShowsAJobWithItsAttempts(AdminServer server) throws Exception {
         String passed = server.deliver("build-67-passed.json");
         String jobId = server.awaitJob(passed, "SUCCEEDED").path("id").asText();
 
@@ -153,8 +124,7 @@ class AdminApiTest {
     }
 
     @Test
-    void servesALogWholeOrByRange() throws Exception {
-        server = AdminServer.start(dir);
+    void servesALogWholeOrByRange(AdminServer server) throws Exception {
         String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
 
         HttpResponse<String> whole = server.get("jobs/" + jobId + "/log");
@@ -179,15 +149,14 @@ class AdminApiTest {
     }
 
     @Test
-    void followsALogUntilTheAttemptEnds() throws Exception {
-        server = AdminServer.start(dir);
+    void followsALogUntilTheAttemptEnds(AdminServer server) throws Exception {
         String jobId = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
         await().atMost(Duration.ofSeconds(30)).until(() -> server.get("jobs/" + jobId + "/log").body()
                 .equals("started\n"));
 
         CompletableFuture<HttpResponse<String>> follow = server.http.sendAsync(
                 server.api("jobs/" + jobId + "/log?follow=1").GET().build(), HttpResponse.BodyHandlers.ofString());
-        Files.writeString(dir.resolve("go"), "");
+        Files.writeString(server.dir.resolve("go"), "");
 
         HttpResponse<String> followed = follow.get(30, TimeUnit.SECONDS);
         assertThat(followed.statusCode()).isEqualTo(200);
@@ -196,8 +165,7 @@ class AdminApiTest {
     }
 
     @Test
-    void rerunMakesANewJobThatRunsAndIsRecorded() throws Exception {
-        server = AdminServer.start(dir);
+    void rerunMakesANewJobThatRunsAndIsRecorded(AdminServer server) throws Exception {
         String delivery = server.deliver("build-67-passed.json");
         String old = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
 
@@ -218,8 +186,7 @@ class AdminApiTest {
     }
 
     @Test
-    void replayMatchesTheStoredBodyAgainstTheRulesInForceNow() throws Exception {
-        server = AdminServer.start(dir);
+    void replayMatchesTheStoredBodyAgainstTheRulesInForceNow(AdminServer server) throws Exception {
         String delivery = server.deliver("build-67-passed.json");
         server.awaitJob(delivery, "SUCCEEDED");
         server.writeRules(true);
@@ -240,8 +207,7 @@ class AdminApiTest {
     }
 
     @Test
-    void cancelEndsARunningJobAndIsRecorded() throws Exception {
-        server = AdminServer.start(dir);
+    void cancelEndsARunningJobAndIsRecorded(AdminServer server) throws Exception {
         String delivery = server.deliver("build-68-failed.json");
         String jobId = server.awaitJob(delivery, "RUNNING").path("id").asText();
 

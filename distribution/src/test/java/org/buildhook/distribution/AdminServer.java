@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -24,6 +25,7 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 /**
  * A real standalone server on port 0 for the admin tests: configuration from a YAML file in a
  * temporary folder, rules running {@code /bin/sh} scripts there, signed deliveries over HTTP.
+ * Tests get one as a parameter from {@link AdminServerExtension}, which also stops it.
  *
  * <p>Rules: {@code echo} (PASSED builds) prints two lines; {@code wait} (FAILED builds) prints
  * {@code started}, waits for the file {@code go} and prints {@code finished}.
@@ -88,7 +90,17 @@ final class AdminServer implements AutoCloseable {
             rules += "  - name: also\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh, '"
                     + dir.resolve("echo.sh") + "', also]\n      timeout: 30s\n";
         }
-        Files.writeString(dir.resolve("rules.yaml"), rules);
+        replaceRules(rules);
+    }
+
+    /**
+     * Replaces the rules file in one step, as an editor saving by rename does: the rules watcher
+     * reacts at once to a change, and a file written in place could be read while still empty.
+     */
+    void replaceRules(String text) throws IOException {
+        Path next = Files.writeString(dir.resolve("rules.yaml.next"), text);
+        Files.move(next, dir.resolve("rules.yaml"), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
     }
 
     BuildhookApplication app() {
@@ -99,9 +111,18 @@ final class AdminServer implements AutoCloseable {
         return server.uri();
     }
 
+    /** A fixture file's text (the folder surefire names in {@code buildhook.fixtures}). */
+    static String fixture(String name) throws IOException {
+        return Files.readString(fixturePath(name));
+    }
+
+    private static Path fixturePath(String name) {
+        return Path.of(System.getProperty("buildhook.fixtures", "fixtures"), name);
+    }
+
     /** Posts a fixture body signed like JobServ; returns the delivery id. */
     String deliver(String fixture) throws Exception {
-        return deliverBody(Files.readAllBytes(Path.of(System.getProperty("buildhook.fixtures", "fixtures"), fixture)));
+        return deliverBody(Files.readAllBytes(fixturePath(fixture)));
     }
 
     /** Posts a body signed like JobServ; returns the delivery id. */
@@ -120,9 +141,37 @@ final class AdminServer implements AutoCloseable {
         return http.send(api(path).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** GET of an admin API path with this {@code Authorization} header, or none when null. */
+    HttpResponse<String> getWithAuthorization(String path, String authorization) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri().resolve("api/" + path)).GET();
+        if (authorization != null) {
+            b.header("Authorization", authorization);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     HttpResponse<String> post(String path) throws Exception {
         return http.send(api(path).POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GET of a status page path (relative to the root, e.g. {@code ?job=…}) with this cookie, or none if null. */
+    HttpResponse<String> page(String pathAndQuery, String cookie) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri().resolve(pathAndQuery)).GET();
+        if (cookie != null) {
+            b.header("Cookie", cookie);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Signs in to the status page with {@code GET /?token=…}; returns the cookie as a {@code Cookie} value. */
+    String signIn() throws Exception {
+        HttpResponse<String> r = page("?token=" + TOKEN, null);
+        String setCookie = r.headers().firstValue("Set-Cookie").orElse(null);
+        if (r.statusCode() != 303 || setCookie == null) {
+            throw new AssertionError("sign-in answered " + r.statusCode() + " " + r.headers().map());
+        }
+        return setCookie.substring(0, setCookie.indexOf(';'));
     }
 
     JsonNode getJson(String path) throws Exception {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The commands that need no running buildhook: send, test, help and version. */
+/** The commands that need no running buildhook: check, send, test, help and version. */
 class CommandLineTest {
 
     static final Path FIXTURES = Path.of(System.getProperty("buildhook.fixtures"));
@@ -146,8 +146,42 @@ class CommandLineTest {
     }
 
     @Test
+    void checkOfTheEmbeddedDefaultsWritesNothingAndSaysTheSecretIsGeneratedAtFirstStart() throws IOException {
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        CommandLine cl = new CommandLine(new CheckCommand(empty));
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+
+        int code = cl.execute();
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(empty).isEmptyDirectory();
+        assertThat(out.toString())
+                .contains("checking the embedded defaults")
+                .contains("embedded defaults: ok (1 endpoint(s))")
+                .contains("embedded defaults: warning: the secret of endpoint 'default' will be generated at first "
+                        + "start in " + empty.resolve("data/webhook-secret"));
+    }
+
+    @Test
+    void checkOfAFileThatAsksForGeneratedSecretsWritesNothingEither() throws IOException {
+        Path yaml = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");
+
+        int code = run("check", "--config", yaml.toString());
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.OK);
+        try (var left = Files.list(dir)) {
+            assertThat(left).containsExactly(yaml);
+        }
+        assertThat(out.toString()).contains(yaml + ": ok (1 endpoint(s))")
+                .contains("the secret of the admin API will be generated at first start in "
+                        + dir.resolve("data/admin-token"));
+    }
+
+    @Test
     void everyCommandHasHelpWithExamplesAndTheExitCodes() {
-        for (String command : List.of("send", "test", "deliveries", "jobs", "logs", "replay", "rerun", "cancel")) {
+        for (String command : List.of("check", "send", "test", "deliveries", "jobs", "logs", "replay", "rerun",
+                "cancel")) {
             out.getBuffer().setLength(0);
             assertThat(run(command, "--help")).isZero();
             assertThat(out.toString()).contains("Examples:").contains("Exit codes:");

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
@@ -27,16 +28,14 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * it. Skipped without {@code /usr/bin/chromium}, except on CI ({@code CI=true}), where that fails.
  * Leaves screenshots in {@code target/status-page.png} and {@code target/status-page-job.png}.
  */
+@ExtendWith(AdminServerExtension.class)
 class StatusPageBrowserTest {
 
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
     @TempDir
-    Path dir;
-    @TempDir
     Path profile;
-    AdminServer server;
     ChromeDriver browser;
 
     @BeforeEach
@@ -50,12 +49,9 @@ class StatusPageBrowserTest {
     }
 
     @AfterEach
-    void stop() throws Exception {
+    void stop() {
         if (browser != null) {
             browser.quit();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 
@@ -79,8 +75,7 @@ class StatusPageBrowserTest {
     }
 
     @Test
-    void signsInShowsADeliveryOpensItsJobLogAndReRunsIt() throws Exception {
-        server = AdminServer.start(dir);
+    void signsInShowsADeliveryOpensItsJobLogAndReRunsIt(AdminServer server) throws Exception {
         String deliveryId = server.deliver("build-67-passed.json");
         String jobId = server.awaitJob(deliveryId, "SUCCEEDED").path("id").asText();
         server.deliver("build-68-failed.json");

@@ -6,61 +6,35 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.buildhook.distribution.AdminServerExtension.WithoutAdminToken;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The status page over real HTTP (no browser): absence, sign-in, the cookie, escaping, CSRF. */
+/** The status page over real HTTP (no browser): absence, sign-in, the cookie, escaping, paging, CSRF. */
+@ExtendWith(AdminServerExtension.class)
 class StatusPageTest {
 
     private static final String XSS = "<script>alert(1)</script>";
+    private static final Pattern ROW = Pattern.compile("<tr class=\"delivery\" data-id=\"(\\w+)\"");
+    private static final Pattern OLDER = Pattern.compile("<a id=\"older\" href=\"([^\"]+)\"");
 
-    @TempDir
-    Path dir;
-    AdminServer server;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private HttpResponse<String> page(String pathAndQuery, String cookie) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(server.uri().resolve(pathAndQuery)).GET();
-        if (cookie != null) {
-            b.header("Cookie", cookie);
-        }
-        return server.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** Signs in with {@code GET /?token=…}; returns the cookie as a {@code Cookie} header value. */
-    private String signIn() throws Exception {
-        HttpResponse<String> r = page("?token=" + AdminServer.TOKEN, null);
-        assertThat(r.statusCode()).isEqualTo(303);
-        String setCookie = r.headers().firstValue("Set-Cookie").orElseThrow();
-        return setCookie.substring(0, setCookie.indexOf(';'));
+    @Test
+    void isAbsentWhenNoAdminTokenIsConfigured(@WithoutAdminToken AdminServer server) throws Exception {
+        assertThat(server.page("", null).statusCode()).isEqualTo(404);
+        assertThat(server.page("", null).body()).isEqualTo("not found\n");
+        assertThat(server.page("?token=anything", null).statusCode()).isEqualTo(404);
+        assertThat(server.page("?token=anything", null).headers().firstValue("Set-Cookie")).isEmpty();
     }
 
     @Test
-    void isAbsentWhenNoAdminTokenIsConfigured() throws Exception {
-        server = AdminServer.withoutAdminToken(dir);
-
-        assertThat(page("", null).statusCode()).isEqualTo(404);
-        assertThat(page("", null).body()).isEqualTo("not found\n");
-        assertThat(page("?token=anything", null).statusCode()).isEqualTo(404);
-        assertThat(page("?token=anything", null).headers().firstValue("Set-Cookie")).isEmpty();
-    }
-
-    @Test
-    void asksForTheTokenWithoutEchoingAWrongOne() throws Exception {
-        server = AdminServer.start(dir);
-
-        HttpResponse<String> form = page("", null);
-        HttpResponse<String> wrong = page("?token=wrong-token-xyz", null);
-        HttpResponse<String> wrongCookie = page("", "buildhook_admin=wrong-token-xyz");
+    void asksForTheTokenWithoutEchoingAWrongOne(AdminServer server) throws Exception {
+        HttpResponse<String> form = server.page("", null);
+        HttpResponse<String> wrong = server.page("?token=wrong-token-xyz", null);
+        HttpResponse<String> wrongCookie = server.page("", "buildhook_admin=wrong-token-xyz");
 
         assertThat(form.statusCode()).isEqualTo(200);
         assertThat(form.body()).contains("<input type=\"password\" name=\"token\"").doesNotContain("deliveries");
@@ -73,17 +47,16 @@ class StatusPageTest {
     }
 
     @Test
-    void signsInWithTheTokenIntoAnHttpOnlyStrictCookieAndRedirectsToTheBarePage() throws Exception {
-        server = AdminServer.start(dir);
+    void signsInWithTheTokenIntoAnHttpOnlyStrictCookieAndRedirectsToTheBarePage(AdminServer server) throws Exception {
         server.deliver("build-67-passed.json");
 
-        HttpResponse<String> login = page("?token=" + AdminServer.TOKEN, null);
+        HttpResponse<String> login = server.page("?token=" + AdminServer.TOKEN, null);
         HttpResponse<String> posted = server.http.send(HttpRequest.newBuilder(server.uri())
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString("token=" + AdminServer.TOKEN)).build(),
                 HttpResponse.BodyHandlers.ofString());
-        String cookie = signIn();
-        HttpResponse<String> shown = page("", cookie);
+        String cookie = server.signIn();
+        HttpResponse<String> shown = server.page("", cookie);
 
         assertThat(login.statusCode()).isEqualTo(303);
         assertThat(URI.create(login.headers().firstValue("Location").orElseThrow()).getPath()).isEqualTo("/");
@@ -95,51 +68,83 @@ class StatusPageTest {
         assertThat(shown.statusCode()).isEqualTo(200);
         assertThat(shown.body()).contains("Recent deliveries").contains("andy-corp/lmp").contains("containers-devel")
                 .contains("Rules in force").contains(">echo<").doesNotContain(AdminServer.TOKEN);
-        assertThat(page("api/jobs", cookie).statusCode()).isEqualTo(200);
+        assertThat(server.page("api/jobs", cookie).statusCode()).isEqualTo(200);
     }
 
     @Test
-    void showsPayloadMarkupAsTextAndFiltersByTheQuery() throws Exception {
-        server = AdminServer.start(dir);
-        String body = Files.readString(Path.of(System.getProperty("buildhook.fixtures", "fixtures"),
-                "build-67-passed.json")).replace("\"containers-devel\"", "\"" + XSS + "\"");
+    void showsPayloadMarkupAsTextAndFiltersByTheQuery(AdminServer server) throws Exception {
+        String body = AdminServer.fixture("build-67-passed.json").replace("\"containers-devel\"", "\"" + XSS + "\"");
         server.deliverBody(body.getBytes(StandardCharsets.UTF_8));
         server.deliver("build-68-failed.json");
-        String cookie = signIn();
+        String cookie = server.signIn();
 
-        String all = page("", cookie).body();
-        String passedOnly = page("?trigger=" + java.net.URLEncoder.encode(XSS, StandardCharsets.UTF_8), cookie)
+        String all = server.page("", cookie).body();
+        String passedOnly = server.page("?trigger=" + java.net.URLEncoder.encode(XSS, StandardCharsets.UTF_8), cookie)
                 .body();
 
         assertThat(all).doesNotContain(XSS).contains("&lt;script&gt;alert(1)&lt;/script&gt;")
                 .contains("platform-main");
         assertThat(passedOnly).doesNotContain("platform-main").contains("&lt;script&gt;alert(1)&lt;/script&gt;");
-        assertThat(page("?outcome=rejected", cookie).body()).contains("No deliveries match.");
-        assertThat(page("?outcome=nope", cookie).statusCode()).isEqualTo(400);
+        assertThat(server.page("?outcome=rejected", cookie).body()).contains("No deliveries match.");
+        assertThat(server.page("?outcome=nope", cookie).statusCode()).isEqualTo(400);
     }
 
     @Test
-    void showsAJobsAttemptsAndLog() throws Exception {
-        server = AdminServer.start(dir);
-        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
-        String cookie = signIn();
+    void pagesBackThroughEveryDeliveryWithTheOlderLinkKeepingTheFilters(AdminServer server) throws Exception {
+        String promoted = AdminServer.fixture("build-412-promoted.json");
+        List<String> sent = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            if (i == 30 || i == 90) {
+                server.deliver("build-67-passed.json"); // andy-corp/lmp: the filter leaves it out
+            }
+            sent.add(server.deliverBody(promoted.replace("\"build_id\": 412", "\"build_id\": " + (1000 + i))
+                    .getBytes(StandardCharsets.UTF_8)));
+        }
+        String cookie = server.signIn();
 
-        HttpResponse<String> job = page("?job=" + jobId, cookie);
+        List<List<String>> pages = new ArrayList<>();
+        List<String> headings = new ArrayList<>();
+        String next = "?project=acme%2Flmp";
+        while (next != null && pages.size() < 10) {
+            HttpResponse<String> page = server.page(next, cookie);
+            assertThat(page.statusCode()).as(next).isEqualTo(200);
+            pages.add(ROW.matcher(page.body()).results().map(m -> m.group(1)).toList());
+            headings.add(page.body().contains("<h2>Recent deliveries</h2>") ? "recent" : "older");
+            next = OLDER.matcher(page.body()).results().map(m -> m.group(1).replace("&amp;", "&")).findFirst()
+                    .orElse(null);
+            if (next != null) {
+                assertThat(next).startsWith("?project=acme%2Flmp&before=");
+            }
+        }
+
+        assertThat(pages).extracting(List::size).containsExactly(50, 50, 20);
+        List<String> newestFirst = new ArrayList<>(sent);
+        Collections.reverse(newestFirst);
+        assertThat(pages.stream().flatMap(List::stream).toList()).containsExactlyElementsOf(newestFirst);
+        assertThat(headings).containsExactly("recent", "older", "older");
+        assertThat(server.page("?before=not-an-id", cookie).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void showsAJobsAttemptsAndLog(AdminServer server) throws Exception {
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+        String cookie = server.signIn();
+
+        HttpResponse<String> job = server.page("?job=" + jobId, cookie);
 
         assertThat(job.statusCode()).isEqualTo(200);
         assertThat(job.body()).contains("Log of attempt 1").contains("line one\nline two 67\n")
                 .contains("SUCCEEDED");
-        assertThat(page("?job=01AAAAAAAAAAAAAAAAAAAAAAAA", cookie).statusCode()).isEqualTo(404);
+        assertThat(server.page("?job=01AAAAAAAAAAAAAAAAAAAAAAAA", cookie).statusCode()).isEqualTo(404);
     }
 
     @Test
-    void showsTheRulesInForceAndTheLastRefusedRulesFilesError() throws Exception {
-        server = AdminServer.start(dir);
-        String cookie = signIn();
-        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: <broken>\n    colour: red\n");
+    void showsTheRulesInForceAndTheLastRefusedRulesFilesError(AdminServer server) throws Exception {
+        String cookie = server.signIn();
+        server.replaceRules("rules:\n  - name: <broken>\n    colour: red\n");
         server.app().rules().checkNow();
 
-        String html = page("", cookie).body();
+        String html = server.page("", cookie).body();
 
         assertThat(html).contains("Rules in force").contains("2 rule(s)").contains("<summary>echo</summary>")
                 .contains("<summary>wait</summary>").contains("id=\"rules-error\"").contains("rules.yaml")
@@ -147,10 +152,9 @@ class StatusPageTest {
     }
 
     @Test
-    void requiresTheCsrfHeaderForPostsMadeWithTheCookie() throws Exception {
-        server = AdminServer.start(dir);
+    void requiresTheCsrfHeaderForPostsMadeWithTheCookie(AdminServer server) throws Exception {
         String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
-        String cookie = signIn();
+        String cookie = server.signIn();
         HttpRequest.Builder rerun = HttpRequest.newBuilder(server.uri().resolve("api/jobs/" + jobId + "/rerun"))
                 .header("Cookie", cookie).POST(HttpRequest.BodyPublishers.noBody());
 

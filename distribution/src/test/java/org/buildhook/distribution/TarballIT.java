@@ -149,10 +149,15 @@ class TarballIT {
     }
 
     @Test
-    void checkAcceptsTheShippedConfigurationAndRules() throws Exception {
+    void checkAcceptsTheShippedConfigurationAndRulesAndWritesNothing() throws Exception {
         String out = run(buildhook("check", "--config", home.resolve("conf/buildhook.yaml").toString()), 0);
+        String found = run(buildhook("check"), 0);
 
-        assertThat(out).contains("rules.yaml: ok (1 rule(s): log-every-build)");
+        assertThat(out).contains("rules.yaml: ok (1 rule(s): log-every-build)")
+                .contains("the secret of endpoint 'default' will be generated at first start in "
+                        + work.toRealPath().resolve("data/webhook-secret"));
+        assertThat(found).contains(home.resolve("conf/buildhook.yaml") + ": ok").contains("log-every-build");
+        assertThat(work).isEmptyDirectory();
     }
 
     @Test

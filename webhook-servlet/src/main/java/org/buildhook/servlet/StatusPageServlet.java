@@ -14,6 +14,7 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,21 +22,23 @@ import java.util.Map;
 import java.util.Optional;
 import org.buildhook.runner.exec.JobLogs;
 import org.buildhook.runner.store.Delivery;
-import org.buildhook.runner.store.DeliveryDetail;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.DeliveryQuery;
 import org.buildhook.runner.store.Ids;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobQuery;
 import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Page;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The status page at the context root: recent deliveries with their jobs, a job's attempts and
- * log, the rules in force. Authenticated like the admin API; {@code GET /?token=…} (or the page's
+ * The status page at the context root: the latest deliveries with their jobs (an "Older" link
+ * pages back through the rest, {@code ?before=<id>} as the admin API's cursor), a job's attempts
+ * and log, the rules in force. Authenticated like the admin API; {@code GET /?token=…} (or the page's
  * form) puts the token in an HttpOnly, SameSite=Strict cookie and redirects to the bare page.
  * Without a configured admin token it answers 404, as if absent.
  */
@@ -44,7 +47,10 @@ public final class StatusPageServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(StatusPageServlet.class);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Deliveries per page; the "Older" link pages back through the rest. */
     private static final int DELIVERIES = 50;
+    /** The newest jobs shown per delivery; a delivery with more says how to list them all. */
+    private static final int JOBS_PER_DELIVERY = 100;
     /** The log tail shown on a job's page; the whole log is at the admin API. */
     private static final int LOG_TAIL = 256 * 1024;
 
@@ -118,15 +124,27 @@ public final class StatusPageServlet extends HttpServlet {
             response.sendError(HttpServletResponse.SC_BAD_REQUEST, e.getMessage());
             return;
         }
+        String before = text(request, "before");
+        if (before != null && !Ids.isValid(before)) {
+            response.sendError(HttpServletResponse.SC_BAD_REQUEST,
+                    "'before' is not a delivery id: follow the page's 'Older' link");
+            return;
+        }
+        Page<Delivery> page = app.store().deliveries(new DeliveryQuery(filters.outcome(), null, filters.project(),
+                filters.trigger(), null, null, before, DELIVERIES));
         List<StatusPageView.DeliveryRow> rows = new ArrayList<>();
-        for (Delivery d : app.store().deliveries(new DeliveryQuery(filters.outcome(), null, filters.project(),
-                filters.trigger(), null, null, null, DELIVERIES)).items()) {
-            List<Job> jobs = app.store().delivery(d.id()).map(DeliveryDetail::jobs).orElse(List.of());
-            if (filters.state() == null || jobs.stream().anyMatch(j -> j.state() == filters.state())) {
-                rows.add(new StatusPageView.DeliveryRow(d, jobs));
+        for (Delivery d : page.items()) {
+            // One query per delivery (the store has no query for the jobs of several deliveries yet);
+            // the jobs list, unlike the delivery's detail, does not read the stored body.
+            Page<Job> jobs = app.store().jobs(new JobQuery(null, null, d.id(), null, JOBS_PER_DELIVERY));
+            List<Job> oldestFirst = new ArrayList<>(jobs.items());
+            Collections.reverse(oldestFirst);
+            if (filters.state() == null || oldestFirst.stream().anyMatch(j -> j.state() == filters.state())) {
+                rows.add(new StatusPageView.DeliveryRow(d, oldestFirst, jobs.nextCursor() != null));
             }
         }
-        send(response, 200, StatusPageView.page(nonce(response), rules(app), filters, rows));
+        send(response, 200, StatusPageView.page(nonce(response), rules(app), filters, rows,
+                new StatusPagePaging(before, page.nextCursor())));
     }
 
     private static void showJob(BuildhookApplication app, String id, HttpServletResponse response)

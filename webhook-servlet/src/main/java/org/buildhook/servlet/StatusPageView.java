@@ -2,12 +2,15 @@ package org.buildhook.servlet;
 
 import static org.buildhook.servlet.Html.escape;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.StringJoiner;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.Job;
@@ -20,16 +23,36 @@ import org.buildhook.runner.store.JobState;
  */
 final class StatusPageView {
 
-    /** A delivery and its jobs, as one row group of the page. */
-    record DeliveryRow(Delivery delivery, List<Job> jobs) {
+    /** A delivery and its jobs (oldest first; {@code moreJobs} when not all are shown), as one row of the page. */
+    record DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs) {
         DeliveryRow {
             jobs = List.copyOf(jobs);
+        }
+
+        DeliveryRow(Delivery delivery, List<Job> jobs) {
+            this(delivery, jobs, false);
         }
     }
 
     /** The filters as the page's query parameters gave them (null when not set). */
     record Filters(DeliveryOutcome outcome, String project, String trigger, JobState state) {
         static final Filters NONE = new Filters(null, null, null, null);
+
+        /** The set filters as URL query parameters ({@code outcome=…&project=…}), so paging keeps them. */
+        String query() {
+            StringJoiner q = new StringJoiner("&");
+            param(q, "outcome", outcome);
+            param(q, "project", project);
+            param(q, "trigger", trigger);
+            param(q, "state", state);
+            return q.toString();
+        }
+
+        private static void param(StringJoiner q, String name, Object value) {
+            if (value != null) {
+                q.add(name + "=" + URLEncoder.encode(value.toString(), StandardCharsets.UTF_8));
+            }
+        }
     }
 
     /** The rules in force: names and snapshots, when they were loaded, and the last refused version's error. */
@@ -91,22 +114,25 @@ final class StatusPageView {
         return end(h);
     }
 
-    /** The main page: rules, filters, recent deliveries with their jobs. */
-    static String page(String nonce, RulesInfo rules, Filters filters, List<DeliveryRow> rows) {
+    /** The main page: rules, filters, one page of deliveries with their jobs and links to older and newest ones. */
+    static String page(String nonce, RulesInfo rules, Filters filters, List<DeliveryRow> rows,
+            StatusPagePaging paging) {
         StringBuilder h = head(nonce, "buildhook status");
         h.append("<h1>buildhook status</h1><p id=\"result\" role=\"status\"></p>");
-        h.append("<h2>Recent deliveries</h2>");
+        h.append(paging.before() == null ? "<h2>Recent deliveries</h2>" : "<h2>Older deliveries</h2>");
         filterForm(h, filters);
         h.append("<table id=\"deliveries\"><thead><tr><th>Received</th><th>Endpoint</th><th>Build</th>"
                 + "<th>Project</th><th>Trigger</th><th>Status</th><th>Outcome</th><th>Jobs</th><th></th>"
                 + "</tr></thead><tbody>");
         if (rows.isEmpty()) {
-            h.append("<tr><td colspan=\"9\">No deliveries match.</td></tr>");
+            h.append("<tr><td colspan=\"9\">").append(paging.older() == null ? "No deliveries match."
+                    : "No deliveries on this page match; older ones may.").append("</td></tr>");
         }
         for (DeliveryRow row : rows) {
             delivery(h, row);
         }
         h.append("</tbody></table>");
+        h.append(paging.links(filters.query()));
         rules(h, rules);
         return end(h);
     }
@@ -180,6 +206,10 @@ final class StatusPageView {
                         .append(j.rerunOf() == null ? " " : " <small>(re-run)</small> ");
                 actions(h, j);
                 h.append("</li>");
+            }
+            if (row.moreJobs()) {
+                h.append("<li class=\"more\">only the newest ").append(row.jobs().size()).append(" jobs are shown: "
+                        + "<code>buildhook jobs --delivery ").append(escape(d.id())).append("</code> lists all</li>");
             }
             h.append("</ul>");
         }

@@ -23,6 +23,9 @@ class StatusPageViewTest {
     private static final String XSS = "<script>alert(1)</script>";
     private static final Instant AT = Instant.parse("2026-11-29T04:00:00Z");
 
+    private static final StatusPageView.RulesInfo RULES = new StatusPageView.RulesInfo("rules.yaml", AT, Map.of(),
+            Optional.empty());
+
     private static Job job(String runName) {
         return new Job("01JOBAAAAAAAAAAAAAAAAAAAAA", "01DELAAAAAAAAAAAAAAAAAAAAA", "rule\"><b>x</b>", "{}",
                 List.of("/bin/echo", XSS), Map.of(), Path.of("/tmp"), false, Duration.ofSeconds(30), 0,
@@ -39,7 +42,7 @@ class StatusPageViewTest {
         String html = StatusPageView.page("n0nce", new StatusPageView.RulesInfo("rules.yaml", AT,
                 Map.of("<i>rule</i>", "{\"run\":\"" + XSS + "\"}"), Optional.of("rules.yaml:1:1: <bad>")),
                 new StatusPageView.Filters(null, "\"><script>", null, null),
-                List.of(new StatusPageView.DeliveryRow(d, List.of(job(XSS)))));
+                List.of(new StatusPageView.DeliveryRow(d, List.of(job(XSS)))), StatusPagePaging.ONLY);
 
         assertThat(html).doesNotContain(XSS).doesNotContain("<img").doesNotContain("<i>rule")
                 .doesNotContain("<bad>").doesNotContain("\"><script>").doesNotContain("<b>x</b>");
@@ -49,6 +52,45 @@ class StatusPageViewTest {
                 .contains("value=\"&quot;&gt;&lt;script&gt;\"")
                 .contains("rules.yaml:1:1: &lt;bad&gt;");
         assertThat(html).contains("<script nonce=\"n0nce\">").contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/rerun\"");
+    }
+
+    @Test
+    void linksToOlderAndNewestDeliveriesKeepingTheFiltersEncoded() {
+        StatusPageView.Filters filters = new StatusPageView.Filters(DeliveryOutcome.REJECTED, "a&b/\"c\"", null,
+                JobState.FAILED);
+
+        String first = StatusPageView.page("n", RULES, filters, List.of(),
+                new StatusPagePaging(null, "01OLDERAAAAAAAAAAAAAAAAAAA"));
+        String middle = StatusPageView.page("n", RULES, filters, List.of(),
+                new StatusPagePaging("01NEWERAAAAAAAAAAAAAAAAAAA", "01OLDERAAAAAAAAAAAAAAAAAAA"));
+        String last = StatusPageView.page("n", RULES, StatusPageView.Filters.NONE, List.of(),
+                new StatusPagePaging("01NEWERAAAAAAAAAAAAAAAAAAA", null));
+
+        String older = "<a id=\"older\" href=\"?outcome=REJECTED&amp;project=a%26b%2F%22c%22&amp;state=FAILED"
+                + "&amp;before=01OLDERAAAAAAAAAAAAAAAAAAA\">";
+        assertThat(first).contains(older).doesNotContain("id=\"newest\"").contains("Recent deliveries")
+                .contains("No deliveries on this page match; older ones may.");
+        assertThat(middle).contains(older).contains("<a id=\"newest\" href=\"./?outcome=REJECTED&amp;"
+                + "project=a%26b%2F%22c%22&amp;state=FAILED\">").contains("Older deliveries");
+        assertThat(last).contains("<a id=\"newest\" href=\"./\">").doesNotContain("id=\"older\"")
+                .contains("No deliveries match.");
+        assertThat(StatusPageView.page("n", RULES, filters, List.of(), StatusPagePaging.ONLY))
+                .doesNotContain("class=\"paging\"");
+    }
+
+    @Test
+    void saysWhenADeliveryHasMoreJobsThanItShows() {
+        Delivery d = new Delivery("01DELAAAAAAAAAAAAAAAAAAAAA", "default", AT, "127.0.0.1", Map.of(), "hash",
+                DeliveryOutcome.ACCEPTED, null, null, new byte[0], new DeliverySummary(9000L, "PASSED", "p", "f", "t"));
+
+        String capped = StatusPageView.page("n", RULES, StatusPageView.Filters.NONE,
+                List.of(new StatusPageView.DeliveryRow(d, List.of(job("a")), true)), StatusPagePaging.ONLY);
+        String whole = StatusPageView.page("n", RULES, StatusPageView.Filters.NONE,
+                List.of(new StatusPageView.DeliveryRow(d, List.of(job("a")))), StatusPagePaging.ONLY);
+
+        assertThat(capped).contains("only the newest 1 jobs are shown: <code>buildhook jobs --delivery "
+                + "01DELAAAAAAAAAAAAAAAAAAAAA</code> lists all");
+        assertThat(whole).doesNotContain("only the newest");
     }
 
     @Test

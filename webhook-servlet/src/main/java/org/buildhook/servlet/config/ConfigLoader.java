@@ -20,7 +20,8 @@ import org.buildhook.runner.rules.YamlTreeReader;
 /**
  * Reads {@code buildhook.yaml} into a {@link BuildhookConfig}. Every mistake in the file is collected
  * and thrown at once as a {@link ConfigException}; nothing is written (no generated secret) unless
- * the file is valid. The environment and the working directory are given, so tests control them.
+ * the file is valid, and never by a loader made {@link #withoutWriting()}. The environment and the
+ * working directory are given, so tests control them.
  */
 public final class ConfigLoader {
 
@@ -33,14 +34,31 @@ public final class ConfigLoader {
 
     private final Map<String, String> environment;
     private final Path workingDirectory;
+    private final boolean writes;
 
     /**
      * @param environment      where {@code {env: NAME}} secrets are looked up (usually {@code System.getenv()})
      * @param workingDirectory what relative defaults such as {@code ./data} resolve against
      */
     public ConfigLoader(Map<String, String> environment, Path workingDirectory) {
+        this(environment, workingDirectory, true);
+    }
+
+    private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes) {
         this.environment = Map.copyOf(environment);
         this.workingDirectory = workingDirectory.toAbsolutePath().normalize();
+        this.writes = writes;
+    }
+
+    /**
+     * This loader, except that it never writes, for {@code buildhook check} and the commands that
+     * only look at the configuration. A secret file it would generate ({@code webhook-secret},
+     * {@code admin-token}) that does not exist yet is reported in a warning as generated at first
+     * start, and stands in as a random secret held in memory only: what it returns is for checking
+     * and reading, not for serving (no sender could know that secret).
+     */
+    public ConfigLoader withoutWriting() {
+        return new ConfigLoader(environment, workingDirectory, false);
     }
 
     /**
@@ -80,7 +98,10 @@ public final class ConfigLoader {
         return build(absolute, name, root.orElse(null), absolute.getParent());
     }
 
-    /** The embedded defaults, as for an empty file; may create {@code <data-dir>/webhook-secret}. */
+    /**
+     * The embedded defaults, as for an empty file; may create {@code <data-dir>/webhook-secret}
+     * (unless {@link #withoutWriting()}).
+     */
     public BuildhookConfig defaults() {
         return build(null, DEFAULTS, null, workingDirectory);
     }
@@ -108,7 +129,12 @@ public final class ConfigLoader {
                 warnings.list());
     }
 
-    private static Secret generated(String name, Path file, String user, Warnings warnings) {
+    private Secret generated(String name, Path file, String user, Warnings warnings) {
+        if (!writes && !Files.exists(file)) {
+            warnings.add("the secret of " + user + " will be generated at first start in " + file
+                    + " (nothing is written now)");
+            return Secret.of(GeneratedSecret.fresh());
+        }
         GeneratedSecret.Result result;
         try {
             result = GeneratedSecret.readOrCreate(file).orElseThrow(() -> ConfigException.about(name,

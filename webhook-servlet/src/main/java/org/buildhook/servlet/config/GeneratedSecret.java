@@ -50,12 +50,17 @@ final class GeneratedSecret {
         }
     }
 
+    /** A new secret as it would be written: 32 random bytes as 64 hex characters. */
+    static String fresh() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
     /** Empty when another process created the file first; then the caller reads theirs. */
     private static Optional<Result> create(Path file) throws IOException {
         Path dir = Files.createDirectories(file.toAbsolutePath().getParent());
-        byte[] bytes = new byte[32];
-        RANDOM.nextBytes(bytes);
-        String secret = HexFormat.of().formatHex(bytes);
+        String secret = fresh();
         boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
         // Written whole into a private temporary file first, so nobody ever sees the secret file empty,
         // half written or readable by others; the move refuses to replace a file another start made.

@@ -143,6 +143,39 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void withoutWritingAnnouncesTheSecretsItWouldGenerateAndCreatesNoFile() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");
+        ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
+
+        BuildhookConfig config = loader.load(file);
+        BuildhookConfig defaults = loader.defaults();
+
+        try (var left = Files.list(dir)) {
+            assertThat(left).containsExactly(file);
+        }
+        assertThat(config.endpoints().get("default").secrets()).hasSize(1);
+        assertThat(config.admin().enabled()).isTrue();
+        assertThat(config.warnings())
+                .anySatisfy(w -> assertThat(w).isEqualTo("the secret of endpoint 'default' will be generated at first "
+                        + "start in " + dir.resolve("data/webhook-secret") + " (nothing is written now)"))
+                .anySatisfy(w -> assertThat(w).contains("the secret of the admin API will be generated at first start",
+                        dir.resolve("data/admin-token").toString()));
+        assertThat(defaults.warnings()).anySatisfy(w -> assertThat(w).contains("will be generated at first start"));
+        assertThat(Files.exists(dir.resolve("data"))).isFalse();
+    }
+
+    @Test
+    void withoutWritingUsesASecretFileThatExists() throws IOException {
+        Files.createDirectories(dir.resolve("data"));
+        Files.writeString(dir.resolve("data/webhook-secret"), "kept\n");
+
+        BuildhookConfig config = new ConfigLoader(Map.of(), dir).withoutWriting().defaults();
+
+        assertThat(config.endpoints().get("default").secrets()).containsExactly(Secret.of("kept"));
+        assertThat(config.warnings()).noneSatisfy(w -> assertThat(w).contains("will be generated"));
+    }
+
+    @Test
     void generatesAnAdminTokenOnlyWhenAskedTo() throws IOException {
         Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");
 

@@ -1,0 +1,47 @@
+package org.buildhook.distribution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The shape of the list commands ({@code deliveries}, {@code jobs}): GET one page of an admin API
+ * list with the command's filters, then print the API's JSON as it came ({@code --json}) or a
+ * table with one row per item and one column per chosen field.
+ */
+final class PagePrinter {
+
+    /** One table column: its header and the item's JSON field shown in it. */
+    record Column(String header, String field) {
+    }
+
+    private final String path;
+    private final List<Column> columns;
+
+    /** @param path the list's API path under {@code /api/}, e.g. {@code deliveries} */
+    PagePrinter(String path, Column... columns) {
+        this.path = path;
+        this.columns = List.of(columns);
+    }
+
+    static Column column(String header, String field) {
+        return new Column(header, field);
+    }
+
+    /** Queries with the non-null {@code filters} and prints the page; returns the exit code. */
+    int print(AdminOptions admin, Map<String, Object> filters, PrintWriter out) {
+        JsonNode page = admin.client().get(AdminClient.withQuery(path, filters));
+        if (admin.json) {
+            out.println(AdminClient.pretty(page));
+            out.flush();
+            return ExitCodes.OK;
+        }
+        Table table = new Table(columns.stream().map(Column::header).toArray(String[]::new));
+        for (JsonNode item : page.path("items")) {
+            table.row(columns.stream().map(c -> item.path(c.field()).asText()).toArray(String[]::new));
+        }
+        table.print(out);
+        return ExitCodes.OK;
+    }
+}
