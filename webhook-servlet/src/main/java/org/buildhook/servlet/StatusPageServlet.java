@@ -28,7 +28,6 @@ import org.buildhook.runner.store.Ids;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
-import org.buildhook.runner.store.JobQuery;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Page;
 import org.buildhook.runner.store.StoreUnavailableException;
@@ -133,10 +132,11 @@ public final class StatusPageServlet extends HttpServlet {
         Page<Delivery> page = app.store().deliveries(new DeliveryQuery(filters.outcome(), null, filters.project(),
                 filters.trigger(), null, null, before, DELIVERIES));
         List<StatusPageView.DeliveryRow> rows = new ArrayList<>();
+        // The jobs of the whole page in one query; unlike a delivery's detail it does not read the bodies.
+        Map<String, Page<Job>> jobsOf = app.store().jobsOfDeliveries(
+                page.items().stream().map(Delivery::id).toList(), JOBS_PER_DELIVERY);
         for (Delivery d : page.items()) {
-            // One query per delivery (the store has no query for the jobs of several deliveries yet);
-            // the jobs list, unlike the delivery's detail, does not read the stored body.
-            Page<Job> jobs = app.store().jobs(new JobQuery(null, null, d.id(), null, JOBS_PER_DELIVERY));
+            Page<Job> jobs = jobsOf.get(d.id());
             List<Job> oldestFirst = new ArrayList<>(jobs.items());
             Collections.reverse(oldestFirst);
             if (filters.state() == null || oldestFirst.stream().anyMatch(j -> j.state() == filters.state())) {

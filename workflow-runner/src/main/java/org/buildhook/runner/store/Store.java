@@ -4,7 +4,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -154,6 +156,17 @@ public final class Store implements AutoCloseable {
     }
 
     /** How many jobs are in {@code state} now: one indexed count, cheap enough for every metrics scrape. */
+    /**
+     * The newest {@code perDelivery} jobs of each delivery in {@code deliveryIds}, newest first and
+     * redacted, read in one query (for lists of deliveries); a page's cursor says there are more.
+     */
+    public Map<String, Page<Job>> jobsOfDeliveries(Collection<String> deliveryIds, int perDelivery) {
+        if (perDelivery < 1) {
+            throw new IllegalArgumentException("perDelivery must be at least 1");
+        }
+        return reader.jobsOfDeliveries(List.copyOf(new java.util.LinkedHashSet<>(deliveryIds)), perDelivery);
+    }
+
     public long countJobs(JobState state) {
         return reader.countJobs(state);
     }

@@ -5,7 +5,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The admin side's queries. Lists are newest first and page by id cursor. */
@@ -94,6 +97,35 @@ final class StoreReader {
         sql.append(" ORDER BY id DESC LIMIT ").append(q.limit() + 1);
         List<Job> items = db.read("list jobs", c -> query(c, sql.toString(), args, rs -> Rows.job(rs).redacted()));
         return page(items, q.limit(), Job::id);
+    }
+
+    /**
+     * The newest {@code perDelivery} jobs of each of {@code deliveryIds} (newest first, redacted),
+     * in one query; a page's cursor is set when the delivery has more. Deliveries without jobs map
+     * to an empty page.
+     */
+    Map<String, Page<Job>> jobsOfDeliveries(Collection<String> deliveryIds, int perDelivery) {
+        Map<String, Page<Job>> pages = new LinkedHashMap<>();
+        if (deliveryIds.isEmpty()) {
+            return pages;
+        }
+        List<Object> args = new ArrayList<>(deliveryIds);
+        args.add(perDelivery + 1);
+        String sql = "SELECT " + Rows.JOB_COLUMNS + " FROM (SELECT jobs.*, ROW_NUMBER() OVER (PARTITION BY"
+                + " delivery_id ORDER BY id DESC) AS n FROM jobs WHERE delivery_id IN ("
+                + String.join(", ", java.util.Collections.nCopies(deliveryIds.size(), "?"))
+                + ")) ranked WHERE n <= ? ORDER BY delivery_id, id DESC";
+        List<Job> rows = db.read("list the jobs of deliveries", c -> query(c, sql, args,
+                rs -> Rows.job(rs).redacted()));
+        Map<String, List<Job>> grouped = new LinkedHashMap<>();
+        for (String id : deliveryIds) {
+            grouped.put(id, new ArrayList<>());
+        }
+        for (Job job : rows) {
+            grouped.get(job.deliveryId()).add(job);
+        }
+        grouped.forEach((id, jobs) -> pages.put(id, page(jobs, perDelivery, Job::id)));
+        return pages;
     }
 
     long countJobs(JobState state) {

@@ -69,6 +69,27 @@ abstract class AbstractStoreTest {
     }
 
     @Test
+    void readsTheNewestJobsOfSeveralDeliveriesInOneCall() {
+        AcceptResult three = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("a", List.of("/bin/true")),
+                Plans.job("b", List.of("/bin/true")), Plans.job("c", List.of("/bin/true"))));
+        AcceptResult one = store.accept(Plans.delivery("{\"build_id\": 2}"),
+                List.of(Plans.job("d", List.of("/bin/true"))));
+        AcceptResult none = store.accept(Plans.delivery("{\"build_id\": 3}"),
+                List.of());
+
+        Map<String, Page<Job>> pages = store.jobsOfDeliveries(
+                List.of(three.deliveryId(), one.deliveryId(), none.deliveryId()), 2);
+
+        assertThat(pages.keySet()).containsExactly(three.deliveryId(), one.deliveryId(), none.deliveryId());
+        assertThat(pages.get(three.deliveryId()).items()).extracting(Job::ruleName).containsExactly("c", "b");
+        assertThat(pages.get(three.deliveryId()).nextCursor()).as("a third job is there").isNotNull();
+        assertThat(pages.get(one.deliveryId()).items()).extracting(Job::ruleName).containsExactly("d");
+        assertThat(pages.get(one.deliveryId()).nextCursor()).isNull();
+        assertThat(pages.get(none.deliveryId()).items()).isEmpty();
+        assertThat(store.jobsOfDeliveries(List.of(), 2)).isEmpty();
+    }
+
+    @Test
     void aFailureInsideAcceptLeavesNothingBehind() throws SQLException {
         // An injected failure on the second job's row, after the delivery and the first job were written.
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
