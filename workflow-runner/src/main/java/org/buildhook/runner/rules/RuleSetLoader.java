@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,9 +56,11 @@ public final class RuleSetLoader {
      */
     public RuleSet parse(Path source, String text) {
         ProblemCollector problems = new ProblemCollector(source.toString());
-        List<Rule> rules = new YamlTreeReader(problems).read(text)
-                .map(root -> new RulesReader(problems).read(root))
-                .orElse(List.of());
+        Optional<YamlNode> root = new YamlTreeReader(problems).read(text);
+        if (root.isEmpty() && problems.isEmpty()) {
+            RulesReader.refuseEmpty(problems);
+        }
+        List<Rule> rules = root.map(r -> new RulesReader(problems).read(r)).orElse(List.of());
         problems.throwIfAny();
         if (rules.isEmpty()) {
             LOG.warn("rules file {} has no enabled rules: no delivery will start a job", source);

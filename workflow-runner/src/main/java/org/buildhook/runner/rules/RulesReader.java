@@ -24,10 +24,20 @@ final class RulesReader extends NodeReader {
         this.action = new ActionReader(problems);
     }
 
+    /**
+     * An empty file is most likely one caught while being written in place, or emptied by mistake:
+     * putting "no rules" in force would accept builds and run nothing for them.
+     */
+    static void refuseEmpty(ProblemCollector problems) {
+        problems.add(new YamlNode.Location(1, 1), "the rules file is empty (still being written?);"
+                + " to run nothing on purpose, write 'rules: []'");
+    }
+
     /** The enabled rules, in file order; valid only when no problem was recorded. */
     List<Rule> read(YamlNode root) {
         List<Rule> rules = new ArrayList<>();
         if (root instanceof YamlNode.Scalar && ((YamlNode.Scalar) root).isNull()) {
+            refuseEmpty(problems);
             return rules;
         }
         Optional<YamlNode.Mapping> top = mapping(root, "the rules file");

@@ -45,6 +45,8 @@ public final class RulesWatcher implements Closeable {
     }
 
     static final String THREAD_NAME = "buildhook-rules-watcher";
+    /** The quiet time that tells a file written in place is complete. */
+    static final Duration SETTLE = Duration.ofMillis(50);
     private static final Logger LOG = LoggerFactory.getLogger(RulesWatcher.class);
 
     private final Path file;
@@ -148,6 +150,9 @@ public final class RulesWatcher implements Closeable {
                     event = concernsTheFile(file, key.pollEvents());
                     key.reset();
                 }
+                if (event) {
+                    settle();
+                }
                 check(event);
             } catch (ClosedWatchServiceException | InterruptedException e) {
                 return;
@@ -155,6 +160,23 @@ public final class RulesWatcher implements Closeable {
                 // A surprise must not end the watching: the next round tries again.
                 LOG.error("checking the rules file {} failed", file, e);
             }
+        }
+    }
+
+    /**
+     * Waits until the file has stopped changing (the same identity, size and time on two looks
+     * {@link #SETTLE} apart; 2 s at most), so that a file being written in place is read when it is
+     * whole, not half-way.
+     */
+    private void settle() throws InterruptedException {
+        FileVersion before = FileVersion.of(file);
+        for (int look = 0; look < 40; look++) {
+            Thread.sleep(SETTLE.toMillis());
+            FileVersion now = FileVersion.of(file);
+            if (now.equals(before)) {
+                return;
+            }
+            before = now;
         }
     }
 

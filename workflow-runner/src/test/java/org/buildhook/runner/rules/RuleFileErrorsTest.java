@@ -71,9 +71,15 @@ class RuleFileErrorsTest {
     }
 
     @Test
-    void acceptsAnEmptyFileAsZeroRules() {
-        assertThat(TestRules.load("rules-empty.yaml").size()).isZero();
+    void acceptsAnEmptyListAsZeroRules() {
         assertThat(TestRules.load("rules-no-rules.yaml").size()).isZero();
+    }
+
+    @Test
+    void refusesAnEmptyFileWhichIsMoreLikelyHalfWrittenThanMeant() {
+        assertThatThrownBy(() -> TestRules.load("rules-empty.yaml")).isInstanceOf(RuleException.class)
+                .hasMessage("rules-empty.yaml:1:1: the rules file is empty (still being written?);"
+                        + " to run nothing on purpose, write 'rules: []'");
     }
 
     @Test

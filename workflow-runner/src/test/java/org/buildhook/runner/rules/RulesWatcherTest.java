@@ -300,4 +300,18 @@ class RulesWatcherTest {
             }
         };
     }
+
+    @Test
+    void aFileEmptiedInPlaceKeepsTheRulesInForceUntilItIsWrittenAgain() throws IOException {
+        Path file = rulesFile(rules("old", 2));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            Files.writeString(file, "");
+            await().atMost(Duration.ofSeconds(10)).until(() -> !refused.isEmpty());
+            assertThat(refused.get(0).getMessage()).contains("the rules file is empty");
+            assertThat(watcher.current().ruleNames()).containsExactly("old-1", "old-2");
+
+            Files.writeString(file, rules("new", 1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("new-1")));
+        }
+    }
 }
