@@ -23,7 +23,12 @@ import org.apache.commons.exec.ProcessDestroyer;
  * <p>It is also the executor's {@link ProcessDestroyer}: that is the hook through which Commons
  * Exec hands over the {@link Process} it started, which the tree kill needs (its own watchdog
  * only destroys the direct child). A stop asked for before the process is known is carried out
- * as soon as it is.
+ * as soon as it is. Leftovers of a program that exited by itself are looked for when its
+ * {@link PooledStreamHandler} is stopped, on the job thread, right after the exit.
+ *
+ * <p>The lock only guards the state: whoever moves the attempt to "ending the tree" (the job
+ * thread, the timer, a cancel) claims the termination under it, then looks at {@code /proc} and
+ * sends the signals outside it, so nobody else waits on that lock for a pass over the machine.
  */
 final class Attempt implements RunningJob, ProcessDestroyer {
 
@@ -83,6 +88,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
 
     /** Ends the attempt's process tree; the first reason given wins. */
     void stop(JobOutcome.Result reason, String detail) {
+        Claim claimed;
         synchronized (lock) {
             // A program that has already exited by itself keeps its own outcome.
             if (stopReason != null || exitedByItself || outcome.isDone()
@@ -91,14 +97,42 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             }
             stopReason = reason;
             stopDetail = detail;
-            terminateOnce();
+            claimed = claimTermination();
         }
+        carryOut(claimed);
     }
 
-    /** Starts ending the tree unless already started or there is no process yet. Under lock. */
-    private void terminateOnce() {
-        if (tree != null && termination == null) {
-            termination = tree.terminate(grace, scheduler);
+    /** What one thread has to do after claiming the termination under the lock. */
+    private record Claim(ProcessTree tree, CompletableFuture<ProcessTree.Termination> termination) {
+    }
+
+    /**
+     * Claims ending the tree unless that is already claimed or there is no process yet; under the
+     * lock. The caller then calls {@link #carryOut} outside it.
+     */
+    private Claim claimTermination() {
+        if (tree == null || termination != null) {
+            return null;
+        }
+        termination = new CompletableFuture<>();
+        return new Claim(tree, termination);
+    }
+
+    /** Looks for the members and signals them; never under the lock. */
+    private void carryOut(Claim claim) {
+        if (claim == null) {
+            return;
+        }
+        try {
+            claim.tree().terminate(grace, scheduler).whenComplete((ended, error) -> {
+                if (error == null) {
+                    claim.termination().complete(ended);
+                } else {
+                    claim.termination().completeExceptionally(error);
+                }
+            });
+        } catch (RuntimeException e) {
+            claim.termination().completeExceptionally(e);
         }
     }
 
@@ -137,6 +171,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     }
 
     private void finish(Integer exitCode, String failure) {
+        Claim claimed;
         CompletableFuture<ProcessTree.Termination> ending;
         JobOutcome.Result reason;
         String detail;
@@ -144,14 +179,18 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             if (timeout != null) {
                 timeout.cancel(false);
             }
-            // Leftovers that did not hold the output open are ended here at the latest.
+            // Leftovers are ended here at the latest (normally already, when the program exited).
             exitedByItself = stopReason == null;
-            terminateOnce();
+            claimed = claimTermination();
             ending = termination;
             reason = stopReason;
             detail = stopDetail;
         }
-        ProcessTree.Termination ended = ending == null ? null : ending.join();
+        carryOut(claimed);
+        ProcessTree.Termination ended = ending == null ? null : ending.exceptionally(e -> {
+            log.note("could not end the process tree: " + e);
+            return null;
+        }).join();
         JobOutcome.Result result;
         String message;
         if (failure != null) {
@@ -182,27 +221,33 @@ final class Attempt implements RunningJob, ProcessDestroyer {
 
     @Override
     public boolean add(Process started) {
+        ProcessTree startedTree = new ProcessTree(started.toHandle(), ownSession);
+        Claim claimed = null;
         synchronized (lock) {
             process = started;
-            tree = new ProcessTree(started.toHandle(), ownSession);
+            tree = startedTree;
             if (stopReason != null) {
-                terminateOnce();
+                claimed = claimTermination();
             }
         }
-        // Whatever the job left running when it exited by itself goes too, else it would hold
-        // the output pipes open and the attempt would never end.
-        started.onExit().thenRunAsync(this::endLeftovers, scheduler);
+        carryOut(claimed);
         return true;
     }
 
-    private void endLeftovers() {
+    /**
+     * The program has exited (called by the stream handler, on the job thread): whatever it left
+     * running goes too, else it would hold the output pipes open and the attempt would not end.
+     */
+    void programExited() {
+        Claim claimed;
         synchronized (lock) {
             if (stopReason != null) {
                 return;
             }
             exitedByItself = true;
-            terminateOnce();
+            claimed = claimTermination();
         }
+        carryOut(claimed);
     }
 
     @Override

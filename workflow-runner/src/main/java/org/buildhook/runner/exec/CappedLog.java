@@ -20,7 +20,8 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>An I/O error (disk full, log folder unwritable) never propagates: the output is still
  * drained (so the child never blocks on a full pipe) and counted, and the first error is kept
- * for the job's outcome message. Both output pumps write here, hence the synchronisation.
+ * for the job's outcome message. The output pump and the launcher's notes write here, hence the
+ * synchronisation.
  */
 final class CappedLog extends OutputStream {
 

@@ -1,6 +1,5 @@
 package org.buildhook.runner.exec;
 
-import java.io.ByteArrayInputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,7 +19,6 @@ import java.util.concurrent.TimeoutException;
 
 import org.apache.commons.exec.CommandLine;
 import org.apache.commons.exec.DefaultExecutor;
-import org.apache.commons.exec.PumpStreamHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,8 +34,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread pools are injected: {@code jobThreads} holds one thread per running attempt for its
  * whole life (size it to the concurrency limit or leave it unbounded), {@code scheduler} runs the
- * timeouts and the short kill steps. Commons Exec adds two or three output pump threads of its
- * own per attempt.
+ * timeouts and the short kill steps, {@code outputThreads} copies each attempt's output to its log
+ * and writes its stdin (one or two tasks per running attempt), so that no thread is started per
+ * job once the pools are warm.
  */
 public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
 
@@ -48,34 +47,60 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     private final Clock clock;
     private final ExecutorService jobThreads;
     private final ScheduledExecutorService scheduler;
+    private final ExecutorService outputThreads;
     private final boolean ownsThreads;
     private final Set<Attempt> running = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    /** A launcher on the given clock and thread pools, which stay the caller's to shut down. */
+    /**
+     * A launcher on the given clock and thread pools, which stay the caller's to shut down, and
+     * its own output threads ({@code buildhook-job-output-<n>}, daemons), shut down by
+     * {@link #close()}.
+     */
     public CommonsExecLauncher(LauncherConfig config, Clock clock, ExecutorService jobThreads,
             ScheduledExecutorService scheduler) {
-        this(config, clock, jobThreads, scheduler, false);
+        this(config, clock, jobThreads, scheduler, outputThreads(), false);
+    }
+
+    /**
+     * A launcher on the given clock and thread pools.
+     *
+     * @param outputThreads copies the output and writes the stdin of the attempts: it must never
+     *                      leave a task waiting while attempts run (two per attempt at most: leave
+     *                      it unbounded or size it to twice the concurrency limit). The launcher
+     *                      takes it over and shuts it down in {@link #close()}, once every attempt
+     *                      has ended: only then is no task of it still needed.
+     */
+    public CommonsExecLauncher(LauncherConfig config, Clock clock, ExecutorService jobThreads,
+            ScheduledExecutorService scheduler, ExecutorService outputThreads) {
+        this(config, clock, jobThreads, scheduler, outputThreads, false);
     }
 
     private CommonsExecLauncher(LauncherConfig config, Clock clock, ExecutorService jobThreads,
-            ScheduledExecutorService scheduler, boolean ownsThreads) {
+            ScheduledExecutorService scheduler, ExecutorService outputThreads, boolean ownsThreads) {
         this.config = Objects.requireNonNull(config, "config");
         this.logs = new JobLogs(config.logDirectory());
         this.clock = Objects.requireNonNull(clock, "clock");
         this.jobThreads = Objects.requireNonNull(jobThreads, "jobThreads");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+        this.outputThreads = Objects.requireNonNull(outputThreads, "outputThreads");
         this.ownsThreads = ownsThreads;
+    }
+
+    private static ExecutorService outputThreads() {
+        return Executors.newCachedThreadPool(new JobThreadFactory("buildhook-job-output", true));
     }
 
     /**
      * A launcher on the system clock with its own daemon threads ({@code buildhook-job-<n>},
-     * {@code buildhook-job-timer-<n>}), shut down by {@link #close()}.
+     * {@code buildhook-job-timer-<n>}, {@code buildhook-job-output-<n>}), shut down by
+     * {@link #close()}.
      */
     public static CommonsExecLauncher create(LauncherConfig config) {
         return new CommonsExecLauncher(config, Clock.systemUTC(),
                 Executors.newCachedThreadPool(new JobThreadFactory("buildhook-job", true)),
-                Executors.newScheduledThreadPool(1, new JobThreadFactory("buildhook-job-timer", true)), true);
+                Executors.newScheduledThreadPool(1, new JobThreadFactory("buildhook-job-timer", true)),
+                outputThreads(), true);
     }
 
     /** Where the logs go; the store and the admin API find an attempt's log with it. */
@@ -136,13 +161,12 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     }
 
     private DefaultExecutor executor(JobRequest request, StartCheck.Checked checked, Attempt attempt) {
-        // No stdin: a null input stream makes Commons Exec close the child's stdin at once.
-        ByteArrayInputStream stdin = request.stdin() == null ? null : new ByteArrayInputStream(request.stdin());
         @SuppressWarnings("resource") // closed by the attempt once the process tree is gone
         CappedLog log = attempt.log();
-        PumpStreamHandler streams = new PumpStreamHandler(log, log, stdin);
-        // Bounds the wait for a pipe held open by a process that escaped the tree kill.
-        streams.setStopTimeout(config.killGrace().multipliedBy(2).plusSeconds(15));
+        // The stop timeout bounds the wait for a pipe held open by a process that escaped the
+        // tree kill.
+        PooledStreamHandler streams = new PooledStreamHandler(outputThreads, log, request.stdin(),
+                config.killGrace().multipliedBy(2).plusSeconds(15), attempt::programExited);
         return new ExactArgvExecutor(argv(checked.executable(), request.argv()), checked.workdir(), streams, attempt);
     }
 
@@ -160,8 +184,8 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
 
     /**
      * Stops accepting jobs, ends every running process tree (SIGTERM, then SIGKILL after the grace
-     * period) and waits for their outcomes. Thread pools are shut down only if this launcher made
-     * them ({@link #create}).
+     * period) and waits for their outcomes, then shuts down the output threads. The job threads
+     * and the scheduler are shut down only if this launcher made them ({@link #create}).
      */
     @Override
     public void close() {
@@ -182,6 +206,9 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         } catch (java.util.concurrent.ExecutionException e) {
             LOG.warn("a job ended abnormally while shutting down", e);
         }
+        // Waiting pumps are interrupted; one blocked on a pipe that a process outside the tree
+        // still holds open cannot be, and ends with that process.
+        outputThreads.shutdownNow();
         if (ownsThreads) {
             jobThreads.shutdownNow();
             scheduler.shutdownNow();

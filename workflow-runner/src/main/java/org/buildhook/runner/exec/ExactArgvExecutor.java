@@ -20,6 +20,9 @@ import org.apache.commons.exec.ProcessDestroyer;
  * else (stream pumping, waiting, exit values, the process destroyer hook) stays Commons Exec's;
  * only {@link #launch} is replaced, by a {@link ProcessBuilder} on the argv as rendered. The
  * {@code CommandLine} passed to {@code execute} then only names the command in messages.
+ *
+ * <p>stderr goes into the stdout pipe: both end in the same log anyway, this way in the order they
+ * were written, and one pump per job reads them ({@link PooledStreamHandler}).
  */
 final class ExactArgvExecutor extends DefaultExecutor {
 
@@ -40,7 +43,7 @@ final class ExactArgvExecutor extends DefaultExecutor {
 
     @Override
     protected Process launch(CommandLine command, Map<String, String> environment, Path ignored) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(argv).directory(workdir.toFile());
+        ProcessBuilder builder = new ProcessBuilder(argv).directory(workdir.toFile()).redirectErrorStream(true);
         builder.environment().clear();
         builder.environment().putAll(environment);
         return builder.start();

@@ -1,18 +1,16 @@
 package org.buildhook.runner.exec;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 /**
  * The processes one job started, and how to end them all.
@@ -23,6 +21,10 @@ import java.util.stream.Collectors;
  * {@code /proc}. The snapshot is always taken before any signal, since a dead parent's children
  * are no longer its descendants.
  *
+ * <p>A look costs one pass over {@code /proc} ({@link ProcStat#all()}), which yields parents and
+ * sessions at once; none at all once the root is gone and the job has no session of its own
+ * (nothing else could be found then: the root's children were re-parented when it exited).
+ *
  * <p>A zombie counts as gone: it has exited and only waits for its parent (or init) to reap it.
  * {@link ProcessHandle#isAlive()} reports zombies as alive, and under an init that never reaps
  * (some containers) they stay, so liveness is read from {@code /proc/<pid>/stat} when it exists.
@@ -31,7 +33,8 @@ final class ProcessTree {
 
     private static final Duration POLL = Duration.ofMillis(50);
     private static final Duration AFTER_KILL = Duration.ofSeconds(10);
-    private static final long OWN_SESSION = statOf(ProcessHandle.current().pid()).session();
+    private static final boolean PROC = ProcStat.available();
+    private static final long OWN_SESSION = sessionOf(ProcessHandle.current().pid());
 
     private final ProcessHandle root;
     private final Set<Long> sessions = new HashSet<>();
@@ -47,7 +50,7 @@ final class ProcessTree {
         if (ownSession) {
             sessions.add(root.pid());
         }
-        rememberSessionsOf(List.of(root));
+        remember(sessionOf(root.pid()));
     }
 
     /** How a termination went. */
@@ -56,16 +59,64 @@ final class ProcessTree {
 
     /** The live members now: the root, its descendants, and the members of the job's sessions. */
     synchronized Set<ProcessHandle> members() {
+        boolean rootAlive = !isGone(root.pid()) && root.isAlive();
+        if (!PROC) {
+            return rootAlive ? withoutProc() : Set.of();
+        }
+        if (!rootAlive && sessions.isEmpty()) {
+            return Set.of();
+        }
+        List<ProcStat> all = ProcStat.all();
+        Set<Long> pids = new LinkedHashSet<>();
+        if (rootAlive) {
+            pids.add(root.pid());
+            descendants(root.pid(), all, pids);
+            for (ProcStat process : all) {
+                if (pids.contains(process.pid())) {
+                    remember(process.session());
+                }
+            }
+        }
+        for (ProcStat process : all) {
+            if (sessions.contains(process.session()) && !process.gone()) {
+                pids.add(process.pid());
+            }
+        }
+        Set<ProcessHandle> found = new LinkedHashSet<>();
+        for (ProcStat process : all) {
+            if (pids.contains(process.pid()) && !process.gone()) {
+                if (process.pid() == root.pid()) {
+                    found.add(root);
+                } else {
+                    ProcessHandle.of(process.pid()).ifPresent(found::add);
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Adds the descendants of {@code parent}, as the pass saw them, to {@code into}. */
+    private static void descendants(long parent, List<ProcStat> all, Set<Long> into) {
+        Map<Long, List<Long>> children = new HashMap<>();
+        for (ProcStat process : all) {
+            children.computeIfAbsent(process.parent(), p -> new ArrayList<>(2)).add(process.pid());
+        }
+        List<Long> todo = new ArrayList<>(List.of(parent));
+        while (!todo.isEmpty()) {
+            for (long child : children.getOrDefault(todo.remove(todo.size() - 1), List.of())) {
+                if (into.add(child)) {
+                    todo.add(child);
+                }
+            }
+        }
+    }
+
+    /** Without /proc there are no sessions to look at: the root and its descendants. */
+    private Set<ProcessHandle> withoutProc() {
         Set<ProcessHandle> found = new LinkedHashSet<>();
         found.add(root);
         root.descendants().forEach(found::add);
-        rememberSessionsOf(found);
-        if (!sessions.isEmpty()) {
-            ProcessHandle.allProcesses()
-                    .filter(p -> sessions.contains(statOf(p.pid()).session()))
-                    .forEach(found::add);
-        }
-        found.removeIf(p -> isGone(p.pid()));
+        found.removeIf(p -> !p.isAlive());
         return found;
     }
 
@@ -73,9 +124,14 @@ final class ProcessTree {
      * SIGTERM to every member, then, after the grace period or as soon as they are all gone, a
      * fresh look for members (whatever forked meanwhile) and SIGKILL to those; completes once
      * all are gone, or gives up ten seconds after the SIGKILL (a process stuck in the kernel).
+     * When the first look finds no member there is no second one: a process that is not alive
+     * cannot fork.
      */
     CompletableFuture<Termination> terminate(Duration grace, ScheduledExecutorService scheduler) {
         Set<ProcessHandle> first = members();
+        if (first.isEmpty()) {
+            return CompletableFuture.completedFuture(new Termination(0, false));
+        }
         first.forEach(ProcessHandle::destroy);
         return whenGone(first, grace, scheduler).thenCompose(ignored -> {
             Set<ProcessHandle> left = members();
@@ -115,50 +171,24 @@ final class ProcessTree {
         return result;
     }
 
-    private void rememberSessionsOf(Iterable<ProcessHandle> processes) {
-        for (ProcessHandle p : processes) {
-            long session = statOf(p.pid()).session();
-            // Never the server's own session: without setsid the job shares it with the JVM.
-            if (session > 0 && session != OWN_SESSION) {
-                sessions.add(session);
-            }
+    private void remember(long session) {
+        // Never the server's own session: without setsid the job shares it with the JVM.
+        if (session > 0 && session != OWN_SESSION) {
+            sessions.add(session);
         }
+    }
+
+    private static long sessionOf(long pid) {
+        ProcStat stat = ProcStat.of(pid);
+        return stat == null ? -1 : stat.session();
     }
 
     /** Whether the process has exited (absent, or a zombie waiting to be reaped). */
     static boolean isGone(long pid) {
-        Stat stat = statOf(pid);
-        if (stat.known()) {
-            return stat.state() == 'Z' || stat.state() == 'X';
+        if (PROC) {
+            ProcStat stat = ProcStat.of(pid);
+            return stat == null || stat.gone();
         }
         return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
-    }
-
-    /** The pids of the processes in a session (Linux), for diagnostics and tests. */
-    static Set<Long> sessionMembers(long session) {
-        return ProcessHandle.allProcesses().map(ProcessHandle::pid)
-                .filter(pid -> statOf(pid).session() == session && !isGone(pid))
-                .collect(Collectors.toSet());
-    }
-
-    /** The fields of {@code /proc/<pid>/stat} that matter here; unknown where there is no /proc. */
-    record Stat(boolean known, char state, long session) {
-        static final Stat UNKNOWN = new Stat(false, '?', -1);
-    }
-
-    static Stat statOf(long pid) {
-        Path file = Path.of("/proc", Long.toString(pid), "stat");
-        try {
-            String text = new String(Files.readAllBytes(file), StandardCharsets.US_ASCII);
-            // "pid (comm) state ppid pgrp session ..."; comm may hold spaces and parentheses.
-            String[] fields = text.substring(text.lastIndexOf(')') + 2).split(" ");
-            return new Stat(true, fields[0].charAt(0), Long.parseLong(fields[3]));
-        } catch (IOException | RuntimeException e) {
-            if (Files.isDirectory(Path.of("/proc/self"))) {
-                // /proc works, so the process is simply gone.
-                return new Stat(true, 'X', -1);
-            }
-            return Stat.UNKNOWN;
-        }
     }
 }

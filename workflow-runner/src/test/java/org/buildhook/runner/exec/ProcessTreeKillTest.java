@@ -148,4 +148,52 @@ class ProcessTreeKillTest extends LauncherTest {
         awaitAllGone(Fixtures.pids(pids));
         assertThat(ProcessHandle.current().isAlive()).isTrue();
     }
+
+    @Test
+    void endsALeftoverThatLeftTheTreeButStayedInTheSessionWhenTheJobExits() throws Exception {
+        // Double fork with the output elsewhere: neither a descendant nor holding the log's pipe,
+        // so only the one look through the job's session after the exit finds it.
+        Path script = fixtures.script("detach.sh", "(sleep 1000 > /dev/null 2>&1 < /dev/null & echo $! >> '"
+                + pids + "')\nexit 0");
+
+        JobOutcome outcome = launcher.start(request("detached", script, Duration.ofHours(1))).outcome()
+                .get(60, TimeUnit.SECONDS);
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(outcome.message()).isEqualTo("exited with 0; 1 leftover process(es) terminated");
+        awaitAllGone(Fixtures.pids(pids));
+    }
+
+    @Test
+    void neverTouchesAProcessInAnotherSession() throws Exception {
+        // One bystander in a session of its own, one in the server's session (the test JVM's).
+        Process ownSession = new ProcessBuilder(LauncherConfig.SETSID, "sleep", "1000")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process serverSession = new ProcessBuilder("sleep", "1000").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            Path leaves = fixtures.script("leaves.sh", "sleep 1000 > /dev/null 2>&1 &\nexit 0");
+            assertThat(run(request("leaves", leaves, Duration.ofHours(1))).message())
+                    .isEqualTo("exited with 0; 1 leftover process(es) terminated");
+            RunningJob cancelled = launcher.start(request("cancelled", treeOfThree(), Duration.ofHours(1)));
+            await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 3);
+            cancelled.cancel();
+            assertThat(cancelled.outcome().get(60, TimeUnit.SECONDS).result()).isEqualTo(JobOutcome.Result.CANCELLED);
+            // Without setsid the job shares the server's session, which must not be swept.
+            launcher.close();
+            launcher = fixtures.launcher(fixtures.config().withNewSession(false));
+            RunningJob sameSession = launcher.start(request("no-setsid", treeOfThree(), Duration.ofHours(1)));
+            await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 6);
+            sameSession.cancel();
+            assertThat(sameSession.outcome().get(60, TimeUnit.SECONDS).result())
+                    .isEqualTo(JobOutcome.Result.CANCELLED);
+            awaitAllGone(Fixtures.pids(pids));
+
+            assertThat(ownSession.isAlive()).isTrue();
+            assertThat(serverSession.isAlive()).isTrue();
+        } finally {
+            ownSession.destroyForcibly();
+            serverSession.destroyForcibly();
+        }
+    }
 }

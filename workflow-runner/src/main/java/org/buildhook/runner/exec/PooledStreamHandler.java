@@ -1,0 +1,157 @@
+package org.buildhook.runner.exec;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.commons.exec.ExecuteStreamHandler;
+
+/**
+ * The streams of one attempt, for Commons Exec: copies the job's output to its log and writes its
+ * stdin, as tasks on a shared pool rather than on new threads per job (Commons Exec's
+ * {@code PumpStreamHandler} starts a thread per stream and per job, and cannot be given a pool).
+ *
+ * <p>stderr is not read here: {@link ExactArgvExecutor} sends it into the stdout pipe, so one task
+ * copies both, in the order the program wrote them. The pool must never run out of threads while
+ * jobs wait on it: up to two tasks per running job (output, and stdin while it is written).
+ *
+ * <p>{@link #stop()} is where Commons Exec says, on the job thread, that the program has exited:
+ * {@code programExited} runs there first, so that leftovers holding the output open are ended
+ * before the wait for the end of the output, which they would otherwise hold up.
+ */
+final class PooledStreamHandler implements ExecuteStreamHandler {
+
+    private static final int BUFFER = 8192;
+
+    private final Executor pool;
+    private final OutputStream log;
+    private final byte[] stdin;
+    private final Duration stopTimeout;
+    private final Runnable programExited;
+    private final List<CompletableFuture<Void>> pumps = new ArrayList<>(2);
+    private OutputStream input;
+    private InputStream output;
+    private IOException failure;
+
+    /**
+     * @param stdin         written to the program then closed; null closes its stdin at once
+     * @param stopTimeout   how long {@link #stop()} waits for the end of the output
+     * @param programExited run by {@link #stop()} before that wait
+     */
+    PooledStreamHandler(Executor pool, OutputStream log, byte[] stdin, Duration stopTimeout, Runnable programExited) {
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.log = Objects.requireNonNull(log, "log");
+        this.stdin = stdin;
+        this.stopTimeout = Objects.requireNonNull(stopTimeout, "stopTimeout");
+        this.programExited = Objects.requireNonNull(programExited, "programExited");
+    }
+
+    @Override
+    public void setProcessInputStream(OutputStream toProgram) {
+        input = toProgram;
+    }
+
+    @Override
+    public void setProcessOutputStream(InputStream fromProgram) {
+        output = fromProgram;
+    }
+
+    @Override
+    public void setProcessErrorStream(InputStream fromProgram) {
+        // Merged into the output by ExactArgvExecutor: this one is always empty.
+    }
+
+    @Override
+    public void start() {
+        if (input != null) {
+            if (stdin == null) {
+                closeQuietly(input);
+            } else {
+                submit(() -> writeStdin(input));
+            }
+        }
+        if (output != null) {
+            submit(() -> copyOutput(output));
+        }
+    }
+
+    private void submit(Runnable pump) {
+        try {
+            pumps.add(CompletableFuture.runAsync(pump, pool));
+        } catch (RejectedExecutionException e) {
+            // Only when the launcher is shutting down. Closing the pipes ends the program (EOF on
+            // stdin, SIGPIPE on output) rather than leaving it blocked on a pipe nobody reads.
+            failure = new IOException("no thread left to copy the job's streams: " + e.getMessage(), e);
+            closeQuietly(input);
+            closeQuietly(output);
+        }
+    }
+
+    private void writeStdin(OutputStream toProgram) {
+        try (toProgram) {
+            toProgram.write(stdin);
+        } catch (IOException e) {
+            // The program exited or closed its stdin without reading it all: its choice.
+        }
+    }
+
+    private void copyOutput(InputStream fromProgram) {
+        byte[] buffer = new byte[BUFFER];
+        try {
+            int read;
+            while ((read = fromProgram.read(buffer)) > 0) {
+                log.write(buffer, 0, read);
+            }
+        } catch (IOException e) {
+            // The pipe was closed under the read (Commons Exec closes it after a stop timeout).
+        }
+    }
+
+    /**
+     * Ends leftovers ({@code programExited}), then waits up to the stop timeout for the output to
+     * end and stdin to be written.
+     *
+     * @throws IOException if that took longer (a process outside the tree holds the output open)
+     *                     or a stream could not be pumped
+     */
+    @Override
+    public void stop() throws IOException {
+        programExited.run();
+        try {
+            CompletableFuture.allOf(pumps.toArray(CompletableFuture[]::new))
+                    .get(stopTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new IOException("the job's output was still open " + Attempt.describe(stopTimeout)
+                    + " after it exited", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IOException("could not copy the job's streams", e.getCause());
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static void closeQuietly(Closeable stream) {
+        if (stream == null) {
+            return;
+        }
+        try {
+            stream.close();
+        } catch (IOException e) {
+            // Nothing to do: the stream is being abandoned.
+        }
+    }
+}

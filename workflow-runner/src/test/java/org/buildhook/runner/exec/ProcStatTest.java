@@ -1,0 +1,67 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ProcStatTest {
+
+    private static ProcStat parse(String line) {
+        byte[] bytes = line.getBytes(StandardCharsets.US_ASCII);
+        return ProcStat.parse(42, bytes, bytes.length);
+    }
+
+    @Test
+    void readsStateParentAndSessionAfterACommandNameWithSpacesAndParentheses() {
+        ProcStat stat = parse("42 (my (odd) name) ) S 17 42 4242 0 -1 4194560 131 0 0 0 0 0 0 0 20 0 1 0 99\n");
+
+        assertThat(stat).isEqualTo(new ProcStat(42, 'S', 17, 4242));
+        assertThat(stat.gone()).isFalse();
+    }
+
+    @Test
+    void countsAZombieAsGone() {
+        assertThat(parse("42 (sh) Z 1 42 42 0 -1 0").gone()).isTrue();
+        assertThat(parse("42 (sh) X 1 42 42 0 -1 0").gone()).isTrue();
+    }
+
+    @Test
+    void readsALineCutAfterTheSessionField() {
+        // Only the first bytes of a long line are read: the session must still be whole.
+        assertThat(parse("42 (a) R 1 42 123456 ")).isEqualTo(new ProcStat(42, 'R', 1, 123456));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "42 (sh", "42 (sh) S", "42 (sh) S 1 2", "42 (sh) S 1 2 3", "42 (sh) S x 2 3 ",
+        "42 (sh) SS 1 2 3 "})
+    void rejectsWhatIsNotAStatLine(String line) {
+        assertThat(parse(line)).isNull();
+    }
+
+    @Test
+    void findsThisProcessInOnePassWithTheSessionTheKernelReports() throws Exception {
+        assumeTrue(ProcStat.available(), "needs /proc");
+        long self = ProcessHandle.current().pid();
+        String text = Files.readString(Path.of("/proc/self/stat"));
+        long session = Long.parseLong(text.substring(text.lastIndexOf(')') + 2).split(" ")[3]);
+
+        assertThat(ProcStat.all()).filteredOn(p -> p.pid() == self).singleElement()
+                .satisfies(p -> assertThat(p.session()).isEqualTo(session))
+                .satisfies(p -> assertThat(p.parent()).isEqualTo(ProcessHandle.current().parent().orElseThrow().pid()));
+        assertThat(ProcStat.of(self).session()).isEqualTo(session);
+    }
+
+    @Test
+    void knowsNothingOfAProcessThatDoesNotExist() {
+        assumeTrue(ProcStat.available(), "needs /proc");
+
+        assertThat(ProcStat.of(Long.MAX_VALUE)).isNull();
+    }
+}
