@@ -57,10 +57,21 @@ wait_for_port() { # port: until something answers HTTP there (any status), 60 s 
   echo "vs-adnanh.sh: nothing listens on port $1 after 60 s" >&2; return 1
 }
 
-load() { # label url style trace: a saturating run, then a paced one (label-paced) on the idle receiver
+cpu_ticks() { # pid: CPU time of the process and of its reaped children (the commands), in clock ticks
+  awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"
+}
+
+load() { # label url style trace pid: a saturating run, then a paced one (label-paced) on the idle receiver
+  local before after
+  before=$(cpu_ticks "$5")
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1" --url "$2" --style "$3" \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$4" \
       --requests "$requests" --warmup "$warmup" --concurrency "$concurrency" | tee "$work/$1.out"
+  after=$(cpu_ticks "$5")
+  # CPU per delivery: the receiver plus the commands it ran, from the warm-up's end to the last command's end.
+  python3 -c "import sys; print(f'CPU {sys.argv[1]}: {(int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4]) / int(sys.argv[5]) * 1000:.3f} ms per delivery (receiver + its commands)')" \
+      "$1" "$before" "$after" "$(getconf CLK_TCK)" "$requests" | tee -a "$work/$1.out"
+  sed -i "s/^RESULT .*/& cpu_ms_per_delivery=$(sed -n 's/^CPU .*: \([0-9.]*\) ms.*/\1/p' "$work/$1.out")/" "$work/$1.out"
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1-paced" --url "$2" --style "$3" \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$4" \
       --requests "$paced" --warmup 0 --concurrency 4 --rate "$rate" --first-build-id 5000000 \
@@ -95,7 +106,7 @@ YAML
   local pid=$!
   pids+=("$pid")
   wait_for_port "$port"
-  load "$label" "http://127.0.0.1:$port/webhook" jobserv "$work/trace-$label"
+  load "$label" "http://127.0.0.1:$port/webhook" jobserv "$work/trace-$label" "$pid"
   kill -TERM "$pid"; wait "$pid" || true
 }
 
@@ -126,7 +137,7 @@ JSON
   local pid=$!
   pids+=("$pid")
   wait_for_port "$port"
-  load adnanh "http://127.0.0.1:$port/hooks/bench" hub "$work/trace-adnanh"
+  load adnanh "http://127.0.0.1:$port/hooks/bench" hub "$work/trace-adnanh" "$pid"
   kill -TERM "$pid"; wait "$pid" || true
 }
 
@@ -152,12 +163,12 @@ echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 value() { sed -n "s/^RESULT .* $2=\([^ ]*\).*/\1/p" "$work/$1.out"; }
 echo
-printf '%-18s %11s %8s %11s %14s %7s %18s %18s\n' receiver accepted/s p99_ms all_done_s start_p50_ms errors \
-    paced_p99_ms paced_start_p50_ms
+printf '%-18s %11s %8s %11s %14s %7s %18s %18s %11s\n' receiver accepted/s p99_ms all_done_s start_p50_ms errors \
+    paced_p99_ms paced_start_p50_ms cpu_ms/del
 for l in "${labels[@]}" adnanh; do
-  printf '%-18s %11s %8s %11s %14s %7s %18s %18s\n' "$l" "$(value "$l" accepted_per_s)" "$(value "$l" p99_ms)" \
+  printf '%-18s %11s %8s %11s %14s %7s %18s %18s %11s\n' "$l" "$(value "$l" accepted_per_s)" "$(value "$l" p99_ms)" \
       "$(value "$l" all_done_s)" "$(value "$l" start_p50_ms)" "$(value "$l" errors)" \
-      "$(value "$l-paced" p99_ms)" "$(value "$l-paced" start_p50_ms)"
+      "$(value "$l-paced" p99_ms)" "$(value "$l-paced" start_p50_ms)" "$(value "$l" cpu_ms_per_delivery)"
 done
 for l in "${labels[@]}"; do
   python3 - "$l" "$(value "$l" accepted_per_s)" "$(value adnanh accepted_per_s)" "$(value "$l" p99_ms)" \

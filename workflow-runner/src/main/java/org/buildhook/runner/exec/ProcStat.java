@@ -63,6 +63,77 @@ record ProcStat(long pid, char state, long parent, long session) {
         return found;
     }
 
+    /**
+     * The processes whose pids were handed out from {@code first} on, up to the most recent one;
+     * null when that cannot be told cheaply (more than {@code limit} pids since, the pid counter
+     * wrapped around, or no {@code /proc/loadavg}) — then {@link #all()} is the way.
+     *
+     * <p>Linux hands out pids in increasing order until it wraps, and {@code /proc/loadavg} ends
+     * with the last one handed out (in this pid namespace). Everything a job forked after its root
+     * started therefore has a pid in that range, and reading those few pids — most of them long
+     * gone, which costs one failed open — replaces a pass over every process on the host. A pid
+     * in the range may name a thread; callers that find a match check {@link #isProcess(long)}.
+     */
+    static List<ProcStat> since(long first, int limit) {
+        long last = lastPid();
+        if (last < first || last - first > limit) {
+            return null;
+        }
+        byte[] buffer = new byte[READ];
+        List<ProcStat> found = new ArrayList<>();
+        for (long pid = first; pid <= last; pid++) {
+            ProcStat stat = read(pid, buffer);
+            if (stat != null) {
+                found.add(stat);
+            }
+        }
+        return found;
+    }
+
+    /** Whether {@code pid} is a process (a thread group's leader), not another thread of one. */
+    static boolean isProcess(long pid) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("Tgid:")) {
+                    return Long.parseLong(line.substring(5).trim()) == pid;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+        return false;
+    }
+
+    /** The last pid handed out, from {@code /proc/loadavg} ("0.20 0.18 0.12 1/80 11206"); -1 if unknown. */
+    static long lastPid() {
+        byte[] buffer = new byte[128];
+        int length = 0;
+        try (FileInputStream in = new FileInputStream("/proc/loadavg")) {
+            int read;
+            while (length < buffer.length && (read = in.read(buffer, length, buffer.length - length)) > 0) {
+                length += read;
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        int end = length;
+        while (end > 0 && (buffer[end - 1] < '0' || buffer[end - 1] > '9')) {
+            end--;
+        }
+        int start = end;
+        while (start > 0 && buffer[start - 1] >= '0' && buffer[start - 1] <= '9') {
+            start--;
+        }
+        if (start == end || start == 0 || buffer[start - 1] != ' ') {
+            return -1;
+        }
+        long pid = 0;
+        for (int i = start; i < end; i++) {
+            pid = pid * 10 + (buffer[i] - '0');
+        }
+        return pid;
+    }
+
     private static ProcStat read(long pid, byte[] buffer) {
         int length = 0;
         try (FileInputStream in = new FileInputStream("/proc/" + pid + "/stat")) {

@@ -22,8 +22,11 @@ import java.util.concurrent.TimeUnit;
  * are no longer its descendants.
  *
  * <p>A look costs one pass over {@code /proc} ({@link ProcStat#all()}), which yields parents and
- * sessions at once; none at all once the root is gone and the job has no session of its own
- * (nothing else could be found then: the root's children were re-parented when it exited).
+ * sessions at once. Once the root is gone — the usual look, for leftovers after a job ended by
+ * itself — only the pids handed out since the root are read ({@link ProcStat#since}), so a
+ * finished job costs about as much as it forked, not as many processes as the host runs; and none
+ * at all when the job has no session of its own (nothing else could be found then: the root's
+ * children were re-parented when it exited).
  *
  * <p>A zombie counts as gone: it has exited and only waits for its parent (or init) to reap it.
  * {@link ProcessHandle#isAlive()} reports zombies as alive, and under an init that never reaps
@@ -33,6 +36,8 @@ final class ProcessTree {
 
     private static final Duration POLL = Duration.ofMillis(50);
     private static final Duration AFTER_KILL = Duration.ofSeconds(10);
+    /** Beyond this many pids handed out since the root, a full pass is cheaper than trying each. */
+    private static final int SINCE_LIMIT = 20_000;
     private static final boolean PROC = ProcStat.available();
     private static final long OWN_SESSION = sessionOf(ProcessHandle.current().pid());
 
@@ -66,7 +71,10 @@ final class ProcessTree {
         if (!rootAlive && sessions.isEmpty()) {
             return Set.of();
         }
-        List<ProcStat> all = ProcStat.all();
+        // Once the root is gone only its sessions are looked for, and their members were all forked
+        // after the root: the pids handed out since it are enough, and far fewer than all.
+        List<ProcStat> since = rootAlive ? null : ProcStat.since(root.pid(), SINCE_LIMIT);
+        List<ProcStat> all = since != null ? since : ProcStat.all();
         Set<Long> pids = new LinkedHashSet<>();
         if (rootAlive) {
             pids.add(root.pid());
@@ -78,7 +86,8 @@ final class ProcessTree {
             }
         }
         for (ProcStat process : all) {
-            if (sessions.contains(process.session()) && !process.gone()) {
+            if (sessions.contains(process.session()) && !process.gone()
+                    && (since == null || ProcStat.isProcess(process.pid()))) {
                 pids.add(process.pid());
             }
         }

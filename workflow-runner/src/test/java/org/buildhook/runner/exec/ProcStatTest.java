@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,5 +64,54 @@ class ProcStatTest {
         assumeTrue(ProcStat.available(), "needs /proc");
 
         assertThat(ProcStat.of(Long.MAX_VALUE)).isNull();
+    }
+
+    @Test
+    void listsTheProcessesStartedSinceAPidAndOnlyThem() throws Exception {
+        long before = ProcStat.lastPid();
+        assertThat(before).isPositive();
+        Process child = new ProcessBuilder("sleep", "30").start();
+        try {
+            List<ProcStat> since = ProcStat.since(before + 1, 100_000);
+            assertThat(since).isNotNull();
+            assertThat(since).extracting(ProcStat::pid).contains(child.pid())
+                    .doesNotContain(ProcessHandle.current().pid()).allMatch(pid -> pid > before);
+            assertThat(ProcStat.isProcess(child.pid())).isTrue();
+        } finally {
+            child.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void declinesARangeTooLongOrAPidNotYetHandedOut() {
+        long last = ProcStat.lastPid();
+        assertThat(ProcStat.since(1, 10)).as("more pids since than the limit").isNull();
+        assertThat(ProcStat.since(last + 1_000_000, 10)).as("after the last pid: the counter wrapped").isNull();
+    }
+
+    @Test
+    void tellsAThreadFromAProcess() throws Exception {
+        java.util.concurrent.CompletableFuture<Long> tid = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread t = new Thread(() -> {
+            try {
+                tid.complete(Long.parseLong(Files.readSymbolicLink(Path.of("/proc/thread-self"))
+                        .getFileName().toString()));
+                done.await();
+            } catch (java.io.IOException | InterruptedException | RuntimeException e) {
+                tid.completeExceptionally(e);
+            }
+        });
+        t.start();
+        try {
+            long thread = tid.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(thread).isNotEqualTo(ProcessHandle.current().pid());
+            assertThat(ProcStat.of(thread)).as("a thread's stat reads like a process's").isNotNull();
+            assertThat(ProcStat.isProcess(thread)).isFalse();
+            assertThat(ProcStat.isProcess(ProcessHandle.current().pid())).isTrue();
+        } finally {
+            done.countDown();
+            t.join();
+        }
     }
 }
