@@ -1,34 +1,75 @@
 package org.buildhook.runner.engine;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.buildhook.runner.RunnerException;
 
-/** Writes a delivery's exact body where {@code BUILDHOOK_PAYLOAD} points, once, atomically. */
+/**
+ * Writes a delivery's exact body where {@code BUILDHOOK_PAYLOAD} points, once per delivery.
+ *
+ * <p>Every job pays for this, so it costs one file creation and nothing else: no temporary file
+ * renamed into place, and the folder created once per process. Jobs of one delivery that start at
+ * the same time on this node wait for the first one's write (a lock per delivery id stripe), and a
+ * file whose length is not the body's — cut short by a crash — is written again; the body never
+ * changes, so a file of the right length is the whole body.
+ */
 final class PayloadFiles {
+
+    private static final Object[] STRIPES = new Object[64];
+    private static final Set<Path> FOLDERS = ConcurrentHashMap.newKeySet();
+
+    static {
+        for (int i = 0; i < STRIPES.length; i++) {
+            STRIPES[i] = new Object();
+        }
+    }
 
     private PayloadFiles() {
     }
 
     static Path write(Path file, byte[] body) {
-        if (Files.exists(file)) {
-            return file;
-        }
-        try {
-            Files.createDirectories(file.getParent());
-            Path tmp = Files.createTempFile(file.getParent(), ".payload", ".tmp");
-            Files.write(tmp, body);
+        synchronized (STRIPES[Math.floorMod(file.getFileName().hashCode(), STRIPES.length)]) {
             try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+                if (lengthOf(file) == body.length) {
+                    return file;
+                }
+                Path folder = file.getParent();
+                if (!FOLDERS.contains(folder)) {
+                    Files.createDirectories(folder);
+                    FOLDERS.add(folder);
+                }
+                try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
+                    ByteBuffer bytes = ByteBuffer.wrap(body);
+                    while (bytes.hasRemaining()) {
+                        out.write(bytes);
+                    }
+                } catch (NoSuchFileException e) {
+                    // The folder was removed while we ran (an operator, a test): make it again, once.
+                    FOLDERS.remove(folder);
+                    Files.createDirectories(folder);
+                    FOLDERS.add(folder);
+                    Files.write(file, body);
+                }
+                return file;
+            } catch (IOException e) {
+                throw new RunnerException("cannot write the payload file " + file + ": " + e.getMessage(), e);
             }
-            return file;
+        }
+    }
+
+    private static long lengthOf(Path file) {
+        try {
+            return Files.size(file);
         } catch (IOException e) {
-            throw new RunnerException("cannot write the payload file " + file + ": " + e.getMessage(), e);
+            return -1;
         }
     }
 }
