@@ -68,7 +68,13 @@ class StoreDownReliabilityIT {
             int port = proxy.open();
             String proxied = "jdbc:postgresql://127.0.0.1:" + port + target.getRawPath() + "?"
                     + (query.isEmpty() ? "" : query + "&") + "currentSchema=" + schema;
-            installation.config("store:\n  url: \"" + proxied + "\"\n  pool-size: 4\nhttp:\n  retry-after: 7s");
+            // Dead-execution limit 9 x 10 s = 90 s: longer than the cut (about 50 s), so no job waiting
+            // out the cut is taken for dead, yet short enough that an execution whose pick the cut
+            // orphaned (the server committed it, the reply was lost: no thread here runs it) is
+            // revived within the 2 minutes after the store is back (default 6 x 30 s: 3 to 4 minutes
+            // after the cut).
+            installation.config("store:\n  url: \"" + proxied + "\"\n  pool-size: 4\nhttp:\n  retry-after: 7s\n"
+                    + "runner:\n  heartbeat-interval: 10s\n  missed-heartbeats: 9");
             List<String> accepted = new ArrayList<>();
             List<String> acceptedAfter = new ArrayList<>();
             long stuck;
