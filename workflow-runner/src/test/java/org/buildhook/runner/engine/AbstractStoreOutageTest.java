@@ -8,18 +8,22 @@ import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.atLeast;
+import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.doReturn;
 import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.spy;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.AttemptOutcome;
@@ -35,6 +39,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * A store outage met by one step of a job, injected at that step (a Mockito spy of the real ledger
@@ -48,8 +53,10 @@ abstract class AbstractStoreOutageTest {
     Store store;
     ExecutionLedger ledger;
     Store storeWithOutages;
+    SwitchableDataSource schedulerData;
     CommonsExecLauncher launcher;
     JobEngine engine;
+    private final AtomicBoolean startMet = new AtomicBoolean();
 
     abstract StoreConfig config(Path dir);
 
@@ -59,6 +66,9 @@ abstract class AbstractStoreOutageTest {
         ledger = spy(store.ledger());
         storeWithOutages = spy(store);
         doReturn(ledger).when(storeWithOutages).ledger();
+        // db-scheduler's own connections (picks, heartbeats, remove/reschedule) go through this one.
+        schedulerData = new SwitchableDataSource(store.dataSource());
+        doReturn(schedulerData).when(storeWithOutages).dataSource();
         launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         // Not started: each test injects its outage first (stubbing a spy other threads call is unsafe).
         engine = JobEngine.create(storeWithOutages, launcher, AbstractEngineTest.fast("node-a"));
@@ -160,5 +170,38 @@ abstract class AbstractStoreOutageTest {
         assertThat(runs).doesNotExist();
         assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
         assertThat(executions()).as("the execution stays, for the next start").isEqualTo(1);
+    }
+    @Test
+    void aWaitBeforeTheCommandThatOutlastsHalfTheDeadLimitHandsTheJobBackAndItRunsOnce() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobTask.class)).addAppender(log);
+        try {
+            // The outage starts at the job's start and reaches db-scheduler too, so its heartbeats stop.
+            doAnswer(call -> {
+                if (schedulerData.down.get() || !startMet.getAndSet(true)) {
+                    schedulerData.down.set(true);
+                    throw outage();
+                }
+                return call.callRealMethod();
+            }).when(ledger).startAttempt(anyString(), anyString());
+            engine.start();
+            Path runs = dir.resolve("runs");
+            String jobId = acceptCountingJob(runs);
+
+            // Dead limit 4 x 200 ms: past 400 ms without a heartbeat the job must not start its command.
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.list.stream()
+                    .anyMatch(e -> e.getFormattedMessage().contains("handing its execution back")));
+            assertThat(runs).doesNotExist();
+            schedulerData.down.set(false);
+            JobDetail done = awaitFinal(jobId);
+
+            assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+            await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
+            assertThat(Files.readAllLines(runs)).containsExactly("run");
+        } finally {
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobTask.class)).detachAppender(log);
+        }
     }
 }
