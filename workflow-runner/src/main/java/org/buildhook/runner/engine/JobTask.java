@@ -1,5 +1,6 @@
 package org.buildhook.runner.engine;
 
+import com.github.kagkarlsson.scheduler.CurrentlyExecuting;
 import com.github.kagkarlsson.scheduler.task.CompletionHandler;
 import com.github.kagkarlsson.scheduler.task.ExecutionContext;
 import com.github.kagkarlsson.scheduler.task.ExecutionHandler;
@@ -22,6 +23,7 @@ import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,11 +31,20 @@ import org.slf4j.LoggerFactory;
  * Runs one db-scheduler execution of a job: one attempt, then what comes next (done, retry later,
  * wait for a slot, or back to the queue after a shutdown). The job row is the truth: a job whose
  * row is already final is never run again, even if its execution survived a crash.
+ *
+ * <p>A store outage is waited out on the job's thread ({@link StoreOutageWait}), which keeps the
+ * execution: a step before the command is tried again and the command then runs once; an outcome
+ * is kept until the store records it; db-scheduler's remove or reschedule is tried again too. Only
+ * a stopping engine (or its interrupt) gives up, leaving the execution to dead-execution revival.
+ * A wait before the command that outlasts half the dead-execution limit hands the execution back
+ * to the queue instead of running the command under an execution another node may revive.
  */
 final class JobTask implements ExecutionHandler<Void> {
 
     private static final Logger LOG = LoggerFactory.getLogger(JobTask.class);
     static final String PAYLOAD_ENV = "BUILDHOOK_PAYLOAD";
+    /** Fraction of the dead-execution limit without a heartbeat after which the command is not started. */
+    private static final double HAND_BACK_AT = 0.5;
 
     private final Store store;
     private final ExecutionLedger ledger;
@@ -42,6 +53,7 @@ final class JobTask implements ExecutionHandler<Void> {
     private final RunningJobs running;
     private final Clock clock;
     private final JobEvents events;
+    private final StoreOutageWait waits;
 
     JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock,
             JobEvents events) {
@@ -52,12 +64,31 @@ final class JobTask implements ExecutionHandler<Void> {
         this.config = config;
         this.running = running;
         this.clock = clock;
+        this.waits = new StoreOutageWait(StoreOutageWait.THREAD_SLEEP, clock);
     }
 
     @Override
     public CompletionHandler<Void> execute(TaskInstance<Void> instance, ExecutionContext context) {
         String jobId = instance.getId();
-        Optional<Job> found = ledger.job(jobId);
+        CompletionHandler<Void> next;
+        try {
+            next = decide(jobId, () -> beforeTheCommand(context));
+        } catch (RuntimeException e) {
+            // Only a wait before the command gives up for a reason other than a stop or an interrupt.
+            if (!StoreOutages.isOutage(e) || running.isStopping() || Thread.currentThread().isInterrupted()
+                    || held(context)) {
+                throw e;
+            }
+            // Waited so long before the command that this execution may be taken for dead (and run
+            // elsewhere) any moment: hand it back rather than run the command under it.
+            LOG.warn("job {}: handing its execution back to the queue after waiting for the store", jobId);
+            next = rescheduleIn(Duration.ZERO);
+        }
+        return completing(jobId, next);
+    }
+
+    private CompletionHandler<Void> decide(String jobId, StoreOutageWait.Until before) {
+        Optional<Job> found = waits.call(jobId, "read the job", () -> ledger.job(jobId), before);
         if (found.isEmpty()) {
             return remove();
         }
@@ -66,33 +97,37 @@ final class JobTask implements ExecutionHandler<Void> {
             return remove();
         }
         if (job.cancelRequested()) {
-            ledger.markCancelled(jobId, "cancelled before it ran");
+            waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, "cancelled before it ran"), before);
             return remove();
         }
         if (running.isStopping()) {
             return rescheduleIn(Duration.ZERO);
         }
-        if (job.concurrency() > 0 && !ledger.tryAcquireSlot(job.ruleName(), job.concurrency(), jobId, config.nodeId())) {
+        if (job.concurrency() > 0 && !waits.call(jobId, "take a concurrency slot",
+                () -> ledger.tryAcquireSlot(job.ruleName(), job.concurrency(), jobId, config.nodeId()), before)) {
             return rescheduleIn(config.slotRetryDelay());
         }
         try {
-            return runAttempt(job);
+            return runAttempt(job, before);
         } finally {
             if (job.concurrency() > 0) {
-                ledger.releaseSlot(jobId);
+                freeSlot(jobId);
             }
         }
     }
 
-    private CompletionHandler<Void> runAttempt(Job job) {
+    private CompletionHandler<Void> runAttempt(Job job, StoreOutageWait.Until before) {
         String jobId = job.id();
-        int attempt = ledger.startAttempt(jobId, config.nodeId());
-        byte[] body = ledger.body(job.deliveryId()).orElse(new byte[0]);
+        int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId()), before);
+        byte[] body = waits.call(jobId, "read the delivery body", () -> ledger.body(job.deliveryId()), before)
+                .orElse(new byte[0]);
         Map<String, String> env = new HashMap<>(job.env());
         Path payload = PayloadFiles.write(store.payloadFile(job.deliveryId()), body);
         env.put(PAYLOAD_ENV, payload.toString());
         JobRequest request = new JobRequest(jobId, attempt, job.argv(), env, job.workdir(), job.stdin() ? body : null,
                 job.timeout());
+        // From here on the command has run (or is running): its outcome is waited for and recorded,
+        // however long the store is away, unless the engine stops.
         RunningJob process = launcher.start(request);
         running.add(jobId, process);
         JobOutcome outcome;
@@ -102,33 +137,82 @@ final class JobTask implements ExecutionHandler<Void> {
             running.remove(jobId);
         }
         if (running.wasStoppedByShutdown(jobId)) {
-            ledger.interruptAttempt(jobId, attempt, outcome, "stopped by the shutdown of " + config.nodeId()
-                    + "; run again");
+            record(jobId, "record its interrupted attempt", () -> ledger.interruptAttempt(jobId, attempt, outcome,
+                    "stopped by the shutdown of " + config.nodeId() + "; run again"));
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
             return rescheduleIn(Duration.ZERO);
         }
         if (outcome.succeeded()) {
-            ledger.finishAttempt(jobId, attempt, outcome, JobState.SUCCEEDED);
+            record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, JobState.SUCCEEDED));
             tell(job, JobEvents.Ending.SUCCEEDED, outcome);
             return remove();
         }
         if (outcome.result() == JobOutcome.Result.CANCELLED) {
-            ledger.finishAttempt(jobId, attempt, outcome, JobState.CANCELLED);
+            record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, JobState.CANCELLED));
             tell(job, JobEvents.Ending.CANCELLED, outcome);
             return remove();
         }
-        int failures = ledger.failedAttempts(jobId) + 1;
+        int failures = waits.call(jobId, "count its failed attempts", () -> ledger.failedAttempts(jobId),
+                this::untilStopping) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
-            ledger.finishAttempt(jobId, attempt, outcome, JobState.QUEUED);
+            record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, JobState.QUEUED));
             tell(job, ending(outcome), outcome);
             LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), delay);
             return rescheduleIn(delay);
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
-        ledger.finishAttempt(jobId, attempt, outcome, last);
+        record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, last));
         tell(job, ending(outcome), outcome);
         return remove();
+    }
+
+    /** After the command: the outcome is kept until the store takes it; only a stopping engine gives up. */
+    private void record(String jobId, String what, Runnable step) {
+        waits.run(jobId, what, step, this::untilStopping);
+    }
+
+    /**
+     * A slot left behind frees itself once the execution is no longer picked (see
+     * {@link ExecutionLedger#tryAcquireSlot}), so failing to free it must not cost the job its
+     * completion: the failure is logged, not thrown.
+     */
+    private void freeSlot(String jobId) {
+        try {
+            waits.run(jobId, "free its concurrency slot", () -> ledger.releaseSlot(jobId), this::untilStopping);
+        } catch (StoreUnavailableException e) {
+            LOG.warn("job {}: its concurrency slot is freed later, by the next job of its rule: {}", jobId,
+                    e.getMessage());
+        }
+    }
+
+    /** db-scheduler's remove or reschedule needs the store too: it waits for it like the job's own steps. */
+    private CompletionHandler<Void> completing(String jobId, CompletionHandler<Void> next) {
+        return (complete, operations) -> waits.run(jobId, "update its queue entry",
+                () -> next.complete(complete, operations), this::untilStopping);
+    }
+
+    private String untilStopping() {
+        return running.isStopping() ? "the engine is stopping" : null;
+    }
+
+    /** Before the command, the wait ends too when the execution may soon be taken for dead. */
+    private String beforeTheCommand(ExecutionContext context) {
+        String stopping = untilStopping();
+        if (stopping != null) {
+            return stopping;
+        }
+        return held(context) ? null : "its heartbeat is too old to run the command under it";
+    }
+
+    /**
+     * Whether this node surely still holds the execution: its last successful heartbeat is less
+     * than half the dead-execution limit old. Past the limit, any node may revive it and run the job;
+     * half leaves a margin for clocks and for the detection interval.
+     */
+    private static boolean held(ExecutionContext context) {
+        CurrentlyExecuting current = context == null ? null : context.getCurrentlyExecuting();
+        return current == null || current.getHeartbeatState().getFractionDead() < HAND_BACK_AT;
     }
 
     private static JobEvents.Ending ending(JobOutcome outcome) {
@@ -161,14 +245,12 @@ final class JobTask implements ExecutionHandler<Void> {
     private JobOutcome await(String jobId, RunningJob process) {
         long every = config.cancelCheck().toMillis();
         boolean cancelled = false;
+        boolean unreadable = false;
         while (true) {
             try {
                 return process.outcome().get(every, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
-                if (!cancelled && ledger.cancelRequested(jobId)) {
-                    cancelled = true;
-                    process.cancel();
-                }
+                // Not yet ended: look at the cancel flag below.
             } catch (InterruptedException e) {
                 // db-scheduler interrupts only when its own shutdown wait ran out: kill, then record.
                 running.markStoppedByShutdown(jobId);
@@ -177,9 +259,25 @@ final class JobTask implements ExecutionHandler<Void> {
                 return process.outcome().join();
             } catch (ExecutionException e) {
                 throw new IllegalStateException("a RunningJob outcome must not fail", e);
+            }
+            if (cancelled) {
+                continue;
+            }
+            try {
+                if (ledger.cancelRequested(jobId)) {
+                    cancelled = true;
+                    process.cancel();
+                }
+                if (unreadable) {
+                    unreadable = false;
+                    LOG.info("job {}: its cancel flag can be read again", jobId);
+                }
             } catch (RuntimeException e) {
-                // The store is unreachable while we wait: keep waiting for the process itself.
-                LOG.warn("cannot read the cancel flag of job {}: {}", jobId, e.getMessage());
+                // The store is unreachable: the command goes on, and so does this wait (one WARN, not one per check).
+                if (!unreadable) {
+                    unreadable = true;
+                    LOG.warn("job {}: cannot read its cancel flag; the command goes on: {}", jobId, e.getMessage());
+                }
             }
         }
     }

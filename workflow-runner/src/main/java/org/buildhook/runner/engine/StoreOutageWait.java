@@ -1,0 +1,99 @@
+package org.buildhook.runner.engine;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one store step of a job again, with a capped backoff, for as long as the store is
+ * unavailable, so that an outage delays the job instead of losing it: the job's thread keeps its
+ * db-scheduler execution meanwhile (heartbeats go on once the store is back), where handing the
+ * failure to db-scheduler would need the same store to reschedule and would leave the execution
+ * picked until it is taken for dead. Any other failure is thrown at once.
+ *
+ * <p>Gives up, throwing the last failure, when {@link Until#stopReason()} gives a reason or the
+ * thread is interrupted (db-scheduler's shutdown); the interrupt flag is kept. One WARN when the
+ * wait starts, one INFO when the store answers again, none per retry.
+ */
+final class StoreOutageWait {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StoreOutageWait.class);
+
+    static final Duration FIRST_PAUSE = Duration.ofMillis(100);
+    static final Duration LONGEST_PAUSE = Duration.ofSeconds(2);
+
+    /** When to stop waiting for the store. */
+    @FunctionalInterface
+    interface Until {
+        /** Why to stop waiting now, or {@code null} to keep waiting. */
+        String stopReason();
+    }
+
+    /** Pauses between two tries; interruptible. */
+    @FunctionalInterface
+    interface Sleeper {
+        void sleep(Duration pause) throws InterruptedException;
+    }
+
+    static final Sleeper THREAD_SLEEP = pause -> Thread.sleep(pause.toMillis());
+
+    private final Sleeper sleeper;
+    private final Clock clock;
+
+    StoreOutageWait(Sleeper sleeper, Clock clock) {
+        this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /** {@code step}'s result, once the store answers; {@code what} completes "trying to …" in the log. */
+    <T> T call(String jobId, String what, Supplier<T> step, Until until) {
+        Instant since = null;
+        Duration pause = FIRST_PAUSE;
+        while (true) {
+            try {
+                T result = step.get();
+                if (since != null) {
+                    LOG.info("job {}: the store answers again after {} ms (trying to {}); the job goes on", jobId,
+                            Duration.between(since, clock.instant()).toMillis(), what);
+                }
+                return result;
+            } catch (RuntimeException e) {
+                if (!StoreOutages.isOutage(e)) {
+                    throw e;
+                }
+                if (since == null) {
+                    since = clock.instant();
+                    LOG.warn("job {}: the store is unavailable while trying to {}; the job waits for it, trying again"
+                            + " every {} ms at most: {}", jobId, what, LONGEST_PAUSE.toMillis(), e.getMessage());
+                }
+                String stop = Thread.currentThread().isInterrupted() ? "interrupted" : until.stopReason();
+                if (stop == null) {
+                    try {
+                        sleeper.sleep(pause);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        stop = "interrupted";
+                    }
+                }
+                if (stop != null) {
+                    LOG.warn("job {}: stopped waiting for the store to {} after {} ms ({})", jobId, what,
+                            Duration.between(since, clock.instant()).toMillis(), stop);
+                    throw e;
+                }
+                pause = pause.multipliedBy(2).compareTo(LONGEST_PAUSE) > 0 ? LONGEST_PAUSE : pause.multipliedBy(2);
+            }
+        }
+    }
+
+    /** As {@link #call}, for a step without a result. */
+    void run(String jobId, String what, Runnable step, Until until) {
+        call(jobId, what, () -> {
+            step.run();
+            return null;
+        }, until);
+    }
+}

@@ -1,0 +1,207 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.atLeast;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.doReturn;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.spy;
+import static org.mockito.Mockito.times;
+import static org.mockito.Mockito.verify;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.ExecutionLedger;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.buildhook.runner.store.StoreUnavailableException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A store outage met by one step of a job, injected at that step (a Mockito spy of the real ledger
+ * over a real database; the commands are real processes): the job waits for the store, runs
+ * exactly once, and its outcome is recorded.
+ */
+abstract class AbstractStoreOutageTest {
+
+    @TempDir
+    Path dir;
+    Store store;
+    ExecutionLedger ledger;
+    Store storeWithOutages;
+    SwitchableDataSource schedulerData;
+    CommonsExecLauncher launcher;
+    JobEngine engine;
+    private final AtomicBoolean startMet = new AtomicBoolean();
+
+    abstract StoreConfig config(Path dir);
+
+    @BeforeEach
+    void open() {
+        store = Store.open(config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO));
+        ledger = spy(store.ledger());
+        storeWithOutages = spy(store);
+        doReturn(ledger).when(storeWithOutages).ledger();
+        // db-scheduler's own connections (picks, heartbeats, remove/reschedule) go through this one.
+        schedulerData = new SwitchableDataSource(store.dataSource());
+        doReturn(schedulerData).when(storeWithOutages).dataSource();
+        launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        // Not started: each test injects its outage first (stubbing a spy other threads call is unsafe).
+        engine = JobEngine.create(storeWithOutages, launcher, AbstractEngineTest.fast("node-a"));
+    }
+
+    @AfterEach
+    void close() {
+        engine.stop();
+        store.close();
+        launcher.close();
+    }
+
+    static StoreUnavailableException outage() {
+        return new StoreUnavailableException("store unavailable (injected)",
+                new SQLTransientConnectionException("Connection is not available (injected)"));
+    }
+
+    /** A job whose command appends one line to {@code runs} each time it runs. */
+    String acceptCountingJob(Path runs) throws IOException {
+        Path script = Files.writeString(dir.resolve("count.sh"), "#!/bin/sh\necho run >> " + runs + "\n");
+        return store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("counted", List.of("/bin/sh", script.toString())))).jobIds().get(0);
+    }
+
+    JobDetail awaitFinal(String jobId) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+        return store.job(jobId).orElseThrow();
+    }
+
+    int executions() throws java.sql.SQLException {
+        try (var c = store.dataSource().getConnection(); var p = c.prepareStatement("SELECT COUNT(*) FROM scheduled_tasks");
+             var rs = p.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    @Test
+    void aJobWhoseStartMeetsAStoreOutageRunsOnceWhenTheStoreAnswersAgain() throws Exception {
+        doThrow(outage(), outage(), outage()).doCallRealMethod().when(ledger).startAttempt(anyString(), anyString());
+        engine.start();
+        Path runs = dir.resolve("runs");
+
+        String jobId = acceptCountingJob(runs);
+        JobDetail done = awaitFinal(jobId);
+
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        verify(ledger, times(4)).startAttempt(jobId, "node-a");
+        await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
+        // The execution is gone, so nothing can run the command again.
+        assertThat(Files.readAllLines(runs)).containsExactly("run");
+    }
+
+    @Test
+    void aJobWhoseFirstReadMeetsAStoreOutageRunsOnceWhenTheStoreAnswersAgain() throws Exception {
+        doThrow(outage(), outage()).doCallRealMethod().when(ledger).job(anyString());
+        engine.start();
+        Path runs = dir.resolve("runs");
+
+        String jobId = acceptCountingJob(runs);
+        JobDetail done = awaitFinal(jobId);
+
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
+        assertThat(Files.readAllLines(runs)).containsExactly("run");
+    }
+
+    @Test
+    void anOutcomeThatMeetsAStoreOutageIsRecordedWhenTheStoreAnswersAndTheCommandDoesNotRunAgain() throws Exception {
+        doThrow(outage(), outage(), outage()).doCallRealMethod().when(ledger)
+                .finishAttempt(anyString(), anyInt(), any(), any());
+        engine.start();
+        Path runs = dir.resolve("runs");
+
+        String jobId = acceptCountingJob(runs);
+        JobDetail done = awaitFinal(jobId);
+
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.job().exitCode()).isZero();
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        verify(ledger, times(4)).finishAttempt(eq(jobId), eq(1), any(), eq(JobState.SUCCEEDED));
+        await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
+        assertThat(Files.readAllLines(runs)).containsExactly("run");
+    }
+
+    @Test
+    void aStoppingEngineStopsWaitingForTheStoreAndLeavesTheJobQueued() throws Exception {
+        doThrow(outage()).when(ledger).startAttempt(anyString(), anyString());
+        engine.start();
+        Path runs = dir.resolve("runs");
+        String jobId = acceptCountingJob(runs);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> verify(ledger, atLeast(2)).startAttempt(jobId, "node-a"));
+
+        // db-scheduler would interrupt only after shutdownGrace + 15 s (20 s here): the stop itself ends the wait.
+        assertTimeoutPreemptively(Duration.ofSeconds(15), engine::stop);
+
+        assertThat(runs).doesNotExist();
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+        assertThat(executions()).as("the execution stays, for the next start").isEqualTo(1);
+    }
+    @Test
+    void aWaitBeforeTheCommandThatOutlastsHalfTheDeadLimitHandsTheJobBackAndItRunsOnce() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobTask.class)).addAppender(log);
+        try {
+            // The outage starts at the job's start and reaches db-scheduler too, so its heartbeats stop.
+            doAnswer(call -> {
+                if (schedulerData.down.get() || !startMet.getAndSet(true)) {
+                    schedulerData.down.set(true);
+                    throw outage();
+                }
+                return call.callRealMethod();
+            }).when(ledger).startAttempt(anyString(), anyString());
+            engine.start();
+            Path runs = dir.resolve("runs");
+            String jobId = acceptCountingJob(runs);
+
+            // Dead limit 4 x 200 ms: past 400 ms without a heartbeat the job must not start its command.
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.list.stream()
+                    .anyMatch(e -> e.getFormattedMessage().contains("handing its execution back")));
+            assertThat(runs).doesNotExist();
+            schedulerData.down.set(false);
+            JobDetail done = awaitFinal(jobId);
+
+            assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+            await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
+            assertThat(Files.readAllLines(runs)).containsExactly("run");
+        } finally {
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobTask.class)).detachAppender(log);
+        }
+    }
+}
