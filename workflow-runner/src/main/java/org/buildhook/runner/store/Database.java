@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.SQLNonTransientConnectionException;
-import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import javax.sql.DataSource;
 import org.buildhook.runner.RunnerException;
@@ -194,7 +192,7 @@ final class Database implements AutoCloseable {
     }
 
     RunnerException translate(String what, SQLException e) {
-        if (isUnavailable(e)) {
+        if (StoreUnavailableException.isOutage(e)) {
             return new StoreUnavailableException("store unavailable while trying to " + what + ": " + e.getMessage(), e);
         }
         return new RunnerException("store failed to " + what + ": " + e.getMessage(), e);
@@ -206,19 +204,6 @@ final class Database implements AutoCloseable {
             return "23505".equals(e.getSQLState());
         }
         return (e.getErrorCode() & 0xff) == SQLiteErrorCode.SQLITE_CONSTRAINT.code;
-    }
-
-    private static boolean isUnavailable(SQLException e) {
-        if (e instanceof SQLTransientConnectionException || e instanceof SQLNonTransientConnectionException) {
-            return true;
-        }
-        String state = e.getSQLState();
-        if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
-            return true;
-        }
-        int code = e.getErrorCode() & 0xff;
-        return code == SQLiteErrorCode.SQLITE_BUSY.code || code == SQLiteErrorCode.SQLITE_LOCKED.code
-                || code == SQLiteErrorCode.SQLITE_CANTOPEN.code;
     }
 
     @Override

@@ -67,8 +67,8 @@ abstract class AbstractStoreOutageTest {
         storeWithOutages = spy(store);
         doReturn(ledger).when(storeWithOutages).ledger();
         // db-scheduler's own connections (picks, heartbeats, remove/reschedule) go through this one.
-        schedulerData = new SwitchableDataSource(store.dataSource());
-        doReturn(schedulerData).when(storeWithOutages).dataSource();
+        schedulerData = new SwitchableDataSource(store.schedulerDataSource());
+        doReturn(schedulerData).when(storeWithOutages).schedulerDataSource();
         launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         // Not started: each test injects its outage first (stubbing a spy other threads call is unsafe).
         engine = JobEngine.create(storeWithOutages, launcher, AbstractEngineTest.fast("node-a"));
