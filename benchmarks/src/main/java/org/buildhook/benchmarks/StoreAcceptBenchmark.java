@@ -20,7 +20,7 @@ import org.buildhook.runner.store.StoreConfig;
 
 /**
  * Deliveries accepted per second (delivery + one job + its db-scheduler execution, one
- * transaction each, committed) with 1, 2 and 4 concurrent writers. Not JMH: the unit of work is
+ * transaction each, committed) with 1, 2, 4 and 16 concurrent writers. Not JMH: the unit of work is
  * a durable commit, measured over whole seconds on a fresh database.
  *
  * <pre>
@@ -39,7 +39,7 @@ public final class StoreAcceptBenchmark {
         byte[] fixture = Files.readAllBytes(Path.of(args.length > 2 ? args[2] : "fixtures/build-67-passed.json"));
         System.out.printf("engine=%s body=%d bytes, %d s per run%n", target.startsWith("jdbc:") ? "postgresql"
                 : "sqlite", fixture.length, seconds);
-        for (int writers : new int[] {1, 2, 4}) {
+        for (int writers : new int[] {1, 2, 4, 16}) {
             Path data = Files.createTempDirectory("buildhook-bench");
             StoreConfig config = target.startsWith("jdbc:") ? StoreConfig.of(freshSchema(target, writers), data)
                     : StoreConfig.sqlite(data);
