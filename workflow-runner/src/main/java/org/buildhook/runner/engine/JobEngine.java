@@ -8,6 +8,13 @@ import com.github.kagkarlsson.scheduler.task.helper.CustomTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.buildhook.runner.exec.JobLauncher;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.JobQueue;
@@ -29,13 +36,18 @@ public final class JobEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JobEngine.class);
 
     private final EngineConfig config;
+    private final Store store;
+    private final Clock clock;
     private final Scheduler scheduler;
+    private ScheduledExecutorService stalePicks;
     private final RunningJobs running = new RunningJobs();
     private volatile boolean started;
     private volatile boolean stopped;
 
     private JobEngine(Store store, JobLauncher launcher, EngineConfig config, Clock clock, JobEvents events) {
         this.config = config;
+        this.store = store;
+        this.clock = clock;
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
                 .onDeadExecutionRevive()
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
@@ -85,6 +97,13 @@ public final class JobEngine implements AutoCloseable {
         }
         started = true;
         scheduler.start();
+        stalePicks = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "buildhook-stale-picks");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = config.heartbeatInterval().toMillis();
+        stalePicks.scheduleWithFixedDelay(this::releaseStalePicks, every, every, TimeUnit.MILLISECONDS);
         LOG.info("job engine started on node {} with {} threads", config.nodeId(), config.threads());
     }
 
@@ -99,6 +118,7 @@ public final class JobEngine implements AutoCloseable {
             return;
         }
         stopped = true;
+        stalePicks.shutdownNow();
         scheduler.pause();
         try {
             running.stop(config.shutdownGrace());
@@ -107,6 +127,29 @@ public final class JobEngine implements AutoCloseable {
         }
         scheduler.stop();
         LOG.info("job engine stopped on node {}", config.nodeId());
+    }
+
+    /**
+     * Frees what this node picked but is not running: a pick the database committed while its
+     * answer was lost in a cut connection. Its heartbeat stopped at the pick, so after two missed
+     * heartbeats it is put back in the queue — instead of after the dead-node limit (default 3
+     * minutes), which is meant for nodes that died. A live node's running executions heartbeat
+     * every interval, and the ones it runs are excluded by name, so none of those is touched.
+     */
+    private void releaseStalePicks() {
+        try {
+            Set<String> running = new HashSet<>();
+            scheduler.getCurrentlyExecuting().forEach(e -> running.add(e.getTaskInstance().getId()));
+            Instant before = clock.instant().minus(config.heartbeatInterval().multipliedBy(2));
+            List<String> released = store.ledger().releaseStalePicks(config.nodeId(), before, running);
+            if (!released.isEmpty()) {
+                LOG.warn("jobs {} were picked by this node but never started (a pick whose answer was lost);"
+                        + " put back in the queue", released);
+                scheduler.triggerCheckForDueExecutions();
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("looking for stale picks failed; next time: {}", e.toString());
+        }
     }
 
     /** How many jobs run on this node now. */

@@ -1,12 +1,18 @@
 package org.buildhook.runner.store;
 
+import com.github.kagkarlsson.scheduler.jdbc.JdbcCustomization;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.exec.JobOutcome;
 
@@ -182,6 +188,51 @@ public final class ExecutionLedger {
                 p.executeUpdate();
             }
             return null;
+        });
+    }
+
+    /**
+     * Puts back in the queue the executions that {@code node} picked but is not running: picked by
+     * it, its last heartbeat older than {@code heartbeatBefore}, and not among {@code running}
+     * (this node's executions in progress). That happens when the database committed a pick whose
+     * answer was lost (a connection cut mid-way): the node never learns it owns the job, and
+     * without this only dead-node detection — minutes later — would free it. Returns the job ids
+     * released. Each is released only if its row did not change meanwhile (db-scheduler's version).
+     */
+    public List<String> releaseStalePicks(String node, Instant heartbeatBefore, Set<String> running) {
+        JdbcCustomization jdbc = JobQueue.customization(db.dialect());
+        return db.inTransaction("release stale picks", Durability.DEFERRED, c -> {
+            Map<String, Long> stale = new LinkedHashMap<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT task_instance, version FROM scheduled_tasks"
+                    + " WHERE task_name = ? AND picked = ? AND picked_by = ? AND last_heartbeat < ?")) {
+                p.setString(1, JobQueue.TASK_NAME);
+                p.setBoolean(2, true);
+                p.setString(3, node);
+                jdbc.setInstant(p, 4, heartbeatBefore);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        if (!running.contains(rs.getString(1))) {
+                            stale.put(rs.getString(1), rs.getLong(2));
+                        }
+                    }
+                }
+            }
+            List<String> released = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = NULL,"
+                    + " last_heartbeat = NULL, execution_time = ?, version = version + 1"
+                    + " WHERE task_name = ? AND task_instance = ? AND version = ?")) {
+                for (Map.Entry<String, Long> e : stale.entrySet()) {
+                    p.setBoolean(1, false);
+                    jdbc.setInstant(p, 2, clock.instant());
+                    p.setString(3, JobQueue.TASK_NAME);
+                    p.setString(4, e.getKey());
+                    p.setLong(5, e.getValue());
+                    if (p.executeUpdate() == 1) {
+                        released.add(e.getKey());
+                    }
+                }
+            }
+            return released;
         });
     }
 

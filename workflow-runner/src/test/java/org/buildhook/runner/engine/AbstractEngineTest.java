@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +18,7 @@ import org.buildhook.runner.store.AcceptResult;
 import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobQueue;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Plans;
 import org.buildhook.runner.store.Store;
@@ -157,6 +159,43 @@ abstract class AbstractEngineTest {
                 .isEqualTo(JobState.SUCCEEDED));
         assertThat(Files.readAllLines(ran)).hasSize(6);
         assertThat(overlaps).doesNotExist();
+    }
+
+    @Test
+    void aPickWhoseAnswerWasLostIsPutBackAfterTwoHeartbeatsNotAfterTheDeadNodeLimit() throws Exception {
+        engine.stop();
+        Path mine = dir.resolve("mine");
+        Path theirs = dir.resolve("theirs");
+        String myJob = store.accept(Plans.delivery("{\"build_id\": 1}"),
+                List.of(Plans.job("mine", List.of("/usr/bin/touch", mine.toString())))).jobIds().get(0);
+        String theirJob = store.accept(Plans.delivery("{\"build_id\": 2}"),
+                List.of(Plans.job("theirs", List.of("/usr/bin/touch", theirs.toString())))).jobIds().get(0);
+        // As the database has it after a pick whose answer a cut connection lost: picked, and the
+        // node that picked it never heard so.
+        Instant longAgo = Instant.now().minusSeconds(5);
+        markPicked(myJob, "node-b", longAgo);
+        markPicked(theirJob, "node-c", longAgo);
+        // Dead-node detection after 1,000 × 200 ms: it cannot be what frees the job here.
+        engine = JobEngine.create(store, launcher(), new EngineConfig("node-b", 4, Duration.ofMillis(200),
+                Duration.ofMillis(200), 1000, Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(100)));
+        engine.start();
+
+        assertThat(awaitFinal(myJob).job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(mine).exists();
+        assertThat(store.job(theirJob).orElseThrow().job().state())
+                .as("another node's pick is that node's business until it is counted dead").isEqualTo(JobState.QUEUED);
+        assertThat(theirs).doesNotExist();
+    }
+
+    private void markPicked(String jobId, String node, Instant heartbeat) throws Exception {
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked = ?, picked_by = ?, last_heartbeat = ? WHERE task_instance = ?")) {
+            p.setBoolean(1, true);
+            p.setString(2, node);
+            JobQueue.customization(store.dialect()).setInstant(p, 3, heartbeat);
+            p.setString(4, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
     }
 
     @Test
