@@ -102,7 +102,7 @@ final class SqliteWriter implements AutoCloseable {
         return batches;
     }
 
-    /** Transactions committed or rolled back so far. */
+    /** Transactions that went through a committed batch so far (including ones rolled back alone). */
     long transactions() {
         return transactions;
     }
