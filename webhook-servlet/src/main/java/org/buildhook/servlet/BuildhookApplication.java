@@ -89,6 +89,9 @@ public final class BuildhookApplication implements AutoCloseable {
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
             metrics.queueDepth(() -> store.countJobs(JobState.QUEUED));
             metrics.runningJobs(engine::runningCount);
+            if (store.batchesCommitted().isPresent()) {
+                metrics.storeCommits(() -> store.batchesCommitted().orElse(0), () -> store.transactionsCommitted().orElse(0));
+            }
             engine.start();
             started.push(engine);
             BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, metrics, started);

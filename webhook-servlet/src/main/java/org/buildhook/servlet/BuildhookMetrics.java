@@ -1,6 +1,7 @@
 package org.buildhook.servlet;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -63,6 +64,7 @@ public final class BuildhookMetrics implements AutoCloseable {
     }
 
     private final PrometheusMeterRegistry registry;
+    private final List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Set<String> endpoints;
     private final JvmMeters jvm;
 
@@ -113,6 +115,21 @@ public final class BuildhookMetrics implements AutoCloseable {
         Gauge.builder("buildhook.jobs.queued", () -> read(queued, "queued jobs"))
                 .description("Jobs waiting for their first run, a retry or a free slot (all nodes)")
                 .register(registry);
+    }
+
+    /**
+     * SQLite's group commit: commits made and the write transactions they carried (their ratio is
+     * the average batch). Registered only when the store says (SQLite); read once per scrape.
+     */
+    public void storeCommits(LongSupplier batches, LongSupplier transactions) {
+        // Held here: the suppliers are lambdas nobody else holds, and Micrometer keeps the state of a
+        // function counter weakly (it would read 0 after the next GC).
+        held.add(batches);
+        held.add(transactions);
+        FunctionCounter.builder("buildhook.store.commits", batches, b -> b.getAsLong())
+                .description("SQLite commits made by the group-committing writer").register(registry);
+        FunctionCounter.builder("buildhook.store.transactions", transactions, t -> t.getAsLong())
+                .description("Write transactions carried by those commits").register(registry);
     }
 
     /** The running-jobs gauge of this node. */
@@ -204,6 +221,7 @@ public final class BuildhookMetrics implements AutoCloseable {
         return List.of("buildhook_deliveries_total", "buildhook_signature_failures_total",
                 "buildhook_accept_latency_seconds", "buildhook_jobs_queued", "buildhook_jobs_running",
                 "buildhook_job_attempts_total", "buildhook_job_duration_seconds", "buildhook_rules_reloads_total",
-                "buildhook_rules_reload_failures_total");
+                "buildhook_rules_reload_failures_total", "buildhook_store_commits_total",
+                "buildhook_store_transactions_total");
     }
 }

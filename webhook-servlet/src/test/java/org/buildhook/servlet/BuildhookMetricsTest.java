@@ -142,6 +142,21 @@ class BuildhookMetricsTest {
     }
 
     @Test
+    void storeCommitsAndTheTransactionsTheyCarriedAreCountersReadAtScrape() {
+        java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong(3);
+        java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong(40);
+        metrics.storeCommits(() -> commits.get(), () -> transactions.get());
+
+        assertThat(value(metrics.scrape(), "buildhook_store_commits_total")).isEqualTo(3.0);
+        System.gc(); // the registry must hold the suppliers itself
+        commits.set(5);
+        transactions.set(90);
+        String scrape = metrics.scrape();
+        assertThat(value(scrape, "buildhook_store_commits_total")).isEqualTo(5.0);
+        assertThat(value(scrape, "buildhook_store_transactions_total")).isEqualTo(90.0);
+    }
+
+    @Test
     void aQueueThatCannotBeReadShowsAsNaNAndTheScrapeStillAnswers() {
         metrics.queueDepth(() -> {
             throw new IllegalStateException("injected: the store does not answer");

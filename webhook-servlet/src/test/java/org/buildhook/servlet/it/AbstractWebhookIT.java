@@ -415,6 +415,10 @@ abstract class AbstractWebhookIT {
         assertThat(metric(text, "buildhook_job_duration_seconds_count{rule=\"metered\"}")).isEqualTo(3.0);
         assertThat(metric(text, "buildhook_jobs_queued")).isGreaterThanOrEqualTo(0.0);
         assertThat(metric(text, "buildhook_jobs_running")).isGreaterThanOrEqualTo(0.0);
+        // SQLite: every write went through the group-committing writer, at least one per accepted delivery.
+        assertThat(metric(text, "buildhook_store_transactions_total")).isGreaterThanOrEqualTo(3.0);
+        assertThat(metric(text, "buildhook_store_commits_total")).isGreaterThanOrEqualTo(1.0)
+                .isLessThanOrEqualTo(metric(text, "buildhook_store_transactions_total"));
         assertThat(text).contains("jvm_memory_used_bytes{", "process_uptime_seconds ");
     }
 

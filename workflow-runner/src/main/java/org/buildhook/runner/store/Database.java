@@ -110,6 +110,12 @@ final class Database implements AutoCloseable {
         return pool;
     }
 
+    /** SQLite's group commit so far: {batches committed, transactions in them}; empty on PostgreSQL. */
+    java.util.Optional<long[]> writeStats() {
+        return writer == null ? java.util.Optional.empty()
+                : java.util.Optional.of(new long[] {writer.batches(), writer.transactions()});
+    }
+
     /** The pool db-scheduler runs on: its commits are {@link Durability#DEFERRED}. Made on first use. */
     synchronized DataSource schedulerDataSource() {
         if (schedulerPool == null) {

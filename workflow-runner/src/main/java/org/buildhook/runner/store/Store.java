@@ -264,6 +264,19 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * On SQLite, how many commits the group-committing writer made so far; empty on PostgreSQL
+     * (which groups commits itself). With {@link #transactionsCommitted()}, the average batch.
+     */
+    public java.util.OptionalLong batchesCommitted() {
+        return db.writeStats().map(s -> java.util.OptionalLong.of(s[0])).orElse(java.util.OptionalLong.empty());
+    }
+
+    /** On SQLite, how many write transactions went through those commits; empty on PostgreSQL. */
+    public java.util.OptionalLong transactionsCommitted() {
+        return db.writeStats().map(s -> java.util.OptionalLong.of(s[1])).orElse(java.util.OptionalLong.empty());
+    }
+
+    /**
      * The connections the job engine's scheduler (db-scheduler) runs on: a pool of their own,
      * whose commits do not wait for the disk (its picks, heartbeats and removals are bookkeeping
      * that a crash may undo anyway; the job row decides whether a job runs again).
