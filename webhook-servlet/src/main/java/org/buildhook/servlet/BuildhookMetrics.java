@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongSupplier;
 import org.buildhook.core.Verification;
 import org.buildhook.runner.engine.JobEvents;
@@ -64,7 +65,7 @@ public final class BuildhookMetrics implements AutoCloseable {
     }
 
     private final PrometheusMeterRegistry registry;
-    private final List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Object> held = new CopyOnWriteArrayList<>();
     private final Set<String> endpoints;
     private final JvmMeters jvm;
 

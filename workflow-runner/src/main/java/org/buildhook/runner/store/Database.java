@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.buildhook.runner.RunnerException;
 import org.sqlite.SQLiteDataSource;
@@ -111,9 +112,8 @@ final class Database implements AutoCloseable {
     }
 
     /** SQLite's group commit so far: {batches committed, transactions in them}; empty on PostgreSQL. */
-    java.util.Optional<long[]> writeStats() {
-        return writer == null ? java.util.Optional.empty()
-                : java.util.Optional.of(new long[] {writer.batches(), writer.transactions()});
+    Optional<long[]> writeStats() {
+        return writer == null ? Optional.empty() : Optional.of(new long[] {writer.batches(), writer.transactions()});
     }
 
     /** The pool db-scheduler runs on: its commits are {@link Durability#DEFERRED}. Made on first use. */

@@ -5,9 +5,11 @@ import java.time.Instant;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -164,7 +166,7 @@ public final class Store implements AutoCloseable {
         if (perDelivery < 1) {
             throw new IllegalArgumentException("perDelivery must be at least 1");
         }
-        return reader.jobsOfDeliveries(List.copyOf(new java.util.LinkedHashSet<>(deliveryIds)), perDelivery);
+        return reader.jobsOfDeliveries(List.copyOf(new LinkedHashSet<>(deliveryIds)), perDelivery);
     }
 
     public long countJobs(JobState state) {
@@ -267,13 +269,13 @@ public final class Store implements AutoCloseable {
      * On SQLite, how many commits the group-committing writer made so far; empty on PostgreSQL
      * (which groups commits itself). With {@link #transactionsCommitted()}, the average batch.
      */
-    public java.util.OptionalLong batchesCommitted() {
-        return db.writeStats().map(s -> java.util.OptionalLong.of(s[0])).orElse(java.util.OptionalLong.empty());
+    public OptionalLong batchesCommitted() {
+        return db.writeStats().map(s -> OptionalLong.of(s[0])).orElse(OptionalLong.empty());
     }
 
     /** On SQLite, how many write transactions went through those commits; empty on PostgreSQL. */
-    public java.util.OptionalLong transactionsCommitted() {
-        return db.writeStats().map(s -> java.util.OptionalLong.of(s[1])).orElse(java.util.OptionalLong.empty());
+    public OptionalLong transactionsCommitted() {
+        return db.writeStats().map(s -> OptionalLong.of(s[1])).orElse(OptionalLong.empty());
     }
 
     /**
