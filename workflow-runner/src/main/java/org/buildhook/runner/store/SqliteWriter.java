@@ -1,8 +1,8 @@
 package org.buildhook.runner.store;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -47,6 +47,7 @@ final class SqliteWriter implements AutoCloseable {
     private volatile boolean closed;
     private volatile long batches;
     private volatile long transactions;
+    private StatementCache cache; // writer thread only
 
     SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate) {
         this.pool = pool;
@@ -135,13 +136,16 @@ final class SqliteWriter implements AutoCloseable {
             }
         }
         failAll(drain(new ArrayList<>()), closedError("write"));
+        dropConnection();
     }
 
     private void run(List<Task<?>> batch) {
         boolean durable = batch.stream().anyMatch(t -> t.durability == Durability.DURABLE);
         String what = batch.size() == 1 ? batch.get(0).what : batch.size() + " transactions";
         boolean begun = false;
-        try (Connection c = pool.getConnection()) {
+        boolean done = false;
+        try {
+            Connection c = connection().connection();
             execute(c, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
             execute(c, "BEGIN IMMEDIATE");
             begun = true;
@@ -153,6 +157,7 @@ final class SqliteWriter implements AutoCloseable {
             execute(c, "COMMIT");
             batches++;
             transactions += batch.size();
+            done = true;
             for (int i = 0; i < batch.size(); i++) {
                 batch.get(i).finish(results.get(i));
             }
@@ -166,6 +171,26 @@ final class SqliteWriter implements AutoCloseable {
             }
         } catch (BatchBroken e) {
             failAll(batch, e.failure);
+        } finally {
+            if (!done) {
+                // After any failure the connection may be broken: the next batch starts afresh.
+                dropConnection();
+            }
+        }
+    }
+
+    /** The connection the writer keeps between batches, with its compiled statements. */
+    private StatementCache connection() throws SQLException {
+        if (cache == null) {
+            cache = new StatementCache(pool.getConnection());
+        }
+        return cache;
+    }
+
+    private void dropConnection() {
+        if (cache != null) {
+            cache.close();
+            cache = null;
         }
     }
 
@@ -213,8 +238,8 @@ final class SqliteWriter implements AutoCloseable {
     }
 
     private static void execute(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            st.execute(sql);
+        try (PreparedStatement st = c.prepareStatement(sql)) {
+            st.execute();
         }
     }
 
