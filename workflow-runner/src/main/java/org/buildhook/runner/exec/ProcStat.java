@@ -107,16 +107,7 @@ record ProcStat(long pid, char state, long parent, long session) {
     /** The last pid handed out, from {@code /proc/loadavg} ("0.20 0.18 0.12 1/80 11206"); -1 if unknown. */
     static long lastPid() {
         byte[] buffer = new byte[128];
-        int length = 0;
-        try (FileInputStream in = new FileInputStream("/proc/loadavg")) {
-            int read;
-            while (length < buffer.length && (read = in.read(buffer, length, buffer.length - length)) > 0) {
-                length += read;
-            }
-        } catch (IOException e) {
-            return -1;
-        }
-        int end = length;
+        int end = readPrefix("/proc/loadavg", buffer);
         while (end > 0 && (buffer[end - 1] < '0' || buffer[end - 1] > '9')) {
             end--;
         }
@@ -135,16 +126,22 @@ record ProcStat(long pid, char state, long parent, long session) {
     }
 
     private static ProcStat read(long pid, byte[] buffer) {
+        int length = readPrefix("/proc/" + pid + "/stat", buffer);
+        return length < 0 ? null : parse(pid, buffer, length);
+    }
+
+    /** Reads the start of {@code file} into {@code buffer}; the bytes read, or -1 when it cannot be read. */
+    private static int readPrefix(String file, byte[] buffer) {
         int length = 0;
-        try (FileInputStream in = new FileInputStream("/proc/" + pid + "/stat")) {
+        try (FileInputStream in = new FileInputStream(file)) {
             int read;
             while (length < buffer.length && (read = in.read(buffer, length, buffer.length - length)) > 0) {
                 length += read;
             }
         } catch (IOException e) {
-            return null;
+            return -1;
         }
-        return parse(pid, buffer, length);
+        return length;
     }
 
     /**
