@@ -18,6 +18,7 @@ import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.RulesWatcher;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.WriteStats;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.EndpointConfig;
 import org.slf4j.Logger;
@@ -89,8 +90,9 @@ public final class BuildhookApplication implements AutoCloseable {
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
             metrics.queueDepth(() -> store.countJobs(JobState.QUEUED));
             metrics.runningJobs(engine::runningCount);
-            if (store.batchesCommitted().isPresent()) {
-                metrics.storeCommits(() -> store.batchesCommitted().orElse(0), () -> store.transactionsCommitted().orElse(0));
+            if (store.writeStats().isPresent()) {
+                metrics.storeCommits(() -> store.writeStats().map(WriteStats::commits).orElse(0L),
+                        () -> store.writeStats().map(WriteStats::transactions).orElse(0L));
             }
             engine.start();
             started.push(engine);

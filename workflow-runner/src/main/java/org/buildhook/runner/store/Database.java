@@ -111,9 +111,9 @@ final class Database implements AutoCloseable {
         return pool;
     }
 
-    /** SQLite's group commit so far: {batches committed, transactions in them}; empty on PostgreSQL. */
-    Optional<long[]> writeStats() {
-        return writer == null ? Optional.empty() : Optional.of(new long[] {writer.batches(), writer.transactions()});
+    /** SQLite's group commit so far; empty on PostgreSQL. */
+    Optional<WriteStats> writeStats() {
+        return writer == null ? Optional.empty() : Optional.of(new WriteStats(writer.batches(), writer.transactions()));
     }
 
     /** The pool db-scheduler runs on: its commits are {@link Durability#DEFERRED}. Made on first use. */

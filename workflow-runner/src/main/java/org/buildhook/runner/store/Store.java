@@ -9,7 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -265,17 +264,9 @@ public final class Store implements AutoCloseable {
         return db.dataSource();
     }
 
-    /**
-     * On SQLite, how many commits the group-committing writer made so far; empty on PostgreSQL
-     * (which groups commits itself). With {@link #transactionsCommitted()}, the average batch.
-     */
-    public OptionalLong batchesCommitted() {
-        return db.writeStats().map(s -> OptionalLong.of(s[0])).orElse(OptionalLong.empty());
-    }
-
-    /** On SQLite, how many write transactions went through those commits; empty on PostgreSQL. */
-    public OptionalLong transactionsCommitted() {
-        return db.writeStats().map(s -> OptionalLong.of(s[1])).orElse(OptionalLong.empty());
+    /** On SQLite, the commits of the group-committing writer so far; empty on PostgreSQL (which groups commits itself). */
+    public Optional<WriteStats> writeStats() {
+        return db.writeStats();
     }
 
     /**
