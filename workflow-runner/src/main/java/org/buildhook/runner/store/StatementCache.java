@@ -1,7 +1,5 @@
 package org.buildhook.runner.store;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -47,7 +45,7 @@ final class StatementCache implements AutoCloseable {
                     if (method.getName().equals("close")) {
                         return null; // the cache owns the connection
                     }
-                    return invoke(method, connection, args);
+                    return Unclosable.delegate(method, connection, args);
                 });
     }
 
@@ -73,20 +71,12 @@ final class StatementCache implements AutoCloseable {
                         if (method.getName().equals("getConnection")) {
                             return view;
                         }
-                        return invoke(method, statement, args);
+                        return Unclosable.delegate(method, statement, args);
                     });
             cached = new Cached(statement, reusable);
             statements.put(sql, cached);
         }
         return cached.reusable;
-    }
-
-    private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
     }
 
     /** Closes the statements and gives the connection back. */
