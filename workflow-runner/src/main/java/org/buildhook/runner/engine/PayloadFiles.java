@@ -1,29 +1,23 @@
 package org.buildhook.runner.engine;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.buildhook.runner.RunnerException;
 
 /**
  * Writes a delivery's exact body where {@code BUILDHOOK_PAYLOAD} points, once per delivery.
  *
  * <p>Every job pays for this, so it costs one file creation and nothing else: no temporary file
- * renamed into place, and the folder created once per process. Jobs of one delivery that start at
- * the same time on this node wait for the first one's write (a lock per delivery id stripe), and a
- * file whose length is not the body's — cut short by a crash — is written again; the body never
- * changes, so a file of the right length is the whole body.
+ * renamed into place, and the folder made only when the write finds it missing. Jobs of one
+ * delivery that start at the same time on this node wait for the first one's write (a lock per
+ * delivery id stripe), and a file whose length is not the body's — cut short by a crash — is
+ * written again; the body never changes, so a file of the right length is the whole body.
  */
 final class PayloadFiles {
 
     private static final Object[] STRIPES = new Object[64];
-    private static final Set<Path> FOLDERS = ConcurrentHashMap.newKeySet();
 
     static {
         for (int i = 0; i < STRIPES.length; i++) {
@@ -40,22 +34,11 @@ final class PayloadFiles {
                 if (lengthOf(file) == body.length) {
                     return file;
                 }
-                Path folder = file.getParent();
-                if (!FOLDERS.contains(folder)) {
-                    Files.createDirectories(folder);
-                    FOLDERS.add(folder);
-                }
-                try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING)) {
-                    ByteBuffer bytes = ByteBuffer.wrap(body);
-                    while (bytes.hasRemaining()) {
-                        out.write(bytes);
-                    }
+                try {
+                    Files.write(file, body);
                 } catch (NoSuchFileException e) {
-                    // The folder was removed while we ran (an operator, a test): make it again, once.
-                    FOLDERS.remove(folder);
-                    Files.createDirectories(folder);
-                    FOLDERS.add(folder);
+                    // The first payload, or the folder was removed meanwhile (an operator, a test).
+                    Files.createDirectories(file.getParent());
                     Files.write(file, body);
                 }
                 return file;
