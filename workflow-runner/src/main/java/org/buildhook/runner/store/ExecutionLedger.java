@@ -27,8 +27,10 @@ public final class ExecutionLedger {
     private final Database db;
     private final StoreReader reader;
     private final Clock clock;
+    private final JdbcCustomization jdbc;
 
     ExecutionLedger(Database db, StoreReader reader, Clock clock) {
+        this.jdbc = JobQueue.customization(db.dialect());
         this.db = db;
         this.reader = reader;
         this.clock = clock;
@@ -200,7 +202,6 @@ public final class ExecutionLedger {
      * released. Each is released only if its row did not change meanwhile (db-scheduler's version).
      */
     public List<String> releaseStalePicks(String node, Instant heartbeatBefore, Set<String> running) {
-        JdbcCustomization jdbc = JobQueue.customization(db.dialect());
         return db.inTransaction("release stale picks", Durability.DEFERRED, c -> {
             Map<String, Long> stale = new LinkedHashMap<>();
             try (PreparedStatement p = c.prepareStatement("SELECT task_instance, version FROM scheduled_tasks"
