@@ -159,6 +159,7 @@ public final class ExecutionLedger {
                 p.setString(6, jobId);
                 p.executeUpdate();
             }
+            Supersede.settle(c, jobId);
             return null;
         });
     }
@@ -189,6 +190,7 @@ public final class ExecutionLedger {
                 p.setString(4, jobId);
                 p.executeUpdate();
             }
+            Supersede.settle(c, jobId);
             return null;
         });
     }
