@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 final class ActionReader extends NodeReader {
 
     static final Set<String> KEYS = Set.of(
-            "command", "workdir", "env", "timeout", "retries", "backoff", "concurrency", "stdin", "resources");
+            "command", "workdir", "env", "timeout", "retries", "backoff", "concurrency", "stdin");
     /** A follow-up's keys: an action's, and its own follow-ups. */
     static final Set<String> FOLLOW_UP_KEYS;
 
