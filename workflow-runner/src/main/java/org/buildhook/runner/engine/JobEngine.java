@@ -41,6 +41,7 @@ public final class JobEngine implements AutoCloseable {
     private final Scheduler scheduler;
     private ScheduledExecutorService stalePicks;
     private final RunningJobs running = new RunningJobs();
+    private final FollowUpDispatcher followUps;
     private volatile boolean started;
     private volatile boolean stopped;
 
@@ -48,6 +49,12 @@ public final class JobEngine implements AutoCloseable {
         this.config = config;
         this.store = store;
         this.clock = clock;
+        this.followUps = new FollowUpDispatcher(store);
+        JobEvents told = events;
+        events = (rule, ending, duration) -> {
+            told.attemptEnded(rule, ending, duration);
+            followUps.poke();
+        };
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
                 .onDeadExecutionRevive()
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
@@ -104,6 +111,7 @@ public final class JobEngine implements AutoCloseable {
         });
         long every = config.heartbeatInterval().toMillis();
         stalePicks.scheduleWithFixedDelay(this::releaseStalePicks, every, every, TimeUnit.MILLISECONDS);
+        followUps.start(config.pollingInterval().toMillis());
         LOG.info("job engine started on node {} with {} threads", config.nodeId(), config.threads());
     }
 
@@ -115,10 +123,12 @@ public final class JobEngine implements AutoCloseable {
     public synchronized void stop() {
         if (!started || stopped) {
             stopped = true;
+            followUps.close();
             return;
         }
         stopped = true;
         stalePicks.shutdownNow();
+        followUps.close();
         scheduler.pause();
         try {
             running.stop(config.shutdownGrace());

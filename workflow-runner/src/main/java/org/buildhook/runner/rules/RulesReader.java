@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
 final class RulesReader extends NodeReader {
 
     static final Set<String> TOP_KEYS = Set.of("rules");
-    static final Set<String> RULE_KEYS = Set.of("name", "description", "enabled", "when", "run", "supersede");
+    static final Set<String> RULE_KEYS = Set.of("name", "description", "enabled", "when", "run", "supersede",
+            FollowUpReader.ON_SUCCESS, FollowUpReader.ON_FAILURE, FollowUpReader.ON_CANCEL);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
     private final WhenReader when;

@@ -205,7 +205,7 @@ final class DeliveryWriter {
         }
     }
 
-    private List<String> insertJobs(Connection c, String deliveryId, List<PlannedJob> jobs, String rerunOf)
+    List<String> insertJobs(Connection c, String deliveryId, List<PlannedJob> jobs, String rerunOf)
             throws SQLException {
         List<String> jobIds = new ArrayList<>();
         List<String> queued = new ArrayList<>();
