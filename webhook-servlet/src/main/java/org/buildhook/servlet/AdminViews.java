@@ -69,6 +69,7 @@ final class AdminViews {
         m.put("cancelRequested", j.cancelRequested());
         m.put("rerunOf", j.rerunOf());
         m.put("supersededBy", j.supersededBy());
+        m.put("parent", j.workflow().parentId());
         return m;
     }
 

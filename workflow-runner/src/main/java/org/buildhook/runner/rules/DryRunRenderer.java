@@ -1,6 +1,7 @@
 package org.buildhook.runner.rules;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.buildhook.runner.JobWorkflow;
@@ -67,6 +68,11 @@ public final class DryRunRenderer {
                     .append(": supersedes the queued and waiting jobs of older builds with this key")
                     .append(w.supersedeRunning() ? " and cancels running ones" : " (running ones go on)")
                     .append("; superseded at once if a newer build was already seen\n");
+        }
+        List<String> followUps = FollowUps.describe(w.followUps());
+        if (!followUps.isEmpty()) {
+            out.append("    follow-ups (started once when the job ends that way, as jobs of their own):\n");
+            followUps.forEach(line -> out.append("      ").append(line).append('\n'));
         }
     }
 

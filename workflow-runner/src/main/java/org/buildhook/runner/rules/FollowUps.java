@@ -94,4 +94,30 @@ public final class FollowUps {
         return Optional.of(read.get().plan(rule, action.toString(), subject, workflow));
     }
 
+
+    /**
+     * For a dry run: one line per follow-up of {@code spec}, nested ones indented, each with its key
+     * and its command as written (placeholders are rendered only when the job ends).
+     */
+    static List<String> describe(String spec) {
+        List<String> lines = new java.util.ArrayList<>();
+        if (spec != null) {
+            try {
+                describe(JSON.readTree(spec), "", lines);
+            } catch (JsonProcessingException e) {
+                lines.add("(unreadable follow-ups)");
+            }
+        }
+        return lines;
+    }
+
+    private static void describe(JsonNode node, String indent, List<String> lines) {
+        for (String key : new java.util.TreeSet<>(FollowUpReader.KEYS)) {
+            JsonNode action = node.get(key);
+            if (action != null) {
+                lines.add(indent + key + ": " + action.path("command"));
+                describe(action, indent + "  ", lines);
+            }
+        }
+    }
 }
