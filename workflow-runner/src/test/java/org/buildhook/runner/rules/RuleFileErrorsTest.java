@@ -67,7 +67,8 @@ class RuleFileErrorsTest {
                 "rules-three-mistakes.yaml:7:16: bad duration '5 min': write a number and a unit (ms, s, m, h, d), for example 30s, 10m or 1h30m in 'timeout'",
                 "rules-three-mistakes.yaml:10:34: unknown placeholder '${build.stauts}' (did you mean 'build.status'?); known: "
                         + "${build.id}, ${build.status}, ${build.project}, ${build.factory}, ${build.trigger}, ${build.url}, "
-                        + "${build.web_url}, ${run.name}, ${run.status}, ${run.host_tag}, ${run.url}, ${run.log_url}");
+                        + "${build.web_url}, ${run.name}, ${run.status}, ${run.host_tag}, ${run.url}, ${run.log_url}, "
+                        + "${job.id}, ${job.rule}, ${job.outcome}, ${job.exit_code}, ${job.attempts}, ${job.log_path}");
     }
 
     @Test
