@@ -1,6 +1,7 @@
 package org.buildhook.servlet.config;
 
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import org.buildhook.core.Secret;
 import org.buildhook.runner.engine.EngineConfig;
 import org.buildhook.runner.exec.JobEnvironment;
 import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.exec.ProcessEncoding;
 import org.buildhook.runner.rules.YamlNode;
 import org.buildhook.runner.store.StoreConfig;
 
@@ -84,7 +86,14 @@ final class ConfigReader {
         if (entry == null || Nodes.isNull(entry.value())) {
             return Optional.empty();
         }
-        return nodes.text(entry.value(), path).map(t -> baseDir.resolve(t).normalize());
+        Optional<String> text = nodes.text(entry.value(), path);
+        try {
+            return text.map(t -> baseDir.resolve(t).normalize());
+        } catch (InvalidPathException e) {
+            nodes.problem(entry.value().location(), path, "not a usable path: " + e.getReason()
+                    + (ProcessEncoding.current().exact() ? "" : "; this JVM's locale is not UTF-8: " + ProcessEncoding.FIX));
+            return Optional.empty();
+        }
     }
 
     private StoreConfig store(Map<String, YamlNode.Entry> s, Path dataDir) {
