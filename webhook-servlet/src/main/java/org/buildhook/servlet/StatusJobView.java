@@ -35,7 +35,9 @@ final class StatusJobView {
         StringBuilder h = StatusPageView.head(nonce, "buildhook job " + job.id(), job.state().isFinal() ? 0 : POLL_MILLIS);
         h.append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>Job <code>").append(escape(job.id()))
                 .append("</code> of rule <code>").append(escape(job.ruleName())).append("</code></h2>")
-                .append("<p id=\"result\" role=\"status\"></p><table class=\"facts\" id=\"plan\"><tbody>");
+                .append("<p id=\"result\" role=\"status\"></p>");
+        liveState(h, job);
+        h.append("<h2>Plan</h2><table class=\"facts\" id=\"plan\"><tbody>");
         String build = delivery.map(d -> escape(d.summary().buildId())).orElse("");
         String buildLink = SafeLinks.link(job.env().get(StatusPageView.WEB_URL), build + "&nbsp;&#8599;", "ext build");
         field(h, "Build", buildLink.isEmpty() ? build : buildLink);
@@ -61,7 +63,7 @@ final class StatusJobView {
             field(h, "Re-run of", StatusPageView.jobLink(job.rerunOf(), job.rerunOf()));
         }
         h.append("</tbody></table>");
-        live(h, job, attempts, logs);
+        liveLog(h, attempts, logs);
         return StatusPageView.end(h.append("</main>"));
     }
 
@@ -69,12 +71,13 @@ final class StatusJobView {
     static String live(Job job, List<JobAttempt> attempts, Map<Integer, String> logs) {
         StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body")
                 .append(job.state().isFinal() ? "" : " data-poll=\"" + POLL_MILLIS + "\"").append(">");
-        live(h, job, attempts, logs);
+        liveState(h, job);
+        liveLog(h, attempts, logs);
         return h.append("</body></html>\n").toString();
     }
 
-    private static void live(StringBuilder h, Job job, List<JobAttempt> attempts, Map<Integer, String> logs) {
-        h.append("<div id=\"job-live\" data-live><h2>State</h2><table class=\"facts\" id=\"job-state\"><tbody>");
+    private static void liveState(StringBuilder h, Job job) {
+        h.append("<div id=\"job-live\" data-live><table class=\"facts\" id=\"job-state\"><tbody>");
         field(h, "State", StatusPageView.chip(job.state()) + (job.cancelRequested() && !job.state().isFinal()
                 ? " <small>cancel requested</small>" : ""));
         field(h, "Duration", StatusPageView.jobDuration(job).map(d -> escape(duration(d))
@@ -85,7 +88,11 @@ final class StatusJobView {
         field(h, "Node", escape(job.node()));
         h.append("</tbody></table><p>");
         StatusPageView.actions(h, job);
-        h.append("</p><h2>Attempts</h2><table id=\"attempts\"><thead><tr><th>#</th><th>Outcome</th><th>Exit code</th>"
+        h.append("</p></div>");
+    }
+
+    private static void liveLog(StringBuilder h, List<JobAttempt> attempts, Map<Integer, String> logs) {
+        h.append("<div id=\"job-log-live\" data-live><h2>Attempts</h2><table id=\"attempts\"><thead><tr><th>#</th><th>Outcome</th><th>Exit code</th>"
                 + "<th>Started</th><th>Ended</th><th>Node</th><th>Message</th></tr></thead><tbody>");
         for (JobAttempt a : attempts) {
             h.append("<tr><td>").append(a.attempt()).append("</td><td><span class=\"chip ")
@@ -109,7 +116,7 @@ final class StatusJobView {
         if (env.isEmpty()) {
             return "";
         }
-        StringBuilder h = new StringBuilder("<details><summary>").append(env.size())
+        StringBuilder h = new StringBuilder("<details open><summary>").append(env.size())
                 .append(" variable(s), secret-looking values hidden</summary><pre class=\"env\">");
         env.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> h.append(escape(e.getKey()))
                 .append('=').append(escape(e.getValue())).append('\n'));

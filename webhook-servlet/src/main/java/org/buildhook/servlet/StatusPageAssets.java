@@ -34,8 +34,8 @@ final class StatusPageAssets {
             th,td{border-bottom:1px solid #eaeef2;padding:5px 8px;text-align:left;vertical-align:top}
             th{background:#f6f8fa;font-weight:600;font-size:.8em;color:var(--muted)}
             table.facts th{width:11em;font-size:.85em}td.num{text-align:right;white-space:nowrap}
-            .tone-ok{color:var(--ok)}.tone-bad{color:var(--bad)}.tone-active{color:var(--active)}
-            .tone-waiting{color:var(--waiting)}.tone-neutral{color:var(--neutral)}
+            span.tone-ok,p.tone-ok{color:var(--ok)}span.tone-bad,p.tone-bad{color:var(--bad)}
+            span.tone-active{color:var(--active)}span.tone-waiting{color:var(--waiting)}span.tone-neutral{color:var(--neutral)}
             .chip{display:inline-block;padding:0 .55em;border-radius:1em;font-size:.78em;font-weight:600;
             border:1px solid currentColor;white-space:nowrap}
             .chip.tone-ok{background:#dafbe1}.chip.tone-bad{background:#ffebe9}.chip.tone-active{background:#ddf4ff}
