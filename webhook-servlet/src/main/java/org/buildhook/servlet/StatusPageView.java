@@ -167,7 +167,7 @@ final class StatusPageView {
     }
 
     private static void liveDeliveries(StringBuilder h, Live live) {
-        h.append("<div id=\"live-deliveries\" data-live><table id=\"deliveries\"><thead><tr><th>Received</th>"
+        h.append("<div id=\"live-deliveries\" data-live><table id=\"deliveries\" class=\"delivery-list\"><thead><tr><th>Received</th>"
                 + "<th>Endpoint</th><th>Build</th><th>Project</th><th>Trigger</th><th>Status</th><th>Outcome</th>"
                 + "<th>Jobs</th><th></th></tr></thead><tbody>");
         if (live.rows().isEmpty()) {
@@ -208,7 +208,7 @@ final class StatusPageView {
                 .append(escape(d.endpoint())).append("</td><td>").append(buildLink.isEmpty() ? build : buildLink)
                 .append("</td><td>").append(escape(d.summary().project())).append("</td><td>")
                 .append(escape(d.summary().triggerName())).append("</td><td>").append(escape(d.summary().status()))
-                .append("</td><td>").append(outcome(d)).append("</td><td>");
+                .append("</td><td class=\"outcome\">").append(outcome(d)).append("</td><td class=\"jobs\">");
         if (!row.jobs().isEmpty()) {
             h.append("<ul class=\"jobs\">");
             for (Job j : row.jobs()) {

@@ -34,8 +34,7 @@ record StatusSummary(Activity day, long queued, long running, long refusedDay,
         for (DeliveryOutcome o : DeliveryOutcome.values()) {
             outcomes.add(count(StatusTone.of(o), day.deliveries(o), o.name().toLowerCase(java.util.Locale.ROOT)));
         }
-        tile(h, "deliveries", "Deliveries · 24 h", day.deliveryTotal(), day.deliveries(DeliveryOutcome.REJECTED) > 0
-                ? StatusTone.BAD : StatusTone.NEUTRAL, outcomes.toString());
+        tile(h, "deliveries", "Deliveries · 24 h", day.deliveryTotal(), StatusTone.NEUTRAL, outcomes.toString());
         StringJoiner states = new StringJoiner(" ");
         for (JobState s : JobState.values()) {
             if (day.jobs(s) > 0) {
@@ -54,14 +53,20 @@ record StatusSummary(Activity day, long queued, long running, long refusedDay,
                 + "</code> from " + escape(l.remote()) + ": <span class=\"reason\">" + escape(l.reason()) + "</span>")
                 .orElse("on this node");
         tile(h, "refused", "Refused signatures · 24 h", refusedDay, refusedDay > 0 ? StatusTone.BAD : StatusTone.OK,
-                last);
+                last, lastRefusal.map(l -> l.reason() + " (" + l.endpoint() + ", " + l.remote() + ")").orElse(""));
         return h.append("</section>").toString();
     }
 
     private static void tile(StringBuilder h, String id, String label, long value, StatusTone tone, String detailHtml) {
+        tile(h, id, label, value, tone, detailHtml, "");
+    }
+
+    /** A tile whose detail may be cut to three lines; {@code title} (text) is all of it, shown on hover. */
+    private static void tile(StringBuilder h, String id, String label, long value, StatusTone tone, String detailHtml,
+            String title) {
         h.append("<div class=\"tile ").append(tone.css()).append("\" id=\"tile-").append(id).append("\" data-value=\"")
                 .append(value).append("\"><div class=\"label\">").append(escape(label)).append("</div><div class=\"value\">")
-                .append(value).append("</div><div class=\"detail\">").append(detailHtml).append("</div></div>");
+                .append(value).append("</div><div class=\"detail\" title=\"").append(escape(title)).append("\">").append(detailHtml).append("</div></div>");
     }
 
     private static String count(StatusTone tone, long n, String what) {
