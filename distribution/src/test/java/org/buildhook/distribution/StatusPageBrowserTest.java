@@ -208,7 +208,7 @@ class StatusPageBrowserTest {
                 .doesNotContain(AdminServer.SECRET);
         List<WebElement> rules = browser.findElements(By.cssSelector("#rule-health tr.rule"));
         assertThat(rules).extracting(r -> r.getAttribute("data-rule"))
-                .containsExactly("echo", "fails", "per-run", "slow", "wait");
+                .as("in the rules file's order").containsExactly("echo", "per-run", "fails", "wait", "slow");
         for (WebElement rule : rules) {
             assertThat(rule.findElement(By.cssSelector("svg.history")).isDisplayed()).isTrue();
         }

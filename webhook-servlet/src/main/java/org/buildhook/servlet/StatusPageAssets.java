@@ -58,7 +58,7 @@ final class StatusPageAssets {
             input,select{font:inherit;font-size:1.1em;padding:2px 4px}
             #result{min-height:1.2em;margin:0 0 .5em;font-size:.9em}details summary{cursor:pointer}
             .paging{margin:.6em 0}time{white-space:nowrap}
-            table.delivery-list td{white-space:nowrap}table.delivery-list td.outcome{white-space:normal;max-width:24em}
+            table.delivery-list td{white-space:nowrap}table.delivery-list td.outcome{white-space:normal;min-width:12em;max-width:24em}
             table.delivery-list td.jobs{white-space:normal;min-width:30em;width:40%}
             ul.jobs button{opacity:.5}ul.jobs li:hover button,ul.jobs li:focus-within button{opacity:1}
             .tile .detail{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}

@@ -208,9 +208,9 @@ public final class StatusPageServlet extends HttpServlet {
                 refusals.last());
     }
 
-    /** The health of each rule in force, from its newest jobs (one indexed lookup per rule). */
+    /** The health of each rule in force, in the file's order, from its newest jobs (one indexed lookup per rule). */
     private static List<RuleHealth> health(BuildhookApplication app, StatusPageView.RulesInfo rules) {
-        List<String> names = rules.snapshots().keySet().stream().sorted().toList();
+        List<String> names = List.copyOf(rules.snapshots().keySet());
         Map<String, List<JobTiming>> recent = app.store().recentJobsOfRules(names, RULE_HISTORY);
         return names.stream().map(n -> new RuleHealth(n, recent.getOrDefault(n, List.of()))).toList();
     }

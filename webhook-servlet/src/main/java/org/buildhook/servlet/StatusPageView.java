@@ -8,6 +8,8 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -69,10 +71,13 @@ final class StatusPageView {
         }
     }
 
-    /** The rules in force: names and snapshots, when they were loaded, and the last refused version's error. */
+    /**
+     * The rules in force: names and snapshots (in the file's order), when they were loaded, and the
+     * last refused version's error.
+     */
     record RulesInfo(String source, Instant loadedAt, Map<String, String> snapshots, Optional<String> lastError) {
         RulesInfo {
-            snapshots = Map.copyOf(snapshots);
+            snapshots = Collections.unmodifiableMap(new LinkedHashMap<>(snapshots));
         }
     }
 
