@@ -15,17 +15,17 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.buildhook.servlet.Readme;
+import org.buildhook.servlet.Docs;
 import org.junit.jupiter.api.Test;
 
-/** Keeps the README's configuration reference and the example file true to what the loader reads. */
+/** Keeps the configuration reference (docs/configuration.md) and the example file true to what the loader reads. */
 class ConfigDocsTest {
 
     private static final Pattern ROW = Pattern.compile("^\\| `([^`]+)` \\|");
 
     @Test
     void theReferenceTableListsExactlyTheKeysTheLoaderAccepts() throws IOException {
-        List<String> documented = Readme.chapter("## Configuration reference").lines()
+        List<String> documented = Docs.section("configuration.md", "# Configuration reference").lines()
                 .map(ROW::matcher)
                 .filter(Matcher::find)
                 .map(m -> m.group(1))
