@@ -52,10 +52,19 @@ def main():
     bare = num(found, "bare-servlet", "accepted_per_s")
     ratio_row("durable 202, rule matches nothing", num(found, "buildhook-202", "accepted_per_s"), "/s",
               f"fsync ceiling ({fsync_ms or 0:.2f} ms per 4 KiB fsync)", ceiling, ">= 0.90", lambda r: r >= 0.90)
+    if "buildhook-pg-202" in found:
+        ratio_row("PostgreSQL: durable 202, rule matches nothing", num(found, "buildhook-pg-202", "accepted_per_s"),
+                  "/s", "fsync ceiling", ceiling, ">= 0.90", lambda r: r >= 0.90)
     ratio_row("404 unknown endpoint (body read)", num(found, "buildhook-404", "accepted_per_s"), "/s",
               "bare Jetty servlet", bare, ">= 0.80", lambda r: r >= 0.80)
     ratio_row("401 bad signature", num(found, "buildhook-401", "accepted_per_s"), "/s",
               "bare Jetty servlet", bare, ">= 0.80", lambda r: r >= 0.80)
+    bare_cpu = num(found, "bare-servlet", "server_cpu_ms_per_request")
+    for label, what in (("buildhook-202", "durable 202"), ("buildhook-pg-202", "PostgreSQL: durable 202"),
+                        ("buildhook-404", "404"), ("buildhook-401", "401")):
+        if label in found:
+            ratio_row(f"{what}: server CPU per request", num(found, label, "server_cpu_ms_per_request"), "ms",
+                      "bare Jetty servlet", bare_cpu, "(cost)", lambda r: True)
     floor_done = num(found, "process-floor-setsid", "all_done_s")
     floor_cpu = num(found, "process-floor-setsid", "cpu_ms_per_command")
     plain_cpu = num(found, "process-floor-plain", "cpu_ms_per_command")
