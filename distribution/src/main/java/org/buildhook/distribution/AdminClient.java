@@ -1,5 +1,6 @@
 package org.buildhook.distribution;
 
+import org.buildhook.core.IoProblems;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -78,8 +79,7 @@ final class AdminClient {
         try {
             return http.send(request, handler);
         } catch (IOException e) {
-            throw new CommandFailure("cannot reach " + base + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); is 'buildhook serve' running there?"
+            throw new CommandFailure("cannot reach " + base + " (" + IoProblems.describe(e) + "); is 'buildhook serve' running there?"
                     + " Give the address with --url", ExitCodes.UNAVAILABLE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,5 +1,6 @@
 package org.buildhook.distribution;
 
+import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +67,7 @@ final class AdminOptions {
         try {
             return Files.readString(file, StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
-            throw new CommandFailure("cannot read the admin token file " + file + ": " + e.getMessage()
+            throw new CommandFailure("cannot read the admin token file " + file + ": " + IoProblems.describe(e)
                     + "; check the path and that this user may read it", ExitCodes.UNAVAILABLE);
         }
     }

@@ -1,5 +1,6 @@
 package org.buildhook.runner.exec;
 
+import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -148,7 +149,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
                 started = process;
             }
             if (started == null) {
-                failure = "could not start " + command.getExecutable() + ": " + e.getMessage();
+                failure = "could not start " + command.getExecutable() + ": " + IoProblems.describe(e);
             } else {
                 // Typically the pumps outlived their stop timeout (a process outside the tree
                 // holds the output open): the program's own exit code is still known. The

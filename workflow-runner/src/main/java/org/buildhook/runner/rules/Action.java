@@ -9,7 +9,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-/** A rule's {@code run} part, with its templates parsed and its defaults filled in. */
+/**
+ * A rule's {@code run} part, with its templates parsed and its defaults filled in.
+ *
+ * @param programAt where the program (first element of {@code command}) is written, for warnings
+ * @param workdirAt where {@code workdir} is written; null when the rule names none
+ */
 record Action(
         List<Template> command,
         Map<String, Template> env,
@@ -18,7 +23,9 @@ record Action(
         int retries,
         Duration backoff,
         int concurrency,
-        boolean stdin) {
+        boolean stdin,
+        YamlNode.Location programAt,
+        YamlNode.Location workdirAt) {
 
     static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
     static final int DEFAULT_RETRIES = 0;

@@ -41,7 +41,7 @@ final class ActionReader extends NodeReader {
                 ? integer(entries.get("retries").value(), "'retries'", 0, MAX_RETRIES).orElse(0)
                 : Action.DEFAULT_RETRIES;
         int concurrency = entries.containsKey("concurrency")
-                ? integer(entries.get("concurrency").value(), "'concurrency'", 1, 10_000).orElse(0)
+                ? integer(entries.get("concurrency").value(), "'concurrency'", 0, 10_000).orElse(0)
                 : Action.DEFAULT_CONCURRENCY;
         boolean stdin = entries.containsKey("stdin")
                 ? bool(entries.get("stdin").value(), "'stdin'").orElse(true)
@@ -49,7 +49,10 @@ final class ActionReader extends NodeReader {
         if (command.isEmpty() || problems.count() > before) {
             return Optional.empty();
         }
-        return Optional.of(new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin));
+        YamlNode.Location programAt = ((YamlNode.Sequence) entries.get("command").value()).items().get(0).location();
+        YamlNode.Location workdirAt = workdir == null ? null : entries.get("workdir").value().location();
+        return Optional.of(new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin,
+                programAt, workdirAt));
     }
 
     private List<Template> command(YamlNode.Mapping run, boolean perRun, boolean misspelt) {
