@@ -19,6 +19,7 @@ import org.buildhook.runner.exec.JobLauncher;
 import org.buildhook.runner.exec.JobOutcome;
 import org.buildhook.runner.exec.JobRequest;
 import org.buildhook.runner.exec.RunningJob;
+import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
@@ -98,6 +99,7 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         if (job.cancelRequested()) {
             waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, "cancelled before it ran"), before);
+            told(job, JobEvents.Ending.CANCELLED);
             return remove();
         }
         if (running.isStopping()) {
@@ -145,11 +147,14 @@ final class JobTask implements ExecutionHandler<Void> {
         if (outcome.succeeded()) {
             record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, JobState.SUCCEEDED));
             tell(job, JobEvents.Ending.SUCCEEDED, outcome);
+            told(job, JobEvents.Ending.SUCCEEDED);
             return remove();
         }
         if (outcome.result() == JobOutcome.Result.CANCELLED) {
             record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, JobState.CANCELLED));
             tell(job, JobEvents.Ending.CANCELLED, outcome);
+            FinalOutcomeLog.ended(job, JobEvents.Ending.CANCELLED, attempt, outcome);
+            told(job, JobEvents.Ending.CANCELLED);
             return remove();
         }
         int failures = waits.call(jobId, "count its failed attempts", () -> ledger.failedAttempts(jobId),
@@ -158,12 +163,14 @@ final class JobTask implements ExecutionHandler<Void> {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
             record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, JobState.QUEUED));
             tell(job, ending(outcome), outcome);
-            LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), delay);
+            LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), Durations.describe(delay));
             return rescheduleIn(delay);
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
         record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, last));
         tell(job, ending(outcome), outcome);
+        FinalOutcomeLog.ended(job, ending(outcome), attempt, outcome);
+        told(job, ending(outcome));
         return remove();
     }
 
@@ -236,6 +243,15 @@ final class JobTask implements ExecutionHandler<Void> {
                 : Duration.between(outcome.started(), outcome.ended());
         try {
             events.attemptEnded(job.ruleName(), ending, duration.isNegative() ? Duration.ZERO : duration);
+        } catch (RuntimeException e) {
+            LOG.warn("job events listener failed for job {}: {}", job.id(), e.toString());
+        }
+    }
+
+    /** After the store has the job's final state. */
+    private void told(Job job, JobEvents.Ending ending) {
+        try {
+            events.jobEnded(job.ruleName(), ending);
         } catch (RuntimeException e) {
             LOG.warn("job events listener failed for job {}: {}", job.id(), e.toString());
         }

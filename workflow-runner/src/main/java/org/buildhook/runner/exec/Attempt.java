@@ -264,6 +264,6 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     }
 
     static String describe(Duration duration) {
-        return duration.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+        return org.buildhook.runner.rules.Durations.describe(duration);
     }
 }
