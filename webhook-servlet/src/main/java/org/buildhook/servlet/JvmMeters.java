@@ -1,6 +1,10 @@
 package org.buildhook.servlet;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.config.MeterFilter;
+import java.lang.management.ManagementFactory;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -23,6 +27,22 @@ final class JvmMeters implements AutoCloseable {
     }
 
     static JvmMeters bind(MeterRegistry registry) {
+        // Micrometer's "process.cpu.time" comes out as process_cpu_time_ns_total, which promtool refuses
+        // (abbreviated unit); Prometheus' usual name is process_cpu_seconds_total, in seconds.
+        registry.config().meterFilter(MeterFilter.denyNameStartsWith("process.cpu.time"));
+        // And system_cpu_count, a gauge with a suffix Prometheus keeps for histograms: system_cpus.
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+            }
+        });
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            FunctionCounter.builder("process.cpu", (com.sun.management.OperatingSystemMXBean) os,
+                            b -> b.getProcessCpuTime() / 1e9)
+                    .baseUnit("seconds").description("CPU time used by the JVM process").register(registry);
+        }
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ClassLoaderMetrics().bindTo(registry);

@@ -21,7 +21,8 @@ public final class Routes {
             new Route("health", HealthServlet.class, List.of("/healthz")),
             new Route("metrics", MetricsServlet.class, List.of("/metrics")),
             new Route("admin-api", AdminApiServlet.class, List.of("/api/*")),
-            new Route("status-page", StatusPageServlet.class, List.of("")));
+            new Route("status-page", StatusPageServlet.class, List.of("")),
+            new Route("fallback", FallbackServlet.class, List.of("/")));
 
     private Routes() {
     }

@@ -336,6 +336,30 @@ abstract class AbstractWebhookIT {
     }
 
     @Test
+    void aWrongPathAnswersJsonSayingWhereWebhooksGoForAnyMethodNeverTheContainersPage() throws Exception {
+        String context = webhook.getPath().substring(0, webhook.getPath().length() - "/webhook".length());
+        for (String path : List.of("/webhooks", "/hooks/x", "/Webhook", "//webhook")) {
+            for (String method : List.of("POST", "GET", "PUT", "DELETE", "PATCH")) {
+                try (Socket socket = socket()) {
+                    socket.getOutputStream().write((method + " " + context + path + " HTTP/1.1\r\nHost: localhost\r\n"
+                            + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    String answer = RawHttp.readAnswer(socket, Duration.ofSeconds(20));
+
+                    assertThat(answer.toLowerCase(Locale.ROOT)).as(method + " " + path)
+                            .contains("content-type: application/json").doesNotContain("<html");
+                    if (!path.equals("//webhook")) { // Tomcat merges the slashes: then it is the webhook
+                        assertThat(answer).as(method + " " + path).startsWith("HTTP/1.1 404")
+                                .contains("webhooks go to POST " + context + "/webhook");
+                    }
+                }
+            }
+        }
+        assertThat(Deliveries.get(container.base().resolve("metrics")).body())
+                .containsPattern("buildhook_http_unknown_paths_total [1-9]");
+    }
+
+    @Test
     void theAdminApiAnswersAJson404WithoutAnAdminToken() throws Exception {
         HttpResponse<String> response = Deliveries.get(container.base().resolve("api/jobs"));
 
