@@ -19,8 +19,9 @@ import picocli.CommandLine.Option;
 final class AdminOptions {
 
     @Option(names = "--url", paramLabel = "URL",
-            description = "The server's base URL (default: from the configuration's server host, port and "
-                    + "context path, e.g. http://localhost:8080/).")
+            description = "The server's base URL (default: where the running 'serve' of this configuration "
+                    + "listens, as it wrote into <data-dir>/server-url; else the configuration's server host, port "
+                    + "and context path, e.g. http://localhost:8080/).")
     URI url;
 
     @Option(names = "--token-file", paramLabel = "FILE",
@@ -40,7 +41,8 @@ final class AdminOptions {
 
     AdminClient client() {
         BuildhookConfig loaded = url != null && (tokenFile != null || tokenEnv != null) ? null : Configs.read(config);
-        return new AdminClient(url != null ? url : defaultUrl(loaded.server()), token(loaded, System.getenv()));
+        return new AdminClient(url != null ? url : ServerUrlFile.read(loaded.dataDir()).orElseGet(() ->
+                defaultUrl(loaded.server())), token(loaded, System.getenv()));
     }
 
     static URI defaultUrl(ServerSettings s) {

@@ -15,6 +15,7 @@ import org.buildhook.runner.rules.RuleException;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.UnreadableRulesException;
+import org.buildhook.servlet.config.BuildhookConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -73,6 +74,12 @@ final class TestCommand implements Callable<Integer> {
         }
         out.print(new DryRunRenderer(!quiet).render(ruleSet.explain(endpoint, event)));
         MachineWarnings.print(ruleSet, rules == null ? RulesLocation.defaultWorkdir(config) : null, out);
+        if (rules == null) {
+            // The configuration the rules came from: its warnings (a padded secret …) concern this run too.
+            BuildhookConfig loaded = Configs.read(config);
+            String name = loaded.source() == null ? "embedded defaults" : loaded.source().toString();
+            loaded.warnings().forEach(w -> out.println(name + ": warning: " + w));
+        }
         out.flush();
         return ExitCodes.OK;
     }

@@ -195,6 +195,22 @@ class CommandLineTest {
     }
 
     @Test
+    void checkAndTestWarnAboutASecretFileEndingInASpace() throws IOException {
+        Files.writeString(dir.resolve("secret"), "s3cret \n");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: fine\n    run: {command: [true]}\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"),
+                "data-dir: data\nrules: rules.yaml\nendpoints: {default: {secrets: [{file: secret}]}}\n");
+        String payload = FIXTURES.resolve("build-67-passed.json").toString();
+
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run("test", payload, "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(out.toString().split("ends with a space or tab", -1)).as("said by check and by test").hasSize(3);
+        assertThat(out.toString()).contains(config + ":3:40: endpoints.default.secrets[0].file: the secret in "
+                + dir.resolve("secret") + " ends with a space or tab").doesNotContain("s3cret ");
+    }
+
+    @Test
     void checkOfTheEmbeddedDefaultsWritesNothingAndSaysTheSecretIsGeneratedAtFirstStart() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));
         CommandLine cl = new CommandLine(new CheckCommand(empty));
