@@ -3,10 +3,13 @@
 #   mvn -B -q package -DskipTests && benchmarks/scripts/startup.sh [runs]
 # Starts distribution/target/buildhook/bin/buildhook serve in a fresh folder, posts the signed
 # sample body until the first 202, prints the time since launch, then the RSS after 10 s idle.
+# Env: BUILDHOOK_JVM_DEFAULTS (empty: without the shipped JVM options, see bin/buildhook),
+#      STARTUP_LABEL names the RESULT lines (default startup), STARTUP_PORT (default 18080).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${1:-5}
-port=18080
+port=${STARTUP_PORT:-18080}
+label=${STARTUP_LABEL:-startup}
 for run in $(seq 1 "$runs"); do
   work=$(mktemp -d)
   cd "$work"
@@ -36,6 +39,7 @@ PY
   java_pid=$(pgrep -P "$pid" java || echo "$pid")
   rss=$(ps -o rss= -p "$java_pid" | tr -d ' ')
   echo "run $run: first 202 after $(( (end - start) / 1000000 )) ms; RSS after 10 s idle: $(( rss / 1024 )) MiB"
+  echo "RESULT label=$label run=$run first_202_ms=$(( (end - start) / 1000000 )) rss_mib=$(( rss / 1024 ))"
   kill -TERM "$pid"; wait "$pid" || true
   cd /; rm -rf "$work"
 done

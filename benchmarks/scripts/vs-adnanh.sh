@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
-# Load: buildhook vs adnanh/webhook, same machine, same run (docs/BENCHMARKS.md).
+# Load: buildhook vs adnanh/webhook and vs this machine's own limits, same machine, same run
+# (docs/BENCHMARKS.md).
 #   mvn -B -q package -DskipTests && benchmarks/scripts/vs-adnanh.sh [requests=5000] [concurrency=16] [warmup=500]
+# In order, back to back, each reference next to what it is the reference for:
+#   1. the fsync ceiling of the data folder's file system (limits.FsyncCeiling: concurrency / one 4 KiB fsync),
+#      then buildhook's durable 202 with a rule that matches nothing;
+#   2. a bare Jetty 12 servlet reading the body (limits.BareServlet, the server's own connector set-up),
+#      then buildhook's 404 (unknown endpoint, body read) and 401 (wrong signature);
+#   3. buildhook (SQLite, then PostgreSQL if configured) and adnanh/webhook running one command per delivery;
+#   4. the Java process-start floor (limits.ProcessFloor: the same command by a bare ProcessBuilder loop,
+#      behind setsid --wait as buildhook's launcher starts it, and without);
+#   5. start-up to the first 202 and idle RSS, with and without the shipped JVM options (startup.sh).
+# Then a summary: every figure and its ratio to its reference of this run, with the goals of issue 17.
 # Needs: the `webhook` binary (Debian: apt-get install webhook), bash 5 ($EPOCHREALTIME), python3.
 # With BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://… (a database of its own: its public schema is
 # dropped and recreated) buildhook also runs on PostgreSQL.
 # After each saturating run, PACED_REQUESTS (200) bodies at PACED_RATE (10) per second measure the
 # send -> command start delay of a receiver that is not saturated.
 # Env: RUNNER_THREADS (buildhook runner.threads, default 4), JAVA_OPTS (buildhook's JVM, e.g. JFR),
-#      BENCH_KEEP=1 keeps the temp folder.
+#      BENCH_KEEP=1 keeps the temp folder, ACCEPT_REQUESTS (5000: each of the 202/404/401 runs and
+#      the bare servlet's), ROUNDS (3 rounds of those, each reference next to its figure), STARTUP_RUNS (2 each way; 0 skips), ONLY_LIMITS=1 stops after step 2.
 #
 # Each receiver has one rule/hook that runs the same script per delivery; the script appends one
 # line "<start> <end> <build id>" ($EPOCHREALTIME) to a trace file, which gives the send -> command
@@ -20,6 +32,10 @@ warmup=${3:-500}
 paced=${PACED_REQUESTS:-200}
 rate=${PACED_RATE:-10}
 threads=${RUNNER_THREADS:-4}
+accept_requests=${ACCEPT_REQUESTS:-5000}
+rounds=${ROUNDS:-3}
+startup_runs=${STARTUP_RUNS:-2}
+jvm_defaults=${BUILDHOOK_JVM_DEFAULTS--XX:TieredStopAtLevel=1}
 if (( requests > 5000 )) && [[ ${BENCH_ALLOW_BIG:-} != 1 ]]; then
   echo "vs-adnanh.sh: at most 5000 requests by default (set BENCH_ALLOW_BIG=1 to go further)" >&2; exit 2
 fi
@@ -141,8 +157,86 @@ JSON
   kill -TERM "$pid"; wait "$pid" || true
 }
 
+quick() { # label round url expect [extra LoadGenerator options]: a saturating run without commands
+  local label=$1 round=$2 url=$3 expect=$4
+  shift 4
+  java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$label" --url "$url" --style jobserv \
+      --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --expect "$expect" \
+      --first-build-id "$(( round * 1000000 ))" --requests "$accept_requests" --warmup "$warmup" \
+      --concurrency "$concurrency" "$@" | tee "$work/$label-$round.out"
+}
+
+run_limits() { # the fsync ceiling and the bare servlet, interleaved with the buildhook figures they bound
+  local dir=$work/accept port=18092 bare_port=18093 pid bare_pid round
+  mkdir -p "$dir/data"
+  cat > "$dir/rules.yaml" <<YAML
+rules:
+  - name: matches-nothing
+    when: {factory: nobody-at-all}
+    run:
+      command: [/bin/true]
+YAML
+  cat > "$dir/buildhook.yaml" <<YAML
+data-dir: $dir/data
+rules: rules.yaml
+endpoints:
+  default:
+    secrets:
+      - file: $work/secret
+server:
+  host: 127.0.0.1
+  port: $port
+YAML
+  (cd "$dir" && exec "$server" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
+  pid=$!
+  pids+=("$pid")
+  # The bare servlet: the same Jetty set-up and JVM options, a servlet that only reads the body.
+  # shellcheck disable=SC2086 # the JVM options are a list
+  java $jvm_defaults -cp "$jar" org.buildhook.benchmarks.limits.BareServlet "$bare_port" > "$work/bare.log" 2>&1 &
+  bare_pid=$!
+  pids+=("$bare_pid")
+  wait_for_port "$port"
+  wait_for_port "$bare_port"
+  # ROUNDS rounds, each reference right before what it bounds: on a shared machine the load moves
+  # within seconds, so each round's ratio compares like with like; the summary averages the rounds.
+  for round in $(seq 1 "$rounds"); do
+    # 1. durable accept against the fsync ceiling of the same file system
+    java -cp "$jar" org.buildhook.benchmarks.limits.FsyncCeiling "$dir/data" "$concurrency" 3 \
+        | tee "$work/fsync-$round.out"
+    quick buildhook-202 "$round" "http://127.0.0.1:$port/webhook" 202
+    # 2. refusals against the bare servlet
+    quick bare-servlet "$round" "http://127.0.0.1:$bare_port/webhook/no-such-endpoint" 404
+    quick buildhook-404 "$round" "http://127.0.0.1:$port/webhook/no-such-endpoint" 404
+    quick buildhook-401 "$round" "http://127.0.0.1:$port/webhook" 401 --wrong-secret true
+  done
+  kill -TERM "$pid" "$bare_pid"; wait "$pid" || true; wait "$bare_pid" || true
+}
+
+run_floor() { # the same command by a bare ProcessBuilder loop, as many at once as buildhook's runner
+  # shellcheck disable=SC2086
+  java $jvm_defaults -cp "$jar" org.buildhook.benchmarks.limits.ProcessFloor "$work/trace.sh" "$work/trace-floor" \
+      "$requests" "$threads" --clk-tck "$(getconf CLK_TCK)" | tee "$work/process-floor-setsid.out"
+  # shellcheck disable=SC2086
+  java $jvm_defaults -cp "$jar" org.buildhook.benchmarks.limits.ProcessFloor "$work/trace.sh" "$work/trace-plain" \
+      "$requests" "$threads" --no-setsid --clk-tck "$(getconf CLK_TCK)" | tee "$work/process-floor-plain.out"
+}
+
+run_startup() {
+  (( startup_runs > 0 )) || return 0
+  STARTUP_LABEL=startup-shipped STARTUP_PORT=18094 "$top/benchmarks/scripts/startup.sh" "$startup_runs" \
+      | tee "$work/startup-shipped.out"
+  BUILDHOOK_JVM_DEFAULTS= STARTUP_LABEL=startup-jvm-defaults STARTUP_PORT=18094 \
+      "$top/benchmarks/scripts/startup.sh" "$startup_runs" | tee "$work/startup-jvm-defaults.out"
+}
+
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); nproc $(nproc); $(lscpu | sed -n 's/^Model name: *//p'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# requests $requests, warm-up $warmup, concurrency $concurrency; paced: $paced at $rate/s; buildhook runner.threads $threads; $(webhook -version)"
+echo "# the machine is shared: other processes $(ps -e --no-headers | wc -l), running now $(sed -n 's/^procs_running //p' /proc/stat)"
+run_limits
+if [[ ${ONLY_LIMITS:-} == 1 ]]; then
+  python3 "$top/benchmarks/scripts/summary.py" "$work"
+  exit 0
+fi
 labels=(buildhook-sqlite)
 run_buildhook buildhook-sqlite ""
 if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then
@@ -159,6 +253,8 @@ PY
   labels+=(buildhook-pg)
 fi
 run_adnanh
+run_floor
+run_startup
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 value() { sed -n "s/^RESULT .* $2=\([^ ]*\).*/\1/p" "$work/$1.out"; }
@@ -178,3 +274,4 @@ l, a, b, p, q, d, e = sys.argv[1], *map(float, sys.argv[2:])
 print(f"{l}/adnanh: accepted/s x{a / b:.2f}, p99 x{p / q:.2f}, all commands done x{d / e:.2f}")
 PY
 done
+python3 "$top/benchmarks/scripts/summary.py" "$work"

@@ -1,7 +1,7 @@
 package org.buildhook.distribution;
 
 /**
- * Exit codes of every {@code buildhook} command, documented in the README and in {@code --help}.
+ * Exit codes of every {@code buildhook} command, documented in docs/operations.md and in {@code --help}.
  */
 public final class ExitCodes {
 

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The metrics of one running buildhook, in a Prometheus registry of its own (never Micrometer's
  * global one), so that undeploying the WAR leaves nothing behind: {@link #close} releases the
- * registry and the JVM listeners. Every name is documented in the README's "Metrics" chapter.
+ * registry and the JVM listeners. Every name is documented in docs/operations.md, chapter "Metrics".
  *
  * <p>Label values are bounded: an endpoint label is always a configured endpoint name (anything
  * else a client typed becomes {@value #UNKNOWN}), a rule label a rule name from the rules file.

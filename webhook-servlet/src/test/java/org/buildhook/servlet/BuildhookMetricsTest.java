@@ -257,7 +257,7 @@ class BuildhookMetricsTest {
 
     @Test
     void theOperatorDocsNameEveryMetric() throws IOException {
-        String text = Readme.chapter("## Metrics");
+        String text = Docs.section("operations.md", "## Metrics");
 
         assertThat(BuildhookMetrics.names()).allSatisfy(name -> assertThat(text).contains("`" + name));
     }

@@ -20,8 +20,11 @@ import java.util.concurrent.Executors;
  *     --url http://127.0.0.1:18080/webhook --secret-file data/webhook-secret \
  *     [--style jobserv|hub] [--requests 5000] [--warmup 500] [--concurrency 16] \
  *     [--fixture fixtures/build-67-passed.json] [--trace FILE] [--trace-timeout 300] \
- *     [--first-build-id 1000000] [--rate 0] [--label NAME]
+ *     [--first-build-id 1000000] [--rate 0] [--label NAME] [--expect STATUS] [--wrong-secret true]
  * </pre>
+ *
+ * {@code --expect 404} (or 401, …) counts that status as accepted instead of any 2xx: to measure a
+ * receiver's refusals; {@code --wrong-secret true} signs with a wrong secret (its {@code 401}).
  *
  * The last line printed is {@code RESULT label=… key=value …} for scripts.
  */
@@ -39,8 +42,8 @@ public final class LoadGenerator {
             System.exit(2);
             return;
         }
-        byte[] secret = Files.readString(options.secretFile(), StandardCharsets.UTF_8).strip()
-                .getBytes(StandardCharsets.UTF_8);
+        String secretText = Files.readString(options.secretFile(), StandardCharsets.UTF_8).strip();
+        byte[] secret = (options.wrongSecret() ? secretText + "-wrong" : secretText).getBytes(StandardCharsets.UTF_8);
         SignedBodies bodies = new SignedBodies(Files.readAllBytes(options.fixture()), secret, options.style());
         ExecutorService senders = Executors.newFixedThreadPool(options.concurrency());
         try {
@@ -48,7 +51,8 @@ public final class LoadGenerator {
             long warmupFirst = options.firstBuildId();
             long measuredFirst = warmupFirst + options.warmup();
             if (options.warmup() > 0) {
-                Phase.Result warm = phase.run(options.url(), bodies, warmupFirst, options.warmup());
+                Phase.Result warm = phase.run(options.url(), bodies, warmupFirst, options.warmup(), 0,
+                        options.expect());
                 System.out.printf(Locale.ROOT, "%s warm-up: %d sent, %d accepted, errors %s%n", options.label(),
                         warm.count(), warm.accepted(), warm.errors());
                 if (options.trace() != null) {
@@ -57,7 +61,7 @@ public final class LoadGenerator {
                 }
             }
             Phase.Result result = phase.run(options.url(), bodies, measuredFirst, options.requests(),
-                    options.rate());
+                    options.rate(), options.expect());
             report(options, result);
         } finally {
             senders.shutdownNow();

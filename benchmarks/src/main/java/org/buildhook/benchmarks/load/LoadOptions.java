@@ -10,7 +10,8 @@ import java.util.Objects;
  * once, how they are signed, and where the triggered commands leave their trace (optional).
  */
 public record LoadOptions(URI url, int requests, int warmup, int concurrency, HeaderStyle style, Path secretFile,
-        Path fixture, Path trace, Duration traceTimeout, long firstBuildId, double rate, String label) {
+        Path fixture, Path trace, Duration traceTimeout, long firstBuildId, double rate, String label, int expect,
+        boolean wrongSecret) {
 
     static final int MAX_REQUESTS = 1_000_000;
 
@@ -35,6 +36,9 @@ public record LoadOptions(URI url, int requests, int warmup, int concurrency, He
             throw new IllegalArgumentException("--rate: expected 0 (as fast as answers come) or requests per second,"
                     + " got " + rate);
         }
+        if (expect != 0 && (expect < 100 || expect > 599)) {
+            throw new IllegalArgumentException("--expect: expected an HTTP status (100 to 599), got " + expect);
+        }
         if (firstBuildId < 1) {
             throw new IllegalArgumentException("--first-build-id: expected a positive number, got " + firstBuildId);
         }
@@ -54,6 +58,8 @@ public record LoadOptions(URI url, int requests, int warmup, int concurrency, He
         long firstBuildId = 1_000_000;
         double rate = 0;
         String label = "load";
+        int expect = 0;
+        boolean wrongSecret = false;
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i];
             if (i + 1 >= args.length) {
@@ -73,11 +79,13 @@ public record LoadOptions(URI url, int requests, int warmup, int concurrency, He
                 case "--first-build-id" -> firstBuildId = Long.parseLong(value);
                 case "--rate" -> rate = Double.parseDouble(value);
                 case "--label" -> label = value;
+                case "--expect" -> expect = Integer.parseInt(value);
+                case "--wrong-secret" -> wrongSecret = Boolean.parseBoolean(value);
                 default -> throw new IllegalArgumentException(name + ": unknown option; see the class comment of "
                         + LoadGenerator.class.getName());
             }
         }
         return new LoadOptions(url, requests, warmup, concurrency, style, secretFile, fixture, trace, traceTimeout,
-                firstBuildId, rate, label);
+                firstBuildId, rate, label, expect, wrongSecret);
     }
 }

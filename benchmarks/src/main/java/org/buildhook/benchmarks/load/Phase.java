@@ -35,15 +35,17 @@ final class Phase {
 
     /** Sends build ids {@code first} to {@code first + count - 1}; returns when every answer is in. */
     Result run(URI url, SignedBodies bodies, long first, int count) throws InterruptedException {
-        return run(url, bodies, first, count, 0);
+        return run(url, bodies, first, count, 0, 0);
     }
 
     /**
      * As {@link #run(URI, SignedBodies, long, int)}, but when {@code perSecond} is positive body
      * {@code i} is not sent before {@code i / perSecond} seconds after the start (paced, not
-     * saturating: to see latencies of an idle receiver).
+     * saturating: to see latencies of an idle receiver). An answer counts as accepted when its
+     * status is {@code expect}, or any 2xx when {@code expect} is 0.
      */
-    Result run(URI url, SignedBodies bodies, long first, int count, double perSecond) throws InterruptedException {
+    Result run(URI url, SignedBodies bodies, long first, int count, double perSecond, int expect)
+            throws InterruptedException {
         AtomicInteger next = new AtomicInteger();
         AtomicLong accepted = new AtomicLong();
         AtomicLongArray sentMicros = new AtomicLongArray(count);
@@ -68,7 +70,7 @@ final class Phase {
                         try {
                             int status = connection.post(body.header(), body.signature(), body.bytes());
                             latencies.record(System.nanoTime() - sent);
-                            if (status / 100 == 2) {
+                            if (expect == 0 ? status / 100 == 2 : status == expect) {
                                 accepted.incrementAndGet();
                             } else {
                                 errors.computeIfAbsent("HTTP " + status, k -> new AtomicLong()).incrementAndGet();

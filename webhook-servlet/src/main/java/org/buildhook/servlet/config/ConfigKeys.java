@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * Every key {@code buildhook.yaml} accepts, section by section. The reader checks against these sets
- * and a test checks the README's reference table against {@link #all()}.
+ * and a test checks the reference table of docs/configuration.md against {@link #all()}.
  */
 final class ConfigKeys {
 
@@ -19,7 +19,7 @@ final class ConfigKeys {
     static final Set<String> SECRET = ordered("file", "env", "value");
     static final Set<String> RUNNER = ordered("threads", "node-id", "log-dir", "log-max-bytes", "kill-grace",
             "shutdown-grace", "workdir", "poll-interval", "heartbeat-interval", "missed-heartbeats", "slot-retry",
-            "cancel-check");
+            "cancel-check", "inherit-env");
     static final Set<String> HTTP = ordered("max-body", "retry-after", "trusted-proxies");
     static final Set<String> ADMIN = ordered("token");
     static final Set<String> METRICS = ordered("enabled");
@@ -32,7 +32,7 @@ final class ConfigKeys {
     }
 
     /**
-     * Every key as a dotted path, as the README's reference writes it: an endpoint's name is
+     * Every key as a dotted path, as docs/configuration.md writes it: an endpoint's name is
      * {@code <name>}, a list item {@code []}, a secret's forms {@code .file}/{@code .env}/{@code .value}.
      */
     static List<String> all() {

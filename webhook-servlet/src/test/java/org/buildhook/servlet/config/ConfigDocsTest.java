@@ -15,17 +15,17 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.buildhook.servlet.Readme;
+import org.buildhook.servlet.Docs;
 import org.junit.jupiter.api.Test;
 
-/** Keeps the README's configuration reference and the example file true to what the loader reads. */
+/** Keeps the configuration reference (docs/configuration.md) and the example file true to what the loader reads. */
 class ConfigDocsTest {
 
     private static final Pattern ROW = Pattern.compile("^\\| `([^`]+)` \\|");
 
     @Test
     void theReferenceTableListsExactlyTheKeysTheLoaderAccepts() throws IOException {
-        List<String> documented = Readme.chapter("## Configuration reference").lines()
+        List<String> documented = Docs.section("configuration.md", "# Configuration reference").lines()
                 .map(ROW::matcher)
                 .filter(Matcher::find)
                 .map(m -> m.group(1))
@@ -33,6 +33,31 @@ class ConfigDocsTest {
 
         assertThat(documented).doesNotHaveDuplicates();
         assertThat(documented).containsExactlyInAnyOrderElementsOf(ConfigKeys.all());
+    }
+
+    private static final Pattern RANGE = Pattern.compile("Range `([^`]+)` to `([^`]+)`\\.");
+
+    @Test
+    void everyNumberDurationAndSizeKeyDocumentsTheRangeTheReaderAccepts() throws IOException {
+        Map<String, String> rows = new java.util.LinkedHashMap<>();
+        Docs.section("configuration.md", "# Configuration reference").lines().forEach(line -> {
+            Matcher key = ROW.matcher(line);
+            if (key.find()) {
+                rows.put(key.group(1), line);
+            }
+        });
+        for (Map.Entry<String, String> row : rows.entrySet()) {
+            Matcher range = RANGE.matcher(row.getValue());
+            Ranges.Range accepted = Ranges.ALL.get(row.getKey());
+            if (accepted == null) {
+                assertThat(range.find()).as(row.getKey() + " has no range in the reader but one in the docs").isFalse();
+                continue;
+            }
+            assertThat(range.find()).as(row.getKey() + " documents its range as Range `min` to `max`.").isTrue();
+            assertThat(accepted.value(range.group(1))).as(row.getKey() + " minimum").isEqualTo(accepted.minValue());
+            assertThat(accepted.value(range.group(2))).as(row.getKey() + " maximum").isEqualTo(accepted.maxValue());
+        }
+        assertThat(rows.keySet()).containsAll(Ranges.ALL.keySet());
     }
 
     @Test

@@ -13,15 +13,13 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Keeps the operator's reference (the README's "Rules reference" chapter) true to the code. */
+/** Keeps the operator's rules reference (docs/rules.md) true to the code. */
 class RulesDocumentationTest {
 
     private static String doc() throws IOException {
-        String readme = Files.readString(TestEvents.fixtures().getParent().resolve("README.md"));
-        int start = readme.indexOf("\n## Rules reference\n");
-        assertThat(start).as("the README's rules chapter").isNotNegative();
-        int end = readme.indexOf("\n## ", start + 1);
-        return readme.substring(start, end < 0 ? readme.length() : end);
+        String page = "\n" + Files.readString(TestEvents.fixtures().getParent().resolve("docs").resolve("rules.md"));
+        assertThat(page).as("docs/rules.md, the rules reference").startsWith("\n# Rules reference\n");
+        return page;
     }
 
     @Test
@@ -62,7 +60,7 @@ class RulesDocumentationTest {
 
         assertThat(examples).hasSizeGreaterThanOrEqualTo(2);
         for (String example : examples) {
-            assertThat(TestRules.LOADER.parse(Path.of("README.md"), example).size()).isPositive();
+            assertThat(TestRules.LOADER.parse(Path.of("docs/rules.md"), example).size()).isPositive();
         }
     }
 }

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Summary of one vs-adnanh.sh run: each figure next to its reference of the same run, the ratio,
+and the goal of issue 17 it answers. Reads the RESULT lines of the *.out files in the run's folder.
+   python3 benchmarks/scripts/summary.py RUN-FOLDER"""
+import glob
+import os
+import sys
+
+
+def results(folder):
+    found = {}
+    for path in sorted(glob.glob(os.path.join(folder, "*.out"))):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("RESULT "):
+                    fields = dict(p.split("=", 1) for p in line.split()[1:] if "=" in p)
+                    found.setdefault(fields.get("label", os.path.basename(path)), []).append(fields)
+    return found
+
+
+def num(found, label, key):
+    rows = found.get(label)
+    if not rows:
+        return None
+    values = [float(r[key]) for r in rows if key in r and r[key] not in ("", "NaN")]
+    return sum(values) / len(values) if values else None
+
+
+def main():
+    found = results(sys.argv[1])
+    rows = []  # what, figure, reference, ratio, goal, verdict
+
+    def ratio_row(what, figure, unit, ref_name, ref, goal_text, test):
+        if figure is None or ref is None or ref == 0:
+            rows.append((what, "-" if figure is None else f"{figure:,.1f} {unit}",
+                         f"{ref_name}: -" if ref is None else f"{ref_name}: {ref:,.1f} {unit}", "-", goal_text, "n/a"))
+            return
+        r = figure / ref
+        rows.append((what, f"{figure:,.1f} {unit}", f"{ref_name}: {ref:,.1f} {unit}", f"x{r:.2f}", goal_text,
+                     "met" if test(r) else "MISSED"))
+
+    def bound_row(what, figure, unit, ref_name, ref, goal_text, test):
+        ref_text = f"{ref_name}: -" if ref is None else f"{ref_name}: {ref:,.1f} {unit}"
+        if figure is None:
+            rows.append((what, "-", ref_text, "-", goal_text, "n/a"))
+            return
+        ratio = f"x{figure / ref:.2f}" if ref else "-"
+        rows.append((what, f"{figure:,.1f} {unit}", ref_text, ratio, goal_text, "met" if test(figure) else "MISSED"))
+
+    ceiling = num(found, "fsync", "ceiling_per_s")
+    fsync_ms = num(found, "fsync", "fsync_ms")
+    bare = num(found, "bare-servlet", "accepted_per_s")
+    ratio_row("durable 202, rule matches nothing", num(found, "buildhook-202", "accepted_per_s"), "/s",
+              f"fsync ceiling ({fsync_ms or 0:.2f} ms per 4 KiB fsync)", ceiling, ">= 0.90", lambda r: r >= 0.90)
+    ratio_row("404 unknown endpoint (body read)", num(found, "buildhook-404", "accepted_per_s"), "/s",
+              "bare Jetty servlet", bare, ">= 0.80", lambda r: r >= 0.80)
+    ratio_row("401 bad signature", num(found, "buildhook-401", "accepted_per_s"), "/s",
+              "bare Jetty servlet", bare, ">= 0.80", lambda r: r >= 0.80)
+    floor_done = num(found, "process-floor-setsid", "all_done_s")
+    floor_cpu = num(found, "process-floor-setsid", "cpu_ms_per_command")
+    plain_cpu = num(found, "process-floor-plain", "cpu_ms_per_command")
+    for label in ("buildhook-sqlite", "buildhook-pg"):
+        if label not in found:
+            continue
+        ratio_row(f"{label}: accepted/s while jobs run", num(found, label, "accepted_per_s"), "/s",
+                  "adnanh", num(found, "adnanh", "accepted_per_s"), ">= 1.00", lambda r: r >= 1.0)
+        bound_row(f"{label}: paced answer p99", num(found, label + "-paced", "p99_ms"), "ms",
+                  "adnanh", num(found, "adnanh-paced", "p99_ms"), "<= 15 ms", lambda v: v <= 15)
+        bound_row(f"{label}: paced send -> command start p50", num(found, label + "-paced", "start_p50_ms"), "ms",
+                  "adnanh", num(found, "adnanh-paced", "start_p50_ms"), "<= 10 ms", lambda v: v <= 10)
+        cpu = num(found, label, "cpu_ms_per_delivery")
+        ratio_row(f"{label}: CPU per delivery", cpu, "ms", "adnanh", num(found, "adnanh", "cpu_ms_per_delivery"),
+                  "<= 1.50", lambda r: r <= 1.5)
+        ratio_row(f"{label}: CPU per delivery", cpu, "ms", "Java floor (ProcessBuilder + setsid)", floor_cpu,
+                  "(floor)", lambda r: True)
+        done = num(found, label, "all_done_s")
+        ratio_row(f"{label}: all commands done", done, "s", "adnanh", num(found, "adnanh", "all_done_s"),
+                  "<= 1.50", lambda r: r <= 1.5)
+        ratio_row(f"{label}: all commands done", done, "s", "Java floor (ProcessBuilder + setsid)", floor_done,
+                  "(floor)", lambda r: True)
+    if floor_cpu is not None and plain_cpu is not None:
+        ratio_row("Java floor: CPU per command with setsid", floor_cpu, "ms", "without setsid", plain_cpu,
+                  "(floor)", lambda r: True)
+        ratio_row("Java floor: CPU per command with setsid", floor_cpu, "ms", "adnanh (receiver + command)",
+                  num(found, "adnanh", "cpu_ms_per_delivery"), "(floor)", lambda r: True)
+    for key, unit, what in (("first_202_ms", "ms", "start-up to first 202"), ("rss_mib", "MiB", "RSS after 10 s idle")):
+        ratio_row(f"{what}, shipped JVM options", num(found, "startup-shipped", key), unit,
+                  "JVM defaults", num(found, "startup-jvm-defaults", key), "(< 2 s, < 150 MB)",
+                  lambda r: True)
+
+    widths = [max(len(str(r[i])) for r in rows + [("what", "figure", "reference (same run)", "ratio", "goal",
+                                                     "verdict")]) for i in range(6)]
+    header = ("what", "figure", "reference (same run)", "ratio", "goal", "verdict")
+    print()
+    print("# summary: each figure against its reference of this run")
+    for r in [header] + rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
+if __name__ == "__main__":
+    main()

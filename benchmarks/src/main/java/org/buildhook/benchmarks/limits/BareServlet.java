@@ -1,0 +1,58 @@
+package org.buildhook.benchmarks.limits;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import org.buildhook.distribution.BuildhookServer;
+import org.buildhook.servlet.config.ServerSettings;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+
+/**
+ * The HTTP reference: a servlet that reads the whole body and answers a small JSON {@code 404}, on
+ * the standalone server's own Jetty 12 set-up ({@link BuildhookServer#create}: the same thread
+ * pool, connector and timeouts as {@code buildhook serve} with its defaults), and nothing else. What
+ * buildhook's {@code 401} and {@code 404} answers cost beyond it is buildhook's own work.
+ *
+ * <pre>
+ * java -XX:TieredStopAtLevel=1 -cp benchmarks/target/benchmarks.jar org.buildhook.benchmarks.limits.BareServlet PORT
+ * </pre>
+ *
+ * Runs until killed; prints {@code listening on PORT} once it accepts connections.
+ */
+public final class BareServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    private static final byte[] ANSWER = "{\"error\":\"no such endpoint\"}\n".getBytes(StandardCharsets.UTF_8);
+
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        byte[] buffer = new byte[8192];
+        long total = 0;
+        try (InputStream in = request.getInputStream()) {
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                total += n;
+            }
+        }
+        response.setStatus(total >= 0 ? HttpServletResponse.SC_NOT_FOUND : HttpServletResponse.SC_OK);
+        response.setContentType("application/json");
+        response.setContentLength(ANSWER.length);
+        response.getOutputStream().write(ANSWER);
+    }
+
+    public static void main(String[] args) throws Exception {
+        int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+        ServerSettings defaults = ServerSettings.defaults();
+        ServerSettings settings = new ServerSettings("127.0.0.1", port, defaults.contextPath(), null, null,
+                defaults.idleTimeout(), defaults.requestTimeout(), defaults.minThreads(), defaults.maxThreads(),
+                defaults.stopTimeout());
+        BuildhookServer server = BuildhookServer.create(settings,
+                context -> context.addServlet(new ServletHolder(new BareServlet()), "/*"));
+        server.start();
+        server.stopAtShutdown();
+        System.out.println("listening on " + server.port());
+        server.join();
+    }
+}
