@@ -74,6 +74,7 @@ public final class BuildhookMetrics implements AutoCloseable {
 
     private BuildhookMetrics(Set<String> endpoints, boolean withJvm) {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        JvmMeters.names(registry); // filters before the first meter, as Micrometer requires
         this.endpoints = Set.copyOf(endpoints);
         // Every endpoint's series exist from the start at 0, so rate() and alerts see the first event.
         for (String endpoint : this.endpoints) {

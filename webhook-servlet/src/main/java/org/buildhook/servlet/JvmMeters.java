@@ -26,17 +26,23 @@ final class JvmMeters implements AutoCloseable {
         this.gc = gc;
     }
 
-    static JvmMeters bind(MeterRegistry registry) {
-        // Micrometer's "process.cpu.time" comes out as process_cpu_time_ns_total, which promtool refuses
-        // (abbreviated unit); Prometheus' usual name is process_cpu_seconds_total, in seconds.
+    /**
+     * The names promtool accepts, set as filters on a new registry before any meter is registered:
+     * Micrometer's "process.cpu.time" comes out as process_cpu_time_ns_total (an abbreviated unit:
+     * replaced by process_cpu_seconds_total in {@link #bind}), and system_cpu_count, a gauge with a
+     * suffix Prometheus keeps for histograms, becomes system_cpus.
+     */
+    static void names(MeterRegistry registry) {
         registry.config().meterFilter(MeterFilter.denyNameStartsWith("process.cpu.time"));
-        // And system_cpu_count, a gauge with a suffix Prometheus keeps for histograms: system_cpus.
         registry.config().meterFilter(new MeterFilter() {
             @Override
             public Meter.Id map(Meter.Id id) {
                 return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
             }
         });
+    }
+
+    static JvmMeters bind(MeterRegistry registry) {
         java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
         if (os instanceof com.sun.management.OperatingSystemMXBean) {
             FunctionCounter.builder("process.cpu", (com.sun.management.OperatingSystemMXBean) os,

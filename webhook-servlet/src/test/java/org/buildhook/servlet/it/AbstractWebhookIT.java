@@ -360,6 +360,12 @@ abstract class AbstractWebhookIT {
     void aWrongPathAnswersJsonSayingWhereWebhooksGoForAnyMethodNeverTheContainersPage() throws Exception {
         String context = webhook.getPath().substring(0, webhook.getPath().length() - "/webhook".length());
         for (String path : List.of("/webhooks", "/hooks/x", "/Webhook", "//webhook")) {
+            if (path.equals("//webhook") && container instanceof JettyContainer) {
+                // Jetty's server refuses an empty path segment (400, its own page) before any
+                // application sees the request; only its server configuration can change that
+                // (the standalone server does: UnknownPathTest).
+                continue;
+            }
             for (String method : List.of("POST", "GET", "PUT", "DELETE", "PATCH")) {
                 try (Socket socket = socket()) {
                     socket.getOutputStream().write((method + " " + context + path + " HTTP/1.1\r\nHost: localhost\r\n"
