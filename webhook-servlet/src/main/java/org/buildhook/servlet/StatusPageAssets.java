@@ -57,7 +57,7 @@ final class StatusPageAssets {
             label{display:flex;flex-direction:column;font-size:.8em;color:var(--muted)}
             input,select{font:inherit;font-size:1.1em;padding:2px 4px}
             #result{min-height:1.2em;margin:0 0 .5em;font-size:.9em}details summary{cursor:pointer}
-            .paging{margin:.6em 0}time{white-space:nowrap}#live-deliveries{overflow-x:auto}
+            .paging{margin:.6em 0}time{white-space:nowrap}.scroll-x{overflow-x:auto}
             table.delivery-list td{white-space:nowrap}table.delivery-list td.outcome{white-space:normal;min-width:12em;max-width:24em}
             table.delivery-list td.jobs{white-space:normal;min-width:30em;width:40%}
             ul.jobs button{opacity:.5}ul.jobs li:hover button,ul.jobs li:focus-within button{opacity:1}
