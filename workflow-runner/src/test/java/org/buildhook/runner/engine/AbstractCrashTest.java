@@ -44,7 +44,7 @@ abstract class AbstractCrashTest {
 
         NodeProcess first = NodeProcess.start(dir, "first", url, data, "threads=2", "slow=6",
                 "slowScript=" + slow, "label=job");
-        await().atMost(Duration.ofSeconds(40)).until(() -> first.printed("ACCEPTED") && startLines(events).size() >= 2);
+        await().atMost(Duration.ofMinutes(5)).until(() -> first.printed("ACCEPTED") && startLines(events).size() >= 2);
         first.kill();
         // Its commands were orphaned by the kill; a real node's would die with the machine.
         for (String line : startLines(events)) {
@@ -54,7 +54,7 @@ abstract class AbstractCrashTest {
 
         NodeProcess second = NodeProcess.start(dir, "second", url, data, "threads=2");
         try (Store store = Store.open(config)) {
-            await().atMost(Duration.ofSeconds(40)).until(() -> store.jobs(new JobQuery(JobState.SUCCEEDED, null, null,
+            await().atMost(Duration.ofMinutes(5)).until(() -> store.jobs(new JobQuery(JobState.SUCCEEDED, null, null,
                     null, 100)).items().size() == 6);
             second.stop();
 
