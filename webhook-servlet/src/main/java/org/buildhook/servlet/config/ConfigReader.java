@@ -1,6 +1,7 @@
 package org.buildhook.servlet.config;
 
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,9 +9,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.buildhook.core.Secret;
 import org.buildhook.runner.engine.EngineConfig;
+import org.buildhook.runner.exec.JobEnvironment;
 import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.exec.ProcessEncoding;
 import org.buildhook.runner.rules.YamlNode;
 import org.buildhook.runner.store.StoreConfig;
 
@@ -62,6 +66,8 @@ final class ConfigReader {
         admin(section(top, "admin", ConfigKeys.ADMIN), draft);
         draft.server = new ServerReader(nodes, secrets, baseDir).read(section(top, "server", ConfigKeys.SERVER));
         draft.metrics = metrics(section(top, "metrics", ConfigKeys.METRICS));
+        // Last: only now is every variable a secret was read from known.
+        draft.launcher = draft.launcher.withBaseEnvironment(jobEnvironment(runner.get("inherit-env")));
         return draft;
     }
 
@@ -80,7 +86,14 @@ final class ConfigReader {
         if (entry == null || Nodes.isNull(entry.value())) {
             return Optional.empty();
         }
-        return nodes.text(entry.value(), path).map(t -> baseDir.resolve(t).normalize());
+        Optional<String> text = nodes.text(entry.value(), path);
+        try {
+            return text.map(t -> baseDir.resolve(t).normalize());
+        } catch (InvalidPathException e) {
+            nodes.problem(entry.value().location(), path, "not a usable path: " + e.getReason()
+                    + (ProcessEncoding.current().exact() ? "" : "; this JVM's locale is not UTF-8: " + ProcessEncoding.FIX));
+            return Optional.empty();
+        }
     }
 
     private StoreConfig store(Map<String, YamlNode.Entry> s, Path dataDir) {
@@ -98,16 +111,16 @@ final class ConfigReader {
         url = credentials(s, url);
         StoreConfig store = StoreConfig.of(url, dataDir);
         if (s.containsKey("dedup-window")) {
-            store = nodes.duration(s.get("dedup-window").value(), "store.dedup-window", Duration.ofMillis(1))
+            store = nodes.duration(s.get("dedup-window").value(), "store.dedup-window")
                     .map(store::withDedupWindow).orElse(store);
         }
         if (s.containsKey("retention")) {
             StoreConfig before = store;
-            store = nodes.duration(s.get("retention").value(), "store.retention", Duration.ofMillis(1))
+            store = nodes.duration(s.get("retention").value(), "store.retention")
                     .map(d -> before.withRetention(d, StoreConfig.DEFAULT_RETENTION_INTERVAL)).orElse(store);
         }
         if (s.containsKey("pool-size")) {
-            store = nodes.integer(s.get("pool-size").value(), "store.pool-size", 2, 1000).map(store::withPoolSize).orElse(store);
+            store = nodes.integer(s.get("pool-size").value(), "store.pool-size").map(store::withPoolSize).orElse(store);
         }
         return store;
     }
@@ -191,7 +204,7 @@ final class ConfigReader {
     private EngineConfig engine(Map<String, YamlNode.Entry> r) {
         EngineConfig engine = EngineConfig.defaults();
         if (r.containsKey("threads")) {
-            engine = nodes.integer(r.get("threads").value(), "runner.threads", 1, 1000).map(engine::withThreads).orElse(engine);
+            engine = nodes.integer(r.get("threads").value(), "runner.threads").map(engine::withThreads).orElse(engine);
         }
         if (r.containsKey("node-id")) {
             YamlNode node = r.get("node-id").value();
@@ -203,13 +216,13 @@ final class ConfigReader {
             }
         }
         if (r.containsKey("shutdown-grace")) {
-            engine = nodes.duration(r.get("shutdown-grace").value(), "runner.shutdown-grace", Duration.ZERO)
+            engine = nodes.duration(r.get("shutdown-grace").value(), "runner.shutdown-grace")
                     .map(engine::withShutdownGrace).orElse(engine);
         }
         Duration poll = optionalDuration(r, "poll-interval").orElse(engine.pollingInterval());
         Duration heartbeat = optionalDuration(r, "heartbeat-interval").orElse(engine.heartbeatInterval());
         int missed = r.containsKey("missed-heartbeats")
-                ? nodes.integer(r.get("missed-heartbeats").value(), "runner.missed-heartbeats", 1, 1000)
+                ? nodes.integer(r.get("missed-heartbeats").value(), "runner.missed-heartbeats")
                         .orElse(engine.missedHeartbeats())
                 : engine.missedHeartbeats();
         engine = engine.withTimings(poll, heartbeat, missed);
@@ -221,31 +234,67 @@ final class ConfigReader {
 
     /** A positive duration under {@code runner.<key>}, when given. */
     private Optional<Duration> optionalDuration(Map<String, YamlNode.Entry> r, String key) {
-        return r.containsKey(key) ? nodes.duration(r.get(key).value(), "runner." + key, Duration.ofMillis(1))
+        return r.containsKey(key) ? nodes.duration(r.get(key).value(), "runner." + key)
                 : Optional.empty();
     }
 
     private LauncherConfig launcher(Map<String, YamlNode.Entry> r, Path dataDir) {
         Path logDir = path(r.get("log-dir"), "runner.log-dir").orElse(dataDir.resolve("logs"));
-        LauncherConfig launcher = LauncherConfig.defaults(logDir).withBaseEnvironment(environment)
+        LauncherConfig launcher = LauncherConfig.defaults(logDir)
                 .withDefaultWorkdir(path(r.get("workdir"), "runner.workdir").orElse(dataDir));
         if (r.containsKey("log-max-bytes")) {
-            launcher = nodes.size(r.get("log-max-bytes").value(), "runner.log-max-bytes", 1024, 1L << 30)
+            launcher = nodes.size(r.get("log-max-bytes").value(), "runner.log-max-bytes")
                     .map(launcher::withLogCapBytes).orElse(launcher);
         }
         if (r.containsKey("kill-grace")) {
-            launcher = nodes.duration(r.get("kill-grace").value(), "runner.kill-grace", Duration.ZERO)
+            launcher = nodes.duration(r.get("kill-grace").value(), "runner.kill-grace")
                     .map(launcher::withKillGrace).orElse(launcher);
         }
         return launcher;
     }
 
+    /**
+     * What jobs inherit of the server's environment: the allow-list and the variables named in
+     * {@code runner.inherit-env}, never one a secret is read from (a warning when it is named).
+     */
+    private Map<String, String> jobEnvironment(YamlNode.Entry entry) {
+        List<String> named = new ArrayList<>();
+        Set<String> secretNames = secrets.environmentNames();
+        if (entry != null && !Nodes.isNull(entry.value())) {
+            YamlNode node = entry.value();
+            if (!(node instanceof YamlNode.Sequence)) {
+                nodes.problem(node.location(), "runner.inherit-env", "expected a list of variable names, like"
+                        + " [HTTPS_PROXY, JAVA_HOME], got " + node.kind());
+            } else {
+                List<YamlNode> items = ((YamlNode.Sequence) node).items();
+                for (int i = 0; i < items.size(); i++) {
+                    String path = "runner.inherit-env[" + i + "]";
+                    YamlNode item = items.get(i);
+                    Optional<String> name = nodes.text(item, path);
+                    if (name.isEmpty()) {
+                        continue;
+                    }
+                    if (!JobEnvironment.NAME.matcher(name.get()).matches()) {
+                        nodes.problem(item.location(), path, "not a variable name: '" + name.get()
+                                + "'; use letters, digits and '_', not starting with a digit");
+                    } else if (secretNames.contains(name.get())) {
+                        warnings.add(item.location(), path, name.get() + " holds a secret of this configuration"
+                                + " ({env: " + name.get() + "}): jobs never inherit it; remove it from the list");
+                    } else {
+                        named.add(name.get());
+                    }
+                }
+            }
+        }
+        return JobEnvironment.inherited(environment, named, secretNames);
+    }
+
     private HttpSettings http(Map<String, YamlNode.Entry> h) {
         long maxBody = h.containsKey("max-body")
-                ? nodes.size(h.get("max-body").value(), "http.max-body", 1, 1L << 30).orElse(HttpSettings.DEFAULT_MAX_BODY)
+                ? nodes.size(h.get("max-body").value(), "http.max-body").orElse(HttpSettings.DEFAULT_MAX_BODY)
                 : HttpSettings.DEFAULT_MAX_BODY;
         Duration retryAfter = h.containsKey("retry-after")
-                ? nodes.duration(h.get("retry-after").value(), "http.retry-after", Duration.ZERO).orElse(HttpSettings.DEFAULT_RETRY_AFTER)
+                ? nodes.duration(h.get("retry-after").value(), "http.retry-after").orElse(HttpSettings.DEFAULT_RETRY_AFTER)
                 : HttpSettings.DEFAULT_RETRY_AFTER;
         List<Cidr> proxies = new ArrayList<>();
         if (h.containsKey("trusted-proxies") && !Nodes.isNull(h.get("trusted-proxies").value())) {

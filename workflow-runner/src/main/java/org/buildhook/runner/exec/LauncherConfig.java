@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param defaultWorkdir  the working directory when a job names none; default the server's
  *                        current directory
  * @param baseEnvironment what every job inherits before its own variables; default the
- *                        server's environment
+ *                        server's variables on {@link JobEnvironment}'s allow-list
  * @param newSession      whether to start each job in its own session through
  *                        {@value #SETSID}, so that processes that escape the tree (double
  *                        fork) are still found and killed; default true where it exists
@@ -33,11 +33,13 @@ public record LauncherConfig(
     public static final String SETSID = "/usr/bin/setsid";
 
     public static final long DEFAULT_LOG_CAP = 10L * 1024 * 1024;
+    /** The largest log cap: 1 GiB. */
+    public static final long MAX_LOG_CAP = 1L << 30;
     public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(10);
 
     public LauncherConfig {
         logDirectory = Objects.requireNonNull(logDirectory, "logDirectory").toAbsolutePath().normalize();
-        if (logCapBytes < 1024 || logCapBytes > Integer.MAX_VALUE / 2) {
+        if (logCapBytes < 1024 || logCapBytes > MAX_LOG_CAP) {
             throw new IllegalArgumentException("log cap must be between 1 KiB and 1 GiB, was " + logCapBytes);
         }
         Objects.requireNonNull(killGrace, "killGrace");
@@ -54,7 +56,8 @@ public record LauncherConfig(
     /** The defaults, with the given log directory. */
     public static LauncherConfig defaults(Path logDirectory) {
         return new LauncherConfig(logDirectory, DEFAULT_LOG_CAP, DEFAULT_KILL_GRACE, Path.of(""),
-                System.getenv(), Files.isExecutable(Path.of(SETSID)));
+                JobEnvironment.inherited(System.getenv(), java.util.List.of(), java.util.Set.of()),
+                Files.isExecutable(Path.of(SETSID)));
     }
 
     public LauncherConfig withLogCapBytes(long bytes) {
