@@ -22,7 +22,8 @@ import org.buildhook.runner.store.StoreConfig;
  * input closes (graceful stop) or it is killed.
  *
  * <p>Arguments: {@code key=value}: url, data, node, threads, slow (count), quick (count),
- * slowScript, quickScript, label (prefix of the job labels).
+ * slowScript, quickScript, label (prefix of the job labels), heartbeat (ms, default 1000), missed (heartbeats
+ * missed before the node is taken for dead, default 20).
  */
 public final class EngineNode {
 
@@ -41,11 +42,14 @@ public final class EngineNode {
         // and PostgreSQL's new backend can take longer than that, and then the node died at start.
         Store store = Store.open(new StoreConfig(defaults.url(), data, defaults.dedupWindow(), defaults.retention(),
                 Duration.ZERO, defaults.retentionBatch(), defaults.poolSize(), Duration.ofMinutes(2), defaults.clock()));
-        // A node is taken for dead after 6 missed heartbeats of 500 ms: short enough for the tests,
-        // long enough that a CPU-starved live node on a loaded 2-core machine is not (then its jobs
-        // would be revived while still running).
+        // A node is taken for dead after 20 missed heartbeats of 1 s (unless heartbeat=<ms> and
+        // missed=<n> say otherwise). Not less: a live node that cannot write a heartbeat for half that
+        // time kills its own jobs (self-fencing), and then they run again. With 6 × 500 ms, nodes of a
+        // 2-core machine at load 40 did so after 1.5 s without a heartbeat, and the cluster test saw
+        // quick jobs run twice.
         EngineConfig config = new EngineConfig(a.get("node"), Integer.parseInt(a.getOrDefault("threads", "2")),
-                Duration.ofMillis(250), Duration.ofMillis(500), 6, Duration.ofSeconds(5), Duration.ofMillis(100),
+                Duration.ofMillis(250), Duration.ofMillis(Long.parseLong(a.getOrDefault("heartbeat", "1000"))),
+                Integer.parseInt(a.getOrDefault("missed", "20")), Duration.ofSeconds(5), Duration.ofMillis(100),
                 Duration.ofMillis(200));
         CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(data.resolve("logs")));
         JobEngine engine = JobEngine.create(store, launcher, config);
