@@ -37,6 +37,11 @@ final class RulesReader extends NodeReader {
                 + " to run nothing on purpose, write 'rules: []'");
     }
 
+    /** The shared resources the file declares (name to capacity); read by {@link #read}. */
+    Map<String, Integer> capacities() {
+        return capacities;
+    }
+
     /** The enabled rules, in file order; valid only when no problem was recorded. */
     List<Rule> read(YamlNode root) {
         List<Rule> rules = new ArrayList<>();
