@@ -19,10 +19,13 @@ import picocli.CommandLine.Command;
             SendCommand.class,
             DeliveriesCommand.class,
             JobsCommand.class,
+            JobCommand.class,
             LogsCommand.class,
             ReplayCommand.class,
             RerunCommand.class,
             CancelCommand.class,
+            ApproveCommand.class,
+            RejectCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {

@@ -15,6 +15,7 @@ import org.buildhook.runner.store.DeliveryDetail;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Page;
 import org.buildhook.runner.store.Store;
 import org.slf4j.Logger;
@@ -84,6 +85,21 @@ final class AdminRequests {
         return new JsonAnswer().with("cancelled", cancelled);
     }
 
+    /**
+     * Approves or rejects a job awaiting an approval (the store records who and when); 409 when it
+     * is not awaiting one.
+     */
+    JsonAnswer decide(String jobId, boolean approve) {
+        Job job = store().job(jobId).orElseThrow(() -> ApiError.notFound("no job " + jobId)).job();
+        boolean done = approve ? store().approve(jobId, actor) : store().reject(jobId, actor);
+        if (!done) {
+            JobState now = store().job(jobId).map(d -> d.job().state()).orElse(job.state());
+            throw new ApiError(409, "job " + jobId + " is " + now + ", not awaiting an approval");
+        }
+        LOG.info("admin {} {} job {}", actor, approve ? "approved" : "rejected", jobId);
+        return new JsonAnswer().with(approve ? "approved" : "rejected", true).with("job", jobId);
+    }
+
     /** Matches the stored body against the rules in force now and queues what they plan. */
     JsonAnswer replay(String deliveryId) {
         Delivery d = store().delivery(deliveryId).orElseThrow(() -> ApiError.notFound("no delivery " + deliveryId))
@@ -109,7 +125,8 @@ final class AdminRequests {
         store().recordAction(actor, "replay", deliveryId, null, ids.size() + " job(s) " + ids);
         LOG.info("admin {} replayed delivery {}: {} job(s) {}", actor, deliveryId, ids.size(),
                 planned.stream().map(PlannedJob::ruleName).toList());
-        return new JsonAnswer().with("jobs", ids);
+        return new JsonAnswer().with("jobs", ids)
+                .with("rules", planned.stream().map(PlannedJob::ruleName).toList());
     }
 
     private RuleSet currentRules() {
