@@ -4,8 +4,14 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import org.buildhook.runner.store.StoreHealth;
 
-/** {@code GET /healthz}: 200 when the store answers, else 503. For load balancers and monitors. */
+/**
+ * {@code GET /healthz}: 200 when the store answers and its writes work, else 503 with
+ * {@code Retry-After}. For load balancers and monitors: a server whose store cannot write (read-only,
+ * disk full, data directory deleted) would answer every delivery 503, so it is not healthy. The
+ * body says which of the two failed, never why (that is in the log).
+ */
 public final class HealthServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
@@ -13,11 +19,13 @@ public final class HealthServlet extends HttpServlet {
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         BuildhookApplication app = BuildhookApplication.from(getServletContext());
-        if (app.store().healthy()) {
+        StoreHealth health = app.store().health();
+        if (health.ok()) {
             new JsonAnswer().with("status", "ok").send(response, HttpServletResponse.SC_OK);
         } else {
             response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
-            new JsonAnswer().with("status", "unavailable").with("error", "the store does not answer")
+            new JsonAnswer().with("status", "unavailable").with("error", health == StoreHealth.UNREACHABLE
+                    ? "the store does not answer" : "the store cannot write; see the server log")
                     .send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE);
         }
     }

@@ -60,8 +60,18 @@ public final class WebhookServlet extends HttpServlet {
             return;
         }
         long bodyRead = System.nanoTime();
-        Receipt receipt = app.deliveries().receive(new IncomingDelivery(endpoint, body,
-                Collections.list(request.getHeaders(SignatureVerifier.HEADER)), keptHeaders(request), remote));
+        Receipt receipt;
+        try {
+            receipt = app.deliveries().receive(new IncomingDelivery(endpoint, body,
+                    Collections.list(request.getHeaders(SignatureVerifier.HEADER)), keptHeaders(request), remote));
+        } catch (RuntimeException e) {
+            // A fault of ours, not of the request: the trace is for the log, never for the client
+            // (the container's error page would name the exception).
+            LOG.error("delivery from {} to endpoint '{}' failed, answering 500", remote, endpoint, e);
+            JsonAnswer.error("internal error; the server log says more").send(response,
+                    HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
+            return;
+        }
         answer(receipt, app, response);
         app.metrics().accepted(endpoint, Duration.ofNanos(System.nanoTime() - bodyRead));
         app.metrics().delivery(endpoint, BuildhookMetrics.DeliveryOutcome.of(receipt.kind()));

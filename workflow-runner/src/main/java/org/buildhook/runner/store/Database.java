@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -44,20 +45,65 @@ final class Database implements AutoCloseable {
     private final StoreConfig config;
     private final HikariDataSource pool;
     private final SqliteWriter writer;
+    /** The SQLite file, watched for deletion; {@code null} on PostgreSQL and in-memory SQLite. */
+    private final DatabaseFile file;
+    private final WriteHealth writeHealth = new WriteHealth();
     private HikariDataSource schedulerPool;
 
     private Database(StoreConfig config, HikariDataSource pool) {
         this.dialect = config.dialect();
         this.config = config;
         this.pool = pool;
-        this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate) : null;
+        this.file = DatabaseFile.of(config.url()).orElse(null);
+        this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile) : null;
     }
 
     static Database open(StoreConfig config) {
-        if (config.dialect() == Dialect.SQLITE) {
-            createParentOf(config.url());
-        }
+        Dialect.sqliteFile(config.url()).ifPresent(Database::createParentOf);
         return new Database(config, newPool(config, "buildhook-store", Durability.DURABLE));
+    }
+
+    /**
+     * Remembers which file the SQLite store opened, so that its deletion is noticed (see
+     * {@link DatabaseFile}); call once the schema is in place.
+     */
+    void pinFile() {
+        if (file != null) {
+            file.pin();
+        }
+    }
+
+    /**
+     * Why writes no longer reach the SQLite file opened at start (deleted or replaced), or
+     * {@code null}: one {@code stat(2)}.
+     */
+    String lostFile() {
+        return file == null ? null : file.lost();
+    }
+
+    /**
+     * Whether writes work now: the last write's outcome while fresh, else one small probe write
+     * (see {@link WriteHealth}). Never throws.
+     */
+    boolean writable() {
+        if (lostFile() != null) {
+            return false;
+        }
+        return writeHealth.writable(() -> inTransaction("check that writes work", Durability.DEFERRED, c -> {
+            try (PreparedStatement update = c.prepareStatement("UPDATE store_probe SET at = ? WHERE id = 1")) {
+                update.setLong(1, config.clock().millis());
+                if (update.executeUpdate() == 0) {
+                    execute(c, "INSERT INTO store_probe (id, at) VALUES (1, 0)");
+                }
+            }
+            return null;
+        }));
+    }
+
+    /** Why the last write failed for want of a store, or {@code null}. */
+    String lastWriteFailure() {
+        String lost = lostFile();
+        return lost != null ? lost : writeHealth.lastFailure();
     }
 
     private static HikariDataSource newPool(StoreConfig config, String name, Durability durability) {
@@ -86,16 +132,8 @@ final class Database implements AutoCloseable {
         return new HikariDataSource(hikari);
     }
 
-    private static void createParentOf(String url) {
-        String file = url.substring("jdbc:sqlite:".length());
-        int query = file.indexOf('?');
-        if (query >= 0) {
-            file = file.substring(0, query);
-        }
-        if (file.isEmpty() || file.startsWith(":memory:") || file.startsWith("file:")) {
-            return;
-        }
-        Path parent = Path.of(file).toAbsolutePath().getParent();
+    private static void createParentOf(Path file) {
+        Path parent = file.getParent();
         try {
             Files.createDirectories(parent);
         } catch (IOException e) {
@@ -131,9 +169,17 @@ final class Database implements AutoCloseable {
 
     /** Runs {@code work} in one transaction whose commit is as durable as {@code durability} says. */
     <T> T inTransaction(String what, Durability durability, Work<T> work) {
-        if (writer != null) {
-            return writer.submit(what, durability, work);
+        try {
+            T result = writer != null ? writer.submit(what, durability, work) : pooledTransaction(what, durability, work);
+            writeHealth.succeeded();
+            return result;
+        } catch (StoreUnavailableException e) {
+            writeHealth.failed(e.getMessage());
+            throw e;
         }
+    }
+
+    private <T> T pooledTransaction(String what, Durability durability, Work<T> work) {
         try (Connection c = pool.getConnection()) {
             return jdbcTransaction(c, durability, work);
         } catch (SQLException e) {
@@ -198,6 +244,11 @@ final class Database implements AutoCloseable {
     }
 
     RunnerException translate(String what, SQLException e) {
+        String lost = lostFile();
+        if (lost != null) {
+            // A new connection opened an empty file at the path ("no such table"): not the real cause.
+            return new StoreUnavailableException("store unavailable while trying to " + what + ": " + lost, e);
+        }
         if (StoreUnavailableException.isOutage(e)) {
             return new StoreUnavailableException("store unavailable while trying to " + what + ": " + e.getMessage(), e);
         }

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.buildhook.runner.RunnerException;
 
@@ -32,6 +33,9 @@ import org.buildhook.runner.RunnerException;
  * <p>Batches begin explicitly ({@code BEGIN IMMEDIATE}) on a connection left in autocommit mode:
  * the driver's own transactions begin again right after every commit, and when that begin meets
  * another process's lock the connection is left believing in a transaction that does not exist.
+ *
+ * <p>After each commit the writer asks whether the database file is still the one at its path
+ * ({@link DatabaseFile}): a commit into a deleted file is answered as a failure, never as stored.
  */
 final class SqliteWriter implements AutoCloseable {
 
@@ -42,6 +46,7 @@ final class SqliteWriter implements AutoCloseable {
 
     private final DataSource pool;
     private final BiFunction<String, SQLException, RunnerException> translate;
+    private final Supplier<String> lostFile;
     private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
@@ -49,9 +54,16 @@ final class SqliteWriter implements AutoCloseable {
     private volatile long transactions;
     private StatementCache cache; // writer thread only
 
-    SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate) {
+    /**
+     * @param translate what a driver failure means to callers
+     * @param lostFile  why commits no longer reach the file a restart will open, or {@code null}
+     *                  while they do; asked after every commit
+     */
+    SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
+            Supplier<String> lostFile) {
         this.pool = pool;
         this.translate = translate;
+        this.lostFile = lostFile;
         this.thread = new Thread(this::loop, "buildhook-store-writer");
         thread.setDaemon(true);
         thread.start();
@@ -158,6 +170,12 @@ final class SqliteWriter implements AutoCloseable {
             batches++;
             transactions += batch.size();
             done = true;
+            String lost = lostFile.get();
+            if (lost != null) {
+                failAll(batch, new StoreUnavailableException("store unavailable while trying to " + what + ": "
+                        + lost, null));
+                return;
+            }
             for (int i = 0; i < batch.size(); i++) {
                 batch.get(i).finish(results.get(i));
             }

@@ -86,6 +86,7 @@ public final class Store implements AutoCloseable {
         try {
             int version = new Migrations(db, config.clock()).apply();
             LOG.info("store open on {} at schema version {}", config.dialect(), version);
+            db.pinFile();
             Store store = new Store(config, db, executor, owns);
             long every = config.retentionInterval().toMillis();
             if (every > 0) {
@@ -228,17 +229,35 @@ public final class Store implements AutoCloseable {
         return reader.actions("job_id", jobId);
     }
 
-    /** Whether the database answers a trivial query now; for {@code /healthz}. Never throws. */
+    /** Whether the store reads and writes now ({@link #health()} is {@link StoreHealth#OK}); never throws. */
     public boolean healthy() {
+        return health().ok();
+    }
+
+    /**
+     * For {@code /healthz}: whether the database answers a trivial query, then whether writes work
+     * (the last write's outcome while fresh, else one small probe write; a deleted SQLite file counts
+     * as not writable). Never throws.
+     */
+    public StoreHealth health() {
         try {
-            return db.read("check health", c -> {
+            boolean answers = db.read("check health", c -> {
                 try (PreparedStatement p = c.prepareStatement("SELECT 1"); ResultSet rs = p.executeQuery()) {
                     return rs.next();
                 }
             });
+            if (!answers) {
+                return StoreHealth.UNREACHABLE;
+            }
         } catch (RuntimeException e) {
-            return false;
+            return StoreHealth.UNREACHABLE;
         }
+        return db.writable() ? StoreHealth.OK : StoreHealth.NOT_WRITABLE;
+    }
+
+    /** Why the last write failed for want of a working store, or empty when it succeeded; for logs. */
+    public Optional<String> lastWriteFailure() {
+        return Optional.ofNullable(db.lastWriteFailure());
     }
 
     /** Runs the retention sweep now; returns how many deliveries it removed. */

@@ -3,13 +3,15 @@ package org.buildhook.runner.store;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
+import java.util.Set;
 import org.buildhook.runner.RunnerException;
 import org.sqlite.SQLiteErrorCode;
 
 /**
- * The store's database cannot be reached (connection refused, pool exhausted, SQLite file locked
- * beyond the busy timeout). Callers answer {@code 503} with {@code Retry-After} so the sender
- * retries; nothing was stored.
+ * The store cannot be reached or cannot write for now: connection refused, pool exhausted, SQLite
+ * file locked beyond the busy timeout, read-only, disk full, I/O error, or its file deleted while
+ * the server runs. Callers answer {@code 503} with {@code Retry-After} so the sender retries;
+ * nothing the caller asked for was stored.
  */
 public class StoreUnavailableException extends RunnerException {
 
@@ -20,20 +22,56 @@ public class StoreUnavailableException extends RunnerException {
     }
 
     /**
-     * Whether the driver's {@code e} means the database cannot be reached for now (try again
-     * later) rather than a mistake: connection failures, SQLSTATE {@code 08…} and {@code 57P…}
-     * (PostgreSQL shutting down or restarting), SQLite busy, locked or cannot-open.
+     * Whether the driver's {@code e} means the database cannot be reached or cannot write for now
+     * (try again later, an operator may have to act) rather than a mistake in a statement:
+     * <ul>
+     *   <li>connection failures: {@link SQLTransientConnectionException},
+     *       {@link SQLNonTransientConnectionException}, SQLSTATE class {@code 08};</li>
+     *   <li>PostgreSQL: {@code 57P…} (shutting down or restarting), class {@code 53} (disk full, out
+     *       of memory or connections), class {@code 58} (I/O error), {@code 25006} (a read-only
+     *       server, such as a standby after a failover), {@code XX001}/{@code XX002} (corrupted data
+     *       or index);</li>
+     *   <li>SQLite primary result codes (any extended code): {@code BUSY}, {@code LOCKED},
+     *       {@code READONLY}, {@code IOERR}, {@code CORRUPT}, {@code FULL}, {@code CANTOPEN},
+     *       {@code PROTOCOL}, {@code NOLFS}, {@code NOTADB}, {@code PERM}, {@code NOMEM}
+     *       (<a href="https://www.sqlite.org/rescode.html">sqlite.org/rescode.html</a>).</li>
+     * </ul>
+     * The exception's chained {@link SQLException#getNextException() next exceptions} and causes
+     * are looked at too.
      */
     public static boolean isOutage(SQLException e) {
+        // Bounded: a chain that loops must not hang a request thread.
+        Throwable t = e;
+        for (int depth = 0; t != null && depth < 10; depth++) {
+            if (t instanceof SQLException s) {
+                if (isOutageItself(s)) {
+                    return true;
+                }
+                t = s.getNextException() != null ? s.getNextException() : s.getCause();
+            } else {
+                t = t.getCause();
+            }
+        }
+        return false;
+    }
+
+    private static boolean isOutageItself(SQLException e) {
         if (e instanceof SQLTransientConnectionException || e instanceof SQLNonTransientConnectionException) {
             return true;
         }
         String state = e.getSQLState();
-        if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+        if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53")
+                || state.startsWith("58") || state.equals("25006") || state.equals("XX001") || state.equals("XX002"))) {
             return true;
         }
-        int code = e.getErrorCode() & 0xff;
-        return code == SQLiteErrorCode.SQLITE_BUSY.code || code == SQLiteErrorCode.SQLITE_LOCKED.code
-                || code == SQLiteErrorCode.SQLITE_CANTOPEN.code;
+        // The SQLite driver's codes; PostgreSQL's driver always says 0.
+        return SQLITE_OUTAGES.contains(e.getErrorCode() & 0xff);
     }
+
+    /** SQLite's primary result codes that say the file cannot be read or written now, not that a statement is wrong. */
+    private static final Set<Integer> SQLITE_OUTAGES = Set.of(SQLiteErrorCode.SQLITE_BUSY.code,
+            SQLiteErrorCode.SQLITE_LOCKED.code, SQLiteErrorCode.SQLITE_READONLY.code, SQLiteErrorCode.SQLITE_IOERR.code,
+            SQLiteErrorCode.SQLITE_CORRUPT.code, SQLiteErrorCode.SQLITE_FULL.code, SQLiteErrorCode.SQLITE_CANTOPEN.code,
+            SQLiteErrorCode.SQLITE_PROTOCOL.code, SQLiteErrorCode.SQLITE_NOLFS.code, SQLiteErrorCode.SQLITE_NOTADB.code,
+            SQLiteErrorCode.SQLITE_PERM.code, SQLiteErrorCode.SQLITE_NOMEM.code);
 }

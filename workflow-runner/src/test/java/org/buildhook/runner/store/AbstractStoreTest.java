@@ -387,8 +387,7 @@ abstract class AbstractStoreTest {
              ResultSet rs = s.executeQuery("SELECT COUNT(*), MAX(version) FROM schema_version")) {
             rs.next();
             // One row per known version: each applied exactly once.
-            assertThat(rs.getInt(1)).isEqualTo(2);
-            assertThat(rs.getInt(2)).isEqualTo(2);
+            assertThat(rs.getInt(1)).isEqualTo(rs.getInt(2)).isGreaterThanOrEqualTo(3);
         } finally {
             stores.forEach(Store::close);
         }

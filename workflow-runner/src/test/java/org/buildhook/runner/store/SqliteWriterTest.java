@@ -43,7 +43,7 @@ class SqliteWriterTest {
         try (Connection c = source.getConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE t (name TEXT PRIMARY KEY)");
         }
-        writer = new SqliteWriter(source, (what, e) -> new RunnerException(what + ": " + e.getMessage(), e));
+        writer = new SqliteWriter(source, (what, e) -> new RunnerException(what + ": " + e.getMessage(), e), () -> null);
     }
 
     @AfterEach
