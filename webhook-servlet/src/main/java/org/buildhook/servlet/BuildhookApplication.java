@@ -13,6 +13,7 @@ import org.buildhook.core.BuildEventParser;
 import org.buildhook.core.SignatureVerifier;
 import org.buildhook.runner.engine.JobEngine;
 import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.ProcessEncoding;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.RulesWatcher;
@@ -121,6 +122,7 @@ public final class BuildhookApplication implements AutoCloseable {
             LOG.info("admin API and status page are off (no admin.token configured)");
         }
         config.warnings().forEach(LOG::warn);
+        ProcessEncoding.current().warning().ifPresent(LOG::warn);
     }
 
     /** The running application of a web application; fails loudly if it did not start. */

@@ -1,6 +1,7 @@
 package org.buildhook.servlet.config;
 
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,9 +9,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.buildhook.core.Secret;
 import org.buildhook.runner.engine.EngineConfig;
+import org.buildhook.runner.exec.JobEnvironment;
 import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.exec.ProcessEncoding;
 import org.buildhook.runner.rules.YamlNode;
 import org.buildhook.runner.store.StoreConfig;
 
@@ -62,6 +66,8 @@ final class ConfigReader {
         admin(section(top, "admin", ConfigKeys.ADMIN), draft);
         draft.server = new ServerReader(nodes, secrets, baseDir).read(section(top, "server", ConfigKeys.SERVER));
         draft.metrics = metrics(section(top, "metrics", ConfigKeys.METRICS));
+        // Last: only now is every variable a secret was read from known.
+        draft.launcher = draft.launcher.withBaseEnvironment(jobEnvironment(runner.get("inherit-env")));
         return draft;
     }
 
@@ -80,7 +86,14 @@ final class ConfigReader {
         if (entry == null || Nodes.isNull(entry.value())) {
             return Optional.empty();
         }
-        return nodes.text(entry.value(), path).map(t -> baseDir.resolve(t).normalize());
+        Optional<String> text = nodes.text(entry.value(), path);
+        try {
+            return text.map(t -> baseDir.resolve(t).normalize());
+        } catch (InvalidPathException e) {
+            nodes.problem(entry.value().location(), path, "not a usable path: " + e.getReason()
+                    + (ProcessEncoding.current().exact() ? "" : "; this JVM's locale is not UTF-8: " + ProcessEncoding.FIX));
+            return Optional.empty();
+        }
     }
 
     private StoreConfig store(Map<String, YamlNode.Entry> s, Path dataDir) {
@@ -227,7 +240,7 @@ final class ConfigReader {
 
     private LauncherConfig launcher(Map<String, YamlNode.Entry> r, Path dataDir) {
         Path logDir = path(r.get("log-dir"), "runner.log-dir").orElse(dataDir.resolve("logs"));
-        LauncherConfig launcher = LauncherConfig.defaults(logDir).withBaseEnvironment(environment)
+        LauncherConfig launcher = LauncherConfig.defaults(logDir)
                 .withDefaultWorkdir(path(r.get("workdir"), "runner.workdir").orElse(dataDir));
         if (r.containsKey("log-max-bytes")) {
             launcher = nodes.size(r.get("log-max-bytes").value(), "runner.log-max-bytes", 1024, 1L << 30)
@@ -238,6 +251,42 @@ final class ConfigReader {
                     .map(launcher::withKillGrace).orElse(launcher);
         }
         return launcher;
+    }
+
+    /**
+     * What jobs inherit of the server's environment: the allow-list and the variables named in
+     * {@code runner.inherit-env}, never one a secret is read from (a warning when it is named).
+     */
+    private Map<String, String> jobEnvironment(YamlNode.Entry entry) {
+        List<String> named = new ArrayList<>();
+        Set<String> secretNames = secrets.environmentNames();
+        if (entry != null && !Nodes.isNull(entry.value())) {
+            YamlNode node = entry.value();
+            if (!(node instanceof YamlNode.Sequence)) {
+                nodes.problem(node.location(), "runner.inherit-env", "expected a list of variable names, like"
+                        + " [HTTPS_PROXY, JAVA_HOME], got " + node.kind());
+            } else {
+                List<YamlNode> items = ((YamlNode.Sequence) node).items();
+                for (int i = 0; i < items.size(); i++) {
+                    String path = "runner.inherit-env[" + i + "]";
+                    YamlNode item = items.get(i);
+                    Optional<String> name = nodes.text(item, path);
+                    if (name.isEmpty()) {
+                        continue;
+                    }
+                    if (!JobEnvironment.NAME.matcher(name.get()).matches()) {
+                        nodes.problem(item.location(), path, "not a variable name: '" + name.get()
+                                + "'; use letters, digits and '_', not starting with a digit");
+                    } else if (secretNames.contains(name.get())) {
+                        warnings.add(item.location(), path, name.get() + " holds a secret of this configuration"
+                                + " ({env: " + name.get() + "}): jobs never inherit it; remove it from the list");
+                    } else {
+                        named.add(name.get());
+                    }
+                }
+            }
+        }
+        return JobEnvironment.inherited(environment, named, secretNames);
     }
 
     private HttpSettings http(Map<String, YamlNode.Entry> h) {

@@ -5,9 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.buildhook.runner.rules.YamlNode;
 
 /**
@@ -21,6 +23,7 @@ final class SecretReader {
     private final Map<String, String> environment;
     private final Path baseDir;
     private final Warnings warnings;
+    private final Set<String> environmentNames = new LinkedHashSet<>();
 
     SecretReader(Nodes nodes, Map<String, String> environment, Path baseDir, Warnings warnings) {
         this.nodes = nodes;
@@ -96,7 +99,16 @@ final class SecretReader {
         return Optional.of(secret);
     }
 
+    /**
+     * Every environment variable named as a secret's source so far ({@code {env: NAME}}), set or
+     * not: jobs must never inherit them.
+     */
+    Set<String> environmentNames() {
+        return Set.copyOf(environmentNames);
+    }
+
     private Optional<String> fromEnv(YamlNode node, String name, String path) {
+        environmentNames.add(name);
         String value = environment.get(name);
         if (value == null) {
             nodes.problem(node.location(), path, "environment variable " + name + " is not set");

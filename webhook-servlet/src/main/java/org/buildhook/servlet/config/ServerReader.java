@@ -55,7 +55,13 @@ final class ServerReader {
         if (name.isEmpty()) {
             return null;
         }
-        Path file = baseDir.resolve(name.get()).normalize();
+        Path file;
+        try {
+            file = baseDir.resolve(name.get()).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            nodes.problem(entry.value().location(), "server.tls.keystore", "not a usable path: " + e.getReason());
+            return null;
+        }
         if (!Files.isRegularFile(file)) {
             nodes.problem(entry.value().location(), "server.tls.keystore", "keystore " + file + " not found");
             return null;

@@ -50,6 +50,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     private final ExecutorService outputThreads;
     private final boolean ownsThreads;
     private final Set<Attempt> running = ConcurrentHashMap.newKeySet();
+    private final ProcessEncoding encoding = ProcessEncoding.current();
     private volatile boolean closed;
 
     /**
@@ -134,7 +135,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             // A relative workdir is taken from the default one, not from wherever the server runs.
             Path workdir = request.workdir() == null ? config.defaultWorkdir()
                     : config.defaultWorkdir().resolve(request.workdir()).normalize();
-            checked = StartCheck.check(request.argv(), config.baseEnvironment(), request.env(), workdir);
+            checked = StartCheck.check(request.argv(), config.baseEnvironment(), request.env(), workdir, encoding);
         } catch (StartCheck.Refused e) {
             attempt.refuse(e.getMessage());
             return attempt;

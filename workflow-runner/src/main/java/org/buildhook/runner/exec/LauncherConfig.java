@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param defaultWorkdir  the working directory when a job names none; default the server's
  *                        current directory
  * @param baseEnvironment what every job inherits before its own variables; default the
- *                        server's environment
+ *                        server's variables on {@link JobEnvironment}'s allow-list
  * @param newSession      whether to start each job in its own session through
  *                        {@value #SETSID}, so that processes that escape the tree (double
  *                        fork) are still found and killed; default true where it exists
@@ -54,7 +54,8 @@ public record LauncherConfig(
     /** The defaults, with the given log directory. */
     public static LauncherConfig defaults(Path logDirectory) {
         return new LauncherConfig(logDirectory, DEFAULT_LOG_CAP, DEFAULT_KILL_GRACE, Path.of(""),
-                System.getenv(), Files.isExecutable(Path.of(SETSID)));
+                JobEnvironment.inherited(System.getenv(), java.util.List.of(), java.util.Set.of()),
+                Files.isExecutable(Path.of(SETSID)));
     }
 
     public LauncherConfig withLogCapBytes(long bytes) {

@@ -32,6 +32,15 @@ final class StartCheck {
 
     static Checked check(List<String> argv, Map<String, String> base, Map<String, String> extra,
             Path workdir) throws Refused {
+        return check(argv, base, extra, workdir, ProcessEncoding.current());
+    }
+
+    /**
+     * As {@link #check(List, Map, Map, Path)}, and every argument, environment variable and path
+     * must reach the process as its exact UTF-8 bytes with the given encoding.
+     */
+    static Checked check(List<String> argv, Map<String, String> base, Map<String, String> extra,
+            Path workdir, ProcessEncoding encoding) throws Refused {
         if (argv.isEmpty()) {
             throw new Refused("empty command: the rule's command needs at least the program");
         }
@@ -56,8 +65,34 @@ final class StartCheck {
         if (!Files.isDirectory(workdir)) {
             throw new Refused("working directory is not a directory: " + workdir);
         }
-        return new Checked(executable(argv.get(0), environment.get("PATH"), workdir), Map.copyOf(environment),
-                workdir);
+        Path executable = executable(argv.get(0), environment.get("PATH"), workdir);
+        exactBytes(argv, environment, workdir, executable, encoding);
+        return new Checked(executable, Map.copyOf(environment), workdir);
+    }
+
+    /** Refuses what this JVM would pass with '?' in place of characters: never run with other values. */
+    private static void exactBytes(List<String> argv, Map<String, String> environment, Path workdir, Path executable,
+            ProcessEncoding encoding) throws Refused {
+        String notExact = " cannot be passed exactly: it holds non-ASCII characters and this JVM encodes ";
+        for (int i = 1; i < argv.size(); i++) {
+            if (!encoding.passesArgument(argv.get(i))) {
+                throw new Refused("argument " + i + notExact + "arguments as " + encoding.arguments().name()
+                        + "; " + ProcessEncoding.FIX);
+            }
+        }
+        for (Map.Entry<String, String> variable : new java.util.TreeMap<>(environment).entrySet()) {
+            if (!encoding.passesArgument(variable.getKey()) || !encoding.passesArgument(variable.getValue())) {
+                String name = encoding.passesArgument(variable.getKey()) ? variable.getKey() : "with a non-ASCII name";
+                throw new Refused("environment variable " + name + notExact + "the environment as "
+                        + encoding.arguments().name() + "; " + ProcessEncoding.FIX);
+            }
+        }
+        for (Path path : List.of(workdir, executable)) {
+            if (!encoding.passesPath(path.toString())) {
+                throw new Refused("path " + path + notExact + "paths as " + encoding.paths().name() + "; "
+                        + ProcessEncoding.FIX);
+            }
+        }
     }
 
     private static Path executable(String program, String searchPath, Path workdir) throws Refused {

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.buildhook.runner.exec.ProcessEncoding;
 
 /** Reads a rule's {@code run} mapping into an {@link Action}, filling in the defaults. */
 final class ActionReader extends NodeReader {
@@ -129,7 +130,8 @@ final class ActionReader extends NodeReader {
             }
             return path.normalize();
         } catch (InvalidPathException e) {
-            problems.add(node.location(), "bad 'workdir' '" + text.get() + "': " + e.getReason());
+            problems.add(node.location(), "bad 'workdir' '" + text.get() + "': " + e.getReason()
+                    + (ProcessEncoding.current().exact() ? "" : "; this JVM's locale is not UTF-8: " + ProcessEncoding.FIX));
             return null;
         }
     }

@@ -1,0 +1,93 @@
+package org.buildhook.servlet.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a job inherits of the server's environment, as the configuration decides it. */
+class JobEnvironmentConfigTest {
+
+    static final Map<String, String> SERVER_ENV = Map.ofEntries(
+            Map.entry("PATH", "/usr/bin:/bin"), Map.entry("HOME", "/var/lib/buildhook"), Map.entry("LANG", "C.UTF-8"),
+            Map.entry("LC_TIME", "en_GB.UTF-8"), Map.entry("TZ", "UTC"), Map.entry("USER", "buildhook"),
+            Map.entry("LOGNAME", "buildhook"), Map.entry("TMPDIR", "/tmp"),
+            Map.entry("AWS_SECRET_ACCESS_KEY", "cloud-secret"), Map.entry("JAVA_TOOL_OPTIONS", "-Dx=y"),
+            Map.entry("HTTPS_PROXY", "http://proxy:3128"), Map.entry("BUILDHOOK_CONFIG", "/etc/buildhook.yaml"),
+            Map.entry("JOBSERV_SECRET", "endpoint-secret"), Map.entry("ADMIN_TOKEN", "admin-secret"),
+            Map.entry("DB_PASSWORD", "db-secret"), Map.entry("KEYSTORE_PASSWORD", "keystore-secret"));
+
+    @TempDir
+    Path dir;
+
+    BuildhookConfig load(String yaml) throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), yaml);
+        return new ConfigLoader(SERVER_ENV, dir).withoutWriting().load(file);
+    }
+
+    @Test
+    void aJobInheritsOnlyTheAllowListByDefault() throws IOException {
+        BuildhookConfig config = load("data-dir: data\n");
+
+        assertThat(config.launcher().baseEnvironment()).containsOnlyKeys("PATH", "HOME", "LANG", "LC_TIME", "TZ", "USER",
+                "LOGNAME", "TMPDIR");
+    }
+
+    @Test
+    void aJobInheritsWhatTheOperatorNamesAsWell() throws IOException {
+        BuildhookConfig config = load("runner:\n  inherit-env: [HTTPS_PROXY, NOT_SET_ANYWHERE]\n");
+
+        assertThat(config.launcher().baseEnvironment()).containsEntry("HTTPS_PROXY", "http://proxy:3128")
+                .doesNotContainKeys("NOT_SET_ANYWHERE", "AWS_SECRET_ACCESS_KEY", "BUILDHOOK_CONFIG");
+    }
+
+    @Test
+    void aVariableASecretIsReadFromNeverReachesAJobEvenWhenNamed() throws IOException {
+        Files.write(dir.resolve("keystore.p12"), new byte[] {1});
+        BuildhookConfig config = load(String.join("\n",
+                "endpoints:",
+                "  default:",
+                "    secrets: [{env: JOBSERV_SECRET}]",
+                "admin:",
+                "  token: {env: ADMIN_TOKEN}",
+                "store:",
+                "  url: jdbc:postgresql://db:5432/buildhook",
+                "  password: {env: DB_PASSWORD}",
+                "server:",
+                "  tls: {keystore: keystore.p12, password: {env: KEYSTORE_PASSWORD}}",
+                "runner:",
+                "  inherit-env: [JOBSERV_SECRET, ADMIN_TOKEN, DB_PASSWORD, KEYSTORE_PASSWORD, HTTPS_PROXY]",
+                ""));
+
+        assertThat(config.launcher().baseEnvironment()).containsKey("HTTPS_PROXY")
+                .doesNotContainKeys("JOBSERV_SECRET", "ADMIN_TOKEN", "DB_PASSWORD", "KEYSTORE_PASSWORD");
+        assertThat(config.launcher().baseEnvironment().values())
+                .doesNotContain("endpoint-secret", "admin-secret", "db-secret", "keystore-secret");
+        assertThat(config.warnings()).filteredOn(w -> w.contains("jobs never inherit it")).hasSize(4)
+                .anySatisfy(w -> assertThat(w).contains("buildhook.yaml:12:17: runner.inherit-env[0]: JOBSERV_SECRET"));
+        assertThat(String.join("\n", config.warnings())).doesNotContain("endpoint-secret", "admin-secret");
+    }
+
+    @Test
+    void aSecretInAnAllowedVariableIsNotInheritedEither() throws IOException {
+        BuildhookConfig config = load("admin:\n  token: {env: LC_TIME}\n");
+
+        assertThat(config.launcher().baseEnvironment()).doesNotContainKey("LC_TIME").containsKey("LANG");
+    }
+
+    @Test
+    void aNameThatIsNotAVariableNameIsAMistakeWithItsPlace() throws IOException {
+        assertThatThrownBy(() -> load("runner:\n  inherit-env: [HTTPS_PROXY, 'A=B', 3]\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("buildhook.yaml:2:30: runner.inherit-env[1]: not a variable name: 'A=B'")
+                .hasMessageContaining("runner.inherit-env[2]: not a variable name: '3'");
+        assertThatThrownBy(() -> load("runner:\n  inherit-env: HTTPS_PROXY\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("runner.inherit-env: expected a list of variable names");
+    }
+}
