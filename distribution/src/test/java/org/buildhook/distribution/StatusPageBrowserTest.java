@@ -15,7 +15,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import org.buildhook.core.Signer;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -26,7 +31,10 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * The status page in a real headless Chromium (Debian's {@code chromium} and
  * {@code chromium-driver}): sign in with the token, see a delivery, open its job's log, re-run
  * it. Skipped without {@code /usr/bin/chromium}, except on CI ({@code CI=true}), where that fails.
- * Leaves screenshots in {@code target/status-page.png} and {@code target/status-page-job.png}.
+ * Leaves screenshots in {@code target/}: {@code status-page.png} and {@code status-page-job.png}, and
+ * of the console with deliveries and jobs in every state: {@code status-console.png},
+ * {@code status-console-refused-rules.png}, {@code status-console-job-running.png} and
+ * {@code status-console-job-ended.png}.
  */
 @ExtendWith(AdminServerExtension.class)
 class StatusPageBrowserTest {
@@ -111,5 +119,153 @@ class StatusPageBrowserTest {
         assertThat(server.getJson("jobs?delivery=" + deliveryId).path("items").findValuesAsText("rerunOf"))
                 .contains(jobId);
         screenshot("status-page.png");
+    }
+
+    /** Rules that put jobs in every state; {@code wait} runs one at a time, so its next jobs queue. */
+    private static String everyStateRules(Path dir) throws Exception {
+        Files.writeString(dir.resolve("fail.sh"), "echo boom >&2\nexit 3\n");
+        Files.writeString(dir.resolve("slow.sh"), "echo sleeping\nsleep 60\n");
+        return "rules:\n"
+                + "  - name: echo\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh, '"
+                + dir.resolve("echo.sh") + "', '${build.id}']\n      timeout: 30s\n"
+                + "  - name: per-run\n    when:\n      status: PASSED\n      runs: {match: each, name: 'build-a*'}\n"
+                + "    run:\n      command: [/bin/sh, '" + dir.resolve("echo.sh") + "', '${run.name}']\n"
+                + "      timeout: 30s\n"
+                + "  - name: fails\n    when: {status: FAILED}\n    run:\n      command: [/bin/sh, '"
+                + dir.resolve("fail.sh") + "']\n      timeout: 30s\n"
+                + "  - name: wait\n    when: {status: FAILED}\n    run:\n      command: [/bin/sh, '"
+                + dir.resolve("wait.sh") + "']\n      timeout: 5m\n      concurrency: 1\n"
+                + "  - name: slow\n    when: {status: PROMOTED}\n    run:\n      command: [/bin/sh, '"
+                + dir.resolve("slow.sh") + "']\n      timeout: 1s\n";
+    }
+
+    private static List<String> states(AdminServer server, String rule) throws Exception {
+        List<String> states = new java.util.ArrayList<>(server.getJson("jobs?rule=" + rule + "&limit=100")
+                .path("items").findValuesAsText("state"));
+        java.util.Collections.sort(states);
+        return states;
+    }
+
+    private static void awaitStates(AdminServer server, String rule, String... states) {
+        List<String> wanted = new java.util.ArrayList<>(List.of(states));
+        java.util.Collections.sort(wanted);
+        await().atMost(Duration.ofSeconds(60)).until(() -> states(server, rule).equals(wanted));
+    }
+
+    private static String build(int id, String fixture) throws Exception {
+        String body = AdminServer.fixture(fixture);
+        return body.replaceFirst("\"build_id\": \\d+", "\"build_id\": " + id);
+    }
+
+    private static String tile(ChromeDriver browser, String name) {
+        return browser.findElement(By.id("tile-" + name)).findElement(By.cssSelector(".value")).getText();
+    }
+
+    @Test
+    void showsDeliveriesAndJobsInEveryStateAtAGlanceAndUpdatesWithoutAReload(AdminServer server) throws Exception {
+        server.replaceRules(everyStateRules(server.dir));
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).contains("per-run", "slow");
+        String passed = server.deliver("build-67-passed.json");
+        server.deliver("build-67-passed.json");
+        String failed = server.deliver("build-68-failed.json");
+        awaitStates(server, "wait", "RUNNING");
+        server.deliverBody(build(69, "build-68-failed.json").getBytes(StandardCharsets.UTF_8));
+        server.deliverBody(build(70, "build-68-failed.json").getBytes(StandardCharsets.UTF_8));
+        awaitStates(server, "wait", "QUEUED", "QUEUED", "RUNNING");
+        String toCancel = server.getJson("jobs?rule=wait&state=QUEUED&limit=1").path("items").path(0).path("id")
+                .asText();
+        assertThat(server.post("jobs/" + toCancel + "/cancel").statusCode()).isLessThan(300);
+        server.deliver("build-412-promoted.json");
+        HttpResponse<String> rejected = server.http.send(HttpRequest.newBuilder(server.uri().resolve("webhook"))
+                .header("X-JobServ-Sig", Signer.sign("not json".getBytes(StandardCharsets.UTF_8),
+                        AdminServer.SECRET.getBytes(StandardCharsets.UTF_8)))
+                .POST(HttpRequest.BodyPublishers.ofString("not json")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> refused = server.http.send(HttpRequest.newBuilder(server.uri().resolve("webhook"))
+                .header("X-JobServ-Sig", "sha256:" + "0".repeat(64))
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(rejected.statusCode()).isEqualTo(400);
+        assertThat(refused.statusCode()).isEqualTo(401);
+        awaitStates(server, "echo", "SUCCEEDED");
+        awaitStates(server, "per-run", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED");
+        awaitStates(server, "fails", "FAILED", "FAILED", "FAILED");
+        awaitStates(server, "wait", "CANCELLED", "QUEUED", "RUNNING");
+        awaitStates(server, "slow", "TIMED_OUT");
+        browser = startBrowser();
+        browser.manage().window().setSize(new Dimension(1400, 1900));
+
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+
+        assertThat(tile(browser, "deliveries")).isEqualTo("7");
+        assertThat(browser.findElement(By.id("tile-deliveries")).getText()).contains("5 accepted")
+                .contains("1 duplicate").contains("1 rejected");
+        assertThat(tile(browser, "jobs")).isEqualTo("11");
+        assertThat(tile(browser, "failures")).isEqualTo("4");
+        assertThat(tile(browser, "queued")).isEqualTo("1");
+        assertThat(tile(browser, "running")).isEqualTo("1");
+        assertThat(tile(browser, "refused")).isEqualTo("1");
+        assertThat(browser.findElement(By.id("tile-refused")).getText()).contains("no configured secret matches")
+                .doesNotContain(AdminServer.SECRET);
+        List<WebElement> rules = browser.findElements(By.cssSelector("#rule-health tr.rule"));
+        assertThat(rules).extracting(r -> r.getAttribute("data-rule"))
+                .as("in the rules file's order").containsExactly("echo", "per-run", "fails", "wait", "slow");
+        for (WebElement rule : rules) {
+            assertThat(rule.findElement(By.cssSelector("svg.history")).isDisplayed()).isTrue();
+        }
+        assertThat(browser.findElement(By.cssSelector("#rule-health tr[data-rule='per-run']")).getText())
+                .contains("SUCCEEDED").contains("100%");
+        assertThat(browser.findElement(By.cssSelector("#rule-health tr[data-rule='fails']")).getText())
+                .contains("FAILED").contains("0%");
+        assertThat(browser.findElement(By.cssSelector("#rule-health tr[data-rule='echo'] svg.gauge")).isDisplayed())
+                .isTrue();
+        WebElement passedRow = browser.findElement(By.cssSelector("tr.delivery[data-id='" + passed + "']"));
+        assertThat(passedRow.findElements(By.cssSelector(".run"))).extracting(WebElement::getText)
+                .containsExactlyInAnyOrder("build-amd64-partner", "build-armhf", "build-aarch64");
+        assertThat(passedRow.findElements(By.cssSelector("a.log"))).extracting(a -> a.getAttribute("href"))
+                .contains("https://api.foundries.io/projects/andy-corp/lmp/builds/67/runs/build-aarch64/console.log");
+        assertThat(passedRow.findElement(By.cssSelector("a.build")).getAttribute("href"))
+                .isEqualTo("https://ci.foundries.io/projects/andy-corp/lmp/builds/67");
+        assertThat(passedRow.findElements(By.cssSelector(".dur"))).isNotEmpty();
+        String duplicate = server.getJson("deliveries?outcome=DUPLICATE").path("items").path(0).path("id").asText();
+        WebElement duplicateChip = browser.findElement(By.cssSelector("tr.delivery[data-id='" + duplicate
+                + "'] .chip"));
+        WebElement failedChip = browser.findElement(By.cssSelector("tr.delivery[data-id='" + failed
+                + "'] .chip.tone-bad"));
+        assertThat(duplicateChip.getText()).isEqualTo("DUPLICATE");
+        assertThat(duplicateChip.getCssValue("color")).isNotEqualTo(failedChip.getCssValue("color"));
+        assertThat(browser.findElements(By.id("rules-banner"))).isEmpty();
+        screenshot("status-console.png");
+
+        // Live: a new delivery, a refused rules file and the job's end appear without a reload.
+        browser.executeScript("window.noReload = 'still the same page';");
+        String later = server.deliverBody(build(71, "build-67-passed.json").getBytes(StandardCharsets.UTF_8));
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> !browser.findElements(
+                By.cssSelector("tr.delivery[data-id='" + later + "']")).isEmpty());
+        server.replaceRules("rules:\n  - name: <broken>\n    colour: red\n");
+        server.app().rules().checkNow();
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(
+                By.id("rules-banner")).isDisplayed());
+        assertThat(browser.findElement(By.id("rules-banner")).getText()).contains("refused").contains("colour");
+        assertThat(browser.executeScript("return window.noReload")).isEqualTo("still the same page");
+        assertThat(browser.findElement(By.id("live-status")).getText()).contains("updated");
+        screenshot("status-console-refused-rules.png");
+
+        String running = server.getJson("jobs?rule=wait&state=RUNNING").path("items").path(0).path("id").asText();
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN + "&job=" + running);
+        assertThat(browser.getCurrentUrl()).endsWith("/?job=" + running);
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
+                .findElement(By.cssSelector("pre.log")).getText().contains("started"));
+        assertThat(browser.findElement(By.id("job-state")).getText()).contains("RUNNING");
+        assertThat(browser.findElement(By.id("plan")).getText()).contains("andy-corp/lmp").contains("platform-main")
+                .contains("5m").contains("BUILDHOOK_BUILD_ID");
+        screenshot("status-console-job-running.png");
+        browser.executeScript("window.noReload = 'the job page';");
+        Files.writeString(server.dir.resolve("go"), "");
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
+                .findElement(By.cssSelector("pre.log")).getText().contains("finished"));
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
+                .findElement(By.id("job-state")).getText().contains("SUCCEEDED"));
+        assertThat(browser.executeScript("return window.noReload")).isEqualTo("the job page");
+        screenshot("status-console-job-ended.png");
     }
 }

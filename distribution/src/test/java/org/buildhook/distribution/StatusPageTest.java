@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class StatusPageTest {
 
     private static final String XSS = "<script>alert(1)</script>";
-    private static final Pattern ROW = Pattern.compile("<tr class=\"delivery\" data-id=\"(\\w+)\"");
+    private static final Pattern ROW = Pattern.compile("<tr class=\"delivery[^\"]*\" data-id=\"(\\w+)\"");
     private static final Pattern OLDER = Pattern.compile("<a id=\"older\" href=\"([^\"]+)\"");
 
     @Test
@@ -149,6 +150,70 @@ class StatusPageTest {
         assertThat(html).contains("Rules in force").contains("2 rule(s)").contains("<summary>echo</summary>")
                 .contains("<summary>wait</summary>").contains("id=\"rules-error\"").contains("rules.yaml")
                 .doesNotContain("<broken>");
+        assertThat(html.indexOf("id=\"rules-banner\"")).as("the banner comes first").isPositive()
+                .isLessThan(html.indexOf("id=\"summary\""));
+        assertThat(server.page("?part=live", cookie).body()).contains("id=\"rules-banner\"");
+    }
+
+    @Test
+    void aTokenLinkToAJobSignsInAndLandsOnThatJobWithItsOtherParameters(AdminServer server) throws Exception {
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+
+        HttpResponse<String> login = server.page("?token=" + AdminServer.TOKEN + "&job=" + jobId, null);
+        HttpResponse<String> filtered = server.page("?project=andy-corp%2Flmp&token=" + AdminServer.TOKEN
+                + "&state=SUCCEEDED", null);
+
+        assertThat(login.statusCode()).isEqualTo(303);
+        assertThat(login.headers().firstValue("Location")).hasValue("/?job=" + jobId);
+        assertThat(filtered.headers().firstValue("Location")).hasValue("/?project=andy-corp%2Flmp&state=SUCCEEDED");
+    }
+
+    @Test
+    void theHeaderCountsTheLastDayAndTheRefusedSignaturesWithTheirReasonButNoSecret(AdminServer server)
+            throws Exception {
+        String passed = server.deliver("build-67-passed.json");
+        server.awaitJob(passed, "SUCCEEDED");
+        server.deliver("build-67-passed.json");
+        String failed = server.deliver("build-68-failed.json");
+        server.awaitJob(failed, "RUNNING");
+        byte[] body = AdminServer.fixture("build-67-passed.json").getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> refused = server.http.send(HttpRequest.newBuilder(server.uri().resolve("webhook"))
+                .header("X-JobServ-Sig", "sha256:" + "ab".repeat(32))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        String cookie = server.signIn();
+
+        String html = server.page("", cookie).body();
+
+        assertThat(refused.statusCode()).isEqualTo(401);
+        assertThat(html).contains("id=\"tile-deliveries\" data-value=\"3\"").contains("2 accepted")
+                .contains("1 duplicate").contains("id=\"tile-jobs\" data-value=\"2\"")
+                .contains("id=\"tile-running\" data-value=\"1\"").contains("id=\"tile-queued\" data-value=\"0\"")
+                .contains("id=\"tile-failures\" data-value=\"0\"").contains("id=\"tile-refused\" data-value=\"1\"")
+                .contains("no configured secret matches").doesNotContain(AdminServer.SECRET)
+                .doesNotContain("ab".repeat(32));
+        assertThat(html).contains("<tr class=\"rule\" data-rule=\"echo\">").contains("<svg class=\"chart history\"")
+                .contains("100% <small>of 1</small>");
+    }
+
+    @Test
+    void theLivePartIsTheChangingPartsAloneAndNeedsTheCookie(AdminServer server) throws Exception {
+        String jobId = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
+        String cookie = server.signIn();
+
+        HttpResponse<String> live = server.page("?part=live", cookie);
+        HttpResponse<String> jobLive = server.page("?job=" + jobId + "&part=live", cookie);
+        HttpResponse<String> signedOut = server.page("?part=live", null);
+
+        assertThat(live.statusCode()).isEqualTo(200);
+        assertThat(live.body()).contains("id=\"live-top\" data-live").contains("id=\"live-deliveries\" data-live")
+                .contains("data-poll=").doesNotContain("<script");
+        assertThat(jobLive.body()).contains("id=\"job-live\" data-live").contains("data-poll=")
+                .contains("RUNNING");
+        assertThat(signedOut.statusCode()).isEqualTo(401);
+        Files.writeString(server.dir.resolve("go"), "");
+        server.awaitJobState(jobId, "SUCCEEDED");
+        assertThat(server.page("?job=" + jobId + "&part=live", cookie).body()).doesNotContain("data-poll=")
+                .contains("finished");
     }
 
     @Test

@@ -33,6 +33,7 @@ public final class DeliveryService {
     private final Supplier<RuleSet> rules;
     private final Store store;
     private final Clock clock;
+    private final SignatureRefusals refusals;
     private final BuildhookMetrics metrics;
 
     /** Without metrics of its own (they are never served). */
@@ -50,6 +51,12 @@ public final class DeliveryService {
         this.rules = rules;
         this.store = store;
         this.clock = clock;
+        this.refusals = new SignatureRefusals(clock);
+    }
+
+    /** The signatures this node refused lately, for the status page. */
+    SignatureRefusals refusals() {
+        return refusals;
     }
 
     public Receipt receive(IncomingDelivery in) {
@@ -62,6 +69,7 @@ public final class DeliveryService {
         Verification verification = verifier.verify(in.body(), Map.of(SignatureVerifier.HEADER, in.signatures()));
         if (!verification.valid()) {
             metrics.signatureFailure(in.endpoint(), verification.failure());
+            refusals.record(in.endpoint(), in.remote(), verification.failure().description());
             // The precise reason is for the operator only; the client gets a generic 401.
             LOG.warn("delivery from {} to endpoint '{}' refused: {} ({} bytes)", in.remote(), in.endpoint(),
                     verification.reason(), in.body().length);

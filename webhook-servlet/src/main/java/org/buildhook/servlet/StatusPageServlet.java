@@ -5,12 +5,14 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -20,8 +22,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.StringJoiner;
 import org.buildhook.runner.exec.JobLogs;
 import org.buildhook.runner.store.Delivery;
+import org.buildhook.runner.store.DeliveryDetail;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.DeliveryQuery;
 import org.buildhook.runner.store.Ids;
@@ -29,17 +33,26 @@ import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.JobTiming;
 import org.buildhook.runner.store.Page;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The status page at the context root: the latest deliveries with their jobs (an "Older" link
- * pages back through the rest, {@code ?before=<id>} as the admin API's cursor), a job's attempts
- * and log, the rules in force. Authenticated like the admin API; {@code GET /?token=…} (or the page's
- * form) puts the token in an HttpOnly, SameSite=Strict cookie and redirects to the bare page.
- * Without a configured admin token it answers 404, as if absent.
+ * The status page at the context root, an operator's console: a header of the last 24 hours and of
+ * now (deliveries and jobs by outcome, failures, queue, running jobs, refused signatures), a banner
+ * while the rules file on disk is refused, each rule's health as small charts, the latest deliveries
+ * with their jobs (an "Older" link pages back through the rest, {@code ?before=<id>} as the admin
+ * API's cursor), a job's plan, attempts and live log tail, the rules in force.
+ *
+ * <p>The open page stays current without a reload: its script polls the same address with
+ * {@code part=live} added, which answers only the parts that change (plain requests, so it works
+ * the same behind any container or proxy and holds no thread between polls).
+ *
+ * <p>Authenticated like the admin API; {@code GET /?token=…} (or the page's form) puts the token in
+ * an HttpOnly, SameSite=Strict cookie and redirects to the same page without the token (its other
+ * parameters kept). Without a configured admin token it answers 404, as if absent.
  */
 public final class StatusPageServlet extends HttpServlet {
 
@@ -52,6 +65,10 @@ public final class StatusPageServlet extends HttpServlet {
     private static final int JOBS_PER_DELIVERY = 100;
     /** The log tail shown on a job's page; the whole log is at the admin API. */
     private static final int LOG_TAIL = 256 * 1024;
+    /** The newest jobs of each rule that its health (success rate, durations, chart) is computed from. */
+    static final int RULE_HISTORY = 30;
+    /** The window of the header's counts. */
+    private static final Duration SUMMARY_WINDOW = Duration.ofHours(24);
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -66,16 +83,23 @@ public final class StatusPageServlet extends HttpServlet {
             login(app, presented, request, response);
             return;
         }
+        boolean livePart = "live".equals(request.getParameter("part"));
         if (auth.refusal(request) != null) {
+            if (livePart) {
+                response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
+                response.setContentType("text/plain;charset=utf-8");
+                response.getWriter().write("sign in again\n");
+                return;
+            }
             send(response, 200, StatusPageView.login(nonce(response), false));
             return;
         }
         try {
             String job = request.getParameter("job");
             if (job != null) {
-                showJob(app, job, response);
+                showJob(app, job, livePart, response);
             } else {
-                showDeliveries(app, request, response);
+                showDeliveries(app, request, livePart, response);
             }
         } catch (StoreUnavailableException e) {
             LOG.error("status page: store unavailable: {}", e.getMessage());
@@ -110,10 +134,37 @@ public final class StatusPageServlet extends HttpServlet {
                 + (request.isSecure() ? "; Secure" : ""));
         response.setHeader("Cache-Control", "no-store");
         response.setStatus(HttpServletResponse.SC_SEE_OTHER);
-        response.setHeader("Location", request.getContextPath() + "/");
+        String kept = withoutToken(request.getQueryString());
+        response.setHeader("Location", request.getContextPath() + "/" + (kept.isEmpty() ? "" : "?" + kept));
     }
 
-    private static void showDeliveries(BuildhookApplication app, HttpServletRequest request,
+    /**
+     * The query string without its {@code token} (and {@code part}) parameters, the others kept in
+     * their order, re-encoded; a parameter that cannot be decoded is dropped.
+     */
+    static String withoutToken(String query) {
+        if (query == null || query.isEmpty()) {
+            return "";
+        }
+        StringJoiner kept = new StringJoiner("&");
+        for (String pair : query.split("&")) {
+            String[] nameValue = pair.split("=", 2);
+            try {
+                String name = URLDecoder.decode(nameValue[0], StandardCharsets.UTF_8);
+                if (name.isEmpty() || name.equals("token") || name.equals("part")) {
+                    continue;
+                }
+                String value = nameValue.length > 1 ? URLDecoder.decode(nameValue[1], StandardCharsets.UTF_8) : "";
+                kept.add(URLEncoder.encode(name, StandardCharsets.UTF_8) + "="
+                        + URLEncoder.encode(value, StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                // A malformed %-escape: the parameter is left out rather than passed on.
+            }
+        }
+        return kept.toString();
+    }
+
+    private static void showDeliveries(BuildhookApplication app, HttpServletRequest request, boolean livePart,
             HttpServletResponse response) throws IOException {
         StatusPageView.Filters filters;
         try {
@@ -143,11 +194,28 @@ public final class StatusPageServlet extends HttpServlet {
                 rows.add(new StatusPageView.DeliveryRow(d, oldestFirst, jobs.nextCursor() != null));
             }
         }
-        send(response, 200, StatusPageView.page(nonce(response), rules(app), filters, rows,
-                new StatusPagePaging(before, page.nextCursor())));
+        StatusPageView.RulesInfo rules = rules(app);
+        StatusPageView.Live live = new StatusPageView.Live(summary(app), rules, health(app, rules), rows,
+                new StatusPagePaging(before, page.nextCursor()), filters);
+        send(response, 200, livePart ? StatusPageView.live(live) : StatusPageView.page(nonce(response), live));
     }
 
-    private static void showJob(BuildhookApplication app, String id, HttpServletResponse response)
+    /** The header's numbers: two grouped counts over the window, two indexed counts, this node's refusals. */
+    private static StatusSummary summary(BuildhookApplication app) {
+        SignatureRefusals refusals = app.deliveries().refusals();
+        return new StatusSummary(app.store().activitySince(Instant.now().minus(SUMMARY_WINDOW)),
+                app.store().countJobs(JobState.QUEUED), app.store().countJobs(JobState.RUNNING), refusals.lastDay(),
+                refusals.last());
+    }
+
+    /** The health of each rule in force, in the file's order, from its newest jobs (one indexed lookup per rule). */
+    private static List<RuleHealth> health(BuildhookApplication app, StatusPageView.RulesInfo rules) {
+        List<String> names = List.copyOf(rules.snapshots().keySet());
+        Map<String, List<JobTiming>> recent = app.store().recentJobsOfRules(names, RULE_HISTORY);
+        return names.stream().map(n -> new RuleHealth(n, recent.getOrDefault(n, List.of()))).toList();
+    }
+
+    private static void showJob(BuildhookApplication app, String id, boolean livePart, HttpServletResponse response)
             throws IOException {
         Optional<JobDetail> found = Ids.isValid(id) ? app.store().job(id) : Optional.empty();
         if (found.isEmpty()) {
@@ -160,7 +228,13 @@ public final class StatusPageServlet extends HttpServlet {
             Path file = a.logPath() != null ? Path.of(a.logPath()) : logs.pathFor(id, a.attempt());
             texts.put(a.attempt(), tail(file));
         }
-        send(response, 200, StatusPageView.job(nonce(response), found.get().job(), found.get().attempts(), texts));
+        Job job = found.get().job();
+        if (livePart) {
+            send(response, 200, StatusJobView.live(job, found.get().attempts(), texts));
+            return;
+        }
+        Optional<Delivery> delivery = app.store().delivery(job.deliveryId()).map(DeliveryDetail::delivery);
+        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts));
     }
 
     private static StatusPageView.RulesInfo rules(BuildhookApplication app) {

@@ -1,12 +1,15 @@
 package org.buildhook.servlet;
 
 import static org.buildhook.servlet.Html.escape;
+import static org.buildhook.servlet.StatusFormat.duration;
+import static org.buildhook.servlet.StatusFormat.time;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,14 +17,22 @@ import java.util.StringJoiner;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.Job;
-import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobState;
 
 /**
  * Renders the status page's HTML from stored values. Every value goes through {@link Html#escape};
- * the only script and style are inline blocks carrying the response's CSP nonce.
+ * the only script and style are inline blocks carrying the response's CSP nonce. The parts that
+ * change carry {@code data-live} and an id: {@link #live} renders them alone for the page's script
+ * to swap in, every {@link #POLL_MILLIS} milliseconds.
  */
 final class StatusPageView {
+
+    /** How often the open page asks for its live parts, in milliseconds. */
+    static final int POLL_MILLIS = 4000;
+    /** The job variable holding the build's {@code web_url} (set on every job). */
+    static final String WEB_URL = "BUILDHOOK_WEB_URL";
+    /** The job variable holding the run's {@code log_url} (set on {@code match: each} jobs). */
+    static final String RUN_LOG_URL = "BUILDHOOK_RUN_LOG_URL";
 
     /** A delivery and its jobs (oldest first; {@code moreJobs} when not all are shown), as one row of the page. */
     record DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs) {
@@ -31,6 +42,11 @@ final class StatusPageView {
 
         DeliveryRow(Delivery delivery, List<Job> jobs) {
             this(delivery, jobs, false);
+        }
+
+        /** The build's {@code web_url}, as its jobs carry it. */
+        Optional<String> webUrl() {
+            return jobs.stream().map(j -> j.env().get(WEB_URL)).filter(u -> u != null && !u.isEmpty()).findFirst();
         }
     }
 
@@ -55,122 +71,118 @@ final class StatusPageView {
         }
     }
 
-    /** The rules in force: names and snapshots, when they were loaded, and the last refused version's error. */
+    /**
+     * The rules in force: names and snapshots (in the file's order), when they were loaded, and the
+     * last refused version's error.
+     */
     record RulesInfo(String source, Instant loadedAt, Map<String, String> snapshots, Optional<String> lastError) {
         RulesInfo {
-            snapshots = Map.copyOf(snapshots);
+            snapshots = Collections.unmodifiableMap(new LinkedHashMap<>(snapshots));
         }
     }
 
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
-            .withZone(ZoneOffset.UTC);
-
-    private static final String STYLE = """
-            body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
-            h1{font-size:1.4em;margin:0 0 .5em}h2{font-size:1.15em;margin:1.5em 0 .5em}
-            table{border-collapse:collapse;width:100%;background:#fff}
-            th,td{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
-            th{background:#eee}pre{background:#fff;border:1px solid #ddd;padding:8px;overflow:auto;max-height:40em}
-            .ok{color:#176c2a}.bad{color:#a31515}.run{color:#8a5a00}
-            .error{background:#fdecea;border:1px solid #a31515;padding:8px}
-            form.filters{display:flex;gap:1em;flex-wrap:wrap;align-items:end}
-            label{display:flex;flex-direction:column;font-size:.9em}
-            button{cursor:pointer}ul.jobs{margin:0;padding-left:1.2em}#result{min-height:1.4em}
-            """;
-
-    /** Posts a button's action with the CSRF header, shows the answer and reloads the page. */
-    private static final String SCRIPT = """
-            document.addEventListener('click', function (e) {
-              var b = e.target.closest('button[data-post]');
-              if (!b) { return; }
-              b.disabled = true;
-              var out = document.getElementById('result');
-              fetch(b.getAttribute('data-post'), {method: 'POST', credentials: 'same-origin',
-                  headers: {'X-Buildhook-Request': '1'}})
-                .then(function (r) { return r.text().then(function (t) { return [r.status, t]; }); })
-                .then(function (a) {
-                  out.textContent = b.textContent + ': ' + a[0] + ' ' + a[1];
-                  if (a[0] < 300) { setTimeout(function () { location.reload(); }, 700); } else { b.disabled = false; }
-                })
-                .catch(function (err) { out.textContent = b.textContent + ' failed: ' + err; b.disabled = false; });
-            });
-            """;
+    /** What the main page's live parts show: the header, each rule's health, one page of deliveries. */
+    record Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
+            StatusPagePaging paging, Filters filters) {
+        Live {
+            health = List.copyOf(health);
+            rows = List.copyOf(rows);
+        }
+    }
 
     private StatusPageView() {
     }
 
     /** The form asking for the admin token; never shows a presented token. */
     static String login(String nonce, boolean refused) {
-        StringBuilder h = head(nonce, "buildhook: sign in");
-        h.append("<h1>buildhook status</h1>");
+        StringBuilder h = head(nonce, "buildhook: sign in", 0);
+        h.append("<main>");
         if (refused) {
-            h.append("<p class=\"error\">That token was not accepted.</p>");
+            h.append("<p class=\"banner\">That token was not accepted.</p>");
         }
         h.append("<form method=\"post\" action=\"\"><label>Admin token "
                 + "<input type=\"password\" name=\"token\" autocomplete=\"current-password\" required></label> "
                 + "<button type=\"submit\">Open the status page</button></form>"
                 + "<p>The token is the <code>admin.token</code> of buildhook's configuration. It is kept in an "
                 + "HttpOnly cookie for this site until the browser closes.</p>");
-        return end(h);
+        return end(h.append("</main>"));
     }
 
-    /** The main page: rules, filters, one page of deliveries with their jobs and links to older and newest ones. */
-    static String page(String nonce, RulesInfo rules, Filters filters, List<DeliveryRow> rows,
-            StatusPagePaging paging) {
-        StringBuilder h = head(nonce, "buildhook status");
-        h.append("<h1>buildhook status</h1><p id=\"result\" role=\"status\"></p>");
-        h.append(paging.before() == null ? "<h2>Recent deliveries</h2>" : "<h2>Older deliveries</h2>");
-        filterForm(h, filters);
-        h.append("<table id=\"deliveries\"><thead><tr><th>Received</th><th>Endpoint</th><th>Build</th>"
-                + "<th>Project</th><th>Trigger</th><th>Status</th><th>Outcome</th><th>Jobs</th><th></th>"
-                + "</tr></thead><tbody>");
-        if (rows.isEmpty()) {
-            h.append("<tr><td colspan=\"9\">").append(paging.older() == null ? "No deliveries match."
+    /** The main page: header, rule health, filters, one page of deliveries with their jobs, the rules in force. */
+    static String page(String nonce, Live live) {
+        StringBuilder h = head(nonce, "buildhook status", POLL_MILLIS);
+        h.append("<main><p id=\"result\" role=\"status\"></p>");
+        liveTop(h, live);
+        h.append(live.paging().before() == null ? "<h2>Recent deliveries</h2>" : "<h2>Older deliveries</h2>");
+        filterForm(h, live.filters());
+        liveDeliveries(h, live);
+        rulesInForce(h, live.rules());
+        return end(h.append("</main>"));
+    }
+
+    /** The main page's live parts alone, for the page's script to swap in. */
+    static String live(Live live) {
+        StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body data-poll=\"")
+                .append(POLL_MILLIS).append("\">");
+        liveTop(h, live);
+        liveDeliveries(h, live);
+        return h.append("</body></html>\n").toString();
+    }
+
+    private static void liveTop(StringBuilder h, Live live) {
+        h.append("<div id=\"live-top\" data-live>");
+        live.rules().lastError().ifPresent(e -> h.append("<div class=\"banner\" id=\"rules-banner\" role=\"alert\">"
+                + "<strong>The rules file on disk was refused.</strong> The rules loaded ")
+                .append(time(live.rules().loadedAt())).append(" from <code>").append(escape(live.rules().source()))
+                .append("</code> stay in force until it is fixed:<pre>").append(escape(e)).append("</pre></div>"));
+        h.append(live.summary().html());
+        h.append("<h2>Rules <small>the last ").append(StatusPageServlet.RULE_HISTORY)
+                .append(" jobs of each</small></h2><table id=\"rule-health\"><thead><tr><th>Rule</th><th>Last job</th>"
+                + "<th>Succeeded</th><th>Duration p50 / p95 against the timeout</th><th>Recent jobs</th></tr></thead>"
+                + "<tbody>");
+        if (live.health().isEmpty()) {
+            h.append("<tr><td colspan=\"5\">No rules in force.</td></tr>");
+        }
+        for (RuleHealth r : live.health()) {
+            ruleRow(h, r);
+        }
+        h.append("</tbody></table></div>");
+    }
+
+    private static void ruleRow(StringBuilder h, RuleHealth r) {
+        h.append("<tr class=\"rule\" data-rule=\"").append(escape(r.rule())).append("\"><td><code>")
+                .append(escape(r.rule())).append("</code></td><td>");
+        r.last().ifPresentOrElse(t -> h.append(chip(t.state())).append(' ').append(jobLink(t.jobId(), "open")),
+                () -> h.append("<span class=\"muted\">no job yet</span>"));
+        h.append("</td><td class=\"num\">").append(r.successRate().map(s -> StatusFormat.percent(s) + " <small>of "
+                + r.ended() + "</small>").orElse("<span class=\"muted\">–</span>")).append("</td><td class=\"durations\">");
+        Optional<Duration> p50 = r.percentile(50);
+        Optional<Duration> p95 = r.percentile(95);
+        if (p50.isPresent() && p95.isPresent() && r.timeout().isPresent()) {
+            h.append(RuleCharts.gauge(p50.get(), p95.get(), r.timeout().get())).append(duration(p50.get()))
+                    .append(" / ").append(duration(p95.get())).append(" of ").append(duration(r.timeout().get()));
+        } else {
+            r.timeout().ifPresent(t -> h.append("timeout ").append(duration(t)));
+        }
+        h.append("</td><td>");
+        if (!r.recent().isEmpty()) {
+            h.append(RuleCharts.history(r.recent()));
+        }
+        h.append("</td></tr>");
+    }
+
+    private static void liveDeliveries(StringBuilder h, Live live) {
+        h.append("<div id=\"live-deliveries\" data-live><table id=\"deliveries\" class=\"delivery-list\"><thead><tr><th>Received</th>"
+                + "<th>Endpoint</th><th>Build</th><th>Project</th><th>Trigger</th><th>Status</th><th>Outcome</th>"
+                + "<th>Jobs</th><th></th></tr></thead><tbody>");
+        if (live.rows().isEmpty()) {
+            h.append("<tr><td colspan=\"9\">").append(live.paging().older() == null ? "No deliveries match."
                     : "No deliveries on this page match; older ones may.").append("</td></tr>");
         }
-        for (DeliveryRow row : rows) {
+        for (DeliveryRow row : live.rows()) {
             delivery(h, row);
         }
-        h.append("</tbody></table>");
-        h.append(paging.links(filters.query()));
-        rules(h, rules);
-        return end(h);
-    }
-
-    /** One job: its plan, attempts and each attempt's log text. */
-    static String job(String nonce, Job job, List<JobAttempt> attempts, Map<Integer, String> logs) {
-        StringBuilder h = head(nonce, "buildhook job " + job.id());
-        h.append("<p><a href=\"./\">&larr; all deliveries</a></p>");
-        h.append("<h1>Job <code>").append(escape(job.id())).append("</code></h1><p id=\"result\" role=\"status\">"
-                + "</p><table class=\"job\"><tbody>");
-        field(h, "Rule", escape(job.ruleName()));
-        field(h, "State", state(job.state()));
-        field(h, "Delivery", "<code>" + escape(job.deliveryId()) + "</code>");
-        field(h, "Run name", escape(job.runName()));
-        field(h, "Command", "<code>" + escape(String.join(" ", job.argv())) + "</code>");
-        field(h, "Exit code", escape(job.exitCode()));
-        field(h, "Message", escape(job.message()));
-        field(h, "Created", time(job.createdAt()));
-        field(h, "Re-run of", job.rerunOf() == null ? "" : jobLink(job.rerunOf()));
-        h.append("</tbody></table><p>");
-        actions(h, job);
-        h.append("</p><h2>Attempts</h2><table id=\"attempts\"><thead><tr><th>#</th><th>Outcome</th><th>Exit code</th>"
-                + "<th>Started</th><th>Ended</th><th>Node</th><th>Message</th></tr></thead><tbody>");
-        for (JobAttempt a : attempts) {
-            h.append("<tr><td>").append(a.attempt()).append("</td><td>").append(escape(a.outcome()))
-                    .append("</td><td>").append(escape(a.exitCode())).append("</td><td>").append(time(a.startedAt()))
-                    .append("</td><td>").append(time(a.endedAt())).append("</td><td>").append(escape(a.node()))
-                    .append("</td><td>").append(escape(a.message())).append("</td></tr>");
-        }
-        if (attempts.isEmpty()) {
-            h.append("<tr><td colspan=\"7\">No attempt yet.</td></tr>");
-        }
-        h.append("</tbody></table>");
-        for (Map.Entry<Integer, String> log : logs.entrySet()) {
-            h.append("<h2>Log of attempt ").append(log.getKey()).append("</h2><pre class=\"log\">")
-                    .append(escape(log.getValue())).append("</pre>");
-        }
-        return end(h);
+        h.append("</tbody></table>").append(live.paging().links(live.filters().query())).append("</div>");
     }
 
     private static void filterForm(StringBuilder h, Filters f) {
@@ -179,7 +191,7 @@ final class StatusPageView {
         h.append("<label>Project <input name=\"project\" value=\"").append(escape(f.project())).append("\"></label>");
         h.append("<label>Trigger <input name=\"trigger\" value=\"").append(escape(f.trigger())).append("\"></label>");
         select(h, "state", "Job state", JobState.values(), f.state());
-        h.append("<button type=\"submit\">Filter</button> <a href=\"./\">clear</a></form><p></p>");
+        h.append("<button type=\"submit\">Filter</button> <a href=\"./\">clear</a></form>");
     }
 
     private static <E extends Enum<E>> void select(StringBuilder h, String name, String label, E[] values, E chosen) {
@@ -194,18 +206,18 @@ final class StatusPageView {
 
     private static void delivery(StringBuilder h, DeliveryRow row) {
         Delivery d = row.delivery();
-        h.append("<tr class=\"delivery\" data-id=\"").append(escape(d.id())).append("\"><td>")
-                .append(time(d.receivedAt())).append("</td><td>").append(escape(d.endpoint())).append("</td><td>")
-                .append(escape(d.summary().buildId())).append("</td><td>").append(escape(d.summary().project()))
-                .append("</td><td>").append(escape(d.summary().triggerName())).append("</td><td>")
-                .append(escape(d.summary().status())).append("</td><td>").append(outcome(d)).append("</td><td>");
+        String build = escape(d.summary().buildId());
+        String buildLink = SafeLinks.link(row.webUrl().orElse(null), build, "ext build");
+        h.append("<tr class=\"delivery ").append(StatusTone.of(d.outcome()).css()).append("\" data-id=\"")
+                .append(escape(d.id())).append("\"><td>").append(time(d.receivedAt())).append("</td><td>")
+                .append(escape(d.endpoint())).append("</td><td>").append(buildLink.isEmpty() ? build : buildLink)
+                .append("</td><td>").append(escape(d.summary().project())).append("</td><td>")
+                .append(escape(d.summary().triggerName())).append("</td><td>").append(escape(d.summary().status()))
+                .append("</td><td class=\"outcome\">").append(outcome(d)).append("</td><td class=\"jobs\">");
         if (!row.jobs().isEmpty()) {
             h.append("<ul class=\"jobs\">");
             for (Job j : row.jobs()) {
-                h.append("<li>").append(jobLink(j.id(), j.ruleName())).append(' ').append(state(j.state()))
-                        .append(j.rerunOf() == null ? " " : " <small>(re-run)</small> ");
-                actions(h, j);
-                h.append("</li>");
+                jobLine(h, j);
             }
             if (row.moreJobs()) {
                 h.append("<li class=\"more\">only the newest ").append(row.jobs().size()).append(" jobs are shown: "
@@ -221,7 +233,37 @@ final class StatusPageView {
         h.append("</td></tr>");
     }
 
-    private static void actions(StringBuilder h, Job j) {
+    private static void jobLine(StringBuilder h, Job j) {
+        h.append("<li class=\"job-line\" data-job=\"").append(escape(j.id())).append("\">")
+                .append(jobLink(j.id(), j.ruleName()));
+        if (j.runName() != null) {
+            h.append(" <span class=\"run\" title=\"run\">").append(escape(j.runName())).append("</span>");
+        }
+        h.append(' ').append(chip(j.state()));
+        jobDuration(j).ifPresent(d -> h.append(" <span class=\"dur\">").append(duration(d)).append("</span>"));
+        if (j.rerunOf() != null) {
+            h.append(" <small>(re-run)</small>");
+        }
+        String log = SafeLinks.link(j.env().get(RUN_LOG_URL), "run log&nbsp;&#8599;", "ext log");
+        if (!log.isEmpty()) {
+            h.append(' ').append(log);
+        }
+        h.append(' ');
+        actions(h, j);
+        h.append("</li>");
+    }
+
+    /** How long the job's last attempt has run: until it ended, or until now while it runs. */
+    static Optional<Duration> jobDuration(Job j) {
+        if (j.startedAt() == null) {
+            return Optional.empty();
+        }
+        Instant end = j.endedAt() != null ? j.endedAt() : j.state() == JobState.RUNNING ? Instant.now() : null;
+        return end == null || end.isBefore(j.startedAt()) ? Optional.empty()
+                : Optional.of(Duration.between(j.startedAt(), end));
+    }
+
+    static void actions(StringBuilder h, Job j) {
         h.append("<button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
                 .append("/rerun\">Re-run</button>");
         if (!j.state().isFinal()) {
@@ -230,11 +272,11 @@ final class StatusPageView {
         }
     }
 
-    private static void rules(StringBuilder h, RulesInfo r) {
+    private static void rulesInForce(StringBuilder h, RulesInfo r) {
         h.append("<h2>Rules in force</h2>");
-        r.lastError().ifPresent(e -> h.append("<div class=\"error\" id=\"rules-error\"><strong>The last version of the "
-                + "rules file was refused</strong>; the rules below stay in force until it is fixed:<pre>")
-                .append(escape(e)).append("</pre></div>"));
+        r.lastError().ifPresent(e -> h.append("<p class=\"tone-bad\" id=\"rules-error\">The last version of the "
+                + "rules file was refused (see the top of the page); the rules below stay in force until it is fixed."
+                + "</p>"));
         h.append("<p>").append(r.snapshots().size()).append(" rule(s) from <code>").append(escape(r.source()))
                 .append("</code>, loaded ").append(time(r.loadedAt())).append(".</p><div id=\"rules\">");
         for (Map.Entry<String, String> rule : r.snapshots().entrySet()) {
@@ -245,45 +287,34 @@ final class StatusPageView {
     }
 
     private static String outcome(Delivery d) {
-        String css = d.outcome() == DeliveryOutcome.ACCEPTED ? "ok" : "bad";
-        String reason = d.reason() == null ? "" : " (" + escape(d.reason()) + ")";
-        return "<span class=\"" + css + "\">" + escape(d.outcome()) + "</span>" + reason;
+        String html = "<span class=\"chip " + StatusTone.of(d.outcome()).css() + "\">" + escape(d.outcome()) + "</span>";
+        if (d.duplicateOf() != null) {
+            html += " <small>of <code>" + escape(d.duplicateOf()) + "</code></small>";
+        }
+        return d.reason() == null ? html : html + " <small>" + escape(d.reason()) + "</small>";
     }
 
-    private static String state(JobState s) {
-        String css = switch (s) {
-            case SUCCEEDED -> "ok";
-            case QUEUED, RUNNING -> "run";
-            default -> "bad";
-        };
-        return "<span class=\"state " + css + "\">" + escape(s) + "</span>";
+    static String chip(JobState s) {
+        return "<span class=\"chip state " + StatusTone.of(s).css() + "\">" + escape(s) + "</span>";
     }
 
-    private static String jobLink(String id) {
-        return jobLink(id, id);
-    }
-
-    private static String jobLink(String id, String text) {
+    static String jobLink(String id, String text) {
         return "<a class=\"job\" href=\"?job=" + escape(id) + "\">" + escape(text) + "</a>";
     }
 
-    private static void field(StringBuilder h, String name, String html) {
-        h.append("<tr><th>").append(name).append("</th><td>").append(html).append("</td></tr>");
-    }
-
-    private static String time(Instant at) {
-        return at == null ? "" : "<time datetime=\"" + escape(at) + "\">" + escape(TIME.format(at)) + "</time>";
-    }
-
-    private static StringBuilder head(String nonce, String title) {
-        return new StringBuilder(8192).append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    /** The document up to the start of the body; a {@code pollMillis} above 0 starts the live updates. */
+    static StringBuilder head(String nonce, String title, int pollMillis) {
+        return new StringBuilder(16384).append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
                 .append(escape(title)).append("</title><style nonce=\"").append(escape(nonce)).append("\">")
-                .append(STYLE).append("</style><script nonce=\"").append(escape(nonce)).append("\">").append(SCRIPT)
-                .append("</script></head><body>");
+                .append(StatusPageAssets.STYLE).append("</style><script nonce=\"").append(escape(nonce)).append("\">")
+                .append(StatusPageAssets.SCRIPT).append("</script></head><body")
+                .append(pollMillis > 0 ? " data-poll=\"" + pollMillis + "\"" : "")
+                .append("><header class=\"top\"><h1><a href=\"./\">buildhook</a></h1><span>status</span>"
+                        + "<span id=\"live-status\" role=\"status\"></span></header>");
     }
 
-    private static String end(StringBuilder h) {
+    static String end(StringBuilder h) {
         return h.append("</body></html>\n").toString();
     }
 }

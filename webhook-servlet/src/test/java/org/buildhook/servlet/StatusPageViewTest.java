@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.buildhook.runner.store.Activity;
 import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryOutcome;
@@ -26,6 +27,14 @@ class StatusPageViewTest {
     private static final StatusPageView.RulesInfo RULES = new StatusPageView.RulesInfo("rules.yaml", AT, Map.of(),
             Optional.empty());
 
+    private static final StatusSummary QUIET = new StatusSummary(new Activity(AT, Map.of(), Map.of()), 0, 0, 0,
+            Optional.empty());
+
+    private static String page(String nonce, StatusPageView.RulesInfo rules, StatusPageView.Filters filters,
+            List<StatusPageView.DeliveryRow> rows, StatusPagePaging paging) {
+        return StatusPageView.page(nonce, new StatusPageView.Live(QUIET, rules, List.of(), rows, paging, filters));
+    }
+
     private static Job job(String runName) {
         return new Job("01JOBAAAAAAAAAAAAAAAAAAAAA", "01DELAAAAAAAAAAAAAAAAAAAAA", "rule\"><b>x</b>", "{}",
                 List.of("/bin/echo", XSS), Map.of(), Path.of("/tmp"), false, Duration.ofSeconds(30), 0,
@@ -39,7 +48,7 @@ class StatusPageViewTest {
                 DeliveryOutcome.ACCEPTED, null, null, new byte[0],
                 new DeliverySummary(67L, "PASSED", "<img src=x onerror=alert(2)>", "f", XSS));
 
-        String html = StatusPageView.page("n0nce", new StatusPageView.RulesInfo("rules.yaml", AT,
+        String html = page("n0nce", new StatusPageView.RulesInfo("rules.yaml", AT,
                 Map.of("<i>rule</i>", "{\"run\":\"" + XSS + "\"}"), Optional.of("rules.yaml:1:1: <bad>")),
                 new StatusPageView.Filters(null, "\"><script>", null, null),
                 List.of(new StatusPageView.DeliveryRow(d, List.of(job(XSS)))), StatusPagePaging.ONLY);
@@ -59,11 +68,11 @@ class StatusPageViewTest {
         StatusPageView.Filters filters = new StatusPageView.Filters(DeliveryOutcome.REJECTED, "a&b/\"c\"", null,
                 JobState.FAILED);
 
-        String first = StatusPageView.page("n", RULES, filters, List.of(),
+        String first = page("n", RULES, filters, List.of(),
                 new StatusPagePaging(null, "01OLDERAAAAAAAAAAAAAAAAAAA"));
-        String middle = StatusPageView.page("n", RULES, filters, List.of(),
+        String middle = page("n", RULES, filters, List.of(),
                 new StatusPagePaging("01NEWERAAAAAAAAAAAAAAAAAAA", "01OLDERAAAAAAAAAAAAAAAAAAA"));
-        String last = StatusPageView.page("n", RULES, StatusPageView.Filters.NONE, List.of(),
+        String last = page("n", RULES, StatusPageView.Filters.NONE, List.of(),
                 new StatusPagePaging("01NEWERAAAAAAAAAAAAAAAAAAA", null));
 
         String older = "<a id=\"older\" href=\"?outcome=REJECTED&amp;project=a%26b%2F%22c%22&amp;state=FAILED"
@@ -74,7 +83,7 @@ class StatusPageViewTest {
                 + "project=a%26b%2F%22c%22&amp;state=FAILED\">").contains("Older deliveries");
         assertThat(last).contains("<a id=\"newest\" href=\"./\">").doesNotContain("id=\"older\"")
                 .contains("No deliveries match.");
-        assertThat(StatusPageView.page("n", RULES, filters, List.of(), StatusPagePaging.ONLY))
+        assertThat(page("n", RULES, filters, List.of(), StatusPagePaging.ONLY))
                 .doesNotContain("class=\"paging\"");
     }
 
@@ -83,9 +92,9 @@ class StatusPageViewTest {
         Delivery d = new Delivery("01DELAAAAAAAAAAAAAAAAAAAAA", "default", AT, "127.0.0.1", Map.of(), "hash",
                 DeliveryOutcome.ACCEPTED, null, null, new byte[0], new DeliverySummary(9000L, "PASSED", "p", "f", "t"));
 
-        String capped = StatusPageView.page("n", RULES, StatusPageView.Filters.NONE,
+        String capped = page("n", RULES, StatusPageView.Filters.NONE,
                 List.of(new StatusPageView.DeliveryRow(d, List.of(job("a")), true)), StatusPagePaging.ONLY);
-        String whole = StatusPageView.page("n", RULES, StatusPageView.Filters.NONE,
+        String whole = page("n", RULES, StatusPageView.Filters.NONE,
                 List.of(new StatusPageView.DeliveryRow(d, List.of(job("a")))), StatusPagePaging.ONLY);
 
         assertThat(capped).contains("only the newest 1 jobs are shown: <code>buildhook jobs --delivery "
@@ -98,7 +107,8 @@ class StatusPageViewTest {
         JobAttempt attempt = new JobAttempt("01JOBAAAAAAAAAAAAAAAAAAAAA", 1, AttemptOutcome.FAILED, 1, AT, AT, "n1",
                 null, XSS);
 
-        String html = StatusPageView.job("n", job(XSS), List.of(attempt), Map.of(1, "out " + XSS + " & more\n"));
+        String html = StatusJobView.page("n", job(XSS), Optional.empty(), List.of(attempt),
+                Map.of(1, "out " + XSS + " & more\n"));
 
         assertThat(html).doesNotContain(XSS).contains("out &lt;script&gt;alert(1)&lt;/script&gt; &amp; more");
         assertThat(html.split("&lt;script&gt;", -1)).hasSizeGreaterThanOrEqualTo(5);

@@ -111,16 +111,16 @@ final class ConfigReader {
         url = credentials(s, url);
         StoreConfig store = StoreConfig.of(url, dataDir);
         if (s.containsKey("dedup-window")) {
-            store = nodes.duration(s.get("dedup-window").value(), "store.dedup-window", Duration.ofMillis(1))
+            store = nodes.duration(s.get("dedup-window").value(), "store.dedup-window")
                     .map(store::withDedupWindow).orElse(store);
         }
         if (s.containsKey("retention")) {
             StoreConfig before = store;
-            store = nodes.duration(s.get("retention").value(), "store.retention", Duration.ofMillis(1))
+            store = nodes.duration(s.get("retention").value(), "store.retention")
                     .map(d -> before.withRetention(d, StoreConfig.DEFAULT_RETENTION_INTERVAL)).orElse(store);
         }
         if (s.containsKey("pool-size")) {
-            store = nodes.integer(s.get("pool-size").value(), "store.pool-size", 2, 1000).map(store::withPoolSize).orElse(store);
+            store = nodes.integer(s.get("pool-size").value(), "store.pool-size").map(store::withPoolSize).orElse(store);
         }
         return store;
     }
@@ -204,7 +204,7 @@ final class ConfigReader {
     private EngineConfig engine(Map<String, YamlNode.Entry> r) {
         EngineConfig engine = EngineConfig.defaults();
         if (r.containsKey("threads")) {
-            engine = nodes.integer(r.get("threads").value(), "runner.threads", 1, 1000).map(engine::withThreads).orElse(engine);
+            engine = nodes.integer(r.get("threads").value(), "runner.threads").map(engine::withThreads).orElse(engine);
         }
         if (r.containsKey("node-id")) {
             YamlNode node = r.get("node-id").value();
@@ -216,13 +216,13 @@ final class ConfigReader {
             }
         }
         if (r.containsKey("shutdown-grace")) {
-            engine = nodes.duration(r.get("shutdown-grace").value(), "runner.shutdown-grace", Duration.ZERO)
+            engine = nodes.duration(r.get("shutdown-grace").value(), "runner.shutdown-grace")
                     .map(engine::withShutdownGrace).orElse(engine);
         }
         Duration poll = optionalDuration(r, "poll-interval").orElse(engine.pollingInterval());
         Duration heartbeat = optionalDuration(r, "heartbeat-interval").orElse(engine.heartbeatInterval());
         int missed = r.containsKey("missed-heartbeats")
-                ? nodes.integer(r.get("missed-heartbeats").value(), "runner.missed-heartbeats", 1, 1000)
+                ? nodes.integer(r.get("missed-heartbeats").value(), "runner.missed-heartbeats")
                         .orElse(engine.missedHeartbeats())
                 : engine.missedHeartbeats();
         engine = engine.withTimings(poll, heartbeat, missed);
@@ -234,7 +234,7 @@ final class ConfigReader {
 
     /** A positive duration under {@code runner.<key>}, when given. */
     private Optional<Duration> optionalDuration(Map<String, YamlNode.Entry> r, String key) {
-        return r.containsKey(key) ? nodes.duration(r.get(key).value(), "runner." + key, Duration.ofMillis(1))
+        return r.containsKey(key) ? nodes.duration(r.get(key).value(), "runner." + key)
                 : Optional.empty();
     }
 
@@ -243,11 +243,11 @@ final class ConfigReader {
         LauncherConfig launcher = LauncherConfig.defaults(logDir)
                 .withDefaultWorkdir(path(r.get("workdir"), "runner.workdir").orElse(dataDir));
         if (r.containsKey("log-max-bytes")) {
-            launcher = nodes.size(r.get("log-max-bytes").value(), "runner.log-max-bytes", 1024, 1L << 30)
+            launcher = nodes.size(r.get("log-max-bytes").value(), "runner.log-max-bytes")
                     .map(launcher::withLogCapBytes).orElse(launcher);
         }
         if (r.containsKey("kill-grace")) {
-            launcher = nodes.duration(r.get("kill-grace").value(), "runner.kill-grace", Duration.ZERO)
+            launcher = nodes.duration(r.get("kill-grace").value(), "runner.kill-grace")
                     .map(launcher::withKillGrace).orElse(launcher);
         }
         return launcher;
@@ -291,10 +291,10 @@ final class ConfigReader {
 
     private HttpSettings http(Map<String, YamlNode.Entry> h) {
         long maxBody = h.containsKey("max-body")
-                ? nodes.size(h.get("max-body").value(), "http.max-body", 1, 1L << 30).orElse(HttpSettings.DEFAULT_MAX_BODY)
+                ? nodes.size(h.get("max-body").value(), "http.max-body").orElse(HttpSettings.DEFAULT_MAX_BODY)
                 : HttpSettings.DEFAULT_MAX_BODY;
         Duration retryAfter = h.containsKey("retry-after")
-                ? nodes.duration(h.get("retry-after").value(), "http.retry-after", Duration.ZERO).orElse(HttpSettings.DEFAULT_RETRY_AFTER)
+                ? nodes.duration(h.get("retry-after").value(), "http.retry-after").orElse(HttpSettings.DEFAULT_RETRY_AFTER)
                 : HttpSettings.DEFAULT_RETRY_AFTER;
         List<Cidr> proxies = new ArrayList<>();
         if (h.containsKey("trusted-proxies") && !Nodes.isNull(h.get("trusted-proxies").value())) {

@@ -87,6 +87,30 @@ final class Nodes {
         return Optional.empty();
     }
 
+    /** A whole number within the range {@link Ranges} gives the key {@code path}. */
+    Optional<Integer> integer(YamlNode node, String path) {
+        Ranges.Range range = Ranges.of(path);
+        return integer(node, path, Math.toIntExact(range.minValue()), Math.toIntExact(range.maxValue()));
+    }
+
+    /** A duration within the range {@link Ranges} gives the key {@code path}. */
+    Optional<Duration> duration(YamlNode node, String path) {
+        Ranges.Range range = Ranges.of(path);
+        Optional<Duration> value = duration(node, path, range.minDuration());
+        if (value.isPresent() && value.get().compareTo(range.maxDuration()) > 0) {
+            problem(node.location(), path, "must be between " + range.min() + " and " + range.max() + ", got "
+                    + ((YamlNode.Scalar) node).text().trim());
+            return Optional.empty();
+        }
+        return value;
+    }
+
+    /** A size within the range {@link Ranges} gives the key {@code path}. */
+    Optional<Long> size(YamlNode node, String path) {
+        Ranges.Range range = Ranges.of(path);
+        return size(node, path, range.minValue(), range.maxValue());
+    }
+
     /** A duration such as {@code 30s}; {@code min} is the least accepted (zero or a positive amount). */
     Optional<Duration> duration(YamlNode node, String path, Duration min) {
         Optional<String> text = text(node, path);

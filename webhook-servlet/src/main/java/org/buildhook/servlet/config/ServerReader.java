@@ -23,7 +23,7 @@ final class ServerReader {
     ServerSettings read(Map<String, YamlNode.Entry> s) {
         ServerSettings d = ServerSettings.defaults();
         String host = s.containsKey("host") ? nodes.text(s.get("host").value(), "server.host").orElse(d.host()) : d.host();
-        int port = s.containsKey("port") ? nodes.integer(s.get("port").value(), "server.port", 0, 65535).orElse(d.port()) : d.port();
+        int port = s.containsKey("port") ? nodes.integer(s.get("port").value(), "server.port").orElse(d.port()) : d.port();
         String contextPath = s.containsKey("context-path") ? contextPath(s.get("context-path").value()) : d.contextPath();
         Duration idle = duration(s, "idle-timeout", d.idleTimeout());
         Duration request = duration(s, "request-timeout", d.requestTimeout());
@@ -84,7 +84,7 @@ final class ServerReader {
     }
 
     private Duration duration(Map<String, YamlNode.Entry> s, String key, Duration fallback) {
-        return s.containsKey(key) ? nodes.duration(s.get(key).value(), "server." + key, Duration.ofMillis(1)).orElse(fallback) : fallback;
+        return s.containsKey(key) ? nodes.duration(s.get(key).value(), "server." + key).orElse(fallback) : fallback;
     }
 
     private int[] threads(YamlNode.Entry entry, ServerSettings d) {
@@ -99,10 +99,10 @@ final class ServerReader {
         nodes.onlyKeys(mapping.get(), ConfigKeys.THREADS, "server.threads");
         Map<String, YamlNode.Entry> t = mapping.get().entries();
         if (t.containsKey("min")) {
-            out[0] = nodes.integer(t.get("min").value(), "server.threads.min", 1, 10_000).orElse(out[0]);
+            out[0] = nodes.integer(t.get("min").value(), "server.threads.min").orElse(out[0]);
         }
         if (t.containsKey("max")) {
-            out[1] = nodes.integer(t.get("max").value(), "server.threads.max", 1, 10_000).orElse(out[1]);
+            out[1] = nodes.integer(t.get("max").value(), "server.threads.max").orElse(out[1]);
         }
         if (out[1] < out[0]) {
             nodes.problem(entry.value().location(), "server.threads", "max (" + out[1] + ") must be at least min (" + out[0] + ")");

@@ -35,6 +35,31 @@ class ConfigDocsTest {
         assertThat(documented).containsExactlyInAnyOrderElementsOf(ConfigKeys.all());
     }
 
+    private static final Pattern RANGE = Pattern.compile("Range `([^`]+)` to `([^`]+)`\\.");
+
+    @Test
+    void everyNumberDurationAndSizeKeyDocumentsTheRangeTheReaderAccepts() throws IOException {
+        Map<String, String> rows = new java.util.LinkedHashMap<>();
+        Docs.section("configuration.md", "# Configuration reference").lines().forEach(line -> {
+            Matcher key = ROW.matcher(line);
+            if (key.find()) {
+                rows.put(key.group(1), line);
+            }
+        });
+        for (Map.Entry<String, String> row : rows.entrySet()) {
+            Matcher range = RANGE.matcher(row.getValue());
+            Ranges.Range accepted = Ranges.ALL.get(row.getKey());
+            if (accepted == null) {
+                assertThat(range.find()).as(row.getKey() + " has no range in the reader but one in the docs").isFalse();
+                continue;
+            }
+            assertThat(range.find()).as(row.getKey() + " documents its range as Range `min` to `max`.").isTrue();
+            assertThat(accepted.value(range.group(1))).as(row.getKey() + " minimum").isEqualTo(accepted.minValue());
+            assertThat(accepted.value(range.group(2))).as(row.getKey() + " maximum").isEqualTo(accepted.maxValue());
+        }
+        assertThat(rows.keySet()).containsAll(Ranges.ALL.keySet());
+    }
+
     @Test
     void theExampleFileShowsEveryKey() throws IOException {
         JsonNode example = new ObjectMapper(new YAMLFactory())

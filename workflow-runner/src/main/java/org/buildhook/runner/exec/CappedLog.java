@@ -41,8 +41,9 @@ final class CappedLog extends OutputStream {
     private boolean closed;
 
     CappedLog(FileChannel channel, long cap, IOException openError) {
-        if (cap < 1024 || cap > Integer.MAX_VALUE / 2) {
-            throw new IllegalArgumentException("log cap must be between 1024 and " + Integer.MAX_VALUE / 2
+        // The ring buffer is one array: 1 GiB keeps it well inside an array's int size.
+        if (cap < 1024 || cap > LauncherConfig.MAX_LOG_CAP) {
+            throw new IllegalArgumentException("log cap must be between 1024 and " + LauncherConfig.MAX_LOG_CAP
                     + " bytes, was " + cap);
         }
         this.channel = channel;

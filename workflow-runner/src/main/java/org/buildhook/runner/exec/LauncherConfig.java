@@ -33,11 +33,13 @@ public record LauncherConfig(
     public static final String SETSID = "/usr/bin/setsid";
 
     public static final long DEFAULT_LOG_CAP = 10L * 1024 * 1024;
+    /** The largest log cap: 1 GiB. */
+    public static final long MAX_LOG_CAP = 1L << 30;
     public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(10);
 
     public LauncherConfig {
         logDirectory = Objects.requireNonNull(logDirectory, "logDirectory").toAbsolutePath().normalize();
-        if (logCapBytes < 1024 || logCapBytes > Integer.MAX_VALUE / 2) {
+        if (logCapBytes < 1024 || logCapBytes > MAX_LOG_CAP) {
             throw new IllegalArgumentException("log cap must be between 1 KiB and 1 GiB, was " + logCapBytes);
         }
         Objects.requireNonNull(killGrace, "killGrace");

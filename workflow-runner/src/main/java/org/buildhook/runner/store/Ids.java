@@ -2,6 +2,8 @@ package org.buildhook.runner.store;
 
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.Arrays;
 
 /**
  * Makes ULID-style ids: 26 characters of Crockford base32, 48 bits of milliseconds then 80 random
@@ -64,6 +66,18 @@ public final class Ids {
             out[i] = ALPHABET[(int) (value & 31)];
             value >>>= 5;
         }
+    }
+
+    /**
+     * The smallest id that {@link #next()} can make at {@code at} (millisecond precision): every id
+     * made at or after that moment sorts at or after it, so {@code id >= lowestAt(t)} selects by time
+     * on the primary key.
+     */
+    public static String lowestAt(Instant at) {
+        char[] out = new char[26];
+        encode(out, 0, 10, Math.max(0, at.toEpochMilli()));
+        Arrays.fill(out, 10, 26, ALPHABET[0]);
+        return new String(out);
     }
 
     /** Whether {@code id} has the shape of an id this class makes (for validating URL input). */

@@ -157,7 +157,6 @@ public final class Store implements AutoCloseable {
         return reader.jobs(query);
     }
 
-    /** How many jobs are in {@code state} now: one indexed count, cheap enough for every metrics scrape. */
     /**
      * The newest {@code perDelivery} jobs of each delivery in {@code deliveryIds}, newest first and
      * redacted, read in one query (for lists of deliveries); a page's cursor says there are more.
@@ -169,6 +168,29 @@ public final class Store implements AutoCloseable {
         return reader.jobsOfDeliveries(List.copyOf(new LinkedHashSet<>(deliveryIds)), perDelivery);
     }
 
+    /**
+     * Deliveries received since {@code since} by outcome and jobs created since then by their
+     * current state; two grouped counts on indexed ranges, cheap enough for a page refreshed every
+     * few seconds.
+     */
+    public Activity activitySince(Instant since) {
+        return reader.activitySince(since);
+    }
+
+    /**
+     * The newest {@code perRule} jobs of each of {@code rules} (newest first, an empty list for a
+     * rule without jobs), as timings for success rates and durations; one indexed lookup per rule.
+     *
+     * @param perRule at least 1
+     */
+    public Map<String, List<JobTiming>> recentJobsOfRules(Collection<String> rules, int perRule) {
+        if (perRule < 1) {
+            throw new IllegalArgumentException("perRule must be at least 1");
+        }
+        return reader.recentJobsOfRules(List.copyOf(new LinkedHashSet<>(rules)), perRule);
+    }
+
+    /** How many jobs are in {@code state} now: one indexed count, cheap enough for every metrics scrape. */
     public long countJobs(JobState state) {
         return reader.countJobs(state);
     }

@@ -4,8 +4,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -137,6 +140,54 @@ final class StoreReader {
                     return rs.getLong(1);
                 }
             }
+        });
+    }
+
+    /**
+     * Deliveries received since {@code since} by outcome (the received_at index), and jobs created
+     * since then by state (a range of the primary key: ids begin with their creation time).
+     */
+    Activity activitySince(Instant since) {
+        return db.read("count recent activity", c -> {
+            Map<DeliveryOutcome, Long> deliveries = new EnumMap<>(DeliveryOutcome.class);
+            for (Object[] row : query(c, "SELECT outcome, COUNT(*) FROM deliveries WHERE received_at >= ?"
+                    + " GROUP BY outcome", List.of(since.toEpochMilli()), rs -> new Object[] {rs.getString(1),
+                            rs.getLong(2)})) {
+                deliveries.put(DeliveryOutcome.valueOf((String) row[0]), (Long) row[1]);
+            }
+            Map<JobState, Long> jobs = new EnumMap<>(JobState.class);
+            for (Object[] row : query(c, "SELECT state, COUNT(*) FROM jobs WHERE id >= ? GROUP BY state",
+                    List.of(Ids.lowestAt(since)), rs -> new Object[] {rs.getString(1), rs.getLong(2)})) {
+                jobs.put(JobState.valueOf((String) row[0]), (Long) row[1]);
+            }
+            return new Activity(since, deliveries, jobs);
+        });
+    }
+
+    /**
+     * The newest {@code perRule} jobs of each rule, newest first, as timings: one lookup per rule on
+     * the (rule_name, id) index, so the cost does not grow with the history.
+     */
+    Map<String, List<JobTiming>> recentJobsOfRules(Collection<String> rules, int perRule) {
+        return db.read("read the recent jobs of rules", c -> {
+            Map<String, List<JobTiming>> out = new LinkedHashMap<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id, state, started_at, ended_at, timeout_ms"
+                    + " FROM jobs WHERE rule_name = ? ORDER BY id DESC LIMIT ?")) {
+                for (String rule : rules) {
+                    p.setString(1, rule);
+                    p.setInt(2, perRule);
+                    List<JobTiming> timings = new ArrayList<>();
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            timings.add(new JobTiming(rs.getString("id"), JobState.valueOf(rs.getString("state")),
+                                    Rows.instant(rs, "started_at"), Rows.instant(rs, "ended_at"),
+                                    Duration.ofMillis(rs.getLong("timeout_ms"))));
+                        }
+                    }
+                    out.put(rule, List.copyOf(timings));
+                }
+            }
+            return out;
         });
     }
 

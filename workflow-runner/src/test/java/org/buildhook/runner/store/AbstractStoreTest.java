@@ -20,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.buildhook.runner.exec.JobOutcome;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -87,6 +88,57 @@ abstract class AbstractStoreTest {
         assertThat(pages.get(one.deliveryId()).nextCursor()).isNull();
         assertThat(pages.get(none.deliveryId()).items()).isEmpty();
         assertThat(store.jobsOfDeliveries(List.of(), 2)).isEmpty();
+    }
+
+    @Test
+    void countsTheDeliveriesOfTheLastDayByOutcomeAndTheirJobsByState() {
+        Instant now = Instant.now();
+        store.accept(Plans.delivery("default", "{\"build_id\": 1}", now.minus(Duration.ofDays(2))), List.of());
+        AcceptResult fresh = store.accept(Plans.delivery("default", "{\"build_id\": 2}", now),
+                List.of(Plans.job("a", List.of("/bin/true")), Plans.job("b", List.of("/bin/true"))));
+        store.accept(Plans.delivery("default", "{\"build_id\": 2}", now), List.of());
+        store.recordRejected(Plans.delivery("default", "not json", now), "not JSON");
+        finish(fresh.jobIds().get(0), JobOutcome.Result.FAILED, JobState.FAILED, now, now.plusSeconds(3));
+
+        Activity day = store.activitySince(now.minus(Duration.ofHours(24)));
+
+        assertThat(day.deliveries()).containsOnly(Map.entry(DeliveryOutcome.ACCEPTED, 1L),
+                Map.entry(DeliveryOutcome.DUPLICATE, 1L), Map.entry(DeliveryOutcome.REJECTED, 1L));
+        assertThat(day.jobs()).containsOnly(Map.entry(JobState.FAILED, 1L), Map.entry(JobState.QUEUED, 1L));
+        assertThat(day.deliveryTotal()).isEqualTo(3);
+        assertThat(day.jobs(JobState.RUNNING)).isZero();
+        assertThat(store.activitySince(now.plus(Duration.ofHours(1))).jobTotal()).isZero();
+        assertThat(store.activitySince(now.minus(Duration.ofDays(3))).deliveryTotal()).isEqualTo(4);
+    }
+
+    @Test
+    void readsTheNewestJobsOfEachRuleWithTheirDurations() {
+        Instant t = Instant.now();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.addAll(store.accept(Plans.delivery("default", "{\"build_id\": " + i + "}", t),
+                    List.of(Plans.job("r", List.of("/bin/true")))).jobIds());
+        }
+        finish(ids.get(1), JobOutcome.Result.SUCCEEDED, JobState.SUCCEEDED, t, t.plusMillis(1500));
+        finish(ids.get(2), JobOutcome.Result.TIMED_OUT, JobState.TIMED_OUT, t, t.plusSeconds(30));
+
+        Map<String, List<JobTiming>> recent = store.recentJobsOfRules(List.of("r", "never"), 2);
+
+        assertThat(recent.keySet()).containsExactly("r", "never");
+        assertThat(recent.get("r")).extracting(JobTiming::jobId).containsExactly(ids.get(2), ids.get(1));
+        assertThat(recent.get("r")).extracting(JobTiming::state).containsExactly(JobState.TIMED_OUT,
+                JobState.SUCCEEDED);
+        assertThat(recent.get("r").get(1).duration()).isNotEmpty();
+        assertThat(recent.get("r").get(0).timeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(recent.get("never")).isEmpty();
+        assertThatThrownBy(() -> store.recentJobsOfRules(List.of("r"), 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private void finish(String jobId, JobOutcome.Result result, JobState state, Instant started, Instant ended) {
+        int attempt = store.ledger().startAttempt(jobId, "test-node");
+        store.ledger().finishAttempt(jobId, attempt, new JobOutcome(result, 0, started, ended, result.name(), null,
+                false), state);
     }
 
     @Test

@@ -1,0 +1,129 @@
+package org.buildhook.servlet;
+
+import static org.buildhook.servlet.Html.escape;
+import static org.buildhook.servlet.StatusFormat.duration;
+import static org.buildhook.servlet.StatusFormat.time;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.buildhook.runner.store.Delivery;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
+
+/**
+ * A job's page: what it runs (build, project, trigger, run, command, workdir, env as the admin API
+ * shows it, redacted, timeout, retries) and, live while it has not ended, its state, attempts and
+ * the tail of each attempt's log.
+ */
+final class StatusJobView {
+
+    /** How often an open page of a job that has not ended asks for its live part, in milliseconds. */
+    static final int POLL_MILLIS = 2000;
+
+    private StatusJobView() {
+    }
+
+    /**
+     * The whole page.
+     *
+     * @param delivery the job's delivery, or empty when it is gone
+     * @param logs     each attempt's log tail, by attempt number
+     */
+    static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
+            Map<Integer, String> logs) {
+        StringBuilder h = StatusPageView.head(nonce, "buildhook job " + job.id(), job.state().isFinal() ? 0 : POLL_MILLIS);
+        h.append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>Job <code>").append(escape(job.id()))
+                .append("</code> of rule <code>").append(escape(job.ruleName())).append("</code></h2>")
+                .append("<p id=\"result\" role=\"status\"></p>");
+        liveState(h, job);
+        h.append("<h2>Plan</h2><table class=\"facts\" id=\"plan\"><tbody>");
+        String build = delivery.map(d -> escape(d.summary().buildId())).orElse("");
+        String buildLink = SafeLinks.link(job.env().get(StatusPageView.WEB_URL), build + "&nbsp;&#8599;", "ext build");
+        field(h, "Build", buildLink.isEmpty() ? build : buildLink);
+        field(h, "Project", delivery.map(d -> escape(d.summary().project())).orElse(""));
+        field(h, "Trigger", delivery.map(d -> escape(d.summary().triggerName())).orElse(""));
+        field(h, "Delivery", "<code>" + escape(job.deliveryId()) + "</code>"
+                + delivery.map(d -> " received " + time(d.receivedAt())).orElse(" (no longer stored)"));
+        if (job.runName() != null) {
+            String log = SafeLinks.link(job.env().get(StatusPageView.RUN_LOG_URL), "run log&nbsp;&#8599;", "ext log");
+            field(h, "Run", "<span class=\"run\">" + escape(job.runName()) + "</span> " + log);
+        }
+        field(h, "Command", "<code>" + escape(String.join(" ", job.argv())) + "</code>");
+        field(h, "Workdir", job.workdir() == null ? "<span class=\"muted\">the runner's default</span>"
+                : "<code>" + escape(job.workdir()) + "</code>");
+        field(h, "Timeout", escape(duration(job.timeout())));
+        field(h, "Retries", job.retries() + (job.retries() > 0 ? " <small>first after " + escape(duration(
+                job.backoff())) + ", doubling</small>" : ""));
+        field(h, "Concurrency", job.concurrency() == 0 ? "no limit for the rule" : "at most " + job.concurrency()
+                + " of this rule at once");
+        field(h, "Environment", env(job.env()));
+        field(h, "Created", time(job.createdAt()));
+        if (job.rerunOf() != null) {
+            field(h, "Re-run of", StatusPageView.jobLink(job.rerunOf(), job.rerunOf()));
+        }
+        h.append("</tbody></table>");
+        liveLog(h, attempts, logs);
+        return StatusPageView.end(h.append("</main>"));
+    }
+
+    /** The live part alone; its body stops the polling once the job has ended. */
+    static String live(Job job, List<JobAttempt> attempts, Map<Integer, String> logs) {
+        StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body")
+                .append(job.state().isFinal() ? "" : " data-poll=\"" + POLL_MILLIS + "\"").append(">");
+        liveState(h, job);
+        liveLog(h, attempts, logs);
+        return h.append("</body></html>\n").toString();
+    }
+
+    private static void liveState(StringBuilder h, Job job) {
+        h.append("<div id=\"job-live\" data-live><table class=\"facts\" id=\"job-state\"><tbody>");
+        field(h, "State", StatusPageView.chip(job.state()) + (job.cancelRequested() && !job.state().isFinal()
+                ? " <small>cancel requested</small>" : ""));
+        field(h, "Duration", StatusPageView.jobDuration(job).map(d -> escape(duration(d))
+                + (job.state().isFinal() ? "" : " <small>so far</small>")).orElse(""));
+        field(h, "Attempts", Integer.toString(job.attempts()));
+        field(h, "Exit code", escape(job.exitCode()));
+        field(h, "Message", escape(job.message()));
+        field(h, "Node", escape(job.node()));
+        h.append("</tbody></table><p>");
+        StatusPageView.actions(h, job);
+        h.append("</p></div>");
+    }
+
+    private static void liveLog(StringBuilder h, List<JobAttempt> attempts, Map<Integer, String> logs) {
+        h.append("<div id=\"job-log-live\" data-live><h2>Attempts</h2><table id=\"attempts\"><thead><tr><th>#</th><th>Outcome</th><th>Exit code</th>"
+                + "<th>Started</th><th>Ended</th><th>Node</th><th>Message</th></tr></thead><tbody>");
+        for (JobAttempt a : attempts) {
+            h.append("<tr><td>").append(a.attempt()).append("</td><td><span class=\"chip ")
+                    .append(StatusTone.of(a.outcome()).css()).append("\">").append(escape(a.outcome()))
+                    .append("</span></td><td>").append(escape(a.exitCode())).append("</td><td>")
+                    .append(time(a.startedAt())).append("</td><td>").append(time(a.endedAt())).append("</td><td>")
+                    .append(escape(a.node())).append("</td><td>").append(escape(a.message())).append("</td></tr>");
+        }
+        if (attempts.isEmpty()) {
+            h.append("<tr><td colspan=\"7\">No attempt yet.</td></tr>");
+        }
+        h.append("</tbody></table>");
+        for (Map.Entry<Integer, String> log : logs.entrySet()) {
+            h.append("<h2>Log of attempt ").append(log.getKey()).append("</h2><pre class=\"log\" id=\"log-")
+                    .append(log.getKey()).append("\">").append(escape(log.getValue())).append("</pre>");
+        }
+        h.append("</div>");
+    }
+
+    private static String env(Map<String, String> env) {
+        if (env.isEmpty()) {
+            return "";
+        }
+        StringBuilder h = new StringBuilder("<details open><summary>").append(env.size())
+                .append(" variable(s), secret-looking values hidden</summary><pre class=\"env\">");
+        env.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> h.append(escape(e.getKey()))
+                .append('=').append(escape(e.getValue())).append('\n'));
+        return h.append("</pre></details>").toString();
+    }
+
+    private static void field(StringBuilder h, String name, String html) {
+        h.append("<tr><th>").append(name).append("</th><td>").append(html).append("</td></tr>");
+    }
+}

@@ -1,0 +1,148 @@
+package org.buildhook.servlet;
+
+/**
+ * The status page's only style sheet and script, written inline into each page with the
+ * response's CSP nonce: the page fetches nothing but its own live fragments.
+ */
+final class StatusPageAssets {
+
+    private StatusPageAssets() {
+    }
+
+    /** Colours by tone (see {@link StatusTone}): green ok, red bad, blue running, amber waiting, grey neutral. */
+    static final String STYLE = """
+            :root{--ok:#1a7f37;--bad:#cf222e;--active:#0969da;--waiting:#9a6700;--neutral:#6e7781;--line:#d0d7de;
+            --muted:#57606a;--bg:#f6f8fa}
+            *{box-sizing:border-box}
+            body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1f2328;background:var(--bg)}
+            header.top{display:flex;align-items:center;gap:1.2em;padding:.55em 1.5em;background:#24292f;color:#fff}
+            header.top h1{font-size:1.1em;margin:0;font-weight:600}header.top a{color:#fff}
+            #live-status{margin-left:auto;font-size:.85em;color:#c9d1d9}#live-status.stale{color:#ffaba8}
+            main{padding:1em 1.5em 2em}h2{font-size:1.05em;margin:1.5em 0 .5em}h2 small{font-weight:400;color:var(--muted)}
+            code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92em}
+            .banner{background:#ffebe9;border:1px solid var(--bad);border-left:6px solid var(--bad);border-radius:6px;
+            padding:.6em 1em;margin:0 0 1em}.banner pre{margin:.4em 0 0;max-height:12em}
+            .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:.8em}
+            .tile{background:#fff;border:1px solid var(--line);border-top:4px solid #afb8c1;border-radius:6px;padding:.55em .8em}
+            .tile .label{font-size:.75em;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
+            .tile .value{font-size:1.9em;font-weight:600;line-height:1.25;color:#1f2328}
+            .tile .detail{font-size:.8em;color:var(--muted)}.tile .count{margin-right:.4em;white-space:nowrap}
+            .tile.tone-ok{border-top-color:var(--ok)}.tile.tone-bad{border-top-color:var(--bad)}
+            .tile.tone-bad .value{color:var(--bad)}.tile.tone-active{border-top-color:var(--active)}
+            .tile.tone-waiting{border-top-color:#d4a72c}
+            table{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line)}
+            th,td{border-bottom:1px solid #eaeef2;padding:5px 8px;text-align:left;vertical-align:top}
+            th{background:#f6f8fa;font-weight:600;font-size:.8em;color:var(--muted)}
+            table.facts th{width:11em;font-size:.85em}td.num{text-align:right;white-space:nowrap}
+            span.tone-ok,p.tone-ok{color:var(--ok)}span.tone-bad,p.tone-bad{color:var(--bad)}
+            span.tone-active{color:var(--active)}span.tone-waiting{color:var(--waiting)}span.tone-neutral{color:var(--neutral)}
+            .chip{display:inline-block;padding:0 .55em;border-radius:1em;font-size:.78em;font-weight:600;
+            border:1px solid currentColor;white-space:nowrap}
+            .chip.tone-ok{background:#dafbe1}.chip.tone-bad{background:#ffebe9}.chip.tone-active{background:#ddf4ff}
+            .chip.tone-waiting{background:#fff8c5}.chip.tone-neutral{background:#f6f8fa}
+            tr.delivery.tone-bad>td:first-child{box-shadow:inset 3px 0 var(--bad)}
+            rect.tone-ok{fill:#2da44e}rect.tone-bad{fill:var(--bad)}rect.tone-active{fill:var(--active)}
+            rect.tone-waiting{fill:#d4a72c}rect.tone-neutral{fill:#8c959f}
+            svg.chart{vertical-align:middle}svg .track{fill:#eaeef2}svg .p95.far{fill:#aceebb}svg .p50.far{fill:#2da44e}
+            svg .p95.near{fill:#ffd8b5}svg .p50.near{fill:#bc4c00}
+            .durations{white-space:nowrap;font-size:.82em;color:var(--muted)}.durations svg{margin-right:.5em}
+            ul.jobs{list-style:none;margin:0;padding:0}ul.jobs li{padding:2px 0}
+            .run{font-family:ui-monospace,monospace;font-size:.82em;background:#eaeef2;padding:0 .35em;border-radius:4px}
+            .dur,.muted,small{color:var(--muted);font-size:.85em}a.ext{font-size:.85em}a{color:#0969da}
+            button{cursor:pointer;font-size:.78em;padding:1px 8px;border:1px solid var(--line);border-radius:5px;
+            background:#f6f8fa;color:#24292f}button:hover{background:#eaeef2}
+            pre{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px;overflow:auto;max-height:40em}
+            pre.log{background:#0d1117;color:#e6edf3;max-height:32em}
+            form.filters{display:flex;gap:1em;flex-wrap:wrap;align-items:end;margin:0 0 .6em}
+            label{display:flex;flex-direction:column;font-size:.8em;color:var(--muted)}
+            input,select{font:inherit;font-size:1.1em;padding:2px 4px}
+            #result{min-height:1.2em;margin:0 0 .5em;font-size:.9em}details summary{cursor:pointer}
+            .paging{margin:.6em 0}time{white-space:nowrap}
+            table.delivery-list td{white-space:nowrap}table.delivery-list td.outcome{white-space:normal;min-width:12em;max-width:24em}
+            table.delivery-list td.jobs{white-space:normal;min-width:30em;width:40%}
+            ul.jobs button{opacity:.5}ul.jobs li:hover button,ul.jobs li:focus-within button{opacity:1}
+            .tile .detail{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}
+            """;
+
+    /**
+     * Polls the page's live fragment ({@code ?part=live} with the page's other parameters) every
+     * {@code data-poll} milliseconds of the body, and swaps each {@code [data-live]} element by id;
+     * no reload, so a reader's place and open details stay. Buttons post their action with the
+     * CSRF header and refresh the live parts at once.
+     */
+    static final String SCRIPT = """
+            (function () {
+              var timer = null;
+              function status(text, stale) {
+                var s = document.getElementById('live-status');
+                if (s) { s.textContent = text; s.className = stale ? 'stale' : ''; }
+              }
+              function schedule() {
+                clearTimeout(timer);
+                var ms = parseInt(document.body.getAttribute('data-poll') || '0', 10);
+                if (ms > 0) { timer = setTimeout(poll, ms); }
+              }
+              function atBottom(root) {
+                var kept = {};
+                root.querySelectorAll('pre.log[id]').forEach(function (p) {
+                  kept[p.id] = p.scrollTop + p.clientHeight >= p.scrollHeight - 8;
+                });
+                return kept;
+              }
+              function toBottom(kept) {
+                Object.keys(kept).forEach(function (id) {
+                  var p = document.getElementById(id);
+                  if (p && kept[id]) { p.scrollTop = p.scrollHeight; }
+                });
+              }
+              function poll() {
+                if (document.hidden) { schedule(); return; }
+                var u = new URL(location.href);
+                u.searchParams.set('part', 'live');
+                fetch(u.toString(), {credentials: 'same-origin', cache: 'no-store',
+                    headers: {'X-Buildhook-Request': '1'}})
+                  .then(function (r) {
+                    if (r.status === 401) { throw new Error('signed out, reload to sign in'); }
+                    if (!r.ok) { throw new Error('the server answered ' + r.status); }
+                    return r.text();
+                  })
+                  .then(function (text) {
+                    var doc = new DOMParser().parseFromString(text, 'text/html');
+                    doc.querySelectorAll('[data-live]').forEach(function (n) {
+                      var old = document.getElementById(n.id);
+                      if (!old) { return; }
+                      var kept = atBottom(old);
+                      old.replaceWith(document.importNode(n, true));
+                      toBottom(kept);
+                    });
+                    var next = doc.body.getAttribute('data-poll');
+                    if (next) { document.body.setAttribute('data-poll', next); }
+                    else { document.body.removeAttribute('data-poll'); }
+                    status((next ? 'live' : 'final') + ' \\u00b7 updated ' + new Date().toLocaleTimeString(), false);
+                  })
+                  .catch(function (err) { status('not updating: ' + err.message + '; retrying', true); })
+                  .then(schedule);
+              }
+              document.addEventListener('click', function (e) {
+                var b = e.target.closest('button[data-post]');
+                if (!b) { return; }
+                b.disabled = true;
+                var out = document.getElementById('result');
+                fetch(b.getAttribute('data-post'), {method: 'POST', credentials: 'same-origin',
+                    headers: {'X-Buildhook-Request': '1'}})
+                  .then(function (r) { return r.text().then(function (t) { return [r.status, t]; }); })
+                  .then(function (a) {
+                    out.textContent = b.textContent + ': ' + a[0] + ' ' + a[1];
+                    b.disabled = false;
+                    if (a[0] < 300) { clearTimeout(timer); poll(); }
+                  })
+                  .catch(function (err) { out.textContent = b.textContent + ' failed: ' + err; b.disabled = false; });
+              });
+              document.addEventListener('DOMContentLoaded', function () {
+                document.querySelectorAll('pre.log[id]').forEach(function (p) { p.scrollTop = p.scrollHeight; });
+                if (document.body.getAttribute('data-poll')) { status('live', false); }
+                schedule();
+              });
+            })();
+            """;
+}

@@ -1,0 +1,75 @@
+package org.buildhook.servlet;
+
+import static org.buildhook.servlet.Html.escape;
+
+import java.util.Optional;
+import java.util.StringJoiner;
+import org.buildhook.runner.store.Activity;
+import org.buildhook.runner.store.DeliveryOutcome;
+import org.buildhook.runner.store.JobState;
+
+/**
+ * The status page's header: what happened over the last 24 hours and what is going on now, as
+ * tiles with one number each (in a {@code data-value} attribute too, for scripts and tests).
+ *
+ * @param day         deliveries and jobs of the last 24 hours (the store's, so the whole cluster's)
+ * @param queued      jobs waiting to run now
+ * @param running     jobs running now
+ * @param refusedDay  deliveries this node refused for their signature in the last 24 hours
+ * @param lastRefusal the last of them, if any
+ */
+record StatusSummary(Activity day, long queued, long running, long refusedDay,
+        Optional<SignatureRefusals.Last> lastRefusal) {
+
+    /** Jobs of the last 24 hours that ended badly (failed, timed out). */
+    long failedJobs() {
+        return day.jobs().entrySet().stream().filter(e -> StatusTone.isFailure(e.getKey()))
+                .mapToLong(e -> e.getValue()).sum();
+    }
+
+    /** The tiles as HTML. */
+    String html() {
+        StringBuilder h = new StringBuilder("<section class=\"tiles\" id=\"summary\">");
+        StringJoiner outcomes = new StringJoiner(" ");
+        for (DeliveryOutcome o : DeliveryOutcome.values()) {
+            outcomes.add(count(StatusTone.of(o), day.deliveries(o), o.name().toLowerCase(java.util.Locale.ROOT)));
+        }
+        tile(h, "deliveries", "Deliveries · 24 h", day.deliveryTotal(), StatusTone.NEUTRAL, outcomes.toString());
+        StringJoiner states = new StringJoiner(" ");
+        for (JobState s : JobState.values()) {
+            if (day.jobs(s) > 0) {
+                states.add(count(StatusTone.of(s), day.jobs(s), s.name().toLowerCase(java.util.Locale.ROOT)
+                        .replace('_', ' ')));
+            }
+        }
+        tile(h, "jobs", "Jobs · 24 h", day.jobTotal(), StatusTone.NEUTRAL, states.length() == 0 ? "none" : states
+                .toString());
+        long failed = failedJobs();
+        tile(h, "failures", "Failed jobs · 24 h", failed, failed > 0 ? StatusTone.BAD : StatusTone.OK,
+                "failed or timed out, after their retries");
+        tile(h, "queued", "Queue", queued, queued > 0 ? StatusTone.WAITING : StatusTone.NEUTRAL, "jobs waiting to run");
+        tile(h, "running", "Running", running, running > 0 ? StatusTone.ACTIVE : StatusTone.NEUTRAL, "jobs running now");
+        String last = lastRefusal.map(l -> "last " + StatusFormat.time(l.at()) + " on <code>" + escape(l.endpoint())
+                + "</code> from " + escape(l.remote()) + ": <span class=\"reason\">" + escape(l.reason()) + "</span>")
+                .orElse("on this node");
+        tile(h, "refused", "Refused signatures · 24 h", refusedDay, refusedDay > 0 ? StatusTone.BAD : StatusTone.OK,
+                last, lastRefusal.map(l -> l.reason() + " (" + l.endpoint() + ", " + l.remote() + ")").orElse(""));
+        return h.append("</section>").toString();
+    }
+
+    private static void tile(StringBuilder h, String id, String label, long value, StatusTone tone, String detailHtml) {
+        tile(h, id, label, value, tone, detailHtml, "");
+    }
+
+    /** A tile whose detail may be cut to three lines; {@code title} (text) is all of it, shown on hover. */
+    private static void tile(StringBuilder h, String id, String label, long value, StatusTone tone, String detailHtml,
+            String title) {
+        h.append("<div class=\"tile ").append(tone.css()).append("\" id=\"tile-").append(id).append("\" data-value=\"")
+                .append(value).append("\"><div class=\"label\">").append(escape(label)).append("</div><div class=\"value\">")
+                .append(value).append("</div><div class=\"detail\" title=\"").append(escape(title)).append("\">").append(detailHtml).append("</div></div>");
+    }
+
+    private static String count(StatusTone tone, long n, String what) {
+        return "<span class=\"count " + tone.css() + "\">" + n + " " + escape(what) + "</span>";
+    }
+}
