@@ -41,6 +41,8 @@ public final class JobEngine implements AutoCloseable {
     private final Scheduler scheduler;
     private ScheduledExecutorService stalePicks;
     private final RunningJobs running = new RunningJobs();
+    private final LeftoverSweep leftovers;
+    private final Fencing fencing;
     private volatile boolean started;
     private volatile boolean stopped;
 
@@ -48,11 +50,12 @@ public final class JobEngine implements AutoCloseable {
         this.config = config;
         this.store = store;
         this.clock = clock;
+        this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId());
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
-                .onDeadExecutionRevive()
+                .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
                 .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(10)))
-                .execute(new JobTask(store, launcher, config, running, clock, events));
+                .execute(new JobTask(store, launcher, config, running, clock, events, leftovers));
         SchedulerBuilder builder = Scheduler.create(store.schedulerDataSource(), task)
                 .schedulerName(new SchedulerName.Fixed(config.nodeId()))
                 .threads(config.threads())
@@ -68,6 +71,9 @@ public final class JobEngine implements AutoCloseable {
             builder = builder.pollUsingLockAndFetch(0.5, 1.0);
         }
         this.scheduler = builder.build();
+        // Only where other nodes may take a job over; on SQLite no other node does.
+        this.fencing = store.dialect() == Dialect.POSTGRESQL
+                ? new Fencing(scheduler::getCurrentlyExecuting, running, config) : null;
         store.onJobsQueued(() -> {
             if (started && !stopped) {
                 scheduler.triggerCheckForDueExecutions();
@@ -96,6 +102,8 @@ public final class JobEngine implements AutoCloseable {
             return;
         }
         started = true;
+        // What a dead predecessor on this host left running is killed before any job can run again.
+        sweepLeftovers();
         scheduler.start();
         stalePicks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "buildhook-stale-picks");
@@ -104,6 +112,11 @@ public final class JobEngine implements AutoCloseable {
         });
         long every = config.heartbeatInterval().toMillis();
         stalePicks.scheduleWithFixedDelay(this::releaseStalePicks, every, every, TimeUnit.MILLISECONDS);
+        stalePicks.scheduleWithFixedDelay(this::sweepLeftovers, every, every, TimeUnit.MILLISECONDS);
+        if (fencing != null) {
+            long fenceEvery = Fencing.every(config).toMillis();
+            stalePicks.scheduleWithFixedDelay(this::fence, fenceEvery, fenceEvery, TimeUnit.MILLISECONDS);
+        }
         LOG.info("job engine started on node {} with {} threads", config.nodeId(), config.threads());
     }
 
@@ -149,6 +162,25 @@ public final class JobEngine implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.debug("looking for stale picks failed; next time: {}", e.toString());
+        }
+    }
+
+    private void sweepLeftovers() {
+        try {
+            leftovers.sweepDeadNodes();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // The store is away: nothing runs without it either, and a job's own run sweeps first.
+            LOG.debug("looking for leftovers of dead nodes failed; next time: {}", e.toString());
+        }
+    }
+
+    private void fence() {
+        try {
+            fencing.check();
+        } catch (RuntimeException e) {
+            LOG.warn("self-fencing check failed; next time: {}", e.toString());
         }
     }
 

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import org.buildhook.runner.exec.JobLauncher;
 import org.buildhook.runner.exec.JobOutcome;
 import org.buildhook.runner.exec.JobRequest;
+import org.buildhook.runner.exec.ProcessIdentity;
 import org.buildhook.runner.exec.RunningJob;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
@@ -54,9 +55,11 @@ final class JobTask implements ExecutionHandler<Void> {
     private final Clock clock;
     private final JobEvents events;
     private final StoreOutageWait waits;
+    private final LeftoverSweep leftovers;
 
     JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock,
-            JobEvents events) {
+            JobEvents events, LeftoverSweep leftovers) {
+        this.leftovers = leftovers;
         this.events = events;
         this.store = store;
         this.ledger = store.ledger();
@@ -70,10 +73,12 @@ final class JobTask implements ExecutionHandler<Void> {
     @Override
     public CompletionHandler<Void> execute(TaskInstance<Void> instance, ExecutionContext context) {
         String jobId = instance.getId();
+        running.enter(jobId);
         CompletionHandler<Void> next;
         try {
             next = decide(jobId, () -> beforeTheCommand(context));
         } catch (RuntimeException e) {
+            running.leave(jobId);
             // Only a wait before the command gives up for a reason other than a stop or an interrupt.
             if (!StoreOutages.isOutage(e) || running.isStopping() || Thread.currentThread().isInterrupted()
                     || held(context)) {
@@ -118,7 +123,15 @@ final class JobTask implements ExecutionHandler<Void> {
 
     private CompletionHandler<Void> runAttempt(Job job, StoreOutageWait.Until before) {
         String jobId = job.id();
+        // An earlier attempt still marked running on this host is ended first: never two at once.
+        if (job.state() == JobState.RUNNING) {
+            waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
+        }
         int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId()), before);
+        if (attempt == 0) {
+            LOG.info("job {}: already has its outcome; not run again", jobId);
+            return remove();
+        }
         byte[] body = waits.call(jobId, "read the delivery body", () -> ledger.body(job.deliveryId()), before)
                 .orElse(new byte[0]);
         Map<String, String> env = new HashMap<>(job.env());
@@ -132,44 +145,101 @@ final class JobTask implements ExecutionHandler<Void> {
         running.add(jobId, process);
         JobOutcome outcome;
         try {
+            recordProcess(jobId, attempt, process);
             outcome = await(jobId, process);
         } finally {
             running.remove(jobId);
         }
-        if (running.wasStoppedByShutdown(jobId)) {
-            record(jobId, "record its interrupted attempt", () -> ledger.interruptAttempt(jobId, attempt, outcome,
-                    "stopped by the shutdown of " + config.nodeId() + "; run again"));
+        String fenced = running.wasFenced(jobId);
+        if (running.wasStoppedByShutdown(jobId) || fenced != null) {
+            String why = fenced != null ? fenced + "; run again"
+                    : "stopped by the shutdown of " + config.nodeId() + "; run again";
+            boolean current = record(jobId, "record its interrupted attempt",
+                    () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
-            return rescheduleIn(Duration.ZERO);
+            return current ? tolerant(jobId, rescheduleIn(Duration.ZERO)) : supersededBy(jobId, attempt);
         }
         if (outcome.succeeded()) {
-            record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, JobState.SUCCEEDED));
-            tell(job, JobEvents.Ending.SUCCEEDED, outcome);
-            return remove();
+            return finish(job, attempt, outcome, JobState.SUCCEEDED, JobEvents.Ending.SUCCEEDED, remove());
         }
         if (outcome.result() == JobOutcome.Result.CANCELLED) {
-            record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, JobState.CANCELLED));
-            tell(job, JobEvents.Ending.CANCELLED, outcome);
-            return remove();
+            return finish(job, attempt, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove());
         }
         int failures = waits.call(jobId, "count its failed attempts", () -> ledger.failedAttempts(jobId),
                 this::untilStopping) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
-            record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, JobState.QUEUED));
-            tell(job, ending(outcome), outcome);
             LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), delay);
-            return rescheduleIn(delay);
+            return finish(job, attempt, outcome, JobState.QUEUED, ending(outcome), rescheduleIn(delay));
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
-        record(jobId, "record its attempt", () -> ledger.finishAttempt(jobId, attempt, outcome, last));
-        tell(job, ending(outcome), outcome);
-        return remove();
+        return finish(job, attempt, outcome, last, ending(outcome), remove());
+    }
+
+    /**
+     * Records the attempt's outcome and moves the job to {@code state}, then {@code next} — unless
+     * another node started a later attempt meanwhile (this node's heartbeat had stopped for longer
+     * than the dead-node limit): then the job is its now, and this node lets go of it.
+     */
+    private CompletionHandler<Void> finish(Job job, int attempt, JobOutcome outcome, JobState state,
+            JobEvents.Ending ending, CompletionHandler<Void> next) {
+        boolean current = record(job.id(), "record its attempt",
+                () -> ledger.finishAttempt(job.id(), attempt, outcome, state));
+        tell(job, ending, outcome);
+        return current ? next : supersededBy(job.id(), attempt);
     }
 
     /** After the command: the outcome is kept until the store takes it; only a stopping engine gives up. */
-    private void record(String jobId, String what, Runnable step) {
-        waits.run(jobId, what, step, this::untilStopping);
+    private boolean record(String jobId, String what, java.util.function.Supplier<Boolean> step) {
+        return waits.call(jobId, what, step, this::untilStopping);
+    }
+
+    /** Records which processes the attempt is, so that they can be found if this node dies; best effort. */
+    private void recordProcess(String jobId, int attempt, RunningJob process) {
+        ProcessIdentity started = process.process().join();
+        if (started == null) {
+            return;
+        }
+        try {
+            ledger.recordProcess(jobId, attempt, started);
+        } catch (RuntimeException e) {
+            // Its marker still finds every process of it; the pid and session only add to that.
+            LOG.warn("job {}: could not record its process {}: {}", jobId, started.pid(), e.getMessage());
+        }
+    }
+
+    private void sweepBeforeRerun(String jobId) {
+        try {
+            leftovers.beforeRerun(jobId);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while ending what an earlier attempt of " + jobId + " left",
+                    e);
+        }
+    }
+
+    /** A later attempt started elsewhere: the execution is no longer this node's to complete. */
+    private static CompletionHandler<Void> supersededBy(String jobId, int attempt) {
+        LOG.warn("job {}: another node started a later attempt while attempt {} waited for the store; its outcome is"
+                + " kept in the attempt's history and the job is left to that node", jobId, attempt);
+        return (complete, operations) -> { };
+    }
+
+    /**
+     * After fencing, another node may have revived the execution meanwhile (a new version): then
+     * completing it fails, and it is that node's now.
+     */
+    private static CompletionHandler<Void> tolerant(String jobId, CompletionHandler<Void> next) {
+        return (complete, operations) -> {
+            try {
+                next.complete(complete, operations);
+            } catch (RuntimeException e) {
+                if (StoreOutages.isOutage(e)) {
+                    throw e;
+                }
+                LOG.info("job {}: its execution was taken over by another node meanwhile: {}", jobId, e.toString());
+            }
+        };
     }
 
     /**
@@ -188,8 +258,14 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /** db-scheduler's remove or reschedule needs the store too: it waits for it like the job's own steps. */
     private CompletionHandler<Void> completing(String jobId, CompletionHandler<Void> next) {
-        return (complete, operations) -> waits.run(jobId, "update its queue entry",
-                () -> next.complete(complete, operations), this::untilStopping);
+        return (complete, operations) -> {
+            try {
+                waits.run(jobId, "update its queue entry", () -> next.complete(complete, operations),
+                        this::untilStopping);
+            } finally {
+                running.leave(jobId);
+            }
+        };
     }
 
     private String untilStopping() {

@@ -6,12 +6,51 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.buildhook.runner.exec.RunningJob;
 
-/** The attempts running on this node, so that a shutdown can wait for them, then kill them. */
+/**
+ * The attempts running on this node, so that a shutdown can wait for them, then kill them, and
+ * self-fencing can kill them; and the executions this node is handling (from the pick to their
+ * completion, including waiting for the store to record an outcome), which dead-execution
+ * revival must never hand to this node again.
+ */
 final class RunningJobs {
 
     private final Map<String, RunningJob> running = new ConcurrentHashMap<>();
     private final Set<String> stoppedByShutdown = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> fenced = new ConcurrentHashMap<>();
+    private final Set<String> executing = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
+
+    void enter(String jobId) {
+        executing.add(jobId);
+    }
+
+    void leave(String jobId) {
+        executing.remove(jobId);
+    }
+
+    /** Whether this node is handling the job's execution now (its command may be running or ended). */
+    boolean isExecuting(String jobId) {
+        return executing.contains(jobId);
+    }
+
+    /**
+     * Kills the job's running command at once, because this node may lose its lease on it;
+     * {@code why} becomes the attempt's message. Returns false when no command of it runs here or
+     * it was already fenced.
+     */
+    boolean fence(String jobId, String why) {
+        RunningJob job = running.get(jobId);
+        if (job == null || fenced.putIfAbsent(jobId, why) != null) {
+            return false;
+        }
+        job.kill(why);
+        return true;
+    }
+
+    /** Why the job's command was fenced, or null when it was not; forgets it. */
+    String wasFenced(String jobId) {
+        return fenced.remove(jobId);
+    }
 
     void add(String jobId, RunningJob job) {
         running.put(jobId, job);

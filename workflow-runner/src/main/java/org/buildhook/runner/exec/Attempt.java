@@ -40,20 +40,24 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     private final boolean ownSession;
     private final ScheduledExecutorService scheduler;
     private final Consumer<Attempt> onDone;
+    private final AttemptMarker marker;
     private final CompletableFuture<JobOutcome> outcome = new CompletableFuture<>();
+    private final CompletableFuture<ProcessIdentity> identity = new CompletableFuture<>();
 
     private final Object lock = new Object();
     private Process process;                               // guarded by lock
     private ProcessTree tree;                              // guarded by lock
     private boolean exitedByItself;                        // guarded by lock
     private JobOutcome.Result stopReason;                  // guarded by lock
+    private Duration stopGrace;                            // guarded by lock
     private String stopDetail;                             // guarded by lock
     private CompletableFuture<ProcessTree.Termination> termination; // guarded by lock
     private ScheduledFuture<?> timeout;                    // guarded by lock
 
     Attempt(Clock clock, Instant started, Path logFile, CappedLog log, Duration grace, boolean ownSession,
-            ScheduledExecutorService scheduler, Consumer<Attempt> onDone) {
+            AttemptMarker marker, ScheduledExecutorService scheduler, Consumer<Attempt> onDone) {
         this.ownSession = ownSession;
+        this.marker = marker;
         this.clock = clock;
         this.started = started;
         this.logFile = logFile;
@@ -77,6 +81,16 @@ final class Attempt implements RunningJob, ProcessDestroyer {
         stop(JobOutcome.Result.CANCELLED, "cancelled");
     }
 
+    @Override
+    public void kill(String why) {
+        stop(JobOutcome.Result.CANCELLED, why, Duration.ZERO);
+    }
+
+    @Override
+    public CompletableFuture<ProcessIdentity> process() {
+        return identity;
+    }
+
     void armTimeout(Duration after) {
         ScheduledFuture<?> task = scheduler.schedule(
                 () -> stop(JobOutcome.Result.TIMED_OUT, "timed out after " + describe(after)),
@@ -88,6 +102,11 @@ final class Attempt implements RunningJob, ProcessDestroyer {
 
     /** Ends the attempt's process tree; the first reason given wins. */
     void stop(JobOutcome.Result reason, String detail) {
+        stop(reason, detail, grace);
+    }
+
+    /** As {@link #stop(JobOutcome.Result, String)}, with {@code within} between SIGTERM and SIGKILL. */
+    private void stop(JobOutcome.Result reason, String detail, Duration within) {
         Claim claimed;
         synchronized (lock) {
             // A program that has already exited by itself keeps its own outcome.
@@ -97,13 +116,14 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             }
             stopReason = reason;
             stopDetail = detail;
+            stopGrace = within;
             claimed = claimTermination();
         }
         carryOut(claimed);
     }
 
     /** What one thread has to do after claiming the termination under the lock. */
-    private record Claim(ProcessTree tree, CompletableFuture<ProcessTree.Termination> termination) {
+    private record Claim(ProcessTree tree, Duration grace, CompletableFuture<ProcessTree.Termination> termination) {
     }
 
     /**
@@ -115,7 +135,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             return null;
         }
         termination = new CompletableFuture<>();
-        return new Claim(tree, termination);
+        return new Claim(tree, stopGrace == null ? grace : stopGrace, termination);
     }
 
     /** Looks for the members and signals them; never under the lock. */
@@ -124,7 +144,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             return;
         }
         try {
-            claim.tree().terminate(grace, scheduler).whenComplete((ended, error) -> {
+            claim.tree().terminate(claim.grace(), scheduler).whenComplete((ended, error) -> {
                 if (error == null) {
                     claim.termination().complete(ended);
                 } else {
@@ -187,6 +207,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             detail = stopDetail;
         }
         carryOut(claimed);
+        identity.complete(null);
         ProcessTree.Termination ended = ending == null ? null : ending.exceptionally(e -> {
             log.note("could not end the process tree: " + e);
             return null;
@@ -200,13 +221,15 @@ final class Attempt implements RunningJob, ProcessDestroyer {
         } else if (reason != null) {
             result = reason;
             message = detail + "; process tree terminated" + (ended != null && ended.killed()
-                    ? " (SIGKILL after the " + describe(grace) + " grace period)" : "");
+                    ? (ended.signalled() > 0 && stopGraceOrDefault().isZero() ? " (SIGKILL)"
+                            : " (SIGKILL after the " + describe(stopGraceOrDefault()) + " grace period)") : "")
+                    + (ended == null ? "" : ended.describeEscaped());
             exitCode = null;
         } else {
             result = exitCode == 0 ? JobOutcome.Result.SUCCEEDED : JobOutcome.Result.FAILED;
             message = "exited with " + exitCode;
             if (ended != null && ended.signalled() > 0) {
-                message += "; " + ended.signalled() + " leftover process(es) terminated";
+                message += "; " + ended.signalled() + " leftover process(es) terminated" + ended.describeEscaped();
             }
         }
         log.close();
@@ -221,7 +244,12 @@ final class Attempt implements RunningJob, ProcessDestroyer {
 
     @Override
     public boolean add(Process started) {
-        ProcessTree startedTree = new ProcessTree(started.toHandle(), ownSession);
+        ProcessTree startedTree = new ProcessTree(started.toHandle(), ownSession, marker);
+        ProcessIdentity id = ProcessIdentity.of(started.pid());
+        if (id != null && ownSession) {
+            // Through setsid the pid is the session's id, though setsid may not have run yet.
+            id = new ProcessIdentity(id.pid(), id.pid(), id.startTicks());
+        }
         Claim claimed = null;
         synchronized (lock) {
             process = started;
@@ -231,6 +259,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             }
         }
         carryOut(claimed);
+        identity.complete(id);
         return true;
     }
 
@@ -259,6 +288,12 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     public int size() {
         synchronized (lock) {
             return process == null || !process.isAlive() ? 0 : 1;
+        }
+    }
+
+    private Duration stopGraceOrDefault() {
+        synchronized (lock) {
+            return stopGrace == null ? grace : stopGrace;
         }
     }
 

@@ -121,7 +121,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         Path logFile = logs.pathFor(request.jobId(), request.attempt());
         Instant started = clock.instant();
         Attempt attempt = new Attempt(clock, started, logFile, CappedLog.open(logFile, config.logCapBytes()),
-                config.killGrace(), config.newSession(), scheduler, running::remove);
+                config.killGrace(), config.newSession(), marker(request), scheduler, running::remove);
         if (closed) {
             attempt.refuse("the launcher is shut down");
             return attempt;
@@ -135,7 +135,8 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             // A relative workdir is taken from the default one, not from wherever the server runs.
             Path workdir = request.workdir() == null ? config.defaultWorkdir()
                     : config.defaultWorkdir().resolve(request.workdir()).normalize();
-            checked = StartCheck.check(request.argv(), config.baseEnvironment(), request.env(), workdir, encoding);
+            checked = StartCheck.check(request.argv(), config.baseEnvironment(), withMarker(request), workdir,
+                    encoding);
         } catch (StartCheck.Refused e) {
             attempt.refuse(e.getMessage());
             return attempt;
@@ -159,6 +160,18 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             attempt.refuse("no thread to run the job: " + e.getMessage());
         }
         return attempt;
+    }
+
+    /** The attempt's marker; the log's name has already refused a job id or attempt it could not carry. */
+    private static AttemptMarker marker(JobRequest request) {
+        return AttemptMarker.of(request.jobId(), request.attempt());
+    }
+
+    /** The request's variables, and the marker every process of the attempt inherits (not overridable). */
+    private static java.util.Map<String, String> withMarker(JobRequest request) {
+        java.util.Map<String, String> env = new java.util.HashMap<>(request.env());
+        env.put(AttemptMarker.VARIABLE, marker(request).value());
+        return env;
     }
 
     private DefaultExecutor executor(JobRequest request, StartCheck.Checked checked, Attempt attempt) {

@@ -104,6 +104,37 @@ record ProcStat(long pid, char state, long parent, long session) {
         return false;
     }
 
+    /** The process's name ({@code /proc/<pid>/comm}), or {@code ?} when it cannot be read. */
+    static String name(long pid) {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/comm")).strip();
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    /**
+     * When the process started, in clock ticks since boot (field 22 of {@code /proc/<pid>/stat}),
+     * or -1 when it is gone or unreadable. With the pid and the boot id it names one process for
+     * good: a pid used again later has a later start time.
+     */
+    static long startTime(long pid) {
+        String line;
+        try {
+            line = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        int close = line.lastIndexOf(')');
+        String[] fields = close < 0 ? new String[0] : line.substring(close + 1).trim().split(" ");
+        // fields[0] is field 3 (state), so field 22 is fields[19].
+        try {
+            return fields.length > 19 ? Long.parseLong(fields[19]) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
     /** The last pid handed out, from {@code /proc/loadavg} ("0.20 0.18 0.12 1/80 11206"); -1 if unknown. */
     static long lastPid() {
         byte[] buffer = new byte[128];

@@ -39,36 +39,62 @@ final class ProcessTree {
     /** Beyond this many pids handed out since the root, a full pass is cheaper than trying each. */
     private static final int SINCE_LIMIT = 20_000;
     private static final boolean PROC = ProcStat.available();
-    private static final long OWN_SESSION = sessionOf(ProcessHandle.current().pid());
+    private static final long SELF = ProcessHandle.current().pid();
+    private static final long OWN_SESSION = sessionOf(SELF);
 
     private final ProcessHandle root;
+    private final AttemptMarker marker;
     private final Set<Long> sessions = new HashSet<>();
+    /** Pids found only through the marker: they had left the tree and its sessions. */
+    private final Set<Long> escaped = new LinkedHashSet<>();
 
     /**
      * @param root       the process the launcher started
      * @param ownSession whether root was started through setsid: its pid is then the id of the
      *                   job's session, known before setsid has even run (reading it from /proc
      *                   now could still show the server's session)
+     * @param marker     the variable every process of the attempt inherits, or null to look by
+     *                   tree and session only
      */
-    ProcessTree(ProcessHandle root, boolean ownSession) {
+    ProcessTree(ProcessHandle root, boolean ownSession, AttemptMarker marker) {
         this.root = root;
+        this.marker = marker;
         if (ownSession) {
             sessions.add(root.pid());
         }
         remember(sessionOf(root.pid()));
     }
 
-    /** How a termination went. */
-    record Termination(int signalled, boolean killed) {
+    /**
+     * How a termination went.
+     *
+     * @param signalled how many processes got the first signal
+     * @param killed    whether some needed SIGKILL
+     * @param escaped   {@code "<pid> <name>"} of those found only by the attempt's marker: they had
+     *                  left the job's tree and session (a daemon that called setsid)
+     */
+    record Termination(int signalled, boolean killed, List<String> escaped) {
+        Termination {
+            escaped = List.copyOf(escaped);
+        }
+
+        /** {@code " (1 had left the job's session: 4242 sleep)"}, or empty when none had. */
+        String describeEscaped() {
+            return escaped.isEmpty() ? "" : " (" + escaped.size() + " had left the job's session: "
+                    + String.join(", ", escaped) + ")";
+        }
     }
 
-    /** The live members now: the root, its descendants, and the members of the job's sessions. */
+    /**
+     * The live members now: the root, its descendants, the members of the job's sessions, and
+     * every process that carries the attempt's marker.
+     */
     synchronized Set<ProcessHandle> members() {
         boolean rootAlive = !isGone(root.pid()) && root.isAlive();
         if (!PROC) {
             return rootAlive ? withoutProc() : Set.of();
         }
-        if (!rootAlive && sessions.isEmpty()) {
+        if (!rootAlive && sessions.isEmpty() && marker == null) {
             return Set.of();
         }
         // Once the root is gone only its sessions are looked for, and their members were all forked
@@ -89,6 +115,19 @@ final class ProcessTree {
             if (sessions.contains(process.session()) && !process.gone()
                     && (since == null || ProcStat.isProcess(process.pid()))) {
                 pids.add(process.pid());
+            }
+        }
+        if (marker != null) {
+            // A process that left the session is still the attempt's if it carries the marker. It
+            // was forked after the root: with pids not wrapped since, only those above it are read.
+            boolean wrapped = ProcStat.lastPid() < root.pid();
+            for (ProcStat process : all) {
+                if (!pids.contains(process.pid()) && !process.gone() && (wrapped || process.pid() > root.pid())
+                        && process.pid() != SELF && marker.isCarriedBy(process.pid())
+                        && (since == null || ProcStat.isProcess(process.pid()))) {
+                    pids.add(process.pid());
+                    escaped.add(process.pid());
+                }
             }
         }
         Set<ProcessHandle> found = new LinkedHashSet<>();
@@ -139,17 +178,36 @@ final class ProcessTree {
     CompletableFuture<Termination> terminate(Duration grace, ScheduledExecutorService scheduler) {
         Set<ProcessHandle> first = members();
         if (first.isEmpty()) {
-            return CompletableFuture.completedFuture(new Termination(0, false));
+            return CompletableFuture.completedFuture(new Termination(0, false, List.of()));
         }
-        first.forEach(ProcessHandle::destroy);
+        List<String> named = names(first);
+        if (grace.isZero()) {
+            first.forEach(ProcessHandle::destroyForcibly);
+        } else {
+            first.forEach(ProcessHandle::destroy);
+        }
         return whenGone(first, grace, scheduler).thenCompose(ignored -> {
             Set<ProcessHandle> left = members();
             if (left.isEmpty()) {
-                return CompletableFuture.completedFuture(new Termination(first.size(), false));
+                return CompletableFuture.completedFuture(new Termination(first.size(), grace.isZero(), named));
             }
+            List<String> more = new ArrayList<>(named);
+            more.addAll(names(left));
             left.forEach(ProcessHandle::destroyForcibly);
-            return whenGone(left, AFTER_KILL, scheduler).thenApply(gone -> new Termination(first.size(), true));
+            return whenGone(left, AFTER_KILL, scheduler).thenApply(gone -> new Termination(first.size(), true,
+                    more.stream().distinct().toList()));
         });
+    }
+
+    /** {@code "<pid> <name>"} of the given processes that were found only by the marker. */
+    private synchronized List<String> names(Set<ProcessHandle> processes) {
+        List<String> named = new ArrayList<>();
+        for (ProcessHandle process : processes) {
+            if (escaped.contains(process.pid())) {
+                named.add(process.pid() + " " + ProcStat.name(process.pid()));
+            }
+        }
+        return named;
     }
 
     /**

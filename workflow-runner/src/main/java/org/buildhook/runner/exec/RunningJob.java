@@ -13,4 +13,21 @@ public interface RunningJob {
      * The outcome is then {@link JobOutcome.Result#CANCELLED}. Idempotent.
      */
     void cancel();
+
+    /**
+     * Ends the attempt at once: SIGKILL to every process of it, no grace period (the node must be
+     * rid of it before its lease runs out). The outcome is {@link JobOutcome.Result#CANCELLED}
+     * with {@code why} as its message. Idempotent; a stop already under way keeps its reason.
+     */
+    default void kill(String why) {
+        cancel();
+    }
+
+    /**
+     * Completes with the attempt's process once it has started, or with null if it never does.
+     * Never exceptionally.
+     */
+    default CompletableFuture<ProcessIdentity> process() {
+        return CompletableFuture.completedFuture(null);
+    }
 }

@@ -15,6 +15,8 @@ import java.util.Optional;
 import java.util.Set;
 import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.exec.JobOutcome;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.exec.ProcessIdentity;
 
 /**
  * What the execution engine writes about jobs: attempts, states and per-rule slots. Every method
@@ -93,40 +95,53 @@ public final class ExecutionLedger {
     }
 
     /**
-     * Records the start of the next attempt and marks the job running on {@code node}. An attempt
-     * still marked running (its node died) is recorded as interrupted first. Returns the attempt
-     * number.
+     * Records the start of the next attempt and marks the job running on {@code node}; returns the
+     * attempt number, or 0 when the job is already final (an outcome recorded meanwhile: it must
+     * not run again). An attempt still marked running (its node stopped heart-beating) is recorded
+     * as interrupted first. The job's row is locked for the transaction, so that this and
+     * {@link #finishAttempt} never both succeed for the same attempt. Where it runs (this JVM, its
+     * host and boot: {@link NodeIdentity#current()}) is recorded with it, so that its leftovers can
+     * be found if this node dies.
      */
     public int startAttempt(String jobId, String node) {
+        NodeIdentity owner = NodeIdentity.current();
         Instant now = clock.instant();
+        String lock = db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
         return db.inTransaction("start an attempt", Durability.DEFERRED, c -> {
             int attempts;
-            try (PreparedStatement p = c.prepareStatement("SELECT attempts FROM jobs WHERE id = ?")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT attempts, state FROM jobs WHERE id = ?" + lock)) {
                 p.setString(1, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
                         throw new RunnerException("no job " + jobId);
                     }
                     attempts = rs.getInt(1);
+                    if (JobState.valueOf(rs.getString(2)).isFinal()) {
+                        return 0;
+                    }
                 }
             }
             try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
                     + " message = ? WHERE job_id = ? AND outcome = ?")) {
                 p.setString(1, AttemptOutcome.INTERRUPTED.name());
                 p.setLong(2, now.toEpochMilli());
-                p.setString(3, "its node stopped before the attempt ended; run again");
+                p.setString(3, "its node stopped heart-beating before the attempt ended; run again on " + node);
                 p.setString(4, jobId);
                 p.setString(5, AttemptOutcome.RUNNING.name());
                 p.executeUpdate();
             }
             int attempt = attempts + 1;
             try (PreparedStatement p = c.prepareStatement("INSERT INTO job_attempts (job_id, attempt, outcome,"
-                    + " started_at, node) VALUES (?, ?, ?, ?, ?)")) {
+                    + " started_at, node, host, boot_id, node_pid, node_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 p.setString(1, jobId);
                 p.setInt(2, attempt);
                 p.setString(3, AttemptOutcome.RUNNING.name());
                 p.setLong(4, now.toEpochMilli());
                 p.setString(5, node);
+                p.setString(6, owner.host());
+                p.setString(7, owner.bootId());
+                p.setLong(8, owner.process().pid());
+                p.setLong(9, owner.process().startTicks());
                 p.executeUpdate();
             }
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, attempts = ?, started_at = ?,"
@@ -142,39 +157,136 @@ public final class ExecutionLedger {
         });
     }
 
-    /** Records how attempt {@code attempt} ended and moves the job to {@code next}. */
-    public void finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next) {
-        Instant ended = outcome.ended() == null ? clock.instant() : outcome.ended();
-        String log = outcome.logFile() == null ? null : outcome.logFile().toString();
-        db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
-            updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
-                    outcome.message());
-            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
-                    + " log_path = ?, message = ? WHERE id = ?")) {
-                p.setString(1, next.name());
-                Rows.setInteger(p, 2, outcome.exitCode());
-                Rows.setInstant(p, 3, next.isFinal() ? ended : null);
-                p.setString(4, log);
-                p.setString(5, outcome.message());
-                p.setString(6, jobId);
+    /** Records which processes attempt {@code attempt} is, once its command has started. */
+    public void recordProcess(String jobId, int attempt, ProcessIdentity process) {
+        db.inTransaction("record an attempt's process", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET pid = ?, session_id = ?,"
+                    + " process_started = ? WHERE job_id = ? AND attempt = ?")) {
+                p.setLong(1, process.pid());
+                p.setLong(2, process.session());
+                p.setLong(3, process.startTicks());
+                p.setString(4, jobId);
+                p.setInt(5, attempt);
                 p.executeUpdate();
             }
             return null;
         });
     }
 
-    /** Records an attempt stopped by a shutdown; the job goes back to the queue. */
-    public void interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message) {
-        String log = outcome == null || outcome.logFile() == null ? null : outcome.logFile().toString();
-        db.inTransaction("record an interrupted attempt", Durability.DEFERRED, c -> {
-            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, clock.instant(), log, message);
-            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?")) {
+    /** The attempts marked running that were started on the host boot {@code bootId}. */
+    public List<RunningAttempt> runningAttempts(String bootId) {
+        return db.read("list running attempts", c -> {
+            try (PreparedStatement p = c.prepareStatement(RUNNING_ATTEMPTS + " AND boot_id = ?")) {
+                p.setString(1, AttemptOutcome.RUNNING.name());
+                p.setString(2, bootId);
+                return runningAttempts(p);
+            }
+        });
+    }
+
+    /** The attempt of {@code jobId} marked running, if any. */
+    public Optional<RunningAttempt> runningAttempt(String jobId) {
+        return db.read("read a running attempt", c -> {
+            try (PreparedStatement p = c.prepareStatement(RUNNING_ATTEMPTS + " AND job_id = ?")) {
+                p.setString(1, AttemptOutcome.RUNNING.name());
+                p.setString(2, jobId);
+                return runningAttempts(p).stream().findFirst();
+            }
+        });
+    }
+
+    private static final String RUNNING_ATTEMPTS = "SELECT job_id, attempt, node, boot_id, node_pid, node_started,"
+            + " pid, session_id, process_started FROM job_attempts WHERE outcome = ?";
+
+    private static List<RunningAttempt> runningAttempts(PreparedStatement p) throws SQLException {
+        List<RunningAttempt> found = new ArrayList<>();
+        try (ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                long nodePid = rs.getLong(5);
+                ProcessIdentity nodeProcess = rs.wasNull() ? null : new ProcessIdentity(nodePid, -1, rs.getLong(6));
+                long pid = rs.getLong(7);
+                ProcessIdentity process = rs.wasNull() ? null
+                        : new ProcessIdentity(pid, rs.getLong(8), rs.getLong(9));
+                found.add(new RunningAttempt(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4),
+                        nodeProcess, process));
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Records a running attempt whose node is gone as interrupted with {@code message} (what was
+     * killed), and the job as queued again if that attempt is still its latest. Does nothing when
+     * the attempt was recorded meanwhile. Returns whether it recorded it.
+     */
+    public boolean interruptLeftover(String jobId, int attempt, String message) {
+        return db.inTransaction("record an interrupted attempt", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
+                    + " message = ? WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
+                p.setString(1, AttemptOutcome.INTERRUPTED.name());
+                p.setLong(2, clock.millis());
+                p.setString(3, message);
+                p.setString(4, jobId);
+                p.setInt(5, attempt);
+                p.setString(6, AttemptOutcome.RUNNING.name());
+                if (p.executeUpdate() == 0) {
+                    return false;
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?"
+                    + " AND attempts = ? AND state = ?")) {
                 p.setString(1, JobState.QUEUED.name());
                 p.setString(2, message);
                 p.setString(3, jobId);
+                p.setInt(4, attempt);
+                p.setString(5, JobState.RUNNING.name());
                 p.executeUpdate();
             }
-            return null;
+            return true;
+        });
+    }
+
+    /**
+     * Records how attempt {@code attempt} ended and moves the job to {@code next} — unless a later
+     * attempt has started meanwhile (another node took the job over after this one stopped
+     * heart-beating): then only the attempt's own row gets its outcome, and false is returned.
+     */
+    public boolean finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next) {
+        Instant ended = outcome.ended() == null ? clock.instant() : outcome.ended();
+        String log = outcome.logFile() == null ? null : outcome.logFile().toString();
+        return db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
+            updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
+                    outcome.message());
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
+                    + " log_path = ?, message = ? WHERE id = ? AND attempts = ?")) {
+                p.setString(1, next.name());
+                Rows.setInteger(p, 2, outcome.exitCode());
+                Rows.setInstant(p, 3, next.isFinal() ? ended : null);
+                p.setString(4, log);
+                p.setString(5, outcome.message());
+                p.setString(6, jobId);
+                p.setInt(7, attempt);
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
+     * Records an attempt stopped by a shutdown or by its own node's fencing; the job goes back to
+     * the queue unless a later attempt has started meanwhile (then false is returned).
+     */
+    public boolean interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message) {
+        String log = outcome == null || outcome.logFile() == null ? null : outcome.logFile().toString();
+        return db.inTransaction("record an interrupted attempt", Durability.DEFERRED, c -> {
+            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, clock.instant(), log, message);
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?"
+                    + " AND attempts = ?")) {
+                p.setString(1, JobState.QUEUED.name());
+                p.setString(2, message);
+                p.setString(3, jobId);
+                p.setInt(4, attempt);
+                return p.executeUpdate() == 1;
+            }
         });
     }
 

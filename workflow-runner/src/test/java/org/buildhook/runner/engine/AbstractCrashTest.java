@@ -45,14 +45,16 @@ abstract class AbstractCrashTest {
         NodeProcess first = NodeProcess.start(dir, "first", url, data, "threads=2", "slow=6",
                 "slowScript=" + slow, "label=job");
         await().atMost(Duration.ofSeconds(40)).until(() -> first.printed("ACCEPTED") && startLines(events).size() >= 2);
+        List<Long> orphans = startLines(events).stream().map(l -> Long.parseLong(l.split(" ")[2])).toList();
         first.kill();
-        // Its commands were orphaned by the kill; a real node's would die with the machine.
-        for (String line : startLines(events)) {
-            ProcessHandle.of(Long.parseLong(line.split(" ")[2])).ifPresent(ProcessHandle::destroyForcibly);
-        }
-        Files.createFile(marker);
+        // Its commands outlive it (parent pid 1, a session of their own), until a node starts again.
+        assertThat(orphans).noneMatch(AbstractCrashTest::isGone);
 
         NodeProcess second = NodeProcess.start(dir, "second", url, data, "threads=2");
+        // The restarted node kills what the dead one left before it runs anything.
+        await().atMost(Duration.ofSeconds(60)).until(() -> second.printed("READY"));
+        assertThat(orphans).allMatch(AbstractCrashTest::isGone);
+        Files.createFile(marker);
         try (Store store = Store.open(config)) {
             await().atMost(Duration.ofSeconds(40)).until(() -> store.jobs(new JobQuery(JobState.SUCCEEDED, null, null,
                     null, 100)).items().size() == 6);
@@ -70,11 +72,23 @@ abstract class AbstractCrashTest {
                 assertThat(attempts.get(attempts.size() - 1).outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
                 assertThat(attempts.get(attempts.size() - 1).node()).isEqualTo("second");
                 assertThat(attempts.subList(0, attempts.size() - 1))
-                        .allMatch(a -> a.outcome() == AttemptOutcome.INTERRUPTED);
+                        .allMatch(a -> a.outcome() == AttemptOutcome.INTERRUPTED)
+                        .allSatisfy(a -> assertThat(a.message()).startsWith("its node first died before the attempt"
+                                + " ended; node second killed what it left: "));
             }
         } finally {
             first.kill();
             second.kill();
+        }
+    }
+
+    /** Exited, or a zombie (an init that does not reap, as in some containers, keeps those). */
+    static boolean isGone(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException e) {
+            return true;
         }
     }
 

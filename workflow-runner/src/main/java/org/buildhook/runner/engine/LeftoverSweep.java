@@ -1,0 +1,75 @@
+package org.buildhook.runner.engine;
+
+import java.util.List;
+import java.util.Optional;
+import org.buildhook.runner.exec.AttemptMarker;
+import org.buildhook.runner.exec.Leftovers;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.store.ExecutionLedger;
+import org.buildhook.runner.store.RunningAttempt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Kills what a dead node left running on this host, before its jobs run again: the store records,
+ * for every running attempt, the host boot and the JVM of its node and the attempt's first process;
+ * every process of an attempt carries its {@link AttemptMarker}. A node sweeps when it starts
+ * (before it picks any job), every heartbeat interval (so a node killed beside a live one has its
+ * leftovers ended long before the dead-node limit lets its jobs run elsewhere), and before it runs
+ * a job whose previous attempt is still marked running on this host.
+ *
+ * <p>An attempt of another host is not touched: its own node kills it (self-fencing), or its host
+ * died with it, or a node that starts again there kills it.
+ */
+final class LeftoverSweep {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LeftoverSweep.class);
+    /** Between SIGTERM and SIGKILL for leftovers. */
+    static final long GRACE_MILLIS = 5_000;
+
+    private final ExecutionLedger ledger;
+    private final String node;
+    private final NodeIdentity self = NodeIdentity.current();
+
+    LeftoverSweep(ExecutionLedger ledger, String node) {
+        this.ledger = ledger;
+        this.node = node;
+    }
+
+    /** Kills the leftovers of every attempt of this host boot whose node process is gone, and records them. */
+    void sweepDeadNodes() throws InterruptedException {
+        for (RunningAttempt attempt : ledger.runningAttempts(self.bootId())) {
+            if (attempt.nodeProcess() != null && !attempt.nodeProcess().isAlive()) {
+                end(attempt, "its node " + attempt.node() + " died before the attempt ended");
+            }
+        }
+    }
+
+    /**
+     * Before the job runs again: kills what its attempt still marked running left on this host
+     * (its node stopped heart-beating, so its lease is over even if its JVM still runs).
+     */
+    void beforeRerun(String jobId) throws InterruptedException {
+        Optional<RunningAttempt> previous = ledger.runningAttempt(jobId);
+        if (previous.isPresent() && self.sameBoot(previous.get().bootId())) {
+            RunningAttempt attempt = previous.get();
+            boolean alive = attempt.nodeProcess() != null && attempt.nodeProcess().isAlive();
+            end(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " died")
+                    + " before the attempt ended");
+        }
+    }
+
+    private void end(RunningAttempt attempt, String what) throws InterruptedException {
+        if (attempt.nodeProcess() != null && attempt.nodeProcess().pid() == self.process().pid()
+                && attempt.nodeProcess().startTicks() == self.process().startTicks()) {
+            return; // This very JVM: its own attempts are ended by its engine, never swept.
+        }
+        AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
+        List<String> killed = Leftovers.kill(marker, attempt.process(), GRACE_MILLIS);
+        String message = what + "; " + (killed.isEmpty() ? "none of its processes was left"
+                : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; run again";
+        if (ledger.interruptLeftover(attempt.jobId(), attempt.attempt(), message)) {
+            LOG.warn("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package org.buildhook.runner.exec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Finds and kills, on this host, what an attempt left running when its node died: every process
+ * that carries the attempt's {@link AttemptMarker}, and every member of the attempt's session
+ * when that session is surely the attempt's (its leader still runs with the recorded start time;
+ * or it has no leader left — Linux does not hand out a session's id again while a member lives —
+ * and the member started no earlier than the attempt). Never this JVM or its session.
+ *
+ * <p>SIGTERM first, SIGKILL to whatever is left after the grace period (or at once with none).
+ * Used by a node that starts again, and by any node of the same host before it runs such a job
+ * again, so that a job never runs while an earlier copy of it may still live.
+ */
+public final class Leftovers {
+
+    private static final long SELF = ProcessHandle.current().pid();
+    private static final long POLL_MILLIS = 50;
+    private static final long AFTER_KILL_MILLIS = 10_000;
+
+    private Leftovers() {
+    }
+
+    /**
+     * Kills the leftovers of one attempt and returns {@code "<pid> <name>"} of each, empty when
+     * none was found (or there is no {@code /proc}). Blocks for up to {@code graceMillis} plus ten
+     * seconds.
+     *
+     * @param marker      the attempt's marker
+     * @param process     the attempt's first process as recorded, or null when it was not
+     * @param graceMillis milliseconds between SIGTERM and SIGKILL; 0 for SIGKILL at once
+     */
+    public static List<String> kill(AttemptMarker marker, ProcessIdentity process, long graceMillis)
+            throws InterruptedException {
+        Set<Long> found = find(marker, process);
+        if (found.isEmpty()) {
+            return List.of();
+        }
+        List<String> named = new ArrayList<>();
+        for (long pid : found) {
+            named.add(pid + " " + ProcStat.name(pid));
+        }
+        signal(found, graceMillis > 0);
+        waitGone(found, graceMillis);
+        Set<Long> left = find(marker, process);
+        if (!left.isEmpty()) {
+            for (long pid : left) {
+                if (!found.contains(pid)) {
+                    named.add(pid + " " + ProcStat.name(pid));
+                }
+            }
+            signal(left, false);
+            waitGone(left, AFTER_KILL_MILLIS);
+        }
+        return named;
+    }
+
+    /** The live processes of the attempt now. */
+    static Set<Long> find(AttemptMarker marker, ProcessIdentity process) {
+        Set<Long> found = new LinkedHashSet<>();
+        if (!ProcStat.available()) {
+            return found;
+        }
+        long ownSession = ProcStat.of(SELF) == null ? -1 : ProcStat.of(SELF).session();
+        long session = sessionToSweep(process, ownSession);
+        for (ProcStat stat : ProcStat.all()) {
+            if (stat.gone() || stat.pid() == SELF || stat.session() == ownSession && ownSession > 0) {
+                continue;
+            }
+            boolean member = session > 0 && stat.session() == session
+                    && (ProcStat.of(session) != null || ProcStat.startTime(stat.pid()) >= process.startTicks());
+            if (member || marker.isCarriedBy(stat.pid())) {
+                found.add(stat.pid());
+            }
+        }
+        return found;
+    }
+
+    /** The recorded session, if it is still the attempt's; -1 otherwise. */
+    private static long sessionToSweep(ProcessIdentity process, long ownSession) {
+        // Only a session the attempt led itself (through setsid): without it, the attempt shared its
+        // node's session, which may hold anything that node's starter runs.
+        if (process == null || process.session() <= 1 || process.session() != process.pid()
+                || process.session() == ownSession || process.startTicks() < 0) {
+            return -1;
+        }
+        ProcStat leader = ProcStat.of(process.session());
+        if (leader == null || leader.gone()) {
+            return process.session();
+        }
+        // The leader runs: it must be the recorded process itself, not a later one with its pid.
+        return ProcStat.startTime(process.pid()) == process.startTicks() ? process.session() : -1;
+    }
+
+    private static void signal(Set<Long> pids, boolean gently) {
+        for (long pid : pids) {
+            ProcessHandle.of(pid).ifPresent(p -> {
+                if (gently) {
+                    p.destroy();
+                } else {
+                    p.destroyForcibly();
+                }
+            });
+        }
+    }
+
+    private static void waitGone(Set<Long> pids, long withinMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + withinMillis * 1_000_000L;
+        while (!pids.stream().allMatch(ProcessTree::isGone) && System.nanoTime() - deadline < 0) {
+            Thread.sleep(POLL_MILLIS);
+        }
+    }
+}

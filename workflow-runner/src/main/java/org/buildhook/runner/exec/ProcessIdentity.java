@@ -1,0 +1,32 @@
+package org.buildhook.runner.exec;
+
+/**
+ * One process, named so that a pid used again is never taken for it: its pid, its session and
+ * its start time in clock ticks since boot ({@code /proc/<pid>/stat}, field 22). Only meaningful
+ * on the host and boot it was read on.
+ *
+ * @param pid        the process id
+ * @param session    its session id (for a job started through setsid, its own pid)
+ * @param startTicks when it started, in clock ticks since boot; -1 when unknown
+ */
+public record ProcessIdentity(long pid, long session, long startTicks) {
+
+    /** The identity of process {@code pid} now, or null when it is gone or there is no {@code /proc}. */
+    public static ProcessIdentity of(long pid) {
+        ProcStat stat = ProcStat.of(pid);
+        long start = ProcStat.startTime(pid);
+        return stat == null || start < 0 ? null : new ProcessIdentity(pid, stat.session(), start);
+    }
+
+    /** This JVM. */
+    public static ProcessIdentity current() {
+        ProcessIdentity self = of(ProcessHandle.current().pid());
+        return self != null ? self : new ProcessIdentity(ProcessHandle.current().pid(), -1, -1);
+    }
+
+    /** Whether this very process still runs (not a later one with the same pid, not a zombie). */
+    public boolean isAlive() {
+        ProcStat stat = ProcStat.of(pid);
+        return stat != null && !stat.gone() && (startTicks < 0 || ProcStat.startTime(pid) == startTicks);
+    }
+}
