@@ -37,6 +37,14 @@ public final class BuildhookApplication implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BuildhookApplication.class);
     private static final Duration RULES_POLL = Duration.ofSeconds(2);
+    /**
+     * The kernel hands orphans to PID 1 to reap; a JVM cannot reap processes it did not start, so
+     * the killed leftovers of jobs would stay zombies.
+     */
+    static final String PID_1_WARNING = "buildhook runs as PID 1 with no init to reap orphans: processes a job"
+            + " leaves behind stay zombies once killed. Run the container with an init (docker/podman run --init,"
+            + " or tini as its entrypoint), or install tini (apt-get install tini): bin/buildhook then runs"
+            + " under it by itself";
 
     private final BuildhookConfig config;
     private final Store store;
@@ -123,6 +131,9 @@ public final class BuildhookApplication implements AutoCloseable {
         }
         config.warnings().forEach(LOG::warn);
         ProcessEncoding.current().warning().ifPresent(LOG::warn);
+        if (ProcessHandle.current().pid() == 1) {
+            LOG.warn(PID_1_WARNING);
+        }
     }
 
     /** The running application of a web application; fails loudly if it did not start. */
