@@ -169,9 +169,9 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Deliveries received since {@code since} by outcome and jobs created since then by their
-     * current state; two grouped counts on indexed ranges, cheap enough for a page refreshed every
-     * few seconds.
+     * Deliveries stored since {@code since} by outcome and jobs created since then by their
+     * current state; one count of an index range per outcome and per state, cheap enough for a
+     * page refreshed every few seconds however long the history.
      */
     public Activity activitySince(Instant since) {
         return reader.activitySince(since);

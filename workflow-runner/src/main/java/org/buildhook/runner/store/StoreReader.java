@@ -17,6 +17,18 @@ import java.util.Optional;
 /** The admin side's queries. Lists are newest first and page by id cursor. */
 final class StoreReader {
 
+    /**
+     * Deliveries of one outcome stored since a time: a range of the (outcome, id) index, as ids
+     * begin with their creation time. One count per outcome, not one GROUP BY, which a database
+     * may answer by reading the whole index in order.
+     */
+    static final String DELIVERIES_SINCE = "SELECT COUNT(*) FROM deliveries WHERE outcome = ? AND id >= ?";
+    /** Jobs in one state created since a time: a range of the (state, id) index. */
+    static final String JOBS_SINCE = "SELECT COUNT(*) FROM jobs WHERE state = ? AND id >= ?";
+    /** A rule's newest jobs: the (rule_name, id) index read backwards, stopping after the limit. */
+    static final String RULE_JOBS = "SELECT id, state, started_at, ended_at, timeout_ms FROM jobs WHERE rule_name = ?"
+            + " ORDER BY id DESC LIMIT ?";
+
     private final Database db;
 
     StoreReader(Database db) {
@@ -144,24 +156,38 @@ final class StoreReader {
     }
 
     /**
-     * Deliveries received since {@code since} by outcome (the received_at index), and jobs created
-     * since then by state (a range of the primary key: ids begin with their creation time).
+     * Deliveries stored since {@code since} by outcome and jobs created since then by state: one
+     * indexed range count per outcome and per state (ids begin with their creation time).
      */
     Activity activitySince(Instant since) {
+        String from = Ids.lowestAt(since);
         return db.read("count recent activity", c -> {
             Map<DeliveryOutcome, Long> deliveries = new EnumMap<>(DeliveryOutcome.class);
-            for (Object[] row : query(c, "SELECT outcome, COUNT(*) FROM deliveries WHERE received_at >= ?"
-                    + " GROUP BY outcome", List.of(since.toEpochMilli()), rs -> new Object[] {rs.getString(1),
-                            rs.getLong(2)})) {
-                deliveries.put(DeliveryOutcome.valueOf((String) row[0]), (Long) row[1]);
-            }
             Map<JobState, Long> jobs = new EnumMap<>(JobState.class);
-            for (Object[] row : query(c, "SELECT state, COUNT(*) FROM jobs WHERE id >= ? GROUP BY state",
-                    List.of(Ids.lowestAt(since)), rs -> new Object[] {rs.getString(1), rs.getLong(2)})) {
-                jobs.put(JobState.valueOf((String) row[0]), (Long) row[1]);
+            try (PreparedStatement p = c.prepareStatement(DELIVERIES_SINCE)) {
+                for (DeliveryOutcome o : DeliveryOutcome.values()) {
+                    putCount(p, o.name(), from, n -> deliveries.put(o, n));
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement(JOBS_SINCE)) {
+                for (JobState s : JobState.values()) {
+                    putCount(p, s.name(), from, n -> jobs.put(s, n));
+                }
             }
             return new Activity(since, deliveries, jobs);
         });
+    }
+
+    private static void putCount(PreparedStatement p, String value, String fromId, java.util.function.LongConsumer put)
+            throws SQLException {
+        p.setString(1, value);
+        p.setString(2, fromId);
+        try (ResultSet rs = p.executeQuery()) {
+            long n = rs.next() ? rs.getLong(1) : 0;
+            if (n > 0) {
+                put.accept(n);
+            }
+        }
     }
 
     /**
@@ -171,8 +197,7 @@ final class StoreReader {
     Map<String, List<JobTiming>> recentJobsOfRules(Collection<String> rules, int perRule) {
         return db.read("read the recent jobs of rules", c -> {
             Map<String, List<JobTiming>> out = new LinkedHashMap<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT id, state, started_at, ended_at, timeout_ms"
-                    + " FROM jobs WHERE rule_name = ? ORDER BY id DESC LIMIT ?")) {
+            try (PreparedStatement p = c.prepareStatement(RULE_JOBS)) {
                 for (String rule : rules) {
                     p.setString(1, rule);
                     p.setInt(2, perRule);

@@ -93,7 +93,14 @@ abstract class AbstractStoreTest {
     @Test
     void countsTheDeliveriesOfTheLastDayByOutcomeAndTheirJobsByState() {
         Instant now = Instant.now();
-        store.accept(Plans.delivery("default", "{\"build_id\": 1}", now.minus(Duration.ofDays(2))), List.of());
+        Instant before = now.minus(Duration.ofDays(2));
+        Store past = Store.open(config.withClock(java.time.Clock.fixed(before, java.time.ZoneOffset.UTC)));
+        try {
+            past.accept(Plans.delivery("default", "{\"build_id\": 1}", before),
+                    List.of(Plans.job("old", List.of("/bin/true"))));
+        } finally {
+            past.close();
+        }
         AcceptResult fresh = store.accept(Plans.delivery("default", "{\"build_id\": 2}", now),
                 List.of(Plans.job("a", List.of("/bin/true")), Plans.job("b", List.of("/bin/true"))));
         store.accept(Plans.delivery("default", "{\"build_id\": 2}", now), List.of());
@@ -109,6 +116,7 @@ abstract class AbstractStoreTest {
         assertThat(day.jobs(JobState.RUNNING)).isZero();
         assertThat(store.activitySince(now.plus(Duration.ofHours(1))).jobTotal()).isZero();
         assertThat(store.activitySince(now.minus(Duration.ofDays(3))).deliveryTotal()).isEqualTo(4);
+        assertThat(store.activitySince(now.minus(Duration.ofDays(3))).jobs(JobState.QUEUED)).isEqualTo(2);
     }
 
     @Test
