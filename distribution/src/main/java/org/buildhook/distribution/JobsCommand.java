@@ -38,7 +38,7 @@ final class JobsCommand implements Callable<Integer> {
     AdminOptions admin;
 
     @Option(names = "--state", paramLabel = "STATE",
-            description = "queued, running, succeeded, failed, timed_out or cancelled.")
+            description = "queued, running, succeeded, failed, timed_out, cancelled or superseded.")
     String state;
 
     @Option(names = "--rule", paramLabel = "RULE", description = "Only jobs of this rule.")

@@ -68,6 +68,8 @@ final class AdminViews {
         m.put("message", j.message());
         m.put("cancelRequested", j.cancelRequested());
         m.put("rerunOf", j.rerunOf());
+        m.put("supersededBy", j.supersededBy());
+        m.put("parent", j.workflow().parentId());
         return m;
     }
 
@@ -84,6 +86,8 @@ final class AdminViews {
         m.put("concurrency", j.concurrency());
         m.put("runName", j.runName());
         m.put("ruleSnapshot", j.ruleSnapshot());
+        m.put("buildId", j.workflow().buildId());
+        m.put("supersedeKey", j.workflow().supersedeKey());
         return m;
     }
 

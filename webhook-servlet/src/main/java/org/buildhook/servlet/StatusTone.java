@@ -31,7 +31,7 @@ enum StatusTone {
             case "SUCCEEDED" -> OK;
             case "FAILED", "TIMED_OUT" -> BAD;
             case "RUNNING" -> ACTIVE;
-            case "QUEUED", "AWAITING_APPROVAL" -> WAITING;
+            case "QUEUED", "AWAITING_APPROVAL", "WAITING" -> WAITING;
             default -> NEUTRAL;
         };
     }

@@ -24,6 +24,7 @@ import java.util.Objects;
  * @param backoff      the delay before the first retry; doubled for each further one
  * @param concurrency  at most this many jobs of this rule at once; 0 means no per-rule limit
  * @param runName      for rules with {@code match: each}, the run this job is for; else {@code null}
+ * @param workflow     supersede key, approval, resources and follow-ups; {@link JobWorkflow#NONE} for none
  */
 public record PlannedJob(
         String ruleName,
@@ -36,9 +37,18 @@ public record PlannedJob(
         int retries,
         Duration backoff,
         int concurrency,
-        String runName) {
+        String runName,
+        JobWorkflow workflow) {
+
+    /** A plain job: no supersede key, approval, resource or follow-up. */
+    public PlannedJob(String ruleName, String ruleSnapshot, List<String> argv, Map<String, String> env, Path workdir,
+            boolean stdin, Duration timeout, int retries, Duration backoff, int concurrency, String runName) {
+        this(ruleName, ruleSnapshot, argv, env, workdir, stdin, timeout, retries, backoff, concurrency, runName,
+                JobWorkflow.NONE);
+    }
 
     public PlannedJob {
+        Objects.requireNonNull(workflow, "workflow");
         Objects.requireNonNull(ruleName, "ruleName");
         Objects.requireNonNull(ruleSnapshot, "ruleSnapshot");
         argv = List.copyOf(argv);
@@ -51,5 +61,11 @@ public record PlannedJob(
         if (retries < 0 || concurrency < 0) {
             throw new IllegalArgumentException("retries and concurrency must be >= 0");
         }
+    }
+
+    /** The same job with another {@code workflow}. */
+    public PlannedJob withWorkflow(JobWorkflow other) {
+        return new PlannedJob(ruleName, ruleSnapshot, argv, env, workdir, stdin, timeout, retries, backoff,
+                concurrency, runName, other);
     }
 }

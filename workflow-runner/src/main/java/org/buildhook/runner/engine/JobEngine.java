@@ -41,6 +41,7 @@ public final class JobEngine implements AutoCloseable {
     private final Scheduler scheduler;
     private ScheduledExecutorService stalePicks;
     private final RunningJobs running = new RunningJobs();
+    private final FollowUpDispatcher followUps;
     private final LeftoverSweep leftovers;
     private final Fencing fencing;
     private volatile boolean started;
@@ -50,6 +51,12 @@ public final class JobEngine implements AutoCloseable {
         this.config = config;
         this.store = store;
         this.clock = clock;
+        this.followUps = new FollowUpDispatcher(store);
+        JobEvents told = events;
+        events = (rule, ending, duration) -> {
+            told.attemptEnded(rule, ending, duration);
+            followUps.poke();
+        };
         this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId());
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
                 .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running))
@@ -117,6 +124,7 @@ public final class JobEngine implements AutoCloseable {
             long fenceEvery = Fencing.every(config).toMillis();
             stalePicks.scheduleWithFixedDelay(this::fence, fenceEvery, fenceEvery, TimeUnit.MILLISECONDS);
         }
+        followUps.start(config.pollingInterval().toMillis());
         LOG.info("job engine started on node {} with {} threads", config.nodeId(), config.threads());
     }
 
@@ -128,10 +136,12 @@ public final class JobEngine implements AutoCloseable {
     public synchronized void stop() {
         if (!started || stopped) {
             stopped = true;
+            followUps.close();
             return;
         }
         stopped = true;
         stalePicks.shutdownNow();
+        followUps.close();
         scheduler.pause();
         try {
             running.stop(config.shutdownGrace());

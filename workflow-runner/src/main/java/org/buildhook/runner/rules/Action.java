@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.buildhook.runner.JobWorkflow;
+import org.buildhook.runner.PlannedJob;
 
 /** A rule's {@code run} part, with its templates parsed and its defaults filled in. */
 record Action(
@@ -18,7 +20,10 @@ record Action(
         int retries,
         Duration backoff,
         int concurrency,
-        boolean stdin) {
+        boolean stdin,
+        Map<String, Integer> resources,
+        Map<String, Integer> capacities,
+        String followUps) {
 
     static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
     static final int DEFAULT_RETRIES = 0;
@@ -31,8 +36,24 @@ record Action(
     Action {
         command = List.copyOf(command);
         env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
+        resources = Map.copyOf(resources);
+        capacities = Map.copyOf(capacities);
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(backoff, "backoff");
+    }
+
+    /** The same action starting {@code spec}'s follow-ups (null for none). */
+    Action withFollowUps(String spec) {
+        return new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin, resources, capacities,
+                spec);
+    }
+
+    /** The job this action plans for {@code subject}, with the rule's workflow parts in {@code workflow}. */
+    PlannedJob plan(String ruleName, String snapshot, JobSubject subject, JobWorkflow workflow) {
+        JobWorkflow full = new JobWorkflow(workflow.buildId(), workflow.supersedeKey(), workflow.supersedeRunning(),
+                workflow.approvalExpiry(), resources, capacities, followUps, workflow.parentId(), workflow.depth());
+        return new PlannedJob(ruleName, snapshot, renderArgv(subject), renderEnv(subject, ruleName), workdir, stdin,
+                timeout, retries, backoff, concurrency, subject.run() == null ? null : subject.run().name(), full);
     }
 
     List<String> renderArgv(JobSubject subject) {
@@ -48,7 +69,7 @@ record Action(
         Map<String, String> out = new LinkedHashMap<>(32);
         env.forEach((name, value) -> out.put(name, value.render(subject)));
         for (Placeholder p : PLACEHOLDERS) {
-            if (!p.isPerRun() || subject.run() != null) {
+            if ((!p.isPerRun() || subject.run() != null) && (!p.isFollowUp() || subject.parent() != null)) {
                 out.put(p.variable(), p.valueFor(subject));
             }
         }

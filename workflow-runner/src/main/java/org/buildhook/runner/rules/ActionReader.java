@@ -17,21 +17,43 @@ final class ActionReader extends NodeReader {
 
     static final Set<String> KEYS = Set.of(
             "command", "workdir", "env", "timeout", "retries", "backoff", "concurrency", "stdin");
+    /** A follow-up's keys: an action's, and its own follow-ups. */
+    static final Set<String> FOLLOW_UP_KEYS;
+
+    static {
+        Set<String> keys = new java.util.HashSet<>(KEYS);
+        keys.addAll(FollowUpReader.KEYS);
+        FOLLOW_UP_KEYS = Set.copyOf(keys);
+    }
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     static final int MAX_RETRIES = 100;
+
+    private boolean followUp;
 
     ActionReader(ProblemCollector problems) {
         super(problems);
     }
 
-    /** The action, or empty when it has mistakes (all of them recorded). */
+    /** A rule's {@code run}, in a file that declares no resources. */
     Optional<Action> read(YamlNode node, boolean perRun) {
-        Optional<YamlNode.Mapping> run = mapping(node, "'run'");
+        return read(node, perRun, Map.of(), 0);
+    }
+
+    /**
+     * The action, or empty when it has mistakes (all of them recorded).
+     *
+     * @param capacities the resources the rules file declares, with their capacities
+     * @param depth      0 for a rule's {@code run}, 1 for its follow-ups, 2 for theirs …
+     */
+    Optional<Action> read(YamlNode node, boolean perRun, Map<String, Integer> capacities, int depth) {
+        String what = depth == 0 ? "run" : "follow-up";
+        Optional<YamlNode.Mapping> run = mapping(node, "'" + what + "'");
         if (run.isEmpty()) {
             return Optional.empty();
         }
         int before = problems.count();
-        boolean commandMisspelt = onlyKeys(run.get(), KEYS, "run").contains("command");
+        boolean commandMisspelt = onlyKeys(run.get(), depth == 0 ? KEYS : FOLLOW_UP_KEYS, what).contains("command");
+        this.followUp = depth > 0;
         var entries = run.get().entries();
         List<Template> command = command(run.get(), perRun, commandMisspelt);
         Map<String, Template> env = entries.containsKey("env") ? env(entries.get("env").value(), perRun) : Map.of();
@@ -47,10 +69,38 @@ final class ActionReader extends NodeReader {
         boolean stdin = entries.containsKey("stdin")
                 ? bool(entries.get("stdin").value(), "'stdin'").orElse(true)
                 : Action.DEFAULT_STDIN;
+        Map<String, Integer> resources = entries.containsKey("resources")
+                ? resources(entries.get("resources").value(), capacities) : Map.of();
+        String followUps = depth == 0 ? null : new FollowUpReader(problems).read(run.get(), perRun, capacities, depth);
         if (command.isEmpty() || problems.count() > before) {
             return Optional.empty();
         }
-        return Optional.of(new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin));
+        Map<String, Integer> needed = new LinkedHashMap<>();
+        resources.keySet().forEach(name -> needed.put(name, capacities.get(name)));
+        return Optional.of(new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin, resources,
+                needed, followUps));
+    }
+
+    /** {@code resources: {name: units}}: each a resource the file declares, at most its capacity. */
+    private Map<String, Integer> resources(YamlNode node, Map<String, Integer> capacities) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        Optional<YamlNode.Mapping> mapping = mapping(node, "'resources'");
+        if (mapping.isEmpty()) {
+            return out;
+        }
+        for (YamlNode.Entry entry : mapping.get().entries().values()) {
+            Integer capacity = capacities.get(entry.key());
+            if (capacity == null) {
+                problems.add(entry.keyLocation(), "unknown resource '" + entry.key() + "'"
+                        + Suggestions.didYouMean(entry.key(), capacities.keySet())
+                        + (capacities.isEmpty() ? "; declare it with its capacity under the top-level 'resources:'"
+                                : "; declared: " + String.join(", ", new java.util.TreeSet<>(capacities.keySet()))));
+                continue;
+            }
+            integer(entry.value(), "the units of resource '" + entry.key() + "' (its capacity is " + capacity + ")",
+                    1, capacity).ifPresent(units -> out.put(entry.key(), units));
+        }
+        return out;
     }
 
     private List<Template> command(YamlNode.Mapping run, boolean perRun, boolean misspelt) {
@@ -162,6 +212,10 @@ final class ActionReader extends NodeReader {
             if (p.isPerRun() && !perRun) {
                 problems.add(node.location(), "placeholder '${" + p.placeholderName()
                         + "}' needs a run: use it only in rules with runs: {match: each}");
+            }
+            if (p.isFollowUp() && !followUp) {
+                problems.add(node.location(), "placeholder '${" + p.placeholderName()
+                        + "}' describes the job a follow-up follows: use it only in on-success, on-failure or on-cancel");
             }
         }
         return t;

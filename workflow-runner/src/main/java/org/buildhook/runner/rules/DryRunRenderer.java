@@ -1,8 +1,10 @@
 package org.buildhook.runner.rules;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 
 /**
@@ -53,9 +55,24 @@ public final class DryRunRenderer {
                 .append(", backoff: ").append(Durations.format(job.backoff()))
                 .append(", concurrency: ").append(job.concurrency() == 0 ? "unlimited" : job.concurrency())
                 .append(", stdin: ").append(job.stdin() ? "on" : "off").append('\n');
+        workflow(out, job.workflow());
         out.append("    env:\n");
         for (Map.Entry<String, String> e : new TreeMap<>(job.env()).entrySet()) {
             out.append("      ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
+        }
+    }
+
+    private static void workflow(StringBuilder out, JobWorkflow w) {
+        if (w.supersedeKey() != null) {
+            out.append("    supersede: key ").append(quote(w.supersedeKey())).append(" at build ").append(w.buildId())
+                    .append(": supersedes the queued and waiting jobs of older builds with this key")
+                    .append(w.supersedeRunning() ? " and cancels running ones" : " (running ones go on)")
+                    .append("; superseded at once if a newer build was already seen\n");
+        }
+        List<String> followUps = FollowUps.describe(w.followUps());
+        if (!followUps.isEmpty()) {
+            out.append("    follow-ups (started once when the job ends that way, as jobs of their own):\n");
+            followUps.forEach(line -> out.append("      ").append(line).append('\n'));
         }
     }
 

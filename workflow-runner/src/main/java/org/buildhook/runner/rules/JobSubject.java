@@ -15,10 +15,16 @@ final class JobSubject {
     private final BuildEvent event;
     private final Run run;
     private final JobSubject build; // where the derived values are cached; this for the build itself
+    private final FollowUpParent parent;
     private String project;
     private String factory;
 
     private JobSubject(String endpoint, BuildEvent event, Run run, JobSubject build) {
+        this(endpoint, event, run, build, null);
+    }
+
+    private JobSubject(String endpoint, BuildEvent event, Run run, JobSubject build, FollowUpParent parent) {
+        this.parent = parent;
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         this.event = Objects.requireNonNull(event, "event");
         this.run = run;
@@ -31,6 +37,16 @@ final class JobSubject {
 
     JobSubject forRun(Run run) {
         return new JobSubject(endpoint, event, run, build);
+    }
+
+    /** The same subject for a follow-up of {@code followed}. */
+    JobSubject forFollowUpOf(FollowUpParent followed) {
+        return new JobSubject(endpoint, event, run, build, followed);
+    }
+
+    /** For a follow-up, the job it follows; else null. */
+    FollowUpParent parent() {
+        return parent;
     }
 
     String endpoint() {

@@ -23,7 +23,14 @@ enum Placeholder {
     RUN_STATUS("run.status", "BUILDHOOK_RUN_STATUS", s -> run(s, r -> r.status().value())),
     RUN_HOST_TAG("run.host_tag", "BUILDHOOK_RUN_HOST_TAG", s -> run(s, Run::hostTag)),
     RUN_URL("run.url", "BUILDHOOK_RUN_URL", s -> run(s, Run::url)),
-    RUN_LOG_URL("run.log_url", "BUILDHOOK_RUN_LOG_URL", s -> run(s, Run::logUrl));
+    RUN_LOG_URL("run.log_url", "BUILDHOOK_RUN_LOG_URL", s -> run(s, Run::logUrl)),
+    JOB_ID("job.id", "BUILDHOOK_JOB_ID", s -> parent(s, FollowUpParent::id)),
+    JOB_RULE("job.rule", "BUILDHOOK_JOB_RULE", s -> parent(s, FollowUpParent::rule)),
+    JOB_OUTCOME("job.outcome", "BUILDHOOK_JOB_OUTCOME", s -> parent(s, FollowUpParent::outcome)),
+    JOB_EXIT_CODE("job.exit_code", "BUILDHOOK_JOB_EXIT_CODE",
+            s -> parent(s, p -> p.exitCode() == null ? "" : Integer.toString(p.exitCode()))),
+    JOB_ATTEMPTS("job.attempts", "BUILDHOOK_JOB_ATTEMPTS", s -> parent(s, p -> Integer.toString(p.attempts()))),
+    JOB_LOG_PATH("job.log_path", "BUILDHOOK_JOB_LOG", s -> parent(s, FollowUpParent::logPath));
 
     /** Set on every job besides the placeholders' variables. */
     static final String ENDPOINT_VARIABLE = "BUILDHOOK_ENDPOINT";
@@ -66,12 +73,21 @@ enum Placeholder {
         return name.startsWith("run.");
     }
 
+    /** Whether the value describes the job a follow-up follows, so only follow-ups can use it. */
+    boolean isFollowUp() {
+        return name.startsWith("job.");
+    }
+
     String valueFor(JobSubject subject) {
         return value.apply(subject);
     }
 
     private static String run(JobSubject subject, Function<Run, String> field) {
         return subject.run() == null ? "" : orEmpty(field.apply(subject.run()));
+    }
+
+    private static String parent(JobSubject subject, Function<FollowUpParent, String> field) {
+        return subject.parent() == null ? "" : orEmpty(field.apply(subject.parent()));
     }
 
     private static String orEmpty(String value) {

@@ -12,13 +12,15 @@ import org.buildhook.runner.PlannedJob;
  * @param snapshot canonical JSON of the rule as written, stored with every job it plans
  * @param runs     null when the rule says nothing about runs
  */
-record Rule(String name, String snapshot, List<Check<JobSubject>> checks, RunSelector runs, Action action) {
+record Rule(String name, String snapshot, List<Check<JobSubject>> checks, RunSelector runs, Action action,
+        RuleWorkflow workflow) {
 
     Rule {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(snapshot, "snapshot");
         checks = List.copyOf(checks);
         Objects.requireNonNull(action, "action");
+        Objects.requireNonNull(workflow, "workflow");
     }
 
     /** Adds the jobs this rule plans for {@code subject} to {@code out}; none when it does not fire. */
@@ -60,17 +62,6 @@ record Rule(String name, String snapshot, List<Check<JobSubject>> checks, RunSel
     }
 
     private PlannedJob job(JobSubject subject) {
-        return new PlannedJob(
-                name,
-                snapshot,
-                action.renderArgv(subject),
-                action.renderEnv(subject, name),
-                action.workdir(),
-                action.stdin(),
-                action.timeout(),
-                action.retries(),
-                action.backoff(),
-                action.concurrency(),
-                subject.run() == null ? null : subject.run().name());
+        return action.plan(name, snapshot, subject, workflow.render(subject));
     }
 }

@@ -12,14 +12,18 @@ import java.util.regex.Pattern;
 final class RulesReader extends NodeReader {
 
     static final Set<String> TOP_KEYS = Set.of("rules");
-    static final Set<String> RULE_KEYS = Set.of("name", "description", "enabled", "when", "run");
+    static final Set<String> RULE_KEYS = Set.of("name", "description", "enabled", "when", "run", "supersede",
+            FollowUpReader.ON_SUCCESS, FollowUpReader.ON_FAILURE, FollowUpReader.ON_CANCEL);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
     private final WhenReader when;
     private final ActionReader action;
+    private final WorkflowReader workflow;
+    private Map<String, Integer> capacities = Map.of();
 
     RulesReader(ProblemCollector problems) {
         super(problems);
+        this.workflow = new WorkflowReader(problems);
         this.when = new WhenReader(problems);
         this.action = new ActionReader(problems);
     }
@@ -45,6 +49,10 @@ final class RulesReader extends NodeReader {
             return rules;
         }
         onlyKeys(top.get(), TOP_KEYS, "the rules file");
+        YamlNode.Entry declared = top.get().entries().get("resources");
+        if (declared != null) {
+            capacities = workflow.resources(declared.value());
+        }
         YamlNode.Entry list = top.get().entries().get("rules");
         if (list == null || (list.value() instanceof YamlNode.Scalar && ((YamlNode.Scalar) list.value()).isNull())) {
             return rules;
@@ -87,11 +95,21 @@ final class RulesReader extends NodeReader {
                     + " has no 'run' (write run: {command: [/path/to/program, …]})");
             return Optional.empty();
         }
-        Optional<Action> act = action.read(run.value(), perRun);
-        if (name == null || act.isEmpty() || !enabled) {
+        int before = problems.count();
+        Optional<Action> act = action.read(run.value(), perRun, capacities, 0);
+        RuleWorkflow parts = RuleWorkflow.NONE;
+        if (entries.containsKey("supersede")) {
+            parts = workflow.supersede(entries.get("supersede").value(), perRun, parts);
+        }
+        if (entries.containsKey("approval")) {
+            parts = workflow.approval(entries.get("approval").value(), parts);
+        }
+        String followUps = new FollowUpReader(problems).read(rule, perRun, capacities, 0);
+        if (name == null || act.isEmpty() || !enabled || problems.count() > before) {
             return Optional.empty();
         }
-        return Optional.of(new Rule(name, Snapshot.of(rule), conditions.checks(), conditions.runs(), act.get()));
+        return Optional.of(new Rule(name, Snapshot.of(rule), conditions.checks(), conditions.runs(),
+                act.get().withFollowUps(followUps), parts));
     }
 
     private String name(YamlNode.Mapping rule, Map<String, YamlNode.Location> seen) {

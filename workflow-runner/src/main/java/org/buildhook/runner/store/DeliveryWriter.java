@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.RunnerException;
 
@@ -25,6 +26,7 @@ final class DeliveryWriter {
     private final Ids ids;
     private final Clock clock;
     private final Duration dedupWindow;
+    private final Supersede supersede;
 
     DeliveryWriter(Database db, JobQueue queue, Ids ids, Clock clock, Duration dedupWindow) {
         this.db = db;
@@ -32,6 +34,7 @@ final class DeliveryWriter {
         this.ids = ids;
         this.clock = clock;
         this.dedupWindow = dedupWindow;
+        this.supersede = new Supersede(db.dialect(), queue, clock);
     }
 
     AcceptResult accept(NewDelivery delivery, DeliverySummary summary, List<PlannedJob> jobs) {
@@ -97,16 +100,22 @@ final class DeliveryWriter {
                     state = rs.getString(1);
                 }
             }
-            if (JobState.valueOf(state).isFinal()) {
+            JobState now = JobState.valueOf(state);
+            if (now.isFinal()) {
                 return false;
             }
-            if (JobState.valueOf(state) == JobState.QUEUED && queue.cancel(c, jobId)) {
+            if (now == JobState.AWAITING_APPROVAL
+                    || ((now == JobState.QUEUED || now == JobState.WAITING) && queue.cancel(c, jobId))) {
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?,"
                         + " message = ?, cancel_requested = 1 WHERE id = ?")) {
                     p.setString(1, JobState.CANCELLED.name());
                     p.setLong(2, clock.millis());
                     p.setString(3, "cancelled before it ran");
                     p.setString(4, jobId);
+                    p.executeUpdate();
+                }
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET expires_at = NULL WHERE id = ?")) {
+                    p.setString(1, jobId);
                     p.executeUpdate();
                 }
                 return true;
@@ -196,14 +205,22 @@ final class DeliveryWriter {
         }
     }
 
-    private List<String> insertJobs(Connection c, String deliveryId, List<PlannedJob> jobs, String rerunOf)
+    List<String> insertJobs(Connection c, String deliveryId, List<PlannedJob> jobs, String rerunOf)
             throws SQLException {
         List<String> jobIds = new ArrayList<>();
+        List<String> queued = new ArrayList<>();
         Instant now = clock.instant();
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO jobs (" + Rows.JOB_COLUMNS + ") VALUES"
-                + " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, NULL, NULL, NULL, NULL, NULL, 0, ?)")) {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO jobs (" + Rows.JOB_COLUMNS
+                + ", follow_ups_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, NULL, ?, NULL,"
+                + " NULL, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             for (PlannedJob job : jobs) {
                 String jobId = ids.next();
+                JobWorkflow w = job.workflow();
+                // A re-run is an operator's explicit wish: it supersedes nothing and is not superseded.
+                String supersededBy = w.supersedeKey() == null || w.buildId() == null || rerunOf != null ? null
+                        : supersede.claim(c, job.ruleName(), w.supersedeKey(), w.buildId(), jobId, w.supersedeRunning());
+                JobState state = supersededBy != null ? JobState.SUPERSEDED
+                        : w.needsApproval() ? JobState.AWAITING_APPROVAL : JobState.QUEUED;
                 p.setString(1, jobId);
                 p.setString(2, deliveryId);
                 p.setString(3, job.ruleName());
@@ -217,14 +234,31 @@ final class DeliveryWriter {
                 p.setLong(11, job.backoff().toMillis());
                 p.setInt(12, job.concurrency());
                 p.setString(13, job.runName());
-                p.setString(14, JobState.QUEUED.name());
+                p.setString(14, state.name());
                 p.setLong(15, now.toEpochMilli());
-                p.setString(16, rerunOf);
+                Rows.setInstant(p, 16, state.isFinal() ? now : null);
+                p.setString(17, supersededBy == null ? null
+                        : "superseded at once by job " + supersededBy + " of a newer build");
+                p.setString(18, rerunOf);
+                Rows.setLong(p, 19, w.buildId());
+                p.setString(20, w.supersedeKey());
+                p.setInt(21, w.supersedeRunning() ? 1 : 0);
+                p.setString(22, supersededBy);
+                Rows.setLong(p, 23, w.approvalExpiry() == null ? null : w.approvalExpiry().toMillis());
+                Rows.setInstant(p, 24, state == JobState.AWAITING_APPROVAL ? now.plus(w.approvalExpiry()) : null);
+                p.setString(25, Rows.resources(w));
+                p.setString(26, w.followUps());
+                p.setString(27, w.parentId());
+                p.setInt(28, w.depth());
+                p.setInt(29, w.followUps() != null && state != JobState.SUPERSEDED ? 1 : 0);
                 p.executeUpdate();
                 jobIds.add(jobId);
+                if (state == JobState.QUEUED) {
+                    queued.add(jobId);
+                }
             }
         }
-        for (String jobId : jobIds) {
+        for (String jobId : queued) {
             queue.schedule(c, jobId, now);
         }
         return jobIds;

@@ -266,8 +266,12 @@ public final class ExecutionLedger {
                 p.setString(5, outcome.message());
                 p.setString(6, jobId);
                 p.setInt(7, attempt);
-                return p.executeUpdate() == 1;
+                if (p.executeUpdate() != 1) {
+                    return false;
+                }
             }
+            Supersede.settle(c, jobId);
+            return true;
         });
     }
 
@@ -301,6 +305,7 @@ public final class ExecutionLedger {
                 p.setString(4, jobId);
                 p.executeUpdate();
             }
+            Supersede.settle(c, jobId);
             return null;
         });
     }

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 
 /**
@@ -21,6 +22,9 @@ import org.buildhook.runner.PlannedJob;
  * @param logPath    the last attempt's log file, or {@code null}
  * @param message    what happened last ("exited with 3"), or {@code null}
  * @param rerunOf    the job this one re-runs, or {@code null}
+ * @param workflow   its supersede key, approval, resources, follow-ups and parent
+ * @param supersededBy the job of a newer build that superseded it, or {@code null}
+ * @param expiresAt  while it awaits an approval, when it expires; else {@code null}
  */
 public record Job(
         String id,
@@ -46,9 +50,24 @@ public record Job(
         String logPath,
         String message,
         boolean cancelRequested,
-        String rerunOf) {
+        String rerunOf,
+        JobWorkflow workflow,
+        String supersededBy,
+        Instant expiresAt) {
+
+    /** A job with no workflow parts (as stored before version 3). */
+    public Job(String id, String deliveryId, String ruleName, String ruleSnapshot, List<String> argv,
+            Map<String, String> env, Path workdir, boolean stdin, Duration timeout, int retries, Duration backoff,
+            int concurrency, String runName, JobState state, int attempts, Integer exitCode, Instant createdAt,
+            Instant startedAt, Instant endedAt, String node, String logPath, String message, boolean cancelRequested,
+            String rerunOf) {
+        this(id, deliveryId, ruleName, ruleSnapshot, argv, env, workdir, stdin, timeout, retries, backoff, concurrency,
+                runName, state, attempts, exitCode, createdAt, startedAt, endedAt, node, logPath, message,
+                cancelRequested, rerunOf, JobWorkflow.NONE, null, null);
+    }
 
     public Job {
+        Objects.requireNonNull(workflow, "workflow");
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(deliveryId, "deliveryId");
         argv = List.copyOf(argv);
@@ -59,13 +78,13 @@ public record Job(
     /** The plan this job was created from. */
     public PlannedJob plan() {
         return new PlannedJob(ruleName, ruleSnapshot, argv, env, workdir, stdin, timeout, retries, backoff,
-                concurrency, runName);
+                concurrency, runName, workflow);
     }
 
     /** The same job with secret-looking env values replaced by {@code ***}. */
     public Job redacted() {
         return new Job(id, deliveryId, ruleName, ruleSnapshot, argv, Redaction.redact(env), workdir, stdin, timeout,
                 retries, backoff, concurrency, runName, state, attempts, exitCode, createdAt, startedAt, endedAt, node,
-                logPath, message, cancelRequested, rerunOf);
+                logPath, message, cancelRequested, rerunOf, workflow, supersededBy, expiresAt);
     }
 }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.RunnerException;
 
 /** Maps rows to values and back; lists and maps are stored as JSON text. */
@@ -20,7 +21,9 @@ final class Rows {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String JOB_COLUMNS = "id, delivery_id, rule_name, rule_snapshot, argv, env, workdir, stdin,"
             + " timeout_ms, retries, backoff_ms, concurrency, run_name, state, attempts, exit_code, created_at,"
-            + " started_at, ended_at, node, log_path, message, cancel_requested, rerun_of";
+            + " started_at, ended_at, node, log_path, message, cancel_requested, rerun_of, build_id, supersede_key,"
+            + " supersede_running, superseded_by, approval_expiry_ms, expires_at, resources, follow_ups, parent_id,"
+            + " chain_depth";
     static final String DELIVERY_COLUMNS = "id, endpoint, received_at, remote_address, headers, body_hash, outcome,"
             + " reason, duplicate_of, build_id, status, project, factory, trigger_name";
     static final String ACTION_COLUMNS = "id, at, actor, action, delivery_id, job_id, detail";
@@ -70,6 +73,14 @@ final class Rows {
         }
     }
 
+    static void setLong(PreparedStatement p, int index, Long value) throws SQLException {
+        if (value == null) {
+            p.setNull(index, Types.BIGINT);
+        } else {
+            p.setLong(index, value);
+        }
+    }
+
     static void setInteger(PreparedStatement p, int index, Integer value) throws SQLException {
         if (value == null) {
             p.setNull(index, Types.INTEGER);
@@ -88,7 +99,43 @@ final class Rows {
                 JobState.valueOf(rs.getString("state")), rs.getInt("attempts"), integer(rs, "exit_code"),
                 instant(rs, "created_at"), instant(rs, "started_at"), instant(rs, "ended_at"), rs.getString("node"),
                 rs.getString("log_path"), rs.getString("message"), rs.getInt("cancel_requested") != 0,
-                rs.getString("rerun_of"));
+                rs.getString("rerun_of"), workflow(rs), rs.getString("superseded_by"), instant(rs, "expires_at"));
+    }
+
+    private static JobWorkflow workflow(ResultSet rs) throws SQLException {
+        long build = rs.getLong("build_id");
+        Long buildId = rs.wasNull() ? null : build;
+        long expiry = rs.getLong("approval_expiry_ms");
+        Duration approval = rs.wasNull() ? null : Duration.ofMillis(expiry);
+        Map<String, Integer> units = new java.util.TreeMap<>();
+        Map<String, Integer> capacities = new java.util.TreeMap<>();
+        String resources = rs.getString("resources");
+        if (resources != null) {
+            resourceMap(resources).forEach((name, pair) -> {
+                units.put(name, pair.get(0));
+                capacities.put(name, pair.get(1));
+            });
+        }
+        return new JobWorkflow(buildId, rs.getString("supersede_key"), rs.getInt("supersede_running") != 0, approval,
+                units, capacities, rs.getString("follow_ups"), rs.getString("parent_id"), rs.getInt("chain_depth"));
+    }
+
+    /** A job's resources as stored: {@code {"name": [units, capacity]}}; null when it needs none. */
+    static String resources(JobWorkflow w) {
+        if (w.resources().isEmpty()) {
+            return null;
+        }
+        Map<String, List<Integer>> out = new java.util.TreeMap<>();
+        w.resources().forEach((name, units) -> out.put(name, List.of(units, w.capacities().get(name))));
+        return json(out);
+    }
+
+    static Map<String, List<Integer>> resourceMap(String json) {
+        try {
+            return JSON.readValue(json, new TypeReference<Map<String, List<Integer>>>() { });
+        } catch (JsonProcessingException e) {
+            throw new RunnerException("corrupt JSON resources in the store", e);
+        }
     }
 
     static Delivery delivery(ResultSet rs, byte[] body) throws SQLException {

@@ -39,6 +39,7 @@ public final class Store implements AutoCloseable {
     private final StoreReader reader;
     private final Ids ids;
     private final ExecutionLedger ledger;
+    private final FollowUpLedger followUps;
     private final Retention retention;
     private final ScheduledExecutorService retentionThread;
     private final boolean ownsRetentionThread;
@@ -52,6 +53,7 @@ public final class Store implements AutoCloseable {
         this.writer = new DeliveryWriter(db, new JobQueue(db.dialect()), ids, config.clock(), config.dedupWindow());
         this.reader = new StoreReader(db);
         this.ledger = new ExecutionLedger(db, reader, config.clock());
+        this.followUps = new FollowUpLedger(db, writer);
         this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
                 this::payloadFile);
         this.retentionThread = retentionThread;
@@ -298,6 +300,19 @@ public final class Store implements AutoCloseable {
     /** The execution side's view; for the engine. */
     public ExecutionLedger ledger() {
         return ledger;
+    }
+
+    /** The follow-ups' view; for the engine, which starts them when their job ends. */
+    public FollowUpLedger followUps() {
+        return followUps;
+    }
+
+    /**
+     * Runs the jobs-queued listeners (the engines look for work at once); for a caller that queued
+     * jobs through another view, such as {@link #followUps()}.
+     */
+    public void notifyJobsQueued() {
+        jobsQueued();
     }
 
     /** The pooled data source; for the engine's db-scheduler. */

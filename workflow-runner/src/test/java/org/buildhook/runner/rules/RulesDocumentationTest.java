@@ -25,7 +25,8 @@ class RulesDocumentationTest {
     @Test
     void documentsEveryKeyInATableRow() throws IOException {
         String doc = doc();
-        Stream.of(RulesReader.TOP_KEYS, RulesReader.RULE_KEYS, WhenReader.KEYS, WhenReader.RUNS_KEYS, ActionReader.KEYS)
+        Stream.of(RulesReader.TOP_KEYS, RulesReader.RULE_KEYS, WhenReader.KEYS, WhenReader.RUNS_KEYS, ActionReader.KEYS,
+                        WorkflowReader.SUPERSEDE_KEYS)
                 .flatMap(Set::stream)
                 .forEach(key -> assertThat(doc).as("key %s", key).contains("| `" + key + "` |"));
     }

@@ -1,0 +1,118 @@
+package org.buildhook.runner.engine;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.BuildEventParser;
+import org.buildhook.core.WebhookException;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.rules.FollowUpParent;
+import org.buildhook.runner.rules.FollowUps;
+import org.buildhook.runner.store.Delivery;
+import org.buildhook.runner.store.DeliveryDetail;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the follow-ups ({@code on-success}, {@code on-failure}, {@code on-cancel}) of jobs that
+ * reached a final state: at once when an attempt of this node ends, and every polling interval for
+ * the rest (a job cancelled before it ran, a node that died between the end of a job and its
+ * follow-up). Each follow-up is stored exactly once, whichever nodes look at the same time (see
+ * {@link org.buildhook.runner.store.FollowUpLedger}); it is then an ordinary job, run by any node.
+ */
+final class FollowUpDispatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FollowUpDispatcher.class);
+    private static final int BATCH = 100;
+
+    private final Store store;
+    private final BuildEventParser parser = new BuildEventParser();
+    private final ScheduledExecutorService thread;
+    private final AtomicBoolean sweepQueued = new AtomicBoolean();
+
+    FollowUpDispatcher(Store store) {
+        this.store = store;
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "buildhook-follow-ups");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Looks for finished jobs every {@code everyMillis}. */
+    void start(long everyMillis) {
+        thread.scheduleWithFixedDelay(this::sweepQuietly, 0, everyMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Looks now (an attempt ended); several calls before the look are one look. */
+    void poke() {
+        if (sweepQueued.compareAndSet(false, true)) {
+            try {
+                thread.execute(this::sweepQuietly);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                sweepQueued.set(false); // stopping
+            }
+        }
+    }
+
+    private void sweepQuietly() {
+        sweepQueued.set(false);
+        try {
+            List<String> pending;
+            do {
+                pending = store.followUps().pending(BATCH);
+                pending.forEach(this::start);
+            } while (pending.size() == BATCH && !Thread.currentThread().isInterrupted());
+        } catch (RuntimeException e) {
+            LOG.debug("looking for follow-ups to start failed; next time: {}", e.toString());
+        }
+    }
+
+    private void start(String parentId) {
+        Optional<Job> found = store.ledger().job(parentId);
+        if (found.isEmpty()) {
+            return;
+        }
+        Job parent = found.get();
+        PlannedJob followUp = plan(parent);
+        store.followUps().start(parent, followUp).ifPresent(id -> {
+            LOG.info("job {} ended {}: started its follow-up {} ({})", parentId, parent.state(), id, followUp.ruleName());
+            store.notifyJobsQueued();
+        });
+    }
+
+    /** The follow-up to store, or null when the outcome starts none or it cannot be planned (logged). */
+    private PlannedJob plan(Job parent) {
+        if (FollowUps.keyFor(parent.state().name()).isEmpty()) {
+            return null;
+        }
+        Optional<Delivery> delivery = store.delivery(parent.deliveryId()).map(DeliveryDetail::delivery);
+        if (delivery.isEmpty() || delivery.get().body() == null) {
+            LOG.error("job {}: its delivery is gone, so its follow-up cannot be started", parent.id());
+            return null;
+        }
+        try {
+            BuildEvent event = parser.parse(delivery.get().body());
+            FollowUpParent followed = new FollowUpParent(parent.id(), parent.ruleName(), parent.state().name(),
+                    parent.exitCode(), parent.attempts(), parent.logPath());
+            return FollowUps.plan(parent.workflow().followUps(), delivery.get().endpoint(), event, parent.runName(),
+                    followed).orElse(null);
+        } catch (WebhookException | RunnerException e) {
+            // Stored by another version, or no longer a valid event: say so once, never loop on it.
+            LOG.error("job {}: its follow-up cannot be planned and is not started: {}", parent.id(), e.getMessage());
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+    }
+}

@@ -1,0 +1,23 @@
+package org.buildhook.runner.rules;
+
+import java.util.Objects;
+
+/**
+ * The job a follow-up follows, as its {@code ${job.*}} placeholders and {@code BUILDHOOK_JOB_*}
+ * variables show it.
+ *
+ * @param id       the job's id
+ * @param rule     the job's rule name (for a follow-up, {@code <rule>/on-failure} and so on)
+ * @param outcome  its final state: {@code SUCCEEDED}, {@code FAILED}, {@code TIMED_OUT} or {@code CANCELLED}
+ * @param exitCode the last attempt's exit code, or {@code null} when it had none
+ * @param attempts how many attempts it had
+ * @param logPath  the last attempt's log file, or {@code null}
+ */
+public record FollowUpParent(String id, String rule, String outcome, Integer exitCode, int attempts, String logPath) {
+
+    public FollowUpParent {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(rule, "rule");
+        Objects.requireNonNull(outcome, "outcome");
+    }
+}

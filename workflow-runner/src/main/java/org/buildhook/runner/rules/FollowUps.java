@@ -1,0 +1,123 @@
+package org.buildhook.runner.rules;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.Run;
+import org.buildhook.runner.JobWorkflow;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.RunnerException;
+
+/**
+ * Plans the follow-up a job starts when it ends, from the specification its rule gave it
+ * ({@link JobWorkflow#followUps()}): {@code on-success} after {@code SUCCEEDED}; {@code on-failure}
+ * after {@code FAILED} or {@code TIMED_OUT} (so after the last retry, and also when the command could
+ * not start); {@code on-cancel} after {@code CANCELLED}. Other final states (superseded, rejected,
+ * expired) start none.
+ */
+public final class FollowUps {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private FollowUps() {
+    }
+
+    /** Which follow-up key a final state starts, or empty for none. */
+    public static Optional<String> keyFor(String finalState) {
+        switch (finalState) {
+            case "SUCCEEDED":
+                return Optional.of(FollowUpReader.ON_SUCCESS);
+            case "FAILED":
+            case "TIMED_OUT":
+                return Optional.of(FollowUpReader.ON_FAILURE);
+            case "CANCELLED":
+                return Optional.of(FollowUpReader.ON_CANCEL);
+            default:
+                return Optional.empty();
+        }
+    }
+
+    /**
+     * The follow-up job {@code parent} starts, or empty when its outcome starts none.
+     *
+     * @param spec     the parent's {@link JobWorkflow#followUps()}
+     * @param endpoint the endpoint the delivery came on
+     * @param event    the delivery's event
+     * @param runName  the parent's run (for {@code match: each} rules), or null
+     * @throws RunnerException when the specification cannot be read (a store written by another version)
+     */
+    public static Optional<PlannedJob> plan(String spec, String endpoint, BuildEvent event, String runName,
+            FollowUpParent parent) {
+        Optional<String> key = keyFor(parent.outcome());
+        if (spec == null || key.isEmpty()) {
+            return Optional.empty();
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(spec);
+        } catch (JsonProcessingException e) {
+            throw new RunnerException("unreadable follow-up specification of job " + parent.id(), e);
+        }
+        JsonNode action = root.get(key.get());
+        if (action == null) {
+            return Optional.empty();
+        }
+        int depth = root.path("depth").asInt(1);
+        Map<String, Integer> capacities = new LinkedHashMap<>();
+        root.path("capacities").fields().forEachRemaining(e -> capacities.put(e.getKey(), e.getValue().asInt()));
+        ProblemCollector problems = new ProblemCollector("follow-up of job " + parent.id());
+        Optional<YamlNode> node = new YamlTreeReader(problems).read(action.toString());
+        Optional<Action> read = node.flatMap(n -> new ActionReader(problems)
+                .read(n, root.path("perRun").asBoolean(false), capacities, depth));
+        problems.throwIfAny();
+        if (read.isEmpty()) {
+            throw new RunnerException("unreadable follow-up specification of job " + parent.id());
+        }
+        JobSubject subject = JobSubject.of(endpoint, event);
+        if (runName != null) {
+            for (Run run : event.runs()) {
+                if (runName.equals(run.name())) {
+                    subject = subject.forRun(run);
+                    break;
+                }
+            }
+        }
+        subject = subject.forFollowUpOf(parent);
+        String rule = parent.rule() + "/" + key.get();
+        JobWorkflow workflow = new JobWorkflow(event.buildId(), null, false, null, Map.of(), Map.of(), null,
+                parent.id(), depth);
+        return Optional.of(read.get().plan(rule, action.toString(), subject, workflow));
+    }
+
+
+    /**
+     * For a dry run: one line per follow-up of {@code spec}, nested ones indented, each with its key
+     * and its command as written (placeholders are rendered only when the job ends).
+     */
+    static List<String> describe(String spec) {
+        List<String> lines = new java.util.ArrayList<>();
+        if (spec != null) {
+            try {
+                describe(JSON.readTree(spec), "", lines);
+            } catch (JsonProcessingException e) {
+                lines.add("(unreadable follow-ups)");
+            }
+        }
+        return lines;
+    }
+
+    private static void describe(JsonNode node, String indent, List<String> lines) {
+        for (String key : new java.util.TreeSet<>(FollowUpReader.KEYS)) {
+            JsonNode action = node.get(key);
+            if (action != null) {
+                lines.add(indent + key + ": " + action.path("command"));
+                describe(action, indent + "  ", lines);
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package org.buildhook.runner.store;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.buildhook.runner.PlannedJob;
+
+/**
+ * The follow-ups side of the store: which final jobs still have to start their follow-up, and
+ * starting it exactly once. A job's {@code follow_ups_pending} flag is set when it is stored with
+ * follow-ups and cleared in the transaction that stores its follow-up job, by a conditional update:
+ * of two nodes starting the same follow-up, one clears the flag and stores the job, the other finds
+ * it cleared and stores nothing. A node that dies after the job ended leaves the flag set, so any
+ * node starts the follow-up later; none is lost and none is started twice.
+ */
+public final class FollowUpLedger {
+
+    private final Database db;
+    private final DeliveryWriter writer;
+
+    FollowUpLedger(Database db, DeliveryWriter writer) {
+        this.db = db;
+        this.writer = writer;
+    }
+
+    /** Up to {@code limit} jobs that reached a final state and have not started their follow-up yet, oldest first. */
+    public List<String> pending(int limit) {
+        return db.read("find pending follow-ups", c -> {
+            List<String> ids = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE follow_ups_pending = 1"
+                    + " AND state IN (?, ?, ?, ?, ?, ?, ?) ORDER BY id LIMIT ?")) {
+                int i = 1;
+                for (JobState s : JobState.values()) {
+                    if (s.isFinal()) {
+                        p.setString(i++, s.name());
+                    }
+                }
+                p.setInt(i, limit);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        ids.add(rs.getString(1));
+                    }
+                }
+            }
+            return ids;
+        });
+    }
+
+    /**
+     * Starts the follow-up of final job {@code parent}: stores and queues {@code followUp} (null when
+     * its outcome starts none) and clears the parent's pending flag, in one transaction. Returns the
+     * new job's id; empty when there was none to start or another node already started it.
+     */
+    public Optional<String> start(Job parent, PlannedJob followUp) {
+        return db.inTransaction("start a follow-up", c -> {
+            try (PreparedStatement p = c.prepareStatement(
+                    "UPDATE jobs SET follow_ups_pending = 0 WHERE id = ? AND follow_ups_pending = 1")) {
+                p.setString(1, parent.id());
+                if (p.executeUpdate() != 1 || followUp == null) {
+                    return Optional.<String>empty();
+                }
+            }
+            return Optional.of(writer.insertJobs(c, parent.deliveryId(), List.of(followUp), null).get(0));
+        });
+    }
+}

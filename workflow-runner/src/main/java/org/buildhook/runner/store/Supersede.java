@@ -1,0 +1,139 @@
+package org.buildhook.runner.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Supersede keys, inside the transaction that stores a new job of a rule with a {@code supersede}
+ * key: a newer build replaces the older builds' jobs that have not run yet, and an older build that
+ * arrives after a newer one is superseded at once. Jobs are ordered by {@code build_id}, never by
+ * arrival. The {@code supersede_keys} row of the key remembers the newest build seen (even after
+ * retention removed its job) and, locked, serialises two deliveries of one key on two nodes.
+ */
+final class Supersede {
+
+    private final Dialect dialect;
+    private final JobQueue queue;
+    private final Clock clock;
+
+    Supersede(Dialect dialect, JobQueue queue, Clock clock) {
+        this.dialect = dialect;
+        this.queue = queue;
+        this.clock = clock;
+    }
+
+    /**
+     * Records job {@code jobId} of build {@code buildId} under the key. Returns the id of the job of
+     * a newer build that supersedes the new job at once, or null when the new job goes on; then
+     * every older job of the key that has not run yet is superseded by it (and a running one
+     * is asked to stop when {@code cancelRunning}).
+     */
+    String claim(Connection c, String rule, String key, long buildId, String jobId, boolean cancelRunning)
+            throws SQLException {
+        String insert = dialect == Dialect.POSTGRESQL
+                ? "INSERT INTO supersede_keys (rule_name, supersede_key, build_id, job_id) VALUES (?, ?, ?, ?)"
+                        + " ON CONFLICT DO NOTHING"
+                : "INSERT OR IGNORE INTO supersede_keys (rule_name, supersede_key, build_id, job_id) VALUES (?, ?, ?, ?)";
+        boolean first;
+        try (PreparedStatement p = c.prepareStatement(insert)) {
+            p.setString(1, rule);
+            p.setString(2, key);
+            p.setLong(3, buildId);
+            p.setString(4, jobId);
+            first = p.executeUpdate() == 1;
+        }
+        if (!first) {
+            String select = "SELECT build_id, job_id FROM supersede_keys WHERE rule_name = ? AND supersede_key = ?"
+                    + (dialect == Dialect.POSTGRESQL ? " FOR UPDATE" : "");
+            long newest;
+            String newestJob;
+            try (PreparedStatement p = c.prepareStatement(select)) {
+                p.setString(1, rule);
+                p.setString(2, key);
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    newest = rs.getLong(1);
+                    newestJob = rs.getString(2);
+                }
+            }
+            if (newest > buildId) {
+                return newestJob;
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE supersede_keys SET build_id = ?, job_id = ?"
+                    + " WHERE rule_name = ? AND supersede_key = ?")) {
+                p.setLong(1, buildId);
+                p.setString(2, jobId);
+                p.setString(3, rule);
+                p.setString(4, key);
+                p.executeUpdate();
+            }
+        }
+        supersedeOlder(c, rule, key, buildId, jobId, cancelRunning);
+        return null;
+    }
+
+    private void supersedeOlder(Connection c, String rule, String key, long buildId, String by, boolean cancelRunning)
+            throws SQLException {
+        List<String[]> older = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT id, state FROM jobs WHERE rule_name = ?"
+                + " AND supersede_key = ? AND build_id < ? AND state IN (?, ?, ?, ?)")) {
+            p.setString(1, rule);
+            p.setString(2, key);
+            p.setLong(3, buildId);
+            p.setString(4, JobState.QUEUED.name());
+            p.setString(5, JobState.WAITING.name());
+            p.setString(6, JobState.AWAITING_APPROVAL.name());
+            p.setString(7, JobState.RUNNING.name());
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    older.add(new String[] {rs.getString(1), rs.getString(2)});
+                }
+            }
+        }
+        for (String[] job : older) {
+            JobState state = JobState.valueOf(job[1]);
+            if (state == JobState.AWAITING_APPROVAL || (state != JobState.RUNNING && queue.cancel(c, job[0]))) {
+                end(c, job[0], by, buildId);
+            } else if (state != JobState.RUNNING || cancelRunning) {
+                // Picked by a node: that node sees the flag before the command, or kills its process tree.
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET cancel_requested = 1, superseded_by = ?"
+                        + " WHERE id = ?")) {
+                    p.setString(1, by);
+                    p.setString(2, job[0]);
+                    p.executeUpdate();
+                }
+            }
+        }
+    }
+
+    private void end(Connection c, String jobId, String by, long buildId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, superseded_by = ?, ended_at = ?,"
+                + " message = ?, expires_at = NULL WHERE id = ?")) {
+            p.setString(1, JobState.SUPERSEDED.name());
+            p.setString(2, by);
+            p.setLong(3, clock.millis());
+            p.setString(4, "superseded by job " + by + " of build " + buildId);
+            p.setString(5, jobId);
+            p.executeUpdate();
+        }
+    }
+
+    /**
+     * A job stopped because it was superseded ends SUPERSEDED rather than CANCELLED; called in the
+     * transaction that records it cancelled.
+     */
+    static void settle(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = 'superseded by job '"
+                + " || superseded_by WHERE id = ? AND state = ? AND superseded_by IS NOT NULL")) {
+            p.setString(1, JobState.SUPERSEDED.name());
+            p.setString(2, jobId);
+            p.setString(3, JobState.CANCELLED.name());
+            p.executeUpdate();
+        }
+    }
+}

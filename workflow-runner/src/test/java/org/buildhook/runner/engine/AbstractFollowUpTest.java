@@ -1,0 +1,161 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.JobOutcome;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
+import org.junit.jupiter.api.Test;
+
+/** on-success, on-failure and on-cancel follow-ups, started once as jobs of their own; on SQLite and PostgreSQL. */
+abstract class AbstractFollowUpTest extends AbstractWorkflowTest {
+
+    private Job awaitOnlyJobOf(String rule) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> jobsOfRule(rule).size() == 1
+                && jobsOfRule(rule).get(0).state().isFinal());
+        return jobsOfRule(rule).get(0);
+    }
+
+    @Test
+    void aFailedJobsOnFailureRunsExactlyOnceAfterTheLastRetry() throws IOException {
+        Path attempts = dir.resolve("attempts");
+        Path paged = dir.resolve("paged");
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/sh, \"" + script("deploy.sh", "echo x >> " + attempts + "\nexit 3")
+                        + "\"], retries: 2, backoff: 100ms}\n"
+                + "    on-failure:\n"
+                + "      command: [/bin/sh, \"" + script("page.sh", "echo \"$1 $2 $3 $4 $BUILDHOOK_JOB_ID"
+                        + " $BUILDHOOK_JOB_RULE $BUILDHOOK_JOB_EXIT_CODE $BUILDHOOK_JOB_ATTEMPTS $(wc -l < " + attempts
+                        + ") $BUILDHOOK_BUILD_ID\" >> " + paged + "\ntest -f \"$BUILDHOOK_JOB_LOG\"")
+                        + "\", \"${job.id}\", \"${job.outcome}\", \"${job.exit_code}\", \"${job.attempts}\"]\n");
+        openStore();
+        startEngine();
+
+        String deploy = deliver(rules, 67).jobIds().get(0);
+        JobDetail parent = awaitFinal(deploy);
+        Job followUp = awaitOnlyJobOf("deploy/on-failure");
+
+        assertState(parent.job(), JobState.FAILED);
+        assertThat(parent.attempts()).hasSize(3);
+        assertState(followUp, JobState.SUCCEEDED);
+        assertThat(followUp.workflow().parentId()).isEqualTo(deploy);
+        assertThat(followUp.deliveryId()).isEqualTo(parent.job().deliveryId());
+        assertThat(followUp.createdAt()).isAfterOrEqualTo(parent.job().endedAt());
+        assertThat(Files.readAllLines(paged)).containsExactly(
+                deploy + " FAILED 3 3 " + deploy + " deploy 3 3 3 67");
+        assertThat(jobsOfRule("deploy/on-success")).isEmpty();
+    }
+
+    @Test
+    void aChainOfFollowUpsRunsOneAfterTheOtherWithEachParentLinked() throws IOException {
+        Path ran = dir.resolve("ran");
+        String record = script("record.sh", "echo \"$1 $BUILDHOOK_JOB_RULE $BUILDHOOK_JOB_OUTCOME\" >> " + ran + "\nexit $2")
+                .toString();
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/sh, \"" + record + "\", deploy, \"0\"]}\n"
+                + "    on-success:\n"
+                + "      command: [/bin/sh, \"" + record + "\", smoke-test, \"1\"]\n"
+                + "      on-success: {command: [/bin/sh, \"" + record + "\", announce, \"0\"]}\n"
+                + "      on-failure:\n"
+                + "        command: [/bin/sh, \"" + record + "\", roll-back, \"0\"]\n"
+                + "        on-success: {command: [/bin/sh, \"" + record + "\", tell-ops, \"0\"]}\n");
+        openStore();
+        startEngine();
+
+        String deploy = deliver(rules, 67).jobIds().get(0);
+        Job tell = awaitOnlyJobOf("deploy/on-success/on-failure/on-success");
+        Job rollBack = job(tell.workflow().parentId());
+        Job smoke = job(rollBack.workflow().parentId());
+
+        assertThat(smoke.workflow().parentId()).isEqualTo(deploy);
+        assertState(smoke, JobState.FAILED);
+        assertThat(List.of(smoke.workflow().depth(), rollBack.workflow().depth(), tell.workflow().depth()))
+                .containsExactly(1, 2, 3);
+        assertThat(Files.readAllLines(ran)).containsExactly("deploy  ", "smoke-test deploy SUCCEEDED",
+                "roll-back deploy/on-success FAILED", "tell-ops deploy/on-success/on-failure SUCCEEDED");
+        assertThat(jobsOfRule("deploy/on-success/on-success")).isEmpty();
+    }
+
+    @Test
+    void aCancelledJobStartsItsOnCancel() throws IOException {
+        Path started = dir.resolve("started");
+        Path cancelled = dir.resolve("cancelled");
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/sh, \"" + script("deploy.sh", "touch " + started + "\nsleep 120") + "\"]}\n"
+                + "    on-cancel: {command: [/usr/bin/touch, \"" + cancelled + "\"]}\n"
+                + "    on-failure: {command: [/usr/bin/touch, \"" + dir.resolve("failed") + "\"]}\n");
+        openStore();
+        startEngine();
+
+        String deploy = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        store.cancel(deploy);
+
+        assertState(awaitOnlyJobOf("deploy/on-cancel"), JobState.SUCCEEDED);
+        assertState(job(deploy), JobState.CANCELLED);
+        assertThat(cancelled).exists();
+        assertThat(jobsOfRule("deploy/on-failure")).isEmpty();
+    }
+
+    @Test
+    void twoNodesRacingForTheSameFollowUpsStartEachOnce() throws IOException {
+        Path ran = dir.resolve("ran");
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/true]}\n"
+                + "    on-success: {command: [/bin/sh, \"" + script("after.sh", "echo \"$BUILDHOOK_JOB_ID\" >> " + ran)
+                        + "\"]}\n");
+        openStore();
+        // Jobs accepted while no engine runs end while both engines race for their follow-ups.
+        List<String> parents = List.of(deliver(rules, 67).jobIds().get(0), deliver(rules, 68).jobIds().get(0),
+                deliver(rules, 69).jobIds().get(0));
+        startEngine();
+        CommonsExecLauncher second = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-b")));
+        try (JobEngine other = JobEngine.create(store, second, AbstractEngineTest.fast("node-b"))) {
+            other.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> jobsOfRule("deploy/on-success").size() == 3
+                    && jobsOfRule("deploy/on-success").stream().allMatch(j -> j.state().isFinal()));
+        } finally {
+            second.close();
+        }
+
+        assertThat(Files.readAllLines(ran)).containsExactlyInAnyOrderElementsOf(parents);
+        assertThat(store.followUps().pending(10)).isEmpty();
+    }
+
+    @Test
+    void theFollowUpOfAJobThatEndedOnANodeThatThenDiedIsStartedByTheNextEngine() throws IOException {
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/false]}\n"
+                + "    on-failure: {command: [/bin/true]}\n");
+        openStore();
+        String deploy = deliver(rules, 67).jobIds().get(0);
+        // What a node that died right after recording the end of the job leaves behind.
+        int attempt = store.ledger().startAttempt(deploy, "node-gone");
+        store.ledger().finishAttempt(deploy, attempt, new JobOutcome(JobOutcome.Result.FAILED, 1, Instant.now(),
+                Instant.now(), "exited with 1", null, false), JobState.FAILED);
+        assertThat(store.followUps().pending(10)).containsExactly(deploy);
+
+        startEngine();
+
+        Job followUp = awaitOnlyJobOf("deploy/on-failure");
+        assertState(followUp, JobState.SUCCEEDED);
+        assertThat(followUp.workflow().parentId()).isEqualTo(deploy);
+        assertThat(job(deploy).attempts()).isEqualTo(1);
+    }
+}

@@ -1,0 +1,104 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobState;
+import org.junit.jupiter.api.Test;
+
+/** A newer build supersedes an older one's job of the same rule and key; run on SQLite and PostgreSQL. */
+abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
+
+    private RuleSet deployRule(Path script, String running) {
+        return rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    supersede: {key: \"${build.project}/${build.trigger}\", running: " + running + "}\n"
+                + "    run: {command: [/bin/sh, \"" + script + "\", \"${build.id}\"]}\n");
+    }
+
+    @Test
+    void buildsSixtySevenSixtyNineAndSixtyEightArrivingInThatOrderLeaveOnlySixtyNinesDeploy() throws IOException {
+        Path ran = dir.resolve("ran");
+        RuleSet rules = deployRule(script("deploy.sh", "echo $1 >> " + ran), "keep");
+        openStore();
+
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        String job69 = deliver(rules, 69).jobIds().get(0);
+        String job68 = deliver(rules, 68).jobIds().get(0);
+
+        assertState(job(job67), JobState.SUPERSEDED);
+        assertThat(job(job67).supersededBy()).isEqualTo(job69);
+        assertState(job(job68), JobState.SUPERSEDED);
+        assertThat(job(job68).supersededBy()).as("superseded at once by the newer build seen before").isEqualTo(job69);
+        assertState(job(job69), JobState.QUEUED);
+
+        startEngine();
+        assertState(awaitFinal(job69).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(ran)).containsExactly("69");
+        assertThat(job(job67).attempts()).isZero();
+        assertThat(job(job68).attempts()).isZero();
+    }
+
+    @Test
+    void aRunningJobOfAnOlderBuildIsKilledWhenTheRuleSaysCancel() throws IOException {
+        Path started = dir.resolve("started");
+        Path ran = dir.resolve("ran");
+        RuleSet rules = deployRule(script("deploy.sh",
+                "echo $1 >> " + started + "\n[ \"$1\" = 67 ] && sleep 120\necho $1 >> " + ran), "cancel");
+        openStore();
+        startEngine();
+
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        String job68 = deliver(rules, 68).jobIds().get(0);
+
+        Job old = awaitFinal(job67).job();
+        assertState(old, JobState.SUPERSEDED);
+        assertThat(old.supersededBy()).isEqualTo(job68);
+        assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(ran)).containsExactly("68");
+    }
+
+    @Test
+    void aRunningJobOfAnOlderBuildGoesOnByDefault() throws IOException {
+        Path go = dir.resolve("go");
+        Path started = dir.resolve("started");
+        Path ran = dir.resolve("ran");
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    supersede: {key: \"${build.project}\"}\n"
+                + "    run: {command: [/bin/sh, \"" + script("deploy.sh", "echo $1 >> " + started
+                        + "\nwhile [ ! -e " + go + " ]; do sleep 0.05; done\necho $1 >> " + ran) + "\", \"${build.id}\"]}\n");
+        openStore();
+        startEngine();
+
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        String job68 = deliver(rules, 68).jobIds().get(0);
+        Files.createFile(go);
+
+        assertState(awaitFinal(job67).job(), JobState.SUCCEEDED);
+        assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(ran)).containsExactlyInAnyOrder("67", "68");
+    }
+
+    @Test
+    void aReRunOfASupersededJobIsNeitherSupersededNorSupersedes() throws IOException {
+        RuleSet rules = deployRule(script("deploy.sh", "true"), "keep");
+        openStore();
+
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        String job68 = deliver(rules, 68).jobIds().get(0);
+        String rerun = store.rerun(job67);
+
+        assertState(job(job67), JobState.SUPERSEDED);
+        assertState(job(rerun), JobState.QUEUED);
+        assertState(job(job68), JobState.QUEUED);
+    }
+}

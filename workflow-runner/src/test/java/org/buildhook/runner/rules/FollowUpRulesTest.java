@@ -1,0 +1,88 @@
+package org.buildhook.runner.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.util.List;
+import org.buildhook.runner.PlannedJob;
+import org.junit.jupiter.api.Test;
+
+class FollowUpRulesTest {
+
+    private static List<String> problems(String yaml) {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse(yaml));
+        assertThat(e).as("a rules file with mistakes").isNotNull();
+        return e.problems().stream().map(Problem::toString).toList();
+    }
+
+    private static final String CHAIN = "rules:\n"
+            + "  - name: deploy\n"
+            + "    when: {runs: {match: each, name: \"build-*\"}}\n"
+            + "    run: {command: [/opt/deploy.sh]}\n"
+            + "    on-failure:\n"
+            + "      command: [/opt/page.sh, \"${job.id}\", \"${job.outcome}\", \"${run.name}\"]\n"
+            + "      env: {WHY: \"exit ${job.exit_code} after ${job.attempts}\"}\n"
+            + "      retries: 2\n"
+            + "      on-success: {command: [/opt/log.sh, \"${job.rule}\"]}\n";
+
+    @Test
+    void plansAFollowUpWithThePlaceholdersAndVariablesOfTheJobItFollows() {
+        RuleSet rules = TestRules.parse(CHAIN);
+        PlannedJob deploy = rules.match("default", TestEvents.seed()).get(0);
+        FollowUpParent parent = new FollowUpParent("01JOB", "deploy", "TIMED_OUT", null, 3, "/var/log/x.log");
+
+        PlannedJob page = FollowUps.plan(deploy.workflow().followUps(), "default", TestEvents.seed(), deploy.runName(),
+                parent).orElseThrow();
+
+        assertThat(page.ruleName()).isEqualTo("deploy/on-failure");
+        assertThat(page.argv()).containsExactly("/opt/page.sh", "01JOB", "TIMED_OUT", deploy.runName());
+        assertThat(page.retries()).isEqualTo(2);
+        assertThat(page.env()).containsEntry("WHY", "exit  after 3").containsEntry("BUILDHOOK_JOB_ID", "01JOB")
+                .containsEntry("BUILDHOOK_JOB_RULE", "deploy").containsEntry("BUILDHOOK_JOB_OUTCOME", "TIMED_OUT")
+                .containsEntry("BUILDHOOK_JOB_EXIT_CODE", "").containsEntry("BUILDHOOK_JOB_ATTEMPTS", "3")
+                .containsEntry("BUILDHOOK_JOB_LOG", "/var/log/x.log").containsEntry("BUILDHOOK_RULE", "deploy/on-failure");
+        assertThat(page.workflow().parentId()).isEqualTo("01JOB");
+        assertThat(page.workflow().depth()).isEqualTo(1);
+        assertThat(page.workflow().followUps()).contains("on-success");
+        assertThat(deploy.env()).doesNotContainKey("BUILDHOOK_JOB_ID");
+    }
+
+    @Test
+    void anOutcomeWithoutAFollowUpStartsNone() {
+        PlannedJob deploy = TestRules.parse(CHAIN).match("default", TestEvents.seed()).get(0);
+
+        for (String outcome : List.of("SUCCEEDED", "CANCELLED", "SUPERSEDED", "REJECTED", "EXPIRED")) {
+            assertThat(FollowUps.plan(deploy.workflow().followUps(), "default", TestEvents.seed(), deploy.runName(),
+                    new FollowUpParent("01JOB", "deploy", outcome, 0, 1, null))).as(outcome).isEmpty();
+        }
+    }
+
+    @Test
+    void refusesJobPlaceholdersOutsideFollowUpsAChainDeeperThanThreeAndUnknownKeys() {
+        assertThat(problems("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/opt/deploy.sh, \"${job.id}\"]}\n"
+                + "    on-success:\n"
+                + "      command: [/opt/a.sh]\n"
+                + "      on-success:\n"
+                + "        command: [/opt/b.sh]\n"
+                + "        on-success:\n"
+                + "          command: [/opt/c.sh]\n"
+                + "          on-failure: {command: [/opt/d.sh]}\n"
+                + "    on-failure: {comand: [/opt/e.sh]}\n"))
+                .containsExactly(
+                        "rules.yaml:3:37: placeholder '${job.id}' describes the job a follow-up follows: use it only"
+                                + " in on-success, on-failure or on-cancel",
+                        "rules.yaml:10:11: follow-ups nest at most 3 deep ('on-failure' here would be level 4)",
+                        "rules.yaml:11:18: unknown key 'comand' in follow-up (did you mean 'command'?)");
+    }
+
+    @Test
+    void theDryRunListsTheFollowUpsWithTheirCommands() {
+        String text = new DryRunRenderer(false).render(TestRules.parse(CHAIN).explain("default", TestEvents.seed()));
+
+        assertThat(text).contains("    follow-ups (started once when the job ends that way, as jobs of their own):\n"
+                + "      on-failure: [\"/opt/page.sh\",\"${job.id}\",\"${job.outcome}\",\"${run.name}\"]\n"
+                + "        on-success: [\"/opt/log.sh\",\"${job.rule}\"]\n");
+    }
+}
