@@ -26,36 +26,52 @@ def num(found, label, key):
     return sum(values) / len(values) if values else None
 
 
+def fmt(value, unit):
+    """A figure with the precision it needs: 3 digits below 1, 2 below 10, 1 above."""
+    if value is None:
+        return "-"
+    digits = 3 if abs(value) < 1 else 2 if abs(value) < 10 else 1
+    return f"{value:,.{digits}f} {unit}"
+
+
 def main():
     found = results(sys.argv[1])
     rows = []  # what, figure, reference, ratio, goal, verdict
 
     def ratio_row(what, figure, unit, ref_name, ref, goal_text, test):
         if figure is None or ref is None or ref == 0:
-            rows.append((what, "-" if figure is None else f"{figure:,.1f} {unit}",
-                         f"{ref_name}: -" if ref is None else f"{ref_name}: {ref:,.1f} {unit}", "-", goal_text, "n/a"))
+            rows.append((what, fmt(figure, unit), f"{ref_name}: {fmt(ref, unit)}", "-", goal_text, "n/a"))
             return
         r = figure / ref
-        rows.append((what, f"{figure:,.1f} {unit}", f"{ref_name}: {ref:,.1f} {unit}", f"x{r:.2f}", goal_text,
-                     "met" if test(r) else "MISSED"))
+        verdict = "-" if test is None else "met" if test(r) else "MISSED"
+        rows.append((what, fmt(figure, unit), f"{ref_name}: {fmt(ref, unit)}", f"x{r:.2f}", goal_text, verdict))
 
     def bound_row(what, figure, unit, ref_name, ref, goal_text, test):
-        ref_text = f"{ref_name}: -" if ref is None else f"{ref_name}: {ref:,.1f} {unit}"
+        ref_text = f"{ref_name}: {fmt(ref, unit)}"
         if figure is None:
             rows.append((what, "-", ref_text, "-", goal_text, "n/a"))
             return
         ratio = f"x{figure / ref:.2f}" if ref else "-"
-        rows.append((what, f"{figure:,.1f} {unit}", ref_text, ratio, goal_text, "met" if test(figure) else "MISSED"))
+        rows.append((what, fmt(figure, unit), ref_text, ratio, goal_text, "met" if test(figure) else "MISSED"))
 
     ceiling = num(found, "fsync", "ceiling_per_s")
     fsync_ms = num(found, "fsync", "fsync_ms")
     bare = num(found, "bare-servlet", "accepted_per_s")
     ratio_row("durable 202, rule matches nothing", num(found, "buildhook-202", "accepted_per_s"), "/s",
               f"fsync ceiling ({fsync_ms or 0:.2f} ms per 4 KiB fsync)", ceiling, ">= 0.90", lambda r: r >= 0.90)
+    if "buildhook-pg-202" in found:
+        ratio_row("PostgreSQL: durable 202, rule matches nothing", num(found, "buildhook-pg-202", "accepted_per_s"),
+                  "/s", "fsync ceiling", ceiling, ">= 0.90", lambda r: r >= 0.90)
     ratio_row("404 unknown endpoint (body read)", num(found, "buildhook-404", "accepted_per_s"), "/s",
               "bare Jetty servlet", bare, ">= 0.80", lambda r: r >= 0.80)
     ratio_row("401 bad signature", num(found, "buildhook-401", "accepted_per_s"), "/s",
               "bare Jetty servlet", bare, ">= 0.80", lambda r: r >= 0.80)
+    bare_cpu = num(found, "bare-servlet", "server_cpu_ms_per_request")
+    for label, what in (("buildhook-202", "durable 202"), ("buildhook-pg-202", "PostgreSQL: durable 202"),
+                        ("buildhook-404", "404"), ("buildhook-401", "401")):
+        if label in found:
+            ratio_row(f"{what}: server CPU per request", num(found, label, "server_cpu_ms_per_request"), "ms",
+                      "bare Jetty servlet", bare_cpu, "(cost)", None)
     floor_done = num(found, "process-floor-setsid", "all_done_s")
     floor_cpu = num(found, "process-floor-setsid", "cpu_ms_per_command")
     plain_cpu = num(found, "process-floor-plain", "cpu_ms_per_command")
@@ -72,21 +88,20 @@ def main():
         ratio_row(f"{label}: CPU per delivery", cpu, "ms", "adnanh", num(found, "adnanh", "cpu_ms_per_delivery"),
                   "<= 1.50", lambda r: r <= 1.5)
         ratio_row(f"{label}: CPU per delivery", cpu, "ms", "Java floor (ProcessBuilder + setsid)", floor_cpu,
-                  "(floor)", lambda r: True)
+                  "(floor)", None)
         done = num(found, label, "all_done_s")
         ratio_row(f"{label}: all commands done", done, "s", "adnanh", num(found, "adnanh", "all_done_s"),
                   "<= 1.50", lambda r: r <= 1.5)
         ratio_row(f"{label}: all commands done", done, "s", "Java floor (ProcessBuilder + setsid)", floor_done,
-                  "(floor)", lambda r: True)
+                  "(floor)", None)
     if floor_cpu is not None and plain_cpu is not None:
         ratio_row("Java floor: CPU per command with setsid", floor_cpu, "ms", "without setsid", plain_cpu,
-                  "(floor)", lambda r: True)
+                  "(floor)", None)
         ratio_row("Java floor: CPU per command with setsid", floor_cpu, "ms", "adnanh (receiver + command)",
-                  num(found, "adnanh", "cpu_ms_per_delivery"), "(floor)", lambda r: True)
+                  num(found, "adnanh", "cpu_ms_per_delivery"), "(floor)", None)
     for key, unit, what in (("first_202_ms", "ms", "start-up to first 202"), ("rss_mib", "MiB", "RSS after 10 s idle")):
         ratio_row(f"{what}, shipped JVM options", num(found, "startup-shipped", key), unit,
-                  "JVM defaults", num(found, "startup-jvm-defaults", key), "(< 2 s, < 150 MB)",
-                  lambda r: True)
+                  "JVM defaults", num(found, "startup-jvm-defaults", key), "(< 2 s, < 150 MB)", None)
 
     widths = [max(len(str(r[i])) for r in rows + [("what", "figure", "reference (same run)", "ratio", "goal",
                                                      "verdict")]) for i in range(6)]

@@ -13,8 +13,9 @@
 #   5. start-up to the first 202 and idle RSS, with and without the shipped JVM options (startup.sh).
 # Then a summary: every figure and its ratio to its reference of this run, with the goals of issue 17.
 # Needs: the `webhook` binary (Debian: apt-get install webhook), bash 5 ($EPOCHREALTIME), python3.
-# With BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://… (a database of its own: its public schema is
-# dropped and recreated) buildhook also runs on PostgreSQL.
+# With BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://…?user=…&password=… buildhook also runs on PostgreSQL
+# (the durable 202 and the job run), each time in a new schema of its own (bench_<random>, given to
+# buildhook as currentSchema and dropped at the end; nothing else in that database is touched).
 # After each saturating run, PACED_REQUESTS (200) bodies at PACED_RATE (10) per second measure the
 # send -> command start delay of a receiver that is not saturated.
 # Env: RUNNER_THREADS (buildhook runner.threads, default 4), JAVA_OPTS (buildhook's JVM, e.g. JFR),
@@ -48,7 +49,9 @@ command -v webhook >/dev/null || { echo "vs-adnanh.sh: no 'webhook' binary; apt-
 
 work=$(mktemp -d /tmp/vs-adnanh.XXXXXX)
 pids=()
+pg_schemas=()
 cleanup() {
+  for schema in "${pg_schemas[@]}"; do psql -q "$(pg_libpq)" -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true; done
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [[ ${BENCH_KEEP:-} == 1 ]] && echo "kept $work" || rm -rf "$work"
@@ -64,6 +67,23 @@ start=$EPOCHREALTIME
 printf '%s %s %s\n' "$start" "$EPOCHREALTIME" "$2" >> "$1"
 SH
 chmod 755 "$work/trace.sh"
+
+pg_libpq() { # the libpq URL of BUILDHOOK_BENCH_PG_URL (user and password as query parameters)
+  python3 - "$BUILDHOOK_BENCH_PG_URL" <<'PY'
+import sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1][len("jdbc:"):])
+q = dict(urllib.parse.parse_qsl(u.query))
+print(f"postgresql://{q.get('user','')}:{q.get('password','')}@{u.netloc}{u.path}")
+PY
+}
+
+pg_schema() { # a new schema on BUILDHOOK_BENCH_PG_URL; prints the JDBC URL that makes it buildhook's
+  local schema
+  schema=bench_$(python3 -c 'import secrets; print(secrets.token_hex(6))')
+  psql -q "$(pg_libpq)" -c "CREATE SCHEMA $schema" >/dev/null
+  pg_schemas+=("$schema")
+  echo "$BUILDHOOK_BENCH_PG_URL&currentSchema=$schema"
+}
 
 wait_for_port() { # port: until something answers HTTP there (any status), 60 s at most
   for _ in $(seq 1 600); do
@@ -157,17 +177,23 @@ JSON
   kill -TERM "$pid"; wait "$pid" || true
 }
 
-quick() { # label round url expect [extra LoadGenerator options]: a saturating run without commands
-  local label=$1 round=$2 url=$3 expect=$4
-  shift 4
+quick() { # label round pid url expect [extra LoadGenerator options]: a saturating run without commands
+  # Also the server's CPU per request (pid: the server), which moves far less with the machine's load.
+  local label=$1 round=$2 server_pid=$3 url=$4 expect=$5 before after
+  shift 5
+  before=$(cpu_ticks "$server_pid")
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$label" --url "$url" --style jobserv \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --expect "$expect" \
       --first-build-id "$(( round * 1000000 ))" --requests "$accept_requests" --warmup "$warmup" \
       --concurrency "$concurrency" "$@" | tee "$work/$label-$round.out"
+  after=$(cpu_ticks "$server_pid")
+  # The warm-up's requests are counted too: the ticks cover the whole LoadGenerator run.
+  sed -i "s/^RESULT .*/& server_cpu_ms_per_request=$(python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) * 1000 / int(sys.argv[3]) / int(sys.argv[4]):.3f}')" \
+      "$before" "$after" "$(getconf CLK_TCK)" "$(( accept_requests + warmup ))")/" "$work/$label-$round.out"
 }
 
 run_limits() { # the fsync ceiling and the bare servlet, interleaved with the buildhook figures they bound
-  local dir=$work/accept port=18092 bare_port=18093 pid bare_pid round
+  local dir=$work/accept port=18092 bare_port=18093 pg_port=18095 pid bare_pid pg_pid= round
   mkdir -p "$dir/data"
   cat > "$dir/rules.yaml" <<YAML
 rules:
@@ -195,6 +221,18 @@ YAML
   java $jvm_defaults -cp "$jar" org.buildhook.benchmarks.limits.BareServlet "$bare_port" > "$work/bare.log" 2>&1 &
   bare_pid=$!
   pids+=("$bare_pid")
+  if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then # the same on PostgreSQL, in a schema of its own
+    mkdir -p "$work/accept-pg/data"
+    cp "$dir/rules.yaml" "$work/accept-pg/"
+    sed -e "s|^data-dir: .*|data-dir: $work/accept-pg/data|" -e "s|^  port: .*|  port: $pg_port|" \
+        "$dir/buildhook.yaml" > "$work/accept-pg/buildhook.yaml"
+    echo "store: {url: \"$(pg_schema)\"}" >> "$work/accept-pg/buildhook.yaml"
+    (cd "$work/accept-pg" && exec "$server" serve --config "$work/accept-pg/buildhook.yaml" \
+        > "$work/accept-pg/serve.out" 2>&1) &
+    pg_pid=$!
+    pids+=("$pg_pid")
+    wait_for_port "$pg_port"
+  fi
   wait_for_port "$port"
   wait_for_port "$bare_port"
   # ROUNDS rounds, each reference right before what it bounds: on a shared machine the load moves
@@ -203,13 +241,15 @@ YAML
     # 1. durable accept against the fsync ceiling of the same file system
     java -cp "$jar" org.buildhook.benchmarks.limits.FsyncCeiling "$dir/data" "$concurrency" 3 \
         | tee "$work/fsync-$round.out"
-    quick buildhook-202 "$round" "http://127.0.0.1:$port/webhook" 202
+    quick buildhook-202 "$round" "$pid" "http://127.0.0.1:$port/webhook" 202
+    [[ -z $pg_pid ]] || quick buildhook-pg-202 "$round" "$pg_pid" "http://127.0.0.1:$pg_port/webhook" 202
     # 2. refusals against the bare servlet
-    quick bare-servlet "$round" "http://127.0.0.1:$bare_port/webhook/no-such-endpoint" 404
-    quick buildhook-404 "$round" "http://127.0.0.1:$port/webhook/no-such-endpoint" 404
-    quick buildhook-401 "$round" "http://127.0.0.1:$port/webhook" 401 --wrong-secret true
+    quick bare-servlet "$round" "$bare_pid" "http://127.0.0.1:$bare_port/webhook/no-such-endpoint" 404
+    quick buildhook-404 "$round" "$pid" "http://127.0.0.1:$port/webhook/no-such-endpoint" 404
+    quick buildhook-401 "$round" "$pid" "http://127.0.0.1:$port/webhook" 401 --wrong-secret true
   done
-  kill -TERM "$pid" "$bare_pid"; wait "$pid" || true; wait "$bare_pid" || true
+  kill -TERM "$pid" "$bare_pid" $pg_pid; wait "$pid" || true; wait "$bare_pid" || true
+  [[ -z $pg_pid ]] || wait "$pg_pid" || true
 }
 
 run_floor() { # the same command by a bare ProcessBuilder loop, as many at once as buildhook's runner
@@ -240,16 +280,7 @@ fi
 labels=(buildhook-sqlite)
 run_buildhook buildhook-sqlite ""
 if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then
-  # Fresh schema: libpq URL from the JDBC one (user and password as query parameters).
-  pg=$(python3 - "$BUILDHOOK_BENCH_PG_URL" <<'PY'
-import sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1][len("jdbc:"):])
-q = dict(urllib.parse.parse_qsl(u.query))
-print(f"postgresql://{q.get('user','')}:{q.get('password','')}@{u.netloc}{u.path}")
-PY
-)
-  psql -q "$pg" -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public;' >/dev/null 2>&1
-  run_buildhook buildhook-pg "store: {url: \"$BUILDHOOK_BENCH_PG_URL\"}"
+  run_buildhook buildhook-pg "store: {url: \"$(pg_schema)\"}"
   labels+=(buildhook-pg)
 fi
 run_adnanh

@@ -45,13 +45,42 @@ public final class StoreAcceptBenchmark {
                     : StoreConfig.sqlite(data);
             try (Store store = Store.open(config.withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO))) {
                 run(store, fixture, writers, 2); // warm-up
-                double rate = run(store, fixture, writers, seconds);
-                System.out.printf("writers=%d accepted/s=%.0f%n", writers, rate);
+                long processBefore = processCpuNanos();
+                long writerBefore = writerCpuNanos();
+                long[] count = new long[1];
+                double rate = run(store, fixture, writers, seconds, count);
+                // CPU per accept moves far less than the rate with the machine's other load.
+                System.out.printf(java.util.Locale.ROOT, "writers=%d accepted/s=%.0f process_cpu_us_per_accept=%.1f"
+                        + " writer_thread_cpu_us_per_accept=%.1f%n", writers, rate,
+                        (processCpuNanos() - processBefore) / 1e3 / count[0],
+                        (writerCpuNanos() - writerBefore) / 1e3 / count[0]);
             }
         }
     }
 
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** CPU time of the SQLite writer thread ({@code buildhook-store-writer}); 0 on PostgreSQL. */
+    private static long writerCpuNanos() {
+        java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("buildhook-store-writer")) {
+                total += Math.max(0, bean.getThreadCpuTime(t.getId()));
+            }
+        }
+        return total;
+    }
+
     private static double run(Store store, byte[] fixture, int writers, int seconds) throws InterruptedException {
+        return run(store, fixture, writers, seconds, new long[1]);
+    }
+
+    private static double run(Store store, byte[] fixture, int writers, int seconds, long[] count)
+            throws InterruptedException {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong accepted = new AtomicLong();
         AtomicLong serial = new AtomicLong(System.nanoTime());
@@ -79,6 +108,7 @@ public final class StoreAcceptBenchmark {
         for (Thread t : threads) {
             t.join();
         }
+        count[0] = accepted.get();
         return accepted.get() / ((System.nanoTime() - start) / 1e9);
     }
 

@@ -63,9 +63,16 @@ final class HttpConnection implements AutoCloseable {
 
     private void connect() throws IOException {
         socket = new Socket();
-        socket.setTcpNoDelay(true);
-        socket.setSoTimeout(TIMEOUT_MILLIS);
-        socket.connect(new InetSocketAddress(host, port), TIMEOUT_MILLIS);
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(TIMEOUT_MILLIS);
+            socket.connect(new InetSocketAddress(host, port), TIMEOUT_MILLIS);
+        } catch (IOException e) {
+            // Not connected: the next post tries again instead of writing to a stream never opened.
+            socket.close();
+            socket = null;
+            throw e;
+        }
         out = new BufferedOutputStream(socket.getOutputStream(), 8 * 1024);
         in = socket.getInputStream();
         start = 0;

@@ -120,6 +120,10 @@ final class Database implements AutoCloseable {
             sqlite.setJournalMode("WAL");
             sqlite.setEnforceForeignKeys(true);
             sqlite.setSynchronous(durability == Durability.DURABLE ? "FULL" : "NORMAL");
+            // Nothing here reads generated keys; left on, sqlite-jdbc compiles and runs a
+            // "SELECT last_insert_rowid()" after every INSERT, on the writer thread that every
+            // accept waits for (a sixth of its CPU; docs/BENCHMARKS.md).
+            sqlite.getConfig().setGetGeneratedKeys(false);
             hikari.setDataSource(sqlite);
         } else {
             hikari.setJdbcUrl(config.url());

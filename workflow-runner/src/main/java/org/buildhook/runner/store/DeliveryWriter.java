@@ -40,22 +40,29 @@ final class DeliveryWriter {
     AcceptResult accept(NewDelivery delivery, DeliverySummary summary, List<PlannedJob> jobs) {
         byte[] body = delivery.body();
         String hash = sha256(body);
+        // Everything that needs no connection is done here, on the caller's thread: the transaction
+        // runs on the store's one writer thread, which every accept waits for.
+        String headers = Rows.json(delivery.headers());
+        List<RenderedJob> rendered = render(jobs);
         return db.inTransaction("accept a delivery", c -> {
             String id = ids.next();
             Optional<String> first = claim(c, delivery.endpoint(), hash, id, delivery.receivedAt());
             if (first.isPresent()) {
-                insertDelivery(c, id, delivery, null, hash, DeliveryOutcome.DUPLICATE, null, first.get(), summary);
+                insertDelivery(c, id, delivery, headers, null, hash, DeliveryOutcome.DUPLICATE, null, first.get(),
+                        summary);
                 return new AcceptResult(first.get(), List.of(), true);
             }
-            insertDelivery(c, id, delivery, body, hash, DeliveryOutcome.ACCEPTED, null, null, summary);
-            return new AcceptResult(id, insertJobs(c, id, jobs, null), false);
+            insertDelivery(c, id, delivery, headers, body, hash, DeliveryOutcome.ACCEPTED, null, null, summary);
+            return new AcceptResult(id, insertRendered(c, id, rendered, null), false);
         });
     }
 
     String recordRejected(NewDelivery delivery, String reason) {
         String id = ids.next();
+        String headers = Rows.json(delivery.headers());
+        String hash = sha256(delivery.body());
         db.inTransaction("record a rejected delivery", c -> {
-            insertDelivery(c, id, delivery, delivery.body(), sha256(delivery.body()), DeliveryOutcome.REJECTED,
+            insertDelivery(c, id, delivery, headers, delivery.body(), hash, DeliveryOutcome.REJECTED,
                     reason, null, DeliverySummary.NONE);
             return null;
         });
@@ -63,6 +70,7 @@ final class DeliveryWriter {
     }
 
     List<String> addJobs(String deliveryId, List<PlannedJob> jobs) {
+        List<RenderedJob> rendered = render(jobs);
         return db.inTransaction("replay a delivery", c -> {
             try (PreparedStatement p = c.prepareStatement("SELECT outcome FROM deliveries WHERE id = ?")) {
                 p.setString(1, deliveryId);
@@ -76,12 +84,13 @@ final class DeliveryWriter {
                     }
                 }
             }
-            return insertJobs(c, deliveryId, jobs, null);
+            return insertRendered(c, deliveryId, rendered, null);
         });
     }
 
     String rerun(Job old) {
-        return db.inTransaction("re-run a job", c -> insertJobs(c, old.deliveryId(), List.of(old.plan()), old.id()).get(0));
+        List<RenderedJob> rendered = render(List.of(old.plan()));
+        return db.inTransaction("re-run a job", c -> insertRendered(c, old.deliveryId(), rendered, old.id()).get(0));
     }
 
     /**
@@ -173,7 +182,7 @@ final class DeliveryWriter {
         }
     }
 
-    private void insertDelivery(Connection c, String id, NewDelivery d, byte[] body, String hash,
+    private void insertDelivery(Connection c, String id, NewDelivery d, String headers, byte[] body, String hash,
             DeliveryOutcome outcome, String reason, String duplicateOf, DeliverySummary summary) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO deliveries (id, endpoint, received_at,"
                 + " remote_address, headers, body, body_hash, outcome, reason, duplicate_of, build_id, status,"
@@ -182,7 +191,7 @@ final class DeliveryWriter {
             p.setString(2, d.endpoint());
             p.setLong(3, d.receivedAt().toEpochMilli());
             p.setString(4, d.remoteAddress());
-            p.setString(5, Rows.json(d.headers()));
+            p.setString(5, headers);
             if (body == null) {
                 p.setNull(6, Types.BINARY);
             } else {
@@ -205,7 +214,25 @@ final class DeliveryWriter {
         }
     }
 
+    /** A planned job with its argv and environment already written as JSON. */
+    private record RenderedJob(PlannedJob job, String argv, String env) {
+    }
+
+    private static List<RenderedJob> render(List<PlannedJob> jobs) {
+        List<RenderedJob> rendered = new ArrayList<>(jobs.size());
+        for (PlannedJob job : jobs) {
+            rendered.add(new RenderedJob(job, Rows.json(job.argv()), Rows.json(job.env())));
+        }
+        return rendered;
+    }
+
     List<String> insertJobs(Connection c, String deliveryId, List<PlannedJob> jobs, String rerunOf)
+            throws SQLException {
+        return insertRendered(c, deliveryId, render(jobs), rerunOf);
+    }
+
+    /** As {@link #insertJobs}, with the JSON written before the transaction (see {@link #accept}). */
+    private List<String> insertRendered(Connection c, String deliveryId, List<RenderedJob> jobs, String rerunOf)
             throws SQLException {
         List<String> jobIds = new ArrayList<>();
         List<String> queued = new ArrayList<>();
@@ -213,7 +240,8 @@ final class DeliveryWriter {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO jobs (" + Rows.JOB_COLUMNS
                 + ", follow_ups_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, NULL, ?, NULL,"
                 + " NULL, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            for (PlannedJob job : jobs) {
+            for (RenderedJob rendered : jobs) {
+                PlannedJob job = rendered.job();
                 String jobId = ids.next();
                 JobWorkflow w = job.workflow();
                 // A re-run is an operator's explicit wish: it supersedes nothing and is not superseded.
@@ -225,8 +253,8 @@ final class DeliveryWriter {
                 p.setString(2, deliveryId);
                 p.setString(3, job.ruleName());
                 p.setString(4, job.ruleSnapshot());
-                p.setString(5, Rows.json(job.argv()));
-                p.setString(6, Rows.json(job.env()));
+                p.setString(5, rendered.argv());
+                p.setString(6, rendered.env());
                 p.setString(7, job.workdir() == null ? null : job.workdir().toString());
                 p.setInt(8, job.stdin() ? 1 : 0);
                 p.setLong(9, job.timeout().toMillis());

@@ -26,9 +26,11 @@ import org.buildhook.runner.RunnerException;
  * answered only after that commit: the guarantee of one commit per transaction, at the cost of one
  * fsync per batch.
  *
- * <p>{@code PRAGMA synchronous} is set per batch: {@code FULL} when any transaction in it is
- * {@link Durability#DURABLE}, else {@code NORMAL} (no fsync at commit; a later {@code FULL} commit
- * flushes the write-ahead log, and with it the earlier transactions, in order).
+ * <p>The transactions taken together are committed in two batches: first the
+ * {@link Durability#DEFERRED} ones with {@code PRAGMA synchronous = NORMAL} (no fsync at commit; a
+ * later {@code FULL} commit flushes the write-ahead log, and with it the earlier transactions, in
+ * order), then the {@link Durability#DURABLE} ones with {@code FULL}. The runner's bookkeeping so
+ * never waits for a delivery's fsync, and a delivery's commit never carries bookkeeping.
  *
  * <p>Batches begin explicitly ({@code BEGIN IMMEDIATE}) on a connection left in autocommit mode:
  * the driver's own transactions begin again right after every commit, and when that begin meets
@@ -122,6 +124,8 @@ final class SqliteWriter implements AutoCloseable {
 
     private void loop() {
         List<Task<?>> batch = new ArrayList<>();
+        List<Task<?>> deferred = new ArrayList<>();
+        List<Task<?>> durable = new ArrayList<>();
         while (true) {
             batch.clear();
             try {
@@ -135,20 +139,34 @@ final class SqliteWriter implements AutoCloseable {
             }
             queue.drainTo(batch, MAX_BATCH - 1);
             boolean stop = batch.remove(STOP);
-            if (!batch.isEmpty()) {
-                try {
-                    run(batch);
-                } catch (RuntimeException | Error e) {
-                    failAll(batch, e instanceof RuntimeException r ? r
-                            : new RunnerException("store writer failed: " + e, e));
-                }
+            // Deferred transactions (the runner's bookkeeping) first, in a commit of their own that
+            // does not wait for the disk; then the durable ones (accepts) with their fsync. So the
+            // start of a job never waits for another delivery's fsync, and an accept's commit carries
+            // no bookkeeping.
+            deferred.clear();
+            durable.clear();
+            for (Task<?> task : batch) {
+                (task.durability == Durability.DURABLE ? durable : deferred).add(task);
             }
+            runSafely(deferred);
+            runSafely(durable);
             if (stop) {
                 break;
             }
         }
         failAll(drain(new ArrayList<>()), closedError("write"));
         dropConnection();
+    }
+
+    private void runSafely(List<Task<?>> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        try {
+            run(batch);
+        } catch (RuntimeException | Error e) {
+            failAll(batch, e instanceof RuntimeException r ? r : new RunnerException("store writer failed: " + e, e));
+        }
     }
 
     private void run(List<Task<?>> batch) {
