@@ -106,14 +106,16 @@ YAML
       | tee "$work/$label.out"
   for p in "${node_pids[@]}"; do after=$(( after + $(cpu_ticks "$p") )); done
   echo "# $label: jobs per node: $(psql -At "$libpq" -c "SELECT string_agg(node || '=' || n, ' ' ORDER BY node) FROM (SELECT node, count(*) n FROM $schema.jobs GROUP BY node) x")"
-  (python3 - "$label" "$work/$label.out" "$requests" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
+  (python3 - "$label" "$work/$label.out" "$requests" "$warmup" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
-label, out, requests, before, after, tck = sys.argv[1], sys.argv[2], int(sys.argv[3]), *map(int, sys.argv[4:])
+label, out = sys.argv[1], sys.argv[2]
+requests, warmup, before, after, tck = map(int, sys.argv[3:])
 line = [l for l in open(out) if l.startswith("RESULT ")][-1]
 done = float(re.search(r"all_done_s=([0-9.]+)", line).group(1))
-cpu = (after - before) * 1000 / tck / requests
+# The CPU ticks cover the warm-up's jobs too: divided by every job run.
+cpu = (after - before) * 1000 / tck / (requests + warmup)
 print(f"RESULT label={label}-jobs jobs_per_s={requests / done:.1f} all_done_s={done:.3f} cpu_ms_per_job={cpu:.3f}"
-      " (nodes + their commands, warm-up included)")
+      " (nodes + their commands)")
 PY
   ) | tee "$work/$label-jobs.out"
   for p in "${node_pids[@]}"; do kill -TERM "$p"; wait "$p" || true; done

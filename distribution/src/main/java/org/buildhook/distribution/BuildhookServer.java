@@ -11,6 +11,7 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -22,6 +23,13 @@ public final class BuildhookServer implements AutoCloseable {
 
     private final Server server;
     private final ServerConnector connector;
+    /**
+     * The least rate, in bytes per second over the request so far, at which a body must arrive:
+     * a real sender is thousands of times faster, a client trickling its body to hold a
+     * connection is cut at once instead of at the request deadline.
+     */
+    public static final long MIN_BODY_RATE = 1024;
+
     private final ServletContextHandler context;
     private final boolean tls;
 
@@ -74,8 +82,9 @@ public final class BuildhookServer implements AutoCloseable {
         context.setContextPath(settings.contextPath());
         installer.accept(context);
 
-        // Requests in flight finish before the context (and with it the job runner) stops.
-        server.setHandler(new GracefulHandler(context));
+        // Requests in flight finish before the context (and with it the job runner) stops. A body
+        // sent slower than MIN_BODY_RATE fails its read (the webhook servlet then ends the request).
+        server.setHandler(new GracefulHandler(new MinimumDataRateHandler(context, MIN_BODY_RATE, 0)));
         server.setStopTimeout(settings.stopTimeout().toMillis());
         return new BuildhookServer(server, connector, context, tls);
     }

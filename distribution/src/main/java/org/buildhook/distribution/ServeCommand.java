@@ -85,7 +85,7 @@ final class ServeCommand implements Callable<Integer> {
         context.addEventListener(new BuildhookListener());
         for (Routes.Route route : Routes.ALL) {
             for (String pattern : route.patterns()) {
-                context.addServlet(route.servlet(), pattern);
+                context.addServlet(route.servlet(), pattern).setAsyncSupported(route.async());
             }
         }
     }

@@ -205,7 +205,7 @@ class StatusPageTest {
         HttpResponse<String> signedOut = server.page("?part=live", null);
 
         assertThat(live.statusCode()).isEqualTo(200);
-        assertThat(live.body()).contains("id=\"live-top\" data-live").contains("id=\"live-deliveries\" data-live")
+        assertThat(live.body()).contains("id=\"live-top\" data-live").contains("id=\"live-deliveries\" class=\"scroll-x\" data-live")
                 .contains("data-poll=").doesNotContain("<script");
         assertThat(jobLive.body()).contains("id=\"job-live\" data-live").contains("data-poll=")
                 .contains("RUNNING");

@@ -9,19 +9,23 @@ import java.util.List;
  */
 public final class Routes {
 
-    /** One servlet and the patterns it serves. */
-    public record Route(String name, Class<? extends HttpServlet> servlet, List<String> patterns) {
+    /**
+     * One servlet and the patterns it serves.
+     *
+     * @param async whether it reads asynchronously (web.xml's {@code <async-supported>})
+     */
+    public record Route(String name, Class<? extends HttpServlet> servlet, List<String> patterns, boolean async) {
         public Route {
             patterns = List.copyOf(patterns);
         }
     }
 
     public static final List<Route> ALL = List.of(
-            new Route("webhook", WebhookServlet.class, List.of("/webhook", "/webhook/*")),
-            new Route("health", HealthServlet.class, List.of("/healthz")),
-            new Route("metrics", MetricsServlet.class, List.of("/metrics")),
-            new Route("admin-api", AdminApiServlet.class, List.of("/api/*")),
-            new Route("status-page", StatusPageServlet.class, List.of("")));
+            new Route("webhook", WebhookServlet.class, List.of("/webhook", "/webhook/*"), true),
+            new Route("health", HealthServlet.class, List.of("/healthz"), false),
+            new Route("metrics", MetricsServlet.class, List.of("/metrics"), false),
+            new Route("admin-api", AdminApiServlet.class, List.of("/api/*"), false),
+            new Route("status-page", StatusPageServlet.class, List.of(""), false));
 
     private Routes() {
     }

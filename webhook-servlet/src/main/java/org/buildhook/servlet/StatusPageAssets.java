@@ -21,7 +21,7 @@ final class StatusPageAssets {
             main{padding:1em 1.5em 2em}h2{font-size:1.05em;margin:1.5em 0 .5em}h2 small{font-weight:400;color:var(--muted)}
             code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92em}
             .banner{background:#ffebe9;border:1px solid var(--bad);border-left:6px solid var(--bad);border-radius:6px;
-            padding:.6em 1em;margin:0 0 1em}.banner pre{margin:.4em 0 0;max-height:12em}
+            padding:.6em 1em;margin:0 0 1em}.banner pre{margin:.4em 0 0;max-height:12em;white-space:pre-wrap}
             .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:.8em}
             .tile{background:#fff;border:1px solid var(--line);border-top:4px solid #afb8c1;border-radius:6px;padding:.55em .8em}
             .tile .label{font-size:.75em;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
@@ -57,7 +57,7 @@ final class StatusPageAssets {
             label{display:flex;flex-direction:column;font-size:.8em;color:var(--muted)}
             input,select{font:inherit;font-size:1.1em;padding:2px 4px}
             #result{min-height:1.2em;margin:0 0 .5em;font-size:.9em}details summary{cursor:pointer}
-            .paging{margin:.6em 0}time{white-space:nowrap}
+            .paging{margin:.6em 0}time{white-space:nowrap}.scroll-x{overflow-x:auto}
             table.delivery-list td{white-space:nowrap}table.delivery-list td.outcome{white-space:normal;min-width:12em;max-width:24em}
             table.delivery-list td.jobs{white-space:normal;min-width:30em;width:40%}
             ul.jobs button{opacity:.5}ul.jobs li:hover button,ul.jobs li:focus-within button{opacity:1}

@@ -172,7 +172,7 @@ final class StatusPageView {
     }
 
     private static void liveDeliveries(StringBuilder h, Live live) {
-        h.append("<div id=\"live-deliveries\" data-live><table id=\"deliveries\" class=\"delivery-list\"><thead><tr><th>Received</th>"
+        h.append("<div id=\"live-deliveries\" class=\"scroll-x\" data-live><table id=\"deliveries\" class=\"delivery-list\"><thead><tr><th>Received</th>"
                 + "<th>Endpoint</th><th>Build</th><th>Project</th><th>Trigger</th><th>Status</th><th>Outcome</th>"
                 + "<th>Jobs</th><th></th></tr></thead><tbody>");
         if (live.rows().isEmpty()) {

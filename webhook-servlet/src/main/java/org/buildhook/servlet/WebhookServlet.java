@@ -44,21 +44,50 @@ public final class WebhookServlet extends HttpServlet {
             return;
         }
         String remote = app.remoteAddress().resolve(request.getRemoteAddr(), request.getHeader("X-Forwarded-For"));
-        byte[] body;
-        try {
-            body = BodyReader.read(request, app.config().http().maxBodyBytes());
-        } catch (BodyReader.TooLarge e) {
-            LOG.warn("delivery from {} to endpoint '{}' refused: {}", remote, endpoint, e.getMessage());
-            // Do not let the container drain the rest of a huge body: close the connection.
-            response.setHeader("Connection", "close");
-            app.metrics().delivery(endpoint, BuildhookMetrics.DeliveryOutcome.TOO_LARGE);
-            JsonAnswer.error("body too large: the limit is " + app.config().http().maxBodyBytes() + " bytes")
-                    .send(response, HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE);
-            return;
-        } catch (IOException e) {
-            LOG.info("delivery from {} to endpoint '{}' not read: {}", remote, endpoint, e.toString());
+        long maxBody = app.config().http().maxBodyBytes();
+        long declared = request.getContentLengthLong();
+        if (declared > maxBody) {
+            tooLarge(app, endpoint, remote, response, "Content-Length " + declared + " is over the limit of "
+                    + maxBody + " bytes");
             return;
         }
+        // The body is read as it arrives, without holding a thread while a slow client sends it, and
+        // within a deadline for the whole request.
+        Duration deadline = app.config().server().requestTimeout();
+        BodyListener.start(request.startAsync(), maxBody, deadline, new BodyListener.Ends() {
+            @Override
+            public void complete(byte[] body) throws IOException {
+                deliver(app, endpoint, remote, body, request, response);
+            }
+
+            @Override
+            public void tooLarge(long received) throws IOException {
+                WebhookServlet.tooLarge(app, endpoint, remote, response, "body is over the limit of " + maxBody
+                        + " bytes");
+            }
+
+            @Override
+            public void timedOut(long received, Duration after) throws IOException {
+                LOG.warn("delivery from {} to endpoint '{}' cut: its body was not complete after {} ({} byte(s)"
+                        + " received; server.request-timeout)", remote, endpoint, after, received);
+                response.setHeader("Connection", "close");
+                JsonAnswer.error("request body not received in time").send(response, HttpServletResponse.SC_REQUEST_TIMEOUT);
+            }
+        }, declared);
+    }
+
+    private static void tooLarge(BuildhookApplication app, String endpoint, String remote, HttpServletResponse response,
+            String reason) throws IOException {
+        LOG.warn("delivery from {} to endpoint '{}' refused: {}", remote, endpoint, reason);
+        // Do not let the container drain the rest of a huge body: close the connection.
+        response.setHeader("Connection", "close");
+        app.metrics().delivery(endpoint, BuildhookMetrics.DeliveryOutcome.TOO_LARGE);
+        JsonAnswer.error("body too large: the limit is " + app.config().http().maxBodyBytes() + " bytes")
+                .send(response, HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE);
+    }
+
+    private static void deliver(BuildhookApplication app, String endpoint, String remote, byte[] body,
+            HttpServletRequest request, HttpServletResponse response) throws IOException {
         long bodyRead = System.nanoTime();
         Receipt receipt;
         try {

@@ -22,10 +22,14 @@ class RoutesTest {
         factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
         Document xml = factory.newDocumentBuilder().parse(Path.of("src/main/webapp/WEB-INF/web.xml").toFile());
         Map<String, String> classes = new LinkedHashMap<>();
+        Map<String, Boolean> asyncs = new LinkedHashMap<>();
+        Map<String, Boolean> routeAsyncs = new LinkedHashMap<>();
         NodeList servlets = xml.getElementsByTagName("servlet");
         for (int i = 0; i < servlets.getLength(); i++) {
             Element s = (Element) servlets.item(i);
             classes.put(text(s, "servlet-name"), text(s, "servlet-class"));
+            NodeList async = s.getElementsByTagName("async-supported");
+            asyncs.put(text(s, "servlet-name"), async.getLength() > 0 && async.item(0).getTextContent().strip().equals("true"));
         }
         Map<String, List<String>> patterns = new LinkedHashMap<>();
         NodeList mappings = xml.getElementsByTagName("servlet-mapping");
@@ -43,9 +47,11 @@ class RoutesTest {
         for (Routes.Route r : Routes.ALL) {
             routeClasses.put(r.name(), r.servlet().getName());
             routePatterns.put(r.name(), r.patterns());
+            routeAsyncs.put(r.name(), r.async());
         }
         assertThat(classes).isEqualTo(routeClasses);
         assertThat(patterns).isEqualTo(routePatterns);
+        assertThat(asyncs).isEqualTo(routeAsyncs).containsEntry("webhook", true);
         assertThat(routePatterns).containsEntry("admin-api", List.of("/api/*"));
     }
 

@@ -155,7 +155,7 @@ class StatusConsoleViewTest {
                 StatusPagePaging.ONLY, StatusPageView.Filters.NONE));
 
         assertThat(live).contains("<body data-poll=\"" + StatusPageView.POLL_MILLIS + "\">")
-                .contains("id=\"live-top\" data-live").contains("id=\"live-deliveries\" data-live")
+                .contains("id=\"live-top\" data-live").contains("id=\"live-deliveries\" class=\"scroll-x\" data-live")
                 .doesNotContain("<script").doesNotContain("Rules in force");
         Job running = job("01JOBAAAAAAAAAAAAAAAAAAAAA", JobState.RUNNING, null, Map.of());
         Job done = job("01JOBAAAAAAAAAAAAAAAAAAAAA", JobState.SUCCEEDED, null, Map.of());

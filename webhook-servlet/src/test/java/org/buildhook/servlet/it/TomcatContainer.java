@@ -17,10 +17,18 @@ final class TomcatContainer implements Container {
     private Context context;
 
     TomcatContainer(Path base) throws Exception {
+        this(base, 0);
+    }
+
+    /** With at most {@code maxThreads} request threads ({@code 0}: Tomcat's default, 200). */
+    TomcatContainer(Path base, int maxThreads) throws Exception {
         Files.createDirectories(base.resolve("webapps"));
         tomcat.setBaseDir(base.toString());
         tomcat.getHost().setAppBase(base.resolve("webapps").toString());
         tomcat.setPort(0);
+        if (maxThreads > 0) {
+            tomcat.getConnector().setProperty("maxThreads", Integer.toString(maxThreads));
+        }
         tomcat.getConnector();
         tomcat.start();
     }

@@ -67,7 +67,7 @@ class TomcatStatusPageIT {
             assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(csp ->
                     assertThat(csp).contains("connect-src 'self'").contains("default-src 'none'"));
             assertThat(before.statusCode()).isEqualTo(200);
-            assertThat(before.body()).contains("id=\"live-deliveries\" data-live").doesNotContain(delivery);
+            assertThat(before.body()).contains("id=\"live-deliveries\" class=\"scroll-x\" data-live").doesNotContain(delivery);
             await().atMost(Duration.ofSeconds(30)).until(() -> get(base.resolve("?part=live"), cookie).body()
                     .contains("data-id=\"" + delivery + "\""));
             assertThat(get(base.resolve("?part=live"), cookie).body()).contains("id=\"tile-deliveries\" data-value=\"1\"");

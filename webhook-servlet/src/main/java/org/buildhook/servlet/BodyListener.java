@@ -1,0 +1,138 @@
+package org.buildhook.servlet;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads a request body without holding a thread while the client is slow: the container calls
+ * {@link #onDataAvailable()} when bytes have arrived, and the body is handed on once complete. A
+ * body that is not complete within the deadline, or that passes the cap, ends the request (and its
+ * connection) instead; exactly one of the three ends is taken.
+ */
+final class BodyListener implements ReadListener, AsyncListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BodyListener.class);
+
+    /** What happens at each end; each runs at most once, on a container thread, before the request completes. */
+    interface Ends {
+        /** The whole body arrived. */
+        void complete(byte[] body) throws IOException;
+
+        /** The body passed the cap ({@code received} bytes so far). */
+        void tooLarge(long received) throws IOException;
+
+        /** The deadline passed before the body was complete. */
+        void timedOut(long received, Duration deadline) throws IOException;
+    }
+
+    private final AsyncContext async;
+    private final ServletInputStream in;
+    private final long maxBytes;
+    private final Duration deadline;
+    private final Ends ends;
+    private final ByteArrayOutputStream body;
+    private final byte[] buffer = new byte[8192];
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private long received;
+
+    private BodyListener(AsyncContext async, ServletInputStream in, long maxBytes, Duration deadline, Ends ends,
+            int initialSize) {
+        this.async = async;
+        this.in = in;
+        this.maxBytes = maxBytes;
+        this.deadline = deadline;
+        this.ends = ends;
+        this.body = new ByteArrayOutputStream(initialSize);
+    }
+
+    /**
+     * Starts reading the request's body asynchronously.
+     *
+     * @param async    the request's started async context; its timeout is set to {@code deadline}
+     * @param maxBytes the largest body accepted
+     * @param deadline how long the whole body may take to arrive, from now
+     */
+    static void start(AsyncContext async, long maxBytes, Duration deadline, Ends ends, long declared)
+            throws IOException {
+        async.setTimeout(deadline.toMillis());
+        ServletInputStream in = async.getRequest().getInputStream();
+        int initial = (int) Math.max(16, Math.min(declared >= 0 ? declared : 8192, Math.min(maxBytes, 1 << 20)));
+        BodyListener listener = new BodyListener(async, in, maxBytes, deadline, ends, initial);
+        async.addListener(listener);
+        in.setReadListener(listener);
+    }
+
+    @Override
+    public void onDataAvailable() throws IOException {
+        while (!ended.get() && in.isReady()) {
+            int n = in.read(buffer);
+            if (n < 0) {
+                return;
+            }
+            received += n;
+            if (received > maxBytes) {
+                end(() -> ends.tooLarge(received));
+                return;
+            }
+            body.write(buffer, 0, n);
+        }
+    }
+
+    @Override
+    public void onAllDataRead() throws IOException {
+        end(() -> ends.complete(body.toByteArray()));
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+        // The client went away, or the container gave up on it (too slow): nothing to answer.
+        if (ended.compareAndSet(false, true)) {
+            LOG.info("webhook body not read after {} byte(s): {}", received, failure.toString());
+            async.complete();
+        }
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) throws IOException {
+        end(() -> ends.timedOut(received, deadline));
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        onError(event.getThrowable());
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        // nothing held
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        // not restarted
+    }
+
+    private interface Step {
+        void run() throws IOException;
+    }
+
+    private void end(Step step) throws IOException {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            step.run();
+        } finally {
+            async.complete();
+        }
+    }
+}
