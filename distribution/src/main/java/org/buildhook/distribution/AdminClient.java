@@ -1,5 +1,6 @@
 package org.buildhook.distribution;
 
+import org.buildhook.core.IoProblems;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -78,8 +79,7 @@ final class AdminClient {
         try {
             return http.send(request, handler);
         } catch (IOException e) {
-            throw new CommandFailure("cannot reach " + base + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); is 'buildhook serve' running there?"
+            throw new CommandFailure("cannot reach " + base + " (" + IoProblems.describe(e) + "); is 'buildhook serve' running there?"
                     + " Give the address with --url", ExitCodes.UNAVAILABLE);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -92,8 +92,10 @@ final class AdminClient {
         switch (status) {
             case 401 -> throw new CommandFailure("the server refused the admin token (401): check --token-file or "
                     + "--token-env against the server's admin.token", ExitCodes.UNAVAILABLE);
-            case 404 -> throw new CommandFailure(message + " (404; an admin API that is off also answers 404: "
-                    + "set admin.token on the server)", ExitCodes.FAILED);
+            // Only the API's own "not found" means it is off; "no job …", "no attempt 9 …" are answers.
+            case 404 -> throw new CommandFailure(message.equals("not found")
+                    ? "the admin API is off on this server (404): set admin.token in its configuration"
+                    : message + " (404)", ExitCodes.FAILED);
             case 400, 405, 416 -> throw new CommandFailure(message + " (" + status + ")", ExitCodes.USAGE);
             case 409 -> throw new CommandFailure(message + " (409)", ExitCodes.FAILED);
             default -> throw new CommandFailure("the server answered " + status + ": " + message,

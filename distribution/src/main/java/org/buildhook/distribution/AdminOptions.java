@@ -1,5 +1,6 @@
 package org.buildhook.distribution;
 
+import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -18,8 +19,9 @@ import picocli.CommandLine.Option;
 final class AdminOptions {
 
     @Option(names = "--url", paramLabel = "URL",
-            description = "The server's base URL (default: from the configuration's server host, port and "
-                    + "context path, e.g. http://localhost:8080/).")
+            description = "The server's base URL (default: where the running 'serve' of this configuration "
+                    + "listens, as it wrote into <data-dir>/server-url; else the configuration's server host, port "
+                    + "and context path, e.g. http://localhost:8080/).")
     URI url;
 
     @Option(names = "--token-file", paramLabel = "FILE",
@@ -39,7 +41,8 @@ final class AdminOptions {
 
     AdminClient client() {
         BuildhookConfig loaded = url != null && (tokenFile != null || tokenEnv != null) ? null : Configs.read(config);
-        return new AdminClient(url != null ? url : defaultUrl(loaded.server()), token(loaded, System.getenv()));
+        return new AdminClient(url != null ? url : ServerUrlFile.read(loaded.dataDir()).orElseGet(() ->
+                defaultUrl(loaded.server())), token(loaded, System.getenv()));
     }
 
     static URI defaultUrl(ServerSettings s) {
@@ -66,7 +69,7 @@ final class AdminOptions {
         try {
             return Files.readString(file, StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
-            throw new CommandFailure("cannot read the admin token file " + file + ": " + e.getMessage()
+            throw new CommandFailure("cannot read the admin token file " + file + ": " + IoProblems.describe(e)
                     + "; check the path and that this user may read it", ExitCodes.UNAVAILABLE);
         }
     }

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             SendCommand.class,
             DeliveriesCommand.class,
             JobsCommand.class,
+            JobCommand.class,
             LogsCommand.class,
             ReplayCommand.class,
             RerunCommand.class,

@@ -3,8 +3,15 @@ package org.buildhook.distribution;
 import java.net.URI;
 import java.util.function.Consumer;
 import org.buildhook.servlet.config.ServerSettings;
+import org.buildhook.servlet.ErrorBody;
+import org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
@@ -57,6 +64,10 @@ public final class BuildhookServer implements AutoCloseable {
         // Bounds each blocking read of a request: a client that sends headers and stops, or
         // trickles its body, cannot hold a thread longer than this.
         http.setIdleTimeout(settings.requestTimeout().toMillis());
+        // "//webhook" is a wrong path like any other: let it reach the application, which answers 404
+        // saying where webhooks go, logs and counts it (Jetty would refuse it as ambiguous, unlogged).
+        http.setUriCompliance(UriCompliance.DEFAULT.with("buildhook",
+                UriCompliance.Violation.AMBIGUOUS_EMPTY_SEGMENT));
 
         ServerConnector connector;
         boolean tls = settings.keystore() != null;
@@ -81,6 +92,19 @@ public final class BuildhookServer implements AutoCloseable {
         ServletContextHandler context = new ServletContextHandler();
         context.setContextPath(settings.contextPath());
         installer.accept(context);
+        // As the WAR's web.xml: errors inside the application go to its JSON error page; Jetty's own
+        // refusals (bad request line, ambiguous path) get the same JSON from the server's handler.
+        ErrorPageErrorHandler errors = new ErrorPageErrorHandler();
+        errors.addErrorPage(ErrorPageErrorHandler.GLOBAL_ERROR_PAGE, ErrorBody.ERROR_PAGE);
+        context.setErrorHandler(errors);
+        server.setErrorHandler(new JsonErrorHandler(settings.contextPath()));
+        server.setDefaultHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                Response.writeError(request, response, callback, 404);
+                return true;
+            }
+        });
 
         // Requests in flight finish before the context (and with it the job runner) stops. A body
         // sent slower than MIN_BODY_RATE fails its read (the webhook servlet then ends the request).

@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.buildhook.runner.rules.RuleException;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
+import org.buildhook.runner.rules.UnreadableRulesException;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigException;
 import org.buildhook.servlet.config.ConfigLoader;
@@ -59,7 +60,9 @@ final class CheckCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         int problems = 0;
+        boolean unreadable = false;
         Path rulesFile = rules;
+        Path defaultWorkdir = null;
         if (rules == null) {
             try {
                 ConfigLoader loader = Configs.loader(workingDirectory).withoutWriting();
@@ -74,6 +77,7 @@ final class CheckCommand implements Callable<Integer> {
                 out.println(name + ": ok (" + loaded.endpoints().size() + " endpoint(s))");
                 loaded.warnings().forEach(w -> out.println(name + ": warning: " + w));
                 rulesFile = loaded.rulesFile();
+                defaultWorkdir = loaded.launcher().defaultWorkdir();
             } catch (ConfigException e) {
                 err.println(e.getMessage());
                 problems += e.problems().size();
@@ -83,9 +87,11 @@ final class CheckCommand implements Callable<Integer> {
             try {
                 RuleSet set = new RuleSetLoader(Clock.systemUTC()).load(rulesFile);
                 out.println(rulesFile + ": ok (" + set.size() + " rule(s): " + String.join(", ", set.ruleNames()) + ")");
+                MachineWarnings.print(set, defaultWorkdir, out);
             } catch (RuleException e) {
                 err.println(e.getMessage());
                 problems += e.problems().size();
+                unreadable = e instanceof UnreadableRulesException;
             }
         }
         out.flush();
@@ -93,7 +99,7 @@ final class CheckCommand implements Callable<Integer> {
         if (problems > 0) {
             err.println(problems + " mistake(s) found");
             err.flush();
-            return ExitCodes.FAILED;
+            return unreadable ? ExitCodes.UNAVAILABLE : ExitCodes.FAILED;
         }
         return ExitCodes.OK;
     }

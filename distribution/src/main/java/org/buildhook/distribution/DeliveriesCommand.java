@@ -30,7 +30,7 @@ final class DeliveriesCommand implements Callable<Integer> {
     private static final PagePrinter PRINTER = new PagePrinter("deliveries", column("DELIVERY", "id"),
             column("RECEIVED", "receivedAt"), column("ENDPOINT", "endpoint"), column("OUTCOME", "outcome"),
             column("BUILD", "buildId"), column("STATUS", "status"), column("PROJECT", "project"),
-            column("TRIGGER", "trigger"));
+            column("TRIGGER", "trigger"), column("REASON", "reason"));
 
     @Spec
     CommandSpec spec;

@@ -1,5 +1,6 @@
 package org.buildhook.distribution;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.LinkedHashMap;
@@ -15,7 +16,8 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "logs",
         mixinStandardHelpOptions = true,
-        description = "Print a job attempt's log (the last attempt unless --attempt); -f follows it until the attempt ends.",
+        description = {"Print a job attempt's log (the last attempt unless --attempt); -f follows it until the attempt ends,",
+            "then prints the job's state and exits 1 unless it SUCCEEDED (failed, timed out, cancelled, or queued for a retry)."},
         footer = {
             "",
             "Examples:",
@@ -40,7 +42,8 @@ final class LogsCommand implements Callable<Integer> {
     Integer attempt;
 
     @Option(names = {"-f", "--follow"},
-            description = "Keep printing new output until the attempt ends (at most 10 minutes).")
+            description = "Keep printing new output until the attempt ends (at most 10 minutes), then the job's state;"
+                    + " exit 1 unless it SUCCEEDED.")
     boolean follow;
 
     @Override
@@ -49,7 +52,18 @@ final class LogsCommand implements Callable<Integer> {
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("attempt", attempt);
         params.put("follow", follow ? "1" : null);
-        admin.client().copy(AdminClient.withQuery("jobs/" + id + "/log", params), out);
-        return ExitCodes.OK;
+        AdminClient client = admin.client();
+        client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), out);
+        if (!follow) {
+            return ExitCodes.OK;
+        }
+        // Following ends with how the job stands, and an exit code a script can test.
+        JsonNode job = client.get("jobs/" + id).path("job");
+        String state = job.path("state").asText();
+        String message = job.path("message").asText("");
+        out.println("[buildhook] job " + id + " " + state + (message.isEmpty() ? "" : ": " + message)
+                + " (" + job.path("attempts").asInt() + " attempt(s))");
+        out.flush();
+        return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
     }
 }

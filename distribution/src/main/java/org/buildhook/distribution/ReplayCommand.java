@@ -30,7 +30,11 @@ final class ReplayCommand extends AdminActionCommand {
 
     @Override
     void describe(JsonNode answer, PrintWriter out) {
-        out.println(answer.path("jobs").size() + " job(s) queued" + (answer.path("jobs").isEmpty() ? "" : ":"));
-        answer.path("jobs").forEach(j -> out.println(j.asText()));
+        JsonNode jobs = answer.path("jobs");
+        out.println(jobs.size() + " job(s) queued" + (jobs.isEmpty() ? " (no rule in force fires for it)" : ":"));
+        for (int i = 0; i < jobs.size(); i++) {
+            String rule = answer.path("rules").path(i).asText("");
+            out.println(jobs.get(i).asText() + (rule.isEmpty() ? "" : "  rule " + rule));
+        }
     }
 }

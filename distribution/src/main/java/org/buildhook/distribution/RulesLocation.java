@@ -8,6 +8,11 @@ final class RulesLocation {
     private RulesLocation() {
     }
 
+    /** The working directory of jobs whose rule names none, from the configuration {@code --config} names. */
+    static Path defaultWorkdir(Path config) {
+        return Configs.read(config).launcher().defaultWorkdir();
+    }
+
     static Path resolve(Path rules, Path config) {
         if (rules != null) {
             return rules;

@@ -1,5 +1,6 @@
 package org.buildhook.distribution;
 
+import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,7 +28,7 @@ final class SecretSource {
             try {
                 return stripNewline(Files.readString(file, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new CommandFailure("cannot read the secret file " + file + ": " + e.getMessage()
+                throw new CommandFailure("cannot read the secret file " + file + ": " + IoProblems.describe(e)
                         + "; check the path and that this user may read it", ExitCodes.UNAVAILABLE);
             }
         }

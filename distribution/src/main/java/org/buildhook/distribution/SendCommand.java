@@ -1,5 +1,6 @@
 package org.buildhook.distribution;
 
+import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -108,7 +109,7 @@ final class SendCommand implements Callable<Integer> {
             out.flush();
             return response.statusCode() / 100 == 2;
         } catch (IOException e) {
-            out.println("ERROR " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            out.println("ERROR " + IoProblems.describe(e));
             out.flush();
             return false;
         }
@@ -122,13 +123,13 @@ final class SendCommand implements Callable<Integer> {
             try (InputStream in = SendCommand.class.getResourceAsStream("sample-build.json")) {
                 return in.readAllBytes();
             } catch (IOException e) {
-                throw new CommandFailure("the built-in sample is missing from this installation: " + e, ExitCodes.UNAVAILABLE);
+                throw new CommandFailure("the built-in sample is missing from this installation: " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
             }
         }
         try {
             return Files.readAllBytes(payload);
         } catch (IOException e) {
-            throw new CommandFailure("cannot read " + payload + ": " + e.getMessage(), ExitCodes.UNAVAILABLE);
+            throw new CommandFailure("cannot read " + payload + ": " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
         }
     }
 

@@ -59,6 +59,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandFailure("cannot start: " + rootMessage(e), ExitCodes.UNAVAILABLE);
         }
         server.stopAtShutdown();
+        ServerUrlFile.write(effective.dataDir(), server.uri());
         out.println("buildhook listening on " + server.uri() + " (POST " + server.uri() + "webhook)");
         out.println("  endpoints: " + effective.endpoints().keySet());
         out.println("  rules:     " + (effective.rulesFile() == null ? "(none configured)" : effective.rulesFile()));

@@ -1,5 +1,6 @@
 package org.buildhook.distribution;
 
+import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -13,6 +14,8 @@ import org.buildhook.runner.rules.DryRunRenderer;
 import org.buildhook.runner.rules.RuleException;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
+import org.buildhook.runner.rules.UnreadableRulesException;
+import org.buildhook.servlet.config.BuildhookConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -64,10 +67,19 @@ final class TestCommand implements Callable<Integer> {
         Path file = RulesLocation.resolve(rules, config);
         try {
             ruleSet = new RuleSetLoader(Clock.systemUTC()).load(file);
+        } catch (UnreadableRulesException e) {
+            throw new CommandFailure(e.getMessage(), ExitCodes.UNAVAILABLE);
         } catch (RuleException e) {
             throw new CommandFailure(e.getMessage(), ExitCodes.FAILED);
         }
         out.print(new DryRunRenderer(!quiet).render(ruleSet.explain(endpoint, event)));
+        MachineWarnings.print(ruleSet, rules == null ? RulesLocation.defaultWorkdir(config) : null, out);
+        if (rules == null) {
+            // The configuration the rules came from: its warnings (a padded secret …) concern this run too.
+            BuildhookConfig loaded = Configs.read(config);
+            String name = loaded.source() == null ? "embedded defaults" : loaded.source().toString();
+            loaded.warnings().forEach(w -> out.println(name + ": warning: " + w));
+        }
         out.flush();
         return ExitCodes.OK;
     }
@@ -77,7 +89,7 @@ final class TestCommand implements Callable<Integer> {
         try {
             body = Files.readAllBytes(payload);
         } catch (IOException e) {
-            throw new CommandFailure("cannot read " + payload + ": " + e.getMessage(), ExitCodes.UNAVAILABLE);
+            throw new CommandFailure("cannot read " + payload + ": " + IoProblems.describe(e), ExitCodes.UNAVAILABLE);
         }
         try {
             return new BuildEventParser().parse(body);

@@ -92,7 +92,56 @@ class AdminCommandsTest {
         String running = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
         Files.writeString(dir.resolve("go"), "");
         assertThat(run("logs", "-f", running)).isZero();
-        assertThat(out.toString()).isEqualTo("started\nfinished\n");
+        assertThat(out.toString()).startsWith("started\nfinished\n[buildhook] job " + running + " SUCCEEDED");
+
+        assertThat(run("logs", done, "--attempt", "9")).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("9").doesNotContain("off");
+    }
+
+    @Test
+    void logsFollowOfAFailedJobEndsWithItsOutcomeAndExits1() throws Exception {
+        server.replaceRules("rules:\n  - name: broken\n    run:\n      command: [/bin/sh, -c, 'echo oops; exit 3']\n");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.app().rules().current().ruleNames().contains("broken"));
+        String failed = server.awaitJob(server.deliver("build-67-passed.json"), "FAILED").path("id").asText();
+
+        assertThat(run("logs", "-f", failed)).isEqualTo(ExitCodes.FAILED);
+        assertThat(out.toString()).isEqualTo("oops\n[buildhook] job " + failed + " FAILED: exited with 3 (1 attempt(s))\n");
+    }
+
+    @Test
+    void jobShowPrintsArgvEnvWorkdirAndEveryAttempt() throws Exception {
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+
+        assertThat(run("job", "show", jobId)).isZero();
+
+        assertThat(out.toString())
+                .contains("job       " + jobId + "  SUCCEEDED (exit 0)")
+                .contains("rule      echo")
+                .contains("argv      [\"/bin/sh\",\"" + dir.resolve("echo.sh") + "\",\"67\"]")
+                .contains("workdir   (the runner's default, runner.workdir)")
+                .contains("limits    timeout 30s, retries 0")
+                .contains("  BUILDHOOK_BUILD_ID=\"67\"")
+                .contains("attempts  1")
+                .containsPattern("  #1 SUCCEEDED exit 0  \\S+ \\.\\. \\S+  on ");
+        assertThat(run("job", "show", jobId, "--json")).isZero();
+        assertThat(AdminServer.json(out.toString()).path("attempts")).hasSize(1);
+    }
+
+    @Test
+    void deliveriesSayWhyADeliveryWasRejected() throws Exception {
+        byte[] body = "{\"build_id\": 1}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var answer = server.http.send(java.net.http.HttpRequest.newBuilder(server.uri().resolve("webhook"))
+                .header("X-JobServ-Sig", org.buildhook.core.Signer.sign(body,
+                        AdminServer.SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).isEqualTo(400);
+
+        assertThat(run("deliveries", "--outcome", "rejected")).isZero();
+
+        assertThat(out.toString().lines().toList().get(0)).contains("REASON");
+        assertThat(out.toString().lines().toList().get(1)).contains("REJECTED").contains("missing required field");
     }
 
     @Test
@@ -106,6 +155,9 @@ class AdminCommandsTest {
         server.writeRules(true);
         assertThat(run("replay", delivery, "--json")).isZero();
         assertThat(AdminServer.json(out.toString()).path("jobs")).hasSize(2);
+        assertThat(AdminServer.json(out.toString()).path("rules").toString()).isEqualTo("[\"echo\",\"also\"]");
+        assertThat(run("replay", delivery)).isZero();
+        assertThat(out.toString()).startsWith("2 job(s) queued:").contains("  rule echo").contains("  rule also");
 
         String waiting = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
         assertThat(run("cancel", waiting)).isZero();
@@ -140,6 +192,22 @@ class AdminCommandsTest {
         Files.writeString(data.resolve("admin-token"), AdminServer.TOKEN);
         Path yaml = Files.writeString(dir.resolve("other/buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n"
                 + "server:\n  host: 127.0.0.1\n  port: " + server.server.port() + "\n");
+        StringWriter o = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(o, true));
+
+        assertThat(cl.execute("jobs", "--config", yaml.toString(), "--json")).isZero();
+        assertThat(AdminServer.json(o.toString()).path("items").isArray()).isTrue();
+    }
+
+    @Test
+    void findTheServerWhereItsServeSaysItListensNotWhereTheConfigurationWouldHaveIt() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("other/data"));
+        Files.writeString(data.resolve("admin-token"), AdminServer.TOKEN);
+        // As 'serve --port 0' (or --port/--host flags) leaves it: the configuration's port is not the one in use.
+        Path yaml = Files.writeString(dir.resolve("other/buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n"
+                + "server:\n  host: 127.0.0.1\n  port: 1\n");
+        ServerUrlFile.write(data, server.uri());
         StringWriter o = new StringWriter();
         CommandLine cl = BuildhookCommand.commandLine();
         cl.setOut(new PrintWriter(o, true));

@@ -146,6 +146,71 @@ class CommandLineTest {
     }
 
     @Test
+    void aFileThatCannotBeReadExitsWithTheDocumentedCodeAndSaysWhyInWords() throws IOException {
+        Path missingRules = dir.resolve("conf/rules.yaml");
+        String payload = FIXTURES.resolve("build-67-passed.json").toString();
+
+        assertThat(run("test", payload, "--rules", missingRules.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("test", dir.resolve("no-such.json").toString(), "--rules", missingRules.toString()))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("check", "--rules", missingRules.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).contains(missingRules + " does not exist")
+                .contains(dir.resolve("no-such.json") + " does not exist").doesNotContain("Exception");
+    }
+
+    @Test
+    void checkAndTestWarnAboutWhatWouldKeepAJobFromStartingOnThisMachine() throws IOException {
+        Path crlf = Files.writeString(dir.resolve("crlf.sh"), "#!/bin/sh\r\necho hi\r\n");
+        Path plain = Files.writeString(dir.resolve("plain.sh"), "#!/bin/sh\necho hi\n");
+        Files.setPosixFilePermissions(crlf, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(plain, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: missing-program",
+                "    run: {command: [/opt/no-such/deploy.sh]}",
+                "  - name: not-executable",
+                "    run: {command: [" + plain + "]}",
+                "  - name: windows-line-ends",
+                "    run: {command: [" + crlf + "]}",
+                "  - name: missing-workdir",
+                "    run: {command: [/bin/true], workdir: /srv/no-such-folder}",
+                "  - name: fine",
+                "    run: {command: [true]}",
+                ""));
+        String payload = FIXTURES.resolve("build-67-passed.json").toString();
+
+        assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run("test", payload, "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(out.toString())
+                .contains(rules + ":3:21: warning: rule 'missing-program': executable not found: /opt/no-such/deploy.sh")
+                .contains(rules + ":5:21: warning: rule 'not-executable': permission denied: " + plain + " is not executable")
+                .contains(rules + ":7:21: warning: rule 'windows-line-ends': the #! line of " + crlf
+                        + " ends with a carriage return")
+                .contains(rules + ":9:42: warning: rule 'missing-workdir': working directory does not exist on this"
+                        + " machine: /srv/no-such-folder")
+                .doesNotContain("rule 'fine'");
+        assertThat(out.toString().split("warning: rule 'missing-program'", -1)).as("printed by check and by test")
+                .hasSize(3);
+    }
+
+    @Test
+    void checkAndTestWarnAboutASecretFileEndingInASpace() throws IOException {
+        Files.writeString(dir.resolve("secret"), "s3cret \n");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: fine\n    run: {command: [true]}\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"),
+                "data-dir: data\nrules: rules.yaml\nendpoints: {default: {secrets: [{file: secret}]}}\n");
+        String payload = FIXTURES.resolve("build-67-passed.json").toString();
+
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run("test", payload, "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(out.toString().split("ends with a space or tab", -1)).as("said by check and by test").hasSize(3);
+        assertThat(out.toString()).contains(config + ":3:40: endpoints.default.secrets[0].file: the secret in "
+                + dir.resolve("secret") + " ends with a space or tab").doesNotContain("s3cret ");
+    }
+
+    @Test
     void checkOfTheEmbeddedDefaultsWritesNothingAndSaysTheSecretIsGeneratedAtFirstStart() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));
         CommandLine cl = new CommandLine(new CheckCommand(empty));

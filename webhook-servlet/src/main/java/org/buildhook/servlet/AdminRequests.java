@@ -109,7 +109,8 @@ final class AdminRequests {
         store().recordAction(actor, "replay", deliveryId, null, ids.size() + " job(s) " + ids);
         LOG.info("admin {} replayed delivery {}: {} job(s) {}", actor, deliveryId, ids.size(),
                 planned.stream().map(PlannedJob::ruleName).toList());
-        return new JsonAnswer().with("jobs", ids);
+        return new JsonAnswer().with("jobs", ids)
+                .with("rules", planned.stream().map(PlannedJob::ruleName).toList());
     }
 
     private RuleSet currentRules() {

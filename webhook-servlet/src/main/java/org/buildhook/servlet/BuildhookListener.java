@@ -25,6 +25,12 @@ public final class BuildhookListener implements ServletContextListener {
 
     /** Context init-parameter naming the configuration file. */
     public static final String CONFIG_PARAM = "buildhook.config";
+    /**
+     * Context init-parameter, system property ({@code -Dbuildhook.defaults=true}) or, as {@code
+     * BUILDHOOK_DEFAULTS}, environment variable that lets the WAR start on the embedded defaults when
+     * it finds no configuration file. Without it such a WAR refuses to start.
+     */
+    public static final String DEFAULTS_PARAM = "buildhook.defaults";
     /** Context attribute through which an embedding server hands over an already loaded configuration. */
     public static final String CONFIG_ATTRIBUTE = BuildhookConfig.class.getName();
 
@@ -55,9 +61,37 @@ public final class BuildhookListener implements ServletContextListener {
             LOG.info("reading configuration from {}", file.get());
             return loader.load(file.get());
         }
-        LOG.info("no configuration file (init-param {}, system property buildhook.config or BUILDHOOK_CONFIG): "
-                + "using embedded defaults", CONFIG_PARAM);
+        if (!defaultsAllowed(context.getInitParameter(DEFAULTS_PARAM), System.getProperty(DEFAULTS_PARAM),
+                System.getenv("BUILDHOOK_DEFAULTS"))) {
+            throw new IllegalStateException(NO_CONFIGURATION);
+        }
+        LOG.warn("no configuration file (context parameter {}, system property buildhook.config or BUILDHOOK_CONFIG),"
+                + " and {}=true: running on the embedded defaults (a webhook secret generated under {}, data there"
+                + " too)", CONFIG_PARAM, DEFAULTS_PARAM, Path.of("data").toAbsolutePath());
         return loader.defaults();
+    }
+
+    /**
+     * Why a WAR without configuration does not start on the defaults: after a redeploy that lost the
+     * context file (Tomcat deletes it with the WAR), it would quietly become another server, with a new
+     * secret under the container's working directory and every real delivery answered 401.
+     */
+    static final String NO_CONFIGURATION = "no configuration file: none of the context parameter "
+            + CONFIG_PARAM + ", the system property buildhook.config or the environment variable "
+            + ConfigLoader.ENV + " is set. Point the WAR at its buildhook.yaml (in Tomcat, e.g.\n"
+            + "  CATALINA_OPTS=\"-Dbuildhook.config=/etc/buildhook/buildhook.yaml\" in $CATALINA_BASE/bin/setenv.sh;\n"
+            + "in Jetty, -Dbuildhook.config=... in $JETTY_BASE/start.d/buildhook.ini),\n"
+            + "or, to try buildhook on its embedded defaults on purpose, set " + DEFAULTS_PARAM + "=true (context"
+            + " parameter or system property).";
+
+    /** Whether the operator asked for the embedded defaults: any of the three set to {@code true}. */
+    static boolean defaultsAllowed(String initParam, String systemProperty, String environment) {
+        for (String value : new String[] {initParam, systemProperty, environment}) {
+            if (value != null && value.strip().equalsIgnoreCase("true")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -70,6 +104,26 @@ public final class BuildhookListener implements ServletContextListener {
         }
         deregisterDrivers();
         awaitOurThreads(Duration.ofSeconds(10));
+        stopLogging();
+    }
+
+    /**
+     * In a container, Logback is this web application's own (WEB-INF/lib) and must be stopped with
+     * it; web.xml turns off Logback's initializer, which would stop it before the lines above are
+     * logged. Logback is a runtime dependency only, hence the reflective call.
+     */
+    private static void stopLogging() {
+        if (BuildhookListener.class.getClassLoader() == ClassLoader.getSystemClassLoader()) {
+            return; // the standalone server: logging belongs to the whole JVM
+        }
+        Object factory = LoggerFactory.getILoggerFactory();
+        if (factory.getClass().getName().equals("ch.qos.logback.classic.LoggerContext")) {
+            try {
+                factory.getClass().getMethod("stop").invoke(factory);
+            } catch (ReflectiveOperationException e) {
+                // nothing holds a thread: leaving it is harmless
+            }
+        }
     }
 
     /**

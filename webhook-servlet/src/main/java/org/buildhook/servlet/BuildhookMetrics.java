@@ -35,8 +35,10 @@ public final class BuildhookMetrics implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BuildhookMetrics.class);
     private static final Duration[] ACCEPT_BUCKETS = seconds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-            1, 2.5, 5, 10);
-    private static final Duration[] JOB_BUCKETS = seconds(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600);
+            1, 1.5, 2, 2.5, 3, 4, 5, 10);
+    // Fine between 1 and 5 s, where short deploy and notify scripts end, so their p95 is not "somewhere under 5 s".
+    private static final Duration[] JOB_BUCKETS = seconds(0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 30, 60,
+            120, 300, 600, 1800, 3600);
 
     /** What a delivery came to, as the {@code outcome} label says it. */
     public enum DeliveryOutcome {
@@ -68,9 +70,11 @@ public final class BuildhookMetrics implements AutoCloseable {
     private final List<Object> held = new CopyOnWriteArrayList<>();
     private final Set<String> endpoints;
     private final JvmMeters jvm;
+    private final java.util.concurrent.atomic.AtomicBoolean rulesRefused = new java.util.concurrent.atomic.AtomicBoolean();
 
     private BuildhookMetrics(Set<String> endpoints, boolean withJvm) {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        JvmMeters.names(registry); // filters before the first meter, as Micrometer requires
         this.endpoints = Set.copyOf(endpoints);
         // Every endpoint's series exist from the start at 0, so rate() and alerts see the first event.
         for (String endpoint : this.endpoints) {
@@ -84,6 +88,13 @@ public final class BuildhookMetrics implements AutoCloseable {
         }
         rulesCounter("buildhook.rules.reloads", "Rules files loaded and put in force");
         rulesCounter("buildhook.rules.reload.failures", "Changed rules files refused (the previous rules stay in force)");
+        unknownPaths();
+        Gauge.builder("buildhook.rules.refused", rulesRefused, r -> r.get() ? 1 : 0)
+                .description("1 while the rules file on disk is refused (a mistake in it) and older rules are in"
+                        + " force; 0 otherwise").register(registry);
+        Gauge.builder("buildhook.build.info", () -> 1).description("The buildhook version running, as a label")
+                .tags("version", BuildInfo.version(), "java_version", System.getProperty("java.version", "unknown"))
+                .register(registry);
         this.jvm = withJvm ? JvmMeters.bind(registry) : null;
     }
 
@@ -109,6 +120,11 @@ public final class BuildhookMetrics implements AutoCloseable {
     /** Records the time from the body read to the answer of one delivery. */
     public void accepted(String endpoint, Duration took) {
         acceptLatency(bounded(endpoint)).record(took);
+    }
+
+    /** Counts one request to a path of the application that does not exist (e.g. {@code /webhooks}). */
+    public void unknownPath(String method) {
+        unknownPaths().increment();
     }
 
     /** The queued-jobs gauge: {@code queued} is read once per scrape. */
@@ -142,11 +158,21 @@ public final class BuildhookMetrics implements AutoCloseable {
 
     /** Counts and times job attempts as the engine ends them. */
     public JobEvents jobEvents() {
-        return (rule, ending, duration) -> {
-            Counter.builder("buildhook.job.attempts").description("Job attempts ended, by rule and how they ended")
-                    .tags("rule", rule, "outcome", ending.label()).register(registry).increment();
-            Timer.builder("buildhook.job.duration").description("How long job attempts ran, by rule")
-                    .tags("rule", rule).serviceLevelObjectives(JOB_BUCKETS).register(registry).record(duration);
+        return new JobEvents() {
+            @Override
+            public void attemptEnded(String rule, Ending ending, Duration duration) {
+                Counter.builder("buildhook.job.attempts").description("Job attempts ended, by rule and how they ended")
+                        .tags("rule", rule, "outcome", ending.label()).register(registry).increment();
+                Timer.builder("buildhook.job.duration").description("How long job attempts ran, by rule")
+                        .tags("rule", rule).serviceLevelObjectives(JOB_BUCKETS).register(registry).record(duration);
+            }
+
+            @Override
+            public void jobEnded(String rule, Ending ending) {
+                Counter.builder("buildhook.jobs.finished")
+                        .description("Jobs that reached their final state, by rule and final outcome (after retries)")
+                        .tags("rule", rule, "outcome", ending.label()).register(registry).increment();
+            }
         };
     }
 
@@ -155,11 +181,13 @@ public final class BuildhookMetrics implements AutoCloseable {
         return new RulesWatcher.Listener() {
             @Override
             public void reloaded(RuleSet rules) {
+                rulesRefused.set(false);
                 registry.counter("buildhook.rules.reloads").increment();
             }
 
             @Override
             public void refused(RuleException error) {
+                rulesRefused.set(true);
                 registry.counter("buildhook.rules.reload.failures").increment();
             }
         };
@@ -199,6 +227,12 @@ public final class BuildhookMetrics implements AutoCloseable {
                 .tags("endpoint", endpoint).serviceLevelObjectives(ACCEPT_BUCKETS).register(registry);
     }
 
+    private Counter unknownPaths() {
+        return Counter.builder("buildhook.http.unknown.paths")
+                .description("Requests to a path of the application that does not exist (answered 404; e.g. a"
+                        + " factory posting to a mistyped webhook URL)").register(registry);
+    }
+
     private void rulesCounter(String name, String description) {
         Counter.builder(name).description(description).register(registry);
     }
@@ -223,6 +257,7 @@ public final class BuildhookMetrics implements AutoCloseable {
                 "buildhook_accept_latency_seconds", "buildhook_jobs_queued", "buildhook_jobs_running",
                 "buildhook_job_attempts_total", "buildhook_job_duration_seconds", "buildhook_rules_reloads_total",
                 "buildhook_rules_reload_failures_total", "buildhook_store_commits_total",
-                "buildhook_store_transactions_total");
+                "buildhook_store_transactions_total", "buildhook_http_unknown_paths_total",
+                "buildhook_jobs_finished_total", "buildhook_rules_refused", "buildhook_build_info");
     }
 }

@@ -25,7 +25,8 @@ public final class Routes {
             new Route("health", HealthServlet.class, List.of("/healthz"), false),
             new Route("metrics", MetricsServlet.class, List.of("/metrics"), false),
             new Route("admin-api", AdminApiServlet.class, List.of("/api/*"), false),
-            new Route("status-page", StatusPageServlet.class, List.of(""), false));
+            new Route("status-page", StatusPageServlet.class, List.of(""), false),
+            new Route("fallback", FallbackServlet.class, List.of("/"), false));
 
     private Routes() {
     }

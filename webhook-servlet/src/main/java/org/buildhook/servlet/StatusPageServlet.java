@@ -1,5 +1,6 @@
 package org.buildhook.servlet;
 
+import org.buildhook.core.IoProblems;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -258,7 +259,7 @@ public final class StatusPageServlet extends HttpServlet {
         } catch (NoSuchFileException e) {
             return "(no log on this node)";
         } catch (IOException e) {
-            return "(the log cannot be read: " + e.getMessage() + ")";
+            return "(the log cannot be read: " + IoProblems.describe(e) + ")";
         }
     }
 

@@ -126,6 +126,44 @@ class BuildhookMetricsTest {
     }
 
     @Test
+    void jobsAreCountedByRuleAndFinalOutcomeAndShortDurationsHaveFineBuckets() {
+        JobEvents events = metrics.jobEvents();
+
+        events.jobEnded("deploy", JobEvents.Ending.FAILED);
+        events.jobEnded("deploy", JobEvents.Ending.TIMED_OUT);
+        events.jobEnded("deploy", JobEvents.Ending.FAILED);
+        events.attemptEnded("deploy", JobEvents.Ending.SUCCEEDED, Duration.ofMillis(2_200));
+
+        String scrape = metrics.scrape();
+        assertThat(value(scrape, "buildhook_jobs_finished_total{outcome=\"failed\",rule=\"deploy\"}")).isEqualTo(2.0);
+        assertThat(value(scrape, "buildhook_jobs_finished_total{outcome=\"timed_out\",rule=\"deploy\"}")).isEqualTo(1.0);
+        assertThat(value(scrape, "buildhook_job_duration_seconds_bucket{rule=\"deploy\",le=\"2.0\"}")).isEqualTo(0.0);
+        assertThat(value(scrape, "buildhook_job_duration_seconds_bucket{rule=\"deploy\",le=\"2.5\"}")).isEqualTo(1.0);
+        for (String le : new String[] {"1.0", "1.5", "2.0", "2.5", "3.0", "4.0", "5.0"}) {
+            assertThat(scrape).contains("buildhook_job_duration_seconds_bucket{rule=\"deploy\",le=\"" + le + "\"}");
+        }
+    }
+
+    @Test
+    void aRefusedRulesFileShowsAsAGaugeUntilAGoodOneIsLoaded() {
+        var listener = metrics.rulesListener();
+        assertThat(value(metrics.scrape(), "buildhook_rules_refused")).isEqualTo(0.0);
+
+        listener.refused(new org.buildhook.runner.rules.RuleException(List.of(
+                new org.buildhook.runner.rules.Problem("rules.yaml", 1, 1, "broken"))));
+        assertThat(value(metrics.scrape(), "buildhook_rules_refused")).isEqualTo(1.0);
+
+        listener.reloaded(org.buildhook.runner.rules.RuleSet.empty(java.nio.file.Path.of("rules.yaml"),
+                java.time.Instant.now()));
+        assertThat(value(metrics.scrape(), "buildhook_rules_refused")).isEqualTo(0.0);
+    }
+
+    @Test
+    void theBuildInfoNamesTheVersion() {
+        assertThat(metrics.scrape()).containsPattern("buildhook_build_info\\{java_version=\"[^\"]+\",version=\"[0-9][^\"]*\"\\} 1(\\.0)?\n");
+    }
+
+    @Test
     void theGaugesReadTheirSourceOncePerScrape() {
         AtomicInteger reads = new AtomicInteger();
         metrics.queueDepth(() -> {

@@ -27,21 +27,22 @@ public final class BareServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
     private static final byte[] ANSWER = "{\"error\":\"no such endpoint\"}\n".getBytes(StandardCharsets.UTF_8);
 
+    /** Reads the whole body, then answers {@code 404} with a small JSON body. */
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         byte[] buffer = new byte[8192];
-        long total = 0;
         try (InputStream in = request.getInputStream()) {
-            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                total += n;
+            while (in.read(buffer) >= 0) {
+                // the body is read and dropped, as buildhook reads it before it can refuse it
             }
         }
-        response.setStatus(total >= 0 ? HttpServletResponse.SC_NOT_FOUND : HttpServletResponse.SC_OK);
+        response.setStatus(HttpServletResponse.SC_NOT_FOUND);
         response.setContentType("application/json");
         response.setContentLength(ANSWER.length);
         response.getOutputStream().write(ANSWER);
     }
 
+    /** Serves on {@code args[0]} (0 or absent: any free port) at 127.0.0.1 until the JVM is stopped. */
     public static void main(String[] args) throws Exception {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
         ServerSettings defaults = ServerSettings.defaults();

@@ -32,6 +32,7 @@ public final class FsyncCeiling {
     private FsyncCeiling() {
     }
 
+    /** Runs the measurement the class comment describes; arguments as shown there. */
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
             System.err.println("usage: FsyncCeiling DIR [concurrency=16] [seconds=5]");

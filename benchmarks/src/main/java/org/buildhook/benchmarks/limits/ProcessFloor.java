@@ -35,6 +35,7 @@ public final class ProcessFloor {
     private ProcessFloor() {
     }
 
+    /** Runs the measurement the class comment describes; arguments as shown there. */
     public static void main(String[] args) throws Exception {
         List<String> positional = new ArrayList<>();
         boolean setsid = true;

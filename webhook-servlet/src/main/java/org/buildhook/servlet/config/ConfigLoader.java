@@ -1,5 +1,6 @@
 package org.buildhook.servlet.config;
 
+import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.MalformedInputException;
@@ -87,7 +88,7 @@ public final class ConfigLoader {
         } catch (MalformedInputException e) {
             throw ConfigException.about(name, "the configuration file is not UTF-8 text");
         } catch (IOException e) {
-            throw ConfigException.about(name, "cannot read the configuration file: " + e);
+            throw ConfigException.about(name, "cannot read the configuration file: " + IoProblems.describe(e));
         }
         ProblemCollector problems = new ProblemCollector(name);
         Optional<YamlNode> root = new YamlTreeReader(problems, "the configuration file holds a second YAML document"
@@ -115,11 +116,14 @@ public final class ConfigLoader {
         }
         Map<String, EndpointConfig> endpoints = new LinkedHashMap<>(draft.endpoints);
         if (endpoints.isEmpty()) {
-            Secret secret = generated(name, draft.dataDir.resolve("webhook-secret"), "endpoint 'default'", warnings);
+            Secret secret = generated(name, draft.dataDir.resolve("webhook-secret"), "endpoint 'default'",
+                    "give it to JobServ: it is the secret the factory signs its webhooks with", warnings);
             endpoints.put("default", new EndpointConfig("default", List.of(secret)));
         }
         Secret adminToken = draft.generateAdminToken
-                ? generated(name, draft.dataDir.resolve("admin-token"), "the admin API", warnings)
+                ? generated(name, draft.dataDir.resolve("admin-token"), "the admin API",
+                        "it is the bearer token of the admin API, the status page and the admin commands"
+                                + " (bin/buildhook jobs, logs, ...); never give it to JobServ", warnings)
                 : draft.adminToken;
         if (draft.rulesFile == null) {
             warnings.add("no rules file configured (rules:): webhooks are received and stored, but no job runs");
@@ -129,7 +133,8 @@ public final class ConfigLoader {
                 warnings.list());
     }
 
-    private Secret generated(String name, Path file, String user, Warnings warnings) {
+    /** @param purpose what the secret is for, said when it is generated (the operator must hand it to the right party) */
+    private Secret generated(String name, Path file, String user, String purpose, Warnings warnings) {
         if (!writes && !Files.exists(file)) {
             warnings.add("the secret of " + user + " will be generated at first start in " + file
                     + " (nothing is written now)");
@@ -141,10 +146,10 @@ public final class ConfigLoader {
                     "the secret file " + file + " of " + user + " is empty: delete it to have a new secret generated"));
         } catch (UncheckedIOException e) {
             throw ConfigException.about(name, "cannot read or create the secret file " + file + " of " + user + ": "
-                    + e.getCause());
+                    + IoProblems.describe(e.getCause()));
         }
         warnings.add((result.generated() ? "generated a new secret for " : "using the secret of ") + user + " in " + file
-                + (result.generated() ? " (readable by its owner only); give it to JobServ" : ""));
+                + (result.generated() ? " (readable by its owner only); " + purpose : ""));
         return Secret.of(result.secret());
     }
 }

@@ -1,5 +1,6 @@
 package org.buildhook.servlet.config;
 
+import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -77,6 +78,13 @@ final class SecretReader {
         return Optional.of(text);
     }
 
+    /** The reason (permission, a folder…) names the file, never its content. */
+    private Optional<String> unreadable(YamlNode node, String path, Path file, IOException e) {
+        nodes.problem(node.location(), path, "cannot read secret file " + file + " (" + IoProblems.describe(e)
+                + "); check that it is a readable file");
+        return Optional.empty();
+    }
+
     private Optional<String> fromFile(YamlNode node, String name, String path) {
         Path file = baseDir.resolve(name).normalize();
         String content;
@@ -85,17 +93,17 @@ final class SecretReader {
         } catch (NoSuchFileException e) {
             nodes.problem(node.location(), path, "secret file " + file + " not found");
             return Optional.empty();
-        } catch (IOException | java.io.UncheckedIOException e) {
-            // The exception names the file and the reason (permission, a folder…), not the content.
-            nodes.problem(node.location(), path, "cannot read secret file " + file + " (" + e.getClass().getSimpleName()
-                    + "); check that it is a readable file");
-            return Optional.empty();
+        } catch (IOException e) {
+            return unreadable(node, path, file, e);
+        } catch (java.io.UncheckedIOException e) {
+            return unreadable(node, path, file, e.getCause());
         }
         String secret = stripTrailingNewlines(content);
         if (secret.isEmpty()) {
             nodes.problem(node.location(), path, "secret file " + file + " is empty");
             return Optional.empty();
         }
+        warnIfPadded(node, path, secret, "the secret in " + file);
         return Optional.of(secret);
     }
 
@@ -119,7 +127,22 @@ final class SecretReader {
             nodes.problem(node.location(), path, "environment variable " + name + " is empty");
             return Optional.empty();
         }
+        warnIfPadded(node, path, secret, "the secret in environment variable " + name);
         return Optional.of(secret);
+    }
+
+    /**
+     * A space or tab at either end is kept as part of the secret (only line ends are removed), but is
+     * almost always a copy-and-paste accident that makes every signature fail: said, without the secret.
+     */
+    private void warnIfPadded(YamlNode node, String path, String secret, String what) {
+        boolean end = Character.isWhitespace(secret.charAt(secret.length() - 1));
+        boolean start = Character.isWhitespace(secret.charAt(0));
+        if (end || start) {
+            warnings.add(node.location(), path, what + (end ? " ends" : " starts") + " with a space or tab, which is"
+                    + " kept as part of the secret: JobServ's signatures will not match unless the factory's secret"
+                    + " has it too; remove it if it is an accident");
+        }
     }
 
     /** Editors and {@code echo} end files with a newline that is not part of the secret. */

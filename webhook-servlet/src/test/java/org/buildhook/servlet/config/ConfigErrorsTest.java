@@ -37,7 +37,7 @@ class ConfigErrorsTest {
         "config-unset-env.yaml           | 3:21: endpoints.default.secrets[0].env: environment variable BUILDHOOK_TEST_UNSET is not set",
         "config-bad-cidr.yaml            | 4:7: http.trusted-proxies[1]: bad address block '10.0.0.0/33': the prefix length after '/' must be 0..32 for an IPv4 address",
         "config-bad-port.yaml            | 3:9: server.port: must be between 0 and 65535, got 80800",
-        "config-syntax-error.yaml        | 3:2: YAML syntax error: expected <block end>, but found '<block mapping start>' (while parsing a block mapping that starts at line 1, column 1)",
+        "config-syntax-error.yaml        | 3:2: YAML syntax error: expected <block end>, but found '<block mapping start>' (while parsing a block mapping that starts at line 1, column 1); check the indentation of this line and the one before: keys of one mapping start in the same column, the '-' of one list line up, and a key's value is indented further than the key (spaces only)",
         "config-bad-endpoint-name.yaml   | 2:3: endpoints.Jobserv: bad endpoint name: use a-z, 0-9, '_' and '-' (at most 63), starting with a letter or digit; it becomes the URL /webhook/<name>",
         "config-no-secrets.yaml          | 3:14: endpoints.lmp.secrets: the endpoint has no secrets; add at least one ({file: PATH} or {env: NAME})",
         "config-bad-size.yaml            | 2:13: http.max-body: bad size '5MB': write a number of bytes or a number and a unit (KiB, MiB, GiB), for example 512KiB or 10MiB",
@@ -146,5 +146,32 @@ class ConfigErrorsTest {
         Files.writeString(file, "data-dir: data\nadmin:\n  token: generate\nruner: {}\n");
         assertThatThrownBy(() -> loader.load(file)).hasMessage(file + ":4:1: runer: unknown key; did you mean 'runner'?");
         assertThat(dir.resolve("data")).doesNotExist();
+    }
+
+    @Test
+    void warnsAboutASecretFileOrVariableEndingInASpaceWithoutShowingIt() throws IOException {
+        Files.writeString(dir.resolve("padded-secret"), "s3cr3t-value \n");
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"),
+                "endpoints:\n  a:\n    secrets: [{file: padded-secret}, {env: PADDED}]\n");
+
+        BuildhookConfig config = new ConfigLoader(Map.of("PADDED", "\tenv-secret"), dir).load(file);
+
+        assertThat(config.warnings())
+                .anySatisfy(w -> assertThat(w).startsWith(file + ":3:22: endpoints.a.secrets[0].file: the secret in "
+                        + dir.resolve("padded-secret") + " ends with a space or tab"))
+                .anySatisfy(w -> assertThat(w).contains("endpoints.a.secrets[1].env: the secret in environment "
+                        + "variable PADDED starts with a space or tab"));
+        assertThat(String.join("\n", config.warnings())).doesNotContain("s3cr3t-value").doesNotContain("env-secret");
+    }
+
+    @Test
+    void saysWhyASecretFileCannotBeReadInWords() throws IOException {
+        Files.createDirectories(dir.resolve("a-folder"));
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "endpoints:\n  a:\n    secrets: [{file: a-folder}]\n");
+
+        assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).load(file))
+                .hasMessageStartingWith(file + ":3:22: endpoints.a.secrets[0].file: cannot read secret file "
+                        + dir.resolve("a-folder") + " (")
+                .hasMessageNotContaining("Exception");
     }
 }

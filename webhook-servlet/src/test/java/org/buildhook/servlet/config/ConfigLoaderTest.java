@@ -176,13 +176,19 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void generatesAnAdminTokenOnlyWhenAskedTo() throws IOException {
+    void generatesAnAdminTokenOnlyWhenAskedToAndSaysWhatEachSecretIsFor() throws IOException {
         Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");
 
         BuildhookConfig config = new ConfigLoader(Map.of(), dir).load(file);
 
         Path token = dir.resolve("data/admin-token");
         assertThat(config.admin().token()).isEqualTo(Secret.of(Files.readString(token).strip()));
+        assertThat(config.warnings())
+                .anySatisfy(w -> assertThat(w).contains("generated a new secret for the admin API", token.toString(),
+                        "bearer token of the admin API", "never give it to JobServ"))
+                .anySatisfy(w -> assertThat(w).contains("generated a new secret for endpoint 'default'",
+                        "give it to JobServ: it is the secret the factory signs its webhooks with"))
+                .noneSatisfy(w -> assertThat(w).contains("admin").contains("give it to JobServ:"));
         assertThat(Files.getPosixFilePermissions(token)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
         assertThat(new ConfigLoader(Map.of(), dir).defaults().admin().enabled()).isFalse();
     }

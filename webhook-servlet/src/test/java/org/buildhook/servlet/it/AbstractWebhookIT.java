@@ -88,9 +88,30 @@ abstract class AbstractWebhookIT {
 
     @AfterAll
     void undeploy() {
-        if (container != null) {
-            container.close();
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) {
+                stdout.write(b);
+                captured.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                stdout.write(b, off, len);
+                captured.write(b, off, len);
+            }
+        }, true));
+        try {
+            if (container != null) {
+                container.close();
+            }
+        } finally {
+            System.setOut(stdout);
         }
+        // buildhook's shutdown lines reach the container's log (Logback is stopped after them, not before).
+        assertThat(captured.toString(StandardCharsets.UTF_8)).contains("job engine stopped").contains("buildhook stopped");
         // Stopping the container stops everything buildhook started in it.
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(TomcatRedeployIT.ourThreads()).as("buildhook threads after the container stopped").isEmpty());
@@ -333,6 +354,36 @@ abstract class AbstractWebhookIT {
 
         assertThat(Deliveries.postSigned(container.base().resolve("webhook/nope"), body).statusCode()).isEqualTo(404);
         assertThat(Deliveries.postSigned(container.base().resolve("webhook/a/b"), body).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aWrongPathAnswersJsonSayingWhereWebhooksGoForAnyMethodNeverTheContainersPage() throws Exception {
+        String context = webhook.getPath().substring(0, webhook.getPath().length() - "/webhook".length());
+        for (String path : List.of("/webhooks", "/hooks/x", "/Webhook", "//webhook")) {
+            if (path.equals("//webhook") && container instanceof JettyContainer) {
+                // Jetty's server refuses an empty path segment (400, its own page) before any
+                // application sees the request; only its server configuration can change that
+                // (the standalone server does: UnknownPathTest).
+                continue;
+            }
+            for (String method : List.of("POST", "GET", "PUT", "DELETE", "PATCH")) {
+                try (Socket socket = socket()) {
+                    socket.getOutputStream().write((method + " " + context + path + " HTTP/1.1\r\nHost: localhost\r\n"
+                            + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+                            .getBytes(StandardCharsets.ISO_8859_1));
+                    String answer = RawHttp.readAnswer(socket, Duration.ofSeconds(20));
+
+                    assertThat(answer.toLowerCase(Locale.ROOT)).as(method + " " + path)
+                            .contains("content-type: application/json").doesNotContain("<html");
+                    if (!path.equals("//webhook")) { // Tomcat merges the slashes: then it is the webhook
+                        assertThat(answer).as(method + " " + path).startsWith("HTTP/1.1 404")
+                                .contains("webhooks go to POST " + context + "/webhook");
+                    }
+                }
+            }
+        }
+        assertThat(Deliveries.get(container.base().resolve("metrics")).body())
+                .containsPattern("buildhook_http_unknown_paths_total [1-9]");
     }
 
     @Test

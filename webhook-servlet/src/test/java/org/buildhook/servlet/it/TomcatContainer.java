@@ -44,7 +44,9 @@ final class TomcatContainer implements Container {
         ContextConfig contextConfig = new ContextConfig();
         contextConfig.setDefaultWebXml(Constants.NoDefaultWebXml);
         ctx.addLifecycleListener(contextConfig);
-        ctx.addParameter("buildhook.config", config.toString());
+        if (config != null) { // null: as after Tomcat deleted the context file with the WAR
+            ctx.addParameter("buildhook.config", config.toString());
+        }
         context = ctx;
         tomcat.getHost().addChild(ctx);
         // A listener that throws leaves the context FAILED (or stopped) rather than STARTED.

@@ -40,7 +40,7 @@ class WarSlowClientsIT {
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",
                 "endpoints: {default: {secrets: [{file: secret}]}}",
-                "server: {request-timeout: 10s}",
+                "server: {request-timeout: 30s}", // long enough that a loaded machine answers the others well before it
                 ""));
         ScheduledExecutorService senders = Executors.newScheduledThreadPool(1);
         ExecutorService readers = Executors.newCachedThreadPool();

@@ -53,9 +53,17 @@ public final class JobEngine implements AutoCloseable {
         this.clock = clock;
         this.followUps = new FollowUpDispatcher(store);
         JobEvents told = events;
-        events = (rule, ending, duration) -> {
-            told.attemptEnded(rule, ending, duration);
-            followUps.poke();
+        events = new JobEvents() {
+            @Override
+            public void attemptEnded(String rule, Ending ending, Duration duration) {
+                told.attemptEnded(rule, ending, duration);
+                followUps.poke();
+            }
+
+            @Override
+            public void jobEnded(String rule, Ending ending) {
+                told.jobEnded(rule, ending);
+            }
         };
         this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId());
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)

@@ -24,6 +24,13 @@ public interface JobEvents {
      */
     void attemptEnded(String ruleName, Ending ending, Duration duration);
 
+    /**
+     * A job of rule {@code ruleName} reached its final state: it succeeded, was cancelled, or its last
+     * attempt (after every retry) ended as {@code ending}. Called once per job, after the store has it.
+     */
+    default void jobEnded(String ruleName, Ending ending) {
+    }
+
     /** How an attempt ended, as the metrics label it. */
     enum Ending {
         SUCCEEDED, FAILED, TIMED_OUT, CANCELLED, FAILED_TO_START,

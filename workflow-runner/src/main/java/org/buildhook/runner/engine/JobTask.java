@@ -20,6 +20,7 @@ import org.buildhook.runner.exec.JobOutcome;
 import org.buildhook.runner.exec.JobRequest;
 import org.buildhook.runner.exec.ProcessIdentity;
 import org.buildhook.runner.exec.RunningJob;
+import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
@@ -103,6 +104,7 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         if (job.cancelRequested()) {
             waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, "cancelled before it ran"), before);
+            told(job, JobEvents.Ending.CANCELLED);
             return remove();
         }
         if (running.isStopping()) {
@@ -169,7 +171,7 @@ final class JobTask implements ExecutionHandler<Void> {
                 this::untilStopping) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
-            LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), delay);
+            LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), Durations.describe(delay));
             return finish(job, attempt, outcome, JobState.QUEUED, ending(outcome), rescheduleIn(delay));
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
@@ -186,6 +188,12 @@ final class JobTask implements ExecutionHandler<Void> {
         boolean current = record(job.id(), "record its attempt",
                 () -> ledger.finishAttempt(job.id(), attempt, outcome, state));
         tell(job, ending, outcome);
+        if (current && state.isFinal()) {
+            if (state != JobState.SUCCEEDED) {
+                FinalOutcomeLog.ended(job, ending, attempt, outcome);
+            }
+            told(job, ending);
+        }
         return current ? next : supersededBy(job.id(), attempt);
     }
 
@@ -312,6 +320,15 @@ final class JobTask implements ExecutionHandler<Void> {
                 : Duration.between(outcome.started(), outcome.ended());
         try {
             events.attemptEnded(job.ruleName(), ending, duration.isNegative() ? Duration.ZERO : duration);
+        } catch (RuntimeException e) {
+            LOG.warn("job events listener failed for job {}: {}", job.id(), e.toString());
+        }
+    }
+
+    /** After the store has the job's final state. */
+    private void told(Job job, JobEvents.Ending ending) {
+        try {
+            events.jobEnded(job.ruleName(), ending);
         } catch (RuntimeException e) {
             LOG.warn("job events listener failed for job {}: {}", job.id(), e.toString());
         }

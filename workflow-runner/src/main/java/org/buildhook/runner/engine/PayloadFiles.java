@@ -1,5 +1,6 @@
 package org.buildhook.runner.engine;
 
+import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -43,7 +44,7 @@ final class PayloadFiles {
                 }
                 return file;
             } catch (IOException e) {
-                throw new RunnerException("cannot write the payload file " + file + ": " + e.getMessage(), e);
+                throw new RunnerException("cannot write the payload file " + file + ": " + IoProblems.describe(e), e);
             }
         }
     }

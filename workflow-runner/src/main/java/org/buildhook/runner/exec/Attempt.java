@@ -1,5 +1,6 @@
 package org.buildhook.runner.exec;
 
+import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -168,7 +169,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
                 started = process;
             }
             if (started == null) {
-                failure = "could not start " + command.getExecutable() + ": " + e.getMessage();
+                failure = "could not start " + command.getExecutable() + ": " + IoProblems.describe(e);
             } else {
                 // Typically the pumps outlived their stop timeout (a process outside the tree
                 // holds the output open): the program's own exit code is still known. The
@@ -298,6 +299,6 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     }
 
     static String describe(Duration duration) {
-        return duration.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+        return org.buildhook.runner.rules.Durations.describe(duration);
     }
 }

@@ -127,7 +127,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             return attempt;
         }
         if (request.timeout().isNegative() || request.timeout().isZero()) {
-            attempt.refuse("the timeout must be positive, was " + request.timeout());
+            attempt.refuse("the timeout must be positive, was " + Attempt.describe(request.timeout()));
             return attempt;
         }
         StartCheck.Checked checked;
@@ -214,7 +214,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             CompletableFuture.allOf(outcomes.toArray(CompletableFuture[]::new))
                     .get(wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            LOG.warn("{} job(s) still ending after {}; giving up waiting", running.size(), wait);
+            LOG.warn("{} job(s) still ending after {}; giving up waiting", running.size(), Attempt.describe(wait));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException e) {

@@ -1,5 +1,8 @@
 package org.buildhook.runner.exec;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -95,7 +98,8 @@ final class StartCheck {
         }
     }
 
-    private static Path executable(String program, String searchPath, Path workdir) throws Refused {
+    /** Finds the program as the launch would (a slash: from the workdir; else on PATH) and checks it can run. */
+    static Path executable(String program, String searchPath, Path workdir) throws Refused {
         if (program.isEmpty()) {
             throw new Refused("executable not found: the program name is empty");
         }
@@ -138,7 +142,42 @@ final class StartCheck {
             throw new Refused("permission denied: " + file + " is not executable (chmod +x it, or run it"
                     + " through its interpreter, e.g. [/bin/sh, " + file + "])");
         }
+        requireInterpreter(file);
         return file;
+    }
+
+    /**
+     * A script's {@code #!} line names its interpreter. Saved with Windows line ends it names
+     * {@code "/bin/sh\r"}, which the kernel reports as "No such file or directory" about the script
+     * itself: the most confusing start failure there is, so it is named before the launch.
+     */
+    private static void requireInterpreter(Path file) throws Refused {
+        byte[] head = new byte[256];
+        int n;
+        try (InputStream in = Files.newInputStream(file)) {
+            n = in.readNBytes(head, 0, head.length);
+        } catch (IOException e) {
+            return; // unreadable but executable: the launch says what is wrong
+        }
+        if (n < 2 || head[0] != '#' || head[1] != '!') {
+            return;
+        }
+        int end = 2;
+        while (end < n && head[end] != '\n') {
+            end++;
+        }
+        String line = new String(head, 2, end - 2, StandardCharsets.UTF_8);
+        if (line.endsWith("\r")) {
+            throw new Refused("the #! line of " + file + " ends with a carriage return (the file has Windows CRLF"
+                    + " line ends), so the system looks for an interpreter named '" + line.strip() + "\\r' and"
+                    + " reports \"No such file or directory\"; convert the file to LF line ends (dos2unix "
+                    + file + ")");
+        }
+        String interpreter = line.strip().split("[ \t]+", 2)[0];
+        if (!interpreter.isEmpty() && interpreter.startsWith("/") && !Files.isExecutable(Path.of(interpreter))) {
+            throw new Refused("the interpreter " + interpreter + " named on the #! line of " + file
+                    + " does not exist or is not executable on this machine");
+        }
     }
 
     private static Path path(String text, Path workdir) throws Refused {

@@ -11,7 +11,12 @@ import java.util.Objects;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 
-/** A rule's {@code run} part, with its templates parsed and its defaults filled in. */
+/**
+ * A rule's {@code run} part, with its templates parsed and its defaults filled in.
+ *
+ * @param programAt where the program (first element of {@code command}) is written, for warnings
+ * @param workdirAt where {@code workdir} is written; null when the rule names none
+ */
 record Action(
         List<Template> command,
         Map<String, Template> env,
@@ -23,7 +28,9 @@ record Action(
         boolean stdin,
         Map<String, Integer> resources,
         Map<String, Integer> capacities,
-        String followUps) {
+        String followUps,
+        YamlNode.Location programAt,
+        YamlNode.Location workdirAt) {
 
     static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
     static final int DEFAULT_RETRIES = 0;
@@ -45,7 +52,7 @@ record Action(
     /** The same action starting {@code spec}'s follow-ups (null for none). */
     Action withFollowUps(String spec) {
         return new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin, resources, capacities,
-                spec);
+                spec, programAt, workdirAt);
     }
 
     /** The job this action plans for {@code subject}, with the rule's workflow parts in {@code workflow}. */

@@ -64,7 +64,7 @@ final class ActionReader extends NodeReader {
                 ? integer(entries.get("retries").value(), "'retries'", 0, MAX_RETRIES).orElse(0)
                 : Action.DEFAULT_RETRIES;
         int concurrency = entries.containsKey("concurrency")
-                ? integer(entries.get("concurrency").value(), "'concurrency'", 1, 10_000).orElse(0)
+                ? integer(entries.get("concurrency").value(), "'concurrency'", 0, 10_000).orElse(0)
                 : Action.DEFAULT_CONCURRENCY;
         boolean stdin = entries.containsKey("stdin")
                 ? bool(entries.get("stdin").value(), "'stdin'").orElse(true)
@@ -77,8 +77,10 @@ final class ActionReader extends NodeReader {
         }
         Map<String, Integer> needed = new LinkedHashMap<>();
         resources.keySet().forEach(name -> needed.put(name, capacities.get(name)));
+        YamlNode.Location programAt = ((YamlNode.Sequence) entries.get("command").value()).items().get(0).location();
+        YamlNode.Location workdirAt = workdir == null ? null : entries.get("workdir").value().location();
         return Optional.of(new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin, resources,
-                needed, followUps));
+                needed, followUps, programAt, workdirAt));
     }
 
     /** {@code resources: {name: units}}: each a resource the file declares, at most its capacity. */

@@ -36,6 +36,22 @@ public final class Durations {
         return total;
     }
 
+    /**
+     * {@code d} for people reading a log or a table: {@code 850ms}, {@code 2s}, {@code 2.5s},
+     * {@code 1m30s}, {@code 2h5m}; never ISO-8601's {@code PT2S}. Every duration shown to an operator
+     * goes through here.
+     */
+    public static String describe(Duration d) {
+        if (d.isNegative()) {
+            return "-" + describe(d.negated());
+        }
+        if (d.toMillis() < 1000) {
+            return d.toMillis() + "ms";
+        }
+        Duration whole = d.toHours() > 0 ? d.withNanos(0) : d.withNanos(d.getNano() / 100_000_000 * 100_000_000);
+        return whole.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** The shortest way to write {@code d} back in this syntax, for snapshots and dry runs. */
     public static String format(Duration d) {
         long ms = d.toMillis();

@@ -29,6 +29,18 @@ public final class RuleSet {
         this.loadedAt = Objects.requireNonNull(loadedAt, "loadedAt");
     }
 
+    /**
+     * What would keep this set's jobs from starting on this machine: a program that does not exist or
+     * is not executable, a script whose {@code #!} line ends in a carriage return, a working directory
+     * that does not exist. Each names the rule and where the value is written.
+     *
+     * @param defaultWorkdir the runner's working directory for rules that name none
+     * @param searchPath     the PATH the jobs will have, to find programs named without a slash
+     */
+    public List<Problem> machineWarnings(Path defaultWorkdir, String searchPath) {
+        return MachineCheck.warnings(rules, source, defaultWorkdir, searchPath);
+    }
+
     /** A rule set with no rules, e.g. before any file is configured. */
     public static RuleSet empty(Path source, Instant loadedAt) {
         return new RuleSet(List.of(), source, loadedAt);

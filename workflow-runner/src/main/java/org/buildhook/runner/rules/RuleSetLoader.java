@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.Objects;
+import org.buildhook.core.IoProblems;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,14 +29,17 @@ public final class RuleSetLoader {
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
-    /** @throws RuleException when the file cannot be read or has any mistake */
+    /**
+     * @throws UnreadableRulesException when the file cannot be read (missing, unreadable, a folder)
+     * @throws RuleException            when it has any mistake
+     */
     public RuleSet load(Path file) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new RuleException(List.of(new Problem(file.toString(), 0, 0,
-                    "cannot read the rules file: " + e.getClass().getSimpleName() + ": " + e.getMessage())));
+            throw new UnreadableRulesException(new Problem(file.toString(), 0, 0,
+                    "cannot read the rules file: " + IoProblems.describe(e)));
         }
         String text;
         try {

@@ -1,5 +1,6 @@
 package org.buildhook.runner.rules;
 
+import org.buildhook.core.IoProblems;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
@@ -98,7 +99,7 @@ public final class RulesWatcher implements Closeable {
         try {
             watcher = new RulesWatcher(file, loader, pollInterval, listener);
         } catch (IOException e) {
-            throw new org.buildhook.runner.RunnerException("cannot watch the rules file " + file + ": " + e.getMessage(), e);
+            throw new org.buildhook.runner.RunnerException("cannot watch the rules file " + file + ": " + IoProblems.describe(e), e);
         }
         watcher.thread.start();
         return watcher;

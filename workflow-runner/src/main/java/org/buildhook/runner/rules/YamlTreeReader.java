@@ -80,12 +80,36 @@ public final class YamlTreeReader {
                         + ", column " + (contextAt.getColumn() + 1) + ")";
             }
             problems.add(problemAt == null ? null
-                    : new YamlNode.Location(problemAt.getLine() + 1, problemAt.getColumn() + 1), message);
+                    : new YamlNode.Location(problemAt.getLine() + 1, problemAt.getColumn() + 1),
+                    message + whatToCheck(marked.getProblem() + " " + marked.getContext()));
             return;
         }
         JsonLocation at = e.getLocation();
         String reason = e.getOriginalMessage().lines().findFirst().orElse("").trim();
-        problems.add(at == null ? null : location(at), "YAML syntax error: " + reason);
+        problems.add(at == null ? null : location(at), "YAML syntax error: " + reason + whatToCheck(reason));
+    }
+
+    /**
+     * The parser's words describe its own state ("expected <block end>"); the operator needs the usual
+     * cause: indentation, tabs, an unclosed bracket or an unquoted ': ' inside a value.
+     */
+    static String whatToCheck(String parserText) {
+        String text = parserText.toLowerCase(java.util.Locale.ROOT);
+        if (text.contains("'\\t'") || text.contains("tab")) {
+            return "; indent with spaces only: YAML does not allow tabs for indentation";
+        }
+        if (text.contains("block") || text.contains("could not find expected ':'")) {
+            return "; check the indentation of this line and the one before: keys of one mapping start in the same"
+                    + " column, the '-' of one list line up, and a key's value is indented further than the key"
+                    + " (spaces only)";
+        }
+        if (text.contains("mapping values are not allowed")) {
+            return "; a value that contains ': ' must be quoted, or the line is indented too far";
+        }
+        if (text.contains("flow sequence") || text.contains("flow mapping") || text.contains("expected ','")) {
+            return "; check that every '[' and '{' is closed and that list items are separated by ','";
+        }
+        return "; check the indentation (spaces only) and the quoting of this line";
     }
 
     private YamlNode readValue(JsonParser parser) throws IOException {

@@ -1,5 +1,6 @@
 package org.buildhook.runner.store;
 
+import org.buildhook.core.IoProblems;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
@@ -141,7 +142,7 @@ final class Database implements AutoCloseable {
         try {
             Files.createDirectories(parent);
         } catch (IOException e) {
-            throw new RunnerException("cannot create the folder of the SQLite store " + parent + ": " + e.getMessage(), e);
+            throw new RunnerException("cannot create the folder of the SQLite store " + parent + ": " + IoProblems.describe(e), e);
         }
     }
 

@@ -101,6 +101,60 @@ class JobEventsTest {
     }
 
     @Test
+    void logsOneLinePerJobThatEndsBadlyWithItsRuleBuildAndReasonAndTellsEachFinalOutcomeOnce() {
+        List<String> finals = new CopyOnWriteArrayList<>();
+        start(new JobEvents() {
+            @Override
+            public void attemptEnded(String ruleName, Ending ending, Duration duration) {
+            }
+
+            @Override
+            public void jobEnded(String ruleName, Ending ending) {
+                finals.add(ruleName + "=" + ending.label());
+            }
+        });
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(FinalOutcomeLog.class);
+        logger.addAppender(log);
+        Map<String, String> build = Map.of("BUILDHOOK_BUILD_ID", "67", "BUILDHOOK_PROJECT", "andy-corp/lmp");
+        try {
+            String failed = run(Plans.job("deploy", List.of("/bin/sh", "-c", "exit 3"), build, 1, Duration.ofMillis(50), 0))
+                    .job().id();
+            String absent = run(Plans.job("absent", List.of(dir.resolve("no-such-program").toString()), build, 0,
+                    Duration.ofMillis(50), 0)).job().id();
+            String slow = run(new org.buildhook.runner.PlannedJob("slow", "name: slow", List.of("/bin/sleep", "60"),
+                    build, null, false, Duration.ofSeconds(1), 0, Duration.ofMillis(50), 0, null)).job().id();
+            run(Plans.job("fine", List.of("/bin/true"), build, 0, Duration.ofMillis(50), 0));
+
+            assertThat(log.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .satisfiesExactly(
+                            line -> assertThat(line).startsWith("job " + failed + " of rule 'deploy' (build 67 of"
+                                    + " andy-corp/lmp) failed after 2 attempt(s): exited with 3; last attempt took "),
+                            line -> assertThat(line).startsWith("job " + absent + " of rule 'absent' (build 67 of"
+                                    + " andy-corp/lmp) failed to start after 1 attempt(s): executable not found: "),
+                            line -> assertThat(line).startsWith("job " + slow + " of rule 'slow' (build 67 of"
+                                    + " andy-corp/lmp) timed out after 1 attempt(s): timed out after 1s"))
+                    .allSatisfy(line -> assertThat(line).doesNotContainPattern("(?<![0-9A-Z])PT[0-9]"));
+            assertThat(log.list).allSatisfy(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN));
+            assertThat(finals).containsExactly("deploy=failed", "absent=failed_to_start", "slow=timed_out", "fine=succeeded");
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    @Test
+    void durationsAreWrittenForPeopleNeverInIso8601() {
+        assertThat(org.buildhook.runner.rules.Durations.describe(Duration.ofSeconds(2))).isEqualTo("2s");
+        assertThat(org.buildhook.runner.rules.Durations.describe(Duration.ofMillis(2_345))).isEqualTo("2.3s");
+        assertThat(org.buildhook.runner.rules.Durations.describe(Duration.ofMillis(850))).isEqualTo("850ms");
+        assertThat(org.buildhook.runner.rules.Durations.describe(Duration.ofSeconds(90))).isEqualTo("1m30s");
+        assertThat(org.buildhook.runner.rules.Durations.describe(Duration.ofMinutes(125).plusMillis(300))).isEqualTo("2h5m");
+    }
+
+    @Test
     void theEndingsAreLabelledInSnakeCase() {
         assertThat(JobEvents.Ending.TIMED_OUT.label()).isEqualTo("timed_out");
         assertThat(JobEvents.Ending.FAILED_TO_START.label()).isEqualTo("failed_to_start");

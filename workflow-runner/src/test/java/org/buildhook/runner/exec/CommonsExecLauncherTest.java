@@ -203,6 +203,6 @@ class CommonsExecLauncherTest extends LauncherTest {
                 Duration.ZERO));
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
-        assertThat(outcome.message()).isEqualTo("the timeout must be positive, was PT0S");
+        assertThat(outcome.message()).isEqualTo("the timeout must be positive, was 0ms");
     }
 }

@@ -48,6 +48,20 @@ class StartFailureTest extends LauncherTest {
     }
 
     @Test
+    void namesTheWindowsLineEndOfAScriptsInterpreterLine() throws Exception {
+        Path script = dir.resolve("crlf.sh");
+        Files.writeString(script, "#!/bin/sh\r\necho hello\r\n");
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).startsWith("the #! line of " + script + " ends with a carriage return")
+                .contains("CRLF").contains("dos2unix");
+        assertThat(Files.readString(outcome.logFile())).contains("carriage return");
+    }
+
+    @Test
     void reportsADirectoryGivenAsTheProgram() throws Exception {
         JobOutcome outcome = run(request(List.of(dir.toString()), Map.of(), null));
 
@@ -105,20 +119,19 @@ class StartFailureTest extends LauncherTest {
     }
 
     @Test
-    void reportsAScriptWhoseInterpreterIsMissingThroughSetsid() throws Exception {
+    void namesAScriptWhoseInterpreterIsMissingThroughSetsid() throws Exception {
         Path script = fixtures.script("bad.sh", "exit 0");
         Files.writeString(script, "#!/nonexistent/interpreter\nexit 0\n");
 
         JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), null));
 
-        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED);
-        assertThat(outcome.exitCode()).isEqualTo(127);
-        assertThat(Files.readString(outcome.logFile()))
-                .contains("setsid: failed to execute " + script + ": No such file or directory");
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).isEqualTo("the interpreter /nonexistent/interpreter named on the #! line of "
+                + script + " does not exist or is not executable on this machine");
     }
 
     @Test
-    void reportsAScriptWhoseInterpreterIsMissingWithoutSetsid() throws Exception {
+    void namesAScriptWhoseInterpreterIsMissingWithoutSetsid() throws Exception {
         launcher.close();
         launcher = fixtures.launcher(fixtures.config().withNewSession(false));
         Path script = fixtures.script("bad.sh", "exit 0");
@@ -127,8 +140,7 @@ class StartFailureTest extends LauncherTest {
         JobOutcome outcome = run(request(List.of(script.toString()), Map.of(), null));
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
-        assertThat(outcome.message()).startsWith("could not start " + script + ": ")
-                .contains("No such file or directory");
-        assertThat(Files.readString(outcome.logFile())).startsWith("[buildhook] failed to start: could not start ");
+        assertThat(outcome.message()).startsWith("the interpreter /nonexistent/interpreter named on the #! line of");
+        assertThat(Files.readString(outcome.logFile())).startsWith("[buildhook] failed to start: the interpreter ");
     }
 }

@@ -45,7 +45,31 @@ class RuleFileErrorsTest {
         Problem problem = e.problems().get(0);
         assertThat(problem.file()).isEqualTo("rules-syntax-error.yaml");
         assertThat(problem.toString()).isEqualTo("rules-syntax-error.yaml:5:7: YAML syntax error: expected ',' or ']',"
-                + " but got <scalar> (while parsing a flow sequence that starts at line 4, column 16)");
+                + " but got <scalar> (while parsing a flow sequence that starts at line 4, column 16); check that every"
+                + " '[' and '{' is closed and that list items are separated by ','");
+    }
+
+    @Test
+    void saysToCheckTheIndentationWhenALineIsIndentedWrongly() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse(String.join("\n",
+                "rules:",
+                "  - name: deploy",
+                "    run:",
+                "      command: [/bin/true]",
+                "     timeout: 5m",
+                "")));
+
+        assertThat(e.getMessage()).startsWith("rules.yaml:5:6: YAML syntax error:")
+                .contains("check the indentation of this line and the one before: keys of one mapping start in the"
+                        + " same column");
+    }
+
+    @Test
+    void saysTabsAreNotIndentation() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse(
+                "rules:\n  - name: deploy\n    run:\n\tcommand: [/bin/true]\n"));
+
+        assertThat(e.getMessage()).contains("YAML syntax error").contains("indent with spaces only");
     }
 
     @Test
@@ -84,12 +108,17 @@ class RuleFileErrorsTest {
     }
 
     @Test
-    void namesAFileThatCannotBeRead() {
+    void namesAFileThatCannotBeReadInWordsNotAJavaExceptionName() {
         Path missing = Path.of("target", "no-such-rules.yaml");
+        Path folder = Path.of("target");
 
         assertThatThrownBy(() -> TestRules.LOADER.load(missing))
-                .isInstanceOf(RuleException.class)
-                .hasMessageStartingWith(missing + ": cannot read the rules file: NoSuchFileException");
+                .isInstanceOf(UnreadableRulesException.class)
+                .hasMessage(missing + ": cannot read the rules file: " + missing + " does not exist")
+                .hasMessageNotContaining("Exception");
+        assertThatThrownBy(() -> TestRules.LOADER.load(folder))
+                .isInstanceOf(UnreadableRulesException.class)
+                .hasMessageContaining("cannot read the rules file").hasMessageNotContaining("Exception");
     }
 
     @Test
@@ -121,14 +150,21 @@ class RuleFileErrorsTest {
 
     @Test
     void checksTheRangesAndSpellingsOfNumbersAndSwitches() {
-        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/true], concurrency: 0, retries: 101, stdin: maybe, timeout: 0s}\n"))
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/true], concurrency: -1, retries: 101, stdin: maybe, timeout: 0s}\n"))
                 .hasMessage(String.join("\n",
-                        "rules.yaml:3:46: 'concurrency' must be between 1 and 10000, got 0",
-                        "rules.yaml:3:58: 'retries' must be between 0 and 100, got 101",
-                        "rules.yaml:3:70: 'stdin' must be true or false (on/off), got a string ('maybe')",
-                        "rules.yaml:3:86: 'timeout' must be longer than zero"));
+                        "rules.yaml:3:46: 'concurrency' must be between 0 and 10000, got -1",
+                        "rules.yaml:3:59: 'retries' must be between 0 and 100, got 101",
+                        "rules.yaml:3:71: 'stdin' must be true or false (on/off), got a string ('maybe')",
+                        "rules.yaml:3:87: 'timeout' must be longer than zero"));
         RuleSet rules = TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/true], stdin: no, backoff: 0s}\n");
         assertThat(rules.match("default", TestEvents.seed()).get(0).stdin()).isFalse();
+    }
+
+    @Test
+    void concurrencyZeroMeansNoLimitAsDocumented() {
+        RuleSet rules = TestRules.parse("rules:\n  - name: r\n    run: {command: [/bin/true], concurrency: 0}\n");
+
+        assertThat(rules.match("default", TestEvents.seed()).get(0).concurrency()).isZero();
     }
 
     @Test

@@ -40,6 +40,11 @@ class RulesDocumentationTest {
         assertThat(doc).contains("| `stdin` | `" + (Action.DEFAULT_STDIN ? "on" : "off") + "` |");
         assertThat(Action.DEFAULT_CONCURRENCY).isZero();
         assertThat(doc).contains("| `concurrency` | no limit |");
+        // What the runner does without a rule's workdir, and that the reader refuses a relative one.
+        assertThat(doc).contains("| `workdir` | `runner.workdir` (default: the `data-dir`) | absolute path");
+        String running = Files.readString(TestEvents.fixtures().getParent().resolve("docs").resolve("running-jobs.md"));
+        assertThat(running).doesNotContain("the directory the server\nwas started in unless")
+                .doesNotContain("a relative `workdir` is taken").contains("whose default is\nthe data folder");
     }
 
     @Test

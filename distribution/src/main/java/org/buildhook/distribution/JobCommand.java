@@ -1,0 +1,93 @@
+package org.buildhook.distribution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code buildhook job show ID}: one job as the runner runs it, and its attempts. */
+@Command(
+        name = "job",
+        mixinStandardHelpOptions = true,
+        description = "One job: 'job show ID'.",
+        subcommands = JobCommand.Show.class)
+final class JobCommand {
+
+    /** {@code job show ID}: argv, env, workdir, limits and every attempt (the admin API's GET /api/jobs/ID). */
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
+            description = "Show a job: its argv, env and workdir as the rule rendered them, its limits, and every "
+                    + "attempt with its outcome (the admin API's GET /api/jobs/ID).",
+            footer = {
+                "",
+                "Examples:",
+                "  buildhook job show 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
+                "  buildhook job show 01JD8Q4B2C7N1E5V9W0X3Y6Z8K --json",
+                "",
+                ExitCodes.HELP
+            })
+    static final class Show implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AdminOptions admin;
+
+        @Parameters(index = "0", paramLabel = "JOB", description = "The job's id.")
+        String id;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            JsonNode answer = admin.client().get("jobs/" + id);
+            if (admin.json) {
+                out.println(AdminClient.pretty(answer));
+            } else {
+                print(answer, out);
+            }
+            out.flush();
+            return ExitCodes.OK;
+        }
+
+        static void print(JsonNode answer, PrintWriter out) {
+            JsonNode job = answer.path("job");
+            out.println("job       " + job.path("id").asText() + "  " + job.path("state").asText()
+                    + (job.path("exitCode").isNull() ? "" : " (exit " + job.path("exitCode").asInt() + ")"));
+            out.println("rule      " + job.path("rule").asText()
+                    + (job.path("runName").isNull() ? "" : "  run " + job.path("runName").asText()));
+            out.println("delivery  " + job.path("delivery").asText());
+            if (!job.path("rerunOf").isNull()) {
+                out.println("rerun of  " + job.path("rerunOf").asText());
+            }
+            out.println("message   " + job.path("message").asText(""));
+            out.println("argv      " + job.path("argv"));
+            out.println("workdir   " + (job.path("workdir").isNull() ? "(the runner's default, runner.workdir)"
+                    : job.path("workdir").asText()));
+            out.println("limits    timeout " + job.path("timeout").asText() + ", retries " + job.path("retries").asInt()
+                    + ", backoff " + job.path("backoff").asText() + ", concurrency "
+                    + (job.path("concurrency").asInt() == 0 ? "no limit" : job.path("concurrency").asText())
+                    + ", stdin " + (job.path("stdin").asBoolean() ? "on" : "off"));
+            out.println("env");
+            for (Iterator<Map.Entry<String, JsonNode>> it = job.path("env").fields(); it.hasNext();) {
+                Map.Entry<String, JsonNode> e = it.next();
+                out.println("  " + e.getKey() + "=" + e.getValue());
+            }
+            out.println("attempts  " + job.path("attempts").asInt());
+            for (JsonNode a : answer.path("attempts")) {
+                out.println("  #" + a.path("attempt").asInt() + " " + a.path("outcome").asText()
+                        + (a.path("exitCode").isNull() ? "" : " exit " + a.path("exitCode").asInt())
+                        + "  " + a.path("startedAt").asText("-") + " .. " + a.path("endedAt").asText("-")
+                        + "  on " + a.path("node").asText("-")
+                        + (a.path("message").isNull() ? "" : "  " + a.path("message").asText()));
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shipped systemd unit: it starts when installed as the documentation says, systemd finds
+ * nothing wrong in it, and its sandbox is tight ({@code systemd-analyze security} exposure at most
+ * 4.0). systemd-analyze is required on CI ({@code .ci/run} installs it), skipped elsewhere.
+ */
+class SystemdUnitTest {
+
+    static final Path UNIT = Path.of("src/main/dist/systemd/buildhook.service");
+    static final Path ANALYZE = Path.of("/usr/bin/systemd-analyze");
+    static final Path DOCS = Path.of(System.getProperty("buildhook.fixtures")).getParent();
+
+    @TempDir
+    Path dir;
+
+    static void requireSystemdAnalyze() {
+        if (!Files.isExecutable(ANALYZE)) {
+            assertThat(System.getenv("CI")).as("systemd-analyze is required on CI (apt-get install systemd)")
+                    .isNotEqualTo("true");
+            assumeTrue(false, "systemd-analyze is not installed");
+        }
+    }
+
+    /** The unit with /opt/buildhook pointing at a copy of the installation's bin/ under the test's folder. */
+    Path installedUnit() throws IOException {
+        Path home = Files.createDirectories(dir.resolve("opt/buildhook/bin"));
+        Path launcher = Files.copy(Path.of("src/main/dist/bin/buildhook"), home.resolve("buildhook"));
+        Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String text = Files.readString(UNIT).replace("/opt/buildhook", dir.resolve("opt/buildhook").toString());
+        return Files.writeString(dir.resolve("buildhook.service"), text);
+    }
+
+    static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + out).isZero();
+        return out;
+    }
+
+    @Test
+    void systemdFindsNothingWrongInTheUnit() throws Exception {
+        requireSystemdAnalyze();
+        String out = run(ANALYZE.toString(), "verify", installedUnit().toString());
+        assertThat(out).isEmpty();
+    }
+
+    @Test
+    void theSandboxExposureIsAtMost4() throws Exception {
+        requireSystemdAnalyze();
+        String out = run(ANALYZE.toString(), "security", "--offline=yes", installedUnit().toString());
+        Matcher level = Pattern.compile("Overall exposure level for \\S+: ([0-9.]+)").matcher(out);
+        assertThat(level.find()).as(out).isTrue();
+        assertThat(Double.parseDouble(level.group(1))).as(out).isLessThanOrEqualTo(4.0);
+        assertThat(Files.readString(UNIT)).as("breaks the JIT").doesNotContain("MemoryDenyWriteExecute=yes");
+    }
+
+    @Test
+    void everyWritablePathIsOneTheInstructionsCreate() throws Exception {
+        List<String> writable = new ArrayList<>();
+        for (String line : Files.readAllLines(UNIT)) {
+            if (line.startsWith("ReadWritePaths=")) {
+                writable.addAll(Arrays.asList(line.substring("ReadWritePaths=".length()).trim().split("\\s+")));
+            }
+        }
+        String instructions = systemdInstructions();
+        List<String> created = new ArrayList<>();
+        Matcher install = Pattern.compile("(?m)^install -d (?:-[ogm] \\S+ )*(.+)$").matcher(instructions);
+        while (install.find()) {
+            created.addAll(Arrays.asList(install.group(1).trim().split("\\s+")));
+        }
+
+        assertThat(writable).isNotEmpty();
+        // A ReadWritePaths= folder that does not exist stops the unit from starting (226/NAMESPACE).
+        assertThat(created).containsAll(writable);
+        assertThat(instructions).contains("sudo").contains("/tmp").contains("/home");
+    }
+
+    /** The documentation's systemd section: README or whichever docs/ page now holds it. */
+    static String systemdInstructions() throws IOException {
+        List<Path> pages = new ArrayList<>(List.of(DOCS.resolve("README.md")));
+        try (Stream<Path> docs = Files.list(DOCS.resolve("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
+        }
+        for (Path page : pages) {
+            String text = Files.readString(page);
+            int at = text.indexOf("useradd --system");
+            if (at >= 0) {
+                int start = text.lastIndexOf("\n#", at);
+                int end = text.indexOf("\n#", text.indexOf("```", at));
+                return text.substring(start, end < 0 ? text.length() : end);
+            }
+        }
+        throw new AssertionError("no page has the systemd instructions (useradd --system)");
+    }
+}

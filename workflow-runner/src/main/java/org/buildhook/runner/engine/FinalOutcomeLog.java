@@ -1,0 +1,44 @@
+package org.buildhook.runner.engine;
+
+import java.time.Duration;
+import org.buildhook.runner.exec.JobOutcome;
+import org.buildhook.runner.rules.Durations;
+import org.buildhook.runner.store.Job;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One server log line per job that ends badly for good (failed, timed out, failed to start, after its
+ * last retry) or is cancelled while running: which job, rule and build, and the exit code or reason,
+ * so an operator reading the log sees it without asking the admin API.
+ */
+final class FinalOutcomeLog {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FinalOutcomeLog.class);
+
+    private FinalOutcomeLog() {
+    }
+
+    static void ended(Job job, JobEvents.Ending ending, int attempts, JobOutcome outcome) {
+        String what = switch (ending) {
+            case TIMED_OUT -> "timed out";
+            case FAILED_TO_START -> "failed to start";
+            case CANCELLED -> "was cancelled";
+            default -> "failed";
+        };
+        Duration took = outcome.started() == null || outcome.ended() == null ? Duration.ZERO
+                : Duration.between(outcome.started(), outcome.ended());
+        String build = job.env().getOrDefault("BUILDHOOK_BUILD_ID", "?") + " of "
+                + job.env().getOrDefault("BUILDHOOK_PROJECT", "?")
+                + (job.runName() == null ? "" : ", run " + job.runName());
+        String message = "job " + job.id() + " of rule '" + job.ruleName() + "' (build " + build + ") " + what
+                + " after " + attempts + " attempt(s): " + outcome.message()
+                + "; last attempt took " + Durations.describe(took.isNegative() ? Duration.ZERO : took)
+                + (outcome.logFile() == null ? "" : "; log " + outcome.logFile());
+        if (ending == JobEvents.Ending.CANCELLED) {
+            LOG.info(message);
+        } else {
+            LOG.warn(message);
+        }
+    }
+}
