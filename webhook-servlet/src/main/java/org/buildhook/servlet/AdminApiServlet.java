@@ -56,6 +56,14 @@ public final class AdminApiServlet extends HttpServlet {
             response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
             JsonAnswer.error("the store is unavailable; try again later")
                     .send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+        } catch (RuntimeException e) {
+            // The trace is for the log; the client gets JSON, not the container's page naming the exception.
+            LOG.error("admin API {} {} failed", request.getMethod(), LogSafe.of(String.valueOf(request.getPathInfo())), e);
+            if (!response.isCommitted()) {
+                response.resetBuffer();
+                JsonAnswer.error("internal error; the server log says more")
+                        .send(response, HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
+            }
         }
     }
 

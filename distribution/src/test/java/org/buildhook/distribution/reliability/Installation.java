@@ -55,6 +55,23 @@ final class Installation {
         return installation;
     }
 
+    /**
+     * {@link #traceScript}, preceded by an overlap check: the new run, as it starts, writes
+     * {@code <id> <rule> overlap <pid>} for every earlier run of the same job whose script still
+     * lives (a zombie counts as gone). A run killed with its server writes no end line, so only
+     * this tells whether it was gone before the job ran again.
+     */
+    static String traceScriptCheckingOverlap(String pause) {
+        return String.join("\n",
+                "id=$(basename \"$BUILDHOOK_PAYLOAD\" .json)",
+                "for p in $(grep -e \"^$id $BUILDHOOK_RULE start \" \"$TRACE\" | cut -d' ' -f4); do",
+                "  if [ -e /proc/$p/status ] && ! grep -q '^State:[[:space:]]*Z' /proc/$p/status; then",
+                "    echo \"$id $BUILDHOOK_RULE overlap $p\" >> \"$TRACE\"",
+                "  fi",
+                "done",
+                traceScript(pause));
+    }
+
     /** The usual job: a start line, an optional pause, an end line. */
     static String traceScript(String pause) {
         return String.join("\n",

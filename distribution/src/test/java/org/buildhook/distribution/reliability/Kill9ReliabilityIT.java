@@ -22,19 +22,39 @@ import org.junit.jupiter.api.io.TempDir;
  * bodies, and once at least one was accepted SIGKILL the JVM at a random moment. Then one last
  * start drains the queue. Every delivery that was answered 202 (or, after a lost answer, 200 with
  * its id) must have its job run to completion at least once, and never twice at the same time.
+ *
+ * <p>Two storms: short jobs (0.2 s) sent as fast as the server answers, for the 202s; and jobs of
+ * 0.1 to 6 s sent every 400 ms, so that most kills leave jobs running, whose processes outlive the
+ * JVM until the server that starts again kills them, before it runs any job again.
  */
 class Kill9ReliabilityIT {
 
     static final long SEED = 9_2026_11_29L;
     static final int ROUNDS = 20;
+    /** 0.1 to 6.0 s, from the build id: {@code (id % 60 + 1) / 10} seconds. */
+    static final String LONG_JOBS = "d=$(( BUILDHOOK_BUILD_ID % 60 + 1 ))\nsleep \"$(( d / 10 )).$(( d % 10 ))\"";
 
     @TempDir
     Path dir;
 
     @Test
     void everyAcceptedDeliveryRunsToCompletionAtLeastOnceAndNeverTwiceAtOnceAcrossTwentyKills() throws Exception {
-        Installation installation = Installation.unpack(dir, Installation.traceScript("sleep 0.2"));
-        installation.config("runner:\n  threads: 4\n  shutdown-grace: 1s\n  heartbeat-interval: 1s\n  missed-heartbeats: 5");
+        storm("kill9", "sleep 0.2", 4, 0);
+    }
+
+    @Test
+    void jobsOfUpToSixSecondsNeverRunTwiceAtOnceAcrossTwentyKills() throws Exception {
+        storm("kill9 (jobs of 0.1-6 s)", LONG_JOBS, 8, 400);
+    }
+
+    /**
+     * @param pause     the job script's pause between its start and end lines
+     * @param paceMillis pause of the sender after each accepted delivery (0: as fast as answered)
+     */
+    private void storm(String name, String pause, int threads, long paceMillis) throws Exception {
+        Installation installation = Installation.unpack(dir, Installation.traceScriptCheckingOverlap(pause));
+        installation.config("runner:\n  threads: " + threads
+                + "\n  shutdown-grace: 1s\n  heartbeat-interval: 1s\n  missed-heartbeats: 5");
         Random random = new Random(SEED);
         AtomicReference<String> base = new AtomicReference<>();
         Set<String> accepted = ConcurrentHashMap.newKeySet();
@@ -49,6 +69,7 @@ class Kill9ReliabilityIT {
                     if (answer.statusCode() == 202 || answer.statusCode() == 200) {
                         accepted.add(Installation.deliveryId(answer.body()));
                         n++; // else retry the same body, as JobServ does
+                        pause(paceMillis);
                     } else {
                         failedSends.incrementAndGet();
                     }
@@ -80,7 +101,7 @@ class Kill9ReliabilityIT {
 
             // Jobs picked by a killed node are taken over after the missed-heartbeat limit
             // (5 x 1 s here); the bound is generous for a loaded machine.
-            await().atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(2))
+            await().atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofSeconds(2))
                     .until(() -> Trace.read(installation.trace).completed().containsAll(accepted));
         } finally {
             stop.set(true);
@@ -91,7 +112,7 @@ class Kill9ReliabilityIT {
         lost.removeAll(trace.completed());
         Set<String> unexpected = new HashSet<>(trace.started());
         unexpected.removeAll(accepted);
-        Summary.report("kill9: " + ROUNDS + " rounds (seed " + SEED + "), " + accepted.size() + " accepted, "
+        Summary.report(name + ": " + ROUNDS + " rounds (seed " + SEED + "), " + accepted.size() + " accepted, "
                 + accepted.stream().filter(trace.completed()::contains).count() + " completed, " + trace.reruns()
                 + " re-run after kill, " + trace.concurrentlyRun().size() + " run twice at once, " + lost.size()
                 + " lost, " + unexpected.size() + " run without a 2xx seen by the sender, " + failedSends.get()
@@ -101,6 +122,9 @@ class Kill9ReliabilityIT {
     }
 
     private static void pause(long millis) {
+        if (millis <= 0) {
+            return;
+        }
         try {
             Thread.sleep(millis); // back-off between retries of a refused connection
         } catch (InterruptedException e) {

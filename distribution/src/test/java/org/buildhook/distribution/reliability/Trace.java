@@ -21,6 +21,8 @@ final class Trace {
     }
 
     final List<RunSpan> runs = new ArrayList<>();
+    /** Deliveries whose new run found an earlier run of its job still alive as it started. */
+    final Set<String> overlapping = new HashSet<>();
 
     static Trace read(Path file) throws IOException {
         Trace trace = new Trace();
@@ -32,7 +34,9 @@ final class Trace {
                 continue;
             }
             String key = parts[0] + " " + parts[3];
-            if (parts[2].equals("start")) {
+            if (parts[2].equals("overlap")) {
+                trace.overlapping.add(parts[0]);
+            } else if (parts[2].equals("start")) {
                 open.put(key, trace.runs.size());
                 trace.runs.add(new RunSpan(parts[0], parts[3], i, -1));
             } else if (parts[2].equals("end") && open.containsKey(key)) {
@@ -61,7 +65,11 @@ final class Trace {
         return runs.size() - started().size();
     }
 
-    /** Deliveries with two runs whose intervals overlap: the same job running twice at once. */
+    /**
+     * Deliveries whose job ran twice at once: two finished runs whose intervals overlap, or a run
+     * that found an earlier one still alive as it started. A run without an end line (killed with
+     * its server) has no known end in the file; the check at the start of the next run covers it.
+     */
     Set<String> concurrentlyRun() {
         Map<String, List<RunSpan>> byDelivery = new HashMap<>();
         runs.forEach(r -> byDelivery.computeIfAbsent(r.delivery(), d -> new ArrayList<>()).add(r));
@@ -71,14 +79,13 @@ final class Trace {
                 for (int j = i + 1; j < spans.size(); j++) {
                     RunSpan a = spans.get(i);
                     RunSpan b = spans.get(j);
-                    int aEnd = a.end() < 0 ? Integer.MAX_VALUE : a.end();
-                    int bEnd = b.end() < 0 ? Integer.MAX_VALUE : b.end();
-                    if (a.start() < bEnd && b.start() < aEnd) {
+                    if (a.end() >= 0 && b.end() >= 0 && a.start() < b.end() && b.start() < a.end()) {
                         out.add(delivery);
                     }
                 }
             }
         });
+        out.addAll(overlapping);
         return out;
     }
 }

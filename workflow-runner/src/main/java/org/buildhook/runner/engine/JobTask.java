@@ -257,7 +257,7 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private void freeSlot(String jobId) {
         try {
-            waits.run(jobId, "free its concurrency slot", () -> ledger.releaseSlot(jobId), this::untilStopping);
+            waits.run(jobId, "free its concurrency slot", () -> ledger.releaseSlot(jobId, config.nodeId()), this::untilStopping);
         } catch (StoreUnavailableException e) {
             LOG.warn("job {}: its concurrency slot is freed later, by the next job of its rule: {}", jobId,
                     e.getMessage());

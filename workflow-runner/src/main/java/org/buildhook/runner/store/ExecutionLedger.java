@@ -84,10 +84,15 @@ public final class ExecutionLedger {
         });
     }
 
-    public void releaseSlot(String jobId) {
+    /**
+     * Frees the slot {@code node} holds for the job. Only its own: when another node has taken the
+     * job over meanwhile (this one stopped heart-beating), the slot it took is left alone.
+     */
+    public void releaseSlot(String jobId, String node) {
         db.inTransaction("free a concurrency slot", Durability.DEFERRED, c -> {
-            try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?")) {
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ? AND node = ?")) {
                 p.setString(1, jobId);
+                p.setString(2, node);
                 p.executeUpdate();
             }
             return null;

@@ -44,7 +44,7 @@ abstract class AbstractCrashTest {
 
         NodeProcess first = NodeProcess.start(dir, "first", url, data, "threads=2", "slow=6",
                 "slowScript=" + slow, "label=job");
-        await().atMost(Duration.ofSeconds(40)).until(() -> first.printed("ACCEPTED") && startLines(events).size() >= 2);
+        await().atMost(Duration.ofMinutes(5)).until(() -> first.printed("ACCEPTED") && startLines(events).size() >= 2);
         List<Long> orphans = startLines(events).stream().map(l -> Long.parseLong(l.split(" ")[2])).toList();
         first.kill();
         // Its commands outlive it (parent pid 1, a session of their own), until a node starts again.
@@ -52,11 +52,11 @@ abstract class AbstractCrashTest {
 
         NodeProcess second = NodeProcess.start(dir, "second", url, data, "threads=2");
         // The restarted node kills what the dead one left before it runs anything.
-        await().atMost(Duration.ofSeconds(60)).until(() -> second.printed("READY"));
+        await().atMost(Duration.ofMinutes(5)).until(() -> second.printed("READY"));
         assertThat(orphans).allMatch(AbstractCrashTest::isGone);
         Files.createFile(marker);
         try (Store store = Store.open(config)) {
-            await().atMost(Duration.ofSeconds(40)).until(() -> store.jobs(new JobQuery(JobState.SUCCEEDED, null, null,
+            await().atMost(Duration.ofMinutes(5)).until(() -> store.jobs(new JobQuery(JobState.SUCCEEDED, null, null,
                     null, 100)).items().size() == 6);
             second.stop();
 

@@ -204,4 +204,41 @@ abstract class AbstractStoreOutageTest {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobTask.class)).detachAppender(log);
         }
     }
+
+    /**
+     * Issue 12 §2: the store (db-scheduler's heartbeats included) away for longer than the dead-node
+     * limit while a command's outcome waits to be recorded. When the store answers, this node's own
+     * execution looks dead; it must not be revived here and run again: the outcome is recorded once.
+     */
+    @Test
+    void anOutcomeWaitingLongerThanTheDeadNodeLimitIsNotRunAgainByItsOwnNode() throws Exception {
+        AtomicBoolean recordable = new AtomicBoolean();
+        AtomicBoolean outageBegun = new AtomicBoolean();
+        doAnswer(call -> {
+            if (!recordable.get()) {
+                if (!outageBegun.getAndSet(true)) {
+                    schedulerData.down.set(true); // db-scheduler's heartbeats fail from now on
+                }
+                throw outage();
+            }
+            return call.callRealMethod();
+        }).when(ledger).finishAttempt(anyString(), anyInt(), any(), any());
+        engine.start();
+        Path runs = dir.resolve("runs");
+        String jobId = acceptCountingJob(runs);
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(runs) && schedulerData.down.get());
+
+        Thread.sleep(2000); // the outage: 2.5 × the dead-node limit (4 × 200 ms); not a synchronisation
+        schedulerData.down.set(false);
+        // Heartbeats and dead-execution detection run again (every 200 ms): nothing may start the job.
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10))
+                .until(() -> Files.readAllLines(runs).size() == 1);
+        recordable.set(true);
+        JobDetail done = awaitFinal(jobId);
+
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
+        assertThat(Files.readAllLines(runs)).containsExactly("run");
+    }
 }

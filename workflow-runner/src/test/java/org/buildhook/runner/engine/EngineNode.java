@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.NewDelivery;
@@ -21,7 +22,8 @@ import org.buildhook.runner.store.StoreConfig;
  * input closes (graceful stop) or it is killed.
  *
  * <p>Arguments: {@code key=value}: url, data, node, threads, slow (count), quick (count),
- * slowScript, quickScript, label (prefix of the job labels).
+ * slowScript, quickScript, label (prefix of the job labels), heartbeat (ms, default 1000), missed (heartbeats
+ * missed before the node is taken for dead, default 20).
  */
 public final class EngineNode {
 
@@ -35,13 +37,19 @@ public final class EngineNode {
             a.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
         Path data = Path.of(a.get("data"));
-        Store store = Store.open(StoreConfig.of(a.get("url"), data).withRetention(StoreConfig.DEFAULT_RETENTION,
-                Duration.ZERO));
-        // A node is taken for dead after 6 missed heartbeats of 500 ms: short enough for the tests,
-        // long enough that a CPU-starved live node on a loaded 2-core machine is not (then its jobs
-        // would be revived while still running).
+        StoreConfig defaults = StoreConfig.of(a.get("url"), data);
+        // Connecting waits up to 2 minutes, not the default 5 s: on a loaded 2-core machine a new JVM
+        // and PostgreSQL's new backend can take longer than that, and then the node died at start.
+        Store store = Store.open(new StoreConfig(defaults.url(), data, defaults.dedupWindow(), defaults.retention(),
+                Duration.ZERO, defaults.retentionBatch(), defaults.poolSize(), Duration.ofMinutes(2), defaults.clock()));
+        // A node is taken for dead after 20 missed heartbeats of 1 s (unless heartbeat=<ms> and
+        // missed=<n> say otherwise). Not less: a live node that cannot write a heartbeat for half that
+        // time kills its own jobs (self-fencing), and then they run again. With 6 × 500 ms, nodes of a
+        // 2-core machine at load 40 did so after 1.5 s without a heartbeat, and the cluster test saw
+        // quick jobs run twice.
         EngineConfig config = new EngineConfig(a.get("node"), Integer.parseInt(a.getOrDefault("threads", "2")),
-                Duration.ofMillis(250), Duration.ofMillis(500), 6, Duration.ofSeconds(5), Duration.ofMillis(100),
+                Duration.ofMillis(250), Duration.ofMillis(Long.parseLong(a.getOrDefault("heartbeat", "1000"))),
+                Integer.parseInt(a.getOrDefault("missed", "20")), Duration.ofSeconds(5), Duration.ofMillis(100),
                 Duration.ofMillis(200));
         CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(data.resolve("logs")));
         JobEngine engine = JobEngine.create(store, launcher, config);
@@ -67,7 +75,18 @@ public final class EngineNode {
             String rule = prefix.contains("slow") ? "slow" : "quick";
             NewDelivery delivery = new NewDelivery("default", Instant.now(), "127.0.0.1", Map.of(),
                     ("{\"label\": \"" + label + "\"}").getBytes(StandardCharsets.UTF_8));
-            store.accept(delivery, List.of(Plans.job(rule, List.of("/bin/sh", script, label))));
+            store.accept(delivery, List.of(rule.equals("slow") ? slowJob(script, label)
+                    : Plans.job(rule, List.of("/bin/sh", script, label))));
         }
+    }
+
+    /**
+     * A slow job waits for an event of its test (a marker file), not for a time: its timeout is an
+     * upper bound that only a hung test reaches, however slow a loaded machine is (with the 30 s of
+     * {@link Plans#job}, slow jobs ran out while a loaded machine still ran the 1,000 quick ones).
+     */
+    private static PlannedJob slowJob(String script, String label) {
+        return new PlannedJob("slow", "name: slow", List.of("/bin/sh", script, label), Map.of(), null, false,
+                Duration.ofMinutes(30), 0, Duration.ofMillis(100), 0, null);
     }
 }

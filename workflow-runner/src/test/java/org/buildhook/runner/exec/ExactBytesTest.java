@@ -42,6 +42,15 @@ class ExactBytesTest {
     }
 
     @Test
+    void aJvmThatCannotPassUtf8SaysSoWithTheFixAndOneThatCanSaysNothing() {
+        assertThat(new ProcessEncoding(StandardCharsets.US_ASCII, StandardCharsets.US_ASCII).warning()).hasValueSatisfying(
+                w -> assertThat(w).contains("as US-ASCII", "fails to start instead of receiving '?'", "LC_ALL=C.UTF-8",
+                        "bin/setenv.sh"));
+        assertThat(new ProcessEncoding(StandardCharsets.UTF_8, StandardCharsets.US_ASCII).warning()).isPresent();
+        assertThat(new ProcessEncoding(StandardCharsets.UTF_8, StandardCharsets.UTF_8).warning()).isEmpty();
+    }
+
+    @Test
     void plainAsciiValuesStartUnderAnyEncoding() throws Exception {
         ProcessEncoding ascii = new ProcessEncoding(StandardCharsets.US_ASCII, StandardCharsets.US_ASCII);
 
