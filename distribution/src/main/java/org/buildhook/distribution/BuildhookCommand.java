@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
             ReplayCommand.class,
             RerunCommand.class,
             CancelCommand.class,
+            ApproveCommand.class,
+            RejectCommand.class,
             CommandLine.HelpCommand.class
         },
         footer = {

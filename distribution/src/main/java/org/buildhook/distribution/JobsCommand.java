@@ -38,7 +38,8 @@ final class JobsCommand implements Callable<Integer> {
     AdminOptions admin;
 
     @Option(names = "--state", paramLabel = "STATE",
-            description = "queued, running, succeeded, failed, timed_out, cancelled or superseded.")
+            description = "queued, running, succeeded, failed, timed_out, cancelled, superseded,"
+                    + " awaiting_approval, rejected or expired.")
     String state;
 
     @Option(names = "--rule", paramLabel = "RULE", description = "Only jobs of this rule.")

@@ -171,6 +171,31 @@ class AdminCommandsTest {
     }
 
     @Test
+    void approveAndRejectDecideJobsAwaitingAnApprovalWithWhoAndWhenInTheAuditTrail() throws Exception {
+        server.replaceRules("rules:\n  - name: gate\n    approval: {expires: 1h}\n    run:\n      command: [/bin/sh, '"
+                + server.dir.resolve("echo.sh") + "', '${build.id}']\n");
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly("gate");
+        String approved = server.awaitJob(server.deliver("build-67-passed.json"), "AWAITING_APPROVAL").path("id").asText();
+        String rejected = server.awaitJob(server.deliver("build-68-failed.json"), "AWAITING_APPROVAL").path("id").asText();
+
+        assertThat(run("jobs", "--state", "awaiting_approval")).isZero();
+        assertThat(out.toString()).contains(approved).contains(rejected).contains("AWAITING_APPROVAL");
+        assertThat(run("approve", approved)).isZero();
+        assertThat(out.toString()).contains("approved job " + approved);
+        assertThat(run("reject", rejected)).isZero();
+        assertThat(out.toString()).contains("rejected job " + rejected);
+
+        server.awaitJobState(approved, "SUCCEEDED");
+        JsonNode gone = server.awaitJobState(rejected, "REJECTED");
+        assertThat(gone.path("actions").path(0).path("action").asText()).isEqualTo("reject");
+        assertThat(gone.path("actions").path(0).path("actor").asText()).startsWith("token@");
+        assertThat(gone.path("actions").path(0).path("at").asText()).isNotEmpty();
+        assertThat(run("approve", rejected)).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("is REJECTED, not awaiting an approval");
+    }
+
+    @Test
     void aWrongTokenOrAnUnreachableServerIsExitCode3() throws Exception {
         Path wrong = Files.writeString(dir.resolve("wrong-token"), "nope");
         StringWriter e = new StringWriter();

@@ -246,7 +246,7 @@ class CommandLineTest {
     @Test
     void everyCommandHasHelpWithExamplesAndTheExitCodes() {
         for (String command : List.of("check", "send", "test", "deliveries", "jobs", "logs", "replay", "rerun",
-                "cancel")) {
+                "cancel", "approve", "reject")) {
             out.getBuffer().setLength(0);
             assertThat(run(command, "--help")).isZero();
             assertThat(out.toString()).contains("Examples:").contains("Exit codes:");

@@ -28,6 +28,7 @@ public final class AdminApiServlet extends HttpServlet {
     private static final Pattern LOG_PATH = Pattern.compile("/jobs/" + ID + "/log");
     private static final Pattern RERUN = Pattern.compile("/jobs/" + ID + "/rerun");
     private static final Pattern CANCEL = Pattern.compile("/jobs/" + ID + "/cancel");
+    private static final Pattern APPROVE = Pattern.compile("/jobs/" + ID + "/(approve|reject)");
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -47,7 +48,9 @@ public final class AdminApiServlet extends HttpServlet {
             return;
         }
         try {
-            route(new AdminRequests(app, "token@" + remote), request, response);
+            // Who acts, for the audit trail: the container's authenticated user, else the admin token.
+            String who = request.getUserPrincipal() == null ? "token" : request.getUserPrincipal().getName();
+            route(new AdminRequests(app, who + "@" + remote), request, response);
         } catch (ApiError e) {
             JsonAnswer.error(e.getMessage()).send(response, e.status());
         } catch (StoreUnavailableException e) {
@@ -93,6 +96,9 @@ public final class AdminApiServlet extends HttpServlet {
         } else if ((m = CANCEL.matcher(path)).matches()) {
             only("POST", method, response);
             api.cancel(id(m)).send(response, 200);
+        } else if ((m = APPROVE.matcher(path)).matches()) {
+            only("POST", method, response);
+            api.decide(id(m), m.group(2).equals("approve")).send(response, 200);
         } else if ((m = JOB.matcher(path)).matches()) {
             only("GET", method, response);
             api.job(id(m)).send(response, 200);

@@ -15,6 +15,7 @@ import org.buildhook.runner.store.DeliveryDetail;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Page;
 import org.buildhook.runner.store.Store;
 import org.slf4j.Logger;
@@ -82,6 +83,21 @@ final class AdminRequests {
                 cancelled ? "cancelled" : "already ended (" + job.state() + ")");
         LOG.info("admin {} cancelled job {}: {}", actor, jobId, cancelled ? "cancelled" : "it had already ended");
         return new JsonAnswer().with("cancelled", cancelled);
+    }
+
+    /**
+     * Approves or rejects a job awaiting an approval (the store records who and when); 409 when it
+     * is not awaiting one.
+     */
+    JsonAnswer decide(String jobId, boolean approve) {
+        Job job = store().job(jobId).orElseThrow(() -> ApiError.notFound("no job " + jobId)).job();
+        boolean done = approve ? store().approve(jobId, actor) : store().reject(jobId, actor);
+        if (!done) {
+            JobState now = store().job(jobId).map(d -> d.job().state()).orElse(job.state());
+            throw new ApiError(409, "job " + jobId + " is " + now + ", not awaiting an approval");
+        }
+        LOG.info("admin {} {} job {}", actor, approve ? "approved" : "rejected", jobId);
+        return new JsonAnswer().with(approve ? "approved" : "rejected", true).with("job", jobId);
     }
 
     /** Matches the stored body against the rules in force now and queues what they plan. */

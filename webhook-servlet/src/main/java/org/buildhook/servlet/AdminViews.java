@@ -70,6 +70,7 @@ final class AdminViews {
         m.put("rerunOf", j.rerunOf());
         m.put("supersededBy", j.supersededBy());
         m.put("parent", j.workflow().parentId());
+        m.put("expiresAt", text(j.expiresAt()));
         return m;
     }
 

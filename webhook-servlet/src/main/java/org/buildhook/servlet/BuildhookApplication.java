@@ -98,6 +98,7 @@ public final class BuildhookApplication implements AutoCloseable {
             // The engine last: it may start jobs at once, and everything they need is ready.
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
             metrics.queueDepth(() -> store.countJobs(JobState.QUEUED));
+            metrics.awaitingApproval(() -> store.countJobs(JobState.AWAITING_APPROVAL));
             metrics.runningJobs(engine::runningCount);
             if (store.writeStats().isPresent()) {
                 metrics.storeCommits(() -> store.writeStats().map(WriteStats::commits).orElse(0L),

@@ -134,6 +134,13 @@ public final class BuildhookMetrics implements AutoCloseable {
                 .register(registry);
     }
 
+    /** The gauge of jobs awaiting an approval (all nodes): {@code awaiting} is read once per scrape. */
+    public void awaitingApproval(LongSupplier awaiting) {
+        Gauge.builder("buildhook.jobs.awaiting.approval", () -> read(awaiting, "jobs awaiting an approval"))
+                .description("Jobs waiting for someone to approve or reject them (all nodes)")
+                .register(registry);
+    }
+
     /**
      * SQLite's group commit: commits made and the write transactions they carried (their ratio is
      * the average batch). Registered only when the store says (SQLite); read once per scrape.
@@ -255,6 +262,7 @@ public final class BuildhookMetrics implements AutoCloseable {
     static List<String> names() {
         return List.of("buildhook_deliveries_total", "buildhook_signature_failures_total",
                 "buildhook_accept_latency_seconds", "buildhook_jobs_queued", "buildhook_jobs_running",
+                "buildhook_jobs_awaiting_approval",
                 "buildhook_job_attempts_total", "buildhook_job_duration_seconds", "buildhook_rules_reloads_total",
                 "buildhook_rules_reload_failures_total", "buildhook_store_commits_total",
                 "buildhook_store_transactions_total", "buildhook_http_unknown_paths_total",

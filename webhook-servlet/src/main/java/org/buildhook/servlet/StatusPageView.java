@@ -266,6 +266,11 @@ final class StatusPageView {
     static void actions(StringBuilder h, Job j) {
         h.append("<button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
                 .append("/rerun\">Re-run</button>");
+        if (j.state() == JobState.AWAITING_APPROVAL) {
+            h.append(" <button type=\"button\" class=\"approve\" data-post=\"api/jobs/").append(escape(j.id()))
+                    .append("/approve\">Approve</button> <button type=\"button\" class=\"reject\" data-post=\"api/jobs/")
+                    .append(escape(j.id())).append("/reject\">Reject</button>");
+        }
         if (!j.state().isFinal()) {
             h.append(" <button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
                     .append("/cancel\">Cancel</button>");

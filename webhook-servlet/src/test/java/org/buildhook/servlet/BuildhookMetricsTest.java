@@ -171,11 +171,13 @@ class BuildhookMetricsTest {
             return 7;
         });
         metrics.runningJobs(() -> 2);
+        metrics.awaitingApproval(() -> 3);
 
         String scrape = metrics.scrape();
 
         assertThat(value(scrape, "buildhook_jobs_queued")).isEqualTo(7.0);
         assertThat(value(scrape, "buildhook_jobs_running")).isEqualTo(2.0);
+        assertThat(value(scrape, "buildhook_jobs_awaiting_approval")).isEqualTo(3.0);
         assertThat(reads).hasValue(1);
     }
 

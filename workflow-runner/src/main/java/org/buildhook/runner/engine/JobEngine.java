@@ -133,6 +133,8 @@ public final class JobEngine implements AutoCloseable {
             stalePicks.scheduleWithFixedDelay(this::fence, fenceEvery, fenceEvery, TimeUnit.MILLISECONDS);
         }
         followUps.start(config.pollingInterval().toMillis());
+        long poll = config.pollingInterval().toMillis();
+        stalePicks.scheduleWithFixedDelay(new ApprovalExpiry(store), poll, poll, TimeUnit.MILLISECONDS);
         LOG.info("job engine started on node {} with {} threads", config.nodeId(), config.threads());
     }
 

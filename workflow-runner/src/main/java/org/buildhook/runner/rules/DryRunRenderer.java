@@ -69,6 +69,11 @@ public final class DryRunRenderer {
                     .append(w.supersedeRunning() ? " and cancels running ones" : " (running ones go on)")
                     .append("; superseded at once if a newer build was already seen\n");
         }
+        if (w.needsApproval()) {
+            out.append("    approval: waits as AWAITING_APPROVAL until approved (buildhook approve, the admin API or the"
+                    + " status page) or rejected; expires after ").append(Durations.format(w.approvalExpiry()))
+                    .append('\n');
+        }
         List<String> followUps = FollowUps.describe(w.followUps());
         if (!followUps.isEmpty()) {
             out.append("    follow-ups (started once when the job ends that way, as jobs of their own):\n");

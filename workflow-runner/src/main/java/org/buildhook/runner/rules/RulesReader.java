@@ -13,7 +13,7 @@ final class RulesReader extends NodeReader {
 
     static final Set<String> TOP_KEYS = Set.of("rules");
     static final Set<String> RULE_KEYS = Set.of("name", "description", "enabled", "when", "run", "supersede",
-            FollowUpReader.ON_SUCCESS, FollowUpReader.ON_FAILURE, FollowUpReader.ON_CANCEL);
+            "approval", FollowUpReader.ON_SUCCESS, FollowUpReader.ON_FAILURE, FollowUpReader.ON_CANCEL);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
     private final WhenReader when;

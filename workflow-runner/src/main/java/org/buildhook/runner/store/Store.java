@@ -40,6 +40,7 @@ public final class Store implements AutoCloseable {
     private final Ids ids;
     private final ExecutionLedger ledger;
     private final FollowUpLedger followUps;
+    private final Approvals approvals;
     private final Retention retention;
     private final ScheduledExecutorService retentionThread;
     private final boolean ownsRetentionThread;
@@ -50,7 +51,9 @@ public final class Store implements AutoCloseable {
         this.db = db;
         Ids ids = new Ids(config.clock());
         this.ids = ids;
-        this.writer = new DeliveryWriter(db, new JobQueue(db.dialect()), ids, config.clock(), config.dedupWindow());
+        JobQueue queue = new JobQueue(db.dialect());
+        this.writer = new DeliveryWriter(db, queue, ids, config.clock(), config.dedupWindow());
+        this.approvals = new Approvals(db, queue, ids, config.clock());
         this.reader = new StoreReader(db);
         this.ledger = new ExecutionLedger(db, reader, config.clock());
         this.followUps = new FollowUpLedger(db, writer);
@@ -230,6 +233,42 @@ public final class Store implements AutoCloseable {
      */
     public boolean cancel(String jobId) {
         return writer.cancel(jobId);
+    }
+
+    /**
+     * Approves a job that awaits an approval: it is queued at once and runs like any job. The
+     * approval is recorded in the audit trail with {@code actor} and the time, in the same
+     * transaction.
+     *
+     * @return false (nothing changed) when the job is not awaiting an approval
+     * @throws RunnerException when there is no such job
+     */
+    public boolean approve(String jobId, String actor) {
+        boolean approved = approvals.decide(jobId, actor, true);
+        if (approved) {
+            jobsQueued();
+        }
+        return approved;
+    }
+
+    /**
+     * Rejects a job that awaits an approval: it ends {@link JobState#REJECTED} without running,
+     * recorded in the audit trail with {@code actor} and the time.
+     *
+     * @return false (nothing changed) when the job is not awaiting an approval
+     * @throws RunnerException when there is no such job
+     */
+    public boolean reject(String jobId, String actor) {
+        return approvals.decide(jobId, actor, false);
+    }
+
+    /**
+     * Ends as {@link JobState#EXPIRED} every job whose approval was not given in time (each
+     * recorded in the audit trail as {@code expire} by {@code buildhook}); returns their ids.
+     * Any node may call it; each job expires once.
+     */
+    public List<String> expireApprovals() {
+        return approvals.expire();
     }
 
     /**

@@ -44,8 +44,14 @@ abstract class AbstractWorkflowTest {
 
     abstract StoreConfig config(Path dir);
 
+    private StoreConfig storeConfig;
+
+    /** Opens the store; after {@link #stopAll()}, the same database again (a restart). */
     Store openStore() {
-        store = Store.open(config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO));
+        if (storeConfig == null) {
+            storeConfig = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        }
+        store = Store.open(storeConfig);
         return store;
     }
 

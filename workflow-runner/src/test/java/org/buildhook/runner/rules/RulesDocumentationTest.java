@@ -26,7 +26,7 @@ class RulesDocumentationTest {
     void documentsEveryKeyInATableRow() throws IOException {
         String doc = doc();
         Stream.of(RulesReader.TOP_KEYS, RulesReader.RULE_KEYS, WhenReader.KEYS, WhenReader.RUNS_KEYS, ActionReader.KEYS,
-                        WorkflowReader.SUPERSEDE_KEYS)
+                        WorkflowReader.SUPERSEDE_KEYS, WorkflowReader.APPROVAL_KEYS)
                 .flatMap(Set::stream)
                 .forEach(key -> assertThat(doc).as("key %s", key).contains("| `" + key + "` |"));
     }
@@ -40,6 +40,7 @@ class RulesDocumentationTest {
         assertThat(doc).contains("| `stdin` | `" + (Action.DEFAULT_STDIN ? "on" : "off") + "` |");
         assertThat(Action.DEFAULT_CONCURRENCY).isZero();
         assertThat(doc).contains("| `concurrency` | no limit |");
+        assertThat(doc).contains("| `expires` | `" + Durations.format(WorkflowReader.DEFAULT_APPROVAL_EXPIRY) + "` |");
         // What the runner does without a rule's workdir, and that the reader refuses a relative one.
         assertThat(doc).contains("| `workdir` | `runner.workdir` (default: the `data-dir`) | absolute path");
         String running = Files.readString(TestEvents.fixtures().getParent().resolve("docs").resolve("running-jobs.md"));

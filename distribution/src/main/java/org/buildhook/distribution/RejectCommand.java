@@ -1,0 +1,35 @@
+package org.buildhook.distribution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code buildhook reject}: reject a job that awaits an approval; who and when go to the audit trail. */
+@Command(
+        name = "reject",
+        mixinStandardHelpOptions = true,
+        description = "Reject a job that awaits an approval: it ends REJECTED without running. Who (the admin token or the container user, with the client address) and when are kept in the audit trail.",
+        footer = {
+            "",
+            "Examples:",
+            "  buildhook jobs --state awaiting_approval",
+            "  buildhook reject 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
+            "",
+            ExitCodes.HELP
+        })
+final class RejectCommand extends AdminActionCommand {
+
+    @Parameters(index = "0", paramLabel = "JOB", description = "The job's id.")
+    String id;
+
+    @Override
+    String path() {
+        return "jobs/" + id + "/reject";
+    }
+
+    @Override
+    void describe(JsonNode answer, PrintWriter out) {
+        out.println("rejected job " + id + "; it will not run");
+    }
+}

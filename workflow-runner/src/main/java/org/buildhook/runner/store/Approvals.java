@@ -1,0 +1,122 @@
+package org.buildhook.runner.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.buildhook.runner.RunnerException;
+
+/**
+ * Approvals of jobs whose rule says {@code approval}: such a job is stored {@link JobState#AWAITING_APPROVAL}
+ * with no execution queued; approving it queues its execution, rejecting it ends it
+ * {@link JobState#REJECTED}, and past its {@code expires_at} it ends {@link JobState#EXPIRED}. Each
+ * decision changes the job only if it is still awaiting (a conditional update), and is recorded in
+ * the audit trail ({@code admin_actions}) in the same transaction: who and when.
+ */
+final class Approvals {
+
+    /** The actor of expiries in the audit trail. */
+    static final String SYSTEM_ACTOR = "buildhook";
+
+    private final Database db;
+    private final JobQueue queue;
+    private final Ids ids;
+    private final Clock clock;
+
+    Approvals(Database db, JobQueue queue, Ids ids, Clock clock) {
+        this.db = db;
+        this.queue = queue;
+        this.ids = ids;
+        this.clock = clock;
+    }
+
+    /** Approves or rejects; returns false (and changes nothing) when the job is not awaiting an approval. */
+    boolean decide(String jobId, String actor, boolean approve) {
+        return db.inTransaction(approve ? "approve a job" : "reject a job", c -> {
+            String deliveryId = deliveryOf(c, jobId);
+            Instant now = clock.instant();
+            String message = (approve ? "approved by " : "rejected by ") + actor;
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ?,"
+                    + " expires_at = NULL WHERE id = ? AND state = ?")) {
+                p.setString(1, (approve ? JobState.QUEUED : JobState.REJECTED).name());
+                Rows.setInstant(p, 2, approve ? null : now);
+                p.setString(3, message);
+                p.setString(4, jobId);
+                p.setString(5, JobState.AWAITING_APPROVAL.name());
+                if (p.executeUpdate() != 1) {
+                    return false;
+                }
+            }
+            if (approve) {
+                queue.schedule(c, jobId, now);
+            }
+            audit(c, now, actor, approve ? "approve" : "reject", deliveryId, jobId, message);
+            return true;
+        });
+    }
+
+    /** Ends every job whose approval expired before now as EXPIRED; returns their ids. */
+    List<String> expire() {
+        return db.inTransaction("expire approvals", c -> {
+            Instant now = clock.instant();
+            List<String[]> due = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id, delivery_id FROM jobs WHERE state = ?"
+                    + " AND expires_at <= ?")) {
+                p.setString(1, JobState.AWAITING_APPROVAL.name());
+                p.setLong(2, now.toEpochMilli());
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        due.add(new String[] {rs.getString(1), rs.getString(2)});
+                    }
+                }
+            }
+            List<String> expired = new ArrayList<>();
+            for (String[] job : due) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ?,"
+                        + " expires_at = NULL WHERE id = ? AND state = ?")) {
+                    p.setString(1, JobState.EXPIRED.name());
+                    p.setLong(2, now.toEpochMilli());
+                    p.setString(3, "nobody approved or rejected it in time");
+                    p.setString(4, job[0]);
+                    p.setString(5, JobState.AWAITING_APPROVAL.name());
+                    if (p.executeUpdate() == 1) {
+                        audit(c, now, SYSTEM_ACTOR, "expire", job[1], job[0], "the approval expired");
+                        expired.add(job[0]);
+                    }
+                }
+            }
+            return expired;
+        });
+    }
+
+    private static String deliveryOf(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT delivery_id FROM jobs WHERE id = ?")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    throw new RunnerException("no job " + jobId);
+                }
+                return rs.getString(1);
+            }
+        }
+    }
+
+    private void audit(Connection c, Instant at, String actor, String action, String deliveryId, String jobId,
+            String detail) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO admin_actions (" + Rows.ACTION_COLUMNS
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            p.setString(1, ids.next());
+            p.setLong(2, at.toEpochMilli());
+            p.setString(3, actor);
+            p.setString(4, action);
+            p.setString(5, deliveryId);
+            p.setString(6, jobId);
+            p.setString(7, detail);
+            p.executeUpdate();
+        }
+    }
+}

@@ -1,0 +1,2 @@
+-- AWAITING_APPROVAL (17 characters) is longer than the VARCHAR(16) of version 1: SQLite does not
+-- enforce declared lengths, so nothing changes here (PostgreSQL widens the column).

@@ -1,0 +1,121 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.store.AdminAction;
+import org.buildhook.runner.store.JobState;
+import org.junit.jupiter.api.Test;
+
+/** Jobs that wait for an approval; on SQLite and PostgreSQL. */
+abstract class AbstractApprovalTest extends AbstractWorkflowTest {
+
+    private Path ran;
+
+    private RuleSet deploy(String approval) throws IOException {
+        ran = dir.resolve("ran");
+        return rules("rules:\n"
+                + "  - name: deploy-prod\n"
+                + "    supersede: {key: \"${build.project}\"}\n"
+                + "    approval: " + approval + "\n"
+                + "    run: {command: [/bin/sh, \"" + script("deploy.sh", "echo $1 >> " + ran) + "\", \"${build.id}\"]}\n"
+                + "    on-cancel: {command: [/bin/true]}\n");
+    }
+
+    @Test
+    void aJobWaitsForItsApprovalAndRunsOnceApprovedWithWhoAndWhenInTheAuditTrail() throws IOException {
+        RuleSet rules = deploy("{expires: 1h}");
+        openStore();
+        startEngine();
+        Instant before = Instant.now();
+
+        String job = deliver(rules, 67).jobIds().get(0);
+        assertState(job(job), JobState.AWAITING_APPROVAL);
+        assertThat(job(job).expiresAt()).isAfter(before.plus(Duration.ofMinutes(59)));
+        // Nothing runs it meanwhile: it has no execution in the queue.
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                .until(() -> job(job).state() == JobState.AWAITING_APPROVAL);
+
+        assertThat(store.approve(job, "alice@10.0.0.7")).isTrue();
+        assertState(awaitFinal(job).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(ran)).containsExactly("67");
+        assertThat(store.approve(job, "bob")).as("approving twice changes nothing").isFalse();
+        assertThat(store.actionsOnJob(job)).singleElement().satisfies(a -> {
+            assertThat(a.actor()).isEqualTo("alice@10.0.0.7");
+            assertThat(a.action()).isEqualTo("approve");
+            assertThat(a.at()).isBetween(before, Instant.now());
+        });
+    }
+
+    @Test
+    void aRejectedJobNeverRunsAndACancelledOneStartsItsOnCancel() throws IOException {
+        RuleSet rules = deploy("{}");
+        openStore();
+        startEngine();
+
+        String rejected = deliver(rules, 67).jobIds().get(0);
+        assertThat(store.reject(rejected, "carol")).isTrue();
+        String cancelled = deliver(rules, 68).jobIds().get(0);
+        assertThat(store.cancel(cancelled)).isTrue();
+
+        assertState(job(rejected), JobState.REJECTED);
+        assertThat(job(rejected).message()).isEqualTo("rejected by carol");
+        assertThat(store.actionsOnJob(rejected)).extracting(AdminAction::action).containsExactly("reject");
+        assertState(job(cancelled), JobState.CANCELLED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> jobsOfRule("deploy-prod/on-cancel").size() == 1);
+        assertThat(ran).doesNotExist();
+    }
+
+    @Test
+    void anApprovalNobodyGaveExpiresAsItsOwnFinalState() throws IOException {
+        RuleSet rules = deploy("{expires: 1s}");
+        openStore();
+        startEngine();
+
+        String job = deliver(rules, 67).jobIds().get(0);
+
+        assertState(awaitFinal(job).job(), JobState.EXPIRED);
+        assertThat(store.approve(job, "too-late")).isFalse();
+        assertThat(store.actionsOnJob(job)).extracting(AdminAction::actor, AdminAction::action)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("buildhook", "expire"));
+        assertThat(ran).doesNotExist();
+    }
+
+    @Test
+    void anApprovalSurvivesARestart() throws IOException {
+        RuleSet rules = deploy("{expires: 1h}");
+        openStore();
+        startEngine();
+        String job = deliver(rules, 67).jobIds().get(0);
+        stopAll();
+
+        openStore();
+        startEngine();
+        assertState(job(job), JobState.AWAITING_APPROVAL);
+        assertThat(store.approve(job, "alice")).isTrue();
+
+        assertState(awaitFinal(job).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(ran)).containsExactly("67");
+    }
+
+    @Test
+    void aNewerBuildSupersedesAJobThatAwaitsItsApproval() throws IOException {
+        RuleSet rules = deploy("{}");
+        openStore();
+
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        String job68 = deliver(rules, 68).jobIds().get(0);
+
+        assertState(job(job67), JobState.SUPERSEDED);
+        assertThat(job(job67).supersededBy()).isEqualTo(job68);
+        assertThat(job(job67).expiresAt()).isNull();
+        assertState(job(job68), JobState.AWAITING_APPROVAL);
+        assertThat(store.approve(job67, "alice")).isFalse();
+    }
+}
