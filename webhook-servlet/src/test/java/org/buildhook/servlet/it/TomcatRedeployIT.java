@@ -33,8 +33,12 @@ class TomcatRedeployIT {
     final Handler leakLog = new Handler() {
         @Override
         public void publish(LogRecord record) {
-            if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
-                leaks.add(record.getLoggerName() + ": " + new java.util.logging.SimpleFormatter().formatMessage(record));
+            String message = new java.util.logging.SimpleFormatter().formatMessage(record);
+            // Tomcat's own background thread can be caught holding the web application's class
+            // loader while it processes the context being stopped (seen on a loaded machine): that
+            // warning names Tomcat's thread, not one buildhook started.
+            if (record.getLevel().intValue() >= Level.WARNING.intValue() && !message.contains("[Catalina-utility-")) {
+                leaks.add(record.getLoggerName() + ": " + message);
             }
         }
 
