@@ -33,9 +33,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The shipped compose.yaml's cluster profile with podman-compose: PostgreSQL and two buildhook nodes,
- * configured by the shipped config-cluster/ folder, secrets as compose secrets. Skipped without
- * podman, except on CI ({@code CI=true}), where that fails.
+ * The shipped compose.yaml with podman-compose: its single node on SQLite (the shipped config/
+ * folder), and its cluster profile, PostgreSQL and two buildhook nodes (the shipped config-cluster/
+ * folder); secrets as compose secrets. Skipped without podman, except on CI ({@code CI=true}),
+ * where that fails.
  */
 class ComposeClusterIT {
 
@@ -161,6 +162,49 @@ class ComposeClusterIT {
         jobs.forEach(job -> ranOn.add(job.get("node").asText()));
         System.out.println("jobs ran on nodes " + ranOn);
         assertThat(ranOn).as("both nodes ran jobs").hasSize(2);
+    }
+
+    @Test
+    void theSingleNodeServiceRunsOnSqliteWithTheShippedConfigAndItsSecretFromComposeSecrets() throws Exception {
+        copy(Podman.SOURCE_DIR.resolve("compose.yaml"), dir.resolve("compose.yaml"));
+        for (String folder : List.of("config", "scripts")) {
+            try (Stream<Path> files = Files.walk(Podman.SOURCE_DIR.resolve(folder))) {
+                for (Path file : files.filter(Files::isRegularFile).toList()) {
+                    copy(file, dir.resolve(Podman.SOURCE_DIR.relativize(file).toString()));
+                }
+            }
+        }
+        String secret = "jobserv-" + UUID.randomUUID();
+        Files.writeString(Files.createDirectories(dir.resolve("secrets")).resolve("jobserv-secret"), secret + "\n");
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path path : all.toList()) {
+                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(
+                        Files.isDirectory(path) || path.toString().endsWith(".sh") ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+        env.put("BUILDHOOK_IMAGE", image);
+        env.put("BUILDHOOK_PORT", "127.0.0.1:");
+
+        compose("up", "-d", "buildhook").ok();
+
+        String node = project + "_buildhook_1";
+        String[] base = new String[1];
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(() -> {
+            base[0] = "http://" + Podman.podman("port", node, "8080/tcp").ok().out().strip().lines()
+                    .findFirst().orElseThrow() + "/";
+            assertThat(get(base[0] + "healthz", null).statusCode()).isEqualTo(200);
+        });
+        Podman.Result sent = Podman.exec(List.of("python3", ContainerIT.SENDER.toString(), base[0] + "webhook",
+                ContainerIT.FIXTURES.resolve("build-67-passed.json").toString(), secret, "--no-retry"), null, Map.of(),
+                Duration.ofMinutes(2));
+        assertThat(sent.out()).startsWith("HTTP 202");
+        String adminToken = Podman.podman("exec", node, "cat", "/var/lib/buildhook/admin-token").ok().out().strip();
+        await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> assertThat(jobs(base[0], adminToken)).singleElement()
+                .satisfies(job -> assertThat(job.get("state").asText()).isEqualTo("SUCCEEDED")));
+        String job = jobs(base[0], adminToken).get(0).get("id").asText();
+        assertThat(get(base[0] + "api/jobs/" + job + "/log", adminToken).body())
+                .contains("build 67 of andy-corp/lmp is PASSED (trigger: containers-devel)");
+        assertThat(Podman.podman("exec", node, "ls", "/var/lib/buildhook").ok().out()).contains("buildhook.db");
     }
 
     List<JsonNode> jobs(String base, String adminToken) throws IOException, InterruptedException {
