@@ -10,6 +10,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${1:-5}
 port=${STARTUP_PORT:-18080}
 label=${STARTUP_LABEL:-startup}
+pid=
+# A run that fails (no 202 within 60 s) must not leave its server holding the port for the next one.
+trap '[[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true' EXIT
 for run in $(seq 1 "$runs"); do
   work=$(mktemp -d)
   cd "$work"
@@ -41,5 +44,6 @@ PY
   echo "run $run: first 202 after $(( (end - start) / 1000000 )) ms; RSS after 10 s idle: $(( rss / 1024 )) MiB"
   echo "RESULT label=$label run=$run first_202_ms=$(( (end - start) / 1000000 )) rss_mib=$(( rss / 1024 ))"
   kill -TERM "$pid"; wait "$pid" || true
+  pid=
   cd /; rm -rf "$work"
 done

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.StreamSupport;
 import java.util.zip.GZIPInputStream;
 import javax.crypto.Mac;
@@ -140,6 +142,33 @@ class ContainerIT {
                 .hasSize(2);
 
         assertSecretAppearsNowhere(container, deployment.secret, deployment.adminToken);
+    }
+
+    @Test
+    void theDerivedImageOfTheDocsAddsToolsAndStillRunsAsNonRoot() throws Exception {
+        String page = Files.readString(FIXTURES.resolveSibling("docs").resolve("deploying.md"));
+        Matcher block = Pattern.compile("```dockerfile\n(.*?)```", Pattern.DOTALL)
+                .matcher(page.substring(page.indexOf("### Adding tools")));
+        assertThat(block.find()).as("a dockerfile block under 'Adding tools' in docs/deploying.md").isTrue();
+        Path context = Files.createDirectories(dir.resolve("derived"));
+        Files.writeString(context.resolve("Containerfile"), block.group(1).replace("localhost/buildhook:latest", image));
+        Files.writeString(context.resolve("deploy.sh"), "#!/bin/sh\ngit --version\n");
+        String derived = "localhost/buildhook-it-derived:" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        try {
+            Podman.exec(List.of("podman", "build", "--pull=never", "--network=host", "--format", "docker", "-t", derived,
+                    context.toString()), null, Map.of(), Duration.ofMinutes(20)).ok();
+
+            assertThat(Podman.podman("run", "--rm", "--entrypoint", "/opt/scripts/deploy.sh", derived).ok().out())
+                    .startsWith("git version");
+            BuildhookContainer container = BuildhookContainer.start(derived, "none", List.of());
+            containers.add(container);
+            assertThat(container.exec("id", "-u").ok().out().strip()).isEqualTo(Deployment.UID);
+            assertThat(container.exec("cat", "/proc/1/comm").ok().out().strip()).isEqualTo("tini");
+        } finally {
+            containers.forEach(BuildhookContainer::close);
+            containers.clear();
+            Podman.podman("rmi", "-f", derived);
+        }
     }
 
     /** A rule running {@code /opt/scripts/trace.sh}, which appends "<build> start|end" to data/trace.txt. */
