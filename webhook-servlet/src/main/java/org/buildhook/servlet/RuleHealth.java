@@ -31,14 +31,28 @@ record RuleHealth(String rule, List<JobTiming> recent) {
         return (int) recent.stream().filter(t -> t.state().isFinal()).count();
     }
 
-    /** Of the ended recent jobs, the share that succeeded, 0 to 1; empty when none ended. */
+    /**
+     * How many of the recent jobs ended with a verdict: succeeded, or failed / timed out. A job that
+     * ended without running to an outcome (cancelled, superseded, rejected, expired) says nothing
+     * about the rule's health and is not counted.
+     */
+    int decided() {
+        return (int) recent.stream().filter(t -> t.state().isFinal() && verdict(t)).count();
+    }
+
+    /** Of the recent jobs with a verdict ({@link #decided()}), the share that succeeded, 0 to 1; empty when none. */
     Optional<Double> successRate() {
-        int ended = ended();
-        if (ended == 0) {
+        int decided = decided();
+        if (decided == 0) {
             return Optional.empty();
         }
         long ok = recent.stream().filter(t -> t.state().isFinal() && StatusTone.of(t.state()) == StatusTone.OK).count();
-        return Optional.of((double) ok / ended);
+        return Optional.of((double) ok / decided);
+    }
+
+    private static boolean verdict(JobTiming t) {
+        StatusTone tone = StatusTone.of(t.state());
+        return tone == StatusTone.OK || tone == StatusTone.BAD;
     }
 
     /** The timeout of the newest job (the rule's as it was then); empty without jobs. */

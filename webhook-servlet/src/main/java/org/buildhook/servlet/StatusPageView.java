@@ -155,7 +155,7 @@ final class StatusPageView {
         r.last().ifPresentOrElse(t -> h.append(chip(t.state())).append(' ').append(jobLink(t.jobId(), "open")),
                 () -> h.append("<span class=\"muted\">no job yet</span>"));
         h.append("</td><td class=\"num\">").append(r.successRate().map(s -> StatusFormat.percent(s) + " <small>of "
-                + r.ended() + "</small>").orElse("<span class=\"muted\">–</span>")).append("</td><td class=\"durations\">");
+                + r.decided() + "</small>").orElse("<span class=\"muted\">–</span>")).append("</td><td class=\"durations\">");
         Optional<Duration> p50 = r.percentile(50);
         Optional<Duration> p95 = r.percentile(95);
         if (p50.isPresent() && p95.isPresent() && r.timeout().isPresent()) {

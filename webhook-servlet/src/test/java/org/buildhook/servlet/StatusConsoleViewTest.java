@@ -127,6 +127,21 @@ class StatusConsoleViewTest {
     }
 
     @Test
+    void aRulesSuccessRateCountsOnlyJobsThatRanToAVerdictNotSupersededOrCancelledOnes() {
+        List<JobTiming> recent = new ArrayList<>();
+        JobState[] states = {JobState.SUCCEEDED, JobState.SUPERSEDED, JobState.SUPERSEDED, JobState.CANCELLED,
+            JobState.FAILED};
+        for (int i = 0; i < states.length; i++) {
+            recent.add(new JobTiming("01K" + i, states[i], AT, AT.plusSeconds(1), Duration.ofSeconds(30)));
+        }
+        RuleHealth health = new RuleHealth("deploy", recent);
+
+        assertThat(health.decided()).isEqualTo(2);
+        assertThat(health.successRate()).contains(0.5);
+        assertThat(page(quiet(), RULES, List.of(health), List.of())).contains("50% <small>of 2</small>");
+    }
+
+    @Test
     void aRulesHealthIsItsSuccessRateAndDurationPercentilesAsInlineSvg() {
         List<JobTiming> recent = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
