@@ -77,12 +77,13 @@ print(f"postgresql://{q.get('user','')}:{q.get('password','')}@{u.netloc}{u.path
 PY
 }
 
-pg_schema() { # a new schema on BUILDHOOK_BENCH_PG_URL; prints the JDBC URL that makes it buildhook's
+pg_schema() { # a new schema on BUILDHOOK_BENCH_PG_URL; sets pg_url to the JDBC URL that makes it buildhook's
+  # (not printed for $(…): a subshell's pg_schemas+= would be lost, and the schema never dropped)
   local schema
   schema=bench_$(python3 -c 'import secrets; print(secrets.token_hex(6))')
   psql -q "$(pg_libpq)" -c "CREATE SCHEMA $schema" >/dev/null
   pg_schemas+=("$schema")
-  echo "$BUILDHOOK_BENCH_PG_URL&currentSchema=$schema"
+  pg_url="$BUILDHOOK_BENCH_PG_URL&currentSchema=$schema"
 }
 
 wait_for_port() { # port: until something answers HTTP there (any status), 60 s at most
@@ -226,7 +227,8 @@ YAML
     cp "$dir/rules.yaml" "$work/accept-pg/"
     sed -e "s|^data-dir: .*|data-dir: $work/accept-pg/data|" -e "s|^  port: .*|  port: $pg_port|" \
         "$dir/buildhook.yaml" > "$work/accept-pg/buildhook.yaml"
-    echo "store: {url: \"$(pg_schema)\"}" >> "$work/accept-pg/buildhook.yaml"
+    pg_schema
+    echo "store: {url: \"$pg_url\"}" >> "$work/accept-pg/buildhook.yaml"
     (cd "$work/accept-pg" && exec "$server" serve --config "$work/accept-pg/buildhook.yaml" \
         > "$work/accept-pg/serve.out" 2>&1) &
     pg_pid=$!
@@ -280,7 +282,8 @@ fi
 labels=(buildhook-sqlite)
 run_buildhook buildhook-sqlite ""
 if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then
-  run_buildhook buildhook-pg "store: {url: \"$(pg_schema)\"}"
+  pg_schema
+  run_buildhook buildhook-pg "store: {url: \"$pg_url\"}"
   labels+=(buildhook-pg)
 fi
 run_adnanh

@@ -39,7 +39,7 @@ final class JobsCommand implements Callable<Integer> {
 
     @Option(names = "--state", paramLabel = "STATE",
             description = "queued, running, succeeded, failed, timed_out, cancelled, superseded,"
-                    + " awaiting_approval, rejected or expired.")
+                    + " awaiting_approval, rejected, expired or waiting.")
     String state;
 
     @Option(names = "--rule", paramLabel = "RULE", description = "Only jobs of this rule.")

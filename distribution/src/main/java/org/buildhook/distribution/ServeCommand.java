@@ -56,7 +56,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
             server.start();
         } catch (Exception e) {
-            throw new CommandFailure("cannot start: " + rootMessage(e), ExitCodes.UNAVAILABLE);
+            throw new CommandFailure("cannot start: " + whyNotStarted(e, settings), ExitCodes.UNAVAILABLE);
         }
         server.stopAtShutdown();
         ServerUrlFile.write(effective.dataDir(), server.uri());
@@ -89,6 +89,18 @@ final class ServeCommand implements Callable<Integer> {
                 context.addServlet(route.servlet(), pattern).setAsyncSupported(route.async());
             }
         }
+    }
+
+    /** Names the address and what to change when the port is taken; otherwise the root cause's message. */
+    private static String whyNotStarted(Throwable e, ServerSettings settings) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.net.BindException) {
+                return "cannot listen on " + (settings.host() == null ? "" : settings.host()) + ":" + settings.port()
+                        + " (" + t.getMessage() + "): another program (or another buildhook) has it;"
+                        + " choose another port with --port N or server.port in the configuration";
+            }
+        }
+        return rootMessage(e);
     }
 
     private static String rootMessage(Throwable e) {

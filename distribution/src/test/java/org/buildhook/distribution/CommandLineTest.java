@@ -211,6 +211,22 @@ class CommandLineTest {
     }
 
     @Test
+    void serveOnATakenPortNamesTheAddressAndWhatToChange() throws IOException {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");
+
+            int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port",
+                    String.valueOf(taken.getLocalPort()));
+
+            assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+            assertThat(err.toString())
+                    .contains("cannot listen on 127.0.0.1:" + taken.getLocalPort())
+                    .contains("--port N or server.port")
+                    .doesNotContain("Exception");
+        }
+    }
+
+    @Test
     void checkOfTheEmbeddedDefaultsWritesNothingAndSaysTheSecretIsGeneratedAtFirstStart() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));
         CommandLine cl = new CommandLine(new CheckCommand(empty));

@@ -89,6 +89,7 @@ final class AdminViews {
         m.put("ruleSnapshot", j.ruleSnapshot());
         m.put("buildId", j.workflow().buildId());
         m.put("supersedeKey", j.workflow().supersedeKey());
+        m.put("resources", j.workflow().resources());
         return m;
     }
 

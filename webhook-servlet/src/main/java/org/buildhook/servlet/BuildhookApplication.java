@@ -99,6 +99,8 @@ public final class BuildhookApplication implements AutoCloseable {
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
             metrics.queueDepth(() -> store.countJobs(JobState.QUEUED));
             metrics.awaitingApproval(() -> store.countJobs(JobState.AWAITING_APPROVAL));
+            metrics.sharedResources(() -> rules == null ? java.util.Map.of() : rules.current().resources(),
+                    () -> store.resources().unitsInUse(), () -> store.countJobs(JobState.WAITING));
             metrics.runningJobs(engine::runningCount);
             if (store.writeStats().isPresent()) {
                 metrics.storeCommits(() -> store.writeStats().map(WriteStats::commits).orElse(0L),

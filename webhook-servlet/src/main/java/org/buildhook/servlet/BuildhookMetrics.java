@@ -9,9 +9,11 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.buildhook.core.Verification;
 import org.buildhook.runner.engine.JobEvents;
 import org.buildhook.runner.rules.RuleException;
@@ -142,6 +144,42 @@ public final class BuildhookMetrics implements AutoCloseable {
     }
 
     /**
+     * The shared resources' gauges: units in use per resource and jobs waiting for units (all
+     * nodes), each read once per scrape.
+     *
+     * @param capacities the resources the rules file declares now (name to capacity)
+     */
+    public void sharedResources(Supplier<Map<String, Integer>> capacities, Supplier<Map<String, Integer>> inUse,
+            LongSupplier waiting) {
+        Gauge.builder("buildhook.jobs.waiting", () -> read(waiting, "jobs waiting for resources"))
+                .description("Jobs waiting for units of a shared resource (all nodes)")
+                .register(registry);
+        held.add(capacities);
+        held.add(inUse);
+        // A resource the rules file declares later gets its gauge at the next scrape.
+        resourceGauges = () -> {
+            Map<String, Integer> declared;
+            try {
+                declared = capacities.get();
+            } catch (RuntimeException e) {
+                return;
+            }
+            for (String name : declared.keySet()) {
+                Gauge.builder("buildhook.resource.units.in.use", () -> {
+                    try {
+                        return inUse.get().getOrDefault(name, 0);
+                    } catch (RuntimeException e) {
+                        return Double.NaN;
+                    }
+                }).tag("resource", name).description("Units of a shared resource held by job attempts now (all nodes)")
+                        .register(registry);
+            }
+        };
+    }
+
+    private volatile Runnable resourceGauges = () -> { };
+
+    /**
      * SQLite's group commit: commits made and the write transactions they carried (their ratio is
      * the average batch). Registered only when the store says (SQLite); read once per scrape.
      */
@@ -202,6 +240,7 @@ public final class BuildhookMetrics implements AutoCloseable {
 
     /** Everything, in the Prometheus text format 0.0.4. */
     public String scrape() {
+        resourceGauges.run();
         return registry.scrape();
     }
 
@@ -262,7 +301,7 @@ public final class BuildhookMetrics implements AutoCloseable {
     static List<String> names() {
         return List.of("buildhook_deliveries_total", "buildhook_signature_failures_total",
                 "buildhook_accept_latency_seconds", "buildhook_jobs_queued", "buildhook_jobs_running",
-                "buildhook_jobs_awaiting_approval",
+                "buildhook_jobs_awaiting_approval", "buildhook_jobs_waiting", "buildhook_resource_units_in_use",
                 "buildhook_job_attempts_total", "buildhook_job_duration_seconds", "buildhook_rules_reloads_total",
                 "buildhook_rules_reload_failures_total", "buildhook_store_commits_total",
                 "buildhook_store_transactions_total", "buildhook_http_unknown_paths_total",

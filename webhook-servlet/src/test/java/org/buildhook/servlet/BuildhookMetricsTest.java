@@ -182,6 +182,21 @@ class BuildhookMetricsTest {
     }
 
     @Test
+    void eachDeclaredSharedResourceHasAGaugeOfItsUnitsInUse() {
+        java.util.Map<String, Integer> declared = new java.util.concurrent.ConcurrentHashMap<>(java.util.Map.of("boards", 3));
+        metrics.sharedResources(() -> declared, () -> java.util.Map.of("boards", 2, "phones", 1), () -> 4);
+
+        String scrape = metrics.scrape();
+        declared.put("phones", 2);
+        String later = metrics.scrape();
+
+        assertThat(value(scrape, "buildhook_resource_units_in_use{resource=\"boards\"}")).isEqualTo(2.0);
+        assertThat(scrape).doesNotContain("resource=\"phones\"");
+        assertThat(value(later, "buildhook_resource_units_in_use{resource=\"phones\"}")).isEqualTo(1.0);
+        assertThat(value(scrape, "buildhook_jobs_waiting")).isEqualTo(4.0);
+    }
+
+    @Test
     void storeCommitsAndTheTransactionsTheyCarriedAreCountersReadAtScrape() {
         java.util.concurrent.atomic.AtomicLong commits = new java.util.concurrent.atomic.AtomicLong(3);
         java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong(40);

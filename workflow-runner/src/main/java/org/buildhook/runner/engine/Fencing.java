@@ -14,9 +14,12 @@ import org.slf4j.LoggerFactory;
  * <p>db-scheduler takes an execution for dead, and lets any node run it again, once its last
  * heartbeat is older than {@code heartbeat interval × missed heartbeats} (the dead-node limit).
  * This check runs every quarter heartbeat interval; once an execution's last successful heartbeat
- * is {@value #FENCE_AT} of that limit old, its command gets SIGKILL, with no grace period. So its
- * processes are gone about half the limit (minus a quarter interval) before any other node may
- * revive the job: 90 s before, with the defaults (30 s × 6). Only where other nodes may take over
+ * is {@value #FENCE_AT} of that limit old and its heartbeats fail, its command gets SIGKILL, with no
+ * grace period. So its processes are gone about half the limit (minus a quarter interval) before
+ * any other node may revive the job: 82.5 s before, with the defaults (30 s × 6). A heartbeat that
+ * neither succeeds nor fails (a connection hung on a silent network) fences at
+ * {@value #FENCE_AT_WHEN_LATE} of the limit: a heartbeat that is only late (a CPU-starved node)
+ * should not kill jobs that early. Only where other nodes may take over
  * (PostgreSQL); on SQLite no other node does, and a node that starts again kills what its
  * predecessor left ({@link LeftoverSweep}) first.
  */
@@ -25,6 +28,8 @@ final class Fencing {
     private static final Logger LOG = LoggerFactory.getLogger(Fencing.class);
     /** Fraction of the dead-node limit without a heartbeat after which the node kills the job. */
     static final double FENCE_AT = 0.5;
+    /** The same, when no heartbeat has failed either (hung, or merely late). */
+    static final double FENCE_AT_WHEN_LATE = 0.75;
 
     private final Supplier<List<CurrentlyExecuting>> executing;
     private final RunningJobs running;
@@ -46,13 +51,15 @@ final class Fencing {
     void check() {
         for (CurrentlyExecuting current : executing.get()) {
             double dead = current.getHeartbeatState().getFractionDead();
-            if (dead < FENCE_AT) {
+            boolean failing = current.getHeartbeatState().getFailedHeartbeats() > 0;
+            if (dead < (failing ? FENCE_AT : FENCE_AT_WHEN_LATE)) {
                 continue;
             }
             String jobId = current.getTaskInstance().getId();
             long without = (long) (dead * limit.toMillis());
             String why = "killed by its own node: no heartbeat could be written for " + without + " ms (the store"
-                    + " is unreachable), and after " + limit.toMillis() + " ms another node may run the job";
+                    + (failing ? " is unreachable" : " does not answer") + "), and after " + limit.toMillis()
+                    + " ms another node may run the job";
             if (running.fence(jobId, why)) {
                 LOG.warn("job {}: {}; its processes are killed now (self-fencing); it runs again once the store"
                         + " answers", jobId, why);

@@ -40,6 +40,7 @@ public final class JobEngine implements AutoCloseable {
     private final Clock clock;
     private final Scheduler scheduler;
     private ScheduledExecutorService stalePicks;
+    private ScheduledExecutorService fencer;
     private final RunningJobs running = new RunningJobs();
     private final FollowUpDispatcher followUps;
     private final LeftoverSweep leftovers;
@@ -129,8 +130,14 @@ public final class JobEngine implements AutoCloseable {
         stalePicks.scheduleWithFixedDelay(this::releaseStalePicks, every, every, TimeUnit.MILLISECONDS);
         stalePicks.scheduleWithFixedDelay(this::sweepLeftovers, every, every, TimeUnit.MILLISECONDS);
         if (fencing != null) {
+            // Its own thread: the other looks wait on the store, and the fence must not wait behind them.
+            fencer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "buildhook-fencing");
+                t.setDaemon(true);
+                return t;
+            });
             long fenceEvery = Fencing.every(config).toMillis();
-            stalePicks.scheduleWithFixedDelay(this::fence, fenceEvery, fenceEvery, TimeUnit.MILLISECONDS);
+            fencer.scheduleWithFixedDelay(this::fence, fenceEvery, fenceEvery, TimeUnit.MILLISECONDS);
         }
         followUps.start(config.pollingInterval().toMillis());
         long poll = config.pollingInterval().toMillis();
@@ -151,6 +158,9 @@ public final class JobEngine implements AutoCloseable {
         }
         stopped = true;
         stalePicks.shutdownNow();
+        if (fencer != null) {
+            fencer.shutdownNow();
+        }
         followUps.close();
         scheduler.pause();
         try {

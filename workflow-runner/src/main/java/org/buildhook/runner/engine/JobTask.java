@@ -114,9 +114,20 @@ final class JobTask implements ExecutionHandler<Void> {
                 () -> ledger.tryAcquireSlot(job.ruleName(), job.concurrency(), jobId, config.nodeId()), before)) {
             return rescheduleIn(config.slotRetryDelay());
         }
+        boolean shares = !job.workflow().resources().isEmpty();
+        if (shares && !waits.call(jobId, "take its shared resources",
+                () -> store.resources().tryAcquire(job, config.nodeId()), before)) {
+            if (job.concurrency() > 0) {
+                freeSlot(jobId);
+            }
+            return rescheduleIn(config.slotRetryDelay());
+        }
         try {
             return runAttempt(job, before);
         } finally {
+            if (shares) {
+                SharedResources.release(store, jobId);
+            }
             if (job.concurrency() > 0) {
                 freeSlot(jobId);
             }

@@ -16,7 +16,7 @@ import org.buildhook.runner.exec.ProcessEncoding;
 final class ActionReader extends NodeReader {
 
     static final Set<String> KEYS = Set.of(
-            "command", "workdir", "env", "timeout", "retries", "backoff", "concurrency", "stdin");
+            "command", "workdir", "env", "timeout", "retries", "backoff", "concurrency", "stdin", "resources");
     /** A follow-up's keys: an action's, and its own follow-ups. */
     static final Set<String> FOLLOW_UP_KEYS;
 

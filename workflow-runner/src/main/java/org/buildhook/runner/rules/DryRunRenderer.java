@@ -69,6 +69,13 @@ public final class DryRunRenderer {
                     .append(w.supersedeRunning() ? " and cancels running ones" : " (running ones go on)")
                     .append("; superseded at once if a newer build was already seen\n");
         }
+        if (!w.resources().isEmpty()) {
+            out.append("    resources: waits (WAITING, first come first served) until it can hold");
+            w.resources().forEach((name, units) -> out.append(' ').append(name).append(' ').append(units).append(" of ")
+                    .append(w.capacities().get(name)).append(';'));
+            out.setLength(out.length() - 1);
+            out.append(" for each attempt\n");
+        }
         if (w.needsApproval()) {
             out.append("    approval: waits as AWAITING_APPROVAL until approved (buildhook approve, the admin API or the"
                     + " status page) or rejected; expires after ").append(Durations.format(w.approvalExpiry()))

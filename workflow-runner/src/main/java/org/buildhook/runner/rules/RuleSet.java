@@ -18,11 +18,17 @@ import org.buildhook.runner.PlannedJob;
 public final class RuleSet {
 
     private final List<Rule> rules;
+    private final Map<String, Integer> resources;
     private final RuleIndex index;
     private final Path source;
     private final Instant loadedAt;
 
     RuleSet(List<Rule> rules, Path source, Instant loadedAt) {
+        this(rules, Map.of(), source, loadedAt);
+    }
+
+    RuleSet(List<Rule> rules, Map<String, Integer> resources, Path source, Instant loadedAt) {
+        this.resources = Collections.unmodifiableMap(new java.util.TreeMap<>(resources));
         this.rules = List.copyOf(rules);
         this.index = new RuleIndex(this.rules);
         this.source = Objects.requireNonNull(source, "source");
@@ -90,6 +96,11 @@ public final class RuleSet {
         Map<String, String> snapshots = new LinkedHashMap<>();
         rules.forEach(r -> snapshots.put(r.name(), r.snapshot()));
         return Collections.unmodifiableMap(snapshots);
+    }
+
+    /** The shared resources the file declares, name to capacity (sorted by name); empty when none. */
+    public Map<String, Integer> resources() {
+        return resources;
     }
 
     public int size() {

@@ -64,11 +64,12 @@ public final class RuleSetLoader {
         if (root.isEmpty() && problems.isEmpty()) {
             RulesReader.refuseEmpty(problems);
         }
-        List<Rule> rules = root.map(r -> new RulesReader(problems).read(r)).orElse(List.of());
+        RulesReader reader = new RulesReader(problems);
+        List<Rule> rules = root.map(reader::read).orElse(List.of());
         problems.throwIfAny();
         if (rules.isEmpty()) {
             LOG.warn("rules file {} has no enabled rules: no delivery will start a job", source);
         }
-        return new RuleSet(rules, source, clock.instant());
+        return new RuleSet(rules, reader.capacities(), source, clock.instant());
     }
 }

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 /** Turns the located tree of a whole rules file into rules, recording every mistake. */
 final class RulesReader extends NodeReader {
 
-    static final Set<String> TOP_KEYS = Set.of("rules");
+    static final Set<String> TOP_KEYS = Set.of("rules", "resources");
     static final Set<String> RULE_KEYS = Set.of("name", "description", "enabled", "when", "run", "supersede",
             "approval", FollowUpReader.ON_SUCCESS, FollowUpReader.ON_FAILURE, FollowUpReader.ON_CANCEL);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
@@ -35,6 +35,11 @@ final class RulesReader extends NodeReader {
     static void refuseEmpty(ProblemCollector problems) {
         problems.add(new YamlNode.Location(1, 1), "the rules file is empty (still being written?);"
                 + " to run nothing on purpose, write 'rules: []'");
+    }
+
+    /** The shared resources the file declares (name to capacity); read by {@link #read}. */
+    Map<String, Integer> capacities() {
+        return capacities;
     }
 
     /** The enabled rules, in file order; valid only when no problem was recorded. */

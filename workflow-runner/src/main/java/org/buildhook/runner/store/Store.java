@@ -41,6 +41,7 @@ public final class Store implements AutoCloseable {
     private final ExecutionLedger ledger;
     private final FollowUpLedger followUps;
     private final Approvals approvals;
+    private final ResourceLedger resources;
     private final Retention retention;
     private final ScheduledExecutorService retentionThread;
     private final boolean ownsRetentionThread;
@@ -57,6 +58,7 @@ public final class Store implements AutoCloseable {
         this.reader = new StoreReader(db);
         this.ledger = new ExecutionLedger(db, reader, config.clock());
         this.followUps = new FollowUpLedger(db, writer);
+        this.resources = new ResourceLedger(db, config.clock());
         this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
                 this::payloadFile);
         this.retentionThread = retentionThread;
@@ -339,6 +341,11 @@ public final class Store implements AutoCloseable {
     /** The execution side's view; for the engine. */
     public ExecutionLedger ledger() {
         return ledger;
+    }
+
+    /** The shared resources' view: for the engine, which takes units for an attempt, and for metrics. */
+    public ResourceLedger resources() {
+        return resources;
     }
 
     /** The follow-ups' view; for the engine, which starts them when their job ends. */

@@ -1,0 +1,200 @@
+package org.buildhook.runner.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Shared resources (named capacities of the rules file): units a job holds for one attempt.
+ *
+ * <p>First come, first served across rules and nodes: a job that needs resources and cannot have
+ * them is {@link JobState#WAITING} from the time it first asked; it may take units only when every
+ * unit it needs is free <em>and</em> no job that started waiting before it needs any of the same
+ * resources. So a job needing many units is never overtaken for ever by jobs needing few (no
+ * starvation). Each resource's {@code resource_locks} row, locked in name order, serialises the
+ * nodes (PostgreSQL); SQLite has one writer.
+ *
+ * <p>Units held by a job whose execution is no longer picked anywhere (it ended, or its dead node's
+ * execution was revived for another node to take over) are freed by the next look: never while the
+ * dead node's execution is still held, so never before the job is taken over.
+ */
+public final class ResourceLedger {
+
+    private final Database db;
+    private final Clock clock;
+
+    ResourceLedger(Database db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+    }
+
+    /**
+     * Takes the units {@code job} needs for its next attempt on {@code node}, or marks it WAITING
+     * (and leaves it so) when it cannot have them yet. Returns whether it holds them now.
+     */
+    public boolean tryAcquire(Job job, String node) {
+        Map<String, Integer> need = job.workflow().resources();
+        Map<String, Integer> capacity = job.workflow().capacities();
+        return db.inTransaction("take shared resources", Durability.DEFERRED, c -> {
+            lock(c, need.keySet());
+            freeStale(c, job.id());
+            long since = waitingSince(c, job.id());
+            List<Map<String, List<Integer>>> earlier = earlierWaiters(c, job.id(), since);
+            Map<String, Integer> inUse = inUse(c, need.keySet());
+            List<String> short_ = new ArrayList<>();
+            for (Map.Entry<String, Integer> n : need.entrySet()) {
+                int free = capacity.get(n.getKey()) - inUse.getOrDefault(n.getKey(), 0);
+                boolean queueAhead = earlier.stream().anyMatch(w -> w.containsKey(n.getKey()));
+                if (free < n.getValue() || queueAhead) {
+                    short_.add(n.getKey() + ": " + n.getValue() + " wanted, " + Math.max(free, 0) + " of "
+                            + capacity.get(n.getKey()) + " free" + (queueAhead ? ", jobs ahead in the queue" : ""));
+                }
+            }
+            if (!short_.isEmpty()) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, waiting_since = ?,"
+                        + " message = ? WHERE id = ? AND state IN (?, ?)")) {
+                    p.setString(1, JobState.WAITING.name());
+                    p.setLong(2, since);
+                    p.setString(3, "waiting for " + String.join("; ", short_));
+                    p.setString(4, job.id());
+                    p.setString(5, JobState.QUEUED.name());
+                    p.setString(6, JobState.WAITING.name());
+                    p.executeUpdate();
+                }
+                return false;
+            }
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO resource_holds (job_id, resource, units, node,"
+                    + " acquired_at) VALUES (?, ?, ?, ?, ?)")) {
+                for (Map.Entry<String, Integer> n : need.entrySet()) {
+                    p.setString(1, job.id());
+                    p.setString(2, n.getKey());
+                    p.setInt(3, n.getValue());
+                    p.setString(4, node);
+                    p.setLong(5, clock.millis());
+                    p.executeUpdate();
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET waiting_since = NULL, message = NULL,"
+                    + " state = ? WHERE id = ? AND state IN (?, ?)")) {
+                p.setString(1, JobState.QUEUED.name());
+                p.setString(2, job.id());
+                p.setString(3, JobState.QUEUED.name());
+                p.setString(4, JobState.WAITING.name());
+                p.executeUpdate();
+            }
+            return true;
+        });
+    }
+
+    /** Gives back the units {@code jobId} holds. */
+    public void release(String jobId) {
+        db.inTransaction("give back shared resources", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ?")) {
+                p.setString(1, jobId);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Units in use now per resource (by executions still picked), for metrics and the status page. */
+    public Map<String, Integer> unitsInUse() {
+        return db.read("count shared resources in use", c -> {
+            Map<String, Integer> out = new TreeMap<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT resource, SUM(units) FROM resource_holds"
+                    + " GROUP BY resource"); ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+            return out;
+        });
+    }
+
+    private void lock(Connection c, java.util.Set<String> names) throws SQLException {
+        if (db.dialect() != Dialect.POSTGRESQL) {
+            return; // one writer
+        }
+        for (String name : new java.util.TreeSet<>(names)) {
+            try (PreparedStatement p = c.prepareStatement(
+                    "INSERT INTO resource_locks (resource) VALUES (?) ON CONFLICT DO NOTHING")) {
+                p.setString(1, name);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = c.prepareStatement("SELECT resource FROM resource_locks WHERE resource = ?"
+                    + " FOR UPDATE")) {
+                p.setString(1, name);
+                p.executeQuery().close();
+            }
+        }
+    }
+
+    private static void freeStale(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ? OR job_id NOT IN"
+                + " (SELECT task_instance FROM scheduled_tasks WHERE task_name = ? AND picked = ?)")) {
+            p.setString(1, jobId);
+            p.setString(2, JobQueue.TASK_NAME);
+            p.setBoolean(3, true);
+            p.executeUpdate();
+        }
+    }
+
+    private long waitingSince(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT waiting_since FROM jobs WHERE id = ?")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (rs.next()) {
+                    long since = rs.getLong(1);
+                    if (!rs.wasNull()) {
+                        return since;
+                    }
+                }
+            }
+        }
+        return clock.millis();
+    }
+
+    /** The needs of the jobs that started waiting before this one (ties by id). */
+    private static List<Map<String, List<Integer>>> earlierWaiters(Connection c, String jobId, long since)
+            throws SQLException {
+        List<Map<String, List<Integer>>> out = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT resources FROM jobs WHERE state = ? AND id <> ?"
+                + " AND (waiting_since < ? OR (waiting_since = ? AND id < ?))")) {
+            p.setString(1, JobState.WAITING.name());
+            p.setString(2, jobId);
+            p.setLong(3, since);
+            p.setLong(4, since);
+            p.setString(5, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    String json = rs.getString(1);
+                    if (json != null) {
+                        out.add(Rows.resourceMap(json));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Integer> inUse(Connection c, java.util.Set<String> names) throws SQLException {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT SUM(units) FROM resource_holds WHERE resource = ?")) {
+            for (String name : names) {
+                p.setString(1, name);
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    out.put(name, rs.getInt(1));
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,96 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobState;
+import org.junit.jupiter.api.Test;
+
+/** Shared resources across rules and nodes; on SQLite and PostgreSQL. */
+abstract class AbstractResourceTest extends AbstractWorkflowTest {
+
+    @Test
+    void threeBoardsSharedByTwoRulesUnderThirtyDeliveriesNeverExceedThreeInUseAndEveryJobRuns() throws IOException {
+        Path events = dir.resolve("events");
+        // O_APPEND writes of one short line are atomic; the command's own clock says when it held a board.
+        Path board = script("board.sh", "echo \"S $(date +%s%N) $1\" >> " + events + "\nsleep 0.1\n"
+                + "echo \"E $(date +%s%N) $1\" >> " + events);
+        RuleSet rules = rules("resources:\n  imx8-boards: 3\n"
+                + "rules:\n"
+                + "  - name: flash\n"
+                + "    run: {command: [/bin/sh, \"" + board + "\", \"flash-${build.id}\"], resources: {imx8-boards: 1}}\n"
+                + "  - name: soak\n"
+                + "    run: {command: [/bin/sh, \"" + board + "\", \"soak-${build.id}\"], resources: {imx8-boards: 2}}\n");
+        openStore();
+        startEngine();
+        CommonsExecLauncher second = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-b")));
+        List<String> jobs = new ArrayList<>();
+        try (JobEngine other = JobEngine.create(store, second, AbstractEngineTest.fast("node-b"))) {
+            other.start();
+            for (int build = 1; build <= 30; build++) {
+                jobs.addAll(deliver(rules, build).jobIds());
+            }
+            await().atMost(Duration.ofMinutes(3)).until(() -> jobs.stream().allMatch(j -> job(j).state().isFinal()));
+        } finally {
+            second.close();
+        }
+
+        assertThat(jobs).hasSize(60).allSatisfy(j -> assertState(job(j), JobState.SUCCEEDED));
+        List<long[]> changes = new ArrayList<>();
+        for (String line : Files.readAllLines(events)) {
+            String[] f = line.split(" ");
+            int units = f[2].startsWith("soak") ? 2 : 1;
+            changes.add(new long[] {Long.parseLong(f[1]), f[0].equals("S") ? units : -units});
+        }
+        // Ends before starts at the same instant: a board given back can be taken at once.
+        changes.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+        long inUse = 0;
+        long most = 0;
+        for (long[] change : changes) {
+            inUse += change[1];
+            most = Math.max(most, inUse);
+        }
+        assertThat(changes).hasSize(120);
+        assertThat(most).as("boards in use at once").isBetween(1L, 3L);
+        assertThat(store.resources().unitsInUse()).isEmpty();
+    }
+
+    @Test
+    void aJobThatCannotHaveItsUnitsWaitsVisiblyInFirstComeOrder() throws IOException {
+        Path go = dir.resolve("go");
+        Path order = dir.resolve("order");
+        Path hold = script("hold.sh", "echo $1 >> " + order + "\nwhile [ ! -e " + go + " ]; do sleep 0.05; done");
+        RuleSet rules = rules("resources:\n  lab: 2\n"
+                + "rules:\n"
+                + "  - name: big\n    when: {status: PASSED}\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"big-${build.id}\"], resources: {lab: 2}}\n");
+        openStore();
+        startEngine();
+
+        String first = deliver(rules, 1).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(first).state() == JobState.RUNNING);
+        String second = deliver(rules, 2).jobIds().get(0);
+        String third = deliver(rules, 3).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(second).state() == JobState.WAITING
+                && job(third).state() == JobState.WAITING);
+        Job waiting = job(second);
+        assertThat(waiting.message()).startsWith("waiting for lab: 2 wanted, 0 of 2 free");
+        assertThat(store.resources().unitsInUse()).containsEntry("lab", 2);
+
+        Files.createFile(go);
+        for (String j : List.of(first, second, third)) {
+            assertState(awaitFinal(j).job(), JobState.SUCCEEDED);
+        }
+        assertThat(Files.readAllLines(order)).containsExactly("big-1", "big-2", "big-3");
+    }
+}

@@ -1,0 +1,42 @@
+package org.buildhook.runner.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.util.Map;
+import org.buildhook.runner.PlannedJob;
+import org.junit.jupiter.api.Test;
+
+class ResourceRulesTest {
+
+    @Test
+    void aJobCarriesTheUnitsItNeedsAndTheirCapacities() {
+        RuleSet rules = TestRules.parse("rules:\n  - name: soak\n"
+                + "    run: {command: [/opt/soak.sh], resources: {boards: 2, power: 1}}\n"
+                + "resources: {boards: 3, power: 1, phones: 5}\n");
+
+        PlannedJob job = rules.match("default", TestEvents.seed()).get(0);
+
+        assertThat(job.workflow().resources()).isEqualTo(Map.of("boards", 2, "power", 1));
+        assertThat(job.workflow().capacities()).isEqualTo(Map.of("boards", 3, "power", 1));
+        assertThat(rules.resources()).containsOnlyKeys("boards", "phones", "power");
+        assertThat(new DryRunRenderer(false).render(rules.explain("default", TestEvents.seed()))).contains(
+                "    resources: waits (WAITING, first come first served) until it can hold boards 2 of 3; power 1 of 1"
+                        + " for each attempt\n");
+    }
+
+    @Test
+    void reportsUnknownResourcesTooManyUnitsAndBadCapacitiesWithTheirLocations() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse("resources:\n"
+                + "  boards: 3\n"
+                + "  phones: 0\n"
+                + "rules:\n"
+                + "  - name: a\n"
+                + "    run: {command: [/opt/a.sh], resources: {bords: 1, boards: 4}}\n"));
+
+        assertThat(e.problems()).extracting(Problem::toString).containsExactly(
+                "rules.yaml:3:11: the capacity of resource 'phones' must be between 1 and 10000, got 0",
+                "rules.yaml:6:45: unknown resource 'bords' (did you mean 'boards'?); declared: boards",
+                "rules.yaml:6:63: the units of resource 'boards' (its capacity is 3) must be between 1 and 3, got 4");
+    }
+}
