@@ -64,6 +64,28 @@ class StatusPageViewTest {
     }
 
     @Test
+    void aJobAwaitingAnApprovalHasApproveAndRejectButtonsAndOthersHaveNone() {
+        Job queued = job(null);
+        Job awaiting = new Job(queued.id(), queued.deliveryId(), "deploy", "{}", queued.argv(), Map.of(), null, false,
+                queued.timeout(), 0, queued.backoff(), 0, null, JobState.AWAITING_APPROVAL, 0, null, AT, null, null,
+                null, null, null, false, null);
+        StringBuilder waiting = new StringBuilder();
+        StringBuilder other = new StringBuilder();
+
+        StatusPageView.actions(waiting, awaiting);
+        StatusPageView.actions(other, queued);
+
+        assertThat(waiting.toString())
+                .contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/approve\">Approve</button>")
+                .contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/reject\">Reject</button>")
+                .contains("/cancel");
+        assertThat(other.toString()).doesNotContain("/approve").doesNotContain("/reject");
+        assertThat(StatusPageView.chip(JobState.AWAITING_APPROVAL)).contains("tone-waiting");
+        assertThat(StatusPageView.chip(JobState.WAITING)).contains("tone-waiting");
+        assertThat(StatusPageView.chip(JobState.SUPERSEDED)).contains("tone-neutral");
+    }
+
+    @Test
     void linksToOlderAndNewestDeliveriesKeepingTheFiltersEncoded() {
         StatusPageView.Filters filters = new StatusPageView.Filters(DeliveryOutcome.REJECTED, "a&b/\"c\"", null,
                 JobState.FAILED);
