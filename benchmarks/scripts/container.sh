@@ -37,7 +37,7 @@ for run in $(seq 1 "$runs"); do
   echo "RESULT container run $run: podman run -> /healthz 200: $(ms "$start") ms"
   sleep 10
   echo "RESULT container run $run: memory after 10 s idle: $(podman stats --no-stream --format '{{.MemUsage}}' buildhook-bench 2>/dev/null || echo 'n/a (no cgroup statistics)')"
-  podman rm -f -t 0 buildhook-bench >/dev/null 2>&1
+  podman rm -f -v -t 0 buildhook-bench >/dev/null 2>&1
 done
 podman rmi "$image" >/dev/null
 podman image prune -f >/dev/null
