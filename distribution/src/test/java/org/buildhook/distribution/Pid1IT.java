@@ -3,9 +3,7 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,9 +17,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.stream.Stream;
 import org.buildhook.core.Signer;
 import org.junit.jupiter.api.AfterEach;
@@ -180,25 +176,6 @@ class Pid1IT {
         pb.environment().remove("BUILDHOOK_CONFIG");
         pb.environment().putAll(variables);
         server = pb.start();
-        CompletableFuture<String> url = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(server.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    output.add(line);
-                    Matcher m = TarballIT.LISTENING.matcher(line);
-                    if (m.find()) {
-                        url.complete(m.group(1));
-                    }
-                }
-                url.completeExceptionally(new IllegalStateException("serve ended: " + output));
-            } catch (IOException e) {
-                url.completeExceptionally(e);
-            }
-        }, "pid1-it-server-output");
-        reader.setDaemon(true);
-        reader.start();
-        return url.get(120, TimeUnit.SECONDS);
+        return ServeOutput.awaitListening(server, output, "pid1-it-server-output");
     }
 }

@@ -3,19 +3,13 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TarballIT {
 
-    static final Pattern LISTENING = Pattern.compile("buildhook listening on (http://\\S+/) ");
 
     @TempDir
     Path dir;
@@ -77,26 +70,7 @@ class TarballIT {
     /** Starts {@code serve} on a free port and returns its base URL once it listens. */
     String serve() throws Exception {
         server = buildhook("serve", "--port", "0", "--host", "127.0.0.1").start();
-        CompletableFuture<String> url = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(server.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    serverOutput.add(line);
-                    Matcher m = LISTENING.matcher(line);
-                    if (m.find()) {
-                        url.complete(m.group(1));
-                    }
-                }
-                url.completeExceptionally(new IllegalStateException("serve ended: " + serverOutput));
-            } catch (IOException e) {
-                url.completeExceptionally(e);
-            }
-        }, "tarball-it-server-output");
-        reader.setDaemon(true);
-        reader.start();
-        return url.get(60, TimeUnit.SECONDS);
+        return ServeOutput.awaitListening(server, serverOutput, "tarball-it-server-output");
     }
 
     @Test

@@ -5,16 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 class WalkthroughIT {
 
     static final Path README = Path.of(System.getProperty("buildhook.fixtures")).resolveSibling("README.md");
-    static final Pattern LISTENING = Pattern.compile("buildhook listening on (http://\\S+/) ");
 
     @TempDir
     Path root;
@@ -111,26 +107,7 @@ class WalkthroughIT {
 
     String serve(String command) throws Exception {
         server = shell("exec " + command).start();
-        CompletableFuture<String> url = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(server.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    serverOutput.add(line);
-                    Matcher m = LISTENING.matcher(line);
-                    if (m.find()) {
-                        url.complete(m.group(1));
-                    }
-                }
-                url.completeExceptionally(new IllegalStateException("serve ended: " + serverOutput));
-            } catch (IOException e) {
-                url.completeExceptionally(e);
-            }
-        }, "walkthrough-server-output");
-        reader.setDaemon(true);
-        reader.start();
-        return url.get(120, TimeUnit.SECONDS);
+        return ServeOutput.awaitListening(server, serverOutput, "walkthrough-server-output");
     }
 
     @Test

@@ -1,0 +1,50 @@
+package org.buildhook.distribution;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Follows the output of a {@code bin/buildhook serve} process that a test started. */
+final class ServeOutput {
+
+    /** The line {@code serve} prints once it listens; group 1 is its base URL. */
+    static final Pattern LISTENING = Pattern.compile("buildhook listening on (http://\\S+/) ");
+
+    private ServeOutput() {
+    }
+
+    /**
+     * Reads {@code server}'s output on a daemon thread named {@code threadName}, adding every line
+     * to {@code lines} (which must be safe to read from another thread if the test does), and
+     * returns the base URL once {@code serve} says it listens. Fails when {@code serve} ends first,
+     * or after 2 minutes: an upper bound only a hung start reaches, however loaded the machine.
+     */
+    static String awaitListening(Process server, List<String> lines, String threadName) throws Exception {
+        CompletableFuture<String> url = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(server.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    lines.add(line);
+                    Matcher m = LISTENING.matcher(line);
+                    if (m.find()) {
+                        url.complete(m.group(1));
+                    }
+                }
+                url.completeExceptionally(new IllegalStateException("serve ended: " + lines));
+            } catch (IOException e) {
+                url.completeExceptionally(e);
+            }
+        }, threadName);
+        reader.setDaemon(true);
+        reader.start();
+        return url.get(2, TimeUnit.MINUTES);
+    }
+}
