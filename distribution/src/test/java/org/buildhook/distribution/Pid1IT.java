@@ -71,6 +71,19 @@ class Pid1IT {
 
     @AfterEach
     void stop() throws InterruptedException {
+        if (server != null) {
+            // unshare does not pass a signal on to the namespace: stop what runs inside it first (the
+            // server gets SIGTERM and stops gracefully), or it outlives the test.
+            List<ProcessHandle> inside = server.descendants().toList();
+            inside.forEach(ProcessHandle::destroy);
+            for (ProcessHandle p : inside) {
+                try {
+                    p.onExit().get(60, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    p.destroyForcibly();
+                }
+            }
+        }
         if (server != null && server.isAlive()) {
             server.destroy();
             if (!server.waitFor(60, TimeUnit.SECONDS)) {
@@ -167,7 +180,7 @@ class Pid1IT {
     }
 
     String serve(Map<String, String> variables) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("/usr/bin/unshare", "--pid", "--fork", "--mount-proc",
+        ProcessBuilder pb = new ProcessBuilder("/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount-proc",
                 home.resolve("bin/buildhook").toString(), "serve", "--config", work.resolve("buildhook.yaml").toString(),
                 "--port", "0", "--host", "127.0.0.1")
                 .directory(work.toFile()).redirectErrorStream(true);
