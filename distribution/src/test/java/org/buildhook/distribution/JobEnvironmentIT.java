@@ -47,12 +47,7 @@ class JobEnvironmentIT {
 
     @BeforeEach
     void unpack() throws Exception {
-        Path tarball = Path.of(System.getProperty("buildhook.tarball"));
-        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", dir.toString()).inheritIO().start();
-        assertThat(tar.waitFor()).isZero();
-        try (Stream<Path> unpacked = Files.list(dir)) {
-            home = unpacked.filter(p -> p.getFileName().toString().startsWith("buildhook-")).findFirst().orElseThrow();
-        }
+        home = Tarball.unpack(dir);
         work = Files.createDirectories(dir.resolve("work"));
     }
 

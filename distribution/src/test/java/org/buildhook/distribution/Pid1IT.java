@@ -47,12 +47,7 @@ class Pid1IT {
     void unpack() throws Exception {
         assertThat(Path.of("/usr/bin/unshare")).as("util-linux unshare").isExecutable();
         assertThat(ProcessHandle.current().info().user().orElse("")).as("unshare --pid needs root").isEqualTo("root");
-        Path tarball = Path.of(System.getProperty("buildhook.tarball"));
-        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", dir.toString()).inheritIO().start();
-        assertThat(tar.waitFor()).isZero();
-        try (Stream<Path> unpacked = Files.list(dir)) {
-            home = unpacked.filter(p -> p.getFileName().toString().startsWith("buildhook-")).findFirst().orElseThrow();
-        }
+        home = Tarball.unpack(dir);
         work = Files.createDirectories(dir.resolve("work"));
         Files.writeString(work.resolve("secret"), SECRET);
         Files.writeString(work.resolve("rules.yaml"), String.join("\n",

@@ -1,6 +1,5 @@
 package org.buildhook.distribution.reliability;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.net.URI;
@@ -14,9 +13,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.stream.Stream;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.buildhook.distribution.Tarball;
 
 /**
  * The built tarball unpacked into a folder, with a work folder holding {@code buildhook.yaml}, a
@@ -40,14 +39,7 @@ final class Installation {
 
     /** Unpacks the tarball under {@code dir} and writes the trace script, rules and secret. */
     static Installation unpack(Path dir, String scriptBody) throws IOException, InterruptedException {
-        Path tarball = Path.of(System.getProperty("buildhook.tarball"));
-        assertThat(tarball).exists();
-        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", dir.toString()).inheritIO().start();
-        assertThat(tar.waitFor()).isZero();
-        Path home;
-        try (Stream<Path> unpacked = Files.list(dir)) {
-            home = unpacked.filter(p -> p.getFileName().toString().startsWith("buildhook-")).findFirst().orElseThrow();
-        }
+        Path home = Tarball.unpack(dir);
         Installation installation = new Installation(home, Files.createDirectories(dir.resolve("work")));
         installation.writeScript(scriptBody);
         Files.writeString(installation.work.resolve("secret"), SECRET + "\n");

@@ -1,0 +1,30 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/** The distribution tarball that {@code mvn verify} built ({@code -Dbuildhook.tarball}), for tests that run it. */
+public final class Tarball {
+
+    private Tarball() {
+    }
+
+    /**
+     * Unpacks the tarball under {@code dir} with the system's {@code tar}, as an operator would.
+     *
+     * @return the installation folder it made ({@code dir/buildhook-<version>})
+     */
+    public static Path unpack(Path dir) throws IOException, InterruptedException {
+        Path tarball = Path.of(System.getProperty("buildhook.tarball"));
+        assertThat(tarball).exists();
+        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", dir.toString()).inheritIO().start();
+        assertThat(tar.waitFor()).isZero();
+        try (Stream<Path> unpacked = Files.list(dir)) {
+            return unpacked.filter(p -> p.getFileName().toString().startsWith("buildhook-")).findFirst().orElseThrow();
+        }
+    }
+}
