@@ -225,7 +225,8 @@ public final class RulesWatcher implements Closeable {
         }
         RuleSet old = current.get();
         lastError.set(null);
-        if (next.snapshots().equals(old.snapshots())) {
+        // The resources too: an edit of a capacity alone is a new version to put in force.
+        if (next.snapshots().equals(old.snapshots()) && next.resources().equals(old.resources())) {
             return false; // touched or saved unchanged: nothing to put in force
         }
         current.set(next);
