@@ -20,12 +20,19 @@ final class NodeProcess {
     }
 
     static NodeProcess start(Path dir, String name, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
+        return start(dir, List.of(), name, args);
+    }
+
+    /** The node started through {@code prefix} (e.g. {@code unshare ...}), which must exec or fork it. */
+    static NodeProcess start(Path dir, List<String> prefix, String name, String... args) throws IOException {
+        List<String> command = new ArrayList<>(prefix);
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("-Xmx256m");
         command.add("-XX:TieredStopAtLevel=1");
+        // The JobServ fixture that workflow nodes deliver (rules=, builds=).
+        command.add("-Dbuildhook.fixtures=" + System.getProperty("buildhook.fixtures", "fixtures"));
         command.add(EngineNode.class.getName());
         command.add("node=" + name);
         command.addAll(List.of(args));

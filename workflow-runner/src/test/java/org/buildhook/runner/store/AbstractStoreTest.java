@@ -194,6 +194,25 @@ abstract class AbstractStoreTest {
         assertThat(store.ledger().runningAttempt(jobId)).isEmpty();
     }
 
+    /**
+     * A fenced attempt is recorded once the store answers again, maybe long after its processes
+     * were killed: it ends when they were gone, not when it was recorded (the history showed a
+     * fenced attempt overlapping the next node's attempt by the length of the outage).
+     */
+    @Test
+    void anInterruptedAttemptEndsWhenItsProcessesWereGoneNotWhenRecorded() {
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+        int attempt = store.ledger().startAttempt(jobId, "fenced-node");
+        Instant started = store.job(jobId).orElseThrow().job().startedAt();
+        Instant gone = started.plus(Duration.ofHours(1)); // any instant but the recording's
+        assertThat(store.ledger().interruptAttempt(jobId, attempt, new JobOutcome(JobOutcome.Result.CANCELLED, 143,
+                started, gone, "killed", null, false), "killed by its own node; run again")).isTrue();
+        JobAttempt recorded = store.job(jobId).orElseThrow().attempts().get(0);
+        assertThat(recorded.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+        assertThat(recorded.endedAt()).isEqualTo(gone);
+    }
+
     /** Whether {@code thread} waits for a lock another sweep holds (here: a monitor of this JVM). */
     boolean waitsForLock(Thread thread) throws SQLException {
         return thread.getState() == Thread.State.BLOCKED;
