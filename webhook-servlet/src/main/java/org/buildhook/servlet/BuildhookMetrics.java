@@ -244,6 +244,11 @@ public final class BuildhookMetrics implements AutoCloseable {
                 rulesRefused.set(true);
                 registry.counter("buildhook.rules.reload.failures").increment();
             }
+
+            @Override
+            public void validAgain(RuleSet rules) {
+                rulesRefused.set(false);
+            }
         };
     }
 
