@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.JobOutcome;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -415,6 +416,29 @@ abstract class AbstractStoreTest {
         assertThat(store.delivery(r.deliveryId()).orElseThrow().jobs().get(0).env()).containsEntry("API_TOKEN", "***");
         assertThat(store.jobs(JobQuery.latest(1)).items().get(0).env()).containsEntry("API_TOKEN", "***");
         assertThat(store.ledger().job(jobId).orElseThrow().env()).containsEntry("API_TOKEN", "t0ps3cret");
+    }
+
+    /**
+     * The rule snapshot a job carries holds the rule's env as written: secret-looking values are
+     * masked there too, in the rule's own env and its follow-ups' (a try-out found DEPLOY_TOKEN in
+     * clear in the admin API's ruleSnapshot while env showed ***); the engine keeps the real text.
+     */
+    @Test
+    void redactsSecretValuesInTheRuleSnapshotToo() {
+        String snapshot = "{\"name\":\"deploy\",\"on-failure\":{\"command\":[\"/bin/page\"],"
+                + "\"env\":{\"PAGER_KEY\":\"pk-1\",\"TEAM\":\"ops\"}},\"run\":{\"command\":[\"/bin/true\"],"
+                + "\"env\":{\"DEPLOY_TOKEN\":\"literal-secret-value-42\",\"TARGET\":\"staging\"}},"
+                + "\"supersede\":{\"key\":\"${build.project}\"}}";
+        PlannedJob plan = new PlannedJob("deploy", snapshot, List.of("/bin/true"), Map.of(), null, false,
+                Duration.ofSeconds(30), 0, Duration.ofMillis(100), 0, null);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(plan)).jobIds().get(0);
+
+        String shown = store.job(jobId).orElseThrow().job().ruleSnapshot();
+        assertThat(shown).doesNotContain("literal-secret-value-42", "pk-1")
+                .contains("\"DEPLOY_TOKEN\":\"***\"", "\"PAGER_KEY\":\"***\"", "\"TARGET\":\"staging\"",
+                        "\"TEAM\":\"ops\"", "\"key\":\"${build.project}\"");
+        assertThat(store.jobs(JobQuery.latest(1)).items().get(0).ruleSnapshot()).doesNotContain("literal-secret-value-42");
+        assertThat(store.ledger().job(jobId).orElseThrow().ruleSnapshot()).isEqualTo(snapshot);
     }
 
     @Test
