@@ -85,11 +85,14 @@ class GracefulStopIT {
         assertThat(send(base, "build-67-passed.json").statusCode()).isEqualTo(202);
         await().atMost(UPPER_BOUND).until(() -> journal().contains("start 67"));
 
-        server.destroy(); // SIGTERM, as systemctl stop, podman stop and kill do
-        await().atMost(UPPER_BOUND).ignoreException(ConnectException.class)
-                .until(() -> get(base + "healthz").statusCode() == 503);
-        HttpResponse<String> health = get(base + "healthz");
-        assertThat(health.body()).contains("\"status\":\"stopping\"");
+        // SIGTERM, as systemctl stop, podman stop and kill send it (Process.destroy() would also close
+        // the server's output here, and with it the lines the test reads).
+        assertThat(server.toHandle().destroy()).isTrue();
+        // Jetty's own graceful stop answers 503 too, on a connection already open: ask for the body's word.
+        await().atMost(UPPER_BOUND).ignoreException(ConnectException.class).until(() -> {
+            HttpResponse<String> health = get(base + "healthz");
+            return health.statusCode() == 503 && health.body().contains("\"status\":\"stopping\"");
+        });
         HttpResponse<String> during = send(base, "build-68-failed.json");
         assertThat(during.statusCode()).as(during.body()).isEqualTo(202);
         assertThat(during.body()).contains("\"jobs\":[");
@@ -99,7 +102,9 @@ class GracefulStopIT {
         assertThat(server.waitFor(UPPER_BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(server.exitValue()).as("the exit status systemd expects of a SIGTERM").isEqualTo(143);
         assertThat(journal()).as("no job started during the stop").isEqualTo("start 67\nend 67\n");
-        assertThat(String.join("\n", output)).contains("received SIGTERM");
+        await().atMost(UPPER_BOUND).until(() -> String.join("\n", output).contains("buildhook stopped"));
+        assertThat(String.join("\n", output)).contains("received SIGTERM", "deliveries are still accepted",
+                "accepted: build 68");
 
         serve();
         await().atMost(UPPER_BOUND).until(() -> journal().contains("end 68"));
@@ -114,6 +119,7 @@ class GracefulStopIT {
         assertThat(kill.waitFor()).isZero();
         assertThat(server.waitFor(UPPER_BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(server.exitValue()).isEqualTo(129);
+        await().atMost(UPPER_BOUND).until(() -> String.join("\n", output).contains("buildhook stopped"));
         assertThat(String.join("\n", output)).contains("received SIGHUP", "no reload", "buildhook stopped");
     }
 
