@@ -36,6 +36,7 @@ import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.JobTiming;
 import org.buildhook.runner.store.Page;
+import org.buildhook.runner.store.Redaction;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -197,7 +198,7 @@ public final class StatusPageServlet extends HttpServlet {
         }
         StatusPageView.RulesInfo rules = rules(app);
         StatusPageView.Live live = new StatusPageView.Live(summary(app), rules, health(app, rules), rows,
-                new StatusPagePaging(before, page.nextCursor()), filters);
+                new StatusPagePaging(before, page.nextCursor()), filters, resources(app));
         send(response, 200, livePart ? StatusPageView.live(live) : StatusPageView.page(nonce(response), live));
     }
 
@@ -207,6 +208,15 @@ public final class StatusPageServlet extends HttpServlet {
         return new StatusSummary(app.store().activitySince(Instant.now().minus(SUMMARY_WINDOW)),
                 app.store().countJobs(JobState.QUEUED), app.store().countJobs(JobState.RUNNING), refusals.lastDay(),
                 refusals.last());
+    }
+
+    /**
+     * The shared resources the rules in force declare, with who holds and who waits for them (two
+     * queries, on the small resource_holds table and the indexed WAITING jobs).
+     */
+    private static List<StatusResources.Pool> resources(BuildhookApplication app) {
+        Map<String, Integer> declared = app.rules() == null ? Map.of() : app.rules().current().resources();
+        return StatusResources.of(declared, app.store().resources().holds(), app.store().resources().waiting());
     }
 
     /** The health of each rule in force, in the file's order, from its newest jobs (one indexed lookup per rule). */
@@ -244,7 +254,9 @@ public final class StatusPageServlet extends HttpServlet {
         }
         var current = app.rules().current();
         Instant loaded = current.loadedAt();
-        return new StatusPageView.RulesInfo(String.valueOf(current.source()), loaded, current.snapshots(),
+        Map<String, String> shown = new java.util.LinkedHashMap<>();
+        current.snapshots().forEach((name, snapshot) -> shown.put(name, Redaction.redactSnapshot(snapshot)));
+        return new StatusPageView.RulesInfo(String.valueOf(current.source()), loaded, shown,
                 app.rules().lastError().map(Throwable::getMessage));
     }
 
