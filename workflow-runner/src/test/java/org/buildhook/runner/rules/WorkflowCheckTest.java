@@ -41,8 +41,8 @@ class WorkflowCheckTest {
                 "rules.yaml:8:50: unknown resource 'phones'; declare it with its capacity under the top-level"
                         + " 'resources:'",
                 "rules.yaml:11:7: unknown key 'approval' in follow-up",
-                "rules.yaml:12:19: unknown resource 'boards'; declare it with its capacity under the top-level"
-                        + " 'resources:'",
+                "rules.yaml:12:19: resource 'boards' has no valid capacity: fix its declaration under the"
+                        + " top-level 'resources:'",
                 "rules.yaml:13:16: 'follow-up' must be a mapping (key: value lines), got a list");
     }
 }
