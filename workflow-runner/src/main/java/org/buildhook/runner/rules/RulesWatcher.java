@@ -234,7 +234,8 @@ public final class RulesWatcher implements Closeable {
         }
         RuleSet old = current.get();
         RuleException wasRefused = lastError.getAndSet(null);
-        if (next.snapshots().equals(old.snapshots())) {
+        // The resources too: an edit of a capacity alone is a new version to put in force.
+        if (next.snapshots().equals(old.snapshots()) && next.resources().equals(old.resources())) {
             // Touched or saved unchanged: nothing to put in force. After a refusal (the bad edit
             // reverted), the refusal is over: say so, or the page, metric and log would disagree.
             if (wasRefused != null) {
