@@ -198,7 +198,7 @@ public final class StatusPageServlet extends HttpServlet {
         }
         StatusPageView.RulesInfo rules = rules(app);
         StatusPageView.Live live = new StatusPageView.Live(summary(app), rules, health(app, rules), rows,
-                new StatusPagePaging(before, page.nextCursor()), filters);
+                new StatusPagePaging(before, page.nextCursor()), filters, resources(app));
         send(response, 200, livePart ? StatusPageView.live(live) : StatusPageView.page(nonce(response), live));
     }
 
@@ -208,6 +208,15 @@ public final class StatusPageServlet extends HttpServlet {
         return new StatusSummary(app.store().activitySince(Instant.now().minus(SUMMARY_WINDOW)),
                 app.store().countJobs(JobState.QUEUED), app.store().countJobs(JobState.RUNNING), refusals.lastDay(),
                 refusals.last());
+    }
+
+    /**
+     * The shared resources the rules in force declare, with who holds and who waits for them (two
+     * queries, on the small resource_holds table and the indexed WAITING jobs).
+     */
+    private static List<StatusResources.Pool> resources(BuildhookApplication app) {
+        Map<String, Integer> declared = app.rules() == null ? Map.of() : app.rules().current().resources();
+        return StatusResources.of(declared, app.store().resources().holds(), app.store().resources().waiting());
     }
 
     /** The health of each rule in force, in the file's order, from its newest jobs (one indexed lookup per rule). */

@@ -43,6 +43,13 @@ public final class RulesWatcher implements Closeable {
 
         default void refused(RuleException error) {
         }
+
+        /**
+         * After a refusal, the file is valid again and the same as the rules in force (the usual
+         * fix: the bad edit reverted), so nothing is reloaded: the refusal is over all the same.
+         */
+        default void validAgain(RuleSet rules) {
+        }
     }
 
     static final String THREAD_NAME = "buildhook-rules-watcher";
@@ -116,7 +123,9 @@ public final class RulesWatcher implements Closeable {
     }
 
     /**
-     * Reloads now if the file changed since the last look (for an admin "reload" action or SIGHUP).
+     * Reloads now if the file changed since the last look, without waiting for the next poll (used by
+     * tests; nothing in buildhook calls it on a signal: SIGHUP stops the standalone server, see
+     * docs/deploying.md).
      *
      * @return true when a new version was put in force
      */
@@ -224,12 +233,21 @@ public final class RulesWatcher implements Closeable {
             return false;
         }
         RuleSet old = current.get();
-        lastError.set(null);
-        if (next.snapshots().equals(old.snapshots())) {
-            return false; // touched or saved unchanged: nothing to put in force
+        RuleException wasRefused = lastError.getAndSet(null);
+        // The resources too: an edit of a capacity alone is a new version to put in force.
+        if (next.snapshots().equals(old.snapshots()) && next.resources().equals(old.resources())) {
+            // Touched or saved unchanged: nothing to put in force. After a refusal (the bad edit
+            // reverted), the refusal is over: say so, or the page, metric and log would disagree.
+            if (wasRefused != null) {
+                LOG.info("rules file {} is valid again: the same as the rules in force (loaded at {}), which stay",
+                        file, old.loadedAt());
+                listener.validAgain(old);
+            }
+            return false;
         }
         current.set(next);
-        LOG.info("rules file {} reloaded: {} rules ({} before)", file, next.size(), old.size());
+        LOG.info("rules file {} reloaded: {} rules ({} before){}", file, next.size(), old.size(),
+                wasRefused == null ? "" : "; the refused version is replaced");
         listener.reloaded(next);
         return true;
     }
