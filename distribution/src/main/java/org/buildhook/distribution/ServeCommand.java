@@ -21,7 +21,9 @@ import picocli.CommandLine.Model.CommandSpec;
             "Run the server: receive webhooks, store them, run the rules' jobs.",
             "Without --config it uses conf/buildhook.yaml of the installation (embedded defaults:",
             "port 8080, SQLite under ./data, the sample rules), or $BUILDHOOK_CONFIG when set.",
-            "SIGTERM or Ctrl-C stops it gracefully: requests in flight finish, running jobs get their grace period."
+            "SIGTERM or Ctrl-C stops it gracefully: running jobs get their grace period while deliveries are",
+            "still stored (their jobs run after the next start), then the port closes. SIGHUP stops it too:",
+            "there is no reload of buildhook.yaml (the rules file reloads by itself)."
         },
         footer = {
             "",
@@ -59,6 +61,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandFailure("cannot start: " + whyNotStarted(e, settings), ExitCodes.UNAVAILABLE);
         }
         server.stopAtShutdown();
+        StopSignals.logWhenStopped();
         ServerUrlFile.write(effective.dataDir(), server.uri());
         out.println("buildhook listening on " + server.uri() + " (POST " + server.uri() + "webhook)");
         out.println("  endpoints: " + effective.endpoints().keySet());

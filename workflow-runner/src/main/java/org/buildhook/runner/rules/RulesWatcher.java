@@ -123,7 +123,9 @@ public final class RulesWatcher implements Closeable {
     }
 
     /**
-     * Reloads now if the file changed since the last look (for an admin "reload" action or SIGHUP).
+     * Reloads now if the file changed since the last look, without waiting for the next poll (used by
+     * tests; nothing in buildhook calls it on a signal: SIGHUP stops the standalone server, see
+     * docs/deploying.md).
      *
      * @return true when a new version was put in force
      */
