@@ -89,18 +89,16 @@ class ComposeClusterIT {
                 }
             }
         }
-        String secret = "jobserv-" + UUID.randomUUID();
-        String adminToken = "admin-" + UUID.randomUUID();
-        Path secrets = Files.createDirectories(dir.resolve("secrets"));
-        Files.writeString(secrets.resolve("jobserv-secret"), secret + "\n");
-        Files.writeString(secrets.resolve("db-password"), "db-" + UUID.randomUUID() + "\n");
-        Files.writeString(secrets.resolve("admin-token"), adminToken + "\n");
         try (Stream<Path> all = Files.walk(dir)) {
             for (Path path : all.toList()) {
                 Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(
                         Files.isDirectory(path) || path.toString().endsWith(".sh") ? "rwxr-xr-x" : "rw-r--r--"));
             }
         }
+        // The secrets exactly as docs/deploying.md#compose makes them: its commands, its owners and modes.
+        documentedSecrets(dir);
+        String secret = Files.readString(dir.resolve("secrets/jobserv-secret")).strip();
+        String adminToken = Files.readString(dir.resolve("secrets/admin-token")).strip();
         env.put("BUILDHOOK_IMAGE", image);
         env.put("BUILDHOOK_POSTGRES_IMAGE", Images.POSTGRES);
         // "127.0.0.1:" makes the mapping "127.0.0.1::8080": a free port of the loopback interface.
@@ -162,6 +160,22 @@ class ComposeClusterIT {
         jobs.forEach(job -> ranOn.add(job.get("node").asText()));
         System.out.println("jobs ran on nodes " + ranOn);
         assertThat(ranOn).as("both nodes ran jobs").hasSize(2);
+    }
+
+    /**
+     * Runs the commands of the first {@code sh} block of docs/deploying.md's "Compose" section in
+     * {@code dir}, except copying the release and starting compose: the secrets as an operator makes them.
+     */
+    static void documentedSecrets(Path dir) throws IOException {
+        Path docs = Podman.SOURCE_DIR.toAbsolutePath().resolve("../../../../docs/deploying.md").normalize();
+        String text = Files.readString(docs);
+        int section = text.indexOf("\n### Compose\n");
+        int start = text.indexOf("```sh\n", section) + "```sh\n".length();
+        String block = text.substring(start, text.indexOf("```", start));
+        List<String> commands = block.lines().filter(line -> !line.startsWith("cp -r ") && !line.startsWith("docker compose"))
+                .toList();
+        assertThat(String.join("\n", commands)).contains("secrets/db-password", "chmod");
+        Podman.exec(List.of("sh", "-ec", String.join("\n", commands)), dir, Map.of(), Duration.ofMinutes(1)).ok();
     }
 
     @Test
