@@ -65,11 +65,10 @@ final class LeftoverSweep {
             return; // This very JVM: its own attempts are ended by its engine, never swept.
         }
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
-        List<String> killed = Leftovers.kill(marker, attempt.process(), GRACE_MILLIS);
-        String message = what + "; " + (killed.isEmpty() ? "none of its processes was left"
-                : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; run again";
-        if (ledger.interruptLeftover(attempt.jobId(), attempt.attempt(), message)) {
-            LOG.warn("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message);
-        }
+        ledger.interruptLeftover(attempt.jobId(), attempt.attempt(), () -> {
+            List<String> killed = Leftovers.kill(marker, attempt.process(), GRACE_MILLIS);
+            return what + "; " + (killed.isEmpty() ? "none of its processes was left"
+                    : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; run again";
+        }).ifPresent(message -> LOG.warn("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message));
     }
 }

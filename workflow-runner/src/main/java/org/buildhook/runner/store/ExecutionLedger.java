@@ -219,36 +219,108 @@ public final class ExecutionLedger {
         return found;
     }
 
+    /** Ends a dead node's attempt: kills what it left and says what was killed. */
+    @FunctionalInterface
+    public interface LeftoverKill {
+        /**
+         * Kills the attempt's leftovers; returns the message to record (what was killed).
+         *
+         * @throws InterruptedException when the thread was interrupted while it waited for them to go
+         */
+        String kill() throws InterruptedException;
+    }
+
     /**
-     * Records a running attempt whose node is gone as interrupted with {@code message} (what was
-     * killed), and the job as queued again if that attempt is still its latest. Does nothing when
-     * the attempt was recorded meanwhile. Returns whether it recorded it.
+     * Ends a running attempt whose node is gone, once across every node of the store: runs
+     * {@code kill} and records the attempt as interrupted with the message it returns, and the job as
+     * queued again if that attempt is still its latest. On PostgreSQL the attempt's row is locked
+     * (with its job's, {@code FOR UPDATE}) while {@code kill} runs, so a second node sweeping the same attempt waits
+     * for the first and then finds it recorded, instead of finding the processes already gone and
+     * recording "none left" over the first's "killed"; on SQLite (one node per data-dir) one lock of
+     * this JVM does the same. Does nothing, and does not call {@code kill}, when the attempt was
+     * recorded meanwhile.
+     *
+     * @return the recorded message, or empty when the attempt was no longer running
+     * @throws InterruptedException when interrupted while {@code kill} waited; nothing is recorded
+     * @throws StoreUnavailableException when the store cannot be reached
      */
-    public boolean interruptLeftover(String jobId, int attempt, String message) {
-        return db.inTransaction("record an interrupted attempt", Durability.DEFERRED, c -> {
-            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
-                    + " message = ? WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
-                p.setString(1, AttemptOutcome.INTERRUPTED.name());
-                p.setLong(2, clock.millis());
-                p.setString(3, message);
-                p.setString(4, jobId);
-                p.setInt(5, attempt);
-                p.setString(6, AttemptOutcome.RUNNING.name());
-                if (p.executeUpdate() == 0) {
-                    return false;
+    public Optional<String> interruptLeftover(String jobId, int attempt, LeftoverKill kill) throws InterruptedException {
+        if (db.dialect() != Dialect.POSTGRESQL) {
+            synchronized (SQLITE_SWEEPS) {
+                if (runningAttempt(jobId).filter(a -> a.attempt() == attempt).isEmpty()) {
+                    return Optional.empty();
                 }
+                String message = kill.kill();
+                return db.inTransaction("record an interrupted attempt", Durability.DEFERRED,
+                        c -> recordInterrupted(c, jobId, attempt, message)) ? Optional.of(message) : Optional.empty();
             }
-            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?"
-                    + " AND attempts = ? AND state = ?")) {
-                p.setString(1, JobState.QUEUED.name());
-                p.setString(2, message);
-                p.setString(3, jobId);
-                p.setInt(4, attempt);
-                p.setString(5, JobState.RUNNING.name());
-                p.executeUpdate();
+        }
+        try {
+            return db.inTransaction("record an interrupted attempt", Durability.DEFERRED, c -> {
+                // The job's row first, as startAttempt locks it: the same order, so no deadlock.
+                try (PreparedStatement p = c.prepareStatement("SELECT state FROM jobs WHERE id = ? FOR UPDATE")) {
+                    p.setString(1, jobId);
+                    p.executeQuery().close();
+                }
+                try (PreparedStatement p = c.prepareStatement("SELECT outcome FROM job_attempts WHERE job_id = ?"
+                        + " AND attempt = ? FOR UPDATE")) {
+                    p.setString(1, jobId);
+                    p.setInt(2, attempt);
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (!rs.next() || !AttemptOutcome.RUNNING.name().equals(rs.getString(1))) {
+                            return Optional.<String>empty();
+                        }
+                    }
+                }
+                String message;
+                try {
+                    message = kill.kill();
+                } catch (InterruptedException e) {
+                    throw new InterruptedWhileLocked(e);
+                }
+                return recordInterrupted(c, jobId, attempt, message) ? Optional.of(message) : Optional.<String>empty();
+            });
+        } catch (InterruptedWhileLocked e) {
+            Thread.currentThread().interrupt();
+            throw (InterruptedException) e.getCause();
+        }
+    }
+
+    /** Carries an interrupt out of a transaction, which it rolls back. */
+    private static final class InterruptedWhileLocked extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        InterruptedWhileLocked(InterruptedException cause) {
+            super(cause);
+        }
+    }
+
+    /** One SQLite sweep at a time in this JVM (a data-dir has one node). */
+    private static final Object SQLITE_SWEEPS = new Object();
+
+    private boolean recordInterrupted(Connection c, String jobId, int attempt, String message) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
+                + " message = ? WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
+            p.setString(1, AttemptOutcome.INTERRUPTED.name());
+            p.setLong(2, clock.millis());
+            p.setString(3, message);
+            p.setString(4, jobId);
+            p.setInt(5, attempt);
+            p.setString(6, AttemptOutcome.RUNNING.name());
+            if (p.executeUpdate() == 0) {
+                return false;
             }
-            return true;
-        });
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?"
+                + " AND attempts = ? AND state = ?")) {
+            p.setString(1, JobState.QUEUED.name());
+            p.setString(2, message);
+            p.setString(3, jobId);
+            p.setInt(4, attempt);
+            p.setString(5, JobState.RUNNING.name());
+            p.executeUpdate();
+        }
+        return true;
     }
 
     /**

@@ -2,6 +2,7 @@ package org.buildhook.runner.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,11 +16,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.buildhook.runner.exec.JobOutcome;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -142,6 +146,57 @@ abstract class AbstractStoreTest {
         assertThat(recent.get("never")).isEmpty();
         assertThatThrownBy(() -> store.recentJobsOfRules(List.of("r"), 0))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * Two nodes sweep the same dead node's attempt at once: the second waits while the first kills,
+     * then finds the attempt recorded and kills nothing, so the record says what the first killed
+     * (before, the second found the processes already gone and wrote "none of its processes was
+     * left" over it).
+     */
+    @Test
+    void aDeadNodesAttemptIsEndedByOneOfTwoSweepingNodes() throws Exception {
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+        int attempt = store.ledger().startAttempt(jobId, "dead-node");
+        CountDownLatch killing = new CountDownLatch(1);
+        CountDownLatch killed = new CountDownLatch(1);
+        AtomicBoolean secondKilled = new AtomicBoolean();
+        AtomicReference<Thread> secondThread = new AtomicReference<>();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (Store other = Store.open(config)) {
+            Future<Optional<String>> first = pool.submit(() -> store.ledger().interruptLeftover(jobId, attempt, () -> {
+                killing.countDown();
+                killed.await();
+                return "node a killed what it left: 7 (sleep)";
+            }));
+            killing.await();
+            Future<Optional<String>> second = pool.submit(() -> {
+                secondThread.set(Thread.currentThread());
+                return other.ledger().interruptLeftover(jobId, attempt, () -> {
+                    secondKilled.set(true);
+                    return "none of its processes was left";
+                });
+            });
+            await().atMost(Duration.ofMinutes(1)).until(() -> second.isDone()
+                    || (secondThread.get() != null && waitsForLock(secondThread.get())));
+            assertThat(secondKilled).as("the second node killed while the first was killing").isFalse();
+            killed.countDown();
+            assertThat(first.get()).contains("node a killed what it left: 7 (sleep)");
+            assertThat(second.get()).isEmpty();
+            assertThat(secondKilled).isFalse();
+        } finally {
+            pool.shutdownNow();
+        }
+        JobAttempt recorded = store.job(jobId).orElseThrow().attempts().get(0);
+        assertThat(recorded.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+        assertThat(recorded.message()).isEqualTo("node a killed what it left: 7 (sleep)");
+        assertThat(store.ledger().runningAttempt(jobId)).isEmpty();
+    }
+
+    /** Whether {@code thread} waits for a lock another sweep holds (here: a monitor of this JVM). */
+    boolean waitsForLock(Thread thread) throws SQLException {
+        return thread.getState() == Thread.State.BLOCKED;
     }
 
     /** Runs one attempt that ends {@code ran} after it started (the ledger's clock sets the start). */
