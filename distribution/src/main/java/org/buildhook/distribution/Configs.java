@@ -3,6 +3,7 @@ package org.buildhook.distribution;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.buildhook.runner.rules.RuleException;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigException;
 import org.buildhook.servlet.config.ConfigLoader;
@@ -53,6 +54,9 @@ final class Configs {
             return locate(flag).map(loader::load).orElseGet(loader::defaults);
         } catch (ConfigException e) {
             throw new CommandFailure("the configuration has mistakes:\n" + e.getMessage(), ExitCodes.UNAVAILABLE);
+        } catch (RuleException e) {
+            throw new CommandFailure("cannot start: the rules file has mistakes:\n" + e.getMessage(),
+                    ExitCodes.UNAVAILABLE);
         }
     }
 }

@@ -76,16 +76,18 @@ public final class BuildhookApplication implements AutoCloseable {
             // First in, last out: the engine may still end attempts while it stops.
             BuildhookMetrics metrics = BuildhookMetrics.create(config.endpoints().keySet(), config.metrics().enabled());
             started.push(metrics);
-            Store store = Store.open(config.store());
-            started.push(store);
-            CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
-            started.push(launcher);
+            // The rules before the store: a rules file with mistakes refuses the start before the
+            // database (or anything else) is created.
             RulesWatcher rules = config.rulesFile() == null ? null
                     : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL,
                             metrics.rulesListener());
             if (rules != null) {
                 started.push(rules);
             }
+            Store store = Store.open(config.store());
+            started.push(store);
+            CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
+            started.push(launcher);
             Supplier<RuleSet> ruleSet = rules == null
                     ? constant(RuleSet.empty(Path.of("(no rules file)"), clock.instant()))
                     : rules::current;
@@ -176,8 +178,8 @@ public final class BuildhookApplication implements AutoCloseable {
 
     /**
      * Stops in the reverse order of start: the engine first (no new jobs; running ones get their
-     * grace period, then their process trees are killed and left to be retried), then the rules
-     * watcher, the launcher and the store.
+     * grace period, then their process trees are killed and left to be retried), then the launcher,
+     * the store and the rules watcher.
      */
     @Override
     public void close() {

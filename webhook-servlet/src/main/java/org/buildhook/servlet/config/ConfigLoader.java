@@ -14,7 +14,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.buildhook.core.Secret;
+import java.time.Clock;
 import org.buildhook.runner.rules.ProblemCollector;
+import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.YamlNode;
 import org.buildhook.runner.rules.YamlTreeReader;
 
@@ -75,7 +77,11 @@ public final class ConfigLoader {
         return Optional.empty();
     }
 
-    /** @throws ConfigException listing every problem of the file, or naming it when it cannot be read */
+    /**
+     * @throws ConfigException listing every problem of the file, or naming it when it cannot be read
+     * @throws org.buildhook.runner.rules.RuleException listing every mistake of its rules file, when this
+     *         loader writes (a server about to start): checked before any secret is generated
+     */
     public BuildhookConfig load(Path file) {
         Objects.requireNonNull(file, "file");
         String name = file.toString();
@@ -113,6 +119,11 @@ public final class ConfigLoader {
         ConfigReader.Draft draft = new ConfigReader(new Nodes(problems), environment, baseDir, workingDirectory, warnings).read(root);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted());
+        }
+        if (writes && draft.rulesFile != null) {
+            // Everything is validated before anything is created: a start refused for a mistake in
+            // the rules file must not leave a generated secret (nor, later, a database) behind.
+            new RuleSetLoader(Clock.systemUTC()).load(draft.rulesFile);
         }
         Map<String, EndpointConfig> endpoints = new LinkedHashMap<>(draft.endpoints);
         if (endpoints.isEmpty()) {
