@@ -38,11 +38,19 @@ final class Configs {
     }
 
     /**
-     * For the commands that only look at the configuration (the admin commands' defaults, the
-     * rules file of {@code test}): writes nothing, see {@link ConfigLoader#withoutWriting()}.
+     * For the commands that only look at the configuration (the rules file of {@code test}): writes
+     * nothing, see {@link ConfigLoader#withoutWriting()}.
      */
     static BuildhookConfig read(Path flag) {
         return load(flag, loader(Path.of("")).withoutWriting());
+    }
+
+    /**
+     * For the admin commands: their defaults (data folder, server address) and the admin token
+     * only; writes nothing and reads no other secret, see {@link ConfigLoader#forClientCommands()}.
+     */
+    static BuildhookConfig readForAdmin(Path flag) {
+        return load(flag, loader(Path.of("")).forClientCommands());
     }
 
     static ConfigLoader loader(Path workingDirectory) {

@@ -33,12 +33,18 @@ final class ConfigReader {
     private final SecretReader secrets;
 
     ConfigReader(Nodes nodes, Map<String, String> environment, Path baseDir, Path workingDirectory, Warnings warnings) {
+        this(nodes, environment, baseDir, workingDirectory, warnings, path -> true);
+    }
+
+    /** @param neededSecrets which secrets are read (see {@link SecretReader}); the others stand in at random */
+    ConfigReader(Nodes nodes, Map<String, String> environment, Path baseDir, Path workingDirectory, Warnings warnings,
+            java.util.function.Predicate<String> neededSecrets) {
         this.nodes = nodes;
         this.environment = environment;
         this.baseDir = baseDir;
         this.workingDirectory = workingDirectory;
         this.warnings = warnings;
-        this.secrets = new SecretReader(nodes, environment, baseDir, warnings);
+        this.secrets = new SecretReader(nodes, environment, baseDir, warnings, neededSecrets);
     }
 
     /** What the file says; sections it leaves out stay at their defaults. {@code root} null = empty file. */
@@ -332,7 +338,10 @@ final class ConfigReader {
             draft.generateAdminToken = true;
             return;
         }
-        secrets.read(token.value(), "admin.token").map(Secret::of).ifPresent(s -> draft.adminToken = s);
+        secrets.read(token.value(), "admin.token").ifPresent(s -> {
+            draft.adminToken = Secret.of(s);
+            draft.adminTokenText = s;
+        });
     }
 
     /** The parts read so far; {@link ConfigLoader} completes the defaults that write files. */
@@ -345,6 +354,8 @@ final class ConfigReader {
         LauncherConfig launcher;
         HttpSettings http;
         Secret adminToken;
+        /** The same, as text: only an admin command, which sends it, uses it. */
+        String adminTokenText;
         boolean generateAdminToken;
         ServerSettings server;
         MetricsSettings metrics = MetricsSettings.on();
