@@ -88,6 +88,32 @@ class UnknownPathTest {
     }
 
     @Test
+    void malformedOrAmbiguousRequestTargetsGetJsonAndAreCountedAtTheRootAndUnderAContextPath() throws Exception {
+        List<String> targets = List.of("//webhook", "/%", "/%zz", "/a/%2e%2e/webhook", "/%2e%2e", "/webhook%2Fdefault",
+                "/a%2fb", "/%ff", "/webhook/%c3%28", "/%00", "/webhook?" + "x".repeat(70_000));
+        for (String contextPath : List.of("/", "/buildhook")) {
+            String prefix = contextPath.equals("/") ? "" : contextPath;
+            try (BuildhookServer server = server(contextPath)) {
+                server.start();
+                int port = server.port();
+                for (String target : targets) {
+                    for (String method : List.of("POST", "GET", "PUT")) {
+                        // POST as JobServ's sender (Python requests) asks, Accept: */*.
+                        String answer = raw(port, method, prefix + target, method.equals("POST") ? "Accept: */*\r\n" : "");
+                        String shown = method + " " + prefix + target.substring(0, Math.min(target.length(), 40));
+                        assertThat(answer).as(shown).matches("(?s)HTTP/1\\.1 4\\d\\d .*")
+                                .containsIgnoringCase("Content-Type: application/json")
+                                .contains("\"webhook\":\"" + prefix + "/webhook\"").doesNotContainIgnoringCase("<html");
+                    }
+                }
+                String headers = raw(port, "POST", prefix + "/webhook", "X-Big: " + "x".repeat(70_000) + "\r\n");
+                assertThat(headers).matches("(?s)HTTP/1\\.1 4\\d\\d .*")
+                        .containsIgnoringCase("Content-Type: application/json").doesNotContainIgnoringCase("<html");
+            }
+        }
+    }
+
+    @Test
     void errorsTheContainerAnswersAreJsonToo() throws Exception {
         try (BuildhookServer server = server("/buildhook")) {
             server.start();

@@ -46,6 +46,24 @@ public final class Docs {
         return text.substring(start, end);
     }
 
+    /**
+     * The first fenced code block of a section whose opening fence names {@code language} and whose
+     * text contains {@code containing}, without its fences and without the indentation of a list item.
+     *
+     * @throws AssertionError when the section has no such block
+     */
+    public static String codeBlock(String page, String heading, String language, String containing)
+            throws IOException {
+        Matcher block = Pattern.compile("(?ms)^ *```" + Pattern.quote(language) + "\\n(.*?)^ *```$")
+                .matcher(section(page, heading));
+        while (block.find()) {
+            if (block.group(1).contains(containing)) {
+                return block.group(1).stripTrailing().stripIndent() + "\n";
+            }
+        }
+        throw new AssertionError("docs/" + page + ", " + heading + ": no ```" + language + " block with " + containing);
+    }
+
     private static boolean insideCodeBlock(String text, int position) {
         int fences = 0;
         for (int i = text.indexOf("\n```"); i >= 0 && i < position; i = text.indexOf("\n```", i + 1)) {

@@ -7,6 +7,8 @@ import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
+import org.eclipse.jetty.util.resource.ResourceFactory;
+import org.eclipse.jetty.xml.XmlConfiguration;
 
 /** Embedded Jetty 12 (ee10) on port 0, deploying the WAR with a WebAppContext. */
 final class JettyContainer implements Container {
@@ -18,12 +20,30 @@ final class JettyContainer implements Container {
     private WebAppContext webapp;
 
     JettyContainer(Path base) throws Exception {
+        this(base, null);
+    }
+
+    /**
+     * @param serverXml a Jetty XML file ({@code <Configure id="Server">}) applied to the server before
+     *                  it starts, as {@code start.jar} applies one named in {@code start.d/*.ini}; or null
+     */
+    JettyContainer(Path base, String serverXml) throws Exception {
         this.base = base;
+        if (serverXml != null) {
+            Path xml = Files.writeString(Files.createDirectories(base).resolve("server.xml"), serverXml);
+            new XmlConfiguration(ResourceFactory.root().newResource(xml)).configure(server);
+        }
         connector.setPort(0);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
         server.setHandler(contexts);
         server.start();
+    }
+
+    /** docs/deploying.md's server error handler for Jetty: JSON for what Jetty refuses before the application. */
+    static String documentedErrorHandler() throws java.io.IOException {
+        return org.buildhook.servlet.Docs.codeBlock("deploying.md", "## Errors the container answers itself", "xml",
+                "org.eclipse.jetty.server.handler.ReHandlingErrorHandler");
     }
 
     @Override

@@ -7,6 +7,6 @@ class JettyWebhookIT extends AbstractWebhookIT {
 
     @Override
     Container container(Path base) throws Exception {
-        return new JettyContainer(base);
+        return new JettyContainer(base, JettyContainer.documentedErrorHandler());
     }
 }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.core.StandardContext;
+import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.startup.Constants;
 import org.apache.catalina.startup.ContextConfig;
 import org.apache.catalina.startup.Tomcat;
@@ -22,7 +23,15 @@ final class TomcatContainer implements Container {
 
     /** With at most {@code maxThreads} request threads ({@code 0}: Tomcat's default, 200). */
     TomcatContainer(Path base, int maxThreads) throws Exception {
+        this(base, maxThreads, null);
+    }
+
+    /** @param errorReportValveClass the Host's {@code errorReportValveClass}, or null for Tomcat's default */
+    TomcatContainer(Path base, int maxThreads, String errorReportValveClass) throws Exception {
         Files.createDirectories(base.resolve("webapps"));
+        if (errorReportValveClass != null) {
+            ((StandardHost) tomcat.getHost()).setErrorReportValveClass(errorReportValveClass);
+        }
         tomcat.setBaseDir(base.toString());
         tomcat.getHost().setAppBase(base.resolve("webapps").toString());
         tomcat.setPort(0);
@@ -31,6 +40,17 @@ final class TomcatContainer implements Container {
         }
         tomcat.getConnector();
         tomcat.start();
+    }
+
+    /** docs/deploying.md's {@code errorReportValveClass} for Tomcat's Host. */
+    static String documentedErrorReportValve() throws java.io.IOException {
+        java.util.regex.Matcher valve = java.util.regex.Pattern.compile("errorReportValveClass=\"([^\"]+)\"")
+                .matcher(org.buildhook.servlet.Docs.codeBlock("deploying.md", "## Errors the container answers itself",
+                        "xml", "errorReportValveClass"));
+        if (!valve.find()) {
+            throw new AssertionError("docs/deploying.md names no errorReportValveClass");
+        }
+        return valve.group(1);
     }
 
     @Override

@@ -7,6 +7,6 @@ class TomcatWebhookIT extends AbstractWebhookIT {
 
     @Override
     Container container(Path base) throws Exception {
-        return new TomcatContainer(base);
+        return new TomcatContainer(base, 0, TomcatContainer.documentedErrorReportValve());
     }
 }

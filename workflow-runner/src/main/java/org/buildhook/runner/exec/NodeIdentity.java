@@ -9,16 +9,25 @@ import java.util.Objects;
 /**
  * Where a node runs, as recorded with each of its attempts: the host's name, the kernel's boot id
  * ({@code /proc/sys/kernel/random/boot_id}, new at every boot: processes of another boot are gone)
- * and the node's own process. A node that finds a running attempt of its own boot whose node
- * process is gone knows that attempt's processes are leftovers it may kill.
+ * with the node's PID namespace, and the node's own process. A node that finds a running attempt
+ * of its own boot and PID namespace whose node process is gone knows that attempt's processes are
+ * leftovers it may kill.
+ *
+ * <p>The PID namespace ({@code /proc/self/ns/pid}, see namespaces(7)) is part of the match because
+ * containers on one host share its boot id but not their pids: a node in another container would
+ * look up this node's JVM pid in its own {@code /proc}, find it gone (or another process), and take
+ * a live node's attempt for a dead one's. Processes of a PID namespace whose init ended are gone
+ * (the kernel kills them), so an attempt of another namespace never needs this node's sweep.
  *
  * @param host    the host name (informative; the boot id is what matches)
- * @param bootId  the boot id, or empty when the host has none (then nothing is matched)
+ * @param bootId  the boot id and PID namespace ({@code <boot id>/pid:[<inode>]}, at most 64
+ *                characters), or empty when either cannot be read (then nothing is matched)
  * @param process the node's JVM
  */
 public record NodeIdentity(String host, String bootId, ProcessIdentity process) {
 
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+    private static final Path PID_NAMESPACE = Path.of("/proc/self/ns/pid");
 
     public NodeIdentity {
         Objects.requireNonNull(host, "host");
@@ -32,17 +41,20 @@ public record NodeIdentity(String host, String bootId, ProcessIdentity process) 
     }
 
     private static final class Current {
-        static final NodeIdentity VALUE = new NodeIdentity(hostName(), readBootId(), ProcessIdentity.current());
+        static final NodeIdentity VALUE = new NodeIdentity(hostName(), bootAndPidNamespace(), ProcessIdentity.current());
     }
 
-    /** Whether something recorded with {@code otherBootId} ran on this very host and boot. */
+    /** Whether something recorded with {@code otherBootId} ran on this very host, boot and PID namespace. */
     public boolean sameBoot(String otherBootId) {
         return !bootId.isEmpty() && bootId.equals(otherBootId);
     }
 
-    private static String readBootId() {
+    /** {@code <boot id>/pid:[<inode>]}, or empty when either cannot be read. */
+    static String bootAndPidNamespace() {
         try {
-            return Files.readString(BOOT_ID).strip();
+            String boot = Files.readString(BOOT_ID).strip();
+            String namespace = Files.readSymbolicLink(PID_NAMESPACE).toString();
+            return boot.isEmpty() || namespace.isEmpty() ? "" : boot + "/" + namespace;
         } catch (IOException | RuntimeException e) {
             return "";
         }

@@ -20,7 +20,12 @@ final class NodeProcess {
     }
 
     static NodeProcess start(Path dir, String name, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
+        return start(dir, List.of(), name, args);
+    }
+
+    /** The node started through {@code prefix} (e.g. {@code unshare ...}), which must exec or fork it. */
+    static NodeProcess start(Path dir, List<String> prefix, String name, String... args) throws IOException {
+        List<String> command = new ArrayList<>(prefix);
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));

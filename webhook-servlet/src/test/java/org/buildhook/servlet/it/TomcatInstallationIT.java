@@ -1,0 +1,247 @@
+package org.buildhook.servlet.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.buildhook.servlet.Docs;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * docs/deploying.md's Tomcat steps, followed as written against a real Tomcat: the release's own
+ * tarball (Maven Central, {@code org.apache.tomcat:tomcat}), unpacked and started by its own scripts
+ * as a separate process, with the WAR copied into it while it runs, undeployed and deployed again;
+ * deliveries come from JobServ's independent sender in another process.
+ */
+class TomcatInstallationIT {
+
+    private static final String SECTION = "## As a WAR in Tomcat (10.1 or 11)";
+    private static final Duration DEPLOY = Duration.ofMinutes(3); // Tomcat scans webapps/ every 10 s; CI is slow
+
+    @TempDir
+    Path dir;
+
+    private Path home;
+    private Path base;
+    private Map<String, String> env;
+    private int port;
+
+    @AfterEach
+    void stopTomcat() throws Exception {
+        if (base == null || !Files.exists(base.resolve("tomcat.pid"))) {
+            return;
+        }
+        long pid = Long.parseLong(Files.readString(base.resolve("tomcat.pid")).trim());
+        Process shutdown = script("shutdown.sh").start(); // removes the pid file once Tomcat has stopped
+        shutdown.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        shutdown.waitFor(2, TimeUnit.MINUTES);
+        ProcessHandle.of(pid).ifPresent(tomcat -> {
+            try {
+                tomcat.onExit().get(2, TimeUnit.MINUTES);
+            } catch (Exception e) {
+                tomcat.destroyForcibly();
+            }
+        });
+    }
+
+    @Test
+    void theDocumentedStepsDeployUndeployAndRedeployIntoARunningTomcatWithoutASevereLine() throws Exception {
+        install();
+        Path markers = Files.createDirectories(dir.resolve("markers"));
+        Path config = writeConfiguration(markers);
+
+        // Step 2: the configuration's place in bin/setenv.sh, exactly the docs' line, before Tomcat starts.
+        String setenv = Docs.codeBlock("deploying.md", SECTION, "sh", "CATALINA_OPTS")
+                .replace("/etc/buildhook/buildhook.yaml", config.toString());
+        Files.writeString(base.resolve("bin/setenv.sh"), setenv);
+        Process startup = script("startup.sh").start();
+        String started = new String(startup.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(startup.waitFor()).as(started).isZero();
+        URI root = URI.create("http://127.0.0.1:" + port + "/");
+        await().atMost(DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                .until(() -> Deliveries.get(root).statusCode() > 0);
+
+        // Step 3: the WAR into the running Tomcat, as webapps/buildhook.war.
+        URI app = root.resolve("buildhook/");
+        copyWar();
+        awaitHealth(app, 200);
+
+        // Step 4: catalina.out says it started.
+        assertThat(catalinaOut()).contains("buildhook started: endpoints");
+
+        // A real delivery from another process, and its job.
+        assertThat(send(app, "build-68-failed.json")).startsWith("HTTP 202");
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(markers.resolve("68")));
+
+        // What Tomcat refuses before the application, with the Host's documented JSON valve.
+        assertThat(raw("POST /buildhook/% HTTP/1.1")).startsWith("HTTP/1.1 400")
+                .containsIgnoringCase("Content-Type: application/json").doesNotContainIgnoringCase("<html");
+
+        // Undeploy as documented: delete the WAR; Tomcat removes the unpacked folder, buildhook says it stopped.
+        Files.delete(base.resolve("webapps/buildhook.war"));
+        awaitHealth(app, 404);
+        await().atMost(DEPLOY).until(() -> !Files.exists(base.resolve("webapps/buildhook")));
+        await().atMost(Duration.ofMinutes(1)).until(() -> catalinaOut().contains("buildhook stopped"));
+
+        // Redeploy: the configuration survives (setenv.sh), so the same body is the same delivery.
+        copyWar();
+        awaitHealth(app, 200);
+        String again = send(app, "build-68-failed.json");
+        assertThat(again).startsWith("HTTP 200").contains("\"duplicate\":true");
+
+        assertThat(severeLines()).as("SEVERE lines in Tomcat's logs").isEmpty();
+    }
+
+    /** Tomcat's tarball unpacked as CATALINA_HOME, and a CATALINA_BASE with its conf/ on free ports. */
+    private void install() throws Exception {
+        Path tarball = Path.of(System.getProperty("buildhook.tomcat.tarball"));
+        Path unpacked = Files.createDirectories(dir.resolve("home"));
+        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", unpacked.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(tar.waitFor()).as(output).isZero();
+        try (Stream<Path> top = Files.list(unpacked)) {
+            home = top.filter(p -> p.getFileName().toString().startsWith("apache-tomcat-")).findFirst().orElseThrow();
+        }
+        base = dir.resolve("base");
+        for (String folder : List.of("bin", "logs", "temp", "webapps", "work")) {
+            Files.createDirectories(base.resolve(folder));
+        }
+        copyTree(home.resolve("conf"), base.resolve("conf"));
+        port = freePort();
+        Path serverXml = base.resolve("conf/server.xml");
+        String server = Files.readString(serverXml)
+                .replace("port=\"8005\"", "port=\"" + freePort() + "\"")
+                .replace("port=\"8080\"", "port=\"" + port + "\" address=\"127.0.0.1\"");
+        // docs/deploying.md, "Errors the container answers itself": the Host's JSON error report valve.
+        String host = "<Host name=\"localhost\"  appBase=\"webapps\"";
+        assertThat(server).contains(host);
+        server = server.replace(host, host + " errorReportValveClass=\"" + TomcatContainer.documentedErrorReportValve()
+                + "\"");
+        Files.writeString(serverXml, server);
+        env = Map.of("CATALINA_HOME", home.toString(), "CATALINA_BASE", base.toString(),
+                "CATALINA_PID", base.resolve("tomcat.pid").toString(), "JAVA_HOME", System.getProperty("java.home"));
+    }
+
+    private Path writeConfiguration(Path markers) throws IOException {
+        Files.writeString(dir.resolve("secret"), Deliveries.SECRET + "\n");
+        Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: marker",
+                "    run:",
+                "      command: [/usr/bin/touch, \"" + markers + "/${build.id}\"]",
+                "      timeout: 30s",
+                ""));
+        return Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "endpoints:",
+                "  default:",
+                "    secrets:",
+                "      - file: secret",
+                ""));
+    }
+
+    private ProcessBuilder script(String name) {
+        ProcessBuilder builder = new ProcessBuilder(home.resolve("bin").resolve(name).toString())
+                .redirectErrorStream(true);
+        builder.environment().keySet().removeIf(key -> key.startsWith("CATALINA_") || key.startsWith("JAVA_OPTS"));
+        builder.environment().putAll(env);
+        return builder;
+    }
+
+    /** Copied beside webapps/ and moved in at once, so that Tomcat never sees half a WAR. */
+    private void copyWar() throws IOException {
+        Path staged = Files.copy(Container.war(), base.resolve("buildhook.war.part"), StandardCopyOption.REPLACE_EXISTING);
+        Files.move(staged, base.resolve("webapps/buildhook.war"), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static void awaitHealth(URI app, int status) {
+        await().atMost(DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                .until(() -> Deliveries.get(app.resolve("healthz")).statusCode() == status);
+    }
+
+    private String send(URI app, String fixture) throws Exception {
+        String secret = null;
+        for (String row : Files.readAllLines(Deliveries.FIXTURES.resolve("signatures.tsv"))) {
+            String[] cols = row.split("\t");
+            if (cols[0].equals(fixture)) {
+                secret = cols[1];
+            }
+        }
+        assertThat(secret).as("signatures.tsv row for " + fixture).isEqualTo(Deliveries.SECRET);
+        Path sender = Path.of(System.getProperty("buildhook.tools")).resolve("jobserv-send");
+        Process process = new ProcessBuilder("python3", sender.toString(), app.resolve("webhook").toString(),
+                Deliveries.FIXTURES.resolve(fixture).toString(), secret, "--no-retry").redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        process.waitFor();
+        return output;
+    }
+
+    private String raw(String requestLine) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.getOutputStream().write((requestLine + "\r\nHost: localhost\r\nAccept: */*\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            return RawHttp.readAnswer(socket, Duration.ofSeconds(30));
+        }
+    }
+
+    private String catalinaOut() throws IOException {
+        return Files.readString(base.resolve("logs/catalina.out"), StandardCharsets.UTF_8);
+    }
+
+    private List<String> severeLines() throws IOException {
+        List<String> severe = new ArrayList<>();
+        try (Stream<Path> logs = Files.list(base.resolve("logs"))) {
+            for (Path log : logs.toList()) {
+                for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+                    if (line.toUpperCase(Locale.ROOT).contains("SEVERE")) {
+                        severe.add(log.getFileName() + ": " + line);
+                    }
+                }
+            }
+        }
+        return severe;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            files.forEach(source -> {
+                try {
+                    Path target = to.resolve(from.relativize(source).toString());
+                    if (Files.isDirectory(source)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.copy(source, target);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+}
