@@ -86,8 +86,8 @@ abstract class AbstractCrashTest {
      * The restarted node proves its predecessor's JVM dead (same host and boot, its pid gone) and,
      * once it has killed what that JVM left, runs the job again at once: the dead-node limit here is
      * 5 s × 1000 missed heartbeats, over an hour, and the re-run is awaited as an event well within
-     * it. A copy of the command that starts while another still runs finds the other's lock taken;
-     * the start and end stamps of the two copies do not overlap either.
+     * it. A copy of the command that starts while another still runs finds the other's lock taken
+     * (every process of a copy holds it); the start and end stamps of the two copies do not overlap.
      */
     @Test
     void afterKillNineTheRestartedNodeRunsTheJobAgainLongBeforeTheDeadNodeLimit() throws Exception {
@@ -132,10 +132,14 @@ abstract class AbstractCrashTest {
             assertThat(lines).noneMatch(l -> l.startsWith("overlap "));
             List<String[]> starts = stamps(events, "start");
             List<String[]> ends = stamps(events, "end");
-            assertThat(ends).as(String.join("\n", lines)).hasSize(2);
-            assertThat(ends.get(0)[2]).as("the first copy ended first").isEqualTo(starts.get(0)[2]);
-            assertThat(Long.parseLong(ends.get(0)[3])).as("the first copy ended before the second started")
-                    .isLessThanOrEqualTo(Long.parseLong(starts.get(1)[3]));
+            assertThat(starts).hasSize(2);
+            // The second copy ended by itself; the first was killed, and wrote its end only if its
+            // TERM trap ran before the SIGKILL (dash does not always run it). Either way it held the
+            // lock until its last process was gone, and the second copy found the lock free.
+            assertThat(ends).as(String.join("\n", lines)).extracting(e -> e[2]).contains(starts.get(1)[2]);
+            ends.stream().filter(e -> e[2].equals(starts.get(0)[2])).findFirst().ifPresent(end ->
+                    assertThat(Long.parseLong(end[3])).as("the first copy ended before the second started")
+                            .isLessThanOrEqualTo(Long.parseLong(starts.get(1)[3])));
         } finally {
             first.kill();
             if (second != null) {
