@@ -87,13 +87,28 @@ def main():
         cpu = num(found, label, "cpu_ms_per_delivery")
         ratio_row(f"{label}: CPU per delivery", cpu, "ms", "adnanh", num(found, "adnanh", "cpu_ms_per_delivery"),
                   "<= 1.50", lambda r: r <= 1.5)
-        ratio_row(f"{label}: CPU per delivery", cpu, "ms", "Java floor (ProcessBuilder + setsid)", floor_cpu,
+        ratio_row(f"{label}: CPU per delivery", cpu, "ms", "Java floor (shipped launch + setsid)", floor_cpu,
                   "(floor)", None)
         done = num(found, label, "all_done_s")
         ratio_row(f"{label}: all commands done", done, "s", "adnanh", num(found, "adnanh", "all_done_s"),
                   "<= 1.50", lambda r: r <= 1.5)
-        ratio_row(f"{label}: all commands done", done, "s", "Java floor (ProcessBuilder + setsid)", floor_done,
+        ratio_row(f"{label}: all commands done", done, "s", "Java floor (shipped launch + setsid)", floor_done,
                   "(floor)", None)
+    # The shipped JVM options against the ones shipped before (jspawnhelper) and against C2, same run.
+    for label, ref_label, ref_name in (("buildhook-sqlite", "buildhook-sqlite-spawnhelper", "options before (jspawnhelper)"),
+                                       ("buildhook-sqlite", "buildhook-sqlite-c2", "C2 (JIT defaults, VFORK)")):
+        if ref_label not in found:
+            continue
+        for key, unit, what in (("cpu_ms_per_delivery", "ms", "CPU per delivery"), ("all_done_s", "s", "all commands done"),
+                                ("accepted_per_s", "/s", "accepted/s while jobs run")):
+            ratio_row(f"shipped JVM options: {what}", num(found, label, key), unit, ref_name,
+                      num(found, ref_label, key), "(trade)", None)
+    spawnhelper_cpu = num(found, "process-floor-spawnhelper", "cpu_ms_per_command")
+    if floor_cpu is not None and spawnhelper_cpu is not None:
+        ratio_row("Java floor: CPU per command, shipped launch + setsid", floor_cpu, "ms",
+                  "through jspawnhelper + setsid", spawnhelper_cpu, "(floor)", None)
+        ratio_row("Java floor: 5,000 commands by 4 threads, shipped launch + setsid", floor_done, "s",
+                  "through jspawnhelper + setsid", num(found, "process-floor-spawnhelper", "all_done_s"), "(floor)", None)
     if floor_cpu is not None and plain_cpu is not None:
         ratio_row("Java floor: CPU per command with setsid", floor_cpu, "ms", "without setsid", plain_cpu,
                   "(floor)", None)

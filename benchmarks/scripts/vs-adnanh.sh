@@ -11,6 +11,9 @@
 #   4. the Java process-start floor (limits.ProcessFloor: the same command by a bare ProcessBuilder loop,
 #      behind setsid --wait as buildhook's launcher starts it, and without);
 #   5. start-up to the first 202 and idle RSS, with and without the shipped JVM options (startup.sh).
+# With COMPARE_OPTIONS=1 (the default), step 3 also runs buildhook on SQLite with the options shipped
+# before VFORK (-XX:TieredStopAtLevel=1 alone: jobs started through jspawnhelper) and with C2 (VFORK
+# alone), and step 4 the floor through jspawnhelper: the options' trade, measured in the same run.
 # Then a summary: every figure and its ratio to its reference of this run, with the goals of issue 17.
 # Needs: the `webhook` binary (Debian: apt-get install webhook), bash 5 ($EPOCHREALTIME), python3.
 # With BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://…?user=…&password=… buildhook also runs on PostgreSQL
@@ -36,7 +39,12 @@ threads=${RUNNER_THREADS:-4}
 accept_requests=${ACCEPT_REQUESTS:-5000}
 rounds=${ROUNDS:-3}
 startup_runs=${STARTUP_RUNS:-2}
-jvm_defaults=${BUILDHOOK_JVM_DEFAULTS--XX:TieredStopAtLevel=1}
+# The JVM options bin/buildhook sets itself (see there): C1 only, and VFORK on Java 17 to 24.
+java_major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+launch_opt=
+(( ${java_major:-0} < 25 )) && launch_opt=-Djdk.lang.Process.launchMechanism=VFORK
+jvm_defaults=${BUILDHOOK_JVM_DEFAULTS--XX:TieredStopAtLevel=1 $launch_opt}
+compare_options=${COMPARE_OPTIONS:-1}
 if (( requests > 5000 )) && [[ ${BENCH_ALLOW_BIG:-} != 1 ]]; then
   echo "vs-adnanh.sh: at most 5000 requests by default (set BENCH_ALLOW_BIG=1 to go further)" >&2; exit 2
 fi
@@ -115,8 +123,9 @@ load() { # label url style trace pid: a saturating run, then a paced one (label-
       | tee "$work/$1-paced.out"
 }
 
-run_buildhook() { # label store-yaml
-  local label=$1 port=18090 dir=$work/$1
+run_buildhook() { # label store-yaml [JVM options instead of bin/buildhook's defaults]
+  local label=$1 port=18090 dir=$work/$1 jvm_env=()
+  (( $# < 3 )) || jvm_env=("BUILDHOOK_JVM_DEFAULTS=$3")
   mkdir -p "$dir"
   cat > "$dir/rules.yaml" <<YAML
 rules:
@@ -139,7 +148,7 @@ server:
   host: 127.0.0.1
   port: $port
 YAML
-  (cd "$dir" && exec "$server" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
+  (cd "$dir" && exec env "${jvm_env[@]}" "$server" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
   local pid=$!
   pids+=("$pid")
   wait_for_port "$port"
@@ -261,6 +270,11 @@ run_floor() { # the same command by a bare ProcessBuilder loop, as many at once 
   # shellcheck disable=SC2086
   java $jvm_defaults -cp "$jar" org.buildhook.benchmarks.limits.ProcessFloor "$work/trace.sh" "$work/trace-plain" \
       "$requests" "$threads" --no-setsid --clk-tck "$(getconf CLK_TCK)" | tee "$work/process-floor-plain.out"
+  (( compare_options == 1 )) || return 0
+  # Through jspawnhelper (Java's default launch, what buildhook shipped before VFORK), with setsid.
+  java -XX:TieredStopAtLevel=1 -Djdk.lang.Process.launchMechanism=POSIX_SPAWN -cp "$jar" \
+      org.buildhook.benchmarks.limits.ProcessFloor "$work/trace.sh" "$work/trace-spawnhelper" "$requests" "$threads" \
+      --label process-floor-spawnhelper --clk-tck "$(getconf CLK_TCK)" | tee "$work/process-floor-spawnhelper.out"
 }
 
 run_startup() {
@@ -285,6 +299,11 @@ if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then
   pg_schema
   run_buildhook buildhook-pg "store: {url: \"$pg_url\"}"
   labels+=(buildhook-pg)
+fi
+if (( compare_options == 1 )); then
+  run_buildhook buildhook-sqlite-spawnhelper "" "-XX:TieredStopAtLevel=1"
+  run_buildhook buildhook-sqlite-c2 "" "$launch_opt"
+  labels+=(buildhook-sqlite-spawnhelper buildhook-sqlite-c2)
 fi
 run_adnanh
 run_floor

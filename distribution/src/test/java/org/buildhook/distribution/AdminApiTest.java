@@ -79,6 +79,16 @@ class AdminApiTest {
         assertThat(server.get("jobs?delivery=x").body()).contains("'delivery' is not an id");
     }
 
+    /** A query string that is not percent-encoded UTF-8 is the client's mistake: 400, never a 500 and a trace. */
+    @Test
+    void answers400ForAQueryStringThatIsNotUtf8(AdminServer server) throws Exception {
+        for (String query : new String[] {"jobs?rule=%ff", "deliveries?project=%C0%AF", "jobs/01M8MS5SDC769HX8VHF6CTEE7F/log?attempt=%fe"}) {
+            var answer = server.get(query);
+            assertThat(answer.statusCode()).as(query).isEqualTo(400);
+            assertThat(answer.body()).as(query).contains("percent-encoded UTF-8");
+        }
+    }
+
     @Test
     void showsADeliveryWithItsBodyJobsAndActionsAnd404ForUnknownIds(AdminServer server) throws Exception {
         String id = server.deliver("build-67-passed.json");

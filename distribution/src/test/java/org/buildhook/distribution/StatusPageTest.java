@@ -155,6 +155,20 @@ class StatusPageTest {
         assertThat(server.page("?part=live", cookie).body()).contains("id=\"rules-banner\"");
     }
 
+    /** The rules in force show each rule as written, except secret-looking env values (as the job's env). */
+    @Test
+    void theRulesInForceMaskSecretLookingEnvValues(AdminServer server) throws Exception {
+        String cookie = server.signIn();
+        server.replaceRules("rules:\n  - name: tokrule\n    when: {trigger: tok}\n    run:\n      command: [/bin/true]\n"
+                + "      env: {DEPLOY_TOKEN: literal-secret-value-42, TARGET: staging}\n");
+        server.app().rules().checkNow();
+
+        String html = server.page("", cookie).body();
+
+        assertThat(html).contains("<summary>tokrule</summary>").contains("&quot;TARGET&quot;:&quot;staging&quot;")
+                .contains("&quot;DEPLOY_TOKEN&quot;:&quot;***&quot;").doesNotContain("literal-secret-value-42");
+    }
+
     @Test
     void aTokenLinkToAJobSignsInAndLandsOnThatJobWithItsOtherParameters(AdminServer server) throws Exception {
         String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();

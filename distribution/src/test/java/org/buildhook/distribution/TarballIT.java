@@ -141,4 +141,39 @@ class TarballIT {
 
         assertThat(out).contains("Java 17 or newer is required").contains("11.0.2");
     }
+    @Test
+    void theLauncherStartsJobsWithVforkOnJava17To24AndNotFromJava25() throws Exception {
+        // VFORK saves the jspawnhelper exec per job (docs/BENCHMARKS.md); Java 25 deprecates it.
+        assertThat(argumentsGivenTo(fakeJava("17.0.15"))).contains("-XX:TieredStopAtLevel=1",
+                "-Djdk.lang.Process.launchMechanism=VFORK");
+        assertThat(argumentsGivenTo(fakeJava("24.0.1"))).contains("-Djdk.lang.Process.launchMechanism=VFORK");
+        assertThat(argumentsGivenTo(fakeJava("25"))).contains("-XX:TieredStopAtLevel=1")
+                .doesNotContain("-Djdk.lang.Process.launchMechanism=VFORK");
+    }
+
+    @Test
+    void theLauncherDropsItsJvmDefaultsWhenTheOperatorEmptiesThem() throws Exception {
+        ProcessBuilder pb = buildhook("--version");
+        pb.environment().put("JAVA_HOME", fakeJava("17.0.15").toString());
+        pb.environment().put("BUILDHOOK_JVM_DEFAULTS", "");
+
+        assertThat(run(pb, 0)).doesNotContain("TieredStopAtLevel").doesNotContain("launchMechanism");
+    }
+
+    /** A JAVA_HOME whose java reports {@code version} and otherwise prints the arguments it got. */
+    private Path fakeJava(String version) throws Exception {
+        Path bin = Files.createDirectories(work.resolve("jdk-" + version + "/bin"));
+        Path java = Files.writeString(bin.resolve("java"), "#!/bin/sh\n"
+                + "if [ \"$1\" = -version ]; then echo 'openjdk version \"" + version + "\" 2025-09-16' >&2; exit 0; fi\n"
+                + "echo \"$@\"\n");
+        assertThat(java.toFile().setExecutable(true)).isTrue();
+        return bin.getParent();
+    }
+
+    private String argumentsGivenTo(Path javaHome) throws Exception {
+        ProcessBuilder pb = buildhook("--version");
+        pb.environment().put("JAVA_HOME", javaHome.toString());
+        pb.environment().remove("BUILDHOOK_JVM_DEFAULTS");
+        return run(pb, 0);
+    }
 }

@@ -1,6 +1,7 @@
 package org.buildhook.core;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.assertj.core.api.AbstractThrowableAssert;
@@ -169,5 +170,15 @@ class ParserGuardsTest {
     @Test
     void refusesANulCharacterInAField() {
         assertRejected(event(", \"trigger_name\": \"a\\u0000b\"")).hasMessage("$.trigger_name: contains a NUL character (\\u0000)");
+    }
+
+    @Test
+    void refusesAnUnpairedSurrogateInAFieldAndKeepsAPair() {
+        assertRejected(event(", \"trigger_name\": \"x\\ud800y\"")).hasMessage(
+                "$.trigger_name: contains an unpaired surrogate (\\ud800), which has no UTF-8 encoding");
+        assertRejected(event(", \"trigger_name\": \"x\\udc00\"")).hasMessageContaining("unpaired surrogate (\\udc00)");
+        assertRejected(event(", \"trigger_name\": \"\\ud83d\"")).hasMessageContaining("unpaired surrogate (\\ud83d)");
+        assertThat(parser.parse(event(", \"trigger_name\": \"go \\ud83d\\ude80\"").getBytes(UTF_8))
+                .triggerNameIfPresent()).contains("go \ud83d\ude80");
     }
 }

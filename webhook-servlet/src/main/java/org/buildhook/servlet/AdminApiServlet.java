@@ -48,6 +48,15 @@ public final class AdminApiServlet extends HttpServlet {
             return;
         }
         try {
+            request.getParameterMap();
+        } catch (RuntimeException e) {
+            // Jetty refuses to decode a query that is not percent-encoded UTF-8 (BadMessageException):
+            // the client's mistake, not buildhook's (it was a 500 with a trace in the log).
+            JsonAnswer.error("the query string is not valid: write its values as percent-encoded UTF-8")
+                    .send(response, HttpServletResponse.SC_BAD_REQUEST);
+            return;
+        }
+        try {
             // Who acts, for the audit trail: the container's authenticated user, else the admin token.
             String who = request.getUserPrincipal() == null ? "token" : request.getUserPrincipal().getName();
             route(new AdminRequests(app, who + "@" + remote), request, response);

@@ -235,6 +235,11 @@ public final class BuildhookMetrics implements AutoCloseable {
                 rulesRefused.set(true);
                 registry.counter("buildhook.rules.reload.failures").increment();
             }
+
+            @Override
+            public void validAgain(RuleSet rules) {
+                rulesRefused.set(false);
+            }
         };
     }
 

@@ -36,6 +36,7 @@ import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.JobTiming;
 import org.buildhook.runner.store.Page;
+import org.buildhook.runner.store.Redaction;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -244,7 +245,9 @@ public final class StatusPageServlet extends HttpServlet {
         }
         var current = app.rules().current();
         Instant loaded = current.loadedAt();
-        return new StatusPageView.RulesInfo(String.valueOf(current.source()), loaded, current.snapshots(),
+        Map<String, String> shown = new java.util.LinkedHashMap<>();
+        current.snapshots().forEach((name, snapshot) -> shown.put(name, Redaction.redactSnapshot(snapshot)));
+        return new StatusPageView.RulesInfo(String.valueOf(current.source()), loaded, shown,
                 app.rules().lastError().map(Throwable::getMessage));
     }
 

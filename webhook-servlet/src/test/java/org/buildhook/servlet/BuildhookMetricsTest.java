@@ -159,6 +159,19 @@ class BuildhookMetricsTest {
     }
 
     @Test
+    void aRefusedRulesFileRevertedToTheRulesInForceEndsTheGauge() {
+        var listener = metrics.rulesListener();
+        listener.refused(new org.buildhook.runner.rules.RuleException(List.of(
+                new org.buildhook.runner.rules.Problem("rules.yaml", 1, 1, "broken"))));
+        assertThat(value(metrics.scrape(), "buildhook_rules_refused")).isEqualTo(1.0);
+
+        listener.validAgain(org.buildhook.runner.rules.RuleSet.empty(java.nio.file.Path.of("rules.yaml"),
+                java.time.Instant.now()));
+        assertThat(value(metrics.scrape(), "buildhook_rules_refused")).isEqualTo(0.0);
+        assertThat(value(metrics.scrape(), "buildhook_rules_reloads_total")).as("nothing was reloaded").isEqualTo(0.0);
+    }
+
+    @Test
     void theBuildInfoNamesTheVersion() {
         assertThat(metrics.scrape()).containsPattern("buildhook_build_info\\{java_version=\"[^\"]+\",version=\"[0-9][^\"]*\"\\} 1(\\.0)?\n");
     }

@@ -25,10 +25,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  * java -XX:TieredStopAtLevel=1 -cp benchmarks/target/benchmarks.jar org.buildhook.benchmarks.limits.ProcessFloor \
- *     COMMAND TRACE-FILE [requests=5000] [concurrency=4] [--no-setsid] [--clk-tck 100]
+ *     COMMAND TRACE-FILE [requests=5000] [concurrency=4] [--no-setsid] [--clk-tck 100] [--label NAME]
  * </pre>
  *
- * The last line is {@code RESULT label=… requests=… all_done_s=… per_s=… cpu_ms_per_command=…}.
+ * How Java starts each process is the JVM's {@code jdk.lang.Process.launchMechanism}: the default
+ * {@code POSIX_SPAWN} execs {@code jspawnhelper}, which execs the command; {@code VFORK} (what
+ * {@code bin/buildhook} sets on Java 17 to 24) execs the command directly.
+ *
+ * The last line is {@code RESULT label=… requests=… all_done_s=… per_s=… cpu_ms_per_command=…
+ * launch=…}.
  */
 public final class ProcessFloor {
 
@@ -40,16 +45,18 @@ public final class ProcessFloor {
         List<String> positional = new ArrayList<>();
         boolean setsid = true;
         long clockTicks = 100;
+        String label = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--no-setsid" -> setsid = false;
                 case "--clk-tck" -> clockTicks = Long.parseLong(args[++i]);
+                case "--label" -> label = args[++i];
                 default -> positional.add(args[i]);
             }
         }
         if (positional.size() < 2) {
             System.err.println("usage: ProcessFloor COMMAND TRACE-FILE [requests=5000] [concurrency=4] [--no-setsid]"
-                    + " [--clk-tck 100]");
+                    + " [--clk-tck 100] [--label NAME]");
             System.exit(2);
         }
         String command = positional.get(0);
@@ -57,7 +64,10 @@ public final class ProcessFloor {
         int requests = positional.size() > 2 ? Integer.parseInt(positional.get(2)) : 5000;
         int concurrency = positional.size() > 3 ? Integer.parseInt(positional.get(3)) : 4;
         Path logs = Files.createTempDirectory("process-floor");
-        String label = setsid ? "process-floor-setsid" : "process-floor-plain";
+        if (label == null) {
+            label = setsid ? "process-floor-setsid" : "process-floor-plain";
+        }
+        String launch = System.getProperty("jdk.lang.Process.launchMechanism", "POSIX_SPAWN");
 
         // Warm-up: the JVM's process-start path compiled before the timed loop.
         run(command, trace + ".warmup", 0, Math.min(200, requests), concurrency, setsid, logs);
@@ -67,9 +77,11 @@ public final class ProcessFloor {
         double elapsed = (System.nanoTime() - start) / 1e9;
         double cpuMs = (cpuTicks() - cpuBefore) * 1000.0 / clockTicks / requests;
         System.out.printf(Locale.ROOT, "%s: %d commands by %d threads in %.2f s (%.0f/s); CPU %.3f ms per command"
-                + " (this JVM + the commands)%n", label, requests, concurrency, elapsed, requests / elapsed, cpuMs);
+                + " (this JVM + the commands; launch %s)%n", label, requests, concurrency, elapsed, requests / elapsed, cpuMs,
+                launch);
         System.out.printf(Locale.ROOT, "RESULT label=%s requests=%d concurrency=%d all_done_s=%.3f per_s=%.1f"
-                + " cpu_ms_per_command=%.3f%n", label, requests, concurrency, elapsed, requests / elapsed, cpuMs);
+                + " cpu_ms_per_command=%.3f launch=%s%n", label, requests, concurrency, elapsed, requests / elapsed, cpuMs,
+                launch);
         try (var files = Files.list(logs)) {
             for (Path file : files.toList()) {
                 Files.delete(file);

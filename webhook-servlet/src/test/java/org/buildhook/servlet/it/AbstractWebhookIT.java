@@ -441,6 +441,33 @@ abstract class AbstractWebhookIT {
     }
 
     @Test
+    void errorsTheContainerRaisesInsideTheApplicationAreJsonNeverItsPage() throws Exception {
+        String context = webhook.getPath().substring(0, webhook.getPath().length() - "/webhook".length());
+        List<String> wrong = new ArrayList<>();
+        // Methods a servlet does not implement (HttpServlet's own 405 or 501), and TRACE, which
+        // would echo the request's headers (cookies included) back.
+        for (String request : List.of("POST /healthz", "PUT /metrics", "DELETE /healthz", "PATCH /", "TRACE /webhook",
+                "TRACE /healthz", "OPTIONS /webhook", "BREW /healthz")) {
+            String[] parts = request.split(" ");
+            try (Socket socket = socket()) {
+                socket.getOutputStream().write((parts[0] + " " + context + parts[1] + " HTTP/1.1\r\nHost: localhost\r\n"
+                        + "Accept: */*\r\nCookie: buildhook_admin=secret-cookie\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 2\r\nConnection: close\r\n\r\n{}").getBytes(StandardCharsets.ISO_8859_1));
+                String answer = RawHttp.readAnswer(socket, Duration.ofSeconds(20));
+                String lower = answer.toLowerCase(Locale.ROOT);
+                boolean ok = !lower.contains("<html") && !answer.contains("secret-cookie")
+                        && (answer.startsWith("HTTP/1.1 2") && parts[0].equals("OPTIONS")
+                        || answer.matches("(?s)HTTP/1\\.1 [45]\\d\\d .*") && (lower.contains("content-type: application/json")
+                        || lower.contains("content-length: 0\r\n")));
+                if (!ok) {
+                    wrong.add(request + " ->\n" + answer);
+                }
+            }
+        }
+        assertThat(wrong).as("answers that are not buildhook's JSON").isEmpty();
+    }
+
+    @Test
     void theAdminApiAnswersAJson404WithoutAnAdminToken() throws Exception {
         HttpResponse<String> response = Deliveries.get(container.base().resolve("api/jobs"));
 

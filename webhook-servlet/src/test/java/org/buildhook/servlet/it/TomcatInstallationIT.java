@@ -21,12 +21,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.buildhook.servlet.Docs;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * docs/deploying.md's Tomcat steps, followed as written against a real Tomcat: the release's own
- * tarball (Maven Central, {@code org.apache.tomcat:tomcat}), unpacked and started by its own scripts
+ * docs/deploying.md's Tomcat steps, followed as written against a real Tomcat 10.1 and 11: each
+ * release's own tarball (Maven Central, {@code org.apache.tomcat:tomcat}), unpacked and started by its own scripts
  * as a separate process, with the WAR copied into it while it runs, undeployed and deployed again;
  * deliveries come from JobServ's independent sender in another process.
  */
@@ -61,9 +62,12 @@ class TomcatInstallationIT {
         });
     }
 
-    @Test
-    void theDocumentedStepsDeployUndeployAndRedeployIntoARunningTomcatWithoutASevereLine() throws Exception {
-        install();
+    /** @param tarball the system property naming the release's tarball: Tomcat 10.1, then 11 */
+    @ParameterizedTest
+    @ValueSource(strings = {"buildhook.tomcat.tarball", "buildhook.tomcat11.tarball"})
+    void theDocumentedStepsDeployUndeployAndRedeployIntoARunningTomcatWithoutASevereLine(String tarball)
+            throws Exception {
+        install(Path.of(System.getProperty(tarball)));
         Path markers = Files.createDirectories(dir.resolve("markers"));
         Path config = writeConfiguration(markers);
 
@@ -110,8 +114,7 @@ class TomcatInstallationIT {
     }
 
     /** Tomcat's tarball unpacked as CATALINA_HOME, and a CATALINA_BASE with its conf/ on free ports. */
-    private void install() throws Exception {
-        Path tarball = Path.of(System.getProperty("buildhook.tomcat.tarball"));
+    private void install(Path tarball) throws Exception {
         Path unpacked = Files.createDirectories(dir.resolve("home"));
         Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", unpacked.toString())
                 .redirectErrorStream(true).start();

@@ -61,7 +61,6 @@ public final class JobEngine implements AutoCloseable {
             @Override
             public void attemptEnded(String rule, Ending ending, Duration duration) {
                 told.attemptEnded(rule, ending, duration);
-                followUps.poke();
             }
 
             @Override
@@ -74,7 +73,7 @@ public final class JobEngine implements AutoCloseable {
                 .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
                 .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(10)))
-                .execute(new JobTask(store, launcher, config, running, clock, events, leftovers));
+                .execute(new JobTask(store, launcher, config, running, clock, events, leftovers, followUps::poke));
         SchedulerBuilder builder = Scheduler.create(store.schedulerDataSource(), task)
                 .schedulerName(new SchedulerName.Fixed(config.nodeId()))
                 .threads(config.threads())

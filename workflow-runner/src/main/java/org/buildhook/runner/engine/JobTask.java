@@ -57,10 +57,18 @@ final class JobTask implements ExecutionHandler<Void> {
     private final JobEvents events;
     private final StoreOutageWait waits;
     private final LeftoverSweep leftovers;
+    private final Runnable followUpsDue;
 
+    /**
+     * @param followUpsDue told after an attempt of a job with follow-ups ended, so that they start
+     *                     at once; only then: a look for follow-ups after every job would cost each
+     *                     delivery a query (docs/BENCHMARKS.md), and the periodic look still finds
+     *                     what a node left behind
+     */
     JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock,
-            JobEvents events, LeftoverSweep leftovers) {
+            JobEvents events, LeftoverSweep leftovers, Runnable followUpsDue) {
         this.leftovers = leftovers;
+        this.followUpsDue = followUpsDue;
         this.events = events;
         this.store = store;
         this.ledger = store.ledger();
@@ -333,6 +341,9 @@ final class JobTask implements ExecutionHandler<Void> {
             events.attemptEnded(job.ruleName(), ending, duration.isNegative() ? Duration.ZERO : duration);
         } catch (RuntimeException e) {
             LOG.warn("job events listener failed for job {}: {}", job.id(), e.toString());
+        }
+        if (job.workflow() != null && job.workflow().followUps() != null) {
+            followUpsDue.run();
         }
     }
 

@@ -77,6 +77,19 @@ final class StartCheck {
     private static void exactBytes(List<String> argv, Map<String, String> environment, Path workdir, Path executable,
             ProcessEncoding encoding) throws Refused {
         String notExact = " cannot be passed exactly: it holds non-ASCII characters and this JVM encodes ";
+        String noUtf8 = " cannot be passed exactly: it holds an unpaired surrogate (a lone \\uD800-\\uDFFF escape in"
+                + " the JSON it came from), which has no UTF-8 encoding";
+        for (int i = 0; i < argv.size(); i++) {
+            if (!hasUtf8(argv.get(i))) {
+                throw new Refused("argument " + i + noUtf8);
+            }
+        }
+        for (Map.Entry<String, String> variable : new java.util.TreeMap<>(environment).entrySet()) {
+            if (!hasUtf8(variable.getKey()) || !hasUtf8(variable.getValue())) {
+                String name = hasUtf8(variable.getKey()) ? variable.getKey() : "with such a name";
+                throw new Refused("environment variable " + name + noUtf8);
+            }
+        }
         for (int i = 1; i < argv.size(); i++) {
             if (!encoding.passesArgument(argv.get(i))) {
                 throw new Refused("argument " + i + notExact + "arguments as " + encoding.arguments().name()
@@ -96,6 +109,14 @@ final class StartCheck {
                         + ProcessEncoding.FIX);
             }
         }
+    }
+
+    /**
+     * Whether {@code value} has a UTF-8 encoding: false when it holds an unpaired surrogate, which
+     * Java's encoders would replace with {@code ?} (JSON can carry one as a {@code \\uD800} escape).
+     */
+    static boolean hasUtf8(String value) {
+        return java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(value);
     }
 
     /** Finds the program as the launch would (a slash: from the workdir; else on PATH) and checks it can run. */

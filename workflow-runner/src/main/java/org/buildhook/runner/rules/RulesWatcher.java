@@ -43,6 +43,13 @@ public final class RulesWatcher implements Closeable {
 
         default void refused(RuleException error) {
         }
+
+        /**
+         * After a refusal, the file is valid again and the same as the rules in force (the usual
+         * fix: the bad edit reverted), so nothing is reloaded: the refusal is over all the same.
+         */
+        default void validAgain(RuleSet rules) {
+        }
     }
 
     static final String THREAD_NAME = "buildhook-rules-watcher";
@@ -224,12 +231,20 @@ public final class RulesWatcher implements Closeable {
             return false;
         }
         RuleSet old = current.get();
-        lastError.set(null);
+        RuleException wasRefused = lastError.getAndSet(null);
         if (next.snapshots().equals(old.snapshots())) {
-            return false; // touched or saved unchanged: nothing to put in force
+            // Touched or saved unchanged: nothing to put in force. After a refusal (the bad edit
+            // reverted), the refusal is over: say so, or the page, metric and log would disagree.
+            if (wasRefused != null) {
+                LOG.info("rules file {} is valid again: the same as the rules in force (loaded at {}), which stay",
+                        file, old.loadedAt());
+                listener.validAgain(old);
+            }
+            return false;
         }
         current.set(next);
-        LOG.info("rules file {} reloaded: {} rules ({} before)", file, next.size(), old.size());
+        LOG.info("rules file {} reloaded: {} rules ({} before){}", file, next.size(), old.size(),
+                wasRefused == null ? "" : "; the refused version is replaced");
         listener.reloaded(next);
         return true;
     }

@@ -354,12 +354,16 @@ public final class ExecutionLedger {
 
     /**
      * Records an attempt stopped by a shutdown or by its own node's fencing; the job goes back to
-     * the queue unless a later attempt has started meanwhile (then false is returned).
+     * the queue unless a later attempt has started meanwhile (then false is returned). The attempt
+     * ends when its process tree was gone ({@link JobOutcome#ended()}), not when this is recorded:
+     * a fenced node records it only once the store answers again, maybe long after another node
+     * started the next attempt, and the history must not show the two overlapping.
      */
     public boolean interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message) {
         String log = outcome == null || outcome.logFile() == null ? null : outcome.logFile().toString();
+        Instant ended = outcome == null || outcome.ended() == null ? clock.instant() : outcome.ended();
         return db.inTransaction("record an interrupted attempt", Durability.DEFERRED, c -> {
-            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, clock.instant(), log, message);
+            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, ended, log, message);
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?"
                     + " AND attempts = ?")) {
                 p.setString(1, JobState.QUEUED.name());

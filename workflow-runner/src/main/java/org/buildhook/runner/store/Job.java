@@ -81,9 +81,9 @@ public record Job(
                 concurrency, runName, workflow);
     }
 
-    /** The same job with secret-looking env values replaced by {@code ***}. */
+    /** The same job with secret-looking env values replaced by {@code ***}, in its env and its rule snapshot. */
     public Job redacted() {
-        return new Job(id, deliveryId, ruleName, ruleSnapshot, argv, Redaction.redact(env), workdir, stdin, timeout,
+        return new Job(id, deliveryId, ruleName, Redaction.redactSnapshot(ruleSnapshot), argv, Redaction.redact(env), workdir, stdin, timeout,
                 retries, backoff, concurrency, runName, state, attempts, exitCode, createdAt, startedAt, endedAt, node,
                 logPath, message, cancelRequested, rerunOf, workflow, supersededBy, expiresAt);
     }

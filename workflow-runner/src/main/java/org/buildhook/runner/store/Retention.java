@@ -18,9 +18,21 @@ import org.slf4j.LoggerFactory;
 /**
  * Deletes deliveries older than the retention age with their jobs, attempts, log files and payload
  * files, a small batch per transaction so that accepting never waits long behind it. Deliveries
- * with a job still queued or running are kept until it ends.
+ * with a job that has not ended (queued, running, waiting for shared resources or awaiting an
+ * approval) or whose follow-up is still to be started are kept until it has: retention never takes
+ * a job, an approval or a follow-up that is still owed.
+ *
+ * <p>A supersede key's row ({@code supersede_keys}: the newest build seen for a rule and key) goes
+ * with the delivery of that newest build. While that delivery is kept, a late older build of the
+ * key is superseded at once; once no build of the key has arrived for the whole retention age, the
+ * key is forgotten like everything else of it, so keys that are never seen again (a renamed rule, a
+ * key with the build id in it) do not pile up for ever.
  */
 final class Retention {
+
+    /** The states of a job that has not ended, as an SQL list. */
+    private static final String UNFINISHED = java.util.Arrays.stream(JobState.values()).filter(s -> !s.isFinal())
+            .map(s -> "'" + s.name() + "'").collect(java.util.stream.Collectors.joining(", ", "(", ")"));
 
     private static final Logger LOG = LoggerFactory.getLogger(Retention.class);
 
@@ -63,8 +75,8 @@ final class Retention {
 
     private List<String> deleteBatch(Connection c, long cutoff, List<String> logs) throws SQLException {
         List<String> ids = StoreReader.query(c, "SELECT id FROM deliveries d WHERE received_at < ? AND NOT EXISTS"
-                + " (SELECT 1 FROM jobs j WHERE j.delivery_id = d.id AND j.state IN ('QUEUED', 'RUNNING'))"
-                + " ORDER BY id LIMIT " + batch, List.of(cutoff), rs -> rs.getString(1));
+                + " (SELECT 1 FROM jobs j WHERE j.delivery_id = d.id AND (j.state IN " + UNFINISHED
+                + " OR j.follow_ups_pending = 1)) ORDER BY id LIMIT " + batch, List.of(cutoff), rs -> rs.getString(1));
         if (ids.isEmpty()) {
             return ids;
         }
@@ -72,6 +84,11 @@ final class Retention {
         logs.addAll(StoreReader.query(c, "SELECT a.log_path FROM job_attempts a JOIN jobs j ON a.job_id = j.id"
                 + " WHERE a.log_path IS NOT NULL AND j.delivery_id IN " + in, ids, rs -> rs.getString(1)));
         execute(c, "DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE delivery_id IN " + in + ")", ids);
+        // A key's newest build is remembered as long as that build's delivery is kept (see the class).
+        execute(c, "DELETE FROM supersede_keys WHERE job_id IN (SELECT id FROM jobs WHERE delivery_id IN " + in + ")",
+                ids);
+        execute(c, "DELETE FROM resource_holds WHERE job_id IN (SELECT id FROM jobs WHERE delivery_id IN " + in + ")",
+                ids);
         execute(c, "DELETE FROM jobs WHERE delivery_id IN " + in, ids);
         execute(c, "DELETE FROM admin_actions WHERE delivery_id IN " + in, ids);
         execute(c, "DELETE FROM dedup_keys WHERE delivery_id IN " + in, ids);

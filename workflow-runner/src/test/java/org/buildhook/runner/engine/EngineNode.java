@@ -2,15 +2,22 @@ package org.buildhook.runner.engine;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.buildhook.core.BuildEvent;
+import org.buildhook.core.BuildEventParser;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.rules.RuleSetLoader;
+import org.buildhook.runner.store.DeliverySummary;
 import org.buildhook.runner.store.NewDelivery;
 import org.buildhook.runner.store.Plans;
 import org.buildhook.runner.store.Store;
@@ -22,8 +29,10 @@ import org.buildhook.runner.store.StoreConfig;
  * input closes (graceful stop) or it is killed.
  *
  * <p>Arguments: {@code key=value}: url, data, node, threads, slow (count), quick (count),
- * slowScript, quickScript, label (prefix of the job labels), concurrency (of the slow rule), heartbeat (ms, default 1000), missed (heartbeats
- * missed before the node is taken for dead, default 20).
+ * slowScript, quickScript, label (prefix of the job labels), concurrency (of the slow rule), heartbeat (ms,
+ * default 1000), missed (heartbeats missed before the node is taken for dead, default 20), rules (a rules
+ * file) with builds (comma-separated build ids: each delivered as the JobServ fixture with that
+ * {@code build_id}, matched against the rules and stored with its jobs, as the servlet does).
  */
 public final class EngineNode {
 
@@ -62,6 +71,9 @@ public final class EngineNode {
         slowConcurrency = Integer.parseInt(a.getOrDefault("concurrency", "0"));
         accept(store, a.get("slowScript"), label + "-slow-", Integer.parseInt(a.getOrDefault("slow", "0")));
         accept(store, a.get("quickScript"), label + "-quick-", Integer.parseInt(a.getOrDefault("quick", "0")));
+        if (a.containsKey("rules")) {
+            deliver(store, Path.of(a.get("rules")), a.getOrDefault("builds", ""));
+        }
         System.out.println("ACCEPTED");
         System.out.flush();
         // Runs until the test closes our stdin (graceful) or kills us.
@@ -71,6 +83,20 @@ public final class EngineNode {
         engine.stop();
         launcher.close();
         store.close();
+    }
+
+    private static void deliver(Store store, Path rulesFile, String builds) throws IOException {
+        RuleSet rules = new RuleSetLoader(Clock.systemUTC()).parse(rulesFile, Files.readString(rulesFile));
+        for (String build : builds.split(",")) {
+            if (build.isBlank()) {
+                continue;
+            }
+            byte[] body = Plans.fixture().replace("\"build_id\": 67", "\"build_id\": " + build.trim())
+                    .getBytes(StandardCharsets.UTF_8);
+            BuildEvent event = new BuildEventParser().parse(body);
+            store.accept(Plans.delivery("default", new String(body, StandardCharsets.UTF_8), Instant.now()),
+                    DeliverySummary.of(event), rules.match("default", event));
+        }
     }
 
     private static void accept(Store store, String script, String prefix, int count) {

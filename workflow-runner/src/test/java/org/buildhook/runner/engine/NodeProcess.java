@@ -31,6 +31,8 @@ final class NodeProcess {
         command.add(System.getProperty("java.class.path"));
         command.add("-Xmx256m");
         command.add("-XX:TieredStopAtLevel=1");
+        // The JobServ fixture that workflow nodes deliver (rules=, builds=).
+        command.add("-Dbuildhook.fixtures=" + System.getProperty("buildhook.fixtures", "fixtures"));
         command.add(EngineNode.class.getName());
         command.add("node=" + name);
         command.addAll(List.of(args));

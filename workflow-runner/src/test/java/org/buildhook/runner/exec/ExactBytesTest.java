@@ -41,6 +41,20 @@ class ExactBytesTest {
                 .hasMessageNotContaining("grüße");
     }
 
+    /** A JSON "\\ud800" escape gives a string with no UTF-8 encoding: refused under every encoding, never '?'. */
+    @Test
+    void aValueWithAnUnpairedSurrogateIsRefusedEvenUnderUtf8() throws Exception {
+        ProcessEncoding utf8 = new ProcessEncoding(StandardCharsets.UTF_8, StandardCharsets.UTF_8);
+        Map<String, String> base = Map.of("PATH", "/usr/bin:/bin");
+
+        assertThatThrownBy(() -> StartCheck.check(List.of("/bin/echo", "x\ud800y"), base, Map.of(), dir, utf8))
+                .hasMessageStartingWith("argument 1 cannot be passed exactly: it holds an unpaired surrogate");
+        assertThatThrownBy(() -> StartCheck.check(List.of("/bin/echo"), base, Map.of("TRIGGER", "\udc00"), dir, utf8))
+                .hasMessageStartingWith("environment variable TRIGGER cannot be passed exactly: it holds an unpaired");
+        assertThat(StartCheck.check(List.of("/bin/echo", VALUE), base, Map.of("V", VALUE), dir, utf8).executable())
+                .as("a surrogate pair (the emoji) is fine").isEqualTo(Path.of("/bin/echo"));
+    }
+
     @Test
     void aJvmThatCannotPassUtf8SaysSoWithTheFixAndOneThatCanSaysNothing() {
         assertThat(new ProcessEncoding(StandardCharsets.US_ASCII, StandardCharsets.US_ASCII).warning()).hasValueSatisfying(

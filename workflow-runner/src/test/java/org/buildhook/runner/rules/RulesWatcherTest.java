@@ -50,7 +50,13 @@ class RulesWatcherTest {
         public void refused(RuleException error) {
             refused.add(error);
         }
+
+        @Override
+        public void validAgain(RuleSet rules) {
+            validAgain.add(rules);
+        }
     };
+    private final List<RuleSet> validAgain = new CopyOnWriteArrayList<>();
 
     private static String rules(String prefix, int count) {
         return "rules:\n" + IntStream.rangeClosed(1, count)
@@ -140,6 +146,28 @@ class RulesWatcherTest {
 
             await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("fixed-1")));
             assertThat(watcher.lastError()).isEmpty();
+        }
+    }
+
+    /**
+     * The usual fix of a refused edit is to revert it: the file is then the same as the rules in
+     * force, nothing is reloaded, but the refusal is over (a try-out saw the metric stay 1 for ever).
+     */
+    @Test
+    void revertingARefusedEditEndsTheRefusalWithoutAReload() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            RuleSet before = watcher.current();
+            replace(file, "rules:\n  - name: broken\n    run: {comand: [/bin/true]}\n");
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.lastError().isPresent());
+
+            replace(file, rules("old", 1));
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> !validAgain.isEmpty());
+            assertThat(watcher.lastError()).isEmpty();
+            assertThat(watcher.current()).isSameAs(before);
+            assertThat(validAgain).containsExactly(before);
+            assertThat(reloaded).isEmpty();
         }
     }
 

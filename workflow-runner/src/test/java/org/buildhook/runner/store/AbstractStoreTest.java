@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.JobOutcome;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -192,6 +193,25 @@ abstract class AbstractStoreTest {
         assertThat(recorded.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
         assertThat(recorded.message()).isEqualTo("node a killed what it left: 7 (sleep)");
         assertThat(store.ledger().runningAttempt(jobId)).isEmpty();
+    }
+
+    /**
+     * A fenced attempt is recorded once the store answers again, maybe long after its processes
+     * were killed: it ends when they were gone, not when it was recorded (the history showed a
+     * fenced attempt overlapping the next node's attempt by the length of the outage).
+     */
+    @Test
+    void anInterruptedAttemptEndsWhenItsProcessesWereGoneNotWhenRecorded() {
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+        int attempt = store.ledger().startAttempt(jobId, "fenced-node");
+        Instant started = store.job(jobId).orElseThrow().job().startedAt();
+        Instant gone = started.plus(Duration.ofHours(1)); // any instant but the recording's
+        assertThat(store.ledger().interruptAttempt(jobId, attempt, new JobOutcome(JobOutcome.Result.CANCELLED, 143,
+                started, gone, "killed", null, false), "killed by its own node; run again")).isTrue();
+        JobAttempt recorded = store.job(jobId).orElseThrow().attempts().get(0);
+        assertThat(recorded.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+        assertThat(recorded.endedAt()).isEqualTo(gone);
     }
 
     /** Whether {@code thread} waits for a lock another sweep holds (here: a monitor of this JVM). */
@@ -396,6 +416,29 @@ abstract class AbstractStoreTest {
         assertThat(store.delivery(r.deliveryId()).orElseThrow().jobs().get(0).env()).containsEntry("API_TOKEN", "***");
         assertThat(store.jobs(JobQuery.latest(1)).items().get(0).env()).containsEntry("API_TOKEN", "***");
         assertThat(store.ledger().job(jobId).orElseThrow().env()).containsEntry("API_TOKEN", "t0ps3cret");
+    }
+
+    /**
+     * The rule snapshot a job carries holds the rule's env as written: secret-looking values are
+     * masked there too, in the rule's own env and its follow-ups' (a try-out found DEPLOY_TOKEN in
+     * clear in the admin API's ruleSnapshot while env showed ***); the engine keeps the real text.
+     */
+    @Test
+    void redactsSecretValuesInTheRuleSnapshotToo() {
+        String snapshot = "{\"name\":\"deploy\",\"on-failure\":{\"command\":[\"/bin/page\"],"
+                + "\"env\":{\"PAGER_KEY\":\"pk-1\",\"TEAM\":\"ops\"}},\"run\":{\"command\":[\"/bin/true\"],"
+                + "\"env\":{\"DEPLOY_TOKEN\":\"literal-secret-value-42\",\"TARGET\":\"staging\"}},"
+                + "\"supersede\":{\"key\":\"${build.project}\"}}";
+        PlannedJob plan = new PlannedJob("deploy", snapshot, List.of("/bin/true"), Map.of(), null, false,
+                Duration.ofSeconds(30), 0, Duration.ofMillis(100), 0, null);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(plan)).jobIds().get(0);
+
+        String shown = store.job(jobId).orElseThrow().job().ruleSnapshot();
+        assertThat(shown).doesNotContain("literal-secret-value-42", "pk-1")
+                .contains("\"DEPLOY_TOKEN\":\"***\"", "\"PAGER_KEY\":\"***\"", "\"TARGET\":\"staging\"",
+                        "\"TEAM\":\"ops\"", "\"key\":\"${build.project}\"");
+        assertThat(store.jobs(JobQuery.latest(1)).items().get(0).ruleSnapshot()).doesNotContain("literal-secret-value-42");
+        assertThat(store.ledger().job(jobId).orElseThrow().ruleSnapshot()).isEqualTo(snapshot);
     }
 
     @Test

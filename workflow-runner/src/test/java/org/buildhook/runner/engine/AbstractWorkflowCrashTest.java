@@ -1,0 +1,366 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.awaitility.core.ConditionTimeoutException;
+import org.buildhook.runner.store.AdminAction;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobQuery;
+import org.buildhook.runner.store.JobQueue;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kill -9 of a runner JVM while workflow jobs hold shared resources, run or owe a follow-up, or wait
+ * for an approval; then another node takes over: the next node on the same data (SQLite), or a node
+ * that was running beside it (PostgreSQL). Nothing held, owed or waiting is lost, units come back
+ * only when the job is taken over, capacity is never exceeded and a follow-up never runs twice at
+ * once — all checked from the commands' own start and end lines and the store.
+ *
+ * <p>The commands write {@code S <ns> <label> <pid>} when they start and {@code E <ns> <label> <pid>}
+ * when they end, also when the node that takes over kills what the dead one left (SIGTERM, trapped;
+ * see {@link #runs} for a kill that comes before the trap).
+ */
+abstract class AbstractWorkflowCrashTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<NodeProcess> nodes = new ArrayList<>();
+
+    abstract StoreConfig config(Path dir);
+
+    /** Whether the taking-over node runs beside the victim before it is killed (a cluster). */
+    abstract boolean cluster();
+
+    /** The heartbeat arguments of the nodes: how soon a dead node's executions are taken over. */
+    abstract List<String> heartbeat();
+
+    /** The dead-node limit those arguments give: heartbeat interval × missed heartbeats. */
+    abstract Duration deadNodeLimit();
+
+    @AfterEach
+    void killNodes() throws InterruptedException {
+        for (NodeProcess n : nodes) {
+            n.kill();
+        }
+    }
+
+    @Test
+    void unitsHeldByAKilledNodeComeBackOnlyWhenItsJobsAreTakenOverAndCapacityIsNeverExceeded() throws Exception {
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path board = traced("board.sh", events, go, "");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "resources:\n  boards: 2\n"
+                + "rules:\n"
+                + "  - name: flash\n"
+                + "    run: {command: [/bin/sh, \"" + board + "\", \"flash-${build.id}\"], resources: {boards: 1},"
+                + " timeout: 30m}\n");
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            // Two threads, both busy with the two jobs that hold the boards: the victim takes nothing else.
+            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1,2,3,4");
+            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).size() == 2);
+            List<String> holders = starts(events).stream().map(l -> l.split(" ")[2]).toList();
+            List<Long> orphans = starts(events).stream().map(l -> Long.parseLong(l.split(" ")[3])).toList();
+            Map<String, Job> byLabel = byLabel(store);
+            List<String> holderIds = holders.stream().map(l -> byLabel.get(l).id()).toList();
+            List<String> waiterIds = byLabel.entrySet().stream().filter(e -> !holders.contains(e.getKey()))
+                    .map(e -> e.getValue().id()).toList();
+            assertThat(waiterIds).hasSize(2);
+
+            NodeProcess taker = null;
+            if (cluster()) {
+                taker = node("taker", config, "threads=2");
+                awaitOrExplain(store, () -> waiterIds.stream().allMatch(id -> job(store, id).state() == JobState.WAITING));
+                assertThat(job(store, waiterIds.get(0)).message()).startsWith("waiting for boards: 1 wanted, 0 of 2 free");
+            }
+            victim.kill();
+            Instant takeOverFrom = lastHeartbeat(store, holderIds).plus(deadNodeLimit());
+            if (Instant.now().isBefore(takeOverFrom)) {
+                // Before any node may take the victim's jobs over, their units are still held.
+                assertThat(store.resources().unitsInUse()).containsEntry("boards", 2);
+            }
+            if (!cluster()) {
+                taker = node("taker", config, "threads=2");
+            }
+            NodeProcess live = taker;
+            // The taker ends what the victim left (at its start, or by its sweep beside it) before anything else.
+            awaitOrExplain(store, () -> live.printed("READY") && orphans.stream().allMatch(AbstractCrashTest::isGone));
+            Files.createFile(go);
+            awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
+
+            List<String> lines = Files.readAllLines(events);
+            Map<String, String> jobOfLabel = new TreeMap<>();
+            byLabel(store).forEach((label, job) -> jobOfLabel.put(label, job.id()));
+            assertThat(mostAtOnce(runs(store, lines, jobOfLabel))).as("boards in use at once: %s", lines)
+                    .isBetween(1L, 2L);
+            long earliestWaiterStart = lines.stream().filter(l -> l.startsWith("S "))
+                    .filter(l -> !holders.contains(l.split(" ")[2])).mapToLong(l -> Long.parseLong(l.split(" ")[1]))
+                    .min().orElseThrow();
+            assertThat(Instant.ofEpochSecond(0, earliestWaiterStart))
+                    .as("a waiting job got a board only once the killed node's job was taken over")
+                    .isAfterOrEqualTo(takeOverFrom);
+            for (String id : holderIds) {
+                List<JobAttempt> attempts = store.job(id).orElseThrow().attempts();
+                assertThat(attempts).hasSize(2);
+                assertThat(attempts.get(0).outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+                assertThat(attempts.get(0).node()).isEqualTo("victim");
+                assertThat(attempts.get(1).node()).isEqualTo("taker");
+            }
+            assertThat(starts(lines)).hasSize(6);
+            assertThat(store.resources().unitsInUse()).as("no unit lost or left held").isEmpty();
+        }
+    }
+
+    @Test
+    void aKilledNodesFollowUpsAreStartedOnceAndNeverRunTwiceAtOnce() throws Exception {
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        // Build 1 fails at once, so its on-failure runs (and waits) when the node dies; build 2 is
+        // still running then, and fails only on the node that takes it over.
+        Path deploy = traced("deploy.sh", events, go, "exit 3");
+        Path page = traced("page.sh", events, go, "");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/sh, \"" + deploy + "\", \"deploy-${build.id}\"], timeout: 30m}\n"
+                + "    on-failure: {command: [/bin/sh, \"" + page + "\", \"page-${job.id}\"], timeout: 30m}\n");
+        Files.createFile(dir.resolve("go-deploy-1"));
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1,2");
+            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).stream()
+                    .anyMatch(l -> l.contains(" page-")) && starts(events).stream().anyMatch(l -> l.contains(" deploy-2 ")));
+            List<Long> orphans = starts(events).stream().filter(l -> !l.contains(" deploy-1 "))
+                    .map(l -> Long.parseLong(l.split(" ")[3])).toList();
+            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+            victim.kill();
+            if (taker == null) {
+                taker = node("taker", config, "threads=2");
+            }
+            NodeProcess live = taker;
+            awaitOrExplain(store, () -> live.printed("READY") && orphans.stream().allMatch(AbstractCrashTest::isGone));
+            Files.createFile(go);
+            awaitOrExplain(store, () -> jobs(store, "deploy/on-failure").size() == 2
+                    && jobs(store, null).stream().allMatch(j -> j.state().isFinal()));
+
+            List<Job> parents = jobs(store, "deploy");
+            List<Job> followUps = jobs(store, "deploy/on-failure");
+            assertThat(parents).hasSize(2).allSatisfy(j -> assertThat(j.state()).isEqualTo(JobState.FAILED));
+            assertThat(followUps).allSatisfy(j -> assertThat(j.state()).isEqualTo(JobState.SUCCEEDED));
+            assertThat(followUps).extracting(j -> j.workflow().parentId())
+                    .containsExactlyInAnyOrderElementsOf(parents.stream().map(Job::id).toList());
+            List<String> lines = Files.readAllLines(events);
+            for (Job followUp : followUps) {
+                String label = "page-" + followUp.workflow().parentId();
+                assertThat(mostAtOnce(runs(store, lines.stream().filter(l -> l.split(" ")[2].equals(label)).toList(),
+                        Map.of(label, followUp.id())))).as("copies of follow-up %s running at once: %s", label, lines)
+                        .isEqualTo(1L);
+            }
+            assertThat(lines.stream().filter(l -> l.startsWith("S ") && l.contains(" page-")).count())
+                    .as("follow-up runs: the one the kill interrupted, once more, and the taken-over job's").isEqualTo(3);
+            assertThat(store.followUps().pending(10)).isEmpty();
+        }
+    }
+
+    @Test
+    void anApprovalWaitingWhenItsNodeIsKilledIsKeptAndRunsOnceApproved() throws Exception {
+        Path events = dir.resolve("events");
+        Path go = Files.createFile(dir.resolve("go"));
+        Path deploy = traced("deploy.sh", events, go, "");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
+                + "  - name: deploy-prod\n"
+                + "    approval: {expires: 1h}\n"
+                + "    run: {command: [/bin/sh, \"" + deploy + "\", \"deploy-${build.id}\"]}\n");
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=67");
+            awaitOrExplain(store, () -> victim.printed("ACCEPTED"));
+            String id = jobs(store, "deploy-prod").get(0).id();
+            Instant expiresAt = job(store, id).expiresAt();
+            assertThat(job(store, id).state()).isEqualTo(JobState.AWAITING_APPROVAL);
+            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+            victim.kill();
+            if (taker == null) {
+                taker = node("taker", config, "threads=2");
+            }
+            NodeProcess live = taker;
+            awaitOrExplain(store, () -> live.printed("READY"));
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(30))
+                    .until(() -> job(store, id).state() == JobState.AWAITING_APPROVAL);
+            assertThat(job(store, id).expiresAt()).isEqualTo(expiresAt);
+            assertThat(Files.exists(events)).as("nothing ran it before the approval").isFalse();
+
+            assertThat(store.approve(id, "alice")).isTrue();
+            awaitOrExplain(store, () -> job(store, id).state().isFinal());
+
+            assertThat(job(store, id).state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(store.job(id).orElseThrow().attempts()).singleElement()
+                    .satisfies(a -> assertThat(a.node()).isEqualTo("taker"));
+            assertThat(starts(Files.readAllLines(events))).hasSize(1);
+            assertThat(store.actionsOnJob(id)).extracting(AdminAction::actor, AdminAction::action)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("alice", "approve"));
+        }
+    }
+
+    /**
+     * A script writing its start and end lines for its first argument, ending also on SIGTERM (what a
+     * node taking over sends to the leftovers of a dead one); it waits for {@code go}, or for
+     * {@code go-<label>}, then runs {@code last}.
+     */
+    private Path traced(String name, Path events, Path go, String last) throws IOException {
+        return Files.writeString(dir.resolve(name), "#!/bin/sh\n"
+                + "trap 'echo \"E $(date +%s%N) $1 $$\" >> " + events + "; exit 143' TERM\n"
+                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
+                // 'wait' lets the trap run at once; dash skips it when its foreground child dies of the same SIGTERM.
+                + "while [ ! -f " + go + " ] && [ ! -f " + go + "-$1 ]; do sleep 0.05 & wait $!; done\n"
+                + "echo \"E $(date +%s%N) $1 $$\" >> " + events + "\n" + last + "\n");
+    }
+
+    private NodeProcess node(String name, StoreConfig config, String... args) throws IOException {
+        List<String> all = new ArrayList<>(List.of("url=" + config.url(), "data=" + dir.resolve("data")));
+        all.addAll(heartbeat());
+        all.addAll(List.of(args));
+        NodeProcess node = NodeProcess.start(dir, name, all.toArray(String[]::new));
+        nodes.add(node);
+        return node;
+    }
+
+    /** The latest heartbeat the killed node wrote for these jobs' executions: no node may take them before the limit. */
+    private static Instant lastHeartbeat(Store store, List<String> jobIds) throws SQLException {
+        Instant latest = Instant.EPOCH;
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "SELECT last_heartbeat FROM scheduled_tasks WHERE task_name = ? AND task_instance = ? AND picked = ?")) {
+            for (String id : jobIds) {
+                p.setString(1, JobQueue.TASK_NAME);
+                p.setString(2, id);
+                p.setBoolean(3, true);
+                try (ResultSet rs = p.executeQuery()) {
+                    assertThat(rs.next()).as("execution of %s still picked by the killed node", id).isTrue();
+                    Instant at = JobQueue.customization(store.dialect()).getInstant(rs, "last_heartbeat");
+                    latest = at.isAfter(latest) ? at : latest;
+                }
+            }
+        }
+        return latest;
+    }
+
+    /**
+     * Each run of a command as {start ns, end ns}, from its own S and E lines. A run the taker killed
+     * as a leftover writes its E line from its SIGTERM trap, unless the shell is killed before it gets
+     * there (dash may skip a trap when its child dies of the same signal); such a run ends at the end
+     * its interrupted attempt was recorded with, which is after its processes were gone: later than
+     * the truth, never earlier.
+     */
+    private static List<long[]> runs(Store store, List<String> lines, Map<String, String> jobOfLabel) {
+        List<long[]> out = new ArrayList<>();
+        for (String start : starts(lines)) {
+            String[] f = start.split(" ");
+            Optional<String> end = lines.stream().filter(l -> l.startsWith("E ") && l.endsWith(" " + f[2] + " " + f[3]))
+                    .findFirst();
+            long endNs;
+            if (end.isPresent()) {
+                endNs = Long.parseLong(end.get().split(" ")[1]);
+            } else {
+                String job = jobOfLabel.get(f[2]);
+                List<JobAttempt> killed = store.job(job).orElseThrow().attempts().stream()
+                        .filter(a -> a.outcome() == AttemptOutcome.INTERRUPTED).toList();
+                assertThat(killed).as("run %s has no end line and was not killed: %s", start, lines).hasSize(1);
+                Instant at = killed.get(0).endedAt();
+                endNs = at.getEpochSecond() * 1_000_000_000L + at.getNano();
+            }
+            out.add(new long[] {Long.parseLong(f[1]), endNs});
+        }
+        return out;
+    }
+
+    /** The most runs at once. */
+    static long mostAtOnce(List<long[]> runs) {
+        List<long[]> changes = new ArrayList<>();
+        for (long[] run : runs) {
+            changes.add(new long[] {run[0], 1});
+            changes.add(new long[] {run[1], -1});
+        }
+        // Ends before starts at the same instant: a unit given back can be taken at once.
+        changes.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+        long now = 0;
+        long most = 0;
+        for (long[] change : changes) {
+            now += change[1];
+            most = Math.max(most, now);
+        }
+        return most;
+    }
+
+    private static List<String> starts(Path events) throws IOException {
+        return Files.exists(events) ? starts(Files.readAllLines(events)) : List.of();
+    }
+
+    private static List<String> starts(List<String> lines) {
+        return lines.stream().filter(l -> l.startsWith("S ") && l.split(" ").length == 4).toList();
+    }
+
+    private static Job job(Store store, String id) {
+        return store.job(id).orElseThrow().job();
+    }
+
+    private static List<Job> jobs(Store store, String rule) {
+        return store.jobs(new JobQuery(null, rule, null, null, 500)).items();
+    }
+
+    /** The flash jobs by their label, {@code flash-<build id>}. */
+    private static Map<String, Job> byLabel(Store store) {
+        Map<String, Job> out = new TreeMap<>();
+        for (Job j : jobs(store, "flash")) {
+            out.put(j.argv().get(2), j);
+        }
+        return out;
+    }
+
+    /** Waits for an event with a bound only a hung test reaches; on failure, says where jobs and nodes are. */
+    private void awaitOrExplain(Store store, Callable<Boolean> done) throws Exception {
+        try {
+            await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(200)).until(done);
+        } catch (ConditionTimeoutException e) {
+            StringBuilder why = new StringBuilder(e.getMessage()).append("\njobs:");
+            for (Job j : jobs(store, null)) {
+                why.append("\n  ").append(j.id()).append(' ').append(j.ruleName()).append(' ').append(j.state())
+                        .append(' ').append(Optional.ofNullable(j.message()).orElse(""));
+            }
+            Path events = dir.resolve("events");
+            if (Files.exists(events)) {
+                why.append("\nevents:\n").append(Files.readString(events));
+            }
+            for (NodeProcess n : nodes) {
+                why.append("\n--- ").append(n.name).append(n.process.isAlive() ? " (alive)" : " (ended)").append(":\n");
+                for (Path f : List.of(n.out, n.out.resolveSibling(n.name + ".err"))) {
+                    List<String> lines = Files.exists(f) ? Files.readAllLines(f) : List.of();
+                    lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(l -> why.append(l).append('\n'));
+                }
+            }
+            throw new AssertionError(why.toString(), e);
+        }
+    }
+}
