@@ -19,6 +19,7 @@ import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.RulesWatcher;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreLock;
 import org.buildhook.runner.store.WriteStats;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.EndpointConfig;
@@ -84,6 +85,8 @@ public final class BuildhookApplication implements AutoCloseable {
             if (rules != null) {
                 started.push(rules);
             }
+            // One server per SQLite database: a second one is refused before it opens it.
+            started.push(StoreLock.acquire(config.store()));
             Store store = Store.open(config.store());
             started.push(store);
             CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
