@@ -79,10 +79,13 @@ public final class StoreLock implements AutoCloseable {
                 HELD.remove(file);
                 throw taken(database.get(), file, owner);
             }
-            channel.truncate(0);
-            channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + " on " + host() + ", started "
-                    + Instant.now() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-            channel.force(false);
+            try {
+                channel.truncate(0);
+                channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + " on " + host() + ", started "
+                        + Instant.now() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+            } catch (IOException e) {
+                // Only a courtesy to a second server (naming this one): a full disk must not stop the start.
+            }
             return new StoreLock(channel, lock, file);
         } catch (IOException e) {
             closeQuietly(channel);
