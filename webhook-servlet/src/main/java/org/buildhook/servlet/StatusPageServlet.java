@@ -237,7 +237,7 @@ public final class StatusPageServlet extends HttpServlet {
         Map<Integer, String> texts = new LinkedHashMap<>();
         for (JobAttempt a : found.get().attempts()) {
             Path file = a.logPath() != null ? Path.of(a.logPath()) : logs.pathFor(id, a.attempt());
-            texts.put(a.attempt(), tail(file));
+            texts.put(a.attempt(), tail(file, a, app.config().engine().nodeId()));
         }
         Job job = found.get().job();
         if (livePart) {
@@ -261,7 +261,7 @@ public final class StatusPageServlet extends HttpServlet {
     }
 
     /** The log's last {@link #LOG_TAIL} bytes as text (a cut multi-byte character shows as U+FFFD). */
-    private static String tail(Path file) {
+    private static String tail(Path file, JobAttempt attempt, String thisNode) {
         try (InputStream in = Files.newInputStream(file)) {
             long size = Files.size(file);
             long skip = Math.max(0, size - LOG_TAIL);
@@ -269,7 +269,7 @@ public final class StatusPageServlet extends HttpServlet {
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             return skip > 0 ? "[… " + skip + " earlier bytes: see the admin API's log]\n" + text : text;
         } catch (NoSuchFileException e) {
-            return "(no log on this node)";
+            return "(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode) + ")";
         } catch (IOException e) {
             return "(the log cannot be read: " + IoProblems.describe(e) + ")";
         }
