@@ -7,7 +7,8 @@
 #   benchmarks/scripts/jvm-options.sh accept|jobs REQUESTS PRE 'label=options' ...
 # e.g.: benchmarks/scripts/jvm-options.sh accept 4000 15000 'c1=-XX:TieredStopAtLevel=1' 'c2='
 # accept: a rule that matches nothing (the durable 202 alone); jobs: each delivery runs trace.sh.
-# Prints per set: RESULT label=… accepted_per_s=… cpu_ms_per_delivery=… listen_ms=… rss_mib=… (5 s after listening).
+# Prints per set: RESULT label=… accepted_per_s=… p99_ms=… [all_done_s=…] cpu_ms_per_delivery=… listen_ms=…
+# rss_mib=… (5 s after listening) load=….
 # Per-thread CPU per delivery goes to THREADS_DIR (if set) as threads-<label>.txt (thread-cpu.py).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -65,6 +66,8 @@ for set in "$@"; do
   result=$(sed -n 's/^RESULT //p' "$dir/load.out")
   cpu=$(python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) * 1000 / int(sys.argv[3]) / int(sys.argv[4]):.3f}')" \
       "$before" "$after" "$(getconf CLK_TCK)" "$requests")
-  echo "RESULT label=$label options='$options' $(echo "$result" | grep -o 'accepted_per_s=[^ ]*') $(echo "$result" | grep -o 'p99_ms=[^ ]*')" \
+  field() { echo "$result" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+  done_s=; [[ $mode != jobs ]] || done_s=" all_done_s=$(field all_done_s)"
+  echo "RESULT label=$label options='$options' accepted_per_s=$(field accepted_per_s) p99_ms=$(field p99_ms)$done_s" \
       "cpu_ms_per_delivery=$cpu listen_ms=$listen_ms rss_mib=$(( rss / 1024 )) load=$(cut -d' ' -f1 /proc/loadavg)"
 done

@@ -98,6 +98,8 @@ final class AdminClient {
                     : message + " (404)", ExitCodes.FAILED);
             case 400, 405, 416 -> throw new CommandFailure(message + " (" + status + ")", ExitCodes.USAGE);
             case 409 -> throw new CommandFailure(message + " (409)", ExitCodes.FAILED);
+            // An attempt's log on another node's disk: the message names that node.
+            case 421 -> throw new CommandFailure(message + " (421)", ExitCodes.FAILED);
             default -> throw new CommandFailure("the server answered " + status + ": " + message,
                     ExitCodes.UNAVAILABLE);
         }

@@ -1,7 +1,9 @@
 package org.buildhook.distribution;
 
 import java.net.URI;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.buildhook.servlet.BuildhookApplication;
 import org.buildhook.servlet.config.ServerSettings;
 import org.buildhook.servlet.ErrorBody;
 import org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler;
@@ -21,6 +23,8 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The standalone server: embedded Jetty 12 (ee10) serving the same listener and servlets as the
@@ -37,8 +41,11 @@ public final class BuildhookServer implements AutoCloseable {
      */
     public static final long MIN_BODY_RATE = 1024;
 
+    private static final Logger LOG = LoggerFactory.getLogger(BuildhookServer.class);
+
     private final ServletContextHandler context;
     private final boolean tls;
+    private final AtomicReference<Thread> shutdownHook = new AtomicReference<>();
 
     private BuildhookServer(Server server, ServerConnector connector, ServletContextHandler context, boolean tls) {
         this.server = server;
@@ -124,9 +131,35 @@ public final class BuildhookServer implements AutoCloseable {
         }
     }
 
-    /** Stops on SIGTERM / Ctrl-C too (a JVM shutdown hook), gracefully. */
+    /**
+     * Stops on SIGTERM / SIGINT / SIGHUP too (a JVM shutdown hook), gracefully, with {@link
+     * #drainThenStop()}.
+     */
     public void stopAtShutdown() {
-        server.setStopAtShutdown(true);
+        Thread hook = new Thread(this::drainThenStop, "buildhook-shutdown");
+        if (shutdownHook.compareAndSet(null, hook)) {
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+    }
+
+    /**
+     * The graceful stop. First the application drains while the port stays open: deliveries are
+     * still verified, stored and answered, {@code /healthz} answers 503 "stopping", no new job starts
+     * and running jobs get {@code runner.shutdown-grace}. Only then does Jetty stop: the listener
+     * closes, requests in flight get {@code server.stop-timeout}, and the application closes its store.
+     * Closing the listener first, as Jetty alone would, refused every delivery for the whole grace
+     * period, much longer than JobServ retries (about 7 s).
+     */
+    public void drainThenStop() {
+        Object app = context.getServletContext().getAttribute(BuildhookApplication.ATTRIBUTE);
+        if (app instanceof BuildhookApplication) {
+            ((BuildhookApplication) app).drain();
+        }
+        try {
+            server.stop();
+        } catch (Exception e) {
+            LOG.warn("while stopping the HTTP server: {}", e.toString());
+        }
     }
 
     public int port() {
@@ -148,6 +181,14 @@ public final class BuildhookServer implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        Thread hook = shutdownHook.getAndSet(null);
+        if (hook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down: the hook stops the server
+            }
+        }
         server.stop();
     }
 }

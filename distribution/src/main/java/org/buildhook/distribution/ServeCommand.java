@@ -22,7 +22,9 @@ import picocli.CommandLine.Model.CommandSpec;
             "Without --config it uses $BUILDHOOK_CONFIG when set, else conf/buildhook.yaml of the installation",
             "(the shipped configuration: port 8080, SQLite under ./data, the sample rules, a generated admin",
             "token); with no file at all, the embedded defaults (the same without rules and admin API).",
-            "SIGTERM or Ctrl-C stops it gracefully: requests in flight finish, running jobs get their grace period."
+            "SIGTERM or Ctrl-C stops it gracefully: running jobs get their grace period while deliveries are",
+            "still stored (their jobs run after the next start), then the port closes. SIGHUP stops it too:",
+            "there is no reload of buildhook.yaml (the rules file reloads by itself)."
         },
         footer = {
             "",
@@ -60,6 +62,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandFailure("cannot start: " + whyNotStarted(e, settings), ExitCodes.UNAVAILABLE);
         }
         server.stopAtShutdown();
+        StopSignals.logWhenStopped();
         ServerUrlFile.write(effective.dataDir(), server.uri());
         out.println("buildhook listening on " + server.uri() + " (POST " + server.uri() + "webhook)");
         out.println("  endpoints: " + effective.endpoints().keySet());

@@ -229,6 +229,29 @@ class AdminCommandsTest {
     }
 
     @Test
+    void jobsAndJobShowSayWhatAWaitingJobWaitsFor() throws Exception {
+        Files.writeString(server.dir.resolve("hold.sh"), "while [ ! -f '" + server.dir + "/go' ]; do sleep 0.1; done\n");
+        server.replaceRules("resources: {boards: 1}\nrules:\n  - name: flash\n    run:\n      command: [/bin/sh, '"
+                + server.dir.resolve("hold.sh") + "']\n      resources: {boards: 1}\n");
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly("flash");
+        String holding = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
+        String waiting = server.awaitJob(server.deliver("build-68-failed.json"), "WAITING").path("id").asText();
+
+        assertThat(run("jobs", "--state", "waiting")).isZero();
+        assertThat(out.toString()).contains(waiting).contains("WAITING")
+                .contains("waiting for boards: 1 wanted, 0 of 1 free").doesNotContain(holding);
+        assertThat(run("job", "show", waiting)).isZero();
+        assertThat(out.toString()).contains("waiting for boards: 1 wanted, 0 of 1 free");
+        assertThat(run("job", "show", waiting, "--json")).isZero();
+        assertThat(AdminServer.json(out.toString()).path("job").path("resources").path("boards").asInt()).isEqualTo(1);
+
+        Files.writeString(server.dir.resolve("go"), "");
+        server.awaitJobState(holding, "SUCCEEDED");
+        server.awaitJobState(waiting, "SUCCEEDED");
+    }
+
+    @Test
     void aWrongTokenOrAnUnreachableServerIsExitCode3() throws Exception {
         Path wrong = Files.writeString(dir.resolve("wrong-token"), "nope");
         StringWriter e = new StringWriter();

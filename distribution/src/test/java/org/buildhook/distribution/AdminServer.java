@@ -42,6 +42,11 @@ final class AdminServer implements AutoCloseable {
     private final AtomicReference<ServletContextHandler> context = new AtomicReference<>();
 
     private AdminServer(Path dir, boolean adminOn) throws Exception {
+        this(dir, adminOn, "");
+    }
+
+    /** @param cluster extra top-level YAML (e.g. a shared store and a node id), or empty */
+    private AdminServer(Path dir, boolean adminOn, String cluster) throws Exception {
         this.dir = dir;
         Files.writeString(dir.resolve("webhook-secret"), SECRET);
         Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
@@ -59,6 +64,7 @@ final class AdminServer implements AutoCloseable {
                 adminOn ? "admin:\n  token: {file: admin-token}" : "",
                 "runner:",
                 "  kill-grace: 1s",
+                cluster,
                 "server:",
                 "  host: 127.0.0.1",
                 "  port: 0",
@@ -73,6 +79,15 @@ final class AdminServer implements AutoCloseable {
 
     static AdminServer start(Path dir) throws Exception {
         return new AdminServer(dir, true);
+    }
+
+    /**
+     * A node of a cluster: the store at {@code storeUrl} (shared with the other nodes), its own data and
+     * log directory in {@code dir}, and the node id {@code nodeId}.
+     */
+    static AdminServer clusterNode(Path dir, String storeUrl, String nodeId) throws Exception {
+        return new AdminServer(dir, true, "  node-id: " + nodeId + "\n  poll-interval: 1s\n"
+                + "store:\n  url: '" + storeUrl + "'");
     }
 
     static AdminServer withoutAdminToken(Path dir) throws Exception {

@@ -28,7 +28,8 @@ import org.openqa.selenium.chrome.ChromeDriver;
  * Leaves screenshots in {@code target/}: {@code status-page.png} and {@code status-page-job.png}, and
  * of the console with deliveries and jobs in every state: {@code status-console.png},
  * {@code status-console-refused-rules.png}, {@code status-console-job-running.png} and
- * {@code status-console-job-ended.png}.
+ * {@code status-console-job-ended.png}, and of the shared resources panel: {@code status-console-resources.png}
+ * and {@code status-console-resources-live.png}.
  */
 @ExtendWith(AdminServerExtension.class)
 class StatusPageBrowserTest {
@@ -242,5 +243,72 @@ class StatusPageBrowserTest {
                 .findElement(By.id("job-state")).getText().contains("SUCCEEDED"));
         assertThat(browser.executeScript("return window.noReload")).isEqualTo("the job page");
         screenshot("status-console-job-ended.png");
+    }
+
+    private static List<String> jobLinks(WebElement cell) {
+        return cell.findElements(By.cssSelector("li[data-job]")).stream().map(li -> li.getAttribute("data-job")).toList();
+    }
+
+    private static String jobOf(AdminServer server, String rule, String state) throws Exception {
+        return server.getJson("jobs?rule=" + rule + "&state=" + state + "&limit=1").path("items").path(0).path("id")
+                .asText();
+    }
+
+    @Test
+    void showsEachSharedResourceWithItsHoldersAndWaitersInOrderAndFollowsThemLive(AdminServer server) throws Exception {
+        // Each job holds its boards until its own go file exists.
+        Files.writeString(server.dir.resolve("hold.sh"), "echo holding\nwhile [ ! -f '" + server.dir + "/go-'$1 ];"
+                + " do sleep 0.1; done\n");
+        server.replaceRules("resources:\n  boards: 2\n  power-switch: 1\n"
+                + "rules:\n"
+                + "  - name: flash\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh, '"
+                + server.dir.resolve("hold.sh") + "', '${build.id}']\n      resources: {boards: 1}\n"
+                + "  - name: soak\n    when: {status: FAILED}\n    run:\n      command: [/bin/sh, '"
+                + server.dir.resolve("hold.sh") + "', '${build.id}']\n      resources: {boards: 2}\n");
+        server.app().rules().checkNow();
+        server.deliver("build-67-passed.json");
+        awaitStates(server, "flash", "RUNNING");
+        server.deliver("build-68-failed.json");
+        awaitStates(server, "soak", "WAITING");
+        // Build 69 finds a board free, but soak waits ahead of it for the same resource: first come, first served.
+        server.deliverBody(build(69, "build-67-passed.json").getBytes(StandardCharsets.UTF_8));
+        awaitStates(server, "flash", "RUNNING", "WAITING");
+        String flash67 = jobOf(server, "flash", "RUNNING");
+        String soak68 = jobOf(server, "soak", "WAITING");
+        String flash69 = jobOf(server, "flash", "WAITING");
+        browser = startBrowser();
+        browser.manage().window().setSize(new Dimension(1400, 1400));
+
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+
+        WebElement boards = browser.findElement(By.cssSelector("#resources tr.resource[data-resource='boards']"));
+        assertThat(boards.findElement(By.cssSelector(".units")).getText()).isEqualTo("1 of 2");
+        List<WebElement> cells = boards.findElements(By.tagName("td"));
+        assertThat(jobLinks(cells.get(2))).containsExactly(flash67);
+        assertThat(cells.get(2).getText()).contains("flash").contains("1 unit");
+        assertThat(jobLinks(cells.get(3))).as("waiting, first in line first").containsExactly(soak68, flash69);
+        assertThat(cells.get(3).getText()).contains("soak wants 2 units").contains("flash wants 1 unit");
+        assertThat(browser.findElement(By.cssSelector("#resources tr.resource[data-resource='power-switch'] .units"))
+                .getText()).isEqualTo("0 of 1");
+        assertThat(cells.get(2).findElement(By.cssSelector("a.job")).getAttribute("href")).endsWith("?job=" + flash67);
+        screenshot("status-console-resources.png");
+
+        // Live: flash-67 gives its board back, soak-68 takes both, flash-69 still waits; no reload.
+        browser.executeScript("window.noReload = 'still the same page';");
+        Files.writeString(server.dir.resolve("go-67"), "");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> jobLinks(browser.findElements(
+                By.cssSelector("#resources tr.resource[data-resource='boards'] td")).get(2)).equals(List.of(soak68)));
+        WebElement now = browser.findElement(By.cssSelector("#resources tr.resource[data-resource='boards']"));
+        assertThat(now.findElement(By.cssSelector(".units")).getText()).isEqualTo("2 of 2");
+        assertThat(jobLinks(now.findElements(By.tagName("td")).get(3))).containsExactly(flash69);
+        assertThat(browser.executeScript("return window.noReload")).isEqualTo("still the same page");
+        screenshot("status-console-resources-live.png");
+
+        Files.writeString(server.dir.resolve("go-68"), "");
+        Files.writeString(server.dir.resolve("go-69"), "");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> browser.findElement(
+                By.cssSelector("#resources tr.resource[data-resource='boards'] .units")).getText().equals("0 of 2"));
+        awaitStates(server, "flash", "SUCCEEDED", "SUCCEEDED");
+        awaitStates(server, "soak", "SUCCEEDED");
     }
 }

@@ -74,6 +74,20 @@ class SystemdUnitTest {
         assertThat(Files.readString(UNIT)).as("breaks the JIT").doesNotContain("MemoryDenyWriteExecute=yes");
     }
 
+    /**
+     * What docs/deploying.md says of stopping: SIGTERM is the graceful stop, whose exit status 143 is
+     * a success, and there is no reload (buildhook.yaml is read at start only), so no ExecReload that
+     * would make {@code systemctl reload} send a signal that stops the server.
+     */
+    @Test
+    void stopsWithSigtermAsASuccessAndOffersNoReload() throws Exception {
+        List<String> lines = Files.readAllLines(UNIT);
+        assertThat(lines).contains("KillSignal=SIGTERM", "SuccessExitStatus=143")
+                .noneMatch(line -> line.startsWith("ExecReload="));
+        assertThat(Files.readString(DOCS.resolve("docs/deploying.md")))
+                .contains("there is no reload", "`systemctl restart buildhook`", "129 for SIGHUP");
+    }
+
     @Test
     void everyWritablePathIsOneTheInstructionsCreate() throws Exception {
         List<String> writable = new ArrayList<>();

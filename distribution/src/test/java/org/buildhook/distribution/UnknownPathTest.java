@@ -48,10 +48,11 @@ class UnknownPathTest {
 
     BuildhookServer server(String contextPath) throws IOException {
         Files.writeString(dir.resolve("secret"), "s3cret");
+        Files.writeString(dir.resolve("admin-token"), "admin-s3cret");
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",
                 "endpoints: {default: {secrets: [{file: secret}]}}",
-                "admin: {token: {file: secret}}",
+                "admin: {token: {file: admin-token}}",
                 "server: {host: 127.0.0.1, port: 0, context-path: " + contextPath + "}",
                 ""));
         BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
@@ -121,7 +122,7 @@ class UnknownPathTest {
 
             String outside = raw(port, "POST", "/webhook");
             String badRequest = raw(port, "GET", "/buildhook/%");
-            String statusPageError = raw(port, "GET", "/buildhook/?before=nope", "Authorization: Bearer s3cret\r\n");
+            String statusPageError = raw(port, "GET", "/buildhook/?before=nope", "Authorization: Bearer admin-s3cret\r\n");
 
             for (String answer : List.of(outside, badRequest, statusPageError)) {
                 assertThat(answer).containsIgnoringCase("Content-Type: application/json")

@@ -42,6 +42,11 @@ final class AdminRequests {
         return app.config().launcher().logDirectory();
     }
 
+    /** This node's id ({@code runner.node-id}), as attempts record it. */
+    String nodeId() {
+        return app.config().engine().nodeId();
+    }
+
     JsonAnswer deliveries(HttpServletRequest request) {
         Page<Delivery> page = store().deliveries(AdminFilters.deliveries(request));
         return new JsonAnswer().with("items", AdminViews.all(page.items(), AdminViews::delivery))

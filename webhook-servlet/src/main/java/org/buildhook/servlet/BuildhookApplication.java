@@ -54,10 +54,13 @@ public final class BuildhookApplication implements AutoCloseable {
     private final RemoteAddress remoteAddress;
     private final BuildhookMetrics metrics;
     private final Deque<AutoCloseable> closeInReverse;
+    private final JobEngine engine;
+    private volatile boolean stopping;
 
     private BuildhookApplication(BuildhookConfig config, Store store, RulesWatcher rules, DeliveryService deliveries,
-            BuildhookMetrics metrics, Deque<AutoCloseable> closeInReverse) {
+            BuildhookMetrics metrics, JobEngine engine, Deque<AutoCloseable> closeInReverse) {
         this.metrics = metrics;
+        this.engine = engine;
         this.config = config;
         this.store = store;
         this.rules = rules;
@@ -113,7 +116,8 @@ public final class BuildhookApplication implements AutoCloseable {
             }
             engine.start();
             started.push(engine);
-            BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, metrics, started);
+            BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, metrics, engine,
+                    started);
             app.logSummary(ruleSet.get());
             return app;
         } catch (RuntimeException e) {
@@ -180,12 +184,37 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     /**
+     * The first half of a graceful stop, for a server that can keep receiving while it runs: from
+     * now on {@code /healthz} answers 503 "stopping" (a load balancer sends elsewhere), and the job
+     * engine stops as in {@link #close()} — no new job starts, running ones get
+     * {@code runner.shutdown-grace}, then their process trees are killed and they are put back in the
+     * queue. Deliveries are still verified, stored and answered {@code 202} meanwhile; their jobs wait
+     * in the store for the next start (or another node). Returns once the engine has stopped; {@link
+     * #close()} must still follow. Idempotent.
+     */
+    public void drain() {
+        if (!stopping) {
+            stopping = true;
+            LOG.info("stopping: deliveries are still accepted and stored, their jobs wait for the next start;"
+                    + " running jobs get up to {} (runner.shutdown-grace); /healthz answers 503 meanwhile",
+                    config.engine().shutdownGrace());
+        }
+        engine.stop();
+    }
+
+    /** Whether a graceful stop has begun ({@link #drain()} or {@link #close()}): {@code /healthz} says so. */
+    public boolean stopping() {
+        return stopping;
+    }
+
+    /**
      * Stops in the reverse order of start: the engine first (no new jobs; running ones get their
      * grace period, then their process trees are killed and left to be retried), then the launcher,
      * the store and the rules watcher.
      */
     @Override
     public void close() {
+        stopping = true;
         closeAll(closeInReverse);
         LOG.info("buildhook stopped");
     }

@@ -156,7 +156,8 @@ public final class BuildhookMetrics implements AutoCloseable {
                 .register(registry);
         held.add(capacities);
         held.add(inUse);
-        // A resource the rules file declares later gets its gauge at the next scrape.
+        // A resource the rules file declares later gets its gauge at the next scrape, once (registering
+        // it again would make Micrometer warn); one no longer declared loses its gauge.
         resourceGauges = () -> {
             Map<String, Integer> declared;
             try {
@@ -165,19 +166,27 @@ public final class BuildhookMetrics implements AutoCloseable {
                 return;
             }
             for (String name : declared.keySet()) {
-                Gauge.builder("buildhook.resource.units.in.use", () -> {
+                resourceGaugesByName.computeIfAbsent(name, n -> Gauge.builder("buildhook.resource.units.in.use", () -> {
                     try {
-                        return inUse.get().getOrDefault(name, 0);
+                        return inUse.get().getOrDefault(n, 0);
                     } catch (RuntimeException e) {
                         return Double.NaN;
                     }
-                }).tag("resource", name).description("Units of a shared resource held by job attempts now (all nodes)")
-                        .register(registry);
+                }).tag("resource", n).description("Units of a shared resource held by job attempts now (all nodes)")
+                        .register(registry));
             }
+            resourceGaugesByName.entrySet().removeIf(e -> {
+                if (declared.containsKey(e.getKey())) {
+                    return false;
+                }
+                registry.remove(e.getValue());
+                return true;
+            });
         };
     }
 
     private volatile Runnable resourceGauges = () -> { };
+    private final Map<String, Gauge> resourceGaugesByName = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * SQLite's group commit: commits made and the write transactions they carried (their ratio is

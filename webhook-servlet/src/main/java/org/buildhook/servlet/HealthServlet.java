@@ -10,7 +10,9 @@ import org.buildhook.runner.store.StoreHealth;
  * {@code GET /healthz}: 200 when the store answers and its writes work, else 503 with
  * {@code Retry-After}. For load balancers and monitors: a server whose store cannot write (read-only,
  * disk full, data directory deleted) would answer every delivery 503, so it is not healthy. The
- * body says which of the two failed, never why (that is in the log).
+ * body says which of the two failed, never why (that is in the log). During a graceful stop it answers
+ * 503 with {@code "status": "stopping"}, so a load balancer drains the node while it still stores
+ * what it is sent.
  */
 public final class HealthServlet extends HttpServlet {
 
@@ -19,6 +21,15 @@ public final class HealthServlet extends HttpServlet {
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         BuildhookApplication app = BuildhookApplication.from(getServletContext());
+        if (app.stopping()) {
+            // Still receiving (deliveries are stored until the port closes), but on its way out:
+            // a load balancer or orchestrator should send new traffic elsewhere.
+            response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
+            new JsonAnswer().with("status", "stopping").with("error",
+                    "this node is stopping: deliveries are still stored, jobs wait for the next start")
+                    .send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+            return;
+        }
         StoreHealth health = app.store().health();
         if (health.ok()) {
             new JsonAnswer().with("status", "ok").send(response, HttpServletResponse.SC_OK);

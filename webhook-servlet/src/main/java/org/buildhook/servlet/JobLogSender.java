@@ -32,12 +32,40 @@ final class JobLogSender {
     static final Duration MAX_FOLLOW = Duration.ofMinutes(10);
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
+    /** The answer when the attempt ran (or runs) on another node and its log is not on this node's disk. */
+    static final int ON_ANOTHER_NODE = 421; // Misdirected Request: this server cannot produce it; another can
+
     private final Store store;
     private final JobLogs logs;
+    private final String thisNode;
 
-    JobLogSender(Store store, JobLogs logs) {
+    /** @param thisNode this node's id ({@code runner.node-id}), compared with the node each attempt records */
+    JobLogSender(Store store, JobLogs logs, String thisNode) {
         this.store = store;
         this.logs = logs;
+        this.thisNode = thisNode;
+    }
+
+    /** Whether the attempt ran (or runs) on a node other than {@code thisNode}, as the attempt records. */
+    static boolean onAnotherNode(JobAttempt attempt, String thisNode) {
+        return attempt.node() != null && !attempt.node().equals(thisNode);
+    }
+
+    /**
+     * Why an attempt's log file is not on this node's disk, for the API, the CLI and the status page:
+     * the node that has it when the attempt records another one; else that the file is missing here.
+     */
+    static String whyNoLog(JobAttempt attempt, String thisNode) {
+        if (onAnotherNode(attempt, thisNode)) {
+            return "the log of attempt " + attempt.attempt() + " is on node " + attempt.node() + ", which "
+                    + (attempt.endedAt() == null ? "runs" : "ran") + " it, not on this node (" + thisNode
+                    + "): ask node " + attempt.node() + " (buildhook logs --url <its address>), or share the log"
+                    + " directory between the nodes";
+        }
+        return attempt.endedAt() == null
+                ? "the log of attempt " + attempt.attempt() + " is not written yet"
+                : "the log file of attempt " + attempt.attempt() + " is missing on this node (deleted outside"
+                        + " buildhook, or runner.log-dir changed since it ran?)";
     }
 
     void send(String jobId, HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -55,7 +83,8 @@ final class JobLogSender {
         try {
             size = Files.size(file);
         } catch (NoSuchFileException e) {
-            throw ApiError.notFound("the log of attempt " + attempt.attempt() + " is gone (removed by retention?)");
+            throw onAnotherNode(attempt, thisNode) ? new ApiError(ON_ANOTHER_NODE, whyNoLog(attempt, thisNode))
+                    : ApiError.notFound(whyNoLog(attempt, thisNode));
         }
         long from = 0;
         long to = size - 1;
@@ -98,6 +127,13 @@ final class JobLogSender {
                         || (attempt.isEmpty() && job.get().job().state().isFinal());
                 if (channel == null && attempt.isPresent()) {
                     channel = openQuietly(logFile(jobId, attempt.get()));
+                    if (channel == null && onAnotherNode(attempt.get(), thisNode)) {
+                        // Its log grows on another node's disk: waiting here would show nothing.
+                        out.write(("[buildhook] " + whyNoLog(attempt.get(), thisNode) + "\n")
+                                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        out.flush();
+                        return;
+                    }
                 }
                 if (channel != null) {
                     position = copy(channel, position, channel.size(), out);
@@ -158,8 +194,8 @@ final class JobLogSender {
 
     /**
      * The stored path once the attempt ended; while it runs, where this node's launcher writes it
-     * (made from the job id and attempt number only). An attempt running on another node of a
-     * cluster writes on that node's disk: its log shows up here when it ends.
+     * (made from the job id and attempt number only). An attempt of another node of a cluster writes
+     * on that node's disk: it is found here only when the nodes share the log directory.
      */
     private Path logFile(String jobId, JobAttempt attempt) {
         return attempt.logPath() != null ? Path.of(attempt.logPath()) : logs.pathFor(jobId, attempt.attempt());

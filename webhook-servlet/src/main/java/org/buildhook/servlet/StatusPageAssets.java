@@ -47,6 +47,7 @@ final class StatusPageAssets {
             svg .p95.near{fill:#ffd8b5}svg .p50.near{fill:#bc4c00}
             .durations{white-space:nowrap;font-size:.82em;color:var(--muted)}.durations svg{margin-right:.5em}
             ul.jobs{list-style:none;margin:0;padding:0}ul.jobs li{padding:2px 0}
+            ol.waiting{margin:0;padding-left:1.6em}ol.waiting li{padding:2px 0}
             .run{font-family:ui-monospace,monospace;font-size:.82em;background:#eaeef2;padding:0 .35em;border-radius:4px}
             .dur,.muted,small{color:var(--muted);font-size:.85em}a.ext{font-size:.85em}a{color:#0969da}
             button{cursor:pointer;font-size:.78em;padding:1px 8px;border:1px solid var(--line);border-radius:5px;

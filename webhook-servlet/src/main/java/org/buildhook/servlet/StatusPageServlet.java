@@ -198,7 +198,7 @@ public final class StatusPageServlet extends HttpServlet {
         }
         StatusPageView.RulesInfo rules = rules(app);
         StatusPageView.Live live = new StatusPageView.Live(summary(app), rules, health(app, rules), rows,
-                new StatusPagePaging(before, page.nextCursor()), filters);
+                new StatusPagePaging(before, page.nextCursor()), filters, resources(app));
         send(response, 200, livePart ? StatusPageView.live(live) : StatusPageView.page(nonce(response), live));
     }
 
@@ -208,6 +208,15 @@ public final class StatusPageServlet extends HttpServlet {
         return new StatusSummary(app.store().activitySince(Instant.now().minus(SUMMARY_WINDOW)),
                 app.store().countJobs(JobState.QUEUED), app.store().countJobs(JobState.RUNNING), refusals.lastDay(),
                 refusals.last());
+    }
+
+    /**
+     * The shared resources the rules in force declare, with who holds and who waits for them (two
+     * queries, on the small resource_holds table and the indexed WAITING jobs).
+     */
+    private static List<StatusResources.Pool> resources(BuildhookApplication app) {
+        Map<String, Integer> declared = app.rules() == null ? Map.of() : app.rules().current().resources();
+        return StatusResources.of(declared, app.store().resources().holds(), app.store().resources().waiting());
     }
 
     /** The health of each rule in force, in the file's order, from its newest jobs (one indexed lookup per rule). */
@@ -228,7 +237,7 @@ public final class StatusPageServlet extends HttpServlet {
         Map<Integer, String> texts = new LinkedHashMap<>();
         for (JobAttempt a : found.get().attempts()) {
             Path file = a.logPath() != null ? Path.of(a.logPath()) : logs.pathFor(id, a.attempt());
-            texts.put(a.attempt(), tail(file));
+            texts.put(a.attempt(), tail(file, a, app.config().engine().nodeId()));
         }
         Job job = found.get().job();
         if (livePart) {
@@ -252,7 +261,7 @@ public final class StatusPageServlet extends HttpServlet {
     }
 
     /** The log's last {@link #LOG_TAIL} bytes as text (a cut multi-byte character shows as U+FFFD). */
-    private static String tail(Path file) {
+    private static String tail(Path file, JobAttempt attempt, String thisNode) {
         try (InputStream in = Files.newInputStream(file)) {
             long size = Files.size(file);
             long skip = Math.max(0, size - LOG_TAIL);
@@ -260,7 +269,7 @@ public final class StatusPageServlet extends HttpServlet {
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             return skip > 0 ? "[… " + skip + " earlier bytes: see the admin API's log]\n" + text : text;
         } catch (NoSuchFileException e) {
-            return "(no log on this node)";
+            return "(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode) + ")";
         } catch (IOException e) {
             return "(the log cannot be read: " + IoProblems.describe(e) + ")";
         }

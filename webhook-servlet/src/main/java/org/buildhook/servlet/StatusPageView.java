@@ -81,12 +81,22 @@ final class StatusPageView {
         }
     }
 
-    /** What the main page's live parts show: the header, each rule's health, one page of deliveries. */
+    /**
+     * What the main page's live parts show: the header, each rule's health, the shared resources, one
+     * page of deliveries.
+     */
     record Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
-            StatusPagePaging paging, Filters filters) {
+            StatusPagePaging paging, Filters filters, List<StatusResources.Pool> resources) {
         Live {
             health = List.copyOf(health);
             rows = List.copyOf(rows);
+            resources = List.copyOf(resources);
+        }
+
+        /** Without shared resources. */
+        Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
+                StatusPagePaging paging, Filters filters) {
+            this(summary, rules, health, rows, paging, filters, StatusResources.NONE);
         }
     }
 
@@ -146,7 +156,9 @@ final class StatusPageView {
         for (RuleHealth r : live.health()) {
             ruleRow(h, r);
         }
-        h.append("</tbody></table></div>");
+        h.append("</tbody></table>");
+        StatusResources.render(h, live.resources());
+        h.append("</div>");
     }
 
     private static void ruleRow(StringBuilder h, RuleHealth r) {

@@ -152,6 +152,16 @@ public final class ConfigLoader {
                         "it is the bearer token of the admin API, the status page and the admin commands"
                                 + " (bin/buildhook jobs, logs, ...); never give it to JobServ", warnings)
                 : draft.adminToken;
+        if (adminToken != null && (draft.generateAdminToken || draft.endpoints.isEmpty())) {
+            // A generated secret copied into the other role's file: same refusal as ConfigReader's.
+            for (EndpointConfig endpoint : endpoints.values()) {
+                if (endpoint.secrets().contains(adminToken)) {
+                    throw ConfigException.about(name, "admin.token: the admin token is also a secret of endpoint '"
+                            + endpoint.name() + "'; whoever signs webhooks with it could use the admin API: give"
+                            + " each a secret of its own");
+                }
+            }
+        }
         if (draft.rulesFile == null) {
             warnings.add("no rules file configured (rules:): webhooks are received and stored, but no job runs");
         }

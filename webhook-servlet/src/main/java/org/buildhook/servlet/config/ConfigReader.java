@@ -31,6 +31,8 @@ final class ConfigReader {
     private final Path workingDirectory;
     private final Warnings warnings;
     private final SecretReader secrets;
+    private final List<Located> signingSecrets = new ArrayList<>();
+    private YamlNode.Location adminTokenAt;
 
     ConfigReader(Nodes nodes, Map<String, String> environment, Path baseDir, Path workingDirectory, Warnings warnings) {
         this(nodes, environment, baseDir, workingDirectory, warnings, path -> true);
@@ -70,6 +72,7 @@ final class ConfigReader {
         draft.launcher = launcher(runner, draft.dataDir);
         draft.http = http(section(top, "http", ConfigKeys.HTTP));
         admin(section(top, "admin", ConfigKeys.ADMIN), draft);
+        adminTokenIsNoEndpointSecret(draft);
         draft.server = new ServerReader(nodes, secrets, baseDir).read(section(top, "server", ConfigKeys.SERVER));
         draft.metrics = metrics(section(top, "metrics", ConfigKeys.METRICS));
         // Last: only now is every variable a secret was read from known.
@@ -202,7 +205,12 @@ final class ConfigReader {
         }
         List<YamlNode> items = ((YamlNode.Sequence) list.value()).items();
         for (int i = 0; i < items.size(); i++) {
-            secrets.read(items.get(i), path + ".secrets[" + i + "]").map(Secret::of).ifPresent(out::add);
+            String itemPath = path + ".secrets[" + i + "]";
+            YamlNode.Location at = items.get(i).location();
+            secrets.read(items.get(i), itemPath).map(Secret::of).ifPresent(s -> {
+                out.add(s);
+                signingSecrets.add(new Located(itemPath, at, s));
+            });
         }
         return out;
     }
@@ -341,7 +349,36 @@ final class ConfigReader {
         secrets.read(token.value(), "admin.token").ifPresent(s -> {
             draft.adminToken = Secret.of(s);
             draft.adminTokenText = s;
+            adminTokenAt = token.value().location();
         });
+    }
+
+    /**
+     * The admin token must not also be a secret JobServ signs with: the factory would hold the key of
+     * the admin API (README: "never give it to JobServ"). Compared with {@link Secret#equals}, in
+     * constant time; only the keys and their places are named, never the value.
+     */
+    private void adminTokenIsNoEndpointSecret(Draft draft) {
+        if (draft.adminToken == null) {
+            return;
+        }
+        for (Located secret : signingSecrets) {
+            if (secret.secret().equals(draft.adminToken)) {
+                nodes.problem(adminTokenAt, "admin.token", "the admin token is also the secret " + secret.path()
+                        + " (" + warnings.at(secret.at()) + "); whoever signs"
+                        + " webhooks with it could use the admin API: give the admin token a secret of its own"
+                        + " (e.g. delete admin.token's file and set 'token: generate')");
+            }
+        }
+    }
+
+    /** The signing secrets of every endpoint, with where the file gives them. */
+    List<Located> signingSecrets() {
+        return List.copyOf(signingSecrets);
+    }
+
+    /** A secret and the configuration key it was read from. */
+    record Located(String path, YamlNode.Location at, Secret secret) {
     }
 
     /** The parts read so far; {@link ConfigLoader} completes the defaults that write files. */

@@ -15,7 +15,12 @@ final class Warnings {
     }
 
     void add(YamlNode.Location at, String path, String message) {
-        list.add((at == null ? file : file + ":" + at.line() + ":" + at.column()) + ": " + path + ": " + message);
+        list.add(at(at) + ": " + path + ": " + message);
+    }
+
+    /** {@code file:line:column} of a place in this file (the file alone when {@code at} is null). */
+    String at(YamlNode.Location at) {
+        return at == null ? file : file + ":" + at.line() + ":" + at.column();
     }
 
     /** A warning about the configuration as a whole (no position). */

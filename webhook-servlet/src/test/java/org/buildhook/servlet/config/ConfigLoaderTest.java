@@ -1,6 +1,7 @@
 package org.buildhook.servlet.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -201,6 +202,43 @@ class ConfigLoaderTest {
                 .noneSatisfy(w -> assertThat(w).contains("admin").contains("give it to JobServ:"));
         assertThat(Files.getPosixFilePermissions(token)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
         assertThat(new ConfigLoader(Map.of(), dir).defaults().admin().enabled()).isFalse();
+    }
+
+    @Test
+    void refusesTheAdminTokenAsAnEndpointSecretNamingBothKeysAndNeverTheValue() throws IOException {
+        Files.writeString(dir.resolve("secret"), "one-s3cret-for-both\n");
+        Files.writeString(dir.resolve("other"), "one-s3cret-for-both");
+        Path sameFile = Files.writeString(dir.resolve("same.yaml"), String.join("\n", "data-dir: data",
+                "endpoints:",
+                "  lmp: {secrets: [{file: other}, {file: secret}]}",
+                "admin: {token: {file: secret}}", ""));
+        Path viaEnv = Files.writeString(dir.resolve("env.yaml"), String.join("\n", "data-dir: data",
+                "endpoints: {default: {secrets: [{env: SIGNING}]}}",
+                "admin:", "  token: {file: other}", ""));
+
+        assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).load(sameFile)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining(sameFile + ":4:16: admin.token: the admin token is also the secret"
+                        + " endpoints.lmp.secrets[0] (" + sameFile + ":3:19)")
+                .hasMessageContaining("admin.token: the admin token is also the secret endpoints.lmp.secrets[1] ("
+                        + sameFile + ":3:34)")
+                .hasMessageNotContaining("one-s3cret-for-both");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of("SIGNING", "one-s3cret-for-both"), dir).load(viaEnv))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(viaEnv + ":4:10: admin.token: the admin token is also the secret"
+                        + " endpoints.default.secrets[0] (" + viaEnv + ":2:33)")
+                .hasMessageNotContaining("one-s3cret-for-both");
+    }
+
+    @Test
+    void refusesAGeneratedAdminTokenCopiedIntoAnEndpointsSecretFile() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n", "data-dir: data",
+                "endpoints: {default: {secrets: [{file: data/admin-token}]}}", "admin: {token: generate}", ""));
+        Files.createDirectories(dir.resolve("data"));
+        Files.writeString(dir.resolve("data/admin-token"), "copied-by-mistake");
+
+        assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("admin.token: the admin token is also a secret of endpoint 'default'")
+                .hasMessageNotContaining("copied-by-mistake");
     }
 
     @Test

@@ -93,10 +93,21 @@ final class ActionReader extends NodeReader {
         for (YamlNode.Entry entry : mapping.get().entries().values()) {
             Integer capacity = capacities.get(entry.key());
             if (capacity == null) {
+                java.util.Set<String> declared = new java.util.TreeSet<>();
+                capacities.forEach((name, c) -> {
+                    if (c != WorkflowReader.NO_CAPACITY) {
+                        declared.add(name);
+                    }
+                });
                 problems.add(entry.keyLocation(), "unknown resource '" + entry.key() + "'"
-                        + Suggestions.didYouMean(entry.key(), capacities.keySet())
-                        + (capacities.isEmpty() ? "; declare it with its capacity under the top-level 'resources:'"
-                                : "; declared: " + String.join(", ", new java.util.TreeSet<>(capacities.keySet()))));
+                        + Suggestions.didYouMean(entry.key(), declared)
+                        + (declared.isEmpty() ? "; declare it with its capacity under the top-level 'resources:'"
+                                : "; declared: " + String.join(", ", declared)));
+                continue;
+            }
+            if (capacity == WorkflowReader.NO_CAPACITY) {
+                problems.add(entry.keyLocation(), "resource '" + entry.key() + "' has no valid capacity: fix its"
+                        + " declaration under the top-level 'resources:'");
                 continue;
             }
             integer(entry.value(), "the units of resource '" + entry.key() + "' (its capacity is " + capacity + ")",

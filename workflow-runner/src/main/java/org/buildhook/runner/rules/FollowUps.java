@@ -96,14 +96,16 @@ public final class FollowUps {
 
 
     /**
-     * For a dry run: one line per follow-up of {@code spec}, nested ones indented, each with its key
-     * and its command as written (placeholders are rendered only when the job ends).
+     * For a dry run: one line per follow-up of {@code spec}, nested ones indented, each with its key,
+     * its command as written (placeholders are rendered only when the job ends) and the shared
+     * resources it would wait for.
      */
     static List<String> describe(String spec) {
         List<String> lines = new java.util.ArrayList<>();
         if (spec != null) {
             try {
-                describe(JSON.readTree(spec), "", lines);
+                JsonNode root = JSON.readTree(spec);
+                describe(root, root.path("capacities"), "", lines);
             } catch (JsonProcessingException e) {
                 lines.add("(unreadable follow-ups)");
             }
@@ -111,12 +113,19 @@ public final class FollowUps {
         return lines;
     }
 
-    private static void describe(JsonNode node, String indent, List<String> lines) {
+    private static void describe(JsonNode node, JsonNode capacities, String indent, List<String> lines) {
         for (String key : new java.util.TreeSet<>(FollowUpReader.KEYS)) {
             JsonNode action = node.get(key);
             if (action != null) {
-                lines.add(indent + key + ": " + action.path("command"));
-                describe(action, indent + "  ", lines);
+                StringBuilder line = new StringBuilder(indent).append(key).append(": ").append(action.path("command"));
+                java.util.StringJoiner units = new java.util.StringJoiner("; ");
+                action.path("resources").fields().forEachRemaining(e -> units.add(e.getKey() + " " + e.getValue().asInt()
+                        + " of " + capacities.path(e.getKey()).asInt()));
+                if (units.length() > 0) {
+                    line.append(" (waits until it can hold ").append(units).append(')');
+                }
+                lines.add(line.toString());
+                describe(action, capacities, indent + "  ", lines);
             }
         }
     }

@@ -123,7 +123,9 @@ public final class RulesWatcher implements Closeable {
     }
 
     /**
-     * Reloads now if the file changed since the last look (for an admin "reload" action or SIGHUP).
+     * Reloads now if the file changed since the last look, without waiting for the next poll (used by
+     * tests; nothing in buildhook calls it on a signal: SIGHUP stops the standalone server, see
+     * docs/deploying.md).
      *
      * @return true when a new version was put in force
      */
@@ -232,7 +234,8 @@ public final class RulesWatcher implements Closeable {
         }
         RuleSet old = current.get();
         RuleException wasRefused = lastError.getAndSet(null);
-        if (next.snapshots().equals(old.snapshots())) {
+        // The resources too: an edit of a capacity alone is a new version to put in force.
+        if (next.snapshots().equals(old.snapshots()) && next.resources().equals(old.resources())) {
             // Touched or saved unchanged: nothing to put in force. After a refusal (the bad edit
             // reverted), the refusal is over: say so, or the page, metric and log would disagree.
             if (wasRefused != null) {

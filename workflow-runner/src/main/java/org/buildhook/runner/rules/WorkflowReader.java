@@ -23,7 +23,14 @@ final class WorkflowReader extends NodeReader {
         super(problems);
     }
 
-    /** {@code resources: {name: capacity}}; the valid ones, each mistake recorded. */
+    /** The capacity of a declared resource whose capacity is a mistake. */
+    static final int NO_CAPACITY = 0;
+
+    /**
+     * {@code resources: {name: capacity}}; each mistake recorded. A well-named resource whose capacity
+     * is wrong maps to {@link #NO_CAPACITY}, so that what asks for it says so rather than calling it
+     * unknown (the file is refused either way).
+     */
     Map<String, Integer> resources(YamlNode node) {
         Map<String, Integer> out = new LinkedHashMap<>();
         if (node instanceof YamlNode.Scalar && ((YamlNode.Scalar) node).isNull()) {
@@ -39,8 +46,8 @@ final class WorkflowReader extends NodeReader {
                         + "': use letters, digits, '.', '_' and '-' (at most 100), starting with a letter or digit");
                 continue;
             }
-            integer(entry.value(), "the capacity of resource '" + entry.key() + "'", 1, MAX_CAPACITY)
-                    .ifPresent(capacity -> out.put(entry.key(), capacity));
+            out.put(entry.key(), integer(entry.value(), "the capacity of resource '" + entry.key() + "'", 1,
+                    MAX_CAPACITY).orElse(NO_CAPACITY));
         }
         return out;
     }

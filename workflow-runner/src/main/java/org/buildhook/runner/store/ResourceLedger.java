@@ -118,6 +118,57 @@ public final class ResourceLedger {
         });
     }
 
+    /**
+     * The units held now (by resource, then oldest first), with the holding job's rule and node; held
+     * units of an execution no longer picked count until the next look frees them, as in
+     * {@link #unitsInUse()}.
+     */
+    public List<ResourceUse> holds() {
+        return db.read("list shared resources held", c -> {
+            List<ResourceUse> out = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT h.resource, h.job_id, j.rule_name, h.units,"
+                    + " j.resources, h.node, h.acquired_at FROM resource_holds h JOIN jobs j ON j.id = h.job_id"
+                    + " ORDER BY h.resource, h.acquired_at, h.job_id"); ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    String json = rs.getString(5);
+                    List<Integer> planned = json == null ? null : Rows.resourceMap(json).get(rs.getString(1));
+                    out.add(new ResourceUse(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4),
+                            planned == null ? 0 : planned.get(1), rs.getString(6),
+                            java.time.Instant.ofEpochMilli(rs.getLong(7))));
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * The jobs waiting for units, in the order they will get them (first come, first served: since
+     * when they wait, then id); one entry per resource a job needs.
+     */
+    public List<ResourceUse> waiting() {
+        return db.read("list jobs waiting for shared resources", c -> {
+            List<ResourceUse> out = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, resources, waiting_since FROM jobs"
+                    + " WHERE state = ? ORDER BY waiting_since, id")) {
+                p.setString(1, JobState.WAITING.name());
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        String json = rs.getString(3);
+                        if (json == null) {
+                            continue;
+                        }
+                        java.time.Instant since = java.time.Instant.ofEpochMilli(rs.getLong(4));
+                        for (Map.Entry<String, List<Integer>> need : Rows.resourceMap(json).entrySet()) {
+                            out.add(new ResourceUse(need.getKey(), rs.getString(1), rs.getString(2),
+                                    need.getValue().get(0), need.getValue().get(1), null, since));
+                        }
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     private void lock(Connection c, java.util.Set<String> names) throws SQLException {
         if (db.dialect() != Dialect.POSTGRESQL) {
             return; // one writer

@@ -39,4 +39,19 @@ class ResourceRulesTest {
                 "rules.yaml:6:45: unknown resource 'bords' (did you mean 'boards'?); declared: boards",
                 "rules.yaml:6:63: the units of resource 'boards' (its capacity is 3) must be between 1 and 3, got 4");
     }
+
+    @Test
+    void theDryRunSaysWhichResourcesAFollowUpWouldWaitFor() {
+        RuleSet rules = TestRules.parse("resources: {boards: 3, power: 1}\n"
+                + "rules:\n  - name: deploy\n"
+                + "    run: {command: [/opt/deploy.sh]}\n"
+                + "    on-failure:\n"
+                + "      command: [/opt/bisect.sh, \"${job.id}\"]\n"
+                + "      resources: {boards: 2, power: 1}\n"
+                + "      on-success: {command: [/opt/log.sh]}\n");
+
+        assertThat(new DryRunRenderer(false).render(rules.explain("default", TestEvents.seed()))).contains(
+                "      on-failure: [\"/opt/bisect.sh\",\"${job.id}\"] (waits until it can hold boards 2 of 3; power 1 of 1)\n"
+                        + "        on-success: [\"/opt/log.sh\"]\n");
+    }
 }

@@ -1,0 +1,63 @@
+package org.buildhook.distribution;
+
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+/**
+ * Logs which signal stops the standalone server, then lets the JVM's own handler act as before: a
+ * graceful stop through the shutdown hooks, exit status 128 + the signal's number (143 for SIGTERM,
+ * 130 for SIGINT, 129 for SIGHUP). Without it a stop left no line saying why. {@code sun.misc.Signal}
+ * ({@code jdk.unsupported}) is the JDK's only way to observe a signal; a JVM that does not let us
+ * (run with {@code -Xrs}, or a signal ignored from the start as under {@code nohup}) keeps its
+ * behaviour, only unlogged.
+ *
+ * <p>SIGHUP is not a reload: buildhook reads buildhook.yaml at start only (the rules file is reloaded
+ * on its own when it changes), so a hang-up stops the server as SIGTERM does, and says so.
+ */
+final class StopSignals {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StopSignals.class);
+
+    /** Signal name to what the log says about it. */
+    private static final Map<String, String> WHY = Map.of(
+            "TERM", "stopping gracefully",
+            "INT", "(Ctrl-C): stopping gracefully",
+            "HUP", "stopping gracefully. buildhook has no reload: buildhook.yaml is read at start only"
+                    + " (the rules file is reloaded by itself when it changes); to apply a changed buildhook.yaml,"
+                    + " restart (systemctl restart buildhook)");
+
+    private StopSignals() {
+    }
+
+    /** Installs the logging in front of the JVM's handlers of SIGTERM, SIGINT and SIGHUP. */
+    static void logWhenStopped() {
+        WHY.forEach(StopSignals::observe);
+    }
+
+    private static void observe(String name, String why) {
+        Signal signal = new Signal(name);
+        SignalHandler[] previous = new SignalHandler[1];
+        try {
+            previous[0] = Signal.handle(signal, s -> {
+                LOG.info("received SIG{} {}", name, why);
+                SignalHandler jvm = previous[0];
+                if (jvm != null) {
+                    jvm.handle(s);
+                } else {
+                    // Arrived before Signal.handle returned: what the JVM's handler does.
+                    Runtime.getRuntime().exit(128 + s.getNumber());
+                }
+            });
+        } catch (IllegalArgumentException e) {
+            LOG.debug("cannot observe SIG{}: {}", name, e.getMessage());
+            return;
+        }
+        if (previous[0] == SignalHandler.SIG_DFL || previous[0] == SignalHandler.SIG_IGN) {
+            // Not the JVM's shutdown handler (-Xrs, nohup): what was there stays, untouched.
+            Signal.handle(signal, previous[0]);
+        }
+    }
+}

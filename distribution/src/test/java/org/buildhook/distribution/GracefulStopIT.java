@@ -1,0 +1,154 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.buildhook.core.Signer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A graceful stop of the standalone server, started from the built tarball and stopped with real
+ * signals: while running jobs get their grace period the node keeps accepting and storing
+ * deliveries (their jobs wait for the next start), {@code /healthz} says it is stopping, and the
+ * signal that stopped it is logged.
+ */
+class GracefulStopIT {
+
+    static final String SECRET = "graceful-stop-secret-5d1e";
+    static final Duration UPPER_BOUND = Duration.ofMinutes(2);
+
+    @TempDir
+    Path dir;
+    Path home;
+    Path work;
+    Path journal;
+    Path release;
+    Process server;
+    final List<String> output = Collections.synchronizedList(new ArrayList<>());
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void install() throws Exception {
+        home = Tarball.unpack(dir);
+        work = Files.createDirectories(dir.resolve("work"));
+        journal = work.resolve("journal.txt");
+        release = work.resolve("release");
+        // Each job notes its start and end, notes an overlap if another job holds the lock, and runs
+        // until the test creates the release file: a job as long as the test needs, on any machine.
+        Files.writeString(work.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: long",
+                "    run:",
+                "      command: [/bin/sh, -c, 'echo \"start $BUILDHOOK_BUILD_ID\" >> \"$1\";"
+                        + " mkdir \"$2.lock\" 2>/dev/null || echo overlap >> \"$1\";"
+                        + " while [ ! -e \"$2\" ]; do sleep 0.1; done;"
+                        + " rmdir \"$2.lock\"; echo \"end $BUILDHOOK_BUILD_ID\" >> \"$1\"',"
+                        + " sh, '" + journal + "', '" + release + "']",
+                ""), StandardCharsets.UTF_8);
+        Files.writeString(work.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "endpoints:",
+                "  default:",
+                "    secrets: [{env: JOBSERV_SECRET}]",
+                "runner:",
+                "  shutdown-grace: 10m",
+                ""), StandardCharsets.UTF_8);
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (server != null && server.isAlive()) {
+            server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aDeliverySentWhileRunningJobsGetTheirGraceIsStoredAndRunsAfterTheRestart() throws Exception {
+        String base = serve();
+        assertThat(send(base, "build-67-passed.json").statusCode()).isEqualTo(202);
+        await().atMost(UPPER_BOUND).until(() -> journal().contains("start 67"));
+
+        // SIGTERM, as systemctl stop, podman stop and kill send it (Process.destroy() would also close
+        // the server's output here, and with it the lines the test reads).
+        assertThat(server.toHandle().destroy()).isTrue();
+        // Jetty's own graceful stop answers 503 too, on a connection already open: ask for the body's word.
+        await().atMost(UPPER_BOUND).ignoreException(ConnectException.class).until(() -> {
+            HttpResponse<String> health = get(base + "healthz");
+            return health.statusCode() == 503 && health.body().contains("\"status\":\"stopping\"");
+        });
+        HttpResponse<String> during = send(base, "build-68-failed.json");
+        assertThat(during.statusCode()).as(during.body()).isEqualTo(202);
+        assertThat(during.body()).contains("\"jobs\":[");
+        assertThat(server.isAlive()).as("the server waits for the running job").isTrue();
+
+        Files.createFile(release);
+        assertThat(server.waitFor(UPPER_BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(server.exitValue()).as("the exit status systemd expects of a SIGTERM").isEqualTo(143);
+        assertThat(journal()).as("no job started during the stop").isEqualTo("start 67\nend 67\n");
+        await().atMost(UPPER_BOUND).until(() -> String.join("\n", output).contains("buildhook stopped"));
+        assertThat(String.join("\n", output)).contains("received SIGTERM", "deliveries are still accepted",
+                "accepted: build 68");
+
+        serve();
+        await().atMost(UPPER_BOUND).until(() -> journal().contains("end 68"));
+        assertThat(journal()).isEqualTo("start 67\nend 67\nstart 68\nend 68\n");
+    }
+
+    @Test
+    void aHangupIsLoggedAndStopsTheServerGracefully() throws Exception {
+        String base = serve();
+        assertThat(get(base + "healthz").statusCode()).isEqualTo(200);
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(server.pid())).inheritIO().start();
+        assertThat(kill.waitFor()).isZero();
+        assertThat(server.waitFor(UPPER_BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(server.exitValue()).isEqualTo(129);
+        await().atMost(UPPER_BOUND).until(() -> String.join("\n", output).contains("buildhook stopped"));
+        assertThat(String.join("\n", output)).contains("received SIGHUP", "no reload", "buildhook stopped");
+    }
+
+    String journal() throws Exception {
+        return Files.exists(journal) ? Files.readString(journal, StandardCharsets.UTF_8) : "";
+    }
+
+    HttpResponse<String> send(String base, String fixture) throws Exception {
+        byte[] body = Files.readAllBytes(Path.of(System.getProperty("buildhook.fixtures"), fixture));
+        return http.send(HttpRequest.newBuilder(URI.create(base + "webhook"))
+                .header("Content-Type", "application/json")
+                .header("X-JobServ-Sig", Signer.sign(body, SECRET.getBytes(StandardCharsets.UTF_8)))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> get(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    String serve() throws Exception {
+        output.clear();
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/buildhook").toString(), "serve", "--config",
+                work.resolve("buildhook.yaml").toString(), "--port", "0", "--host", "127.0.0.1")
+                .directory(work.toFile()).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("JAVA_OPTS", "-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
+        pb.environment().remove("BUILDHOOK_CONFIG");
+        pb.environment().put("JOBSERV_SECRET", SECRET);
+        server = pb.start();
+        return ServeOutput.awaitListening(server, output, "graceful-stop-it-server-output");
+    }
+}
