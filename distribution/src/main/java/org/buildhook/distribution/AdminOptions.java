@@ -25,8 +25,8 @@ final class AdminOptions {
     URI url;
 
     @Option(names = "--token-file", paramLabel = "FILE",
-            description = "File holding the admin token (default: <data-dir>/admin-token when it exists, as "
-                    + "written by 'admin: {token: generate}').")
+            description = "File holding the admin token (default: the configuration's admin.token, from its "
+                    + "file, environment variable or value; for 'admin: {token: generate}' <data-dir>/admin-token).")
     Path tokenFile;
 
     @Option(names = "--token-env", paramLabel = "NAME", description = "Environment variable holding the admin token.")
@@ -40,7 +40,7 @@ final class AdminOptions {
     boolean json;
 
     AdminClient client() {
-        BuildhookConfig loaded = url != null && (tokenFile != null || tokenEnv != null) ? null : Configs.read(config);
+        BuildhookConfig loaded = url != null && (tokenFile != null || tokenEnv != null) ? null : Configs.readForAdmin(config);
         return new AdminClient(url != null ? url : ServerUrlFile.read(loaded.dataDir()).orElseGet(() ->
                 defaultUrl(loaded.server())), token(loaded, System.getenv()));
     }
@@ -60,6 +60,10 @@ final class AdminOptions {
                         + "admin token in it, or use --token-file", ExitCodes.UNAVAILABLE);
             }
             return value.strip();
+        }
+        if (tokenFile == null && loaded.admin().clientToken() != null) {
+            // admin.token: {file: …}, {env: …} or {value: …}, read as the server reads it.
+            return loaded.admin().clientToken().strip();
         }
         Path file = tokenFile != null ? tokenFile : loaded.dataDir().resolve("admin-token");
         if (tokenFile == null && !Files.isReadable(file)) {

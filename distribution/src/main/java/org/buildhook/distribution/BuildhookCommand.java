@@ -31,7 +31,7 @@ import picocli.CommandLine.Command;
         footer = {
             "",
             "Examples:",
-            "  buildhook serve                       # start on embedded defaults (port 8080, ./data)",
+            "  buildhook serve                       # start with conf/buildhook.yaml (port 8080, ./data)",
             "  buildhook send http://localhost:8080/webhook --sample --secret-file data/webhook-secret",
             "  buildhook jobs --state failed          # the admin commands use data/admin-token",
             "",

@@ -3,6 +3,7 @@ package org.buildhook.distribution;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.buildhook.runner.rules.RuleException;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigException;
 import org.buildhook.servlet.config.ConfigLoader;
@@ -37,11 +38,19 @@ final class Configs {
     }
 
     /**
-     * For the commands that only look at the configuration (the admin commands' defaults, the
-     * rules file of {@code test}): writes nothing, see {@link ConfigLoader#withoutWriting()}.
+     * For the commands that only look at the configuration (the rules file of {@code test}): writes
+     * nothing, see {@link ConfigLoader#withoutWriting()}.
      */
     static BuildhookConfig read(Path flag) {
         return load(flag, loader(Path.of("")).withoutWriting());
+    }
+
+    /**
+     * For the admin commands: their defaults (data folder, server address) and the admin token
+     * only; writes nothing and reads no other secret, see {@link ConfigLoader#forClientCommands()}.
+     */
+    static BuildhookConfig readForAdmin(Path flag) {
+        return load(flag, loader(Path.of("")).forClientCommands());
     }
 
     static ConfigLoader loader(Path workingDirectory) {
@@ -53,6 +62,9 @@ final class Configs {
             return locate(flag).map(loader::load).orElseGet(loader::defaults);
         } catch (ConfigException e) {
             throw new CommandFailure("the configuration has mistakes:\n" + e.getMessage(), ExitCodes.UNAVAILABLE);
+        } catch (RuleException e) {
+            throw new CommandFailure("cannot start: the rules file has mistakes:\n" + e.getMessage(),
+                    ExitCodes.UNAVAILABLE);
         }
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import org.buildhook.core.DataFiles;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -27,7 +28,7 @@ final class ServerUrlFile {
     static void write(Path dataDir, URI uri) {
         Path file = dataDir.resolve(NAME);
         try {
-            Files.writeString(file, uri + "\n", StandardCharsets.UTF_8);
+            DataFiles.write(file, (uri + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             LOG.warn("cannot write {} (the admin commands then need --url): {}", file,
                     org.buildhook.core.IoProblems.describe(e));

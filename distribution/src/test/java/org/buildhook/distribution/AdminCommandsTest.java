@@ -45,6 +45,39 @@ class AdminCommandsTest {
         return cl.execute(all.toArray(String[]::new));
     }
 
+    /**
+     * The command in its own process, as an operator runs it, with only the admin token's variable
+     * set: the endpoint secret's and the database password's variables exist only where the server
+     * runs. It reads the admin token from {@code admin.token: {env: …}}, and nothing else it need not.
+     */
+    @Test
+    void anAdminCommandReadsOnlyTheAdminTokenOfTheConfigurationsSecrets() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        Path config = Files.writeString(dir.resolve("client.yaml"), String.join("\n",
+                "data-dir: " + dir.resolve("client-data"),
+                "store:",
+                "  url: jdbc:postgresql://db.invalid:5432/buildhook",
+                "  password: {env: BUILDHOOK_TEST_DB_PASSWORD_UNSET}",
+                "endpoints:",
+                "  default:",
+                "    secrets: [{env: BUILDHOOK_TEST_JOBSERV_SECRET_UNSET}, {file: no-such-secret-file}]",
+                "admin:",
+                "  token: {env: BUILDHOOK_TEST_ADMIN_TOKEN}",
+                ""));
+        ProcessBuilder command = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "deliveries", "--config", config.toString(),
+                "--url", server.uri().toString()).redirectErrorStream(true);
+        command.environment().remove("BUILDHOOK_TEST_JOBSERV_SECRET_UNSET");
+        command.environment().remove("BUILDHOOK_TEST_DB_PASSWORD_UNSET");
+        command.environment().put("BUILDHOOK_TEST_ADMIN_TOKEN", AdminServer.TOKEN);
+        Process p = command.start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(p.waitFor()).as(output).isZero();
+        assertThat(output).contains(delivery).doesNotContain(AdminServer.TOKEN);
+        assertThat(dir.resolve("client-data")).doesNotExist();
+    }
+
     @Test
     void deliveriesPrintsATableOrTheApisJson() throws Exception {
         String passed = server.deliver("build-67-passed.json");

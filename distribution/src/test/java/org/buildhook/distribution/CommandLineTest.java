@@ -227,6 +227,32 @@ class CommandLineTest {
     }
 
     @Test
+    void serveRefusedForAMistakeInItsRulesFileWritesNothing() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: a",
+                "    run:",
+                "      comand: [/bin/true]",
+                ""));
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "admin:",
+                "  token: generate",
+                ""));
+
+        int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0");
+
+        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).contains("rules.yaml:4:7").contains("did you mean 'command'")
+                .doesNotContain("Exception");
+        try (var left = Files.list(dir)) {
+            assertThat(left).as("no data-dir, no webhook-secret, admin-token or buildhook.db")
+                    .containsExactlyInAnyOrder(config, rules);
+        }
+    }
+
+    @Test
     void checkOfTheEmbeddedDefaultsWritesNothingAndSaysTheSecretIsGeneratedAtFirstStart() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));
         CommandLine cl = new CommandLine(new CheckCommand(empty));

@@ -44,4 +44,47 @@ class ShippedConfigTest {
             assertThat(shipped).as(key).contains(key);
         }
     }
+
+    /**
+     * "Embedded defaults" means one thing everywhere — no configuration file at all: no rules and
+     * the admin API off, as the loader gives — and the shipped conf/buildhook.yaml (sample rules, a
+     * generated admin token) is never called that, in the README, docs/ or any command's help.
+     */
+    @Test
+    void embeddedDefaultsMeanNoFileAtAllEverywhereTheyAreNamed() throws Exception {
+        BuildhookConfig defaults = new ConfigLoader(Map.of(), dir).withoutWriting().defaults();
+        assertThat(defaults.rulesFile()).isNull();
+        assertThat(defaults.admin().enabled()).isFalse();
+        assertThat(defaults.endpoints()).containsOnlyKeys("default");
+        assertThat(defaults.dataDir()).isEqualTo(dir.resolve("data"));
+        assertThat(defaults.server().port()).isEqualTo(8080);
+
+        Path root = Path.of(System.getProperty("buildhook.fixtures")).getParent();
+        java.util.List<String> texts = new java.util.ArrayList<>();
+        texts.add(Files.readString(root.resolve("README.md")));
+        try (java.util.stream.Stream<Path> docs = Files.list(root.resolve("docs"))) {
+            for (Path doc : docs.filter(p -> p.toString().endsWith(".md")).toList()) {
+                texts.add(Files.readString(doc));
+            }
+        }
+        java.io.StringWriter help = new java.io.StringWriter();
+        picocli.CommandLine cl = BuildhookCommand.commandLine();
+        cl.usage(new java.io.PrintWriter(help));
+        for (picocli.CommandLine sub : cl.getSubcommands().values()) {
+            sub.usage(new java.io.PrintWriter(help));
+        }
+        texts.add(help.toString());
+        for (String text : texts) {
+            // Each sentence (or help line pair) naming the embedded defaults must not give them rules or a token.
+            for (String sentence : text.replace("\n", " ").split("(?<=[.;:])\\s|\\n\\s*\\n")) {
+                if (sentence.contains("embedded defaults")) {
+                    assertThat(sentence).as("a mention of the embedded defaults")
+                            .doesNotContain("sample rules").doesNotContain("generated admin token");
+                }
+            }
+        }
+        Path configuration = root.resolve("docs/configuration.md");
+        assertThat(Files.readString(configuration)).contains("**The embedded defaults**")
+                .contains("**no rules** and **the admin API off**");
+    }
 }

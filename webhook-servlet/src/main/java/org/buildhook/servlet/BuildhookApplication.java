@@ -19,6 +19,7 @@ import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.RulesWatcher;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreLock;
 import org.buildhook.runner.store.WriteStats;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.EndpointConfig;
@@ -79,16 +80,20 @@ public final class BuildhookApplication implements AutoCloseable {
             // First in, last out: the engine may still end attempts while it stops.
             BuildhookMetrics metrics = BuildhookMetrics.create(config.endpoints().keySet(), config.metrics().enabled());
             started.push(metrics);
-            Store store = Store.open(config.store());
-            started.push(store);
-            CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
-            started.push(launcher);
+            // The rules before the store: a rules file with mistakes refuses the start before the
+            // database (or anything else) is created.
             RulesWatcher rules = config.rulesFile() == null ? null
                     : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL,
                             metrics.rulesListener());
             if (rules != null) {
                 started.push(rules);
             }
+            // One server per SQLite database: a second one is refused before it opens it.
+            started.push(StoreLock.acquire(config.store()));
+            Store store = Store.open(config.store());
+            started.push(store);
+            CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
+            started.push(launcher);
             Supplier<RuleSet> ruleSet = rules == null
                     ? constant(RuleSet.empty(Path.of("(no rules file)"), clock.instant()))
                     : rules::current;
@@ -204,8 +209,8 @@ public final class BuildhookApplication implements AutoCloseable {
 
     /**
      * Stops in the reverse order of start: the engine first (no new jobs; running ones get their
-     * grace period, then their process trees are killed and left to be retried), then the rules
-     * watcher, the launcher and the store.
+     * grace period, then their process trees are killed and left to be retried), then the launcher,
+     * the store and the rules watcher.
      */
     @Override
     public void close() {

@@ -5,9 +5,18 @@ import org.buildhook.core.Secret;
 /**
  * The {@code admin:} section.
  *
- * @param token the bearer token of the admin API and the status page, or {@code null} when they are off
+ * @param token       the bearer token of the admin API and the status page, or {@code null} when they are off
+ * @param generated   whether the token is {@code generate}: kept in {@code <data-dir>/admin-token}
+ * @param clientToken the same token as text, only when read by {@link ConfigLoader#forClientCommands()}
+ *                    for an admin command to send, from {@code {file:}}, {@code {env:}} or
+ *                    {@code {value:}}; {@code null} otherwise (a server never keeps it as text)
  */
-public record AdminSettings(Secret token) {
+public record AdminSettings(Secret token, boolean generated, String clientToken) {
+
+    /** A token read from the configuration, for the server. */
+    public AdminSettings(Secret token) {
+        this(token, false, null);
+    }
 
     /** The admin API and the status page are off. */
     public static AdminSettings off() {
@@ -20,6 +29,6 @@ public record AdminSettings(Secret token) {
 
     @Override
     public String toString() {
-        return "AdminSettings[enabled=" + enabled() + "]";
+        return "AdminSettings[enabled=" + enabled() + ", generated=" + generated + "]";
     }
 }

@@ -14,7 +14,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.buildhook.core.Secret;
+import java.time.Clock;
 import org.buildhook.runner.rules.ProblemCollector;
+import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.YamlNode;
 import org.buildhook.runner.rules.YamlTreeReader;
 
@@ -36,19 +38,22 @@ public final class ConfigLoader {
     private final Map<String, String> environment;
     private final Path workingDirectory;
     private final boolean writes;
+    /** Reads only the admin token of the secrets, and gives it as text (see {@link #forClientCommands()}). */
+    private final boolean forClients;
 
     /**
      * @param environment      where {@code {env: NAME}} secrets are looked up (usually {@code System.getenv()})
      * @param workingDirectory what relative defaults such as {@code ./data} resolve against
      */
     public ConfigLoader(Map<String, String> environment, Path workingDirectory) {
-        this(environment, workingDirectory, true);
+        this(environment, workingDirectory, true, false);
     }
 
-    private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes) {
+    private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes, boolean forClients) {
         this.environment = Map.copyOf(environment);
         this.workingDirectory = workingDirectory.toAbsolutePath().normalize();
         this.writes = writes;
+        this.forClients = forClients;
     }
 
     /**
@@ -59,7 +64,19 @@ public final class ConfigLoader {
      * and reading, not for serving (no sender could know that secret).
      */
     public ConfigLoader withoutWriting() {
-        return new ConfigLoader(environment, workingDirectory, false);
+        return new ConfigLoader(environment, workingDirectory, false, forClients);
+    }
+
+    /**
+     * This loader for the commands that talk to a running server (the admin
+     * commands, {@code test}): it writes nothing, as {@link #withoutWriting()}, and reads no secret
+     * but {@code admin.token} — an endpoint secret, the database or keystore password stand in as
+     * random values, their files and variables (which only the server's environment may have) not
+     * looked at. The admin token, from {@code {file:}}, {@code {env:}} or {@code {value:}}, is then
+     * also given as text in {@link AdminSettings#clientToken()}, for the command to send.
+     */
+    public ConfigLoader forClientCommands() {
+        return new ConfigLoader(environment, workingDirectory, false, true);
     }
 
     /**
@@ -75,7 +92,11 @@ public final class ConfigLoader {
         return Optional.empty();
     }
 
-    /** @throws ConfigException listing every problem of the file, or naming it when it cannot be read */
+    /**
+     * @throws ConfigException listing every problem of the file, or naming it when it cannot be read
+     * @throws org.buildhook.runner.rules.RuleException listing every mistake of its rules file, when this
+     *         loader writes (a server about to start): checked before any secret is generated
+     */
     public BuildhookConfig load(Path file) {
         Objects.requireNonNull(file, "file");
         String name = file.toString();
@@ -110,9 +131,15 @@ public final class ConfigLoader {
     private BuildhookConfig build(Path source, String name, YamlNode root, Path baseDir) {
         ProblemCollector problems = new ProblemCollector(name);
         Warnings warnings = new Warnings(name);
-        ConfigReader.Draft draft = new ConfigReader(new Nodes(problems), environment, baseDir, workingDirectory, warnings).read(root);
+        ConfigReader.Draft draft = new ConfigReader(new Nodes(problems), environment, baseDir, workingDirectory, warnings,
+                forClients ? "admin.token"::equals : path -> true).read(root);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted());
+        }
+        if (writes && draft.rulesFile != null) {
+            // Everything is validated before anything is created: a start refused for a mistake in
+            // the rules file must not leave a generated secret (nor, later, a database) behind.
+            new RuleSetLoader(Clock.systemUTC()).load(draft.rulesFile);
         }
         Map<String, EndpointConfig> endpoints = new LinkedHashMap<>(draft.endpoints);
         if (endpoints.isEmpty()) {
@@ -139,7 +166,9 @@ public final class ConfigLoader {
             warnings.add("no rules file configured (rules:): webhooks are received and stored, but no job runs");
         }
         return new BuildhookConfig(source, draft.dataDir, draft.store, endpoints, draft.rulesFile, draft.engine,
-                draft.launcher, draft.http, new AdminSettings(adminToken), draft.server, draft.metrics,
+                draft.launcher, draft.http, new AdminSettings(adminToken, draft.generateAdminToken,
+                        forClients ? draft.adminTokenText : null),
+                draft.server, draft.metrics,
                 warnings.list());
     }
 

@@ -35,12 +35,18 @@ final class ConfigReader {
     private YamlNode.Location adminTokenAt;
 
     ConfigReader(Nodes nodes, Map<String, String> environment, Path baseDir, Path workingDirectory, Warnings warnings) {
+        this(nodes, environment, baseDir, workingDirectory, warnings, path -> true);
+    }
+
+    /** @param neededSecrets which secrets are read (see {@link SecretReader}); the others stand in at random */
+    ConfigReader(Nodes nodes, Map<String, String> environment, Path baseDir, Path workingDirectory, Warnings warnings,
+            java.util.function.Predicate<String> neededSecrets) {
         this.nodes = nodes;
         this.environment = environment;
         this.baseDir = baseDir;
         this.workingDirectory = workingDirectory;
         this.warnings = warnings;
-        this.secrets = new SecretReader(nodes, environment, baseDir, warnings);
+        this.secrets = new SecretReader(nodes, environment, baseDir, warnings, neededSecrets);
     }
 
     /** What the file says; sections it leaves out stay at their defaults. {@code root} null = empty file. */
@@ -340,8 +346,9 @@ final class ConfigReader {
             draft.generateAdminToken = true;
             return;
         }
-        secrets.read(token.value(), "admin.token").map(Secret::of).ifPresent(s -> {
-            draft.adminToken = s;
+        secrets.read(token.value(), "admin.token").ifPresent(s -> {
+            draft.adminToken = Secret.of(s);
+            draft.adminTokenText = s;
             adminTokenAt = token.value().location();
         });
     }
@@ -384,6 +391,8 @@ final class ConfigReader {
         LauncherConfig launcher;
         HttpSettings http;
         Secret adminToken;
+        /** The same, as text: only an admin command, which sends it, uses it. */
+        String adminTokenText;
         boolean generateAdminToken;
         ServerSettings server;
         MetricsSettings metrics = MetricsSettings.on();

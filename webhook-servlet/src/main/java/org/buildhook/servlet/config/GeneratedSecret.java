@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import org.buildhook.core.DataFiles;
 import java.util.HexFormat;
 import java.util.Optional;
 
@@ -59,7 +60,7 @@ final class GeneratedSecret {
 
     /** Empty when another process created the file first; then the caller reads theirs. */
     private static Optional<Result> create(Path file) throws IOException {
-        Path dir = Files.createDirectories(file.toAbsolutePath().getParent());
+        Path dir = DataFiles.createDirectories(file.toAbsolutePath().getParent());
         String secret = fresh();
         boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
         // Written whole into a private temporary file first, so nobody ever sees the secret file empty,

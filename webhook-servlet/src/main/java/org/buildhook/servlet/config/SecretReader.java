@@ -25,16 +25,31 @@ final class SecretReader {
     private final Path baseDir;
     private final Warnings warnings;
     private final Set<String> environmentNames = new LinkedHashSet<>();
+    private final java.util.function.Predicate<String> needed;
 
     SecretReader(Nodes nodes, Map<String, String> environment, Path baseDir, Warnings warnings) {
+        this(nodes, environment, baseDir, warnings, path -> true);
+    }
+
+    /**
+     * @param needed which secrets (by key path, e.g. {@code admin.token}) are read; any other stands
+     *               in as a random value held in memory, its file or variable not even looked at — for
+     *               a command that needs only some of them (an admin command needs the admin token only)
+     */
+    SecretReader(Nodes nodes, Map<String, String> environment, Path baseDir, Warnings warnings,
+            java.util.function.Predicate<String> needed) {
         this.nodes = nodes;
         this.environment = environment;
         this.baseDir = baseDir;
         this.warnings = warnings;
+        this.needed = needed;
     }
 
     /** The secret's text, trailing newlines removed; empty after a recorded problem. */
     Optional<String> read(YamlNode node, String path) {
+        if (!needed.test(path)) {
+            return Optional.of(GeneratedSecret.fresh());
+        }
         if (node instanceof YamlNode.Scalar && !Nodes.isNull(node)) {
             return inline(node, ((YamlNode.Scalar) node).text(), path);
         }

@@ -26,6 +26,16 @@ class ConfigLoaderTest {
     Path dir;
 
     @Test
+    void aRulesFileWithMistakesIsRefusedBeforeAnySecretIsGenerated() throws IOException {
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: a\n    run:\n      comand: [/bin/true]\n");
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "rules: rules.yaml\nadmin:\n  token: generate\n");
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).load(file))
+                .isInstanceOf(org.buildhook.runner.rules.RuleException.class).hasMessageContaining("rules.yaml:4:7");
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
+
+    @Test
     void loadsTheDocumentedExampleWithEveryValueAsWritten() throws IOException {
         Path file = dir.resolve("buildhook.yaml");
         Files.copy(DOCS.resolve("buildhook.example.yaml"), file);

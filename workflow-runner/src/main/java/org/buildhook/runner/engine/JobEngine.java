@@ -16,6 +16,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.runner.exec.JobLauncher;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.rules.Durations;
+import org.buildhook.runner.store.DeadNodeRelease;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.JobQueue;
 import org.buildhook.runner.store.Store;
@@ -117,8 +120,10 @@ public final class JobEngine implements AutoCloseable {
             return;
         }
         started = true;
-        // What a dead predecessor on this host left running is killed before any job can run again.
+        // What a dead predecessor on this host left running is killed before any job can run again,
+        // and then what it held is put back in the queue at once, not after the dead-node limit.
         sweepLeftovers();
+        releaseDeadNodes();
         scheduler.start();
         stalePicks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "buildhook-stale-picks");
@@ -127,7 +132,12 @@ public final class JobEngine implements AutoCloseable {
         });
         long every = config.heartbeatInterval().toMillis();
         stalePicks.scheduleWithFixedDelay(this::releaseStalePicks, every, every, TimeUnit.MILLISECONDS);
-        stalePicks.scheduleWithFixedDelay(this::sweepLeftovers, every, every, TimeUnit.MILLISECONDS);
+        stalePicks.scheduleWithFixedDelay(() -> {
+            sweepLeftovers();
+            if (releaseDeadNodes()) {
+                scheduler.triggerCheckForDueExecutions();
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
         if (fencing != null) {
             // Its own thread: the other looks wait on the store, and the fence must not wait behind them.
             fencer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -202,6 +212,27 @@ public final class JobEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             // The store is away: nothing runs without it either, and a job's own run sweeps first.
             LOG.debug("looking for leftovers of dead nodes failed; next time: {}", e.toString());
+        }
+    }
+
+    /**
+     * After the sweep: the executions of nodes of this host whose JVM is provably dead (and whose
+     * leftovers the sweep killed) go back to the queue now. Returns whether any did.
+     */
+    private boolean releaseDeadNodes() {
+        try {
+            List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current());
+            for (DeadNodeRelease.Released r : released) {
+                LOG.warn("job {}: its node {} (pid {} on this host) is dead and what it left was killed; the job"
+                        + " is put back in the queue now instead of after the dead-node limit ({})", r.jobId(),
+                        r.node(), r.nodePid(), Durations.describe(config.heartbeatInterval()
+                                .multipliedBy(config.missedHeartbeats())));
+            }
+            return !released.isEmpty();
+        } catch (RuntimeException e) {
+            // The store is away: db-scheduler's dead-node detection still revives them after the limit.
+            LOG.debug("releasing the jobs of dead nodes failed; next time: {}", e.toString());
+            return false;
         }
     }
 

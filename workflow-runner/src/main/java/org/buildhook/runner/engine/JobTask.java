@@ -381,7 +381,12 @@ final class JobTask implements ExecutionHandler<Void> {
             try {
                 if (ledger.cancelRequested(jobId)) {
                     cancelled = true;
-                    process.cancel();
+                    String by = ledger.job(jobId).map(Job::supersededBy).orElse(null);
+                    if (by == null) {
+                        process.cancel();
+                    } else {
+                        process.cancel("superseded by job " + by + " of a newer build");
+                    }
                 }
                 if (unreadable) {
                     unreadable = false;

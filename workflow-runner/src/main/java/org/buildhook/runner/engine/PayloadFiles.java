@@ -3,6 +3,7 @@ package org.buildhook.runner.engine;
 import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.nio.file.Files;
+import org.buildhook.core.DataFiles;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.buildhook.runner.RunnerException;
@@ -36,11 +37,11 @@ final class PayloadFiles {
                     return file;
                 }
                 try {
-                    Files.write(file, body);
+                    DataFiles.write(file, body);
                 } catch (NoSuchFileException e) {
                     // The first payload, or the folder was removed meanwhile (an operator, a test).
-                    Files.createDirectories(file.getParent());
-                    Files.write(file, body);
+                    DataFiles.createDirectories(file.getParent());
+                    DataFiles.write(file, body);
                 }
                 return file;
             } catch (IOException e) {

@@ -83,6 +83,11 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     }
 
     @Override
+    public void cancel(String why) {
+        stop(JobOutcome.Result.CANCELLED, why);
+    }
+
+    @Override
     public void kill(String why) {
         stop(JobOutcome.Result.CANCELLED, why, Duration.ZERO);
     }
@@ -226,6 +231,9 @@ final class Attempt implements RunningJob, ProcessDestroyer {
                             : " (SIGKILL after the " + describe(stopGraceOrDefault()) + " grace period)") : "")
                     + (ended == null ? "" : ended.describeEscaped());
             exitCode = null;
+            // The log says what ended the command, as the store does: the command's own output stops
+            // mid-way, and without this its reader would not know it was killed.
+            log.note("killed: " + message);
         } else {
             result = exitCode == 0 ? JobOutcome.Result.SUCCEEDED : JobOutcome.Result.FAILED;
             message = "exited with " + exitCode;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import org.buildhook.core.DataFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,9 +56,9 @@ final class CappedLog extends OutputStream {
     /** Opens (creating its folder, replacing an older file) the log; never throws. */
     static CappedLog open(Path file, long cap) {
         try {
-            Files.createDirectories(file.getParent());
-            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING);
+            DataFiles.createDirectories(file.getParent());
+            FileChannel channel = DataFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             return new CappedLog(channel, cap, null);
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return new CappedLog(null, cap, e instanceof IOException io ? io : new IOException(e));

@@ -15,6 +15,14 @@ public interface RunningJob {
     void cancel();
 
     /**
+     * As {@link #cancel()}, with {@code why} as the outcome's message (and in the log's
+     * {@code [buildhook] killed: …} line) instead of {@code cancelled}.
+     */
+    default void cancel(String why) {
+        cancel();
+    }
+
+    /**
      * Ends the attempt at once: SIGKILL to every process of it, no grace period (the node must be
      * rid of it before its lease runs out). The outcome is {@link JobOutcome.Result#CANCELLED}
      * with {@code why} as its message. Idempotent; a stop already under way keeps its reason.

@@ -1,6 +1,7 @@
 package org.buildhook.runner.store;
 
 import org.buildhook.core.IoProblems;
+import org.buildhook.core.DataFiles;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
@@ -60,7 +61,7 @@ final class Database implements AutoCloseable {
     }
 
     static Database open(StoreConfig config) {
-        Dialect.sqliteFile(config.url()).ifPresent(Database::createParentOf);
+        Dialect.sqliteFile(config.url()).ifPresent(Database::createFileAndFolder);
         return new Database(config, newPool(config, "buildhook-store", Durability.DURABLE));
     }
 
@@ -137,12 +138,21 @@ final class Database implements AutoCloseable {
         return new HikariDataSource(hikari);
     }
 
-    private static void createParentOf(Path file) {
+    /**
+     * The folder (0750) and the database file (0640, empty: SQLite takes it as a new database) when
+     * they do not exist; SQLite gives its -wal and -shm files the mode of the database file.
+     */
+    private static void createFileAndFolder(Path file) {
         Path parent = file.getParent();
         try {
-            Files.createDirectories(parent);
+            DataFiles.createDirectories(parent);
         } catch (IOException e) {
             throw new RunnerException("cannot create the folder of the SQLite store " + parent + ": " + IoProblems.describe(e), e);
+        }
+        try {
+            DataFiles.createIfMissing(file);
+        } catch (IOException e) {
+            throw new RunnerException("cannot create the SQLite store " + file + ": " + IoProblems.describe(e), e);
         }
     }
 

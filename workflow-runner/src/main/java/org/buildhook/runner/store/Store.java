@@ -42,6 +42,7 @@ public final class Store implements AutoCloseable {
     private final FollowUpLedger followUps;
     private final Approvals approvals;
     private final ResourceLedger resources;
+    private final DeadNodeRelease deadNodes;
     private final Retention retention;
     private final ScheduledExecutorService retentionThread;
     private final boolean ownsRetentionThread;
@@ -59,6 +60,7 @@ public final class Store implements AutoCloseable {
         this.ledger = new ExecutionLedger(db, reader, config.clock());
         this.followUps = new FollowUpLedger(db, writer);
         this.resources = new ResourceLedger(db, config.clock());
+        this.deadNodes = new DeadNodeRelease(db, config.clock());
         this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
                 this::payloadFile);
         this.retentionThread = retentionThread;
@@ -346,6 +348,11 @@ public final class Store implements AutoCloseable {
     /** The shared resources' view: for the engine, which takes units for an attempt, and for metrics. */
     public ResourceLedger resources() {
         return resources;
+    }
+
+    /** Frees what dead nodes of this host held; for the engine, after it killed their leftovers. */
+    public DeadNodeRelease deadNodes() {
+        return deadNodes;
     }
 
     /** The follow-ups' view; for the engine, which starts them when their job ends. */

@@ -82,6 +82,85 @@ abstract class AbstractCrashTest {
         }
     }
 
+    /**
+     * The restarted node proves its predecessor's JVM dead (same host and boot, its pid gone) and,
+     * once it has killed what that JVM left, runs the job again at once: the dead-node limit here is
+     * 5 s × 1000 missed heartbeats, over an hour, and the re-run is awaited as an event well within
+     * it. A copy of the command that starts while another still runs finds the other's lock taken
+     * (every process of a copy holds it); the start and end stamps of the two copies do not overlap.
+     */
+    @Test
+    void afterKillNineTheRestartedNodeRunsTheJobAgainLongBeforeTheDeadNodeLimit() throws Exception {
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path lock = dir.resolve("lock");
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\n"
+                + "exec 9>>" + lock + "\n"
+                + "flock -n 9 || echo \"overlap $1 $$\" >> " + events + "\n"
+                + "trap 'echo \"end $1 $$ $(date +%s%N)\" >> " + events + "; exit 143' TERM\n"
+                + "echo \"start $1 $$ $(date +%s%N)\" >> " + events + "\n"
+                // In the background with wait: dash runs a TERM trap at once then, not after a sleep killed too.
+                + "while [ ! -f " + go + " ]; do sleep 0.05 & wait $!; done\n"
+                + "echo \"end $1 $$ $(date +%s%N)\" >> " + events + "\n");
+        String[] common = {"url=" + config.url(), "data=" + dir.resolve("data"), "heartbeat=5000", "missed=1000",
+            "threads=2"};
+        NodeProcess first = NodeProcess.start(dir, "first", concat(common, "slow=1", "concurrency=1",
+                "slowScript=" + slow, "label=job"));
+        NodeProcess second = null;
+        try {
+            await().atMost(Duration.ofMinutes(5)).until(() -> first.printed("ACCEPTED") && stamps(events, "start").size() == 1);
+            long orphan = Long.parseLong(stamps(events, "start").get(0)[2]);
+            first.kill();
+            assertThat(isGone(orphan)).as("the dead node's command outlives it until a node starts again").isFalse();
+
+            second = NodeProcess.start(dir, "second", common);
+            // Started again well within the hour the dead-node limit would take.
+            await().atMost(Duration.ofMinutes(10)).until(() -> stamps(events, "start").size() == 2);
+            Files.createFile(go);
+            try (Store store = Store.open(config)) {
+                await().atMost(Duration.ofMinutes(5)).until(() -> store.jobs(new JobQuery(JobState.SUCCEEDED, null,
+                        null, null, 10)).items().size() == 1);
+                Job job = store.jobs(JobQuery.latest(10)).items().get(0);
+                List<JobAttempt> attempts = store.job(job.id()).orElseThrow().attempts();
+                assertThat(attempts).extracting(JobAttempt::outcome)
+                        .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+                assertThat(attempts.get(0).message()).startsWith("its node first died before the attempt ended");
+                assertThat(attempts.get(1).node()).isEqualTo("second");
+            }
+            List<String> lines = Files.readAllLines(events);
+            assertThat(lines).noneMatch(l -> l.startsWith("overlap "));
+            List<String[]> starts = stamps(events, "start");
+            List<String[]> ends = stamps(events, "end");
+            assertThat(starts).hasSize(2);
+            // The second copy ended by itself; the first was killed, and wrote its end only if its
+            // TERM trap ran before the SIGKILL (dash does not always run it). Either way it held the
+            // lock until its last process was gone, and the second copy found the lock free.
+            assertThat(ends).as(String.join("\n", lines)).extracting(e -> e[2]).contains(starts.get(1)[2]);
+            ends.stream().filter(e -> e[2].equals(starts.get(0)[2])).findFirst().ifPresent(end ->
+                    assertThat(Long.parseLong(end[3])).as("the first copy ended before the second started")
+                            .isLessThanOrEqualTo(Long.parseLong(starts.get(1)[3])));
+        } finally {
+            first.kill();
+            if (second != null) {
+                second.stop();
+                second.kill();
+            }
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
+    /** Lines {@code <kind> <label> <pid> <nanoseconds>} of the events file, in order, split. */
+    private static List<String[]> stamps(Path events, String kind) throws IOException {
+        return Files.exists(events) ? Files.readAllLines(events).stream().map(l -> l.split(" "))
+                .filter(f -> f.length == 4 && f[0].equals(kind)).toList() : List.of();
+    }
+
     /** Exited, or a zombie (an init that does not reap, as in some containers, keeps those). */
     static boolean isGone(long pid) {
         try {

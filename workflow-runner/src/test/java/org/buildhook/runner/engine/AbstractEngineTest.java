@@ -228,6 +228,13 @@ abstract class AbstractEngineTest {
 
         assertThat(done.job().state()).isEqualTo(JobState.TIMED_OUT);
         assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.TIMED_OUT);
+        assertThat(lastLine(done)).startsWith("[buildhook] killed: timed out after 300ms; process tree terminated");
+    }
+
+    /** The last line of the job's last attempt's log. */
+    static String lastLine(JobDetail done) throws IOException {
+        List<String> lines = Files.readAllLines(Path.of(done.attempts().get(done.attempts().size() - 1).logPath()));
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
     }
 
     @Test
@@ -243,6 +250,7 @@ abstract class AbstractEngineTest {
 
         assertThat(done.job().state()).isEqualTo(JobState.CANCELLED);
         assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.CANCELLED);
+        assertThat(lastLine(done)).startsWith("[buildhook] killed: cancelled; process tree terminated");
     }
 
     @Test

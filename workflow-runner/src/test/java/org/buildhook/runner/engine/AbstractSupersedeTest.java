@@ -61,6 +61,8 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
         Job old = awaitFinal(job67).job();
         assertState(old, JobState.SUPERSEDED);
         assertThat(old.supersededBy()).isEqualTo(job68);
+        assertThat(AbstractEngineTest.lastLine(store.job(job67).orElseThrow()))
+                .startsWith("[buildhook] killed: superseded by job " + job68 + " of a newer build;");
         assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
         assertThat(Files.readAllLines(ran)).containsExactly("68");
     }

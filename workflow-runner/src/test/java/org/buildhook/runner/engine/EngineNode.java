@@ -29,12 +29,15 @@ import org.buildhook.runner.store.StoreConfig;
  * input closes (graceful stop) or it is killed.
  *
  * <p>Arguments: {@code key=value}: url, data, node, threads, slow (count), quick (count),
- * slowScript, quickScript, label (prefix of the job labels), heartbeat (ms, default 1000), missed (heartbeats
- * missed before the node is taken for dead, default 20), rules (a rules file) with builds (comma-separated
- * build ids: each delivered as the JobServ fixture with that {@code build_id}, matched against the rules
- * and stored with its jobs, as the servlet does).
+ * slowScript, quickScript, label (prefix of the job labels), concurrency (of the slow rule), heartbeat (ms,
+ * default 1000), missed (heartbeats missed before the node is taken for dead, default 20), rules (a rules
+ * file) with builds (comma-separated build ids: each delivered as the JobServ fixture with that
+ * {@code build_id}, matched against the rules and stored with its jobs, as the servlet does).
  */
 public final class EngineNode {
+
+    /** The slow rule's {@code concurrency} (argument concurrency, default 0: no limit). */
+    private static int slowConcurrency;
 
     private EngineNode() {
     }
@@ -65,6 +68,7 @@ public final class EngineNode {
         engine.start();
         System.out.println("READY");
         String label = a.getOrDefault("label", a.get("node"));
+        slowConcurrency = Integer.parseInt(a.getOrDefault("concurrency", "0"));
         accept(store, a.get("slowScript"), label + "-slow-", Integer.parseInt(a.getOrDefault("slow", "0")));
         accept(store, a.get("quickScript"), label + "-quick-", Integer.parseInt(a.getOrDefault("quick", "0")));
         if (a.containsKey("rules")) {
@@ -113,6 +117,6 @@ public final class EngineNode {
      */
     private static PlannedJob slowJob(String script, String label) {
         return new PlannedJob("slow", "name: slow", List.of("/bin/sh", script, label), Map.of(), null, false,
-                Duration.ofMinutes(30), 0, Duration.ofMillis(100), 0, null);
+                Duration.ofMinutes(30), 0, Duration.ofMillis(100), slowConcurrency, null);
     }
 }

@@ -1,0 +1,106 @@
+package org.buildhook.core;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Set;
+
+/**
+ * Creates buildhook's own folders and files (the data folder, the SQLite database, stored
+ * payloads, job logs) closed to other users: folders {@code 0750}, files {@code 0640} — what the
+ * systemd unit's {@code UMask=0027} gives — whatever the process's umask, so that a server started
+ * from a shell (umask 022) does not leave them world-readable. Generated secrets are {@code 0600}
+ * (their own code). The umask may only take more away. Only what buildhook creates gets these modes:
+ * a folder or file that already exists (the operator made it) is never changed. On a file system
+ * without POSIX permissions the platform's defaults apply.
+ */
+public final class DataFiles {
+
+    /** {@code rwxr-x---}: a folder buildhook creates. */
+    public static final Set<PosixFilePermission> FOLDER = PosixFilePermissions.fromString("rwxr-x---");
+    /** {@code rw-r-----}: a file buildhook creates. */
+    public static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-r-----");
+
+    private DataFiles() {
+    }
+
+    /**
+     * Creates {@code dir} and every missing parent as {@code 0750}; folders that exist are left as
+     * they are. Returns {@code dir}.
+     *
+     * @throws IOException when a folder cannot be created, or {@code dir} exists and is not a folder
+     */
+    public static Path createDirectories(Path dir) throws IOException {
+        Path absolute = dir.toAbsolutePath();
+        Deque<Path> missing = new ArrayDeque<>();
+        for (Path p = absolute; p != null && !Files.exists(p); p = p.getParent()) {
+            missing.push(p);
+        }
+        while (!missing.isEmpty()) {
+            Path next = missing.pop();
+            try {
+                if (posix(next)) {
+                    Files.createDirectory(next, PosixFilePermissions.asFileAttribute(FOLDER));
+                } else {
+                    Files.createDirectory(next);
+                }
+            } catch (FileAlreadyExistsException e) {
+                // Made meanwhile by another thread or process: theirs, kept as it is.
+                if (!Files.isDirectory(next)) {
+                    throw e;
+                }
+            }
+        }
+        if (!Files.isDirectory(absolute)) {
+            throw new FileAlreadyExistsException(absolute.toString(), null, "exists and is not a folder");
+        }
+        return dir;
+    }
+
+    /**
+     * Opens {@code file} with {@code options}; if they create it, it is created {@code 0640}. An
+     * existing file keeps its mode.
+     */
+    public static FileChannel open(Path file, OpenOption... options) throws IOException {
+        Set<OpenOption> set = Set.of(options);
+        return posix(file) ? FileChannel.open(file, set, PosixFilePermissions.asFileAttribute(FILE))
+                : FileChannel.open(file, set);
+    }
+
+    /** Writes {@code bytes} into {@code file}, replacing its content; a new file is {@code 0640}. */
+    public static void write(Path file, byte[] bytes) throws IOException {
+        try (FileChannel channel = open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        }
+    }
+
+    /** Creates {@code file} empty and {@code 0640} unless it exists; returns whether it created it. */
+    public static boolean createIfMissing(Path file) throws IOException {
+        try {
+            if (posix(file)) {
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(FILE));
+            } else {
+                Files.createFile(file);
+            }
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
+    private static boolean posix(Path p) {
+        return p.getFileSystem().supportedFileAttributeViews().contains("posix");
+    }
+}

@@ -1,0 +1,143 @@
+package org.buildhook.runner.store;
+
+import com.github.kagkarlsson.scheduler.jdbc.JdbcCustomization;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.exec.ProcessIdentity;
+
+/**
+ * Puts back in the queue, at once, the db-scheduler executions held by a node whose JVM is
+ * provably dead, instead of letting them wait for the dead-node limit (heartbeat interval × missed
+ * heartbeats, 3 minutes by default) that db-scheduler needs for a node it cannot see.
+ *
+ * <p>An execution is released only when every one of these holds: it is picked by the node that
+ * started its job's latest attempt; that attempt was started on this very host (same host name)
+ * and boot ({@code /proc/sys/kernel/random/boot_id}); the JVM recorded with it (pid and start time
+ * in clock ticks) is not this one and no longer runs — its pid is gone, or used by a process that
+ * started at another time; and the attempt is no longer marked running, i.e. the
+ * {@code LeftoverSweep} has already killed what it left and recorded it. A live node, a node of
+ * another host (its pids mean nothing here, even in another container of this host) and an attempt
+ * whose leftovers were not swept are never touched. The per-rule slot and the shared-resource units
+ * the dead node held for the job are freed with it.
+ *
+ * <p>An execution the dead node picked but whose attempt it had not yet recorded is not released
+ * here (no JVM is known for it): db-scheduler's dead-node detection revives it after the limit.
+ */
+public final class DeadNodeRelease {
+
+    private final Database db;
+    private final Clock clock;
+    private final JdbcCustomization jdbc;
+
+    DeadNodeRelease(Database db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+        this.jdbc = JobQueue.customization(db.dialect());
+    }
+
+    /**
+     * One execution put back in the queue.
+     *
+     * @param jobId   the job
+     * @param node    the dead node that held it
+     * @param nodePid that node's JVM's pid
+     */
+    public record Released(String jobId, String node, long nodePid) {
+    }
+
+    /**
+     * Releases the executions held by dead JVMs of {@code self}'s host and boot (see the class
+     * comment for the exact conditions). Each is released only if its row did not change meanwhile
+     * (db-scheduler's version), so a node that has just picked it keeps it.
+     *
+     * @param self this JVM, its host and boot
+     * @return what was released; empty when the host has no boot id (no {@code /proc})
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<Released> release(NodeIdentity self) {
+        if (self.bootId().isEmpty()) {
+            return List.of();
+        }
+        return db.inTransaction("release a dead node's jobs", Durability.DEFERRED, c -> {
+            List<Candidate> dead = new ArrayList<>();
+            for (Candidate candidate : candidates(c, self.bootId())) {
+                if (candidate.provablyDead(self)) {
+                    dead.add(candidate);
+                }
+            }
+            List<Released> released = new ArrayList<>();
+            for (Candidate d : dead) {
+                if (unpick(c, d)) {
+                    free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
+                    free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
+                    released.add(new Released(d.jobId, d.node, d.nodePid));
+                }
+            }
+            return released;
+        });
+    }
+
+    /** A picked execution with the latest attempt of its job, if that attempt's node picked it. */
+    private record Candidate(String jobId, long version, String node, String outcome, String host, long nodePid,
+            long nodeStarted) {
+
+        boolean provablyDead(NodeIdentity self) {
+            if (nodePid <= 0 || !self.host().equals(host) || AttemptOutcome.RUNNING.name().equals(outcome)) {
+                return false;
+            }
+            ProcessIdentity jvm = new ProcessIdentity(nodePid, -1, nodeStarted);
+            boolean thisJvm = nodePid == self.process().pid() && nodeStarted == self.process().startTicks();
+            // Without a recorded start time a pid in use proves nothing either way: not released.
+            return !thisJvm && nodeStarted >= 0 && !jvm.isAlive();
+        }
+    }
+
+    private List<Candidate> candidates(Connection c, String bootId) throws SQLException {
+        List<Candidate> found = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version, s.picked_by, a.outcome,"
+                + " a.host, a.node_pid, a.node_started FROM scheduled_tasks s JOIN job_attempts a"
+                + " ON a.job_id = s.task_instance AND a.node = s.picked_by"
+                + " WHERE s.task_name = ? AND s.picked = ? AND a.boot_id = ? AND a.node_pid IS NOT NULL"
+                + " AND a.attempt = (SELECT MAX(b.attempt) FROM job_attempts b WHERE b.job_id = s.task_instance)")) {
+            p.setString(1, JobQueue.TASK_NAME);
+            p.setBoolean(2, true);
+            p.setString(3, bootId);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    long started = rs.getLong(7);
+                    found.add(new Candidate(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getLong(6), rs.wasNull() ? -1 : started));
+                }
+            }
+        }
+        return found;
+    }
+
+    private boolean unpick(Connection c, Candidate d) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = NULL,"
+                + " last_heartbeat = NULL, execution_time = ?, version = version + 1"
+                + " WHERE task_name = ? AND task_instance = ? AND version = ? AND picked_by = ?")) {
+            p.setBoolean(1, false);
+            jdbc.setInstant(p, 2, clock.instant());
+            p.setString(3, JobQueue.TASK_NAME);
+            p.setString(4, d.jobId);
+            p.setLong(5, d.version);
+            p.setString(6, d.node);
+            return p.executeUpdate() == 1;
+        }
+    }
+
+    private static void free(Connection c, String sql, Candidate d) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            p.setString(1, d.jobId);
+            p.setString(2, d.node);
+            p.executeUpdate();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package org.buildhook.runner.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.List;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.exec.ProcessIdentity;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Which executions a node frees at once after a crash: only those of a JVM of this host and boot
+ * that is provably dead, and only once the sweep has recorded its attempt (its leftovers killed).
+ * The dead JVM is a real process that has exited.
+ */
+class DeadNodeReleaseTest {
+
+    @TempDir
+    Path dir;
+    Store store;
+    String jobId;
+
+    @BeforeEach
+    void aJobHeldByNodeDeadWithItsSlot() {
+        store = Store.open(TestStores.sqlite(dir));
+        jobId = store.accept(Plans.delivery("{\"build_id\": 1}"),
+                List.of(Plans.job("solo", List.of("/bin/true"), java.util.Map.of(), 0, java.time.Duration.ZERO, 1)))
+                .jobIds().get(0);
+        assertThat(store.ledger().tryAcquireSlot("solo", 1, jobId, "dead")).isTrue();
+        assertThat(store.ledger().startAttempt(jobId, "dead")).isEqualTo(1);
+        sql("UPDATE scheduled_tasks SET picked = 1, picked_by = 'dead' WHERE task_instance = ?", jobId);
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    @Test
+    void freesTheJobAndItsSlotOfAJvmOfThisHostThatHasExitedOnceItsAttemptIsSwept() throws Exception {
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'INTERRUPTED' WHERE job_id = ?", jobId);
+
+        assertThat(store.deadNodes().release(NodeIdentity.current()))
+                .containsExactly(new DeadNodeRelease.Released(jobId, "dead", exited.pid()));
+        assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked = 0"
+                + " AND picked_by IS NULL")).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isZero();
+        assertThat(store.ledger().tryAcquireSlot("solo", 1, "another-job", "live")).isTrue();
+    }
+
+    @Test
+    void neverFreesTheJobOfALiveJvm() {
+        // startAttempt recorded this very JVM, which runs.
+        sql("UPDATE job_attempts SET outcome = 'INTERRUPTED' WHERE job_id = ?", jobId);
+
+        assertThat(store.deadNodes().release(NodeIdentity.current())).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked = 1")).isEqualTo(1);
+    }
+
+    @Test
+    void freesTheJobOfAJvmWhosePidBelongsToAnotherProcessNow() {
+        // Pid 1 runs, but it started at another time than the JVM recorded: that JVM is gone.
+        ProcessIdentity init = ProcessIdentity.of(1);
+        sql("UPDATE job_attempts SET node_pid = 1, node_started = " + (init.startTicks() + 1)
+                + ", outcome = 'INTERRUPTED' WHERE job_id = ?", jobId);
+        assertThat(store.deadNodes().release(NodeIdentity.current())).hasSize(1);
+    }
+
+    @Test
+    void neverFreesTheJobBeforeTheSweepHasKilledWhatItsAttemptLeft() throws Exception {
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + " WHERE job_id = ?", jobId);
+
+        assertThat(store.deadNodes().release(NodeIdentity.current())).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isEqualTo(1);
+    }
+
+    @Test
+    void neverFreesTheJobOfANodeOfAnotherHostOrBoot() throws Exception {
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'INTERRUPTED', host = 'another-host' WHERE job_id = ?", jobId);
+        assertThat(store.deadNodes().release(NodeIdentity.current())).isEmpty();
+
+        sql("UPDATE job_attempts SET host = '" + NodeIdentity.current().host() + "', boot_id = 'another-boot'"
+                + " WHERE job_id = ?", jobId);
+        assertThat(store.deadNodes().release(NodeIdentity.current())).isEmpty();
+    }
+
+    /** A real process, started and gone: what a JVM killed with -9 leaves in the store. */
+    private static ProcessIdentity exitedProcess() throws Exception {
+        Process p = new ProcessBuilder("sleep", "60").start();
+        ProcessIdentity identity = ProcessIdentity.of(p.pid());
+        p.destroyForcibly().waitFor();
+        assertThat(identity).isNotNull();
+        assertThat(identity.isAlive()).isFalse();
+        return identity;
+    }
+
+    private void sql(String statement, String job) {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(statement)) {
+            p.setString(1, job);
+            p.executeUpdate();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private int count(String query) {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(query)) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
