@@ -17,12 +17,12 @@ import org.buildhook.runner.exec.ProcessIdentity;
  * heartbeats, 3 minutes by default) that db-scheduler needs for a node it cannot see.
  *
  * <p>An execution is released only when every one of these holds: it is picked by the node that
- * started its job's latest attempt; that attempt was started on this very host (same host name)
- * and boot ({@code /proc/sys/kernel/random/boot_id}); the JVM recorded with it (pid and start time
+ * started its job's latest attempt; that attempt was started on this very host (same host name),
+ * boot and PID namespace ({@link NodeIdentity#bootId()}); the JVM recorded with it (pid and start time
  * in clock ticks) is not this one and no longer runs — its pid is gone, or used by a process that
  * started at another time; and the attempt is no longer marked running, i.e. the
  * {@code LeftoverSweep} has already killed what it left and recorded it. A live node, a node of
- * another host (its pids mean nothing here, even in another container of this host) and an attempt
+ * another host or PID namespace (its pids mean nothing here) and an attempt
  * whose leftovers were not swept are never touched. The per-rule slot and the shared-resource units
  * the dead node held for the job are freed with it.
  *
