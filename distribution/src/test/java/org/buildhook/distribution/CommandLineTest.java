@@ -286,6 +286,20 @@ class CommandLineTest {
     }
 
     @Test
+    void checkRefusesOneSecretAsAdminTokenAndEndpointSecretNamingBothKeysNeverTheValue() throws IOException {
+        Files.writeString(dir.resolve("secret"), "shared-by-mistake\n");
+        Path yaml = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n", "data-dir: data",
+                "endpoints: {default: {secrets: [{file: secret}]}}", "admin: {token: {file: secret}}", ""));
+
+        int code = run("check", "--config", yaml.toString());
+
+        assertThat(code).isNotEqualTo(ExitCodes.OK);
+        assertThat(err.toString()).contains(yaml + ":3:16: admin.token: the admin token is also the secret"
+                + " endpoints.default.secrets[0] (" + yaml + ":2:33)").doesNotContain("shared-by-mistake");
+        assertThat(out.toString()).doesNotContain("shared-by-mistake");
+    }
+
+    @Test
     void everyCommandHasHelpWithExamplesAndTheExitCodes() {
         for (String command : List.of("check", "send", "test", "deliveries", "jobs", "logs", "replay", "rerun",
                 "cancel", "approve", "reject")) {
