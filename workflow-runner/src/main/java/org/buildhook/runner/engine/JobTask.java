@@ -87,16 +87,20 @@ final class JobTask implements ExecutionHandler<Void> {
         try {
             next = decide(jobId, () -> beforeTheCommand(context));
         } catch (RuntimeException e) {
-            running.leave(jobId);
             // Only a wait before the command gives up for a reason other than a stop or an interrupt.
             if (!StoreOutages.isOutage(e) || running.isStopping() || Thread.currentThread().isInterrupted()
                     || held(context)) {
+                running.leave(jobId);
                 throw e;
             }
             // Waited so long before the command that this execution may be taken for dead (and run
-            // elsewhere) any moment: hand it back rather than run the command under it.
+            // elsewhere) any moment: hand it back rather than run the command under it. This node
+            // still handles it until the hand-back is written (completing() leaves it then): left
+            // earlier, its own dead-execution check could revive it meanwhile and the hand-back would
+            // then update a version that is gone ("Expected one execution to be updated"). Another
+            // node may have revived it: then it is that node's, as after fencing.
             LOG.warn("job {}: handing its execution back to the queue after waiting for the store", jobId);
-            next = rescheduleIn(Duration.ZERO);
+            next = tolerant(jobId, rescheduleIn(Duration.ZERO));
         }
         return completing(jobId, next);
     }
