@@ -69,7 +69,7 @@ class TomcatInstallationIT {
             throws Exception {
         install(Path.of(System.getProperty(tarball)));
         Path markers = Files.createDirectories(dir.resolve("markers"));
-        Path config = writeConfiguration(markers);
+        Path config = writeConfiguration(dir, markers);
 
         // Step 2: the configuration's place in bin/setenv.sh, exactly the docs' line, before Tomcat starts.
         String setenv = Docs.codeBlock("deploying.md", SECTION, "sh", "CATALINA_OPTS")
@@ -143,7 +143,8 @@ class TomcatInstallationIT {
                 "CATALINA_PID", base.resolve("tomcat.pid").toString(), "JAVA_HOME", System.getProperty("java.home"));
     }
 
-    private Path writeConfiguration(Path markers) throws IOException {
+    /** The secret, a rule touching {@code markers/<build id>} and buildhook.yaml naming them, in {@code dir}. */
+    static Path writeConfiguration(Path dir, Path markers) throws IOException {
         Files.writeString(dir.resolve("secret"), Deliveries.SECRET + "\n");
         Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
                 "rules:",
@@ -181,7 +182,8 @@ class TomcatInstallationIT {
                 .until(() -> Deliveries.get(app.resolve("healthz")).statusCode() == status);
     }
 
-    private String send(URI app, String fixture) throws Exception {
+    /** A fixture sent by JobServ's own sender (another process), without retries; its output. */
+    static String send(URI app, String fixture) throws Exception {
         String secret = null;
         for (String row : Files.readAllLines(Deliveries.FIXTURES.resolve("signatures.tsv"))) {
             String[] cols = row.split("\t");
