@@ -3,18 +3,13 @@ package org.buildhook.servlet.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.buildhook.servlet.Docs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +26,7 @@ class JettyInstallationIT {
 
     private static final String SECTION = "## As a WAR in Jetty 12 (ee10)";
     private static final String ERRORS = "## Errors the container answers itself";
-    private static final Duration DEPLOY = Duration.ofMinutes(3); // generous: CI's two cores may be busy
+    private static final Duration DEPLOY = Installations.DEPLOY;
 
     @TempDir
     Path dir;
@@ -70,7 +65,7 @@ class JettyInstallationIT {
                 Docs.codeBlock("deploying.md", ERRORS, "xml", "ReHandlingErrorHandler"));
         Files.writeString(base.resolve("start.d/buildhook.ini"), "etc/buildhook-errors.xml\n", StandardOpenOption.APPEND);
 
-        int port = freePort();
+        int port = Installations.freePort();
         Path log = dir.resolve("jetty.out");
         jetty = new ProcessBuilder(java(), "-Xmx384m", "-jar", home.resolve("start.jar").toString(),
                 "jetty.http.port=" + port, "jetty.http.host=127.0.0.1")
@@ -82,40 +77,33 @@ class JettyInstallationIT {
 
         // The WAR copied into the running Jetty: deployed at /buildhook by the scanning deployer.
         URI app = root.resolve("buildhook/");
-        copyWar();
-        awaitHealth(app, 200);
+        Installations.copyWar(base.resolve("webapps"));
+        Installations.awaitHealth(app, 200);
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("buildhook started"));
 
         assertThat(TomcatInstallationIT.send(app, "build-68-failed.json")).startsWith("HTTP 202");
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(markers.resolve("68")));
 
         // What Jetty refuses before the application, handed to buildhook's error page by the documented XML.
-        assertThat(raw(port, "POST /buildhook/% HTTP/1.1")).startsWith("HTTP/1.1 400")
+        assertThat(Installations.raw(port, "POST /buildhook/% HTTP/1.1")).startsWith("HTTP/1.1 400")
                 .containsIgnoringCase("Content-Type: application/json").doesNotContainIgnoringCase("<html")
                 .contains("\"webhook\":\"/buildhook/webhook\"");
 
         // Undeploy as documented: delete the WAR; buildhook says it stopped.
         Files.delete(base.resolve("webapps/buildhook.war"));
-        awaitHealth(app, 404);
+        Installations.awaitHealth(app, 404);
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("buildhook stopped"));
 
         // Redeploy: the configuration survives in start.d, so the same body is the same delivery.
-        copyWar();
-        awaitHealth(app, 200);
+        Installations.copyWar(base.resolve("webapps"));
+        Installations.awaitHealth(app, 200);
         assertThat(TomcatInstallationIT.send(app, "build-68-failed.json")).startsWith("HTTP 200")
                 .contains("\"duplicate\":true");
     }
 
     /** jetty-home unpacked as JETTY_HOME, and an empty JETTY_BASE. */
     private void install(Path tarball) throws Exception {
-        Path unpacked = Files.createDirectories(dir.resolve("home"));
-        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", unpacked.toString())
-                .redirectErrorStream(true).start();
-        String output = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(tar.waitFor()).as(output).isZero();
-        try (Stream<Path> top = Files.list(unpacked)) {
-            home = top.filter(p -> p.getFileName().toString().startsWith("jetty-home-")).findFirst().orElseThrow();
-        }
+        home = Installations.unpack(tarball, dir.resolve("home"), "jetty-home-");
         base = Files.createDirectories(dir.resolve("base"));
     }
 
@@ -131,32 +119,5 @@ class JettyInstallationIT {
 
     private static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    /** Copied beside webapps/ and moved in at once, so that Jetty never sees half a WAR. */
-    private void copyWar() throws IOException {
-        Files.createDirectories(base.resolve("webapps"));
-        Path staged = Files.copy(Container.war(), base.resolve("buildhook.war.part"), StandardCopyOption.REPLACE_EXISTING);
-        Files.move(staged, base.resolve("webapps/buildhook.war"), StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static void awaitHealth(URI app, int status) {
-        await().atMost(DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                .until(() -> Deliveries.get(app.resolve("healthz")).statusCode() == status);
-    }
-
-    private static String raw(int port, String requestLine) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.getOutputStream().write((requestLine + "\r\nHost: localhost\r\nAccept: */*\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-                    .getBytes(StandardCharsets.ISO_8859_1));
-            return RawHttp.readAnswer(socket, Duration.ofSeconds(30));
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -5,13 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class TomcatInstallationIT {
 
     private static final String SECTION = "## As a WAR in Tomcat (10.1 or 11)";
-    private static final Duration DEPLOY = Duration.ofMinutes(3); // Tomcat scans webapps/ every 10 s; CI is slow
+    private static final Duration DEPLOY = Installations.DEPLOY;
 
     @TempDir
     Path dir;
@@ -84,8 +81,8 @@ class TomcatInstallationIT {
 
         // Step 3: the WAR into the running Tomcat, as webapps/buildhook.war.
         URI app = root.resolve("buildhook/");
-        copyWar();
-        awaitHealth(app, 200);
+        Installations.copyWar(base.resolve("webapps"));
+        Installations.awaitHealth(app, 200);
 
         // Step 4: catalina.out says it started.
         assertThat(catalinaOut()).contains("buildhook started: endpoints");
@@ -95,18 +92,18 @@ class TomcatInstallationIT {
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(markers.resolve("68")));
 
         // What Tomcat refuses before the application, with the Host's documented JSON valve.
-        assertThat(raw("POST /buildhook/% HTTP/1.1")).startsWith("HTTP/1.1 400")
+        assertThat(Installations.raw(port, "POST /buildhook/% HTTP/1.1")).startsWith("HTTP/1.1 400")
                 .containsIgnoringCase("Content-Type: application/json").doesNotContainIgnoringCase("<html");
 
         // Undeploy as documented: delete the WAR; Tomcat removes the unpacked folder, buildhook says it stopped.
         Files.delete(base.resolve("webapps/buildhook.war"));
-        awaitHealth(app, 404);
+        Installations.awaitHealth(app, 404);
         await().atMost(DEPLOY).until(() -> !Files.exists(base.resolve("webapps/buildhook")));
         await().atMost(Duration.ofMinutes(1)).until(() -> catalinaOut().contains("buildhook stopped"));
 
         // Redeploy: the configuration survives (setenv.sh), so the same body is the same delivery.
-        copyWar();
-        awaitHealth(app, 200);
+        Installations.copyWar(base.resolve("webapps"));
+        Installations.awaitHealth(app, 200);
         String again = send(app, "build-68-failed.json");
         assertThat(again).startsWith("HTTP 200").contains("\"duplicate\":true");
 
@@ -115,23 +112,16 @@ class TomcatInstallationIT {
 
     /** Tomcat's tarball unpacked as CATALINA_HOME, and a CATALINA_BASE with its conf/ on free ports. */
     private void install(Path tarball) throws Exception {
-        Path unpacked = Files.createDirectories(dir.resolve("home"));
-        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", unpacked.toString())
-                .redirectErrorStream(true).start();
-        String output = new String(tar.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(tar.waitFor()).as(output).isZero();
-        try (Stream<Path> top = Files.list(unpacked)) {
-            home = top.filter(p -> p.getFileName().toString().startsWith("apache-tomcat-")).findFirst().orElseThrow();
-        }
+        home = Installations.unpack(tarball, dir.resolve("home"), "apache-tomcat-");
         base = dir.resolve("base");
         for (String folder : List.of("bin", "logs", "temp", "webapps", "work")) {
             Files.createDirectories(base.resolve(folder));
         }
         copyTree(home.resolve("conf"), base.resolve("conf"));
-        port = freePort();
+        port = Installations.freePort();
         Path serverXml = base.resolve("conf/server.xml");
         String server = Files.readString(serverXml)
-                .replace("port=\"8005\"", "port=\"" + freePort() + "\"")
+                .replace("port=\"8005\"", "port=\"" + Installations.freePort() + "\"")
                 .replace("port=\"8080\"", "port=\"" + port + "\" address=\"127.0.0.1\"");
         // docs/deploying.md, "Errors the container answers itself": the Host's JSON error report valve.
         String host = "<Host name=\"localhost\"  appBase=\"webapps\"";
@@ -171,17 +161,6 @@ class TomcatInstallationIT {
         return builder;
     }
 
-    /** Copied beside webapps/ and moved in at once, so that Tomcat never sees half a WAR. */
-    private void copyWar() throws IOException {
-        Path staged = Files.copy(Container.war(), base.resolve("buildhook.war.part"), StandardCopyOption.REPLACE_EXISTING);
-        Files.move(staged, base.resolve("webapps/buildhook.war"), StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static void awaitHealth(URI app, int status) {
-        await().atMost(DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                .until(() -> Deliveries.get(app.resolve("healthz")).statusCode() == status);
-    }
-
     /** A fixture sent by JobServ's own sender (another process), without retries; its output. */
     static String send(URI app, String fixture) throws Exception {
         String secret = null;
@@ -200,15 +179,6 @@ class TomcatInstallationIT {
         return output;
     }
 
-    private String raw(String requestLine) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.getOutputStream().write((requestLine + "\r\nHost: localhost\r\nAccept: */*\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-                    .getBytes(StandardCharsets.ISO_8859_1));
-            return RawHttp.readAnswer(socket, Duration.ofSeconds(30));
-        }
-    }
-
     private String catalinaOut() throws IOException {
         return Files.readString(base.resolve("logs/catalina.out"), StandardCharsets.UTF_8);
     }
@@ -225,12 +195,6 @@ class TomcatInstallationIT {
             }
         }
         return severe;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     private static void copyTree(Path from, Path to) throws IOException {
