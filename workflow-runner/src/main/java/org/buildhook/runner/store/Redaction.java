@@ -3,10 +3,8 @@ package org.buildhook.runner.store;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -53,27 +51,20 @@ public final class Redaction {
         }
     }
 
+    /** Masks in place: replacing a field's value is no structural change, so iterating is safe. */
     private static void maskEnv(JsonNode node) {
-        if (node.isObject()) {
-            ObjectNode object = (ObjectNode) node;
-            List<String> names = new ArrayList<>();
-            object.fieldNames().forEachRemaining(names::add);
-            for (String name : names) {
-                JsonNode value = object.get(name);
-                if (name.equals("env") && value.isObject()) {
-                    ObjectNode env = (ObjectNode) value;
-                    List<String> keys = new ArrayList<>();
-                    env.fieldNames().forEachRemaining(keys::add);
-                    for (String key : keys) {
-                        if (SECRET_KEY.matcher(key).find()) {
-                            env.put(key, MASK);
-                        }
+        node.fields().forEachRemaining(field -> {
+            if (field.getKey().equals("env") && field.getValue().isObject()) {
+                field.getValue().fields().forEachRemaining(variable -> {
+                    if (SECRET_KEY.matcher(variable.getKey()).find()) {
+                        variable.setValue(TextNode.valueOf(MASK));
                     }
-                } else {
-                    maskEnv(value);
-                }
+                });
+            } else {
+                maskEnv(field.getValue());
             }
-        } else if (node.isArray()) {
+        });
+        if (node.isArray()) {
             node.forEach(Redaction::maskEnv);
         }
     }
