@@ -163,16 +163,10 @@ final class EventReader {
             throw invalid("contains a NUL character (\\u0000)");
         }
         // Nor can a lone surrogate (a JSON "\\ud800" escape without its pair): it has no UTF-8 bytes.
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (Character.isSurrogate(c)) {
-                if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
-                    i++;
-                } else {
-                    throw invalid(String.format("contains an unpaired surrogate (\\u%04x), which has no UTF-8 encoding",
-                            (int) c));
-                }
-            }
+        int unpaired = Utf8.unpairedSurrogate(value);
+        if (unpaired >= 0) {
+            throw invalid(String.format("contains an unpaired surrogate (\\u%04x), which has no UTF-8 encoding",
+                    (int) value.charAt(unpaired)));
         }
         return value;
     }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.buildhook.core.Utf8;
 
 /**
  * What is checked before a job is launched, so that the usual mistakes get a precise message
@@ -79,12 +80,13 @@ final class StartCheck {
         String notExact = " cannot be passed exactly: it holds non-ASCII characters and this JVM encodes ";
         String noUtf8 = " cannot be passed exactly: it holds an unpaired surrogate (a lone \\uD800-\\uDFFF escape in"
                 + " the JSON it came from), which has no UTF-8 encoding";
+        Map<String, String> sorted = new java.util.TreeMap<>(environment); // the same variable named first each time
         for (int i = 0; i < argv.size(); i++) {
             if (!hasUtf8(argv.get(i))) {
                 throw new Refused("argument " + i + noUtf8);
             }
         }
-        for (Map.Entry<String, String> variable : new java.util.TreeMap<>(environment).entrySet()) {
+        for (Map.Entry<String, String> variable : sorted.entrySet()) {
             if (!hasUtf8(variable.getKey()) || !hasUtf8(variable.getValue())) {
                 String name = hasUtf8(variable.getKey()) ? variable.getKey() : "with such a name";
                 throw new Refused("environment variable " + name + noUtf8);
@@ -96,7 +98,7 @@ final class StartCheck {
                         + "; " + ProcessEncoding.FIX);
             }
         }
-        for (Map.Entry<String, String> variable : new java.util.TreeMap<>(environment).entrySet()) {
+        for (Map.Entry<String, String> variable : sorted.entrySet()) {
             if (!encoding.passesArgument(variable.getKey()) || !encoding.passesArgument(variable.getValue())) {
                 String name = encoding.passesArgument(variable.getKey()) ? variable.getKey() : "with a non-ASCII name";
                 throw new Refused("environment variable " + name + notExact + "the environment as "
@@ -111,12 +113,9 @@ final class StartCheck {
         }
     }
 
-    /**
-     * Whether {@code value} has a UTF-8 encoding: false when it holds an unpaired surrogate, which
-     * Java's encoders would replace with {@code ?} (JSON can carry one as a {@code \\uD800} escape).
-     */
+    /** Whether {@code value} has a UTF-8 encoding (no unpaired surrogate, see {@link Utf8}). */
     static boolean hasUtf8(String value) {
-        return java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(value);
+        return Utf8.unpairedSurrogate(value) < 0;
     }
 
     /** Finds the program as the launch would (a slash: from the workdir; else on PATH) and checks it can run. */
