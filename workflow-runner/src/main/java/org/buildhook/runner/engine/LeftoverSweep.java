@@ -60,8 +60,7 @@ final class LeftoverSweep {
     }
 
     private void end(RunningAttempt attempt, String what) throws InterruptedException {
-        if (attempt.nodeProcess() != null && attempt.nodeProcess().pid() == self.process().pid()
-                && attempt.nodeProcess().startTicks() == self.process().startTicks()) {
+        if (self.process().sameProcess(attempt.nodeProcess())) {
             return; // This very JVM: its own attempts are ended by its engine, never swept.
         }
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());

@@ -24,6 +24,14 @@ public record ProcessIdentity(long pid, long session, long startTicks) {
         return self != null ? self : new ProcessIdentity(ProcessHandle.current().pid(), -1, -1);
     }
 
+    /**
+     * Whether {@code other} names the same process: the same pid started at the same time (the
+     * session is not compared: a record may lack it).
+     */
+    public boolean sameProcess(ProcessIdentity other) {
+        return other != null && pid == other.pid && startTicks == other.startTicks;
+    }
+
     /** Whether this very process still runs (not a later one with the same pid, not a zombie). */
     public boolean isAlive() {
         ProcStat stat = ProcStat.of(pid);

@@ -92,7 +92,7 @@ public final class DeadNodeRelease {
                 return false;
             }
             ProcessIdentity jvm = new ProcessIdentity(nodePid, -1, nodeStarted);
-            boolean thisJvm = nodePid == self.process().pid() && nodeStarted == self.process().startTicks();
+            boolean thisJvm = self.process().sameProcess(jvm);
             // Without a recorded start time a pid in use proves nothing either way: not released.
             return !thisJvm && nodeStarted >= 0 && !jvm.isAlive();
         }
