@@ -157,7 +157,34 @@ class TarballIT {
         pb.environment().put("JAVA_HOME", fakeJava("17.0.15").toString());
         pb.environment().put("BUILDHOOK_JVM_DEFAULTS", "");
 
-        assertThat(run(pb, 0)).doesNotContain("TieredStopAtLevel").doesNotContain("launchMechanism");
+        assertThat(run(pb, 0)).doesNotContain("TieredStopAtLevel").doesNotContain("launchMechanism")
+                .contains("--enable-native-access=ALL-UNNAMED");
+    }
+
+    @Test
+    void theLauncherEnablesNativeAccessForJnaOnEveryJava() throws Exception {
+        // Jobs start through posix_spawn called with JNA; Java 24+ warns without it, Java 17 accepts it.
+        for (String version : List.of("17.0.15", "21.0.4", "25")) {
+            assertThat(argumentsGivenTo(fakeJava(version))).as(version).contains("--enable-native-access=ALL-UNNAMED");
+        }
+    }
+
+    @Test
+    void everyInstalledJavaAcceptsTheNativeAccessOptionSilently() throws Exception {
+        List<Path> javas = new ArrayList<>();
+        javas.add(Path.of(System.getProperty("java.home"), "bin", "java"));
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (Files.isDirectory(jvms)) {
+            try (var installed = Files.list(jvms)) {
+                installed.map(p -> p.resolve("bin/java")).filter(Files::isExecutable).forEach(javas::add);
+            }
+        }
+        for (Path java : javas) {
+            String out = run(new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "-version")
+                    .redirectErrorStream(true), 0);
+            assertThat(out).as(java.toString()).contains(" version ").doesNotContainIgnoringCase("warning")
+                    .doesNotContainIgnoringCase("unrecognized");
+        }
     }
 
     /** A JAVA_HOME whose java reports {@code version} and otherwise prints the arguments it got. */
