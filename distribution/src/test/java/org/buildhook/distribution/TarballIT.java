@@ -28,7 +28,7 @@ class TarballIT {
     Path home;
     Path work;
     Process server;
-    final List<String> serverOutput = new ArrayList<>();
+    final List<String> serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>(); // read while it is added to
 
     @BeforeEach
     void unpack() throws Exception {
@@ -85,6 +85,10 @@ class TarballIT {
         });
         assertThat(run(buildhook("send", base + "webhook", "--sample", "--secret-file", "data/webhook-secret"), 0))
                 .startsWith("HTTP 200").contains("\"duplicate\":true");
+        // On glibc 2.34 or newer (CI: Debian 12) the job was started by posix_spawn, without the setsid exec.
+        await().atMost(Duration.ofSeconds(30)).until(() -> serverOutput.stream()
+                .anyMatch(l -> l.contains("jobs start in their own session through posix_spawn with POSIX_SPAWN_SETSID")));
+        assertThat(serverOutput).noneMatch(l -> l.contains("restricted method"));
 
         // As the operator would: the admin commands find the server and its generated token themselves.
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
