@@ -144,6 +144,7 @@ class NativeSpawnTest {
         LibC.pipe2(leaky, 0); // no O_CLOEXEC: what another library might leave open
         Path file = Files.writeString(dir.resolve("open.txt"), "held open by the JVM");
         try (InputStream open = Files.newInputStream(file)) {
+            assertThat(open.read()).as("open in the JVM while the child starts").isEqualTo('h');
             Process sleeper = start("/bin/sleep", "60");
 
             Path fds = Path.of("/proc/" + sleeper.pid() + "/fd");
