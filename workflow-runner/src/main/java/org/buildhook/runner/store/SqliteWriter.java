@@ -27,12 +27,10 @@ import org.buildhook.runner.RunnerException;
  * fsync per batch.
  *
  * <p>The transactions taken together are committed in two batches: first the
- * {@link Durability#DURABLE} ones with {@code PRAGMA synchronous = FULL}, and their callers are
- * answered; then the {@link Durability#DEFERRED} ones with {@code NORMAL} (no fsync at commit; a
+ * {@link Durability#DEFERRED} ones with {@code PRAGMA synchronous = NORMAL} (no fsync at commit; a
  * later {@code FULL} commit flushes the write-ahead log, and with it the earlier transactions, in
- * order). So a delivery's commit never carries the runner's bookkeeping nor waits behind it, and
- * bookkeeping waits for at most the one fsync of the accepts taken with it. While jobs run, the
- * writer is this process's busiest serial step and every accept waits for it (docs/BENCHMARKS.md).
+ * order), then the {@link Durability#DURABLE} ones with {@code FULL}. The runner's bookkeeping so
+ * never waits for a delivery's fsync, and a delivery's commit never carries bookkeeping.
  *
  * <p>Batches begin explicitly ({@code BEGIN IMMEDIATE}) on a connection left in autocommit mode:
  * the driver's own transactions begin again right after every commit, and when that begin meets
@@ -141,17 +139,17 @@ final class SqliteWriter implements AutoCloseable {
             }
             queue.drainTo(batch, MAX_BATCH - 1);
             boolean stop = batch.remove(STOP);
-            // The durable transactions (accepts) first, with their fsync, and answered at once; then
-            // the deferred ones (the runner's bookkeeping), in a commit of their own that does not
-            // wait for the disk. An accept so never queues behind bookkeeping taken with it, nor does
-            // its commit carry any.
+            // Deferred transactions (the runner's bookkeeping) first, in a commit of their own that
+            // does not wait for the disk; then the durable ones (accepts) with their fsync. So the
+            // start of a job never waits for another delivery's fsync, and an accept's commit carries
+            // no bookkeeping.
             deferred.clear();
             durable.clear();
             for (Task<?> task : batch) {
                 (task.durability == Durability.DURABLE ? durable : deferred).add(task);
             }
-            runSafely(durable);
             runSafely(deferred);
+            runSafely(durable);
             if (stop) {
                 break;
             }
