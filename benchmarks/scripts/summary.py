@@ -62,6 +62,13 @@ def main():
     if "buildhook-pg-202" in found:
         ratio_row("PostgreSQL: durable 202, rule matches nothing", num(found, "buildhook-pg-202", "accepted_per_s"),
                   "/s", "fsync ceiling", ceiling, ">= 0.90", lambda r: r >= 0.90)
+    # A disk whose fsync is quicker than the server's CPU per request puts the ceiling above what
+    # even the bare servlet answers; the lower of the two is what a durable 202 can reach here.
+    if ceiling and bare and bare < ceiling:
+        for label, what in (("buildhook-202", "durable 202"), ("buildhook-pg-202", "PostgreSQL: durable 202")):
+            if label in found:
+                ratio_row(f"{what}, against the lower reference", num(found, label, "accepted_per_s"), "/s",
+                          "bare Jetty servlet (below the fsync ceiling)", bare, "(context)", None)
     ratio_row("404 unknown endpoint (body read)", num(found, "buildhook-404", "accepted_per_s"), "/s",
               "bare Jetty servlet", bare, ">= 0.80", lambda r: r >= 0.80)
     ratio_row("401 bad signature", num(found, "buildhook-401", "accepted_per_s"), "/s",

@@ -68,6 +68,7 @@ public final class RulesWatcher implements Closeable {
     private final Object checkLock = new Object();
     private volatile boolean closed;
     private FileVersion lastSeen; // guarded by checkLock
+    private final java.util.concurrent.atomic.AtomicLong looks = new java.util.concurrent.atomic.AtomicLong();
 
     private RulesWatcher(Path file, RuleSetLoader loader, Duration pollInterval, Listener listener) throws IOException {
         this.file = file;
@@ -151,6 +152,11 @@ public final class RulesWatcher implements Closeable {
         }
     }
 
+    /** How many times the file was looked at (identity, size and time) since the start; for tests. */
+    long looks() {
+        return looks.get();
+    }
+
     private void watch() {
         while (!closed) {
             try {
@@ -164,6 +170,12 @@ public final class RulesWatcher implements Closeable {
                     settle();
                 }
                 check(event);
+                if (key != null && !event) {
+                    // Only other files in the folder changed: a log written next to the rules changes
+                    // with every line. Their events pile up in the key meanwhile (repeats coalesce), so
+                    // a busy neighbour costs one look per SETTLE instead of a wake-up and a look per write.
+                    Thread.sleep(SETTLE.toMillis());
+                }
             } catch (ClosedWatchServiceException | InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -195,7 +207,7 @@ public final class RulesWatcher implements Closeable {
      * event on the file's own name (an edit in place within the file time's resolution), lost
      * events, or any event when the file is a symlink (its target may move with a sibling, as
      * Kubernetes swaps {@code ..data}). Other files in the folder — a log written next to the rules,
-     * say — only cause the cheap look at identity, size and time.
+     * say — only cause the cheap look at identity, size and time, at most once per {@link #SETTLE}.
      */
     static boolean concernsTheFile(Path file, List<WatchEvent<?>> events) {
         Path name = file.getFileName();
@@ -209,6 +221,7 @@ public final class RulesWatcher implements Closeable {
 
     /** @param force read and compare the content even if the file looks unchanged */
     private boolean check(boolean force) {
+        looks.incrementAndGet();
         synchronized (checkLock) {
             FileVersion now = FileVersion.of(file);
             if (!force && now.equals(lastSeen)) {

@@ -309,6 +309,26 @@ class RulesWatcherTest {
         }
     }
 
+    @Test
+    void aLogWrittenNextToTheRulesCostsAtMostOneLookPerSettleTimeNotOnePerLine() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            Path log = dir.resolve("serve.out");
+            long start = System.nanoTime();
+            long before = watcher.looks();
+            for (int i = 0; i < 2000; i++) {
+                Files.writeString(log, "line " + i + "\n", java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+            }
+            long looks = watcher.looks() - before;
+            long elapsed = System.nanoTime() - start;
+            // Each look after an event is followed by SETTLE of rest; a look without one waits for POLL.
+            assertThat(looks).as("looks at the rules file during %d ms of 2,000 log lines", elapsed / 1_000_000)
+                    .isLessThanOrEqualTo(2 + elapsed / RulesWatcher.SETTLE.toNanos());
+            assertThat(watcher.current().ruleNames()).containsExactly("old-1");
+        }
+    }
+
     private static WatchEvent<Path> event(WatchEvent.Kind<?> kind, String name) {
         return new WatchEvent<>() {
             @Override
