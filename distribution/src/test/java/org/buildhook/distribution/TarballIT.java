@@ -28,7 +28,7 @@ class TarballIT {
     Path home;
     Path work;
     Process server;
-    final List<String> serverOutput = new ArrayList<>();
+    final List<String> serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>(); // read while it is added to
 
     @BeforeEach
     void unpack() throws Exception {
@@ -85,6 +85,10 @@ class TarballIT {
         });
         assertThat(run(buildhook("send", base + "webhook", "--sample", "--secret-file", "data/webhook-secret"), 0))
                 .startsWith("HTTP 200").contains("\"duplicate\":true");
+        // On glibc 2.34 or newer (CI: Debian 12) the job was started by posix_spawn, without the setsid exec.
+        await().atMost(Duration.ofSeconds(30)).until(() -> serverOutput.stream()
+                .anyMatch(l -> l.contains("jobs start in their own session through posix_spawn with POSIX_SPAWN_SETSID")));
+        assertThat(serverOutput).noneMatch(l -> l.contains("restricted method"));
 
         // As the operator would: the admin commands find the server and its generated token themselves.
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
@@ -157,7 +161,34 @@ class TarballIT {
         pb.environment().put("JAVA_HOME", fakeJava("17.0.15").toString());
         pb.environment().put("BUILDHOOK_JVM_DEFAULTS", "");
 
-        assertThat(run(pb, 0)).doesNotContain("TieredStopAtLevel").doesNotContain("launchMechanism");
+        assertThat(run(pb, 0)).doesNotContain("TieredStopAtLevel").doesNotContain("launchMechanism")
+                .contains("--enable-native-access=ALL-UNNAMED");
+    }
+
+    @Test
+    void theLauncherEnablesNativeAccessForJnaOnEveryJava() throws Exception {
+        // Jobs start through posix_spawn called with JNA; Java 24+ warns without it, Java 17 accepts it.
+        for (String version : List.of("17.0.15", "21.0.4", "25")) {
+            assertThat(argumentsGivenTo(fakeJava(version))).as(version).contains("--enable-native-access=ALL-UNNAMED");
+        }
+    }
+
+    @Test
+    void everyInstalledJavaAcceptsTheNativeAccessOptionSilently() throws Exception {
+        List<Path> javas = new ArrayList<>();
+        javas.add(Path.of(System.getProperty("java.home"), "bin", "java"));
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (Files.isDirectory(jvms)) {
+            try (var installed = Files.list(jvms)) {
+                installed.map(p -> p.resolve("bin/java")).filter(Files::isExecutable).forEach(javas::add);
+            }
+        }
+        for (Path java : javas) {
+            String out = run(new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "-version")
+                    .redirectErrorStream(true), 0);
+            assertThat(out).as(java.toString()).contains(" version ").doesNotContainIgnoringCase("warning")
+                    .doesNotContainIgnoringCase("unrecognized");
+        }
     }
 
     /** A JAVA_HOME whose java reports {@code version} and otherwise prints the arguments it got. */

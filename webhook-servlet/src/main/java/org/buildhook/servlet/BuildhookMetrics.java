@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.buildhook.core.Verification;
@@ -70,24 +71,29 @@ public final class BuildhookMetrics implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry;
     private final List<Object> held = new CopyOnWriteArrayList<>();
-    private final Set<String> endpoints;
+    private final Map<String, EndpointMeters> byEndpoint;
     private final JvmMeters jvm;
     private final java.util.concurrent.atomic.AtomicBoolean rulesRefused = new java.util.concurrent.atomic.AtomicBoolean();
 
     private BuildhookMetrics(Set<String> endpoints, boolean withJvm) {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         JvmMeters.names(registry); // filters before the first meter, as Micrometer requires
-        this.endpoints = Set.copyOf(endpoints);
+        Map<String, EndpointMeters> meters = new java.util.HashMap<>();
         // Every endpoint's series exist from the start at 0, so rate() and alerts see the first event.
-        for (String endpoint : this.endpoints) {
+        for (String endpoint : Set.copyOf(endpoints)) {
+            EndpointMeters m = new EndpointMeters(endpoint);
             for (DeliveryOutcome outcome : DeliveryOutcome.values()) {
-                deliveries(endpoint, outcome);
+                m.deliveries(outcome);
             }
             for (Verification.Failure failure : Verification.Failure.values()) {
-                signatureFailures(endpoint, failure);
+                m.signatureFailures(failure);
             }
-            acceptLatency(endpoint);
+            m.latency();
+            meters.put(endpoint, m);
         }
+        // The unknown endpoint's series appear with their first event.
+        meters.putIfAbsent(UNKNOWN, new EndpointMeters(UNKNOWN));
+        this.byEndpoint = Map.copyOf(meters);
         rulesCounter("buildhook.rules.reloads", "Rules files loaded and put in force");
         rulesCounter("buildhook.rules.reload.failures", "Changed rules files refused (the previous rules stay in force)");
         unknownPaths();
@@ -111,17 +117,17 @@ public final class BuildhookMetrics implements AutoCloseable {
 
     /** Counts one answered delivery; {@code endpoint} may be anything a client sent. */
     public void delivery(String endpoint, DeliveryOutcome outcome) {
-        deliveries(bounded(endpoint), outcome).increment();
+        meters(endpoint).deliveries(outcome).increment();
     }
 
     /** Counts one refused signature of a configured endpoint. */
     public void signatureFailure(String endpoint, Verification.Failure failure) {
-        signatureFailures(bounded(endpoint), failure).increment();
+        meters(endpoint).signatureFailures(failure).increment();
     }
 
     /** Records the time from the body read to the answer of one delivery. */
     public void accepted(String endpoint, Duration took) {
-        acceptLatency(bounded(endpoint)).record(took);
+        meters(endpoint).latency().record(took);
     }
 
     /** Counts one request to a path of the application that does not exist (e.g. {@code /webhooks}). */
@@ -266,8 +272,54 @@ public final class BuildhookMetrics implements AutoCloseable {
         registry.close();
     }
 
-    private String bounded(String endpoint) {
-        return endpoint != null && endpoints.contains(endpoint) ? endpoint : UNKNOWN;
+    private EndpointMeters meters(String endpoint) {
+        EndpointMeters m = endpoint == null ? null : byEndpoint.get(endpoint);
+        return m != null ? m : byEndpoint.get(UNKNOWN);
+    }
+
+    /**
+     * The per-delivery meters of one endpoint label, each registered once and then kept: building a
+     * meter by name and tags at every delivery costs a registry look-up (tags sorted, hashed and
+     * compared) on the request thread. Registering again returns the same meter, so a race between
+     * two first uses is harmless.
+     */
+    private final class EndpointMeters {
+        private final String endpoint;
+        private final AtomicReferenceArray<Counter> deliveries = new AtomicReferenceArray<>(DeliveryOutcome.values().length);
+        private final AtomicReferenceArray<Counter> signatureFailures =
+                new AtomicReferenceArray<>(Verification.Failure.values().length);
+        private volatile Timer latency;
+
+        EndpointMeters(String endpoint) {
+            this.endpoint = endpoint;
+        }
+
+        Counter deliveries(DeliveryOutcome outcome) {
+            Counter c = deliveries.get(outcome.ordinal());
+            if (c == null) {
+                c = BuildhookMetrics.this.deliveries(endpoint, outcome);
+                deliveries.set(outcome.ordinal(), c);
+            }
+            return c;
+        }
+
+        Counter signatureFailures(Verification.Failure failure) {
+            Counter c = signatureFailures.get(failure.ordinal());
+            if (c == null) {
+                c = BuildhookMetrics.this.signatureFailures(endpoint, failure);
+                signatureFailures.set(failure.ordinal(), c);
+            }
+            return c;
+        }
+
+        Timer latency() {
+            Timer t = latency;
+            if (t == null) {
+                t = acceptLatency(endpoint);
+                latency = t;
+            }
+            return t;
+        }
     }
 
     private Counter deliveries(String endpoint, DeliveryOutcome outcome) {

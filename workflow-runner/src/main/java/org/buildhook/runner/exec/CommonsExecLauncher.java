@@ -181,16 +181,13 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         // tree kill.
         PooledStreamHandler streams = new PooledStreamHandler(outputThreads, log, request.stdin(),
                 config.killGrace().multipliedBy(2).plusSeconds(15), attempt::programExited);
-        return new ExactArgvExecutor(argv(checked.executable(), request.argv()), checked.workdir(), streams, attempt);
+        return new ExactArgvExecutor(argv(checked.executable(), request.argv()), checked.workdir(),
+                config.newSession(), encoding, streams, attempt);
     }
 
-    /** The program as resolved, then the rest of the argv untouched; behind setsid if configured. */
-    private List<String> argv(Path executable, List<String> requested) {
-        List<String> argv = new ArrayList<>();
-        if (config.newSession()) {
-            // setsid stops reading options at "--": the job's argv follows it unchanged.
-            argv.addAll(List.of(LauncherConfig.SETSID, "--wait", "--"));
-        }
+    /** The program as resolved, then the rest of the argv untouched. */
+    private static List<String> argv(Path executable, List<String> requested) {
+        List<String> argv = new ArrayList<>(requested.size());
         argv.add(executable.toString());
         argv.addAll(requested.subList(1, requested.size()));
         return argv;

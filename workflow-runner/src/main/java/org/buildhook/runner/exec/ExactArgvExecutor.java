@@ -3,6 +3,7 @@ package org.buildhook.runner.exec;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -12,14 +13,24 @@ import org.apache.commons.exec.ExecuteStreamHandler;
 import org.apache.commons.exec.ProcessDestroyer;
 
 /**
- * A Commons Exec executor that starts the process with the exact argv it was given.
+ * A Commons Exec executor that starts the process with the exact argv it was given, in a session
+ * of its own when asked.
  *
  * <p>Commons Exec 1.5.0's {@code CommandLine} trims every argument ({@code CommandLine.Argument}
  * calls {@code String.trim()}, even with {@code handleQuoting=false}) and rewrites backslashes in
  * the executable, so {@code " "} or {@code "message\n"} would not arrive unchanged. Everything
  * else (stream pumping, waiting, exit values, the process destroyer hook) stays Commons Exec's;
- * only {@link #launch} is replaced, by a {@link ProcessBuilder} on the argv as rendered. The
- * {@code CommandLine} passed to {@code execute} then only names the command in messages.
+ * only {@link #launch} is replaced. The {@code CommandLine} passed to {@code execute} then only
+ * names the command in messages.
+ *
+ * <p>How {@link #launch} starts the process:
+ * <ul>
+ * <li>in a new session, where {@link NativeSpawn#available()}: {@link NativeSpawn} ({@code posix_spawn}
+ *     with {@code POSIX_SPAWN_SETSID}, one exec);
+ * <li>in a new session otherwise: a {@link ProcessBuilder} on {@code /usr/bin/setsid --wait --
+ *     <argv>} (setsid stops reading options at {@code --}; the argv follows it unchanged);
+ * <li>without: a {@link ProcessBuilder} on the argv.
+ * </ul>
  *
  * <p>stderr goes into the stdout pipe: both end in the same log anyway, this way in the order they
  * were written, and one pump per job reads them ({@link PooledStreamHandler}).
@@ -28,14 +39,24 @@ final class ExactArgvExecutor extends DefaultExecutor {
 
     private final List<String> argv;
     private final Path workdir;
+    private final boolean newSession;
+    private final ProcessEncoding encoding;
 
+    /**
+     * @param argv       the program as {@link StartCheck} resolved it, then its arguments
+     * @param newSession whether the program leads a session of its own (its pid is the session id)
+     * @param encoding   how this JVM encodes arguments and paths ({@link StartCheck} checked them)
+     */
     // 1.5.0 gives subclasses only this deprecated constructor (the builder's is package-private);
     // subclassing is the documented way to replace launch(), see the class comment.
     @SuppressWarnings("deprecation")
-    ExactArgvExecutor(List<String> argv, Path workdir, ExecuteStreamHandler streams, ProcessDestroyer destroyer) {
+    ExactArgvExecutor(List<String> argv, Path workdir, boolean newSession, ProcessEncoding encoding,
+            ExecuteStreamHandler streams, ProcessDestroyer destroyer) {
         super();
         this.argv = List.copyOf(argv);
         this.workdir = workdir;
+        this.newSession = newSession;
+        this.encoding = encoding;
         setStreamHandler(streams);
         setProcessDestroyer(destroyer);
         setExitValues(null); // every exit code is an outcome, not an exception
@@ -43,7 +64,16 @@ final class ExactArgvExecutor extends DefaultExecutor {
 
     @Override
     protected Process launch(CommandLine command, Map<String, String> environment, Path ignored) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(argv).directory(workdir.toFile()).redirectErrorStream(true);
+        if (newSession && NativeSpawn.available()) {
+            return NativeSpawn.start(argv, environment, workdir, encoding);
+        }
+        List<String> started = argv;
+        if (newSession) {
+            started = new ArrayList<>(argv.size() + 3);
+            started.addAll(List.of(LauncherConfig.SETSID, "--wait", "--"));
+            started.addAll(argv);
+        }
+        ProcessBuilder builder = new ProcessBuilder(started).directory(workdir.toFile()).redirectErrorStream(true);
         builder.environment().clear();
         builder.environment().putAll(environment);
         return builder.start();

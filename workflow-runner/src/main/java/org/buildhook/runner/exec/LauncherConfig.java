@@ -17,9 +17,10 @@ import java.util.Objects;
  *                        current directory
  * @param baseEnvironment what every job inherits before its own variables; default the
  *                        server's variables on {@link JobEnvironment}'s allow-list
- * @param newSession      whether to start each job in its own session through
- *                        {@value #SETSID}, so that processes that escape the tree (double
- *                        fork) are still found and killed; default true where it exists
+ * @param newSession      whether to start each job in its own session, so that processes that
+ *                        escape the tree (double fork) are still found and killed: with glibc's
+ *                        {@code posix_spawn} where it can ({@link NativeSpawn}), else through
+ *                        {@value #SETSID}; default true where either can
  */
 public record LauncherConfig(
         Path logDirectory,
@@ -29,7 +30,10 @@ public record LauncherConfig(
         Map<String, String> baseEnvironment,
         boolean newSession) {
 
-    /** The program that starts a job in a new session; the job's argv follows it unchanged. */
+    /**
+     * The program that starts a job in a new session when {@link NativeSpawn} cannot; the job's
+     * argv follows it unchanged.
+     */
     public static final String SETSID = "/usr/bin/setsid";
 
     public static final long DEFAULT_LOG_CAP = 10L * 1024 * 1024;
@@ -48,8 +52,9 @@ public record LauncherConfig(
         }
         defaultWorkdir = Objects.requireNonNull(defaultWorkdir, "defaultWorkdir").toAbsolutePath().normalize();
         baseEnvironment = Map.copyOf(baseEnvironment);
-        if (newSession && !Files.isExecutable(Path.of(SETSID))) {
-            throw new IllegalArgumentException(SETSID + " not found: install util-linux or turn newSession off");
+        if (newSession && !Files.isExecutable(Path.of(SETSID)) && !NativeSpawn.available()) {
+            throw new IllegalArgumentException(SETSID + " not found, and posix_spawn cannot start a session here ("
+                    + NativeSpawn.description() + "): install util-linux or turn newSession off");
         }
     }
 
@@ -57,7 +62,7 @@ public record LauncherConfig(
     public static LauncherConfig defaults(Path logDirectory) {
         return new LauncherConfig(logDirectory, DEFAULT_LOG_CAP, DEFAULT_KILL_GRACE, Path.of(""),
                 JobEnvironment.inherited(System.getenv(), java.util.List.of(), java.util.Set.of()),
-                Files.isExecutable(Path.of(SETSID)));
+                Files.isExecutable(Path.of(SETSID)) || NativeSpawn.available());
     }
 
     public LauncherConfig withLogCapBytes(long bytes) {

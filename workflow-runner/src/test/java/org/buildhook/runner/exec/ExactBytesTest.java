@@ -109,8 +109,10 @@ class ExactBytesTest {
         List<String> command = new ArrayList<>(List.of("/usr/bin/env", "-i", "PATH=/usr/bin:/bin"));
         command.addAll(locale);
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                ExactBytesProbe.class.getName()));
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path")));
+        // The launch this test run is about: posix_spawn, or the setsid one it was asked to test.
+        command.add("-D" + NativeSpawn.PROPERTY + "=" + System.getProperty(NativeSpawn.PROPERTY, "native"));
+        command.add(ExactBytesProbe.class.getName());
         command.add(dir.toString());
         Files.write(dir.resolve("value"), value.getBytes(StandardCharsets.UTF_8));
         Process child = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -1,0 +1,270 @@
+package org.buildhook.runner.exec;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import java.io.BufferedInputStream;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A child started by {@link NativeSpawn}, as a {@link Process}: what Commons Exec, {@link Attempt}
+ * and {@link ProcessTree} use of a process behaves as the JDK's own.
+ *
+ * <p><b>Pipes.</b> The pipe ends are plain descriptors from {@code pipe2}. Java reaches them by
+ * opening {@code /proc/self/fd/<n>}, which gives a new descriptor on the same pipe, then closing
+ * the original: the streams are then the JDK's own {@link FileInputStream} (buffered, as the
+ * JDK's process output is) and {@link FileOutputStream}, which read, write, block and close as the
+ * JDK's process pipes do, with no reflection into {@code java.base} and no JNA call per read or
+ * write (the alternative: a stream calling {@code read(2)} through JNA, whose close under a
+ * blocked read would free a descriptor number still in use). The cost is one {@code open} per
+ * stream.
+ *
+ * <p><b>Reaping.</b> Only this class reaps the child, and only under its lock; {@link #destroy()}
+ * signals under the same lock, so a signal never reaches another process that got the pid after
+ * it was freed. The thread that waits ({@link #waitFor()}: Commons Exec's job thread) blocks in
+ * {@code waitid(WEXITED | WNOWAIT)}, which returns once the child has exited without reaping it,
+ * then reaps it under the lock: no polling, no thread of its own. {@link #isAlive()} reaps an
+ * exited child it finds, and {@link #onExit()} starts a waiting thread only when nobody waits yet,
+ * so no child is left a zombie. {@link #toHandle()} is the JDK's handle of the pid: its
+ * {@code onExit} waits with {@code WNOWAIT} too, so it never reaps the child either.
+ *
+ * <p>{@link #waitFor()} is not interrupted by {@link Thread#interrupt()} (the thread is in the
+ * kernel's wait); the launcher ends the process tree rather than interrupting its job threads.
+ *
+ * <p>Exit values are the JDK's: the exit code, or 128 + n for a process killed by signal n.
+ */
+final class NativeProcess extends Process {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NativeProcess.class);
+
+    private final int pid;
+    private final ProcessHandle handle;
+    private final OutputStream stdin;
+    private final InputStream output;
+    private final InputStream noStderr = InputStream.nullInputStream(); // each its own: closing it is the caller's
+    private final Object lock = new Object();
+    private final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    private final AtomicBoolean waiting = new AtomicBoolean();
+
+    private NativeProcess(int pid, ProcessHandle handle, OutputStream stdin, InputStream output) {
+        this.pid = pid;
+        this.handle = handle;
+        this.stdin = stdin;
+        this.output = output;
+    }
+
+    /**
+     * The process started as {@code pid}, with the parent's ends of its pipes; they are reopened
+     * (both still have a reader and a writer: the caller holds the child's ends until this
+     * returns) and left for the caller to close. A child whose pipes cannot be reopened is killed
+     * and reaped.
+     */
+    static NativeProcess of(int pid, int stdinFd, int outputFd) throws IOException {
+        // Alive, or a zombie only this class can reap: the handle is of this very child.
+        ProcessHandle handle = ProcessHandle.of(pid).orElse(null);
+        FileOutputStream stdin = null;
+        try {
+            stdin = new FileOutputStream("/proc/self/fd/" + stdinFd);
+            // Buffered as the JDK's own process output is: FileInputStream.readAllBytes seeks, which
+            // a pipe cannot (Java 17).
+            InputStream output = new BufferedInputStream(new FileInputStream("/proc/self/fd/" + outputFd));
+            if (handle == null) {
+                throw new IOException("the process " + pid + " is not visible to ProcessHandle");
+            }
+            return new NativeProcess(pid, handle, stdin, output);
+        } catch (IOException e) {
+            if (stdin != null) {
+                stdin.close();
+            }
+            try {
+                LibC.kill(pid, LibC.SIGKILL);
+            } catch (LastErrorException ignored) {
+                // Already gone: it is reaped below all the same.
+            }
+            try {
+                LibC.waitpid(pid, new int[1], 0);
+            } catch (LastErrorException ignored) {
+                // Not ours to reap after all: nothing left to do.
+            }
+            throw new IOException("started process " + pid + " but could not open its pipes: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public OutputStream getOutputStream() {
+        return stdin;
+    }
+
+    @Override
+    public InputStream getInputStream() {
+        return output;
+    }
+
+    /** Always empty: stderr goes into the same pipe as stdout. */
+    @Override
+    public InputStream getErrorStream() {
+        return noStderr;
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    @Override
+    public ProcessHandle toHandle() {
+        return handle;
+    }
+
+    @Override
+    public boolean supportsNormalTermination() {
+        return true;
+    }
+
+    /** Blocks until the child has exited, reaps it, and returns its exit value. */
+    @Override
+    public int waitFor() {
+        waiting.set(true); // onExit() need not start a thread to wait
+        try (Memory info = new Memory(LibC.SIGINFO_BYTES)) {
+            while (!exit.isDone()) {
+                try {
+                    // Returns once the child is waitable, and leaves it so: reaped under the lock below.
+                    LibC.waitid(LibC.P_PID, pid, info, LibC.WEXITED | LibC.WNOWAIT);
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() == LibC.EINTR) {
+                        continue;
+                    }
+                    // ECHILD: reaped meanwhile, by this class (below) or, against the rules, by someone else.
+                }
+                reap(true);
+            }
+        }
+        return exit.join();
+    }
+
+    @Override
+    public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+        if (!isAlive()) {
+            return true;
+        }
+        startWaiting();
+        try {
+            exit.get(timeout, unit);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    @Override
+    public CompletableFuture<Process> onExit() {
+        if (!exit.isDone()) {
+            startWaiting();
+        }
+        return exit.thenApply(code -> this);
+    }
+
+    @Override
+    public int exitValue() {
+        if (isAlive()) {
+            throw new IllegalThreadStateException("process " + pid + " has not exited");
+        }
+        return exit.join();
+    }
+
+    /** Whether the child has not exited; an exited child found here is reaped. */
+    @Override
+    public boolean isAlive() {
+        if (exit.isDone()) {
+            return false;
+        }
+        reap(false);
+        return !exit.isDone();
+    }
+
+    @Override
+    public void destroy() {
+        signal(LibC.SIGTERM);
+    }
+
+    @Override
+    public Process destroyForcibly() {
+        signal(LibC.SIGKILL);
+        return this;
+    }
+
+    private void signal(int signal) {
+        synchronized (lock) {
+            // Not reaped yet, so the pid is still this child's (alive or a zombie).
+            if (!exit.isDone()) {
+                try {
+                    LibC.kill(pid, signal);
+                } catch (LastErrorException e) {
+                    // ESRCH cannot happen before the reap; EPERM neither for our own child.
+                }
+            }
+        }
+    }
+
+    /**
+     * Reaps the child if it has exited: the only place it is reaped. {@code exited} says the
+     * caller knows it has (so a missing child means someone else reaped it).
+     */
+    private void reap(boolean exited) {
+        synchronized (lock) {
+            if (exit.isDone()) {
+                return;
+            }
+            int[] status = new int[1];
+            int reaped;
+            try {
+                reaped = LibC.waitpid(pid, status, LibC.WNOHANG);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() != LibC.ECHILD) {
+                    if (exited) {
+                        LOG.warn("could not reap process {}: error={}", pid, e.getErrorCode());
+                    }
+                    return;
+                }
+                // Someone else reaped it: the exit code is lost. Never 0, which would read as success.
+                LOG.warn("process {} was reaped by someone else; its exit code is unknown", pid);
+                exit.complete(-1);
+                return;
+            }
+            if (reaped == pid) {
+                exit.complete(exitValue(status[0]));
+            }
+        }
+    }
+
+    /** The JDK's mapping of a wait status: the exit code, or 128 + the signal that killed it. */
+    static int exitValue(int status) {
+        int signal = status & 0x7f;
+        return signal == 0 ? (status >> 8) & 0xff : 0x80 + signal;
+    }
+
+    private void startWaiting() {
+        if (waiting.compareAndSet(false, true)) {
+            Thread waiter = new Thread(this::waitFor, "buildhook-process-wait-" + pid);
+            waiter.setDaemon(true);
+            waiter.start();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NativeProcess[pid=" + pid + ", exitValue=" + (exit.isDone() ? exit.join() : "not exited") + "]";
+    }
+}
