@@ -52,6 +52,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     private final Set<Attempt> running = ConcurrentHashMap.newKeySet();
     private final ProcessEncoding encoding = ProcessEncoding.current();
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * A launcher on the given clock and thread pools, which stay the caller's to shut down, and
@@ -86,6 +87,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.outputThreads = Objects.requireNonNull(outputThreads, "outputThreads");
         this.ownsThreads = ownsThreads;
+        NativeSpawn.launcherOpened();
     }
 
     private static ExecutorService outputThreads() {
@@ -223,6 +225,9 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         if (ownsThreads) {
             jobThreads.shutdownNow();
             scheduler.shutdownNow();
+        }
+        if (released.compareAndSet(false, true)) {
+            NativeSpawn.launcherClosed(); // the last one lets go of JNA's binding (a WAR undeployed)
         }
     }
 

@@ -7,7 +7,7 @@ import com.sun.jna.Pointer;
 
 /**
  * The glibc functions {@link NativeSpawn} calls, bound through JNA's direct mapping (one native
- * method per function, the fastest JNA call). Loading this class binds them all: it fails with an
+ * method per function, the fastest JNA call). {@link #bind()} binds them all: it fails with an
  * {@link UnsatisfiedLinkError} when one is missing, so {@link NativeSpawn} first looks each up by
  * name to say which.
  *
@@ -38,7 +38,7 @@ final class LibC {
     static final long SIGINFO_BYTES = 128;
 
     /** What {@link NativeSpawn} needs, each looked up by name before this class is loaded. */
-    static final String[] FUNCTIONS = {"gnu_get_libc_version", "pipe2", "close", "posix_spawn",
+    static final String[] FUNCTIONS = {"gnu_get_libc_version", "malloc", "free", "pipe2", "close", "posix_spawn",
         "posix_spawn_file_actions_init", "posix_spawn_file_actions_destroy", "posix_spawn_file_actions_adddup2",
         "posix_spawn_file_actions_addchdir_np", "posix_spawn_file_actions_addclosefrom_np", "posix_spawnattr_init",
         "posix_spawnattr_destroy", "posix_spawnattr_setflags", "posix_spawnattr_setsigmask",
@@ -46,12 +46,73 @@ final class LibC {
 
     static final String LIBRARY = "c";
 
-    static {
-        Native.register(LibC.class, NativeLibrary.getInstance(LIBRARY));
-    }
+    private static volatile NativeLibrary bound;
 
     private LibC() {
     }
+
+    /** Binds the native methods, unless they are bound; before any call. */
+    static void bind() {
+        if (bound == null) {
+            synchronized (LibC.class) {
+                if (bound == null) {
+                    NativeLibrary c = NativeLibrary.getInstance(LIBRARY);
+                    Native.register(LibC.class, c);
+                    bound = c;
+                }
+            }
+        }
+    }
+
+    /**
+     * Unbinds them and lets JNA's cleaner thread go, so that an undeployed WAR leaves no thread
+     * behind: JNA starts that thread ({@code JNA Cleaner}) for the library handle and keeps it while
+     * the handle is open, then lingers 30 s, which Tomcat reports as a leak. A later {@link #bind()}
+     * binds again.
+     */
+    static void unbind() {
+        synchronized (LibC.class) {
+            NativeLibrary c = bound;
+            if (c == null) {
+                return;
+            }
+            bound = null;
+            Native.unregister(LibC.class);
+            c.close();
+        }
+        // Its loop ends when interrupted ("raised on shutdown", JNA's comment); nothing else of
+        // this class loader registers with it (no JNA Memory is used here).
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().equals("JNA Cleaner")
+                    && thread.getClass().getClassLoader() == Native.class.getClassLoader()) {
+                thread.interrupt();
+            }
+        }
+    }
+
+    /**
+     * Native memory from {@code malloc}, freed by {@link #close()}. Not JNA's {@code Memory}: each of
+     * those registers with JNA's cleaner thread.
+     */
+    static final class Block implements AutoCloseable {
+        final Pointer pointer;
+
+        Block(long bytes) {
+            pointer = malloc(bytes);
+            if (pointer == null) {
+                throw new OutOfMemoryError("malloc(" + bytes + ") failed");
+            }
+        }
+
+        @Override
+        public void close() {
+            free(pointer);
+        }
+    }
+
+    static native Pointer malloc(long bytes);
+
+    static native void free(Pointer block);
 
     static native String gnu_get_libc_version();
 

@@ -1,7 +1,6 @@
 package org.buildhook.runner.exec;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Memory;
 import java.io.BufferedInputStream;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -61,6 +60,7 @@ final class NativeProcess extends Process {
         this.handle = handle;
         this.stdin = stdin;
         this.output = output;
+        NativeSpawn.started();
     }
 
     /**
@@ -135,11 +135,11 @@ final class NativeProcess extends Process {
     @Override
     public int waitFor() {
         waiting.set(true); // onExit() need not start a thread to wait
-        try (Memory info = new Memory(LibC.SIGINFO_BYTES)) {
+        try (LibC.Block info = new LibC.Block(LibC.SIGINFO_BYTES)) {
             while (!exit.isDone()) {
                 try {
                     // Returns once the child is waitable, and leaves it so: reaped under the lock below.
-                    LibC.waitid(LibC.P_PID, pid, info, LibC.WEXITED | LibC.WNOWAIT);
+                    LibC.waitid(LibC.P_PID, pid, info.pointer, LibC.WEXITED | LibC.WNOWAIT);
                 } catch (LastErrorException e) {
                     if (e.getErrorCode() == LibC.EINTR) {
                         continue;
@@ -241,10 +241,12 @@ final class NativeProcess extends Process {
                 // Someone else reaped it: the exit code is lost. Never 0, which would read as success.
                 LOG.warn("process {} was reaped by someone else; its exit code is unknown", pid);
                 exit.complete(-1);
+                NativeSpawn.reaped();
                 return;
             }
             if (reaped == pid) {
                 exit.complete(exitValue(status[0]));
+                NativeSpawn.reaped();
             }
         }
     }

@@ -1,6 +1,5 @@
 package org.buildhook.runner.exec;
 
-import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
@@ -12,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +51,36 @@ final class NativeSpawn {
     private static final Logger LOG = LoggerFactory.getLogger(NativeSpawn.class);
     private static final String SHELL = "/bin/sh";
 
+    /** Children started here and not reaped yet: the binding stays while there are any. */
+    private static final AtomicInteger UNREAPED = new AtomicInteger();
+    private static int launchers; // guarded by NativeSpawn.class
+
     private NativeSpawn() {
+    }
+
+    /** A launcher was made: the binding, once made, stays at least until it is closed. */
+    static synchronized void launcherOpened() {
+        launchers++;
+    }
+
+    /**
+     * A launcher was closed: when it was the last one and none of the children is left unreaped,
+     * the native binding is let go ({@link LibC#unbind()}), so that a WAR being undeployed leaves
+     * no JNA thread behind. The next start binds again.
+     */
+    static synchronized void launcherClosed() {
+        launchers--;
+        if (launchers == 0 && UNREAPED.get() == 0) {
+            LibC.unbind();
+        }
+    }
+
+    static void started() {
+        UNREAPED.incrementAndGet();
+    }
+
+    static void reaped() {
+        UNREAPED.decrementAndGet();
     }
 
     /** Whether jobs that get their own session are started here; the first call decides and logs. */
@@ -108,7 +137,7 @@ final class NativeSpawn {
                                 : "the C library has no " + function + " (glibc 2.34 or newer has)";
                     }
                 }
-                LibC.gnu_get_libc_version(); // binds them all
+                LibC.bind();
                 return null;
             } catch (LinkageError e) {
                 // Typically JNA could not unpack or load its own native library.
@@ -144,6 +173,7 @@ final class NativeSpawn {
         for (Map.Entry<String, String> variable : environment.entrySet()) {
             env.add((variable.getKey() + "=" + variable.getValue()).getBytes(arguments));
         }
+        LibC.bind(); // again, after the last launcher closed
         int[] toChild = pipe();
         int[] fromChild;
         try {
@@ -152,11 +182,14 @@ final class NativeSpawn {
             closeAll(toChild);
             throw e;
         }
-        try (Memory actions = new Memory(LibC.FILE_ACTIONS_BYTES);
-                Memory attributes = new Memory(LibC.SPAWNATTR_BYTES);
-                Memory signals = new Memory(LibC.SIGSET_BYTES);
-                Memory argvBlock = strings(args);
-                Memory envBlock = strings(env)) {
+        try (LibC.Block actionsBlock = new LibC.Block(LibC.FILE_ACTIONS_BYTES);
+                LibC.Block attributesBlock = new LibC.Block(LibC.SPAWNATTR_BYTES);
+                LibC.Block signalsBlock = new LibC.Block(LibC.SIGSET_BYTES);
+                LibC.Block argvBlock = strings(args);
+                LibC.Block envBlock = strings(env)) {
+            Pointer actions = actionsBlock.pointer;
+            Pointer attributes = attributesBlock.pointer;
+            Pointer signals = signalsBlock.pointer;
             check(LibC.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
             try {
                 check(LibC.posix_spawnattr_init(attributes), "posix_spawnattr_init");
@@ -176,9 +209,10 @@ final class NativeSpawn {
                     signals.setMemory(0, LibC.SIGSET_BYTES, (byte) 0xff);
                     check(LibC.posix_spawnattr_setsigdefault(attributes, signals), "setsigdefault");
                     int[] pid = new int[1];
-                    int error = LibC.posix_spawn(pid, cString(args.get(0)), actions, attributes, argvBlock, envBlock);
+                    int error = LibC.posix_spawn(pid, cString(args.get(0)), actions, attributes, argvBlock.pointer,
+                            envBlock.pointer);
                     if (error == LibC.ENOEXEC) {
-                        error = shellFallback(pid, args, actions, attributes, envBlock, paths);
+                        error = shellFallback(pid, args, actions, attributes, envBlock.pointer, paths);
                     }
                     if (error != 0) {
                         throw new IOException("Cannot run program \"" + argv.get(0) + "\" (in directory \"" + workdir
@@ -208,8 +242,9 @@ final class NativeSpawn {
         List<byte[]> shellArgs = new ArrayList<>(args.size() + 1);
         shellArgs.add(SHELL.getBytes(paths));
         shellArgs.addAll(args);
-        try (Memory shellArgv = strings(shellArgs)) {
-            return LibC.posix_spawn(pid, cString(SHELL.getBytes(paths)), actions, attributes, shellArgv, envBlock);
+        try (LibC.Block shellArgv = strings(shellArgs)) {
+            return LibC.posix_spawn(pid, cString(SHELL.getBytes(paths)), actions, attributes, shellArgv.pointer,
+                    envBlock);
         }
     }
 
@@ -242,13 +277,14 @@ final class NativeSpawn {
     }
 
     /** A NULL-terminated array of pointers to NUL-terminated strings, and the strings, in one block. */
-    private static Memory strings(List<byte[]> values) {
+    private static LibC.Block strings(List<byte[]> values) {
         long table = (values.size() + 1L) * Native.POINTER_SIZE;
         long size = table;
         for (byte[] value : values) {
             size += value.length + 1;
         }
-        Memory block = new Memory(size);
+        LibC.Block allocated = new LibC.Block(size);
+        Pointer block = allocated.pointer;
         long at = table;
         for (int i = 0; i < values.size(); i++) {
             byte[] value = values.get(i);
@@ -258,6 +294,6 @@ final class NativeSpawn {
             at += value.length + 1;
         }
         block.setPointer((long) values.size() * Native.POINTER_SIZE, null);
-        return block;
+        return allocated;
     }
 }
