@@ -85,7 +85,7 @@ final class JobTask implements ExecutionHandler<Void> {
         running.enter(jobId);
         CompletionHandler<Void> next;
         try {
-            next = decide(jobId, () -> beforeTheCommand(context));
+            next = decide(jobId, version(context), () -> beforeTheCommand(context));
         } catch (RuntimeException e) {
             // Only a wait before the command gives up for a reason other than a stop or an interrupt.
             if (!StoreOutages.isOutage(e) || running.isStopping() || Thread.currentThread().isInterrupted()
@@ -105,7 +105,7 @@ final class JobTask implements ExecutionHandler<Void> {
         return completing(jobId, next);
     }
 
-    private CompletionHandler<Void> decide(String jobId, StoreOutageWait.Until before) {
+    private CompletionHandler<Void> decide(String jobId, long version, StoreOutageWait.Until before) {
         Optional<Job> found = waits.call(jobId, "read the job", () -> ledger.job(jobId), before);
         if (found.isEmpty()) {
             return remove();
@@ -135,7 +135,7 @@ final class JobTask implements ExecutionHandler<Void> {
             return rescheduleIn(config.slotRetryDelay());
         }
         try {
-            return runAttempt(job, before);
+            return runAttempt(job, version, before);
         } finally {
             if (shares) {
                 SharedResources.release(store, jobId);
@@ -146,7 +146,7 @@ final class JobTask implements ExecutionHandler<Void> {
         }
     }
 
-    private CompletionHandler<Void> runAttempt(Job job, StoreOutageWait.Until before) {
+    private CompletionHandler<Void> runAttempt(Job job, long version, StoreOutageWait.Until before) {
         String jobId = job.id();
         // An earlier attempt still marked running on this host is ended first: never two at once.
         if (job.state() == JobState.RUNNING) {
@@ -185,31 +185,34 @@ final class JobTask implements ExecutionHandler<Void> {
             return current ? tolerant(jobId, rescheduleIn(Duration.ZERO)) : supersededBy(jobId, attempt);
         }
         if (outcome.succeeded()) {
-            return finish(job, attempt, outcome, JobState.SUCCEEDED, JobEvents.Ending.SUCCEEDED, remove());
+            return finish(job, attempt, version, outcome, JobState.SUCCEEDED, JobEvents.Ending.SUCCEEDED, remove());
         }
         if (outcome.result() == JobOutcome.Result.CANCELLED) {
-            return finish(job, attempt, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove());
+            return finish(job, attempt, version, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove());
         }
         int failures = waits.call(jobId, "count its failed attempts", () -> ledger.failedAttempts(jobId),
                 this::untilStopping) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
             LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), Durations.describe(delay));
-            return finish(job, attempt, outcome, JobState.QUEUED, ending(outcome), rescheduleIn(delay));
+            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleIn(delay));
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
-        return finish(job, attempt, outcome, last, ending(outcome), remove());
+        return finish(job, attempt, version, outcome, last, ending(outcome), remove());
     }
 
     /**
      * Records the attempt's outcome and moves the job to {@code state}, then {@code next} — unless
      * another node started a later attempt meanwhile (this node's heartbeat had stopped for longer
-     * than the dead-node limit): then the job is its now, and this node lets go of it.
+     * than the dead-node limit): then the job is its now, and this node lets go of it. A final
+     * state removes the job's execution in the same transaction (then {@code next}, db-scheduler's
+     * own remove, is skipped), unless the execution changed meanwhile.
      */
-    private CompletionHandler<Void> finish(Job job, int attempt, JobOutcome outcome, JobState state,
+    private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
             JobEvents.Ending ending, CompletionHandler<Void> next) {
-        boolean current = record(job.id(), "record its attempt",
-                () -> ledger.finishAttempt(job.id(), attempt, outcome, state));
+        ExecutionLedger.Finished finished = waits.call(job.id(), "record its attempt",
+                () -> ledger.finishAttempt(job.id(), attempt, outcome, state, version), this::untilStopping);
+        boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
         tell(job, ending, outcome);
         if (current && state.isFinal()) {
             if (state != JobState.SUCCEEDED) {
@@ -217,7 +220,18 @@ final class JobTask implements ExecutionHandler<Void> {
             }
             told(job, ending);
         }
+        if (finished == ExecutionLedger.Finished.RECORDED_AND_DEQUEUED) {
+            return DEQUEUED;
+        }
         return current ? next : supersededBy(job.id(), attempt);
+    }
+
+    /** The execution was removed with the job's final state: nothing left for db-scheduler to do. */
+    private static final CompletionHandler<Void> DEQUEUED = (complete, operations) -> { };
+
+    /** The version of the execution this node picked, or -1 when there is none to go by. */
+    private static long version(ExecutionContext context) {
+        return context == null || context.getExecution() == null ? -1 : context.getExecution().version;
     }
 
     /** After the command: the outcome is kept until the store takes it; only a stopping engine gives up. */

@@ -329,6 +329,32 @@ public final class ExecutionLedger {
      * heart-beating): then only the attempt's own row gets its outcome, and false is returned.
      */
     public boolean finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next) {
+        return finishAttempt(jobId, attempt, outcome, next, -1) != Finished.SUPERSEDED;
+    }
+
+    /** What {@link #finishAttempt(String, int, JobOutcome, JobState, long)} did. */
+    public enum Finished {
+        /** A later attempt has started meanwhile: only the attempt's own row got its outcome. */
+        SUPERSEDED,
+        /** The attempt and the job are recorded; the job's queue entry is left as it was. */
+        RECORDED,
+        /** The attempt and the final job are recorded, and the job's queue entry is removed with them. */
+        RECORDED_AND_DEQUEUED
+    }
+
+    /**
+     * As {@link #finishAttempt(String, int, JobOutcome, JobState)}; when {@code next} is final and
+     * the attempt is still the job's latest, it also removes the job's db-scheduler execution in the
+     * same transaction — only if that row is still at {@code executionVersion} (the version this
+     * node picked; db-scheduler's own remove checks the same). One write transaction per finished
+     * job instead of two, and none of them on db-scheduler's own connections, which on SQLite meet
+     * the writer on the database's one write lock (docs/BENCHMARKS.md).
+     *
+     * @param executionVersion the picked execution's version, or a negative number to leave the
+     *                         queue entry to the caller
+     */
+    public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
+            long executionVersion) {
         Instant ended = outcome.ended() == null ? clock.instant() : outcome.ended();
         String log = outcome.logFile() == null ? null : outcome.logFile().toString();
         return db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
@@ -344,11 +370,20 @@ public final class ExecutionLedger {
                 p.setString(6, jobId);
                 p.setInt(7, attempt);
                 if (p.executeUpdate() != 1) {
-                    return false;
+                    return Finished.SUPERSEDED;
                 }
             }
             Supersede.settle(c, jobId);
-            return true;
+            if (executionVersion < 0 || !next.isFinal()) {
+                return Finished.RECORDED;
+            }
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
+                    + " AND task_instance = ? AND version = ?")) {
+                p.setString(1, JobQueue.TASK_NAME);
+                p.setString(2, jobId);
+                p.setLong(3, executionVersion);
+                return p.executeUpdate() == 1 ? Finished.RECORDED_AND_DEQUEUED : Finished.RECORDED;
+            }
         });
     }
 

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.atLeast;
@@ -141,7 +142,7 @@ abstract class AbstractStoreOutageTest {
     @Test
     void anOutcomeThatMeetsAStoreOutageIsRecordedWhenTheStoreAnswersAndTheCommandDoesNotRunAgain() throws Exception {
         doThrow(outage(), outage(), outage()).doCallRealMethod().when(ledger)
-                .finishAttempt(anyString(), anyInt(), any(), any());
+                .finishAttempt(anyString(), anyInt(), any(), any(), anyLong());
         engine.start();
         Path runs = dir.resolve("runs");
 
@@ -151,7 +152,7 @@ abstract class AbstractStoreOutageTest {
         assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(done.job().exitCode()).isZero();
         assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
-        verify(ledger, times(4)).finishAttempt(eq(jobId), eq(1), any(), eq(JobState.SUCCEEDED));
+        verify(ledger, times(4)).finishAttempt(eq(jobId), eq(1), any(), eq(JobState.SUCCEEDED), anyLong());
         await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
         assertThat(Files.readAllLines(runs)).containsExactly("run");
     }
@@ -222,7 +223,7 @@ abstract class AbstractStoreOutageTest {
                 throw outage();
             }
             return call.callRealMethod();
-        }).when(ledger).finishAttempt(anyString(), anyInt(), any(), any());
+        }).when(ledger).finishAttempt(anyString(), anyInt(), any(), any(), anyLong());
         engine.start();
         Path runs = dir.resolve("runs");
         String jobId = acceptCountingJob(runs);

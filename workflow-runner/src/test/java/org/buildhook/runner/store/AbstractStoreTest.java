@@ -228,6 +228,53 @@ abstract class AbstractStoreTest {
     }
 
     @Test
+    void aFinalOutcomeRemovesTheJobsExecutionInItsOwnTransactionOnlyWhileTheExecutionIsTheOnePicked()
+            throws SQLException {
+        AcceptResult r = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true")),
+                Plans.job("notify", List.of("/bin/true"))));
+        String deploy = r.jobIds().get(0);
+        String notify = r.jobIds().get(1);
+        long version = executionVersion(deploy);
+        ExecutionLedger ledger = store.ledger();
+
+        int first = ledger.startAttempt(deploy, "test-node");
+        assertThat(ledger.finishAttempt(deploy, first, outcome(JobOutcome.Result.FAILED), JobState.QUEUED, version))
+                .as("a retry keeps its execution, for db-scheduler to reschedule").isEqualTo(ExecutionLedger.Finished.RECORDED);
+        int second = ledger.startAttempt(deploy, "test-node");
+        assertThat(ledger.finishAttempt(deploy, first, outcome(JobOutcome.Result.SUCCEEDED), JobState.SUCCEEDED,
+                version)).as("an attempt no longer the latest").isEqualTo(ExecutionLedger.Finished.SUPERSEDED);
+        assertThat(ledger.finishAttempt(deploy, second, outcome(JobOutcome.Result.SUCCEEDED), JobState.SUCCEEDED,
+                version + 1)).as("the execution changed since it was picked (another node revived it)")
+                .isEqualTo(ExecutionLedger.Finished.RECORDED);
+        assertThat(scheduledExecutions()).contains(deploy, notify);
+
+        int attempt = ledger.startAttempt(notify, "test-node");
+        assertThat(ledger.finishAttempt(notify, attempt, outcome(JobOutcome.Result.SUCCEEDED), JobState.SUCCEEDED,
+                executionVersion(notify))).isEqualTo(ExecutionLedger.Finished.RECORDED_AND_DEQUEUED);
+        assertThat(scheduledExecutions()).containsExactly(deploy);
+        assertThat(store.job(notify).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
+    }
+
+    private static JobOutcome outcome(JobOutcome.Result result) {
+        Instant now = Instant.now();
+        return new JobOutcome(result, result == JobOutcome.Result.SUCCEEDED ? 0 : 1, now, now, result.name(), null,
+                false);
+    }
+
+    private long executionVersion(String jobId) throws SQLException {
+        try (Connection c = store.dataSource().getConnection();
+             PreparedStatement p = c.prepareStatement("SELECT version FROM scheduled_tasks WHERE task_name = ?"
+                     + " AND task_instance = ?")) {
+            p.setString(1, JobQueue.TASK_NAME);
+            p.setString(2, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    @Test
     void aFailureInsideAcceptLeavesNothingBehind() throws SQLException {
         // An injected failure on the second job's row, after the delivery and the first job were written.
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
