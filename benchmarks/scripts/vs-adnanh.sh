@@ -8,12 +8,13 @@
 #   2. a bare Jetty 12 servlet reading the body (limits.BareServlet, the server's own connector set-up),
 #      then buildhook's 404 (unknown endpoint, body read) and 401 (wrong signature);
 #   3. buildhook (SQLite, then PostgreSQL if configured) and adnanh/webhook running one command per delivery;
-#   4. the Java process-start floor (limits.ProcessFloor: the same command by a bare ProcessBuilder loop,
-#      behind setsid --wait as buildhook's launcher starts it, and without);
+#   4. the Java process-start floor (limits.ProcessFloor: the same command started N times, by
+#      posix_spawn with a new session as buildhook's launcher starts it, by a bare ProcessBuilder loop
+#      behind setsid --wait as it did before, and without setsid);
 #   5. start-up to the first 202 and idle RSS, with and without the shipped JVM options (startup.sh).
-# With COMPARE_OPTIONS=1 (the default), step 3 also runs buildhook on SQLite with the options shipped
-# before VFORK (-XX:TieredStopAtLevel=1 alone: jobs started through jspawnhelper) and with C2 (VFORK
-# alone), and step 4 the floor through jspawnhelper: the options' trade, measured in the same run.
+# With COMPARE_OPTIONS=1 (the default), step 3 also runs buildhook on SQLite with the launch used before
+# posix_spawn (-Dbuildhook.launch=setsid: VFORK, then the setsid exec) and with C2 (VFORK alone), and
+# step 4 the floor through jspawnhelper too: the launch's and the options' trade, measured in the same run.
 # Then a summary: every figure and its ratio to its reference of this run, with the goals of issue 17.
 # Needs: the `webhook` binary (Debian: apt-get install webhook), bash 5 ($EPOCHREALTIME), python3.
 # With BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://…?user=…&password=… buildhook also runs on PostgreSQL
@@ -264,6 +265,10 @@ YAML
 }
 
 run_floor() { # the same command by a bare ProcessBuilder loop, as many at once as buildhook's runner
+  # The launch buildhook uses (posix_spawn with POSIX_SPAWN_SETSID, NativeSpawn), then the one before it.
+  # shellcheck disable=SC2086
+  java $jvm_defaults -cp "$jar" org.buildhook.benchmarks.limits.ProcessFloor "$work/trace.sh" "$work/trace-native" \
+      "$requests" "$threads" --native --clk-tck "$(getconf CLK_TCK)" | tee "$work/process-floor-native.out"
   # shellcheck disable=SC2086
   java $jvm_defaults -cp "$jar" org.buildhook.benchmarks.limits.ProcessFloor "$work/trace.sh" "$work/trace-floor" \
       "$requests" "$threads" --clk-tck "$(getconf CLK_TCK)" | tee "$work/process-floor-setsid.out"
@@ -301,9 +306,9 @@ if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then
   labels+=(buildhook-pg)
 fi
 if (( compare_options == 1 )); then
-  run_buildhook buildhook-sqlite-spawnhelper "" "-XX:TieredStopAtLevel=1"
+  run_buildhook buildhook-sqlite-setsid "" "$jvm_defaults -Dbuildhook.launch=setsid"
   run_buildhook buildhook-sqlite-c2 "" "$launch_opt"
-  labels+=(buildhook-sqlite-spawnhelper buildhook-sqlite-c2)
+  labels+=(buildhook-sqlite-setsid buildhook-sqlite-c2)
 fi
 run_adnanh
 run_floor
