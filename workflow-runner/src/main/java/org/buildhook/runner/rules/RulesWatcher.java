@@ -55,6 +55,8 @@ public final class RulesWatcher implements Closeable {
     static final String THREAD_NAME = "buildhook-rules-watcher";
     /** The quiet time that tells a file written in place is complete. */
     static final Duration SETTLE = Duration.ofMillis(50);
+    /** FAT's file times are 2 s apart: an edit that keeps the size within that may show only in the content. */
+    private static final Duration MODIFIED_LATELY = Duration.ofSeconds(2);
     private static final Logger LOG = LoggerFactory.getLogger(RulesWatcher.class);
 
     private final Path file;
@@ -69,6 +71,7 @@ public final class RulesWatcher implements Closeable {
     private volatile boolean closed;
     private FileVersion lastSeen; // guarded by checkLock
     private final java.util.concurrent.atomic.AtomicLong looks = new java.util.concurrent.atomic.AtomicLong();
+    private WatchKey registration; // the watcher thread's, after the constructor
 
     private RulesWatcher(Path file, RuleSetLoader loader, Duration pollInterval, Listener listener) throws IOException {
         this.file = file;
@@ -79,8 +82,7 @@ public final class RulesWatcher implements Closeable {
         this.current = new AtomicReference<>(loader.load(file));
         this.watchService = file.toAbsolutePath().getFileSystem().newWatchService();
         try {
-            file.toAbsolutePath().getParent().register(watchService, StandardWatchEventKinds.ENTRY_CREATE,
-                    StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
+            this.registration = register();
         } catch (IOException | RuntimeException e) {
             watchService.close();
             throw e;
@@ -157,25 +159,37 @@ public final class RulesWatcher implements Closeable {
         return looks.get();
     }
 
+    private WatchKey register() throws IOException {
+        return file.toAbsolutePath().getParent().register(watchService, StandardWatchEventKinds.ENTRY_CREATE,
+                StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_DELETE);
+    }
+
     private void watch() {
         while (!closed) {
             try {
+                watchTheFolder();
                 WatchKey key = watchService.poll(pollInterval.toMillis(), TimeUnit.MILLISECONDS);
                 boolean event = false;
                 if (key != null) {
                     event = concernsTheFile(file, key.pollEvents());
                     key.reset();
                 }
+                if (key != null && !event) {
+                    // Only other files in the folder changed: a log written next to the rules changes
+                    // with every line. Unwatched for SETTLE, a busy neighbour costs neither this thread
+                    // nor the JDK's watch thread a wake-up per write; then the folder is watched again
+                    // and the file looked at once, by content too if it changed lately (an edit in
+                    // place of the same size within the file system's time resolution shows only there).
+                    key.cancel();
+                    Thread.sleep(SETTLE.toMillis());
+                    watchTheFolder();
+                    check(modifiedLately());
+                    continue;
+                }
                 if (event) {
                     settle();
                 }
                 check(event);
-                if (key != null && !event) {
-                    // Only other files in the folder changed: a log written next to the rules changes
-                    // with every line. Their events pile up in the key meanwhile (repeats coalesce), so
-                    // a busy neighbour costs one look per SETTLE instead of a wake-up and a look per write.
-                    Thread.sleep(SETTLE.toMillis());
-                }
             } catch (ClosedWatchServiceException | InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
@@ -183,6 +197,25 @@ public final class RulesWatcher implements Closeable {
                 LOG.error("checking the rules file {} failed", file, e);
             }
         }
+    }
+
+    /** Registers the folder again when it is not (after a rest, or after it was gone); on failure, polling goes on. */
+    private void watchTheFolder() {
+        if (registration != null && registration.isValid()) {
+            return;
+        }
+        try {
+            registration = register();
+        } catch (IOException e) {
+            LOG.debug("cannot watch the folder of {} now; comparing it every {}", file, pollInterval, e);
+        }
+    }
+
+    /** Whether the file was modified within the coarsest common file time resolution (2 s) of now. */
+    private boolean modifiedLately() {
+        FileVersion now = FileVersion.of(file);
+        return now.modified() == null
+                || Math.abs(System.currentTimeMillis() - now.modified().toMillis()) < MODIFIED_LATELY.toMillis();
     }
 
     /**
@@ -207,7 +240,8 @@ public final class RulesWatcher implements Closeable {
      * event on the file's own name (an edit in place within the file time's resolution), lost
      * events, or any event when the file is a symlink (its target may move with a sibling, as
      * Kubernetes swaps {@code ..data}). Other files in the folder — a log written next to the rules,
-     * say — only cause the cheap look at identity, size and time, at most once per {@link #SETTLE}.
+     * say — only cause the cheap look at identity, size and time, at most once per {@link #SETTLE}
+     * (and a read if the file itself changed in the last 2 s).
      */
     static boolean concernsTheFile(Path file, List<WatchEvent<?>> events) {
         Path name = file.getFileName();

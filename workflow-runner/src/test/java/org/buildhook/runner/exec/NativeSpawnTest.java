@@ -80,6 +80,24 @@ class NativeSpawnTest {
         assertThat(NativeSpawn.available()).as(NativeSpawn.description()).isEqualTo(!forced);
     }
 
+    /** A JVM where JNA cannot load its native library (as with a read-only or noexec temp folder). */
+    @Test
+    void whereJnaCannotLoadJobsStartThroughSetsidAndTheLogSaysWhyOnce() throws Exception {
+        Files.createDirectories(dir.resolve("in"));
+        Files.writeString(dir.resolve("value"), "plain");
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-Djna.nounpack=true", "-Djna.nosys=true",
+                "-cp", System.getProperty("java.class.path"), ExactBytesProbe.class.getName(), dir.toString());
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(120, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(out).as(out).contains("SUCCEEDED exited with 0");
+        assertThat(out.lines().filter(l -> l.contains("jobs start in their own session")).toList()).singleElement()
+                .asString().contains("through /usr/bin/setsid: JNA cannot load its native library");
+        assertThat(Files.readString(dir.resolve("out"))).isEqualTo("plain|plain|" + dir.resolve("in"));
+    }
+
     @Test
     void theChildLeadsASessionOfItsOwnAndItsParentIsTheJvm() throws Exception {
         Process sleeper = start("/bin/sleep", "60");
@@ -144,6 +162,7 @@ class NativeSpawnTest {
         LibC.pipe2(leaky, 0); // no O_CLOEXEC: what another library might leave open
         Path file = Files.writeString(dir.resolve("open.txt"), "held open by the JVM");
         try (InputStream open = Files.newInputStream(file)) {
+            assertThat(open.read()).as("open in the JVM while the child starts").isEqualTo('h');
             Process sleeper = start("/bin/sleep", "60");
 
             Path fds = Path.of("/proc/" + sleeper.pid() + "/fd");

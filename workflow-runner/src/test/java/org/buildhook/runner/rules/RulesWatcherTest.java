@@ -329,6 +329,33 @@ class RulesWatcherTest {
         }
     }
 
+    @Test
+    void anEditInPlaceOfTheSameSizeIsPutInForceWhileALogNextToTheRulesKeepsGrowing() throws Exception {
+        Path file = rulesFile(rules("aaa", 1));
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Path log = dir.resolve("serve.out");
+        Thread logger = new Thread(() -> {
+            for (int i = 0; writing.get(); i++) {
+                try {
+                    Files.writeString(log, "line " + i + "\n", java.nio.file.StandardOpenOption.CREATE,
+                            java.nio.file.StandardOpenOption.APPEND);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            logger.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.size(log) > 10_000);
+            Files.writeString(file, rules("bbb", 1)); // in place, same size: only its content tells
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("bbb-1")));
+        } finally {
+            writing.set(false);
+            logger.join();
+        }
+    }
+
     private static WatchEvent<Path> event(WatchEvent.Kind<?> kind, String name) {
         return new WatchEvent<>() {
             @Override
