@@ -47,6 +47,12 @@ final class JobTask implements ExecutionHandler<Void> {
     static final String PAYLOAD_ENV = "BUILDHOOK_PAYLOAD";
     /** Fraction of the dead-execution limit without a heartbeat after which the command is not started. */
     private static final double HAND_BACK_AT = 0.5;
+    /**
+     * Longest wait of an attempt for the deliveries being accepted (docs/BENCHMARKS.md, "Third pass:
+     * accepting while jobs run"): far below any dead-execution limit, and at most this much later
+     * for a job whose delivery came in a burst.
+     */
+    static final Duration ACCEPTS_FIRST = Duration.ofMillis(100);
 
     private final Store store;
     private final ExecutionLedger ledger;
@@ -148,6 +154,7 @@ final class JobTask implements ExecutionHandler<Void> {
 
     private CompletionHandler<Void> runAttempt(Job job, long version, StoreOutageWait.Until before) {
         String jobId = job.id();
+        letAcceptsGoFirst();
         // An earlier attempt still marked running on this host is ended first: never two at once.
         if (job.state() == JobState.RUNNING) {
             waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
@@ -260,6 +267,20 @@ final class JobTask implements ExecutionHandler<Void> {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while ending what an earlier attempt of " + jobId + " left",
                     e);
+        }
+    }
+
+    /**
+     * Deliveries being accepted go first: the attempt's bookkeeping and its launch would take the
+     * CPU and the store's writer that their commits wait for. Bounded by {@link #ACCEPTS_FIRST}, so a
+     * steady stream of deliveries slows the jobs down but never stops them.
+     */
+    private void letAcceptsGoFirst() {
+        try {
+            store.awaitAcceptsFirst(ACCEPTS_FIRST);
+        } catch (InterruptedException e) {
+            // Only a stopping engine interrupts: the attempt goes on as it would have a moment later.
+            Thread.currentThread().interrupt();
         }
     }
 

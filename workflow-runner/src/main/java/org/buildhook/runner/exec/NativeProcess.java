@@ -240,13 +240,15 @@ final class NativeProcess extends Process {
                 }
                 // Someone else reaped it: the exit code is lost. Never 0, which would read as success.
                 LOG.warn("process {} was reaped by someone else; its exit code is unknown", pid);
-                exit.complete(-1);
                 NativeSpawn.reaped();
+                exit.complete(-1);
                 return;
             }
             if (reaped == pid) {
-                exit.complete(exitValue(status[0]));
+                // Counted off first: completing the exit lets the launcher's close go on, which
+                // lets go of JNA only once no child is left unreaped.
                 NativeSpawn.reaped();
+                exit.complete(exitValue(status[0]));
             }
         }
     }

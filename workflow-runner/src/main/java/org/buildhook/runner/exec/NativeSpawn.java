@@ -83,6 +83,11 @@ final class NativeSpawn {
         UNREAPED.decrementAndGet();
     }
 
+    /** Children started here and not reaped yet; for tests. */
+    static int unreaped() {
+        return UNREAPED.get();
+    }
+
     /** Whether jobs that get their own session are started here; the first call decides and logs. */
     static boolean available() {
         return Decision.NATIVE;

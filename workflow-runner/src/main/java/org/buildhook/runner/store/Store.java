@@ -1,6 +1,7 @@
 package org.buildhook.runner.store;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -47,6 +48,7 @@ public final class Store implements AutoCloseable {
     private final ScheduledExecutorService retentionThread;
     private final boolean ownsRetentionThread;
     private final List<Runnable> queuedListeners = new CopyOnWriteArrayList<>();
+    private final AcceptsInFlight accepting = new AcceptsInFlight();
 
     private Store(StoreConfig config, Database db, ScheduledExecutorService retentionThread, boolean owns) {
         this.config = config;
@@ -122,11 +124,28 @@ public final class Store implements AutoCloseable {
      * project, trigger) for the admin API's filters.
      */
     public AcceptResult accept(NewDelivery delivery, DeliverySummary summary, List<PlannedJob> jobs) {
-        AcceptResult result = writer.accept(delivery, summary, List.copyOf(jobs));
+        AcceptResult result;
+        accepting.enter();
+        try {
+            result = writer.accept(delivery, summary, List.copyOf(jobs));
+        } finally {
+            accepting.leave();
+        }
         if (!result.jobIds().isEmpty()) {
             jobsQueued();
         }
         return result;
+    }
+
+    /**
+     * Waits until no delivery is being accepted by this store object, for at most {@code max}: the
+     * job engine lets accepts go first before it starts an attempt, so that a burst of deliveries
+     * is not slowed by the jobs of the ones before it (docs/running-jobs.md).
+     *
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public void awaitAcceptsFirst(Duration max) throws InterruptedException {
+        accepting.awaitNone(max);
     }
 
     /**

@@ -373,4 +373,19 @@ class NativeSpawnTest {
             assertThat(Path.of("/proc/" + child.pid())).doesNotExist();
         }
     }
+
+    @Test
+    void aChildIsNoLongerCountedAsUnreapedOnceItsExitIsReported() throws Exception {
+        // cat ends when its stdin closes: the exit is reported after the callback below is in place,
+        // so the callback runs where the exit is reported (in the reaping thread), not afterwards.
+        Process child = start("/bin/cat");
+        int counted = NativeSpawn.unreaped();
+        var countWhenReported = child.onExit().thenApply(exited -> NativeSpawn.unreaped());
+
+        child.getOutputStream().close();
+
+        assertThat(countWhenReported.get(60, TimeUnit.SECONDS))
+                .as("a launcher closed as soon as its last job is reported ended must be able to let go of JNA")
+                .isEqualTo(counted - 1);
+    }
 }

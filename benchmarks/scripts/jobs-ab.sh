@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Accepting while jobs run, for two (or more) buildhook builds, A/B one after the other (docs/BENCHMARKS.md,
+# "Third pass: accepting while jobs run"):
+#   jobs-ab.sh N PRE LABEL=INSTALL-DIR LABEL=INSTALL-DIR ...
+#   e.g. cp -a distribution/target/buildhook /tmp/before   # built from the commit before the change
+#        mvn -B -q package -DskipTests                     # the change
+#        benchmarks/scripts/jobs-ab.sh 3000 500 before1=/tmp/before after1=distribution/target/buildhook \
+#            before2=/tmp/before after2=distribution/target/buildhook
+# Each set: a fresh standalone server (SQLite, runner.threads 4, the shipped JVM options) whose one rule runs
+# trace.sh for every delivery, as in vs-adnanh.sh; PRE deliveries not counted, then N from 16 senders. Prints
+# per set: accepted/s, answer p99, all commands done, send -> command start p50, and the server's CPU per
+# delivery (the JVM and the commands it reaped); the per-thread CPU per delivery (thread-cpu.py) is left in
+# RUN/LABEL/threads.txt. A LABEL that begins with "niced" renices the job side (db-scheduler's and the job
+# threads, whose commands inherit it) by +10 after the warm-up. Env: JAVA_OPTS (every server's), PORT (18290).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+(( $# >= 3 )) || { echo "usage: jobs-ab.sh N PRE LABEL=INSTALL-DIR ..." >&2; exit 2; }
+requests=$1 pre=$2
+shift 2
+jar=$top/benchmarks/target/benchmarks.jar
+[[ -e $jar ]] || { echo "jobs-ab.sh: $jar is missing; run: mvn -B -q package -DskipTests" >&2; exit 2; }
+port=${PORT:-18290}
+work=$(mktemp -d /tmp/jobs-ab.XXXXXX)
+pid=
+cleanup() { [[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true; }
+trap cleanup EXIT
+python3 -c 'import secrets; print(secrets.token_hex(32))' > "$work/secret"
+chmod 600 "$work/secret"
+cat > "$work/trace.sh" <<'SH'
+#!/bin/bash
+start=$EPOCHREALTIME
+printf '%s %s %s\n' "$start" "$EPOCHREALTIME" "$2" >> "$1"
+SH
+chmod 755 "$work/trace.sh"
+send() { # first-build-id requests trace-file
+  java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --url "http://127.0.0.1:$port/webhook" --style jobserv \
+      --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --first-build-id "$1" \
+      --requests "$2" --warmup 0 --concurrency 16 --trace "$3"
+}
+ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
+echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $requests deliveries after $pre; load average $(cut -d' ' -f1-3 /proc/loadavg); run $work"
+for set in "$@"; do
+  label=${set%%=*} install=${set#*=} dir=$work/$label
+  mkdir -p "$dir"
+  printf 'rules:\n  - name: trace\n    run:\n      command: [%s, %s, "${build.id}"]\n      stdin: off\n' \
+      "$work/trace.sh" "$dir/trace" > "$dir/rules.yaml"
+  printf 'data-dir: %s/data\nrules: rules.yaml\nendpoints:\n  default:\n    secrets:\n      - file: %s\nserver:\n  host: 127.0.0.1\n  port: %s\n' \
+      "$dir" "$work/secret" "$port" > "$dir/buildhook.yaml"
+  (cd "$dir" && exec "$install/bin/buildhook" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
+  pid=$!
+  until curl -s -o /dev/null -X POST "http://127.0.0.1:$port/"; do sleep 0.05; done
+  sleep 2
+  (( pre == 0 )) || send 9000000 "$pre" "$dir/trace" > "$dir/pre.out"
+  if [[ $label == niced* ]]; then
+    for t in /proc/$pid/task/*; do
+      case $(cat "$t/comm") in db-scheduler-po*|buildhook-job*|"process reaper") renice -n 10 -p "${t##*/}" > /dev/null;; esac
+    done
+  fi
+  python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/before.txt"
+  before=$(ticks "$pid")
+  send 1000000 "$requests" "$dir/trace" > "$dir/load.out"
+  after=$(ticks "$pid")
+  python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/after.txt"
+  python3 "$top/benchmarks/scripts/thread-cpu.py" --diff "$dir/before.txt" "$dir/after.txt" "$requests" > "$dir/threads.txt"
+  kill -TERM "$pid"; wait "$pid" || true; pid=
+  result=$(sed -n 's/^RESULT //p' "$dir/load.out")
+  field() { echo "$result" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+  cpu=$(python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) * 1000 / int(sys.argv[3]) / int(sys.argv[4]):.2f}')" \
+      "$before" "$after" "$(getconf CLK_TCK)" "$requests")
+  echo "RESULT label=$label accepted_per_s=$(field accepted_per_s) p99_ms=$(field p99_ms) all_done_s=$(field all_done_s)" \
+      "start_p50_ms=$(field start_p50_ms) cpu_ms_per_delivery=$cpu load=$(cut -d' ' -f1 /proc/loadavg)"
+done
