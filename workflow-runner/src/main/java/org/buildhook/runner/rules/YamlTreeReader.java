@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.buildhook.core.Utf8;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
@@ -121,7 +122,7 @@ public final class YamlTreeReader {
             case START_ARRAY:
                 return readSequence(parser, at);
             case VALUE_STRING:
-                return new YamlNode.Scalar(at, parser.getText(), YamlNode.Scalar.Type.STRING);
+                return new YamlNode.Scalar(at, text(parser.getText(), at), YamlNode.Scalar.Type.STRING);
             case VALUE_NUMBER_INT:
                 return new YamlNode.Scalar(at, parser.getText(), YamlNode.Scalar.Type.INTEGER);
             case VALUE_NUMBER_FLOAT:
@@ -132,15 +133,32 @@ public final class YamlTreeReader {
                 return new YamlNode.Scalar(at, "", YamlNode.Scalar.Type.NULL);
             default:
                 // Embedded binary (!!binary) and the like: keep the text, let the schema complain.
-                return new YamlNode.Scalar(at, String.valueOf(parser.getText()), YamlNode.Scalar.Type.STRING);
+                return new YamlNode.Scalar(at, text(String.valueOf(parser.getText()), at), YamlNode.Scalar.Type.STRING);
         }
+    }
+
+    /**
+     * The text, after saying where it holds a lone UTF-16 surrogate: YAML's {@code "\\uD800"} escape
+     * gives one, which is no Unicode character. Written to the store or into a job's argv or
+     * environment as UTF-8 it would become {@code ?} without a word, so the file is refused here,
+     * where the operator can still see which value it was.
+     */
+    private String text(String value, YamlNode.Location at) {
+        int lone = Utf8.unpairedSurrogate(value);
+        if (lone >= 0) {
+            problems.add(at, String.format(java.util.Locale.ROOT, "this text holds a lone UTF-16 surrogate"
+                    + " (\\u%04X, character %d of the text), which is not a Unicode character and cannot reach a"
+                    + " job as written; write the character itself, or both halves of its pair"
+                    + " (for example \\uD83D\\uDE00)", (int) value.charAt(lone), lone + 1));
+        }
+        return value;
     }
 
     private YamlNode.Mapping readMapping(JsonParser parser, YamlNode.Location at) throws IOException {
         Map<String, YamlNode.Entry> entries = new LinkedHashMap<>();
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            String key = parser.currentName();
             YamlNode.Location keyAt = location(parser.currentTokenLocation());
+            String key = text(parser.currentName(), keyAt);
             parser.nextToken();
             YamlNode value = readValue(parser);
             if (entries.containsKey(key)) {

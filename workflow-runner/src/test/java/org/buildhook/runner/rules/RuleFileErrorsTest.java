@@ -130,6 +130,25 @@ class RuleFileErrorsTest {
     }
 
     @Test
+    void refusesALoneSurrogateWhereverItIsWrittenInsteadOfPassingAQuestionMarkOn() {
+        // YAML's \\u escape gives a lone surrogate, which UTF-8 would turn into '?' in the store and
+        // in the job's argv: refused where it is written, as an argument, a variable or a key.
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: a\n    run: {command: [/bin/echo, \"\\uD800x\"]}\n"))
+                .hasMessageStartingWith("rules.yaml:3:32: this text holds a lone UTF-16 surrogate (\\uD800, character 1"
+                        + " of the text)")
+                .hasMessageContaining("write the character itself, or both halves of its pair");
+        assertThatThrownBy(() -> TestRules.parse(
+                "rules:\n  - name: a\n    run:\n      command: [/bin/true]\n      env: {GREETING: \"hi \\uDE00\"}\n"))
+                .hasMessageStartingWith("rules.yaml:5:23: this text holds a lone UTF-16 surrogate (\\uDE00, character 4");
+        assertThatThrownBy(() -> TestRules.parse(
+                "rules:\n  - name: a\n    run:\n      command: [/bin/true]\n      env: {\"X\\uD800\": v}\n"))
+                .hasMessageStartingWith("rules.yaml:5:13: this text holds a lone UTF-16 surrogate (\\uD800, character 2");
+        // A whole pair is a character like any other.
+        assertThat(TestRules.parse("rules:\n  - name: a\n    run: {command: [/bin/echo, \"\\uD83D\\uDE00\"]}\n"))
+                .isNotNull();
+    }
+
+    @Test
     void reportsADuplicateKeyInOneMapping() {
         assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: a\n    name: b\n    run: {command: [/bin/true]}\n"))
                 .hasMessage("rules.yaml:3:5: duplicate key 'name' (the first is on line 2)");
