@@ -112,11 +112,12 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     private CompletionHandler<Void> decide(String jobId, long version, StoreOutageWait.Until before) {
-        Optional<Job> found = waits.call(jobId, "read the job", () -> ledger.job(jobId), before);
+        Optional<ExecutionLedger.JobToRun> found = waits.call(jobId, "read the job", () -> ledger.jobToRun(jobId),
+                before);
         if (found.isEmpty()) {
             return remove();
         }
-        Job job = found.get();
+        Job job = found.get().job();
         if (job.state().isFinal()) {
             return remove();
         }
@@ -141,7 +142,7 @@ final class JobTask implements ExecutionHandler<Void> {
             return rescheduleIn(config.slotRetryDelay());
         }
         try {
-            return runAttempt(job, version, before);
+            return runAttempt(job, found.get().body(), version, before);
         } finally {
             if (shares) {
                 SharedResources.release(store, jobId);
@@ -152,7 +153,7 @@ final class JobTask implements ExecutionHandler<Void> {
         }
     }
 
-    private CompletionHandler<Void> runAttempt(Job job, long version, StoreOutageWait.Until before) {
+    private CompletionHandler<Void> runAttempt(Job job, byte[] read, long version, StoreOutageWait.Until before) {
         String jobId = job.id();
         letAcceptsGoFirst();
         // An earlier attempt still marked running on this host is ended first: never two at once.
@@ -164,8 +165,8 @@ final class JobTask implements ExecutionHandler<Void> {
             LOG.info("job {}: already has its outcome; not run again", jobId);
             return remove();
         }
-        byte[] body = waits.call(jobId, "read the delivery body", () -> ledger.body(job.deliveryId()), before)
-                .orElse(new byte[0]);
+        // Read with the job: a delivery's body never changes.
+        byte[] body = read == null ? new byte[0] : read;
         Map<String, String> env = new HashMap<>(job.env());
         Path payload = PayloadFiles.write(store.payloadFile(job.deliveryId()), body);
         env.put(PAYLOAD_ENV, payload.toString());

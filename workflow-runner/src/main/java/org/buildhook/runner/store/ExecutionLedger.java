@@ -43,6 +43,20 @@ public final class ExecutionLedger {
         return reader.jobUnredacted(jobId);
     }
 
+    /**
+     * A job to run and its delivery's exact body.
+     *
+     * @param job  the job with its real environment
+     * @param body the delivery's body, or null when the delivery is gone
+     */
+    public record JobToRun(Job job, byte[] body) {
+    }
+
+    /** The job with its real environment and its delivery's body, in one read; empty when retention removed it. */
+    public Optional<JobToRun> jobToRun(String jobId) {
+        return reader.jobToRun(jobId);
+    }
+
     /** The exact body of the delivery, or empty when it is gone. */
     public Optional<byte[]> body(String deliveryId) {
         return reader.body(deliveryId);

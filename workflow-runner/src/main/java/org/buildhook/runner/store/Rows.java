@@ -3,6 +3,7 @@ package org.buildhook.runner.store;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,6 +20,8 @@ import org.buildhook.runner.RunnerException;
 final class Rows {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectReader STRING_LIST = JSON.readerFor(new TypeReference<List<String>>() { });
+    private static final ObjectReader STRING_MAP = JSON.readerFor(new TypeReference<Map<String, String>>() { });
     static final String JOB_COLUMNS = "id, delivery_id, rule_name, rule_snapshot, argv, env, workdir, stdin,"
             + " timeout_ms, retries, backoff_ms, concurrency, run_name, state, attempts, exit_code, created_at,"
             + " started_at, ended_at, node, log_path, message, cancel_requested, rerun_of, build_id, supersede_key,"
@@ -41,7 +44,7 @@ final class Rows {
 
     static List<String> stringList(String json) {
         try {
-            return JSON.readValue(json, new TypeReference<List<String>>() { });
+            return STRING_LIST.readValue(json);
         } catch (JsonProcessingException e) {
             throw new RunnerException("corrupt JSON list in the store", e);
         }
@@ -49,7 +52,7 @@ final class Rows {
 
     static Map<String, String> stringMap(String json) {
         try {
-            return JSON.readValue(json, new TypeReference<Map<String, String>>() { });
+            return STRING_MAP.readValue(json);
         } catch (JsonProcessingException e) {
             throw new RunnerException("corrupt JSON map in the store", e);
         }
@@ -89,35 +92,53 @@ final class Rows {
         }
     }
 
+    /**
+     * The job of a row whose first columns are {@link #JOB_COLUMNS}, in that order: read by index,
+     * as sqlite-jdbc's lookup of 36 columns by name was a large share of every job's start
+     * (docs/BENCHMARKS.md, "Third pass: the job's own bookkeeping").
+     */
     static Job job(ResultSet rs) throws SQLException {
-        String workdir = rs.getString("workdir");
-        return new Job(rs.getString("id"), rs.getString("delivery_id"), rs.getString("rule_name"),
-                rs.getString("rule_snapshot"), stringList(rs.getString("argv")), stringMap(rs.getString("env")),
-                workdir == null ? null : Path.of(workdir), rs.getInt("stdin") != 0,
-                Duration.ofMillis(rs.getLong("timeout_ms")), rs.getInt("retries"),
-                Duration.ofMillis(rs.getLong("backoff_ms")), rs.getInt("concurrency"), rs.getString("run_name"),
-                JobState.valueOf(rs.getString("state")), rs.getInt("attempts"), integer(rs, "exit_code"),
-                instant(rs, "created_at"), instant(rs, "started_at"), instant(rs, "ended_at"), rs.getString("node"),
-                rs.getString("log_path"), rs.getString("message"), rs.getInt("cancel_requested") != 0,
-                rs.getString("rerun_of"), workflow(rs), rs.getString("superseded_by"), instant(rs, "expires_at"));
+        String workdir = rs.getString(7);
+        return new Job(rs.getString(1), rs.getString(2), rs.getString(3),
+                rs.getString(4), stringList(rs.getString(5)), stringMap(rs.getString(6)),
+                workdir == null ? null : Path.of(workdir), rs.getInt(8) != 0,
+                Duration.ofMillis(rs.getLong(9)), rs.getInt(10),
+                Duration.ofMillis(rs.getLong(11)), rs.getInt(12), rs.getString(13),
+                JobState.valueOf(rs.getString(14)), rs.getInt(15), integer(rs, 16),
+                instant(rs, 17), instant(rs, 18), instant(rs, 19), rs.getString(20),
+                rs.getString(21), rs.getString(22), rs.getInt(23) != 0,
+                rs.getString(24), workflow(rs), rs.getString(28), instant(rs, 30));
     }
 
+    /** The number of {@link #JOB_COLUMNS}: a column after them is at this index plus one. */
+    static final int JOB_COLUMN_COUNT = 34;
+
     private static JobWorkflow workflow(ResultSet rs) throws SQLException {
-        long build = rs.getLong("build_id");
+        long build = rs.getLong(25);
         Long buildId = rs.wasNull() ? null : build;
-        long expiry = rs.getLong("approval_expiry_ms");
+        long expiry = rs.getLong(29);
         Duration approval = rs.wasNull() ? null : Duration.ofMillis(expiry);
         Map<String, Integer> units = new java.util.TreeMap<>();
         Map<String, Integer> capacities = new java.util.TreeMap<>();
-        String resources = rs.getString("resources");
+        String resources = rs.getString(31);
         if (resources != null) {
             resourceMap(resources).forEach((name, pair) -> {
                 units.put(name, pair.get(0));
                 capacities.put(name, pair.get(1));
             });
         }
-        return new JobWorkflow(buildId, rs.getString("supersede_key"), rs.getInt("supersede_running") != 0, approval,
-                units, capacities, rs.getString("follow_ups"), rs.getString("parent_id"), rs.getInt("chain_depth"));
+        return new JobWorkflow(buildId, rs.getString(26), rs.getInt(27) != 0, approval,
+                units, capacities, rs.getString(32), rs.getString(33), rs.getInt(34));
+    }
+
+    static Instant instant(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    static Integer integer(ResultSet rs, int column) throws SQLException {
+        int v = rs.getInt(column);
+        return rs.wasNull() ? null : v;
     }
 
     /** A job's resources as stored: {@code {"name": [units, capacity]}}; null when it needs none. */

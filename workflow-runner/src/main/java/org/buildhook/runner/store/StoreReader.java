@@ -222,6 +222,17 @@ final class StoreReader {
                 List.of(id), Rows::job).stream().findFirst());
     }
 
+    /**
+     * The job with its real environment and its delivery's exact body (null when the delivery is
+     * gone), in one query: what an attempt needs, without a second read (docs/BENCHMARKS.md).
+     */
+    Optional<ExecutionLedger.JobToRun> jobToRun(String id) {
+        return db.read("read a job", c -> query(c, "SELECT " + Rows.JOB_COLUMNS
+                + ", (SELECT body FROM deliveries WHERE id = jobs.delivery_id) FROM jobs WHERE id = ?", List.of(id),
+                rs -> new ExecutionLedger.JobToRun(Rows.job(rs), rs.getBytes(Rows.JOB_COLUMN_COUNT + 1)))
+                .stream().findFirst());
+    }
+
     Optional<JobDetail> job(String id) {
         return db.read("read a job", c -> {
             List<Job> jobs = query(c, "SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE id = ?", List.of(id),
