@@ -3,6 +3,7 @@ package org.buildhook.core;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ public final class DataFiles {
     public static Path createDirectories(Path dir) throws IOException {
         Path absolute = dir.toAbsolutePath();
         Deque<Path> missing = new ArrayDeque<>();
-        for (Path p = absolute; p != null && !Files.exists(p); p = p.getParent()) {
+        for (Path p = absolute; p != null && !exists(p); p = p.getParent()) {
             missing.push(p);
         }
         while (!missing.isEmpty()) {
@@ -98,6 +99,15 @@ public final class DataFiles {
         } catch (FileAlreadyExistsException e) {
             return false;
         }
+    }
+
+    /**
+     * {@link Files#exists}, without its cost for a missing file on the default file system: on Java
+     * 17 that builds and throws an exception, and every job's new log folder is missing
+     * (docs/BENCHMARKS.md, "Third pass: the job's own bookkeeping"). Follows links, as it does.
+     */
+    static boolean exists(Path p) {
+        return p.getFileSystem() == FileSystems.getDefault() ? p.toFile().exists() : Files.exists(p);
     }
 
     private static boolean posix(Path p) {

@@ -2,6 +2,7 @@ package org.buildhook.runner.engine;
 
 import org.buildhook.core.IoProblems;
 import java.io.IOException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import org.buildhook.core.DataFiles;
 import java.nio.file.NoSuchFileException;
@@ -50,11 +51,20 @@ final class PayloadFiles {
         }
     }
 
+    /**
+     * The file's length, or -1 when it is missing: without an exception for a missing file (Java
+     * 17's {@code Files.size} builds one, and every delivery's first job finds its file missing).
+     */
     private static long lengthOf(Path file) {
-        try {
-            return Files.size(file);
-        } catch (IOException e) {
-            return -1;
+        if (file.getFileSystem() != FileSystems.getDefault()) {
+            try {
+                return Files.size(file);
+            } catch (IOException e) {
+                return -1;
+            }
         }
+        java.io.File f = file.toFile();
+        long length = f.length();
+        return length == 0 && !f.isFile() ? -1 : length;
     }
 }
