@@ -81,7 +81,13 @@ final class LibC {
             c.close();
         }
         // Its loop ends when interrupted ("raised on shutdown", JNA's comment); nothing else of
-        // this class loader registers with it (no JNA Memory is used here).
+        // this class loader registers with it (no JNA Memory is used here). Only when JNA is this
+        // application's own (WEB-INF/lib, the tarball's lib/): a JNA that a container shares among
+        // its applications (Tomcat's lib/) keeps its cleaner, which the others may need, and JNA
+        // never restarts an interrupted one.
+        if (Native.class.getClassLoader() != LibC.class.getClassLoader()) {
+            return;
+        }
         for (Thread thread : Thread.getAllStackTraces().keySet()) {
             if (thread.getName().equals("JNA Cleaner")
                     && thread.getClass().getClassLoader() == Native.class.getClassLoader()) {
