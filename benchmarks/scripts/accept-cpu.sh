@@ -20,8 +20,9 @@ jar=$top/benchmarks/target/benchmarks.jar
 fixture=$top/fixtures/build-67-passed.json
 [[ -e $jar ]] || { echo "accept-cpu.sh: $jar is missing; run: mvn -B -q package -DskipTests" >&2; exit 2; }
 work=$(mktemp -d /tmp/accept-cpu.XXXXXX)
-python3 -c 'import secrets; print(secrets.token_hex(32))' > "$work/secret"
-chmod 600 "$work/secret"
+# shellcheck source=common.sh
+source "$top/benchmarks/scripts/common.sh"
+bench_secret "$work"
 labels=(); pids=(); ports=(); port=18300
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -32,29 +33,12 @@ trap cleanup EXIT
 for spec in "$@"; do
   label=${spec%%=*}; home=$(cd "${spec#*=}" && pwd); port=$((port + 1)); dir=$work/$label
   mkdir -p "$dir/data"
-  cat > "$dir/rules.yaml" <<YAML
-rules:
-  - name: matches-nothing
-    when: {factory: nobody-at-all}
-    run:
-      command: [/bin/true]
-YAML
-  cat > "$dir/buildhook.yaml" <<YAML
-data-dir: $dir/data
-rules: rules.yaml
-endpoints:
-  default:
-    secrets:
-      - file: $work/secret
-server:
-  host: 127.0.0.1
-  port: $port
-YAML
+  bench_config "$dir" "$port" "$work/secret"
   (cd "$dir" && exec "$home/bin/buildhook" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
   pids+=("$!"); labels+=("$label"); ports+=("$port")
 done
 for p in "${ports[@]}"; do
-  for _ in $(seq 1 600); do curl -s -o /dev/null -X POST "http://127.0.0.1:$p/" && break; sleep 0.1; done
+  bench_wait_for_port "$p"
 done
 url() { # kind port
   case $1 in 404) echo "http://127.0.0.1:$2/webhook/no-such-endpoint" ;; *) echo "http://127.0.0.1:$2/webhook" ;; esac

@@ -43,23 +43,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 -c 'import secrets; print(secrets.token_hex(32))' > "$work/secret"
-chmod 600 "$work/secret"
-cat > "$work/trace.sh" <<'SH'
-#!/bin/bash
-start=$EPOCHREALTIME
-printf '%s %s %s\n' "$start" "$EPOCHREALTIME" "$2" >> "$1"
-SH
-chmod 755 "$work/trace.sh"
-
-wait_for_port() {
-  for _ in $(seq 1 600); do
-    curl -s -o /dev/null -X POST "http://127.0.0.1:$1/" && return 0
-    sleep 0.1
-  done
-  echo "cluster-pg.sh: nothing listens on port $1 after 60 s" >&2; return 1
-}
-cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
+# shellcheck source=common.sh
+source "$top/benchmarks/scripts/common.sh"
+bench_secret "$work"
+bench_trace_script "$work"
 
 run_cluster() { # label node-count
   local label=$1 count=$2 schema url n port dir first_port=18110 before=0 after=0 node_pids=()
@@ -71,40 +58,20 @@ run_cluster() { # label node-count
     port=$(( first_port + n - 1 ))
     dir=$work/$label/node$n
     mkdir -p "$dir"
-    cat > "$dir/rules.yaml" <<YAML
-rules:
-  - name: bench-trace
-    run:
-      command: [$work/trace.sh, $work/trace-$label, "\${build.id}"]
-      stdin: off
-YAML
-    cat > "$dir/buildhook.yaml" <<YAML
-data-dir: $dir/data
-rules: rules.yaml
-store: {url: "$url"}
-endpoints:
-  default:
-    secrets:
-      - file: $work/secret
-runner:
-  threads: $threads
-  node-id: $label-node$n
-  poll-interval: $poll
-server:
-  host: 127.0.0.1
-  port: $port
-YAML
+    bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$work/trace-$label"
+    printf 'store: {url: "%s"}\nrunner:\n  threads: %s\n  node-id: %s\n  poll-interval: %s\n' \
+        "$url" "$threads" "$label-node$n" "$poll" >> "$dir/buildhook.yaml"
     (cd "$dir" && exec "$server" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
     pids+=("$!")
     node_pids+=("$!")
-    wait_for_port "$port" # one after the other: the first applies the migrations
+    bench_wait_for_port "$port" # one after the other: the first applies the migrations
   done
-  for p in "${node_pids[@]}"; do before=$(( before + $(cpu_ticks "$p") )); done
+  for p in "${node_pids[@]}"; do before=$(( before + $(bench_cpu_ticks "$p") )); done
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$label" --url "http://127.0.0.1:$first_port/webhook" \
       --style jobserv --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" \
       --trace "$work/trace-$label" --requests "$requests" --warmup "$warmup" --concurrency "$concurrency" \
       | tee "$work/$label.out"
-  for p in "${node_pids[@]}"; do after=$(( after + $(cpu_ticks "$p") )); done
+  for p in "${node_pids[@]}"; do after=$(( after + $(bench_cpu_ticks "$p") )); done
   echo "# $label: jobs per node: $(psql -At "$libpq" -c "SELECT string_agg(node || '=' || n, ' ' ORDER BY node) FROM (SELECT node, count(*) n FROM $schema.jobs GROUP BY node) x")"
   (python3 - "$label" "$work/$label.out" "$requests" "$warmup" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
 import re, sys

@@ -24,31 +24,23 @@ work=$(mktemp -d /tmp/jobs-ab.XXXXXX)
 pid=
 cleanup() { [[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true; }
 trap cleanup EXIT
-python3 -c 'import secrets; print(secrets.token_hex(32))' > "$work/secret"
-chmod 600 "$work/secret"
-cat > "$work/trace.sh" <<'SH'
-#!/bin/bash
-start=$EPOCHREALTIME
-printf '%s %s %s\n' "$start" "$EPOCHREALTIME" "$2" >> "$1"
-SH
-chmod 755 "$work/trace.sh"
+# shellcheck source=common.sh
+source "$top/benchmarks/scripts/common.sh"
+bench_secret "$work"
+bench_trace_script "$work"
 send() { # first-build-id requests trace-file
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --url "http://127.0.0.1:$port/webhook" --style jobserv \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --first-build-id "$1" \
       --requests "$2" --warmup 0 --concurrency 16 --trace "$3"
 }
-ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
 echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $requests deliveries after $pre; load average $(cut -d' ' -f1-3 /proc/loadavg); run $work"
 for set in "$@"; do
-  label=${set%%=*} install=${set#*=} dir=$work/$label
+  label=${set%%=*} install=$(cd "${set#*=}" && pwd) dir=$work/$label
   mkdir -p "$dir"
-  printf 'rules:\n  - name: trace\n    run:\n      command: [%s, %s, "${build.id}"]\n      stdin: off\n' \
-      "$work/trace.sh" "$dir/trace" > "$dir/rules.yaml"
-  printf 'data-dir: %s/data\nrules: rules.yaml\nendpoints:\n  default:\n    secrets:\n      - file: %s\nserver:\n  host: 127.0.0.1\n  port: %s\n' \
-      "$dir" "$work/secret" "$port" > "$dir/buildhook.yaml"
+  bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$dir/trace"
   (cd "$dir" && exec "$install/bin/buildhook" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
   pid=$!
-  until curl -s -o /dev/null -X POST "http://127.0.0.1:$port/"; do sleep 0.05; done
+  bench_wait_for_port "$port"
   sleep 2
   (( pre == 0 )) || send 9000000 "$pre" "$dir/trace" > "$dir/pre.out"
   if [[ $label == niced* ]]; then
@@ -57,9 +49,9 @@ for set in "$@"; do
     done
   fi
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/before.txt"
-  before=$(ticks "$pid")
+  before=$(bench_cpu_ticks "$pid")
   send 1000000 "$requests" "$dir/trace" > "$dir/load.out"
-  after=$(ticks "$pid")
+  after=$(bench_cpu_ticks "$pid")
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/after.txt"
   python3 "$top/benchmarks/scripts/thread-cpu.py" --diff "$dir/before.txt" "$dir/after.txt" "$requests" > "$dir/threads.txt"
   kill -TERM "$pid"; wait "$pid" || true; pid=

@@ -21,44 +21,37 @@ work=$(mktemp -d /tmp/jvm-options.XXXXXX)
 pid=
 cleanup() { [[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-python3 -c 'import secrets; print(secrets.token_hex(32))' > "$work/secret"
-cat > "$work/trace.sh" <<'SH'
-#!/bin/bash
-start=$EPOCHREALTIME
-printf '%s %s %s\n' "$start" "$EPOCHREALTIME" "$2" >> "$1"
-SH
-chmod 755 "$work/trace.sh"
+# shellcheck source=common.sh
+source "$top/benchmarks/scripts/common.sh"
+bench_secret "$work"
+bench_trace_script "$work"
 send() { # first-build-id requests [--trace FILE]
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --url "http://127.0.0.1:$port/webhook" --style jobserv \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --first-build-id "$1" \
       --requests "$2" --warmup 0 --concurrency 16 "${@:3}"
 }
-ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); mode $mode, $requests deliveries after $pre; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for set in "$@"; do
   label=${set%%=*} options=${set#*=} dir=$work/$label
   mkdir -p "$dir"
   if [[ $mode == jobs ]]; then
-    printf 'rules:\n  - name: trace\n    run:\n      command: [%s, %s, "${build.id}"]\n      stdin: off\n' \
-        "$work/trace.sh" "$dir/trace" > "$dir/rules.yaml"
+    bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$dir/trace"
   else
-    printf 'rules:\n  - name: none\n    when: {factory: nobody-at-all}\n    run:\n      command: [/bin/true]\n' > "$dir/rules.yaml"
+    bench_config "$dir" "$port" "$work/secret"
   fi
-  printf 'data-dir: %s/data\nrules: rules.yaml\nendpoints:\n  default:\n    secrets:\n      - file: %s\nserver:\n  host: 127.0.0.1\n  port: %s\n' \
-      "$dir" "$work/secret" "$port" > "$dir/buildhook.yaml"
   start=$(date +%s%N)
   (cd "$dir" && BUILDHOOK_JVM_DEFAULTS="$options" exec "$server" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
   pid=$!
-  until curl -s -o /dev/null -X POST "http://127.0.0.1:$port/"; do sleep 0.05; done
+  bench_wait_for_port "$port"
   listen_ms=$(( ($(date +%s%N) - start) / 1000000 ))
   sleep 5
   rss=$(ps -o rss= -p "$pid" | tr -d ' ')
   trace=(); [[ $mode == jobs ]] && trace=(--trace "$dir/trace")
   (( pre == 0 )) || send 9000000 "$pre" "${trace[@]}" > "$dir/pre.out"
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/before.txt"
-  before=$(ticks "$pid")
+  before=$(bench_cpu_ticks "$pid")
   send 1000000 "$requests" "${trace[@]}" > "$dir/load.out"
-  after=$(ticks "$pid")
+  after=$(bench_cpu_ticks "$pid")
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/after.txt"
   [[ -z ${THREADS_DIR:-} ]] || python3 "$top/benchmarks/scripts/thread-cpu.py" --diff "$dir/before.txt" "$dir/after.txt" \
       "$requests" > "$THREADS_DIR/threads-$label.txt"

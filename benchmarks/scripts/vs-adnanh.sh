@@ -67,15 +67,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-python3 -c 'import secrets; print(secrets.token_hex(32))' > "$work/secret"
-chmod 600 "$work/secret"
-cat > "$work/trace.sh" <<'SH'
-#!/bin/bash
-# $1: trace file, $2: build id. One line per run: start, end, build id.
-start=$EPOCHREALTIME
-printf '%s %s %s\n' "$start" "$EPOCHREALTIME" "$2" >> "$1"
-SH
-chmod 755 "$work/trace.sh"
+# shellcheck source=common.sh
+source "$top/benchmarks/scripts/common.sh"
+bench_secret "$work"
+bench_trace_script "$work"
 
 pg_libpq() { # the libpq URL of BUILDHOOK_BENCH_PG_URL (user and password as query parameters)
   python3 - "$BUILDHOOK_BENCH_PG_URL" <<'PY'
@@ -95,25 +90,13 @@ pg_schema() { # a new schema on BUILDHOOK_BENCH_PG_URL; sets pg_url to the JDBC 
   pg_url="$BUILDHOOK_BENCH_PG_URL&currentSchema=$schema"
 }
 
-wait_for_port() { # port: until something answers HTTP there (any status), 60 s at most
-  for _ in $(seq 1 600); do
-    curl -s -o /dev/null -X POST "http://127.0.0.1:$1/" && return 0
-    sleep 0.1
-  done
-  echo "vs-adnanh.sh: nothing listens on port $1 after 60 s" >&2; return 1
-}
-
-cpu_ticks() { # pid: CPU time of the process and of its reaped children (the commands), in clock ticks
-  awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"
-}
-
 load() { # label url style trace pid: a saturating run, then a paced one (label-paced) on the idle receiver
   local before after
-  before=$(cpu_ticks "$5")
+  before=$(bench_cpu_ticks "$5")
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1" --url "$2" --style "$3" \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$4" \
       --requests "$requests" --warmup "$warmup" --concurrency "$concurrency" | tee "$work/$1.out"
-  after=$(cpu_ticks "$5")
+  after=$(bench_cpu_ticks "$5")
   # CPU per delivery: the receiver plus the commands it ran, from the warm-up's end to the last command's end.
   python3 -c "import sys; print(f'CPU {sys.argv[1]}: {(int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4]) / int(sys.argv[5]) * 1000:.3f} ms per delivery (receiver + its commands)')" \
       "$1" "$before" "$after" "$(getconf CLK_TCK)" "$requests" | tee -a "$work/$1.out"
@@ -128,31 +111,12 @@ run_buildhook() { # label store-yaml [JVM options instead of bin/buildhook's def
   local label=$1 port=18090 dir=$work/$1 jvm_env=()
   (( $# < 3 )) || jvm_env=("BUILDHOOK_JVM_DEFAULTS=$3")
   mkdir -p "$dir"
-  cat > "$dir/rules.yaml" <<YAML
-rules:
-  - name: bench-trace
-    run:
-      command: [$work/trace.sh, $work/trace-$label, "\${build.id}"]
-      stdin: off
-YAML
-  cat > "$dir/buildhook.yaml" <<YAML
-data-dir: $dir/data
-rules: rules.yaml
-$2
-endpoints:
-  default:
-    secrets:
-      - file: $work/secret
-runner:
-  threads: $threads
-server:
-  host: 127.0.0.1
-  port: $port
-YAML
+  bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$work/trace-$label"
+  printf '%s\nrunner:\n  threads: %s\n' "$2" "$threads" >> "$dir/buildhook.yaml"
   (cd "$dir" && exec env "${jvm_env[@]}" "$server" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
   local pid=$!
   pids+=("$pid")
-  wait_for_port "$port"
+  bench_wait_for_port "$port"
   load "$label" "http://127.0.0.1:$port/webhook" jobserv "$work/trace-$label" "$pid"
   kill -TERM "$pid"; wait "$pid" || true
 }
@@ -183,7 +147,7 @@ JSON
   webhook -hooks "$work/hooks.json" -ip 127.0.0.1 -port "$port" > "$work/adnanh.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
-  wait_for_port "$port"
+  bench_wait_for_port "$port"
   load adnanh "http://127.0.0.1:$port/hooks/bench" hub "$work/trace-adnanh" "$pid"
   kill -TERM "$pid"; wait "$pid" || true
 }
@@ -192,12 +156,12 @@ quick() { # label round pid url expect [extra LoadGenerator options]: a saturati
   # Also the server's CPU per request (pid: the server), which moves far less with the machine's load.
   local label=$1 round=$2 server_pid=$3 url=$4 expect=$5 before after
   shift 5
-  before=$(cpu_ticks "$server_pid")
+  before=$(bench_cpu_ticks "$server_pid")
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$label" --url "$url" --style jobserv \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --expect "$expect" \
       --first-build-id "$(( round * 1000000 ))" --requests "$accept_requests" --warmup "$warmup" \
       --concurrency "$concurrency" "$@" | tee "$work/$label-$round.out"
-  after=$(cpu_ticks "$server_pid")
+  after=$(bench_cpu_ticks "$server_pid")
   # The warm-up's requests are counted too: the ticks cover the whole LoadGenerator run.
   sed -i "s/^RESULT .*/& server_cpu_ms_per_request=$(python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) * 1000 / int(sys.argv[3]) / int(sys.argv[4]):.3f}')" \
       "$before" "$after" "$(getconf CLK_TCK)" "$(( accept_requests + warmup ))")/" "$work/$label-$round.out"
@@ -206,24 +170,7 @@ quick() { # label round pid url expect [extra LoadGenerator options]: a saturati
 run_limits() { # the fsync ceiling and the bare servlet, interleaved with the buildhook figures they bound
   local dir=$work/accept port=18092 bare_port=18093 pg_port=18095 pid bare_pid pg_pid= round
   mkdir -p "$dir/data"
-  cat > "$dir/rules.yaml" <<YAML
-rules:
-  - name: matches-nothing
-    when: {factory: nobody-at-all}
-    run:
-      command: [/bin/true]
-YAML
-  cat > "$dir/buildhook.yaml" <<YAML
-data-dir: $dir/data
-rules: rules.yaml
-endpoints:
-  default:
-    secrets:
-      - file: $work/secret
-server:
-  host: 127.0.0.1
-  port: $port
-YAML
+  bench_config "$dir" "$port" "$work/secret"
   (cd "$dir" && exec "$server" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
   pid=$!
   pids+=("$pid")
@@ -243,10 +190,10 @@ YAML
         > "$work/accept-pg/serve.out" 2>&1) &
     pg_pid=$!
     pids+=("$pg_pid")
-    wait_for_port "$pg_port"
+    bench_wait_for_port "$pg_port"
   fi
-  wait_for_port "$port"
-  wait_for_port "$bare_port"
+  bench_wait_for_port "$port"
+  bench_wait_for_port "$bare_port"
   # ROUNDS rounds, each reference right before what it bounds: on a shared machine the load moves
   # within seconds, so each round's ratio compares like with like; the summary averages the rounds.
   for round in $(seq 1 "$rounds"); do
