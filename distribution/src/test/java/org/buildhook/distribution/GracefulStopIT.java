@@ -141,7 +141,11 @@ class GracefulStopIT {
 
     String serve() throws Exception {
         output.clear();
-        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/buildhook").toString(), "serve", "--config",
+        // A test JVM started under nohup, or as a background job of a script, hands its children
+        // SIGHUP (and SIGINT) ignored, and the JVM keeps an ignored stop signal ignored, as nohup
+        // asks; the server under test gets them at their defaults, as systemd and a shell give them.
+        ProcessBuilder pb = new ProcessBuilder("env", "--default-signal=HUP,INT,TERM",
+                home.resolve("bin/buildhook").toString(), "serve", "--config",
                 work.resolve("buildhook.yaml").toString(), "--port", "0", "--host", "127.0.0.1")
                 .directory(work.toFile()).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
