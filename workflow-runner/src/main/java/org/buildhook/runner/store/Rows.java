@@ -59,13 +59,11 @@ final class Rows {
     }
 
     static Instant instant(ResultSet rs, String column) throws SQLException {
-        long v = rs.getLong(column);
-        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+        return instant(rs, rs.findColumn(column));
     }
 
     static Integer integer(ResultSet rs, String column) throws SQLException {
-        int v = rs.getInt(column);
-        return rs.wasNull() ? null : v;
+        return integer(rs, rs.findColumn(column));
     }
 
     static void setInstant(PreparedStatement p, int index, Instant value) throws SQLException {
