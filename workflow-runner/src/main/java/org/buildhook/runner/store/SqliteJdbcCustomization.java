@@ -1,10 +1,24 @@
 package org.buildhook.runner.store;
 
 import com.github.kagkarlsson.scheduler.jdbc.DefaultJdbcCustomization;
+import com.github.kagkarlsson.scheduler.jdbc.JdbcTaskRepositoryContext;
+import com.github.kagkarlsson.scheduler.jdbc.Queries;
+import com.github.kagkarlsson.scheduler.task.Execution;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 
 /**
  * db-scheduler 16.7 has no SQLite customization and its default limits rows with
  * {@code OFFSET … FETCH FIRST}, which SQLite does not parse; SQLite says {@code LIMIT n}.
+ *
+ * <p>It also picks due executions the way db-scheduler's PostgreSQL customization does, in one
+ * statement ({@code UPDATE … RETURNING}, SQLite 3.35+), so that the engine can poll with
+ * lock-and-fetch on SQLite too: one write per poll instead of a select per poll and one
+ * {@code UPDATE} per execution (docs/BENCHMARKS.md, "Fourth pass: the job side"). SQLite runs the
+ * statement in one write transaction, with the only write lock of the database: the rows it picks
+ * are picked by nobody else, as {@code FOR UPDATE SKIP LOCKED} ensures on PostgreSQL.
  */
 final class SqliteJdbcCustomization extends DefaultJdbcCustomization {
 
@@ -25,5 +39,42 @@ final class SqliteJdbcCustomization extends DefaultJdbcCustomization {
     @Override
     public String getQueryLimitPart(int limit) {
         return " LIMIT " + limit;
+    }
+
+    @Override
+    public boolean supportsSingleStatementLockAndFetch() {
+        return true;
+    }
+
+    @Override
+    public List<Execution> lockAndFetchSingleStatement(JdbcTaskRepositoryContext ctx, Instant now, int limit,
+            boolean orderByPriority) {
+        List<String> unresolved = new ArrayList<>();
+        ctx.taskResolver.getUnresolved().forEach(task -> unresolved.add(task.getTaskName()));
+        String notUnresolved = unresolved.isEmpty() ? ""
+                : " AND task_name NOT IN (" + String.join(", ", java.util.Collections.nCopies(unresolved.size(), "?"))
+                        + ")";
+        String sql = "UPDATE " + ctx.tableName + " SET picked = ?, picked_by = ?, last_heartbeat = ?,"
+                + " version = version + 1 WHERE rowid IN (SELECT rowid FROM " + ctx.tableName
+                + " WHERE picked = ? AND execution_time <= ?" + notUnresolved
+                + Queries.ansiSqlOrderPart(orderByPriority) + getQueryLimitPart(limit) + ") RETURNING *";
+        String pickedBy = ctx.schedulerName.getName();
+        List<Execution> picked = ctx.jdbcRunner.query(sql, p -> {
+            int index = 1;
+            p.setBoolean(index++, true);
+            p.setString(index++, pickedBy.length() > 50 ? pickedBy.substring(0, 50) : pickedBy);
+            setInstant(p, index++, now);
+            p.setBoolean(index++, false);
+            setInstant(p, index++, now);
+            for (String name : unresolved) {
+                p.setString(index++, name);
+            }
+        }, ctx.resultSetMapper.get());
+        // RETURNING gives the rows in no particular order: the oldest first, as picked.
+        List<Execution> ordered = new ArrayList<>(picked);
+        Comparator<Execution> byTime = Comparator.comparing(e -> e.executionTime);
+        ordered.sort(orderByPriority ? Comparator.<Execution>comparingInt(e -> -e.taskInstance.getPriority())
+                .thenComparing(byTime) : byTime);
+        return ordered;
     }
 }
