@@ -82,7 +82,7 @@ public final class JobEngine implements AutoCloseable {
                 .pollingInterval(config.pollingInterval())
                 .heartbeatInterval(config.heartbeatInterval())
                 .missedHeartbeatsLimit(config.missedHeartbeats())
-                .jdbcCustomization(JobQueue.customization(store.dialect()))
+                .jdbcCustomization(store.schedulerCustomization())
                 .alwaysPersistTimestampInUTC()
                 .enableImmediateExecution()
                 // Jobs are killed by our own grace period first; this only bounds the bookkeeping after it.

@@ -1,9 +1,12 @@
 package org.buildhook.runner.store;
 
+import com.github.kagkarlsson.shaded.jdbc.PreparedStatementSetter;
 import com.github.kagkarlsson.scheduler.jdbc.DefaultJdbcCustomization;
 import com.github.kagkarlsson.scheduler.jdbc.JdbcTaskRepositoryContext;
 import com.github.kagkarlsson.scheduler.jdbc.Queries;
 import com.github.kagkarlsson.scheduler.task.Execution;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -19,11 +22,30 @@ import java.util.List;
  * {@code UPDATE} per execution (docs/BENCHMARKS.md, "Fourth pass: the job side"). SQLite runs the
  * statement in one write transaction, with the only write lock of the database: the rows it picks
  * are picked by nobody else, as {@code FOR UPDATE SKIP LOCKED} ensures on PostgreSQL.
+ *
+ * <p>The engine's own customization ({@link #through}) hands that statement to the store's
+ * writer ({@link SqliteWriter}), as one transaction of its next batch, instead of running it on
+ * db-scheduler's connection: there it waited for SQLite's write lock, which the writer holds
+ * through every commit and every fsync of the accepts, retrying every 50 µs (a third of a
+ * millisecond of CPU per job under load: docs/BENCHMARKS.md, "Fourth pass: the job side").
  */
 final class SqliteJdbcCustomization extends DefaultJdbcCustomization {
 
+    /** Runs the pick in a store transaction; null to run it on db-scheduler's own connection. */
+    private final Database writer;
+
     SqliteJdbcCustomization() {
+        this(null);
+    }
+
+    private SqliteJdbcCustomization(Database writer) {
         super(true);
+        this.writer = writer;
+    }
+
+    /** The customization whose picks go through {@code db}'s writer. */
+    static SqliteJdbcCustomization through(Database db) {
+        return new SqliteJdbcCustomization(db);
     }
 
     @Override
@@ -59,7 +81,7 @@ final class SqliteJdbcCustomization extends DefaultJdbcCustomization {
                 + " WHERE picked = ? AND execution_time <= ?" + notUnresolved
                 + Queries.ansiSqlOrderPart(orderByPriority) + getQueryLimitPart(limit) + ") RETURNING *";
         String pickedBy = ctx.schedulerName.getName();
-        List<Execution> picked = ctx.jdbcRunner.query(sql, p -> {
+        PreparedStatementSetter parameters = p -> {
             int index = 1;
             p.setBoolean(index++, true);
             p.setString(index++, pickedBy.length() > 50 ? pickedBy.substring(0, 50) : pickedBy);
@@ -69,7 +91,20 @@ final class SqliteJdbcCustomization extends DefaultJdbcCustomization {
             for (String name : unresolved) {
                 p.setString(index++, name);
             }
-        }, ctx.resultSetMapper.get());
+        };
+        List<Execution> picked;
+        if (writer == null) {
+            picked = ctx.jdbcRunner.query(sql, parameters, ctx.resultSetMapper.get());
+        } else {
+            picked = writer.inTransaction("pick due jobs", Durability.DEFERRED, c -> {
+                try (PreparedStatement p = c.prepareStatement(sql)) {
+                    parameters.setParameters(p);
+                    try (ResultSet rs = p.executeQuery()) {
+                        return ctx.resultSetMapper.get().map(rs);
+                    }
+                }
+            });
+        }
         // RETURNING gives the rows in no particular order: the oldest first, as picked.
         List<Execution> ordered = new ArrayList<>(picked);
         Comparator<Execution> byTime = Comparator.comparing(e -> e.executionTime);
