@@ -78,7 +78,9 @@ public final class WebhookServlet extends HttpServlet {
 
     private static void tooLarge(BuildhookApplication app, String endpoint, String remote, HttpServletResponse response,
             String reason) throws IOException {
-        LOG.warn("delivery from {} to endpoint '{}' refused: {}", remote, endpoint, reason);
+        app.deliveries().refusalLog().refused(LOG, "deliveries to endpoint '" + endpoint + "' refused: body over the limit"
+                + " of " + app.config().http().maxBodyBytes() + " bytes", remote,
+                () -> LOG.warn("delivery from {} to endpoint '{}' refused: {}", remote, endpoint, reason));
         // Do not let the container drain the rest of a huge body: close the connection.
         response.setHeader("Connection", "close");
         app.metrics().delivery(endpoint, BuildhookMetrics.DeliveryOutcome.TOO_LARGE);
