@@ -27,6 +27,8 @@ public final class WebhookServlet extends HttpServlet {
     /** Headers kept with a delivery, for inspection. Never the whole set: proxies add cookies and tokens. */
     private static final String[] KEPT_HEADERS = {"content-type", "content-length", "user-agent",
         "x-jobserv-sig", "x-forwarded-for", "x-forwarded-proto", "x-request-id"};
+    /** The 401's body never changes (the reason is only logged): encoded once. */
+    private static final JsonAnswer.Fixed UNAUTHORIZED = JsonAnswer.fixedError("signature missing or invalid");
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -124,7 +126,7 @@ public final class WebhookServlet extends HttpServlet {
                 break;
             case UNAUTHORIZED:
                 response.setHeader("WWW-Authenticate", "JobServ-Signature");
-                JsonAnswer.error("signature missing or invalid").send(response, HttpServletResponse.SC_UNAUTHORIZED);
+                UNAUTHORIZED.send(response, HttpServletResponse.SC_UNAUTHORIZED);
                 break;
             case INVALID:
                 JsonAnswer.error("not a JobServ build event: " + receipt.detail()).with("delivery", receipt.deliveryId())
