@@ -62,9 +62,11 @@ final class RefusalLog implements AutoCloseable {
 
     /** Folding refusals over {@link #WINDOW}, with a daemon timer thread of its own until {@link #close}. */
     static RefusalLog start(Clock clock) {
+        List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, task -> {
             Thread t = new Thread(task, "buildhook-refusal-log");
             t.setDaemon(true);
+            threads.add(t);
             return t;
         });
         executor.setRemoveOnCancelPolicy(true);
@@ -72,8 +74,12 @@ final class RefusalLog implements AutoCloseable {
         return new RefusalLog(clock, WINDOW, (task, after) -> executor.schedule(task, after.toNanos(),
                 TimeUnit.NANOSECONDS), () -> {
                     executor.shutdownNow();
+                    // Gone, not only idle, when the application has stopped (a container checks for
+                    // threads a web application left behind).
                     try {
-                        executor.awaitTermination(5, TimeUnit.SECONDS);
+                        for (Thread t : threads) {
+                            t.join(TimeUnit.SECONDS.toMillis(5));
+                        }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
