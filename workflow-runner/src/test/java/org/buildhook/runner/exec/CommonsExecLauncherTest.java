@@ -39,8 +39,8 @@ class CommonsExecLauncherTest extends LauncherTest {
     void aFinishedAttemptLeavesNoTimeoutQueuedInTheLaunchersOwnTimer() throws Exception {
         try (CommonsExecLauncher own = CommonsExecLauncher.create(fixtures.config())) {
             for (int i = 0; i < 10; i++) {
-                JobOutcome outcome = own.start(new JobRequest("timer-" + i, 1, List.of("/bin/true"), Map.of(), null,
-                        null, Duration.ofMinutes(10))).outcome().get(60, TimeUnit.SECONDS);
+                JobOutcome outcome = own.start(new JobRequest(Fixtures.jobId("timer-" + i), 1, List.of("/bin/true"),
+                        Map.of(), null, null, Duration.ofMinutes(10))).outcome().get(60, TimeUnit.SECONDS);
                 assertThat(outcome.succeeded()).as(outcome.message()).isTrue();
             }
 
