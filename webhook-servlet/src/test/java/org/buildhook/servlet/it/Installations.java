@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 
 /** What the real-installation ITs (Tomcat's and Jetty's own distributions) share. */
@@ -57,6 +59,74 @@ final class Installations {
                     .getBytes(StandardCharsets.ISO_8859_1));
             return RawHttp.readAnswer(socket, Duration.ofSeconds(30));
         }
+    }
+
+    /** The secret, a rule touching {@code markers/<build id>} and buildhook.yaml naming them, in {@code dir}. */
+    static Path writeConfiguration(Path dir, Path markers) throws IOException {
+        writeMarkerRules(dir, markers);
+        return writeBuildhookYaml(dir);
+    }
+
+    /** {@code dir/rules.yaml}: the rule {@code marker}, touching {@code markers/<build id>}, then the {@code more} lines. */
+    static void writeMarkerRules(Path dir, Path markers, String... more) throws IOException {
+        List<String> lines = new ArrayList<>(List.of(
+                "rules:",
+                "  - name: marker",
+                "    run:",
+                "      command: [/usr/bin/touch, \"" + markers + "/${build.id}\"]",
+                "      timeout: 30s"));
+        lines.addAll(List.of(more));
+        lines.add("");
+        Files.writeString(dir.resolve("rules.yaml"), String.join("\n", lines));
+    }
+
+    /**
+     * {@code dir/secret} ({@link Deliveries#SECRET}) and {@code dir/buildhook.yaml}: data in {@code dir/data}, the
+     * rules in {@code dir/rules.yaml}, the endpoint {@code default} with that secret, then the {@code more} lines.
+     */
+    static Path writeBuildhookYaml(Path dir, String... more) throws IOException {
+        Files.writeString(dir.resolve("secret"), Deliveries.SECRET + "\n");
+        List<String> lines = new ArrayList<>(List.of(
+                "data-dir: data",
+                "rules: rules.yaml",
+                "endpoints:",
+                "  default:",
+                "    secrets:",
+                "      - file: secret"));
+        lines.addAll(List.of(more));
+        lines.add("");
+        return Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n", lines));
+    }
+
+    /** A fixture sent by JobServ's own sender (another process), without retries; its output. */
+    static String send(URI app, String fixture) throws Exception {
+        String secret = null;
+        for (String row : Files.readAllLines(Deliveries.FIXTURES.resolve("signatures.tsv"))) {
+            String[] cols = row.split("\t");
+            if (cols[0].equals(fixture)) {
+                secret = cols[1];
+            }
+        }
+        assertThat(secret).as("signatures.tsv row for " + fixture).isEqualTo(Deliveries.SECRET);
+        Path sender = Path.of(System.getProperty("buildhook.tools")).resolve("jobserv-send");
+        Process process = new ProcessBuilder("python3", sender.toString(), app.resolve("webhook").toString(),
+                Deliveries.FIXTURES.resolve(fixture).toString(), secret, "--no-retry").redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        process.waitFor();
+        return output;
+    }
+
+    /** Build 68 from JobServ's sender is accepted (202) and its job, the rule of {@link #writeConfiguration}, runs. */
+    static void deliverBuild68AndAwaitItsJob(URI app, Path markers) throws Exception {
+        assertThat(send(app, "build-68-failed.json")).startsWith("HTTP 202");
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(markers.resolve("68")));
+    }
+
+    /** The WAR deployed again into {@code webapps}: the same body of build 68 is then the same delivery (200). */
+    static void redeployAndSendBuild68Again(Path webapps, URI app) throws Exception {
+        copyWar(webapps);
+        awaitHealth(app, 200);
+        assertThat(send(app, "build-68-failed.json")).startsWith("HTTP 200").contains("\"duplicate\":true");
     }
 
     static int freePort() throws IOException {

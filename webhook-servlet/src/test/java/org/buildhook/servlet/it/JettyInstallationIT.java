@@ -26,7 +26,6 @@ class JettyInstallationIT {
 
     private static final String SECTION = "## As a WAR in Jetty 12 (ee10)";
     private static final String ERRORS = "## Errors the container answers itself";
-    private static final Duration DEPLOY = Installations.DEPLOY;
 
     @TempDir
     Path dir;
@@ -49,7 +48,7 @@ class JettyInstallationIT {
     void theDocumentedStepsDeployUndeployAndRedeployIntoARunningJetty() throws Exception {
         install(Path.of(System.getProperty("buildhook.jetty.tarball")));
         Path markers = Files.createDirectories(dir.resolve("markers"));
-        Path config = TomcatInstallationIT.writeConfiguration(dir, markers);
+        Path config = Installations.writeConfiguration(dir, markers);
 
         // The documented commands in $JETTY_BASE: modules, then start.d/buildhook.ini.
         String steps = Docs.codeBlock("deploying.md", SECTION, "sh", "start.jar")
@@ -71,7 +70,7 @@ class JettyInstallationIT {
                 "jetty.http.port=" + port, "jetty.http.host=127.0.0.1")
                 .directory(base.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         URI root = URI.create("http://127.0.0.1:" + port + "/");
-        await().atMost(DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+        await().atMost(Installations.DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                 .until(() -> !jetty.isAlive() || Deliveries.get(root).statusCode() > 0);
         assertThat(jetty.isAlive()).as("Jetty runs; its output: %s", Files.readString(log)).isTrue();
 
@@ -81,8 +80,7 @@ class JettyInstallationIT {
         Installations.awaitHealth(app, 200);
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("buildhook started"));
 
-        assertThat(TomcatInstallationIT.send(app, "build-68-failed.json")).startsWith("HTTP 202");
-        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(markers.resolve("68")));
+        Installations.deliverBuild68AndAwaitItsJob(app, markers);
 
         // What Jetty refuses before the application, handed to buildhook's error page by the documented XML.
         assertThat(Installations.raw(port, "POST /buildhook/% HTTP/1.1")).startsWith("HTTP/1.1 400")
@@ -95,10 +93,7 @@ class JettyInstallationIT {
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("buildhook stopped"));
 
         // Redeploy: the configuration survives in start.d, so the same body is the same delivery.
-        Installations.copyWar(base.resolve("webapps"));
-        Installations.awaitHealth(app, 200);
-        assertThat(TomcatInstallationIT.send(app, "build-68-failed.json")).startsWith("HTTP 200")
-                .contains("\"duplicate\":true");
+        Installations.redeployAndSendBuild68Again(base.resolve("webapps"), app);
     }
 
     /** jetty-home unpacked as JETTY_HOME, and an empty JETTY_BASE. */
