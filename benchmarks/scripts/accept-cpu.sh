@@ -11,7 +11,10 @@
 # with 4,000 requests of each kind, then every round sends N of each kind to each server in turn
 # (the order reversed every other round) and prints the server's CPU (utime + stime of the whole
 # JVM) per request. On a shared machine the rates move with the neighbours; the CPU moves far less.
-# Env: JAVA_OPTS (every server's), CONCURRENCY (16).
+# With BARE=1 the bare Jetty servlet of vs-adnanh.sh (limits.BareServlet: reads the body, answers a
+# small JSON 404; the shipped JVM options) runs beside them as "bare", measured the same way for every
+# kind (it answers 404 to all), so that each figure has its reference from the same minutes.
+# Env: JAVA_OPTS (every server's), CONCURRENCY (16), BARE.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 (( $# >= 4 )) || { echo "usage: accept-cpu.sh N ROUNDS KINDS LABEL=INSTALL-DIR ..." >&2; exit 2; }
@@ -37,6 +40,13 @@ for spec in "$@"; do
   (cd "$dir" && exec "$home/bin/buildhook" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
   pids+=("$!"); labels+=("$label"); ports+=("$port")
 done
+if [[ ${BARE:-} == 1 ]]; then
+  port=$((port + 1))
+  # shellcheck disable=SC2086 # the JVM options are a list
+  java -XX:TieredStopAtLevel=1 ${JAVA_OPTS:-} -cp "$jar" org.buildhook.benchmarks.limits.BareServlet "$port" \
+      > "$work/bare.out" 2>&1 &
+  pids+=("$!"); labels+=(bare); ports+=("$port")
+fi
 for p in "${ports[@]}"; do
   bench_wait_for_port "$p"
 done
@@ -47,6 +57,7 @@ build_id=1000000
 one() { # server-index kind count: prints the server's CPU per request in ms
   local i=$1 kind=$2 count=$3 before after extra=()
   [[ $kind == 401 ]] && extra=(--wrong-secret true)
+  [[ ${labels[$i]} == bare ]] && kind=404
   build_id=$((build_id + 100000))
   before=$(awk '{print $14 + $15}' "/proc/${pids[$i]}/stat")
   java -XX:TieredStopAtLevel=1 -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "${labels[$i]}-$kind" \

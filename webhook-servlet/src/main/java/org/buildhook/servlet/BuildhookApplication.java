@@ -101,8 +101,12 @@ public final class BuildhookApplication implements AutoCloseable {
             for (EndpointConfig endpoint : config.endpoints().values()) {
                 verifiers.put(endpoint.name(), SignatureVerifier.of(endpoint.secrets()));
             }
+            // Closed right after the engine: the summaries of refusals still being counted are written before
+            // buildhook says it stopped.
+            RefusalLog refusalLog = RefusalLog.start(clock);
+            started.push(refusalLog);
             DeliveryService deliveries = new DeliveryService(verifiers, new BuildEventParser(), ruleSet, store, clock,
-                    metrics);
+                    metrics, refusalLog);
             // The engine last: it may start jobs at once, and everything they need is ready.
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
             metrics.queueDepth(() -> store.countJobs(JobState.QUEUED));

@@ -35,6 +35,7 @@ public final class DeliveryService {
     private final Clock clock;
     private final SignatureRefusals refusals;
     private final BuildhookMetrics metrics;
+    private final RefusalLog refusalLog;
 
     /** Without metrics of its own (they are never served). */
     public DeliveryService(Map<String, SignatureVerifier> verifiers, BuildEventParser parser, Supplier<RuleSet> rules,
@@ -45,7 +46,14 @@ public final class DeliveryService {
     /** Counting signature failures in {@code metrics}. */
     public DeliveryService(Map<String, SignatureVerifier> verifiers, BuildEventParser parser, Supplier<RuleSet> rules,
             Store store, Clock clock, BuildhookMetrics metrics) {
+        this(verifiers, parser, rules, store, clock, metrics, RefusalLog.unfolded());
+    }
+
+    /** Counting signature failures in {@code metrics}, logging refusals through {@code refusalLog}. */
+    DeliveryService(Map<String, SignatureVerifier> verifiers, BuildEventParser parser, Supplier<RuleSet> rules,
+            Store store, Clock clock, BuildhookMetrics metrics, RefusalLog refusalLog) {
         this.metrics = metrics;
+        this.refusalLog = refusalLog;
         this.verifiers = Map.copyOf(verifiers);
         this.parser = parser;
         this.rules = rules;
@@ -59,11 +67,18 @@ public final class DeliveryService {
         return refusals;
     }
 
+    /** Where refused deliveries are logged (also the servlet's own refusals: too large). */
+    RefusalLog refusalLog() {
+        return refusalLog;
+    }
+
     public Receipt receive(IncomingDelivery in) {
         SignatureVerifier verifier = verifiers.get(in.endpoint());
         if (verifier == null) {
-            LOG.warn("delivery from {} to unknown endpoint '{}' refused (configured: {})", in.remote(),
-                    LogSafe.of(in.endpoint()), verifiers.keySet());
+            String endpoint = LogSafe.of(in.endpoint());
+            refusalLog.refused(LOG, "deliveries to unknown endpoint '" + endpoint + "' refused", in.remote(),
+                    () -> LOG.warn("delivery from {} to unknown endpoint '{}' refused (configured: {})", in.remote(),
+                            endpoint, verifiers.keySet()));
             return Receipt.of(Receipt.Kind.UNKNOWN_ENDPOINT, "no endpoint named '" + in.endpoint() + "'");
         }
         Verification verification = verifier.verify(in.body(), Map.of(SignatureVerifier.HEADER, in.signatures()));
@@ -71,8 +86,9 @@ public final class DeliveryService {
             metrics.signatureFailure(in.endpoint(), verification.failure());
             refusals.record(in.endpoint(), in.remote(), verification.failure().description());
             // The precise reason is for the operator only; the client gets a generic 401.
-            LOG.warn("delivery from {} to endpoint '{}' refused: {} ({} bytes)", in.remote(), in.endpoint(),
-                    verification.reason(), in.body().length);
+            refusalLog.refused(LOG, "deliveries to endpoint '" + in.endpoint() + "' refused: " + verification.reason(),
+                    in.remote(), () -> LOG.warn("delivery from {} to endpoint '{}' refused: {} ({} bytes)",
+                            in.remote(), in.endpoint(), verification.reason(), in.body().length));
             return Receipt.of(Receipt.Kind.UNAUTHORIZED, verification.reason());
         }
         NewDelivery delivery = new NewDelivery(in.endpoint(), clock.instant(), in.remote(), in.headers(), in.body());

@@ -27,6 +27,8 @@ public final class WebhookServlet extends HttpServlet {
     /** Headers kept with a delivery, for inspection. Never the whole set: proxies add cookies and tokens. */
     private static final String[] KEPT_HEADERS = {"content-type", "content-length", "user-agent",
         "x-jobserv-sig", "x-forwarded-for", "x-forwarded-proto", "x-request-id"};
+    /** The 401's body never changes (the reason is only logged): encoded once. */
+    private static final JsonAnswer.Fixed UNAUTHORIZED = JsonAnswer.fixedError("signature missing or invalid");
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -78,7 +80,9 @@ public final class WebhookServlet extends HttpServlet {
 
     private static void tooLarge(BuildhookApplication app, String endpoint, String remote, HttpServletResponse response,
             String reason) throws IOException {
-        LOG.warn("delivery from {} to endpoint '{}' refused: {}", remote, endpoint, reason);
+        app.deliveries().refusalLog().refused(LOG, "deliveries to endpoint '" + endpoint + "' refused: body over the limit"
+                + " of " + app.config().http().maxBodyBytes() + " bytes", remote,
+                () -> LOG.warn("delivery from {} to endpoint '{}' refused: {}", remote, endpoint, reason));
         // Do not let the container drain the rest of a huge body: close the connection.
         response.setHeader("Connection", "close");
         app.metrics().delivery(endpoint, BuildhookMetrics.DeliveryOutcome.TOO_LARGE);
@@ -122,7 +126,7 @@ public final class WebhookServlet extends HttpServlet {
                 break;
             case UNAUTHORIZED:
                 response.setHeader("WWW-Authenticate", "JobServ-Signature");
-                JsonAnswer.error("signature missing or invalid").send(response, HttpServletResponse.SC_UNAUTHORIZED);
+                UNAUTHORIZED.send(response, HttpServletResponse.SC_UNAUTHORIZED);
                 break;
             case INVALID:
                 JsonAnswer.error("not a JobServ build event: " + receipt.detail()).with("delivery", receipt.deliveryId())

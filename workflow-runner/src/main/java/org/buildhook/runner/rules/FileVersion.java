@@ -23,4 +23,9 @@ record FileVersion(Path target, Object fileKey, long size, FileTime modified) {
             return MISSING;
         }
     }
+
+    /** Whether the file (or, for a symlink, its target) did not exist or could not be looked at. */
+    boolean missing() {
+        return target == null;
+    }
 }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * do, is seen) and also compares the file's identity, size and time every {@code pollInterval}, for
  * file systems without change events and for symlinks whose target moves. One daemon thread named
  * {@code buildhook-rules-watcher}; {@link #close()} stops it.
+ *
+ * <p>The file is never read until it has stopped changing: two looks {@link #SETTLE} apart must agree
+ * (for at most {@link #SETTLE_LOOKS} looks, 2 s), however the change was noticed. A file that is
+ * missing is waited for the same way, as a file replaced by delete and create, or moved away before
+ * the new one is moved in, is briefly missing: only one still missing after 2 s is refused.
  */
 public final class RulesWatcher implements Closeable {
 
@@ -55,6 +61,8 @@ public final class RulesWatcher implements Closeable {
     static final String THREAD_NAME = "buildhook-rules-watcher";
     /** The quiet time that tells a file written in place is complete. */
     static final Duration SETTLE = Duration.ofMillis(50);
+    /** How many looks, {@link #SETTLE} apart, a file is waited for to stop changing or to come back: 2 s. */
+    static final int SETTLE_LOOKS = 40;
     /** FAT's file times are 2 s apart: an edit that keeps the size within that may show only in the content. */
     private static final Duration MODIFIED_LATELY = Duration.ofSeconds(2);
     private static final Logger LOG = LoggerFactory.getLogger(RulesWatcher.class);
@@ -62,6 +70,7 @@ public final class RulesWatcher implements Closeable {
     private final Path file;
     private final RuleSetLoader loader;
     private final Duration pollInterval;
+    private final Duration settle;
     private final Listener listener;
     private final AtomicReference<RuleSet> current;
     private final AtomicReference<RuleException> lastError = new AtomicReference<>();
@@ -70,13 +79,16 @@ public final class RulesWatcher implements Closeable {
     private final Object checkLock = new Object();
     private volatile boolean closed;
     private FileVersion lastSeen; // guarded by checkLock
-    private final java.util.concurrent.atomic.AtomicLong looks = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong looks = new AtomicLong();
+    private final AtomicLong glances = new AtomicLong();
     private WatchKey registration; // the watcher thread's, after the constructor
 
-    private RulesWatcher(Path file, RuleSetLoader loader, Duration pollInterval, Listener listener) throws IOException {
+    private RulesWatcher(Path file, RuleSetLoader loader, Duration pollInterval, Duration settle, Listener listener)
+            throws IOException {
         this.file = file;
         this.loader = loader;
         this.pollInterval = pollInterval;
+        this.settle = settle;
         this.listener = listener;
         this.lastSeen = FileVersion.of(file);
         this.current = new AtomicReference<>(loader.load(file));
@@ -99,15 +111,23 @@ public final class RulesWatcher implements Closeable {
      * @throws org.buildhook.runner.RunnerException when the directory cannot be watched
      */
     public static RulesWatcher start(Path file, RuleSetLoader loader, Duration pollInterval, Listener listener) {
+        return start(file, loader, pollInterval, SETTLE, listener);
+    }
+
+    /** As {@link #start(Path, RuleSetLoader, Duration, Listener)} with another quiet time, for tests. */
+    static RulesWatcher start(Path file, RuleSetLoader loader, Duration pollInterval, Duration settle, Listener listener) {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(loader, "loader");
         Objects.requireNonNull(listener, "listener");
         if (pollInterval.isNegative() || pollInterval.isZero()) {
             throw new IllegalArgumentException("pollInterval must be positive");
         }
+        if (settle.isNegative() || settle.isZero()) {
+            throw new IllegalArgumentException("settle must be positive");
+        }
         RulesWatcher watcher;
         try {
-            watcher = new RulesWatcher(file, loader, pollInterval, listener);
+            watcher = new RulesWatcher(file, loader, pollInterval, settle, listener);
         } catch (IOException e) {
             throw new org.buildhook.runner.RunnerException("cannot watch the rules file " + file + ": " + IoProblems.describe(e), e);
         }
@@ -130,10 +150,16 @@ public final class RulesWatcher implements Closeable {
      * tests; nothing in buildhook calls it on a signal: SIGHUP stops the standalone server, see
      * docs/deploying.md).
      *
-     * @return true when a new version was put in force
+     * @return true when a new version was put in force; false also when interrupted while the file
+     *         was settling (the interrupt status is kept)
      */
     public boolean checkNow() {
-        return check(true);
+        try {
+            return check(true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     @Override
@@ -154,9 +180,14 @@ public final class RulesWatcher implements Closeable {
         }
     }
 
-    /** How many times the file was looked at (identity, size and time) since the start; for tests. */
+    /** How many rounds of looking at the file (each one or more glances) since the start; for tests. */
     long looks() {
         return looks.get();
+    }
+
+    /** How many times the file's identity, size and time were read since the start; for tests. */
+    long glances() {
+        return glances.get();
     }
 
     private WatchKey register() throws IOException {
@@ -180,14 +211,13 @@ public final class RulesWatcher implements Closeable {
                     // nor the JDK's watch thread a wake-up per write; then the folder is watched again
                     // and the file looked at once, by content too if it changed lately (an edit in
                     // place of the same size within the file system's time resolution shows only there).
+                    // Its own events were not seen meanwhile, so a change found now may be an edit in
+                    // progress: check() reads it only once it has settled, as after an event.
                     key.cancel();
-                    Thread.sleep(SETTLE.toMillis());
+                    Thread.sleep(settle.toMillis());
                     watchTheFolder();
                     check(modifiedLately());
                     continue;
-                }
-                if (event) {
-                    settle();
                 }
                 check(event);
             } catch (ClosedWatchServiceException | InterruptedException e) {
@@ -219,20 +249,31 @@ public final class RulesWatcher implements Closeable {
     }
 
     /**
-     * Waits until the file has stopped changing (the same identity, size and time on two looks
-     * {@link #SETTLE} apart; 2 s at most), so that a file being written in place is read when it is
-     * whole, not half-way.
+     * Waits until the file is there and has stopped changing (the same identity, size and time on two
+     * looks {@link #SETTLE} apart; {@link #SETTLE_LOOKS} looks at most), so that a file being written
+     * in place is read when it is whole, not half-way, and a file being replaced is read once it is
+     * back.
+     *
+     * @param first the look that found the change
+     * @return the last look: missing only when the file did not come back in time
      */
-    private void settle() throws InterruptedException {
-        FileVersion before = FileVersion.of(file);
-        for (int look = 0; look < 40; look++) {
-            Thread.sleep(SETTLE.toMillis());
-            FileVersion now = FileVersion.of(file);
-            if (now.equals(before)) {
-                return;
+    private FileVersion settled(FileVersion first) throws InterruptedException {
+        FileVersion before = first;
+        for (int look = 0; look < SETTLE_LOOKS; look++) {
+            Thread.sleep(settle.toMillis());
+            FileVersion now = glance();
+            if (now.equals(before) && !now.missing()) {
+                return now;
             }
             before = now;
         }
+        return before;
+    }
+
+    private FileVersion glance() {
+        FileVersion version = FileVersion.of(file);
+        glances.incrementAndGet();
+        return version;
     }
 
     /**
@@ -254,14 +295,22 @@ public final class RulesWatcher implements Closeable {
     }
 
     /** @param force read and compare the content even if the file looks unchanged */
-    private boolean check(boolean force) {
+    private boolean check(boolean force) throws InterruptedException {
         looks.incrementAndGet();
         synchronized (checkLock) {
-            FileVersion now = FileVersion.of(file);
+            FileVersion now = glance();
             if (!force && now.equals(lastSeen)) {
                 return false;
             }
+            now = settled(now);
             lastSeen = now;
+            if (now.missing()) {
+                refuse(new UnreadableRulesException(new Problem(file.toString(), 0, 0, "the rules file is missing: "
+                        + "it was deleted or moved away and did not come back within "
+                        + Durations.describe(settle.multipliedBy(SETTLE_LOOKS)) + ". Put the rules file back at this path "
+                        + "(best written next to it, then renamed over it) to change the rules")));
+                return false;
+            }
             return reload();
         }
     }
@@ -270,13 +319,16 @@ public final class RulesWatcher implements Closeable {
         RuleSet next;
         try {
             next = loader.load(file);
-        } catch (RuleException e) {
-            RuleException previous = lastError.getAndSet(e);
-            if (previous == null || !previous.getMessage().equals(e.getMessage())) {
-                LOG.error("rules file {} refused; the rules loaded at {} stay in force:\n{}",
-                        file, current.get().loadedAt(), e.getMessage());
-                listener.refused(e);
+        } catch (UnreadableRulesException e) {
+            if (FileVersion.of(file).missing()) {
+                // Gone between the last look and the read: the next round waits for it to come back.
+                lastSeen = null;
+                return false;
             }
+            refuse(e);
+            return false;
+        } catch (RuleException e) {
+            refuse(e);
             return false;
         }
         RuleSet old = current.get();
@@ -297,5 +349,15 @@ public final class RulesWatcher implements Closeable {
                 wasRefused == null ? "" : "; the refused version is replaced");
         listener.reloaded(next);
         return true;
+    }
+
+    /** Keeps {@code e} as the last error and reports it, once while the file stays the same. */
+    private void refuse(RuleException e) {
+        RuleException previous = lastError.getAndSet(e);
+        if (previous == null || !previous.getMessage().equals(e.getMessage())) {
+            LOG.error("rules file {} refused; the rules loaded at {} stay in force:\n{}",
+                    file, current.get().loadedAt(), e.getMessage());
+            listener.refused(e);
+        }
     }
 }

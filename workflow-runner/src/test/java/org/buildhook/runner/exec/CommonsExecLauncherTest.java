@@ -39,10 +39,11 @@ class CommonsExecLauncherTest extends LauncherTest {
     void writesStdoutAndStderrToOneLogFilePerAttempt() throws Exception {
         Path script = fixtures.script("both.sh", "echo to-stdout; echo to-stderr >&2");
 
-        JobOutcome outcome = launcher.start(new JobRequest("job-7", 3, List.of(script.toString()), Map.of(), null,
+        JobOutcome outcome = launcher.start(new JobRequest(Fixtures.jobId("job-7"), 3, List.of(script.toString()), Map.of(), null,
                 null, Duration.ofMinutes(1))).outcome().get(60, TimeUnit.SECONDS);
 
-        assertThat(outcome.logFile()).isEqualTo(dir.resolve("logs/job-7/attempt-3.log"));
+        assertThat(outcome.logFile())
+                .isEqualTo(dir.resolve("logs").resolve(Fixtures.jobId("job-7")).resolve("attempt-3.log"));
         assertThat(Files.readString(outcome.logFile())).contains("to-stdout\n").contains("to-stderr\n");
         assertThat(outcome.logTruncated()).isFalse();
     }
@@ -56,7 +57,7 @@ class CommonsExecLauncherTest extends LauncherTest {
             body[i] = (byte) (i * 31);
         }
 
-        JobOutcome outcome = run(new JobRequest("stdin", 1, List.of(script.toString()), Map.of(), null, body,
+        JobOutcome outcome = run(new JobRequest(Fixtures.jobId("stdin"), 1, List.of(script.toString()), Map.of(), null, body,
                 Duration.ofMinutes(1)));
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
@@ -79,7 +80,7 @@ class CommonsExecLauncherTest extends LauncherTest {
         Path printed = dir.resolve("env.txt");
         Path script = fixtures.script("env.sh", "env > '" + printed + "'");
 
-        JobOutcome outcome = run(new JobRequest("env", 1, List.of(script.toString()),
+        JobOutcome outcome = run(new JobRequest(Fixtures.jobId("env"), 1, List.of(script.toString()),
                 Map.of("BUILDHOOK_BUILD_ID", "123", "OVERRIDDEN", "request value"), null, null, Duration.ofMinutes(1)));
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
@@ -93,7 +94,7 @@ class CommonsExecLauncherTest extends LauncherTest {
         Path workdir = Files.createDirectory(dir.resolve("work dir"));
         Path script = fixtures.script("pwd.sh", "pwd > pwd.txt");
 
-        run(new JobRequest("cwd", 1, List.of(script.toString()), Map.of(), workdir, null, Duration.ofMinutes(1)));
+        run(new JobRequest(Fixtures.jobId("cwd"), 1, List.of(script.toString()), Map.of(), workdir, null, Duration.ofMinutes(1)));
         run(Fixtures.request("default-cwd", script));
 
         assertThat(Files.readString(workdir.resolve("pwd.txt")).trim()).isEqualTo(workdir.toRealPath().toString());
@@ -106,7 +107,7 @@ class CommonsExecLauncherTest extends LauncherTest {
         Path tool = fixtures.script("bin/my-tool", "echo tool ran");
         assertThat(tool.getParent()).isEqualTo(bin);
 
-        JobOutcome outcome = run(new JobRequest("path", 1, List.of("my-tool"), Map.of("PATH", bin.toString()), null,
+        JobOutcome outcome = run(new JobRequest(Fixtures.jobId("path"), 1, List.of("my-tool"), Map.of("PATH", bin.toString()), null,
                 null, Duration.ofMinutes(1)));
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
@@ -138,7 +139,7 @@ class CommonsExecLauncherTest extends LauncherTest {
     void runsTheJobAndNotesItWhenTheLogCannotBeWritten() throws Exception {
         // A file where the job's log folder should be: the folder cannot be created.
         Files.createDirectories(dir.resolve("logs"));
-        Files.writeString(dir.resolve("logs/unloggable"), "in the way");
+        Files.writeString(dir.resolve("logs").resolve(Fixtures.jobId("unloggable")), "in the way");
         Path marker = dir.resolve("ran");
         Path script = fixtures.script("touch.sh", "echo output; touch '" + marker + "'");
 
@@ -189,7 +190,7 @@ class CommonsExecLauncherTest extends LauncherTest {
     void endsNormallyWhenTheProgramIgnoresALargeStdin() throws Exception {
         Path script = fixtures.script("ignore.sh", "exit 0");
 
-        JobOutcome outcome = run(new JobRequest("ignored-stdin", 1, List.of(script.toString()), Map.of(), null,
+        JobOutcome outcome = run(new JobRequest(Fixtures.jobId("ignored-stdin"), 1, List.of(script.toString()), Map.of(), null,
                 new byte[1024 * 1024], Duration.ofMinutes(1)));
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
@@ -199,7 +200,7 @@ class CommonsExecLauncherTest extends LauncherTest {
     void refusesATimeoutThatIsNotPositive() throws Exception {
         Path script = fixtures.script("true.sh", "exit 0");
 
-        JobOutcome outcome = run(new JobRequest("no-time", 1, List.of(script.toString()), Map.of(), null, null,
+        JobOutcome outcome = run(new JobRequest(Fixtures.jobId("no-time"), 1, List.of(script.toString()), Map.of(), null, null,
                 Duration.ZERO));
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);

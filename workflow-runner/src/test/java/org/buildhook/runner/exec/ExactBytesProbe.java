@@ -29,7 +29,7 @@ public final class ExactBytesProbe {
         LauncherConfig config = LauncherConfig.defaults(dir.resolve("logs")).withDefaultWorkdir(dir)
                 .withBaseEnvironment(Map.of("PATH", "/usr/bin:/bin"));
         try (CommonsExecLauncher launcher = CommonsExecLauncher.create(config)) {
-            JobRequest request = new JobRequest("probe", 1,
+            JobRequest request = new JobRequest(Fixtures.jobId("probe"), 1,
                     List.of("/bin/sh", "-c", "printf '%s|%s|%s' \"$1\" \"$VALUE\" \"$(pwd)\" > \"$2\"", "sh", value,
                             dir.resolve("out").toString()),
                     Map.of("VALUE", value), dir.resolve(workdir), null, Duration.ofMinutes(1));

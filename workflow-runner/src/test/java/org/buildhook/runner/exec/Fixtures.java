@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,6 +23,14 @@ final class Fixtures implements AutoCloseable {
 
     static final Map<String, String> BASE_ENV = Map.of("PATH", "/usr/local/bin:/usr/bin:/bin",
             "BASE_ONLY", "from the base", "OVERRIDDEN", "base value", "LC_ALL", "C");
+    /**
+     * What this test JVM adds to its job names. Another test JVM on the machine (the other surefire
+     * execution, another checkout) runs jobs of the same names at the same time; every process of a
+     * job carries {@code BUILDHOOK_ATTEMPT=<job id>/<attempt>}, and a kill or the leftover sweep also
+     * ends every process with the attempt's marker: with the names alone, one JVM's kill would end the
+     * other's processes.
+     */
+    static final String RUN = UUID.randomUUID().toString().substring(0, 8);
 
     final Path dir;
     final ExecutorService jobThreads = Executors.newCachedThreadPool(new JobThreadFactory("buildhook-job", true));
@@ -51,15 +60,21 @@ final class Fixtures implements AutoCloseable {
         return file;
     }
 
-    static JobRequest request(String jobId, List<String> argv) {
-        return new JobRequest(jobId, 1, argv, Map.of(), null, null, Duration.ofMinutes(1));
+    /** The job id for {@code name} in this test JVM: {@code <name>-<RUN>}, see {@link #RUN}. */
+    static String jobId(String name) {
+        return name + "-" + RUN;
     }
 
-    static JobRequest request(String jobId, Path script, String... args) {
+    /** A job {@link #jobId named} {@code name} running {@code argv}, attempt 1, one minute at most. */
+    static JobRequest request(String name, List<String> argv) {
+        return new JobRequest(jobId(name), 1, argv, Map.of(), null, null, Duration.ofMinutes(1));
+    }
+
+    static JobRequest request(String name, Path script, String... args) {
         List<String> argv = new java.util.ArrayList<>();
         argv.add(script.toString());
         argv.addAll(List.of(args));
-        return request(jobId, argv);
+        return request(name, argv);
     }
 
     /** Exited, or a zombie waiting for an init that may never reap it (as in some containers). */

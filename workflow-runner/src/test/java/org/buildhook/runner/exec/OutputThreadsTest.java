@@ -86,7 +86,7 @@ class OutputThreadsTest {
         CommonsExecLauncher launcher = launcher(Executors.newCachedThreadPool(recording));
         Path script = fixtures.script("cat.sh", "cat");
         byte[] stdin = "payload\n".getBytes(StandardCharsets.UTF_8);
-        JobOutcome outcome = launcher.start(new JobRequest("cat", 1, List.of(script.toString()), java.util.Map.of(),
+        JobOutcome outcome = launcher.start(new JobRequest(Fixtures.jobId("cat"), 1, List.of(script.toString()), java.util.Map.of(),
                 null, stdin, Duration.ofMinutes(1))).outcome().get(60, TimeUnit.SECONDS);
         assertThat(Files.readString(outcome.logFile())).isEqualTo("payload\n");
         assertThat(made).isNotEmpty().anyMatch(Thread::isAlive);

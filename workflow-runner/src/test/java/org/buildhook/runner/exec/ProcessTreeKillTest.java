@@ -30,8 +30,8 @@ class ProcessTreeKillTest extends LauncherTest {
                 + "wait");
     }
 
-    private static JobRequest request(String jobId, Path script, Duration timeout) {
-        return new JobRequest(jobId, 1, List.of(script.toString()), Map.of(), null, null, timeout);
+    private static JobRequest request(String name, Path script, Duration timeout) {
+        return new JobRequest(Fixtures.jobId(name), 1, List.of(script.toString()), Map.of(), null, null, timeout);
     }
 
     private void awaitAllGone(List<Long> processes) {
@@ -52,6 +52,32 @@ class ProcessTreeKillTest extends LauncherTest {
         assertThat(outcome.exitCode()).isNull();
         assertThat(outcome.message()).startsWith("timed out after 5s; process tree terminated");
         awaitAllGone(tree);
+    }
+
+    /**
+     * Another test JVM on this machine (the other surefire execution, another checkout) runs these
+     * tests at the same time. A process of its job "cancel", started after ours in a session of its
+     * own, carries that job's marker: with job ids as the names are written ({@code cancel/1} on both
+     * sides), cancelling ours found it by the marker and killed it.
+     */
+    @Test
+    void cancellingAJobLeavesAloneTheProcessesOfAJobOfTheSameNameInAnotherTestRun() throws Exception {
+        RunningJob job = launcher.start(request("cancel", treeOfThree(), Duration.ofHours(1)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 3);
+        List<Long> tree = Fixtures.pids(pids);
+        ProcessBuilder otherRun = new ProcessBuilder(LauncherConfig.SETSID, "sleep", "1000")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        otherRun.environment().put(AttemptMarker.VARIABLE, AttemptMarker.of("cancel", 1).value());
+        Process other = otherRun.start();
+        try {
+            job.cancel();
+
+            assertThat(job.outcome().get(60, TimeUnit.SECONDS).result()).isEqualTo(JobOutcome.Result.CANCELLED);
+            awaitAllGone(tree);
+            assertThat(other.isAlive()).as("the other run's process").isTrue();
+        } finally {
+            other.destroyForcibly();
+        }
     }
 
     @Test

@@ -41,8 +41,8 @@ class SetsidDaemonKillTest extends LauncherTest {
         tagged().forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
     }
 
-    private JobRequest request(String jobId, Duration timeout) {
-        return new JobRequest(jobId, 1, DAEMON, Map.of("TEST_TAG", tag), null, null, timeout);
+    private JobRequest request(String name, Duration timeout) {
+        return new JobRequest(Fixtures.jobId(name), 1, DAEMON, Map.of("TEST_TAG", tag), null, null, timeout);
     }
 
     /** Live processes started with this test's tag in their environment, read from /proc by the test itself. */
@@ -132,7 +132,7 @@ class SetsidDaemonKillTest extends LauncherTest {
 
     @Test
     void aJobThatExitsLeavingASetsidDaemonHasItEnded() throws Exception {
-        JobOutcome outcome = launcher.start(new JobRequest("setsid-exit", 1,
+        JobOutcome outcome = launcher.start(new JobRequest(Fixtures.jobId("setsid-exit"), 1,
                 List.of("/bin/sh", "-c", "(setsid sleep 300 > /dev/null 2>&1 < /dev/null &); sleep 1; exit 0"),
                 Map.of("TEST_TAG", tag), null, null, Duration.ofHours(1))).outcome().get(60, TimeUnit.SECONDS);
 
@@ -146,7 +146,7 @@ class SetsidDaemonKillTest extends LauncherTest {
         Path pids = dir.resolve("pids");
         Path stubborn = fixtures.script("stubborn.sh", "trap '' TERM\necho $$ >> '" + pids + "'\n"
                 + "while :; do sleep 1; done");
-        RunningJob job = launcher.start(new JobRequest("killed", 1, List.of(stubborn.toString()), Map.of(), null, null,
+        RunningJob job = launcher.start(new JobRequest(Fixtures.jobId("killed"), 1, List.of(stubborn.toString()), Map.of(), null, null,
                 Duration.ofHours(1)));
         await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 1);
         assertThat(job.process().get(30, TimeUnit.SECONDS).pid()).isPositive();

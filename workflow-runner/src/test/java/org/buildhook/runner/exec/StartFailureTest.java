@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class StartFailureTest extends LauncherTest {
 
     private static JobRequest request(List<String> argv, Map<String, String> env, Path workdir) {
-        return new JobRequest("failing", 1, argv, env, workdir, null, Duration.ofMinutes(1));
+        return new JobRequest(Fixtures.jobId("failing"), 1, argv, env, workdir, null, Duration.ofMinutes(1));
     }
 
     @Test

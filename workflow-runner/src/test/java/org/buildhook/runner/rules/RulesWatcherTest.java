@@ -29,6 +29,8 @@ import org.buildhook.core.BuildEvent;
 import org.buildhook.runner.PlannedJob;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class RulesWatcherTest {
 
@@ -350,6 +352,117 @@ class RulesWatcherTest {
             Files.writeString(file, rules("bbb", 1)); // in place, same size: only its content tells
 
             await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("bbb-1")));
+        } finally {
+            writing.set(false);
+            logger.join();
+        }
+    }
+
+    /** The two ways a rules file is briefly missing while it is replaced. */
+    enum Replacement {
+        /** As some deploy tools and editors do: delete, then create and write. */
+        DELETE_AND_CREATE,
+        /** Moved away (to keep a backup), then the new version moved in. */
+        MOVE_AWAY_AND_MOVE_IN
+    }
+
+    /**
+     * A file replaced by delete and create (or moved away, then the new one moved in) is missing for a
+     * moment: that is no mistake to report. The watcher is let see it missing on two looks a quiet time
+     * apart (what used to be enough to read it, and refuse it) before it comes back.
+     */
+    @ParameterizedTest
+    @EnumSource(Replacement.class)
+    void aFileBrieflyMissingWhileItIsReplacedIsNotRefused(Replacement replacement) throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        // A quiet time of 500 ms waits 20 s for the file to come back: far more than this test takes to.
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, Duration.ofMillis(500), listener)) {
+            if (replacement == Replacement.DELETE_AND_CREATE) {
+                Files.delete(file);
+            } else {
+                Files.move(file, dir.resolve("rules.yaml.bak"));
+            }
+            // The first look counted may have begun before the file went: two more began after.
+            long before = watcher.glances();
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> watcher.glances() >= before + 3);
+            if (replacement == Replacement.DELETE_AND_CREATE) {
+                Files.writeString(file, rules("new", 1));
+            } else {
+                Path next = Files.writeString(dir.resolve("rules.yaml.new"), rules("new", 1));
+                Files.move(next, file, StandardCopyOption.ATOMIC_MOVE);
+            }
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> watcher.current().ruleNames().equals(List.of("new-1")));
+            assertThat(refused).isEmpty();
+            assertThat(watcher.lastError()).isEmpty();
+            assertThat(reloaded).hasSize(1);
+        }
+    }
+
+    @Test
+    void aFileThatStaysMissingIsRefusedOnceSayingWhatToDoAndTheRulesStayInForce() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
+            RuleSet before = watcher.current();
+
+            Files.delete(file);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> !refused.isEmpty());
+            assertThat(refused.get(0)).isInstanceOf(UnreadableRulesException.class);
+            assertThat(refused.get(0).getMessage()).isEqualTo(file + ": the rules file is missing: it was deleted or "
+                    + "moved away and did not come back within 2s. Put the rules file back at this path (best written "
+                    + "next to it, then renamed over it) to change the rules");
+            assertThat(watcher.lastError()).containsSame(refused.get(0));
+            assertThat(watcher.current()).isSameAs(before);
+            assertThat(watcher.checkNow()).isFalse();
+            assertThat(refused).hasSize(1);
+
+            replace(file, rules("old", 1));
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> !validAgain.isEmpty());
+            assertThat(watcher.lastError()).isEmpty();
+            assertThat(watcher.current()).isSameAs(before);
+        }
+    }
+
+    /**
+     * While a log next to the rules keeps growing, the rules file's own events are not watched for
+     * part of the time; an edit in place found then must still wait for the quiet time before it is
+     * read, not be read half-written (and refused, or worse, put in force half).
+     */
+    @Test
+    void anEditInPlaceFoundAfterALogLineNextToTheRulesIsReadOnlyOnceWhole() throws Exception {
+        Path file = rulesFile(rules("old", 1));
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Path log = dir.resolve("serve.out");
+        Thread logger = new Thread(() -> {
+            for (int i = 0; writing.get(); i++) {
+                try {
+                    Files.writeString(log, "line " + i + "\n", java.nio.file.StandardOpenOption.CREATE,
+                            java.nio.file.StandardOpenOption.APPEND);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        // The rest of the edit follows the watcher's first look at the half within far less than 2 s.
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, Duration.ofSeconds(2), listener)) {
+            logger.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.size(log) > 10_000);
+            String edit = rules("new", 1);
+            int half = edit.indexOf("    run:");
+            long before = watcher.glances();
+            try (java.io.OutputStream out = Files.newOutputStream(file)) { // in place: truncated, then written
+                out.write(edit.substring(0, half).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5))
+                        .until(() -> watcher.glances() > before);
+                out.write(edit.substring(half).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> watcher.current().ruleNames().equals(List.of("new-1")));
+            assertThat(refused).isEmpty();
+            assertThat(reloaded).hasSize(1);
         } finally {
             writing.set(false);
             logger.join();

@@ -1,0 +1,111 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.buildhook.core.Signer;
+import org.buildhook.servlet.DeliveryService;
+import org.buildhook.servlet.config.BuildhookConfig;
+import org.buildhook.servlet.config.ConfigLoader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A flood of refused deliveries through the standalone server, over real HTTP: every answer exactly
+ * as the contract says, the first refusal of each kind logged at once, the rest summed up — at the
+ * latest when the server stops — and none missing from the log's account.
+ */
+class RefusalFloodTest {
+
+    private static final Pattern SUMMARY = Pattern.compile("\\.\\.\\. and (\\d+) more like it in [0-9.]+ s since \\S+: (.*)");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFloodOfRefusalsIsAnsweredOneByOneAndLoggedAsItsFirstLinesAndSummariesThatAccountForEveryOne()
+            throws Exception {
+        Files.writeString(dir.resolve("secret"), "s3cret");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "endpoints: {default: {secrets: [{file: secret}]}}",
+                "server: {host: 127.0.0.1, port: 0}",
+                ""));
+        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(DeliveryService.class);
+        logger.addAppender(log);
+        int unsigned = 40;
+        int unknown = 30;
+        try {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            byte[] body = "{\"build_id\": 67}".getBytes(StandardCharsets.UTF_8);
+            String wrong = Signer.sign(body, "not-the-secret".getBytes(StandardCharsets.UTF_8));
+            try (BuildhookServer server = BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded))) {
+                server.start();
+                for (int i = 0; i < unsigned; i++) {
+                    HttpResponse<String> answer = client.send(HttpRequest.newBuilder(server.uri().resolve("webhook"))
+                            .header("X-JobServ-Sig", wrong).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    assertThat(answer.statusCode()).isEqualTo(401);
+                    assertThat(answer.body()).isEqualTo("{\"error\":\"signature missing or invalid\"}\n");
+                    assertThat(answer.headers().firstValue("WWW-Authenticate")).hasValue("JobServ-Signature");
+                    assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/json;charset=utf-8");
+                    assertThat(answer.headers().firstValue("Cache-Control")).hasValue("no-store");
+                }
+                for (int i = 0; i < unknown; i++) {
+                    HttpResponse<String> answer = client.send(HttpRequest.newBuilder(
+                            URI.create(server.uri() + "webhook/nope")).POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                            .build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(answer.statusCode()).isEqualTo(404);
+                    assertThat(answer.body()).isEqualTo("{\"error\":\"no endpoint named 'nope'\"}\n");
+                    assertThat(answer.headers().firstValue("Content-Type")).hasValue("application/json;charset=utf-8");
+                }
+                String metrics = client.send(HttpRequest.newBuilder(server.uri().resolve("metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(metrics)
+                        .contains("buildhook_deliveries_total{endpoint=\"default\",outcome=\"unauthorized\"} " + unsigned + ".0")
+                        .contains("buildhook_deliveries_total{endpoint=\"_unknown\",outcome=\"unknown_endpoint\"} "
+                                + unknown + ".0");
+            }
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        List<String> lines = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        long signatureLines = 0;
+        long unknownLines = 0;
+        for (String line : lines) {
+            Matcher summary = SUMMARY.matcher(line);
+            boolean aboutSignatures = line.contains("to endpoint 'default' refused: no configured secret matches");
+            boolean aboutUnknown = line.contains("to unknown endpoint 'nope' refused");
+            long count = summary.matches() ? Long.parseLong(summary.group(1)) : 1;
+            signatureLines += aboutSignatures ? count : 0;
+            unknownLines += aboutUnknown ? count : 0;
+        }
+        // At least the first of each kind in full, and, with the server stopped, every one accounted for.
+        assertThat(lines).anyMatch(l -> l.startsWith("delivery from 127.0.0.1 to endpoint 'default' refused: no"
+                + " configured secret matches X-JobServ-Sig"));
+        assertThat(lines).anyMatch(l -> l.equals("delivery from 127.0.0.1 to unknown endpoint 'nope' refused"
+                + " (configured: [default])"));
+        assertThat(lines).anyMatch(l -> SUMMARY.matcher(l).matches());
+        assertThat(signatureLines).isEqualTo(unsigned);
+        assertThat(unknownLines).isEqualTo(unknown);
+    }
+}
