@@ -72,8 +72,8 @@ class ClusterJobLogTest {
         }
     }
 
-    @Test
-    void theNodeThatDidNotRunAnAttemptNamesTheNodeThatHasItsLog() throws Exception {
+    /** Delivers build 67 to node A and waits until its one job has succeeded, on either node; its id. */
+    private String succeededJob() throws Exception {
         String delivery = nodeA.deliver("build-67-passed.json");
         AtomicReference<JsonNode> job = new AtomicReference<>();
         await().atMost(Duration.ofMinutes(2)).until(() -> {
@@ -81,10 +81,21 @@ class ClusterJobLogTest {
             job.set(jobs.path(0));
             return jobs.path(0).path("state").asText().equals("SUCCEEDED");
         });
-        String jobId = job.get().path("id").asText();
+        return job.get().path("id").asText();
+    }
+
+    /** The node that ran the first attempt of {@code jobId}. */
+    private AdminServer ranTheFirstAttempt(String jobId) throws Exception {
         String ranOn = nodeA.getJson("jobs/" + jobId).path("attempts").path(0).path("node").asText();
         assertThat(ranOn).isIn("node-a", "node-b");
-        AdminServer runner = ranOn.equals("node-a") ? nodeA : nodeB;
+        return ranOn.equals("node-a") ? nodeA : nodeB;
+    }
+
+    @Test
+    void theNodeThatDidNotRunAnAttemptNamesTheNodeThatHasItsLog() throws Exception {
+        String jobId = succeededJob();
+        AdminServer runner = ranTheFirstAttempt(jobId);
+        String ranOn = runner == nodeA ? "node-a" : "node-b";
         AdminServer other = runner == nodeA ? nodeB : nodeA;
         String otherId = runner == nodeA ? "node-b" : "node-a";
 
@@ -118,16 +129,8 @@ class ClusterJobLogTest {
 
     @Test
     void aLogFileMissingOnTheNodeThatRanItIsNotBlamedOnRetentionOrAnotherNode() throws Exception {
-        String delivery = nodeA.deliver("build-67-passed.json");
-        AtomicReference<JsonNode> job = new AtomicReference<>();
-        await().atMost(Duration.ofMinutes(2)).until(() -> {
-            JsonNode jobs = nodeA.getJson("deliveries/" + delivery).path("jobs");
-            job.set(jobs.path(0));
-            return jobs.path(0).path("state").asText().equals("SUCCEEDED");
-        });
-        String jobId = job.get().path("id").asText();
-        JsonNode attempt = nodeA.getJson("jobs/" + jobId).path("attempts").path(0);
-        AdminServer runner = attempt.path("node").asText().equals("node-a") ? nodeA : nodeB;
+        String jobId = succeededJob();
+        AdminServer runner = ranTheFirstAttempt(jobId);
         Files.delete(Path.of(runner.app().store().job(jobId).orElseThrow().attempts().get(0).logPath()));
 
         HttpResponse<String> answer = runner.get("jobs/" + jobId + "/log");

@@ -25,6 +25,8 @@ import picocli.CommandLine;
 class CommandLineTest {
 
     static final Path FIXTURES = Path.of(System.getProperty("buildhook.fixtures"));
+    /** A JobServ body of build 67 (PASSED) for {@code buildhook test}. */
+    static final String PAYLOAD = FIXTURES.resolve("build-67-passed.json").toString();
 
     @TempDir
     Path dir;
@@ -55,6 +57,16 @@ class CommandLineTest {
         });
         server.start();
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/webhook";
+    }
+
+    /** rules.yaml with one mistake, at 4:7: {@code comand} for {@code command}. */
+    Path rulesWithATypo() throws IOException {
+        return Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: a",
+                "    run:",
+                "      comand: [/bin/true]",
+                ""));
     }
 
     @AfterEach
@@ -120,7 +132,7 @@ class CommandLineTest {
                 "      command: [/bin/false]",
                 ""));
 
-        int code = run("test", FIXTURES.resolve("build-67-passed.json").toString(), "--rules", rules.toString());
+        int code = run("test", PAYLOAD, "--rules", rules.toString());
 
         assertThat(code).isEqualTo(ExitCodes.OK);
         assertThat(out.toString())
@@ -132,14 +144,7 @@ class CommandLineTest {
 
     @Test
     void testReportsEveryRulesMistakeWithItsLine() throws IOException {
-        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
-                "rules:",
-                "  - name: a",
-                "    run:",
-                "      comand: [/bin/true]",
-                ""));
-
-        int code = run("test", FIXTURES.resolve("build-67-passed.json").toString(), "--rules", rules.toString());
+        int code = run("test", PAYLOAD, "--rules", rulesWithATypo().toString());
 
         assertThat(code).isEqualTo(ExitCodes.FAILED);
         assertThat(err.toString()).contains("rules.yaml:4:7").contains("did you mean 'command'");
@@ -148,9 +153,8 @@ class CommandLineTest {
     @Test
     void aFileThatCannotBeReadExitsWithTheDocumentedCodeAndSaysWhyInWords() throws IOException {
         Path missingRules = dir.resolve("conf/rules.yaml");
-        String payload = FIXTURES.resolve("build-67-passed.json").toString();
 
-        assertThat(run("test", payload, "--rules", missingRules.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("test", PAYLOAD, "--rules", missingRules.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(run("test", dir.resolve("no-such.json").toString(), "--rules", missingRules.toString()))
                 .isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(run("check", "--rules", missingRules.toString())).isEqualTo(ExitCodes.UNAVAILABLE);
@@ -177,10 +181,9 @@ class CommandLineTest {
                 "  - name: fine",
                 "    run: {command: [true]}",
                 ""));
-        String payload = FIXTURES.resolve("build-67-passed.json").toString();
 
         assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
-        assertThat(run("test", payload, "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run("test", PAYLOAD, "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
 
         assertThat(out.toString())
                 .contains(rules + ":3:21: warning: rule 'missing-program': executable not found: /opt/no-such/deploy.sh")
@@ -200,10 +203,9 @@ class CommandLineTest {
         Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: fine\n    run: {command: [true]}\n");
         Path config = Files.writeString(dir.resolve("buildhook.yaml"),
                 "data-dir: data\nrules: rules.yaml\nendpoints: {default: {secrets: [{file: secret}]}}\n");
-        String payload = FIXTURES.resolve("build-67-passed.json").toString();
 
         assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
-        assertThat(run("test", payload, "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run("test", PAYLOAD, "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
 
         assertThat(out.toString().split("ends with a space or tab", -1)).as("said by check and by test").hasSize(3);
         assertThat(out.toString()).contains(config + ":3:40: endpoints.default.secrets[0].file: the secret in "
@@ -228,12 +230,7 @@ class CommandLineTest {
 
     @Test
     void serveRefusedForAMistakeInItsRulesFileWritesNothing() throws IOException {
-        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
-                "rules:",
-                "  - name: a",
-                "    run:",
-                "      comand: [/bin/true]",
-                ""));
+        Path rules = rulesWithATypo();
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",
                 "rules: rules.yaml",

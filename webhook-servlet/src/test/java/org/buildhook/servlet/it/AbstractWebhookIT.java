@@ -53,25 +53,12 @@ abstract class AbstractWebhookIT {
     void deploy(@TempDir Path temp) throws Exception {
         dir = temp;
         markers = Files.createDirectories(dir.resolve("markers"));
-        Files.writeString(dir.resolve("secret"), Deliveries.SECRET + "\n");
-        Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
-                "rules:",
-                "  - name: marker",
-                "    run:",
-                "      command: [/usr/bin/touch, \"" + markers + "/${build.id}\"]",
-                "      timeout: 30s",
+        Installations.writeMarkerRules(dir, markers,
                 "  - name: metered",
                 "    when: {endpoint: metered}",
                 "    run:",
-                "      command: [/bin/true]",
-                ""));
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "endpoints:",
-                "  default:",
-                "    secrets:",
-                "      - file: secret",
+                "      command: [/bin/true]");
+        Path config = Installations.writeBuildhookYaml(dir,
                 "  lmp:",
                 "    secrets:",
                 "      - file: secret",
@@ -79,8 +66,7 @@ abstract class AbstractWebhookIT {
                 "    secrets:",
                 "      - file: secret",
                 "http:",
-                "  max-body: 1MiB",
-                ""));
+                "  max-body: 1MiB");
         container = container(dir.resolve("container"));
         assertThat(container.deploy(Container.war(), config)).as("the WAR deployed and started").isTrue();
         webhook = container.base().resolve("webhook");

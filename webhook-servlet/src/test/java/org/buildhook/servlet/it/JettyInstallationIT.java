@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.buildhook.servlet.Docs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,8 @@ class JettyInstallationIT {
 
     private static final String SECTION = "## As a WAR in Jetty 12 (ee10)";
     private static final String ERRORS = "## Errors the container answers itself";
-    private static final Duration DEPLOY = Installations.DEPLOY;
+    /** Jetty's line for its HTTP connector once bound: {@code Started oejs.ServerConnector@…{HTTP/1.1, …}{127.0.0.1:PORT}}. */
+    private static final Pattern BOUND = Pattern.compile("Started \\S*ServerConnector@\\S*\\{[^}]*\\}\\{127\\.0\\.0\\.1:(\\d+)\\}");
 
     @TempDir
     Path dir;
@@ -49,7 +51,7 @@ class JettyInstallationIT {
     void theDocumentedStepsDeployUndeployAndRedeployIntoARunningJetty() throws Exception {
         install(Path.of(System.getProperty("buildhook.jetty.tarball")));
         Path markers = Files.createDirectories(dir.resolve("markers"));
-        Path config = TomcatInstallationIT.writeConfiguration(dir, markers);
+        Path config = Installations.writeConfiguration(dir, markers);
 
         // The documented commands in $JETTY_BASE: modules, then start.d/buildhook.ini.
         String steps = Docs.codeBlock("deploying.md", SECTION, "sh", "start.jar")
@@ -65,13 +67,13 @@ class JettyInstallationIT {
                 Docs.codeBlock("deploying.md", ERRORS, "xml", "ReHandlingErrorHandler"));
         Files.writeString(base.resolve("start.d/buildhook.ini"), "etc/buildhook-errors.xml\n", StandardOpenOption.APPEND);
 
-        int port = Installations.freePort();
         Path log = dir.resolve("jetty.out");
         jetty = new ProcessBuilder(java(), "-Xmx384m", "-jar", home.resolve("start.jar").toString(),
-                "jetty.http.port=" + port, "jetty.http.host=127.0.0.1")
+                "jetty.http.port=0", "jetty.http.host=127.0.0.1")
                 .directory(base.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        int port = Installations.boundPort(log, BOUND, jetty::isAlive);
         URI root = URI.create("http://127.0.0.1:" + port + "/");
-        await().atMost(DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+        await().atMost(Installations.DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                 .until(() -> !jetty.isAlive() || Deliveries.get(root).statusCode() > 0);
         assertThat(jetty.isAlive()).as("Jetty runs; its output: %s", Files.readString(log)).isTrue();
 
@@ -81,8 +83,7 @@ class JettyInstallationIT {
         Installations.awaitHealth(app, 200);
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("buildhook started"));
 
-        assertThat(TomcatInstallationIT.send(app, "build-68-failed.json")).startsWith("HTTP 202");
-        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(markers.resolve("68")));
+        Installations.deliverBuild68AndAwaitItsJob(app, markers);
 
         // What Jetty refuses before the application, handed to buildhook's error page by the documented XML.
         assertThat(Installations.raw(port, "POST /buildhook/% HTTP/1.1")).startsWith("HTTP/1.1 400")
@@ -95,10 +96,7 @@ class JettyInstallationIT {
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("buildhook stopped"));
 
         // Redeploy: the configuration survives in start.d, so the same body is the same delivery.
-        Installations.copyWar(base.resolve("webapps"));
-        Installations.awaitHealth(app, 200);
-        assertThat(TomcatInstallationIT.send(app, "build-68-failed.json")).startsWith("HTTP 200")
-                .contains("\"duplicate\":true");
+        Installations.redeployAndSendBuild68Again(base.resolve("webapps"), app);
     }
 
     /** jetty-home unpacked as JETTY_HOME, and an empty JETTY_BASE. */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.buildhook.servlet.Docs;
 import org.junit.jupiter.api.AfterEach;
@@ -31,7 +32,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class TomcatInstallationIT {
 
     private static final String SECTION = "## As a WAR in Tomcat (10.1 or 11)";
-    private static final Duration DEPLOY = Installations.DEPLOY;
+    /** Tomcat's name for the connector told port 0 and address 127.0.0.1, once bound: {@code http-nio-127.0.0.1-auto-1-PORT}. */
+    private static final Pattern BOUND = Pattern.compile("\"http-nio-127\\.0\\.0\\.1-auto-\\d+-(\\d+)\"");
 
     @TempDir
     Path dir;
@@ -39,7 +41,6 @@ class TomcatInstallationIT {
     private Path home;
     private Path base;
     private Map<String, String> env;
-    private int port;
 
     @AfterEach
     void stopTomcat() throws Exception {
@@ -47,10 +48,8 @@ class TomcatInstallationIT {
             return;
         }
         long pid = Long.parseLong(Files.readString(base.resolve("tomcat.pid")).trim());
-        Process shutdown = script("shutdown.sh").start(); // removes the pid file once Tomcat has stopped
-        shutdown.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-        shutdown.waitFor(2, TimeUnit.MINUTES);
         ProcessHandle.of(pid).ifPresent(tomcat -> {
+            tomcat.destroy(); // SIGTERM: Tomcat's shutdown hook stops it as shutdown.sh would (no shutdown port here)
             try {
                 tomcat.onExit().get(2, TimeUnit.MINUTES);
             } catch (Exception e) {
@@ -66,7 +65,7 @@ class TomcatInstallationIT {
             throws Exception {
         install(Path.of(System.getProperty(tarball)));
         Path markers = Files.createDirectories(dir.resolve("markers"));
-        Path config = writeConfiguration(dir, markers);
+        Path config = Installations.writeConfiguration(dir, markers);
 
         // Step 2: the configuration's place in bin/setenv.sh, exactly the docs' line, before Tomcat starts.
         String setenv = Docs.codeBlock("deploying.md", SECTION, "sh", "CATALINA_OPTS")
@@ -75,8 +74,11 @@ class TomcatInstallationIT {
         Process startup = script("startup.sh").start();
         String started = new String(startup.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(startup.waitFor()).as(started).isZero();
+        long pid = Long.parseLong(Files.readString(base.resolve("tomcat.pid")).trim());
+        int port = Installations.boundPort(base.resolve("logs/catalina.out"), BOUND,
+                () -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
         URI root = URI.create("http://127.0.0.1:" + port + "/");
-        await().atMost(DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+        await().atMost(Installations.DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                 .until(() -> Deliveries.get(root).statusCode() > 0);
 
         // Step 3: the WAR into the running Tomcat, as webapps/buildhook.war.
@@ -88,8 +90,7 @@ class TomcatInstallationIT {
         assertThat(catalinaOut()).contains("buildhook started: endpoints");
 
         // A real delivery from another process, and its job.
-        assertThat(send(app, "build-68-failed.json")).startsWith("HTTP 202");
-        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(markers.resolve("68")));
+        Installations.deliverBuild68AndAwaitItsJob(app, markers);
 
         // What Tomcat refuses before the application, with the Host's documented JSON valve.
         assertThat(Installations.raw(port, "POST /buildhook/% HTTP/1.1")).startsWith("HTTP/1.1 400")
@@ -98,14 +99,11 @@ class TomcatInstallationIT {
         // Undeploy as documented: delete the WAR; Tomcat removes the unpacked folder, buildhook says it stopped.
         Files.delete(base.resolve("webapps/buildhook.war"));
         Installations.awaitHealth(app, 404);
-        await().atMost(DEPLOY).until(() -> !Files.exists(base.resolve("webapps/buildhook")));
+        await().atMost(Installations.DEPLOY).until(() -> !Files.exists(base.resolve("webapps/buildhook")));
         await().atMost(Duration.ofMinutes(1)).until(() -> catalinaOut().contains("buildhook stopped"));
 
         // Redeploy: the configuration survives (setenv.sh), so the same body is the same delivery.
-        Installations.copyWar(base.resolve("webapps"));
-        Installations.awaitHealth(app, 200);
-        String again = send(app, "build-68-failed.json");
-        assertThat(again).startsWith("HTTP 200").contains("\"duplicate\":true");
+        Installations.redeployAndSendBuild68Again(base.resolve("webapps"), app);
 
         assertThat(severeLines()).as("SEVERE lines in Tomcat's logs").isEmpty();
     }
@@ -118,11 +116,12 @@ class TomcatInstallationIT {
             Files.createDirectories(base.resolve(folder));
         }
         copyTree(home.resolve("conf"), base.resolve("conf"));
-        port = Installations.freePort();
         Path serverXml = base.resolve("conf/server.xml");
+        // Port 0: a free port, which catalina.out names; no shutdown port (-1): stopped by SIGTERM.
+        // Two test JVMs on one machine then never pick the same port, as a port found free could be.
         String server = Files.readString(serverXml)
-                .replace("port=\"8005\"", "port=\"" + Installations.freePort() + "\"")
-                .replace("port=\"8080\"", "port=\"" + port + "\" address=\"127.0.0.1\"");
+                .replace("port=\"8005\"", "port=\"-1\"")
+                .replace("port=\"8080\"", "port=\"0\" address=\"127.0.0.1\"");
         // docs/deploying.md, "Errors the container answers itself": the Host's JSON error report valve.
         String host = "<Host name=\"localhost\"  appBase=\"webapps\"";
         assertThat(server).contains(host);
@@ -133,50 +132,12 @@ class TomcatInstallationIT {
                 "CATALINA_PID", base.resolve("tomcat.pid").toString(), "JAVA_HOME", System.getProperty("java.home"));
     }
 
-    /** The secret, a rule touching {@code markers/<build id>} and buildhook.yaml naming them, in {@code dir}. */
-    static Path writeConfiguration(Path dir, Path markers) throws IOException {
-        Files.writeString(dir.resolve("secret"), Deliveries.SECRET + "\n");
-        Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
-                "rules:",
-                "  - name: marker",
-                "    run:",
-                "      command: [/usr/bin/touch, \"" + markers + "/${build.id}\"]",
-                "      timeout: 30s",
-                ""));
-        return Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "endpoints:",
-                "  default:",
-                "    secrets:",
-                "      - file: secret",
-                ""));
-    }
-
     private ProcessBuilder script(String name) {
         ProcessBuilder builder = new ProcessBuilder(home.resolve("bin").resolve(name).toString())
                 .redirectErrorStream(true);
         builder.environment().keySet().removeIf(key -> key.startsWith("CATALINA_") || key.startsWith("JAVA_OPTS"));
         builder.environment().putAll(env);
         return builder;
-    }
-
-    /** A fixture sent by JobServ's own sender (another process), without retries; its output. */
-    static String send(URI app, String fixture) throws Exception {
-        String secret = null;
-        for (String row : Files.readAllLines(Deliveries.FIXTURES.resolve("signatures.tsv"))) {
-            String[] cols = row.split("\t");
-            if (cols[0].equals(fixture)) {
-                secret = cols[1];
-            }
-        }
-        assertThat(secret).as("signatures.tsv row for " + fixture).isEqualTo(Deliveries.SECRET);
-        Path sender = Path.of(System.getProperty("buildhook.tools")).resolve("jobserv-send");
-        Process process = new ProcessBuilder("python3", sender.toString(), app.resolve("webhook").toString(),
-                Deliveries.FIXTURES.resolve(fixture).toString(), secret, "--no-retry").redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        process.waitFor();
-        return output;
     }
 
     private String catalinaOut() throws IOException {

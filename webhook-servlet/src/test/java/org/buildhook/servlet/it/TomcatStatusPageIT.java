@@ -34,19 +34,11 @@ class TomcatStatusPageIT {
     @Test
     void aTokenLinkLandsOnItsPageUnderTheContextPathAndTheLivePartFollowsNewDeliveries(@TempDir Path dir)
             throws Exception {
-        Files.writeString(dir.resolve("secret"), Deliveries.SECRET + "\n");
         Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
         Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: noop\n    run:\n      command: [/bin/true]\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "endpoints:",
-                "  default:",
-                "    secrets:",
-                "      - file: secret",
+        Path config = Installations.writeBuildhookYaml(dir,
                 "admin:",
-                "  token: {file: admin-token}",
-                ""));
+                "  token: {file: admin-token}");
         try (Container tomcat = new TomcatContainer(dir.resolve("container"))) {
             assertThat(tomcat.deploy(Container.war(), config)).as("the WAR deployed and started").isTrue();
             URI base = tomcat.base();

@@ -331,30 +331,42 @@ class RulesWatcherTest {
         }
     }
 
+    /** A log next to the rules file, written line after line by a thread of its own until closed. */
+    private static final class GrowingLog implements AutoCloseable {
+        private final AtomicBoolean writing = new AtomicBoolean(true);
+        private final Thread writer;
+
+        /** Starts writing {@code log} and returns once it holds 10,000 bytes: the folder is busy. */
+        GrowingLog(Path log) {
+            writer = new Thread(() -> {
+                for (int i = 0; writing.get(); i++) {
+                    try {
+                        Files.writeString(log, "line " + i + "\n", java.nio.file.StandardOpenOption.CREATE,
+                                java.nio.file.StandardOpenOption.APPEND);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            });
+            writer.start();
+            await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log) && Files.size(log) > 10_000);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            writing.set(false);
+            writer.join();
+        }
+    }
+
     @Test
     void anEditInPlaceOfTheSameSizeIsPutInForceWhileALogNextToTheRulesKeepsGrowing() throws Exception {
         Path file = rulesFile(rules("aaa", 1));
-        AtomicBoolean writing = new AtomicBoolean(true);
-        Path log = dir.resolve("serve.out");
-        Thread logger = new Thread(() -> {
-            for (int i = 0; writing.get(); i++) {
-                try {
-                    Files.writeString(log, "line " + i + "\n", java.nio.file.StandardOpenOption.CREATE,
-                            java.nio.file.StandardOpenOption.APPEND);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
-        });
-        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener)) {
-            logger.start();
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.size(log) > 10_000);
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, listener);
+                GrowingLog log = new GrowingLog(dir.resolve("serve.out"))) {
             Files.writeString(file, rules("bbb", 1)); // in place, same size: only its content tells
 
             await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("bbb-1")));
-        } finally {
-            writing.set(false);
-            logger.join();
         }
     }
 
@@ -434,22 +446,9 @@ class RulesWatcherTest {
     @Test
     void anEditInPlaceFoundAfterALogLineNextToTheRulesIsReadOnlyOnceWhole() throws Exception {
         Path file = rulesFile(rules("old", 1));
-        AtomicBoolean writing = new AtomicBoolean(true);
-        Path log = dir.resolve("serve.out");
-        Thread logger = new Thread(() -> {
-            for (int i = 0; writing.get(); i++) {
-                try {
-                    Files.writeString(log, "line " + i + "\n", java.nio.file.StandardOpenOption.CREATE,
-                            java.nio.file.StandardOpenOption.APPEND);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
-        });
         // The rest of the edit follows the watcher's first look at the half within far less than 2 s.
-        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, Duration.ofSeconds(2), listener)) {
-            logger.start();
-            await().atMost(Duration.ofSeconds(10)).until(() -> Files.size(log) > 10_000);
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, Duration.ofSeconds(2), listener);
+                GrowingLog log = new GrowingLog(dir.resolve("serve.out"))) {
             String edit = rules("new", 1);
             int half = edit.indexOf("    run:");
             long before = watcher.glances();
@@ -463,9 +462,6 @@ class RulesWatcherTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> watcher.current().ruleNames().equals(List.of("new-1")));
             assertThat(refused).isEmpty();
             assertThat(reloaded).hasSize(1);
-        } finally {
-            writing.set(false);
-            logger.join();
         }
     }
 
