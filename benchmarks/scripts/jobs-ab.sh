@@ -11,7 +11,9 @@
 # per set: accepted/s, answer p99, all commands done, send -> command start p50, and the server's CPU per
 # delivery (the JVM and the commands it reaped); the per-thread CPU per delivery (thread-cpu.py) is left in
 # RUN/LABEL/threads.txt. A LABEL that begins with "niced" renices the job side (db-scheduler's and the job
-# threads, whose commands inherit it) by +10 after the warm-up. Env: JAVA_OPTS (every server's), PORT (18290).
+# threads, whose commands inherit it) by +10 after the warm-up. Env: JAVA_OPTS (every server's), PORT (18290);
+# STORE=pg with BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://…?user=…&password=…: every set on PostgreSQL, each in a
+# new schema of its own (dropped at the end), instead of SQLite.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 (( $# >= 3 )) || { echo "usage: jobs-ab.sh N PRE LABEL=INSTALL-DIR ..." >&2; exit 2; }
@@ -22,8 +24,24 @@ jar=$top/benchmarks/target/benchmarks.jar
 port=${PORT:-18290}
 work=$(mktemp -d /tmp/jobs-ab.XXXXXX)
 pid=
-cleanup() { [[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true; }
+pg_schemas=()
+pg_libpq() { # the libpq URL of BUILDHOOK_BENCH_PG_URL (user and password as query parameters)
+  python3 - "$BUILDHOOK_BENCH_PG_URL" <<'PY'
+import sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1][len("jdbc:"):])
+q = dict(urllib.parse.parse_qsl(u.query))
+print(f"postgresql://{q.get('user','')}:{q.get('password','')}@{u.netloc}{u.path}")
+PY
+}
+cleanup() {
+  [[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true
+  [[ -z $pid ]] || wait "$pid" 2>/dev/null || true
+  for s in "${pg_schemas[@]}"; do psql -q "$(pg_libpq)" -c "DROP SCHEMA $s CASCADE" >/dev/null || true; done
+}
 trap cleanup EXIT
+if [[ ${STORE:-sqlite} == pg ]]; then
+  [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]] || { echo "jobs-ab.sh: STORE=pg needs BUILDHOOK_BENCH_PG_URL" >&2; exit 2; }
+fi
 # shellcheck source=common.sh
 source "$top/benchmarks/scripts/common.sh"
 bench_secret "$work"
@@ -33,11 +51,17 @@ send() { # first-build-id requests trace-file
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --first-build-id "$1" \
       --requests "$2" --warmup 0 --concurrency 16 --trace "$3"
 }
-echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'); $requests deliveries after $pre; load average $(cut -d' ' -f1-3 /proc/loadavg); run $work"
+echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'); ${STORE:-sqlite}; $requests deliveries after $pre; load average $(cut -d' ' -f1-3 /proc/loadavg); run $work"
 for set in "$@"; do
   label=${set%%=*} install=$(cd "${set#*=}" && pwd) dir=$work/$label
   mkdir -p "$dir"
   bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$dir/trace"
+  if [[ ${STORE:-sqlite} == pg ]]; then
+    schema=bench_$(python3 -c 'import secrets; print(secrets.token_hex(6))')
+    psql -q "$(pg_libpq)" -c "CREATE SCHEMA $schema" >/dev/null
+    pg_schemas+=("$schema")
+    echo "store: {url: \"$BUILDHOOK_BENCH_PG_URL&currentSchema=$schema\"}" >> "$dir/buildhook.yaml"
+  fi
   (cd "$dir" && exec "$install/bin/buildhook" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
   pid=$!
   bench_wait_for_port "$port"

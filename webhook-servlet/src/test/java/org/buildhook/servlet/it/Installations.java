@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +13,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /** What the real-installation ITs (Tomcat's and Jetty's own distributions) share. */
@@ -129,9 +131,17 @@ final class Installations {
         assertThat(send(app, "build-68-failed.json")).startsWith("HTTP 200").contains("\"duplicate\":true");
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+    /**
+     * The port a container listens on after it was told port 0 (so that two test JVMs on one machine
+     * never pick the same one, as a port found free and then handed over could be), read from the
+     * first line of its {@code log} that {@code bound} (group 1: the port) matches; waits for it
+     * while {@code running} says the container runs.
+     */
+    static int boundPort(Path log, Pattern bound, BooleanSupplier running) throws IOException {
+        await().atMost(DEPLOY).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .until(() -> !running.getAsBoolean() || bound.matcher(Files.readString(log)).find());
+        Matcher found = bound.matcher(Files.readString(log));
+        assertThat(found.find()).as("the port in %s: %s", log.getFileName(), Files.readString(log)).isTrue();
+        return Integer.parseInt(found.group(1));
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.buildhook.servlet.Docs;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,8 @@ class JettyInstallationIT {
 
     private static final String SECTION = "## As a WAR in Jetty 12 (ee10)";
     private static final String ERRORS = "## Errors the container answers itself";
+    /** Jetty's line for its HTTP connector once bound: {@code Started oejs.ServerConnector@…{HTTP/1.1, …}{127.0.0.1:PORT}}. */
+    private static final Pattern BOUND = Pattern.compile("Started \\S*ServerConnector@\\S*\\{[^}]*\\}\\{127\\.0\\.0\\.1:(\\d+)\\}");
 
     @TempDir
     Path dir;
@@ -64,11 +67,11 @@ class JettyInstallationIT {
                 Docs.codeBlock("deploying.md", ERRORS, "xml", "ReHandlingErrorHandler"));
         Files.writeString(base.resolve("start.d/buildhook.ini"), "etc/buildhook-errors.xml\n", StandardOpenOption.APPEND);
 
-        int port = Installations.freePort();
         Path log = dir.resolve("jetty.out");
         jetty = new ProcessBuilder(java(), "-Xmx384m", "-jar", home.resolve("start.jar").toString(),
-                "jetty.http.port=" + port, "jetty.http.host=127.0.0.1")
+                "jetty.http.port=0", "jetty.http.host=127.0.0.1")
                 .directory(base.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        int port = Installations.boundPort(log, BOUND, jetty::isAlive);
         URI root = URI.create("http://127.0.0.1:" + port + "/");
         await().atMost(Installations.DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                 .until(() -> !jetty.isAlive() || Deliveries.get(root).statusCode() > 0);

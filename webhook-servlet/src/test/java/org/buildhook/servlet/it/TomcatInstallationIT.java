@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.buildhook.servlet.Docs;
 import org.junit.jupiter.api.AfterEach;
@@ -31,6 +32,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class TomcatInstallationIT {
 
     private static final String SECTION = "## As a WAR in Tomcat (10.1 or 11)";
+    /** Tomcat's name for the connector told port 0 and address 127.0.0.1, once bound: {@code http-nio-127.0.0.1-auto-1-PORT}. */
+    private static final Pattern BOUND = Pattern.compile("\"http-nio-127\\.0\\.0\\.1-auto-\\d+-(\\d+)\"");
 
     @TempDir
     Path dir;
@@ -38,7 +41,6 @@ class TomcatInstallationIT {
     private Path home;
     private Path base;
     private Map<String, String> env;
-    private int port;
 
     @AfterEach
     void stopTomcat() throws Exception {
@@ -46,10 +48,8 @@ class TomcatInstallationIT {
             return;
         }
         long pid = Long.parseLong(Files.readString(base.resolve("tomcat.pid")).trim());
-        Process shutdown = script("shutdown.sh").start(); // removes the pid file once Tomcat has stopped
-        shutdown.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
-        shutdown.waitFor(2, TimeUnit.MINUTES);
         ProcessHandle.of(pid).ifPresent(tomcat -> {
+            tomcat.destroy(); // SIGTERM: Tomcat's shutdown hook stops it as shutdown.sh would (no shutdown port here)
             try {
                 tomcat.onExit().get(2, TimeUnit.MINUTES);
             } catch (Exception e) {
@@ -74,6 +74,9 @@ class TomcatInstallationIT {
         Process startup = script("startup.sh").start();
         String started = new String(startup.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(startup.waitFor()).as(started).isZero();
+        long pid = Long.parseLong(Files.readString(base.resolve("tomcat.pid")).trim());
+        int port = Installations.boundPort(base.resolve("logs/catalina.out"), BOUND,
+                () -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
         URI root = URI.create("http://127.0.0.1:" + port + "/");
         await().atMost(Installations.DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                 .until(() -> Deliveries.get(root).statusCode() > 0);
@@ -113,11 +116,12 @@ class TomcatInstallationIT {
             Files.createDirectories(base.resolve(folder));
         }
         copyTree(home.resolve("conf"), base.resolve("conf"));
-        port = Installations.freePort();
         Path serverXml = base.resolve("conf/server.xml");
+        // Port 0: a free port, which catalina.out names; no shutdown port (-1): stopped by SIGTERM.
+        // Two test JVMs on one machine then never pick the same port, as a port found free could be.
         String server = Files.readString(serverXml)
-                .replace("port=\"8005\"", "port=\"" + Installations.freePort() + "\"")
-                .replace("port=\"8080\"", "port=\"" + port + "\" address=\"127.0.0.1\"");
+                .replace("port=\"8005\"", "port=\"-1\"")
+                .replace("port=\"8080\"", "port=\"0\" address=\"127.0.0.1\"");
         // docs/deploying.md, "Errors the container answers itself": the Host's JSON error report valve.
         String host = "<Host name=\"localhost\"  appBase=\"webapps\"";
         assertThat(server).contains(host);

@@ -197,6 +197,28 @@ final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * PostgreSQL: runs {@code work}, one statement, in autocommit mode: the statement is its own
+     * transaction, committed as durably as {@link #inTransaction(String, Work)}'s before it returns,
+     * in one round trip instead of the separate {@code COMMIT}'s two.
+     */
+    <T> T inOneStatement(String what, Work<T> work) {
+        if (writer != null) {
+            throw new IllegalStateException("SQLite writes go through its writer (" + what + ")");
+        }
+        try (Connection c = pool.getConnection()) {
+            T result = work.run(c);
+            writeHealth.succeeded();
+            return result;
+        } catch (SQLException e) {
+            RunnerException failure = translate(what, e);
+            if (failure instanceof StoreUnavailableException) {
+                writeHealth.failed(failure.getMessage());
+            }
+            throw failure;
+        }
+    }
+
     private <T> T pooledTransaction(String what, Durability durability, Work<T> work) {
         try (Connection c = pool.getConnection()) {
             return jdbcTransaction(c, durability, work);

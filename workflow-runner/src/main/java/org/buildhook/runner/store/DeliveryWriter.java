@@ -27,6 +27,8 @@ final class DeliveryWriter {
     private final Clock clock;
     private final Duration dedupWindow;
     private final Supersede supersede;
+    /** PostgreSQL only: the accept in one statement; {@code null} on SQLite. */
+    private final PostgresAccept oneStatement;
 
     DeliveryWriter(Database db, JobQueue queue, Ids ids, Clock clock, Duration dedupWindow) {
         this.db = db;
@@ -35,6 +37,8 @@ final class DeliveryWriter {
         this.clock = clock;
         this.dedupWindow = dedupWindow;
         this.supersede = new Supersede(db.dialect(), queue, clock);
+        this.oneStatement = db.dialect() == Dialect.POSTGRESQL
+                ? new PostgresAccept(db, queue, ids, clock, dedupWindow) : null;
     }
 
     AcceptResult accept(NewDelivery delivery, DeliverySummary summary, List<PlannedJob> jobs) {
@@ -44,6 +48,13 @@ final class DeliveryWriter {
         // runs on the store's one writer thread, which every accept waits for.
         String headers = Rows.json(delivery.headers());
         List<RenderedJob> rendered = render(jobs);
+        if (oneStatement != null) {
+            // A duplicate, or a job with a supersede key: the transaction below decides and records it.
+            Optional<AcceptResult> accepted = oneStatement.tryAccept(delivery, summary, headers, hash, rendered);
+            if (accepted.isPresent()) {
+                return accepted.get();
+            }
+        }
         return db.inTransaction("accept a delivery", c -> {
             String id = ids.next();
             Optional<String> first = claim(c, delivery.endpoint(), hash, id, delivery.receivedAt());
@@ -182,43 +193,55 @@ final class DeliveryWriter {
         }
     }
 
+    /** The columns of a new delivery row, for {@link #bindDelivery}. */
+    static final String DELIVERY_INSERT_COLUMNS = "id, endpoint, received_at, remote_address, headers, body, body_hash,"
+            + " outcome, reason, duplicate_of, build_id, status, project, factory, trigger_name";
+    /** Its values: 15 parameters. */
+    static final String DELIVERY_INSERT_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+
     private void insertDelivery(Connection c, String id, NewDelivery d, String headers, byte[] body, String hash,
             DeliveryOutcome outcome, String reason, String duplicateOf, DeliverySummary summary) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO deliveries (id, endpoint, received_at,"
-                + " remote_address, headers, body, body_hash, outcome, reason, duplicate_of, build_id, status,"
-                + " project, factory, trigger_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            p.setString(1, id);
-            p.setString(2, d.endpoint());
-            p.setLong(3, d.receivedAt().toEpochMilli());
-            p.setString(4, d.remoteAddress());
-            p.setString(5, headers);
-            if (body == null) {
-                p.setNull(6, Types.BINARY);
-            } else {
-                p.setBytes(6, body);
-            }
-            p.setString(7, hash);
-            p.setString(8, outcome.name());
-            p.setString(9, reason);
-            p.setString(10, duplicateOf);
-            if (summary.buildId() == null) {
-                p.setNull(11, Types.BIGINT);
-            } else {
-                p.setLong(11, summary.buildId());
-            }
-            p.setString(12, summary.status());
-            p.setString(13, summary.project());
-            p.setString(14, summary.factory());
-            p.setString(15, summary.triggerName());
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO deliveries (" + DELIVERY_INSERT_COLUMNS
+                + ") VALUES (" + DELIVERY_INSERT_VALUES + ")")) {
+            bindDelivery(p, 0, id, d, headers, body, hash, outcome, reason, duplicateOf, summary);
             p.executeUpdate();
         }
     }
 
-    /** A planned job with its argv and environment already written as JSON. */
-    private record RenderedJob(PlannedJob job, String argv, String env) {
+    /** Sets the 15 parameters of {@link #DELIVERY_INSERT_VALUES} that follow parameter {@code base}. */
+    static void bindDelivery(PreparedStatement p, int base, String id, NewDelivery d, String headers, byte[] body,
+            String hash, DeliveryOutcome outcome, String reason, String duplicateOf, DeliverySummary summary)
+            throws SQLException {
+        p.setString(base + 1, id);
+        p.setString(base + 2, d.endpoint());
+        p.setLong(base + 3, d.receivedAt().toEpochMilli());
+        p.setString(base + 4, d.remoteAddress());
+        p.setString(base + 5, headers);
+        if (body == null) {
+            p.setNull(base + 6, Types.BINARY);
+        } else {
+            p.setBytes(base + 6, body);
+        }
+        p.setString(base + 7, hash);
+        p.setString(base + 8, outcome.name());
+        p.setString(base + 9, reason);
+        p.setString(base + 10, duplicateOf);
+        if (summary.buildId() == null) {
+            p.setNull(base + 11, Types.BIGINT);
+        } else {
+            p.setLong(base + 11, summary.buildId());
+        }
+        p.setString(base + 12, summary.status());
+        p.setString(base + 13, summary.project());
+        p.setString(base + 14, summary.factory());
+        p.setString(base + 15, summary.triggerName());
     }
 
-    private static List<RenderedJob> render(List<PlannedJob> jobs) {
+    /** A planned job with its argv and environment already written as JSON. */
+    record RenderedJob(PlannedJob job, String argv, String env) {
+    }
+
+    static List<RenderedJob> render(List<PlannedJob> jobs) {
         List<RenderedJob> rendered = new ArrayList<>(jobs.size());
         for (PlannedJob job : jobs) {
             rendered.add(new RenderedJob(job, Rows.json(job.argv()), Rows.json(job.env())));
@@ -237,9 +260,8 @@ final class DeliveryWriter {
         List<String> jobIds = new ArrayList<>();
         List<String> queued = new ArrayList<>();
         Instant now = clock.instant();
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO jobs (" + Rows.JOB_COLUMNS
-                + ", follow_ups_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, NULL, ?, NULL,"
-                + " NULL, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO jobs (" + JOB_INSERT_COLUMNS + ") VALUES ("
+                + JOB_INSERT_VALUES + ")")) {
             for (RenderedJob rendered : jobs) {
                 PlannedJob job = rendered.job();
                 String jobId = ids.next();
@@ -249,36 +271,7 @@ final class DeliveryWriter {
                         : supersede.claim(c, job.ruleName(), w.supersedeKey(), w.buildId(), jobId, w.supersedeRunning());
                 JobState state = supersededBy != null ? JobState.SUPERSEDED
                         : w.needsApproval() ? JobState.AWAITING_APPROVAL : JobState.QUEUED;
-                p.setString(1, jobId);
-                p.setString(2, deliveryId);
-                p.setString(3, job.ruleName());
-                p.setString(4, job.ruleSnapshot());
-                p.setString(5, rendered.argv());
-                p.setString(6, rendered.env());
-                p.setString(7, job.workdir() == null ? null : job.workdir().toString());
-                p.setInt(8, job.stdin() ? 1 : 0);
-                p.setLong(9, job.timeout().toMillis());
-                p.setInt(10, job.retries());
-                p.setLong(11, job.backoff().toMillis());
-                p.setInt(12, job.concurrency());
-                p.setString(13, job.runName());
-                p.setString(14, state.name());
-                p.setLong(15, now.toEpochMilli());
-                Rows.setInstant(p, 16, state.isFinal() ? now : null);
-                p.setString(17, supersededBy == null ? null
-                        : "superseded at once by job " + supersededBy + " of a newer build");
-                p.setString(18, rerunOf);
-                Rows.setLong(p, 19, w.buildId());
-                p.setString(20, w.supersedeKey());
-                p.setInt(21, w.supersedeRunning() ? 1 : 0);
-                p.setString(22, supersededBy);
-                Rows.setLong(p, 23, w.approvalExpiry() == null ? null : w.approvalExpiry().toMillis());
-                Rows.setInstant(p, 24, state == JobState.AWAITING_APPROVAL ? now.plus(w.approvalExpiry()) : null);
-                p.setString(25, Rows.resources(w));
-                p.setString(26, w.followUps());
-                p.setString(27, w.parentId());
-                p.setInt(28, w.depth());
-                p.setInt(29, w.followUps() != null && state != JobState.SUPERSEDED ? 1 : 0);
+                bindJob(p, 0, jobId, deliveryId, rendered, state, now, rerunOf, supersededBy);
                 p.executeUpdate();
                 jobIds.add(jobId);
                 if (state == JobState.QUEUED) {
@@ -290,6 +283,49 @@ final class DeliveryWriter {
             queue.schedule(c, jobId, now);
         }
         return jobIds;
+    }
+
+    /** The columns of a new job row, for {@link #bindJob}. */
+    static final String JOB_INSERT_COLUMNS = Rows.JOB_COLUMNS + ", follow_ups_pending";
+    /** Its values: 29 parameters and the constants of a job not yet run. */
+    static final String JOB_INSERT_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, NULL, ?, NULL,"
+            + " NULL, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+
+    /** Sets the 29 parameters of {@link #JOB_INSERT_VALUES} that follow parameter {@code base}. */
+    static void bindJob(PreparedStatement p, int base, String jobId, String deliveryId, RenderedJob rendered,
+            JobState state, Instant now, String rerunOf, String supersededBy) throws SQLException {
+        PlannedJob job = rendered.job();
+        JobWorkflow w = job.workflow();
+        p.setString(base + 1, jobId);
+        p.setString(base + 2, deliveryId);
+        p.setString(base + 3, job.ruleName());
+        p.setString(base + 4, job.ruleSnapshot());
+        p.setString(base + 5, rendered.argv());
+        p.setString(base + 6, rendered.env());
+        p.setString(base + 7, job.workdir() == null ? null : job.workdir().toString());
+        p.setInt(base + 8, job.stdin() ? 1 : 0);
+        p.setLong(base + 9, job.timeout().toMillis());
+        p.setInt(base + 10, job.retries());
+        p.setLong(base + 11, job.backoff().toMillis());
+        p.setInt(base + 12, job.concurrency());
+        p.setString(base + 13, job.runName());
+        p.setString(base + 14, state.name());
+        p.setLong(base + 15, now.toEpochMilli());
+        Rows.setInstant(p, base + 16, state.isFinal() ? now : null);
+        p.setString(base + 17, supersededBy == null ? null
+                : "superseded at once by job " + supersededBy + " of a newer build");
+        p.setString(base + 18, rerunOf);
+        Rows.setLong(p, base + 19, w.buildId());
+        p.setString(base + 20, w.supersedeKey());
+        p.setInt(base + 21, w.supersedeRunning() ? 1 : 0);
+        p.setString(base + 22, supersededBy);
+        Rows.setLong(p, base + 23, w.approvalExpiry() == null ? null : w.approvalExpiry().toMillis());
+        Rows.setInstant(p, base + 24, state == JobState.AWAITING_APPROVAL ? now.plus(w.approvalExpiry()) : null);
+        p.setString(base + 25, Rows.resources(w));
+        p.setString(base + 26, w.followUps());
+        p.setString(base + 27, w.parentId());
+        p.setInt(base + 28, w.depth());
+        p.setInt(base + 29, w.followUps() != null && state != JobState.SUPERSEDED ? 1 : 0);
     }
 
     void recordAction(AdminAction a) {

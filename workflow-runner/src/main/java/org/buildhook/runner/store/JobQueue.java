@@ -3,12 +3,12 @@ package org.buildhook.runner.store;
 import com.github.kagkarlsson.scheduler.SchedulerClient;
 import com.github.kagkarlsson.scheduler.jdbc.JdbcCustomization;
 import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
-import com.github.kagkarlsson.scheduler.task.SchedulableInstance;
-import com.github.kagkarlsson.scheduler.task.TaskInstance;
 import com.github.kagkarlsson.scheduler.task.TaskInstanceId;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
 import java.io.PrintWriter;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
@@ -16,7 +16,8 @@ import javax.sql.DataSource;
 /**
  * Puts jobs into db-scheduler's {@code scheduled_tasks} table inside the caller's transaction.
  *
- * <p>db-scheduler's {@link SchedulerClient} takes a {@link DataSource}; it commits only when it
+ * <p>Scheduling is one {@code INSERT} of the row db-scheduler's client writes (see
+ * {@link #schedule}); cancelling goes through the client. db-scheduler's {@link SchedulerClient} takes a {@link DataSource}; it commits only when it
  * finds auto-commit on, and its built-in client never does ({@code commitWhenAutocommitDisabled}
  * is false). So the client here is given a data source that hands out the connection of the
  * transaction running on this thread, with {@code close()} disabled — the same pattern as Spring's
@@ -46,15 +47,35 @@ public final class JobQueue {
                 : new SqliteJdbcCustomization();
     }
 
-    /** Schedules job {@code jobId} at {@code when} in the transaction of {@code connection}. */
-    void schedule(Connection connection, String jobId, Instant when) {
-        withConnection(connection, () -> {
-            boolean added = client.schedule(SchedulableInstance.of(new TaskInstance<Void>(TASK_NAME, jobId), when),
-                    SchedulerClient.ScheduleOptions.WHEN_EXISTS_DO_NOTHING);
-            if (!added) {
-                throw new IllegalStateException("job " + jobId + " was already scheduled");
-            }
-        });
+    /**
+     * Schedules job {@code jobId} at {@code when} in the transaction of {@code connection}: one
+     * {@code INSERT} of the row db-scheduler's client would write (no task data, not picked,
+     * version 1, the time as the scheduler's own customization writes it). The client itself first
+     * looks the execution up by a separate {@code SELECT} and goes through its JDBC runner: one
+     * statement and one round trip more per accepted job, for an id that is new by construction.
+     * A row already there (impossible for a fresh job id) fails the statement, and with it the
+     * transaction, as the client's "already scheduled" did.
+     */
+    void schedule(Connection connection, String jobId, Instant when) throws SQLException {
+        try (PreparedStatement p = connection.prepareStatement("INSERT INTO scheduled_tasks ("
+                + EXECUTION_INSERT_COLUMNS + ") VALUES (" + EXECUTION_INSERT_VALUES + ")")) {
+            bindExecution(p, 0, jobId, when);
+            p.executeUpdate();
+        }
+    }
+
+    /** The columns of a new execution row, for {@link #bindExecution}. */
+    static final String EXECUTION_INSERT_COLUMNS = "task_name, task_instance, task_data, execution_time, picked, version";
+    /** Its values: 5 parameters, and version 1. */
+    static final String EXECUTION_INSERT_VALUES = "?, ?, ?, ?, ?, 1";
+
+    /** Sets the 5 parameters of {@link #EXECUTION_INSERT_VALUES} that follow parameter {@code base}. */
+    void bindExecution(PreparedStatement p, int base, String jobId, Instant when) throws SQLException {
+        p.setString(base + 1, TASK_NAME);
+        p.setString(base + 2, jobId);
+        customization.setTaskData(p, base + 3, null);
+        customization.setInstant(p, base + 4, when);
+        p.setBoolean(base + 5, false);
     }
 
     /** Removes the pending execution of {@code jobId}, if there is one and it is not running. */

@@ -218,7 +218,13 @@ final class SqliteWriter implements AutoCloseable {
     /** The connection the writer keeps between batches, with its compiled statements. */
     private StatementCache connection() throws SQLException {
         if (cache == null) {
-            cache = new StatementCache(pool.getConnection());
+            Connection c = pool.getConnection();
+            // Each transaction of a batch runs in its own savepoint, and SQLite keeps the pages a
+            // savepoint may have to restore in a statement journal, which it spills to a temporary
+            // file past 64 KiB: about 16 KB of writes per accept (docs/BENCHMARKS.md, "Fourth pass").
+            // In memory instead; it holds the pages of one transaction of the batch at a time.
+            execute(c, "PRAGMA temp_store = MEMORY");
+            cache = new StatementCache(c);
         }
         return cache;
     }

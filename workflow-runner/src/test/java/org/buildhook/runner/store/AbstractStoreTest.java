@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.github.kagkarlsson.scheduler.SchedulerClient;
+import com.github.kagkarlsson.scheduler.task.TaskInstance;
+import com.github.kagkarlsson.scheduler.task.TaskInstanceId;
+import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -15,8 +20,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -110,6 +117,53 @@ abstract class AbstractStoreTest {
         }
         assertThatThrownBy(() -> Rows.jobColumn("no_such_column")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("no_such_column");
+    }
+
+    @Test
+    void anAcceptedJobsExecutionIsTheRowDbSchedulersOwnClientWrites() throws SQLException {
+        // The accept writes the execution row itself (one statement instead of the client's look-up
+        // and insert): it must be the row db-scheduler's client would have written, column by column.
+        Instant when = Instant.now();
+        SchedulerClient client = SchedulerClient.Builder
+                .create(store.dataSource(), Tasks.oneTime(JobQueue.TASK_NAME).execute((instance, context) -> { }))
+                .jdbcCustomization(JobQueue.customization(store.dialect()))
+                .build();
+        assertThat(client.scheduleIfNotExists(new TaskInstance<Void>(JobQueue.TASK_NAME, "by-the-client"), when))
+                .isTrue();
+        String ours = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+
+        Map<String, Object> theirs = executionRow("by-the-client");
+        Map<String, Object> mine = executionRow(ours);
+        theirs.remove("task_instance");
+        mine.remove("task_instance");
+        // The times differ by the moments of the two writes: same type here, same instant below.
+        assertThat(mine.remove("execution_time")).isInstanceOf(theirs.remove("execution_time").getClass());
+        assertThat(mine).isEqualTo(theirs);
+        assertThat(client.getScheduledExecution(TaskInstanceId.of(JobQueue.TASK_NAME, ours))).isPresent()
+                .hasValueSatisfying(e -> {
+                    assertThat(e.isPicked()).isFalse();
+                    assertThat(e.getExecutionTime()).isBetween(when.minusSeconds(60), Instant.now().plusSeconds(1));
+                });
+    }
+
+    private Map<String, Object> executionRow(String jobId) throws SQLException {
+        try (Connection c = store.dataSource().getConnection();
+             PreparedStatement p = c.prepareStatement("SELECT * FROM scheduled_tasks WHERE task_name = ?"
+                     + " AND task_instance = ?")) {
+            p.setString(1, JobQueue.TASK_NAME);
+            p.setString(2, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                assertThat(rs.next()).as("execution of %s", jobId).isTrue();
+                Map<String, Object> row = new TreeMap<>();
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    Object value = rs.getObject(i);
+                    row.put(rs.getMetaData().getColumnName(i).toLowerCase(Locale.ROOT),
+                            value == null ? "NULL" : value);
+                }
+                return row;
+            }
+        }
     }
 
     @Test
