@@ -73,29 +73,40 @@ public final class DeliveryService {
     }
 
     public Receipt receive(IncomingDelivery in) {
-        SignatureVerifier verifier = verifiers.get(in.endpoint());
+        return receive(in.endpoint(), in.body(), in.signatures(), in::headers, in.remote());
+    }
+
+    /**
+     * {@link #receive(IncomingDelivery)}, with the headers kept with a delivery asked for only once its
+     * signature holds: a refused delivery (unknown endpoint, bad signature) costs no header copies.
+     *
+     * @param keptHeaders the headers worth keeping (lower-case names), as {@link IncomingDelivery#headers}
+     */
+    Receipt receive(String endpoint, byte[] body, List<String> signatures, Supplier<Map<String, String>> keptHeaders,
+            String remote) {
+        SignatureVerifier verifier = verifiers.get(endpoint);
         if (verifier == null) {
-            String endpoint = LogSafe.of(in.endpoint());
-            refusalLog.refused(LOG, "deliveries to unknown endpoint '" + endpoint + "' refused", in.remote(),
-                    () -> LOG.warn("delivery from {} to unknown endpoint '{}' refused (configured: {})", in.remote(),
-                            endpoint, verifiers.keySet()));
-            return Receipt.of(Receipt.Kind.UNKNOWN_ENDPOINT, "no endpoint named '" + in.endpoint() + "'");
+            String safe = LogSafe.of(endpoint);
+            refusalLog.refused(LOG, "deliveries to unknown endpoint '" + safe + "' refused", remote,
+                    () -> LOG.warn("delivery from {} to unknown endpoint '{}' refused (configured: {})", remote,
+                            safe, verifiers.keySet()));
+            return Receipt.of(Receipt.Kind.UNKNOWN_ENDPOINT, "no endpoint named '" + endpoint + "'");
         }
-        Verification verification = verifier.verify(in.body(), Map.of(SignatureVerifier.HEADER, in.signatures()));
+        Verification verification = verifier.verify(body, Map.of(SignatureVerifier.HEADER, signatures));
         if (!verification.valid()) {
-            metrics.signatureFailure(in.endpoint(), verification.failure());
-            refusals.record(in.endpoint(), in.remote(), verification.failure().description());
+            metrics.signatureFailure(endpoint, verification.failure());
+            refusals.record(endpoint, remote, verification.failure().description());
             // The precise reason is for the operator only; the client gets a generic 401.
-            refusalLog.refused(LOG, "deliveries to endpoint '" + in.endpoint() + "' refused: " + verification.reason(),
-                    in.remote(), () -> LOG.warn("delivery from {} to endpoint '{}' refused: {} ({} bytes)",
-                            in.remote(), in.endpoint(), verification.reason(), in.body().length));
+            refusalLog.refused(LOG, "deliveries to endpoint '" + endpoint + "' refused: " + verification.reason(),
+                    remote, () -> LOG.warn("delivery from {} to endpoint '{}' refused: {} ({} bytes)",
+                            remote, endpoint, verification.reason(), body.length));
             return Receipt.of(Receipt.Kind.UNAUTHORIZED, verification.reason());
         }
-        NewDelivery delivery = new NewDelivery(in.endpoint(), clock.instant(), in.remote(), in.headers(), in.body());
+        NewDelivery delivery = new NewDelivery(endpoint, clock.instant(), remote, keptHeaders.get(), body);
         try {
             return accept(delivery);
         } catch (StoreUnavailableException e) {
-            LOG.error("delivery from {} to endpoint '{}' not stored, answering 503: {}", in.remote(), in.endpoint(),
+            LOG.error("delivery from {} to endpoint '{}' not stored, answering 503: {}", remote, endpoint,
                     e.getMessage());
             return Receipt.of(Receipt.Kind.UNAVAILABLE, e.getMessage());
         }

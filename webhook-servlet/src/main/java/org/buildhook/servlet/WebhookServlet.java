@@ -95,8 +95,8 @@ public final class WebhookServlet extends HttpServlet {
         long bodyRead = System.nanoTime();
         Receipt receipt;
         try {
-            receipt = app.deliveries().receive(new IncomingDelivery(endpoint, body,
-                    Collections.list(request.getHeaders(SignatureVerifier.HEADER)), keptHeaders(request), remote));
+            receipt = app.deliveries().receive(endpoint, body, Collections.list(request.getHeaders(SignatureVerifier.HEADER)),
+                    () -> keptHeaders(request), remote);
         } catch (RuntimeException e) {
             // A fault of ours, not of the request: the trace is for the log, never for the client
             // (the container's error page would name the exception).

@@ -230,6 +230,33 @@ abstract class AbstractWebhookIT {
     }
 
     @Test
+    void aChunkedBodyIsReadWholeUpToExactlyTheCap() throws Exception {
+        // Without Content-Length the body's array grows as it arrives: past its first 8 KiB, and up to
+        // the cap itself, which is allowed (one byte more is not: the test above).
+        for (int size : new int[] {20_000, (int) MAX_BODY}) {
+            long buildId = size == MAX_BODY ? 522 : 521;
+            byte[] seed = Deliveries.seedWithBuildId(buildId);
+            byte[] body = Arrays.copyOf(seed, size);
+            Arrays.fill(body, seed.length, size, (byte) ' ');
+            try (Socket socket = socket()) {
+                OutputStream out = socket.getOutputStream();
+                out.write(rawHead("Transfer-Encoding: chunked\r\nX-JobServ-Sig: " + Deliveries.sign(body)
+                        + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                for (int at = 0; at < body.length; at += 4093) {
+                    int n = Math.min(4093, body.length - at);
+                    out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.write(body, at, n);
+                    out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                }
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                assertThat(RawHttp.readAnswer(socket, Duration.ofSeconds(20))).as(size + " bytes").startsWith("HTTP/1.1 202");
+            }
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(marker(buildId)).exists());
+        }
+    }
+
+    @Test
     void aBodyTrickledByteByByteIsStillAccepted() throws Exception {
         byte[] body = Deliveries.seedWithBuildId(507);
         try (Socket socket = socket()) {
