@@ -109,6 +109,46 @@ abstract class AbstractStoreTest {
                 });
     }
 
+    @Test
+    void theWorkflowQueriesCanStillUseTheirPartialIndexes() throws SQLException {
+        // Since version 8 the workflow indexes hold only the jobs that use them; the queries must
+        // still be able to use them (their conditions imply the indexes' WHERE).
+        String followUps = "SELECT id FROM jobs WHERE follow_ups_pending = 1 AND state IN (?, ?) ORDER BY id LIMIT ?";
+        String older = "SELECT id, state FROM jobs WHERE rule_name = ? AND supersede_key = ? AND build_id < ?"
+                + " AND state IN (?, ?)";
+        assertThat(plan(followUps, "SUCCEEDED", "FAILED", 10)).contains("jobs_follow_ups_idx");
+        assertThat(plan(older, "deploy", "main", 5L, "QUEUED", "WAITING")).contains("jobs_supersede_idx");
+    }
+
+    private String plan(String sql, Object... parameters) throws SQLException {
+        boolean postgres = store.dialect() == Dialect.POSTGRESQL;
+        try (Connection c = store.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                if (postgres) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("SET LOCAL enable_seqscan = off"); // an empty table is read whole otherwise
+                    }
+                }
+                try (PreparedStatement p = c.prepareStatement((postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + sql)) {
+                    for (int i = 0; i < parameters.length; i++) {
+                        p.setObject(i + 1, parameters[i]);
+                    }
+                    StringBuilder plan = new StringBuilder();
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            plan.append(rs.getString(postgres ? 1 : 4)).append('\n');
+                        }
+                    }
+                    return plan.toString();
+                }
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
     private Map<String, Object> executionRow(String jobId) throws SQLException {
         try (Connection c = store.dataSource().getConnection();
              PreparedStatement p = c.prepareStatement("SELECT * FROM scheduled_tasks WHERE task_name = ?"
