@@ -44,15 +44,21 @@ public final class ExecutionLedger {
     }
 
     /**
-     * A job to run and its delivery's exact body.
+     * A job to run and, when it need not wait for anything first, its delivery's exact body.
      *
-     * @param job  the job with its real environment
-     * @param body the delivery's body, or null when the delivery is gone
+     * @param job      the job with its real environment
+     * @param body     the delivery's body; null when the delivery is gone or the body was not read
+     * @param bodyRead whether {@code body} was read: not for a job with a concurrency limit or
+     *                 shared resources, which may have to wait for them and is then read again
+     *                 after every wait; it reads its body ({@link #body}) once it holds them
      */
-    public record JobToRun(Job job, byte[] body) {
+    public record JobToRun(Job job, byte[] body, boolean bodyRead) {
     }
 
-    /** The job with its real environment and its delivery's body, in one read; empty when retention removed it. */
+    /**
+     * The job with its real environment and, unless it may wait for a slot or a resource, its
+     * delivery's body, in one read; empty when retention removed the job.
+     */
     public Optional<JobToRun> jobToRun(String jobId) {
         return reader.jobToRun(jobId);
     }
