@@ -221,19 +221,33 @@ public final class BuildhookMetrics implements AutoCloseable {
         return new JobEvents() {
             @Override
             public void attemptEnded(String rule, Ending ending, Duration duration) {
-                Counter.builder("buildhook.job.attempts").description("Job attempts ended, by rule and how they ended")
-                        .tags("rule", rule, "outcome", ending.label()).register(registry).increment();
-                Timer.builder("buildhook.job.duration").description("How long job attempts ran, by rule")
-                        .tags("rule", rule).serviceLevelObjectives(JOB_BUCKETS).register(registry).record(duration);
+                jobMeters.computeIfAbsent(new JobMeterKey("attempts", rule, ending), key -> Counter
+                        .builder("buildhook.job.attempts").description("Job attempts ended, by rule and how they ended")
+                        .tags("rule", rule, "outcome", ending.label()).register(registry)).increment();
+                jobTimers.computeIfAbsent(rule, key -> Timer.builder("buildhook.job.duration")
+                        .description("How long job attempts ran, by rule").tags("rule", rule)
+                        .serviceLevelObjectives(JOB_BUCKETS).register(registry)).record(duration);
             }
 
             @Override
             public void jobEnded(String rule, Ending ending) {
-                Counter.builder("buildhook.jobs.finished")
+                jobMeters.computeIfAbsent(new JobMeterKey("finished", rule, ending), key -> Counter
+                        .builder("buildhook.jobs.finished")
                         .description("Jobs that reached their final state, by rule and final outcome (after retries)")
-                        .tags("rule", rule, "outcome", ending.label()).register(registry).increment();
+                        .tags("rule", rule, "outcome", ending.label()).register(registry)).increment();
             }
         };
+    }
+
+    /**
+     * The job meters, registered on first use and kept: building and registering them again for
+     * every attempt was a tenth of a job thread's CPU (docs/BENCHMARKS.md, "Fourth pass: the job
+     * side"). One per rule and outcome, as the registry keeps them anyway.
+     */
+    private final Map<JobMeterKey, Counter> jobMeters = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Timer> jobTimers = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record JobMeterKey(String meter, String rule, JobEvents.Ending ending) {
     }
 
     /** Counts rules reloads and refusals. */

@@ -28,8 +28,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the store's queued jobs on this node with db-scheduler: immediate execution when this node
  * accepted the delivery, polling otherwise, heartbeats, and dead-node recovery (a job whose node
- * stopped heart-beating is run again elsewhere). On PostgreSQL executions are picked with
- * {@code SELECT … FOR UPDATE SKIP LOCKED} (lock-and-fetch), so each runs on exactly one node.
+ * stopped heart-beating is run again elsewhere). Executions are picked with lock-and-fetch, one
+ * statement that marks them picked and returns them: on PostgreSQL with
+ * {@code SELECT … FOR UPDATE SKIP LOCKED}, so each runs on exactly one node; on SQLite with
+ * {@code UPDATE … RETURNING} under its one write lock.
  *
  * <p>At most {@link EngineConfig#threads()} jobs run at once on this node; a rule's
  * {@code concurrency} holds across all nodes of the store.
@@ -80,14 +82,14 @@ public final class JobEngine implements AutoCloseable {
                 .pollingInterval(config.pollingInterval())
                 .heartbeatInterval(config.heartbeatInterval())
                 .missedHeartbeatsLimit(config.missedHeartbeats())
-                .jdbcCustomization(JobQueue.customization(store.dialect()))
+                .jdbcCustomization(store.schedulerCustomization())
                 .alwaysPersistTimestampInUTC()
                 .enableImmediateExecution()
                 // Jobs are killed by our own grace period first; this only bounds the bookkeeping after it.
-                .shutdownMaxWait(config.shutdownGrace().plusSeconds(15));
-        if (store.dialect() == Dialect.POSTGRESQL) {
-            builder = builder.pollUsingLockAndFetch(0.5, 1.0);
-        }
+                .shutdownMaxWait(config.shutdownGrace().plusSeconds(15))
+                // One statement picks what is due, up to the free threads (SQLite: UPDATE … RETURNING;
+                // PostgreSQL: FOR UPDATE SKIP LOCKED), instead of a select and an UPDATE per job.
+                .pollUsingLockAndFetch(0.5, 1.0);
         this.scheduler = builder.build();
         // Only where other nodes may take a job over; on SQLite no other node does.
         this.fencing = store.dialect() == Dialect.POSTGRESQL

@@ -142,7 +142,12 @@ final class JobTask implements ExecutionHandler<Void> {
             return rescheduleIn(config.slotRetryDelay());
         }
         try {
-            return runAttempt(job, found.get().body(), version, before);
+            // Read only now for a job that may have waited for its slot or resources: not again
+            // after every wait (docs/BENCHMARKS.md, "Fourth pass: the job side").
+            byte[] body = found.get().bodyRead() ? found.get().body()
+                    : waits.call(jobId, "read its delivery's body", () -> ledger.body(job.deliveryId()), before)
+                            .orElse(null);
+            return runAttempt(job, body, version, before);
         } finally {
             if (shares) {
                 SharedResources.release(store, jobId);

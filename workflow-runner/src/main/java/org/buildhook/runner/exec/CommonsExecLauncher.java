@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -102,8 +103,19 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     public static CommonsExecLauncher create(LauncherConfig config) {
         return new CommonsExecLauncher(config, Clock.systemUTC(),
                 Executors.newCachedThreadPool(new JobThreadFactory("buildhook-job", true)),
-                Executors.newScheduledThreadPool(1, new JobThreadFactory("buildhook-job-timer", true)),
-                outputThreads(), true);
+                timer(), outputThreads(), true);
+    }
+
+    /**
+     * One thread for the timeouts and kill steps. A cancelled timeout leaves its queue at once: with
+     * the default policy every finished job's timeout (10 minutes unless the rule says otherwise)
+     * would stay queued, holding its attempt, until it was due.
+     */
+    private static ScheduledExecutorService timer() {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1,
+                new JobThreadFactory("buildhook-job-timer", true));
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
     }
 
     /** Where the logs go; the store and the admin API find an attempt's log with it. */
@@ -229,6 +241,11 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         if (released.compareAndSet(false, true)) {
             NativeSpawn.launcherClosed(); // the last one lets go of JNA's binding (a WAR undeployed)
         }
+    }
+
+    /** Tasks waiting in the timer (timeouts, kill steps), when it is a {@link ScheduledThreadPoolExecutor}; for tests. */
+    int timerTasksQueued() {
+        return scheduler instanceof ScheduledThreadPoolExecutor timer ? timer.getQueue().size() : -1;
     }
 
     /** Attempts running now, for metrics and tests. */

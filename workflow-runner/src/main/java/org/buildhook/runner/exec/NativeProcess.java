@@ -1,6 +1,7 @@
 package org.buildhook.runner.exec;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.Pointer;
 import java.io.BufferedInputStream;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -32,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * signals under the same lock, so a signal never reaches another process that got the pid after
  * it was freed. The thread that waits ({@link #waitFor()}: Commons Exec's job thread) blocks in
  * {@code waitid(WEXITED | WNOWAIT)}, which returns once the child has exited without reaping it,
- * then reaps it under the lock: no polling, no thread of its own. {@link #isAlive()} reaps an
+ * then reaps it under the lock: no polling (unless that wait fails in a way it never should: then
+ * it looks every few milliseconds rather than spin), no thread of its own. {@link #isAlive()} reaps an
  * exited child it finds, and {@link #onExit()} starts a waiting thread only when nobody waits yet,
  * so no child is left a zombie. {@link #toHandle()} is the JDK's handle of the pid: its
  * {@code onExit} waits with {@code WNOWAIT} too, so it never reaps the child either.
@@ -131,6 +133,28 @@ final class NativeProcess extends Process {
         return true;
     }
 
+    /**
+     * How {@link #waitFor()} blocks until the child is waitable without reaping it:
+     * {@code waitid(P_PID, pid, WEXITED | WNOWAIT)}. A seam for tests, which inject one failure.
+     */
+    @FunctionalInterface
+    interface ExitWait {
+        void await(int pid, Pointer info) throws LastErrorException;
+    }
+
+    private static final ExitWait WAITID = (pid, info) -> LibC.waitid(LibC.P_PID, pid, info,
+            LibC.WEXITED | LibC.WNOWAIT);
+    /** Longest pause between two looks once the kernel's wait has failed ({@link #pollUntilReaped}). */
+    private static final long POLL_MAX_MILLIS = 50;
+
+    private volatile ExitWait exitWait = WAITID;
+
+    /** Waits through {@code wait} instead of {@code waitid}; for tests. */
+    NativeProcess waitingWith(ExitWait wait) {
+        exitWait = wait;
+        return this;
+    }
+
     /** Blocks until the child has exited, reaps it, and returns its exit value. */
     @Override
     public int waitFor() {
@@ -139,17 +163,53 @@ final class NativeProcess extends Process {
             while (!exit.isDone()) {
                 try {
                     // Returns once the child is waitable, and leaves it so: reaped under the lock below.
-                    LibC.waitid(LibC.P_PID, pid, info.pointer, LibC.WEXITED | LibC.WNOWAIT);
+                    exitWait.await(pid, info.pointer);
                 } catch (LastErrorException e) {
                     if (e.getErrorCode() == LibC.EINTR) {
                         continue;
                     }
+                    if (e.getErrorCode() != LibC.ECHILD) {
+                        // Not a wait that blocks (EINVAL, EFAULT …): looping on it would spin a core
+                        // for as long as the child runs.
+                        pollUntilReaped("waitid failed: error=" + e.getErrorCode());
+                        break;
+                    }
                     // ECHILD: reaped meanwhile, by this class (below) or, against the rules, by someone else.
                 }
                 reap(true);
+                if (!exit.isDone()) {
+                    // Waitable, yet not reaped (waitpid failed): the same wait would return at once again.
+                    pollUntilReaped("the exited process could not be reaped");
+                }
             }
         }
         return exit.join();
+    }
+
+    /**
+     * The way out when the kernel's wait does not block as it should: looks every few
+     * milliseconds (up to {@value #POLL_MAX_MILLIS}) until the child is reaped, still only under
+     * the lock. Not interrupted, as {@link #waitFor()}; an interrupt is kept for the caller.
+     */
+    private void pollUntilReaped(String why) {
+        LOG.warn("process {}: {}; looking for its exit every {} ms instead", pid, why, POLL_MAX_MILLIS);
+        long pause = 1;
+        boolean interrupted = false;
+        while (!exit.isDone()) {
+            reap(false);
+            if (exit.isDone()) {
+                break;
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+            pause = Math.min(pause * 2, POLL_MAX_MILLIS);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Override

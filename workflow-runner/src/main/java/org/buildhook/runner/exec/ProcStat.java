@@ -23,6 +23,8 @@ record ProcStat(long pid, char state, long parent, long session) {
 
     /** Enough for "pid (comm) state ppid pgrp session": comm is at most 64 bytes. */
     private static final int READ = 256;
+    /** Enough for the line up to its start time (field 22): 19 numbers of at most 20 digits after comm. */
+    private static final int FULL_READ = 512;
     private static final File PROC = new File("/proc");
 
     /** Whether the process has exited: a zombie waits only to be reaped, and counts as gone. */
@@ -119,20 +121,56 @@ record ProcStat(long pid, char state, long parent, long session) {
      * good: a pid used again later has a later start time.
      */
     static long startTime(long pid) {
-        String line;
-        try {
-            line = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
-        } catch (IOException | RuntimeException e) {
+        ProcessIdentity identity = identity(pid);
+        return identity == null ? -1 : identity.startTicks();
+    }
+
+    /**
+     * The process's pid, session and start time from one read of {@code /proc/<pid>/stat}; null
+     * when it is gone or unreadable. A job's start reads it once (docs/BENCHMARKS.md, "Fourth pass:
+     * the job side").
+     */
+    static ProcessIdentity identity(long pid) {
+        byte[] buffer = new byte[FULL_READ];
+        int length = readPrefix("/proc/" + pid + "/stat", buffer);
+        if (length < 0) {
+            return null;
+        }
+        ProcStat stat = parse(pid, buffer, length);
+        long start = stat == null ? -1 : field(buffer, length, 22);
+        return start < 0 ? null : new ProcessIdentity(pid, stat.session(), start);
+    }
+
+    /**
+     * Field {@code number} (from 1, counted as {@code proc(5)} does; 3 or later) of a stat line, as
+     * a non-negative number; -1 when the line has no such number.
+     */
+    static long field(byte[] line, int length, int number) {
+        int close = -1;
+        for (int i = length - 1; i >= 0; i--) {
+            if (line[i] == ')') {
+                close = i;
+                break;
+            }
+        }
+        if (close < 0) {
             return -1;
         }
-        int close = line.lastIndexOf(')');
-        String[] fields = close < 0 ? new String[0] : line.substring(close + 1).trim().split(" ");
-        // fields[0] is field 3 (state), so field 22 is fields[19].
-        try {
-            return fields.length > 19 ? Long.parseLong(fields[19]) : -1;
-        } catch (NumberFormatException e) {
-            return -1;
+        // Field 3 begins two bytes after the ')' of comm; each further one after a space.
+        int at = close + 2;
+        for (int field = 3; field < number; field++) {
+            while (at < length && line[at] != ' ') {
+                at++;
+            }
+            at++;
         }
+        long value = 0;
+        int start = at;
+        while (at < length && line[at] >= '0' && line[at] <= '9') {
+            value = value * 10 + (line[at] - '0');
+            at++;
+        }
+        return at == start || at >= length || line[at] != ' ' ? -1 : value;
     }
 
     /** The last pid handed out, from {@code /proc/loadavg} ("0.20 0.18 0.12 1/80 11206"); -1 if unknown. */
@@ -163,6 +201,11 @@ record ProcStat(long pid, char state, long parent, long session) {
 
     /** Reads the start of {@code file} into {@code buffer}; the bytes read, or -1 when it cannot be read. */
     private static int readPrefix(String file, byte[] buffer) {
+        // Most pids a look tries are gone: a stat(2) says so without the exception a failed open
+        // builds on Java 17 (a third of the look's cost: docs/BENCHMARKS.md, "Fourth pass").
+        if (!new File(file).exists()) {
+            return -1;
+        }
         int length = 0;
         try (FileInputStream in = new FileInputStream(file)) {
             int read;

@@ -13,9 +13,7 @@ public record ProcessIdentity(long pid, long session, long startTicks) {
 
     /** The identity of process {@code pid} now, or null when it is gone or there is no {@code /proc}. */
     public static ProcessIdentity of(long pid) {
-        ProcStat stat = ProcStat.of(pid);
-        long start = ProcStat.startTime(pid);
-        return stat == null || start < 0 ? null : new ProcessIdentity(pid, stat.session(), start);
+        return ProcStat.identity(pid);
     }
 
     /** This JVM. */

@@ -44,6 +44,8 @@ final class ProcessTree {
 
     private final ProcessHandle root;
     private final AttemptMarker marker;
+    /** Whether the root leads a session of its own: then every process of the attempt is in a session made after it. */
+    private final boolean ownSession;
     private final Set<Long> sessions = new HashSet<>();
     /** Pids found only through the marker: they had left the tree and its sessions. */
     private final Set<Long> escaped = new LinkedHashSet<>();
@@ -59,10 +61,14 @@ final class ProcessTree {
     ProcessTree(ProcessHandle root, boolean ownSession, AttemptMarker marker) {
         this.root = root;
         this.marker = marker;
+        this.ownSession = ownSession;
         if (ownSession) {
+            // Its session is its pid; the session read now could only be that, or the server's own
+            // (setsid not run yet), which is never remembered: one /proc read per job saved.
             sessions.add(root.pid());
+        } else {
+            remember(sessionOf(root.pid()));
         }
-        remember(sessionOf(root.pid()));
     }
 
     /**
@@ -120,9 +126,16 @@ final class ProcessTree {
         if (marker != null) {
             // A process that left the session is still the attempt's if it carries the marker. It
             // was forked after the root: with pids not wrapped since, only those above it are read.
+            // When the root led its own session, so was the session such a process is in (made by
+            // setsid in a process of the attempt): only those in sessions above the root are read
+            // (reading the environment of every other process of the host started since, after
+            // every job, cost more than the rest of the look). Without, it may still be in this
+            // JVM's own, older session.
             boolean wrapped = ProcStat.lastPid() < root.pid();
             for (ProcStat process : all) {
-                if (!pids.contains(process.pid()) && !process.gone() && (wrapped || process.pid() > root.pid())
+                if (!pids.contains(process.pid()) && !process.gone()
+                        && (wrapped || process.pid() > root.pid()
+                                && (!ownSession || process.session() > root.pid()))
                         && process.pid() != SELF && marker.isCarriedBy(process.pid())
                         && (since == null || ProcStat.isProcess(process.pid()))) {
                     pids.add(process.pid());

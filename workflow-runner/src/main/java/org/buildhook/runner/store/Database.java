@@ -50,6 +50,8 @@ final class Database implements AutoCloseable {
     /** The SQLite file, watched for deletion; {@code null} on PostgreSQL and in-memory SQLite. */
     private final DatabaseFile file;
     private final WriteHealth writeHealth = new WriteHealth();
+    /** SQLite: the readers' compiled statements; {@code null} on PostgreSQL, whose driver keeps its own. */
+    private final ReaderStatements readers;
     private HikariDataSource schedulerPool;
 
     private Database(StoreConfig config, HikariDataSource pool) {
@@ -58,6 +60,7 @@ final class Database implements AutoCloseable {
         this.pool = pool;
         this.file = DatabaseFile.of(config.url()).orElse(null);
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile) : null;
+        this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
     }
 
     static Database open(StoreConfig config) {
@@ -263,10 +266,13 @@ final class Database implements AutoCloseable {
         }
     }
 
-    /** Runs read-only {@code work} in autocommit mode. */
+    /**
+     * Runs read-only {@code work} in autocommit mode; on SQLite with the statements its connection
+     * compiled before ({@link ReaderStatements}).
+     */
     <T> T read(String what, Work<T> work) {
         try (Connection c = pool.getConnection()) {
-            return work.run(c);
+            return work.run(readers == null ? c : readers.of(c));
         } catch (SQLException e) {
             throw translate(what, e);
         }

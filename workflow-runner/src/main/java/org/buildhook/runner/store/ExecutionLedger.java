@@ -44,15 +44,21 @@ public final class ExecutionLedger {
     }
 
     /**
-     * A job to run and its delivery's exact body.
+     * A job to run and, when it need not wait for anything first, its delivery's exact body.
      *
-     * @param job  the job with its real environment
-     * @param body the delivery's body, or null when the delivery is gone
+     * @param job      the job with its real environment
+     * @param body     the delivery's body; null when the delivery is gone or the body was not read
+     * @param bodyRead whether {@code body} was read: not for a job with a concurrency limit or
+     *                 shared resources, which may have to wait for them and is then read again
+     *                 after every wait; it reads its body ({@link #body}) once it holds them
      */
-    public record JobToRun(Job job, byte[] body) {
+    public record JobToRun(Job job, byte[] body, boolean bodyRead) {
     }
 
-    /** The job with its real environment and its delivery's body, in one read; empty when retention removed it. */
+    /**
+     * The job with its real environment and, unless it may wait for a slot or a resource, its
+     * delivery's body, in one read; empty when retention removed the job.
+     */
     public Optional<JobToRun> jobToRun(String jobId) {
         return reader.jobToRun(jobId);
     }
@@ -140,14 +146,18 @@ public final class ExecutionLedger {
                     }
                 }
             }
-            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
-                    + " message = ? WHERE job_id = ? AND outcome = ?")) {
-                p.setString(1, AttemptOutcome.INTERRUPTED.name());
-                p.setLong(2, now.toEpochMilli());
-                p.setString(3, "its node stopped heart-beating before the attempt ended; run again on " + node);
-                p.setString(4, jobId);
-                p.setString(5, AttemptOutcome.RUNNING.name());
-                p.executeUpdate();
+            // A job's first attempt has no earlier one to end (attempts are counted in the same
+            // transactions that add them): one statement less per job on the writer.
+            if (attempts > 0) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
+                        + " message = ? WHERE job_id = ? AND outcome = ?")) {
+                    p.setString(1, AttemptOutcome.INTERRUPTED.name());
+                    p.setLong(2, now.toEpochMilli());
+                    p.setString(3, "its node stopped heart-beating before the attempt ended; run again on " + node);
+                    p.setString(4, jobId);
+                    p.setString(5, AttemptOutcome.RUNNING.name());
+                    p.executeUpdate();
+                }
             }
             int attempt = attempts + 1;
             try (PreparedStatement p = c.prepareStatement("INSERT INTO job_attempts (job_id, attempt, outcome,"
@@ -387,7 +397,11 @@ public final class ExecutionLedger {
                     return Finished.SUPERSEDED;
                 }
             }
-            Supersede.settle(c, jobId);
+            if (next == JobState.CANCELLED) {
+                // Only a cancelled job can have been cancelled by a newer build (its final state
+                // then reads superseded): for any other state the statement would change nothing.
+                Supersede.settle(c, jobId);
+            }
             if (executionVersion < 0 || !next.isFinal()) {
                 return Finished.RECORDED;
             }

@@ -90,43 +90,96 @@ final class Rows {
         }
     }
 
+    private static final List<String> JOB_COLUMN_NAMES = List.of(JOB_COLUMNS.split(", "));
+
+    /** The number of {@link #JOB_COLUMNS}: a column after them is at this index plus one. */
+    static final int JOB_COLUMN_COUNT = JOB_COLUMN_NAMES.size();
+
+    // Where each job column is in a row that begins with JOB_COLUMNS (1-based), found by its name.
+    private static final int ID = jobColumn("id");
+    private static final int DELIVERY_ID = jobColumn("delivery_id");
+    private static final int RULE_NAME = jobColumn("rule_name");
+    private static final int RULE_SNAPSHOT = jobColumn("rule_snapshot");
+    private static final int ARGV = jobColumn("argv");
+    private static final int ENV = jobColumn("env");
+    private static final int WORKDIR = jobColumn("workdir");
+    private static final int STDIN = jobColumn("stdin");
+    private static final int TIMEOUT_MS = jobColumn("timeout_ms");
+    private static final int RETRIES = jobColumn("retries");
+    private static final int BACKOFF_MS = jobColumn("backoff_ms");
+    private static final int CONCURRENCY = jobColumn("concurrency");
+    private static final int RUN_NAME = jobColumn("run_name");
+    private static final int STATE = jobColumn("state");
+    private static final int ATTEMPTS = jobColumn("attempts");
+    private static final int EXIT_CODE = jobColumn("exit_code");
+    private static final int CREATED_AT = jobColumn("created_at");
+    private static final int STARTED_AT = jobColumn("started_at");
+    private static final int ENDED_AT = jobColumn("ended_at");
+    private static final int NODE = jobColumn("node");
+    private static final int LOG_PATH = jobColumn("log_path");
+    private static final int MESSAGE = jobColumn("message");
+    private static final int CANCEL_REQUESTED = jobColumn("cancel_requested");
+    private static final int RERUN_OF = jobColumn("rerun_of");
+    private static final int BUILD_ID = jobColumn("build_id");
+    private static final int SUPERSEDE_KEY = jobColumn("supersede_key");
+    private static final int SUPERSEDE_RUNNING = jobColumn("supersede_running");
+    private static final int SUPERSEDED_BY = jobColumn("superseded_by");
+    private static final int APPROVAL_EXPIRY_MS = jobColumn("approval_expiry_ms");
+    private static final int EXPIRES_AT = jobColumn("expires_at");
+    private static final int RESOURCES = jobColumn("resources");
+    private static final int FOLLOW_UPS = jobColumn("follow_ups");
+    private static final int PARENT_ID = jobColumn("parent_id");
+    private static final int CHAIN_DEPTH = jobColumn("chain_depth");
+
+    /**
+     * The 1-based index of a column of {@link #JOB_COLUMNS}.
+     *
+     * @throws IllegalStateException if it is not one of them (fails the class's loading, so every
+     *                               store test finds a column renamed on one side only)
+     */
+    static int jobColumn(String name) {
+        int index = JOB_COLUMN_NAMES.indexOf(name);
+        if (index < 0) {
+            throw new IllegalStateException("no column " + name + " in Rows.JOB_COLUMNS: " + JOB_COLUMNS);
+        }
+        return index + 1;
+    }
+
     /**
      * The job of a row whose first columns are {@link #JOB_COLUMNS}, in that order: read by index,
      * as sqlite-jdbc's lookup of 36 columns by name was a large share of every job's start
-     * (docs/BENCHMARKS.md, "Third pass: the job's own bookkeeping").
+     * (docs/BENCHMARKS.md, "Third pass: the job's own bookkeeping"); the indices are found once,
+     * by name, in {@link #JOB_COLUMNS}.
      */
     static Job job(ResultSet rs) throws SQLException {
-        String workdir = rs.getString(7);
-        return new Job(rs.getString(1), rs.getString(2), rs.getString(3),
-                rs.getString(4), stringList(rs.getString(5)), stringMap(rs.getString(6)),
-                workdir == null ? null : Path.of(workdir), rs.getInt(8) != 0,
-                Duration.ofMillis(rs.getLong(9)), rs.getInt(10),
-                Duration.ofMillis(rs.getLong(11)), rs.getInt(12), rs.getString(13),
-                JobState.valueOf(rs.getString(14)), rs.getInt(15), integer(rs, 16),
-                instant(rs, 17), instant(rs, 18), instant(rs, 19), rs.getString(20),
-                rs.getString(21), rs.getString(22), rs.getInt(23) != 0,
-                rs.getString(24), workflow(rs), rs.getString(28), instant(rs, 30));
+        String workdir = rs.getString(WORKDIR);
+        return new Job(rs.getString(ID), rs.getString(DELIVERY_ID), rs.getString(RULE_NAME),
+                rs.getString(RULE_SNAPSHOT), stringList(rs.getString(ARGV)), stringMap(rs.getString(ENV)),
+                workdir == null ? null : Path.of(workdir), rs.getInt(STDIN) != 0,
+                Duration.ofMillis(rs.getLong(TIMEOUT_MS)), rs.getInt(RETRIES),
+                Duration.ofMillis(rs.getLong(BACKOFF_MS)), rs.getInt(CONCURRENCY), rs.getString(RUN_NAME),
+                JobState.valueOf(rs.getString(STATE)), rs.getInt(ATTEMPTS), integer(rs, EXIT_CODE),
+                instant(rs, CREATED_AT), instant(rs, STARTED_AT), instant(rs, ENDED_AT), rs.getString(NODE),
+                rs.getString(LOG_PATH), rs.getString(MESSAGE), rs.getInt(CANCEL_REQUESTED) != 0,
+                rs.getString(RERUN_OF), workflow(rs), rs.getString(SUPERSEDED_BY), instant(rs, EXPIRES_AT));
     }
 
-    /** The number of {@link #JOB_COLUMNS}: a column after them is at this index plus one. */
-    static final int JOB_COLUMN_COUNT = 34;
-
     private static JobWorkflow workflow(ResultSet rs) throws SQLException {
-        long build = rs.getLong(25);
+        long build = rs.getLong(BUILD_ID);
         Long buildId = rs.wasNull() ? null : build;
-        long expiry = rs.getLong(29);
+        long expiry = rs.getLong(APPROVAL_EXPIRY_MS);
         Duration approval = rs.wasNull() ? null : Duration.ofMillis(expiry);
         Map<String, Integer> units = new java.util.TreeMap<>();
         Map<String, Integer> capacities = new java.util.TreeMap<>();
-        String resources = rs.getString(31);
+        String resources = rs.getString(RESOURCES);
         if (resources != null) {
             resourceMap(resources).forEach((name, pair) -> {
                 units.put(name, pair.get(0));
                 capacities.put(name, pair.get(1));
             });
         }
-        return new JobWorkflow(buildId, rs.getString(26), rs.getInt(27) != 0, approval,
-                units, capacities, rs.getString(32), rs.getString(33), rs.getInt(34));
+        return new JobWorkflow(buildId, rs.getString(SUPERSEDE_KEY), rs.getInt(SUPERSEDE_RUNNING) != 0, approval,
+                units, capacities, rs.getString(FOLLOW_UPS), rs.getString(PARENT_ID), rs.getInt(CHAIN_DEPTH));
     }
 
     static Instant instant(ResultSet rs, int column) throws SQLException {

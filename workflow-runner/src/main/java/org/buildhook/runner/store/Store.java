@@ -1,5 +1,6 @@
 package org.buildhook.runner.store;
 
+import com.github.kagkarlsson.scheduler.jdbc.JdbcCustomization;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -404,6 +405,16 @@ public final class Store implements AutoCloseable {
      */
     public DataSource schedulerDataSource() {
         return db.schedulerDataSource();
+    }
+
+    /**
+     * How the job engine's scheduler speaks to this store: db-scheduler's PostgreSQL customization,
+     * or on SQLite one whose picks go through the store's writer rather than waiting for SQLite's
+     * write lock on db-scheduler's own connection ({@link SqliteJdbcCustomization}).
+     */
+    public JdbcCustomization schedulerCustomization() {
+        return db.dialect() == Dialect.SQLITE ? SqliteJdbcCustomization.through(db)
+                : JobQueue.customization(db.dialect());
     }
 
     public Dialect dialect() {

@@ -223,15 +223,27 @@ final class StoreReader {
     }
 
     /**
-     * The job with its real environment and its delivery's exact body (null when the delivery is
-     * gone), in one query: what an attempt needs, without a second read (docs/BENCHMARKS.md).
+     * The job with its real environment and, when it has no concurrency limit and no shared
+     * resources, its delivery's exact body (null when the delivery is gone), in one query: what an
+     * attempt needs, without a second read (docs/BENCHMARKS.md). A job that may wait for a slot
+     * or a resource is read without its body: it may be read again every retry while it waits,
+     * and the body (up to the body cap) is read once when it can run.
      */
     Optional<ExecutionLedger.JobToRun> jobToRun(String id) {
-        return db.read("read a job", c -> query(c, "SELECT " + Rows.JOB_COLUMNS
-                + ", (SELECT body FROM deliveries WHERE id = jobs.delivery_id) FROM jobs WHERE id = ?", List.of(id),
-                rs -> new ExecutionLedger.JobToRun(Rows.job(rs), rs.getBytes(Rows.JOB_COLUMN_COUNT + 1)))
-                .stream().findFirst());
+        return db.read("read a job", c -> query(c, "SELECT " + Rows.JOB_COLUMNS + ", " + RUNS_WITHOUT_WAITING
+                + ", CASE WHEN " + RUNS_WITHOUT_WAITING_CONDITION
+                + " THEN (SELECT body FROM deliveries WHERE id = jobs.delivery_id) END FROM jobs WHERE id = ?",
+                List.of(id), rs -> {
+                    boolean bodyRead = rs.getInt(Rows.JOB_COLUMN_COUNT + 1) == 1;
+                    return new ExecutionLedger.JobToRun(Rows.job(rs),
+                            bodyRead ? rs.getBytes(Rows.JOB_COLUMN_COUNT + 2) : null, bodyRead);
+                }).stream().findFirst());
     }
+
+    /** A job that takes neither a concurrency slot nor a shared resource (JobTask's two waits). */
+    private static final String RUNS_WITHOUT_WAITING_CONDITION = "jobs.concurrency <= 0 AND jobs.resources IS NULL";
+    private static final String RUNS_WITHOUT_WAITING = "CASE WHEN " + RUNS_WITHOUT_WAITING_CONDITION
+            + " THEN 1 ELSE 0 END";
 
     Optional<JobDetail> job(String id) {
         return db.read("read a job", c -> {

@@ -162,6 +162,65 @@ abstract class AbstractEngineTest {
     }
 
     @Test
+    void aJobThatWaitedForItsConcurrencySlotRunsWithItsOwnPayloadAndBodyOnStdin() throws Exception {
+        Path out = Files.createDirectories(dir.resolve("out"));
+        Path go = dir.resolve("go");
+        assertThat(new ProcessBuilder("mkfifo", go.toString()).start().waitFor()).isZero();
+        // Job a holds the rule's one slot until the test writes to the FIFO; job b waits for it meanwhile.
+        Path s = script("slot.sh", "cp \"$BUILDHOOK_PAYLOAD\" " + out + "/payload-$1\ncat > " + out + "/stdin-$1\n"
+                + "if [ \"$1\" = a ]; then read x < " + go + "; fi");
+        String a = store.accept(Plans.delivery("{\"build_id\": 1}"), List.of(Plans.job("slot",
+                List.of("/bin/sh", s.toString(), "a"), Map.of(), 0, Duration.ofMillis(50), 1))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(out.resolve("stdin-a")));
+        String b = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("slot",
+                List.of("/bin/sh", s.toString(), "b"), Map.of(), 0, Duration.ofMillis(50), 1))).jobIds().get(0);
+        // Picked, refused the slot and put back at least twice: every pick and every reschedule is a new version.
+        await().atMost(Duration.ofSeconds(30)).until(() -> executionVersion(b) >= 5);
+        assertThat(out.resolve("stdin-b")).doesNotExist();
+
+        Files.writeString(go, "go\n");
+
+        assertThat(awaitFinal(a).job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(awaitFinal(b).job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(Files.readAllBytes(out.resolve("payload-b"))).isEqualTo(Plans.fixtureBody());
+        assertThat(Files.readAllBytes(out.resolve("stdin-b"))).isEqualTo(Plans.fixtureBody());
+        assertThat(Files.readString(out.resolve("payload-a"))).isEqualTo("{\"build_id\": 1}");
+    }
+
+    private long executionVersion(String jobId) throws java.sql.SQLException {
+        try (var c = store.dataSource().getConnection(); var p = c.prepareStatement(
+                "SELECT version FROM scheduled_tasks WHERE task_instance = ?")) {
+            p.setString(1, jobId);
+            try (var rs = p.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    @Test
+    void twoEnginesPollingOneStoreRunEveryJobOnceWithOneAttempt() throws IOException {
+        JobEngine other = JobEngine.create(store, launcher(), fast("node-b"));
+        other.start();
+        Path ran = dir.resolve("ran");
+        Path s = script("once.sh", "echo $1 >> " + ran);
+        List<String> jobIds = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            jobIds.addAll(store.accept(Plans.delivery("{\"build_id\": " + i + "}"), List.of(Plans.job("once",
+                    List.of("/bin/sh", s.toString(), "job" + i)))).jobIds());
+        }
+
+        jobIds.forEach(this::awaitFinal);
+        other.stop();
+
+        assertThat(Files.readAllLines(ran)).hasSize(40).doesNotHaveDuplicates();
+        assertThat(jobIds).allSatisfy(id -> {
+            JobDetail done = store.job(id).orElseThrow();
+            assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(done.attempts()).hasSize(1);
+        });
+    }
+
+    @Test
     void aPickWhoseAnswerWasLostIsPutBackAfterTwoHeartbeatsNotAfterTheDeadNodeLimit() throws Exception {
         engine.stop();
         Path mine = dir.resolve("mine");

@@ -36,6 +36,19 @@ class CommonsExecLauncherTest extends LauncherTest {
     }
 
     @Test
+    void aFinishedAttemptLeavesNoTimeoutQueuedInTheLaunchersOwnTimer() throws Exception {
+        try (CommonsExecLauncher own = CommonsExecLauncher.create(fixtures.config())) {
+            for (int i = 0; i < 10; i++) {
+                JobOutcome outcome = own.start(new JobRequest(Fixtures.jobId("timer-" + i), 1, List.of("/bin/true"),
+                        Map.of(), null, null, Duration.ofMinutes(10))).outcome().get(60, TimeUnit.SECONDS);
+                assertThat(outcome.succeeded()).as(outcome.message()).isTrue();
+            }
+
+            assertThat(own.timerTasksQueued()).as("each held its attempt for 10 minutes").isZero();
+        }
+    }
+
+    @Test
     void writesStdoutAndStderrToOneLogFilePerAttempt() throws Exception {
         Path script = fixtures.script("both.sh", "echo to-stdout; echo to-stderr >&2");
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
@@ -22,7 +23,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -387,5 +390,24 @@ class NativeSpawnTest {
         assertThat(countWhenReported.get(60, TimeUnit.SECONDS))
                 .as("a launcher closed as soon as its last job is reported ended must be able to let go of JNA")
                 .isEqualTo(counted - 1);
+    }
+
+    @Test
+    void aWaitThatFailsUnexpectedlyDoesNotSpinAndTheExitIsStillReported() throws Exception {
+        // cat ends when its stdin closes: until then the wait below has nothing to report.
+        NativeProcess child = (NativeProcess) start("/bin/sh", "-c", "cat; exit 3");
+        AtomicInteger waits = new AtomicInteger();
+        child.waitingWith((pid, info) -> {
+            waits.incrementAndGet();
+            throw new LastErrorException(22); // EINVAL: a wait that never blocks
+        });
+        CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(child::waitFor);
+        await().atMost(Duration.ofSeconds(60)).until(() -> waits.get() > 0);
+
+        child.getOutputStream().close();
+
+        assertThat(exit.get(60, TimeUnit.SECONDS)).isEqualTo(3);
+        assertThat(waits).as("the failing wait is not tried again while the child runs").hasValue(1);
+        assertThat(Path.of("/proc/" + child.pid())).as("reaped, not a zombie").doesNotExist();
     }
 }

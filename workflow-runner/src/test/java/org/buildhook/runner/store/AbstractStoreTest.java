@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.JobOutcome;
 import org.junit.jupiter.api.AfterEach;
@@ -79,6 +80,43 @@ abstract class AbstractStoreTest {
         assertThat(detail.jobs()).extracting(Job::state).containsOnly(JobState.QUEUED);
         assertThat(detail.jobs()).extracting(Job::ruleName).containsExactly("deploy", "notify");
         assertThat(scheduledExecutions()).containsExactlyInAnyOrderElementsOf(result.jobIds());
+    }
+
+    @Test
+    void aJobThatMayWaitForASlotOrAResourceIsReadWithoutItsBodyWhichIsReadWhenItRuns() {
+        PlannedJob free = Plans.job("free", List.of("/bin/true"));
+        PlannedJob limited = Plans.job("limited", List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1);
+        PlannedJob sharing = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null,
+                false, null, Map.of("db", 1), Map.of("db", 2), null, null, 0));
+        AcceptResult r = store.accept(Plans.delivery(Plans.fixture()), List.of(free, limited, sharing));
+        ExecutionLedger ledger = store.ledger();
+
+        ExecutionLedger.JobToRun now = ledger.jobToRun(r.jobIds().get(0)).orElseThrow();
+        assertThat(now.bodyRead()).isTrue();
+        assertThat(now.body()).isEqualTo(Plans.fixtureBody());
+        for (String waiting : r.jobIds().subList(1, 3)) {
+            ExecutionLedger.JobToRun later = ledger.jobToRun(waiting).orElseThrow();
+            assertThat(later.bodyRead()).as("re-read after every wait for its slot otherwise").isFalse();
+            assertThat(later.body()).isNull();
+            assertThat(ledger.body(later.job().deliveryId())).hasValueSatisfying(
+                    body -> assertThat(body).isEqualTo(Plans.fixtureBody()));
+        }
+        assertThat(ledger.jobToRun(r.jobIds().get(2)).orElseThrow().job().workflow().resources())
+                .containsEntry("db", 1);
+    }
+
+    @Test
+    void everyJobColumnIsReadAtTheIndexOfItsName() throws SQLException {
+        List<String> names = List.of(Rows.JOB_COLUMNS.split(", "));
+        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT " + Rows.JOB_COLUMNS + " FROM jobs")) {
+            assertThat(rs.getMetaData().getColumnCount()).isEqualTo(Rows.JOB_COLUMN_COUNT).isEqualTo(names.size());
+            for (String name : names) {
+                assertThat(rs.getMetaData().getColumnName(Rows.jobColumn(name))).isEqualToIgnoringCase(name);
+            }
+        }
+        assertThatThrownBy(() -> Rows.jobColumn("no_such_column")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("no_such_column");
     }
 
     @Test
