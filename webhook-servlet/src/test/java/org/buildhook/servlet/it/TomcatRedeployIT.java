@@ -124,7 +124,10 @@ class TomcatRedeployIT {
                 long buildId = 600 + cycle;
                 assertThat(Deliveries.postSigned(tomcat.base().resolve("webhook"), Deliveries.seedWithBuildId(buildId))
                         .statusCode()).isEqualTo(202);
-                assertThat(ourThreads()).as("threads while deployed").isNotEmpty();
+                // A refused delivery starts the refusal log's timer thread: gone after undeploy too.
+                assertThat(Deliveries.post(tomcat.base().resolve("webhook"), Deliveries.seedWithBuildId(buildId),
+                        "sha256:" + "0".repeat(64)).statusCode()).isEqualTo(401);
+                assertThat(ourThreads()).as("threads while deployed").contains("buildhook-refusal-log");
                 Path pidFile = dir.resolve("pids/" + buildId);
                 await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(pidFile)
                         && !Files.readString(pidFile).isBlank());

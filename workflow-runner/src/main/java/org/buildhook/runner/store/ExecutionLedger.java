@@ -146,14 +146,18 @@ public final class ExecutionLedger {
                     }
                 }
             }
-            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
-                    + " message = ? WHERE job_id = ? AND outcome = ?")) {
-                p.setString(1, AttemptOutcome.INTERRUPTED.name());
-                p.setLong(2, now.toEpochMilli());
-                p.setString(3, "its node stopped heart-beating before the attempt ended; run again on " + node);
-                p.setString(4, jobId);
-                p.setString(5, AttemptOutcome.RUNNING.name());
-                p.executeUpdate();
+            // A job's first attempt has no earlier one to end (attempts are counted in the same
+            // transactions that add them): one statement less per job on the writer.
+            if (attempts > 0) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
+                        + " message = ? WHERE job_id = ? AND outcome = ?")) {
+                    p.setString(1, AttemptOutcome.INTERRUPTED.name());
+                    p.setLong(2, now.toEpochMilli());
+                    p.setString(3, "its node stopped heart-beating before the attempt ended; run again on " + node);
+                    p.setString(4, jobId);
+                    p.setString(5, AttemptOutcome.RUNNING.name());
+                    p.executeUpdate();
+                }
             }
             int attempt = attempts + 1;
             try (PreparedStatement p = c.prepareStatement("INSERT INTO job_attempts (job_id, attempt, outcome,"
@@ -393,7 +397,11 @@ public final class ExecutionLedger {
                     return Finished.SUPERSEDED;
                 }
             }
-            Supersede.settle(c, jobId);
+            if (next == JobState.CANCELLED) {
+                // Only a cancelled job can have been cancelled by a newer build (its final state
+                // then reads superseded): for any other state the statement would change nothing.
+                Supersede.settle(c, jobId);
+            }
             if (executionVersion < 0 || !next.isFinal()) {
                 return Finished.RECORDED;
             }
