@@ -32,6 +32,13 @@ final class BodyListener implements ReadListener, AsyncListener {
 
         /** The deadline passed before the body was complete. */
         void timedOut(long received, Duration deadline) throws IOException;
+
+        /**
+         * The body ended before it was complete (the client closed its side early, or the connection
+         * broke): nothing was stored, so the answer, when the client can still read one, must not be
+         * a success.
+         */
+        void broken(long received, Throwable failure) throws IOException;
     }
 
     /** The largest array the JVM can always allocate. */
@@ -118,10 +125,17 @@ final class BodyListener implements ReadListener, AsyncListener {
 
     @Override
     public void onError(Throwable failure) {
-        // The client went away, or the container gave up on it (too slow): nothing to answer.
+        // The client went away, or the container gave up on it (too slow): an answer only if it can
+        // still read one (a client that closed its sending side early), and never a success.
         if (ended.compareAndSet(false, true)) {
             LOG.info("webhook body not read after {} byte(s): {}", received, failure.toString());
-            async.complete();
+            try {
+                ends.broken(received, failure);
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("no answer to a broken webhook body: {}", e.toString());
+            } finally {
+                async.complete();
+            }
         }
     }
 

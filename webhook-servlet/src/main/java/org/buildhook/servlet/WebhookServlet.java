@@ -75,6 +75,17 @@ public final class WebhookServlet extends HttpServlet {
                 response.setHeader("Connection", "close");
                 JsonAnswer.error("request body not received in time").send(response, HttpServletResponse.SC_REQUEST_TIMEOUT);
             }
+
+            @Override
+            public void broken(long received, Throwable failure) throws IOException {
+                // Left to the container, the answer was a 200 with no body: a sender that could still
+                // read it took the delivery, never stored, for delivered and did not send it again.
+                if (!response.isCommitted()) {
+                    response.setHeader("Connection", "close");
+                    JsonAnswer.error("request body incomplete: the connection ended after " + received
+                            + " byte(s)").send(response, HttpServletResponse.SC_BAD_REQUEST);
+                }
+            }
         }, declared);
     }
 
