@@ -11,6 +11,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * db-scheduler 16.7 has no SQLite customization and its default limits rows with
@@ -30,6 +33,11 @@ import java.util.List;
  * millisecond of CPU per job under load: docs/BENCHMARKS.md, "Fourth pass: the job side").
  */
 final class SqliteJdbcCustomization extends DefaultJdbcCustomization {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SqliteJdbcCustomization.class);
+
+    /** Whether the last pick met a store outage (said once, until a pick works again). */
+    private final AtomicBoolean picksFailing = new AtomicBoolean();
 
     /** Runs the pick in a store transaction; null to run it on db-scheduler's own connection. */
     private final Database writer;
@@ -96,14 +104,28 @@ final class SqliteJdbcCustomization extends DefaultJdbcCustomization {
         if (writer == null) {
             picked = ctx.jdbcRunner.query(sql, parameters, ctx.resultSetMapper.get());
         } else {
-            picked = writer.inTransaction("pick due jobs", Durability.DEFERRED, c -> {
-                try (PreparedStatement p = c.prepareStatement(sql)) {
-                    parameters.setParameters(p);
-                    try (ResultSet rs = p.executeQuery()) {
-                        return ctx.resultSetMapper.get().map(rs);
+            try {
+                picked = writer.inTransaction("pick due jobs", Durability.DEFERRED, c -> {
+                    try (PreparedStatement p = c.prepareStatement(sql)) {
+                        parameters.setParameters(p);
+                        try (ResultSet rs = p.executeQuery()) {
+                            return ctx.resultSetMapper.get().map(rs);
+                        }
                     }
+                });
+            } catch (StoreUnavailableException e) {
+                // Every poll is a write here (another program holding the write lock, a read-only or
+                // full disk): a store outage, which /healthz and the accepts' 503s report. Said once,
+                // not as db-scheduler's error with a stack trace at every poll; the next poll tries
+                // again, and a pick committed whose answer was lost is released as a stale pick.
+                if (picksFailing.compareAndSet(false, true)) {
+                    LOG.warn("could not pick due jobs, trying again at every poll: {}", e.getMessage());
                 }
-            });
+                return List.of();
+            }
+            if (picksFailing.compareAndSet(true, false)) {
+                LOG.info("due jobs are picked again");
+            }
         }
         // RETURNING gives the rows in no particular order: the oldest first, as picked.
         List<Execution> ordered = new ArrayList<>(picked);

@@ -202,8 +202,11 @@ final class SqliteWriter implements AutoCloseable {
             failAll(batch, failure);
             if (!begun && failure instanceof StoreUnavailableException) {
                 // The database stayed locked or unreachable for the whole busy timeout: those who
-                // queued meanwhile would only wait as long again for the same answer.
-                failAll(drain(new ArrayList<>()), failure);
+                // queued meanwhile would only wait as long again for the same answer. Each hears it
+                // about its own transaction (an accept's log line must not say "expire approvals").
+                for (Task<?> queued : drain(new ArrayList<>())) {
+                    queued.result.completeExceptionally(translate.apply(queued.what, e));
+                }
             }
         } catch (BatchBroken e) {
             failAll(batch, e.failure);

@@ -1,0 +1,89 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Another program holds the SQLite database's write lock (an operator's {@code sqlite3} in a
+ * transaction, a backup tool): the engine's picks, which go through the store's writer, cannot
+ * write. That is the store outage {@code /healthz} reports; the poll that met it says so in one
+ * line, not an error with db-scheduler's stack trace at every poll, and jobs run once the lock is
+ * released.
+ */
+class SqliteLockedDatabaseTest {
+
+    @TempDir
+    Path dir;
+    private Store store;
+    private CommonsExecLauncher launcher;
+    private JobEngine engine;
+    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+
+    @BeforeEach
+    void open() {
+        log.start();
+        root.addAppender(log);
+        store = Store.open(TestStores.sqlite(dir.resolve("data")));
+        launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        engine = JobEngine.create(store, launcher, AbstractEngineTest.fast("node-a"));
+    }
+
+    @AfterEach
+    void close() {
+        root.detachAppender(log);
+        engine.stop();
+        store.close();
+        launcher.close();
+    }
+
+    @Test
+    void aPollThatMeetsTheWriteLockOfAnotherProgramIsOneWarningAndJobsRunOnceItIsReleased() throws Exception {
+        engine.start();
+        try (Connection other = DriverManager.getConnection(
+                "jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db").toAbsolutePath());
+             Statement st = other.createStatement()) {
+            st.execute("BEGIN EXCLUSIVE");
+            // A poll waits for the lock for the whole busy timeout, then fails.
+            await().atMost(Duration.ofSeconds(90)).until(() -> log.list.stream().anyMatch(
+                    e -> e.getLoggerName().startsWith("com.github.kagkarlsson") && e.getLevel() == Level.ERROR
+                            || e.getFormattedMessage().contains("could not pick due jobs")));
+            st.execute("COMMIT");
+        }
+        List<ILoggingEvent> errors = log.list.stream()
+                .filter(e -> e.getLevel() == Level.ERROR || e.getThrowableProxy() != null).toList();
+        assertThat(errors).extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+        assertThat(log.list).filteredOn(e -> e.getFormattedMessage().contains("could not pick due jobs"))
+                .first().satisfies(e -> assertThat(e.getFormattedMessage()).contains("database is locked"));
+
+        Path ran = dir.resolve("ran");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("after-the-lock", List.of("/bin/sh", "-c", "echo run >> " + ran)))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> store.job(jobId).orElseThrow().job().state() == JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(ran)).containsExactly("run");
+    }
+}
