@@ -7,16 +7,12 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildhook.core.BuildEventParser;
@@ -44,23 +40,7 @@ class RefusalLogTest {
 
     @TempDir
     Path dir;
-    private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-30T04:00:00Z"));
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-    };
+    private final SettableClock clock = new SettableClock("2026-11-30T04:00:00Z");
     /** The window ends the timer was asked for, run by the test. */
     private final List<Runnable> due = new ArrayList<>();
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
@@ -90,7 +70,7 @@ class RefusalLogTest {
     }
 
     private void windowsEnd() {
-        now.set(now.get().plus(RefusalLog.WINDOW));
+        clock.advance(RefusalLog.WINDOW);
         List<Runnable> tasks;
         synchronized (due) {
             tasks = List.copyOf(due);
@@ -179,7 +159,7 @@ class RefusalLogTest {
         for (int i = 0; i < 3; i++) {
             service.receive(toUnknownEndpoint("198.51.100." + i));
         }
-        now.set(now.get().plus(Duration.ofMillis(2_500)));
+        clock.advance(Duration.ofMillis(2_500));
 
         refusals.close();
 
