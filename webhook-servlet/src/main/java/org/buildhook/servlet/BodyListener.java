@@ -57,6 +57,8 @@ final class BodyListener implements ReadListener, AsyncListener {
      */
     private byte[] body;
     private int received;
+    /** The byte read past a full array, to learn whether the body goes on. */
+    private final byte[] next = new byte[1];
 
     private BodyListener(AsyncContext async, ServletInputStream in, long maxBytes, Duration deadline, Ends ends,
             int initialSize) {
@@ -94,17 +96,18 @@ final class BodyListener implements ReadListener, AsyncListener {
                 n = in.read(body, received, body.length - received);
             } else {
                 // Full: most often the declared length, and the next read is the end. Only when a byte
-                // follows does the array grow.
-                n = in.read();
-                if (n >= 0) {
+                // follows does the array grow. Never the one-byte read(): a container may say it is
+                // ready with only framing buffered (Tomcat, a chunk's header), and read() cannot answer
+                // "nothing yet" (Tomcat throws BufferUnderflowException) where read(byte[]) answers 0.
+                n = in.read(next, 0, 1);
+                if (n > 0) {
                     if (received >= Math.min(maxBytes, MAX_ARRAY)) {
                         end(() -> ends.tooLarge(received + 1L));
                         return;
                     }
                     body = Arrays.copyOf(body, (int) Math.min(Math.max(2L * body.length, 8192), Math.min(maxBytes,
                             MAX_ARRAY)));
-                    body[received] = (byte) n;
-                    n = 1;
+                    body[received] = next[0];
                 }
             }
             if (n < 0) {
