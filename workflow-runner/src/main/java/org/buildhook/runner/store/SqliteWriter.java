@@ -3,6 +3,7 @@ package org.buildhook.runner.store;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -10,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
@@ -27,10 +29,17 @@ import org.buildhook.runner.RunnerException;
  * fsync per batch.
  *
  * <p>The transactions taken together are committed in two batches: first the
- * {@link Durability#DEFERRED} ones with {@code PRAGMA synchronous = NORMAL} (no fsync at commit; a
- * later {@code FULL} commit flushes the write-ahead log, and with it the earlier transactions, in
- * order), then the {@link Durability#DURABLE} ones with {@code FULL}. The runner's bookkeeping so
- * never waits for a delivery's fsync, and a delivery's commit never carries bookkeeping.
+ * {@link Durability#DURABLE} ones (accepts) with {@code FULL}, then the {@link Durability#DEFERRED}
+ * ones (the runner's bookkeeping, db-scheduler's picks) with {@code PRAGMA synchronous = NORMAL} (no
+ * fsync at commit; a later {@code FULL} commit flushes the write-ahead log, and with it the earlier
+ * transactions, in order). A delivery's commit so never carries bookkeeping, nor waits behind it.
+ *
+ * <p>Accepts go first: while durable transactions are waiting, the deferred ones taken are held
+ * back and committed together in one batch once none is waiting, or after {@link #DEFERRED_HOLD} at
+ * the latest (or when {@link #MAX_BATCH} of them are held). During a burst of deliveries the
+ * bookkeeping of the jobs so waits up to that long and takes one commit for many, instead of a
+ * commit in front of every batch of accepts (docs/BENCHMARKS.md, "Fifth pass: accepting while jobs
+ * run"); when no delivery is arriving it runs at once.
  *
  * <p>Batches begin explicitly ({@code BEGIN IMMEDIATE}) on a connection left in autocommit mode:
  * the driver's own transactions begin again right after every commit, and when that begin meets
@@ -44,14 +53,23 @@ final class SqliteWriter implements AutoCloseable {
     /** Most transactions per commit: bounds how long the write lock is held at once. */
     static final int MAX_BATCH = 256;
 
+    /** Longest a deferred transaction is held back while durable ones keep arriving. */
+    static final Duration DEFERRED_HOLD = Duration.ofMillis(50);
+
     private static final Task<Void> STOP = new Task<>("stop", Durability.DEFERRED, c -> null);
 
     private final DataSource pool;
     private final BiFunction<String, SQLException, RunnerException> translate;
     private final Supplier<String> lostFile;
     private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
+    /**
+     * Durable transactions in {@link #queue}, or one more for a moment: counted before they are
+     * queued (a writer that finds none queued then runs what it holds).
+     */
+    private final AtomicInteger durableWaiting = new AtomicInteger();
     private final Thread thread;
     private volatile boolean closed;
+    private final long deferredHold;
     private volatile long batches;
     private volatile long transactions;
     private StatementCache cache; // writer thread only
@@ -63,7 +81,14 @@ final class SqliteWriter implements AutoCloseable {
      */
     SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
             Supplier<String> lostFile) {
+        this(pool, translate, lostFile, DEFERRED_HOLD);
+    }
+
+    /** As above, with another longest hold of deferred transactions (for tests). */
+    SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
+            Supplier<String> lostFile, Duration deferredHold) {
         this.pool = pool;
+        this.deferredHold = deferredHold.toNanos();
         this.translate = translate;
         this.lostFile = lostFile;
         this.thread = new Thread(this::loop, "buildhook-store-writer");
@@ -79,6 +104,9 @@ final class SqliteWriter implements AutoCloseable {
         Task<T> task = new Task<>(what, durability, work);
         if (closed) {
             throw closedError(what);
+        }
+        if (durability == Durability.DURABLE) {
+            durableWaiting.incrementAndGet();
         }
         queue.add(task);
         if (closed) {
@@ -124,38 +152,68 @@ final class SqliteWriter implements AutoCloseable {
 
     private void loop() {
         List<Task<?>> batch = new ArrayList<>();
-        List<Task<?>> deferred = new ArrayList<>();
         List<Task<?>> durable = new ArrayList<>();
+        // Deferred transactions taken and not yet run, and since when the first of them waits.
+        List<Task<?>> held = new ArrayList<>();
+        long heldSince = 0;
         while (true) {
             batch.clear();
-            try {
-                batch.add(queue.take());
-            } catch (InterruptedException e) {
-                // Only close() interrupts, after it set closed.
-                if (closed) {
-                    break;
+            if (held.isEmpty()) {
+                try {
+                    batch.add(queue.take());
+                } catch (InterruptedException e) {
+                    // Only close() interrupts, after it set closed.
+                    if (closed) {
+                        break;
+                    }
+                    continue;
                 }
-                continue;
             }
-            queue.drainTo(batch, MAX_BATCH - 1);
+            // At most MAX_BATCH held: they are committed together.
+            take(batch, Math.max(1, MAX_BATCH - batch.size() - held.size()));
             boolean stop = batch.remove(STOP);
-            // Deferred transactions (the runner's bookkeeping) first, in a commit of their own that
-            // does not wait for the disk; then the durable ones (accepts) with their fsync. So the
-            // start of a job never waits for another delivery's fsync, and an accept's commit carries
-            // no bookkeeping.
-            deferred.clear();
             durable.clear();
             for (Task<?> task : batch) {
-                (task.durability == Durability.DURABLE ? durable : deferred).add(task);
+                if (task.durability == Durability.DURABLE) {
+                    durable.add(task);
+                } else {
+                    if (held.isEmpty()) {
+                        heldSince = System.nanoTime();
+                    }
+                    held.add(task);
+                }
             }
-            runSafely(deferred);
+            // Accepts first, with their fsync; the bookkeeping taken with them, and any held from
+            // before, only once no accept waits (or they have waited long enough): one commit of
+            // bookkeeping for a whole burst of accepts instead of one in front of each batch.
             runSafely(durable);
+            if (!held.isEmpty() && (stop || batch.isEmpty() || durableWaiting.get() <= 0 || held.size() >= MAX_BATCH
+                    || System.nanoTime() - heldSince >= deferredHold)) {
+                runSafely(held);
+                held.clear();
+            }
             if (stop) {
                 break;
             }
         }
+        if (!held.isEmpty()) {
+            failAll(held, closedError("write"));
+        }
         failAll(drain(new ArrayList<>()), closedError("write"));
         dropConnection();
+    }
+
+    /**
+     * Takes up to {@code max} queued transactions into {@code into}, which holds only what this
+     * round took, and keeps the count of durable ones waiting.
+     */
+    private void take(List<Task<?>> into, int max) {
+        queue.drainTo(into, max);
+        for (Task<?> task : into) {
+            if (task.durability == Durability.DURABLE) {
+                durableWaiting.decrementAndGet();
+            }
+        }
     }
 
     private void runSafely(List<Task<?>> batch) {
@@ -291,6 +349,11 @@ final class SqliteWriter implements AutoCloseable {
     private List<Task<?>> drain(List<Task<?>> into) {
         queue.drainTo(into);
         into.remove(STOP);
+        for (Task<?> task : into) {
+            if (task.durability == Durability.DURABLE) {
+                durableWaiting.decrementAndGet();
+            }
+        }
         return into;
     }
 
