@@ -65,10 +65,16 @@ final class StartCheck {
             }
             environment.put(name, variable.getValue());
         }
-        if (!Files.exists(workdir)) {
+        BasicFileAttributes folder; // one stat for both questions
+        try {
+            folder = Files.readAttributes(workdir, BasicFileAttributes.class);
+        } catch (IOException e) {
+            folder = null;
+        }
+        if (folder == null && !Files.exists(workdir)) {
             throw new Refused("working directory does not exist: " + workdir);
         }
-        if (!Files.isDirectory(workdir)) {
+        if (folder == null || !folder.isDirectory()) {
             throw new Refused("working directory is not a directory: " + workdir);
         }
         Path executable = executable(argv.get(0), environment.get("PATH"), workdir);
