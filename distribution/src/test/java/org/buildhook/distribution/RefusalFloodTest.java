@@ -13,12 +13,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -28,7 +26,6 @@ import org.buildhook.core.Signer;
 import org.buildhook.servlet.DeliveryService;
 import org.buildhook.servlet.WebhookServlet;
 import org.buildhook.servlet.config.BuildhookConfig;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -49,13 +46,7 @@ class RefusalFloodTest {
     @Test
     void aFloodOfRefusalsIsAnsweredOneByOneAndLoggedAsItsFirstLinesAndSummariesThatAccountForEveryOne()
             throws Exception {
-        Files.writeString(dir.resolve("secret"), "s3cret");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
-        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
+        BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir, TestConfig.LOCAL_SERVER));
         ListAppender<ILoggingEvent> log = new ListAppender<>();
         log.start();
         ch.qos.logback.classic.Logger logger =
@@ -67,7 +58,7 @@ class RefusalFloodTest {
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             byte[] body = "{\"build_id\": 67}".getBytes(StandardCharsets.UTF_8);
             String wrong = Signer.sign(body, "not-the-secret".getBytes(StandardCharsets.UTF_8));
-            try (BuildhookServer server = BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded))) {
+            try (BuildhookServer server = TestConfig.server(loaded)) {
                 server.start();
                 for (int i = 0; i < unsigned; i++) {
                     HttpResponse<String> answer = client.send(HttpRequest.newBuilder(server.uri().resolve("webhook"))
@@ -122,15 +113,10 @@ class RefusalFloodTest {
     @Test
     void bodiesNotCompleteInTimeAreAnswered408EachAndLoggedAsTheirFirstLineAndASummaryThatAccountForEveryOne()
             throws Exception {
-        Files.writeString(dir.resolve("secret"), "s3cret");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
+        BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir,
                 // Every client stalls at once, so their deadlines end together, well inside one 10 s window
                 // however loaded the machine (only the answers come later then).
-                "server: {host: 127.0.0.1, port: 0, request-timeout: 2s}",
-                ""));
-        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
+                "server: {host: 127.0.0.1, port: 0, request-timeout: 2s}"));
         ListAppender<ILoggingEvent> log = new ListAppender<>();
         log.start();
         ch.qos.logback.classic.Logger logger =
@@ -140,7 +126,7 @@ class RefusalFloodTest {
         ExecutorService readers = Executors.newFixedThreadPool(stalled);
         List<Socket> sockets = new ArrayList<>();
         try {
-            try (BuildhookServer server = BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded))) {
+            try (BuildhookServer server = TestConfig.server(loaded)) {
                 server.start();
                 List<Future<String>> answers = new ArrayList<>();
                 for (int i = 0; i < stalled; i++) {
