@@ -47,11 +47,8 @@ class RefusalFloodTest {
     void aFloodOfRefusalsIsAnsweredOneByOneAndLoggedAsItsFirstLinesAndSummariesThatAccountForEveryOne()
             throws Exception {
         BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir, TestConfig.LOCAL_SERVER));
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger logger =
-                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(DeliveryService.class);
-        logger.addAppender(log);
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(DeliveryService.class);
+        ListAppender<ILoggingEvent> log = capture(logger);
         int unsigned = 40;
         int unknown = 30;
         try {
@@ -117,11 +114,8 @@ class RefusalFloodTest {
                 // Every client stalls at once, so their deadlines end together, well inside one 10 s window
                 // however loaded the machine (only the answers come later then).
                 "server: {host: 127.0.0.1, port: 0, request-timeout: 2s}"));
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger logger =
-                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(WebhookServlet.class);
-        logger.addAppender(log);
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(WebhookServlet.class);
+        ListAppender<ILoggingEvent> log = capture(logger);
         int stalled = 20;
         ExecutorService readers = Executors.newFixedThreadPool(stalled);
         List<Socket> sockets = new ArrayList<>();
@@ -169,6 +163,14 @@ class RefusalFloodTest {
         // Folded (not a line per client), and, with the server stopped, every one accounted for.
         assertThat(full).as("lines in full: %s", lines).isGreaterThanOrEqualTo(1).isLessThan(stalled);
         assertThat(full + folded).as("408s in the log: %s", lines).isEqualTo(stalled);
+    }
+
+    /** Every event of {@code logger} from now until the appender is detached. */
+    private static ListAppender<ILoggingEvent> capture(ch.qos.logback.classic.Logger logger) {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        return log;
     }
 
     /** What the server answered before closing the connection ("" for a bare close). */
