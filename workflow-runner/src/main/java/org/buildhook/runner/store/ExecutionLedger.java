@@ -188,7 +188,22 @@ public final class ExecutionLedger {
 
     /** Records which processes attempt {@code attempt} is, once its command has started. */
     public void recordProcess(String jobId, int attempt, ProcessIdentity process) {
-        db.inTransaction("record an attempt's process", Durability.DEFERRED, c -> {
+        db.inTransaction("record an attempt's process", Durability.DEFERRED, recordingProcess(jobId, attempt, process));
+    }
+
+    /**
+     * As {@link #recordProcess}, without waiting for SQLite's writer to commit it (PostgreSQL
+     * records it before returning): the future ends once it is recorded, or with why not. Whatever
+     * the calling thread writes after waiting for it is committed after it.
+     */
+    public java.util.concurrent.CompletableFuture<Void> recordProcessLater(String jobId, int attempt,
+            ProcessIdentity process) {
+        return db.inTransactionLater("record an attempt's process", Durability.DEFERRED,
+                recordingProcess(jobId, attempt, process));
+    }
+
+    private static Database.Work<Void> recordingProcess(String jobId, int attempt, ProcessIdentity process) {
+        return c -> {
             try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET pid = ?, session_id = ?,"
                     + " process_started = ? WHERE job_id = ? AND attempt = ?")) {
                 p.setLong(1, process.pid());
@@ -199,7 +214,7 @@ public final class ExecutionLedger {
                 p.executeUpdate();
             }
             return null;
-        });
+        };
     }
 
     /** The attempts marked running that were started on the host boot {@code bootId}. */
