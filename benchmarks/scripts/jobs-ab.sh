@@ -14,7 +14,10 @@
 # threads, whose commands inherit it) by +10 after the warm-up. Env: JAVA_OPTS (every server's), PORT (18290);
 # STORE=pg with BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://…?user=…&password=…: every set on PostgreSQL, each in a
 # new schema of its own (dropped at the end), instead of SQLite; then each RESULT line also has the CPU of the
-# server's PostgreSQL backends and the data segments the server sent them, per delivery (pg-backends.py).
+# server's PostgreSQL backends and the data segments the server sent them, per delivery (pg-backends.py). PERF=1: `perf record -g` of the server (its
+# threads and the commands they start) around the N deliveries, into RUN/LABEL/perf.data; with JAVA_OPTS=
+# "-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -XX:+PreserveFramePointer" the Java frames have names
+# and whole stacks; perf-frames.py RUN/LABEL/perf.data THREAD-REGEX reads it (docs/BENCHMARKS.md, "Fifth pass").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 (( $# >= 3 )) || { echo "usage: jobs-ab.sh N PRE LABEL=INSTALL-DIR ..." >&2; exit 2; }
@@ -75,9 +78,15 @@ for set in "$@"; do
   fi
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/before.txt"
   [[ ${STORE:-sqlite} != pg ]] || python3 "$top/benchmarks/scripts/pg-backends.py" "$pid" "$(pg_libpq)" > "$dir/pg-before.txt"
+  perf_pid=
+  if [[ ${PERF:-0} == 1 ]]; then
+    perf record -F "${PERF_FREQUENCY:-1999}" -g -p "$pid" -o "$dir/perf.data" 2> "$dir/perf.err" &
+    perf_pid=$!
+  fi
   before=$(bench_cpu_ticks "$pid")
   send 1000000 "$requests" "$dir/trace" > "$dir/load.out"
   after=$(bench_cpu_ticks "$pid")
+  [[ -z $perf_pid ]] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/after.txt"
   pg=
   if [[ ${STORE:-sqlite} == pg ]]; then

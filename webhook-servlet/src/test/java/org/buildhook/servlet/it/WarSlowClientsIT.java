@@ -3,9 +3,11 @@ package org.buildhook.servlet.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -21,6 +23,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The WAR in a Tomcat with few request threads: more clients than threads trickle their bodies to
  * {@code /webhook}; {@code /healthz} and a signed delivery are answered meanwhile (the body is read
  * with a ReadListener, holding no thread), and each slow client is answered {@code 408} at the
- * request deadline ({@code server.request-timeout}).
+ * request deadline ({@code server.request-timeout}). The 408s are logged folded, as the other
+ * refusals: the first in full, the rest counted in summaries that account for every one by the time
+ * the application has stopped.
  */
 class WarSlowClientsIT {
 
@@ -46,6 +52,26 @@ class WarSlowClientsIT {
         ExecutorService readers = Executors.newCachedThreadPool();
         Map<Socket, String> endings = new ConcurrentHashMap<>();
         List<Socket> sockets = new ArrayList<>();
+        // The WAR logs to standard output (its logback.xml), as into catalina.out.
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) {
+                stdout.write(b);
+                synchronized (captured) {
+                    captured.write(b);
+                }
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                stdout.write(b, off, len);
+                synchronized (captured) {
+                    captured.write(b, off, len);
+                }
+            }
+        }, true));
         try (Container container = new TomcatContainer(dir.resolve("container"), 16)) {
             assertThat(container.deploy(Container.war(), config)).as("the WAR deployed and started").isTrue();
             URI webhook = container.base().resolve("webhook");
@@ -76,13 +102,35 @@ class WarSlowClientsIT {
             await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertThat(endings).hasSize(SLOW));
             assertThat(endings.values()).allSatisfy(answer -> assertThat(answer).startsWith("HTTP/1.1 408"));
         } finally {
+            System.setOut(stdout);
             senders.shutdownNow();
             readers.shutdownNow();
             for (Socket socket : sockets) {
                 socket.close();
             }
         }
+        // The container has stopped: every window has been summed up.
+        String log;
+        synchronized (captured) {
+            log = captured.toString(StandardCharsets.UTF_8);
+        }
+        long full = 0;
+        long folded = 0;
+        for (String line : log.lines().toList()) {
+            Matcher summary = SUMMARY.matcher(line);
+            if (summary.find()) {
+                folded += Long.parseLong(summary.group(1));
+            } else if (line.contains("delivery from 127.0.0.1 to endpoint 'default' cut: its body was not complete after")) {
+                full++;
+            }
+        }
+        assertThat(full).as("408s logged in full").isGreaterThanOrEqualTo(1).isLessThan(SLOW);
+        assertThat(full + folded).as("408s in the log").isEqualTo(SLOW);
     }
+
+    private static final Pattern SUMMARY = Pattern.compile("\\.\\.\\. and (\\d+) more like it in [0-9.]+ s since \\S+:"
+            + " deliveries to endpoint 'default' cut: body not complete within PT30S \\(server.request-timeout\\), from"
+            + " 127\\.0\\.0\\.1$");
 
     static String answer(Socket socket) {
         StringBuilder text = new StringBuilder();

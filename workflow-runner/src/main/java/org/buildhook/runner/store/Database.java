@@ -198,6 +198,37 @@ final class Database implements AutoCloseable {
     }
 
     /**
+     * As {@link #inTransaction(String, Durability, Work)}, without waiting for SQLite's writer: the
+     * future ends once the transaction committed or failed. Transactions handed in by one thread
+     * still commit in the order it handed them in. PostgreSQL (no writer) runs it before returning.
+     */
+    <T> java.util.concurrent.CompletableFuture<T> inTransactionLater(String what, Durability durability, Work<T> work) {
+        if (writer == null) {
+            try {
+                return java.util.concurrent.CompletableFuture.completedFuture(inTransaction(what, durability, work));
+            } catch (RuntimeException e) {
+                return java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+        }
+        java.util.concurrent.CompletableFuture<T> later;
+        try {
+            later = writer.submitLater(what, durability, work);
+        } catch (StoreUnavailableException e) {
+            writeHealth.failed(e.getMessage());
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        } catch (RuntimeException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+        return later.whenComplete((result, failure) -> {
+            if (failure == null) {
+                writeHealth.succeeded();
+            } else if (failure instanceof StoreUnavailableException) {
+                writeHealth.failed(failure.getMessage());
+            }
+        });
+    }
+
+    /**
      * PostgreSQL: runs {@code work}, one statement, in autocommit mode: the statement is its own
      * transaction, committed as durably as {@link #inTransaction(String, Work)}'s before it returns,
      * in one round trip instead of the separate {@code COMMIT}'s two.

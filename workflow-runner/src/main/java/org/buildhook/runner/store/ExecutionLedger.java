@@ -246,7 +246,34 @@ public final class ExecutionLedger {
      * PostgreSQL one statement in autocommit mode: one round trip, not a transaction's three.
      */
     public void recordProcess(String jobId, int attempt, ProcessIdentity process) {
-        Database.Work<Void> update = c -> {
+        if (db.dialect() == Dialect.POSTGRESQL) {
+            db.inOneStatement("record an attempt's process", Durability.DEFERRED, recordingProcess(jobId, attempt, process));
+        } else {
+            db.inTransaction("record an attempt's process", Durability.DEFERRED, recordingProcess(jobId, attempt, process));
+        }
+    }
+
+    /**
+     * As {@link #recordProcess}, without waiting for SQLite's writer to commit it (PostgreSQL
+     * records it before returning, in one statement): the future ends once it is recorded, or with
+     * why not. Whatever the calling thread writes after waiting for it is committed after it.
+     */
+    public java.util.concurrent.CompletableFuture<Void> recordProcessLater(String jobId, int attempt,
+            ProcessIdentity process) {
+        if (db.dialect() == Dialect.POSTGRESQL) {
+            try {
+                recordProcess(jobId, attempt, process);
+                return java.util.concurrent.CompletableFuture.completedFuture(null);
+            } catch (RuntimeException e) {
+                return java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+        }
+        return db.inTransactionLater("record an attempt's process", Durability.DEFERRED,
+                recordingProcess(jobId, attempt, process));
+    }
+
+    private static Database.Work<Void> recordingProcess(String jobId, int attempt, ProcessIdentity process) {
+        return c -> {
             try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET pid = ?, session_id = ?,"
                     + " process_started = ? WHERE job_id = ? AND attempt = ?")) {
                 p.setLong(1, process.pid());
@@ -258,11 +285,6 @@ public final class ExecutionLedger {
             }
             return null;
         };
-        if (db.dialect() == Dialect.POSTGRESQL) {
-            db.inOneStatement("record an attempt's process", Durability.DEFERRED, update);
-        } else {
-            db.inTransaction("record an attempt's process", Durability.DEFERRED, update);
-        }
     }
 
     /** The attempts marked running that were started on the host boot {@code bootId}. */

@@ -102,6 +102,25 @@ final class SqliteWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands {@code work} to the next batch without waiting: the future ends when that batch
+     * committed or failed. Transactions handed in by one thread run in the order it handed them in.
+     */
+    <T> CompletableFuture<T> submitLater(String what, Durability durability, Database.Work<T> work) {
+        if (Thread.currentThread() == thread) {
+            throw new IllegalStateException("a store transaction must not start another one (" + what + ")");
+        }
+        Task<T> task = new Task<>(what, durability, work);
+        if (closed) {
+            throw closedError(what);
+        }
+        queue.add(task);
+        if (closed) {
+            failAll(drain(new ArrayList<>()), closedError(what));
+        }
+        return task.result;
+    }
+
     /** Transactions handed in and not yet taken into a batch. */
     int waiting() {
         return queue.size();
