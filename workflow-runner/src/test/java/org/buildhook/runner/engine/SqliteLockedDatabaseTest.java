@@ -120,6 +120,30 @@ class SqliteLockedDatabaseTest {
                 .startsWith("SQLite database " + db + " is writable again")));
     }
 
+    @Test
+    void theServersOwnWritesWhileJobsRunNeitherRefuseAnAcceptNorSayTheDatabaseIsLocked() throws Exception {
+        engine.start();
+        // Accepts from several threads while their jobs start and end: db-scheduler's own connections
+        // (heartbeats every 200 ms here, removals) write beside the writer the whole time.
+        java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(4);
+        List<java.util.concurrent.Future<String>> accepted = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 160; i++) {
+                String body = "{\"build_id\": " + i + "}";
+                accepted.add(senders.submit(() -> store.accept(Plans.delivery(body),
+                        List.of(Plans.job("load", List.of("/bin/true")))).jobIds().get(0)));
+            }
+            for (java.util.concurrent.Future<String> jobId : accepted) {
+                String id = jobId.get(120, java.util.concurrent.TimeUnit.SECONDS); // an accept refused would throw here
+                await().atMost(Duration.ofSeconds(120))
+                        .until(() -> store.job(id).orElseThrow().job().state() == JobState.SUCCEEDED);
+            }
+        } finally {
+            senders.shutdownNow();
+        }
+        assertThat(warnings()).isEmpty();
+    }
+
     private List<String> warnings() {
         return log.list.stream().filter(e -> e.getLevel() == Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("is locked by another program")).toList();
