@@ -13,7 +13,11 @@
 # RUN/LABEL/threads.txt. A LABEL that begins with "niced" renices the job side (db-scheduler's and the job
 # threads, whose commands inherit it) by +10 after the warm-up. Env: JAVA_OPTS (every server's), PORT (18290);
 # STORE=pg with BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://…?user=…&password=…: every set on PostgreSQL, each in a
-# new schema of its own (dropped at the end), instead of SQLite.
+# new schema of its own (dropped at the end), instead of SQLite; then each RESULT line also has the CPU of the
+# server's PostgreSQL backends and the data segments the server sent them, per delivery (pg-backends.py). PERF=1: `perf record -g` of the server (its
+# threads and the commands they start) around the N deliveries, into RUN/LABEL/perf.data; with JAVA_OPTS=
+# "-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -XX:+PreserveFramePointer" the Java frames have names
+# and whole stacks; perf-frames.py RUN/LABEL/perf.data THREAD-REGEX reads it (docs/BENCHMARKS.md, "Fifth pass").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 (( $# >= 3 )) || { echo "usage: jobs-ab.sh N PRE LABEL=INSTALL-DIR ..." >&2; exit 2; }
@@ -73,10 +77,22 @@ for set in "$@"; do
     done
   fi
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/before.txt"
+  [[ ${STORE:-sqlite} != pg ]] || python3 "$top/benchmarks/scripts/pg-backends.py" "$pid" "$(pg_libpq)" > "$dir/pg-before.txt"
+  perf_pid=
+  if [[ ${PERF:-0} == 1 ]]; then
+    perf record -F "${PERF_FREQUENCY:-1999}" -g -p "$pid" -o "$dir/perf.data" 2> "$dir/perf.err" &
+    perf_pid=$!
+  fi
   before=$(bench_cpu_ticks "$pid")
   send 1000000 "$requests" "$dir/trace" > "$dir/load.out"
   after=$(bench_cpu_ticks "$pid")
+  [[ -z $perf_pid ]] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/after.txt"
+  pg=
+  if [[ ${STORE:-sqlite} == pg ]]; then
+    python3 "$top/benchmarks/scripts/pg-backends.py" "$pid" "$(pg_libpq)" > "$dir/pg-after.txt"
+    pg=" $(python3 "$top/benchmarks/scripts/pg-backends.py" --diff "$dir/pg-before.txt" "$dir/pg-after.txt" "$requests")"
+  fi
   python3 "$top/benchmarks/scripts/thread-cpu.py" --diff "$dir/before.txt" "$dir/after.txt" "$requests" > "$dir/threads.txt"
   kill -TERM "$pid"; wait "$pid" || true; pid=
   result=$(sed -n 's/^RESULT //p' "$dir/load.out")
@@ -84,5 +100,5 @@ for set in "$@"; do
   cpu=$(python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) * 1000 / int(sys.argv[3]) / int(sys.argv[4]):.2f}')" \
       "$before" "$after" "$(getconf CLK_TCK)" "$requests")
   echo "RESULT label=$label accepted_per_s=$(field accepted_per_s) p99_ms=$(field p99_ms) all_done_s=$(field all_done_s)" \
-      "start_p50_ms=$(field start_p50_ms) cpu_ms_per_delivery=$cpu load=$(cut -d' ' -f1 /proc/loadavg)"
+      "start_p50_ms=$(field start_p50_ms) cpu_ms_per_delivery=$cpu$pg load=$(cut -d' ' -f1 /proc/loadavg)"
 done

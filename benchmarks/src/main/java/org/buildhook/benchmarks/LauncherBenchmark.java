@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -56,6 +57,13 @@ public class LauncherBenchmark {
     int bystanders;
 
     private final AtomicLong serial = new AtomicLong();
+    /**
+     * What this run adds to its job ids. Every process of a job carries
+     * {@code BUILDHOOK_ATTEMPT=<job id>/<attempt>}, and the launcher's leftover look after each exit ends
+     * every process with that marker: with fixed ids, a run on the same machine at the same time (another
+     * checkout's benchmark, a launcher test) could have its processes ended by this one, or end ours.
+     */
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
     private final byte[] stdin = "{\"build\":67}".repeat(170).getBytes(StandardCharsets.UTF_8);
     private final List<Process> idle = new ArrayList<>();
     private Path dir;
@@ -95,13 +103,16 @@ public class LauncherBenchmark {
     }
 
     private JobOutcome runTrue() throws Exception {
-        // A bounded set of job ids keeps the log folder small; 4 threads never share one.
-        String jobId = "bench-" + serial.incrementAndGet() % 1024;
-        JobOutcome outcome = launcher.start(new JobRequest(jobId, 1, List.of("/bin/true"), Map.of(), null, stdin,
+        JobOutcome outcome = launcher.start(new JobRequest(nextJobId(), 1, List.of("/bin/true"), Map.of(), null, stdin,
                 Duration.ofMinutes(1))).outcome().get(1, TimeUnit.MINUTES);
         if (!outcome.succeeded()) {
             throw new IllegalStateException("/bin/true did not succeed: " + outcome.message());
         }
         return outcome;
+    }
+
+    /** The next job's id: this run's own, from a bounded set that keeps the log folder small (4 threads never share one). */
+    String nextJobId() {
+        return "bench-" + run + "-" + serial.incrementAndGet() % 1024;
     }
 }

@@ -1,6 +1,7 @@
 package org.buildhook.distribution;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.buildhook.servlet.BuildhookApplication;
@@ -42,6 +43,8 @@ public final class BuildhookServer implements AutoCloseable {
     public static final long MIN_BODY_RATE = 1024;
 
     private static final Logger LOG = LoggerFactory.getLogger(BuildhookServer.class);
+    /** How much longer than {@code server.request-timeout} one wait for a request's next bytes may take. */
+    static final Duration IDLE_AFTER_DEADLINE = Duration.ofSeconds(1);
 
     private final ServletContextHandler context;
     private final boolean tls;
@@ -69,8 +72,11 @@ public final class BuildhookServer implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         // Bounds each blocking read of a request: a client that sends headers and stops, or
-        // trickles its body, cannot hold a thread longer than this.
-        http.setIdleTimeout(settings.requestTimeout().toMillis());
+        // trickles its body, cannot hold a thread longer than this. A second after the webhook body's
+        // own deadline (the same setting, from the end of the headers), so that a stalled body is
+        // answered 408 by that deadline rather than raced by this timeout, which had Jetty log a line of
+        // its own per stalled client.
+        http.setIdleTimeout(settings.requestTimeout().plus(IDLE_AFTER_DEADLINE).toMillis());
         // "//webhook" is a wrong path like any other: let it reach the application, which answers 404
         // saying where webhooks go, logs and counts it (Jetty would refuse it as ambiguous, unlogged).
         http.setUriCompliance(UriCompliance.DEFAULT.with("buildhook",

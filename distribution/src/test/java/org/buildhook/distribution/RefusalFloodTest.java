@@ -4,22 +4,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildhook.core.Signer;
 import org.buildhook.servlet.DeliveryService;
+import org.buildhook.servlet.WebhookServlet;
 import org.buildhook.servlet.config.BuildhookConfig;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -27,7 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A flood of refused deliveries through the standalone server, over real HTTP: every answer exactly
  * as the contract says, the first refusal of each kind logged at once, the rest summed up — at the
- * latest when the server stops — and none missing from the log's account.
+ * latest when the server stops — and none missing from the log's account. Bodies not complete in time
+ * ({@code 408}) are folded the same way.
  */
 class RefusalFloodTest {
 
@@ -39,25 +46,16 @@ class RefusalFloodTest {
     @Test
     void aFloodOfRefusalsIsAnsweredOneByOneAndLoggedAsItsFirstLinesAndSummariesThatAccountForEveryOne()
             throws Exception {
-        Files.writeString(dir.resolve("secret"), "s3cret");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
-        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger logger =
-                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(DeliveryService.class);
-        logger.addAppender(log);
+        BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir, TestConfig.LOCAL_SERVER));
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(DeliveryService.class);
+        ListAppender<ILoggingEvent> log = capture(logger);
         int unsigned = 40;
         int unknown = 30;
         try {
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             byte[] body = "{\"build_id\": 67}".getBytes(StandardCharsets.UTF_8);
             String wrong = Signer.sign(body, "not-the-secret".getBytes(StandardCharsets.UTF_8));
-            try (BuildhookServer server = BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded))) {
+            try (BuildhookServer server = TestConfig.server(loaded)) {
                 server.start();
                 for (int i = 0; i < unsigned; i++) {
                     HttpResponse<String> answer = client.send(HttpRequest.newBuilder(server.uri().resolve("webhook"))
@@ -107,5 +105,81 @@ class RefusalFloodTest {
         assertThat(lines).anyMatch(l -> SUMMARY.matcher(l).matches());
         assertThat(signatureLines).isEqualTo(unsigned);
         assertThat(unknownLines).isEqualTo(unknown);
+    }
+
+    @Test
+    void bodiesNotCompleteInTimeAreAnswered408EachAndLoggedAsTheirFirstLineAndASummaryThatAccountForEveryOne()
+            throws Exception {
+        BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir,
+                // Every client stalls at once, so their deadlines end together, well inside one 10 s window
+                // however loaded the machine (only the answers come later then).
+                "server: {host: 127.0.0.1, port: 0, request-timeout: 2s}"));
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(WebhookServlet.class);
+        ListAppender<ILoggingEvent> log = capture(logger);
+        int stalled = 20;
+        ExecutorService readers = Executors.newFixedThreadPool(stalled);
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            try (BuildhookServer server = TestConfig.server(loaded)) {
+                server.start();
+                List<Future<String>> answers = new ArrayList<>();
+                for (int i = 0; i < stalled; i++) {
+                    Socket socket = new Socket("127.0.0.1", server.uri().getPort());
+                    sockets.add(socket);
+                    OutputStream out = socket.getOutputStream();
+                    // Half the declared body, then nothing: the client neither finishes nor closes.
+                    out.write(("POST /webhook HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                            + "X-JobServ-Sig: sha256:00\r\nContent-Length: 100\r\n\r\n{\"build_id\": 67, \"url\": \"h")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    answers.add(readers.submit(() -> answer(socket)));
+                }
+                for (Future<String> answer : answers) {
+                    assertThat(answer.get(90, java.util.concurrent.TimeUnit.SECONDS)).startsWith("HTTP/1.1 408 ")
+                            .contains("{\"error\":\"request body not received in time\"}");
+                }
+            }
+        } finally {
+            logger.detachAppender(log);
+            readers.shutdownNow();
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
+
+        List<String> lines = log.list.stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(l -> l.contains("cut:")).toList();
+        long full = lines.stream().filter(l -> l.startsWith("delivery from 127.0.0.1 to endpoint 'default' cut: its body"
+                + " was not complete after ")).count();
+        long folded = 0;
+        for (String line : lines) {
+            Matcher summary = SUMMARY.matcher(line);
+            if (summary.matches()) {
+                assertThat(summary.group(2)).isEqualTo("deliveries to endpoint 'default' cut: body not complete within"
+                        + " PT2S (server.request-timeout), from 127.0.0.1");
+                folded += Long.parseLong(summary.group(1));
+            }
+        }
+        // Folded (not a line per client), and, with the server stopped, every one accounted for.
+        assertThat(full).as("lines in full: %s", lines).isGreaterThanOrEqualTo(1).isLessThan(stalled);
+        assertThat(full + folded).as("408s in the log: %s", lines).isEqualTo(stalled);
+    }
+
+    /** Every event of {@code logger} from now until the appender is detached. */
+    private static ListAppender<ILoggingEvent> capture(ch.qos.logback.classic.Logger logger) {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        return log;
+    }
+
+    /** What the server answered before closing the connection ("" for a bare close). */
+    private static String answer(Socket socket) {
+        try {
+            InputStream in = socket.getInputStream();
+            return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+        } catch (IOException reset) {
+            return "";
+        }
     }
 }

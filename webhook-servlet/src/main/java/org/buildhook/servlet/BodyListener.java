@@ -6,8 +6,11 @@ import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +33,12 @@ final class BodyListener implements ReadListener, AsyncListener {
         /** The body passed the cap ({@code received} bytes so far). */
         void tooLarge(long received) throws IOException;
 
-        /** The deadline passed before the body was complete. */
-        void timedOut(long received, Duration deadline) throws IOException;
+        /**
+         * The body was not complete in time: the deadline passed, or the container's own wait for the
+         * client's next bytes ran out first; {@code after} is how long reading took (the deadline in the
+         * first case).
+         */
+        void timedOut(long received, Duration after) throws IOException;
 
         /**
          * The body ended before it was complete (the client closed its side early, or the connection
@@ -49,6 +56,8 @@ final class BodyListener implements ReadListener, AsyncListener {
     private final long maxBytes;
     private final Duration deadline;
     private final Ends ends;
+    /** {@link System#nanoTime()} when reading began. */
+    private final long started = System.nanoTime();
     private final AtomicBoolean ended = new AtomicBoolean();
     /**
      * The body so far, in its first {@code received} bytes: an array of the declared length when the
@@ -128,8 +137,19 @@ final class BodyListener implements ReadListener, AsyncListener {
 
     @Override
     public void onError(Throwable failure) {
-        // The client went away, or the container gave up on it (too slow): an answer only if it can
-        // still read one (a client that closed its sending side early), and never a success.
+        if (timedOut(failure)) {
+            // The container's own wait for the next bytes ran out first (Jetty's idle timeout, which the
+            // standalone server sets to the same deadline): a body not complete in time like any other.
+            try {
+                end(() -> ends.timedOut(received, Duration.ofMillis(
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))));
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("no answer to a webhook body not complete in time: {}", e.toString());
+            }
+            return;
+        }
+        // The client went away: an answer only if it can still read one (a client that closed its
+        // sending side early), and never a success.
         if (ended.compareAndSet(false, true)) {
             LOG.info("webhook body not read after {} byte(s): {}", received, failure.toString());
             try {
@@ -142,9 +162,28 @@ final class BodyListener implements ReadListener, AsyncListener {
         }
     }
 
+    /** A wait for the client's next bytes that ran out ({@link TimeoutException} on Jetty, a socket timeout on Tomcat). */
+    static boolean timedOut(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof TimeoutException || t instanceof SocketTimeoutException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
     @Override
-    public void onTimeout(AsyncEvent event) throws IOException {
-        end(() -> ends.timedOut(received, deadline));
+    public void onTimeout(AsyncEvent event) {
+        try {
+            end(() -> ends.timedOut(received, deadline));
+        } catch (IOException e) {
+            // The client is gone as well (the container's own timeout closed it at the same moment):
+            // nobody to answer, and nothing for the container to log.
+            LOG.debug("no answer to a webhook body not complete in time: {}", e.toString());
+        }
     }
 
     @Override

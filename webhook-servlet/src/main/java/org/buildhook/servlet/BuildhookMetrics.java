@@ -248,6 +248,18 @@ public final class BuildhookMetrics implements AutoCloseable {
     private final Map<String, Timer> jobTimers = new java.util.concurrent.ConcurrentHashMap<>();
 
     private record JobMeterKey(String meter, String rule, JobEvents.Ending ending) {
+        // Written out: a record's generated ones go through method handles, slow under C1 alone (the
+        // shipped JVM options), and every attempt looks its meters up (docs/BENCHMARKS.md, "Fifth pass").
+        @Override
+        public int hashCode() {
+            return (meter.hashCode() * 31 + java.util.Objects.hashCode(rule)) * 31 + java.util.Objects.hashCode(ending);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof JobMeterKey key && key.ending == ending && key.meter.equals(meter)
+                    && java.util.Objects.equals(key.rule, rule);
+        }
     }
 
     /** Counts rules reloads and refusals. */

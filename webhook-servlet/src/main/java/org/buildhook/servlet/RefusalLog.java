@@ -13,10 +13,10 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 
 /**
- * The log lines of refused deliveries (unknown endpoint, signature, body too large), folded under a
- * flood. The first refusal of a <em>kind</em> (its endpoint and reason, whoever sent it) is logged at
- * once, in full, as always; further ones of the same kind within {@link #WINDOW} are counted, and one
- * line when that window ends says how many there were and from which addresses:
+ * The log lines of refused deliveries (unknown endpoint, signature, body too large, body not complete
+ * in time), folded under a flood. The first refusal of a <em>kind</em> (its endpoint and reason, whoever
+ * sent it) is logged at once, in full, as always; further ones of the same kind within {@link #WINDOW}
+ * are counted, and one line when that window ends says how many there were and from which addresses:
  *
  * <pre>
  * delivery from 192.0.2.7 to unknown endpoint 'nope' refused (configured: [default])

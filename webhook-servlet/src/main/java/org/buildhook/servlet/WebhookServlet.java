@@ -70,8 +70,12 @@ public final class WebhookServlet extends HttpServlet {
 
             @Override
             public void timedOut(long received, Duration after) throws IOException {
-                LOG.warn("delivery from {} to endpoint '{}' cut: its body was not complete after {} ({} byte(s)"
-                        + " received; server.request-timeout)", remote, endpoint, after, received);
+                // Folded like the other refusals: a crowd of slow or stalled clients (a flood, a broken
+                // proxy) writes its first line in full and then one summary per window.
+                app.deliveries().refusalLog().refused(LOG, "deliveries to endpoint '" + endpoint + "' cut: body not"
+                        + " complete within " + deadline + " (server.request-timeout)", remote,
+                        () -> LOG.warn("delivery from {} to endpoint '{}' cut: its body was not complete after {} ({}"
+                                + " byte(s) received; server.request-timeout)", remote, endpoint, after, received));
                 response.setHeader("Connection", "close");
                 JsonAnswer.error("request body not received in time").send(response, HttpServletResponse.SC_REQUEST_TIMEOUT);
             }

@@ -60,6 +60,34 @@ class BodyListenerTest {
         assertThat(ended.body).isEqualTo(body);
     }
 
+    @Test
+    void theContainersOwnTimeoutForTheNextBytesIsABodyNotCompleteInTimeNotABrokenOne() throws IOException {
+        // Jetty's idle timeout reaches the listener as onError(TimeoutException), wrapped or not.
+        assertThat(stalled(new java.util.concurrent.TimeoutException("Idle timeout expired: 30000/30000 ms")).events)
+                .containsExactly("timedOut 10");
+        assertThat(stalled(new IOException(new java.util.concurrent.TimeoutException("Idle timeout expired"))).events)
+                .containsExactly("timedOut 10");
+        assertThat(stalled(new java.net.SocketTimeoutException("Read timed out")).events).containsExactly("timedOut 10");
+        // A connection that ended is not a timeout.
+        assertThat(stalled(new java.io.EOFException("Early EOF")).events).containsExactly("broken 10 java.io.EOFException:"
+                + " Early EOF");
+    }
+
+    /** Ten bytes of a longer declared body arrived, then the container reports {@code failure}. */
+    private static Ended stalled(Throwable failure) throws IOException {
+        Container container = new Container(bytes(10), GAP);
+        AsyncContext async = mock(AsyncContext.class);
+        ServletRequest request = mock(ServletRequest.class);
+        when(async.getRequest()).thenReturn(request);
+        when(request.getInputStream()).thenReturn(container);
+        Ended ended = new Ended();
+        BodyListener.start(async, 1 << 20, Duration.ofMinutes(1), ended, 100);
+        container.listener.onDataAvailable();
+        assertThat(ended.events).isEmpty();
+        container.listener.onError(failure);
+        return ended;
+    }
+
     private static byte[] bytes(int length) {
         byte[] body = new byte[length];
         for (int i = 0; i < length; i++) {

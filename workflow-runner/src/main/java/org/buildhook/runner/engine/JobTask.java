@@ -12,6 +12,9 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -183,8 +186,11 @@ final class JobTask implements ExecutionHandler<Void> {
         running.add(jobId, process);
         JobOutcome outcome;
         try {
-            recordProcess(jobId, attempt, process);
+            CompletableFuture<Void> recorded = recordProcess(jobId, attempt, process);
             outcome = await(jobId, process);
+            // Recorded before the outcome, as ever; only this thread no longer waits for the writer
+            // meanwhile (docs/BENCHMARKS.md, "Fifth pass: CPU per delivery").
+            processRecorded(jobId, process, recorded);
         } finally {
             running.remove(jobId);
         }
@@ -252,17 +258,34 @@ final class JobTask implements ExecutionHandler<Void> {
         return waits.call(jobId, what, step, this::untilStopping);
     }
 
-    /** Records which processes the attempt is, so that they can be found if this node dies; best effort. */
-    private void recordProcess(String jobId, int attempt, RunningJob process) {
+    /**
+     * Records which processes the attempt is, so that they can be found if this node dies; best
+     * effort. Handed to the store without waiting for its commit (SQLite's writer commits it in
+     * the order handed in; PostgreSQL before this returns); {@link #processRecorded} waits for it
+     * before anything else of the attempt is written.
+     */
+    private CompletableFuture<Void> recordProcess(String jobId, int attempt, RunningJob process) {
         ProcessIdentity started = process.process().join();
         if (started == null) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         try {
-            ledger.recordProcess(jobId, attempt, started);
+            return ledger.recordProcessLater(jobId, attempt, started);
         } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Waits until the attempt's process is recorded, or says why it could not be. */
+    private static void processRecorded(String jobId, RunningJob process, CompletableFuture<Void> recorded) {
+        try {
+            recorded.join();
+        } catch (CompletionException | CancellationException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            ProcessIdentity started = process.process().getNow(null);
             // Its marker still finds every process of it; the pid and session only add to that.
-            LOG.warn("job {}: could not record its process {}: {}", jobId, started.pid(), e.getMessage());
+            LOG.warn("job {}: could not record its process {}: {}", jobId, started == null ? "?" : started.pid(),
+                    cause.getMessage());
         }
     }
 

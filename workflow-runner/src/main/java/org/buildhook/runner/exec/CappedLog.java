@@ -56,7 +56,7 @@ final class CappedLog extends OutputStream {
     /** Opens (creating its folder, replacing an older file) the log; never throws. */
     static CappedLog open(Path file, long cap) {
         try {
-            DataFiles.createDirectories(file.getParent());
+            DataFiles.createDirectoryInExisting(file.getParent());
             FileChannel channel = DataFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             return new CappedLog(channel, cap, null);

@@ -50,6 +50,8 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final ExecutorService outputThreads;
     private final boolean ownsThreads;
+    /** How long an attempt's output may stay open after its tree was ended (a process that escaped it). */
+    private final Duration pipeWait;
     private final Set<Attempt> running = ConcurrentHashMap.newKeySet();
     private final ProcessEncoding encoding = ProcessEncoding.current();
     private volatile boolean closed;
@@ -88,6 +90,8 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
         this.outputThreads = Objects.requireNonNull(outputThreads, "outputThreads");
         this.ownsThreads = ownsThreads;
+        // Worked out once: Duration.multipliedBy goes through BigDecimal.
+        this.pipeWait = config.killGrace().multipliedBy(2).plusSeconds(15);
         NativeSpawn.launcherOpened();
     }
 
@@ -194,7 +198,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         // The stop timeout bounds the wait for a pipe held open by a process that escaped the
         // tree kill.
         PooledStreamHandler streams = new PooledStreamHandler(outputThreads, log, request.stdin(),
-                config.killGrace().multipliedBy(2).plusSeconds(15), attempt::programExited);
+                pipeWait, attempt::programExited);
         return new ExactArgvExecutor(argv(checked.executable(), request.argv()), checked.workdir(),
                 config.newSession(), encoding, streams, attempt);
     }

@@ -136,8 +136,10 @@ record ProcStat(long pid, char state, long parent, long session) {
         if (length < 0) {
             return null;
         }
-        ProcStat stat = parse(pid, buffer, length);
-        long start = stat == null ? -1 : field(buffer, length, 22);
+        // The ')' that ends comm is looked for once, for both the session and the start time.
+        int close = closeOfComm(buffer, length);
+        ProcStat stat = parse(pid, buffer, length, close);
+        long start = stat == null ? -1 : field(buffer, length, close, 22);
         return start < 0 ? null : new ProcessIdentity(pid, stat.session(), start);
     }
 
@@ -146,13 +148,11 @@ record ProcStat(long pid, char state, long parent, long session) {
      * a non-negative number; -1 when the line has no such number.
      */
     static long field(byte[] line, int length, int number) {
-        int close = -1;
-        for (int i = length - 1; i >= 0; i--) {
-            if (line[i] == ')') {
-                close = i;
-                break;
-            }
-        }
+        return field(line, length, closeOfComm(line, length), number);
+    }
+
+    /** As {@link #field(byte[], int, int)}, with the index of comm's closing ')' already found (-1: none). */
+    private static long field(byte[] line, int length, int close, int number) {
         if (close < 0) {
             return -1;
         }
@@ -224,13 +224,24 @@ record ProcStat(long pid, char state, long parent, long session) {
      * fields before session are numbers and a letter, so that ')' is comm's).
      */
     static ProcStat parse(long pid, byte[] line, int length) {
-        int close = -1;
+        return parse(pid, line, length, closeOfComm(line, length));
+    }
+
+    /**
+     * The index of the last ')' in the first {@code length} bytes of a stat line (the end of comm,
+     * which may itself hold parentheses), or -1 when there is none.
+     */
+    private static int closeOfComm(byte[] line, int length) {
         for (int i = length - 1; i >= 0; i--) {
             if (line[i] == ')') {
-                close = i;
-                break;
+                return i;
             }
         }
+        return -1;
+    }
+
+    /** As {@link #parse(long, byte[], int)}, with the index of comm's closing ')' already found (-1: none). */
+    private static ProcStat parse(long pid, byte[] line, int length, int close) {
         // ") S ppid pgrp session "
         int at = close + 2;
         if (close < 0 || at + 1 >= length || line[at + 1] != ' ') {

@@ -3,9 +3,12 @@ package org.buildhook.runner.exec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,24 +66,33 @@ final class StartCheck {
             }
             environment.put(name, variable.getValue());
         }
-        if (!Files.exists(workdir)) {
+        BasicFileAttributes folder; // one stat for both questions
+        try {
+            folder = Files.readAttributes(workdir, BasicFileAttributes.class);
+        } catch (IOException e) {
+            folder = null;
+        }
+        if (folder == null && !Files.exists(workdir)) {
             throw new Refused("working directory does not exist: " + workdir);
         }
-        if (!Files.isDirectory(workdir)) {
+        if (folder == null || !folder.isDirectory()) {
             throw new Refused("working directory is not a directory: " + workdir);
         }
         Path executable = executable(argv.get(0), environment.get("PATH"), workdir);
-        exactBytes(argv, environment, workdir, executable, encoding);
+        exactBytes(argv, base, extra, environment, workdir, executable, encoding);
         return new Checked(executable, Map.copyOf(environment), workdir);
     }
 
     /** Refuses what this JVM would pass with '?' in place of characters: never run with other values. */
-    private static void exactBytes(List<String> argv, Map<String, String> environment, Path workdir, Path executable,
-            ProcessEncoding encoding) throws Refused {
+    private static void exactBytes(List<String> argv, Map<String, String> base, Map<String, String> extra,
+            Map<String, String> environment, Path workdir, Path executable, ProcessEncoding encoding) throws Refused {
         String notExact = " cannot be passed exactly: it holds non-ASCII characters and this JVM encodes ";
         String noUtf8 = " cannot be passed exactly: it holds an unpaired surrogate (a lone \\uD800-\\uDFFF escape in"
                 + " the JSON it came from), which has no UTF-8 encoding";
-        Map<String, String> sorted = new java.util.TreeMap<>(environment); // the same variable named first each time
+        // The same variable named first each time. The inherited variables are the same map for
+        // every job: once it passes, only the job's own variables can fail, and the first of them
+        // that fails (in name order) is the first of the whole environment that fails.
+        Map<String, String> sorted = new java.util.TreeMap<>(basePasses(base, encoding) ? extra : environment);
         for (int i = 0; i < argv.size(); i++) {
             if (!hasUtf8(argv.get(i))) {
                 throw new Refused("argument " + i + noUtf8);
@@ -112,6 +124,37 @@ final class StartCheck {
             }
         }
     }
+
+    /**
+     * Whether every variable of {@code base} would reach a process exactly under {@code encoding}:
+     * worked out once per map (the launcher's inherited environment, one immutable map) and encoding.
+     */
+    static boolean basePasses(Map<String, String> base, ProcessEncoding encoding) {
+        BaseCheck last = lastBase;
+        if (last != null && last.base() == base && last.encoding().equals(encoding)) {
+            return last.passes();
+        }
+        // Only an unmodifiable map can be known by identity (Map.copyOf returns such a map as it is).
+        boolean unmodifiable = Map.copyOf(base) == base;
+        boolean passes = true;
+        for (Map.Entry<String, String> variable : base.entrySet()) {
+            if (!hasUtf8(variable.getKey()) || !hasUtf8(variable.getValue())
+                    || !encoding.passesArgument(variable.getKey()) || !encoding.passesArgument(variable.getValue())) {
+                passes = false;
+                break;
+            }
+        }
+        if (unmodifiable) {
+            lastBase = new BaseCheck(base, encoding, passes);
+        }
+        return passes;
+    }
+
+    /** The last unmodifiable inherited environment checked, by identity (an equal copy is checked again). */
+    private record BaseCheck(Map<String, String> base, ProcessEncoding encoding, boolean passes) {
+    }
+
+    private static volatile BaseCheck lastBase;
 
     /** Whether {@code value} has a UTF-8 encoding (no unpaired surrogate, see {@link Utf8}). */
     static boolean hasUtf8(String value) {
@@ -155,14 +198,20 @@ final class StartCheck {
     }
 
     private static Path requireRunnable(Path file) throws Refused {
-        if (!Files.isRegularFile(file)) {
+        Version attributes;
+        try {
+            attributes = Version.of(file);
+        } catch (IOException e) {
+            attributes = null;
+        }
+        if (attributes == null || !attributes.regular()) {
             throw new Refused("executable is not a regular file: " + file);
         }
         if (!Files.isExecutable(file)) {
             throw new Refused("permission denied: " + file + " is not executable (chmod +x it, or run it"
                     + " through its interpreter, e.g. [/bin/sh, " + file + "])");
         }
-        requireInterpreter(file);
+        requireInterpreter(file, attributes);
         return file;
     }
 
@@ -171,16 +220,42 @@ final class StartCheck {
      * {@code "/bin/sh\r"}, which the kernel reports as "No such file or directory" about the script
      * itself: the most confusing start failure there is, so it is named before the launch.
      */
-    private static void requireInterpreter(Path file) throws Refused {
+    private static void requireInterpreter(Path file, Version attributes) throws Refused {
+        Shebang shebang = shebang(file, attributes);
+        if (shebang == null) {
+            return; // unreadable but executable: the launch says what is wrong
+        }
+        if (shebang.carriageReturn() != null) {
+            throw new Refused("the #! line of " + file + " ends with a carriage return (the file has Windows CRLF"
+                    + " line ends), so the system looks for an interpreter named '" + shebang.carriageReturn()
+                    + "\\r' and reports \"No such file or directory\"; convert the file to LF line ends (dos2unix "
+                    + file + ")");
+        }
+        String interpreter = shebang.interpreter();
+        if (!interpreter.isEmpty() && interpreter.startsWith("/") && !Files.isExecutable(Path.of(interpreter))) {
+            throw new Refused("the interpreter " + interpreter + " named on the #! line of " + file
+                    + " does not exist or is not executable on this machine");
+        }
+    }
+
+    /**
+     * What a file's {@code #!} line says: the interpreter named, or (non-null) the line without its
+     * carriage return when it ends with one.
+     */
+    record Shebang(String interpreter, String carriageReturn) {
+    }
+
+    /** The {@code #!} line of {@code file}; null without one, or when the file cannot be read. */
+    static Shebang readShebang(Path file) {
         byte[] head = new byte[256];
         int n;
         try (InputStream in = Files.newInputStream(file)) {
             n = in.readNBytes(head, 0, head.length);
         } catch (IOException e) {
-            return; // unreadable but executable: the launch says what is wrong
+            return null; // unreadable but executable: the launch says what is wrong
         }
         if (n < 2 || head[0] != '#' || head[1] != '!') {
-            return;
+            return NO_SHEBANG;
         }
         int end = 2;
         while (end < n && head[end] != '\n') {
@@ -188,15 +263,75 @@ final class StartCheck {
         }
         String line = new String(head, 2, end - 2, StandardCharsets.UTF_8);
         if (line.endsWith("\r")) {
-            throw new Refused("the #! line of " + file + " ends with a carriage return (the file has Windows CRLF"
-                    + " line ends), so the system looks for an interpreter named '" + line.strip() + "\\r' and"
-                    + " reports \"No such file or directory\"; convert the file to LF line ends (dos2unix "
-                    + file + ")");
+            return new Shebang("", line.strip());
         }
-        String interpreter = line.strip().split("[ \t]+", 2)[0];
-        if (!interpreter.isEmpty() && interpreter.startsWith("/") && !Files.isExecutable(Path.of(interpreter))) {
-            throw new Refused("the interpreter " + interpreter + " named on the #! line of " + file
-                    + " does not exist or is not executable on this machine");
+        return new Shebang(BLANKS.split(line.strip(), 2)[0], null);
+    }
+
+    private static final java.util.regex.Pattern BLANKS = java.util.regex.Pattern.compile("[ \t]+");
+    /** A file without a {@code #!} line: nothing to check. */
+    private static final Shebang NO_SHEBANG = new Shebang("", null);
+
+    /**
+     * The {@code #!} line of {@code file}, read again only when the file may have changed since
+     * the last read (docs/BENCHMARKS.md, "Fifth pass: CPU per delivery"): kept by the file's
+     * {@link BasicFileAttributes#fileKey() key} (device and inode), size and status change time
+     * ({@code ctime}), which the system sets at every write, rename or change of times and which no
+     * program can set back, unlike the modification time ({@code cp -p}, {@code touch -r},
+     * {@code rsync -t} and archives with fixed times set that back, and a script rewritten so keeps
+     * its size and its time). Kept only once that time is at least {@link #SETTLED} older than the
+     * read, since file systems keep times at a clock tick's granularity (a file written twice
+     * within one tick keeps its time, so a time that recent says nothing). Without a status change
+     * time (not a Unix file system) it is read every time. Null when there is nothing to check.
+     */
+    private static Shebang shebang(Path file, Version attributes) {
+        Object key = attributes.key();
+        FileTime changed = attributes.changed();
+        if (key == null || changed == null) {
+            return readShebang(file);
+        }
+        Read known = SHEBANGS.get(file);
+        if (known != null && known.key().equals(key) && known.changed().equals(changed)
+                && known.size() == attributes.size()) {
+            return known.shebang();
+        }
+        Shebang read = readShebang(file);
+        long age = System.currentTimeMillis() - changed.toMillis();
+        if (read != null && age >= SETTLED.toMillis()) {
+            if (SHEBANGS.size() >= SHEBANGS_KEPT) {
+                SHEBANGS.clear();
+            }
+            SHEBANGS.put(file, new Read(key, changed, attributes.size(), read));
+        }
+        return read;
+    }
+
+    /** How old a file's status change time must be for its {@code #!} line to be kept. */
+    static final java.time.Duration SETTLED = java.time.Duration.ofSeconds(2);
+    /** The most files whose {@code #!} line is kept; past it the lot is forgotten (programs are few). */
+    private static final int SHEBANGS_KEPT = 256;
+    private static final Map<Path, Read> SHEBANGS = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Whether files have a status change time to ask for (the "unix" attribute view). */
+    private static final boolean UNIX = FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
+
+    /** A {@code #!} line as read from one version of a file. */
+    private record Read(Object key, FileTime changed, long size, Shebang shebang) {
+    }
+
+    /**
+     * What one {@code stat} of a program says: whether it is a regular file, and what tells one
+     * version of it from another ({@code changed} is null without a status change time).
+     */
+    record Version(boolean regular, long size, Object key, FileTime changed) {
+
+        static Version of(Path file) throws IOException {
+            if (UNIX) {
+                Map<String, Object> read = Files.readAttributes(file, "unix:isRegularFile,size,fileKey,ctime");
+                return new Version((Boolean) read.get("isRegularFile"), (Long) read.get("size"), read.get("fileKey"),
+                        (FileTime) read.get("ctime"));
+            }
+            BasicFileAttributes read = Files.readAttributes(file, BasicFileAttributes.class);
+            return new Version(read.isRegularFile(), read.size(), read.fileKey(), null);
         }
     }
 

@@ -59,7 +59,8 @@ final class Database implements AutoCloseable {
         this.config = config;
         this.pool = pool;
         this.file = DatabaseFile.of(config.url()).orElse(null);
-        this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile) : null;
+        this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
+                Dialect.sqliteFile(config.url()).map(Object::toString).orElse(config.url())) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
     }
 
@@ -198,15 +199,56 @@ final class Database implements AutoCloseable {
     }
 
     /**
+     * As {@link #inTransaction(String, Durability, Work)}, without waiting for SQLite's writer: the
+     * future ends once the transaction committed or failed. Transactions handed in by one thread
+     * still commit in the order it handed them in. PostgreSQL (no writer) runs it before returning.
+     */
+    <T> java.util.concurrent.CompletableFuture<T> inTransactionLater(String what, Durability durability, Work<T> work) {
+        if (writer == null) {
+            try {
+                return java.util.concurrent.CompletableFuture.completedFuture(inTransaction(what, durability, work));
+            } catch (RuntimeException e) {
+                return java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+        }
+        java.util.concurrent.CompletableFuture<T> later;
+        try {
+            later = writer.submitLater(what, durability, work);
+        } catch (StoreUnavailableException e) {
+            writeHealth.failed(e.getMessage());
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        } catch (RuntimeException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+        return later.whenComplete((result, failure) -> {
+            if (failure == null) {
+                writeHealth.succeeded();
+            } else if (failure instanceof StoreUnavailableException) {
+                writeHealth.failed(failure.getMessage());
+            }
+        });
+    }
+
+    /**
      * PostgreSQL: runs {@code work}, one statement, in autocommit mode: the statement is its own
      * transaction, committed as durably as {@link #inTransaction(String, Work)}'s before it returns,
      * in one round trip instead of the separate {@code COMMIT}'s two.
      */
     <T> T inOneStatement(String what, Work<T> work) {
+        return inOneStatement(what, Durability.DURABLE, work);
+    }
+
+    /**
+     * PostgreSQL: as {@link #inOneStatement(String, Work)}, committed as durably as {@code durability}
+     * says: a {@link Durability#DEFERRED} statement runs on the scheduler's pool, whose sessions
+     * commit with {@code synchronous_commit} off, so it needs no {@code SET LOCAL} (and hence no
+     * transaction of its own) to commit without waiting for the WAL flush.
+     */
+    <T> T inOneStatement(String what, Durability durability, Work<T> work) {
         if (writer != null) {
             throw new IllegalStateException("SQLite writes go through its writer (" + what + ")");
         }
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = (durability == Durability.DEFERRED ? schedulerDataSource() : pool).getConnection()) {
             T result = work.run(c);
             writeHealth.succeeded();
             return result;
@@ -219,21 +261,24 @@ final class Database implements AutoCloseable {
         }
     }
 
+    /**
+     * PostgreSQL: a {@link Durability#DEFERRED} transaction runs on the scheduler's pool, whose
+     * sessions commit with {@code synchronous_commit} off: no {@code SET LOCAL} first, which was a
+     * round trip of its own in every such transaction (docs/BENCHMARKS.md, "Fifth pass: PostgreSQL"),
+     * and the job side's bookkeeping no longer takes the connections the accepts wait for.
+     */
     private <T> T pooledTransaction(String what, Durability durability, Work<T> work) {
-        try (Connection c = pool.getConnection()) {
-            return jdbcTransaction(c, durability, work);
+        try (Connection c = (durability == Durability.DEFERRED ? schedulerDataSource() : pool).getConnection()) {
+            return jdbcTransaction(c, work);
         } catch (SQLException e) {
             throw translate(what, e);
         }
     }
 
-    private static <T> T jdbcTransaction(Connection c, Durability durability, Work<T> work) throws SQLException {
+    private static <T> T jdbcTransaction(Connection c, Work<T> work) throws SQLException {
         c.setAutoCommit(false);
         T result;
         try {
-            if (durability == Durability.DEFERRED) {
-                execute(c, "SET LOCAL synchronous_commit TO off");
-            }
             result = work.run(c);
             c.commit();
         } catch (SQLException | RuntimeException e) {

@@ -131,6 +131,19 @@ public final class ExecutionLedger {
     public int startAttempt(String jobId, String node) {
         NodeIdentity owner = NodeIdentity.current();
         Instant now = clock.instant();
+        if (db.dialect() == Dialect.POSTGRESQL) {
+            boolean started = db.inOneStatement("start an attempt", Durability.DEFERRED, c -> {
+                try (PreparedStatement p = c.prepareStatement(FIRST_ATTEMPT)) {
+                    bindFirstAttempt(p, jobId, node, owner, now);
+                    return p.executeUpdate() == 1;
+                }
+            });
+            if (started) {
+                return 1;
+            }
+            // Not a first attempt, final, or gone: the transaction below tells which, and ends an
+            // earlier attempt still marked running.
+        }
         String lock = db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
         return db.inTransaction("start an attempt", Durability.DEFERRED, c -> {
             int attempts;
@@ -186,9 +199,81 @@ public final class ExecutionLedger {
         });
     }
 
-    /** Records which processes attempt {@code attempt} is, once its command has started. */
+    /**
+     * PostgreSQL: a job's first attempt started in one statement (docs/BENCHMARKS.md, "Fifth pass:
+     * PostgreSQL"). The job's {@code UPDATE} locks its row, as the transaction's
+     * {@code SELECT … FOR UPDATE} does, and matches only a job that is not final and has no attempt
+     * yet, so there is no earlier attempt to end; the attempt's row is inserted {@code FROM} its
+     * result, so exactly when the job's row was updated. Two nodes starting the same job at once:
+     * the second waits for the first's row lock, then finds {@code attempts} no longer 0, matches
+     * nothing and takes the transaction, which sees the first's attempt and ends it as the
+     * transaction always did.
+     */
+    private static final String FIRST_ATTEMPT = "WITH job AS (UPDATE jobs SET state = ?, attempts = 1,"
+            + " started_at = ?, node = ?, message = NULL WHERE id = ? AND attempts = 0 AND state NOT IN ("
+            + finalStates() + ") RETURNING id)"
+            + " INSERT INTO job_attempts (job_id, attempt, outcome, started_at, node, host, boot_id, node_pid,"
+            + " node_started) SELECT id, 1, ?, ?, ?, ?, ?, ?, ? FROM job";
+
+    private static void bindFirstAttempt(PreparedStatement p, String jobId, String node, NodeIdentity owner,
+            Instant now) throws SQLException {
+        p.setString(1, JobState.RUNNING.name());
+        p.setLong(2, now.toEpochMilli());
+        p.setString(3, node);
+        p.setString(4, jobId);
+        p.setString(5, AttemptOutcome.RUNNING.name());
+        p.setLong(6, now.toEpochMilli());
+        p.setString(7, node);
+        p.setString(8, owner.host());
+        p.setString(9, owner.bootId());
+        p.setLong(10, owner.process().pid());
+        p.setLong(11, owner.process().startTicks());
+    }
+
+    /** The final job states as SQL literals: constants of this code, never input. */
+    private static String finalStates() {
+        StringBuilder states = new StringBuilder();
+        for (JobState state : JobState.values()) {
+            if (state.isFinal()) {
+                states.append(states.length() == 0 ? "" : ", ").append('\'').append(state.name()).append('\'');
+            }
+        }
+        return states.toString();
+    }
+
+    /**
+     * Records which processes attempt {@code attempt} is, once its command has started. On
+     * PostgreSQL one statement in autocommit mode: one round trip, not a transaction's three.
+     */
     public void recordProcess(String jobId, int attempt, ProcessIdentity process) {
-        db.inTransaction("record an attempt's process", Durability.DEFERRED, c -> {
+        if (db.dialect() == Dialect.POSTGRESQL) {
+            db.inOneStatement("record an attempt's process", Durability.DEFERRED, recordingProcess(jobId, attempt, process));
+        } else {
+            db.inTransaction("record an attempt's process", Durability.DEFERRED, recordingProcess(jobId, attempt, process));
+        }
+    }
+
+    /**
+     * As {@link #recordProcess}, without waiting for SQLite's writer to commit it (PostgreSQL
+     * records it before returning, in one statement): the future ends once it is recorded, or with
+     * why not. Whatever the calling thread writes after waiting for it is committed after it.
+     */
+    public java.util.concurrent.CompletableFuture<Void> recordProcessLater(String jobId, int attempt,
+            ProcessIdentity process) {
+        if (db.dialect() == Dialect.POSTGRESQL) {
+            try {
+                recordProcess(jobId, attempt, process);
+                return java.util.concurrent.CompletableFuture.completedFuture(null);
+            } catch (RuntimeException e) {
+                return java.util.concurrent.CompletableFuture.failedFuture(e);
+            }
+        }
+        return db.inTransactionLater("record an attempt's process", Durability.DEFERRED,
+                recordingProcess(jobId, attempt, process));
+    }
+
+    private static Database.Work<Void> recordingProcess(String jobId, int attempt, ProcessIdentity process) {
+        return c -> {
             try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET pid = ?, session_id = ?,"
                     + " process_started = ? WHERE job_id = ? AND attempt = ?")) {
                 p.setLong(1, process.pid());
@@ -199,7 +284,7 @@ public final class ExecutionLedger {
                 p.executeUpdate();
             }
             return null;
-        });
+        };
     }
 
     /** The attempts marked running that were started on the host boot {@code bootId}. */
@@ -381,6 +466,9 @@ public final class ExecutionLedger {
             long executionVersion) {
         Instant ended = outcome.ended() == null ? clock.instant() : outcome.ended();
         String log = outcome.logFile() == null ? null : outcome.logFile().toString();
+        if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED) {
+            return finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log);
+        }
         return db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
             updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
                     outcome.message());
@@ -411,6 +499,59 @@ public final class ExecutionLedger {
                 p.setString(2, jobId);
                 p.setLong(3, executionVersion);
                 return p.executeUpdate() == 1 ? Finished.RECORDED_AND_DEQUEUED : Finished.RECORDED;
+            }
+        });
+    }
+
+    /**
+     * PostgreSQL: {@link #finishAttempt(String, int, JobOutcome, JobState, long)} in one statement
+     * run in autocommit mode, one round trip instead of a transaction's five (docs/BENCHMARKS.md,
+     * "Fifth pass: PostgreSQL"), for every state but cancelled (whose supersede settle stays in the
+     * transaction). The same three writes as data-modifying {@code WITH} parts: the job's row first
+     * (the row lock every other writer of a job's attempts takes first, as
+     * {@link #startAttempt} and {@link #interruptLeftover} do), only while the attempt is still the
+     * job's latest; the execution's removal only {@code FROM} that update, so only when it
+     * happened; and the attempt's own row in any case.
+     */
+    private Finished finishInOneStatement(String jobId, int attempt, JobOutcome outcome, JobState next,
+            long executionVersion, Instant ended, String log) {
+        boolean dequeue = executionVersion >= 0 && next.isFinal();
+        String sql = "WITH job AS (UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?, log_path = ?, message = ?"
+                + " WHERE id = ? AND attempts = ? RETURNING id)"
+                + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance"
+                        + " IN (SELECT id FROM job) AND version = ? RETURNING 1)" : "")
+                + ", attempt AS (UPDATE job_attempts SET outcome = ?, exit_code = ?, ended_at = ?, log_path = ?,"
+                + " message = ? WHERE job_id = ? AND attempt = ? RETURNING 1)"
+                + " SELECT (SELECT count(*) FROM job), " + (dequeue ? "(SELECT count(*) FROM execution)" : "0")
+                + ", (SELECT count(*) FROM attempt)";
+        return db.inOneStatement("record an attempt", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement(sql)) {
+                int i = 0;
+                p.setString(++i, next.name());
+                Rows.setInteger(p, ++i, outcome.exitCode());
+                Rows.setInstant(p, ++i, next.isFinal() ? ended : null);
+                p.setString(++i, log);
+                p.setString(++i, outcome.message());
+                p.setString(++i, jobId);
+                p.setInt(++i, attempt);
+                if (dequeue) {
+                    p.setString(++i, JobQueue.TASK_NAME);
+                    p.setLong(++i, executionVersion);
+                }
+                p.setString(++i, AttemptOutcome.of(outcome.result()).name());
+                Rows.setInteger(p, ++i, outcome.exitCode());
+                Rows.setInstant(p, ++i, ended);
+                p.setString(++i, log);
+                p.setString(++i, outcome.message());
+                p.setString(++i, jobId);
+                p.setInt(++i, attempt);
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) != 1) {
+                        return Finished.SUPERSEDED;
+                    }
+                    return rs.getLong(2) == 1 ? Finished.RECORDED_AND_DEQUEUED : Finished.RECORDED;
+                }
             }
         });
     }

@@ -16,6 +16,10 @@ import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.buildhook.runner.RunnerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.BusyHandler;
+import org.sqlite.SQLiteConnection;
 
 /**
  * The one thread that writes to an SQLite store, with group commit.
@@ -36,10 +40,11 @@ import org.buildhook.runner.RunnerException;
  *
  * <p>Accepts go first: while durable transactions are waiting, the deferred ones taken are held
  * back and committed together in one batch once none is waiting, or after {@link #DEFERRED_HOLD} at
- * the latest (or when {@link #MAX_BATCH} of them are held). During a burst of deliveries the
- * bookkeeping of the jobs so waits up to that long and takes one commit for many, instead of a
- * commit in front of every batch of accepts (docs/BENCHMARKS.md, "Fifth pass: accepting while jobs
- * run"); when no delivery is arriving it runs at once.
+ * the latest (or when {@link #MAX_BATCH} of them are held); deferred transactions keep the order in
+ * which they were handed in. During a burst of deliveries the bookkeeping of the jobs so waits up to
+ * that long and takes one commit for many, instead of a commit in front of every batch of accepts
+ * (docs/BENCHMARKS.md, "Fifth pass: accepting while jobs run"); when no delivery is arriving it runs
+ * at once.
  *
  * <p>Batches begin explicitly ({@code BEGIN IMMEDIATE}) on a connection left in autocommit mode:
  * the driver's own transactions begin again right after every commit, and when that begin meets
@@ -47,11 +52,29 @@ import org.buildhook.runner.RunnerException;
  *
  * <p>After each commit the writer asks whether the database file is still the one at its path
  * ({@link DatabaseFile}): a commit into a deleted file is answered as a failure, never as stored.
+ *
+ * <p>Since this process's writes go through this one thread, its wait for SQLite's write lock is a
+ * wait for another connection: db-scheduler's own (a heartbeat or a removal, held for a moment), or
+ * another program (an open {@code sqlite3} shell inside a transaction, a backup tool). A wait of
+ * {@link #LOCKED_WARNING} is the second: it is said once, at {@code WARN}, naming the file and what to
+ * do, and once more when writes go through again. While a durable transaction waits (an accept, an
+ * operator's action: someone waits for its answer), the wait gives up after {@link #ACCEPT_WAIT} (a
+ * sender hears {@code 503} and retries) instead of the whole {@link Database#SQLITE_BUSY_TIMEOUT} the
+ * runner's bookkeeping may wait.
  */
 final class SqliteWriter implements AutoCloseable {
 
     /** Most transactions per commit: bounds how long the write lock is held at once. */
     static final int MAX_BATCH = 256;
+    /**
+     * How long the writer waits for the write lock while an accept (a durable transaction) waits for it. db-scheduler's own
+     * writes hold the lock for milliseconds; a sender answered {@code 503} sooner retries sooner.
+     */
+    static final Duration ACCEPT_WAIT = Duration.ofSeconds(2);
+    /** A wait for the write lock this long means another program holds it: said once, at WARN. */
+    static final Duration LOCKED_WARNING = Duration.ofSeconds(1);
+
+    private static final Logger LOG = LoggerFactory.getLogger(SqliteWriter.class);
 
     /** Longest a deferred transaction is held back while durable ones keep arriving. */
     static final Duration DEFERRED_HOLD = Duration.ofMillis(50);
@@ -62,17 +85,28 @@ final class SqliteWriter implements AutoCloseable {
     private final BiFunction<String, SQLException, RunnerException> translate;
     private final Supplier<String> lostFile;
     private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
-    /**
-     * Durable transactions in {@link #queue}, or one more for a moment: counted before they are
-     * queued (a writer that finds none queued then runs what it holds).
-     */
-    private final AtomicInteger durableWaiting = new AtomicInteger();
     private final Thread thread;
     private volatile boolean closed;
-    private final long deferredHold;
     private volatile long batches;
     private volatile long transactions;
     private StatementCache cache; // writer thread only
+    /** The database, as the log names it. */
+    private final String database;
+    /** Durable transactions (accepts, operators' actions) handed in and not answered yet. */
+    private final AtomicInteger acceptsWaiting = new AtomicInteger();
+    /**
+     * Durable transactions in {@link #queue}, or one more for a moment: counted before they are
+     * queued (a writer that then finds none queued runs what it holds).
+     */
+    private final AtomicInteger durableQueued = new AtomicInteger();
+    /** Longest hold of deferred transactions, in nanoseconds. */
+    private final long deferredHold;
+    /** The writer connection's wait for the lock: short while an accept waits, and telling when long. */
+    private final SqliteBusyWait busyWait = new SqliteBusyWait(
+            () -> (acceptsWaiting.get() > 0 ? ACCEPT_WAIT : Database.SQLITE_BUSY_TIMEOUT).toNanos(), LOCKED_WARNING,
+            this::lockedByAnother);
+    /** {@link System#nanoTime()} when the wait that was said to be long began; 0 when none was. Writer thread only. */
+    private long lockedSince;
 
     /**
      * @param translate what a driver failure means to callers
@@ -81,14 +115,25 @@ final class SqliteWriter implements AutoCloseable {
      */
     SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
             Supplier<String> lostFile) {
-        this(pool, translate, lostFile, DEFERRED_HOLD);
+        this(pool, translate, lostFile, "the SQLite database");
     }
 
-    /** As above, with another longest hold of deferred transactions (for tests). */
+    /** @param database the database file, as the log names it */
     SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
-            Supplier<String> lostFile, Duration deferredHold) {
-        this.pool = pool;
+            Supplier<String> lostFile, String database) {
+        this(pool, translate, lostFile, database, DEFERRED_HOLD);
+    }
+
+    /**
+     * @param database     the database file, as the log names it
+     * @param deferredHold longest hold of deferred transactions while durable ones wait (tests use
+     *                     a longer one than {@link #DEFERRED_HOLD})
+     */
+    SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
+            Supplier<String> lostFile, String database, Duration deferredHold) {
+        this.database = database;
         this.deferredHold = deferredHold.toNanos();
+        this.pool = pool;
         this.translate = translate;
         this.lostFile = lostFile;
         this.thread = new Thread(this::loop, "buildhook-store-writer");
@@ -105,8 +150,10 @@ final class SqliteWriter implements AutoCloseable {
         if (closed) {
             throw closedError(what);
         }
-        if (durability == Durability.DURABLE) {
-            durableWaiting.incrementAndGet();
+        boolean accept = durability == Durability.DURABLE;
+        if (accept) {
+            acceptsWaiting.incrementAndGet();
+            durableQueued.incrementAndGet();
         }
         queue.add(task);
         if (closed) {
@@ -127,7 +174,33 @@ final class SqliteWriter implements AutoCloseable {
                 throw err;
             }
             throw new RunnerException("store failed to " + what + ": " + cause, cause);
+        } finally {
+            if (accept) {
+                acceptsWaiting.decrementAndGet();
+            }
         }
+    }
+
+    /**
+     * Hands {@code work} to the next batch without waiting: the future ends when that batch
+     * committed or failed. Transactions handed in by one thread run in the order it handed them in.
+     */
+    <T> CompletableFuture<T> submitLater(String what, Durability durability, Database.Work<T> work) {
+        if (Thread.currentThread() == thread) {
+            throw new IllegalStateException("a store transaction must not start another one (" + what + ")");
+        }
+        Task<T> task = new Task<>(what, durability, work);
+        if (closed) {
+            throw closedError(what);
+        }
+        if (durability == Durability.DURABLE) {
+            durableQueued.incrementAndGet();
+        }
+        queue.add(task);
+        if (closed) {
+            failAll(drain(new ArrayList<>()), closedError(what));
+        }
+        return task.result;
     }
 
     /** Transactions handed in and not yet taken into a batch. */
@@ -187,7 +260,7 @@ final class SqliteWriter implements AutoCloseable {
             // before, only once no accept waits (or they have waited long enough): one commit of
             // bookkeeping for a whole burst of accepts instead of one in front of each batch.
             runSafely(durable);
-            if (!held.isEmpty() && (stop || batch.isEmpty() || durableWaiting.get() <= 0 || held.size() >= MAX_BATCH
+            if (!held.isEmpty() && (stop || batch.isEmpty() || durableQueued.get() <= 0 || held.size() >= MAX_BATCH
                     || System.nanoTime() - heldSince >= deferredHold)) {
                 runSafely(held);
                 held.clear();
@@ -211,7 +284,7 @@ final class SqliteWriter implements AutoCloseable {
         queue.drainTo(into, max);
         for (Task<?> task : into) {
             if (task.durability == Durability.DURABLE) {
-                durableWaiting.decrementAndGet();
+                durableQueued.decrementAndGet();
             }
         }
     }
@@ -237,6 +310,11 @@ final class SqliteWriter implements AutoCloseable {
             execute(c, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
             execute(c, "BEGIN IMMEDIATE");
             begun = true;
+            if (lockedSince != 0) {
+                LOG.info("SQLite database {} is writable again, after about {} s locked by another program",
+                        database, Math.max(1, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - lockedSince)));
+                lockedSince = 0;
+            }
             List<Object> results = new ArrayList<>(batch.size());
             boolean savepoints = batch.size() > 1;
             for (Task<?> task : batch) {
@@ -276,10 +354,27 @@ final class SqliteWriter implements AutoCloseable {
         }
     }
 
+    /** Told by the writer connection's busy handler, on this thread, when a wait for the lock has been long. */
+    private void lockedByAnother(Duration waited) {
+        if (lockedSince != 0) {
+            return; // said already, and no write has gone through since
+        }
+        lockedSince = System.nanoTime() - waited.toNanos();
+        LOG.warn("SQLite database {} is locked by another program: buildhook's writes have waited {} ms for its write"
+                + " lock, which buildhook's own writes never hold that long. Until it is released, deliveries are"
+                + " answered 503 after {} s of waiting and jobs are not started. Find the program with `fuser -v {}`"
+                + " (often an sqlite3 shell inside a transaction, or a backup tool) and end its transaction; back up"
+                + " with sqlite3's .backup or VACUUM INTO, which do not hold the write lock", database, waited.toMillis(),
+                ACCEPT_WAIT.toSeconds(), database);
+    }
+
     /** The connection the writer keeps between batches, with its compiled statements. */
     private StatementCache connection() throws SQLException {
         if (cache == null) {
             Connection c = pool.getConnection();
+            // Only this connection waits as the writer does (shorter for accepts, telling when long);
+            // the handler goes back to the pool's when the connection does.
+            BusyHandler.setHandler(c.unwrap(SQLiteConnection.class), busyWait);
             // Each transaction of a batch runs in its own savepoint, and SQLite keeps the pages a
             // savepoint may have to restore in a statement journal, which it spills to a temporary
             // file past 64 KiB: about 16 KB of writes per accept (docs/BENCHMARKS.md, "Fourth pass").
@@ -292,6 +387,12 @@ final class SqliteWriter implements AutoCloseable {
 
     private void dropConnection() {
         if (cache != null) {
+            try {
+                BusyHandler.setHandler(cache.connection().unwrap(SQLiteConnection.class),
+                        new SqliteBusyWait(Database.SQLITE_BUSY_TIMEOUT));
+            } catch (SQLException | RuntimeException broken) {
+                // a broken connection is not reused
+            }
             cache.close();
             cache = null;
         }
@@ -351,7 +452,7 @@ final class SqliteWriter implements AutoCloseable {
         into.remove(STOP);
         for (Task<?> task : into) {
             if (task.durability == Durability.DURABLE) {
-                durableWaiting.decrementAndGet();
+                durableQueued.decrementAndGet();
             }
         }
         return into;

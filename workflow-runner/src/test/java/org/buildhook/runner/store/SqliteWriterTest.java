@@ -140,7 +140,7 @@ class SqliteWriterTest {
         writer.close();
         // A hold longer than any step of this test may take on a loaded machine.
         writer = new SqliteWriter(source, (what, e) -> new RunnerException(what + ": " + e.getMessage(), e), () -> null,
-                Duration.ofMinutes(5));
+                "the test database", Duration.ofMinutes(5));
         List<String> order = Collections.synchronizedList(new ArrayList<>());
         Future<Object> blocker = holdTheWriter();
         // Bookkeeping queued first, then an accept: the accept is committed first.

@@ -1,0 +1,219 @@
+package org.buildhook.runner.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.buildhook.runner.exec.JobOutcome;
+import org.buildhook.runner.exec.ProcessIdentity;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A job's bookkeeping on PostgreSQL in round trips, counted on the job's own thread
+ * ({@link RoundTrips}): each round trip is a wake-up of the server's backend and of the job thread,
+ * and they were most of a job's cost on PostgreSQL (docs/BENCHMARKS.md, "Fifth pass: PostgreSQL").
+ * What each step records is checked by {@link AbstractStoreTest} on both engines.
+ */
+class PostgresJobBookkeepingTest {
+
+    @TempDir
+    Path dir;
+    String url;
+    Store store;
+
+    @BeforeEach
+    void open() {
+        url = TestStores.postgresUrl();
+        store = Store.open(StoreConfig.of(RoundTrips.counted(url), dir)
+                .withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO));
+    }
+
+    @AfterEach
+    void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private String acceptJob() {
+        return store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+    }
+
+    private static JobOutcome succeeded() {
+        Instant now = Instant.now();
+        return new JobOutcome(JobOutcome.Result.SUCCEEDED, 0, now, now, "exit 0", null, false);
+    }
+
+    private long executionVersion(String jobId) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url);
+                PreparedStatement p = c.prepareStatement("SELECT version FROM scheduled_tasks WHERE task_instance = ?")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
+        }
+    }
+
+    @Test
+    void aJobsFirstAttemptStartsInOneRoundTrip() {
+        String jobId = acceptJob();
+
+        RoundTrips.Counted<Integer> started = RoundTrips.of(() -> store.ledger().startAttempt(jobId, "node-a"));
+
+        assertThat(started.result()).isEqualTo(1);
+        assertThat(started.trips()).as("round trips to start a first attempt").hasSize(1);
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.job().state()).isEqualTo(JobState.RUNNING);
+        assertThat(job.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.RUNNING);
+        assertThat(store.ledger().runningAttempt(jobId)).hasValueSatisfying(a -> {
+            assertThat(a.attempt()).isEqualTo(1);
+            assertThat(a.node()).isEqualTo("node-a");
+        });
+    }
+
+    @Test
+    void anAttemptsProcessIsRecordedInOneRoundTrip() {
+        String jobId = acceptJob();
+        int attempt = store.ledger().startAttempt(jobId, "node-a");
+
+        RoundTrips.Counted<Void> recorded = RoundTrips.of(() -> store.ledger().recordProcess(jobId, attempt,
+                new ProcessIdentity(4242, 4242, 99)));
+
+        assertThat(recorded.trips()).as("round trips to record an attempt's process").hasSize(1);
+        assertThat(store.ledger().runningAttempt(jobId).orElseThrow().process())
+                .isEqualTo(new ProcessIdentity(4242, 4242, 99));
+    }
+
+    @Test
+    void aFinalOutcomeIsRecordedWithItsExecutionRemovedInOneRoundTrip() throws SQLException {
+        String jobId = acceptJob();
+        long version = executionVersion(jobId);
+        int attempt = store.ledger().startAttempt(jobId, "node-a");
+
+        RoundTrips.Counted<ExecutionLedger.Finished> finished = RoundTrips.of(() ->
+                store.ledger().finishAttempt(jobId, attempt, succeeded(), JobState.SUCCEEDED, version));
+
+        assertThat(finished.result()).isEqualTo(ExecutionLedger.Finished.RECORDED_AND_DEQUEUED);
+        assertThat(finished.trips()).as("round trips to record a final outcome").hasSize(1);
+        assertThat(executionVersion(jobId)).as("its execution is gone").isEqualTo(-1);
+        assertThat(store.job(jobId).orElseThrow().attempts()).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.SUCCEEDED);
+    }
+
+    @Test
+    void aFailedAttemptToBeRetriedIsRecordedInOneRoundTripAndKeepsItsExecution() throws SQLException {
+        String jobId = acceptJob();
+        long version = executionVersion(jobId);
+        int attempt = store.ledger().startAttempt(jobId, "node-a");
+        Instant now = Instant.now();
+
+        RoundTrips.Counted<ExecutionLedger.Finished> finished = RoundTrips.of(() -> store.ledger().finishAttempt(jobId,
+                attempt, new JobOutcome(JobOutcome.Result.FAILED, 1, now, now, "exit 1", null, false), JobState.QUEUED,
+                version));
+
+        assertThat(finished.result()).isEqualTo(ExecutionLedger.Finished.RECORDED);
+        assertThat(finished.trips()).hasSize(1);
+        assertThat(executionVersion(jobId)).isEqualTo(version);
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+    }
+
+    /**
+     * The job thread's whole bookkeeping of a job that succeeds at its first attempt: its read, its
+     * start, its process, its outcome with the execution's removal. It was 14 round trips: three
+     * transactions each with a {@code SET LOCAL synchronous_commit} and a {@code COMMIT} of their own.
+     */
+    @Test
+    void aJobThatSucceedsTakesFourRoundTripsOnItsThread() throws SQLException {
+        String jobId = acceptJob();
+        long version = executionVersion(jobId);
+
+        RoundTrips.Counted<Void> job = RoundTrips.of(() -> {
+            store.ledger().jobToRun(jobId).orElseThrow();
+            int attempt = store.ledger().startAttempt(jobId, "node-a");
+            store.ledger().recordProcess(jobId, attempt, new ProcessIdentity(4242, 4242, 99));
+            store.ledger().finishAttempt(jobId, attempt, succeeded(), JobState.SUCCEEDED, version);
+        });
+
+        assertThat(job.trips()).hasSize(4);
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
+    }
+
+    /** A deferred transaction commits without a {@code SET LOCAL synchronous_commit} round trip first. */
+    @Test
+    void aDeferredTransactionIsItsStatementsAndItsCommit() {
+        String jobId = acceptJob();
+
+        RoundTrips.Counted<Void> released = RoundTrips.of(() -> store.ledger().releaseSlot(jobId, "node-a"));
+
+        assertThat(released.trips()).as("the DELETE and the COMMIT").hasSize(2);
+    }
+
+    /**
+     * Two nodes start the same job's first attempt at once (the job's row held meanwhile by a third
+     * session): the second to get the row finds the first's attempt, ends it and starts the next, as
+     * the start's transaction always did — never two attempts marked running.
+     */
+    @Test
+    void twoNodesStartingTheSameJobAtOnceLeaveOneAttemptRunning() throws Exception {
+        String jobId = acceptJob();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (Store other = Store.open(StoreConfig.of(url, dir.resolve("other")));
+                Connection holder = DriverManager.getConnection(url)) {
+            holder.setAutoCommit(false);
+            try (PreparedStatement p = holder.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
+                p.setString(1, jobId);
+                p.executeQuery().close();
+            }
+            Future<Integer> a = pool.submit(() -> store.ledger().startAttempt(jobId, "node-a"));
+            Future<Integer> b = pool.submit(() -> other.ledger().startAttempt(jobId, "node-b"));
+            long holderPid = backendPid(holder);
+            await().atMost(Duration.ofMinutes(1)).until(() -> lockWaiters(holderPid) == 2);
+            holder.commit();
+            assertThat(List.of(a.get(), b.get())).containsExactlyInAnyOrder(1, 2);
+        } finally {
+            pool.shutdownNow();
+        }
+        List<JobAttempt> attempts = store.job(jobId).orElseThrow().attempts();
+        assertThat(attempts).extracting(JobAttempt::outcome)
+                .containsExactlyInAnyOrder(AttemptOutcome.INTERRUPTED, AttemptOutcome.RUNNING);
+        assertThat(store.ledger().runningAttempt(jobId).orElseThrow().attempt()).isEqualTo(2);
+        assertThat(store.job(jobId).orElseThrow().job().attempts()).isEqualTo(2);
+    }
+
+    private static long backendPid(Connection c) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT pg_backend_pid()"); ResultSet rs = p.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** The sessions waiting for {@code holder}'s locks, directly or behind another waiter. */
+    private int lockWaiters(long holder) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url);
+                PreparedStatement p = c.prepareStatement("WITH RECURSIVE waiting(pid) AS (SELECT pid FROM"
+                        + " pg_stat_activity WHERE ?::int = ANY(pg_blocking_pids(pid)) UNION SELECT a.pid FROM"
+                        + " pg_stat_activity a JOIN waiting w ON w.pid = ANY(pg_blocking_pids(a.pid)))"
+                        + " SELECT count(*) FROM waiting")) {
+            p.setLong(1, holder);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+}
