@@ -33,18 +33,10 @@ import org.sqlite.SQLiteConnection;
  * fsync per batch.
  *
  * <p>The transactions taken together are committed in two batches: first the
- * {@link Durability#DURABLE} ones (accepts) with {@code FULL}, then the {@link Durability#DEFERRED}
- * ones (the runner's bookkeeping, db-scheduler's picks) with {@code PRAGMA synchronous = NORMAL} (no
- * fsync at commit; a later {@code FULL} commit flushes the write-ahead log, and with it the earlier
- * transactions, in order). A delivery's commit so never carries bookkeeping, nor waits behind it.
- *
- * <p>Accepts go first: while durable transactions are waiting, the deferred ones taken are held
- * back and committed together in one batch once none is waiting, or after {@link #DEFERRED_HOLD} at
- * the latest (or when {@link #MAX_BATCH} of them are held); deferred transactions keep the order in
- * which they were handed in. During a burst of deliveries the bookkeeping of the jobs so waits up to
- * that long and takes one commit for many, instead of a commit in front of every batch of accepts
- * (docs/BENCHMARKS.md, "Fifth pass: accepting while jobs run"); when no delivery is arriving it runs
- * at once.
+ * {@link Durability#DEFERRED} ones with {@code PRAGMA synchronous = NORMAL} (no fsync at commit; a
+ * later {@code FULL} commit flushes the write-ahead log, and with it the earlier transactions, in
+ * order), then the {@link Durability#DURABLE} ones with {@code FULL}. The runner's bookkeeping so
+ * never waits for a delivery's fsync, and a delivery's commit never carries bookkeeping.
  *
  * <p>Batches begin explicitly ({@code BEGIN IMMEDIATE}) on a connection left in autocommit mode:
  * the driver's own transactions begin again right after every commit, and when that begin meets
@@ -76,9 +68,6 @@ final class SqliteWriter implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteWriter.class);
 
-    /** Longest a deferred transaction is held back while durable ones keep arriving. */
-    static final Duration DEFERRED_HOLD = Duration.ofMillis(50);
-
     private static final Task<Void> STOP = new Task<>("stop", Durability.DEFERRED, c -> null);
 
     private final DataSource pool;
@@ -94,13 +83,6 @@ final class SqliteWriter implements AutoCloseable {
     private final String database;
     /** Durable transactions (accepts, operators' actions) handed in and not answered yet. */
     private final AtomicInteger acceptsWaiting = new AtomicInteger();
-    /**
-     * Durable transactions in {@link #queue}, or one more for a moment: counted before they are
-     * queued (a writer that then finds none queued runs what it holds).
-     */
-    private final AtomicInteger durableQueued = new AtomicInteger();
-    /** Longest hold of deferred transactions, in nanoseconds. */
-    private final long deferredHold;
     /** The writer connection's wait for the lock: short while an accept waits, and telling when long. */
     private final SqliteBusyWait busyWait = new SqliteBusyWait(
             () -> (acceptsWaiting.get() > 0 ? ACCEPT_WAIT : Database.SQLITE_BUSY_TIMEOUT).toNanos(), LOCKED_WARNING,
@@ -121,18 +103,7 @@ final class SqliteWriter implements AutoCloseable {
     /** @param database the database file, as the log names it */
     SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
             Supplier<String> lostFile, String database) {
-        this(pool, translate, lostFile, database, DEFERRED_HOLD);
-    }
-
-    /**
-     * @param database     the database file, as the log names it
-     * @param deferredHold longest hold of deferred transactions while durable ones wait (tests use
-     *                     a longer one than {@link #DEFERRED_HOLD})
-     */
-    SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
-            Supplier<String> lostFile, String database, Duration deferredHold) {
         this.database = database;
-        this.deferredHold = deferredHold.toNanos();
         this.pool = pool;
         this.translate = translate;
         this.lostFile = lostFile;
@@ -153,7 +124,6 @@ final class SqliteWriter implements AutoCloseable {
         boolean accept = durability == Durability.DURABLE;
         if (accept) {
             acceptsWaiting.incrementAndGet();
-            durableQueued.incrementAndGet();
         }
         queue.add(task);
         if (closed) {
@@ -193,9 +163,6 @@ final class SqliteWriter implements AutoCloseable {
         if (closed) {
             throw closedError(what);
         }
-        if (durability == Durability.DURABLE) {
-            durableQueued.incrementAndGet();
-        }
         queue.add(task);
         if (closed) {
             failAll(drain(new ArrayList<>()), closedError(what));
@@ -225,68 +192,38 @@ final class SqliteWriter implements AutoCloseable {
 
     private void loop() {
         List<Task<?>> batch = new ArrayList<>();
+        List<Task<?>> deferred = new ArrayList<>();
         List<Task<?>> durable = new ArrayList<>();
-        // Deferred transactions taken and not yet run, and since when the first of them waits.
-        List<Task<?>> held = new ArrayList<>();
-        long heldSince = 0;
         while (true) {
             batch.clear();
-            if (held.isEmpty()) {
-                try {
-                    batch.add(queue.take());
-                } catch (InterruptedException e) {
-                    // Only close() interrupts, after it set closed.
-                    if (closed) {
-                        break;
-                    }
-                    continue;
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                // Only close() interrupts, after it set closed.
+                if (closed) {
+                    break;
                 }
+                continue;
             }
-            // At most MAX_BATCH held: they are committed together.
-            take(batch, Math.max(1, MAX_BATCH - batch.size() - held.size()));
+            queue.drainTo(batch, MAX_BATCH - 1);
             boolean stop = batch.remove(STOP);
+            // Deferred transactions (the runner's bookkeeping) first, in a commit of their own that
+            // does not wait for the disk; then the durable ones (accepts) with their fsync. So the
+            // start of a job never waits for another delivery's fsync, and an accept's commit carries
+            // no bookkeeping.
+            deferred.clear();
             durable.clear();
             for (Task<?> task : batch) {
-                if (task.durability == Durability.DURABLE) {
-                    durable.add(task);
-                } else {
-                    if (held.isEmpty()) {
-                        heldSince = System.nanoTime();
-                    }
-                    held.add(task);
-                }
+                (task.durability == Durability.DURABLE ? durable : deferred).add(task);
             }
-            // Accepts first, with their fsync; the bookkeeping taken with them, and any held from
-            // before, only once no accept waits (or they have waited long enough): one commit of
-            // bookkeeping for a whole burst of accepts instead of one in front of each batch.
+            runSafely(deferred);
             runSafely(durable);
-            if (!held.isEmpty() && (stop || batch.isEmpty() || durableQueued.get() <= 0 || held.size() >= MAX_BATCH
-                    || System.nanoTime() - heldSince >= deferredHold)) {
-                runSafely(held);
-                held.clear();
-            }
             if (stop) {
                 break;
             }
         }
-        if (!held.isEmpty()) {
-            failAll(held, closedError("write"));
-        }
         failAll(drain(new ArrayList<>()), closedError("write"));
         dropConnection();
-    }
-
-    /**
-     * Takes up to {@code max} queued transactions into {@code into}, which holds only what this
-     * round took, and keeps the count of durable ones waiting.
-     */
-    private void take(List<Task<?>> into, int max) {
-        queue.drainTo(into, max);
-        for (Task<?> task : into) {
-            if (task.durability == Durability.DURABLE) {
-                durableQueued.decrementAndGet();
-            }
-        }
     }
 
     private void runSafely(List<Task<?>> batch) {
@@ -450,11 +387,6 @@ final class SqliteWriter implements AutoCloseable {
     private List<Task<?>> drain(List<Task<?>> into) {
         queue.drainTo(into);
         into.remove(STOP);
-        for (Task<?> task : into) {
-            if (task.durability == Durability.DURABLE) {
-                durableQueued.decrementAndGet();
-            }
-        }
         return into;
     }
 

@@ -12,7 +12,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -20,8 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.buildhook.runner.RunnerException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -133,84 +130,6 @@ class SqliteWriterTest {
         assertThat(mixedDeferred.get(10, TimeUnit.SECONDS)).as("NORMAL").isEqualTo(1);
         assertThat(mixedDurable.get(10, TimeUnit.SECONDS)).as("FULL").isEqualTo(2);
         assertThat(writer.batches() - batchesBefore).as("the holder's batch, then one per durability").isEqualTo(3);
-    }
-
-    @Test
-    void bookkeepingTakenWhileAcceptsWaitIsHeldUntilNoneWaitsAndCommittedAfterThem() throws Exception {
-        writer.close();
-        // A hold longer than any step of this test may take on a loaded machine.
-        writer = new SqliteWriter(source, (what, e) -> new RunnerException(what + ": " + e.getMessage(), e), () -> null,
-                "the test database", Duration.ofMinutes(5));
-        List<String> order = Collections.synchronizedList(new ArrayList<>());
-        Future<Object> blocker = holdTheWriter();
-        // Bookkeeping queued first, then an accept: the accept is committed first.
-        Future<String> bookkeeping = callers.submit(() -> writer.submit("start an attempt", Durability.DEFERRED, c -> {
-            order.add("bookkeeping");
-            return insert(c, "attempt");
-        }));
-        await().atMost(Duration.ofSeconds(10)).until(() -> writer.waiting() == 1);
-        CountDownLatch firstInside = new CountDownLatch(1);
-        CountDownLatch secondQueued = new CountDownLatch(1);
-        Future<String> first = callers.submit(() -> writer.submit("accept 1", Durability.DURABLE, c -> {
-            order.add("accept 1");
-            firstInside.countDown();
-            awaitQuietly(secondQueued);
-            return insert(c, "delivery-1");
-        }));
-        await().atMost(Duration.ofSeconds(10)).until(() -> writer.waiting() == 2);
-        long batchesBefore = writer.batches();
-        release.countDown();
-        blocker.get(10, TimeUnit.SECONDS);
-        // While the first accept is being written, a second one arrives: the bookkeeping waits for it too.
-        assertThat(firstInside.await(10, TimeUnit.SECONDS)).isTrue();
-        Future<String> second = callers.submit(() -> writer.submit("accept 2", Durability.DURABLE, c -> {
-            order.add("accept 2");
-            return insert(c, "delivery-2");
-        }));
-        await().atMost(Duration.ofSeconds(10)).until(() -> writer.waiting() == 1);
-        secondQueued.countDown();
-
-        assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("delivery-1");
-        assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo("delivery-2");
-        assertThat(bookkeeping.get(10, TimeUnit.SECONDS)).isEqualTo("attempt");
-        assertThat(order).containsExactly("accept 1", "accept 2", "bookkeeping");
-        assertThat(writer.batches() - batchesBefore).as("the holder's, each accept's, then the bookkeeping's")
-                .isEqualTo(4);
-        assertThat(names()).containsExactlyInAnyOrder("attempt", "delivery-1", "delivery-2");
-    }
-
-    @Test
-    void bookkeepingHeldBehindAcceptsRunsWhileAcceptsKeepArriving() throws Exception {
-        AtomicBoolean sending = new AtomicBoolean(true);
-        AtomicInteger accepted = new AtomicInteger();
-        List<Future<?>> senders = new ArrayList<>();
-        for (int s = 0; s < 16; s++) {
-            int sender = s;
-            senders.add(callers.submit(() -> {
-                for (int i = 0; sending.get(); i++) {
-                    String name = "d-" + sender + "-" + i;
-                    writer.submit("accept " + name, Durability.DURABLE, c -> insert(c, name));
-                    accepted.incrementAndGet();
-                }
-                return null;
-            }));
-        }
-        await().atMost(Duration.ofSeconds(10)).until(() -> accepted.get() >= 20);
-        try {
-            for (int i = 0; i < 5; i++) {
-                String name = "attempt-" + i;
-                // Committed while the accepts keep coming (the hold is bounded), not after they stopped.
-                Future<String> stored = callers.submit(() -> writer.submit("start an attempt", Durability.DEFERRED,
-                        c -> insert(c, name)));
-                assertThat(stored.get(30, TimeUnit.SECONDS)).isEqualTo(name);
-            }
-        } finally {
-            sending.set(false);
-        }
-        for (Future<?> f : senders) {
-            f.get(10, TimeUnit.SECONDS);
-        }
-        assertThat(names()).contains("attempt-0", "attempt-4");
     }
 
     @Test
