@@ -284,9 +284,7 @@ class CommandLineTest {
 
     @Test
     void checkRefusesOneSecretAsAdminTokenAndEndpointSecretNamingBothKeysNeverTheValue() throws IOException {
-        Files.writeString(dir.resolve("secret"), "shared-by-mistake\n");
-        Path yaml = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n", "data-dir: data",
-                "endpoints: {default: {secrets: [{file: secret}]}}", "admin: {token: {file: secret}}", ""));
+        Path yaml = TestConfig.writeWithSecret(dir, "shared-by-mistake\n", "admin: {token: {file: secret}}");
 
         int code = run("check", "--config", yaml.toString());
 

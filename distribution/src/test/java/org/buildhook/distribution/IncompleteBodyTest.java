@@ -6,12 +6,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.buildhook.core.Signer;
 import org.buildhook.servlet.config.BuildhookConfig;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,17 +24,11 @@ class IncompleteBodyTest {
 
     @Test
     void aBodyShorterThanItsContentLengthIsAnsweredWithAnErrorNeverASuccess() throws Exception {
-        Files.writeString(dir.resolve("secret"), "s3cret");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
-        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
+        BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir, TestConfig.LOCAL_SERVER));
         byte[] body = "{\"build_id\": 67, \"url\": \"https://api.foundries.io/projects/a/b/builds/67/\"}"
                 .getBytes(StandardCharsets.UTF_8);
         String signature = Signer.sign(body, "s3cret".getBytes(StandardCharsets.UTF_8));
-        try (BuildhookServer server = BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded))) {
+        try (BuildhookServer server = TestConfig.server(loaded)) {
             server.start();
             String answer;
             try (Socket socket = new Socket("127.0.0.1", server.uri().getPort())) {

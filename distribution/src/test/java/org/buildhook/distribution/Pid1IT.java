@@ -49,19 +49,13 @@ class Pid1IT {
         assertThat(ProcessHandle.current().info().user().orElse("")).as("unshare --pid needs root").isEqualTo("root");
         home = Tarball.unpack(dir);
         work = Files.createDirectories(dir.resolve("work"));
-        Files.writeString(work.resolve("secret"), SECRET);
         Files.writeString(work.resolve("rules.yaml"), String.join("\n",
                 "rules:",
                 "  - name: leaves-a-daemon",
                 "    run:",
                 "      command: [/bin/sh, -c, 'sleep 300 & echo started']",
                 ""));
-        Files.writeString(work.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
-                "runner: {kill-grace: 1s}",
-                ""));
+        TestConfig.writeWithSecret(work, SECRET, "rules: rules.yaml", "runner: {kill-grace: 1s}");
     }
 
     @AfterEach

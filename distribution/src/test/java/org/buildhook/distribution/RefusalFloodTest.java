@@ -13,12 +13,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -28,7 +26,6 @@ import org.buildhook.core.Signer;
 import org.buildhook.servlet.DeliveryService;
 import org.buildhook.servlet.WebhookServlet;
 import org.buildhook.servlet.config.BuildhookConfig;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -49,25 +46,16 @@ class RefusalFloodTest {
     @Test
     void aFloodOfRefusalsIsAnsweredOneByOneAndLoggedAsItsFirstLinesAndSummariesThatAccountForEveryOne()
             throws Exception {
-        Files.writeString(dir.resolve("secret"), "s3cret");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
-        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger logger =
-                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(DeliveryService.class);
-        logger.addAppender(log);
+        BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir, TestConfig.LOCAL_SERVER));
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(DeliveryService.class);
+        ListAppender<ILoggingEvent> log = capture(logger);
         int unsigned = 40;
         int unknown = 30;
         try {
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             byte[] body = "{\"build_id\": 67}".getBytes(StandardCharsets.UTF_8);
             String wrong = Signer.sign(body, "not-the-secret".getBytes(StandardCharsets.UTF_8));
-            try (BuildhookServer server = BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded))) {
+            try (BuildhookServer server = TestConfig.server(loaded)) {
                 server.start();
                 for (int i = 0; i < unsigned; i++) {
                     HttpResponse<String> answer = client.send(HttpRequest.newBuilder(server.uri().resolve("webhook"))
@@ -122,25 +110,17 @@ class RefusalFloodTest {
     @Test
     void bodiesNotCompleteInTimeAreAnswered408EachAndLoggedAsTheirFirstLineAndASummaryThatAccountForEveryOne()
             throws Exception {
-        Files.writeString(dir.resolve("secret"), "s3cret");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
+        BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir,
                 // Every client stalls at once, so their deadlines end together, well inside one 10 s window
                 // however loaded the machine (only the answers come later then).
-                "server: {host: 127.0.0.1, port: 0, request-timeout: 2s}",
-                ""));
-        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger logger =
-                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(WebhookServlet.class);
-        logger.addAppender(log);
+                "server: {host: 127.0.0.1, port: 0, request-timeout: 2s}"));
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(WebhookServlet.class);
+        ListAppender<ILoggingEvent> log = capture(logger);
         int stalled = 20;
         ExecutorService readers = Executors.newFixedThreadPool(stalled);
         List<Socket> sockets = new ArrayList<>();
         try {
-            try (BuildhookServer server = BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded))) {
+            try (BuildhookServer server = TestConfig.server(loaded)) {
                 server.start();
                 List<Future<String>> answers = new ArrayList<>();
                 for (int i = 0; i < stalled; i++) {
@@ -183,6 +163,14 @@ class RefusalFloodTest {
         // Folded (not a line per client), and, with the server stopped, every one accounted for.
         assertThat(full).as("lines in full: %s", lines).isGreaterThanOrEqualTo(1).isLessThan(stalled);
         assertThat(full + folded).as("408s in the log: %s", lines).isEqualTo(stalled);
+    }
+
+    /** Every event of {@code logger} from now until the appender is detached. */
+    private static ListAppender<ILoggingEvent> capture(ch.qos.logback.classic.Logger logger) {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        return log;
     }
 
     /** What the server answered before closing the connection ("" for a bare close). */

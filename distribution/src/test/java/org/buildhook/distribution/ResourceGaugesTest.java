@@ -9,9 +9,7 @@ import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.buildhook.servlet.config.BuildhookConfig;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -28,21 +26,15 @@ class ResourceGaugesTest {
 
     @Test
     void rulesReloadsThatDeclareResourcesGiveOneGaugeEachWithoutAnyWarning() throws Exception {
-        Files.writeString(dir.resolve("secret"), "s3cret");
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules: []\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
+        Path config = TestConfig.write(dir, "rules: rules.yaml", TestConfig.LOCAL_SERVER);
         ListAppender<ILoggingEvent> log = new ListAppender<>();
         log.start();
         ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
                 org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.addAppender(log);
-        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
-        try (BuildhookServer server = BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded))) {
+        BuildhookConfig loaded = TestConfig.load(config);
+        try (BuildhookServer server = TestConfig.server(loaded)) {
             server.start();
             int port = server.port();
             assertThat(metrics(port)).doesNotContain("buildhook_resource_units_in_use{");

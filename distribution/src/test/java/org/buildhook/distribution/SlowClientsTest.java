@@ -25,7 +25,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.core.Signer;
 import org.buildhook.servlet.config.BuildhookConfig;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,23 +45,19 @@ class SlowClientsTest {
 
     @Test
     void healthAndARealDeliveryAreAnsweredWhileMoreSlowClientsThanThreadsTrickleAndEveryOneIsCut() throws Exception {
-        Files.writeString(dir.resolve("secret"), SECRET);
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
+        Path config = TestConfig.writeWithSecret(dir, SECRET,
                 "server:",
                 "  host: 127.0.0.1",
                 "  port: 0",
                 "  request-timeout: 30s", // long enough that a loaded machine answers the others well before it
-                "  threads: {min: 4, max: 32}",
-                ""));
-        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
+                "  threads: {min: 4, max: 32}");
+        BuildhookConfig loaded = TestConfig.load(config);
         ScheduledExecutorService senders = Executors.newScheduledThreadPool(2);
         ExecutorService readers = Executors.newCachedThreadPool();
         Map<Socket, String> endings = new ConcurrentHashMap<>();
         List<Socket> dribblers = new ArrayList<>();
         List<Socket> steady = new ArrayList<>();
-        try (BuildhookServer server = BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded))) {
+        try (BuildhookServer server = TestConfig.server(loaded)) {
             server.start();
             URI base = server.uri();
             for (int i = 0; i < DRIBBLERS + STEADY; i++) {

@@ -13,12 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.time.Duration;
-import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.buildhook.core.Signer;
 import org.buildhook.servlet.config.BuildhookConfig;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,22 +35,18 @@ class StandaloneServerTest {
                 "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-storetype", "PKCS12",
                 "-keystore", keystore.toString(), "-storepass", "changeit").inheritIO().start();
         assertThat(keytool.waitFor()).isZero();
-        Files.writeString(dir.resolve("secret"), "s3cret");
         Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: touch\n    run: {command: [/usr/bin/touch, \""
                 + dir.resolve("ran") + "\"]}\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
+        Path config = TestConfig.write(dir,
                 "rules: rules.yaml",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
                 "server:",
                 "  host: 127.0.0.1",
                 "  port: 0",
                 "  context-path: /hooks",
-                "  tls: {keystore: keystore.p12, password: {file: keystore-pass}}",
-                ""));
-        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
+                "  tls: {keystore: keystore.p12, password: {file: keystore-pass}}");
+        BuildhookConfig loaded = TestConfig.load(config);
 
-        try (BuildhookServer server = BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded))) {
+        try (BuildhookServer server = TestConfig.server(loaded)) {
             server.start();
             URI base = server.uri();
             assertThat(base.toString()).startsWith("https://").endsWith("/hooks/");

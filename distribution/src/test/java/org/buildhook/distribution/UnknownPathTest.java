@@ -12,10 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.buildhook.servlet.FallbackServlet;
-import org.buildhook.servlet.config.BuildhookConfig;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -47,16 +44,9 @@ class UnknownPathTest {
     }
 
     BuildhookServer server(String contextPath) throws IOException {
-        Files.writeString(dir.resolve("secret"), "s3cret");
         Files.writeString(dir.resolve("admin-token"), "admin-s3cret");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
-                "admin: {token: {file: admin-token}}",
-                "server: {host: 127.0.0.1, port: 0, context-path: " + contextPath + "}",
-                ""));
-        BuildhookConfig loaded = new ConfigLoader(Map.of(), dir).load(config);
-        return BuildhookServer.create(loaded.server(), c -> ServeCommand.install(c, loaded));
+        return TestConfig.server(TestConfig.load(TestConfig.write(dir, "admin: {token: {file: admin-token}}",
+                "server: {host: 127.0.0.1, port: 0, context-path: " + contextPath + "}")));
     }
 
     @Test

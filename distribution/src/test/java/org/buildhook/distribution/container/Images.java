@@ -19,13 +19,20 @@ import java.util.Map;
 /**
  * The images the container tests run, made once per test JVM and kept between runs: the base and
  * PostgreSQL images by {@code build-images.sh} (cached by their existence), the buildhook image from
- * the built tarball with the shipped Containerfile, tagged with the tarball's digest so an unchanged
- * tarball is not built again.
+ * the built tarball with the shipped Containerfile, tagged with this checkout and the tarball's digest
+ * so an unchanged tarball is not built again.
+ *
+ * <p>Other checkouts on the machine build and run their own images at the same time: only this
+ * checkout's earlier builds are ever removed, and none a container uses. (Before, every other
+ * {@code buildhook-it} image was removed, also one another checkout had just built and was about to
+ * run.)
  */
 final class Images {
 
     static final String BASE = "localhost/buildhook-base:bookworm";
     static final String POSTGRES = "localhost/buildhook-test-postgres:15";
+    /** Where the buildhook images of every checkout are. */
+    static final String REPOSITORY = "localhost/buildhook-it";
 
     private static String buildhook;
 
@@ -45,7 +52,7 @@ final class Images {
                 Map.of("BUILDHOOK_BASE_IMAGE", BASE, "BUILDHOOK_POSTGRES_IMAGE", POSTGRES), Duration.ofMinutes(30)).ok();
         Path tarball = Path.of(System.getProperty("buildhook.tarball"));
         assertThat(tarball).exists();
-        String name = "localhost/buildhook-it:" + digest(tarball).substring(0, 16);
+        String name = REPOSITORY + ":" + checkout() + "-" + digest(tarball).substring(0, 16);
         if (Podman.podman("image", "exists", name).exit() == 0) {
             return name;
         }
@@ -60,7 +67,7 @@ final class Images {
                         null, Map.of(), Duration.ofMinutes(30)).ok();
                 System.out.printf("built %s from %s in %d s%n", name, tarball.getFileName(),
                         Duration.ofNanos(System.nanoTime() - start).toSeconds());
-                removeOlderBuilds(name);
+                removeOlderBuilds(name, checkout());
             } finally {
                 Files.deleteIfExists(context.resolve(tarball.getFileName()));
                 Files.deleteIfExists(context);
@@ -71,15 +78,33 @@ final class Images {
         return name;
     }
 
-    /** Earlier test builds (of other tarballs) would only fill the disk. */
-    private static void removeOlderBuilds(String keep) {
-        for (String image : Podman.podman("images", "--format", "{{.Repository}}:{{.Tag}}", "localhost/buildhook-it")
+    /**
+     * This checkout's earlier builds (of other tarballs) would only fill the disk: removed, except one a
+     * container uses ({@code podman rmi} without {@code --force} refuses it). Another checkout's
+     * images are left alone, since it may be about to run one. An image shared with another tag (the
+     * same tarball built by another checkout) only loses this checkout's tag.
+     *
+     * @param keep     the image this run uses
+     * @param checkout the checkout whose builds these are ({@link #checkout()})
+     */
+    static void removeOlderBuilds(String keep, String checkout) {
+        for (String image : Podman.podman("images", "--format", "{{.Repository}}:{{.Tag}}", REPOSITORY)
                 .ok().out().lines().toList()) {
-            if (!image.equals(keep)) {
+            if (!image.equals(keep) && image.startsWith(REPOSITORY + ":" + checkout + "-")) {
                 Podman.podman("rmi", image);
             }
         }
-        Podman.podman("image", "prune", "-f");
+    }
+
+    /** This checkout, as its image tags name it: a digest of its source folder's absolute path. */
+    static String checkout() {
+        try {
+            byte[] path = Podman.SOURCE_DIR.toAbsolutePath().normalize().toString().getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8);
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(path)).substring(0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String digest(Path file) {

@@ -28,6 +28,12 @@ final class TomcatContainer implements Container {
 
     /** @param errorReportValveClass the Host's {@code errorReportValveClass}, or null for Tomcat's default */
     TomcatContainer(Path base, int maxThreads, String errorReportValveClass) throws Exception {
+        this(base, maxThreads, errorReportValveClass, java.util.Map.of());
+    }
+
+    /** @param connector properties of the connector, as {@code <Connector>} attributes in {@code server.xml} */
+    TomcatContainer(Path base, int maxThreads, String errorReportValveClass, java.util.Map<String, String> connector)
+            throws Exception {
         Files.createDirectories(base.resolve("webapps"));
         if (errorReportValveClass != null) {
             ((StandardHost) tomcat.getHost()).setErrorReportValveClass(errorReportValveClass);
@@ -35,6 +41,8 @@ final class TomcatContainer implements Container {
         tomcat.setBaseDir(base.toString());
         tomcat.getHost().setAppBase(base.resolve("webapps").toString());
         tomcat.setPort(0);
+        // After the port: the first getConnector() makes the connector, on the port set by then.
+        connector.forEach((name, value) -> tomcat.getConnector().setProperty(name, value));
         if (maxThreads > 0) {
             tomcat.getConnector().setProperty("maxThreads", Integer.toString(maxThreads));
         }

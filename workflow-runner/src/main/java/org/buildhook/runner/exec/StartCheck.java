@@ -3,6 +3,7 @@ package org.buildhook.runner.exec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -197,13 +198,13 @@ final class StartCheck {
     }
 
     private static Path requireRunnable(Path file) throws Refused {
-        BasicFileAttributes attributes;
+        Version attributes;
         try {
-            attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            attributes = Version.of(file);
         } catch (IOException e) {
             attributes = null;
         }
-        if (attributes == null || !attributes.isRegularFile()) {
+        if (attributes == null || !attributes.regular()) {
             throw new Refused("executable is not a regular file: " + file);
         }
         if (!Files.isExecutable(file)) {
@@ -219,7 +220,7 @@ final class StartCheck {
      * {@code "/bin/sh\r"}, which the kernel reports as "No such file or directory" about the script
      * itself: the most confusing start failure there is, so it is named before the launch.
      */
-    private static void requireInterpreter(Path file, BasicFileAttributes attributes) throws Refused {
+    private static void requireInterpreter(Path file, Version attributes) throws Refused {
         Shebang shebang = shebang(file, attributes);
         if (shebang == null) {
             return; // unreadable but executable: the launch says what is wrong
@@ -273,42 +274,65 @@ final class StartCheck {
 
     /**
      * The {@code #!} line of {@code file}, read again only when the file may have changed since
-     * the last read (docs/BENCHMARKS.md, "Fifth pass: CPU per delivery"): the same file (its
-     * {@link BasicFileAttributes#fileKey() key}: device and inode), modification time and size, and
-     * a modification time at least {@link #SETTLED} older than the read, since file systems
-     * keep modification times at a clock tick's granularity (a file written twice within one
-     * tick keeps its time, so a time that recent says nothing). Null when there is nothing to check.
+     * the last read (docs/BENCHMARKS.md, "Fifth pass: CPU per delivery"): kept by the file's
+     * {@link BasicFileAttributes#fileKey() key} (device and inode), size and status change time
+     * ({@code ctime}), which the system sets at every write, rename or change of times and which no
+     * program can set back, unlike the modification time ({@code cp -p}, {@code touch -r},
+     * {@code rsync -t} and archives with fixed times set that back, and a script rewritten so keeps
+     * its size and its time). Kept only once that time is at least {@link #SETTLED} older than the
+     * read, since file systems keep times at a clock tick's granularity (a file written twice
+     * within one tick keeps its time, so a time that recent says nothing). Without a status change
+     * time (not a Unix file system) it is read every time. Null when there is nothing to check.
      */
-    private static Shebang shebang(Path file, BasicFileAttributes attributes) {
-        Object key = attributes.fileKey();
-        FileTime modified = attributes.lastModifiedTime();
-        if (key == null) {
+    private static Shebang shebang(Path file, Version attributes) {
+        Object key = attributes.key();
+        FileTime changed = attributes.changed();
+        if (key == null || changed == null) {
             return readShebang(file);
         }
         Read known = SHEBANGS.get(file);
-        if (known != null && known.key().equals(key) && known.modified().equals(modified)
+        if (known != null && known.key().equals(key) && known.changed().equals(changed)
                 && known.size() == attributes.size()) {
             return known.shebang();
         }
         Shebang read = readShebang(file);
-        long age = System.currentTimeMillis() - modified.toMillis();
+        long age = System.currentTimeMillis() - changed.toMillis();
         if (read != null && age >= SETTLED.toMillis()) {
             if (SHEBANGS.size() >= SHEBANGS_KEPT) {
                 SHEBANGS.clear();
             }
-            SHEBANGS.put(file, new Read(key, modified, attributes.size(), read));
+            SHEBANGS.put(file, new Read(key, changed, attributes.size(), read));
         }
         return read;
     }
 
-    /** How old a file's modification time must be for its {@code #!} line to be kept. */
+    /** How old a file's status change time must be for its {@code #!} line to be kept. */
     static final java.time.Duration SETTLED = java.time.Duration.ofSeconds(2);
     /** The most files whose {@code #!} line is kept; past it the lot is forgotten (programs are few). */
     private static final int SHEBANGS_KEPT = 256;
     private static final Map<Path, Read> SHEBANGS = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Whether files have a status change time to ask for (the "unix" attribute view). */
+    private static final boolean UNIX = FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
 
     /** A {@code #!} line as read from one version of a file. */
-    private record Read(Object key, FileTime modified, long size, Shebang shebang) {
+    private record Read(Object key, FileTime changed, long size, Shebang shebang) {
+    }
+
+    /**
+     * What one {@code stat} of a program says: whether it is a regular file, and what tells one
+     * version of it from another ({@code changed} is null without a status change time).
+     */
+    record Version(boolean regular, long size, Object key, FileTime changed) {
+
+        static Version of(Path file) throws IOException {
+            if (UNIX) {
+                Map<String, Object> read = Files.readAttributes(file, "unix:isRegularFile,size,fileKey,ctime");
+                return new Version((Boolean) read.get("isRegularFile"), (Long) read.get("size"), read.get("fileKey"),
+                        (FileTime) read.get("ctime"));
+            }
+            BasicFileAttributes read = Files.readAttributes(file, BasicFileAttributes.class);
+            return new Version(read.isRegularFile(), read.size(), read.fileKey(), null);
+        }
     }
 
     private static Path path(String text, Path workdir) throws Refused {

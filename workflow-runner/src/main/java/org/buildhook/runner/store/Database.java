@@ -59,7 +59,8 @@ final class Database implements AutoCloseable {
         this.config = config;
         this.pool = pool;
         this.file = DatabaseFile.of(config.url()).orElse(null);
-        this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile) : null;
+        this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
+                Dialect.sqliteFile(config.url()).map(Object::toString).orElse(config.url())) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
     }
 

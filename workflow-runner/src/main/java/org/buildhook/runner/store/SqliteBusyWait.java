@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 import org.sqlite.BusyHandler;
 import org.sqlite.SQLiteDataSource;
 
@@ -22,11 +23,31 @@ final class SqliteBusyWait extends BusyHandler {
     private static final long LONG_NANOS = 500_000;
     private static final int SHORT_TRIES = 40;
 
-    private final long timeoutNanos;
+    private final LongSupplier timeoutNanos;
+    private final long longWaitNanos;
+    private final LongWait longWait;
     private long waitingSince;
+    private boolean told;
 
+    /** Told, on the waiting thread, once per wait that has lasted long enough to mean something. */
+    interface LongWait {
+        /** The wait began {@code waited} ago and goes on. */
+        void waiting(Duration waited);
+    }
+
+    /** Waits up to {@code timeout} each time. */
     SqliteBusyWait(Duration timeout) {
-        this.timeoutNanos = timeout.toNanos();
+        this(timeout::toNanos, Duration.ZERO, null);
+    }
+
+    /**
+     * @param timeoutNanos how long a wait may last, asked at every try (so it can shorten while waiting)
+     * @param longWait     told once per wait that has lasted {@code after}; {@code null}: nobody
+     */
+    SqliteBusyWait(LongSupplier timeoutNanos, Duration after, LongWait longWait) {
+        this.timeoutNanos = timeoutNanos;
+        this.longWaitNanos = after.toNanos();
+        this.longWait = longWait;
     }
 
     /** Called by SQLite on the waiting thread; {@code previous} is 0 at the start of each wait. */
@@ -35,8 +56,14 @@ final class SqliteBusyWait extends BusyHandler {
         long now = System.nanoTime();
         if (previous == 0) {
             waitingSince = now;
+            told = false;
         }
-        if (now - waitingSince >= timeoutNanos || Thread.currentThread().isInterrupted()) {
+        long waited = now - waitingSince;
+        if (longWait != null && !told && waited >= longWaitNanos) {
+            told = true;
+            longWait.waiting(Duration.ofNanos(waited));
+        }
+        if (waited >= timeoutNanos.getAsLong() || Thread.currentThread().isInterrupted()) {
             return 0;
         }
         LockSupport.parkNanos(previous < SHORT_TRIES ? SHORT_NANOS : LONG_NANOS);

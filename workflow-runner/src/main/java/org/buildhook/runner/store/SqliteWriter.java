@@ -3,6 +3,7 @@ package org.buildhook.runner.store;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -10,10 +11,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.buildhook.runner.RunnerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.BusyHandler;
+import org.sqlite.SQLiteConnection;
 
 /**
  * The one thread that writes to an SQLite store, with group commit.
@@ -38,11 +44,29 @@ import org.buildhook.runner.RunnerException;
  *
  * <p>After each commit the writer asks whether the database file is still the one at its path
  * ({@link DatabaseFile}): a commit into a deleted file is answered as a failure, never as stored.
+ *
+ * <p>Since this process's writes go through this one thread, its wait for SQLite's write lock is a
+ * wait for another connection: db-scheduler's own (a heartbeat or a removal, held for a moment), or
+ * another program (an open {@code sqlite3} shell inside a transaction, a backup tool). A wait of
+ * {@link #LOCKED_WARNING} is the second: it is said once, at {@code WARN}, naming the file and what to
+ * do, and once more when writes go through again. While a durable transaction waits (an accept, an
+ * operator's action: someone waits for its answer), the wait gives up after {@link #ACCEPT_WAIT} (a
+ * sender hears {@code 503} and retries) instead of the whole {@link Database#SQLITE_BUSY_TIMEOUT} the
+ * runner's bookkeeping may wait.
  */
 final class SqliteWriter implements AutoCloseable {
 
     /** Most transactions per commit: bounds how long the write lock is held at once. */
     static final int MAX_BATCH = 256;
+    /**
+     * How long the writer waits for the write lock while an accept (a durable transaction) waits for it. db-scheduler's own
+     * writes hold the lock for milliseconds; a sender answered {@code 503} sooner retries sooner.
+     */
+    static final Duration ACCEPT_WAIT = Duration.ofSeconds(2);
+    /** A wait for the write lock this long means another program holds it: said once, at WARN. */
+    static final Duration LOCKED_WARNING = Duration.ofSeconds(1);
+
+    private static final Logger LOG = LoggerFactory.getLogger(SqliteWriter.class);
 
     private static final Task<Void> STOP = new Task<>("stop", Durability.DEFERRED, c -> null);
 
@@ -55,6 +79,16 @@ final class SqliteWriter implements AutoCloseable {
     private volatile long batches;
     private volatile long transactions;
     private StatementCache cache; // writer thread only
+    /** The database, as the log names it. */
+    private final String database;
+    /** Durable transactions (accepts, operators' actions) handed in and not answered yet. */
+    private final AtomicInteger acceptsWaiting = new AtomicInteger();
+    /** The writer connection's wait for the lock: short while an accept waits, and telling when long. */
+    private final SqliteBusyWait busyWait = new SqliteBusyWait(
+            () -> (acceptsWaiting.get() > 0 ? ACCEPT_WAIT : Database.SQLITE_BUSY_TIMEOUT).toNanos(), LOCKED_WARNING,
+            this::lockedByAnother);
+    /** {@link System#nanoTime()} when the wait that was said to be long began; 0 when none was. Writer thread only. */
+    private long lockedSince;
 
     /**
      * @param translate what a driver failure means to callers
@@ -63,6 +97,13 @@ final class SqliteWriter implements AutoCloseable {
      */
     SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
             Supplier<String> lostFile) {
+        this(pool, translate, lostFile, "the SQLite database");
+    }
+
+    /** @param database the database file, as the log names it */
+    SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
+            Supplier<String> lostFile, String database) {
+        this.database = database;
         this.pool = pool;
         this.translate = translate;
         this.lostFile = lostFile;
@@ -79,6 +120,10 @@ final class SqliteWriter implements AutoCloseable {
         Task<T> task = new Task<>(what, durability, work);
         if (closed) {
             throw closedError(what);
+        }
+        boolean accept = durability == Durability.DURABLE;
+        if (accept) {
+            acceptsWaiting.incrementAndGet();
         }
         queue.add(task);
         if (closed) {
@@ -99,6 +144,10 @@ final class SqliteWriter implements AutoCloseable {
                 throw err;
             }
             throw new RunnerException("store failed to " + what + ": " + cause, cause);
+        } finally {
+            if (accept) {
+                acceptsWaiting.decrementAndGet();
+            }
         }
     }
 
@@ -198,6 +247,11 @@ final class SqliteWriter implements AutoCloseable {
             execute(c, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
             execute(c, "BEGIN IMMEDIATE");
             begun = true;
+            if (lockedSince != 0) {
+                LOG.info("SQLite database {} is writable again, after about {} s locked by another program",
+                        database, Math.max(1, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - lockedSince)));
+                lockedSince = 0;
+            }
             List<Object> results = new ArrayList<>(batch.size());
             boolean savepoints = batch.size() > 1;
             for (Task<?> task : batch) {
@@ -237,10 +291,27 @@ final class SqliteWriter implements AutoCloseable {
         }
     }
 
+    /** Told by the writer connection's busy handler, on this thread, when a wait for the lock has been long. */
+    private void lockedByAnother(Duration waited) {
+        if (lockedSince != 0) {
+            return; // said already, and no write has gone through since
+        }
+        lockedSince = System.nanoTime() - waited.toNanos();
+        LOG.warn("SQLite database {} is locked by another program: buildhook's writes have waited {} ms for its write"
+                + " lock, which buildhook's own writes never hold that long. Until it is released, deliveries are"
+                + " answered 503 after {} s of waiting and jobs are not started. Find the program with `fuser -v {}`"
+                + " (often an sqlite3 shell inside a transaction, or a backup tool) and end its transaction; back up"
+                + " with sqlite3's .backup or VACUUM INTO, which do not hold the write lock", database, waited.toMillis(),
+                ACCEPT_WAIT.toSeconds(), database);
+    }
+
     /** The connection the writer keeps between batches, with its compiled statements. */
     private StatementCache connection() throws SQLException {
         if (cache == null) {
             Connection c = pool.getConnection();
+            // Only this connection waits as the writer does (shorter for accepts, telling when long);
+            // the handler goes back to the pool's when the connection does.
+            BusyHandler.setHandler(c.unwrap(SQLiteConnection.class), busyWait);
             // Each transaction of a batch runs in its own savepoint, and SQLite keeps the pages a
             // savepoint may have to restore in a statement journal, which it spills to a temporary
             // file past 64 KiB: about 16 KB of writes per accept (docs/BENCHMARKS.md, "Fourth pass").
@@ -253,6 +324,12 @@ final class SqliteWriter implements AutoCloseable {
 
     private void dropConnection() {
         if (cache != null) {
+            try {
+                BusyHandler.setHandler(cache.connection().unwrap(SQLiteConnection.class),
+                        new SqliteBusyWait(Database.SQLITE_BUSY_TIMEOUT));
+            } catch (SQLException | RuntimeException broken) {
+                // a broken connection is not reused
+            }
             cache.close();
             cache = null;
         }

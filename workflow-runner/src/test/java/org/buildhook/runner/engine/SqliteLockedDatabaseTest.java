@@ -1,6 +1,7 @@
 package org.buildhook.runner.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
@@ -19,6 +20,7 @@ import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Plans;
 import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreUnavailableException;
 import org.buildhook.runner.store.TestStores;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * transaction, a backup tool): the engine's picks, which go through the store's writer, cannot
  * write. That is the store outage {@code /healthz} reports; the poll that met it says so in one
  * line, not an error with db-scheduler's stack trace at every poll, and jobs run once the lock is
- * released.
+ * released. An accept meeting that lock is refused well before the 10 s the runner's bookkeeping may
+ * wait, after one warning that names the file and what to do.
  */
 class SqliteLockedDatabaseTest {
 
@@ -85,5 +88,64 @@ class SqliteLockedDatabaseTest {
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> store.job(jobId).orElseThrow().job().state() == JobState.SUCCEEDED);
         assertThat(Files.readAllLines(ran)).containsExactly("run");
+    }
+
+    @Test
+    void anAcceptMeetingTheWriteLockOfAnotherProgramIsRefusedWellBeforeTheBusyTimeoutAfterOneWarningNamingTheFile()
+            throws Exception {
+        engine.start();
+        Path db = dir.resolve("data").resolve("buildhook.db").toAbsolutePath();
+        try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + db);
+             Statement st = other.createStatement()) {
+            st.execute("BEGIN EXCLUSIVE");
+            for (int i = 0; i < 3; i++) {
+                long started = System.nanoTime();
+                String body = "{\"build_id\": " + i + "}";
+                assertThatThrownBy(() -> store.accept(Plans.delivery(body), List.of()))
+                        .isInstanceOf(StoreUnavailableException.class).hasMessageContaining("database is locked");
+                // The whole busy timeout is 10 s; an accept gives up after 2 (a bound for a loaded machine).
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(9));
+                // Said before the first refusal, and only once.
+                assertThat(warnings()).hasSize(1).first().asString()
+                        .contains("SQLite database " + db + " is locked by another program")
+                        .contains("deliveries are answered 503").contains("fuser -v " + db);
+            }
+            st.execute("COMMIT");
+        }
+        String jobId = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("after-the-lock", List.of("/bin/true")))).jobIds().get(0);
+        assertThat(store.job(jobId)).isPresent();
+        assertThat(warnings()).hasSize(1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> log.list.stream().anyMatch(e -> e.getFormattedMessage()
+                .startsWith("SQLite database " + db + " is writable again")));
+    }
+
+    @Test
+    void theServersOwnWritesWhileJobsRunNeitherRefuseAnAcceptNorSayTheDatabaseIsLocked() throws Exception {
+        engine.start();
+        // Accepts from several threads while their jobs start and end: db-scheduler's own connections
+        // (heartbeats every 200 ms here, removals) write beside the writer the whole time.
+        java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(4);
+        List<java.util.concurrent.Future<String>> accepted = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 160; i++) {
+                String body = "{\"build_id\": " + i + "}";
+                accepted.add(senders.submit(() -> store.accept(Plans.delivery(body),
+                        List.of(Plans.job("load", List.of("/bin/true")))).jobIds().get(0)));
+            }
+            for (java.util.concurrent.Future<String> jobId : accepted) {
+                String id = jobId.get(120, java.util.concurrent.TimeUnit.SECONDS); // an accept refused would throw here
+                await().atMost(Duration.ofSeconds(120))
+                        .until(() -> store.job(id).orElseThrow().job().state() == JobState.SUCCEEDED);
+            }
+        } finally {
+            senders.shutdownNow();
+        }
+        assertThat(warnings()).isEmpty();
+    }
+
+    private List<String> warnings() {
+        return log.list.stream().filter(e -> e.getLevel() == Level.WARN)
+                .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("is locked by another program")).toList();
     }
 }

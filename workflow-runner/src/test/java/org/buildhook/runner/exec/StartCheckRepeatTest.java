@@ -2,12 +2,14 @@ package org.buildhook.runner.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -94,6 +96,29 @@ class StartCheckRepeatTest {
         Files.setLastModifiedTime(script, written);
         assertThatThrownBy(() -> check(script)).hasMessage("the interpreter /bin/zz named on the #! line of " + script
                 + " does not exist or is not executable on this machine");
+    }
+
+    @Test
+    void aSettledScriptRewrittenInPlaceWithTheSameSizeAndItsTimeKeptIsReadAgain() throws Exception {
+        // What cp -p, touch -r, rsync --inplace -t or an archive with fixed times (reproducible
+        // builds) do: the content changes, the modification time is set back as it was.
+        FileTime old = settled();
+        Path script = script("#!/bin/sh\necho hello\n", old);
+        // Old enough in every respect for its #! line to be kept (the status change time, which
+        // setting the modification time made recent, too).
+        await().atMost(Duration.ofSeconds(60)).until(() -> Instant.now().isAfter(
+                ((FileTime) Files.getAttribute(script, "unix:ctime")).toInstant().plus(StartCheck.SETTLED)));
+        assertThat(check(script).executable()).isEqualTo(script);
+        assertThat(check(script).executable()).isEqualTo(script);
+
+        Files.writeString(script, "#!/bin/zz\necho hello\n");
+        Files.setLastModifiedTime(script, old);
+        assertThatThrownBy(() -> check(script)).hasMessage("the interpreter /bin/zz named on the #! line of " + script
+                + " does not exist or is not executable on this machine");
+
+        Files.writeString(script, "#!/bin/sh\necho hello\n");
+        Files.setLastModifiedTime(script, old);
+        assertThat(check(script).executable()).as("fixed again, its time kept again").isEqualTo(script);
     }
 
     @Test
