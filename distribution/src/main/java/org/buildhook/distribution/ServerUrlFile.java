@@ -28,6 +28,8 @@ final class ServerUrlFile {
     static void write(Path dataDir, URI uri) {
         Path file = dataDir.resolve(NAME);
         try {
+            // Nothing else may have made the data folder yet (a PostgreSQL store, a first start).
+            DataFiles.createDirectories(dataDir);
             DataFiles.write(file, (uri + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             LOG.warn("cannot write {} (the admin commands then need --url): {}", file,

@@ -89,7 +89,7 @@ public final class JobEngine implements AutoCloseable {
                 .shutdownMaxWait(config.shutdownGrace().plusSeconds(15))
                 // One statement picks what is due, up to the free threads (SQLite: UPDATE … RETURNING;
                 // PostgreSQL: FOR UPDATE SKIP LOCKED), instead of a select and an UPDATE per job.
-                .pollUsingLockAndFetch(0.5, 1.0);
+                .pollUsingLockAndFetch(refetchBelow(store.dialect(), config.threads()), 1.0);
         this.scheduler = builder.build();
         // Only where other nodes may take a job over; on SQLite no other node does.
         this.fencing = store.dialect() == Dialect.POSTGRESQL
@@ -99,6 +99,23 @@ public final class JobEngine implements AutoCloseable {
                 scheduler.triggerCheckForDueExecutions();
             }
         });
+    }
+
+    /**
+     * db-scheduler's lower limit of lock-and-fetch, as a fraction of the threads: once a job ends and
+     * no more than that many are left running, the node picks again at once (when the last pick found
+     * as many due jobs as it asked for); otherwise the next pick waits for the poll interval or for a
+     * job accepted on this node. db-scheduler's default, half the threads, lets a thread that ends
+     * its job wait for a second one to end before either picks: with 4 threads, a node whose queue
+     * is full ran 2–3 jobs at a time after the accepts stopped waking it (docs/BENCHMARKS.md, "Fifth
+     * pass: PostgreSQL"). On PostgreSQL a pick is one statement on db-scheduler's own connection, so
+     * the node picks as soon as any thread is free: {@code threads - 1} left running. On SQLite every
+     * pick is a transaction of the one writer, which the accepts wait for, so picks stay batched by
+     * half the threads there.
+     */
+    static double refetchBelow(Dialect dialect, int threads) {
+        // (int) (fraction × threads) is db-scheduler's limit: threads - 0.5 rounds down to threads - 1.
+        return dialect == Dialect.POSTGRESQL && threads > 1 ? (threads - 0.5) / threads : 0.5;
     }
 
     /** Makes an engine over {@code store} that runs commands with {@code launcher}. Not started. */

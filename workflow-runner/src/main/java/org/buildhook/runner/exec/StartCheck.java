@@ -186,7 +186,8 @@ final class StartCheck {
             Path candidate = path(directory, workdir).resolve(program);
             if (Files.isRegularFile(candidate)) {
                 if (Files.isExecutable(candidate)) {
-                    return candidate;
+                    // Its #! line too, as for a program given with its path.
+                    return requireRunnable(candidate);
                 }
                 notRunnable = notRunnable == null ? candidate : notRunnable;
             }

@@ -71,15 +71,15 @@ class SqliteLockedDatabaseTest {
              Statement st = other.createStatement()) {
             st.execute("BEGIN EXCLUSIVE");
             // A poll waits for the lock for the whole busy timeout, then fails.
-            await().atMost(Duration.ofSeconds(90)).until(() -> log.list.stream().anyMatch(
+            await().atMost(Duration.ofSeconds(90)).until(() -> events().stream().anyMatch(
                     e -> e.getLoggerName().startsWith("com.github.kagkarlsson") && e.getLevel() == Level.ERROR
                             || e.getFormattedMessage().contains("could not pick due jobs")));
             st.execute("COMMIT");
         }
-        List<ILoggingEvent> errors = log.list.stream()
+        List<ILoggingEvent> errors = events().stream()
                 .filter(e -> e.getLevel() == Level.ERROR || e.getThrowableProxy() != null).toList();
         assertThat(errors).extracting(ILoggingEvent::getFormattedMessage).isEmpty();
-        assertThat(log.list).filteredOn(e -> e.getFormattedMessage().contains("could not pick due jobs"))
+        assertThat(events()).filteredOn(e -> e.getFormattedMessage().contains("could not pick due jobs"))
                 .first().satisfies(e -> assertThat(e.getFormattedMessage()).contains("database is locked"));
 
         Path ran = dir.resolve("ran");
@@ -116,7 +116,7 @@ class SqliteLockedDatabaseTest {
                 List.of(Plans.job("after-the-lock", List.of("/bin/true")))).jobIds().get(0);
         assertThat(store.job(jobId)).isPresent();
         assertThat(warnings()).hasSize(1);
-        await().atMost(Duration.ofSeconds(60)).until(() -> log.list.stream().anyMatch(e -> e.getFormattedMessage()
+        await().atMost(Duration.ofSeconds(60)).until(() -> events().stream().anyMatch(e -> e.getFormattedMessage()
                 .startsWith("SQLite database " + db + " is writable again")));
     }
 
@@ -144,8 +144,19 @@ class SqliteLockedDatabaseTest {
         assertThat(warnings()).isEmpty();
     }
 
+    /**
+     * What was logged so far, copied while no event is being added: the engine's threads log while
+     * a test reads (ListAppender adds under its own lock, to a plain ArrayList; reading it as it
+     * grows threw ConcurrentModificationException now and then).
+     */
+    private List<ILoggingEvent> events() {
+        synchronized (log) {
+            return List.copyOf(log.list);
+        }
+    }
+
     private List<String> warnings() {
-        return log.list.stream().filter(e -> e.getLevel() == Level.WARN)
+        return events().stream().filter(e -> e.getLevel() == Level.WARN)
                 .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("is locked by another program")).toList();
     }
 }

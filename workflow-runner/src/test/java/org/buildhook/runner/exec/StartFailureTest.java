@@ -62,6 +62,18 @@ class StartFailureTest extends LauncherTest {
     }
 
     @Test
+    void namesTheWindowsLineEndOfAScriptFoundOnThePath() throws Exception {
+        Path script = dir.resolve("crlf-on-path.sh");
+        Files.writeString(script, "#!/bin/sh\r\necho hello\r\n");
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        JobOutcome outcome = run(request(List.of("crlf-on-path.sh"), Map.of("PATH", "/nonexistent:" + dir), null));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).startsWith("the #! line of " + script + " ends with a carriage return");
+    }
+
+    @Test
     void reportsADirectoryGivenAsTheProgram() throws Exception {
         JobOutcome outcome = run(request(List.of(dir.toString()), Map.of(), null));
 
