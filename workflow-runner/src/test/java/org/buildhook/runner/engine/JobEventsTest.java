@@ -129,8 +129,11 @@ class JobEventsTest {
                     build, null, false, Duration.ofSeconds(1), 0, Duration.ofMillis(50), 0, null)).job().id();
             run(Plans.job("fine", List.of("/bin/true"), build, 0, Duration.ofMillis(50), 0));
 
-            assertThat(log.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                    .satisfiesExactly(
+            // A job's line and its final event follow the commit of its outcome, which is all run()
+            // waits for: the next job's may come first, and the last one's after run() returned.
+            await().atMost(Duration.ofSeconds(30)).until(() -> finals.size() >= 4 && lines(log).size() >= 3);
+            assertThat(lines(log)).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .satisfiesExactlyInAnyOrder(
                             line -> assertThat(line).startsWith("job " + failed + " of rule 'deploy' (build 67 of"
                                     + " andy-corp/lmp) failed after 2 attempt(s): exited with 3; last attempt took "),
                             line -> assertThat(line).startsWith("job " + absent + " of rule 'absent' (build 67 of"
@@ -138,10 +141,19 @@ class JobEventsTest {
                             line -> assertThat(line).startsWith("job " + slow + " of rule 'slow' (build 67 of"
                                     + " andy-corp/lmp) timed out after 1 attempt(s): timed out after 1s"))
                     .allSatisfy(line -> assertThat(line).doesNotContainPattern("(?<![0-9A-Z])PT[0-9]"));
-            assertThat(log.list).allSatisfy(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN));
-            assertThat(finals).containsExactly("deploy=failed", "absent=failed_to_start", "slow=timed_out", "fine=succeeded");
+            assertThat(lines(log)).allSatisfy(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN));
+            assertThat(finals).containsExactlyInAnyOrder("deploy=failed", "absent=failed_to_start", "slow=timed_out",
+                    "fine=succeeded");
         } finally {
             logger.detachAppender(log);
+        }
+    }
+
+    /** What {@code log} holds, copied under its lock (job threads append to its plain ArrayList). */
+    private static List<ch.qos.logback.classic.spi.ILoggingEvent> lines(
+            ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log) {
+        synchronized (log) {
+            return List.copyOf(log.list);
         }
     }
 
