@@ -177,13 +177,7 @@ public final class ExecutionLedger {
                     + " started_at, node, host, boot_id, node_pid, node_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 p.setString(1, jobId);
                 p.setInt(2, attempt);
-                p.setString(3, AttemptOutcome.RUNNING.name());
-                p.setLong(4, now.toEpochMilli());
-                p.setString(5, node);
-                p.setString(6, owner.host());
-                p.setString(7, owner.bootId());
-                p.setLong(8, owner.process().pid());
-                p.setLong(9, owner.process().startTicks());
+                bindRunningAttempt(p, 3, node, owner, now);
                 p.executeUpdate();
             }
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, attempts = ?, started_at = ?,"
@@ -221,13 +215,22 @@ public final class ExecutionLedger {
         p.setLong(2, now.toEpochMilli());
         p.setString(3, node);
         p.setString(4, jobId);
-        p.setString(5, AttemptOutcome.RUNNING.name());
-        p.setLong(6, now.toEpochMilli());
-        p.setString(7, node);
-        p.setString(8, owner.host());
-        p.setString(9, owner.bootId());
-        p.setLong(10, owner.process().pid());
-        p.setLong(11, owner.process().startTicks());
+        bindRunningAttempt(p, 5, node, owner, now);
+    }
+
+    /**
+     * Binds a running attempt's columns {@code outcome, started_at, node, host, boot_id, node_pid,
+     * node_started}, in that order, to the 7 parameters from index {@code first} (1-based) on.
+     */
+    private static void bindRunningAttempt(PreparedStatement p, int first, String node, NodeIdentity owner,
+            Instant now) throws SQLException {
+        p.setString(first, AttemptOutcome.RUNNING.name());
+        p.setLong(first + 1, now.toEpochMilli());
+        p.setString(first + 2, node);
+        p.setString(first + 3, owner.host());
+        p.setString(first + 4, owner.bootId());
+        p.setLong(first + 5, owner.process().pid());
+        p.setLong(first + 6, owner.process().startTicks());
     }
 
     /** The final job states as SQL literals: constants of this code, never input. */
