@@ -114,23 +114,12 @@ final class SqliteWriter implements AutoCloseable {
 
     /** Runs {@code work} in the next batch and waits until that batch committed or failed. */
     <T> T submit(String what, Durability durability, Database.Work<T> work) {
-        if (Thread.currentThread() == thread) {
-            throw new IllegalStateException("a store transaction must not start another one (" + what + ")");
-        }
-        Task<T> task = new Task<>(what, durability, work);
-        if (closed) {
-            throw closedError(what);
-        }
         boolean accept = durability == Durability.DURABLE;
         if (accept) {
-            acceptsWaiting.incrementAndGet();
-        }
-        queue.add(task);
-        if (closed) {
-            failAll(drain(new ArrayList<>()), closedError(what));
+            acceptsWaiting.incrementAndGet(); // before it is queued: the writer's lock wait shortens at once
         }
         try {
-            return task.result.get();
+            return submitLater(what, durability, work).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted while waiting to " + what
