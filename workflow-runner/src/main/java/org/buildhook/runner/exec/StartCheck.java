@@ -184,10 +184,12 @@ final class StartCheck {
                 continue;
             }
             Path candidate = path(directory, workdir).resolve(program);
-            if (Files.isRegularFile(candidate)) {
+            Version attributes = versionOf(candidate);
+            if (attributes != null && attributes.regular()) {
                 if (Files.isExecutable(candidate)) {
-                    // Its #! line too, as for a program given with its path.
-                    return requireRunnable(candidate);
+                    // Its #! line too, as for a program given with its path (one stat for both).
+                    requireInterpreter(candidate, attributes);
+                    return candidate;
                 }
                 notRunnable = notRunnable == null ? candidate : notRunnable;
             }
@@ -198,13 +200,17 @@ final class StartCheck {
         throw new Refused("executable not found: " + program + " is on no directory of PATH=" + searchPath);
     }
 
-    private static Path requireRunnable(Path file) throws Refused {
-        Version attributes;
+    /** One {@code stat} of {@code file}; null when it cannot be read (missing, or no permission). */
+    private static Version versionOf(Path file) {
         try {
-            attributes = Version.of(file);
+            return Version.of(file);
         } catch (IOException e) {
-            attributes = null;
+            return null;
         }
+    }
+
+    private static Path requireRunnable(Path file) throws Refused {
+        Version attributes = versionOf(file);
         if (attributes == null || !attributes.regular()) {
             throw new Refused("executable is not a regular file: " + file);
         }
