@@ -52,6 +52,8 @@ final class RefusalLog implements AutoCloseable {
     private final Runnable stopTimer;
     private final ConcurrentHashMap<String, Window> open = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Windows opened from now on end only at {@link #close}: see {@link #holdWindows}. */
+    private volatile boolean held;
 
     RefusalLog(Clock clock, Duration window, Timer timer, Runnable stopTimer) {
         this.clock = clock;
@@ -120,7 +122,9 @@ final class RefusalLog implements AutoCloseable {
                 }
                 fullLine.run();
                 try {
-                    timer.schedule(() -> end(fresh), window);
+                    if (!held) {
+                        timer.schedule(() -> end(fresh), window);
+                    }
                 } catch (RejectedExecutionException e) {
                     end(fresh); // stopping: nothing may wait for a timer that will not run
                 }
@@ -148,6 +152,14 @@ final class RefusalLog implements AutoCloseable {
         for (Window w : List.copyOf(open.values())) {
             end(w);
         }
+    }
+
+    /**
+     * Windows opened from now on last until {@link #close}, whatever the time: for tests whose
+     * refusals must fold however slowly a loaded machine brings them about.
+     */
+    void holdWindows() {
+        held = true;
     }
 
     /** Kinds in their window now (for tests). */
