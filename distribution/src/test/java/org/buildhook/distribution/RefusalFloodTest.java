@@ -143,6 +143,9 @@ class RefusalFloodTest {
                     assertThat(answer.get(90, java.util.concurrent.TimeUnit.SECONDS)).startsWith("HTTP/1.1 408 ")
                             .contains("{\"error\":\"request body not received in time\"}");
                 }
+                // Counted like the other refusals, one by one.
+                assertThat(scrape(server)).contains("buildhook_deliveries_total{endpoint=\"default\",outcome=\"timed_out\"} "
+                        + stalled + ".0");
             }
         } finally {
             logger.detachAppender(log);
@@ -177,6 +180,12 @@ class RefusalFloodTest {
             ServeCommand.install(c, loaded);
             context.set(c);
         });
+    }
+
+    /** What {@code /metrics} says now. */
+    private static String scrape(BuildhookServer server) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.uri().resolve("metrics"))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     /** Every event of {@code logger} from now until the appender is detached. */
