@@ -11,10 +11,11 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
+import org.slf4j.event.Level;
 
 /**
  * The log lines of refused deliveries (unknown endpoint, signature, body too large, body not complete
- * in time), folded under a flood. The first refusal of a <em>kind</em> (its endpoint and reason, whoever
+ * in time, not stored because the store is unavailable), folded under a flood. The first refusal of a <em>kind</em> (its endpoint and reason, whoever
  * sent it) is logged at once, in full, as always; further ones of the same kind within {@link #WINDOW}
  * are counted, and one line when that window ends says how many there were and from which addresses:
  *
@@ -110,13 +111,21 @@ final class RefusalLog implements AutoCloseable {
      *                 kind in a window, else not at all (the refusal is counted for the summary)
      */
     void refused(Logger logger, String kind, String remote, Runnable fullLine) {
+        refused(logger, Level.WARN, kind, remote, fullLine);
+    }
+
+    /**
+     * As {@link #refused(Logger, String, String, Runnable)}, the summary at {@code level}: that of the
+     * full line, so a refusal logged at {@code ERROR} is summed up at {@code ERROR} too.
+     */
+    void refused(Logger logger, Level level, String kind, String remote, Runnable fullLine) {
         while (!closed) {
             Window w = open.get(kind);
             if (w == null) {
                 if (open.size() >= MAX_KINDS) {
                     break;
                 }
-                Window fresh = new Window(logger, kind, clock.instant());
+                Window fresh = new Window(logger, level, kind, clock.instant());
                 if (open.putIfAbsent(kind, fresh) != null) {
                     continue;
                 }
@@ -185,7 +194,7 @@ final class RefusalLog implements AutoCloseable {
             return;
         }
         long millis = Math.max(0, Duration.between(w.first, clock.instant()).toMillis());
-        w.logger.warn("... and {} more like it in {} s since {}: {}, from {}{}", more,
+        w.logger.atLevel(w.level).log("... and {} more like it in {} s since {}: {}, from {}{}", more,
                 String.format(Locale.ROOT, "%.1f", millis / 1000.0), w.first, w.kind, String.join(", ", remotes),
                 others ? " and others" : "");
     }
@@ -193,6 +202,7 @@ final class RefusalLog implements AutoCloseable {
     /** One kind's refusals after its first, until its window ends. Guarded by itself. */
     private static final class Window {
         final Logger logger;
+        final Level level;
         final String kind;
         final Instant first;
         final List<String> remotes = new ArrayList<>(MAX_REMOTES);
@@ -200,8 +210,9 @@ final class RefusalLog implements AutoCloseable {
         long more;
         boolean ended;
 
-        Window(Logger logger, String kind, Instant first) {
+        Window(Logger logger, Level level, String kind, Instant first) {
             this.logger = logger;
+            this.level = level;
             this.kind = kind;
             this.first = first;
         }
