@@ -202,14 +202,11 @@ final class Database implements AutoCloseable {
      * As {@link #inTransaction(String, Durability, Work)}, without waiting for SQLite's writer: the
      * future ends once the transaction committed or failed. Transactions handed in by one thread
      * still commit in the order it handed them in. PostgreSQL (no writer) runs it before returning.
+     * Never throws: every failure ends the future.
      */
     <T> java.util.concurrent.CompletableFuture<T> inTransactionLater(String what, Durability durability, Work<T> work) {
         if (writer == null) {
-            try {
-                return java.util.concurrent.CompletableFuture.completedFuture(inTransaction(what, durability, work));
-            } catch (RuntimeException e) {
-                return java.util.concurrent.CompletableFuture.failedFuture(e);
-            }
+            return endedNow(() -> inTransaction(what, durability, work));
         }
         java.util.concurrent.CompletableFuture<T> later;
         try {
@@ -227,6 +224,31 @@ final class Database implements AutoCloseable {
                 writeHealth.failed(failure.getMessage());
             }
         });
+    }
+
+    /**
+     * {@code work}, one statement, as {@link #inOneStatement(String, Durability, Work)} on PostgreSQL
+     * (run before returning) and as {@link #inTransactionLater} on SQLite (handed to its writer, not
+     * waited for). Never throws: every failure ends the future.
+     */
+    <T> java.util.concurrent.CompletableFuture<T> inOneStatementLater(String what, Durability durability,
+            Work<T> work) {
+        if (writer != null) {
+            return inTransactionLater(what, durability, work);
+        }
+        return endedNow(() -> inOneStatement(what, durability, work));
+    }
+
+    /**
+     * Runs {@code now} on this thread, its result or its failure as an ended future: the "later" of a
+     * store with no writer to hand work to (PostgreSQL).
+     */
+    private static <T> java.util.concurrent.CompletableFuture<T> endedNow(java.util.function.Supplier<T> now) {
+        try {
+            return java.util.concurrent.CompletableFuture.completedFuture(now.get());
+        } catch (RuntimeException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
     }
 
     /**
