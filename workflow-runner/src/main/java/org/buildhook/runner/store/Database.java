@@ -54,19 +54,22 @@ final class Database implements AutoCloseable {
     private final ReaderStatements readers;
     private HikariDataSource schedulerPool;
 
-    private Database(StoreConfig config, HikariDataSource pool) {
+    private Database(StoreConfig config, HikariDataSource pool, DatabaseFile file) {
         this.dialect = config.dialect();
         this.config = config;
         this.pool = pool;
-        this.file = DatabaseFile.of(config.url()).orElse(null);
+        this.file = file;
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
-                Dialect.sqliteFile(config.url()).map(Object::toString).orElse(config.url())) : null;
+                file != null ? file.path().toString() : config.url()) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
     }
 
     static Database open(StoreConfig config) {
-        Dialect.sqliteFile(config.url()).ifPresent(Database::createFileAndFolder);
-        return new Database(config, newPool(config, "buildhook-store", Durability.DURABLE));
+        DatabaseFile file = DatabaseFile.of(config.url()).orElse(null);
+        if (file != null) {
+            createFileAndFolder(file.path());
+        }
+        return new Database(config, newPool(config, "buildhook-store", Durability.DURABLE), file);
     }
 
     /**
