@@ -20,6 +20,7 @@ import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * The receiving pipeline of one delivery: verify the signature over the exact bytes, only then
@@ -108,8 +109,12 @@ public final class DeliveryService {
         try {
             return accept(delivery);
         } catch (StoreUnavailableException e) {
-            LOG.error("delivery from {} to endpoint '{}' not stored, answering 503: {}", remote, endpoint,
-                    e.getMessage());
+            // Folded like the refusals: while the store is out (a locked SQLite file, PostgreSQL down)
+            // every delivery meets the same cause, and a sender retrying would write a line each.
+            refusalLog.refused(LOG, Level.ERROR, "deliveries to endpoint '" + endpoint + "' not stored: storage"
+                    + " unavailable, answered 503", remote,
+                    () -> LOG.error("delivery from {} to endpoint '{}' not stored, answering 503: {}", remote, endpoint,
+                            e.getMessage()));
             return Receipt.of(Receipt.Kind.UNAVAILABLE, e.getMessage());
         }
     }
