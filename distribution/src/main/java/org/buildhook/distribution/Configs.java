@@ -38,11 +38,13 @@ final class Configs {
     }
 
     /**
-     * For the commands that only look at the configuration (the rules file of {@code test}): writes
-     * nothing, see {@link ConfigLoader#withoutWriting()}.
+     * For {@code test}, which only looks at the configuration (its rules file, the jobs' default
+     * working directory, its warnings): writes nothing, and does not need the server's secrets (an
+     * unset {@code {env:}} variable or an unreadable secret file is no mistake), see
+     * {@link ConfigLoader#forDryRun()}.
      */
     static BuildhookConfig read(Path flag) {
-        return load(flag, loader(Path.of("")).withoutWriting());
+        return load(flag, loader(Path.of("")).forDryRun());
     }
 
     /**

@@ -64,7 +64,7 @@ final class ServeCommand implements Callable<Integer> {
         server.stopAtShutdown();
         StopSignals.logWhenStopped();
         ServerUrlFile.write(effective.dataDir(), server.uri());
-        out.println("buildhook listening on " + server.uri() + " (POST " + server.uri() + "webhook)");
+        out.println("buildhook listening on " + server.uri() + " (POST " + webhookUrls(server.uri(), effective) + ")");
         out.println("  endpoints: " + effective.endpoints().keySet());
         out.println("  rules:     " + (effective.rulesFile() == null ? "(none configured)" : effective.rulesFile()));
         out.println("  data:      " + effective.dataDir().toAbsolutePath());
@@ -72,6 +72,19 @@ final class ServeCommand implements Callable<Integer> {
         out.flush();
         server.join();
         return ExitCodes.OK;
+    }
+
+    /**
+     * Where JobServ posts: {@code <base>webhook} when there is an endpoint {@code default} (plain
+     * {@code /webhook} is that endpoint), else {@code <base>webhook/<name>} of each endpoint, since a
+     * plain {@code /webhook} is answered 404 then.
+     */
+    static String webhookUrls(java.net.URI base, BuildhookConfig config) {
+        if (config.endpoints().containsKey("default")) {
+            return base + "webhook";
+        }
+        return config.endpoints().keySet().stream().map(name -> base + "webhook/" + name)
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     /** The configuration with {@code --host} and {@code --port} applied over its {@code server:} section. */
@@ -95,16 +108,28 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /** Names the address and what to change when the port is taken; otherwise the root cause's message. */
+    /**
+     * Names the address and what to change when the port is taken; otherwise what buildhook said
+     * (the message {@link BuildhookListener} gave, e.g. which store file it could not create),
+     * followed by the root cause's message when that adds something (e.g. PostgreSQL's reason).
+     */
     private static String whyNotStarted(Throwable e, ServerSettings settings) {
+        String said = null;
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof java.net.BindException) {
                 return "cannot listen on " + (settings.host() == null ? "" : settings.host()) + ":" + settings.port()
                         + " (" + t.getMessage() + "): another program (or another buildhook) has it;"
                         + " choose another port with --port N or server.port in the configuration";
             }
+            if (said == null && t.getMessage() != null && t.getMessage().startsWith(BuildhookListener.CANNOT_START)) {
+                said = t.getMessage().substring(BuildhookListener.CANNOT_START.length());
+            }
         }
-        return rootMessage(e);
+        String root = rootMessage(e);
+        if (said == null || said.isBlank()) {
+            return root;
+        }
+        return said.contains(root) ? said : said + ": " + root;
     }
 
     private static String rootMessage(Throwable e) {

@@ -213,6 +213,43 @@ class CommandLineTest {
     }
 
     @Test
+    void testNeedsNoneOfTheServersSecretsOnlyItsRulesFile() throws IOException {
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: fine\n    run: {command: [true]}\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "endpoints: {lmp: {secrets: [{env: BUILDHOOK_TEST_SURELY_UNSET_SECRET}, {file: /no/such/jobserv-secret}]}}",
+                "admin: {token: {env: BUILDHOOK_TEST_SURELY_UNSET_TOKEN}}",
+                ""));
+
+        int code = run("test", PAYLOAD, "--config", config.toString(), "--endpoint", "lmp");
+
+        assertThat(code).as("the server's secrets are the server's: " + err).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("rule fine: fires, 1 job").contains("BUILDHOOK_ENDPOINT=\"lmp\"");
+        try (var left = Files.list(dir)) {
+            assertThat(left).as("nothing written").hasSize(2);
+        }
+        assertThat(run("check", "--config", config.toString())).as("check, the validator, still insists")
+                .isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("BUILDHOOK_TEST_SURELY_UNSET_SECRET is not set")
+                .contains("/no/such/jobserv-secret not found").contains("BUILDHOOK_TEST_SURELY_UNSET_TOKEN is not set");
+    }
+
+    @Test
+    void serveOnAStoreFileItCannotCreateSaysWhichFileAndWhy() throws IOException {
+        Files.writeString(dir.resolve("not-a-folder"), "a file\n");
+        Path config = TestConfig.write(dir, "store: {url: \"jdbc:sqlite:not-a-folder/buildhook.db\"}");
+
+        int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0");
+
+        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        String refusal = err.toString().lines().filter(l -> l.startsWith("buildhook: cannot start")).findFirst()
+                .orElse(err.toString());
+        assertThat(refusal).contains(dir.resolve("not-a-folder/buildhook.db").toString()).contains("SQLite store")
+                .doesNotContain("Exception");
+    }
+
+    @Test
     void serveOnATakenPortNamesTheAddressAndWhatToChange() throws IOException {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");

@@ -33,6 +33,12 @@ public final class BuildhookListener implements ServletContextListener {
     public static final String DEFAULTS_PARAM = "buildhook.defaults";
     /** Context attribute through which an embedding server hands over an already loaded configuration. */
     public static final String CONFIG_ATTRIBUTE = BuildhookConfig.class.getName();
+    /**
+     * How the message of the exception {@link #contextInitialized} throws when buildhook cannot start
+     * begins; the rest is the reason (e.g. the store file it could not create), which the standalone
+     * server prints.
+     */
+    public static final String CANNOT_START = "buildhook cannot start: ";
 
     private static final Logger LOG = LoggerFactory.getLogger(BuildhookListener.class);
 
@@ -46,7 +52,7 @@ public final class BuildhookListener implements ServletContextListener {
             LOG.error("buildhook cannot start, the web application {} is not available:\n{}",
                     context.getContextPath().isEmpty() ? "/" : context.getContextPath(), e.getMessage());
             deregisterDrivers();
-            throw new IllegalStateException("buildhook cannot start: " + e.getMessage(), e);
+            throw new IllegalStateException(CANNOT_START + e.getMessage(), e);
         }
     }
 

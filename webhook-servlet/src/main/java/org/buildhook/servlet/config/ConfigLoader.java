@@ -40,20 +40,24 @@ public final class ConfigLoader {
     private final boolean writes;
     /** Reads only the admin token of the secrets, and gives it as text (see {@link #forClientCommands()}). */
     private final boolean forClients;
+    /** A secret whose file or variable is missing stands in at random (see {@link #forDryRun()}). */
+    private final boolean absentSecretsStandIn;
 
     /**
      * @param environment      where {@code {env: NAME}} secrets are looked up (usually {@code System.getenv()})
      * @param workingDirectory what relative defaults such as {@code ./data} resolve against
      */
     public ConfigLoader(Map<String, String> environment, Path workingDirectory) {
-        this(environment, workingDirectory, true, false);
+        this(environment, workingDirectory, true, false, false);
     }
 
-    private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes, boolean forClients) {
+    private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes, boolean forClients,
+            boolean absentSecretsStandIn) {
         this.environment = Map.copyOf(environment);
         this.workingDirectory = workingDirectory.toAbsolutePath().normalize();
         this.writes = writes;
         this.forClients = forClients;
+        this.absentSecretsStandIn = absentSecretsStandIn;
     }
 
     /**
@@ -64,7 +68,20 @@ public final class ConfigLoader {
      * and reading, not for serving (no sender could know that secret).
      */
     public ConfigLoader withoutWriting() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients);
+        return new ConfigLoader(environment, workingDirectory, false, forClients, absentSecretsStandIn);
+    }
+
+    /**
+     * This loader for {@code buildhook test}, which takes only the rules file, the jobs' default working
+     * directory and the warnings from the configuration: it writes nothing, as {@link #withoutWriting()},
+     * and a secret it cannot have — a {@code {file:}} that does not exist or cannot be read (another
+     * user's 0600 file), an {@code {env:}} variable that is not set (only the server's environment has
+     * it), a generated secret file it cannot read — stands in as a random value instead of being a
+     * mistake. The secrets it can read are read and checked as usual (a padded secret is still warned
+     * about). What it returns is for looking at, never for serving.
+     */
+    public ConfigLoader forDryRun() {
+        return new ConfigLoader(environment, workingDirectory, false, forClients, true);
     }
 
     /**
@@ -76,7 +93,7 @@ public final class ConfigLoader {
      * also given as text in {@link AdminSettings#clientToken()}, for the command to send.
      */
     public ConfigLoader forClientCommands() {
-        return new ConfigLoader(environment, workingDirectory, false, true);
+        return new ConfigLoader(environment, workingDirectory, false, true, absentSecretsStandIn);
     }
 
     /**
@@ -132,7 +149,7 @@ public final class ConfigLoader {
         ProblemCollector problems = new ProblemCollector(name);
         Warnings warnings = new Warnings(name);
         ConfigReader.Draft draft = new ConfigReader(new Nodes(problems), environment, baseDir, workingDirectory, warnings,
-                forClients ? "admin.token"::equals : path -> true).read(root);
+                forClients ? "admin.token"::equals : path -> true, absentSecretsStandIn).read(root);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted());
         }
@@ -184,6 +201,9 @@ public final class ConfigLoader {
             result = GeneratedSecret.readOrCreate(file).orElseThrow(() -> ConfigException.about(name,
                     "the secret file " + file + " of " + user + " is empty: delete it to have a new secret generated"));
         } catch (UncheckedIOException e) {
+            if (absentSecretsStandIn) {
+                return Secret.of(GeneratedSecret.fresh());
+            }
             throw ConfigException.about(name, "cannot read or create the secret file " + file + " of " + user + ": "
                     + IoProblems.describe(e.getCause()));
         }

@@ -36,18 +36,21 @@ final class ConfigReader {
     private YamlNode.Location adminTokenAt;
 
     ConfigReader(Nodes nodes, Map<String, String> environment, Path baseDir, Path workingDirectory, Warnings warnings) {
-        this(nodes, environment, baseDir, workingDirectory, warnings, path -> true);
+        this(nodes, environment, baseDir, workingDirectory, warnings, path -> true, false);
     }
 
-    /** @param neededSecrets which secrets are read (see {@link SecretReader}); the others stand in at random */
+    /**
+     * @param neededSecrets  which secrets are read (see {@link SecretReader}); the others stand in at random
+     * @param absentStandsIn a secret whose file or variable is missing stands in at random (see {@link SecretReader})
+     */
     ConfigReader(Nodes nodes, Map<String, String> environment, Path baseDir, Path workingDirectory, Warnings warnings,
-            java.util.function.Predicate<String> neededSecrets) {
+            java.util.function.Predicate<String> neededSecrets, boolean absentStandsIn) {
         this.nodes = nodes;
         this.environment = environment;
         this.baseDir = baseDir;
         this.workingDirectory = workingDirectory;
         this.warnings = warnings;
-        this.secrets = new SecretReader(nodes, environment, baseDir, warnings, neededSecrets);
+        this.secrets = new SecretReader(nodes, environment, baseDir, warnings, neededSecrets, absentStandsIn);
     }
 
     /** What the file says; sections it leaves out stay at their defaults. {@code root} null = empty file. */

@@ -26,23 +26,29 @@ final class SecretReader {
     private final Warnings warnings;
     private final Set<String> environmentNames = new LinkedHashSet<>();
     private final java.util.function.Predicate<String> needed;
+    private final boolean absentStandsIn;
 
     SecretReader(Nodes nodes, Map<String, String> environment, Path baseDir, Warnings warnings) {
-        this(nodes, environment, baseDir, warnings, path -> true);
+        this(nodes, environment, baseDir, warnings, path -> true, false);
     }
 
     /**
      * @param needed which secrets (by key path, e.g. {@code admin.token}) are read; any other stands
      *               in as a random value held in memory, its file or variable not even looked at — for
      *               a command that needs only some of them (an admin command needs the admin token only)
+     * @param absentStandsIn true: a needed secret whose file does not exist or cannot be read, or whose
+     *               variable is not set, stands in as a random value instead of being a mistake — for a
+     *               command that only looks at the rest of the file ({@code buildhook test}), which may run
+     *               where the server's secrets are not (another user, another machine)
      */
     SecretReader(Nodes nodes, Map<String, String> environment, Path baseDir, Warnings warnings,
-            java.util.function.Predicate<String> needed) {
+            java.util.function.Predicate<String> needed, boolean absentStandsIn) {
         this.nodes = nodes;
         this.environment = environment;
         this.baseDir = baseDir;
         this.warnings = warnings;
         this.needed = needed;
+        this.absentStandsIn = absentStandsIn;
     }
 
     /** The secret's text, trailing newlines removed; empty after a recorded problem. */
@@ -95,6 +101,9 @@ final class SecretReader {
 
     /** The reason (permission, a folder…) names the file, never its content. */
     private Optional<String> unreadable(YamlNode node, String path, Path file, IOException e) {
+        if (absentStandsIn) {
+            return Optional.of(GeneratedSecret.fresh());
+        }
         nodes.problem(node.location(), path, "cannot read secret file " + file + " (" + IoProblems.describe(e)
                 + "); check that it is a readable file");
         return Optional.empty();
@@ -106,6 +115,9 @@ final class SecretReader {
         try {
             content = Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
+            if (absentStandsIn) {
+                return Optional.of(GeneratedSecret.fresh());
+            }
             nodes.problem(node.location(), path, "secret file " + file + " not found");
             return Optional.empty();
         } catch (IOException e) {
@@ -133,6 +145,9 @@ final class SecretReader {
     private Optional<String> fromEnv(YamlNode node, String name, String path) {
         environmentNames.add(name);
         String value = environment.get(name);
+        if (value == null && absentStandsIn) {
+            return Optional.of(GeneratedSecret.fresh());
+        }
         if (value == null) {
             nodes.problem(node.location(), path, "environment variable " + name + " is not set");
             return Optional.empty();

@@ -1,0 +1,76 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.buildhook.core.Signer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The line {@code serve} prints once it listens names the URL JobServ must post to: with no endpoint
+ * {@code default}, a plain {@code /webhook} is answered 404, so the line names each endpoint's own URL.
+ */
+class ServeBannerTest {
+
+    @TempDir
+    Path dir;
+    Process server;
+    final List<String> output = Collections.synchronizedList(new ArrayList<>());
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (server != null) {
+            server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void withoutADefaultEndpointTheListeningLineNamesTheUrlsThatAcceptWebhooks() throws Exception {
+        Files.writeString(dir.resolve("secret"), "s3cret\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "endpoints:",
+                "  factory: {secrets: [{file: secret}]}",
+                "  staging: {secrets: [{file: secret}]}",
+                TestConfig.LOCAL_SERVER,
+                ""));
+        server = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        String base = ServeOutput.awaitListening(server, output, "serve-banner-test-output");
+
+        String listening = output.stream().filter(l -> l.startsWith("buildhook listening on")).findFirst().orElseThrow();
+        assertThat(listening).isEqualTo("buildhook listening on " + base + " (POST " + base + "webhook/factory, "
+                + base + "webhook/staging)");
+        Matcher first = Pattern.compile("\\(POST (\\S+),").matcher(listening);
+        assertThat(first.find()).isTrue();
+        byte[] body = Files.readAllBytes(CommandLineTest.FIXTURES.resolve("build-67-passed.json"));
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30)).build();
+        HttpResponse<String> named = client.send(post(URI.create(first.group(1)), body), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> plain = client.send(post(URI.create(base + "webhook"), body), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(named.statusCode()).as(named.body()).isEqualTo(202);
+        assertThat(plain.statusCode()).as("plain /webhook, which the line no longer names").isEqualTo(404);
+    }
+
+    private static HttpRequest post(URI uri, byte[] body) {
+        return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
+                .header("X-JobServ-Sig", Signer.sign(body, "s3cret".getBytes(StandardCharsets.UTF_8)))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+    }
+}
