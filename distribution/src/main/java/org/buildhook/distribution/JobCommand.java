@@ -41,7 +41,7 @@ final class JobCommand {
         @Mixin
         AdminOptions admin;
 
-        @Parameters(index = "0", paramLabel = "JOB", description = "The job's id.")
+        @Parameters(index = "0", paramLabel = "JOB", converter = IdConverter.class, description = "The job's id.")
         String id;
 
         @Override

@@ -35,7 +35,7 @@ final class LogsCommand implements Callable<Integer> {
     @Mixin
     AdminOptions admin;
 
-    @Parameters(index = "0", paramLabel = "JOB", description = "The job's id.")
+    @Parameters(index = "0", paramLabel = "JOB", converter = IdConverter.class, description = "The job's id.")
     String id;
 
     @Option(names = "--attempt", paramLabel = "N", description = "This attempt (1, 2 …) instead of the last one.")

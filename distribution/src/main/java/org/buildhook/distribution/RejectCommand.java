@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
         })
 final class RejectCommand extends AdminActionCommand {
 
-    @Parameters(index = "0", paramLabel = "JOB", description = "The job's id.")
+    @Parameters(index = "0", paramLabel = "JOB", converter = IdConverter.class, description = "The job's id.")
     String id;
 
     @Override

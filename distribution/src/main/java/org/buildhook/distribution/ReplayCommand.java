@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
         })
 final class ReplayCommand extends AdminActionCommand {
 
-    @Parameters(index = "0", paramLabel = "DELIVERY", description = "The delivery's id.")
+    @Parameters(index = "0", paramLabel = "DELIVERY", converter = IdConverter.class, description = "The delivery's id.")
     String id;
 
     @Override

@@ -203,6 +203,31 @@ class AdminCommandsTest {
         assertThat(err.toString()).contains("no job 01AAAAAAAAAAAAAAAAAAAAAAAA");
     }
 
+    /**
+     * An id is one path segment of the API's URL: text that is no id (a space, a {@code %}, a {@code /}
+     * or {@code ..}, a {@code ?} or {@code #}) is refused as such, with usage's exit code, by every
+     * command that takes one; never a stack trace, never another URL than meant.
+     */
+    @Test
+    void everyCommandTakingAnIdRefusesTextThatIsNoIdSayingSo() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        server.awaitJob(delivery, "SUCCEEDED");
+        List<List<String>> commands = List.of(List.of("job", "show"), List.of("logs"), List.of("rerun"),
+                List.of("cancel"), List.of("approve"), List.of("reject"), List.of("replay"));
+        for (List<String> command : commands) {
+            for (String notAnId : List.of("a b", "%zz", "../../etc", "?limit=1", "#x", "")) {
+                List<String> args = new ArrayList<>(command);
+                args.add(notAnId);
+
+                int code = run(args.toArray(String[]::new));
+
+                assertThat(code).as(command + " '" + notAnId + "': " + err).isEqualTo(ExitCodes.USAGE);
+                assertThat(err.toString()).as(command + " '" + notAnId + "'")
+                        .contains("'" + notAnId + "' is not an id").doesNotContain("Exception").doesNotContain("\tat ");
+            }
+        }
+    }
+
     @Test
     void approveAndRejectDecideJobsAwaitingAnApprovalWithWhoAndWhenInTheAuditTrail() throws Exception {
         server.replaceRules("rules:\n  - name: gate\n    approval: {expires: 1h}\n    run:\n      command: [/bin/sh, '"
