@@ -2,6 +2,7 @@ package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
@@ -13,19 +14,26 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildhook.core.Signer;
 import org.buildhook.servlet.DeliveryService;
+import org.buildhook.servlet.HeldRefusalWindows;
 import org.buildhook.servlet.WebhookServlet;
 import org.buildhook.servlet.config.BuildhookConfig;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -34,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * A flood of refused deliveries through the standalone server, over real HTTP: every answer exactly
  * as the contract says, the first refusal of each kind logged at once, the rest summed up — at the
  * latest when the server stops — and none missing from the log's account. Bodies not complete in time
- * ({@code 408}) are folded the same way.
+ * ({@code 408}) and deliveries the store could not take ({@code 503}) are folded the same way.
  */
 class RefusalFloodTest {
 
@@ -111,8 +119,6 @@ class RefusalFloodTest {
     void bodiesNotCompleteInTimeAreAnswered408EachAndLoggedAsTheirFirstLineAndASummaryThatAccountForEveryOne()
             throws Exception {
         BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir,
-                // Every client stalls at once, so their deadlines end together, well inside one 10 s window
-                // however loaded the machine (only the answers come later then).
                 "server: {host: 127.0.0.1, port: 0, request-timeout: 2s}"));
         ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(WebhookServlet.class);
         ListAppender<ILoggingEvent> log = capture(logger);
@@ -120,8 +126,12 @@ class RefusalFloodTest {
         ExecutorService readers = Executors.newFixedThreadPool(stalled);
         List<Socket> sockets = new ArrayList<>();
         try {
-            try (BuildhookServer server = TestConfig.server(loaded)) {
+            AtomicReference<ServletContextHandler> context = new AtomicReference<>();
+            try (BuildhookServer server = serverHoldingRefusalWindows(loaded, context)) {
                 server.start();
+                // The windows end when the server stops, not after 10 s: the clients' deadlines need not
+                // end close together, however loaded the machine.
+                HeldRefusalWindows.holdUntilStop(context.get().getServletContext());
                 List<Future<String>> answers = new ArrayList<>();
                 for (int i = 0; i < stalled; i++) {
                     Socket socket = new Socket("127.0.0.1", server.uri().getPort());
@@ -138,6 +148,9 @@ class RefusalFloodTest {
                     assertThat(answer.get(90, java.util.concurrent.TimeUnit.SECONDS)).startsWith("HTTP/1.1 408 ")
                             .contains("{\"error\":\"request body not received in time\"}");
                 }
+                // Counted like the other refusals, one by one.
+                assertThat(scrape(server)).contains("buildhook_deliveries_total{endpoint=\"default\",outcome=\"timed_out\"} "
+                        + stalled + ".0");
             }
         } finally {
             logger.detachAppender(log);
@@ -160,9 +173,83 @@ class RefusalFloodTest {
                 folded += Long.parseLong(summary.group(1));
             }
         }
-        // Folded (not a line per client), and, with the server stopped, every one accounted for.
-        assertThat(full).as("lines in full: %s", lines).isGreaterThanOrEqualTo(1).isLessThan(stalled);
-        assertThat(full + folded).as("408s in the log: %s", lines).isEqualTo(stalled);
+        // Folded (the first in full, the rest summed up when the server stopped), every one accounted for.
+        assertThat(full).as("lines in full: %s", lines).isEqualTo(1);
+        assertThat(folded).as("408s in the summary: %s", lines).isEqualTo(stalled - 1);
+    }
+
+    @Test
+    void deliveriesNotStoredWhileAnotherProgramLocksTheSqliteFileAreAnswered503EachAndLoggedAsTheirFirstLineAndASummary()
+            throws Exception {
+        BuildhookConfig loaded = TestConfig.load(TestConfig.write(dir, TestConfig.LOCAL_SERVER));
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(DeliveryService.class);
+        ListAppender<ILoggingEvent> log = capture(logger);
+        int refused = 12;
+        ExecutorService senders = Executors.newFixedThreadPool(4);
+        byte[] body = Files.readAllBytes(Path.of(System.getProperty("buildhook.fixtures"), "build-67-passed.json"));
+        String signature = Signer.sign(body, TestConfig.SECRET.getBytes(StandardCharsets.UTF_8));
+        try {
+            AtomicReference<ServletContextHandler> context = new AtomicReference<>();
+            try (BuildhookServer server = serverHoldingRefusalWindows(loaded, context)) {
+                server.start();
+                HeldRefusalWindows.holdUntilStop(context.get().getServletContext());
+                HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+                // Another program (an sqlite3 shell inside a transaction) holds the file's write lock.
+                try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("data")
+                        .resolve("buildhook.db").toAbsolutePath()); Statement st = other.createStatement()) {
+                    st.execute("BEGIN EXCLUSIVE");
+                    List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+                    for (int i = 0; i < refused; i++) {
+                        answers.add(senders.submit(() -> client.send(HttpRequest.newBuilder(server.uri().resolve("webhook"))
+                                .timeout(Duration.ofSeconds(90)).header("X-JobServ-Sig", signature)
+                                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                                HttpResponse.BodyHandlers.ofString())));
+                    }
+                    for (Future<HttpResponse<String>> answer : answers) {
+                        HttpResponse<String> refusal = answer.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                        assertThat(refusal.statusCode()).as(refusal.body()).isEqualTo(503);
+                        assertThat(refusal.headers().firstValue("Retry-After")).isPresent();
+                    }
+                    st.execute("ROLLBACK");
+                }
+                assertThat(scrape(server)).contains("buildhook_deliveries_total{endpoint=\"default\",outcome=\"unavailable\"} "
+                        + refused + ".0");
+            }
+        } finally {
+            logger.detachAppender(log);
+            senders.shutdownNow();
+        }
+
+        List<ILoggingEvent> events = log.list.stream().filter(e -> e.getFormattedMessage().contains("503")).toList();
+        assertThat(events).allMatch(e -> e.getLevel() == Level.ERROR, "logged at ERROR");
+        List<String> lines = events.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertThat(lines).filteredOn(l -> l.startsWith("delivery from 127.0.0.1 to endpoint 'default' not stored,"
+                + " answering 503: ")).as("lines in full: %s", lines).hasSize(1).first().asString()
+                .contains("database is locked");
+        assertThat(lines).filteredOn(l -> SUMMARY.matcher(l).matches()).as("summaries: %s", lines).singleElement()
+                .satisfies(l -> {
+                    Matcher summary = SUMMARY.matcher(l);
+                    assertThat(summary.matches()).isTrue();
+                    assertThat(Long.parseLong(summary.group(1))).isEqualTo(refused - 1);
+                    assertThat(summary.group(2)).isEqualTo("deliveries to endpoint 'default' not stored: storage"
+                            + " unavailable, answered 503, from 127.0.0.1");
+                });
+        assertThat(lines).hasSize(2);
+    }
+
+    /** The standalone server as {@link TestConfig#server} makes it, its servlet context handed to {@code context}. */
+    private static BuildhookServer serverHoldingRefusalWindows(BuildhookConfig loaded,
+            AtomicReference<ServletContextHandler> context) {
+        return BuildhookServer.create(loaded.server(), c -> {
+            ServeCommand.install(c, loaded);
+            context.set(c);
+        });
+    }
+
+    /** What {@code /metrics} says now. */
+    private static String scrape(BuildhookServer server) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.uri().resolve("metrics"))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     /** Every event of {@code logger} from now until the appender is detached. */

@@ -43,9 +43,12 @@ public final class BuildhookMetrics implements AutoCloseable {
     private static final Duration[] JOB_BUCKETS = seconds(0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 30, 60,
             120, 300, 600, 1800, 3600);
 
-    /** What a delivery came to, as the {@code outcome} label says it. */
+    /**
+     * What a delivery came to, as the {@code outcome} label says it: {@code TIMED_OUT} is a body not
+     * complete within {@code server.request-timeout} ({@code 408}).
+     */
     public enum DeliveryOutcome {
-        ACCEPTED, DUPLICATE, REJECTED, UNAUTHORIZED, TOO_LARGE, UNKNOWN_ENDPOINT, UNAVAILABLE;
+        ACCEPTED, DUPLICATE, REJECTED, UNAUTHORIZED, TOO_LARGE, TIMED_OUT, UNKNOWN_ENDPOINT, UNAVAILABLE;
 
         static DeliveryOutcome of(Receipt.Kind kind) {
             switch (kind) {

@@ -11,10 +11,11 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
+import org.slf4j.event.Level;
 
 /**
  * The log lines of refused deliveries (unknown endpoint, signature, body too large, body not complete
- * in time), folded under a flood. The first refusal of a <em>kind</em> (its endpoint and reason, whoever
+ * in time, not stored because the store is unavailable), folded under a flood. The first refusal of a <em>kind</em> (its endpoint and reason, whoever
  * sent it) is logged at once, in full, as always; further ones of the same kind within {@link #WINDOW}
  * are counted, and one line when that window ends says how many there were and from which addresses:
  *
@@ -52,6 +53,8 @@ final class RefusalLog implements AutoCloseable {
     private final Runnable stopTimer;
     private final ConcurrentHashMap<String, Window> open = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Windows opened from now on end only at {@link #close}: see {@link #holdWindows}. */
+    private volatile boolean held;
 
     RefusalLog(Clock clock, Duration window, Timer timer, Runnable stopTimer) {
         this.clock = clock;
@@ -108,19 +111,29 @@ final class RefusalLog implements AutoCloseable {
      *                 kind in a window, else not at all (the refusal is counted for the summary)
      */
     void refused(Logger logger, String kind, String remote, Runnable fullLine) {
+        refused(logger, Level.WARN, kind, remote, fullLine);
+    }
+
+    /**
+     * As {@link #refused(Logger, String, String, Runnable)}, the summary at {@code level}: that of the
+     * full line, so a refusal logged at {@code ERROR} is summed up at {@code ERROR} too.
+     */
+    void refused(Logger logger, Level level, String kind, String remote, Runnable fullLine) {
         while (!closed) {
             Window w = open.get(kind);
             if (w == null) {
                 if (open.size() >= MAX_KINDS) {
                     break;
                 }
-                Window fresh = new Window(logger, kind, clock.instant());
+                Window fresh = new Window(logger, level, kind, clock.instant());
                 if (open.putIfAbsent(kind, fresh) != null) {
                     continue;
                 }
                 fullLine.run();
                 try {
-                    timer.schedule(() -> end(fresh), window);
+                    if (!held) {
+                        timer.schedule(() -> end(fresh), window);
+                    }
                 } catch (RejectedExecutionException e) {
                     end(fresh); // stopping: nothing may wait for a timer that will not run
                 }
@@ -150,6 +163,14 @@ final class RefusalLog implements AutoCloseable {
         }
     }
 
+    /**
+     * Windows opened from now on last until {@link #close}, whatever the time: for tests whose
+     * refusals must fold however slowly a loaded machine brings them about.
+     */
+    void holdWindows() {
+        held = true;
+    }
+
     /** Kinds in their window now (for tests). */
     int openKinds() {
         return open.size();
@@ -173,7 +194,7 @@ final class RefusalLog implements AutoCloseable {
             return;
         }
         long millis = Math.max(0, Duration.between(w.first, clock.instant()).toMillis());
-        w.logger.warn("... and {} more like it in {} s since {}: {}, from {}{}", more,
+        w.logger.atLevel(w.level).log("... and {} more like it in {} s since {}: {}, from {}{}", more,
                 String.format(Locale.ROOT, "%.1f", millis / 1000.0), w.first, w.kind, String.join(", ", remotes),
                 others ? " and others" : "");
     }
@@ -181,6 +202,7 @@ final class RefusalLog implements AutoCloseable {
     /** One kind's refusals after its first, until its window ends. Guarded by itself. */
     private static final class Window {
         final Logger logger;
+        final Level level;
         final String kind;
         final Instant first;
         final List<String> remotes = new ArrayList<>(MAX_REMOTES);
@@ -188,8 +210,9 @@ final class RefusalLog implements AutoCloseable {
         long more;
         boolean ended;
 
-        Window(Logger logger, String kind, Instant first) {
+        Window(Logger logger, Level level, String kind, Instant first) {
             this.logger = logger;
+            this.level = level;
             this.kind = kind;
             this.first = first;
         }

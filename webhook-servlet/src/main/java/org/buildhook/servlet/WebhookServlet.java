@@ -77,6 +77,7 @@ public final class WebhookServlet extends HttpServlet {
                         () -> LOG.warn("delivery from {} to endpoint '{}' cut: its body was not complete after {} ({}"
                                 + " byte(s) received; server.request-timeout)", remote, endpoint, after, received));
                 response.setHeader("Connection", "close");
+                app.metrics().delivery(endpoint, BuildhookMetrics.DeliveryOutcome.TIMED_OUT);
                 JsonAnswer.error("request body not received in time").send(response, HttpServletResponse.SC_REQUEST_TIMEOUT);
             }
 

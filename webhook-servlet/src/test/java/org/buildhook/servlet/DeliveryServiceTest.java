@@ -18,6 +18,7 @@ import org.buildhook.core.BuildEventParser;
 import org.buildhook.core.Secret;
 import org.buildhook.core.SignatureVerifier;
 import org.buildhook.core.Signer;
+import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.store.DeliveryOutcome;
@@ -150,5 +151,19 @@ class DeliveryServiceTest {
 
         assertThat(receipt.kind()).isEqualTo(Receipt.Kind.UNAVAILABLE);
         assertThat(store.deliveries(DeliveryQuery.latest(10)).items()).isEmpty();
+    }
+
+    @Test
+    void theAcceptedLineNamesEachRuleOnceInTheJobsOrderAsAListPrintsThem() {
+        List<List<String>> cases = List.of(List.of(), List.of("build"), List.of("build", "build"),
+                List.of("notify", "build", "notify", "deploy", "build"), List.of("a", "b", "c", "d", "e", "f"),
+                List.of("x, y", "[z]", "x, y"));
+        for (List<String> rules : cases) {
+            List<PlannedJob> jobs = rules.stream().map(r -> new PlannedJob(r, "name: " + r, List.of("/bin/true"),
+                    Map.of(), null, false, Duration.ofMinutes(1), 0, Duration.ofSeconds(1), 0, null)).toList();
+            // What the line printed when it was built with a stream.
+            String before = jobs.isEmpty() ? "" : " " + jobs.stream().map(PlannedJob::ruleName).distinct().toList();
+            assertThat(DeliveryService.ruleNames(jobs)).as(rules.toString()).isEqualTo(before);
+        }
     }
 }

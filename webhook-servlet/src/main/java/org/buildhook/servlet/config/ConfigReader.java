@@ -16,6 +16,7 @@ import org.buildhook.runner.exec.JobEnvironment;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.exec.ProcessEncoding;
 import org.buildhook.runner.rules.YamlNode;
+import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.StoreConfig;
 
 /**
@@ -65,10 +66,12 @@ final class ConfigReader {
         if (draft.rulesFile != null && !Files.isRegularFile(draft.rulesFile)) {
             nodes.problem(top.get("rules").value().location(), "rules", "rules file " + draft.rulesFile + " not found");
         }
-        draft.store = store(section(top, "store", ConfigKeys.STORE), draft.dataDir);
+        Map<String, YamlNode.Entry> store = section(top, "store", ConfigKeys.STORE);
+        draft.store = store(store, draft.dataDir);
         draft.endpoints = endpoints(top.get("endpoints"));
         Map<String, YamlNode.Entry> runner = section(top, "runner", ConfigKeys.RUNNER);
         draft.engine = engine(runner);
+        poolFitsThreads(draft.store, draft.engine, store.get("pool-size"), runner.get("threads"));
         draft.launcher = launcher(runner, draft.dataDir);
         draft.http = http(section(top, "http", ConfigKeys.HTTP));
         admin(section(top, "admin", ConfigKeys.ADMIN), draft);
@@ -132,6 +135,33 @@ final class ConfigReader {
             store = nodes.integer(s.get("pool-size").value(), "store.pool-size").map(store::withPoolSize).orElse(store);
         }
         return store;
+    }
+
+    /**
+     * PostgreSQL: warns when {@code store.pool-size} is below {@code runner.threads} + 2. The job
+     * engine's pool then serves db-scheduler's heartbeats and polls and each job thread recording its
+     * attempt with fewer connections than they may want at once: heartbeats wait, or fail after the
+     * pool's timeout, behind the bookkeeping, and a node whose heartbeats keep failing kills its own
+     * jobs (self-fencing). A warning, not a refusal: it works, only less well under load, and such a
+     * configuration started before the bookkeeping shared that pool. On SQLite the bookkeeping goes
+     * through the store's writer and takes no connection of that pool.
+     *
+     * @param poolSize where {@code store.pool-size} is set, or {@code null}
+     * @param threads  where {@code runner.threads} is set, or {@code null}
+     */
+    private void poolFitsThreads(StoreConfig store, EngineConfig engine, YamlNode.Entry poolSize, YamlNode.Entry threads) {
+        int least = engine.threads() + 2;
+        if (store.dialect() != Dialect.POSTGRESQL || store.poolSize() >= least) {
+            return;
+        }
+        YamlNode.Entry at = poolSize != null ? poolSize : threads;
+        warnings.add(at == null ? null : at.value().location(), "store.pool-size", store.poolSize()
+                + (poolSize == null ? " (the default)" : "") + " connections per pool are fewer than runner.threads ("
+                + engine.threads() + ") + 2: on PostgreSQL the job engine's pool serves db-scheduler's heartbeats and"
+                + " every job thread recording its attempt, so under load heartbeats wait or fail behind the jobs'"
+                + " bookkeeping, and a node whose heartbeats keep failing kills its own running jobs. Set"
+                + " store.pool-size: " + least + " or more (each node opens up to twice that many connections: allow"
+                + " for them in PostgreSQL's max_connections)");
     }
 
     /** PostgreSQL takes {@code user} and {@code password} as URL parameters; the pool is opened with the URL alone. */

@@ -299,4 +299,34 @@ class ConfigLoaderTest {
         assertThat(endpoint + " " + server + " " + admin).doesNotContain("endpoint-secret", "store-pass", "admin-secret")
                 .contains("lmp", "secrets=1", "enabled=true");
     }
+
+    @Test
+    void aPostgresqlPoolSmallerThanTheRunnersThreadsPlusTwoStartsWithOneWarningThatSaysWhereAndWhatToSet()
+            throws IOException {
+        Path small = Files.writeString(dir.resolve("small.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store:\n  url: jdbc:postgresql://db:5432/buildhook\n  pool-size: 8\nrunner:\n  threads: 16\n");
+        Path threadsOnly = Files.writeString(dir.resolve("threads.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store: {url: 'jdbc:postgresql://db:5432/buildhook'}\nrunner:\n  threads: 9\n");
+        Path enough = Files.writeString(dir.resolve("enough.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store: {url: 'jdbc:postgresql://db:5432/buildhook', pool-size: 18}\nrunner: {threads: 16}\n");
+        Path sqlite = Files.writeString(dir.resolve("sqlite.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store: {pool-size: 8}\nrunner: {threads: 16}\n");
+        ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
+
+        // Loaded, not refused: such a configuration started before, and works (only less well under load).
+        assertThat(poolWarnings(loader.load(small))).singleElement().asString()
+                .startsWith(small + ":4:14: store.pool-size: 8 connections per pool are fewer than runner.threads (16) + 2")
+                .contains("heartbeats wait or fail", "Set store.pool-size: 18 or more", "max_connections");
+        assertThat(poolWarnings(loader.load(threadsOnly))).singleElement().asString()
+                .startsWith(threadsOnly + ":4:12: store.pool-size: 10 (the default) connections per pool are fewer than"
+                        + " runner.threads (9) + 2")
+                .contains("Set store.pool-size: 11 or more");
+        assertThat(poolWarnings(loader.load(enough))).isEmpty();
+        // On SQLite the jobs' bookkeeping goes through the store's writer, not the engine's pool.
+        assertThat(poolWarnings(loader.load(sqlite))).isEmpty();
+    }
+
+    private static List<String> poolWarnings(BuildhookConfig config) {
+        return config.warnings().stream().filter(w -> w.contains("store.pool-size")).toList();
+    }
 }

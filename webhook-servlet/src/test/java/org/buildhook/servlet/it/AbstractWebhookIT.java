@@ -124,6 +124,8 @@ abstract class AbstractWebhookIT {
             assertThat(answer.get("duplicate").asBoolean()).isFalse();
             assertThat(answer.get("delivery").asText()).isNotBlank();
             assertThat(answer.get("jobs")).hasSize(1);
+            // The answer's bytes are a contract: Jackson's compact form and one newline.
+            assertThat(response.body()).isEqualTo(JSON.writeValueAsString(answer) + "\n");
             buildIds.add(JSON.readTree(body).get("build_id").asLong());
         }
         assertThat(buildIds).containsExactlyInAnyOrder(67L, 68L, 412L, 7L, 9000L);
@@ -142,6 +144,7 @@ abstract class AbstractWebhookIT {
         JsonNode answer = JSON.readTree(again.body());
         assertThat(answer.get("duplicate").asBoolean()).isTrue();
         assertThat(answer.get("delivery").asText()).isEqualTo(first.get("delivery").asText());
+        assertThat(again.body()).isEqualTo("{\"delivery\":\"" + answer.get("delivery").asText() + "\",\"duplicate\":true}\n");
     }
 
     @Test

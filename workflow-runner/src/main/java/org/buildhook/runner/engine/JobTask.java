@@ -269,11 +269,7 @@ final class JobTask implements ExecutionHandler<Void> {
         if (started == null) {
             return CompletableFuture.completedFuture(null);
         }
-        try {
-            return ledger.recordProcessLater(jobId, attempt, started);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return ledger.recordProcessLater(jobId, attempt, started);
     }
 
     /** Waits until the attempt's process is recorded, or says why it could not be. */

@@ -259,19 +259,12 @@ public final class ExecutionLedger {
     /**
      * As {@link #recordProcess}, without waiting for SQLite's writer to commit it (PostgreSQL
      * records it before returning, in one statement): the future ends once it is recorded, or with
-     * why not. Whatever the calling thread writes after waiting for it is committed after it.
+     * why not (it never throws). Whatever the calling thread writes after waiting for it is committed
+     * after it.
      */
     public java.util.concurrent.CompletableFuture<Void> recordProcessLater(String jobId, int attempt,
             ProcessIdentity process) {
-        if (db.dialect() == Dialect.POSTGRESQL) {
-            try {
-                recordProcess(jobId, attempt, process);
-                return java.util.concurrent.CompletableFuture.completedFuture(null);
-            } catch (RuntimeException e) {
-                return java.util.concurrent.CompletableFuture.failedFuture(e);
-            }
-        }
-        return db.inTransactionLater("record an attempt's process", Durability.DEFERRED,
+        return db.inOneStatementLater("record an attempt's process", Durability.DEFERRED,
                 recordingProcess(jobId, attempt, process));
     }
 
