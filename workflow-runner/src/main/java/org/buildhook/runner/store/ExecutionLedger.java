@@ -573,16 +573,19 @@ public final class ExecutionLedger {
      * transaction). The same three writes as data-modifying {@code WITH} parts: the job's row first
      * (the row lock every other writer of a job's attempts takes first, as
      * {@link #startAttempt} and {@link #interruptLeftover} do), only while the attempt is still the
-     * job's latest; the execution's removal only {@code FROM} that update, so only when it
-     * happened; and the attempt's own row in any case.
+     * job's latest; the execution's removal only when that update happened ({@code EXISTS} on
+     * it); and the attempt's own row in any case. The execution is named by its whole key: taken
+     * from the update instead ({@code task_instance IN (SELECT id FROM job)}), the planner looked
+     * up only {@code task_name} in the key's index and read every queued execution, each job's
+     * outcome a scan of the whole queue (docs/BENCHMARKS.md, "Sixth pass: PostgreSQL all done").
      */
     private Finished finishInOneStatement(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, Instant ended, String log) {
         boolean dequeue = executionVersion >= 0 && next.isFinal();
         String sql = "WITH job AS (UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?, log_path = ?, message = ?"
                 + " WHERE id = ? AND attempts = ? RETURNING id)"
-                + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance"
-                        + " IN (SELECT id FROM job) AND version = ? RETURNING 1)" : "")
+                + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?"
+                        + " AND version = ? AND EXISTS (SELECT 1 FROM job) RETURNING 1)" : "")
                 + ", attempt AS (UPDATE job_attempts SET outcome = ?, exit_code = ?, ended_at = ?, log_path = ?,"
                 + " message = ? WHERE job_id = ? AND attempt = ? RETURNING 1)"
                 + " SELECT (SELECT count(*) FROM job), " + (dequeue ? "(SELECT count(*) FROM execution)" : "0")
@@ -599,6 +602,7 @@ public final class ExecutionLedger {
                 p.setInt(++i, attempt);
                 if (dequeue) {
                     p.setString(++i, JobQueue.TASK_NAME);
+                    p.setString(++i, jobId);
                     p.setLong(++i, executionVersion);
                 }
                 p.setString(++i, AttemptOutcome.of(outcome.result()).name());
