@@ -244,7 +244,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
         log.close();
         IOException logError = log.error();
         if (logError != null) {
-            message += "; log incomplete: " + logError;
+            message += "; log incomplete: " + IoProblems.describe(logError);
         }
         outcome.complete(new JobOutcome(result, exitCode, started, clock.instant(), message, logFile,
                 log.truncated()));

@@ -94,7 +94,12 @@ public final class Store implements AutoCloseable {
     }
 
     private static Store open(StoreConfig config, ScheduledExecutorService executor, boolean owns) {
-        Database db = Database.open(config);
+        Database db;
+        try {
+            db = Database.open(config);
+        } catch (StoreUnavailableException e) {
+            throw unreachable(config, e);
+        }
         try {
             int version = new Migrations(db, config.clock()).apply();
             LOG.info("store open on {} at schema version {}", config.dialect(), version);
@@ -105,10 +110,33 @@ public final class Store implements AutoCloseable {
                 executor.scheduleWithFixedDelay(store::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
             }
             return store;
+        } catch (StoreUnavailableException e) {
+            db.close();
+            throw unreachable(config, e);
         } catch (RuntimeException e) {
             db.close();
             throw e;
         }
+    }
+
+    /**
+     * A PostgreSQL store that cannot be reached at start, said with where (the URL without its
+     * parameters, which may hold the password), the driver's reason (refused, unknown host, wrong
+     * password …) rather than the pool's "Connection is not available", and what to check.
+     */
+    private static StoreUnavailableException unreachable(StoreConfig config, StoreUnavailableException e) {
+        if (config.dialect() != Dialect.POSTGRESQL) {
+            return e;
+        }
+        String reason = null;
+        for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof java.sql.SQLException && t.getMessage() != null) {
+                reason = t.getMessage();
+            }
+        }
+        return new StoreUnavailableException("cannot connect to the PostgreSQL store " + config.describe() + ": "
+                + (reason == null ? e.getMessage() : reason) + "; check that PostgreSQL runs and accepts connections"
+                + " there, and store.url, store.user and store.password", e);
     }
 
     /**

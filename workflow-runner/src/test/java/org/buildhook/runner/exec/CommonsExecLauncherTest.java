@@ -160,7 +160,9 @@ class CommonsExecLauncherTest extends LauncherTest {
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
         assertThat(marker).exists();
-        assertThat(outcome.message()).startsWith("exited with 0; log incomplete: ");
+        assertThat(outcome.message()).startsWith("exited with 0; log incomplete: ")
+                .as("in words, naming the folder, not a Java class").doesNotContain("Exception")
+                .contains(dir.resolve("logs").resolve(Fixtures.jobId("unloggable")).toString());
     }
 
     @Test
