@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  */
 final class AdminOptions {
 
-    @Option(names = "--url", paramLabel = "URL",
+    @Option(names = "--url", paramLabel = "URL", converter = HttpUrlConverter.class,
             description = "The server's base URL (default: where the running 'serve' of this configuration "
                     + "listens, as it wrote into <data-dir>/server-url; else the configuration's server host, port "
                     + "and context path, e.g. http://localhost:8080/).")

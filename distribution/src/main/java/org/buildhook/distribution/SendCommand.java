@@ -46,7 +46,8 @@ final class SendCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "URL", description = "The webhook URL, e.g. http://localhost:8080/webhook")
+    @Parameters(index = "0", paramLabel = "URL", converter = HttpUrlConverter.class,
+            description = "The webhook URL, e.g. http://localhost:8080/webhook")
     URI url;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "PAYLOAD.json",

@@ -116,6 +116,23 @@ class CommandLineTest {
         assertThat(err.toString()).contains("BUILDHOOK_TEST_SURELY_UNSET is not set");
     }
 
+    /**
+     * A URL typed without its scheme ({@code localhost:8080}), with another one ({@code ftp://}) or none
+     * at all was handed to the HTTP client, which threw: a stack trace. Now a usage error naming it.
+     */
+    @Test
+    void sendAndTheAdminCommandsRefuseAServerUrlThatIsNotHttpSayingSo() throws IOException {
+        Path secret = Files.writeString(dir.resolve("secret"), "s3cret\n");
+        for (String notHttp : List.of("localhost:8080", "notaurl", "ftp://example.org/webhook", "http://a b/", "http://")) {
+            assertThat(run("send", notHttp, "--sample", "--secret-file", secret.toString(), "--no-retry"))
+                    .as("send " + notHttp + ": " + err).isEqualTo(ExitCodes.USAGE);
+            assertThat(run("jobs", "--url", notHttp, "--token-file", secret.toString()))
+                    .as("jobs --url " + notHttp + ": " + err).isEqualTo(ExitCodes.USAGE);
+            assertThat(err.toString()).contains("'" + notHttp + "' is not a server URL");
+        }
+        assertThat(err.toString()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
     @Test
     void testShowsTheExactArgvOfEachJobAndRunsNothing() throws IOException {
         Path marker = dir.resolve("ran");

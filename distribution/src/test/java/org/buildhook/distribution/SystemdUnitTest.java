@@ -109,6 +109,30 @@ class SystemdUnitTest {
         assertThat(instructions).contains("sudo").contains("/tmp").contains("/home");
     }
 
+    /**
+     * The unit's own "Install:" comment is what an operator who opens only the unit follows: it has
+     * every command of the documentation's steps (it lacked copying buildhook.yaml to /etc/buildhook,
+     * so the unit it enabled could not start), "journalctl" aside.
+     */
+    @Test
+    void theUnitsInstallCommentHasEveryCommandOfTheDocumentedSteps() throws IOException {
+        String instructions = systemdInstructions();
+        int open = instructions.indexOf("```sh\n");
+        String block = instructions.substring(open + "```sh\n".length(), instructions.indexOf("```", open + 5));
+        List<String> header = new ArrayList<>();
+        for (String line : Files.readAllLines(UNIT)) {
+            if (!line.startsWith("#")) {
+                break;
+            }
+            header.add(line.replaceFirst("^#\\s*", ""));
+        }
+        List<String> commands = block.lines().filter(l -> !l.isBlank() && !l.startsWith("#") && !l.startsWith("journalctl"))
+                .toList();
+
+        assertThat(commands).contains("systemctl daemon-reload && systemctl enable --now buildhook");
+        assertThat(header).containsAll(commands);
+    }
+
     /** The documentation's systemd section: README or whichever docs/ page now holds it. */
     static String systemdInstructions() throws IOException {
         List<Path> pages = new ArrayList<>(List.of(DOCS.resolve("README.md")));
