@@ -52,13 +52,23 @@ final class Installation {
      * {@code <id> <rule> overlap <pid>} for every earlier run of the same job whose script still
      * lives (a zombie counts as gone). A run killed with its server writes no end line, so only
      * this tells whether it was gone before the job ran again.
+     *
+     * <p>The pid alone does not say so: Linux hands pids out again (pid_max is often 32768, and
+     * a whole test run wraps it), and /proc also answers for every thread id of any JVM. So the
+     * live process counts only when its environment holds this job's {@code BUILDHOOK_PAYLOAD};
+     * otherwise the line is {@code <id> <rule> reused <pid>}, which is not an overlap.
      */
     static String traceScriptCheckingOverlap(String pause) {
         return String.join("\n",
                 "id=$(basename \"$BUILDHOOK_PAYLOAD\" .json)",
                 "for p in $(grep -e \"^$id $BUILDHOOK_RULE start \" \"$TRACE\" | cut -d' ' -f4); do",
+                "  [ \"$p\" = \"$$\" ] && continue",
                 "  if [ -e /proc/$p/status ] && ! grep -q '^State:[[:space:]]*Z' /proc/$p/status; then",
-                "    echo \"$id $BUILDHOOK_RULE overlap $p\" >> \"$TRACE\"",
+                "    if tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | grep -qxF \"BUILDHOOK_PAYLOAD=$BUILDHOOK_PAYLOAD\"; then",
+                "      echo \"$id $BUILDHOOK_RULE overlap $p\" >> \"$TRACE\"",
+                "    else",
+                "      echo \"$id $BUILDHOOK_RULE reused $p\" >> \"$TRACE\"",
+                "    fi",
                 "  fi",
                 "done",
                 traceScript(pause));

@@ -114,11 +114,12 @@ class Kill9ReliabilityIT {
         unexpected.removeAll(accepted);
         Summary.report(name + ": " + ROUNDS + " rounds (seed " + SEED + "), " + accepted.size() + " accepted, "
                 + accepted.stream().filter(trace.completed()::contains).count() + " completed, " + trace.reruns()
-                + " re-run after kill, " + trace.concurrentlyRun().size() + " run twice at once, " + lost.size()
+                + " re-run after kill, " + trace.concurrentlyRun().size() + " run twice at once, " + trace.reusedPids + " earlier pids found reused, " + lost.size()
                 + " lost, " + unexpected.size() + " run without a 2xx seen by the sender, " + failedSends.get()
                 + " sends retried");
         assertThat(lost).as("accepted deliveries whose job never completed").isEmpty();
-        assertThat(trace.concurrentlyRun()).as("deliveries whose job ran twice at the same time").isEmpty();
+        assertThat(trace.concurrentlyRun()).as("deliveries whose job ran twice at the same time; their trace lines:%s",
+                trace.linesOf(trace.concurrentlyRun())).isEmpty();
     }
 
     private static void pause(long millis) {

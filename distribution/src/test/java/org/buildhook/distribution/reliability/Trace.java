@@ -23,11 +23,16 @@ final class Trace {
     final List<RunSpan> runs = new ArrayList<>();
     /** Deliveries whose new run found an earlier run of its job still alive as it started. */
     final Set<String> overlapping = new HashSet<>();
+    /** How many times a new run found an earlier run's pid alive as another process (pid reuse). */
+    int reusedPids;
+    /** Every line, for {@link #linesOf}. */
+    private List<String> lines = List.of();
 
     static Trace read(Path file) throws IOException {
         Trace trace = new Trace();
         Map<String, Integer> open = new HashMap<>();
         List<String> lines = Files.readAllLines(file);
+        trace.lines = lines;
         for (int i = 0; i < lines.size(); i++) {
             String[] parts = lines.get(i).split(" ");
             if (parts.length != 4) {
@@ -36,6 +41,8 @@ final class Trace {
             String key = parts[0] + " " + parts[3];
             if (parts[2].equals("overlap")) {
                 trace.overlapping.add(parts[0]);
+            } else if (parts[2].equals("reused")) {
+                trace.reusedPids++;
             } else if (parts[2].equals("start")) {
                 open.put(key, trace.runs.size());
                 trace.runs.add(new RunSpan(parts[0], parts[3], i, -1));
@@ -87,5 +94,17 @@ final class Trace {
         });
         out.addAll(overlapping);
         return out;
+    }
+
+    /** The trace's lines of these deliveries, numbered, for a failure's message. */
+    String linesOf(Set<String> deliveries) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < lines.size(); i++) {
+            String delivery = lines.get(i).split(" ", 2)[0];
+            if (deliveries.contains(delivery)) {
+                out.append('\n').append(i).append(": ").append(lines.get(i));
+            }
+        }
+        return out.toString();
     }
 }

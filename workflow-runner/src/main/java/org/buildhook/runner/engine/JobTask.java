@@ -91,10 +91,20 @@ final class JobTask implements ExecutionHandler<Void> {
     @Override
     public CompletionHandler<Void> execute(TaskInstance<Void> instance, ExecutionContext context) {
         String jobId = instance.getId();
-        running.enter(jobId);
+        try {
+            running.enter(jobId);
+        } catch (InterruptedException e) {
+            // The engine stops: the execution stays picked by this node, and is put back in the
+            // queue as a stale pick, or revived after the dead-node limit.
+            Thread.currentThread().interrupt();
+            return (complete, operations) -> { };
+        }
         CompletionHandler<Void> next;
         try {
             next = decide(jobId, version(context), () -> beforeTheCommand(context));
+        } catch (Error e) {
+            running.leave(jobId);
+            throw e;
         } catch (RuntimeException e) {
             // Only a wait before the command gives up for a reason other than a stop or an interrupt.
             if (!StoreOutages.isOutage(e) || running.isStopping() || Thread.currentThread().isInterrupted()
@@ -168,7 +178,15 @@ final class JobTask implements ExecutionHandler<Void> {
         if (job.state() == JobState.RUNNING) {
             waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
         }
-        int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId()), before);
+        int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version),
+                before);
+        if (attempt == ExecutionLedger.LOST_PICK) {
+            // Released as a stale pick (its pick statement waited long for the store), or revived,
+            // before this thread started the attempt: whoever picks it next runs it, never both.
+            LOG.info("job {}: its execution was put back in the queue before its attempt started; not run under"
+                    + " this pick", jobId);
+            return (complete, operations) -> { };
+        }
         if (attempt == 0) {
             LOG.info("job {}: already has its outcome; not run again", jobId);
             return remove();
@@ -269,11 +287,7 @@ final class JobTask implements ExecutionHandler<Void> {
         if (started == null) {
             return CompletableFuture.completedFuture(null);
         }
-        try {
-            return ledger.recordProcessLater(jobId, attempt, started);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return ledger.recordProcessLater(jobId, attempt, started);
     }
 
     /** Waits until the attempt's process is recorded, or says why it could not be. */

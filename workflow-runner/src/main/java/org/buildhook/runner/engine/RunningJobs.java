@@ -5,6 +5,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.buildhook.runner.exec.RunningJob;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The attempts running on this node, so that a shutdown can wait for them, then kill them, and
@@ -14,18 +16,44 @@ import org.buildhook.runner.exec.RunningJob;
  */
 final class RunningJobs {
 
+    private static final Logger LOG = LoggerFactory.getLogger(RunningJobs.class);
+
     private final Map<String, RunningJob> running = new ConcurrentHashMap<>();
     private final Set<String> stoppedByShutdown = ConcurrentHashMap.newKeySet();
     private final Map<String, String> fenced = new ConcurrentHashMap<>();
     private final Set<String> executing = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
 
-    void enter(String jobId) {
-        executing.add(jobId);
+    /**
+     * Marks the job's execution as handled by this node, first waiting while another thread of this
+     * node still handles it. Only a pick released or revived under a thread that had not yet started
+     * its attempt leads to a second execution of one job on one node; the first then ends without
+     * running the command ({@link org.buildhook.runner.store.ExecutionLedger#LOST_PICK}), but until
+     * it has left it may still hold, and then free, the job's concurrency slot or shared resources,
+     * which are held per job. One job is handled by one thread of a node at a time.
+     *
+     * @throws InterruptedException if interrupted while waiting (the engine is stopping); then the
+     *                              job is not entered
+     */
+    void enter(String jobId) throws InterruptedException {
+        synchronized (executing) {
+            boolean said = false;
+            while (!executing.add(jobId)) {
+                if (!said) {
+                    said = true;
+                    LOG.info("job {}: picked again while"
+                            + " another thread of this node still handles it; waits until that one is done", jobId);
+                }
+                executing.wait();
+            }
+        }
     }
 
     void leave(String jobId) {
-        executing.remove(jobId);
+        synchronized (executing) {
+            executing.remove(jobId);
+            executing.notifyAll();
+        }
     }
 
     /** Whether this node is handling the job's execution now (its command may be running or ended). */

@@ -168,16 +168,20 @@ final class StartCheck {
         }
         if (program.indexOf('/') >= 0) {
             Path file = path(program, workdir);
-            if (!Files.exists(file)) {
+            // One stat for whether it is there, its kind and its #! line's version: missing or
+            // unreachable is "not found", as Files.exists said; there but no file is "not a regular file".
+            Version attributes = versionOf(file);
+            if (attributes == null) {
                 throw new Refused("executable not found: " + file);
             }
-            return requireRunnable(file);
+            return requireRunnable(file, attributes);
         }
         if (searchPath == null || searchPath.isEmpty()) {
             throw new Refused("executable not found: " + program
                     + " (the job's environment has no PATH; give an absolute path)");
         }
         Path notRunnable = null;
+        Version notRunnableVersion = null;
         for (String directory : searchPath.split(":")) {
             // An empty PATH entry would mean the working directory: too surprising to honour.
             if (directory.isEmpty()) {
@@ -191,11 +195,14 @@ final class StartCheck {
                     requireInterpreter(candidate, attributes);
                     return candidate;
                 }
-                notRunnable = notRunnable == null ? candidate : notRunnable;
+                if (notRunnable == null) {
+                    notRunnable = candidate;
+                    notRunnableVersion = attributes;
+                }
             }
         }
         if (notRunnable != null) {
-            return requireRunnable(notRunnable);
+            return requireRunnable(notRunnable, notRunnableVersion);
         }
         throw new Refused("executable not found: " + program + " is on no directory of PATH=" + searchPath);
     }
@@ -209,9 +216,9 @@ final class StartCheck {
         }
     }
 
-    private static Path requireRunnable(Path file) throws Refused {
-        Version attributes = versionOf(file);
-        if (attributes == null || !attributes.regular()) {
+    /** {@code file}, whose one {@code stat} is {@code attributes}, if it is a file this user may run. */
+    private static Path requireRunnable(Path file, Version attributes) throws Refused {
+        if (!attributes.regular()) {
             throw new Refused("executable is not a regular file: " + file);
         }
         if (!Files.isExecutable(file)) {

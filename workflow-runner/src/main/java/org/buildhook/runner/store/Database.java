@@ -54,19 +54,22 @@ final class Database implements AutoCloseable {
     private final ReaderStatements readers;
     private HikariDataSource schedulerPool;
 
-    private Database(StoreConfig config, HikariDataSource pool) {
+    private Database(StoreConfig config, HikariDataSource pool, DatabaseFile file) {
         this.dialect = config.dialect();
         this.config = config;
         this.pool = pool;
-        this.file = DatabaseFile.of(config.url()).orElse(null);
+        this.file = file;
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
-                Dialect.sqliteFile(config.url()).map(Object::toString).orElse(config.url())) : null;
+                file != null ? file.path().toString() : config.url()) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
     }
 
     static Database open(StoreConfig config) {
-        Dialect.sqliteFile(config.url()).ifPresent(Database::createFileAndFolder);
-        return new Database(config, newPool(config, "buildhook-store", Durability.DURABLE));
+        DatabaseFile file = DatabaseFile.of(config.url()).orElse(null);
+        if (file != null) {
+            createFileAndFolder(file.path());
+        }
+        return new Database(config, newPool(config, "buildhook-store", Durability.DURABLE), file);
     }
 
     /**
@@ -202,14 +205,11 @@ final class Database implements AutoCloseable {
      * As {@link #inTransaction(String, Durability, Work)}, without waiting for SQLite's writer: the
      * future ends once the transaction committed or failed. Transactions handed in by one thread
      * still commit in the order it handed them in. PostgreSQL (no writer) runs it before returning.
+     * Never throws: every failure ends the future.
      */
     <T> java.util.concurrent.CompletableFuture<T> inTransactionLater(String what, Durability durability, Work<T> work) {
         if (writer == null) {
-            try {
-                return java.util.concurrent.CompletableFuture.completedFuture(inTransaction(what, durability, work));
-            } catch (RuntimeException e) {
-                return java.util.concurrent.CompletableFuture.failedFuture(e);
-            }
+            return endedNow(() -> inTransaction(what, durability, work));
         }
         java.util.concurrent.CompletableFuture<T> later;
         try {
@@ -227,6 +227,31 @@ final class Database implements AutoCloseable {
                 writeHealth.failed(failure.getMessage());
             }
         });
+    }
+
+    /**
+     * {@code work}, one statement, as {@link #inOneStatement(String, Durability, Work)} on PostgreSQL
+     * (run before returning) and as {@link #inTransactionLater} on SQLite (handed to its writer, not
+     * waited for). Never throws: every failure ends the future.
+     */
+    <T> java.util.concurrent.CompletableFuture<T> inOneStatementLater(String what, Durability durability,
+            Work<T> work) {
+        if (writer != null) {
+            return inTransactionLater(what, durability, work);
+        }
+        return endedNow(() -> inOneStatement(what, durability, work));
+    }
+
+    /**
+     * Runs {@code now} on this thread, its result or its failure as an ended future: the "later" of a
+     * store with no writer to hand work to (PostgreSQL).
+     */
+    private static <T> java.util.concurrent.CompletableFuture<T> endedNow(java.util.function.Supplier<T> now) {
+        try {
+            return java.util.concurrent.CompletableFuture.completedFuture(now.get());
+        } catch (RuntimeException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
     }
 
     /**

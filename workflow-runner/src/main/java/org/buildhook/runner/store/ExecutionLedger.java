@@ -127,25 +127,61 @@ public final class ExecutionLedger {
      * {@link #finishAttempt} never both succeed for the same attempt. Where it runs (this JVM, its
      * host and boot: {@link NodeIdentity#current()}) is recorded with it, so that its leftovers can
      * be found if this node dies.
+     *
+     * <p>Without a check that the node still holds the job's execution: for the engine, see
+     * {@link #startAttempt(String, String, long)}.
      */
     public int startAttempt(String jobId, String node) {
+        return startAttempt(jobId, node, -1);
+    }
+
+    /** What {@link #startAttempt(String, String, long)} returns when the pick is no longer this node's. */
+    public static final int LOST_PICK = -1;
+
+    /**
+     * As {@link #startAttempt(String, String)}, under the pick this node made: the attempt starts
+     * only if the job's execution is still picked at {@code version} — db-scheduler raises the
+     * version at every pick, and every release and revival raises it too — and then its heartbeat is
+     * renewed in the same transaction (PostgreSQL: the same statement for a first attempt). So the
+     * pick is the attempt's lease: a release of it and the start of an attempt under it never both
+     * succeed, whichever comes first. A release first: this returns {@link #LOST_PICK} and nothing
+     * is written. The start first: the renewed heartbeat makes the pick no longer stale (see
+     * {@link #releaseStalePicks}), and db-scheduler's dead-execution check no longer finds it old.
+     *
+     * @param version the version of the execution as this node picked it; negative for no check
+     * @return the attempt number (from 1), 0 when the job is already final, or {@link #LOST_PICK}
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public int startAttempt(String jobId, String node, long version) {
         NodeIdentity owner = NodeIdentity.current();
         Instant now = clock.instant();
         if (db.dialect() == Dialect.POSTGRESQL) {
             boolean started = db.inOneStatement("start an attempt", Durability.DEFERRED, c -> {
-                try (PreparedStatement p = c.prepareStatement(FIRST_ATTEMPT)) {
-                    bindFirstAttempt(p, jobId, node, owner, now);
+                try (PreparedStatement p = c.prepareStatement(version < 0 ? FIRST_ATTEMPT : LEASED_FIRST_ATTEMPT)) {
+                    int next = 1;
+                    if (version >= 0) {
+                        next = bindLease(p, jobId, version, now);
+                    }
+                    bindFirstAttempt(p, next, jobId, node, owner, now);
                     return p.executeUpdate() == 1;
                 }
             });
             if (started) {
                 return 1;
             }
-            // Not a first attempt, final, or gone: the transaction below tells which, and ends an
-            // earlier attempt still marked running.
+            // Not a first attempt, final, gone or no longer this node's pick: the transaction below
+            // tells which, and ends an earlier attempt still marked running.
         }
         String lock = db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
         return db.inTransaction("start an attempt", Durability.DEFERRED, c -> {
+            if (version >= 0) {
+                try (PreparedStatement p = c.prepareStatement(LEASE)) {
+                    bindLease(p, jobId, version, now);
+                    if (p.executeUpdate() != 1) {
+                        return LOST_PICK;
+                    }
+                }
+            }
             int attempts;
             try (PreparedStatement p = c.prepareStatement("SELECT attempts, state FROM jobs WHERE id = ?" + lock)) {
                 p.setString(1, jobId);
@@ -203,19 +239,50 @@ public final class ExecutionLedger {
      * nothing and takes the transaction, which sees the first's attempt and ends it as the
      * transaction always did.
      */
-    private static final String FIRST_ATTEMPT = "WITH job AS (UPDATE jobs SET state = ?, attempts = 1,"
-            + " started_at = ?, node = ?, message = NULL WHERE id = ? AND attempts = 0 AND state NOT IN ("
-            + finalStates() + ") RETURNING id)"
-            + " INSERT INTO job_attempts (job_id, attempt, outcome, started_at, node, host, boot_id, node_pid,"
-            + " node_started) SELECT id, 1, ?, ?, ?, ?, ?, ?, ? FROM job";
+    private static final String FIRST_ATTEMPT = firstAttempt("");
 
-    private static void bindFirstAttempt(PreparedStatement p, String jobId, String node, NodeIdentity owner,
-            Instant now) throws SQLException {
-        p.setString(1, JobState.RUNNING.name());
-        p.setLong(2, now.toEpochMilli());
-        p.setString(3, node);
-        p.setString(4, jobId);
-        bindRunningAttempt(p, 5, node, owner, now);
+    /**
+     * Renews the heartbeat of the job's execution if it is still picked at the version this node
+     * picked it: one row when this node still holds the pick, none when it was released or revived
+     * (and perhaps picked again) meanwhile.
+     */
+    private static final String LEASE = "UPDATE scheduled_tasks SET last_heartbeat = ? WHERE task_name = ?"
+            + " AND task_instance = ? AND picked = ? AND version = ?";
+
+    /**
+     * {@link #FIRST_ATTEMPT} under the pick: the job's row is updated only if {@link #LEASE}
+     * renewed the execution's heartbeat, in the same statement. The lease's CTE runs first (the
+     * job's reads it), and it takes the execution's row lock: a concurrent release waits for it,
+     * then finds the heartbeat renewed.
+     */
+    private static final String LEASED_FIRST_ATTEMPT = "WITH lease AS (" + LEASE + " RETURNING 1), "
+            + firstAttempt(" AND EXISTS (SELECT 1 FROM lease)").substring("WITH ".length());
+
+    private static String firstAttempt(String condition) {
+        return "WITH job AS (UPDATE jobs SET state = ?, attempts = 1,"
+                + " started_at = ?, node = ?, message = NULL WHERE id = ? AND attempts = 0 AND state NOT IN ("
+                + finalStates() + ")" + condition + " RETURNING id)"
+                + " INSERT INTO job_attempts (job_id, attempt, outcome, started_at, node, host, boot_id, node_pid,"
+                + " node_started) SELECT id, 1, ?, ?, ?, ?, ?, ?, ? FROM job";
+    }
+
+    /** Binds {@link #LEASE}'s 5 parameters from index 1; returns the next index. */
+    private int bindLease(PreparedStatement p, String jobId, long version, Instant now) throws SQLException {
+        jdbc.setInstant(p, 1, now);
+        p.setString(2, JobQueue.TASK_NAME);
+        p.setString(3, jobId);
+        p.setBoolean(4, true);
+        p.setLong(5, version);
+        return 6;
+    }
+
+    private static void bindFirstAttempt(PreparedStatement p, int first, String jobId, String node,
+            NodeIdentity owner, Instant now) throws SQLException {
+        p.setString(first, JobState.RUNNING.name());
+        p.setLong(first + 1, now.toEpochMilli());
+        p.setString(first + 2, node);
+        p.setString(first + 3, jobId);
+        bindRunningAttempt(p, first + 4, node, owner, now);
     }
 
     /**
@@ -259,19 +326,12 @@ public final class ExecutionLedger {
     /**
      * As {@link #recordProcess}, without waiting for SQLite's writer to commit it (PostgreSQL
      * records it before returning, in one statement): the future ends once it is recorded, or with
-     * why not. Whatever the calling thread writes after waiting for it is committed after it.
+     * why not (it never throws). Whatever the calling thread writes after waiting for it is committed
+     * after it.
      */
     public java.util.concurrent.CompletableFuture<Void> recordProcessLater(String jobId, int attempt,
             ProcessIdentity process) {
-        if (db.dialect() == Dialect.POSTGRESQL) {
-            try {
-                recordProcess(jobId, attempt, process);
-                return java.util.concurrent.CompletableFuture.completedFuture(null);
-            } catch (RuntimeException e) {
-                return java.util.concurrent.CompletableFuture.failedFuture(e);
-            }
-        }
-        return db.inTransactionLater("record an attempt's process", Durability.DEFERRED,
+        return db.inOneStatementLater("record an attempt's process", Durability.DEFERRED,
                 recordingProcess(jobId, attempt, process));
     }
 
@@ -513,16 +573,19 @@ public final class ExecutionLedger {
      * transaction). The same three writes as data-modifying {@code WITH} parts: the job's row first
      * (the row lock every other writer of a job's attempts takes first, as
      * {@link #startAttempt} and {@link #interruptLeftover} do), only while the attempt is still the
-     * job's latest; the execution's removal only {@code FROM} that update, so only when it
-     * happened; and the attempt's own row in any case.
+     * job's latest; the execution's removal only when that update happened ({@code EXISTS} on
+     * it); and the attempt's own row in any case. The execution is named by its whole key: taken
+     * from the update instead ({@code task_instance IN (SELECT id FROM job)}), the planner looked
+     * up only {@code task_name} in the key's index and read every queued execution, each job's
+     * outcome a scan of the whole queue (docs/BENCHMARKS.md, "Sixth pass: PostgreSQL all done").
      */
     private Finished finishInOneStatement(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, Instant ended, String log) {
         boolean dequeue = executionVersion >= 0 && next.isFinal();
         String sql = "WITH job AS (UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?, log_path = ?, message = ?"
                 + " WHERE id = ? AND attempts = ? RETURNING id)"
-                + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance"
-                        + " IN (SELECT id FROM job) AND version = ? RETURNING 1)" : "")
+                + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?"
+                        + " AND version = ? AND EXISTS (SELECT 1 FROM job) RETURNING 1)" : "")
                 + ", attempt AS (UPDATE job_attempts SET outcome = ?, exit_code = ?, ended_at = ?, log_path = ?,"
                 + " message = ? WHERE job_id = ? AND attempt = ? RETURNING 1)"
                 + " SELECT (SELECT count(*) FROM job), " + (dequeue ? "(SELECT count(*) FROM execution)" : "0")
@@ -539,6 +602,7 @@ public final class ExecutionLedger {
                 p.setInt(++i, attempt);
                 if (dequeue) {
                     p.setString(++i, JobQueue.TASK_NAME);
+                    p.setString(++i, jobId);
                     p.setLong(++i, executionVersion);
                 }
                 p.setString(++i, AttemptOutcome.of(outcome.result()).name());
@@ -604,7 +668,10 @@ public final class ExecutionLedger {
      * (this node's executions in progress). That happens when the database committed a pick whose
      * answer was lost (a connection cut mid-way): the node never learns it owns the job, and
      * without this only dead-node detection — minutes later — would free it. Returns the job ids
-     * released. Each is released only if its row did not change meanwhile (db-scheduler's version).
+     * released. Each is released only if its row did not change meanwhile (db-scheduler's version)
+     * and no attempt started under the pick ({@link #startAttempt(String, String, long)} renews the
+     * heartbeat): a pick whose statement waited long for the store carries the heartbeat of when
+     * it was asked for, and may reach this node's thread after this method read it as stale.
      */
     public List<String> releaseStalePicks(String node, Instant heartbeatBefore, Set<String> running) {
         return db.inTransaction("release stale picks", Durability.DEFERRED, c -> {
@@ -624,15 +691,18 @@ public final class ExecutionLedger {
                 }
             }
             List<String> released = new ArrayList<>();
+            // The heartbeat is asked again here: on PostgreSQL an attempt that started under the pick
+            // since the SELECT (startAttempt renews it, holding the row) makes the row no longer match.
             try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = NULL,"
                     + " last_heartbeat = NULL, execution_time = ?, version = version + 1"
-                    + " WHERE task_name = ? AND task_instance = ? AND version = ?")) {
+                    + " WHERE task_name = ? AND task_instance = ? AND version = ? AND last_heartbeat < ?")) {
                 for (Map.Entry<String, Long> e : stale.entrySet()) {
                     p.setBoolean(1, false);
                     jdbc.setInstant(p, 2, clock.instant());
                     p.setString(3, JobQueue.TASK_NAME);
                     p.setString(4, e.getKey());
                     p.setLong(5, e.getValue());
+                    jdbc.setInstant(p, 6, heartbeatBefore);
                     if (p.executeUpdate() == 1) {
                         released.add(e.getKey());
                     }

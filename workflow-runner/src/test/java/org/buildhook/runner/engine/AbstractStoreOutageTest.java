@@ -116,7 +116,7 @@ abstract class AbstractStoreOutageTest {
 
     @Test
     void aJobWhoseStartMeetsAStoreOutageRunsOnceWhenTheStoreAnswersAgain() throws Exception {
-        doThrow(outage(), outage(), outage()).doCallRealMethod().when(ledger).startAttempt(anyString(), anyString());
+        doThrow(outage(), outage(), outage()).doCallRealMethod().when(ledger).startAttempt(anyString(), anyString(), anyLong());
         engine.start();
         Path runs = dir.resolve("runs");
 
@@ -125,7 +125,7 @@ abstract class AbstractStoreOutageTest {
 
         assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
-        verify(ledger, times(4)).startAttempt(jobId, "node-a");
+        verify(ledger, times(4)).startAttempt(eq(jobId), eq("node-a"), anyLong());
         await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
         // The execution is gone, so nothing can run the command again.
         assertThat(Files.readAllLines(runs)).containsExactly("run");
@@ -166,11 +166,11 @@ abstract class AbstractStoreOutageTest {
 
     @Test
     void aStoppingEngineStopsWaitingForTheStoreAndLeavesTheJobQueued() throws Exception {
-        doThrow(outage()).when(ledger).startAttempt(anyString(), anyString());
+        doThrow(outage()).when(ledger).startAttempt(anyString(), anyString(), anyLong());
         engine.start();
         Path runs = dir.resolve("runs");
         String jobId = acceptCountingJob(runs);
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> verify(ledger, atLeast(2)).startAttempt(jobId, "node-a"));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> verify(ledger, atLeast(2)).startAttempt(eq(jobId), eq("node-a"), anyLong()));
 
         // db-scheduler would interrupt only after shutdownGrace + 15 s (20 s here): the stop itself ends the wait.
         assertTimeoutPreemptively(Duration.ofSeconds(15), engine::stop);
@@ -192,7 +192,7 @@ abstract class AbstractStoreOutageTest {
                     throw outage();
                 }
                 return call.callRealMethod();
-            }).when(ledger).startAttempt(anyString(), anyString());
+            }).when(ledger).startAttempt(anyString(), anyString(), anyLong());
             engine.start();
             Path runs = dir.resolve("runs");
             String jobId = acceptCountingJob(runs);

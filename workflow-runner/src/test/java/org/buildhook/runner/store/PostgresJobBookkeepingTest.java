@@ -9,12 +9,18 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.buildhook.runner.exec.JobOutcome;
 import org.buildhook.runner.exec.ProcessIdentity;
 import org.junit.jupiter.api.AfterEach;
@@ -151,6 +157,68 @@ class PostgresJobBookkeepingTest {
 
         assertThat(job.trips()).hasSize(4);
         assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
+    }
+
+    /**
+     * Every statement of a job's bookkeeping finds the job's execution by its whole key, in the plan
+     * PostgreSQL keeps for a prepared statement (the generic one, whatever the values): the outcome's
+     * removal named it by {@code task_instance IN (SELECT id FROM job)}, which the planner took as a
+     * look-up of {@code task_name} alone, and each job's outcome read every queued execution
+     * (docs/BENCHMARKS.md, "Sixth pass: PostgreSQL all done").
+     */
+    @Test
+    void aJobsBookkeepingFindsItsExecutionByItsWholeKeyNotByScanningTheQueue() throws SQLException {
+        for (int i = 0; i < 50; i++) {
+            store.accept(Plans.delivery("{\"build_id\": " + i + "}"), List.of(Plans.job("deploy", List.of("/bin/true"))));
+        }
+        String jobId = acceptJob();
+        long version = executionVersion(jobId);
+
+        RoundTrips.Counted<Void> job = RoundTrips.of(() -> {
+            store.ledger().jobToRun(jobId).orElseThrow();
+            int attempt = store.ledger().startAttempt(jobId, "node-a");
+            store.ledger().recordProcess(jobId, attempt, new ProcessIdentity(4242, 4242, 99));
+            store.ledger().finishAttempt(jobId, attempt, succeeded(), JobState.SUCCEEDED, version);
+        });
+
+        List<String> statements = job.trips().stream().flatMap(t -> Arrays.stream(t.split("; ")))
+                .filter(q -> q.contains("scheduled_tasks")).toList();
+        assertThat(statements).as("the outcome removes the execution").isNotEmpty();
+        for (String sql : statements) {
+            List<String> plan = genericPlan(sql);
+            for (int i = 0; i < plan.size(); i++) {
+                if (plan.get(i).contains(" Scan") && plan.get(i).contains(" on scheduled_tasks")) {
+                    assertThat(plan.get(i)).as("%s%nreads the queue: %s", sql, plan).contains("Index");
+                    assertThat(plan.get(i + 1)).as("%s%nlooks up the execution by: %s", sql, plan)
+                            .contains("Index Cond").contains("task_instance");
+                }
+            }
+        }
+        assertThat(executionVersion(jobId)).as("its execution is gone").isEqualTo(-1);
+    }
+
+    /** The generic plan of {@code sql} (parameters {@code $1…}), the one a prepared statement ends up with. */
+    private List<String> genericPlan(String sql) throws SQLException {
+        int parameters = 0;
+        Matcher m = Pattern.compile("\\$(\\d+)").matcher(sql);
+        while (m.find()) {
+            parameters = Math.max(parameters, Integer.parseInt(m.group(1)));
+        }
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.execute("SET LOCAL plan_cache_mode = force_generic_plan");
+            s.execute("PREPARE bookkeeping AS " + sql);
+            List<String> plan = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("EXPLAIN EXECUTE bookkeeping("
+                    + String.join(", ", Collections.nCopies(parameters, "NULL")) + ")")) {
+                while (rs.next()) {
+                    plan.add(rs.getString(1));
+                }
+            } finally {
+                c.rollback();
+            }
+            return plan;
+        }
     }
 
     /** A deferred transaction commits without a {@code SET LOCAL synchronous_commit} round trip first. */

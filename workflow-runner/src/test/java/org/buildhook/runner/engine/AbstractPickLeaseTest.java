@@ -1,0 +1,192 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.mockito.Mockito.mock;
+
+import com.github.kagkarlsson.scheduler.task.CompletionHandler;
+import com.github.kagkarlsson.scheduler.task.Execution;
+import com.github.kagkarlsson.scheduler.task.ExecutionComplete;
+import com.github.kagkarlsson.scheduler.task.ExecutionContext;
+import com.github.kagkarlsson.scheduler.task.ExecutionOperations;
+import com.github.kagkarlsson.scheduler.task.TaskInstance;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobQueue;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node's pick is the lease its attempt runs under, against a real database and real processes;
+ * run on SQLite and PostgreSQL. The race these pin down: a pick statement that waited long for the
+ * store carries the heartbeat of when it was asked for, so the node's own stale-pick release can
+ * read it as stale between the pick and the start of its attempt, and put it back in the queue;
+ * then the node picked it again and ran the job on a second thread while the first still ran it
+ * (Kill9ReliabilityIT saw it once in CI). Each step of the race is taken here in a fixed order,
+ * with the engine's own {@link JobTask} on threads of the test.
+ */
+abstract class AbstractPickLeaseTest {
+
+    private static final String NODE = "node-a";
+
+    @TempDir
+    Path dir;
+    private Store store;
+    private CommonsExecLauncher launcher;
+    private final RunningJobs running = new RunningJobs();
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+    private JobTask task;
+
+    abstract StoreConfig config(Path dir);
+
+    @BeforeEach
+    void open() {
+        store = Store.open(config(dir.resolve("data")));
+        launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        task = new JobTask(store, launcher, AbstractEngineTest.fast(NODE), running, Clock.systemUTC(), JobEvents.NONE,
+                new LeftoverSweep(store.ledger(), NODE), () -> { });
+    }
+
+    @AfterEach
+    void close() throws InterruptedException {
+        threads.shutdownNow();
+        threads.awaitTermination(30, TimeUnit.SECONDS);
+        launcher.close();
+        store.close();
+    }
+
+    @Test
+    void aPickReleasedBeforeItsAttemptStartedIsNotRunUnderIt() throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = accept("echo ran >> " + ran);
+        Execution picked = pick(jobId, Instant.now().minusSeconds(5));
+        // The release reads the pick as stale before the node's thread starts the attempt.
+        assertThat(store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of()))
+                .containsExactly(jobId);
+
+        complete(task.execute(picked.taskInstance, context(picked)));
+
+        assertThat(ran).as("the command run under a pick that was put back in the queue").doesNotExist();
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.attempts()).isEmpty();
+        assertThat(job.job().state()).isEqualTo(JobState.QUEUED);
+    }
+
+    @Test
+    void aPickWhoseAttemptStartedIsNotReleasedAsStale() throws Exception {
+        Path started = dir.resolve("started");
+        Path go = dir.resolve("go");
+        String jobId = accept("echo $$ >> " + started + "\nwhile [ ! -f " + go + " ]; do sleep 0.05; done");
+        Execution picked = pick(jobId, Instant.now().minusSeconds(5));
+        Future<CompletionHandler<Void>> first = threads.submit(() -> task.execute(picked.taskInstance, context(picked)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+
+        // The release's list of the node's executions was taken before this one began: empty.
+        List<String> released = store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of());
+
+        Files.createFile(go);
+        complete(first.get(60, TimeUnit.SECONDS));
+        assertThat(released).as("executions put back in the queue while their attempt ran").isEmpty();
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(job.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+    }
+
+    @Test
+    void oneNodeHandlesOneJobOnOneThreadAtATime() throws Exception {
+        Path started = dir.resolve("started");
+        Path go = dir.resolve("go");
+        String jobId = accept("echo $$ >> " + started + "\nwhile [ ! -f " + go + " ]; do sleep 0.05; done");
+        TaskInstance<Void> instance = new TaskInstance<>(JobQueue.TASK_NAME, jobId);
+        Future<CompletionHandler<Void>> first = threads.submit(() -> task.execute(instance, null));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+
+        // The same job handed to a second thread of the node (as after a pick released under the first).
+        AtomicReference<Thread> second = new AtomicReference<>();
+        Future<CompletionHandler<Void>> again = threads.submit(() -> {
+            second.set(Thread.currentThread());
+            return task.execute(instance, null);
+        });
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> Files.readAllLines(started).size() > 1 || waitsToEnter(second.get()));
+        assertThat(Files.readAllLines(started)).as("runs of the job while its first run ran").hasSize(1);
+
+        Files.createFile(go);
+        complete(first.get(60, TimeUnit.SECONDS));
+        complete(again.get(60, TimeUnit.SECONDS));
+        assertThat(Files.readAllLines(started)).hasSize(1);
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(job.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+    }
+
+    private static boolean waitsToEnter(Thread thread) {
+        return thread != null && Arrays.stream(thread.getStackTrace()).anyMatch(
+                f -> f.getClassName().equals(RunningJobs.class.getName()) && f.getMethodName().equals("enter"));
+    }
+
+    private String accept(String body) throws IOException {
+        Path script = Files.writeString(dir.resolve("job.sh"), "#!/bin/sh\n" + body + "\n");
+        return store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("lease",
+                List.of("/bin/sh", script.toString())))).jobIds().get(0);
+    }
+
+    /**
+     * As db-scheduler's pick leaves the row: picked by the node, the version raised, and the
+     * heartbeat of when the pick was asked for.
+     */
+    private Execution pick(String jobId, Instant heartbeat) throws SQLException {
+        try (var c = store.schedulerDataSource().getConnection()) {
+            try (var p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = ?, last_heartbeat = ?,"
+                    + " version = version + 1 WHERE task_instance = ?")) {
+                p.setBoolean(1, true);
+                p.setString(2, NODE);
+                JobQueue.customization(store.dialect()).setInstant(p, 3, heartbeat);
+                p.setString(4, jobId);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+            try (var p = c.prepareStatement("SELECT version FROM scheduled_tasks WHERE task_instance = ?")) {
+                p.setString(1, jobId);
+                try (var rs = p.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    return new Execution(Instant.now(), new TaskInstance<>(JobQueue.TASK_NAME, jobId), true, NODE,
+                            null, null, 0, heartbeat, rs.getLong(1));
+                }
+            }
+        }
+    }
+
+    private static ExecutionContext context(Execution picked) {
+        return new ExecutionContext(null, picked, null, null);
+    }
+
+    /** What db-scheduler does after the task returns; its queue operations are not what is tested here. */
+    @SuppressWarnings("unchecked")
+    private static void complete(CompletionHandler<Void> handler) throws Exception {
+        handler.complete(mock(ExecutionComplete.class), mock(ExecutionOperations.class));
+    }
+}
