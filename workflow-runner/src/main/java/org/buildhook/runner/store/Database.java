@@ -52,7 +52,9 @@ final class Database implements AutoCloseable {
     private final WriteHealth writeHealth = new WriteHealth();
     /** SQLite: the readers' compiled statements; {@code null} on PostgreSQL, whose driver keeps its own. */
     private final ReaderStatements readers;
-    private HikariDataSource schedulerPool;
+    private volatile HikariDataSource schedulerPool;
+    /** SQLite: the busy handlers of the scheduler pool's connections, to tell which are waiting for the lock. */
+    private final SqliteBusyWait.Handlers schedulerWaits = new SqliteBusyWait.Handlers();
 
     private Database(StoreConfig config, HikariDataSource pool, DatabaseFile file) {
         this.dialect = config.dialect();
@@ -60,7 +62,7 @@ final class Database implements AutoCloseable {
         this.pool = pool;
         this.file = file;
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
-                file != null ? file.path().toString() : config.url()) : null;
+                file != null ? file.path().toString() : config.url(), this::schedulerMayHoldTheLock) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
     }
 
@@ -69,7 +71,7 @@ final class Database implements AutoCloseable {
         if (file != null) {
             createFileAndFolder(file.path());
         }
-        return new Database(config, newPool(config, "buildhook-store", Durability.DURABLE), file);
+        return new Database(config, newPool(config, "buildhook-store", Durability.DURABLE, null), file);
     }
 
     /**
@@ -115,7 +117,9 @@ final class Database implements AutoCloseable {
         return lost != null ? lost : writeHealth.lastFailure();
     }
 
-    private static HikariDataSource newPool(StoreConfig config, String name, Durability durability) {
+    /** @param waits SQLite: where the connections' busy handlers are kept, or {@code null} */
+    private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
+            SqliteBusyWait.Handlers waits) {
         HikariConfig hikari = new HikariConfig();
         hikari.setPoolName(name);
         hikari.setMaximumPoolSize(config.poolSize());
@@ -124,7 +128,7 @@ final class Database implements AutoCloseable {
         // The pool must come up even when the database is down, so /healthz can say 503.
         hikari.setInitializationFailTimeout(-1);
         if (config.dialect() == Dialect.SQLITE) {
-            SQLiteDataSource sqlite = new SqliteBusyWait.DataSource(SQLITE_BUSY_TIMEOUT);
+            SQLiteDataSource sqlite = new SqliteBusyWait.DataSource(SQLITE_BUSY_TIMEOUT, waits);
             sqlite.setUrl(config.url());
             sqlite.setJournalMode("WAL");
             sqlite.setEnforceForeignKeys(true);
@@ -179,9 +183,31 @@ final class Database implements AutoCloseable {
     /** The pool db-scheduler runs on: its commits are {@link Durability#DEFERRED}. Made on first use. */
     synchronized DataSource schedulerDataSource() {
         if (schedulerPool == null) {
-            schedulerPool = newPool(config, "buildhook-scheduler", Durability.DEFERRED);
+            schedulerPool = newPool(config, "buildhook-scheduler", Durability.DEFERRED, schedulerWaits);
         }
         return schedulerPool;
+    }
+
+    /**
+     * SQLite: whether one of db-scheduler's connections may hold the write lock now, for the writer,
+     * whose long waits are otherwise another program's. Its statements are the only writes of this
+     * process outside the writer (the other pool's connections only read). A connection in use may hold
+     * the lock unless it is waiting for it itself (its busy handler tried lately): so when another
+     * program holds it, db-scheduler's connections stuck behind it too do not hide that.
+     */
+    private boolean schedulerMayHoldTheLock() {
+        HikariDataSource scheduler = schedulerPool;
+        if (scheduler == null) {
+            return false;
+        }
+        com.zaxxer.hikari.HikariPoolMXBean connections = scheduler.getHikariPoolMXBean();
+        int inUse = connections == null ? 0 : connections.getActiveConnections();
+        return inUse > 0 && inUse > schedulerWaits.waitingAt(System.nanoTime());
+    }
+
+    /** SQLite: how long the writer has been waiting for the write lock now; zero when it is not (for tests). */
+    Duration writerLockWait() {
+        return writer == null ? Duration.ZERO : writer.lockWait();
     }
 
     /** Runs {@code work} in one durable transaction: committed when it returns, rolled back when it throws. */

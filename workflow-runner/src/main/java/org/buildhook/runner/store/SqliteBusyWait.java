@@ -22,17 +22,30 @@ final class SqliteBusyWait extends BusyHandler {
     private static final long SHORT_NANOS = 50_000;
     private static final long LONG_NANOS = 500_000;
     private static final int SHORT_TRIES = 40;
+    /**
+     * A connection that tried again within this long is taken as waiting for the lock (it tries every
+     * 0.5 ms at most): one that has not may hold it. Generous, for a loaded machine's scheduling.
+     */
+    static final Duration RECENT = Duration.ofMillis(100);
 
     private final LongSupplier timeoutNanos;
     private final long longWaitNanos;
     private final LongWait longWait;
     private long waitingSince;
     private boolean told;
+    /** {@link System#nanoTime()} of the last try that met the lock, 0 before any; read by other threads. */
+    private volatile long lastTry;
+    /** When the wait of {@link #lastTry} began; read by other threads. */
+    private volatile long lastWaitBegan;
 
-    /** Told, on the waiting thread, once per wait that has lasted long enough to mean something. */
+    /** Told, on the waiting thread, at every try of a wait once it has lasted long enough to mean something. */
     interface LongWait {
-        /** The wait began {@code waited} ago and goes on. */
-        void waiting(Duration waited);
+        /**
+         * The wait began {@code waited} ago and goes on.
+         *
+         * @return whether it was dealt with: then it is not told again during this wait
+         */
+        boolean waiting(Duration waited);
     }
 
     /** Waits up to {@code timeout} each time. */
@@ -57,11 +70,12 @@ final class SqliteBusyWait extends BusyHandler {
         if (previous == 0) {
             waitingSince = now;
             told = false;
+            lastWaitBegan = now;
         }
+        lastTry = now;
         long waited = now - waitingSince;
         if (longWait != null && !told && waited >= longWaitNanos) {
-            told = true;
-            longWait.waiting(Duration.ofNanos(waited));
+            told = longWait.waiting(Duration.ofNanos(waited));
         }
         if (waited >= timeoutNanos.getAsLong() || Thread.currentThread().isInterrupted()) {
             return 0;
@@ -70,14 +84,57 @@ final class SqliteBusyWait extends BusyHandler {
         return 1;
     }
 
+    /**
+     * How long this connection has been waiting for the lock, as seen from another thread at
+     * {@code now} ({@link System#nanoTime()}): zero unless it tried within {@link #RECENT}.
+     */
+    Duration waitingAt(long now) {
+        long last = lastTry;
+        if (last == 0 || now - last >= RECENT.toNanos()) {
+            return Duration.ZERO;
+        }
+        return Duration.ofNanos(Math.max(1, now - lastWaitBegan));
+    }
+
+    /**
+     * The busy handlers of one pool's connections, so that another thread can count which of them
+     * are waiting for the lock now. Weakly held: a connection the pool closed takes its handler along.
+     */
+    static final class Handlers {
+        private final java.util.Set<SqliteBusyWait> all = java.util.Collections.synchronizedSet(
+                java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+
+        void add(SqliteBusyWait handler) {
+            all.add(handler);
+        }
+
+        /** How many of the connections are waiting for the lock at {@code now} ({@link System#nanoTime()}). */
+        int waitingAt(long now) {
+            int waiting = 0;
+            synchronized (all) {
+                for (SqliteBusyWait handler : all) {
+                    waiting += handler.waitingAt(now).isZero() ? 0 : 1;
+                }
+            }
+            return waiting;
+        }
+    }
+
     /** Hands out SQLite connections that wait with a {@link SqliteBusyWait} of their own. */
     static final class DataSource extends SQLiteDataSource {
 
         private static final long serialVersionUID = 1L;
         private final Duration timeout;
+        private final transient Handlers handlers;
 
         DataSource(Duration timeout) {
+            this(timeout, null);
+        }
+
+        /** @param handlers where each connection's handler is kept, or {@code null} */
+        DataSource(Duration timeout, Handlers handlers) {
             this.timeout = timeout;
+            this.handlers = handlers;
         }
 
         @Override
@@ -88,7 +145,11 @@ final class SqliteBusyWait extends BusyHandler {
         @Override
         public org.sqlite.SQLiteConnection getConnection(String username, String password) throws SQLException {
             org.sqlite.SQLiteConnection c = super.getConnection(username, password);
-            BusyHandler.setHandler(c, new SqliteBusyWait(timeout));
+            SqliteBusyWait handler = new SqliteBusyWait(timeout);
+            BusyHandler.setHandler(c, handler);
+            if (handlers != null) {
+                handlers.add(handler);
+            }
             return c;
         }
     }

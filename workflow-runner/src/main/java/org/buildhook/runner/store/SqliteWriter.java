@@ -48,8 +48,11 @@ import org.sqlite.SQLiteConnection;
  * <p>Since this process's writes go through this one thread, its wait for SQLite's write lock is a
  * wait for another connection: db-scheduler's own (a heartbeat or a removal, held for a moment), or
  * another program (an open {@code sqlite3} shell inside a transaction, a backup tool). A wait of
- * {@link #LOCKED_WARNING} is the second: it is said once, at {@code WARN}, naming the file and what to
- * do, and once more when writes go through again. While a durable transaction waits (an accept, an
+ * {@link #LOCKED_WARNING} during which, for {@link #OWN_CLEAR} on end, none of db-scheduler's
+ * connections may hold the lock (each of them in use is waiting for it too: see {@code ownMayHold}) is
+ * the second: it is said once, at {@code WARN}, naming the file and what to do, and once more when
+ * writes go through again. A stall of this process's own (a db-scheduler thread not scheduled for a
+ * second inside its statement, on a loaded machine) is so not blamed on another program. While a durable transaction waits (an accept, an
  * operator's action: someone waits for its answer), the wait gives up after {@link #ACCEPT_WAIT} (a
  * sender hears {@code 503} and retries) instead of the whole {@link Database#SQLITE_BUSY_TIMEOUT} the
  * runner's bookkeeping may wait.
@@ -63,8 +66,14 @@ final class SqliteWriter implements AutoCloseable {
      * writes hold the lock for milliseconds; a sender answered {@code 503} sooner retries sooner.
      */
     static final Duration ACCEPT_WAIT = Duration.ofSeconds(2);
-    /** A wait for the write lock this long means another program holds it: said once, at WARN. */
+    /** A wait for the write lock this long, none of our own holding it, means another program does: said once, at WARN. */
     static final Duration LOCKED_WARNING = Duration.ofSeconds(1);
+    /**
+     * How long none of this process's other connections may hold the lock before a long wait is said to
+     * be another program's: twice {@link SqliteBusyWait#RECENT}, so that one of ours that got the lock
+     * just after its last try, and keeps it, is seen holding it first.
+     */
+    static final Duration OWN_CLEAR = SqliteBusyWait.RECENT.multipliedBy(2);
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteWriter.class);
 
@@ -89,6 +98,10 @@ final class SqliteWriter implements AutoCloseable {
             this::lockedByAnother);
     /** {@link System#nanoTime()} when the wait that was said to be long began; 0 when none was. Writer thread only. */
     private long lockedSince;
+    /** Whether one of this process's other connections (db-scheduler's) may hold the write lock now. */
+    private final java.util.function.BooleanSupplier ownMayHold;
+    /** Since when, in the current batch's wait, none of ours may hold the lock; 0: one may. Writer thread only. */
+    private long ownClearSince;
 
     /**
      * @param translate what a driver failure means to callers
@@ -103,6 +116,18 @@ final class SqliteWriter implements AutoCloseable {
     /** @param database the database file, as the log names it */
     SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
             Supplier<String> lostFile, String database) {
+        this(pool, translate, lostFile, database, () -> false);
+    }
+
+    /**
+     * @param database  the database file, as the log names it
+     * @param ownMayHold whether one of this process's other connections may hold SQLite's write lock
+     *                   now (asked on the writer's thread while a wait is long): one in use that is not
+     *                   waiting for the lock itself
+     */
+    SqliteWriter(DataSource pool, BiFunction<String, SQLException, RunnerException> translate,
+            Supplier<String> lostFile, String database, java.util.function.BooleanSupplier ownMayHold) {
+        this.ownMayHold = ownMayHold;
         this.database = database;
         this.pool = pool;
         this.translate = translate;
@@ -157,6 +182,11 @@ final class SqliteWriter implements AutoCloseable {
             failAll(drain(new ArrayList<>()), closedError(what));
         }
         return task.result;
+    }
+
+    /** How long the writer has been waiting for SQLite's write lock now; zero when it is not (for tests). */
+    Duration lockWait() {
+        return busyWait.waitingAt(System.nanoTime());
     }
 
     /** Transactions handed in and not yet taken into a batch. */
@@ -234,6 +264,7 @@ final class SqliteWriter implements AutoCloseable {
         try {
             Connection c = connection().connection();
             execute(c, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+            ownClearSince = 0; // the wait for the lock, if any, is this batch's
             execute(c, "BEGIN IMMEDIATE");
             begun = true;
             if (lockedSince != 0) {
@@ -280,18 +311,33 @@ final class SqliteWriter implements AutoCloseable {
         }
     }
 
-    /** Told by the writer connection's busy handler, on this thread, when a wait for the lock has been long. */
-    private void lockedByAnother(Duration waited) {
+    /**
+     * Told by the writer connection's busy handler, on this thread, at every try of a wait for the lock
+     * once it has been long, until this says it was dealt with.
+     */
+    private boolean lockedByAnother(Duration waited) {
         if (lockedSince != 0) {
-            return; // said already, and no write has gone through since
+            return true; // said already, and no write has gone through since
         }
-        lockedSince = System.nanoTime() - waited.toNanos();
+        long now = System.nanoTime();
+        if (ownMayHold.getAsBoolean()) {
+            ownClearSince = 0; // one of ours may be what we wait for: a stall of our own, not another program
+            return false;
+        }
+        if (ownClearSince == 0) {
+            ownClearSince = now;
+        }
+        if (now - ownClearSince < OWN_CLEAR.toNanos()) {
+            return false;
+        }
+        lockedSince = now - waited.toNanos();
         LOG.warn("SQLite database {} is locked by another program: buildhook's writes have waited {} ms for its write"
                 + " lock, which buildhook's own writes never hold that long. Until it is released, deliveries are"
                 + " answered 503 after {} s of waiting and jobs are not started. Find the program with `fuser -v {}`"
                 + " (often an sqlite3 shell inside a transaction, or a backup tool) and end its transaction; back up"
                 + " with sqlite3's .backup or VACUUM INTO, which do not hold the write lock", database, waited.toMillis(),
                 ACCEPT_WAIT.toSeconds(), database);
+        return true;
     }
 
     /** The connection the writer keeps between batches, with its compiled statements. */
