@@ -104,7 +104,7 @@ public final class SignatureVerifier {
             return Verification.failed(Verification.Failure.NOT_HEX);
         }
         for (int i = 0; i < prototypes.length; i++) {
-            byte[] actual = Hmac.copyOf(prototypes[i], secrets[i]).doFinal(body);
+            byte[] actual = Sha256.hmac(secrets[i], prototypes[i], body);
             if (MessageDigest.isEqual(actual, claimed)) {
                 return Verification.matched(i);
             }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.buildhook.core.BuildEventParser;
+import org.buildhook.core.Sha256;
 import org.buildhook.core.SignatureVerifier;
 import org.buildhook.runner.engine.JobEngine;
 import org.buildhook.runner.exec.CommonsExecLauncher;
@@ -139,6 +140,8 @@ public final class BuildhookApplication implements AutoCloseable {
                 config.endpoints().keySet(), ruleSet.size(), ruleSet.ruleNames(),
                 config.rulesFile() == null ? "(no rules file configured)" : config.rulesFile(),
                 config.store().describe(), config.dataDir(), config.launcher().logDirectory());
+        LOG.info("signatures and duplicate keys are hashed by {}; -D{}=jdk uses the JDK's SHA-256", Sha256.implementation(),
+                Sha256.PROPERTY);
         if (config.rulesFile() == null) {
             LOG.warn("no rules file configured (key 'rules'): deliveries are stored but run nothing");
         }

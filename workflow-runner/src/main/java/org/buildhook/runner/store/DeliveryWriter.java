@@ -1,7 +1,5 @@
 package org.buildhook.runner.store;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import org.buildhook.core.Sha256;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.RunnerException;
@@ -21,8 +20,6 @@ import org.buildhook.runner.RunnerException;
 /** Writes deliveries and their jobs, each call in one transaction together with the job executions. */
 final class DeliveryWriter {
 
-    /** Never used itself, only cloned: a fresh digest for each body costs no provider look-up. */
-    private static final MessageDigest SHA256 = prototype();
     private static final HexFormat HEX = HexFormat.of();
 
     private final Database db;
@@ -350,35 +347,10 @@ final class DeliveryWriter {
     }
 
     /**
-     * The body's SHA-256 in lower-case hex: the key duplicates are found by. A copy of one prototype
-     * per call: {@link MessageDigest#getInstance} looks the algorithm up among the providers at every
-     * call, a measurable share of an accept under C1 (docs/BENCHMARKS.md, "Sixth pass").
+     * The body's SHA-256 in lower-case hex: the key duplicates are found by ({@link Sha256}: libcrypto
+     * where it loads, else the JDK; the same bytes).
      */
     static String sha256(byte[] body) {
-        return HEX.formatHex(newSha256().digest(body));
+        return HEX.formatHex(Sha256.digest(body));
     }
-
-    private static MessageDigest newSha256() {
-        if (SHA256 != null) {
-            try {
-                return (MessageDigest) SHA256.clone();
-            } catch (CloneNotSupportedException e) {
-                // A provider whose digest does not clone (some FIPS ones): look it up every time.
-            }
-        }
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
-    }
-
-    private static MessageDigest prototype() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            return null; // every JVM has SHA-256; newSha256 says so if this one does not
-        }
-    }
-
 }

@@ -1,0 +1,202 @@
+package org.buildhook.core;
+
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Locale;
+import javax.crypto.Mac;
+
+/**
+ * SHA-256 and HMAC-SHA256 (FIPS 180-4, RFC 2104) of whole byte arrays, the two hashes of every
+ * delivery: its signature and the key duplicates are found by.
+ *
+ * <p>Computed by the system's OpenSSL {@code libcrypto} (3.x or 1.1, through JNA) where it loads,
+ * else by the JDK. buildhook's JVM runs C1 only (docs/deploying.md, "JVM options"), which compiles
+ * the JDK's SHA-256 as plain code: about 22 µs for a 2.4 KB body, against 3–4 µs in {@code libcrypto}
+ * with the CPU's SHA instructions, call included; the two hashes were 6.5 % of the request threads'
+ * CPU while jobs ran (docs/BENCHMARKS.md, "Sixth pass: the accept path"). The results are the same
+ * bytes: {@code libcrypto} is used only on 64-bit Linux, and only after it gave the JDK's answers for
+ * known inputs (FIPS 180-4's "abc", RFC 4231's test cases 1, 2 and 6, a key longer than the block,
+ * an empty body). Decided once per class loader; {@code -Dbuildhook.crypto=jdk} keeps the JDK's.
+ *
+ * <p>Only the hashing moves: signatures are still compared by {@link SignatureVerifier} in constant
+ * time, in Java.
+ */
+public final class Sha256 {
+
+    /** The system property that chooses: {@code native} (the default: {@code libcrypto} where it can) or {@code jdk}. */
+    public static final String PROPERTY = "buildhook.crypto";
+
+    private static final String ALGORITHM = "SHA-256";
+    /** Never used itself, only cloned: a fresh digest costs no provider look-up. */
+    private static final MessageDigest PROTOTYPE = prototype();
+
+    private Sha256() {
+    }
+
+    /** The SHA-256 of {@code data}, 32 bytes. */
+    public static byte[] digest(byte[] data) {
+        if (Choice.NATIVE) {
+            byte[] md = new byte[Hmac.LENGTH];
+            if (LibCrypto.SHA256(data, data.length, md) != null) {
+                return md;
+            }
+        }
+        return jdkDigest().digest(data);
+    }
+
+    /** How the hashes are computed in this process, for the start-up log: a library and its version, or why the JDK. */
+    public static String implementation() {
+        return Choice.DESCRIPTION;
+    }
+
+    /**
+     * The HMAC-SHA256 of {@code data} keyed with {@code secret}; {@code prototype} is the JDK's
+     * {@link Mac} keyed with it, used (copied) when {@code libcrypto} is not.
+     */
+    static byte[] hmac(Secret secret, Mac prototype, byte[] data) {
+        if (Choice.NATIVE) {
+            byte[] md = new byte[Hmac.LENGTH];
+            byte[] key = secret.key();
+            if (LibCrypto.HMAC(Choice.EVP_SHA256, key, key.length, data, data.length, md, null) != null) {
+                return md;
+            }
+        }
+        return Hmac.copyOf(prototype, secret).doFinal(data);
+    }
+
+    private static MessageDigest jdkDigest() {
+        if (PROTOTYPE != null) {
+            try {
+                return (MessageDigest) PROTOTYPE.clone();
+            } catch (CloneNotSupportedException e) {
+                // A provider whose digest does not clone (some FIPS ones): look it up every time.
+            }
+        }
+        try {
+            return MessageDigest.getInstance(ALGORITHM);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this Java runtime cannot compute " + ALGORITHM, e);
+        }
+    }
+
+    private static MessageDigest prototype() {
+        try {
+            return MessageDigest.getInstance(ALGORITHM);
+        } catch (NoSuchAlgorithmException e) {
+            return null; // every Java SE runtime has SHA-256; jdkDigest says so if this one does not
+        }
+    }
+
+    /** OpenSSL's one-shot functions, bound directly (JNA direct mapping: no reflection per call). */
+    private static final class LibCrypto {
+        static native Pointer SHA256(byte[] data, long length, byte[] md);
+
+        static native Pointer EVP_sha256();
+
+        static native Pointer HMAC(Pointer md, byte[] key, int keyLength, byte[] data, long length, byte[] out,
+                Pointer outLength);
+
+        static void bind(NativeLibrary library) {
+            Native.register(LibCrypto.class, library);
+        }
+    }
+
+    /** Decided on first use, once per class loader (a WAR decides for itself). */
+    private static final class Choice {
+        static final boolean NATIVE;
+        static final Pointer EVP_SHA256;
+        static final String DESCRIPTION;
+
+        static {
+            String[] described = new String[1];
+            Pointer md = null;
+            String why = whyNot(described);
+            if (why == null) {
+                md = LibCrypto.EVP_sha256();
+                why = md == null ? "libcrypto has no SHA-256 (EVP_sha256 gave nothing)" : knownAnswers(md);
+            }
+            NATIVE = why == null;
+            EVP_SHA256 = NATIVE ? md : null;
+            DESCRIPTION = NATIVE ? described[0] : "the JDK (" + why + ")";
+        }
+
+        private static String whyNot(String[] described) {
+            String chosen = System.getProperty(PROPERTY, "native").trim().toLowerCase(Locale.ROOT);
+            if (chosen.equals("jdk")) {
+                return "-D" + PROPERTY + "=jdk asks for it";
+            }
+            try {
+                if (!Platform.isLinux() || Native.SIZE_T_SIZE != 8) {
+                    // Elsewhere the library's name and ABI vary (macOS aborts a process that loads its
+                    // unversioned libcrypto); the JDK is right everywhere.
+                    return "libcrypto is used on 64-bit Linux only";
+                }
+                NativeLibrary library = null;
+                for (String name : new String[] {"libcrypto.so.3", "libcrypto.so.1.1"}) {
+                    try {
+                        library = NativeLibrary.getInstance(name);
+                        break;
+                    } catch (UnsatisfiedLinkError e) {
+                        // try the next version
+                    }
+                }
+                if (library == null) {
+                    return "no libcrypto.so.3 or libcrypto.so.1.1 found (OpenSSL's libssl3 or libssl1.1 package)";
+                }
+                for (String function : new String[] {"SHA256", "EVP_sha256", "HMAC"}) {
+                    library.getFunction(function);
+                }
+                LibCrypto.bind(library);
+                described[0] = library.getFile() == null ? library.getName() : library.getFile().getName();
+                return null;
+            } catch (LinkageError e) {
+                // Typically JNA could not unpack or load its own native library, or a function is missing.
+                return "libcrypto or JNA cannot be loaded: " + e.getMessage();
+            } catch (RuntimeException e) {
+                return "JNA failed: " + e;
+            }
+        }
+
+        /** {@code null} when libcrypto gives the JDK's answers, else what differed. */
+        private static String knownAnswers(Pointer md) {
+            byte[] abc = "abc".getBytes(StandardCharsets.US_ASCII);
+            byte[] jefe = "Jefe".getBytes(StandardCharsets.US_ASCII);
+            byte[] block = new byte[131];
+            Arrays.fill(block, (byte) 0xaa);
+            byte[] body = new byte[2_500];
+            for (int i = 0; i < body.length; i++) {
+                body[i] = (byte) (i * 31 + 7);
+            }
+            byte[][][] cases = {
+                {new byte[20], "Hi There".getBytes(StandardCharsets.US_ASCII)},
+                {jefe, "what do ya want for nothing?".getBytes(StandardCharsets.US_ASCII)},
+                {block, "Test Using Larger Than Block-Size Key - Hash Key First".getBytes(StandardCharsets.US_ASCII)},
+                {abc, new byte[0]},
+                {block, body},
+            };
+            Arrays.fill(cases[0][0], (byte) 0x0b);
+            for (byte[] data : new byte[][] {abc, new byte[0], body}) {
+                byte[] ours = new byte[Hmac.LENGTH];
+                if (LibCrypto.SHA256(data, data.length, ours) == null
+                        || !Arrays.equals(ours, jdkDigest().digest(data))) {
+                    return "libcrypto's SHA-256 differs from the JDK's for a known input";
+                }
+            }
+            for (byte[][] c : cases) {
+                byte[] ours = new byte[Hmac.LENGTH];
+                Secret secret = Secret.of(c[0]);
+                if (LibCrypto.HMAC(md, c[0], c[0].length, c[1], c[1].length, ours, null) == null
+                        || !Arrays.equals(ours, Hmac.keyedWith(secret).doFinal(c[1]))) {
+                    return "libcrypto's HMAC-SHA256 differs from the JDK's for a known input";
+                }
+            }
+            return null;
+        }
+    }
+}
