@@ -258,7 +258,6 @@ final class SqliteWriter implements AutoCloseable {
 
     private void run(List<Task<?>> batch) {
         boolean durable = batch.stream().anyMatch(t -> t.durability == Durability.DURABLE);
-        String what = batch.size() == 1 ? batch.get(0).what : batch.size() + " transactions";
         boolean begun = false;
         boolean done = false;
         try {
@@ -283,20 +282,27 @@ final class SqliteWriter implements AutoCloseable {
             done = true;
             String lost = lostFile.get();
             if (lost != null) {
-                failAll(batch, new StoreUnavailableException("store unavailable while trying to " + what + ": "
-                        + lost, null));
+                for (Task<?> task : batch) {
+                    task.result.completeExceptionally(new StoreUnavailableException("store unavailable while trying to "
+                            + task.what + ": " + lost, null));
+                }
                 return;
             }
             for (int i = 0; i < batch.size(); i++) {
                 batch.get(i).finish(results.get(i));
             }
         } catch (SQLException e) {
-            RuntimeException failure = translate.apply(what, e);
-            failAll(batch, failure);
-            if (!begun && failure instanceof StoreUnavailableException) {
+            // Each caller hears it about its own transaction, also in a batch of several: an accept's
+            // 503 line must say "accept a delivery", not "4 transactions" (nor "expire approvals").
+            boolean outage = false;
+            for (Task<?> task : batch) {
+                RuntimeException failure = translate.apply(task.what, e);
+                outage |= failure instanceof StoreUnavailableException;
+                task.result.completeExceptionally(failure);
+            }
+            if (!begun && outage) {
                 // The database stayed locked or unreachable for the whole busy timeout: those who
-                // queued meanwhile would only wait as long again for the same answer. Each hears it
-                // about its own transaction (an accept's log line must not say "expire approvals").
+                // queued meanwhile would only wait as long again for the same answer.
                 for (Task<?> queued : drain(new ArrayList<>())) {
                     queued.result.completeExceptionally(translate.apply(queued.what, e));
                 }

@@ -10,12 +10,13 @@ import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /** A real data source that refuses new connections while {@link #down} is set: db-scheduler's view of an outage. */
-final class SwitchableDataSource implements DataSource {
+public final class SwitchableDataSource implements DataSource {
 
-    final AtomicBoolean down = new AtomicBoolean();
+    /** While set, new connections are refused as a pool refuses them when the database is out of reach. */
+    public final AtomicBoolean down = new AtomicBoolean();
     private final DataSource real;
 
-    SwitchableDataSource(DataSource real) {
+    public SwitchableDataSource(DataSource real) {
         this.real = real;
     }
 

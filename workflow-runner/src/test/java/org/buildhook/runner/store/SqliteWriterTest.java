@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.engine.SwitchableDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -146,6 +147,43 @@ class SqliteWriterTest {
         String y = writer.submit("insert y", Durability.DURABLE, c -> insert(c, "y"));
         assertThat(y).isEqualTo("y");
         assertThat(names()).containsExactly("y");
+    }
+
+    @Test
+    void everyCallerOfABatchThatCannotBeginHearsItAboutItsOwnTransactionNotTheBatchsSize() throws Exception {
+        SwitchableDataSource pool = new SwitchableDataSource(source);
+        SqliteWriter switchable = new SqliteWriter(pool, (what, e) -> new RunnerException(what + ": " + e.getMessage(), e),
+                () -> null);
+        try {
+            // A transaction that breaks its batch holds the writer while three queue behind it; the writer
+            // then opens a connection afresh, which the pool refuses.
+            CountDownLatch inside = new CountDownLatch(1);
+            Future<Object> breaking = callers.submit(() -> switchable.submit("break", Durability.DURABLE, c -> {
+                inside.countDown();
+                awaitQuietly(release);
+                throw new SQLException("broken on purpose");
+            }));
+            assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+            List<Future<String>> queued = new ArrayList<>();
+            for (String name : List.of("a", "b", "c")) {
+                queued.add(callers.submit(() -> switchable.submit("insert " + name, Durability.DURABLE,
+                        c -> insert(c, name))));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> switchable.waiting() == 3);
+            pool.down.set(true);
+            release.countDown();
+
+            assertThatThrownBy(() -> breaking.get(10, TimeUnit.SECONDS)).hasMessageContaining("broken on purpose");
+            for (int i = 0; i < 3; i++) {
+                String name = List.of("a", "b", "c").get(i);
+                Future<String> insert = queued.get(i);
+                assertThatThrownBy(() -> insert.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RunnerException.class)
+                        .hasMessageContaining("RunnerException: insert " + name + ": ")
+                        .hasMessageContaining("injected outage").hasMessageNotContaining("transactions");
+            }
+        } finally {
+            switchable.close();
+        }
     }
 
     @Test
