@@ -6,14 +6,23 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,7 +91,9 @@ class Kill9ReliabilityIT {
             }
         }, "kill9-sender");
 
+        List<ServerProcess> servers = new ArrayList<>();
         ServerProcess server = installation.start();
+        servers.add(server);
         base.set(server.base);
         sender.start();
         try {
@@ -92,6 +103,7 @@ class Kill9ReliabilityIT {
                 Thread.sleep(random.nextInt(1500)); // the random moment of the kill, not a synchronisation
                 server.kill();
                 server = installation.start();
+                servers.add(server);
                 base.set(server.base);
             }
             int before = accepted.size();
@@ -101,8 +113,12 @@ class Kill9ReliabilityIT {
 
             // Jobs picked by a killed node are taken over after the missed-heartbeat limit
             // (5 x 1 s here); the bound is generous for a loaded machine.
-            await().atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofSeconds(2))
-                    .until(() -> Trace.read(installation.trace).completed().containsAll(accepted));
+            try {
+                await().atMost(Duration.ofMinutes(8)).pollInterval(Duration.ofSeconds(2))
+                        .until(() -> Trace.read(installation.trace).completed().containsAll(accepted));
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError(notDrained(installation, accepted, servers), e);
+            }
         } finally {
             stop.set(true);
             server.close();
@@ -120,6 +136,79 @@ class Kill9ReliabilityIT {
         assertThat(lost).as("accepted deliveries whose job never completed").isEmpty();
         assertThat(trace.concurrentlyRun()).as("deliveries whose job ran twice at the same time; their trace lines:%s",
                 trace.linesOf(trace.concurrentlyRun())).isEmpty();
+    }
+
+    /**
+     * What a failure to drain needs to be understood: the deliveries not completed, their trace
+     * lines, and what every server said about them (its warnings and errors too, and the last
+     * server's last lines); the servers' logs are gone with the test's folder otherwise.
+     */
+    private static String notDrained(Installation installation, Set<String> accepted, List<ServerProcess> servers)
+            throws IOException {
+        Trace trace = Trace.read(installation.trace);
+        Set<String> missing = new TreeSet<>(accepted);
+        missing.removeAll(trace.completed());
+        StringBuilder out = new StringBuilder("accepted deliveries not completed within 8 minutes: " + missing
+                + "\ntheir trace lines:" + trace.linesOf(missing));
+        // The store as the last server left it (read while it runs: SQLite lets a reader in).
+        Set<String> jobIds = new TreeSet<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + installation.work.resolve("data/buildhook.db"));
+             PreparedStatement p = c.prepareStatement("SELECT j.delivery_id, j.id, j.state, j.attempts, s.picked,"
+                     + " s.picked_by, s.version, s.execution_time, s.last_heartbeat FROM jobs j LEFT JOIN scheduled_tasks s"
+                     + " ON s.task_instance = j.id WHERE j.delivery_id = ?")) {
+            for (String delivery : missing) {
+                p.setString(1, delivery);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        jobIds.add(rs.getString(2));
+                        out.append("\n  job ");
+                        for (int column = 1; column <= 9; column++) {
+                            out.append(column == 1 ? "" : " ").append(rs.getString(column));
+                        }
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            out.append("\n  (the store could not be read: ").append(e.getMessage()).append(')');
+        }
+        missing.addAll(jobIds);
+        for (int i = 0; i < servers.size(); i++) {
+            List<String> lines;
+            synchronized (servers.get(i).output) {
+                lines = new ArrayList<>(servers.get(i).output);
+            }
+            out.append("\nserver ").append(i).append(" (").append(lines.size()).append(" lines), its lines about them"
+                    + " and its warnings and errors:");
+            int shown = 0;
+            for (String line : lines) {
+                if ((missing.stream().anyMatch(line::contains) || line.contains(" WARN ") || line.contains(" ERROR "))
+                        && shown++ < 200) {
+                    out.append("\n  ").append(line);
+                }
+            }
+            if (i == servers.size() - 1) {
+                out.append("\nthe last server's threads:\n").append(threadDump(servers.get(i).process));
+                out.append("\nthe last server's last lines:");
+                lines.subList(Math.max(0, lines.size() - 80), lines.size()).forEach(l -> out.append("\n  ").append(l));
+            }
+        }
+        return out.toString();
+    }
+
+    /** {@code jcmd <pid> Thread.print} of a live server, or why there is none. */
+    private static String threadDump(Process server) {
+        try {
+            Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    Long.toString(server.pid()), "Thread.print").redirectErrorStream(true).start();
+            String dump = new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            jcmd.waitFor();
+            return dump;
+        } catch (IOException e) {
+            return "(no thread dump: " + e.getMessage() + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(no thread dump: interrupted)";
+        }
     }
 
     private static void pause(long millis) {

@@ -69,6 +69,16 @@ public final class ExecutionLedger {
     }
 
     /**
+     * What ends an {@code EXISTS} sub-query that must look its row up once per outer row by key:
+     * on PostgreSQL {@code OFFSET 0}, without which the planner may turn it into a hashed sub-plan
+     * that reads every row of the sub-query's condition once (for db-scheduler's table, the whole
+     * queue, whenever its statistics are those of a short one); nothing on SQLite, which looks it up.
+     */
+    static String lookUpEach(Dialect dialect) {
+        return dialect == Dialect.POSTGRESQL ? " OFFSET 0" : "";
+    }
+
+    /**
      * Takes one of the rule's {@code limit} slots for {@code jobId}. Slots held by jobs that are no
      * longer executing anywhere (their db-scheduler execution is not picked: finished, or revived
      * after their node died) are freed first, so a crash never leaks a slot. Two nodes racing for
@@ -80,8 +90,11 @@ public final class ExecutionLedger {
                         + " ON CONFLICT DO NOTHING"
                 : "INSERT OR IGNORE INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)";
         return db.inTransaction("take a concurrency slot", Durability.DEFERRED, c -> {
+            // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
+            // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
             try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND (job_id = ?"
-                    + " OR job_id NOT IN (SELECT task_instance FROM scheduled_tasks WHERE task_name = ? AND picked = ?))")) {
+                    + " OR NOT EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ?"
+                    + " AND s.task_instance = rule_slots.job_id AND s.picked = ?" + lookUpEach(db.dialect()) + "))")) {
                 p.setString(1, ruleName);
                 p.setString(2, jobId);
                 p.setString(3, JobQueue.TASK_NAME);

@@ -44,7 +44,7 @@ public final class ResourceLedger {
         Map<String, Integer> capacity = job.workflow().capacities();
         return db.inTransaction("take shared resources", Durability.DEFERRED, c -> {
             lock(c, need.keySet());
-            freeStale(c, job.id());
+            freeStale(c, job.id(), db.dialect());
             long since = waitingSince(c, job.id());
             List<Map<String, List<Integer>>> earlier = earlierWaiters(c, job.id(), since);
             Map<String, Integer> inUse = inUse(c, need.keySet());
@@ -187,9 +187,12 @@ public final class ResourceLedger {
         }
     }
 
-    private static void freeStale(Connection c, String jobId) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ? OR job_id NOT IN"
-                + " (SELECT task_instance FROM scheduled_tasks WHERE task_name = ? AND picked = ?)")) {
+    private static void freeStale(Connection c, String jobId, Dialect dialect) throws SQLException {
+        // Each hold's job looked up by its execution's key: "job_id NOT IN (SELECT task_instance FROM
+        // scheduled_tasks …)" read the whole queue at every attempt of a job that needs a resource.
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ? OR NOT EXISTS"
+                + " (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = resource_holds.job_id"
+                + " AND s.picked = ?" + ExecutionLedger.lookUpEach(dialect) + ")")) {
             p.setString(1, jobId);
             p.setString(2, JobQueue.TASK_NAME);
             p.setBoolean(3, true);

@@ -33,6 +33,8 @@ final class SqliteBusyWait extends BusyHandler {
     private final LongWait longWait;
     private long waitingSince;
     private boolean told;
+    /** Whether this wait, past its limit, has had its last try. */
+    private boolean lastTried;
     /** {@link System#nanoTime()} of the last try that met the lock, 0 before any; read by other threads. */
     private volatile long lastTry;
     /** When the wait of {@link #lastTry} began; read by other threads. */
@@ -70,6 +72,7 @@ final class SqliteBusyWait extends BusyHandler {
         if (previous == 0) {
             waitingSince = now;
             told = false;
+            lastTried = false;
             lastWaitBegan = now;
         }
         lastTry = now;
@@ -77,8 +80,19 @@ final class SqliteBusyWait extends BusyHandler {
         if (longWait != null && !told && waited >= longWaitNanos) {
             told = longWait.waiting(Duration.ofNanos(waited));
         }
-        if (waited >= timeoutNanos.getAsLong() || Thread.currentThread().isInterrupted()) {
+        if (Thread.currentThread().isInterrupted()) {
             return 0;
+        }
+        if (waited >= timeoutNanos.getAsLong()) {
+            // One more try, at once, before giving up: the try that failed before this call may be from
+            // before the lock was freed, and the limit may have just shortened (an accept came). Without
+            // it, an accept handed in right after another program let go was refused with the wait of the
+            // batch before it, for a lock already free.
+            if (lastTried) {
+                return 0;
+            }
+            lastTried = true;
+            return 1;
         }
         LockSupport.parkNanos(previous < SHORT_TRIES ? SHORT_NANOS : LONG_NANOS);
         return 1;

@@ -89,11 +89,15 @@ final class SqliteJdbcCustomization extends DefaultJdbcCustomization {
                 + " WHERE picked = ? AND execution_time <= ?" + notUnresolved
                 + Queries.ansiSqlOrderPart(orderByPriority) + getQueryLimitPart(limit) + ") RETURNING *";
         String pickedBy = ctx.schedulerName.getName();
+        long asked = System.nanoTime();
         PreparedStatementSetter parameters = p -> {
             int index = 1;
             p.setBoolean(index++, true);
             p.setString(index++, pickedBy.length() > 50 ? pickedBy.substring(0, 50) : pickedBy);
-            setInstant(p, index++, now);
+            // The heartbeat of when the pick is made, not of when it was asked for: it may have
+            // waited for the writer for seconds, and a pick that looks older than two heartbeat
+            // intervals before any thread of this node runs it is put back in the queue as stale.
+            setInstant(p, index++, now.plusNanos(System.nanoTime() - asked));
             p.setBoolean(index++, false);
             setInstant(p, index++, now);
             for (String name : unresolved) {

@@ -90,6 +90,37 @@ class SqliteLockedDatabaseTest {
         assertThat(Files.readAllLines(ran)).containsExactly("run");
     }
 
+    /**
+     * A pick that waited for the write lock longer than two heartbeat intervals (200 ms each here)
+     * carries the heartbeat of when it was made: before, it carried that of when it was asked for,
+     * so the node's look for stale picks, queued behind it, put it back in the queue before the
+     * node's thread could start the job, and the job ran only under a later pick (under a write
+     * lock that stays busy, as on a loaded machine, again and again).
+     */
+    @Test
+    void aPickThatWaitedForTheWriteLockRunsItsJobWithoutBeingPutBackAsStale() throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("picked-late", List.of("/bin/sh", "-c", "echo run >> " + ran)))).jobIds().get(0);
+        try (Connection other = DriverManager.getConnection(
+                "jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db").toAbsolutePath());
+             Statement st = other.createStatement()) {
+            st.execute("BEGIN EXCLUSIVE");
+            java.util.concurrent.CompletableFuture<Void> started = java.util.concurrent.CompletableFuture.runAsync(
+                    engine::start);
+            // Said after a second of waiting for the lock: five heartbeat intervals.
+            await().atMost(Duration.ofSeconds(60)).until(() -> !warnings().isEmpty());
+            st.execute("COMMIT");
+            started.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> store.job(jobId).orElseThrow().job().state() == JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(ran)).containsExactly("run");
+        assertThat(events()).extracting(ILoggingEvent::getFormattedMessage)
+                .noneMatch(m -> m.contains("picked by this node but never started"))
+                .noneMatch(m -> m.contains("put back in the queue before its attempt started"));
+    }
+
     @Test
     void anAcceptMeetingTheWriteLockOfAnotherProgramIsRefusedWellBeforeTheBusyTimeoutAfterOneWarningNamingTheFile()
             throws Exception {

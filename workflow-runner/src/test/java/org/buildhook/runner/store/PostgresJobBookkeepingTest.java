@@ -16,11 +16,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.buildhook.runner.JobWorkflow;
+import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.JobOutcome;
 import org.buildhook.runner.exec.ProcessIdentity;
 import org.junit.jupiter.api.AfterEach;
@@ -181,9 +184,43 @@ class PostgresJobBookkeepingTest {
             store.ledger().finishAttempt(jobId, attempt, succeeded(), JobState.SUCCEEDED, version);
         });
 
-        List<String> statements = job.trips().stream().flatMap(t -> Arrays.stream(t.split("; ")))
+        assertThat(executionLookups(job.trips())).as("the outcome removes the execution").isNotEmpty();
+        assertThat(executionVersion(jobId)).as("its execution is gone").isEqualTo(-1);
+    }
+
+    /**
+     * A job of a rule with a concurrency limit, and one that needs a shared resource, free the slots
+     * and units of jobs no longer running by looking each holder's execution up by its key: {@code
+     * job_id NOT IN (SELECT task_instance FROM scheduled_tasks WHERE task_name = ? AND picked = ?)}
+     * read the whole queue at every start of such a job.
+     */
+    @Test
+    void slotsAndResourcesFindTheirHoldersExecutionsByTheirWholeKey() throws SQLException {
+        for (int i = 0; i < 50; i++) {
+            store.accept(Plans.delivery("{\"build_id\": " + i + "}"), List.of(Plans.job("deploy", List.of("/bin/true"))));
+        }
+        PlannedJob sharing = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null,
+                false, null, Map.of("db", 1), Map.of("db", 2), null, null, 0));
+        List<String> ids = store.accept(Plans.delivery("{\"build_id\": 100}"),
+                List.of(Plans.job("limited", List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1), sharing))
+                .jobIds();
+        Job needsUnits = store.ledger().jobToRun(ids.get(1)).orElseThrow().job();
+
+        RoundTrips.Counted<Void> taken = RoundTrips.of(() -> {
+            assertThat(store.ledger().tryAcquireSlot("limited", 1, ids.get(0), "node-a")).isTrue();
+            assertThat(store.resources().tryAcquire(needsUnits, "node-a")).isTrue();
+        });
+
+        assertThat(executionLookups(taken.trips())).as("the slot's and the resource's").hasSize(2);
+    }
+
+    /**
+     * Checks the generic plan of every statement of {@code trips} that names db-scheduler's table
+     * reads it by the execution's whole key; returns those statements.
+     */
+    private List<String> executionLookups(List<String> trips) throws SQLException {
+        List<String> statements = trips.stream().flatMap(t -> Arrays.stream(t.split("; ")))
                 .filter(q -> q.contains("scheduled_tasks")).toList();
-        assertThat(statements).as("the outcome removes the execution").isNotEmpty();
         for (String sql : statements) {
             List<String> plan = genericPlan(sql);
             for (int i = 0; i < plan.size(); i++) {
@@ -194,7 +231,7 @@ class PostgresJobBookkeepingTest {
                 }
             }
         }
-        assertThat(executionVersion(jobId)).as("its execution is gone").isEqualTo(-1);
+        return statements;
     }
 
     /** The generic plan of {@code sql} (parameters {@code $1…}), the one a prepared statement ends up with. */
