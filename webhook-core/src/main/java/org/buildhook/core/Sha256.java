@@ -114,16 +114,52 @@ public final class Sha256 {
         static final String DESCRIPTION;
 
         static {
-            String[] described = new String[1];
-            Pointer md = null;
-            String why = whyNot(described);
-            if (why == null) {
-                md = LibCrypto.EVP_sha256();
-                why = md == null ? "libcrypto has no SHA-256 (EVP_sha256 gave nothing)" : knownAnswers(md);
+            // Decided on a thread of its own that ends here: binding the library leaves a JNA
+            // ThreadLocal on the thread that does it, and the first use may be on a container's
+            // thread, which outlives the web application (Tomcat reports it as a leak on undeploy;
+            // TomcatRedeployIT). The calls themselves leave none. The check is another class: a
+            // thread calling into this one would wait for this initialiser, which waits for it.
+            Check check = new Check();
+            Thread decide = new Thread(check, "buildhook-crypto-check");
+            decide.setDaemon(true);
+            decide.start();
+            boolean interrupted = false;
+            while (decide.isAlive()) {
+                try {
+                    decide.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            String why = check.md == null && check.why == null ? "checking libcrypto did not finish" : check.why;
             NATIVE = why == null;
-            EVP_SHA256 = NATIVE ? md : null;
-            DESCRIPTION = NATIVE ? described[0] : "the JDK (" + why + ")";
+            EVP_SHA256 = NATIVE ? check.md : null;
+            DESCRIPTION = NATIVE ? check.described : "the JDK (" + why + ")";
+        }
+    }
+
+    /** Loads, binds and checks libcrypto; {@link #why} says why not when it cannot be used. */
+    private static final class Check implements Runnable {
+        String why;
+        String described;
+        Pointer md;
+
+        @Override
+        public void run() {
+            try {
+                String[] name = new String[1];
+                why = whyNot(name);
+                described = name[0];
+                if (why == null) {
+                    md = LibCrypto.EVP_sha256();
+                    why = md == null ? "libcrypto has no SHA-256 (EVP_sha256 gave nothing)" : knownAnswers(md);
+                }
+            } catch (RuntimeException | LinkageError e) {
+                why = "checking libcrypto failed: " + e;
+            }
         }
 
         private static String whyNot(String[] described) {
