@@ -68,6 +68,31 @@ class PostgresJobBookkeepingTest {
         return new JobOutcome(JobOutcome.Result.SUCCEEDED, 0, now, now, "exit 0", null, false);
     }
 
+    /**
+     * As the engine runs a job that succeeds at its first attempt, on its thread: its read, its start
+     * under the pick ({@code version}), its process, its outcome with the execution's removal.
+     */
+    private RoundTrips.Counted<Void> succeedsUnderItsPick(String jobId, long version) {
+        return RoundTrips.of(() -> {
+            store.ledger().jobToRun(jobId).orElseThrow();
+            int attempt = store.ledger().startAttempt(jobId, "node-a", version);
+            assertThat(attempt).as("started under its pick").isEqualTo(1);
+            store.ledger().recordProcess(jobId, attempt, new ProcessIdentity(4242, 4242, 99));
+            store.ledger().finishAttempt(jobId, attempt, succeeded(), JobState.SUCCEEDED, version);
+        });
+    }
+
+    /** Picks the job's execution for node-a as db-scheduler does; returns the version it picked. */
+    private long pick(String jobId) throws SQLException {
+        try (Connection c = DriverManager.getConnection(url); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked = true, picked_by = 'node-a', last_heartbeat = now(),"
+                        + " version = version + 1 WHERE task_instance = ?")) {
+            p.setString(1, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        return executionVersion(jobId);
+    }
+
     private long executionVersion(String jobId) throws SQLException {
         try (Connection c = DriverManager.getConnection(url);
                 PreparedStatement p = c.prepareStatement("SELECT version FROM scheduled_tasks WHERE task_instance = ?")) {
@@ -149,14 +174,8 @@ class PostgresJobBookkeepingTest {
     @Test
     void aJobThatSucceedsTakesFourRoundTripsOnItsThread() throws SQLException {
         String jobId = acceptJob();
-        long version = executionVersion(jobId);
 
-        RoundTrips.Counted<Void> job = RoundTrips.of(() -> {
-            store.ledger().jobToRun(jobId).orElseThrow();
-            int attempt = store.ledger().startAttempt(jobId, "node-a");
-            store.ledger().recordProcess(jobId, attempt, new ProcessIdentity(4242, 4242, 99));
-            store.ledger().finishAttempt(jobId, attempt, succeeded(), JobState.SUCCEEDED, version);
-        });
+        RoundTrips.Counted<Void> job = succeedsUnderItsPick(jobId, pick(jobId));
 
         assertThat(job.trips()).hasSize(4);
         assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
@@ -175,14 +194,8 @@ class PostgresJobBookkeepingTest {
             store.accept(Plans.delivery("{\"build_id\": " + i + "}"), List.of(Plans.job("deploy", List.of("/bin/true"))));
         }
         String jobId = acceptJob();
-        long version = executionVersion(jobId);
 
-        RoundTrips.Counted<Void> job = RoundTrips.of(() -> {
-            store.ledger().jobToRun(jobId).orElseThrow();
-            int attempt = store.ledger().startAttempt(jobId, "node-a");
-            store.ledger().recordProcess(jobId, attempt, new ProcessIdentity(4242, 4242, 99));
-            store.ledger().finishAttempt(jobId, attempt, succeeded(), JobState.SUCCEEDED, version);
-        });
+        RoundTrips.Counted<Void> job = succeedsUnderItsPick(jobId, pick(jobId));
 
         assertThat(executionLookups(job.trips())).as("the outcome removes the execution").isNotEmpty();
         assertThat(executionVersion(jobId)).as("its execution is gone").isEqualTo(-1);
