@@ -163,7 +163,7 @@ final class JobTask implements ExecutionHandler<Void> {
             return runAttempt(job, body, version, before);
         } finally {
             if (shares) {
-                SharedResources.release(store, jobId);
+                SharedResources.release(store, jobId, config.nodeId());
             }
             if (job.concurrency() > 0) {
                 freeSlot(jobId);

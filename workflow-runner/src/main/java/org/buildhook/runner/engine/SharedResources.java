@@ -17,9 +17,9 @@ final class SharedResources {
      * {@link org.buildhook.runner.store.ResourceLedger}), so a failure here must not cost the job
      * its completion: it is logged, not thrown.
      */
-    static void release(Store store, String jobId) {
+    static void release(Store store, String jobId, String node) {
         try {
-            store.resources().release(jobId);
+            store.resources().release(jobId, node);
         } catch (RuntimeException e) {
             LOG.warn("job {}: its shared resources are given back later, by the next look: {}", jobId, e.getMessage());
         }

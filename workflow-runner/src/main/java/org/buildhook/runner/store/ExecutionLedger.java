@@ -187,6 +187,23 @@ public final class ExecutionLedger {
         }
         String lock = db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
         return db.inTransaction("start an attempt", Durability.DEFERRED, c -> {
+            int attempts;
+            boolean isFinal;
+            // The job's row first, then the execution's (the lease): the order in which every other
+            // writer of both takes them (finishAttempt, interruptLeftover). Taken the other way round,
+            // a lease waiting here for a job's row held by another transaction would hold the
+            // execution's row meanwhile, and db-scheduler's heartbeats, written one after another,
+            // would all wait behind it.
+            try (PreparedStatement p = c.prepareStatement("SELECT attempts, state FROM jobs WHERE id = ?" + lock)) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new RunnerException("no job " + jobId);
+                    }
+                    attempts = rs.getInt(1);
+                    isFinal = JobState.valueOf(rs.getString(2)).isFinal();
+                }
+            }
             if (version >= 0) {
                 try (PreparedStatement p = c.prepareStatement(LEASE)) {
                     bindLease(p, jobId, version, now);
@@ -195,18 +212,8 @@ public final class ExecutionLedger {
                     }
                 }
             }
-            int attempts;
-            try (PreparedStatement p = c.prepareStatement("SELECT attempts, state FROM jobs WHERE id = ?" + lock)) {
-                p.setString(1, jobId);
-                try (ResultSet rs = p.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new RunnerException("no job " + jobId);
-                    }
-                    attempts = rs.getInt(1);
-                    if (JobState.valueOf(rs.getString(2)).isFinal()) {
-                        return 0;
-                    }
-                }
+            if (isFinal) {
+                return 0;
             }
             // A job's first attempt has no earlier one to end (attempts are counted in the same
             // transactions that add them): one statement less per job on the writer.

@@ -93,11 +93,16 @@ public final class ResourceLedger {
         });
     }
 
-    /** Gives back the units {@code jobId} holds. */
-    public void release(String jobId) {
+    /**
+     * Gives back the units {@code node} holds for {@code jobId}; only its own. When the job's pick
+     * was put back in the queue and another node took it over meanwhile (and its units), this node's
+     * thread, which then ends without running the command, must not give back that node's units.
+     */
+    public void release(String jobId, String node) {
         db.inTransaction("give back shared resources", Durability.DEFERRED, c -> {
-            try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ?")) {
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ? AND node = ?")) {
                 p.setString(1, jobId);
+                p.setString(2, node);
                 p.executeUpdate();
             }
             return null;

@@ -19,15 +19,19 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.buildhook.runner.JobWorkflow;
+import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobQueue;
@@ -142,6 +146,33 @@ abstract class AbstractPickLeaseTest {
         JobDetail job = store.job(jobId).orElseThrow();
         assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(job.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+    }
+
+    /**
+     * A thread whose pick was put back in the queue ends without running the command, and gives back
+     * the job's shared units as it goes: only its own. Before, it gave back every unit of the job,
+     * also those of the node that had taken the job over, which then ran it without them.
+     */
+    @Test
+    void aThreadWhosePickWasLostGivesBackOnlyItsOwnUnitsNotThoseOfTheNodeThatTookTheJobOver() throws Exception {
+        PlannedJob sharing = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null,
+                false, null, Map.of("board", 1), Map.of("board", 1), null, null, 0));
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(sharing)).jobIds().get(0);
+        Job job = store.ledger().jobToRun(jobId).orElseThrow().job();
+        pick(jobId, Instant.now());
+        assertThat(store.resources().tryAcquire(job, NODE)).isTrue();
+        // Its pick is put back in the queue; node-b picks the job and takes the unit.
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked_by = ?, version = version + 2 WHERE task_instance = ?")) {
+            p.setString(1, "node-b");
+            p.setString(2, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(store.resources().tryAcquire(job, "node-b")).isTrue();
+
+        SharedResources.release(store, jobId, NODE);
+
+        assertThat(store.resources().unitsInUse()).as("node-b's unit").containsEntry("board", 1);
     }
 
     private static boolean waitsToEnter(Thread thread) {
