@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -202,17 +203,18 @@ public final class JobEngine implements AutoCloseable {
 
     /**
      * Frees what this node picked but is not running: a pick the database committed while its
-     * answer was lost in a cut connection. Its heartbeat stopped at the pick, so after two missed
-     * heartbeats it is put back in the queue — instead of after the dead-node limit (default 3
-     * minutes), which is meant for nodes that died. A live node's running executions heartbeat
-     * every interval, and the ones it runs are excluded by name, so none of those is touched.
+     * answer was lost in a cut connection. Its heartbeat stopped at the pick, so once two looks one
+     * interval apart have found it two heartbeats old ({@link #stalePicks}) it is put back in the
+     * queue — instead of after the dead-node limit (default 3 minutes), which is meant for nodes that
+     * died. A live node's running executions heartbeat every interval, and the ones it runs are
+     * excluded by name, so none of those is touched.
      */
     private void releaseStalePicks() {
         try {
             Set<String> running = new HashSet<>();
             scheduler.getCurrentlyExecuting().forEach(e -> running.add(e.getTaskInstance().getId()));
             Instant before = clock.instant().minus(config.heartbeatInterval().multipliedBy(2));
-            List<String> released = store.ledger().releaseStalePicks(config.nodeId(), before, running);
+            List<String> released = stalePicks(running, before);
             if (!released.isEmpty()) {
                 LOG.warn("jobs {} were picked by this node but never started (a pick whose answer was lost);"
                         + " put back in the queue", released);
@@ -221,6 +223,31 @@ public final class JobEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.debug("looking for stale picks failed; next time: {}", e.toString());
         }
+    }
+
+    /** The stale picks of the last look, by job id, with the version each had; only the look's thread uses it. */
+    private volatile Map<String, Long> staleLastLook = Map.of();
+
+    /**
+     * Puts back in the queue the picks of this node that are stale now and were already stale, at the
+     * same version, at the previous look (one heartbeat interval earlier). A single look cannot tell
+     * a pick whose answer was lost from one whose answer reached this node just now, after a commit
+     * that took seconds on a busy store, and whose thread is about to start it: that one would be
+     * taken from its thread (its attempt then finds its pick lost and does not run the command) and
+     * picked again, at every look while commits stay slow. By the second look such a thread has had
+     * a whole heartbeat interval to start, and a started one is in {@code running}.
+     */
+    List<String> stalePicks(Set<String> running, Instant before) {
+        Map<String, Long> lastLook = staleLastLook;
+        Map<String, Long> thisLook = new java.util.concurrent.ConcurrentHashMap<>();
+        List<String> released = store.ledger().releaseStalePicks(config.nodeId(), before, running,
+                (jobId, version) -> {
+                    thisLook.put(jobId, version);
+                    return version.equals(lastLook.get(jobId));
+                });
+        released.forEach(thisLook::remove);
+        staleLastLook = thisLook;
+        return released;
     }
 
     private void sweepLeftovers() {

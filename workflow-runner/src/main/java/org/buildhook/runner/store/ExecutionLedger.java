@@ -694,6 +694,16 @@ public final class ExecutionLedger {
      * it was asked for, and may reach this node's thread after this method read it as stale.
      */
     public List<String> releaseStalePicks(String node, Instant heartbeatBefore, Set<String> running) {
+        return releaseStalePicks(node, heartbeatBefore, running, (jobId, version) -> true);
+    }
+
+    /**
+     * As {@link #releaseStalePicks(String, Instant, Set)}, releasing only the stale picks that
+     * {@code confirm} accepts: it is asked, inside the transaction, with each one's job id and
+     * version.
+     */
+    public List<String> releaseStalePicks(String node, Instant heartbeatBefore, Set<String> running,
+            java.util.function.BiPredicate<String, Long> confirm) {
         return db.inTransaction("release stale picks", Durability.DEFERRED, c -> {
             Map<String, Long> stale = new LinkedHashMap<>();
             try (PreparedStatement p = c.prepareStatement("SELECT task_instance, version FROM scheduled_tasks"
@@ -704,7 +714,7 @@ public final class ExecutionLedger {
                 jdbc.setInstant(p, 4, heartbeatBefore);
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {
-                        if (!running.contains(rs.getString(1))) {
+                        if (!running.contains(rs.getString(1)) && confirm.test(rs.getString(1), rs.getLong(2))) {
                             stale.put(rs.getString(1), rs.getLong(2));
                         }
                     }

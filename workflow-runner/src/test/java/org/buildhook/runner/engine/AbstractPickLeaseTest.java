@@ -175,6 +175,27 @@ abstract class AbstractPickLeaseTest {
         assertThat(store.resources().unitsInUse()).as("node-b's unit").containsEntry("board", 1);
     }
 
+    /**
+     * One look cannot tell a pick whose answer was lost from one whose answer reached the node just
+     * now, after a slow commit, and whose thread is about to start it: a pick is put back in the
+     * queue only when two looks, one heartbeat interval apart, find it stale at the same version.
+     */
+    @Test
+    void aPickIsPutBackOnlyWhenTwoLooksFindItStaleAtTheSameVersion() throws Exception {
+        String lost = accept("true");
+        pick(lost, Instant.now().minusSeconds(5));
+        String pickedAgain = store.accept(Plans.delivery("{\"build_id\": 2}"), List.of(Plans.job("lease",
+                List.of("/bin/true")))).jobIds().get(0);
+        pick(pickedAgain, Instant.now().minusSeconds(5));
+        JobEngine engine = JobEngine.create(store, launcher, AbstractEngineTest.fast(NODE));
+        Instant before = Instant.now().minusSeconds(1);
+
+        assertThat(engine.stalePicks(Set.of(), before)).as("the first look").isEmpty();
+        pick(pickedAgain, Instant.now().minusSeconds(5)); // released and picked again meanwhile: a new version
+        assertThat(engine.stalePicks(Set.of(), before)).as("the second look").containsExactly(lost);
+        assertThat(engine.stalePicks(Set.of(), before)).as("the third look").containsExactly(pickedAgain);
+    }
+
     private static boolean waitsToEnter(Thread thread) {
         return thread != null && Arrays.stream(thread.getStackTrace()).anyMatch(
                 f -> f.getClassName().equals(RunningJobs.class.getName()) && f.getMethodName().equals("enter"));
