@@ -97,7 +97,7 @@ final class JobTask implements ExecutionHandler<Void> {
             // The engine stops: the execution stays picked by this node, and is put back in the
             // queue as a stale pick, or revived after the dead-node limit.
             Thread.currentThread().interrupt();
-            return (complete, operations) -> { };
+            return LEFT_ALONE;
         }
         CompletionHandler<Void> next;
         try {
@@ -185,7 +185,7 @@ final class JobTask implements ExecutionHandler<Void> {
             // before this thread started the attempt: whoever picks it next runs it, never both.
             LOG.info("job {}: its execution was put back in the queue before its attempt started; not run under"
                     + " this pick", jobId);
-            return (complete, operations) -> { };
+            return LEFT_ALONE;
         }
         if (attempt == 0) {
             LOG.info("job {}: already has its outcome; not run again", jobId);
@@ -266,6 +266,12 @@ final class JobTask implements ExecutionHandler<Void> {
     /** The execution was removed with the job's final state: nothing left for db-scheduler to do. */
     private static final CompletionHandler<Void> DEQUEUED = (complete, operations) -> { };
 
+    /**
+     * The execution is not this thread's to complete (its pick was lost, or a later attempt started
+     * elsewhere) or the engine stops before it entered: its row is left as it is.
+     */
+    private static final CompletionHandler<Void> LEFT_ALONE = (complete, operations) -> { };
+
     /** The version of the execution this node picked, or -1 when there is none to go by. */
     private static long version(ExecutionContext context) {
         return context == null || context.getExecution() == null ? -1 : context.getExecution().version;
@@ -331,7 +337,7 @@ final class JobTask implements ExecutionHandler<Void> {
     private static CompletionHandler<Void> supersededBy(String jobId, int attempt) {
         LOG.warn("job {}: another node started a later attempt while attempt {} waited for the store; its outcome is"
                 + " kept in the attempt's history and the job is left to that node", jobId, attempt);
-        return (complete, operations) -> { };
+        return LEFT_ALONE;
     }
 
     /**

@@ -259,7 +259,7 @@ public final class ExecutionLedger {
      * nothing and takes the transaction, which sees the first's attempt and ends it as the
      * transaction always did.
      */
-    private static final String FIRST_ATTEMPT = firstAttempt("");
+    private static final String FIRST_ATTEMPT = firstAttempt("WITH ", "");
 
     /**
      * Renews the heartbeat of the job's execution if it is still picked at the version this node
@@ -275,11 +275,15 @@ public final class ExecutionLedger {
      * job's reads it), and it takes the execution's row lock: a concurrent release waits for it,
      * then finds the heartbeat renewed.
      */
-    private static final String LEASED_FIRST_ATTEMPT = "WITH lease AS (" + LEASE + " RETURNING 1), "
-            + firstAttempt(" AND EXISTS (SELECT 1 FROM lease)").substring("WITH ".length());
+    private static final String LEASED_FIRST_ATTEMPT = firstAttempt("WITH lease AS (" + LEASE + " RETURNING 1), ",
+            " AND EXISTS (SELECT 1 FROM lease)");
 
-    private static String firstAttempt(String condition) {
-        return "WITH job AS (UPDATE jobs SET state = ?, attempts = 1,"
+    /**
+     * The first attempt's statement: {@code with} opens its CTEs (a CTE before the job's ends with a
+     * comma), {@code condition} is added to the job's {@code WHERE}.
+     */
+    private static String firstAttempt(String with, String condition) {
+        return with + "job AS (UPDATE jobs SET state = ?, attempts = 1,"
                 + " started_at = ?, node = ?, message = NULL WHERE id = ? AND attempts = 0 AND state NOT IN ("
                 + finalStates() + ")" + condition + " RETURNING id)"
                 + " INSERT INTO job_attempts (job_id, attempt, outcome, started_at, node, host, boot_id, node_pid,"
