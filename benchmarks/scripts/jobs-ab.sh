@@ -18,6 +18,8 @@
 # threads and the commands they start) around the N deliveries, into RUN/LABEL/perf.data; with JAVA_OPTS=
 # "-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -XX:+PreserveFramePointer" the Java frames have names
 # and whole stacks; perf-frames.py RUN/LABEL/perf.data THREAD-REGEX reads it (docs/BENCHMARKS.md, "Fifth pass").
+# HOOK=COMMAND: runs `COMMAND start SERVER-PID RUN/LABEL` just before the N deliveries and `COMMAND stop SERVER-PID
+# RUN/LABEL` just after them (e.g. pg-burst-profile.sh, docs/BENCHMARKS.md, "Seventh pass").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 (( $# >= 3 )) || { echo "usage: jobs-ab.sh N PRE LABEL=INSTALL-DIR ..." >&2; exit 2; }
@@ -83,9 +85,11 @@ for set in "$@"; do
     perf record -F "${PERF_FREQUENCY:-1999}" -g -p "$pid" -o "$dir/perf.data" 2> "$dir/perf.err" &
     perf_pid=$!
   fi
+  [[ -z ${HOOK:-} ]] || "$HOOK" start "$pid" "$dir"
   before=$(bench_cpu_ticks "$pid")
   send 1000000 "$requests" "$dir/trace" > "$dir/load.out"
   after=$(bench_cpu_ticks "$pid")
+  [[ -z ${HOOK:-} ]] || "$HOOK" stop "$pid" "$dir"
   [[ -z $perf_pid ]] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/after.txt"
   pg=
