@@ -12,10 +12,11 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Gathers concurrent callers' work into batches, each run by one of the callers (leader and
- * followers, no thread of its own): the first caller to arrive while no batch runs leads, takes
- * every caller queued by then (up to the limits) and runs them as one batch; the others wait
- * parked until their batch ended, and the first of those still queued when a batch ends leads the
- * next. A caller returns only after the batch it was in ended, with its own result or failure.
+ * followers, no thread of its own). Up to {@code lanes} batches run at once: a caller that arrives
+ * while fewer run leads a batch of its own at once (so a quiet store adds no wait); otherwise it
+ * waits parked in the queue, and when a batch ends, the first caller still queued leads the next,
+ * which takes every caller queued by then (up to the limits). A caller returns only after the batch
+ * it was in ended, with its own result or failure.
  *
  * <p>Two items with the same key never go in the same batch: the later one waits for the next.
  *
@@ -41,21 +42,28 @@ final class GroupCommit<I extends GroupCommit.Item> {
     private static final int DONE = 2;
 
     private final Runner<I> runner;
+    private final int lanes;
     private final int maxItems;
     private final int maxWeight;
     private final ReentrantLock lock = new ReentrantLock();
     /** Callers not yet in a batch, in their order of arrival; guarded by {@link #lock}. */
     private final ArrayDeque<Entry<I>> queue = new ArrayDeque<>();
-    /** Whether a caller leads a batch now; when false, {@link #queue} is empty. Guarded by {@link #lock}. */
-    private boolean leading;
+    /** How many callers lead a batch now; below {@link #lanes}, {@link #queue} is empty. Guarded by {@link #lock}. */
+    private int leading;
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong items = new AtomicLong();
 
-    GroupCommit(Runner<I> runner, int maxItems, int maxWeight) {
-        if (maxItems < 1 || maxWeight < 1) {
-            throw new IllegalArgumentException("a batch holds at least one item");
+    /**
+     * @param lanes     most batches running at once, at least 1
+     * @param maxItems  most items in a batch, at least 1
+     * @param maxWeight most weight of a batch's items together (a heavier item goes alone), at least 1
+     */
+    GroupCommit(Runner<I> runner, int lanes, int maxItems, int maxWeight) {
+        if (lanes < 1 || maxItems < 1 || maxWeight < 1) {
+            throw new IllegalArgumentException("a batch holds at least one item, and at least one batch runs");
         }
         this.runner = runner;
+        this.lanes = lanes;
         this.maxItems = maxItems;
         this.maxWeight = maxWeight;
     }
@@ -65,6 +73,8 @@ final class GroupCommit<I extends GroupCommit.Item> {
         private final I item;
         private final Thread caller = Thread.currentThread();
         private volatile int state = WAITING;
+        /** The batch this caller leads, once it leads one; guarded by the lock until {@link #state} is LEAD. */
+        private List<Entry<I>> batch;
         private boolean result;
         private RuntimeException failure;
 
@@ -99,8 +109,9 @@ final class GroupCommit<I extends GroupCommit.Item> {
         lock.lock();
         try {
             queue.addLast(me);
-            if (!leading) {
-                leading = true;
+            if (leading < lanes) {
+                leading++;
+                me.batch = take();
                 me.state = LEAD;
             }
         } finally {
@@ -113,7 +124,7 @@ final class GroupCommit<I extends GroupCommit.Item> {
                 break;
             }
             if (state == LEAD) {
-                lead();
+                lead(me);
                 continue;
             }
             LockSupport.park(this);
@@ -148,9 +159,13 @@ final class GroupCommit<I extends GroupCommit.Item> {
         }
     }
 
-    /** Runs one batch on the leader's thread (the leader is the queue's head, so always in it). */
-    private void lead() {
-        List<Entry<I>> batch = take();
+    /**
+     * Runs the batch {@code me} leads, taken from the queue's head when it became the leader (so
+     * it is in it), then hands the lane to the queue's new head with the batch it is to lead.
+     */
+    private void lead(Entry<I> me) {
+        List<Entry<I>> batch = me.batch;
+        me.batch = null;
         try {
             runner.run(batch);
         } catch (RuntimeException | Error e) {
@@ -166,8 +181,9 @@ final class GroupCommit<I extends GroupCommit.Item> {
             try {
                 next = queue.peekFirst();
                 if (next == null) {
-                    leading = false;
+                    leading--;
                 } else {
+                    next.batch = take();
                     next.state = LEAD;
                 }
             } finally {
@@ -183,26 +199,22 @@ final class GroupCommit<I extends GroupCommit.Item> {
         }
     }
 
+    /** The next batch from the queue's head; under {@link #lock}. */
     private List<Entry<I>> take() {
         List<Entry<I>> batch = new ArrayList<>();
         Set<String> keys = new HashSet<>();
         int weight = 0;
-        lock.lock();
-        try {
-            for (Iterator<Entry<I>> it = queue.iterator(); it.hasNext() && batch.size() < maxItems;) {
-                Entry<I> entry = it.next();
-                int w = entry.item.weight();
-                if (!batch.isEmpty() && weight + w > maxWeight) {
-                    break;
-                }
-                if (keys.add(entry.item.key())) {
-                    it.remove();
-                    batch.add(entry);
-                    weight += w;
-                }
+        for (Iterator<Entry<I>> it = queue.iterator(); it.hasNext() && batch.size() < maxItems;) {
+            Entry<I> entry = it.next();
+            int w = entry.item.weight();
+            if (!batch.isEmpty() && weight + w > maxWeight) {
+                break;
             }
-        } finally {
-            lock.unlock();
+            if (keys.add(entry.item.key())) {
+                it.remove();
+                batch.add(entry);
+                weight += w;
+            }
         }
         return batch;
     }

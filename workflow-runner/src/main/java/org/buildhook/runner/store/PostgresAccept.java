@@ -46,6 +46,8 @@ final class PostgresAccept {
 
     /** Most deliveries in one statement. */
     static final int MAX_BATCH = 64;
+    /** Most batches sent at once. */
+    static final int LANES = Integer.getInteger("buildhook.tmp.acceptLanes", 1);
     /** Most bind parameters in one statement (the protocol allows 65,535). */
     static final int MAX_PARAMETERS = 30_000;
 
@@ -62,7 +64,8 @@ final class PostgresAccept {
         this.ids = ids;
         this.clock = clock;
         this.dedupWindow = dedupWindow;
-        this.batches = new GroupCommit<>(this::run, MAX_BATCH, MAX_PARAMETERS);
+        this.batches = new GroupCommit<>(this::run, LANES, MAX_BATCH,
+                MAX_PARAMETERS);
     }
 
     /** One delivery's rows, ready to be bound. */
