@@ -46,8 +46,12 @@ final class PostgresAccept {
 
     /** Most deliveries in one statement. */
     static final int MAX_BATCH = 64;
-    /** Most batches sent at once. */
-    static final int LANES = Integer.getInteger("buildhook.tmp.acceptLanes", 1);
+    /**
+     * Most batches sent at once. One would make the largest batches, but a batch that waits (for a
+     * deduplication key another node is claiming, for a slow WAL flush) would then hold up every
+     * accept of the node; two measured alike (docs/BENCHMARKS.md, "Seventh pass").
+     */
+    static final int LANES = 2;
     /** Most bind parameters in one statement (the protocol allows 65,535). */
     static final int MAX_PARAMETERS = 30_000;
 
