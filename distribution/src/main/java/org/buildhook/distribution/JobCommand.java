@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -76,10 +77,13 @@ final class JobCommand {
                     + (job.path("concurrency").asInt() == 0 ? "no limit" : job.path("concurrency").asText())
                     + ", stdin " + (job.path("stdin").asBoolean() ? "on" : "off"));
             out.println("env");
+            // By name: the store keeps no order. Secret-looking names' values come masked from the API.
+            Map<String, JsonNode> env = new TreeMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = job.path("env").fields(); it.hasNext();) {
                 Map.Entry<String, JsonNode> e = it.next();
-                out.println("  " + e.getKey() + "=" + e.getValue());
+                env.put(e.getKey(), e.getValue());
             }
+            env.forEach((name, value) -> out.println("  " + name + "=" + value));
             out.println("attempts  " + job.path("attempts").asInt());
             for (JsonNode a : answer.path("attempts")) {
                 out.println("  #" + a.path("attempt").asInt() + " " + a.path("outcome").asText()

@@ -1,12 +1,14 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -159,6 +161,24 @@ class AdminCommandsTest {
                 .containsPattern("  #1 SUCCEEDED exit 0  \\S+ \\.\\. \\S+  on ");
         assertThat(run("job", "show", jobId, "--json")).isZero();
         assertThat(AdminServer.json(out.toString()).path("attempts")).hasSize(1);
+    }
+
+    @Test
+    void jobShowPrintsTheEnvironmentSortedByNameWithSecretLookingValuesMasked() throws Exception {
+        server.replaceRules("rules:\n  - name: env\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
+                + "      env: {ZED: last, DEPLOY_TOKEN: s3cr3t-value, ALPHA: first, MIDDLE: m}\n");
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.app().rules().current().ruleNames().equals(List.of("env")));
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+
+        assertThat(run("job", "show", jobId)).isZero();
+
+        List<String> lines = out.toString().lines().toList();
+        List<String> env = lines.subList(lines.indexOf("env") + 1, lines.size()).stream()
+                .takeWhile(l -> l.startsWith("  ")).map(l -> l.substring(2, l.indexOf('='))).toList();
+        assertThat(env).contains("ALPHA", "BUILDHOOK_BUILD_ID", "DEPLOY_TOKEN", "MIDDLE", "ZED").isSorted();
+        assertThat(out.toString()).contains("  DEPLOY_TOKEN=\"***\"").doesNotContain("s3cr3t-value");
+        assertThat(run("job", "show", jobId, "--json")).isZero();
+        assertThat(out.toString()).doesNotContain("s3cr3t-value");
     }
 
     @Test
