@@ -10,15 +10,22 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code buildhook job show ID}: one job as the runner runs it, and its attempts. */
 @Command(
         name = "job",
         mixinStandardHelpOptions = true,
-        description = "One job: 'job show ID'.",
+        description = {"One job: 'job show ID'.",
+            "The admin options (--config, --url, --token-file, --token-env, --json) go before or after 'show',"
+                    + " e.g. 'job --config FILE show ID'."},
         subcommands = JobCommand.Show.class)
 final class JobCommand {
+
+    /** Given before the subcommand ({@code job --config F show ID}); the subcommand's own take precedence. */
+    @Mixin
+    AdminOptions admin;
 
     /** {@code job show ID}: argv, env, workdir, limits and every attempt (the admin API's GET /api/jobs/ID). */
     @Command(
@@ -42,14 +49,18 @@ final class JobCommand {
         @Mixin
         AdminOptions admin;
 
+        @ParentCommand
+        JobCommand job;
+
         @Parameters(index = "0", paramLabel = "JOB", converter = IdConverter.class, description = "The job's id.")
         String id;
 
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            JsonNode answer = admin.client().get("jobs/" + id);
-            if (admin.json) {
+            AdminOptions options = admin.over(job.admin);
+            JsonNode answer = options.client().get("jobs/" + id);
+            if (options.json) {
                 out.println(AdminClient.pretty(answer));
             } else {
                 print(answer, out);

@@ -181,6 +181,35 @@ class AdminCommandsTest {
         assertThat(out.toString()).doesNotContain("s3cr3t-value");
     }
 
+    /** As every admin command takes them after its name, 'job' takes them before 'show' too. */
+    @Test
+    void jobShowTakesTheAdminOptionsBeforeOrAfterShow() throws Exception {
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+        Path data = Files.createDirectories(dir.resolve("other/data"));
+        Files.writeString(data.resolve("admin-token"), AdminServer.TOKEN);
+        Path yaml = Files.writeString(dir.resolve("other/buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n"
+                + "server:\n  host: 127.0.0.1\n  port: " + server.server.port() + "\n");
+        String token = dir.resolve("admin-token").toString();
+        String url = server.uri().toString();
+        List<List<String>> orders = List.of(
+                List.of("job", "--config", yaml.toString(), "show", jobId),
+                List.of("job", "show", "--config", yaml.toString(), jobId),
+                List.of("job", "-c", yaml.toString(), "show", jobId, "--json"),
+                List.of("job", "--url", url, "--token-file", token, "show", jobId),
+                List.of("job", "--json", "show", "--url", url, "--token-file", token, jobId));
+        for (List<String> args : orders) {
+            StringWriter o = new StringWriter();
+            StringWriter e = new StringWriter();
+            CommandLine cl = BuildhookCommand.commandLine();
+            cl.setOut(new PrintWriter(o, true));
+            cl.setErr(new PrintWriter(e, true));
+
+            assertThat(cl.execute(args.toArray(String[]::new))).as(args + ": " + e).isZero();
+            assertThat(o.toString()).as(String.valueOf(args)).contains(jobId);
+            assertThat(o.toString().startsWith("{")).as("JSON for " + args).isEqualTo(args.contains("--json"));
+        }
+    }
+
     @Test
     void deliveriesSayWhyADeliveryWasRejected() throws Exception {
         byte[] body = "{\"build_id\": 1}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
