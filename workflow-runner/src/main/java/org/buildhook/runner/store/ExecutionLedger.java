@@ -740,16 +740,9 @@ public final class ExecutionLedger {
      * released. Each is released only if its row did not change meanwhile (db-scheduler's version)
      * and no attempt started under the pick ({@link #startAttempt(String, String, long)} renews the
      * heartbeat): a pick whose statement waited long for the store carries the heartbeat of when
-     * it was asked for, and may reach this node's thread after this method read it as stale.
-     */
-    public List<String> releaseStalePicks(String node, Instant heartbeatBefore, Set<String> running) {
-        return releaseStalePicks(node, heartbeatBefore, running, (jobId, version) -> true);
-    }
-
-    /**
-     * As {@link #releaseStalePicks(String, Instant, Set)}, releasing only the stale picks that
-     * {@code confirm} accepts: it is asked, inside the transaction, with each one's job id and
-     * version.
+     * it was asked for, and may reach this node's thread after this method read it as stale. Only
+     * the stale picks that {@code confirm} accepts are released: it is asked, inside the
+     * transaction, with each one's job id and version.
      */
     public List<String> releaseStalePicks(String node, Instant heartbeatBefore, Set<String> running,
             java.util.function.BiPredicate<String, Long> confirm) {

@@ -91,7 +91,8 @@ abstract class AbstractPickLeaseTest {
         String jobId = accept("echo ran >> " + ran);
         Execution picked = pick(jobId, Instant.now().minusSeconds(5));
         // The release reads the pick as stale before the node's thread starts the attempt.
-        assertThat(store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of()))
+        assertThat(store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of(),
+                (job, version) -> true))
                 .containsExactly(jobId);
 
         complete(task.execute(picked.taskInstance, context(picked)));
@@ -112,7 +113,8 @@ abstract class AbstractPickLeaseTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
 
         // The release's list of the node's executions was taken before this one began: empty.
-        List<String> released = store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of());
+        List<String> released = store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of(),
+                (job, version) -> true);
 
         Files.createFile(go);
         complete(first.get(60, TimeUnit.SECONDS));
