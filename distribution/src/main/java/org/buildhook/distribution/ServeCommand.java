@@ -18,13 +18,14 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "serve",
         mixinStandardHelpOptions = true,
         description = {
+            // One paragraph each, wrapped by picocli at the help's width: lines broken here would be cut there.
             "Run the server: receive webhooks, store them, run the rules' jobs.",
-            "Without --config it uses $BUILDHOOK_CONFIG when set, else conf/buildhook.yaml of the installation",
-            "(the shipped configuration: port 8080, SQLite under ./data, the sample rules, a generated admin",
-            "token); with no file at all, the embedded defaults (the same without rules and admin API).",
-            "SIGTERM or Ctrl-C stops it gracefully: running jobs get their grace period while deliveries are",
-            "still stored (their jobs run after the next start), then the port closes. SIGHUP stops it too:",
-            "there is no reload of buildhook.yaml (the rules file reloads by itself)."
+            "Without --config it uses $BUILDHOOK_CONFIG when set, else conf/buildhook.yaml of the installation"
+                    + " (the shipped configuration: port 8080, SQLite under ./data, the sample rules, a generated admin"
+                    + " token); with no file at all, the embedded defaults (the same without rules and admin API).",
+            "SIGTERM or Ctrl-C stops it gracefully: running jobs get their grace period while deliveries are"
+                    + " still stored (their jobs run after the next start), then the port closes. SIGHUP stops it too:"
+                    + " there is no reload of buildhook.yaml (the rules file reloads by itself)."
         },
         footer = {
             "",

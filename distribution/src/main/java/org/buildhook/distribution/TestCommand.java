@@ -34,7 +34,8 @@ import picocli.CommandLine.Model.CommandSpec;
             "",
             "Examples:",
             "  buildhook test build.json --rules conf/rules.yaml",
-            "  buildhook test build.json --config /etc/buildhook/buildhook.yaml --endpoint lmp --quiet",
+            "  buildhook test build.json --config /etc/buildhook/buildhook.yaml \\",
+            "      --endpoint lmp --quiet",
             "",
             ExitCodes.HELP
         })

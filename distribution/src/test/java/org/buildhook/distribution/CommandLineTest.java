@@ -423,6 +423,38 @@ class CommandLineTest {
         }
     }
 
+    /**
+     * Picocli wraps each description paragraph at the usage width and shows a command's first paragraph
+     * alone in its parent's list; an example is printed as written. So a paragraph ends a sentence (a
+     * line broken by hand is cut mid-sentence where picocli wraps it, and in the parent's list) and an
+     * example fits the width whole.
+     */
+    @Test
+    void everyHelpLineIsWholeInEveryCommandsHelpAndInItsParentsList() {
+        List<String> cut = new ArrayList<>();
+        List<CommandLine> commands = new ArrayList<>(List.of(BuildhookCommand.commandLine()));
+        for (int i = 0; i < commands.size(); i++) {
+            CommandLine command = commands.get(i);
+            commands.addAll(command.getSubcommands().values());
+            CommandLine.Model.UsageMessageSpec usage = command.getCommandSpec().usageMessage();
+            String name = command.getCommandSpec().qualifiedName();
+            for (String text : usage.description()) {
+                String paragraph = text.replaceAll("^(%n)+|(%n)+$", "");
+                if (!paragraph.isEmpty() && !paragraph.matches("(?s).*[.:)]")) {
+                    cut.add(name + " description: " + paragraph);
+                }
+            }
+            for (String line : usage.footer()) {
+                if (line.startsWith(" ") && line.length() > usage.width()) {
+                    cut.add(name + " example wider than " + usage.width() + ": " + line);
+                } else if (!line.startsWith(" ") && !line.isEmpty() && !line.matches("(?s).*[.:)]")) {
+                    cut.add(name + " footer: " + line);
+                }
+            }
+        }
+        assertThat(cut).isEmpty();
+    }
+
     @Test
     void versionNamesTheProduct() {
         assertThat(run("--version")).isZero();
