@@ -39,6 +39,20 @@ final class AdminOptions {
     @Option(names = "--json", description = "Print the API's JSON answer instead of a table.")
     boolean json;
 
+    /**
+     * These options, each one not given taken from {@code outer}: those a group command was given
+     * before its subcommand ({@code job --config F show ID}).
+     */
+    AdminOptions over(AdminOptions outer) {
+        AdminOptions merged = new AdminOptions();
+        merged.url = url != null ? url : outer.url;
+        merged.tokenFile = tokenFile != null ? tokenFile : outer.tokenFile;
+        merged.tokenEnv = tokenEnv != null ? tokenEnv : outer.tokenEnv;
+        merged.config = config != null ? config : outer.config;
+        merged.json = json || outer.json;
+        return merged;
+    }
+
     AdminClient client() {
         BuildhookConfig loaded = url != null && (tokenFile != null || tokenEnv != null) ? null : Configs.readForAdmin(config);
         return new AdminClient(url != null ? url : ServerUrlFile.read(loaded.dataDir()).orElseGet(() ->

@@ -31,9 +31,13 @@ import picocli.CommandLine.Command;
         footer = {
             "",
             "Examples:",
-            "  buildhook serve                       # start with conf/buildhook.yaml (port 8080, ./data)",
-            "  buildhook send http://localhost:8080/webhook --sample --secret-file data/webhook-secret",
-            "  buildhook jobs --state failed          # the admin commands use data/admin-token",
+            // Each example within the help's 80 columns: picocli does not wrap them, the terminal would.
+            "  # start with conf/buildhook.yaml (port 8080, ./data):",
+            "  buildhook serve",
+            "  buildhook send http://localhost:8080/webhook --sample \\",
+            "      --secret-file data/webhook-secret",
+            "  # the admin commands use data/admin-token:",
+            "  buildhook jobs --state failed",
             "",
             "See 'buildhook help COMMAND' for each command's options and examples.",
             "",

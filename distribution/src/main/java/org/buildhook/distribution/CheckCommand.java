@@ -28,8 +28,10 @@ import picocli.CommandLine.Model.CommandSpec;
             "",
             "Examples:",
             "  buildhook check --config /etc/buildhook/buildhook.yaml",
-            "  buildhook check                           # what 'serve' would use, e.g. the embedded defaults",
-            "  buildhook check --rules rules.yaml        # only a rules file, e.g. in a pre-commit hook",
+            "  # what 'serve' would use, e.g. the embedded defaults:",
+            "  buildhook check",
+            "  # only a rules file, e.g. in a pre-commit hook:",
+            "  buildhook check --rules rules.yaml",
             "",
             ExitCodes.HELP
         })

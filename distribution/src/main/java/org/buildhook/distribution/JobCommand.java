@@ -4,20 +4,28 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code buildhook job show ID}: one job as the runner runs it, and its attempts. */
 @Command(
         name = "job",
         mixinStandardHelpOptions = true,
-        description = "One job: 'job show ID'.",
+        description = {"One job: 'job show ID'.",
+            "The admin options (--config, --url, --token-file, --token-env, --json) go before or after 'show',"
+                    + " e.g. 'job --config FILE show ID'."},
         subcommands = JobCommand.Show.class)
 final class JobCommand {
+
+    /** Given before the subcommand ({@code job --config F show ID}); the subcommand's own take precedence. */
+    @Mixin
+    AdminOptions admin;
 
     /** {@code job show ID}: argv, env, workdir, limits and every attempt (the admin API's GET /api/jobs/ID). */
     @Command(
@@ -41,14 +49,18 @@ final class JobCommand {
         @Mixin
         AdminOptions admin;
 
+        @ParentCommand
+        JobCommand job;
+
         @Parameters(index = "0", paramLabel = "JOB", converter = IdConverter.class, description = "The job's id.")
         String id;
 
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            JsonNode answer = admin.client().get("jobs/" + id);
-            if (admin.json) {
+            AdminOptions options = admin.over(job.admin);
+            JsonNode answer = options.client().get("jobs/" + id);
+            if (options.json) {
                 out.println(AdminClient.pretty(answer));
             } else {
                 print(answer, out);
@@ -76,10 +88,13 @@ final class JobCommand {
                     + (job.path("concurrency").asInt() == 0 ? "no limit" : job.path("concurrency").asText())
                     + ", stdin " + (job.path("stdin").asBoolean() ? "on" : "off"));
             out.println("env");
+            // By name: the store keeps no order. Secret-looking names' values come masked from the API.
+            Map<String, JsonNode> env = new TreeMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = job.path("env").fields(); it.hasNext();) {
                 Map.Entry<String, JsonNode> e = it.next();
-                out.println("  " + e.getKey() + "=" + e.getValue());
+                env.put(e.getKey(), e.getValue());
             }
+            env.forEach((name, value) -> out.println("  " + name + "=" + value));
             out.println("attempts  " + job.path("attempts").asInt());
             for (JsonNode a : answer.path("attempts")) {
                 out.println("  #" + a.path("attempt").asInt() + " " + a.path("outcome").asText()

@@ -16,8 +16,10 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "logs",
         mixinStandardHelpOptions = true,
-        description = {"Print a job attempt's log (the last attempt unless --attempt); -f follows it until the attempt ends,",
-            "then prints the job's state and exits 1 unless it SUCCEEDED (failed, timed out, cancelled, or queued for a retry)."},
+        // The first paragraph alone is the line in 'buildhook --help': a whole sentence.
+        description = {"Print a job attempt's log (the last attempt unless --attempt).",
+            "With -f, follow it until the attempt ends, then print the job's state and exit 1 unless it SUCCEEDED"
+                    + " (failed, timed out, cancelled, or queued for a retry)."},
         footer = {
             "",
             "Examples:",

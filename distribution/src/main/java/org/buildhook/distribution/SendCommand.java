@@ -32,8 +32,10 @@ import picocli.CommandLine.Model.CommandSpec;
         footer = {
             "",
             "Examples:",
-            "  buildhook send http://localhost:8080/webhook --sample --secret-file data/webhook-secret",
-            "  buildhook send https://hooks.example.com/webhook/lmp build.json --secret-env JOBSERV_SECRET",
+            "  buildhook send http://localhost:8080/webhook --sample \\",
+            "      --secret-file data/webhook-secret",
+            "  buildhook send https://hooks.example.com/webhook/lmp build.json \\",
+            "      --secret-env JOBSERV_SECRET",
             "",
             ExitCodes.HELP
         })

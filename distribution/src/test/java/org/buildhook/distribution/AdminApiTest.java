@@ -79,6 +79,30 @@ class AdminApiTest {
         assertThat(server.get("jobs?delivery=x").body()).contains("'delivery' is not an id");
     }
 
+    /**
+     * A signed body over one of the parser's limits is answered 400 with what is wrong in words (the
+     * sender's log and {@code buildhook deliveries} show it), not the name of a Java constant.
+     */
+    @Test
+    void aSignedBodyOverAParserLimitIsAnswered400InWordsWithoutAJavaName(AdminServer server) throws Exception {
+        String body = "{\"build_id\": 1, \"url\": \"https://x/projects/f/p/builds/1/\", \"status\": \"PASSED\","
+                + " \"runs\": [], \"trigger_name\": \"" + "n".repeat(64 * 1024 + 1) + "\"}";
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+
+        HttpResponse<String> answer = server.http.send(java.net.http.HttpRequest.newBuilder(server.uri().resolve("webhook"))
+                .header("Content-Type", "application/json")
+                .header("X-JobServ-Sig", org.buildhook.core.Signer.sign(bytes,
+                        AdminServer.SECRET.getBytes(StandardCharsets.UTF_8)))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(bytes)).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(answer.statusCode()).isEqualTo(400);
+        assertThat(AdminServer.json(answer.body()).path("error").asText())
+                .startsWith("not a JobServ build event: $.trigger_name: string longer than 65536 characters, the most"
+                        + " one value may have")
+                .doesNotContain("BuildEventParser", "MAX_", "StreamReadConstraints");
+    }
+
     /** A query string that is not percent-encoded UTF-8 is the client's mistake: 400, never a 500 and a trace. */
     @Test
     void answers400ForAQueryStringThatIsNotUtf8(AdminServer server) throws Exception {

@@ -1,12 +1,14 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -159,6 +161,53 @@ class AdminCommandsTest {
                 .containsPattern("  #1 SUCCEEDED exit 0  \\S+ \\.\\. \\S+  on ");
         assertThat(run("job", "show", jobId, "--json")).isZero();
         assertThat(AdminServer.json(out.toString()).path("attempts")).hasSize(1);
+    }
+
+    @Test
+    void jobShowPrintsTheEnvironmentSortedByNameWithSecretLookingValuesMasked() throws Exception {
+        server.replaceRules("rules:\n  - name: env\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
+                + "      env: {ZED: last, DEPLOY_TOKEN: s3cr3t-value, ALPHA: first, MIDDLE: m}\n");
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.app().rules().current().ruleNames().equals(List.of("env")));
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+
+        assertThat(run("job", "show", jobId)).isZero();
+
+        List<String> lines = out.toString().lines().toList();
+        List<String> env = lines.subList(lines.indexOf("env") + 1, lines.size()).stream()
+                .takeWhile(l -> l.startsWith("  ")).map(l -> l.substring(2, l.indexOf('='))).toList();
+        assertThat(env).contains("ALPHA", "BUILDHOOK_BUILD_ID", "DEPLOY_TOKEN", "MIDDLE", "ZED").isSorted();
+        assertThat(out.toString()).contains("  DEPLOY_TOKEN=\"***\"").doesNotContain("s3cr3t-value");
+        assertThat(run("job", "show", jobId, "--json")).isZero();
+        assertThat(out.toString()).doesNotContain("s3cr3t-value");
+    }
+
+    /** As every admin command takes them after its name, 'job' takes them before 'show' too. */
+    @Test
+    void jobShowTakesTheAdminOptionsBeforeOrAfterShow() throws Exception {
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+        Path data = Files.createDirectories(dir.resolve("other/data"));
+        Files.writeString(data.resolve("admin-token"), AdminServer.TOKEN);
+        Path yaml = Files.writeString(dir.resolve("other/buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n"
+                + "server:\n  host: 127.0.0.1\n  port: " + server.server.port() + "\n");
+        String token = dir.resolve("admin-token").toString();
+        String url = server.uri().toString();
+        List<List<String>> orders = List.of(
+                List.of("job", "--config", yaml.toString(), "show", jobId),
+                List.of("job", "show", "--config", yaml.toString(), jobId),
+                List.of("job", "-c", yaml.toString(), "show", jobId, "--json"),
+                List.of("job", "--url", url, "--token-file", token, "show", jobId),
+                List.of("job", "--json", "show", "--url", url, "--token-file", token, jobId));
+        for (List<String> args : orders) {
+            StringWriter o = new StringWriter();
+            StringWriter e = new StringWriter();
+            CommandLine cl = BuildhookCommand.commandLine();
+            cl.setOut(new PrintWriter(o, true));
+            cl.setErr(new PrintWriter(e, true));
+
+            assertThat(cl.execute(args.toArray(String[]::new))).as(args + ": " + e).isZero();
+            assertThat(o.toString()).as(String.valueOf(args)).contains(jobId);
+            assertThat(o.toString().startsWith("{")).as("JSON for " + args).isEqualTo(args.contains("--json"));
+        }
     }
 
     @Test

@@ -160,6 +160,33 @@ class CommandLineTest {
     }
 
     @Test
+    void testMatchesAsAnEndpointTheConfigurationHasNeverAsOneThatWouldAnswer404() throws IOException {
+        Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: from-the-fleet-factory",
+                "    when: {endpoint: fleet}",
+                "    run: {command: [/bin/true]}",
+                ""));
+        Files.writeString(dir.resolve("secret"), "s3cret\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "endpoints: {fleet: {secrets: [{file: secret}]}}",
+                ""));
+
+        int code = run("test", PAYLOAD, "--config", config.toString());
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("on endpoint \"fleet\"").contains("rule from-the-fleet-factory: fires");
+
+        int unknown = run("test", PAYLOAD, "--config", config.toString(), "--endpoint", "flet");
+
+        assertThat(unknown).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("endpoint 'flet' is not in " + config + " (its endpoints: fleet)")
+                .contains("give --endpoint with one of them").doesNotContain("Exception");
+    }
+
+    @Test
     void testReportsEveryRulesMistakeWithItsLine() throws IOException {
         int code = run("test", PAYLOAD, "--rules", rulesWithATypo().toString());
 
@@ -283,6 +310,44 @@ class CommandLineTest {
     }
 
     @Test
+    void serveWithAPortOutOfRangeIsAUsageErrorInWordsNotAStackTrace() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");
+
+        int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "80000");
+
+        assertThat(code).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--port: must be between 0 and 65535").contains("got 80000")
+                .doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
+
+    @Test
+    void serveOnAHostNameThatDoesNotResolveSaysSoAndWhatToSet() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");
+
+        // RFC 6761: names under .invalid never resolve.
+        int code = run("serve", "--config", config.toString(), "--host", "buildhook-test.invalid", "--port", "0");
+
+        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).contains("cannot listen on buildhook-test.invalid:0")
+                .contains("neither an IP address nor a host name this machine can resolve")
+                .contains("--host or server.host").doesNotContain("Exception");
+    }
+
+    @Test
+    void serveOnAnAddressThisMachineDoesNotHaveDoesNotBlameAnotherProgram() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");
+
+        // RFC 5737 TEST-NET-1: documentation only, assigned to no machine.
+        int code = run("serve", "--config", config.toString(), "--host", "192.0.2.1", "--port", "0");
+
+        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).contains("cannot listen on 192.0.2.1:0")
+                .contains("'192.0.2.1' is not an address of this machine").contains("--host or server.host")
+                .doesNotContain("another program").doesNotContain("Exception");
+    }
+
+    @Test
     void serveRefusedForAMistakeInItsRulesFileWritesNothing() throws IOException {
         Path rules = rulesWithATypo();
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
@@ -356,6 +421,38 @@ class CommandLineTest {
             assertThat(run(command, "--help")).isZero();
             assertThat(out.toString()).contains("Examples:").contains("Exit codes:");
         }
+    }
+
+    /**
+     * Picocli wraps each description paragraph at the usage width and shows a command's first paragraph
+     * alone in its parent's list; an example is printed as written. So a paragraph ends a sentence (a
+     * line broken by hand is cut mid-sentence where picocli wraps it, and in the parent's list) and an
+     * example fits the width whole.
+     */
+    @Test
+    void everyHelpLineIsWholeInEveryCommandsHelpAndInItsParentsList() {
+        List<String> cut = new ArrayList<>();
+        List<CommandLine> commands = new ArrayList<>(List.of(BuildhookCommand.commandLine()));
+        for (int i = 0; i < commands.size(); i++) {
+            CommandLine command = commands.get(i);
+            commands.addAll(command.getSubcommands().values());
+            CommandLine.Model.UsageMessageSpec usage = command.getCommandSpec().usageMessage();
+            String name = command.getCommandSpec().qualifiedName();
+            for (String text : usage.description()) {
+                String paragraph = text.replaceAll("^(%n)+|(%n)+$", "");
+                if (!paragraph.isEmpty() && !paragraph.matches("(?s).*[.:)]")) {
+                    cut.add(name + " description: " + paragraph);
+                }
+            }
+            for (String line : usage.footer()) {
+                if (line.startsWith(" ") && line.length() > usage.width()) {
+                    cut.add(name + " example wider than " + usage.width() + ": " + line);
+                } else if (!line.startsWith(" ") && !line.isEmpty() && !line.matches("(?s).*[.:)]")) {
+                    cut.add(name + " footer: " + line);
+                }
+            }
+        }
+        assertThat(cut).isEmpty();
     }
 
     @Test

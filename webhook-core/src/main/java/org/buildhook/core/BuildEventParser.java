@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Turns the bytes of a <em>verified</em> JobServ webhook body into a {@link BuildEvent}.
@@ -37,6 +38,9 @@ public final class BuildEventParser {
     public static final int MAX_NUMBER_LENGTH = 100;
     /** Most JSON tokens in one body (a run is about 20; 10,000 runs need 200,000). */
     public static final long MAX_TOKENS = 500_000;
+
+    /** The {@code , from `StreamReadConstraints.getMaxX()`} that Jackson's limit messages end with. */
+    private static final Pattern JACKSON_SOURCE = Pattern.compile(",? ?(from )?`[A-Za-z.]+\\(\\)`");
 
     private final ObjectMapper mapper;
 
@@ -128,20 +132,22 @@ public final class BuildEventParser {
 
     private static String limitExceeded(String message) {
         if (message.startsWith("Document nesting depth")) {
-            return "nested deeper than " + MAX_DEPTH + " levels (BuildEventParser.MAX_DEPTH)";
+            return "objects and arrays nested deeper than " + MAX_DEPTH + " levels, the most a build event may have";
         }
         if (message.startsWith("String value length")) {
-            return "string longer than " + MAX_STRING_LENGTH + " characters (BuildEventParser.MAX_STRING_LENGTH)";
+            return "string longer than " + MAX_STRING_LENGTH + " characters, the most one value may have";
         }
         if (message.startsWith("Name length")) {
-            return "field name longer than " + MAX_NAME_LENGTH + " characters (BuildEventParser.MAX_NAME_LENGTH)";
+            return "field name longer than " + MAX_NAME_LENGTH + " characters, the most one name may have";
         }
         if (message.startsWith("Number value length")) {
-            return "number longer than " + MAX_NUMBER_LENGTH + " characters (BuildEventParser.MAX_NUMBER_LENGTH)";
+            return "number longer than " + MAX_NUMBER_LENGTH + " characters, the most one number may have";
         }
         if (message.startsWith("Token count")) {
-            return "more than " + MAX_TOKENS + " JSON values (BuildEventParser.MAX_TOKENS)";
+            return "more than " + MAX_TOKENS + " JSON values, the most a build event may have";
         }
-        return message;
+        // A limit this list does not know yet: Jackson's words without the Java method it names
+        // ("…, from `StreamReadConstraints.getMaxDocumentLength()`)").
+        return JACKSON_SOURCE.matcher(message).replaceAll("");
     }
 }

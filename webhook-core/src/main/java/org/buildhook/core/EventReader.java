@@ -115,7 +115,7 @@ final class EventReader {
         List<Run> runs = new ArrayList<>();
         while (json.nextToken() != JsonToken.END_ARRAY) {
             if (runs.size() == maxRuns) {
-                throw new InvalidEventException("$.runs", "more than " + maxRuns + " runs (BuildEventParser.MAX_RUNS)");
+                throw new InvalidEventException("$.runs", "more than " + maxRuns + " runs, the most one build may have");
             }
             runs.add(run());
         }

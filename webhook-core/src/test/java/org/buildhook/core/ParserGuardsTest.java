@@ -90,7 +90,7 @@ class ParserGuardsTest {
         String deep = "[".repeat(BuildEventParser.MAX_DEPTH) + "]".repeat(BuildEventParser.MAX_DEPTH);
         assertRejected(event(", \"x\": " + deep))
                 .hasMessageStartingWith("$.x[0][0]")
-                .hasMessageContaining("[0]: nested deeper than 32 levels (BuildEventParser.MAX_DEPTH)");
+                .hasMessageContaining("[0]: objects and arrays nested deeper than 32 levels, the most a build event may have");
         // Far beyond the limit: still the same clear error, not a StackOverflowError.
         assertRejected("{\"x\": " + "[".repeat(1_000_000)).hasMessageContaining("nested deeper than 32 levels");
     }
@@ -102,34 +102,55 @@ class ParserGuardsTest {
             runs.append(", ").append(RUN);
         }
         assertRejected("{\"build_id\": 1, \"url\": \"u\", \"status\": \"S\", \"runs\": [" + runs + "]}")
-                .hasMessage("$.runs: more than 10000 runs (BuildEventParser.MAX_RUNS)");
+                .hasMessage("$.runs: more than 10000 runs, the most one build may have");
     }
 
     @Test
     void refusesAStringLongerThanTheLimit() {
         String longName = "n".repeat(BuildEventParser.MAX_STRING_LENGTH + 1);
         assertRejected(event(", \"trigger_name\": \"" + longName + "\""))
-                .hasMessageStartingWith("$.trigger_name: string longer than 65536 characters (BuildEventParser.MAX_STRING_LENGTH)");
+                .hasMessageStartingWith("$.trigger_name: string longer than 65536 characters, the most one value may have");
     }
 
     @Test
     void refusesAFieldNameLongerThanTheLimit() {
         String longName = "n".repeat(BuildEventParser.MAX_NAME_LENGTH + 1);
         assertRejected(event(", \"" + longName + "\": 1"))
-                .hasMessageContaining("field name longer than 1024 characters (BuildEventParser.MAX_NAME_LENGTH)");
+                .hasMessageContaining("field name longer than 1024 characters, the most one name may have");
     }
 
     @Test
     void refusesANumberLongerThanTheLimit() {
         assertRejected(event(", \"x\": " + "9".repeat(BuildEventParser.MAX_NUMBER_LENGTH + 1)))
-                .hasMessageStartingWith("$.x: number longer than 100 characters (BuildEventParser.MAX_NUMBER_LENGTH)");
+                .hasMessageStartingWith("$.x: number longer than 100 characters, the most one number may have");
     }
 
     @Test
     void refusesMoreJsonValuesThanTheLimit() {
         String many = "0,".repeat((int) BuildEventParser.MAX_TOKENS) + "0";
         assertRejected(event(", \"x\": [" + many + "]"))
-                .hasMessageContaining("more than 500000 JSON values (BuildEventParser.MAX_TOKENS)");
+                .hasMessageContaining("more than 500000 JSON values, the most a build event may have");
+    }
+
+    /** The message is the 400's answer and the log line: the operator's words, never a Java name. */
+    @Test
+    void aBodyOverAnyLimitIsRefusedInWordsNamingNoJavaConstantOrMethod() {
+        StringBuilder runs = new StringBuilder(RUN);
+        for (int i = 1; i <= BuildEventParser.MAX_RUNS; i++) {
+            runs.append(", ").append(RUN);
+        }
+        String[] bodies = {
+            event(", \"x\": " + "[".repeat(BuildEventParser.MAX_DEPTH) + "]".repeat(BuildEventParser.MAX_DEPTH)),
+            "{\"build_id\": 1, \"url\": \"u\", \"status\": \"S\", \"runs\": [" + runs + "]}",
+            event(", \"trigger_name\": \"" + "n".repeat(BuildEventParser.MAX_STRING_LENGTH + 1) + "\""),
+            event(", \"" + "n".repeat(BuildEventParser.MAX_NAME_LENGTH + 1) + "\": 1"),
+            event(", \"x\": " + "9".repeat(BuildEventParser.MAX_NUMBER_LENGTH + 1)),
+            event(", \"x\": [" + "0,".repeat((int) BuildEventParser.MAX_TOKENS) + "0]"),
+        };
+        for (String body : bodies) {
+            assertRejected(body).message().as(body.length() > 80 ? body.substring(0, 80) : body)
+                    .doesNotContain("BuildEventParser", "MAX_", "StreamReadConstraints", "`", "()");
+        }
     }
 
     @Test

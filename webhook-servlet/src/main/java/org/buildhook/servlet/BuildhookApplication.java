@@ -142,9 +142,6 @@ public final class BuildhookApplication implements AutoCloseable {
                 config.store().describe(), config.dataDir(), config.launcher().logDirectory());
         LOG.info("signatures and duplicate keys are hashed by {}; -D{}=jdk uses the JDK's SHA-256", Sha256.implementation(),
                 Sha256.PROPERTY);
-        if (config.rulesFile() == null) {
-            LOG.warn("no rules file configured (key 'rules'): deliveries are stored but run nothing");
-        }
         if (!config.admin().enabled()) {
             LOG.info("admin API and status page are off (no admin.token configured)");
         }
@@ -204,7 +201,7 @@ public final class BuildhookApplication implements AutoCloseable {
             stopping = true;
             LOG.info("stopping: deliveries are still accepted and stored, their jobs wait for the next start;"
                     + " running jobs get up to {} (runner.shutdown-grace); /healthz answers 503 meanwhile",
-                    config.engine().shutdownGrace());
+                    org.buildhook.runner.rules.Durations.describe(config.engine().shutdownGrace()));
         }
         engine.stop();
     }

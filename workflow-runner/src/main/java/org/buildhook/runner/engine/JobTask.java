@@ -142,17 +142,26 @@ final class JobTask implements ExecutionHandler<Void> {
         if (running.isStopping()) {
             return rescheduleIn(Duration.ZERO);
         }
-        if (job.concurrency() > 0 && !waits.call(jobId, "take a concurrency slot",
-                () -> ledger.tryAcquireSlot(job.ruleName(), job.concurrency(), jobId, config.nodeId()), before)) {
-            return rescheduleIn(config.slotRetryDelay());
+        // Slots and units are taken under the pick, as the attempt is started under it: a thread whose
+        // pick was put back in the queue meanwhile takes nothing from the node that took the job over.
+        if (job.concurrency() > 0) {
+            ExecutionLedger.Take slot = waits.call(jobId, "take a concurrency slot",
+                    () -> ledger.tryAcquireSlot(job.ruleName(), job.concurrency(), jobId, config.nodeId(), version),
+                    before);
+            if (slot != ExecutionLedger.Take.TAKEN) {
+                return notTaken(jobId, slot);
+            }
         }
         boolean shares = !job.workflow().resources().isEmpty();
-        if (shares && !waits.call(jobId, "take its shared resources",
-                () -> store.resources().tryAcquire(job, config.nodeId()), before)) {
-            if (job.concurrency() > 0) {
-                freeSlot(jobId);
+        if (shares) {
+            ExecutionLedger.Take units = waits.call(jobId, "take its shared resources",
+                    () -> store.resources().tryAcquire(job, config.nodeId(), version), before);
+            if (units != ExecutionLedger.Take.TAKEN) {
+                if (job.concurrency() > 0) {
+                    freeSlot(jobId);
+                }
+                return notTaken(jobId, units);
             }
-            return rescheduleIn(config.slotRetryDelay());
         }
         try {
             // Read only now for a job that may have waited for its slot or resources: not again
@@ -171,6 +180,21 @@ final class JobTask implements ExecutionHandler<Void> {
         }
     }
 
+    /** A slot or units not taken: try again later, or, when the pick was lost, leave the job to its next pick. */
+    private CompletionHandler<Void> notTaken(String jobId, ExecutionLedger.Take take) {
+        return take == ExecutionLedger.Take.PICK_LOST ? pickLost(jobId) : rescheduleIn(config.slotRetryDelay());
+    }
+
+    /**
+     * The job's execution was released as a stale pick (its pick statement waited long for the store),
+     * or revived, before this thread started the attempt: whoever picks it next runs it, never both.
+     */
+    private static CompletionHandler<Void> pickLost(String jobId) {
+        LOG.info("job {}: its execution was put back in the queue before its attempt started; not run under"
+                + " this pick", jobId);
+        return LEFT_ALONE;
+    }
+
     private CompletionHandler<Void> runAttempt(Job job, byte[] read, long version, StoreOutageWait.Until before) {
         String jobId = job.id();
         letAcceptsGoFirst();
@@ -181,11 +205,7 @@ final class JobTask implements ExecutionHandler<Void> {
         int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version),
                 before);
         if (attempt == ExecutionLedger.LOST_PICK) {
-            // Released as a stale pick (its pick statement waited long for the store), or revived,
-            // before this thread started the attempt: whoever picks it next runs it, never both.
-            LOG.info("job {}: its execution was put back in the queue before its attempt started; not run under"
-                    + " this pick", jobId);
-            return LEFT_ALONE;
+            return pickLost(jobId);
         }
         if (attempt == 0) {
             LOG.info("job {}: already has its outcome; not run again", jobId);

@@ -78,18 +78,55 @@ public final class ExecutionLedger {
         return dialect == Dialect.POSTGRESQL ? " OFFSET 0" : "";
     }
 
+    /** What taking a concurrency slot or shared units under a pick came to. */
+    public enum Take {
+        /** Taken: held by this node for the job until given back. */
+        TAKEN,
+        /** Not free now; the job tries again later. Nothing was taken. */
+        NOT_FREE,
+        /**
+         * The job's execution is no longer picked at the version this node picked it (released as a
+         * stale pick, or revived): nothing was taken or freed, and whoever picks the job next takes
+         * what it needs.
+         */
+        PICK_LOST
+    }
+
     /**
-     * Takes one of the rule's {@code limit} slots for {@code jobId}. Slots held by jobs that are no
-     * longer executing anywhere (their db-scheduler execution is not picked: finished, or revived
-     * after their node died) are freed first, so a crash never leaks a slot. Two nodes racing for
-     * the last slot: the primary key lets exactly one in.
+     * Takes one of the rule's {@code limit} slots for {@code jobId}, without a check of the pick: see
+     * {@link #tryAcquireSlot(String, int, String, String, long)}.
      */
     public boolean tryAcquireSlot(String ruleName, int limit, String jobId, String node) {
+        return tryAcquireSlot(ruleName, limit, jobId, node, -1) == Take.TAKEN;
+    }
+
+    /**
+     * Takes one of the rule's {@code limit} slots for {@code jobId} under the pick this node made.
+     * Slots held by jobs that are no longer executing anywhere (their db-scheduler execution is not
+     * picked: finished, or revived after their node died) are freed first, so a crash never leaks a
+     * slot; so is any slot the job itself still holds from an earlier pick. That last is right only
+     * while this node holds the job's pick: so the pick is checked, and its heartbeat renewed, first,
+     * in the same transaction (as {@link #startAttempt(String, String, long)} does). A thread whose
+     * pick was put back in the queue and taken by another node must not free that node's slot and
+     * take one itself. Two nodes racing for the last slot: the primary key lets exactly one in.
+     *
+     * @param limit   the rule's limit, from 1
+     * @param version the version of the execution as this node picked it; negative for no check
+     * @return {@link Take#TAKEN}, {@link Take#NOT_FREE} when all {@code limit} slots are held, or
+     *         {@link Take#PICK_LOST}
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Take tryAcquireSlot(String ruleName, int limit, String jobId, String node, long version) {
         String insert = db.dialect() == Dialect.POSTGRESQL
                 ? "INSERT INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)"
                         + " ON CONFLICT DO NOTHING"
                 : "INSERT OR IGNORE INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)";
         return db.inTransaction("take a concurrency slot", Durability.DEFERRED, c -> {
+            // The execution's row only: this transaction does not lock the job's, so the order of
+            // startAttempt (the job's row, then the execution's) cannot be crossed.
+            if (version >= 0 && !renewLease(c, jobId, version)) {
+                return Take.PICK_LOST;
+            }
             // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
             // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
             try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND (job_id = ?"
@@ -109,12 +146,25 @@ public final class ExecutionLedger {
                     p.setString(4, node);
                     p.setLong(5, clock.millis());
                     if (p.executeUpdate() == 1) {
-                        return true;
+                        return Take.TAKEN;
                     }
                 }
             }
-            return false;
+            return Take.NOT_FREE;
         });
+    }
+
+    /**
+     * In the transaction of {@code c}: renews the heartbeat of the job's execution if it is still
+     * picked at {@code version} ({@link #LEASE}), and says whether it was. On PostgreSQL this takes
+     * the execution's row lock until the transaction ends: a concurrent release waits for it, then
+     * finds the heartbeat renewed.
+     */
+    boolean renewLease(Connection c, String jobId, long version) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(LEASE)) {
+            bindLease(p, jobId, version, clock.instant());
+            return p.executeUpdate() == 1;
+        }
     }
 
     /**
@@ -204,13 +254,8 @@ public final class ExecutionLedger {
                     isFinal = JobState.valueOf(rs.getString(2)).isFinal();
                 }
             }
-            if (version >= 0) {
-                try (PreparedStatement p = c.prepareStatement(LEASE)) {
-                    bindLease(p, jobId, version, now);
-                    if (p.executeUpdate() != 1) {
-                        return LOST_PICK;
-                    }
-                }
+            if (version >= 0 && !renewLease(c, jobId, version)) {
+                return LOST_PICK;
             }
             if (isFinal) {
                 return 0;
@@ -695,16 +740,9 @@ public final class ExecutionLedger {
      * released. Each is released only if its row did not change meanwhile (db-scheduler's version)
      * and no attempt started under the pick ({@link #startAttempt(String, String, long)} renews the
      * heartbeat): a pick whose statement waited long for the store carries the heartbeat of when
-     * it was asked for, and may reach this node's thread after this method read it as stale.
-     */
-    public List<String> releaseStalePicks(String node, Instant heartbeatBefore, Set<String> running) {
-        return releaseStalePicks(node, heartbeatBefore, running, (jobId, version) -> true);
-    }
-
-    /**
-     * As {@link #releaseStalePicks(String, Instant, Set)}, releasing only the stale picks that
-     * {@code confirm} accepts: it is asked, inside the transaction, with each one's job id and
-     * version.
+     * it was asked for, and may reach this node's thread after this method read it as stale. Only
+     * the stale picks that {@code confirm} accepts are released: it is asked, inside the
+     * transaction, with each one's job id and version.
      */
     public List<String> releaseStalePicks(String node, Instant heartbeatBefore, Set<String> running,
             java.util.function.BiPredicate<String, Long> confirm) {

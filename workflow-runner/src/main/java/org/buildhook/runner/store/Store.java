@@ -62,7 +62,7 @@ public final class Store implements AutoCloseable {
         this.reader = new StoreReader(db);
         this.ledger = new ExecutionLedger(db, reader, config.clock());
         this.followUps = new FollowUpLedger(db, writer);
-        this.resources = new ResourceLedger(db, config.clock());
+        this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.deadNodes = new DeadNodeRelease(db, config.clock());
         this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
                 this::payloadFile);

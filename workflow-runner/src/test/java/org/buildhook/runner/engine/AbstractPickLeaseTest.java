@@ -17,6 +17,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,7 @@ import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
@@ -89,7 +91,8 @@ abstract class AbstractPickLeaseTest {
         String jobId = accept("echo ran >> " + ran);
         Execution picked = pick(jobId, Instant.now().minusSeconds(5));
         // The release reads the pick as stale before the node's thread starts the attempt.
-        assertThat(store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of()))
+        assertThat(store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of(),
+                (job, version) -> true))
                 .containsExactly(jobId);
 
         complete(task.execute(picked.taskInstance, context(picked)));
@@ -110,7 +113,8 @@ abstract class AbstractPickLeaseTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
 
         // The release's list of the node's executions was taken before this one began: empty.
-        List<String> released = store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of());
+        List<String> released = store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of(),
+                (job, version) -> true);
 
         Files.createFile(go);
         complete(first.get(60, TimeUnit.SECONDS));
@@ -162,17 +166,56 @@ abstract class AbstractPickLeaseTest {
         pick(jobId, Instant.now());
         assertThat(store.resources().tryAcquire(job, NODE)).isTrue();
         // Its pick is put back in the queue; node-b picks the job and takes the unit.
-        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
-                "UPDATE scheduled_tasks SET picked_by = ?, version = version + 2 WHERE task_instance = ?")) {
-            p.setString(1, "node-b");
-            p.setString(2, jobId);
-            assertThat(p.executeUpdate()).isEqualTo(1);
-        }
-        assertThat(store.resources().tryAcquire(job, "node-b")).isTrue();
+        assertThat(store.resources().tryAcquire(job, "node-b", takeOver(jobId))).isEqualTo(ExecutionLedger.Take.TAKEN);
 
         SharedResources.release(store, jobId, NODE);
 
         assertThat(store.resources().unitsInUse()).as("node-b's unit").containsEntry("board", 1);
+    }
+
+    /**
+     * A thread whose pick was put back in the queue, and taken by another node, must not take the
+     * rule's concurrency slot from that node on its way to finding its pick lost: before, it freed
+     * every slot of the job (node-b's too), took one, then found the pick lost and gave its own
+     * back, so node-b ran the job holding no slot and a second job of the rule could run beside it.
+     */
+    @Test
+    void aThreadWhosePickWasLostTakesNoSlotFromTheNodeThatTookTheJobOver() throws Exception {
+        Path ran = dir.resolve("ran");
+        Path script = Files.writeString(dir.resolve("job.sh"), "#!/bin/sh\necho ran >> " + ran + "\n");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("limited",
+                List.of("/bin/sh", script.toString()), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds().get(0);
+        Execution picked = pick(jobId, Instant.now());
+        long taken = takeOver(jobId);
+        assertThat(store.ledger().tryAcquireSlot("limited", 1, jobId, "node-b", taken))
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+
+        complete(task.execute(picked.taskInstance, context(picked)));
+
+        assertThat(ran).as("the command run under a pick that was put back in the queue").doesNotExist();
+        assertThat(holders("rule_slots", jobId)).as("the nodes holding the job's slot").containsExactly("node-b");
+        assertThat(store.ledger().tryAcquireSlot("limited", 1, "another-job", "node-b", -1))
+                .as("another job of the rule while the job runs on node-b").isEqualTo(ExecutionLedger.Take.NOT_FREE);
+    }
+
+    /** As {@link #aThreadWhosePickWasLostTakesNoSlotFromTheNodeThatTookTheJobOver}, for shared units. */
+    @Test
+    void aThreadWhosePickWasLostTakesNoUnitsFromTheNodeThatTookTheJobOver() throws Exception {
+        Path ran = dir.resolve("ran");
+        Path script = Files.writeString(dir.resolve("job.sh"), "#!/bin/sh\necho ran >> " + ran + "\n");
+        PlannedJob sharing = Plans.job("sharing", List.of("/bin/sh", script.toString())).withWorkflow(
+                new JobWorkflow(null, null, false, null, Map.of("board", 1), Map.of("board", 1), null, null, 0));
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(sharing)).jobIds().get(0);
+        Job job = store.ledger().jobToRun(jobId).orElseThrow().job();
+        Execution picked = pick(jobId, Instant.now());
+        long taken = takeOver(jobId);
+        assertThat(store.resources().tryAcquire(job, "node-b", taken)).isEqualTo(ExecutionLedger.Take.TAKEN);
+
+        complete(task.execute(picked.taskInstance, context(picked)));
+
+        assertThat(ran).as("the command run under a pick that was put back in the queue").doesNotExist();
+        assertThat(holders("resource_holds", jobId)).as("the nodes holding the job's unit").containsExactly("node-b");
+        assertThat(store.resources().unitsInUse()).containsEntry("board", 1);
     }
 
     /**
@@ -230,6 +273,43 @@ abstract class AbstractPickLeaseTest {
                 }
             }
         }
+    }
+
+    /**
+     * The job's pick put back in the queue and picked by node-b, as db-scheduler leaves the row (the
+     * version raised by the release and by the pick); returns node-b's version.
+     */
+    private long takeOver(String jobId) throws SQLException {
+        try (var c = store.schedulerDataSource().getConnection()) {
+            try (var p = c.prepareStatement("UPDATE scheduled_tasks SET picked_by = ?, version = version + 2"
+                    + " WHERE task_instance = ?")) {
+                p.setString(1, "node-b");
+                p.setString(2, jobId);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+            try (var p = c.prepareStatement("SELECT version FROM scheduled_tasks WHERE task_instance = ?")) {
+                p.setString(1, jobId);
+                try (var rs = p.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    return rs.getLong(1);
+                }
+            }
+        }
+    }
+
+    /** The nodes holding a slot ({@code rule_slots}) or units ({@code resource_holds}) for the job. */
+    private List<String> holders(String table, String jobId) throws SQLException {
+        List<String> nodes = new ArrayList<>();
+        try (var c = store.schedulerDataSource().getConnection();
+                var p = c.prepareStatement("SELECT node FROM " + table + " WHERE job_id = ?")) {
+            p.setString(1, jobId);
+            try (var rs = p.executeQuery()) {
+                while (rs.next()) {
+                    nodes.add(rs.getString(1));
+                }
+            }
+        }
+        return nodes;
     }
 
     private static ExecutionContext context(Execution picked) {
