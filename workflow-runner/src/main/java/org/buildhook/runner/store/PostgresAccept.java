@@ -142,10 +142,11 @@ final class PostgresAccept {
         }
         boolean[] claimed;
         try {
-            claimed = db.inOneStatement("accept " + batch.size() + " deliveries", c -> execute(c, accepts));
+            claimed = db.inOneStatement("accept a delivery", c -> execute(c, accepts));
         } catch (StoreUnavailableException e) {
             for (GroupCommit.Entry<Accept> entry : batch) {
-                entry.fail(e);
+                // Each caller its own exception (thrown on its own thread), the same message.
+                entry.fail(new StoreUnavailableException(e.getMessage(), e));
             }
             return;
         } catch (RuntimeException e) {
