@@ -68,7 +68,8 @@ final class ConfigReader {
         draft.dataDir = path(top.get("data-dir"), "data-dir").orElse(workingDirectory.resolve("data").normalize());
         draft.rulesFile = path(top.get("rules"), "rules").orElse(null);
         if (draft.rulesFile != null && !Files.isRegularFile(draft.rulesFile)) {
-            nodes.problem(top.get("rules").value().location(), "rules", "rules file " + draft.rulesFile + " not found");
+            nodes.problem(top.get("rules").value().location(), "rules", "rules file " + draft.rulesFile + " "
+                    + Nodes.notAFile(draft.rulesFile));
         }
         Map<String, YamlNode.Entry> store = section(top, "store", ConfigKeys.STORE);
         draft.store = store(store, draft.dataDir);

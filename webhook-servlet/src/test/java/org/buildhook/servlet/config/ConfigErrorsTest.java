@@ -62,6 +62,24 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void aRulesFileOrKeystorePathThatIsNoRegularFileSaysWhatIsThereRatherThanNotFound() throws IOException {
+        Files.createDirectories(dir.resolve("conf"));
+        Path file = Files.writeString(dir.resolve("folders.yaml"), String.join("\n",
+                "rules: conf",
+                "server:",
+                "  tls:",
+                "    keystore: /dev/null",
+                "    password: {value: x}",
+                ""));
+
+        assertThatThrownBy(() -> loader.load(file))
+                .hasMessageContaining(file + ":1:8: rules: rules file " + dir.resolve("conf")
+                        + " is a folder, not a file: name the file itself")
+                .hasMessageContaining(file + ":4:15: server.tls.keystore: keystore /dev/null is not a regular file")
+                .hasMessageNotContaining("not found");
+    }
+
+    @Test
     void refusesAnEmptySecretFile() throws IOException {
         Path file = fixture("config-empty-secret.yaml");
         Files.writeString(dir.resolve("empty-secret"), "\n\n");
