@@ -167,6 +167,21 @@ public final class BuildhookApplication implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates the job log folder now (as the first attempt would) so that one that cannot be made — a
+     * path under a file, a read-only file system — is said at start: jobs still run, but every
+     * attempt's output would be lost, each ending with "log incomplete".
+     */
+    private static void warnIfNoLogDirectory(Path logDirectory) {
+        try {
+            org.buildhook.core.DataFiles.createDirectories(logDirectory);
+        } catch (java.io.IOException e) {
+            LOG.warn("runner.log-dir {} cannot be created ({}): jobs will run, but their output is lost (each"
+                    + " ends with 'log incomplete'); create that folder writable for this user, or set"
+                    + " runner.log-dir to one", logDirectory, org.buildhook.core.IoProblems.describe(e));
+        }
+    }
+
     private static Supplier<RuleSet> constant(RuleSet ruleSet) {
         return () -> ruleSet;
     }
@@ -181,6 +196,7 @@ public final class BuildhookApplication implements AutoCloseable {
         if (config.rulesFile() != null) {
             warnAboutThisMachine(ruleSet, config);
         }
+        warnIfNoLogDirectory(config.launcher().logDirectory());
         if (!config.admin().enabled()) {
             LOG.info("admin API and status page are off (no admin.token configured)");
         }
