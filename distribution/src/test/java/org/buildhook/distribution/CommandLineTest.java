@@ -195,6 +195,28 @@ class CommandLineTest {
     }
 
     @Test
+    void testListsSeveralRulesMistakesAsCheckDoes() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: a",
+                "    when: {status: PASS}",
+                "    run: {command: [/bin/true], timeout: 30}",
+                ""));
+
+        int code = run("test", PAYLOAD, "--rules", rules.toString());
+        String tested = err.toString();
+        err.getBuffer().setLength(0);
+        run("check", "--rules", rules.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.FAILED);
+        assertThat(tested.lines()).containsExactly(rules + ":3:20: unknown status 'PASS' (did you mean 'PASSED'?);"
+                + " known: QUEUED, UPLOADING, RUNNING, PASSED, FAILED, RUNNING_WITH_FAILURES, PROMOTED, CANCELLING,"
+                + " SKIPPED", rules + ":4:42: bad duration '30': write a number and a unit (ms, s, m, h, d), for"
+                + " example 30s, 10m or 1h30m in 'timeout'", "2 mistake(s) found");
+        assertThat(tested).isEqualTo(err.toString());
+    }
+
+    @Test
     void aFileThatCannotBeReadExitsWithTheDocumentedCodeAndSaysWhyInWords() throws IOException {
         Path missingRules = dir.resolve("conf/rules.yaml");
 
