@@ -225,8 +225,23 @@ class CommandLineTest {
         assertThat(run("test", PAYLOAD, "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
 
         assertThat(out.toString().split("ends with a space or tab", -1)).as("said by check and by test").hasSize(3);
-        assertThat(out.toString()).contains(config + ":3:40: endpoints.default.secrets[0].file: the secret in "
+        assertThat(out.toString()).contains(config + ":3:40: warning: endpoints.default.secrets[0].file: the secret in "
                 + dir.resolve("secret") + " ends with a space or tab").doesNotContain("s3cret ");
+    }
+
+    /** As the rules file's warnings and every error: {@code file:line:column: warning: …}, the file said once. */
+    @Test
+    void checkNamesTheFileOnceInEachWarningWithItsLineAndColumnWhereThereIsOne() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"),
+                "data-dir: data\nendpoints: {default: {secrets: [{value: an-inline-secret-value}]}}\n");
+
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        List<String> warnings = out.toString().lines().filter(l -> l.contains("warning")).toList();
+        assertThat(warnings).containsExactly(
+                config + ":2:41: warning: endpoints.default.secrets[0].value: inline secret; prefer file: or env: (a file"
+                        + " that holds secrets must not be checked in)",
+                config + ": warning: no rules file configured (rules:): webhooks are received and stored, but no job runs");
     }
 
     @Test

@@ -142,12 +142,10 @@ public final class BuildhookApplication implements AutoCloseable {
                 config.store().describe(), config.dataDir(), config.launcher().logDirectory());
         LOG.info("signatures and duplicate keys are hashed by {}; -D{}=jdk uses the JDK's SHA-256", Sha256.implementation(),
                 Sha256.PROPERTY);
-        if (config.rulesFile() == null) {
-            LOG.warn("no rules file configured (key 'rules'): deliveries are stored but run nothing");
-        }
         if (!config.admin().enabled()) {
             LOG.info("admin API and status page are off (no admin.token configured)");
         }
+        // Among them, from the loader, "no rules file configured": said once.
         config.warnings().forEach(LOG::warn);
         ProcessEncoding.current().warning().ifPresent(LOG::warn);
         if (ProcessHandle.current().pid() == 1) {

@@ -33,7 +33,7 @@ public final class ConfigLoader {
     /** The environment variable naming the file. */
     public static final String ENV = "BUILDHOOK_CONFIG";
     /** Name of the defaults in messages, where there is no file. */
-    static final String DEFAULTS = "<embedded defaults>";
+    static final String DEFAULTS = "embedded defaults";
 
     private final Map<String, String> environment;
     private final Path workingDirectory;
