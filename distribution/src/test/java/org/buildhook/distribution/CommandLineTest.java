@@ -267,18 +267,56 @@ class CommandLineTest {
                 .contains("/no/such/jobserv-secret not found").contains("BUILDHOOK_TEST_SURELY_UNSET_TOKEN is not set");
     }
 
+    /**
+     * A file where buildhook must make a folder (the data folder, the SQLite store's, the job logs') is
+     * a mistake of the configuration: said by check and by serve at the key that put the folder there,
+     * with what to do, before anything is written; not "already exists" at start with no place.
+     */
     @Test
-    void serveOnAStoreFileItCannotCreateSaysWhichFileAndWhy() throws IOException {
-        Files.writeString(dir.resolve("not-a-folder"), "a file\n");
-        Path config = TestConfig.write(dir, "store: {url: \"jdbc:sqlite:not-a-folder/buildhook.db\"}");
+    void aFileWhereAFolderMustBeMadeIsAMistakeAtTheKeyThatPutsItThere() throws IOException {
+        Path file = Files.writeString(dir.resolve("not-a-folder"), "a file\n");
+        Path store = Files.writeString(dir.resolve("store.yaml"), String.join("\n",
+                "data-dir: data",
+                "store: {url: \"jdbc:sqlite:not-a-folder/buildhook.db\"}",
+                "runner:",
+                "  log-dir: not-a-folder/logs",
+                ""));
+        Path dataDir = Files.writeString(dir.resolve("data-dir.yaml"), "data-dir: not-a-folder\n");
+
+        assertThat(run("check", "--config", store.toString())).isEqualTo(ExitCodes.FAILED);
+        assertThat(run("check", "--config", dataDir.toString())).isEqualTo(ExitCodes.FAILED);
+        assertThat(run("serve", "--config", store.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+
+        String storeMistake = store + ":2:14: store.url: " + file + " is a file, not a directory, so the SQLite store "
+                + file.resolve("buildhook.db") + " cannot be created in it: give store.url another path, or move "
+                + file + " away";
+        assertThat(err.toString().split(java.util.regex.Pattern.quote(storeMistake), -1)).as("by check and by serve: " + err)
+                .hasSize(3);
+        assertThat(err.toString())
+                .contains(store + ":4:12: runner.log-dir: " + file + " is a file, not a directory, so the job log folder "
+                        + file.resolve("logs") + " cannot be created in it: give runner.log-dir another path, or move "
+                        + file + " away")
+                .contains(dataDir + ":1:11: data-dir: " + file + " is a file, not a directory, so the data folder " + file
+                        + " cannot be there: give data-dir another path, or move " + file + " away")
+                .doesNotContain("already exists").doesNotContain("Exception");
+        try (var left = Files.list(dir)) {
+            assertThat(left).as("nothing written").containsExactlyInAnyOrder(file, store, dataDir);
+        }
+    }
+
+    /** A data-dir that cannot be made is said at data-dir, as every other mistake of the file. */
+    @Test
+    void serveOnADataDirItCannotMakeSaysSoAtTheDataDirKey() throws IOException {
+        // /proc takes no new folder, whoever asks (tests may run as root, for whom no mode is closed).
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: /proc/buildhook-no-such/data\n");
 
         int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0");
 
         assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
-        String refusal = err.toString().lines().filter(l -> l.startsWith("buildhook: cannot start")).findFirst()
-                .orElse(err.toString());
-        assertThat(refusal).contains(dir.resolve("not-a-folder/buildhook.db").toString()).contains("SQLite store")
-                .doesNotContain("Exception");
+        assertThat(err.toString()).contains(config + ":1:11: data-dir: cannot read or create the secret file"
+                + " /proc/buildhook-no-such/data/webhook-secret of endpoint 'default': ")
+                .contains("give data-dir a folder this user can create and write in").doesNotContain("Exception");
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.Optional;
 import org.buildhook.core.Secret;
 import java.time.Clock;
+import org.buildhook.runner.rules.Problem;
 import org.buildhook.runner.rules.ProblemCollector;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.YamlNode;
@@ -160,12 +161,12 @@ public final class ConfigLoader {
         }
         Map<String, EndpointConfig> endpoints = new LinkedHashMap<>(draft.endpoints);
         if (endpoints.isEmpty()) {
-            Secret secret = generated(name, draft.dataDir.resolve("webhook-secret"), "endpoint 'default'",
+            Secret secret = generated(name, draft.dataDirAt, draft.dataDir.resolve("webhook-secret"), "endpoint 'default'",
                     "give it to JobServ: it is the secret the factory signs its webhooks with", warnings);
             endpoints.put("default", new EndpointConfig("default", List.of(secret)));
         }
         Secret adminToken = draft.generateAdminToken
-                ? generated(name, draft.dataDir.resolve("admin-token"), "the admin API",
+                ? generated(name, draft.dataDirAt, draft.dataDir.resolve("admin-token"), "the admin API",
                         "it is the bearer token of the admin API, the status page and the admin commands"
                                 + " (bin/buildhook jobs, logs, ...); never give it to JobServ", warnings)
                 : draft.adminToken;
@@ -189,8 +190,12 @@ public final class ConfigLoader {
                 warnings.list());
     }
 
-    /** @param purpose what the secret is for, said when it is generated (the operator must hand it to the right party) */
-    private Secret generated(String name, Path file, String user, String purpose, Warnings warnings) {
+    /**
+     * @param dataDirAt where {@code data-dir} is written (the folder the file goes in), null for the default
+     * @param purpose   what the secret is for, said when it is generated (the operator must hand it to the right party)
+     */
+    private Secret generated(String name, YamlNode.Location dataDirAt, Path file, String user, String purpose,
+            Warnings warnings) {
         if (!writes && !Files.exists(file)) {
             warnings.add("the secret of " + user + " will be generated at first start in " + file
                     + " (nothing is written now)");
@@ -204,8 +209,11 @@ public final class ConfigLoader {
             if (absentSecretsStandIn) {
                 return Secret.of(GeneratedSecret.fresh());
             }
-            throw ConfigException.about(name, "cannot read or create the secret file " + file + " of " + user + ": "
-                    + IoProblems.describe(e.getCause()));
+            // The folder is data-dir's: said at that key, as every other mistake of the file.
+            String message = "data-dir: cannot read or create the secret file " + file + " of " + user + ": "
+                    + IoProblems.describe(e.getCause()) + "; give data-dir a folder this user can create and write in";
+            throw new ConfigException(List.of(dataDirAt == null ? new Problem(name, 0, 0, message)
+                    : new Problem(name, dataDirAt.line(), dataDirAt.column(), message)));
         }
         warnings.add((result.generated() ? "generated a new secret for " : "using the secret of ") + user + " in " + file
                 + (result.generated() ? " (readable by its owner only); " + purpose : ""));
