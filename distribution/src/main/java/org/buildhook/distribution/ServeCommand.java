@@ -53,6 +53,10 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (port != null && (port < 0 || port > 65535)) {
+            throw new CommandFailure("--port: must be between 0 and 65535 (0 picks any free port), got " + port,
+                    ExitCodes.USAGE);
+        }
         BuildhookConfig loaded = Configs.load(config);
         BuildhookConfig effective = withListenFlags(loaded);
         ServerSettings settings = effective.server();
@@ -117,8 +121,19 @@ final class ServeCommand implements Callable<Integer> {
     private static String whyNotStarted(Throwable e, ServerSettings settings) {
         String said = null;
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String address = (settings.host() == null ? "" : settings.host()) + ":" + settings.port();
+            if (t instanceof java.nio.channels.UnresolvedAddressException) {
+                return "cannot listen on " + address + ": '" + settings.host() + "' is neither an IP address nor a"
+                        + " host name this machine can resolve; set --host or server.host to an address of this"
+                        + " machine, like 0.0.0.0 (every address) or 127.0.0.1 (this machine only)";
+            }
+            if (t instanceof java.net.BindException && !isAddressInUse(t)) {
+                return "cannot listen on " + address + " (" + t.getMessage() + "): '" + settings.host() + "' is not"
+                        + " an address of this machine; set --host or server.host to one of its addresses, or"
+                        + " 0.0.0.0 (every address)";
+            }
             if (t instanceof java.net.BindException) {
-                return "cannot listen on " + (settings.host() == null ? "" : settings.host()) + ":" + settings.port()
+                return "cannot listen on " + address
                         + " (" + t.getMessage() + "): another program (or another buildhook) has it;"
                         + " choose another port with --port N or server.port in the configuration";
             }
@@ -131,6 +146,16 @@ final class ServeCommand implements Callable<Integer> {
             return root;
         }
         return said.contains(root) ? said : said + ": " + root;
+    }
+
+    /**
+     * A port taken by another socket ({@code EADDRINUSE}, "Address already in use"), as opposed to an
+     * address this machine does not have ({@code EADDRNOTAVAIL}, "Cannot assign requested address").
+     * The JDK tells them apart only by the message, which comes from the C library's strerror.
+     */
+    private static boolean isAddressInUse(Throwable bind) {
+        String message = bind.getMessage();
+        return message == null || !message.contains("assign requested address");
     }
 
     private static String rootMessage(Throwable e) {

@@ -53,8 +53,9 @@ final class TestCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "buildhook.yaml, to find the rules file.")
     Path config;
 
-    @Option(names = "--endpoint", defaultValue = "default", paramLabel = "NAME",
-            description = "The endpoint the payload would arrive on (default: ${DEFAULT-VALUE}, i.e. /webhook).")
+    @Option(names = "--endpoint", paramLabel = "NAME",
+            description = "The endpoint the payload would arrive on (default: default, i.e. /webhook; or the"
+                    + " configuration's only endpoint). With a configuration, one of its endpoints.")
     String endpoint;
 
     @Option(names = "--quiet", description = "Only the rules that fire; not why the others do not.")
@@ -73,7 +74,7 @@ final class TestCommand implements Callable<Integer> {
         } catch (RuleException e) {
             throw new CommandFailure(e.getMessage(), ExitCodes.FAILED);
         }
-        out.print(new DryRunRenderer(!quiet).render(ruleSet.explain(endpoint, event)));
+        out.print(new DryRunRenderer(!quiet).render(ruleSet.explain(endpoint(), event)));
         MachineWarnings.print(ruleSet, rules == null ? RulesLocation.defaultWorkdir(config) : null, out);
         if (rules == null) {
             // The configuration the rules came from: its warnings (a padded secret …) concern this run too.
@@ -82,6 +83,31 @@ final class TestCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /**
+     * The endpoint to match as: {@code --endpoint}, else {@code default}. When the rules are the
+     * configuration's (or {@code --config} is given), it must be one of its endpoints, as a delivery to
+     * any other is answered 404 and runs nothing; and a configuration with one endpoint only, not
+     * named {@code default}, makes that one the default.
+     */
+    private String endpoint() {
+        if (rules != null && config == null) {
+            return endpoint == null ? "default" : endpoint;
+        }
+        BuildhookConfig loaded = Configs.read(config);
+        java.util.Set<String> names = loaded.endpoints().keySet();
+        if (endpoint == null && !names.contains("default") && names.size() == 1) {
+            return names.iterator().next();
+        }
+        String wanted = endpoint == null ? "default" : endpoint;
+        if (!names.contains(wanted)) {
+            String source = loaded.source() == null ? "the embedded defaults" : loaded.source().toString();
+            throw new CommandFailure("endpoint '" + wanted + "' is not in " + source + " (its endpoints: "
+                    + String.join(", ", names) + "): a delivery to it would be answered 404 and run nothing;"
+                    + " give --endpoint with one of them", ExitCodes.USAGE);
+        }
+        return wanted;
     }
 
     private BuildEvent parse() {

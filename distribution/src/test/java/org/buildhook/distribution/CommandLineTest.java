@@ -160,6 +160,33 @@ class CommandLineTest {
     }
 
     @Test
+    void testMatchesAsAnEndpointTheConfigurationHasNeverAsOneThatWouldAnswer404() throws IOException {
+        Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: from-the-fleet-factory",
+                "    when: {endpoint: fleet}",
+                "    run: {command: [/bin/true]}",
+                ""));
+        Files.writeString(dir.resolve("secret"), "s3cret\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "endpoints: {fleet: {secrets: [{file: secret}]}}",
+                ""));
+
+        int code = run("test", PAYLOAD, "--config", config.toString());
+
+        assertThat(code).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("on endpoint \"fleet\"").contains("rule from-the-fleet-factory: fires");
+
+        int unknown = run("test", PAYLOAD, "--config", config.toString(), "--endpoint", "flet");
+
+        assertThat(unknown).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("endpoint 'flet' is not in " + config + " (its endpoints: fleet)")
+                .contains("give --endpoint with one of them").doesNotContain("Exception");
+    }
+
+    @Test
     void testReportsEveryRulesMistakeWithItsLine() throws IOException {
         int code = run("test", PAYLOAD, "--rules", rulesWithATypo().toString());
 
@@ -333,6 +360,44 @@ class CommandLineTest {
                     .contains("--port N or server.port")
                     .doesNotContain("Exception");
         }
+    }
+
+    @Test
+    void serveWithAPortOutOfRangeIsAUsageErrorInWordsNotAStackTrace() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");
+
+        int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "80000");
+
+        assertThat(code).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--port: must be between 0 and 65535").contains("got 80000")
+                .doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(dir.resolve("data")).doesNotExist();
+    }
+
+    @Test
+    void serveOnAHostNameThatDoesNotResolveSaysSoAndWhatToSet() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");
+
+        // RFC 6761: names under .invalid never resolve.
+        int code = run("serve", "--config", config.toString(), "--host", "buildhook-test.invalid", "--port", "0");
+
+        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).contains("cannot listen on buildhook-test.invalid:0")
+                .contains("neither an IP address nor a host name this machine can resolve")
+                .contains("--host or server.host").doesNotContain("Exception");
+    }
+
+    @Test
+    void serveOnAnAddressThisMachineDoesNotHaveDoesNotBlameAnotherProgram() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");
+
+        // RFC 5737 TEST-NET-1: documentation only, assigned to no machine.
+        int code = run("serve", "--config", config.toString(), "--host", "192.0.2.1", "--port", "0");
+
+        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).contains("cannot listen on 192.0.2.1:0")
+                .contains("'192.0.2.1' is not an address of this machine").contains("--host or server.host")
+                .doesNotContain("another program").doesNotContain("Exception");
     }
 
     @Test

@@ -68,6 +68,39 @@ class ServeBannerTest {
         assertThat(plain.statusCode()).as("plain /webhook, which the line no longer names").isEqualTo(404);
     }
 
+    @Test
+    void withoutARulesFileTheStartWarnsOnceAndTheStopNamesTheGraceAsItIsWritten() throws Exception {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "runner: {shutdown-grace: 45s}",
+                TestConfig.LOCAL_SERVER,
+                ""));
+        server = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        ServeOutput.awaitListening(server, output, "serve-banner-test-output");
+
+        // SIGTERM through the handle: Process.destroy() would also close the output this test reads.
+        assertThat(server.toHandle().destroy()).isTrue();
+        try {
+            org.awaitility.Awaitility.await("the last line of a stop after SIGTERM").atMost(Duration.ofMinutes(2))
+                    .until(() -> snapshot().stream().anyMatch(l -> l.contains("buildhook stopped")));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("serve's output: " + String.join("\n", snapshot()), e);
+        }
+        List<String> lines = snapshot();
+        assertThat(lines.stream().filter(l -> l.contains(" WARN ") && l.contains("no rules file configured")))
+                .as(String.join("\n", lines)).hasSize(1);
+        assertThat(lines.stream().filter(l -> l.contains("stopping: deliveries are still accepted"))).singleElement()
+                .asString().contains("running jobs get up to 45s (runner.shutdown-grace)").doesNotContain("PT45S");
+    }
+
+    private List<String> snapshot() {
+        synchronized (output) {
+            return new ArrayList<>(output);
+        }
+    }
+
     private static HttpRequest post(URI uri, byte[] body) {
         return HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
                 .header("X-JobServ-Sig", Signer.sign(body, "s3cret".getBytes(StandardCharsets.UTF_8)))

@@ -202,7 +202,7 @@ public final class BuildhookApplication implements AutoCloseable {
             stopping = true;
             LOG.info("stopping: deliveries are still accepted and stored, their jobs wait for the next start;"
                     + " running jobs get up to {} (runner.shutdown-grace); /healthz answers 503 meanwhile",
-                    config.engine().shutdownGrace());
+                    org.buildhook.runner.rules.Durations.describe(config.engine().shutdownGrace()));
         }
         engine.stop();
     }

@@ -15,6 +15,7 @@ import org.buildhook.runner.engine.EngineConfig;
 import org.buildhook.runner.exec.JobEnvironment;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.exec.ProcessEncoding;
+import org.buildhook.runner.rules.Suggestions;
 import org.buildhook.runner.rules.YamlNode;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.StoreConfig;
@@ -419,6 +420,14 @@ final class ConfigReader {
         }
         if (token.value() instanceof YamlNode.Scalar && ((YamlNode.Scalar) token.value()).text().equals("generate")) {
             draft.generateAdminToken = true;
+            return;
+        }
+        if (token.value() instanceof YamlNode.Scalar
+                && Suggestions.closest(((YamlNode.Scalar) token.value()).text(), List.of("generate")).isPresent()) {
+            // 'Generate' or 'generat' would otherwise become an inline token anyone could guess.
+            nodes.problem(token.value().location(), "admin.token", "looks like a misspelt 'generate' (as an inline"
+                    + " token it would be one anyone could guess); write 'token: generate' for a generated token,"
+                    + " or {file: PATH} / {env: NAME} for a token of your own");
             return;
         }
         secrets.read(token.value(), "admin.token").ifPresent(s -> {

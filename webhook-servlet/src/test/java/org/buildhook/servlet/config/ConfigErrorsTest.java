@@ -43,6 +43,8 @@ class ConfigErrorsTest {
         "config-bad-size.yaml            | 2:13: http.max-body: bad size '5MB': write a number of bytes or a number and a unit (KiB, MiB, GiB), for example 512KiB or 10MiB",
         "config-wrong-type.yaml          | 2:12: runner.threads: expected a whole number between 1 and 1000, got a string ('four')",
         "config-bad-metrics.yaml         | 2:12: metrics.enabled: expected true or false, got a string ('sometimes')",
+        "config-admin-token-misspelt.yaml | 2:10: admin.token: looks like a misspelt 'generate' (as an inline token it would be one anyone could guess); write 'token: generate' for a generated token, or {file: PATH} / {env: NAME} for a token of your own",
+        "config-alias.yaml               | 2:12: '*node-1' is a YAML alias (a reference to an '&node-1' anchor), which buildhook does not support; a value that starts with '*', such as a glob, must be quoted: \"*node-1\"",
     })
     void reportsEachMistakeWithItsPositionAndKey(String name, String expected) throws IOException {
         Path file = fixture(name);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -116,6 +117,9 @@ public final class YamlTreeReader {
     private YamlNode readValue(JsonParser parser) throws IOException {
         YamlNode.Location at = location(parser.currentTokenLocation());
         JsonToken token = parser.currentToken();
+        if (parser instanceof YAMLParser && ((YAMLParser) parser).isCurrentAlias()) {
+            return alias(parser.getText(), at);
+        }
         switch (token) {
             case START_OBJECT:
                 return readMapping(parser, at);
@@ -135,6 +139,19 @@ public final class YamlTreeReader {
                 // Embedded binary (!!binary) and the like: keep the text, let the schema complain.
                 return new YamlNode.Scalar(at, text(String.valueOf(parser.getText()), at), YamlNode.Scalar.Type.STRING);
         }
+    }
+
+    /**
+     * An alias ({@code *name}) is refused: Jackson gives it as the bare text {@code name}, so an
+     * unquoted glob such as {@code project: *-devel} would silently become the pattern
+     * {@code -devel} and never match. Aliases are not resolved anywhere in buildhook's files, so
+     * the mistake is named with what to write instead.
+     */
+    private YamlNode alias(String name, YamlNode.Location at) {
+        problems.add(at, "'*" + name + "' is a YAML alias (a reference to an '&" + name + "' anchor), which"
+                + " buildhook does not support; a value that starts with '*', such as a glob, must be quoted: \"*"
+                + name + "\"");
+        return new YamlNode.Scalar(at, "*" + name, YamlNode.Scalar.Type.STRING);
     }
 
     /**

@@ -28,6 +28,7 @@ class RuleFileErrorsTest {
             rules-relative-workdir.yaml             | rules-relative-workdir.yaml:5:16: 'workdir' must be an absolute path, got 'scripts/deploy'
             rules-placeholder-in-program.yaml       | rules-placeholder-in-program.yaml:4:17: the program ('command' first element) may not contain placeholders
             rules-missing-run.yaml                  | rules-missing-run.yaml:2:5: rule 'deploy' has no 'run' (write run: {command: [/path/to/program, …]})
+            rules-unquoted-glob-alias.yaml          | rules-unquoted-glob-alias.yaml:4:16: '*-devel' is a YAML alias (a reference to an '&-devel' anchor), which buildhook does not support; a value that starts with '*', such as a glob, must be quoted: "*-devel"
             """)
     void reportsEachMistakeWithItsFileLineAndColumn(String file, String expected) {
         RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.load(file));
