@@ -348,7 +348,9 @@ class RulesWatcherTest {
                         java.nio.file.StandardOpenOption.APPEND);
             }
             replace(file, rules("new", 1));
-            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("new-1")));
+            // The listener hears of a new version just after it is in force: wait for both.
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("new-1"))
+                    && !reloaded.isEmpty());
             assertThat(reloaded).hasSize(1);
             assertThat(refused).isEmpty();
         }
