@@ -346,6 +346,38 @@ class CommandLineTest {
                 .contains("give data-dir a folder this user can create and write in").doesNotContain("Exception");
     }
 
+    /**
+     * A start that fails after the configuration was loaded (here: PostgreSQL does not answer) takes
+     * back the data folder and the secrets it had just generated, never announced, but never a folder
+     * that was there before it.
+     */
+    @Test
+    void serveThatCannotReachItsStoreTakesBackTheDataFolderAndSecretsItMadeButNoFolderThatWasThere()
+            throws IOException {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = socket.getLocalPort();
+        }
+        String store = "store: {url: 'jdbc:postgresql://127.0.0.1:" + closed + "/buildhook?user=u&password=p'}";
+        Path fresh = Files.writeString(dir.resolve("fresh.yaml"), "data-dir: new/data\nadmin: {token: generate}\n"
+                + store + "\n");
+        Path existing = Files.createDirectories(dir.resolve("existing"));
+        Path keep = Files.writeString(dir.resolve("keep.yaml"), "data-dir: existing\n" + store + "\n");
+
+        assertThat(run("serve", "--config", fresh.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("serve", "--config", keep.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+
+        assertThat(err.toString()).contains("cannot connect to the PostgreSQL store");
+        try (var left = Files.list(dir)) {
+            assertThat(left).as("no new/data, webhook-secret or admin-token left")
+                    .containsExactlyInAnyOrder(fresh, existing, keep);
+        }
+        assertThat(existing).as("the folder that was there stays, without the secret the start generated")
+                .isEmptyDirectory();
+    }
+
     @Test
     void serveOnATakenPortNamesTheAddressAndWhatToChange() throws IOException {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

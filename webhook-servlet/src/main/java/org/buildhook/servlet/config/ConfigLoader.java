@@ -43,22 +43,34 @@ public final class ConfigLoader {
     private final boolean forClients;
     /** A secret whose file or variable is missing stands in at random (see {@link #forDryRun()}). */
     private final boolean absentSecretsStandIn;
+    /** Where the secrets' files and folders this loader creates are recorded; null when nobody asked. */
+    private final CreatedFiles created;
 
     /**
      * @param environment      where {@code {env: NAME}} secrets are looked up (usually {@code System.getenv()})
      * @param workingDirectory what relative defaults such as {@code ./data} resolve against
      */
     public ConfigLoader(Map<String, String> environment, Path workingDirectory) {
-        this(environment, workingDirectory, true, false, false);
+        this(environment, workingDirectory, true, false, false, null);
     }
 
     private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes, boolean forClients,
-            boolean absentSecretsStandIn) {
+            boolean absentSecretsStandIn, CreatedFiles created) {
         this.environment = Map.copyOf(environment);
         this.workingDirectory = workingDirectory.toAbsolutePath().normalize();
         this.writes = writes;
         this.forClients = forClients;
         this.absentSecretsStandIn = absentSecretsStandIn;
+        this.created = created;
+    }
+
+    /**
+     * This loader, recording in {@code created} the generated secrets and the folders it makes for
+     * them, for a start that must take them back if it fails ({@link CreatedFiles#takeBack()}).
+     */
+    public ConfigLoader recordingInto(CreatedFiles created) {
+        return new ConfigLoader(environment, workingDirectory, writes, forClients, absentSecretsStandIn,
+                Objects.requireNonNull(created, "created"));
     }
 
     /**
@@ -69,7 +81,7 @@ public final class ConfigLoader {
      * and reading, not for serving (no sender could know that secret).
      */
     public ConfigLoader withoutWriting() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients, absentSecretsStandIn);
+        return new ConfigLoader(environment, workingDirectory, false, forClients, absentSecretsStandIn, created);
     }
 
     /**
@@ -82,7 +94,7 @@ public final class ConfigLoader {
      * about). What it returns is for looking at, never for serving.
      */
     public ConfigLoader forDryRun() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients, true);
+        return new ConfigLoader(environment, workingDirectory, false, forClients, true, created);
     }
 
     /**
@@ -94,7 +106,7 @@ public final class ConfigLoader {
      * also given as text in {@link AdminSettings#clientToken()}, for the command to send.
      */
     public ConfigLoader forClientCommands() {
-        return new ConfigLoader(environment, workingDirectory, false, true, absentSecretsStandIn);
+        return new ConfigLoader(environment, workingDirectory, false, true, absentSecretsStandIn, created);
     }
 
     /**
@@ -203,7 +215,7 @@ public final class ConfigLoader {
         }
         GeneratedSecret.Result result;
         try {
-            result = GeneratedSecret.readOrCreate(file).orElseThrow(() -> ConfigException.about(name,
+            result = GeneratedSecret.readOrCreate(file, created).orElseThrow(() -> ConfigException.about(name,
                     "the secret file " + file + " of " + user + " is empty: delete it to have a new secret generated"));
         } catch (UncheckedIOException e) {
             if (absentSecretsStandIn) {
