@@ -18,6 +18,9 @@
 # threads and the commands they start) around the N deliveries, into RUN/LABEL/perf.data; with JAVA_OPTS=
 # "-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -XX:+PreserveFramePointer" the Java frames have names
 # and whole stacks; perf-frames.py RUN/LABEL/perf.data THREAD-REGEX reads it (docs/BENCHMARKS.md, "Fifth pass").
+# MODE=nomatch: the rule matches nothing (the durable 202 alone, no job: all_done_s and start_p50_ms are empty).
+# HOOK=COMMAND: runs `COMMAND start SERVER-PID RUN/LABEL` just before the N deliveries and `COMMAND stop SERVER-PID
+# RUN/LABEL` just after them (a profiler, docs/BENCHMARKS.md, "Seventh pass").
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 (( $# >= 3 )) || { echo "usage: jobs-ab.sh N PRE LABEL=INSTALL-DIR ..." >&2; exit 2; }
@@ -51,15 +54,21 @@ source "$top/benchmarks/scripts/common.sh"
 bench_secret "$work"
 bench_trace_script "$work"
 send() { # first-build-id requests trace-file
+  local trace=(--trace "$3")
+  [[ ${MODE:-jobs} != nomatch ]] || trace=()
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --url "http://127.0.0.1:$port/webhook" --style jobserv \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --first-build-id "$1" \
-      --requests "$2" --warmup 0 --concurrency 16 --trace "$3"
+      --requests "$2" --warmup 0 --concurrency 16 "${trace[@]}"
 }
 echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'); ${STORE:-sqlite}; $requests deliveries after $pre; load average $(cut -d' ' -f1-3 /proc/loadavg); run $work"
 for set in "$@"; do
   label=${set%%=*} install=$(cd "${set#*=}" && pwd) dir=$work/$label
   mkdir -p "$dir"
-  bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$dir/trace"
+  if [[ ${MODE:-jobs} == nomatch ]]; then
+    bench_config "$dir" "$port" "$work/secret"
+  else
+    bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$dir/trace"
+  fi
   if [[ ${STORE:-sqlite} == pg ]]; then
     schema=bench_$(python3 -c 'import secrets; print(secrets.token_hex(6))')
     psql -q "$(pg_libpq)" -c "CREATE SCHEMA $schema" >/dev/null
@@ -83,9 +92,11 @@ for set in "$@"; do
     perf record -F "${PERF_FREQUENCY:-1999}" -g -p "$pid" -o "$dir/perf.data" 2> "$dir/perf.err" &
     perf_pid=$!
   fi
+  [[ -z ${HOOK:-} ]] || "$HOOK" start "$pid" "$dir"
   before=$(bench_cpu_ticks "$pid")
   send 1000000 "$requests" "$dir/trace" > "$dir/load.out"
   after=$(bench_cpu_ticks "$pid")
+  [[ -z ${HOOK:-} ]] || "$HOOK" stop "$pid" "$dir"
   [[ -z $perf_pid ]] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/after.txt"
   pg=

@@ -90,11 +90,16 @@ final class AdminClient {
     private void fail(int status, String body) {
         String message = message(body);
         switch (status) {
-            case 401 -> throw new CommandFailure("the server refused the admin token (401): check --token-file or "
-                    + "--token-env against the server's admin.token", ExitCodes.UNAVAILABLE);
+            // Both name the server asked: the default URL (localhost:8080) may be another buildhook than
+            // the configuration's, such as a WAR in Tomcat, which writes no server-url file.
+            case 401 -> throw new CommandFailure("the server at " + base + " refused the admin token (401): check"
+                    + " --token-file or --token-env against that server's admin.token, and that it is the server you"
+                    + " mean (else give its address with --url, e.g. http://tomcat:8080/buildhook/ for a WAR)",
+                    ExitCodes.UNAVAILABLE);
             // Only the API's own "not found" means it is off; "no job …", "no attempt 9 …" are answers.
             case 404 -> throw new CommandFailure(message.equals("not found")
-                    ? "the admin API is off on this server (404): set admin.token in its configuration"
+                    ? "the admin API is off on the server at " + base + " (404): set admin.token in its configuration,"
+                            + " or give the address of the server you mean with --url"
                     : message + " (404)", ExitCodes.FAILED);
             case 400, 405, 416 -> throw new CommandFailure(message + " (" + status + ")", ExitCodes.USAGE);
             case 409 -> throw new CommandFailure(message + " (409)", ExitCodes.FAILED);

@@ -335,7 +335,8 @@ class AdminCommandsTest {
 
         assertThat(cl.execute("jobs", "--url", server.uri().toString(), "--token-file", wrong.toString()))
                 .isEqualTo(ExitCodes.UNAVAILABLE);
-        assertThat(e.toString()).contains("refused the admin token");
+        assertThat(e.toString()).contains("the server at " + server.uri() + " refused the admin token")
+                .contains("give its address with --url");
         assertThat(cl.execute("jobs", "--url", "http://127.0.0.1:1/", "--token-file", wrong.toString()))
                 .isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(e.toString()).contains("cannot reach http://127.0.0.1:1/");

@@ -79,6 +79,29 @@ class UnknownPathTest {
     }
 
     @Test
+    void theIconABrowserAsksForByItselfIsAnswered404ButNeitherLoggedNorCounted() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(FallbackServlet.class);
+        logger.addAppender(log);
+        try (BuildhookServer server = server("/buildhook")) {
+            server.start();
+            int port = server.port();
+
+            String icon = raw(port, "GET", "/buildhook/favicon.ico");
+            String posted = raw(port, "POST", "/buildhook/favicon.ico");
+
+            assertThat(icon).startsWith("HTTP/1.1 404").containsIgnoringCase("Content-Type: application/json");
+            assertThat(posted).startsWith("HTTP/1.1 404");
+            assertThat(raw(port, "GET", "/buildhook/metrics")).contains("buildhook_http_unknown_paths_total 1.0");
+            assertThat(log.list).singleElement().extracting(ILoggingEvent::getFormattedMessage).asString()
+                    .startsWith("POST /buildhook/favicon.ico");
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    @Test
     void malformedOrAmbiguousRequestTargetsGetJsonAndAreCountedAtTheRootAndUnderAContextPath() throws Exception {
         List<String> targets = List.of("//webhook", "/%", "/%zz", "/a/%2e%2e/webhook", "/%2e%2e", "/webhook%2Fdefault",
                 "/a%2fb", "/%ff", "/webhook/%c3%28", "/%00", "/webhook?" + "x".repeat(70_000));

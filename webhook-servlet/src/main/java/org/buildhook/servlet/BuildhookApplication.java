@@ -85,7 +85,7 @@ public final class BuildhookApplication implements AutoCloseable {
             // database (or anything else) is created.
             RulesWatcher rules = config.rulesFile() == null ? null
                     : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL,
-                            metrics.rulesListener());
+                            alsoWarnAboutThisMachine(metrics.rulesListener(), config));
             if (rules != null) {
                 started.push(rules);
             }
@@ -131,6 +131,57 @@ public final class BuildhookApplication implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code counting} as it is, plus a warning for each rule of a reloaded set whose jobs could not
+     * start on this node (a program missing or not executable, a missing workdir), as {@code buildhook
+     * check} says them: a hot-reloaded rule naming a script not deployed yet would otherwise be
+     * noticed only when a build fails.
+     */
+    private static RulesWatcher.Listener alsoWarnAboutThisMachine(RulesWatcher.Listener counting,
+            BuildhookConfig config) {
+        return new RulesWatcher.Listener() {
+            @Override
+            public void reloaded(RuleSet rules) {
+                counting.reloaded(rules);
+                warnAboutThisMachine(rules, config);
+            }
+
+            @Override
+            public void refused(org.buildhook.runner.rules.RuleException error) {
+                counting.refused(error);
+            }
+
+            @Override
+            public void validAgain(RuleSet rules) {
+                counting.validAgain(rules);
+            }
+        };
+    }
+
+    /** One WARN per rule whose jobs would fail to start on this node, with the rules file's line and column. */
+    private static void warnAboutThisMachine(RuleSet rules, BuildhookConfig config) {
+        for (org.buildhook.runner.rules.Problem p
+                : rules.machineWarnings(config.launcher().defaultWorkdir(), System.getenv("PATH"))) {
+            String where = p.line() == 0 ? p.file() : p.file() + ":" + p.line() + ":" + p.column();
+            LOG.warn("{}: {}; its jobs will fail to start on this node until that is fixed", where, p.message());
+        }
+    }
+
+    /**
+     * Creates the job log folder now (as the first attempt would) so that one that cannot be made — a
+     * path under a file, a read-only file system — is said at start: jobs still run, but every
+     * attempt's output would be lost, each ending with "log incomplete".
+     */
+    private static void warnIfNoLogDirectory(Path logDirectory) {
+        try {
+            org.buildhook.core.DataFiles.createDirectories(logDirectory);
+        } catch (java.io.IOException e) {
+            LOG.warn("runner.log-dir {} cannot be created ({}): jobs will run, but their output is lost (each"
+                    + " ends with 'log incomplete'); create that folder writable for this user, or set"
+                    + " runner.log-dir to one", logDirectory, org.buildhook.core.IoProblems.describe(e));
+        }
+    }
+
     private static Supplier<RuleSet> constant(RuleSet ruleSet) {
         return () -> ruleSet;
     }
@@ -142,6 +193,10 @@ public final class BuildhookApplication implements AutoCloseable {
                 config.store().describe(), config.dataDir(), config.launcher().logDirectory());
         LOG.info("signatures and duplicate keys are hashed by {}; -D{}=jdk uses the JDK's SHA-256", Sha256.implementation(),
                 Sha256.PROPERTY);
+        if (config.rulesFile() != null) {
+            warnAboutThisMachine(ruleSet, config);
+        }
+        warnIfNoLogDirectory(config.launcher().logDirectory());
         if (!config.admin().enabled()) {
             LOG.info("admin API and status page are off (no admin.token configured)");
         }

@@ -44,12 +44,21 @@ public final class FallbackServlet extends HttpServlet {
         String path = request.getRequestURI();
         ServletContext context = getServletContext();
         BuildhookApplication running = application();
-        if (running != null) {
+        if (running != null && !isBrowsersIconRequest(request, path, context)) {
             running.metrics().unknownPath(request.getMethod());
             LOG.warn("{} {} from {}: no such path (404); webhooks go to POST {}", LogSafe.of(request.getMethod()),
                     LogSafe.of(path), client(running, request), ErrorBody.webhookPath(context.getContextPath()));
         }
         send(response, HttpServletResponse.SC_NOT_FOUND, null);
+    }
+
+    /**
+     * A browser showing the status page asks for {@code /favicon.ico} by itself: answered 404 like any
+     * unknown path, but neither logged nor counted, or every visit of an operator would look like a
+     * mistyped webhook URL in the log and in {@code buildhook_http_unknown_paths_total}.
+     */
+    private static boolean isBrowsersIconRequest(HttpServletRequest request, String path, ServletContext context) {
+        return "GET".equals(request.getMethod()) && path.equals(context.getContextPath() + "/favicon.ico");
     }
 
     /** An error the container answered inside the application: the same JSON, logged and counted. */

@@ -70,7 +70,8 @@ final class ConfigReader {
         folderCanBeMade(draft.dataDir, draft.dataDirAt, "data-dir", "the data folder");
         draft.rulesFile = path(top.get("rules"), "rules").orElse(null);
         if (draft.rulesFile != null && !Files.isRegularFile(draft.rulesFile)) {
-            nodes.problem(top.get("rules").value().location(), "rules", "rules file " + draft.rulesFile + " not found");
+            nodes.problem(top.get("rules").value().location(), "rules", "rules file " + draft.rulesFile + " "
+                    + Nodes.notAFile(draft.rulesFile));
         }
         Map<String, YamlNode.Entry> store = section(top, "store", ConfigKeys.STORE);
         draft.store = store(store, draft.dataDir);

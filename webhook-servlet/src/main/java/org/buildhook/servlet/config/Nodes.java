@@ -24,6 +24,21 @@ final class Nodes {
         problems.add(at, path + ": " + message);
     }
 
+    /**
+     * Why {@code file}, which is not a regular file, cannot be read as one: {@code "not found"}, or
+     * what is there instead (a folder, a device …), so that a path naming a folder is not reported
+     * as missing.
+     */
+    static String notAFile(java.nio.file.Path file) {
+        if (java.nio.file.Files.isDirectory(file)) {
+            return "is a folder, not a file: name the file itself";
+        }
+        if (java.nio.file.Files.exists(file)) {
+            return "is not a regular file (a device, a pipe or a socket): name a regular file";
+        }
+        return "not found";
+    }
+
     /** Nothing written: {@code key:} alone (at the end of a file Jackson reports it as an empty string). */
     static boolean isNull(YamlNode node) {
         return node instanceof YamlNode.Scalar

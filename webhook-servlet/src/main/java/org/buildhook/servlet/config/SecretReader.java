@@ -57,7 +57,15 @@ final class SecretReader {
             return Optional.of(GeneratedSecret.fresh());
         }
         if (node instanceof YamlNode.Scalar && !Nodes.isNull(node)) {
-            return inline(node, ((YamlNode.Scalar) node).text(), path);
+            String text = ((YamlNode.Scalar) node).text();
+            if (org.buildhook.runner.rules.Suggestions.closest(text, List.of("generate")).isPresent()) {
+                // admin.token's 'generate' copied here would otherwise be a secret anyone could guess.
+                nodes.problem(node.location(), path, "a secret cannot be generated here: only admin.token takes"
+                        + " 'generate' (an endpoint gets a generated secret only as the default endpoint, when the"
+                        + " file has no endpoints section); write {file: PATH} or {env: NAME}");
+                return Optional.empty();
+            }
+            return inline(node, text, path);
         }
         if (!(node instanceof YamlNode.Mapping)) {
             nodes.problem(node.location(), path, "expected {file: PATH}, {env: NAME} or {value: TEXT}, got " + node.kind());

@@ -63,7 +63,7 @@ final class ServerReader {
             return null;
         }
         if (!Files.isRegularFile(file)) {
-            nodes.problem(entry.value().location(), "server.tls.keystore", "keystore " + file + " not found");
+            nodes.problem(entry.value().location(), "server.tls.keystore", "keystore " + file + " " + Nodes.notAFile(file));
             return null;
         }
         return file;

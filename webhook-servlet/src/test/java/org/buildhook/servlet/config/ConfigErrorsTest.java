@@ -44,6 +44,7 @@ class ConfigErrorsTest {
         "config-wrong-type.yaml          | 2:12: runner.threads: expected a whole number between 1 and 1000, got a string ('four')",
         "config-bad-metrics.yaml         | 2:12: metrics.enabled: expected true or false, got a string ('sometimes')",
         "config-admin-token-misspelt.yaml | 2:10: admin.token: looks like a misspelt 'generate' (as an inline token it would be one anyone could guess); write 'token: generate' for a generated token, or {file: PATH} / {env: NAME} for a token of your own",
+        "config-endpoint-secret-generate.yaml | 3:15: endpoints.fleet.secrets[0]: a secret cannot be generated here: only admin.token takes 'generate' (an endpoint gets a generated secret only as the default endpoint, when the file has no endpoints section); write {file: PATH} or {env: NAME}",
         "config-alias.yaml               | 2:12: '*node-1' is a YAML alias (a reference to an '&node-1' anchor), which buildhook does not support; a value that starts with '*', such as a glob, must be quoted: \"*node-1\"",
     })
     void reportsEachMistakeWithItsPositionAndKey(String name, String expected) throws IOException {
@@ -59,6 +60,24 @@ class ConfigErrorsTest {
         assertThatThrownBy(() -> loader.load(file))
                 .hasMessage(file + ":4:15: endpoints.default.secrets[0].file: secret file " + dir.resolve("no-such-secret")
                         + " not found");
+    }
+
+    @Test
+    void aRulesFileOrKeystorePathThatIsNoRegularFileSaysWhatIsThereRatherThanNotFound() throws IOException {
+        Files.createDirectories(dir.resolve("conf"));
+        Path file = Files.writeString(dir.resolve("folders.yaml"), String.join("\n",
+                "rules: conf",
+                "server:",
+                "  tls:",
+                "    keystore: /dev/null",
+                "    password: {value: x}",
+                ""));
+
+        assertThatThrownBy(() -> loader.load(file))
+                .hasMessageContaining(file + ":1:8: rules: rules file " + dir.resolve("conf")
+                        + " is a folder, not a file: name the file itself")
+                .hasMessageContaining(file + ":4:15: server.tls.keystore: keystore /dev/null is not a regular file")
+                .hasMessageNotContaining("not found");
     }
 
     @Test

@@ -69,6 +69,17 @@ final class DeliveryWriter {
         });
     }
 
+    /** PostgreSQL: the accepts' group commits so far (statements, deliveries in them); empty on SQLite. */
+    Optional<WriteStats> acceptStats() {
+        return oneStatement == null ? Optional.empty()
+                : Optional.of(new WriteStats(oneStatement.batches(), oneStatement.batched()));
+    }
+
+    /** PostgreSQL: accepts waiting for a batch to take them now (for tests); 0 on SQLite. */
+    int acceptsQueued() {
+        return oneStatement == null ? 0 : oneStatement.queued();
+    }
+
     String recordRejected(NewDelivery delivery, String reason) {
         String id = ids.next();
         String headers = Rows.json(delivery.headers());

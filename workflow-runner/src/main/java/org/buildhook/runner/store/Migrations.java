@@ -63,15 +63,19 @@ final class Migrations {
     /** Brings the schema up to date; returns the version it is at. */
     int apply() {
         List<Migration> known = known();
-        db.inTransaction("create schema_version", c -> {
-            // Locked too: concurrent CREATE TABLE IF NOT EXISTS can still collide on PostgreSQL.
-            lock(c);
-            try (Statement s = c.createStatement()) {
-                s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL PRIMARY KEY,"
-                        + " description VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL)");
-            }
-            return null;
-        });
+        try {
+            db.inTransaction("create schema_version", c -> {
+                // Locked too: concurrent CREATE TABLE IF NOT EXISTS can still collide on PostgreSQL.
+                lock(c);
+                try (Statement s = c.createStatement()) {
+                    s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL PRIMARY KEY,"
+                            + " description VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL)");
+                }
+                return null;
+            });
+        } catch (RunnerException e) {
+            throw noSchemaToCreateIn(e);
+        }
         for (Migration m : known) {
             db.inTransaction("apply migration V" + m.version(), c -> {
                 lock(c);
@@ -105,6 +109,31 @@ final class Migrations {
                     + ": it was used by a newer buildhook; upgrade this one or point it at another database");
         }
         return version;
+    }
+
+    /**
+     * PostgreSQL's "no schema has been selected to create in" (SQLSTATE 3F000) means that no schema
+     * of the search path exists, typically a misspelt {@code currentSchema} in {@code store.url}: said
+     * with the search path and what to do. Any other failure is {@code e} unchanged.
+     */
+    private RunnerException noSchemaToCreateIn(RunnerException e) {
+        if (!(e.getCause() instanceof SQLException) || !"3F000".equals(((SQLException) e.getCause()).getSQLState())) {
+            return e;
+        }
+        String searchPath;
+        try {
+            searchPath = db.read("read the search path", c -> {
+                try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SHOW search_path")) {
+                    return r.next() ? r.getString(1) : "";
+                }
+            });
+        } catch (RunnerException unreadable) {
+            searchPath = "(unreadable: " + unreadable.getMessage() + ")";
+        }
+        return new RunnerException("the PostgreSQL store has no schema to create its tables in: no schema of its"
+                + " search path " + searchPath + " exists in this database (currentSchema in store.url names it);"
+                + " create it (CREATE SCHEMA name AUTHORIZATION user, once) or correct currentSchema in store.url",
+                e.getCause());
     }
 
     private void lock(Connection c) throws SQLException {

@@ -166,6 +166,11 @@ public final class Store implements AutoCloseable {
         return result;
     }
 
+    /** PostgreSQL: accepts waiting for their batch to be taken now (for tests); 0 on SQLite. */
+    int acceptsQueued() {
+        return writer.acceptsQueued();
+    }
+
     /**
      * Waits until no delivery is being accepted by this store object, for at most {@code max}: the
      * job engine lets accepts go first before it starts an attempt, so that a burst of deliveries
@@ -421,9 +426,13 @@ public final class Store implements AutoCloseable {
         return db.dataSource();
     }
 
-    /** On SQLite, the commits of the group-committing writer so far; empty on PostgreSQL (which groups commits itself). */
+    /**
+     * The store's group commits so far: on SQLite the commits of its writer and the write transactions
+     * they carried; on PostgreSQL the statements that stored new deliveries (each a transaction of its
+     * own, holding every accept gathered while the one before committed) and the deliveries they carried.
+     */
     public Optional<WriteStats> writeStats() {
-        return db.writeStats();
+        return db.writeStats().or(writer::acceptStats);
     }
 
     /**

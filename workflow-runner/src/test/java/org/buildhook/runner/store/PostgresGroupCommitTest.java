@@ -1,0 +1,233 @@
+package org.buildhook.runner.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.RunnerException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * PostgreSQL's group commit of accepts ({@link PostgresAccept}, {@link GroupCommit}), against a real
+ * server. A batch is held in the database, not in the code: another session holds the
+ * deduplication key of one of its deliveries in an open transaction, so the batch's statement waits
+ * for that row lock until the test lets it go.
+ */
+class PostgresGroupCommitTest {
+
+    private static final Duration LONG = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+    private StoreConfig config;
+    private Store store;
+    private final ExecutorService callers = Executors.newCachedThreadPool();
+    private final List<Connection> holders = new ArrayList<>();
+
+    @BeforeEach
+    void open() {
+        config = TestStores.postgres(dir);
+        store = Store.open(config);
+    }
+
+    @AfterEach
+    void close() throws SQLException {
+        for (Connection c : holders) {
+            c.close();
+        }
+        callers.shutdownNow();
+        store.close();
+    }
+
+    @Test
+    void aBatchsCallersAreAnsweredOnlyAfterItsCommitAndTogether() throws Exception {
+        Connection lanes = holdKeys("z", PostgresAccept.LANES);
+        List<CompletableFuture<AcceptResult>> blockers = acceptAll("z", PostgresAccept.LANES);
+        awaitWaitingFor(lanes, PostgresAccept.LANES);
+        Connection x = holdKeys("x", 1);
+        CompletableFuture<AcceptResult> first = accept("x0");
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 1);
+        List<CompletableFuture<AcceptResult>> others = acceptAll("y", 3);
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 4);
+        WriteStats before = store.writeStats().orElseThrow();
+
+        lanes.rollback(); // the blocked batches end; the next one takes x0 and the three others, and waits for x0's key
+        CompletableFuture.allOf(blockers.toArray(CompletableFuture[]::new)).get();
+        awaitWaitingFor(x, 1);
+        assertThat(others).noneMatch(CompletableFuture::isDone);
+        assertThat(first).isNotDone();
+        assertThat(committedDeliveries()).isEqualTo(PostgresAccept.LANES);
+
+        x.rollback();
+        List<AcceptResult> results = new ArrayList<>();
+        results.add(first.get());
+        for (CompletableFuture<AcceptResult> f : others) {
+            results.add(f.get());
+        }
+        assertThat(results).noneMatch(AcceptResult::duplicate).allSatisfy(r -> assertThat(r.jobIds()).hasSize(1));
+        assertThat(committedDeliveries()).isEqualTo(PostgresAccept.LANES + 4);
+        assertThat(store.writeStats().orElseThrow())
+                .isEqualTo(new WriteStats(before.commits() + PostgresAccept.LANES + 1, before.transactions() + PostgresAccept.LANES + 4));
+    }
+
+    @Test
+    void oneFailingDeliveryInABatchFailsOnlyItself() throws Exception {
+        try (Connection c = DriverManager.getConnection(config.url()); Statement s = c.createStatement()) {
+            s.execute("CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.rule_name = 'boom' THEN"
+                    + " RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+            s.execute("CREATE TRIGGER boom BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION boom()");
+        }
+        Connection lanes = holdKeys("z", PostgresAccept.LANES);
+        acceptAll("z", PostgresAccept.LANES);
+        awaitWaitingFor(lanes, PostgresAccept.LANES);
+        CompletableFuture<AcceptResult> good1 = accept("good1", job("ok"));
+        CompletableFuture<AcceptResult> bad = accept("bad", job("boom"));
+        CompletableFuture<AcceptResult> good2 = accept("good2", job("ok"));
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 3);
+
+        lanes.rollback();
+
+        assertThat(good1.get().duplicate()).isFalse();
+        assertThat(good2.get().duplicate()).isFalse();
+        assertThat(failureOf(bad)).isInstanceOf(RunnerException.class)
+                .isNotInstanceOf(StoreUnavailableException.class).hasMessageContaining("boom");
+        assertThat(store.delivery(good1.get().deliveryId())).isPresent();
+        assertThat(store.delivery(good2.get().deliveryId())).isPresent();
+        assertThat(committedDeliveries()).isEqualTo(PostgresAccept.LANES + 2);
+        assertThat(store.jobs(JobQuery.latest(100)).items()).extracting(Job::ruleName).doesNotContain("boom")
+                .filteredOn("ok"::equals).hasSize(2);
+        // Nothing of it was kept, its body's key included: the same body is a new delivery.
+        assertThat(store.accept(Plans.delivery("bad"), List.of()).duplicate()).isFalse();
+    }
+
+    @Test
+    void aConnectionLostMidBatchAnswersUnavailableToAllOfItAndLosesNothingAnswered() throws Exception {
+        Connection lanes = holdKeys("z", PostgresAccept.LANES);
+        List<CompletableFuture<AcceptResult>> answered = acceptAll("z", PostgresAccept.LANES);
+        awaitWaitingFor(lanes, PostgresAccept.LANES);
+        Connection x = holdKeys("x", 1);
+        CompletableFuture<AcceptResult> first = accept("x0");
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 1);
+        List<CompletableFuture<AcceptResult>> others = acceptAll("y", 2);
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 3);
+        lanes.rollback();
+        for (CompletableFuture<AcceptResult> f : answered) {
+            assertThat(f.get().duplicate()).isFalse();
+        }
+        int batch = awaitWaitingFor(x, 1).get(0);
+
+        try (Connection c = DriverManager.getConnection(config.url());
+                PreparedStatement p = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
+            p.setInt(1, batch);
+            p.executeQuery().close();
+        }
+
+        assertThat(failureOf(first)).isInstanceOf(StoreUnavailableException.class);
+        for (CompletableFuture<AcceptResult> f : others) {
+            assertThat(failureOf(f)).isInstanceOf(StoreUnavailableException.class);
+        }
+        x.rollback();
+        assertThat(committedDeliveries()).isEqualTo(PostgresAccept.LANES);
+        for (CompletableFuture<AcceptResult> f : answered) {
+            assertThat(store.delivery(f.get().deliveryId())).isPresent();
+        }
+        // The sender's retry is stored: nothing of the lost batch was kept.
+        assertThat(store.accept(Plans.delivery("y1"), List.of(job("deploy"))).duplicate()).isFalse();
+    }
+
+    private static PlannedJob job(String rule) {
+        return Plans.job(rule, List.of("/bin/true"));
+    }
+
+    private CompletableFuture<AcceptResult> accept(String body, PlannedJob... jobs) {
+        List<PlannedJob> planned = jobs.length == 0 ? List.of(job("deploy")) : List.of(jobs);
+        return CompletableFuture.supplyAsync(() -> store.accept(Plans.delivery(body), planned), callers);
+    }
+
+    /** Accepts of the bodies {@code prefix0 … prefix(n-1)}, each on a thread of its own. */
+    private List<CompletableFuture<AcceptResult>> acceptAll(String prefix, int n) {
+        List<CompletableFuture<AcceptResult>> all = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            all.add(accept(prefix + i));
+        }
+        return all;
+    }
+
+    private static Throwable failureOf(CompletableFuture<?> f) {
+        try {
+            f.join();
+        } catch (CompletionException e) {
+            return e.getCause();
+        }
+        throw new AssertionError("expected a failure, got " + f.join());
+    }
+
+    /**
+     * A session whose open transaction holds the deduplication keys of the bodies {@code prefix0 …
+     * prefix(n-1)} on the endpoint {@code default}: an accept of one of them waits until it ends.
+     */
+    private Connection holdKeys(String prefix, int n) throws SQLException {
+        Connection c = DriverManager.getConnection(config.url());
+        holders.add(c);
+        c.setAutoCommit(false);
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO dedup_keys (endpoint, body_hash, delivery_id,"
+                + " first_seen) VALUES ('default', ?, 'held-by-the-test', 0)")) {
+            for (int i = 0; i < n; i++) {
+                p.setString(1, DeliveryWriter.sha256((prefix + i).getBytes(StandardCharsets.UTF_8)));
+                p.executeUpdate();
+            }
+        }
+        return c;
+    }
+
+    /** Waits until {@code n} sessions wait for a lock {@code holder} holds; returns their backends' pids. */
+    private List<Integer> awaitWaitingFor(Connection holder, int n) throws SQLException {
+        int pid;
+        try (Statement s = holder.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            pid = rs.getInt(1);
+        }
+        List<Integer> waiting = new ArrayList<>();
+        await().atMost(LONG).until(() -> {
+            waiting.clear();
+            try (Connection c = DriverManager.getConnection(config.url());
+                    PreparedStatement p = c.prepareStatement("SELECT pid FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))")) {
+                p.setInt(1, pid);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        waiting.add(rs.getInt(1));
+                    }
+                }
+            }
+            return waiting.size() == n;
+        });
+        return waiting;
+    }
+
+    /** Deliveries committed, as another session sees them. */
+    private int committedDeliveries() throws SQLException {
+        try (Connection c = DriverManager.getConnection(config.url()); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT count(*) FROM deliveries")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}
