@@ -328,9 +328,6 @@ final class ConfigReader {
 
     private LauncherConfig launcher(Map<String, YamlNode.Entry> r, Path dataDir) {
         Path logDir = path(r.get("log-dir"), "runner.log-dir").orElse(dataDir.resolve("logs"));
-        if (r.containsKey("log-dir")) {
-            folderCanBeMade(logDir, located(r.get("log-dir")), "runner.log-dir", "the job log folder");
-        }
         LauncherConfig launcher = LauncherConfig.defaults(logDir)
                 .withDefaultWorkdir(path(r.get("workdir"), "runner.workdir").orElse(dataDir));
         if (r.containsKey("log-max-bytes")) {
