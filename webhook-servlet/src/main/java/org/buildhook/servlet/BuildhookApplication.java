@@ -274,7 +274,14 @@ public final class BuildhookApplication implements AutoCloseable {
      */
     @Override
     public void close() {
-        stopping = true;
+        if (!stopping) {
+            // Not drained first (a WAR undeployed, a container stopping): the wait for running jobs
+            // would otherwise pass without a word between the container's line and "buildhook stopped".
+            stopping = true;
+            LOG.info("stopping: no new job starts; running jobs get up to {} (runner.shutdown-grace), then their"
+                    + " process trees are killed and they run again after the next start",
+                    org.buildhook.runner.rules.Durations.describe(config.engine().shutdownGrace()));
+        }
         closeAll(closeInReverse);
         LOG.info("buildhook stopped");
     }

@@ -153,6 +153,103 @@ class PostgresGroupCommitTest {
         assertThat(store.accept(Plans.delivery("y1"), List.of(job("deploy"))).duplicate()).isFalse();
     }
 
+    @Test
+    void aBatchChosenAsADeadlocksVictimIsSentAgainOneByOneAndLosesNone() throws Exception {
+        // Another node's transaction (here the test's) holds y1's key and then wants y0's, which the
+        // batch [y0, y1] claimed first: PostgreSQL fails the batch's statement (it waited first).
+        Connection lanes = holdKeys("z", PostgresAccept.LANES);
+        acceptAll("z", PostgresAccept.LANES);
+        awaitWaitingFor(lanes, PostgresAccept.LANES);
+        CompletableFuture<AcceptResult> y0 = accept("y0");
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 1);
+        CompletableFuture<AcceptResult> y1 = accept("y1");
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 2);
+        Connection otherNode = DriverManager.getConnection(config.url());
+        holders.add(otherNode);
+        otherNode.setAutoCommit(false);
+        claimKey(otherNode, "y1");
+        WriteStats before = store.writeStats().orElseThrow();
+        lanes.rollback();
+        awaitWaitingFor(otherNode, 1);
+
+        CompletableFuture<Void> theirs = CompletableFuture.runAsync(() -> {
+            try {
+                claimKey(otherNode, "y0");
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }, callers);
+        theirs.get(); // the batch was the victim: its claim of y0 is gone (then taken by the other node or by y0 alone)
+        otherNode.rollback();
+
+        assertThat(y0.get().duplicate()).isFalse();
+        assertThat(y1.get().duplicate()).isFalse();
+        assertThat(store.delivery(y0.get().deliveryId())).isPresent();
+        assertThat(store.delivery(y1.get().deliveryId())).isPresent();
+        assertThat(store.writeStats().orElseThrow().transactions() - before.transactions())
+                .isEqualTo(PostgresAccept.LANES + 2);
+    }
+
+    /** What another node's transaction does first (DeliveryWriter's claim). */
+    private static void claimKey(Connection c, String body) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO dedup_keys (endpoint, body_hash, delivery_id,"
+                + " first_seen) VALUES ('default', ?, 'held-by-the-test', 0) ON CONFLICT DO NOTHING")) {
+            p.setString(1, DeliveryWriter.sha256(body.getBytes(StandardCharsets.UTF_8)));
+            p.executeUpdate();
+        }
+    }
+
+    @Test
+    void twoNodesAcceptingTheSameBodiesAtOnceInOppositeOrdersStoreEachOnceAndFailNone() throws Exception {
+        // Two nodes' batches claiming the same keys in opposite orders may deadlock; PostgreSQL then fails
+        // one statement, whose deliveries are sent again one by one: a duplicate is still a duplicate.
+        try (Store other = Store.open(config.withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO))) {
+            int bodies = 24;
+            List<CompletableFuture<AcceptResult>> all = new ArrayList<>();
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < bodies; i++) {
+                    String mine = "same" + i;
+                    String theirs = "same" + (bodies - 1 - i);
+                    all.add(CompletableFuture.supplyAsync(() -> {
+                        awaitQuietly(go);
+                        return store.accept(Plans.delivery(mine), List.of(job("deploy")));
+                    }, callers));
+                    all.add(CompletableFuture.supplyAsync(() -> {
+                        awaitQuietly(go);
+                        return other.accept(Plans.delivery(theirs), List.of(job("deploy")));
+                    }, callers));
+                }
+            }
+            go.countDown();
+            List<AcceptResult> results = new ArrayList<>();
+            for (CompletableFuture<AcceptResult> f : all) {
+                results.add(f.get());
+            }
+            assertThat(results).filteredOn(r -> !r.duplicate()).hasSize(bodies);
+            assertThat(results).filteredOn(AcceptResult::duplicate).hasSize(3 * bodies);
+            assertThat(store.jobs(JobQuery.latest(500)).items()).hasSize(bodies);
+            assertThat(scheduledExecutions()).isEqualTo(bodies);
+        }
+    }
+
+    private static void awaitQuietly(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private int scheduledExecutions() throws SQLException {
+        try (Connection c = DriverManager.getConnection(config.url()); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT count(*) FROM scheduled_tasks")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
     private static PlannedJob job(String rule) {
         return Plans.job(rule, List.of("/bin/true"));
     }
