@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import org.buildhook.servlet.BuildhookListener;
 import org.buildhook.servlet.Routes;
 import org.buildhook.servlet.config.BuildhookConfig;
+import org.buildhook.servlet.config.CreatedFiles;
 import org.buildhook.servlet.config.ServerSettings;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import picocli.CommandLine.Command;
@@ -57,10 +58,15 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandFailure("--port: must be between 0 and 65535 (0 picks any free port), got " + port,
                     ExitCodes.USAGE);
         }
-        BuildhookConfig loaded = Configs.load(config);
+        CreatedFiles created = new CreatedFiles();
+        BuildhookConfig loaded = Configs.load(config, created);
         BuildhookConfig effective = withListenFlags(loaded);
         ServerSettings settings = effective.server();
-        BuildhookServer server = BuildhookServer.create(settings, context -> install(context, effective));
+        BuildhookServer server = BuildhookServer.create(settings, context -> {
+            install(context, effective);
+            // Taken back by the listener if buildhook fails to start (its store unreachable, say).
+            context.setAttribute(BuildhookListener.CREATED_ATTRIBUTE, created);
+        });
         try {
             server.start();
         } catch (Exception e) {

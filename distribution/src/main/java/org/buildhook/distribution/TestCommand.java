@@ -72,15 +72,19 @@ final class TestCommand implements Callable<Integer> {
         } catch (UnreadableRulesException e) {
             throw new CommandFailure(e.getMessage(), ExitCodes.UNAVAILABLE);
         } catch (RuleException e) {
-            throw new CommandFailure(e.getMessage(), ExitCodes.FAILED);
+            // As 'check' lists them: one file:line:column line each, no prefix on the first only, a count.
+            PrintWriter err = spec.commandLine().getErr();
+            err.println(e.getMessage());
+            err.println(e.problems().size() + " mistake(s) found");
+            err.flush();
+            return ExitCodes.FAILED;
         }
         out.print(new DryRunRenderer(!quiet).render(ruleSet.explain(endpoint(), event)));
         MachineWarnings.print(ruleSet, rules == null ? RulesLocation.defaultWorkdir(config) : null, out);
         if (rules == null) {
             // The configuration the rules came from: its warnings (a padded secret …) concern this run too.
             BuildhookConfig loaded = Configs.read(config);
-            String name = loaded.source() == null ? "embedded defaults" : loaded.source().toString();
-            loaded.warnings().forEach(w -> out.println(name + ": warning: " + w));
+            loaded.warnings().forEach(out::println);
         }
         out.flush();
         return ExitCodes.OK;

@@ -195,6 +195,28 @@ class CommandLineTest {
     }
 
     @Test
+    void testListsSeveralRulesMistakesAsCheckDoes() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: a",
+                "    when: {status: PASS}",
+                "    run: {command: [/bin/true], timeout: 30}",
+                ""));
+
+        int code = run("test", PAYLOAD, "--rules", rules.toString());
+        String tested = err.toString();
+        err.getBuffer().setLength(0);
+        run("check", "--rules", rules.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.FAILED);
+        assertThat(tested.lines()).containsExactly(rules + ":3:20: unknown status 'PASS' (did you mean 'PASSED'?);"
+                + " known: QUEUED, UPLOADING, RUNNING, PASSED, FAILED, RUNNING_WITH_FAILURES, PROMOTED, CANCELLING,"
+                + " SKIPPED", rules + ":4:42: bad duration '30': write a number and a unit (ms, s, m, h, d), for"
+                + " example 30s, 10m or 1h30m in 'timeout'", "2 mistake(s) found");
+        assertThat(tested).isEqualTo(err.toString());
+    }
+
+    @Test
     void aFileThatCannotBeReadExitsWithTheDocumentedCodeAndSaysWhyInWords() throws IOException {
         Path missingRules = dir.resolve("conf/rules.yaml");
 
@@ -252,8 +274,23 @@ class CommandLineTest {
         assertThat(run("test", PAYLOAD, "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
 
         assertThat(out.toString().split("ends with a space or tab", -1)).as("said by check and by test").hasSize(3);
-        assertThat(out.toString()).contains(config + ":3:40: endpoints.default.secrets[0].file: the secret in "
+        assertThat(out.toString()).contains(config + ":3:40: warning: endpoints.default.secrets[0].file: the secret in "
                 + dir.resolve("secret") + " ends with a space or tab").doesNotContain("s3cret ");
+    }
+
+    /** As the rules file's warnings and every error: {@code file:line:column: warning: …}, the file said once. */
+    @Test
+    void checkNamesTheFileOnceInEachWarningWithItsLineAndColumnWhereThereIsOne() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"),
+                "data-dir: data\nendpoints: {default: {secrets: [{value: an-inline-secret-value}]}}\n");
+
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        List<String> warnings = out.toString().lines().filter(l -> l.contains("warning")).toList();
+        assertThat(warnings).containsExactly(
+                config + ":2:41: warning: endpoints.default.secrets[0].value: inline secret; prefer file: or env: (a file"
+                        + " that holds secrets must not be checked in)",
+                config + ": warning: no rules file configured (rules:): webhooks are received and stored, but no job runs");
     }
 
     @Test
@@ -279,18 +316,83 @@ class CommandLineTest {
                 .contains("/no/such/jobserv-secret not found").contains("BUILDHOOK_TEST_SURELY_UNSET_TOKEN is not set");
     }
 
+    /**
+     * A file where buildhook must make a folder (the data folder, the SQLite store's) is a mistake of
+     * the configuration (a job log folder that cannot be made is a warning at start: LogDirectoryWarningTest): said by check and by serve at the key that put the folder there,
+     * with what to do, before anything is written; not "already exists" at start with no place.
+     */
     @Test
-    void serveOnAStoreFileItCannotCreateSaysWhichFileAndWhy() throws IOException {
-        Files.writeString(dir.resolve("not-a-folder"), "a file\n");
-        Path config = TestConfig.write(dir, "store: {url: \"jdbc:sqlite:not-a-folder/buildhook.db\"}");
+    void aFileWhereAFolderMustBeMadeIsAMistakeAtTheKeyThatPutsItThere() throws IOException {
+        Path file = Files.writeString(dir.resolve("not-a-folder"), "a file\n");
+        Path store = Files.writeString(dir.resolve("store.yaml"), String.join("\n",
+                "data-dir: data",
+                "store: {url: \"jdbc:sqlite:not-a-folder/buildhook.db\"}",
+                ""));
+        Path dataDir = Files.writeString(dir.resolve("data-dir.yaml"), "data-dir: not-a-folder\n");
+
+        assertThat(run("check", "--config", store.toString())).isEqualTo(ExitCodes.FAILED);
+        assertThat(run("check", "--config", dataDir.toString())).isEqualTo(ExitCodes.FAILED);
+        assertThat(run("serve", "--config", store.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+
+        String storeMistake = store + ":2:14: store.url: " + file + " is a file, not a directory, so the SQLite store "
+                + file.resolve("buildhook.db") + " cannot be created in it: give store.url another path, or move "
+                + file + " away";
+        assertThat(err.toString().split(java.util.regex.Pattern.quote(storeMistake), -1)).as("by check and by serve: " + err)
+                .hasSize(3);
+        assertThat(err.toString())
+                .contains(dataDir + ":1:11: data-dir: " + file + " is a file, not a directory, so the data folder " + file
+                        + " cannot be there: give data-dir another path, or move " + file + " away")
+                .doesNotContain("already exists").doesNotContain("Exception");
+        try (var left = Files.list(dir)) {
+            assertThat(left).as("nothing written").containsExactlyInAnyOrder(file, store, dataDir);
+        }
+    }
+
+    /** A data-dir that cannot be made is said at data-dir, as every other mistake of the file. */
+    @Test
+    void serveOnADataDirItCannotMakeSaysSoAtTheDataDirKey() throws IOException {
+        // /proc takes no new folder, whoever asks (tests may run as root, for whom no mode is closed).
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: /proc/buildhook-no-such/data\n");
 
         int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0");
 
         assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
-        String refusal = err.toString().lines().filter(l -> l.startsWith("buildhook: cannot start")).findFirst()
-                .orElse(err.toString());
-        assertThat(refusal).contains(dir.resolve("not-a-folder/buildhook.db").toString()).contains("SQLite store")
-                .doesNotContain("Exception");
+        assertThat(err.toString()).contains(config + ":1:11: data-dir: cannot read or create the secret file"
+                + " /proc/buildhook-no-such/data/webhook-secret of endpoint 'default': ")
+                .contains("give data-dir a folder this user can create and write in").doesNotContain("Exception");
+    }
+
+    /**
+     * A start that fails after the configuration was loaded (here: PostgreSQL does not answer) takes
+     * back the data folder and the secrets it had just generated, never announced, but never a folder
+     * that was there before it.
+     */
+    @Test
+    void serveThatCannotReachItsStoreTakesBackTheDataFolderAndSecretsItMadeButNoFolderThatWasThere()
+            throws IOException {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = socket.getLocalPort();
+        }
+        String store = "store: {url: 'jdbc:postgresql://127.0.0.1:" + closed + "/buildhook?user=u&password=p'}";
+        Path fresh = Files.writeString(dir.resolve("fresh.yaml"), "data-dir: new/data\nadmin: {token: generate}\n"
+                + store + "\n");
+        Path existing = Files.createDirectories(dir.resolve("existing"));
+        Path keep = Files.writeString(dir.resolve("keep.yaml"), "data-dir: existing\n" + store + "\n");
+
+        assertThat(run("serve", "--config", fresh.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run("serve", "--config", keep.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+
+        assertThat(err.toString()).contains("cannot connect to the PostgreSQL store");
+        try (var left = Files.list(dir)) {
+            assertThat(left).as("no new/data, webhook-secret or admin-token left")
+                    .containsExactlyInAnyOrder(fresh, existing, keep);
+        }
+        assertThat(existing).as("the folder that was there stays, without the secret the start generated")
+                .isEmptyDirectory();
     }
 
     @Test

@@ -3,9 +3,11 @@ package org.buildhook.core;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -14,6 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Creates buildhook's own folders and files (the data folder, the SQLite database, stored
@@ -38,13 +41,28 @@ public final class DataFiles {
      * Creates {@code dir} and every missing parent as {@code 0750}; folders that exist are left as
      * they are. Returns {@code dir}.
      *
-     * @throws IOException when a folder cannot be created, or {@code dir} exists and is not a folder
+     * @throws IOException when a folder cannot be created; a {@link NotDirectoryException} naming it
+     *         when {@code dir} or one of its parents exists and is not a folder
      */
     public static Path createDirectories(Path dir) throws IOException {
+        return createDirectories(dir, made -> { });
+    }
+
+    /**
+     * As {@link #createDirectories(Path)}, telling {@code made} each folder it created, parents first
+     * (so that a start that fails can take back what it made, and only that).
+     */
+    public static Path createDirectories(Path dir, Consumer<? super Path> made) throws IOException {
         Path absolute = dir.toAbsolutePath();
         Deque<Path> missing = new ArrayDeque<>();
-        for (Path p = absolute; p != null && !exists(p); p = p.getParent()) {
+        Path p = absolute;
+        while (p != null && !exists(p)) {
             missing.push(p);
+            p = p.getParent();
+        }
+        if (p != null && !Files.isDirectory(p)) {
+            // Not "already exists" (what creating it would say) nor mkdir's bare "Not a directory".
+            throw new NotDirectoryException(p.toString());
         }
         while (!missing.isEmpty()) {
             Path next = missing.pop();
@@ -54,6 +72,7 @@ public final class DataFiles {
                 } else {
                     Files.createDirectory(next);
                 }
+                made.accept(next);
             } catch (FileAlreadyExistsException e) {
                 // Made meanwhile by another thread or process: theirs, kept as it is.
                 if (!Files.isDirectory(next)) {
@@ -62,7 +81,7 @@ public final class DataFiles {
             }
         }
         if (!Files.isDirectory(absolute)) {
-            throw new FileAlreadyExistsException(absolute.toString(), null, "exists and is not a folder");
+            throw new NotDirectoryException(absolute.toString());
         }
         return dir;
     }
@@ -73,7 +92,8 @@ public final class DataFiles {
      * folder or its parents exist (docs/BENCHMARKS.md, "Fifth pass: CPU per delivery"). Returns
      * {@code dir}.
      *
-     * @throws IOException when a folder cannot be created, or {@code dir} exists and is not a folder
+     * @throws IOException when a folder cannot be created; a {@link NotDirectoryException} naming it
+     *         when {@code dir} or one of its parents exists and is not a folder
      */
     public static Path createDirectoryInExisting(Path dir) throws IOException {
         Path absolute = dir.toAbsolutePath();
@@ -86,6 +106,12 @@ public final class DataFiles {
         } catch (FileAlreadyExistsException | NoSuchFileException e) {
             // It exists (kept as it is, if it is a folder) or a parent is missing: the long way.
             return createDirectories(dir);
+        } catch (FileSystemException e) {
+            // mkdir's ENOTDIR (a parent is a file): the long way names that file.
+            if (absolute.getParent() != null && !Files.isDirectory(absolute.getParent())) {
+                return createDirectories(dir);
+            }
+            throw e;
         }
     }
 

@@ -62,12 +62,50 @@ public final class Sha256 {
     static byte[] hmac(Secret secret, Mac prototype, byte[] data) {
         if (Choice.NATIVE) {
             byte[] md = new byte[Hmac.LENGTH];
-            byte[] key = secret.key();
-            if (LibCrypto.HMAC(Choice.EVP_SHA256, key, key.length, data, data.length, md, null) != null) {
-                return md;
+            try (NativeKey key = NativeKey.of(secret.key())) {
+                if (key != null && LibCrypto.HMAC(Choice.EVP_SHA256, key.pointer, key.length, data, data.length, md,
+                        null) != null) {
+                    return md;
+                }
             }
         }
         return Hmac.copyOf(prototype, secret).doFinal(data);
+    }
+
+    /**
+     * The key's copy in native memory for one HMAC, zeroed before it is freed. Passed as a Java array,
+     * JNA would copy the key into a native buffer of its own and free it as it was, the secret's bytes
+     * left in the process's free memory (a core dump, a later allocation). Not JNA's {@code Memory},
+     * which would hand each copy to JNA's cleaner thread.
+     */
+    static final class NativeKey implements AutoCloseable {
+        final Pointer pointer;
+        final int length;
+        private final long peer;
+
+        private NativeKey(long peer, byte[] key) {
+            this.peer = peer;
+            this.pointer = new Pointer(peer);
+            this.length = key.length;
+            pointer.write(0, key, 0, key.length);
+        }
+
+        /** The key copied into new native memory; null when there is none (the JDK computes then). */
+        static NativeKey of(byte[] key) {
+            long peer = Native.malloc(key.length);
+            return peer == 0 ? null : new NativeKey(peer, key);
+        }
+
+        /** Overwrites the copy with zeros (OpenSSL's HMAC cleanses its own copies as it ends). */
+        void wipe() {
+            pointer.setMemory(0, length, (byte) 0);
+        }
+
+        @Override
+        public void close() {
+            wipe();
+            Native.free(peer);
+        }
     }
 
     private static MessageDigest jdkDigest() {
@@ -99,7 +137,7 @@ public final class Sha256 {
 
         static native Pointer EVP_sha256();
 
-        static native Pointer HMAC(Pointer md, byte[] key, int keyLength, byte[] data, long length, byte[] out,
+        static native Pointer HMAC(Pointer md, Pointer key, int keyLength, byte[] data, long length, byte[] out,
                 Pointer outLength);
 
         static void bind(NativeLibrary library) {
@@ -114,38 +152,71 @@ public final class Sha256 {
         static final String DESCRIPTION;
 
         static {
-            // Decided on a thread of its own that ends here: binding the library leaves a JNA
-            // ThreadLocal on the thread that does it, and the first use may be on a container's
-            // thread, which outlives the web application (Tomcat reports it as a leak on undeploy;
-            // TomcatRedeployIT). The calls themselves leave none. The check is another class: a
-            // thread calling into this one would wait for this initialiser, which waits for it.
-            Check check = new Check();
-            Thread decide = new Thread(check, "buildhook-crypto-check");
-            decide.setDaemon(true);
-            decide.start();
-            boolean interrupted = false;
-            while (decide.isAlive()) {
-                try {
-                    decide.join();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-            String why = check.md == null && check.why == null ? "checking libcrypto did not finish" : check.why;
-            NATIVE = why == null;
-            EVP_SHA256 = NATIVE ? check.md : null;
-            DESCRIPTION = NATIVE ? check.described : "the JDK (" + why + ")";
+            // Not a lambda here: its code would belong to this class, which the check's thread would
+            // then wait for while this initialiser waits for that thread.
+            Decision decision = decide(new Check());
+            NATIVE = decision.nativeOn();
+            EVP_SHA256 = decision.md();
+            DESCRIPTION = decision.description();
         }
     }
 
-    /** Loads, binds and checks libcrypto; {@link #why} says why not when it cannot be used. */
-    private static final class Check implements Runnable {
+    /**
+     * What {@link Choice} decides: libcrypto (with its SHA-256 method) only when the check finished and
+     * verified it, else the JDK and why.
+     */
+    record Decision(boolean nativeOn, Pointer md, String description) {
+    }
+
+    /** Runs {@code check} and decides from what it verified; tests give it a check that fails on purpose. */
+    static Decision decide(Check check) {
+        // Decided on a thread of its own that ends here: binding the library leaves a JNA
+        // ThreadLocal on the thread that does it, and the first use may be on a container's
+        // thread, which outlives the web application (Tomcat reports it as a leak on undeploy;
+        // TomcatRedeployIT). The calls themselves leave none. The check is another class: a
+        // thread calling into this one would wait for this initialiser, which waits for it.
+        Thread decide = new Thread(check, "buildhook-crypto-check");
+        decide.setDaemon(true);
+        decide.start();
+        boolean interrupted = false;
+        while (decide.isAlive()) {
+            try {
+                decide.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        // Only a check that ran to its end says yes: one that stopped half-way (an Error the thread
+        // died of) is a no, whatever it had found before.
+        if (check.verified) {
+            return new Decision(true, check.md, check.described);
+        }
+        return new Decision(false, null, "the JDK (" + (check.why == null ? "checking libcrypto did not finish"
+                : check.why) + ")");
+    }
+
+    /**
+     * Loads, binds and checks libcrypto; {@link #verified} is set last, only when every known answer
+     * was right, and {@link #why} says why not when it cannot be used.
+     */
+    static final class Check implements Runnable {
+        private final Runnable beforeKnownAnswers;
         String why;
         String described;
         Pointer md;
+        boolean verified;
+
+        Check() {
+            this(null);
+        }
+
+        /** @param beforeKnownAnswers run once libcrypto is bound, before its answers are checked (tests fail there) */
+        Check(Runnable beforeKnownAnswers) {
+            this.beforeKnownAnswers = beforeKnownAnswers;
+        }
 
         @Override
         public void run() {
@@ -155,9 +226,15 @@ public final class Sha256 {
                 described = name[0];
                 if (why == null) {
                     md = LibCrypto.EVP_sha256();
+                    if (beforeKnownAnswers != null) {
+                        beforeKnownAnswers.run();
+                    }
                     why = md == null ? "libcrypto has no SHA-256 (EVP_sha256 gave nothing)" : knownAnswers(md);
                 }
-            } catch (RuntimeException | LinkageError e) {
+                verified = why == null;
+            } catch (RuntimeException | Error e) {
+                // Any Error too, not only a LinkageError: JNA reports a crash inside the library as
+                // java.lang.Error ("Invalid memory access"), and the JDK is right everywhere.
                 why = "checking libcrypto failed: " + e;
             }
         }
@@ -227,9 +304,11 @@ public final class Sha256 {
             for (byte[][] c : cases) {
                 byte[] ours = new byte[Hmac.LENGTH];
                 Secret secret = Secret.of(c[0]);
-                if (LibCrypto.HMAC(md, c[0], c[0].length, c[1], c[1].length, ours, null) == null
-                        || !Arrays.equals(ours, Hmac.keyedWith(secret).doFinal(c[1]))) {
-                    return "libcrypto's HMAC-SHA256 differs from the JDK's for a known input";
+                try (NativeKey key = NativeKey.of(c[0])) {
+                    if (key == null || LibCrypto.HMAC(md, key.pointer, key.length, c[1], c[1].length, ours, null) == null
+                            || !Arrays.equals(ours, Hmac.keyedWith(secret).doFinal(c[1]))) {
+                        return "libcrypto's HMAC-SHA256 differs from the JDK's for a known input";
+                    }
                 }
             }
             return null;

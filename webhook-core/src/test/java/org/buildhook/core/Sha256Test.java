@@ -25,7 +25,7 @@ class Sha256Test {
     @Test
     void onSixtyFourBitLinuxWithOpenSslInstalledTheHashesAreLibcryptos() {
         // CI installs libssl3 (.ci/run); a machine without it would silently keep the slower JDK hashes.
-        if (Platform.isLinux() && Native.SIZE_T_SIZE == 8 && !"jdk".equals(System.getProperty(Sha256.PROPERTY))) {
+        if (libcryptoExpected()) {
             assertThat(Sha256.implementation()).startsWith("libcrypto.so.");
         } else {
             assertThat(Sha256.implementation()).startsWith("the JDK (");
@@ -51,6 +51,49 @@ class Sha256Test {
                     key.length, data.length).isEqualTo(jdkHmac(key, data));
             assertThat(Sha256.digest(data)).isEqualTo(MessageDigest.getInstance("SHA-256").digest(data));
         }
+    }
+
+    private static boolean libcryptoExpected() {
+        return Platform.isLinux() && Native.SIZE_T_SIZE == 8 && !"jdk".equals(System.getProperty(Sha256.PROPERTY));
+    }
+
+    /**
+     * The check runs on its own thread: an Error it dies of (JNA reports a crash in the library as a
+     * plain java.lang.Error) must leave the JDK in use, not libcrypto bound but never verified.
+     */
+    @Test
+    void anyErrorDuringTheCheckLeavesTheJdkInUseNotLibcryptoHalfChecked() {
+        for (Error injected : new Error[] {new StackOverflowError("injected"), new OutOfMemoryError("injected"),
+                new Error("Invalid memory access"), new AssertionError("injected")}) {
+            Sha256.Decision decision = Sha256.decide(new Sha256.Check(() -> {
+                throw injected;
+            }));
+
+            assertThat(decision.nativeOn()).as(injected.toString()).isFalse();
+            assertThat(decision.md()).isNull();
+            if (libcryptoExpected()) {
+                assertThat(decision.description()).isEqualTo("the JDK (checking libcrypto failed: " + injected + ")");
+            }
+        }
+        assertThat(Sha256.decide(new Sha256.Check()).nativeOn()).as("the same check, not failed")
+                .isEqualTo(libcryptoExpected());
+    }
+
+    @Test
+    void theKeysNativeCopyIsZeroedBeforeItIsFreed() {
+        byte[] key = "a-signing-secret-of-some-length".getBytes(StandardCharsets.US_ASCII);
+        Sha256.NativeKey copy = Sha256.NativeKey.of(key);
+        try {
+            assertThat(copy.pointer.getByteArray(0, key.length)).isEqualTo(key);
+
+            copy.wipe();
+
+            assertThat(copy.pointer.getByteArray(0, key.length)).isEqualTo(new byte[key.length]);
+        } finally {
+            copy.close();
+        }
+        assertThat(key).as("the secret's own bytes are kept").isEqualTo("a-signing-secret-of-some-length"
+                .getBytes(StandardCharsets.US_ASCII));
     }
 
     @Test

@@ -200,6 +200,7 @@ public final class BuildhookApplication implements AutoCloseable {
         if (!config.admin().enabled()) {
             LOG.info("admin API and status page are off (no admin.token configured)");
         }
+        // Among them, from the loader, "no rules file configured": said once.
         config.warnings().forEach(LOG::warn);
         ProcessEncoding.current().warning().ifPresent(LOG::warn);
         if (ProcessHandle.current().pid() == 1) {
@@ -273,7 +274,14 @@ public final class BuildhookApplication implements AutoCloseable {
      */
     @Override
     public void close() {
-        stopping = true;
+        if (!stopping) {
+            // Not drained first (a WAR undeployed, a container stopping): the wait for running jobs
+            // would otherwise pass without a word between the container's line and "buildhook stopped".
+            stopping = true;
+            LOG.info("stopping: no new job starts; running jobs get up to {} (runner.shutdown-grace), then their"
+                    + " process trees are killed and they run again after the next start",
+                    org.buildhook.runner.rules.Durations.describe(config.engine().shutdownGrace()));
+        }
         closeAll(closeInReverse);
         LOG.info("buildhook stopped");
     }

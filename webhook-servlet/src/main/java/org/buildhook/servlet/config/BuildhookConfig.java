@@ -24,7 +24,8 @@ import org.buildhook.runner.store.StoreConfig;
  * @param admin     the admin token, if the admin API is on
  * @param server    the standalone server's section (ignored inside a servlet container)
  * @param metrics   whether {@code GET /metrics} answers
- * @param warnings  things that work but deserve the operator's attention; never contain a secret
+ * @param warnings  things that work but deserve the operator's attention, each a whole line naming its
+ *                  place ({@code buildhook.yaml:4:16: warning: key: message}); never contain a secret
  */
 public record BuildhookConfig(
         Path source,

@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.Optional;
 import org.buildhook.core.Secret;
 import java.time.Clock;
+import org.buildhook.runner.rules.Problem;
 import org.buildhook.runner.rules.ProblemCollector;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.YamlNode;
@@ -33,7 +34,7 @@ public final class ConfigLoader {
     /** The environment variable naming the file. */
     public static final String ENV = "BUILDHOOK_CONFIG";
     /** Name of the defaults in messages, where there is no file. */
-    static final String DEFAULTS = "<embedded defaults>";
+    static final String DEFAULTS = "embedded defaults";
 
     private final Map<String, String> environment;
     private final Path workingDirectory;
@@ -42,22 +43,34 @@ public final class ConfigLoader {
     private final boolean forClients;
     /** A secret whose file or variable is missing stands in at random (see {@link #forDryRun()}). */
     private final boolean absentSecretsStandIn;
+    /** Where the secrets' files and folders this loader creates are recorded; null when nobody asked. */
+    private final CreatedFiles created;
 
     /**
      * @param environment      where {@code {env: NAME}} secrets are looked up (usually {@code System.getenv()})
      * @param workingDirectory what relative defaults such as {@code ./data} resolve against
      */
     public ConfigLoader(Map<String, String> environment, Path workingDirectory) {
-        this(environment, workingDirectory, true, false, false);
+        this(environment, workingDirectory, true, false, false, null);
     }
 
     private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes, boolean forClients,
-            boolean absentSecretsStandIn) {
+            boolean absentSecretsStandIn, CreatedFiles created) {
         this.environment = Map.copyOf(environment);
         this.workingDirectory = workingDirectory.toAbsolutePath().normalize();
         this.writes = writes;
         this.forClients = forClients;
         this.absentSecretsStandIn = absentSecretsStandIn;
+        this.created = created;
+    }
+
+    /**
+     * This loader, recording in {@code created} the generated secrets and the folders it makes for
+     * them, for a start that must take them back if it fails ({@link CreatedFiles#takeBack()}).
+     */
+    public ConfigLoader recordingInto(CreatedFiles created) {
+        return new ConfigLoader(environment, workingDirectory, writes, forClients, absentSecretsStandIn,
+                Objects.requireNonNull(created, "created"));
     }
 
     /**
@@ -68,7 +81,7 @@ public final class ConfigLoader {
      * and reading, not for serving (no sender could know that secret).
      */
     public ConfigLoader withoutWriting() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients, absentSecretsStandIn);
+        return new ConfigLoader(environment, workingDirectory, false, forClients, absentSecretsStandIn, created);
     }
 
     /**
@@ -81,7 +94,7 @@ public final class ConfigLoader {
      * about). What it returns is for looking at, never for serving.
      */
     public ConfigLoader forDryRun() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients, true);
+        return new ConfigLoader(environment, workingDirectory, false, forClients, true, created);
     }
 
     /**
@@ -93,7 +106,7 @@ public final class ConfigLoader {
      * also given as text in {@link AdminSettings#clientToken()}, for the command to send.
      */
     public ConfigLoader forClientCommands() {
-        return new ConfigLoader(environment, workingDirectory, false, true, absentSecretsStandIn);
+        return new ConfigLoader(environment, workingDirectory, false, true, absentSecretsStandIn, created);
     }
 
     /**
@@ -160,12 +173,12 @@ public final class ConfigLoader {
         }
         Map<String, EndpointConfig> endpoints = new LinkedHashMap<>(draft.endpoints);
         if (endpoints.isEmpty()) {
-            Secret secret = generated(name, draft.dataDir.resolve("webhook-secret"), "endpoint 'default'",
+            Secret secret = generated(name, draft.dataDirAt, draft.dataDir.resolve("webhook-secret"), "endpoint 'default'",
                     "give it to JobServ: it is the secret the factory signs its webhooks with", warnings);
             endpoints.put("default", new EndpointConfig("default", List.of(secret)));
         }
         Secret adminToken = draft.generateAdminToken
-                ? generated(name, draft.dataDir.resolve("admin-token"), "the admin API",
+                ? generated(name, draft.dataDirAt, draft.dataDir.resolve("admin-token"), "the admin API",
                         "it is the bearer token of the admin API, the status page and the admin commands"
                                 + " (bin/buildhook jobs, logs, ...); never give it to JobServ", warnings)
                 : draft.adminToken;
@@ -189,8 +202,12 @@ public final class ConfigLoader {
                 warnings.list());
     }
 
-    /** @param purpose what the secret is for, said when it is generated (the operator must hand it to the right party) */
-    private Secret generated(String name, Path file, String user, String purpose, Warnings warnings) {
+    /**
+     * @param dataDirAt where {@code data-dir} is written (the folder the file goes in), null for the default
+     * @param purpose   what the secret is for, said when it is generated (the operator must hand it to the right party)
+     */
+    private Secret generated(String name, YamlNode.Location dataDirAt, Path file, String user, String purpose,
+            Warnings warnings) {
         if (!writes && !Files.exists(file)) {
             warnings.add("the secret of " + user + " will be generated at first start in " + file
                     + " (nothing is written now)");
@@ -198,14 +215,17 @@ public final class ConfigLoader {
         }
         GeneratedSecret.Result result;
         try {
-            result = GeneratedSecret.readOrCreate(file).orElseThrow(() -> ConfigException.about(name,
+            result = GeneratedSecret.readOrCreate(file, created).orElseThrow(() -> ConfigException.about(name,
                     "the secret file " + file + " of " + user + " is empty: delete it to have a new secret generated"));
         } catch (UncheckedIOException e) {
             if (absentSecretsStandIn) {
                 return Secret.of(GeneratedSecret.fresh());
             }
-            throw ConfigException.about(name, "cannot read or create the secret file " + file + " of " + user + ": "
-                    + IoProblems.describe(e.getCause()));
+            // The folder is data-dir's: said at that key, as every other mistake of the file.
+            String message = "data-dir: cannot read or create the secret file " + file + " of " + user + ": "
+                    + IoProblems.describe(e.getCause()) + "; give data-dir a folder this user can create and write in";
+            throw new ConfigException(List.of(dataDirAt == null ? new Problem(name, 0, 0, message)
+                    : new Problem(name, dataDirAt.line(), dataDirAt.column(), message)));
         }
         warnings.add((result.generated() ? "generated a new secret for " : "using the secret of ") + user + " in " + file
                 + (result.generated() ? " (readable by its owner only); " + purpose : ""));

@@ -66,6 +66,8 @@ final class ConfigReader {
         }
         Draft draft = new Draft();
         draft.dataDir = path(top.get("data-dir"), "data-dir").orElse(workingDirectory.resolve("data").normalize());
+        draft.dataDirAt = located(top.get("data-dir"));
+        folderCanBeMade(draft.dataDir, draft.dataDirAt, "data-dir", "the data folder");
         draft.rulesFile = path(top.get("rules"), "rules").orElse(null);
         if (draft.rulesFile != null && !Files.isRegularFile(draft.rulesFile)) {
             nodes.problem(top.get("rules").value().location(), "rules", "rules file " + draft.rulesFile + " "
@@ -99,6 +101,36 @@ final class ConfigReader {
         return mapping.map(YamlNode.Mapping::entries).orElse(Map.of());
     }
 
+    /** Where an entry's value is written, or null when it is absent or null. */
+    private static YamlNode.Location located(YamlNode.Entry entry) {
+        return entry == null || Nodes.isNull(entry.value()) ? null : entry.value().location();
+    }
+
+    /**
+     * A folder buildhook creates when it is missing (at start, or when the first job writes its log)
+     * cannot be where a file stands, as the folder itself or as one of its parents: said here, with
+     * the key's place ({@code at}, or the file as a whole for a default), rather than at start as
+     * "already exists" or "not a directory" with no place at all. Nothing is created or written.
+     */
+    private void folderCanBeMade(Path folder, YamlNode.Location at, String key, String what) {
+        inFolder(folder, folder, at, key, what + " " + folder);
+    }
+
+    /** As {@link #folderCanBeMade}, for a file ({@code made}) created in {@code folder}. */
+    private void inFolder(Path made, Path folder, YamlNode.Location at, String key, String what) {
+        for (Path p = folder; p != null; p = p.getParent()) {
+            if (Files.isDirectory(p)) {
+                return;
+            }
+            if (Files.exists(p)) {
+                nodes.problem(at, key, p + " is a file, not a directory, so " + what
+                        + (p.equals(made) ? " cannot be there" : " cannot be created in it")
+                        + ": give " + key + " another path, or move " + p + " away");
+                return;
+            }
+        }
+    }
+
     private Optional<Path> path(YamlNode.Entry entry, String path) {
         if (entry == null || Nodes.isNull(entry.value())) {
             return Optional.empty();
@@ -126,6 +158,13 @@ final class ConfigReader {
             }
         }
         url = credentials(s, url);
+        Optional<Path> database = StoreUrls.sqliteFile(url);
+        if (database.isPresent() && database.get().getParent() != null && !database.get().getParent().equals(dataDir)) {
+            // In the data folder (the default), data-dir's own check has said it.
+            boolean written = s.containsKey("url");
+            inFolder(database.get(), database.get().getParent(), written ? located(s.get("url")) : null,
+                    written ? "store.url" : "data-dir", "the SQLite store " + database.get());
+        }
         StoreConfig store = StoreConfig.of(url, dataDir);
         if (s.containsKey("dedup-window")) {
             store = nodes.duration(s.get("dedup-window").value(), "store.dedup-window")
@@ -427,6 +466,8 @@ final class ConfigReader {
     /** The parts read so far; {@link ConfigLoader} completes the defaults that write files. */
     static final class Draft {
         Path dataDir;
+        /** Where {@code data-dir} is written; null for the default. */
+        YamlNode.Location dataDirAt;
         Path rulesFile;
         StoreConfig store;
         Map<String, EndpointConfig> endpoints;

@@ -37,6 +37,25 @@ final class StoreUrls {
         return prefix + baseDir.resolve(target).normalize();
     }
 
+    /** The file of a {@code jdbc:sqlite:} URL resolved by {@link #resolveSqlite}; empty for others, {@code :memory:} and {@code file:} URIs. */
+    static java.util.Optional<java.nio.file.Path> sqliteFile(String url) {
+        String prefix = "jdbc:sqlite:";
+        if (!url.startsWith(prefix)) {
+            return java.util.Optional.empty();
+        }
+        String target = url.substring(prefix.length());
+        int query = target.indexOf('?');
+        target = query >= 0 ? target.substring(0, query) : target;
+        if (target.isEmpty() || target.startsWith(":") || target.startsWith("file:")) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(java.nio.file.Path.of(target));
+        } catch (java.nio.file.InvalidPathException e) {
+            return java.util.Optional.empty(); // the store says so when it opens it
+        }
+    }
+
     /** Appends {@code name=value} to a PostgreSQL URL's query: the store opens the pool with the URL alone. */
     static String withParameter(String url, String name, String value) {
         return url + (url.contains("?") ? "&" : "?") + name + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8);

@@ -4,7 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.buildhook.runner.rules.YamlNode;
 
-/** Warnings about one configuration file, in the {@code file:line:column: key: message} form of problems. */
+/**
+ * Warnings about one configuration file, each a whole line in the form compilers and the rules
+ * file's warnings use: {@code file:line:column: warning: key: message}, or {@code file: warning:
+ * message} for the file as a whole. Printed as they are: the file is named once.
+ */
 final class Warnings {
 
     private final String file;
@@ -15,7 +19,7 @@ final class Warnings {
     }
 
     void add(YamlNode.Location at, String path, String message) {
-        list.add(at(at) + ": " + path + ": " + message);
+        list.add(at(at) + ": warning: " + path + ": " + message);
     }
 
     /** {@code file:line:column} of a place in this file (the file alone when {@code at} is null). */
@@ -25,7 +29,7 @@ final class Warnings {
 
     /** A warning about the configuration as a whole (no position). */
     void add(String message) {
-        list.add(message);
+        list.add(file + ": warning: " + message);
     }
 
     List<String> list() {

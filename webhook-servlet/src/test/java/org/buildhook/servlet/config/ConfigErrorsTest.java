@@ -178,7 +178,7 @@ class ConfigErrorsTest {
         BuildhookConfig config = new ConfigLoader(Map.of("PADDED", "\tenv-secret"), dir).load(file);
 
         assertThat(config.warnings())
-                .anySatisfy(w -> assertThat(w).startsWith(file + ":3:22: endpoints.a.secrets[0].file: the secret in "
+                .anySatisfy(w -> assertThat(w).startsWith(file + ":3:22: warning: endpoints.a.secrets[0].file: the secret in "
                         + dir.resolve("padded-secret") + " ends with a space or tab"))
                 .anySatisfy(w -> assertThat(w).contains("endpoints.a.secrets[1].env: the secret in environment "
                         + "variable PADDED starts with a space or tab"));

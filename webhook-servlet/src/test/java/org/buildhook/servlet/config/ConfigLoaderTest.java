@@ -167,7 +167,7 @@ class ConfigLoaderTest {
         assertThat(config.endpoints().get("default").secrets()).hasSize(1);
         assertThat(config.admin().enabled()).isTrue();
         assertThat(config.warnings())
-                .anySatisfy(w -> assertThat(w).isEqualTo("the secret of endpoint 'default' will be generated at first "
+                .anySatisfy(w -> assertThat(w).isEqualTo(file + ": warning: the secret of endpoint 'default' will be generated at first "
                         + "start in " + dir.resolve("data/webhook-secret") + " (nothing is written now)"))
                 .anySatisfy(w -> assertThat(w).contains("the secret of the admin API will be generated at first start",
                         dir.resolve("data/admin-token").toString()));
@@ -249,7 +249,7 @@ class ConfigLoaderTest {
         BuildhookConfig config = new ConfigLoader(Map.of(), dir).load(file);
 
         assertThat(config.endpoints().get("default").secrets()).containsExactly(Secret.of("s3cr3t-inline-value"));
-        assertThat(config.warnings()).contains(file + ":4:16: endpoints.default.secrets[0].value: inline secret;"
+        assertThat(config.warnings()).contains(file + ":4:16: warning: endpoints.default.secrets[0].value: inline secret;"
                 + " prefer file: or env: (a file that holds secrets must not be checked in)");
         assertThat(String.join("\n", config.warnings()) + config).doesNotContain("s3cr3t-inline-value");
     }
@@ -315,10 +315,10 @@ class ConfigLoaderTest {
 
         // Loaded, not refused: such a configuration started before, and works (only less well under load).
         assertThat(poolWarnings(loader.load(small))).singleElement().asString()
-                .startsWith(small + ":4:14: store.pool-size: 8 connections per pool are fewer than runner.threads (16) + 2")
+                .startsWith(small + ":4:14: warning: store.pool-size: 8 connections per pool are fewer than runner.threads (16) + 2")
                 .contains("heartbeats wait or fail", "Set store.pool-size: 18 or more", "max_connections");
         assertThat(poolWarnings(loader.load(threadsOnly))).singleElement().asString()
-                .startsWith(threadsOnly + ":4:12: store.pool-size: 10 (the default) connections per pool are fewer than"
+                .startsWith(threadsOnly + ":4:12: warning: store.pool-size: 10 (the default) connections per pool are fewer than"
                         + " runner.threads (9) + 2")
                 .contains("Set store.pool-size: 11 or more");
         assertThat(poolWarnings(loader.load(enough))).isEmpty();

@@ -69,7 +69,7 @@ class JobEnvironmentConfigTest {
         assertThat(config.launcher().baseEnvironment().values())
                 .doesNotContain("endpoint-secret", "admin-secret", "db-secret", "keystore-secret");
         assertThat(config.warnings()).filteredOn(w -> w.contains("jobs never inherit it")).hasSize(4)
-                .anySatisfy(w -> assertThat(w).contains("buildhook.yaml:12:17: runner.inherit-env[0]: JOBSERV_SECRET"));
+                .anySatisfy(w -> assertThat(w).contains("buildhook.yaml:12:17: warning: runner.inherit-env[0]: JOBSERV_SECRET"));
         assertThat(String.join("\n", config.warnings())).doesNotContain("endpoint-secret", "admin-secret");
     }
 

@@ -11,6 +11,7 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -351,13 +352,34 @@ public final class RulesWatcher implements Closeable {
         return true;
     }
 
-    /** Keeps {@code e} as the last error and reports it, once while the file stays the same. */
+    /**
+     * Keeps {@code e} as the last error and reports it, once while the file stays the same. A new
+     * version refused while the last one still was lists only the problems the last refusal did not
+     * (an edit in two steps, or a fix that leaves others: each problem is logged once), and counts
+     * those that remain or were fixed; {@link #lastError()} and the status page keep the whole list.
+     */
     private void refuse(RuleException e) {
         RuleException previous = lastError.getAndSet(e);
-        if (previous == null || !previous.getMessage().equals(e.getMessage())) {
+        if (previous != null && previous.getMessage().equals(e.getMessage())) {
+            return;
+        }
+        if (previous == null) {
             LOG.error("rules file {} refused; the rules loaded at {} stay in force:\n{}",
                     file, current.get().loadedAt(), e.getMessage());
-            listener.refused(e);
+        } else {
+            List<Problem> fresh = new ArrayList<>(e.problems());
+            fresh.removeAll(previous.problems());
+            long fixed = previous.problems().stream().filter(p -> !e.problems().contains(p)).count();
+            String counts = (e.problems().size() - fresh.size()) + " problem(s) listed before remain, " + fixed
+                    + " fixed";
+            if (fresh.isEmpty()) {
+                LOG.error("rules file {} changed and is still refused; the rules loaded at {} stay in force: {}",
+                        file, current.get().loadedAt(), counts);
+            } else {
+                LOG.error("rules file {} changed and is still refused; the rules loaded at {} stay in force: {};"
+                        + " new:\n{}", file, current.get().loadedAt(), counts, Problem.lines(fresh));
+            }
         }
+        listener.refused(e);
     }
 }

@@ -152,6 +152,49 @@ class RulesWatcherTest {
     }
 
     /**
+     * An edit in two steps (a try-out's {@code sed -i} then {@code >>}) is two refused versions; the
+     * second's log lists what is new in it, not again the problems the first one's listed.
+     */
+    @Test
+    void aSecondRefusedVersionListsOnlyItsNewProblemsSoEachIsLoggedOnce() throws IOException {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(RulesWatcher.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        Path file = rulesFile(rules("old", 1));
+        String twoMistakes = "rules:\n  - name: a b\n    run:\n      comand: [/bin/true]\n";
+        String oneFixedTwoMore = "rules:\n  - name: a-b\n    run:\n      comand: [/bin/true]\n"
+                + "  - name: c\n    when: {statuss: x}\n";
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, Duration.ofHours(1), listener)) {
+            replace(file, twoMistakes);
+            watcher.checkNow();
+            replace(file, twoMistakes + "  - name: c\n    when: {statuss: x}\n");
+            watcher.checkNow();
+            replace(file, oneFixedTwoMore);
+            watcher.checkNow();
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        List<String> lines;
+        synchronized (log) {
+            lines = log.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+        }
+        String all = String.join("\n", lines);
+        for (String problem : List.of(":2:11: bad rule name 'a b'", ":4:7: unknown key 'comand' in run",
+                ":5:5: rule 'c' has no 'run'", ":6:12: unknown key 'statuss' in when")) {
+            assertThat(all.split(java.util.regex.Pattern.quote(problem), -1)).as(problem + " in\n" + all).hasSize(2);
+        }
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(1)).contains("changed and is still refused", "2 problem(s) listed before remain, 0 fixed");
+        assertThat(lines.get(2)).contains("3 problem(s) listed before remain, 1 fixed")
+                .doesNotContain("\n");
+        assertThat(refused).hasSize(3);
+    }
+
+    /**
      * The usual fix of a refused edit is to revert it: the file is then the same as the rules in
      * force, nothing is reloaded, but the refusal is over (a try-out saw the metric stay 1 for ever).
      */
@@ -305,7 +348,9 @@ class RulesWatcherTest {
                         java.nio.file.StandardOpenOption.APPEND);
             }
             replace(file, rules("new", 1));
-            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("new-1")));
+            // The listener hears of a new version just after it is in force: wait for both.
+            await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("new-1"))
+                    && !reloaded.isEmpty());
             assertThat(reloaded).hasSize(1);
             assertThat(refused).isEmpty();
         }
