@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.buildhook.runner.JobWorkflow;
@@ -54,6 +55,11 @@ final class PostgresAccept {
     static final int LANES = 2;
     /** Most bind parameters in one statement (the protocol allows 65,535). */
     static final int MAX_PARAMETERS = 30_000;
+    /**
+     * Most bytes of bodies, headers and rendered jobs in one statement (a heavier delivery goes alone):
+     * far below PostgreSQL's limit of about 1 GB a message, past which the server drops the connection.
+     */
+    static final long MAX_BYTES = 8L * 1024 * 1024;
 
     private final Database db;
     private final JobQueue queue;
@@ -68,8 +74,9 @@ final class PostgresAccept {
         this.ids = ids;
         this.clock = clock;
         this.dedupWindow = dedupWindow;
-        this.batches = new GroupCommit<>(this::run, LANES, MAX_BATCH,
-                MAX_PARAMETERS);
+        // A caller queued behind stuck batches gives up as it would waiting for a pooled connection.
+        this.batches = new GroupCommit<>(this::run, LANES, MAX_BATCH, MAX_PARAMETERS, MAX_BYTES,
+                db.connectionWait(), "accept a delivery");
     }
 
     /** One delivery's rows, ready to be bound. */
@@ -89,6 +96,16 @@ final class PostgresAccept {
                 parameters += 29 + (state == JobState.QUEUED ? 5 : 0);
             }
             return parameters;
+        }
+
+        @Override
+        public long bytes() {
+            // Strings as up to 3 bytes a char (UTF-8 of the BMP); the summary's few short fields are left out.
+            long bytes = delivery.body().length + 3L * headers.length();
+            for (RenderedJob job : jobs) {
+                bytes += 3L * (job.argv().length() + job.env().length());
+            }
+            return bytes;
         }
     }
 
@@ -136,6 +153,10 @@ final class PostgresAccept {
             alone(batch.get(0));
             return;
         }
+        // Every batch claims its keys in one global order (by key), so two batches claiming the same
+        // keys wait for each other instead of deadlocking; each entry keeps its own result.
+        batch = new ArrayList<>(batch);
+        batch.sort(Comparator.comparing((GroupCommit.Entry<Accept> e) -> e.item().key()));
         List<Accept> accepts = new ArrayList<>(batch.size());
         for (GroupCommit.Entry<Accept> entry : batch) {
             accepts.add(entry.item());
