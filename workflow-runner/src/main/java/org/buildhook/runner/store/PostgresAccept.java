@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.store.DeliveryWriter.RenderedJob;
 
@@ -67,6 +68,12 @@ final class PostgresAccept {
     private final Clock clock;
     private final Duration dedupWindow;
     private final GroupCommit<Accept> batches;
+    /** Statements that committed new deliveries: a batch's, or one of a batch sent again one by one. */
+    private final AtomicLong commits = new AtomicLong();
+    /** New deliveries those statements stored. */
+    private final AtomicLong stored = new AtomicLong();
+    /** Batches whose statement failed for a reason other than an outage, then sent again one by one. */
+    private final AtomicLong retriedAlone = new AtomicLong();
 
     PostgresAccept(Database db, JobQueue queue, Ids ids, Clock clock, Duration dedupWindow) {
         this.db = db;
@@ -134,13 +141,22 @@ final class PostgresAccept {
         return claimed ? Optional.of(new AcceptResult(id, jobIds, false)) : Optional.empty();
     }
 
-    /** Batches of accepts sent so far, and the deliveries in them (for tests and measurements). */
-    long batches() {
-        return batches.batches();
+    /**
+     * Statements that committed new deliveries so far: one per batch, or one per delivery of a batch
+     * sent again one by one; a statement that stored only duplicates, or failed, is not counted.
+     */
+    long commits() {
+        return commits.get();
     }
 
-    long batched() {
-        return batches.items();
+    /** New deliveries stored by those statements (not duplicates, nor failed ones). */
+    long stored() {
+        return stored.get();
+    }
+
+    /** Batches whose statement failed (not an outage) and were sent again one by one (for tests). */
+    long retriedAlone() {
+        return retriedAlone.get();
     }
 
     /** Accepts waiting for a batch to take them now (for tests). */
@@ -173,21 +189,39 @@ final class PostgresAccept {
         } catch (RuntimeException e) {
             // One statement, one transaction: nothing of it was written. Whose fault it was is known
             // only by trying each alone.
+            retriedAlone.incrementAndGet();
             for (GroupCommit.Entry<Accept> entry : batch) {
                 alone(entry);
             }
             return;
         }
+        counted(claimed);
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).succeed(claimed[i]);
         }
     }
 
     private void alone(GroupCommit.Entry<Accept> entry) {
+        boolean[] claimed;
         try {
-            entry.succeed(db.inOneStatement("accept a delivery", c -> execute(c, List.of(entry.item())))[0]);
+            claimed = db.inOneStatement("accept a delivery", c -> execute(c, List.of(entry.item())));
         } catch (RuntimeException e) {
             entry.fail(e);
+            return;
+        }
+        counted(claimed);
+        entry.succeed(claimed[0]);
+    }
+
+    /** Counts a committed statement whose claims were {@code claimed}. */
+    private void counted(boolean[] claimed) {
+        int n = 0;
+        for (boolean c : claimed) {
+            n += c ? 1 : 0;
+        }
+        if (n > 0) {
+            commits.incrementAndGet();
+            stored.addAndGet(n);
         }
     }
 
