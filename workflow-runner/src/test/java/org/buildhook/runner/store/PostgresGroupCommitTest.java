@@ -125,6 +125,32 @@ class PostgresGroupCommitTest {
     }
 
     @Test
+    void deliveriesWhoseBodiesTogetherPassTheBatchsByteBoundAreSentInSeparateStatements() throws Exception {
+        // 64 bodies of the largest size in one statement could pass PostgreSQL's ~1 GB message limit,
+        // which drops the connection (an outage for all of them, and the same batch again on retry).
+        String big = "x".repeat((int) (PostgresAccept.MAX_BYTES * 5 / 8));
+        Connection lanes = holdKeys("z", PostgresAccept.LANES);
+        List<CompletableFuture<AcceptResult>> blockers = acceptAll("z", PostgresAccept.LANES);
+        awaitWaitingFor(lanes, PostgresAccept.LANES);
+        CompletableFuture<AcceptResult> big1 = accept(big + "1");
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 1);
+        CompletableFuture<AcceptResult> big2 = accept(big + "2");
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 2);
+        WriteStats before = store.writeStats().orElseThrow();
+
+        lanes.rollback();
+
+        assertThat(big1.get().duplicate()).isFalse();
+        assertThat(big2.get().duplicate()).isFalse();
+        for (CompletableFuture<AcceptResult> f : blockers) {
+            assertThat(f.get().duplicate()).isFalse();
+        }
+        assertThat(store.writeStats().orElseThrow()).as("each big one in a statement of its own")
+                .isEqualTo(new WriteStats(before.commits() + PostgresAccept.LANES + 2,
+                        before.transactions() + PostgresAccept.LANES + 2));
+    }
+
+    @Test
     void oneFailingDeliveryInABatchFailsOnlyItself() throws Exception {
         try (Connection c = DriverManager.getConnection(config.url()); Statement s = c.createStatement()) {
             s.execute("CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.rule_name = 'boom' THEN"
