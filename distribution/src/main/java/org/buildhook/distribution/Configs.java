@@ -7,7 +7,6 @@ import org.buildhook.runner.rules.RuleException;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigException;
 import org.buildhook.servlet.config.ConfigLoader;
-import org.buildhook.servlet.config.CreatedFiles;
 
 /**
  * Which configuration a command uses: {@code --config}, else {@code buildhook.config} /
@@ -36,11 +35,6 @@ final class Configs {
     /** For {@code serve}: may generate {@code <data-dir>/webhook-secret} and {@code admin-token}. */
     static BuildhookConfig load(Path flag) {
         return load(flag, loader(Path.of("")));
-    }
-
-    /** As {@link #load(Path)}, recording what it generates in {@code created}. */
-    static BuildhookConfig load(Path flag, CreatedFiles created) {
-        return load(flag, loader(Path.of("")).recordingInto(created));
     }
 
     /**

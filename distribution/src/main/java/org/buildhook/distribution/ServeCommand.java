@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 import org.buildhook.servlet.BuildhookListener;
 import org.buildhook.servlet.Routes;
 import org.buildhook.servlet.config.BuildhookConfig;
-import org.buildhook.servlet.config.CreatedFiles;
 import org.buildhook.servlet.config.ServerSettings;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import picocli.CommandLine.Command;
@@ -58,18 +57,19 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandFailure("--port: must be between 0 and 65535 (0 picks any free port), got " + port,
                     ExitCodes.USAGE);
         }
-        CreatedFiles created = new CreatedFiles();
-        BuildhookConfig loaded = Configs.load(config, created);
+        BuildhookConfig loaded = Configs.load(config);
         BuildhookConfig effective = withListenFlags(loaded);
         ServerSettings settings = effective.server();
-        BuildhookServer server = BuildhookServer.create(settings, context -> {
-            install(context, effective);
-            // Taken back by the listener if buildhook fails to start (its store unreachable, say).
-            context.setAttribute(BuildhookListener.CREATED_ATTRIBUTE, created);
-        });
+        BuildhookServer server = BuildhookServer.create(settings, context -> install(context, effective));
         try {
             server.start();
         } catch (Exception e) {
+            // A taken port fails before the application runs, a store that does not answer while it
+            // starts: either way the secrets generated now stay for the next start, which only uses
+            // them, so they are announced here (once started, the application announces them).
+            PrintWriter err = spec.commandLine().getErr();
+            loaded.generatedSecrets().forEach(err::println);
+            err.flush();
             throw new CommandFailure("cannot start: " + whyNotStarted(e, settings), ExitCodes.UNAVAILABLE);
         }
         server.stopAtShutdown();

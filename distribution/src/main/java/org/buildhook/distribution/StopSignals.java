@@ -23,9 +23,9 @@ final class StopSignals {
 
     /** Signal name to what the log says about it. */
     private static final Map<String, String> WHY = Map.of(
-            "TERM", "stopping gracefully",
-            "INT", "(Ctrl-C): stopping gracefully",
-            "HUP", "stopping gracefully. buildhook has no reload: buildhook.yaml is read at start only"
+            "TERM", ": stopping gracefully",
+            "INT", " (Ctrl-C): stopping gracefully",
+            "HUP", ": stopping gracefully. buildhook has no reload: buildhook.yaml is read at start only"
                     + " (the rules file is reloaded by itself when it changes); to apply a changed buildhook.yaml,"
                     + " restart (systemctl restart buildhook)");
 
@@ -42,7 +42,7 @@ final class StopSignals {
         SignalHandler[] previous = new SignalHandler[1];
         try {
             previous[0] = Signal.handle(signal, s -> {
-                LOG.info("received SIG{} {}", name, why);
+                LOG.info("received SIG{}{}", name, why);
                 SignalHandler jvm = previous[0];
                 if (jvm != null) {
                     jvm.handle(s);

@@ -72,7 +72,12 @@ final class TestCommand implements Callable<Integer> {
         } catch (UnreadableRulesException e) {
             throw new CommandFailure(e.getMessage(), ExitCodes.UNAVAILABLE);
         } catch (RuleException e) {
-            throw new CommandFailure(e.getMessage(), ExitCodes.FAILED);
+            // As 'check' lists them: one file:line:column line each, no prefix on the first only, a count.
+            PrintWriter err = spec.commandLine().getErr();
+            err.println(e.getMessage());
+            err.println(e.problems().size() + " mistake(s) found");
+            err.flush();
+            return ExitCodes.FAILED;
         }
         out.print(new DryRunRenderer(!quiet).render(ruleSet.explain(endpoint(), event)));
         MachineWarnings.print(ruleSet, rules == null ? RulesLocation.defaultWorkdir(config) : null, out);

@@ -195,6 +195,28 @@ class CommandLineTest {
     }
 
     @Test
+    void testListsSeveralRulesMistakesAsCheckDoes() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: a",
+                "    when: {status: PASS}",
+                "    run: {command: [/bin/true], timeout: 30}",
+                ""));
+
+        int code = run("test", PAYLOAD, "--rules", rules.toString());
+        String tested = err.toString();
+        err.getBuffer().setLength(0);
+        run("check", "--rules", rules.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.FAILED);
+        assertThat(tested.lines()).containsExactly(rules + ":3:20: unknown status 'PASS' (did you mean 'PASSED'?);"
+                + " known: QUEUED, UPLOADING, RUNNING, PASSED, FAILED, RUNNING_WITH_FAILURES, PROMOTED, CANCELLING,"
+                + " SKIPPED", rules + ":4:42: bad duration '30': write a number and a unit (ms, s, m, h, d), for"
+                + " example 30s, 10m or 1h30m in 'timeout'", "2 mistake(s) found");
+        assertThat(tested).isEqualTo(err.toString());
+    }
+
+    @Test
     void aFileThatCannotBeReadExitsWithTheDocumentedCodeAndSaysWhyInWords() throws IOException {
         Path missingRules = dir.resolve("conf/rules.yaml");
 
@@ -342,13 +364,12 @@ class CommandLineTest {
     }
 
     /**
-     * A start that fails after the configuration was loaded (here: PostgreSQL does not answer) takes
-     * back the data folder and the secrets it had just generated, never announced, but never a folder
-     * that was there before it.
+     * A start that fails after the configuration was loaded (here: PostgreSQL does not answer) keeps
+     * the secrets it generated and says them before the reason, in a new data folder as in one that
+     * was there; the secrets themselves are never printed.
      */
     @Test
-    void serveThatCannotReachItsStoreTakesBackTheDataFolderAndSecretsItMadeButNoFolderThatWasThere()
-            throws IOException {
+    void serveThatCannotReachItsStoreKeepsAndAnnouncesTheSecretsItGenerated() throws IOException {
         int closed;
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closed = socket.getLocalPort();
@@ -357,6 +378,7 @@ class CommandLineTest {
         Path fresh = Files.writeString(dir.resolve("fresh.yaml"), "data-dir: new/data\nadmin: {token: generate}\n"
                 + store + "\n");
         Path existing = Files.createDirectories(dir.resolve("existing"));
+        Files.writeString(existing.resolve("notes.txt"), "the operator's\n");
         Path keep = Files.writeString(dir.resolve("keep.yaml"), "data-dir: existing\n" + store + "\n");
 
         assertThat(run("serve", "--config", fresh.toString(), "--host", "127.0.0.1", "--port", "0"))
@@ -364,13 +386,17 @@ class CommandLineTest {
         assertThat(run("serve", "--config", keep.toString(), "--host", "127.0.0.1", "--port", "0"))
                 .isEqualTo(ExitCodes.UNAVAILABLE);
 
-        assertThat(err.toString()).contains("cannot connect to the PostgreSQL store");
-        try (var left = Files.list(dir)) {
-            assertThat(left).as("no new/data, webhook-secret or admin-token left")
-                    .containsExactlyInAnyOrder(fresh, existing, keep);
-        }
-        assertThat(existing).as("the folder that was there stays, without the secret the start generated")
-                .isEmptyDirectory();
+        Path newSecret = dir.resolve("new/data/webhook-secret");
+        Path newToken = dir.resolve("new/data/admin-token");
+        Path existingSecret = existing.resolve("webhook-secret");
+        assertThat(err.toString()).contains("cannot connect to the PostgreSQL store")
+                .contains("generated a new secret for endpoint 'default' in " + newSecret.toAbsolutePath())
+                .contains("generated a new secret for the admin API in " + newToken.toAbsolutePath())
+                .contains("generated a new secret for endpoint 'default' in " + existingSecret.toAbsolutePath())
+                .doesNotContain(Files.readString(newSecret).strip()).doesNotContain(Files.readString(newToken).strip())
+                .doesNotContain(Files.readString(existingSecret).strip());
+        assertThat(err.toString().indexOf("generated a new secret"))
+                .as("said before the reason").isLessThan(err.toString().indexOf("cannot start"));
     }
 
     @Test

@@ -93,6 +93,7 @@ class ServeBannerTest {
                 .as(String.join("\n", lines)).hasSize(1);
         assertThat(lines.stream().filter(l -> l.contains("stopping: deliveries are still accepted"))).singleElement()
                 .asString().contains("running jobs get up to 45s (runner.shutdown-grace)").doesNotContain("PT45S");
+        assertThat(lines).anySatisfy(l -> assertThat(l).endsWith("received SIGTERM: stopping gracefully"));
     }
 
     private List<String> snapshot() {

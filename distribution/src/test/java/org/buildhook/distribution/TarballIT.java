@@ -103,6 +103,46 @@ class TarballIT {
         }
     }
 
+    /**
+     * The README shipped in the tarball, for someone who has only the tarball: every command of its
+     * walk-through runs as written from the unpacked folder (no {@code distribution/target/}, no
+     * {@code fixtures/}), and every page it links to is in it.
+     */
+    @Test
+    void theShippedReadmesWalkthroughWorksAsWrittenFromTheUnpackedFolder() throws Exception {
+        String readme = Files.readString(home.resolve("README"));
+        assertThat(readme).doesNotContain("distribution/target").doesNotContain("fixtures/").doesNotContain("mvn ");
+        java.util.regex.Matcher link = java.util.regex.Pattern.compile("\\]\\(([^)#]+)").matcher(readme);
+        while (link.find()) {
+            assertThat(home.resolve(link.group(1))).as("linked from the shipped README").isRegularFile();
+        }
+        List<String> steps = WalkthroughIT.commands(readme);
+        assertThat(steps).hasSize(6).first().isEqualTo("bin/buildhook serve");
+        Path conf = home.resolve("conf/buildhook.yaml");
+        Files.writeString(conf, Files.readString(conf) + "\nserver: {host: 127.0.0.1, port: 0}\n");
+
+        server = shell(steps.get(0)).start();
+        String base = ServeOutput.awaitListening(server, serverOutput, "tarball-readme-server-output");
+        assertThat(run(shell(steps.get(1).replace("http://localhost:8080/", base)), 0)).startsWith("HTTP 202");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(run(shell(steps.get(2)), 0)).contains("log-every-build").contains("SUCCEEDED"));
+        String jobId = new com.fasterxml.jackson.databind.ObjectMapper().readTree(run(shell(steps.get(2) + " --json"), 0))
+                .get("items").get(0).get("id").asText();
+        assertThat(run(shell(steps.get(3).replace("<job id>", jobId)), 0))
+                .contains("build 67 of andy-corp/lmp is PASSED (trigger: containers-devel)");
+        assertThat(run(shell(steps.get(4).replace("<job id>", jobId)), 0)).isNotBlank();
+        assertThat(run(shell(steps.get(5)), 0)).contains("log-every-build");
+    }
+
+    /** A command of the shipped README, run by {@code /bin/sh} in the unpacked folder. */
+    ProcessBuilder shell(String command) {
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", "exec " + command).directory(home.toFile())
+                .redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().remove("BUILDHOOK_CONFIG");
+        return pb;
+    }
+
     @Test
     void checkPrintsEveryMistakeWithItsLineAndExitsNonZero() throws Exception {
         Path rules = Files.writeString(work.resolve("rules.yaml"), String.join("\n",

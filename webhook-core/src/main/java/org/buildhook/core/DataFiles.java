@@ -16,7 +16,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Set;
-import java.util.function.Consumer;
 
 /**
  * Creates buildhook's own folders and files (the data folder, the SQLite database, stored
@@ -45,14 +44,6 @@ public final class DataFiles {
      *         when {@code dir} or one of its parents exists and is not a folder
      */
     public static Path createDirectories(Path dir) throws IOException {
-        return createDirectories(dir, made -> { });
-    }
-
-    /**
-     * As {@link #createDirectories(Path)}, telling {@code made} each folder it created, parents first
-     * (so that a start that fails can take back what it made, and only that).
-     */
-    public static Path createDirectories(Path dir, Consumer<? super Path> made) throws IOException {
         Path absolute = dir.toAbsolutePath();
         Deque<Path> missing = new ArrayDeque<>();
         Path p = absolute;
@@ -72,7 +63,6 @@ public final class DataFiles {
                 } else {
                     Files.createDirectory(next);
                 }
-                made.accept(next);
             } catch (FileAlreadyExistsException e) {
                 // Made meanwhile by another thread or process: theirs, kept as it is.
                 if (!Files.isDirectory(next)) {

@@ -9,11 +9,9 @@ import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Collections;
-import java.util.List;
 import java.util.Optional;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigLoader;
-import org.buildhook.servlet.config.CreatedFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,11 +34,6 @@ public final class BuildhookListener implements ServletContextListener {
     /** Context attribute through which an embedding server hands over an already loaded configuration. */
     public static final String CONFIG_ATTRIBUTE = BuildhookConfig.class.getName();
     /**
-     * Context attribute through which an embedding server that loaded the configuration hands over what
-     * that load created ({@link CreatedFiles}), taken back if buildhook then fails to start.
-     */
-    public static final String CREATED_ATTRIBUTE = CreatedFiles.class.getName();
-    /**
      * How the message of the exception {@link #contextInitialized} throws when buildhook cannot start
      * begins; the rest is the reason (e.g. the store file it could not create), which the standalone
      * server prints.
@@ -52,30 +45,29 @@ public final class BuildhookListener implements ServletContextListener {
     @Override
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
-        CreatedFiles created = context.getAttribute(CREATED_ATTRIBUTE) instanceof CreatedFiles given ? given
-                : new CreatedFiles();
+        BuildhookConfig config = null;
         try {
-            BuildhookConfig config = configuration(context, created);
+            config = configuration(context);
             context.setAttribute(BuildhookApplication.ATTRIBUTE, BuildhookApplication.start(config));
         } catch (RuntimeException e) {
             LOG.error("buildhook cannot start, the web application {} is not available:\n{}",
                     context.getContextPath().isEmpty() ? "/" : context.getContextPath(), e.getMessage());
-            // Its secrets were never announced (that is done once started): the next start makes them again.
-            List<Path> removed = created.takeBack();
-            if (!removed.isEmpty()) {
-                LOG.info("removed what this start had created: {}", removed);
+            if (config != null && !(context.getAttribute(CONFIG_ATTRIBUTE) instanceof BuildhookConfig)) {
+                // A secret generated now stays for the next start, which only uses it: announced here,
+                // as a start that runs does. (An embedding server that loaded the file says them itself.)
+                config.generatedSecrets().forEach(LOG::warn);
             }
             deregisterDrivers();
             throw new IllegalStateException(CANNOT_START + e.getMessage(), e);
         }
     }
 
-    private static BuildhookConfig configuration(ServletContext context, CreatedFiles created) {
+    private static BuildhookConfig configuration(ServletContext context) {
         Object given = context.getAttribute(CONFIG_ATTRIBUTE);
         if (given instanceof BuildhookConfig) {
             return (BuildhookConfig) given;
         }
-        ConfigLoader loader = new ConfigLoader(System.getenv(), Path.of("").toAbsolutePath()).recordingInto(created);
+        ConfigLoader loader = new ConfigLoader(System.getenv(), Path.of("").toAbsolutePath());
         Optional<Path> file = ConfigLoader.locate(context.getInitParameter(CONFIG_PARAM), System.getenv());
         if (file.isPresent()) {
             LOG.info("reading configuration from {}", file.get());

@@ -139,7 +139,10 @@ public final class DeliveryService {
         }
         if (LOG.isInfoEnabled()) {
             LOG.info("delivery {} accepted: build {} {} of {} (trigger {}), {} job(s){}", result.deliveryId(),
-                    event.buildId(), LogSafe.of(event.status()), LogSafe.of(event.project()),
+                    event.buildId(), LogSafe.of(event.status()), event.project().isEmpty()
+                            // An url of another shape gives no project (docs/signatures.md): say so.
+                            ? "no project (its url " + LogSafe.of(event.url()) + " has no /projects/<factory>/<project>/)"
+                            : LogSafe.of(event.project()),
                     LogSafe.of(event.triggerName()), jobs.size(), ruleNames(jobs));
         }
         return new Receipt(Receipt.Kind.ACCEPTED, result.deliveryId(), result.jobIds(), null);

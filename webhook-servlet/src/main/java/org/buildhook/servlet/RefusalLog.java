@@ -195,7 +195,8 @@ final class RefusalLog implements AutoCloseable {
         }
         long millis = Math.max(0, Duration.between(w.first, clock.instant()).toMillis());
         w.logger.atLevel(w.level).log("... and {} more like it in {} s since {}: {}, from {}{}", more,
-                String.format(Locale.ROOT, "%.1f", millis / 1000.0), w.first, w.kind, String.join(", ", remotes),
+                String.format(Locale.ROOT, "%.1f", millis / 1000.0),
+                w.first.truncatedTo(java.time.temporal.ChronoUnit.MILLIS), w.kind, String.join(", ", remotes),
                 others ? " and others" : "");
     }
 

@@ -74,6 +74,28 @@ class DeliveryServiceTest {
     }
 
     @Test
+    void aBuildWhoseUrlNamesNoProjectIsLoggedSayingSoNotAsABlank() throws IOException {
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                DeliveryService.class);
+        logger.addAppender(log);
+        byte[] body = new String(fixture("build-67-passed.json"), StandardCharsets.UTF_8)
+                .replace("\"url\": \"https://api.foundries.io/projects/andy-corp/lmp/builds/67/\"",
+                        "\"url\": \"https://example.com/x\"").getBytes(StandardCharsets.UTF_8);
+        try {
+            assertThat(service.receive(signed(body, "default")).kind()).isEqualTo(Receipt.Kind.ACCEPTED);
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        assertThat(log.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .anySatisfy(m -> assertThat(m).contains("accepted: build 67 PASSED of no project (its url"
+                        + " https://example.com/x has no /projects/<factory>/<project>/) (trigger containers-devel)"));
+    }
+
+    @Test
     void acceptsASignedBuildAndStoresItWithTheJobsOfEveryMatchingRule() throws IOException {
         Receipt receipt = service.receive(signed(fixture("build-67-passed.json"), "default"));
 

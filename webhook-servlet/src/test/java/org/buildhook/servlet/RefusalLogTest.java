@@ -153,6 +153,19 @@ class RefusalLogTest {
     }
 
     @Test
+    void theSummaryGivesTheWindowsStartToTheMillisecondAsTheLogLinesDo() {
+        clock.advance(Duration.ofNanos(123_456_789));
+        RefusalLog refusals = refusalLog();
+        DeliveryService service = service(refusals, BuildhookMetrics.create(java.util.Set.of("default"), false));
+        service.receive(toUnknownEndpoint("198.51.100.1"));
+        service.receive(toUnknownEndpoint("198.51.100.2"));
+
+        refusals.close();
+
+        assertThat(lines().get(1)).startsWith("... and 1 more like it in 0.0 s since 2026-11-30T04:00:00.123Z: ");
+    }
+
+    @Test
     void closingWritesTheSummaryOfEveryOpenWindowAndLogsLaterRefusalsOneLineEach() {
         RefusalLog refusals = refusalLog();
         DeliveryService service = service(refusals, BuildhookMetrics.create(java.util.Set.of("default"), false));

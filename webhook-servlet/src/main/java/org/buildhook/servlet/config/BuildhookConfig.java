@@ -78,4 +78,14 @@ public record BuildhookConfig(
                 + ", launcher=" + launcher.logDirectory() + ", http=" + http + ", admin=" + admin + ", server=" + server + ", metrics=" + metrics
                 + ", warnings=" + warnings.size() + "]";
     }
+
+    /**
+     * The warnings that announce a secret file this load generated (webhook-secret, admin-token),
+     * each a whole line naming the file and whom to give the secret to; empty when every secret
+     * was there already. A start that fails says them as well: the file stays, and the next start
+     * uses it without announcing it again.
+     */
+    public List<String> generatedSecrets() {
+        return warnings.stream().filter(w -> w.contains(": warning: " + ConfigLoader.GENERATED)).toList();
+    }
 }

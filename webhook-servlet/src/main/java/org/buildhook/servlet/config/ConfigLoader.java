@@ -29,6 +29,14 @@ import org.buildhook.runner.rules.YamlTreeReader;
  */
 public final class ConfigLoader {
 
+    /**
+     * How the warning that announces a secret this load generated goes on (after the file's name);
+     * the rest names whose secret it is, its file and whom to give it to. A start that fails says
+     * these lines too (see {@link BuildhookConfig#generatedSecrets()}), so no secret file is ever left
+     * that nobody was told about.
+     */
+    public static final String GENERATED = "generated a new secret for ";
+
     /** The servlet context init-parameter and system property naming the file. */
     public static final String PROPERTY = "buildhook.config";
     /** The environment variable naming the file. */
@@ -43,34 +51,22 @@ public final class ConfigLoader {
     private final boolean forClients;
     /** A secret whose file or variable is missing stands in at random (see {@link #forDryRun()}). */
     private final boolean absentSecretsStandIn;
-    /** Where the secrets' files and folders this loader creates are recorded; null when nobody asked. */
-    private final CreatedFiles created;
 
     /**
      * @param environment      where {@code {env: NAME}} secrets are looked up (usually {@code System.getenv()})
      * @param workingDirectory what relative defaults such as {@code ./data} resolve against
      */
     public ConfigLoader(Map<String, String> environment, Path workingDirectory) {
-        this(environment, workingDirectory, true, false, false, null);
+        this(environment, workingDirectory, true, false, false);
     }
 
     private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes, boolean forClients,
-            boolean absentSecretsStandIn, CreatedFiles created) {
+            boolean absentSecretsStandIn) {
         this.environment = Map.copyOf(environment);
         this.workingDirectory = workingDirectory.toAbsolutePath().normalize();
         this.writes = writes;
         this.forClients = forClients;
         this.absentSecretsStandIn = absentSecretsStandIn;
-        this.created = created;
-    }
-
-    /**
-     * This loader, recording in {@code created} the generated secrets and the folders it makes for
-     * them, for a start that must take them back if it fails ({@link CreatedFiles#takeBack()}).
-     */
-    public ConfigLoader recordingInto(CreatedFiles created) {
-        return new ConfigLoader(environment, workingDirectory, writes, forClients, absentSecretsStandIn,
-                Objects.requireNonNull(created, "created"));
     }
 
     /**
@@ -81,7 +77,7 @@ public final class ConfigLoader {
      * and reading, not for serving (no sender could know that secret).
      */
     public ConfigLoader withoutWriting() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients, absentSecretsStandIn, created);
+        return new ConfigLoader(environment, workingDirectory, false, forClients, absentSecretsStandIn);
     }
 
     /**
@@ -94,7 +90,7 @@ public final class ConfigLoader {
      * about). What it returns is for looking at, never for serving.
      */
     public ConfigLoader forDryRun() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients, true, created);
+        return new ConfigLoader(environment, workingDirectory, false, forClients, true);
     }
 
     /**
@@ -106,7 +102,7 @@ public final class ConfigLoader {
      * also given as text in {@link AdminSettings#clientToken()}, for the command to send.
      */
     public ConfigLoader forClientCommands() {
-        return new ConfigLoader(environment, workingDirectory, false, true, absentSecretsStandIn, created);
+        return new ConfigLoader(environment, workingDirectory, false, true, absentSecretsStandIn);
     }
 
     /**
@@ -215,7 +211,7 @@ public final class ConfigLoader {
         }
         GeneratedSecret.Result result;
         try {
-            result = GeneratedSecret.readOrCreate(file, created).orElseThrow(() -> ConfigException.about(name,
+            result = GeneratedSecret.readOrCreate(file).orElseThrow(() -> ConfigException.about(name,
                     "the secret file " + file + " of " + user + " is empty: delete it to have a new secret generated"));
         } catch (UncheckedIOException e) {
             if (absentSecretsStandIn) {
@@ -227,7 +223,7 @@ public final class ConfigLoader {
             throw new ConfigException(List.of(dataDirAt == null ? new Problem(name, 0, 0, message)
                     : new Problem(name, dataDirAt.line(), dataDirAt.column(), message)));
         }
-        warnings.add((result.generated() ? "generated a new secret for " : "using the secret of ") + user + " in " + file
+        warnings.add((result.generated() ? GENERATED : "using the secret of ") + user + " in " + file
                 + (result.generated() ? " (readable by its owner only); " + purpose : ""));
         return Secret.of(result.secret());
     }

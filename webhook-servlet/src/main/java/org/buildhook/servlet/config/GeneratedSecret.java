@@ -37,14 +37,9 @@ final class GeneratedSecret {
      * @throws UncheckedIOException when the file cannot be read or written
      */
     static Optional<Result> readOrCreate(Path file) {
-        return readOrCreate(file, null);
-    }
-
-    /** As {@link #readOrCreate(Path)}, recording in {@code created} (when not null) the file and folders it makes. */
-    static Optional<Result> readOrCreate(Path file, CreatedFiles created) {
         try {
             if (!Files.exists(file)) {
-                Optional<Result> made = create(file, created);
+                Optional<Result> made = create(file);
                 if (made.isPresent()) {
                     return made;
                 }
@@ -64,13 +59,8 @@ final class GeneratedSecret {
     }
 
     /** Empty when another process created the file first; then the caller reads theirs. */
-    private static Optional<Result> create(Path file, CreatedFiles created) throws IOException {
-        Path dir = DataFiles.createDirectories(file.toAbsolutePath().getParent(),
-                folder -> {
-                    if (created != null) {
-                        created.folder(folder);
-                    }
-                });
+    private static Optional<Result> create(Path file) throws IOException {
+        Path dir = DataFiles.createDirectories(file.toAbsolutePath().getParent());
         String secret = fresh();
         boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
         // Written whole into a private temporary file first, so nobody ever sees the secret file empty,
@@ -82,9 +72,6 @@ final class GeneratedSecret {
         try {
             Files.writeString(temporary, secret + "\n", StandardCharsets.UTF_8);
             Files.move(temporary, file);
-            if (created != null) {
-                created.file(file);
-            }
             return Optional.of(new Result(secret, true));
         } catch (FileAlreadyExistsException e) {
             return Optional.empty();
