@@ -124,7 +124,7 @@ final class Database implements AutoCloseable {
         hikari.setPoolName(name);
         hikari.setMaximumPoolSize(config.poolSize());
         hikari.setMinimumIdle(1);
-        hikari.setConnectionTimeout(Math.max(250, config.connectTimeout().toMillis()));
+        hikari.setConnectionTimeout(connectionWait(config).toMillis());
         // The pool must come up even when the database is down, so /healthz can say 503.
         hikari.setInitializationFailTimeout(-1);
         if (config.dialect() == Dialect.SQLITE) {
@@ -169,6 +169,16 @@ final class Database implements AutoCloseable {
 
     Dialect dialect() {
         return dialect;
+    }
+
+    /** How long a caller waits for a pooled connection before {@link StoreUnavailableException}. */
+    Duration connectionWait() {
+        return connectionWait(config);
+    }
+
+    /** The store's connect timeout, at least the 250 ms HikariCP accepts. */
+    private static Duration connectionWait(StoreConfig config) {
+        return Duration.ofMillis(Math.max(250, config.connectTimeout().toMillis()));
     }
 
     DataSource dataSource() {

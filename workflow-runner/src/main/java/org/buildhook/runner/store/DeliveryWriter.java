@@ -69,10 +69,18 @@ final class DeliveryWriter {
         });
     }
 
-    /** PostgreSQL: the accepts' group commits so far (statements, deliveries in them); empty on SQLite. */
+    /**
+     * PostgreSQL: the accepts' group commits so far (statements that committed new deliveries, the new
+     * deliveries they stored); empty on SQLite.
+     */
     Optional<WriteStats> acceptStats() {
         return oneStatement == null ? Optional.empty()
-                : Optional.of(new WriteStats(oneStatement.batches(), oneStatement.batched()));
+                : Optional.of(new WriteStats(oneStatement.commits(), oneStatement.stored()));
+    }
+
+    /** PostgreSQL: batches whose statement failed and were sent again one by one (for tests); 0 on SQLite. */
+    long acceptBatchesRetriedAlone() {
+        return oneStatement == null ? 0 : oneStatement.retriedAlone();
     }
 
     /** PostgreSQL: accepts waiting for a batch to take them now (for tests); 0 on SQLite. */

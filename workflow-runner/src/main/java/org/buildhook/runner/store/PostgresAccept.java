@@ -8,8 +8,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.store.DeliveryWriter.RenderedJob;
 
@@ -54,6 +56,11 @@ final class PostgresAccept {
     static final int LANES = 2;
     /** Most bind parameters in one statement (the protocol allows 65,535). */
     static final int MAX_PARAMETERS = 30_000;
+    /**
+     * Most bytes of bodies, headers and rendered jobs in one statement (a heavier delivery goes alone):
+     * far below PostgreSQL's limit of about 1 GB a message, past which the server drops the connection.
+     */
+    static final long MAX_BYTES = 8L * 1024 * 1024;
 
     private final Database db;
     private final JobQueue queue;
@@ -61,6 +68,12 @@ final class PostgresAccept {
     private final Clock clock;
     private final Duration dedupWindow;
     private final GroupCommit<Accept> batches;
+    /** Statements that committed new deliveries: a batch's, or one of a batch sent again one by one. */
+    private final AtomicLong commits = new AtomicLong();
+    /** New deliveries those statements stored. */
+    private final AtomicLong stored = new AtomicLong();
+    /** Batches whose statement failed for a reason other than an outage, then sent again one by one. */
+    private final AtomicLong retriedAlone = new AtomicLong();
 
     PostgresAccept(Database db, JobQueue queue, Ids ids, Clock clock, Duration dedupWindow) {
         this.db = db;
@@ -68,8 +81,9 @@ final class PostgresAccept {
         this.ids = ids;
         this.clock = clock;
         this.dedupWindow = dedupWindow;
-        this.batches = new GroupCommit<>(this::run, LANES, MAX_BATCH,
-                MAX_PARAMETERS);
+        // A caller queued behind stuck batches gives up as it would waiting for a pooled connection.
+        this.batches = new GroupCommit<>(this::run, LANES, MAX_BATCH, MAX_PARAMETERS, MAX_BYTES,
+                db.connectionWait(), "accept a delivery");
     }
 
     /** One delivery's rows, ready to be bound. */
@@ -89,6 +103,16 @@ final class PostgresAccept {
                 parameters += 29 + (state == JobState.QUEUED ? 5 : 0);
             }
             return parameters;
+        }
+
+        @Override
+        public long bytes() {
+            // Strings as up to 3 bytes a char (UTF-8 of the BMP); the summary's few short fields are left out.
+            long bytes = delivery.body().length + 3L * headers.length();
+            for (RenderedJob job : jobs) {
+                bytes += 3L * (job.argv().length() + job.env().length());
+            }
+            return bytes;
         }
     }
 
@@ -117,13 +141,22 @@ final class PostgresAccept {
         return claimed ? Optional.of(new AcceptResult(id, jobIds, false)) : Optional.empty();
     }
 
-    /** Batches of accepts sent so far, and the deliveries in them (for tests and measurements). */
-    long batches() {
-        return batches.batches();
+    /**
+     * Statements that committed new deliveries so far: one per batch, or one per delivery of a batch
+     * sent again one by one; a statement that stored only duplicates, or failed, is not counted.
+     */
+    long commits() {
+        return commits.get();
     }
 
-    long batched() {
-        return batches.items();
+    /** New deliveries stored by those statements (not duplicates, nor failed ones). */
+    long stored() {
+        return stored.get();
+    }
+
+    /** Batches whose statement failed (not an outage) and were sent again one by one (for tests). */
+    long retriedAlone() {
+        return retriedAlone.get();
     }
 
     /** Accepts waiting for a batch to take them now (for tests). */
@@ -136,6 +169,10 @@ final class PostgresAccept {
             alone(batch.get(0));
             return;
         }
+        // Every batch claims its keys in one global order (by key), so two batches claiming the same
+        // keys wait for each other instead of deadlocking; each entry keeps its own result.
+        batch = new ArrayList<>(batch);
+        batch.sort(Comparator.comparing((GroupCommit.Entry<Accept> e) -> e.item().key()));
         List<Accept> accepts = new ArrayList<>(batch.size());
         for (GroupCommit.Entry<Accept> entry : batch) {
             accepts.add(entry.item());
@@ -152,21 +189,39 @@ final class PostgresAccept {
         } catch (RuntimeException e) {
             // One statement, one transaction: nothing of it was written. Whose fault it was is known
             // only by trying each alone.
+            retriedAlone.incrementAndGet();
             for (GroupCommit.Entry<Accept> entry : batch) {
                 alone(entry);
             }
             return;
         }
+        counted(claimed);
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).succeed(claimed[i]);
         }
     }
 
     private void alone(GroupCommit.Entry<Accept> entry) {
+        boolean[] claimed;
         try {
-            entry.succeed(db.inOneStatement("accept a delivery", c -> execute(c, List.of(entry.item())))[0]);
+            claimed = db.inOneStatement("accept a delivery", c -> execute(c, List.of(entry.item())));
         } catch (RuntimeException e) {
             entry.fail(e);
+            return;
+        }
+        counted(claimed);
+        entry.succeed(claimed[0]);
+    }
+
+    /** Counts a committed statement whose claims were {@code claimed}. */
+    private void counted(boolean[] claimed) {
+        int n = 0;
+        for (boolean c : claimed) {
+            n += c ? 1 : 0;
+        }
+        if (n > 0) {
+            commits.incrementAndGet();
+            stored.addAndGet(n);
         }
     }
 

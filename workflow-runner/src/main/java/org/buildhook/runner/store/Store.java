@@ -171,6 +171,11 @@ public final class Store implements AutoCloseable {
         return writer.acceptsQueued();
     }
 
+    /** PostgreSQL: batches of accepts whose statement failed and were sent again one by one (for tests). */
+    long acceptBatchesRetriedAlone() {
+        return writer.acceptBatchesRetriedAlone();
+    }
+
     /**
      * Waits until no delivery is being accepted by this store object, for at most {@code max}: the
      * job engine lets accepts go first before it starts an attempt, so that a burst of deliveries

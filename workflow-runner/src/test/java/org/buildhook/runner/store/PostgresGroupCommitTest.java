@@ -1,6 +1,7 @@
 package org.buildhook.runner.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
@@ -86,6 +87,41 @@ class PostgresGroupCommitTest {
         assertThat(committedDeliveries()).isEqualTo(PostgresAccept.LANES + 4);
         assertThat(store.writeStats().orElseThrow())
                 .isEqualTo(new WriteStats(before.commits() + PostgresAccept.LANES + 1, before.transactions() + PostgresAccept.LANES + 4));
+    }
+
+    @Test
+    void anAcceptQueuedBehindStuckBatchesIsAnsweredUnavailableWithinTheConnectionWaitAndNothingOfItIsStored()
+            throws Exception {
+        // Both lanes wait for keys another node holds (as they would for an answer lost in a partition):
+        // a later accept gets 503 after the pool's connection wait, as before group commit, not never.
+        StoreConfig shortWait = new StoreConfig(config.url(), config.dataDir(), config.dedupWindow(),
+                config.retention(), config.retentionInterval(), config.retentionBatch(), config.poolSize(),
+                Duration.ofMillis(500), config.clock());
+        try (Store node = Store.open(shortWait)) {
+            Connection lanes = holdKeys("z", PostgresAccept.LANES);
+            List<CompletableFuture<AcceptResult>> blocked = new ArrayList<>();
+            for (int i = 0; i < PostgresAccept.LANES; i++) {
+                String body = "z" + i;
+                blocked.add(CompletableFuture.supplyAsync(() -> node.accept(Plans.delivery(body), List.of(job("deploy"))),
+                        callers));
+            }
+            awaitWaitingFor(lanes, PostgresAccept.LANES);
+
+            CompletableFuture<AcceptResult> queued = CompletableFuture.supplyAsync(
+                    () -> node.accept(Plans.delivery("queued"), List.of(job("deploy"))), callers);
+
+            assertThatThrownBy(() -> queued.get(60, java.util.concurrent.TimeUnit.SECONDS))
+                    .cause().isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("store unavailable while trying to accept a delivery");
+            assertThat(node.acceptsQueued()).isZero();
+            lanes.rollback();
+            for (CompletableFuture<AcceptResult> f : blocked) {
+                assertThat(f.get().duplicate()).isFalse();
+            }
+            assertThat(committedDeliveries()).isEqualTo(PostgresAccept.LANES);
+            // The sender's retry is a new delivery: nothing of the refused one was stored.
+            assertThat(node.accept(Plans.delivery("queued"), List.of(job("deploy"))).duplicate()).isFalse();
+        }
     }
 
     @Test
@@ -190,6 +226,45 @@ class PostgresGroupCommitTest {
                 .isEqualTo(PostgresAccept.LANES + 2);
     }
 
+    @Test
+    void aBatchClaimsItsKeysInKeyOrderWhateverTheOrderItsDeliveriesArrivedIn() throws Exception {
+        // One global order for every batch (of every node): two batches claiming the same keys wait for
+        // each other instead of deadlocking. Here [last, first] arrive in that order, another session
+        // holds the key that sorts first: the batch waits for it before claiming the other.
+        List<String> bodies = new ArrayList<>(List.of("k0", "k1"));
+        bodies.sort(java.util.Comparator.comparing(b -> DeliveryWriter.sha256(b.getBytes(StandardCharsets.UTF_8))));
+        String first = bodies.get(0);
+        String last = bodies.get(1);
+        Connection lanes = holdKeys("z", PostgresAccept.LANES);
+        acceptAll("z", PostgresAccept.LANES);
+        awaitWaitingFor(lanes, PostgresAccept.LANES);
+        CompletableFuture<AcceptResult> lastOne = accept(last);
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 1);
+        CompletableFuture<AcceptResult> firstOne = accept(first);
+        await().atMost(LONG).until(() -> store.acceptsQueued() == 2);
+        Connection holdsFirst = DriverManager.getConnection(config.url());
+        holders.add(holdsFirst);
+        holdsFirst.setAutoCommit(false);
+        claimKey(holdsFirst, first);
+        lanes.rollback();
+        awaitWaitingFor(holdsFirst, 1);
+
+        Connection anotherNode = DriverManager.getConnection(config.url());
+        holders.add(anotherNode);
+        anotherNode.setAutoCommit(false);
+        try (Statement s = anotherNode.createStatement()) {
+            // Only reached when the batch claimed the later key before the first: then this waits for ever.
+            s.execute("SET lock_timeout = '10s'");
+        }
+        claimKey(anotherNode, last); // not claimed yet by the batch, which waits for the first key
+
+        anotherNode.rollback();
+        holdsFirst.rollback();
+        assertThat(firstOne.get().duplicate()).isFalse();
+        assertThat(lastOne.get().duplicate()).isFalse();
+        assertThat(store.acceptBatchesRetriedAlone()).isZero();
+    }
+
     /** What another node's transaction does first (DeliveryWriter's claim). */
     private static void claimKey(Connection c, String body) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO dedup_keys (endpoint, body_hash, delivery_id,"
@@ -201,8 +276,8 @@ class PostgresGroupCommitTest {
 
     @Test
     void twoNodesAcceptingTheSameBodiesAtOnceInOppositeOrdersStoreEachOnceAndFailNone() throws Exception {
-        // Two nodes' batches claiming the same keys in opposite orders may deadlock; PostgreSQL then fails
-        // one statement, whose deliveries are sent again one by one: a duplicate is still a duplicate.
+        // Two nodes' batches claiming the same keys in opposite orders would deadlock; each batch claims
+        // its keys sorted, so they wait for each other instead and no batch is sent again one by one.
         try (Store other = Store.open(config.withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO))) {
             int bodies = 24;
             List<CompletableFuture<AcceptResult>> all = new ArrayList<>();
@@ -230,6 +305,8 @@ class PostgresGroupCommitTest {
             assertThat(results).filteredOn(AcceptResult::duplicate).hasSize(3 * bodies);
             assertThat(store.jobs(JobQuery.latest(500)).items()).hasSize(bodies);
             assertThat(scheduledExecutions()).isEqualTo(bodies);
+            assertThat(store.acceptBatchesRetriedAlone() + other.acceptBatchesRetriedAlone())
+                    .as("batches failed (deadlocks) and sent again one by one").isZero();
         }
     }
 
