@@ -93,22 +93,14 @@ public final class ExecutionLedger {
     }
 
     /**
-     * Takes one of the rule's {@code limit} slots for {@code jobId}, without a check of the pick: see
-     * {@link #tryAcquireSlot(String, int, String, String, long)}.
-     */
-    public boolean tryAcquireSlot(String ruleName, int limit, String jobId, String node) {
-        return tryAcquireSlot(ruleName, limit, jobId, node, -1) == Take.TAKEN;
-    }
-
-    /**
      * Takes one of the rule's {@code limit} slots for {@code jobId} under the pick this node made.
      * Slots held by jobs that are no longer executing anywhere (their db-scheduler execution is not
      * picked: finished, or revived after their node died) are freed first, so a crash never leaks a
      * slot; so is any slot the job itself still holds from an earlier pick. That last is right only
-     * while this node holds the job's pick: so the pick is checked, and its heartbeat renewed, first,
-     * in the same transaction (as {@link #startAttempt(String, String, long)} does). A thread whose
-     * pick was put back in the queue and taken by another node must not free that node's slot and
-     * take one itself. Two nodes racing for the last slot: the primary key lets exactly one in.
+     * while this node holds the job's pick: so the same transaction checks the pick, and renews its
+     * heartbeat ({@link #holdLease}), and is rolled back when the pick is no longer this node's. A
+     * thread whose pick was put back in the queue and taken by another node must not free that node's
+     * slot and take one itself. Two nodes racing for the last slot: the primary key lets exactly one in.
      *
      * @param limit   the rule's limit, from 1
      * @param version the version of the execution as this node picked it; negative for no check
@@ -121,37 +113,65 @@ public final class ExecutionLedger {
                 ? "INSERT INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)"
                         + " ON CONFLICT DO NOTHING"
                 : "INSERT OR IGNORE INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)";
-        return db.inTransaction("take a concurrency slot", Durability.DEFERRED, c -> {
-            // The execution's row only: this transaction does not lock the job's, so the order of
-            // startAttempt (the job's row, then the execution's) cannot be crossed.
-            if (version >= 0 && !renewLease(c, jobId, version)) {
-                return Take.PICK_LOST;
-            }
-            // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
-            // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
-            try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND (job_id = ?"
-                    + " OR NOT EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ?"
-                    + " AND s.task_instance = rule_slots.job_id AND s.picked = ?" + lookUpEach(db.dialect()) + "))")) {
-                p.setString(1, ruleName);
-                p.setString(2, jobId);
-                p.setString(3, JobQueue.TASK_NAME);
-                p.setBoolean(4, true);
-                p.executeUpdate();
-            }
-            try (PreparedStatement p = c.prepareStatement(insert)) {
-                for (int slot = 0; slot < limit; slot++) {
+        try {
+            return db.inTransaction("take a concurrency slot", Durability.DEFERRED, c -> {
+                // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
+                // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
+                try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND"
+                        + " (job_id = ? OR NOT EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ?"
+                        + " AND s.task_instance = rule_slots.job_id AND s.picked = ?" + lookUpEach(db.dialect())
+                        + "))")) {
                     p.setString(1, ruleName);
-                    p.setInt(2, slot);
-                    p.setString(3, jobId);
-                    p.setString(4, node);
-                    p.setLong(5, clock.millis());
-                    if (p.executeUpdate() == 1) {
-                        return Take.TAKEN;
+                    p.setString(2, jobId);
+                    p.setString(3, JobQueue.TASK_NAME);
+                    p.setBoolean(4, true);
+                    p.executeUpdate();
+                }
+                Take take = Take.NOT_FREE;
+                try (PreparedStatement p = c.prepareStatement(insert)) {
+                    for (int slot = 0; slot < limit && take == Take.NOT_FREE; slot++) {
+                        p.setString(1, ruleName);
+                        p.setInt(2, slot);
+                        p.setString(3, jobId);
+                        p.setString(4, node);
+                        p.setLong(5, clock.millis());
+                        if (p.executeUpdate() == 1) {
+                            take = Take.TAKEN;
+                        }
                     }
                 }
-            }
-            return Take.NOT_FREE;
-        });
+                holdLease(c, jobId, version);
+                return take;
+            });
+        } catch (PickLost e) {
+            return Take.PICK_LOST;
+        }
+    }
+
+    /**
+     * The last step of a transaction that must hold the job's pick ({@link #tryAcquireSlot},
+     * {@link ResourceLedger#tryAcquire}): renews the execution's heartbeat if it is still picked at
+     * {@code version}, else throws {@link PickLost}, which rolls the transaction back. Last, so that on
+     * PostgreSQL the execution's row is locked only for the end of the transaction: locked earlier, a
+     * wait for another row (a slot another transaction is taking, a resource's lock) would hold up
+     * db-scheduler's heartbeats, which the node writes one after another, and a node whose heartbeats
+     * stop kills its own jobs (fencing). Nothing when {@code version} is negative.
+     *
+     * @throws PickLost when the pick is no longer this node's
+     */
+    void holdLease(Connection c, String jobId, long version) throws SQLException {
+        if (version >= 0 && !renewLease(c, jobId, version)) {
+            throw new PickLost();
+        }
+    }
+
+    /** Thrown by {@link #holdLease} to roll its transaction back; caught by its caller, never further. */
+    static final class PickLost extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        PickLost() {
+            super("the job's execution is no longer picked at this node's version", null, false, false);
+        }
     }
 
     /**
@@ -162,7 +182,7 @@ public final class ExecutionLedger {
      */
     boolean renewLease(Connection c, String jobId, long version) throws SQLException {
         try (PreparedStatement p = c.prepareStatement(LEASE)) {
-            bindLease(p, jobId, version, clock.instant());
+            bindLease(p, 1, jobId, version, clock.instant());
             return p.executeUpdate() == 1;
         }
     }
@@ -223,7 +243,8 @@ public final class ExecutionLedger {
                 try (PreparedStatement p = c.prepareStatement(version < 0 ? FIRST_ATTEMPT : LEASED_FIRST_ATTEMPT)) {
                     int next = 1;
                     if (version >= 0) {
-                        next = bindLease(p, jobId, version, now);
+                        p.setString(1, jobId);
+                        next = bindLease(p, 2, jobId, version, now);
                     }
                     bindFirstAttempt(p, next, jobId, node, owner, now);
                     return p.executeUpdate() == 1;
@@ -316,11 +337,16 @@ public final class ExecutionLedger {
 
     /**
      * {@link #FIRST_ATTEMPT} under the pick: the job's row is updated only if {@link #LEASE}
-     * renewed the execution's heartbeat, in the same statement. The lease's CTE runs first (the
-     * job's reads it), and it takes the execution's row lock: a concurrent release waits for it,
-     * then finds the heartbeat renewed.
+     * renewed the execution's heartbeat, in the same statement. The job's row is locked first
+     * ({@code locked}, which the lease reads), then the lease takes the execution's row lock (the
+     * job's update reads the lease): the order of every other writer of both (the transaction of
+     * {@link #startAttempt}, {@link #finishAttempt}, {@link ResourceLedger#tryAcquire(Job, String,
+     * long)}), so two of them never wait for each other's row; and a lease waiting for the job's row
+     * holds no execution row meanwhile. A concurrent release waits for the lease's row lock, then
+     * finds the heartbeat renewed.
      */
-    private static final String LEASED_FIRST_ATTEMPT = firstAttempt("WITH lease AS (" + LEASE + " RETURNING 1), ",
+    private static final String LEASED_FIRST_ATTEMPT = firstAttempt("WITH locked AS (SELECT id FROM jobs WHERE id = ?"
+            + " FOR UPDATE), lease AS (" + LEASE + " AND EXISTS (SELECT 1 FROM locked) RETURNING 1), ",
             " AND EXISTS (SELECT 1 FROM lease)");
 
     /**
@@ -335,14 +361,15 @@ public final class ExecutionLedger {
                 + " node_started) SELECT id, 1, ?, ?, ?, ?, ?, ?, ? FROM job";
     }
 
-    /** Binds {@link #LEASE}'s 5 parameters from index 1; returns the next index. */
-    private int bindLease(PreparedStatement p, String jobId, long version, Instant now) throws SQLException {
-        jdbc.setInstant(p, 1, now);
-        p.setString(2, JobQueue.TASK_NAME);
-        p.setString(3, jobId);
-        p.setBoolean(4, true);
-        p.setLong(5, version);
-        return 6;
+    /** Binds {@link #LEASE}'s 5 parameters from index {@code first}; returns the next index. */
+    private int bindLease(PreparedStatement p, int first, String jobId, long version, Instant now)
+            throws SQLException {
+        jdbc.setInstant(p, first, now);
+        p.setString(first + 1, JobQueue.TASK_NAME);
+        p.setString(first + 2, jobId);
+        p.setBoolean(first + 3, true);
+        p.setLong(first + 4, version);
+        return first + 5;
     }
 
     private static void bindFirstAttempt(PreparedStatement p, int first, String jobId, String node,

@@ -38,21 +38,13 @@ public final class ResourceLedger {
     }
 
     /**
-     * Takes the units {@code job} needs for its next attempt on {@code node}, without a check of the
-     * pick: see {@link #tryAcquire(Job, String, long)}. Returns whether it holds them now.
-     */
-    public boolean tryAcquire(Job job, String node) {
-        return tryAcquire(job, node, -1) == ExecutionLedger.Take.TAKEN;
-    }
-
-    /**
      * Takes the units {@code job} needs for its next attempt on {@code node}, under the pick this node
      * made, or marks it WAITING (and leaves it so) when it cannot have them yet. Units the job itself
      * still holds from an earlier pick are freed first; that is right only while this node holds the
-     * job's pick, so the pick is checked, and its heartbeat renewed, first in the same transaction
-     * (see {@link ExecutionLedger#tryAcquireSlot(String, int, String, String, long)}). On PostgreSQL
-     * the job's row is locked before the execution's, the order of
-     * {@link ExecutionLedger#startAttempt(String, String, long)}.
+     * job's pick, so the same transaction checks the pick as its last step and is rolled back when the
+     * pick is no longer this node's (see {@link ExecutionLedger#holdLease}). On PostgreSQL it locks the
+     * resources' rows in name order, then the job's (its update), then the execution's: the job's
+     * before the execution's, as every writer of both does.
      *
      * @param version the version of the job's execution as this node picked it; negative for no check
      * @return {@link ExecutionLedger.Take#TAKEN}, {@link ExecutionLedger.Take#NOT_FREE} (the job is
@@ -62,18 +54,16 @@ public final class ResourceLedger {
     public ExecutionLedger.Take tryAcquire(Job job, String node, long version) {
         Map<String, Integer> need = job.workflow().resources();
         Map<String, Integer> capacity = job.workflow().capacities();
+        try {
+            return take(job, node, version, need, capacity);
+        } catch (ExecutionLedger.PickLost e) {
+            return ExecutionLedger.Take.PICK_LOST;
+        }
+    }
+
+    private ExecutionLedger.Take take(Job job, String node, long version, Map<String, Integer> need,
+            Map<String, Integer> capacity) {
         return db.inTransaction("take shared resources", Durability.DEFERRED, c -> {
-            if (version >= 0) {
-                if (db.dialect() == Dialect.POSTGRESQL) {
-                    try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
-                        p.setString(1, job.id());
-                        p.executeQuery().close();
-                    }
-                }
-                if (!lease.renewLease(c, job.id(), version)) {
-                    return ExecutionLedger.Take.PICK_LOST;
-                }
-            }
             lock(c, need.keySet());
             freeStale(c, job.id(), db.dialect());
             long since = waitingSince(c, job.id());
@@ -99,6 +89,7 @@ public final class ResourceLedger {
                     p.setString(6, JobState.WAITING.name());
                     p.executeUpdate();
                 }
+                lease.holdLease(c, job.id(), version);
                 return ExecutionLedger.Take.NOT_FREE;
             }
             try (PreparedStatement p = c.prepareStatement("INSERT INTO resource_holds (job_id, resource, units, node,"
@@ -120,6 +111,7 @@ public final class ResourceLedger {
                 p.setString(4, JobState.WAITING.name());
                 p.executeUpdate();
             }
+            lease.holdLease(c, job.id(), version);
             return ExecutionLedger.Take.TAKEN;
         });
     }

@@ -57,14 +57,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 abstract class AbstractPickLeaseTest {
 
-    private static final String NODE = "node-a";
+    static final String NODE = "node-a";
 
     @TempDir
     Path dir;
-    private Store store;
+    Store store;
     private CommonsExecLauncher launcher;
     private final RunningJobs running = new RunningJobs();
-    private final ExecutorService threads = Executors.newCachedThreadPool();
+    final ExecutorService threads = Executors.newCachedThreadPool();
     private JobTask task;
 
     abstract StoreConfig config(Path dir);
@@ -164,7 +164,7 @@ abstract class AbstractPickLeaseTest {
         String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(sharing)).jobIds().get(0);
         Job job = store.ledger().jobToRun(jobId).orElseThrow().job();
         pick(jobId, Instant.now());
-        assertThat(store.resources().tryAcquire(job, NODE)).isTrue();
+        assertThat(store.resources().tryAcquire(job, NODE, -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
         // Its pick is put back in the queue; node-b picks the job and takes the unit.
         assertThat(store.resources().tryAcquire(job, "node-b", takeOver(jobId))).isEqualTo(ExecutionLedger.Take.TAKEN);
 
@@ -244,7 +244,7 @@ abstract class AbstractPickLeaseTest {
                 f -> f.getClassName().equals(RunningJobs.class.getName()) && f.getMethodName().equals("enter"));
     }
 
-    private String accept(String body) throws IOException {
+    String accept(String body) throws IOException {
         Path script = Files.writeString(dir.resolve("job.sh"), "#!/bin/sh\n" + body + "\n");
         return store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("lease",
                 List.of("/bin/sh", script.toString())))).jobIds().get(0);
@@ -254,7 +254,7 @@ abstract class AbstractPickLeaseTest {
      * As db-scheduler's pick leaves the row: picked by the node, the version raised, and the
      * heartbeat of when the pick was asked for.
      */
-    private Execution pick(String jobId, Instant heartbeat) throws SQLException {
+    Execution pick(String jobId, Instant heartbeat) throws SQLException {
         try (var c = store.schedulerDataSource().getConnection()) {
             try (var p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = ?, last_heartbeat = ?,"
                     + " version = version + 1 WHERE task_instance = ?")) {

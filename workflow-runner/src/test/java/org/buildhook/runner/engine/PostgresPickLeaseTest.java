@@ -1,13 +1,195 @@
 package org.buildhook.runner.engine;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.github.kagkarlsson.scheduler.task.Execution;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.buildhook.runner.JobWorkflow;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.store.ExecutionLedger;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobQueue;
+import org.buildhook.runner.store.Plans;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.Test;
 
 class PostgresPickLeaseTest extends AbstractPickLeaseTest {
 
     @Override
     StoreConfig config(Path dir) {
         return TestStores.postgres(dir);
+    }
+
+    /**
+     * Every writer of a job's row and of its execution's row takes the job's first. The start of a
+     * first attempt under its pick (one statement) took the execution's first: waiting for a job's
+     * row another transaction held (a thread of another node whose pick was lost, taking shared
+     * units or starting the transaction way), it held the execution's row meanwhile, which that other
+     * transaction then waited for: a deadlock, broken by PostgreSQL after {@code deadlock_timeout}
+     * with an error on one side (found by review). Here another session holds the job's row; the
+     * start waits for it and must hold no lock on the execution meanwhile.
+     */
+    @Test
+    void aFirstAttemptWaitingForTheJobsRowHoldsNoLockOnItsExecution() throws Exception {
+        String jobId = accept("true");
+        Execution picked = pick(jobId, Instant.now());
+
+        int attempt = whileAnotherSessionHolds(c -> lockJob(c, jobId), jobId,
+                () -> store.ledger().startAttempt(jobId, NODE, picked.version));
+
+        assertThat(attempt).isEqualTo(1);
+    }
+
+    /** As {@link #aFirstAttemptWaitingForTheJobsRowHoldsNoLockOnItsExecution}, for taking shared units. */
+    @Test
+    void takingSharedUnitsWaitingForTheJobsRowHoldsNoLockOnItsExecution() throws Exception {
+        String jobId = sharing();
+        Job job = store.ledger().jobToRun(jobId).orElseThrow().job();
+        Execution picked = pick(jobId, Instant.now());
+
+        ExecutionLedger.Take taken = whileAnotherSessionHolds(c -> lockJob(c, jobId), jobId,
+                () -> store.resources().tryAcquire(job, NODE, picked.version));
+
+        assertThat(taken).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /**
+     * Taking shared units waits for the resources' locks, which another node's taking may hold. It
+     * checked the pick first, which locked the execution's row for the whole wait, so db-scheduler's
+     * heartbeat of it (the node writes them one after another) waited too, and a node whose heartbeats
+     * stop kills its own jobs (fencing): seen as PostgresResourceTest's jobs killed and run again. The
+     * pick is checked last now.
+     */
+    @Test
+    void takingSharedUnitsWaitingForAResourcesLockHoldsNoLockOnItsExecution() throws Exception {
+        String jobId = sharing();
+        Job job = store.ledger().jobToRun(jobId).orElseThrow().job();
+        Execution picked = pick(jobId, Instant.now());
+        // Another job's taking makes the resource's lock row (its unit is freed again by the next
+        // taking: that job's execution is not picked).
+        store.resources().tryAcquire(store.ledger().jobToRun(sharing()).orElseThrow().job(), "node-b", -1);
+
+        ExecutionLedger.Take taken = whileAnotherSessionHolds(c -> {
+            try (var p = c.prepareStatement("SELECT resource FROM resource_locks WHERE resource = ? FOR UPDATE")) {
+                p.setString(1, "board");
+                try (var rs = p.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                }
+            }
+        }, jobId, () -> store.resources().tryAcquire(job, NODE, picked.version));
+
+        assertThat(taken).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /** As {@link #takingSharedUnitsWaitingForAResourcesLockHoldsNoLockOnItsExecution}, for a rule's slot. */
+    @Test
+    void takingASlotWaitingForAnotherTakingOfItHoldsNoLockOnItsExecution() throws Exception {
+        String jobId = accept("true");
+        Execution picked = pick(jobId, Instant.now());
+
+        ExecutionLedger.Take taken = whileAnotherSessionHolds(c -> {
+            // Another transaction taking the rule's one slot, not yet committed: the insert of the
+            // same slot waits for it.
+            try (var p = c.prepareStatement("INSERT INTO rule_slots (rule_name, slot, job_id, node, acquired_at)"
+                    + " VALUES (?, 0, ?, ?, 0)")) {
+                p.setString(1, "limited");
+                p.setString(2, "another-job");
+                p.setString(3, "node-b");
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+        }, jobId, () -> store.ledger().tryAcquireSlot("limited", 1, jobId, NODE, picked.version));
+
+        assertThat(taken).as("the other transaction rolled back: the slot is free").isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    private String sharing() {
+        PlannedJob sharing = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null,
+                false, null, Map.of("board", 1), Map.of("board", 1), null, null, 0));
+        return store.accept(Plans.delivery("{\"build_id\": " + System.nanoTime() + "}"), List.of(sharing))
+                .jobIds().get(0);
+    }
+
+    private static void lockJob(Connection c, String jobId) throws SQLException {
+        try (var p = c.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
+            p.setString(1, jobId);
+            try (var rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Hold {
+        void lock(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on another thread while a session of the test holds what {@code hold} locks;
+     * once {@code work} waits for that session, checks that the execution's row can be locked by a
+     * third session (so {@code work} holds no lock on it), then rolls the session back, lets
+     * {@code work} go on and returns its result.
+     */
+    private <T> T whileAnotherSessionHolds(Hold hold, String jobId, Callable<T> work) throws Exception {
+        try (Connection holder = store.schedulerDataSource().getConnection()) {
+            holder.setAutoCommit(false);
+            int holderPid;
+            try (var p = holder.prepareStatement("SELECT pg_backend_pid()"); var rs = p.executeQuery()) {
+                rs.next();
+                holderPid = rs.getInt(1);
+            }
+            hold.lock(holder);
+            Future<T> waiting = threads.submit(work);
+            await().atMost(Duration.ofSeconds(60)).until(() -> waitersOf(holderPid) > 0 || waiting.isDone());
+            assertThat(waiting.isDone()).as("the work went on while another session held what it needs").isFalse();
+
+            assertThat(executionLockedElsewhere(jobId))
+                    .as("the execution's row locked by work waiting for another session").isFalse();
+
+            holder.rollback();
+            return waiting.get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private int waitersOf(int pid) throws SQLException {
+        try (Connection c = store.schedulerDataSource().getConnection();
+                var p = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))")) {
+            p.setInt(1, pid);
+            try (var rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** Whether another transaction holds the execution's row: {@code FOR UPDATE NOWAIT} fails with 55P03. */
+    private boolean executionLockedElsewhere(String jobId) throws SQLException {
+        try (Connection c = store.schedulerDataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (var p = c.prepareStatement("SELECT 1 FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?"
+                    + " FOR UPDATE NOWAIT")) {
+                p.setString(1, JobQueue.TASK_NAME);
+                p.setString(2, jobId);
+                p.executeQuery().close();
+                return false;
+            } catch (SQLException e) {
+                if ("55P03".equals(e.getSQLState())) {
+                    return true;
+                }
+                throw e;
+            } finally {
+                c.rollback();
+            }
+        }
     }
 }

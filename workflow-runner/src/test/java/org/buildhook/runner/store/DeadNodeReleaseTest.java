@@ -32,7 +32,7 @@ class DeadNodeReleaseTest {
         jobId = store.accept(Plans.delivery("{\"build_id\": 1}"),
                 List.of(Plans.job("solo", List.of("/bin/true"), java.util.Map.of(), 0, java.time.Duration.ZERO, 1)))
                 .jobIds().get(0);
-        assertThat(store.ledger().tryAcquireSlot("solo", 1, jobId, "dead")).isTrue();
+        assertThat(store.ledger().tryAcquireSlot("solo", 1, jobId, "dead", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
         assertThat(store.ledger().startAttempt(jobId, "dead")).isEqualTo(1);
         sql("UPDATE scheduled_tasks SET picked = 1, picked_by = 'dead' WHERE task_instance = ?", jobId);
     }
@@ -53,7 +53,8 @@ class DeadNodeReleaseTest {
         assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked = 0"
                 + " AND picked_by IS NULL")).isEqualTo(1);
         assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isZero();
-        assertThat(store.ledger().tryAcquireSlot("solo", 1, "another-job", "live")).isTrue();
+        assertThat(store.ledger().tryAcquireSlot("solo", 1, "another-job", "live", -1))
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
     }
 
     @Test

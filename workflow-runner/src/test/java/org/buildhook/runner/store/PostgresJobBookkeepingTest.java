@@ -220,8 +220,9 @@ class PostgresJobBookkeepingTest {
         Job needsUnits = store.ledger().jobToRun(ids.get(1)).orElseThrow().job();
 
         RoundTrips.Counted<Void> taken = RoundTrips.of(() -> {
-            assertThat(store.ledger().tryAcquireSlot("limited", 1, ids.get(0), "node-a")).isTrue();
-            assertThat(store.resources().tryAcquire(needsUnits, "node-a")).isTrue();
+            assertThat(store.ledger().tryAcquireSlot("limited", 1, ids.get(0), "node-a", -1))
+                    .isEqualTo(ExecutionLedger.Take.TAKEN);
+            assertThat(store.resources().tryAcquire(needsUnits, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
         });
 
         assertThat(executionLookups(taken.trips())).as("the slot's and the resource's").hasSize(2);
