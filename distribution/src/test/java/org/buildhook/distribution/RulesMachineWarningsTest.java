@@ -3,17 +3,11 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import org.buildhook.servlet.BuildhookApplication;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * What {@code buildhook check} warns about a valid rules file on this machine (a program that does
@@ -33,14 +27,10 @@ class RulesMachineWarningsTest {
                 "    run: {command: [/no/such/deploy.sh]}",
                 ""));
         Path config = TestConfig.write(dir, "rules: rules.yaml", TestConfig.LOCAL_SERVER);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
-                BuildhookApplication.class);
-        logger.addAppender(log);
-        try (BuildhookServer server = TestConfig.server(TestConfig.load(config))) {
+        try (ApplicationLog log = new ApplicationLog();
+                BuildhookServer server = TestConfig.server(TestConfig.load(config))) {
             server.start();
-            assertThat(warnings(log)).anySatisfy(w -> assertThat(w).startsWith(rules + ":3:")
+            assertThat(log.warnings()).anySatisfy(w -> assertThat(w).startsWith(rules + ":3:")
                     .contains("rule 'deploy': executable not found: /no/such/deploy.sh")
                     .contains("its jobs will fail to start on this node"));
 
@@ -50,18 +40,9 @@ class RulesMachineWarningsTest {
                     "  - name: archive",
                     "    run: {command: [" + notExecutable + "]}",
                     ""));
-            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(warnings(log))
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(log.warnings())
                     .anySatisfy(w -> assertThat(w).startsWith(rules + ":3:")
                             .contains("rule 'archive': permission denied: " + notExecutable + " is not executable")));
-        } finally {
-            logger.detachAppender(log);
-        }
-    }
-
-    private static List<String> warnings(ListAppender<ILoggingEvent> log) {
-        synchronized (log) {
-            return log.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
-                    .toList();
         }
     }
 }
