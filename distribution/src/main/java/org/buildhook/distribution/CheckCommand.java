@@ -77,6 +77,7 @@ final class CheckCommand implements Callable<Integer> {
                 BuildhookConfig loaded = file.map(loader::load).orElseGet(loader::defaults);
                 String name = loaded.source() == null ? "embedded defaults" : loaded.source().toString();
                 out.println(name + ": ok (" + loaded.endpoints().size() + " endpoint(s))");
+                loaded.notes().forEach(out::println);
                 loaded.warnings().forEach(out::println);
                 rulesFile = loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();

@@ -105,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
                 s.contextPath(), s.keystore(), s.keystorePassword(), s.idleTimeout(), s.requestTimeout(),
                 s.minThreads(), s.maxThreads(), s.stopTimeout());
         return new BuildhookConfig(c.source(), c.dataDir(), c.store(), c.endpoints(), c.rulesFile(), c.engine(),
-                c.launcher(), c.http(), c.admin(), flagged, c.metrics(), c.warnings());
+                c.launcher(), c.http(), c.admin(), flagged, c.metrics(), c.warnings(), c.notes());
     }
 
     /** The same listener and servlets as the WAR's web.xml. */

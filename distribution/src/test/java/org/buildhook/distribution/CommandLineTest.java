@@ -293,6 +293,29 @@ class CommandLineTest {
                 config + ": warning: no rules file configured (rules:): webhooks are received and stored, but no job runs");
     }
 
+    /**
+     * Which secret file is used is worth knowing, not a problem: said as a note, not a warning (it was
+     * a warning at every normal start, and warnings that are always there teach operators to skip
+     * warnings). A secret generated just now stays a warning (ConfigLoaderTest): it must be handed to
+     * JobServ.
+     */
+    @Test
+    void aSecretFileInUseIsANoteNotAWarning() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data
+rules: rules.yaml
+");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: fine\n    run: {command: [true]}\n");
+        Path secret = dir.resolve("data/webhook-secret").toAbsolutePath();
+        Files.createDirectories(secret.getParent());
+        Files.writeString(secret, "a-secret-generated-by-an-earlier-start\n");
+
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(out.toString().lines().filter(l -> l.contains("warning"))).as(out.toString()).isEmpty();
+        assertThat(out.toString().lines()).contains(config + ": note: using the secret of endpoint 'default' in "
+                + secret);
+    }
+
     @Test
     void testNeedsNoneOfTheServersSecretsOnlyItsRulesFile() throws IOException {
         Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: fine\n    run: {command: [true]}\n");

@@ -201,6 +201,7 @@ public final class BuildhookApplication implements AutoCloseable {
             LOG.info("admin API and status page are off (no admin.token configured)");
         }
         // Among them, from the loader, "no rules file configured": said once.
+        config.notes().forEach(LOG::info);
         config.warnings().forEach(LOG::warn);
         ProcessEncoding.current().warning().ifPresent(LOG::warn);
         if (ProcessHandle.current().pid() == 1) {

@@ -26,6 +26,8 @@ import org.buildhook.runner.store.StoreConfig;
  * @param metrics   whether {@code GET /metrics} answers
  * @param warnings  things that work but deserve the operator's attention, each a whole line naming its
  *                  place ({@code buildhook.yaml:4:16: warning: key: message}); never contain a secret
+ * @param notes     things worth knowing that are not problems (which secret files are used), each a
+ *                  whole line ({@code buildhook.yaml: note: message}); logged at INFO, never contain a secret
  */
 public record BuildhookConfig(
         Path source,
@@ -39,7 +41,8 @@ public record BuildhookConfig(
         AdminSettings admin,
         ServerSettings server,
         MetricsSettings metrics,
-        List<String> warnings) {
+        List<String> warnings,
+        List<String> notes) {
 
     public BuildhookConfig {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -60,6 +63,15 @@ public record BuildhookConfig(
         Objects.requireNonNull(server, "server");
         Objects.requireNonNull(metrics, "metrics");
         warnings = List.copyOf(warnings);
+        notes = List.copyOf(notes);
+    }
+
+    /** Without notes. Kept for callers written before they existed. */
+    public BuildhookConfig(Path source, Path dataDir, StoreConfig store, Map<String, EndpointConfig> endpoints,
+            Path rulesFile, EngineConfig engine, LauncherConfig launcher, HttpSettings http, AdminSettings admin,
+            ServerSettings server, MetricsSettings metrics, List<String> warnings) {
+        this(source, dataDir, store, endpoints, rulesFile, engine, launcher, http, admin, server, metrics, warnings,
+                List.of());
     }
 
     /** Without a {@code metrics:} section: {@code /metrics} on. Kept for callers written before it existed. */

@@ -195,7 +195,7 @@ public final class ConfigLoader {
                 draft.launcher, draft.http, new AdminSettings(adminToken, draft.generateAdminToken,
                         forClients ? draft.adminTokenText : null),
                 draft.server, draft.metrics,
-                warnings.list());
+                warnings.list(), warnings.notes());
     }
 
     /**
@@ -223,8 +223,11 @@ public final class ConfigLoader {
             throw new ConfigException(List.of(dataDirAt == null ? new Problem(name, 0, 0, message)
                     : new Problem(name, dataDirAt.line(), dataDirAt.column(), message)));
         }
-        warnings.add((result.generated() ? GENERATED : "using the secret of ") + user + " in " + file
-                + (result.generated() ? " (readable by its owner only); " + purpose : ""));
+        if (result.generated()) {
+            warnings.add(GENERATED + user + " in " + file + " (readable by its owner only); " + purpose);
+        } else {
+            warnings.note("using the secret of " + user + " in " + file);
+        }
         return Secret.of(result.secret());
     }
 }

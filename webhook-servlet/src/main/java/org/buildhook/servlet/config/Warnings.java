@@ -13,6 +13,7 @@ final class Warnings {
 
     private final String file;
     private final List<String> list = new ArrayList<>();
+    private final List<String> notes = new ArrayList<>();
 
     Warnings(String file) {
         this.file = file;
@@ -34,5 +35,18 @@ final class Warnings {
 
     List<String> list() {
         return List.copyOf(list);
+    }
+
+    /**
+     * Something worth knowing that is not a problem (which secret file is used): {@code file: note:
+     * message}, logged at INFO and printed by {@code check}, never as a warning. Warnings that are
+     * always there teach operators to skip warnings.
+     */
+    void note(String message) {
+        notes.add(file + ": note: " + message);
+    }
+
+    List<String> notes() {
+        return List.copyOf(notes);
     }
 }
