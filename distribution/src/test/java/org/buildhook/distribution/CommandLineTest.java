@@ -301,9 +301,7 @@ class CommandLineTest {
      */
     @Test
     void aSecretFileInUseIsANoteNotAWarning() throws IOException {
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data
-rules: rules.yaml
-");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nrules: rules.yaml\n");
         Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: fine\n    run: {command: [true]}\n");
         Path secret = dir.resolve("data/webhook-secret").toAbsolutePath();
         Files.createDirectories(secret.getParent());
