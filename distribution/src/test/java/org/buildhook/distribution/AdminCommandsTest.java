@@ -252,6 +252,19 @@ class AdminCommandsTest {
         assertThat(err.toString()).contains("no job 01AAAAAAAAAAAAAAAAAAAAAAAA");
     }
 
+    /** Both are ULIDs, and {@code deliveries} lists a delivery's first: the 404 says which ids to use. */
+    @Test
+    void aDeliverysIdGivenForAJobsIsAnsweredWithItsJobs() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        String jobId = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+
+        for (String command : List.of("logs", "rerun")) {
+            assertThat(run(command, delivery)).as(command).isEqualTo(ExitCodes.FAILED);
+            assertThat(err.toString()).as(command).contains("no job " + delivery + "; " + delivery
+                    + " is a delivery's id; its job(s): " + jobId);
+        }
+    }
+
     /**
      * An id is one path segment of the API's URL: text that is no id (a space, a {@code %}, a {@code /}
      * or {@code ..}, a {@code ?} or {@code #}) is refused as such, with usage's exit code, by every

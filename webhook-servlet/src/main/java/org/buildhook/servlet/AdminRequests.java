@@ -59,6 +59,18 @@ final class AdminRequests {
                 .with("next", page.nextCursor());
     }
 
+    /**
+     * The 404 for an id that is no job's. An operator who pasted a delivery's id (both are ULIDs, and
+     * {@code deliveries} lists them first) is told so, with the jobs the delivery has: the ids to use.
+     */
+    static ApiError noJob(Store store, String id) {
+        String hint = store.delivery(id).map(d -> d.jobs().isEmpty()
+                ? "; " + id + " is a delivery's id, and no rule fired for it"
+                : "; " + id + " is a delivery's id; its job(s): " + d.jobs().stream().map(Job::id)
+                        .collect(java.util.stream.Collectors.joining(", "))).orElse("");
+        return ApiError.notFound("no job " + id + hint);
+    }
+
     JsonAnswer delivery(String id) {
         DeliveryDetail d = store().delivery(id).orElseThrow(() -> ApiError.notFound("no delivery " + id));
         return new JsonAnswer().with("delivery", AdminViews.deliveryDetail(d.delivery()))
@@ -67,14 +79,14 @@ final class AdminRequests {
     }
 
     JsonAnswer job(String id) {
-        JobDetail j = store().job(id).orElseThrow(() -> ApiError.notFound("no job " + id));
+        JobDetail j = store().job(id).orElseThrow(() -> noJob(store(), id));
         return new JsonAnswer().with("job", AdminViews.jobDetail(j.job()))
                 .with("attempts", AdminViews.all(j.attempts(), AdminViews::attempt))
                 .with("actions", AdminViews.all(store().actionsOnJob(id), AdminViews::action));
     }
 
     JsonAnswer rerun(String jobId) {
-        Job old = store().job(jobId).orElseThrow(() -> ApiError.notFound("no job " + jobId)).job();
+        Job old = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
         String id = store().rerun(jobId);
         store().recordAction(actor, "rerun", old.deliveryId(), jobId, "new job " + id);
         LOG.info("admin {} re-ran job {} as job {}", actor, jobId, id);
@@ -82,7 +94,7 @@ final class AdminRequests {
     }
 
     JsonAnswer cancel(String jobId) {
-        Job job = store().job(jobId).orElseThrow(() -> ApiError.notFound("no job " + jobId)).job();
+        Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
         boolean cancelled = store().cancel(jobId);
         store().recordAction(actor, "cancel", job.deliveryId(), jobId,
                 cancelled ? "cancelled" : "already ended (" + job.state() + ")");
@@ -95,7 +107,7 @@ final class AdminRequests {
      * is not awaiting one.
      */
     JsonAnswer decide(String jobId, boolean approve) {
-        Job job = store().job(jobId).orElseThrow(() -> ApiError.notFound("no job " + jobId)).job();
+        Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
         boolean done = approve ? store().approve(jobId, actor) : store().reject(jobId, actor);
         if (!done) {
             JobState now = store().job(jobId).map(d -> d.job().state()).orElse(job.state());

@@ -71,7 +71,7 @@ final class JobLogSender {
     void send(String jobId, HttpServletRequest request, HttpServletResponse response) throws IOException {
         Integer wanted = attemptParameter(request.getParameter("attempt"));
         boolean follow = flag(request.getParameter("follow"));
-        JobDetail job = store.job(jobId).orElseThrow(() -> ApiError.notFound("no job " + jobId));
+        JobDetail job = store.job(jobId).orElseThrow(() -> AdminRequests.noJob(store, jobId));
         if (follow) {
             follow(jobId, wanted, response);
             return;
