@@ -133,7 +133,7 @@ final class ServeCommand implements Callable<Integer> {
                         + " host name this machine can resolve; set --host or server.host to an address of this"
                         + " machine, like 0.0.0.0 (every address) or 127.0.0.1 (this machine only)";
             }
-            if (t instanceof java.net.BindException && !isAddressInUse(t)) {
+            if (t instanceof java.net.BindException && !isAddressOfThisMachine(settings.host())) {
                 return "cannot listen on " + address + " (" + t.getMessage() + "): '" + settings.host() + "' is not"
                         + " an address of this machine; set --host or server.host to one of its addresses, or"
                         + " 0.0.0.0 (every address)";
@@ -155,13 +155,23 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /**
-     * A port taken by another socket ({@code EADDRINUSE}, "Address already in use"), as opposed to an
-     * address this machine does not have ({@code EADDRNOTAVAIL}, "Cannot assign requested address").
-     * The JDK tells them apart only by the message, which comes from the C library's strerror.
+     * Whether {@code host} is an address this machine can listen on: every address ({@code 0.0.0.0},
+     * none given), a loopback address, or one of its network interfaces'. A bind that fails on such an
+     * address failed because the port is taken ({@code EADDRINUSE}); on another, because the machine
+     * does not have it ({@code EADDRNOTAVAIL}). Asked of the interfaces rather than read from the
+     * exception's message, which is the C library's {@code strerror} text and follows the locale.
      */
-    private static boolean isAddressInUse(Throwable bind) {
-        String message = bind.getMessage();
-        return message == null || !message.contains("assign requested address");
+    private static boolean isAddressOfThisMachine(String host) {
+        if (host == null || host.isBlank()) {
+            return true;
+        }
+        try {
+            java.net.InetAddress address = java.net.InetAddress.getByName(host);
+            return address.isAnyLocalAddress() || address.isLoopbackAddress()
+                    || java.net.NetworkInterface.getByInetAddress(address) != null;
+        } catch (java.io.IOException e) {
+            return true; // not known to be foreign: blame the port, as before
+        }
     }
 
     private static String rootMessage(Throwable e) {

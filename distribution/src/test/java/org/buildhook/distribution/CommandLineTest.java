@@ -474,6 +474,26 @@ class CommandLineTest {
                 .doesNotContain("another program").doesNotContain("Exception");
     }
 
+    /**
+     * A taken port on an address this machine has is blamed on the program that has it. Told apart
+     * from an address the machine does not have by asking its interfaces, not by the bind error's text
+     * (the C library's, which follows the locale).
+     */
+    @Test
+    void serveOnATakenPortSaysAnotherProgramHasIt() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port",
+                    String.valueOf(taken.getLocalPort()));
+
+            assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+            assertThat(err.toString()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort())
+                    .contains("another program (or another buildhook) has it").contains("--port N or server.port")
+                    .doesNotContain("not an address of this machine").doesNotContain("Exception");
+        }
+    }
+
     @Test
     void serveRefusedForAMistakeInItsRulesFileWritesNothing() throws IOException {
         Path rules = rulesWithATypo();
