@@ -221,6 +221,11 @@ final class ConfigReader {
                 continue;
             }
             Optional<String> value = key.equals("user") ? nodes.text(node, "store.user") : secrets.read(node, "store.password");
+            if (value.isPresent() && StoreUrls.hasParameter(url, key)) {
+                // The driver takes the last of two: this one. Said, since which one counts is not obvious.
+                warnings.add(s.get(key).keyLocation(), "store." + key, "also given in store.url (" + key
+                        + "=…); this one is used: remove one of the two");
+            }
             if (value.isPresent()) {
                 out = StoreUrls.withParameter(out, key, value.get());
             }

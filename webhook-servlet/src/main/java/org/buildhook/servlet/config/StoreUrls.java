@@ -57,6 +57,21 @@ final class StoreUrls {
     }
 
     /** Appends {@code name=value} to a PostgreSQL URL's query: the store opens the pool with the URL alone. */
+    /** Whether the URL's query already has a parameter {@code name} (PostgreSQL's names are case-sensitive). */
+    static boolean hasParameter(String url, String name) {
+        int query = url.indexOf('?');
+        if (query < 0) {
+            return false;
+        }
+        for (String parameter : url.substring(query + 1).split("&")) {
+            int eq = parameter.indexOf('=');
+            if ((eq < 0 ? parameter : parameter.substring(0, eq)).equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static String withParameter(String url, String name, String value) {
         return url + (url.contains("?") ? "&" : "?") + name + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8);
     }

@@ -300,6 +300,25 @@ class ConfigLoaderTest {
                 .contains("lmp", "secrets=1", "enabled=true");
     }
 
+    /** Which of two passwords counts is not obvious (the driver takes the last): said, never shown. */
+    @Test
+    void aPasswordInBothTheStoreUrlAndStorePasswordIsWarnedAboutAtTheKeyWithoutItsValue() throws IOException {
+        Path both = Files.writeString(dir.resolve("both.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store:\n  url: 'jdbc:postgresql://db:5432/buildhook?user=u&password=in-the-url'\n"
+                + "  password: {value: in-the-key}\n");
+        Path one = Files.writeString(dir.resolve("one.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store:\n  url: 'jdbc:postgresql://db:5432/buildhook?user=u'\n  password: {value: in-the-key}\n");
+        ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
+
+        List<String> warnings = loader.load(both).warnings();
+
+        assertThat(warnings).filteredOn(w -> w.contains("also given")).singleElement().asString()
+                .startsWith(both + ":4:3: warning: store.password: also given in store.url (password=…); this one is"
+                        + " used")
+                .doesNotContain("in-the-url").doesNotContain("in-the-key");
+        assertThat(loader.load(one).warnings()).noneMatch(w -> w.contains("also given in store.url"));
+    }
+
     @Test
     void aPostgresqlPoolSmallerThanTheRunnersThreadsPlusTwoStartsWithOneWarningThatSaysWhereAndWhatToSet()
             throws IOException {
