@@ -1,6 +1,8 @@
 package org.buildhook.distribution;
 
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.buildhook.runner.engine.JobEngine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -13,6 +15,11 @@ import sun.misc.SignalHandler;
  * ({@code jdk.unsupported}) is the JDK's only way to observe a signal; a JVM that does not let us
  * (run with {@code -Xrs}, or a signal ignored from the start as under {@code nohup}) keeps its
  * behaviour, only unlogged.
+ *
+ * <p>A second stop signal (Ctrl-C again, another SIGTERM) does not wait for the rest of
+ * {@code runner.shutdown-grace}: running jobs are killed now and put back in the queue, as when the
+ * grace runs out ({@link JobEngine#hurryStops}); they run again at the next start. The stop itself goes
+ * on as the first signal began it.
  *
  * <p>SIGHUP is not a reload: buildhook reads buildhook.yaml at start only (the rules file is reloaded
  * on its own when it changes), so a hang-up stops the server as SIGTERM does, and says so.
@@ -29,6 +36,9 @@ final class StopSignals {
                     + " (the rules file is reloaded by itself when it changes); to apply a changed buildhook.yaml,"
                     + " restart (systemctl restart buildhook)");
 
+    /** Stop signals received so far. */
+    private static final AtomicInteger RECEIVED = new AtomicInteger();
+
     private StopSignals() {
     }
 
@@ -42,6 +52,13 @@ final class StopSignals {
         SignalHandler[] previous = new SignalHandler[1];
         try {
             previous[0] = Signal.handle(signal, s -> {
+                if (RECEIVED.getAndIncrement() > 0) {
+                    // The JVM's handler would only block: its shutdown is under way.
+                    LOG.warn("received SIG{} again: stopping now; running jobs are killed and run again at the"
+                            + " next start", name);
+                    JobEngine.hurryStops();
+                    return;
+                }
                 LOG.info("received SIG{}{}", name, why);
                 SignalHandler jvm = previous[0];
                 if (jvm != null) {

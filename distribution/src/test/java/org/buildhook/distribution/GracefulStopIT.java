@@ -111,6 +111,41 @@ class GracefulStopIT {
         assertThat(journal()).isEqualTo("start 67\nend 67\nstart 68\nend 68\n");
     }
 
+    /**
+     * Ctrl-C again (or a second SIGTERM) does not wait out runner.shutdown-grace (10 minutes here):
+     * the running job is killed now and runs again at the next start.
+     */
+    @Test
+    void aSecondInterruptStopsWithoutWaitingAndTheJobRunsAgainAtTheNextStart() throws Exception {
+        String base = serve();
+        assertThat(send(base, "build-67-passed.json").statusCode()).isEqualTo(202);
+        await().atMost(UPPER_BOUND).until(() -> journal().contains("start 67"));
+
+        signal("INT");
+        await().atMost(UPPER_BOUND).until(() -> String.join("\n", output).contains("received SIGINT (Ctrl-C)"));
+        assertThat(server.isAlive()).as("the first Ctrl-C waits for the running job").isTrue();
+        signal("INT");
+
+        assertThat(server.waitFor(UPPER_BOUND.toSeconds(), TimeUnit.SECONDS))
+                .as("stopped before the 10 minutes of grace").isTrue();
+        assertThat(server.exitValue()).isEqualTo(130);
+        await().atMost(UPPER_BOUND).until(() -> String.join("\n", output).contains("buildhook stopped"));
+        assertThat(String.join("\n", output)).contains("received SIGINT again: stopping now");
+        assertThat(journal()).isEqualTo("start 67\n");
+
+        // The killed run's lock, which only its end would have taken away.
+        Files.delete(Path.of(release + ".lock"));
+        Files.createFile(release);
+        serve();
+        await().atMost(UPPER_BOUND).until(() -> journal().contains("end 67"));
+        assertThat(journal()).isEqualTo("start 67\nstart 67\nend 67\n");
+    }
+
+    void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(server.pid())).inheritIO().start();
+        assertThat(kill.waitFor()).isZero();
+    }
+
     @Test
     void aHangupIsLoggedAndStopsTheServerGracefully() throws Exception {
         String base = serve();

@@ -140,6 +140,7 @@ public final class JobEngine implements AutoCloseable {
             return;
         }
         started = true;
+        LIVE.add(this);
         // What a dead predecessor on this host left running is killed before any job can run again,
         // and then what it held is put back in the queue at once, not after the dead-node limit.
         sweepLeftovers();
@@ -198,7 +199,22 @@ public final class JobEngine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         scheduler.stop();
+        LIVE.remove(this);
         LOG.info("job engine stopped on node {}", config.nodeId());
+    }
+
+    /** The engines of this JVM that started and have not stopped yet (for {@link #hurryStops}). */
+    private static final Set<JobEngine> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Ends the grace period of every engine of this JVM that is stopping (or will stop) now: their
+     * running jobs' process trees are killed at once and the jobs put back in the queue, as when
+     * {@code runner.shutdown-grace} runs out; they run again at the next start (or on another node).
+     * For an operator who asks twice (a second Ctrl-C or SIGTERM to the standalone server); nothing is
+     * lost by it, only the jobs' remaining time.
+     */
+    public static void hurryStops() {
+        LIVE.forEach(engine -> engine.running.hurry());
     }
 
     /**

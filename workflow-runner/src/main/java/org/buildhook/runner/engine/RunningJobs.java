@@ -23,6 +23,7 @@ final class RunningJobs {
     private final Map<String, String> fenced = new ConcurrentHashMap<>();
     private final Set<String> executing = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
+    private volatile boolean hurried;
 
     /**
      * Marks the job's execution as handled by this node, first waiting while another thread of this
@@ -92,6 +93,12 @@ final class RunningJobs {
         return running.size();
     }
 
+    /** Ends the wait of {@link #stop} now, or makes the next stop wait for nothing. */
+    synchronized void hurry() {
+        hurried = true;
+        notifyAll();
+    }
+
     boolean isStopping() {
         return stopping;
     }
@@ -104,12 +111,15 @@ final class RunningJobs {
         return stoppedByShutdown.remove(jobId);
     }
 
-    /** Stops taking jobs, waits up to {@code grace} for the running ones, then kills what is left. */
+    /**
+     * Stops taking jobs, waits up to {@code grace} for the running ones (less if {@link #hurry} is
+     * called meanwhile), then kills what is left.
+     */
     void stop(Duration grace) throws InterruptedException {
         stopping = true;
         long deadline = System.nanoTime() + grace.toNanos();
         synchronized (this) {
-            while (!running.isEmpty() && System.nanoTime() < deadline) {
+            while (!running.isEmpty() && System.nanoTime() < deadline && !hurried) {
                 wait(50);
             }
         }
