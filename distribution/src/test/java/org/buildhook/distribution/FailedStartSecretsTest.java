@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,13 +28,16 @@ class FailedStartSecretsTest {
 
     @TempDir
     Path dir;
-    final List<Process> started = new ArrayList<>();
+    ServeProcesses processes;
+
+    @BeforeEach
+    void processes() {
+        processes = new ServeProcesses(dir);
+    }
 
     @AfterEach
     void killAll() throws InterruptedException {
-        for (Process p : started) {
-            p.destroyForcibly().waitFor();
-        }
+        processes.close();
     }
 
     /** Jetty opens the port before the application starts: the application never got to announce them. */
@@ -91,17 +95,12 @@ class FailedStartSecretsTest {
     }
 
     private Process serve(Path config, Path out, String... flags) throws IOException {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString(),
-                "--host", "127.0.0.1"));
-        command.addAll(List.of(flags));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(out.toFile()).start();
-        started.add(p);
-        return p;
+        List<String> all = new ArrayList<>(List.of("--host", "127.0.0.1"));
+        all.addAll(List.of(flags));
+        return processes.serve(config, out, all.toArray(String[]::new));
     }
 
     private static boolean printed(Path out, String text) throws IOException {
-        return Files.exists(out) && Files.readString(out, StandardCharsets.UTF_8).contains(text);
+        return ServeProcesses.printed(out, text);
     }
 }

@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,13 +22,16 @@ class OneServerPerDatabaseTest {
 
     @TempDir
     Path dir;
-    final List<Process> started = new ArrayList<>();
+    ServeProcesses processes;
+
+    @BeforeEach
+    void processes() {
+        processes = new ServeProcesses(dir);
+    }
 
     @AfterEach
     void killAll() throws InterruptedException {
-        for (Process p : started) {
-            p.destroyForcibly().waitFor();
-        }
+        processes.close();
     }
 
     @Test
@@ -58,14 +59,10 @@ class OneServerPerDatabaseTest {
     }
 
     private Process serve(Path config, Path out) throws IOException {
-        Process p = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
-                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        started.add(p);
-        return p;
+        return processes.serve(config, out);
     }
 
     private static boolean printed(Path out, String text) throws IOException {
-        return Files.exists(out) && Files.readString(out, StandardCharsets.UTF_8).contains(text);
+        return ServeProcesses.printed(out, text);
     }
 }
