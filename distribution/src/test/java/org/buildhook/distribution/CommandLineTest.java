@@ -602,6 +602,48 @@ class CommandLineTest {
         assertThat(cut).isEmpty();
     }
 
+    /**
+     * Every help screen at 80 columns has the words it has unwrapped, each whole: picocli's own wrapping
+     * also breaks after '.', ':' or ',' before a letter, so {@code send}'s usage line showed
+     * {@code [PAYLOAD.} and {@code json]} on two lines and {@code check}'s description {@code file:} and
+     * {@code line:column} (found by try-out 7); a usage line or an example copied from the help must work.
+     */
+    @Test
+    void everyHelpScreenAt80ColumnsWrapsOnlyAtSpaces() {
+        List<CommandLine> narrow = everyCommand(80);
+        List<CommandLine> wide = everyCommand(1000);
+        assertThat(narrow).hasSameSizeAs(wide).hasSizeGreaterThan(14);
+        List<String> problems = new ArrayList<>();
+        for (int i = 0; i < narrow.size(); i++) {
+            String name = narrow.get(i).getCommandSpec().qualifiedName();
+            String help = narrow.get(i).getUsageMessage(CommandLine.Help.Ansi.OFF);
+            List<String> words = List.of(help.trim().split("\\s+"));
+            String unwrapped = wide.get(i).getUsageMessage(CommandLine.Help.Ansi.OFF);
+            List<String> whole = List.of(unwrapped.trim().split("\\s+"));
+            if (!words.equals(whole)) {
+                List<String> cut = new ArrayList<>(words);
+                cut.removeAll(whole);
+                problems.add(name + ": words cut at the end of a line: " + cut);
+            }
+            help.lines().filter(line -> line.length() > 80).forEach(line -> problems.add(name + ": wider than 80: " + line));
+        }
+        assertThat(problems).isEmpty();
+    }
+
+    /** buildhook and all its subcommands, depth first, with help this many columns wide. */
+    private static List<CommandLine> everyCommand(int width) {
+        List<CommandLine> commands = new ArrayList<>();
+        CommandLine top = BuildhookCommand.commandLine();
+        top.setUsageHelpWidth(width);
+        List<CommandLine> todo = new ArrayList<>(List.of(top));
+        while (!todo.isEmpty()) {
+            CommandLine command = todo.remove(0);
+            commands.add(command);
+            todo.addAll(0, command.getSubcommands().values());
+        }
+        return commands;
+    }
+
     @Test
     void versionNamesTheProduct() {
         assertThat(run("--version")).isZero();
