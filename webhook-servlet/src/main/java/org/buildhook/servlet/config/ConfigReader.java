@@ -65,10 +65,12 @@ final class ConfigReader {
     Draft read(YamlNode root) {
         Map<String, YamlNode.Entry> top = Map.of();
         if (root != null && !Nodes.isNull(root)) {
-            Optional<YamlNode.Mapping> mapping = nodes.mapping(root, "(top level)");
-            if (mapping.isPresent()) {
-                nodes.onlyKeys(mapping.get(), ConfigKeys.TOP, "");
-                top = mapping.get().entries();
+            if (root instanceof YamlNode.Mapping mapping) {
+                nodes.onlyKeys(mapping, ConfigKeys.TOP, "");
+                top = mapping.entries();
+            } else {
+                nodes.problem(root.location(), "(top level)", "expected a mapping (key: value lines), got "
+                        + YamlNode.describeDocument(root));
             }
         }
         Draft draft = new Draft();
