@@ -461,6 +461,51 @@ class CommandLineTest {
                 .contains("--host or server.host").doesNotContain("Exception");
     }
 
+    /**
+     * check says what serve would say of a server.host it cannot listen on, at the value's place (found
+     * by try-out 7: check said ok, serve refused to start). A value that is no address at all is a
+     * mistake; a host name that does not resolve now a warning: serve looks it up again when it starts,
+     * maybe on another machine or once DNS knows it.
+     */
+    @Test
+    void checkSaysAtItsPlaceAServerHostThatServeCouldNotListenOn() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"),
+                "data-dir: data\nserver:\n  port: 8080\n  host: 300.1.1.1\n");
+
+        assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
+
+        assertThat(err.toString()).contains(config + ":4:9: server.host: '300.1.1.1' is neither an IP address nor a"
+                + " host name (an IPv4 address is four numbers from 0 to 255, like 192.168.1.10), so serve cannot"
+                + " listen on it; set server.host to an address of this machine, like 0.0.0.0 (every address) or"
+                + " 127.0.0.1 (this machine only)").contains("1 mistake(s) found");
+
+        Files.writeString(config, "data-dir: data\nserver: {host: 'http://0.0.0.0:8080/'}\n");
+        err.getBuffer().setLength(0);
+        assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains(config + ":2:16: server.host: 'http://0.0.0.0:8080/' is neither an IP"
+                + " address nor a host name (a host, not a URL: no scheme, port or path)");
+    }
+
+    @Test
+    void checkWarnsAboutAServerHostNameThatDoesNotResolveNowAndAcceptsOnesThatDo() throws IOException {
+        // RFC 6761: names under .invalid never resolve.
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"),
+                "data-dir: data\nserver:\n  host: buildhook-test.invalid\n");
+
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(out.toString()).contains(config + ":3:9: warning: server.host: 'buildhook-test.invalid' is neither"
+                + " an IP address nor a host name this machine can resolve now; serve looks it up when it starts and"
+                + " cannot start unless it resolves then");
+
+        for (String host : List.of("127.0.0.1", "0.0.0.0", "localhost", "::1", "127.1")) {
+            Files.writeString(config, "data-dir: data\nserver:\n  host: '" + host + "'\n");
+            out.getBuffer().setLength(0);
+            assertThat(run("check", "--config", config.toString())).as(host + ": " + err).isEqualTo(ExitCodes.OK);
+            assertThat(out.toString()).as(host).doesNotContain("server.host");
+        }
+    }
+
     @Test
     void serveOnAnAddressThisMachineDoesNotHaveDoesNotBlameAnotherProgram() throws IOException {
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");
