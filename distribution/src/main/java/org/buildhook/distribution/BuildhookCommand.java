@@ -51,6 +51,8 @@ public final class BuildhookCommand implements Runnable {
     /** A configured command line; tests call it with their own streams. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new BuildhookCommand()).setCaseInsensitiveEnumValuesAllowed(true);
+        // Wrapped at spaces only, so a usage line or an example copied from the help is whole.
+        cl.setHelpFactory(SpaceWrappingHelp::new);
         // A CommandFailure is an answer for the operator, not a crash: its message, no stack trace.
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof CommandFailure) {

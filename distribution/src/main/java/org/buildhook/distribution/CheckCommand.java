@@ -67,7 +67,7 @@ final class CheckCommand implements Callable<Integer> {
         Path defaultWorkdir = null;
         if (rules == null) {
             try {
-                ConfigLoader loader = Configs.loader(workingDirectory).withoutWriting();
+                ConfigLoader loader = Configs.loader(workingDirectory).withoutWriting().resolvingServerHost();
                 Optional<Path> file = Configs.locate(config);
                 if (file.isEmpty()) {
                     out.println("no configuration file given (--config) or found (" + ConfigLoader.ENV + ", -D"

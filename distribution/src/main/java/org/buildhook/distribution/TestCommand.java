@@ -125,7 +125,23 @@ final class TestCommand implements Callable<Integer> {
         try {
             return new BuildEventParser().parse(body);
         } catch (InvalidEventException e) {
+            if (!startsLikeAnObject(body)) {
+                // The parser quotes the first token, which for a file named by mistake (a secret
+                // file instead of the payload) would print its content.
+                throw new CommandFailure(payload + " is not a JobServ build event: it is not a JSON object (it does not"
+                        + " start with '{'); its " + body.length + " byte(s) are not shown since a file named by mistake"
+                        + " may hold a secret", ExitCodes.FAILED);
+            }
             throw new CommandFailure(payload + " is not a JobServ build event: " + e.getMessage(), ExitCodes.FAILED);
         }
+    }
+
+    /** Whether the first character after white space (and a UTF-8 byte order mark) is '{'. */
+    private static boolean startsLikeAnObject(byte[] body) {
+        int i = body.length >= 3 && body[0] == (byte) 0xEF && body[1] == (byte) 0xBB && body[2] == (byte) 0xBF ? 3 : 0;
+        while (i < body.length && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n')) {
+            i++;
+        }
+        return i < body.length && body[i] == '{';
     }
 }

@@ -461,6 +461,51 @@ class CommandLineTest {
                 .contains("--host or server.host").doesNotContain("Exception");
     }
 
+    /**
+     * check says what serve would say of a server.host it cannot listen on, at the value's place (found
+     * by try-out 7: check said ok, serve refused to start). A value that is no address at all is a
+     * mistake; a host name that does not resolve now a warning: serve looks it up again when it starts,
+     * maybe on another machine or once DNS knows it.
+     */
+    @Test
+    void checkSaysAtItsPlaceAServerHostThatServeCouldNotListenOn() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"),
+                "data-dir: data\nserver:\n  port: 8080\n  host: 300.1.1.1\n");
+
+        assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
+
+        assertThat(err.toString()).contains(config + ":4:9: server.host: '300.1.1.1' is neither an IP address nor a"
+                + " host name (an IPv4 address is four numbers from 0 to 255, like 192.168.1.10), so serve cannot"
+                + " listen on it; set server.host to an address of this machine, like 0.0.0.0 (every address) or"
+                + " 127.0.0.1 (this machine only)").contains("1 mistake(s) found");
+
+        Files.writeString(config, "data-dir: data\nserver: {host: 'http://0.0.0.0:8080/'}\n");
+        err.getBuffer().setLength(0);
+        assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains(config + ":2:16: server.host: 'http://0.0.0.0:8080/' is neither an IP"
+                + " address nor a host name (a host, not a URL: no scheme, port or path)");
+    }
+
+    @Test
+    void checkWarnsAboutAServerHostNameThatDoesNotResolveNowAndAcceptsOnesThatDo() throws IOException {
+        // RFC 6761: names under .invalid never resolve.
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"),
+                "data-dir: data\nserver:\n  host: buildhook-test.invalid\n");
+
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(out.toString()).contains(config + ":3:9: warning: server.host: 'buildhook-test.invalid' is neither"
+                + " an IP address nor a host name this machine can resolve now; serve looks it up when it starts and"
+                + " cannot start unless it resolves then");
+
+        for (String host : List.of("127.0.0.1", "0.0.0.0", "localhost", "::1", "127.1")) {
+            Files.writeString(config, "data-dir: data\nserver:\n  host: '" + host + "'\n");
+            out.getBuffer().setLength(0);
+            assertThat(run("check", "--config", config.toString())).as(host + ": " + err).isEqualTo(ExitCodes.OK);
+            assertThat(out.toString()).as(host).doesNotContain("server.host");
+        }
+    }
+
     @Test
     void serveOnAnAddressThisMachineDoesNotHaveDoesNotBlameAnotherProgram() throws IOException {
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n");
@@ -600,6 +645,48 @@ class CommandLineTest {
             }
         }
         assertThat(cut).isEmpty();
+    }
+
+    /**
+     * Every help screen at 80 columns has the words it has unwrapped, each whole: picocli's own wrapping
+     * also breaks after '.', ':' or ',' before a letter, so {@code send}'s usage line showed
+     * {@code [PAYLOAD.} and {@code json]} on two lines and {@code check}'s description {@code file:} and
+     * {@code line:column} (found by try-out 7); a usage line or an example copied from the help must work.
+     */
+    @Test
+    void everyHelpScreenAt80ColumnsWrapsOnlyAtSpaces() {
+        List<CommandLine> narrow = everyCommand(80);
+        List<CommandLine> wide = everyCommand(1000);
+        assertThat(narrow).hasSameSizeAs(wide).hasSizeGreaterThan(14);
+        List<String> problems = new ArrayList<>();
+        for (int i = 0; i < narrow.size(); i++) {
+            String name = narrow.get(i).getCommandSpec().qualifiedName();
+            String help = narrow.get(i).getUsageMessage(CommandLine.Help.Ansi.OFF);
+            List<String> words = List.of(help.trim().split("\\s+"));
+            String unwrapped = wide.get(i).getUsageMessage(CommandLine.Help.Ansi.OFF);
+            List<String> whole = List.of(unwrapped.trim().split("\\s+"));
+            if (!words.equals(whole)) {
+                List<String> cut = new ArrayList<>(words);
+                cut.removeAll(whole);
+                problems.add(name + ": words cut at the end of a line: " + cut);
+            }
+            help.lines().filter(line -> line.length() > 80).forEach(line -> problems.add(name + ": wider than 80: " + line));
+        }
+        assertThat(problems).isEmpty();
+    }
+
+    /** buildhook and all its subcommands, depth first, with help this many columns wide. */
+    private static List<CommandLine> everyCommand(int width) {
+        List<CommandLine> commands = new ArrayList<>();
+        CommandLine top = BuildhookCommand.commandLine();
+        top.setUsageHelpWidth(width);
+        List<CommandLine> todo = new ArrayList<>(List.of(top));
+        while (!todo.isEmpty()) {
+            CommandLine command = todo.remove(0);
+            commands.add(command);
+            todo.addAll(0, command.getSubcommands().values());
+        }
+        return commands;
     }
 
     @Test

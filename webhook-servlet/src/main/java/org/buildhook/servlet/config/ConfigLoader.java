@@ -51,22 +51,38 @@ public final class ConfigLoader {
     private final boolean forClients;
     /** A secret whose file or variable is missing stands in at random (see {@link #forDryRun()}). */
     private final boolean absentSecretsStandIn;
+    /** Whether server.host is looked up, as serve will at start (see {@link #resolvingServerHost()}). */
+    private final boolean resolvesHost;
 
     /**
      * @param environment      where {@code {env: NAME}} secrets are looked up (usually {@code System.getenv()})
      * @param workingDirectory what relative defaults such as {@code ./data} resolve against
      */
     public ConfigLoader(Map<String, String> environment, Path workingDirectory) {
-        this(environment, workingDirectory, true, false, false);
+        this(environment, workingDirectory, true, false, false, false);
     }
 
     private ConfigLoader(Map<String, String> environment, Path workingDirectory, boolean writes, boolean forClients,
-            boolean absentSecretsStandIn) {
+            boolean absentSecretsStandIn, boolean resolvesHost) {
         this.environment = Map.copyOf(environment);
         this.workingDirectory = workingDirectory.toAbsolutePath().normalize();
         this.writes = writes;
         this.forClients = forClients;
         this.absentSecretsStandIn = absentSecretsStandIn;
+        this.resolvesHost = resolvesHost;
+    }
+
+    /**
+     * This loader, also asking whether {@code server.host} is an address {@code serve} can listen on,
+     * for {@code buildhook check}: a value that is no IP address nor host name at all (such as
+     * {@code 300.1.1.1} or a URL) is a mistake at its place; a host name this machine cannot resolve
+     * now is a warning, since serve resolves it again when it starts (DNS or {@code /etc/hosts} may
+     * know it then, or on the machine serve runs on). Looking a name up may take as long as the
+     * resolver's timeout. The other loaders do not look at it: serve says why it cannot listen when it
+     * binds, and a WAR does not use the key.
+     */
+    public ConfigLoader resolvingServerHost() {
+        return new ConfigLoader(environment, workingDirectory, writes, forClients, absentSecretsStandIn, true);
     }
 
     /**
@@ -77,7 +93,7 @@ public final class ConfigLoader {
      * and reading, not for serving (no sender could know that secret).
      */
     public ConfigLoader withoutWriting() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients, absentSecretsStandIn);
+        return new ConfigLoader(environment, workingDirectory, false, forClients, absentSecretsStandIn, resolvesHost);
     }
 
     /**
@@ -90,7 +106,7 @@ public final class ConfigLoader {
      * about). What it returns is for looking at, never for serving.
      */
     public ConfigLoader forDryRun() {
-        return new ConfigLoader(environment, workingDirectory, false, forClients, true);
+        return new ConfigLoader(environment, workingDirectory, false, forClients, true, resolvesHost);
     }
 
     /**
@@ -102,7 +118,7 @@ public final class ConfigLoader {
      * also given as text in {@link AdminSettings#clientToken()}, for the command to send.
      */
     public ConfigLoader forClientCommands() {
-        return new ConfigLoader(environment, workingDirectory, false, true, absentSecretsStandIn);
+        return new ConfigLoader(environment, workingDirectory, false, true, absentSecretsStandIn, resolvesHost);
     }
 
     /**
@@ -158,7 +174,8 @@ public final class ConfigLoader {
         ProblemCollector problems = new ProblemCollector(name);
         Warnings warnings = new Warnings(name);
         ConfigReader.Draft draft = new ConfigReader(new Nodes(problems), environment, baseDir, workingDirectory, warnings,
-                forClients ? "admin.token"::equals : path -> true, absentSecretsStandIn).read(root);
+                forClients ? "admin.token"::equals : path -> true, absentSecretsStandIn).resolvingServerHost(resolvesHost)
+                .read(root);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted());
         }

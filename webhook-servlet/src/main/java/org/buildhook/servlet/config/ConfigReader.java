@@ -35,6 +35,7 @@ final class ConfigReader {
     private final SecretReader secrets;
     private final List<Located> signingSecrets = new ArrayList<>();
     private YamlNode.Location adminTokenAt;
+    private boolean resolvesHost;
 
     ConfigReader(Nodes nodes, Map<String, String> environment, Path baseDir, Path workingDirectory, Warnings warnings) {
         this(nodes, environment, baseDir, workingDirectory, warnings, path -> true, false);
@@ -54,14 +55,22 @@ final class ConfigReader {
         this.secrets = new SecretReader(nodes, environment, baseDir, warnings, neededSecrets, absentStandsIn);
     }
 
+    /** Whether {@code server.host} is checked as serve will bind it (see {@link ConfigLoader#resolvingServerHost()}). */
+    ConfigReader resolvingServerHost(boolean resolves) {
+        this.resolvesHost = resolves;
+        return this;
+    }
+
     /** What the file says; sections it leaves out stay at their defaults. {@code root} null = empty file. */
     Draft read(YamlNode root) {
         Map<String, YamlNode.Entry> top = Map.of();
         if (root != null && !Nodes.isNull(root)) {
-            Optional<YamlNode.Mapping> mapping = nodes.mapping(root, "(top level)");
-            if (mapping.isPresent()) {
-                nodes.onlyKeys(mapping.get(), ConfigKeys.TOP, "");
-                top = mapping.get().entries();
+            if (root instanceof YamlNode.Mapping mapping) {
+                nodes.onlyKeys(mapping, ConfigKeys.TOP, "");
+                top = mapping.entries();
+            } else {
+                nodes.problem(root.location(), "(top level)", "expected a mapping (key: value lines), got "
+                        + YamlNode.describeDocument(root));
             }
         }
         Draft draft = new Draft();
@@ -83,7 +92,8 @@ final class ConfigReader {
         draft.http = http(section(top, "http", ConfigKeys.HTTP));
         admin(section(top, "admin", ConfigKeys.ADMIN), draft);
         adminTokenIsNoEndpointSecret(draft);
-        draft.server = new ServerReader(nodes, secrets, baseDir).read(section(top, "server", ConfigKeys.SERVER));
+        draft.server = new ServerReader(nodes, secrets, baseDir, resolvesHost ? warnings : null)
+                .read(section(top, "server", ConfigKeys.SERVER));
         draft.metrics = metrics(section(top, "metrics", ConfigKeys.METRICS));
         // Last: only now is every variable a secret was read from known.
         draft.launcher = draft.launcher.withBaseEnvironment(jobEnvironment(runner.get("inherit-env")));

@@ -13,16 +13,26 @@ final class ServerReader {
     private final Nodes nodes;
     private final SecretReader secrets;
     private final Path baseDir;
+    /** Where a server.host this machine cannot resolve now is warned about; {@code null}: it is not looked up. */
+    private final Warnings hostWarnings;
 
-    ServerReader(Nodes nodes, SecretReader secrets, Path baseDir) {
+    /**
+     * @param hostWarnings {@code null}, or where to warn about a {@code server.host} this machine cannot
+     *                     resolve now; then a value that cannot be an address at all is a mistake too
+     */
+    ServerReader(Nodes nodes, SecretReader secrets, Path baseDir, Warnings hostWarnings) {
         this.nodes = nodes;
         this.secrets = secrets;
         this.baseDir = baseDir;
+        this.hostWarnings = hostWarnings;
     }
 
     ServerSettings read(Map<String, YamlNode.Entry> s) {
         ServerSettings d = ServerSettings.defaults();
         String host = s.containsKey("host") ? nodes.text(s.get("host").value(), "server.host").orElse(d.host()) : d.host();
+        if (hostWarnings != null && s.containsKey("host") && host != null && !host.isBlank()) {
+            listenable(host.trim(), s.get("host").value().location());
+        }
         int port = s.containsKey("port") ? nodes.integer(s.get("port").value(), "server.port").orElse(d.port()) : d.port();
         String contextPath = s.containsKey("context-path") ? contextPath(s.get("context-path").value()) : d.contextPath();
         Duration idle = duration(s, "idle-timeout", d.idleTimeout());
@@ -44,6 +54,58 @@ final class ServerReader {
             }
         }
         return new ServerSettings(host, port, contextPath, keystore, password, idle, request, threads[0], threads[1], stop);
+    }
+
+    /**
+     * Whether serve could listen on {@code host}, in serve's words: a value that is no IP address and
+     * no host name at all (four numbers not all 0 to 255, a URL, a space) is a mistake; a host name
+     * this machine cannot resolve now only a warning, as serve resolves it again when it starts.
+     */
+    private void listenable(String host, YamlNode.Location at) {
+        String what = "set server.host to an address of this machine, like 0.0.0.0 (every address) or 127.0.0.1"
+                + " (this machine only)";
+        String notAnAddress = notAnAddress(host);
+        if (notAnAddress != null) {
+            nodes.problem(at, "server.host", "'" + host + "' is neither an IP address nor a host name ("
+                    + notAnAddress + "), so serve cannot listen on it; " + what);
+            return;
+        }
+        try {
+            java.net.InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            hostWarnings.add(at, "server.host", "'" + host + "' is neither an IP address nor a host name this machine"
+                    + " can resolve now; serve looks it up when it starts and cannot start unless it resolves then"
+                    + " (DNS or /etc/hosts of the machine it runs on); else " + what);
+        }
+    }
+
+    /** Why {@code host} cannot be an IP address or a host name, or {@code null} when it may be one. */
+    private static String notAnAddress(String host) {
+        if (host.contains("/") || host.contains("@")) {
+            return "a host, not a URL: no scheme, port or path";
+        }
+        if (host.contains(":")) {
+            try {
+                // Parsed as an IPv6 literal, never looked up: a mistake in it is said at once.
+                java.net.InetAddress.getByName(host);
+                return null;
+            } catch (java.net.UnknownHostException e) {
+                return "not an IPv6 address";
+            }
+        }
+        if (host.matches("[0-9.]+")) {
+            String[] parts = host.split("\\.", -1);
+            for (String part : parts) {
+                if (part.isEmpty() || parts.length == 4 && (part.length() > 3 || Integer.parseInt(part) > 255)) {
+                    return "an IPv4 address is four numbers from 0 to 255, like 192.168.1.10";
+                }
+            }
+            return parts.length > 4 ? "an IPv4 address is four numbers from 0 to 255, like 192.168.1.10" : null;
+        }
+        if (!host.matches("[A-Za-z0-9_.-]+") || host.startsWith(".") || host.contains("..")) {
+            return "a host name is letters, digits, '-' and '.' only";
+        }
+        return null;
     }
 
     private Path keystore(YamlNode.Entry entry, YamlNode.Entry tls) {

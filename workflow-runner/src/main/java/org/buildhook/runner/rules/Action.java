@@ -37,6 +37,12 @@ record Action(
     static final Duration DEFAULT_BACKOFF = Duration.ofSeconds(10);
     static final int DEFAULT_CONCURRENCY = 0;
     static final boolean DEFAULT_STDIN = true;
+    /**
+     * The longest {@code timeout}, {@code backoff} or {@code approval.expires} a rule may have. Past a
+     * few hundred years these durations no longer fit the store's milliseconds or the runner's
+     * nanoseconds: such a rule made every delivery it fired a 500, or its jobs start attempts for ever.
+     */
+    static final Duration LONGEST = Duration.ofDays(3650);
 
     private static final Placeholder[] PLACEHOLDERS = Placeholder.values(); // values() copies each call
 

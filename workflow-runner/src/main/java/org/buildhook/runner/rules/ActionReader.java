@@ -212,6 +212,10 @@ final class ActionReader extends NodeReader {
             if (d.isZero() && !zeroAllowed) {
                 problems.add(entry.value().location(), "'" + entry.key() + "' must be longer than zero");
             }
+            if (d.compareTo(Action.LONGEST) > 0) {
+                problems.add(entry.value().location(), tooLong("'" + entry.key() + "'", text.get()));
+                return fallback;
+            }
             return d;
         } catch (IllegalArgumentException e) {
             problems.add(entry.value().location(), e.getMessage() + " in '" + entry.key() + "'");

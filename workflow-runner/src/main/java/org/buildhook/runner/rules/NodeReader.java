@@ -102,6 +102,11 @@ class NodeReader {
         return Optional.empty();
     }
 
+    /** The mistake of a rule's duration longer than {@link Action#LONGEST}. */
+    static String tooLong(String what, String written) {
+        return what + " must be at most " + Action.LONGEST.toDays() + "d (ten years), got " + written.trim();
+    }
+
     static String describe(YamlNode node) {
         if (node instanceof YamlNode.Scalar && !((YamlNode.Scalar) node).isNull()) {
             return node.kind() + " ('" + ((YamlNode.Scalar) node).text() + "')";

@@ -49,10 +49,12 @@ final class RulesReader extends NodeReader {
             refuseEmpty(problems);
             return rules;
         }
-        Optional<YamlNode.Mapping> top = mapping(root, "the rules file");
-        if (top.isEmpty()) {
+        if (!(root instanceof YamlNode.Mapping)) {
+            problems.add(root.location(), "the rules file must be a mapping (key: value lines), got "
+                    + YamlNode.describeDocument(root));
             return rules;
         }
+        Optional<YamlNode.Mapping> top = Optional.of((YamlNode.Mapping) root);
         onlyKeys(top.get(), TOP_KEYS, "the rules file");
         YamlNode.Entry declared = top.get().entries().get("resources");
         if (declared != null) {

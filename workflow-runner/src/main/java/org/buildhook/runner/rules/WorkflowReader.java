@@ -113,6 +113,9 @@ final class WorkflowReader extends NodeReader {
                         if (expires.isZero()) {
                             problems.add(entry.value().location(), "'expires' must be longer than zero");
                             expires = DEFAULT_APPROVAL_EXPIRY;
+                        } else if (expires.compareTo(Action.LONGEST) > 0) {
+                            problems.add(entry.value().location(), tooLong("'expires'", text.get()));
+                            expires = DEFAULT_APPROVAL_EXPIRY;
                         }
                     } catch (IllegalArgumentException e) {
                         problems.add(entry.value().location(), e.getMessage() + " in 'expires'");

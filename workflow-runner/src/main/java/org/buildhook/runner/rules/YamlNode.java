@@ -21,6 +21,25 @@ public sealed interface YamlNode {
     /** How the operator would call this kind of node in an error message. */
     String kind();
 
+    /**
+     * What a whole document that is not a mapping is, for the error that says so — never its text.
+     * A file named by mistake where a YAML file was expected is often a secret ({@code rules:
+     * jobserv-secret}, {@code --config data/admin-token}): YAML reads its one line as a string,
+     * which an error message, and so the server log, would otherwise repeat.
+     *
+     * @param root the document's root node
+     * @return for a string or number its length and number of lines, else {@link #kind()}
+     */
+    static String describeDocument(YamlNode root) {
+        if (root instanceof Scalar scalar && !scalar.isNull()) {
+            long lines = scalar.text().lines().count();
+            return "a plain text of " + scalar.text().length() + " character(s)"
+                    + (lines > 1 ? " on " + lines + " lines" : "")
+                    + ", not shown since such a file may hold a secret: is it the right file?";
+        }
+        return root.kind();
+    }
+
     /** A mapping; keys in the order written, each with its own location. */
     record Mapping(Location location, Map<String, Entry> entries) implements YamlNode {
         public Mapping {

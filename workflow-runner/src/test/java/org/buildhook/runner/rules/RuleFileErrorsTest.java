@@ -28,6 +28,7 @@ class RuleFileErrorsTest {
             rules-relative-workdir.yaml             | rules-relative-workdir.yaml:5:16: 'workdir' must be an absolute path, got 'scripts/deploy'
             rules-placeholder-in-program.yaml       | rules-placeholder-in-program.yaml:4:17: the program ('command' first element) may not contain placeholders
             rules-missing-run.yaml                  | rules-missing-run.yaml:2:5: rule 'deploy' has no 'run' (write run: {command: [/path/to/program, …]})
+            rules-duration-too-long.yaml            | rules-duration-too-long.yaml:5:16: 'timeout' must be at most 3650d (ten years), got 200000d
             rules-unquoted-glob-alias.yaml          | rules-unquoted-glob-alias.yaml:4:16: '*-devel' is a YAML alias (a reference to an '&-devel' anchor), which buildhook does not support; a value that starts with '*', such as a glob, must be quoted: "*-devel"
             """)
     void reportsEachMistakeWithItsFileLineAndColumn(String file, String expected) {
@@ -80,6 +81,22 @@ class RuleFileErrorsTest {
         assertThat(e.getMessage()).isEqualTo(String.join("\n",
                 "rules-reserved-env.yaml:6:9: environment variable 'BUILDHOOK_STATUS' is reserved: buildhook sets the BUILDHOOK_* variables itself",
                 "rules-reserved-env.yaml:7:9: bad environment variable name '2BAD': use letters, digits and '_', not starting with a digit"));
+    }
+
+    /**
+     * Past a few hundred years a duration no longer fits the store's milliseconds or the runner's
+     * nanoseconds: such a rule used to load, then answer every delivery it fired 500, or start its
+     * jobs' attempts for ever. Every duration of a rule and of its follow-ups is bounded, and says so.
+     */
+    @Test
+    void refusesEveryDurationLongerThanTenYearsWhereverItIsWritten() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.load("rules-durations-too-long.yaml"));
+
+        assertThat(e).isNotNull();
+        assertThat(e.getMessage().lines()).containsExactly(
+                "rules-durations-too-long.yaml:3:25: 'expires' must be at most 3650d (ten years), got 9999999999999d",
+                "rules-durations-too-long.yaml:6:16: 'backoff' must be at most 3650d (ten years), got 3651d",
+                "rules-durations-too-long.yaml:9:16: 'timeout' must be at most 3650d (ten years), got 3650d1ms");
     }
 
     @Test
