@@ -560,6 +560,41 @@ class CommandLineTest {
         }
     }
 
+    /**
+     * A keystore password that does not open the keystore used to pass {@code check} and stop
+     * {@code serve} with the JDK's {@code failed to decrypt safe contents entry: BadPaddingException …}.
+     */
+    @Test
+    void checkAndServeSayAWrongKeystorePasswordAtItsKeyAndServeWritesNothing() throws Exception {
+        Path keystore = dir.resolve("server.p12");
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "buildhook", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+                "-dname", "CN=localhost", "-storetype", "PKCS12", "-keystore", keystore.toString(),
+                "-storepass", "rightpass").redirectErrorStream(true).start();
+        keytool.getInputStream().readAllBytes();
+        assertThat(keytool.waitFor()).isZero();
+        Path pass = Files.writeString(dir.resolve("keystore-pass"), "wrongpass\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "server:",
+                "  tls:",
+                "    keystore: server.p12",
+                "    password: {file: keystore-pass}",
+                ""));
+        String expected = config + ":5:15: server.tls.password: does not open keystore " + keystore
+                + ": the password is wrong";
+
+        assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains(expected).doesNotContain("Exception").doesNotContain("wrongpass");
+        assertThat(run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).contains("the configuration has mistakes").contains(expected)
+                .doesNotContain("BadPadding").doesNotContain("decrypt");
+        try (var left = Files.list(dir)) {
+            assertThat(left).as("no data folder, no generated secret").containsExactlyInAnyOrder(config, keystore, pass);
+        }
+    }
+
     @Test
     void checkOfTheEmbeddedDefaultsWritesNothingAndSaysTheSecretIsGeneratedAtFirstStart() throws IOException {
         Path empty = Files.createDirectories(dir.resolve("empty"));

@@ -51,6 +51,14 @@ final class SecretReader {
         this.absentStandsIn = absentStandsIn;
     }
 
+    /**
+     * Whether the secret at {@code path} is the real one whenever {@link #read} returns one, never a
+     * random stand-in: then what it opens (a keystore) can be tried with it.
+     */
+    boolean readsTheRealSecret(String path) {
+        return needed.test(path) && !absentStandsIn;
+    }
+
     /** The secret's text, trailing newlines removed; empty after a recorded problem. */
     Optional<String> read(YamlNode node, String path) {
         if (!needed.test(path)) {

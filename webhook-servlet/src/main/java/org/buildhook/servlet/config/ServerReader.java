@@ -50,6 +50,14 @@ final class ServerReader {
                 keystore = keystore(t.get("keystore"), tls);
                 if (t.containsKey("password")) {
                     password = secrets.read(t.get("password").value(), "server.tls.password").map(String::toCharArray).orElse(null);
+                } else if (keystore != null) {
+                    nodes.problem(tls.value().location(), "server.tls.password", "missing: the keystore's password"
+                            + " opens it and its private key; add password: {file: PATH} (or {env: NAME})");
+                }
+                if (keystore != null && password != null && secrets.readsTheRealSecret("server.tls.password")) {
+                    KeystoreCheck.problem(keystore, password).ifPresent(p -> nodes.problem(
+                            (p.password() ? t.get("password") : t.get("keystore")).value().location(),
+                            p.password() ? "server.tls.password" : "server.tls.keystore", p.message()));
                 }
             }
         }

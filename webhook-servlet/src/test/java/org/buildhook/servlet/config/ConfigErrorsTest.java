@@ -80,6 +80,48 @@ class ConfigErrorsTest {
                 .hasMessageNotContaining("not found");
     }
 
+    /**
+     * A keystore Jetty cannot use is a mistake at the key to fix, said by {@code check} and before a
+     * start writes anything — not the JDK's words once the listener starts ({@code toDerInputStream
+     * rejects tag type 114}, {@code BadPaddingException}, an NPE's text without a password).
+     */
+    @Test
+    void aKeystoreThatDoesNotOpenIsAMistakeAtTheKeyToFix() throws Exception {
+        Path server = TestKeystores.withKey(dir.resolve("server.p12"), "rightpass");
+        TestKeystores.certificateOnly(dir.resolve("cert-only.p12"), server, "rightpass");
+        Files.writeString(dir.resolve("not-a-keystore.p12"), "root:x:0:0:root:/root:/bin/bash\n");
+
+        assertThat(mistakeOf("keystore: server.p12", "password: {value: wrongpass}"))
+                .isEqualTo("5:15: server.tls.password: does not open keystore " + server + ": the password is wrong");
+        assertThat(mistakeOf("keystore: not-a-keystore.p12", "password: {value: rightpass}"))
+                .startsWith("4:15: server.tls.keystore: keystore " + dir.resolve("not-a-keystore.p12")
+                        + " is not a PKCS12 (or JKS) keystore;");
+        assertThat(mistakeOf("keystore: cert-only.p12", "password: {value: rightpass}"))
+                .startsWith("4:15: server.tls.keystore: keystore " + dir.resolve("cert-only.p12")
+                        + " holds no private key");
+        assertThat(mistakeOf("keystore: server.p12", ""))
+                .startsWith("4:5: server.tls.password: missing: the keystore's password opens it");
+    }
+
+    /** The one mistake of a configuration with these {@code server.tls} lines, without the file's name. */
+    private String mistakeOf(String keystoreLine, String passwordLine) throws IOException {
+        Path file = Files.writeString(dir.resolve("tls.yaml"), String.join("\n",
+                "data-dir: data",
+                "server:",
+                "  tls:",
+                "    " + keystoreLine,
+                passwordLine.isEmpty() ? "" : "    " + passwordLine,
+                ""));
+        try {
+            loader.load(file);
+        } catch (ConfigException e) {
+            assertThat(e.getMessage().lines()).as(e.getMessage()).hasSize(1);
+            assertThat(e.getMessage()).doesNotContain("rightpass", "wrongpass", "Exception");
+            return e.getMessage().substring((file + ":").length());
+        }
+        throw new AssertionError("loaded without a mistake");
+    }
+
     @Test
     void refusesAnEmptySecretFile() throws IOException {
         Path file = fixture("config-empty-secret.yaml");

@@ -36,7 +36,7 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void loadsTheDocumentedExampleWithEveryValueAsWritten() throws IOException {
+    void loadsTheDocumentedExampleWithEveryValueAsWritten() throws Exception {
         Path file = dir.resolve("buildhook.yaml");
         Files.copy(DOCS.resolve("buildhook.example.yaml"), file);
         Files.createDirectories(dir.resolve("secrets"));
@@ -45,7 +45,7 @@ class ConfigLoaderTest {
         Files.writeString(dir.resolve("secrets/admin-token"), "admin-one\r\n");
         Files.writeString(dir.resolve("secrets/keystore-pass"), "changeit\n");
         Files.writeString(dir.resolve("rules.yaml"), "rules: []\n");
-        Files.write(dir.resolve("keystore.p12"), new byte[] {1});
+        TestKeystores.withKey(dir.resolve("keystore.p12"), "changeit");
         Map<String, String> env = Map.of("BUILDHOOK_DB_PASSWORD", "db pass&1", "JOBSERV_SECRET_NEXT", "jobserv-two");
 
         BuildhookConfig config = new ConfigLoader(env, dir.resolve("elsewhere")).load(file);

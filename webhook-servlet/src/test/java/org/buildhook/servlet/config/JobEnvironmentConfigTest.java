@@ -47,8 +47,8 @@ class JobEnvironmentConfigTest {
     }
 
     @Test
-    void aVariableASecretIsReadFromNeverReachesAJobEvenWhenNamed() throws IOException {
-        Files.write(dir.resolve("keystore.p12"), new byte[] {1});
+    void aVariableASecretIsReadFromNeverReachesAJobEvenWhenNamed() throws Exception {
+        TestKeystores.withKey(dir.resolve("keystore.p12"), "keystore-secret");
         BuildhookConfig config = load(String.join("\n",
                 "endpoints:",
                 "  default:",

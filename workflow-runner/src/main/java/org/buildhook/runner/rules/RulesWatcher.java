@@ -356,7 +356,9 @@ public final class RulesWatcher implements Closeable {
      * Keeps {@code e} as the last error and reports it, once while the file stays the same. A new
      * version refused while the last one still was lists only the problems the last refusal did not
      * (an edit in two steps, or a fix that leaves others: each problem is logged once), and counts
-     * those that remain or were fixed; {@link #lastError()} and the status page keep the whole list.
+     * those that remain or were fixed; a problem with the same words that only moved (lines added or
+     * removed above it) remains, counted as moved, not listed as new. {@link #lastError()} and the
+     * status page keep the whole list, where each is now.
      */
     private void refuse(RuleException e) {
         RuleException previous = lastError.getAndSet(e);
@@ -367,11 +369,31 @@ public final class RulesWatcher implements Closeable {
             LOG.error("rules file {} refused; the rules loaded at {} stay in force:\n{}",
                     file, current.get().loadedAt(), e.getMessage());
         } else {
-            List<Problem> fresh = new ArrayList<>(e.problems());
-            fresh.removeAll(previous.problems());
-            long fixed = previous.problems().stream().filter(p -> !e.problems().contains(p)).count();
-            String counts = (e.problems().size() - fresh.size()) + " problem(s) listed before remain, " + fixed
-                    + " fixed";
+            // A problem listed before, at the same place or (an edit above it) only at another line or
+            // column, same file and words: it remains, and is not listed again as new.
+            List<Problem> before = new ArrayList<>(previous.problems());
+            List<Problem> elsewhere = new ArrayList<>();
+            for (Problem p : e.problems()) {
+                if (!before.remove(p)) {
+                    elsewhere.add(p);
+                }
+            }
+            List<Problem> fresh = new ArrayList<>();
+            int moved = 0;
+            for (Problem p : elsewhere) {
+                Problem same = before.stream()
+                        .filter(b -> b.file().equals(p.file()) && b.message().equals(p.message()))
+                        .findFirst().orElse(null);
+                if (same == null) {
+                    fresh.add(p);
+                } else {
+                    before.remove(same);
+                    moved++;
+                }
+            }
+            String counts = (e.problems().size() - fresh.size()) + " problem(s) listed before remain"
+                    + (moved == 0 ? "" : " (" + moved + " of them now at another line or column)") + ", "
+                    + before.size() + " fixed";
             if (fresh.isEmpty()) {
                 LOG.error("rules file {} changed and is still refused; the rules loaded at {} stay in force: {}",
                         file, current.get().loadedAt(), counts);

@@ -195,6 +195,49 @@ class RulesWatcherTest {
     }
 
     /**
+     * A refused version edited above its mistake (a comment added at the top) has the same problem at
+     * another line: it remains, counted as moved, and is not listed again as new; a new mistake made
+     * in the same edit is (review nit: a moved problem was logged again as new).
+     */
+    @Test
+    void aProblemThatOnlyMovedToAnotherLineRemainsAndIsNotListedAgainAsNew() throws IOException {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(RulesWatcher.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        Path file = rulesFile(rules("old", 1));
+        String oneMistake = "rules:\n  - name: a\n    run:\n      comand: [/bin/true]\n";
+        List<Problem> inForce;
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, Duration.ofHours(1), listener)) {
+            replace(file, oneMistake);
+            watcher.checkNow();
+            replace(file, "# moved down by this line\n" + oneMistake);
+            watcher.checkNow();
+            replace(file, "# moved down by this line\n\n" + oneMistake + "  - name: c\n    when: {statuss: x}\n");
+            watcher.checkNow();
+            inForce = watcher.lastError().orElseThrow().problems();
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        List<String> lines;
+        synchronized (log) {
+            lines = log.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+        }
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).contains(":4:7: unknown key 'comand' in run");
+        assertThat(lines.get(1)).contains("changed and is still refused",
+                "1 problem(s) listed before remain (1 of them now at another line or column), 0 fixed")
+                .doesNotContain("comand").doesNotContain("\n");
+        assertThat(lines.get(2)).contains("1 problem(s) listed before remain (1 of them now at another line or column)",
+                "0 fixed", "new:", ":8:12: unknown key 'statuss' in when").doesNotContain("comand");
+        assertThat(inForce).extracting(Problem::toString)
+                .anyMatch(p -> p.contains(":6:7: unknown key 'comand' in run"));
+    }
+
+    /**
      * The usual fix of a refused edit is to revert it: the file is then the same as the rules in
      * force, nothing is reloaded, but the refusal is over (a try-out saw the metric stay 1 for ever).
      */
@@ -450,7 +493,9 @@ class RulesWatcherTest {
                 Files.move(next, file, StandardCopyOption.ATOMIC_MOVE);
             }
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> watcher.current().ruleNames().equals(List.of("new-1")));
+            // The watcher puts the new rules in force, then tells the listener: wait for the telling.
+            await().atMost(Duration.ofSeconds(30)).until(() -> !reloaded.isEmpty());
+            assertThat(watcher.current().ruleNames()).containsExactly("new-1");
             assertThat(refused).isEmpty();
             assertThat(watcher.lastError()).isEmpty();
             assertThat(reloaded).hasSize(1);
