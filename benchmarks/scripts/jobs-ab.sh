@@ -21,6 +21,8 @@
 # MODE=nomatch: the rule matches nothing (the durable 202 alone, no job: all_done_s and start_p50_ms are empty).
 # HOOK=COMMAND: runs `COMMAND start SERVER-PID RUN/LABEL` just before the N deliveries and `COMMAND stop SERVER-PID
 # RUN/LABEL` just after them (a profiler, docs/BENCHMARKS.md, "Seventh pass").
+# RATE=R: the N deliveries paced at R per second from 4 senders (as vs-adnanh.sh's paced run) instead of a burst
+# from 16: start_p50_ms is then the send -> command start delay of a server that is not saturated.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 (( $# >= 3 )) || { echo "usage: jobs-ab.sh N PRE LABEL=INSTALL-DIR ..." >&2; exit 2; }
@@ -58,8 +60,10 @@ send() { # first-build-id requests trace-file
   [[ ${MODE:-jobs} != nomatch ]] || trace=()
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --url "http://127.0.0.1:$port/webhook" --style jobserv \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --first-build-id "$1" \
-      --requests "$2" --warmup 0 --concurrency 16 "${trace[@]}"
+      --requests "$2" --warmup 0 "${pace[@]}" "${trace[@]}"
 }
+pace=(--concurrency 16)
+[[ -z ${RATE:-} ]] || pace=(--concurrency 4 --rate "$RATE")
 echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'); ${STORE:-sqlite}; $requests deliveries after $pre; load average $(cut -d' ' -f1-3 /proc/loadavg); run $work"
 for set in "$@"; do
   label=${set%%=*} install=$(cd "${set#*=}" && pwd) dir=$work/$label

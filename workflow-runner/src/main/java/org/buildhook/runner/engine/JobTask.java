@@ -24,6 +24,7 @@ import org.buildhook.runner.exec.JobRequest;
 import org.buildhook.runner.exec.ProcessIdentity;
 import org.buildhook.runner.exec.RunningJob;
 import org.buildhook.runner.rules.Durations;
+import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
@@ -125,12 +126,22 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     private CompletionHandler<Void> decide(String jobId, long version, StoreOutageWait.Until before) {
-        Optional<ExecutionLedger.JobToRun> found = waits.call(jobId, "read the job", () -> ledger.jobToRun(jobId),
+        // On PostgreSQL a job that can start at once starts in the statement that reads it, under
+        // the pick (ExecutionLedger.jobToStart): so accepts go first before it, as before any start.
+        boolean startAtRead = store.dialect() == Dialect.POSTGRESQL && !running.isStopping();
+        if (startAtRead) {
+            letAcceptsGoFirst();
+        }
+        Optional<ExecutionLedger.JobToRun> found = waits.call(jobId, "read the job",
+                () -> startAtRead ? ledger.jobToStart(jobId, config.nodeId(), version) : ledger.jobToRun(jobId),
                 before);
         if (found.isEmpty()) {
             return remove();
         }
         Job job = found.get().job();
+        if (found.get().started() > 0) {
+            return launch(job, found.get().body(), found.get().started(), version);
+        }
         if (job.state().isFinal()) {
             return remove();
         }
@@ -211,6 +222,12 @@ final class JobTask implements ExecutionHandler<Void> {
             LOG.info("job {}: already has its outcome; not run again", jobId);
             return remove();
         }
+        return launch(job, read, attempt, version);
+    }
+
+    /** Runs attempt {@code attempt}, started, to its end and records its outcome. */
+    private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version) {
+        String jobId = job.id();
         // Read with the job: a delivery's body never changes.
         byte[] body = read == null ? new byte[0] : read;
         Map<String, String> env = new HashMap<>(job.env());

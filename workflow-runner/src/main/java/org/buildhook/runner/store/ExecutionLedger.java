@@ -51,8 +51,11 @@ public final class ExecutionLedger {
      * @param bodyRead whether {@code body} was read: not for a job with a concurrency limit or
      *                 shared resources, which may have to wait for them and is then read again
      *                 after every wait; it reads its body ({@link #body}) once it holds them
+     * @param started  the attempt started for it by {@link #jobToStart} in the same statement as
+     *                 the read (then 1: only a first attempt is), or 0 when none was and the caller
+     *                 decides what to do with the job as read
      */
-    public record JobToRun(Job job, byte[] body, boolean bodyRead) {
+    public record JobToRun(Job job, byte[] body, boolean bodyRead, int started) {
     }
 
     /**
@@ -61,6 +64,46 @@ public final class ExecutionLedger {
      */
     public Optional<JobToRun> jobToRun(String jobId) {
         return reader.jobToRun(jobId);
+    }
+
+    /**
+     * As {@link #jobToRun}, and on PostgreSQL, when the job can start at once, its first attempt
+     * started under the pick in the same statement as the read ({@link JobToRun#started} 1): one
+     * round trip instead of the read's and the start's (docs/BENCHMARKS.md, "Eighth pass"). A job
+     * can start at once when it has no attempt yet, is not final, has no cancellation asked, and
+     * takes neither a concurrency slot nor shared resources; the start is then exactly
+     * {@link #startAttempt(String, String, long)}'s, under the same lease and lock order. Any other
+     * job (and every job on SQLite, whose writes go through its one writer while reads do not) is
+     * only read, with {@code started} 0, and the caller goes on as after {@link #jobToRun}.
+     *
+     * <p>The job's columns are as they were when the statement began: a cancellation asked while
+     * it waited for the job's row lock stops the start (the lock re-reads the row) but is not in the
+     * returned row; the running attempt's own checks find it.
+     *
+     * @param version the version of the execution as this node picked it; negative: only read
+     * @return the job, empty when retention removed it
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<JobToRun> jobToStart(String jobId, String node, long version) {
+        if (db.dialect() != Dialect.POSTGRESQL || version < 0) {
+            return jobToRun(jobId);
+        }
+        NodeIdentity owner = NodeIdentity.current();
+        Instant now = clock.instant();
+        return db.inOneStatement("read and start a job", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement(READ_AND_START)) {
+                p.setString(1, jobId);
+                int next = bindLease(p, 2, jobId, version, now);
+                bindFirstAttempt(p, next, jobId, node, owner, now);
+                p.setString(next + 11, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<JobToRun>empty();
+                    }
+                    return Optional.of(StoreReader.jobToRun(rs, rs.getInt(Rows.JOB_COLUMN_COUNT + 3)));
+                }
+            }
+        });
     }
 
     /** The exact body of the delivery, or empty when it is gone. */
@@ -315,6 +358,10 @@ public final class ExecutionLedger {
         });
     }
 
+    /** The first attempt's row, inserted for the job that CTE {@code job} returns. */
+    private static final String FIRST_ATTEMPT_INSERT = "INSERT INTO job_attempts (job_id, attempt, outcome,"
+            + " started_at, node, host, boot_id, node_pid, node_started) SELECT id, 1, ?, ?, ?, ?, ?, ?, ? FROM job";
+
     /**
      * PostgreSQL: a job's first attempt started in one statement (docs/BENCHMARKS.md, "Fifth pass:
      * PostgreSQL"). The job's {@code UPDATE} locks its row, as the transaction's
@@ -354,12 +401,27 @@ public final class ExecutionLedger {
      * comma), {@code condition} is added to the job's {@code WHERE}.
      */
     private static String firstAttempt(String with, String condition) {
-        return with + "job AS (UPDATE jobs SET state = ?, attempts = 1,"
-                + " started_at = ?, node = ?, message = NULL WHERE id = ? AND attempts = 0 AND state NOT IN ("
-                + finalStates() + ")" + condition + " RETURNING id)"
-                + " INSERT INTO job_attempts (job_id, attempt, outcome, started_at, node, host, boot_id, node_pid,"
-                + " node_started) SELECT id, 1, ?, ?, ?, ?, ?, ?, ? FROM job";
+        return with + firstAttemptJob(condition) + " " + FIRST_ATTEMPT_INSERT;
     }
+
+    /** The first attempt's CTE {@code job}: the job's update, {@code condition} added to its {@code WHERE}. */
+    private static String firstAttemptJob(String condition) {
+        return "job AS (UPDATE jobs SET state = ?, attempts = 1,"
+                + " started_at = ?, node = ?, message = NULL WHERE id = ? AND attempts = 0 AND state NOT IN ("
+                + finalStates() + ")" + condition + " RETURNING id)";
+    }
+
+    /**
+     * {@link #jobToStart}'s statement: {@link #LEASED_FIRST_ATTEMPT} for a job that can start at once
+     * (its row locked only then), and the job as {@link StoreReader#jobToRun} reads it, with the
+     * number of attempts started (0 or 1) as its last column. The read sees the job as it was when
+     * the statement began (PostgreSQL runs a statement's parts on one snapshot), never the start.
+     */
+    private static final String READ_AND_START = "WITH locked AS (SELECT id FROM jobs WHERE id = ?"
+            + " AND cancel_requested = 0 AND " + StoreReader.RUNS_WITHOUT_WAITING_CONDITION + " FOR UPDATE),"
+            + " lease AS (" + LEASE + " AND EXISTS (SELECT 1 FROM locked) RETURNING 1), "
+            + firstAttemptJob(" AND EXISTS (SELECT 1 FROM lease)") + ", attempt AS (" + FIRST_ATTEMPT_INSERT
+            + " RETURNING 1) " + StoreReader.JOB_TO_RUN + ", (SELECT count(*) FROM attempt) FROM jobs WHERE id = ?";
 
     /** Binds {@link #LEASE}'s 5 parameters from index {@code first}; returns the next index. */
     private int bindLease(PreparedStatement p, int first, String jobId, long version, Instant now)

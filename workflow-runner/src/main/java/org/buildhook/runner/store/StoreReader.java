@@ -230,20 +230,29 @@ final class StoreReader {
      * and the body (up to the body cap) is read once when it can run.
      */
     Optional<ExecutionLedger.JobToRun> jobToRun(String id) {
-        return db.read("read a job", c -> query(c, "SELECT " + Rows.JOB_COLUMNS + ", " + RUNS_WITHOUT_WAITING
-                + ", CASE WHEN " + RUNS_WITHOUT_WAITING_CONDITION
-                + " THEN (SELECT body FROM deliveries WHERE id = jobs.delivery_id) END FROM jobs WHERE id = ?",
-                List.of(id), rs -> {
-                    boolean bodyRead = rs.getInt(Rows.JOB_COLUMN_COUNT + 1) == 1;
-                    return new ExecutionLedger.JobToRun(Rows.job(rs),
-                            bodyRead ? rs.getBytes(Rows.JOB_COLUMN_COUNT + 2) : null, bodyRead);
-                }).stream().findFirst());
+        return db.read("read a job", c -> query(c, JOB_TO_RUN + " FROM jobs WHERE id = ?", List.of(id),
+                rs -> jobToRun(rs, 0)).stream().findFirst());
     }
 
     /** A job that takes neither a concurrency slot nor a shared resource (JobTask's two waits). */
-    private static final String RUNS_WITHOUT_WAITING_CONDITION = "jobs.concurrency <= 0 AND jobs.resources IS NULL";
+    static final String RUNS_WITHOUT_WAITING_CONDITION = "jobs.concurrency <= 0 AND jobs.resources IS NULL";
     private static final String RUNS_WITHOUT_WAITING = "CASE WHEN " + RUNS_WITHOUT_WAITING_CONDITION
             + " THEN 1 ELSE 0 END";
+
+    /**
+     * The select list of {@link #jobToRun}'s query from {@code jobs} ({@code FROM} and {@code WHERE}
+     * left to the caller): the job's columns, whether it runs without waiting, then its delivery's body.
+     */
+    static final String JOB_TO_RUN = "SELECT " + Rows.JOB_COLUMNS + ", " + RUNS_WITHOUT_WAITING
+            + ", CASE WHEN " + RUNS_WITHOUT_WAITING_CONDITION
+            + " THEN (SELECT body FROM deliveries WHERE id = jobs.delivery_id) END";
+
+    /** A row of {@link #JOB_TO_RUN}, with the attempt already started for it (0 for none). */
+    static ExecutionLedger.JobToRun jobToRun(ResultSet rs, int started) throws SQLException {
+        boolean bodyRead = rs.getInt(Rows.JOB_COLUMN_COUNT + 1) == 1;
+        return new ExecutionLedger.JobToRun(Rows.job(rs), bodyRead ? rs.getBytes(Rows.JOB_COLUMN_COUNT + 2) : null,
+                bodyRead, started);
+    }
 
     Optional<JobDetail> job(String id) {
         return db.read("read a job", c -> {

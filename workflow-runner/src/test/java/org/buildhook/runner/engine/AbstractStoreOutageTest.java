@@ -28,6 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
@@ -40,6 +41,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.mockito.stubbing.Stubber;
+import org.mockito.verification.VerificationMode;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -89,6 +92,36 @@ abstract class AbstractStoreOutageTest {
         }
     }
 
+    /**
+     * Stubs the ledger's step that starts a job's attempt: on PostgreSQL the read that starts a first
+     * attempt in the same statement ({@link ExecutionLedger#jobToStart}), on SQLite the start itself.
+     */
+    private void whenStarting(Stubber stubber) {
+        if (store.dialect() == Dialect.POSTGRESQL) {
+            stubber.when(ledger).jobToStart(anyString(), anyString(), anyLong());
+        } else {
+            stubber.when(ledger).startAttempt(anyString(), anyString(), anyLong());
+        }
+    }
+
+    /** Checks the step {@link #whenStarting} stubs was called for {@code jobId} as {@code mode} says. */
+    private void verifyStarts(VerificationMode mode, String jobId) {
+        if (store.dialect() == Dialect.POSTGRESQL) {
+            verify(ledger, mode).jobToStart(eq(jobId), eq("node-a"), anyLong());
+        } else {
+            verify(ledger, mode).startAttempt(eq(jobId), eq("node-a"), anyLong());
+        }
+    }
+
+    /** Stubs the job thread's first read of a job (on PostgreSQL the read that may start it). */
+    private void whenReading(Stubber stubber) {
+        if (store.dialect() == Dialect.POSTGRESQL) {
+            stubber.when(ledger).jobToStart(anyString(), anyString(), anyLong());
+        } else {
+            stubber.when(ledger).jobToRun(anyString());
+        }
+    }
+
     static StoreUnavailableException outage() {
         return new StoreUnavailableException("store unavailable (injected)",
                 new SQLTransientConnectionException("Connection is not available (injected)"));
@@ -116,7 +149,7 @@ abstract class AbstractStoreOutageTest {
 
     @Test
     void aJobWhoseStartMeetsAStoreOutageRunsOnceWhenTheStoreAnswersAgain() throws Exception {
-        doThrow(outage(), outage(), outage()).doCallRealMethod().when(ledger).startAttempt(anyString(), anyString(), anyLong());
+        whenStarting(doThrow(outage(), outage(), outage()).doCallRealMethod());
         engine.start();
         Path runs = dir.resolve("runs");
 
@@ -125,7 +158,7 @@ abstract class AbstractStoreOutageTest {
 
         assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
-        verify(ledger, times(4)).startAttempt(eq(jobId), eq("node-a"), anyLong());
+        verifyStarts(times(4), jobId);
         await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
         // The execution is gone, so nothing can run the command again.
         assertThat(Files.readAllLines(runs)).containsExactly("run");
@@ -133,7 +166,7 @@ abstract class AbstractStoreOutageTest {
 
     @Test
     void aJobWhoseFirstReadMeetsAStoreOutageRunsOnceWhenTheStoreAnswersAgain() throws Exception {
-        doThrow(outage(), outage()).doCallRealMethod().when(ledger).job(anyString());
+        whenReading(doThrow(outage(), outage()).doCallRealMethod());
         engine.start();
         Path runs = dir.resolve("runs");
 
@@ -166,11 +199,11 @@ abstract class AbstractStoreOutageTest {
 
     @Test
     void aStoppingEngineStopsWaitingForTheStoreAndLeavesTheJobQueued() throws Exception {
-        doThrow(outage()).when(ledger).startAttempt(anyString(), anyString(), anyLong());
+        whenStarting(doThrow(outage()));
         engine.start();
         Path runs = dir.resolve("runs");
         String jobId = acceptCountingJob(runs);
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> verify(ledger, atLeast(2)).startAttempt(eq(jobId), eq("node-a"), anyLong()));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> verifyStarts(atLeast(2), jobId));
 
         // db-scheduler would interrupt only after shutdownGrace + 15 s (20 s here): the stop itself ends the wait.
         assertTimeoutPreemptively(Duration.ofSeconds(15), engine::stop);
@@ -186,13 +219,13 @@ abstract class AbstractStoreOutageTest {
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobTask.class)).addAppender(log);
         try {
             // The outage starts at the job's start and reaches db-scheduler too, so its heartbeats stop.
-            doAnswer(call -> {
+            whenStarting(doAnswer(call -> {
                 if (schedulerData.down.get() || !startMet.getAndSet(true)) {
                     schedulerData.down.set(true);
                     throw outage();
                 }
                 return call.callRealMethod();
-            }).when(ledger).startAttempt(anyString(), anyString(), anyLong());
+            }));
             engine.start();
             Path runs = dir.resolve("runs");
             String jobId = acceptCountingJob(runs);

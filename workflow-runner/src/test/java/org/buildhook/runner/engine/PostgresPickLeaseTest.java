@@ -51,6 +51,21 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
         assertThat(attempt).isEqualTo(1);
     }
 
+    /**
+     * As {@link #aFirstAttemptWaitingForTheJobsRowHoldsNoLockOnItsExecution}, for the read that starts
+     * a job's first attempt in the same statement (ExecutionLedger.jobToStart).
+     */
+    @Test
+    void aReadAndStartWaitingForTheJobsRowHoldsNoLockOnItsExecution() throws Exception {
+        String jobId = accept("true");
+        Execution picked = pick(jobId, Instant.now());
+
+        ExecutionLedger.JobToRun read = whileAnotherSessionHolds(c -> lockJob(c, jobId), jobId,
+                () -> store.ledger().jobToStart(jobId, NODE, picked.version).orElseThrow());
+
+        assertThat(read.started()).isEqualTo(1);
+    }
+
     /** As {@link #aFirstAttemptWaitingForTheJobsRowHoldsNoLockOnItsExecution}, for taking shared units. */
     @Test
     void takingSharedUnitsWaitingForTheJobsRowHoldsNoLockOnItsExecution() throws Exception {
