@@ -11,7 +11,8 @@
 # per set: accepted/s, answer p99, all commands done, send -> command start p50, and the server's CPU per
 # delivery (the JVM and the commands it reaped); the per-thread CPU per delivery (thread-cpu.py) is left in
 # RUN/LABEL/threads.txt. A LABEL that begins with "niced" renices the job side (db-scheduler's and the job
-# threads, whose commands inherit it) by +10 after the warm-up. Env: JAVA_OPTS (every server's), PORT (18290);
+# threads, whose commands inherit it) by +10 after the warm-up; one that begins with "nicedpool" only db-scheduler's
+# job threads (the bookkeeping; the commands are started by the buildhook-job threads and keep their priority). Env: JAVA_OPTS (every server's), PORT (18290);
 # STORE=pg with BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://…?user=…&password=…: every set on PostgreSQL, each in a
 # new schema of its own (dropped at the end), instead of SQLite; then each RESULT line also has the CPU of the
 # server's PostgreSQL backends and the data segments the server sent them, per delivery (pg-backends.py). PERF=1: `perf record -g` of the server (its
@@ -84,7 +85,11 @@ for set in "$@"; do
   bench_wait_for_port "$port"
   sleep 2
   (( pre == 0 )) || send 9000000 "$pre" "$dir/trace" > "$dir/pre.out"
-  if [[ $label == niced* ]]; then
+  if [[ $label == nicedpool* ]]; then
+    for t in /proc/$pid/task/*; do
+      case $(cat "$t/comm") in db-scheduler-po*) renice -n 10 -p "${t##*/}" > /dev/null;; esac
+    done
+  elif [[ $label == niced* ]]; then
     for t in /proc/$pid/task/*; do
       case $(cat "$t/comm") in db-scheduler-po*|buildhook-job*|"process reaper") renice -n 10 -p "${t##*/}" > /dev/null;; esac
     done

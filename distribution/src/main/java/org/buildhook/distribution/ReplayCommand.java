@@ -31,10 +31,37 @@ final class ReplayCommand extends AdminActionCommand {
     @Override
     void describe(JsonNode answer, PrintWriter out) {
         JsonNode jobs = answer.path("jobs");
-        out.println(jobs.size() + " job(s) queued" + (jobs.isEmpty() ? " (no rule in force fires for it)" : ":"));
+        boolean allQueued = true;
         for (int i = 0; i < jobs.size(); i++) {
-            String rule = answer.path("rules").path(i).asText("");
-            out.println(jobs.get(i).asText() + (rule.isEmpty() ? "" : "  rule " + rule));
+            allQueued &= wasQueued(answer.path("states").path(i).asText("QUEUED"));
         }
+        out.println(jobs.size() + " job(s) " + (allQueued ? "queued" : "made")
+                + (jobs.isEmpty() ? " (no rule in force fires for it)" : ":"));
+        for (int i = 0; i < jobs.size(); i++) {
+            String job = jobs.get(i).asText();
+            String rule = answer.path("rules").path(i).asText("");
+            String state = answer.path("states").path(i).asText("QUEUED");
+            out.println(job + (rule.isEmpty() ? "" : "  rule " + rule)
+                    + (wasQueued(state) ? "" : "  " + notQueued(job, state)));
+        }
+    }
+
+    /**
+     * Whether a job seen in {@code state} just after it was made was queued: it may be running or
+     * done already; only an approval to wait for or a newer build's job makes it not run by itself.
+     */
+    static boolean wasQueued(String state) {
+        return !state.equals("AWAITING_APPROVAL") && !state.equals("SUPERSEDED");
+    }
+
+    /** What a job made in {@code state} (not {@link #wasQueued}) waits for, and what to do. */
+    static String notQueued(String job, String state) {
+        if (state.equals("AWAITING_APPROVAL")) {
+            return "awaits an approval before it runs: buildhook approve " + job + " (or reject " + job + ")";
+        }
+        if (state.equals("SUPERSEDED")) {
+            return "is SUPERSEDED at once: a newer build of its supersede key was seen; it does not run";
+        }
+        return "is " + state;
     }
 }

@@ -29,6 +29,12 @@ final class RerunCommand extends AdminActionCommand {
 
     @Override
     void describe(JsonNode answer, PrintWriter out) {
-        out.println("queued job " + answer.path("job").asText() + " (a re-run of " + id + ")");
+        String job = answer.path("job").asText();
+        String state = answer.path("state").asText("QUEUED");
+        if (ReplayCommand.wasQueued(state)) {
+            out.println("queued job " + job + " (a re-run of " + id + ")");
+        } else {
+            out.println("job " + job + " (a re-run of " + id + ") " + ReplayCommand.notQueued(job, state));
+        }
     }
 }

@@ -93,10 +93,17 @@ final class SendCommand implements Callable<Integer> {
                 .build();
         List<Duration> delays = noRetry ? List.of() : JOBSERV_RETRY_DELAYS;
         for (int attempt = 0; ; attempt++) {
-            if (attemptOnce(client, request, out)) {
+            int status = attemptOnce(client, request, out);
+            if (status / 100 == 2) {
                 return ExitCodes.OK;
             }
             if (attempt >= delays.size()) {
+                // As documented: 1 when the server said no, 3 when it could not be reached at all.
+                if (status == NO_ANSWER) {
+                    out.println("not accepted after " + (attempt + 1) + " attempt(s): the server at " + url
+                            + " could not be reached");
+                    return ExitCodes.UNAVAILABLE;
+                }
                 out.println("not accepted after " + (attempt + 1) + " attempt(s)");
                 return ExitCodes.FAILED;
             }
@@ -104,17 +111,21 @@ final class SendCommand implements Callable<Integer> {
         }
     }
 
-    private boolean attemptOnce(HttpClient client, HttpRequest request, PrintWriter out) throws InterruptedException {
+    /** {@link #attemptOnce}'s answer when no HTTP answer came (refused, unreachable, timed out). */
+    private static final int NO_ANSWER = -1;
+
+    /** The HTTP status of one attempt, printed with its body, or {@link #NO_ANSWER}. */
+    private int attemptOnce(HttpClient client, HttpRequest request, PrintWriter out) throws InterruptedException {
         try {
             HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
             String text = response.body().strip();
             out.println("HTTP " + response.statusCode() + " " + (text.length() > 500 ? text.substring(0, 500) : text));
             out.flush();
-            return response.statusCode() / 100 == 2;
+            return response.statusCode();
         } catch (IOException e) {
             out.println("ERROR " + IoProblems.describe(e));
             out.flush();
-            return false;
+            return NO_ANSWER;
         }
     }
 

@@ -226,6 +226,33 @@ class AdminCommandsTest {
         assertThat(out.toString().lines().toList().get(1)).contains("REJECTED").contains("missing required field");
     }
 
+    /**
+     * A re-run or a replay of a job whose rule has an approval waits for one again; the commands used
+     * to say "queued" of it, and the operator waited for a job nobody would approve.
+     */
+    @Test
+    void rerunAndReplayOfARuleWithAnApprovalSayTheJobAwaitsOneAndHowToGiveIt() throws Exception {
+        server.replaceRules("rules:\n  - name: gated\n    when: {status: PASSED}\n    approval: {expires: 1h}\n"
+                + "    run:\n      command: [/bin/true]\n");
+        server.app().rules().checkNow();
+        String delivery = server.deliver("build-67-passed.json");
+        String jobId = server.awaitJob(delivery, "AWAITING_APPROVAL").path("id").asText();
+
+        assertThat(run("rerun", jobId)).isZero();
+        String rerun = out.toString().strip();
+        assertThat(rerun).startsWith("job ").contains("(a re-run of " + jobId + ") awaits an approval before it runs:"
+                + " buildhook approve ").doesNotContain("queued");
+        String newJob = rerun.split(" ")[1];
+        assertThat(server.getJson("jobs/" + newJob).path("job").path("state").asText()).isEqualTo("AWAITING_APPROVAL");
+        assertThat(rerun).endsWith("buildhook approve " + newJob + " (or reject " + newJob + ")");
+
+        assertThat(run("replay", delivery)).isZero();
+        assertThat(out.toString()).startsWith("1 job(s) made:").contains("  rule gated  awaits an approval")
+                .doesNotContain("queued");
+        assertThat(run("replay", delivery, "--json")).isZero();
+        assertThat(AdminServer.json(out.toString()).path("states").toString()).isEqualTo("[\"AWAITING_APPROVAL\"]");
+    }
+
     @Test
     void rerunReplayAndCancelDoWhatTheySayAndExitNonZeroForUnknownIds() throws Exception {
         String delivery = server.deliver("build-67-passed.json");

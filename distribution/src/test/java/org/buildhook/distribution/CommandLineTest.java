@@ -106,6 +106,31 @@ class CommandLineTest {
         assertThat(waits).containsExactlyElementsOf(SendCommand.JOBSERV_RETRY_DELAYS);
     }
 
+    /**
+     * A server that cannot be reached is exit code 3, as documented ("a server could not be
+     * reached"), not 1 (the answer is no): a script can tell a refusal from an outage.
+     */
+    @Test
+    void sendToAServerThatCannotBeReachedExitsWith3AfterJobServsRetries() throws IOException {
+        String closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = "http://127.0.0.1:" + socket.getLocalPort() + "/webhook";
+        }
+        Path secret = Files.writeString(dir.resolve("secret"), "s3cret");
+        List<java.time.Duration> waits = new ArrayList<>();
+        CommandLine cl = new CommandLine(new SendCommand(waits::add));
+        cl.setOut(new PrintWriter(out, true));
+
+        int code = cl.execute(closed, "--sample", "--secret-file", secret.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(waits).containsExactlyElementsOf(SendCommand.JOBSERV_RETRY_DELAYS);
+        assertThat(out.toString()).contains("ERROR ").contains("not accepted after 4 attempt(s): the server at "
+                + closed + " could not be reached");
+        assertThat(run("send", closed, "--sample", "--secret-file", secret.toString(), "--no-retry"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+    }
+
     @Test
     void sendRefusesAMissingSecretVariableWithoutPrintingAnySecret() throws IOException {
         String url = receiver(List.of(202), new ArrayList<>());

@@ -90,7 +90,16 @@ final class AdminRequests {
         String id = store().rerun(jobId);
         store().recordAction(actor, "rerun", old.deliveryId(), jobId, "new job " + id);
         LOG.info("admin {} re-ran job {} as job {}", actor, jobId, id);
-        return new JsonAnswer().with("job", id);
+        return new JsonAnswer().with("job", id).with("state", stateOf(id));
+    }
+
+    /**
+     * The state of a job just made: {@code AWAITING_APPROVAL} for a rule with {@code approval},
+     * {@code SUPERSEDED} for a build older than its key's newest, else queued (and maybe already
+     * running or done), so an operator is never told "queued" of a job that waits for someone.
+     */
+    private String stateOf(String jobId) {
+        return store().job(jobId).map(d -> d.job().state().name()).orElse(null);
     }
 
     JsonAnswer cancel(String jobId) {
@@ -143,7 +152,8 @@ final class AdminRequests {
         LOG.info("admin {} replayed delivery {}: {} job(s) {}", actor, deliveryId, ids.size(),
                 planned.stream().map(PlannedJob::ruleName).toList());
         return new JsonAnswer().with("jobs", ids)
-                .with("rules", planned.stream().map(PlannedJob::ruleName).toList());
+                .with("rules", planned.stream().map(PlannedJob::ruleName).toList())
+                .with("states", ids.stream().map(this::stateOf).toList());
     }
 
     private RuleSet currentRules() {

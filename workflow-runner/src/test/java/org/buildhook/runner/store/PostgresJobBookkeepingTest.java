@@ -83,13 +83,17 @@ class PostgresJobBookkeepingTest {
 
     /** Picks the job's execution for node-a as db-scheduler does; returns the version it picked. */
     private long pick(String jobId) throws SQLException {
+        updateExecution(jobId, "picked = true, picked_by = 'node-a', last_heartbeat = now(), version = version + 1");
+        return executionVersion(jobId);
+    }
+
+    /** Sets {@code assignments} (SQL, constants of the test) on the job's execution. */
+    private void updateExecution(String jobId, String assignments) throws SQLException {
         try (Connection c = DriverManager.getConnection(url); PreparedStatement p = c.prepareStatement(
-                "UPDATE scheduled_tasks SET picked = true, picked_by = 'node-a', last_heartbeat = now(),"
-                        + " version = version + 1 WHERE task_instance = ?")) {
+                "UPDATE scheduled_tasks SET " + assignments + " WHERE task_instance = ?")) {
             p.setString(1, jobId);
             assertThat(p.executeUpdate()).isEqualTo(1);
         }
-        return executionVersion(jobId);
     }
 
     private long executionVersion(String jobId) throws SQLException {
@@ -299,12 +303,7 @@ class PostgresJobBookkeepingTest {
 
     /** Sets the heartbeat of the job's execution a minute back; returns it. */
     private Instant aMinuteBack(String jobId) throws SQLException {
-        try (Connection c = DriverManager.getConnection(url); PreparedStatement p = c.prepareStatement(
-                "UPDATE scheduled_tasks SET last_heartbeat = last_heartbeat - interval '1 minute'"
-                        + " WHERE task_instance = ?")) {
-            p.setString(1, jobId);
-            assertThat(p.executeUpdate()).isEqualTo(1);
-        }
+        updateExecution(jobId, "last_heartbeat = last_heartbeat - interval '1 minute'");
         return heartbeat(jobId);
     }
 
