@@ -56,7 +56,7 @@ final class LogsCommand implements Callable<Integer> {
         params.put("follow", follow ? "1" : null);
         AdminClient client = admin.client();
         if (follow && attempt == null) {
-            sayWhatItWaitsFor(client.get("jobs/" + id).path("job"), out);
+            waitUntilItRuns(client, out);
         }
         client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), out);
         if (!follow) {
@@ -70,6 +70,39 @@ final class LogsCommand implements Callable<Integer> {
                 + " (" + job.path("attempts").asInt() + " attempt(s))");
         out.flush();
         return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    /**
+     * Until the job has an attempt (or has ended), asks for its state every second with short
+     * requests instead of holding a follow request open: a follow request finds out that its client
+     * went away (Ctrl-C) only when it has output to write, so one opened on a job that waits for an
+     * approval for hours held a request thread of the server, and delayed its graceful stop, long
+     * after the command was gone.
+     */
+    private void waitUntilItRuns(AdminClient client, PrintWriter out) {
+        JsonNode job = client.get("jobs/" + id).path("job");
+        sayWhatItWaitsFor(job, out);
+        while (job.path("attempts").asInt() == 0 && !ended(job.path("state").asText())) {
+            try {
+                Thread.sleep(POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            job = client.get("jobs/" + id).path("job");
+        }
+    }
+
+    /** How often a job that has not started is asked for its state. */
+    private static final java.time.Duration POLL = java.time.Duration.ofSeconds(1);
+
+    /** Whether a job in {@code state} has ended; a state this version does not know counts as ended (stop asking). */
+    private static boolean ended(String state) {
+        try {
+            return org.buildhook.runner.store.JobState.valueOf(state).isFinal();
+        } catch (IllegalArgumentException e) {
+            return true;
+        }
     }
 
     /**
