@@ -151,7 +151,26 @@ final class ServeCommand implements Callable<Integer> {
         if (said == null || said.isBlank()) {
             return root;
         }
-        return said.contains(root) ? said : said + ": " + root;
+        return said.contains(root) || quotesACause(said, e) ? said : said + ": " + root;
+    }
+
+    /**
+     * Whether {@code said} already quotes the message of the exception that wraps the root cause (the
+     * PostgreSQL driver's "Connection to … refused", its full stop left out): the root cause
+     * ("Connection refused") would only say it again.
+     */
+    private static boolean quotesACause(String said, Throwable e) {
+        Throwable parent = null;
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            parent = t;
+            t = t.getCause();
+        }
+        if (parent == null || parent.getMessage() == null) {
+            return false;
+        }
+        String message = parent.getMessage().strip().replaceFirst("\\.$", "");
+        return message.length() > 10 && said.contains(message);
     }
 
     /**

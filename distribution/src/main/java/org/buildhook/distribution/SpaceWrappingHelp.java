@@ -1,6 +1,7 @@
 package org.buildhook.distribution;
 
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Help;
 import picocli.CommandLine.Help.Ansi.Text;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Model.PositionalParamSpec;
  * showed {@code [PAYLOAD.} and {@code json]} on two lines, {@code check}'s description
  * {@code file:} and {@code line:column}, and a URL could be cut after {@code http:}; an operator who
  * copies such a line gets a broken command. Picocli has no setting for its break rules, so this help
- * (installed with {@link CommandLine#setHelpFactory}) hands picocli's own tables a {@link TextTable}
+ * (installed with {@link CommandLine#setHelpFactory}) hands picocli's tables (usage line, description,
+ * header, footer, options, parameters, subcommands) a {@link TextTable}
  * that cuts each wrapped value into pieces at spaces before picocli places them; a single word wider
  * than its column is still cut by picocli (none of ours is). The layout, widths, indents and colours
  * stay picocli's.
@@ -73,6 +75,27 @@ final class SpaceWrappingHelp extends Help {
         Table table = new Table(scheme, picocli.columns());
         table.indentWrappedLines = picocli.indentWrappedLines;
         return new Layout(scheme, table, createDefaultOptionRenderer(), createDefaultParameterRenderer());
+    }
+
+    /** As picocli's: each command's names and the first line of its header or description. */
+    @Override
+    public String commandList(Map<String, Help> subcommands) {
+        if (subcommands.isEmpty()) {
+            return "";
+        }
+        int longest = Math.min(subcommands.keySet().stream().mapToInt(String::length).max().orElse(0), width() / 2);
+        TextTable table = new Table(colorScheme(), new Column(longest + 2, 2, Column.Overflow.SPAN),
+                new Column(width() - (longest + 2), 2, Column.Overflow.WRAP));
+        for (Help help : subcommands.values()) {
+            CommandLine.Model.UsageMessageSpec usage = help.commandSpec().usageMessage();
+            String first = usage.header().length > 0 ? usage.header()[0]
+                    : usage.description().length > 0 ? usage.description()[0] : "";
+            Text[] lines = colorScheme().text(format(first)).splitLines();
+            for (int i = 0; i < lines.length; i++) {
+                table.addRowValues(i == 0 ? help.commandNamesText(", ") : colorScheme().text(""), lines[i]);
+            }
+        }
+        return table.toString();
     }
 
     /** Each line as picocli's {@code join}: formatted, split at its line breaks, wrapped at the width. */

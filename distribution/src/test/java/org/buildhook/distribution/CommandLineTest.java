@@ -443,6 +443,11 @@ class CommandLineTest {
                 .doesNotContain(Files.readString(existingSecret).strip());
         assertThat(err.toString().indexOf("generated a new secret"))
                 .as("said before the reason").isLessThan(err.toString().indexOf("cannot start"));
+        String reason = err.toString().lines().filter(l -> l.startsWith("buildhook: cannot start")).findFirst()
+                .orElseThrow();
+        assertThat(reason).as("the driver's reason once, without a doubled stop (found by tryout8)")
+                .contains("Connection to 127.0.0.1:" + closed + " refused")
+                .doesNotContain(".;").doesNotEndWith(": Connection refused");
     }
 
     @Test

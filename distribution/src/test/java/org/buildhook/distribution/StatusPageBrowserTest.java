@@ -29,7 +29,8 @@ import org.openqa.selenium.chrome.ChromeDriver;
  * of the console with deliveries and jobs in every state: {@code status-console.png},
  * {@code status-console-refused-rules.png}, {@code status-console-job-running.png} and
  * {@code status-console-job-ended.png}, and of the shared resources panel: {@code status-console-resources.png}
- * and {@code status-console-resources-live.png}.
+ * and {@code status-console-resources-live.png}, and of the recent deliveries at several window widths:
+ * {@code status-console-1300.png} (and 1400, 1024, 800).
  */
 @ExtendWith(AdminServerExtension.class)
 class StatusPageBrowserTest {
@@ -95,6 +96,49 @@ class StatusPageBrowserTest {
         assertThat(server.getJson("jobs?delivery=" + deliveryId).path("items").findValuesAsText("rerunOf"))
                 .contains(jobId);
         screenshot("status-page.png");
+    }
+
+    /**
+     * At 1300 px (a laptop's browser window), the recent deliveries fit: the page does not scroll
+     * sideways and each delivery's Replay button is wholly in sight, not beyond the right edge of a
+     * table that scrolls inside its box (found by try-out 7). Narrower, the page itself still does not
+     * scroll sideways, and the Replay buttons stay in sight while the table scrolls inside its box.
+     */
+    @Test
+    void theDeliveriesFitA1300PixelWideWindowWithEveryReplayButtonInSight(AdminServer server) throws Exception {
+        server.replaceRules(everyStateRules(server.dir));
+        server.app().rules().checkNow();
+        server.deliver("build-67-passed.json");
+        server.deliver("build-68-failed.json");
+        server.deliver("build-412-promoted.json");
+        awaitStates(server, "per-run", "SUCCEEDED", "SUCCEEDED", "SUCCEEDED");
+        awaitStates(server, "wait", "RUNNING");
+        awaitStates(server, "slow", "TIMED_OUT");
+        browser = startBrowser();
+
+        for (int width : List.of(1300, 1400, 1024, 800)) {
+            browser.manage().window().setSize(new Dimension(width, 1000));
+            browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+            String layout = String.valueOf(browser.executeScript("""
+                    var page = document.documentElement;
+                    var box = document.getElementById('live-deliveries').getBoundingClientRect();
+                    var cut = [];
+                    document.querySelectorAll('tr.delivery button[data-post$="/replay"]').forEach(function (b) {
+                      var r = b.getBoundingClientRect();
+                      if (r.left < 0 || r.right > page.clientWidth || r.right > box.right) {
+                        cut.push(Math.round(r.left) + '..' + Math.round(r.right));
+                      }
+                    });
+                    return 'page ' + page.scrollWidth + ' of ' + page.clientWidth + ' px; box right '
+                        + Math.round(box.right) + '; replay buttons ' + document.querySelectorAll(
+                        'tr.delivery button[data-post$="/replay"]').length + ', cut off: [' + cut.join(', ') + ']';
+                    """));
+            int pageWidth = ((Number) browser.executeScript("return document.documentElement.clientWidth")).intValue();
+            assertThat(layout).as(width + " px").startsWith("page " + pageWidth + " of " + pageWidth + " px");
+            // Narrower, the table scrolls inside its box, but its last column, Replay, stays in sight.
+            assertThat(layout).as(width + " px").contains("replay buttons 3,").endsWith("cut off: []");
+            screenshot("status-console-" + width + ".png");
+        }
     }
 
     /** Rules that put jobs in every state; {@code wait} runs one at a time, so its next jobs queue. */

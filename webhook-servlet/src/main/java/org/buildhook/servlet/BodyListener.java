@@ -20,6 +20,11 @@ import org.slf4j.LoggerFactory;
  * {@link #onDataAvailable()} when bytes have arrived, and the body is handed on once complete. A
  * body that is not complete within the deadline, or that passes the cap, ends the request (and its
  * connection) instead; exactly one of the three ends is taken.
+ *
+ * <p>A body whose {@code Content-Length} is over the cap (the caller decides up to how much) is read
+ * and dropped, then answered as too large: a client that sends its whole body before it reads an
+ * answer (JobServ's, Python's {@code urllib}) otherwise meets a closed connection ({@code Broken pipe},
+ * {@code Connection reset}) instead of the 413, and sends again.
  */
 final class BodyListener implements ReadListener, AsyncListener {
 
@@ -68,9 +73,16 @@ final class BodyListener implements ReadListener, AsyncListener {
     private int received;
     /** The byte read past a full array, to learn whether the body goes on. */
     private final byte[] next = new byte[1];
+    /** Whether the body is over the cap by its declared length, and read only to be dropped. */
+    private final boolean dropping;
+    /** Bytes read and dropped so far (a dropped body may be longer than an array). */
+    private long dropped;
+    /** Where a dropped body is read into. */
+    private byte[] scratch;
 
     private BodyListener(AsyncContext async, ServletInputStream in, long maxBytes, Duration deadline, Ends ends,
-            int initialSize) {
+            int initialSize, boolean dropping) {
+        this.dropping = dropping;
         this.async = async;
         this.in = in;
         this.maxBytes = maxBytes;
@@ -85,20 +97,37 @@ final class BodyListener implements ReadListener, AsyncListener {
      * @param async    the request's started async context; its timeout is set to {@code deadline}
      * @param maxBytes the largest body accepted
      * @param deadline how long the whole body may take to arrive, from now
+     * @param declared the request's {@code Content-Length}, or -1; when over {@code maxBytes}, the body
+     *                 is read and dropped, and {@link Ends#tooLarge} is taken once it was (or when the
+     *                 deadline passes first)
      */
     static void start(AsyncContext async, long maxBytes, Duration deadline, Ends ends, long declared)
             throws IOException {
         async.setTimeout(deadline.toMillis());
         ServletInputStream in = async.getRequest().getInputStream();
         // The declared length is the array's (up to 1 MiB at first: a lie costs no more than that).
-        int initial = (int) Math.min(declared >= 0 ? declared : 8192, Math.min(maxBytes, 1 << 20));
-        BodyListener listener = new BodyListener(async, in, maxBytes, deadline, ends, initial);
+        boolean dropping = declared > maxBytes;
+        int initial = dropping ? 0 : (int) Math.min(declared >= 0 ? declared : 8192, Math.min(maxBytes, 1 << 20));
+        BodyListener listener = new BodyListener(async, in, maxBytes, deadline, ends, initial, dropping);
         async.addListener(listener);
         in.setReadListener(listener);
     }
 
     @Override
     public void onDataAvailable() throws IOException {
+        if (dropping) {
+            if (scratch == null) {
+                scratch = new byte[16 * 1024];
+            }
+            while (!ended.get() && in.isReady()) {
+                int n = in.read(scratch, 0, scratch.length);
+                if (n < 0) {
+                    return;
+                }
+                dropped += n;
+            }
+            return;
+        }
         while (!ended.get() && in.isReady()) {
             int n;
             if (received < body.length) {
@@ -132,6 +161,10 @@ final class BodyListener implements ReadListener, AsyncListener {
 
     @Override
     public void onAllDataRead() throws IOException {
+        if (dropping) {
+            end(() -> ends.tooLarge(dropped));
+            return;
+        }
         end(() -> ends.complete(received == body.length ? body : Arrays.copyOf(body, received)));
     }
 
@@ -141,8 +174,13 @@ final class BodyListener implements ReadListener, AsyncListener {
             // The container's own wait for the next bytes ran out first (Jetty's idle timeout, which the
             // standalone server sets to the same deadline): a body not complete in time like any other.
             try {
-                end(() -> ends.timedOut(received, Duration.ofMillis(
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started))));
+                end(() -> {
+                    if (dropping) {
+                        ends.tooLarge(dropped);
+                    } else {
+                        ends.timedOut(received, Duration.ofMillis(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
+                    }
+                });
             } catch (IOException | RuntimeException e) {
                 LOG.debug("no answer to a webhook body not complete in time: {}", e.toString());
             }
@@ -178,7 +216,13 @@ final class BodyListener implements ReadListener, AsyncListener {
     @Override
     public void onTimeout(AsyncEvent event) {
         try {
-            end(() -> ends.timedOut(received, deadline));
+            end(() -> {
+                if (dropping) {
+                    ends.tooLarge(dropped); // over the cap first of all: said as such, also when slow
+                } else {
+                    ends.timedOut(received, deadline);
+                }
+            });
         } catch (IOException e) {
             // The client is gone as well (the container's own timeout closed it at the same moment):
             // nobody to answer, and nothing for the container to log.

@@ -60,7 +60,10 @@ final class StatusPageAssets {
             #result{min-height:1.2em;margin:0 0 .5em;font-size:.9em}details summary{cursor:pointer}
             .paging{margin:.6em 0}time{white-space:nowrap}.scroll-x{overflow-x:auto}
             table.delivery-list td{white-space:nowrap}table.delivery-list td.outcome{white-space:normal;min-width:12em;max-width:24em}
-            table.delivery-list td.jobs{white-space:normal;min-width:30em;width:40%}
+            table.delivery-list td.jobs{white-space:normal;min-width:18em;width:40%}
+            table.delivery-list td:last-child,table.delivery-list th:last-child{position:sticky;right:0;background:#fff;
+            box-shadow:inset 1px 0 #eaeef2}
+            table.delivery-list th:last-child{background:#f6f8fa}
             ul.jobs button{opacity:.5}ul.jobs li:hover button,ul.jobs li:focus-within button{opacity:1}
             .tile .detail{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}
             """;

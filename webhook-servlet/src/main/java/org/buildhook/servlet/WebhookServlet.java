@@ -48,7 +48,10 @@ public final class WebhookServlet extends HttpServlet {
         String remote = app.remoteAddress().resolve(request.getRemoteAddr(), request.getHeader("X-Forwarded-For"));
         long maxBody = app.config().http().maxBodyBytes();
         long declared = request.getContentLengthLong();
-        if (declared > maxBody) {
+        if (declared > maxBody && (declared > dropLimit(maxBody) || "100-continue".equalsIgnoreCase(
+                request.getHeader("Expect")))) {
+            // Answered at once, the body not read: too much to read for nothing, or not sent yet (a
+            // client that waits for '100 Continue' reads this answer instead).
             tooLarge(app, endpoint, remote, response, "Content-Length " + declared + " is over the limit of "
                     + maxBody + " bytes");
             return;
@@ -92,6 +95,17 @@ public final class WebhookServlet extends HttpServlet {
                 }
             }
         }, declared);
+    }
+
+    /**
+     * Up to which declared length a body over {@code maxBody} is read and dropped before the 413, so that a
+     * client sending its whole body before reading (JobServ's) reads the 413 instead of meeting a closed
+     * connection: twice {@code http.max-body}. Longer ones are answered at once and the connection closed
+     * (as Tomcat, whose {@code maxSwallowSize} is 2 MiB); a sender may then see {@code Broken pipe}. Reading
+     * a dropped body costs no more than a body at the limit would, and is bound by the same request deadline.
+     */
+    static long dropLimit(long maxBody) {
+        return 2 * maxBody;
     }
 
     private static void tooLarge(BuildhookApplication app, String endpoint, String remote, HttpServletResponse response,

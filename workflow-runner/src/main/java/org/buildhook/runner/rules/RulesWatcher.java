@@ -340,7 +340,7 @@ public final class RulesWatcher implements Closeable {
             // reverted), the refusal is over: say so, or the page, metric and log would disagree.
             if (wasRefused != null) {
                 LOG.info("rules file {} is valid again: the same as the rules in force (loaded at {}), which stay",
-                        file, old.loadedAt());
+                        file, shown(old));
                 listener.validAgain(old);
             }
             return false;
@@ -367,7 +367,7 @@ public final class RulesWatcher implements Closeable {
         }
         if (previous == null) {
             LOG.error("rules file {} refused; the rules loaded at {} stay in force:\n{}",
-                    file, current.get().loadedAt(), e.getMessage());
+                    file, shown(current.get()), e.getMessage());
         } else {
             // A problem listed before, at the same place or (an edit above it) only at another line or
             // column, same file and words: it remains, and is not listed again as new.
@@ -396,12 +396,17 @@ public final class RulesWatcher implements Closeable {
                     + before.size() + " fixed";
             if (fresh.isEmpty()) {
                 LOG.error("rules file {} changed and is still refused; the rules loaded at {} stay in force: {}",
-                        file, current.get().loadedAt(), counts);
+                        file, shown(current.get()), counts);
             } else {
                 LOG.error("rules file {} changed and is still refused; the rules loaded at {} stay in force: {};"
-                        + " new:\n{}", file, current.get().loadedAt(), counts, Problem.lines(fresh));
+                        + " new:\n{}", file, shown(current.get()), counts, Problem.lines(fresh));
             }
         }
         listener.refused(e);
+    }
+
+    /** When {@code rules} were loaded, to the millisecond as every time buildhook logs (not the clock's nanoseconds). */
+    private static java.time.Instant shown(RuleSet rules) {
+        return rules.loadedAt().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     }
 }

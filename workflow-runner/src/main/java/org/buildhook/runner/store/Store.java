@@ -133,7 +133,8 @@ public final class Store implements AutoCloseable {
         String reason = null;
         for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
             if (t instanceof java.sql.SQLException && t.getMessage() != null) {
-                reason = t.getMessage();
+                // The driver's sentences end with a full stop, which the "; check …" after it doubled.
+                reason = t.getMessage().strip().replaceFirst("\\.$", "");
             }
         }
         return new StoreUnavailableException("cannot connect to the PostgreSQL store " + config.describe() + ": "

@@ -152,6 +152,43 @@ class RulesWatcherTest {
     }
 
     /**
+     * The refusal and the "valid again" lines name when the rules in force were loaded to the
+     * millisecond, as every other time in the log, not with the clock's nanoseconds
+     * ({@code 2026-11-30T16:25:21.300841397Z}, found by tryout8).
+     */
+    @Test
+    void theRefusedAndValidAgainLinesGiveTheLoadTimeToTheMillisecond() throws IOException {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(RulesWatcher.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        Path file = rulesFile(rules("old", 1));
+        RuleSetLoader loader = new RuleSetLoader(java.time.Clock.fixed(
+                java.time.Instant.parse("2026-11-30T16:25:21.300841397Z"), java.time.ZoneOffset.UTC));
+        try (RulesWatcher watcher = RulesWatcher.start(file, loader, Duration.ofHours(1), listener)) {
+            replace(file, "rules:\n  - name: a b\n    run: {command: [/bin/true]}\n");
+            watcher.checkNow();
+            replace(file, rules("old", 1));
+            watcher.checkNow();
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        List<String> lines;
+        synchronized (log) {
+            lines = log.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+        }
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).contains("refused; the rules loaded at");
+        assertThat(lines.get(1)).contains("is valid again");
+        for (String line : lines) {
+            assertThat(line).as(line).contains("loaded at 2026-11-30T16:25:21.300Z");
+        }
+    }
+
+    /**
      * An edit in two steps (a try-out's {@code sed -i} then {@code >>}) is two refused versions; the
      * second's log lists what is new in it, not again the problems the first one's listed.
      */
