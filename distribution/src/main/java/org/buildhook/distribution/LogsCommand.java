@@ -55,6 +55,9 @@ final class LogsCommand implements Callable<Integer> {
         params.put("attempt", attempt);
         params.put("follow", follow ? "1" : null);
         AdminClient client = admin.client();
+        if (follow && attempt == null) {
+            sayWhatItWaitsFor(client.get("jobs/" + id).path("job"), out);
+        }
         client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), out);
         if (!follow) {
             return ExitCodes.OK;
@@ -67,5 +70,22 @@ final class LogsCommand implements Callable<Integer> {
                 + " (" + job.path("attempts").asInt() + " attempt(s))");
         out.flush();
         return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    /**
+     * Following a job that waits for someone's approval, or for units of a shared resource, prints
+     * nothing until it runs — possibly for hours: say so first, rather than look hung.
+     */
+    private void sayWhatItWaitsFor(JsonNode job, PrintWriter out) {
+        String state = job.path("state").asText();
+        if (state.equals("AWAITING_APPROVAL")) {
+            out.println("[buildhook] job " + id + " awaits an approval" + (job.path("expiresAt").isTextual()
+                    ? " (until " + job.path("expiresAt").asText() + ")" : "") + "; its log follows once it runs:"
+                    + " buildhook approve " + id + " (or reject " + id + ")");
+        } else if (state.equals("WAITING")) {
+            out.println("[buildhook] job " + id + " is " + job.path("message").asText("waiting for shared resources")
+                    + "; its log follows once it runs");
+        }
+        out.flush();
     }
 }

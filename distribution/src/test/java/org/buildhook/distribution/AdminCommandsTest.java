@@ -253,6 +253,34 @@ class AdminCommandsTest {
         assertThat(AdminServer.json(out.toString()).path("states").toString()).isEqualTo("[\"AWAITING_APPROVAL\"]");
     }
 
+    /**
+     * {@code logs -f} of a job awaiting an approval used to print nothing until someone approved it
+     * (up to its 10 minutes): it looked hung. It says what the job waits for, then follows it.
+     */
+    @Test
+    void logsFollowOfAJobAwaitingAnApprovalSaysSoThenFollowsItOnceApproved() throws Exception {
+        server.replaceRules("rules:\n  - name: gated\n    when: {status: PASSED}\n    approval: {expires: 1h}\n"
+                + "    run:\n      command: [/bin/echo, approved-and-ran]\n");
+        server.app().rules().checkNow();
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "AWAITING_APPROVAL").path("id").asText();
+        StringWriter following = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(following, true));
+        cl.setErr(new PrintWriter(following, true));
+        java.util.concurrent.CompletableFuture<Integer> code = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cl.execute("logs", "-f", jobId, "--url", server.uri().toString(),
+                        "--token-file", dir.resolve("admin-token").toString()));
+
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> following.toString().contains("awaits an approval"));
+        assertThat(following.toString()).startsWith("[buildhook] job " + jobId + " awaits an approval (until ")
+                .contains("buildhook approve " + jobId);
+        assertThat(run("approve", jobId)).isZero();
+
+        assertThat(code.get(60, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+        assertThat(following.toString()).contains("approved-and-ran").contains("[buildhook] job " + jobId + " SUCCEEDED");
+    }
+
     @Test
     void rerunReplayAndCancelDoWhatTheySayAndExitNonZeroForUnknownIds() throws Exception {
         String delivery = server.deliver("build-67-passed.json");
