@@ -12,16 +12,19 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.exec.JobLauncher;
 import org.buildhook.runner.exec.NodeIdentity;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.store.DeadNodeRelease;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.JobQueue;
+import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +56,11 @@ public final class JobEngine implements AutoCloseable {
     private final Fencing fencing;
     private volatile boolean started;
     private volatile boolean stopped;
+    /** This engine's claim of its node id (PostgreSQL: {@link NodeLeases}). */
+    private final String instance = java.util.UUID.randomUUID().toString();
+    /** PostgreSQL: the advisory lock of this node's id, held while the engine runs. */
+    private final NodeLeases.Lock nodeLock;
+    private volatile boolean nodeIdLost;
 
     private JobEngine(Store store, JobLauncher launcher, EngineConfig config, Clock clock, JobEvents events) {
         this.config = config;
@@ -72,6 +80,7 @@ public final class JobEngine implements AutoCloseable {
             }
         };
         this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId());
+        this.nodeLock = store.nodeLeases().lock(config.nodeId());
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
                 .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
@@ -139,6 +148,11 @@ public final class JobEngine implements AutoCloseable {
         if (started) {
             return;
         }
+        if (store.dialect() == Dialect.POSTGRESQL) {
+            // Before anything is swept or picked: a second node with this id would take the first's
+            // picked jobs for lost picks of its own and run them again at once.
+            claimNodeId();
+        }
         started = true;
         LIVE.add(this);
         // What a dead predecessor on this host left running is killed before any job can run again,
@@ -152,6 +166,9 @@ public final class JobEngine implements AutoCloseable {
             return t;
         });
         long every = config.heartbeatInterval().toMillis();
+        if (store.dialect() == Dialect.POSTGRESQL) {
+            stalePicks.scheduleWithFixedDelay(this::renewNodeId, every, every, TimeUnit.MILLISECONDS);
+        }
         stalePicks.scheduleWithFixedDelay(this::releaseStalePicks, every, every, TimeUnit.MILLISECONDS);
         stalePicks.scheduleWithFixedDelay(() -> {
             sweepLeftovers();
@@ -200,7 +217,93 @@ public final class JobEngine implements AutoCloseable {
         }
         scheduler.stop();
         LIVE.remove(this);
+        if (store.dialect() == Dialect.POSTGRESQL) {
+            try {
+                store.nodeLeases().release(config.nodeId(), instance);
+                nodeLock.release();
+            } catch (RuntimeException e) {
+                // Taken over after the dead-node limit by the next node with the id.
+                LOG.debug("could not give node id {} back: {}", config.nodeId(), e.toString());
+            }
+        }
         LOG.info("job engine stopped on node {}", config.nodeId());
+    }
+
+    /**
+     * Claims this node's id ({@code runner.node-id}) for this engine, with the id's advisory lock
+     * ({@link NodeLeases.Lock}): a node whose connection to the store ended (killed, its container
+     * stopped) is taken over at once. When a node that is not provably gone holds it, waits: a host
+     * that vanished without closing its connection stops renewing its claim and is taken over after
+     * the dead-node limit; a node that renews its claim meanwhile is running, and this one is refused.
+     *
+     * @throws RunnerException when another running node uses the id, with what to do
+     * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached
+     */
+    private void claimNodeId() {
+        NodeLeases leases = store.nodeLeases();
+        NodeIdentity self = NodeIdentity.current();
+        Duration deadLimit = config.heartbeatInterval().multipliedBy(config.missedHeartbeats());
+        Optional<NodeLeases.Holder> held = leases.claim(config.nodeId(), instance, self, deadLimit,
+                nodeLock.take());
+        if (held.isEmpty()) {
+            return;
+        }
+        NodeLeases.Holder first = held.get();
+        LOG.warn("node id {} is held by another node ({}), which last said it runs {} ago; waiting up to {} for"
+                + " it to be taken for dead (a node that has just crashed) before this node runs any job",
+                config.nodeId(), first.describe(), Durations.describe(between(first.renewedAt())),
+                Durations.describe(deadLimit));
+        long look = Math.min(config.heartbeatInterval().toMillis(), 1000);
+        while (true) {
+            try {
+                Thread.sleep(look);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RunnerException("interrupted while waiting for node id " + config.nodeId(), e);
+            }
+            held = leases.claim(config.nodeId(), instance, self, deadLimit, nodeLock.take());
+            if (held.isEmpty()) {
+                LOG.info("node id {} taken over from {}: its connection to the store ended, or it was silent for"
+                        + " longer than the dead-node limit", config.nodeId(), first.describe());
+                return;
+            }
+            if (!held.get().instance().equals(first.instance()) || held.get().renewedAt().isAfter(first.renewedAt())) {
+                throw new RunnerException("runner.node-id '" + config.nodeId() + "' is in use by another running node ("
+                        + held.get().describe() + ", which said so " + Durations.describe(between(held.get().renewedAt()))
+                        + " ago): two nodes with one id would run the same jobs twice at once. Give each node its own"
+                        + " runner.node-id (or leave it out: <hostname>-<pid>), or stop the other node first");
+            }
+        }
+    }
+
+    private Duration between(Instant then) {
+        Duration d = Duration.between(then, clock.instant());
+        return d.isNegative() ? Duration.ZERO : d;
+    }
+
+    /**
+     * Renews this node's claim of its id every heartbeat interval. Should another node have taken the
+     * id over (this one did not renew it for longer than the dead-node limit, and a node with the same
+     * id started meanwhile), this one takes no more jobs: two nodes with one id must not both run.
+     */
+    private void renewNodeId() {
+        try {
+            // Taken again if its connection was lost (PostgreSQL restarted, a network cut).
+            nodeLock.take();
+            if (!store.nodeLeases().renew(config.nodeId(), instance) && !nodeIdLost) {
+                nodeIdLost = true;
+                String by = store.nodeLeases().holder(config.nodeId()).map(NodeLeases.Holder::describe)
+                        .orElse("a node that has stopped since");
+                LOG.error("node id {} was taken over by another node ({}) while this one could not renew it for"
+                        + " longer than the dead-node limit: this node takes no more jobs (its running ones end"
+                        + " as fencing decides); give each node its own runner.node-id and restart this one",
+                        config.nodeId(), by);
+                scheduler.pause();
+            }
+        } catch (RuntimeException e) {
+            // The store is away: fencing and the stale-pick looks say so; the next renewal tries again.
+            LOG.debug("could not renew node id {}: {}", config.nodeId(), e.toString());
+        }
     }
 
     /** The engines of this JVM that started and have not stopped yet (for {@link #hurryStops}). */

@@ -53,6 +53,7 @@ final class Database implements AutoCloseable {
     /** SQLite: the readers' compiled statements; {@code null} on PostgreSQL, whose driver keeps its own. */
     private final ReaderStatements readers;
     private volatile HikariDataSource schedulerPool;
+    private HikariDataSource nodeLockPool;
     /** SQLite: the busy handlers of the scheduler pool's connections, to tell which are waiting for the lock. */
     private final SqliteBusyWait.Handlers schedulerWaits = new SqliteBusyWait.Handlers();
 
@@ -120,9 +121,14 @@ final class Database implements AutoCloseable {
     /** @param waits SQLite: where the connections' busy handlers are kept, or {@code null} */
     private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
             SqliteBusyWait.Handlers waits) {
+        return newPool(config, name, durability, waits, config.poolSize());
+    }
+
+    private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
+            SqliteBusyWait.Handlers waits, int size) {
         HikariConfig hikari = new HikariConfig();
         hikari.setPoolName(name);
-        hikari.setMaximumPoolSize(config.poolSize());
+        hikari.setMaximumPoolSize(size);
         hikari.setMinimumIdle(1);
         hikari.setConnectionTimeout(connectionWait(config).toMillis());
         // The pool must come up even when the database is down, so /healthz can say 503.
@@ -188,6 +194,17 @@ final class Database implements AutoCloseable {
     /** SQLite's group commit so far; empty on PostgreSQL. */
     Optional<WriteStats> writeStats() {
         return writer == null ? Optional.empty() : Optional.of(new WriteStats(writer.batches(), writer.transactions()));
+    }
+
+    /**
+     * PostgreSQL: one connection, apart from the others, whose session holds this node's advisory lock
+     * on its node id for as long as the node runs ({@link NodeLeases}). Made on first use.
+     */
+    synchronized DataSource nodeLockDataSource() {
+        if (nodeLockPool == null) {
+            nodeLockPool = newPool(config, "buildhook-node-id", Durability.DURABLE, null, 1);
+        }
+        return nodeLockPool;
     }
 
     /** The pool db-scheduler runs on: its commits are {@link Durability#DEFERRED}. Made on first use. */
@@ -420,6 +437,9 @@ final class Database implements AutoCloseable {
         synchronized (this) {
             if (schedulerPool != null) {
                 schedulerPool.close();
+            }
+            if (nodeLockPool != null) {
+                nodeLockPool.close();
             }
         }
         pool.close();

@@ -44,6 +44,7 @@ public final class Store implements AutoCloseable {
     private final FollowUpLedger followUps;
     private final Approvals approvals;
     private final ResourceLedger resources;
+    private final NodeLeases nodeLeases;
     private final DeadNodeRelease deadNodes;
     private final Retention retention;
     private final ScheduledExecutorService retentionThread;
@@ -63,6 +64,7 @@ public final class Store implements AutoCloseable {
         this.ledger = new ExecutionLedger(db, reader, config.clock());
         this.followUps = new FollowUpLedger(db, writer);
         this.resources = new ResourceLedger(db, config.clock(), ledger);
+        this.nodeLeases = new NodeLeases(db, config.clock());
         this.deadNodes = new DeadNodeRelease(db, config.clock());
         this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
                 this::payloadFile);
@@ -407,6 +409,11 @@ public final class Store implements AutoCloseable {
     /** The shared resources' view: for the engine, which takes units for an attempt, and for metrics. */
     public ResourceLedger resources() {
         return resources;
+    }
+
+    /** Which running node holds each {@code runner.node-id} (used on PostgreSQL, where nodes share the store). */
+    public NodeLeases nodeLeases() {
+        return nodeLeases;
     }
 
     /** Frees what dead nodes of this host held; for the engine, after it killed their leftovers. */

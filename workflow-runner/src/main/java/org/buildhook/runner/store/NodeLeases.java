@@ -1,0 +1,255 @@
+package org.buildhook.runner.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.exec.ProcessIdentity;
+
+/**
+ * Which running node holds each {@code runner.node-id} (table {@code node_leases}): a node claims its
+ * id when its engine starts, renews the claim every heartbeat interval and gives it back when it
+ * stops. A second node given the same id while the first runs would take the first's picked jobs
+ * for lost picks of its own and run them a second time at once; it is refused instead.
+ *
+ * <p>A claim is taken over from the node that held it when that node is gone: it gave it back (a
+ * clean stop); its session no longer holds the id's advisory lock ({@link Lock}: PostgreSQL frees
+ * it as soon as the node's connection closes, which a killed JVM's or a stopped container's does);
+ * its last renewal is older than the dead-node limit (a host that vanished without closing its
+ * connection); or it ran on this very host, boot and PID namespace and its JVM no longer runs
+ * ({@link ProcessIdentity#isAlive()}, as {@link DeadNodeRelease} decides). The claims' times are the
+ * nodes' own clocks, as db-scheduler's heartbeats are.
+ */
+public final class NodeLeases {
+
+    private final Database db;
+    private final Clock clock;
+
+    NodeLeases(Database db, Clock clock) {
+        this.db = db;
+        this.clock = clock;
+    }
+
+    /**
+     * The node that holds an id.
+     *
+     * @param instance  the holding engine's random instance id
+     * @param host      its host name
+     * @param bootId    its host's boot and PID namespace ({@link NodeIdentity#bootId()})
+     * @param process   its JVM
+     * @param renewedAt when it last renewed the claim (its clock)
+     */
+    public record Holder(String instance, String host, String bootId, ProcessIdentity process, Instant renewedAt) {
+
+        /** "host H, pid P", for messages. */
+        public String describe() {
+            return "host " + host + ", pid " + process.pid();
+        }
+    }
+
+    /**
+     * Claims {@code nodeId} for {@code instance}, unless another node that is not provably gone holds
+     * it (see the class comment).
+     *
+     * @param nodeId    the node id ({@code runner.node-id}, at most 50 characters)
+     * @param instance  this engine's instance id (a random UUID, at most 36 characters)
+     * @param self      this JVM, its host and boot
+     * @param deadLimit how long without a renewal a holder is taken for dead (the dead-node limit)
+     * @param lockHeld  whether this node holds the id's advisory lock ({@link Lock#take}): then no other
+     *                  node's session does, and any holder is taken over
+     * @return empty when claimed (taken over, or held already by {@code instance}); else the holder
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<Holder> claim(String nodeId, String instance, NodeIdentity self, Duration deadLimit,
+            boolean lockHeld) {
+        Instant now = clock.instant();
+        return db.inTransaction("claim the node id", c -> {
+            // A node starting at the same moment with the same id: one insert wins, the other reads it.
+            if (write(c, "INSERT INTO node_leases (node_id, instance, host, boot_id, node_pid, node_started,"
+                    + " acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_id) DO NOTHING", false,
+                    nodeId, instance, self, now) == 1) {
+                return Optional.<Holder>empty();
+            }
+            try (PreparedStatement p = c.prepareStatement(SELECT_HOLDER + forUpdate())) {
+                p.setString(1, nodeId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (rs.next()) {
+                        Holder holder = holder(rs);
+                        if (!lockHeld && !holder.instance().equals(instance) && !gone(holder, self, now, deadLimit)) {
+                            return Optional.of(holder);
+                        }
+                    }
+                }
+            }
+            write(c, "UPDATE node_leases SET node_id = ?, instance = ?, host = ?, boot_id = ?, node_pid = ?,"
+                    + " node_started = ?, acquired_at = ?, renewed_at = ? WHERE node_id = ?", true, nodeId, instance, self,
+                    now);
+            return Optional.<Holder>empty();
+        });
+    }
+
+    private static final String SELECT_HOLDER = "SELECT instance, host, boot_id, node_pid, node_started, renewed_at"
+            + " FROM node_leases WHERE node_id = ?";
+
+    private static Holder holder(ResultSet rs) throws SQLException {
+        return new Holder(rs.getString(1), rs.getString(2), rs.getString(3),
+                new ProcessIdentity(rs.getLong(4), -1, rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6)));
+    }
+
+    /**
+     * Renews {@code instance}'s claim of {@code nodeId}.
+     *
+     * @return false when the claim is no longer its own (another node took the id over, after this
+     * one stopped renewing for longer than the dead-node limit)
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean renew(String nodeId, String instance) {
+        long now = clock.instant().toEpochMilli();
+        return db.inTransaction("renew the node id", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE node_leases SET renewed_at = ? WHERE node_id = ?"
+                    + " AND instance = ?")) {
+                p.setLong(1, now);
+                p.setString(2, nodeId);
+                p.setString(3, instance);
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
+     * Gives {@code instance}'s claim of {@code nodeId} back (a stop): the next node started with the
+     * id takes it at once. Nothing when another holds it.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public void release(String nodeId, String instance) {
+        db.inTransaction("give the node id back", c -> {
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM node_leases WHERE node_id = ? AND instance = ?")) {
+                p.setString(1, nodeId);
+                p.setString(2, instance);
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** A new, not yet taken, advisory lock of {@code nodeId} for one engine ({@link Lock#take}). */
+    public Lock lock(String nodeId) {
+        return new Lock(nodeId);
+    }
+
+    /**
+     * PostgreSQL: the advisory lock of one node id (in this store's schema), taken on a connection of
+     * its own that keeps it until {@link #release}, or until the connection ends.
+     */
+    public final class Lock {
+
+        private final String nodeId;
+        private Connection held;
+
+        private Lock(String nodeId) {
+            this.nodeId = nodeId;
+        }
+
+        /**
+         * Takes the lock, or checks that it is still held (a lost connection is opened again and the
+         * lock taken anew). Never throws.
+         *
+         * @return whether this lock holds it now; false when another session holds it, or the store
+         * cannot be reached
+         */
+        public synchronized boolean take() {
+            try {
+                if (held != null && held.isValid(5)) {
+                    return true;
+                }
+                release();
+                Connection c = db.nodeLockDataSource().getConnection();
+                try (PreparedStatement p = c.prepareStatement("SELECT pg_try_advisory_lock(?, hashtext(current_schema()"
+                        + " || '/' || ?))")) {
+                    p.setInt(1, LOCK_CLASS);
+                    p.setString(2, nodeId);
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (rs.next() && rs.getBoolean(1)) {
+                            held = c;
+                            return true;
+                        }
+                    }
+                }
+                c.close();
+                return false;
+            } catch (SQLException | RuntimeException e) {
+                release();
+                return false;
+            }
+        }
+
+        /** Gives the lock back (and its connection); nothing when it is not held. */
+        public synchronized void release() {
+            if (held != null) {
+                try {
+                    // Closing a pooled connection does not end its session: the lock is given back first.
+                    try (PreparedStatement p = held.prepareStatement("SELECT pg_advisory_unlock_all()")) {
+                        p.execute();
+                    }
+                    held.close();
+                } catch (SQLException | RuntimeException e) {
+                    // The session is gone with its lock, or ends with the pool.
+                }
+                held = null;
+            }
+        }
+    }
+
+    /** The advisory lock class of node ids ("bhni"); the key is a hash of the schema and the id. */
+    private static final int LOCK_CLASS = 0x62686e69;
+
+    /** The holder of {@code nodeId}, if any. */
+    public Optional<Holder> holder(String nodeId) {
+        return db.read("read the node id's holder", c -> {
+            try (PreparedStatement p = c.prepareStatement(SELECT_HOLDER)) {
+                p.setString(1, nodeId);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? Optional.of(holder(rs)) : Optional.<Holder>empty();
+                }
+            }
+        });
+    }
+
+    /** Whether {@code holder} is provably gone: silent past the dead-node limit, or its JVM dead on this host. */
+    private static boolean gone(Holder holder, NodeIdentity self, Instant now, Duration deadLimit) {
+        if (holder.renewedAt().plus(deadLimit).isBefore(now)) {
+            return true;
+        }
+        return self.sameBoot(holder.bootId()) && !self.process().sameProcess(holder.process())
+                && !holder.process().isAlive();
+    }
+
+    private String forUpdate() {
+        return db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
+    }
+
+    /** Runs {@code sql} with the claim's 8 columns bound, then {@code nodeId} again when {@code keyAgain}. */
+    private static int write(Connection c, String sql, boolean keyAgain, String nodeId, String instance,
+            NodeIdentity self, Instant now) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            p.setString(1, nodeId);
+            p.setString(2, instance);
+            p.setString(3, self.host());
+            p.setString(4, self.bootId());
+            p.setLong(5, self.process().pid());
+            p.setLong(6, self.process().startTicks());
+            p.setLong(7, now.toEpochMilli());
+            p.setLong(8, now.toEpochMilli());
+            if (keyAgain) {
+                p.setString(9, nodeId);
+            }
+            return p.executeUpdate();
+        }
+    }
+}

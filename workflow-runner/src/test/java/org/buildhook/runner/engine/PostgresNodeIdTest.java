@@ -1,0 +1,259 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.exec.ProcessIdentity;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.NodeLeases;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Two nodes given one {@code runner.node-id} (a configuration copied to a second machine, the id
+ * left as it was): the second took the first's picked jobs for lost picks of its own, put them back
+ * in the queue, and ran them again while the first still ran them (found by a try-out). A node's id
+ * is now claimed for its engine ({@link NodeLeases}): a node started with the id of a running node
+ * is refused; an id whose node stopped, died on this host, or stopped renewing it for longer than
+ * the dead-node limit is taken over.
+ */
+class PostgresNodeIdTest {
+
+    @TempDir
+    Path dir;
+    StoreConfig config;
+    Store store;
+    final List<JobEngine> engines = new ArrayList<>();
+    final List<CommonsExecLauncher> launchers = new ArrayList<>();
+    final ListAppender<ILoggingEvent> log = new ListAppender<>();
+
+    @BeforeEach
+    void open() {
+        config = TestStores.postgres(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        store = Store.open(config);
+        log.start();
+        logger().addAppender(log);
+    }
+
+    @AfterEach
+    void close() {
+        logger().detachAppender(log);
+        engines.forEach(JobEngine::stop);
+        launchers.forEach(CommonsExecLauncher::close);
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private static ch.qos.logback.classic.Logger logger() {
+        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobEngine.class);
+    }
+
+    private JobEngine engine(String node) {
+        CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        launchers.add(launcher);
+        JobEngine engine = JobEngine.create(store, launcher, AbstractEngineTest.fast(node));
+        engines.add(engine);
+        return engine;
+    }
+
+    private boolean logged(Level level, String words) {
+        return log.list.stream().anyMatch(e -> e.getLevel() == level && e.getFormattedMessage().contains(words));
+    }
+
+    /** Writes a claim of {@code node} as another node would have: {@code identity}, renewed at {@code at}. */
+    private void heldBy(String node, NodeIdentity identity, Instant at) throws Exception {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "INSERT INTO node_leases (node_id, instance, host, boot_id, node_pid, node_started, acquired_at,"
+                        + " renewed_at) VALUES (?, 'another-instance', ?, ?, ?, ?, ?, ?)")) {
+            p.setString(1, node);
+            p.setString(2, identity.host());
+            p.setString(3, identity.bootId());
+            p.setLong(4, identity.process().pid());
+            p.setLong(5, identity.process().startTicks());
+            p.setLong(6, at.toEpochMilli());
+            p.setLong(7, at.toEpochMilli());
+            p.executeUpdate();
+        }
+    }
+
+    /**
+     * The try-out's case with real node processes: node A runs a job; node B, started with A's id, is
+     * refused, says why and what to do, and the job runs once, on A.
+     */
+    @Test
+    void aSecondNodeGivenTheIdOfARunningNodeIsRefusedAndTheJobRunsOnce() throws Exception {
+        Path events = dir.resolve("events");
+        Path runs = dir.resolve("runs");
+        Path go = dir.resolve("go");
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1\" >> " + events
+                + "\nwhile [ ! -f " + go + " ]; do sleep 0.05; done\necho \"$1\" >> " + runs + "\n");
+        NodeProcess first = NodeProcess.start(dir, "twin-a", "node=twin", "url=" + config.url(),
+                "data=" + dir.resolve("a"), "slow=1", "slowScript=" + slow, "label=a");
+        NodeProcess second = null;
+        try {
+            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(events));
+
+            second = NodeProcess.start(dir, "twin-b", "node=twin", "url=" + config.url(), "data=" + dir.resolve("b"));
+
+            assertThat(second.process.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).as("node B ended").isTrue();
+            assertThat(second.process.exitValue()).isNotZero();
+            assertThat(second.printed("READY")).as("node B started its engine").isFalse();
+            assertThat(Files.readString(dir.resolve("twin-b.err")))
+                    .contains("runner.node-id 'twin' is in use by another running node (host ")
+                    .contains("Give each node its own runner.node-id");
+            Files.createFile(go);
+            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(runs));
+            String jobId = store.jobs(new org.buildhook.runner.store.JobQuery(null, "slow", null, null, 10))
+                    .items().get(0).id();
+            await().atMost(Duration.ofMinutes(2))
+                    .until(() -> store.job(jobId).orElseThrow().job().state() == JobState.SUCCEEDED);
+            assertThat(store.job(jobId).orElseThrow().attempts()).extracting(JobAttempt::node).containsExactly("twin");
+            assertThat(Files.readAllLines(runs)).containsExactly("a-slow-0");
+            assertThat(Files.readAllLines(events)).as("the command started once").hasSize(1);
+        } finally {
+            first.kill();
+            if (second != null) {
+                second.kill();
+            }
+        }
+    }
+
+    @Test
+    void aNodeThatStoppedGaveItsIdBackAndTheNextNodeWithItStartsWithoutWaiting() {
+        JobEngine first = engine("node-a");
+        first.start();
+        assertThat(store.nodeLeases().holder("node-a")).isPresent();
+        first.stop();
+        assertThat(store.nodeLeases().holder("node-a")).as("given back at the stop").isEmpty();
+
+        engine("node-a").start();
+
+        assertThat(store.nodeLeases().holder("node-a")).isPresent();
+        assertThat(logged(Level.WARN, "is held by another node")).isFalse();
+    }
+
+    /**
+     * A host that vanished without closing its connection (its session, still holding the id's
+     * advisory lock, not yet ended by PostgreSQL): its claim is taken over once its last renewal is
+     * older than the dead-node limit.
+     */
+    @Test
+    void anIdWhoseNodeVanishedIsTakenOverAfterTheDeadNodeLimit() throws Exception {
+        heldBy("node-a", new NodeIdentity("elsewhere", "another-boot", new ProcessIdentity(4242, -1, 77)),
+                Instant.now());
+        try (Connection vanished = lockedAs("node-a")) {
+
+            engine("node-a").start();
+
+            assertThat(logged(Level.WARN, "node id node-a is held by another node (host elsewhere, pid 4242)")).isTrue();
+            assertThat(logged(Level.INFO, "node id node-a taken over from host elsewhere, pid 4242")).isTrue();
+            assertThat(store.nodeLeases().holder("node-a")).hasValueSatisfying(h ->
+                    assertThat(h.host()).isEqualTo(NodeIdentity.current().host()));
+        }
+    }
+
+    /** A node whose connection to the store ended (killed, its container stopped): taken over at once. */
+    @Test
+    void anIdWhoseNodesConnectionEndedIsTakenOverAtOnce() throws Exception {
+        heldBy("node-a", new NodeIdentity("elsewhere", "another-boot", new ProcessIdentity(4242, -1, 77)),
+                Instant.now());
+
+        engine("node-a").start();
+
+        assertThat(logged(Level.WARN, "is held by another node")).isFalse();
+        assertThat(store.nodeLeases().holder("node-a")).hasValueSatisfying(h ->
+                assertThat(h.process().pid()).isEqualTo(ProcessHandle.current().pid()));
+    }
+
+    /**
+     * A node of this host whose JVM is dead (kill -9, then a restart), even while its session still
+     * holds the lock: taken over at once.
+     */
+    @Test
+    void anIdHeldByADeadJvmOfThisHostIsTakenOverAtOnce() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        NodeIdentity self = NodeIdentity.current();
+        heldBy("node-a", new NodeIdentity(self.host(), self.bootId(), new ProcessIdentity(gone.pid(), -1, 1)),
+                Instant.now());
+        try (Connection notYetEnded = lockedAs("node-a")) {
+
+            engine("node-a").start();
+
+            assertThat(logged(Level.WARN, "is held by another node")).isFalse();
+            assertThat(store.nodeLeases().holder("node-a")).hasValueSatisfying(h ->
+                    assertThat(h.process().pid()).isEqualTo(ProcessHandle.current().pid()));
+        }
+    }
+
+    /** A session of the store's schema holding {@code node}'s advisory lock, as a node's does. */
+    private Connection lockedAs(String node) throws Exception {
+        Connection c = java.sql.DriverManager.getConnection(config.url());
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT pg_try_advisory_lock(x'62686e69'::int, hashtext(current_schema() || '/' || ?))")) {
+            p.setString(1, node);
+            try (var rs = p.executeQuery()) {
+                assertThat(rs.next() && rs.getBoolean(1)).as("the lock taken").isTrue();
+            }
+        }
+        return c;
+    }
+
+    /** Held by a live node that renews its claim: refused, with what to do. */
+    @Test
+    void anIdWhoseHolderRenewsItIsRefused() {
+        engine("node-a").start();
+
+        assertThatThrownBy(() -> engine("node-a").start()).isInstanceOf(RunnerException.class)
+                .hasMessageContaining("runner.node-id 'node-a' is in use by another running node (host "
+                        + NodeIdentity.current().host() + ", pid " + ProcessHandle.current().pid());
+    }
+
+    /**
+     * A node whose id another node took over (it could not renew it for longer than the dead-node
+     * limit, and a node with its id started meanwhile) takes no more jobs: the next job runs elsewhere.
+     */
+    @Test
+    void aNodeWhoseIdWasTakenOverTakesNoMoreJobs() throws Exception {
+        engine("node-a").start();
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE node_leases SET instance = 'another-instance' WHERE node_id = 'node-a'")) {
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
+                "node id node-a was taken over by another node"));
+
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+        engine("node-b").start();
+
+        await().atMost(Duration.ofMinutes(1))
+                .until(() -> store.job(jobId).orElseThrow().job().state() == JobState.SUCCEEDED);
+        assertThat(store.job(jobId).orElseThrow().attempts()).extracting(JobAttempt::node).containsExactly("node-b");
+    }
+}
