@@ -158,12 +158,7 @@ class RulesWatcherTest {
      */
     @Test
     void theRefusedAndValidAgainLinesGiveTheLoadTimeToTheMillisecond() throws IOException {
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(RulesWatcher.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        logger.addAppender(log);
+        WatcherLog log = new WatcherLog();
         Path file = rulesFile(rules("old", 1));
         RuleSetLoader loader = new RuleSetLoader(java.time.Clock.fixed(
                 java.time.Instant.parse("2026-11-30T16:25:21.300841397Z"), java.time.ZoneOffset.UTC));
@@ -173,13 +168,10 @@ class RulesWatcherTest {
             replace(file, rules("old", 1));
             watcher.checkNow();
         } finally {
-            logger.detachAppender(log);
+            log.close();
         }
 
-        List<String> lines;
-        synchronized (log) {
-            lines = log.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
-        }
+        List<String> lines = log.lines();
         assertThat(lines).hasSize(2);
         assertThat(lines.get(0)).contains("refused; the rules loaded at");
         assertThat(lines.get(1)).contains("is valid again");
@@ -194,12 +186,7 @@ class RulesWatcherTest {
      */
     @Test
     void aSecondRefusedVersionListsOnlyItsNewProblemsSoEachIsLoggedOnce() throws IOException {
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(RulesWatcher.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        logger.addAppender(log);
+        WatcherLog log = new WatcherLog();
         Path file = rulesFile(rules("old", 1));
         String twoMistakes = "rules:\n  - name: a b\n    run:\n      comand: [/bin/true]\n";
         String oneFixedTwoMore = "rules:\n  - name: a-b\n    run:\n      comand: [/bin/true]\n"
@@ -212,13 +199,10 @@ class RulesWatcherTest {
             replace(file, oneFixedTwoMore);
             watcher.checkNow();
         } finally {
-            logger.detachAppender(log);
+            log.close();
         }
 
-        List<String> lines;
-        synchronized (log) {
-            lines = log.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
-        }
+        List<String> lines = log.lines();
         String all = String.join("\n", lines);
         for (String problem : List.of(":2:11: bad rule name 'a b'", ":4:7: unknown key 'comand' in run",
                 ":5:5: rule 'c' has no 'run'", ":6:12: unknown key 'statuss' in when")) {
@@ -238,12 +222,7 @@ class RulesWatcherTest {
      */
     @Test
     void aProblemThatOnlyMovedToAnotherLineRemainsAndIsNotListedAgainAsNew() throws IOException {
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(RulesWatcher.class);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        logger.addAppender(log);
+        WatcherLog log = new WatcherLog();
         Path file = rulesFile(rules("old", 1));
         String oneMistake = "rules:\n  - name: a\n    run:\n      comand: [/bin/true]\n";
         List<Problem> inForce;
@@ -256,13 +235,10 @@ class RulesWatcherTest {
             watcher.checkNow();
             inForce = watcher.lastError().orElseThrow().problems();
         } finally {
-            logger.detachAppender(log);
+            log.close();
         }
 
-        List<String> lines;
-        synchronized (log) {
-            lines = log.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
-        }
+        List<String> lines = log.lines();
         assertThat(lines).hasSize(3);
         assertThat(lines.get(0)).contains(":4:7: unknown key 'comand' in run");
         assertThat(lines.get(1)).contains("changed and is still refused",
@@ -623,6 +599,33 @@ class RulesWatcherTest {
 
             Files.writeString(file, rules("new", 1));
             await().atMost(Duration.ofSeconds(10)).until(() -> watcher.current().ruleNames().equals(List.of("new-1")));
+        }
+    }
+
+    /** The watcher's log lines from its making until {@link #close}. */
+    private static final class WatcherLog implements AutoCloseable {
+
+        private final ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(RulesWatcher.class);
+        private final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+                new ch.qos.logback.core.read.ListAppender<>();
+
+        WatcherLog() {
+            appender.start();
+            logger.addAppender(appender);
+        }
+
+        /** The messages logged so far, formatted, in order. */
+        List<String> lines() {
+            synchronized (appender) {
+                return appender.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                        .toList();
+            }
+        }
+
+        @Override
+        public void close() {
+            logger.detachAppender(appender);
         }
     }
 }
