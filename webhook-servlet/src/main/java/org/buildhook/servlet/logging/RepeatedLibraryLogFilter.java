@@ -1,0 +1,95 @@
+package org.buildhook.servlet.logging;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.turbo.TurboFilter;
+import ch.qos.logback.core.spi.FilterReply;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Marker;
+
+/**
+ * Folds the warnings and errors that db-scheduler and HikariCP repeat every few seconds while the
+ * database is away (found by a try-out: 650 lines of stack traces in 50 s of a PostgreSQL outage,
+ * with advice that does not apply, such as HikariCP's "consider using a shorter maxLifetime"):
+ * of each such message (one logger, one message pattern) at most one per {@link #WINDOW_SECONDS}
+ * seconds is logged, and the next one logged after a fold is followed by a line of buildhook's
+ * saying how many were left out. buildhook's own lines say what is wrong and what to do
+ * ({@code store unavailable …}, the fencing and outage lines), and are never folded here; nor is
+ * anything below {@code WARN}, nor any other library.
+ *
+ * <p>A logback {@link TurboFilter}: installed by the shipped {@code logback.xml} files (standalone
+ * and WAR) with {@code <turboFilter class="org.buildhook.servlet.logging.RepeatedLibraryLogFilter"/>};
+ * a configuration of one's own can add the same line.
+ */
+public final class RepeatedLibraryLogFilter extends TurboFilter {
+
+    /** How long one message of a library is logged at most once, in seconds. */
+    public static final long WINDOW_SECONDS = 60;
+
+    /** The libraries whose repeats are folded: db-scheduler and HikariCP. */
+    private static final String[] LIBRARIES = {"com.github.kagkarlsson.", "com.zaxxer.hikari."};
+
+    private final LongSupplier nanoTime;
+    private final Map<String, Window> windows = new ConcurrentHashMap<>();
+
+    public RepeatedLibraryLogFilter() {
+        this(System::nanoTime);
+    }
+
+    RepeatedLibraryLogFilter(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+    }
+
+    /** One message's window: when it was last logged, and how many were left out since. */
+    private static final class Window {
+        long loggedAt;
+        int leftOut;
+    }
+
+    @Override
+    public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params,
+            Throwable t) {
+        if (level == null || !level.isGreaterOrEqual(Level.WARN) || !isLibrary(logger.getName())) {
+            return FilterReply.NEUTRAL;
+        }
+        String key = logger.getName() + '\u0000' + format;
+        long now = nanoTime.getAsLong();
+        int leftOut;
+        synchronized (windows) {
+            Window window = windows.get(key);
+            if (window != null && now - window.loggedAt < TimeUnit.SECONDS.toNanos(WINDOW_SECONDS)) {
+                window.leftOut++;
+                return FilterReply.DENY;
+            }
+            if (window == null) {
+                if (windows.size() > 1000) {
+                    windows.clear(); // a bound on what is kept; at worst a repeat is logged once more
+                }
+                window = new Window();
+                windows.put(key, window);
+            }
+            leftOut = window.leftOut;
+            window.loggedAt = now;
+            window.leftOut = 0;
+        }
+        if (leftOut > 0) {
+            // Through the logger's own context: the one this filter is installed in.
+            logger.getLoggerContext().getLogger(RepeatedLibraryLogFilter.class).warn("{} more like the next line of {} were left out in the last {} s (each such message of"
+                    + " db-scheduler and HikariCP is logged once a minute: they repeat while the database is away;"
+                    + " /healthz says whether it answers)", leftOut, logger.getName(), WINDOW_SECONDS);
+        }
+        return FilterReply.NEUTRAL;
+    }
+
+    private static boolean isLibrary(String name) {
+        for (String library : LIBRARIES) {
+            if (name.startsWith(library)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,95 @@
+package org.buildhook.servlet.logging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.sql.SQLTransientConnectionException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+
+/**
+ * db-scheduler's and HikariCP's repeats while the store is away (a try-out counted 650 lines of
+ * stack traces in 50 s of a PostgreSQL outage) are logged once a minute each, with a count of what
+ * was left out; buildhook's own lines and other messages are not folded.
+ */
+class RepeatedLibraryLogFilterTest {
+
+    private final AtomicLong now = new AtomicLong();
+    private final LoggerContext context = new LoggerContext();
+    private final ListAppender<ILoggingEvent> events = new ListAppender<>();
+
+    RepeatedLibraryLogFilterTest() {
+        RepeatedLibraryLogFilter filter = new RepeatedLibraryLogFilter(now::get);
+        filter.setContext(context);
+        filter.start();
+        context.addTurboFilter(filter);
+        events.setContext(context);
+        events.start();
+        context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(events);
+    }
+
+    private List<String> lines() {
+        return events.list.stream().map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
+    }
+
+    @Test
+    void aLibrarysErrorRepeatedDuringAnOutageIsLoggedOnceAMinuteWithACountOfWhatWasLeftOut() {
+        Logger scheduler = context.getLogger("com.github.kagkarlsson.scheduler.RunUntilShutdown");
+        Logger hikari = context.getLogger("com.zaxxer.hikari.pool.PoolBase");
+        Logger ours = context.getLogger("org.buildhook.runner.engine.StoreOutageWait");
+        SQLTransientConnectionException down = new SQLTransientConnectionException("Connection is not available");
+
+        for (int i = 0; i < 50; i++) {
+            scheduler.error("Unhandled exception. Will keep running.", down);
+            hikari.warn("{} - Failed to validate connection {} ({}). Possibly consider using a shorter maxLifetime"
+                    + " value.", "buildhook-scheduler", "conn" + i, "closed");
+            ours.warn("store unavailable while trying to {}; the job waits for it", "start an attempt");
+            now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+        }
+
+        assertThat(lines()).filteredOn(l -> l.startsWith("com.github")).hasSize(1);
+        assertThat(lines()).filteredOn(l -> l.startsWith("com.zaxxer")).hasSize(1);
+        assertThat(lines()).filteredOn(l -> l.startsWith("org.buildhook.runner")).as("buildhook's own").hasSize(50);
+
+        now.addAndGet(TimeUnit.SECONDS.toNanos(RepeatedLibraryLogFilter.WINDOW_SECONDS));
+        events.list.clear();
+        scheduler.error("Unhandled exception. Will keep running.", down);
+
+        assertThat(lines()).containsExactly(
+                "org.buildhook.servlet.logging.RepeatedLibraryLogFilter: 49 more like the next line of"
+                        + " com.github.kagkarlsson.scheduler.RunUntilShutdown were left out in the last 60 s (each"
+                        + " such message of db-scheduler and HikariCP is logged once a minute: they repeat while the"
+                        + " database is away; /healthz says whether it answers)",
+                "com.github.kagkarlsson.scheduler.RunUntilShutdown: Unhandled exception. Will keep running.");
+        assertThat(events.list.get(1).getThrowableProxy()).as("the stack trace, once").isNotNull();
+    }
+
+    @Test
+    void differentMessagesOfALibraryAndItsInfoLinesAreNotFolded() {
+        Logger scheduler = context.getLogger("com.github.kagkarlsson.scheduler.Scheduler");
+
+        scheduler.warn("Execution has more than 1 failed heartbeats. Should not happen.");
+        scheduler.error("Failed while completing execution {}", "x");
+        scheduler.info("Scheduler started");
+        scheduler.info("Scheduler started");
+
+        assertThat(lines()).hasSize(4);
+    }
+
+    /** The WAR's logging (WEB-INF/classes/logback.xml) installs the filter. */
+    @Test
+    void theWarsLoggingInstallsTheFilter() throws Exception {
+        LoggerContext war = new LoggerContext();
+        JoranConfigurator configurator = new JoranConfigurator();
+        configurator.setContext(war);
+        configurator.doConfigure(getClass().getResource("/logback.xml"));
+
+        assertThat(war.getTurboFilterList()).hasAtLeastOneElementOfType(RepeatedLibraryLogFilter.class);
+    }
+}
