@@ -50,6 +50,8 @@ public final class JobEngine implements AutoCloseable {
     private final Scheduler scheduler;
     private ScheduledExecutorService stalePicks;
     private ScheduledExecutorService fencer;
+    /** PostgreSQL: renews this node's claim of its id, on a thread of its own, until the stop has ended. */
+    private ScheduledExecutorService renewer;
     private final RunningJobs running = new RunningJobs();
     private final FollowUpDispatcher followUps;
     private final LeftoverSweep leftovers;
@@ -167,7 +169,14 @@ public final class JobEngine implements AutoCloseable {
         });
         long every = config.heartbeatInterval().toMillis();
         if (store.dialect() == Dialect.POSTGRESQL) {
-            stalePicks.scheduleWithFixedDelay(this::renewNodeId, every, every, TimeUnit.MILLISECONDS);
+            // Its own thread: the looks on stalePicks wait for the store, and a claim not renewed in
+            // time lets a node with the same id in.
+            renewer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "buildhook-node-id");
+                t.setDaemon(true);
+                return t;
+            });
+            renewer.scheduleWithFixedDelay(this::renewNodeId, every, every, TimeUnit.MILLISECONDS);
         }
         stalePicks.scheduleWithFixedDelay(this::releaseStalePicks, every, every, TimeUnit.MILLISECONDS);
         stalePicks.scheduleWithFixedDelay(() -> {
@@ -217,6 +226,10 @@ public final class JobEngine implements AutoCloseable {
         }
         scheduler.stop();
         LIVE.remove(this);
+        if (renewer != null) {
+            // Renewed through the grace period: a node started with this id meanwhile is refused.
+            renewer.shutdownNow();
+        }
         if (store.dialect() == Dialect.POSTGRESQL) {
             try {
                 store.nodeLeases().release(config.nodeId(), instance);
@@ -249,11 +262,13 @@ public final class JobEngine implements AutoCloseable {
             return;
         }
         NodeLeases.Holder first = held.get();
-        LOG.warn("node id {} is held by another node ({}), which last said it runs {} ago; waiting up to {} for"
-                + " it to be taken for dead (a node that has just crashed) before this node runs any job",
+        LOG.warn("node id {} is held by another node ({}), which last said it runs {} ago; waiting to see whether"
+                + " it still runs (then this node is refused) or is gone (its host vanished: taken over once it has"
+                + " been silent for the dead-node limit, {}); no job runs here meanwhile",
                 config.nodeId(), first.describe(), Durations.describe(between(first.renewedAt())),
                 Durations.describe(deadLimit));
         long look = Math.min(config.heartbeatInterval().toMillis(), 1000);
+        long deadline = System.nanoTime() + deadLimit.plus(config.heartbeatInterval()).toNanos();
         while (true) {
             try {
                 Thread.sleep(look);
@@ -267,9 +282,24 @@ public final class JobEngine implements AutoCloseable {
                         + " longer than the dead-node limit", config.nodeId(), first.describe());
                 return;
             }
-            if (!held.get().instance().equals(first.instance()) || held.get().renewedAt().isAfter(first.renewedAt())) {
+            NodeLeases.Holder now = held.get();
+            if (now.instance().isEmpty()) {
+                // Its lock is held by a session that has written no claim yet (a node starting now).
+                if (System.nanoTime() - deadline > 0) {
+                    throw new RunnerException("cannot take runner.node-id '" + config.nodeId() + "': another session"
+                            + " of the store holds its lock and has written no claim for longer than the dead-node"
+                            + " limit (a node starting with the same id, or a connection PostgreSQL has not ended"
+                            + " yet); give each node its own runner.node-id, or start this one again");
+                }
+                continue;
+            }
+            if (first.instance().isEmpty()) {
+                first = now; // the node that was starting has written its claim: watch that one
+                continue;
+            }
+            if (!now.instance().equals(first.instance()) || now.renewedAt().isAfter(first.renewedAt())) {
                 throw new RunnerException("runner.node-id '" + config.nodeId() + "' is in use by another running node ("
-                        + held.get().describe() + ", which said so " + Durations.describe(between(held.get().renewedAt()))
+                        + now.describe() + ", which said so " + Durations.describe(between(now.renewedAt()))
                         + " ago): two nodes with one id would run the same jobs twice at once. Give each node its own"
                         + " runner.node-id (or leave it out: <hostname>-<pid>), or stop the other node first");
             }
@@ -289,16 +319,25 @@ public final class JobEngine implements AutoCloseable {
     private void renewNodeId() {
         try {
             // Taken again if its connection was lost (PostgreSQL restarted, a network cut).
-            nodeLock.take();
+            if (!nodeLock.take() && !nodeIdLost) {
+                LOG.debug("node id {}: its lock could not be taken again now; next time", config.nodeId());
+            }
             if (!store.nodeLeases().renew(config.nodeId(), instance) && !nodeIdLost) {
                 nodeIdLost = true;
                 String by = store.nodeLeases().holder(config.nodeId()).map(NodeLeases.Holder::describe)
                         .orElse("a node that has stopped since");
-                LOG.error("node id {} was taken over by another node ({}) while this one could not renew it for"
-                        + " longer than the dead-node limit: this node takes no more jobs (its running ones end"
-                        + " as fencing decides); give each node its own runner.node-id and restart this one",
-                        config.nodeId(), by);
                 scheduler.pause();
+                List<String> fenced = new java.util.ArrayList<>();
+                for (String jobId : running.runningJobIds()) {
+                    if (running.fence(jobId, "node id " + config.nodeId() + " was taken over by another node (" + by
+                            + "); run again")) {
+                        fenced.add(jobId);
+                    }
+                }
+                LOG.error("node id {} was taken over by another node ({}): two nodes must not run under one id, so"
+                        + " this one takes no more jobs, puts back in the queue the jobs it was running ({}) and"
+                        + " looks for no stale picks or leftovers; give each node its own runner.node-id and"
+                        + " restart this one", config.nodeId(), by, fenced.isEmpty() ? "none" : fenced);
             }
         } catch (RuntimeException e) {
             // The store is away: fencing and the stale-pick looks say so; the next renewal tries again.
@@ -329,6 +368,9 @@ public final class JobEngine implements AutoCloseable {
      * excluded by name, so none of those is touched.
      */
     private void releaseStalePicks() {
+        if (nodeIdLost) {
+            return; // the picks under this id are another node's now
+        }
         try {
             Set<String> running = new HashSet<>();
             scheduler.getCurrentlyExecuting().forEach(e -> running.add(e.getTaskInstance().getId()));
@@ -370,6 +412,9 @@ public final class JobEngine implements AutoCloseable {
     }
 
     private void sweepLeftovers() {
+        if (nodeIdLost) {
+            return;
+        }
         try {
             leftovers.sweepDeadNodes();
         } catch (InterruptedException e) {
@@ -385,6 +430,9 @@ public final class JobEngine implements AutoCloseable {
      * leftovers the sweep killed) go back to the queue now. Returns whether any did.
      */
     private boolean releaseDeadNodes() {
+        if (nodeIdLost) {
+            return false;
+        }
         try {
             List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current());
             for (DeadNodeRelease.Released r : released) {

@@ -138,6 +138,15 @@ final class JobTask implements ExecutionHandler<Void> {
         if (found.isEmpty()) {
             return remove();
         }
+        if (startAtRead && found.get().started() == 0 && couldStartAtRead(found.get())) {
+            // Not started though it could be as read: the statement returns the job as it was before
+            // it waited for the job's row, and what committed meanwhile (a cancellation, another
+            // node's start) stopped the start. Read it again, so that the decision below sees it.
+            found = waits.call(jobId, "read the job", () -> ledger.jobToRun(jobId), before);
+            if (found.isEmpty()) {
+                return remove();
+            }
+        }
         Job job = found.get().job();
         if (found.get().started() > 0) {
             return launch(job, found.get().body(), found.get().started(), version);
@@ -189,6 +198,15 @@ final class JobTask implements ExecutionHandler<Void> {
                 freeSlot(jobId);
             }
         }
+    }
+
+    /**
+     * Whether {@link ExecutionLedger#jobToStart} starts the job as read, when its pick is still this
+     * node's: a first attempt, not final, no cancellation asked, nothing to wait for (its body read).
+     */
+    private static boolean couldStartAtRead(ExecutionLedger.JobToRun read) {
+        Job job = read.job();
+        return read.bodyRead() && job.attempts() == 0 && !job.state().isFinal() && !job.cancelRequested();
     }
 
     /** A slot or units not taken: try again later, or, when the pick was lost, leave the job to its next pick. */

@@ -76,6 +76,11 @@ final class RunningJobs {
         return true;
     }
 
+    /** The jobs whose commands run on this node now. */
+    java.util.Set<String> runningJobIds() {
+        return java.util.Set.copyOf(running.keySet());
+    }
+
     /** Why the job's command was fenced, or null when it was not; forgets it. */
     String wasFenced(String jobId) {
         return fenced.remove(jobId);

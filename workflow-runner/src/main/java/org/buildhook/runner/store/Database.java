@@ -197,12 +197,15 @@ final class Database implements AutoCloseable {
     }
 
     /**
-     * PostgreSQL: one connection, apart from the others, whose session holds this node's advisory lock
-     * on its node id for as long as the node runs ({@link NodeLeases}). Made on first use.
+     * PostgreSQL: a connection apart from the others (a pool of at most two), whose session holds this
+     * node's advisory lock on its node id for as long as the node runs ({@link NodeLeases}). Made on
+     * first use.
      */
     synchronized DataSource nodeLockDataSource() {
         if (nodeLockPool == null) {
-            nodeLockPool = newPool(config, "buildhook-node-id", Durability.DURABLE, null, 1);
+            // One connection per engine on this store; two so that a second engine of the same JVM (tests)
+            // is not kept waiting for the first's.
+            nodeLockPool = newPool(config, "buildhook-node-id", Durability.DURABLE, null, 2);
         }
         return nodeLockPool;
     }

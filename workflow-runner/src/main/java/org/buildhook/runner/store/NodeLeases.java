@@ -67,30 +67,54 @@ public final class NodeLeases {
      */
     public Optional<Holder> claim(String nodeId, String instance, NodeIdentity self, Duration deadLimit,
             boolean lockHeld) {
-        Instant now = clock.instant();
         return db.inTransaction("claim the node id", c -> {
-            // A node starting at the same moment with the same id: one insert wins, the other reads it.
-            if (write(c, "INSERT INTO node_leases (node_id, instance, host, boot_id, node_pid, node_started,"
-                    + " acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_id) DO NOTHING", false,
-                    nodeId, instance, self, now) == 1) {
+            Instant now = now(c);
+            if (lockHeld) {
+                // No other session holds the id's lock: whoever wrote the row is gone, or is this engine.
+                if (write(c, "INSERT INTO node_leases (node_id, instance, host, boot_id, node_pid, node_started,"
+                        + " acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_id) DO NOTHING",
+                        false, nodeId, instance, self, now) == 0) {
+                    write(c, UPDATE_CLAIM, true, nodeId, instance, self, now);
+                }
                 return Optional.<Holder>empty();
             }
+            // Another session holds the lock: a running node (refused), one starting this very moment
+            // (its row may not be written yet), or the session of a host that vanished without
+            // closing it. Only a holder provably gone is taken over, never a missing row.
             try (PreparedStatement p = c.prepareStatement(SELECT_HOLDER + forUpdate())) {
                 p.setString(1, nodeId);
                 try (ResultSet rs = p.executeQuery()) {
-                    if (rs.next()) {
-                        Holder holder = holder(rs);
-                        if (!lockHeld && !holder.instance().equals(instance) && !gone(holder, self, now, deadLimit)) {
-                            return Optional.of(holder);
-                        }
+                    if (!rs.next()) {
+                        return Optional.of(new Holder("", "unknown (its claim not written yet)", "",
+                                new ProcessIdentity(-1, -1, -1), now));
+                    }
+                    Holder holder = holder(rs);
+                    if (!holder.instance().equals(instance) && !gone(holder, self, now, deadLimit)) {
+                        return Optional.of(holder);
                     }
                 }
             }
-            write(c, "UPDATE node_leases SET node_id = ?, instance = ?, host = ?, boot_id = ?, node_pid = ?,"
-                    + " node_started = ?, acquired_at = ?, renewed_at = ? WHERE node_id = ?", true, nodeId, instance, self,
-                    now);
+            write(c, UPDATE_CLAIM, true, nodeId, instance, self, now);
             return Optional.<Holder>empty();
         });
+    }
+
+    private static final String UPDATE_CLAIM = "UPDATE node_leases SET node_id = ?, instance = ?, host = ?,"
+            + " boot_id = ?, node_pid = ?, node_started = ?, acquired_at = ?, renewed_at = ? WHERE node_id = ?";
+
+    /**
+     * Now by the database's clock on PostgreSQL (every node's claims and their ages are measured by
+     * one clock, whatever the skew between the nodes' hosts), by this JVM's on SQLite.
+     */
+    private Instant now(Connection c) throws SQLException {
+        if (db.dialect() != Dialect.POSTGRESQL) {
+            return clock.instant();
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000"
+                + " AS BIGINT)"); ResultSet rs = p.executeQuery()) {
+            rs.next();
+            return Instant.ofEpochMilli(rs.getLong(1));
+        }
     }
 
     private static final String SELECT_HOLDER = "SELECT instance, host, boot_id, node_pid, node_started, renewed_at"
@@ -109,8 +133,8 @@ public final class NodeLeases {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public boolean renew(String nodeId, String instance) {
-        long now = clock.instant().toEpochMilli();
         return db.inTransaction("renew the node id", Durability.DEFERRED, c -> {
+            long now = now(c).toEpochMilli();
             try (PreparedStatement p = c.prepareStatement("UPDATE node_leases SET renewed_at = ? WHERE node_id = ?"
                     + " AND instance = ?")) {
                 p.setLong(1, now);
@@ -164,12 +188,19 @@ public final class NodeLeases {
          * cannot be reached
          */
         public synchronized boolean take() {
-            try {
-                if (held != null && held.isValid(5)) {
-                    return true;
+            if (held != null) {
+                try {
+                    if (held.isValid(5)) {
+                        return true;
+                    }
+                } catch (SQLException | RuntimeException e) {
+                    // Opened again below.
                 }
                 release();
-                Connection c = db.nodeLockDataSource().getConnection();
+            }
+            Connection c = null;
+            try {
+                c = db.nodeLockDataSource().getConnection();
                 try (PreparedStatement p = c.prepareStatement("SELECT pg_try_advisory_lock(?, hashtext(current_schema()"
                         + " || '/' || ?))")) {
                     p.setInt(1, LOCK_CLASS);
@@ -177,31 +208,52 @@ public final class NodeLeases {
                     try (ResultSet rs = p.executeQuery()) {
                         if (rs.next() && rs.getBoolean(1)) {
                             held = c;
+                            c = null;
                             return true;
                         }
                     }
                 }
-                c.close();
                 return false;
             } catch (SQLException | RuntimeException e) {
-                release();
                 return false;
+            } finally {
+                if (c != null) {
+                    closeQuietly(c, false);
+                }
             }
         }
 
         /** Gives the lock back (and its connection); nothing when it is not held. */
         public synchronized void release() {
             if (held != null) {
-                try {
-                    // Closing a pooled connection does not end its session: the lock is given back first.
-                    try (PreparedStatement p = held.prepareStatement("SELECT pg_advisory_unlock_all()")) {
-                        p.execute();
-                    }
-                    held.close();
-                } catch (SQLException | RuntimeException e) {
-                    // The session is gone with its lock, or ends with the pool.
-                }
+                closeQuietly(held, true);
                 held = null;
+            }
+        }
+
+        /**
+         * Closes a connection of the one-connection pool. One that may still hold the lock is unlocked
+         * first (closing a pooled connection does not end its session); when that fails it is evicted,
+         * which ends the session and with it the lock, and frees the pool's place.
+         */
+        private void closeQuietly(Connection c, boolean mayHoldLock) {
+            boolean unlocked = !mayHoldLock;
+            if (mayHoldLock) {
+                try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_unlock_all()")) {
+                    p.execute();
+                    unlocked = true;
+                } catch (SQLException | RuntimeException e) {
+                    // Evicted below.
+                }
+            }
+            try {
+                if (!unlocked && db.nodeLockDataSource() instanceof com.zaxxer.hikari.HikariDataSource pool) {
+                    pool.evictConnection(c);
+                } else {
+                    c.close();
+                }
+            } catch (SQLException | RuntimeException e) {
+                // The session is gone with its lock, or ends with the pool.
             }
         }
     }

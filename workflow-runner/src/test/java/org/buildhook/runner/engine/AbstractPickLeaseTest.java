@@ -65,7 +65,7 @@ abstract class AbstractPickLeaseTest {
     private CommonsExecLauncher launcher;
     private final RunningJobs running = new RunningJobs();
     final ExecutorService threads = Executors.newCachedThreadPool();
-    private JobTask task;
+    JobTask task;
 
     abstract StoreConfig config(Path dir);
 
@@ -312,13 +312,13 @@ abstract class AbstractPickLeaseTest {
         return nodes;
     }
 
-    private static ExecutionContext context(Execution picked) {
+    static ExecutionContext context(Execution picked) {
         return new ExecutionContext(null, picked, null, null);
     }
 
     /** What db-scheduler does after the task returns; its queue operations are not what is tested here. */
     @SuppressWarnings("unchecked")
-    private static void complete(CompletionHandler<Void> handler) throws Exception {
+    static void complete(CompletionHandler<Void> handler) throws Exception {
         handler.complete(mock(ExecutionComplete.class), mock(ExecutionOperations.class));
     }
 }

@@ -236,24 +236,50 @@ class PostgresNodeIdTest {
 
     /**
      * A node whose id another node took over (it could not renew it for longer than the dead-node
-     * limit, and a node with its id started meanwhile) takes no more jobs: the next job runs elsewhere.
+     * limit, and a node with its id started meanwhile) takes no more jobs and puts back the one it was
+     * running, which then runs on the other node (review: it went on running it, and looking for stale
+     * picks and leftovers under the shared id, which is how one job ran twice at once).
      */
     @Test
-    void aNodeWhoseIdWasTakenOverTakesNoMoreJobs() throws Exception {
+    void aNodeWhoseIdWasTakenOverTakesNoMoreJobsAndPutsItsRunningOneBack() throws Exception {
+        Path started = dir.resolve("started");
+        Path go = dir.resolve("go");
+        Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + started
+                + "\nwhile [ ! -f " + go + " ]; do sleep 0.05; done\n");
+        String runningJob = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
         engine("node-a").start();
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started));
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
                 "UPDATE node_leases SET instance = 'another-instance' WHERE node_id = 'node-a'")) {
             assertThat(p.executeUpdate()).isEqualTo(1);
         }
         await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
                 "node id node-a was taken over by another node"));
+        assertThat(log.list.stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
+                .getFormattedMessage()).contains(runningJob);
 
-        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
-                .jobIds().get(0);
+        String nextJob = store.accept(Plans.delivery("{\"build_id\": 7}"), List.of(Plans.job("deploy",
+                List.of("/bin/true")))).jobIds().get(0);
+        Files.createFile(go);
         engine("node-b").start();
 
         await().atMost(Duration.ofMinutes(1))
-                .until(() -> store.job(jobId).orElseThrow().job().state() == JobState.SUCCEEDED);
-        assertThat(store.job(jobId).orElseThrow().attempts()).extracting(JobAttempt::node).containsExactly("node-b");
+                .until(() -> store.job(nextJob).orElseThrow().job().state() == JobState.SUCCEEDED
+                        && store.job(runningJob).orElseThrow().job().state() == JobState.SUCCEEDED);
+        assertThat(store.job(nextJob).orElseThrow().attempts()).extracting(JobAttempt::node).containsExactly("node-b");
+        assertThat(store.job(runningJob).orElseThrow().attempts()).extracting(JobAttempt::node)
+                .as("killed on node-a, run again on node-b").containsExactly("node-a", "node-b");
+    }
+
+    /** Without the id's lock a claim never writes a row where there is none: the lock's holder may be writing it. */
+    @Test
+    void aClaimWithoutTheLockTakesNoIdNobodyHasWrittenYet() {
+        assertThat(store.nodeLeases().claim("node-z", "mine", NodeIdentity.current(), Duration.ofMinutes(3), false))
+                .as("not claimed").isPresent();
+        assertThat(store.nodeLeases().holder("node-z")).isEmpty();
+        assertThat(store.nodeLeases().claim("node-z", "mine", NodeIdentity.current(), Duration.ofMinutes(3), true))
+                .as("claimed with the lock").isEmpty();
+        assertThat(store.nodeLeases().holder("node-z")).isPresent();
     }
 }

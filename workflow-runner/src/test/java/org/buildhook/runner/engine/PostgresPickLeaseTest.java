@@ -66,6 +66,42 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
         assertThat(read.started()).isEqualTo(1);
     }
 
+    /**
+     * A cancellation committed while the job thread's read-and-start waits for the job's row (a
+     * supersede, an operator's cancel): the statement starts nothing, and returns the job as it was
+     * before its wait, without the cancellation; the thread reads it again and does not run the
+     * command (found by review: it went on to the start's transaction, which ran it until the next
+     * cancel check killed it).
+     */
+    @Test
+    void aCancellationCommittedWhileTheReadAndStartWaitsStopsTheCommand() throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = accept("echo ran >> " + ran);
+        Execution picked = pick(jobId, Instant.now());
+        try (Connection holder = store.schedulerDataSource().getConnection()) {
+            holder.setAutoCommit(false);
+            int holderPid;
+            try (var p = holder.prepareStatement("SELECT pg_backend_pid()"); var rs = p.executeQuery()) {
+                rs.next();
+                holderPid = rs.getInt(1);
+            }
+            try (var p = holder.prepareStatement("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")) {
+                p.setString(1, jobId);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+            Future<com.github.kagkarlsson.scheduler.task.CompletionHandler<Void>> running =
+                    threads.submit(() -> task.execute(picked.taskInstance, context(picked)));
+            await().atMost(Duration.ofSeconds(60)).until(() -> waitersOf(holderPid) > 0 || running.isDone());
+            assertThat(running.isDone()).as("the read-and-start waits for the job's row").isFalse();
+            holder.commit();
+            complete(running.get(60, TimeUnit.SECONDS));
+        }
+
+        assertThat(ran).as("the command of a job cancelled before it started").doesNotExist();
+        assertThat(store.job(jobId).orElseThrow().attempts()).isEmpty();
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(org.buildhook.runner.store.JobState.CANCELLED);
+    }
+
     /** As {@link #aFirstAttemptWaitingForTheJobsRowHoldsNoLockOnItsExecution}, for taking shared units. */
     @Test
     void takingSharedUnitsWaitingForTheJobsRowHoldsNoLockOnItsExecution() throws Exception {
