@@ -80,11 +80,7 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
         Execution picked = pick(jobId, Instant.now());
         try (Connection holder = store.schedulerDataSource().getConnection()) {
             holder.setAutoCommit(false);
-            int holderPid;
-            try (var p = holder.prepareStatement("SELECT pg_backend_pid()"); var rs = p.executeQuery()) {
-                rs.next();
-                holderPid = rs.getInt(1);
-            }
+            int holderPid = backendPid(holder);
             try (var p = holder.prepareStatement("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")) {
                 p.setString(1, jobId);
                 assertThat(p.executeUpdate()).isEqualTo(1);
@@ -194,11 +190,7 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
     private <T> T whileAnotherSessionHolds(Hold hold, String jobId, Callable<T> work) throws Exception {
         try (Connection holder = store.schedulerDataSource().getConnection()) {
             holder.setAutoCommit(false);
-            int holderPid;
-            try (var p = holder.prepareStatement("SELECT pg_backend_pid()"); var rs = p.executeQuery()) {
-                rs.next();
-                holderPid = rs.getInt(1);
-            }
+            int holderPid = backendPid(holder);
             hold.lock(holder);
             Future<T> waiting = threads.submit(work);
             await().atMost(Duration.ofSeconds(60)).until(() -> waitersOf(holderPid) > 0 || waiting.isDone());
@@ -209,6 +201,13 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
 
             holder.rollback();
             return waiting.get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int backendPid(Connection c) throws SQLException {
+        try (var p = c.prepareStatement("SELECT pg_backend_pid()"); var rs = p.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
         }
     }
 
