@@ -229,8 +229,6 @@ public final class JobEngine implements AutoCloseable {
         if (renewer != null) {
             // Renewed through the grace period: a node started with this id meanwhile is refused.
             renewer.shutdownNow();
-        }
-        if (store.dialect() == Dialect.POSTGRESQL) {
             try {
                 store.nodeLeases().release(config.nodeId(), instance);
                 nodeLock.release();
@@ -283,7 +281,7 @@ public final class JobEngine implements AutoCloseable {
                 return;
             }
             NodeLeases.Holder now = held.get();
-            if (now.instance().isEmpty()) {
+            if (!now.written()) {
                 // Its lock is held by a session that has written no claim yet (a node starting now).
                 if (System.nanoTime() - deadline > 0) {
                     throw new RunnerException("cannot take runner.node-id '" + config.nodeId() + "': another session"
@@ -293,7 +291,7 @@ public final class JobEngine implements AutoCloseable {
                 }
                 continue;
             }
-            if (first.instance().isEmpty()) {
+            if (!first.written()) {
                 first = now; // the node that was starting has written its claim: watch that one
                 continue;
             }
@@ -317,12 +315,15 @@ public final class JobEngine implements AutoCloseable {
      * id started meanwhile), this one takes no more jobs: two nodes with one id must not both run.
      */
     private void renewNodeId() {
+        if (nodeIdLost) {
+            return; // another node's now: nothing to renew
+        }
         try {
             // Taken again if its connection was lost (PostgreSQL restarted, a network cut).
-            if (!nodeLock.take() && !nodeIdLost) {
+            if (!nodeLock.take()) {
                 LOG.debug("node id {}: its lock could not be taken again now; next time", config.nodeId());
             }
-            if (!store.nodeLeases().renew(config.nodeId(), instance) && !nodeIdLost) {
+            if (!store.nodeLeases().renew(config.nodeId(), instance)) {
                 nodeIdLost = true;
                 String by = store.nodeLeases().holder(config.nodeId()).map(NodeLeases.Holder::describe)
                         .orElse("a node that has stopped since");

@@ -78,7 +78,7 @@ public final class ExecutionLedger {
      *
      * <p>The job's columns are as they were when the statement began: a cancellation asked while
      * it waited for the job's row lock stops the start (the lock re-reads the row) but is not in the
-     * returned row; the running attempt's own checks find it.
+     * returned row; a caller given a job not started that looked startable reads it again.
      *
      * @param version the version of the execution as this node picked it; negative: only read
      * @return the job, empty when retention removed it

@@ -46,6 +46,19 @@ public final class NodeLeases {
      */
     public record Holder(String instance, String host, String bootId, ProcessIdentity process, Instant renewedAt) {
 
+        /**
+         * The holder of an id whose lock another session holds with no claim written yet (a node
+         * starting this very moment); {@code now} stands for its renewal.
+         */
+        static Holder notWrittenYet(Instant now) {
+            return new Holder("", "unknown (its claim not written yet)", "", new ProcessIdentity(-1, -1, -1), now);
+        }
+
+        /** Whether this is a claim written in the table, not {@link #notWrittenYet}. */
+        public boolean written() {
+            return !instance.isEmpty();
+        }
+
         /** "host H, pid P", for messages. */
         public String describe() {
             return "host " + host + ", pid " + process.pid();
@@ -71,11 +84,7 @@ public final class NodeLeases {
             Instant now = now(c);
             if (lockHeld) {
                 // No other session holds the id's lock: whoever wrote the row is gone, or is this engine.
-                if (write(c, "INSERT INTO node_leases (node_id, instance, host, boot_id, node_pid, node_started,"
-                        + " acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_id) DO NOTHING",
-                        false, nodeId, instance, self, now) == 0) {
-                    write(c, UPDATE_CLAIM, true, nodeId, instance, self, now);
-                }
+                write(c, nodeId, instance, self, now);
                 return Optional.<Holder>empty();
             }
             // Another session holds the lock: a running node (refused), one starting this very moment
@@ -85,8 +94,7 @@ public final class NodeLeases {
                 p.setString(1, nodeId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
-                        return Optional.of(new Holder("", "unknown (its claim not written yet)", "",
-                                new ProcessIdentity(-1, -1, -1), now));
+                        return Optional.of(Holder.notWrittenYet(now));
                     }
                     Holder holder = holder(rs);
                     if (!holder.instance().equals(instance) && !gone(holder, self, now, deadLimit)) {
@@ -94,13 +102,10 @@ public final class NodeLeases {
                     }
                 }
             }
-            write(c, UPDATE_CLAIM, true, nodeId, instance, self, now);
+            write(c, nodeId, instance, self, now);
             return Optional.<Holder>empty();
         });
     }
-
-    private static final String UPDATE_CLAIM = "UPDATE node_leases SET node_id = ?, instance = ?, host = ?,"
-            + " boot_id = ?, node_pid = ?, node_started = ?, acquired_at = ?, renewed_at = ? WHERE node_id = ?";
 
     /**
      * Now by the database's clock on PostgreSQL (every node's claims and their ages are measured by
@@ -286,10 +291,14 @@ public final class NodeLeases {
         return db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
     }
 
-    /** Runs {@code sql} with the claim's 8 columns bound, then {@code nodeId} again when {@code keyAgain}. */
-    private static int write(Connection c, String sql, boolean keyAgain, String nodeId, String instance,
-            NodeIdentity self, Instant now) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement(sql)) {
+    /** Writes {@code instance}'s claim of {@code nodeId}, in place of any claim of it there is. */
+    private static void write(Connection c, String nodeId, String instance, NodeIdentity self, Instant now)
+            throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host, boot_id,"
+                + " node_pid, node_started, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (node_id) DO UPDATE SET instance = excluded.instance, host = excluded.host,"
+                + " boot_id = excluded.boot_id, node_pid = excluded.node_pid, node_started = excluded.node_started,"
+                + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at")) {
             p.setString(1, nodeId);
             p.setString(2, instance);
             p.setString(3, self.host());
@@ -298,10 +307,7 @@ public final class NodeLeases {
             p.setLong(6, self.process().startTicks());
             p.setLong(7, now.toEpochMilli());
             p.setLong(8, now.toEpochMilli());
-            if (keyAgain) {
-                p.setString(9, nodeId);
-            }
-            return p.executeUpdate();
+            p.executeUpdate();
         }
     }
 }
