@@ -69,6 +69,13 @@ def main():
             if label in found:
                 ratio_row(f"{what}, against the lower reference", num(found, label, "accepted_per_s"), "/s",
                           "bare Jetty servlet (below the fsync ceiling)", bare, "(context)", None)
+    # The durable floor: what any receiver that stores before its 202 pays (limits.DurableServlet).
+    durable = num(found, "durable-floor", "accepted_per_s")
+    for label, what in (("buildhook-202", "durable 202"), ("buildhook-pg-202", "PostgreSQL: durable 202")):
+        if label in found:
+            ratio_row(f"{what}, against the durable floor", num(found, label, "accepted_per_s"), "/s",
+                      "durable floor (body to SQLite, group commit)", durable, "(context)", None)
+    ratio_row("durable floor", durable, "/s", "bare Jetty servlet", bare, "(what storing costs)", None)
     ratio_row("404 unknown endpoint (body read)", num(found, "buildhook-404", "accepted_per_s"), "/s",
               "bare Jetty servlet", bare, ">= 0.80", lambda r: r >= 0.80)
     ratio_row("401 bad signature", num(found, "buildhook-401", "accepted_per_s"), "/s",
@@ -88,11 +95,16 @@ def main():
     floor_cpu = num(found, floor_label, "cpu_ms_per_command")
     setsid_cpu = num(found, "process-floor-setsid", "cpu_ms_per_command")
     plain_cpu = num(found, "process-floor-plain", "cpu_ms_per_command")
+    # adnanh stores nothing before its answer: above the durable floor, no receiver that does can follow it.
+    ratio_row("adnanh: accepted/s while its commands run", num(found, "adnanh", "accepted_per_s"), "/s",
+              "durable floor without jobs", durable, "(is the goal above the floor?)", None)
     for label in ("buildhook-sqlite", "buildhook-pg"):
         if label not in found:
             continue
         ratio_row(f"{label}: accepted/s while jobs run", num(found, label, "accepted_per_s"), "/s",
                   "adnanh", num(found, "adnanh", "accepted_per_s"), ">= 1.00", lambda r: r >= 1.0)
+        ratio_row(f"{label}: accepted/s while jobs run", num(found, label, "accepted_per_s"), "/s",
+                  "durable floor without jobs", durable, "(floor)", None)
         bound_row(f"{label}: paced answer p99", num(found, label + "-paced", "p99_ms"), "ms",
                   "adnanh", num(found, "adnanh-paced", "p99_ms"), "<= 15 ms", lambda v: v <= 15)
         bound_row(f"{label}: paced send -> command start p50", num(found, label + "-paced", "start_p50_ms"), "ms",

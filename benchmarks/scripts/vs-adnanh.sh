@@ -4,7 +4,9 @@
 #   mvn -B -q package -DskipTests && benchmarks/scripts/vs-adnanh.sh [requests=5000] [concurrency=16] [warmup=500]
 # In order, back to back, each reference next to what it is the reference for:
 #   1. the fsync ceiling of the data folder's file system (limits.FsyncCeiling: concurrency / one 4 KiB fsync),
-#      then buildhook's durable 202 with a rule that matches nothing;
+#      the durable-accept floor (limits.DurableServlet: the body read, inserted into SQLite and committed with
+#      its fsync by one group-committing writer, then a 202; nothing else), then buildhook's durable 202 with a
+#      rule that matches nothing;
 #   2. a bare Jetty 12 servlet reading the body (limits.BareServlet, the server's own connector set-up),
 #      then buildhook's 404 (unknown endpoint, body read) and 401 (wrong signature);
 #   3. buildhook (SQLite, then PostgreSQL if configured) and adnanh/webhook running one command per delivery;
@@ -167,8 +169,8 @@ quick() { # label round pid url expect [extra LoadGenerator options]: a saturati
       "$before" "$after" "$(getconf CLK_TCK)" "$(( accept_requests + warmup ))")/" "$work/$label-$round.out"
 }
 
-run_limits() { # the fsync ceiling and the bare servlet, interleaved with the buildhook figures they bound
-  local dir=$work/accept port=18092 bare_port=18093 pg_port=18095 pid bare_pid pg_pid= round
+run_limits() { # the fsync ceiling, the durable floor and the bare servlet, interleaved with the figures they bound
+  local dir=$work/accept port=18092 bare_port=18093 pg_port=18095 durable_port=18096 pid bare_pid durable_pid pg_pid= round
   mkdir -p "$dir/data"
   bench_config "$dir" "$port" "$work/secret"
   (cd "$dir" && exec "$server" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
@@ -179,6 +181,12 @@ run_limits() { # the fsync ceiling and the bare servlet, interleaved with the bu
   java $jvm_defaults -cp "$jar" org.buildhook.benchmarks.limits.BareServlet "$bare_port" > "$work/bare.log" 2>&1 &
   bare_pid=$!
   pids+=("$bare_pid")
+  # The durable floor: the same Jetty set-up and JVM options, the body committed to SQLite before the 202.
+  # shellcheck disable=SC2086
+  java $jvm_defaults -cp "$jar" org.buildhook.benchmarks.limits.DurableServlet "$durable_port" "$work/durable" \
+      > "$work/durable.log" 2>&1 &
+  durable_pid=$!
+  pids+=("$durable_pid")
   if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then # the same on PostgreSQL, in a schema of its own
     mkdir -p "$work/accept-pg/data"
     cp "$dir/rules.yaml" "$work/accept-pg/"
@@ -194,12 +202,14 @@ run_limits() { # the fsync ceiling and the bare servlet, interleaved with the bu
   fi
   bench_wait_for_port "$port"
   bench_wait_for_port "$bare_port"
+  bench_wait_for_port "$durable_port"
   # ROUNDS rounds, each reference right before what it bounds: on a shared machine the load moves
   # within seconds, so each round's ratio compares like with like; the summary averages the rounds.
   for round in $(seq 1 "$rounds"); do
     # 1. durable accept against the fsync ceiling of the same file system
     java -cp "$jar" org.buildhook.benchmarks.limits.FsyncCeiling "$dir/data" "$concurrency" 3 \
         | tee "$work/fsync-$round.out"
+    quick durable-floor "$round" "$durable_pid" "http://127.0.0.1:$durable_port/webhook" 202
     quick buildhook-202 "$round" "$pid" "http://127.0.0.1:$port/webhook" 202
     [[ -z $pg_pid ]] || quick buildhook-pg-202 "$round" "$pg_pid" "http://127.0.0.1:$pg_port/webhook" 202
     # 2. refusals against the bare servlet
@@ -207,7 +217,8 @@ run_limits() { # the fsync ceiling and the bare servlet, interleaved with the bu
     quick buildhook-404 "$round" "$pid" "http://127.0.0.1:$port/webhook/no-such-endpoint" 404
     quick buildhook-401 "$round" "$pid" "http://127.0.0.1:$port/webhook" 401 --wrong-secret true
   done
-  kill -TERM "$pid" "$bare_pid" $pg_pid; wait "$pid" || true; wait "$bare_pid" || true
+  kill -TERM "$pid" "$bare_pid" "$durable_pid" $pg_pid; wait "$pid" || true; wait "$bare_pid" || true
+  wait "$durable_pid" || true
   [[ -z $pg_pid ]] || wait "$pg_pid" || true
 }
 

@@ -98,7 +98,7 @@ public final class AdminApiServlet extends HttpServlet {
             api.delivery(id(m)).send(response, 200);
         } else if ((m = LOG_PATH.matcher(path)).matches()) {
             only("GET", method, response);
-            new JobLogSender(api.store(), new JobLogs(api.logDirectory()), api.nodeId()).send(id(m), request, response);
+            new JobLogSender(api.store(), new JobLogs(api.logDirectory()), api.nodeId(), api.logFollows()).send(id(m), request, response);
         } else if ((m = RERUN.matcher(path)).matches()) {
             only("POST", method, response);
             api.rerun(id(m)).send(response, HttpServletResponse.SC_ACCEPTED);

@@ -34,6 +34,10 @@ final class AdminRequests {
         this.actor = actor;
     }
 
+    LogFollows logFollows() {
+        return app.logFollows();
+    }
+
     Store store() {
         return app.store();
     }

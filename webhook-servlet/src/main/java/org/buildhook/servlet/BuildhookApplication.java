@@ -56,11 +56,13 @@ public final class BuildhookApplication implements AutoCloseable {
     private final BuildhookMetrics metrics;
     private final Deque<AutoCloseable> closeInReverse;
     private final JobEngine engine;
+    private final LogFollows logFollows;
     private volatile boolean stopping;
 
     private BuildhookApplication(BuildhookConfig config, Store store, RulesWatcher rules, DeliveryService deliveries,
-            BuildhookMetrics metrics, JobEngine engine, Deque<AutoCloseable> closeInReverse) {
+            BuildhookMetrics metrics, JobEngine engine, LogFollows logFollows, Deque<AutoCloseable> closeInReverse) {
         this.metrics = metrics;
+        this.logFollows = logFollows;
         this.engine = engine;
         this.config = config;
         this.store = store;
@@ -121,8 +123,11 @@ public final class BuildhookApplication implements AutoCloseable {
             }
             engine.start();
             started.push(engine);
+            // Closed first: a follow of a job's log must not outlive what it reads.
+            LogFollows logFollows = LogFollows.start();
+            started.push(logFollows);
             BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, metrics, engine,
-                    started);
+                    logFollows, started);
             app.logSummary(ruleSet.get());
             return app;
         } catch (RuntimeException e) {
@@ -261,6 +266,13 @@ public final class BuildhookApplication implements AutoCloseable {
                     org.buildhook.runner.rules.Durations.describe(config.engine().shutdownGrace()));
         }
         engine.stop();
+        // A follow of a job that prints nothing would hold the server's stop until it has something to write.
+        logFollows.endAll();
+    }
+
+    /** The follows of jobs' logs in progress. */
+    LogFollows logFollows() {
+        return logFollows;
     }
 
     /** Whether a graceful stop has begun ({@link #drain()} or {@link #close()}): {@code /healthz} says so. */

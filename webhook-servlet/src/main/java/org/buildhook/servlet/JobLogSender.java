@@ -23,8 +23,8 @@ import org.buildhook.runner.store.Store;
 /**
  * {@code GET /api/jobs/{id}/log}: an attempt's log file as stored (bytes as-is), with single
  * {@code Range: bytes=} requests, or followed ({@code ?follow=1}) until the attempt ends. Following
- * polls the file and the store every {@link #POLL} and gives up after {@link #MAX_FOLLOW}, so a
- * forgotten {@code -f} cannot hold a request thread forever.
+ * looks at the file and the store every {@link #POLL} and gives up after {@link #MAX_FOLLOW}, so a
+ * forgotten {@code -f} cannot last forever; it holds no request thread meanwhile ({@link LogFollows}).
  */
 final class JobLogSender {
 
@@ -38,12 +38,17 @@ final class JobLogSender {
     private final Store store;
     private final JobLogs logs;
     private final String thisNode;
+    private final LogFollows follows;
 
-    /** @param thisNode this node's id ({@code runner.node-id}), compared with the node each attempt records */
-    JobLogSender(Store store, JobLogs logs, String thisNode) {
+    /**
+     * @param thisNode this node's id ({@code runner.node-id}), compared with the node each attempt records
+     * @param follows  serves the follows ({@code ?follow=1})
+     */
+    JobLogSender(Store store, JobLogs logs, String thisNode, LogFollows follows) {
         this.store = store;
         this.logs = logs;
         this.thisNode = thisNode;
+        this.follows = follows;
     }
 
     /** Whether the attempt ran (or runs) on a node other than {@code thisNode}, as the attempt records. */
@@ -73,7 +78,7 @@ final class JobLogSender {
         boolean follow = flag(request.getParameter("follow"));
         JobDetail job = store.job(jobId).orElseThrow(() -> AdminRequests.noJob(store, jobId));
         if (follow) {
-            follow(jobId, wanted, response);
+            follow(jobId, wanted, request, response);
             return;
         }
         JobAttempt attempt = attempt(job, wanted).orElseThrow(() -> ApiError.notFound(wanted == null
@@ -111,40 +116,83 @@ final class JobLogSender {
         }
     }
 
-    private void follow(String jobId, Integer wanted, HttpServletResponse response) throws IOException {
+    /**
+     * Starts following on {@code request}'s async context: the request thread returns at once, and
+     * {@code follows} sends the output as it grows (see {@link LogFollows}).
+     */
+    private void follow(String jobId, Integer wanted, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
         response.setStatus(HttpServletResponse.SC_OK);
         response.setContentType("text/plain; charset=utf-8");
         response.setHeader("Cache-Control", "no-store");
-        OutputStream out = response.getOutputStream();
-        long deadline = System.nanoTime() + MAX_FOLLOW.toNanos();
-        long position = 0;
-        FileChannel channel = null;
-        try {
-            while (true) {
-                Optional<JobDetail> job = store.job(jobId);
-                Optional<JobAttempt> attempt = job.flatMap(j -> attempt(j, wanted));
-                boolean ended = job.isEmpty() || attempt.map(a -> a.endedAt() != null).orElse(false)
-                        || (attempt.isEmpty() && job.get().job().state().isFinal());
-                if (channel == null && attempt.isPresent()) {
+        follows.follow(request.startAsync(), new Following(jobId, wanted), "job " + jobId);
+    }
+
+    /** One follow's output: the log as it grows, until the attempt ends or {@link #MAX_FOLLOW} passed. */
+    private final class Following implements LogFollows.Source {
+        private final String jobId;
+        private final Integer wanted;
+        private final long deadline = System.nanoTime() + MAX_FOLLOW.toNanos();
+        private FileChannel channel;
+        private long position;
+        private byte[] note;
+        private boolean endedAtLook;
+        private boolean over;
+
+        Following(String jobId, Integer wanted) {
+            this.jobId = jobId;
+            this.wanted = wanted;
+        }
+
+        @Override
+        public void look() {
+            Optional<JobDetail> job = store.job(jobId);
+            Optional<JobAttempt> attempt = job.flatMap(j -> attempt(j, wanted));
+            endedAtLook = job.isEmpty() || attempt.map(a -> a.endedAt() != null).orElse(false)
+                    || (attempt.isEmpty() && job.get().job().state().isFinal())
+                    || System.nanoTime() > deadline;
+            if (channel == null && attempt.isPresent()) {
+                try {
                     channel = openQuietly(logFile(jobId, attempt.get()));
-                    if (channel == null && onAnotherNode(attempt.get(), thisNode)) {
-                        // Its log grows on another node's disk: waiting here would show nothing.
-                        out.write(("[buildhook] " + whyNoLog(attempt.get(), thisNode) + "\n")
-                                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                        out.flush();
-                        return;
-                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
-                if (channel != null) {
-                    position = copy(channel, position, channel.size(), out);
+                if (channel == null && onAnotherNode(attempt.get(), thisNode)) {
+                    // Its log grows on another node's disk: waiting here would show nothing.
+                    note = ("[buildhook] " + whyNoLog(attempt.get(), thisNode) + "\n")
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    endedAtLook = true;
                 }
-                out.flush();
-                if (ended || System.nanoTime() > deadline) {
-                    return;
-                }
-                sleep();
             }
-        } finally {
+        }
+
+        @Override
+        public byte[] next() throws IOException {
+            if (note != null) {
+                byte[] n = note;
+                note = null;
+                return n;
+            }
+            if (channel != null) {
+                ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(16 * 1024, Math.max(0, channel.size() - position)));
+                int n = buffer.capacity() == 0 ? 0 : channel.read(buffer, position);
+                if (n > 0) {
+                    position += n;
+                    return java.util.Arrays.copyOf(buffer.array(), n);
+                }
+            }
+            // Everything written before the look was sent: an attempt that had ended then is complete.
+            over = endedAtLook;
+            return null;
+        }
+
+        @Override
+        public boolean ended() {
+            return over;
+        }
+
+        @Override
+        public void close() throws IOException {
             if (channel != null) {
                 channel.close();
             }
@@ -156,15 +204,6 @@ final class JobLogSender {
             return FileChannel.open(file, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
             return null; // not created yet: the next poll tries again
-        }
-    }
-
-    private static void sleep() throws IOException {
-        try {
-            Thread.sleep(POLL.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while following a log", e);
         }
     }
 

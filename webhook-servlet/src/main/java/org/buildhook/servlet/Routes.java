@@ -12,7 +12,7 @@ public final class Routes {
     /**
      * One servlet and the patterns it serves.
      *
-     * @param async whether it reads asynchronously (web.xml's {@code <async-supported>})
+     * @param async whether it reads or writes asynchronously (web.xml's {@code <async-supported>})
      */
     public record Route(String name, Class<? extends HttpServlet> servlet, List<String> patterns, boolean async) {
         public Route {
@@ -24,7 +24,7 @@ public final class Routes {
             new Route("webhook", WebhookServlet.class, List.of("/webhook", "/webhook/*"), true),
             new Route("health", HealthServlet.class, List.of("/healthz"), false),
             new Route("metrics", MetricsServlet.class, List.of("/metrics"), false),
-            new Route("admin-api", AdminApiServlet.class, List.of("/api/*"), false),
+            new Route("admin-api", AdminApiServlet.class, List.of("/api/*"), true),
             new Route("status-page", StatusPageServlet.class, List.of(""), false),
             new Route("fallback", FallbackServlet.class, List.of("/"), false));
 

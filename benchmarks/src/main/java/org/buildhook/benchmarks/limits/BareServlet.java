@@ -44,13 +44,21 @@ public final class BareServlet extends HttpServlet {
 
     /** Serves on {@code args[0]} (0 or absent: any free port) at 127.0.0.1 until the JVM is stopped. */
     public static void main(String[] args) throws Exception {
-        int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+        serve(args.length > 0 ? Integer.parseInt(args[0]) : 0, new BareServlet());
+    }
+
+    /**
+     * Serves {@code servlet} at every path on {@code port} (0: any free port) of 127.0.0.1 with the
+     * standalone server's default Jetty set-up, prints {@code listening on PORT}, and returns when the
+     * server has stopped (the JVM's shutdown stops it).
+     */
+    static void serve(int port, HttpServlet servlet) throws Exception {
         ServerSettings defaults = ServerSettings.defaults();
         ServerSettings settings = new ServerSettings("127.0.0.1", port, defaults.contextPath(), null, null,
                 defaults.idleTimeout(), defaults.requestTimeout(), defaults.minThreads(), defaults.maxThreads(),
                 defaults.stopTimeout());
         BuildhookServer server = BuildhookServer.create(settings,
-                context -> context.addServlet(new ServletHolder(new BareServlet()), "/*"));
+                context -> context.addServlet(new ServletHolder(servlet), "/*"));
         server.start();
         server.stopAtShutdown();
         System.out.println("listening on " + server.port());

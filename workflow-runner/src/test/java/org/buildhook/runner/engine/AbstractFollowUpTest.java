@@ -125,7 +125,7 @@ abstract class AbstractFollowUpTest extends AbstractWorkflowTest {
                 deliver(rules, 69).jobIds().get(0));
         startEngine();
         CommonsExecLauncher second = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-b")));
-        try (JobEngine other = JobEngine.create(store, second, AbstractEngineTest.fast("node-b"))) {
+        try (JobEngine other = JobEngine.create(store, second, AbstractEngineTest.steady("node-b"))) {
             other.start();
             await().atMost(Duration.ofSeconds(60)).until(() -> jobsOfRule("deploy/on-success").size() == 3
                     && jobsOfRule("deploy/on-success").stream().allMatch(j -> j.state().isFinal()));

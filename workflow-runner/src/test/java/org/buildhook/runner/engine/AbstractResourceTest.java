@@ -35,7 +35,7 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         startEngine();
         CommonsExecLauncher second = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-b")));
         List<String> jobs = new ArrayList<>();
-        try (JobEngine other = JobEngine.create(store, second, AbstractEngineTest.fast("node-b"))) {
+        try (JobEngine other = JobEngine.create(store, second, AbstractEngineTest.steady("node-b"))) {
             other.start();
             for (int build = 1; build <= 30; build++) {
                 jobs.addAll(deliver(rules, build).jobIds());

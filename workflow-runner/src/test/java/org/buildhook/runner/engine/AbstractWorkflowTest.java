@@ -57,7 +57,7 @@ abstract class AbstractWorkflowTest {
 
     void startEngine() {
         launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
-        engine = JobEngine.create(store, launcher, AbstractEngineTest.fast("node-a"));
+        engine = JobEngine.create(store, launcher, AbstractEngineTest.steady("node-a"));
         engine.start();
     }
 
