@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * store" for buildhook only (its listening socket and every forwarded connection are closed),
  * {@link #open()} starts it again on the same port. The shared PostgreSQL server is never touched.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
 
     private final String targetHost;
     private final int targetPort;
@@ -23,13 +23,13 @@ final class TcpProxy implements AutoCloseable {
     private volatile ServerSocket server;
     private int port;
 
-    TcpProxy(String targetHost, int targetPort) {
+    public TcpProxy(String targetHost, int targetPort) {
         this.targetHost = targetHost;
         this.targetPort = targetPort;
     }
 
     /** Listens on 127.0.0.1: on a free port the first time, then on the same port again. */
-    synchronized int open() throws IOException {
+    public synchronized int open() throws IOException {
         ServerSocket socket = new ServerSocket();
         socket.setReuseAddress(true);
         socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
@@ -82,7 +82,7 @@ final class TcpProxy implements AutoCloseable {
     }
 
     /** Stops listening and cuts every forwarded connection. */
-    synchronized void cut() {
+    public synchronized void cut() {
         ServerSocket socket = server;
         if (socket != null) {
             closeQuietly(socket);

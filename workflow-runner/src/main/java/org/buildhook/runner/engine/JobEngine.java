@@ -213,6 +213,8 @@ public final class JobEngine implements AutoCloseable {
             return;
         }
         stopped = true;
+        // A stop while the database cannot be reached must not wait for it once per step that needs it.
+        store.stopping();
         stalePicks.shutdownNow();
         if (fencer != null) {
             fencer.shutdownNow();
@@ -231,10 +233,13 @@ public final class JobEngine implements AutoCloseable {
             renewer.shutdownNow();
             try {
                 store.nodeLeases().release(config.nodeId(), instance);
-                nodeLock.release();
             } catch (RuntimeException e) {
-                // Taken over after the dead-node limit by the next node with the id.
-                LOG.debug("could not give node id {} back: {}", config.nodeId(), e.toString());
+                LOG.warn("node id {} was not given back: {}. A node started with this id takes it over once"
+                        + " PostgreSQL has seen this node's connections close (at the latest after the dead-node"
+                        + " limit, {})", config.nodeId(), e.getMessage(),
+                        Durations.describe(config.heartbeatInterval().multipliedBy(config.missedHeartbeats())));
+            } finally {
+                nodeLock.release();
             }
         }
         LOG.info("job engine stopped on node {}", config.nodeId());

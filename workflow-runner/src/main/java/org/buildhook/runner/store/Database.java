@@ -50,6 +50,7 @@ final class Database implements AutoCloseable {
     /** The SQLite file, watched for deletion; {@code null} on PostgreSQL and in-memory SQLite. */
     private final DatabaseFile file;
     private final WriteHealth writeHealth = new WriteHealth();
+    private final StopWaits stopWaits;
     /** SQLite: the readers' compiled statements; {@code null} on PostgreSQL, whose driver keeps its own. */
     private final ReaderStatements readers;
     private volatile HikariDataSource schedulerPool;
@@ -62,6 +63,7 @@ final class Database implements AutoCloseable {
         this.config = config;
         this.pool = pool;
         this.file = file;
+        this.stopWaits = new StopWaits(connectionWait(config));
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
                 file != null ? file.path().toString() : config.url(), this::schedulerMayHoldTheLock) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
@@ -210,6 +212,19 @@ final class Database implements AutoCloseable {
         return nodeLockPool;
     }
 
+    /** {@link #schedulerDataSource()} as db-scheduler is given it: through {@link StopWaits}. */
+    DataSource schedulerDataSourceForScheduler() {
+        return stopWaits.wrap(schedulerDataSource());
+    }
+
+    /**
+     * The node is stopping: a pool that just failed to give a connection is not waited for again within
+     * the connection wait ({@link StopWaits}).
+     */
+    void stopping() {
+        stopWaits.stopping();
+    }
+
     /** The pool db-scheduler runs on: its commits are {@link Durability#DEFERRED}. Made on first use. */
     synchronized DataSource schedulerDataSource() {
         if (schedulerPool == null) {
@@ -329,7 +344,7 @@ final class Database implements AutoCloseable {
         if (writer != null) {
             throw new IllegalStateException("SQLite writes go through its writer (" + what + ")");
         }
-        try (Connection c = (durability == Durability.DEFERRED ? schedulerDataSource() : pool).getConnection()) {
+        try (Connection c = stopWaits.connection(durability == Durability.DEFERRED ? schedulerDataSource() : pool)) {
             T result = work.run(c);
             writeHealth.succeeded();
             return result;
@@ -349,7 +364,7 @@ final class Database implements AutoCloseable {
      * and the job side's bookkeeping no longer takes the connections the accepts wait for.
      */
     private <T> T pooledTransaction(String what, Durability durability, Work<T> work) {
-        try (Connection c = (durability == Durability.DEFERRED ? schedulerDataSource() : pool).getConnection()) {
+        try (Connection c = stopWaits.connection(durability == Durability.DEFERRED ? schedulerDataSource() : pool)) {
             return jdbcTransaction(c, work);
         } catch (SQLException e) {
             throw translate(what, e);
@@ -397,7 +412,7 @@ final class Database implements AutoCloseable {
      * compiled before ({@link ReaderStatements}).
      */
     <T> T read(String what, Work<T> work) {
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = stopWaits.connection(pool)) {
             return work.run(readers == null ? c : readers.of(c));
         } catch (SQLException e) {
             throw translate(what, e);

@@ -454,7 +454,16 @@ public final class Store implements AutoCloseable {
      * that a crash may undo anyway; the job row decides whether a job runs again).
      */
     public DataSource schedulerDataSource() {
-        return db.schedulerDataSource();
+        return db.schedulerDataSourceForScheduler();
+    }
+
+    /**
+     * The node has begun to stop: from now on a store that could not give a connection is not waited for
+     * again within {@code store.connect-timeout}, so the stop's remaining steps that need it fail at once
+     * rather than each waiting in turn while the database cannot be reached. Changes nothing else.
+     */
+    public void stopping() {
+        db.stopping();
     }
 
     /**

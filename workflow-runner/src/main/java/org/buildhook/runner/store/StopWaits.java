@@ -1,0 +1,106 @@
+package org.buildhook.runner.store;
+
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
+import java.util.logging.Logger;
+import javax.sql.DataSource;
+
+/**
+ * How long the store's callers wait for a connection once the node is stopping. Normally each waits
+ * up to the pools' connection wait ({@code store.connect-timeout}). Once {@link #stopping()} was
+ * called, a pool that could not give a connection within that wait (the database cannot be reached)
+ * is not waited for again until that long has passed: the steps of a stop that need the store in
+ * turn (recording the interrupted attempts, db-scheduler's own bookkeeping, giving the node id back)
+ * each waited the full wait in turn, so a stop during an outage took a multiple of it (seen after
+ * tryout8). Those steps then fail at once, and say what they could not do; what they leave is
+ * found by the next start or another node, as after a crash. Before the stop nothing changes.
+ */
+final class StopWaits {
+
+    private final long windowNanos;
+    private volatile boolean stopping;
+    private volatile long failedAt;
+    private volatile String failure;
+
+    /** @param window how long a failure to get a connection is believed during a stop: the connection wait */
+    StopWaits(Duration window) {
+        this.windowNanos = window.toNanos();
+    }
+
+    /** From now on, a pool that just failed to give a connection is not waited for again (see above). */
+    void stopping() {
+        stopping = true;
+    }
+
+    /** A connection of {@code pool}, or at once the failure of a moment ago during a stop. */
+    Connection connection(DataSource pool) throws SQLException {
+        String why = failure;
+        if (stopping && why != null && System.nanoTime() - failedAt < windowNanos) {
+            throw new SQLTransientConnectionException("not waited for: the store could not be reached a moment"
+                    + " ago during this stop (" + why + ")", "08001");
+        }
+        try {
+            return pool.getConnection();
+        } catch (SQLException e) {
+            if (e instanceof SQLTransientConnectionException
+                    || (e.getSQLState() != null && e.getSQLState().startsWith("08"))) {
+                failure = e.getMessage();
+                failedAt = System.nanoTime();
+            }
+            throw e;
+        }
+    }
+
+    /** {@code pool} taking its connections through {@link #connection}; for db-scheduler. */
+    DataSource wrap(DataSource pool) {
+        return new DataSource() {
+            @Override
+            public Connection getConnection() throws SQLException {
+                return connection(pool);
+            }
+
+            @Override
+            public Connection getConnection(String username, String password) throws SQLException {
+                return pool.getConnection(username, password);
+            }
+
+            @Override
+            public PrintWriter getLogWriter() throws SQLException {
+                return pool.getLogWriter();
+            }
+
+            @Override
+            public void setLogWriter(PrintWriter out) throws SQLException {
+                pool.setLogWriter(out);
+            }
+
+            @Override
+            public void setLoginTimeout(int seconds) throws SQLException {
+                pool.setLoginTimeout(seconds);
+            }
+
+            @Override
+            public int getLoginTimeout() throws SQLException {
+                return pool.getLoginTimeout();
+            }
+
+            @Override
+            public Logger getParentLogger() throws java.sql.SQLFeatureNotSupportedException {
+                return pool.getParentLogger();
+            }
+
+            @Override
+            public <T> T unwrap(Class<T> iface) throws SQLException {
+                return pool.unwrap(iface);
+            }
+
+            @Override
+            public boolean isWrapperFor(Class<?> iface) throws SQLException {
+                return pool.isWrapperFor(iface);
+            }
+        };
+    }
+}
