@@ -55,6 +55,7 @@ final class Database implements AutoCloseable {
     private final ReaderStatements readers;
     private volatile HikariDataSource schedulerPool;
     private HikariDataSource nodeLockPool;
+    private HikariDataSource healthPool;
     /** SQLite: the busy handlers of the scheduler pool's connections, to tell which are waiting for the lock. */
     private final SqliteBusyWait.Handlers schedulerWaits = new SqliteBusyWait.Handlers();
 
@@ -103,7 +104,7 @@ final class Database implements AutoCloseable {
         if (lostFile() != null) {
             return false;
         }
-        return writeHealth.writable(() -> inTransaction("check that writes work", Durability.DEFERRED, c -> {
+        Work<Void> probe = c -> {
             try (PreparedStatement update = c.prepareStatement("UPDATE store_probe SET at = ? WHERE id = 1")) {
                 update.setLong(1, config.clock().millis());
                 if (update.executeUpdate() == 0) {
@@ -111,7 +112,19 @@ final class Database implements AutoCloseable {
                 }
             }
             return null;
-        }));
+        };
+        if (dialect != Dialect.POSTGRESQL) {
+            return writeHealth.writable(() -> inTransaction("check that writes work", Durability.DEFERRED, probe));
+        }
+        // On the health check's own connection: busy pools must not make it a false "cannot write".
+        return writeHealth.writable(() -> {
+            try (Connection c = healthDataSource().getConnection()) {
+                jdbcTransaction(c, probe);
+                writeHealth.succeeded();
+            } catch (SQLException e) {
+                throw translate("check that writes work", e);
+            }
+        });
     }
 
     /** Why the last write failed for want of a store, or {@code null}. */
@@ -128,11 +141,16 @@ final class Database implements AutoCloseable {
 
     private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
             SqliteBusyWait.Handlers waits, int size) {
+        return newPool(config, name, durability, waits, size, connectionWait(config));
+    }
+
+    private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
+            SqliteBusyWait.Handlers waits, int size, Duration wait) {
         HikariConfig hikari = new HikariConfig();
         hikari.setPoolName(name);
         hikari.setMaximumPoolSize(size);
         hikari.setMinimumIdle(1);
-        hikari.setConnectionTimeout(connectionWait(config).toMillis());
+        hikari.setConnectionTimeout(wait.toMillis());
         // The pool must come up even when the database is down, so /healthz can say 503.
         hikari.setInitializationFailTimeout(-1);
         if (config.dialect() == Dialect.SQLITE) {
@@ -210,6 +228,41 @@ final class Database implements AutoCloseable {
             nodeLockPool = newPool(config, "buildhook-node-id", Durability.DURABLE, null, 2);
         }
         return nodeLockPool;
+    }
+
+    /**
+     * How long {@code /healthz} waits for its connection: well under the connection wait of job and
+     * delivery traffic, and under the few seconds load balancers give a health check.
+     */
+    static final Duration HEALTH_WAIT = Duration.ofSeconds(1);
+
+    /**
+     * PostgreSQL: the one connection {@code /healthz}'s probe runs on, apart from the pools of
+     * deliveries and jobs: a busy pool (every connection taken by load) does not make the check wait
+     * and answer a false 503, and a database that refuses connections is said within {@link
+     * #HEALTH_WAIT} rather than the 5 s connection wait (tryout8, F9). Made on first use.
+     */
+    private synchronized DataSource healthDataSource() {
+        if (pool.isClosed()) {
+            return pool; // closed: says so, rather than a pool made after the store's close
+        }
+        if (healthPool == null) {
+            healthPool = newPool(config, "buildhook-health", Durability.DURABLE, null, 1,
+                    HEALTH_WAIT.compareTo(connectionWait(config)) < 0 ? HEALTH_WAIT : connectionWait(config));
+        }
+        return healthPool;
+    }
+
+    /** Runs read-only {@code work} on {@link #healthDataSource()}; on SQLite as {@link #read}. */
+    <T> T readForHealth(String what, Work<T> work) {
+        if (dialect != Dialect.POSTGRESQL) {
+            return read(what, work);
+        }
+        try (Connection c = healthDataSource().getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw translate(what, e);
+        }
     }
 
     /** {@link #schedulerDataSource()} as db-scheduler is given it: through {@link StopWaits}. */
@@ -458,6 +511,9 @@ final class Database implements AutoCloseable {
             }
             if (nodeLockPool != null) {
                 nodeLockPool.close();
+            }
+            if (healthPool != null) {
+                healthPool.close();
             }
         }
         pool.close();

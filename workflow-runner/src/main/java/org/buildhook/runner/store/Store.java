@@ -362,16 +362,24 @@ public final class Store implements AutoCloseable {
         return health().ok();
     }
 
+    /** How long {@link #health()}'s trivial query may take before the store counts as not answering. */
+    private static final int HEALTH_QUERY_SECONDS = 2;
+
     /**
-     * For {@code /healthz}: whether the database answers a trivial query, then whether writes work
+     * For {@code /healthz}: whether the database answers a trivial query (PostgreSQL: on a connection of
+     * its own, waited for at most 1 s, so neither busy pools nor a database that refuses connections
+     * keep it waiting for the 5 s connection wait), then whether writes work
      * (the last write's outcome while fresh, else one small probe write; a deleted SQLite file counts
      * as not writable). Never throws.
      */
     public StoreHealth health() {
         try {
-            boolean answers = db.read("check health", c -> {
-                try (PreparedStatement p = c.prepareStatement("SELECT 1"); ResultSet rs = p.executeQuery()) {
-                    return rs.next();
+            boolean answers = db.readForHealth("check health", c -> {
+                try (PreparedStatement p = c.prepareStatement("SELECT 1")) {
+                    p.setQueryTimeout(HEALTH_QUERY_SECONDS);
+                    try (ResultSet rs = p.executeQuery()) {
+                        return rs.next();
+                    }
                 }
             });
             if (!answers) {
