@@ -159,6 +159,22 @@ final class JobTask implements ExecutionHandler<Void> {
             told(job, JobEvents.Ending.CANCELLED);
             return remove();
         }
+        if (job.attempts() > 0) {
+            // Its last attempt had timed out, or its program had exited, when its node stopped
+            // before the attempt's processes were gone: that is its outcome; the command is not run again.
+            Optional<ExecutionLedger.Decided> decided = waits.call(jobId, "read what its last attempt came to",
+                    () -> ledger.decided(jobId, job.attempts()), before);
+            if (decided.isPresent()) {
+                if (job.state() == JobState.RUNNING) {
+                    waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
+                    // Read again: the sweep recorded what it killed.
+                    Optional<ExecutionLedger.Decided> swept = waits.call(jobId, "read what its last attempt came to",
+                            () -> ledger.decided(jobId, job.attempts()), before);
+                    return concluded(job, version, swept.orElse(decided.get()));
+                }
+                return concluded(job, version, decided.get());
+            }
+        }
         if (running.isStopping()) {
             return rescheduleIn(Duration.ZERO);
         }
@@ -257,6 +273,13 @@ final class JobTask implements ExecutionHandler<Void> {
         // however long the store is away, unless the engine stops.
         RunningJob process = launcher.start(request);
         running.add(jobId, process);
+        process.decided().thenAccept(decision -> ledger.recordDecidedLater(jobId, attempt, decision)
+                .whenComplete((done, error) -> {
+                    if (error != null) {
+                        LOG.warn("job {}: could not record that attempt {} {} before ending its processes: {}", jobId,
+                                attempt, describe(decision.result(), decision.exitCode(), job), error.getMessage());
+                    }
+                }));
         JobOutcome outcome;
         try {
             CompletableFuture<Void> recorded = recordProcess(jobId, attempt, process);
@@ -276,6 +299,35 @@ final class JobTask implements ExecutionHandler<Void> {
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
             return current ? tolerant(jobId, rescheduleIn(Duration.ZERO)) : supersededBy(jobId, attempt);
         }
+        return afterAttempt(job, attempt, version, outcome);
+    }
+
+    /**
+     * The job's last attempt had come to {@code decided} before its node stopped (see
+     * {@link ExecutionLedger#recordDecidedLater}): that is recorded as the attempt's outcome, and the
+     * job goes on from it (a retry, its final state, its follow-ups) instead of running the command again.
+     */
+    private CompletionHandler<Void> concluded(Job job, long version, ExecutionLedger.Decided decided) {
+        int attempt = job.attempts();
+        String after = decided.interrupted() != null ? decided.interrupted().replaceFirst("; (run again|not run again.*)$", "")
+                : "its node " + decided.node() + " stopped before the attempt ended";
+        String message = describe(decided.result(), decided.exitCode(), job) + "; then " + after
+                + "; not run again";
+        LOG.warn("job {} attempt {}: {}", job.id(), attempt, message);
+        JobOutcome outcome = new JobOutcome(decided.result(), decided.exitCode(), null, clock.instant(), message,
+                decided.logPath() == null ? null : Path.of(decided.logPath()), false);
+        return afterAttempt(job, attempt, version, outcome);
+    }
+
+    /** {@code timed out after 10m}, {@code exited with 3}: what an attempt came to, as its outcome says it. */
+    private static String describe(JobOutcome.Result result, Integer exitCode, Job job) {
+        return result == JobOutcome.Result.TIMED_OUT ? "timed out after " + Durations.describe(job.timeout())
+                : "exited with " + exitCode;
+    }
+
+    /** After attempt {@code attempt} ended with {@code outcome}: its final state, or a retry. */
+    private CompletionHandler<Void> afterAttempt(Job job, int attempt, long version, JobOutcome outcome) {
+        String jobId = job.id();
         if (outcome.succeeded()) {
             return finish(job, attempt, version, outcome, JobState.SUCCEEDED, JobEvents.Ending.SUCCEEDED, remove());
         }

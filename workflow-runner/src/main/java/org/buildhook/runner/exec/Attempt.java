@@ -44,6 +44,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     private final AttemptMarker marker;
     private final CompletableFuture<JobOutcome> outcome = new CompletableFuture<>();
     private final CompletableFuture<ProcessIdentity> identity = new CompletableFuture<>();
+    private final CompletableFuture<Decision> decided = new CompletableFuture<>();
 
     private final Object lock = new Object();
     private Process process;                               // guarded by lock
@@ -97,6 +98,11 @@ final class Attempt implements RunningJob, ProcessDestroyer {
         return identity;
     }
 
+    @Override
+    public CompletableFuture<Decision> decided() {
+        return decided;
+    }
+
     void armTimeout(Duration after) {
         ScheduledFuture<?> task = scheduler.schedule(
                 () -> stop(JobOutcome.Result.TIMED_OUT, "timed out after " + describe(after)),
@@ -129,7 +135,8 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     }
 
     /** What one thread has to do after claiming the termination under the lock. */
-    private record Claim(ProcessTree tree, Duration grace, CompletableFuture<ProcessTree.Termination> termination) {
+    private record Claim(ProcessTree tree, Duration grace, CompletableFuture<ProcessTree.Termination> termination,
+            Decision decision) {
     }
 
     /**
@@ -141,7 +148,23 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             return null;
         }
         termination = new CompletableFuture<>();
-        return new Claim(tree, stopGrace == null ? grace : stopGrace, termination);
+        return new Claim(tree, stopGrace == null ? grace : stopGrace, termination, decision());
+    }
+
+    /**
+     * Under the lock: what the attempt has come to when its tree is to be ended for a timeout or
+     * after its program exited by itself; null for a cancel, a kill or a shutdown (those are run
+     * again, or remembered by the store), or while the exit code cannot be read.
+     */
+    private Decision decision() {
+        if (stopReason == JobOutcome.Result.TIMED_OUT) {
+            return new Decision(JobOutcome.Result.TIMED_OUT, null, logFile);
+        }
+        if (stopReason != null || !exitedByItself || process == null || process.isAlive()) {
+            return null;
+        }
+        int code = process.exitValue();
+        return new Decision(code == 0 ? JobOutcome.Result.SUCCEEDED : JobOutcome.Result.FAILED, code, logFile);
     }
 
     /** Looks for the members and signals them; never under the lock. */
@@ -150,7 +173,8 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             return;
         }
         try {
-            claim.tree().terminate(claim.grace(), scheduler).whenComplete((ended, error) -> {
+            Runnable beforeSignals = claim.decision() == null ? () -> { } : () -> decided.complete(claim.decision());
+            claim.tree().terminate(claim.grace(), scheduler, beforeSignals).whenComplete((ended, error) -> {
                 if (error == null) {
                     claim.termination().complete(ended);
                 } else {

@@ -189,10 +189,17 @@ final class ProcessTree {
      * cannot fork.
      */
     CompletableFuture<Termination> terminate(Duration grace, ScheduledExecutorService scheduler) {
+        return terminate(grace, scheduler, () -> { });
+    }
+
+    /** As {@link #terminate(Duration, ScheduledExecutorService)}; {@code beforeSignals} runs only when something is left to signal. */
+    CompletableFuture<Termination> terminate(Duration grace, ScheduledExecutorService scheduler,
+            Runnable beforeSignals) {
         Set<ProcessHandle> first = members();
         if (first.isEmpty()) {
             return CompletableFuture.completedFuture(new Termination(0, false, List.of()));
         }
+        beforeSignals.run();
         List<String> named = names(first);
         if (grace.isZero()) {
             first.forEach(ProcessHandle::destroyForcibly);

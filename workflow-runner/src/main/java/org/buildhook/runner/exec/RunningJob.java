@@ -38,4 +38,14 @@ public interface RunningJob {
     default CompletableFuture<ProcessIdentity> process() {
         return CompletableFuture.completedFuture(null);
     }
+
+    /**
+     * Completes when the attempt's result is known while processes of it still have to be ended
+     * (its timeout fired, or its program exited by itself and left processes running), just
+     * before they are signalled; never when nothing is left to end, nor for a cancel, a kill or a
+     * shutdown. Never exceptionally.
+     */
+    default CompletableFuture<Decision> decided() {
+        return new CompletableFuture<>();
+    }
 }

@@ -508,6 +508,72 @@ public final class ExecutionLedger {
         };
     }
 
+    /**
+     * Records, without waiting, what attempt {@code attempt} of {@code jobId} came to while its
+     * processes are still being ended ({@link org.buildhook.runner.exec.RunningJob#decided()}), so
+     * that a node taking the job over after this one died records that outcome instead of running the
+     * command again ({@link #decided}). Changes nothing once the attempt has its outcome.
+     */
+    public java.util.concurrent.CompletableFuture<Void> recordDecidedLater(String jobId, int attempt,
+            org.buildhook.runner.exec.Decision decision) {
+        return db.inOneStatementLater("record what an attempt came to", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET decided = ?, decided_exit = ?,"
+                    + " log_path = ? WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
+                p.setString(1, decision.result().name());
+                Rows.setInteger(p, 2, decision.exitCode());
+                p.setString(3, decision.logFile() == null ? null : decision.logFile().toString());
+                p.setString(4, jobId);
+                p.setInt(5, attempt);
+                p.setString(6, AttemptOutcome.RUNNING.name());
+                p.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /**
+     * What an attempt that did not end on its node had come to before (see
+     * {@link #recordDecidedLater}).
+     *
+     * @param result      timed out, succeeded or failed
+     * @param exitCode    the program's exit code, null for a timeout
+     * @param logPath     the attempt's log file, or null
+     * @param node        the node that ran it
+     * @param interrupted the message a node that killed what it left recorded, or null when none did
+     */
+    public record Decided(org.buildhook.runner.exec.JobOutcome.Result result, Integer exitCode, String logPath,
+            String node, String interrupted) {
+    }
+
+    /**
+     * The outcome attempt {@code attempt} of {@code jobId} had come to before its node stopped, when
+     * it has one and is still marked running or interrupted; empty otherwise (the command is then run
+     * again, as for any attempt cut short).
+     */
+    public Optional<Decided> decided(String jobId, int attempt) {
+        return db.read("read what an attempt came to", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT decided, decided_exit, log_path, node, outcome,"
+                    + " message FROM job_attempts WHERE job_id = ? AND attempt = ? AND decided IS NOT NULL")) {
+                p.setString(1, jobId);
+                p.setInt(2, attempt);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<Decided>empty();
+                    }
+                    String outcome = rs.getString(5);
+                    boolean interrupted = AttemptOutcome.INTERRUPTED.name().equals(outcome);
+                    if (!interrupted && !AttemptOutcome.RUNNING.name().equals(outcome)) {
+                        return Optional.<Decided>empty();
+                    }
+                    int exit = rs.getInt(2);
+                    Integer exitCode = rs.wasNull() ? null : exit;
+                    return Optional.of(new Decided(org.buildhook.runner.exec.JobOutcome.Result.valueOf(rs.getString(1)),
+                            exitCode, rs.getString(3), rs.getString(4), interrupted ? rs.getString(6) : null));
+                }
+            }
+        });
+    }
+
     /** The attempts marked running that were started on the host boot {@code bootId}. */
     public List<RunningAttempt> runningAttempts(String bootId) {
         return db.read("list running attempts", c -> {

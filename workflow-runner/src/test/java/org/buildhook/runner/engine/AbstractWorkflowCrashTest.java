@@ -238,6 +238,103 @@ abstract class AbstractWorkflowCrashTest {
      * node taking over sends to the leftovers of a dead one); it waits for {@code go}, or for
      * {@code go-<label>}, then runs {@code last}.
      */
+    /**
+     * A job whose timeout fired is killed with SIGTERM, then SIGKILL after the kill grace; its node
+     * killed (kill -9) inside that grace leaves an attempt that had timed out. The node that takes the
+     * job over records it so (TIMED_OUT, its on-failure follow-up once) and does not run the command
+     * again (tryout9, F3: it ran a second time although the rule allows no retry).
+     */
+    @Test
+    void aJobThatTimedOutIsNotRunAgainWhenItsNodeIsKilledWhileItsProcessesAreEnded() throws Exception {
+        Path events = dir.resolve("events");
+        Path hang = Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
+                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
+                // Ignores SIGTERM (says it got one): only the SIGKILL after the grace ends it.
+                + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
+                + "while :; do sleep 0.05 & wait $!; done\n");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
+                + "  - name: hang\n"
+                + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 2s}\n"
+                + "    on-failure: {command: [/bin/sh, -c, 'echo \"F $0\" >> " + events + "', \"${job.outcome}\"]}\n");
+        assertNotRunAgainAfterAKillInTheGrace(rules, events, "hang", JobState.TIMED_OUT,
+                "timed out after 2s; then its node victim died before the attempt ended; node taker killed what it left: ",
+                "F TIMED_OUT");
+    }
+
+    /**
+     * A job whose program exited 0 has what it left running ended (SIGTERM, SIGKILL after the kill
+     * grace) before its outcome is recorded; its node killed inside that grace leaves an attempt
+     * that had succeeded. The node that takes the job over records it SUCCEEDED, starts its
+     * on-success follow-up once and does not run the command again (tryout9, F3b: a deploy ran twice).
+     */
+    @Test
+    void aJobWhoseProgramExitedIsNotRunAgainWhenItsNodeIsKilledWhileItsLeftoversAreEnded() throws Exception {
+        Path events = dir.resolve("events");
+        Path deploy = Files.writeString(dir.resolve("deploy.sh"), "#!/bin/sh\n"
+                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
+                // A leftover that ignores SIGTERM (says it got one), then the program exits 0.
+                + "( trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM;"
+                + " while :; do sleep 0.05 & wait $!; done ) &\n"
+                + "exit 0\n");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/sh, \"" + deploy + "\", \"deploy-${build.id}\"], timeout: 30m}\n"
+                + "    on-success: {command: [/bin/sh, -c, 'echo \"F $0\" >> " + events + "', \"${job.outcome}\"]}\n");
+        assertNotRunAgainAfterAKillInTheGrace(rules, events, "deploy", JobState.SUCCEEDED,
+                "exited with 0; then its node victim died before the attempt ended; node taker killed what it left: ",
+                "F SUCCEEDED");
+    }
+
+    private void assertNotRunAgainAfterAKillInTheGrace(Path rules, Path events, String rule, JobState expected,
+            String message, String followUp) throws Exception {
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            // A kill grace of 10 minutes: the kill -9 below falls inside it however slow the machine is.
+            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1", "killGrace=600");
+            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && lines(events, "T ").size() == 1);
+            String jobId = jobs(store, rule).get(0).id();
+            try {
+                // What the attempt came to is written just before its processes are signalled, without
+                // waiting: the kill -9 comes once it is in the store.
+                await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> decided(store, jobId) != null);
+            } catch (ConditionTimeoutException e) {
+                // Not written (as before the fix): the kill shows what follows.
+            }
+            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+            victim.kill();
+            if (taker == null) {
+                taker = node("taker", config, "threads=2");
+            }
+            awaitOrExplain(store, () -> jobs(store, null).size() == 2
+                    && jobs(store, null).stream().allMatch(j -> j.state().isFinal()));
+
+            assertThat(lines(events, "S ")).as("the command's starts").hasSize(1);
+            assertThat(job(store, jobId).state()).isEqualTo(expected);
+            List<JobAttempt> attempts = store.job(jobId).orElseThrow().attempts();
+            assertThat(attempts).hasSize(1);
+            assertThat(attempts.get(0).outcome()).isEqualTo(AttemptOutcome.valueOf(expected.name()));
+            assertThat(attempts.get(0).message()).startsWith(message).endsWith("; not run again");
+            assertThat(lines(events, "F ")).containsExactly(followUp);
+        }
+    }
+
+    /** The lines of the events file that start with {@code prefix}. */
+    private static List<String> lines(Path events, String prefix) throws IOException {
+        return Files.exists(events) ? Files.readAllLines(events).stream().filter(l -> l.startsWith(prefix)).toList()
+                : List.of();
+    }
+
+    /** The {@code decided} column of the job's first attempt (null until written). */
+    private static String decided(Store store, String jobId) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "SELECT decided FROM job_attempts WHERE job_id = ? AND attempt = 1")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
     private Path traced(String name, Path events, Path go, String last) throws IOException {
         return Files.writeString(dir.resolve(name), "#!/bin/sh\n"
                 + "trap 'echo \"E $(date +%s%N) $1 $$\" >> " + events + "; exit 143' TERM\n"

@@ -63,7 +63,12 @@ public final class EngineNode {
                 Duration.ofMillis(250), Duration.ofMillis(Long.parseLong(a.getOrDefault("heartbeat", "1000"))),
                 Integer.parseInt(a.getOrDefault("missed", "20")), Duration.ofSeconds(5), Duration.ofMillis(100),
                 Duration.ofMillis(200));
-        CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(data.resolve("logs")));
+        LauncherConfig launching = LauncherConfig.defaults(data.resolve("logs"));
+        if (a.containsKey("killGrace")) {
+            // killGrace=<seconds>: a long one keeps a test's kill -9 inside the grace period however slow the machine.
+            launching = launching.withKillGrace(Duration.ofSeconds(Long.parseLong(a.get("killGrace"))));
+        }
+        CommonsExecLauncher launcher = CommonsExecLauncher.create(launching);
         JobEngine engine = JobEngine.create(store, launcher, config);
         engine.start();
         System.out.println("READY");
