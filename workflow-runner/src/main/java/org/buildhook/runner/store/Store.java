@@ -208,8 +208,22 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    /** Keeps a signed body that is not a valid event, for inspection; returns its id. */
+    /**
+     * Keeps a signed body that is not a valid event, for inspection; returns the id of the delivery
+     * that holds it (see {@link #reject}).
+     */
     public String recordRejected(NewDelivery delivery, String reason) {
+        return reject(delivery, reason).deliveryId();
+    }
+
+    /**
+     * Keeps a signed body that is not a valid event, for inspection, once: the same body rejected on
+     * the same endpoint within {@code store.dedup-window} is counted as a repeat of that delivery
+     * ({@code repeats}, {@code last_repeat_at}) rather than stored again.
+     *
+     * @throws StoreUnavailableException when the store cannot write
+     */
+    public RejectedDelivery reject(NewDelivery delivery, String reason) {
         return writer.recordRejected(delivery, reason);
     }
 
