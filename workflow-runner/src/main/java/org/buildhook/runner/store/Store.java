@@ -480,9 +480,11 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * The node has begun to stop: from now on a store that could not give a connection is not waited for
-     * again within {@code store.connect-timeout}, so the stop's remaining steps that need it fail at once
-     * rather than each waiting in turn while the database cannot be reached. Changes nothing else.
+     * The node's stop is past its grace period (its running jobs ended or were killed): from now on a store
+     * that could not give a connection is not waited for again within {@code store.connect-timeout}, so the
+     * stop's remaining steps that need it fail at once rather than each waiting in turn while the database
+     * cannot be reached. Not before the grace period ends: meanwhile the node still stores deliveries and
+     * records the outcomes of the jobs that end. Changes nothing else.
      */
     public void stopping() {
         db.stopping();
