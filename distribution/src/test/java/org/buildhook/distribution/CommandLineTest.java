@@ -546,6 +546,14 @@ class CommandLineTest {
         Files.writeString(config, "data-dir: data\n");
         err.getBuffer().setLength(0);
         assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        // The commands that only read the configuration need not write the server's data: an operator's
+        // 'buildhook jobs' goes on to ask the server (none listens here).
+        Files.writeString(config, "data-dir: /sys/kernel\nadmin: {token: {value: an-admin-token-0123456789abcdef}}\n");
+        err.getBuffer().setLength(0);
+        assertThat(run("jobs", "--config", config.toString(), "--url", "http://127.0.0.1:1/"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).doesNotContain("cannot write in");
     }
 
     @Test
