@@ -248,16 +248,16 @@ abstract class AbstractWorkflowCrashTest {
     void aJobThatTimedOutIsNotRunAgainWhenItsNodeIsKilledWhileItsProcessesAreEnded() throws Exception {
         Path events = dir.resolve("events");
         Path hang = Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
-                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
-                // Ignores SIGTERM (says it got one): only the SIGKILL after the grace ends it.
+                // Ignores SIGTERM (says it got one) from its first line: only the SIGKILL after the grace ends it.
                 + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
+                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
                 + "while :; do sleep 0.05 & wait $!; done\n");
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
                 + "  - name: hang\n"
-                + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 2s}\n"
+                + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 5s}\n"
                 + "    on-failure: {command: [/bin/sh, -c, 'echo \"F $0\" >> " + events + "', \"${job.outcome}\"]}\n");
         assertNotRunAgainAfterAKillInTheGrace(rules, events, "hang", JobState.TIMED_OUT,
-                "timed out after 2s; then its node victim died before the attempt ended; node taker killed what it left: ",
+                "timed out after 5s; then its node victim died before the attempt ended; node taker killed what it left: ",
                 "F TIMED_OUT");
     }
 
@@ -270,11 +270,14 @@ abstract class AbstractWorkflowCrashTest {
     @Test
     void aJobWhoseProgramExitedIsNotRunAgainWhenItsNodeIsKilledWhileItsLeftoversAreEnded() throws Exception {
         Path events = dir.resolve("events");
+        Path ready = dir.resolve("ready");
         Path deploy = Files.writeString(dir.resolve("deploy.sh"), "#!/bin/sh\n"
                 + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
-                // A leftover that ignores SIGTERM (says it got one), then the program exits 0.
-                + "( trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM;"
+                // A leftover that ignores SIGTERM (says it got one); the program exits 0 once the
+                // leftover's trap is set (else the leftover's end could come first and kill it at once).
+                + "( trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM; : > " + ready + ";"
                 + " while :; do sleep 0.05 & wait $!; done ) &\n"
+                + "while [ ! -f " + ready + " ]; do sleep 0.05; done\n"
                 + "exit 0\n");
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
                 + "  - name: deploy\n"
