@@ -321,6 +321,47 @@ abstract class AbstractWorkflowCrashTest {
         }
     }
 
+    /**
+     * A job cancelled while it runs, whose node is killed before the cancel's kill grace ended, ends
+     * CANCELLED and is not run again, and says so: not "cancelled before it ran", nor "run again"
+     * for its attempt (tryout9, F2).
+     */
+    @Test
+    void aJobCancelledWhoseNodeIsKilledBeforeItsProcessesAreGoneSaysItRanAndIsNotRunAgain() throws Exception {
+        Path events = dir.resolve("events");
+        Path hang = Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
+                + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
+                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
+                + "while :; do sleep 0.05 & wait $!; done\n");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
+                + "  - name: hang\n"
+                + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 30m}\n");
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1", "killGrace=600");
+            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && lines(events, "S ").size() == 1);
+            String jobId = jobs(store, "hang").get(0).id();
+            assertThat(store.cancel(jobId)).isTrue();
+            awaitOrExplain(store, () -> lines(events, "T ").size() == 1);
+            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+            victim.kill();
+            if (taker == null) {
+                taker = node("taker", config, "threads=2");
+            }
+            awaitOrExplain(store, () -> job(store, jobId).state().isFinal());
+
+            assertThat(lines(events, "S ")).as("the command's starts").hasSize(1);
+            Job job = job(store, jobId);
+            assertThat(job.state()).isEqualTo(JobState.CANCELLED);
+            assertThat(job.message()).isEqualTo("cancelled while attempt 1 ran; its node stopped before the attempt"
+                    + " ended, and it is not run again");
+            List<JobAttempt> attempts = store.job(jobId).orElseThrow().attempts();
+            assertThat(attempts).hasSize(1);
+            assertThat(attempts.get(0).outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+            assertThat(attempts.get(0).message()).endsWith("; not run again: it was cancelled");
+        }
+    }
+
     /** The lines of the events file that start with {@code prefix}. */
     private static List<String> lines(Path events, String prefix) throws IOException {
         return Files.exists(events) ? Files.readAllLines(events).stream().filter(l -> l.startsWith(prefix)).toList()
