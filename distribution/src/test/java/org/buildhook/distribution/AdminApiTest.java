@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.distribution.AdminServerExtension.WithoutAdminToken;
@@ -101,6 +102,35 @@ class AdminApiTest {
                 .startsWith("not a JobServ build event: $.trigger_name: string longer than 65536 characters, the most"
                         + " one value may have")
                 .doesNotContain("BuildEventParser", "MAX_", "StreamReadConstraints");
+    }
+
+    /**
+     * JobServ sends a body again after every answer but 2xx: each retry of a rejected body is answered
+     * as the first (400, the same reason and delivery id), and kept as one rejected delivery that
+     * counts its repeats, not one row and one copy of the body per retry (tryout8, F7).
+     */
+    @Test
+    void aRejectedBodySentAgainIsAnsweredTheSameAndKeptOnceWithItsRepeats(AdminServer server) throws Exception {
+        byte[] bytes = "{\"build_id\": \"67\", \"url\": \"https://x/projects/f/p/builds/67/\"}"
+                .getBytes(StandardCharsets.UTF_8);
+        java.net.http.HttpRequest post = java.net.http.HttpRequest.newBuilder(server.uri().resolve("webhook"))
+                .header("Content-Type", "application/json")
+                .header("X-JobServ-Sig", org.buildhook.core.Signer.sign(bytes,
+                        AdminServer.SECRET.getBytes(StandardCharsets.UTF_8)))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(bytes)).build();
+        List<String> answers = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<String> answer = server.http.send(post, HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).isEqualTo(400);
+            answers.add(answer.body());
+        }
+
+        assertThat(answers).containsOnly(answers.get(0));
+        com.fasterxml.jackson.databind.JsonNode rejected = server.getJson("deliveries?outcome=rejected").path("items");
+        assertThat(rejected).hasSize(1);
+        assertThat(rejected.path(0).path("repeats").asInt()).isEqualTo(3);
+        assertThat(rejected.path(0).path("lastRepeatAt").isTextual()).isTrue();
+        assertThat(answers.get(0)).contains(rejected.path(0).path("id").asText());
     }
 
     /** A query string that is not percent-encoded UTF-8 is the client's mistake: 400, never a 500 and a trace. */

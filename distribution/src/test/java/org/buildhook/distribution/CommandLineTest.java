@@ -404,9 +404,11 @@ class CommandLineTest {
         int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0");
 
         assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
-        assertThat(err.toString()).contains(config + ":1:11: data-dir: cannot read or create the secret file"
-                + " /proc/buildhook-no-such/data/webhook-secret of endpoint 'default': ")
-                .contains("give data-dir a folder this user can create and write in").doesNotContain("Exception");
+        // Said when the configuration is read (as check says it), before any secret is generated.
+        assertThat(err.toString()).contains(config + ":1:11: data-dir: buildhook cannot write in /proc (it is on a"
+                + " proc file system, the kernel's, where no file can be created), so the data folder"
+                + " /proc/buildhook-no-such/data cannot be created in it: give data-dir a folder the user buildhook"
+                + " runs as can write in").doesNotContain("Exception");
     }
 
     /**
@@ -514,6 +516,44 @@ class CommandLineTest {
         assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
         assertThat(err.toString()).contains(config + ":2:16: server.host: 'http://0.0.0.0:8080/' is neither an IP"
                 + " address nor a host name (a host, not a URL: no scheme, port or path)");
+    }
+
+    /**
+     * check says what serve would refuse: a data-dir buildhook cannot write in (tryout8, F12: {@code
+     * data-dir: /sys/kernel} was "ok", then serve refused at start with "permission denied"). The
+     * kernel's file systems refuse files even to root, whose permissions allow everything else; so
+     * does a missing data-dir that would have to be made there.
+     */
+    @Test
+    void checkSaysAtItsPlaceADataDirBuildhookCannotWriteIn() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: /sys/kernel\n");
+
+        assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
+
+        assertThat(err.toString()).contains(config + ":1:11: data-dir: buildhook cannot write in /sys/kernel (it is on"
+                + " a sysfs file system, the kernel's, where no file can be created), so the data folder /sys/kernel"
+                + " cannot be there: give data-dir a folder the user buildhook runs as can write in, on a disk (e.g."
+                + " /var/lib/buildhook)").contains("1 mistake(s) found");
+        assertThat(out.toString()).doesNotContain("will be generated at first start in /sys/kernel");
+
+        Files.writeString(config, "data-dir: /proc/buildhook-data\n");
+        err.getBuffer().setLength(0);
+        assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains(config + ":1:11: data-dir: buildhook cannot write in /proc (it is on a proc"
+                + " file system, the kernel's, where no file can be created), so the data folder /proc/buildhook-data"
+                + " cannot be created in it");
+
+        Files.writeString(config, "data-dir: data\n");
+        err.getBuffer().setLength(0);
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        // The commands that only read the configuration need not write the server's data: an operator's
+        // 'buildhook jobs' goes on to ask the server (none listens here).
+        Files.writeString(config, "data-dir: /sys/kernel\nadmin: {token: {value: an-admin-token-0123456789abcdef}}\n");
+        err.getBuffer().setLength(0);
+        assertThat(run("jobs", "--config", config.toString(), "--url", "http://127.0.0.1:1/"))
+                .isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(err.toString()).doesNotContain("cannot write in");
     }
 
     @Test

@@ -33,6 +33,8 @@ final class AdminViews {
         m.put("remoteAddress", d.remoteAddress());
         m.put("outcome", d.outcome().name());
         m.put("reason", d.reason());
+        m.put("repeats", d.repeats());
+        m.put("lastRepeatAt", text(d.lastRepeatAt()));
         m.put("duplicateOf", d.duplicateOf());
         m.put("buildId", d.summary().buildId());
         m.put("status", d.summary().status());

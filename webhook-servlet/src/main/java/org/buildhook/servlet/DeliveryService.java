@@ -16,6 +16,7 @@ import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.store.AcceptResult;
 import org.buildhook.runner.store.DeliverySummary;
 import org.buildhook.runner.store.NewDelivery;
+import org.buildhook.runner.store.RejectedDelivery;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
@@ -124,9 +125,17 @@ public final class DeliveryService {
         try {
             event = parser.parse(delivery.body());
         } catch (InvalidEventException e) {
-            String id = store.recordRejected(delivery, e.getMessage());
-            LOG.warn("delivery {} from {} to endpoint '{}' rejected: {}", id, delivery.remoteAddress(),
-                    delivery.endpoint(), LogSafe.of(e.getMessage()));
+            RejectedDelivery rejected = store.reject(delivery, e.getMessage());
+            String id = rejected.deliveryId();
+            if (rejected.repeat()) {
+                // JobServ sends a body again after every answer but 2xx: the same answer, one row.
+                LOG.warn("delivery from {} to endpoint '{}' rejected again: the same body as delivery {} ({} repeat(s)):"
+                        + " {}", delivery.remoteAddress(), delivery.endpoint(), id, rejected.repeats(),
+                        LogSafe.of(e.getMessage()));
+            } else {
+                LOG.warn("delivery {} from {} to endpoint '{}' rejected: {}", id, delivery.remoteAddress(),
+                        delivery.endpoint(), LogSafe.of(e.getMessage()));
+            }
             return new Receipt(Receipt.Kind.INVALID, id, List.of(), e.getMessage());
         }
         // One rule set per delivery: a reload in the middle cannot mix two versions.

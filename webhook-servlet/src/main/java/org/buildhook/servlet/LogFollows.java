@@ -83,7 +83,7 @@ final class LogFollows implements AutoCloseable {
         open.add(follow);
         async.addListener(follow);
         if (closed) {
-            thread.execute(follow::end);
+            run(follow::end);
             return;
         }
         ServletOutputStream out = async.getResponse().getOutputStream();

@@ -175,7 +175,7 @@ public final class ConfigLoader {
         Warnings warnings = new Warnings(name);
         ConfigReader.Draft draft = new ConfigReader(new Nodes(problems), environment, baseDir, workingDirectory, warnings,
                 forClients ? "admin.token"::equals : path -> true, absentSecretsStandIn).resolvingServerHost(resolvesHost)
-                .read(root);
+                .checkingFolders(!forClients && !absentSecretsStandIn).read(root);
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.sorted());
         }

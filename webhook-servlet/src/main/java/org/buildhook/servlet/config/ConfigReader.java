@@ -36,6 +36,7 @@ final class ConfigReader {
     private final List<Located> signingSecrets = new ArrayList<>();
     private YamlNode.Location adminTokenAt;
     private boolean resolvesHost;
+    private boolean checksFolders;
 
     ConfigReader(Nodes nodes, Map<String, String> environment, Path baseDir, Path workingDirectory, Warnings warnings) {
         this(nodes, environment, baseDir, workingDirectory, warnings, path -> true, false);
@@ -53,6 +54,16 @@ final class ConfigReader {
         this.workingDirectory = workingDirectory;
         this.warnings = warnings;
         this.secrets = new SecretReader(nodes, environment, baseDir, warnings, neededSecrets, absentStandsIn);
+    }
+
+    /**
+     * Whether the folders the server writes in are checked for being writable by this user ({@link
+     * Writable}): for {@code serve}, the WAR and {@code check}, not for the commands that only read the
+     * configuration (an operator's {@code buildhook jobs} need not be able to write the server's data).
+     */
+    ConfigReader checkingFolders(boolean checks) {
+        this.checksFolders = checks;
+        return this;
     }
 
     /** Whether {@code server.host} is checked as serve will bind it (see {@link ConfigLoader#resolvingServerHost()}). */
@@ -120,7 +131,9 @@ final class ConfigReader {
      * A folder buildhook creates when it is missing (at start, or when the first job writes its log)
      * cannot be where a file stands, as the folder itself or as one of its parents: said here, with
      * the key's place ({@code at}, or the file as a whole for a default), rather than at start as
-     * "already exists" or "not a directory" with no place at all. Nothing is created or written.
+     * "already exists" or "not a directory" with no place at all; nor where buildhook cannot write
+     * ({@link Writable}: tryout8, F12: {@code check} said ok for {@code data-dir: /sys/kernel}, then
+     * {@code serve} refused). Nothing is created or written.
      */
     private void folderCanBeMade(Path folder, YamlNode.Location at, String key, String what) {
         inFolder(folder, folder, at, key, what + " " + folder);
@@ -130,6 +143,12 @@ final class ConfigReader {
     private void inFolder(Path made, Path folder, YamlNode.Location at, String key, String what) {
         for (Path p = folder; p != null; p = p.getParent()) {
             if (Files.isDirectory(p)) {
+                String why = checksFolders ? Writable.whyNot(p) : null;
+                if (why != null) {
+                    nodes.problem(at, key, "buildhook cannot write in " + p + " (" + why + "), so " + what
+                            + (p.equals(made) ? " cannot be there" : " cannot be created in it") + ": give " + key
+                            + " a folder the user buildhook runs as can write in, on a disk (e.g. /var/lib/buildhook)");
+                }
                 return;
             }
             if (Files.exists(p)) {

@@ -213,8 +213,6 @@ public final class JobEngine implements AutoCloseable {
             return;
         }
         stopped = true;
-        // A stop while the database cannot be reached must not wait for it once per step that needs it.
-        store.stopping();
         stalePicks.shutdownNow();
         if (fencer != null) {
             fencer.shutdownNow();
@@ -226,6 +224,10 @@ public final class JobEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // Only now, after the grace period: a stop while the database cannot be reached must not wait
+        // for it once per step that needs it. During the grace the node still stores deliveries and
+        // records the outcomes of the jobs that end, which must be tried once the database answers again.
+        store.stopping();
         scheduler.stop();
         LIVE.remove(this);
         if (renewer != null) {

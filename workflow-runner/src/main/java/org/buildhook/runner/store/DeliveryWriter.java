@@ -88,16 +88,55 @@ final class DeliveryWriter {
         return oneStatement == null ? 0 : oneStatement.queued();
     }
 
-    String recordRejected(NewDelivery delivery, String reason) {
+    /**
+     * Records a rejected delivery; the same body rejected on the same endpoint within the dedup window
+     * is counted as a repeat of the first instead (JobServ sends a body again after every answer but
+     * 2xx: one bad build made four rows, each with a copy of the body).
+     */
+    RejectedDelivery recordRejected(NewDelivery delivery, String reason) {
         String id = ids.next();
         String headers = Rows.json(delivery.headers());
         String hash = sha256(delivery.body());
-        db.inTransaction("record a rejected delivery", c -> {
+        return db.inTransaction("record a rejected delivery", c -> {
+            Optional<RejectedDelivery> repeat = repeatOfRejected(c, delivery, hash);
+            if (repeat.isPresent()) {
+                return repeat.get();
+            }
             insertDelivery(c, id, delivery, headers, delivery.body(), hash, DeliveryOutcome.REJECTED,
                     reason, null, DeliverySummary.NONE);
-            return null;
+            return new RejectedDelivery(id, 0);
         });
-        return id;
+    }
+
+    /** Counts a repeat on the first rejected delivery of this body within the window, if there is one. */
+    private Optional<RejectedDelivery> repeatOfRejected(Connection c, NewDelivery delivery, String hash)
+            throws SQLException {
+        String first;
+        try (PreparedStatement p = c.prepareStatement("SELECT id FROM deliveries WHERE endpoint = ? AND body_hash = ?"
+                + " AND outcome = 'REJECTED' AND received_at >= ? ORDER BY received_at, id LIMIT 1")) {
+            p.setString(1, delivery.endpoint());
+            p.setString(2, hash);
+            p.setLong(3, delivery.receivedAt().minus(dedupWindow).toEpochMilli());
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                first = rs.getString(1);
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE deliveries SET repeats = repeats + 1, last_repeat_at = ?"
+                + " WHERE id = ?")) {
+            p.setLong(1, delivery.receivedAt().toEpochMilli());
+            p.setString(2, first);
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT repeats FROM deliveries WHERE id = ?")) {
+            p.setString(1, first);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return Optional.of(new RejectedDelivery(first, rs.getInt(1)));
+            }
+        }
     }
 
     List<String> addJobs(String deliveryId, List<PlannedJob> jobs) {

@@ -28,7 +28,7 @@ final class Rows {
             + " supersede_running, superseded_by, approval_expiry_ms, expires_at, resources, follow_ups, parent_id,"
             + " chain_depth";
     static final String DELIVERY_COLUMNS = "id, endpoint, received_at, remote_address, headers, body_hash, outcome,"
-            + " reason, duplicate_of, build_id, status, project, factory, trigger_name";
+            + " reason, duplicate_of, build_id, status, project, factory, trigger_name, repeats, last_repeat_at";
     static final String ACTION_COLUMNS = "id, at, actor, action, delivery_id, job_id, detail";
 
     private Rows() {
@@ -214,7 +214,8 @@ final class Rows {
         return new Delivery(rs.getString("id"), rs.getString("endpoint"), instant(rs, "received_at"),
                 rs.getString("remote_address"), stringMap(rs.getString("headers")), rs.getString("body_hash"),
                 DeliveryOutcome.valueOf(rs.getString("outcome")), rs.getString("reason"),
-                rs.getString("duplicate_of"), body, summary(rs));
+                rs.getString("duplicate_of"), body, summary(rs), rs.getInt("repeats"),
+                instant(rs, "last_repeat_at"));
     }
 
     private static DeliverySummary summary(ResultSet rs) throws SQLException {

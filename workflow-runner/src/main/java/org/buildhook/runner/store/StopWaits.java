@@ -16,7 +16,9 @@ import javax.sql.DataSource;
  * turn (recording the interrupted attempts, db-scheduler's own bookkeeping, giving the node id back)
  * each waited the full wait in turn, so a stop during an outage took a multiple of it (seen after
  * tryout8). Those steps then fail at once, and say what they could not do; what they leave is
- * found by the next start or another node, as after a crash. Before the stop nothing changes.
+ * found by the next start or another node, as after a crash. Before the stop's grace period has
+ * ended nothing changes: during it the node still stores deliveries and records the outcomes of the
+ * jobs that end, and a database that answers again must be tried (review10).
  */
 final class StopWaits {
 

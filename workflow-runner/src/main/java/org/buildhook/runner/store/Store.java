@@ -208,8 +208,22 @@ public final class Store implements AutoCloseable {
         }
     }
 
-    /** Keeps a signed body that is not a valid event, for inspection; returns its id. */
+    /**
+     * Keeps a signed body that is not a valid event, for inspection; returns the id of the delivery
+     * that holds it (see {@link #reject}).
+     */
     public String recordRejected(NewDelivery delivery, String reason) {
+        return reject(delivery, reason).deliveryId();
+    }
+
+    /**
+     * Keeps a signed body that is not a valid event, for inspection, once: the same body rejected on
+     * the same endpoint within {@code store.dedup-window} is counted as a repeat of that delivery
+     * ({@code repeats}, {@code last_repeat_at}) rather than stored again.
+     *
+     * @throws StoreUnavailableException when the store cannot write
+     */
+    public RejectedDelivery reject(NewDelivery delivery, String reason) {
         return writer.recordRejected(delivery, reason);
     }
 
@@ -466,9 +480,11 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * The node has begun to stop: from now on a store that could not give a connection is not waited for
-     * again within {@code store.connect-timeout}, so the stop's remaining steps that need it fail at once
-     * rather than each waiting in turn while the database cannot be reached. Changes nothing else.
+     * The node's stop is past its grace period (its running jobs ended or were killed): from now on a store
+     * that could not give a connection is not waited for again within {@code store.connect-timeout}, so the
+     * stop's remaining steps that need it fail at once rather than each waiting in turn while the database
+     * cannot be reached. Not before the grace period ends: meanwhile the node still stores deliveries and
+     * records the outcomes of the jobs that end. Changes nothing else.
      */
     public void stopping() {
         db.stopping();

@@ -502,6 +502,39 @@ abstract class AbstractStoreTest {
     }
 
     @Test
+    void aRejectedBodySentAgainIsARepeatOfItsFirstDeliveryNotAnotherCopy() {
+        // JobServ retries every answer but 2xx: one bad build came as four rejected rows (tryout8, F7).
+        Instant first = Instant.now().minusSeconds(60);
+        String bad = "{\"build_id\": \"67\"}";
+        RejectedDelivery one = store.reject(Plans.delivery("default", bad, first), "build_id is not a number");
+        RejectedDelivery two = store.reject(Plans.delivery("default", bad, first.plusSeconds(1)), "build_id is not a number");
+        RejectedDelivery four = null;
+        for (int i = 2; i <= 4; i++) {
+            four = store.reject(Plans.delivery("default", bad, first.plusSeconds(i)), "build_id is not a number");
+        }
+        RejectedDelivery otherEndpoint = store.reject(Plans.delivery("staging", bad, first), "build_id is not a number");
+        RejectedDelivery otherBody = store.reject(Plans.delivery("default", bad + " ", first), "build_id is not a number");
+        RejectedDelivery afterTheWindow = store.reject(Plans.delivery("default", bad, first.plus(Duration.ofDays(8))),
+                "build_id is not a number");
+
+        assertThat(one.repeat()).isFalse();
+        assertThat(two).isEqualTo(new RejectedDelivery(one.deliveryId(), 1));
+        assertThat(four).isEqualTo(new RejectedDelivery(one.deliveryId(), 4));
+        assertThat(List.of(otherEndpoint, otherBody, afterTheWindow)).allSatisfy(r -> {
+            assertThat(r.repeat()).isFalse();
+            assertThat(r.deliveryId()).isNotEqualTo(one.deliveryId());
+        });
+        Delivery kept = store.delivery(one.deliveryId()).orElseThrow().delivery();
+        assertThat(kept.outcome()).isEqualTo(DeliveryOutcome.REJECTED);
+        assertThat(kept.reason()).isEqualTo("build_id is not a number");
+        assertThat(new String(kept.body(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(bad);
+        assertThat(kept.repeats()).isEqualTo(4);
+        assertThat(kept.lastRepeatAt()).isEqualTo(first.plusSeconds(4).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+        assertThat(store.deliveries(new DeliveryQuery(DeliveryOutcome.REJECTED, "default", null, null, null, 100))
+                .items()).hasSize(3);
+    }
+
+    @Test
     void listsDeliveriesNewestFirstWithFiltersAndACursor() {
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
