@@ -155,7 +155,11 @@ final class JobTask implements ExecutionHandler<Void> {
             return remove();
         }
         if (job.cancelRequested()) {
-            waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, "cancelled before it ran"), before);
+            // A job whose node died while its cancel was ending the attempt did run (tryout9, F2).
+            String message = job.attempts() == 0 ? "cancelled before it ran"
+                    : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
+                            + " and it is not run again";
+            waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
             told(job, JobEvents.Ending.CANCELLED);
             return remove();
         }

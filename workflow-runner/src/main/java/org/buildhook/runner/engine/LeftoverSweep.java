@@ -64,10 +64,12 @@ final class LeftoverSweep {
             return; // This very JVM: its own attempts are ended by its engine, never swept.
         }
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
+        // "run again", or why not: a cancel, a supersede or a timeout it had come to (tryout9, F2).
+        String next = ledger.afterCutShort(attempt.jobId(), attempt.attempt());
         ledger.interruptLeftover(attempt.jobId(), attempt.attempt(), () -> {
             List<String> killed = Leftovers.kill(marker, attempt.process(), GRACE_MILLIS);
             return what + "; " + (killed.isEmpty() ? "none of its processes was left"
-                    : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; run again";
+                    : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; " + next;
         }).ifPresent(message -> LOG.warn("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message));
     }
 }

@@ -574,6 +574,44 @@ public final class ExecutionLedger {
         });
     }
 
+    /**
+     * Whether the job is run again after attempt {@code attempt} was cut short by its node's end:
+     * {@code "run again"}, or why not ({@code "not run again: it was cancelled"}, {@code "not run
+     * again: it had timed out"}, …), for the messages that say so.
+     */
+    public String afterCutShort(String jobId, int attempt) {
+        return db.read("read whether a job runs again", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT j.state, j.cancel_requested, a.decided,"
+                    + " a.decided_exit FROM jobs j LEFT JOIN job_attempts a ON a.job_id = j.id AND a.attempt = ?"
+                    + " WHERE j.id = ?")) {
+                p.setInt(1, attempt);
+                p.setString(2, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return "run again";
+                    }
+                    JobState state = JobState.valueOf(rs.getString(1));
+                    if (state == JobState.SUPERSEDED) {
+                        return "not run again: it was superseded";
+                    }
+                    if (state.isFinal()) {
+                        return "not run again: the job had ended " + state;
+                    }
+                    if (rs.getInt(2) != 0) {
+                        return "not run again: it was cancelled";
+                    }
+                    String decided = rs.getString(3);
+                    if (decided == null) {
+                        return "run again";
+                    }
+                    int exit = rs.getInt(4);
+                    return "not run again: it had " + (decided.equals("TIMED_OUT") ? "timed out"
+                            : "exited with " + (rs.wasNull() ? "?" : String.valueOf(exit)));
+                }
+            }
+        });
+    }
+
     /** The attempts marked running that were started on the host boot {@code bootId}. */
     public List<RunningAttempt> runningAttempts(String bootId) {
         return db.read("list running attempts", c -> {

@@ -248,16 +248,16 @@ abstract class AbstractWorkflowCrashTest {
     void aJobThatTimedOutIsNotRunAgainWhenItsNodeIsKilledWhileItsProcessesAreEnded() throws Exception {
         Path events = dir.resolve("events");
         Path hang = Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
-                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
-                // Ignores SIGTERM (says it got one): only the SIGKILL after the grace ends it.
+                // Ignores SIGTERM (says it got one) from its first line: only the SIGKILL after the grace ends it.
                 + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
+                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
                 + "while :; do sleep 0.05 & wait $!; done\n");
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
                 + "  - name: hang\n"
-                + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 2s}\n"
+                + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 5s}\n"
                 + "    on-failure: {command: [/bin/sh, -c, 'echo \"F $0\" >> " + events + "', \"${job.outcome}\"]}\n");
         assertNotRunAgainAfterAKillInTheGrace(rules, events, "hang", JobState.TIMED_OUT,
-                "timed out after 2s; then its node victim died before the attempt ended; node taker killed what it left: ",
+                "timed out after 5s; then its node victim died before the attempt ended; node taker killed what it left: ",
                 "F TIMED_OUT");
     }
 
@@ -270,11 +270,14 @@ abstract class AbstractWorkflowCrashTest {
     @Test
     void aJobWhoseProgramExitedIsNotRunAgainWhenItsNodeIsKilledWhileItsLeftoversAreEnded() throws Exception {
         Path events = dir.resolve("events");
+        Path ready = dir.resolve("ready");
         Path deploy = Files.writeString(dir.resolve("deploy.sh"), "#!/bin/sh\n"
                 + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
-                // A leftover that ignores SIGTERM (says it got one), then the program exits 0.
-                + "( trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM;"
+                // A leftover that ignores SIGTERM (says it got one); the program exits 0 once the
+                // leftover's trap is set (else the leftover's end could come first and kill it at once).
+                + "( trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM; : > " + ready + ";"
                 + " while :; do sleep 0.05 & wait $!; done ) &\n"
+                + "while [ ! -f " + ready + " ]; do sleep 0.05; done\n"
                 + "exit 0\n");
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
                 + "  - name: deploy\n"
@@ -315,6 +318,47 @@ abstract class AbstractWorkflowCrashTest {
             assertThat(attempts.get(0).outcome()).isEqualTo(AttemptOutcome.valueOf(expected.name()));
             assertThat(attempts.get(0).message()).startsWith(message).endsWith("; not run again");
             assertThat(lines(events, "F ")).containsExactly(followUp);
+        }
+    }
+
+    /**
+     * A job cancelled while it runs, whose node is killed before the cancel's kill grace ended, ends
+     * CANCELLED and is not run again, and says so: not "cancelled before it ran", nor "run again"
+     * for its attempt (tryout9, F2).
+     */
+    @Test
+    void aJobCancelledWhoseNodeIsKilledBeforeItsProcessesAreGoneSaysItRanAndIsNotRunAgain() throws Exception {
+        Path events = dir.resolve("events");
+        Path hang = Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
+                + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
+                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
+                + "while :; do sleep 0.05 & wait $!; done\n");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
+                + "  - name: hang\n"
+                + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 30m}\n");
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1", "killGrace=600");
+            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && lines(events, "S ").size() == 1);
+            String jobId = jobs(store, "hang").get(0).id();
+            assertThat(store.cancel(jobId)).isTrue();
+            awaitOrExplain(store, () -> lines(events, "T ").size() == 1);
+            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+            victim.kill();
+            if (taker == null) {
+                taker = node("taker", config, "threads=2");
+            }
+            awaitOrExplain(store, () -> job(store, jobId).state().isFinal());
+
+            assertThat(lines(events, "S ")).as("the command's starts").hasSize(1);
+            Job job = job(store, jobId);
+            assertThat(job.state()).isEqualTo(JobState.CANCELLED);
+            assertThat(job.message()).isEqualTo("cancelled while attempt 1 ran; its node stopped before the attempt"
+                    + " ended, and it is not run again");
+            List<JobAttempt> attempts = store.job(jobId).orElseThrow().attempts();
+            assertThat(attempts).hasSize(1);
+            assertThat(attempts.get(0).outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+            assertThat(attempts.get(0).message()).endsWith("; not run again: it was cancelled");
         }
     }
 
