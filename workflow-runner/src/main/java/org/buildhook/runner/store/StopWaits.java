@@ -11,9 +11,9 @@ import javax.sql.DataSource;
 /**
  * How long the store's callers wait for a connection once the node is stopping. Normally each waits
  * up to the pools' connection wait ({@code store.connect-timeout}). Once {@link #stopping()} was
- * called, a pool that could not give a connection within that wait (the database cannot be reached)
- * is not waited for again until that long has passed: the steps of a stop that need the store in
- * turn (recording the interrupted attempts, db-scheduler's own bookkeeping, giving the node id back)
+ * called, a store that could not give a connection within that wait because it could not be reached
+ * (a failure to connect, not a pool whose connections were all in use) is not waited for again until
+ * that long has passed: the steps of a stop that need the store in turn (recording the interrupted attempts, db-scheduler's own bookkeeping, giving the node id back)
  * each waited the full wait in turn, so a stop during an outage took a multiple of it (seen after
  * tryout8). Those steps then fail at once, and say what they could not do; what they leave is
  * found by the next start or another node, as after a crash. Before the stop's grace period has
@@ -47,13 +47,31 @@ final class StopWaits {
         try {
             return pool.getConnection();
         } catch (SQLException e) {
-            if (e instanceof SQLTransientConnectionException
-                    || (e.getSQLState() != null && e.getSQLState().startsWith("08"))) {
+            if (couldNotConnect(e)) {
                 failure = e.getMessage();
                 failedAt = System.nanoTime();
             }
             throw e;
         }
+    }
+
+    /**
+     * Whether {@code e} says the database could not be reached: SQLState class 08 on it or on its cause
+     * (HikariCP's "Connection is not available" carries the last failure to connect). The same exception
+     * of a pool whose connections were all in use, PostgreSQL answering, has neither: a busy pool is
+     * tried again (review10).
+     */
+    static boolean couldNotConnect(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException && ((SQLException) t).getSQLState() != null
+                    && ((SQLException) t).getSQLState().startsWith("08")) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
     }
 
     /** {@code pool} taking its connections through {@link #connection}; for db-scheduler. */
