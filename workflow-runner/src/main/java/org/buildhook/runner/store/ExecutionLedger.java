@@ -745,13 +745,20 @@ public final class ExecutionLedger {
                 return false;
             }
         }
-        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?"
-                + " AND attempts = ? AND state = ?")) {
+        // A job that holds shared resources keeps its place among the jobs waiting for them: it waits
+        // again as from its attempt's start, when it took them, ahead of every job that started waiting
+        // while it held them (tryout9, F1: after a kill -9 a later build's job took the board of the
+        // half-done one). Any other job is simply queued again.
+        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = CASE WHEN resources IS NULL THEN ?"
+                + " ELSE ? END, waiting_since = CASE WHEN resources IS NULL THEN waiting_since ELSE (SELECT a.started_at"
+                + " FROM job_attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts) END, message = ?"
+                + " WHERE id = ? AND attempts = ? AND state = ?")) {
             p.setString(1, JobState.QUEUED.name());
-            p.setString(2, message);
-            p.setString(3, jobId);
-            p.setInt(4, attempt);
-            p.setString(5, JobState.RUNNING.name());
+            p.setString(2, JobState.WAITING.name());
+            p.setString(3, message);
+            p.setString(4, jobId);
+            p.setInt(5, attempt);
+            p.setString(6, JobState.RUNNING.name());
             p.executeUpdate();
         }
         return true;

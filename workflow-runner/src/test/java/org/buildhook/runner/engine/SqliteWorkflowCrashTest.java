@@ -25,6 +25,11 @@ class SqliteWorkflowCrashTest extends AbstractWorkflowCrashTest {
         return List.of("heartbeat=500", "missed=10");
     }
 
+    @org.junit.jupiter.api.Test
+    void aJobCutShortByItsKilledNodeKeepsItsPlaceForItsUnitsOnTheRestartedNode() throws Exception {
+        aJobCutShortByItsNodesDeathKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits();
+    }
+
     @Override
     Duration deadNodeLimit() {
         return Duration.ofSeconds(5);
