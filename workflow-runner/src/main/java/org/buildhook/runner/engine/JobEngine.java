@@ -53,6 +53,17 @@ public final class JobEngine implements AutoCloseable {
     /** PostgreSQL: renews this node's claim of its id, on a thread of its own, until the stop has ended. */
     private ScheduledExecutorService renewer;
     private final RunningJobs running = new RunningJobs();
+    /**
+     * Writes what an attempt came to before its processes are ended ({@link
+     * org.buildhook.runner.store.ExecutionLedger#recordDecidedLater}): not on the launcher's one timer
+     * thread, where on PostgreSQL the write waited for the store before the attempt's signals and every
+     * other job's timeout and kill steps waited behind it (review10).
+     */
+    private final java.util.concurrent.ExecutorService decisions = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "buildhook-decisions");
+        t.setDaemon(true);
+        return t;
+    });
     private final FollowUpDispatcher followUps;
     private final LeftoverSweep leftovers;
     private final Fencing fencing;
@@ -87,7 +98,13 @@ public final class JobEngine implements AutoCloseable {
                 .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
                 .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(10)))
-                .execute(new JobTask(store, launcher, config, running, clock, events, leftovers, followUps::poke));
+                .execute(new JobTask(store, launcher, config, running, clock, events, leftovers, followUps::poke, command -> {
+                    try {
+                        decisions.execute(command);
+                    } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                        command.run(); // after the stop: written here rather than not at all
+                    }
+                }));
         SchedulerBuilder builder = Scheduler.create(store.schedulerDataSource(), task)
                 .schedulerName(new SchedulerName.Fixed(config.nodeId()))
                 .threads(config.threads())
@@ -210,6 +227,7 @@ public final class JobEngine implements AutoCloseable {
         if (!started || stopped) {
             stopped = true;
             followUps.close();
+            decisions.shutdown();
             return;
         }
         stopped = true;
@@ -229,6 +247,13 @@ public final class JobEngine implements AutoCloseable {
         // records the outcomes of the jobs that end, which must be tried once the database answers again.
         store.stopping();
         scheduler.stop();
+        decisions.shutdown();
+        try {
+            // What attempts came to, handed in before the stop: written, or failed, before the node id goes.
+            decisions.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         LIVE.remove(this);
         if (renewer != null) {
             // Renewed through the grace period: a node started with this id meanwhile is refused.

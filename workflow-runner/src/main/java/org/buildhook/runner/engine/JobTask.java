@@ -68,15 +68,19 @@ final class JobTask implements ExecutionHandler<Void> {
     private final StoreOutageWait waits;
     private final LeftoverSweep leftovers;
     private final Runnable followUpsDue;
+    private final java.util.concurrent.Executor decisions;
 
     /**
      * @param followUpsDue told after an attempt of a job with follow-ups ended, so that they start
      *                     at once; only then: a look for follow-ups after every job would cost each
      *                     delivery a query (docs/BENCHMARKS.md), and the periodic look still finds
      *                     what a node left behind
+     * @param decisions    where what an attempt came to before its processes are ended is written (not
+     *                     on the launcher's timer thread, which completes it)
      */
     JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock,
-            JobEvents events, LeftoverSweep leftovers, Runnable followUpsDue) {
+            JobEvents events, LeftoverSweep leftovers, Runnable followUpsDue, java.util.concurrent.Executor decisions) {
+        this.decisions = decisions;
         this.leftovers = leftovers;
         this.followUpsDue = followUpsDue;
         this.events = events;
@@ -277,13 +281,15 @@ final class JobTask implements ExecutionHandler<Void> {
         // however long the store is away, unless the engine stops.
         RunningJob process = launcher.start(request);
         running.add(jobId, process);
-        process.decided().thenAccept(decision -> ledger.recordDecidedLater(jobId, attempt, decision)
+        // On a thread of its own: decided() completes on the launcher's timer thread, just before the
+        // signals, and on PostgreSQL the write runs before it returns (it may wait for the store).
+        process.decided().thenAcceptAsync(decision -> ledger.recordDecidedLater(jobId, attempt, decision)
                 .whenComplete((done, error) -> {
                     if (error != null) {
                         LOG.warn("job {}: could not record that attempt {} {} before ending its processes: {}", jobId,
                                 attempt, describe(decision.result(), decision.exitCode(), job), error.getMessage());
                     }
-                }));
+                }), decisions);
         JobOutcome outcome;
         try {
             CompletableFuture<Void> recorded = recordProcess(jobId, attempt, process);
