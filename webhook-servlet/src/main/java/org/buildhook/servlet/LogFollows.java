@@ -110,6 +110,11 @@ final class LogFollows implements AutoCloseable {
             thread.shutdownNow();
             Thread.currentThread().interrupt();
         }
+        // The ends queued behind a look that waited for the store (shutdownNow drops them): here, so that
+        // no request stays open until the container's timeout with its log file open (review10).
+        for (Follow follow : open) {
+            follow.end();
+        }
     }
 
     private void run(Runnable task) {
@@ -126,8 +131,9 @@ final class LogFollows implements AutoCloseable {
         private final String what;
         private boolean looked;
         private boolean flushed; // false at first: the first step sends the headers, so the client knows it follows
-        private boolean done;
-        private java.util.concurrent.ScheduledFuture<?> waiting;
+        /** Set once, by the one {@link #end()} that does it; read by {@link #step()}. */
+        private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        private volatile java.util.concurrent.ScheduledFuture<?> waiting;
 
         Follow(AsyncContext async, Source source, String what) {
             this.async = async;
@@ -137,7 +143,7 @@ final class LogFollows implements AutoCloseable {
 
         /** Writes what there is while the client takes it; on this class's thread only. */
         private void step() {
-            if (done) {
+            if (done.get()) {
                 return;
             }
             try {
@@ -180,12 +186,14 @@ final class LogFollows implements AutoCloseable {
             step();
         }
 
-        /** Idempotent; on this class's thread, or any once it has stopped. */
+        /**
+         * Idempotent; on this class's thread, or any once it has stopped ({@link #close()} may end a follow
+         * whose look is still running there: its source is then closed under it, which ends that look).
+         */
         void end() {
-            if (done) {
+            if (!done.compareAndSet(false, true)) {
                 return;
             }
-            done = true;
             open.remove(this);
             if (waiting != null) {
                 waiting.cancel(false);
