@@ -746,12 +746,13 @@ public final class ExecutionLedger {
             }
         }
         // A job that holds shared resources keeps its place among the jobs waiting for them: it waits
-        // again as from its attempt's start, when it took them, ahead of every job that started waiting
-        // while it held them (tryout9, F1: after a kill -9 a later build's job took the board of the
-        // half-done one). Any other job is simply queued again.
+        // again as from just before it took them, ahead of every job that started waiting while it held
+        // them (tryout9, F1: after a kill -9 a later build's job took the board of the half-done one);
+        // its attempt's start when its holds are gone. Any other job is simply queued again.
         try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = CASE WHEN resources IS NULL THEN ?"
-                + " ELSE ? END, waiting_since = CASE WHEN resources IS NULL THEN waiting_since ELSE (SELECT a.started_at"
-                + " FROM job_attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts) END, message = ?"
+                + " ELSE ? END, waiting_since = CASE WHEN resources IS NULL THEN waiting_since ELSE COALESCE("
+                + "(SELECT MIN(h.acquired_at) - 1 FROM resource_holds h WHERE h.job_id = jobs.id), (SELECT a.started_at"
+                + " FROM job_attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts)) END, message = ?"
                 + " WHERE id = ? AND attempts = ? AND state = ?")) {
             p.setString(1, JobState.QUEUED.name());
             p.setString(2, JobState.WAITING.name());
