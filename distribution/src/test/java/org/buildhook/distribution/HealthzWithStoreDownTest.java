@@ -1,24 +1,17 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.Locale;
-import java.util.UUID;
 import org.buildhook.distribution.reliability.TcpProxy;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,23 +28,12 @@ class HealthzWithStoreDownTest {
 
     @TempDir
     Path dir;
-    private String url;
-    private String schema;
+    private ProxiedSchema pg;
     private ServeProcesses processes;
 
     @BeforeEach
     void schema() throws Exception {
-        url = System.getenv("BUILDHOOK_TEST_PG_URL");
-        if (url == null || url.isBlank()) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail("BUILDHOOK_TEST_PG_URL is not set on CI");
-            }
-            Assumptions.abort("BUILDHOOK_TEST_PG_URL is not set");
-        }
-        schema = "stop_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
-        try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-            sql.execute("CREATE SCHEMA " + schema);
-        }
+        pg = ProxiedSchema.create("health_");
     }
 
     @AfterEach
@@ -59,51 +41,44 @@ class HealthzWithStoreDownTest {
         if (processes != null) {
             processes.close();
         }
-        if (schema != null) {
-            try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-                sql.execute("DROP SCHEMA " + schema + " CASCADE");
-            }
+        if (pg != null) {
+            pg.close();
         }
     }
 
     @Test
     void healthzAnswers503BeforeTheConnectionWaitWhilePostgresqlRefusesConnections() throws Exception {
-        URI target = URI.create(url.substring("jdbc:".length()));
-        String query = target.getRawQuery() == null ? "" : target.getRawQuery() + "&";
-        try (TcpProxy proxy = new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort())) {
-            int port = proxy.open();
-            String store = "jdbc:postgresql://127.0.0.1:" + port + target.getRawPath() + "?" + query + "currentSchema="
-                    + schema;
-            Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-health-test\n");
-            Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                    "data-dir: data",
-                    "store: {url: '" + store + "'}",
-                    "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                    "server: {host: 127.0.0.1, port: 0}",
-                    ""));
-            processes = new ServeProcesses(dir);
-            Path out = dir.resolve("serve.out");
-            Process server = processes.serve(config, out);
-            Path urlFile = dir.resolve("data/server-url");
-            await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                    .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
-            URI health = URI.create(Files.readString(urlFile).strip()).resolve("healthz");
-            HttpClient http = HttpClient.newHttpClient();
-            assertThat(http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString())
-                    .statusCode()).isEqualTo(200);
+        TcpProxy proxy = pg.proxy;
+        String store = pg.storeUrl;
+        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-health-test\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "store: {url: '" + store + "'}",
+                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "server: {host: 127.0.0.1, port: 0}",
+                ""));
+        processes = new ServeProcesses(dir);
+        Path out = dir.resolve("serve.out");
+        Process server = processes.serve(config, out);
+        Path urlFile = dir.resolve("data/server-url");
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+                .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
+        URI health = URI.create(Files.readString(urlFile).strip()).resolve("healthz");
+        HttpClient http = HttpClient.newHttpClient();
+        assertThat(http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode()).isEqualTo(200);
 
-            proxy.cut();
+        proxy.cut();
 
-            for (int i = 0; i < 3; i++) {
-                long started = System.nanoTime();
-                HttpResponse<String> answer = http.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(60))
-                        .build(), HttpResponse.BodyHandlers.ofString());
-                Duration took = Duration.ofNanos(System.nanoTime() - started);
-                assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
-                assertThat(answer.body()).contains("the store does not answer");
-                assertThat(took).as("answered before the store's connection wait (5 s)")
-                        .isLessThan(Duration.ofMillis(4500));
-            }
+        for (int i = 0; i < 3; i++) {
+            long started = System.nanoTime();
+            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(60))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
+            assertThat(answer.body()).contains("the store does not answer");
+            assertThat(took).as("answered before the store's connection wait (5 s)")
+                    .isLessThan(Duration.ofMillis(4500));
         }
     }
 }

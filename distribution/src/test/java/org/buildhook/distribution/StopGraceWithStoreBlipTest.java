@@ -1,7 +1,6 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import java.io.PrintWriter;
@@ -15,12 +14,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.distribution.reliability.TcpProxy;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,23 +35,12 @@ class StopGraceWithStoreBlipTest {
 
     @TempDir
     Path dir;
-    private String url;
-    private String schema;
+    private ProxiedSchema pg;
     private ServeProcesses processes;
 
     @BeforeEach
     void schema() throws Exception {
-        url = System.getenv("BUILDHOOK_TEST_PG_URL");
-        if (url == null || url.isBlank()) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail("BUILDHOOK_TEST_PG_URL is not set on CI");
-            }
-            Assumptions.abort("BUILDHOOK_TEST_PG_URL is not set");
-        }
-        schema = "grace_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
-        try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-            sql.execute("CREATE SCHEMA " + schema);
-        }
+        pg = ProxiedSchema.create("grace_");
     }
 
     @AfterEach
@@ -63,63 +48,56 @@ class StopGraceWithStoreBlipTest {
         if (processes != null) {
             processes.close();
         }
-        if (schema != null) {
-            try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-                sql.execute("DROP SCHEMA " + schema + " CASCADE");
-            }
+        if (pg != null) {
+            pg.close();
         }
     }
 
     @Test
     void duringTheGraceAStoreThatAnswersAgainStoresDeliveriesAndRecordsTheJobThatEnds() throws Exception {
-        URI target = URI.create(url.substring("jdbc:".length()));
-        String query = target.getRawQuery() == null ? "" : target.getRawQuery() + "&";
-        try (TcpProxy proxy = new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort())) {
-            int port = proxy.open();
-            String store = "jdbc:postgresql://127.0.0.1:" + port + target.getRawPath() + "?" + query + "currentSchema="
-                    + schema;
-            Path go = dir.resolve("go");
-            Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-grace-test\n");
-            // Runs until the test creates the file "go", then succeeds.
-            Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: waits\n    run: {command: [/bin/sh, -c,"
-                    + " 'while [ ! -e " + go + " ]; do sleep 0.1; done']}\n");
-            Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                    "data-dir: data",
-                    "rules: rules.yaml",
-                    "store: {url: '" + store + "'}",
-                    "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                    "runner: {node-id: grace-test-node, shutdown-grace: 10m}",
-                    "server: {host: 127.0.0.1, port: 0}",
-                    ""));
-            processes = new ServeProcesses(dir);
-            Path out = dir.resolve("serve.out");
-            Process server = processes.serve(config, out);
-            Path urlFile = dir.resolve("data/server-url");
-            await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                    .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
-            URI webhook = URI.create(Files.readString(urlFile).strip()).resolve("webhook");
-            assertThat(send(webhook)).as("the first delivery").isZero();
-            await().atMost(Duration.ofMinutes(1)).until(() -> server.toHandle().descendants()
-                    .anyMatch(p -> p.info().command().orElse("").endsWith("sh"))); // the job runs
+        TcpProxy proxy = pg.proxy;
+        String store = pg.storeUrl;
+        Path go = dir.resolve("go");
+        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-grace-test\n");
+        // Runs until the test creates the file "go", then succeeds.
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: waits\n    run: {command: [/bin/sh, -c,"
+                + " 'while [ ! -e " + go + " ]; do sleep 0.1; done']}\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "store: {url: '" + store + "'}",
+                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "runner: {node-id: grace-test-node, shutdown-grace: 10m}",
+                "server: {host: 127.0.0.1, port: 0}",
+                ""));
+        processes = new ServeProcesses(dir);
+        Path out = dir.resolve("serve.out");
+        Process server = processes.serve(config, out);
+        Path urlFile = dir.resolve("data/server-url");
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+                .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
+        URI webhook = URI.create(Files.readString(urlFile).strip()).resolve("webhook");
+        assertThat(send(webhook)).as("the first delivery").isZero();
+        await().atMost(Duration.ofMinutes(1)).until(() -> server.toHandle().descendants()
+                .anyMatch(p -> p.info().command().orElse("").endsWith("sh"))); // the job runs
 
-            server.destroy(); // SIGTERM: the grace period begins, the job goes on
-            await().atMost(Duration.ofMinutes(1)).failFast(() -> !server.isAlive())
-                    .until(() -> Files.readString(out, StandardCharsets.UTF_8).contains("stopping: deliveries are still"));
-            proxy.cut();
-            assertThat(send(webhook)).as("a delivery while PostgreSQL cannot be reached").isEqualTo(ExitCodes.FAILED);
-            proxy.open();
+        server.destroy(); // SIGTERM: the grace period begins, the job goes on
+        await().atMost(Duration.ofMinutes(1)).failFast(() -> !server.isAlive())
+                .until(() -> Files.readString(out, StandardCharsets.UTF_8).contains("stopping: deliveries are still"));
+        proxy.cut();
+        assertThat(send(webhook)).as("a delivery while PostgreSQL cannot be reached").isEqualTo(ExitCodes.FAILED);
+        proxy.open();
 
-            assertThat(send(webhook)).as("a delivery once PostgreSQL answers again, during the grace: %s",
-                    Files.readString(out, StandardCharsets.UTF_8)).isZero();
-            Files.createFile(go);
-            assertThat(server.waitFor(2, TimeUnit.MINUTES)).as("exits once its job ended").isTrue();
-            String log = Files.readString(out, StandardCharsets.UTF_8);
-            assertThat(server.exitValue()).as(log).isEqualTo(143);
-            try (Connection c = DriverManager.getConnection(url); Statement sql = c.createStatement();
-                    ResultSet rs = sql.executeQuery("SELECT state FROM " + schema + ".jobs ORDER BY created_at")) {
-                assertThat(rs.next()).isTrue();
-                assertThat(rs.getString(1)).as("the job that ended during the grace: %s", log).isEqualTo("SUCCEEDED");
-            }
+        assertThat(send(webhook)).as("a delivery once PostgreSQL answers again, during the grace: %s",
+                Files.readString(out, StandardCharsets.UTF_8)).isZero();
+        Files.createFile(go);
+        assertThat(server.waitFor(2, TimeUnit.MINUTES)).as("exits once its job ended").isTrue();
+        String log = Files.readString(out, StandardCharsets.UTF_8);
+        assertThat(server.exitValue()).as(log).isEqualTo(143);
+        try (Connection c = DriverManager.getConnection(pg.url); Statement sql = c.createStatement();
+                ResultSet rs = sql.executeQuery("SELECT state FROM " + pg.schema + ".jobs ORDER BY created_at")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).as("the job that ended during the grace: %s", log).isEqualTo("SUCCEEDED");
         }
     }
 

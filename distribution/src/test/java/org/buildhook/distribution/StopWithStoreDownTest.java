@@ -1,7 +1,6 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import java.io.PrintWriter;
@@ -10,16 +9,10 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.distribution.reliability.TcpProxy;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,23 +29,12 @@ class StopWithStoreDownTest {
 
     @TempDir
     Path dir;
-    private String url;
-    private String schema;
+    private ProxiedSchema pg;
     private ServeProcesses processes;
 
     @BeforeEach
     void schema() throws Exception {
-        url = System.getenv("BUILDHOOK_TEST_PG_URL");
-        if (url == null || url.isBlank()) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail("BUILDHOOK_TEST_PG_URL is not set on CI");
-            }
-            Assumptions.abort("BUILDHOOK_TEST_PG_URL is not set");
-        }
-        schema = "stop_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
-        try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-            sql.execute("CREATE SCHEMA " + schema);
-        }
+        pg = ProxiedSchema.create("stop_");
     }
 
     @AfterEach
@@ -60,62 +42,55 @@ class StopWithStoreDownTest {
         if (processes != null) {
             processes.close();
         }
-        if (schema != null) {
-            try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-                sql.execute("DROP SCHEMA " + schema + " CASCADE");
-            }
+        if (pg != null) {
+            pg.close();
         }
     }
 
     @Test
     void aServerStoppedWhileItsPostgresqlCannotBeReachedExitsPromptlySayingWhatItCouldNotDo() throws Exception {
-        URI target = URI.create(url.substring("jdbc:".length()));
-        String query = target.getRawQuery() == null ? "" : target.getRawQuery() + "&";
-        try (TcpProxy proxy = new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort())) {
-            int port = proxy.open();
-            String store = "jdbc:postgresql://127.0.0.1:" + port + target.getRawPath() + "?" + query + "currentSchema="
-                    + schema;
-            Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-stop-test\n");
-            Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: slow\n    run: {command: [/bin/sleep, '600']}\n");
-            Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                    "data-dir: data",
-                    "rules: rules.yaml",
-                    "store: {url: '" + store + "'}",
-                    "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                    "runner: {node-id: stop-test-node, shutdown-grace: 1s}",
-                    "server: {host: 127.0.0.1, port: 0}",
-                    ""));
-            processes = new ServeProcesses(dir);
-            Path out = dir.resolve("serve.out");
-            Process server = processes.serve(config, out);
-            Path urlFile = dir.resolve("data/server-url");
-            await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                    .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
-            URI base = URI.create(Files.readString(urlFile).strip());
-            StringWriter sent = new StringWriter();
-            picocli.CommandLine send = BuildhookCommand.commandLine();
-            send.setOut(new PrintWriter(sent, true));
-            assertThat(send.execute("send", base.resolve("webhook").toString(), "--sample", "--secret-file",
-                    dir.resolve("webhook-secret").toString(), "--no-retry")).as(sent.toString()).isZero();
+        TcpProxy proxy = pg.proxy;
+        String store = pg.storeUrl;
+        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-stop-test\n");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: slow\n    run: {command: [/bin/sleep, '600']}\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "store: {url: '" + store + "'}",
+                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "runner: {node-id: stop-test-node, shutdown-grace: 1s}",
+                "server: {host: 127.0.0.1, port: 0}",
+                ""));
+        processes = new ServeProcesses(dir);
+        Path out = dir.resolve("serve.out");
+        Process server = processes.serve(config, out);
+        Path urlFile = dir.resolve("data/server-url");
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+                .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
+        URI base = URI.create(Files.readString(urlFile).strip());
+        StringWriter sent = new StringWriter();
+        picocli.CommandLine send = BuildhookCommand.commandLine();
+        send.setOut(new PrintWriter(sent, true));
+        assertThat(send.execute("send", base.resolve("webhook").toString(), "--sample", "--secret-file",
+                dir.resolve("webhook-secret").toString(), "--no-retry")).as(sent.toString()).isZero();
 
-            await().atMost(Duration.ofMinutes(1)).until(() -> server.toHandle().descendants()
-                    .anyMatch(p -> p.info().command().orElse("").endsWith("sleep"))); // the job runs
-            proxy.cut();
-            // The server has noticed: /healthz says the store does not answer.
-            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-            await().atMost(Duration.ofMinutes(1)).until(() -> http.send(java.net.http.HttpRequest.newBuilder(
-                    base.resolve("healthz")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
-            long stopAt = System.nanoTime();
-            server.destroy(); // SIGTERM, as systemd's stop
+        await().atMost(Duration.ofMinutes(1)).until(() -> server.toHandle().descendants()
+                .anyMatch(p -> p.info().command().orElse("").endsWith("sleep"))); // the job runs
+        proxy.cut();
+        // The server has noticed: /healthz says the store does not answer.
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        await().atMost(Duration.ofMinutes(1)).until(() -> http.send(java.net.http.HttpRequest.newBuilder(
+                base.resolve("healthz")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode() == 503);
+        long stopAt = System.nanoTime();
+        server.destroy(); // SIGTERM, as systemd's stop
 
-            assertThat(server.waitFor(60, TimeUnit.SECONDS)).as("exited within 60 s: %s",
-                    Files.readString(out, StandardCharsets.UTF_8)).isTrue();
-            Duration took = Duration.ofNanos(System.nanoTime() - stopAt);
-            assertThat(took).as("well within systemd's default stop timeout").isLessThan(Duration.ofSeconds(45));
-            String log = Files.readString(out, StandardCharsets.UTF_8);
-            assertThat(server.exitValue()).as(log).isEqualTo(143);
-            assertThat(log).contains("node id stop-test-node was not given back")
-                    .contains("buildhook stopped");
-        }
+        assertThat(server.waitFor(60, TimeUnit.SECONDS)).as("exited within 60 s: %s",
+                Files.readString(out, StandardCharsets.UTF_8)).isTrue();
+        Duration took = Duration.ofNanos(System.nanoTime() - stopAt);
+        assertThat(took).as("well within systemd's default stop timeout").isLessThan(Duration.ofSeconds(45));
+        String log = Files.readString(out, StandardCharsets.UTF_8);
+        assertThat(server.exitValue()).as(log).isEqualTo(143);
+        assertThat(log).contains("node id stop-test-node was not given back")
+                .contains("buildhook stopped");
     }
 }
