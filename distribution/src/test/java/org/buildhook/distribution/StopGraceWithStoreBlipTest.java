@@ -61,7 +61,7 @@ class StopGraceWithStoreBlipTest {
         Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-grace-test\n");
         // Runs until the test creates the file "go", then succeeds.
         Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: waits\n    run: {command: [/bin/sh, -c,"
-                + " 'while [ ! -e " + go + " ]; do sleep 0.1; done']}\n");
+                + " 'while [ ! -e " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.1; done']}\n");
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",
                 "rules: rules.yaml",

@@ -420,7 +420,9 @@ abstract class AbstractWorkflowCrashTest {
                 + "trap 'echo \"E $(date +%s%N) $1 $$\" >> " + events + "; exit 143' TERM\n"
                 + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
                 // 'wait' lets the trap run at once; dash skips it when its foreground child dies of the same SIGTERM.
-                + "while [ ! -f " + go + " ] && [ ! -f " + go + "-$1 ]; do sleep 0.05 & wait $!; done\n"
+                // Ends with the test's folder too: a failed run leaves no script looping for ever.
+                + "while [ ! -f " + go + " ] && [ ! -f " + go + "-$1 ]; do [ -d " + go.getParent()
+                        + " ] || exit 1; sleep 0.05 & wait $!; done\n"
                 + "echo \"E $(date +%s%N) $1 $$\" >> " + events + "\n" + last + "\n");
     }
 
