@@ -182,6 +182,12 @@ final class ConfigReader {
             if (written.isPresent() && !StoreUrls.supported(written.get())) {
                 nodes.problem(node.location(), "store.url", "expected a jdbc:sqlite: or jdbc:postgresql: URL, got '"
                         + StoreUrls.redact(written.get()) + "'");
+            } else if (written.isPresent() && StoreUrls.postgres(written.get()) && StoreUrls.hasUserInfo(written.get())) {
+                // Never quoted: what stands before '@' is often a password.
+                nodes.problem(node.location(), "store.url", "a user name or password before the host (//user:password@host)"
+                        + " is not read by the PostgreSQL driver, which takes it for part of the host name: write the"
+                        + " user as store.user and the password as store.password ({file: PATH} or {env: NAME}), and the"
+                        + " URL as jdbc:postgresql://host:5432/database");
             } else if (written.isPresent()) {
                 url = StoreUrls.resolveSqlite(written.get(), baseDir);
             }

@@ -76,8 +76,35 @@ final class StoreUrls {
         return url + (url.contains("?") ? "&" : "?") + name + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 
-    /** The URL with any {@code password=} value masked, for logs and messages. */
+    /**
+     * Whether the URL names a user (and maybe a password) before its host, {@code //user:password@host}.
+     * The PostgreSQL driver does not read that form: it takes the whole of it for the host name.
+     */
+    static boolean hasUserInfo(String url) {
+        return userInfoEnd(url) >= 0;
+    }
+
+    /** The URL with any {@code password=} value, and any {@code user:password@} before the host, masked. */
     static String redact(String url) {
-        return PASSWORD.matcher(url).replaceAll("$1***");
+        int at = userInfoEnd(url);
+        String hidden = at < 0 ? url : url.substring(0, url.indexOf("//") + 2) + "***" + url.substring(at);
+        return PASSWORD.matcher(hidden).replaceAll("$1***");
+    }
+
+    /** The index of the '@' that ends a {@code //user:password@} part, or -1. */
+    private static int userInfoEnd(String url) {
+        int start = url.indexOf("//");
+        if (start < 0) {
+            return -1;
+        }
+        int end = url.length();
+        for (char stop : new char[] {'/', '?', '#'}) {
+            int i = url.indexOf(stop, start + 2);
+            if (i >= 0 && i < end) {
+                end = i;
+            }
+        }
+        int at = url.lastIndexOf('@', end - 1);
+        return at > start + 1 ? at : -1;
     }
 }

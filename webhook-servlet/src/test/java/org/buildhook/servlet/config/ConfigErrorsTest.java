@@ -34,6 +34,8 @@ class ConfigErrorsTest {
         "config-unknown-key.yaml         | 3:3: store.dedup-windw: unknown key; did you mean 'dedup-window'?",
         "config-bad-duration.yaml        | 2:15: runner.kill-grace: bad duration '10 seconds': write a number and a unit (ms, s, m, h, d), for example 30s, 10m or 1h30m",
         "config-bad-url.yaml             | 3:8: store.url: expected a jdbc:sqlite: or jdbc:postgresql: URL, got 'jdbc:mysql://db/buildhook'",
+        "config-url-with-password.yaml   | 3:8: store.url: a user name or password before the host (//user:password@host) is not read by the PostgreSQL driver, which takes it for part of the host name: write the user as store.user and the password as store.password ({file: PATH} or {env: NAME}), and the URL as jdbc:postgresql://host:5432/database",
+        "config-bad-url-with-password.yaml | 3:8: store.url: expected a jdbc:sqlite: or jdbc:postgresql: URL, got 'jdbc:mysql://***@db/buildhook'",
         "config-unset-env.yaml           | 3:21: endpoints.default.secrets[0].env: environment variable BUILDHOOK_TEST_UNSET is not set",
         "config-bad-cidr.yaml            | 4:7: http.trusted-proxies[1]: bad address block '10.0.0.0/33': the prefix length after '/' must be 0..32 for an IPv4 address",
         "config-bad-port.yaml            | 3:9: server.port: must be between 0 and 65535, got 80800",

@@ -68,10 +68,20 @@ public record StoreConfig(
         return Dialect.of(url);
     }
 
-    /** The URL without its query string, where a password may be: safe to log. */
+    /**
+     * The URL without its query string and without a {@code user:password@} before the host, where
+     * a password may be: safe to log.
+     */
     public String describe() {
         int query = url.indexOf('?');
-        return query < 0 ? url : url.substring(0, query) + "?(parameters hidden)";
+        String shown = query < 0 ? url : url.substring(0, query) + "?(parameters hidden)";
+        int start = shown.indexOf("//");
+        if (start < 0) {
+            return shown;
+        }
+        int slash = shown.indexOf('/', start + 2);
+        int at = shown.lastIndexOf('@', (slash < 0 ? shown.length() : slash) - 1);
+        return at > start + 1 ? shown.substring(0, start + 2) + "(credentials hidden)" + shown.substring(at) : shown;
     }
 
     @Override
