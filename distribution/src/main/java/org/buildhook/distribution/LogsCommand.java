@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
         // The first paragraph alone is the line in 'buildhook --help': a whole sentence.
         description = {"Print a job attempt's log (the last attempt unless --attempt).",
             "With -f, follow it until the attempt ends, then print the job's state and exit 1 unless it SUCCEEDED"
-                    + " (failed, timed out, cancelled, or queued for a retry)."},
+                    + " (failed, timed out, cancelled, or queued for a retry); exit 3 if the server stopped the follow"
+                    + " because it could not read its store."},
         footer = {
             "",
             "Examples:",
@@ -58,9 +59,14 @@ final class LogsCommand implements Callable<Integer> {
         if (follow && attempt == null) {
             waitUntilItRuns(client, out);
         }
-        client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), out);
+        LastLine copied = new LastLine(out);
+        client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
         if (!follow) {
             return ExitCodes.OK;
+        }
+        if (copied.last().startsWith(FOLLOW_STOPPED)) {
+            // The server could not read its store: the job's state would be unknown too, and the line said what to do.
+            return ExitCodes.UNAVAILABLE;
         }
         // Following ends with how the job stands, and an exit code a script can test.
         JsonNode job = client.get("jobs/" + id).path("job");
@@ -92,6 +98,9 @@ final class LogsCommand implements Callable<Integer> {
             job = client.get("jobs/" + id).path("job");
         }
     }
+
+    /** How the server's last line of a follow it stopped on an error begins (its LogFollows.STOPPED). */
+    static final String FOLLOW_STOPPED = "[buildhook] the log follow stopped: ";
 
     /** How often a job that has not started is asked for its state. */
     private static final java.time.Duration POLL = java.time.Duration.ofSeconds(1);

@@ -372,7 +372,8 @@ class AdminCommandsTest {
 
     @Test
     void jobsAndJobShowSayWhatAWaitingJobWaitsFor() throws Exception {
-        Files.writeString(server.dir.resolve("hold.sh"), "while [ ! -f '" + server.dir + "/go' ]; do sleep 0.1; done\n");
+        Files.writeString(server.dir.resolve("hold.sh"), "while [ ! -f '" + server.dir + "/go' ];"
+                + " do [ -d '" + server.dir + "' ] || exit 1; sleep 0.1; done\n");
         server.replaceRules("resources: {boards: 1}\nrules:\n  - name: flash\n    run:\n      command: [/bin/sh, '"
                 + server.dir.resolve("hold.sh") + "']\n      resources: {boards: 1}\n");
         server.app().rules().checkNow();

@@ -52,7 +52,7 @@ final class AdminServer implements AutoCloseable {
         Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
         Files.writeString(dir.resolve("echo.sh"), "printf 'line one\\nline two %s\\n' \"$1\"\n");
         Files.writeString(dir.resolve("wait.sh"), "echo started\nwhile [ ! -f '" + dir.resolve("go")
-                + "' ]; do sleep 0.1; done\necho finished\n");
+                + "' ]; do [ -d '" + dir + "' ] || exit 1; sleep 0.1; done\necho finished\n");
         writeRules(false);
         Path yaml = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",

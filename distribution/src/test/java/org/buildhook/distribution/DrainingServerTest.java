@@ -43,7 +43,8 @@ class DrainingServerTest {
                 "  - name: long",
                 "    run:",
                 "      command: [/bin/sh, -c, 'echo \"start $BUILDHOOK_BUILD_ID\" >> \"$1\";"
-                        + " while [ ! -e \"$2\" ]; do sleep 0.1; done', sh, '" + journal + "', '" + release + "']",
+                        + " while [ ! -e \"$2\" ]; do [ -d \"$3\" ] || exit 1; sleep 0.1; done', sh, '" + journal + "', '"
+                        + release + "', '" + dir + "']",
                 ""), StandardCharsets.UTF_8);
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",

@@ -57,9 +57,9 @@ class GracefulStopIT {
                 "    run:",
                 "      command: [/bin/sh, -c, 'echo \"start $BUILDHOOK_BUILD_ID\" >> \"$1\";"
                         + " mkdir \"$2.lock\" 2>/dev/null || echo overlap >> \"$1\";"
-                        + " while [ ! -e \"$2\" ]; do sleep 0.1; done;"
+                        + " while [ ! -e \"$2\" ]; do [ -d \"$3\" ] || exit 1; sleep 0.1; done;"
                         + " rmdir \"$2.lock\"; echo \"end $BUILDHOOK_BUILD_ID\" >> \"$1\"',"
-                        + " sh, '" + journal + "', '" + release + "']",
+                        + " sh, '" + journal + "', '" + release + "', '" + dir + "']",
                 ""), StandardCharsets.UTF_8);
         Files.writeString(work.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",

@@ -302,7 +302,7 @@ class StatusPageBrowserTest {
     void showsEachSharedResourceWithItsHoldersAndWaitersInOrderAndFollowsThemLive(AdminServer server) throws Exception {
         // Each job holds its boards until its own go file exists.
         Files.writeString(server.dir.resolve("hold.sh"), "echo holding\nwhile [ ! -f '" + server.dir + "/go-'$1 ];"
-                + " do sleep 0.1; done\n");
+                + " do [ -d '" + server.dir + "' ] || exit 1; sleep 0.1; done\n");
         server.replaceRules("resources:\n  boards: 2\n  power-switch: 1\n"
                 + "rules:\n"
                 + "  - name: flash\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh, '"

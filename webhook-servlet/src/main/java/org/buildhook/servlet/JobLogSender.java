@@ -24,7 +24,8 @@ import org.buildhook.runner.store.Store;
  * {@code GET /api/jobs/{id}/log}: an attempt's log file as stored (bytes as-is), with single
  * {@code Range: bytes=} requests, or followed ({@code ?follow=1}) until the attempt ends. Following
  * looks at the file and the store every {@link #POLL} and gives up after {@link #MAX_FOLLOW}, so a
- * forgotten {@code -f} cannot last forever; it holds no request thread meanwhile ({@link LogFollows}).
+ * forgotten {@code -f} cannot last forever; it holds no request thread meanwhile ({@link LogFollows}),
+ * and a store that cannot be read stops it with a last line that says so ({@link LogFollows#STOPPED}).
  */
 final class JobLogSender {
 
@@ -128,12 +129,17 @@ final class JobLogSender {
         follows.follow(request.startAsync(), new Following(jobId, wanted), "job " + jobId);
     }
 
-    /** One follow's output: the log as it grows, until the attempt ends or {@link #MAX_FOLLOW} passed. */
+    /**
+     * One follow's output: the log as it grows, until the attempt ends or {@link #MAX_FOLLOW} passed.
+     * Its looks read the store on {@link LogFollows}' looks threads; a store that cannot be read
+     * throws there, which stops the follow with a line that says so.
+     */
     private final class Following implements LogFollows.Source {
         private final String jobId;
         private final Integer wanted;
         private final long deadline = System.nanoTime() + MAX_FOLLOW.toNanos();
-        private FileChannel channel;
+        /** Opened by a look; volatile as a stop may close it while a look runs (then again after it). */
+        private volatile FileChannel channel;
         private long position;
         private byte[] note;
         private boolean endedAtLook;
@@ -193,8 +199,9 @@ final class JobLogSender {
 
         @Override
         public void close() throws IOException {
-            if (channel != null) {
-                channel.close();
+            FileChannel c = channel;
+            if (c != null) {
+                c.close();
             }
         }
     }

@@ -6,19 +6,30 @@ import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The log follows in progress ({@code GET /api/jobs/{id}/log?follow=1}), served asynchronously:
- * a follow holds no request thread while it waits for output. Each one is looked at every {@link
- * JobLogSender#POLL} on this class's one thread, and written to without blocking (a {@link
- * WriteListener}), so a slow reader holds up nobody else.
+ * a follow holds no request thread while it waits for output. Each one is written to on this
+ * class's one thread, without blocking (a {@link WriteListener}), so a slow reader holds up nobody
+ * else; and each asks the store whether its attempt ended (a {@link Source#look()}) every {@link
+ * JobLogSender#POLL}, on a small pool of its own ({@link #LOOKS} threads), so a store that makes a
+ * look wait holds up no write and no other follow's output (review M2).
  *
  * <p>Why: a follow waiting for a job that prints nothing (a quiet command, a job awaiting an
  * approval) has nothing to write, and a servlet container tells a request that its client went
@@ -27,44 +38,77 @@ import org.slf4j.LoggerFactory;
  * waited for it (tryout8, F14). It still lasts until it has output to write, the attempt ends or
  * {@link JobLogSender#MAX_FOLLOW} passes, but costs only a look every {@link JobLogSender#POLL};
  * {@link #endAll()} ends every follow when the application stops.
+ *
+ * <p>A look that fails (the store is unavailable: PostgreSQL away past its connection wait, a
+ * SQLite file that cannot be read) stops the follow with a last line that says so ({@link
+ * #STOPPED}), logged once here: a follow that just ends would look like an attempt that ended.
  */
 final class LogFollows implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LogFollows.class);
 
-    /** One follow's source of output: called on this class's thread only. */
+    /**
+     * The threads that look at the store for the follows. A look is one short read (a job and its
+     * attempts); a few at once keep one look that waits for the store (its connection wait, 5 s by
+     * default) from holding up the others, and bound what the follows take from the store's pool
+     * (10 connections by default), which deliveries and the engine need. Each follow has at most one
+     * look asked for at a time, so the queue holds at most one look per follow.
+     */
+    static final int LOOKS = 4;
+
+    /** How the last line of a follow stopped by an error begins. */
+    static final String STOPPED = "[buildhook] the log follow stopped: ";
+
+    /** One follow's source of output. */
     interface Source extends AutoCloseable {
         /**
          * The next bytes to send (a new array each time: the container may keep it until written),
          * or {@code null} when there is nothing new; {@code null} with {@link #ended()} true ends it.
-         * Called again after {@link JobLogSender#POLL} once it returned {@code null}.
+         * Called again after {@link JobLogSender#POLL} once it returned {@code null}. On this class's
+         * thread; an {@link IOException} stops the follow (the log file could not be read).
          */
         byte[] next() throws IOException;
 
-        /** Whether everything has been sent (the attempt ended, or the follow's time ran out). */
+        /** Whether everything has been sent (an earlier look saw the attempt end, or the follow's time ran out). */
         boolean ended();
 
-        /** A new look: what the store says now. Called before the first {@link #next()} and after each wait. */
+        /**
+         * A new look: what the store says now. Called after the first {@link #next()} returned
+         * {@code null}, then once after each wait; on one of the looks' threads, never at the same
+         * time as another call on this source but {@link #close()}. An exception (the store cannot be
+         * read) stops the follow with a line that says so.
+         */
         void look();
 
+        /** Idempotent: may be called while a look runs (an end, a stop), and then again once it returned. */
         @Override
         void close() throws IOException;
     }
 
     private final ScheduledExecutorService thread;
+    private final ThreadPoolExecutor looks;
     private final Set<Follow> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    private LogFollows(ScheduledExecutorService thread) {
+    private LogFollows(ScheduledExecutorService thread, ThreadPoolExecutor looks) {
         this.thread = thread;
+        this.looks = looks;
     }
 
     static LogFollows start() {
+        AtomicInteger lookers = new AtomicInteger();
+        ThreadPoolExecutor looks = new ThreadPoolExecutor(LOOKS, LOOKS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "buildhook-log-follow-looks-" + lookers.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        looks.allowCoreThreadTimeOut(true);
         return new LogFollows(Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "buildhook-log-follows");
             t.setDaemon(true);
             return t;
-        }));
+        }), looks);
     }
 
     /** Follow requests in progress. */
@@ -87,7 +131,7 @@ final class LogFollows implements AutoCloseable {
             return;
         }
         ServletOutputStream out = async.getResponse().getOutputStream();
-        out.setWriteListener(follow); // calls onWritePossible once the container is ready: the first look
+        out.setWriteListener(follow); // calls onWritePossible once the container is ready: the first step
     }
 
     /** Ends every follow in progress, and those that start from now on once they sent what is there. */
@@ -110,30 +154,57 @@ final class LogFollows implements AutoCloseable {
             thread.shutdownNow();
             Thread.currentThread().interrupt();
         }
-        // The ends queued behind a look that waited for the store (shutdownNow drops them): here, so that
-        // no request stays open until the container's timeout with its log file open (review10).
+        // The ends still queued (shutdownNow drops them): here, so that no request stays open until the
+        // container's timeout with its log file open (review10).
         for (Follow follow : open) {
             follow.end();
+        }
+        // A look still waiting for the store: interrupted (HikariCP's connection wait gives up on it); what it
+        // opened is closed when it returns, its follow being over.
+        looks.shutdownNow();
+        try {
+            looks.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
     private void run(Runnable task) {
         try {
             thread.execute(task);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             task.run(); // stopped: end it here
         }
+    }
+
+    /** The last line of a follow stopped by {@code e}: what went wrong and what to do, nothing of the exception. */
+    static String stoppedLine(Throwable e) {
+        String why;
+        if (e instanceof StoreUnavailableException) {
+            why = "the store could not be read (it is unavailable; the server's log says why); fetch the log again"
+                    + " once the store answers (GET /healthz says 200)";
+        } else if (e instanceof IOException || e instanceof UncheckedIOException) {
+            why = "the log file could not be read (the server's log says why); fetch the log again";
+        } else {
+            why = "the store could not be read (an error; the server's log says which); fetch the log again";
+        }
+        return STOPPED + why + "\n";
     }
 
     private final class Follow implements WriteListener, AsyncListener {
         private final AsyncContext async;
         private final Source source;
         private final String what;
-        private boolean looked;
+        // On this class's thread only:
+        private boolean looked; // since the last wait
+        private boolean looking; // a look was asked for and has not come back
         private boolean flushed; // false at first: the first step sends the headers, so the client knows it follows
+        private boolean lineEnded = true; // the last byte written was a newline (or none was written)
+        private byte[] last; // the line saying why the follow stopped, until written
+        private boolean stopped;
         /** Set once, by the one {@link #end()} that does it; read by {@link #step()}. */
-        private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-        private volatile java.util.concurrent.ScheduledFuture<?> waiting;
+        private final AtomicBoolean done = new AtomicBoolean();
+        private volatile ScheduledFuture<?> waiting;
 
         Follow(AsyncContext async, Source source, String what) {
             this.async = async;
@@ -141,27 +212,30 @@ final class LogFollows implements AutoCloseable {
             this.what = what;
         }
 
-        /** Writes what there is while the client takes it; on this class's thread only. */
+        /**
+         * Writes what there is while the client takes it, then asks for a look or waits; on this
+         * class's thread only. What is already in the log file is sent before the store is asked.
+         */
         private void step() {
-            if (done.get()) {
-                return;
+            if (done.get() || looking) {
+                return; // a look is out: the step after it goes on
             }
             try {
                 ServletOutputStream out = async.getResponse().getOutputStream();
                 while (out.isReady()) {
-                    if (!looked) {
-                        source.look();
-                        looked = true;
-                    }
-                    byte[] next = closed ? null : source.next();
+                    byte[] next = following();
                     if (next != null) {
                         out.write(next);
+                        lineEnded = next.length == 0 ? lineEnded : next[next.length - 1] == '\n';
                         flushed = false;
                     } else if (!flushed) {
                         out.flush();
                         flushed = true;
-                    } else if (closed || source.ended()) {
+                    } else if (closed || stopped || source.ended()) {
                         end();
+                        return;
+                    } else if (!looked) {
+                        look();
                         return;
                     } else {
                         looked = false;
@@ -181,6 +255,78 @@ final class LogFollows implements AutoCloseable {
             }
         }
 
+        /** The source's next bytes; once stopped, the line that says why, then nothing. */
+        private byte[] following() {
+            if (stopped) {
+                byte[] line = last;
+                last = null;
+                if (line != null && !lineEnded) {
+                    byte[] after = new byte[line.length + 1];
+                    after[0] = '\n';
+                    System.arraycopy(line, 0, after, 1, line.length);
+                    return after;
+                }
+                return line;
+            }
+            if (closed) {
+                return null;
+            }
+            try {
+                return source.next();
+            } catch (IOException | RuntimeException e) {
+                stop(e);
+                return following();
+            }
+        }
+
+        /** Asks for a look on the looks' threads; the step goes on once it came back. */
+        private void look() {
+            looking = true;
+            try {
+                looks.execute(() -> {
+                    Throwable failed = null;
+                    try {
+                        source.look();
+                    } catch (RuntimeException | Error e) {
+                        failed = e; // whatever it is, the step after it must come, or the follow would hang
+                    }
+                    Throwable outcome = failed;
+                    run(() -> afterLook(outcome));
+                });
+            } catch (RejectedExecutionException e) {
+                looking = false; // the follows are closing
+                end();
+            }
+        }
+
+        private void afterLook(Throwable failed) {
+            looking = false;
+            if (done.get()) {
+                closeSource(); // it ended while the look ran: close what the look may have opened
+                return;
+            }
+            if (failed != null) {
+                stop(failed);
+            } else {
+                looked = true;
+            }
+            step();
+        }
+
+        /** Stops the follow because its source failed: a last line for the client, one line in the server's log. */
+        private void stop(Throwable e) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            last = stoppedLine(e).getBytes(StandardCharsets.UTF_8);
+            if (e instanceof StoreUnavailableException || e instanceof IOException || e instanceof UncheckedIOException) {
+                LOG.warn("following the log of {} stopped: {}", what, e.getMessage());
+            } else {
+                LOG.warn("following the log of {} stopped", what, e);
+            }
+        }
+
         private void afterWait() {
             waiting = null;
             step();
@@ -188,25 +334,31 @@ final class LogFollows implements AutoCloseable {
 
         /**
          * Idempotent; on this class's thread, or any once it has stopped ({@link #close()} may end a follow
-         * whose look is still running there: its source is then closed under it, which ends that look).
+         * whose look is still running: its source is then closed under it, which ends that look, and
+         * closed again once the look returned).
          */
         void end() {
             if (!done.compareAndSet(false, true)) {
                 return;
             }
             open.remove(this);
-            if (waiting != null) {
-                waiting.cancel(false);
+            ScheduledFuture<?> w = waiting;
+            if (w != null) {
+                w.cancel(false);
             }
-            try {
-                source.close();
-            } catch (IOException e) {
-                LOG.debug("closing the log of {}: {}", what, e.toString());
-            }
+            closeSource();
             try {
                 async.complete();
             } catch (IllegalStateException e) {
                 // already completed by the container (the client's error, a timeout)
+            }
+        }
+
+        private void closeSource() {
+            try {
+                source.close();
+            } catch (IOException e) {
+                LOG.debug("closing the log of {}: {}", what, e.toString());
             }
         }
 

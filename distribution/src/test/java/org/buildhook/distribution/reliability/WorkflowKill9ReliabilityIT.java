@@ -41,7 +41,7 @@ class WorkflowKill9ReliabilityIT {
         Files.writeString(board, "#!/bin/sh\n"
                 + "trap 'echo \"E $(date +%s%N) $BUILDHOOK_BUILD_ID $$\" >> " + events + "; exit 143' TERM\n"
                 + "echo \"S $(date +%s%N) $BUILDHOOK_BUILD_ID $$\" >> " + events + "\n"
-                + "while [ ! -f " + go + " ]; do sleep 0.05 & wait $!; done\n"
+                + "while [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05 & wait $!; done\n"
                 + "echo \"E $(date +%s%N) $BUILDHOOK_BUILD_ID $$\" >> " + events + "\n");
         Files.setPosixFilePermissions(board, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(installation.work.resolve("rules.yaml"), String.join("\n",

@@ -38,7 +38,8 @@ abstract class AbstractCrashTest {
         Path events = dir.resolve("events");
         Path marker = dir.resolve("go");
         Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events + "\n"
-                + "while [ ! -f " + marker + " ]; do sleep 0.05; done\necho \"end $1\" >> " + events + "\n");
+                + "while [ ! -f " + marker + " ]; do [ -d " + marker.getParent()
+                        + " ] || exit 1; sleep 0.05; done\necho \"end $1\" >> " + events + "\n");
         String url = "url=" + config.url();
         String data = "data=" + dir.resolve("data");
 
@@ -101,7 +102,7 @@ abstract class AbstractCrashTest {
                 + "trap 'echo \"end $1 $$ $(date +%s%N)\" >> " + events + "; exit 143' TERM\n"
                 + "echo \"start $1 $$ $(date +%s%N)\" >> " + events + "\n"
                 // In the background with wait: dash runs a TERM trap at once then, not after a sleep killed too.
-                + "while [ ! -f " + go + " ]; do sleep 0.05 & wait $!; done\n"
+                + "while [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05 & wait $!; done\n"
                 + "echo \"end $1 $$ $(date +%s%N)\" >> " + events + "\n");
         String[] common = {"url=" + config.url(), "data=" + dir.resolve("data"), "heartbeat=5000", "missed=1000",
             "threads=2"};

@@ -340,7 +340,8 @@ abstract class AbstractEngineTest {
         engine.start();
         Path marker = dir.resolve("go");
         Path starts = dir.resolve("starts");
-        Path s = script("long.sh", "echo start >> " + starts + "\nwhile [ ! -f " + marker + " ]; do sleep 0.05; done");
+        Path s = script("long.sh", "echo start >> " + starts + "\nwhile [ ! -f " + marker + " ]; do [ -d "
+                + marker.getParent() + " ] || exit 1; sleep 0.05; done");
         String jobId = store.accept(Plans.delivery(Plans.fixture()),
                 List.of(Plans.job("long", List.of("/bin/sh", s.toString())))).jobIds().get(0);
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));

@@ -107,7 +107,8 @@ abstract class AbstractPickLeaseTest {
     void aPickWhoseAttemptStartedIsNotReleasedAsStale() throws Exception {
         Path started = dir.resolve("started");
         Path go = dir.resolve("go");
-        String jobId = accept("echo $$ >> " + started + "\nwhile [ ! -f " + go + " ]; do sleep 0.05; done");
+        String jobId = accept("echo $$ >> " + started + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent()
+                + " ] || exit 1; sleep 0.05; done");
         Execution picked = pick(jobId, Instant.now().minusSeconds(5));
         Future<CompletionHandler<Void>> first = threads.submit(() -> task.execute(picked.taskInstance, context(picked)));
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
@@ -128,7 +129,8 @@ abstract class AbstractPickLeaseTest {
     void oneNodeHandlesOneJobOnOneThreadAtATime() throws Exception {
         Path started = dir.resolve("started");
         Path go = dir.resolve("go");
-        String jobId = accept("echo $$ >> " + started + "\nwhile [ ! -f " + go + " ]; do sleep 0.05; done");
+        String jobId = accept("echo $$ >> " + started + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent()
+                + " ] || exit 1; sleep 0.05; done");
         TaskInstance<Void> instance = new TaskInstance<>(JobQueue.TASK_NAME, jobId);
         Future<CompletionHandler<Void>> first = threads.submit(() -> task.execute(instance, null));
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));

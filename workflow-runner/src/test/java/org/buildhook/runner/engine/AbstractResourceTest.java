@@ -69,7 +69,8 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
     void aJobThatCannotHaveItsUnitsWaitsVisiblyInFirstComeOrder() throws IOException {
         Path go = dir.resolve("go");
         Path order = dir.resolve("order");
-        Path hold = script("hold.sh", "echo $1 >> " + order + "\nwhile [ ! -e " + go + " ]; do sleep 0.05; done");
+        Path hold = script("hold.sh", "echo $1 >> " + order + "\nwhile [ ! -e " + go + " ]; do [ -d " + go.getParent()
+                + " ] || exit 1; sleep 0.05; done");
         RuleSet rules = rules("resources:\n  lab: 2\n"
                 + "rules:\n"
                 + "  - name: big\n    when: {status: PASSED}\n"

@@ -76,7 +76,8 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
                 + "  - name: deploy\n"
                 + "    supersede: {key: \"${build.project}\"}\n"
                 + "    run: {command: [/bin/sh, \"" + script("deploy.sh", "echo $1 >> " + started
-                        + "\nwhile [ ! -e " + go + " ]; do sleep 0.05; done\necho $1 >> " + ran) + "\", \"${build.id}\"]}\n");
+                        + "\nwhile [ ! -e " + go + " ]; do [ -d " + go.getParent()
+                                + " ] || exit 1; sleep 0.05; done\necho $1 >> " + ran) + "\", \"${build.id}\"]}\n");
         openStore();
         startEngine();
 

@@ -251,7 +251,7 @@ abstract class AbstractWorkflowCrashTest {
                 // Ignores SIGTERM (says it got one) from its first line: only the SIGKILL after the grace ends it.
                 + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
                 + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
-                + "while :; do sleep 0.05 & wait $!; done\n");
+                + "while [ -d " + dir + " ]; do sleep 0.05 & wait $!; done\n");
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
                 + "  - name: hang\n"
                 + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 5s}\n"
@@ -276,8 +276,8 @@ abstract class AbstractWorkflowCrashTest {
                 // A leftover that ignores SIGTERM (says it got one); the program exits 0 once the
                 // leftover's trap is set (else the leftover's end could come first and kill it at once).
                 + "( trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM; : > " + ready + ";"
-                + " while :; do sleep 0.05 & wait $!; done ) &\n"
-                + "while [ ! -f " + ready + " ]; do sleep 0.05; done\n"
+                + " while [ -d " + dir + " ]; do sleep 0.05 & wait $!; done ) &\n"
+                + "while [ ! -f " + ready + " ]; do [ -d " + ready.getParent() + " ] || exit 1; sleep 0.05; done\n"
                 + "exit 0\n");
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
                 + "  - name: deploy\n"
@@ -332,7 +332,7 @@ abstract class AbstractWorkflowCrashTest {
         Path hang = Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
                 + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
                 + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
-                + "while :; do sleep 0.05 & wait $!; done\n");
+                + "while [ -d " + dir + " ]; do sleep 0.05 & wait $!; done\n");
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
                 + "  - name: hang\n"
                 + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 30m}\n");

@@ -39,7 +39,8 @@ class PidNamespaceSweepTest {
         Path events = dir.resolve("events");
         Path marker = dir.resolve("go");
         Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1\" >> " + events
-                + "\nwhile [ ! -f " + marker + " ]; do sleep 0.05; done\n");
+                + "\nwhile [ ! -f " + marker + " ]; do [ -d " + marker.getParent()
+                        + " ] || exit 1; sleep 0.05; done\n");
         try (Store store = Store.open(config)) {
             NodeProcess node = NodeProcess.start(dir, List.of("unshare", "--pid", "--fork", "--mount-proc", "--kill-child"),
                     "contained", "url=" + config.url(), "data=" + dir.resolve("data"), "threads=2", "slow=1",

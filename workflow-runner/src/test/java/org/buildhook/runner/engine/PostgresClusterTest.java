@@ -47,7 +47,8 @@ class PostgresClusterTest {
         // O_APPEND writes of one short line are atomic, so concurrent jobs do not interleave.
         Path quick = Files.writeString(dir.resolve("quick.sh"), "#!/bin/sh\necho \"$1\" >> " + runs + "\n");
         Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$ $PPID\" >> " + events
-                + "\nwhile [ ! -f " + marker + " ]; do sleep 0.05; done\necho \"$1\" >> " + runs + "\n");
+                + "\nwhile [ ! -f " + marker + " ]; do [ -d " + marker.getParent()
+                        + " ] || exit 1; sleep 0.05; done\necho \"$1\" >> " + runs + "\n");
         List<NodeProcess> nodes = new ArrayList<>();
         try (Store store = Store.open(config)) {
             int[] quickPerNode = {334, 333, 333};

@@ -38,7 +38,8 @@ class PostgresEngineTest extends AbstractEngineTest {
             for (int i = 0; i < 4; i++) {
                 Path gate = dir.resolve("gate" + i);
                 Path start = dir.resolve("started" + i);
-                Path s = script("hold" + i + ".sh", "touch " + start + "\nwhile [ ! -f " + gate + " ]; do sleep 0.05; done");
+                Path s = script("hold" + i + ".sh", "touch " + start + "\nwhile [ ! -f " + gate + " ]; do [ -d "
+                        + gate.getParent() + " ] || exit 1; sleep 0.05; done");
                 gates.add(gate);
                 started.add(start);
                 // Far longer than the wait below: no holding job ends by its timeout meanwhile.

@@ -111,7 +111,8 @@ class PostgresNodeIdTest {
         Path runs = dir.resolve("runs");
         Path go = dir.resolve("go");
         Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1\" >> " + events
-                + "\nwhile [ ! -f " + go + " ]; do sleep 0.05; done\necho \"$1\" >> " + runs + "\n");
+                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent()
+                        + " ] || exit 1; sleep 0.05; done\necho \"$1\" >> " + runs + "\n");
         NodeProcess first = NodeProcess.start(dir, "twin-a", "node=twin", "url=" + config.url(),
                 "data=" + dir.resolve("a"), "slow=1", "slowScript=" + slow, "label=a");
         NodeProcess second = null;
@@ -245,7 +246,7 @@ class PostgresNodeIdTest {
         Path started = dir.resolve("started");
         Path go = dir.resolve("go");
         Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + started
-                + "\nwhile [ ! -f " + go + " ]; do sleep 0.05; done\n");
+                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
         String runningJob = store.accept(Plans.delivery(Plans.fixture()),
                 List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
         engine("node-a").start();

@@ -99,7 +99,7 @@ class ProcessTreeKillTest extends LauncherTest {
     @Test
     void sigkillsAProcessThatIgnoresSigtermAfterTheGracePeriod() throws Exception {
         Path script = fixtures.script("stubborn.sh", "trap '' TERM\necho $$ >> '" + pids + "'\n"
-                + "while :; do sleep 1; done");
+                + "while [ -d '" + pids.getParent() + "' ]; do sleep 1; done");
         RunningJob job = launcher.start(request("stubborn", script, Duration.ofHours(1)));
         await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 1);
 

@@ -145,7 +145,7 @@ class SetsidDaemonKillTest extends LauncherTest {
     void killEndsEveryProcessAtOnceWithSigkill() throws Exception {
         Path pids = dir.resolve("pids");
         Path stubborn = fixtures.script("stubborn.sh", "trap '' TERM\necho $$ >> '" + pids + "'\n"
-                + "while :; do sleep 1; done");
+                + "while [ -d '" + pids.getParent() + "' ]; do sleep 1; done");
         RunningJob job = launcher.start(new JobRequest(Fixtures.jobId("killed"), 1, List.of(stubborn.toString()), Map.of(), null, null,
                 Duration.ofHours(1)));
         await().atMost(Duration.ofSeconds(30)).until(() -> Fixtures.pids(pids).size() == 1);
