@@ -14,8 +14,13 @@ import java.util.regex.Pattern;
  */
 public final class Redaction {
 
-    /** Keys whose values are never shown. */
-    public static final Pattern SECRET_KEY = Pattern.compile("SECRET|TOKEN|PASSWORD|PASSWD|KEY|CREDENTIAL",
+    /**
+     * Keys whose values are never shown. {@code PASS} covers {@code PASSWORD}, {@code PASSWD},
+     * {@code PASSPHRASE} (GPG signing keys) and {@code DB_PASS}; {@code AUTH} covers
+     * {@code NPM_AUTH}, {@code BASIC_AUTH}. Masking a harmless name too ({@code BYPASS_CACHE}) only
+     * hides a value from the display; the job still gets it.
+     */
+    public static final Pattern SECRET_KEY = Pattern.compile("SECRET|TOKEN|PASS|KEY|CREDENTIAL|AUTH|COOKIE|PRIVATE",
             Pattern.CASE_INSENSITIVE);
     public static final String MASK = "***";
     private static final ObjectMapper JSON = new ObjectMapper();
