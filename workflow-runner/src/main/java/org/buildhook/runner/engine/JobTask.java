@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A store outage is waited out on the job's thread ({@link StoreOutageWait}), which keeps the
  * execution: a step before the command is tried again and the command then runs once; an outcome
- * is kept until the store records it; db-scheduler's remove or reschedule is tried again too. Only
- * a stopping engine (or its interrupt) gives up, leaving the execution to dead-execution revival.
+ * is kept until the store records it; db-scheduler's remove or reschedule is tried again too. Before
+ * the command a stopping engine (or its interrupt) gives up; after it, only a stop whose grace period
+ * is over (or an interrupt) does, leaving the execution to dead-execution revival.
  * A wait before the command that outlasts half the dead-execution limit hands the execution back
  * to the queue instead of running the command under an execution another node may revive.
  */
@@ -345,7 +346,7 @@ final class JobTask implements ExecutionHandler<Void> {
             return finish(job, attempt, version, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove());
         }
         int failures = waits.call(jobId, "count its failed attempts", () -> ledger.failedAttempts(jobId),
-                this::untilStopping) + 1;
+                this::untilGraceOver) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
             LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), Durations.describe(delay));
@@ -365,7 +366,7 @@ final class JobTask implements ExecutionHandler<Void> {
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
             JobEvents.Ending ending, CompletionHandler<Void> next) {
         ExecutionLedger.Finished finished = waits.call(job.id(), "record its attempt",
-                () -> ledger.finishAttempt(job.id(), attempt, outcome, state, version), this::untilStopping);
+                () -> ledger.finishAttempt(job.id(), attempt, outcome, state, version), this::untilGraceOver);
         boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
         tell(job, ending, outcome);
         if (current && state.isFinal()) {
@@ -394,9 +395,12 @@ final class JobTask implements ExecutionHandler<Void> {
         return context == null || context.getExecution() == null ? -1 : context.getExecution().version;
     }
 
-    /** After the command: the outcome is kept until the store takes it; only a stopping engine gives up. */
+    /**
+     * After the command: the outcome is kept until the store takes it; only a stop whose grace
+     * period is over gives up.
+     */
     private boolean record(String jobId, String what, java.util.function.Supplier<Boolean> step) {
-        return waits.call(jobId, what, step, this::untilStopping);
+        return waits.call(jobId, what, step, this::untilGraceOver);
     }
 
     /**
@@ -481,7 +485,7 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private void freeSlot(String jobId) {
         try {
-            waits.run(jobId, "free its concurrency slot", () -> ledger.releaseSlot(jobId, config.nodeId()), this::untilStopping);
+            waits.run(jobId, "free its concurrency slot", () -> ledger.releaseSlot(jobId, config.nodeId()), this::untilGraceOver);
         } catch (StoreUnavailableException e) {
             LOG.warn("job {}: its concurrency slot is freed later, by the next job of its rule: {}", jobId,
                     e.getMessage());
@@ -493,7 +497,7 @@ final class JobTask implements ExecutionHandler<Void> {
         return (complete, operations) -> {
             try {
                 waits.run(jobId, "update its queue entry", () -> next.complete(complete, operations),
-                        this::untilStopping);
+                        this::untilGraceOver);
             } finally {
                 running.leave(jobId);
             }
@@ -502,6 +506,15 @@ final class JobTask implements ExecutionHandler<Void> {
 
     private String untilStopping() {
         return running.isStopping() ? "the engine is stopping" : null;
+    }
+
+    /**
+     * After the command, and for the queue entry's update: a stopping engine still waits for the
+     * store through its grace period (the stop waits for this job meanwhile), so that a store that
+     * was away for a moment does not cost the job its recorded outcome and a second run.
+     */
+    private String untilGraceOver() {
+        return running.isGraceOver() ? "the engine's grace period is over" : null;
     }
 
     /** Before the command, the wait ends too when the execution may soon be taken for dead. */

@@ -23,6 +23,7 @@ final class RunningJobs {
     private final Map<String, String> fenced = new ConcurrentHashMap<>();
     private final Set<String> executing = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
+    private volatile boolean graceOver;
     private volatile boolean hurried;
 
     /**
@@ -104,8 +105,19 @@ final class RunningJobs {
         notifyAll();
     }
 
+    /** Whether a stop has begun: no attempt starts from now on. */
     boolean isStopping() {
         return stopping;
+    }
+
+    /**
+     * Whether a stop's grace period is over (or was cut short by {@link #hurry}): from then on, a
+     * job's wait for the store to record what its attempt came to gives up at its next failure.
+     * During the grace it goes on waiting, so that an outcome is not dropped (and the job run
+     * again at the next start) because the store was away for a moment.
+     */
+    boolean isGraceOver() {
+        return graceOver;
     }
 
     void markStoppedByShutdown(String jobId) {
@@ -117,16 +129,21 @@ final class RunningJobs {
     }
 
     /**
-     * Stops taking jobs, waits up to {@code grace} for the running ones (less if {@link #hurry} is
-     * called meanwhile), then kills what is left.
+     * Stops taking jobs, waits up to {@code grace} for the running ones and for the jobs this node
+     * still handles (a command that ended whose outcome is not recorded yet: the store may be away;
+     * less if {@link #hurry} is called meanwhile), then kills what is left.
      */
     void stop(Duration grace) throws InterruptedException {
         stopping = true;
         long deadline = System.nanoTime() + grace.toNanos();
-        synchronized (this) {
-            while (!running.isEmpty() && System.nanoTime() < deadline && !hurried) {
-                wait(50);
+        try {
+            synchronized (this) {
+                while ((!running.isEmpty() || !executing.isEmpty()) && System.nanoTime() < deadline && !hurried) {
+                    wait(50);
+                }
             }
+        } finally {
+            graceOver = true;
         }
         running.forEach((jobId, job) -> {
             stoppedByShutdown.add(jobId);
