@@ -89,7 +89,8 @@ final class CheckCommand implements Callable<Integer> {
         if (rulesFile != null) {
             try {
                 RuleSet set = new RuleSetLoader(Clock.systemUTC()).load(rulesFile);
-                out.println(rulesFile + ": ok (" + set.size() + " rule(s): " + String.join(", ", set.ruleNames()) + ")");
+                out.println(rulesFile + ": ok (" + set.size() + " rule(s)"
+                        + (set.size() == 0 ? "" : ": " + String.join(", ", set.ruleNames())) + ")");
                 MachineWarnings.print(set, defaultWorkdir, out);
             } catch (RuleException e) {
                 err.println(e.getMessage());

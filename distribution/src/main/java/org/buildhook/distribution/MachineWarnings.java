@@ -28,6 +28,7 @@ final class MachineWarnings {
                 workdir = Path.of("").toAbsolutePath();
             }
         }
+        set.nothingRunsWarning().ifPresent(w -> out.println(set.source() + ": warning: " + w));
         for (Problem p : set.machineWarnings(workdir, System.getenv("PATH"))) {
             String where = p.line() == 0 ? p.file() : p.file() + ":" + p.line() + ":" + p.column();
             out.println(where + ": warning: " + p.message());

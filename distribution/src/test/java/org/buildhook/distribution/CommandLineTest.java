@@ -288,6 +288,25 @@ class CommandLineTest {
                 .hasSize(3);
     }
 
+    /**
+     * A valid rules file that runs nothing is said like every other warning of check and test, as
+     * {@code file: warning: …} on their output, not as a server log line (timestamp, thread, logger)
+     * printed by the rules loader.
+     */
+    @Test
+    void checkAndTestSayARulesFileThatRunsNothingAsAWarningOfTheirOwn() throws IOException {
+        Path none = Files.writeString(dir.resolve("none.yaml"), "rules: []\n");
+        Path disabled = Files.writeString(dir.resolve("disabled.yaml"),
+                "rules:\n  - name: later\n    enabled: false\n    run: {command: [/bin/true]}\n");
+
+        assertThat(run("check", "--rules", none.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run("test", PAYLOAD, "--rules", disabled.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(out.toString()).contains(none + ": ok (0 rule(s))\n")
+                .contains(none + ": warning: no enabled rules: no delivery will start a job")
+                .contains(disabled + ": warning: no enabled rules: no delivery will start a job");
+    }
+
     @Test
     void checkAndTestWarnAboutASecretFileEndingInASpace() throws IOException {
         Files.writeString(dir.resolve("secret"), "s3cret \n");

@@ -165,6 +165,7 @@ public final class BuildhookApplication implements AutoCloseable {
 
     /** One WARN per rule whose jobs would fail to start on this node, with the rules file's line and column. */
     private static void warnAboutThisMachine(RuleSet rules, BuildhookConfig config) {
+        rules.nothingRunsWarning().ifPresent(w -> LOG.warn("rules file {}: {}", rules.source(), w));
         for (org.buildhook.runner.rules.Problem p
                 : rules.machineWarnings(config.launcher().defaultWorkdir(), System.getenv("PATH"))) {
             String where = p.line() == 0 ? p.file() : p.file() + ":" + p.line() + ":" + p.column();

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.buildhook.core.BuildEvent;
 import org.buildhook.runner.PlannedJob;
 
@@ -101,6 +102,15 @@ public final class RuleSet {
     /** The shared resources the file declares, name to capacity (sorted by name); empty when none. */
     public Map<String, Integer> resources() {
         return resources;
+    }
+
+    /**
+     * The warning for a valid file that runs nothing ({@code rules: []}, every rule {@code enabled:
+     * false}), said by whoever loaded it the way it says warnings: {@code check} and {@code test} as
+     * {@code file: warning: …}, the server in its log.
+     */
+    public Optional<String> nothingRunsWarning() {
+        return size() == 0 ? Optional.of("no enabled rules: no delivery will start a job") : Optional.empty();
     }
 
     public int size() {

@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Objects;
 import org.buildhook.core.IoProblems;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Reads and validates a rules file into a {@link RuleSet}. Either the whole file is good, or a
@@ -21,7 +19,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RuleSetLoader {
 
-    private static final Logger LOG = LoggerFactory.getLogger(RuleSetLoader.class);
 
     private final Clock clock;
 
@@ -67,9 +64,6 @@ public final class RuleSetLoader {
         RulesReader reader = new RulesReader(problems);
         List<Rule> rules = root.map(reader::read).orElse(List.of());
         problems.throwIfAny();
-        if (rules.isEmpty()) {
-            LOG.warn("rules file {} has no enabled rules: no delivery will start a job", source);
-        }
         return new RuleSet(rules, reader.capacities(), source, clock.instant());
     }
 }
