@@ -91,20 +91,8 @@ final class StoreUrls {
         return PASSWORD.matcher(hidden).replaceAll("$1***");
     }
 
-    /** The index of the '@' that ends a {@code //user:password@} part, or -1. */
+    /** The index of the '@' that ends a {@code //user:password@} part, or -1 (the rule the store's log lines follow too). */
     private static int userInfoEnd(String url) {
-        int start = url.indexOf("//");
-        if (start < 0) {
-            return -1;
-        }
-        int end = url.length();
-        for (char stop : new char[] {'/', '?', '#'}) {
-            int i = url.indexOf(stop, start + 2);
-            if (i >= 0 && i < end) {
-                end = i;
-            }
-        }
-        int at = url.lastIndexOf('@', end - 1);
-        return at > start + 1 ? at : -1;
+        return org.buildhook.runner.store.StoreConfig.credentialsEnd(url);
     }
 }

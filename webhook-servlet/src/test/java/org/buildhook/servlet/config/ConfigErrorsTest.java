@@ -36,6 +36,8 @@ class ConfigErrorsTest {
         "config-bad-url.yaml             | 3:8: store.url: expected a jdbc:sqlite: or jdbc:postgresql: URL, got 'jdbc:mysql://db/buildhook'",
         "config-url-with-password.yaml   | 3:8: store.url: a user name or password before the host (//user:password@host) is not read by the PostgreSQL driver, which takes it for part of the host name: write the user as store.user and the password as store.password ({file: PATH} or {env: NAME}), and the URL as jdbc:postgresql://host:5432/database",
         "config-bad-url-with-password.yaml | 3:8: store.url: expected a jdbc:sqlite: or jdbc:postgresql: URL, got 'jdbc:mysql://***@db/buildhook'",
+        "config-url-with-slash-in-password.yaml | 3:8: store.url: a user name or password before the host (//user:password@host) is not read by the PostgreSQL driver, which takes it for part of the host name: write the user as store.user and the password as store.password ({file: PATH} or {env: NAME}), and the URL as jdbc:postgresql://host:5432/database",
+        "config-bad-url-with-slash-in-password.yaml | 3:8: store.url: expected a jdbc:sqlite: or jdbc:postgresql: URL, got 'postgresql://***@db/buildhook'",
         "config-unset-env.yaml           | 3:21: endpoints.default.secrets[0].env: environment variable BUILDHOOK_TEST_UNSET is not set",
         "config-bad-cidr.yaml            | 4:7: http.trusted-proxies[1]: bad address block '10.0.0.0/33': the prefix length after '/' must be 0..32 for an IPv4 address",
         "config-bad-port.yaml            | 3:9: server.port: must be between 0 and 65535, got 80800",

@@ -73,15 +73,44 @@ public record StoreConfig(
      * a password may be: safe to log.
      */
     public String describe() {
-        int query = url.indexOf('?');
-        String shown = query < 0 ? url : url.substring(0, query) + "?(parameters hidden)";
-        int start = shown.indexOf("//");
+        int at = credentialsEnd(url);
+        String shown = at < 0 ? url : url.substring(0, url.indexOf("//") + 2) + "(credentials hidden)" + url.substring(at);
+        int query = shown.indexOf('?', at < 0 ? 0 : shown.indexOf('@'));
+        return query < 0 ? shown : shown.substring(0, query) + "?(parameters hidden)";
+    }
+
+    /** A host (and port, or several), then the database's '/': what follows the '@' that ends credentials. */
+    private static final java.util.regex.Pattern HOST_THEN_DATABASE = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9._~%\\-\\[\\]:,]+/");
+
+    /**
+     * The index of the '@' that ends a {@code //user:password@} part of {@code url}, or -1 when it has
+     * none. A password may hold any character, '/', '?', '=' and '@' included (a generated one often
+     * holds '/'), so an '@' followed by a host (and port) and the database's '/' ends one wherever it
+     * stands; and unless the URL starts with a host and '/' (then an '@' further on is the database's
+     * or a parameter's), so does the last '@' before the query's first {@code name=}. An '@' in a
+     * parameter's value ({@code ?user=admin@server}, as Azure writes it) does not.
+     */
+    public static int credentialsEnd(String url) {
+        int start = url.indexOf("//");
         if (start < 0) {
-            return shown;
+            return -1;
         }
-        int slash = shown.indexOf('/', start + 2);
-        int at = shown.lastIndexOf('@', (slash < 0 ? shown.length() : slash) - 1);
-        return at > start + 1 ? shown.substring(0, start + 2) + "(credentials hidden)" + shown.substring(at) : shown;
+        int from = start + 2;
+        java.util.regex.Matcher host = HOST_THEN_DATABASE.matcher(url);
+        int end = -1;
+        if (!host.region(from, url.length()).lookingAt()) {
+            int query = url.indexOf('?', from);
+            int equals = url.indexOf('=', from);
+            int limit = Math.max(query < 0 ? url.length() : query, equals < 0 ? url.length() : equals);
+            end = url.lastIndexOf('@', limit - 1);
+        }
+        for (int at = url.indexOf('@', from); at >= 0; at = url.indexOf('@', at + 1)) {
+            if (at > end && host.region(at + 1, url.length()).lookingAt()) {
+                end = at;
+            }
+        }
+        return end >= from ? end : -1;
     }
 
     @Override

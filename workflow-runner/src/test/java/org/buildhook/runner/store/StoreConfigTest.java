@@ -23,4 +23,28 @@ class StoreConfigTest {
         assertThat(described("jdbc:postgresql://db:5432/buildhook")).isEqualTo("jdbc:postgresql://db:5432/buildhook");
         assertThat(described("jdbc:sqlite:/var/lib/buildhook/a@b.db")).isEqualTo("jdbc:sqlite:/var/lib/buildhook/a@b.db");
     }
+
+    /** review11 F1: generated passwords often hold '/' (base64), and some '?', '=' or '@'. */
+    @Test
+    void aPasswordBeforeTheHostIsHiddenWhateverCharactersItHolds() {
+        assertThat(described("jdbc:postgresql://buildhook:Pa5/5word@db:5432/buildhook"))
+                .isEqualTo("jdbc:postgresql://(credentials hidden)@db:5432/buildhook");
+        assertThat(described("jdbc:postgresql://buildhook:Pa5?5word@db:5432/buildhook?currentSchema=ci"))
+                .isEqualTo("jdbc:postgresql://(credentials hidden)@db:5432/buildhook?(parameters hidden)");
+        assertThat(described("jdbc:postgresql://buildhook:a?b=c/d@db/buildhook"))
+                .isEqualTo("jdbc:postgresql://(credentials hidden)@db/buildhook");
+        assertThat(described("jdbc:postgresql://buildhook:x=y@z/w@db/buildhook"))
+                .isEqualTo("jdbc:postgresql://(credentials hidden)@db/buildhook");
+        assertThat(StoreConfig.credentialsEnd("jdbc:postgresql://buildhook:Pa5/5word@db:5432/buildhook")).isPositive();
+    }
+
+    @Test
+    void anAtSignInAParameterOrTheDatabaseNameIsNoPassword() {
+        assertThat(StoreConfig.credentialsEnd("jdbc:postgresql://srv.example:5432/bh?user=admin@srv&password=p")).isNegative();
+        assertThat(StoreConfig.credentialsEnd("jdbc:postgresql://srv.example:5432/bh?user=admin@srv")).isNegative();
+        assertThat(StoreConfig.credentialsEnd("jdbc:postgresql://db/team@ci")).isNegative();
+        assertThat(StoreConfig.credentialsEnd("jdbc:sqlite:/var/lib/buildhook/a@b.db")).isNegative();
+        assertThat(described("jdbc:postgresql://srv.example:5432/bh?user=admin@srv&password=p"))
+                .isEqualTo("jdbc:postgresql://srv.example:5432/bh?(parameters hidden)");
+    }
 }
