@@ -45,7 +45,8 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "buildhook.yaml to check (default: as serve finds it).")
     Path config;
 
-    @Option(names = "--rules", paramLabel = "FILE", description = "Check this rules file (instead of the configuration's).")
+    @Option(names = "--rules", paramLabel = "FILE", description = "Check this rules file (instead of the configuration's;"
+            + " alone, only this file is checked).")
     Path rules;
 
     CheckCommand() {
@@ -65,7 +66,9 @@ final class CheckCommand implements Callable<Integer> {
         boolean unreadable = false;
         Path rulesFile = rules;
         Path defaultWorkdir = null;
-        if (rules == null) {
+        // --rules alone checks that file only (a pre-commit hook has no configuration); with --config
+        // too, the named configuration is checked as well, its rules file replaced by --rules.
+        if (rules == null || config != null) {
             try {
                 ConfigLoader loader = Configs.loader(workingDirectory).withoutWriting().resolvingServerHost();
                 Optional<Path> file = Configs.locate(config);
@@ -79,7 +82,7 @@ final class CheckCommand implements Callable<Integer> {
                 out.println(name + ": ok (" + loaded.endpoints().size() + " endpoint(s))");
                 loaded.notes().forEach(out::println);
                 loaded.warnings().forEach(out::println);
-                rulesFile = loaded.rulesFile();
+                rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
             } catch (ConfigException e) {
                 err.println(e.getMessage());

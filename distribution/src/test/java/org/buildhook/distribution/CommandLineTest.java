@@ -307,6 +307,27 @@ class CommandLineTest {
                 .contains(disabled + ": warning: no enabled rules: no delivery will start a job");
     }
 
+    /**
+     * {@code check --config F --rules R} checks F too (with R in place of its rules file): it said
+     * "R: ok" and exited 0 for a configuration with mistakes, which a CI job checking both took for a
+     * valid pair. {@code --rules} alone still checks only that file.
+     */
+    @Test
+    void checkWithAConfigurationAndARulesFileChecksBoth() throws IOException {
+        Path rules = Files.writeString(dir.resolve("other-rules.yaml"), "rules:\n  - name: fine\n    run: {command: [true]}\n");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: own\n    run: {command: [true]}\n");
+        Path broken = Files.writeString(dir.resolve("broken.yaml"), "data-dir: data\nrules: rules.yaml\nrunner: {threads: 0}\n");
+        Path good = Files.writeString(dir.resolve("good.yaml"), "data-dir: data\nrules: rules.yaml\n");
+
+        assertThat(run("check", "--config", broken.toString(), "--rules", rules.toString())).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains(broken + ":3:19: runner.threads: must be between 1 and 1000, got 0");
+        assertThat(run("check", "--config", good.toString(), "--rules", rules.toString())).as(err.toString())
+                .isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains(good + ": ok (").contains(rules + ": ok (1 rule(s): fine)")
+                .doesNotContain("rule(s): own");
+        assertThat(run("check", "--rules", rules.toString())).isEqualTo(ExitCodes.OK);
+    }
+
     @Test
     void checkAndTestWarnAboutASecretFileEndingInASpace() throws IOException {
         Files.writeString(dir.resolve("secret"), "s3cret \n");
