@@ -66,6 +66,7 @@ final class StartCheck {
             }
             environment.put(name, variable.getValue());
         }
+        fitsLinux(argv, environment);
         BasicFileAttributes folder; // one stat for both questions
         try {
             folder = Files.readAttributes(workdir, BasicFileAttributes.class);
@@ -81,6 +82,49 @@ final class StartCheck {
         Path executable = executable(argv.get(0), environment.get("PATH"), workdir);
         exactBytes(argv, base, extra, environment, workdir, executable, encoding);
         return new Checked(executable, Map.copyOf(environment), workdir);
+    }
+
+    /** Linux's MAX_ARG_STRLEN: the most bytes of one argument, or of one {@code NAME=value}, its NUL included. */
+    static final int MAX_ARG_STRLEN = 131_072;
+    /** A string of at most this many chars has at most MAX_ARG_STRLEN - 1 bytes in UTF-8 (3 per char at most). */
+    private static final int SURELY_FITS = (MAX_ARG_STRLEN - 1) / 3;
+
+    /**
+     * Refuses, naming it, an argument or a variable the kernel would refuse with a bare "error=7,
+     * Argument list too long" (E2BIG): such values come from the payload (a run name of 65536
+     * characters that take three bytes each), and a script can have them whole from the payload file.
+     */
+    private static void fitsLinux(List<String> argv, Map<String, String> environment) throws Refused {
+        String what = " bytes long, more than the " + MAX_ARG_STRLEN + " bytes Linux passes in one argument or"
+                + " environment variable (MAX_ARG_STRLEN); a value that long, from the build's payload, reaches a script"
+                + " whole only through the payload file (BUILDHOOK_PAYLOAD) or standard input (stdin: on)";
+        for (int i = 0; i < argv.size(); i++) {
+            long bytes = argv.get(i).length() <= SURELY_FITS ? 0 : utf8Length(argv.get(i));
+            if (bytes + 1 > MAX_ARG_STRLEN) {
+                throw new Refused("argument " + i + " is " + bytes + what);
+            }
+        }
+        for (Map.Entry<String, String> variable : environment.entrySet()) {
+            String name = variable.getKey();
+            String value = variable.getValue();
+            if (name.length() + 1 + value.length() <= SURELY_FITS) {
+                continue;
+            }
+            long bytes = utf8Length(name) + 1 + utf8Length(value);
+            if (bytes + 1 > MAX_ARG_STRLEN) {
+                throw new Refused("environment variable " + name + " is " + bytes + what);
+            }
+        }
+    }
+
+    /** Bytes of the UTF-8 encoding (an unpaired surrogate counted as the 3 bytes it cannot have; refused later). */
+    private static long utf8Length(String text) {
+        long bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
+        }
+        return bytes;
     }
 
     /** Refuses what this JVM would pass with '?' in place of characters: never run with other values. */

@@ -82,7 +82,7 @@ public final class StoreLock implements AutoCloseable {
             try {
                 channel.truncate(0);
                 channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + " on " + host() + ", started "
-                        + Instant.now() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+                        + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + "\n").getBytes(StandardCharsets.UTF_8)), 0);
             } catch (IOException e) {
                 // Only a courtesy to a second server (naming this one): a full disk must not stop the start.
             }

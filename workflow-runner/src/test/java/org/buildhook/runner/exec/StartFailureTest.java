@@ -36,6 +36,30 @@ class StartFailureTest extends LauncherTest {
                 .isEqualTo("executable not found: no-such-tool is on no directory of PATH=/nonexistent:" + dir);
     }
 
+    /**
+     * Linux takes at most 128 KiB per argument and per environment string (MAX_ARG_STRLEN): a value
+     * of 65000 three-byte characters (195000 bytes, within the event parser's 65536 characters) was
+     * refused by the kernel as "error=7, Argument list too long", which says neither which value nor
+     * what to do.
+     */
+    @Test
+    void namesAnArgumentOrVariableLongerThanLinuxTakesAndWhatToDo() throws Exception {
+        String runName = "\u69cb".repeat(65000);
+
+        JobOutcome argument = run(request(List.of("/bin/echo", "short", runName), Map.of(), null));
+        JobOutcome variable = run(request(List.of("/bin/echo"), Map.of("BUILDHOOK_RUN_NAME", runName), null));
+
+        assertThat(argument.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(argument.message()).startsWith("argument 2 is 195000 bytes long, more than the 131072 bytes Linux"
+                + " passes in one argument or environment variable").contains("BUILDHOOK_PAYLOAD")
+                .doesNotContain("error=7");
+        assertThat(variable.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(variable.message()).startsWith("environment variable BUILDHOOK_RUN_NAME is 195019 bytes long, more than"
+                + " the 131072 bytes");
+        assertThat(run(request(List.of("/bin/echo", "x".repeat(131_000)), Map.of(), null)).result())
+                .isEqualTo(JobOutcome.Result.SUCCEEDED);
+    }
+
     @Test
     void reportsAFileThatIsNotExecutable() throws Exception {
         Path script = fixtures.script("plain.sh", "exit 0");
