@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.buildhook.core.SignatureVerifier;
+import org.buildhook.runner.rules.Durations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,9 +77,9 @@ public final class WebhookServlet extends HttpServlet {
                 // Folded like the other refusals: a crowd of slow or stalled clients (a flood, a broken
                 // proxy) writes its first line in full and then one summary per window.
                 app.deliveries().refusalLog().refused(LOG, "deliveries to endpoint '" + endpoint + "' cut: body not"
-                        + " complete within " + deadline + " (server.request-timeout)", remote,
+                        + " complete within " + Durations.describe(deadline) + " (server.request-timeout)", remote,
                         () -> LOG.warn("delivery from {} to endpoint '{}' cut: its body was not complete after {} ({}"
-                                + " byte(s) received; server.request-timeout)", remote, endpoint, after, received));
+                                + " byte(s) received; server.request-timeout)", remote, endpoint, Durations.describe(after), received));
                 response.setHeader("Connection", "close");
                 app.metrics().delivery(endpoint, BuildhookMetrics.DeliveryOutcome.TIMED_OUT);
                 JsonAnswer.error("request body not received in time").send(response, HttpServletResponse.SC_REQUEST_TIMEOUT);

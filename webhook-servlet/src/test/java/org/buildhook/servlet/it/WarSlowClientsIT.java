@@ -107,7 +107,7 @@ class WarSlowClientsIT {
     }
 
     private static final Pattern SUMMARY = Pattern.compile("\\.\\.\\. and (\\d+) more like it in [0-9.]+ s since \\S+:"
-            + " deliveries to endpoint 'default' cut: body not complete within PT30S \\(server.request-timeout\\), from"
+            + " deliveries to endpoint 'default' cut: body not complete within 30s \\(server.request-timeout\\), from"
             + " 127\\.0\\.0\\.1$");
 
     @Test
