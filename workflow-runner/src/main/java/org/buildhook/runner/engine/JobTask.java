@@ -203,24 +203,26 @@ final class JobTask implements ExecutionHandler<Void> {
                     () -> store.resources().tryAcquire(job, config.nodeId(), version), before);
             if (units != ExecutionLedger.Take.TAKEN) {
                 if (job.concurrency() > 0) {
-                    freeSlot(jobId);
+                    freeSlot(jobId, this::untilStopping);
                 }
                 return notTaken(jobId, units);
             }
         }
+        CompletionHandler<Void> next = null;
         try {
             // Read only now for a job that may have waited for its slot or resources: not again
             // after every wait (docs/BENCHMARKS.md, "Fourth pass: the job side").
             byte[] body = found.get().bodyRead() ? found.get().body()
                     : waits.call(jobId, "read its delivery's body", () -> ledger.body(job.deliveryId()), before)
                             .orElse(null);
-            return runAttempt(job, body, version, before);
+            next = runAttempt(job, body, version, before);
+            return next;
         } finally {
             if (shares) {
                 SharedResources.release(store, jobId, config.nodeId());
             }
             if (job.concurrency() > 0) {
-                freeSlot(jobId);
+                freeSlot(jobId, next instanceof AfterTheCommand ? this::untilGraceOver : this::untilStopping);
             }
         }
     }
@@ -308,7 +310,8 @@ final class JobTask implements ExecutionHandler<Void> {
             boolean current = record(jobId, "record its interrupted attempt",
                     () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
-            return current ? tolerant(jobId, rescheduleIn(Duration.ZERO)) : supersededBy(jobId, attempt);
+            return current ? new AfterTheCommand(tolerant(jobId, rescheduleIn(Duration.ZERO)))
+                    : supersededBy(jobId, attempt);
         }
         return afterAttempt(job, attempt, version, outcome);
     }
@@ -378,7 +381,7 @@ final class JobTask implements ExecutionHandler<Void> {
         if (finished == ExecutionLedger.Finished.RECORDED_AND_DEQUEUED) {
             return DEQUEUED;
         }
-        return current ? next : supersededBy(job.id(), attempt);
+        return current ? new AfterTheCommand(next) : supersededBy(job.id(), attempt);
     }
 
     /** The execution was removed with the job's final state: nothing left for db-scheduler to do. */
@@ -483,25 +486,41 @@ final class JobTask implements ExecutionHandler<Void> {
      * {@link ExecutionLedger#tryAcquireSlot}), so failing to free it must not cost the job its
      * completion: the failure is logged, not thrown.
      */
-    private void freeSlot(String jobId) {
+    private void freeSlot(String jobId, StoreOutageWait.Until until) {
         try {
-            waits.run(jobId, "free its concurrency slot", () -> ledger.releaseSlot(jobId, config.nodeId()), this::untilGraceOver);
+            waits.run(jobId, "free its concurrency slot", () -> ledger.releaseSlot(jobId, config.nodeId()), until);
         } catch (StoreUnavailableException e) {
             LOG.warn("job {}: its concurrency slot is freed later, by the next job of its rule: {}", jobId,
                     e.getMessage());
         }
     }
 
-    /** db-scheduler's remove or reschedule needs the store too: it waits for it like the job's own steps. */
+    /**
+     * db-scheduler's remove or reschedule needs the store too: it waits for it like the job's own steps.
+     * After an attempt's outcome ({@link AfterTheCommand}) a stop waits for it through its grace period;
+     * an execution whose command did not run gives up when the stop begins, as the steps before the
+     * command do: nothing of it is lost (its execution stays picked by this node, for the next start or
+     * dead-execution revival), and a stop while the store is away must not wait its whole grace for it
+     * (review11 F2).
+     */
     private CompletionHandler<Void> completing(String jobId, CompletionHandler<Void> next) {
+        StoreOutageWait.Until until = next instanceof AfterTheCommand ? this::untilGraceOver : this::untilStopping;
         return (complete, operations) -> {
             try {
-                waits.run(jobId, "update its queue entry", () -> next.complete(complete, operations),
-                        this::untilGraceOver);
+                waits.run(jobId, "update its queue entry", () -> next.complete(complete, operations), until);
             } finally {
                 running.leave(jobId);
             }
         };
+    }
+
+    /** What comes after an attempt whose command ran and whose outcome is known: see {@link #completing}. */
+    private record AfterTheCommand(CompletionHandler<Void> next) implements CompletionHandler<Void> {
+        @Override
+        public void complete(com.github.kagkarlsson.scheduler.task.ExecutionComplete complete,
+                com.github.kagkarlsson.scheduler.task.ExecutionOperations<Void> operations) {
+            next.complete(complete, operations);
+        }
     }
 
     private String untilStopping() {

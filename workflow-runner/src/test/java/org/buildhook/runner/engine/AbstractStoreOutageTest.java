@@ -247,6 +247,45 @@ abstract class AbstractStoreOutageTest {
     }
 
     /**
+     * review11 F2: a job handed back to the queue before its command (its heartbeat too old) whose
+     * queue update then waits for the store. Nothing of it is lost if the wait gives up (its execution
+     * stays picked by this node, for the next start), so a stop must not wait its whole grace period for
+     * it, as it does for an attempt's outcome: with the store away and a grace of 10 minutes, the stop
+     * would last 10 minutes.
+     */
+    @Test
+    void aStopDoesNotWaitItsGraceForAJobWhoseCommandDidNotRun() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(StoreOutageWait.class)).addAppender(log);
+        try {
+            engine.stop(); // never started: one with a grace longer than any test instead
+            engine = JobEngine.create(storeWithOutages, launcher,
+                    AbstractEngineTest.fast("node-a").withShutdownGrace(Duration.ofMinutes(10)));
+            // The outage starts at the job's start and reaches db-scheduler, so its heartbeats stop and its
+            // hand-back (a reschedule on db-scheduler's connections) waits for the store.
+            whenStarting(doAnswer(call -> {
+                schedulerData.down.set(true);
+                throw outage();
+            }));
+            engine.start();
+            Path runs = dir.resolve("runs");
+            String jobId = acceptCountingJob(runs);
+            await().atMost(Duration.ofSeconds(20)).until(() -> log.list.stream()
+                    .anyMatch(e -> e.getFormattedMessage().contains("while trying to update its queue entry")));
+
+            assertTimeoutPreemptively(Duration.ofSeconds(30), engine::stop);
+
+            assertThat(runs).doesNotExist();
+            schedulerData.down.set(false);
+            assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+            assertThat(executions()).as("the execution stays, for the next start").isEqualTo(1);
+        } finally {
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(StoreOutageWait.class)).detachAppender(log);
+        }
+    }
+
+    /**
      * Issue 12 §2: the store (db-scheduler's heartbeats included) away for longer than the dead-node
      * limit while a command's outcome waits to be recorded. When the store answers, this node's own
      * execution looks dead; it must not be revived here and run again: the outcome is recorded once.
