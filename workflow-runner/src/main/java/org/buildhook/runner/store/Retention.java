@@ -55,10 +55,17 @@ final class Retention {
         long cutoff = clock.instant().minus(maxAge).toEpochMilli();
         int total = 0;
         while (true) {
-            List<String> logs = new ArrayList<>();
+            List<String[]> logs = new ArrayList<>();
             List<String> ids = db.inTransaction("delete old deliveries", c -> deleteBatch(c, cutoff, logs));
-            for (String log : logs) {
-                deleteQuietly(Path.of(log));
+            for (String[] log : logs) {
+                Path file = Path.of(log[0]);
+                deleteQuietly(file);
+                // The attempt logs of a job are <log dir>/<job id>/attempt-N.log: once its last one is
+                // gone, so goes its folder, or every job ever run would leave an empty one behind.
+                Path folder = file.getParent();
+                if (folder != null && folder.getFileName() != null && folder.getFileName().toString().equals(log[1])) {
+                    deleteFolderIfEmpty(folder);
+                }
             }
             for (String id : ids) {
                 deleteQuietly(payloadFile.apply(id));
@@ -73,7 +80,7 @@ final class Retention {
         }
     }
 
-    private List<String> deleteBatch(Connection c, long cutoff, List<String> logs) throws SQLException {
+    private List<String> deleteBatch(Connection c, long cutoff, List<String[]> logs) throws SQLException {
         List<String> ids = StoreReader.query(c, "SELECT id FROM deliveries d WHERE received_at < ? AND NOT EXISTS"
                 + " (SELECT 1 FROM jobs j WHERE j.delivery_id = d.id AND (j.state IN " + UNFINISHED
                 + " OR j.follow_ups_pending = 1)) ORDER BY id LIMIT " + batch, List.of(cutoff), rs -> rs.getString(1));
@@ -81,8 +88,9 @@ final class Retention {
             return ids;
         }
         String in = "(" + String.join(", ", Collections.nCopies(ids.size(), "?")) + ")";
-        logs.addAll(StoreReader.query(c, "SELECT a.log_path FROM job_attempts a JOIN jobs j ON a.job_id = j.id"
-                + " WHERE a.log_path IS NOT NULL AND j.delivery_id IN " + in, ids, rs -> rs.getString(1)));
+        logs.addAll(StoreReader.query(c, "SELECT a.log_path, a.job_id FROM job_attempts a JOIN jobs j ON a.job_id = j.id"
+                + " WHERE a.log_path IS NOT NULL AND j.delivery_id IN " + in, ids,
+                rs -> new String[] {rs.getString(1), rs.getString(2)}));
         execute(c, "DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE delivery_id IN " + in + ")", ids);
         // A key's newest build is remembered as long as that build's delivery is kept (see the class).
         execute(c, "DELETE FROM supersede_keys WHERE job_id IN (SELECT id FROM jobs WHERE delivery_id IN " + in + ")",
@@ -102,6 +110,16 @@ final class Retention {
                 p.setString(i + 1, args.get(i));
             }
             p.executeUpdate();
+        }
+    }
+
+    private static void deleteFolderIfEmpty(Path folder) {
+        try {
+            Files.deleteIfExists(folder);
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+            // Another attempt's log is still there (deleted by a later batch), or a file of someone else's.
+        } catch (IOException e) {
+            LOG.warn("retention could not delete {}: {}", folder, e.getMessage());
         }
     }
 

@@ -715,6 +715,35 @@ abstract class AbstractStoreTest {
                 .isFalse();
     }
 
+    /** A job's logs are in a folder of its own ({@code <log dir>/<job id>/attempt-N.log}): it goes with them. */
+    @Test
+    void retentionRemovesTheLogFolderOfEachJobItDeletedAndNoOtherFolder() throws Exception {
+        Instant old = Instant.now().minus(Duration.ofDays(31));
+        String oldJob = store.accept(Plans.delivery("default", "{\"build_id\": 1}", old),
+                List.of(Plans.job("deploy", List.of("/bin/true")))).jobIds().get(0);
+        String freshJob = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+        Path logs = Files.createDirectories(dir.resolve("logs"));
+        for (String jobId : List.of(oldJob, freshJob)) {
+            for (int n = 1; n <= 2; n++) {
+                Path log = Files.createDirectories(logs.resolve(jobId)).resolve("attempt-" + n + ".log");
+                Files.writeString(log, "output");
+                int attempt = store.ledger().startAttempt(jobId, "test-node");
+                store.ledger().finishAttempt(jobId, attempt, new org.buildhook.runner.exec.JobOutcome(
+                        org.buildhook.runner.exec.JobOutcome.Result.FAILED, 1, Instant.now(), Instant.now(),
+                        "exited with 1", log, false), n == 2 ? JobState.FAILED : JobState.QUEUED);
+            }
+        }
+        Path elsewhere = Files.writeString(logs.resolve("not-a-job.log"), "kept");
+
+        assertThat(store.runRetention()).isEqualTo(1);
+
+        assertThat(logs.resolve(oldJob)).doesNotExist();
+        assertThat(logs.resolve(freshJob).resolve("attempt-2.log")).exists();
+        assertThat(logs).isDirectory();
+        assertThat(elsewhere).exists();
+    }
+
     @Test
     void refusesADatabaseMigratedByANewerVersion() throws SQLException {
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
