@@ -78,6 +78,14 @@ final class AdminClient {
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         try {
             return http.send(request, handler);
+        } catch (javax.net.ssl.SSLHandshakeException e) {
+            // The server runs and answered: asking whether it runs would send the operator the wrong way.
+            throw new CommandFailure("the server at " + base + " answered with a certificate this command does not"
+                    + " trust (" + IoProblems.describe(e) + "). For a self-signed certificate or one of a private CA, give"
+                    + " the command a trust store that holds it, in JAVA_OPTS: JAVA_OPTS='-Djavax.net.ssl.trustStore=FILE"
+                    + " -Djavax.net.ssl.trustStorePassword=PASSWORD' (keytool -importcert -file CERT.pem -keystore FILE"
+                    + " makes one; its password is needed to read it), and a --url with a name or address the certificate"
+                    + " is for", ExitCodes.UNAVAILABLE);
         } catch (IOException e) {
             throw new CommandFailure("cannot reach " + base + " (" + IoProblems.describe(e) + "); is 'buildhook serve' running there?"
                     + " Give the address with --url", ExitCodes.UNAVAILABLE);

@@ -63,6 +63,18 @@ class StandaloneServerTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("ran")));
             assertThat(client(keystore).send(HttpRequest.newBuilder(base.resolve("healthz")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+
+            // An admin command against this self-signed certificate: the server runs, and the command
+            // says what to do about the certificate instead of asking whether 'serve' runs there.
+            Files.writeString(dir.resolve("token"), "an-admin-token-of-this-test\n");
+            java.io.StringWriter err = new java.io.StringWriter();
+            picocli.CommandLine cl = BuildhookCommand.commandLine();
+            cl.setOut(new java.io.PrintWriter(new java.io.StringWriter(), true));
+            cl.setErr(new java.io.PrintWriter(err, true));
+            assertThat(cl.execute("jobs", "--url", base.toString(), "--token-file", dir.resolve("token").toString()))
+                    .isEqualTo(ExitCodes.UNAVAILABLE);
+            assertThat(err.toString()).contains("the server at " + base + " answered with a certificate this command does"
+                    + " not trust").contains("-Djavax.net.ssl.trustStore=").doesNotContain("is 'buildhook serve' running");
         }
     }
 
