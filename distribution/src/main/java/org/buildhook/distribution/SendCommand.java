@@ -97,6 +97,14 @@ final class SendCommand implements Callable<Integer> {
             if (status / 100 == 2) {
                 return ExitCodes.OK;
             }
+            if (status == UNTRUSTED) {
+                // A certificate does not change within JobServ's 7 s: trying again only repeats this.
+                out.println("not accepted: the server at " + url + " answered with a certificate this command does not"
+                        + " trust; for a self-signed certificate or one of a private CA, give a trust store that holds it"
+                        + " in JAVA_OPTS: JAVA_OPTS='-Djavax.net.ssl.trustStore=FILE -Djavax.net.ssl.trustStorePassword=PASSWORD'"
+                        + " (docs/operations.md, Admin commands)");
+                return ExitCodes.UNAVAILABLE;
+            }
             if (attempt >= delays.size()) {
                 // As documented: 1 when the server said no, 3 when it could not be reached at all.
                 if (status == NO_ANSWER) {
@@ -113,6 +121,8 @@ final class SendCommand implements Callable<Integer> {
 
     /** {@link #attemptOnce}'s answer when no HTTP answer came (refused, unreachable, timed out). */
     private static final int NO_ANSWER = -1;
+    /** {@link #attemptOnce}'s answer when the server's certificate is not trusted by this JVM. */
+    private static final int UNTRUSTED = -2;
 
     /** The HTTP status of one attempt, printed with its body, or {@link #NO_ANSWER}. */
     private int attemptOnce(HttpClient client, HttpRequest request, PrintWriter out) throws InterruptedException {
@@ -122,6 +132,10 @@ final class SendCommand implements Callable<Integer> {
             out.println("HTTP " + response.statusCode() + " " + (text.length() > 500 ? text.substring(0, 500) : text));
             out.flush();
             return response.statusCode();
+        } catch (javax.net.ssl.SSLHandshakeException e) {
+            out.println("ERROR " + IoProblems.describe(e));
+            out.flush();
+            return UNTRUSTED;
         } catch (IOException e) {
             out.println("ERROR " + IoProblems.describe(e));
             out.flush();

@@ -75,6 +75,16 @@ class StandaloneServerTest {
                     .isEqualTo(ExitCodes.UNAVAILABLE);
             assertThat(err.toString()).contains("the server at " + base + " answered with a certificate this command does"
                     + " not trust").contains("-Djavax.net.ssl.trustStore=").doesNotContain("is 'buildhook serve' running");
+            // send: once, not JobServ's four attempts (a certificate does not change in 7 s), and the same advice.
+            java.io.StringWriter sent = new java.io.StringWriter();
+            cl = BuildhookCommand.commandLine();
+            cl.setOut(new java.io.PrintWriter(sent, true));
+            cl.setErr(new java.io.PrintWriter(new java.io.StringWriter(), true));
+            assertThat(cl.execute("send", base.resolve("webhook").toString(), "--sample", "--secret-file",
+                    dir.resolve("token").toString())).isEqualTo(ExitCodes.UNAVAILABLE);
+            assertThat(sent.toString()).contains("answered with a certificate this command does not trust")
+                    .contains("-Djavax.net.ssl.trustStore=");
+            assertThat(sent.toString().lines().filter(l -> l.startsWith("ERROR "))).hasSize(1);
         }
     }
 
