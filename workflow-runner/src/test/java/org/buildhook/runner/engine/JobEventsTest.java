@@ -150,6 +150,43 @@ class JobEventsTest {
     }
 
     /** What {@code log} holds, copied under its lock (job threads append to its plain ArrayList). */
+    /**
+     * The run's name comes from the payload: in the line it is escaped like every payload value in the
+     * server's log (a newline could forge a line) and cut at 200 characters (a 65536-character name
+     * made a 195 KB line).
+     */
+    @Test
+    void theLineOfAJobThatEndsBadlyShowsItsRunNameEscapedAndShort() {
+        start(new JobEvents() {
+            @Override
+            public void attemptEnded(String ruleName, Ending ending, Duration duration) {
+            }
+
+            @Override
+            public void jobEnded(String ruleName, Ending ending) {
+            }
+        });
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(FinalOutcomeLog.class);
+        logger.addAppender(log);
+        Map<String, String> build = Map.of("BUILDHOOK_BUILD_ID", "67", "BUILDHOOK_PROJECT", "andy-corp/lmp");
+        try {
+            String forged = "build-amd64\n2026-11-30T23:00:00.000Z ERROR [main] o.b.Fake - forged " + "x".repeat(1000);
+            String id = run(new org.buildhook.runner.PlannedJob("each", "name: each", List.of("/bin/sh", "-c", "exit 3"),
+                    build, null, false, Duration.ofSeconds(10), 0, Duration.ofMillis(50), 0, forged)).job().id();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> lines(log).size() >= 1);
+            String line = lines(log).get(0).getFormattedMessage();
+            assertThat(line).startsWith("job " + id + " of rule 'each' (build 67 of andy-corp/lmp, run build-amd64\\x0a"
+                    + "2026-11-30T23:00:00.000Z ERROR").doesNotContain("\n").contains("…)").hasSizeLessThan(600);
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
     private static List<ch.qos.logback.classic.spi.ILoggingEvent> lines(
             ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log) {
         synchronized (log) {
