@@ -79,7 +79,7 @@ final class JobCommand {
             if (!job.path("rerunOf").isNull()) {
                 out.println("rerun of  " + job.path("rerunOf").asText());
             }
-            out.println("message   " + job.path("message").asText(""));
+            out.println("message   " + Table.printable(job.path("message").asText("")));
             out.println("argv      " + job.path("argv"));
             out.println("workdir   " + (job.path("workdir").isNull() ? "(the runner's default, runner.workdir)"
                     : job.path("workdir").asText()));

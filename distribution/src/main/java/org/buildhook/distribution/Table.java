@@ -22,11 +22,35 @@ final class Table {
         }
         List<String> row = new ArrayList<>();
         for (String cell : cells) {
-            String text = cell == null || cell.equals("null") ? "-" : cell.replaceAll("\\s+", " ");
+            String text = cell == null || cell.equals("null") ? "-" : printable(cell.replaceAll("\\s+", " "));
             row.add(text.length() > MAX_CELL ? text.substring(0, MAX_CELL - 1) + "…" : text);
         }
         rows.add(row);
         return this;
+    }
+
+    /**
+     * Cells hold payload values (a trigger, a project, a reason): a control character left in them
+     * (ESC, which starts a terminal's escape sequences: clear the screen, set the title, write the
+     * clipboard) is shown as {@code \x1b}, never sent to the operator's terminal.
+     */
+    static String printable(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
+            if (control && out == null) {
+                out = new StringBuilder(text.length() + 8).append(text, 0, i);
+            }
+            if (out != null) {
+                if (control) {
+                    out.append(String.format("\\x%02x", (int) c));
+                } else {
+                    out.append(c);
+                }
+            }
+        }
+        return out == null ? text : out.toString();
     }
 
     void print(PrintWriter out) {
