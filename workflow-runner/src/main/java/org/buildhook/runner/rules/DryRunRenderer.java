@@ -33,7 +33,24 @@ public final class DryRunRenderer {
                         .append(verdict.jobs().size()).append(verdict.jobs().size() == 1 ? " job\n" : " jobs\n");
                 verdict.jobs().forEach(job -> job(out, job));
             } else if (showNonFiring) {
-                out.append("\nrule ").append(verdict.rule()).append(": does not fire: ").append(verdict.whyNot()).append('\n');
+                out.append("\nrule ").append(verdict.rule()).append(": does not fire: ").append(visible(verdict.whyNot())).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * The reason quotes the payload's value as it came ({@code trigger 'x' does not match …}): its
+     * control characters (ESC starts a terminal's escape sequences) are shown as {@code \xNN}.
+     */
+    private static String visible(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+                out.append(String.format("\\x%02x", (int) c));
+            } else {
+                out.append(c);
             }
         }
         return out.toString();

@@ -47,6 +47,16 @@ class DryRunTest {
         assertThat(text).contains("  job for run \"build-amd64-partner\"\n    argv:    [\"/opt/scripts/test.sh\", \"--run=build-amd64-partner\", \"amd64-partner\"]");
     }
 
+    /** The reason quotes the payload's value: its control characters are shown, not sent to the terminal. */
+    @Test
+    void showsTheControlCharactersOfAPayloadValueInTheReasonARuleDoesNotFire() {
+        String text = new DryRunRenderer(true).render(rules.explain("default", TestEvents.event("andy-corp/lmp",
+                "PASSED", "\u001b[2J\u001b[31mEVIL\rX", java.util.List.of(TestEvents.run("build-a", "x", "PASSED")))));
+
+        assertThat(text).contains("rule deploy-devel: does not fire: trigger '\\x1b[2J\\x1b[31mEVIL\\x0dX' does not match"
+                + " containers-devel\n").doesNotContain("\u001b").doesNotContain("\r");
+    }
+
     @Test
     void masksTheValuesOfSecretLookingVariablesAsTheAdminApiDoes() {
         RuleSet secrets = TestRules.parse("""
