@@ -60,9 +60,7 @@ class FollowClientGoneTest {
                 ""));
         processes = new ServeProcesses(dir);
         Process server = processes.serve(config, dir.resolve("serve.out"));
-        Path urlFile = dir.resolve("data/server-url");
-        await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
-        URI url = URI.create(Files.readString(urlFile).strip());
+        URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
         StringWriter sent = new StringWriter();
         picocli.CommandLine send = BuildhookCommand.commandLine();
         send.setOut(new PrintWriter(sent, true));

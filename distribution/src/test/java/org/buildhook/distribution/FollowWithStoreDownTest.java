@@ -110,10 +110,7 @@ class FollowWithStoreDownTest {
         processes = new ServeProcesses(dir);
         Path out = dir.resolve("serve.out");
         Process server = processes.serve(config, out);
-        Path urlFile = dir.resolve("data/server-url");
-        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
-        URI url = URI.create(Files.readString(urlFile).strip());
+        URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
         String job = deliver(url);
 
         HttpClient http = HttpClient.newHttpClient();

@@ -1,7 +1,6 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,10 +59,7 @@ class HealthzWithStoreDownTest {
         processes = new ServeProcesses(dir);
         Path out = dir.resolve("serve.out");
         Process server = processes.serve(config, out);
-        Path urlFile = dir.resolve("data/server-url");
-        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
-        URI health = URI.create(Files.readString(urlFile).strip()).resolve("healthz");
+        URI health = ServeProcesses.awaitUrl(server, dir.resolve("data")).resolve("healthz");
         HttpClient http = HttpClient.newHttpClient();
         assertThat(http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString())
                 .statusCode()).isEqualTo(200);

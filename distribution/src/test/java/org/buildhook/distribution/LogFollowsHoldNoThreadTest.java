@@ -63,9 +63,7 @@ class LogFollowsHoldNoThreadTest {
         processes = new ServeProcesses(dir);
         Path serveOut = dir.resolve("serve.out");
         Process server = processes.serve(config, serveOut);
-        Path urlFile = dir.resolve("data/server-url");
-        await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
-        URI url = URI.create(Files.readString(urlFile).strip());
+        URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
         String job = deliver(url);
 
         Path followed = dir.resolve("follows.out");
@@ -111,10 +109,8 @@ class LogFollowsHoldNoThreadTest {
                 "server: {host: 127.0.0.1, port: 0, idle-timeout: 1s}",
                 ""));
         processes = new ServeProcesses(dir);
-        processes.serve(config, dir.resolve("serve.out"));
-        Path urlFile = dir.resolve("data/server-url");
-        await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
-        URI url = URI.create(Files.readString(urlFile).strip());
+        Process server = processes.serve(config, dir.resolve("serve.out"));
+        URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
         String job = deliver(url);
         Path followed = dir.resolve("follows.out");
         client = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",

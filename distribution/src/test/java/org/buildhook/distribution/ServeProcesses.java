@@ -1,9 +1,13 @@
 package org.buildhook.distribution;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,6 +34,17 @@ final class ServeProcesses implements AutoCloseable {
                 .redirectOutput(out.toFile()).start();
         started.add(p);
         return p;
+    }
+
+    /**
+     * The base URL {@code server} listens on, once it wrote it to {@code dataDir}'s {@code server-url}
+     * (within 2 minutes; fails at once if the process ends first).
+     */
+    static URI awaitUrl(Process server, Path dataDir) throws IOException {
+        Path urlFile = dataDir.resolve("server-url");
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+                .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
+        return URI.create(Files.readString(urlFile).strip());
     }
 
     /** Whether {@code out} holds {@code text} yet. */

@@ -78,10 +78,7 @@ class StopGraceWithStoreBlipTest {
         processes = new ServeProcesses(dir);
         Path out = dir.resolve("serve.out");
         Process server = processes.serve(config, out);
-        Path urlFile = dir.resolve("data/server-url");
-        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
-        URI webhook = URI.create(Files.readString(urlFile).strip()).resolve("webhook");
+        URI webhook = ServeProcesses.awaitUrl(server, dir.resolve("data")).resolve("webhook");
         assertThat(send(webhook)).as("the first delivery").isZero();
         await().atMost(Duration.ofMinutes(1)).until(() -> server.toHandle().descendants()
                 .anyMatch(p -> p.info().command().orElse("").endsWith("sh"))); // the job runs

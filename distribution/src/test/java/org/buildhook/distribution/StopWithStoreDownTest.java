@@ -64,10 +64,7 @@ class StopWithStoreDownTest {
         processes = new ServeProcesses(dir);
         Path out = dir.resolve("serve.out");
         Process server = processes.serve(config, out);
-        Path urlFile = dir.resolve("data/server-url");
-        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
-        URI base = URI.create(Files.readString(urlFile).strip());
+        URI base = ServeProcesses.awaitUrl(server, dir.resolve("data"));
         StringWriter sent = new StringWriter();
         picocli.CommandLine send = BuildhookCommand.commandLine();
         send.setOut(new PrintWriter(sent, true));
