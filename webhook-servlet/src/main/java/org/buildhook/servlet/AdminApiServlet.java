@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.buildhook.core.LogSafe;
 import org.buildhook.runner.exec.JobLogs;
 import org.buildhook.runner.store.Ids;
 import org.buildhook.runner.store.StoreUnavailableException;

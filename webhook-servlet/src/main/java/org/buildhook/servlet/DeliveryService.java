@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 import org.buildhook.core.BuildEvent;
 import org.buildhook.core.BuildEventParser;
 import org.buildhook.core.InvalidEventException;
+import org.buildhook.core.LogSafe;
 import org.buildhook.core.SignatureVerifier;
 import org.buildhook.core.Verification;
 import org.buildhook.runner.PlannedJob;

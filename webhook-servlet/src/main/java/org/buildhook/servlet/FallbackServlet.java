@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.buildhook.core.LogSafe;
 
 /**
  * What answers where no other servlet does, in JSON, for any method: a request to a path that does

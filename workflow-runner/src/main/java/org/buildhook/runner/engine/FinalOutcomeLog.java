@@ -1,6 +1,7 @@
 package org.buildhook.runner.engine;
 
 import java.time.Duration;
+import org.buildhook.core.LogSafe;
 import org.buildhook.runner.exec.JobOutcome;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.store.Job;
@@ -28,9 +29,9 @@ final class FinalOutcomeLog {
         };
         Duration took = outcome.started() == null || outcome.ended() == null ? Duration.ZERO
                 : Duration.between(outcome.started(), outcome.ended());
-        String build = safe(job.env().getOrDefault("BUILDHOOK_BUILD_ID", "?")) + " of "
-                + safe(job.env().getOrDefault("BUILDHOOK_PROJECT", "?"))
-                + (job.runName() == null ? "" : ", run " + safe(job.runName()));
+        String build = LogSafe.of(job.env().getOrDefault("BUILDHOOK_BUILD_ID", "?")) + " of "
+                + LogSafe.of(job.env().getOrDefault("BUILDHOOK_PROJECT", "?"))
+                + (job.runName() == null ? "" : ", run " + LogSafe.of(job.runName()));
         String message = "job " + job.id() + " of rule '" + job.ruleName() + "' (build " + build + ") " + what
                 + " after " + attempts + " attempt(s): " + outcome.message()
                 + "; last attempt took " + Durations.describe(took.isNegative() ? Duration.ZERO : took)
@@ -40,24 +41,5 @@ final class FinalOutcomeLog {
         } else {
             LOG.warn(message);
         }
-    }
-
-    private static final int MAX = 200;
-
-    /**
-     * A payload value (a run name, the project) as the servlet's log lines show them: control
-     * characters escaped, so that a newline in it cannot forge a log line, and cut at 200 characters.
-     */
-    static String safe(String value) {
-        StringBuilder out = new StringBuilder(Math.min(value.length(), MAX) + 8);
-        for (int i = 0; i < value.length() && out.length() < MAX; i++) {
-            char c = value.charAt(i);
-            if (c < 0x20 || c == 0x7f) {
-                out.append(String.format("\\x%02x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return value.length() > MAX ? out + "…" : out.toString();
     }
 }

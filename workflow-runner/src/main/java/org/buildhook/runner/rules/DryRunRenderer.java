@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.store.Redaction;
 
 /**
  * Plain text of a {@link DryRun}. Every argument and value is shown in double quotes with JSON
@@ -74,7 +75,9 @@ public final class DryRunRenderer {
                 .append(", stdin: ").append(job.stdin() ? "on" : "off").append('\n');
         workflow(out, job.workflow());
         out.append("    env:\n");
-        for (Map.Entry<String, String> e : new TreeMap<>(job.env()).entrySet()) {
+        // Masked as the admin API, job show and the status page mask them: the dry run's output goes to
+        // CI logs (buildhook test checks a rules change there); the job itself gets the real value.
+        for (Map.Entry<String, String> e : new TreeMap<>(Redaction.redact(job.env())).entrySet()) {
             out.append("      ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
         }
     }

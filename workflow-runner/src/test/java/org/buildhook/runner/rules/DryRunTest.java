@@ -58,6 +58,23 @@ class DryRunTest {
     }
 
     @Test
+    void masksTheValuesOfSecretLookingVariablesAsTheAdminApiDoes() {
+        RuleSet secrets = TestRules.parse("""
+                rules:
+                  - name: signs
+                    run:
+                      command: [/bin/true]
+                      env: {GPG_PASSPHRASE: hunter2-passphrase, NPM_AUTH: npm-auth-value, TARGET: staging}
+                """);
+
+        String text = new DryRunRenderer(true).render(secrets.explain("default", TestEvents.seed()));
+
+        // buildhook test is run in CI to check a rules change: its output lands in CI logs.
+        assertThat(text).contains("GPG_PASSPHRASE=\"***\"", "NPM_AUTH=\"***\"", "TARGET=\"staging\"")
+                .doesNotContain("hunter2-passphrase", "npm-auth-value");
+    }
+
+    @Test
     void leavesOutNonFiringRulesWhenAskedTo() {
         String text = new DryRunRenderer(false).render(rules.explain("hooks", TestEvents.fixture("build-68-failed.json")));
 

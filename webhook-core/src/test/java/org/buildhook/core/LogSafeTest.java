@@ -1,0 +1,26 @@
+package org.buildhook.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class LogSafeTest {
+
+    @Test
+    void escapesWhatCouldForgeALineOrDriveATerminal() {
+        assertThat(LogSafe.of("build-amd64\n2026-11-30 ERROR forged")).isEqualTo("build-amd64\\x0a2026-11-30 ERROR forged");
+        assertThat(LogSafe.of("\u001b[2J\u007f")).isEqualTo("\\x1b[2J\\x7f");
+        // C1 controls: U+009B is a one-character CSI on terminals that read them.
+        assertThat(LogSafe.of("a\u009b31mb\u0085")).isEqualTo("a\\x9b31mb\\x85");
+        assertThat(LogSafe.of("構築 ok")).isEqualTo("構築 ok");
+        assertThat(LogSafe.of(null)).isEqualTo("-");
+    }
+
+    @Test
+    void cutsALongValue() {
+        String cut = LogSafe.of("x".repeat(70_000));
+
+        assertThat(cut).hasSize(LogSafe.MAX + 1).endsWith("…");
+        assertThat(LogSafe.of("x".repeat(LogSafe.MAX))).isEqualTo("x".repeat(LogSafe.MAX));
+    }
+}
