@@ -181,6 +181,26 @@ class AdminCommandsTest {
         assertThat(out.toString()).doesNotContain("s3cr3t-value");
     }
 
+    /**
+     * review11 F8: a run name from the payload holding terminal escape sequences (fdc930e escaped the
+     * tables and the message line, not the run name on job show's rule line, nor an attempt's message).
+     */
+    @Test
+    void jobShowShowsControlCharactersOfARunNameInsteadOfSendingThemToTheTerminal() throws Exception {
+        server.replaceRules("rules:\n  - name: each\n    when: {status: PASSED, runs: {match: each, name: \"build-armhf*\"}}\n"
+                + "    run:\n      command: [/bin/true]\n");
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.app().rules().current().ruleNames().equals(List.of("each")));
+        String body = AdminServer.fixture("build-67-passed.json").replace("\"build-armhf\"",
+                "\"build-armhf\\u001b[2J\\u001b]0;EVIL\\u0007\\u009bWRITE\"");
+        String jobId = server.awaitJob(server.deliverBody(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                "SUCCEEDED").path("id").asText();
+
+        assertThat(run("job", "show", jobId)).isZero();
+
+        assertThat(out.toString()).contains("rule      each  run build-armhf\\x1b[2J\\x1b]0;EVIL\\x07\\x9bWRITE")
+                .doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
+    }
+
     /** As every admin command takes them after its name, 'job' takes them before 'show' too. */
     @Test
     void jobShowTakesTheAdminOptionsBeforeOrAfterShow() throws Exception {
