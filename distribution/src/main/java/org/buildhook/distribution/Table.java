@@ -3,6 +3,7 @@ package org.buildhook.distribution;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import org.buildhook.core.LogSafe;
 
 /** Aligned text columns for the admin commands' terminal output. */
 final class Table {
@@ -35,22 +36,7 @@ final class Table {
      * clipboard) is shown as {@code \x1b}, never sent to the operator's terminal.
      */
     static String printable(String text) {
-        StringBuilder out = null;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
-            if (control && out == null) {
-                out = new StringBuilder(text.length() + 8).append(text, 0, i);
-            }
-            if (out != null) {
-                if (control) {
-                    out.append(String.format("\\x%02x", (int) c));
-                } else {
-                    out.append(c);
-                }
-            }
-        }
-        return out == null ? text : out.toString();
+        return LogSafe.escape(text);
     }
 
     void print(PrintWriter out) {

@@ -17,23 +17,44 @@ public final class LogSafe {
      * The value as a log line may show it.
      *
      * @param value any value, or {@code null} (shown as {@code -})
-     * @return its text with C0 controls, DEL and C1 controls escaped, at most {@value #MAX} characters
-     *     of it
+     * @return its text with C0 controls, DEL and C1 controls escaped ({@link #escape}), at most
+     *     {@value #MAX} characters of it, then {@code …} when there was more
      */
     public static String of(Object value) {
         if (value == null) {
             return "-";
         }
         String s = value.toString();
-        StringBuilder out = new StringBuilder(Math.min(s.length(), MAX) + 8);
-        for (int i = 0; i < s.length() && out.length() < MAX; i++) {
-            char c = s.charAt(i);
-            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
-                out.append(String.format("\\x%02x", (int) c));
-            } else {
-                out.append(c);
+        // Escaping only lengthens: the first MAX characters shown come from at most MAX + 1 of the value.
+        String shown = escape(s.length() > MAX ? s.substring(0, MAX + 1) : s);
+        return shown.length() > MAX ? shown.substring(0, MAX) + "…" : shown;
+    }
+
+    /**
+     * {@code text} with its C0 controls, DEL and C1 controls (U+0000–U+001F, U+007F–U+009F) written as
+     * {@code \xNN}, so that it can go to a log line or a terminal as it is: a newline in it cannot
+     * forge a line, an escape sequence cannot move the cursor, clear the screen or set a title.
+     * Returns {@code text} itself when nothing needs escaping.
+     *
+     * @param text any text
+     * @return the text, escaped; never cut
+     */
+    public static String escape(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
+            if (control && out == null) {
+                out = new StringBuilder(text.length() + 8).append(text, 0, i);
+            }
+            if (out != null) {
+                if (control) {
+                    out.append(String.format("\\x%02x", (int) c));
+                } else {
+                    out.append(c);
+                }
             }
         }
-        return s.length() > MAX ? out + "…" : out.toString();
+        return out == null ? text : out.toString();
     }
 }

@@ -23,4 +23,21 @@ class LogSafeTest {
         assertThat(cut).hasSize(LogSafe.MAX + 1).endsWith("…");
         assertThat(LogSafe.of("x".repeat(LogSafe.MAX))).isEqualTo("x".repeat(LogSafe.MAX));
     }
+
+    @Test
+    void aValueShortenedByItsEscapesIsMarkedAsCut() {
+        // 150 characters, 18 of them newlines: 204 once escaped.
+        String value = ("a\n" + "b".repeat(6)).repeat(18) + "c".repeat(6);
+
+        assertThat(value).hasSize(150);
+        assertThat(LogSafe.of(value)).hasSize(LogSafe.MAX + 1).endsWith("…");
+    }
+
+    @Test
+    void escapeNeverCutsAndKeepsATextWithNothingToEscape() {
+        String plain = "andy-corp/lmp " + "x".repeat(500);
+
+        assertThat(LogSafe.escape(plain)).isSameAs(plain);
+        assertThat(LogSafe.escape("\u001b[2J" + "y".repeat(500))).isEqualTo("\\x1b[2J" + "y".repeat(500));
+    }
 }

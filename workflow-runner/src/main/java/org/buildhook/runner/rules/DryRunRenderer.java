@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.buildhook.core.LogSafe;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.store.Redaction;
@@ -44,16 +45,7 @@ public final class DryRunRenderer {
      * control characters (ESC starts a terminal's escape sequences) are shown as {@code \xNN}.
      */
     private static String visible(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
-                out.append(String.format("\\x%02x", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
+        return LogSafe.escape(text);
     }
 
     private static void job(StringBuilder out, PlannedJob job) {
