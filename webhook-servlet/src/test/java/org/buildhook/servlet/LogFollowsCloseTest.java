@@ -3,21 +3,10 @@ package org.buildhook.servlet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import jakarta.servlet.http.HttpServlet;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
-import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -72,33 +61,12 @@ class LogFollowsCloseTest {
         LogFollows follows = LogFollows.start();
         Quiet quiet = new Quiet();
         Slow slow = new Slow();
-        Server server = new Server();
-        ServerConnector connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        server.addConnector(connector);
-        ServletContextHandler context = new ServletContextHandler("/");
-        ServletHolder holder = new ServletHolder(new HttpServlet() {
-            @Override
-            protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
-                response.setStatus(200);
-                response.setContentType("text/plain; charset=utf-8");
-                follows.follow(request.startAsync(), request.getParameter("slow") != null ? slow : quiet, "a test");
-            }
-        });
-        holder.setAsyncSupported(true);
-        context.addServlet(holder, "/follow");
-        server.setHandler(context);
-        server.start();
+        FollowServer server = new FollowServer(follows);
         try {
-            URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/follow");
-            HttpClient http = HttpClient.newHttpClient();
-            CompletableFuture<HttpResponse<String>> quietFollow = http.sendAsync(HttpRequest.newBuilder(base).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> quietFollow = server.follow("quiet", quiet);
             quiet.looked.await();
             await().atMost(Duration.ofMinutes(1)).until(() -> follows.open() == 1);
-            CompletableFuture<HttpResponse<String>> slowFollow = http.sendAsync(
-                    HttpRequest.newBuilder(URI.create(base + "?slow=1")).build(), HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<HttpResponse<String>> slowFollow = server.follow("slow", slow);
             slow.looked.await(); // the follows' thread now waits in the slow look
 
             follows.close();
@@ -109,7 +77,7 @@ class LogFollowsCloseTest {
             assertThat(follows.open()).isZero();
         } finally {
             slow.release.countDown();
-            server.stop();
+            server.close();
         }
     }
 }

@@ -3,25 +3,12 @@ package org.buildhook.servlet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import jakarta.servlet.http.HttpServlet;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.buildhook.servlet.LogFollowsCloseTest.Slow;
-import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
-import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -100,52 +87,28 @@ class LogFollowsLooksTest {
         }
     }
 
-    private final Map<String, LogFollows.Source> sources = new ConcurrentHashMap<>();
     private LogFollows follows;
-    private Server server;
-    private URI base;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private FollowServer server;
 
     @BeforeEach
     void start() throws Exception {
         follows = LogFollows.start();
-        server = new Server();
-        ServerConnector connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        server.addConnector(connector);
-        ServletContextHandler context = new ServletContextHandler("/");
-        ServletHolder holder = new ServletHolder(new HttpServlet() {
-            @Override
-            protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
-                response.setStatus(200);
-                response.setContentType("text/plain; charset=utf-8");
-                String name = request.getParameter("source");
-                follows.follow(request.startAsync(), sources.get(name), "follow " + name);
-            }
-        });
-        holder.setAsyncSupported(true);
-        context.addServlet(holder, "/follow");
-        server.setHandler(context);
-        server.start();
-        base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/follow");
+        server = new FollowServer(follows);
     }
 
     @AfterEach
     void stop() throws Exception {
-        for (LogFollows.Source source : sources.values()) {
+        for (LogFollows.Source source : server.sources()) {
             if (source instanceof Slow slow) {
                 slow.release.countDown();
             }
         }
         follows.close();
-        server.stop();
+        server.close();
     }
 
     private CompletableFuture<HttpResponse<String>> follow(String name, LogFollows.Source source) {
-        sources.put(name, source);
-        return http.sendAsync(HttpRequest.newBuilder(URI.create(base + "?source=" + name)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return server.follow(name, source);
     }
 
     @Test
