@@ -459,8 +459,8 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /** A later attempt started elsewhere: the execution is no longer this node's to complete. */
     private static CompletionHandler<Void> supersededBy(String jobId, int attempt) {
-        LOG.warn("job {}: another node started a later attempt while attempt {} waited for the store; its outcome is"
-                + " kept in the attempt's history and the job is left to that node", jobId, attempt);
+        LOG.warn("job {}: another node started a later attempt while attempt {} waited for the store; the job is left"
+                + " to that node, and the attempt's history says how attempt {} ended", jobId, attempt, attempt);
         return LEFT_ALONE;
     }
 

@@ -331,7 +331,7 @@ public final class ExecutionLedger {
                         + " message = ? WHERE job_id = ? AND outcome = ?")) {
                     p.setString(1, AttemptOutcome.INTERRUPTED.name());
                     p.setLong(2, now.toEpochMilli());
-                    p.setString(3, "its node stopped heart-beating before the attempt ended; run again on " + node);
+                    p.setString(3, UNSWEPT_END + node);
                     p.setString(4, jobId);
                     p.setString(5, AttemptOutcome.RUNNING.name());
                     p.executeUpdate();
@@ -729,6 +729,14 @@ public final class ExecutionLedger {
         }
     }
 
+    /**
+     * How {@link #startAttempt} ends an earlier attempt that no sweep ended (its node is on another
+     * host, whose processes no other node can see); the node's name follows. Such a record is the
+     * taker's guess, so the attempt's own node replaces it when it records, late, what it did
+     * ({@link #interruptAttempt}); a sweep's record (it saw, and killed, what was left) it does not.
+     */
+    static final String UNSWEPT_END = "its node stopped heart-beating before the attempt ended; run again on ";
+
     /** One SQLite sweep at a time in this JVM (a data-dir has one node). */
     private static final Object SQLITE_SWEEPS = new Object();
 
@@ -898,13 +906,33 @@ public final class ExecutionLedger {
      * the queue unless a later attempt has started meanwhile (then false is returned). The attempt
      * ends when its process tree was gone ({@link JobOutcome#ended()}), not when this is recorded:
      * a fenced node records it only once the store answers again, maybe long after another node
-     * started the next attempt, and the history must not show the two overlapping.
+     * started the next attempt, and the history must not show the two overlapping. An attempt
+     * already ended by a sweep of its host's other node ({@link #interruptLeftover}: it saw and killed
+     * what was left) keeps that record; one only marked ended by the node that took the job over from
+     * another host ({@link #UNSWEPT_END}) gets this one, the true account.
      */
     public boolean interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message) {
         String log = outcome == null || outcome.logFile() == null ? null : outcome.logFile().toString();
         Instant ended = outcome == null || outcome.ended() == null ? clock.instant() : outcome.ended();
         return db.inTransaction("record an interrupted attempt", Durability.DEFERRED, c -> {
-            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, ended, log, message);
+            // Not over a sweep's record: a node of the attempt's host already ended it, killed what it
+            // left and ran the job again while this node was paused (tryout10, F1). This node's own
+            // account (it fenced itself, or stopped) ends later than the processes really did.
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
+                    + " ended_at = ?, log_path = ?, message = ? WHERE job_id = ? AND attempt = ?"
+                    + " AND (outcome = ? OR (outcome = ? AND message LIKE ?))")) {
+                p.setString(1, AttemptOutcome.INTERRUPTED.name());
+                Rows.setInteger(p, 2, null);
+                Rows.setInstant(p, 3, ended);
+                p.setString(4, log);
+                p.setString(5, message);
+                p.setString(6, jobId);
+                p.setInt(7, attempt);
+                p.setString(8, AttemptOutcome.RUNNING.name());
+                p.setString(9, AttemptOutcome.INTERRUPTED.name());
+                p.setString(10, UNSWEPT_END + "%");
+                p.executeUpdate();
+            }
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?"
                     + " AND attempts = ?")) {
                 p.setString(1, JobState.QUEUED.name());

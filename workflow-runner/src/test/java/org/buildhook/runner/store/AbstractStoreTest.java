@@ -346,6 +346,60 @@ abstract class AbstractStoreTest {
         assertThat(recorded.endedAt()).isEqualTo(gone);
     }
 
+    /**
+     * A node paused past the dead-node limit records, when it wakes, that its own node interrupted
+     * the attempt; but another node of its host had already swept it (killed what it left and run the
+     * job again): the sweep's record stays, the history shows no overlap and no kill that did not
+     * happen (tryout10, F1: the late record replaced it, attempt 1 "ending" 17 s after attempt 2
+     * started, with a message blaming the store).
+     */
+    @Test
+    void aLateInterruptionOfItsOwnDoesNotReplaceTheRecordOfTheNodeThatSweptTheAttempt() throws Exception {
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+        int first = store.ledger().startAttempt(jobId, "paused-node");
+        Instant started = store.job(jobId).orElseThrow().job().startedAt();
+        assertThat(store.ledger().interruptLeftover(jobId, first, () -> "its node paused-node stopped heart-beating"
+                + " before the attempt ended; node sweeper killed what it left: 7 (sleep); run again")).isPresent();
+        JobAttempt swept = store.job(jobId).orElseThrow().attempts().get(0);
+        int second = store.ledger().startAttempt(jobId, "sweeper");
+        assertThat(second).isEqualTo(first + 1);
+
+        boolean current = store.ledger().interruptAttempt(jobId, first, new JobOutcome(JobOutcome.Result.CANCELLED,
+                143, started, started.plus(Duration.ofHours(1)), "killed", null, false),
+                "killed by its own node: no heartbeat could be written for 28870 ms; run again");
+
+        assertThat(current).as("a later attempt runs").isFalse();
+        JobAttempt recorded = store.job(jobId).orElseThrow().attempts().get(0);
+        assertThat(recorded.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+        assertThat(recorded.message()).isEqualTo(swept.message());
+        assertThat(recorded.endedAt()).isEqualTo(swept.endedAt());
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.RUNNING);
+    }
+
+    /**
+     * Across hosts no sweep can end a paused node's attempt: the node that takes the job over only
+     * marks it ended as it starts the next one, and when the paused node records, late, what its own
+     * fencing did, that record is the true one (its processes ran until then) and replaces the mark.
+     */
+    @Test
+    void aLateInterruptionReplacesTheMarkOfANodeThatCouldNotSweepTheAttempt() {
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+        int attempt = store.ledger().startAttempt(jobId, "paused-node");
+        Instant started = store.job(jobId).orElseThrow().job().startedAt();
+        assertThat(store.ledger().startAttempt(jobId, "node-on-another-host")).isEqualTo(attempt + 1);
+        assertThat(store.job(jobId).orElseThrow().attempts().get(0).message())
+                .startsWith(ExecutionLedger.UNSWEPT_END);
+
+        store.ledger().interruptAttempt(jobId, attempt, new JobOutcome(JobOutcome.Result.CANCELLED, 143, started,
+                started.plusSeconds(40), "killed", null, false), "killed by its own node; run again");
+
+        JobAttempt recorded = store.job(jobId).orElseThrow().attempts().get(0);
+        assertThat(recorded.message()).isEqualTo("killed by its own node; run again");
+        assertThat(recorded.endedAt()).isEqualTo(started.plusSeconds(40));
+    }
+
     /** Whether {@code thread} waits for a lock another sweep holds (here: a monitor of this JVM). */
     boolean waitsForLock(Thread thread) throws SQLException {
         return thread.getState() == Thread.State.BLOCKED;
