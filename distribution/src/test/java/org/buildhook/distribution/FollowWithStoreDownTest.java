@@ -21,10 +21,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A follow of a running job's log ({@code GET /api/jobs/{id}/log?follow=1}) whose server loses its
@@ -35,28 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
  * real PostgreSQL behind a {@link org.buildhook.distribution.reliability.TcpProxy} that the test
  * cuts, a real job. Needs {@code BUILDHOOK_TEST_PG_URL}; skipped without it, except on CI.
  */
-class FollowWithStoreDownTest {
+class FollowWithStoreDownTest extends AbstractProxiedServeTest {
 
     static final String TOKEN = "admin-token-for-the-follow-store-test-0123";
 
-    @TempDir
-    Path dir;
-    private ProxiedSchema pg;
-    private ServeProcesses processes;
-
-    @BeforeEach
-    void schema() throws Exception {
-        pg = ProxiedSchema.create("follow_");
-    }
-
-    @AfterEach
-    void dropSchema() throws Exception {
-        if (processes != null) {
-            processes.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
+    FollowWithStoreDownTest() {
+        super("follow_");
     }
 
     /** A follow's body as it arrives, read on a thread of its own. */

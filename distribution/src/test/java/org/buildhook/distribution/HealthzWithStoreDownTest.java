@@ -10,10 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.buildhook.distribution.reliability.TcpProxy;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code /healthz} of a standalone server on PostgreSQL answers {@code 503} promptly while the
@@ -23,26 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
  * is never touched. Needs {@code BUILDHOOK_TEST_PG_URL}; skipped without it, except on CI where it
  * fails.
  */
-class HealthzWithStoreDownTest {
+class HealthzWithStoreDownTest extends AbstractProxiedServeTest {
 
-    @TempDir
-    Path dir;
-    private ProxiedSchema pg;
-    private ServeProcesses processes;
-
-    @BeforeEach
-    void schema() throws Exception {
-        pg = ProxiedSchema.create("health_");
-    }
-
-    @AfterEach
-    void dropSchema() throws Exception {
-        if (processes != null) {
-            processes.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
+    HealthzWithStoreDownTest() {
+        super("health_");
     }
 
     @Test

@@ -16,10 +16,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.distribution.reliability.TcpProxy;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * During the grace period of a graceful stop the server still runs: it stores deliveries and records
@@ -31,26 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
  * cut and opened again; the shared PostgreSQL server is never touched. Needs
  * {@code BUILDHOOK_TEST_PG_URL}; skipped without it, except on CI where it fails.
  */
-class StopGraceWithStoreBlipTest {
+class StopGraceWithStoreBlipTest extends AbstractProxiedServeTest {
 
-    @TempDir
-    Path dir;
-    private ProxiedSchema pg;
-    private ServeProcesses processes;
-
-    @BeforeEach
-    void schema() throws Exception {
-        pg = ProxiedSchema.create("grace_");
-    }
-
-    @AfterEach
-    void dropSchema() throws Exception {
-        if (processes != null) {
-            processes.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
+    StopGraceWithStoreBlipTest() {
+        super("grace_");
     }
 
     /** The server, started with one delivery whose job runs until the file "go" exists. */

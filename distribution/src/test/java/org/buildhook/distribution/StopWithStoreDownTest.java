@@ -12,10 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.distribution.reliability.TcpProxy;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A standalone server on PostgreSQL stopped (SIGTERM) while its database cannot be reached exits
@@ -25,26 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
  * PostgreSQL server is never touched. Needs {@code BUILDHOOK_TEST_PG_URL}; skipped without it,
  * except on CI where it fails.
  */
-class StopWithStoreDownTest {
+class StopWithStoreDownTest extends AbstractProxiedServeTest {
 
-    @TempDir
-    Path dir;
-    private ProxiedSchema pg;
-    private ServeProcesses processes;
-
-    @BeforeEach
-    void schema() throws Exception {
-        pg = ProxiedSchema.create("stop_");
-    }
-
-    @AfterEach
-    void dropSchema() throws Exception {
-        if (processes != null) {
-            processes.close();
-        }
-        if (pg != null) {
-            pg.close();
-        }
+    StopWithStoreDownTest() {
+        super("stop_");
     }
 
     @Test

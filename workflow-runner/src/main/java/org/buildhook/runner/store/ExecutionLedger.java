@@ -918,21 +918,7 @@ public final class ExecutionLedger {
             // Not over a sweep's record: a node of the attempt's host already ended it, killed what it
             // left and ran the job again while this node was paused (tryout10, F1). This node's own
             // account (it fenced itself, or stopped) ends later than the processes really did.
-            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
-                    + " ended_at = ?, log_path = ?, message = ? WHERE job_id = ? AND attempt = ?"
-                    + " AND (outcome = ? OR (outcome = ? AND message LIKE ?))")) {
-                p.setString(1, AttemptOutcome.INTERRUPTED.name());
-                Rows.setInteger(p, 2, null);
-                Rows.setInstant(p, 3, ended);
-                p.setString(4, log);
-                p.setString(5, message);
-                p.setString(6, jobId);
-                p.setInt(7, attempt);
-                p.setString(8, AttemptOutcome.RUNNING.name());
-                p.setString(9, AttemptOutcome.INTERRUPTED.name());
-                p.setString(10, UNSWEPT_END + "%");
-                p.executeUpdate();
-            }
+            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, ended, log, message, true);
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?"
                     + " AND attempts = ?")) {
                 p.setString(1, JobState.QUEUED.name());
@@ -1041,8 +1027,18 @@ public final class ExecutionLedger {
 
     private static void updateAttempt(Connection c, String jobId, int attempt, AttemptOutcome outcome,
             Integer exitCode, Instant ended, String log, String message) throws SQLException {
+        updateAttempt(c, jobId, attempt, outcome, exitCode, ended, log, message, false);
+    }
+
+    /**
+     * Writes how an attempt ended; with {@code unlessSwept}, only while no sweep has recorded it
+     * (still running, or only marked ended by a node that could not sweep it: {@link #UNSWEPT_END}).
+     */
+    private static void updateAttempt(Connection c, String jobId, int attempt, AttemptOutcome outcome,
+            Integer exitCode, Instant ended, String log, String message, boolean unlessSwept) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
-                + " ended_at = ?, log_path = ?, message = ? WHERE job_id = ? AND attempt = ?")) {
+                + " ended_at = ?, log_path = ?, message = ? WHERE job_id = ? AND attempt = ?"
+                + (unlessSwept ? " AND (outcome = ? OR (outcome = ? AND message LIKE ?))" : ""))) {
             p.setString(1, outcome.name());
             Rows.setInteger(p, 2, exitCode);
             Rows.setInstant(p, 3, ended);
@@ -1050,6 +1046,11 @@ public final class ExecutionLedger {
             p.setString(5, message);
             p.setString(6, jobId);
             p.setInt(7, attempt);
+            if (unlessSwept) {
+                p.setString(8, AttemptOutcome.RUNNING.name());
+                p.setString(9, AttemptOutcome.INTERRUPTED.name());
+                p.setString(10, UNSWEPT_END + "%");
+            }
             p.executeUpdate();
         }
     }

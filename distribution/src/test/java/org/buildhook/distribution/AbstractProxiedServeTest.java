@@ -1,0 +1,41 @@
+package org.buildhook.distribution;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The tests of real {@code buildhook serve} processes on PostgreSQL behind a {@code TcpProxy}
+ * ({@link ProxiedSchema}): a schema of their own for each test, dropped after it, and the serve
+ * processes a test started ({@link #processes}) killed first. Needs {@code BUILDHOOK_TEST_PG_URL};
+ * skipped without it, except on CI where it fails.
+ */
+abstract class AbstractProxiedServeTest {
+
+    @TempDir
+    Path dir;
+    ProxiedSchema pg;
+    ServeProcesses processes;
+    private final String schemaPrefix;
+
+    /** @param schemaPrefix the start of the test schema's name ({@code stop_}) */
+    AbstractProxiedServeTest(String schemaPrefix) {
+        this.schemaPrefix = schemaPrefix;
+    }
+
+    @BeforeEach
+    void schema() throws Exception {
+        pg = ProxiedSchema.create(schemaPrefix);
+    }
+
+    @AfterEach
+    void dropSchema() throws Exception {
+        if (processes != null) {
+            processes.close();
+        }
+        if (pg != null) {
+            pg.close();
+        }
+    }
+}
