@@ -26,4 +26,20 @@ public final class Utf8 {
         }
         return -1;
     }
+
+    /**
+     * How many bytes {@code value} takes in UTF-8, without encoding it: 1 to 3 per character, 4 per
+     * surrogate pair. A surrogate without its pair ({@link #unpairedSurrogate}) has no encoding and is
+     * counted as 2 bytes; callers refuse such a value on its own.
+     *
+     * @return the length in bytes, 0 or more
+     */
+    public static long encodedLength(String value) {
+        long bytes = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
+        }
+        return bytes;
+    }
 }

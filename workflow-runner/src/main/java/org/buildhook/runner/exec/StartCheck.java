@@ -99,7 +99,7 @@ final class StartCheck {
                 + " environment variable (MAX_ARG_STRLEN); a value that long, from the build's payload, reaches a script"
                 + " whole only through the payload file (BUILDHOOK_PAYLOAD) or standard input (stdin: on)";
         for (int i = 0; i < argv.size(); i++) {
-            long bytes = argv.get(i).length() <= SURELY_FITS ? 0 : utf8Length(argv.get(i));
+            long bytes = argv.get(i).length() <= SURELY_FITS ? 0 : Utf8.encodedLength(argv.get(i));
             if (bytes + 1 > MAX_ARG_STRLEN) {
                 throw new Refused("argument " + i + " is " + bytes + what);
             }
@@ -110,21 +110,11 @@ final class StartCheck {
             if (name.length() + 1 + value.length() <= SURELY_FITS) {
                 continue;
             }
-            long bytes = utf8Length(name) + 1 + utf8Length(value);
+            long bytes = Utf8.encodedLength(name) + 1 + Utf8.encodedLength(value);
             if (bytes + 1 > MAX_ARG_STRLEN) {
                 throw new Refused("environment variable " + name + " is " + bytes + what);
             }
         }
-    }
-
-    /** Bytes of the UTF-8 encoding (an unpaired surrogate counted as the 3 bytes it cannot have; refused later). */
-    private static long utf8Length(String text) {
-        long bytes = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
-        }
-        return bytes;
     }
 
     /** Refuses what this JVM would pass with '?' in place of characters: never run with other values. */
