@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.buildhook.core.LogSafe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -74,16 +75,16 @@ final class JobCommand {
             out.println("job       " + job.path("id").asText() + "  " + job.path("state").asText()
                     + (job.path("exitCode").isNull() ? "" : " (exit " + job.path("exitCode").asInt() + ")"));
             out.println("rule      " + job.path("rule").asText()
-                    + (job.path("runName").isNull() ? "" : "  run " + Table.printable(job.path("runName").asText())));
+                    + (job.path("runName").isNull() ? "" : "  run " + LogSafe.escape(job.path("runName").asText())));
             out.println("delivery  " + job.path("delivery").asText());
             if (!job.path("rerunOf").isNull()) {
                 out.println("rerun of  " + job.path("rerunOf").asText());
             }
-            out.println("message   " + Table.printable(job.path("message").asText("")));
+            out.println("message   " + LogSafe.escape(job.path("message").asText("")));
             // JSON escapes C0 controls only: C1 ones (U+009B, a terminal's CSI) are escaped here.
-            out.println("argv      " + Table.printable(job.path("argv").toString()));
+            out.println("argv      " + LogSafe.escape(job.path("argv").toString()));
             out.println("workdir   " + (job.path("workdir").isNull() ? "(the runner's default, runner.workdir)"
-                    : Table.printable(job.path("workdir").asText())));
+                    : LogSafe.escape(job.path("workdir").asText())));
             out.println("limits    timeout " + job.path("timeout").asText() + ", retries " + job.path("retries").asInt()
                     + ", backoff " + job.path("backoff").asText() + ", concurrency "
                     + (job.path("concurrency").asInt() == 0 ? "no limit" : job.path("concurrency").asText())
@@ -95,14 +96,14 @@ final class JobCommand {
                 Map.Entry<String, JsonNode> e = it.next();
                 env.put(e.getKey(), e.getValue());
             }
-            env.forEach((name, value) -> out.println("  " + Table.printable(name) + "=" + Table.printable(value.toString())));
+            env.forEach((name, value) -> out.println("  " + LogSafe.escape(name) + "=" + LogSafe.escape(value.toString())));
             out.println("attempts  " + job.path("attempts").asInt());
             for (JsonNode a : answer.path("attempts")) {
                 out.println("  #" + a.path("attempt").asInt() + " " + a.path("outcome").asText()
                         + (a.path("exitCode").isNull() ? "" : " exit " + a.path("exitCode").asInt())
                         + "  " + a.path("startedAt").asText("-") + " .. " + a.path("endedAt").asText("-")
                         + "  on " + a.path("node").asText("-")
-                        + (a.path("message").isNull() ? "" : "  " + Table.printable(a.path("message").asText())));
+                        + (a.path("message").isNull() ? "" : "  " + LogSafe.escape(a.path("message").asText())));
             }
         }
     }

@@ -23,20 +23,13 @@ final class Table {
         }
         List<String> row = new ArrayList<>();
         for (String cell : cells) {
-            String text = cell == null || cell.equals("null") ? "-" : printable(cell.replaceAll("\\s+", " "));
+            // Cells hold payload values (a trigger, a project, a reason): a control character in them (ESC
+            // starts a terminal's escape sequences: clear the screen, set the title) is shown as \x1b.
+            String text = cell == null || cell.equals("null") ? "-" : LogSafe.escape(cell.replaceAll("\\s+", " "));
             row.add(text.length() > MAX_CELL ? text.substring(0, MAX_CELL - 1) + "…" : text);
         }
         rows.add(row);
         return this;
-    }
-
-    /**
-     * Cells hold payload values (a trigger, a project, a reason): a control character left in them
-     * (ESC, which starts a terminal's escape sequences: clear the screen, set the title, write the
-     * clipboard) is shown as {@code \x1b}, never sent to the operator's terminal.
-     */
-    static String printable(String text) {
-        return LogSafe.escape(text);
     }
 
     void print(PrintWriter out) {

@@ -34,18 +34,12 @@ public final class DryRunRenderer {
                         .append(verdict.jobs().size()).append(verdict.jobs().size() == 1 ? " job\n" : " jobs\n");
                 verdict.jobs().forEach(job -> job(out, job));
             } else if (showNonFiring) {
-                out.append("\nrule ").append(verdict.rule()).append(": does not fire: ").append(visible(verdict.whyNot())).append('\n');
+                // The reason quotes the payload's value as it came (trigger 'x' does not match …): its
+                // control characters (ESC starts a terminal's escape sequences) are shown as \xNN.
+                out.append("\nrule ").append(verdict.rule()).append(": does not fire: ").append(LogSafe.escape(verdict.whyNot())).append('\n');
             }
         }
         return out.toString();
-    }
-
-    /**
-     * The reason quotes the payload's value as it came ({@code trigger 'x' does not match …}): its
-     * control characters (ESC starts a terminal's escape sequences) are shown as {@code \xNN}.
-     */
-    private static String visible(String text) {
-        return LogSafe.escape(text);
     }
 
     private static void job(StringBuilder out, PlannedJob job) {
