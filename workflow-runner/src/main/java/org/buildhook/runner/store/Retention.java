@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * files, a small batch per transaction so that accepting never waits long behind it. Deliveries
  * with a job that has not ended (queued, running, waiting for shared resources or awaiting an
  * approval) or whose follow-up is still to be started are kept until it has: retention never takes
- * a job, an approval or a follow-up that is still owed.
+ * a job, an approval or a follow-up that is still owed. The files go from this node's disk only: what
+ * it leaves on the disks of the nodes that ran the jobs, each of them removes ({@link OrphanFiles}).
  *
  * <p>A supersede key's row ({@code supersede_keys}: the newest build seen for a rule and key) goes
  * with the delivery of that newest build. While that delivery is kept, a late older build of the
