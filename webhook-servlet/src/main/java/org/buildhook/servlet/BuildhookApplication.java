@@ -95,6 +95,8 @@ public final class BuildhookApplication implements AutoCloseable {
             started.push(StoreLock.acquire(config.store()));
             Store store = Store.open(config.store());
             started.push(store);
+            // Retention removes the logs of jobs that ran here and whose rows another node deleted.
+            store.sweepJobLogsIn(config.launcher().logDirectory());
             CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
             started.push(launcher);
             Supplier<RuleSet> ruleSet = rules == null
