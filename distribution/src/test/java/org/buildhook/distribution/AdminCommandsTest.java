@@ -116,6 +116,39 @@ class AdminCommandsTest {
         assertThat(err.toString()).contains("'state' must be one of");
     }
 
+    /**
+     * A list cut at {@code --limit} read as the whole list, and the commands had no way to the next
+     * page (tryout11 F3: 3,000 deliveries, `jobs --state failed --limit 500` showed 429 failed jobs
+     * with nothing to say whether there were more, and no `--before`).
+     */
+    @Test
+    void listsCutAtTheLimitSaySoAndTheNextPageIsReachedWithBefore() throws Exception {
+        String first = server.deliver("build-67-passed.json");
+        String second = server.deliver("build-68-failed.json");
+        String third = server.deliver("build-412-promoted.json");
+
+        assertThat(run("deliveries", "--limit", "2")).isZero();
+        assertThat(out.toString()).contains(third).contains(second).doesNotContain(first);
+        assertThat(err.toString()).isEqualTo("(more: add --before " + second + " for the next page)"
+                + System.lineSeparator());
+        assertThat(run("deliveries", "--limit", "2", "--before", second)).isZero();
+        assertThat(out.toString()).contains(first).doesNotContain(second).doesNotContain(third);
+        assertThat(err.toString()).isEmpty();
+
+        String job = server.awaitJob(first, "SUCCEEDED").path("id").asText();
+        assertThat(run("rerun", job)).isZero();
+        assertThat(run("rerun", job)).isZero();
+        assertThat(run("jobs", "--rule", "echo", "--limit", "1")).isZero();
+        assertThat(out.toString().lines().toList()).hasSize(2);
+        String newest = out.toString().lines().toList().get(1).split(" ")[0];
+        assertThat(err.toString()).startsWith("(more: add --before " + newest + " ");
+        assertThat(run("jobs", "--rule", "echo", "--limit", "5", "--before", newest)).isZero();
+        assertThat(out.toString().lines().toList()).hasSize(3).noneMatch(l -> l.startsWith(newest));
+        assertThat(err.toString()).isEmpty();
+
+        assertThat(run("jobs", "--before", "not/an-id")).isEqualTo(ExitCodes.USAGE);
+    }
+
     @Test
     void logsPrintsTheLogAndFollowsItToTheEnd() throws Exception {
         String done = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
