@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -438,6 +439,52 @@ class AdminCommandsTest {
         assertThat(gone.path("actions").path(0).path("at").asText()).isNotEmpty();
         assertThat(run("approve", rejected)).isEqualTo(ExitCodes.FAILED);
         assertThat(err.toString()).contains("is REJECTED, not awaiting an approval");
+    }
+
+    /**
+     * {@code job show} printed no link of a workflow's jobs: not the job a follow-up follows, nor the
+     * follow-ups a job started, nor when an approval expires, nor the audit trail (tryout11 F2): an
+     * operator walking a chain needed {@code --json} and the delivery's whole job list.
+     */
+    static String byRule(JsonNode jobs, String rule) {
+        for (JsonNode j : jobs) {
+            if (j.path("rule").asText().equals(rule)) {
+                return j.path("id").asText();
+            }
+        }
+        throw new AssertionError("no job of rule " + rule + " in " + jobs);
+    }
+
+    @Test
+    void jobShowLinksAFollowUpToItsParentAndFollowUpsAndShowsExpiryAndActions() throws Exception {
+        server.replaceRules("rules:\n  - name: chain\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
+                + "    on-success:\n      command: [/bin/false]\n"
+                + "  - name: gated\n    when: {status: FAILED}\n    approval: {expires: 1h}\n    run:\n"
+                + "      command: [/bin/true]\n");
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly("chain", "gated");
+        String delivery = server.deliver("build-67-passed.json");
+        AtomicReference<JsonNode> jobs = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            jobs.set(server.getJson("deliveries/" + delivery).path("jobs"));
+            return jobs.get().size() == 2 && jobs.get().findValuesAsText("state").containsAll(List.of("FAILED", "SUCCEEDED"));
+        });
+        String followUp = byRule(jobs.get(), "chain/on-success");
+        String parent = byRule(jobs.get(), "chain");
+
+        assertThat(run("job", "show", followUp)).isZero();
+        assertThat(out.toString()).contains("follows   " + parent + "\n").doesNotContain("follow-ups");
+        assertThat(run("job", "show", parent)).isZero();
+        assertThat(out.toString()).contains("follow-ups\n  " + followUp + "  chain/on-success  FAILED\n")
+                .doesNotContain("follows ");
+
+        String gated = server.awaitJob(server.deliver("build-68-failed.json"), "AWAITING_APPROVAL").path("id").asText();
+        String expires = server.getJson("jobs/" + gated).path("job").path("expiresAt").asText();
+        assertThat(run("job", "show", gated)).isZero();
+        assertThat(out.toString()).contains("expires   " + expires + " unless approved or rejected before");
+        assertThat(run("reject", gated)).isZero();
+        assertThat(run("job", "show", gated)).isZero();
+        assertThat(out.toString()).doesNotContain("expires ").containsPattern("actions\n  \\S+  reject by token@");
     }
 
     @Test
