@@ -167,6 +167,52 @@ class AdminCommandsTest {
         assertThat(err.toString()).contains("9").doesNotContain("off");
     }
 
+    /**
+     * A follow of a job whose output passed runner.log-max-bytes went on, once the attempt ended, at
+     * its offset in the rewritten (head, marker, tail) file: it printed a line glued from two and the
+     * last bytes only, with no sign that anything was dropped (tryout11 F1). It says how much was
+     * dropped and prints the kept tail whole.
+     */
+    @Test
+    void logsFollowOfAJobPastItsLogCapSaysWhatWasDroppedAndPrintsTheWholeTail() throws Exception {
+        server.close();
+        server = AdminServer.withRunner(Files.createDirectories(dir.resolve("capped")), "  log-max-bytes: 4KiB");
+        Path go = server.dir.resolve("go-on");
+        Files.writeString(server.dir.resolve("chatty.sh"), "seq -f 'line %06g' 1 2000\n"
+                + "while [ ! -f '" + go + "' ]; do [ -d '" + server.dir + "' ] || exit 1; sleep 0.1; done\n"
+                + "seq -f 'line %06g' 2001 4000\n");
+        server.replaceRules("rules:\n  - name: chatty\n    run:\n      command: [/bin/sh, '"
+                + server.dir.resolve("chatty.sh") + "']\n");
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly("chatty");
+        String job = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
+        StringWriter followed = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(followed, true));
+        cl.setErr(new PrintWriter(new StringWriter(), true));
+        java.util.concurrent.CompletableFuture<Integer> follow = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cl.execute("logs", "-f", job, "--url", server.uri().toString(), "--token-file",
+                        dir.resolve("capped/admin-token").toString()));
+        // The live log stops at the cap (4096 bytes, 4 into line 342): the follow has read it all.
+        await().atMost(Duration.ofSeconds(30)).until(() -> followed.toString().contains("line 000341\n"));
+
+        Files.writeString(go, "");
+
+        assertThat(follow.get(60, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+        List<String> lines = followed.toString().lines().toList();
+        // 48,000 bytes of output: the follow printed the first 4096, the file keeps the last 3072 (lines 3745 on).
+        int marker = lines.indexOf("[buildhook] log truncated: 40832 bytes dropped here (log cap 4096 bytes; what"
+                + " follows is the last 3072 bytes)");
+        assertThat(marker).as(followed.toString()).isPositive();
+        assertThat(lines.subList(0, marker - 1)).allMatch(l -> l.matches("line \\d{6}"));
+        assertThat(lines.get(marker - 1)).isEqualTo("line");
+        List<String> tail = lines.subList(marker + 1, lines.size() - 1);
+        assertThat(tail).hasSize(256).allMatch(l -> l.matches("line \\d{6}"));
+        assertThat(tail.get(0)).isEqualTo("line 003745");
+        assertThat(tail.get(255)).isEqualTo("line 004000");
+        assertThat(lines.get(lines.size() - 1)).startsWith("[buildhook] job " + job + " SUCCEEDED");
+    }
+
     @Test
     void logsFollowOfAFailedJobEndsWithItsOutcomeAndExits1() throws Exception {
         server.replaceRules("rules:\n  - name: broken\n    run:\n      command: [/bin/sh, -c, 'echo oops; exit 3']\n");
