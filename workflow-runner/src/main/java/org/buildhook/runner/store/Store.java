@@ -61,7 +61,7 @@ public final class Store implements AutoCloseable {
         this.writer = new DeliveryWriter(db, queue, ids, config.clock(), config.dedupWindow());
         this.approvals = new Approvals(db, queue, ids, config.clock());
         this.reader = new StoreReader(db);
-        this.ledger = new ExecutionLedger(db, reader, config.clock());
+        this.ledger = new ExecutionLedger(db, reader, config.clock(), this::jobsQueued);
         this.followUps = new FollowUpLedger(db, writer);
         this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.nodeLeases = new NodeLeases(db, config.clock());
