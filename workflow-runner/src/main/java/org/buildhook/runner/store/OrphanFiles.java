@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.buildhook.core.IoProblems;
 import org.buildhook.runner.RunnerException;
@@ -101,6 +102,8 @@ final class OrphanFiles {
     private final Path payloads;
     private volatile Path logs;
     private boolean saidNoSecureStream;
+    private final AtomicLong logFoldersRemoved = new AtomicLong();
+    private final AtomicLong payloadCopiesRemoved = new AtomicLong();
     /** Per kind, the last id the previous sweep looked at, or null to start from the oldest. */
     private final String[] after = new String[Kind.values().length];
 
@@ -135,12 +138,24 @@ final class OrphanFiles {
                     + " are left over: {}; will try again at the next sweep", e.getMessage());
         }
         problems.log();
+        logFoldersRemoved.addAndGet(folders);
+        payloadCopiesRemoved.addAndGet(copies);
         if (folders + copies > 0) {
             LOG.info("retention removed {} job log folder(s) and {} payload copy(ies) from this node whose job or"
                     + " delivery the store no longer has (deleted by another node's sweep, or before a stop)",
                     folders, copies);
         }
         return new Removed(folders, copies);
+    }
+
+    /** The log folders removed since the store opened. */
+    long logFoldersRemoved() {
+        return logFoldersRemoved.get();
+    }
+
+    /** The payload copies removed since the store opened. */
+    long payloadCopiesRemoved() {
+        return payloadCopiesRemoved.get();
     }
 
     private int sweep(Kind kind, Path folder, Instant now, Problems problems) {

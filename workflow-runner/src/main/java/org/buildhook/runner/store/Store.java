@@ -435,6 +435,16 @@ public final class Store implements AutoCloseable {
         orphans.logDirectory(logDirectory.toAbsolutePath().normalize());
     }
 
+    /** The job log folders this node's retention removed since the store opened because their job was gone. */
+    public long orphanLogFoldersRemoved() {
+        return orphans.logFoldersRemoved();
+    }
+
+    /** The payload copies this node's retention removed since the store opened because their delivery was gone. */
+    public long orphanPayloadCopiesRemoved() {
+        return orphans.payloadCopiesRemoved();
+    }
+
     /** The sweep of files the store no longer has; for tests. */
     OrphanFiles orphanFiles() {
         return orphans;
