@@ -64,12 +64,22 @@ final class LogsCommand implements Callable<Integer> {
         if (!follow) {
             return ExitCodes.OK;
         }
+        JsonNode job;
         if (copied.last().startsWith(FOLLOW_STOPPED)) {
-            // The server could not read its store: the job's state would be unknown too, and the line said what to do.
-            return ExitCodes.UNAVAILABLE;
+            // Most likely the server's notice that it could not read its store, which said what to do;
+            // but a job's own last line may read the same: only a job that has ended tells them apart.
+            try {
+                job = client.get("jobs/" + id).path("job");
+            } catch (CommandFailure e) {
+                return ExitCodes.UNAVAILABLE;
+            }
+            if (!ended(job.path("state").asText())) {
+                return ExitCodes.UNAVAILABLE;
+            }
+        } else {
+            job = client.get("jobs/" + id).path("job");
         }
         // Following ends with how the job stands, and an exit code a script can test.
-        JsonNode job = client.get("jobs/" + id).path("job");
         String state = job.path("state").asText();
         String message = job.path("message").asText("");
         out.println("[buildhook] job " + id + " " + state + (message.isEmpty() ? "" : ": " + message)

@@ -144,6 +144,23 @@ class AdminCommandsTest {
         assertThat(out.toString()).isEqualTo("oops\n[buildhook] job " + failed + " FAILED: exited with 3 (1 attempt(s))\n");
     }
 
+    /**
+     * review11 F5: a job whose own last line starts like the server's "the log follow stopped" notice
+     * (a script that echoes buildhook's notes) made {@code logs -f} exit 3 without the job's state.
+     */
+    @Test
+    void logsFollowOfAJobWhoseLastLineLooksLikeTheStopNoticeEndsWithItsOutcome() throws Exception {
+        server.replaceRules("rules:\n  - name: echoes\n    run:\n      command: [/bin/sh, -c,"
+                + " 'echo \"[buildhook] the log follow stopped: not really\"']\n");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.app().rules().current().ruleNames().contains("echoes"));
+        String done = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+
+        assertThat(run("logs", "-f", done)).isZero();
+        assertThat(out.toString()).isEqualTo("[buildhook] the log follow stopped: not really\n[buildhook] job " + done
+                + " SUCCEEDED: exited with 0 (1 attempt(s))\n");
+    }
+
     @Test
     void jobShowPrintsArgvEnvWorkdirAndEveryAttempt() throws Exception {
         String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();

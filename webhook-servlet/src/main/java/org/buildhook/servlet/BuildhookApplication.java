@@ -95,6 +95,8 @@ public final class BuildhookApplication implements AutoCloseable {
             started.push(StoreLock.acquire(config.store()));
             Store store = Store.open(config.store());
             started.push(store);
+            // Retention removes the logs of jobs that ran here and whose rows another node deleted.
+            store.sweepJobLogsIn(config.launcher().logDirectory());
             CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
             started.push(launcher);
             Supplier<RuleSet> ruleSet = rules == null
@@ -117,6 +119,7 @@ public final class BuildhookApplication implements AutoCloseable {
             metrics.sharedResources(() -> rules == null ? java.util.Map.of() : rules.current().resources(),
                     () -> store.resources().unitsInUse(), () -> store.countJobs(JobState.WAITING));
             metrics.runningJobs(engine::runningCount);
+            metrics.retentionOrphans(store::orphanLogFoldersRemoved, store::orphanPayloadCopiesRemoved);
             if (store.writeStats().isPresent()) {
                 metrics.storeCommits(() -> store.writeStats().map(WriteStats::commits).orElse(0L),
                         () -> store.writeStats().map(WriteStats::transactions).orElse(0L));

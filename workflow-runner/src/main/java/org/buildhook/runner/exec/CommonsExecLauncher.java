@@ -159,6 +159,9 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             attempt.refuse(e.getMessage());
             return attempt;
         }
+        for (String line : checked.leftOut()) {
+            attempt.log().note(line);
+        }
         running.add(attempt);
         if (closed) {
             // close() may have taken its list of running attempts before this one joined it.

@@ -9,6 +9,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +31,13 @@ final class StartCheck {
         }
     }
 
-    /** What the launch needs, once checked. */
-    record Checked(Path executable, Map<String, String> environment, Path workdir) {
+    /**
+     * What the launch needs, once checked.
+     *
+     * @param leftOut one line per variable of buildhook's own left out of the environment because
+     *                Linux would refuse it (see {@link #fitsLinux}), for the attempt's log; usually empty
+     */
+    record Checked(Path executable, Map<String, String> environment, Path workdir, List<String> leftOut) {
     }
 
     private StartCheck() {
@@ -48,6 +54,16 @@ final class StartCheck {
      */
     static Checked check(List<String> argv, Map<String, String> base, Map<String, String> extra,
             Path workdir, ProcessEncoding encoding) throws Refused {
+        return check(argv, base, extra, workdir, encoding, ARGUMENT_SPACE);
+    }
+
+    /**
+     * As {@link #check(List, Map, Map, Path, ProcessEncoding)}, with the room Linux gives a new
+     * program's arguments and environment together as {@code argumentSpace} bytes (for tests; the
+     * launch uses {@link #ARGUMENT_SPACE}).
+     */
+    static Checked check(List<String> argv, Map<String, String> base, Map<String, String> extra,
+            Path workdir, ProcessEncoding encoding, long argumentSpace) throws Refused {
         if (argv.isEmpty()) {
             throw new Refused("empty command: the rule's command needs at least the program");
         }
@@ -57,6 +73,7 @@ final class StartCheck {
             }
         }
         Map<String, String> environment = new HashMap<>(base);
+        Map<String, String> own = extra;
         for (Map.Entry<String, String> variable : extra.entrySet()) {
             String name = variable.getKey();
             if (name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0
@@ -66,7 +83,7 @@ final class StartCheck {
             }
             environment.put(name, variable.getValue());
         }
-        fitsLinux(argv, environment);
+        List<String> leftOut = new ArrayList<>(0);
         BasicFileAttributes folder; // one stat for both questions
         try {
             folder = Files.readAttributes(workdir, BasicFileAttributes.class);
@@ -80,41 +97,150 @@ final class StartCheck {
             throw new Refused("working directory is not a directory: " + workdir);
         }
         Path executable = executable(argv.get(0), environment.get("PATH"), workdir);
-        exactBytes(argv, base, extra, environment, workdir, executable, encoding);
-        return new Checked(executable, Map.copyOf(environment), workdir);
+        if (fitsLinux(argv, environment, extra, executable, argumentSpace, leftOut)) {
+            own = new HashMap<>(extra);
+            own.keySet().retainAll(environment.keySet());
+        }
+        exactBytes(argv, base, own, environment, workdir, executable, encoding);
+        return new Checked(executable, Map.copyOf(environment), workdir, List.copyOf(leftOut));
     }
 
     /** Linux's MAX_ARG_STRLEN: the most bytes of one argument, or of one {@code NAME=value}, its NUL included. */
     static final int MAX_ARG_STRLEN = 131_072;
     /** A string of at most this many chars has at most MAX_ARG_STRLEN - 1 bytes in UTF-8 (3 per char at most). */
     private static final int SURELY_FITS = (MAX_ARG_STRLEN - 1) / 3;
+    /**
+     * Bytes kept aside from {@link #ARGUMENT_SPACE} for what is added on the way to the program:
+     * the {@code setsid} launch's own arguments, and a script's interpreter and path, which the
+     * kernel adds to the arguments when it runs a {@code #!} file.
+     */
+    static final int SLACK = 8_192;
+    /**
+     * The bytes Linux gives a new program's arguments and environment together (fs/exec.c: a
+     * quarter of the stack size limit, {@code ulimit -s}, at most 6 MiB and at least 128 KiB; each
+     * string counts its NUL and 8 bytes for its pointer). Read once, from this process's stack
+     * limit in {@code /proc/self/limits}, which the jobs inherit; 2 MiB (the limit of the usual
+     * 8 MiB stack) when it cannot be read.
+     */
+    static final long ARGUMENT_SPACE = argumentSpace(stackLimit(Path.of("/proc/self/limits")));
 
     /**
-     * Refuses, naming it, an argument or a variable the kernel would refuse with a bare "error=7,
-     * Argument list too long" (E2BIG): such values come from the payload (a run name of 65536
-     * characters that take three bytes each), and a script can have them whole from the payload file.
+     * The room for arguments and environment under a soft stack limit of {@code stackLimit} bytes
+     * ({@link Long#MAX_VALUE} for unlimited), as Linux's {@code bprm_stack_limits} works it out.
      */
-    private static void fitsLinux(List<String> argv, Map<String, String> environment) throws Refused {
+    static long argumentSpace(long stackLimit) {
+        long stkLim = 8L << 20; // _STK_LIM
+        return Math.max(Math.min(stkLim / 4 * 3, stackLimit / 4), 32L * 4096); // ARG_MAX: 32 pages
+    }
+
+    /** The soft "Max stack size" of {@code limits} (a /proc/PID/limits file) in bytes; 8 MiB when unreadable. */
+    static long stackLimit(Path limits) {
+        try {
+            for (String line : Files.readAllLines(limits)) {
+                if (line.startsWith("Max stack size")) {
+                    String soft = line.substring("Max stack size".length()).strip().split("\\s+")[0];
+                    return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or a format this does not know: the usual limit
+        }
+        return 8L << 20;
+    }
+
+    /** The prefix of buildhook's own variables: rules cannot use it (ActionReader), so no rule set these. */
+    private static final String OWN_PREFIX = "BUILDHOOK_";
+
+    /**
+     * Makes the command fit what Linux passes to a new program, which would otherwise refuse it
+     * with a bare "error=7, Argument list too long" (E2BIG): at most {@link #MAX_ARG_STRLEN} bytes
+     * per argument or variable, and {@code space} bytes for all of them together. Such values come
+     * from the payload (a run name of 65536 characters that take three bytes each).
+     * <p>
+     * An argument, or a variable the rule or the host set, that does not fit refuses the job,
+     * naming it and what to do. A variable of buildhook's own ({@code BUILDHOOK_*}, except the
+     * attempt's marker) that does not fit is left out instead, largest first, with a line in
+     * {@code leftOut}: the rule never asked for it, the payload file has its value whole, and a
+     * job that uses none of these values (an on-failure follow-up that pages someone) must not
+     * fail to start because of one.
+     *
+     * @return whether a variable was left out of {@code environment}
+     */
+    private static boolean fitsLinux(List<String> argv, Map<String, String> environment, Map<String, String> extra,
+            Path executable, long space, List<String> leftOut) throws Refused {
+        String whole = " a value that long, from the build's payload, reaches a script whole only through the payload"
+                + " file (BUILDHOOK_PAYLOAD) or standard input (stdin: on)";
         String what = " bytes long, more than the " + MAX_ARG_STRLEN + " bytes Linux passes in one argument or"
-                + " environment variable (MAX_ARG_STRLEN); a value that long, from the build's payload, reaches a script"
-                + " whole only through the payload file (BUILDHOOK_PAYLOAD) or standard input (stdin: on)";
+                + " environment variable (MAX_ARG_STRLEN);" + whole;
+        // The kernel copies the program's path, then every argument (the first is that path
+        // again) and every NAME=value, each with its NUL and a pointer.
+        long upper = 3L * executable.toString().length() + 1 + 8L * (argv.size() + environment.size()) + SLACK;
         for (int i = 0; i < argv.size(); i++) {
-            long bytes = argv.get(i).length() <= SURELY_FITS ? 0 : Utf8.encodedLength(argv.get(i));
+            String argument = i == 0 ? executable.toString() : argv.get(i);
+            long bytes = argument.length() <= SURELY_FITS ? 0 : Utf8.encodedLength(argument);
             if (bytes + 1 > MAX_ARG_STRLEN) {
                 throw new Refused("argument " + i + " is " + bytes + what);
             }
+            upper += 3L * argument.length() + 1;
         }
+        List<String> tooLong = new ArrayList<>(0);
         for (Map.Entry<String, String> variable : environment.entrySet()) {
             String name = variable.getKey();
             String value = variable.getValue();
+            upper += 3L * (name.length() + value.length()) + 2;
             if (name.length() + 1 + value.length() <= SURELY_FITS) {
                 continue;
             }
             long bytes = Utf8.encodedLength(name) + 1 + Utf8.encodedLength(value);
             if (bytes + 1 > MAX_ARG_STRLEN) {
-                throw new Refused("environment variable " + name + " is " + bytes + what);
+                if (!ownVariable(name, value, extra)) {
+                    throw new Refused("environment variable " + name + " is " + bytes + what);
+                }
+                tooLong.add(name);
+                leftOut.add(name + " is left out of the environment: it is " + bytes + " bytes long, more than the "
+                        + MAX_ARG_STRLEN + " bytes Linux passes in one environment variable (MAX_ARG_STRLEN); the"
+                        + " payload file (BUILDHOOK_PAYLOAD) has the whole value");
             }
         }
+        environment.keySet().removeAll(tooLong);
+        if (upper <= space) {
+            return !tooLong.isEmpty(); // the usual case: no value needs encoding to know it fits
+        }
+        long total = Utf8.encodedLength(executable.toString()) + 1 + SLACK;
+        for (int i = 0; i < argv.size(); i++) {
+            total += Utf8.encodedLength(i == 0 ? executable.toString() : argv.get(i)) + 1 + 8;
+        }
+        List<Map.Entry<String, Long>> own = new ArrayList<>();
+        for (Map.Entry<String, String> variable : environment.entrySet()) {
+            long bytes = Utf8.encodedLength(variable.getKey()) + 1 + Utf8.encodedLength(variable.getValue()) + 1 + 8;
+            total += bytes;
+            if (ownVariable(variable.getKey(), variable.getValue(), extra)) {
+                own.add(Map.entry(variable.getKey(), bytes));
+            }
+        }
+        own.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+        long before = total;
+        for (int i = 0; total > space && i < own.size(); i++) {
+            String name = own.get(i).getKey();
+            environment.remove(name);
+            tooLong.add(name);
+            total -= own.get(i).getValue();
+            leftOut.add(name + " is left out of the environment: the command's arguments and environment come to "
+                    + before + " bytes with it, more than the " + space + " bytes Linux passes to a program (a"
+                    + " quarter of the stack size limit, ulimit -s, at most 6 MiB); the payload file"
+                    + " (BUILDHOOK_PAYLOAD) has the whole value");
+        }
+        if (total > space) {
+            throw new Refused("the command's arguments and environment come to " + total + " bytes, more than the "
+                    + space + " bytes Linux passes to a program (a quarter of the stack size limit, ulimit -s, at"
+                    + " most 6 MiB);" + whole);
+        }
+        return !tooLong.isEmpty();
+    }
+
+    /** Whether {@code name} is one of buildhook's own variables of this job, which may be left out. */
+    private static boolean ownVariable(String name, String value, Map<String, String> extra) {
+        return name.startsWith(OWN_PREFIX) && !name.equals(AttemptMarker.VARIABLE) && value.equals(extra.get(name));
     }
 
     /** Refuses what this JVM would pass with '?' in place of characters: never run with other values. */

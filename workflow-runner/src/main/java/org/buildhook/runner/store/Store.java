@@ -35,6 +35,9 @@ public final class Store implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Store.class);
 
+    /** How many batches of names per folder one sweep asks the store about (20 × 500 by default). */
+    private static final int ORPHAN_BATCHES_PER_SWEEP = 20;
+
     private final StoreConfig config;
     private final Database db;
     private final DeliveryWriter writer;
@@ -47,6 +50,7 @@ public final class Store implements AutoCloseable {
     private final NodeLeases nodeLeases;
     private final DeadNodeRelease deadNodes;
     private final Retention retention;
+    private final OrphanFiles orphans;
     private final ScheduledExecutorService retentionThread;
     private final boolean ownsRetentionThread;
     private final List<Runnable> queuedListeners = new CopyOnWriteArrayList<>();
@@ -68,6 +72,8 @@ public final class Store implements AutoCloseable {
         this.deadNodes = new DeadNodeRelease(db, config.clock());
         this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
                 this::payloadFile);
+        this.orphans = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
+                ORPHAN_BATCHES_PER_SWEEP * config.retentionBatch(), config.dataDir().resolve("payloads"));
         this.retentionThread = retentionThread;
         this.ownsRetentionThread = owns;
     }
@@ -410,9 +416,38 @@ public final class Store implements AutoCloseable {
         return Optional.ofNullable(db.lastWriteFailure());
     }
 
-    /** Runs the retention sweep now; returns how many deliveries it removed. */
+    /**
+     * Runs the retention sweep now; returns how many deliveries it removed. It then removes this node's
+     * job log folders and payload copies whose job or delivery the store no longer has.
+     */
     public int runRetention() {
-        return retention.sweep();
+        int removed = retention.sweep();
+        orphans.sweep();
+        return removed;
+    }
+
+    /**
+     * The folder this node's job logs are written to ({@code runner.log-dir}): each retention sweep also
+     * removes from it the folders of jobs the store no longer has, such as the jobs that ran on this node
+     * and whose delivery another node's sweep deleted. Without it only payload copies are looked at.
+     */
+    public void sweepJobLogsIn(Path logDirectory) {
+        orphans.logDirectory(logDirectory.toAbsolutePath().normalize());
+    }
+
+    /** The job log folders this node's retention removed since the store opened because their job was gone. */
+    public long orphanLogFoldersRemoved() {
+        return orphans.logFoldersRemoved();
+    }
+
+    /** The payload copies this node's retention removed since the store opened because their delivery was gone. */
+    public long orphanPayloadCopiesRemoved() {
+        return orphans.payloadCopiesRemoved();
+    }
+
+    /** The sweep of files the store no longer has; for tests. */
+    OrphanFiles orphanFiles() {
+        return orphans;
     }
 
     /** Where the engine writes a delivery's body for {@code BUILDHOOK_PAYLOAD}: derived from its id only. */
@@ -513,7 +548,9 @@ public final class Store implements AutoCloseable {
             retention.sweep();
         } catch (RuntimeException e) {
             LOG.warn("retention sweep failed, will try again: {}", e.getMessage());
+            return;
         }
+        orphans.sweep();
     }
 
     @Override

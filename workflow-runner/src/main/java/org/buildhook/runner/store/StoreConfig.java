@@ -70,13 +70,31 @@ public record StoreConfig(
 
     /**
      * The URL without its query string and without a {@code user:password@} before the host, where
-     * a password may be: safe to log.
+     * a password may be: safe to log. Where the URL leaves it open whether an '@' ends a password
+     * that holds a '/' ({@code //user:pa/ss@host}, no database) or stands in a database's name
+     * ({@code //db/team@ci}), it is taken for a password's end: such a database is described as
+     * {@code //(credentials hidden)@ci}, but no password is shown (review11 F7).
      */
     public String describe() {
         int at = credentialsEnd(url);
+        if (at < 0) {
+            at = atInDatabaseName(url);
+        }
         String shown = at < 0 ? url : url.substring(0, url.indexOf("//") + 2) + "(credentials hidden)" + url.substring(at);
         int query = shown.indexOf('?', at < 0 ? 0 : shown.indexOf('@'));
         return query < 0 ? shown : shown.substring(0, query) + "?(parameters hidden)";
+    }
+
+    /** The last '@' after a leading host and '/', before the query; -1 without one. */
+    private static int atInDatabaseName(String url) {
+        int start = url.indexOf("//");
+        java.util.regex.Matcher host = HOST_THEN_DATABASE.matcher(url);
+        if (start < 0 || !host.region(start + 2, url.length()).lookingAt()) {
+            return -1;
+        }
+        int query = url.indexOf('?', host.end());
+        int at = url.lastIndexOf('@', (query < 0 ? url.length() : query) - 1);
+        return at >= host.end() ? at : -1;
     }
 
     /** A host (and port, or several), then the database's '/': what follows the '@' that ends credentials. */

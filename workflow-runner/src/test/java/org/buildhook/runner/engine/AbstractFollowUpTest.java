@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,6 +57,41 @@ abstract class AbstractFollowUpTest extends AbstractWorkflowTest {
         assertThat(Files.readAllLines(paged)).containsExactly(
                 deploy + " FAILED 3 3 " + deploy + " deploy 3 3 3 67");
         assertThat(jobsOfRule("deploy/on-success")).isEmpty();
+    }
+
+    /**
+     * A run name of 65011 characters, 195011 bytes in UTF-8 (within the parser's 65536 characters),
+     * is more than Linux passes in one argument or variable (MAX_ARG_STRLEN, 128 KiB): the job that
+     * puts it in an argument cannot start, and its on-failure follow-up, which pages someone about
+     * exactly that, failed to start too because it inherited the value as BUILDHOOK_RUN_NAME
+     * (tryout10 F2). Buildhook's own variables that Linux would refuse are now left out, with a line
+     * in the job's log.
+     */
+    @Test
+    void theOnFailureOfAJobWhoseRunNameIsTooLongForLinuxStillRuns() throws IOException {
+        Path paged = dir.resolve("paged");
+        RuleSet rules = rules("rules:\n"
+                + "  - name: each-run\n"
+                + "    when: {runs: {match: each, name: \"build-armhf*\"}}\n"
+                + "    run: {command: [/bin/echo, \"${run.name}\"]}\n"
+                + "    on-failure:\n"
+                + "      command: [/bin/sh, \"" + script("page.sh", "echo \"$1 ${BUILDHOOK_RUN_NAME-unset}"
+                        + " $BUILDHOOK_RUN_STATUS\" >> " + paged) + "\", \"${job.outcome}\"]\n");
+        String longName = "build-armhf" + "\u69cb".repeat(65000);
+        byte[] body = new String(body(68), StandardCharsets.UTF_8).replace("\"build-armhf\"", "\"" + longName + "\"").getBytes(StandardCharsets.UTF_8);
+        openStore();
+        startEngine();
+
+        String parent = deliver(rules, body).jobIds().get(0);
+        JobDetail failed = awaitFinal(parent);
+        Job followUp = awaitOnlyJobOf("each-run/on-failure");
+
+        assertState(failed.job(), JobState.FAILED);
+        assertThat(failed.job().message()).contains("argument 1 is 195011 bytes long");
+        assertState(followUp, JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(paged)).containsExactly("FAILED unset PASSED");
+        assertThat(Files.readString(Path.of(store.job(followUp.id()).orElseThrow().attempts().get(0).logPath())))
+                .contains("[buildhook] BUILDHOOK_RUN_NAME is left out of the environment: it is 195030 bytes long");
     }
 
     @Test

@@ -96,7 +96,11 @@ abstract class AbstractWorkflowTest {
 
     /** Delivers build {@code buildId} as the servlet does: match the rules, store delivery and jobs together. */
     AcceptResult deliver(RuleSet rules, long buildId) {
-        byte[] body = body(buildId);
+        return deliver(rules, body(buildId));
+    }
+
+    /** Delivers {@code body} as the servlet does. */
+    AcceptResult deliver(RuleSet rules, byte[] body) {
         BuildEvent event = new BuildEventParser().parse(body);
         return store.accept(Plans.delivery("default", new String(body, StandardCharsets.UTF_8), Instant.now()),
                 DeliverySummary.of(event), rules.match("default", event));

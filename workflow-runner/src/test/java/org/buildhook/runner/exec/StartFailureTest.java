@@ -47,17 +47,93 @@ class StartFailureTest extends LauncherTest {
         String runName = "\u69cb".repeat(65000);
 
         JobOutcome argument = run(request(List.of("/bin/echo", "short", runName), Map.of(), null));
-        JobOutcome variable = run(request(List.of("/bin/echo"), Map.of("BUILDHOOK_RUN_NAME", runName), null));
+        JobOutcome variable = run(request(List.of("/bin/echo"), Map.of("RUN_NAME", runName), null));
 
         assertThat(argument.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
         assertThat(argument.message()).startsWith("argument 2 is 195000 bytes long, more than the 131072 bytes Linux"
                 + " passes in one argument or environment variable").contains("BUILDHOOK_PAYLOAD")
                 .doesNotContain("error=7");
         assertThat(variable.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
-        assertThat(variable.message()).startsWith("environment variable BUILDHOOK_RUN_NAME is 195019 bytes long, more than"
+        assertThat(variable.message()).startsWith("environment variable RUN_NAME is 195009 bytes long, more than"
                 + " the 131072 bytes");
         assertThat(run(request(List.of("/bin/echo", "x".repeat(131_000)), Map.of(), null)).result())
                 .isEqualTo(JobOutcome.Result.SUCCEEDED);
+    }
+
+    /**
+     * A variable of buildhook's own (BUILDHOOK_*: no rule can set one) that Linux would refuse is
+     * left out, with a line in the job's log, instead of failing a job that may not use it at all
+     * (tryout10 F2: an on-failure follow-up that pages someone inherited the run name and failed too).
+     */
+    @Test
+    void leavesOutAVariableOfItsOwnThatLinuxWouldRefuseAndSaysSoInTheLog() throws Exception {
+        Path env = dir.resolve("env.txt");
+        JobOutcome outcome = run(request(List.of("/bin/sh", "-c", "env > " + env),
+                Map.of("BUILDHOOK_RUN_NAME", "\u69cb".repeat(65000), "BUILDHOOK_RUN_STATUS", "PASSED"), null));
+
+        assertThat(outcome.result()).as(outcome.message()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(Files.readAllLines(env)).contains("BUILDHOOK_RUN_STATUS=PASSED")
+                .noneMatch(line -> line.startsWith("BUILDHOOK_RUN_NAME="))
+                .anyMatch(line -> line.startsWith(AttemptMarker.VARIABLE + "="));
+        assertThat(Files.readString(outcome.logFile())).isEqualTo("[buildhook] BUILDHOOK_RUN_NAME is left out of the"
+                + " environment: it is 195019 bytes long, more than the 131072 bytes Linux passes in one environment"
+                + " variable (MAX_ARG_STRLEN); the payload file (BUILDHOOK_PAYLOAD) has the whole value\n");
+    }
+
+    /**
+     * Values each under MAX_ARG_STRLEN can still come to more than Linux passes to a program in all
+     * (ARG_MAX: a quarter of the stack limit, 2 MiB with the usual 8 MiB), and the kernel refused
+     * them with a bare "error=7, Argument list too long" (review11 F6). Buildhook's own variables
+     * are left out, largest first, until the rest fits.
+     */
+    @Test
+    void leavesOutItsOwnLargestVariablesUntilTheWholeFitsWhatLinuxPasses() throws Exception {
+        Path env = dir.resolve("env.txt");
+        int count = (int) (StartCheck.ARGUMENT_SPACE / 120_000) + 2;
+        Map<String, String> variables = new java.util.HashMap<>();
+        for (int i = 0; i < count; i++) {
+            variables.put("BUILDHOOK_V" + i, "v".repeat(120_000 - i)); // BUILDHOOK_V0 is the largest
+        }
+        variables.put("BUILDHOOK_SMALL", "kept");
+        JobOutcome outcome = run(request(List.of("/bin/sh", "-c", "env > " + env), variables, null));
+
+        assertThat(outcome.result()).as(outcome.message()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        List<String> seen = Files.readAllLines(env).stream().map(line -> line.split("=", 2)[0]).toList();
+        assertThat(seen).contains("BUILDHOOK_SMALL", "BUILDHOOK_V" + (count - 1)).doesNotContain("BUILDHOOK_V0");
+        List<String> notes = Files.readAllLines(outcome.logFile());
+        assertThat(notes).isNotEmpty().allMatch(line -> line.startsWith("[buildhook] BUILDHOOK_V")
+                && line.contains(" is left out of the environment: the command's arguments and environment come to"));
+        assertThat(notes.size() + seen.stream().filter(name -> name.startsWith("BUILDHOOK_V")).count())
+                .isEqualTo(count);
+    }
+
+    /** Arguments and variables the rule set that come to more than Linux passes are refused, named. */
+    @Test
+    void refusesArgumentsAndVariablesOfTheRuleThatComeToMoreThanLinuxPasses() throws Exception {
+        StartCheck.Refused refused = org.assertj.core.api.Assertions.catchThrowableOfType(
+                () -> StartCheck.check(List.of("/bin/echo", "a".repeat(100_000)), Map.of(),
+                        Map.of("NOTES", "n".repeat(100_000), "BUILDHOOK_RUN_URL", "u".repeat(50_000)), dir,
+                        ProcessEncoding.current(), 150_000),
+                StartCheck.Refused.class);
+
+        assertThat(refused).hasMessageStartingWith("the command's arguments and environment come to ")
+                .hasMessageContaining("more than the 150000 bytes Linux passes to a program").hasMessageContaining(
+                        "BUILDHOOK_PAYLOAD");
+    }
+
+    @Test
+    void worksOutTheRoomForArgumentsAsLinuxDoes() throws Exception {
+        assertThat(StartCheck.argumentSpace(8L << 20)).isEqualTo(2L << 20);
+        assertThat(StartCheck.argumentSpace(Long.MAX_VALUE)).isEqualTo(6L << 20);
+        assertThat(StartCheck.argumentSpace(64L << 10)).isEqualTo(128L << 10);
+        Path limits = Files.writeString(dir.resolve("limits"), """
+                Limit                     Soft Limit           Hard Limit           Units
+                Max cpu time              unlimited            unlimited            seconds
+                Max stack size            16777216             unlimited            bytes
+                """);
+        assertThat(StartCheck.stackLimit(limits)).isEqualTo(16L << 20);
+        assertThat(StartCheck.stackLimit(dir.resolve("none"))).isEqualTo(8L << 20);
+        assertThat(StartCheck.ARGUMENT_SPACE).isBetween(128L << 10, 6L << 20);
     }
 
     @Test

@@ -872,6 +872,38 @@ abstract class AbstractStoreTest {
     }
 
     @Test
+    void retentionSaysTheFilesItCouldNotDeleteInOneWarningPerSweep() throws Exception {
+        Path logs = Files.createDirectories(dir.resolve("logs"));
+        for (int i = 0; i < 3; i++) {
+            String job = store.accept(Plans.delivery("default", "{\"build_id\": " + i + "}",
+                    Instant.now().minus(Duration.ofDays(31))), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                    .jobIds().get(0);
+            // Where its log should be, a folder with a file in it: the delete fails.
+            Path log = Files.createDirectories(logs.resolve(job).resolve("attempt-1.log"));
+            Files.writeString(log.resolve("someone-else's"), "kept");
+            int attempt = store.ledger().startAttempt(job, "test-node");
+            store.ledger().finishAttempt(job, attempt, new JobOutcome(JobOutcome.Result.FAILED, 1, Instant.now(),
+                    Instant.now(), "exited with 1", log, false), JobState.FAILED);
+        }
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> warnings =
+                new ch.qos.logback.core.read.ListAppender<>();
+        ch.qos.logback.classic.Logger retentionLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Retention.class);
+        warnings.start();
+        retentionLog.addAppender(warnings);
+        try {
+            assertThat(store.runRetention()).isEqualTo(3);
+        } finally {
+            retentionLog.detachAppender(warnings);
+        }
+
+        assertThat(warnings.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).singleElement()
+                .satisfies(m -> assertThat(m).startsWith("retention could not remove 3 log file(s), log folder(s) or"
+                        + " payload file(s) of the deliveries it deleted; the first: ").contains(logs.toString()));
+    }
+
+    @Test
     void refusesADatabaseMigratedByANewerVersion() throws SQLException {
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (99, 'future', 0)");

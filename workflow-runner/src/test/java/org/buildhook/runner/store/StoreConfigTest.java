@@ -38,6 +38,22 @@ class StoreConfigTest {
         assertThat(StoreConfig.credentialsEnd("jdbc:postgresql://buildhook:Pa5/5word@db:5432/buildhook")).isPositive();
     }
 
+    /**
+     * review11 F7: with no database after the host, {@code user:pa/ss@host} reads like a host, a '/'
+     * and a database named {@code ss@host}; it was described in full. Either way the '@' is taken
+     * for the end of a password: an '@' in a database's name is far rarer than a '/' in a password.
+     */
+    @Test
+    void aPasswordWithASlashBeforeAHostWithoutDatabaseIsHiddenToo() {
+        assertThat(described("jdbc:postgresql://buildhook:pa/ss@db")).isEqualTo(
+                "jdbc:postgresql://(credentials hidden)@db").doesNotContain("pa/ss");
+        assertThat(described("jdbc:postgresql://buildhook:pa/ss@db:5432?ssl=true")).isEqualTo(
+                "jdbc:postgresql://(credentials hidden)@db:5432?(parameters hidden)");
+        assertThat(described("jdbc:postgresql://db/team@ci")).isEqualTo("jdbc:postgresql://(credentials hidden)@ci");
+        assertThat(described("jdbc:postgresql://db/bh?user=admin@srv")).isEqualTo(
+                "jdbc:postgresql://db/bh?(parameters hidden)");
+    }
+
     @Test
     void anAtSignInAParameterOrTheDatabaseNameIsNoPassword() {
         assertThat(StoreConfig.credentialsEnd("jdbc:postgresql://srv.example:5432/bh?user=admin@srv&password=p")).isNegative();
