@@ -273,6 +273,32 @@ abstract class AbstractEngineTest {
         assertThat(lines(started)).containsExactly("a", "b");
     }
 
+    /**
+     * The oldest job of a rule with a limit, picked by a node that then died before it took the slot,
+     * keeps its place only until it is taken over (the dead-node limit, 800 ms here): the younger job
+     * waits for it, not for ever, and they run in the order they were created. Before, the younger job
+     * took the free slot at once.
+     */
+    @Test
+    void anOlderJobPickedByANodeThatDiedKeepsItsPlaceInItsRulesLineUntilItIsTakenOver() throws Exception {
+        engine.stop();
+        Path started = dir.resolve("started");
+        Path s = script("serial.sh", "echo $1 >> " + started);
+        String older = store.accept(Plans.delivery("{\"build_id\": 1}"), List.of(Plans.job("serial",
+                List.of("/bin/sh", s.toString(), "older"), Map.of(), 0, Duration.ofMillis(50), 1))).jobIds().get(0);
+        String younger = store.accept(Plans.delivery("{\"build_id\": 2}"), List.of(Plans.job("serial",
+                List.of("/bin/sh", s.toString(), "younger"), Map.of(), 0, Duration.ofMillis(50), 1))).jobIds().get(0);
+        // Picked by node-c, whose last heartbeat is 3 s ahead (it then died): dead once that is 800 ms old.
+        markPicked(older, "node-c", Instant.now().plusSeconds(3));
+        engine = JobEngine.create(store, launcher(), fast("node-a"));
+        engine.start();
+
+        assertThat(awaitFinal(older).job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(awaitFinal(younger).job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(lines(started)).containsExactly("older", "younger");
+        assertThat(store.job(older).orElseThrow().job().node()).isEqualTo("node-a");
+    }
+
     private static List<String> lines(Path file) throws IOException {
         return Files.exists(file) ? Files.readAllLines(file) : List.of();
     }

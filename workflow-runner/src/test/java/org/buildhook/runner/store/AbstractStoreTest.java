@@ -466,7 +466,10 @@ abstract class AbstractStoreTest {
         int attempt = ledger.startAttempt(first, "node-b");
         ledger.finishAttempt(first, attempt, outcome(JobOutcome.Result.FAILED), JobState.QUEUED, -1);
         assertThat(ledger.releaseSlot(first, "serial", "node-b")).as("the second job is due already").isFalse();
+        // Picked by a node: the cancellation is asked of it, and the job leaves the line at once.
+        picked(second);
         assertThat(store.cancel(second)).isTrue();
+        assertThat(store.job(second).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
 
         assertThat(ledger.tryAcquireSlot("serial", 1, fourth, "node-a", -1)).as("the third job's turn")
                 .isEqualTo(ExecutionLedger.Take.NOT_FREE);
