@@ -119,6 +119,7 @@ public final class BuildhookApplication implements AutoCloseable {
             metrics.sharedResources(() -> rules == null ? java.util.Map.of() : rules.current().resources(),
                     () -> store.resources().unitsInUse(), () -> store.countJobs(JobState.WAITING));
             metrics.runningJobs(engine::runningCount);
+            metrics.retentionOrphans(store::orphanLogFoldersRemoved, store::orphanPayloadCopiesRemoved);
             if (store.writeStats().isPresent()) {
                 metrics.storeCommits(() -> store.writeStats().map(WriteStats::commits).orElse(0L),
                         () -> store.writeStats().map(WriteStats::transactions).orElse(0L));

@@ -212,6 +212,24 @@ public final class BuildhookMetrics implements AutoCloseable {
                 .description("Write transactions carried by those commits").register(registry);
     }
 
+    /**
+     * What this node's retention sweeps removed from its disk because the store no longer had their job
+     * or delivery: log folders and payload copies, read once per scrape.
+     */
+    public void retentionOrphans(LongSupplier logFolders, LongSupplier payloadCopies) {
+        held.add(logFolders);
+        held.add(payloadCopies);
+        orphanCounter("log_folder", logFolders);
+        orphanCounter("payload_copy", payloadCopies);
+    }
+
+    private void orphanCounter(String kind, LongSupplier removed) {
+        FunctionCounter.builder("buildhook.retention.orphans.removed", removed, r -> r.getAsLong())
+                .description("Job log folders and payload copies removed from this node's disk by retention because"
+                        + " the store no longer has their job or delivery")
+                .tag("kind", kind).register(registry);
+    }
+
     /** The running-jobs gauge of this node. */
     public void runningJobs(LongSupplier running) {
         Gauge.builder("buildhook.jobs.running", () -> read(running, "running jobs"))
@@ -399,7 +417,8 @@ public final class BuildhookMetrics implements AutoCloseable {
                 "buildhook_jobs_awaiting_approval", "buildhook_jobs_waiting", "buildhook_resource_units_in_use",
                 "buildhook_job_attempts_total", "buildhook_job_duration_seconds", "buildhook_rules_reloads_total",
                 "buildhook_rules_reload_failures_total", "buildhook_store_commits_total",
-                "buildhook_store_transactions_total", "buildhook_http_unknown_paths_total",
+                "buildhook_store_transactions_total", "buildhook_retention_orphans_removed_total",
+                "buildhook_http_unknown_paths_total",
                 "buildhook_jobs_finished_total", "buildhook_rules_refused", "buildhook_build_info");
     }
 }

@@ -21,7 +21,8 @@ class BuildhookApplicationTest {
 
     /**
      * The store knows its data folder but not {@code runner.log-dir}: the application tells it, so that
-     * retention removes the log folders of jobs whose rows another node deleted (tryout10, F11).
+     * retention removes the log folders of jobs whose rows another node deleted (tryout10, F11), and
+     * counts them in its metrics.
      */
     @Test
     void retentionAlsoRemovesFromTheConfiguredLogFolderTheLogsOfJobsTheStoreNoLongerHas() throws Exception {
@@ -33,6 +34,9 @@ class BuildhookApplicationTest {
 
         try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
             app.store().runRetention();
+
+            assertThat(BuildhookMetricsTest.value(app.metrics().scrape(),
+                    "buildhook_retention_orphans_removed_total{kind=\"log_folder\"}")).isEqualTo(1.0);
         }
 
         assertThat(orphan).doesNotExist();

@@ -225,6 +225,22 @@ class BuildhookMetricsTest {
     }
 
     @Test
+    void theOrphanFilesRetentionRemovedAreCountersByKindReadAtScrape() {
+        java.util.concurrent.atomic.AtomicLong folders = new java.util.concurrent.atomic.AtomicLong(2);
+        java.util.concurrent.atomic.AtomicLong copies = new java.util.concurrent.atomic.AtomicLong();
+        metrics.retentionOrphans(() -> folders.get(), () -> copies.get());
+
+        assertThat(value(metrics.scrape(), "buildhook_retention_orphans_removed_total{kind=\"payload_copy\"}"))
+                .isEqualTo(0.0);
+        System.gc(); // the registry must hold the suppliers itself
+        folders.set(7);
+        copies.set(1);
+        String scrape = metrics.scrape();
+        assertThat(value(scrape, "buildhook_retention_orphans_removed_total{kind=\"log_folder\"}")).isEqualTo(7.0);
+        assertThat(value(scrape, "buildhook_retention_orphans_removed_total{kind=\"payload_copy\"}")).isEqualTo(1.0);
+    }
+
+    @Test
     void aQueueThatCannotBeReadShowsAsNaNAndTheScrapeStillAnswers() {
         metrics.queueDepth(() -> {
             throw new IllegalStateException("injected: the store does not answer");

@@ -203,7 +203,7 @@ final class JobTask implements ExecutionHandler<Void> {
                     () -> store.resources().tryAcquire(job, config.nodeId(), version), before);
             if (units != ExecutionLedger.Take.TAKEN) {
                 if (job.concurrency() > 0) {
-                    freeSlot(jobId, this::untilStopping);
+                    freeSlot(job, this::untilStopping);
                 }
                 return notTaken(jobId, units);
             }
@@ -222,7 +222,7 @@ final class JobTask implements ExecutionHandler<Void> {
                 SharedResources.release(store, jobId, config.nodeId());
             }
             if (job.concurrency() > 0) {
-                freeSlot(jobId, next instanceof AfterTheCommand ? this::untilGraceOver : this::untilStopping);
+                freeSlot(job, next instanceof AfterTheCommand ? this::untilGraceOver : this::untilStopping);
             }
         }
     }
@@ -482,13 +482,17 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     /**
-     * A slot left behind frees itself once the execution is no longer picked (see
+     * Frees the job's slot and wakes the rule's next job in line, if it waits for its retry (the
+     * time to the next job's start is then the engine's, not {@code runner.slot-retry}). A slot left
+     * behind frees itself once the execution is no longer picked (see
      * {@link ExecutionLedger#tryAcquireSlot}), so failing to free it must not cost the job its
      * completion: the failure is logged, not thrown.
      */
-    private void freeSlot(String jobId, StoreOutageWait.Until until) {
+    private void freeSlot(Job job, StoreOutageWait.Until until) {
+        String jobId = job.id();
         try {
-            waits.run(jobId, "free its concurrency slot", () -> ledger.releaseSlot(jobId, config.nodeId()), until);
+            waits.run(jobId, "free its concurrency slot",
+                    () -> ledger.releaseSlot(jobId, job.ruleName(), config.nodeId()), until);
         } catch (StoreUnavailableException e) {
             LOG.warn("job {}: its concurrency slot is freed later, by the next job of its rule: {}", jobId,
                     e.getMessage());

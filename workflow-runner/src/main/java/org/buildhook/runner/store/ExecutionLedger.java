@@ -30,8 +30,11 @@ public final class ExecutionLedger {
     private final StoreReader reader;
     private final Clock clock;
     private final JdbcCustomization jdbc;
+    private final Runnable jobsDue;
 
-    ExecutionLedger(Database db, StoreReader reader, Clock clock) {
+    /** @param jobsDue told when a job was made due now ({@link #releaseSlot(String, String, String)}) */
+    ExecutionLedger(Database db, StoreReader reader, Clock clock, Runnable jobsDue) {
+        this.jobsDue = jobsDue;
         this.jdbc = JobQueue.customization(db.dialect());
         this.db = db;
         this.reader = reader;
@@ -136,8 +139,15 @@ public final class ExecutionLedger {
     }
 
     /**
-     * Takes one of the rule's {@code limit} slots for {@code jobId} under the pick this node made.
-     * Slots held by jobs that are no longer executing anywhere (their db-scheduler execution is not
+     * Takes one of the rule's {@code limit} slots for {@code jobId} under the pick this node made,
+     * first come, first served: only when a slot is free for it after one for each job of the rule
+     * created before it that is still in the rule's line ({@link #IN_LINE}), whichever node runs
+     * which. So the rule's jobs held back by its limit start in the order they were created, and
+     * none waits for ever behind a younger one. A job not given a slot is put in the line (a first
+     * attempt is in it from its creation; a retry joins it here, at its place by creation); a job
+     * given one leaves it.
+     *
+     * <p>Slots held by jobs that are no longer executing anywhere (their db-scheduler execution is not
      * picked: finished, or revived after their node died) are freed first, so a crash never leaks a
      * slot; so is any slot the job itself still holds from an earlier pick. That last is right only
      * while this node holds the job's pick: so the same transaction checks the pick, and renews its
@@ -147,8 +157,8 @@ public final class ExecutionLedger {
      *
      * @param limit   the rule's limit, from 1
      * @param version the version of the execution as this node picked it; negative for no check
-     * @return {@link Take#TAKEN}, {@link Take#NOT_FREE} when all {@code limit} slots are held, or
-     *         {@link Take#PICK_LOST}
+     * @return {@link Take#TAKEN}, {@link Take#NOT_FREE} when all {@code limit} slots are held or the
+     *         free ones are older jobs' turn, or {@link Take#PICK_LOST}
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public Take tryAcquireSlot(String ruleName, int limit, String jobId, String node, long version) {
@@ -170,17 +180,48 @@ public final class ExecutionLedger {
                     p.setBoolean(4, true);
                     p.executeUpdate();
                 }
+                int held;
+                int ahead;
+                boolean waiting;
+                // The jobs ahead counted up to the limit only (no more can matter): a long line costs
+                // each of its jobs' tries no more than a short one.
+                try (PreparedStatement p = c.prepareStatement("SELECT (SELECT COUNT(*) FROM rule_slots WHERE"
+                        + " rule_name = ?), (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE " + inLine(db.dialect())
+                        + " AND j.id < ? LIMIT ?) ahead), (SELECT slot_waiting FROM jobs WHERE id = ?)")) {
+                    p.setString(1, ruleName);
+                    p.setString(2, ruleName);
+                    p.setString(3, JobQueue.TASK_NAME);
+                    p.setString(4, jobId);
+                    p.setInt(5, limit);
+                    p.setString(6, jobId);
+                    try (ResultSet rs = p.executeQuery()) {
+                        rs.next();
+                        held = rs.getInt(1);
+                        ahead = rs.getInt(2);
+                        waiting = rs.getInt(3) == 1;
+                    }
+                }
                 Take take = Take.NOT_FREE;
-                try (PreparedStatement p = c.prepareStatement(insert)) {
-                    for (int slot = 0; slot < limit && take == Take.NOT_FREE; slot++) {
-                        p.setString(1, ruleName);
-                        p.setInt(2, slot);
-                        p.setString(3, jobId);
-                        p.setString(4, node);
-                        p.setLong(5, clock.millis());
-                        if (p.executeUpdate() == 1) {
-                            take = Take.TAKEN;
+                if (held + ahead < limit) {
+                    try (PreparedStatement p = c.prepareStatement(insert)) {
+                        for (int slot = 0; slot < limit && take == Take.NOT_FREE; slot++) {
+                            p.setString(1, ruleName);
+                            p.setInt(2, slot);
+                            p.setString(3, jobId);
+                            p.setString(4, node);
+                            p.setLong(5, clock.millis());
+                            if (p.executeUpdate() == 1) {
+                                take = Take.TAKEN;
+                            }
                         }
+                    }
+                }
+                if (waiting != (take == Take.NOT_FREE)) {
+                    // Written only when it changes: a job that takes a slot at once writes nothing more.
+                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET slot_waiting = ? WHERE id = ?")) {
+                        p.setInt(1, waiting ? 0 : 1);
+                        p.setString(2, jobId);
+                        p.executeUpdate();
                     }
                 }
                 holdLease(c, jobId, version);
@@ -189,6 +230,24 @@ public final class ExecutionLedger {
         } catch (PickLost e) {
             return Take.PICK_LOST;
         }
+    }
+
+    /**
+     * The condition (on {@code jobs j}) of a job in the line of a rule's slots: of the rule (parameter
+     * 1), with a limit, not final, no cancellation asked (a cancelled or superseded job leaves the line
+     * at once, not when it is next picked), holding no slot, with an execution in the queue (parameter
+     * 2, the task name: a job whose execution is gone can never take its turn), and either a first
+     * attempt or marked {@code slot_waiting}. A job in its retry's backoff is not in it: it would hold
+     * the younger jobs up for the whole backoff. Names the condition of {@code jobs_slot_line_idx}, so
+     * that only the rule's jobs that may still run are read. A job whose node died while it was
+     * picked stays in the line until the dead-node limit puts its execution back in the queue.
+     */
+    private static String inLine(Dialect dialect) {
+        return "j.rule_name = ? AND j.concurrency > 0 AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"
+                + " AND j.cancel_requested = 0 AND (j.attempts = 0 OR j.slot_waiting = 1)"
+                + " AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id)"
+                + " AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = j.id"
+                + lookUpEach(dialect) + ")";
     }
 
     /**
@@ -243,6 +302,42 @@ public final class ExecutionLedger {
             }
             return null;
         });
+    }
+
+    /**
+     * As {@link #releaseSlot(String, String)}, and wakes the job whose turn it is now: the first in the
+     * rule's line ({@link #inLine}) whose execution waits in the queue for a later time (it found no
+     * slot and was put back for {@code runner.slot-retry}) is made due now, in the same transaction.
+     * Nothing is woken when that job is picked at the moment (it tries on its own) or due already.
+     * A job woken is told to the store's jobs-queued listeners once committed, so that this node's
+     * engine picks it at once rather than at its next poll.
+     *
+     * @return whether a job was woken
+     */
+    public boolean releaseSlot(String jobId, String ruleName, String node) {
+        Instant now = clock.instant();
+        boolean woken = db.inTransaction("free a concurrency slot", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ? AND node = ?")) {
+                p.setString(1, jobId);
+                p.setString(2, node);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET execution_time = ?"
+                    + " WHERE task_name = ? AND picked = ? AND execution_time > ? AND task_instance = (SELECT j.id"
+                    + " FROM jobs j WHERE " + inLine(db.dialect()) + " ORDER BY j.id LIMIT 1)")) {
+                jdbc.setInstant(p, 1, now);
+                p.setString(2, JobQueue.TASK_NAME);
+                p.setBoolean(3, false);
+                jdbc.setInstant(p, 4, now);
+                p.setString(5, ruleName);
+                p.setString(6, JobQueue.TASK_NAME);
+                return p.executeUpdate() == 1;
+            }
+        });
+        if (woken) {
+            jobsDue.run();
+        }
+        return woken;
     }
 
     /**

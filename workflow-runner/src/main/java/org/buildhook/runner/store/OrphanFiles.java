@@ -20,8 +20,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
-import org.buildhook.core.IoProblems;
 import org.buildhook.runner.RunnerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,6 +101,8 @@ final class OrphanFiles {
     private final Path payloads;
     private volatile Path logs;
     private boolean saidNoSecureStream;
+    private final AtomicLong logFoldersRemoved = new AtomicLong();
+    private final AtomicLong payloadCopiesRemoved = new AtomicLong();
     /** Per kind, the last id the previous sweep looked at, or null to start from the oldest. */
     private final String[] after = new String[Kind.values().length];
 
@@ -121,7 +123,7 @@ final class OrphanFiles {
     /** One sweep; never throws for a store or file problem, which it logs once. */
     synchronized Removed sweep() {
         Instant now = clock.instant();
-        Problems problems = new Problems();
+        FileProblems problems = new FileProblems();
         int folders = 0;
         int copies = 0;
         try {
@@ -134,7 +136,10 @@ final class OrphanFiles {
             LOG.warn("retention could not ask the store which job log folders and payload copies on this node"
                     + " are left over: {}; will try again at the next sweep", e.getMessage());
         }
-        problems.log();
+        problems.log(LOG, "left-over job log folder(s) or payload copy(ies) on this node",
+                "will try again at the next sweep");
+        logFoldersRemoved.addAndGet(folders);
+        payloadCopiesRemoved.addAndGet(copies);
         if (folders + copies > 0) {
             LOG.info("retention removed {} job log folder(s) and {} payload copy(ies) from this node whose job or"
                     + " delivery the store no longer has (deleted by another node's sweep, or before a stop)",
@@ -143,7 +148,17 @@ final class OrphanFiles {
         return new Removed(folders, copies);
     }
 
-    private int sweep(Kind kind, Path folder, Instant now, Problems problems) {
+    /** The log folders removed since the store opened. */
+    long logFoldersRemoved() {
+        return logFoldersRemoved.get();
+    }
+
+    /** The payload copies removed since the store opened. */
+    long payloadCopiesRemoved() {
+        return payloadCopiesRemoved.get();
+    }
+
+    private int sweep(Kind kind, Path folder, Instant now, FileProblems problems) {
         if (!Files.isDirectory(folder)) {
             return 0;
         }
@@ -203,7 +218,7 @@ final class OrphanFiles {
     }
 
     private static boolean remove(Kind kind, SecureDirectoryStream<Path> folder, String name, Instant changedBefore,
-            Problems problems) {
+            FileProblems problems) {
         try {
             return kind == Kind.LOG_FOLDERS ? removeLogFolder(folder, Path.of(name), changedBefore)
                     : removeFile(folder, Path.of(name), changedBefore);
@@ -265,24 +280,5 @@ final class OrphanFiles {
 
     private static boolean changedSince(BasicFileAttributes attributes, Instant since) {
         return attributes.lastModifiedTime().toInstant().isAfter(since);
-    }
-
-    /** The file problems of one sweep, said once. */
-    private static final class Problems {
-        private int count;
-        private String first;
-
-        void add(IOException e) {
-            if (count++ == 0) {
-                first = IoProblems.describe(e);
-            }
-        }
-
-        void log() {
-            if (count > 0) {
-                LOG.warn("retention could not remove {} left-over job log folder(s) or payload copy(ies) on this"
-                        + " node; the first: {}; will try again at the next sweep", count, first);
-            }
-        }
     }
 }

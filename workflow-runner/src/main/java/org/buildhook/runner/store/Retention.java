@@ -53,6 +53,17 @@ final class Retention {
 
     /** Runs batches until nothing is left to delete; returns how many deliveries went. */
     int sweep() {
+        FileProblems problems = new FileProblems();
+        try {
+            return sweep(problems);
+        } finally {
+            // Also when a later batch's transaction failed: the files of the batches before are said.
+            problems.log(LOG, "log file(s), log folder(s) or payload file(s) of the deliveries it deleted",
+                    "the next sweeps look for them again among the files whose job or delivery is gone");
+        }
+    }
+
+    private int sweep(FileProblems problems) {
         long cutoff = clock.instant().minus(maxAge).toEpochMilli();
         int total = 0;
         while (true) {
@@ -60,16 +71,16 @@ final class Retention {
             List<String> ids = db.inTransaction("delete old deliveries", c -> deleteBatch(c, cutoff, logs));
             for (String[] log : logs) {
                 Path file = Path.of(log[0]);
-                deleteQuietly(file);
+                deleteQuietly(file, problems);
                 // The attempt logs of a job are <log dir>/<job id>/attempt-N.log: once its last one is
                 // gone, so goes its folder, or every job ever run would leave an empty one behind.
                 Path folder = file.getParent();
                 if (folder != null && folder.getFileName() != null && folder.getFileName().toString().equals(log[1])) {
-                    deleteFolderIfEmpty(folder);
+                    deleteFolderIfEmpty(folder, problems);
                 }
             }
             for (String id : ids) {
-                deleteQuietly(payloadFile.apply(id));
+                deleteQuietly(payloadFile.apply(id), problems);
             }
             total += ids.size();
             if (ids.size() < batch) {
@@ -114,21 +125,21 @@ final class Retention {
         }
     }
 
-    private static void deleteFolderIfEmpty(Path folder) {
+    private static void deleteFolderIfEmpty(Path folder, FileProblems problems) {
         try {
             Files.deleteIfExists(folder);
         } catch (java.nio.file.DirectoryNotEmptyException e) {
             // Another attempt's log is still there (deleted by a later batch), or a file of someone else's.
         } catch (IOException e) {
-            LOG.warn("retention could not delete {}: {}", folder, e.getMessage());
+            problems.add(e);
         }
     }
 
-    private static void deleteQuietly(Path file) {
+    private static void deleteQuietly(Path file, FileProblems problems) {
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {
-            LOG.warn("retention could not delete {}: {}", file, e.getMessage());
+            problems.add(e);
         }
     }
 }

@@ -65,7 +65,7 @@ public final class Store implements AutoCloseable {
         this.writer = new DeliveryWriter(db, queue, ids, config.clock(), config.dedupWindow());
         this.approvals = new Approvals(db, queue, ids, config.clock());
         this.reader = new StoreReader(db);
-        this.ledger = new ExecutionLedger(db, reader, config.clock());
+        this.ledger = new ExecutionLedger(db, reader, config.clock(), this::jobsQueued);
         this.followUps = new FollowUpLedger(db, writer);
         this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.nodeLeases = new NodeLeases(db, config.clock());
@@ -433,6 +433,16 @@ public final class Store implements AutoCloseable {
      */
     public void sweepJobLogsIn(Path logDirectory) {
         orphans.logDirectory(logDirectory.toAbsolutePath().normalize());
+    }
+
+    /** The job log folders this node's retention removed since the store opened because their job was gone. */
+    public long orphanLogFoldersRemoved() {
+        return orphans.logFoldersRemoved();
+    }
+
+    /** The payload copies this node's retention removed since the store opened because their delivery was gone. */
+    public long orphanPayloadCopiesRemoved() {
+        return orphans.payloadCopiesRemoved();
     }
 
     /** The sweep of files the store no longer has; for tests. */

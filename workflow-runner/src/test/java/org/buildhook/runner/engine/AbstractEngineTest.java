@@ -206,6 +206,103 @@ abstract class AbstractEngineTest {
         assertThat(Files.readString(out.resolve("payload-a"))).isEqualTo("{\"build_id\": 1}");
     }
 
+    /**
+     * Six jobs of a rule with {@code concurrency: 1}, two nodes: they start in the order they were
+     * created (found by tryout10, F3: builds 910..915 started as 910, 912, 911, 914, 913, 915, whichever
+     * retry came first after the slot freed). Each job holds the slot until the test lets it go, and
+     * every waiting job has been refused the slot before the first one ends.
+     */
+    @Test
+    void aRuleWithConcurrencyOneStartsItsJobsInTheOrderTheyWereCreatedEvenAcrossNodes() throws Exception {
+        steadyEngine();
+        JobEngine other = JobEngine.create(store, launcher(), steady("node-b"));
+        other.start();
+        Path go = dir.resolve("go");
+        assertThat(new ProcessBuilder("mkfifo", go.toString()).start().waitFor()).isZero();
+        Path started = dir.resolve("started");
+        Path s = script("serial.sh", "echo $1 >> " + started + "\nread x < " + go);
+        List<String> jobIds = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            PlannedJob job = Plans.job("serial", List.of("/bin/sh", s.toString(), "job" + i), Map.of(), 0,
+                    Duration.ofMillis(50), 1);
+            jobIds.addAll(store.accept(Plans.delivery("{\"build_id\": " + (910 + i) + "}"), List.of(job)).jobIds());
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> lines(started).size() == 1);
+        for (String waiting : jobIds.subList(1, 6)) {
+            // Picked, refused the slot and put back: every pick and every reschedule is a new version.
+            await().atMost(Duration.ofSeconds(30)).until(() -> executionVersion(waiting) >= 3);
+        }
+
+        for (int ended = 1; ended < 6; ended++) {
+            Files.writeString(go, "go\n");
+            int next = ended + 1;
+            await().atMost(Duration.ofSeconds(30)).until(() -> lines(started).size() == next);
+        }
+        Files.writeString(go, "go\n");
+        jobIds.forEach(this::awaitFinal);
+        other.stop();
+
+        assertThat(lines(started)).containsExactly("job0", "job1", "job2", "job3", "job4", "job5");
+    }
+
+    /**
+     * The job next in line starts when the slot frees, not when its retry is due: the job ending wakes it
+     * (before, it waited for {@code runner.slot-retry}, here a minute).
+     */
+    @Test
+    void theNextJobOfARuleStartsWhenTheSlotFreesNotAtItsNextTry() throws Exception {
+        engine.stop();
+        engine = JobEngine.create(store, launcher(), new EngineConfig("node-a", 4, Duration.ofMillis(200),
+                Duration.ofMillis(200), 50, Duration.ofSeconds(5), Duration.ofMinutes(1), Duration.ofMillis(100)));
+        engine.start();
+        Path go = dir.resolve("go");
+        assertThat(new ProcessBuilder("mkfifo", go.toString()).start().waitFor()).isZero();
+        Path started = dir.resolve("started");
+        Path s = script("serial.sh", "echo $1 >> " + started + "\nif [ \"$1\" = a ]; then read x < " + go + "; fi");
+        String a = store.accept(Plans.delivery("{\"build_id\": 1}"), List.of(Plans.job("serial",
+                List.of("/bin/sh", s.toString(), "a"), Map.of(), 0, Duration.ofMillis(50), 1))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> lines(started).size() == 1);
+        String b = store.accept(Plans.delivery("{\"build_id\": 2}"), List.of(Plans.job("serial",
+                List.of("/bin/sh", s.toString(), "b"), Map.of(), 0, Duration.ofMillis(50), 1))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> executionVersion(b) >= 3);
+
+        Files.writeString(go, "go\n");
+
+        assertThat(awaitFinal(a).job().state()).isEqualTo(JobState.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.job(b).orElseThrow().job().state().isFinal());
+        assertThat(lines(started)).containsExactly("a", "b");
+    }
+
+    /**
+     * The oldest job of a rule with a limit, picked by a node that then died before it took the slot,
+     * keeps its place only until it is taken over (the dead-node limit, 800 ms here): the younger job
+     * waits for it, not for ever, and they run in the order they were created. Before, the younger job
+     * took the free slot at once.
+     */
+    @Test
+    void anOlderJobPickedByANodeThatDiedKeepsItsPlaceInItsRulesLineUntilItIsTakenOver() throws Exception {
+        engine.stop();
+        Path started = dir.resolve("started");
+        Path s = script("serial.sh", "echo $1 >> " + started);
+        String older = store.accept(Plans.delivery("{\"build_id\": 1}"), List.of(Plans.job("serial",
+                List.of("/bin/sh", s.toString(), "older"), Map.of(), 0, Duration.ofMillis(50), 1))).jobIds().get(0);
+        String younger = store.accept(Plans.delivery("{\"build_id\": 2}"), List.of(Plans.job("serial",
+                List.of("/bin/sh", s.toString(), "younger"), Map.of(), 0, Duration.ofMillis(50), 1))).jobIds().get(0);
+        // Picked by node-c, whose last heartbeat is 3 s ahead (it then died): dead once that is 800 ms old.
+        markPicked(older, "node-c", Instant.now().plusSeconds(3));
+        engine = JobEngine.create(store, launcher(), fast("node-a"));
+        engine.start();
+
+        assertThat(awaitFinal(older).job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(awaitFinal(younger).job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(lines(started)).containsExactly("older", "younger");
+        assertThat(store.job(older).orElseThrow().job().node()).isEqualTo("node-a");
+    }
+
+    private static List<String> lines(Path file) throws IOException {
+        return Files.exists(file) ? Files.readAllLines(file) : List.of();
+    }
+
     private long executionVersion(String jobId) throws java.sql.SQLException {
         try (var c = store.dataSource().getConnection(); var p = c.prepareStatement(
                 "SELECT version FROM scheduled_tasks WHERE task_instance = ?")) {

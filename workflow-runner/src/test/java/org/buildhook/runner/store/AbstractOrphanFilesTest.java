@@ -113,6 +113,9 @@ abstract class AbstractOrphanFilesTest {
         assertThat(shared.resolve("notes.txt")).as("someone else's file stays, with its folder").exists();
         assertThat(notACopy).exists();
         assertThat(linkToAFile).isSymbolicLink();
+        assertThat(b.orphanLogFoldersRemoved()).isOne();
+        assertThat(b.orphanPayloadCopiesRemoved()).isOne();
+        assertThat(a.orphanLogFoldersRemoved()).isZero();
         assertThat(infos()).containsExactly("retention removed 1 job log folder(s) and 1 payload copy(ies) from this"
                 + " node whose job or delivery the store no longer has (deleted by another node's sweep, or before a"
                 + " stop)");
@@ -165,6 +168,7 @@ abstract class AbstractOrphanFilesTest {
         assertThat(b.orphanFiles().sweep()).isEqualTo(new OrphanFiles.Removed(0, 37));
         assertThat(b.orphanFiles().sweep()).isEqualTo(new OrphanFiles.Removed(0, 8));
         assertThat(b.orphanFiles().sweep()).isEqualTo(new OrphanFiles.Removed(0, 0));
+        assertThat(b.orphanPayloadCopiesRemoved()).isEqualTo(45);
         try (var left = Files.list(payloads)) {
             assertThat(left).containsExactlyInAnyOrderElementsOf(live);
         }

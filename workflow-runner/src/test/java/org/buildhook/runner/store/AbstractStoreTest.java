@@ -441,6 +441,82 @@ abstract class AbstractStoreTest {
         assertThat(store.job(notify).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
     }
 
+    /**
+     * A rule's jobs held back by its concurrency take its slot in the order they were created (found by
+     * tryout10, F3: whichever retry came first after the slot freed took it, so build 912 was deployed
+     * before 911). A free slot is the oldest waiting job's; a cancelled job leaves the line at once; a
+     * retry does not hold the line up during its backoff, and once over, it goes before the younger jobs.
+     */
+    @Test
+    void aRulesSlotGoesToTheOldestOfItsJobsWaitingForOne() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (910 + i) + "}"), List.of(Plans.job("serial",
+                    List.of("/bin/true"), Map.of(), 1, Duration.ofMillis(100), 1))).jobIds());
+        }
+        String first = ids.get(0);
+        String second = ids.get(1);
+        String third = ids.get(2);
+        String fourth = ids.get(3);
+
+        assertThat(ledger.tryAcquireSlot("serial", 1, second, "node-a", -1)).as("the free slot is the first job's")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(ledger.tryAcquireSlot("serial", 1, first, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        int attempt = ledger.startAttempt(first, "node-b");
+        ledger.finishAttempt(first, attempt, outcome(JobOutcome.Result.FAILED), JobState.QUEUED, -1);
+        assertThat(ledger.releaseSlot(first, "serial", "node-b")).as("the second job is due already").isFalse();
+        // Picked by a node: the cancellation is asked of it, and the job leaves the line at once.
+        picked(second);
+        assertThat(store.cancel(second)).isTrue();
+        assertThat(store.job(second).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+
+        assertThat(ledger.tryAcquireSlot("serial", 1, fourth, "node-a", -1)).as("the third job's turn")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        picked(third);
+        assertThat(ledger.tryAcquireSlot("serial", 1, third, "node-a", -1))
+                .as("the second job cancelled, the first waiting for its retry's backoff")
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(ledger.tryAcquireSlot("serial", 1, first, "node-b", -1)).as("the first job's retry, the slot held")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        attempt = ledger.startAttempt(third, "node-a");
+        ledger.finishAttempt(third, attempt, outcome(JobOutcome.Result.SUCCEEDED), JobState.SUCCEEDED, -1);
+        ledger.releaseSlot(third, "serial", "node-a");
+
+        assertThat(ledger.tryAcquireSlot("serial", 1, fourth, "node-a", -1)).as("the first job's retry waits before it")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(ledger.tryAcquireSlot("serial", 1, first, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /** A rule's line counts for as many slots as its limit has: the second of three takes the second slot. */
+    @Test
+    void aRuleWithTwoSlotsGivesThemToItsTwoOldestWaitingJobs() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (920 + i) + "}"), List.of(Plans.job("pair",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 2))).jobIds());
+        }
+
+        assertThat(ledger.tryAcquireSlot("pair", 2, ids.get(2), "node-a", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        picked(ids.get(1));
+        assertThat(ledger.tryAcquireSlot("pair", 2, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(ledger.tryAcquireSlot("pair", 2, ids.get(2), "node-a", -1)).as("the one free slot is the first's")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(ledger.tryAcquireSlot("pair", 2, ids.get(0), "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /** Marks the job's execution picked, as a node running it: its slot is then not taken for one left behind. */
+    private void picked(String jobId) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked = ?, picked_by = ? WHERE task_instance = ?")) {
+            p.setBoolean(1, true);
+            p.setString(2, "node-a");
+            p.setString(3, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
     private static JobOutcome outcome(JobOutcome.Result result) {
         Instant now = Instant.now();
         return new JobOutcome(result, result == JobOutcome.Result.SUCCEEDED ? 0 : 1, now, now, result.name(), null,
@@ -796,6 +872,38 @@ abstract class AbstractStoreTest {
         assertThat(logs.resolve(freshJob).resolve("attempt-2.log")).exists();
         assertThat(logs).isDirectory();
         assertThat(elsewhere).exists();
+    }
+
+    @Test
+    void retentionSaysTheFilesItCouldNotDeleteInOneWarningPerSweep() throws Exception {
+        Path logs = Files.createDirectories(dir.resolve("logs"));
+        for (int i = 0; i < 3; i++) {
+            String job = store.accept(Plans.delivery("default", "{\"build_id\": " + i + "}",
+                    Instant.now().minus(Duration.ofDays(31))), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                    .jobIds().get(0);
+            // Where its log should be, a folder with a file in it: the delete fails.
+            Path log = Files.createDirectories(logs.resolve(job).resolve("attempt-1.log"));
+            Files.writeString(log.resolve("someone-else's"), "kept");
+            int attempt = store.ledger().startAttempt(job, "test-node");
+            store.ledger().finishAttempt(job, attempt, new JobOutcome(JobOutcome.Result.FAILED, 1, Instant.now(),
+                    Instant.now(), "exited with 1", log, false), JobState.FAILED);
+        }
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> warnings =
+                new ch.qos.logback.core.read.ListAppender<>();
+        ch.qos.logback.classic.Logger retentionLog =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Retention.class);
+        warnings.start();
+        retentionLog.addAppender(warnings);
+        try {
+            assertThat(store.runRetention()).isEqualTo(3);
+        } finally {
+            retentionLog.detachAppender(warnings);
+        }
+
+        assertThat(warnings.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).singleElement()
+                .satisfies(m -> assertThat(m).startsWith("retention could not remove 3 log file(s), log folder(s) or"
+                        + " payload file(s) of the deliveries it deleted; the first: ").contains(logs.toString()));
     }
 
     @Test

@@ -363,7 +363,15 @@ class PostgresJobBookkeepingTest {
             assertThat(store.resources().tryAcquire(needsUnits, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
         });
 
-        assertThat(executionLookups(taken.trips())).as("the slot's and the resource's").hasSize(2);
+        List<String> lookups = executionLookups(taken.trips());
+        assertThat(lookups).as("the slot's holders, the rule's line, the resource's holders").hasSize(3);
+        assertThat(genericPlan(lookups.get(1))).as("the rule's line: only its jobs that may still run")
+                .anyMatch(line -> line.contains("jobs_slot_line_idx"));
+        RoundTrips.Counted<Boolean> freed = RoundTrips.of(() -> store.ledger().releaseSlot(ids.get(0), "limited",
+                "node-a"));
+        List<String> wake = executionLookups(freed.trips());
+        assertThat(wake).as("the wake of the job next in line").hasSize(1);
+        assertThat(genericPlan(wake.get(0))).anyMatch(line -> line.contains("jobs_slot_line_idx"));
     }
 
     /**
