@@ -218,9 +218,16 @@ public final class ExecutionLedger {
                 }
                 if (waiting != (take == Take.NOT_FREE)) {
                     // Written only when it changes: a job that takes a slot at once writes nothing more.
-                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET slot_waiting = ? WHERE id = ?")) {
+                    // The message says why a job stays QUEUED (buildhook jobs, the status page); taken, it
+                    // goes (the attempt's start clears the message anyway).
+                    String why = slotWait(limit);
+                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET slot_waiting = ?, message = CASE"
+                            + " WHEN ? = 1 THEN ? WHEN message = ? THEN NULL ELSE message END WHERE id = ?")) {
                         p.setInt(1, waiting ? 0 : 1);
-                        p.setString(2, jobId);
+                        p.setInt(2, waiting ? 0 : 1);
+                        p.setString(3, why);
+                        p.setString(4, why);
+                        p.setString(5, jobId);
                         p.executeUpdate();
                     }
                 }
@@ -230,6 +237,11 @@ public final class ExecutionLedger {
         } catch (PickLost e) {
             return Take.PICK_LOST;
         }
+    }
+
+    /** The message of a job waiting for a slot of a rule with {@code limit} slots. */
+    static String slotWait(int limit) {
+        return "waiting for a concurrency slot of its rule (" + limit + " at once; its older jobs first)";
     }
 
     /**

@@ -462,6 +462,8 @@ abstract class AbstractStoreTest {
 
         assertThat(ledger.tryAcquireSlot("serial", 1, second, "node-a", -1)).as("the free slot is the first job's")
                 .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(second).orElseThrow().job().message())
+                .isEqualTo("waiting for a concurrency slot of its rule (1 at once; its older jobs first)");
         assertThat(ledger.tryAcquireSlot("serial", 1, first, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
         int attempt = ledger.startAttempt(first, "node-b");
         ledger.finishAttempt(first, attempt, outcome(JobOutcome.Result.FAILED), JobState.QUEUED, -1);
@@ -486,6 +488,8 @@ abstract class AbstractStoreTest {
         assertThat(ledger.tryAcquireSlot("serial", 1, fourth, "node-a", -1)).as("the first job's retry waits before it")
                 .isEqualTo(ExecutionLedger.Take.NOT_FREE);
         assertThat(ledger.tryAcquireSlot("serial", 1, first, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.job(first).orElseThrow().job().message()).as("its failed attempt's, then the wait's")
+                .isNull();
     }
 
     /** A rule's line counts for as many slots as its limit has: the second of three takes the second slot. */
