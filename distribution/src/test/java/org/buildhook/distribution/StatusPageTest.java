@@ -169,6 +169,26 @@ class StatusPageTest {
                 .contains("store.retention").doesNotContain("webhooks go to");
     }
 
+    /**
+     * A filter the page cannot use answered the webhook's JSON error in the browser,
+     * {@code {"error":…,"webhook":"/webhook"}} (tryout11 F4): it is a page that says what is wrong
+     * and links back; the live part keeps its plain answer.
+     */
+    @Test
+    void aFilterThePageCannotUseIsAPageSayingWhyWithALinkBack(AdminServer server) throws Exception {
+        String cookie = server.signIn();
+
+        for (String query : List.of("?state=bogus", "?outcome=bogus", "?before=not-an-id")) {
+            HttpResponse<String> page = server.page(query, cookie);
+            assertThat(page.statusCode()).as(query).isEqualTo(400);
+            assertThat(page.headers().firstValue("Content-Type").orElse("")).as(query).startsWith("text/html");
+            assertThat(page.body()).as(query).contains("<h2>This filter cannot be used</h2>")
+                    .contains("<a href=\"./\">Show all deliveries</a>").doesNotContain("\"webhook\"");
+        }
+        assertThat(server.page("?state=bogus", cookie).body()).contains("&#39;state&#39; must be one of");
+        assertThat(server.page("?state=bogus&part=live", cookie).statusCode()).isEqualTo(400);
+    }
+
     @Test
     void showsTheRulesInForceAndTheLastRefusedRulesFilesError(AdminServer server) throws Exception {
         String cookie = server.signIn();

@@ -174,13 +174,12 @@ public final class StatusPageServlet extends HttpServlet {
             filters = new StatusPageView.Filters(enumValue(request, "outcome", DeliveryOutcome.class),
                     text(request, "project"), text(request, "trigger"), enumValue(request, "state", JobState.class));
         } catch (IllegalArgumentException e) {
-            response.sendError(HttpServletResponse.SC_BAD_REQUEST, e.getMessage());
+            badFilter(response, livePart, e.getMessage());
             return;
         }
         String before = text(request, "before");
         if (before != null && !Ids.isValid(before)) {
-            response.sendError(HttpServletResponse.SC_BAD_REQUEST,
-                    "'before' is not a delivery id: follow the page's 'Older' link");
+            badFilter(response, livePart, "'before' is not a delivery id: follow the page's 'Older' link");
             return;
         }
         Page<Delivery> page = app.store().deliveries(new DeliveryQuery(filters.outcome(), null, filters.project(),
@@ -227,16 +226,36 @@ public final class StatusPageServlet extends HttpServlet {
         return names.stream().map(n -> new RuleHealth(n, recent.getOrDefault(n, List.of()))).toList();
     }
 
+    /**
+     * A filter the page cannot use, as a page a browser shows (it answered the webhook's JSON error,
+     * {@code "webhook":"/webhook"} included); the live part, which the page's script reads, keeps the
+     * plain error.
+     */
+    private static void badFilter(HttpServletResponse response, boolean livePart, String message) throws IOException {
+        if (livePart) {
+            response.sendError(HttpServletResponse.SC_BAD_REQUEST, message);
+            return;
+        }
+        problem(response, HttpServletResponse.SC_BAD_REQUEST, "This filter cannot be used",
+                Html.escape(message) + ". <a href=\"./\">Show all deliveries</a>.");
+    }
+
+    /** A page of the status page's look that says what went wrong ({@code titleHtml}, {@code html} already escaped). */
+    private static void problem(HttpServletResponse response, int status, String titleHtml, String html)
+            throws IOException {
+        send(response, status, StatusPageView.end(StatusPageView.head(nonce(response), "buildhook: "
+                + titleHtml.replaceAll("<[^>]*>", ""), 0).append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>")
+                .append(titleHtml).append("</h2><p>").append(html).append("</p></main>")));
+    }
+
     private static void showJob(BuildhookApplication app, String id, boolean livePart, HttpServletResponse response)
             throws IOException {
         Optional<JobDetail> found = Ids.isValid(id) ? app.store().job(id) : Optional.empty();
         if (found.isEmpty()) {
             // A link from a notification or a chat outlives the job (store.retention): say which, in the page.
-            send(response, HttpServletResponse.SC_NOT_FOUND, StatusPageView.end(StatusPageView.head(nonce(response),
-                    "buildhook: no such job", 0).append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>No job <code>")
-                    .append(Html.escape(id)).append("</code></h2><p>This server's store has no job with this id: it may"
-                            + " be mistyped, or older than <code>store.retention</code>, which deletes jobs with their"
-                            + " delivery.</p></main>")));
+            problem(response, HttpServletResponse.SC_NOT_FOUND, "No job <code>" + Html.escape(id) + "</code>",
+                    "This server's store has no job with this id: it may be mistyped, or older than"
+                            + " <code>store.retention</code>, which deletes jobs with their delivery.");
             return;
         }
         JobLogs logs = new JobLogs(app.config().launcher().logDirectory());
