@@ -55,6 +55,10 @@ final class DeliveriesCommand implements Callable<Integer> {
             description = "At most N deliveries, 1 to 500 (default: ${DEFAULT-VALUE}).")
     int limit;
 
+    @Option(names = "--before", paramLabel = "ID", converter = IdConverter.class,
+            description = "The next page: the ID the previous page's last line '(more: add --before ID …)' gives.")
+    String before;
+
     @Override
     public Integer call() {
         Map<String, Object> params = new LinkedHashMap<>();
@@ -63,6 +67,7 @@ final class DeliveriesCommand implements Callable<Integer> {
         params.put("project", project);
         params.put("trigger", trigger);
         params.put("limit", limit);
-        return PRINTER.print(admin, params, spec.commandLine().getOut());
+        params.put("before", before);
+        return PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr());
     }
 }

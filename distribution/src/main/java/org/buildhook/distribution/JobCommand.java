@@ -65,6 +65,7 @@ final class JobCommand {
                 out.println(AdminClient.pretty(answer));
             } else {
                 print(answer, out);
+                printFollowUps(options.client(), answer.path("job"), out);
             }
             out.flush();
             return ExitCodes.OK;
@@ -79,6 +80,17 @@ final class JobCommand {
             out.println("delivery  " + job.path("delivery").asText());
             if (!job.path("rerunOf").isNull()) {
                 out.println("rerun of  " + job.path("rerunOf").asText());
+            }
+            // A workflow is several jobs: show the way to the job this one follows or was replaced by.
+            if (job.path("parent").isTextual()) {
+                out.println("follows   " + job.path("parent").asText());
+            }
+            if (job.path("supersededBy").isTextual()) {
+                out.println("superseded by " + job.path("supersededBy").asText());
+            }
+            if (job.path("expiresAt").isTextual()) {
+                out.println("expires   " + job.path("expiresAt").asText() + " unless approved or rejected before"
+                        + " (buildhook approve " + job.path("id").asText() + ")");
             }
             out.println("message   " + LogSafe.escape(job.path("message").asText("")));
             // JSON escapes C0 controls only: C1 ones (U+009B, a terminal's CSI) are escaped here.
@@ -104,6 +116,33 @@ final class JobCommand {
                         + "  " + a.path("startedAt").asText("-") + " .. " + a.path("endedAt").asText("-")
                         + "  on " + a.path("node").asText("-")
                         + (a.path("message").isNull() ? "" : "  " + LogSafe.escape(a.path("message").asText())));
+            }
+            if (!answer.path("actions").isEmpty()) {
+                out.println("actions");
+                for (JsonNode a : answer.path("actions")) {
+                    out.println("  " + a.path("at").asText() + "  " + a.path("action").asText() + " by "
+                            + LogSafe.escape(a.path("actor").asText()) + (a.path("detail").isTextual()
+                                    ? "  " + LogSafe.escape(a.path("detail").asText()) : ""));
+                }
+            }
+        }
+
+        /**
+         * The follow-ups the job started: jobs of its delivery whose parent it is (made after it, so
+         * among the delivery's newest 500 jobs), oldest first.
+         */
+        static void printFollowUps(AdminClient client, JsonNode job, PrintWriter out) {
+            JsonNode page = client.get("jobs?delivery=" + job.path("delivery").asText() + "&limit=500");
+            java.util.List<JsonNode> followUps = new java.util.ArrayList<>();
+            for (JsonNode j : page.path("items")) {
+                if (job.path("id").asText().equals(j.path("parent").asText(null))) {
+                    followUps.add(0, j);
+                }
+            }
+            if (!followUps.isEmpty()) {
+                out.println("follow-ups");
+                followUps.forEach(f -> out.println("  " + f.path("id").asText() + "  " + f.path("rule").asText()
+                        + "  " + f.path("state").asText()));
             }
         }
     }

@@ -52,6 +52,10 @@ final class JobsCommand implements Callable<Integer> {
             description = "At most N jobs, 1 to 500 (default: ${DEFAULT-VALUE}).")
     int limit;
 
+    @Option(names = "--before", paramLabel = "ID", converter = IdConverter.class,
+            description = "The next page: the ID the previous page's last line '(more: add --before ID …)' gives.")
+    String before;
+
     @Override
     public Integer call() {
         Map<String, Object> params = new LinkedHashMap<>();
@@ -59,6 +63,7 @@ final class JobsCommand implements Callable<Integer> {
         params.put("rule", rule);
         params.put("delivery", delivery);
         params.put("limit", limit);
-        return PRINTER.print(admin, params, spec.commandLine().getOut());
+        params.put("before", before);
+        return PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr());
     }
 }

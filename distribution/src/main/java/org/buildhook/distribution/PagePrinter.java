@@ -29,8 +29,12 @@ final class PagePrinter {
         return new Column(header, field);
     }
 
-    /** Queries with the non-null {@code filters} and prints the page; returns the exit code. */
-    int print(AdminOptions admin, Map<String, Object> filters, PrintWriter out) {
+    /**
+     * Queries with the non-null {@code filters} and prints the page; returns the exit code. Under a
+     * table that is not the last page, says on {@code err} how to get the next one: a list cut at
+     * {@code --limit} must not read as the whole list (3,000 failed jobs are not 500).
+     */
+    int print(AdminOptions admin, Map<String, Object> filters, PrintWriter out, PrintWriter err) {
         JsonNode page = admin.client().get(AdminClient.withQuery(path, filters));
         if (admin.json) {
             out.println(AdminClient.pretty(page));
@@ -42,6 +46,12 @@ final class PagePrinter {
             table.row(columns.stream().map(c -> item.path(c.field()).asText()).toArray(String[]::new));
         }
         table.print(out);
+        out.flush();
+        JsonNode next = page.path("next");
+        if (next.isTextual()) {
+            err.println("(more: add --before " + next.asText() + " for the next page)");
+            err.flush();
+        }
         return ExitCodes.OK;
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -116,6 +117,39 @@ class AdminCommandsTest {
         assertThat(err.toString()).contains("'state' must be one of");
     }
 
+    /**
+     * A list cut at {@code --limit} read as the whole list, and the commands had no way to the next
+     * page (tryout11 F3: 3,000 deliveries, `jobs --state failed --limit 500` showed 429 failed jobs
+     * with nothing to say whether there were more, and no `--before`).
+     */
+    @Test
+    void listsCutAtTheLimitSaySoAndTheNextPageIsReachedWithBefore() throws Exception {
+        String first = server.deliver("build-67-passed.json");
+        String second = server.deliver("build-68-failed.json");
+        String third = server.deliver("build-412-promoted.json");
+
+        assertThat(run("deliveries", "--limit", "2")).isZero();
+        assertThat(out.toString()).contains(third).contains(second).doesNotContain(first);
+        assertThat(err.toString()).isEqualTo("(more: add --before " + second + " for the next page)"
+                + System.lineSeparator());
+        assertThat(run("deliveries", "--limit", "2", "--before", second)).isZero();
+        assertThat(out.toString()).contains(first).doesNotContain(second).doesNotContain(third);
+        assertThat(err.toString()).isEmpty();
+
+        String job = server.awaitJob(first, "SUCCEEDED").path("id").asText();
+        assertThat(run("rerun", job)).isZero();
+        assertThat(run("rerun", job)).isZero();
+        assertThat(run("jobs", "--rule", "echo", "--limit", "1")).isZero();
+        assertThat(out.toString().lines().toList()).hasSize(2);
+        String newest = out.toString().lines().toList().get(1).split(" ")[0];
+        assertThat(err.toString()).startsWith("(more: add --before " + newest + " ");
+        assertThat(run("jobs", "--rule", "echo", "--limit", "5", "--before", newest)).isZero();
+        assertThat(out.toString().lines().toList()).hasSize(3).noneMatch(l -> l.startsWith(newest));
+        assertThat(err.toString()).isEmpty();
+
+        assertThat(run("jobs", "--before", "not/an-id")).isEqualTo(ExitCodes.USAGE);
+    }
+
     @Test
     void logsPrintsTheLogAndFollowsItToTheEnd() throws Exception {
         String done = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
@@ -131,6 +165,52 @@ class AdminCommandsTest {
 
         assertThat(run("logs", done, "--attempt", "9")).isEqualTo(ExitCodes.FAILED);
         assertThat(err.toString()).contains("9").doesNotContain("off");
+    }
+
+    /**
+     * A follow of a job whose output passed runner.log-max-bytes went on, once the attempt ended, at
+     * its offset in the rewritten (head, marker, tail) file: it printed a line glued from two and the
+     * last bytes only, with no sign that anything was dropped (tryout11 F1). It says how much was
+     * dropped and prints the kept tail whole.
+     */
+    @Test
+    void logsFollowOfAJobPastItsLogCapSaysWhatWasDroppedAndPrintsTheWholeTail() throws Exception {
+        server.close();
+        server = AdminServer.withRunner(Files.createDirectories(dir.resolve("capped")), "  log-max-bytes: 4KiB");
+        Path go = server.dir.resolve("go-on");
+        Files.writeString(server.dir.resolve("chatty.sh"), "seq -f 'line %06g' 1 2000\n"
+                + "while [ ! -f '" + go + "' ]; do [ -d '" + server.dir + "' ] || exit 1; sleep 0.1; done\n"
+                + "seq -f 'line %06g' 2001 4000\n");
+        server.replaceRules("rules:\n  - name: chatty\n    run:\n      command: [/bin/sh, '"
+                + server.dir.resolve("chatty.sh") + "']\n");
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly("chatty");
+        String job = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
+        StringWriter followed = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(followed, true));
+        cl.setErr(new PrintWriter(new StringWriter(), true));
+        java.util.concurrent.CompletableFuture<Integer> follow = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cl.execute("logs", "-f", job, "--url", server.uri().toString(), "--token-file",
+                        dir.resolve("capped/admin-token").toString()));
+        // The live log stops at the cap (4096 bytes, 4 into line 342): the follow has read it all.
+        await().atMost(Duration.ofSeconds(30)).until(() -> followed.toString().contains("line 000341\n"));
+
+        Files.writeString(go, "");
+
+        assertThat(follow.get(60, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+        List<String> lines = followed.toString().lines().toList();
+        // 48,000 bytes of output: the follow printed the first 4096, the file keeps the last 3072 (lines 3745 on).
+        int marker = lines.indexOf("[buildhook] log truncated: 40832 bytes dropped here (log cap 4096 bytes; what"
+                + " follows is the last 3072 bytes)");
+        assertThat(marker).as(followed.toString()).isPositive();
+        assertThat(lines.subList(0, marker - 1)).allMatch(l -> l.matches("line \\d{6}"));
+        assertThat(lines.get(marker - 1)).isEqualTo("line");
+        List<String> tail = lines.subList(marker + 1, lines.size() - 1);
+        assertThat(tail).hasSize(256).allMatch(l -> l.matches("line \\d{6}"));
+        assertThat(tail.get(0)).isEqualTo("line 003745");
+        assertThat(tail.get(255)).isEqualTo("line 004000");
+        assertThat(lines.get(lines.size() - 1)).startsWith("[buildhook] job " + job + " SUCCEEDED");
     }
 
     @Test
@@ -405,6 +485,52 @@ class AdminCommandsTest {
         assertThat(gone.path("actions").path(0).path("at").asText()).isNotEmpty();
         assertThat(run("approve", rejected)).isEqualTo(ExitCodes.FAILED);
         assertThat(err.toString()).contains("is REJECTED, not awaiting an approval");
+    }
+
+    /**
+     * {@code job show} printed no link of a workflow's jobs: not the job a follow-up follows, nor the
+     * follow-ups a job started, nor when an approval expires, nor the audit trail (tryout11 F2): an
+     * operator walking a chain needed {@code --json} and the delivery's whole job list.
+     */
+    static String byRule(JsonNode jobs, String rule) {
+        for (JsonNode j : jobs) {
+            if (j.path("rule").asText().equals(rule)) {
+                return j.path("id").asText();
+            }
+        }
+        throw new AssertionError("no job of rule " + rule + " in " + jobs);
+    }
+
+    @Test
+    void jobShowLinksAFollowUpToItsParentAndFollowUpsAndShowsExpiryAndActions() throws Exception {
+        server.replaceRules("rules:\n  - name: chain\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
+                + "    on-success:\n      command: [/bin/false]\n"
+                + "  - name: gated\n    when: {status: FAILED}\n    approval: {expires: 1h}\n    run:\n"
+                + "      command: [/bin/true]\n");
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly("chain", "gated");
+        String delivery = server.deliver("build-67-passed.json");
+        AtomicReference<JsonNode> jobs = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            jobs.set(server.getJson("deliveries/" + delivery).path("jobs"));
+            return jobs.get().size() == 2 && jobs.get().findValuesAsText("state").containsAll(List.of("FAILED", "SUCCEEDED"));
+        });
+        String followUp = byRule(jobs.get(), "chain/on-success");
+        String parent = byRule(jobs.get(), "chain");
+
+        assertThat(run("job", "show", followUp)).isZero();
+        assertThat(out.toString()).contains("follows   " + parent + "\n").doesNotContain("follow-ups");
+        assertThat(run("job", "show", parent)).isZero();
+        assertThat(out.toString()).contains("follow-ups\n  " + followUp + "  chain/on-success  FAILED\n")
+                .doesNotContain("follows ");
+
+        String gated = server.awaitJob(server.deliver("build-68-failed.json"), "AWAITING_APPROVAL").path("id").asText();
+        String expires = server.getJson("jobs/" + gated).path("job").path("expiresAt").asText();
+        assertThat(run("job", "show", gated)).isZero();
+        assertThat(out.toString()).contains("expires   " + expires + " unless approved or rejected before");
+        assertThat(run("reject", gated)).isZero();
+        assertThat(run("job", "show", gated)).isZero();
+        assertThat(out.toString()).doesNotContain("expires ").containsPattern("actions\n  \\S+  reject by token@");
     }
 
     @Test

@@ -90,6 +90,11 @@ final class AdminServer implements AutoCloseable {
                 + "store:\n  url: '" + storeUrl + "'");
     }
 
+    /** With further {@code runner:} keys, each line indented by two spaces (e.g. {@code "  log-max-bytes: 4KiB"}). */
+    static AdminServer withRunner(Path dir, String runnerKeys) throws Exception {
+        return new AdminServer(dir, true, runnerKeys);
+    }
+
     static AdminServer withoutAdminToken(Path dir) throws Exception {
         return new AdminServer(dir, false);
     }

@@ -139,6 +139,36 @@ class StatusPageTest {
         assertThat(server.page("?job=01AAAAAAAAAAAAAAAAAAAAAAAA", cookie).statusCode()).isEqualTo(404);
     }
 
+    /**
+     * A job's page linked neither to the job it follows nor to its follow-ups, and an unknown job
+     * (deleted by retention, a mistyped link) answered "no such path; webhooks go to POST /webhook"
+     * (tryout11 F2).
+     */
+    @Test
+    void aJobsPageLinksTheJobItFollowsAndItsFollowUpsAndAnUnknownJobSaysWhy(AdminServer server) throws Exception {
+        server.replaceRules("rules:\n  - name: chain\n    run:\n      command: [/bin/true]\n"
+                + "    on-success:\n      command: [/bin/true]\n");
+        server.app().rules().checkNow();
+        String delivery = server.deliver("build-67-passed.json");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> server.getJson(
+                "deliveries/" + delivery).path("jobs").findValuesAsText("state").equals(List.of("SUCCEEDED", "SUCCEEDED")));
+        com.fasterxml.jackson.databind.JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
+        String followUp = AdminCommandsTest.byRule(jobs, "chain/on-success");
+        String parent = AdminCommandsTest.byRule(jobs, "chain");
+        String cookie = server.signIn();
+
+        assertThat(server.page("?job=" + followUp, cookie).body())
+                .contains("<th>Follows</th><td><a class=\"job\" href=\"?job=" + parent + "\">")
+                .doesNotContain("<th>Follow-ups</th>");
+        assertThat(server.page("?job=" + parent, cookie).body())
+                .contains("<th>Follow-ups</th><td><a class=\"job\" href=\"?job=" + followUp + "\">chain/on-success</a>")
+                .doesNotContain("<th>Follows</th>");
+        HttpResponse<String> unknown = server.page("?job=01AAAAAAAAAAAAAAAAAAAAAAAA", cookie);
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.body()).contains("No job <code>01AAAAAAAAAAAAAAAAAAAAAAAA</code>")
+                .contains("store.retention").doesNotContain("webhooks go to");
+    }
+
     @Test
     void showsTheRulesInForceAndTheLastRefusedRulesFilesError(AdminServer server) throws Exception {
         String cookie = server.signIn();

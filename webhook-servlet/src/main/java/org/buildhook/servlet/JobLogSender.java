@@ -140,6 +140,10 @@ final class JobLogSender {
         private final long deadline = System.nanoTime() + MAX_FOLLOW.toNanos();
         /** Opened by a look; volatile as a stop may close it while a look runs (then again after it). */
         private volatile FileChannel channel;
+        /** The opened log's path and identity: a log past its cap is replaced by its truncated version. */
+        private Path path;
+        private Object fileKey;
+        private boolean checkedReplaced;
         private long position;
         private byte[] note;
         private boolean endedAtLook;
@@ -159,7 +163,13 @@ final class JobLogSender {
                     || System.nanoTime() > deadline;
             if (channel == null && attempt.isPresent()) {
                 try {
-                    channel = openQuietly(logFile(jobId, attempt.get()));
+                    path = logFile(jobId, attempt.get());
+                    fileKey = fileKey(path);
+                    channel = openQuietly(path);
+                    if (channel != null && !java.util.Objects.equals(fileKey, fileKey(path))) {
+                        // Replaced between the two looks: what was opened is the truncated log, which stays.
+                        fileKey = fileKey(path);
+                    }
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -186,10 +196,54 @@ final class JobLogSender {
                     position += n;
                     return java.util.Arrays.copyOf(buffer.array(), n);
                 }
+                if (endedAtLook && !checkedReplaced) {
+                    checkedReplaced = true;
+                    if (goOnInTruncatedLog()) {
+                        return next();
+                    }
+                }
             }
             // Everything written before the look was sent: an attempt that had ended then is complete.
             over = endedAtLook;
             return null;
+        }
+
+        /**
+         * Once the attempt has ended, a log that passed its cap has been replaced by head, a
+         * {@code log truncated} line and tail ({@code CappedLog}), while this follow read the live file,
+         * which stopped at the cap: go on in the new one after what was sent, saying how much was
+         * dropped, instead of at the same offset in other bytes. Returns whether it switched.
+         */
+        private boolean goOnInTruncatedLog() throws IOException {
+            Object now = fileKey(path);
+            if (now == null || now.equals(fileKey)) {
+                return false;
+            }
+            FileChannel replaced = openQuietly(path);
+            if (replaced == null) {
+                return false;
+            }
+            Truncation t = Truncation.find(replaced);
+            if (t == null) {
+                replaced.close();
+                return false;
+            }
+            FileChannel old = channel;
+            channel = replaced;
+            old.close();
+            long tailStart = t.head() + t.dropped(); // where the kept tail began in the job's output
+            if (position <= t.head()) {
+                return true; // the head is the same bytes: read on, the line included
+            }
+            if (tailStart > position) {
+                note = ("\n[buildhook] log truncated: " + (tailStart - position) + " bytes dropped here (log cap "
+                        + t.cap() + " bytes; what follows is the last " + t.tail() + " bytes)\n")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                position = t.end();
+            } else {
+                position = t.end() + (position - tailStart);
+            }
+            return true;
         }
 
         @Override
@@ -203,6 +257,46 @@ final class JobLogSender {
             if (c != null) {
                 c.close();
             }
+        }
+    }
+
+    /** The file's identity (device and inode), or null when it is missing or the file system has none. */
+    private static Object fileKey(Path file) throws IOException {
+        try {
+            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The {@code log truncated} line of a log past its cap, where its head ends: {@code head} bytes of
+     * output, the line up to {@code end}, then the last {@code tail} bytes, {@code dropped} between.
+     */
+    record Truncation(long head, long end, long dropped, long cap, long tail) {
+
+        private static final Pattern LINE = Pattern.compile("\n\\[buildhook\\] log truncated: (\\d{1,18}) bytes dropped here"
+                + " \\(log cap (\\d{1,18}) bytes; the first (\\d{1,18}) and the last (\\d{1,18}) bytes are kept\\)\n");
+
+        /** The line where the head ends in {@code log} (the head is at most 8 KiB), or null. */
+        static Truncation find(FileChannel log) throws IOException {
+            ByteBuffer start = ByteBuffer.allocate((int) Math.min(log.size(), 8 * 1024 + 512));
+            while (start.hasRemaining()) {
+                if (log.read(start, start.position()) < 0) {
+                    break;
+                }
+            }
+            // Latin-1 maps each byte to one char, so indexes are byte offsets whatever the output's encoding.
+            String text = new String(start.array(), 0, start.position(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            Matcher m = LINE.matcher(text);
+            while (m.find()) {
+                long head = Long.parseLong(m.group(3));
+                long tail = Long.parseLong(m.group(4));
+                if (m.start() == head && log.size() == m.end() + tail) {
+                    return new Truncation(head, m.end(), Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), tail);
+                }
+            }
+            return null;
         }
     }
 

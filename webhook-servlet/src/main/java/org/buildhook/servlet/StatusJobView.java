@@ -29,9 +29,10 @@ final class StatusJobView {
      *
      * @param delivery the job's delivery, or empty when it is gone
      * @param logs     each attempt's log tail, by attempt number
+     * @param followUps the follow-ups this job started ({@code on-success} …), oldest first
      */
     static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
-            Map<Integer, String> logs) {
+            Map<Integer, String> logs, List<Job> followUps) {
         StringBuilder h = StatusPageView.head(nonce, "buildhook job " + job.id(), job.state().isFinal() ? 0 : POLL_MILLIS);
         h.append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>Job <code>").append(escape(job.id()))
                 .append("</code> of rule <code>").append(escape(job.ruleName())).append("</code></h2>")
@@ -61,6 +62,24 @@ final class StatusJobView {
         field(h, "Created", time(job.createdAt()));
         if (job.rerunOf() != null) {
             field(h, "Re-run of", StatusPageView.jobLink(job.rerunOf(), job.rerunOf()));
+        }
+        // A workflow is several jobs: each page links to the next and the previous one of its chain.
+        if (job.workflow().parentId() != null) {
+            field(h, "Follows", StatusPageView.jobLink(job.workflow().parentId(), job.workflow().parentId()));
+        }
+        if (!followUps.isEmpty()) {
+            StringBuilder links = new StringBuilder();
+            for (Job f : followUps) {
+                links.append(links.length() == 0 ? "" : "<br>").append(StatusPageView.jobLink(f.id(), f.ruleName()))
+                        .append(' ').append(StatusPageView.chip(f.state()));
+            }
+            field(h, "Follow-ups", links.toString());
+        }
+        if (job.supersededBy() != null) {
+            field(h, "Superseded by", StatusPageView.jobLink(job.supersededBy(), job.supersededBy()));
+        }
+        if (job.expiresAt() != null) {
+            field(h, "Approval", "expires " + time(job.expiresAt()) + " unless approved or rejected before");
         }
         h.append("</tbody></table>");
         liveLog(h, attempts, logs);

@@ -33,6 +33,7 @@ import org.buildhook.runner.store.Ids;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobQuery;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.JobTiming;
 import org.buildhook.runner.store.Page;
@@ -230,7 +231,12 @@ public final class StatusPageServlet extends HttpServlet {
             throws IOException {
         Optional<JobDetail> found = Ids.isValid(id) ? app.store().job(id) : Optional.empty();
         if (found.isEmpty()) {
-            response.sendError(HttpServletResponse.SC_NOT_FOUND, "no such job");
+            // A link from a notification or a chat outlives the job (store.retention): say which, in the page.
+            send(response, HttpServletResponse.SC_NOT_FOUND, StatusPageView.end(StatusPageView.head(nonce(response),
+                    "buildhook: no such job", 0).append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>No job <code>")
+                    .append(Html.escape(id)).append("</code></h2><p>This server's store has no job with this id: it may"
+                            + " be mistyped, or older than <code>store.retention</code>, which deletes jobs with their"
+                            + " delivery.</p></main>")));
             return;
         }
         JobLogs logs = new JobLogs(app.config().launcher().logDirectory());
@@ -245,7 +251,11 @@ public final class StatusPageServlet extends HttpServlet {
             return;
         }
         Optional<Delivery> delivery = app.store().delivery(job.deliveryId()).map(DeliveryDetail::delivery);
-        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts));
+        // Follow-ups are jobs of the same delivery, made after their parent: among its newest jobs.
+        List<Job> followUps = new ArrayList<>(app.store().jobs(new JobQuery(null, null, job.deliveryId(), null,
+                500)).items().stream().filter(j -> id.equals(j.workflow().parentId())).toList());
+        Collections.reverse(followUps);
+        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts, followUps));
     }
 
     private static StatusPageView.RulesInfo rules(BuildhookApplication app) {

@@ -8,6 +8,7 @@ import org.buildhook.core.DataFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
@@ -17,7 +18,9 @@ import java.nio.file.StandardOpenOption;
  * is reached, the first {@code head} bytes stay in the file and the rest of the output is kept in
  * a ring buffer of {@code cap - head} bytes in memory; on close the file is cut after the head, a
  * {@code [buildhook] log truncated} line is written where bytes were dropped, then the tail. The
- * tail matters most: that is where a failing script says why.
+ * tail matters most: that is where a failing script says why. That truncated log is written beside
+ * the file and renamed over it, so a reader that opened the live file ({@code logs -f}) keeps the
+ * bytes it had and finds the new file by its path, never a mix of the two.
  *
  * <p>An I/O error (disk full, log folder unwritable) never propagates: the output is still
  * drained (so the child never blocks on a full pipe) and counted, and the first error is kept
@@ -30,6 +33,8 @@ final class CappedLog extends OutputStream {
     private static final long MAX_HEAD = 8 * 1024;
 
     private final FileChannel channel;
+    /** The log's path, where the truncated log replaces the live one; null when it could not be opened. */
+    private final Path file;
     private final long cap;
     private final long head;
     private long inFile;
@@ -42,12 +47,17 @@ final class CappedLog extends OutputStream {
     private boolean closed;
 
     CappedLog(FileChannel channel, long cap, IOException openError) {
+        this(channel, null, cap, openError);
+    }
+
+    private CappedLog(FileChannel channel, Path file, long cap, IOException openError) {
         // The ring buffer is one array: 1 GiB keeps it well inside an array's int size.
         if (cap < 1024 || cap > LauncherConfig.MAX_LOG_CAP) {
             throw new IllegalArgumentException("log cap must be between 1024 and " + LauncherConfig.MAX_LOG_CAP
                     + " bytes, was " + cap);
         }
         this.channel = channel;
+        this.file = file;
         this.cap = cap;
         this.head = Math.min(MAX_HEAD, cap / 4);
         this.error = openError;
@@ -59,7 +69,9 @@ final class CappedLog extends OutputStream {
             DataFiles.createDirectoryInExisting(file.getParent());
             FileChannel channel = DataFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-            return new CappedLog(channel, cap, null);
+            // Left by a stop in the middle of an earlier attempt's rewrite (that attempt then runs again).
+            Files.deleteIfExists(rewriteOf(file));
+            return new CappedLog(channel, file, cap, null);
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return new CappedLog(null, cap, e instanceof IOException io ? io : new IOException(e));
         }
@@ -123,18 +135,63 @@ final class CappedLog extends OutputStream {
         }
     }
 
+    /** Where the truncated log of {@code file} is written before it is renamed over it. */
+    static Path rewriteOf(Path file) {
+        return file.resolveSibling("." + file.getFileName() + ".rewrite");
+    }
+
     private void writeTail() throws IOException {
         long dropped = received - head - ringLength;
-        channel.truncate(head);
-        channel.position(head);
         String marker = "\n" + NOTE_PREFIX + "log truncated: " + dropped + " bytes dropped here (log cap "
                 + cap + " bytes; the first " + head + " and the last " + ringLength + " bytes are kept)\n";
-        writeFully(ByteBuffer.wrap(marker.getBytes(StandardCharsets.UTF_8)));
-        int firstPart = Math.min(ringLength, ring.length - ringStart);
-        writeFully(ByteBuffer.wrap(ring, ringStart, firstPart));
-        writeFully(ByteBuffer.wrap(ring, 0, ringLength - firstPart));
+        ByteBuffer markerBytes = ByteBuffer.wrap(marker.getBytes(StandardCharsets.UTF_8));
+        // Rewriting in place changed bytes under a reader of the live file: a 'logs -f' then went on at its
+        // offset in the new content and printed a line glued from two (tryout11 F1).
+        if (file != null && replaceWithTruncated(markerBytes)) {
+            return;
+        }
+        channel.truncate(head);
+        channel.position(head);
+        writeFully(markerBytes.rewind());
+        writeRing(channel);
         truncated = true;
         ring = null;
+    }
+
+    /** Writes head, marker and tail beside the log and renames it over; false (nothing changed) if it cannot. */
+    private boolean replaceWithTruncated(ByteBuffer marker) {
+        Path temp = rewriteOf(file);
+        try {
+            try (FileChannel out = DataFiles.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer headBytes = ByteBuffer.allocate((int) head);
+                while (headBytes.hasRemaining()) {
+                    if (channel.read(headBytes, headBytes.position()) < 0) {
+                        break;
+                    }
+                }
+                writeFully(out, headBytes.flip());
+                writeFully(out, marker);
+                writeRing(out);
+            }
+            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            truncated = true;
+            ring = null;
+            return true;
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException | SecurityException ignored) {
+                // the in-place rewrite below still gives the log its tail
+            }
+            return false;
+        }
+    }
+
+    private void writeRing(FileChannel out) throws IOException {
+        int firstPart = Math.min(ringLength, ring.length - ringStart);
+        writeFully(out, ByteBuffer.wrap(ring, ringStart, firstPart));
+        writeFully(out, ByteBuffer.wrap(ring, 0, ringLength - firstPart));
     }
 
     private void toFile(byte[] bytes, int offset, int length) {
@@ -195,8 +252,12 @@ final class CappedLog extends OutputStream {
     }
 
     private void writeFully(ByteBuffer buffer) throws IOException {
+        writeFully(channel, buffer);
+    }
+
+    private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
-            channel.write(buffer);
+            out.write(buffer);
         }
     }
 

@@ -59,6 +59,39 @@ class CappedLogTest {
         assertThat(log.error()).isNull();
     }
 
+    /**
+     * A reader of the live log ({@code logs -f}, the status page) used to have the truncated log
+     * written under it in place, so it read on at its offset in the new content: a line glued from two,
+     * and no sign of what was dropped (tryout11 F1). It keeps the bytes it opened; the path has the
+     * truncated log.
+     */
+    @Test
+    void aReaderOfTheLiveLogKeepsItsBytesWhileThePathGetsTheTruncatedLog() throws Exception {
+        Path file = dir.resolve("job/attempt-1.log");
+        byte[] bytes = randomBytes(3 * CAP, 3);
+        CappedLog log = CappedLog.open(file, CAP);
+        log.write(bytes, 0, CAP + 10);
+        try (FileChannel reader = FileChannel.open(file, StandardOpenOption.READ)) {
+            log.write(bytes, CAP + 10, bytes.length - CAP - 10);
+            log.close();
+
+            java.nio.ByteBuffer live = java.nio.ByteBuffer.allocate(CAP + 1000);
+            while (reader.read(live) > 0) {
+                // to the end of what the reader opened
+            }
+            assertThat(Arrays.copyOf(live.array(), live.position())).isEqualTo(Arrays.copyOf(bytes, CAP));
+        }
+        byte[] written = Files.readAllBytes(file);
+        assertThat(Arrays.copyOf(written, HEAD)).isEqualTo(Arrays.copyOf(bytes, HEAD));
+        assertThat(new String(written, StandardCharsets.ISO_8859_1)).contains("\n[buildhook] log truncated: "
+                + (bytes.length - CAP) + " bytes dropped here");
+        assertThat(Arrays.copyOfRange(written, written.length - (CAP - HEAD), written.length))
+                .isEqualTo(Arrays.copyOfRange(bytes, bytes.length - (CAP - HEAD), bytes.length));
+        assertThat(Files.list(file.getParent())).containsExactly(file);
+        assertThat(log.truncated()).isTrue();
+        assertThat(log.error()).isNull();
+    }
+
     @Test
     void keepsTheTailOfOneWriteLargerThanTheCap() throws Exception {
         Path file = dir.resolve("one.log");
