@@ -70,9 +70,13 @@ abstract class AbstractEngineTest {
         return launcher;
     }
 
+    /** The configuration {@link #store} was opened with. */
+    StoreConfig storeConfig;
+
     @BeforeEach
     void open() {
-        store = Store.open(config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO));
+        storeConfig = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        store = Store.open(storeConfig);
         engine = JobEngine.create(store, launcher(), fast("node-a"));
         engine.start();
     }
@@ -215,7 +219,11 @@ abstract class AbstractEngineTest {
     @Test
     void aRuleWithConcurrencyOneStartsItsJobsInTheOrderTheyWereCreatedEvenAcrossNodes() throws Exception {
         steadyEngine();
-        JobEngine other = JobEngine.create(store, launcher(), steady("node-b"));
+        // On PostgreSQL node-b has a store of its own, as a node of a cluster has (its own connections,
+        // and this node's wakes do not reach it); a SQLite file has one store.
+        Store otherStore = store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL ? Store.open(storeConfig)
+                : store;
+        JobEngine other = JobEngine.create(otherStore, launcher(), steady("node-b"));
         other.start();
         Path go = dir.resolve("go");
         assertThat(new ProcessBuilder("mkfifo", go.toString()).start().waitFor()).isZero();
@@ -241,6 +249,9 @@ abstract class AbstractEngineTest {
         Files.writeString(go, "go\n");
         jobIds.forEach(this::awaitFinal);
         other.stop();
+        if (otherStore != store) {
+            otherStore.close();
+        }
 
         assertThat(lines(started)).containsExactly("job0", "job1", "job2", "job3", "job4", "job5");
     }
