@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
             "  buildhook deliveries --outcome rejected",
             "  buildhook deliveries --project andy-corp/lmp --trigger build-release",
             "  buildhook deliveries --limit 5 --json",
+            "  buildhook deliveries --build 67",
             "",
             ExitCodes.HELP
         })
@@ -51,6 +52,10 @@ final class DeliveriesCommand implements Callable<Integer> {
     @Option(names = "--trigger", paramLabel = "NAME", description = "Only builds of this trigger.")
     String trigger;
 
+    @Option(names = "--build", paramLabel = "N",
+            description = "Only deliveries of this build number (each status it was reported with, duplicates too).")
+    Long build;
+
     @Option(names = "--limit", defaultValue = "50", paramLabel = "N",
             description = "At most N deliveries, 1 to 500 (default: ${DEFAULT-VALUE}).")
     int limit;
@@ -66,6 +71,7 @@ final class DeliveriesCommand implements Callable<Integer> {
         params.put("endpoint", endpoint);
         params.put("project", project);
         params.put("trigger", trigger);
+        params.put("build", build);
         params.put("limit", limit);
         params.put("before", before);
         return PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr());

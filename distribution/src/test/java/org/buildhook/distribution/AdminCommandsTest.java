@@ -101,6 +101,30 @@ class AdminCommandsTest {
         assertThat(json.has("next")).isTrue();
     }
 
+    /**
+     * Thousands of deliveries and the question "what came of build 68?" had no filter: only paging
+     * through them (tryout11 F5). {@code --build N} (the API's {@code build=N}) lists that build's
+     * deliveries.
+     */
+    @Test
+    void deliveriesOfOneBuildAreFoundByItsNumber() throws Exception {
+        server.deliver("build-67-passed.json");
+        String failed = server.deliver("build-68-failed.json");
+        server.deliver("build-412-promoted.json");
+
+        assertThat(run("deliveries", "--build", "68")).isZero();
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(1)).startsWith(failed).contains(" 68 ");
+        assertThat(run("deliveries", "--build", "69")).isZero();
+        assertThat(out.toString().lines().toList()).hasSize(1);
+
+        assertThat(server.getJson("deliveries?build=412").path("items").findValuesAsText("buildId"))
+                .containsExactly("412");
+        assertThat(server.get("deliveries?build=-1").statusCode()).isEqualTo(400);
+        assertThat(run("deliveries", "--build", "sixty-eight")).isEqualTo(ExitCodes.USAGE);
+    }
+
     @Test
     void jobsListsAndFilters() throws Exception {
         String delivery = server.deliver("build-67-passed.json");

@@ -17,8 +17,8 @@ final class AdminFilters {
 
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 500;
-    private static final Set<String> DELIVERY_PARAMS = Set.of("outcome", "endpoint", "project", "trigger", "from",
-            "to", "before", "limit");
+    private static final Set<String> DELIVERY_PARAMS = Set.of("outcome", "endpoint", "project", "trigger", "build",
+            "from", "to", "before", "limit");
     private static final Set<String> JOB_PARAMS = Set.of("state", "rule", "delivery", "before", "limit");
 
     private AdminFilters() {
@@ -32,7 +32,24 @@ final class AdminFilters {
             throw ApiError.badRequest("'from' (" + from + ") must be before 'to' (" + to + ")");
         }
         return new DeliveryQuery(enumValue(r, "outcome", DeliveryOutcome.class), text(r, "endpoint"),
-                text(r, "project"), text(r, "trigger"), from, to, id(r, "before"), limit(r));
+                text(r, "project"), text(r, "trigger"), from, to, id(r, "before"), limit(r), build(r));
+    }
+
+    /** The build number, as JobServ numbers builds: a whole number, 0 or more. */
+    private static Long build(HttpServletRequest r) {
+        String v = text(r, "build");
+        if (v == null) {
+            return null;
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // falls through
+        }
+        throw ApiError.badRequest("'build' must be a build number (the build_id JobServ sends, e.g. 67)");
     }
 
     static JobQuery jobs(HttpServletRequest r) {

@@ -54,6 +54,10 @@ final class StoreReader {
             sql.append(" AND trigger_name = ?");
             args.add(q.trigger());
         }
+        if (q.buildId() != null) {
+            sql.append(" AND build_id = ?");
+            args.add(q.buildId());
+        }
         if (q.from() != null) {
             sql.append(" AND received_at >= ?");
             args.add(q.from().toEpochMilli());
