@@ -18,7 +18,8 @@ public final class LogSafe {
      *
      * @param value any value, or {@code null} (shown as {@code -})
      * @return its text with C0 controls, DEL and C1 controls escaped ({@link #escape}), at most
-     *     {@value #MAX} characters of it, then {@code …} when there was more
+     *     {@value #MAX} characters of it, then {@code …} when there was more; the cut never splits an
+     *     escape or a surrogate pair
      */
     public static String of(Object value) {
         if (value == null) {
@@ -27,7 +28,27 @@ public final class LogSafe {
         String s = value.toString();
         // Escaping only lengthens: the first MAX characters shown come from at most MAX + 1 of the value.
         String shown = escape(s.length() > MAX ? s.substring(0, MAX + 1) : s);
-        return shown.length() > MAX ? shown.substring(0, MAX) + "…" : shown;
+        if (shown.length() <= MAX) {
+            return shown;
+        }
+        int cut = 0;
+        int width = 0;
+        while (true) {
+            char c = s.charAt(cut);
+            boolean pair = Character.isHighSurrogate(c) && cut + 1 < s.length()
+                    && Character.isLowSurrogate(s.charAt(cut + 1));
+            int shows = isControl(c) ? 4 : pair ? 2 : 1;
+            if (width + shows > MAX) {
+                break;
+            }
+            width += shows;
+            cut += pair ? 2 : 1;
+        }
+        return escape(s.substring(0, cut)) + "…";
+    }
+
+    private static boolean isControl(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f);
     }
 
     /**
@@ -43,7 +64,7 @@ public final class LogSafe {
         StringBuilder out = null;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
+            boolean control = isControl(c);
             if (control && out == null) {
                 out = new StringBuilder(text.length() + 8).append(text, 0, i);
             }

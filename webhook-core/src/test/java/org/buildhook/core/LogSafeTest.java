@@ -40,4 +40,16 @@ class LogSafeTest {
         assertThat(LogSafe.escape(plain)).isSameAs(plain);
         assertThat(LogSafe.escape("\u001b[2J" + "y".repeat(500))).isEqualTo("\\x1b[2J" + "y".repeat(500));
     }
+
+    /** review11 (F9's rest): the cut at MAX characters could leave half an escape or a lone surrogate. */
+    @Test
+    void theCutSplitsNeitherAnEscapeNorASurrogatePair() {
+        String escape = "a".repeat(LogSafe.MAX - 2) + "\u001b[31m" + "b".repeat(50);
+        String emoji = "a".repeat(LogSafe.MAX - 1) + "\ud83d\ude00" + "b".repeat(50);
+
+        assertThat(LogSafe.of(escape)).isEqualTo("a".repeat(LogSafe.MAX - 2) + "…");
+        assertThat(LogSafe.of(emoji)).isEqualTo("a".repeat(LogSafe.MAX - 1) + "…");
+        assertThat(LogSafe.of("a".repeat(LogSafe.MAX - 2) + "\ud83d\ude00" + "b"))
+                .isEqualTo("a".repeat(LogSafe.MAX - 2) + "\ud83d\ude00" + "…");
+    }
 }

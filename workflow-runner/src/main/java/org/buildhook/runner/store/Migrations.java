@@ -26,6 +26,8 @@ import org.buildhook.runner.RunnerException;
  */
 final class Migrations {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Migrations.class);
+
     private static final Pattern NAME = Pattern.compile("V(\\d+)__([A-Za-z0-9_]+)\\.sql");
     /** An arbitrary constant: nodes starting together on PostgreSQL take turns migrating. */
     private static final long PG_LOCK_KEY = 0x6275696c64686f6bL;
@@ -76,8 +78,10 @@ final class Migrations {
         } catch (RunnerException e) {
             throw noSchemaToCreateIn(e);
         }
+        int from = db.read("read the schema version", Migrations::current);
+        List<String> applied = new ArrayList<>();
         for (Migration m : known) {
-            db.inTransaction("apply migration V" + m.version(), c -> {
+            boolean ran = db.inTransaction("apply migration V" + m.version(), c -> {
                 lock(c);
                 int current = current(c);
                 if (current > known.size()) {
@@ -98,15 +102,28 @@ final class Migrations {
                         p.setLong(3, clock.millis());
                         p.executeUpdate();
                     }
+                    return true;
                 }
-                return null;
+                return false;
             });
+            if (ran) {
+                applied.add("V" + m.version() + " " + m.description());
+            }
         }
         int version = db.read("read the schema version", Migrations::current);
         if (version > known.size()) {
             throw new RunnerException("the database schema is at version " + version
                     + " but this buildhook only knows up to " + known.size()
                     + ": it was used by a newer buildhook; upgrade this one or point it at another database");
+        }
+        if (!applied.isEmpty()) {
+            // An upgrade changes the operator's database for good: say so, once, on the node that did it.
+            if (from == 0) {
+                LOG.info("store schema created at version {}", version);
+            } else {
+                LOG.info("store schema upgraded from version {} to {} ({}); a buildhook older than this one cannot"
+                        + " open it any more", from, version, String.join(", ", applied));
+            }
         }
         return version;
     }

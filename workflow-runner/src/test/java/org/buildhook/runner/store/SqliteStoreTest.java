@@ -41,6 +41,49 @@ class SqliteStoreTest extends AbstractStoreTest {
         }
     }
 
+    /**
+     * An upgrade migrated the operator's database without a word: the log said only "store open on
+     * SQLITE at schema version 12", also when the data came from a build at version 3 (tryout11 F7).
+     * The node that migrates says from which version to which, and that older builds cannot open it.
+     */
+    @Test
+    void aStoreOpenedByANewerBuildSaysItsSchemaWasUpgradedFromWhichVersion() throws Exception {
+        int latest = knownMigrations();
+        store.close();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(Migrations.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            store = Store.open(config(dir.resolve("fresh")));
+            assertThat(log.list).extracting(e -> e.getFormattedMessage())
+                    .containsExactly("store schema created at version " + latest);
+            store.close();
+            log.list.clear();
+            // As a build of the version before left it: without the last migration.
+            try (Connection c = java.sql.DriverManager.getConnection(config.url());
+                    java.sql.Statement s = c.createStatement()) {
+                s.execute("DROP INDEX jobs_slot_line_idx");
+                s.execute("ALTER TABLE jobs DROP COLUMN slot_waiting");
+                s.execute("DELETE FROM schema_version WHERE version = " + latest);
+            }
+
+            store = Store.open(config);
+
+            assertThat(log.list).extracting(e -> e.getFormattedMessage()).containsExactly("store schema upgraded from"
+                    + " version " + (latest - 1) + " to " + latest + " (V" + latest + " rule_slot_line); a buildhook"
+                    + " older than this one cannot open it any more");
+            store.close();
+            log.list.clear();
+            store = Store.open(config);
+            assertThat(log.list).isEmpty();
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
     @Test
     void theStatusPagesCountsReadIndexRangesNotTheWholeHistory() throws SQLException {
         assertThat(plan(StoreReader.DELIVERIES_SINCE, "ACCEPTED", "0"))
