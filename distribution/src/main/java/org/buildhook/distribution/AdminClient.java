@@ -44,9 +44,26 @@ final class AdminClient {
     }
 
     /** Copies a UTF-8 text answer (a log) to {@code out} as it arrives; no timeout, as following may last long. */
-    void copy(String path, Writer out) {
+    /** Copies the answer's text to {@code out}; returns how many bytes the body had. */
+    long copy(String path, Writer out) {
         HttpResponse<InputStream> response = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream body = response.body(); Reader in = new InputStreamReader(body, StandardCharsets.UTF_8)) {
+        long[] bytes = {0};
+        InputStream counted = new java.io.FilterInputStream(response.body()) {
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                bytes[0] += b < 0 ? 0 : 1;
+                return b;
+            }
+
+            @Override
+            public int read(byte[] buffer, int offset, int length) throws IOException {
+                int n = super.read(buffer, offset, length);
+                bytes[0] += Math.max(0, n);
+                return n;
+            }
+        };
+        try (InputStream body = counted; Reader in = new InputStreamReader(body, StandardCharsets.UTF_8)) {
             if (response.statusCode() / 100 != 2) {
                 fail(response.statusCode(), new String(body.readAllBytes(), StandardCharsets.UTF_8));
             }
@@ -56,6 +73,7 @@ final class AdminClient {
                 out.write(buffer, 0, n);
                 out.flush();
             }
+            return bytes[0];
         } catch (IOException e) {
             throw new CommandFailure("reading " + path + " from " + base + " failed: " + e.getMessage(),
                     ExitCodes.UNAVAILABLE);

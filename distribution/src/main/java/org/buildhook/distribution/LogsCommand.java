@@ -45,7 +45,7 @@ final class LogsCommand implements Callable<Integer> {
     Integer attempt;
 
     @Option(names = {"-f", "--follow"},
-            description = "Keep printing new output until the attempt ends (at most 10 minutes), then the job's state;"
+            description = "Keep printing new output until the attempt ends (however long it runs), then the job's state;"
                     + " exit 1 unless it SUCCEEDED.")
     boolean follow;
 
@@ -56,15 +56,38 @@ final class LogsCommand implements Callable<Integer> {
         params.put("attempt", attempt);
         params.put("follow", follow ? "1" : null);
         AdminClient client = admin.client();
+        Integer followed = attempt;
         if (follow && attempt == null) {
             waitUntilItRuns(client, out);
+            // Pinned: a follow taken up again after the server's time limit goes on in this attempt.
+            JsonNode last = lastAttempt(client.get("jobs/" + id), null);
+            if (last != null) {
+                followed = last.path("attempt").asInt();
+                params.put("attempt", followed);
+            }
         }
         LastLine copied = new LastLine(out);
-        client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
+        long began = System.nanoTime();
+        long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
         if (!follow) {
             return ExitCodes.OK;
         }
         JsonNode job;
+        // One follow lasts at most the server's limit (10 minutes): a job that runs longer is followed
+        // again from where the last one stopped, in the same attempt, so 'logs -f JOB && next' waits for
+        // the job's end, not for the limit (it printed the job as RUNNING and exited 1).
+        // A follow the server ended at once (a note that the log is on another node) is not taken up again.
+        while (followed != null && !copied.last().startsWith(NOTE) && System.nanoTime() - began > MIN_FOLLOW.toNanos()) {
+            JsonNode detail = client.get("jobs/" + id);
+            JsonNode last = lastAttempt(detail, followed);
+            if (last == null || !last.path("endedAt").isNull()
+                    || ended(detail.path("job").path("state").asText())) {
+                break;
+            }
+            params.put("from", printed);
+            began = System.nanoTime();
+            printed += client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
+        }
         if (copied.last().startsWith(FOLLOW_STOPPED)) {
             // Most likely the server's notice that it could not read its store, which said what to do;
             // but a job's own last line may read the same: only a job that has ended tells them apart.
@@ -108,6 +131,23 @@ final class LogsCommand implements Callable<Integer> {
             job = client.get("jobs/" + id).path("job");
         }
     }
+
+    /** The attempt {@code wanted} of the job's detail, or its last one when null; null when it has none. */
+    private static JsonNode lastAttempt(JsonNode detail, Integer wanted) {
+        JsonNode found = null;
+        for (JsonNode a : detail.path("attempts")) {
+            if (wanted == null || a.path("attempt").asInt() == wanted) {
+                found = a;
+            }
+        }
+        return found;
+    }
+
+    /** How the server's own lines in a log begin. */
+    private static final String NOTE = "[buildhook] ";
+
+    /** A follow shorter than this ended for a reason other than the server's time limit. */
+    private static final java.time.Duration MIN_FOLLOW = java.time.Duration.ofSeconds(1);
 
     /** How the server's last line of a follow it stopped on an error begins (its LogFollows.STOPPED). */
     static final String FOLLOW_STOPPED = "[buildhook] the log follow stopped: ";

@@ -237,6 +237,28 @@ class AdminCommandsTest {
         assertThat(lines.get(lines.size() - 1)).startsWith("[buildhook] job " + job + " SUCCEEDED");
     }
 
+    /**
+     * One follow lasts at most the server's limit (10 minutes): {@code logs -f} of a longer job then
+     * printed it as RUNNING and exited 1, so {@code logs -f JOB && next} failed for a job that went on
+     * to succeed (tryout11 F8). It follows again from where the last follow stopped, to the job's end.
+     */
+    @Test
+    void logsFollowOfAJobOutlastingOneFollowGoesOnToTheJobsEnd() throws Exception {
+        server.replaceRules("rules:\n  - name: slow\n    run:\n      command: [/bin/sh, -c, "
+                + "'echo first; sleep 5; echo second']\n");
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly("slow");
+        String job = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
+        System.setProperty("buildhook.log-follow-max", "PT1.5S");
+        try {
+            assertThat(run("logs", "-f", job)).as(out + "\n" + err).isZero();
+        } finally {
+            System.clearProperty("buildhook.log-follow-max");
+        }
+        assertThat(out.toString()).isEqualTo("first\nsecond\n[buildhook] job " + job
+                + " SUCCEEDED: exited with 0 (1 attempt(s))\n");
+    }
+
     @Test
     void logsFollowOfAFailedJobEndsWithItsOutcomeAndExits1() throws Exception {
         server.replaceRules("rules:\n  - name: broken\n    run:\n      command: [/bin/sh, -c, 'echo oops; exit 3']\n");

@@ -31,6 +31,19 @@ final class JobLogSender {
 
     static final Duration POLL = Duration.ofMillis(250);
     static final Duration MAX_FOLLOW = Duration.ofMinutes(10);
+
+    /**
+     * How long one follow lasts: {@link #MAX_FOLLOW}, or {@code -Dbuildhook.log-follow-max} (an ISO-8601
+     * duration, {@code PT5S}), which tests use to see a follow end without waiting ten minutes.
+     */
+    static Duration maxFollow() {
+        String set = System.getProperty("buildhook.log-follow-max");
+        try {
+            return set == null ? MAX_FOLLOW : Duration.parse(set);
+        } catch (java.time.format.DateTimeParseException e) {
+            return MAX_FOLLOW;
+        }
+    }
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
     /** The answer when the attempt ran (or runs) on another node and its log is not on this node's disk. */
@@ -77,9 +90,10 @@ final class JobLogSender {
     void send(String jobId, HttpServletRequest request, HttpServletResponse response) throws IOException {
         Integer wanted = attemptParameter(request.getParameter("attempt"));
         boolean follow = flag(request.getParameter("follow"));
+        long followFrom = fromParameter(request.getParameter("from"));
         JobDetail job = store.job(jobId).orElseThrow(() -> AdminRequests.noJob(store, jobId));
         if (follow) {
-            follow(jobId, wanted, request, response);
+            follow(jobId, wanted, followFrom, request, response);
             return;
         }
         JobAttempt attempt = attempt(job, wanted).orElseThrow(() -> ApiError.notFound(wanted == null
@@ -121,12 +135,12 @@ final class JobLogSender {
      * Starts following on {@code request}'s async context: the request thread returns at once, and
      * {@code follows} sends the output as it grows (see {@link LogFollows}).
      */
-    private void follow(String jobId, Integer wanted, HttpServletRequest request, HttpServletResponse response)
-            throws IOException {
+    private void follow(String jobId, Integer wanted, long from, HttpServletRequest request,
+            HttpServletResponse response) throws IOException {
         response.setStatus(HttpServletResponse.SC_OK);
         response.setContentType("text/plain; charset=utf-8");
         response.setHeader("Cache-Control", "no-store");
-        follows.follow(request.startAsync(), new Following(jobId, wanted), "job " + jobId);
+        follows.follow(request.startAsync(), new Following(jobId, wanted, from), "job " + jobId);
     }
 
     /**
@@ -137,7 +151,7 @@ final class JobLogSender {
     private final class Following implements LogFollows.Source {
         private final String jobId;
         private final Integer wanted;
-        private final long deadline = System.nanoTime() + MAX_FOLLOW.toNanos();
+        private final long deadline = System.nanoTime() + maxFollow().toNanos();
         /** Opened by a look; volatile as a stop may close it while a look runs (then again after it). */
         private volatile FileChannel channel;
         /** The opened log's path and identity: a log past its cap is replaced by its truncated version. */
@@ -149,9 +163,11 @@ final class JobLogSender {
         private boolean endedAtLook;
         private boolean over;
 
-        Following(String jobId, Integer wanted) {
+        /** @param from where to start in the log: 0, or where a follow that ended at its time limit stopped */
+        Following(String jobId, Integer wanted, long from) {
             this.jobId = jobId;
             this.wanted = wanted;
+            this.position = from;
         }
 
         @Override
@@ -373,6 +389,21 @@ final class JobLogSender {
             // falls through
         }
         throw ApiError.badRequest("'attempt' must be an attempt number, 1 or more");
+    }
+
+    private static long fromParameter(String value) {
+        if (value == null || value.isEmpty()) {
+            return 0;
+        }
+        try {
+            long n = Long.parseLong(value);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // falls through
+        }
+        throw ApiError.badRequest("'from' must be a byte offset in the log, 0 or more");
     }
 
     private static boolean flag(String value) {

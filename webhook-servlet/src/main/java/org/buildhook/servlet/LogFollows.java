@@ -122,7 +122,7 @@ final class LogFollows implements AutoCloseable {
      */
     void follow(AsyncContext async, Source source, String what) throws IOException {
         // The follow ends itself by MAX_FOLLOW; the container's timeout only backs that up.
-        async.setTimeout(JobLogSender.MAX_FOLLOW.plusMinutes(1).toMillis());
+        async.setTimeout(JobLogSender.maxFollow().plusMinutes(1).toMillis());
         Follow follow = new Follow(async, source, what);
         open.add(follow);
         async.addListener(follow);
