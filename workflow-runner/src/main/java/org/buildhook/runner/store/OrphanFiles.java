@@ -1,5 +1,7 @@
 package org.buildhook.runner.store;
 
+import java.sql.ResultSet;
+import java.sql.PreparedStatement;
 import java.io.IOException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -48,6 +50,14 @@ import org.slf4j.LoggerFactory;
  * old delivery, one whose row is still there; such a job's folder goes once its own id is that old. It
  * also keeps this sweep away from the files of another installation given the same folder by mistake,
  * unless they are older than the retention.
+ * <li>Only in a folder no other store uses: each store has an installation id (made once by its
+ * schema, {@code store_installation}), and marks the folders it sweeps with an empty file
+ * {@code .buildhook-store-<id>} when it opens (and sets its log folder); a folder that holds another
+ * store's mark is not swept (said once), so two installations given one folder by mistake (two WARs
+ * in one Tomcat with the same relative {@code data-dir}, one {@code runner.log-dir} for two servers)
+ * never remove each other's files, whatever their retention. A folder that has lost this store's mark
+ * is marked again and swept from the next sweep on, so that another store using it has had a
+ * sweep's time to mark it too. The nodes of one cluster share one store, so one mark.
  * <li>Only files and folders unchanged for {@link #GRACE}. A job's row, and its delivery's, are
  * committed before its engine writes its payload copy or its log (it reads the job from the store
  * first), and the folder is listed before the store is asked, so a live file's row is always seen; no
@@ -66,6 +76,8 @@ final class OrphanFiles {
     private static final Logger LOG = LoggerFactory.getLogger(OrphanFiles.class);
     private static final Pattern ATTEMPT_LOG = Pattern.compile("attempt-[1-9][0-9]{0,9}\\.log");
     private static final String PAYLOAD_SUFFIX = ".json";
+    /** The name of a store's mark in a folder it sweeps, before its installation id. */
+    static final String MARK_PREFIX = ".buildhook-store-";
 
     /** The two kinds of files, each with the table whose ids name them. */
     private enum Kind {
@@ -101,6 +113,9 @@ final class OrphanFiles {
     private final Path payloads;
     private volatile Path logs;
     private boolean saidNoSecureStream;
+    private volatile String installation;
+    private final Set<Path> saidShared = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Set<Path> saidCannotMark = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final AtomicLong logFoldersRemoved = new AtomicLong();
     private final AtomicLong payloadCopiesRemoved = new AtomicLong();
     /** Per kind, the last id the previous sweep looked at, or null to start from the oldest. */
@@ -148,6 +163,78 @@ final class OrphanFiles {
         return new Removed(folders, copies);
     }
 
+    /**
+     * Marks {@code folder} (made if missing) as swept by this store, so that another store given it
+     * too leaves it alone; a problem is said once and leaves the folder unswept (no mark, no sweep).
+     */
+    void mark(Path folder) {
+        try {
+            Files.createDirectories(folder);
+            Path mark = folder.resolve(MARK_PREFIX + installation());
+            if (!Files.exists(mark, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(mark);
+            }
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // marked meanwhile by another node of this store
+        } catch (IOException | RunnerException e) {
+            if (saidCannotMark.add(folder)) {
+                LOG.warn("retention cannot mark {} as this store's ({}): left-over files there are not removed until"
+                        + " it can", folder, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Whether this sweep may remove files from {@code folder}: it holds this store's mark and no other
+     * store's. A folder without this store's mark is marked now and swept from the next sweep on.
+     */
+    private boolean sweptByThisStoreAlone(Path folder) throws IOException {
+        String mine = MARK_PREFIX + installation();
+        boolean marked = false;
+        List<String> others = new ArrayList<>();
+        try (DirectoryStream<Path> marks = Files.newDirectoryStream(folder, MARK_PREFIX + "*")) {
+            for (Path mark : marks) {
+                String name = mark.getFileName().toString();
+                if (name.equals(mine)) {
+                    marked = true;
+                } else {
+                    others.add(name.substring(MARK_PREFIX.length()));
+                }
+            }
+        }
+        if (!others.isEmpty()) {
+            if (saidShared.add(folder)) {
+                LOG.warn("retention does not remove left-over files in {}: another buildhook store uses that folder"
+                        + " too (installation {}; this one is {}). Give each installation folders of its own"
+                        + " (data-dir, runner.log-dir), then delete the other's {}* file", folder,
+                        String.join(", ", others), installation(), MARK_PREFIX);
+            }
+            return false;
+        }
+        if (!marked) {
+            mark(folder);
+        }
+        return marked;
+    }
+
+    /** This store's installation id, read once. */
+    private String installation() {
+        String id = installation;
+        if (id == null) {
+            id = db.read("read the store's installation id", c -> {
+                try (PreparedStatement p = c.prepareStatement("SELECT installation FROM store_installation WHERE id = 1");
+                        ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new RunnerException("the store has no installation id (store_installation is empty)");
+                    }
+                    return rs.getString(1);
+                }
+            });
+            installation = id;
+        }
+        return id;
+    }
+
     /** The log folders removed since the store opened. */
     long logFoldersRemoved() {
         return logFoldersRemoved.get();
@@ -164,6 +251,14 @@ final class OrphanFiles {
         }
         String before = Ids.lowestAt(now.minus(maxAge));
         int removed = 0;
+        try {
+            if (!sweptByThisStoreAlone(folder)) {
+                return 0;
+            }
+        } catch (IOException e) {
+            problems.add(e);
+            return 0;
+        }
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(folder)) {
             if (!(stream instanceof SecureDirectoryStream<Path> secure)) {
                 if (!saidNoSecureStream) {

@@ -113,6 +113,7 @@ public final class Store implements AutoCloseable {
             LOG.info("store open on {} at schema version {}", config.dialect(), version);
             db.pinFile();
             Store store = new Store(config, db, executor, owns);
+            store.orphans.mark(config.dataDir().resolve("payloads"));
             long every = config.retentionInterval().toMillis();
             if (every > 0) {
                 executor.scheduleWithFixedDelay(store::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
@@ -432,7 +433,9 @@ public final class Store implements AutoCloseable {
      * and whose delivery another node's sweep deleted. Without it only payload copies are looked at.
      */
     public void sweepJobLogsIn(Path logDirectory) {
-        orphans.logDirectory(logDirectory.toAbsolutePath().normalize());
+        Path folder = logDirectory.toAbsolutePath().normalize();
+        orphans.logDirectory(folder);
+        orphans.mark(folder);
     }
 
     /** The job log folders this node's retention removed since the store opened because their job was gone. */

@@ -170,7 +170,8 @@ abstract class AbstractOrphanFilesTest {
         assertThat(b.orphanFiles().sweep()).isEqualTo(new OrphanFiles.Removed(0, 0));
         assertThat(b.orphanPayloadCopiesRemoved()).isEqualTo(45);
         try (var left = Files.list(payloads)) {
-            assertThat(left).containsExactlyInAnyOrderElementsOf(live);
+            assertThat(left.filter(p -> !p.getFileName().toString().startsWith(OrphanFiles.MARK_PREFIX)))
+                    .containsExactlyInAnyOrderElementsOf(live);
         }
     }
 
@@ -194,6 +195,58 @@ abstract class AbstractOrphanFilesTest {
         assertThat(log.list).hasSize(1).allMatch(e -> e.getLevel() == Level.WARN)
                 .allMatch(e -> e.getFormattedMessage().startsWith("retention could not ask the store which job log"
                         + " folders and payload copies on this node are left over: "));
+    }
+
+    /**
+     * review12 M1: two installations (two stores) given one log folder by mistake removed each other's
+     * files: whatever one store lacks and is older than its retention, the other's live jobs included.
+     * A folder that holds another store's mark is now left alone, and that is said once per store.
+     */
+    @Test
+    void aFolderAnotherStoreUsesTooIsLeftAloneAndThatIsSaidOnce() throws Exception {
+        Store a = node("a", Clock.systemUTC(), 500);
+        StoreConfig second = config(Files.createDirectories(dir.resolve("db2")));
+        Store other = Store.open(new StoreConfig(second.url(), dir.resolve("other"), second.dedupWindow(),
+                StoreConfig.DEFAULT_RETENTION, Duration.ZERO, 500, second.poolSize(), second.connectTimeout(),
+                Clock.systemUTC()));
+        stores.add(other);
+        Path logs = dir.resolve("shared-logs");
+        a.sweepJobLogsIn(logs);
+        other.sweepJobLogsIn(logs);
+        // A job of the other installation, on a delivery older than A's retention, that A's store lacks.
+        Path othersJob = logFolder(logs, oldAbsentId(1), "attempt-1.log");
+        ageTree(othersJob);
+
+        assertThat(a.orphanFiles().sweep()).isEqualTo(new OrphanFiles.Removed(0, 0));
+        assertThat(a.orphanFiles().sweep()).isEqualTo(new OrphanFiles.Removed(0, 0));
+
+        assertThat(othersJob.resolve("attempt-1.log")).exists();
+        assertThat(log.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
+                .satisfies(e -> assertThat(e.getFormattedMessage()).startsWith("retention does not remove left-over"
+                        + " files in " + logs + ": another buildhook store uses that folder too"));
+        try (var marks = Files.newDirectoryStream(logs, OrphanFiles.MARK_PREFIX + "*")) {
+            assertThat(marks).hasSize(2);
+        }
+    }
+
+    /** A folder that lost this store's mark is marked again, and swept from the next sweep on. */
+    @Test
+    void aFolderWithoutThisStoresMarkIsMarkedAndSweptFromTheNextSweepOn() throws Exception {
+        Store b = node("b", Clock.systemUTC(), 500);
+        Path logs = dir.resolve("b").resolve("logs");
+        b.sweepJobLogsIn(logs);
+        try (var marks = Files.newDirectoryStream(logs, OrphanFiles.MARK_PREFIX + "*")) {
+            for (Path mark : marks) {
+                Files.delete(mark);
+            }
+        }
+        Path orphan = logFolder(logs, oldAbsentId(1), "attempt-1.log");
+        ageTree(orphan);
+
+        assertThat(b.orphanFiles().sweep()).isEqualTo(new OrphanFiles.Removed(0, 0));
+        assertThat(orphan).exists();
+        assertThat(b.orphanFiles().sweep()).isEqualTo(new OrphanFiles.Removed(1, 0));
+        assertThat(orphan).doesNotExist();
     }
 
     /** A store on the test's database with a data folder of its own. */
