@@ -253,10 +253,16 @@ public final class ExecutionLedger {
      * the younger jobs up for the whole backoff. Names the condition of {@code jobs_slot_line_idx}, so
      * that only the rule's jobs that may still run are read. A job whose node died while it was
      * picked stays in the line until the dead-node limit puts its execution back in the queue.
+     *
+     * <p>Nor is a job {@code WAITING} for shared resources: it had the slot and gave it back for want of
+     * them, and its resources' line orders it (by when it began to wait, not by id). In both lines, two
+     * jobs of a rule in opposite orders (a younger one approved first, ids from two nodes' clocks) held
+     * each other back for ever, and with them the rule and every job needing those resources (review12 H1).
+     * The {@code IN} list stays whole so that the planner sees the index's condition.
      */
     private static String inLine(Dialect dialect) {
         return "j.rule_name = ? AND j.concurrency > 0 AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"
-                + " AND j.cancel_requested = 0 AND (j.attempts = 0 OR j.slot_waiting = 1)"
+                + " AND j.state <> 'WAITING' AND j.cancel_requested = 0 AND (j.attempts = 0 OR j.slot_waiting = 1)"
                 + " AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id)"
                 + " AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = j.id"
                 + lookUpEach(dialect) + ")";

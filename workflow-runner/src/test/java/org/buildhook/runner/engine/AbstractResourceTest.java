@@ -96,4 +96,46 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         }
         assertThat(Files.readAllLines(order)).containsExactly("big-1", "big-2", "big-3");
     }
+
+    /**
+     * A rule with {@code concurrency: 1} and a shared resource: a younger job approved first waits for the
+     * resource, then the older one is approved (found by review12, H1: the older was ahead of the younger
+     * in the rule's slot line, by id, and the younger ahead of the older in the resource's line, by when it
+     * began to wait, so each held the other back for ever: neither ran, nor any later job needing the
+     * resource). Both run, in the resource's first-come order.
+     */
+    @Test
+    void anOlderJobApprovedAfterAYoungerOneWaitsForTheResourceLocksNeitherTheRuleNorTheResource() throws IOException {
+        Path go = dir.resolve("go");
+        Path order = dir.resolve("order");
+        Path hold = script("hold.sh", "echo $1 >> " + order + "\nwhile [ ! -e " + go + " ]; do [ -d " + go.getParent()
+                + " ] || exit 1; sleep 0.05; done");
+        RuleSet smoke = rules("resources:\n  prod: 1\n"
+                + "rules:\n"
+                + "  - name: smoke\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"smoke-${build.id}\"], resources: {prod: 1}}\n");
+        RuleSet deploy = rules("resources:\n  prod: 1\n"
+                + "rules:\n"
+                + "  - name: deploy\n"
+                + "    approval: {expires: 1h}\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"deploy-${build.id}\"], concurrency: 1,"
+                + " resources: {prod: 1}}\n");
+        openStore();
+        startEngine();
+        String busy = deliver(smoke, 1).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(busy).state() == JobState.RUNNING);
+        String older = deliver(deploy, 10).jobIds().get(0);
+        String younger = deliver(deploy, 11).jobIds().get(0);
+
+        assertThat(store.approve(younger, "alice")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(younger).state() == JobState.WAITING);
+        assertThat(store.approve(older, "alice")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(older).state() == JobState.WAITING);
+        Files.createFile(go);
+
+        for (String j : List.of(busy, younger, older)) {
+            assertState(awaitFinal(j).job(), JobState.SUCCEEDED);
+        }
+        assertThat(Files.readAllLines(order)).containsExactly("smoke-1", "deploy-11", "deploy-10");
+    }
 }
