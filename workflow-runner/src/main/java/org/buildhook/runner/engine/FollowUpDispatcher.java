@@ -90,7 +90,7 @@ final class FollowUpDispatcher implements AutoCloseable {
 
     /** The follow-up to store, or null when the outcome starts none or it cannot be planned (logged). */
     private PlannedJob plan(Job parent) {
-        if (FollowUps.keyFor(parent.state().name()).isEmpty()) {
+        if (FollowUps.keyFor(parent.state().name(), parent.attempts()).isEmpty()) {
             return null;
         }
         Optional<Delivery> delivery = store.delivery(parent.deliveryId()).map(DeliveryDetail::delivery);

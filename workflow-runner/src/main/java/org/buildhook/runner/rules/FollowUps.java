@@ -17,8 +17,10 @@ import org.buildhook.runner.RunnerException;
  * Plans the follow-up a job starts when it ends, from the specification its rule gave it
  * ({@link JobWorkflow#followUps()}): {@code on-success} after {@code SUCCEEDED}; {@code on-failure}
  * after {@code FAILED} or {@code TIMED_OUT} (so after the last retry, and also when the command could
- * not start); {@code on-cancel} after {@code CANCELLED}. Other final states (superseded, rejected,
- * expired) start none.
+ * not start); {@code on-cancel} after {@code CANCELLED}, and after {@code SUPERSEDED} when the job
+ * had started (its command was stopped, or stopped short of a retry, for a newer build: what it began
+ * may need the same clean-up as a cancelled job's). Other final states (superseded before it started,
+ * rejected, expired) start none.
  */
 public final class FollowUps {
 
@@ -27,8 +29,13 @@ public final class FollowUps {
     private FollowUps() {
     }
 
-    /** Which follow-up key a final state starts, or empty for none. */
-    public static Optional<String> keyFor(String finalState) {
+    /**
+     * Which follow-up key a final state starts, or empty for none.
+     *
+     * @param finalState the job's final state's name
+     * @param attempts   how many attempts the job had started (0 when its command never started)
+     */
+    public static Optional<String> keyFor(String finalState, int attempts) {
         switch (finalState) {
             case "SUCCEEDED":
                 return Optional.of(FollowUpReader.ON_SUCCESS);
@@ -37,6 +44,8 @@ public final class FollowUps {
                 return Optional.of(FollowUpReader.ON_FAILURE);
             case "CANCELLED":
                 return Optional.of(FollowUpReader.ON_CANCEL);
+            case "SUPERSEDED":
+                return attempts > 0 ? Optional.of(FollowUpReader.ON_CANCEL) : Optional.empty();
             default:
                 return Optional.empty();
         }
@@ -53,7 +62,7 @@ public final class FollowUps {
      */
     public static Optional<PlannedJob> plan(String spec, String endpoint, BuildEvent event, String runName,
             FollowUpParent parent) {
-        Optional<String> key = keyFor(parent.outcome());
+        Optional<String> key = keyFor(parent.outcome(), parent.attempts());
         if (spec == null || key.isEmpty()) {
             return Optional.empty();
         }

@@ -15,7 +15,9 @@ import org.buildhook.runner.RunnerException;
  * with no execution queued; approving it queues its execution, rejecting it ends it
  * {@link JobState#REJECTED}, and past its {@code expires_at} it ends {@link JobState#EXPIRED}. Each
  * decision changes the job only if it is still awaiting (a conditional update), and is recorded in
- * the audit trail ({@code admin_actions}) in the same transaction: who and when.
+ * the audit trail ({@code admin_actions}) in the same transaction: who and when. An approved job of
+ * a rule with a {@code supersede} key supersedes, in that transaction, the older builds' jobs of its
+ * key approved before it ({@link Supersede#approved}).
  */
 final class Approvals {
 
@@ -26,12 +28,14 @@ final class Approvals {
     private final JobQueue queue;
     private final Ids ids;
     private final Clock clock;
+    private final Supersede supersede;
 
     Approvals(Database db, JobQueue queue, Ids ids, Clock clock) {
         this.db = db;
         this.queue = queue;
         this.ids = ids;
         this.clock = clock;
+        this.supersede = new Supersede(db.dialect(), queue, clock);
     }
 
     /** Approves or rejects; returns false (and changes nothing) when the job is not awaiting an approval. */
@@ -53,6 +57,8 @@ final class Approvals {
             }
             if (approve) {
                 queue.schedule(c, jobId, now);
+                // Only now does it replace the older builds' approved jobs of its supersede key.
+                supersede.approved(c, jobId);
             }
             audit(c, now, actor, approve ? "approve" : "reject", deliveryId, jobId, message);
             return true;

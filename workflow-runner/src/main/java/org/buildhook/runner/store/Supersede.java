@@ -31,10 +31,13 @@ final class Supersede {
      * Records job {@code jobId} of build {@code buildId} under the key. Returns the id of the job of
      * a newer build that supersedes the new job at once, or null when the new job goes on; then
      * every older job of the key that has not run yet is superseded by it (and a running one
-     * is asked to stop when {@code cancelRunning}).
+     * is asked to stop when {@code cancelRunning}). A new job that awaits an approval supersedes
+     * only the older jobs that await one too: the approved ones (queued, waiting or running) go on
+     * until it is approved ({@link #approved}), so that a build nobody approves yet, and may reject,
+     * never stops or replaces a deploy someone approved.
      */
-    String claim(Connection c, String rule, String key, long buildId, String jobId, boolean cancelRunning)
-            throws SQLException {
+    String claim(Connection c, String rule, String key, long buildId, String jobId, boolean cancelRunning,
+            boolean awaitsApproval) throws SQLException {
         String insert = dialect == Dialect.POSTGRESQL
                 ? "INSERT INTO supersede_keys (rule_name, supersede_key, build_id, job_id) VALUES (?, ?, ?, ?)"
                         + " ON CONFLICT DO NOTHING"
@@ -73,22 +76,41 @@ final class Supersede {
                 p.executeUpdate();
             }
         }
-        supersedeOlder(c, rule, key, buildId, jobId, cancelRunning);
+        supersedeOlder(c, rule, key, buildId, jobId, cancelRunning, awaitsApproval);
         return null;
     }
 
-    private void supersedeOlder(Connection c, String rule, String key, long buildId, String by, boolean cancelRunning)
-            throws SQLException {
+    /**
+     * Job {@code jobId}, just approved in this transaction: if its rule has a supersede key (and it
+     * is no re-run), it now supersedes the older builds' jobs of its key that were approved before
+     * it (and stops a running one when its rule says {@code running: cancel}), as a job without an
+     * approval does when it is stored.
+     */
+    void approved(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT rule_name, supersede_key, build_id, supersede_running"
+                + " FROM jobs WHERE id = ? AND supersede_key IS NOT NULL AND build_id IS NOT NULL AND rerun_of IS NULL")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (rs.next()) {
+                    supersedeOlder(c, rs.getString(1), rs.getString(2), rs.getLong(3), jobId, rs.getInt(4) != 0,
+                            false);
+                }
+            }
+        }
+    }
+
+    private void supersedeOlder(Connection c, String rule, String key, long buildId, String by, boolean cancelRunning,
+            boolean onlyAwaiting) throws SQLException {
         List<String[]> older = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT id, state FROM jobs WHERE rule_name = ?"
                 + " AND supersede_key = ? AND build_id < ? AND state IN (?, ?, ?, ?)")) {
             p.setString(1, rule);
             p.setString(2, key);
             p.setLong(3, buildId);
-            p.setString(4, JobState.QUEUED.name());
-            p.setString(5, JobState.WAITING.name());
+            p.setString(4, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.QUEUED).name());
+            p.setString(5, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.WAITING).name());
             p.setString(6, JobState.AWAITING_APPROVAL.name());
-            p.setString(7, JobState.RUNNING.name());
+            p.setString(7, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.RUNNING).name());
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     older.add(new String[] {rs.getString(1), rs.getString(2)});

@@ -118,4 +118,93 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         assertState(job(job68), JobState.AWAITING_APPROVAL);
         assertThat(store.approve(job67, "alice")).isFalse();
     }
+
+    /**
+     * A deploy rule with an approval and {@code running: cancel}: build 67's job approved and
+     * running, then build 68 arrives (tryout11 F6). 68 awaits its approval; 67 runs on.
+     */
+    private RuleSet approvedDeployThatWaits(Path started, Path go, Path cleaned) throws IOException {
+        return rules("rules:\n"
+                + "  - name: deploy-prod\n"
+                + "    supersede: {key: \"${build.project}\", running: cancel}\n"
+                + "    approval: {}\n"
+                + "    run: {command: [/bin/sh, \"" + script("deploy.sh", "echo $1 >> " + started
+                        + "\n[ \"$1\" = 67 ] && while [ ! -e " + go + " ]; do [ -d " + dir + " ] || exit 1; sleep 0.05;"
+                        + " done\necho $1 >> " + dir.resolve("ran")) + "\", \"${build.id}\"]}\n"
+                + "    on-cancel: {command: [/bin/sh, -c, 'echo \"$0 $1\" >> " + cleaned
+                        + "', \"${job.outcome}\", \"${build.id}\"]}\n");
+    }
+
+    /**
+     * tryout11 F6: a newer build that nobody has approved yet killed the approved deploy of the older
+     * one at once, and if it was then rejected nothing was deployed. An approved job now goes on until
+     * the newer one is approved.
+     */
+    @Test
+    void aNewerBuildAwaitingItsApprovalLeavesTheApprovedRunningJobAloneAndARejectionKeepsIt() throws IOException {
+        Path started = dir.resolve("started");
+        Path go = dir.resolve("go");
+        RuleSet rules = approvedDeployThatWaits(started, go, dir.resolve("cleaned"));
+        openStore();
+        startEngine();
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        assertThat(store.approve(job67, "alice")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+
+        String job68 = deliver(rules, 68).jobIds().get(0);
+
+        assertState(job(job68), JobState.AWAITING_APPROVAL);
+        assertState(job(job67), JobState.RUNNING);
+        assertThat(job(job67).supersededBy()).isNull();
+        assertThat(store.reject(job68, "bob")).isTrue();
+        Files.createFile(go);
+        assertState(awaitFinal(job67).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(dir.resolve("ran"))).containsExactly("67");
+    }
+
+    /**
+     * tryout11 F6, the rest: once the newer build is approved, the older running job is stopped as
+     * {@code running: cancel} says, and the job whose command was so stopped starts its
+     * {@code on-cancel} (it started none, so a half-done deploy's clean-up never ran).
+     */
+    @Test
+    void approvingTheNewerBuildStopsTheOlderRunningJobWhichStartsItsOnCancel() throws IOException {
+        Path started = dir.resolve("started");
+        Path cleaned = dir.resolve("cleaned");
+        RuleSet rules = approvedDeployThatWaits(started, dir.resolve("go"), cleaned);
+        openStore();
+        startEngine();
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        assertThat(store.approve(job67, "alice")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        String job68 = deliver(rules, 68).jobIds().get(0);
+        assertState(job(job67), JobState.RUNNING);
+
+        assertThat(store.approve(job68, "carol")).isTrue();
+
+        assertState(awaitFinal(job67).job(), JobState.SUPERSEDED);
+        assertThat(job(job67).supersededBy()).isEqualTo(job68);
+        assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(dir.resolve("ran"))).containsExactly("68");
+        await().atMost(Duration.ofSeconds(30)).until(() -> jobsOfRule("deploy-prod/on-cancel").size() == 1
+                && jobsOfRule("deploy-prod/on-cancel").get(0).state().isFinal());
+        assertThat(Files.readAllLines(cleaned)).containsExactly("SUPERSEDED 67");
+    }
+
+    /** A job superseded before it ever started has nothing to clean up: no on-cancel. */
+    @Test
+    void aJobSupersededBeforeItStartedStartsNoOnCancel() throws IOException {
+        RuleSet rules = approvedDeployThatWaits(dir.resolve("started"), dir.resolve("go"), dir.resolve("cleaned"));
+        openStore();
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        String job68 = deliver(rules, 68).jobIds().get(0);
+        assertState(job(job67), JobState.SUPERSEDED);
+        startEngine();
+
+        assertThat(store.approve(job68, "carol")).isTrue();
+
+        assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.followUps().pending(10).isEmpty());
+        assertThat(jobsOfRule("deploy-prod/on-cancel")).isEmpty();
+    }
 }
