@@ -56,7 +56,23 @@ final class LeftoverSweep {
             boolean alive = attempt.nodeProcess() != null && attempt.nodeProcess().isAlive();
             end(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " died")
                     + " before the attempt ended");
+        } else if (previous.isPresent() && withoutIdentity(previous.get().bootId())) {
+            // Nothing can be looked for: say so, once per job run again, rather than run it again in silence.
+            RunningAttempt attempt = previous.get();
+            LOG.warn("job {} runs again, but its attempt {} (node {}) was recorded without the host and process"
+                    + " identity that lets a node find what it left (by a buildhook from before an upgrade, or on a"
+                    + " host whose boot id cannot be read): if the server that started it still runs, that attempt"
+                    + " may still run beside this one; stop that server (docs/storage.md, \"Crashes, outages and"
+                    + " full disks\")", jobId, attempt.attempt(), attempt.node());
         }
+    }
+
+    /**
+     * Whether an attempt's recorded boot id carries no host-and-namespace identity a node can check
+     * (null before version 3, no PID namespace before the namespace check, empty where unreadable).
+     */
+    static boolean withoutIdentity(String bootId) {
+        return bootId == null || !bootId.contains("/pid:");
     }
 
     private void end(RunningAttempt attempt, String what) throws InterruptedException {

@@ -85,16 +85,18 @@ public record StoreConfig(
         return query < 0 ? shown : shown.substring(0, query) + "?(parameters hidden)";
     }
 
-    /** The last '@' after a leading host and '/', before the query; -1 without one. */
+    /**
+     * The last '@' after {@code //} and before the first {@code =} (the first parameter's value,
+     * where an '@' is a user name's, as in {@code ?user=admin@server}); -1 without one.
+     */
     private static int atInDatabaseName(String url) {
         int start = url.indexOf("//");
-        java.util.regex.Matcher host = HOST_THEN_DATABASE.matcher(url);
-        if (start < 0 || !host.region(start + 2, url.length()).lookingAt()) {
+        if (start < 0) {
             return -1;
         }
-        int query = url.indexOf('?', host.end());
-        int at = url.lastIndexOf('@', (query < 0 ? url.length() : query) - 1);
-        return at >= host.end() ? at : -1;
+        int equals = url.indexOf('=', start + 2);
+        int at = url.lastIndexOf('@', (equals < 0 ? url.length() : equals) - 1);
+        return at >= start + 2 ? at : -1;
     }
 
     /** A host (and port, or several), then the database's '/': what follows the '@' that ends credentials. */

@@ -52,6 +52,10 @@ class StoreConfigTest {
         assertThat(described("jdbc:postgresql://db/team@ci")).isEqualTo("jdbc:postgresql://(credentials hidden)@ci");
         assertThat(described("jdbc:postgresql://db/bh?user=admin@srv")).isEqualTo(
                 "jdbc:postgresql://db/bh?(parameters hidden)");
+        // review12 L4: a password with both '/' and '?' was cut at the '?', showing 'u:a/b'.
+        assertThat(described("jdbc:postgresql://u:a/b?c@db")).isEqualTo("jdbc:postgresql://(credentials hidden)@db");
+        assertThat(described("jdbc:postgresql://u:a/b?c@db/bh?ssl=true")).isEqualTo(
+                "jdbc:postgresql://(credentials hidden)@db/bh?(parameters hidden)");
     }
 
     @Test
