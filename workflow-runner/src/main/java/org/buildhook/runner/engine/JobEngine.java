@@ -238,7 +238,7 @@ public final class JobEngine implements AutoCloseable {
         followUps.close();
         scheduler.pause();
         try {
-            running.stop(config.shutdownGrace());
+            running.stop(config.shutdownGrace(), "stopped by the shutdown of " + config.nodeId());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -131,9 +131,9 @@ final class RunningJobs {
     /**
      * Stops taking jobs, waits up to {@code grace} for the running ones and for the jobs this node
      * still handles (a command that ended whose outcome is not recorded yet: the store may be away;
-     * less if {@link #hurry} is called meanwhile), then kills what is left.
+     * less if {@link #hurry} is called meanwhile), then kills what is left, for {@code why}.
      */
-    void stop(Duration grace) throws InterruptedException {
+    void stop(Duration grace, String why) throws InterruptedException {
         stopping = true;
         long deadline = System.nanoTime() + grace.toNanos();
         try {
@@ -147,7 +147,7 @@ final class RunningJobs {
         }
         running.forEach((jobId, job) -> {
             stoppedByShutdown.add(jobId);
-            job.cancel();
+            job.cancel(why); // the log's last line says why, not "cancelled" as by an operator
         });
     }
 }

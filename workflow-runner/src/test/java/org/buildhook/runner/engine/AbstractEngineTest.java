@@ -459,6 +459,10 @@ abstract class AbstractEngineTest {
         JobDetail stopped = store.job(jobId).orElseThrow();
         assertThat(stopped.job().state()).isEqualTo(JobState.QUEUED);
         assertThat(stopped.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.INTERRUPTED);
+        // Its log says why, as its outcome does: it said "killed: cancelled", as if someone had (tryout11 F9).
+        assertThat(stopped.attempts().get(0).message()).isEqualTo("stopped by the shutdown of node-a; run again");
+        assertThat(lastLine(stopped)).isEqualTo("[buildhook] killed: stopped by the shutdown of node-a; process tree"
+                + " terminated");
 
         Files.createFile(marker);
         engine = JobEngine.create(store, launcher(), fast("node-b"));

@@ -138,4 +138,44 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         }
         assertThat(Files.readAllLines(order)).containsExactly("smoke-1", "deploy-11", "deploy-10");
     }
+
+    /**
+     * The usual case next to the one above: three jobs of a rule with {@code concurrency: 1} and a busy
+     * resource each take the slot in turn, find the resource taken and wait for it, and then run in the
+     * order they were created (the resource's line, which a job waiting for it keeps instead of the slot's).
+     */
+    @Test
+    void jobsOfARuleWithConcurrencyWaitingForABusyResourceRunInTheOrderTheyWereCreated() throws IOException {
+        Path go = dir.resolve("go");
+        Path order = dir.resolve("order");
+        Path hold = script("hold.sh", "echo $1 >> " + order + "\nwhile [ ! -e " + go + " ]; do [ -d " + go.getParent()
+                + " ] || exit 1; sleep 0.05; done");
+        RuleSet smoke = rules("resources:\n  prod: 1\n"
+                + "rules:\n"
+                + "  - name: smoke\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"smoke-${build.id}\"], resources: {prod: 1}}\n");
+        RuleSet deploy = rules("resources:\n  prod: 1\n"
+                + "rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"deploy-${build.id}\"], concurrency: 1,"
+                + " resources: {prod: 1}}\n");
+        openStore();
+        startEngine();
+        String busy = deliver(smoke, 1).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(busy).state() == JobState.RUNNING);
+        List<String> deploys = new ArrayList<>();
+        for (int build = 10; build < 13; build++) {
+            String j = deliver(deploy, build).jobIds().get(0);
+            deploys.add(j);
+            // Each waits before the next is made: the resource's line is by when a job began to wait.
+            await().atMost(Duration.ofSeconds(30)).until(() -> job(j).state() == JobState.WAITING);
+        }
+        Files.createFile(go);
+
+        assertState(awaitFinal(busy).job(), JobState.SUCCEEDED);
+        for (String j : deploys) {
+            assertState(awaitFinal(j).job(), JobState.SUCCEEDED);
+        }
+        assertThat(Files.readAllLines(order)).containsExactly("smoke-1", "deploy-10", "deploy-11", "deploy-12");
+    }
 }
