@@ -135,9 +135,9 @@ final class CappedLog extends OutputStream {
         }
     }
 
-    /** Where the truncated log of {@code file} is written before it is renamed over it. */
+    /** Where the truncated log of {@code file} is written before it is renamed over it ({@link JobLogs#rewriteOf}). */
     static Path rewriteOf(Path file) {
-        return file.resolveSibling("." + file.getFileName() + ".rewrite");
+        return JobLogs.rewriteOf(file);
     }
 
     private void writeTail() throws IOException {

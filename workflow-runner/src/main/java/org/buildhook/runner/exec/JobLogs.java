@@ -27,6 +27,15 @@ public final class JobLogs {
     }
 
     /**
+     * Where the truncated log of attempt log {@code log} is written before it is renamed over it
+     * ({@code .attempt-N.log.rewrite} beside it): a stop in the middle of that leaves it behind, for
+     * whoever deletes the log (retention) to delete too.
+     */
+    public static Path rewriteOf(Path log) {
+        return log.resolveSibling("." + log.getFileName() + ".rewrite");
+    }
+
+    /**
      * The log file of one attempt.
      *
      * @throws IllegalArgumentException if the job id is not {@code [A-Za-z0-9_-]{1,64}} or the

@@ -72,6 +72,8 @@ final class Retention {
             for (String[] log : logs) {
                 Path file = Path.of(log[0]);
                 deleteQuietly(file, problems);
+                // A rewrite a stop left half-way (the attempt's outcome was recorded, so nothing removes it).
+                deleteQuietly(org.buildhook.runner.exec.JobLogs.rewriteOf(file), problems);
                 // The attempt logs of a job are <log dir>/<job id>/attempt-N.log: once its last one is
                 // gone, so goes its folder, or every job ever run would leave an empty one behind.
                 Path folder = file.getParent();

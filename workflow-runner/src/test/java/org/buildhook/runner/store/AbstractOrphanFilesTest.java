@@ -74,7 +74,8 @@ abstract class AbstractOrphanFilesTest {
         Path logs = dir.resolve("b").resolve("logs");
         Path payloads = dir.resolve("b").resolve("payloads");
         // What node B wrote when it ran the three jobs: attempt logs and its payload copies.
-        Path goneLogs = logFolder(logs, gone.jobIds().get(0), "attempt-1.log", "attempt-2.log");
+        Path goneLogs = logFolder(logs, gone.jobIds().get(0), "attempt-1.log", "attempt-2.log",
+                ".attempt-2.log.rewrite"); // a rewrite a stop left half-way (review12 L5)
         Path keptLogs = logFolder(logs, kept.jobIds().get(0), "attempt-1.log");
         Path freshLogs = logFolder(logs, fresh.jobIds().get(0), "attempt-1.log");
         Path goneCopy = file(payloads.resolve(gone.deliveryId() + ".json"));
