@@ -155,13 +155,15 @@ public final class ExecutionLedger {
      * thread whose pick was put back in the queue and taken by another node must not free that node's
      * slot and take one itself. Two nodes racing for the last slot: the primary key lets exactly one in.
      *
-     * @param limit   the rule's limit, from 1
+     * @param asked   the limit the job was stored with, from 1; the one used is that of the rule's newest
+     *                job still to run (after a reload changed it, the rules' current one), this one only
+     *                when there is none
      * @param version the version of the execution as this node picked it; negative for no check
      * @return {@link Take#TAKEN}, {@link Take#NOT_FREE} when all {@code limit} slots are held or the
      *         free ones are older jobs' turn, or {@link Take#PICK_LOST}
      * @throws StoreUnavailableException when the store cannot be reached
      */
-    public Take tryAcquireSlot(String ruleName, int limit, String jobId, String node, long version) {
+    public Take tryAcquireSlot(String ruleName, int asked, String jobId, String node, long version) {
         String insert = db.dialect() == Dialect.POSTGRESQL
                 ? "INSERT INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)"
                         + " ON CONFLICT DO NOTHING"
@@ -180,6 +182,7 @@ public final class ExecutionLedger {
                     p.setBoolean(4, true);
                     p.executeUpdate();
                 }
+                int limit = currentLimit(c, ruleName, asked);
                 int held;
                 int ahead;
                 boolean waiting;
@@ -260,6 +263,22 @@ public final class ExecutionLedger {
      * each other back for ever, and with them the rule and every job needing those resources (review12 H1).
      * The {@code IN} list stays whole so that the planner sees the index's condition.
      */
+    /**
+     * The rule's concurrency as its newest job still to run was stored with, which the rules in force
+     * gave it; {@code asked} (the asking job's own) when there is none. After a reload changed the
+     * limit, the older jobs go by the new one too: kept at the old, lower one, they waited while any
+     * slot was held, and the younger jobs, having room, kept them busy (review12 L10).
+     */
+    private static int currentLimit(Connection c, String ruleName, int asked) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT concurrency FROM jobs WHERE rule_name = ? AND"
+                + " concurrency > 0 AND state IN ('QUEUED', 'WAITING', 'RUNNING') ORDER BY id DESC LIMIT 1")) {
+            p.setString(1, ruleName);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : asked;
+            }
+        }
+    }
+
     private static String inLine(Dialect dialect) {
         return "j.rule_name = ? AND j.concurrency > 0 AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"
                 + " AND j.state <> 'WAITING' AND j.cancel_requested = 0 AND (j.attempts = 0 OR j.slot_waiting = 1)"

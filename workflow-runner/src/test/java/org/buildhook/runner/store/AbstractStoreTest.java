@@ -510,6 +510,28 @@ abstract class AbstractStoreTest {
         assertThat(ledger.tryAcquireSlot("pair", 2, ids.get(0), "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
     }
 
+    /**
+     * review12 L10: after a rules reload raised a rule's concurrency from 1 to 3, its older jobs (stored
+     * with 1) waited while any slot was held, and the younger ones (3), counting them ahead but having
+     * room, kept the slots busy: the older ones could wait for as long as new builds came. The limit is
+     * now that of the rule's newest job still to run (its current rules), for old and new jobs alike.
+     */
+    @Test
+    void afterARuleRaisedItsConcurrencyItsOlderJobsUseTheNewLimit() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (930 + i) + "}"), List.of(Plans.job("grow",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), i < 2 ? 1 : 3))).jobIds());
+        }
+        picked(ids.get(2));
+        assertThat(ledger.tryAcquireSlot("grow", 3, ids.get(2), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        picked(ids.get(0));
+
+        assertThat(ledger.tryAcquireSlot("grow", 1, ids.get(0), "node-a", -1)).as("an older job, stored with 1")
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
     /** Marks the job's execution picked, as a node running it: its slot is then not taken for one left behind. */
     private void picked(String jobId) throws SQLException {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
