@@ -44,14 +44,18 @@ final class Approvals {
             String deliveryId = deliveryOf(c, jobId);
             Instant now = clock.instant();
             String message = (approve ? "approved by " : "rejected by ") + actor;
+            // Past its expiry a job is EXPIRED, whether or not the sweep (every poll interval, and not
+            // while the server was down) has marked it yet: an approval then ran a job that had expired.
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ?,"
-                    + " expires_at = NULL WHERE id = ? AND state = ?")) {
+                    + " expires_at = NULL WHERE id = ? AND state = ? AND (expires_at IS NULL OR expires_at > ?)")) {
                 p.setString(1, (approve ? JobState.QUEUED : JobState.REJECTED).name());
                 Rows.setInstant(p, 2, approve ? null : now);
                 p.setString(3, message);
                 p.setString(4, jobId);
                 p.setString(5, JobState.AWAITING_APPROVAL.name());
+                p.setLong(6, now.toEpochMilli());
                 if (p.executeUpdate() != 1) {
+                    expireIfDue(c, now, jobId, deliveryId);
                     return false;
                 }
             }
@@ -82,21 +86,30 @@ final class Approvals {
             }
             List<String> expired = new ArrayList<>();
             for (String[] job : due) {
-                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ?,"
-                        + " expires_at = NULL WHERE id = ? AND state = ?")) {
-                    p.setString(1, JobState.EXPIRED.name());
-                    p.setLong(2, now.toEpochMilli());
-                    p.setString(3, "nobody approved or rejected it in time");
-                    p.setString(4, job[0]);
-                    p.setString(5, JobState.AWAITING_APPROVAL.name());
-                    if (p.executeUpdate() == 1) {
-                        audit(c, now, SYSTEM_ACTOR, "expire", job[1], job[0], "the approval expired");
-                        expired.add(job[0]);
-                    }
+                if (expireIfDue(c, now, job[0], job[1])) {
+                    expired.add(job[0]);
                 }
             }
             return expired;
         });
+    }
+
+    /** Ends the job EXPIRED, with its audit entry, if it awaits an approval past its expiry; returns whether it did. */
+    private boolean expireIfDue(Connection c, Instant now, String jobId, String deliveryId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ?,"
+                + " expires_at = NULL WHERE id = ? AND state = ? AND expires_at <= ?")) {
+            p.setString(1, JobState.EXPIRED.name());
+            p.setLong(2, now.toEpochMilli());
+            p.setString(3, "nobody approved or rejected it in time");
+            p.setString(4, jobId);
+            p.setString(5, JobState.AWAITING_APPROVAL.name());
+            p.setLong(6, now.toEpochMilli());
+            if (p.executeUpdate() != 1) {
+                return false;
+            }
+        }
+        audit(c, now, SYSTEM_ACTOR, "expire", deliveryId, jobId, "the approval expired");
+        return true;
     }
 
     private static String deliveryOf(Connection c, String jobId) throws SQLException {

@@ -87,6 +87,29 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         assertThat(ran).doesNotExist();
     }
 
+    /**
+     * A decision after the expiry, before any node's sweep marked the job (a sweep runs every poll
+     * interval, and none while the server was down): the approval ran a job that had expired
+     * (tryout11 F10: stopped 14 s with an 8 s expiry, approved within a second of the start, it ran).
+     */
+    @Test
+    void anApprovalGivenAfterTheExpiryBeforeTheSweepDoesNotRunTheJob() throws IOException {
+        RuleSet rules = deploy("{expires: 1s}");
+        openStore();
+        String job = deliver(rules, 67).jobIds().get(0);
+        Instant expiry = job(job).expiresAt();
+        await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(expiry));
+
+        assertThat(store.approve(job, "too-late")).isFalse();
+        assertThat(store.reject(job, "too-late")).isFalse();
+
+        assertState(job(job), JobState.EXPIRED);
+        assertThat(store.actionsOnJob(job)).extracting(AdminAction::actor, AdminAction::action)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("buildhook", "expire"));
+        startEngine();
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> !Files.exists(ran));
+    }
+
     @Test
     void anApprovalSurvivesARestart() throws IOException {
         RuleSet rules = deploy("{expires: 1h}");
