@@ -16,6 +16,7 @@ import org.buildhook.runner.exec.JobEnvironment;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.exec.ProcessEncoding;
 import org.buildhook.runner.rules.Suggestions;
+import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.rules.YamlNode;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.StoreConfig;
@@ -212,6 +213,15 @@ final class ConfigReader {
         }
         if (s.containsKey("pool-size")) {
             store = nodes.integer(s.get("pool-size").value(), "store.pool-size").map(store::withPoolSize).orElse(store);
+        }
+        if (store.retention().compareTo(store.dedupWindow()) < 0) {
+            // review12 L12: a repeat sent after its delivery was deleted is not known as one any more.
+            YamlNode.Entry at = s.containsKey("retention") ? s.get("retention") : s.get("dedup-window");
+            warnings.add(at == null ? null : at.value().location(), at == s.get("dedup-window") ? "store.dedup-window"
+                    : "store.retention", "store.retention (" + Durations.describe(store.retention())
+                    + ") is shorter than store.dedup-window (" + Durations.describe(store.dedupWindow()) + "): a delivery"
+                    + " JobServ sends again after retention deleted the first is stored and runs its jobs again, as a new"
+                    + " one. Keep store.retention at least as long as store.dedup-window");
         }
         return store;
     }

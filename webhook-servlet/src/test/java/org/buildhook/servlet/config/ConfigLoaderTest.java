@@ -345,6 +345,24 @@ class ConfigLoaderTest {
         assertThat(poolWarnings(loader.load(sqlite))).isEmpty();
     }
 
+    /**
+     * review12 L12: a retention shorter than the duplicate window let a repeat JobServ sends after its
+     * delivery was deleted be stored and run again, with no word at check or start.
+     */
+    @Test
+    void aRetentionShorterThanTheDuplicateWindowIsAWarningAtItsKey() throws IOException {
+        Path shorter = Files.writeString(dir.resolve("shorter.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store:\n  dedup-window: 2d\n  retention: 1d\n");
+        Path longer = Files.writeString(dir.resolve("longer.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store:\n  dedup-window: 1d\n  retention: 2d\n");
+        ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
+
+        assertThat(loader.load(shorter).warnings()).filteredOn(w -> w.contains("store.retention")).singleElement()
+                .asString().startsWith(shorter + ":4:14: warning: store.retention: store.retention (24h) is shorter than"
+                        + " store.dedup-window (48h)").contains("runs its jobs again");
+        assertThat(loader.load(longer).warnings()).noneMatch(w -> w.contains("shorter than store.dedup-window"));
+    }
+
     private static List<String> poolWarnings(BuildhookConfig config) {
         return config.warnings().stream().filter(w -> w.contains("store.pool-size")).toList();
     }

@@ -238,10 +238,17 @@ final class StartCheck {
         return !tooLong.isEmpty();
     }
 
-    /** Whether {@code name} is one of buildhook's own variables of this job, which may be left out. */
+    /**
+     * Whether {@code name} is one of buildhook's own variables of this job, which may be left out: not
+     * the attempt's marker, nor the payload file's path, which the notes point to for the whole value.
+     */
     private static boolean ownVariable(String name, String value, Map<String, String> extra) {
-        return name.startsWith(OWN_PREFIX) && !name.equals(AttemptMarker.VARIABLE) && value.equals(extra.get(name));
+        return name.startsWith(OWN_PREFIX) && !name.equals(AttemptMarker.VARIABLE) && !name.equals(PAYLOAD)
+                && value.equals(extra.get(name));
     }
+
+    /** The variable naming the payload file (JobTask's PAYLOAD_ENV). */
+    private static final String PAYLOAD = "BUILDHOOK_PAYLOAD";
 
     /** Refuses what this JVM would pass with '?' in place of characters: never run with other values. */
     private static void exactBytes(List<String> argv, Map<String, String> base, Map<String, String> extra,

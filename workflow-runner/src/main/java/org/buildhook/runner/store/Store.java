@@ -555,7 +555,12 @@ public final class Store implements AutoCloseable {
             LOG.warn("retention sweep failed, will try again: {}", e.getMessage());
             return;
         }
-        orphans.sweep();
+        try {
+            orphans.sweep();
+        } catch (RuntimeException e) {
+            // Whatever it is: escaping here would end scheduleWithFixedDelay's sweeps for good, in silence.
+            LOG.warn("retention's sweep of left-over files failed, will try again: {}", e.toString());
+        }
     }
 
     @Override

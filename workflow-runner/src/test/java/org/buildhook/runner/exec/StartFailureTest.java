@@ -95,11 +95,14 @@ class StartFailureTest extends LauncherTest {
             variables.put("BUILDHOOK_V" + i, "v".repeat(120_000 - i)); // BUILDHOOK_V0 is the largest
         }
         variables.put("BUILDHOOK_SMALL", "kept");
+        // The payload file's path is never left out, however long (review12 L13): the notes point to it.
+        variables.put("BUILDHOOK_PAYLOAD", "/" + "p".repeat(125_000));
         JobOutcome outcome = run(request(List.of("/bin/sh", "-c", "env > " + env), variables, null));
 
         assertThat(outcome.result()).as(outcome.message()).isEqualTo(JobOutcome.Result.SUCCEEDED);
         List<String> seen = Files.readAllLines(env).stream().map(line -> line.split("=", 2)[0]).toList();
-        assertThat(seen).contains("BUILDHOOK_SMALL", "BUILDHOOK_V" + (count - 1)).doesNotContain("BUILDHOOK_V0");
+        assertThat(seen).contains("BUILDHOOK_SMALL", "BUILDHOOK_PAYLOAD", "BUILDHOOK_V" + (count - 1))
+                .doesNotContain("BUILDHOOK_V0");
         List<String> notes = Files.readAllLines(outcome.logFile());
         assertThat(notes).isNotEmpty().allMatch(line -> line.startsWith("[buildhook] BUILDHOOK_V")
                 && line.contains(" is left out of the environment: the command's arguments and environment come to"));
