@@ -69,6 +69,14 @@ final class Approvals {
         });
     }
 
+    /**
+     * Ends the job EXPIRED if it awaits an approval past its expiry (the sweep may not have come yet);
+     * returns whether it did.
+     */
+    boolean expireIfDue(String jobId) {
+        return db.inTransaction("expire an approval", c -> expireIfDue(c, clock.instant(), jobId, deliveryOf(c, jobId)));
+    }
+
     /** Ends every job whose approval expired before now as EXPIRED; returns their ids. */
     List<String> expire() {
         return db.inTransaction("expire approvals", c -> {

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
+import org.buildhook.core.DataFiles;
 import org.buildhook.runner.RunnerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -171,13 +172,10 @@ final class OrphanFiles {
      */
     void mark(Path folder) {
         try {
-            Files.createDirectories(folder);
-            Path mark = folder.resolve(MARK_PREFIX + installation());
-            if (!Files.exists(mark, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createFile(mark);
-            }
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            // marked meanwhile by another node of this store
+            // As every folder and file buildhook makes in its data folder: 0750 and 0640 whatever the
+            // umask (the mark is often the first thing made there, and a folder that exists keeps its mode).
+            DataFiles.createDirectories(folder);
+            DataFiles.createIfMissing(folder.resolve(MARK_PREFIX + installation())); // or marked by another node
         } catch (IOException | RunnerException e) {
             if (saidCannotMark.add(folder)) {
                 LOG.warn("retention cannot mark {} as this store's ({}): left-over files there are not removed until"

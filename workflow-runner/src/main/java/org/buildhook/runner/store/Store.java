@@ -318,6 +318,8 @@ public final class Store implements AutoCloseable {
      * already ended.
      */
     public boolean cancel(String jobId) {
+        // Past its approval's expiry a job is EXPIRED (no on-cancel), though no sweep has marked it yet.
+        approvals.expireIfDue(jobId);
         return writer.cancel(jobId);
     }
 

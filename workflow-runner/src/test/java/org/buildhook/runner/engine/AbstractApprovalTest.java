@@ -110,6 +110,23 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> !Files.exists(ran));
     }
 
+    /** As for a late approval: a cancel in the same window ended it CANCELLED and started its on-cancel (tryout11 F11). */
+    @Test
+    void aCancelAfterTheExpiryBeforeTheSweepFindsItExpiredAndStartsNoOnCancel() throws IOException {
+        RuleSet rules = deploy("{expires: 1s}");
+        openStore();
+        String job = deliver(rules, 67).jobIds().get(0);
+        Instant expiry = job(job).expiresAt();
+        await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(expiry));
+
+        assertThat(store.cancel(job)).as("it had ended").isFalse();
+
+        assertState(job(job), JobState.EXPIRED);
+        startEngine();
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                .until(() -> jobsOfRule("deploy-prod/on-cancel").isEmpty());
+    }
+
     @Test
     void anApprovalSurvivesARestart() throws IOException {
         RuleSet rules = deploy("{expires: 1h}");
