@@ -175,6 +175,19 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
                         + "', \"${job.outcome}\", \"${build.id}\"]}\n");
     }
 
+    private RuleSet approvedRules;
+
+    /** Build 67's job under {@code rules}, approved and started (its script has written "started"). */
+    private String approvedAndRunning(RuleSet rules) throws IOException {
+        approvedRules = rules;
+        openStore();
+        startEngine();
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        assertThat(store.approve(job67, "alice")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("started")));
+        return job67;
+    }
+
     /**
      * tryout11 F6: a newer build that nobody has approved yet killed the approved deploy of the older
      * one at once, and if it was then rejected nothing was deployed. An approved job now goes on until
@@ -182,16 +195,10 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
      */
     @Test
     void aNewerBuildAwaitingItsApprovalLeavesTheApprovedRunningJobAloneAndARejectionKeepsIt() throws IOException {
-        Path started = dir.resolve("started");
         Path go = dir.resolve("go");
-        RuleSet rules = approvedDeployThatWaits(started, go, dir.resolve("cleaned"));
-        openStore();
-        startEngine();
-        String job67 = deliver(rules, 67).jobIds().get(0);
-        assertThat(store.approve(job67, "alice")).isTrue();
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        String job67 = approvedAndRunning(approvedDeployThatWaits(dir.resolve("started"), go, dir.resolve("cleaned")));
 
-        String job68 = deliver(rules, 68).jobIds().get(0);
+        String job68 = deliver(approvedRules, 68).jobIds().get(0);
 
         assertState(job(job68), JobState.AWAITING_APPROVAL);
         assertState(job(job67), JobState.RUNNING);
@@ -209,15 +216,9 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
      */
     @Test
     void approvingTheNewerBuildStopsTheOlderRunningJobWhichStartsItsOnCancel() throws IOException {
-        Path started = dir.resolve("started");
         Path cleaned = dir.resolve("cleaned");
-        RuleSet rules = approvedDeployThatWaits(started, dir.resolve("go"), cleaned);
-        openStore();
-        startEngine();
-        String job67 = deliver(rules, 67).jobIds().get(0);
-        assertThat(store.approve(job67, "alice")).isTrue();
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
-        String job68 = deliver(rules, 68).jobIds().get(0);
+        String job67 = approvedAndRunning(approvedDeployThatWaits(dir.resolve("started"), dir.resolve("go"), cleaned));
+        String job68 = deliver(approvedRules, 68).jobIds().get(0);
         assertState(job(job67), JobState.RUNNING);
 
         assertThat(store.approve(job68, "carol")).isTrue();
