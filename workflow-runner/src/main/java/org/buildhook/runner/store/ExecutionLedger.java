@@ -248,6 +248,25 @@ public final class ExecutionLedger {
     }
 
     /**
+     * The rule's concurrency as its newest job still to run was stored with, which the rules in force
+     * gave it; {@code asked} (the asking job's own) when there is none. After a reload changed the
+     * limit, the older jobs go by the new one too: kept at the old, lower one, they waited while any
+     * slot was held, and the younger jobs, having room, kept them busy (review12 L10). A re-run is not
+     * asked: it keeps the plan of the job it re-runs, whose limit may be from before the reload, and
+     * after a reload that lowered the limit every job of the rule went by the old, higher one (review12).
+     */
+    private static int currentLimit(Connection c, String ruleName, int asked) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT concurrency FROM jobs WHERE rule_name = ? AND"
+                + " concurrency > 0 AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND rerun_of IS NULL"
+                + " ORDER BY id DESC LIMIT 1")) {
+            p.setString(1, ruleName);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : asked;
+            }
+        }
+    }
+
+    /**
      * The condition (on {@code jobs j}) of a job in the line of a rule's slots: of the rule (parameter
      * 1), with a limit, not final, no cancellation asked (a cancelled or superseded job leaves the line
      * at once, not when it is next picked), holding no slot, with an execution in the queue (parameter
@@ -263,21 +282,6 @@ public final class ExecutionLedger {
      * each other back for ever, and with them the rule and every job needing those resources (review12 H1).
      * The {@code IN} list stays whole so that the planner sees the index's condition.
      */
-    /**
-     * The rule's concurrency as its newest job still to run was stored with, which the rules in force
-     * gave it; {@code asked} (the asking job's own) when there is none. After a reload changed the
-     * limit, the older jobs go by the new one too: kept at the old, lower one, they waited while any
-     * slot was held, and the younger jobs, having room, kept them busy (review12 L10).
-     */
-    private static int currentLimit(Connection c, String ruleName, int asked) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT concurrency FROM jobs WHERE rule_name = ? AND"
-                + " concurrency > 0 AND state IN ('QUEUED', 'WAITING', 'RUNNING') ORDER BY id DESC LIMIT 1")) {
-            p.setString(1, ruleName);
-            try (ResultSet rs = p.executeQuery()) {
-                return rs.next() ? rs.getInt(1) : asked;
-            }
-        }
-    }
 
     private static String inLine(Dialect dialect) {
         return "j.rule_name = ? AND j.concurrency > 0 AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"

@@ -532,6 +532,34 @@ abstract class AbstractStoreTest {
                 .isEqualTo(ExecutionLedger.Take.TAKEN);
     }
 
+    /**
+     * A re-run keeps the plan of the job it re-runs, its concurrency included: after a reload lowered a
+     * rule's limit from 3 to 1, a re-run of a job from before is the rule's newest job, but its 3 is not the
+     * rules in force (found by review12 in d269fb7: every job of the rule then went by 3, two ran at once).
+     */
+    @Test
+    void aRerunOfAJobFromBeforeAReloadThatLoweredTheLimitDoesNotRaiseItAgain() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        String before = store.accept(Plans.delivery("{\"build_id\": 940}"), List.of(Plans.job("shrink",
+                List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 3))).jobIds().get(0);
+        finish(before, JobOutcome.Result.SUCCEEDED, JobState.SUCCEEDED, Duration.ofSeconds(1));
+        List<String> after = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            after.addAll(store.accept(Plans.delivery("{\"build_id\": " + (941 + i) + "}"), List.of(Plans.job("shrink",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds());
+        }
+        picked(after.get(0));
+        assertThat(ledger.tryAcquireSlot("shrink", 1, after.get(0), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        String rerun = store.rerun(before);
+        picked(after.get(1));
+        picked(rerun);
+
+        assertThat(ledger.tryAcquireSlot("shrink", 1, after.get(1), "node-a", -1)).as("the rules' 1 is held")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(ledger.tryAcquireSlot("shrink", 3, rerun, "node-a", -1)).as("the re-run too goes by 1")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+    }
+
     /** Marks the job's execution picked, as a node running it: its slot is then not taken for one left behind. */
     private void picked(String jobId) throws SQLException {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
