@@ -95,7 +95,7 @@ final class Nodes {
                 // out of int range: reported below like any other out-of-range value
             }
             problem(node.location(), path, "must be between " + min + " and " + max + ", got "
-                    + ((YamlNode.Scalar) node).text());
+                    + ((YamlNode.Scalar) node).text() + Ranges.changed(path));
             return Optional.empty();
         }
         problem(node.location(), path, "expected a whole number between " + min + " and " + max + ", got " + describe(node));

@@ -96,6 +96,19 @@ public final class Ranges {
         return java.util.Collections.unmodifiableMap(out);
     }
 
+    /**
+     * What an operator upgrading needs to hear about a key whose range was narrowed, so that a value an
+     * older build took is not refused without a word; empty for the other keys.
+     */
+    static String changed(String key) {
+        return CHANGED.getOrDefault(key, "");
+    }
+
+    private static final Map<String, String> CHANGED = Map.of(
+            "server.threads.max", "; this range is new since 2026-11-29 (builds before took fewer): Jetty takes up to 9"
+                    + " threads for accepting and selecting before any request, so fewer than 16 could leave none to"
+                    + " answer");
+
     static Range of(String key) {
         Range range = ALL.get(key);
         if (range == null) {

@@ -363,6 +363,20 @@ class ConfigLoaderTest {
         assertThat(loader.load(longer).warnings()).noneMatch(w -> w.contains("shorter than store.dedup-window"));
     }
 
+    /**
+     * tryout11 F7, point 1: a server.threads.max an older build took (8) is refused since the key got
+     * its range, and the error did not say the range is new: an upgrade that worked stopped at start.
+     */
+    @Test
+    void aValueAnOlderBuildTookOutsideANarrowedRangeSaysTheRangeIsNew() throws IOException {
+        Path old = Files.writeString(dir.resolve("old.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "server:\n  threads:\n    max: 8\n");
+
+        assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).withoutWriting().load(old))
+                .hasMessageContaining(old + ":4:10: server.threads.max: must be between 16 and 10000, got 8; this range"
+                        + " is new since 2026-11-29 (builds before took fewer)");
+    }
+
     private static List<String> poolWarnings(BuildhookConfig config) {
         return config.warnings().stream().filter(w -> w.contains("store.pool-size")).toList();
     }
