@@ -137,13 +137,15 @@ class UnknownPathTest {
             String badRequest = raw(port, "GET", "/buildhook/%");
             String statusPageError = raw(port, "GET", "/buildhook/?before=nope", "Authorization: Bearer admin-s3cret\r\n");
 
-            for (String answer : List.of(outside, badRequest, statusPageError)) {
+            for (String answer : List.of(outside, badRequest)) {
                 assertThat(answer).containsIgnoringCase("Content-Type: application/json")
                         .contains("\"webhook\":\"/buildhook/webhook\"").doesNotContainIgnoringCase("<html");
             }
             assertThat(outside).startsWith("HTTP/1.1 404");
             assertThat(badRequest).startsWith("HTTP/1.1 400");
-            assertThat(statusPageError).startsWith("HTTP/1.1 400").contains("'before' is not a delivery id");
+            // The status page's own errors are a page for the person at the browser (tryout11 F4, 95c1564).
+            assertThat(statusPageError).startsWith("HTTP/1.1 400").containsIgnoringCase("Content-Type: text/html")
+                    .contains("&#39;before&#39; is not a delivery id");
         }
     }
 }
