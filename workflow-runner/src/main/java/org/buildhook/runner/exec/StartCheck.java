@@ -97,7 +97,8 @@ final class StartCheck {
             throw new Refused("working directory is not a directory: " + workdir);
         }
         Path executable = executable(argv.get(0), environment.get("PATH"), workdir);
-        if (fitsLinux(argv, environment, extra, executable, argumentSpace, leftOut)) {
+        fitsLinux(argv, environment, extra, executable, argumentSpace, leftOut);
+        if (!leftOut.isEmpty()) {
             own = new HashMap<>(extra);
             own.keySet().retainAll(environment.keySet());
         }
@@ -164,9 +165,8 @@ final class StartCheck {
      * job that uses none of these values (an on-failure follow-up that pages someone) must not
      * fail to start because of one.
      *
-     * @return whether a variable was left out of {@code environment}
      */
-    private static boolean fitsLinux(List<String> argv, Map<String, String> environment, Map<String, String> extra,
+    private static void fitsLinux(List<String> argv, Map<String, String> environment, Map<String, String> extra,
             Path executable, long space, List<String> leftOut) throws Refused {
         String whole = " a value that long, from the build's payload, reaches a script whole only through the payload"
                 + " file (BUILDHOOK_PAYLOAD) or standard input (stdin: on)";
@@ -198,13 +198,13 @@ final class StartCheck {
                 }
                 tooLong.add(name);
                 leftOut.add(name + " is left out of the environment: it is " + bytes + " bytes long, more than the "
-                        + MAX_ARG_STRLEN + " bytes Linux passes in one environment variable (MAX_ARG_STRLEN); the"
-                        + " payload file (BUILDHOOK_PAYLOAD) has the whole value");
+                        + MAX_ARG_STRLEN + " bytes Linux passes in one environment variable (MAX_ARG_STRLEN);"
+                        + IN_THE_PAYLOAD);
             }
         }
         environment.keySet().removeAll(tooLong);
         if (upper <= space) {
-            return !tooLong.isEmpty(); // the usual case: no value needs encoding to know it fits
+            return; // the usual case: no value needs encoding to know it fits
         }
         long total = Utf8.encodedLength(executable.toString()) + 1 + SLACK;
         for (int i = 0; i < argv.size(); i++) {
@@ -223,20 +223,20 @@ final class StartCheck {
         for (int i = 0; total > space && i < own.size(); i++) {
             String name = own.get(i).getKey();
             environment.remove(name);
-            tooLong.add(name);
             total -= own.get(i).getValue();
             leftOut.add(name + " is left out of the environment: the command's arguments and environment come to "
                     + before + " bytes with it, more than the " + space + " bytes Linux passes to a program (a"
-                    + " quarter of the stack size limit, ulimit -s, at most 6 MiB); the payload file"
-                    + " (BUILDHOOK_PAYLOAD) has the whole value");
+                    + " quarter of the stack size limit, ulimit -s, at most 6 MiB);" + IN_THE_PAYLOAD);
         }
         if (total > space) {
             throw new Refused("the command's arguments and environment come to " + total + " bytes, more than the "
                     + space + " bytes Linux passes to a program (a quarter of the stack size limit, ulimit -s, at"
                     + " most 6 MiB);" + whole);
         }
-        return !tooLong.isEmpty();
     }
+
+    /** The end of every line saying a variable was left out: where its value is whole. */
+    private static final String IN_THE_PAYLOAD = " the payload file (BUILDHOOK_PAYLOAD) has the whole value";
 
     /**
      * Whether {@code name} is one of buildhook's own variables of this job, which may be left out: not
