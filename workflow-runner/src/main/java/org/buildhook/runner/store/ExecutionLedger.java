@@ -225,16 +225,22 @@ public final class ExecutionLedger {
                 }
                 if (waiting != (take == Take.NOT_FREE)) {
                     // Written only when it changes: a job that takes a slot at once writes nothing more.
-                    // The message says why a job stays QUEUED (buildhook jobs, the status page); taken, it
-                    // goes (the attempt's start clears the message anyway).
-                    String why = slotWait(limit);
-                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET slot_waiting = ?, message = CASE"
-                            + " WHEN ? = 1 THEN ? WHEN message = ? THEN NULL ELSE message END WHERE id = ?")) {
-                        p.setInt(1, waiting ? 0 : 1);
-                        p.setInt(2, waiting ? 0 : 1);
-                        p.setString(3, why);
-                        p.setString(4, why);
-                        p.setString(5, jobId);
+                    // The wait says why a job stays QUEUED (buildhook jobs, the status page). It follows the
+                    // job's own message, not over it: a retry keeps showing why its last attempt failed
+                    // (review12 L3). Taken, the wait goes and that message stays (the attempt's start clears
+                    // it anyway).
+                    String rest = withoutSlotWait(db.dialect());
+                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET slot_waiting = ?, message = "
+                            + (waiting ? rest : "CASE WHEN " + rest + " IS NULL THEN ? ELSE " + rest + " || '; ' || ? END")
+                            + " WHERE id = ?")) {
+                        int i = 0;
+                        p.setInt(++i, waiting ? 0 : 1);
+                        if (!waiting) {
+                            String why = slotWait(limit);
+                            p.setString(++i, why);
+                            p.setString(++i, why);
+                        }
+                        p.setString(++i, jobId);
                         p.executeUpdate();
                     }
                 }
@@ -246,9 +252,24 @@ public final class ExecutionLedger {
         }
     }
 
+    /** How the message of a job waiting for a slot begins ({@link #slotWait}). */
+    private static final String SLOT_WAIT = "waiting for a concurrency slot of its rule (";
+
     /** The message of a job waiting for a slot of a rule with {@code limit} slots. */
     static String slotWait(int limit) {
-        return "waiting for a concurrency slot of its rule (" + limit + " at once; its older jobs first)";
+        return SLOT_WAIT + limit + " at once; its older jobs first)";
+    }
+
+    /**
+     * SQL: the job's message without the wait {@link #tryAcquireSlot} added to it, whatever limit that
+     * wait named (a reload may have changed it since); NULL when the message is only the wait.
+     */
+    private static String withoutSlotWait(Dialect dialect) {
+        String find = dialect == Dialect.POSTGRESQL ? "strpos" : "instr";
+        String alone = find + "(message, '" + SLOT_WAIT + "')";
+        String after = find + "(message, '; " + SLOT_WAIT + "')";
+        return "(CASE WHEN " + alone + " = 1 THEN NULL WHEN " + after + " > 0 THEN substr(message, 1, " + after
+                + " - 1) ELSE message END)";
     }
 
     /**

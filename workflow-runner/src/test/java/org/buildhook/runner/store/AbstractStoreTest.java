@@ -488,8 +488,42 @@ abstract class AbstractStoreTest {
         assertThat(ledger.tryAcquireSlot("serial", 1, fourth, "node-a", -1)).as("the first job's retry waits before it")
                 .isEqualTo(ExecutionLedger.Take.NOT_FREE);
         assertThat(ledger.tryAcquireSlot("serial", 1, first, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
-        assertThat(store.job(first).orElseThrow().job().message()).as("its failed attempt's, then the wait's")
-                .isNull();
+        assertThat(store.job(first).orElseThrow().job().message()).as("its failed attempt's, kept through the wait")
+                .isEqualTo("FAILED");
+    }
+
+    /**
+     * review12 L3: a retry waiting for its rule's slot showed only that wait; why its last attempt failed,
+     * what the retry is about, was overwritten until the retry started. The wait now follows it, and goes
+     * when the slot is taken.
+     */
+    @Test
+    void aRetryWaitingForItsRulesSlotStillShowsWhyItsLastAttemptFailed() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (915 + i) + "}"), List.of(Plans.job("told",
+                    List.of("/bin/true"), Map.of(), 1, Duration.ofMillis(100), 1))).jobIds());
+        }
+        String holder = ids.get(0);
+        String retry = ids.get(1);
+        picked(holder);
+        assertThat(ledger.tryAcquireSlot("told", 1, holder, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        ledger.startAttempt(holder, "node-a");
+        int attempt = ledger.startAttempt(retry, "node-b");
+        Instant now = Instant.now();
+        ledger.finishAttempt(retry, attempt, new JobOutcome(JobOutcome.Result.FAILED, 3, now, now, "exited with 3",
+                null, false), JobState.QUEUED, -1);
+
+        assertThat(ledger.tryAcquireSlot("told", 1, retry, "node-b", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(retry).orElseThrow().job().message()).isEqualTo("exited with 3; waiting for a"
+                + " concurrency slot of its rule (1 at once; its older jobs first)");
+        assertThat(ledger.tryAcquireSlot("told", 1, retry, "node-b", -1)).as("still waiting: written once")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(retry).orElseThrow().job().message()).endsWith("first)").doesNotContain("first);");
+        ledger.releaseSlot(holder, "told", "node-a");
+        assertThat(ledger.tryAcquireSlot("told", 1, retry, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.job(retry).orElseThrow().job().message()).isEqualTo("exited with 3");
     }
 
     /** A rule's line counts for as many slots as its limit has: the second of three takes the second slot. */
