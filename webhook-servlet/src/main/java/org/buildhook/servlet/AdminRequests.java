@@ -18,6 +18,7 @@ import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Page;
 import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,7 +92,18 @@ final class AdminRequests {
 
     JsonAnswer rerun(String jobId) {
         Job old = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
-        String id = store().rerun(jobId);
+        String id;
+        try {
+            id = store().rerun(jobId);
+        } catch (StoreUnavailableException e) {
+            throw e;
+        } catch (RunnerException e) {
+            // Retention deleted the job with its delivery since it was read above: as if it had been gone.
+            if (store().job(jobId).isEmpty()) {
+                throw noJob(store(), jobId);
+            }
+            throw e;
+        }
         store().recordAction(actor, "rerun", old.deliveryId(), jobId, "new job " + id);
         LOG.info("admin {} re-ran job {} as job {}", actor, jobId, id);
         return new JsonAnswer().with("job", id).with("state", stateOf(id));

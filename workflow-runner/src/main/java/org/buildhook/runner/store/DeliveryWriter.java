@@ -142,7 +142,7 @@ final class DeliveryWriter {
     List<String> addJobs(String deliveryId, List<PlannedJob> jobs) {
         List<RenderedJob> rendered = render(jobs);
         return db.inTransaction("replay a delivery", c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT outcome FROM deliveries WHERE id = ?")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT outcome FROM deliveries WHERE id = ?" + keyShare())) {
                 p.setString(1, deliveryId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
@@ -160,7 +160,29 @@ final class DeliveryWriter {
 
     String rerun(Job old) {
         List<RenderedJob> rendered = render(List.of(old.plan()));
-        return db.inTransaction("re-run a job", c -> insertRendered(c, old.deliveryId(), rendered, old.id()).get(0));
+        return db.inTransaction("re-run a job", c -> {
+            // The old job was read before this transaction: retention may have deleted it with its delivery since.
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM deliveries WHERE id = ?" + keyShare())) {
+                p.setString(1, old.deliveryId());
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new RunnerException("no job " + old.id() + ": retention deleted it with its delivery");
+                    }
+                }
+            }
+            return insertRendered(c, old.deliveryId(), rendered, old.id()).get(0);
+        });
+    }
+
+    /**
+     * PostgreSQL: what a transaction adding jobs to a stored delivery reads its row with, so that the
+     * delivery stays until it commits; retention locks the rows it deletes first ({@link Retention}), so
+     * this either waits for it and finds the delivery gone, or retention sees the new job. (The foreign
+     * key takes this lock at the insert too, but would then fail with a constraint violation.) On
+     * SQLite the transaction holds the only write lock already.
+     */
+    private String keyShare() {
+        return db.dialect() == Dialect.POSTGRESQL ? " FOR KEY SHARE" : "";
     }
 
     /**

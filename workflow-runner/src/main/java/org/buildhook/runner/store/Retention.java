@@ -35,6 +35,10 @@ final class Retention {
     private static final String UNFINISHED = java.util.Arrays.stream(JobState.values()).filter(s -> !s.isFinal())
             .map(s -> "'" + s.name() + "'").collect(java.util.stream.Collectors.joining(", ", "(", ")"));
 
+    /** A delivery retention may take: none of its jobs is unfinished or still owes its follow-up. */
+    private static final String DONE = "NOT EXISTS (SELECT 1 FROM jobs j WHERE j.delivery_id = d.id AND (j.state IN "
+            + UNFINISHED + " OR j.follow_ups_pending = 1))";
+
     private static final Logger LOG = LoggerFactory.getLogger(Retention.class);
 
     private final Database db;
@@ -95,13 +99,26 @@ final class Retention {
     }
 
     private List<String> deleteBatch(Connection c, long cutoff, List<String[]> logs) throws SQLException {
-        List<String> ids = StoreReader.query(c, "SELECT id FROM deliveries d WHERE received_at < ? AND NOT EXISTS"
-                + " (SELECT 1 FROM jobs j WHERE j.delivery_id = d.id AND (j.state IN " + UNFINISHED
-                + " OR j.follow_ups_pending = 1)) ORDER BY id LIMIT " + batch, List.of(cutoff), rs -> rs.getString(1));
+        List<String> ids = StoreReader.query(c, "SELECT id FROM deliveries d WHERE received_at < ? AND " + DONE
+                + " ORDER BY id LIMIT " + batch + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""),
+                List.of(cutoff), rs -> rs.getString(1));
         if (ids.isEmpty()) {
             return ids;
         }
         String in = "(" + String.join(", ", Collections.nCopies(ids.size(), "?")) + ")";
+        if (db.dialect() == Dialect.POSTGRESQL) {
+            // Read committed: the SELECT above judged each delivery by what was committed when it began, and
+            // a job added to it since (a re-run, a replay) would go with it by the deletes below, though whoever
+            // added it was told its id. Now that the rows are locked no job can be added (inserting one locks
+            // its delivery's row: the foreign key, DeliveryWriter.lockDelivery); each new statement sees what
+            // was added before, so the deliveries are judged again. SQLite has one writer: nothing comes between.
+            ids = StoreReader.query(c, "SELECT id FROM deliveries d WHERE id IN " + in + " AND " + DONE + " ORDER BY id",
+                    ids, rs -> rs.getString(1));
+            if (ids.isEmpty()) {
+                return ids;
+            }
+            in = "(" + String.join(", ", Collections.nCopies(ids.size(), "?")) + ")";
+        }
         logs.addAll(StoreReader.query(c, "SELECT a.log_path, a.job_id FROM job_attempts a JOIN jobs j ON a.job_id = j.id"
                 + " WHERE a.log_path IS NOT NULL AND j.delivery_id IN " + in, ids,
                 rs -> new String[] {rs.getString(1), rs.getString(2)}));

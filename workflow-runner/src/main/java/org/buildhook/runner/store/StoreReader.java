@@ -36,8 +36,18 @@ final class StoreReader {
     }
 
     Page<Delivery> deliveries(DeliveryQuery q) {
-        StringBuilder sql = new StringBuilder("SELECT " + Rows.DELIVERY_COLUMNS + " FROM deliveries WHERE 1 = 1");
         List<Object> args = new ArrayList<>();
+        String sql = deliveriesSql(q, args);
+        List<Delivery> items = db.read("list deliveries", c -> query(c, sql, args, rs -> Rows.delivery(rs, null)));
+        return page(items, q.limit(), Delivery::id);
+    }
+
+    /**
+     * The statement listing {@code q}'s deliveries, newest first, one more than the page (so the
+     * page knows whether there is a next); its arguments are added to {@code args}.
+     */
+    static String deliveriesSql(DeliveryQuery q, List<Object> args) {
+        StringBuilder sql = new StringBuilder("SELECT " + Rows.DELIVERY_COLUMNS + " FROM deliveries WHERE 1 = 1");
         if (q.outcome() != null) {
             sql.append(" AND outcome = ?");
             args.add(q.outcome().name());
@@ -70,9 +80,7 @@ final class StoreReader {
             sql.append(" AND id < ?");
             args.add(q.before());
         }
-        sql.append(" ORDER BY id DESC LIMIT ").append(q.limit() + 1);
-        List<Delivery> items = db.read("list deliveries", c -> query(c, sql.toString(), args, rs -> Rows.delivery(rs, null)));
-        return page(items, q.limit(), Delivery::id);
+        return sql.append(" ORDER BY id DESC LIMIT ").append(q.limit() + 1).toString();
     }
 
     Optional<DeliveryDetail> delivery(String id) {
