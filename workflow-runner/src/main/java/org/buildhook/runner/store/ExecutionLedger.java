@@ -182,26 +182,30 @@ public final class ExecutionLedger {
                     p.setBoolean(4, true);
                     p.executeUpdate();
                 }
-                int limit = currentLimit(c, ruleName, asked);
+                int limit;
                 int held;
                 int ahead;
                 boolean waiting;
-                // The jobs ahead counted up to the limit only (no more can matter): a long line costs
-                // each of its jobs' tries no more than a short one.
-                try (PreparedStatement p = c.prepareStatement("SELECT (SELECT COUNT(*) FROM rule_slots WHERE"
-                        + " rule_name = ?), (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE " + inLine(db.dialect())
-                        + " AND j.id < ? LIMIT ?) ahead), (SELECT slot_waiting FROM jobs WHERE id = ?)")) {
+                // The limit in force, the slots held, and the jobs ahead counted up to the limit only (no
+                // more can matter: a long line costs each of its jobs' tries no more than a short one), in
+                // one statement.
+                try (PreparedStatement p = c.prepareStatement("WITH in_force AS (SELECT " + CURRENT_LIMIT
+                        + " AS n) SELECT (SELECT n FROM in_force), (SELECT COUNT(*) FROM rule_slots WHERE rule_name = ?),"
+                        + " (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE " + inLine(db.dialect())
+                        + " AND j.id < ? LIMIT (SELECT n FROM in_force)) ahead), (SELECT slot_waiting FROM jobs WHERE id = ?)")) {
                     p.setString(1, ruleName);
-                    p.setString(2, ruleName);
-                    p.setString(3, JobQueue.TASK_NAME);
-                    p.setString(4, jobId);
-                    p.setInt(5, limit);
+                    p.setInt(2, asked);
+                    p.setString(3, ruleName);
+                    p.setString(4, ruleName);
+                    p.setString(5, JobQueue.TASK_NAME);
                     p.setString(6, jobId);
+                    p.setString(7, jobId);
                     try (ResultSet rs = p.executeQuery()) {
                         rs.next();
-                        held = rs.getInt(1);
-                        ahead = rs.getInt(2);
-                        waiting = rs.getInt(3) == 1;
+                        limit = rs.getInt(1);
+                        held = rs.getInt(2);
+                        ahead = rs.getInt(3);
+                        waiting = rs.getInt(4) == 1;
                     }
                 }
                 Take take = Take.NOT_FREE;
@@ -249,22 +253,17 @@ public final class ExecutionLedger {
 
     /**
      * The rule's concurrency as its newest job still to run was stored with, which the rules in force
-     * gave it; {@code asked} (the asking job's own) when there is none. After a reload changed the
-     * limit, the older jobs go by the new one too: kept at the old, lower one, they waited while any
-     * slot was held, and the younger jobs, having room, kept them busy (review12 L10). A re-run is not
-     * asked: it keeps the plan of the job it re-runs, whose limit may be from before the reload, and
-     * after a reload that lowered the limit every job of the rule went by the old, higher one (review12).
+     * gave it; the asking job's own (parameter 2) when there is none; as SQL, the rule parameter 1. After a
+     * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they
+     * waited while any slot was held, and the younger jobs, having room, kept them busy (review12 L10). A
+     * re-run is not asked: it keeps the plan of the job it re-runs, whose limit may be from before the
+     * reload, and after a reload that lowered the limit every job of the rule went by the old, higher one
+     * (review12). A sub-query of the statement that counts the slots held and the jobs ahead, not a
+     * statement of its own (review12 L16).
      */
-    private static int currentLimit(Connection c, String ruleName, int asked) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT concurrency FROM jobs WHERE rule_name = ? AND"
-                + " concurrency > 0 AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND rerun_of IS NULL"
-                + " ORDER BY id DESC LIMIT 1")) {
-            p.setString(1, ruleName);
-            try (ResultSet rs = p.executeQuery()) {
-                return rs.next() ? rs.getInt(1) : asked;
-            }
-        }
-    }
+    private static final String CURRENT_LIMIT = "COALESCE((SELECT concurrency FROM jobs WHERE rule_name = ? AND"
+            + " concurrency > 0 AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND rerun_of IS NULL"
+            + " ORDER BY id DESC LIMIT 1), ?)";
 
     /**
      * The condition (on {@code jobs j}) of a job in the line of a rule's slots: of the rule (parameter
