@@ -19,7 +19,7 @@ final class AdminFilters {
     static final int MAX_LIMIT = 500;
     private static final Set<String> DELIVERY_PARAMS = Set.of("outcome", "endpoint", "project", "trigger", "build",
             "from", "to", "before", "limit");
-    private static final Set<String> JOB_PARAMS = Set.of("state", "rule", "delivery", "before", "limit");
+    private static final Set<String> JOB_PARAMS = Set.of("state", "rule", "delivery", "parent", "before", "limit");
 
     private AdminFilters() {
     }
@@ -55,7 +55,7 @@ final class AdminFilters {
     static JobQuery jobs(HttpServletRequest r) {
         known(r, JOB_PARAMS);
         return new JobQuery(enumValue(r, "state", JobState.class), text(r, "rule"), id(r, "delivery"),
-                id(r, "before"), limit(r));
+                id(r, "before"), limit(r), id(r, "parent"));
     }
 
     private static void known(HttpServletRequest r, Set<String> allowed) {

@@ -270,11 +270,24 @@ public final class StatusPageServlet extends HttpServlet {
             return;
         }
         Optional<Delivery> delivery = app.store().delivery(job.deliveryId()).map(DeliveryDetail::delivery);
-        // Follow-ups are jobs of the same delivery, made after their parent: among its newest jobs.
-        List<Job> followUps = new ArrayList<>(app.store().jobs(new JobQuery(null, null, job.deliveryId(), null,
-                500)).items().stream().filter(j -> id.equals(j.workflow().parentId())).toList());
-        Collections.reverse(followUps);
-        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts, followUps));
+        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts,
+                followUps(app, id)));
+    }
+
+    /**
+     * Every follow-up job {@code id} started, oldest first, found by their parent (not among the
+     * delivery's newest jobs: a delivery can have any number, re-runs and replays included).
+     */
+    private static List<Job> followUps(BuildhookApplication app, String id) {
+        List<Job> all = new ArrayList<>();
+        String before = null;
+        do {
+            Page<Job> page = app.store().jobs(JobQuery.followUpsOf(id, before, AdminFilters.MAX_LIMIT));
+            all.addAll(page.items());
+            before = page.nextCursor();
+        } while (before != null);
+        Collections.reverse(all);
+        return all;
     }
 
     private static StatusPageView.RulesInfo rules(BuildhookApplication app) {
