@@ -68,6 +68,10 @@ final class Database implements AutoCloseable {
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
                 file != null ? file.path().toString() : config.url(), this::schedulerMayHoldTheLock) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
+        if (writer != null) {
+            // Only a commit that changed rows shows that writes work (SqliteWriter#reportChangesTo).
+            writer.reportChangesTo(writeHealth::succeeded);
+        }
     }
 
     static Database open(StoreConfig config) {
@@ -316,7 +320,10 @@ final class Database implements AutoCloseable {
     /** Runs {@code work} in one transaction whose commit is as durable as {@code durability} says. */
     <T> T inTransaction(String what, Durability durability, Work<T> work) {
         try {
-            T result = writer != null ? writer.submit(what, durability, work) : pooledTransaction(what, durability, work);
+            if (writer != null) {
+                return writer.submit(what, durability, work); // its commits report to writeHealth themselves
+            }
+            T result = pooledTransaction(what, durability, work);
             writeHealth.succeeded();
             return result;
         } catch (StoreUnavailableException e) {
@@ -345,9 +352,7 @@ final class Database implements AutoCloseable {
             return java.util.concurrent.CompletableFuture.failedFuture(e);
         }
         return later.whenComplete((result, failure) -> {
-            if (failure == null) {
-                writeHealth.succeeded();
-            } else if (failure instanceof StoreUnavailableException) {
+            if (failure instanceof StoreUnavailableException) {
                 writeHealth.failed(failure.getMessage());
             }
         });
