@@ -1,0 +1,48 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A log cap the server's heap cannot hold (runner.log-max-bytes is allowed up to 1 GiB; a small VM's
+ * default heap is a quarter of its memory). tryout12 F1: the ring buffer for the tail could not be
+ * allocated, the output pump died silently, the job blocked on its full pipe until its timeout, and
+ * then the job thread died writing its "killed" note, leaving the job RUNNING for ever.
+ */
+class LogCapOverHeapTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aJobWritingPastALogCapLargerThanTheHeapEndsWithItsOwnExitAndAShorterTail() throws Exception {
+        long cap = 256L * 1024 * 1024;
+        String out = probe(cap, cap + 16L * 1024 * 1024);
+
+        assertThat(out).as("the job ends by itself, not at its timeout nor never")
+                .contains("SUCCEEDED truncated=true exited with 0")
+                .contains("LOG the-end")
+                .containsPattern("LOG \\[buildhook\\] log truncated: \\d+ bytes dropped here")
+                .as("says why the tail is shorter than the cap").contains("runner.log-max-bytes");
+        assertThat(out).doesNotContain("Exception");
+    }
+
+    private String probe(long cap, long bytes) throws IOException, InterruptedException {
+        List<String> command = List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx64m",
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "-D" + NativeSpawn.PROPERTY + "=" + System.getProperty(NativeSpawn.PROPERTY, "native"),
+                FloodProbe.class.getName(), dir.toString(), Long.toString(cap), Long.toString(bytes));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+}
