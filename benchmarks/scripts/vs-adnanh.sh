@@ -9,7 +9,11 @@
 #      rule that matches nothing;
 #   2. a bare Jetty 12 servlet reading the body (limits.BareServlet, the server's own connector set-up),
 #      then buildhook's 404 (unknown endpoint, body read) and 401 (wrong signature);
-#   3. buildhook (SQLite, then PostgreSQL if configured) and adnanh/webhook running one command per delivery;
+#   3. buildhook (SQLite, then PostgreSQL if configured) and adnanh/webhook running one command per delivery,
+#      JOB_ROUNDS (3) rounds of them, adnanh first in odd rounds and last in even ones, each on a fresh
+#      receiver: on a shared machine the load moves within minutes, so adnanh's reference is measured
+#      beside each buildhook run, not once at the end; the summary averages the rounds (each round's
+#      ratios are printed too);
 #   4. the Java process-start floor (limits.ProcessFloor: the same command started N times, by
 #      posix_spawn with a new session as buildhook's launcher starts it, by a bare ProcessBuilder loop
 #      behind setsid --wait as it did before, and without setsid);
@@ -26,7 +30,8 @@
 # send -> command start delay of a receiver that is not saturated.
 # Env: RUNNER_THREADS (buildhook runner.threads, default 4), JAVA_OPTS (buildhook's JVM, e.g. JFR),
 #      BENCH_KEEP=1 keeps the temp folder, ACCEPT_REQUESTS (5000: each of the 202/404/401 runs and
-#      the bare servlet's), ROUNDS (3 rounds of those, each reference next to its figure), STARTUP_RUNS (2 each way; 0 skips), ONLY_LIMITS=1 stops after step 2.
+#      the bare servlet's), ROUNDS (3 rounds of those, each reference next to its figure), JOB_ROUNDS (3 rounds of
+#      step 3), STARTUP_RUNS (2 each way; 0 skips), ONLY_LIMITS=1 stops after step 2.
 #
 # Each receiver has one rule/hook that runs the same script per delivery; the script appends one
 # line "<start> <end> <build id>" ($EPOCHREALTIME) to a trace file, which gives the send -> command
@@ -41,6 +46,10 @@ rate=${PACED_RATE:-10}
 threads=${RUNNER_THREADS:-4}
 accept_requests=${ACCEPT_REQUESTS:-5000}
 rounds=${ROUNDS:-3}
+job_rounds=${JOB_ROUNDS:-3}
+# The suffix of the files of this job round ("-r2"); the RESULT lines keep the plain label, which the
+# summary averages over the rounds.
+sfx=
 startup_runs=${STARTUP_RUNS:-2}
 # The JVM options bin/buildhook sets itself (see there): C1 only, and VFORK on Java 17 to 24.
 java_major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
@@ -97,29 +106,30 @@ load() { # label url style trace pid: a saturating run, then a paced one (label-
   before=$(bench_cpu_ticks "$5")
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1" --url "$2" --style "$3" \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$4" \
-      --requests "$requests" --warmup "$warmup" --concurrency "$concurrency" | tee "$work/$1.out"
+      --requests "$requests" --warmup "$warmup" --concurrency "$concurrency" | tee "$work/$1$sfx.out"
   after=$(bench_cpu_ticks "$5")
   # CPU per delivery: the receiver plus the commands it ran, from the warm-up's end to the last command's end.
   python3 -c "import sys; print(f'CPU {sys.argv[1]}: {(int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4]) / int(sys.argv[5]) * 1000:.3f} ms per delivery (receiver + its commands)')" \
-      "$1" "$before" "$after" "$(getconf CLK_TCK)" "$requests" | tee -a "$work/$1.out"
-  sed -i "s/^RESULT .*/& cpu_ms_per_delivery=$(sed -n 's/^CPU .*: \([0-9.]*\) ms.*/\1/p' "$work/$1.out")/" "$work/$1.out"
+      "$1" "$before" "$after" "$(getconf CLK_TCK)" "$requests" | tee -a "$work/$1$sfx.out"
+  sed -i "s/^RESULT .*/& cpu_ms_per_delivery=$(sed -n 's/^CPU .*: \([0-9.]*\) ms.*/\1/p' "$work/$1$sfx.out")/" \
+      "$work/$1$sfx.out"
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1-paced" --url "$2" --style "$3" \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$4" \
       --requests "$paced" --warmup 0 --concurrency 4 --rate "$rate" --first-build-id 5000000 \
-      | tee "$work/$1-paced.out"
+      | tee "$work/$1-paced$sfx.out"
 }
 
 run_buildhook() { # label store-yaml [JVM options instead of bin/buildhook's defaults]
-  local label=$1 port=18090 dir=$work/$1 jvm_env=()
+  local label=$1 port=18090 dir=$work/$1$sfx jvm_env=()
   (( $# < 3 )) || jvm_env=("BUILDHOOK_JVM_DEFAULTS=$3")
   mkdir -p "$dir"
-  bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$work/trace-$label"
+  bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$work/trace-$label$sfx"
   printf '%s\nrunner:\n  threads: %s\n' "$2" "$threads" >> "$dir/buildhook.yaml"
   (cd "$dir" && exec env "${jvm_env[@]}" "$server" serve --config "$dir/buildhook.yaml" > "$dir/serve.out" 2>&1) &
   local pid=$!
   pids+=("$pid")
   bench_wait_for_port "$port"
-  load "$label" "http://127.0.0.1:$port/webhook" jobserv "$work/trace-$label" "$pid"
+  load "$label" "http://127.0.0.1:$port/webhook" jobserv "$work/trace-$label$sfx" "$pid"
   kill -TERM "$pid"; wait "$pid" || true
 }
 
@@ -132,7 +142,7 @@ run_adnanh() {
     "execute-command": "$work/trace.sh",
     "command-working-directory": "$work",
     "pass-arguments-to-command": [
-      {"source": "string", "name": "$work/trace-adnanh"},
+      {"source": "string", "name": "$work/trace-adnanh$sfx"},
       {"source": "payload", "name": "build_id"}
     ],
     "trigger-rule-mismatch-http-response-code": 403,
@@ -150,7 +160,7 @@ JSON
   local pid=$!
   pids+=("$pid")
   bench_wait_for_port "$port"
-  load adnanh "http://127.0.0.1:$port/hooks/bench" hub "$work/trace-adnanh" "$pid"
+  load adnanh "http://127.0.0.1:$port/hooks/bench" hub "$work/trace-adnanh$sfx" "$pid"
   kill -TERM "$pid"; wait "$pid" || true
 }
 
@@ -257,23 +267,42 @@ if [[ ${ONLY_LIMITS:-} == 1 ]]; then
   exit 0
 fi
 labels=(buildhook-sqlite)
-run_buildhook buildhook-sqlite ""
-if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then
-  pg_schema
-  run_buildhook buildhook-pg "store: {url: \"$pg_url\"}"
-  labels+=(buildhook-pg)
-fi
+[[ -z ${BUILDHOOK_BENCH_PG_URL:-} ]] || labels+=(buildhook-pg)
+run_buildhooks() {
+  run_buildhook buildhook-sqlite ""
+  if [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]]; then
+    pg_schema
+    run_buildhook buildhook-pg "store: {url: \"$pg_url\"}"
+  fi
+}
+for round in $(seq 1 "$job_rounds"); do
+  sfx=-r$round
+  echo "# job round $round of $job_rounds; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  if (( round % 2 == 1 )); then
+    run_adnanh
+    run_buildhooks
+  else
+    run_buildhooks
+    run_adnanh
+  fi
+done
+sfx=
 if (( compare_options == 1 )); then
   run_buildhook buildhook-sqlite-setsid "" "$jvm_defaults -Dbuildhook.launch=setsid"
   run_buildhook buildhook-sqlite-c2 "" "$launch_opt"
   labels+=(buildhook-sqlite-setsid buildhook-sqlite-c2)
 fi
-run_adnanh
 run_floor
 run_startup
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-value() { sed -n "s/^RESULT .* $2=\([^ ]*\).*/\1/p" "$work/$1.out"; }
+# The mean of a figure over the runs labelled $1 (one per job round), from their RESULT lines.
+value() {
+  cat "$work"/*.out | sed -n "s/^RESULT label=$1 .* $2=\([^ ]*\).*/\1/p" \
+      | awk '{ s += $1; n++ } END { if (n) printf "%.3f", s / n }'
+}
+# The same figure of one round's run ($3: "-r2").
+round_value() { sed -n "s/^RESULT label=$1 .* $2=\([^ ]*\).*/\1/p" "$work/$1$3.out"; }
 echo
 printf '%-18s %11s %8s %11s %14s %7s %18s %18s %11s\n' receiver accepted/s p99_ms all_done_s start_p50_ms errors \
     paced_p99_ms paced_start_p50_ms cpu_ms/del
@@ -289,5 +318,18 @@ import sys
 l, a, b, p, q, d, e = sys.argv[1], *map(float, sys.argv[2:])
 print(f"{l}/adnanh: accepted/s x{a / b:.2f}, p99 x{p / q:.2f}, all commands done x{d / e:.2f}")
 PY
+done
+for round in $(seq 1 "$job_rounds"); do
+  for l in "${labels[@]}"; do
+    [[ -e $work/$l-r$round.out ]] || continue
+    python3 - "$l" "$round" "$(round_value "$l" accepted_per_s "-r$round")" \
+        "$(round_value adnanh accepted_per_s "-r$round")" "$(round_value "$l" cpu_ms_per_delivery "-r$round")" \
+        "$(round_value adnanh cpu_ms_per_delivery "-r$round")" "$(round_value "$l" all_done_s "-r$round")" \
+        "$(round_value adnanh all_done_s "-r$round")" <<'PY'
+import sys
+l, r, a, b, c, d, e, f = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:])
+print(f"round {r}: {l}/adnanh: accepted/s x{a / b:.2f}, CPU per delivery x{c / d:.2f}, all commands done x{e / f:.2f}")
+PY
+  done
 done
 python3 "$top/benchmarks/scripts/summary.py" "$work"

@@ -128,17 +128,20 @@ final class JobCommand {
         }
 
         /**
-         * The follow-ups the job started: jobs of its delivery whose parent it is (made after it, so
-         * among the delivery's newest 500 jobs), oldest first.
+         * The follow-ups the job started, oldest first: the jobs whose parent it is, page after page
+         * (not among its delivery's newest jobs, which re-runs and replays can outnumber).
          */
         static void printFollowUps(AdminClient client, JsonNode job, PrintWriter out) {
-            JsonNode page = client.get("jobs?delivery=" + job.path("delivery").asText() + "&limit=500");
             java.util.List<JsonNode> followUps = new java.util.ArrayList<>();
-            for (JsonNode j : page.path("items")) {
-                if (job.path("id").asText().equals(j.path("parent").asText(null))) {
+            String before = null;
+            do {
+                JsonNode page = client.get("jobs?parent=" + job.path("id").asText() + "&limit=500"
+                        + (before == null ? "" : "&before=" + before));
+                for (JsonNode j : page.path("items")) {
                     followUps.add(0, j);
                 }
-            }
+                before = page.path("next").isTextual() ? page.path("next").asText() : null;
+            } while (before != null);
             if (!followUps.isEmpty()) {
                 out.println("follow-ups");
                 followUps.forEach(f -> out.println("  " + f.path("id").asText() + "  " + f.path("rule").asText()

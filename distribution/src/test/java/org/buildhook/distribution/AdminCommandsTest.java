@@ -579,6 +579,38 @@ class AdminCommandsTest {
         assertThat(out.toString()).doesNotContain("expires ").containsPattern("actions\n  \\S+  reject by token@");
     }
 
+    /**
+     * {@code job show} and the job page looked for a job's follow-ups among its delivery's newest 500
+     * jobs (review12 L9): after more re-runs or replays than that, a follow-up was not shown.
+     */
+    @Test
+    void jobShowAndTheJobPageFindAFollowUpBehind500NewerJobsOfItsDelivery() throws Exception {
+        server.replaceRules("rules:\n  - name: chain\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
+                + "    on-success:\n      command: [/bin/true]\n");
+        server.app().rules().checkNow();
+        String delivery = server.deliver("build-67-passed.json");
+        AtomicReference<JsonNode> jobs = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            jobs.set(server.getJson("deliveries/" + delivery).path("jobs"));
+            return jobs.get().findValuesAsText("state").equals(List.of("SUCCEEDED", "SUCCEEDED"));
+        });
+        String followUp = byRule(jobs.get(), "chain/on-success");
+        String parent = byRule(jobs.get(), "chain");
+        // 501 newer jobs of the delivery, as replays add them; awaiting an approval, so none runs.
+        org.buildhook.runner.PlannedJob gated = new org.buildhook.runner.PlannedJob("gated", "name: gated",
+                List.of("/bin/true"), java.util.Map.of(), null, false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1),
+                0, null).withWorkflow(new org.buildhook.runner.JobWorkflow(67L, null, false, Duration.ofDays(1),
+                        java.util.Map.of(), java.util.Map.of(), null, null, 0));
+        server.app().store().replay(delivery, java.util.Collections.nCopies(501, gated));
+
+        assertThat(run("job", "show", parent)).isZero();
+        assertThat(out.toString()).contains("follow-ups\n  " + followUp + "  chain/on-success  SUCCEEDED\n");
+        assertThat(server.page("?job=" + parent, server.signIn()).body())
+                .contains("<th>Follow-ups</th><td><a class=\"job\" href=\"?job=" + followUp + "\">chain/on-success</a>");
+        assertThat(server.getJson("jobs?parent=" + parent).path("items").findValuesAsText("id"))
+                .containsExactly(followUp);
+    }
+
     @Test
     void jobsAndJobShowSayWhatAWaitingJobWaitsFor() throws Exception {
         Files.writeString(server.dir.resolve("hold.sh"), "while [ ! -f '" + server.dir + "/go' ];"

@@ -189,6 +189,60 @@ class StatusPageTest {
         assertThat(server.page("?state=bogus&part=live", cookie).statusCode()).isEqualTo(400);
     }
 
+    /**
+     * A parameter the page does not know was ignored (tryout11 F4): {@code /?buid=67}, a misspelt
+     * filter, showed every delivery as if they matched, while the admin API answers 400 "unknown
+     * filter". It is the same page saying why as a bad value, on the list and on a job's page.
+     */
+    @Test
+    void aParameterThePageDoesNotKnowIsAPageSayingWhichAndWhatItKnows(AdminServer server) throws Exception {
+        String job = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+        String cookie = server.signIn();
+
+        for (String query : List.of("?colour=red", "?buid=67", "?project=a&colour=red", "?job=" + job + "&state=failed",
+                "?part=everything", "?build=67a", "?build=-1")) {
+            HttpResponse<String> page = server.page(query, cookie);
+            assertThat(page.statusCode()).as(query).isEqualTo(400);
+            assertThat(page.headers().firstValue("Content-Type").orElse("")).as(query).startsWith("text/html");
+            assertThat(page.body()).as(query).contains("<h2>This filter cannot be used</h2>")
+                    .contains("<a href=\"./\">Show all deliveries</a>");
+        }
+        assertThat(server.page("?colour=red", cookie).body()).contains("unknown parameter &#39;colour&#39;; this page"
+                + " knows outcome, project, trigger, build, state, before, part");
+        assertThat(server.page("?job=" + job + "&state=failed", cookie).body())
+                .contains("unknown parameter &#39;state&#39;; this page knows job, part");
+        assertThat(server.page("?build=67a", cookie).body()).contains("&#39;build&#39; must be a build number");
+        HttpResponse<String> live = server.page("?colour=red&part=live", cookie);
+        assertThat(live.statusCode()).isEqualTo(400);
+        assertThat(live.body()).doesNotContain("<h2>");
+        // What the page itself asks for is known: its form (empty fields included), its live part, a job's page.
+        assertThat(server.page("?outcome=&project=&trigger=&build=&state=", cookie).statusCode()).isEqualTo(200);
+        assertThat(server.page("?build=67&part=live", cookie).statusCode()).isEqualTo(200);
+        assertThat(server.page("?job=" + job + "&part=live", cookie).statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * The page had no build filter, while {@code buildhook deliveries --build N} and
+     * {@code /api/deliveries?build=N} do (tryout11 F5): it has, with the same meaning, in its form and
+     * its links.
+     */
+    @Test
+    void filtersByBuildNumberAsTheAdminApiAndTheCommandDo(AdminServer server) throws Exception {
+        server.deliver("build-67-passed.json");
+        server.deliver("build-68-failed.json");
+        String cookie = server.signIn();
+
+        String page = server.page("?build=68", cookie).body();
+
+        List<String> shown = ROW.matcher(page).results().map(m -> m.group(1)).toList();
+        assertThat(shown).hasSize(1).containsExactlyElementsOf(
+                server.getJson("deliveries?build=68").path("items").findValuesAsText("id"));
+        assertThat(page).contains("<input name=\"build\" inputmode=\"numeric\" size=\"8\" value=\"68\">")
+                .contains("platform-main");
+        assertThat(ROW.matcher(server.page("?build=70", cookie).body()).results().count()).isZero();
+        assertThat(ROW.matcher(server.page("", cookie).body()).results().count()).isEqualTo(2);
+    }
+
     @Test
     void showsTheRulesInForceAndTheLastRefusedRulesFilesError(AdminServer server) throws Exception {
         String cookie = server.signIn();

@@ -19,7 +19,7 @@ final class AdminFilters {
     static final int MAX_LIMIT = 500;
     private static final Set<String> DELIVERY_PARAMS = Set.of("outcome", "endpoint", "project", "trigger", "build",
             "from", "to", "before", "limit");
-    private static final Set<String> JOB_PARAMS = Set.of("state", "rule", "delivery", "before", "limit");
+    private static final Set<String> JOB_PARAMS = Set.of("state", "rule", "delivery", "parent", "before", "limit");
 
     private AdminFilters() {
     }
@@ -35,9 +35,21 @@ final class AdminFilters {
                 text(r, "project"), text(r, "trigger"), from, to, id(r, "before"), limit(r), build(r));
     }
 
-    /** The build number, as JobServ numbers builds: a whole number, 0 or more. */
     private static Long build(HttpServletRequest r) {
-        String v = text(r, "build");
+        try {
+            return buildNumber(text(r, "build"));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(e.getMessage());
+        }
+    }
+
+    /**
+     * The {@code build} filter of the admin API and the status page: a build number as JobServ numbers
+     * builds, a whole number, 0 or more; {@code null} for none.
+     *
+     * @throws IllegalArgumentException saying what a build number is
+     */
+    static Long buildNumber(String v) {
         if (v == null) {
             return null;
         }
@@ -49,13 +61,13 @@ final class AdminFilters {
         } catch (NumberFormatException e) {
             // falls through
         }
-        throw ApiError.badRequest("'build' must be a build number (the build_id JobServ sends, e.g. 67)");
+        throw new IllegalArgumentException("'build' must be a build number (the build_id JobServ sends, e.g. 67)");
     }
 
     static JobQuery jobs(HttpServletRequest r) {
         known(r, JOB_PARAMS);
         return new JobQuery(enumValue(r, "state", JobState.class), text(r, "rule"), id(r, "delivery"),
-                id(r, "before"), limit(r));
+                id(r, "before"), limit(r), id(r, "parent"));
     }
 
     private static void known(HttpServletRequest r, Set<String> allowed) {

@@ -191,6 +191,27 @@ public final class BuildhookApplication implements AutoCloseable {
         }
     }
 
+    /**
+     * A job that writes past runner.log-max-bytes has its tail held in memory, up to the cap, until it
+     * ends: with every thread running such a job, that is threads × cap of heap. Said at start when it
+     * is more than half the heap; such a job then keeps a shorter tail (tryout12 F1).
+     */
+    static java.util.Optional<String> logTailsWarning(long logCap, int threads, long maxHeap) {
+        long tails = logCap * threads;
+        if (maxHeap == Long.MAX_VALUE || tails <= maxHeap / 2) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("runner.log-max-bytes (" + mebibytes(logCap) + ") × runner.threads (" + threads
+                + ") is " + mebibytes(tails) + ", more than half of this JVM's heap (" + mebibytes(maxHeap)
+                + "): a job that writes more than runner.log-max-bytes holds its log's tail in memory until it"
+                + " ends, so jobs writing that much at once keep a shorter tail than the cap; lower"
+                + " runner.log-max-bytes or give the JVM more heap (JAVA_OPTS=-Xmx…)");
+    }
+
+    private static String mebibytes(long bytes) {
+        return (bytes >> 20) + " MiB";
+    }
+
     private static Supplier<RuleSet> constant(RuleSet ruleSet) {
         return () -> ruleSet;
     }
@@ -206,6 +227,8 @@ public final class BuildhookApplication implements AutoCloseable {
             warnAboutThisMachine(ruleSet, config);
         }
         warnIfNoLogDirectory(config.launcher().logDirectory());
+        logTailsWarning(config.launcher().logCapBytes(), config.engine().threads(), Runtime.getRuntime().maxMemory())
+                .ifPresent(LOG::warn);
         if (!config.admin().enabled()) {
             LOG.info("admin API and status page are off (no admin.token configured)");
         }

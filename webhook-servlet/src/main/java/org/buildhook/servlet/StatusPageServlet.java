@@ -72,6 +72,11 @@ public final class StatusPageServlet extends HttpServlet {
     static final int RULE_HISTORY = 30;
     /** The window of the header's counts. */
     private static final Duration SUMMARY_WINDOW = Duration.ofHours(24);
+    /** The query parameters of the list of deliveries: its filters (as the admin API's), its cursor, its live part. */
+    private static final List<String> LIST_PARAMETERS = List.of("outcome", "project", "trigger", "build", "state",
+            "before", "part");
+    /** The query parameters of a job's page. */
+    private static final List<String> JOB_PARAMETERS = List.of("job", "part");
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -97,8 +102,13 @@ public final class StatusPageServlet extends HttpServlet {
             send(response, 200, StatusPageView.login(nonce(response), false));
             return;
         }
+        String job = request.getParameter("job");
+        String unknown = unknownParameter(request, job != null ? JOB_PARAMETERS : LIST_PARAMETERS);
+        if (unknown != null) {
+            badFilter(response, livePart, unknown);
+            return;
+        }
         try {
-            String job = request.getParameter("job");
             if (job != null) {
                 showJob(app, job, livePart, response);
             } else {
@@ -109,6 +119,22 @@ public final class StatusPageServlet extends HttpServlet {
             response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
             response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "the store is unavailable; try again later");
         }
+    }
+
+    /**
+     * The first query parameter the page does not know, said with those it knows; {@code null} when
+     * all are known. As the admin API: a misspelt filter ({@code ?buid=67}) would otherwise show
+     * every delivery as if they matched. {@code part} may only be {@code live}, which the page's
+     * script adds.
+     */
+    static String unknownParameter(HttpServletRequest request, List<String> known) {
+        for (String name : request.getParameterMap().keySet()) {
+            if (!known.contains(name)) {
+                return "unknown parameter '" + name + "'; this page knows " + String.join(", ", known);
+            }
+        }
+        String part = request.getParameter("part");
+        return part == null || part.equals("live") ? null : "'part' can only be 'live', which the page's script asks for";
     }
 
     /** The sign-in form posts the token in the body, so it stays out of URLs and access logs. */
@@ -172,7 +198,8 @@ public final class StatusPageServlet extends HttpServlet {
         StatusPageView.Filters filters;
         try {
             filters = new StatusPageView.Filters(enumValue(request, "outcome", DeliveryOutcome.class),
-                    text(request, "project"), text(request, "trigger"), enumValue(request, "state", JobState.class));
+                    text(request, "project"), text(request, "trigger"), enumValue(request, "state", JobState.class),
+                    AdminFilters.buildNumber(text(request, "build")));
         } catch (IllegalArgumentException e) {
             badFilter(response, livePart, e.getMessage());
             return;
@@ -183,7 +210,7 @@ public final class StatusPageServlet extends HttpServlet {
             return;
         }
         Page<Delivery> page = app.store().deliveries(new DeliveryQuery(filters.outcome(), null, filters.project(),
-                filters.trigger(), null, null, before, DELIVERIES));
+                filters.trigger(), null, null, before, DELIVERIES, filters.build()));
         List<StatusPageView.DeliveryRow> rows = new ArrayList<>();
         // The jobs of the whole page in one query; unlike a delivery's detail it does not read the bodies.
         Map<String, Page<Job>> jobsOf = app.store().jobsOfDeliveries(
@@ -270,11 +297,24 @@ public final class StatusPageServlet extends HttpServlet {
             return;
         }
         Optional<Delivery> delivery = app.store().delivery(job.deliveryId()).map(DeliveryDetail::delivery);
-        // Follow-ups are jobs of the same delivery, made after their parent: among its newest jobs.
-        List<Job> followUps = new ArrayList<>(app.store().jobs(new JobQuery(null, null, job.deliveryId(), null,
-                500)).items().stream().filter(j -> id.equals(j.workflow().parentId())).toList());
-        Collections.reverse(followUps);
-        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts, followUps));
+        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts,
+                followUps(app, id)));
+    }
+
+    /**
+     * Every follow-up job {@code id} started, oldest first, found by their parent (not among the
+     * delivery's newest jobs: a delivery can have any number, re-runs and replays included).
+     */
+    private static List<Job> followUps(BuildhookApplication app, String id) {
+        List<Job> all = new ArrayList<>();
+        String before = null;
+        do {
+            Page<Job> page = app.store().jobs(JobQuery.followUpsOf(id, before, AdminFilters.MAX_LIMIT));
+            all.addAll(page.items());
+            before = page.nextCursor();
+        } while (before != null);
+        Collections.reverse(all);
+        return all;
     }
 
     private static StatusPageView.RulesInfo rules(BuildhookApplication app) {

@@ -51,8 +51,13 @@ final class StatusPageView {
     }
 
     /** The filters as the page's query parameters gave them (null when not set). */
-    record Filters(DeliveryOutcome outcome, String project, String trigger, JobState state) {
-        static final Filters NONE = new Filters(null, null, null, null);
+    record Filters(DeliveryOutcome outcome, String project, String trigger, JobState state, Long build) {
+        static final Filters NONE = new Filters(null, null, null, null, null);
+
+        /** Without the build filter. */
+        Filters(DeliveryOutcome outcome, String project, String trigger, JobState state) {
+            this(outcome, project, trigger, state, null);
+        }
 
         /** The set filters as URL query parameters ({@code outcome=…&project=…}), so paging keeps them. */
         String query() {
@@ -60,6 +65,7 @@ final class StatusPageView {
             param(q, "outcome", outcome);
             param(q, "project", project);
             param(q, "trigger", trigger);
+            param(q, "build", build);
             param(q, "state", state);
             return q.toString();
         }
@@ -202,6 +208,8 @@ final class StatusPageView {
         select(h, "outcome", "Outcome", DeliveryOutcome.values(), f.outcome());
         h.append("<label>Project <input name=\"project\" value=\"").append(escape(f.project())).append("\"></label>");
         h.append("<label>Trigger <input name=\"trigger\" value=\"").append(escape(f.trigger())).append("\"></label>");
+        h.append("<label>Build <input name=\"build\" inputmode=\"numeric\" size=\"8\" value=\"")
+                .append(f.build() == null ? "" : f.build().toString()).append("\"></label>");
         select(h, "state", "Job state", JobState.values(), f.state());
         h.append("<button type=\"submit\">Filter</button> <a href=\"./\">clear</a></form>");
     }

@@ -86,6 +86,16 @@ class StatusPageViewTest {
     }
 
     @Test
+    void theBuildFilterIsKeptByThePagingLinks() {
+        StatusPageView.Filters filters = new StatusPageView.Filters(null, null, null, JobState.FAILED, 67L);
+
+        assertThat(filters.query()).isEqualTo("build=67&state=FAILED");
+        assertThat(page("n", RULES, filters, List.of(), new StatusPagePaging(null, "01OLDERAAAAAAAAAAAAAAAAAAA")))
+                .contains("<a id=\"older\" href=\"?build=67&amp;state=FAILED&amp;before=01OLDERAAAAAAAAAAAAAAAAAAA\">")
+                .contains("value=\"67\"");
+    }
+
+    @Test
     void linksToOlderAndNewestDeliveriesKeepingTheFiltersEncoded() {
         StatusPageView.Filters filters = new StatusPageView.Filters(DeliveryOutcome.REJECTED, "a&b/\"c\"", null,
                 JobState.FAILED);

@@ -270,6 +270,10 @@ final class Attempt implements RunningJob, ProcessDestroyer {
         if (logError != null) {
             message += "; log incomplete: " + IoProblems.describe(logError);
         }
+        String shortened = log.tailShortened();
+        if (shortened != null) {
+            message += "; log " + shortened;
+        }
         outcome.complete(new JobOutcome(result, exitCode, started, clock.instant(), message, logFile,
                 log.truncated()));
         onDone.accept(this);

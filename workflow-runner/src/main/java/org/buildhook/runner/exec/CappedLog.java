@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The log file of one attempt, with a size cap.
@@ -31,6 +32,16 @@ final class CappedLog extends OutputStream {
 
     static final String NOTE_PREFIX = "[buildhook] ";
     private static final long MAX_HEAD = 8 * 1024;
+    /** The smallest tail kept when the heap has no room for the cap's (below it: none). */
+    private static final int MIN_RING = 4 * 1024;
+    private static final int IO_CHUNK = 256 * 1024;
+    /**
+     * What the tails of all logs past their cap may still take of the heap, together: half of it, the
+     * rest is the server's (deliveries, the store, the scheduler's heartbeats). Without a bound each
+     * tail took as much as the heap would still give, and a few such jobs at once left the rest of the
+     * server none (review13 F2). A tail of {@link #MIN_RING} is always allowed.
+     */
+    private static final AtomicLong TAIL_ROOM = new AtomicLong(Runtime.getRuntime().maxMemory() / 2);
 
     private final FileChannel channel;
     /** The log's path, where the truncated log replaces the live one; null when it could not be opened. */
@@ -45,6 +56,11 @@ final class CappedLog extends OutputStream {
     private IOException error;
     private boolean truncated;
     private boolean closed;
+    /** The tail the cap asked for, when the heap could hold only a smaller one; 0 otherwise. */
+    private long ringWanted;
+    private int ringGot;
+    /** The part of {@link #TAIL_ROOM} this log's tail holds, given back on close. */
+    private long tailRoom;
 
     CappedLog(FileChannel channel, long cap, IOException openError) {
         this(channel, null, cap, openError);
@@ -89,7 +105,7 @@ final class CappedLog extends OutputStream {
         }
         received += length;
         if (ring == null) {
-            int room = (int) Math.min(length, cap - received + length);
+            int room = (int) Math.max(0, Math.min(length, cap - received + length));
             toFile(bytes, offset, room);
             if (room == length) {
                 return;
@@ -123,15 +139,25 @@ final class CappedLog extends OutputStream {
             return;
         }
         closed = true;
-        if (channel == null) {
-            return;
-        }
-        try (channel) {
-            if (ring != null && error == null) {
-                writeTail();
+        try {
+            if (channel == null) {
+                return;
             }
-        } catch (IOException e) {
-            keep(e);
+            try (channel) {
+                if (ring != null && error == null) {
+                    writeTail();
+                }
+            } catch (IOException e) {
+                keep(e);
+            }
+        } finally {
+            if (ring != null) {
+                // Not written (an I/O error): the bytes past the cap are lost, as the outcome says.
+                truncated = true;
+                ring = null;
+            }
+            TAIL_ROOM.addAndGet(tailRoom);
+            tailRoom = 0;
         }
     }
 
@@ -142,8 +168,10 @@ final class CappedLog extends OutputStream {
 
     private void writeTail() throws IOException {
         long dropped = received - head - ringLength;
+        String shortened = tailShortened();
         String marker = "\n" + NOTE_PREFIX + "log truncated: " + dropped + " bytes dropped here (log cap "
-                + cap + " bytes; the first " + head + " and the last " + ringLength + " bytes are kept)\n";
+                + cap + " bytes; the first " + head + " and the last " + ringLength + " bytes are kept"
+                + (shortened == null ? "" : "; " + shortened) + ")\n";
         ByteBuffer markerBytes = ByteBuffer.wrap(marker.getBytes(StandardCharsets.UTF_8));
         // Rewriting in place changed bytes under a reader of the live file: a 'logs -f' then went on at its
         // offset in the new content and printed a line glued from two (tryout11 F1).
@@ -206,22 +234,32 @@ final class CappedLog extends OutputStream {
         }
     }
 
-    /** What is in the file after the head becomes the start of the tail. */
+    /** What is in the file after the head becomes the start of the tail (its last bytes, if the ring is smaller). */
     private void startRing() {
-        ring = new byte[(int) (cap - head)];
+        long wanted = cap - head;
+        long[] granted = new long[1];
+        TAIL_ROOM.getAndUpdate(room -> room - (granted[0] = Math.min(wanted, Math.max(MIN_RING, room))));
+        ring = allocateRing(granted[0]);
+        tailRoom = ring.length;
+        TAIL_ROOM.addAndGet(granted[0] - ring.length);
+        if (ring.length < wanted) {
+            ringWanted = wanted;
+            ringGot = ring.length;
+        }
         ringStart = 0;
         ringLength = 0;
-        if (channel == null || error != null || inFile <= head) {
+        if (channel == null || error != null || inFile <= head || ring.length == 0) {
             return;
         }
         try {
-            ByteBuffer buffer = ByteBuffer.wrap(ring, 0, (int) (inFile - head));
-            long position = head;
+            long position = Math.max(head, inFile - ring.length);
+            ByteBuffer buffer = ByteBuffer.wrap(ring, 0, (int) (inFile - position));
             while (buffer.hasRemaining()) {
-                int read = channel.read(buffer, position);
+                int read = channel.read(chunk(buffer), position);
                 if (read < 0) {
                     break;
                 }
+                buffer.position(buffer.position() + read);
                 position += read;
             }
             ringLength = buffer.position();
@@ -230,8 +268,42 @@ final class CappedLog extends OutputStream {
         }
     }
 
+    /**
+     * The tail's buffer: {@code wanted} bytes (what {@link #TAIL_ROOM} granted), or as much less as the
+     * heap can give. A cap is the operator's choice (up to 1 GiB) and every running job past it holds
+     * one: {@code runner.threads} such buffers may not fit the JVM's heap. Without this the
+     * OutOfMemoryError ended the output pump, and the job blocked on its full pipe (tryout12 F1).
+     */
+    static byte[] allocateRing(long wanted) {
+        long size = wanted;
+        while (true) {
+            try {
+                return new byte[(int) size];
+            } catch (OutOfMemoryError e) {
+                // A failed allocation of one large array leaves the heap as it was: try half.
+            }
+            if (size <= MIN_RING) {
+                return new byte[0];
+            }
+            size = Math.max(MIN_RING, size / 2);
+        }
+    }
+
+    /** When the heap could not hold the tail the cap asked for: what was kept instead, in words; else null. */
+    synchronized String tailShortened() {
+        if (ringWanted == 0) {
+            return null;
+        }
+        return "tail shortened to " + ringGot + " bytes: the server's memory (the JVM's -Xmx) could not hold the "
+                + ringWanted + " bytes runner.log-max-bytes asks for (the tails of all jobs together take at most"
+                + " half of it)";
+    }
+
     private void toRing(byte[] bytes, int offset, int length) {
         int size = ring.length;
+        if (size == 0) {
+            return;
+        }
         if (length >= size) {
             System.arraycopy(bytes, offset + length - size, ring, 0, size);
             ringStart = 0;
@@ -255,9 +327,20 @@ final class CappedLog extends OutputStream {
         writeFully(channel, buffer);
     }
 
+    /**
+     * At most {@link #IO_CHUNK} bytes of {@code buffer} from its position, sharing its content: the
+     * JDK copies a heap buffer through a temporary direct buffer of the same size, and one of a tail's
+     * size (up to the cap) could exceed the JVM's direct memory, itself bounded by -Xmx.
+     */
+    private static ByteBuffer chunk(ByteBuffer buffer) {
+        return buffer.slice(buffer.position(), Math.min(buffer.remaining(), IO_CHUNK));
+    }
+
     private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
-            out.write(buffer);
+            ByteBuffer part = chunk(buffer);
+            int written = out.write(part);
+            buffer.position(buffer.position() + written);
         }
     }
 

@@ -42,7 +42,7 @@ final class PooledStreamHandler implements ExecuteStreamHandler {
     private final List<CompletableFuture<Void>> pumps = new ArrayList<>(2);
     private OutputStream input;
     private InputStream output;
-    private IOException failure;
+    private volatile IOException failure;
 
     /**
      * @param stdin         written to the program then closed; null closes its stdin at once
@@ -111,7 +111,17 @@ final class PooledStreamHandler implements ExecuteStreamHandler {
         try {
             int read;
             while ((read = fromProgram.read(buffer)) > 0) {
-                log.write(buffer, 0, read);
+                try {
+                    log.write(buffer, 0, read);
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    // The output is still read to its end: a pump that stopped here left the program
+                    // blocked on its full pipe until its timeout (tryout12 F1).
+                    failure = new IOException("could not write the job's log: " + e, e);
+                    while (fromProgram.read(buffer) > 0) {
+                        // drained, dropped
+                    }
+                    return;
+                }
             }
         } catch (IOException e) {
             // The pipe was closed under the read (Commons Exec closes it after a stop timeout).

@@ -68,6 +68,10 @@ final class Database implements AutoCloseable {
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
                 file != null ? file.path().toString() : config.url(), this::schedulerMayHoldTheLock) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
+        if (writer != null) {
+            // Only a commit that changed rows shows that writes work (SqliteWriter#reportChangesTo).
+            writer.reportChangesTo(writeHealth::succeeded);
+        }
     }
 
     static Database open(StoreConfig config) {
@@ -99,6 +103,14 @@ final class Database implements AutoCloseable {
     /**
      * Whether writes work now: the last write's outcome while fresh, else one small probe write
      * (see {@link WriteHealth}). Never throws.
+     *
+     * <p>On PostgreSQL a committed transaction does not count as a write that worked, only a failed one
+     * as one that did not: most of a node's commits change nothing (a sweep with nothing due, a slot try
+     * that finds none free) and commit on a full disk too ({@code 53100}, refusing every delivery);
+     * counted, they kept {@code /healthz} at 200 (tryout12 F2 on PostgreSQL, review13 F1). A commit does
+     * not say whether it changed rows, so only the probe vouches for the store, at most once per
+     * {@link WriteHealth#TRUST_SUCCESS}, on its own connection. SQLite's writer reports its commits that
+     * changed rows.
      */
     boolean writable() {
         if (lostFile() != null) {
@@ -316,9 +328,11 @@ final class Database implements AutoCloseable {
     /** Runs {@code work} in one transaction whose commit is as durable as {@code durability} says. */
     <T> T inTransaction(String what, Durability durability, Work<T> work) {
         try {
-            T result = writer != null ? writer.submit(what, durability, work) : pooledTransaction(what, durability, work);
-            writeHealth.succeeded();
-            return result;
+            if (writer != null) {
+                return writer.submit(what, durability, work); // its commits report to writeHealth themselves
+            }
+            // No writeHealth.succeeded(): on PostgreSQL only the probe vouches for writes (see #writable).
+            return pooledTransaction(what, durability, work);
         } catch (StoreUnavailableException e) {
             writeHealth.failed(e.getMessage());
             throw e;
@@ -345,9 +359,7 @@ final class Database implements AutoCloseable {
             return java.util.concurrent.CompletableFuture.failedFuture(e);
         }
         return later.whenComplete((result, failure) -> {
-            if (failure == null) {
-                writeHealth.succeeded();
-            } else if (failure instanceof StoreUnavailableException) {
+            if (failure instanceof StoreUnavailableException) {
                 writeHealth.failed(failure.getMessage());
             }
         });
@@ -398,9 +410,7 @@ final class Database implements AutoCloseable {
             throw new IllegalStateException("SQLite writes go through its writer (" + what + ")");
         }
         try (Connection c = stopWaits.connection(durability == Durability.DEFERRED ? schedulerDataSource() : pool)) {
-            T result = work.run(c);
-            writeHealth.succeeded();
-            return result;
+            return work.run(c); // no writeHealth.succeeded(): only the probe vouches (see #writable)
         } catch (SQLException e) {
             RunnerException failure = translate(what, e);
             if (failure instanceof StoreUnavailableException) {

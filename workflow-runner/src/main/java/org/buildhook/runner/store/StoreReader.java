@@ -117,6 +117,11 @@ final class StoreReader {
             sql.append(" AND delivery_id = ?");
             args.add(q.deliveryId());
         }
+        if (q.parentId() != null) {
+            // Implies the partial jobs_parent_idx's WHERE (parent_id IS NOT NULL).
+            sql.append(" AND parent_id = ?");
+            args.add(q.parentId());
+        }
         if (q.before() != null) {
             sql.append(" AND id < ?");
             args.add(q.before());

@@ -156,6 +156,9 @@ abstract class AbstractStoreTest {
                 + " AND state IN (?, ?)";
         assertThat(plan(followUps, "SUCCEEDED", "FAILED", 10)).contains("jobs_follow_ups_idx");
         assertThat(plan(older, "deploy", "main", 5L, "QUEUED", "WAITING")).contains("jobs_supersede_idx");
+        // A job's follow-ups (job show, the job page), as StoreReader.jobs asks for them.
+        String followUpsOf = "SELECT id FROM jobs WHERE 1 = 1 AND parent_id = ? ORDER BY id DESC LIMIT 501";
+        assertThat(plan(followUpsOf, "01AAAAAAAAAAAAAAAAAAAAAAAA")).contains("jobs_parent_idx");
     }
 
     private String plan(String sql, Object... parameters) throws SQLException {

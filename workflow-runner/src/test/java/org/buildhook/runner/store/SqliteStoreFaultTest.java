@@ -79,6 +79,32 @@ class SqliteStoreFaultTest {
                 .containsExactlyInAnyOrder(before, after);
     }
 
+    /**
+     * tryout12 F2: on a full disk every delivery was refused (503) while /healthz said 200 "ok", for
+     * good: the runner's periodic transactions that change nothing (a poll that picks no job, an
+     * approval sweep with nothing due) commit without writing a byte, and each counted as a write
+     * that worked.
+     */
+    @Test
+    void transactionsThatChangeNothingDoNotMakeAStoreThatCannotWriteLookHealthy() throws Exception {
+        accept("before");
+        makeImmutable(data.resolve("buildhook.db"), data.resolve("buildhook.db-wal"));
+        assertThatThrownBy(() -> accept("while read-only")).isInstanceOf(StoreUnavailableException.class);
+
+        await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    assertThat(store.expireApprovals()).isEmpty(); // commits, changing nothing
+                    return store.health() == StoreHealth.NOT_WRITABLE;
+                });
+
+        for (Path p : immutable) {
+            chattr("-i", p);
+        }
+        immutable.clear();
+        await().atMost(Duration.ofMinutes(1)).until(() -> store.health() == StoreHealth.OK);
+        accept("after");
+    }
+
     @Test
     void aHealthCheckOfAnIdleStoreFindsThatWritesFail() throws Exception {
         accept("before");
