@@ -270,6 +270,48 @@ class AdminApiTest {
                 "line one\nline two 67\n", "line one\nline two also\n");
     }
 
+    /**
+     * review13 L2: a replay the store could not write was answered 409 (the replay's RunnerException
+     * catch took the store's outage for a conflict), so an operator or script saw a refusal, not
+     * "try again later". The SQLite files are made immutable ({@code chattr +i}, needs root: skipped
+     * without it, except on CI).
+     */
+    @Test
+    void aReplayTheStoreCannotWriteIsAnswered503WithRetryAfter(AdminServer server) throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        server.awaitJob(delivery, "SUCCEEDED");
+        java.nio.file.Path data = server.dir.resolve("data");
+        List<java.nio.file.Path> files = List.of(data.resolve("buildhook.db"), data.resolve("buildhook.db-wal"));
+        java.util.List<java.nio.file.Path> immutable = new java.util.ArrayList<>();
+        try {
+            for (java.nio.file.Path p : files) {
+                if (!chattr("+i", p)) {
+                    if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                        throw new AssertionError("chattr +i " + p + " failed on CI");
+                    }
+                    org.junit.jupiter.api.Assumptions.abort("chattr +i needs root and a file system that has it");
+                }
+                immutable.add(p);
+            }
+
+            HttpResponse<String> replay = server.post("deliveries/" + delivery + "/replay");
+
+            assertThat(replay.statusCode()).as(replay.body()).isEqualTo(503);
+            assertThat(replay.headers().firstValue("Retry-After")).isPresent();
+            assertThat(replay.body()).contains("the store is unavailable");
+        } finally {
+            for (java.nio.file.Path p : immutable) {
+                chattr("-i", p);
+            }
+        }
+    }
+
+    private static boolean chattr(String flag, java.nio.file.Path file) throws Exception {
+        Process p = new ProcessBuilder("chattr", flag, file.toString()).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+    }
+
     @Test
     void cancelEndsARunningJobAndIsRecorded(AdminServer server) throws Exception {
         String delivery = server.deliver("build-68-failed.json");

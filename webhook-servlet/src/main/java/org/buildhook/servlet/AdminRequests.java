@@ -161,6 +161,8 @@ final class AdminRequests {
         List<String> ids;
         try {
             ids = planned.isEmpty() ? List.of() : store().replay(deliveryId, planned);
+        } catch (StoreUnavailableException e) {
+            throw e; // 503 with Retry-After (AdminApiServlet), not a conflict
         } catch (RunnerException e) {
             throw new ApiError(409, e.getMessage());
         }

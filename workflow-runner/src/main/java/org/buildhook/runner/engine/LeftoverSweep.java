@@ -1,7 +1,11 @@
 package org.buildhook.runner.engine;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.buildhook.runner.exec.AttemptMarker;
 import org.buildhook.runner.exec.Leftovers;
 import org.buildhook.runner.exec.NodeIdentity;
@@ -75,17 +79,48 @@ final class LeftoverSweep {
         return bootId == null || !bootId.contains("/pid:");
     }
 
+    /**
+     * What this node killed of an attempt whose record then failed (the store could not write: a
+     * full disk, an outage), by {@code job id/attempt}: said by the record of a later try, which
+     * finds nothing left to kill, instead of "none of its processes was left" (tryout12 F3).
+     */
+    private final Map<String, List<String>> killedNotRecorded = new ConcurrentHashMap<>();
+
     private void end(RunningAttempt attempt, String what) throws InterruptedException {
         if (self.process().sameProcess(attempt.nodeProcess())) {
             return; // This very JVM: its own attempts are ended by its engine, never swept.
         }
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
+        String key = attempt.jobId() + "/" + attempt.attempt();
         // "run again", or why not: a cancel, a supersede or a timeout it had come to (tryout9, F2).
         String next = ledger.afterCutShort(attempt.jobId(), attempt.attempt());
-        ledger.interruptLeftover(attempt.jobId(), attempt.attempt(), () -> {
-            List<String> killed = Leftovers.kill(marker, attempt.process(), GRACE_MILLIS);
-            return what + "; " + (killed.isEmpty() ? "none of its processes was left"
-                    : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; " + next;
-        }).ifPresent(message -> LOG.warn("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message));
+        Optional<String> recorded;
+        try {
+            recorded = ledger.interruptLeftover(attempt.jobId(), attempt.attempt(), () -> {
+                List<String> killed = new ArrayList<>(killedNotRecorded.getOrDefault(key, List.of()));
+                List<String> now = Leftovers.kill(marker, attempt.process(), GRACE_MILLIS);
+                killed.addAll(now);
+                if (!now.isEmpty()) {
+                    killedNotRecorded.put(key, List.copyOf(killed)); // until the record below commits
+                }
+                return what + "; " + (killed.isEmpty() ? "none of its processes was left"
+                        : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; " + next;
+            });
+        } catch (RuntimeException e) {
+            List<String> killed = killedNotRecorded.get(key);
+            if (killed != null && warnedNotRecorded.add(key)) {
+                LOG.warn("job {} attempt {}: {}; node {} killed what it left ({}), but could not record it: {}. The"
+                        + " job shows as running until the store can write again; then this is recorded and the job"
+                        + " goes on", attempt.jobId(), attempt.attempt(), what, node, String.join(", ", killed),
+                        e.getMessage());
+            }
+            throw e;
+        }
+        killedNotRecorded.remove(key);
+        warnedNotRecorded.remove(key);
+        recorded.ifPresent(message -> LOG.warn("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message));
     }
+
+    /** The keys of {@link #killedNotRecorded} already said once at WARN. */
+    private final Set<String> warnedNotRecorded = ConcurrentHashMap.newKeySet();
 }

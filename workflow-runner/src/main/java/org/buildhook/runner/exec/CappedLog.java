@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The log file of one attempt, with a size cap.
@@ -34,6 +35,13 @@ final class CappedLog extends OutputStream {
     /** The smallest tail kept when the heap has no room for the cap's (below it: none). */
     private static final int MIN_RING = 4 * 1024;
     private static final int IO_CHUNK = 256 * 1024;
+    /**
+     * What the tails of all logs past their cap may still take of the heap, together: half of it, the
+     * rest is the server's (deliveries, the store, the scheduler's heartbeats). Without a bound each
+     * tail took as much as the heap would still give, and a few such jobs at once left the rest of the
+     * server none (review13 F2). A tail of {@link #MIN_RING} is always allowed.
+     */
+    private static final AtomicLong TAIL_ROOM = new AtomicLong(Runtime.getRuntime().maxMemory() / 2);
 
     private final FileChannel channel;
     /** The log's path, where the truncated log replaces the live one; null when it could not be opened. */
@@ -51,6 +59,8 @@ final class CappedLog extends OutputStream {
     /** The tail the cap asked for, when the heap could hold only a smaller one; 0 otherwise. */
     private long ringWanted;
     private int ringGot;
+    /** The part of {@link #TAIL_ROOM} this log's tail holds, given back on close. */
+    private long tailRoom;
 
     CappedLog(FileChannel channel, long cap, IOException openError) {
         this(channel, null, cap, openError);
@@ -129,15 +139,25 @@ final class CappedLog extends OutputStream {
             return;
         }
         closed = true;
-        if (channel == null) {
-            return;
-        }
-        try (channel) {
-            if (ring != null && error == null) {
-                writeTail();
+        try {
+            if (channel == null) {
+                return;
             }
-        } catch (IOException e) {
-            keep(e);
+            try (channel) {
+                if (ring != null && error == null) {
+                    writeTail();
+                }
+            } catch (IOException e) {
+                keep(e);
+            }
+        } finally {
+            if (ring != null) {
+                // Not written (an I/O error): the bytes past the cap are lost, as the outcome says.
+                truncated = true;
+                ring = null;
+            }
+            TAIL_ROOM.addAndGet(tailRoom);
+            tailRoom = 0;
         }
     }
 
@@ -216,9 +236,14 @@ final class CappedLog extends OutputStream {
 
     /** What is in the file after the head becomes the start of the tail (its last bytes, if the ring is smaller). */
     private void startRing() {
-        ring = allocateRing(cap - head);
-        if (ring.length < cap - head) {
-            ringWanted = cap - head;
+        long wanted = cap - head;
+        long[] granted = new long[1];
+        TAIL_ROOM.getAndUpdate(room -> room - (granted[0] = Math.min(wanted, Math.max(MIN_RING, room))));
+        ring = allocateRing(granted[0]);
+        tailRoom = ring.length;
+        TAIL_ROOM.addAndGet(granted[0] - ring.length);
+        if (ring.length < wanted) {
+            ringWanted = wanted;
             ringGot = ring.length;
         }
         ringStart = 0;
@@ -244,10 +269,10 @@ final class CappedLog extends OutputStream {
     }
 
     /**
-     * The tail's buffer: {@code wanted} bytes, or as much less as the heap can give. A cap is the
-     * operator's choice (up to 1 GiB) and every running job past it holds one: {@code runner.threads}
-     * such buffers may not fit the JVM's heap. Without this the OutOfMemoryError ended the output
-     * pump, and the job blocked on its full pipe (tryout12 F1).
+     * The tail's buffer: {@code wanted} bytes (what {@link #TAIL_ROOM} granted), or as much less as the
+     * heap can give. A cap is the operator's choice (up to 1 GiB) and every running job past it holds
+     * one: {@code runner.threads} such buffers may not fit the JVM's heap. Without this the
+     * OutOfMemoryError ended the output pump, and the job blocked on its full pipe (tryout12 F1).
      */
     static byte[] allocateRing(long wanted) {
         long size = wanted;
@@ -270,7 +295,8 @@ final class CappedLog extends OutputStream {
             return null;
         }
         return "tail shortened to " + ringGot + " bytes: the server's memory (the JVM's -Xmx) could not hold the "
-                + ringWanted + " bytes runner.log-max-bytes asks for";
+                + ringWanted + " bytes runner.log-max-bytes asks for (the tails of all jobs together take at most"
+                + " half of it)";
     }
 
     private void toRing(byte[] bytes, int offset, int length) {

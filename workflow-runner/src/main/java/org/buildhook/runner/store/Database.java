@@ -103,6 +103,14 @@ final class Database implements AutoCloseable {
     /**
      * Whether writes work now: the last write's outcome while fresh, else one small probe write
      * (see {@link WriteHealth}). Never throws.
+     *
+     * <p>On PostgreSQL a committed transaction does not count as a write that worked, only a failed one
+     * as one that did not: most of a node's commits change nothing (a sweep with nothing due, a slot try
+     * that finds none free) and commit on a full disk too ({@code 53100}, refusing every delivery);
+     * counted, they kept {@code /healthz} at 200 (tryout12 F2 on PostgreSQL, review13 F1). A commit does
+     * not say whether it changed rows, so only the probe vouches for the store, at most once per
+     * {@link WriteHealth#TRUST_SUCCESS}, on its own connection. SQLite's writer reports its commits that
+     * changed rows.
      */
     boolean writable() {
         if (lostFile() != null) {
@@ -323,9 +331,8 @@ final class Database implements AutoCloseable {
             if (writer != null) {
                 return writer.submit(what, durability, work); // its commits report to writeHealth themselves
             }
-            T result = pooledTransaction(what, durability, work);
-            writeHealth.succeeded();
-            return result;
+            // No writeHealth.succeeded(): on PostgreSQL only the probe vouches for writes (see #writable).
+            return pooledTransaction(what, durability, work);
         } catch (StoreUnavailableException e) {
             writeHealth.failed(e.getMessage());
             throw e;
@@ -403,9 +410,7 @@ final class Database implements AutoCloseable {
             throw new IllegalStateException("SQLite writes go through its writer (" + what + ")");
         }
         try (Connection c = stopWaits.connection(durability == Durability.DEFERRED ? schedulerDataSource() : pool)) {
-            T result = work.run(c);
-            writeHealth.succeeded();
-            return result;
+            return work.run(c); // no writeHealth.succeeded(): only the probe vouches (see #writable)
         } catch (SQLException e) {
             RunnerException failure = translate(what, e);
             if (failure instanceof StoreUnavailableException) {

@@ -7,8 +7,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Whether the store's writes work, for {@code /healthz}: a database that answers reads may still
  * refuse every write (SQLite file read-only, disk full, a PostgreSQL standby).
  *
- * <p>Every write transaction reports its end here (two volatile writes: nothing on the hot path
- * waits). {@link #writable} believes the last outcome while it is fresh — a success for
+ * <p>Write transactions report their end here (two volatile writes: nothing on the hot path
+ * waits): every failure, and a success only where it shows that writes work (SQLite's commits that
+ * changed rows; on PostgreSQL the probe's only, see {@code Database#writable}). {@link #writable} believes the last outcome while it is fresh — a success for
  * {@link #TRUST_SUCCESS}, a failure for {@link #TRUST_FAILURE} — and otherwise runs one small probe
  * write, so an idle server notices a full disk, and a failing one notices the disk freed, without
  * a delivery having to try. One probe at a time; health checks meanwhile get the last outcome.

@@ -109,6 +109,45 @@ class PostgresRetentionRaceTest {
         assertThat(store.job(old)).isPresent();
     }
 
+    /**
+     * review13 L1: a batch that kept a delivery (a job was added to it while the batch chose it) deleted
+     * fewer than a batch, and the sweep took that for "nothing older left": the old deliveries after it
+     * waited for the next sweep (an hour by default).
+     */
+    @Test
+    void aBatchThatKeepsADeliveryDoesNotEndTheSweep() throws Exception {
+        test.rollback();
+        test.close();
+        store.close();
+        StoreConfig config = TestStores.postgres(dir).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        store = Store.open(new StoreConfig(config.url(), config.dataDir(), config.dedupWindow(), config.retention(),
+                config.retentionInterval(), 2, config.poolSize(), config.connectTimeout(), config.clock()));
+        test = store.dataSource().getConnection();
+        test.setAutoCommit(false);
+        String first = finishedJobOfAnOldDelivery();
+        String second = finishedJobOfAnOldDelivery();
+        String third = finishedJobOfAnOldDelivery();
+        String kept = store.job(first).orElseThrow().job().deliveryId();
+        // A re-run of the first delivery's job, not committed yet, as in the test above.
+        lock("SELECT 1 FROM deliveries WHERE id = ? FOR KEY SHARE", kept);
+        String added = first.substring(0, 25) + (first.endsWith("Z") ? "Y" : "Z");
+        try (Statement s = test.createStatement()) {
+            s.execute("CREATE TEMP TABLE added ON COMMIT DROP AS SELECT * FROM jobs WHERE id = '" + first + "'");
+            s.execute("UPDATE added SET id = '" + added + "', state = 'QUEUED', ended_at = NULL, rerun_of = '"
+                    + first + "'");
+            s.execute("INSERT INTO jobs SELECT * FROM added");
+        }
+        CompletableFuture<Integer> retention = CompletableFuture.supplyAsync(store::runRetention, threads);
+        awaitBlockedBy(pid(test));
+        test.commit();
+
+        // The first batch chose the first two deliveries and kept the first; the sweep goes on to the third.
+        assertThat(retention.get(30, TimeUnit.SECONDS)).isEqualTo(2);
+        assertThat(store.delivery(kept)).isPresent();
+        assertThat(store.job(second)).isEmpty();
+        assertThat(store.job(third)).isEmpty();
+    }
+
     /** A delivery older than the retention age whose one job failed; returns the job's id. */
     private String finishedJobOfAnOldDelivery() {
         PlannedJob job = Plans.job("deploy", List.of("/bin/true"));
