@@ -43,8 +43,13 @@ final class AdminClient {
         return json(send(request(path).POST(HttpRequest.BodyPublishers.noBody()).timeout(TIMEOUT).build()));
     }
 
-    /** Copies a UTF-8 text answer (a log) to {@code out} as it arrives; no timeout, as following may last long. */
-    /** Copies the answer's text to {@code out}; returns how many bytes the body had. */
+    /**
+     * Copies a UTF-8 text answer (a log) to {@code out} as it arrives; no timeout, as following may last
+     * long. Returns how many bytes the body had.
+     *
+     * @throws CommandFailure with {@link ExitCodes#UNAVAILABLE} when the server cannot be reached or the
+     *                        connection ends in the middle of the answer (saying so, and what to do)
+     */
     long copy(String path, Writer out) {
         HttpResponse<InputStream> response = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         long[] bytes = {0};
@@ -75,8 +80,11 @@ final class AdminClient {
             }
             return bytes[0];
         } catch (IOException e) {
-            throw new CommandFailure("reading " + path + " from " + base + " failed: " + e.getMessage(),
-                    ExitCodes.UNAVAILABLE);
+            // The answer had begun: the server went away in the middle of it (tryout12 F6).
+            throw new CommandFailure("the connection to the server at " + base + " ended while reading " + path + " ("
+                    + IoProblems.describe(e) + "): the server stopped or restarted, or the network cut the connection;"
+                    + " what arrived is printed above. A job it was running is run again by its next start (or by"
+                    + " another node); run the command again once the server answers", ExitCodes.UNAVAILABLE);
         }
     }
 

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.exec.JobLauncher;
 import org.buildhook.runner.exec.JobOutcome;
 import org.buildhook.runner.exec.JobRequest;
@@ -276,13 +277,20 @@ final class JobTask implements ExecutionHandler<Void> {
         // Read with the job: a delivery's body never changes.
         byte[] body = read == null ? new byte[0] : read;
         Map<String, String> env = new HashMap<>(job.env());
-        Path payload = PayloadFiles.write(store.payloadFile(job.deliveryId()), body);
-        env.put(PAYLOAD_ENV, payload.toString());
+        String unwritable = null;
+        try {
+            env.put(PAYLOAD_ENV, PayloadFiles.write(store.payloadFile(job.deliveryId()), body).toString());
+        } catch (RunnerException e) {
+            // A full disk: the attempt, already recorded, ends as one that could not start (retries and
+            // on-failure as the rule says). Thrown on, db-scheduler retried the execution every 10 s, each
+            // time with a new attempt left RUNNING, and the job never ended (tryout12 F7).
+            unwritable = e.getMessage();
+        }
         JobRequest request = new JobRequest(jobId, attempt, job.argv(), env, job.workdir(), job.stdin() ? body : null,
                 job.timeout());
         // From here on the command has run (or is running): its outcome is waited for and recorded,
         // however long the store is away, unless the engine stops.
-        RunningJob process = launcher.start(request);
+        RunningJob process = unwritable == null ? launcher.start(request) : launcher.refuse(request, unwritable);
         running.add(jobId, process);
         // On a thread of its own: decided() completes on the launcher's timer thread, just before the
         // signals, and on PostgreSQL the write runs before it returns (it may wait for the store).

@@ -135,11 +135,21 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
      *                                  command from starting is a {@code FAILED_TO_START} outcome
      */
     @Override
-    public RunningJob start(JobRequest request) {
+    public RunningJob refuse(JobRequest request, String why) {
+        Attempt attempt = attemptOf(request);
+        attempt.refuse(why);
+        return attempt;
+    }
+
+    private Attempt attemptOf(JobRequest request) {
         Path logFile = logs.pathFor(request.jobId(), request.attempt());
-        Instant started = clock.instant();
-        Attempt attempt = new Attempt(clock, started, logFile, CappedLog.open(logFile, config.logCapBytes()),
+        return new Attempt(clock, clock.instant(), logFile, CappedLog.open(logFile, config.logCapBytes()),
                 config.killGrace(), config.newSession(), marker(request), scheduler, running::remove);
+    }
+
+    @Override
+    public RunningJob start(JobRequest request) {
+        Attempt attempt = attemptOf(request);
         if (closed) {
             attempt.refuse("the launcher is shut down");
             return attempt;

@@ -11,4 +11,11 @@ public interface JobLauncher {
      * outcome of {@link JobOutcome.Result#FAILED_TO_START} with a clear message.
      */
     RunningJob start(JobRequest request);
+
+    /**
+     * Ends the attempt {@link JobOutcome.Result#FAILED_TO_START} without starting anything, for a
+     * reason found before the launch (its payload file could not be written): its log says why, as
+     * for any attempt that could not start.
+     */
+    RunningJob refuse(JobRequest request, String why);
 }

@@ -891,11 +891,14 @@ public final class ExecutionLedger {
         // A job that holds shared resources keeps its place among the jobs waiting for them: it waits
         // again as from just before it took them, ahead of every job that started waiting while it held
         // them (tryout9, F1: after a kill -9 a later build's job took the board of the half-done one);
-        // its attempt's start when its holds are gone. Any other job is simply queued again.
+        // its attempt's start when its holds are gone. Any other job is queued again, and keeps its place
+        // in its rule's concurrency line (slot_waiting, as a retry that asked for a slot): with attempts > 0
+        // and not marked it was out of the line, and a younger job took the slot first (tryout12 F4).
         try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = CASE WHEN resources IS NULL THEN ?"
                 + " ELSE ? END, waiting_since = CASE WHEN resources IS NULL THEN waiting_since ELSE COALESCE("
                 + "(SELECT MIN(h.acquired_at) - 1 FROM resource_holds h WHERE h.job_id = jobs.id), (SELECT a.started_at"
-                + " FROM job_attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts)) END, message = ?"
+                + " FROM job_attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts)) END, message = ?,"
+                + " slot_waiting = CASE WHEN resources IS NULL THEN 1 ELSE slot_waiting END"
                 + " WHERE id = ? AND attempts = ? AND state = ?")) {
             p.setString(1, JobState.QUEUED.name());
             p.setString(2, JobState.WAITING.name());
@@ -1054,8 +1057,9 @@ public final class ExecutionLedger {
             // left and ran the job again while this node was paused (tryout10, F1). This node's own
             // account (it fenced itself, or stopped) ends later than the processes really did.
             updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, ended, log, message, true);
-            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ? WHERE id = ?"
-                    + " AND attempts = ?")) {
+            // Keeps its place in its rule's concurrency line, as a job cut short by its node's death does.
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ?, slot_waiting = 1"
+                    + " WHERE id = ? AND attempts = ?")) {
                 p.setString(1, JobState.QUEUED.name());
                 p.setString(2, message);
                 p.setString(3, jobId);

@@ -124,6 +124,37 @@ abstract class AbstractEngineTest {
         assertThat(store.payloadFile(r.deliveryId())).exists();
     }
 
+    /**
+     * tryout12 F7: the data folder's disk full (here: a file where the payload folder goes). The job
+     * stayed RUNNING for ever, a new attempt "its node stopped heart-beating before the attempt ended"
+     * every 10 s (db-scheduler's retry of a failed execution), none of them ever run.
+     */
+    @Test
+    void aPayloadFileThatCannotBeWrittenEndsTheAttemptFailedToStartSayingWhy() throws IOException {
+        Path payloads = store.payloadFile("01M8R34A10TKT36H0ZVN66JH5T").getParent();
+        deleteRecursively(payloads);
+        Files.writeString(payloads, "not a folder");
+        PlannedJob job = Plans.job("deploy", List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 0);
+
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+        JobDetail done = awaitFinal(jobId);
+
+        assertThat(done.job().state()).isEqualTo(JobState.FAILED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.FAILED_TO_START);
+        assertThat(done.job().message()).startsWith("cannot write the payload file " + payloads);
+    }
+
+    private static void deleteRecursively(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var all = Files.walk(root)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     @Test
     void retriesWithExponentialBackoffAndKeepsEveryAttempt() throws IOException {
         Path counter = dir.resolve("count");

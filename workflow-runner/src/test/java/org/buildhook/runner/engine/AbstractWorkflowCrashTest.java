@@ -398,6 +398,41 @@ abstract class AbstractWorkflowCrashTest {
         }
     }
 
+    /**
+     * A job of a {@code concurrency: 1} rule cut short by its node's kill -9 keeps its place in the
+     * rule's line: the younger job waiting for the slot does not take it first (tryout12 F4: after a
+     * kill -9 the deploy of build 5002 ran before the cut-short deploy of build 5001, which then ran
+     * last and stayed deployed). Run by the SQLite test, as the one above.
+     */
+    void aJobCutShortByItsNodesDeathKeepsItsPlaceInItsRulesConcurrencyLine() throws Exception {
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path deploy = traced("deploy.sh", events, go, "");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/sh, \"" + deploy + "\", \"deploy-${build.id}\"], concurrency: 1,"
+                + " timeout: 30m}\n");
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1,2");
+            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).size() == 1
+                    && byLabel(store, "deploy").size() == 2);
+            String holder = starts(events).get(0).split(" ")[2];
+            assertThat(holder).isEqualTo("deploy-1");
+            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+            victim.kill();
+            if (taker == null) {
+                taker = node("taker", config, "threads=2");
+            }
+            awaitOrExplain(store, () -> starts(events).size() == 2);
+            assertThat(starts(events).get(1).split(" ")[2]).as("the cut-short job started again first").isEqualTo(holder);
+            Files.createFile(go);
+            awaitOrExplain(store, () -> byLabel(store, "deploy").values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
+            assertThat(starts(events)).hasSize(3);
+            assertThat(starts(events).get(2).split(" ")[2]).isEqualTo("deploy-2");
+        }
+    }
+
     /** The lines of the events file that start with {@code prefix}. */
     private static List<String> lines(Path events, String prefix) throws IOException {
         return Files.exists(events) ? Files.readAllLines(events).stream().filter(l -> l.startsWith(prefix)).toList()
@@ -519,8 +554,12 @@ abstract class AbstractWorkflowCrashTest {
 
     /** The flash jobs by their label, {@code flash-<build id>}. */
     private static Map<String, Job> byLabel(Store store) {
+        return byLabel(store, "flash");
+    }
+
+    private static Map<String, Job> byLabel(Store store, String rule) {
         Map<String, Job> out = new TreeMap<>();
-        for (Job j : jobs(store, "flash")) {
+        for (Job j : jobs(store, rule)) {
             out.put(j.argv().get(2), j);
         }
         return out;

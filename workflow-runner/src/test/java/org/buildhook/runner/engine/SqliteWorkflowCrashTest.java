@@ -30,6 +30,11 @@ class SqliteWorkflowCrashTest extends AbstractWorkflowCrashTest {
         aJobCutShortByItsNodesDeathKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits();
     }
 
+    @org.junit.jupiter.api.Test
+    void aJobCutShortByItsKilledNodeKeepsItsPlaceInItsRulesConcurrencyLineOnTheRestartedNode() throws Exception {
+        aJobCutShortByItsNodesDeathKeepsItsPlaceInItsRulesConcurrencyLine();
+    }
+
     @Override
     Duration deadNodeLimit() {
         return Duration.ofSeconds(5);
