@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FollowClientGoneTest {
 
-    static final String TOKEN = "admin-token-for-follow-test-0123456789";
+    static final String TOKEN = ServeProcesses.FOLLOW_TOKEN;
 
     @TempDir
     Path dir;
@@ -47,33 +45,15 @@ class FollowClientGoneTest {
 
     @Test
     void aFollowOfAJobAwaitingAnApprovalStoppedByItsOperatorDoesNotHoldUpTheServersStop() throws Exception {
-        Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
-        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-follow-test\n");
-        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: gated\n    approval: {expires: 1h}\n"
-                + "    run: {command: [/bin/true]}\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                "admin: {token: {file: admin-token}}",
-                "server: {host: 127.0.0.1, port: 0, stop-timeout: 5m}",
-                ""));
+        Path config = ServeProcesses.followConfig(dir, "rules:\n  - name: gated\n    approval: {expires: 1h}\n"
+                + "    run: {command: [/bin/true]}\n", "stop-timeout: 5m");
         processes = new ServeProcesses(dir);
         Process server = processes.serve(config, dir.resolve("serve.out"));
         URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
-        StringWriter sent = new StringWriter();
-        picocli.CommandLine send = BuildhookCommand.commandLine();
-        send.setOut(new PrintWriter(sent, true));
-        assertThat(send.execute("send", url.resolve("webhook").toString(), "--sample", "--secret-file",
-                dir.resolve("webhook-secret").toString(), "--no-retry")).as(sent.toString()).isZero();
-        String job = new ObjectMapper().readTree(sent.toString().substring(sent.toString().indexOf('{')))
-                .path("jobs").path(0).asText();
+        String job = ServeProcesses.sendSample(url, dir);
 
         Path followed = dir.resolve("logs.out");
-        client = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "logs", "-f", job, "--url", url.toString(),
-                "--token-file", dir.resolve("admin-token").toString())
-                .redirectErrorStream(true).redirectOutput(followed.toFile()).start();
+        client = ServeProcesses.logsFollow(job, url, dir, followed);
         await().atMost(Duration.ofMinutes(1)).until(() -> ServeProcesses.printed(followed, "awaits an approval"));
         client.destroy();
         assertThat(client.waitFor(1, TimeUnit.MINUTES)).isTrue();

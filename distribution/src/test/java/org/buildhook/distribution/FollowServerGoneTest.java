@@ -3,9 +3,6 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  * with SIGKILL, and the command.
  */
 class FollowServerGoneTest {
-
-    static final String TOKEN = "admin-token-for-follow-test-0123456789";
 
     @TempDir
     Path dir;
@@ -48,33 +43,15 @@ class FollowServerGoneTest {
     @Test
     void aFollowWhoseServerDiesSaysTheServerWentAwayAndWhatToDo() throws Exception {
         jobPid = dir.resolve("job.pid");
-        Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
-        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-follow-test\n");
-        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: long\n    run: {command: [/bin/sh, -c,"
-                + " 'echo $$ > " + jobPid + "; echo started; exec sleep 600']}\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                "admin: {token: {file: admin-token}}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
+        Path config = ServeProcesses.followConfig(dir, "rules:\n  - name: long\n    run: {command: [/bin/sh, -c,"
+                + " 'echo $$ > " + jobPid + "; echo started; exec sleep 600']}\n", "");
         processes = new ServeProcesses(dir);
         Process server = processes.serve(config, dir.resolve("serve.out"));
         URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
-        StringWriter sent = new StringWriter();
-        picocli.CommandLine send = BuildhookCommand.commandLine();
-        send.setOut(new PrintWriter(sent, true));
-        assertThat(send.execute("send", url.resolve("webhook").toString(), "--sample", "--secret-file",
-                dir.resolve("webhook-secret").toString(), "--no-retry")).as(sent.toString()).isZero();
-        String job = new ObjectMapper().readTree(sent.toString().substring(sent.toString().indexOf('{')))
-                .path("jobs").path(0).asText();
+        String job = ServeProcesses.sendSample(url, dir);
 
         Path followed = dir.resolve("logs.out");
-        client = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "logs", "-f", job, "--url", url.toString(),
-                "--token-file", dir.resolve("admin-token").toString())
-                .redirectErrorStream(true).redirectOutput(followed.toFile()).start();
+        client = ServeProcesses.logsFollow(job, url, dir, followed);
         await().atMost(Duration.ofMinutes(1)).until(() -> ServeProcesses.printed(followed, "started"));
         server.destroyForcibly();
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LogFollowsHoldNoThreadTest {
 
-    static final String TOKEN = "admin-token-for-follow-test-0123456789";
+    static final String TOKEN = ServeProcesses.FOLLOW_TOKEN;
     /** More than the request threads of {@code server.threads.max: 16}, of which Jetty takes some itself. */
     static final int FOLLOWS = 24;
 
@@ -49,17 +49,9 @@ class LogFollowsHoldNoThreadTest {
 
     @Test
     void followsOfAQuietJobWhoseClientWentAwayLeaveTheThreadsToDeliveriesAndToTheStop() throws Exception {
-        Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
-        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-follow-test\n");
-        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: gated\n    approval: {expires: 1h}\n"
-                + "    run: {command: [/bin/true]}\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                "admin: {token: {file: admin-token}}",
-                "server: {host: 127.0.0.1, port: 0, stop-timeout: 5m, threads: {min: 4, max: 16}}",
-                ""));
+        Path config = ServeProcesses.followConfig(dir, "rules:\n  - name: gated\n    approval: {expires: 1h}\n"
+                + "    run: {command: [/bin/true]}\n",
+                "stop-timeout: 5m, threads: {min: 4, max: 16}");
         processes = new ServeProcesses(dir);
         Path serveOut = dir.resolve("serve.out");
         Process server = processes.serve(config, serveOut);
@@ -97,17 +89,9 @@ class LogFollowsHoldNoThreadTest {
 
     @Test
     void aFollowOfAQuietJobOutlastsTheIdleTimeoutAndEndsWhenTheAttemptEnds() throws Exception {
-        Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
-        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-follow-test\n");
-        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: gated\n    approval: {expires: 1h}\n"
-                + "    run: {command: [/bin/true]}\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                "admin: {token: {file: admin-token}}",
-                "server: {host: 127.0.0.1, port: 0, idle-timeout: 1s}",
-                ""));
+        Path config = ServeProcesses.followConfig(dir, "rules:\n  - name: gated\n    approval: {expires: 1h}\n"
+                + "    run: {command: [/bin/true]}\n",
+                "idle-timeout: 1s");
         processes = new ServeProcesses(dir);
         Process server = processes.serve(config, dir.resolve("serve.out"));
         URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));

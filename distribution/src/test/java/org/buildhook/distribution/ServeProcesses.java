@@ -47,6 +47,51 @@ final class ServeProcesses implements AutoCloseable {
         return URI.create(Files.readString(urlFile).strip());
     }
 
+    /** The admin token {@link #followConfig} gives the server. */
+    static final String FOLLOW_TOKEN = "admin-token-for-follow-test-0123456789";
+
+    /**
+     * Writes, in {@code dir}, a server's configuration for the log-follow tests: {@code rules} as its
+     * rules file, the default endpoint with a secret of its own ({@code webhook-secret}), the admin API
+     * with {@link #FOLLOW_TOKEN} ({@code admin-token}), and {@code server} as its {@code server:}
+     * settings (host and port are given first, 127.0.0.1 and any free port). Returns the configuration.
+     */
+    static Path followConfig(Path dir, String rules, String server) throws IOException {
+        Files.writeString(dir.resolve("admin-token"), FOLLOW_TOKEN + "\n");
+        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-follow-test\n");
+        Files.writeString(dir.resolve("rules.yaml"), rules);
+        return Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "admin: {token: {file: admin-token}}",
+                "server: {host: 127.0.0.1, port: 0" + (server.isEmpty() ? "" : ", " + server) + "}",
+                ""));
+    }
+
+    /** Sends the sample delivery to the server at {@code url} with {@link #followConfig}'s secret; its first job's id. */
+    static String sendSample(URI url, Path dir) throws IOException {
+        java.io.StringWriter sent = new java.io.StringWriter();
+        picocli.CommandLine send = BuildhookCommand.commandLine();
+        send.setOut(new java.io.PrintWriter(sent, true));
+        int code = send.execute("send", url.resolve("webhook").toString(), "--sample", "--secret-file",
+                dir.resolve("webhook-secret").toString(), "--no-retry");
+        if (code != 0) {
+            throw new AssertionError("send exited " + code + ": " + sent);
+        }
+        String out = sent.toString();
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.substring(out.indexOf('{')))
+                .path("jobs").path(0).asText();
+    }
+
+    /** Starts {@code buildhook logs -f job} against the server at {@code url} as a process of its own, output to {@code out}. */
+    static Process logsFollow(String job, URI url, Path dir, Path out) throws IOException {
+        return new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "logs", "-f", job, "--url", url.toString(),
+                "--token-file", dir.resolve("admin-token").toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    }
+
     /** Whether {@code out} holds {@code text} yet. */
     static boolean printed(Path out, String text) throws IOException {
         return Files.exists(out) && Files.readString(out, StandardCharsets.UTF_8).contains(text);

@@ -191,9 +191,11 @@ final class JobTask implements ExecutionHandler<Void> {
         // Slots and units are taken under the pick, as the attempt is started under it: a thread whose
         // pick was put back in the queue meanwhile takes nothing from the node that took the job over.
         if (job.concurrency() > 0) {
+            // Refused, the job is put back for its next try in the same transaction (PUT_BACK): a slot freed
+            // meanwhile then wakes it (review12 L1).
             ExecutionLedger.Take slot = waits.call(jobId, "take a concurrency slot",
-                    () -> ledger.tryAcquireSlot(job.ruleName(), job.concurrency(), jobId, config.nodeId(), version),
-                    before);
+                    () -> ledger.tryAcquireSlot(job.ruleName(), job.concurrency(), jobId, config.nodeId(), version,
+                            clock.instant().plus(config.slotRetryDelay())), before);
             if (slot != ExecutionLedger.Take.TAKEN) {
                 return notTaken(jobId, slot);
             }
@@ -237,9 +239,19 @@ final class JobTask implements ExecutionHandler<Void> {
         return read.bodyRead() && job.attempts() == 0 && !job.state().isFinal() && !job.cancelRequested();
     }
 
-    /** A slot or units not taken: try again later, or, when the pick was lost, leave the job to its next pick. */
+    /**
+     * A slot or units not taken: try again later (the execution put back already, or now), or, when the
+     * pick was lost, leave the job to its next pick.
+     */
     private CompletionHandler<Void> notTaken(String jobId, ExecutionLedger.Take take) {
-        return take == ExecutionLedger.Take.PICK_LOST ? pickLost(jobId) : rescheduleIn(config.slotRetryDelay());
+        switch (take) {
+            case PICK_LOST:
+                return pickLost(jobId);
+            case PUT_BACK:
+                return LEFT_ALONE;
+            default:
+                return rescheduleIn(config.slotRetryDelay());
+        }
     }
 
     /**
@@ -396,8 +408,9 @@ final class JobTask implements ExecutionHandler<Void> {
     private static final CompletionHandler<Void> DEQUEUED = (complete, operations) -> { };
 
     /**
-     * The execution is not this thread's to complete (its pick was lost, or a later attempt started
-     * elsewhere) or the engine stops before it entered: its row is left as it is.
+     * The execution is not this thread's to complete (its pick was lost, a later attempt started
+     * elsewhere, or it was put back already for want of a slot) or the engine stops before it entered:
+     * its row is left as it is.
      */
     private static final CompletionHandler<Void> LEFT_ALONE = (complete, operations) -> { };
 
@@ -490,8 +503,9 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     /**
-     * Frees the job's slot and wakes the rule's next job in line, if it waits for its retry (the
-     * time to the next job's start is then the engine's, not {@code runner.slot-retry}). A slot left
+     * Frees the job's slot and wakes the rule's next jobs in line, one for each free slot, that wait
+     * for their next try (the time to the next job's start is then the engine's, not
+     * {@code runner.slot-retry}). A slot left
      * behind frees itself once the execution is no longer picked (see
      * {@link ExecutionLedger#tryAcquireSlot}), so failing to free it must not cost the job its
      * completion: the failure is logged, not thrown.

@@ -42,11 +42,25 @@ final class LeftoverSweep {
 
     /** Kills the leftovers of every attempt of this host boot whose node process is gone, and records them. */
     void sweepDeadNodes() throws InterruptedException {
-        for (RunningAttempt attempt : ledger.runningAttempts(self.bootId())) {
+        List<RunningAttempt> running = ledger.runningAttempts(self.bootId());
+        for (RunningAttempt attempt : running) {
             if (attempt.nodeProcess() != null && !attempt.nodeProcess().isAlive()) {
                 end(attempt, "its node " + attempt.node() + " died before the attempt ended");
             }
         }
+        if (!killedNotRecorded.isEmpty()) {
+            // An attempt no longer running was recorded (by another node, whose sweep came first):
+            // nothing of it is left to say. Every key is of this host's boot, as running is.
+            Set<String> still = new java.util.HashSet<>();
+            running.forEach(a -> still.add(a.jobId() + "/" + a.attempt()));
+            killedNotRecorded.keySet().retainAll(still);
+            warnedNotRecorded.retainAll(still);
+        }
+    }
+
+    /** How many attempts this node killed leftovers of without their record committing yet (for tests). */
+    int killedNotRecorded() {
+        return killedNotRecorded.size();
     }
 
     /**

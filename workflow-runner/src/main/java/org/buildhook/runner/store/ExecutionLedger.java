@@ -131,6 +131,12 @@ public final class ExecutionLedger {
         /** Not free now; the job tries again later. Nothing was taken. */
         NOT_FREE,
         /**
+         * Not free now, and the job's execution was put back in the queue for its next try in the same
+         * transaction ({@link #tryAcquireSlot(String, int, String, String, long, Instant)}): nothing was
+         * taken, and the execution is no longer this node's to complete.
+         */
+        PUT_BACK,
+        /**
          * The job's execution is no longer picked at the version this node picked it (released as a
          * stale pick, or revived): nothing was taken or freed, and whoever picks the job next takes
          * what it needs.
@@ -141,7 +147,7 @@ public final class ExecutionLedger {
     /**
      * Takes one of the rule's {@code limit} slots for {@code jobId} under the pick this node made,
      * first come, first served: only when a slot is free for it after one for each job of the rule
-     * created before it that is still in the rule's line ({@link #IN_LINE}), whichever node runs
+     * created before it that is still in the rule's line ({@link #inLine}), whichever node runs
      * which. So the rule's jobs held back by its limit start in the order they were created, and
      * none waits for ever behind a younger one. A job not given a slot is put in the line (a first
      * attempt is in it from its creation; a retry joins it here, at its place by creation); a job
@@ -155,6 +161,10 @@ public final class ExecutionLedger {
      * thread whose pick was put back in the queue and taken by another node must not free that node's
      * slot and take one itself. Two nodes racing for the last slot: the primary key lets exactly one in.
      *
+     * <p>A job refused a slot only because older jobs are ahead of it for the free ones (a reload raised
+     * the limit while they waited) makes those of them that wait for their next try due now: nobody else
+     * would (review12 L1).
+     *
      * @param asked   the limit the job was stored with, from 1; the one used is that of the rule's newest
      *                job still to run (after a reload changed it, the rules' current one), this one only
      *                when there is none
@@ -164,12 +174,33 @@ public final class ExecutionLedger {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public Take tryAcquireSlot(String ruleName, int asked, String jobId, String node, long version) {
+        return tryAcquireSlot(ruleName, asked, jobId, node, version, null);
+    }
+
+    /**
+     * As {@link #tryAcquireSlot(String, int, String, String, long)}; a job not given a slot under the
+     * pick at {@code version} has its execution put back in the queue for {@code retryAt} in the same
+     * transaction ({@link Take#PUT_BACK}), instead of its heartbeat renewed for the caller to put it
+     * back. Put back afterwards, in a transaction of its own, a job refused while a slot was being freed
+     * was still picked when the release looked for a job to wake, and waited for its next try; in one,
+     * the release sees either the slot taken or the job waiting (review12 L1). On PostgreSQL the tries
+     * and the releases of one rule's slots take turns ({@link #inTurn}), as SQLite's one writer makes them.
+     *
+     * @param retryAt when a job refused a slot tries again; null, or a negative {@code version}: the
+     *                caller puts it back ({@link Take#NOT_FREE})
+     */
+    public Take tryAcquireSlot(String ruleName, int asked, String jobId, String node, long version, Instant retryAt) {
         String insert = db.dialect() == Dialect.POSTGRESQL
                 ? "INSERT INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)"
                         + " ON CONFLICT DO NOTHING"
                 : "INSERT OR IGNORE INTO rule_slots (rule_name, slot, job_id, node, acquired_at) VALUES (?, ?, ?, ?, ?)";
+        boolean putBack = retryAt != null && version >= 0;
+        int[] woken = new int[1];
+        Take result;
         try {
-            return db.inTransaction("take a concurrency slot", Durability.DEFERRED, c -> {
+            result = db.inTransaction("take a concurrency slot", Durability.DEFERRED, c -> {
+                woken[0] = 0;
+                inTurn(c, ruleName);
                 // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
                 // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND"
@@ -189,7 +220,7 @@ public final class ExecutionLedger {
                 // The limit in force, the slots held, and the jobs ahead counted up to the limit only (no
                 // more can matter: a long line costs each of its jobs' tries no more than a short one), in
                 // one statement.
-                try (PreparedStatement p = c.prepareStatement("WITH in_force AS (SELECT " + CURRENT_LIMIT
+                try (PreparedStatement p = c.prepareStatement("WITH in_force AS (SELECT " + currentLimit("?")
                         + " AS n) SELECT (SELECT n FROM in_force), (SELECT COUNT(*) FROM rule_slots WHERE rule_name = ?),"
                         + " (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE " + inLine(db.dialect())
                         + " AND j.id < ? LIMIT (SELECT n FROM in_force)) ahead), (SELECT slot_waiting FROM jobs WHERE id = ?)")) {
@@ -225,18 +256,49 @@ public final class ExecutionLedger {
                 }
                 if (waiting != (take == Take.NOT_FREE)) {
                     // Written only when it changes: a job that takes a slot at once writes nothing more.
-                    // The message says why a job stays QUEUED (buildhook jobs, the status page); taken, it
-                    // goes (the attempt's start clears the message anyway).
-                    String why = slotWait(limit);
-                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET slot_waiting = ?, message = CASE"
-                            + " WHEN ? = 1 THEN ? WHEN message = ? THEN NULL ELSE message END WHERE id = ?")) {
-                        p.setInt(1, waiting ? 0 : 1);
-                        p.setInt(2, waiting ? 0 : 1);
-                        p.setString(3, why);
-                        p.setString(4, why);
-                        p.setString(5, jobId);
+                    // The wait says why a job stays QUEUED (buildhook jobs, the status page). It follows the
+                    // job's own message, not over it: a retry keeps showing why its last attempt failed
+                    // (review12 L3). Taken, the wait goes and that message stays (the attempt's start clears
+                    // it anyway).
+                    String rest = withoutSlotWait(db.dialect());
+                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET slot_waiting = ?, message = "
+                            + (waiting ? rest : "CASE WHEN " + rest + " IS NULL THEN ? ELSE " + rest + " || '; ' || ? END")
+                            + " WHERE id = ?")) {
+                        int i = 0;
+                        p.setInt(++i, waiting ? 0 : 1);
+                        if (!waiting) {
+                            String why = slotWait(limit);
+                            p.setString(++i, why);
+                            p.setString(++i, why);
+                        }
+                        p.setString(++i, jobId);
                         p.executeUpdate();
                     }
+                }
+                if (take == Take.NOT_FREE && held < limit) {
+                    // Free slots, older jobs' turn: those of them waiting for their next try go now.
+                    List<String> turn = new ArrayList<>();
+                    try (PreparedStatement p = c.prepareStatement(FIRST_IN_LINE.formatted(inLine(db.dialect()), "?"))) {
+                        p.setString(1, ruleName);
+                        p.setString(2, JobQueue.TASK_NAME);
+                        p.setInt(3, limit - held);
+                        readIds(p, turn);
+                    }
+                    woken[0] = wake(c, turn);
+                }
+                if (take == Take.NOT_FREE && putBack) {
+                    try (PreparedStatement p = c.prepareStatement(PUT_BACK)) {
+                        p.setBoolean(1, false);
+                        jdbc.setInstant(p, 2, retryAt);
+                        p.setString(3, JobQueue.TASK_NAME);
+                        p.setString(4, jobId);
+                        p.setBoolean(5, true);
+                        p.setLong(6, version);
+                        if (p.executeUpdate() != 1) {
+                            throw new PickLost();
+                        }
+                    }
+                    return Take.PUT_BACK;
                 }
                 holdLease(c, jobId, version);
                 return take;
@@ -244,16 +306,107 @@ public final class ExecutionLedger {
         } catch (PickLost e) {
             return Take.PICK_LOST;
         }
+        if (woken[0] > 0) {
+            jobsDue.run();
+        }
+        return result;
     }
+
+    /**
+     * Puts a picked execution back in the queue for a later time, as db-scheduler's reschedule does,
+     * only while it is still picked at the version this node picked it.
+     */
+    private static final String PUT_BACK = "UPDATE scheduled_tasks SET picked = ?, picked_by = NULL,"
+            + " last_heartbeat = NULL, execution_time = ?, version = version + 1 WHERE task_name = ?"
+            + " AND task_instance = ? AND picked = ? AND version = ?";
+
+    /**
+     * PostgreSQL: waits for the turn of this transaction among those that take or free the rule's slots
+     * (a lock held until it ends), so that they run one after another, as on SQLite, whose one writer runs
+     * every transaction: a release then sees a job refused meanwhile put back, or the refusal sees the
+     * slot free, never neither (review12 L1). First in the transaction, before any row lock, so that a
+     * wait for it holds nothing up.
+     */
+    private void inTurn(Connection c, String ruleName) throws SQLException {
+        if (db.dialect() != Dialect.POSTGRESQL) {
+            return;
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()"
+                + " || '/' || ?))")) {
+            p.setInt(1, SLOTS_LOCK_CLASS);
+            p.setString(2, ruleName);
+            p.executeQuery().close();
+        }
+    }
+
+    /** The advisory lock class of rules' slots ("bhrs"); the key is a hash of the schema and the rule. */
+    private static final int SLOTS_LOCK_CLASS = 0x62687273;
+
+    /** The first jobs of a rule's line ({@link #inLine}, then a limit: SQL), by creation. */
+    private static final String FIRST_IN_LINE = "SELECT j.id FROM jobs j WHERE %s ORDER BY j.id LIMIT %s";
+
+    private static void readIds(PreparedStatement p, List<String> into) throws SQLException {
+        try (ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                into.add(rs.getString(1));
+            }
+        }
+    }
+
+    /**
+     * Makes due now those of {@code jobs} whose execution waits in the queue for a later time (they found
+     * no slot and were put back for their next try); those picked at the moment try on their own, and due
+     * ones are picked soon. Each execution by its whole key, in one batch: with {@code task_instance IN
+     * (SELECT …)} PostgreSQL's planner read every execution in the queue and matched it against the jobs.
+     *
+     * @return how many were made due
+     */
+    private int wake(Connection c, List<String> jobs) throws SQLException {
+        if (jobs.isEmpty()) {
+            return 0;
+        }
+        Instant now = clock.instant();
+        try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET execution_time = ? WHERE"
+                + " task_name = ? AND task_instance = ? AND picked = ? AND execution_time > ?")) {
+            for (String job : jobs) {
+                jdbc.setInstant(p, 1, now);
+                p.setString(2, JobQueue.TASK_NAME);
+                p.setString(3, job);
+                p.setBoolean(4, false);
+                jdbc.setInstant(p, 5, now);
+                p.addBatch();
+            }
+            int woken = 0;
+            for (int n : p.executeBatch()) {
+                woken += Math.max(n, 0);
+            }
+            return woken;
+        }
+    }
+
+    /** How the message of a job waiting for a slot begins ({@link #slotWait}). */
+    private static final String SLOT_WAIT = "waiting for a concurrency slot of its rule (";
 
     /** The message of a job waiting for a slot of a rule with {@code limit} slots. */
     static String slotWait(int limit) {
-        return "waiting for a concurrency slot of its rule (" + limit + " at once; its older jobs first)";
+        return SLOT_WAIT + limit + " at once; its older jobs first)";
+    }
+
+    /**
+     * SQL: the job's message without the wait {@link #tryAcquireSlot} added to it, whatever limit that
+     * wait named (a reload may have changed it since); NULL when the message is only the wait.
+     */
+    private static String withoutSlotWait(Dialect dialect) {
+        String find = dialect == Dialect.POSTGRESQL ? "strpos" : "instr";
+        String alone = find + "(message, '" + SLOT_WAIT + "')";
+        String after = find + "(message, '; " + SLOT_WAIT + "')";
+        return "(CASE WHEN " + alone + " = 1 THEN NULL WHEN " + after + " > 0 THEN substr(message, 1, " + after
+                + " - 1) ELSE message END)";
     }
 
     /**
      * The rule's concurrency as its newest job still to run was stored with, which the rules in force
-     * gave it; the asking job's own (parameter 2) when there is none; as SQL, the rule parameter 1. After a
+     * gave it; {@code otherwise} (SQL: the asking job's own) when there is none; the rule parameter 1. After a
      * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they
      * waited while any slot was held, and the younger jobs, having room, kept them busy (review12 L10). A
      * re-run is not asked: it keeps the plan of the job it re-runs, whose limit may be from before the
@@ -261,9 +414,10 @@ public final class ExecutionLedger {
      * (review12). A sub-query of the statement that counts the slots held and the jobs ahead, not a
      * statement of its own (review12 L16).
      */
-    private static final String CURRENT_LIMIT = "COALESCE((SELECT concurrency FROM jobs WHERE rule_name = ? AND"
-            + " concurrency > 0 AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND rerun_of IS NULL"
-            + " ORDER BY id DESC LIMIT 1), ?)";
+    private static String currentLimit(String otherwise) {
+        return "COALESCE((SELECT concurrency FROM jobs WHERE rule_name = ? AND concurrency > 0 AND state IN"
+                + " ('QUEUED', 'WAITING', 'RUNNING') AND rerun_of IS NULL ORDER BY id DESC LIMIT 1), " + otherwise + ")";
+    }
 
     /**
      * The condition (on {@code jobs j}) of a job in the line of a rule's slots: of the rule (parameter
@@ -345,34 +499,45 @@ public final class ExecutionLedger {
     }
 
     /**
-     * As {@link #releaseSlot(String, String)}, and wakes the job whose turn it is now: the first in the
-     * rule's line ({@link #inLine}) whose execution waits in the queue for a later time (it found no
-     * slot and was put back for {@code runner.slot-retry}) is made due now, in the same transaction.
-     * Nothing is woken when that job is picked at the moment (it tries on its own) or due already.
-     * A job woken is told to the store's jobs-queued listeners once committed, so that this node's
-     * engine picks it at once rather than at its next poll.
+     * As {@link #releaseSlot(String, String)}, and wakes the jobs whose turn it is now, in the same
+     * transaction: the first of the rule's line ({@link #inLine}), one for each slot free (the limit in
+     * force less the slots held by jobs still picked), that wait in the queue for a later time (they
+     * found no slot and were put back for {@code runner.slot-retry}) are made due now
+     * ({@link #wake(Connection, List)}).
+     * One picked at the moment tries on its own: it sees the slot free, or it was put back before this
+     * release, which then wakes it ({@link #tryAcquireSlot(String, int, String, String, long, Instant)}).
+     * Before, only the first in line was woken, and only when it waited for its next try: with two slots
+     * freed before the job the first woke had taken its own, or with that job refused a moment before,
+     * the next start waited for {@code runner.slot-retry} (review12 L1). Jobs woken are told to the
+     * store's jobs-queued listeners once committed, so that this node's engine picks them at once rather
+     * than at its next poll.
      *
      * @return whether a job was woken
      */
     public boolean releaseSlot(String jobId, String ruleName, String node) {
-        Instant now = clock.instant();
+        String free = (db.dialect() == Dialect.POSTGRESQL ? "GREATEST" : "MAX") + "(0, "
+                + currentLimit("(SELECT concurrency FROM jobs WHERE id = ?)") + " - (SELECT COUNT(*) FROM rule_slots r"
+                + " WHERE r.rule_name = ? AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ?"
+                + " AND s.task_instance = r.job_id AND s.picked = ?" + lookUpEach(db.dialect()) + ")))";
         boolean woken = db.inTransaction("free a concurrency slot", Durability.DEFERRED, c -> {
+            inTurn(c, ruleName);
             try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ? AND node = ?")) {
                 p.setString(1, jobId);
                 p.setString(2, node);
                 p.executeUpdate();
             }
-            try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET execution_time = ?"
-                    + " WHERE task_name = ? AND picked = ? AND execution_time > ? AND task_instance = (SELECT j.id"
-                    + " FROM jobs j WHERE " + inLine(db.dialect()) + " ORDER BY j.id LIMIT 1)")) {
-                jdbc.setInstant(p, 1, now);
+            List<String> turn = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement(FIRST_IN_LINE.formatted(inLine(db.dialect()), free))) {
+                p.setString(1, ruleName);
                 p.setString(2, JobQueue.TASK_NAME);
-                p.setBoolean(3, false);
-                jdbc.setInstant(p, 4, now);
+                p.setString(3, ruleName);
+                p.setString(4, jobId);
                 p.setString(5, ruleName);
                 p.setString(6, JobQueue.TASK_NAME);
-                return p.executeUpdate() == 1;
+                p.setBoolean(7, true);
+                readIds(p, turn);
             }
+            return wake(c, turn) > 0;
         });
         if (woken) {
             jobsDue.run();

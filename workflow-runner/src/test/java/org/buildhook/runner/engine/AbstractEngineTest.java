@@ -316,6 +316,45 @@ abstract class AbstractEngineTest {
     }
 
     /**
+     * review12 L1: with {@code concurrency: 3} and three jobs ending together, a slot freed woke nobody
+     * when the job an earlier one woke had not yet taken its slot (the first in line was due already), or
+     * was refused a moment before and not yet put back: the next jobs waited for {@code runner.slot-retry},
+     * here a minute. The three waiting jobs now start at once.
+     */
+    @Test
+    void threeJobsOfARuleWithThreeSlotsEndingTogetherStartTheThreeNextAtOnce() throws Exception {
+        engine.stop();
+        engine = JobEngine.create(store, launcher(), new EngineConfig("node-a", 6, Duration.ofMillis(200),
+                Duration.ofMillis(200), 50, Duration.ofSeconds(5), Duration.ofMinutes(1), Duration.ofMillis(100)));
+        engine.start();
+        Path started = dir.resolve("started");
+        Path first = dir.resolve("first-go");
+        Path next = dir.resolve("next-go");
+        // Each job holds its slot until its file exists.
+        Path s = script("three.sh", "echo $1 >> " + started + "\nwhile [ ! -e \"$2\" ]; do sleep 0.05; done");
+        List<String> jobIds = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            jobIds.addAll(store.accept(Plans.delivery("{\"build_id\": " + (960 + i) + "}"), List.of(Plans.job("three",
+                    List.of("/bin/sh", s.toString(), "job" + i, (i < 3 ? first : next).toString()), Map.of(), 0,
+                    Duration.ofMillis(50), 3))).jobIds());
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> lines(started).size() == 3);
+        for (String waiting : jobIds.subList(3, 6)) {
+            // Picked, refused the slot and put back for a minute.
+            await().atMost(Duration.ofSeconds(30)).until(() -> executionVersion(waiting) >= 3);
+        }
+
+        Files.createFile(first);
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> lines(started).size() == 6);
+        Files.createFile(next);
+        jobIds.forEach(this::awaitFinal);
+        // Three at a time: each three in any order.
+        assertThat(lines(started).subList(0, 3)).containsExactlyInAnyOrder("job0", "job1", "job2");
+        assertThat(lines(started).subList(3, 6)).containsExactlyInAnyOrder("job3", "job4", "job5");
+    }
+
+    /**
      * The oldest job of a rule with a limit, picked by a node that then died before it took the slot,
      * keeps its place only until it is taken over (the dead-node limit, 800 ms here): the younger job
      * waits for it, not for ever, and they run in the order they were created. Before, the younger job

@@ -110,4 +110,23 @@ class LeftoverSweepNotRecordedTest {
         assertThat(recorded).contains("node node-a killed what it left: " + name).doesNotContain("none of its");
         assertThat(log.list).last().satisfies(event -> assertThat(event.getFormattedMessage()).contains(name));
     }
+
+    @Test
+    void aKillNotRecordedHereIsForgottenOnceAnotherNodeRecordedTheAttempt() throws Exception {
+        ExecutionLedger ledger = spy(store.ledger());
+        doAnswer(call -> {
+            ExecutionLedger.LeftoverKill kill = call.getArgument(2);
+            kill.kill();
+            throw AbstractStoreOutageTest.outage();
+        }).when(ledger).interruptLeftover(anyString(), anyInt(), any());
+        LeftoverSweep sweep = new LeftoverSweep(ledger, "node-a");
+        assertThatThrownBy(sweep::sweepDeadNodes).hasMessageContaining("injected");
+        assertThat(sweep.killedNotRecorded()).isEqualTo(1);
+
+        // Another node's sweep records the attempt first.
+        assertThat(store.ledger().interruptLeftover(jobId, 1, () -> "recorded by node-b")).isPresent();
+        sweep.sweepDeadNodes();
+
+        assertThat(sweep.killedNotRecorded()).as("nothing kept for an attempt no longer running").isZero();
+    }
 }

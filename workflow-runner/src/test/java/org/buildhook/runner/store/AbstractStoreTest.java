@@ -491,8 +491,42 @@ abstract class AbstractStoreTest {
         assertThat(ledger.tryAcquireSlot("serial", 1, fourth, "node-a", -1)).as("the first job's retry waits before it")
                 .isEqualTo(ExecutionLedger.Take.NOT_FREE);
         assertThat(ledger.tryAcquireSlot("serial", 1, first, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
-        assertThat(store.job(first).orElseThrow().job().message()).as("its failed attempt's, then the wait's")
-                .isNull();
+        assertThat(store.job(first).orElseThrow().job().message()).as("its failed attempt's, kept through the wait")
+                .isEqualTo("FAILED");
+    }
+
+    /**
+     * review12 L3: a retry waiting for its rule's slot showed only that wait; why its last attempt failed,
+     * what the retry is about, was overwritten until the retry started. The wait now follows it, and goes
+     * when the slot is taken.
+     */
+    @Test
+    void aRetryWaitingForItsRulesSlotStillShowsWhyItsLastAttemptFailed() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (915 + i) + "}"), List.of(Plans.job("told",
+                    List.of("/bin/true"), Map.of(), 1, Duration.ofMillis(100), 1))).jobIds());
+        }
+        String holder = ids.get(0);
+        String retry = ids.get(1);
+        picked(holder);
+        assertThat(ledger.tryAcquireSlot("told", 1, holder, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        ledger.startAttempt(holder, "node-a");
+        int attempt = ledger.startAttempt(retry, "node-b");
+        Instant now = Instant.now();
+        ledger.finishAttempt(retry, attempt, new JobOutcome(JobOutcome.Result.FAILED, 3, now, now, "exited with 3",
+                null, false), JobState.QUEUED, -1);
+
+        assertThat(ledger.tryAcquireSlot("told", 1, retry, "node-b", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(retry).orElseThrow().job().message()).isEqualTo("exited with 3; waiting for a"
+                + " concurrency slot of its rule (1 at once; its older jobs first)");
+        assertThat(ledger.tryAcquireSlot("told", 1, retry, "node-b", -1)).as("still waiting: written once")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(retry).orElseThrow().job().message()).endsWith("first)").doesNotContain("first);");
+        ledger.releaseSlot(holder, "told", "node-a");
+        assertThat(ledger.tryAcquireSlot("told", 1, retry, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.job(retry).orElseThrow().job().message()).isEqualTo("exited with 3");
     }
 
     /** A rule's line counts for as many slots as its limit has: the second of three takes the second slot. */
@@ -511,6 +545,101 @@ abstract class AbstractStoreTest {
         assertThat(ledger.tryAcquireSlot("pair", 2, ids.get(2), "node-a", -1)).as("the one free slot is the first's")
                 .isEqualTo(ExecutionLedger.Take.NOT_FREE);
         assertThat(ledger.tryAcquireSlot("pair", 2, ids.get(0), "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /**
+     * review12 L1: a freed slot woke only the first job in line, and only while it waited for its next
+     * try; two slots of a rule freed one after the other, before the job the first woke had taken its
+     * slot, woke nobody the second time (the first in line was due already), and the next job waited for
+     * {@code runner.slot-retry}. Each slot freed now wakes the line for as many slots as are free.
+     */
+    @Test
+    void twoSlotsFreedOneAfterTheOtherWakeTheTwoNextJobsInLine() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (925 + i) + "}"), List.of(Plans.job("pair",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 2))).jobIds());
+        }
+        for (String running : ids.subList(0, 2)) {
+            picked(running);
+            assertThat(ledger.tryAcquireSlot("pair", 2, running, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+            ledger.startAttempt(running, "node-a");
+        }
+        for (String waiting : ids.subList(2, 5)) {
+            assertThat(ledger.tryAcquireSlot("pair", 2, waiting, "node-a", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+            dueIn(waiting, Duration.ofHours(1));
+        }
+
+        assertThat(ledger.releaseSlot(ids.get(0), "pair", "node-a")).isTrue();
+        assertThat(ledger.releaseSlot(ids.get(1), "pair", "node-a")).isTrue();
+
+        assertThat(executionTime(ids.get(2))).as("woken by the first").isBeforeOrEqualTo(Instant.now());
+        assertThat(executionTime(ids.get(3))).as("woken by the second").isBeforeOrEqualTo(Instant.now());
+        assertThat(executionTime(ids.get(4))).as("no slot for it").isAfter(Instant.now().plusSeconds(3000));
+    }
+
+    /**
+     * review12 L1: a job refused its rule's slot was put back in the queue afterwards, by db-scheduler in a
+     * transaction of its own; a slot freed in between found it still picked, woke nobody, and the job
+     * waited for {@code runner.slot-retry}. Refused under its pick, it is now put back in the same
+     * transaction, so that the release finds it waiting and wakes it.
+     */
+    @Test
+    void aJobRefusedItsSlotUnderItsPickIsPutBackAtOnceAndTheNextReleaseWakesIt() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (930 + i) + "}"), List.of(Plans.job("solo",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds());
+        }
+        String running = ids.get(0);
+        String refused = ids.get(1);
+        picked(running);
+        assertThat(ledger.tryAcquireSlot("solo", 1, running, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        ledger.startAttempt(running, "node-a");
+        picked(refused);
+        long version = executionVersion(refused);
+
+        assertThat(ledger.tryAcquireSlot("solo", 1, refused, "node-b", version, Instant.now().plus(Duration.ofHours(1))))
+                .isEqualTo(ExecutionLedger.Take.PUT_BACK);
+        assertThat(executionTime(refused)).isAfter(Instant.now().plusSeconds(3000));
+        assertThat(executionVersion(refused)).as("put back: no longer picked at its version").isEqualTo(version + 1);
+        assertThat(ledger.tryAcquireSlot("solo", 1, refused, "node-b", version, Instant.now()))
+                .isEqualTo(ExecutionLedger.Take.PICK_LOST);
+
+        assertThat(ledger.releaseSlot(running, "solo", "node-a")).isTrue();
+        assertThat(executionTime(refused)).isBeforeOrEqualTo(Instant.now());
+    }
+
+    /**
+     * review12 L1, after a reload raised a rule's limit from 1 to 3: its older jobs, refused while it was 1,
+     * waited for their next try though two slots were free. A job that finds no slot only because older
+     * jobs are ahead of it for the free ones now wakes them.
+     */
+    @Test
+    void aJobHeldBackOnlyByOlderJobsAheadOfItForTheFreeSlotsWakesThem() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (935 + i) + "}"), List.of(Plans.job("raise",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds());
+        }
+        picked(ids.get(0));
+        assertThat(ledger.tryAcquireSlot("raise", 1, ids.get(0), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        ledger.startAttempt(ids.get(0), "node-a");
+        for (String waiting : ids.subList(1, 3)) {
+            assertThat(ledger.tryAcquireSlot("raise", 1, waiting, "node-a", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+            dueIn(waiting, Duration.ofHours(1));
+        }
+        String newer = store.accept(Plans.delivery("{\"build_id\": 938}"), List.of(Plans.job("raise",
+                List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 3))).jobIds().get(0);
+
+        assertThat(ledger.tryAcquireSlot("raise", 3, newer, "node-a", -1)).as("the two free slots are the older jobs'")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        assertThat(executionTime(ids.get(1))).isBeforeOrEqualTo(Instant.now());
+        assertThat(executionTime(ids.get(2))).isBeforeOrEqualTo(Instant.now());
     }
 
     /**
@@ -571,6 +700,30 @@ abstract class AbstractStoreTest {
             p.setString(2, "node-a");
             p.setString(3, jobId);
             assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    /** Puts the job's execution back in the queue for {@code in} from now, as a try that found no slot does. */
+    private void dueIn(String jobId, Duration in) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET execution_time = ? WHERE task_name = ? AND task_instance = ?")) {
+            JobQueue.customization(store.dialect()).setInstant(p, 1, Instant.now().plus(in));
+            p.setString(2, JobQueue.TASK_NAME);
+            p.setString(3, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    /** When the job's execution is due. */
+    private Instant executionTime(String jobId) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "SELECT execution_time FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?")) {
+            p.setString(1, JobQueue.TASK_NAME);
+            p.setString(2, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                return JobQueue.customization(store.dialect()).getInstant(rs, "execution_time");
+            }
         }
     }
 

@@ -63,6 +63,61 @@ class PostgresHealthTest {
         }
     }
 
+    /**
+     * review13 L8: every node's probe updates the same row of store_probe, on a connection without a
+     * lock timeout; a node stalled between its probe's UPDATE and COMMIT (a long GC pause, a network
+     * partition until TCP notices) held every other node's probe, and so their health outcome, which
+     * on PostgreSQL only the probe clears after a failed write. The probe now waits a second at most.
+     */
+    @Test
+    void aProbeRowAnotherNodeHoldsDoesNotHoldTheHealthCheck() throws Exception {
+        String url = TestStores.postgresUrl();
+        ExecutorService checks = Executors.newSingleThreadExecutor();
+        try (Store store = Store.open(StoreConfig.of(url, dir));
+                Connection stalled = DriverManager.getConnection(url)) {
+            assertThat(store.health()).isEqualTo(StoreHealth.OK);
+            stalled.setAutoCommit(false);
+            try (Statement sql = stalled.createStatement()) {
+                sql.executeUpdate("UPDATE store_probe SET at = 0 WHERE id = 1"); // another node, mid-probe
+            }
+            // Checks until one probes again (the last probe's trust ran out): it waits for the row a while,
+            // then answers the last outcome. Before, it waited as long as the other node held the row.
+            java.util.concurrent.atomic.AtomicBoolean probeWaited = new java.util.concurrent.atomic.AtomicBoolean();
+            await().pollInterval(Duration.ofMillis(200)).atMost(Duration.ofSeconds(60)).until(() -> {
+                Future<StoreHealth> health = checks.submit(store::health);
+                await("the health check, while another node holds the probe row").atMost(Duration.ofSeconds(8))
+                        .pollInterval(Duration.ofMillis(50)).until(() -> {
+                            if (blockedBy(url, stalled) > 0) {
+                                probeWaited.set(true);
+                            }
+                            return health.isDone();
+                        });
+                assertThat(health.get()).isEqualTo(StoreHealth.OK);
+                return probeWaited.get();
+            });
+            stalled.rollback();
+        } finally {
+            checks.shutdownNow();
+        }
+    }
+
+    /** How many sessions wait for a lock {@code stalled} holds. */
+    private static int blockedBy(String url, Connection stalled) throws Exception {
+        int pid;
+        try (Statement s = stalled.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            pid = rs.getInt(1);
+        }
+        try (Connection c = DriverManager.getConnection(url); PreparedStatement p = c.prepareStatement(
+                "SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))")) {
+            p.setInt(1, pid);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     private static int waitingForTheLock(String url, String schema) throws Exception {
         try (Connection c = DriverManager.getConnection(url); PreparedStatement p = c.prepareStatement(
                 "SELECT count(*) FROM pg_locks WHERE relation = to_regclass(?) AND NOT granted")) {

@@ -370,7 +370,7 @@ class PostgresJobBookkeepingTest {
         RoundTrips.Counted<Boolean> freed = RoundTrips.of(() -> store.ledger().releaseSlot(ids.get(0), "limited",
                 "node-a"));
         List<String> wake = executionLookups(freed.trips());
-        assertThat(wake).as("the wake of the job next in line").hasSize(1);
+        assertThat(wake).as("the rule's line, then the wake of its first jobs, each by its whole key").hasSize(2);
         assertThat(genericPlan(wake.get(0))).anyMatch(line -> line.contains("jobs_slot_line_idx"));
     }
 
