@@ -544,6 +544,43 @@ abstract class AbstractEngineTest {
         assertThat(done.attempts().get(1).node()).isEqualTo("node-b");
     }
 
+    /**
+     * tryout12 F4, on a graceful stop (systemctl restart during a deploy): the job it interrupted ran again
+     * after the younger job of its concurrency: 1 rule, which took the slot first.
+     */
+    @Test
+    void aJobInterruptedByAGracefulStopKeepsItsPlaceInItsRulesConcurrencyLine() throws IOException {
+        engine.stop();
+        engine = JobEngine.create(store, launcher(), fast("node-a").withShutdownGrace(Duration.ofMillis(300)));
+        engine.start();
+        Path marker = dir.resolve("go");
+        Path starts = dir.resolve("starts");
+        Path s = script("deploy.sh", "echo \"$1\" >> " + starts + "\nwhile [ ! -f " + marker + " ]; do [ -d "
+                + marker.getParent() + " ] || exit 1; sleep 0.05; done");
+        String older = store.accept(Plans.delivery("{\"label\": \"older\"}"), List.of(Plans.job("serial",
+                List.of("/bin/sh", s.toString(), "older"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
+        String younger = store.accept(Plans.delivery("{\"label\": \"younger\"}"), List.of(Plans.job("serial",
+                List.of("/bin/sh", s.toString(), "younger"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> store.job(younger).orElseThrow().job().message() != null);
+
+        engine.stop();
+        assertThat(store.job(older).orElseThrow().attempts()).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.INTERRUPTED);
+
+        // One thread: the jobs are picked one at a time, by due time; the younger one's is the earlier.
+        engine = JobEngine.create(store, launcher(), new EngineConfig("node-b", 1, Duration.ofMillis(200),
+                Duration.ofMillis(200), 4, Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(100)));
+        engine.start();
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.readAllLines(starts).size() == 2);
+        assertThat(Files.readAllLines(starts)).as("the interrupted job started again first")
+                .containsExactly("older", "older");
+        Files.createFile(marker);
+        assertThat(awaitFinal(older).job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(awaitFinal(younger).job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(starts)).containsExactly("older", "older", "younger");
+    }
+
     int executions() throws java.sql.SQLException {
         try (var c = store.dataSource().getConnection(); var p = c.prepareStatement("SELECT COUNT(*) FROM scheduled_tasks");
              var rs = p.executeQuery()) {
