@@ -128,11 +128,9 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     }
 
     /**
-     * Starts the attempt.
+     * Ends the attempt {@code FAILED_TO_START} without starting anything, its log saying why.
      *
-     * @throws IllegalArgumentException if the job id could not safely name a log folder or the
-     *                                  attempt number is below 1; everything else that stops the
-     *                                  command from starting is a {@code FAILED_TO_START} outcome
+     * @throws IllegalArgumentException as {@link #start}
      */
     @Override
     public RunningJob refuse(JobRequest request, String why) {
@@ -147,6 +145,13 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
                 config.killGrace(), config.newSession(), marker(request), scheduler, running::remove);
     }
 
+    /**
+     * Starts the attempt.
+     *
+     * @throws IllegalArgumentException if the job id could not safely name a log folder or the
+     *                                  attempt number is below 1; everything else that stops the
+     *                                  command from starting is a {@code FAILED_TO_START} outcome
+     */
     @Override
     public RunningJob start(JobRequest request) {
         Attempt attempt = attemptOf(request);
