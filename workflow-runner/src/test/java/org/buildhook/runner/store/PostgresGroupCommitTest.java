@@ -400,23 +400,11 @@ class PostgresGroupCommitTest {
 
     /** Waits until {@code n} sessions wait for a lock {@code holder} holds; returns their backends' pids. */
     private List<Integer> awaitWaitingFor(Connection holder, int n) throws SQLException {
-        int pid;
-        try (Statement s = holder.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
-            rs.next();
-            pid = rs.getInt(1);
-        }
+        int pid = PgSessions.pid(holder);
         List<Integer> waiting = new ArrayList<>();
         await().atMost(LONG).until(() -> {
             waiting.clear();
-            try (Connection c = DriverManager.getConnection(config.url());
-                    PreparedStatement p = c.prepareStatement("SELECT pid FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))")) {
-                p.setInt(1, pid);
-                try (ResultSet rs = p.executeQuery()) {
-                    while (rs.next()) {
-                        waiting.add(rs.getInt(1));
-                    }
-                }
-            }
+            waiting.addAll(PgSessions.blockedBy(config.url(), pid));
             return waiting.size() == n;
         });
         return waiting;

@@ -80,6 +80,7 @@ class PostgresHealthTest {
             try (Statement sql = stalled.createStatement()) {
                 sql.executeUpdate("UPDATE store_probe SET at = 0 WHERE id = 1"); // another node, mid-probe
             }
+            int stalledPid = PgSessions.pid(stalled);
             // Checks until one probes again (the last probe's trust ran out): it waits for the row a while,
             // then answers the last outcome. Before, it waited as long as the other node held the row.
             java.util.concurrent.atomic.AtomicBoolean probeWaited = new java.util.concurrent.atomic.AtomicBoolean();
@@ -87,7 +88,7 @@ class PostgresHealthTest {
                 Future<StoreHealth> health = checks.submit(store::health);
                 await("the health check, while another node holds the probe row").atMost(Duration.ofSeconds(8))
                         .pollInterval(Duration.ofMillis(50)).until(() -> {
-                            if (blockedBy(url, stalled) > 0) {
+                            if (!PgSessions.blockedBy(url, stalledPid).isEmpty()) {
                                 probeWaited.set(true);
                             }
                             return health.isDone();
@@ -98,23 +99,6 @@ class PostgresHealthTest {
             stalled.rollback();
         } finally {
             checks.shutdownNow();
-        }
-    }
-
-    /** How many sessions wait for a lock {@code stalled} holds. */
-    private static int blockedBy(String url, Connection stalled) throws Exception {
-        int pid;
-        try (Statement s = stalled.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
-            rs.next();
-            pid = rs.getInt(1);
-        }
-        try (Connection c = DriverManager.getConnection(url); PreparedStatement p = c.prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))")) {
-            p.setInt(1, pid);
-            try (ResultSet rs = p.executeQuery()) {
-                rs.next();
-                return rs.getInt(1);
-            }
         }
     }
 

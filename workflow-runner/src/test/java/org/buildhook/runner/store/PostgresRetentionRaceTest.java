@@ -181,25 +181,13 @@ class PostgresRetentionRaceTest {
     }
 
     private List<Integer> blockedBy(int pid) throws SQLException {
-        List<Integer> pids = new ArrayList<>();
-        try (Connection c = store.dataSource().getConnection();
-             PreparedStatement p = c.prepareStatement(
-                     "SELECT pid FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))")) {
-            p.setInt(1, pid);
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    pids.add(rs.getInt(1));
-                }
-            }
+        try (Connection c = store.dataSource().getConnection()) {
+            return PgSessions.blockedBy(c, pid);
         }
-        return pids;
     }
 
     private static int pid(Connection c) throws SQLException {
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
-            rs.next();
-            return rs.getInt(1);
-        }
+        return PgSessions.pid(c);
     }
 
     private long count(String sql) throws SQLException {
