@@ -54,7 +54,7 @@ abstract class AbstractEngineTest {
                 Duration.ofMillis(100), Duration.ofMillis(100));
     }
 
-    /** Replaces the node {@link #open} started with a {@link #steady} one of the same id. */
+    /** A {@link #steady} node of the same id in place of the one running (open's is steady too now). */
     void steadyEngine() {
         engine.stop();
         engine = JobEngine.create(store, launcher(), steady("node-a"));
@@ -77,7 +77,9 @@ abstract class AbstractEngineTest {
     void open() {
         storeConfig = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
         store = Store.open(storeConfig);
-        engine = JobEngine.create(store, launcher(), fast("node-a"));
+        // Steady: most tests count attempts, and a node that fences itself on a busy machine adds one
+        // (seen in CI under load); the tests of a node's death make engines of their own.
+        engine = JobEngine.create(store, launcher(), steady("node-a"));
         engine.start();
     }
 
@@ -514,7 +516,7 @@ abstract class AbstractEngineTest {
     void aGracefulStopKillsWhatOutlivesTheGraceAndRunsItAgainLater() throws IOException {
         engine.stop();
         engine = JobEngine.create(store, launcher(),
-                fast("node-a").withShutdownGrace(Duration.ofMillis(300)));
+                steady("node-a").withShutdownGrace(Duration.ofMillis(300)));
         engine.start();
         Path marker = dir.resolve("go");
         Path starts = dir.resolve("starts");
@@ -531,11 +533,13 @@ abstract class AbstractEngineTest {
         assertThat(stopped.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.INTERRUPTED);
         // Its log says why, as its outcome does: it said "killed: cancelled", as if someone had (tryout11 F9).
         assertThat(stopped.attempts().get(0).message()).isEqualTo("stopped by the shutdown of node-a; run again");
-        assertThat(lastLine(stopped)).isEqualTo("[buildhook] killed: stopped by the shutdown of node-a; process tree"
-                + " terminated");
+        // Whether the tree needed its SIGKILL (the line then ends "(SIGKILL after …)") depends on how soon
+        // the script's shell and its sleep handle the SIGTERM on a busy machine: not what this checks.
+        assertThat(lastLine(stopped)).startsWith("[buildhook] killed: stopped by the shutdown of node-a; process"
+                + " tree terminated");
 
         Files.createFile(marker);
-        engine = JobEngine.create(store, launcher(), fast("node-b"));
+        engine = JobEngine.create(store, launcher(), steady("node-b"));
         engine.start();
         JobDetail done = awaitFinal(jobId);
         assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
@@ -551,7 +555,7 @@ abstract class AbstractEngineTest {
     @Test
     void aJobInterruptedByAGracefulStopKeepsItsPlaceInItsRulesConcurrencyLine() throws IOException {
         engine.stop();
-        engine = JobEngine.create(store, launcher(), fast("node-a").withShutdownGrace(Duration.ofMillis(300)));
+        engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofMillis(300)));
         engine.start();
         Path marker = dir.resolve("go");
         Path starts = dir.resolve("starts");
