@@ -30,10 +30,10 @@ public final class FloodProbe {
         try (CommonsExecLauncher launcher = CommonsExecLauncher.create(config)) {
             JobRequest request = new JobRequest(Fixtures.jobId("flood"), 1,
                     List.of("/bin/sh", "-c", "yes 0123456789abcdef | head -c \"$1\"; echo; echo the-end", "sh", args[2]),
-                    Map.of(), dir, null, Duration.ofSeconds(20));
+                    Map.of(), dir, null, Duration.ofMinutes(3));
             JobOutcome outcome;
             try {
-                outcome = launcher.start(request).outcome().get(40, TimeUnit.SECONDS);
+                outcome = launcher.start(request).outcome().get(4, TimeUnit.MINUTES);
             } catch (TimeoutException e) {
                 System.out.println("NO OUTCOME");
                 return;

@@ -65,7 +65,7 @@ class LogCapOverHeapTest {
         command.addAll(main);
         Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(child.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(child.waitFor(5, TimeUnit.MINUTES)).isTrue();
         return out;
     }
 }
