@@ -85,13 +85,7 @@ class LeftoverSweepNotRecordedTest {
 
     @Test
     void whatWasKilledButNotRecordedIsSaidAndNamedByTheRecordWrittenLater() throws Exception {
-        ExecutionLedger ledger = spy(store.ledger());
-        doAnswer(call -> {
-            ExecutionLedger.LeftoverKill kill = call.getArgument(2);
-            kill.kill();
-            throw AbstractStoreOutageTest.outage();
-        }).doCallRealMethod().when(ledger).interruptLeftover(anyString(), anyInt(), any());
-        LeftoverSweep sweep = new LeftoverSweep(ledger, "node-a");
+        LeftoverSweep sweep = new LeftoverSweep(recordFailsAfterItsKill(true), "node-a");
 
         assertThatThrownBy(sweep::sweepDeadNodes).hasMessageContaining("injected");
         await().atMost(Duration.ofSeconds(30)).until(() -> !leftover.isAlive());
@@ -113,13 +107,7 @@ class LeftoverSweepNotRecordedTest {
 
     @Test
     void aKillNotRecordedHereIsForgottenOnceAnotherNodeRecordedTheAttempt() throws Exception {
-        ExecutionLedger ledger = spy(store.ledger());
-        doAnswer(call -> {
-            ExecutionLedger.LeftoverKill kill = call.getArgument(2);
-            kill.kill();
-            throw AbstractStoreOutageTest.outage();
-        }).when(ledger).interruptLeftover(anyString(), anyInt(), any());
-        LeftoverSweep sweep = new LeftoverSweep(ledger, "node-a");
+        LeftoverSweep sweep = new LeftoverSweep(recordFailsAfterItsKill(false), "node-a");
         assertThatThrownBy(sweep::sweepDeadNodes).hasMessageContaining("injected");
         assertThat(sweep.killedNotRecorded()).isEqualTo(1);
 
@@ -128,5 +116,20 @@ class LeftoverSweepNotRecordedTest {
         sweep.sweepDeadNodes();
 
         assertThat(sweep.killedNotRecorded()).as("nothing kept for an attempt no longer running").isZero();
+    }
+
+    /**
+     * The store's ledger whose record of an interrupted attempt fails (an injected outage) after its
+     * kill ran, every time, or only the first time when {@code thenWorks}.
+     */
+    private ExecutionLedger recordFailsAfterItsKill(boolean thenWorks) throws Exception {
+        ExecutionLedger ledger = spy(store.ledger());
+        org.mockito.stubbing.Stubber failing = doAnswer(call -> {
+            ExecutionLedger.LeftoverKill kill = call.getArgument(2);
+            kill.kill();
+            throw AbstractStoreOutageTest.outage();
+        });
+        (thenWorks ? failing.doCallRealMethod() : failing).when(ledger).interruptLeftover(anyString(), anyInt(), any());
+        return ledger;
     }
 }
