@@ -34,6 +34,15 @@ final class LeftoverSweep {
     private final ExecutionLedger ledger;
     private final String node;
     private final NodeIdentity self = NodeIdentity.current();
+    /**
+     * What this node killed of an attempt whose record then failed (the store could not write: a
+     * full disk, an outage), by the attempt's marker value ({@code job id/attempt}): said by the
+     * record of a later try, which finds nothing left to kill, instead of "none of its processes was
+     * left" (tryout12 F3).
+     */
+    private final Map<String, List<String>> killedNotRecorded = new ConcurrentHashMap<>();
+    /** The keys of {@link #killedNotRecorded} already said once at WARN. */
+    private final Set<String> warnedNotRecorded = ConcurrentHashMap.newKeySet();
 
     LeftoverSweep(ExecutionLedger ledger, String node) {
         this.ledger = ledger;
@@ -52,7 +61,7 @@ final class LeftoverSweep {
             // An attempt no longer running was recorded (by another node, whose sweep came first):
             // nothing of it is left to say. Every key is of this host's boot, as running is.
             Set<String> still = new java.util.HashSet<>();
-            running.forEach(a -> still.add(a.jobId() + "/" + a.attempt()));
+            running.forEach(a -> still.add(AttemptMarker.of(a.jobId(), a.attempt()).value()));
             killedNotRecorded.keySet().retainAll(still);
             warnedNotRecorded.retainAll(still);
         }
@@ -93,19 +102,12 @@ final class LeftoverSweep {
         return bootId == null || !bootId.contains("/pid:");
     }
 
-    /**
-     * What this node killed of an attempt whose record then failed (the store could not write: a
-     * full disk, an outage), by {@code job id/attempt}: said by the record of a later try, which
-     * finds nothing left to kill, instead of "none of its processes was left" (tryout12 F3).
-     */
-    private final Map<String, List<String>> killedNotRecorded = new ConcurrentHashMap<>();
-
     private void end(RunningAttempt attempt, String what) throws InterruptedException {
         if (self.process().sameProcess(attempt.nodeProcess())) {
             return; // This very JVM: its own attempts are ended by its engine, never swept.
         }
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
-        String key = attempt.jobId() + "/" + attempt.attempt();
+        String key = marker.value();
         // "run again", or why not: a cancel, a supersede or a timeout it had come to (tryout9, F2).
         String next = ledger.afterCutShort(attempt.jobId(), attempt.attempt());
         Optional<String> recorded;
@@ -134,7 +136,4 @@ final class LeftoverSweep {
         warnedNotRecorded.remove(key);
         recorded.ifPresent(message -> LOG.warn("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message));
     }
-
-    /** The keys of {@link #killedNotRecorded} already said once at WARN. */
-    private final Set<String> warnedNotRecorded = ConcurrentHashMap.newKeySet();
 }
