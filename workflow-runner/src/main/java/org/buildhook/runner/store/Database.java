@@ -154,6 +154,12 @@ final class Database implements AutoCloseable {
         return lost != null ? lost : writeHealth.lastFailure();
     }
 
+    /** What {@code /healthz} says of writes that do not work now ({@link HealthReport#notWritable}). */
+    HealthReport notWritable() {
+        String lost = lostFile();
+        return lost != null ? HealthReport.fileLost() : HealthReport.notWritable(writeHealth.lastFailureCause());
+    }
+
     /** @param waits SQLite: where the connections' busy handlers are kept, or {@code null} */
     private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
             SqliteBusyWait.Handlers waits) {
@@ -346,7 +352,7 @@ final class Database implements AutoCloseable {
             // No writeHealth.succeeded(): on PostgreSQL only the probe vouches for writes (see #writable).
             return pooledTransaction(what, durability, work);
         } catch (StoreUnavailableException e) {
-            writeHealth.failed(e.getMessage());
+            writeHealth.failed(e);
             throw e;
         }
     }
@@ -365,14 +371,14 @@ final class Database implements AutoCloseable {
         try {
             later = writer.submitLater(what, durability, work);
         } catch (StoreUnavailableException e) {
-            writeHealth.failed(e.getMessage());
+            writeHealth.failed(e);
             return java.util.concurrent.CompletableFuture.failedFuture(e);
         } catch (RuntimeException e) {
             return java.util.concurrent.CompletableFuture.failedFuture(e);
         }
         return later.whenComplete((result, failure) -> {
             if (failure instanceof StoreUnavailableException) {
-                writeHealth.failed(failure.getMessage());
+                writeHealth.failed(failure);
             }
         });
     }
@@ -426,7 +432,7 @@ final class Database implements AutoCloseable {
         } catch (SQLException e) {
             RunnerException failure = translate(what, e);
             if (failure instanceof StoreUnavailableException) {
-                writeHealth.failed(failure.getMessage());
+                writeHealth.failed(failure);
             }
             throw failure;
         }

@@ -396,6 +396,15 @@ public final class Store implements AutoCloseable {
      * as not writable). Never throws.
      */
     public StoreHealth health() {
+        return healthReport().state();
+    }
+
+    /**
+     * As {@link #health()}, with what is wrong when the store is not ok: a database that does not
+     * answer, one that refuses connections and why (out of disk space, memory or connections, starting
+     * or recovering, wrong credentials: its SQLSTATE), one that cannot write and why. Never throws.
+     */
+    public HealthReport healthReport() {
         try {
             boolean answers = db.readForHealth("check health", c -> {
                 try (PreparedStatement p = c.prepareStatement("SELECT 1")) {
@@ -406,12 +415,12 @@ public final class Store implements AutoCloseable {
                 }
             });
             if (!answers) {
-                return StoreHealth.UNREACHABLE;
+                return HealthReport.unreachable(null);
             }
         } catch (RuntimeException e) {
-            return StoreHealth.UNREACHABLE;
+            return HealthReport.unreachable(e);
         }
-        return db.writable() ? StoreHealth.OK : StoreHealth.NOT_WRITABLE;
+        return db.writable() ? HealthReport.healthy() : db.notWritable();
     }
 
     /** Why the last write failed for want of a working store, or empty when it succeeded; for logs. */

@@ -26,6 +26,7 @@ final class WriteHealth {
     private final ReentrantLock probing = new ReentrantLock();
     private volatile long lastAt = System.nanoTime() - TRUST_SUCCESS - 1;
     private volatile String failure;
+    private volatile Throwable failureCause;
 
     /** A write transaction committed. */
     void succeeded() {
@@ -34,8 +35,9 @@ final class WriteHealth {
     }
 
     /** A write transaction failed because the store cannot write ({@link StoreUnavailableException}). */
-    void failed(String why) {
-        failure = why == null ? "unknown" : why;
+    void failed(Throwable why) {
+        failureCause = why;
+        failure = why.getMessage() == null ? "unknown" : why.getMessage();
         lastAt = System.nanoTime();
     }
 
@@ -53,7 +55,7 @@ final class WriteHealth {
             try {
                 probe.run();
             } catch (RuntimeException e) {
-                failed(e.getMessage());
+                failed(e);
             } finally {
                 probing.unlock();
             }
@@ -64,5 +66,10 @@ final class WriteHealth {
     /** Why the last write failed, or {@code null} when it succeeded. */
     String lastFailure() {
         return failure;
+    }
+
+    /** The failure of the last write, or {@code null} when it succeeded. */
+    Throwable lastFailureCause() {
+        return failure == null ? null : failureCause;
     }
 }
