@@ -64,7 +64,7 @@ final class Database implements AutoCloseable {
         this.config = config;
         this.pool = pool;
         this.file = file;
-        this.stopWaits = new StopWaits(connectionWait(config));
+        this.stopWaits = new StopWaits(connectionWait(config), dialect == Dialect.POSTGRESQL);
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
                 file != null ? file.path().toString() : config.url(), this::schedulerMayHoldTheLock) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
@@ -530,6 +530,7 @@ final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        stopWaits.close();
         if (writer != null) {
             writer.close();
         }

@@ -532,8 +532,10 @@ public final class Store implements AutoCloseable {
      * The node's stop is past its grace period (its running jobs ended or were killed): from now on a store
      * that could not give a connection is not waited for again within {@code store.connect-timeout}, so the
      * stop's remaining steps that need it fail at once rather than each waiting in turn while the database
-     * cannot be reached. Not before the grace period ends: meanwhile the node still stores deliveries and
-     * records the outcomes of the jobs that end. Changes nothing else.
+     * cannot be reached. PostgreSQL: and a call left unanswered for that long (a network partition, a hung
+     * server, which no connection wait notices) is ended with a connection failure, after which the stop's
+     * remaining calls fail at once; said once in the log. Not before the grace period ends: meanwhile the
+     * node still stores deliveries and records the outcomes of the jobs that end. Changes nothing else.
      */
     public void stopping() {
         db.stopping();
