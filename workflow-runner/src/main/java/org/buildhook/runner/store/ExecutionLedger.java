@@ -219,13 +219,15 @@ public final class ExecutionLedger {
                 int held;
                 int ahead;
                 boolean waiting;
+                String message;
                 // The limit in force, the slots held, and the jobs ahead counted up to the limit only (no
                 // more can matter: a long line costs each of its jobs' tries no more than a short one), in
                 // one statement.
                 try (PreparedStatement p = c.prepareStatement("WITH in_force AS (SELECT " + currentLimit("?")
                         + " AS n) SELECT (SELECT n FROM in_force), (SELECT COUNT(*) FROM rule_slots WHERE rule_name = ?),"
                         + " (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE " + inLine(db.dialect())
-                        + " AND j.id < ? LIMIT (SELECT n FROM in_force)) ahead), (SELECT slot_waiting FROM jobs WHERE id = ?)")) {
+                        + " AND j.id < ? LIMIT (SELECT n FROM in_force)) ahead), (SELECT slot_waiting FROM jobs WHERE id = ?),"
+                        + " (SELECT message FROM jobs WHERE id = ?)")) {
                     p.setString(1, ruleName);
                     p.setInt(2, asked);
                     p.setString(3, ruleName);
@@ -233,12 +235,14 @@ public final class ExecutionLedger {
                     p.setString(5, JobQueue.TASK_NAME);
                     p.setString(6, jobId);
                     p.setString(7, jobId);
+                    p.setString(8, jobId);
                     try (ResultSet rs = p.executeQuery()) {
                         rs.next();
                         limit = rs.getInt(1);
                         held = rs.getInt(2);
                         ahead = rs.getInt(3);
                         waiting = rs.getInt(4) == 1;
+                        message = rs.getString(5);
                     }
                 }
                 Take take = Take.NOT_FREE;
@@ -256,20 +260,23 @@ public final class ExecutionLedger {
                         }
                     }
                 }
-                if (waiting != (take == Take.NOT_FREE)) {
+                boolean refused = take == Take.NOT_FREE;
+                String why = slotWait(limit);
+                if (refused ? !waiting || !showsWait(message, why) : waiting) {
                     // Written only when it changes: a job that takes a slot at once writes nothing more.
                     // The wait says why a job stays QUEUED (buildhook jobs, the status page). It follows the
                     // job's own message, not over it: a retry keeps showing why its last attempt failed
                     // (review12 L3). Taken, the wait goes and that message stays (the attempt's start clears
-                    // it anyway).
+                    // it anyway). A job marked waiting without showing it is written too: one interrupted
+                    // by a stop or its node's death keeps its place in the line (recordInterrupted), and
+                    // showed only its interruption while the limit held it back (review13 L10).
                     String rest = withoutSlotWait(db.dialect());
                     try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET slot_waiting = ?, message = "
-                            + (waiting ? rest : "CASE WHEN " + rest + " IS NULL THEN ? ELSE " + rest + " || '; ' || ? END")
+                            + (refused ? "CASE WHEN " + rest + " IS NULL THEN ? ELSE " + rest + " || '; ' || ? END" : rest)
                             + " WHERE id = ?")) {
                         int i = 0;
-                        p.setInt(++i, waiting ? 0 : 1);
-                        if (!waiting) {
-                            String why = slotWait(limit);
+                        p.setInt(++i, refused ? 1 : 0);
+                        if (refused) {
                             p.setString(++i, why);
                             p.setString(++i, why);
                         }
@@ -331,6 +338,11 @@ public final class ExecutionLedger {
     /** The message of a job waiting for a slot of a rule with {@code limit} slots. */
     static String slotWait(int limit) {
         return SLOT_WAIT + limit + " at once; its older jobs first)";
+    }
+
+    /** Whether {@code message} ends with the wait {@code why}, alone or after the job's own message. */
+    private static boolean showsWait(String message, String why) {
+        return message != null && (message.equals(why) || message.endsWith("; " + why));
     }
 
     /**

@@ -529,6 +529,74 @@ abstract class AbstractStoreTest {
         assertThat(store.job(retry).orElseThrow().job().message()).isEqualTo("exited with 3");
     }
 
+    /**
+     * review13 L10: a job interrupted by a graceful stop keeps its place in its rule's line (marked waiting
+     * for a slot, 200407a); held back by the limit afterwards, it showed only why it was interrupted, not
+     * the wait that every other job waiting for the slot shows: the wait was written only when the mark
+     * changed. It now follows the job's own message, as for a retry (review12 L3), and goes with the slot.
+     */
+    @Test
+    void aJobInterruptedByAStopAndHeldBackByItsRulesLimitShowsTheWaitAfterItsOwnMessage() throws Exception {
+        interruptedAndHeldBack("kept", 955, (ledger, job, attempt) -> ledger.interruptAttempt(job, attempt, null,
+                "stopped by the shutdown of node-b; run again"), "stopped by the shutdown of node-b; run again");
+    }
+
+    /** As above, for a job whose node died: the node that swept what it left records the interruption. */
+    @Test
+    void aJobCutShortByItsNodesDeathAndHeldBackByItsRulesLimitShowsTheWaitAfterItsOwnMessage() throws Exception {
+        interruptedAndHeldBack("swept", 957, (ledger, job, attempt) -> ledger.interruptLeftover(job, attempt,
+                () -> "its node node-b died before the attempt ended; node node-a killed what it left: none"),
+                "its node node-b died before the attempt ended; node node-a killed what it left: none");
+    }
+
+    /** How a test ends an attempt as interrupted. */
+    interface Interruption {
+        void interrupt(ExecutionLedger ledger, String jobId, int attempt) throws Exception;
+    }
+
+    /**
+     * Two jobs of a rule with one slot: the older one's first attempt failed (its retry waits for its
+     * backoff), the younger one ran and was interrupted; the older one's retry then takes the slot before
+     * it, and the interrupted job waits.
+     */
+    private void interruptedAndHeldBack(String rule, int build, Interruption interruption, String message)
+            throws Exception {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (build + i) + "}"), List.of(Plans.job(rule,
+                    List.of("/bin/true"), Map.of(), 1, Duration.ofMillis(100), 1))).jobIds());
+        }
+        String retry = ids.get(0);
+        String interrupted = ids.get(1);
+        picked(retry);
+        assertThat(ledger.tryAcquireSlot(rule, 1, retry, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        int failed = ledger.startAttempt(retry, "node-a");
+        ledger.finishAttempt(retry, failed, outcome(JobOutcome.Result.FAILED), JobState.QUEUED, -1);
+        ledger.releaseSlot(retry, rule, "node-a");
+        picked(interrupted);
+        assertThat(ledger.tryAcquireSlot(rule, 1, interrupted, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        int attempt = ledger.startAttempt(interrupted, "node-b");
+        interruption.interrupt(ledger, interrupted, attempt);
+        ledger.releaseSlot(interrupted, rule, "node-b");
+        assertThat(store.job(interrupted).orElseThrow().job().message()).isEqualTo(message);
+        assertThat(ledger.tryAcquireSlot(rule, 1, retry, "node-a", -1)).as("the older job's retry goes first")
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+
+        assertThat(ledger.tryAcquireSlot(rule, 1, interrupted, "node-b", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        String waiting = message + "; waiting for a concurrency slot of its rule (1 at once; its older jobs first)";
+        assertThat(store.job(interrupted).orElseThrow().job().message()).isEqualTo(waiting);
+        assertThat(store.jobs(JobQuery.latest(10)).items()).filteredOn(j -> j.id().equals(interrupted))
+                .extracting(Job::message).as("as the lists show it").containsExactly(waiting);
+        assertThat(ledger.tryAcquireSlot(rule, 1, interrupted, "node-b", -1)).as("still waiting: written once")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(interrupted).orElseThrow().job().message()).isEqualTo(waiting);
+
+        ledger.releaseSlot(retry, rule, "node-a");
+        assertThat(ledger.tryAcquireSlot(rule, 1, interrupted, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.job(interrupted).orElseThrow().job().message()).isEqualTo(message);
+    }
+
     /** A rule's line counts for as many slots as its limit has: the second of three takes the second slot. */
     @Test
     void aRuleWithTwoSlotsGivesThemToItsTwoOldestWaitingJobs() throws SQLException {
