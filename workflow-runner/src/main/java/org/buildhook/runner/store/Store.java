@@ -320,7 +320,11 @@ public final class Store implements AutoCloseable {
     public boolean cancel(String jobId) {
         // Past its approval's expiry a job is EXPIRED (no on-cancel), though no sweep has marked it yet.
         approvals.expireIfDue(jobId);
-        return writer.cancel(jobId);
+        DeliveryWriter.Cancel done = writer.cancel(jobId);
+        if (done == DeliveryWriter.Cancel.CANCELLED_AND_WOKE) {
+            jobsQueued();
+        }
+        return done != DeliveryWriter.Cancel.ENDED;
     }
 
     /**
