@@ -127,25 +127,30 @@ final class JobCommand {
             }
         }
 
+        /** The newest follow-ups {@code job show} prints; a job with more says how to list them all. */
+        static final int FOLLOW_UPS = 100;
+
         /**
-         * The follow-ups the job started, oldest first: the jobs whose parent it is, page after page
-         * (not among its delivery's newest jobs, which re-runs and replays can outnumber).
+         * The follow-ups the job started, oldest first: the jobs whose parent it is (not among its
+         * delivery's newest jobs, which re-runs and replays can outnumber), its newest {@link #FOLLOW_UPS}
+         * only, one page of the admin API: its follow-ups and their re-runs can be thousands (review13 L5).
+         * With more, a last line says how to list them all, as the status page does.
          */
         static void printFollowUps(AdminClient client, JsonNode job, PrintWriter out) {
+            String id = job.path("id").asText();
+            JsonNode page = client.get("jobs?parent=" + id + "&limit=" + FOLLOW_UPS);
             java.util.List<JsonNode> followUps = new java.util.ArrayList<>();
-            String before = null;
-            do {
-                JsonNode page = client.get("jobs?parent=" + job.path("id").asText() + "&limit=500"
-                        + (before == null ? "" : "&before=" + before));
-                for (JsonNode j : page.path("items")) {
-                    followUps.add(0, j);
-                }
-                before = page.path("next").isTextual() ? page.path("next").asText() : null;
-            } while (before != null);
+            for (JsonNode j : page.path("items")) {
+                followUps.add(0, j);
+            }
             if (!followUps.isEmpty()) {
                 out.println("follow-ups");
                 followUps.forEach(f -> out.println("  " + f.path("id").asText() + "  " + f.path("rule").asText()
                         + "  " + f.path("state").asText()));
+                if (page.path("next").isTextual()) {
+                    out.println("  (only the newest " + followUps.size() + " are shown: buildhook jobs --parent " + id
+                            + " lists all)");
+                }
             }
         }
     }

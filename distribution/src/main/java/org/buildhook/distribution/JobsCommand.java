@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
             "  buildhook jobs --state failed",
             "  buildhook jobs --rule deploy --limit 100 --json",
             "  buildhook jobs --delivery 01JD8Q3W5TZK6YV0M2XG7C4R9N",
+            "  buildhook jobs --parent 01JD8Q4B2C7N1E5V9W0X3Y6Z8K --limit 500",
             "",
             ExitCodes.HELP
         })
@@ -48,6 +49,11 @@ final class JobsCommand implements Callable<Integer> {
     @Option(names = "--delivery", paramLabel = "ID", description = "Only jobs of this delivery.")
     String delivery;
 
+    @Option(names = "--parent", paramLabel = "ID", converter = IdConverter.class,
+            description = "Only the follow-ups this job started (its on-success, on-failure or on-cancel jobs),"
+                    + " and their re-runs.")
+    String parent;
+
     @Option(names = "--limit", defaultValue = "50", paramLabel = "N",
             description = "At most N jobs, 1 to 500 (default: ${DEFAULT-VALUE}).")
     int limit;
@@ -62,6 +68,7 @@ final class JobsCommand implements Callable<Integer> {
         params.put("state", state);
         params.put("rule", rule);
         params.put("delivery", delivery);
+        params.put("parent", parent);
         params.put("limit", limit);
         params.put("before", before);
         return PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr());

@@ -611,6 +611,53 @@ class AdminCommandsTest {
                 .containsExactly(followUp);
     }
 
+    /**
+     * review13 L5: {@code job show} and the job page listed every follow-up of a job, page after page of
+     * the admin API: a job whose follow-ups were re-run thousands of times made both huge. They show its
+     * newest 100 and say how to list them all: {@code buildhook jobs --parent}, which pages as every list
+     * does (the admin API's {@code GET /api/jobs?parent=}).
+     */
+    @Test
+    void jobShowAndTheJobPageShowTheNewest100FollowUpsAndSayHowToListThemAll() throws Exception {
+        server.replaceRules("rules:\n  - name: chain\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
+                + "    on-success:\n      command: [/bin/true]\n");
+        server.app().rules().checkNow();
+        String delivery = server.deliver("build-67-passed.json");
+        AtomicReference<JsonNode> jobs = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            jobs.set(server.getJson("deliveries/" + delivery).path("jobs"));
+            return jobs.get().findValuesAsText("state").equals(List.of("SUCCEEDED", "SUCCEEDED"));
+        });
+        String followUp = byRule(jobs.get(), "chain/on-success");
+        String parent = byRule(jobs.get(), "chain");
+        // 100 newer follow-ups of the same job, as re-runs of its follow-up add them; awaiting an approval,
+        // so none runs.
+        org.buildhook.runner.PlannedJob gated = new org.buildhook.runner.PlannedJob("gated", "name: gated",
+                List.of("/bin/true"), java.util.Map.of(), null, false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1),
+                0, null).withWorkflow(new org.buildhook.runner.JobWorkflow(67L, null, false, Duration.ofDays(1),
+                        java.util.Map.of(), java.util.Map.of(), null, parent, 1));
+        List<String> newer = server.app().store().replay(delivery, java.util.Collections.nCopies(100, gated));
+
+        assertThat(run("job", "show", parent)).isZero();
+        String shown = out.toString();
+        assertThat(shown).contains("follow-ups\n  " + newer.get(0) + "  gated  AWAITING_APPROVAL\n")
+                .endsWith("  " + newer.get(99) + "  gated  AWAITING_APPROVAL\n  (only the newest 100 are shown:"
+                        + " buildhook jobs --parent " + parent + " lists all)\n")
+                .doesNotContain(followUp);
+        assertThat(shown.split("  gated  AWAITING_APPROVAL\n", -1)).hasSize(101);
+        String page = server.page("?job=" + parent, server.signIn()).body();
+        assertThat(page).contains("<br><span class=\"more\">only the newest 100 are shown: <code>buildhook jobs --parent "
+                + parent + "</code> lists all</span>").doesNotContain("href=\"?job=" + followUp + "\"");
+        assertThat(page.split(">gated</a>", -1)).hasSize(101);
+
+        assertThat(run("jobs", "--parent", parent, "--limit", "500")).isZero();
+        assertThat(out.toString()).contains(followUp).contains(newer.get(0)).contains(newer.get(99));
+        assertThat(err.toString()).isEmpty();
+        JsonNode firstPage = server.getJson("jobs?parent=" + parent);
+        assertThat(firstPage.path("items")).hasSize(50);
+        assertThat(firstPage.path("next").asText()).isEqualTo(newer.get(50));
+    }
+
     @Test
     void jobsAndJobShowSayWhatAWaitingJobWaitsFor() throws Exception {
         Files.writeString(server.dir.resolve("hold.sh"), "while [ ! -f '" + server.dir + "/go' ];"

@@ -177,6 +177,25 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     /**
+     * Creates the jobs' default working directory, {@code <data-dir>/work}, when {@code runner.workdir}
+     * leaves it at that (a folder named there by the operator is never created, as a rule's
+     * {@code workdir} is not): one that cannot be made is said at start, as its jobs would fail to start.
+     */
+    private static void createDefaultWorkdir(BuildhookConfig config) {
+        Path workdir = config.launcher().defaultWorkdir();
+        if (!workdir.equals(BuildhookConfig.defaultWorkdir(config.dataDir()))) {
+            return;
+        }
+        try {
+            org.buildhook.core.DataFiles.createDirectories(workdir);
+        } catch (java.io.IOException e) {
+            LOG.warn("the jobs' working directory {} cannot be created ({}): jobs of rules without a workdir"
+                    + " will fail to start; create that folder writable for this user, or set runner.workdir",
+                    workdir, org.buildhook.core.IoProblems.describe(e));
+        }
+    }
+
+    /**
      * Creates the job log folder now (as the first attempt would) so that one that cannot be made — a
      * path under a file, a read-only file system — is said at start: jobs still run, but every
      * attempt's output would be lost, each ending with "log incomplete".
@@ -223,6 +242,7 @@ public final class BuildhookApplication implements AutoCloseable {
                 config.store().describe(), config.dataDir(), config.launcher().logDirectory());
         LOG.info("signatures and duplicate keys are hashed by {}; -D{}=jdk uses the JDK's SHA-256", Sha256.implementation(),
                 Sha256.PROPERTY);
+        createDefaultWorkdir(config);
         if (config.rulesFile() != null) {
             warnAboutThisMachine(ruleSet, config);
         }

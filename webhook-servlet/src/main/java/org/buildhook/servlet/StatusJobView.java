@@ -29,10 +29,13 @@ final class StatusJobView {
      *
      * @param delivery the job's delivery, or empty when it is gone
      * @param logs     each attempt's log tail, by attempt number
-     * @param followUps the follow-ups this job started ({@code on-success} …), oldest first
+     * @param followUps the follow-ups this job started ({@code on-success} …), oldest first: its newest ones
+     *                  when it has more than a page shows
+     * @param moreFollowUps whether the job has more follow-ups than {@code followUps}: the page then says how
+     *                  to list them all
      */
     static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
-            Map<Integer, String> logs, List<Job> followUps) {
+            Map<Integer, String> logs, List<Job> followUps, boolean moreFollowUps) {
         StringBuilder h = StatusPageView.head(nonce, "buildhook job " + job.id(), job.state().isFinal() ? 0 : POLL_MILLIS);
         h.append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>Job <code>").append(escape(job.id()))
                 .append("</code> of rule <code>").append(escape(job.ruleName())).append("</code></h2>")
@@ -72,6 +75,12 @@ final class StatusJobView {
             for (Job f : followUps) {
                 links.append(links.length() == 0 ? "" : "<br>").append(StatusPageView.jobLink(f.id(), f.ruleName()))
                         .append(' ').append(StatusPageView.chip(f.state()));
+            }
+            if (moreFollowUps) {
+                // As a delivery with more jobs than its row shows: re-runs of follow-ups can be thousands.
+                links.append("<br><span class=\"more\">only the newest ").append(followUps.size())
+                        .append(" are shown: <code>buildhook jobs --parent ").append(escape(job.id()))
+                        .append("</code> lists all</span>");
             }
             field(h, "Follow-ups", links.toString());
         }

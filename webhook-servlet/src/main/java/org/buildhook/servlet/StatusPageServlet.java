@@ -66,6 +66,8 @@ public final class StatusPageServlet extends HttpServlet {
     private static final int DELIVERIES = 50;
     /** The newest jobs shown per delivery; a delivery with more says how to list them all. */
     private static final int JOBS_PER_DELIVERY = 100;
+    /** The newest follow-ups shown on a job's page; a job with more says how to list them all. */
+    private static final int FOLLOW_UPS = 100;
     /** The log tail shown on a job's page; the whole log is at the admin API. */
     private static final int LOG_TAIL = 256 * 1024;
     /** The newest jobs of each rule that its health (success rate, durations, chart) is computed from. */
@@ -297,24 +299,13 @@ public final class StatusPageServlet extends HttpServlet {
             return;
         }
         Optional<Delivery> delivery = app.store().delivery(job.deliveryId()).map(DeliveryDetail::delivery);
+        // Found by their parent, not among the delivery's newest jobs (re-runs and replays outnumber them),
+        // and only the newest FOLLOW_UPS: a job's follow-ups and their re-runs can be thousands (review13 L5).
+        Page<Job> followUps = app.store().jobs(JobQuery.followUpsOf(id, null, FOLLOW_UPS));
+        List<Job> oldestFirst = new ArrayList<>(followUps.items());
+        Collections.reverse(oldestFirst);
         send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts,
-                followUps(app, id)));
-    }
-
-    /**
-     * Every follow-up job {@code id} started, oldest first, found by their parent (not among the
-     * delivery's newest jobs: a delivery can have any number, re-runs and replays included).
-     */
-    private static List<Job> followUps(BuildhookApplication app, String id) {
-        List<Job> all = new ArrayList<>();
-        String before = null;
-        do {
-            Page<Job> page = app.store().jobs(JobQuery.followUpsOf(id, before, AdminFilters.MAX_LIMIT));
-            all.addAll(page.items());
-            before = page.nextCursor();
-        } while (before != null);
-        Collections.reverse(all);
-        return all;
+                oldestFirst, followUps.nextCursor() != null));
     }
 
     private static StatusPageView.RulesInfo rules(BuildhookApplication app) {

@@ -43,6 +43,22 @@ class BuildhookApplicationTest {
         assertThat(dir.resolve("job-logs")).isDirectory();
     }
 
+    /**
+     * tryout13 F4: jobs of rules without a workdir ran in the data folder, where a script that cleans or
+     * archives its working directory takes the database and the secrets with it. They get a folder of
+     * their own, made at start.
+     */
+    @Test
+    void jobsWithoutAWorkdirGetAnEmptyFolderOfTheirOwnNotTheDataFolder() throws Exception {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\n");
+
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            Path workdir = app.config().launcher().defaultWorkdir();
+            assertThat(workdir).isNotEqualTo(dir.resolve("data")).startsWith(dir.resolve("data")).isDirectory()
+                    .isEmptyDirectory();
+        }
+    }
+
     private static FileTime anHourAgo() {
         return FileTime.from(Instant.now().minus(Duration.ofHours(1)));
     }

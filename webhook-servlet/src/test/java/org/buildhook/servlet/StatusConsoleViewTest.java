@@ -187,7 +187,7 @@ class StatusConsoleViewTest {
                 AT, AT, null, "n1", null, null, false, null);
 
         String html = StatusJobView.page("n", j, Optional.of(delivery("01DELAAAAAAAAAAAAAAAAAAAAA",
-                DeliveryOutcome.ACCEPTED, null)), List.of(), Map.of(), List.of());
+                DeliveryOutcome.ACCEPTED, null)), List.of(), Map.of(), List.of(), false);
 
         assertThat(html).contains("<th>Build</th><td>67").contains("<th>Project</th><td>andy-corp/lmp")
                 .contains("<th>Trigger</th><td>containers-devel").contains("<th>Timeout</th><td>10m")

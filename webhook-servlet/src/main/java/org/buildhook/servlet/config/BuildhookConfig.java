@@ -44,6 +44,15 @@ public record BuildhookConfig(
         List<String> warnings,
         List<String> notes) {
 
+    /**
+     * The working directory of jobs whose rule and {@code runner.workdir} name none: a folder of their
+     * own in the data folder, created at start, not the data folder itself, where a script that cleans
+     * or archives its working directory would take the database and the secrets with it (tryout13 F4).
+     */
+    public static Path defaultWorkdir(Path dataDir) {
+        return dataDir.resolve("work");
+    }
+
     public BuildhookConfig {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(store, "store");

@@ -379,7 +379,8 @@ final class ConfigReader {
     private LauncherConfig launcher(Map<String, YamlNode.Entry> r, Path dataDir) {
         Path logDir = path(r.get("log-dir"), "runner.log-dir").orElse(dataDir.resolve("logs"));
         LauncherConfig launcher = LauncherConfig.defaults(logDir)
-                .withDefaultWorkdir(path(r.get("workdir"), "runner.workdir").orElse(dataDir));
+                .withDefaultWorkdir(path(r.get("workdir"), "runner.workdir")
+                        .orElse(BuildhookConfig.defaultWorkdir(dataDir)));
         if (r.containsKey("log-max-bytes")) {
             launcher = nodes.size(r.get("log-max-bytes").value(), "runner.log-max-bytes")
                     .map(launcher::withLogCapBytes).orElse(launcher);

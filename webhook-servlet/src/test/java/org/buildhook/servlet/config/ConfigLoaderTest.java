@@ -111,7 +111,8 @@ class ConfigLoaderTest {
         assertThat(config.endpoints()).containsOnlyKeys("default");
         assertThat(config.engine().threads()).isEqualTo(EngineConfig.defaults().threads());
         assertThat(config.launcher().logDirectory()).isEqualTo(data.resolve("logs"));
-        assertThat(config.launcher().defaultWorkdir()).isEqualTo(data);
+        // Not the data folder itself, beside the database and the secrets (tryout13 F4).
+        assertThat(config.launcher().defaultWorkdir()).isEqualTo(data.resolve("work"));
         assertThat(config.launcher().logCapBytes()).isEqualTo(LauncherConfig.DEFAULT_LOG_CAP);
         assertThat(config.http()).isEqualTo(HttpSettings.defaults());
         assertThat(config.admin().enabled()).isFalse();

@@ -64,7 +64,7 @@ final class Database implements AutoCloseable {
         this.config = config;
         this.pool = pool;
         this.file = file;
-        this.stopWaits = new StopWaits(connectionWait(config));
+        this.stopWaits = new StopWaits(connectionWait(config), dialect == Dialect.POSTGRESQL);
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
                 file != null ? file.path().toString() : config.url(), this::schedulerMayHoldTheLock) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
@@ -116,42 +116,71 @@ final class Database implements AutoCloseable {
         if (lostFile() != null) {
             return false;
         }
-        Work<Void> probe = c -> {
-            try (PreparedStatement update = c.prepareStatement("UPDATE store_probe SET at = ? WHERE id = 1")) {
-                update.setLong(1, config.clock().millis());
-                if (update.executeUpdate() == 0) {
-                    execute(c, "INSERT INTO store_probe (id, at) VALUES (1, 0)");
-                }
-            }
-            return null;
-        };
         if (dialect != Dialect.POSTGRESQL) {
-            return writeHealth.writable(() -> inTransaction("check that writes work", Durability.DEFERRED, probe));
+            return writeHealth.writable(needRoom -> {
+                inTransaction("check that writes work", Durability.DEFERRED, c -> {
+                    probe(c);
+                    // Row 2 holds the room a full disk's probe needs; gone again once writes work.
+                    try (PreparedStatement room = c.prepareStatement(needRoom
+                            ? "INSERT OR REPLACE INTO store_probe (id, at) VALUES (2, zeroblob(" + PROBE_ROOM + "))"
+                            : "DELETE FROM store_probe WHERE id = 2")) {
+                        room.executeUpdate();
+                    }
+                    return null;
+                });
+                return true;
+            });
         }
         // On the health check's own connection: busy pools must not make it a false "cannot write".
-        return writeHealth.writable(() -> {
+        // Its one-row update may still work on a full disk (docs/operations.md says so): PostgreSQL's
+        // column takes no padding, so needRoom changes nothing there.
+        return writeHealth.writable(needRoom -> {
             try (Connection c = healthDataSource().getConnection()) {
                 jdbcTransaction(c, conn -> {
                     // Every node probes the same row: one stalled between its UPDATE and COMMIT (a long GC
                     // pause, a network partition until TCP notices) held every other node's probe, and with
                     // it their health outcome (review13 L8).
                     execute(conn, "SET LOCAL lock_timeout = " + HEALTH_WAIT.toMillis());
-                    return probe.run(conn);
+                    probe(conn);
+                    return null;
                 });
-                writeHealth.succeeded();
+                return true;
             } catch (SQLException e) {
                 if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
-                    return; // another node's probe holds the row: no news, the last outcome stands
+                    return false; // another node's probe holds the row: no news, the last outcome stands
                 }
                 throw translate("check that writes work", e);
             }
         });
     }
 
+    /**
+     * SQLite: how much the probe writes after a write was refused for want of room, more than a
+     * delivery of a few KiB and its jobs need: a one-row update rewrites a page in place, or fits where
+     * the refused write had claimed room in the WAL before the disk ran out (tryout13 F1).
+     */
+    static final int PROBE_ROOM = 64 * 1024;
+
+    /** The probe's one-row update (the row is made again if someone deleted it). */
+    private void probe(Connection c) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement("UPDATE store_probe SET at = ? WHERE id = 1")) {
+            update.setLong(1, config.clock().millis());
+            if (update.executeUpdate() == 0) {
+                execute(c, "INSERT INTO store_probe (id, at) VALUES (1, 0)");
+            }
+        }
+    }
+
     /** Why the last write failed for want of a store, or {@code null}. */
     String lastWriteFailure() {
         String lost = lostFile();
         return lost != null ? lost : writeHealth.lastFailure();
+    }
+
+    /** What {@code /healthz} says of writes that do not work now ({@link HealthReport#notWritable}). */
+    HealthReport notWritable() {
+        String lost = lostFile();
+        return lost != null ? HealthReport.fileLost() : HealthReport.notWritable(writeHealth.lastFailureCause());
     }
 
     /** @param waits SQLite: where the connections' busy handlers are kept, or {@code null} */
@@ -346,7 +375,7 @@ final class Database implements AutoCloseable {
             // No writeHealth.succeeded(): on PostgreSQL only the probe vouches for writes (see #writable).
             return pooledTransaction(what, durability, work);
         } catch (StoreUnavailableException e) {
-            writeHealth.failed(e.getMessage());
+            writeHealth.failed(e);
             throw e;
         }
     }
@@ -365,14 +394,14 @@ final class Database implements AutoCloseable {
         try {
             later = writer.submitLater(what, durability, work);
         } catch (StoreUnavailableException e) {
-            writeHealth.failed(e.getMessage());
+            writeHealth.failed(e);
             return java.util.concurrent.CompletableFuture.failedFuture(e);
         } catch (RuntimeException e) {
             return java.util.concurrent.CompletableFuture.failedFuture(e);
         }
         return later.whenComplete((result, failure) -> {
-            if (failure instanceof StoreUnavailableException) {
-                writeHealth.failed(failure.getMessage());
+            if (failure instanceof StoreUnavailableException unavailable) {
+                writeHealth.failed(unavailable);
             }
         });
     }
@@ -426,7 +455,7 @@ final class Database implements AutoCloseable {
         } catch (SQLException e) {
             RunnerException failure = translate(what, e);
             if (failure instanceof StoreUnavailableException) {
-                writeHealth.failed(failure.getMessage());
+                writeHealth.failed(failure);
             }
             throw failure;
         }
@@ -524,6 +553,7 @@ final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        stopWaits.close();
         if (writer != null) {
             writer.close();
         }

@@ -28,6 +28,7 @@ final class DeliveryWriter {
     private final Clock clock;
     private final Duration dedupWindow;
     private final Supersede supersede;
+    private final SlotLine line;
     /** PostgreSQL only: the accept in one statement; {@code null} on SQLite. */
     private final PostgresAccept oneStatement;
 
@@ -38,6 +39,7 @@ final class DeliveryWriter {
         this.clock = clock;
         this.dedupWindow = dedupWindow;
         this.supersede = new Supersede(db.dialect(), queue, clock);
+        this.line = new SlotLine(db.dialect(), clock);
         this.oneStatement = db.dialect() == Dialect.POSTGRESQL
                 ? new PostgresAccept(db, queue, ids, clock, dedupWindow) : null;
     }
@@ -185,25 +187,46 @@ final class DeliveryWriter {
         return db.dialect() == Dialect.POSTGRESQL ? " FOR KEY SHARE" : "";
     }
 
+    /** What {@link #cancel} came to. */
+    enum Cancel {
+        /** The job had ended already: nothing changed. */
+        ENDED,
+        /** Cancelled, or its cancel asked of the node that picked it. */
+        CANCELLED,
+        /** Cancelled before any node picked it, and the next jobs of its rule's line woken in its place. */
+        CANCELLED_AND_WOKE
+    }
+
     /**
      * Cancels a job: a queued one at once (its pending execution removed); a running one is
-     * flagged and its node stops it. Returns whether the job was not already final.
+     * flagged and its node stops it. A queued job of a rule with a concurrency limit passes its turn on
+     * ({@link SlotLine#wakeTurn}): it may be the job a freed slot woke, and the next in line would
+     * otherwise wait for {@code runner.slot-retry} (slots13). A picked one passes it on when its node
+     * marks it cancelled ({@link ExecutionLedger#markCancelled}).
      */
-    boolean cancel(String jobId) {
+    Cancel cancel(String jobId) {
         return db.inTransaction("cancel a job", c -> {
             String state;
-            try (PreparedStatement p = c.prepareStatement("SELECT state FROM jobs WHERE id = ?")) {
+            String rule;
+            try (PreparedStatement p = c.prepareStatement("SELECT state, CASE WHEN concurrency > 0 THEN rule_name"
+                    + " END FROM jobs WHERE id = ?")) {
                 p.setString(1, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
                         throw new RunnerException("no job " + jobId);
                     }
                     state = rs.getString(1);
+                    rule = rs.getString(2);
                 }
             }
             JobState now = JobState.valueOf(state);
             if (now.isFinal()) {
-                return false;
+                return Cancel.ENDED;
+            }
+            boolean inLine = rule != null && now == JobState.QUEUED;
+            if (inLine) {
+                // Before any row lock: the rule's turn (SlotLine.inTurn).
+                line.inTurn(c, rule);
             }
             if (now == JobState.AWAITING_APPROVAL
                     || ((now == JobState.QUEUED || now == JobState.WAITING) && queue.cancel(c, jobId))) {
@@ -219,13 +242,13 @@ final class DeliveryWriter {
                     p.setString(1, jobId);
                     p.executeUpdate();
                 }
-                return true;
+                return inLine && line.wakeTurn(c, rule, jobId) > 0 ? Cancel.CANCELLED_AND_WOKE : Cancel.CANCELLED;
             }
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")) {
                 p.setString(1, jobId);
                 p.executeUpdate();
             }
-            return true;
+            return Cancel.CANCELLED;
         });
     }
 

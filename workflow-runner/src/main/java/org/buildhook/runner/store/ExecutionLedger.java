@@ -31,6 +31,7 @@ public final class ExecutionLedger {
     private final Clock clock;
     private final JdbcCustomization jdbc;
     private final Runnable jobsDue;
+    private final SlotLine line;
 
     /** @param jobsDue told when a job was made due now ({@link #releaseSlot(String, String, String)}) */
     ExecutionLedger(Database db, StoreReader reader, Clock clock, Runnable jobsDue) {
@@ -39,6 +40,7 @@ public final class ExecutionLedger {
         this.db = db;
         this.reader = reader;
         this.clock = clock;
+        this.line = new SlotLine(db.dialect(), clock);
     }
 
     /** The job with its real environment, or empty when retention removed it. */
@@ -184,7 +186,7 @@ public final class ExecutionLedger {
      * back. Put back afterwards, in a transaction of its own, a job refused while a slot was being freed
      * was still picked when the release looked for a job to wake, and waited for its next try; in one,
      * the release sees either the slot taken or the job waiting (review12 L1). On PostgreSQL the tries
-     * and the releases of one rule's slots take turns ({@link #inTurn}), as SQLite's one writer makes them.
+     * and the releases of one rule's slots take turns ({@link SlotLine#inTurn}), as SQLite's one writer makes them.
      *
      * @param retryAt when a job refused a slot tries again; null, or a negative {@code version}: the
      *                caller puts it back ({@link Take#NOT_FREE})
@@ -200,7 +202,7 @@ public final class ExecutionLedger {
         try {
             result = db.inTransaction("take a concurrency slot", Durability.DEFERRED, c -> {
                 woken[0] = 0;
-                inTurn(c, ruleName);
+                line.inTurn(c, ruleName);
                 // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
                 // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND"
@@ -217,13 +219,15 @@ public final class ExecutionLedger {
                 int held;
                 int ahead;
                 boolean waiting;
+                String message;
                 // The limit in force, the slots held, and the jobs ahead counted up to the limit only (no
                 // more can matter: a long line costs each of its jobs' tries no more than a short one), in
                 // one statement.
                 try (PreparedStatement p = c.prepareStatement("WITH in_force AS (SELECT " + currentLimit("?")
                         + " AS n) SELECT (SELECT n FROM in_force), (SELECT COUNT(*) FROM rule_slots WHERE rule_name = ?),"
                         + " (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE " + inLine(db.dialect())
-                        + " AND j.id < ? LIMIT (SELECT n FROM in_force)) ahead), (SELECT slot_waiting FROM jobs WHERE id = ?)")) {
+                        + " AND j.id < ? LIMIT (SELECT n FROM in_force)) ahead), (SELECT slot_waiting FROM jobs WHERE id = ?),"
+                        + " (SELECT message FROM jobs WHERE id = ?)")) {
                     p.setString(1, ruleName);
                     p.setInt(2, asked);
                     p.setString(3, ruleName);
@@ -231,12 +235,14 @@ public final class ExecutionLedger {
                     p.setString(5, JobQueue.TASK_NAME);
                     p.setString(6, jobId);
                     p.setString(7, jobId);
+                    p.setString(8, jobId);
                     try (ResultSet rs = p.executeQuery()) {
                         rs.next();
                         limit = rs.getInt(1);
                         held = rs.getInt(2);
                         ahead = rs.getInt(3);
                         waiting = rs.getInt(4) == 1;
+                        message = rs.getString(5);
                     }
                 }
                 Take take = Take.NOT_FREE;
@@ -254,20 +260,23 @@ public final class ExecutionLedger {
                         }
                     }
                 }
-                if (waiting != (take == Take.NOT_FREE)) {
+                boolean refused = take == Take.NOT_FREE;
+                String why = slotWait(limit);
+                if (refused ? !waiting || !showsWait(message, why) : waiting) {
                     // Written only when it changes: a job that takes a slot at once writes nothing more.
                     // The wait says why a job stays QUEUED (buildhook jobs, the status page). It follows the
                     // job's own message, not over it: a retry keeps showing why its last attempt failed
                     // (review12 L3). Taken, the wait goes and that message stays (the attempt's start clears
-                    // it anyway).
+                    // it anyway). A job marked waiting without showing it is written too: one interrupted
+                    // by a stop or its node's death keeps its place in the line (recordInterrupted), and
+                    // showed only its interruption while the limit held it back (review13 L10).
                     String rest = withoutSlotWait(db.dialect());
                     try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET slot_waiting = ?, message = "
-                            + (waiting ? rest : "CASE WHEN " + rest + " IS NULL THEN ? ELSE " + rest + " || '; ' || ? END")
+                            + (refused ? "CASE WHEN " + rest + " IS NULL THEN ? ELSE " + rest + " || '; ' || ? END" : rest)
                             + " WHERE id = ?")) {
                         int i = 0;
-                        p.setInt(++i, waiting ? 0 : 1);
-                        if (!waiting) {
-                            String why = slotWait(limit);
+                        p.setInt(++i, refused ? 1 : 0);
+                        if (refused) {
                             p.setString(++i, why);
                             p.setString(++i, why);
                         }
@@ -282,9 +291,9 @@ public final class ExecutionLedger {
                         p.setString(1, ruleName);
                         p.setString(2, JobQueue.TASK_NAME);
                         p.setInt(3, limit - held);
-                        readIds(p, turn);
+                        SlotLine.readIds(p, turn);
                     }
-                    woken[0] = wake(c, turn);
+                    woken[0] = line.wake(c, turn);
                 }
                 if (take == Take.NOT_FREE && putBack) {
                     try (PreparedStatement p = c.prepareStatement(PUT_BACK)) {
@@ -320,69 +329,8 @@ public final class ExecutionLedger {
             + " last_heartbeat = NULL, execution_time = ?, version = version + 1 WHERE task_name = ?"
             + " AND task_instance = ? AND picked = ? AND version = ?";
 
-    /**
-     * PostgreSQL: waits for the turn of this transaction among those that take or free the rule's slots
-     * (a lock held until it ends), so that they run one after another, as on SQLite, whose one writer runs
-     * every transaction: a release then sees a job refused meanwhile put back, or the refusal sees the
-     * slot free, never neither (review12 L1). First in the transaction, before any row lock, so that a
-     * wait for it holds nothing up.
-     */
-    private void inTurn(Connection c, String ruleName) throws SQLException {
-        if (db.dialect() != Dialect.POSTGRESQL) {
-            return;
-        }
-        try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()"
-                + " || '/' || ?))")) {
-            p.setInt(1, SLOTS_LOCK_CLASS);
-            p.setString(2, ruleName);
-            p.executeQuery().close();
-        }
-    }
-
-    /** The advisory lock class of rules' slots ("bhrs"); the key is a hash of the schema and the rule. */
-    private static final int SLOTS_LOCK_CLASS = 0x62687273;
-
     /** The first jobs of a rule's line ({@link #inLine}, then a limit: SQL), by creation. */
-    private static final String FIRST_IN_LINE = "SELECT j.id FROM jobs j WHERE %s ORDER BY j.id LIMIT %s";
-
-    private static void readIds(PreparedStatement p, List<String> into) throws SQLException {
-        try (ResultSet rs = p.executeQuery()) {
-            while (rs.next()) {
-                into.add(rs.getString(1));
-            }
-        }
-    }
-
-    /**
-     * Makes due now those of {@code jobs} whose execution waits in the queue for a later time (they found
-     * no slot and were put back for their next try); those picked at the moment try on their own, and due
-     * ones are picked soon. Each execution by its whole key, in one batch: with {@code task_instance IN
-     * (SELECT …)} PostgreSQL's planner read every execution in the queue and matched it against the jobs.
-     *
-     * @return how many were made due
-     */
-    private int wake(Connection c, List<String> jobs) throws SQLException {
-        if (jobs.isEmpty()) {
-            return 0;
-        }
-        Instant now = clock.instant();
-        try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET execution_time = ? WHERE"
-                + " task_name = ? AND task_instance = ? AND picked = ? AND execution_time > ?")) {
-            for (String job : jobs) {
-                jdbc.setInstant(p, 1, now);
-                p.setString(2, JobQueue.TASK_NAME);
-                p.setString(3, job);
-                p.setBoolean(4, false);
-                jdbc.setInstant(p, 5, now);
-                p.addBatch();
-            }
-            int woken = 0;
-            for (int n : p.executeBatch()) {
-                woken += Math.max(n, 0);
-            }
-            return woken;
-        }
-    }
+    static final String FIRST_IN_LINE = "SELECT j.id FROM jobs j WHERE %s ORDER BY j.id LIMIT %s";
 
     /** How the message of a job waiting for a slot begins ({@link #slotWait}). */
     private static final String SLOT_WAIT = "waiting for a concurrency slot of its rule (";
@@ -390,6 +338,11 @@ public final class ExecutionLedger {
     /** The message of a job waiting for a slot of a rule with {@code limit} slots. */
     static String slotWait(int limit) {
         return SLOT_WAIT + limit + " at once; its older jobs first)";
+    }
+
+    /** Whether {@code message} ends with the wait {@code why}, alone or after the job's own message. */
+    private static boolean showsWait(String message, String why) {
+        return message != null && (message.equals(why) || message.endsWith("; " + why));
     }
 
     /**
@@ -414,7 +367,7 @@ public final class ExecutionLedger {
      * (review12). A sub-query of the statement that counts the slots held and the jobs ahead, not a
      * statement of its own (review12 L16).
      */
-    private static String currentLimit(String otherwise) {
+    static String currentLimit(String otherwise) {
         return "COALESCE((SELECT concurrency FROM jobs WHERE rule_name = ? AND concurrency > 0 AND state IN"
                 + " ('QUEUED', 'WAITING', 'RUNNING') AND rerun_of IS NULL ORDER BY id DESC LIMIT 1), " + otherwise + ")";
     }
@@ -436,7 +389,7 @@ public final class ExecutionLedger {
      * The {@code IN} list stays whole so that the planner sees the index's condition.
      */
 
-    private static String inLine(Dialect dialect) {
+    static String inLine(Dialect dialect) {
         return "j.rule_name = ? AND j.concurrency > 0 AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"
                 + " AND j.state <> 'WAITING' AND j.cancel_requested = 0 AND (j.attempts = 0 OR j.slot_waiting = 1)"
                 + " AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id)"
@@ -503,7 +456,7 @@ public final class ExecutionLedger {
      * transaction: the first of the rule's line ({@link #inLine}), one for each slot free (the limit in
      * force less the slots held by jobs still picked), that wait in the queue for a later time (they
      * found no slot and were put back for {@code runner.slot-retry}) are made due now
-     * ({@link #wake(Connection, List)}).
+     * ({@link SlotLine#wakeTurn}).
      * One picked at the moment tries on its own: it sees the slot free, or it was put back before this
      * release, which then wakes it ({@link #tryAcquireSlot(String, int, String, String, long, Instant)}).
      * Before, only the first in line was woken, and only when it waited for its next try: with two slots
@@ -515,29 +468,14 @@ public final class ExecutionLedger {
      * @return whether a job was woken
      */
     public boolean releaseSlot(String jobId, String ruleName, String node) {
-        String free = (db.dialect() == Dialect.POSTGRESQL ? "GREATEST" : "MAX") + "(0, "
-                + currentLimit("(SELECT concurrency FROM jobs WHERE id = ?)") + " - (SELECT COUNT(*) FROM rule_slots r"
-                + " WHERE r.rule_name = ? AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ?"
-                + " AND s.task_instance = r.job_id AND s.picked = ?" + lookUpEach(db.dialect()) + ")))";
         boolean woken = db.inTransaction("free a concurrency slot", Durability.DEFERRED, c -> {
-            inTurn(c, ruleName);
+            line.inTurn(c, ruleName);
             try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ? AND node = ?")) {
                 p.setString(1, jobId);
                 p.setString(2, node);
                 p.executeUpdate();
             }
-            List<String> turn = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement(FIRST_IN_LINE.formatted(inLine(db.dialect()), free))) {
-                p.setString(1, ruleName);
-                p.setString(2, JobQueue.TASK_NAME);
-                p.setString(3, ruleName);
-                p.setString(4, jobId);
-                p.setString(5, ruleName);
-                p.setString(6, JobQueue.TASK_NAME);
-                p.setBoolean(7, true);
-                readIds(p, turn);
-            }
-            return wake(c, turn) > 0;
+            return line.wakeTurn(c, ruleName, jobId) > 0;
         });
         if (woken) {
             jobsDue.run();
@@ -1239,9 +1177,26 @@ public final class ExecutionLedger {
         });
     }
 
-    /** Marks a job cancelled before it started (its cancel flag was seen when it was picked). */
+    /**
+     * Marks a job cancelled before it started (its cancel flag was seen when it was picked). A job of a
+     * rule with a concurrency limit passes its turn on ({@link SlotLine#wakeTurn}): it may be the job a
+     * freed slot woke, cancelled after it was picked, and the next in line would otherwise wait for
+     * {@code runner.slot-retry} (slots13).
+     */
     public void markCancelled(String jobId, String message) {
-        db.inTransaction("cancel a job", Durability.DEFERRED, c -> {
+        boolean woken = db.inTransaction("cancel a job", Durability.DEFERRED, c -> {
+            String rule = null;
+            // Read before the rule's turn is taken, which comes before any row lock (SlotLine.inTurn).
+            try (PreparedStatement p = c.prepareStatement("SELECT rule_name FROM jobs WHERE id = ?"
+                    + " AND concurrency > 0")) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (rs.next()) {
+                        rule = rs.getString(1);
+                        line.inTurn(c, rule);
+                    }
+                }
+            }
             try (PreparedStatement p = c.prepareStatement(
                     "UPDATE jobs SET state = ?, ended_at = ?, message = ? WHERE id = ?")) {
                 p.setString(1, JobState.CANCELLED.name());
@@ -1251,8 +1206,11 @@ public final class ExecutionLedger {
                 p.executeUpdate();
             }
             Supersede.settle(c, jobId);
-            return null;
+            return rule != null && line.wakeTurn(c, rule, jobId) > 0;
         });
+        if (woken) {
+            jobsDue.run();
+        }
     }
 
     /**

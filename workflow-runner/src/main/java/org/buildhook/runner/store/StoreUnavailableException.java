@@ -68,6 +68,26 @@ public class StoreUnavailableException extends RunnerException {
         return SQLITE_OUTAGES.contains(e.getErrorCode() & 0xff);
     }
 
+    /**
+     * Whether {@code e} (or what it wraps) says the store was refused for want of room: a full disk
+     * (SQLite {@code SQLITE_FULL}, PostgreSQL {@code 53100 disk_full}).
+     */
+    public static boolean isOutOfRoom(Throwable e) {
+        Throwable t = e;
+        for (int depth = 0; t != null && depth < 10; depth++) {
+            if (t instanceof SQLException s) {
+                // The SQLite driver's code, as in isOutageItself; PostgreSQL's driver always says 0.
+                if ("53100".equals(s.getSQLState()) || (s.getErrorCode() & 0xff) == SQLiteErrorCode.SQLITE_FULL.code) {
+                    return true;
+                }
+                t = s.getNextException() != null ? s.getNextException() : s.getCause();
+            } else {
+                t = t.getCause();
+            }
+        }
+        return false;
+    }
+
     /** SQLite's primary result codes that say the file cannot be read or written now, not that a statement is wrong. */
     private static final Set<Integer> SQLITE_OUTAGES = Set.of(SQLiteErrorCode.SQLITE_BUSY.code,
             SQLiteErrorCode.SQLITE_LOCKED.code, SQLiteErrorCode.SQLITE_READONLY.code, SQLiteErrorCode.SQLITE_IOERR.code,

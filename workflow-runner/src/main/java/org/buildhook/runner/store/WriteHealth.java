@@ -14,6 +14,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * write, so an idle server notices a full disk, and a failing one notices the disk freed, without
  * a delivery having to try. One probe at a time; health checks meanwhile get the last outcome.
  *
+ * <p>A write refused for want of room (a full disk) is not undone by a small write that worked: one
+ * that rewrites a page already there, or fits where the refused write's own frames had claimed room
+ * in SQLite's WAL before the disk ran out, commits while every delivery is refused (tryout13 F1). So
+ * after such a failure only a probe that needs room itself ({@link Probe#run(boolean)} with
+ * {@code true}) says that writes work again, not the other commits.
+ *
  * <p>Ages are measured with {@link System#nanoTime()}: elapsed time, immune to clock steps.
  */
 final class WriteHealth {
@@ -26,24 +32,63 @@ final class WriteHealth {
     private final ReentrantLock probing = new ReentrantLock();
     private volatile long lastAt = System.nanoTime() - TRUST_SUCCESS - 1;
     private volatile String failure;
+    /** The exception {@link #failure} came from, when one did (for {@code /healthz}'s reason). */
+    private volatile Throwable failureCause;
+    /** Whether {@link #failure} was for want of room: then only a probe that needs room clears it. */
+    private volatile boolean noRoom;
 
-    /** A write transaction committed. */
+    /** A probe write: one transaction that reports to this object like any other. */
+    interface Probe {
+        /**
+         * @param needRoom write more than a delivery needs (not a page rewritten in place)
+         * @return whether it committed; {@code false}: no news (another node's probe held its row)
+         */
+        boolean run(boolean needRoom);
+    }
+
+    /** A write transaction committed; it does not vouch for a disk that was full (see the class comment). */
     void succeeded() {
+        if (noRoom) {
+            return;
+        }
         failure = null;
+        lastAt = System.nanoTime();
+    }
+
+    /** The probe committed: writes work, room included when it was asked to need room. */
+    private void probed() {
+        failure = null;
+        noRoom = false;
         lastAt = System.nanoTime();
     }
 
     /** A write transaction failed because the store cannot write ({@link StoreUnavailableException}). */
     void failed(String why) {
+        failed(why, false);
+    }
+
+    /** As {@link #failed(String)}; {@code noRoom}: it was refused for want of room (a full disk). */
+    void failed(String why, boolean noRoom) {
+        record(why, noRoom, null);
+    }
+
+    private void record(String why, boolean noRoom, Throwable cause) {
+        failureCause = cause;
         failure = why == null ? "unknown" : why;
+        this.noRoom = noRoom;
         lastAt = System.nanoTime();
+    }
+
+    /** As {@link #failed(String, boolean)}, from the exception that said so. */
+    void failed(RuntimeException e) {
+        record(e.getMessage(), StoreUnavailableException.isOutOfRoom(e), e);
     }
 
     /**
      * Whether writes work: the last outcome while fresh, else the outcome of {@code probe} (a write
-     * transaction that reports to this object like any other). Never throws.
+     * transaction, asked to need room when the last failure was for want of it). Never throws.
      */
-    boolean writable(Runnable probe) {
+    boolean writable(Probe probe) {
         String last = failure;
         long age = System.nanoTime() - lastAt;
         if (age <= (last == null ? TRUST_SUCCESS : TRUST_FAILURE)) {
@@ -51,9 +96,11 @@ final class WriteHealth {
         }
         if (probing.tryLock()) {
             try {
-                probe.run();
+                if (probe.run(last != null && noRoom)) {
+                    probed();
+                }
             } catch (RuntimeException e) {
-                failed(e.getMessage());
+                failed(e);
             } finally {
                 probing.unlock();
             }
@@ -64,5 +111,10 @@ final class WriteHealth {
     /** Why the last write failed, or {@code null} when it succeeded. */
     String lastFailure() {
         return failure;
+    }
+
+    /** The failure of the last write, or {@code null} when it succeeded. */
+    Throwable lastFailureCause() {
+        return failure == null ? null : failureCause;
     }
 }

@@ -42,10 +42,10 @@ class RulesDocumentationTest {
         assertThat(doc).contains("| `concurrency` | no limit |");
         assertThat(doc).contains("| `expires` | `" + Durations.format(WorkflowReader.DEFAULT_APPROVAL_EXPIRY) + "` |");
         // What the runner does without a rule's workdir, and that the reader refuses a relative one.
-        assertThat(doc).contains("| `workdir` | `runner.workdir` (default: the `data-dir`) | absolute path");
+        assertThat(doc).contains("| `workdir` | `runner.workdir` (default: `<data-dir>/work`) | absolute path");
         String running = Files.readString(TestEvents.fixtures().getParent().resolve("docs").resolve("running-jobs.md"));
         assertThat(running).doesNotContain("the directory the server\nwas started in unless")
-                .doesNotContain("a relative `workdir` is taken").contains("whose default is\nthe data folder");
+                .doesNotContain("a relative `workdir` is taken").contains("whose default is\n`<data-dir>/work`");
     }
 
     @Test

@@ -529,6 +529,74 @@ abstract class AbstractStoreTest {
         assertThat(store.job(retry).orElseThrow().job().message()).isEqualTo("exited with 3");
     }
 
+    /**
+     * review13 L10: a job interrupted by a graceful stop keeps its place in its rule's line (marked waiting
+     * for a slot, 200407a); held back by the limit afterwards, it showed only why it was interrupted, not
+     * the wait that every other job waiting for the slot shows: the wait was written only when the mark
+     * changed. It now follows the job's own message, as for a retry (review12 L3), and goes with the slot.
+     */
+    @Test
+    void aJobInterruptedByAStopAndHeldBackByItsRulesLimitShowsTheWaitAfterItsOwnMessage() throws Exception {
+        interruptedAndHeldBack("kept", 955, (ledger, job, attempt) -> ledger.interruptAttempt(job, attempt, null,
+                "stopped by the shutdown of node-b; run again"), "stopped by the shutdown of node-b; run again");
+    }
+
+    /** As above, for a job whose node died: the node that swept what it left records the interruption. */
+    @Test
+    void aJobCutShortByItsNodesDeathAndHeldBackByItsRulesLimitShowsTheWaitAfterItsOwnMessage() throws Exception {
+        interruptedAndHeldBack("swept", 957, (ledger, job, attempt) -> ledger.interruptLeftover(job, attempt,
+                () -> "its node node-b died before the attempt ended; node node-a killed what it left: none"),
+                "its node node-b died before the attempt ended; node node-a killed what it left: none");
+    }
+
+    /** How a test ends an attempt as interrupted. */
+    interface Interruption {
+        void interrupt(ExecutionLedger ledger, String jobId, int attempt) throws Exception;
+    }
+
+    /**
+     * Two jobs of a rule with one slot: the older one's first attempt failed (its retry waits for its
+     * backoff), the younger one ran and was interrupted; the older one's retry then takes the slot before
+     * it, and the interrupted job waits.
+     */
+    private void interruptedAndHeldBack(String rule, int build, Interruption interruption, String message)
+            throws Exception {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (build + i) + "}"), List.of(Plans.job(rule,
+                    List.of("/bin/true"), Map.of(), 1, Duration.ofMillis(100), 1))).jobIds());
+        }
+        String retry = ids.get(0);
+        String interrupted = ids.get(1);
+        picked(retry);
+        assertThat(ledger.tryAcquireSlot(rule, 1, retry, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        int failed = ledger.startAttempt(retry, "node-a");
+        ledger.finishAttempt(retry, failed, outcome(JobOutcome.Result.FAILED), JobState.QUEUED, -1);
+        ledger.releaseSlot(retry, rule, "node-a");
+        picked(interrupted);
+        assertThat(ledger.tryAcquireSlot(rule, 1, interrupted, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        int attempt = ledger.startAttempt(interrupted, "node-b");
+        interruption.interrupt(ledger, interrupted, attempt);
+        ledger.releaseSlot(interrupted, rule, "node-b");
+        assertThat(store.job(interrupted).orElseThrow().job().message()).isEqualTo(message);
+        assertThat(ledger.tryAcquireSlot(rule, 1, retry, "node-a", -1)).as("the older job's retry goes first")
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+
+        assertThat(ledger.tryAcquireSlot(rule, 1, interrupted, "node-b", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        String waiting = message + "; waiting for a concurrency slot of its rule (1 at once; its older jobs first)";
+        assertThat(store.job(interrupted).orElseThrow().job().message()).isEqualTo(waiting);
+        assertThat(store.jobs(JobQuery.latest(10)).items()).filteredOn(j -> j.id().equals(interrupted))
+                .extracting(Job::message).as("as the lists show it").containsExactly(waiting);
+        assertThat(ledger.tryAcquireSlot(rule, 1, interrupted, "node-b", -1)).as("still waiting: written once")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(interrupted).orElseThrow().job().message()).isEqualTo(waiting);
+
+        ledger.releaseSlot(retry, rule, "node-a");
+        assertThat(ledger.tryAcquireSlot(rule, 1, interrupted, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.job(interrupted).orElseThrow().job().message()).isEqualTo(message);
+    }
+
     /** A rule's line counts for as many slots as its limit has: the second of three takes the second slot. */
     @Test
     void aRuleWithTwoSlotsGivesThemToItsTwoOldestWaitingJobs() throws SQLException {
@@ -643,6 +711,95 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * slots13: a freed slot wakes the first job in line; cancelled before any node picked it, that job
+     * took the wake with it, and the next in line waited for {@code runner.slot-retry} though the slot was
+     * free. The cancel now passes the wake on.
+     */
+    @Test
+    void aWokenJobCancelledBeforeAnyNodePickedItPassesItsWakeToTheNextInLine() throws SQLException {
+        List<String> ids = slotLine("handover", 940);
+        String woken = ids.get(1);
+        String next = ids.get(2);
+
+        assertThat(store.cancel(woken)).isTrue();
+
+        assertThat(store.job(woken).orElseThrow().job().state()).isEqualTo(JobState.CANCELLED);
+        assertThat(executionTime(next)).as("woken in its place").isBeforeOrEqualTo(Instant.now());
+    }
+
+    /**
+     * As above, for a woken job picked by a node when it was cancelled: the node finds its cancel flag
+     * and marks it cancelled without asking for the slot, which is then the next job's.
+     */
+    @Test
+    void aWokenJobCancelledAfterItWasPickedPassesItsWakeOnWhenItsNodeMarksItCancelled() throws SQLException {
+        List<String> ids = slotLine("handover", 945);
+        String woken = ids.get(1);
+        String next = ids.get(2);
+        picked(woken);
+        assertThat(store.cancel(woken)).isTrue();
+        assertThat(executionTime(next)).as("the node that picked it decides").isAfter(Instant.now().plusSeconds(3000));
+
+        store.ledger().markCancelled(woken, "cancelled before it ran");
+
+        assertThat(executionTime(next)).as("woken in its place").isBeforeOrEqualTo(Instant.now());
+    }
+
+    /**
+     * A woken job superseded before any node picked it: the newer build's job that superseded it is of the
+     * same rule and due at once; its try finds the older job ahead of it for the free slot and wakes it
+     * (review12 L1), so the slot does not wait for {@code runner.slot-retry} either.
+     */
+    @Test
+    void aWokenJobSupersededBeforeAnyNodePickedItLeavesTheSlotToTheNextInLine() throws SQLException {
+        List<String> ids = slotLine("handover", 950);
+        String woken = ids.get(1);
+        String next = ids.get(2);
+        JobWorkflow keyed = new JobWorkflow(951L, "b", false, null, Map.of(), Map.of(), null, null, 0);
+        PlannedJob newer = Plans.job("handover", List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1)
+                .withWorkflow(keyed.withBuildId(960L));
+        String superseding = store.accept(Plans.delivery("{\"build_id\": 960}"), List.of(newer)).jobIds().get(0);
+        assertThat(store.job(woken).orElseThrow().job().state()).isEqualTo(JobState.SUPERSEDED);
+
+        picked(superseding);
+        assertThat(store.ledger().tryAcquireSlot("handover", 1, superseding, "node-a", -1))
+                .as("an older job is ahead of it").isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        assertThat(executionTime(next)).isBeforeOrEqualTo(Instant.now());
+    }
+
+    /**
+     * Three jobs of a rule with one slot, from build {@code build} on: the first ran and freed its slot,
+     * which woke the second (due now); the third waits for its next try, an hour away. The second has
+     * supersede key "b" (build {@code build + 1}), the others none.
+     */
+    List<String> slotLine(String rule, int build) throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            PlannedJob job = Plans.job(rule, List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1);
+            if (i == 1) {
+                job = job.withWorkflow(new JobWorkflow((long) build + i, "b", false, null, Map.of(), Map.of(), null,
+                        null, 0));
+            }
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (build + i) + "}"), List.of(job)).jobIds());
+        }
+        String running = ids.get(0);
+        picked(running);
+        assertThat(ledger.tryAcquireSlot(rule, 1, running, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        int attempt = ledger.startAttempt(running, "node-a");
+        for (String waiting : ids.subList(1, 3)) {
+            assertThat(ledger.tryAcquireSlot(rule, 1, waiting, "node-a", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+            dueIn(waiting, Duration.ofHours(1));
+        }
+        ledger.finishAttempt(running, attempt, outcome(JobOutcome.Result.SUCCEEDED), JobState.SUCCEEDED, -1);
+        assertThat(ledger.releaseSlot(running, rule, "node-a")).isTrue();
+        assertThat(executionTime(ids.get(1))).as("woken").isBeforeOrEqualTo(Instant.now());
+        assertThat(executionTime(ids.get(2))).as("its next try").isAfter(Instant.now().plusSeconds(3000));
+        return ids;
+    }
+
+    /**
      * review12 L10: after a rules reload raised a rule's concurrency from 1 to 3, its older jobs (stored
      * with 1) waited while any slot was held, and the younger ones (3), counting them ahead but having
      * room, kept the slots busy: the older ones could wait for as long as new builds came. The limit is
@@ -693,7 +850,7 @@ abstract class AbstractStoreTest {
     }
 
     /** Marks the job's execution picked, as a node running it: its slot is then not taken for one left behind. */
-    private void picked(String jobId) throws SQLException {
+    void picked(String jobId) throws SQLException {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
                 "UPDATE scheduled_tasks SET picked = ?, picked_by = ? WHERE task_instance = ?")) {
             p.setBoolean(1, true);
@@ -704,7 +861,7 @@ abstract class AbstractStoreTest {
     }
 
     /** Puts the job's execution back in the queue for {@code in} from now, as a try that found no slot does. */
-    private void dueIn(String jobId, Duration in) throws SQLException {
+    void dueIn(String jobId, Duration in) throws SQLException {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
                 "UPDATE scheduled_tasks SET execution_time = ? WHERE task_name = ? AND task_instance = ?")) {
             JobQueue.customization(store.dialect()).setInstant(p, 1, Instant.now().plus(in));
@@ -715,7 +872,7 @@ abstract class AbstractStoreTest {
     }
 
     /** When the job's execution is due. */
-    private Instant executionTime(String jobId) throws SQLException {
+    Instant executionTime(String jobId) throws SQLException {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
                 "SELECT execution_time FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?")) {
             p.setString(1, JobQueue.TASK_NAME);

@@ -1,11 +1,23 @@
 package org.buildhook.runner.store;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 
 class PostgresStoreTest extends AbstractStoreTest {
 
@@ -29,5 +41,47 @@ class PostgresStoreTest extends AbstractStoreTest {
             rs.next();
             return rs.getInt(1) > 0;
         }
+    }
+
+    /**
+     * slots13, across nodes: a cancel takes its rule's turn (the advisory lock the tries and releases of
+     * its slots take) before it looks for the next in line. Otherwise the next job, being refused the slot
+     * on another node at that moment (the cancelled job still ahead of it), was still picked when the
+     * cancel looked and put back just after, and nobody woke it.
+     */
+    @Test
+    void aCancelTakesItsRulesTurnSoThatAJobAnotherNodeWasRefusingMeanwhileIsWoken() throws Exception {
+        List<String> ids = slotLine("handover", 970);
+        String woken = ids.get(1);
+        String next = ids.get(2);
+        picked(next);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (Connection other = store.dataSource().getConnection()) {
+            other.setAutoCommit(false);
+            try (PreparedStatement p = other.prepareStatement("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()"
+                    + " || '/' || ?))")) {
+                p.setInt(1, 0x62687273);
+                p.setString(2, "handover");
+                p.executeQuery().close();
+            }
+            int pid = PgSessions.pid(other);
+            Future<Boolean> cancel = pool.submit(() -> store.cancel(woken));
+            await().atMost(Duration.ofSeconds(30)).until(() -> !PgSessions.blockedBy(config.url(), pid).isEmpty());
+            // The other node's refusal of the next job: put back for its next try, in the same transaction.
+            try (PreparedStatement p = other.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = NULL,"
+                    + " execution_time = ?, version = version + 1 WHERE task_name = ? AND task_instance = ?")) {
+                p.setBoolean(1, false);
+                JobQueue.customization(store.dialect()).setInstant(p, 2, Instant.now().plus(Duration.ofHours(1)));
+                p.setString(3, JobQueue.TASK_NAME);
+                p.setString(4, next);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+            other.commit();
+
+            assertThat(cancel.get(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(executionTime(next)).as("woken by the cancel").isBeforeOrEqualTo(Instant.now());
     }
 }
