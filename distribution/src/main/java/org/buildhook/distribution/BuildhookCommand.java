@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             DeliveriesCommand.class,
             JobsCommand.class,
             JobCommand.class,
+            ActionsCommand.class,
             LogsCommand.class,
             ReplayCommand.class,
             RerunCommand.class,

@@ -60,10 +60,12 @@ final class JobCommand {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             AdminOptions options = admin.over(job.admin);
-            JsonNode answer = options.client().get("jobs/" + id);
             if (options.json) {
-                out.println(AdminClient.pretty(answer));
+                // The API's answer as it is, every action included: what scripts read.
+                out.println(AdminClient.pretty(options.client().get("jobs/" + id)));
             } else {
+                // The newest actions only: a job re-run thousands of times has thousands (lists14).
+                JsonNode answer = options.client().get("jobs/" + id + "?actions=" + ACTIONS);
                 print(answer, out);
                 printFollowUps(options.client(), answer.path("job"), out);
             }
@@ -124,8 +126,15 @@ final class JobCommand {
                             + LogSafe.escape(a.path("actor").asText()) + (a.path("detail").isTextual()
                                     ? "  " + LogSafe.escape(a.path("detail").asText()) : ""));
                 }
+                if (answer.path("actionsNext").isTextual()) {
+                    out.println("  (only the newest " + answer.path("actions").size() + " are shown: buildhook actions"
+                            + " --job " + job.path("id").asText() + " lists all)");
+                }
             }
         }
+
+        /** The newest actions {@code job show} prints; a job with more says how to list them all. */
+        static final int ACTIONS = 100;
 
         /** The newest follow-ups {@code job show} prints; a job with more says how to list them all. */
         static final int FOLLOW_UPS = 100;

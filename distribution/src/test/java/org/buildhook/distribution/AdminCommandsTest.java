@@ -658,6 +658,121 @@ class AdminCommandsTest {
         assertThat(firstPage.path("next").asText()).isEqualTo(newer.get(50));
     }
 
+    /** A job of rule {@code gated} awaiting an approval for a day: it does not run while a test looks at it. */
+    private static org.buildhook.runner.PlannedJob gated() {
+        return new org.buildhook.runner.PlannedJob("gated", "name: gated", List.of("/bin/true"), java.util.Map.of(),
+                null, false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1), 0, null)
+                .withWorkflow(new org.buildhook.runner.JobWorkflow(67L, null, false, Duration.ofDays(1),
+                        java.util.Map.of(), java.util.Map.of(), null, null, 1));
+    }
+
+    /**
+     * lists14: a job re-run thousands of times has thousands of admin actions, and its delivery as many jobs.
+     * {@code GET /api/jobs/{id}} and {@code GET /api/deliveries/{id}} still list them all (operators' scripts
+     * read them), and now also take {@code ?actions=N} and {@code ?jobs=N}: the newest N and the cursor of the
+     * rest, in the new paged {@code GET /api/actions} (as {@code buildhook actions}) and {@code GET /api/jobs}.
+     * {@code job show} prints the newest 100 actions and says how to list them all.
+     */
+    @Test
+    void aJobsAndADeliverysActionsAndJobsAreListedAPageAtATimeAndJobShowPrintsTheNewest100() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        String job = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+        List<String> replayed = server.app().store().replay(delivery, java.util.Collections.nCopies(120, gated()));
+        List<String> actions = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            actions.add(server.app().store().recordAction("token@127.0.0.1", "rerun", delivery, job,
+                    "new job " + replayed.get(i)).id());
+        }
+
+        // The answers as they were: every action, every job, no new field.
+        JsonNode whole = server.getJson("jobs/" + job);
+        assertThat(whole.path("actions").findValuesAsText("id")).isEqualTo(actions);
+        assertThat(whole.has("actionsNext")).isFalse();
+        JsonNode wholeDelivery = server.getJson("deliveries/" + delivery);
+        assertThat(wholeDelivery.path("jobs")).hasSize(121);
+        assertThat(wholeDelivery.path("actions")).hasSize(120);
+        assertThat(wholeDelivery.has("jobsNext")).isFalse();
+
+        // Bounded on request: the newest, oldest first, and where the rest is.
+        JsonNode newest = server.getJson("jobs/" + job + "?actions=100");
+        assertThat(newest.path("actions").findValuesAsText("id")).isEqualTo(actions.subList(20, 120));
+        assertThat(newest.path("actionsNext").asText()).isEqualTo(actions.get(20));
+        assertThat(server.getJson("jobs/" + job + "?actions=120").path("actionsNext").isNull()).isTrue();
+        JsonNode rest = server.getJson("actions?job=" + job + "&before=" + actions.get(20) + "&limit=500");
+        assertThat(rest.path("items").findValuesAsText("id")).isEqualTo(reversed(actions.subList(0, 20)));
+        assertThat(rest.path("next").isNull()).isTrue();
+        JsonNode firstPage = server.getJson("actions?job=" + job);
+        assertThat(firstPage.path("items")).hasSize(50);
+        assertThat(firstPage.path("items").path(0).path("detail").asText()).isEqualTo("new job " + replayed.get(119));
+        assertThat(firstPage.path("next").asText()).isEqualTo(actions.get(70));
+        assertThat(server.getJson("actions?delivery=" + delivery + "&limit=1").path("items").path(0).path("id")
+                .asText()).isEqualTo(actions.get(119));
+
+        JsonNode bounded = server.getJson("deliveries/" + delivery + "?jobs=100&actions=10");
+        assertThat(bounded.path("jobs").findValuesAsText("id")).isEqualTo(replayed.subList(20, 120));
+        assertThat(bounded.path("jobsNext").asText()).isEqualTo(replayed.get(20));
+        assertThat(server.getJson("jobs?delivery=" + delivery + "&before=" + replayed.get(20) + "&limit=500")
+                .path("items").findValuesAsText("id")).hasSize(21).contains(job).contains(replayed.get(19));
+        assertThat(bounded.path("actions").findValuesAsText("id")).isEqualTo(actions.subList(110, 120));
+        assertThat(bounded.path("actionsNext").asText()).isEqualTo(actions.get(110));
+        assertThat(bounded.path("delivery").path("bodyText").asText())
+                .isEqualTo(wholeDelivery.path("delivery").path("bodyText").asText()).isNotEmpty();
+
+        // A delivery's id given for a job's: the 404 names its newest 20 jobs, not all 121.
+        assertThat(run("logs", delivery)).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("no job " + delivery + "; " + delivery + " is a delivery's id; its newest 20"
+                + " jobs: " + String.join(", ", replayed.subList(100, 120)) + " (buildhook jobs --delivery " + delivery
+                + " lists all)");
+
+        assertThat(server.get("jobs/" + job + "?actions=0").statusCode()).isEqualTo(400);
+        assertThat(server.get("deliveries/" + delivery + "?jobs=501").statusCode()).isEqualTo(400);
+        assertThat(server.get("actions?colour=red").statusCode()).isEqualTo(400);
+
+        assertThat(run("job", "show", job)).isZero();
+        String shown = out.toString();
+        assertThat(shown).contains("actions\n").contains("new job " + replayed.get(20) + "\n")
+                .doesNotContain("new job " + replayed.get(19) + "\n")
+                .contains("new job " + replayed.get(119) + "\n  (only the newest 100 are shown: buildhook actions --job "
+                        + job + " lists all)\n");
+        assertThat(shown.split("  rerun by token@127.0.0.1  new job ", -1)).hasSize(101);
+
+        assertThat(run("actions", "--job", job, "--limit", "500")).isZero();
+        assertThat(out.toString()).contains(replayed.get(0)).contains(replayed.get(119));
+        assertThat(out.toString().split("\n")).hasSize(121);
+        assertThat(run("job", "show", job, "--json")).isZero();
+        assertThat(AdminServer.json(out.toString()).path("actions")).hasSize(120);
+    }
+
+    private static List<String> reversed(List<String> list) {
+        List<String> copy = new ArrayList<>(list);
+        java.util.Collections.reverse(copy);
+        return copy;
+    }
+
+    /**
+     * lists14: the job page read the job's whole delivery (its body, up to the body cap, and every one of
+     * its jobs, which re-runs and replays make thousands) only to show its build, project and trigger. It
+     * now reads the delivery's row alone. Seen here through the store: one of the delivery's 200 other jobs
+     * is a row that cannot be read, which only a page reading the delivery's jobs trips over.
+     */
+    @Test
+    void theJobPageReadsNeitherItsDeliverysBodyNorItsOtherJobs() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        String job = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+        List<String> others = server.app().store().replay(delivery, java.util.Collections.nCopies(200, gated()));
+        try (java.sql.Connection c = server.app().store().dataSource().getConnection();
+                java.sql.PreparedStatement p = c.prepareStatement("UPDATE jobs SET env = 'not JSON' WHERE id = ?")) {
+            p.setString(1, others.get(100));
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+
+        java.net.http.HttpResponse<String> page = server.page("?job=" + job, server.signIn());
+
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("<th>Project</th><td>andy-corp/lmp").contains("<th>Trigger</th><td>containers-devel")
+                .containsPattern("<th>Build</th><td>(<a [^>]*>)?67").contains(" received ").doesNotContain("(no longer stored)");
+    }
+
     @Test
     void jobsAndJobShowSayWhatAWaitingJobWaitsFor() throws Exception {
         Files.writeString(server.dir.resolve("hold.sh"), "while [ ! -f '" + server.dir + "/go' ];"

@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API under {@code /api/*}: lists and details of deliveries and jobs, job logs, and the
+ * The admin API under {@code /api/*}: lists and details of deliveries and jobs, the audit trail, job logs, and the
  * admin actions re-run, replay and cancel. Every request needs {@code Authorization: Bearer
  * <admin token>}; without a configured token the API answers 404 to everything, as if absent.
  */
@@ -91,12 +91,15 @@ public final class AdminApiServlet extends HttpServlet {
         } else if (path.equals("/jobs")) {
             only("GET", method, response);
             api.jobs(request).send(response, 200);
+        } else if (path.equals("/actions")) {
+            only("GET", method, response);
+            api.actions(request).send(response, 200);
         } else if ((m = REPLAY.matcher(path)).matches()) {
             only("POST", method, response);
             api.replay(id(m)).send(response, HttpServletResponse.SC_ACCEPTED);
         } else if ((m = DELIVERY.matcher(path)).matches()) {
             only("GET", method, response);
-            api.delivery(id(m)).send(response, 200);
+            api.delivery(id(m), request).send(response, 200);
         } else if ((m = LOG_PATH.matcher(path)).matches()) {
             only("GET", method, response);
             new JobLogSender(api.store(), new JobLogs(api.logDirectory()), api.nodeId(), api.logFollows()).send(id(m), request, response);
@@ -111,9 +114,9 @@ public final class AdminApiServlet extends HttpServlet {
             api.decide(id(m), m.group(2).equals("approve")).send(response, 200);
         } else if ((m = JOB.matcher(path)).matches()) {
             only("GET", method, response);
-            api.job(id(m)).send(response, 200);
+            api.job(id(m), request).send(response, 200);
         } else {
-            throw ApiError.notFound("no such API: " + path + "; the lists are /api/deliveries and /api/jobs");
+            throw ApiError.notFound("no such API: " + path + "; the lists are /api/deliveries, /api/jobs and /api/actions");
         }
     }
 

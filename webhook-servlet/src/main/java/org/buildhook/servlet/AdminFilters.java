@@ -6,6 +6,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
+import org.buildhook.runner.store.ActionQuery;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.DeliveryQuery;
 import org.buildhook.runner.store.Ids;
@@ -20,6 +21,7 @@ final class AdminFilters {
     private static final Set<String> DELIVERY_PARAMS = Set.of("outcome", "endpoint", "project", "trigger", "build",
             "from", "to", "before", "limit");
     private static final Set<String> JOB_PARAMS = Set.of("state", "rule", "delivery", "parent", "before", "limit");
+    private static final Set<String> ACTION_PARAMS = Set.of("job", "delivery", "before", "limit");
 
     private AdminFilters() {
     }
@@ -68,6 +70,32 @@ final class AdminFilters {
         known(r, JOB_PARAMS);
         return new JobQuery(enumValue(r, "state", JobState.class), text(r, "rule"), id(r, "delivery"),
                 id(r, "before"), limit(r), id(r, "parent"));
+    }
+
+    static ActionQuery actions(HttpServletRequest r) {
+        known(r, ACTION_PARAMS);
+        return new ActionQuery(id(r, "job"), id(r, "delivery"), id(r, "before"), limit(r));
+    }
+
+    /**
+     * The optional bound {@code name} (1 to 500) of a list inside one delivery's or job's answer
+     * ({@code ?actions=100}, {@code ?jobs=100}); {@code null} when not asked for: the whole list, as before.
+     */
+    static Integer newest(HttpServletRequest r, String name) {
+        String v = text(r, name);
+        if (v == null) {
+            return null;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 1 && n <= MAX_LIMIT) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the message below
+        }
+        throw ApiError.badRequest("'" + name + "' must be a number from 1 to " + MAX_LIMIT
+                + " (the newest " + name + " shown); leave it out for all of them");
     }
 
     private static void known(HttpServletRequest r, Set<String> allowed) {

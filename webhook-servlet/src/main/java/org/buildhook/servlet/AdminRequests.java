@@ -10,11 +10,14 @@ import org.buildhook.core.InvalidEventException;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.store.ActionQuery;
+import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryDetail;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobQuery;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Page;
 import org.buildhook.runner.store.Store;
@@ -69,25 +72,80 @@ final class AdminRequests {
      * {@code deliveries} lists them first) is told so, with the jobs the delivery has: the ids to use.
      */
     static ApiError noJob(Store store, String id) {
-        String hint = store.delivery(id).map(d -> d.jobs().isEmpty()
-                ? "; " + id + " is a delivery's id, and no rule fired for it"
-                : "; " + id + " is a delivery's id; its job(s): " + d.jobs().stream().map(Job::id)
-                        .collect(java.util.stream.Collectors.joining(", "))).orElse("");
+        // The delivery's row and its newest jobs only: not its body, nor the thousands of jobs re-runs and
+        // replays can give it, for one line of an error (lists14).
+        String hint = store.deliveryRow(id).map(d -> {
+            Page<Job> newest = store.jobs(new JobQuery(null, null, id, null, HINTED_JOBS));
+            String ids = oldestFirst(newest.items()).stream().map(Job::id)
+                    .collect(java.util.stream.Collectors.joining(", "));
+            return newest.items().isEmpty() ? "; " + id + " is a delivery's id, and no rule fired for it"
+                    : newest.nextCursor() == null ? "; " + id + " is a delivery's id; its job(s): " + ids
+                    : "; " + id + " is a delivery's id; its newest " + HINTED_JOBS + " jobs: " + ids
+                            + " (buildhook jobs --delivery " + id + " lists all)";
+        }).orElse("");
         return ApiError.notFound("no job " + id + hint);
     }
 
-    JsonAnswer delivery(String id) {
-        DeliveryDetail d = store().delivery(id).orElseThrow(() -> ApiError.notFound("no delivery " + id));
-        return new JsonAnswer().with("delivery", AdminViews.deliveryDetail(d.delivery()))
-                .with("jobs", AdminViews.all(d.jobs(), AdminViews::job))
-                .with("actions", AdminViews.all(store().actionsOnDelivery(id), AdminViews::action));
+    /** The jobs a 404 for a delivery's id given as a job's names. */
+    static final int HINTED_JOBS = 20;
+
+    JsonAnswer actions(HttpServletRequest request) {
+        Page<AdminAction> page = store().actions(AdminFilters.actions(request));
+        return new JsonAnswer().with("items", AdminViews.all(page.items(), AdminViews::action))
+                .with("next", page.nextCursor());
     }
 
-    JsonAnswer job(String id) {
+    /**
+     * The delivery with its body, its jobs and the actions on it. Both lists grow with every re-run and
+     * replay: {@code ?jobs=N} and {@code ?actions=N} bound each to its newest N (still oldest first) and
+     * add {@code jobsNext} / {@code actionsNext}, the cursor of the rest in {@code GET /api/jobs?delivery=}
+     * and {@code GET /api/actions?delivery=}. Without them the answer is what it always was: every one.
+     */
+    JsonAnswer delivery(String id, HttpServletRequest request) {
+        Integer jobs = AdminFilters.newest(request, "jobs");
+        Integer actions = AdminFilters.newest(request, "actions");
+        JsonAnswer answer = new JsonAnswer();
+        if (jobs == null) {
+            DeliveryDetail d = store().delivery(id).orElseThrow(() -> ApiError.notFound("no delivery " + id));
+            answer.with("delivery", AdminViews.deliveryDetail(d.delivery()))
+                    .with("jobs", AdminViews.all(d.jobs(), AdminViews::job));
+        } else {
+            Delivery d = store().deliveryWithBody(id).orElseThrow(() -> ApiError.notFound("no delivery " + id));
+            Page<Job> page = store().jobs(new JobQuery(null, null, id, null, jobs));
+            answer.with("delivery", AdminViews.deliveryDetail(d))
+                    .with("jobs", AdminViews.all(oldestFirst(page.items()), AdminViews::job))
+                    .with("jobsNext", page.nextCursor());
+        }
+        if (actions == null) {
+            return answer.with("actions", AdminViews.all(store().actionsOnDelivery(id), AdminViews::action));
+        }
+        Page<AdminAction> page = store().actions(ActionQuery.onDelivery(id, actions));
+        return answer.with("actions", AdminViews.all(oldestFirst(page.items()), AdminViews::action))
+                .with("actionsNext", page.nextCursor());
+    }
+
+    /**
+     * The job with its attempts and the actions on it; {@code ?actions=N} bounds those to the newest N
+     * (still oldest first) and adds {@code actionsNext}, the cursor of the rest in
+     * {@code GET /api/actions?job=}: a job re-run thousands of times has thousands.
+     */
+    JsonAnswer job(String id, HttpServletRequest request) {
+        Integer actions = AdminFilters.newest(request, "actions");
         JobDetail j = store().job(id).orElseThrow(() -> noJob(store(), id));
-        return new JsonAnswer().with("job", AdminViews.jobDetail(j.job()))
-                .with("attempts", AdminViews.all(j.attempts(), AdminViews::attempt))
-                .with("actions", AdminViews.all(store().actionsOnJob(id), AdminViews::action));
+        JsonAnswer answer = new JsonAnswer().with("job", AdminViews.jobDetail(j.job()))
+                .with("attempts", AdminViews.all(j.attempts(), AdminViews::attempt));
+        if (actions == null) {
+            return answer.with("actions", AdminViews.all(store().actionsOnJob(id), AdminViews::action));
+        }
+        Page<AdminAction> page = store().actions(ActionQuery.onJob(id, actions));
+        return answer.with("actions", AdminViews.all(oldestFirst(page.items()), AdminViews::action))
+                .with("actionsNext", page.nextCursor());
+    }
+
+    private static <T> List<T> oldestFirst(List<T> newestFirst) {
+        List<T> list = new java.util.ArrayList<>(newestFirst);
+        java.util.Collections.reverse(list);
+        return list;
     }
 
     JsonAnswer rerun(String jobId) {
@@ -144,8 +202,9 @@ final class AdminRequests {
 
     /** Matches the stored body against the rules in force now and queues what they plan. */
     JsonAnswer replay(String deliveryId) {
-        Delivery d = store().delivery(deliveryId).orElseThrow(() -> ApiError.notFound("no delivery " + deliveryId))
-                .delivery();
+        // Its body, not its jobs: a delivery replayed many times has thousands (lists14).
+        Delivery d = store().deliveryWithBody(deliveryId)
+                .orElseThrow(() -> ApiError.notFound("no delivery " + deliveryId));
         if (d.outcome() != DeliveryOutcome.ACCEPTED || d.body() == null) {
             throw new ApiError(409, "delivery " + deliveryId + " is " + d.outcome()
                     + "; only accepted deliveries can be replayed" + (d.duplicateOf() == null ? ""

@@ -26,7 +26,6 @@ import java.util.Optional;
 import java.util.StringJoiner;
 import org.buildhook.runner.exec.JobLogs;
 import org.buildhook.runner.store.Delivery;
-import org.buildhook.runner.store.DeliveryDetail;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.DeliveryQuery;
 import org.buildhook.runner.store.Ids;
@@ -298,7 +297,9 @@ public final class StatusPageServlet extends HttpServlet {
             send(response, 200, StatusJobView.live(job, found.get().attempts(), texts));
             return;
         }
-        Optional<Delivery> delivery = app.store().delivery(job.deliveryId()).map(DeliveryDetail::delivery);
+        // Its build, project and trigger only: not its body (up to the body cap) nor its jobs, which re-runs
+        // and replays make thousands, all read only to be dropped (lists14).
+        Optional<Delivery> delivery = app.store().deliveryRow(job.deliveryId());
         // Found by their parent, not among the delivery's newest jobs (re-runs and replays outnumber them),
         // and only the newest FOLLOW_UPS: a job's follow-ups and their re-runs can be thousands (review13 L5).
         Page<Job> followUps = app.store().jobs(JobQuery.followUpsOf(id, null, FOLLOW_UPS));

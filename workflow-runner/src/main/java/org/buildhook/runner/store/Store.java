@@ -243,6 +243,19 @@ public final class Store implements AutoCloseable {
         return reader.delivery(id);
     }
 
+    /**
+     * The delivery's row (outcome, headers, build, project, trigger) without its body ({@code null}) and
+     * without its jobs: for what shows a delivery's facts, not its payload or its jobs.
+     */
+    public Optional<Delivery> deliveryRow(String id) {
+        return reader.deliveryRow(id, false);
+    }
+
+    /** The delivery with its body, without its jobs (a page of them is {@link #jobs} by delivery). */
+    public Optional<Delivery> deliveryWithBody(String id) {
+        return reader.deliveryRow(id, true);
+    }
+
     /** Jobs, env redacted. */
     public Page<Job> jobs(JobQuery query) {
         return reader.jobs(query);
@@ -382,6 +395,11 @@ public final class Store implements AutoCloseable {
     /** The admin actions on one job, oldest first. */
     public List<AdminAction> actionsOnJob(String jobId) {
         return reader.actions("job_id", jobId);
+    }
+
+    /** A page of admin actions (on a job, a delivery, or all), newest first; its cursor is set when older ones match. */
+    public Page<AdminAction> actions(ActionQuery query) {
+        return reader.actions(query);
     }
 
     /** Whether the store reads and writes now ({@link #health()} is {@link StoreHealth#OK}); never throws. */

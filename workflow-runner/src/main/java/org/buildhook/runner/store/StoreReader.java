@@ -102,6 +102,16 @@ final class StoreReader {
         });
     }
 
+    /**
+     * The delivery's own row, without its body and its jobs: what a page showing its build, project and
+     * trigger needs, however large its body and however many jobs re-runs and replays gave it.
+     */
+    Optional<Delivery> deliveryRow(String id, boolean withBody) {
+        return db.read("read a delivery", c -> query(c, "SELECT " + Rows.DELIVERY_COLUMNS
+                + (withBody ? ", body" : "") + " FROM deliveries WHERE id = ?", List.of(id),
+                rs -> Rows.delivery(rs, withBody ? rs.getBytes("body") : null)).stream().findFirst());
+    }
+
     Page<Job> jobs(JobQuery q) {
         StringBuilder sql = new StringBuilder("SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE 1 = 1");
         List<Object> args = new ArrayList<>();
@@ -288,6 +298,30 @@ final class StoreReader {
     List<AdminAction> actions(String column, String id) {
         return db.read("read admin actions", c -> query(c, "SELECT " + Rows.ACTION_COLUMNS + " FROM admin_actions"
                 + " WHERE " + column + " = ? ORDER BY id", List.of(id), Rows::action));
+    }
+
+    /**
+     * A page of admin actions, newest first: the (job_id, id) or (delivery_id, id) index read backwards
+     * from the cursor, stopping after the page, however many actions the job or delivery has.
+     */
+    Page<AdminAction> actions(ActionQuery q) {
+        StringBuilder sql = new StringBuilder("SELECT " + Rows.ACTION_COLUMNS + " FROM admin_actions WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        if (q.jobId() != null) {
+            sql.append(" AND job_id = ?");
+            args.add(q.jobId());
+        }
+        if (q.deliveryId() != null) {
+            sql.append(" AND delivery_id = ?");
+            args.add(q.deliveryId());
+        }
+        if (q.before() != null) {
+            sql.append(" AND id < ?");
+            args.add(q.before());
+        }
+        sql.append(" ORDER BY id DESC LIMIT ").append(q.limit() + 1);
+        List<AdminAction> items = db.read("read admin actions", c -> query(c, sql.toString(), args, Rows::action));
+        return page(items, q.limit(), AdminAction::id);
     }
 
     /** The delivery's body, or empty when the delivery is gone. */

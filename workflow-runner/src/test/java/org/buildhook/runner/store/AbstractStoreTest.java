@@ -1099,6 +1099,61 @@ abstract class AbstractStoreTest {
         assertThat(store.actionsOnDelivery(r.deliveryId())).hasSize(2);
     }
 
+    /**
+     * The audit trail of a job re-run thousands of times is as long: it is read a page at a time, newest
+     * first, on the (job_id, id) and (delivery_id, id) indexes, as jobs and deliveries are listed.
+     */
+    @Test
+    void listsTheAdminActionsOfAJobOrADeliveryAPageAtATimeNewestFirst() {
+        AcceptResult r = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("a", List.of("/bin/true")), Plans.job("b", List.of("/bin/true"))));
+        String job = r.jobIds().get(0);
+        List<AdminAction> onJob = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            onJob.add(store.recordAction("token@127.0.0.1", "rerun", r.deliveryId(), job, "new job " + i));
+        }
+        AdminAction onOther = store.recordAction("token@127.0.0.1", "cancel", r.deliveryId(), r.jobIds().get(1), "cancelled");
+        AdminAction replay = store.recordAction("token@127.0.0.1", "replay", r.deliveryId(), null, "0 job(s) []");
+        String other = store.accept(Plans.delivery("default", "{\"build_id\": 5}", Instant.now()), List.of()).deliveryId();
+        AdminAction elsewhere = store.recordAction("token@127.0.0.1", "replay", other, null, "0 job(s) []");
+
+        Page<AdminAction> first = store.actions(ActionQuery.onJob(job, 5));
+        assertThat(first.items()).containsExactly(onJob.get(6), onJob.get(5), onJob.get(4), onJob.get(3), onJob.get(2));
+        assertThat(first.nextCursor()).isEqualTo(onJob.get(2).id());
+        Page<AdminAction> second = store.actions(new ActionQuery(job, null, first.nextCursor(), 5));
+        assertThat(second.items()).containsExactly(onJob.get(1), onJob.get(0));
+        assertThat(second.nextCursor()).isNull();
+
+        assertThat(store.actions(ActionQuery.onDelivery(r.deliveryId(), 2)).items()).containsExactly(replay, onOther);
+        assertThat(store.actions(ActionQuery.onDelivery(r.deliveryId(), 500)).items()).hasSize(9)
+                .doesNotContain(elsewhere);
+        assertThat(store.actions(new ActionQuery(job, r.deliveryId(), null, 1)).items()).containsExactly(onJob.get(6));
+        assertThat(store.actions(new ActionQuery(null, null, null, 1)).items()).containsExactly(elsewhere);
+        assertThat(store.actions(ActionQuery.onJob("01AAAAAAAAAAAAAAAAAAAAAAAA", 5))).isEqualTo(new Page<>(List.of(), null));
+        // The whole lists, oldest first, as GET /api/jobs/{id} and /api/deliveries/{id} still show them.
+        assertThat(store.actionsOnJob(job)).containsExactlyElementsOf(onJob);
+    }
+
+    /** A job's page shows its delivery's build, project and trigger: read without the body and the jobs. */
+    @Test
+    void readsADeliverysRowWithoutItsBodyAndItsJobs() {
+        AcceptResult r = store.accept(Plans.delivery(Plans.fixture()),
+                new DeliverySummary(67L, "PASSED", "andy-corp/lmp", "andy-corp", "containers-devel"), List.of(Plans.job("a", List.of("/bin/true")), Plans.job("b", List.of("/bin/true"))));
+        Delivery whole = store.delivery(r.deliveryId()).orElseThrow().delivery();
+
+        Delivery row = store.deliveryRow(r.deliveryId()).orElseThrow();
+
+        assertThat(whole.body()).isNotNull();
+        assertThat(row.body()).isNull();
+        assertThat(row.summary()).isEqualTo(whole.summary());
+        assertThat(row.summary().project()).isEqualTo("andy-corp/lmp");
+        assertThat(row.headers()).isEqualTo(whole.headers());
+        assertThat(row.receivedAt()).isEqualTo(whole.receivedAt());
+        assertThat(row.outcome()).isEqualTo(DeliveryOutcome.ACCEPTED);
+        assertThat(store.deliveryRow("01AAAAAAAAAAAAAAAAAAAAAAAA")).isEmpty();
+        assertThat(store.deliveryWithBody(r.deliveryId()).orElseThrow().body()).isEqualTo(Plans.fixtureBody());
+    }
+
     @Test
     void listsJobsByStateAndRuleAndShowsAJobWithItsAttempts() {
         AcceptResult r = store.accept(Plans.delivery(Plans.fixture()),
