@@ -1176,7 +1176,8 @@ public final class ExecutionLedger {
      * Marks a job cancelled before it started (its cancel flag was seen when it was picked). A job of a
      * rule with a concurrency limit passes its turn on ({@link SlotLine#wakeTurn}): it may be the job a
      * freed slot woke, cancelled after it was picked, and the next in line would otherwise wait for
-     * {@code runner.slot-retry} (slots13).
+     * {@code runner.slot-retry} (slots13). A slot the job still held from an attempt its dead node left is
+     * freed first, and passed on the same way (review14 F1).
      */
     public void markCancelled(String jobId, String message) {
         boolean woken = db.inTransaction("cancel a job", Durability.DEFERRED, c -> {
@@ -1201,7 +1202,18 @@ public final class ExecutionLedger {
                 p.executeUpdate();
             }
             Supersede.settle(c, jobId);
-            return rule != null && line.wakeTurn(c, rule, jobId) > 0;
+            if (rule == null) {
+                return false;
+            }
+            // A slot its node held when it died (its attempt ran, cut short) is freed: the job never runs
+            // again, and its execution, picked now by this node, would count the slot as held, so that
+            // nobody was woken for it (review14 F1). The attempt's processes are gone: fencing killed them
+            // before this node could pick the execution.
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?")) {
+                p.setString(1, jobId);
+                p.executeUpdate();
+            }
+            return line.wakeTurn(c, rule, jobId) > 0;
         });
         if (woken) {
             jobsDue.run();
