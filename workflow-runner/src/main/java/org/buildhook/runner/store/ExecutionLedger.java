@@ -778,9 +778,12 @@ public final class ExecutionLedger {
      * @param logPath     the attempt's log file, or null
      * @param node        the node that ran it
      * @param interrupted the message a node that killed what it left recorded, or null when none did
+     * @param startedAt   when the attempt started
+     * @param endedAt     when its processes were gone, as the record of its interruption says (its node's
+     *                    graceful stop, or the sweep that killed what it left); null when none was recorded
      */
     public record Decided(org.buildhook.runner.exec.JobOutcome.Result result, Integer exitCode, String logPath,
-            String node, String interrupted) {
+            String node, String interrupted, Instant startedAt, Instant endedAt) {
     }
 
     /**
@@ -791,7 +794,8 @@ public final class ExecutionLedger {
     public Optional<Decided> decided(String jobId, int attempt) {
         return db.read("read what an attempt came to", c -> {
             try (PreparedStatement p = c.prepareStatement("SELECT decided, decided_exit, log_path, node, outcome,"
-                    + " message FROM job_attempts WHERE job_id = ? AND attempt = ? AND decided IS NOT NULL")) {
+                    + " message, started_at, ended_at FROM job_attempts WHERE job_id = ? AND attempt = ?"
+                    + " AND decided IS NOT NULL")) {
                 p.setString(1, jobId);
                 p.setInt(2, attempt);
                 try (ResultSet rs = p.executeQuery()) {
@@ -806,7 +810,8 @@ public final class ExecutionLedger {
                     int exit = rs.getInt(2);
                     Integer exitCode = rs.wasNull() ? null : exit;
                     return Optional.of(new Decided(org.buildhook.runner.exec.JobOutcome.Result.valueOf(rs.getString(1)),
-                            exitCode, rs.getString(3), rs.getString(4), interrupted ? rs.getString(6) : null));
+                            exitCode, rs.getString(3), rs.getString(4), interrupted ? rs.getString(6) : null,
+                            Rows.instant(rs, "started_at"), interrupted ? Rows.instant(rs, "ended_at") : null));
                 }
             }
         });
