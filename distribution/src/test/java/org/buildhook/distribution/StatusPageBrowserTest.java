@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import org.buildhook.core.Signer;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 
@@ -69,20 +70,22 @@ class StatusPageBrowserTest {
         browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
 
         assertThat(browser.getCurrentUrl()).isEqualTo(server.uri().toString());
-        WebElement row = browser.findElement(By.cssSelector("tr.delivery[data-id='" + deliveryId + "']"));
-        assertThat(row.getText()).contains("andy-corp/lmp").contains("containers-devel").contains("67")
-                .contains("ACCEPTED").contains("SUCCEEDED");
-        assertThat(browser.findElement(By.id("rules")).getText()).contains("echo").contains("wait");
+        By row = By.cssSelector("tr.delivery[data-id='" + deliveryId + "']");
+        onTheLivePage(() -> {
+            assertThat(browser.findElement(row).getText()).contains("andy-corp/lmp").contains("containers-devel")
+                    .contains("67").contains("ACCEPTED").contains("SUCCEEDED");
+            assertThat(browser.findElement(By.id("rules")).getText()).contains("echo").contains("wait");
+        });
         screenshot("status-page.png");
 
-        row.findElement(By.cssSelector("a.job")).click();
+        onTheLivePage(() -> browser.findElement(row).findElement(By.cssSelector("a.job")).click());
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
                 .findElement(By.cssSelector("pre.log")).getText().contains("line two 67"));
         assertThat(browser.getCurrentUrl()).endsWith("?job=" + jobId);
-        assertThat(browser.findElement(By.id("attempts")).getText()).contains("SUCCEEDED");
+        onTheLivePage(() -> assertThat(browser.findElement(By.id("attempts")).getText()).contains("SUCCEEDED"));
         screenshot("status-page-job.png");
 
-        browser.findElement(By.xpath("//button[text()='Re-run']")).click();
+        onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Re-run']")).click());
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
                 .findElement(By.id("result")).getText().contains("202"));
 
@@ -216,44 +219,46 @@ class StatusPageBrowserTest {
 
         browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
 
-        assertThat(tile(browser, "deliveries")).isEqualTo("7");
-        assertThat(browser.findElement(By.id("tile-deliveries")).getText()).contains("5 accepted")
-                .contains("1 duplicate").contains("1 rejected");
-        assertThat(tile(browser, "jobs")).isEqualTo("11");
-        assertThat(tile(browser, "failures")).isEqualTo("4");
-        assertThat(tile(browser, "queued")).isEqualTo("1");
-        assertThat(tile(browser, "running")).isEqualTo("1");
-        assertThat(tile(browser, "refused")).isEqualTo("1");
-        assertThat(browser.findElement(By.id("tile-refused")).getText()).contains("no configured secret matches")
-                .doesNotContain(AdminServer.SECRET);
-        List<WebElement> rules = browser.findElements(By.cssSelector("#rule-health tr.rule"));
-        assertThat(rules).extracting(r -> r.getAttribute("data-rule"))
-                .as("in the rules file's order").containsExactly("echo", "per-run", "fails", "wait", "slow");
-        for (WebElement rule : rules) {
-            assertThat(rule.findElement(By.cssSelector("svg.history")).isDisplayed()).isTrue();
-        }
-        assertThat(browser.findElement(By.cssSelector("#rule-health tr[data-rule='per-run']")).getText())
-                .contains("SUCCEEDED").contains("100%");
-        assertThat(browser.findElement(By.cssSelector("#rule-health tr[data-rule='fails']")).getText())
-                .contains("FAILED").contains("0%");
-        assertThat(browser.findElement(By.cssSelector("#rule-health tr[data-rule='echo'] svg.gauge")).isDisplayed())
-                .isTrue();
-        WebElement passedRow = browser.findElement(By.cssSelector("tr.delivery[data-id='" + passed + "']"));
-        assertThat(passedRow.findElements(By.cssSelector(".run"))).extracting(WebElement::getText)
-                .containsExactlyInAnyOrder("build-amd64-partner", "build-armhf", "build-aarch64");
-        assertThat(passedRow.findElements(By.cssSelector("a.log"))).extracting(a -> a.getAttribute("href"))
-                .contains("https://api.foundries.io/projects/andy-corp/lmp/builds/67/runs/build-aarch64/console.log");
-        assertThat(passedRow.findElement(By.cssSelector("a.build")).getAttribute("href"))
-                .isEqualTo("https://ci.foundries.io/projects/andy-corp/lmp/builds/67");
-        assertThat(passedRow.findElements(By.cssSelector(".dur"))).isNotEmpty();
         String duplicate = server.getJson("deliveries?outcome=DUPLICATE").path("items").path(0).path("id").asText();
-        WebElement duplicateChip = browser.findElement(By.cssSelector("tr.delivery[data-id='" + duplicate
-                + "'] .chip"));
-        WebElement failedChip = browser.findElement(By.cssSelector("tr.delivery[data-id='" + failed
-                + "'] .chip.tone-bad"));
-        assertThat(duplicateChip.getText()).isEqualTo("DUPLICATE");
-        assertThat(duplicateChip.getCssValue("color")).isNotEqualTo(failedChip.getCssValue("color"));
-        assertThat(browser.findElements(By.id("rules-banner"))).isEmpty();
+        onTheLivePage(() -> {
+            assertThat(tile(browser, "deliveries")).isEqualTo("7");
+            assertThat(browser.findElement(By.id("tile-deliveries")).getText()).contains("5 accepted")
+                    .contains("1 duplicate").contains("1 rejected");
+            assertThat(tile(browser, "jobs")).isEqualTo("11");
+            assertThat(tile(browser, "failures")).isEqualTo("4");
+            assertThat(tile(browser, "queued")).isEqualTo("1");
+            assertThat(tile(browser, "running")).isEqualTo("1");
+            assertThat(tile(browser, "refused")).isEqualTo("1");
+            assertThat(browser.findElement(By.id("tile-refused")).getText()).contains("no configured secret matches")
+                    .doesNotContain(AdminServer.SECRET);
+            List<WebElement> rules = browser.findElements(By.cssSelector("#rule-health tr.rule"));
+            assertThat(rules).extracting(r -> r.getAttribute("data-rule"))
+                    .as("in the rules file's order").containsExactly("echo", "per-run", "fails", "wait", "slow");
+            for (WebElement rule : rules) {
+                assertThat(rule.findElement(By.cssSelector("svg.history")).isDisplayed()).isTrue();
+            }
+            assertThat(browser.findElement(By.cssSelector("#rule-health tr[data-rule='per-run']")).getText())
+                    .contains("SUCCEEDED").contains("100%");
+            assertThat(browser.findElement(By.cssSelector("#rule-health tr[data-rule='fails']")).getText())
+                    .contains("FAILED").contains("0%");
+            assertThat(browser.findElement(By.cssSelector("#rule-health tr[data-rule='echo'] svg.gauge")).isDisplayed())
+                    .isTrue();
+            WebElement passedRow = browser.findElement(By.cssSelector("tr.delivery[data-id='" + passed + "']"));
+            assertThat(passedRow.findElements(By.cssSelector(".run"))).extracting(WebElement::getText)
+                    .containsExactlyInAnyOrder("build-amd64-partner", "build-armhf", "build-aarch64");
+            assertThat(passedRow.findElements(By.cssSelector("a.log"))).extracting(a -> a.getAttribute("href"))
+                    .contains("https://api.foundries.io/projects/andy-corp/lmp/builds/67/runs/build-aarch64/console.log");
+            assertThat(passedRow.findElement(By.cssSelector("a.build")).getAttribute("href"))
+                    .isEqualTo("https://ci.foundries.io/projects/andy-corp/lmp/builds/67");
+            assertThat(passedRow.findElements(By.cssSelector(".dur"))).isNotEmpty();
+            WebElement duplicateChip = browser.findElement(By.cssSelector("tr.delivery[data-id='" + duplicate
+                    + "'] .chip"));
+            WebElement failedChip = browser.findElement(By.cssSelector("tr.delivery[data-id='" + failed
+                    + "'] .chip.tone-bad"));
+            assertThat(duplicateChip.getText()).isEqualTo("DUPLICATE");
+            assertThat(duplicateChip.getCssValue("color")).isNotEqualTo(failedChip.getCssValue("color"));
+            assertThat(browser.findElements(By.id("rules-banner"))).isEmpty();
+        });
         screenshot("status-console.png");
 
         // Live: a new delivery, a refused rules file and the job's end appear without a reload.
@@ -265,9 +270,11 @@ class StatusPageBrowserTest {
         server.app().rules().checkNow();
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(
                 By.id("rules-banner")).isDisplayed());
-        assertThat(browser.findElement(By.id("rules-banner")).getText()).contains("refused").contains("colour");
-        assertThat(browser.executeScript("return window.noReload")).isEqualTo("still the same page");
-        assertThat(browser.findElement(By.id("live-status")).getText()).contains("updated");
+        onTheLivePage(() -> {
+            assertThat(browser.findElement(By.id("rules-banner")).getText()).contains("refused").contains("colour");
+            assertThat(browser.executeScript("return window.noReload")).isEqualTo("still the same page");
+            assertThat(browser.findElement(By.id("live-status")).getText()).contains("updated");
+        });
         screenshot("status-console-refused-rules.png");
 
         String running = server.getJson("jobs?rule=wait&state=RUNNING").path("items").path(0).path("id").asText();
@@ -275,9 +282,11 @@ class StatusPageBrowserTest {
         assertThat(browser.getCurrentUrl()).endsWith("/?job=" + running);
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
                 .findElement(By.cssSelector("pre.log")).getText().contains("started"));
-        assertThat(browser.findElement(By.id("job-state")).getText()).contains("RUNNING");
-        assertThat(browser.findElement(By.id("plan")).getText()).contains("andy-corp/lmp").contains("platform-main")
-                .contains("5m").contains("BUILDHOOK_BUILD_ID");
+        onTheLivePage(() -> {
+            assertThat(browser.findElement(By.id("job-state")).getText()).contains("RUNNING");
+            assertThat(browser.findElement(By.id("plan")).getText()).contains("andy-corp/lmp")
+                    .contains("platform-main").contains("5m").contains("BUILDHOOK_BUILD_ID");
+        });
         screenshot("status-console-job-running.png");
         browser.executeScript("window.noReload = 'the job page';");
         Files.writeString(server.dir.resolve("go"), "");
@@ -287,6 +296,26 @@ class StatusPageBrowserTest {
                 .findElement(By.id("job-state")).getText().contains("SUCCEEDED"));
         assertThat(browser.executeScript("return window.noReload")).isEqualTo("the job page");
         screenshot("status-console-job-ended.png");
+    }
+
+    /**
+     * Runs checks of a page that swaps its live parts at every poll: when a swap lands between two
+     * steps of the checks (a find and a read of what it found: likely on a busy machine, the CI
+     * run under stress-ng of 2026-12-01 met it), the element read is stale, and the checks run
+     * again on the page as it is now, up to 30 s. A failed assertion fails at once.
+     */
+    private static void onTheLivePage(PageChecks checks) {
+        await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO)
+                .ignoreException(StaleElementReferenceException.class).until(() -> {
+                    checks.run();
+                    return true;
+                });
+    }
+
+    /** Checks of the page, run again by {@link #onTheLivePage} when a live update made them stale. */
+    @FunctionalInterface
+    private interface PageChecks {
+        void run() throws Exception;
     }
 
     private static List<String> jobLinks(WebElement cell) {
@@ -325,16 +354,19 @@ class StatusPageBrowserTest {
 
         browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
 
-        WebElement boards = browser.findElement(By.cssSelector("#resources tr.resource[data-resource='boards']"));
-        assertThat(boards.findElement(By.cssSelector(".units")).getText()).isEqualTo("1 of 2");
-        List<WebElement> cells = boards.findElements(By.tagName("td"));
-        assertThat(jobLinks(cells.get(2))).containsExactly(flash67);
-        assertThat(cells.get(2).getText()).contains("flash").contains("1 unit");
-        assertThat(jobLinks(cells.get(3))).as("waiting, first in line first").containsExactly(soak68, flash69);
-        assertThat(cells.get(3).getText()).contains("soak wants 2 units").contains("flash wants 1 unit");
-        assertThat(browser.findElement(By.cssSelector("#resources tr.resource[data-resource='power-switch'] .units"))
-                .getText()).isEqualTo("0 of 1");
-        assertThat(cells.get(2).findElement(By.cssSelector("a.job")).getAttribute("href")).endsWith("?job=" + flash67);
+        onTheLivePage(() -> {
+            WebElement boards = browser.findElement(By.cssSelector("#resources tr.resource[data-resource='boards']"));
+            assertThat(boards.findElement(By.cssSelector(".units")).getText()).isEqualTo("1 of 2");
+            List<WebElement> cells = boards.findElements(By.tagName("td"));
+            assertThat(jobLinks(cells.get(2))).containsExactly(flash67);
+            assertThat(cells.get(2).getText()).contains("flash").contains("1 unit");
+            assertThat(jobLinks(cells.get(3))).as("waiting, first in line first").containsExactly(soak68, flash69);
+            assertThat(cells.get(3).getText()).contains("soak wants 2 units").contains("flash wants 1 unit");
+            assertThat(browser.findElement(By.cssSelector(
+                    "#resources tr.resource[data-resource='power-switch'] .units")).getText()).isEqualTo("0 of 1");
+            assertThat(cells.get(2).findElement(By.cssSelector("a.job")).getAttribute("href"))
+                    .endsWith("?job=" + flash67);
+        });
         screenshot("status-console-resources.png");
 
         // Live: flash-67 gives its board back, soak-68 takes both, flash-69 still waits; no reload.
@@ -342,10 +374,12 @@ class StatusPageBrowserTest {
         Files.writeString(server.dir.resolve("go-67"), "");
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> jobLinks(browser.findElements(
                 By.cssSelector("#resources tr.resource[data-resource='boards'] td")).get(2)).equals(List.of(soak68)));
-        WebElement now = browser.findElement(By.cssSelector("#resources tr.resource[data-resource='boards']"));
-        assertThat(now.findElement(By.cssSelector(".units")).getText()).isEqualTo("2 of 2");
-        assertThat(jobLinks(now.findElements(By.tagName("td")).get(3))).containsExactly(flash69);
-        assertThat(browser.executeScript("return window.noReload")).isEqualTo("still the same page");
+        onTheLivePage(() -> {
+            WebElement now = browser.findElement(By.cssSelector("#resources tr.resource[data-resource='boards']"));
+            assertThat(now.findElement(By.cssSelector(".units")).getText()).isEqualTo("2 of 2");
+            assertThat(jobLinks(now.findElements(By.tagName("td")).get(3))).containsExactly(flash69);
+            assertThat(browser.executeScript("return window.noReload")).isEqualTo("still the same page");
+        });
         screenshot("status-console-resources-live.png");
 
         Files.writeString(server.dir.resolve("go-68"), "");

@@ -4,13 +4,15 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import org.buildhook.runner.store.StoreHealth;
+import org.buildhook.runner.store.HealthReport;
 
 /**
  * {@code GET /healthz}: 200 when the store answers and its writes work, else 503 with
  * {@code Retry-After}. For load balancers and monitors: a server whose store cannot write (read-only,
  * disk full, data directory deleted) would answer every delivery 503, so it is not healthy. The
- * body says which of the two failed, never why (that is in the log). During a graceful stop it answers
+ * body says which of the two failed and what is wrong in a few words ({@link HealthReport}: does not
+ * answer, refuses connections for want of disk space, cannot write…), never the driver's message
+ * (that is in the log). During a graceful stop it answers
  * 503 with {@code "status": "stopping"}, so a load balancer drains the node while it still stores
  * what it is sent.
  */
@@ -30,13 +32,12 @@ public final class HealthServlet extends HttpServlet {
                     .send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE);
             return;
         }
-        StoreHealth health = app.store().health();
+        HealthReport health = app.store().healthReport();
         if (health.ok()) {
             new JsonAnswer().with("status", "ok").send(response, HttpServletResponse.SC_OK);
         } else {
             response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
-            new JsonAnswer().with("status", "unavailable").with("error", health == StoreHealth.UNREACHABLE
-                    ? "the store does not answer" : "the store cannot write; see the server log")
+            new JsonAnswer().with("status", "unavailable").with("error", health.reason())
                     .send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE);
         }
     }

@@ -13,7 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A loopback TCP forwarder put between buildhook and PostgreSQL: {@link #cut()} "stops the
  * store" for buildhook only (its listening socket and every forwarded connection are closed),
- * {@link #open()} starts it again on the same port. The shared PostgreSQL server is never touched.
+ * {@link #open()} starts it again on the same port; {@link #freeze()} makes it a database that no
+ * longer answers (a network partition, a hung server): connections stay open and are still accepted,
+ * but nothing is forwarded either way, and no socket is closed. The shared PostgreSQL server is never
+ * touched.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -21,6 +24,7 @@ public final class TcpProxy implements AutoCloseable {
     private final int targetPort;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
+    private volatile boolean frozen;
     private int port;
 
     public TcpProxy(String targetHost, int targetPort) {
@@ -45,8 +49,9 @@ public final class TcpProxy implements AutoCloseable {
         while (!socket.isClosed()) {
             try {
                 Socket client = socket.accept();
-                Socket upstream = new Socket(targetHost, targetPort);
                 sockets.add(client);
+                awaitThaw();
+                Socket upstream = new Socket(targetHost, targetPort);
                 sockets.add(upstream);
                 pump(client, upstream);
                 pump(upstream, client);
@@ -62,6 +67,7 @@ public final class TcpProxy implements AutoCloseable {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    awaitThaw();
                     out.write(buffer, 0, n);
                     out.flush();
                 }
@@ -81,8 +87,38 @@ public final class TcpProxy implements AutoCloseable {
         cut();
     }
 
+    /**
+     * From now on nothing is forwarded and no connection is made upstream, until {@link #thaw()}:
+     * what either side sends is held, and new connections are accepted and left waiting.
+     */
+    public synchronized void freeze() {
+        frozen = true;
+    }
+
+    /** Forwards again what was held, and from now on. */
+    public synchronized void thaw() {
+        frozen = false;
+        notifyAll();
+    }
+
+    private synchronized void awaitThaw() throws IOException {
+        while (frozen) {
+            if (server == null || server.isClosed()) {
+                throw new IOException("closed while frozen");
+            }
+            try {
+                wait(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while frozen", e);
+            }
+        }
+    }
+
     /** Stops listening and cuts every forwarded connection. */
     public synchronized void cut() {
+        frozen = false;
+        notifyAll();
         ServerSocket socket = server;
         if (socket != null) {
             closeQuietly(socket);

@@ -64,7 +64,7 @@ final class Database implements AutoCloseable {
         this.config = config;
         this.pool = pool;
         this.file = file;
-        this.stopWaits = new StopWaits(connectionWait(config));
+        this.stopWaits = new StopWaits(connectionWait(config), dialect == Dialect.POSTGRESQL);
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
                 file != null ? file.path().toString() : config.url(), this::schedulerMayHoldTheLock) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
@@ -175,6 +175,12 @@ final class Database implements AutoCloseable {
     String lastWriteFailure() {
         String lost = lostFile();
         return lost != null ? lost : writeHealth.lastFailure();
+    }
+
+    /** What {@code /healthz} says of writes that do not work now ({@link HealthReport#notWritable}). */
+    HealthReport notWritable() {
+        String lost = lostFile();
+        return lost != null ? HealthReport.fileLost() : HealthReport.notWritable(writeHealth.lastFailureCause());
     }
 
     /** @param waits SQLite: where the connections' busy handlers are kept, or {@code null} */
@@ -547,6 +553,7 @@ final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        stopWaits.close();
         if (writer != null) {
             writer.close();
         }

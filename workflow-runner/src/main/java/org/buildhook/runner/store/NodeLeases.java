@@ -206,6 +206,10 @@ public final class NodeLeases {
             Connection c = null;
             try {
                 c = db.nodeLockDataSource().getConnection();
+                // Only quick statements run on it (take, check, give back the lock), and a stop waits for the
+                // last of them, also while this thread holds the lock's monitor: none may wait without end for
+                // a database that stopped answering with its connection open (review11 F3).
+                c.setNetworkTimeout(Runnable::run, (int) db.connectionWait().toMillis());
                 try (PreparedStatement p = c.prepareStatement("SELECT pg_try_advisory_lock(?, hashtext(current_schema()"
                         + " || '/' || ?))")) {
                     p.setInt(1, LOCK_CLASS);

@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
+import java.util.List;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
@@ -20,32 +21,92 @@ import javax.sql.DataSource;
  * ended nothing changes: during it the node still stores deliveries and records the outcomes of the
  * jobs that end, and a database that answers again must be tried (review10).
  */
-final class StopWaits {
+final class StopWaits implements AutoCloseable {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StopWaits.class);
 
     private final long windowNanos;
+    /** PostgreSQL: the connections held now, for {@link #stopping()}'s watch; {@code null} on SQLite. */
+    private final CallsInFlight calls;
     private volatile boolean stopping;
+    private volatile long stoppingAt;
     private volatile long failedAt;
     private volatile String failure;
+    /** Why the stop no longer waits for the store at all, once a call went unanswered; or {@code null}. */
+    private volatile String gaveUp;
+    private java.util.concurrent.ScheduledExecutorService watch;
 
     /** @param window how long a failure to get a connection is believed during a stop: the connection wait */
     StopWaits(Duration window) {
-        this.windowNanos = window.toNanos();
+        this(window, false);
     }
 
-    /** From now on, a pool that just failed to give a connection is not waited for again (see above). */
-    void stopping() {
+    /**
+     * @param window        as above; also how long a call may go unanswered during a stop
+     * @param watchCalls    PostgreSQL: whether the calls in flight are watched during a stop (see {@link #stopping()})
+     */
+    StopWaits(Duration window, boolean watchCalls) {
+        this.windowNanos = window.toNanos();
+        this.calls = watchCalls ? new CallsInFlight() : null;
+    }
+
+    /**
+     * From now on, a pool that just failed to give a connection is not waited for again (see above).
+     * PostgreSQL: and a call that the database leaves unanswered for the window (the connection wait),
+     * counted from now for a call begun before, is ended (its connection's socket closed: a connection
+     * failure), and every later one fails at once: the database stopped answering with its connections
+     * open (a network partition, a hung server), which no connection wait notices, and the stop would
+     * otherwise wait for it without end (review11 F3). Said once, at WARN.
+     */
+    synchronized void stopping() {
+        if (stopping) {
+            return;
+        }
+        stoppingAt = System.nanoTime();
         stopping = true;
+        if (calls != null) {
+            watch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "buildhook-stop-watch");
+                t.setDaemon(true);
+                return t;
+            });
+            long every = Math.max(50, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(windowNanos) / 10);
+            watch.scheduleWithFixedDelay(this::endUnansweredCalls, every, every,
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void endUnansweredCalls() {
+        List<Connection> stuck = calls.stuck(System.nanoTime(), stoppingAt, windowNanos);
+        if (stuck.isEmpty()) {
+            return;
+        }
+        if (gaveUp == null) {
+            gaveUp = "the store left a call unanswered for " + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
+                    windowNanos) + " ms during this stop";
+            LOG.warn("stopped waiting for the store: it left {} call(s) unanswered for {} ms after the grace period"
+                    + " (a network partition or a hung database server); they end with a connection failure and the"
+                    + " stop's remaining steps that need the store fail at once. What they could not record is found by"
+                    + " the next start or another node, as after a crash", stuck.size(),
+                    java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(windowNanos));
+        }
+        stuck.forEach(calls::abort);
     }
 
     /** A connection of {@code pool}, or at once the failure of a moment ago during a stop. */
     Connection connection(DataSource pool) throws SQLException {
+        String given = gaveUp;
+        if (given != null) {
+            throw new SQLTransientConnectionException("not waited for: " + given, "08001");
+        }
         String why = failure;
         if (stopping && why != null && System.nanoTime() - failedAt < windowNanos) {
             throw new SQLTransientConnectionException("not waited for: the store could not be reached a moment"
                     + " ago during this stop (" + why + ")", "08001");
         }
         try {
-            return pool.getConnection();
+            Connection c = pool.getConnection();
+            return calls == null ? c : calls.track(c);
         } catch (SQLException e) {
             if (couldNotConnect(e)) {
                 failure = e.getMessage();
@@ -72,6 +133,23 @@ final class StopWaits {
             }
         }
         return false;
+    }
+
+    /** Whether the stop no longer waits for the store at all (see {@link #stopping()}). */
+    boolean gaveUp() {
+        return gaveUp != null;
+    }
+
+    /** How many of the store's connections its callers hold now; PostgreSQL only (for tests). */
+    int callsInFlight() {
+        return calls == null ? 0 : calls.size();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (watch != null) {
+            watch.shutdownNow();
+        }
     }
 
     /** {@code pool} taking its connections through {@link #connection}; for db-scheduler. */

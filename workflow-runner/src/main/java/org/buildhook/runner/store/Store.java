@@ -400,6 +400,15 @@ public final class Store implements AutoCloseable {
      * as not writable). Never throws.
      */
     public StoreHealth health() {
+        return healthReport().state();
+    }
+
+    /**
+     * As {@link #health()}, with what is wrong when the store is not ok: a database that does not
+     * answer, one that refuses connections and why (out of disk space, memory or connections, starting
+     * or recovering, wrong credentials: its SQLSTATE), one that cannot write and why. Never throws.
+     */
+    public HealthReport healthReport() {
         try {
             boolean answers = db.readForHealth("check health", c -> {
                 try (PreparedStatement p = c.prepareStatement("SELECT 1")) {
@@ -410,12 +419,12 @@ public final class Store implements AutoCloseable {
                 }
             });
             if (!answers) {
-                return StoreHealth.UNREACHABLE;
+                return HealthReport.unreachable(null);
             }
         } catch (RuntimeException e) {
-            return StoreHealth.UNREACHABLE;
+            return HealthReport.unreachable(e);
         }
-        return db.writable() ? StoreHealth.OK : StoreHealth.NOT_WRITABLE;
+        return db.writable() ? HealthReport.healthy() : db.notWritable();
     }
 
     /** Why the last write failed for want of a working store, or empty when it succeeded; for logs. */
@@ -527,8 +536,10 @@ public final class Store implements AutoCloseable {
      * The node's stop is past its grace period (its running jobs ended or were killed): from now on a store
      * that could not give a connection is not waited for again within {@code store.connect-timeout}, so the
      * stop's remaining steps that need it fail at once rather than each waiting in turn while the database
-     * cannot be reached. Not before the grace period ends: meanwhile the node still stores deliveries and
-     * records the outcomes of the jobs that end. Changes nothing else.
+     * cannot be reached. PostgreSQL: and a call left unanswered for that long (a network partition, a hung
+     * server, which no connection wait notices) is ended with a connection failure, after which the stop's
+     * remaining calls fail at once; said once in the log. Not before the grace period ends: meanwhile the
+     * node still stores deliveries and records the outcomes of the jobs that end. Changes nothing else.
      */
     public void stopping() {
         db.stopping();

@@ -32,6 +32,8 @@ final class WriteHealth {
     private final ReentrantLock probing = new ReentrantLock();
     private volatile long lastAt = System.nanoTime() - TRUST_SUCCESS - 1;
     private volatile String failure;
+    /** The exception {@link #failure} came from, when one did (for {@code /healthz}'s reason). */
+    private volatile Throwable failureCause;
     /** Whether {@link #failure} was for want of room: then only a probe that needs room clears it. */
     private volatile boolean noRoom;
 
@@ -67,6 +69,11 @@ final class WriteHealth {
 
     /** As {@link #failed(String)}; {@code noRoom}: it was refused for want of room (a full disk). */
     void failed(String why, boolean noRoom) {
+        record(why, noRoom, null);
+    }
+
+    private void record(String why, boolean noRoom, Throwable cause) {
+        failureCause = cause;
         failure = why == null ? "unknown" : why;
         this.noRoom = noRoom;
         lastAt = System.nanoTime();
@@ -74,7 +81,7 @@ final class WriteHealth {
 
     /** As {@link #failed(String, boolean)}, from the exception that said so. */
     void failed(RuntimeException e) {
-        failed(e.getMessage(), StoreUnavailableException.isOutOfRoom(e));
+        record(e.getMessage(), StoreUnavailableException.isOutOfRoom(e), e);
     }
 
     /**
@@ -104,5 +111,10 @@ final class WriteHealth {
     /** Why the last write failed, or {@code null} when it succeeded. */
     String lastFailure() {
         return failure;
+    }
+
+    /** The failure of the last write, or {@code null} when it succeeded. */
+    Throwable lastFailureCause() {
+        return failure == null ? null : failureCause;
     }
 }

@@ -46,6 +46,9 @@ class PostgresFullDiskHealthTest {
         diskFull(true);
         assertThatThrownBy(() -> accept("on a full disk")).isInstanceOf(StoreUnavailableException.class);
         assertThat(store.health()).isEqualTo(StoreHealth.NOT_WRITABLE);
+        assertThat(store.healthReport().reason()).as("/healthz says what is wrong")
+                .isEqualTo("the store cannot write: the database server is out of disk space (SQLSTATE 53100);"
+                        + " see the server log");
 
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
                 .until(() -> {
@@ -56,6 +59,39 @@ class PostgresFullDiskHealthTest {
         diskFull(false);
         await().atMost(Duration.ofMinutes(1)).until(() -> store.health() == StoreHealth.OK);
         accept("after");
+    }
+
+    /**
+     * A PostgreSQL server out of disk space may refuse new sessions too ({@code FATAL}, {@code 53100}:
+     * a backend that cannot write its files). {@code /healthz}'s read, on a connection of its own, then
+     * fails; it said "the store does not answer", sending the operator after the network (tryout12). It
+     * names the database server's want of disk space, and tells a server that refuses connections at
+     * the TCP level apart from one that does not answer. The refusing server is a {@link PgFront}
+     * before the test's PostgreSQL.
+     */
+    @Test
+    void aDatabaseThatRefusesNewSessionsForWantOfDiskSpaceIsSaidToBeOutOfDiskSpaceNotSilent() throws Exception {
+        try (PgFront front = PgFront.to(url);
+                Store fronted = Store.open(StoreConfig.of(front.url(url), dir.resolve("fronted")))) {
+            front.refuseNewConnections("53100", "could not write init file: No space left on device");
+            // The health check's connection is made on first use, and again by its pool in the background
+            // after each failure: the reason is that of the pool's last try.
+            await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> {
+                HealthReport full = fronted.healthReport();
+                assertThat(full.state()).isEqualTo(StoreHealth.UNREACHABLE);
+                assertThat(full.reason()).isEqualTo("the store refuses connections: the database server is out of"
+                        + " disk space (SQLSTATE 53100)");
+            });
+
+            front.refuseNewConnections("57P03", "the database system is in recovery mode");
+            await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(fronted.healthReport().reason())
+                    .isEqualTo("the store refuses connections: the database server is starting, stopping or"
+                            + " recovering (SQLSTATE 57P03)"));
+
+            front.close(); // nothing listens any more
+            await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(fronted.healthReport().reason())
+                    .isEqualTo("the store refuses connections: nothing listens at its address (connection refused)"));
+        }
     }
 
     private void diskFull(boolean full) throws Exception {

@@ -35,6 +35,53 @@ class PostgresStopWaitsTest {
         }
     }
 
+    /**
+     * A call the database leaves unanswered with its connection open (a network partition, a hung
+     * server: pgjdbc's connections have no socket timeout) is waited for as ever before the stop's grace
+     * period ends, and once it has ended, for the connection wait and no longer: it ends with a
+     * connection failure, and the stop's later calls fail at once instead of each waiting (review11 F3:
+     * the stop waited without end). The hung database is a {@link PgFront} that stops forwarding.
+     */
+    @Test
+    void aCallTheDatabaseLeavesUnansweredEndsOnceAStopHasWaitedTheConnectionWaitForIt() throws Exception {
+        String url = TestStores.postgresUrl();
+        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch frozen = new java.util.concurrent.CountDownLatch(1);
+        try (PgFront front = PgFront.to(url); Database db = Database.open(StoreConfig.of(front.url(url), dir))) {
+            java.util.concurrent.CompletableFuture<Object> call = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> db.read("look while the database hangs", c -> {
+                        inside.countDown();
+                        try {
+                            frozen.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IllegalStateException(e);
+                        }
+                        try (java.sql.Statement s = c.createStatement()) {
+                            s.execute("SELECT 1");
+                        }
+                        return null;
+                    }));
+            assertThat(inside.await(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+            front.freeze();
+            frozen.countDown();
+            org.awaitility.Awaitility.await().during(java.time.Duration.ofSeconds(2))
+                    .atMost(java.time.Duration.ofSeconds(10)).until(() -> !call.isDone());
+
+            long stoppingAt = System.nanoTime();
+            db.stopping();
+            assertThatThrownBy(() -> call.get(1, java.util.concurrent.TimeUnit.MINUTES))
+                    .hasCauseInstanceOf(StoreUnavailableException.class);
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - stoppingAt))
+                    .as("not before the connection wait").isGreaterThanOrEqualTo(db.connectionWait());
+            long laterAt = System.nanoTime();
+            assertThatThrownBy(() -> db.read("look again", c -> null)).isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("not waited for");
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - laterAt)).as("at once")
+                    .isLessThan(db.connectionWait());
+        }
+    }
+
     /** What HikariCP throws when PostgreSQL refuses connections still counts as "could not be reached". */
     @Test
     void aPoolThatCannotConnectIsAStoreThatCouldNotBeReached() throws Exception {

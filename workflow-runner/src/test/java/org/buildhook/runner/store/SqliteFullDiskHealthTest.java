@@ -55,6 +55,8 @@ class SqliteFullDiskHealthTest {
         assertThatThrownBy(() -> accept("on the full disk", 50_000)).isInstanceOf(StoreUnavailableException.class)
                 .hasMessageContaining("SQLITE_FULL");
         assertThat(store.health()).isEqualTo(StoreHealth.NOT_WRITABLE);
+        assertThat(store.healthReport().reason()).as("what /healthz says is wrong")
+                .isEqualTo("the store cannot write: its disk is full (SQLITE_FULL); see the server log");
 
         // Past the second a failure is believed, /healthz probes: it must not find that writes work.
         await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))

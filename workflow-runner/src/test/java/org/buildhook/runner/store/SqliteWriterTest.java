@@ -102,6 +102,37 @@ class SqliteWriterTest {
         assertThat(writer.batches()).isEqualTo(2);
     }
 
+    /**
+     * Only a commit that keeps changed rows vouches for the store ({@code /healthz}): rows of a
+     * transaction rolled back to its savepoint are not kept, so a batch of such a transaction and
+     * others that change nothing wrote nothing, as on a full disk (review13 L4; SQLite's
+     * {@code total_changes} counts them all the same).
+     */
+    @Test
+    void rowsOfATransactionRolledBackToItsSavepointDoNotCountAsAChange() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger vouched = new java.util.concurrent.atomic.AtomicInteger();
+        writer.reportChangesTo(vouched::incrementAndGet);
+        Future<Object> blocker = holdTheWriter();
+        Future<String> refused = callers.submit(() -> writer.submit("insert then fail", Durability.DURABLE, c -> {
+            insert(c, "rolled back");
+            throw new RunnerException("refused after its insert");
+        }));
+        await().until(() -> writer.waiting() == 1);
+        Future<Integer> nothing = callers.submit(() -> writer.submit("change nothing", Durability.DURABLE,
+                SqliteWriterTest::synchronousSetting));
+        await().until(() -> writer.waiting() == 2);
+        release.countDown();
+        blocker.get(10, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> refused.get(10, TimeUnit.SECONDS)).hasMessageContaining("refused after its insert");
+        nothing.get(10, TimeUnit.SECONDS);
+        assertThat(writer.batches()).as("the holder's batch, then one of the two").isEqualTo(2);
+        assertThat(names()).isEmpty();
+        assertThat(vouched).as("no commit kept a changed row").hasValue(0);
+
+        writer.submit("insert kept", Durability.DURABLE, c -> insert(c, "kept"));
+        assertThat(vouched).as("a commit that kept one").hasValue(1);
+    }
+
     @Test
     void onlyDurableTransactionsWaitForTheDiskAndDeferredOnesNeverShareTheirCommit() throws Exception {
         Future<Object> blocker = holdTheWriter();

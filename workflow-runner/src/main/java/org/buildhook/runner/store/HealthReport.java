@@ -1,0 +1,145 @@
+package org.buildhook.runner.store;
+
+import java.net.ConnectException;
+import java.sql.SQLException;
+import java.util.Objects;
+import org.sqlite.SQLiteErrorCode;
+
+/**
+ * What {@code /healthz} says about the store ({@link Store#healthReport()}): its {@link StoreHealth}
+ * and, when that is not ok, what is wrong in a few words an operator can act on — a database that
+ * does not answer, one that refuses connections (and why: out of disk, memory or connections,
+ * starting or recovering, wrong credentials), one that answers but cannot write. Made from the
+ * driver's failure: its SQLSTATE (PostgreSQL) or result code (SQLite), never its message, which may
+ * name users, hosts or files; the server log has the message.
+ *
+ * @param state  the store's health
+ * @param reason {@code null} when {@code state} is {@link StoreHealth#OK}, else what is wrong
+ */
+public record HealthReport(StoreHealth state, String reason) {
+
+    /** Said when nothing more precise is known of a store whose reads fail, or one that does not answer in time. */
+    public static final String DOES_NOT_ANSWER = "the store does not answer";
+    /** Said when nothing more precise is known of a store whose writes fail. */
+    public static final String CANNOT_WRITE = "the store cannot write; see the server log";
+
+    public HealthReport {
+        Objects.requireNonNull(state, "state");
+        if ((reason == null) != state.ok()) {
+            throw new IllegalArgumentException("a reason is given exactly when the store is not ok: " + state);
+        }
+    }
+
+    static HealthReport healthy() {
+        return new HealthReport(StoreHealth.OK, null);
+    }
+
+    /** Reads failed with {@code failure} (or answered nothing, {@code null}). */
+    static HealthReport unreachable(Throwable failure) {
+        return new HealthReport(StoreHealth.UNREACHABLE, whyUnreachable(failure));
+    }
+
+    /** Reads answer; the last write failed with {@code failure} ({@code null}: not known). */
+    static HealthReport notWritable(Throwable failure) {
+        return new HealthReport(StoreHealth.NOT_WRITABLE, whyNotWritable(failure));
+    }
+
+    /** Reads answer; SQLite's file was deleted or replaced while the server runs. */
+    static HealthReport fileLost() {
+        return new HealthReport(StoreHealth.NOT_WRITABLE,
+                "the store cannot write: its file was deleted or replaced; see the server log");
+    }
+
+    public boolean ok() {
+        return state.ok();
+    }
+
+    private static String whyUnreachable(Throwable failure) {
+        String state = sqlState(failure);
+        if (state != null) {
+            String refused = "the store refuses connections: ";
+            if (state.startsWith("53")) {
+                return refused + "the database server is out of " + resource(state) + " (SQLSTATE " + state + ")";
+            }
+            if (state.equals("57P03")) {
+                return refused + "the database server is starting, stopping or recovering (SQLSTATE " + state + ")";
+            }
+            if (state.startsWith("57P")) {
+                return refused + "the database server is shutting down (SQLSTATE " + state + ")";
+            }
+            if (state.startsWith("28") || state.equals("3D000")) {
+                return refused + "wrong user, password or database (SQLSTATE " + state + ")";
+            }
+        }
+        if (has(failure, ConnectException.class)) {
+            return "the store refuses connections: nothing listens at its address (connection refused)";
+        }
+        return DOES_NOT_ANSWER;
+    }
+
+    private static String whyNotWritable(Throwable failure) {
+        String state = sqlState(failure);
+        if (state != null && state.startsWith("53")) {
+            return "the store cannot write: the database server is out of " + resource(state) + " (SQLSTATE " + state
+                    + "); see the server log";
+        }
+        if ("25006".equals(state)) {
+            return "the store cannot write: the database is read-only (SQLSTATE 25006); see the server log";
+        }
+        int sqlite = sqliteCode(failure);
+        if (sqlite == SQLiteErrorCode.SQLITE_FULL.code) {
+            return "the store cannot write: its disk is full (SQLITE_FULL); see the server log";
+        }
+        if (sqlite == SQLiteErrorCode.SQLITE_READONLY.code) {
+            return "the store cannot write: its file is read-only (SQLITE_READONLY); see the server log";
+        }
+        return CANNOT_WRITE;
+    }
+
+    /** What a PostgreSQL server of SQLSTATE class 53 (insufficient resources) is out of. */
+    private static String resource(String state) {
+        return switch (state) {
+            case "53100" -> "disk space";
+            case "53200" -> "memory";
+            case "53300" -> "connections (max_connections)";
+            default -> "resources";
+        };
+    }
+
+    /** The first SQLSTATE in {@code failure}'s chain of causes and next exceptions, or {@code null}. */
+    private static String sqlState(Throwable failure) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 10; depth++) {
+            if (t instanceof SQLException s) {
+                if (s.getSQLState() != null && !s.getSQLState().isBlank()) {
+                    return s.getSQLState();
+                }
+                t = s.getNextException() != null ? s.getNextException() : s.getCause();
+            } else {
+                t = t.getCause();
+            }
+        }
+        return null;
+    }
+
+    /** The first SQLite primary result code in {@code failure}'s chain, or -1. */
+    private static int sqliteCode(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.sqlite.SQLiteException s) {
+                return s.getResultCode().code & 0xff;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean has(Throwable failure, Class<? extends Throwable> type) {
+        Throwable t = failure;
+        for (int depth = 0; t != null && depth < 10; depth++) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+            t = t.getCause();
+        }
+        return false;
+    }
+}

@@ -1,0 +1,174 @@
+package org.buildhook.runner.store;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A loopback TCP forwarder in front of the test's PostgreSQL that can play a database server refusing
+ * new connections the way PostgreSQL does when it cannot start a session ({@link #refuseNewConnections}:
+ * the connection is accepted, then the startup is answered with a {@code FATAL} error of the given
+ * SQLSTATE, as a server whose disk is full answers {@code 53100}), while the connections made before
+ * keep working; that stops answering with its connections open ({@link #freeze()}: a network partition, a
+ * hung server); or that refuses them at the TCP level ({@link #close()}). The shared server is never touched.
+ */
+final class PgFront implements AutoCloseable {
+
+    private final String host;
+    private final int port;
+    private final ServerSocket server;
+    private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    private volatile String[] refusal;
+    private volatile boolean frozen;
+
+    private PgFront(String host, int port) throws IOException {
+        this.host = host;
+        this.port = port;
+        server = new ServerSocket();
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Thread acceptor = new Thread(this::accept, "pg-front-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    /** A front for the PostgreSQL of {@code url} ({@code jdbc:postgresql://host:port/db?…}). */
+    static PgFront to(String url) throws IOException {
+        URI target = URI.create(url.substring("jdbc:".length()));
+        return new PgFront(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort());
+    }
+
+    /** {@code url} with this front in place of its host and port. */
+    String url(String url) {
+        URI target = URI.create(url.substring("jdbc:".length()));
+        return "jdbc:postgresql://127.0.0.1:" + server.getLocalPort() + target.getRawPath()
+                + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery());
+    }
+
+    /** From now on every new connection's startup is answered {@code FATAL} with {@code sqlState}. */
+    void refuseNewConnections(String sqlState, String message) {
+        refusal = new String[] {sqlState, message};
+    }
+
+    /** From now on nothing is forwarded either way, and no socket is closed: the database no longer answers. */
+    void freeze() {
+        frozen = true;
+    }
+
+    /** Refuses new connections at the TCP level (nothing listens any more) and cuts those forwarded. */
+    @Override
+    public void close() {
+        closeQuietly(server);
+        sockets.forEach(PgFront::closeQuietly);
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            try {
+                Socket client = server.accept();
+                sockets.add(client);
+                if (frozen) {
+                    continue; // accepted, then never answered
+                }
+                String[] refused = refusal;
+                if (refused != null) {
+                    Thread t = new Thread(() -> refuse(client, refused[0], refused[1]), "pg-front-refuse");
+                    t.setDaemon(true);
+                    t.start();
+                    continue;
+                }
+                Socket upstream = new Socket(host, port);
+                sockets.add(upstream);
+                pump(client, upstream);
+                pump(upstream, client);
+            } catch (IOException e) {
+                return; // closed
+            }
+        }
+    }
+
+    /**
+     * Answers the client's SSL or GSS encryption requests with 'N', then its startup message with an
+     * ErrorResponse (severity FATAL, {@code sqlState}, {@code message}), and closes: what PostgreSQL's
+     * backend does when it fails before the session starts.
+     */
+    private void refuse(Socket client, String sqlState, String message) {
+        try (client) {
+            DataInputStream in = new DataInputStream(client.getInputStream());
+            OutputStream out = client.getOutputStream();
+            while (true) {
+                int length = in.readInt();
+                int code = in.readInt();
+                in.readNBytes(length - 8);
+                if (code == 80877103 || code == 80877104) { // SSLRequest, GSSENCRequest
+                    out.write('N');
+                    out.flush();
+                    continue;
+                }
+                break; // the startup message
+            }
+            ByteArrayOutputStream fields = new ByteArrayOutputStream();
+            field(fields, 'S', "FATAL");
+            field(fields, 'V', "FATAL");
+            field(fields, 'C', sqlState);
+            field(fields, 'M', message);
+            fields.write(0);
+            byte[] body = fields.toByteArray();
+            out.write('E');
+            int length = body.length + 4;
+            out.write(new byte[] {(byte) (length >>> 24), (byte) (length >>> 16), (byte) (length >>> 8), (byte) length});
+            out.write(body);
+            out.flush();
+        } catch (IOException e) {
+            // the client went away
+        }
+    }
+
+    private static void field(ByteArrayOutputStream out, char type, String value) {
+        out.write(type);
+        out.writeBytes(value.getBytes(StandardCharsets.UTF_8));
+        out.write(0);
+    }
+
+    private void pump(Socket from, Socket to) {
+        Thread thread = new Thread(() -> {
+            byte[] buffer = new byte[16 * 1024];
+            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    while (frozen && !server.isClosed()) {
+                        Thread.sleep(20); // held, as by a partition: not a synchronisation of the test's
+                    }
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // one side closed: close both below
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+            }
+        }, "pg-front-pump");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            // already closed
+        }
+    }
+}
