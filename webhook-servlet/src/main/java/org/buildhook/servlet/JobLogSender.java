@@ -17,7 +17,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildhook.runner.exec.JobLogs;
 import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
 
 /**
@@ -100,6 +102,31 @@ final class JobLogSender {
                         + " buildhook, or runner.log-dir changed since it ran?)";
     }
 
+    /**
+     * Why a job has no attempt, and so no log, for the API, the CLI and the status page: one that
+     * ended before it ran says how (rejected by whom and when), not "not started yet" as if it might
+     * still run (tryout14 F10); one that may still run says what it waits for.
+     */
+    static String whyNoAttempt(Job job) {
+        String id = job.id();
+        String at = job.endedAt() == null ? "" : " at " + job.endedAt();
+        String message = job.message() == null || job.message().isBlank() ? null : job.message();
+        if (job.state() == JobState.REJECTED) {
+            // "rejected by <actor>", as the approval recorded it
+            return "job " + id + " was " + (message != null && message.startsWith("rejected") ? message : "rejected")
+                    + at + " before it ran: it has no log";
+        }
+        if (job.state().isFinal()) {
+            return "job " + id + " never ran: it ended " + job.state() + at + (message == null ? "" : " (" + message + ")")
+                    + ", so it has no log";
+        }
+        if (job.state() == JobState.AWAITING_APPROVAL) {
+            return "job " + id + " awaits an approval and has not run yet: it has a log once approved and started"
+                    + " (buildhook approve " + id + ")";
+        }
+        return "job " + id + " has not started an attempt yet";
+    }
+
     void send(String jobId, HttpServletRequest request, HttpServletResponse response) throws IOException {
         Integer wanted = attemptParameter(request.getParameter("attempt"));
         boolean follow = flag(request.getParameter("follow"));
@@ -109,8 +136,8 @@ final class JobLogSender {
             follow(jobId, wanted, followFrom, request, response);
             return;
         }
-        JobAttempt attempt = attempt(job, wanted).orElseThrow(() -> ApiError.notFound(wanted == null
-                ? "job " + jobId + " has not started an attempt yet" : "job " + jobId + " has no attempt " + wanted));
+        JobAttempt attempt = attempt(job, wanted).orElseThrow(() -> ApiError.notFound(job.attempts().isEmpty()
+                ? whyNoAttempt(job.job()) : "job " + jobId + " has no attempt " + wanted));
         Path file = logFile(jobId, attempt);
         long size;
         try {

@@ -91,7 +91,7 @@ final class StatusJobView {
             field(h, "Approval", "expires " + time(job.expiresAt()) + " unless approved or rejected before");
         }
         h.append("</tbody></table>");
-        liveLog(h, attempts, logs);
+        liveLog(h, job, attempts, logs);
         return StatusPageView.end(h.append("</main>"));
     }
 
@@ -100,7 +100,7 @@ final class StatusJobView {
         StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body")
                 .append(job.state().isFinal() ? "" : " data-poll=\"" + POLL_MILLIS + "\"").append(">");
         liveState(h, job);
-        liveLog(h, attempts, logs);
+        liveLog(h, job, attempts, logs);
         return h.append("</body></html>\n").toString();
     }
 
@@ -119,7 +119,7 @@ final class StatusJobView {
         h.append("</p></div>");
     }
 
-    private static void liveLog(StringBuilder h, List<JobAttempt> attempts, Map<Integer, String> logs) {
+    private static void liveLog(StringBuilder h, Job job, List<JobAttempt> attempts, Map<Integer, String> logs) {
         h.append("<div id=\"job-log-live\" data-live><h2>Attempts</h2><table id=\"attempts\"><thead><tr><th>#</th><th>Outcome</th><th>Exit code</th>"
                 + "<th>Started</th><th>Ended</th><th>Node</th><th>Message</th></tr></thead><tbody>");
         for (JobAttempt a : attempts) {
@@ -130,7 +130,9 @@ final class StatusJobView {
                     .append(escape(a.node())).append("</td><td>").append(escape(a.message())).append("</td></tr>");
         }
         if (attempts.isEmpty()) {
-            h.append("<tr><td colspan=\"7\">No attempt yet.</td></tr>");
+            // A job that ended before it ran (rejected, expired, cancelled) will have none: say how it ended.
+            h.append("<tr><td colspan=\"7\">").append(job.state().isFinal()
+                    ? escape(JobLogSender.whyNoAttempt(job)) + "." : "No attempt yet.").append("</td></tr>");
         }
         h.append("</tbody></table>");
         for (Map.Entry<Integer, String> log : logs.entrySet()) {

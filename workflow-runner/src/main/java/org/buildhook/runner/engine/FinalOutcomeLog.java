@@ -27,14 +27,18 @@ final class FinalOutcomeLog {
             case CANCELLED -> "was cancelled";
             default -> "failed";
         };
-        Duration took = outcome.started() == null || outcome.ended() == null ? Duration.ZERO
+        // Unknown rather than a false "0ms": an attempt whose node stopped before its end was recorded.
+        Duration took = outcome.started() == null || outcome.ended() == null ? null
                 : Duration.between(outcome.started(), outcome.ended());
         String build = LogSafe.of(job.env().getOrDefault("BUILDHOOK_BUILD_ID", "?")) + " of "
                 + LogSafe.of(job.env().getOrDefault("BUILDHOOK_PROJECT", "?"))
                 + (job.runName() == null ? "" : ", run " + LogSafe.of(job.runName()));
         String message = "job " + job.id() + " of rule '" + job.ruleName() + "' (build " + build + ") " + what
                 + " after " + attempts + " attempt(s): " + outcome.message()
-                + "; last attempt took " + Durations.describe(took.isNegative() ? Duration.ZERO : took)
+                + (took == null ? "; how long the last attempt ran is unknown (its end was not recorded)"
+                        : took.isNegative() ? "; how long the last attempt ran is unknown (it ended before it"
+                                + " started by the recorded times: the clocks of its nodes differ)"
+                        : "; last attempt took " + Durations.describe(took))
                 + (outcome.logFile() == null ? "" : "; log " + outcome.logFile());
         if (ending == JobEvents.Ending.CANCELLED) {
             LOG.info(message);

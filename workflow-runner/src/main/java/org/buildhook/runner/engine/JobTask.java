@@ -348,8 +348,11 @@ final class JobTask implements ExecutionHandler<Void> {
         String message = describe(decided.result(), decided.exitCode(), job) + "; then " + after
                 + "; not run again";
         LOG.warn("job {} attempt {}: {}", job.id(), attempt, message);
-        JobOutcome outcome = new JobOutcome(decided.result(), decided.exitCode(), null, clock.instant(), message,
-                decided.logPath() == null ? null : Path.of(decided.logPath()), false);
+        // Its times as recorded: its start, and its end when its interruption was recorded (the stop's or
+        // the sweep's account). Not now: a start hours after a graceful stop made the attempt and the job
+        // seem to have run through the downtime, and the log said "last attempt took 0ms" (tryout14 F9).
+        JobOutcome outcome = new JobOutcome(decided.result(), decided.exitCode(), decided.startedAt(),
+                decided.endedAt(), message, decided.logPath() == null ? null : Path.of(decided.logPath()), false);
         return afterAttempt(job, attempt, version, outcome);
     }
 

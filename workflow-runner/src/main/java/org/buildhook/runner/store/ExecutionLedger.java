@@ -778,9 +778,12 @@ public final class ExecutionLedger {
      * @param logPath     the attempt's log file, or null
      * @param node        the node that ran it
      * @param interrupted the message a node that killed what it left recorded, or null when none did
+     * @param startedAt   when the attempt started
+     * @param endedAt     when its processes were gone, as the record of its interruption says (its node's
+     *                    graceful stop, or the sweep that killed what it left); null when none was recorded
      */
     public record Decided(org.buildhook.runner.exec.JobOutcome.Result result, Integer exitCode, String logPath,
-            String node, String interrupted) {
+            String node, String interrupted, Instant startedAt, Instant endedAt) {
     }
 
     /**
@@ -791,7 +794,8 @@ public final class ExecutionLedger {
     public Optional<Decided> decided(String jobId, int attempt) {
         return db.read("read what an attempt came to", c -> {
             try (PreparedStatement p = c.prepareStatement("SELECT decided, decided_exit, log_path, node, outcome,"
-                    + " message FROM job_attempts WHERE job_id = ? AND attempt = ? AND decided IS NOT NULL")) {
+                    + " message, started_at, ended_at FROM job_attempts WHERE job_id = ? AND attempt = ?"
+                    + " AND decided IS NOT NULL")) {
                 p.setString(1, jobId);
                 p.setInt(2, attempt);
                 try (ResultSet rs = p.executeQuery()) {
@@ -806,7 +810,8 @@ public final class ExecutionLedger {
                     int exit = rs.getInt(2);
                     Integer exitCode = rs.wasNull() ? null : exit;
                     return Optional.of(new Decided(org.buildhook.runner.exec.JobOutcome.Result.valueOf(rs.getString(1)),
-                            exitCode, rs.getString(3), rs.getString(4), interrupted ? rs.getString(6) : null));
+                            exitCode, rs.getString(3), rs.getString(4), interrupted ? rs.getString(6) : null,
+                            Rows.instant(rs, "started_at"), interrupted ? Rows.instant(rs, "ended_at") : null));
                 }
             }
         });
@@ -1176,7 +1181,8 @@ public final class ExecutionLedger {
      * Marks a job cancelled before it started (its cancel flag was seen when it was picked). A job of a
      * rule with a concurrency limit passes its turn on ({@link SlotLine#wakeTurn}): it may be the job a
      * freed slot woke, cancelled after it was picked, and the next in line would otherwise wait for
-     * {@code runner.slot-retry} (slots13).
+     * {@code runner.slot-retry} (slots13). A slot the job still held from an attempt its dead node left is
+     * freed first, and passed on the same way (review14 F1).
      */
     public void markCancelled(String jobId, String message) {
         boolean woken = db.inTransaction("cancel a job", Durability.DEFERRED, c -> {
@@ -1201,7 +1207,18 @@ public final class ExecutionLedger {
                 p.executeUpdate();
             }
             Supersede.settle(c, jobId);
-            return rule != null && line.wakeTurn(c, rule, jobId) > 0;
+            if (rule == null) {
+                return false;
+            }
+            // A slot its node held when it died (its attempt ran, cut short) is freed: the job never runs
+            // again, and its execution, picked now by this node, would count the slot as held, so that
+            // nobody was woken for it (review14 F1). The attempt's processes are gone: fencing killed them
+            // before this node could pick the execution.
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?")) {
+                p.setString(1, jobId);
+                p.executeUpdate();
+            }
+            return line.wakeTurn(c, rule, jobId) > 0;
         });
         if (woken) {
             jobsDue.run();

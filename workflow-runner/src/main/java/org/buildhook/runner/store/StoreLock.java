@@ -21,7 +21,12 @@ import org.buildhook.runner.RunnerException;
  * {@code fcntl} lock on Linux) on {@code <database>.lock} beside the database file, held while the
  * server runs. The kernel releases it when the process ends in any way, {@code kill -9} included,
  * so a stale file never blocks a start; the file itself stays. It holds the owner's pid, host and
- * start time, so a second server that finds the lock taken can name the first.
+ * start time, so a second server that finds the lock taken can name the first, and its data folder
+ * ({@code data-dir}), so that one database given to two data folders by mistake (an explicit
+ * {@code store.url} copied into two configurations) is said as such: at once, the second is refused
+ * with both folders named; one after the other, the next start warns (a data folder moved on
+ * purpose looks the same, so it is not refused), since the secrets it generated and the job logs
+ * stay in the other folder.
  *
  * <p>Two servers on one SQLite file would each run the same queued jobs (db-scheduler on SQLite
  * has no cross-process picking) and each take the other's running jobs for a dead node's: the
@@ -30,6 +35,11 @@ import org.buildhook.runner.RunnerException;
 public final class StoreLock implements AutoCloseable {
 
     private static final StoreLock NONE = new StoreLock(null, null, null);
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StoreLock.class);
+    /** How the lock file's line naming its server's data folder begins. */
+    private static final String DATA_DIR = "data-dir ";
+    /** At most this much of a lock file is read: a pid line and a path. */
+    private static final int MAX_READ = 16 * 1024;
     /**
      * The lock files this JVM holds. Checked before a channel is even opened: closing any channel
      * of a file releases every fcntl lock this process holds on it (see {@link FileLock}).
@@ -59,8 +69,9 @@ public final class StoreLock implements AutoCloseable {
             return NONE;
         }
         Path file = database.get().resolveSibling(database.get().getFileName() + ".lock").toAbsolutePath().normalize();
+        Path dataDir = config.dataDir().toAbsolutePath().normalize();
         if (!HELD.add(file)) {
-            throw taken(database.get(), file, " (in this same process)");
+            throw taken(database.get(), file, new String[] {"in this same process", null}, dataDir);
         }
         FileChannel channel = null;
         try {
@@ -74,15 +85,18 @@ public final class StoreLock implements AutoCloseable {
                 lock = null;
             }
             if (lock == null) {
-                String owner = owner(file);
+                String[] holder = holder(file);
                 channel.close();
                 HELD.remove(file);
-                throw taken(database.get(), file, owner);
+                throw taken(database.get(), file, holder, dataDir);
             }
+            // Read through the channel that holds the lock: closing any other one of this file would release it.
+            warnIfLastServedWithAnotherDataDir(database.get(), holder(read(channel)), dataDir);
             try {
                 channel.truncate(0);
                 channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + " on " + host() + ", started "
-                        + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+                        + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + "\n" + DATA_DIR + dataDir
+                        + "\n").getBytes(StandardCharsets.UTF_8)), 0);
             } catch (IOException e) {
                 // Only a courtesy to a second server (naming this one): a full disk must not stop the start.
             }
@@ -95,21 +109,98 @@ public final class StoreLock implements AutoCloseable {
         }
     }
 
-    private static RunnerException taken(Path database, Path file, String owner) {
-        return new RunnerException("another buildhook" + owner + " is already serving the SQLite database " + database
-                + " (its lock " + file + " is taken): stop that one first, or give this one another data-dir. Two"
-                + " servers on one SQLite file would run the same jobs; several nodes sharing one store need"
-                + " PostgreSQL (store.url: jdbc:postgresql://…)");
+    private static RunnerException taken(Path database, Path file, String[] holder, Path dataDir) {
+        String owner = holder[0] == null ? "" : " (" + holder[0] + ")";
+        String first = "another buildhook" + owner;
+        String advice;
+        if (holder[1] != null && !sameFolder(Path.of(holder[1]), dataDir)) {
+            // It has a data folder of its own already: "another data-dir" would not help.
+            first += ", with data-dir " + holder[1] + ",";
+            advice = ", and this one's data-dir is " + dataDir + ": two data folders on one database. Stop that one"
+                    + " first, or give this one a database of its own (store.url; without it, <data-dir>/buildhook.db)";
+        } else {
+            advice = ": stop that one first, or give this one " + (isDefault(database, dataDir) ? "another data-dir"
+                    : "a database of its own (store.url)");
+        }
+        return new RunnerException(first + " is already serving the SQLite database " + database + " (its lock "
+                + file + " is taken)" + advice + ". Two servers on one SQLite file would run the same jobs; several"
+                + " nodes sharing one store need PostgreSQL (store.url: jdbc:postgresql://…)");
     }
 
-    /** {@code " (pid 123 on host, started …)"} as the holder wrote it, or empty when unknown. */
-    private static String owner(Path file) {
+    /**
+     * The last server on this database had another data folder: said once, at start. Not refused, as a
+     * data folder moved on purpose (a configuration folder moved with a relative data-dir) looks the same.
+     */
+    private static void warnIfLastServedWithAnotherDataDir(Path database, String[] last, Path dataDir) {
+        if (last[1] != null && !sameFolder(Path.of(last[1]), dataDir)) {
+            LOG.warn("the SQLite database {} was last served by a buildhook with data-dir {}{}, and this one's data-dir"
+                    + " is {}: one database with two data folders. The secrets generated in {} (webhook-secret,"
+                    + " admin-token) are not used here, and the logs of the jobs run then are read from there. If two"
+                    + " installations use this database by mistake, give each its own database (store.url): two"
+                    + " servers on one SQLite file at once are refused. If you moved the data folder, copy those"
+                    + " secrets here", database, last[1], last[0] == null ? "" : " (" + last[0] + ")", dataDir, last[1]);
+        }
+    }
+
+    /** A database at {@code <data-dir>/buildhook.db}, store.url's default. */
+    private static boolean isDefault(Path database, Path dataDir) {
+        return sameFolder(database.toAbsolutePath().normalize().getParent(), dataDir)
+                && database.getFileName().toString().equals("buildhook.db");
+    }
+
+    /** The same folder, by its path or, both existing, as the file system sees it (a link, a bind mount). */
+    private static boolean sameFolder(Path a, Path b) {
+        if (a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize())) {
+            return true;
+        }
         try {
-            String text = Files.readString(file, StandardCharsets.UTF_8).strip();
-            return text.isEmpty() || text.length() > 300 || !text.startsWith("pid ") ? "" : " (" + text + ")";
+            return Files.isSameFile(a, b);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The lock file of another process (this one holds no lock on it: {@link #HELD}), read with a
+     * channel of its own; empty when it cannot be read.
+     */
+    private static String[] holder(Path file) {
+        try (FileChannel other = FileChannel.open(file, StandardOpenOption.READ)) {
+            return holder(read(other));
+        } catch (IOException | RuntimeException e) {
+            return holder("");
+        }
+    }
+
+    /** The first {@link #MAX_READ} bytes of the lock file, through {@code channel}; empty when they cannot be read. */
+    private static String read(FileChannel channel) {
+        try {
+            ByteBuffer buffer = ByteBuffer.allocate(MAX_READ);
+            while (buffer.hasRemaining() && channel.read(buffer, buffer.position()) > 0) {
+                // until the end of the file or MAX_READ
+            }
+            return new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException e) {
             return "";
         }
+    }
+
+    /**
+     * What a lock file says of the server that wrote it: {@code "pid 123 on host, started …"} and its
+     * data folder, each null when unknown (written by an older version, empty, or not buildhook's).
+     */
+    private static String[] holder(String text) {
+        String[] holder = new String[2];
+        java.util.List<String> lines = text.lines().toList();
+        if (!lines.isEmpty() && lines.get(0).startsWith("pid ") && lines.get(0).strip().length() <= 300) {
+            holder[0] = lines.get(0).strip();
+        }
+        for (String line : lines) {
+            if (line.startsWith(DATA_DIR) && line.length() > DATA_DIR.length()) {
+                holder[1] = line.substring(DATA_DIR.length());
+            }
+        }
+        return holder;
     }
 
     private static String host() {

@@ -318,7 +318,29 @@ abstract class AbstractWorkflowCrashTest {
             assertThat(attempts.get(0).outcome()).isEqualTo(AttemptOutcome.valueOf(expected.name()));
             assertThat(attempts.get(0).message()).startsWith(message).endsWith("; not run again");
             assertThat(lines(events, "F ")).containsExactly(followUp);
+            if (expected != JobState.SUCCEEDED) {
+                assertFinalLineSaysHowLongItRan(jobId, attempts.get(0), Duration.ofSeconds(5));
+            }
         }
+    }
+
+    /**
+     * The taker's log line for the job's final outcome says how long its attempt ran, as the store
+     * records it (at least {@code atLeast}): not "last attempt took 0ms" for an attempt that ran on a
+     * node that died (tryout14 F9).
+     */
+    private void assertFinalLineSaysHowLongItRan(String jobId, JobAttempt attempt, Duration atLeast)
+            throws IOException {
+        String line = Files.readAllLines(dir.resolve("taker.err")).stream()
+                .filter(l -> l.contains("job " + jobId + " of rule ")).findFirst().orElseThrow();
+        java.util.regex.Matcher took = java.util.regex.Pattern.compile("; last attempt took ([0-9hms.]+)").matcher(line);
+        assertThat(took.find()).as(line).isTrue();
+        String text = took.group(1); // 350ms, 5.2s, 1m3.4s, as Durations.describe writes it
+        Duration said = text.matches("[0-9]+ms") ? Duration.ofMillis(Long.parseLong(text.replace("ms", "")))
+                : Duration.parse("PT" + text.toUpperCase(java.util.Locale.ROOT));
+        Duration recorded = Duration.between(attempt.startedAt(), attempt.endedAt());
+        assertThat(said).as(line).isGreaterThanOrEqualTo(atLeast)
+                .isBetween(recorded.minusMillis(100), recorded);
     }
 
     /**

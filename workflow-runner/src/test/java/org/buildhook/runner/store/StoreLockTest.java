@@ -20,7 +20,8 @@ class StoreLockTest {
             assertThatThrownBy(() -> StoreLock.acquire(config)).hasMessageContaining("is already serving the SQLite");
             assertThat(java.nio.file.Files.exists(dir.resolve("buildhook.db.lock"))).isTrue();
             String holder = readQuietly(dir.resolve("buildhook.db.lock"));
-            assertThat(holder).matches("(?s)pid \\d+ on .+, started \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{3})?Z\\n");
+            assertThat(holder).matches("(?s)pid \\d+ on .+, started \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{3})?Z\\n"
+                    + "data-dir " + java.util.regex.Pattern.quote(dir.toAbsolutePath().normalize().toString()) + "\\n");
         }
     }
 
