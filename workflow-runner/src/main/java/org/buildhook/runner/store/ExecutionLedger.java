@@ -825,8 +825,8 @@ public final class ExecutionLedger {
     public String afterCutShort(String jobId, int attempt) {
         return db.read("read whether a job runs again", c -> {
             try (PreparedStatement p = c.prepareStatement("SELECT j.state, j.cancel_requested, a.decided,"
-                    + " a.decided_exit FROM jobs j LEFT JOIN job_attempts a ON a.job_id = j.id AND a.attempt = ?"
-                    + " WHERE j.id = ?")) {
+                    + " a.decided_exit, j.superseded_by FROM jobs j LEFT JOIN job_attempts a ON a.job_id = j.id"
+                    + " AND a.attempt = ? WHERE j.id = ?")) {
                 p.setInt(1, attempt);
                 p.setString(2, jobId);
                 try (ResultSet rs = p.executeQuery()) {
@@ -841,7 +841,10 @@ public final class ExecutionLedger {
                         return "not run again: the job had ended " + state;
                     }
                     if (rs.getInt(2) != 0) {
-                        return "not run again: it was cancelled";
+                        // A newer build's job asked for it (running: cancel), not an operator (tryout13 F2).
+                        String by = rs.getString(5);
+                        return by == null ? "not run again: it was cancelled"
+                                : "not run again: it was superseded by job " + by;
                     }
                     String decided = rs.getString(3);
                     if (decided == null) {

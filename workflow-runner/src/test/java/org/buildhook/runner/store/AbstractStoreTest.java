@@ -808,6 +808,24 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * tryout13 F2: an attempt cut short by its node's death after a newer build's job superseded it
+     * ({@code running: cancel}) was recorded "not run again: it was cancelled", as if an operator had.
+     */
+    @Test
+    void anAttemptCutShortAfterANewerBuildSupersededItsJobSaysItWasSuperseded() throws SQLException {
+        JobWorkflow cancelRunning = new JobWorkflow(970L, "k", true, null, Map.of(), Map.of(), null, null, 0);
+        PlannedJob older = Plans.job("deploy-cut", List.of("/bin/true")).withWorkflow(cancelRunning);
+        String olderId = store.accept(Plans.delivery("{\"build_id\": 970}"), List.of(older)).jobIds().get(0);
+        picked(olderId);
+        int attempt = store.ledger().startAttempt(olderId, "node-a");
+        PlannedJob newer = Plans.job("deploy-cut", List.of("/bin/true")).withWorkflow(cancelRunning.withBuildId(971L));
+        String newerId = store.accept(Plans.delivery("{\"build_id\": 971}"), List.of(newer)).jobIds().get(0);
+
+        assertThat(store.ledger().afterCutShort(olderId, attempt))
+                .isEqualTo("not run again: it was superseded by job " + newerId);
+    }
+
+    /**
      * Three jobs of a rule with one slot, from build {@code build} on: the first ran and freed its slot,
      * which woke the second (due now); the third waits for its next try, an hour away. The second has
      * supersede key "b" (build {@code build + 1}), the others none.
