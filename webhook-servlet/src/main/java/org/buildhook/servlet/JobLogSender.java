@@ -63,13 +63,26 @@ final class JobLogSender {
     JobLogSender(Store store, JobLogs logs, String thisNode, LogFollows follows) {
         this.store = store;
         this.logs = logs;
-        this.thisNode = thisNode;
+        this.thisNode = comparedNode(store, thisNode);
         this.follows = follows;
     }
 
-    /** Whether the attempt ran (or runs) on a node other than {@code thisNode}, as the attempt records. */
+    /**
+     * The node id attempts are compared with to tell whose disk has their log: {@code null} on SQLite,
+     * which one node uses, where every attempt ran on this node's disk, under the id of an earlier start
+     * perhaps ({@code <hostname>-<pid>} changes at each one): a log missing there was deleted, not kept on
+     * another node (tryout13 F5).
+     */
+    static String comparedNode(Store store, String nodeId) {
+        return store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL ? nodeId : null;
+    }
+
+    /**
+     * Whether the attempt ran (or runs) on a node other than {@code thisNode}, as the attempt records;
+     * never when {@code thisNode} is {@code null} (see {@link #comparedNode}).
+     */
     static boolean onAnotherNode(JobAttempt attempt, String thisNode) {
-        return attempt.node() != null && !attempt.node().equals(thisNode);
+        return thisNode != null && attempt.node() != null && !attempt.node().equals(thisNode);
     }
 
     /**

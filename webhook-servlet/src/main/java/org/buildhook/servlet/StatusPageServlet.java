@@ -290,7 +290,7 @@ public final class StatusPageServlet extends HttpServlet {
         Map<Integer, String> texts = new LinkedHashMap<>();
         for (JobAttempt a : found.get().attempts()) {
             Path file = a.logPath() != null ? Path.of(a.logPath()) : logs.pathFor(id, a.attempt());
-            texts.put(a.attempt(), tail(file, a, app.config().engine().nodeId()));
+            texts.put(a.attempt(), tail(file, a, JobLogSender.comparedNode(app.store(), app.config().engine().nodeId())));
         }
         Job job = found.get().job();
         if (livePart) {

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>The file is never read until it has stopped changing: two looks {@link #SETTLE} apart must agree
  * (for at most {@link #SETTLE_LOOKS} looks, 2 s), however the change was noticed. A file that is
  * missing is waited for the same way, as a file replaced by delete and create, or moved away before
- * the new one is moved in, is briefly missing: only one still missing after 2 s is refused.
+ * the new one is moved in, is briefly missing: only one still missing after 2 s is refused. So is an
+ * empty file, as {@code cat > rules.yaml} truncates it before it writes, more than {@link #SETTLE}
+ * later on a loaded machine: only one still empty after 2 s is read, and refused (tryout13 F3).
  */
 public final class RulesWatcher implements Closeable {
 
@@ -250,10 +252,10 @@ public final class RulesWatcher implements Closeable {
     }
 
     /**
-     * Waits until the file is there and has stopped changing (the same identity, size and time on two
-     * looks {@link #SETTLE} apart; {@link #SETTLE_LOOKS} looks at most), so that a file being written
-     * in place is read when it is whole, not half-way, and a file being replaced is read once it is
-     * back.
+     * Waits until the file is there, not empty, and has stopped changing (the same identity, size and
+     * time on two looks {@link #SETTLE} apart; {@link #SETTLE_LOOKS} looks at most), so that a file being
+     * written in place is read when it is whole, not half-way or truncated and not yet written, and a
+     * file being replaced is read once it is back.
      *
      * @param first the look that found the change
      * @return the last look: missing only when the file did not come back in time
@@ -263,7 +265,7 @@ public final class RulesWatcher implements Closeable {
         for (int look = 0; look < SETTLE_LOOKS; look++) {
             Thread.sleep(settle.toMillis());
             FileVersion now = glance();
-            if (now.equals(before) && !now.missing()) {
+            if (now.equals(before) && !now.missing() && now.size() > 0) {
                 return now;
             }
             before = now;

@@ -825,8 +825,8 @@ public final class ExecutionLedger {
     public String afterCutShort(String jobId, int attempt) {
         return db.read("read whether a job runs again", c -> {
             try (PreparedStatement p = c.prepareStatement("SELECT j.state, j.cancel_requested, a.decided,"
-                    + " a.decided_exit FROM jobs j LEFT JOIN job_attempts a ON a.job_id = j.id AND a.attempt = ?"
-                    + " WHERE j.id = ?")) {
+                    + " a.decided_exit, j.superseded_by FROM jobs j LEFT JOIN job_attempts a ON a.job_id = j.id"
+                    + " AND a.attempt = ? WHERE j.id = ?")) {
                 p.setInt(1, attempt);
                 p.setString(2, jobId);
                 try (ResultSet rs = p.executeQuery()) {
@@ -841,7 +841,10 @@ public final class ExecutionLedger {
                         return "not run again: the job had ended " + state;
                     }
                     if (rs.getInt(2) != 0) {
-                        return "not run again: it was cancelled";
+                        // A newer build's job asked for it (running: cancel), not an operator (tryout13 F2).
+                        String by = rs.getString(5);
+                        return by == null ? "not run again: it was cancelled"
+                                : "not run again: it was superseded by job " + by;
                     }
                     String decided = rs.getString(3);
                     if (decided == null) {
@@ -1181,7 +1184,8 @@ public final class ExecutionLedger {
      * Marks a job cancelled before it started (its cancel flag was seen when it was picked). A job of a
      * rule with a concurrency limit passes its turn on ({@link SlotLine#wakeTurn}): it may be the job a
      * freed slot woke, cancelled after it was picked, and the next in line would otherwise wait for
-     * {@code runner.slot-retry} (slots13).
+     * {@code runner.slot-retry} (slots13). A slot the job still held from an attempt its dead node left is
+     * freed first, and passed on the same way (review14 F1).
      */
     public void markCancelled(String jobId, String message) {
         boolean woken = db.inTransaction("cancel a job", Durability.DEFERRED, c -> {
@@ -1206,7 +1210,18 @@ public final class ExecutionLedger {
                 p.executeUpdate();
             }
             Supersede.settle(c, jobId);
-            return rule != null && line.wakeTurn(c, rule, jobId) > 0;
+            if (rule == null) {
+                return false;
+            }
+            // A slot its node held when it died (its attempt ran, cut short) is freed: the job never runs
+            // again, and its execution, picked now by this node, would count the slot as held, so that
+            // nobody was woken for it (review14 F1). The attempt's processes are gone: fencing killed them
+            // before this node could pick the execution.
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?")) {
+                p.setString(1, jobId);
+                p.executeUpdate();
+            }
+            return line.wakeTurn(c, rule, jobId) > 0;
         });
         if (woken) {
             jobsDue.run();

@@ -602,6 +602,31 @@ class RulesWatcherTest {
         }
     }
 
+    /**
+     * tryout13 F3: {@code cat > rules.yaml} truncates the file, then writes it; on a loaded machine the
+     * empty file stayed quiet for longer than the quiet time, and was refused (an ERROR and the status
+     * page's banner) before the new version, 100 ms later, was put in force. An empty file is waited for
+     * as a missing one is.
+     */
+    @Test
+    void aFileTruncatedAndThenWrittenInPlaceIsNotRefusedWhileItIsEmpty() throws IOException {
+        Path file = rulesFile(rules("old", 1));
+        // A quiet time of 500 ms waits 20 s for the file to be written: far more than this test takes to.
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, POLL, Duration.ofMillis(500), listener)) {
+            Files.writeString(file, "");
+            // The first look counted may have begun before the truncation: two more began after.
+            long before = watcher.glances();
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> watcher.glances() >= before + 3);
+            Files.writeString(file, rules("new", 1));
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> !reloaded.isEmpty());
+            assertThat(watcher.current().ruleNames()).containsExactly("new-1");
+            assertThat(refused).isEmpty();
+            assertThat(reloaded).hasSize(1);
+        }
+    }
+
     /** The watcher's log lines from its making until {@link #close}. */
     private static final class WatcherLog implements AutoCloseable {
 

@@ -746,6 +746,45 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * A job that ran with its rule's only slot on a node that died, cancelled meanwhile: the node that picks
+     * its revived execution marks it cancelled, and the slot its dead node held counts no more (the job
+     * will never run again), so the next in line is woken then, not at its next try (review14 F1: its own
+     * stale slot, its execution picked, was counted as held, and nobody was woken).
+     */
+    @Test
+    void aCancelledJobWhoseNodeDiedHoldingItsSlotPassesTheWakeOnWhenMarkedCancelled() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (970 + i) + "}"), List.of(Plans.job("fenced",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds());
+        }
+        String ran = ids.get(0);
+        String next = ids.get(1);
+        picked(ran);
+        assertThat(ledger.tryAcquireSlot("fenced", 1, ran, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        ledger.startAttempt(ran, "node-a");
+        assertThat(ledger.tryAcquireSlot("fenced", 1, next, "node-a", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        dueIn(next, Duration.ofHours(1));
+        // node-a dies; node-b picks the revived execution (still picked), and the job is cancelled meanwhile.
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked_by = ? WHERE task_instance = ?")) {
+            p.setString(1, "node-b");
+            p.setString(2, ran);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(store.cancel(ran)).isTrue();
+        assertThat(executionTime(next)).isAfter(Instant.now().plusSeconds(3000));
+
+        ledger.markCancelled(ran, "cancelled while attempt 1 ran; its node stopped before the attempt ended,"
+                + " and it is not run again");
+
+        assertThat(executionTime(next)).as("woken: the dead node's slot is free").isBeforeOrEqualTo(Instant.now());
+        picked(next);
+        assertThat(ledger.tryAcquireSlot("fenced", 1, next, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /**
      * A woken job superseded before any node picked it: the newer build's job that superseded it is of the
      * same rule and due at once; its try finds the older job ahead of it for the free slot and wakes it
      * (review12 L1), so the slot does not wait for {@code runner.slot-retry} either.
@@ -766,6 +805,24 @@ abstract class AbstractStoreTest {
                 .as("an older job is ahead of it").isEqualTo(ExecutionLedger.Take.NOT_FREE);
 
         assertThat(executionTime(next)).isBeforeOrEqualTo(Instant.now());
+    }
+
+    /**
+     * tryout13 F2: an attempt cut short by its node's death after a newer build's job superseded it
+     * ({@code running: cancel}) was recorded "not run again: it was cancelled", as if an operator had.
+     */
+    @Test
+    void anAttemptCutShortAfterANewerBuildSupersededItsJobSaysItWasSuperseded() throws SQLException {
+        JobWorkflow cancelRunning = new JobWorkflow(970L, "k", true, null, Map.of(), Map.of(), null, null, 0);
+        PlannedJob older = Plans.job("deploy-cut", List.of("/bin/true")).withWorkflow(cancelRunning);
+        String olderId = store.accept(Plans.delivery("{\"build_id\": 970}"), List.of(older)).jobIds().get(0);
+        picked(olderId);
+        int attempt = store.ledger().startAttempt(olderId, "node-a");
+        PlannedJob newer = Plans.job("deploy-cut", List.of("/bin/true")).withWorkflow(cancelRunning.withBuildId(971L));
+        String newerId = store.accept(Plans.delivery("{\"build_id\": 971}"), List.of(newer)).jobIds().get(0);
+
+        assertThat(store.ledger().afterCutShort(olderId, attempt))
+                .isEqualTo("not run again: it was superseded by job " + newerId);
     }
 
     /**
