@@ -1,44 +1,29 @@
 package org.buildhook.runner.store;
 
-import com.github.kagkarlsson.scheduler.SchedulerClient;
 import com.github.kagkarlsson.scheduler.jdbc.JdbcCustomization;
 import com.github.kagkarlsson.scheduler.jdbc.PostgreSqlJdbcCustomization;
-import com.github.kagkarlsson.scheduler.task.TaskInstanceId;
-import com.github.kagkarlsson.scheduler.task.helper.Tasks;
-import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.logging.Logger;
-import javax.sql.DataSource;
 
 /**
- * Puts jobs into db-scheduler's {@code scheduled_tasks} table inside the caller's transaction.
- *
- * <p>Scheduling is one {@code INSERT} of the row db-scheduler's client writes (see
- * {@link #schedule}); cancelling goes through the client. db-scheduler's {@link SchedulerClient} takes a {@link DataSource}; it commits only when it
- * finds auto-commit on, and its built-in client never does ({@code commitWhenAutocommitDisabled}
- * is false). So the client here is given a data source that hands out the connection of the
- * transaction running on this thread, with {@code close()} disabled — the same pattern as Spring's
- * {@code TransactionAwareDataSourceProxy}, which db-scheduler documents for transactional
- * scheduling. The execution row therefore commits or rolls back with the delivery and job rows.
+ * Puts jobs into db-scheduler's {@code scheduled_tasks} table, and takes them out, inside the
+ * caller's transaction: scheduling is one {@code INSERT} of the row db-scheduler's client writes (see
+ * {@link #schedule}), cancelling one {@code DELETE} of an execution no node picked ({@link #cancel}).
+ * The execution row therefore commits or rolls back with the delivery and job rows. (db-scheduler's
+ * {@code SchedulerClient} is not used: it reads an execution and then removes it by its version,
+ * which a pick in between makes fail.)
  */
 public final class JobQueue {
 
     /** The db-scheduler task name of buildhook jobs; the task instance id is the job id. */
     public static final String TASK_NAME = "buildhook-job";
 
-    private final ThreadLocal<Connection> bound = new ThreadLocal<>();
-    private final SchedulerClient client;
     private final JdbcCustomization customization;
 
     JobQueue(Dialect dialect) {
         this.customization = customization(dialect);
-        this.client = SchedulerClient.Builder
-                .create(new BoundDataSource(), Tasks.oneTime(TASK_NAME).execute((instance, context) -> { }))
-                .jdbcCustomization(customization)
-                .build();
     }
 
     /** The customization the scheduler must use too, so both write timestamps the same way. */
@@ -78,78 +63,24 @@ public final class JobQueue {
         p.setBoolean(base + 5, false);
     }
 
-    /** Removes the pending execution of {@code jobId}, if there is one and it is not running. */
-    boolean cancel(Connection connection, String jobId) {
-        boolean[] done = {false};
-        withConnection(connection, () -> {
-            TaskInstanceId id = TaskInstanceId.of(TASK_NAME, jobId);
-            client.getScheduledExecution(id).filter(e -> !e.isPicked()).ifPresent(e -> {
-                client.cancel(id);
-                done[0] = true;
-            });
-        });
-        return done[0];
-    }
-
-    private void withConnection(Connection connection, Runnable action) {
-        bound.set(connection);
-        try {
-            action.run();
-        } finally {
-            bound.remove();
-        }
-    }
-
-    /** Hands out this thread's transaction connection; closing it is left to the transaction's owner. */
-    private final class BoundDataSource implements DataSource {
-
-        @Override
-        public Connection getConnection() {
-            Connection c = bound.get();
-            if (c == null) {
-                throw new IllegalStateException("JobQueue used outside a store transaction");
-            }
-            return Unclosable.of(c);
-        }
-
-        @Override
-        public Connection getConnection(String username, String password) {
-            return getConnection();
-        }
-
-        @Override
-        public PrintWriter getLogWriter() {
-            return null;
-        }
-
-        @Override
-        public void setLogWriter(PrintWriter out) {
-            // no log writer
-        }
-
-        @Override
-        public void setLoginTimeout(int seconds) {
-            // not applicable
-        }
-
-        @Override
-        public int getLoginTimeout() {
-            return 0;
-        }
-
-        @Override
-        public Logger getParentLogger() {
-            return Logger.getLogger("org.buildhook.runner.store");
-        }
-
-        @Override
-        public <T> T unwrap(Class<T> iface) {
-            throw new UnsupportedOperationException("unwrap");
-        }
-
-        @Override
-        public boolean isWrapperFor(Class<?> iface) {
-            return false;
+    /**
+     * Removes the pending execution of {@code jobId}, if there is one and no node has picked it: one
+     * {@code DELETE} that holds only for an execution still not picked when it runs. db-scheduler's
+     * client read the execution, then removed it by its version: a pick committed in between (another
+     * node, on PostgreSQL) changed the version, and the removal threw "Expected one execution to be
+     * removed" — the cancel, or the accept whose {@code supersede} cancelled an older job, failed with
+     * an internal error (review14 F10). Now such a job is left to the node that picked it, as one picked
+     * before: PostgreSQL's {@code DELETE} waits for the pick's row lock and then sees it picked.
+     *
+     * @return whether the execution was removed; false when there is none or a node picked it
+     */
+    boolean cancel(Connection connection, String jobId) throws SQLException {
+        try (PreparedStatement p = connection.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
+                + " AND task_instance = ? AND picked = ?")) {
+            p.setString(1, TASK_NAME);
+            p.setString(2, jobId);
+            p.setBoolean(3, false);
+            return p.executeUpdate() == 1;
         }
     }
 }

@@ -44,6 +44,50 @@ class PostgresStoreTest extends AbstractStoreTest {
     }
 
     /**
+     * review14 F10: a cancel of a queued job that a node picks at that moment. The cancel read the execution
+     * unpicked, then removed it by its version; the pick, committed in between, changed the version, and
+     * db-scheduler's removal threw ("Expected one execution to be removed"), so the cancel failed with an
+     * internal error. Now the job is left to the node that picked it, flagged for cancelling, as a job
+     * picked before the cancel is. The pick is another session that locks the execution's row, waits for
+     * the cancel to wait for it, then marks it picked and commits, as db-scheduler's pick does.
+     */
+    @Test
+    void aCancelOfAQueuedJobThatANodePicksMeanwhileFlagsItForThatNode() throws Exception {
+        String job = store.accept(Plans.delivery("{\"build_id\": 990}"), List.of(Plans.job("plain",
+                List.of("/bin/true")))).jobIds().get(0);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (Connection other = store.dataSource().getConnection()) {
+            other.setAutoCommit(false);
+            try (PreparedStatement p = other.prepareStatement("SELECT version FROM scheduled_tasks WHERE task_name = ?"
+                    + " AND task_instance = ? FOR UPDATE")) {
+                p.setString(1, JobQueue.TASK_NAME);
+                p.setString(2, job);
+                p.executeQuery().close();
+            }
+            int pid = PgSessions.pid(other);
+            Future<Boolean> cancel = pool.submit(() -> store.cancel(job));
+            await().atMost(Duration.ofSeconds(30)).until(() -> !PgSessions.blockedBy(config.url(), pid).isEmpty());
+            try (PreparedStatement p = other.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = ?,"
+                    + " last_heartbeat = ?, version = version + 1 WHERE task_name = ? AND task_instance = ?")) {
+                p.setBoolean(1, true);
+                p.setString(2, "node-b");
+                JobQueue.customization(store.dialect()).setInstant(p, 3, Instant.now());
+                p.setString(4, JobQueue.TASK_NAME);
+                p.setString(5, job);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+            other.commit();
+
+            assertThat(cancel.get(30, TimeUnit.SECONDS)).as("cancelled, or asked of the node").isTrue();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.job(job).orElseThrow().job().cancelRequested()).as("left to the node that picked it")
+                .isTrue();
+        executionTime(job); // still there, the node's
+    }
+
+    /**
      * slots13, across nodes: a cancel takes its rule's turn (the advisory lock the tries and releases of
      * its slots take) before it looks for the next in line. Otherwise the next job, being refused the slot
      * on another node at that moment (the cancelled job still ahead of it), was still picked when the
