@@ -135,13 +135,28 @@ final class AdminClient {
                     ? "the admin API is off on the server at " + base + " (404): set admin.token in its configuration,"
                             + " or give the address of the server you mean with --url"
                     : message + " (404)", ExitCodes.FAILED);
-            case 400, 405, 416 -> throw new CommandFailure(message + " (" + status + ")", ExitCodes.USAGE);
+            case 405 -> throw new CommandFailure(message + " (405)" + webhookUrlHint(), ExitCodes.USAGE);
+            case 400, 416 -> throw new CommandFailure(message + " (" + status + ")", ExitCodes.USAGE);
             case 409 -> throw new CommandFailure(message + " (409)", ExitCodes.FAILED);
             // An attempt's log on another node's disk: the message names that node.
             case 421 -> throw new CommandFailure(message + " (421)", ExitCodes.FAILED);
             default -> throw new CommandFailure("the server answered " + status + ": " + message,
                     ExitCodes.UNAVAILABLE);
         }
+    }
+
+    /**
+     * When {@code --url} is a webhook URL ({@code …/webhook[/endpoint]}, which the server prints as where
+     * to POST), under which the admin API answers 405: the address to give instead (tryout13 F7).
+     */
+    private String webhookUrlHint() {
+        String path = base.getPath();
+        int at = path.indexOf("/webhook/");
+        if (at < 0) {
+            return "";
+        }
+        return ": " + base + " is a webhook URL (where JobServ posts); --url wants the server's own address: --url "
+                + base.resolve(path.substring(0, at + 1));
     }
 
     private static String message(String body) {

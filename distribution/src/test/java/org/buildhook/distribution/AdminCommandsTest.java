@@ -814,6 +814,26 @@ class AdminCommandsTest {
         assertThat(e.toString()).contains("cannot reach http://127.0.0.1:1/");
     }
 
+    /**
+     * tryout13 F7: the webhook URL the server prints ({@code POST http://…/webhook}) given as {@code --url}
+     * was answered "use POST to deliver a webhook (405)", which does not say what to give instead.
+     */
+    @Test
+    void aWebhookUrlGivenAsUrlIsAUsageErrorNamingTheServersAddress() throws Exception {
+        StringWriter e = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(e, true));
+        String token = dir.resolve("admin-token").toString();
+
+        for (String webhook : List.of("webhook", "webhook/default")) {
+            assertThat(cl.execute("jobs", "--url", server.uri().resolve(webhook).toString(), "--token-file", token))
+                    .isEqualTo(ExitCodes.USAGE);
+            assertThat(e.toString()).contains(server.uri().resolve(webhook) + "/ is a webhook URL (where JobServ"
+                    + " posts); --url wants the server's own address: --url " + server.uri());
+        }
+    }
+
     @Test
     void takesTheUrlAndTokenFromTheConfiguration() throws Exception {
         Path data = Files.createDirectories(dir.resolve("other/data"));
