@@ -21,7 +21,7 @@ final class MachineCheck {
         for (Rule rule : rules) {
             Action action = rule.action();
             Path workdir = action.workdir() != null ? action.workdir() : defaultWorkdir;
-            // The default (the data folder unless runner.workdir) may not exist before the first start.
+            // The default (<data-dir>/work unless runner.workdir, made at start) may not exist before the first start.
             Optional<String> workdirProblem = action.workdir() == null ? Optional.empty()
                     : ProgramCheck.workdirProblem(workdir);
             if (workdirProblem.isPresent()) {

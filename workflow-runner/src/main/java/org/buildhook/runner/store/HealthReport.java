@@ -23,6 +23,10 @@ public record HealthReport(StoreHealth state, String reason) {
     /** Said when nothing more precise is known of a store whose writes fail. */
     public static final String CANNOT_WRITE = "the store cannot write; see the server log";
 
+    /**
+     * @throws IllegalArgumentException when a reason is given for a healthy store, or none for one that
+     *         is not ({@code /healthz} always says what is wrong)
+     */
     public HealthReport {
         Objects.requireNonNull(state, "state");
         if ((reason == null) != state.ok()) {
@@ -50,6 +54,7 @@ public record HealthReport(StoreHealth state, String reason) {
                 "the store cannot write: its file was deleted or replaced; see the server log");
     }
 
+    /** Whether the store answers and its writes work: {@code /healthz} answers 200. */
     public boolean ok() {
         return state.ok();
     }

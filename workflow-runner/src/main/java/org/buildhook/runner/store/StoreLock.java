@@ -196,11 +196,25 @@ public final class StoreLock implements AutoCloseable {
             holder[0] = lines.get(0).strip();
         }
         for (String line : lines) {
-            if (line.startsWith(DATA_DIR) && line.length() > DATA_DIR.length()) {
+            if (line.startsWith(DATA_DIR) && line.length() > DATA_DIR.length()
+                    && isPath(line.substring(DATA_DIR.length()))) {
                 holder[1] = line.substring(DATA_DIR.length());
             }
         }
         return holder;
+    }
+
+    /**
+     * Whether {@code text} can be a path: a torn write may leave a NUL in the file, and a start must not
+     * fail on what is only a courtesy (review14 F5).
+     */
+    private static boolean isPath(String text) {
+        try {
+            Path.of(text);
+            return true;
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
     }
 
     private static String host() {

@@ -25,6 +25,25 @@ class StoreLockTest {
         }
     }
 
+    /**
+     * The lock file is only a courtesy (who holds the lock, and with which data folder): one whose
+     * {@code data-dir} line is not a path (a torn write left a NUL in it) is ignored, not a start that
+     * fails with InvalidPathException and keeps failing until someone deletes the file (review14 F5).
+     */
+    @Test
+    void aLockFileWhoseDataDirLineIsNotAPathDoesNotStopTheStart() throws Exception {
+        StoreConfig config = StoreConfig.sqlite(dir);
+        java.nio.file.Files.writeString(dir.resolve("buildhook.db.lock"), "pid 1 on elsewhere, started 2026-12-01T00:00:00Z\n"
+                + "data-dir /var/lib/build\u0000\u0000hook\n");
+        try (StoreLock lock = StoreLock.acquire(config)) {
+            assertThat(readQuietly(dir.resolve("buildhook.db.lock"))).contains("data-dir "
+                    + dir.toAbsolutePath().normalize());
+        }
+        try (StoreLock again = StoreLock.acquire(config)) {
+            assertThat(again).isNotNull();
+        }
+    }
+
     private static String readQuietly(Path file) {
         try {
             return java.nio.file.Files.readString(file);
