@@ -98,6 +98,7 @@ public final class BuildhookApplication implements AutoCloseable {
             // Retention removes the logs of jobs that ran here and whose rows another node deleted.
             store.sweepJobLogsIn(config.launcher().logDirectory());
             CommonsExecLauncher launcher = CommonsExecLauncher.create(config.launcher());
+            createDefaultWorkdir(config);
             started.push(launcher);
             Supplier<RuleSet> ruleSet = rules == null
                     ? constant(RuleSet.empty(Path.of("(no rules file)"), clock.instant()))
@@ -180,10 +181,12 @@ public final class BuildhookApplication implements AutoCloseable {
      * Creates the jobs' default working directory, {@code <data-dir>/work}, when {@code runner.workdir}
      * leaves it at that (a folder named there by the operator is never created, as a rule's
      * {@code workdir} is not): one that cannot be made is said at start, as its jobs would fail to start.
+     * Before the engine starts, which may start jobs at once; the launcher makes it again whenever a job
+     * finds it missing (review14 F11).
      */
     private static void createDefaultWorkdir(BuildhookConfig config) {
         Path workdir = config.launcher().defaultWorkdir();
-        if (!workdir.equals(BuildhookConfig.defaultWorkdir(config.dataDir()))) {
+        if (!config.launcher().makesDefaultWorkdir()) {
             return;
         }
         try {
@@ -242,7 +245,6 @@ public final class BuildhookApplication implements AutoCloseable {
                 config.store().describe(), config.dataDir(), config.launcher().logDirectory());
         LOG.info("signatures and duplicate keys are hashed by {}; -D{}=jdk uses the JDK's SHA-256", Sha256.implementation(),
                 Sha256.PROPERTY);
-        createDefaultWorkdir(config);
         if (config.rulesFile() != null) {
             warnAboutThisMachine(ruleSet, config);
         }

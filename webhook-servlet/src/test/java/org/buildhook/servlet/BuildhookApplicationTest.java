@@ -59,6 +59,38 @@ class BuildhookApplicationTest {
         }
     }
 
+    /**
+     * review14 F11: the jobs' own folder, {@code <data-dir>/work}, was made only after the engine had
+     * started (which may start jobs at once: those put back by the stop before an upgrade), and never
+     * again: a job that found it missing (not made yet, or removed since by a script that cleaned up
+     * after itself with {@code cd .. && rm -rf work}) failed to start, "working directory does not
+     * exist". The launcher now makes buildhook's own default folder when a job needs it.
+     */
+    @Test
+    void aJobWithoutAWorkdirStartsEvenWhenItsFolderIsMissing() throws Exception {
+        Path out = dir.resolve("pwd.out");
+        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: where\n    run: {command: [/bin/sh, -c,"
+                + " 'pwd > " + out + "']}\n");
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nrules: rules.yaml\n"
+                + "endpoints: {default: {secrets: [{file: webhook-secret}]}}\n");
+
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            Path workdir = app.config().launcher().defaultWorkdir();
+            Files.delete(workdir);
+            Receipt receipt = app.deliveries().receive(DeliveryServiceTest.signed(
+                    DeliveryServiceTest.fixture("build-67-passed.json"), "default"));
+            assertThat(receipt.kind()).isEqualTo(Receipt.Kind.ACCEPTED);
+            String job = receipt.jobIds().get(0);
+            org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> app.store().job(job)
+                    .orElseThrow().job().state().isFinal());
+
+            assertThat(app.store().job(job).orElseThrow().job().state()).as(app.store().job(job).orElseThrow().job()
+                    .message()).isEqualTo(org.buildhook.runner.store.JobState.SUCCEEDED);
+            assertThat(Files.readString(out).strip()).isEqualTo(workdir.toRealPath().toString());
+        }
+    }
+
     private static FileTime anHourAgo() {
         return FileTime.from(Instant.now().minus(Duration.ofHours(1)));
     }

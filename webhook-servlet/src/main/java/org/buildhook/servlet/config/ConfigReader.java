@@ -378,9 +378,11 @@ final class ConfigReader {
 
     private LauncherConfig launcher(Map<String, YamlNode.Entry> r, Path dataDir) {
         Path logDir = path(r.get("log-dir"), "runner.log-dir").orElse(dataDir.resolve("logs"));
-        LauncherConfig launcher = LauncherConfig.defaults(logDir)
-                .withDefaultWorkdir(path(r.get("workdir"), "runner.workdir")
-                        .orElse(BuildhookConfig.defaultWorkdir(dataDir)));
+        Optional<Path> workdir = path(r.get("workdir"), "runner.workdir");
+        // Buildhook's own folder is made when missing; one the operator named must exist.
+        LauncherConfig launcher = workdir.isPresent()
+                ? LauncherConfig.defaults(logDir).withDefaultWorkdir(workdir.get())
+                : LauncherConfig.defaults(logDir).withOwnDefaultWorkdir(BuildhookConfig.defaultWorkdir(dataDir));
         if (r.containsKey("log-max-bytes")) {
             launcher = nodes.size(r.get("log-max-bytes").value(), "runner.log-max-bytes")
                     .map(launcher::withLogCapBytes).orElse(launcher);

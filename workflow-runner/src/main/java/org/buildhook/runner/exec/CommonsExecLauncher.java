@@ -168,6 +168,9 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             // A relative workdir is taken from the default one, not from wherever the server runs.
             Path workdir = request.workdir() == null ? config.defaultWorkdir()
                     : config.defaultWorkdir().resolve(request.workdir()).normalize();
+            if (request.workdir() == null && config.makesDefaultWorkdir()) {
+                ownWorkdir(workdir);
+            }
             checked = StartCheck.check(request.argv(), config.baseEnvironment(), withMarker(request), workdir,
                     encoding);
         } catch (StartCheck.Refused e) {
@@ -273,6 +276,25 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     /** Attempts running now, for metrics and tests. */
     public int runningCount() {
         return running.size();
+    }
+
+
+    /**
+     * Makes buildhook's own default working directory ({@code <data-dir>/work}) when it is missing: not
+     * made yet when the engine started a job put back by the last stop, or removed since by a job that
+     * cleaned up after itself (review14 F11). A folder the operator named is never made.
+     */
+    private static void ownWorkdir(Path workdir) throws StartCheck.Refused {
+        if (java.nio.file.Files.isDirectory(workdir)) {
+            return;
+        }
+        try {
+            org.buildhook.core.DataFiles.createDirectories(workdir);
+        } catch (java.io.IOException e) {
+            throw new StartCheck.Refused("the jobs' working directory " + workdir + " cannot be created ("
+                    + org.buildhook.core.IoProblems.describe(e) + "): create that folder writable for this user,"
+                    + " or set runner.workdir");
+        }
     }
 
 }

@@ -21,6 +21,9 @@ import java.util.Objects;
  *                        escape the tree (double fork) are still found and killed: with glibc's
  *                        {@code posix_spawn} where it can ({@link NativeSpawn}), else through
  *                        {@value #SETSID}; default true where either can
+ * @param makesDefaultWorkdir whether {@code defaultWorkdir} is buildhook's own folder
+ *                        ({@code <data-dir>/work}), made by the launcher whenever a job needs it and it
+ *                        is missing; false for a folder the operator named, which must exist
  */
 public record LauncherConfig(
         Path logDirectory,
@@ -28,7 +31,8 @@ public record LauncherConfig(
         Duration killGrace,
         Path defaultWorkdir,
         Map<String, String> baseEnvironment,
-        boolean newSession) {
+        boolean newSession,
+        boolean makesDefaultWorkdir) {
 
     /**
      * The program that starts a job in a new session when {@link NativeSpawn} cannot; the job's
@@ -62,26 +66,39 @@ public record LauncherConfig(
     public static LauncherConfig defaults(Path logDirectory) {
         return new LauncherConfig(logDirectory, DEFAULT_LOG_CAP, DEFAULT_KILL_GRACE, Path.of(""),
                 JobEnvironment.inherited(System.getenv(), java.util.List.of(), java.util.Set.of()),
-                Files.isExecutable(Path.of(SETSID)) || NativeSpawn.available());
+                Files.isExecutable(Path.of(SETSID)) || NativeSpawn.available(), false);
     }
 
     public LauncherConfig withLogCapBytes(long bytes) {
-        return new LauncherConfig(logDirectory, bytes, killGrace, defaultWorkdir, baseEnvironment, newSession);
+        return new LauncherConfig(logDirectory, bytes, killGrace, defaultWorkdir, baseEnvironment, newSession,
+                makesDefaultWorkdir);
     }
 
     public LauncherConfig withKillGrace(Duration grace) {
-        return new LauncherConfig(logDirectory, logCapBytes, grace, defaultWorkdir, baseEnvironment, newSession);
+        return new LauncherConfig(logDirectory, logCapBytes, grace, defaultWorkdir, baseEnvironment, newSession,
+                makesDefaultWorkdir);
     }
 
+    /** Jobs that name no working directory run in {@code workdir}, which must exist (an operator's folder). */
     public LauncherConfig withDefaultWorkdir(Path workdir) {
-        return new LauncherConfig(logDirectory, logCapBytes, killGrace, workdir, baseEnvironment, newSession);
+        return new LauncherConfig(logDirectory, logCapBytes, killGrace, workdir, baseEnvironment, newSession, false);
+    }
+
+    /**
+     * Jobs that name no working directory run in {@code workdir}, buildhook's own folder, which the
+     * launcher makes whenever a job needs it and it is missing (not made yet, or removed by a job since).
+     */
+    public LauncherConfig withOwnDefaultWorkdir(Path workdir) {
+        return new LauncherConfig(logDirectory, logCapBytes, killGrace, workdir, baseEnvironment, newSession, true);
     }
 
     public LauncherConfig withBaseEnvironment(Map<String, String> environment) {
-        return new LauncherConfig(logDirectory, logCapBytes, killGrace, defaultWorkdir, environment, newSession);
+        return new LauncherConfig(logDirectory, logCapBytes, killGrace, defaultWorkdir, environment, newSession,
+                makesDefaultWorkdir);
     }
 
     public LauncherConfig withNewSession(boolean enabled) {
-        return new LauncherConfig(logDirectory, logCapBytes, killGrace, defaultWorkdir, baseEnvironment, enabled);
+        return new LauncherConfig(logDirectory, logCapBytes, killGrace, defaultWorkdir, baseEnvironment, enabled,
+                makesDefaultWorkdir);
     }
 }
