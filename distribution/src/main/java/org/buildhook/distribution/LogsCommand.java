@@ -165,8 +165,9 @@ final class LogsCommand implements Callable<Integer> {
     }
 
     /**
-     * Following a job that waits for someone's approval, or for units of a shared resource, prints
-     * nothing until it runs — possibly for hours: say so first, rather than look hung.
+     * Following a job that waits for someone's approval, for units of a shared resource or for a slot of
+     * its rule's concurrency, prints nothing until it runs — possibly for hours: say so first, rather
+     * than look hung.
      */
     private void sayWhatItWaitsFor(JsonNode job, PrintWriter out) {
         String state = job.path("state").asText();
@@ -177,6 +178,9 @@ final class LogsCommand implements Callable<Integer> {
         } else if (state.equals("WAITING")) {
             out.println("[buildhook] job " + id + " is " + job.path("message").asText("waiting for shared resources")
                     + "; its log follows once it runs");
+        } else if (state.equals("QUEUED") && job.path("message").asText("").startsWith("waiting for")) {
+            // Held back by its rule's concurrency (tryout13 F8): as long as the jobs before it run.
+            out.println("[buildhook] job " + id + " is " + job.path("message").asText() + "; its log follows once it runs");
         }
         out.flush();
     }

@@ -444,6 +444,39 @@ class AdminCommandsTest {
         assertThat(following.toString()).contains("approved-and-ran").contains("[buildhook] job " + jobId + " SUCCEEDED");
     }
 
+    /**
+     * tryout13 F8: {@code logs -f} of a job held back by its rule's {@code concurrency} printed nothing
+     * until the job before it ended, as it once did for an approval: it says what the job waits for.
+     */
+    @Test
+    void logsFollowOfAJobWaitingForAConcurrencySlotSaysSoThenFollowsIt() throws Exception {
+        server.replaceRules("rules:\n  - name: one-at-once\n    when: {status: FAILED}\n    run:\n"
+                + "      command: [/bin/sh, '" + server.dir.resolve("wait.sh") + "']\n      concurrency: 1\n");
+        server.app().rules().checkNow();
+        server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING");
+        String jobId = server.awaitJob(server.deliverBody(AdminServer.fixture("build-68-failed.json")
+                .replace("\"build_id\": 68", "\"build_id\": 69").getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                "QUEUED").path("id").asText();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> server
+                .getJson("jobs/" + jobId).path("job").path("message").asText().contains("concurrency slot"));
+        StringWriter following = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(following, true));
+        cl.setErr(new PrintWriter(following, true));
+        java.util.concurrent.CompletableFuture<Integer> code = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cl.execute("logs", "-f", jobId, "--url", server.uri().toString(),
+                        "--token-file", dir.resolve("admin-token").toString()));
+
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> following.toString().contains("concurrency slot"));
+        assertThat(following.toString()).startsWith("[buildhook] job " + jobId + " is waiting for a concurrency slot"
+                + " of its rule").contains("; its log follows once it runs");
+        Files.writeString(server.dir.resolve("go"), "");
+
+        assertThat(code.get(60, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+        assertThat(following.toString()).contains("finished").contains("[buildhook] job " + jobId + " SUCCEEDED");
+    }
+
     @Test
     void rerunReplayAndCancelDoWhatTheySayAndExitNonZeroForUnknownIds() throws Exception {
         String delivery = server.deliver("build-67-passed.json");
