@@ -169,6 +169,9 @@ final class LogsCommand implements Callable<Integer> {
      * its rule's concurrency, prints nothing until it runs — possibly for hours: say so first, rather
      * than look hung.
      */
+    /** How the wait for a slot follows a job's own message in it (ExecutionLedger's slot wait). */
+    private static final String SLOT_WAIT = "; waiting for a concurrency slot";
+
     private void sayWhatItWaitsFor(JsonNode job, PrintWriter out) {
         String state = job.path("state").asText();
         if (state.equals("AWAITING_APPROVAL")) {
@@ -181,6 +184,12 @@ final class LogsCommand implements Callable<Integer> {
         } else if (state.equals("QUEUED") && job.path("message").asText("").startsWith("waiting for")) {
             // Held back by its rule's concurrency (tryout13 F8): as long as the jobs before it run.
             out.println("[buildhook] job " + id + " is " + job.path("message").asText() + "; its log follows once it runs");
+        } else if (state.equals("QUEUED") && job.path("message").asText("").contains(SLOT_WAIT)) {
+            // The wait follows the job's own message (a retry's failure, an interruption: review14 F12).
+            String message = job.path("message").asText();
+            int at = message.indexOf(SLOT_WAIT);
+            out.println("[buildhook] job " + id + " is " + message.substring(at + 2) + " (" + message.substring(0, at)
+                    + "); its log follows once it runs");
         }
         out.flush();
     }

@@ -477,6 +477,50 @@ class AdminCommandsTest {
         assertThat(following.toString()).contains("finished").contains("[buildhook] job " + jobId + " SUCCEEDED");
     }
 
+    /**
+     * review14 F12: the wait for a slot follows a job's own message (a retry's failure, or the
+     * interruption of a job cut short by a stop: "stopped by the shutdown of node-b; run again; waiting for
+     * a concurrency slot …", 1c245e0); {@code logs -f} said what it waits for only when the message began
+     * with the wait, and printed nothing for such a job.
+     */
+    @Test
+    void logsFollowOfAnInterruptedJobWaitingForAConcurrencySlotSaysSo() throws Exception {
+        server.replaceRules("rules:\n  - name: one-at-once\n    when: {status: FAILED}\n    run:\n"
+                + "      command: [/bin/sh, '" + server.dir.resolve("wait.sh") + "']\n      concurrency: 1\n");
+        server.app().rules().checkNow();
+        server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING");
+        String jobId = server.awaitJob(server.deliverBody(AdminServer.fixture("build-68-failed.json")
+                .replace("\"build_id\": 68", "\"build_id\": 69").getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                "QUEUED").path("id").asText();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> server
+                .getJson("jobs/" + jobId).path("job").path("message").asText().contains("concurrency slot"));
+        // As recording an interruption leaves it, the wait after it (what 1c245e0 writes).
+        try (java.sql.Connection c = server.app().store().dataSource().getConnection();
+                java.sql.PreparedStatement p = c.prepareStatement("UPDATE jobs SET message = ? || message WHERE id = ?")) {
+            p.setString(1, "stopped by the shutdown of node-b; run again; ");
+            p.setString(2, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        StringWriter following = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(following, true));
+        cl.setErr(new PrintWriter(following, true));
+        java.util.concurrent.CompletableFuture<Integer> code = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cl.execute("logs", "-f", jobId, "--url", server.uri().toString(),
+                        "--token-file", dir.resolve("admin-token").toString()));
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> following.toString().contains("concurrency slot"));
+            assertThat(following.toString()).startsWith("[buildhook] job " + jobId + " is waiting for a concurrency"
+                    + " slot of its rule").contains("(stopped by the shutdown of node-b; run again)")
+                    .contains("; its log follows once it runs");
+        } finally {
+            Files.writeString(server.dir.resolve("go"), "");
+        }
+        assertThat(code.get(60, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+        assertThat(following.toString()).contains("[buildhook] job " + jobId + " SUCCEEDED");
+    }
+
     @Test
     void rerunReplayAndCancelDoWhatTheySayAndExitNonZeroForUnknownIds() throws Exception {
         String delivery = server.deliver("build-67-passed.json");
