@@ -339,7 +339,10 @@ final class StartCheck {
             // unreachable is "not found", as Files.exists said; there but no file is "not a regular file".
             Version attributes = versionOf(file);
             if (attributes == null) {
-                throw new Refused("executable not found: " + file);
+                throw new Refused("executable not found: " + file + (program.startsWith("/") ? ""
+                        : " (the relative program " + program + " is taken from the job's working directory "
+                                + workdir + "; give its absolute path in the rule's command, or set the rule's"
+                                + " workdir)"));
             }
             return requireRunnable(file, attributes);
         }

@@ -27,6 +27,25 @@ class StartFailureTest extends LauncherTest {
                 .isEqualTo("[buildhook] failed to start: executable not found: " + dir.resolve("missing.sh") + "\n");
     }
 
+    /**
+     * A relative program (with a slash) is taken from the job's working directory, which for rules
+     * without a workdir moved from the data folder to {@code <data-dir>/work} on 2026-12-01: the
+     * refusal says where it looked and what to do, not only the path it made.
+     */
+    @Test
+    void aMissingRelativeProgramSaysItIsTakenFromTheWorkingDirectoryAndWhatToDo() throws Exception {
+        Path workdir = Files.createDirectories(dir.resolve("work"));
+        Files.createDirectories(dir.resolve("scripts"));
+        Files.writeString(dir.resolve("scripts/deploy.sh"), "#!/bin/sh\nexit 0\n");
+
+        JobOutcome outcome = run(request(List.of("scripts/deploy.sh"), Map.of(), workdir));
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+        assertThat(outcome.message()).isEqualTo("executable not found: " + workdir.resolve("scripts/deploy.sh")
+                + " (the relative program scripts/deploy.sh is taken from the job's working directory " + workdir
+                + "; give its absolute path in the rule's command, or set the rule's workdir)");
+    }
+
     @Test
     void reportsAProgramThatIsOnNoDirectoryOfThePath() throws Exception {
         JobOutcome outcome = run(request(List.of("no-such-tool"), Map.of("PATH", "/nonexistent:" + dir), null));
