@@ -44,21 +44,15 @@ final class ActionsCommand implements Callable<Integer> {
             description = "Only actions on this delivery and on its jobs.")
     String delivery;
 
-    @Option(names = "--limit", defaultValue = "50", paramLabel = "N",
-            description = "At most N actions, 1 to 500 (default: ${DEFAULT-VALUE}).")
-    int limit;
-
-    @Option(names = "--before", paramLabel = "ID", converter = IdConverter.class,
-            description = "The next page: the ID the previous page's last line '(more: add --before ID …)' gives.")
-    String before;
+    @Mixin
+    PageOptions page;
 
     @Override
     public Integer call() {
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("job", job);
         params.put("delivery", delivery);
-        params.put("limit", limit);
-        params.put("before", before);
+        page.addTo(params);
         return PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr());
     }
 }

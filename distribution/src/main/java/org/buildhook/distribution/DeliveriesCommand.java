@@ -56,13 +56,8 @@ final class DeliveriesCommand implements Callable<Integer> {
             description = "Only deliveries of this build number (each status it was reported with, duplicates too).")
     Long build;
 
-    @Option(names = "--limit", defaultValue = "50", paramLabel = "N",
-            description = "At most N deliveries, 1 to 500 (default: ${DEFAULT-VALUE}).")
-    int limit;
-
-    @Option(names = "--before", paramLabel = "ID", converter = IdConverter.class,
-            description = "The next page: the ID the previous page's last line '(more: add --before ID …)' gives.")
-    String before;
+    @Mixin
+    PageOptions page;
 
     @Override
     public Integer call() {
@@ -72,8 +67,7 @@ final class DeliveriesCommand implements Callable<Integer> {
         params.put("project", project);
         params.put("trigger", trigger);
         params.put("build", build);
-        params.put("limit", limit);
-        params.put("before", before);
+        page.addTo(params);
         return PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr());
     }
 }

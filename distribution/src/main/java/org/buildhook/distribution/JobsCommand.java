@@ -54,13 +54,8 @@ final class JobsCommand implements Callable<Integer> {
                     + " and their re-runs.")
     String parent;
 
-    @Option(names = "--limit", defaultValue = "50", paramLabel = "N",
-            description = "At most N jobs, 1 to 500 (default: ${DEFAULT-VALUE}).")
-    int limit;
-
-    @Option(names = "--before", paramLabel = "ID", converter = IdConverter.class,
-            description = "The next page: the ID the previous page's last line '(more: add --before ID …)' gives.")
-    String before;
+    @Mixin
+    PageOptions page;
 
     @Override
     public Integer call() {
@@ -69,8 +64,7 @@ final class JobsCommand implements Callable<Integer> {
         params.put("rule", rule);
         params.put("delivery", delivery);
         params.put("parent", parent);
-        params.put("limit", limit);
-        params.put("before", before);
+        page.addTo(params);
         return PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr());
     }
 }
