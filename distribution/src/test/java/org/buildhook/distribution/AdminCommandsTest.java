@@ -662,22 +662,12 @@ class AdminCommandsTest {
      */
     @Test
     void jobShowAndTheJobPageFindAFollowUpBehind500NewerJobsOfItsDelivery() throws Exception {
-        server.replaceRules("rules:\n  - name: chain\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
-                + "    on-success:\n      command: [/bin/true]\n");
-        server.app().rules().checkNow();
-        String delivery = server.deliver("build-67-passed.json");
-        AtomicReference<JsonNode> jobs = new AtomicReference<>();
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-            jobs.set(server.getJson("deliveries/" + delivery).path("jobs"));
-            return jobs.get().findValuesAsText("state").equals(List.of("SUCCEEDED", "SUCCEEDED"));
-        });
-        String followUp = byRule(jobs.get(), "chain/on-success");
-        String parent = byRule(jobs.get(), "chain");
+        Chain chain = chainThatSucceeded();
+        String delivery = chain.delivery();
+        String followUp = chain.followUp();
+        String parent = chain.parent();
         // 501 newer jobs of the delivery, as replays add them; awaiting an approval, so none runs.
-        org.buildhook.runner.PlannedJob gated = new org.buildhook.runner.PlannedJob("gated", "name: gated",
-                List.of("/bin/true"), java.util.Map.of(), null, false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1),
-                0, null).withWorkflow(new org.buildhook.runner.JobWorkflow(67L, null, false, Duration.ofDays(1),
-                        java.util.Map.of(), java.util.Map.of(), null, null, 0));
+        org.buildhook.runner.PlannedJob gated = gated(null, 0);
         server.app().store().replay(delivery, java.util.Collections.nCopies(501, gated));
 
         assertThat(run("job", "show", parent)).isZero();
@@ -696,23 +686,13 @@ class AdminCommandsTest {
      */
     @Test
     void jobShowAndTheJobPageShowTheNewest100FollowUpsAndSayHowToListThemAll() throws Exception {
-        server.replaceRules("rules:\n  - name: chain\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
-                + "    on-success:\n      command: [/bin/true]\n");
-        server.app().rules().checkNow();
-        String delivery = server.deliver("build-67-passed.json");
-        AtomicReference<JsonNode> jobs = new AtomicReference<>();
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-            jobs.set(server.getJson("deliveries/" + delivery).path("jobs"));
-            return jobs.get().findValuesAsText("state").equals(List.of("SUCCEEDED", "SUCCEEDED"));
-        });
-        String followUp = byRule(jobs.get(), "chain/on-success");
-        String parent = byRule(jobs.get(), "chain");
+        Chain chain = chainThatSucceeded();
+        String delivery = chain.delivery();
+        String followUp = chain.followUp();
+        String parent = chain.parent();
         // 100 newer follow-ups of the same job, as re-runs of its follow-up add them; awaiting an approval,
         // so none runs.
-        org.buildhook.runner.PlannedJob gated = new org.buildhook.runner.PlannedJob("gated", "name: gated",
-                List.of("/bin/true"), java.util.Map.of(), null, false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1),
-                0, null).withWorkflow(new org.buildhook.runner.JobWorkflow(67L, null, false, Duration.ofDays(1),
-                        java.util.Map.of(), java.util.Map.of(), null, parent, 1));
+        org.buildhook.runner.PlannedJob gated = gated(parent, 1);
         List<String> newer = server.app().store().replay(delivery, java.util.Collections.nCopies(100, gated));
 
         assertThat(run("job", "show", parent)).isZero();
@@ -737,10 +717,36 @@ class AdminCommandsTest {
 
     /** A job of rule {@code gated} awaiting an approval for a day: it does not run while a test looks at it. */
     private static org.buildhook.runner.PlannedJob gated() {
+        return gated(null, 1);
+    }
+
+    /**
+     * As {@link #gated()}, a follow-up of {@code parent} ({@code null}: of none) at {@code depth} in its
+     * workflow, as {@link org.buildhook.runner.JobWorkflow} counts it.
+     */
+    private static org.buildhook.runner.PlannedJob gated(String parent, int depth) {
         return new org.buildhook.runner.PlannedJob("gated", "name: gated", List.of("/bin/true"), java.util.Map.of(),
                 null, false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1), 0, null)
                 .withWorkflow(new org.buildhook.runner.JobWorkflow(67L, null, false, Duration.ofDays(1),
-                        java.util.Map.of(), java.util.Map.of(), null, null, 1));
+                        java.util.Map.of(), java.util.Map.of(), null, parent, depth));
+    }
+
+    /** Build 67's delivery and its two jobs: {@code chain}'s and the follow-up it started. */
+    private record Chain(String delivery, String parent, String followUp) {
+    }
+
+    /** Rules of one rule, {@code chain}, whose job starts an on-success follow-up; build 67 sent, both succeeded. */
+    private Chain chainThatSucceeded() throws Exception {
+        server.replaceRules("rules:\n  - name: chain\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
+                + "    on-success:\n      command: [/bin/true]\n");
+        server.app().rules().checkNow();
+        String delivery = server.deliver("build-67-passed.json");
+        AtomicReference<JsonNode> jobs = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            jobs.set(server.getJson("deliveries/" + delivery).path("jobs"));
+            return jobs.get().findValuesAsText("state").equals(List.of("SUCCEEDED", "SUCCEEDED"));
+        });
+        return new Chain(delivery, byRule(jobs.get(), "chain"), byRule(jobs.get(), "chain/on-success"));
     }
 
     /**
