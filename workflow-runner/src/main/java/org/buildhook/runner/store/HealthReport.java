@@ -1,7 +1,6 @@
 package org.buildhook.runner.store;
 
 import java.net.ConnectException;
-import java.sql.SQLException;
 import java.util.Objects;
 import org.sqlite.SQLiteErrorCode;
 
@@ -113,18 +112,8 @@ public record HealthReport(StoreHealth state, String reason) {
 
     /** The first SQLSTATE in {@code failure}'s chain of causes and next exceptions, or {@code null}. */
     private static String sqlState(Throwable failure) {
-        Throwable t = failure;
-        for (int depth = 0; t != null && depth < 10; depth++) {
-            if (t instanceof SQLException s) {
-                if (s.getSQLState() != null && !s.getSQLState().isBlank()) {
-                    return s.getSQLState();
-                }
-                t = s.getNextException() != null ? s.getNextException() : s.getCause();
-            } else {
-                t = t.getCause();
-            }
-        }
-        return null;
+        return StoreUnavailableException.firstInChain(failure,
+                s -> s.getSQLState() != null && !s.getSQLState().isBlank() ? s.getSQLState() : null);
     }
 
     /** The first SQLite primary result code in {@code failure}'s chain, or -1. */

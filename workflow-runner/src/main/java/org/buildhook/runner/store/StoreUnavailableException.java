@@ -40,19 +40,28 @@ public class StoreUnavailableException extends RunnerException {
      * are looked at too.
      */
     public static boolean isOutage(SQLException e) {
-        // Bounded: a chain that loops must not hang a request thread.
+        return firstInChain(e, s -> isOutageItself(s) ? Boolean.TRUE : null) != null;
+    }
+
+    /**
+     * The first non-null answer of {@code found} for an {@link SQLException} in {@code e}'s chain (its
+     * causes, and the next exceptions of each SQLException), or {@code null}. Bounded to 10 links: a
+     * chain that loops must not hang a request thread.
+     */
+    static <T> T firstInChain(Throwable e, java.util.function.Function<SQLException, T> found) {
         Throwable t = e;
         for (int depth = 0; t != null && depth < 10; depth++) {
             if (t instanceof SQLException s) {
-                if (isOutageItself(s)) {
-                    return true;
+                T answer = found.apply(s);
+                if (answer != null) {
+                    return answer;
                 }
                 t = s.getNextException() != null ? s.getNextException() : s.getCause();
             } else {
                 t = t.getCause();
             }
         }
-        return false;
+        return null;
     }
 
     private static boolean isOutageItself(SQLException e) {
@@ -73,19 +82,9 @@ public class StoreUnavailableException extends RunnerException {
      * (SQLite {@code SQLITE_FULL}, PostgreSQL {@code 53100 disk_full}).
      */
     public static boolean isOutOfRoom(Throwable e) {
-        Throwable t = e;
-        for (int depth = 0; t != null && depth < 10; depth++) {
-            if (t instanceof SQLException s) {
-                // The SQLite driver's code, as in isOutageItself; PostgreSQL's driver always says 0.
-                if ("53100".equals(s.getSQLState()) || (s.getErrorCode() & 0xff) == SQLiteErrorCode.SQLITE_FULL.code) {
-                    return true;
-                }
-                t = s.getNextException() != null ? s.getNextException() : s.getCause();
-            } else {
-                t = t.getCause();
-            }
-        }
-        return false;
+        // The SQLite driver's code, as in isOutageItself; PostgreSQL's driver always says 0.
+        return firstInChain(e, s -> "53100".equals(s.getSQLState())
+                || (s.getErrorCode() & 0xff) == SQLiteErrorCode.SQLITE_FULL.code ? Boolean.TRUE : null) != null;
     }
 
     /** SQLite's primary result codes that say the file cannot be read or written now, not that a statement is wrong. */
