@@ -305,6 +305,29 @@ class AdminCommandsTest {
     }
 
     /**
+     * tryout15 F2: an admin command run on a systemd host without the unit's --config read the
+     * installation's configuration, and said only "no admin token: /root/data/admin-token is not
+     * readable": a path the operator never configured. It names the configuration it read and the
+     * --config to give.
+     */
+    @Test
+    void aMissingAdminTokenNamesTheConfigurationItWasLookedForInAndTheConfigOption() throws Exception {
+        Path other = Files.createDirectories(dir.resolve("other"));
+        Path yaml = Files.writeString(other.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");
+        StringWriter said = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(said, true));
+
+        int code = cl.execute("jobs", "--config", yaml.toString(), "--url", server.uri().toString());
+
+        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(said.toString()).contains("no admin token: " + other.resolve("data").resolve("admin-token")
+                + " is not readable (the admin-token in the data folder of " + yaml + ")")
+                .contains("is asked with the same --config").contains("--token-file FILE");
+    }
+
+    /**
      * review11 F5: a job whose own last line starts like the server's "the log follow stopped" notice
      * (a script that echoes buildhook's notes) made {@code logs -f} exit 3 without the job's state.
      */
