@@ -358,16 +358,6 @@ public final class ExecutionLedger {
     }
 
     /**
-     * The rule's concurrency as its newest job still to run was stored with, which the rules in force
-     * gave it; {@code otherwise} (SQL: the asking job's own) when there is none; the rule parameter 1. After a
-     * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they
-     * waited while any slot was held, and the younger jobs, having room, kept them busy (review12 L10). A
-     * re-run is not asked: it keeps the plan of the job it re-runs, whose limit may be from before the
-     * reload, and after a reload that lowered the limit every job of the rule went by the old, higher one
-     * (review12). A sub-query of the statement that counts the slots held and the jobs ahead, not a
-     * statement of its own (review12 L16).
-     */
-    /**
      * Gives the jobs still to run of each rule in {@code limits} that rule's limit, as the rules file
      * now says it: the limit in force is that of the rule's newest job still to run ({@link
      * #currentLimit}), so without this a reload or a restart that lowered a rule's {@code concurrency}
@@ -425,6 +415,16 @@ public final class ExecutionLedger {
     /** The states of a job that may still run an attempt ({@link #applyLimits}). */
     private static final String STILL_TO_RUN = "('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')";
 
+    /**
+     * The rule's concurrency as its newest job still to run was stored with, which the rules in force
+     * gave it; {@code otherwise} (SQL: the asking job's own) when there is none; the rule parameter 1. After a
+     * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they
+     * waited while any slot was held, and the younger jobs, having room, kept them busy (review12 L10). A
+     * re-run is not asked: it keeps the plan of the job it re-runs, whose limit may be from before the
+     * reload, and after a reload that lowered the limit every job of the rule went by the old, higher one
+     * (review12). A sub-query of the statement that counts the slots held and the jobs ahead, not a
+     * statement of its own (review12 L16).
+     */
     static String currentLimit(String otherwise) {
         return "COALESCE((SELECT concurrency FROM jobs WHERE rule_name = ? AND concurrency > 0 AND state IN"
                 + " ('QUEUED', 'WAITING', 'RUNNING') AND rerun_of IS NULL ORDER BY id DESC LIMIT 1), " + otherwise + ")";
