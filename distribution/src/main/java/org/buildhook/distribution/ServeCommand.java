@@ -65,11 +65,8 @@ final class ServeCommand implements Callable<Integer> {
             server.start();
         } catch (Exception e) {
             // A taken port fails before the application runs, a store that does not answer while it
-            // starts: either way the secrets generated now stay for the next start, which only uses
-            // them, so they are announced here (once started, the application announces them).
-            PrintWriter err = spec.commandLine().getErr();
-            loaded.generatedSecrets().forEach(err::println);
-            err.flush();
+            // starts: either way no secret file was written (the application writes them once nothing
+            // can refuse it, and announces them then), so there is none to tell of (tryout13 F6).
             throw new CommandFailure("cannot start: " + whyNotStarted(e, settings), ExitCodes.UNAVAILABLE);
         }
         server.stopAtShutdown();
@@ -104,8 +101,7 @@ final class ServeCommand implements Callable<Integer> {
         ServerSettings flagged = new ServerSettings(host != null ? host : s.host(), port != null ? port : s.port(),
                 s.contextPath(), s.keystore(), s.keystorePassword(), s.idleTimeout(), s.requestTimeout(),
                 s.minThreads(), s.maxThreads(), s.stopTimeout());
-        return new BuildhookConfig(c.source(), c.dataDir(), c.store(), c.endpoints(), c.rulesFile(), c.engine(),
-                c.launcher(), c.http(), c.admin(), flagged, c.metrics(), c.warnings(), c.notes());
+        return c.withServer(flagged);
     }
 
     /** The same listener and servlets as the WAR's web.xml. */

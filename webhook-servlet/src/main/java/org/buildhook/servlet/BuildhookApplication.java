@@ -127,6 +127,10 @@ public final class BuildhookApplication implements AutoCloseable {
             }
             engine.start();
             started.push(engine);
+            // Every check that can refuse the start has passed (the store lock, the database, the node id):
+            // only now are the secrets generated for this start written, so that a refused start leaves
+            // none behind and tells nobody to give JobServ a secret of a server that never ran (tryout13 F6).
+            writePendingSecrets(config);
             // Closed first: a follow of a job's log must not outlive what it reads.
             LogFollows logFollows = LogFollows.start();
             started.push(logFollows);
@@ -136,6 +140,25 @@ public final class BuildhookApplication implements AutoCloseable {
             return app;
         } catch (RuntimeException e) {
             closeAll(started);
+            throw e;
+        }
+    }
+
+    /**
+     * Writes the secret files generated for this start. One that cannot be written refuses the start;
+     * one written before it stays for the next start, which only uses it, and is announced now.
+     */
+    private static void writePendingSecrets(BuildhookConfig config) {
+        java.util.List<Path> written = new java.util.ArrayList<>();
+        try {
+            for (org.buildhook.servlet.config.PendingSecret secret : config.pendingSecrets()) {
+                secret.create();
+                written.add(secret.file());
+            }
+        } catch (RuntimeException e) {
+            config.generatedSecrets().stream()
+                    .filter(line -> written.stream().anyMatch(file -> line.contains(" in " + file + " ")))
+                    .forEach(LOG::warn);
             throw e;
         }
     }

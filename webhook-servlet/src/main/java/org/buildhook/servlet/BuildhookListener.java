@@ -45,18 +45,12 @@ public final class BuildhookListener implements ServletContextListener {
     @Override
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
-        BuildhookConfig config = null;
         try {
-            config = configuration(context);
+            BuildhookConfig config = configuration(context);
             context.setAttribute(BuildhookApplication.ATTRIBUTE, BuildhookApplication.start(config));
         } catch (RuntimeException e) {
             LOG.error("buildhook cannot start, the web application {} is not available:\n{}",
                     context.getContextPath().isEmpty() ? "/" : context.getContextPath(), e.getMessage());
-            if (config != null && !(context.getAttribute(CONFIG_ATTRIBUTE) instanceof BuildhookConfig)) {
-                // A secret generated now stays for the next start, which only uses it: announced here,
-                // as a start that runs does. (An embedding server that loaded the file says them itself.)
-                config.generatedSecrets().forEach(LOG::warn);
-            }
             deregisterDrivers();
             throw new IllegalStateException(CANNOT_START + e.getMessage(), e);
         }

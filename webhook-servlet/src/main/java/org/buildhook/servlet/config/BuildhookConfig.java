@@ -28,6 +28,9 @@ import org.buildhook.runner.store.StoreConfig;
  *                  place ({@code buildhook.yaml:4:16: warning: key: message}); never contain a secret
  * @param notes     things worth knowing that are not problems (which secret files are used), each a
  *                  whole line ({@code buildhook.yaml: note: message}); logged at INFO, never contain a secret
+ * @param pendingSecrets the generated secrets whose files do not exist yet: the start writes them once
+ *                  no check can refuse it ({@link PendingSecret#create()}); empty when every secret file
+ *                  was there, or for a configuration that is not for serving
  */
 public record BuildhookConfig(
         Path source,
@@ -42,7 +45,8 @@ public record BuildhookConfig(
         ServerSettings server,
         MetricsSettings metrics,
         List<String> warnings,
-        List<String> notes) {
+        List<String> notes,
+        List<PendingSecret> pendingSecrets) {
 
     /**
      * The working directory of jobs whose rule and {@code runner.workdir} name none: a folder of their
@@ -73,6 +77,21 @@ public record BuildhookConfig(
         Objects.requireNonNull(metrics, "metrics");
         warnings = List.copyOf(warnings);
         notes = List.copyOf(notes);
+        pendingSecrets = List.copyOf(pendingSecrets);
+    }
+
+    /** Without secrets left to write. Kept for callers written before they existed. */
+    public BuildhookConfig(Path source, Path dataDir, StoreConfig store, Map<String, EndpointConfig> endpoints,
+            Path rulesFile, EngineConfig engine, LauncherConfig launcher, HttpSettings http, AdminSettings admin,
+            ServerSettings server, MetricsSettings metrics, List<String> warnings, List<String> notes) {
+        this(source, dataDir, store, endpoints, rulesFile, engine, launcher, http, admin, server, metrics, warnings,
+                notes, List.of());
+    }
+
+    /** The same configuration with another {@code server:} section (the command line's flags applied). */
+    public BuildhookConfig withServer(ServerSettings other) {
+        return new BuildhookConfig(source, dataDir, store, endpoints, rulesFile, engine, launcher, http, admin, other,
+                metrics, warnings, notes, pendingSecrets);
     }
 
     /** Without notes. Kept for callers written before they existed. */
@@ -103,8 +122,8 @@ public record BuildhookConfig(
     /**
      * The warnings that announce a secret file this load generated (webhook-secret, admin-token),
      * each a whole line naming the file and whom to give the secret to; empty when every secret
-     * was there already. A start that fails says them as well: the file stays, and the next start
-     * uses it without announcing it again.
+     * was there already. Said by the start once it wrote them ({@link #pendingSecrets()}); a start
+     * refused before that writes no file and says none of them.
      */
     public List<String> generatedSecrets() {
         return warnings.stream().filter(w -> w.contains(": warning: " + ConfigLoader.GENERATED)).toList();

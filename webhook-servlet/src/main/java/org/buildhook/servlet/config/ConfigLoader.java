@@ -23,17 +23,17 @@ import org.buildhook.runner.rules.YamlTreeReader;
 
 /**
  * Reads {@code buildhook.yaml} into a {@link BuildhookConfig}. Every mistake in the file is collected
- * and thrown at once as a {@link ConfigException}; nothing is written (no generated secret) unless
- * the file is valid, and never by a loader made {@link #withoutWriting()}. The environment and the
- * working directory are given, so tests control them.
+ * and thrown at once as a {@link ConfigException}. Reading writes nothing: a secret file to generate
+ * ({@code webhook-secret}, {@code admin-token}) that does not exist yet is made in memory and left
+ * to the start to write ({@link BuildhookConfig#pendingSecrets()}) once no check can refuse it. The
+ * environment and the working directory are given, so tests control them.
  */
 public final class ConfigLoader {
 
     /**
      * How the warning that announces a secret this load generated goes on (after the file's name);
-     * the rest names whose secret it is, its file and whom to give it to. A start that fails says
-     * these lines too (see {@link BuildhookConfig#generatedSecrets()}), so no secret file is ever left
-     * that nobody was told about.
+     * the rest names whose secret it is, its file and whom to give it to. Said by a start that wrote
+     * the file ({@link BuildhookConfig#pendingSecrets()}); a refused start writes none and says none.
      */
     public static final String GENERATED = "generated a new secret for ";
 
@@ -163,8 +163,8 @@ public final class ConfigLoader {
     }
 
     /**
-     * The embedded defaults, as for an empty file; may create {@code <data-dir>/webhook-secret}
-     * (unless {@link #withoutWriting()}).
+     * The embedded defaults, as for an empty file; a {@code <data-dir>/webhook-secret} that does not
+     * exist yet is left to the start to write ({@link BuildhookConfig#pendingSecrets()}).
      */
     public BuildhookConfig defaults() {
         return build(null, DEFAULTS, null, workingDirectory);
@@ -185,15 +185,16 @@ public final class ConfigLoader {
             new RuleSetLoader(Clock.systemUTC()).load(draft.rulesFile);
         }
         Map<String, EndpointConfig> endpoints = new LinkedHashMap<>(draft.endpoints);
+        List<PendingSecret> pending = new java.util.ArrayList<>();
         if (endpoints.isEmpty()) {
             Secret secret = generated(name, draft.dataDirAt, draft.dataDir.resolve("webhook-secret"), "endpoint 'default'",
-                    "give it to JobServ: it is the secret the factory signs its webhooks with", warnings);
+                    "give it to JobServ: it is the secret the factory signs its webhooks with", warnings, pending);
             endpoints.put("default", new EndpointConfig("default", List.of(secret)));
         }
         Secret adminToken = draft.generateAdminToken
                 ? generated(name, draft.dataDirAt, draft.dataDir.resolve("admin-token"), "the admin API",
                         "it is the bearer token of the admin API, the status page and the admin commands"
-                                + " (bin/buildhook jobs, logs, ...); never give it to JobServ", warnings)
+                                + " (bin/buildhook jobs, logs, ...); never give it to JobServ", warnings, pending)
                 : draft.adminToken;
         if (adminToken != null && (draft.generateAdminToken || draft.endpoints.isEmpty())) {
             // A generated secret copied into the other role's file: same refusal as ConfigReader's.
@@ -212,7 +213,7 @@ public final class ConfigLoader {
                 draft.launcher, draft.http, new AdminSettings(adminToken, draft.generateAdminToken,
                         forClients ? draft.adminTokenText : null),
                 draft.server, draft.metrics,
-                warnings.list(), warnings.notes());
+                warnings.list(), warnings.notes(), pending);
     }
 
     /**
@@ -220,31 +221,42 @@ public final class ConfigLoader {
      * @param purpose   what the secret is for, said when it is generated (the operator must hand it to the right party)
      */
     private Secret generated(String name, YamlNode.Location dataDirAt, Path file, String user, String purpose,
-            Warnings warnings) {
+            Warnings warnings, List<PendingSecret> pending) {
         if (!writes && !Files.exists(file)) {
             warnings.add("the secret of " + user + " will be generated at first start in " + file
                     + " (nothing is written now)");
             return Secret.of(GeneratedSecret.fresh());
         }
-        GeneratedSecret.Result result;
+        Optional<String> kept;
         try {
-            result = GeneratedSecret.readOrCreate(file).orElseThrow(() -> ConfigException.about(name,
-                    "the secret file " + file + " of " + user + " is empty: delete it to have a new secret generated"));
+            kept = GeneratedSecret.read(file);
         } catch (UncheckedIOException e) {
             if (absentSecretsStandIn) {
                 return Secret.of(GeneratedSecret.fresh());
             }
             // The folder is data-dir's: said at that key, as every other mistake of the file.
-            String message = "data-dir: cannot read or create the secret file " + file + " of " + user + ": "
-                    + IoProblems.describe(e.getCause()) + "; give data-dir a folder this user can create and write in";
-            throw new ConfigException(List.of(dataDirAt == null ? new Problem(name, 0, 0, message)
-                    : new Problem(name, dataDirAt.line(), dataDirAt.column(), message)));
+            String message = "data-dir: cannot read the secret file " + file + " of " + user + ": "
+                    + IoProblems.describe(e.getCause()) + "; give data-dir a folder this user can read and write in";
+            throw new ConfigException(List.of(dataDirProblem(name, dataDirAt, message)));
         }
-        if (result.generated()) {
-            warnings.add(GENERATED + user + " in " + file + " (readable by its owner only); " + purpose);
-        } else {
+        if (kept.isPresent()) {
+            if (kept.get().isEmpty()) {
+                throw ConfigException.about(name, "the secret file " + file + " of " + user
+                        + " is empty: delete it to have a new secret generated");
+            }
             warnings.note("using the secret of " + user + " in " + file);
+            return Secret.of(kept.get());
         }
-        return Secret.of(result.secret());
+        // Written by the start once nothing can refuse it any more (tryout13 F6): a refused start leaves
+        // no secret file behind, and says nothing of one.
+        String secret = GeneratedSecret.fresh();
+        pending.add(new PendingSecret(file, secret, user, dataDirProblem(name, dataDirAt, "")));
+        warnings.add(GENERATED + user + " in " + file + " (readable by its owner only); " + purpose);
+        return Secret.of(secret);
+    }
+
+    private static Problem dataDirProblem(String name, YamlNode.Location dataDirAt, String message) {
+        return dataDirAt == null ? new Problem(name, 0, 0, message)
+                : new Problem(name, dataDirAt.line(), dataDirAt.column(), message);
     }
 }

@@ -15,37 +15,29 @@ import java.util.Optional;
 /**
  * A secret kept in a file of the data folder ({@code webhook-secret}, {@code admin-token}): read when
  * it exists, otherwise made of 32 random bytes written as 64 hex characters into a new file only its
- * owner can read, so the first start needs no setup and later starts keep the same secret.
+ * owner can read, so the first start needs no setup and later starts keep the same secret. The file is
+ * written only once the start that made the secret passed every check that can refuse it
+ * ({@link PendingSecret}).
  */
 final class GeneratedSecret {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** The secret and whether it was made just now. */
-    record Result(String secret, boolean generated) {
-        @Override
-        public String toString() {
-            return "Result[generated=" + generated + "]";
-        }
-    }
-
     private GeneratedSecret() {
     }
 
     /**
-     * @return empty when the file exists but is empty (the caller reports it)
-     * @throws UncheckedIOException when the file cannot be read or written
+     * The secret in {@code file}, without its trailing newlines; empty when the file does not exist.
+     * A file that exists but holds nothing gives the empty string (the caller reports it).
+     *
+     * @throws UncheckedIOException when the file cannot be read
      */
-    static Optional<Result> readOrCreate(Path file) {
+    static Optional<String> read(Path file) {
         try {
             if (!Files.exists(file)) {
-                Optional<Result> made = create(file);
-                if (made.isPresent()) {
-                    return made;
-                }
+                return Optional.empty();
             }
-            String secret = SecretReader.stripTrailingNewlines(Files.readString(file, StandardCharsets.UTF_8));
-            return secret.isEmpty() ? Optional.empty() : Optional.of(new Result(secret, false));
+            return Optional.of(SecretReader.stripTrailingNewlines(Files.readString(file, StandardCharsets.UTF_8)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -58,10 +50,14 @@ final class GeneratedSecret {
         return HexFormat.of().formatHex(bytes);
     }
 
-    /** Empty when another process created the file first; then the caller reads theirs. */
-    private static Optional<Result> create(Path file) throws IOException {
+    /**
+     * Writes {@code secret} into the new file {@code file} (its folders made as needed): false, and
+     * nothing written, when the file exists already (another start made it first).
+     *
+     * @throws IOException when the folder or the file cannot be made
+     */
+    static boolean create(Path file, String secret) throws IOException {
         Path dir = DataFiles.createDirectories(file.toAbsolutePath().getParent());
-        String secret = fresh();
         boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
         // Written whole into a private temporary file first, so nobody ever sees the secret file empty,
         // half written or readable by others; the move refuses to replace a file another start made.
@@ -72,9 +68,9 @@ final class GeneratedSecret {
         try {
             Files.writeString(temporary, secret + "\n", StandardCharsets.UTF_8);
             Files.move(temporary, file);
-            return Optional.of(new Result(secret, true));
+            return true;
         } catch (FileAlreadyExistsException e) {
-            return Optional.empty();
+            return false;
         } finally {
             Files.deleteIfExists(temporary);
         }

@@ -118,7 +118,7 @@ class ConfigLoaderTest {
         assertThat(config.admin().enabled()).isFalse();
         assertThat(config.server().port()).isEqualTo(8080);
         assertThat(config.warnings()).anySatisfy(w -> assertThat(w).contains("no rules file configured"));
-        String secret = Files.readString(data.resolve("webhook-secret")).strip();
+        String secret = Files.readString(written(config).dataDir().resolve("webhook-secret")).strip();
         assertThat(config.endpoints().get("default").secrets()).containsExactly(Secret.of(secret));
     }
 
@@ -130,6 +130,10 @@ class ConfigLoaderTest {
         BuildhookConfig first = loader.defaults();
 
         Path secretFile = work.resolve("data/webhook-secret");
+        // Written by the start, once nothing can refuse it (tryout13 F6), not by reading the configuration.
+        assertThat(secretFile).doesNotExist();
+        assertThat(first.pendingSecrets()).extracting(PendingSecret::file).containsExactly(secretFile);
+        written(first);
         assertThat(first.source()).isNull();
         assertThat(first.dataDir()).isEqualTo(work.resolve("data"));
         assertThat(first.store().url()).isEqualTo(StoreConfig.sqlite(work.resolve("data")).url());
@@ -152,6 +156,26 @@ class ConfigLoaderTest {
         assertThat(Files.readString(secretFile).strip()).isEqualTo(secret);
         assertThat(second.endpoints().get("default").secrets()).containsExactly(Secret.of(secret));
         assertThat(second.warnings()).noneSatisfy(w -> assertThat(w).contains("generated"));
+        assertThat(second.pendingSecrets()).isEmpty();
+    }
+
+    /**
+     * A secret file another start made between this start's reading of the configuration and its write
+     * is kept as it is, and this start refused: it holds a secret nobody else has.
+     */
+    @Test
+    void aSecretFileMadeByAnotherStartMeanwhileIsKeptAndThisStartRefused() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\n");
+        BuildhookConfig config = new ConfigLoader(Map.of(), dir).load(file);
+        Path secretFile = Files.writeString(Files.createDirectories(dir.resolve("data")).resolve("webhook-secret"),
+                "the-other-start's\n");
+
+        assertThatThrownBy(() -> config.pendingSecrets().forEach(PendingSecret::create))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(file + ":1:11: data-dir: the secret file " + secretFile + " of endpoint 'default' was"
+                        + " created by another start while this one started; it is kept as it is: start again, and"
+                        + " this server uses it");
+        assertThat(secretFile).hasContent("the-other-start's");
     }
 
     @Test
@@ -191,7 +215,7 @@ class ConfigLoaderTest {
     void generatesAnAdminTokenOnlyWhenAskedToAndSaysWhatEachSecretIsFor() throws IOException {
         Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");
 
-        BuildhookConfig config = new ConfigLoader(Map.of(), dir).load(file);
+        BuildhookConfig config = written(new ConfigLoader(Map.of(), dir).load(file));
 
         Path token = dir.resolve("data/admin-token");
         assertThat(config.admin().token()).isEqualTo(Secret.of(Files.readString(token).strip()));
@@ -380,5 +404,11 @@ class ConfigLoaderTest {
 
     private static List<String> poolWarnings(BuildhookConfig config) {
         return config.warnings().stream().filter(w -> w.contains("store.pool-size")).toList();
+    }
+
+    /** {@code config} once its generated secrets are written, as the start writes them. */
+    private static BuildhookConfig written(BuildhookConfig config) {
+        config.pendingSecrets().forEach(PendingSecret::create);
+        return config;
     }
 }
