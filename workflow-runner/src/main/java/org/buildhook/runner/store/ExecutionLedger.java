@@ -1139,7 +1139,8 @@ public final class ExecutionLedger {
      * PostgreSQL: {@link #finishAttempt(String, int, JobOutcome, JobState, long)} in one statement
      * run in autocommit mode, one round trip instead of a transaction's five (docs/BENCHMARKS.md,
      * "Fifth pass: PostgreSQL"), for every state but cancelled (whose supersede settle stays in the
-     * transaction). The same three writes as data-modifying {@code WITH} parts: the job's row first
+     * transaction) and for every job but one of a rule with a concurrency limit (whose slot is freed and
+     * whose rule's line is woken in the transaction, after the rule's turn is taken). The same three writes as data-modifying {@code WITH} parts: the job's row first
      * (the row lock every other writer of a job's attempts takes first, as
      * {@link #startAttempt} and {@link #interruptLeftover} do), only while the attempt is still the
      * job's latest; the execution's removal only when that update happened ({@code EXISTS} on
