@@ -1126,7 +1126,8 @@ public final class ExecutionLedger {
      * node's slot counted as held while its execution was picked, and once that was removed nobody woke
      * the next job, which waited for {@code runner.slot-retry} with the slot free (review14 F2); so did
      * every job whose node died between the two transactions. Nothing of the slots changes when a later attempt has started
-     * ({@link Finished#SUPERSEDED}): that attempt's node holds the slot now.
+     * ({@link Finished#SUPERSEDED}): that attempt's node holds the slot now; nor is the slot of a node that picked the
+     * job since ({@code executionVersion} no longer the pick's) and took it for its coming attempt (review15).
      *
      * @param slotRule the job's rule when it has a concurrency limit, else null (nothing more than the
      *                 method above)
@@ -1178,9 +1179,19 @@ public final class ExecutionLedger {
                 }
             }
             if (slotRule != null && (next.isFinal() || next == JobState.QUEUED)) {
-                // Any node's: the attempt is over, and a later one would have made this a SUPERSEDED.
-                try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?")) {
+                // Any node's, the attempt is over (a later one would have made this a SUPERSEDED), but that
+                // of a node whose pick of the job is not the one this outcome came with: that node took the
+                // job over and its slot, and may start the next attempt before this outcome shows, which then
+                // ran holding no slot beside the next job of the line (review15, on review14 F2).
+                try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ? AND (? < 0"
+                        + " OR NOT EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance"
+                        + " = rule_slots.job_id AND s.picked = ? AND s.picked_by = rule_slots.node AND s.version <> ?"
+                        + lookUpEach(db.dialect()) + "))")) {
                     p.setString(1, jobId);
+                    p.setLong(2, executionVersion);
+                    p.setString(3, JobQueue.TASK_NAME);
+                    p.setBoolean(4, true);
+                    p.setLong(5, executionVersion);
                     p.executeUpdate();
                 }
                 woken[0] = line.wakeTurn(c, slotRule, jobId);

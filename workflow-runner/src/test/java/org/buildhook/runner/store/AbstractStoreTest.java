@@ -841,6 +841,51 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * review15, on review14 F2: an outcome gives up the job's slot whichever node took it, but node-b, which
+     * took the job over from node-a (node-a's heartbeat late) and its slot, and had not started its attempt
+     * yet, lost its slot to node-a's late outcome (a failure with a retry left): its attempt then ran holding
+     * no slot, and the next job of the {@code concurrency: 1} rule, woken by that outcome, started beside it.
+     */
+    @Test
+    void aLateOutcomeOfTheNodeAJobWasTakenFromLeavesTheSlotOfTheNodeThatTookItOver() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (990 + i) + "}"), List.of(Plans.job("takeover",
+                    List.of("/bin/true"), Map.of(), 1, Duration.ofMillis(100), 1))).jobIds());
+        }
+        String ran = ids.get(0);
+        picked(ran);
+        assertThat(ledger.tryAcquireSlot("takeover", 1, ran, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(ledger.startAttempt(ran, "node-a")).isEqualTo(1);
+        long versionOfA;
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "SELECT version FROM scheduled_tasks WHERE task_instance = ?")) {
+            p.setString(1, ran);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                rs.next();
+                versionOfA = rs.getLong(1);
+            }
+        }
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked_by = ?, version = version + 1 WHERE task_instance = ?")) {
+            // node-b picks the execution node-a no longer renewed, and takes the slot for its attempt.
+            p.setString(1, "node-b");
+            p.setString(2, ran);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(ledger.tryAcquireSlot("takeover", 1, ran, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+
+        Instant now = Instant.now();
+        assertThat(ledger.finishAttempt(ran, 1, new JobOutcome(JobOutcome.Result.FAILED, 3, now, now, "exited with 3",
+                null, false), JobState.QUEUED, versionOfA, "takeover")).isEqualTo(ExecutionLedger.Finished.RECORDED);
+
+        picked(ids.get(1));
+        assertThat(ledger.tryAcquireSlot("takeover", 1, ids.get(1), "node-c", -1)).as("node-b's slot is still held")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+    }
+
+    /**
      * Two jobs of a {@code concurrency: 1} rule: the first took the slot on node-a and started its attempt,
      * the second was refused and put back for an hour; node-a died and node-b picked the first's revived
      * execution (still picked, by node-b). Returns the two ids.
