@@ -358,16 +358,6 @@ public final class ExecutionLedger {
     }
 
     /**
-     * The rule's concurrency as its newest job still to run was stored with, which the rules in force
-     * gave it; {@code otherwise} (SQL: the asking job's own) when there is none; the rule parameter 1. After a
-     * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they
-     * waited while any slot was held, and the younger jobs, having room, kept them busy (review12 L10). A
-     * re-run is not asked: it keeps the plan of the job it re-runs, whose limit may be from before the
-     * reload, and after a reload that lowered the limit every job of the rule went by the old, higher one
-     * (review12). A sub-query of the statement that counts the slots held and the jobs ahead, not a
-     * statement of its own (review12 L16).
-     */
-    /**
      * Gives the jobs still to run of each rule in {@code limits} that rule's limit, as the rules file
      * now says it: the limit in force is that of the rule's newest job still to run ({@link
      * #currentLimit}), so without this a reload or a restart that lowered a rule's {@code concurrency}
@@ -375,52 +365,55 @@ public final class ExecutionLedger {
      * started beside the running ones under the old, higher limit (chaos15 F1). A job that awaits an
      * approval is given it too: approved, it would be the newest job still to run.
      *
+     * <p>A limit set on a rule that had none counts too: its jobs stored without one take a slot when
+     * they start (review15: they were left as they were, and every queued job of a rule just given
+     * {@code concurrency: 1} started at once); a job already running without one holds no slot, so one
+     * job may still start beside it. A limit removed (0) lets the jobs still to run start without a
+     * slot. A job picked at the moment keeps the limit it was read with for that attempt.
+     *
      * <p>Jobs are written one by one, newest first (the newest is the one that decides), each in a
      * statement of its own, so no transaction holds more than one job's row. Re-runs keep their plan
-     * (they go by the limit of the rule's other jobs), and a job stored without a limit, or a rule
-     * whose limit is now 0, is left as it is.
+     * (they go by the limit of the rule's other jobs).
      *
-     * @param limits each rule's {@code concurrency} in the rules now loaded, by rule name; entries of
-     *               0 or less are ignored
+     * @param limits each rule's {@code concurrency} in the rules now loaded (0: no limit), by rule name;
+     *               negative entries are ignored, the jobs of a rule not in it are left as they are
      * @return how many jobs were given a new limit
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int applyLimits(Map<String, Integer> limits) {
-        int changed = 0;
-        for (Map.Entry<String, Integer> rule : limits.entrySet()) {
-            int limit = rule.getValue();
-            if (limit <= 0) {
-                continue;
-            }
-            List<String> ids = db.inTransaction("read the jobs of a rule whose limit changed", Durability.DEFERRED, c -> {
-                List<String> found = new ArrayList<>();
-                try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE rule_name = ?"
-                        + " AND concurrency > 0 AND concurrency <> ? AND rerun_of IS NULL AND state IN " + STILL_TO_RUN
-                        + " ORDER BY id DESC")) {
-                    p.setString(1, rule.getKey());
-                    p.setInt(2, limit);
-                    try (ResultSet rs = p.executeQuery()) {
+        // One read of the jobs still to run (few, by jobs_state_idx), not one per rule over all its jobs.
+        List<Map.Entry<String, Integer>> toChange = db.inTransaction("read the jobs whose rule's limit changed",
+                Durability.DEFERRED, c -> {
+                    List<Map.Entry<String, Integer>> found = new ArrayList<>();
+                    try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, concurrency FROM jobs WHERE"
+                            + " rerun_of IS NULL AND state IN " + STILL_TO_RUN + " ORDER BY id DESC");
+                            ResultSet rs = p.executeQuery()) {
                         while (rs.next()) {
-                            found.add(rs.getString(1));
+                            Integer limit = limits.get(rs.getString(2));
+                            if (limit != null && limit >= 0 && rs.getInt(3) != limit) {
+                                found.add(Map.entry(rs.getString(1), limit));
+                            }
                         }
                     }
-                }
-                return found;
-            });
-            for (String id : ids) {
-                changed += db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
-                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET concurrency = ? WHERE id = ?"
-                            + " AND concurrency > 0 AND concurrency <> ? AND state IN " + STILL_TO_RUN)) {
-                        p.setInt(1, limit);
-                        p.setString(2, id);
-                        p.setInt(3, limit);
-                        return p.executeUpdate();
-                    }
+                    return found;
                 });
-            }
+        int changed = 0;
+        for (Map.Entry<String, Integer> job : toChange) {
+            changed += db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET concurrency = ? WHERE id = ?"
+                        + " AND concurrency <> ? AND rerun_of IS NULL AND state IN " + STILL_TO_RUN)) {
+                    p.setInt(1, job.getValue());
+                    p.setString(2, job.getKey());
+                    p.setInt(3, job.getValue());
+                    return p.executeUpdate();
+                }
+            });
         }
         return changed;
     }
+
+    /** The states of a job that may still run an attempt ({@link #applyLimits}). */
+    private static final String STILL_TO_RUN = "('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')";
 
     /**
      * Whether a job that {@code jobId} superseded under {@code running: cancel} is not final yet: picked or
@@ -452,9 +445,16 @@ public final class ExecutionLedger {
         });
     }
 
-    /** The states of a job that may still run an attempt ({@link #applyLimits}). */
-    private static final String STILL_TO_RUN = "('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')";
-
+    /**
+     * The rule's concurrency as its newest job still to run was stored with, which the rules in force
+     * gave it; {@code otherwise} (SQL: the asking job's own) when there is none; the rule parameter 1. After a
+     * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they
+     * waited while any slot was held, and the younger jobs, having room, kept them busy (review12 L10). A
+     * re-run is not asked: it keeps the plan of the job it re-runs, whose limit may be from before the
+     * reload, and after a reload that lowered the limit every job of the rule went by the old, higher one
+     * (review12). A sub-query of the statement that counts the slots held and the jobs ahead, not a
+     * statement of its own (review12 L16).
+     */
     static String currentLimit(String otherwise) {
         return "COALESCE((SELECT concurrency FROM jobs WHERE rule_name = ? AND concurrency > 0 AND state IN"
                 + " ('QUEUED', 'WAITING', 'RUNNING') AND rerun_of IS NULL ORDER BY id DESC LIMIT 1), " + otherwise + ")";
@@ -1142,16 +1142,45 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion) {
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null);
+    }
+
+    /**
+     * As {@link #finishAttempt(String, int, JobOutcome, JobState, long)}, for a job of a rule with a
+     * concurrency limit ({@code slotRule}): the job ends (a final state) or goes to a retry's backoff
+     * ({@link JobState#QUEUED}) holding no slot, whichever node took the slot it had, and the rule's next
+     * jobs in line are woken in the same transaction ({@link SlotLine#wakeTurn}); a retry in its backoff
+     * leaves the line too (not {@code slot_waiting}), as {@link #inLine} says. Before, the slot was freed
+     * only by the node that ran the attempt, in a transaction of its own after this one: a job concluded
+     * by another node from what its attempt came to before its node died ({@link #decided}) left the dead
+     * node's slot counted as held while its execution was picked, and once that was removed nobody woke
+     * the next job, which waited for {@code runner.slot-retry} with the slot free (review14 F2); so did
+     * every job whose node died between the two transactions. Nothing of the slots changes when a later attempt has started
+     * ({@link Finished#SUPERSEDED}): that attempt's node holds the slot now.
+     *
+     * @param slotRule the job's rule when it has a concurrency limit, else null (nothing more than the
+     *                 method above)
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
+            long executionVersion, String slotRule) {
         Instant ended = outcome.ended() == null ? clock.instant() : outcome.ended();
         String log = outcome.logFile() == null ? null : outcome.logFile().toString();
-        if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED) {
+        if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED && slotRule == null) {
             return finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log);
         }
-        return db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
+        int[] woken = new int[1];
+        Finished finished = db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
+            woken[0] = 0;
+            if (slotRule != null) {
+                // Before any row lock (SlotLine.inTurn).
+                line.inTurn(c, slotRule);
+            }
             updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
                     outcome.message());
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
-                    + " log_path = ?, message = ? WHERE id = ? AND attempts = ?")) {
+                    + " log_path = ?, message = ?" + (slotRule != null ? ", slot_waiting = 0" : "")
+                    + " WHERE id = ? AND attempts = ?")) {
                 p.setString(1, next.name());
                 Rows.setInteger(p, 2, outcome.exitCode());
                 Rows.setInstant(p, 3, next.isFinal() ? ended : null);
@@ -1168,24 +1197,38 @@ public final class ExecutionLedger {
                 // then reads superseded): for any other state the statement would change nothing.
                 Supersede.settle(c, jobId);
             }
-            if (executionVersion < 0 || !next.isFinal()) {
-                return Finished.RECORDED;
+            Finished done = Finished.RECORDED;
+            if (executionVersion >= 0 && next.isFinal()) {
+                try (PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
+                        + " AND task_instance = ? AND version = ?")) {
+                    p.setString(1, JobQueue.TASK_NAME);
+                    p.setString(2, jobId);
+                    p.setLong(3, executionVersion);
+                    done = p.executeUpdate() == 1 ? Finished.RECORDED_AND_DEQUEUED : Finished.RECORDED;
+                }
             }
-            try (PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
-                    + " AND task_instance = ? AND version = ?")) {
-                p.setString(1, JobQueue.TASK_NAME);
-                p.setString(2, jobId);
-                p.setLong(3, executionVersion);
-                return p.executeUpdate() == 1 ? Finished.RECORDED_AND_DEQUEUED : Finished.RECORDED;
+            if (slotRule != null && (next.isFinal() || next == JobState.QUEUED)) {
+                // Any node's: the attempt is over, and a later one would have made this a SUPERSEDED.
+                try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?")) {
+                    p.setString(1, jobId);
+                    p.executeUpdate();
+                }
+                woken[0] = line.wakeTurn(c, slotRule, jobId);
             }
+            return done;
         });
+        if (woken[0] > 0) {
+            jobsDue.run();
+        }
+        return finished;
     }
 
     /**
      * PostgreSQL: {@link #finishAttempt(String, int, JobOutcome, JobState, long)} in one statement
      * run in autocommit mode, one round trip instead of a transaction's five (docs/BENCHMARKS.md,
      * "Fifth pass: PostgreSQL"), for every state but cancelled (whose supersede settle stays in the
-     * transaction). The same three writes as data-modifying {@code WITH} parts: the job's row first
+     * transaction) and for every job but one of a rule with a concurrency limit (whose slot is freed and
+     * whose rule's line is woken in the transaction, after the rule's turn is taken). The same three writes as data-modifying {@code WITH} parts: the job's row first
      * (the row lock every other writer of a job's attempts takes first, as
      * {@link #startAttempt} and {@link #interruptLeftover} do), only while the attempt is still the
      * job's latest; the execution's removal only when that update happened ({@code EXISTS} on
