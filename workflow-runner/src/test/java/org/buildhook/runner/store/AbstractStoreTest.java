@@ -826,6 +826,27 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * wording15: an attempt that had failed before its node died was recorded "not run again: it had
+     * exited with 3" although its rule had a retry left for it, and the job ran again as that retry.
+     */
+    @Test
+    void anAttemptCutShortAfterItFailedSaysItsJobIsRetriedWhenItsRuleHasARetryLeft() throws Exception {
+        String retried = store.accept(Plans.delivery("{\"build_id\": 980}"), List.of(Plans.job("cut-retry",
+                List.of("/bin/false"), Map.of(), 1, Duration.ofMillis(100), 0))).jobIds().get(0);
+        String last = store.accept(Plans.delivery("{\"build_id\": 981}"), List.of(Plans.job("cut-last",
+                List.of("/bin/false"), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
+        for (String id : List.of(retried, last)) {
+            picked(id);
+            int attempt = store.ledger().startAttempt(id, "node-a");
+            store.ledger().recordDecidedLater(id, attempt, new org.buildhook.runner.exec.Decision(
+                    org.buildhook.runner.exec.JobOutcome.Result.FAILED, 3, null)).get();
+        }
+
+        assertThat(store.ledger().afterCutShort(retried, 1)).isEqualTo("retried as its rule says: it had exited with 3");
+        assertThat(store.ledger().afterCutShort(last, 1)).isEqualTo("not run again: it had exited with 3");
+    }
+
+    /**
      * Three jobs of a rule with one slot, from build {@code build} on: the first ran and freed its slot,
      * which woke the second (due now); the third waits for its next try, an hour away. The second has
      * supersede key "b" (build {@code build + 1}), the others none.
