@@ -80,7 +80,8 @@ final class LogsCommand implements Callable<Integer> {
         while (followed != null && !copied.last().startsWith(NOTE) && System.nanoTime() - began > MIN_FOLLOW.toNanos()) {
             JsonNode detail = client.get("jobs/" + id);
             JsonNode last = lastAttempt(detail, followed);
-            if (last == null || !last.path("endedAt").isNull()
+            // Ended, even when its end time is unknown (its node died on another host).
+            if (last == null || !last.path("endedAt").isNull() || !last.path("outcome").asText("RUNNING").equals("RUNNING")
                     || ended(detail.path("job").path("state").asText())) {
                 break;
             }

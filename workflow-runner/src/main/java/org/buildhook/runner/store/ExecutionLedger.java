@@ -1041,7 +1041,9 @@ public final class ExecutionLedger {
     /**
      * Records how attempt {@code attempt} ended and moves the job to {@code next} — unless a later
      * attempt has started meanwhile (another node took the job over after this one stopped
-     * heart-beating): then only the attempt's own row gets its outcome, and false is returned.
+     * heart-beating): then only the attempt's own row gets its outcome, and false is returned. An
+     * outcome without an end time ({@link JobOutcome#ended()} null: nobody recorded when the attempt
+     * ended) is stored without one, for the attempt and, when {@code next} is final, for the job.
      */
     public boolean finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next) {
         return finishAttempt(jobId, attempt, outcome, next, -1) != Finished.SUPERSEDED;
@@ -1070,7 +1072,10 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion) {
-        Instant ended = outcome.ended() == null ? clock.instant() : outcome.ended();
+        // An end nobody recorded (the attempt's node died on another host before the sweep could say when)
+        // stays unknown (NULL), for the attempt and for the job it ends: "now" made the attempt seem to
+        // have run through the downtime (wording15). Every surface says "unknown" for it.
+        Instant ended = outcome.ended();
         String log = outcome.logFile() == null ? null : outcome.logFile().toString();
         if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED) {
             return finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log);

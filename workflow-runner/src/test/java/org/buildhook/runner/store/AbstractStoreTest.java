@@ -403,6 +403,27 @@ abstract class AbstractStoreTest {
         assertThat(recorded.endedAt()).isEqualTo(started.plusSeconds(40));
     }
 
+    /**
+     * wording15: an outcome whose end nobody recorded (an attempt concluded after its node died on another
+     * host) was stored with "now" as the attempt's end and the job's; both stay unknown (NULL).
+     */
+    @Test
+    void anOutcomeWithoutAnEndTimeIsStoredWithoutOneForTheAttemptAndTheJob() {
+        String jobId = store.accept(Plans.delivery("{\"build_id\": 990}"), List.of(Plans.job("no-end",
+                List.of("/bin/false")))).jobIds().get(0);
+        int attempt = store.ledger().startAttempt(jobId, "test-node");
+        Instant started = store.job(jobId).orElseThrow().job().startedAt();
+
+        store.ledger().finishAttempt(jobId, attempt, new JobOutcome(JobOutcome.Result.FAILED, 3, started, null,
+                "exited with 3", null, false), JobState.FAILED);
+
+        JobDetail detail = store.job(jobId).orElseThrow();
+        assertThat(detail.job().state()).isEqualTo(JobState.FAILED);
+        assertThat(detail.job().endedAt()).as("the job's end").isNull();
+        assertThat(detail.attempts().get(0).endedAt()).as("the attempt's end").isNull();
+        assertThat(detail.attempts().get(0).ended()).isTrue();
+    }
+
     /** Whether {@code thread} waits for a lock another sweep holds (here: a monitor of this JVM). */
     boolean waitsForLock(Thread thread) throws SQLException {
         return thread.getState() == Thread.State.BLOCKED;
