@@ -306,6 +306,32 @@ class AdminCommandsTest {
         assertThat(AdminServer.json(out.toString()).path("attempts")).hasSize(1);
     }
 
+    /**
+     * wording15: {@code job show} printed the API's {@code 600s} where the log and the status page say
+     * {@code 10m}, and "-" for the end of an attempt that ended at a time nobody recorded (its node died on
+     * another host), as for one still running.
+     */
+    @Test
+    void jobShowWritesDurationsAsTheLogDoesAndAnUnrecordedEndAsUnknown() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode answer = AdminServer.json("{\"job\": {\"id\": \"01J\","
+                + " \"state\": \"FAILED\", \"exitCode\": 3, \"rule\": \"deploy\", \"runName\": null,"
+                + " \"delivery\": \"01D\", \"rerunOf\": null, \"message\": \"exited with 3\", \"argv\": [],"
+                + " \"workdir\": null, \"timeout\": \"600s\", \"retries\": 1, \"backoff\": \"1500ms\","
+                + " \"concurrency\": 0, \"stdin\": false, \"env\": {}, \"attempts\": 2},"
+                + " \"attempts\": [{\"attempt\": 1, \"outcome\": \"FAILED\", \"exitCode\": 3,"
+                + " \"startedAt\": \"2026-12-01T10:00:00Z\", \"endedAt\": null, \"node\": \"a\", \"message\": null},"
+                + " {\"attempt\": 2, \"outcome\": \"RUNNING\", \"exitCode\": null,"
+                + " \"startedAt\": \"2026-12-01T10:05:00Z\", \"endedAt\": null, \"node\": \"b\", \"message\": null}],"
+                + " \"actions\": []}");
+        java.io.StringWriter printed = new java.io.StringWriter();
+
+        JobCommand.Show.print(answer, new java.io.PrintWriter(printed, true));
+
+        assertThat(printed.toString()).contains("limits    timeout 10m, retries 1, backoff 1.5s, concurrency no limit")
+                .contains("  #1 FAILED exit 3  2026-12-01T10:00:00Z .. unknown  on a")
+                .contains("  #2 RUNNING  2026-12-01T10:05:00Z .. -  on b");
+    }
+
     @Test
     void jobShowPrintsTheEnvironmentSortedByNameWithSecretLookingValuesMasked() throws Exception {
         server.replaceRules("rules:\n  - name: env\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
