@@ -634,6 +634,13 @@ class AdminCommandsTest {
         assertThat(gone.path("actions").path(0).path("at").asText()).isNotEmpty();
         assertThat(run("approve", rejected)).isEqualTo(ExitCodes.FAILED);
         assertThat(err.toString()).contains("is REJECTED, not awaiting an approval");
+        // As the API answers (409), documented with cancel's 0 for a job that had ended (200, cancelled: false).
+        assertThat(run("reject", rejected)).as("a job rejected already").isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("is REJECTED, not awaiting an approval", "(409)");
+        assertThat(run("reject", approved)).as("a job approved and run").isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("is SUCCEEDED, not awaiting an approval", "(409)");
+        assertThat(run("cancel", rejected)).as("a job that ended without running").isZero();
+        assertThat(out.toString()).contains("job " + rejected + " had already ended; nothing to cancel");
     }
 
     /**
