@@ -81,8 +81,15 @@ final class AdminOptions {
         }
         Path file = tokenFile != null ? tokenFile : loaded.dataDir().resolve("admin-token");
         if (tokenFile == null && !Files.isReadable(file)) {
-            throw new CommandFailure("no admin token: " + file + " is not readable; give --token-file FILE or "
-                    + "--token-env NAME (the server's admin.token)", ExitCodes.UNAVAILABLE);
+            // Said with the configuration it came from: on a systemd host a command run without the unit's
+            // --config reads the installation's conf/buildhook.yaml, whose ./data is the working directory's
+            // (tryout15 F2), and the operator saw only a path they never configured.
+            String from = loaded.source() == null ? "the embedded defaults" : loaded.source().toString();
+            throw new CommandFailure("no admin token: " + file + " is not readable (the admin-token in the data folder of "
+                    + from + "). A server started with --config FILE (as the systemd unit is) is asked with the same"
+                    + " --config, by a user who may read its data folder (sudo -u buildhook … --config"
+                    + " /etc/buildhook/buildhook.yaml); or give --token-file FILE or --token-env NAME (the server's"
+                    + " admin.token)", ExitCodes.UNAVAILABLE);
         }
         try {
             return Files.readString(file, StandardCharsets.UTF_8).strip();

@@ -9,6 +9,7 @@ import org.buildhook.runner.rules.RuleException;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.UnreadableRulesException;
+import org.buildhook.runner.store.StoreReachability;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigException;
 import org.buildhook.servlet.config.ConfigLoader;
@@ -82,6 +83,11 @@ final class CheckCommand implements Callable<Integer> {
                 out.println(name + ": ok (" + loaded.endpoints().size() + " endpoint(s))");
                 loaded.notes().forEach(out::println);
                 loaded.warnings().forEach(out::println);
+                // A wrong password or currentSchema passed check and failed the start (tryout15 F3): ask
+                // PostgreSQL now. A warning, not a mistake: check may run where the database is not reachable.
+                StoreReachability.whyUnreachable(loaded.store()).ifPresent(why -> out.println(name + ": warning: " + why
+                        + " ('serve' would not start now; a check run where the database cannot be reached may ignore"
+                        + " this)"));
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
             } catch (ConfigException e) {

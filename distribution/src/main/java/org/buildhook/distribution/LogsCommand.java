@@ -12,15 +12,18 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code buildhook logs}: print a job attempt's log (the last attempt unless --attempt); -f follows it until the attempt ends. */
+/**
+ * {@code buildhook logs}: print a job attempt's log (the last attempt unless --attempt); -f follows the job through
+ * its retries until it ends (with --attempt, that attempt until it ends).
+ */
 @Command(
         name = "logs",
         mixinStandardHelpOptions = true,
         // The first paragraph alone is the line in 'buildhook --help': a whole sentence.
         description = {"Print a job attempt's log (the last attempt unless --attempt).",
-            "With -f, follow it until the attempt ends, then print the job's state and exit 1 unless it SUCCEEDED"
-                    + " (failed, timed out, cancelled, or queued for a retry); exit 3 if the server stopped the follow"
-                    + " because it could not read its store."},
+            "With -f, follow the job to its end, through its retries (with --attempt: that attempt only), then print"
+                    + " the job's state and exit 1 unless it SUCCEEDED (failed, timed out, cancelled; with --attempt, also"
+                    + " queued for a retry); exit 3 if the server stopped the follow because it could not read its store."},
         footer = {
             "",
             "Examples:",
@@ -45,8 +48,8 @@ final class LogsCommand implements Callable<Integer> {
     Integer attempt;
 
     @Option(names = {"-f", "--follow"},
-            description = "Keep printing new output until the attempt ends (however long it runs), then the job's state;"
-                    + " exit 1 unless it SUCCEEDED.")
+            description = "Keep printing new output until the job ends (however long it runs, through its retries;"
+                    + " with --attempt, until that attempt ends), then the job's state; exit 1 unless it SUCCEEDED.")
     boolean follow;
 
     @Override
@@ -67,17 +70,57 @@ final class LogsCommand implements Callable<Integer> {
             }
         }
         LastLine copied = new LastLine(out);
-        long began = System.nanoTime();
-        long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
+        copyAttempt(client, params, copied, followed);
         if (!follow) {
             return ExitCodes.OK;
         }
         JsonNode job;
+        while (true) {
+            if (copied.last().startsWith(FOLLOW_STOPPED)) {
+                // Most likely the server's notice that it could not read its store, which said what to do;
+                // but a job's own last line may read the same: only a job that has ended tells them apart.
+                try {
+                    job = client.get("jobs/" + id).path("job");
+                } catch (CommandFailure e) {
+                    return ExitCodes.UNAVAILABLE;
+                }
+                if (!ended(job.path("state").asText())) {
+                    return ExitCodes.UNAVAILABLE;
+                }
+                break;
+            }
+            // A job whose attempt failed and that will run again (a retry, or an attempt cut short by a
+            // stop) has not ended: 'logs -f JOB && next' waits for the job, so its next attempt is followed
+            // too. It exited 1 here, "QUEUED: exited with 1", for a job that went on to succeed (tryout15 F1).
+            Integer next = attempt == null && followed != null ? waitForTheNextAttempt(client, out, followed) : null;
+            if (next == null) {
+                job = client.get("jobs/" + id).path("job");
+                break;
+            }
+            followed = next;
+            params.put("attempt", followed);
+            params.remove("from");
+            copyAttempt(client, params, copied, followed);
+        }
+        // Following ends with how the job stands, and an exit code a script can test.
+        String state = job.path("state").asText();
+        String message = job.path("message").asText("");
+        out.println("[buildhook] job " + id + " " + state + (message.isEmpty() ? "" : ": " + message)
+                + " (" + job.path("attempts").asInt() + " attempt(s))");
+        out.flush();
+        return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    /** Prints the attempt's log; with -f, follows it until the attempt ends. */
+    private void copyAttempt(AdminClient client, Map<String, Object> params, LastLine copied, Integer followed) {
+        long began = System.nanoTime();
+        long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
         // One follow lasts at most the server's limit (10 minutes): a job that runs longer is followed
         // again from where the last one stopped, in the same attempt, so 'logs -f JOB && next' waits for
         // the job's end, not for the limit (it printed the job as RUNNING and exited 1).
         // A follow the server ended at once (a note that the log is on another node) is not taken up again.
-        while (followed != null && !copied.last().startsWith(NOTE) && System.nanoTime() - began > MIN_FOLLOW.toNanos()) {
+        while (follow && followed != null && !copied.last().startsWith(NOTE)
+                && System.nanoTime() - began > MIN_FOLLOW.toNanos()) {
             JsonNode detail = client.get("jobs/" + id);
             JsonNode last = lastAttempt(detail, followed);
             // Ended, even when its end time is unknown (its node died on another host).
@@ -89,27 +132,48 @@ final class LogsCommand implements Callable<Integer> {
             began = System.nanoTime();
             printed += client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
         }
-        if (copied.last().startsWith(FOLLOW_STOPPED)) {
-            // Most likely the server's notice that it could not read its store, which said what to do;
-            // but a job's own last line may read the same: only a job that has ended tells them apart.
-            try {
-                job = client.get("jobs/" + id).path("job");
-            } catch (CommandFailure e) {
-                return ExitCodes.UNAVAILABLE;
-            }
-            if (!ended(job.path("state").asText())) {
-                return ExitCodes.UNAVAILABLE;
-            }
-        } else {
-            job = client.get("jobs/" + id).path("job");
+    }
+
+    /**
+     * After attempt {@code followed} ended, the number of the job's next attempt once it has one (asked
+     * every second, as for a job that has not started), saying first that the job goes on; null when the
+     * job has ended, or when that attempt has not ended (its log is on another node: the follow ended at
+     * once, and the job is printed as it stands).
+     */
+    private Integer waitForTheNextAttempt(AdminClient client, PrintWriter out, int followed) {
+        JsonNode detail = client.get("jobs/" + id);
+        JsonNode done = lastAttempt(detail, followed);
+        if (done == null || done.path("endedAt").isNull()) {
+            return null;
         }
-        // Following ends with how the job stands, and an exit code a script can test.
-        String state = job.path("state").asText();
-        String message = job.path("message").asText("");
-        out.println("[buildhook] job " + id + " " + state + (message.isEmpty() ? "" : ": " + message)
-                + " (" + job.path("attempts").asInt() + " attempt(s))");
-        out.flush();
-        return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
+        boolean said = false;
+        while (true) {
+            JsonNode job = detail.path("job");
+            JsonNode last = lastAttempt(detail, null);
+            if (last != null && last.path("attempt").asInt() > followed) {
+                return last.path("attempt").asInt();
+            }
+            if (ended(job.path("state").asText())) {
+                return null;
+            }
+            if (!said) {
+                String why = done.path("message").asText("");
+                String now = job.path("message").asText("");
+                out.println("[buildhook] attempt " + followed + " of job " + id + " ended"
+                        + (why.isEmpty() ? "" : " (" + why + ")") + "; the job is " + job.path("state").asText()
+                        + (now.isEmpty() || now.equals(why) ? "" : " (" + now + ")")
+                        + ": the log of its next attempt follows once it runs");
+                out.flush();
+                said = true;
+            }
+            try {
+                Thread.sleep(POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+            detail = client.get("jobs/" + id);
+        }
     }
 
     /**

@@ -271,6 +271,63 @@ class AdminCommandsTest {
     }
 
     /**
+     * tryout15 F1: {@code logs -f} of a job whose first attempt failed and that had a retry left ended
+     * with that attempt, printing {@code QUEUED: exited with 3} and exiting 1, so {@code logs -f JOB &&
+     * next} gave up on a job that went on to succeed. It follows the retry too, to the job's end.
+     */
+    @Test
+    void logsFollowOfAJobWithARetryLeftFollowsTheRetryToTheJobsEnd() throws Exception {
+        Path go = server.dir.resolve("go");
+        Path once = server.dir.resolve("failed-once");
+        Files.writeString(server.dir.resolve("flaky.sh"), "if [ -f '" + once + "' ]; then echo second; exit 0; fi\n"
+                + "echo first\nwhile [ ! -f '" + go + "' ]; do [ -d '" + server.dir + "' ] || exit 1; sleep 0.1; done\n"
+                + ": > '" + once + "'\nexit 3\n");
+        server.replaceRules("rules:\n  - name: flaky\n    run:\n      command: [/bin/sh, '"
+                + server.dir.resolve("flaky.sh") + "']\n      retries: 1\n      backoff: 1s\n");
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly("flaky");
+        String job = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
+        StringWriter following = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(following, true));
+        cl.setErr(new PrintWriter(following, true));
+        java.util.concurrent.CompletableFuture<Integer> code = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> cl.execute("logs", "-f", job, "--url", server.uri().toString(),
+                        "--token-file", dir.resolve("admin-token").toString()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> following.toString().contains("first\n"));
+
+        Files.writeString(go, "");
+
+        assertThat(code.get(60, java.util.concurrent.TimeUnit.SECONDS)).as(following.toString()).isZero();
+        assertThat(following.toString()).isEqualTo("first\n[buildhook] attempt 1 of job " + job + " ended (exited with 3);"
+                + " the job is QUEUED: the log of its next attempt follows once it runs\nsecond\n[buildhook] job " + job
+                + " SUCCEEDED: exited with 0 (2 attempt(s))\n");
+    }
+
+    /**
+     * tryout15 F2: an admin command run on a systemd host without the unit's --config read the
+     * installation's configuration, and said only "no admin token: /root/data/admin-token is not
+     * readable": a path the operator never configured. It names the configuration it read and the
+     * --config to give.
+     */
+    @Test
+    void aMissingAdminTokenNamesTheConfigurationItWasLookedForInAndTheConfigOption() throws Exception {
+        Path other = Files.createDirectories(dir.resolve("other"));
+        Path yaml = Files.writeString(other.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");
+        StringWriter said = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(said, true));
+
+        int code = cl.execute("jobs", "--config", yaml.toString(), "--url", server.uri().toString());
+
+        assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(said.toString()).contains("no admin token: " + other.resolve("data").resolve("admin-token")
+                + " is not readable (the admin-token in the data folder of " + yaml + ")")
+                .contains("is asked with the same --config").contains("--token-file FILE");
+    }
+
+    /**
      * review11 F5: a job whose own last line starts like the server's "the log follow stopped" notice
      * (a script that echoes buildhook's notes) made {@code logs -f} exit 3 without the job's state.
      */

@@ -491,6 +491,41 @@ class CommandLineTest {
                 .doesNotContain(".;").doesNotEndWith(": Connection refused");
     }
 
+    /**
+     * tryout15 F3: check said "ok" for a configuration whose PostgreSQL store could not be reached (a
+     * wrong password, a closed port, a misspelt currentSchema), which the start then refused: check
+     * asks PostgreSQL and warns, without failing (it may run where the database is not reachable).
+     */
+    @Test
+    void checkWarnsWhenThePostgresqlStoreCannotBeReachedOrHasNoSchema() throws Exception {
+        int closed;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = socket.getLocalPort();
+        }
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nstore: {url: 'jdbc:postgresql://"
+                + "127.0.0.1:" + closed + "/buildhook?user=u&password=the-password'}\n");
+
+        assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains(config + ": warning: cannot connect to the PostgreSQL store"
+                + " jdbc:postgresql://127.0.0.1:" + closed + "/buildhook?(parameters hidden): Connection to 127.0.0.1:"
+                + closed + " refused").contains("'serve' would not start now").doesNotContain("the-password");
+
+        String pg = System.getenv("BUILDHOOK_TEST_PG_URL");
+        if (pg == null || pg.isBlank()) {
+            return;
+        }
+        Path typo = Files.writeString(dir.resolve("typo.yaml"), "data-dir: data\nstore: {url: '" + pg
+                + (pg.contains("?") ? "&" : "?") + "currentSchema=tryout15_no_such_schema'}\n");
+        assertThat(run("check", "--config", typo.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains(typo + ": warning: the PostgreSQL store")
+                .contains("has no schema to create its tables in: no schema of its search path tryout15_no_such_schema");
+
+        Path good = Files.writeString(dir.resolve("good.yaml"), "data-dir: data\nstore: {url: '" + pg + "'}\n");
+        assertThat(run("check", "--config", good.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        String forGood = out.toString().substring(out.toString().indexOf(good + ": ok"));
+        assertThat(forGood).doesNotContain("warning: cannot connect").doesNotContain("has no schema");
+    }
+
     @Test
     void serveOnATakenPortNamesTheAddressAndWhatToChange() throws IOException {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

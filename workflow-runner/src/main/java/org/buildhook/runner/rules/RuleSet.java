@@ -99,6 +99,16 @@ public final class RuleSet {
         return Collections.unmodifiableMap(snapshots);
     }
 
+    /**
+     * Each enabled rule's {@code concurrency} (0: no limit), by name, in file order: the limits a reload
+     * or a start gives the rule's jobs already stored ({@code ExecutionLedger.applyLimits}).
+     */
+    public Map<String, Integer> concurrencyLimits() {
+        Map<String, Integer> limits = new LinkedHashMap<>();
+        rules.forEach(r -> limits.put(r.name(), r.action().concurrency()));
+        return Collections.unmodifiableMap(limits);
+    }
+
     /** The shared resources the file declares, name to capacity (sorted by name); empty when none. */
     public Map<String, Integer> resources() {
         return resources;

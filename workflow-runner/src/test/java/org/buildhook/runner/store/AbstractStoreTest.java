@@ -948,6 +948,40 @@ abstract class AbstractStoreTest {
                 .isEqualTo(ExecutionLedger.Take.NOT_FREE);
     }
 
+    /**
+     * chaos15 F1: the limit in force is that of the rule's newest job still to run, so a reload that lowered
+     * a rule's concurrency from 2 to 1 held only from the next delivery: a job stored before it took the slot
+     * its older sibling gave back while another job of the rule still ran, two at once under a limit of 1.
+     * {@link ExecutionLedger#applyLimits} (called on every reload and at start) gives the jobs still to run
+     * the rule's new limit.
+     */
+    @Test
+    void aLoweredLimitHoldsForTheJobsAlreadyStoredWithoutANewDelivery() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (960 + i) + "}"), List.of(Plans.job("shrink",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 2))).jobIds());
+        }
+        for (int i = 0; i < 2; i++) {
+            picked(ids.get(i));
+            assertThat(ledger.tryAcquireSlot("shrink", 2, ids.get(i), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+            ledger.startAttempt(ids.get(i), "node-a");
+        }
+
+        int changed = ledger.applyLimits(Map.of("shrink", 1, "other", 3));
+        ledger.releaseSlot(ids.get(0), "shrink", "node-a");
+        picked(ids.get(2));
+        assertThat(ledger.tryAcquireSlot("shrink", 2, ids.get(2), "node-a", -1))
+                .as("the second job still runs, and the rule now allows one at once")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(ids.get(2)).orElseThrow().job().concurrency()).isEqualTo(1);
+        ledger.releaseSlot(ids.get(1), "shrink", "node-a");
+        assertThat(ledger.tryAcquireSlot("shrink", 2, ids.get(2), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(changed).as("the two running and the one queued").isEqualTo(3);
+        assertThat(ledger.applyLimits(Map.of("shrink", 1))).as("nothing left to change").isZero();
+    }
+
     /** Marks the job's execution picked, as a node running it: its slot is then not taken for one left behind. */
     void picked(String jobId) throws SQLException {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(

@@ -1,0 +1,57 @@
+package org.buildhook.runner.store;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Whether {@code serve} could open a PostgreSQL store now, asked without opening it: one connection,
+ * one read, nothing written, no lock taken. {@code buildhook check} says so before a service is
+ * started on a configuration whose password, database or {@code currentSchema} is wrong (the start
+ * then fails, and a systemd unit restarts it again and again).
+ */
+public final class StoreReachability {
+
+    private StoreReachability() {
+    }
+
+    /**
+     * Why a store with this configuration could not be opened now, in the words the start would use,
+     * or empty when it could (and always for SQLite, whose file {@code check} looks at elsewhere).
+     * Waits at most the store's connect timeout (5 s by default) for PostgreSQL to answer; never throws.
+     *
+     * @param config the store's configuration, its URL with the user and password
+     * @return the reason, naming the URL without its parameters (never the password), and what to check
+     */
+    public static Optional<String> whyUnreachable(StoreConfig config) {
+        if (config.dialect() != Dialect.POSTGRESQL) {
+            return Optional.empty();
+        }
+        Properties timeouts = new Properties();
+        long seconds = Math.max(1, (config.connectTimeout().toMillis() + 999) / 1000);
+        timeouts.setProperty("connectTimeout", Long.toString(seconds));
+        timeouts.setProperty("loginTimeout", Long.toString(seconds));
+        timeouts.setProperty("socketTimeout", Long.toString(seconds + 5));
+        try (Connection c = DriverManager.getConnection(config.url(), timeouts);
+                Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT current_schema(), current_setting('search_path')")) {
+            if (r.next() && r.getString(1) == null) {
+                // The tables would have nowhere to go: the start fails with Migrations' 3F000 message.
+                return Optional.of("the PostgreSQL store " + config.describe() + " has no schema to create its tables"
+                        + " in: no schema of its search path " + r.getString(2) + " exists in this database"
+                        + " (currentSchema in store.url names it); create it (CREATE SCHEMA name AUTHORIZATION user,"
+                        + " once) or correct currentSchema in store.url");
+            }
+            return Optional.empty();
+        } catch (SQLException e) {
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+            return Optional.of("cannot connect to the PostgreSQL store " + config.describe() + ": "
+                    + reason.replaceFirst("\\.$", "") + "; check that PostgreSQL runs and accepts connections there,"
+                    + " and store.url, store.user and store.password");
+        }
+    }
+}
