@@ -389,6 +389,21 @@ class AdminCommandsTest {
                 .contains("  #2 RUNNING  2026-12-01T10:05:00Z .. -  on b");
     }
 
+    /**
+     * {@code logs -f} took an attempt without {@code endedAt} for one still running: since an attempt whose
+     * end nobody recorded keeps it null (wording15), the follow stopped at it instead of waiting for the
+     * job's retry. An attempt has ended once its outcome is no longer RUNNING.
+     */
+    @Test
+    void logsFollowTakesAnAttemptWithAnUnknownEndForEnded() throws Exception {
+        assertThat(LogsCommand.attemptEnded(AdminServer.json("{\"outcome\": \"FAILED\", \"endedAt\": null}")))
+                .isTrue();
+        assertThat(LogsCommand.attemptEnded(AdminServer.json("{\"outcome\": \"RUNNING\", \"endedAt\": null}")))
+                .isFalse();
+        assertThat(LogsCommand.attemptEnded(AdminServer.json(
+                "{\"outcome\": \"SUCCEEDED\", \"endedAt\": \"2026-12-01T10:00:00Z\"}"))).isTrue();
+    }
+
     @Test
     void jobShowPrintsTheEnvironmentSortedByNameWithSecretLookingValuesMasked() throws Exception {
         server.replaceRules("rules:\n  - name: env\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
