@@ -132,12 +132,13 @@ public final class BuildhookApplication implements AutoCloseable {
                 metrics.storeCommits(() -> store.writeStats().map(WriteStats::commits).orElse(0L),
                         () -> store.writeStats().map(WriteStats::transactions).orElse(0L));
             }
-            engine.start();
             started.push(engine);
-            // Every check that can refuse the start has passed (the store lock, the database, the node id):
-            // only now are the secrets generated for this start written, so that a refused start leaves
-            // none behind and tells nobody to give JobServ a secret of a server that never ran (tryout13 F6).
-            writePendingSecrets(config);
+            // Every check that can refuse the start has passed (the store lock, the database, the node id,
+            // claimed by the engine): only now are the secrets generated for this start written, so that a
+            // refused start leaves none behind and tells nobody to give JobServ a secret of a server that
+            // never ran (tryout13 F6). Before the engine picks anything: a start refused because a secret
+            // cannot be written has run no job (review15).
+            engine.start(() -> writePendingSecrets(config));
             // Closed first: a follow of a job's log must not outlive what it reads.
             LogFollows logFollows = LogFollows.start();
             started.push(logFollows);

@@ -1,17 +1,33 @@
 package org.buildhook.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import org.buildhook.core.BuildEventParser;
+import org.buildhook.core.Secret;
+import org.buildhook.core.SignatureVerifier;
+import org.buildhook.runner.engine.JobEngine;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.store.Ids;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Store;
+import org.buildhook.servlet.config.BuildhookConfig;
+import org.buildhook.servlet.config.ConfigException;
 import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** What the running application wires together beyond what its parts' own tests see. */
 class BuildhookApplicationTest {
@@ -89,6 +105,54 @@ class BuildhookApplicationTest {
                     .message()).isEqualTo(org.buildhook.runner.store.JobState.SUCCEEDED);
             assertThat(Files.readString(out).strip()).isEqualTo(workdir.toRealPath().toString());
         }
+    }
+
+    /**
+     * review15: the secrets a start generates were written after the engine had started, which sweeps,
+     * releases and picks jobs at once (those a stop before an upgrade put back in the queue): a start
+     * refused because one could not be written (here: another start made the file meanwhile) had started
+     * picking, and could start a job's command before it said it cannot start. They are written before the
+     * engine picks anything.
+     */
+    @Test
+    void aStartRefusedBecauseItsGeneratedSecretCannotBeWrittenPicksNoJob() throws Exception {
+        Path ran = dir.resolve("ran");
+        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: mark\n    run: {command: [/bin/sh, -c,"
+                + " 'echo ran >> " + ran + "']}\n");
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nrules: rules.yaml\n"
+                + "admin: {token: generate}\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n");
+        BuildhookConfig config = new ConfigLoader(Map.of(), dir).load(file);
+        String job;
+        try (Store store = Store.open(config.store())) {
+            // Queued while no engine runs, as a stop before an upgrade leaves a job.
+            RuleSet rules = new RuleSetLoader(Clock.systemUTC()).load(config.rulesFile());
+            job = new DeliveryService(Map.of("default", SignatureVerifier.of(Secret.of(DeliveryServiceTest.SECRET))),
+                    new BuildEventParser(), () -> rules, store, Clock.systemUTC())
+                    .receive(DeliveryServiceTest.signed(DeliveryServiceTest.fixture("build-67-passed.json"), "default"))
+                    .jobIds().get(0);
+        }
+        Path token = Files.writeString(config.dataDir().resolve("admin-token"), "another-start's-admin-token\n");
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        ch.qos.logback.classic.Logger engineLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobEngine.class);
+        log.start();
+        engineLog.addAppender(log);
+        try {
+            assertThatThrownBy(() -> BuildhookApplication.start(config)).isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("was created by another start while this one started");
+        } finally {
+            engineLog.detachAppender(log);
+        }
+
+        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).as("the engine never started picking")
+                .noneSatisfy(m -> assertThat(m).contains("job engine started"));
+        try (Store store = Store.open(config.store())) {
+            JobDetail detail = store.job(job).orElseThrow();
+            assertThat(detail.job().state()).isEqualTo(JobState.QUEUED);
+            assertThat(detail.attempts()).isEmpty();
+        }
+        assertThat(ran).doesNotExist();
+        assertThat(token).hasContent("another-start's-admin-token");
     }
 
     private static FileTime anHourAgo() {

@@ -164,6 +164,19 @@ public final class JobEngine implements AutoCloseable {
 
     /** Starts picking and running jobs. */
     public synchronized void start() {
+        start(() -> {
+        });
+    }
+
+    /**
+     * Starts picking and running jobs, and runs {@code beforeJobs} once this node may run them (on
+     * PostgreSQL: its {@code runner.node-id} claimed) but before anything is swept, released or picked:
+     * the last step of a start that may still refuse it (the application writes the secrets it
+     * generated there), so that a refused start has run no command. When {@code beforeJobs} throws,
+     * the engine is not started (its node id given back) and the exception is thrown.
+     */
+    public synchronized void start(Runnable beforeJobs) {
+        java.util.Objects.requireNonNull(beforeJobs, "beforeJobs");
         if (started) {
             return;
         }
@@ -171,6 +184,14 @@ public final class JobEngine implements AutoCloseable {
             // Before anything is swept or picked: a second node with this id would take the first's
             // picked jobs for lost picks of its own and run them again at once.
             claimNodeId();
+        }
+        try {
+            beforeJobs.run();
+        } catch (RuntimeException | Error e) {
+            if (store.dialect() == Dialect.POSTGRESQL) {
+                releaseNodeId();
+            }
+            throw e;
         }
         started = true;
         LIVE.add(this);
@@ -258,18 +279,23 @@ public final class JobEngine implements AutoCloseable {
         if (renewer != null) {
             // Renewed through the grace period: a node started with this id meanwhile is refused.
             renewer.shutdownNow();
-            try {
-                store.nodeLeases().release(config.nodeId(), instance);
-            } catch (RuntimeException e) {
-                LOG.warn("node id {} was not given back: {}. A node started with this id takes it over once"
-                        + " PostgreSQL has seen this node's connections close (at the latest after the dead-node"
-                        + " limit, {})", config.nodeId(), e.getMessage(),
-                        Durations.describe(config.heartbeatInterval().multipliedBy(config.missedHeartbeats())));
-            } finally {
-                nodeLock.release();
-            }
+            releaseNodeId();
         }
         LOG.info("job engine stopped on node {}", config.nodeId());
+    }
+
+    /** Gives this node's id back ({@link #claimNodeId}): a node started with it next takes it at once. */
+    private void releaseNodeId() {
+        try {
+            store.nodeLeases().release(config.nodeId(), instance);
+        } catch (RuntimeException e) {
+            LOG.warn("node id {} was not given back: {}. A node started with this id takes it over once"
+                    + " PostgreSQL has seen this node's connections close (at the latest after the dead-node"
+                    + " limit, {})", config.nodeId(), e.getMessage(),
+                    Durations.describe(config.heartbeatInterval().multipliedBy(config.missedHeartbeats())));
+        } finally {
+            nodeLock.release();
+        }
     }
 
     /**

@@ -159,6 +159,27 @@ class PostgresNodeIdTest {
     }
 
     /**
+     * review15: a start refused by the step run once the id is claimed (the application writing the
+     * secrets it generated) gives the id back at once, and picks nothing: the next node with the id
+     * starts without waiting.
+     */
+    @Test
+    void aStartRefusedOnceItsIdWasClaimedGivesItBack() {
+        JobEngine refused = engine("node-a");
+        assertThatThrownBy(() -> refused.start(() -> {
+            assertThat(store.nodeLeases().holder("node-a")).as("claimed before it runs").isPresent();
+            throw new IllegalStateException("cannot write the secret");
+        })).hasMessage("cannot write the secret");
+        assertThat(store.nodeLeases().holder("node-a")).as("given back").isEmpty();
+        assertThat(logged(Level.INFO, "job engine started")).isFalse();
+
+        engine("node-a").start();
+
+        assertThat(store.nodeLeases().holder("node-a")).isPresent();
+        assertThat(logged(Level.WARN, "is held by another node")).isFalse();
+    }
+
+    /**
      * A host that vanished without closing its connection (its session, still holding the id's
      * advisory lock, not yet ended by PostgreSQL): its claim is taken over once its last renewal is
      * older than the dead-node limit.
