@@ -224,7 +224,7 @@ final class JobTask implements ExecutionHandler<Void> {
             if (shares) {
                 SharedResources.release(store, jobId, config.nodeId());
             }
-            if (job.concurrency() > 0) {
+            if (job.concurrency() > 0 && !(next instanceof AfterTheCommand after && after.slotFreed())) {
                 freeSlot(job, next instanceof AfterTheCommand ? this::untilGraceOver : this::untilStopping);
             }
         }
@@ -330,7 +330,7 @@ final class JobTask implements ExecutionHandler<Void> {
             boolean current = record(jobId, "record its interrupted attempt",
                     () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
-            return current ? new AfterTheCommand(tolerant(jobId, rescheduleIn(Duration.ZERO)))
+            return current ? new AfterTheCommand(tolerant(jobId, rescheduleIn(Duration.ZERO)), false)
                     : supersededBy(jobId, attempt);
         }
         return afterAttempt(job, attempt, version, outcome);
@@ -393,12 +393,16 @@ final class JobTask implements ExecutionHandler<Void> {
      * another node started a later attempt meanwhile (this node's heartbeat had stopped for longer
      * than the dead-node limit): then the job is its now, and this node lets go of it. A final
      * state removes the job's execution in the same transaction (then {@code next}, db-scheduler's
-     * own remove, is skipped), unless the execution changed meanwhile.
+     * own remove, is skipped), unless the execution changed meanwhile. A job of a rule with a
+     * concurrency limit gives its slot up (whichever node took it) and wakes the next in line in that
+     * transaction too: also when this node only concluded an attempt a dead node ran (review14 F2).
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
             JobEvents.Ending ending, CompletionHandler<Void> next) {
+        String slotRule = job.concurrency() > 0 ? job.ruleName() : null;
         ExecutionLedger.Finished finished = waits.call(job.id(), "record its attempt",
-                () -> ledger.finishAttempt(job.id(), attempt, outcome, state, version), this::untilGraceOver);
+                () -> ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule),
+                this::untilGraceOver);
         boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
         tell(job, ending, outcome);
         if (current && state.isFinal()) {
@@ -408,9 +412,9 @@ final class JobTask implements ExecutionHandler<Void> {
             told(job, ending);
         }
         if (finished == ExecutionLedger.Finished.RECORDED_AND_DEQUEUED) {
-            return DEQUEUED;
+            return new AfterTheCommand(DEQUEUED, slotRule != null);
         }
-        return current ? new AfterTheCommand(next) : supersededBy(job.id(), attempt);
+        return current ? new AfterTheCommand(next, slotRule != null) : supersededBy(job.id(), attempt);
     }
 
     /** The execution was removed with the job's final state: nothing left for db-scheduler to do. */
@@ -549,8 +553,12 @@ final class JobTask implements ExecutionHandler<Void> {
         };
     }
 
-    /** What comes after an attempt whose command ran and whose outcome is known: see {@link #completing}. */
-    private record AfterTheCommand(CompletionHandler<Void> next) implements CompletionHandler<Void> {
+    /**
+     * What comes after an attempt whose command ran and whose outcome is known: see {@link #completing}.
+     * {@code slotFreed}: the job's concurrency slot was given up with its outcome ({@link #finish}), so
+     * that there is nothing left for {@link #freeSlot} to do.
+     */
+    private record AfterTheCommand(CompletionHandler<Void> next, boolean slotFreed) implements CompletionHandler<Void> {
         @Override
         public void complete(com.github.kagkarlsson.scheduler.task.ExecutionComplete complete,
                 com.github.kagkarlsson.scheduler.task.ExecutionOperations<Void> operations) {

@@ -182,11 +182,11 @@ final class ProcessTree {
     }
 
     /**
-     * SIGTERM to every member, then, after the grace period or as soon as they are all gone, a
-     * fresh look for members (whatever forked meanwhile) and SIGKILL to those; completes once
-     * all are gone, or gives up ten seconds after the SIGKILL (a process stuck in the kernel).
-     * When the first look finds no member there is no second one: a process that is not alive
-     * cannot fork.
+     * SIGTERM to every member; as soon as they are all gone, a fresh look for members (whatever
+     * forked meanwhile), which get SIGTERM too and what is left of the grace period, and so on; once
+     * the grace period is over, a fresh look and SIGKILL to those; completes once all are gone, or
+     * gives up ten seconds after the SIGKILL (a process stuck in the kernel). When the first look
+     * finds no member there is no second one: a process that is not alive cannot fork.
      */
     CompletableFuture<Termination> terminate(Duration grace, ScheduledExecutorService scheduler) {
         return terminate(grace, scheduler, () -> { });
@@ -206,16 +206,48 @@ final class ProcessTree {
         } else {
             first.forEach(ProcessHandle::destroy);
         }
-        return whenGone(first, grace, scheduler).thenCompose(ignored -> {
+        long deadline = System.nanoTime() + grace.toNanos();
+        Set<Long> signalled = new HashSet<>();
+        first.forEach(p -> signalled.add(p.pid()));
+        return termUntilGone(first, deadline, signalled, named, scheduler).thenCompose(ignored -> {
             Set<ProcessHandle> left = members();
             if (left.isEmpty()) {
-                return CompletableFuture.completedFuture(new Termination(first.size(), grace.isZero(), named));
+                return CompletableFuture.completedFuture(new Termination(signalled.size(), grace.isZero(), named));
             }
             List<String> more = new ArrayList<>(named);
             more.addAll(names(left));
             left.forEach(ProcessHandle::destroyForcibly);
-            return whenGone(left, AFTER_KILL, scheduler).thenApply(gone -> new Termination(first.size(), true,
+            return whenGone(left, AFTER_KILL, scheduler).thenApply(gone -> new Termination(signalled.size(), true,
                     more.stream().distinct().toList()));
+        });
+    }
+
+    /**
+     * Waits until {@code current} are gone or the deadline passed; when they went before it, looks
+     * again and gives what forked meanwhile SIGTERM and the rest of the grace period. Such a process
+     * (a script's next command, started between the look and the signal) got SIGKILL at once, and the
+     * attempt was said to be "terminated (SIGKILL after the 10s grace period)" within a second of its
+     * timeout (tryout15 F6). Completes when nothing is left, or at the deadline.
+     */
+    private CompletableFuture<Void> termUntilGone(Set<ProcessHandle> current, long deadline, Set<Long> signalled,
+            List<String> named, ScheduledExecutorService scheduler) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return whenGone(current, Duration.ofNanos(left), scheduler).thenCompose(allGone -> {
+            if (!allGone || deadline - System.nanoTime() <= 0) {
+                return CompletableFuture.completedFuture(null);
+            }
+            Set<ProcessHandle> forked = new LinkedHashSet<>(members());
+            forked.removeIf(p -> signalled.contains(p.pid()));
+            if (forked.isEmpty()) {
+                return CompletableFuture.completedFuture(null);
+            }
+            forked.forEach(p -> signalled.add(p.pid()));
+            named.addAll(names(forked));
+            forked.forEach(ProcessHandle::destroy);
+            return termUntilGone(forked, deadline, signalled, named, scheduler);
         });
     }
 

@@ -2,6 +2,7 @@ package org.buildhook.runner.store;
 
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +73,7 @@ final class CallsInFlight {
         held.remove(c);
         try {
             c.abort(Runnable::run);
-        } catch (java.sql.SQLException | RuntimeException e) {
+        } catch (SQLException | RuntimeException e) {
             // Closed meanwhile: nothing left to end.
         }
     }

@@ -118,7 +118,9 @@ final class Database implements AutoCloseable {
         }
         if (dialect != Dialect.POSTGRESQL) {
             return writeHealth.writable(needRoom -> {
-                inTransaction("check that writes work", Durability.DEFERRED, c -> {
+                // In a batch of its own: the 64 KiB that do not fit on a full disk make SQLite roll the whole
+                // batch back, which failed the runner's bookkeeping queued beside it too (review14 F13).
+                inTransactionAlone("check that writes work", Durability.DEFERRED, c -> {
                     probe(c);
                     // Row 2 holds the room a full disk's probe needs; gone again once writes work.
                     try (PreparedStatement room = c.prepareStatement(needRoom
@@ -378,6 +380,28 @@ final class Database implements AutoCloseable {
             writeHealth.failed(e);
             throw e;
         }
+    }
+
+    /**
+     * As {@link #inTransaction(String, Durability, Work)}; on SQLite committed in a batch of its own
+     * ({@link SqliteWriter#submit(String, Durability, boolean, Work)}), for a transaction whose failure
+     * may roll back the whole batch it is in.
+     */
+    private <T> T inTransactionAlone(String what, Durability durability, Work<T> work) {
+        try {
+            if (writer != null) {
+                return writer.submit(what, durability, true, work);
+            }
+            return pooledTransaction(what, durability, work);
+        } catch (StoreUnavailableException e) {
+            writeHealth.failed(e);
+            throw e;
+        }
+    }
+
+    /** SQLite: the transactions handed to the writer and not yet taken into a batch; 0 on PostgreSQL (for tests). */
+    int writerWaiting() {
+        return writer == null ? 0 : writer.waiting();
     }
 
     /**

@@ -1130,19 +1130,48 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion) {
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null);
+    }
+
+    /**
+     * As {@link #finishAttempt(String, int, JobOutcome, JobState, long)}, for a job of a rule with a
+     * concurrency limit ({@code slotRule}): the job ends (a final state) or goes to a retry's backoff
+     * ({@link JobState#QUEUED}) holding no slot, whichever node took the slot it had, and the rule's next
+     * jobs in line are woken in the same transaction ({@link SlotLine#wakeTurn}); a retry in its backoff
+     * leaves the line too (not {@code slot_waiting}), as {@link #inLine} says. Before, the slot was freed
+     * only by the node that ran the attempt, in a transaction of its own after this one: a job concluded
+     * by another node from what its attempt came to before its node died ({@link #decided}) left the dead
+     * node's slot counted as held while its execution was picked, and once that was removed nobody woke
+     * the next job, which waited for {@code runner.slot-retry} with the slot free (review14 F2); so did
+     * every job whose node died between the two transactions. Nothing of the slots changes when a later attempt has started
+     * ({@link Finished#SUPERSEDED}): that attempt's node holds the slot now.
+     *
+     * @param slotRule the job's rule when it has a concurrency limit, else null (nothing more than the
+     *                 method above)
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
+            long executionVersion, String slotRule) {
         // An end nobody recorded (the attempt's node died on another host before the sweep could say when)
         // stays unknown (NULL), for the attempt and for the job it ends: "now" made the attempt seem to
         // have run through the downtime (wording15). Every surface says "unknown" for it.
         Instant ended = outcome.ended();
         String log = outcome.logFile() == null ? null : outcome.logFile().toString();
-        if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED) {
+        if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED && slotRule == null) {
             return finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log);
         }
-        return db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
+        int[] woken = new int[1];
+        Finished finished = db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
+            woken[0] = 0;
+            if (slotRule != null) {
+                // Before any row lock (SlotLine.inTurn).
+                line.inTurn(c, slotRule);
+            }
             updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
                     outcome.message());
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
-                    + " log_path = ?, message = ? WHERE id = ? AND attempts = ?")) {
+                    + " log_path = ?, message = ?" + (slotRule != null ? ", slot_waiting = 0" : "")
+                    + " WHERE id = ? AND attempts = ?")) {
                 p.setString(1, next.name());
                 Rows.setInteger(p, 2, outcome.exitCode());
                 Rows.setInstant(p, 3, next.isFinal() ? ended : null);
@@ -1159,24 +1188,38 @@ public final class ExecutionLedger {
                 // then reads superseded): for any other state the statement would change nothing.
                 Supersede.settle(c, jobId);
             }
-            if (executionVersion < 0 || !next.isFinal()) {
-                return Finished.RECORDED;
+            Finished done = Finished.RECORDED;
+            if (executionVersion >= 0 && next.isFinal()) {
+                try (PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
+                        + " AND task_instance = ? AND version = ?")) {
+                    p.setString(1, JobQueue.TASK_NAME);
+                    p.setString(2, jobId);
+                    p.setLong(3, executionVersion);
+                    done = p.executeUpdate() == 1 ? Finished.RECORDED_AND_DEQUEUED : Finished.RECORDED;
+                }
             }
-            try (PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
-                    + " AND task_instance = ? AND version = ?")) {
-                p.setString(1, JobQueue.TASK_NAME);
-                p.setString(2, jobId);
-                p.setLong(3, executionVersion);
-                return p.executeUpdate() == 1 ? Finished.RECORDED_AND_DEQUEUED : Finished.RECORDED;
+            if (slotRule != null && (next.isFinal() || next == JobState.QUEUED)) {
+                // Any node's: the attempt is over, and a later one would have made this a SUPERSEDED.
+                try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?")) {
+                    p.setString(1, jobId);
+                    p.executeUpdate();
+                }
+                woken[0] = line.wakeTurn(c, slotRule, jobId);
             }
+            return done;
         });
+        if (woken[0] > 0) {
+            jobsDue.run();
+        }
+        return finished;
     }
 
     /**
      * PostgreSQL: {@link #finishAttempt(String, int, JobOutcome, JobState, long)} in one statement
      * run in autocommit mode, one round trip instead of a transaction's five (docs/BENCHMARKS.md,
      * "Fifth pass: PostgreSQL"), for every state but cancelled (whose supersede settle stays in the
-     * transaction). The same three writes as data-modifying {@code WITH} parts: the job's row first
+     * transaction) and for every job but one of a rule with a concurrency limit (whose slot is freed and
+     * whose rule's line is woken in the transaction, after the rule's turn is taken). The same three writes as data-modifying {@code WITH} parts: the job's row first
      * (the row lock every other writer of a job's attempts takes first, as
      * {@link #startAttempt} and {@link #interruptLeftover} do), only while the attempt is still the
      * job's latest; the execution's removal only when that update happened ({@code EXISTS} on

@@ -77,7 +77,7 @@ final class SqliteWriter implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteWriter.class);
 
-    private static final Task<Void> STOP = new Task<>("stop", Durability.DEFERRED, c -> null);
+    private static final Task<Void> STOP = new Task<>("stop", Durability.DEFERRED, false, c -> null);
 
     private final DataSource pool;
     private final BiFunction<String, SQLException, RunnerException> translate;
@@ -151,12 +151,21 @@ final class SqliteWriter implements AutoCloseable {
 
     /** Runs {@code work} in the next batch and waits until that batch committed or failed. */
     <T> T submit(String what, Durability durability, Database.Work<T> work) {
+        return submit(what, durability, false, work);
+    }
+
+    /**
+     * As {@link #submit(String, Durability, Database.Work)}; {@code alone}: in a batch of its own, for a
+     * transaction that may fail in a way SQLite answers by rolling the whole batch back (the health probe
+     * that needs room on a full disk: {@code SQLITE_FULL}), so that it never fails the others with it.
+     */
+    <T> T submit(String what, Durability durability, boolean alone, Database.Work<T> work) {
         boolean accept = durability == Durability.DURABLE;
         if (accept) {
             acceptsWaiting.incrementAndGet(); // before it is queued: the writer's lock wait shortens at once
         }
         try {
-            return submitLater(what, durability, work).get();
+            return submitLater(what, durability, alone, work).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("interrupted while waiting to " + what
@@ -182,10 +191,15 @@ final class SqliteWriter implements AutoCloseable {
      * committed or failed. Transactions handed in by one thread run in the order it handed them in.
      */
     <T> CompletableFuture<T> submitLater(String what, Durability durability, Database.Work<T> work) {
+        return submitLater(what, durability, false, work);
+    }
+
+    private <T> CompletableFuture<T> submitLater(String what, Durability durability, boolean alone,
+            Database.Work<T> work) {
         if (Thread.currentThread() == thread) {
             throw new IllegalStateException("a store transaction must not start another one (" + what + ")");
         }
-        Task<T> task = new Task<>(what, durability, work);
+        Task<T> task = new Task<>(what, durability, alone, work);
         if (closed) {
             throw closedError(what);
         }
@@ -225,6 +239,7 @@ final class SqliteWriter implements AutoCloseable {
         List<Task<?>> batch = new ArrayList<>();
         List<Task<?>> deferred = new ArrayList<>();
         List<Task<?>> durable = new ArrayList<>();
+        List<Task<?>> alone = new ArrayList<>();
         while (true) {
             batch.clear();
             try {
@@ -242,12 +257,18 @@ final class SqliteWriter implements AutoCloseable {
             // does not wait for the disk; then the durable ones (accepts) with their fsync. So the
             // start of a job never waits for another delivery's fsync, and an accept's commit carries
             // no bookkeeping.
+            // A transaction handed in to run alone commits in a batch of its own, after the deferred ones:
+            // one whose failure makes SQLite roll the whole transaction back fails no other (review14 F13).
             deferred.clear();
             durable.clear();
+            alone.clear();
             for (Task<?> task : batch) {
-                (task.durability == Durability.DURABLE ? durable : deferred).add(task);
+                (task.alone ? alone : task.durability == Durability.DURABLE ? durable : deferred).add(task);
             }
             runSafely(deferred);
+            for (Task<?> task : alone) {
+                runSafely(List.of(task));
+            }
             runSafely(durable);
             if (stop) {
                 break;
@@ -495,12 +516,15 @@ final class SqliteWriter implements AutoCloseable {
     private static final class Task<T> {
         private final String what;
         private final Durability durability;
+        /** Whether it commits in a batch of its own. */
+        private final boolean alone;
         private final Database.Work<T> work;
         private final CompletableFuture<T> result = new CompletableFuture<>();
 
-        Task(String what, Durability durability, Database.Work<T> work) {
+        Task(String what, Durability durability, boolean alone, Database.Work<T> work) {
             this.what = what;
             this.durability = durability;
+            this.alone = alone;
             this.work = work;
         }
 

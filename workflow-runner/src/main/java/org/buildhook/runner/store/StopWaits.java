@@ -3,19 +3,24 @@ package org.buildhook.runner.store;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
+import org.slf4j.LoggerFactory;
 
 /**
  * How long the store's callers wait for a connection once the node is stopping. Normally each waits
  * up to the pools' connection wait ({@code store.connect-timeout}). Once {@link #stopping()} was
  * called, a store that could not give a connection within that wait because it could not be reached
  * (a failure to connect, not a pool whose connections were all in use) is not waited for again until
- * that long has passed: the steps of a stop that need the store in turn (recording the interrupted attempts, db-scheduler's own bookkeeping, giving the node id back)
- * each waited the full wait in turn, so a stop during an outage took a multiple of it (seen after
+ * that long has passed: the steps of a stop that need the store in turn (recording the interrupted
+ * attempts, db-scheduler's own bookkeeping, giving the node id back) each waited the full wait in turn, so a stop during an outage took a multiple of it (seen after
  * tryout8). Those steps then fail at once, and say what they could not do; what they leave is
  * found by the next start or another node, as after a crash. Before the stop's grace period has
  * ended nothing changes: during it the node still stores deliveries and records the outcomes of the
@@ -23,18 +28,20 @@ import javax.sql.DataSource;
  */
 final class StopWaits implements AutoCloseable {
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StopWaits.class);
+    private static final org.slf4j.Logger LOG = LoggerFactory.getLogger(StopWaits.class);
 
     private final long windowNanos;
     /** PostgreSQL: the connections held now, for {@link #stopping()}'s watch; {@code null} on SQLite. */
     private final CallsInFlight calls;
     private volatile boolean stopping;
     private volatile long stoppingAt;
-    private volatile long failedAt;
-    private volatile String failure;
+    /** The last failure to get a connection because the store could not be reached; {@code null} before any. */
+    private volatile Failure failure;
     /** Why the stop no longer waits for the store at all, once a call went unanswered; or {@code null}. */
     private volatile String gaveUp;
-    private java.util.concurrent.ScheduledExecutorService watch;
+    private ScheduledExecutorService watch;
+    /** Whether the watch failed once already: said at WARN the first time only. */
+    private volatile boolean watchFailed;
 
     /** @param window how long a failure to get a connection is believed during a stop: the connection wait */
     StopWaits(Duration window) {
@@ -46,8 +53,13 @@ final class StopWaits implements AutoCloseable {
      * @param watchCalls    PostgreSQL: whether the calls in flight are watched during a stop (see {@link #stopping()})
      */
     StopWaits(Duration window, boolean watchCalls) {
+        this(window, watchCalls ? new CallsInFlight() : null);
+    }
+
+    /** @param calls the calls in flight to watch during a stop, or {@code null} for none (SQLite) */
+    StopWaits(Duration window, CallsInFlight calls) {
         this.windowNanos = window.toNanos();
-        this.calls = watchCalls ? new CallsInFlight() : null;
+        this.calls = calls;
     }
 
     /**
@@ -65,14 +77,31 @@ final class StopWaits implements AutoCloseable {
         stoppingAt = System.nanoTime();
         stopping = true;
         if (calls != null) {
-            watch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            watch = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "buildhook-stop-watch");
                 t.setDaemon(true);
                 return t;
             });
-            long every = Math.max(50, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(windowNanos) / 10);
-            watch.scheduleWithFixedDelay(this::endUnansweredCalls, every, every,
-                    java.util.concurrent.TimeUnit.MILLISECONDS);
+            long every = Math.max(50, TimeUnit.NANOSECONDS.toMillis(windowNanos) / 10);
+            watch.scheduleWithFixedDelay(this::watchCalls, every, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * One look of the watch. An exception thrown out of it would end the watch without a word
+     * ({@code scheduleWithFixedDelay} runs a task that threw no more), and a stop would then wait
+     * without end for a call the database never answers: it is said, and the next look comes as ever.
+     */
+    private void watchCalls() {
+        try {
+            endUnansweredCalls();
+        } catch (RuntimeException e) {
+            if (!watchFailed) {
+                watchFailed = true;
+                LOG.warn("the stop's watch of the store's unanswered calls failed; it looks again in a moment", e);
+            } else {
+                LOG.debug("the stop's watch of the store's unanswered calls failed again: {}", e.toString());
+            }
         }
     }
 
@@ -82,13 +111,13 @@ final class StopWaits implements AutoCloseable {
             return;
         }
         if (gaveUp == null) {
-            gaveUp = "the store left a call unanswered for " + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(
-                    windowNanos) + " ms during this stop";
+            gaveUp = "the store left a call unanswered for " + TimeUnit.NANOSECONDS.toMillis(windowNanos)
+                    + " ms during this stop";
             LOG.warn("stopped waiting for the store: it left {} call(s) unanswered for {} ms after the grace period"
                     + " (a network partition or a hung database server); they end with a connection failure and the"
                     + " stop's remaining steps that need the store fail at once. What they could not record is found by"
                     + " the next start or another node, as after a crash", stuck.size(),
-                    java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(windowNanos));
+                    TimeUnit.NANOSECONDS.toMillis(windowNanos));
         }
         stuck.forEach(calls::abort);
     }
@@ -99,21 +128,27 @@ final class StopWaits implements AutoCloseable {
         if (given != null) {
             throw new SQLTransientConnectionException("not waited for: " + given, "08001");
         }
-        String why = failure;
-        if (stopping && why != null && System.nanoTime() - failedAt < windowNanos) {
+        Failure last = failure;
+        if (stopping && last != null && System.nanoTime() - last.at() < windowNanos) {
             throw new SQLTransientConnectionException("not waited for: the store could not be reached a moment"
-                    + " ago during this stop (" + why + ")", "08001");
+                    + " ago during this stop (" + last.why() + ")", "08001");
         }
         try {
             Connection c = pool.getConnection();
             return calls == null ? c : calls.track(c);
         } catch (SQLException e) {
             if (couldNotConnect(e)) {
-                failure = e.getMessage();
-                failedAt = System.nanoTime();
+                failure = new Failure(e.getMessage(), System.nanoTime());
             }
             throw e;
         }
+    }
+
+    /**
+     * A failure to connect and when it came ({@link System#nanoTime()}), read as one: in two volatile
+     * fields a stop could pair one failure's message with another's time.
+     */
+    private record Failure(String why, long at) {
     }
 
     /**
@@ -186,7 +221,7 @@ final class StopWaits implements AutoCloseable {
             }
 
             @Override
-            public Logger getParentLogger() throws java.sql.SQLFeatureNotSupportedException {
+            public Logger getParentLogger() throws SQLFeatureNotSupportedException {
                 return pool.getParentLogger();
             }
 

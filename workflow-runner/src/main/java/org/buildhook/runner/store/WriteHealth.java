@@ -1,15 +1,17 @@
 package org.buildhook.runner.store;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Whether the store's writes work, for {@code /healthz}: a database that answers reads may still
  * refuse every write (SQLite file read-only, disk full, a PostgreSQL standby).
  *
- * <p>Write transactions report their end here (two volatile writes: nothing on the hot path
- * waits): every failure, and a success only where it shows that writes work (SQLite's commits that
- * changed rows; on PostgreSQL the probe's only, see {@code Database#writable}). {@link #writable} believes the last outcome while it is fresh — a success for
+ * <p>Write transactions report their end here (one compare-and-set of an immutable {@link State}:
+ * nothing on the hot path waits): every failure, and a success only where it shows that writes work
+ * (SQLite's commits that changed rows; on PostgreSQL the probe's only, see {@code Database#writable}).
+ * {@link #writable} believes the last outcome while it is fresh — a success for
  * {@link #TRUST_SUCCESS}, a failure for {@link #TRUST_FAILURE} — and otherwise runs one small probe
  * write, so an idle server notices a full disk, and a failing one notices the disk freed, without
  * a delivery having to try. One probe at a time; health checks meanwhile get the last outcome.
@@ -18,7 +20,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * that rewrites a page already there, or fits where the refused write's own frames had claimed room
  * in SQLite's WAL before the disk ran out, commits while every delivery is refused (tryout13 F1). So
  * after such a failure only a probe that needs room itself ({@link Probe#run(boolean)} with
- * {@code true}) says that writes work again, not the other commits.
+ * {@code true}) says that writes work again, not the other commits. The outcome, its time, its cause
+ * and whether it was for want of room change together: kept in separate volatile fields, a commit
+ * that read "not for want of room" between a full-disk failure's writes cleared that failure, which
+ * left {@code /healthz} at 200 on a full disk until the next refused write (review14 F4).
  *
  * <p>Ages are measured with {@link System#nanoTime()}: elapsed time, immune to clock steps.
  */
@@ -29,13 +34,35 @@ final class WriteHealth {
     /** How long a failed write is believed before a health check probes again: at most one probe a second. */
     static final long TRUST_FAILURE = TimeUnit.SECONDS.toNanos(1);
 
+    /**
+     * The last outcome, all of it at once.
+     *
+     * @param at      when it was reported ({@link System#nanoTime()})
+     * @param failure why the write failed, or {@code null} when it worked
+     * @param cause   the exception {@code failure} came from, when one did (for {@code /healthz}'s reason)
+     * @param noRoom  whether {@code failure} was for want of room: then only a probe that needs room clears it
+     */
+    private record State(long at, String failure, Throwable cause, boolean noRoom) {
+
+        static State worked() {
+            return new State(System.nanoTime(), null, null, false);
+        }
+    }
+
     private final ReentrantLock probing = new ReentrantLock();
-    private volatile long lastAt = System.nanoTime() - TRUST_SUCCESS - 1;
-    private volatile String failure;
-    /** The exception {@link #failure} came from, when one did (for {@code /healthz}'s reason). */
-    private volatile Throwable failureCause;
-    /** Whether {@link #failure} was for want of room: then only a probe that needs room clears it. */
-    private volatile boolean noRoom;
+    private final AtomicReference<State> state = new AtomicReference<>(
+            new State(System.nanoTime() - TRUST_SUCCESS - 1, null, null, false));
+    /** Run between reading the state and swapping it: a test's seam at the interleaving; else nothing. */
+    private final Runnable midway;
+
+    WriteHealth() {
+        this(() -> { });
+    }
+
+    /** @param midway run by every change of the state after it read the state and before it swaps it */
+    WriteHealth(Runnable midway) {
+        this.midway = midway;
+    }
 
     /** A probe write: one transaction that reports to this object like any other. */
     interface Probe {
@@ -48,18 +75,23 @@ final class WriteHealth {
 
     /** A write transaction committed; it does not vouch for a disk that was full (see the class comment). */
     void succeeded() {
-        if (noRoom) {
-            return;
+        while (true) {
+            State now = state.get();
+            if (now.noRoom()) {
+                return;
+            }
+            midway.run();
+            // Not swapped when a failure came meanwhile: read again, which may be one for want of room.
+            if (state.compareAndSet(now, State.worked())) {
+                return;
+            }
         }
-        failure = null;
-        lastAt = System.nanoTime();
     }
 
     /** The probe committed: writes work, room included when it was asked to need room. */
     private void probed() {
-        failure = null;
-        noRoom = false;
-        lastAt = System.nanoTime();
+        midway.run();
+        state.set(State.worked());
     }
 
     /** A write transaction failed because the store cannot write ({@link StoreUnavailableException}). */
@@ -73,10 +105,8 @@ final class WriteHealth {
     }
 
     private void record(String why, boolean noRoom, Throwable cause) {
-        failureCause = cause;
-        failure = why == null ? "unknown" : why;
-        this.noRoom = noRoom;
-        lastAt = System.nanoTime();
+        midway.run();
+        state.set(new State(System.nanoTime(), why == null ? "unknown" : why, cause, noRoom));
     }
 
     /** As {@link #failed(String, boolean)}, from the exception that said so. */
@@ -89,14 +119,14 @@ final class WriteHealth {
      * transaction, asked to need room when the last failure was for want of it). Never throws.
      */
     boolean writable(Probe probe) {
-        String last = failure;
-        long age = System.nanoTime() - lastAt;
-        if (age <= (last == null ? TRUST_SUCCESS : TRUST_FAILURE)) {
-            return last == null;
+        State last = state.get();
+        long age = System.nanoTime() - last.at();
+        if (age <= (last.failure() == null ? TRUST_SUCCESS : TRUST_FAILURE)) {
+            return last.failure() == null;
         }
         if (probing.tryLock()) {
             try {
-                if (probe.run(last != null && noRoom)) {
+                if (probe.run(last.failure() != null && last.noRoom())) {
                     probed();
                 }
             } catch (RuntimeException e) {
@@ -105,16 +135,16 @@ final class WriteHealth {
                 probing.unlock();
             }
         }
-        return failure == null;
+        return state.get().failure() == null;
     }
 
     /** Why the last write failed, or {@code null} when it succeeded. */
     String lastFailure() {
-        return failure;
+        return state.get().failure();
     }
 
     /** The failure of the last write, or {@code null} when it succeeded. */
     Throwable lastFailureCause() {
-        return failure == null ? null : failureCause;
+        return state.get().cause();
     }
 }

@@ -182,7 +182,7 @@ abstract class AbstractStoreOutageTest {
     @Test
     void anOutcomeThatMeetsAStoreOutageIsRecordedWhenTheStoreAnswersAndTheCommandDoesNotRunAgain() throws Exception {
         doThrow(outage(), outage(), outage()).doCallRealMethod().when(ledger)
-                .finishAttempt(anyString(), anyInt(), any(), any(), anyLong());
+                .finishAttempt(anyString(), anyInt(), any(), any(), anyLong(), any());
         engine.start();
         Path runs = dir.resolve("runs");
 
@@ -192,7 +192,7 @@ abstract class AbstractStoreOutageTest {
         assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(done.job().exitCode()).isZero();
         assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
-        verify(ledger, times(4)).finishAttempt(eq(jobId), eq(1), any(), eq(JobState.SUCCEEDED), anyLong());
+        verify(ledger, times(4)).finishAttempt(eq(jobId), eq(1), any(), eq(JobState.SUCCEEDED), anyLong(), any());
         await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
         assertThat(Files.readAllLines(runs)).containsExactly("run");
     }
@@ -302,7 +302,7 @@ abstract class AbstractStoreOutageTest {
                 throw outage();
             }
             return call.callRealMethod();
-        }).when(ledger).finishAttempt(anyString(), anyInt(), any(), any(), anyLong());
+        }).when(ledger).finishAttempt(anyString(), anyInt(), any(), any(), anyLong(), any());
         engine.start();
         Path runs = dir.resolve("runs");
         String jobId = acceptCountingJob(runs);

@@ -262,6 +262,49 @@ abstract class AbstractWorkflowCrashTest {
     }
 
     /**
+     * review14 F2: a job of a {@code concurrency: 1} rule whose timeout fired, its node killed (kill -9)
+     * inside the kill grace while it held the rule's slot, is concluded TIMED_OUT by the node that takes it
+     * over; that frees the slot and wakes the next job in line, which starts. With a {@code runner.slot-retry}
+     * of an hour a missing wake shows as a job that does not start: before, the dead node's slot was never
+     * given up on that path, and the next job, refused while the first ran, waited for its next try.
+     */
+    @Test
+    void aJobConcludedAfterItsNodeWasKilledHoldingItsRulesSlotWakesTheNextInLine() throws Exception {
+        Path events = dir.resolve("events");
+        Path hang = Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
+                + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
+                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
+                + "while [ -d " + dir + " ]; do sleep 0.05 & wait $!; done\n");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
+                + "  - name: hang\n"
+                + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 5s, concurrency: 1}\n");
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1,2", "killGrace=600",
+                    "slotRetry=3600");
+            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && lines(events, "T ").size() == 1);
+            Map<String, Job> byLabel = byLabel(store, "hang");
+            String first = byLabel.get("hang-1").id();
+            String second = byLabel.get("hang-2").id();
+            // The second was refused the slot while the first ran, and put back for an hour.
+            awaitOrExplain(store, () -> Optional.ofNullable(job(store, second).message()).orElse("")
+                    .contains("waiting for a concurrency slot"));
+            await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> decided(store, first) != null);
+            NodeProcess taker = cluster() ? node("taker", config, "threads=2", "slotRetry=3600") : null;
+            victim.kill();
+            if (taker == null) {
+                taker = node("taker", config, "threads=2", "slotRetry=3600");
+            }
+
+            awaitOrExplain(store, () -> lines(events, "S ").size() == 2);
+
+            assertThat(lines(events, "S ").get(1).split(" ")[2]).isEqualTo("hang-2");
+            assertThat(job(store, first).state()).isEqualTo(JobState.TIMED_OUT);
+            assertThat(store.job(first).orElseThrow().attempts()).hasSize(1);
+        }
+    }
+
+    /**
      * A job whose program exited 0 has what it left running ended (SIGTERM, SIGKILL after the kill
      * grace) before its outcome is recorded; its node killed inside that grace leaves an attempt
      * that had succeeded. The node that takes the job over records it SUCCEEDED, starts its

@@ -32,7 +32,8 @@ import org.buildhook.runner.store.StoreConfig;
  * slowScript, quickScript, label (prefix of the job labels), concurrency (of the slow rule), heartbeat (ms,
  * default 1000), missed (heartbeats missed before the node is taken for dead, default 20), rules (a rules
  * file) with builds (comma-separated build ids: each delivered as the JobServ fixture with that
- * {@code build_id}, matched against the rules and stored with its jobs, as the servlet does).
+ * {@code build_id}, matched against the rules and stored with its jobs, as the servlet does), killGrace
+ * (seconds), slotRetry (seconds, {@code runner.slot-retry}; default 100 ms).
  */
 public final class EngineNode {
 
@@ -63,6 +64,10 @@ public final class EngineNode {
                 Duration.ofMillis(250), Duration.ofMillis(Long.parseLong(a.getOrDefault("heartbeat", "1000"))),
                 Integer.parseInt(a.getOrDefault("missed", "20")), Duration.ofSeconds(5), Duration.ofMillis(100),
                 Duration.ofMillis(200));
+        if (a.containsKey("slotRetry")) {
+            // slotRetry=<seconds>: a long one makes a job that nobody wakes for a free slot one that does not start.
+            config = config.withSlotRetryDelay(Duration.ofSeconds(Long.parseLong(a.get("slotRetry"))));
+        }
         LauncherConfig launching = LauncherConfig.defaults(data.resolve("logs"));
         if (a.containsKey("killGrace")) {
             // killGrace=<seconds>: a long one keeps a test's kill -9 inside the grace period however slow the machine.

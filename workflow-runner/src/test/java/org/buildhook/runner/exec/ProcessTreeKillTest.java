@@ -111,6 +111,44 @@ class ProcessTreeKillTest extends LauncherTest {
         awaitAllGone(Fixtures.pids(pids));
     }
 
+    /**
+     * tryout15 F6: a process the job forked between the first look and the SIGTERM (a script's next
+     * command) was found by the second look and got SIGKILL at once, without SIGTERM or any grace, and
+     * the attempt was said "terminated (SIGKILL after the 10s grace period)" half a second after its
+     * timeout. It gets SIGTERM and the rest of the grace period, like the processes seen first.
+     */
+    @Test
+    void aProcessForkedWhileTheTreeIsBeingStoppedGetsSigtermNotAnImmediateSigkill() throws Exception {
+        Path go = dir.resolve("go");
+        Path child = dir.resolve("child-pid");
+        // The root forks the child only once 'go' exists, that is after the first look: the child
+        // cannot be among the processes signalled first.
+        Process root = new ProcessBuilder("setsid", "/bin/sh", "-c", "while [ ! -f '" + go + "' ]; do sleep 0.05;"
+                + " done; /bin/sh -c 'echo $$ > " + child
+                + "; while :; do sleep 0.05; done' & while :; do sleep 0.05; done").start();
+        java.util.concurrent.ScheduledExecutorService scheduler =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            ProcessTree tree = new ProcessTree(root.toHandle(), true, null);
+
+            ProcessTree.Termination ended = tree.terminate(Duration.ofSeconds(30), scheduler, () -> {
+                try {
+                    java.nio.file.Files.writeString(go, "");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                await().atMost(Duration.ofSeconds(30)).until(() -> java.nio.file.Files.exists(child)
+                        && !java.nio.file.Files.readString(child).isBlank());
+            }).get(60, TimeUnit.SECONDS);
+
+            assertThat(ended.killed()).as("no SIGKILL was needed").isFalse();
+            assertThat(Fixtures.isGone(Long.parseLong(java.nio.file.Files.readString(child).strip()))).isTrue();
+        } finally {
+            scheduler.shutdownNow();
+            root.destroyForcibly();
+        }
+    }
+
     @Test
     void killsAProcessThatLeftTheTreeThroughADoubleFork() throws Exception {
         // The subshell exits at once, so its sleep is re-parented: no longer a descendant.

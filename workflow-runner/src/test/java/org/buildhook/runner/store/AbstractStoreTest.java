@@ -806,6 +806,101 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * review14 F2: a job whose node died holding its rule's slot after its attempt had timed out (or its
+     * program exited) is concluded by the node that picks its revived execution, from what that attempt
+     * came to. Its final state frees the dead node's slot and wakes the next in line in the same
+     * transaction: left, the slot counted as held while the execution was picked, and once the execution
+     * was removed nobody woke the next job, which waited for {@code runner.slot-retry} with the slot free.
+     */
+    @Test
+    void aJobConcludedAfterItsNodeDiedHoldingItsSlotFreesItAndWakesTheNextInLine() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        String[] ids = slotHeldByADeadNode("concluded", 980);
+        String ran = ids[0];
+        String next = ids[1];
+
+        Instant now = Instant.now();
+        assertThat(ledger.finishAttempt(ran, 1, new JobOutcome(JobOutcome.Result.TIMED_OUT, null, now, now,
+                "timed out after 100ms; then its node node-a died before the attempt ended; not run again", null, false),
+                JobState.TIMED_OUT, -1, "concluded")).isEqualTo(ExecutionLedger.Finished.RECORDED);
+
+        assertThat(executionTime(next)).as("woken: the dead node's slot is free").isBeforeOrEqualTo(Instant.now());
+        picked(next);
+        assertThat(ledger.tryAcquireSlot("concluded", 1, next, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /**
+     * As above, for an attempt whose failure leaves a retry: the job goes to its backoff, which takes it out
+     * of its rule's line (a sweep that recorded the attempt interrupted had put it back in, {@code
+     * slot_waiting}), so the younger job is woken and takes the slot rather than waiting behind a job that
+     * is not due for its whole backoff.
+     */
+    @Test
+    void aJobConcludedIntoARetryAfterItsNodeDiedLeavesTheLineAndWakesTheNextInLine() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        String[] ids = slotHeldByADeadNode("retried", 985);
+        String ran = ids[0];
+        String next = ids[1];
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE jobs SET slot_waiting = 1 WHERE id = ?")) {
+            // As the sweep of what the dead node left records it (interruptLeftover).
+            p.setString(1, ran);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+
+        Instant now = Instant.now();
+        assertThat(ledger.finishAttempt(ran, 1, new JobOutcome(JobOutcome.Result.FAILED, 3, now, now,
+                "exited with 3; then its node node-a died before the attempt ended; not run again", null, false),
+                JobState.QUEUED, -1, "retried")).isEqualTo(ExecutionLedger.Finished.RECORDED);
+        dueIn(ran, Duration.ofHours(1));
+        unpicked(ran);
+
+        assertThat(executionTime(next)).as("woken: the dead node's slot is free").isBeforeOrEqualTo(Instant.now());
+        picked(next);
+        assertThat(ledger.tryAcquireSlot("retried", 1, next, "node-b", -1)).as("the retry in its backoff is not ahead")
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /**
+     * Two jobs of a {@code concurrency: 1} rule: the first took the slot on node-a and started its attempt,
+     * the second was refused and put back for an hour; node-a died and node-b picked the first's revived
+     * execution (still picked, by node-b). Returns the two ids.
+     */
+    private String[] slotHeldByADeadNode(String rule, int build) throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (build + i) + "}"), List.of(Plans.job(rule,
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds());
+        }
+        picked(ids.get(0));
+        assertThat(ledger.tryAcquireSlot(rule, 1, ids.get(0), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(ledger.startAttempt(ids.get(0), "node-a")).isEqualTo(1);
+        picked(ids.get(1));
+        assertThat(ledger.tryAcquireSlot(rule, 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        unpicked(ids.get(1));
+        dueIn(ids.get(1), Duration.ofHours(1));
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked_by = ? WHERE task_instance = ?")) {
+            p.setString(1, "node-b");
+            p.setString(2, ids.get(0));
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(executionTime(ids.get(1))).isAfter(Instant.now().plusSeconds(3000));
+        return new String[] {ids.get(0), ids.get(1)};
+    }
+
+    /** Puts the job's execution back in the queue, not picked by any node. */
+    void unpicked(String jobId) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked = ?, picked_by = NULL WHERE task_instance = ?")) {
+            p.setBoolean(1, false);
+            p.setString(2, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    /**
      * A woken job superseded before any node picked it: the newer build's job that superseded it is of the
      * same rule and due at once; its try finds the older job ahead of it for the free slot and wakes it
      * (review12 L1), so the slot does not wait for {@code runner.slot-retry} either.
