@@ -358,6 +358,64 @@ public final class ExecutionLedger {
     }
 
     /**
+     * Gives the jobs still to run of each rule in {@code limits} that rule's limit, as the rules file
+     * now says it: the limit in force is that of the rule's newest job still to run ({@link
+     * #currentLimit}), so without this a reload or a restart that lowered a rule's {@code concurrency}
+     * took effect only once a new delivery stored a job of that rule, and a job stored before it
+     * started beside the running ones under the old, higher limit (chaos15 F1). A job that awaits an
+     * approval is given it too: approved, it would be the newest job still to run.
+     *
+     * <p>A limit set on a rule that had none counts too: its jobs stored without one take a slot when
+     * they start (review15: they were left as they were, and every queued job of a rule just given
+     * {@code concurrency: 1} started at once); a job already running without one holds no slot, so one
+     * job may still start beside it. A limit removed (0) lets the jobs still to run start without a
+     * slot. A job picked at the moment keeps the limit it was read with for that attempt.
+     *
+     * <p>Jobs are written one by one, newest first (the newest is the one that decides), each in a
+     * statement of its own, so no transaction holds more than one job's row. Re-runs keep their plan
+     * (they go by the limit of the rule's other jobs).
+     *
+     * @param limits each rule's {@code concurrency} in the rules now loaded (0: no limit), by rule name;
+     *               negative entries are ignored, the jobs of a rule not in it are left as they are
+     * @return how many jobs were given a new limit
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public int applyLimits(Map<String, Integer> limits) {
+        // One read of the jobs still to run (few, by jobs_state_idx), not one per rule over all its jobs.
+        List<Map.Entry<String, Integer>> toChange = db.inTransaction("read the jobs whose rule's limit changed",
+                Durability.DEFERRED, c -> {
+                    List<Map.Entry<String, Integer>> found = new ArrayList<>();
+                    try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, concurrency FROM jobs WHERE"
+                            + " rerun_of IS NULL AND state IN " + STILL_TO_RUN + " ORDER BY id DESC");
+                            ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            Integer limit = limits.get(rs.getString(2));
+                            if (limit != null && limit >= 0 && rs.getInt(3) != limit) {
+                                found.add(Map.entry(rs.getString(1), limit));
+                            }
+                        }
+                    }
+                    return found;
+                });
+        int changed = 0;
+        for (Map.Entry<String, Integer> job : toChange) {
+            changed += db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET concurrency = ? WHERE id = ?"
+                        + " AND concurrency <> ? AND rerun_of IS NULL AND state IN " + STILL_TO_RUN)) {
+                    p.setInt(1, job.getValue());
+                    p.setString(2, job.getKey());
+                    p.setInt(3, job.getValue());
+                    return p.executeUpdate();
+                }
+            });
+        }
+        return changed;
+    }
+
+    /** The states of a job that may still run an attempt ({@link #applyLimits}). */
+    private static final String STILL_TO_RUN = "('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')";
+
+    /**
      * The rule's concurrency as its newest job still to run was stored with, which the rules in force
      * gave it; {@code otherwise} (SQL: the asking job's own) when there is none; the rule parameter 1. After a
      * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they
@@ -367,64 +425,6 @@ public final class ExecutionLedger {
      * (review12). A sub-query of the statement that counts the slots held and the jobs ahead, not a
      * statement of its own (review12 L16).
      */
-    /**
-     * Gives the jobs still to run of each rule in {@code limits} that rule's limit, as the rules file
-     * now says it: the limit in force is that of the rule's newest job still to run ({@link
-     * #currentLimit}), so without this a reload or a restart that lowered a rule's {@code concurrency}
-     * took effect only once a new delivery stored a job of that rule, and a job stored before it
-     * started beside the running ones under the old, higher limit (chaos15 F1). A job that awaits an
-     * approval is given it too: approved, it would be the newest job still to run.
-     *
-     * <p>Jobs are written one by one, newest first (the newest is the one that decides), each in a
-     * statement of its own, so no transaction holds more than one job's row. Re-runs keep their plan
-     * (they go by the limit of the rule's other jobs), and a job stored without a limit, or a rule
-     * whose limit is now 0, is left as it is.
-     *
-     * @param limits each rule's {@code concurrency} in the rules now loaded, by rule name; entries of
-     *               0 or less are ignored
-     * @return how many jobs were given a new limit
-     * @throws StoreUnavailableException when the store cannot be reached
-     */
-    public int applyLimits(Map<String, Integer> limits) {
-        int changed = 0;
-        for (Map.Entry<String, Integer> rule : limits.entrySet()) {
-            int limit = rule.getValue();
-            if (limit <= 0) {
-                continue;
-            }
-            List<String> ids = db.inTransaction("read the jobs of a rule whose limit changed", Durability.DEFERRED, c -> {
-                List<String> found = new ArrayList<>();
-                try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE rule_name = ?"
-                        + " AND concurrency > 0 AND concurrency <> ? AND rerun_of IS NULL AND state IN " + STILL_TO_RUN
-                        + " ORDER BY id DESC")) {
-                    p.setString(1, rule.getKey());
-                    p.setInt(2, limit);
-                    try (ResultSet rs = p.executeQuery()) {
-                        while (rs.next()) {
-                            found.add(rs.getString(1));
-                        }
-                    }
-                }
-                return found;
-            });
-            for (String id : ids) {
-                changed += db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
-                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET concurrency = ? WHERE id = ?"
-                            + " AND concurrency > 0 AND concurrency <> ? AND state IN " + STILL_TO_RUN)) {
-                        p.setInt(1, limit);
-                        p.setString(2, id);
-                        p.setInt(3, limit);
-                        return p.executeUpdate();
-                    }
-                });
-            }
-        }
-        return changed;
-    }
-
-    /** The states of a job that may still run an attempt ({@link #applyLimits}). */
-    private static final String STILL_TO_RUN = "('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')";
-
     static String currentLimit(String otherwise) {
         return "COALESCE((SELECT concurrency FROM jobs WHERE rule_name = ? AND concurrency > 0 AND state IN"
                 + " ('QUEUED', 'WAITING', 'RUNNING') AND rerun_of IS NULL ORDER BY id DESC LIMIT 1), " + otherwise + ")";

@@ -1077,6 +1077,32 @@ abstract class AbstractStoreTest {
         assertThat(ledger.applyLimits(Map.of("shrink", 1))).as("nothing left to change").isZero();
     }
 
+    /**
+     * review15: a limit set on a rule that had none was not given to its jobs already stored (stored without
+     * one, they take no slot): every queued job of a rule just given {@code concurrency: 1} started at once.
+     * A limit removed lets them start without a slot.
+     */
+    @Test
+    void aLimitSetOnARuleThatHadNoneHoldsForItsJobsAlreadyStored() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (970 + i) + "}"), List.of(Plans.job("grow",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds());
+        }
+
+        assertThat(ledger.applyLimits(Map.of("grow", 1))).isEqualTo(2);
+        assertThat(store.job(ids.get(1)).orElseThrow().job().concurrency()).isEqualTo(1);
+        picked(ids.get(0));
+        assertThat(ledger.tryAcquireSlot("grow", 1, ids.get(0), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        picked(ids.get(1));
+        assertThat(ledger.tryAcquireSlot("grow", 1, ids.get(1), "node-a", -1)).as("one at once")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        assertThat(ledger.applyLimits(Map.of("grow", 0))).as("the limit removed").isEqualTo(2);
+        assertThat(store.job(ids.get(1)).orElseThrow().job().concurrency()).isZero();
+    }
+
     /** Marks the job's execution picked, as a node running it: its slot is then not taken for one left behind. */
     void picked(String jobId) throws SQLException {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
