@@ -416,6 +416,36 @@ public final class ExecutionLedger {
     private static final String STILL_TO_RUN = "('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')";
 
     /**
+     * Whether a job that {@code jobId} superseded under {@code running: cancel} is not final yet: picked or
+     * running somewhere, its cancellation asked but its process tree not yet gone (its node kills it within
+     * {@code runner.cancel-check}, then gives it up to {@code runner.kill-grace} to end). The newer job waits
+     * for that, or the two builds' commands would run at once (chaos15 F2). An older job whose node died
+     * stays so until another node takes it over and records it; one without an execution in the queue (no
+     * node will ever end it) does not count.
+     *
+     * @param rule the jobs' rule
+     * @param key  their rendered supersede key
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean supersededStillRunning(String jobId, String rule, String key) {
+        return db.read("look for the jobs it superseded", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM jobs WHERE rule_name = ?"
+                    + " AND supersede_key = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND superseded_by = ?"
+                    // Only while some node will end it: one whose execution is gone never would.
+                    + " AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = jobs.id"
+                    + lookUpEach(db.dialect()) + ")")) {
+                p.setString(1, rule);
+                p.setString(2, key);
+                p.setString(3, jobId);
+                p.setString(4, JobQueue.TASK_NAME);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
+    /**
      * The rule's concurrency as its newest job still to run was stored with, which the rules in force
      * gave it; {@code otherwise} (SQL: the asking job's own) when there is none; the rule parameter 1. After a
      * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they
@@ -877,44 +907,60 @@ public final class ExecutionLedger {
 
     /**
      * Whether the job is run again after attempt {@code attempt} was cut short by its node's end:
-     * {@code "run again"}, or why not ({@code "not run again: it was cancelled"}, {@code "not run
-     * again: it had timed out"}, …), for the messages that say so.
+     * {@code "run again"}, why not ({@code "not run again: it was cancelled"}, {@code "not run again:
+     * it was superseded by job …"}, {@code "not run again: it had timed out"}, …), or, when the attempt
+     * had failed or timed out before its node ended and its rule has a retry left for it,
+     * {@code "retried as its rule says: it had exited with 3"}: for the messages that say so.
      */
     public String afterCutShort(String jobId, int attempt) {
-        return db.read("read whether a job runs again", c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT j.state, j.cancel_requested, a.decided,"
-                    + " a.decided_exit, j.superseded_by FROM jobs j LEFT JOIN job_attempts a ON a.job_id = j.id"
-                    + " AND a.attempt = ? WHERE j.id = ?")) {
-                p.setInt(1, attempt);
-                p.setString(2, jobId);
-                try (ResultSet rs = p.executeQuery()) {
-                    if (!rs.next()) {
-                        return "run again";
-                    }
-                    JobState state = JobState.valueOf(rs.getString(1));
-                    if (state == JobState.SUPERSEDED) {
-                        return "not run again: it was superseded";
-                    }
-                    if (state.isFinal()) {
-                        return "not run again: the job had ended " + state;
-                    }
-                    if (rs.getInt(2) != 0) {
-                        // A newer build's job asked for it (running: cancel), not an operator (tryout13 F2).
-                        String by = rs.getString(5);
-                        return by == null ? "not run again: it was cancelled"
-                                : "not run again: it was superseded by job " + by;
-                    }
-                    String decided = rs.getString(3);
-                    if (decided == null) {
-                        return "run again";
-                    }
-                    int exit = rs.getInt(4);
-                    return "not run again: it had " + (decided.equals("TIMED_OUT") ? "timed out"
-                            : "exited with " + (rs.wasNull() ? "?" : String.valueOf(exit)));
-                }
-            }
-        });
+        return db.read("read whether a job runs again", c -> afterCutShort(c, jobId, attempt));
     }
+
+    /** {@link #afterCutShort(String, int)} in the transaction of {@code c}. */
+    static String afterCutShort(Connection c, String jobId, int attempt) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT j.state, j.cancel_requested, a.decided,"
+                + " a.decided_exit, j.superseded_by, j.retries FROM jobs j LEFT JOIN job_attempts a"
+                + " ON a.job_id = j.id AND a.attempt = ? WHERE j.id = ?")) {
+            p.setInt(1, attempt);
+            p.setString(2, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return "run again";
+                }
+                JobState state = JobState.valueOf(rs.getString(1));
+                if (state == JobState.SUPERSEDED) {
+                    String by = rs.getString(5);
+                    return by == null ? "not run again: it was superseded"
+                            : "not run again: it was superseded by job " + by;
+                }
+                if (state.isFinal()) {
+                    return "not run again: the job had ended " + state;
+                }
+                if (rs.getInt(2) != 0) {
+                    // A newer build's job asked for it (running: cancel), not an operator (tryout13 F2).
+                    String by = rs.getString(5);
+                    return by == null ? "not run again: it was cancelled"
+                            : "not run again: it was superseded by job " + by;
+                }
+                String decided = rs.getString(3);
+                if (decided == null) {
+                    return "run again";
+                }
+                int exit = rs.getInt(4);
+                String had = "it had " + (decided.equals("TIMED_OUT") ? "timed out"
+                        : "exited with " + (rs.wasNull() ? "?" : String.valueOf(exit)));
+                int retries = rs.getInt(6);
+                boolean failed = !decided.equals(org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED.name())
+                        && !decided.equals(org.buildhook.runner.exec.JobOutcome.Result.CANCELLED.name());
+                // As the engine decides once it records the outcome: this attempt's failure counted with
+                // the earlier ones (wording15: "not run again" was said of a job then retried).
+                return failed && failedAttempts(c, jobId) + 1 <= retries ? RETRIED + had : "not run again: " + had;
+            }
+        }
+    }
+
+    /** How {@link #afterCutShort} begins when a failed attempt's job is retried as its rule says. */
+    public static final String RETRIED = "retried as its rule says: ";
 
     /** The attempts marked running that were started on the host boot {@code bootId}. */
     public List<RunningAttempt> runningAttempts(String bootId) {
@@ -1083,7 +1129,9 @@ public final class ExecutionLedger {
     /**
      * Records how attempt {@code attempt} ended and moves the job to {@code next} — unless a later
      * attempt has started meanwhile (another node took the job over after this one stopped
-     * heart-beating): then only the attempt's own row gets its outcome, and false is returned.
+     * heart-beating): then only the attempt's own row gets its outcome, and false is returned. An
+     * outcome without an end time ({@link JobOutcome#ended()} null: nobody recorded when the attempt
+     * ended) is stored without one, for the attempt and, when {@code next} is final, for the job.
      */
     public boolean finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next) {
         return finishAttempt(jobId, attempt, outcome, next, -1) != Finished.SUPERSEDED;
@@ -1135,7 +1183,10 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        Instant ended = outcome.ended() == null ? clock.instant() : outcome.ended();
+        // An end nobody recorded (the attempt's node died on another host before the sweep could say when)
+        // stays unknown (NULL), for the attempt and for the job it ends: "now" made the attempt seem to
+        // have run through the downtime (wording15). Every surface says "unknown" for it.
+        Instant ended = outcome.ended();
         String log = outcome.logFile() == null ? null : outcome.logFile().toString();
         if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED && slotRule == null) {
             return finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log);
@@ -1395,16 +1446,18 @@ public final class ExecutionLedger {
 
     /** How many attempts of the job failed, timed out or could not start (interrupted ones do not count). */
     public int failedAttempts(String jobId) {
-        return db.read("count failed attempts", c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM job_attempts WHERE job_id = ?"
-                    + " AND outcome IN ('FAILED', 'TIMED_OUT', 'FAILED_TO_START')")) {
-                p.setString(1, jobId);
-                try (ResultSet rs = p.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
+        return db.read("count failed attempts", c -> failedAttempts(c, jobId));
+    }
+
+    private static int failedAttempts(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM job_attempts WHERE job_id = ?"
+                + " AND outcome IN ('FAILED', 'TIMED_OUT', 'FAILED_TO_START')")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
             }
-        });
+        }
     }
 
     /** Whether someone asked to cancel the job. */

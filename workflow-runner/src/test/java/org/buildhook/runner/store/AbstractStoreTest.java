@@ -403,6 +403,27 @@ abstract class AbstractStoreTest {
         assertThat(recorded.endedAt()).isEqualTo(started.plusSeconds(40));
     }
 
+    /**
+     * wording15: an outcome whose end nobody recorded (an attempt concluded after its node died on another
+     * host) was stored with "now" as the attempt's end and the job's; both stay unknown (NULL).
+     */
+    @Test
+    void anOutcomeWithoutAnEndTimeIsStoredWithoutOneForTheAttemptAndTheJob() {
+        String jobId = store.accept(Plans.delivery("{\"build_id\": 990}"), List.of(Plans.job("no-end",
+                List.of("/bin/false")))).jobIds().get(0);
+        int attempt = store.ledger().startAttempt(jobId, "test-node");
+        Instant started = store.job(jobId).orElseThrow().job().startedAt();
+
+        store.ledger().finishAttempt(jobId, attempt, new JobOutcome(JobOutcome.Result.FAILED, 3, started, null,
+                "exited with 3", null, false), JobState.FAILED);
+
+        JobDetail detail = store.job(jobId).orElseThrow();
+        assertThat(detail.job().state()).isEqualTo(JobState.FAILED);
+        assertThat(detail.job().endedAt()).as("the job's end").isNull();
+        assertThat(detail.attempts().get(0).endedAt()).as("the attempt's end").isNull();
+        assertThat(detail.attempts().get(0).ended()).isTrue();
+    }
+
     /** Whether {@code thread} waits for a lock another sweep holds (here: a monitor of this JVM). */
     boolean waitsForLock(Thread thread) throws SQLException {
         return thread.getState() == Thread.State.BLOCKED;
@@ -963,6 +984,27 @@ abstract class AbstractStoreTest {
 
         assertThat(store.ledger().afterCutShort(olderId, attempt))
                 .isEqualTo("not run again: it was superseded by job " + newerId);
+    }
+
+    /**
+     * wording15: an attempt that had failed before its node died was recorded "not run again: it had
+     * exited with 3" although its rule had a retry left for it, and the job ran again as that retry.
+     */
+    @Test
+    void anAttemptCutShortAfterItFailedSaysItsJobIsRetriedWhenItsRuleHasARetryLeft() throws Exception {
+        String retried = store.accept(Plans.delivery("{\"build_id\": 980}"), List.of(Plans.job("cut-retry",
+                List.of("/bin/false"), Map.of(), 1, Duration.ofMillis(100), 0))).jobIds().get(0);
+        String last = store.accept(Plans.delivery("{\"build_id\": 981}"), List.of(Plans.job("cut-last",
+                List.of("/bin/false"), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
+        for (String id : List.of(retried, last)) {
+            picked(id);
+            int attempt = store.ledger().startAttempt(id, "node-a");
+            store.ledger().recordDecidedLater(id, attempt, new org.buildhook.runner.exec.Decision(
+                    org.buildhook.runner.exec.JobOutcome.Result.FAILED, 3, null)).get();
+        }
+
+        assertThat(store.ledger().afterCutShort(retried, 1)).isEqualTo("retried as its rule says: it had exited with 3");
+        assertThat(store.ledger().afterCutShort(last, 1)).isEqualTo("not run again: it had exited with 3");
     }
 
     /**
