@@ -358,16 +358,6 @@ public final class ExecutionLedger {
     }
 
     /**
-     * The rule's concurrency as its newest job still to run was stored with, which the rules in force
-     * gave it; {@code otherwise} (SQL: the asking job's own) when there is none; the rule parameter 1. After a
-     * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they
-     * waited while any slot was held, and the younger jobs, having room, kept them busy (review12 L10). A
-     * re-run is not asked: it keeps the plan of the job it re-runs, whose limit may be from before the
-     * reload, and after a reload that lowered the limit every job of the rule went by the old, higher one
-     * (review12). A sub-query of the statement that counts the slots held and the jobs ahead, not a
-     * statement of its own (review12 L16).
-     */
-    /**
      * Gives the jobs still to run of each rule in {@code limits} that rule's limit, as the rules file
      * now says it: the limit in force is that of the rule's newest job still to run ({@link
      * #currentLimit}), so without this a reload or a restart that lowered a rule's {@code concurrency}
@@ -378,7 +368,9 @@ public final class ExecutionLedger {
      * <p>Jobs are written one by one, newest first (the newest is the one that decides), each in a
      * statement of its own, so no transaction holds more than one job's row. Re-runs keep their plan
      * (they go by the limit of the rule's other jobs), and a job stored without a limit, or a rule
-     * whose limit is now 0, is left as it is.
+     * whose limit is now 0, is left as it is. A rule whose jobs were given a new limit then passes its turn
+     * on ({@link SlotLine#wakeTurn}): a raised limit frees slots at once, and the jobs it lets in waited for
+     * their next try, {@code runner.slot-retry}, with the slots free (crash15).
      *
      * @param limits each rule's {@code concurrency} in the rules now loaded, by rule name; entries of
      *               0 or less are ignored
@@ -407,8 +399,9 @@ public final class ExecutionLedger {
                 }
                 return found;
             });
+            int given = 0;
             for (String id : ids) {
-                changed += db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
+                given += db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
                     try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET concurrency = ? WHERE id = ?"
                             + " AND concurrency > 0 AND concurrency <> ? AND state IN " + STILL_TO_RUN)) {
                         p.setInt(1, limit);
@@ -418,6 +411,16 @@ public final class ExecutionLedger {
                     }
                 });
             }
+            changed += given;
+            if (given > 0) {
+                int woken = db.inTransaction("wake the jobs a new limit lets in", Durability.DEFERRED, c -> {
+                    line.inTurn(c, rule.getKey());
+                    return line.wakeTurn(c, rule.getKey(), ids.get(0));
+                });
+                if (woken > 0) {
+                    jobsDue.run();
+                }
+            }
         }
         return changed;
     }
@@ -425,6 +428,16 @@ public final class ExecutionLedger {
     /** The states of a job that may still run an attempt ({@link #applyLimits}). */
     private static final String STILL_TO_RUN = "('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')";
 
+    /**
+     * The rule's concurrency as its newest job still to run was stored with, which the rules in force
+     * gave it; {@code otherwise} (SQL: the asking job's own) when there is none; the rule parameter 1. After a
+     * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they
+     * waited while any slot was held, and the younger jobs, having room, kept them busy (review12 L10). A
+     * re-run is not asked: it keeps the plan of the job it re-runs, whose limit may be from before the
+     * reload, and after a reload that lowered the limit every job of the rule went by the old, higher one
+     * (review12). A sub-query of the statement that counts the slots held and the jobs ahead, not a
+     * statement of its own (review12 L16).
+     */
     static String currentLimit(String otherwise) {
         return "COALESCE((SELECT concurrency FROM jobs WHERE rule_name = ? AND concurrency > 0 AND state IN"
                 + " ('QUEUED', 'WAITING', 'RUNNING') AND rerun_of IS NULL ORDER BY id DESC LIMIT 1), " + otherwise + ")";
