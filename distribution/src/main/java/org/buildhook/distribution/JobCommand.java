@@ -99,8 +99,8 @@ final class JobCommand {
             out.println("argv      " + LogSafe.escape(job.path("argv").toString()));
             out.println("workdir   " + (job.path("workdir").isNull() ? "(the runner's default, runner.workdir)"
                     : LogSafe.escape(job.path("workdir").asText())));
-            out.println("limits    timeout " + job.path("timeout").asText() + ", retries " + job.path("retries").asInt()
-                    + ", backoff " + job.path("backoff").asText() + ", concurrency "
+            out.println("limits    timeout " + duration(job.path("timeout").asText()) + ", retries "
+                    + job.path("retries").asInt() + ", backoff " + duration(job.path("backoff").asText()) + ", concurrency "
                     + (job.path("concurrency").asInt() == 0 ? "no limit" : job.path("concurrency").asText())
                     + ", stdin " + (job.path("stdin").asBoolean() ? "on" : "off"));
             out.println("env");
@@ -115,7 +115,7 @@ final class JobCommand {
             for (JsonNode a : answer.path("attempts")) {
                 out.println("  #" + a.path("attempt").asInt() + " " + a.path("outcome").asText()
                         + (a.path("exitCode").isNull() ? "" : " exit " + a.path("exitCode").asInt())
-                        + "  " + a.path("startedAt").asText("-") + " .. " + a.path("endedAt").asText("-")
+                        + "  " + a.path("startedAt").asText("-") + " .. " + ended(a)
                         + "  on " + a.path("node").asText("-")
                         + (a.path("message").isNull() ? "" : "  " + LogSafe.escape(a.path("message").asText())));
             }
@@ -131,6 +131,29 @@ final class JobCommand {
                             + " --job " + job.path("id").asText() + " lists all)");
                 }
             }
+        }
+
+        /**
+         * A duration of the API's answer ({@code 600s}, {@code 1500ms}) as the server log and the status page
+         * write it ({@code 10m}, {@code 1.5s}); as it came when it is not one.
+         */
+        static String duration(String api) {
+            try {
+                return org.buildhook.runner.rules.Durations.describe(org.buildhook.runner.rules.Durations.parse(api));
+            } catch (IllegalArgumentException e) {
+                return api;
+            }
+        }
+
+        /**
+         * When an attempt ended: its time; {@code unknown} for an ended attempt whose end nobody recorded
+         * (its node died on another host); {@code -} while it runs.
+         */
+        static String ended(JsonNode attempt) {
+            if (attempt.path("endedAt").isTextual()) {
+                return attempt.path("endedAt").asText();
+            }
+            return attempt.path("outcome").asText("RUNNING").equals("RUNNING") ? "-" : "unknown";
         }
 
         /** The newest actions {@code job show} prints; a job with more says how to list them all. */

@@ -123,8 +123,7 @@ final class LogsCommand implements Callable<Integer> {
                 && System.nanoTime() - began > MIN_FOLLOW.toNanos()) {
             JsonNode detail = client.get("jobs/" + id);
             JsonNode last = lastAttempt(detail, followed);
-            if (last == null || !last.path("endedAt").isNull()
-                    || ended(detail.path("job").path("state").asText())) {
+            if (last == null || attemptEnded(last) || ended(detail.path("job").path("state").asText())) {
                 break;
             }
             params.put("from", printed);
@@ -142,7 +141,7 @@ final class LogsCommand implements Callable<Integer> {
     private Integer waitForTheNextAttempt(AdminClient client, PrintWriter out, int followed) {
         JsonNode detail = client.get("jobs/" + id);
         JsonNode done = lastAttempt(detail, followed);
-        if (done == null || done.path("endedAt").isNull()) {
+        if (done == null || !attemptEnded(done)) {
             return null;
         }
         boolean said = false;
@@ -173,6 +172,14 @@ final class LogsCommand implements Callable<Integer> {
             }
             detail = client.get("jobs/" + id);
         }
+    }
+
+    /**
+     * Whether an attempt of the API's answer has ended: its {@code endedAt}, or, for one whose end nobody
+     * recorded (its node died on another host: {@code endedAt} null), an outcome other than {@code RUNNING}.
+     */
+    static boolean attemptEnded(JsonNode attempt) {
+        return !attempt.path("endedAt").isNull() || !attempt.path("outcome").asText("RUNNING").equals("RUNNING");
     }
 
     /**

@@ -363,6 +363,47 @@ class AdminCommandsTest {
         assertThat(AdminServer.json(out.toString()).path("attempts")).hasSize(1);
     }
 
+    /**
+     * wording15: {@code job show} printed the API's {@code 600s} where the log and the status page say
+     * {@code 10m}, and "-" for the end of an attempt that ended at a time nobody recorded (its node died on
+     * another host), as for one still running.
+     */
+    @Test
+    void jobShowWritesDurationsAsTheLogDoesAndAnUnrecordedEndAsUnknown() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode answer = AdminServer.json("{\"job\": {\"id\": \"01J\","
+                + " \"state\": \"FAILED\", \"exitCode\": 3, \"rule\": \"deploy\", \"runName\": null,"
+                + " \"delivery\": \"01D\", \"rerunOf\": null, \"message\": \"exited with 3\", \"argv\": [],"
+                + " \"workdir\": null, \"timeout\": \"600s\", \"retries\": 1, \"backoff\": \"1500ms\","
+                + " \"concurrency\": 0, \"stdin\": false, \"env\": {}, \"attempts\": 2},"
+                + " \"attempts\": [{\"attempt\": 1, \"outcome\": \"FAILED\", \"exitCode\": 3,"
+                + " \"startedAt\": \"2026-12-01T10:00:00Z\", \"endedAt\": null, \"node\": \"a\", \"message\": null},"
+                + " {\"attempt\": 2, \"outcome\": \"RUNNING\", \"exitCode\": null,"
+                + " \"startedAt\": \"2026-12-01T10:05:00Z\", \"endedAt\": null, \"node\": \"b\", \"message\": null}],"
+                + " \"actions\": []}");
+        java.io.StringWriter printed = new java.io.StringWriter();
+
+        JobCommand.Show.print(answer, new java.io.PrintWriter(printed, true));
+
+        assertThat(printed.toString()).contains("limits    timeout 10m, retries 1, backoff 1.5s, concurrency no limit")
+                .contains("  #1 FAILED exit 3  2026-12-01T10:00:00Z .. unknown  on a")
+                .contains("  #2 RUNNING  2026-12-01T10:05:00Z .. -  on b");
+    }
+
+    /**
+     * {@code logs -f} took an attempt without {@code endedAt} for one still running: since an attempt whose
+     * end nobody recorded keeps it null (wording15), the follow stopped at it instead of waiting for the
+     * job's retry. An attempt has ended once its outcome is no longer RUNNING.
+     */
+    @Test
+    void logsFollowTakesAnAttemptWithAnUnknownEndForEnded() throws Exception {
+        assertThat(LogsCommand.attemptEnded(AdminServer.json("{\"outcome\": \"FAILED\", \"endedAt\": null}")))
+                .isTrue();
+        assertThat(LogsCommand.attemptEnded(AdminServer.json("{\"outcome\": \"RUNNING\", \"endedAt\": null}")))
+                .isFalse();
+        assertThat(LogsCommand.attemptEnded(AdminServer.json(
+                "{\"outcome\": \"SUCCEEDED\", \"endedAt\": \"2026-12-01T10:00:00Z\"}"))).isTrue();
+    }
+
     @Test
     void jobShowPrintsTheEnvironmentSortedByNameWithSecretLookingValuesMasked() throws Exception {
         server.replaceRules("rules:\n  - name: env\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
@@ -665,6 +706,13 @@ class AdminCommandsTest {
         assertThat(gone.path("actions").path(0).path("at").asText()).isNotEmpty();
         assertThat(run("approve", rejected)).isEqualTo(ExitCodes.FAILED);
         assertThat(err.toString()).contains("is REJECTED, not awaiting an approval");
+        // As the API answers (409), documented with cancel's 0 for a job that had ended (200, cancelled: false).
+        assertThat(run("reject", rejected)).as("a job rejected already").isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("is REJECTED, not awaiting an approval", "(409)");
+        assertThat(run("reject", approved)).as("a job approved and run").isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("is SUCCEEDED, not awaiting an approval", "(409)");
+        assertThat(run("cancel", rejected)).as("a job that ended without running").isZero();
+        assertThat(out.toString()).contains("job " + rejected + " had already ended; nothing to cancel");
     }
 
     /**

@@ -92,11 +92,11 @@ final class JobLogSender {
     static String whyNoLog(JobAttempt attempt, String thisNode) {
         if (onAnotherNode(attempt, thisNode)) {
             return "the log of attempt " + attempt.attempt() + " is on node " + attempt.node() + ", which "
-                    + (attempt.endedAt() == null ? "runs" : "ran") + " it, not on this node (" + thisNode
+                    + (attempt.ended() ? "ran" : "runs") + " it, not on this node (" + thisNode
                     + "): ask node " + attempt.node() + " (buildhook logs --url <its address>), or share the log"
                     + " directory between the nodes";
         }
-        return attempt.endedAt() == null
+        return !attempt.ended()
                 ? "the log of attempt " + attempt.attempt() + " is not written yet"
                 : "the log file of attempt " + attempt.attempt() + " is missing on this node (deleted outside"
                         + " buildhook, or runner.log-dir changed since it ran?)";
@@ -214,7 +214,7 @@ final class JobLogSender {
         public void look() {
             Optional<JobDetail> job = store.job(jobId);
             Optional<JobAttempt> attempt = job.flatMap(j -> attempt(j, wanted));
-            endedAtLook = job.isEmpty() || attempt.map(a -> a.endedAt() != null).orElse(false)
+            endedAtLook = job.isEmpty() || attempt.map(JobAttempt::ended).orElse(false)
                     || (attempt.isEmpty() && job.get().job().state().isFinal())
                     || System.nanoTime() > deadline;
             if (channel == null && attempt.isPresent()) {

@@ -109,7 +109,8 @@ final class StatusJobView {
         field(h, "State", StatusPageView.chip(job.state()) + (job.cancelRequested() && !job.state().isFinal()
                 ? " <small>cancel requested</small>" : ""));
         field(h, "Duration", StatusPageView.jobDuration(job).map(d -> escape(duration(d))
-                + (job.state().isFinal() ? "" : " <small>so far</small>")).orElse(""));
+                + (job.state().isFinal() ? "" : " <small>so far</small>"))
+                .orElse(StatusPageView.endUnknown(job) ? StatusPageView.UNKNOWN : ""));
         field(h, "Attempts", Integer.toString(job.attempts()));
         field(h, "Exit code", escape(job.exitCode()));
         field(h, "Message", escape(job.message()));
@@ -126,7 +127,8 @@ final class StatusJobView {
             h.append("<tr><td>").append(a.attempt()).append("</td><td><span class=\"chip ")
                     .append(StatusTone.of(a.outcome()).css()).append("\">").append(escape(a.outcome()))
                     .append("</span></td><td>").append(escape(a.exitCode())).append("</td><td>")
-                    .append(time(a.startedAt())).append("</td><td>").append(time(a.endedAt())).append("</td><td>")
+                    .append(time(a.startedAt())).append("</td><td>")
+                    .append(a.endedAt() == null && a.ended() ? StatusPageView.UNKNOWN : time(a.endedAt())).append("</td><td>")
                     .append(escape(a.node())).append("</td><td>").append(escape(a.message())).append("</td></tr>");
         }
         if (attempts.isEmpty()) {

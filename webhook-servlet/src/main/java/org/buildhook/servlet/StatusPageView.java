@@ -260,7 +260,8 @@ final class StatusPageView {
             h.append(" <span class=\"run\" title=\"run\">").append(escape(j.runName())).append("</span>");
         }
         h.append(' ').append(chip(j.state()));
-        jobDuration(j).ifPresent(d -> h.append(" <span class=\"dur\">").append(duration(d)).append("</span>"));
+        jobDuration(j).map(StatusFormat::duration).or(() -> endUnknown(j) ? Optional.of("unknown") : Optional.empty())
+                .ifPresent(d -> h.append(" <span class=\"dur\">").append(d).append("</span>"));
         if (j.rerunOf() != null) {
             h.append(" <small>(re-run)</small>");
         }
@@ -271,6 +272,17 @@ final class StatusPageView {
         h.append(' ');
         actions(h, j);
         h.append("</li>");
+    }
+
+    /** How the status page writes a time or a duration nobody recorded. */
+    static final String UNKNOWN = "<span class=\"unknown\">unknown</span>";
+
+    /**
+     * Whether the job ended after an attempt whose end nobody recorded (its node died on another host):
+     * its duration is shown as "unknown", never as nothing, nor as the time until it was concluded.
+     */
+    static boolean endUnknown(Job j) {
+        return j.state().isFinal() && j.startedAt() != null && j.endedAt() == null;
     }
 
     /** How long the job's last attempt has run: until it ended, or until now while it runs. */

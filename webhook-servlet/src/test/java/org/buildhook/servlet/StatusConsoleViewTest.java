@@ -206,12 +206,23 @@ class StatusConsoleViewTest {
         assertThat(StatusPageServlet.withoutToken("a=%zz&b=1&part=live")).isEqualTo("b=1");
     }
 
+    /**
+     * wording15: the status page wrote "1m 5s" and "2h 3m" where the server log wrote "1m5.3s" and
+     * "2h3m", and the command line "600s": one formatter now, the rules file's syntax for whole values.
+     */
     @Test
-    void writesDurationsAsPeopleDo() {
+    void writesDurationsAsPeopleDoAndAsTheServerLogDoes() {
         assertThat(StatusFormat.duration(Duration.ofMillis(350))).isEqualTo("350ms");
         assertThat(StatusFormat.duration(Duration.ofSeconds(2))).isEqualTo("2s");
-        assertThat(StatusFormat.duration(Duration.ofSeconds(65))).isEqualTo("1m 5s");
+        assertThat(StatusFormat.duration(Duration.ofMillis(2_550))).isEqualTo("2.5s");
+        assertThat(StatusFormat.duration(Duration.ofMillis(65_300))).isEqualTo("1m5s");
         assertThat(StatusFormat.duration(Duration.ofMinutes(10))).isEqualTo("10m");
-        assertThat(StatusFormat.duration(Duration.ofMinutes(123))).isEqualTo("2h 3m");
+        assertThat(StatusFormat.duration(Duration.ofMinutes(123))).isEqualTo("2h3m");
+        assertThat(StatusFormat.duration(Duration.ofSeconds(-3))).isEqualTo("0ms");
+        for (Duration d : java.util.List.of(Duration.ofMillis(1), Duration.ofMillis(9_999), Duration.ofSeconds(10),
+                Duration.ofMillis(65_300), Duration.ofSeconds(3_600), Duration.ofSeconds(7_530), Duration.ofDays(1))) {
+            assertThat(StatusFormat.duration(d)).as("the page as the log, for %s", d)
+                    .isEqualTo(org.buildhook.runner.rules.Durations.describe(d));
+        }
     }
 }

@@ -146,6 +146,31 @@ class StatusPageViewTest {
         assertThat(html.split("&lt;script&gt;", -1)).hasSizeGreaterThanOrEqualTo(5);
     }
 
+    /**
+     * wording15: an attempt whose end nobody recorded (its node died on another host) was stored with the
+     * time it was concluded as its end; it is stored without one now and shown as "unknown", with the
+     * job's duration, never as a blank nor as a time.
+     */
+    @Test
+    void anAttemptWhoseEndNobodyRecordedIsShownAsUnknown() {
+        Job failed = new Job("01JOBAAAAAAAAAAAAAAAAAAAAA", "01DELAAAAAAAAAAAAAAAAAAAAA", "deploy", "{}",
+                List.of("/bin/false"), Map.of(), null, false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1), 1,
+                null, JobState.FAILED, 1, 3, AT, AT, null, "n1", null, "exited with 3", false, null);
+        JobAttempt ended = new JobAttempt(failed.id(), 1, AttemptOutcome.FAILED, 3, AT, null, "n1", null,
+                "exited with 3");
+        JobAttempt running = new JobAttempt(failed.id(), 2, AttemptOutcome.RUNNING, null, AT, null, "n1", null, null);
+
+        String html = StatusJobView.page("n", failed, Optional.empty(), List.of(ended, running), Map.of(), List.of(),
+                false);
+
+        assertThat(html).contains("<th>Duration</th><td><span class=\"unknown\">unknown</span></td>");
+        String endedRow = html.substring(html.indexOf("<tr><td>1</td>"), html.indexOf("<tr><td>2</td>"));
+        String runningRow = html.substring(html.indexOf("<tr><td>2</td>"));
+        assertThat(endedRow).as("the ended attempt's row").contains("<span class=\"unknown\">unknown</span>");
+        assertThat(runningRow.substring(0, runningRow.indexOf("</tr>"))).as("the running attempt's row")
+                .doesNotContain("unknown");
+    }
+
     @Test
     void escapesEverySpecialCharacter() {
         assertThat(Html.escape("a&b<c>d\"e'f")).isEqualTo("a&amp;b&lt;c&gt;d&quot;e&#39;f");

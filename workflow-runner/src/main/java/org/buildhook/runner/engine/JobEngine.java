@@ -495,10 +495,8 @@ public final class JobEngine implements AutoCloseable {
         try {
             List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current());
             for (DeadNodeRelease.Released r : released) {
-                LOG.warn("job {}: its node {} (pid {} on this host) is dead and what it left was killed; the job"
-                        + " is put back in the queue now instead of after the dead-node limit ({})", r.jobId(),
-                        r.node(), r.nodePid(), Durations.describe(config.heartbeatInterval()
-                                .multipliedBy(config.missedHeartbeats())));
+                LOG.warn("job {}: {}", r.jobId(),
+                        r.describe(config.heartbeatInterval().multipliedBy(config.missedHeartbeats())));
             }
             return !released.isEmpty();
         } catch (RuntimeException e) {

@@ -343,10 +343,16 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> concluded(Job job, long version, ExecutionLedger.Decided decided) {
         int attempt = job.attempts();
-        String after = decided.interrupted() != null ? decided.interrupted().replaceFirst("; (run again|not run again.*)$", "")
+        String after = decided.interrupted() != null ? decided.interrupted()
+                .replaceFirst("; (run again|not run again.*|" + ExecutionLedger.RETRIED + ".*)$", "")
                 : "its node " + decided.node() + " stopped before the attempt ended";
+        // The attempt is not resumed; a failure its rule has a retry left for is retried (afterAttempt), and
+        // saying "not run again" of it was untrue (wording15).
+        boolean retried = decided.result() != JobOutcome.Result.SUCCEEDED && decided.result() != JobOutcome.Result.CANCELLED
+                && waits.call(job.id(), "count its failed attempts", () -> ledger.failedAttempts(job.id()),
+                        this::untilGraceOver) + 1 <= job.retries();
         String message = describe(decided.result(), decided.exitCode(), job) + "; then " + after
-                + "; not run again";
+                + (retried ? "; retried as its rule says" : "; not run again");
         LOG.warn("job {} attempt {}: {}", job.id(), attempt, message);
         // Its times as recorded: its start, and its end when its interruption was recorded (the stop's or
         // the sweep's account). Not now: a start hours after a graceful stop made the attempt and the job

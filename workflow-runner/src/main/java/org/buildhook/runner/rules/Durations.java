@@ -37,19 +37,29 @@ public final class Durations {
     }
 
     /**
-     * {@code d} for people reading a log or a table: {@code 850ms}, {@code 2s}, {@code 2.5s},
-     * {@code 1m30s}, {@code 2h5m}; never ISO-8601's {@code PT2S}. Every duration shown to an operator
-     * goes through here.
+     * {@code d} for people reading a log, the status page or the command line — the one formatter of
+     * durations shown to an operator, so that the same duration reads the same everywhere: {@code
+     * 850ms} under a second, tenths under ten seconds ({@code 2s}, {@code 2.5s}), whole seconds above
+     * ({@code 42s}, {@code 1m30s}, {@code 2h5m}, {@code 2h5m30s}; tenths truncated); never ISO-8601's
+     * {@code PT2S}, and never a space, so that a whole value reads as the rules file and the
+     * configuration write it ({@code timeout: 1m30s}).
+     *
+     * @param d any duration; a negative one is written with a leading {@code -}
      */
     public static String describe(Duration d) {
         if (d.isNegative()) {
             return "-" + describe(d.negated());
         }
-        if (d.toMillis() < 1000) {
-            return d.toMillis() + "ms";
+        long ms = d.toMillis();
+        if (ms < 1000) {
+            return ms + "ms";
         }
-        Duration whole = d.toHours() > 0 ? d.withNanos(0) : d.withNanos(d.getNano() / 100_000_000 * 100_000_000);
-        return whole.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+        if (ms < 10_000) {
+            return ms % 1000 < 100 ? ms / 1000 + "s" : ms / 1000 + "." + ms % 1000 / 100 + "s";
+        }
+        long s = d.getSeconds();
+        return (s >= 3600 ? s / 3600 + "h" : "") + (s % 3600 >= 60 ? s % 3600 / 60 + "m" : "")
+                + (s % 60 != 0 ? s % 60 + "s" : "");
     }
 
     /** The shortest way to write {@code d} back in this syntax, for snapshots and dry runs. */

@@ -47,8 +47,31 @@ public final class DeadNodeRelease {
      * @param jobId   the job
      * @param node    the dead node that held it
      * @param nodePid that node's JVM's pid
+     * @param next    what becomes of the job, as {@link ExecutionLedger#afterCutShort} says it: {@code "run
+     *                again"}, {@code "not run again: it was superseded by job …"}, {@code "retried as its rule
+     *                says: …"}
      */
-    public record Released(String jobId, String node, long nodePid) {
+    public record Released(String jobId, String node, long nodePid, String next) {
+
+        /**
+         * The log line's text after the job id: the dead node, and what the release means for the job.
+         * Only a job that is run again is "put back in the queue" for the operator: one that was
+         * cancelled or superseded, or whose attempt had come to its outcome, has its execution put back
+         * only so that a node records its end and its follow-ups (tryout13 F2).
+         *
+         * @param deadNodeLimit the time it would have waited otherwise (heartbeat interval × missed heartbeats)
+         */
+        public String describe(java.time.Duration deadNodeLimit) {
+            String limit = org.buildhook.runner.rules.Durations.describe(deadNodeLimit);
+            String dead = "its node " + node + " (pid " + nodePid + " on this host) is dead and what it left was killed; ";
+            if (next.equals("run again")) {
+                return dead + "the job is put back in the queue now, to run again, instead of after the dead-node limit ("
+                        + limit + ")";
+            }
+            String end = next.startsWith(ExecutionLedger.RETRIED) ? "its outcome and its retry are recorded now"
+                    : "its end is recorded now";
+            return dead + next + " (" + end + " instead of after the dead-node limit, " + limit + ")";
+        }
     }
 
     /**
@@ -76,7 +99,8 @@ public final class DeadNodeRelease {
                 if (unpick(c, d)) {
                     free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
                     free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
-                    released.add(new Released(d.jobId, d.node, d.nodePid));
+                    released.add(new Released(d.jobId, d.node, d.nodePid,
+                            ExecutionLedger.afterCutShort(c, d.jobId, d.attempt)));
                 }
             }
             return released;
@@ -85,7 +109,7 @@ public final class DeadNodeRelease {
 
     /** A picked execution with the latest attempt of its job, if that attempt's node picked it. */
     private record Candidate(String jobId, long version, String node, String outcome, String host, long nodePid,
-            long nodeStarted) {
+            long nodeStarted, int attempt) {
 
         boolean provablyDead(NodeIdentity self) {
             if (nodePid <= 0 || !self.host().equals(host) || AttemptOutcome.RUNNING.name().equals(outcome)) {
@@ -101,7 +125,7 @@ public final class DeadNodeRelease {
     private List<Candidate> candidates(Connection c, String bootId) throws SQLException {
         List<Candidate> found = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version, s.picked_by, a.outcome,"
-                + " a.host, a.node_pid, a.node_started FROM scheduled_tasks s JOIN job_attempts a"
+                + " a.host, a.node_pid, a.node_started, a.attempt FROM scheduled_tasks s JOIN job_attempts a"
                 + " ON a.job_id = s.task_instance AND a.node = s.picked_by"
                 + " WHERE s.task_name = ? AND s.picked = ? AND a.boot_id = ? AND a.node_pid IS NOT NULL"
                 + " AND a.attempt = (SELECT MAX(b.attempt) FROM job_attempts b WHERE b.job_id = s.task_instance)")) {
@@ -110,9 +134,13 @@ public final class DeadNodeRelease {
             p.setString(3, bootId);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
+                    // wasNull() right after its own column: read among the arguments below, it asked about
+                    // node_pid (never NULL here), so a start time nobody recorded stood in as 0 and the
+                    // execution of a pid in use was released (wording15).
                     long started = rs.getLong(7);
+                    long nodeStarted = rs.wasNull() ? -1 : started;
                     found.add(new Candidate(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getLong(6), rs.wasNull() ? -1 : started));
+                            rs.getString(5), rs.getLong(6), nodeStarted, rs.getInt(8)));
                 }
             }
         }

@@ -365,62 +365,71 @@ public final class ExecutionLedger {
      * started beside the running ones under the old, higher limit (chaos15 F1). A job that awaits an
      * approval is given it too: approved, it would be the newest job still to run.
      *
+     * <p>A limit set on a rule that had none counts too: its jobs stored without one take a slot when
+     * they start (review15: they were left as they were, and every queued job of a rule just given
+     * {@code concurrency: 1} started at once); a job already running without one holds no slot, so one
+     * job may still start beside it. A limit removed (0) lets the jobs still to run start without a
+     * slot. A job picked at the moment keeps the limit it was read with for that attempt.
+     *
      * <p>Jobs are written one by one, newest first (the newest is the one that decides), each in a
      * statement of its own, so no transaction holds more than one job's row. Re-runs keep their plan
-     * (they go by the limit of the rule's other jobs), and a job stored without a limit, or a rule
-     * whose limit is now 0, is left as it is. A rule whose jobs were given a new limit then passes its turn
-     * on ({@link SlotLine#wakeTurn}): a raised limit frees slots at once, and the jobs it lets in waited for
-     * their next try, {@code runner.slot-retry}, with the slots free (crash15).
+     * (they go by the limit of the rule's other jobs). A rule whose jobs were given a new limit, above 0,
+     * then passes its turn on ({@link SlotLine#wakeTurn}): a raised limit frees slots at once, and the
+     * jobs it lets in waited for their next try, {@code runner.slot-retry}, with the slots free (crash15).
      *
-     * @param limits each rule's {@code concurrency} in the rules now loaded, by rule name; entries of
-     *               0 or less are ignored
+     * @param limits each rule's {@code concurrency} in the rules now loaded (0: no limit), by rule name;
+     *               negative entries are ignored, the jobs of a rule not in it are left as they are
      * @return how many jobs were given a new limit
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int applyLimits(Map<String, Integer> limits) {
-        int changed = 0;
-        for (Map.Entry<String, Integer> rule : limits.entrySet()) {
-            int limit = rule.getValue();
-            if (limit <= 0) {
-                continue;
-            }
-            List<String> ids = db.inTransaction("read the jobs of a rule whose limit changed", Durability.DEFERRED, c -> {
-                List<String> found = new ArrayList<>();
-                try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE rule_name = ?"
-                        + " AND concurrency > 0 AND concurrency <> ? AND rerun_of IS NULL AND state IN " + STILL_TO_RUN
-                        + " ORDER BY id DESC")) {
-                    p.setString(1, rule.getKey());
-                    p.setInt(2, limit);
-                    try (ResultSet rs = p.executeQuery()) {
+        // One read of the jobs still to run (few, by jobs_state_idx), not one per rule over all its jobs.
+        Map<String, String> ruleOf = new java.util.HashMap<>();
+        List<Map.Entry<String, Integer>> toChange = db.inTransaction("read the jobs whose rule's limit changed",
+                Durability.DEFERRED, c -> {
+                    List<Map.Entry<String, Integer>> found = new ArrayList<>();
+                    try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, concurrency FROM jobs WHERE"
+                            + " rerun_of IS NULL AND state IN " + STILL_TO_RUN + " ORDER BY id DESC");
+                            ResultSet rs = p.executeQuery()) {
                         while (rs.next()) {
-                            found.add(rs.getString(1));
+                            Integer limit = limits.get(rs.getString(2));
+                            if (limit != null && limit >= 0 && rs.getInt(3) != limit) {
+                                found.add(Map.entry(rs.getString(1), limit));
+                                ruleOf.put(rs.getString(1), rs.getString(2));
+                            }
                         }
                     }
+                    return found;
+                });
+        int changed = 0;
+        for (Map.Entry<String, Integer> job : toChange) {
+            changed += db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET concurrency = ? WHERE id = ?"
+                        + " AND concurrency <> ? AND rerun_of IS NULL AND state IN " + STILL_TO_RUN)) {
+                    p.setInt(1, job.getValue());
+                    p.setString(2, job.getKey());
+                    p.setInt(3, job.getValue());
+                    return p.executeUpdate();
                 }
-                return found;
             });
-            int given = 0;
-            for (String id : ids) {
-                given += db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
-                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET concurrency = ? WHERE id = ?"
-                            + " AND concurrency > 0 AND concurrency <> ? AND state IN " + STILL_TO_RUN)) {
-                        p.setInt(1, limit);
-                        p.setString(2, id);
-                        p.setInt(3, limit);
-                        return p.executeUpdate();
-                    }
-                });
+        }
+        // The rules whose jobs were given a limit above 0, each with its newest job (read first): a raised
+        // limit has free slots for the jobs that waited under the old one.
+        Map<String, String> newest = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Integer> job : toChange) {
+            if (job.getValue() > 0) {
+                newest.putIfAbsent(ruleOf.get(job.getKey()), job.getKey());
             }
-            changed += given;
-            if (given > 0) {
-                int woken = db.inTransaction("wake the jobs a new limit lets in", Durability.DEFERRED, c -> {
-                    line.inTurn(c, rule.getKey());
-                    return line.wakeTurn(c, rule.getKey(), ids.get(0));
-                });
-                if (woken > 0) {
-                    jobsDue.run();
-                }
-            }
+        }
+        int woken = 0;
+        for (Map.Entry<String, String> rule : newest.entrySet()) {
+            woken += db.inTransaction("wake the jobs a new limit lets in", Durability.DEFERRED, c -> {
+                line.inTurn(c, rule.getKey());
+                return line.wakeTurn(c, rule.getKey(), rule.getValue());
+            });
+        }
+        if (woken > 0) {
+            jobsDue.run();
         }
         return changed;
     }
@@ -890,44 +899,60 @@ public final class ExecutionLedger {
 
     /**
      * Whether the job is run again after attempt {@code attempt} was cut short by its node's end:
-     * {@code "run again"}, or why not ({@code "not run again: it was cancelled"}, {@code "not run
-     * again: it had timed out"}, …), for the messages that say so.
+     * {@code "run again"}, why not ({@code "not run again: it was cancelled"}, {@code "not run again:
+     * it was superseded by job …"}, {@code "not run again: it had timed out"}, …), or, when the attempt
+     * had failed or timed out before its node ended and its rule has a retry left for it,
+     * {@code "retried as its rule says: it had exited with 3"}: for the messages that say so.
      */
     public String afterCutShort(String jobId, int attempt) {
-        return db.read("read whether a job runs again", c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT j.state, j.cancel_requested, a.decided,"
-                    + " a.decided_exit, j.superseded_by FROM jobs j LEFT JOIN job_attempts a ON a.job_id = j.id"
-                    + " AND a.attempt = ? WHERE j.id = ?")) {
-                p.setInt(1, attempt);
-                p.setString(2, jobId);
-                try (ResultSet rs = p.executeQuery()) {
-                    if (!rs.next()) {
-                        return "run again";
-                    }
-                    JobState state = JobState.valueOf(rs.getString(1));
-                    if (state == JobState.SUPERSEDED) {
-                        return "not run again: it was superseded";
-                    }
-                    if (state.isFinal()) {
-                        return "not run again: the job had ended " + state;
-                    }
-                    if (rs.getInt(2) != 0) {
-                        // A newer build's job asked for it (running: cancel), not an operator (tryout13 F2).
-                        String by = rs.getString(5);
-                        return by == null ? "not run again: it was cancelled"
-                                : "not run again: it was superseded by job " + by;
-                    }
-                    String decided = rs.getString(3);
-                    if (decided == null) {
-                        return "run again";
-                    }
-                    int exit = rs.getInt(4);
-                    return "not run again: it had " + (decided.equals("TIMED_OUT") ? "timed out"
-                            : "exited with " + (rs.wasNull() ? "?" : String.valueOf(exit)));
-                }
-            }
-        });
+        return db.read("read whether a job runs again", c -> afterCutShort(c, jobId, attempt));
     }
+
+    /** {@link #afterCutShort(String, int)} in the transaction of {@code c}. */
+    static String afterCutShort(Connection c, String jobId, int attempt) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT j.state, j.cancel_requested, a.decided,"
+                + " a.decided_exit, j.superseded_by, j.retries FROM jobs j LEFT JOIN job_attempts a"
+                + " ON a.job_id = j.id AND a.attempt = ? WHERE j.id = ?")) {
+            p.setInt(1, attempt);
+            p.setString(2, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return "run again";
+                }
+                JobState state = JobState.valueOf(rs.getString(1));
+                if (state == JobState.SUPERSEDED) {
+                    String by = rs.getString(5);
+                    return by == null ? "not run again: it was superseded"
+                            : "not run again: it was superseded by job " + by;
+                }
+                if (state.isFinal()) {
+                    return "not run again: the job had ended " + state;
+                }
+                if (rs.getInt(2) != 0) {
+                    // A newer build's job asked for it (running: cancel), not an operator (tryout13 F2).
+                    String by = rs.getString(5);
+                    return by == null ? "not run again: it was cancelled"
+                            : "not run again: it was superseded by job " + by;
+                }
+                String decided = rs.getString(3);
+                if (decided == null) {
+                    return "run again";
+                }
+                int exit = rs.getInt(4);
+                String had = "it had " + (decided.equals("TIMED_OUT") ? "timed out"
+                        : "exited with " + (rs.wasNull() ? "?" : String.valueOf(exit)));
+                int retries = rs.getInt(6);
+                boolean failed = !decided.equals(org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED.name())
+                        && !decided.equals(org.buildhook.runner.exec.JobOutcome.Result.CANCELLED.name());
+                // As the engine decides once it records the outcome: this attempt's failure counted with
+                // the earlier ones (wording15: "not run again" was said of a job then retried).
+                return failed && failedAttempts(c, jobId) + 1 <= retries ? RETRIED + had : "not run again: " + had;
+            }
+        }
+    }
+
+    /** How {@link #afterCutShort} begins when a failed attempt's job is retried as its rule says. */
+    public static final String RETRIED = "retried as its rule says: ";
 
     /** The attempts marked running that were started on the host boot {@code bootId}. */
     public List<RunningAttempt> runningAttempts(String bootId) {
@@ -1096,7 +1121,9 @@ public final class ExecutionLedger {
     /**
      * Records how attempt {@code attempt} ended and moves the job to {@code next} — unless a later
      * attempt has started meanwhile (another node took the job over after this one stopped
-     * heart-beating): then only the attempt's own row gets its outcome, and false is returned.
+     * heart-beating): then only the attempt's own row gets its outcome, and false is returned. An
+     * outcome without an end time ({@link JobOutcome#ended()} null: nobody recorded when the attempt
+     * ended) is stored without one, for the attempt and, when {@code next} is final, for the job.
      */
     public boolean finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next) {
         return finishAttempt(jobId, attempt, outcome, next, -1) != Finished.SUPERSEDED;
@@ -1147,7 +1174,10 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        Instant ended = outcome.ended() == null ? clock.instant() : outcome.ended();
+        // An end nobody recorded (the attempt's node died on another host before the sweep could say when)
+        // stays unknown (NULL), for the attempt and for the job it ends: "now" made the attempt seem to
+        // have run through the downtime (wording15). Every surface says "unknown" for it.
+        Instant ended = outcome.ended();
         String log = outcome.logFile() == null ? null : outcome.logFile().toString();
         if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED && slotRule == null) {
             return finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log);
@@ -1397,16 +1427,18 @@ public final class ExecutionLedger {
 
     /** How many attempts of the job failed, timed out or could not start (interrupted ones do not count). */
     public int failedAttempts(String jobId) {
-        return db.read("count failed attempts", c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM job_attempts WHERE job_id = ?"
-                    + " AND outcome IN ('FAILED', 'TIMED_OUT', 'FAILED_TO_START')")) {
-                p.setString(1, jobId);
-                try (ResultSet rs = p.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
-                }
+        return db.read("count failed attempts", c -> failedAttempts(c, jobId));
+    }
+
+    private static int failedAttempts(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM job_attempts WHERE job_id = ?"
+                + " AND outcome IN ('FAILED', 'TIMED_OUT', 'FAILED_TO_START')")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
             }
-        });
+        }
     }
 
     /** Whether someone asked to cancel the job. */

@@ -378,12 +378,13 @@ abstract class AbstractWorkflowCrashTest {
                 .filter(l -> l.contains("job " + jobId + " of rule ")).findFirst().orElseThrow();
         java.util.regex.Matcher took = java.util.regex.Pattern.compile("; last attempt took ([0-9hms.]+)").matcher(line);
         assertThat(took.find()).as(line).isTrue();
-        String text = took.group(1); // 350ms, 5.2s, 1m3.4s, as Durations.describe writes it
+        String text = took.group(1); // 350ms, 5.2s, 1m3s, as Durations.describe writes it
         Duration said = text.matches("[0-9]+ms") ? Duration.ofMillis(Long.parseLong(text.replace("ms", "")))
                 : Duration.parse("PT" + text.toUpperCase(java.util.Locale.ROOT));
         Duration recorded = Duration.between(attempt.startedAt(), attempt.endedAt());
         assertThat(said).as(line).isGreaterThanOrEqualTo(atLeast)
-                .isBetween(recorded.minusMillis(100), recorded);
+                // Tenths under ten seconds, whole seconds above (truncated), as every surface writes it.
+                .isBetween(recorded.minusSeconds(1), recorded);
     }
 
     /**

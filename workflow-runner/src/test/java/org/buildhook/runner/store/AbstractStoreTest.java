@@ -403,6 +403,27 @@ abstract class AbstractStoreTest {
         assertThat(recorded.endedAt()).isEqualTo(started.plusSeconds(40));
     }
 
+    /**
+     * wording15: an outcome whose end nobody recorded (an attempt concluded after its node died on another
+     * host) was stored with "now" as the attempt's end and the job's; both stay unknown (NULL).
+     */
+    @Test
+    void anOutcomeWithoutAnEndTimeIsStoredWithoutOneForTheAttemptAndTheJob() {
+        String jobId = store.accept(Plans.delivery("{\"build_id\": 990}"), List.of(Plans.job("no-end",
+                List.of("/bin/false")))).jobIds().get(0);
+        int attempt = store.ledger().startAttempt(jobId, "test-node");
+        Instant started = store.job(jobId).orElseThrow().job().startedAt();
+
+        store.ledger().finishAttempt(jobId, attempt, new JobOutcome(JobOutcome.Result.FAILED, 3, started, null,
+                "exited with 3", null, false), JobState.FAILED);
+
+        JobDetail detail = store.job(jobId).orElseThrow();
+        assertThat(detail.job().state()).isEqualTo(JobState.FAILED);
+        assertThat(detail.job().endedAt()).as("the job's end").isNull();
+        assertThat(detail.attempts().get(0).endedAt()).as("the attempt's end").isNull();
+        assertThat(detail.attempts().get(0).ended()).isTrue();
+    }
+
     /** Whether {@code thread} waits for a lock another sweep holds (here: a monitor of this JVM). */
     boolean waitsForLock(Thread thread) throws SQLException {
         return thread.getState() == Thread.State.BLOCKED;
@@ -921,6 +942,27 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * wording15: an attempt that had failed before its node died was recorded "not run again: it had
+     * exited with 3" although its rule had a retry left for it, and the job ran again as that retry.
+     */
+    @Test
+    void anAttemptCutShortAfterItFailedSaysItsJobIsRetriedWhenItsRuleHasARetryLeft() throws Exception {
+        String retried = store.accept(Plans.delivery("{\"build_id\": 980}"), List.of(Plans.job("cut-retry",
+                List.of("/bin/false"), Map.of(), 1, Duration.ofMillis(100), 0))).jobIds().get(0);
+        String last = store.accept(Plans.delivery("{\"build_id\": 981}"), List.of(Plans.job("cut-last",
+                List.of("/bin/false"), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
+        for (String id : List.of(retried, last)) {
+            picked(id);
+            int attempt = store.ledger().startAttempt(id, "node-a");
+            store.ledger().recordDecidedLater(id, attempt, new org.buildhook.runner.exec.Decision(
+                    org.buildhook.runner.exec.JobOutcome.Result.FAILED, 3, null)).get();
+        }
+
+        assertThat(store.ledger().afterCutShort(retried, 1)).isEqualTo("retried as its rule says: it had exited with 3");
+        assertThat(store.ledger().afterCutShort(last, 1)).isEqualTo("not run again: it had exited with 3");
+    }
+
+    /**
      * Three jobs of a rule with one slot, from build {@code build} on: the first ran and freed its slot,
      * which woke the second (due now); the third waits for its next try, an hour away. The second has
      * supersede key "b" (build {@code build + 1}), the others none.
@@ -1036,6 +1078,32 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * review15: a limit set on a rule that had none was not given to its jobs already stored (stored without
+     * one, they take no slot): every queued job of a rule just given {@code concurrency: 1} started at once.
+     * A limit removed lets them start without a slot.
+     */
+    @Test
+    void aLimitSetOnARuleThatHadNoneHoldsForItsJobsAlreadyStored() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (970 + i) + "}"), List.of(Plans.job("grow",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds());
+        }
+
+        assertThat(ledger.applyLimits(Map.of("grow", 1))).isEqualTo(2);
+        assertThat(store.job(ids.get(1)).orElseThrow().job().concurrency()).isEqualTo(1);
+        picked(ids.get(0));
+        assertThat(ledger.tryAcquireSlot("grow", 1, ids.get(0), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        picked(ids.get(1));
+        assertThat(ledger.tryAcquireSlot("grow", 1, ids.get(1), "node-a", -1)).as("one at once")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        assertThat(ledger.applyLimits(Map.of("grow", 0))).as("the limit removed").isEqualTo(2);
+        assertThat(store.job(ids.get(1)).orElseThrow().job().concurrency()).isZero();
+    }
+
+    /**
      * crash15: a reload that raises a rule's limit frees slots at once; the jobs it lets in, refused while the
      * old limit held and put back for their next try, are woken then, not after {@code runner.slot-retry}.
      */
@@ -1044,21 +1112,21 @@ abstract class AbstractStoreTest {
         ExecutionLedger ledger = store.ledger();
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
-            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (990 + i) + "}"), List.of(Plans.job("grow",
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (990 + i) + "}"), List.of(Plans.job("widen",
                     List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds());
         }
         picked(ids.get(0));
-        assertThat(ledger.tryAcquireSlot("grow", 1, ids.get(0), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(ledger.tryAcquireSlot("widen", 1, ids.get(0), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
         ledger.startAttempt(ids.get(0), "node-a");
-        assertThat(ledger.tryAcquireSlot("grow", 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(ledger.tryAcquireSlot("widen", 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
         dueIn(ids.get(1), Duration.ofHours(1));
 
-        assertThat(ledger.applyLimits(Map.of("grow", 2))).isEqualTo(2);
+        assertThat(ledger.applyLimits(Map.of("widen", 2))).isEqualTo(2);
 
         assertThat(executionTime(ids.get(1))).as("woken: the raised limit has a free slot for it")
                 .isBeforeOrEqualTo(Instant.now());
         picked(ids.get(1));
-        assertThat(ledger.tryAcquireSlot("grow", 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(ledger.tryAcquireSlot("widen", 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
     }
 
     /** Marks the job's execution picked, as a node running it: its slot is then not taken for one left behind. */

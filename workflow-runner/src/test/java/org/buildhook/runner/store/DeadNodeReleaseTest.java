@@ -49,12 +49,35 @@ class DeadNodeReleaseTest {
                 + ", outcome = 'INTERRUPTED' WHERE job_id = ?", jobId);
 
         assertThat(store.deadNodes().release(NodeIdentity.current()))
-                .containsExactly(new DeadNodeRelease.Released(jobId, "dead", exited.pid()));
+                .containsExactly(new DeadNodeRelease.Released(jobId, "dead", exited.pid(), "run again"));
         assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked = 0"
                 + " AND picked_by IS NULL")).isEqualTo(1);
         assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isZero();
         assertThat(store.ledger().tryAcquireSlot("solo", 1, "another-job", "live", -1))
                 .isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /**
+     * tryout13 F2: the release of a job that a newer build superseded while its node died said "the job is
+     * put back in the queue now", of a job that never runs again. It says what becomes of the job.
+     */
+    @Test
+    void theReleaseOfASupersededJobSaysItIsNotRunAgainAndOfAnotherThatItRunsAgain() throws Exception {
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'INTERRUPTED' WHERE job_id = ?", jobId);
+        sql("UPDATE jobs SET cancel_requested = 1, superseded_by = 'newer-job' WHERE id = ?", jobId);
+
+        List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current());
+
+        assertThat(released).hasSize(1);
+        assertThat(released.get(0).next()).isEqualTo("not run again: it was superseded by job newer-job");
+        assertThat(released.get(0).describe(java.time.Duration.ofMinutes(3))).isEqualTo("its node dead (pid "
+                + exited.pid() + " on this host) is dead and what it left was killed; not run again: it was"
+                + " superseded by job newer-job (its end is recorded now instead of after the dead-node limit, 3m)");
+        assertThat(new DeadNodeRelease.Released(jobId, "dead", 7, "run again").describe(java.time.Duration.ofMinutes(3)))
+                .isEqualTo("its node dead (pid 7 on this host) is dead and what it left was killed; the job is put"
+                        + " back in the queue now, to run again, instead of after the dead-node limit (3m)");
     }
 
     @Test
@@ -73,6 +96,19 @@ class DeadNodeReleaseTest {
         sql("UPDATE job_attempts SET node_pid = 1, node_started = " + (init.startTicks() + 1)
                 + ", outcome = 'INTERRUPTED' WHERE job_id = ?", jobId);
         assertThat(store.deadNodes().release(NodeIdentity.current())).hasSize(1);
+    }
+
+    /**
+     * A JVM recorded without its start time, whose pid is in use: that proves nothing (it may be the very
+     * node, alive), so nothing is released. Its NULL start time was read as 0, and the job released.
+     */
+    @Test
+    void neverFreesTheJobOfAJvmRecordedWithoutItsStartTimeWhosePidIsInUse() {
+        sql("UPDATE job_attempts SET node_pid = 1, node_started = NULL, outcome = 'INTERRUPTED' WHERE job_id = ?",
+                jobId);
+
+        assertThat(store.deadNodes().release(NodeIdentity.current())).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked = 1")).isEqualTo(1);
     }
 
     @Test
