@@ -108,6 +108,38 @@ class BuildhookApplicationTest {
     }
 
     /**
+     * chaos15 F1: the limit in force is that of a rule's newest stored job, so a lowered {@code concurrency}
+     * held only once a new delivery stored a job: a job stored before the reload (or before a restart with
+     * the edited file) started beside the running ones under the old limit. The application gives the jobs
+     * still to run the rules' limit on every reload and at start.
+     */
+    @Test
+    void aReloadAndARestartGiveTheJobsAlreadyStoredTheirRulesNewConcurrency() throws Exception {
+        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
+        Path rules = dir.resolve("rules.yaml");
+        String rule = "rules:\n  - name: deploy\n    approval: {}\n    run: {command: [/bin/true], concurrency: %d}\n";
+        Files.writeString(rules, rule.formatted(2));
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nrules: rules.yaml\n"
+                + "endpoints: {default: {secrets: [{file: webhook-secret}]}}\n");
+        String job;
+
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            Receipt receipt = app.deliveries().receive(DeliveryServiceTest.signed(
+                    DeliveryServiceTest.fixture("build-67-passed.json"), "default"));
+            job = receipt.jobIds().get(0);
+            assertThat(app.store().job(job).orElseThrow().job().concurrency()).isEqualTo(2);
+
+            Files.writeString(rules, rule.formatted(1));
+            org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(
+                    app.store().job(job).orElseThrow().job().concurrency()).as("after the reload").isEqualTo(1));
+        }
+        Files.writeString(rules, rule.formatted(3));
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            assertThat(app.store().job(job).orElseThrow().job().concurrency()).as("once started again").isEqualTo(3);
+        }
+    }
+
+    /**
      * review15: the secrets a start generates were written after the engine had started, which sweeps,
      * releases and picks jobs at once (those a stop before an upgrade put back in the queue): a start
      * refused because one could not be written (here: another start made the file meanwhile) had started

@@ -188,6 +188,14 @@ final class JobTask implements ExecutionHandler<Void> {
         if (running.isStopping()) {
             return rescheduleIn(Duration.ZERO);
         }
+        if (job.workflow().supersedeRunning() && job.workflow().supersedeKey() != null
+                && waits.call(jobId, "look for the jobs it superseded", () -> ledger.supersededStillRunning(jobId,
+                        job.ruleName(), job.workflow().supersedeKey()), before)) {
+            // running: cancel stops the older build's job, which may take up to kill-grace to end (a cleanup
+            // trap): the newer build's command must not run beside it (chaos15 F2).
+            LOG.info("job {}: waiting for the older build's job it superseded to stop before it starts", jobId);
+            return rescheduleIn(config.slotRetryDelay());
+        }
         // Slots and units are taken under the pick, as the attempt is started under it: a thread whose
         // pick was put back in the queue meanwhile takes nothing from the node that took the job over.
         if (job.concurrency() > 0) {

@@ -438,6 +438,36 @@ public final class ExecutionLedger {
     private static final String STILL_TO_RUN = "('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')";
 
     /**
+     * Whether a job that {@code jobId} superseded under {@code running: cancel} is not final yet: picked or
+     * running somewhere, its cancellation asked but its process tree not yet gone (its node kills it within
+     * {@code runner.cancel-check}, then gives it up to {@code runner.kill-grace} to end). The newer job waits
+     * for that, or the two builds' commands would run at once (chaos15 F2). An older job whose node died
+     * stays so until another node takes it over and records it; one without an execution in the queue (no
+     * node will ever end it) does not count.
+     *
+     * @param rule the jobs' rule
+     * @param key  their rendered supersede key
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean supersededStillRunning(String jobId, String rule, String key) {
+        return db.read("look for the jobs it superseded", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM jobs WHERE rule_name = ?"
+                    + " AND supersede_key = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND superseded_by = ?"
+                    // Only while some node will end it: one whose execution is gone never would.
+                    + " AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = jobs.id"
+                    + lookUpEach(db.dialect()) + ")")) {
+                p.setString(1, rule);
+                p.setString(2, key);
+                p.setString(3, jobId);
+                p.setString(4, JobQueue.TASK_NAME);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        });
+    }
+
+    /**
      * The rule's concurrency as its newest job still to run was stored with, which the rules in force
      * gave it; {@code otherwise} (SQL: the asking job's own) when there is none; the rule parameter 1. After a
      * reload changed the limit, the older jobs go by the new one too: kept at the old, lower one, they

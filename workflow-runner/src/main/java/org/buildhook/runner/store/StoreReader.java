@@ -261,8 +261,12 @@ final class StoreReader {
                 rs -> jobToRun(rs, 0)).stream().findFirst());
     }
 
-    /** A job that takes neither a concurrency slot nor a shared resource (JobTask's two waits). */
-    static final String RUNS_WITHOUT_WAITING_CONDITION = "jobs.concurrency <= 0 AND jobs.resources IS NULL";
+    /**
+     * A job that takes neither a concurrency slot nor a shared resource, nor waits for the older jobs it
+     * superseded under {@code running: cancel} to be stopped (JobTask's three waits).
+     */
+    static final String RUNS_WITHOUT_WAITING_CONDITION = "jobs.concurrency <= 0 AND jobs.resources IS NULL"
+            + " AND jobs.supersede_running = 0";
     private static final String RUNS_WITHOUT_WAITING = "CASE WHEN " + RUNS_WITHOUT_WAITING_CONDITION
             + " THEN 1 ELSE 0 END";
 

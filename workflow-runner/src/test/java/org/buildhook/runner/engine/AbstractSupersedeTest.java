@@ -67,6 +67,40 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
         assertThat(Files.readAllLines(ran)).containsExactly("68");
     }
 
+    /**
+     * chaos15 F2: under {@code running: cancel} the newer build's job started at once, beside the older
+     * one's command that was still being stopped (a SIGTERM trap cleaning up for up to kill-grace). It now
+     * waits until the older job's process tree is gone. Build 67's trap keeps it alive until build 68's
+     * command has started (it then exits), or until the SIGKILL after kill-grace; 68's command, as it
+     * starts, notes whether 67's shell still lives.
+     */
+    @Test
+    void theNewerBuildsJobStartsOnlyOnceTheOlderOneItCancelledHasEnded() throws IOException {
+        Path started = dir.resolve("started");
+        Path pid67 = dir.resolve("pid67");
+        Path overlap = dir.resolve("overlap");
+        RuleSet rules = deployRule(script("deploy.sh", "if [ \"$1\" = 67 ]; then\n"
+                + "  echo $$ > " + pid67 + "\n"
+                + "  trap 'while ! grep -qx 68 " + started + " 2>/dev/null; do sleep 0.05; done; exit 1' TERM\n"
+                + "  echo 67 >> " + started + "\n"
+                + "  sleep 120 & wait\n"
+                + "else\n"
+                + "  kill -0 $(cat " + pid67 + ") 2>/dev/null && echo \"67 still runs\" >> " + overlap + "\n"
+                + "  echo $1 >> " + started + "\n"
+                + "fi"), "cancel");
+        openStore();
+        startEngine();
+
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        String job68 = deliver(rules, 68).jobIds().get(0);
+
+        assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
+        assertState(awaitFinal(job67).job(), JobState.SUPERSEDED);
+        assertThat(overlap).as("68's command started while 67's still ran").doesNotExist();
+        assertThat(Files.readAllLines(started)).containsExactly("67", "68");
+    }
+
     @Test
     void aRunningJobOfAnOlderBuildGoesOnByDefault() throws IOException {
         Path go = dir.resolve("go");
