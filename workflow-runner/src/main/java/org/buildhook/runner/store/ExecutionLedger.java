@@ -373,7 +373,9 @@ public final class ExecutionLedger {
      *
      * <p>Jobs are written one by one, newest first (the newest is the one that decides), each in a
      * statement of its own, so no transaction holds more than one job's row. Re-runs keep their plan
-     * (they go by the limit of the rule's other jobs).
+     * (they go by the limit of the rule's other jobs). A rule whose jobs were given a new limit, above 0,
+     * then passes its turn on ({@link SlotLine#wakeTurn}): a raised limit frees slots at once, and the
+     * jobs it lets in waited for their next try, {@code runner.slot-retry}, with the slots free (crash15).
      *
      * @param limits each rule's {@code concurrency} in the rules now loaded (0: no limit), by rule name;
      *               negative entries are ignored, the jobs of a rule not in it are left as they are
@@ -382,6 +384,7 @@ public final class ExecutionLedger {
      */
     public int applyLimits(Map<String, Integer> limits) {
         // One read of the jobs still to run (few, by jobs_state_idx), not one per rule over all its jobs.
+        Map<String, String> ruleOf = new java.util.HashMap<>();
         List<Map.Entry<String, Integer>> toChange = db.inTransaction("read the jobs whose rule's limit changed",
                 Durability.DEFERRED, c -> {
                     List<Map.Entry<String, Integer>> found = new ArrayList<>();
@@ -392,6 +395,7 @@ public final class ExecutionLedger {
                             Integer limit = limits.get(rs.getString(2));
                             if (limit != null && limit >= 0 && rs.getInt(3) != limit) {
                                 found.add(Map.entry(rs.getString(1), limit));
+                                ruleOf.put(rs.getString(1), rs.getString(2));
                             }
                         }
                     }
@@ -408,6 +412,24 @@ public final class ExecutionLedger {
                     return p.executeUpdate();
                 }
             });
+        }
+        // The rules whose jobs were given a limit above 0, each with its newest job (read first): a raised
+        // limit has free slots for the jobs that waited under the old one.
+        Map<String, String> newest = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Integer> job : toChange) {
+            if (job.getValue() > 0) {
+                newest.putIfAbsent(ruleOf.get(job.getKey()), job.getKey());
+            }
+        }
+        int woken = 0;
+        for (Map.Entry<String, String> rule : newest.entrySet()) {
+            woken += db.inTransaction("wake the jobs a new limit lets in", Durability.DEFERRED, c -> {
+                line.inTurn(c, rule.getKey());
+                return line.wakeTurn(c, rule.getKey(), rule.getValue());
+            });
+        }
+        if (woken > 0) {
+            jobsDue.run();
         }
         return changed;
     }

@@ -1148,6 +1148,32 @@ abstract class AbstractStoreTest {
         assertThat(store.job(ids.get(1)).orElseThrow().job().concurrency()).isZero();
     }
 
+    /**
+     * crash15: a reload that raises a rule's limit frees slots at once; the jobs it lets in, refused while the
+     * old limit held and put back for their next try, are woken then, not after {@code runner.slot-retry}.
+     */
+    @Test
+    void aRaisedLimitWakesTheJobsThatWaitedForASlot() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (990 + i) + "}"), List.of(Plans.job("widen",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds());
+        }
+        picked(ids.get(0));
+        assertThat(ledger.tryAcquireSlot("widen", 1, ids.get(0), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        ledger.startAttempt(ids.get(0), "node-a");
+        assertThat(ledger.tryAcquireSlot("widen", 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        dueIn(ids.get(1), Duration.ofHours(1));
+
+        assertThat(ledger.applyLimits(Map.of("widen", 2))).isEqualTo(2);
+
+        assertThat(executionTime(ids.get(1))).as("woken: the raised limit has a free slot for it")
+                .isBeforeOrEqualTo(Instant.now());
+        picked(ids.get(1));
+        assertThat(ledger.tryAcquireSlot("widen", 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
     /** Marks the job's execution picked, as a node running it: its slot is then not taken for one left behind. */
     void picked(String jobId) throws SQLException {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
