@@ -247,11 +247,7 @@ abstract class AbstractWorkflowCrashTest {
     @Test
     void aJobThatTimedOutIsNotRunAgainWhenItsNodeIsKilledWhileItsProcessesAreEnded() throws Exception {
         Path events = dir.resolve("events");
-        Path hang = Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
-                // Ignores SIGTERM (says it got one) from its first line: only the SIGKILL after the grace ends it.
-                + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
-                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
-                + "while [ -d " + dir + " ]; do sleep 0.05 & wait $!; done\n");
+        Path hang = hangScript(events);
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
                 + "  - name: hang\n"
                 + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 5s}\n"
@@ -271,10 +267,7 @@ abstract class AbstractWorkflowCrashTest {
     @Test
     void aJobConcludedAfterItsNodeWasKilledHoldingItsRulesSlotWakesTheNextInLine() throws Exception {
         Path events = dir.resolve("events");
-        Path hang = Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
-                + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
-                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
-                + "while [ -d " + dir + " ]; do sleep 0.05 & wait $!; done\n");
+        Path hang = hangScript(events);
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
                 + "  - name: hang\n"
                 + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 5s, concurrency: 1}\n");
@@ -395,10 +388,7 @@ abstract class AbstractWorkflowCrashTest {
     @Test
     void aJobCancelledWhoseNodeIsKilledBeforeItsProcessesAreGoneSaysItRanAndIsNotRunAgain() throws Exception {
         Path events = dir.resolve("events");
-        Path hang = Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
-                + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
-                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
-                + "while [ -d " + dir + " ]; do sleep 0.05 & wait $!; done\n");
+        Path hang = hangScript(events);
         Path rules = Files.writeString(dir.resolve("rules.yaml"), "rules:\n"
                 + "  - name: hang\n"
                 + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 30m}\n");
@@ -654,5 +644,17 @@ abstract class AbstractWorkflowCrashTest {
             }
             throw new AssertionError(why.toString(), e);
         }
+    }
+
+    /**
+     * Writes {@code hang.sh} into the test's folder: it appends {@code S <ns> <arg> <pid>} to {@code events}
+     * when it starts and {@code T …} for every SIGTERM, which it ignores from its first line (only the
+     * SIGKILL after the kill grace ends it), and runs until the test's folder is gone.
+     */
+    private Path hangScript(Path events) throws IOException {
+        return Files.writeString(dir.resolve("hang.sh"), "#!/bin/sh\n"
+                + "trap 'echo \"T $(date +%s%N) $1 $$\" >> " + events + "' TERM\n"
+                + "echo \"S $(date +%s%N) $1 $$\" >> " + events + "\n"
+                + "while [ -d " + dir + " ]; do sleep 0.05 & wait $!; done\n");
     }
 }
