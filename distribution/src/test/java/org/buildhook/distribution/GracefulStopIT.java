@@ -102,8 +102,8 @@ class GracefulStopIT {
         assertThat(server.waitFor(UPPER_BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(server.exitValue()).as("the exit status systemd expects of a SIGTERM").isEqualTo(143);
         assertThat(journal()).as("no job started during the stop").isEqualTo("start 67\nend 67\n");
-        await().atMost(UPPER_BOUND).until(() -> String.join("\n", output).contains("buildhook stopped"));
-        assertThat(String.join("\n", output)).contains("received SIGTERM", "deliveries are still accepted",
+        await().atMost(UPPER_BOUND).until(() -> ServeOutput.text(output).contains("buildhook stopped"));
+        assertThat(ServeOutput.text(output)).contains("received SIGTERM", "deliveries are still accepted",
                 "accepted: build 68");
 
         serve();
@@ -122,15 +122,15 @@ class GracefulStopIT {
         await().atMost(UPPER_BOUND).until(() -> journal().contains("start 67"));
 
         signal("INT");
-        await().atMost(UPPER_BOUND).until(() -> String.join("\n", output).contains("received SIGINT (Ctrl-C)"));
+        await().atMost(UPPER_BOUND).until(() -> ServeOutput.text(output).contains("received SIGINT (Ctrl-C)"));
         assertThat(server.isAlive()).as("the first Ctrl-C waits for the running job").isTrue();
         signal("INT");
 
         assertThat(server.waitFor(UPPER_BOUND.toSeconds(), TimeUnit.SECONDS))
                 .as("stopped before the 10 minutes of grace").isTrue();
         assertThat(server.exitValue()).isEqualTo(130);
-        await().atMost(UPPER_BOUND).until(() -> String.join("\n", output).contains("buildhook stopped"));
-        assertThat(String.join("\n", output)).contains("received SIGINT again: stopping now");
+        await().atMost(UPPER_BOUND).until(() -> ServeOutput.text(output).contains("buildhook stopped"));
+        assertThat(ServeOutput.text(output)).contains("received SIGINT again: stopping now");
         assertThat(journal()).isEqualTo("start 67\n");
 
         // The killed run's lock, which only its end would have taken away.
@@ -154,8 +154,8 @@ class GracefulStopIT {
         assertThat(kill.waitFor()).isZero();
         assertThat(server.waitFor(UPPER_BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
         assertThat(server.exitValue()).isEqualTo(129);
-        await().atMost(UPPER_BOUND).until(() -> String.join("\n", output).contains("buildhook stopped"));
-        assertThat(String.join("\n", output)).contains("received SIGHUP", "no reload", "buildhook stopped");
+        await().atMost(UPPER_BOUND).until(() -> ServeOutput.text(output).contains("buildhook stopped"));
+        assertThat(ServeOutput.text(output)).contains("received SIGHUP", "no reload", "buildhook stopped");
     }
 
     String journal() throws Exception {

@@ -106,7 +106,7 @@ class JobEnvironmentIT {
                         "JAVA_HOME")
                 .contains("SHARED_SETTING=shared", "PATH=/usr/bin:/bin", "BUILDHOOK_RULE=show-env")
                 .containsPattern("(?m)^LC_(CTYPE|ALL)=C\\.(UTF-8|utf8)$");
-        assertThat(String.join("\n", output))
+        assertThat(ServeOutput.text(output))
                 .contains("runner.inherit-env[0]: ADMIN_TOKEN holds a secret of this configuration")
                 .doesNotContain("not UTF-8", ENDPOINT_SECRET, ADMIN_TOKEN);
     }

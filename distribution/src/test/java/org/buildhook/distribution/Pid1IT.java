@@ -95,22 +95,15 @@ class Pid1IT {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(zombies()).as("zombies in the server's PID namespace").isEmpty());
         assertThat(namespace().values()).anySatisfy(s -> assertThat(s.command()).isEqualTo("tini"));
-        assertThat(printed()).doesNotContain("runs as PID 1 with no init");
+        assertThat(ServeOutput.text(output)).doesNotContain("runs as PID 1 with no init");
     }
 
     @Test
     void asPid1WithoutAnInitTheServerSaysSoAtStartNamingTheFix() throws Exception {
         serve(Map.of("BUILDHOOK_TINI", ""));
 
-        assertThat(printed()).contains("buildhook runs as PID 1 with no init to reap orphans")
+        assertThat(ServeOutput.text(output)).contains("buildhook runs as PID 1 with no init to reap orphans")
                 .contains("--init").contains("tini");
-    }
-
-    /** What the server printed so far: copied under the list's lock, as its reader thread still appends. */
-    private String printed() {
-        synchronized (output) {
-            return String.join("\n", output);
-        }
     }
 
     void deliver(String base, long buildId) throws Exception {

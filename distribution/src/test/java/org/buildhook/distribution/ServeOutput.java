@@ -20,6 +20,17 @@ final class ServeOutput {
     }
 
     /**
+     * The lines read so far, one per line: joined under {@code lines}' own lock, since the reader
+     * thread of {@link #awaitListening} may still be appending (iterating a synchronized list without
+     * it throws {@code ConcurrentModificationException}).
+     */
+    static String text(List<String> lines) {
+        synchronized (lines) {
+            return String.join("\n", lines);
+        }
+    }
+
+    /**
      * Reads {@code server}'s output on a daemon thread named {@code threadName}, adding every line
      * to {@code lines} (which must be safe to read from another thread if the test does), and
      * returns the base URL once {@code serve} says it listens. Fails when {@code serve} ends first,
