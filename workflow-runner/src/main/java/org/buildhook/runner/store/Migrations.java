@@ -147,10 +147,17 @@ final class Migrations {
         } catch (RunnerException unreadable) {
             searchPath = "(unreadable: " + unreadable.getMessage() + ")";
         }
-        return new RunnerException("the PostgreSQL store has no schema to create its tables in: no schema of its"
-                + " search path " + searchPath + " exists in this database (currentSchema in store.url names it);"
-                + " create it (CREATE SCHEMA name AUTHORIZATION user, once) or correct currentSchema in store.url",
-                e.getCause());
+        return new RunnerException("the PostgreSQL store " + noSchemaToCreateIn(searchPath), e.getCause());
+    }
+
+    /**
+     * What the start says, after "the PostgreSQL store", of a database in which no schema of the search
+     * path exists, and what {@code buildhook check} says of it beforehand ({@link StoreReachability}).
+     */
+    static String noSchemaToCreateIn(String searchPath) {
+        return "has no schema to create its tables in: no schema of its search path " + searchPath
+                + " exists in this database (currentSchema in store.url names it); create it (CREATE SCHEMA name"
+                + " AUTHORIZATION user, once) or correct currentSchema in store.url";
     }
 
     private void lock(Connection c) throws SQLException {

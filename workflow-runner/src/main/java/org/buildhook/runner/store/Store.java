@@ -144,9 +144,18 @@ public final class Store implements AutoCloseable {
                 reason = t.getMessage().strip().replaceFirst("\\.$", "");
             }
         }
-        return new StoreUnavailableException("cannot connect to the PostgreSQL store " + config.describe() + ": "
-                + (reason == null ? e.getMessage() : reason) + "; check that PostgreSQL runs and accepts connections"
-                + " there, and store.url, store.user and store.password", e);
+        return new StoreUnavailableException(cannotConnect(config, reason == null ? e.getMessage() : reason), e);
+    }
+
+    /**
+     * What the start says of a PostgreSQL store it cannot connect to, and what {@code buildhook check}
+     * says of it beforehand ({@link StoreReachability}): where (the URL without its parameters, which may
+     * hold the password), {@code reason} (the driver's, without its closing full stop) and what to check.
+     */
+    static String cannotConnect(StoreConfig config, String reason) {
+        return "cannot connect to the PostgreSQL store " + config.describe() + ": " + reason
+                + "; check that PostgreSQL runs and accepts connections there, and store.url, store.user and"
+                + " store.password";
     }
 
     /**

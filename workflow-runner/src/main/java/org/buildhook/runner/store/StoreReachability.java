@@ -41,17 +41,13 @@ public final class StoreReachability {
                 ResultSet r = s.executeQuery("SELECT current_schema(), current_setting('search_path')")) {
             if (r.next() && r.getString(1) == null) {
                 // The tables would have nowhere to go: the start fails with Migrations' 3F000 message.
-                return Optional.of("the PostgreSQL store " + config.describe() + " has no schema to create its tables"
-                        + " in: no schema of its search path " + r.getString(2) + " exists in this database"
-                        + " (currentSchema in store.url names it); create it (CREATE SCHEMA name AUTHORIZATION user,"
-                        + " once) or correct currentSchema in store.url");
+                return Optional.of("the PostgreSQL store " + config.describe() + " "
+                        + Migrations.noSchemaToCreateIn(r.getString(2)));
             }
             return Optional.empty();
         } catch (SQLException e) {
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
-            return Optional.of("cannot connect to the PostgreSQL store " + config.describe() + ": "
-                    + reason.replaceFirst("\\.$", "") + "; check that PostgreSQL runs and accepts connections there,"
-                    + " and store.url, store.user and store.password");
+            return Optional.of(Store.cannotConnect(config, reason.replaceFirst("\\.$", "")));
         }
     }
 }
