@@ -87,9 +87,15 @@ public final class BuildhookApplication implements AutoCloseable {
             // database (or anything else) is created.
             // The store once open: a reload gives the jobs already stored the rules' new concurrency limits.
             java.util.concurrent.atomic.AtomicReference<Store> opened = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.function.Consumer<RuleSet> limits = set -> {
+                Store open = opened.get();
+                if (open != null) {
+                    applyLimits(open, set);
+                }
+            };
             RulesWatcher rules = config.rulesFile() == null ? null
-                    : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL,
-                            alsoApplyLimits(alsoWarnAboutThisMachine(metrics.rulesListener(), config), opened));
+                    : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL, alsoOnReload(
+                            alsoOnReload(metrics.rulesListener(), set -> warnAboutThisMachine(set, config)), limits));
             if (rules != null) {
                 started.push(rules);
             }
@@ -172,46 +178,20 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     /**
-     * {@code counting} as it is, plus a warning for each rule of a reloaded set whose jobs could not
-     * start on this node (a program missing or not executable, a missing workdir), as {@code buildhook
-     * check} says them: a hot-reloaded rule naming a script not deployed yet would otherwise be
-     * noticed only when a build fails.
+     * {@code next} as it is, plus {@code also} run with each reloaded rule set after {@code next} was told
+     * of it. Serves the two additions below: a warning for each rule of a reloaded set whose jobs could
+     * not start on this node (a program missing or not executable, a missing workdir), as {@code buildhook
+     * check} says them, since a hot-reloaded rule naming a script not deployed yet would otherwise be
+     * noticed only when a build fails; and, once the store is open, each reloaded rule's {@code concurrency}
+     * given to its jobs already stored ({@link #applyLimits}).
      */
-    private static RulesWatcher.Listener alsoWarnAboutThisMachine(RulesWatcher.Listener counting,
-            BuildhookConfig config) {
-        return new RulesWatcher.Listener() {
-            @Override
-            public void reloaded(RuleSet rules) {
-                counting.reloaded(rules);
-                warnAboutThisMachine(rules, config);
-            }
-
-            @Override
-            public void refused(org.buildhook.runner.rules.RuleException error) {
-                counting.refused(error);
-            }
-
-            @Override
-            public void validAgain(RuleSet rules) {
-                counting.validAgain(rules);
-            }
-        };
-    }
-
-    /**
-     * {@code next} as it is, plus, once the store is open, each reloaded rule's {@code concurrency} given to
-     * its jobs already stored ({@link #applyLimits}).
-     */
-    private static RulesWatcher.Listener alsoApplyLimits(RulesWatcher.Listener next,
-            java.util.concurrent.atomic.AtomicReference<Store> store) {
+    private static RulesWatcher.Listener alsoOnReload(RulesWatcher.Listener next,
+            java.util.function.Consumer<RuleSet> also) {
         return new RulesWatcher.Listener() {
             @Override
             public void reloaded(RuleSet rules) {
                 next.reloaded(rules);
-                Store open = store.get();
-                if (open != null) {
-                    applyLimits(open, rules);
-                }
+                also.accept(rules);
             }
 
             @Override
