@@ -946,6 +946,14 @@ public final class ExecutionLedger {
         return db.read("read whether a job runs again", c -> afterCutShort(c, jobId, attempt));
     }
 
+    /**
+     * "not run again: it was superseded by job {@code by}" when a newer build's job ended it, else "not run
+     * again: " and {@code otherwise}: one text for both ways a superseded job's attempt is cut short.
+     */
+    private static String notRunAgain(String by, String otherwise) {
+        return "not run again: " + (by == null ? otherwise : "it was superseded by job " + by);
+    }
+
     /** {@link #afterCutShort(String, int)} in the transaction of {@code c}. */
     static String afterCutShort(Connection c, String jobId, int attempt) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT j.state, j.cancel_requested, a.decided,"
@@ -959,18 +967,14 @@ public final class ExecutionLedger {
                 }
                 JobState state = JobState.valueOf(rs.getString(1));
                 if (state == JobState.SUPERSEDED) {
-                    String by = rs.getString(5);
-                    return by == null ? "not run again: it was superseded"
-                            : "not run again: it was superseded by job " + by;
+                    return notRunAgain(rs.getString(5), "it was superseded");
                 }
                 if (state.isFinal()) {
                     return "not run again: the job had ended " + state;
                 }
                 if (rs.getInt(2) != 0) {
                     // A newer build's job asked for it (running: cancel), not an operator (tryout13 F2).
-                    String by = rs.getString(5);
-                    return by == null ? "not run again: it was cancelled"
-                            : "not run again: it was superseded by job " + by;
+                    return notRunAgain(rs.getString(5), "it was cancelled");
                 }
                 String decided = rs.getString(3);
                 if (decided == null) {
