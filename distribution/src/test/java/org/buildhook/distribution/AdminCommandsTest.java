@@ -962,9 +962,10 @@ class AdminCommandsTest {
                     .isEqualTo("GET /api/jobs/{id} without ?actions=N (from token@127.0.0.1) lists every item:"
                             + " deprecated since 2026-12-01; a later version answers with the newest 500 and the"
                             + " cursor of the rest; ask for ?actions=N (1 to 500) and page the rest with"
-                            + " GET /api/jobs?delivery= or GET /api/actions (docs/operations.md); logged once per start");
+                            + " GET /api/actions?job=<id> (docs/operations.md); logged once per start");
             assertThat(log.lines()).filteredOn(l -> l.startsWith("GET /api/deliveries/{id}")).singleElement()
-                    .asString().contains("without ?jobs=N&actions=N (from token@127.0.0.1)");
+                    .asString().contains("without ?jobs=N&actions=N (from token@127.0.0.1)")
+                    .contains("page the rest with GET /api/jobs?delivery=<id> and GET /api/actions?delivery=<id> (");
         }
     }
 

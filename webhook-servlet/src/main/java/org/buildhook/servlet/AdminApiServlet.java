@@ -101,7 +101,8 @@ public final class AdminApiServlet extends HttpServlet {
             api.replay(id(m)).send(response, HttpServletResponse.SC_ACCEPTED);
         } else if ((m = DELIVERY.matcher(path)).matches()) {
             only("GET", method, response);
-            unbounded.mark(request, response, api.actor(), "GET /api/deliveries/{id}", "jobs", "actions");
+            unbounded.mark(request, response, api.actor(), "GET /api/deliveries/{id}",
+                    "GET /api/jobs?delivery=<id> and GET /api/actions?delivery=<id>", "jobs", "actions");
             api.delivery(id(m), request).send(response, 200);
         } else if ((m = LOG_PATH.matcher(path)).matches()) {
             only("GET", method, response);
@@ -117,7 +118,8 @@ public final class AdminApiServlet extends HttpServlet {
             api.decide(id(m), m.group(2).equals("approve")).send(response, 200);
         } else if ((m = JOB.matcher(path)).matches()) {
             only("GET", method, response);
-            unbounded.mark(request, response, api.actor(), "GET /api/jobs/{id}", "actions");
+            unbounded.mark(request, response, api.actor(), "GET /api/jobs/{id}", "GET /api/actions?job=<id>",
+                    "actions");
             api.job(id(m), request).send(response, 200);
         } else {
             throw ApiError.notFound("no such API: " + path + "; the lists are /api/deliveries, /api/jobs and /api/actions");

@@ -34,12 +34,13 @@ final class UnboundedDetails {
     /**
      * Marks the answer deprecated when one of {@code bounds} is missing from the request's query.
      *
-     * @param answer the call, e.g. {@code GET /api/jobs/{id}}, as the log names it
-     * @param actor  the caller, {@code <user or token>@<address>}
-     * @param bounds the query parameters that bound the answer's lists
+     * @param answer   the call, e.g. {@code GET /api/jobs/{id}}, as the log names it
+     * @param actor    the caller, {@code <user or token>@<address>}
+     * @param pageWith the calls that page the rest of this answer's lists, as the log names them
+     * @param bounds   the query parameters that bound the answer's lists
      */
     void mark(HttpServletRequest request, HttpServletResponse response, String actor, String answer,
-            String... bounds) {
+            String pageWith, String... bounds) {
         StringBuilder missing = new StringBuilder();
         for (String bound : bounds) {
             if (request.getParameter(bound) == null) {
@@ -53,8 +54,8 @@ final class UnboundedDetails {
         if (logged.add(answer)) {
             LOG.info("{} without {} (from {}) lists every item: deprecated since 2026-12-01; a later version"
                     + " answers with the newest {} and the cursor of the rest; ask for {} (1 to {}) and page the"
-                    + " rest with GET /api/jobs?delivery= or GET /api/actions (docs/operations.md); logged once per"
-                    + " start", answer, missing, actor, LATER_BOUND, missing, AdminFilters.MAX_LIMIT);
+                    + " rest with {} (docs/operations.md); logged once per start", answer, missing, actor, LATER_BOUND,
+                    missing, AdminFilters.MAX_LIMIT, pageWith);
         }
     }
 }
