@@ -128,6 +128,17 @@ public final class ExecutionLedger {
         return dialect == Dialect.POSTGRESQL ? " OFFSET 0" : "";
     }
 
+    /**
+     * {@code EXISTS} of an execution in db-scheduler's queue of the job {@code job} (a column of the outer
+     * row) meeting {@code also} (further conditions on {@code s}, the execution; empty for none), looked up
+     * once per outer row ({@link #lookUpEach}). Its parameters: the task name ({@link JobQueue#TASK_NAME}),
+     * then those of {@code also}.
+     */
+    static String executionExists(String job, String also, Dialect dialect) {
+        return "EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = " + job + also
+                + lookUpEach(dialect) + ")";
+    }
+
     /** What taking a concurrency slot or shared units under a pick came to. */
     public enum Take {
         /** Taken: held by this node for the job until given back. */
@@ -208,9 +219,8 @@ public final class ExecutionLedger {
                 // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
                 // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND"
-                        + " (job_id = ? OR NOT EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ?"
-                        + " AND s.task_instance = rule_slots.job_id AND s.picked = ?" + lookUpEach(db.dialect())
-                        + "))")) {
+                        + " (job_id = ? OR NOT "
+                        + executionExists("rule_slots.job_id", " AND s.picked = ?", db.dialect()) + ")")) {
                     p.setString(1, ruleName);
                     p.setString(2, jobId);
                     p.setString(3, JobQueue.TASK_NAME);
@@ -473,36 +483,15 @@ public final class ExecutionLedger {
      * stays so until another node takes it over and records it; one without an execution in the queue (no
      * node will ever end it) does not count.
      *
-     * @param rule the jobs' rule
-     * @param key  their rendered supersede key
-     * @throws StoreUnavailableException when the store cannot be reached
-     */
-    public boolean supersededStillRunning(String jobId, String rule, String key) {
-        return db.read("look for the jobs it superseded", c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM jobs WHERE rule_name = ?"
-                    + " AND supersede_key = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND superseded_by = ?"
-                    // Only while some node will end it: one whose execution is gone never would.
-                    + " AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = jobs.id"
-                    + lookUpEach(db.dialect()) + ")")) {
-                p.setString(1, rule);
-                p.setString(2, key);
-                p.setString(3, jobId);
-                p.setString(4, JobQueue.TASK_NAME);
-                try (ResultSet rs = p.executeQuery()) {
-                    return rs.next();
-                }
-            }
-        });
-    }
-
-    /**
-     * As {@link #supersededStillRunning}, and when such a job is found, puts the job's execution, picked
+     * <p>When such a job is found, puts the job's execution, picked
      * by this node at {@code version}, back in the queue for {@code retryAt} in the same transaction. The
      * older job's end wakes it then ({@link #wakeSuperseding(Connection, String)}): put back in a
      * transaction of its own, after the look, a job whose older one ended in between was still picked
      * when the end looked for it to wake, and waited for its next try. On PostgreSQL the older jobs' rows
      * are locked for the look, so that their end waits for the put back, or the look for their end.
      *
+     * @param rule    the jobs' rule
+     * @param key     their rendered supersede key
      * @param retryAt when the job looks again
      * @return {@link Take#TAKEN} when no job it superseded still runs (it may start);
      *         {@link Take#PUT_BACK} when one does and the execution was put back; {@link Take#NOT_FREE}
@@ -516,8 +505,8 @@ public final class ExecutionLedger {
                 boolean runs;
                 try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE rule_name = ?"
                         + " AND supersede_key = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND superseded_by = ?"
-                        + " AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance"
-                        + " = jobs.id" + lookUpEach(db.dialect()) + ")"
+                        // Only while some node will end it: one whose execution is gone never would.
+                        + " AND " + executionExists("jobs.id", "", db.dialect())
                         + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
                     p.setString(1, rule);
                     p.setString(2, key);
@@ -587,8 +576,7 @@ public final class ExecutionLedger {
         return "j.rule_name = ? AND j.concurrency > 0 AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"
                 + " AND j.state <> 'WAITING' AND j.cancel_requested = 0 AND (j.attempts = 0 OR j.slot_waiting = 1)"
                 + " AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id)"
-                + " AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = j.id"
-                + lookUpEach(dialect) + ")";
+                + " AND " + executionExists("j.id", "", dialect);
     }
 
     /**
@@ -1022,6 +1010,14 @@ public final class ExecutionLedger {
         return db.read("read whether a job runs again", c -> afterCutShort(c, jobId, attempt));
     }
 
+    /**
+     * "not run again: it was superseded by job {@code by}" when a newer build's job ended it, else "not run
+     * again: " and {@code otherwise}: one text for both ways a superseded job's attempt is cut short.
+     */
+    private static String notRunAgain(String by, String otherwise) {
+        return "not run again: " + (by == null ? otherwise : "it was superseded by job " + by);
+    }
+
     /** {@link #afterCutShort(String, int)} in the transaction of {@code c}. */
     static String afterCutShort(Connection c, String jobId, int attempt) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT j.state, j.cancel_requested, a.decided,"
@@ -1035,18 +1031,14 @@ public final class ExecutionLedger {
                 }
                 JobState state = JobState.valueOf(rs.getString(1));
                 if (state == JobState.SUPERSEDED) {
-                    String by = rs.getString(5);
-                    return by == null ? "not run again: it was superseded"
-                            : "not run again: it was superseded by job " + by;
+                    return notRunAgain(rs.getString(5), "it was superseded");
                 }
                 if (state.isFinal()) {
                     return "not run again: the job had ended " + state;
                 }
                 if (rs.getInt(2) != 0) {
                     // A newer build's job asked for it (running: cancel), not an operator (tryout13 F2).
-                    String by = rs.getString(5);
-                    return by == null ? "not run again: it was cancelled"
-                            : "not run again: it was superseded by job " + by;
+                    return notRunAgain(rs.getString(5), "it was cancelled");
                 }
                 String decided = rs.getString(3);
                 if (decided == null) {
@@ -1400,9 +1392,8 @@ public final class ExecutionLedger {
      * number for any node's).
      */
     private String ofThisPick() {
-        return " AND (? < 0 OR NOT EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ?"
-                + " AND s.task_instance = rule_slots.job_id AND s.picked = ? AND s.picked_by = rule_slots.node"
-                + " AND s.version <> ?" + lookUpEach(db.dialect()) + "))";
+        return " AND (? < 0 OR NOT " + executionExists("rule_slots.job_id",
+                " AND s.picked = ? AND s.picked_by = rule_slots.node AND s.version <> ?", db.dialect()) + ")";
     }
 
     /** Binds {@link #ofThisPick()}'s parameters from {@code first}. */
