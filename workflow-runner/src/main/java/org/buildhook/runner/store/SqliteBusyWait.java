@@ -35,10 +35,18 @@ final class SqliteBusyWait extends BusyHandler {
     private boolean told;
     /** Whether this wait, past its limit, has had its last try. */
     private boolean lastTried;
-    /** {@link System#nanoTime()} of the last try that met the lock, 0 before any; read by other threads. */
-    private volatile long lastTry;
-    /** When the wait of {@link #lastTry} began; read by other threads. */
-    private volatile long lastWaitBegan;
+    /**
+     * The last try that met the lock and when its wait began, null before any; read by other threads. One
+     * value swapped whole: as two fields, a reader could pair one wait's last try with the next wait's
+     * start, and see a long wait as one just begun (crash15).
+     */
+    private volatile Tried lastTry;
+    /** Run by {@link #waitingAt} between reading the state and using it; tests only. */
+    Runnable afterRead = () -> { };
+
+    /** A try that met the lock at {@code at}, in a wait that began at {@code waitBegan} ({@link System#nanoTime()}). */
+    private record Tried(long at, long waitBegan) {
+    }
 
     /** Told, on the waiting thread, at every try of a wait once it has lasted long enough to mean something. */
     interface LongWait {
@@ -73,9 +81,8 @@ final class SqliteBusyWait extends BusyHandler {
             waitingSince = now;
             told = false;
             lastTried = false;
-            lastWaitBegan = now;
         }
-        lastTry = now;
+        lastTry = new Tried(now, waitingSince);
         long waited = now - waitingSince;
         if (longWait != null && !told && waited >= longWaitNanos) {
             told = longWait.waiting(Duration.ofNanos(waited));
@@ -103,11 +110,12 @@ final class SqliteBusyWait extends BusyHandler {
      * {@code now} ({@link System#nanoTime()}): zero unless it tried within {@link #RECENT}.
      */
     Duration waitingAt(long now) {
-        long last = lastTry;
-        if (last == 0 || now - last >= RECENT.toNanos()) {
+        Tried last = lastTry;
+        afterRead.run();
+        if (last == null || now - last.at() >= RECENT.toNanos()) {
             return Duration.ZERO;
         }
-        return Duration.ofNanos(Math.max(1, now - lastWaitBegan));
+        return Duration.ofNanos(Math.max(1, now - last.waitBegan()));
     }
 
     /**

@@ -25,6 +25,24 @@ class SqliteBusyWaitTest {
         assertThat(wait.callback(1)).isEqualTo(0);
     }
 
+    /**
+     * crash15: the last try and the start of its wait were two fields, so a thread counting the waiting
+     * connections could read one wait's last try and the next wait's start, and take a wait that had lasted
+     * as one just begun. The next wait begins here between the look and its use.
+     */
+    @Test
+    void aLookFromAnotherThreadNeverPairsOneWaitsTryWithTheNextWaitsStart() {
+        SqliteBusyWait wait = new SqliteBusyWait(() -> Duration.ofDays(1).toNanos(), Duration.ofDays(1), null);
+        wait.callback(0);
+        wait.callback(1);
+        long now = System.nanoTime();
+        Duration seen = wait.waitingAt(now);
+
+        wait.afterRead = () -> wait.callback(0);
+
+        assertThat(wait.waitingAt(now)).as("the wait as it was when looked at").isEqualTo(seen);
+    }
+
     @Test
     void anInterruptedThreadGivesUpAtOnce() {
         SqliteBusyWait wait = new SqliteBusyWait(Duration.ofDays(1));
