@@ -102,6 +102,34 @@ class OneServerPerDatabaseTest {
         assertThat(third.isAlive()).isTrue();
     }
 
+    /**
+     * chaos15 F4: a second server given a hard link to the first one's database was not refused (the lock
+     * file is named after the path), and the two would each have written through a write-ahead log of their
+     * own. The database file itself is locked now: the second is refused, naming the first.
+     */
+    @Test
+    void aSecondServeOnAHardLinkToTheSameSqliteDatabaseIsRefused() throws Exception {
+        Path a = Files.writeString(dir.resolve("a.yaml"), "data-dir: a\nserver: {host: 127.0.0.1, port: 0}\n");
+        Path b = Files.writeString(dir.resolve("b.yaml"), "data-dir: b\n"
+                + "store: {url: 'jdbc:sqlite:b/alias.db'}\n"
+                + "server: {host: 127.0.0.1, port: 0}\n");
+
+        Process first = serve(a, dir.resolve("a.out"));
+        await().atMost(Duration.ofMinutes(2)).until(() -> printed(dir.resolve("a.out"), "buildhook listening on"));
+        Files.createDirectories(dir.resolve("b"));
+        Path alias = Files.createLink(dir.resolve("b/alias.db"), dir.resolve("a/buildhook.db"));
+        Process second = serve(b, dir.resolve("b.out"));
+        assertThat(second.waitFor(2, TimeUnit.MINUTES)).as("the second serve ends by itself").isTrue();
+        String output = Files.readString(dir.resolve("b.out"));
+        assertThat(second.exitValue()).as(output).isEqualTo(ExitCodes.UNAVAILABLE);
+        String refusal = output.lines().filter(l -> l.startsWith("buildhook: cannot start")).findFirst().orElse(output);
+        assertThat(refusal).contains("another buildhook (pid " + first.pid() + " on this host)")
+                .contains("is already serving the SQLite database " + alias + " under another name of the same file")
+                .contains("stop that one first").contains("PostgreSQL").doesNotContain("Exception");
+        assertThat(dir.resolve("b/alias.db-wal")).as("the second never opened the database").doesNotExist();
+        assertThat(first.isAlive()).isTrue();
+    }
+
     private Process serve(Path config, Path out) throws IOException {
         return processes.serve(config, out);
     }

@@ -31,6 +31,9 @@ final class LibC {
     static final int EINTR = 4;
     static final int ECHILD = 10;
     static final int ENOEXEC = 8;
+    static final int EWOULDBLOCK = 11;
+    static final int LOCK_EX = 2;
+    static final int LOCK_NB = 4;
 
     static final long SPAWNATTR_BYTES = 512;
     static final long FILE_ACTIONS_BYTES = 256;
@@ -125,6 +128,9 @@ final class LibC {
     static native int pipe2(int[] fds, int flags) throws LastErrorException;
 
     static native int close(int fd);
+
+    /** BSD {@code flock(2)}; not in {@link #FUNCTIONS}: every C library has it ({@link FileFlock}). */
+    static native int flock(int fd, int operation) throws LastErrorException;
 
     // The posix_spawn functions return the error number instead of setting errno.
     static native int posix_spawn(int[] pid, byte[] path, Pointer fileActions, Pointer attributes, Pointer argv,

@@ -75,6 +75,21 @@ final class NativeSpawn {
         }
     }
 
+    /**
+     * Runs {@code call} with the native binding made, then lets it go again when no launcher holds it
+     * ({@link #launcherClosed()}), so that a call made outside a launcher's life leaves no JNA thread.
+     */
+    static synchronized <T> T bound(java.util.function.Supplier<T> call) {
+        LibC.bind();
+        try {
+            return call.get();
+        } finally {
+            if (launchers == 0 && UNREAPED.get() == 0) {
+                LibC.unbind();
+            }
+        }
+    }
+
     static void started() {
         UNREAPED.incrementAndGet();
     }

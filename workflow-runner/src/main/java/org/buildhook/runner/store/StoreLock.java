@@ -10,11 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.Optional;
 import org.buildhook.core.DataFiles;
 import org.buildhook.core.IoProblems;
 import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.exec.FileFlock;
 
 /**
  * One server per SQLite database: an exclusive lock ({@link FileChannel#tryLock()}, an
@@ -31,10 +33,17 @@ import org.buildhook.runner.RunnerException;
  * <p>Two servers on one SQLite file would each run the same queued jobs (db-scheduler on SQLite
  * has no cross-process picking) and each take the other's running jobs for a dead node's: the
  * second is refused. Several nodes need PostgreSQL. On PostgreSQL nothing is locked.
+ *
+ * <p>The lock file is named after the database's path, so a second server given another name of the same
+ * file (a hard link) did not meet it (chaos15 F4), and would have written through a write-ahead log of its
+ * own ({@code <name>-wal}, also named after the path): a corrupt database. So the database file itself is
+ * locked too, on Linux: an exclusive {@code flock} ({@link FileFlock}), which SQLite's own {@code fcntl}
+ * locks neither take nor release, held on a descriptor of its own until the store is closed. An empty
+ * database file is created for it when there is none (SQLite takes an empty file for an empty database).
  */
 public final class StoreLock implements AutoCloseable {
 
-    private static final StoreLock NONE = new StoreLock(null, null, null);
+    private static final StoreLock NONE = new StoreLock(null, null, null, null);
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StoreLock.class);
     /** How the lock file's line naming its server's data folder begins. */
     private static final String DATA_DIR = "data-dir ";
@@ -45,16 +54,36 @@ public final class StoreLock implements AutoCloseable {
      * of a file releases every fcntl lock this process holds on it (see {@link FileLock}).
      */
     private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The database files this JVM holds a {@code flock} on, by device and inode ({@link BasicFileAttributes#fileKey()}). */
+    private static final java.util.Set<Object> HELD_FILES = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final FileChannel channel;
     private final FileLock lock;
     private final Path file;
+    /** The database file's own lock, or null where none could be taken ({@link #lockDatabaseFile}). */
+    private final FileHold database;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private StoreLock(FileChannel channel, FileLock lock, Path file) {
+    private StoreLock(FileChannel channel, FileLock lock, Path file, FileHold database) {
         this.channel = channel;
         this.lock = lock;
         this.file = file;
+        this.database = database;
+    }
+
+    /** A descriptor of the database file holding its {@code flock}, and the file's identity. */
+    private record FileHold(FileChannel channel, Object key) {
+    }
+
+    /** Thrown by {@link #lockDatabaseFile} when another process holds the database file's lock. */
+    private static final class HeldElsewhere extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String pid;
+
+        HeldElsewhere(String pid) {
+            super(null, null, false, false);
+            this.pid = pid;
+        }
     }
 
     /**
@@ -90,6 +119,18 @@ public final class StoreLock implements AutoCloseable {
                 HELD.remove(file);
                 throw taken(database.get(), file, holder, dataDir);
             }
+            FileHold held;
+            try {
+                held = lockDatabaseFile(database.get());
+            } catch (HeldElsewhere e) {
+                channel.close();
+                HELD.remove(file);
+                throw takenThroughAnotherName(database.get(), file, e.pid, dataDir);
+            } catch (RunnerException e) {
+                channel.close();
+                HELD.remove(file);
+                throw e;
+            }
             // Read through the channel that holds the lock: closing any other one of this file would release it.
             warnIfLastServedWithAnotherDataDir(database.get(), holder(read(channel)), dataDir);
             try {
@@ -100,7 +141,7 @@ public final class StoreLock implements AutoCloseable {
             } catch (IOException e) {
                 // Only a courtesy to a second server (naming this one): a full disk must not stop the start.
             }
-            return new StoreLock(channel, lock, file);
+            return new StoreLock(channel, lock, file, held);
         } catch (IOException e) {
             closeQuietly(channel);
             HELD.remove(file);
@@ -125,6 +166,113 @@ public final class StoreLock implements AutoCloseable {
         return new RunnerException(first + " is already serving the SQLite database " + database + " (its lock "
                 + file + " is taken)" + advice + ". Two servers on one SQLite file would run the same jobs; several"
                 + " nodes sharing one store need PostgreSQL (store.url: jdbc:postgresql://…)");
+    }
+
+    /** As {@link #taken}, when the database file is locked by a server that named it otherwise (a hard link). */
+    private static RunnerException takenThroughAnotherName(Path database, Path file, String pid, Path dataDir) {
+        String owner = pid == null ? "" : " (pid " + pid + " on this host)";
+        return new RunnerException("another buildhook" + owner + " is already serving the SQLite database " + database
+                + " under another name of the same file (a hard link: the database file itself is locked, though its"
+                + " lock " + file + " is free): stop that one first, or give this one a database of its own"
+                + " (store.url" + (isDefault(database, dataDir) ? "; or another data-dir" : "") + "). Two servers on"
+                + " one SQLite file would run the same jobs and corrupt it; several nodes sharing one store need"
+                + " PostgreSQL (store.url: jdbc:postgresql://…)");
+    }
+
+    /**
+     * Takes the database file's own lock ({@link FileFlock}), creating an empty file when there is none;
+     * null where it cannot be taken here (not Linux, no JNA, no {@code /proc}, a file system without
+     * {@code flock}): the path's lock file alone then guards it, as before.
+     *
+     * @throws HeldElsewhere when another process holds it, with that process's id when {@code /proc/locks} says
+     * @throws RunnerException when another application of this JVM holds it
+     */
+    private static FileHold lockDatabaseFile(Path database) throws IOException, HeldElsewhere {
+        Path db = database.toAbsolutePath();
+        if (!Files.exists(db)) {
+            try (FileChannel created = DataFiles.open(db, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                // empty: SQLite makes its database in it
+            }
+        }
+        BasicFileAttributes attributes = Files.readAttributes(db, BasicFileAttributes.class);
+        Object key = attributes.fileKey();
+        if (key == null) {
+            return null;
+        }
+        if (!HELD_FILES.add(key)) {
+            // Not opened again: closing that descriptor would release the fcntl locks SQLite holds on the file here.
+            throw new RunnerException("another buildhook in this same process is already serving the SQLite database "
+                    + database + " under another name of the same file (a hard link): give this one a database of"
+                    + " its own (store.url). Two servers on one SQLite file would run the same jobs");
+        }
+        FileChannel channel = null;
+        boolean held = false;
+        try {
+            java.util.Set<Integer> before = descriptorsOf(key);
+            channel = FileChannel.open(db, StandardOpenOption.READ);
+            java.util.Set<Integer> opened = descriptorsOf(key);
+            if (before == null || opened == null) {
+                return null;
+            }
+            opened.removeAll(before);
+            if (opened.size() != 1) {
+                return null; // another thread opened it meanwhile: which one is this channel's cannot be told
+            }
+            switch (FileFlock.tryExclusive(opened.iterator().next())) {
+                case TAKEN:
+                    held = true;
+                    return new FileHold(channel, key);
+                case HELD:
+                    throw new HeldElsewhere(flockHolder(db));
+                default:
+                    return null;
+            }
+        } finally {
+            if (!held) {
+                closeQuietly(channel);
+                HELD_FILES.remove(key);
+            }
+        }
+    }
+
+    /** This process's descriptors open on the file of {@code key} ({@code /proc/self/fd}); null without {@code /proc}. */
+    private static java.util.Set<Integer> descriptorsOf(Object key) {
+        java.util.Set<Integer> found = new java.util.HashSet<>();
+        try (java.nio.file.DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    if (key.equals(Files.readAttributes(fd, BasicFileAttributes.class).fileKey())) {
+                        found.add(Integer.parseInt(fd.getFileName().toString()));
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // closed meanwhile, or not a file (the listing's own descriptor)
+                }
+            }
+            return found;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The id of the process holding a {@code flock} on {@code file}, as {@code /proc/locks} says; null when it does not. */
+    private static String flockHolder(Path file) {
+        try {
+            long dev = ((Number) Files.getAttribute(file, "unix:dev")).longValue();
+            long ino = ((Number) Files.getAttribute(file, "unix:ino")).longValue();
+            long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+            long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+            String id = String.format("%02x:%02x:%d", major, minor, ino);
+            for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
+                String[] f = line.trim().split("\\s+");
+                // "1: FLOCK  ADVISORY  WRITE 12345 08:02:1311 0 EOF"
+                if (f.length >= 6 && f[1].equals("FLOCK") && f[3].equals("WRITE") && f[5].equals(id)) {
+                    return f[4];
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // only a courtesy: the refusal stands without it
+        }
+        return null;
     }
 
     /**
@@ -239,6 +387,12 @@ public final class StoreLock implements AutoCloseable {
     @Override
     public void close() {
         if (lock != null && closed.compareAndSet(false, true)) {
+            // After the store: closing a descriptor of the database file releases the fcntl locks SQLite holds
+            // on it in this process.
+            if (database != null) {
+                closeQuietly(database.channel());
+                HELD_FILES.remove(database.key());
+            }
             closeQuietly(channel);
             HELD.remove(file);
         }
