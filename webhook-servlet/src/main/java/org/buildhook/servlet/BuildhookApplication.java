@@ -87,15 +87,18 @@ public final class BuildhookApplication implements AutoCloseable {
             // database (or anything else) is created.
             // The store once open: a reload gives the jobs already stored the rules' new concurrency limits.
             java.util.concurrent.atomic.AtomicReference<Store> opened = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicReference<RulesWatcher> watcher = new java.util.concurrent.atomic.AtomicReference<>();
+            Object limitsTurn = new Object();
             java.util.function.Consumer<RuleSet> limits = set -> {
                 Store open = opened.get();
                 if (open != null) {
-                    applyLimits(open, set);
+                    applyLimits(open, set, watcher.get(), limitsTurn);
                 }
             };
             RulesWatcher rules = config.rulesFile() == null ? null
                     : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL, alsoOnReload(
                             alsoOnReload(metrics.rulesListener(), set -> warnAboutThisMachine(set, config)), limits));
+            watcher.set(rules);
             if (rules != null) {
                 started.push(rules);
             }
@@ -106,7 +109,9 @@ public final class BuildhookApplication implements AutoCloseable {
             opened.set(store);
             if (rules != null) {
                 // Before the engine starts: a limit lowered while the server was stopped holds from its first job.
-                applyLimits(store, rules.current());
+                RuleSet atStart = rules.current();
+                beforeStartLimits.accept(atStart);
+                applyLimits(store, atStart, rules, limitsTurn);
             }
             // Retention removes the logs of jobs that ran here and whose rows another node deleted.
             store.sweepJobLogsIn(config.launcher().logDirectory());
@@ -206,12 +211,29 @@ public final class BuildhookApplication implements AutoCloseable {
         };
     }
 
+    /** Run by {@link #start} between reading the rules in force and giving their limits to the jobs; tests only. */
+    static volatile java.util.function.Consumer<RuleSet> beforeStartLimits = set -> { };
+
     /**
      * Gives the jobs still to run the rules' current concurrency limits: the limit in force is that of a
      * rule's newest stored job, so a lowered limit would otherwise hold only from the next delivery, and a
      * job stored before it could start beside the running ones (chaos15 F1). A store that does not answer
      * leaves them as they are, said in one WARN.
+     *
+     * <p>One at a time ({@code turn}), and only while {@code rules} is still the set in force in
+     * {@code watcher}: the start's call and a reload's (on the watcher's thread) could otherwise both run,
+     * the start's with the rules it read before the reload, and write the older file's limits last (review15);
+     * a reload that came meanwhile gives its own set once this ends.
      */
+    private static void applyLimits(Store store, RuleSet rules, RulesWatcher watcher, Object turn) {
+        synchronized (turn) {
+            if (watcher != null && watcher.current() != rules) {
+                return;
+            }
+            applyLimits(store, rules);
+        }
+    }
+
     private static void applyLimits(Store store, RuleSet rules) {
         try {
             int changed = store.ledger().applyLimits(rules.concurrencyLimits());

@@ -115,12 +115,9 @@ class BuildhookApplicationTest {
      */
     @Test
     void aReloadAndARestartGiveTheJobsAlreadyStoredTheirRulesNewConcurrency() throws Exception {
-        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
+        Path file = limitedDeployRule(2);
         Path rules = dir.resolve("rules.yaml");
-        String rule = "rules:\n  - name: deploy\n    approval: {}\n    run: {command: [/bin/true], concurrency: %d}\n";
-        Files.writeString(rules, rule.formatted(2));
-        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nrules: rules.yaml\n"
-                + "endpoints: {default: {secrets: [{file: webhook-secret}]}}\n");
+        String rule = LIMITED_DEPLOY;
         String job;
 
         try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
@@ -136,6 +133,62 @@ class BuildhookApplicationTest {
         Files.writeString(rules, rule.formatted(3));
         try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
             assertThat(app.store().job(job).orElseThrow().job().concurrency()).as("once started again").isEqualTo(3);
+        }
+    }
+
+    /**
+     * review15: the start gave the stored jobs the limits of the rules it had read, on the main thread, while
+     * a reload of an edited rules file gave them its own on the watcher's thread: the start could write the
+     * older file's limits last, and they stayed until the next reload. Here the reload comes, and is applied,
+     * between the start's read of the rules and its write; the start's older limits are not written over it.
+     */
+    @Test
+    void aReloadDuringTheStartIsNotUndoneByTheStartsOlderLimits() throws Exception {
+        Path file = limitedDeployRule(2);
+        Path rules = dir.resolve("rules.yaml");
+        String rule = LIMITED_DEPLOY;
+        String job;
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            job = app.deliveries().receive(DeliveryServiceTest.signed(
+                    DeliveryServiceTest.fixture("build-67-passed.json"), "default")).jobIds().get(0);
+        }
+        Files.writeString(rules, rule.formatted(3));
+        BuildhookApplication.beforeStartLimits = read -> {
+            try {
+                Files.writeString(rules, rule.formatted(4));
+                Files.setLastModifiedTime(rules, FileTime.from(Instant.now().plusSeconds(10)));
+                org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> storedLimit(job) == 4);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            assertThat(app.store().job(job).orElseThrow().job().concurrency()).as("the reloaded file's").isEqualTo(4);
+        } finally {
+            BuildhookApplication.beforeStartLimits = read -> { };
+        }
+    }
+
+    /** A rule "deploy" held for an approval, with {@code concurrency: %d}. */
+    private static final String LIMITED_DEPLOY = "rules:\n  - name: deploy\n    approval: {}\n"
+            + "    run: {command: [/bin/true], concurrency: %d}\n";
+
+    /** Writes the webhook secret, {@link #LIMITED_DEPLOY} with {@code limit} and a configuration naming them. */
+    private Path limitedDeployRule(int limit) throws java.io.IOException {
+        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
+        Files.writeString(dir.resolve("rules.yaml"), LIMITED_DEPLOY.formatted(limit));
+        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nrules: rules.yaml\n"
+                + "endpoints: {default: {secrets: [{file: webhook-secret}]}}\n");
+    }
+
+    /** The concurrency job {@code id} is stored with, read straight from the SQLite file. */
+    private int storedLimit(String id) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("data/buildhook.db"));
+                java.sql.PreparedStatement p = c.prepareStatement("SELECT concurrency FROM jobs WHERE id = ?")) {
+            p.setString(1, id);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : -1;
+            }
         }
     }
 
