@@ -341,7 +341,7 @@ final class JobTask implements ExecutionHandler<Void> {
             boolean current = record(jobId, "record its interrupted attempt",
                     () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
             if (current && fenced == null) {
-                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile());
+                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(), fate);
             }
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
             return current ? new AfterTheCommand(tolerant(jobId, rescheduleIn(Duration.ZERO)), false)

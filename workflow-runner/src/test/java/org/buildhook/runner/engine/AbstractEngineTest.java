@@ -591,8 +591,25 @@ abstract class AbstractEngineTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
 
         assertThat(store.cancel(jobId)).isTrue();
-        engine.stop();
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(FinalOutcomeLog.class);
+        logger.addAppender(log);
+        try {
+            engine.stop();
+        } finally {
+            logger.detachAppender(log);
+        }
 
+        List<ch.qos.logback.classic.spi.ILoggingEvent> lines;
+        synchronized (log) {
+            lines = List.copyOf(log.list);
+        }
+        assertThat(lines).singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .asString().contains("its process tree was killed; not run again: it was cancelled")
+                .doesNotContain("runs again");
         JobDetail stopped = store.job(jobId).orElseThrow();
         assertThat(stopped.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.INTERRUPTED);
         assertThat(stopped.attempts().get(0).message())
