@@ -188,13 +188,19 @@ final class JobTask implements ExecutionHandler<Void> {
         if (running.isStopping()) {
             return rescheduleIn(Duration.ZERO);
         }
-        if (job.workflow().supersedeRunning() && job.workflow().supersedeKey() != null
-                && waits.call(jobId, "look for the jobs it superseded", () -> ledger.supersededStillRunning(jobId,
-                        job.ruleName(), job.workflow().supersedeKey()), before)) {
+        if (job.workflow().supersedeRunning() && job.workflow().supersedeKey() != null) {
             // running: cancel stops the older build's job, which may take up to kill-grace to end (a cleanup
-            // trap): the newer build's command must not run beside it (chaos15 F2).
-            LOG.info("job {}: waiting for the older build's job it superseded to stop before it starts", jobId);
-            return rescheduleIn(config.slotRetryDelay());
+            // trap): the newer build's command must not run beside it (chaos15 F2). Put back in the same
+            // transaction as the look, so that the older job's end wakes it (review15).
+            ExecutionLedger.Take older = waits.call(jobId, "look for the jobs it superseded",
+                    () -> ledger.putBackWhileSupersededRuns(jobId, job.ruleName(), job.workflow().supersedeKey(),
+                            version, clock.instant().plus(config.slotRetryDelay())), before);
+            if (older != ExecutionLedger.Take.TAKEN) {
+                if (older != ExecutionLedger.Take.PICK_LOST) {
+                    LOG.info("job {}: waiting for the older build's job it superseded to stop before it starts", jobId);
+                }
+                return notTaken(jobId, older);
+            }
         }
         // Slots and units are taken under the pick, as the attempt is started under it: a thread whose
         // pick was put back in the queue meanwhile takes nothing from the node that took the job over.
