@@ -102,7 +102,7 @@ final class StatusJobView {
             field(h, "Superseded by", StatusPageView.jobLink(job.supersededBy(), job.supersededBy()));
         }
         if (job.expiresAt() != null) {
-            field(h, "Approval", "expires " + time(job.expiresAt()) + " unless approved or rejected before");
+            field(h, "Approval", Job.approvalExpiry(time(job.expiresAt())));
         }
         if (!actions.isEmpty()) {
             // Who approved a deploy, who cancelled it: the audit trail's answer, not only the admin API's.
