@@ -339,12 +339,15 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         String fenced = running.wasFenced(jobId);
         if (running.wasStoppedByShutdown(jobId) || fenced != null) {
-            String why = fenced != null ? fenced + "; run again"
-                    : "stopped by the shutdown of " + config.nodeId() + "; run again";
+            // What becomes of the job, read from the store as the sweeps do: a job cancelled or superseded
+            // while it was being stopped ends at its next pick, and "; run again" was untrue of it (wording15).
+            String fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt),
+                    this::untilGraceOver);
+            String why = (fenced != null ? fenced : "stopped by the shutdown of " + config.nodeId()) + "; " + fate;
             boolean current = record(jobId, "record its interrupted attempt",
                     () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
             if (current && fenced == null) {
-                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile());
+                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(), fate);
             }
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
             return current ? new AfterTheCommand(tolerant(jobId, rescheduleIn(Duration.ZERO)), false)
@@ -632,10 +635,13 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /** After the store has the attempt: metrics must never decide what happens to a job. */
     private void tell(Job job, JobEvents.Ending ending, JobOutcome outcome) {
-        Duration duration = outcome.started() == null || outcome.ended() == null ? Duration.ZERO
+        // Unknown (its node died on another host, nobody recorded its end): told as such, not as 0 s,
+        // which pulled the duration histogram towards nothing (wording15).
+        Duration duration = outcome.started() == null || outcome.ended() == null ? null
                 : Duration.between(outcome.started(), outcome.ended());
         try {
-            events.attemptEnded(job.ruleName(), ending, duration.isNegative() ? Duration.ZERO : duration);
+            events.attemptEnded(job.ruleName(), ending,
+                    duration == null || !duration.isNegative() ? duration : Duration.ZERO);
         } catch (RuntimeException e) {
             LOG.warn("job events listener failed for job {}: {}", job.id(), e.toString());
         }
