@@ -17,7 +17,7 @@ import java.util.Objects;
  * @param slotRetryDelay    when a rule's concurrency is used up, how long before trying again (default 2 s)
  * @param cancelCheck       how often a running job's cancel flag is read (default 2 s)
  * @param watchdog          whether the node starts its watchdog process where another node may take its
- *                          jobs over (PostgreSQL); {@code runner.watchdog: auto} (default true) or {@code off}
+ *                          jobs over (PostgreSQL): {@code runner.watchdog: auto} (the default) or {@code off}
  */
 public record EngineConfig(
         String nodeId,
@@ -30,11 +30,14 @@ public record EngineConfig(
         Duration cancelCheck,
         boolean watchdog) {
 
-    /** As the canonical constructor, with the watchdog on (where it applies). */
+    /**
+     * As the canonical constructor, without the watchdog, as this constructor was before there was one
+     * ({@link #defaults()} and {@code buildhook.yaml} have it on; {@link #withWatchdog} turns it on).
+     */
     public EngineConfig(String nodeId, int threads, Duration pollingInterval, Duration heartbeatInterval,
             int missedHeartbeats, Duration shutdownGrace, Duration slotRetryDelay, Duration cancelCheck) {
         this(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace, slotRetryDelay,
-                cancelCheck, true);
+                cancelCheck, false);
     }
 
     public EngineConfig {
@@ -58,7 +61,7 @@ public record EngineConfig(
 
     public static EngineConfig defaults() {
         return new EngineConfig(defaultNodeId(), 4, Duration.ofSeconds(5), Duration.ofSeconds(30), 6,
-                Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(2));
+                Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(2), true);
     }
 
     /** {@code <hostname>-<pid>}, cut to 50 characters. */

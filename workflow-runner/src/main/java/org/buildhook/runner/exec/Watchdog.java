@@ -36,7 +36,7 @@ public final class Watchdog implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
     static final long RESTART_EVERY_SECONDS = 10;
-    /** The watchdog's own JVM: small and quick to start (about 40 MB resident; docs/storage.md). */
+    /** The watchdog's own JVM: small and quick to start (about 35 MB resident; docs/storage.md). */
     static final List<String> JVM_OPTIONS = List.of("-Xms4m", "-Xmx16m", "-Xss256k", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=8m",
             "-XX:MaxMetaspaceSize=32m", "-XX:-UsePerfData", "-Xshare:auto");
