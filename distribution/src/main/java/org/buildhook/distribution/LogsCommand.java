@@ -63,7 +63,7 @@ final class LogsCommand implements Callable<Integer> {
         if (follow && attempt == null) {
             waitUntilItRuns(client, out);
             // Pinned: a follow taken up again after the server's time limit goes on in this attempt.
-            JsonNode last = lastAttempt(client.get("jobs/" + id), null);
+            JsonNode last = lastAttempt(jobDetail(client), null);
             if (last != null) {
                 followed = last.path("attempt").asInt();
                 params.put("attempt", followed);
@@ -80,7 +80,7 @@ final class LogsCommand implements Callable<Integer> {
                 // Most likely the server's notice that it could not read its store, which said what to do;
                 // but a job's own last line may read the same: only a job that has ended tells them apart.
                 try {
-                    job = client.get("jobs/" + id).path("job");
+                    job = jobDetail(client).path("job");
                 } catch (CommandFailure e) {
                     return ExitCodes.UNAVAILABLE;
                 }
@@ -94,7 +94,7 @@ final class LogsCommand implements Callable<Integer> {
             // too. It exited 1 here, "QUEUED: exited with 1", for a job that went on to succeed (tryout15 F1).
             Integer next = attempt == null && followed != null ? waitForTheNextAttempt(client, out, followed) : null;
             if (next == null) {
-                job = client.get("jobs/" + id).path("job");
+                job = jobDetail(client).path("job");
                 break;
             }
             followed = next;
@@ -121,7 +121,7 @@ final class LogsCommand implements Callable<Integer> {
         // A follow the server ended at once (a note that the log is on another node) is not taken up again.
         while (follow && followed != null && !copied.last().startsWith(NOTE)
                 && System.nanoTime() - began > MIN_FOLLOW.toNanos()) {
-            JsonNode detail = client.get("jobs/" + id);
+            JsonNode detail = jobDetail(client);
             JsonNode last = lastAttempt(detail, followed);
             if (last == null || attemptEnded(last) || ended(detail.path("job").path("state").asText())) {
                 break;
@@ -139,7 +139,7 @@ final class LogsCommand implements Callable<Integer> {
      * once, and the job is printed as it stands).
      */
     private Integer waitForTheNextAttempt(AdminClient client, PrintWriter out, int followed) {
-        JsonNode detail = client.get("jobs/" + id);
+        JsonNode detail = jobDetail(client);
         JsonNode done = lastAttempt(detail, followed);
         if (done == null || !attemptEnded(done)) {
             return null;
@@ -170,7 +170,7 @@ final class LogsCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
                 return null;
             }
-            detail = client.get("jobs/" + id);
+            detail = jobDetail(client);
         }
     }
 
@@ -190,7 +190,7 @@ final class LogsCommand implements Callable<Integer> {
      * after the command was gone.
      */
     private void waitUntilItRuns(AdminClient client, PrintWriter out) {
-        JsonNode job = client.get("jobs/" + id).path("job");
+        JsonNode job = jobDetail(client).path("job");
         sayWhatItWaitsFor(job, out);
         while (job.path("attempts").asInt() == 0 && !ended(job.path("state").asText())) {
             try {
@@ -199,7 +199,7 @@ final class LogsCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
                 return;
             }
-            job = client.get("jobs/" + id).path("job");
+            job = jobDetail(client).path("job");
         }
     }
 
@@ -263,5 +263,14 @@ final class LogsCommand implements Callable<Integer> {
                     + "); its log follows once it runs");
         }
         out.flush();
+    }
+
+    /**
+     * The job and its attempts, the only parts read here: {@code ?actions=1} keeps the answer bounded (a
+     * job re-run thousands of times has thousands of actions, read again at every poll of a follow) and
+     * off the deprecated unbounded form.
+     */
+    private JsonNode jobDetail(AdminClient client) {
+        return client.get("jobs/" + id + "?actions=1");
     }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -929,6 +930,43 @@ class AdminCommandsTest {
         assertThat(out.toString().split("\n")).hasSize(121);
         assertThat(run("job", "show", job, "--json")).isZero();
         assertThat(AdminServer.json(out.toString()).path("actions")).hasSize(120);
+    }
+
+    /**
+     * lists14's next step: the unbounded detail answers are deprecated before a later version bounds them.
+     * They answer as before, with RFC 9745's {@code Deprecation} header, and the first use of each form is
+     * logged once, naming the caller; the bounded forms carry no header. {@code logs} reads bounded answers
+     * only, so following a job's log is not the deprecated use (nor an unbounded read at every poll).
+     */
+    @Test
+    void theUnboundedDetailAnswersSayTheyAreDeprecatedAndTheFirstUseIsLoggedOnce() throws Exception {
+        try (ApplicationLog log = new ApplicationLog("org.buildhook.servlet.UnboundedDetails")) {
+            String delivery = server.deliver("build-67-passed.json");
+            String job = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+            assertThat(run("logs", job)).isZero();
+            assertThat(log.lines()).noneMatch(l -> l.startsWith("GET /api/jobs/{id}"));
+
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> whole = server.get("jobs/" + job);
+                assertThat(whole.statusCode()).isEqualTo(200);
+                assertThat(whole.headers().firstValue("Deprecation")).hasValue("@1796083200");
+                assertThat(AdminServer.json(whole.body()).has("actionsNext")).isFalse();
+            }
+            assertThat(server.get("jobs/" + job + "?actions=5").headers().firstValue("Deprecation")).isEmpty();
+            assertThat(server.get("deliveries/" + delivery + "?jobs=5").headers().firstValue("Deprecation"))
+                    .hasValue("@1796083200");
+            assertThat(server.get("deliveries/" + delivery + "?jobs=5&actions=5").headers()
+                    .firstValue("Deprecation")).isEmpty();
+
+            assertThat(log.lines()).filteredOn(l -> l.startsWith("GET /api/jobs/{id}")).singleElement()
+                    .isEqualTo("GET /api/jobs/{id} without ?actions=N (from token@127.0.0.1) lists every item:"
+                            + " deprecated since 2026-12-01; a later version answers with the newest 500 and the"
+                            + " cursor of the rest; ask for ?actions=N (1 to 500) and page the rest with"
+                            + " GET /api/actions?job=<id> (docs/operations.md); logged once per start");
+            assertThat(log.lines()).filteredOn(l -> l.startsWith("GET /api/deliveries/{id}")).singleElement()
+                    .asString().contains("without ?jobs=N&actions=N (from token@127.0.0.1)")
+                    .contains("page the rest with GET /api/jobs?delivery=<id> and GET /api/actions?delivery=<id> (");
+        }
     }
 
     private static List<String> reversed(List<String> list) {

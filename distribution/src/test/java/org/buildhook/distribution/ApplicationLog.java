@@ -16,9 +16,15 @@ import org.slf4j.LoggerFactory;
 final class ApplicationLog implements AutoCloseable {
 
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
-    private final Logger logger = (Logger) LoggerFactory.getLogger(BuildhookApplication.class);
+    private final Logger logger;
 
     ApplicationLog() {
+        this(BuildhookApplication.class.getName());
+    }
+
+    /** What the logger named {@code loggerName} logs while this is open. */
+    ApplicationLog(String loggerName) {
+        logger = (Logger) LoggerFactory.getLogger(loggerName);
         appender.start();
         logger.addAppender(appender);
     }

@@ -31,6 +31,8 @@ public final class AdminApiServlet extends HttpServlet {
     private static final Pattern CANCEL = Pattern.compile("/jobs/" + ID + "/cancel");
     private static final Pattern APPROVE = Pattern.compile("/jobs/" + ID + "/(approve|reject)");
 
+    private final transient UnboundedDetails unbounded = new UnboundedDetails();
+
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         BuildhookApplication app = BuildhookApplication.from(getServletContext());
@@ -80,7 +82,7 @@ public final class AdminApiServlet extends HttpServlet {
         }
     }
 
-    private static void route(AdminRequests api, HttpServletRequest request, HttpServletResponse response)
+    private void route(AdminRequests api, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         String path = request.getPathInfo() == null ? "/" : request.getPathInfo();
         String method = request.getMethod();
@@ -99,6 +101,8 @@ public final class AdminApiServlet extends HttpServlet {
             api.replay(id(m)).send(response, HttpServletResponse.SC_ACCEPTED);
         } else if ((m = DELIVERY.matcher(path)).matches()) {
             only("GET", method, response);
+            unbounded.mark(request, response, api.actor(), "GET /api/deliveries/{id}",
+                    "GET /api/jobs?delivery=<id> and GET /api/actions?delivery=<id>", "jobs", "actions");
             api.delivery(id(m), request).send(response, 200);
         } else if ((m = LOG_PATH.matcher(path)).matches()) {
             only("GET", method, response);
@@ -114,6 +118,8 @@ public final class AdminApiServlet extends HttpServlet {
             api.decide(id(m), m.group(2).equals("approve")).send(response, 200);
         } else if ((m = JOB.matcher(path)).matches()) {
             only("GET", method, response);
+            unbounded.mark(request, response, api.actor(), "GET /api/jobs/{id}", "GET /api/actions?job=<id>",
+                    "actions");
             api.job(id(m), request).send(response, 200);
         } else {
             throw ApiError.notFound("no such API: " + path + "; the lists are /api/deliveries, /api/jobs and /api/actions");

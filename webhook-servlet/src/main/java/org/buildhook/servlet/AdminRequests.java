@@ -38,6 +38,11 @@ final class AdminRequests {
         this.actor = actor;
     }
 
+    /** Who acts: {@code <user or "token">@<remote address>}, as the audit trail records it. */
+    String actor() {
+        return actor;
+    }
+
     LogFollows logFollows() {
         return app.logFollows();
     }

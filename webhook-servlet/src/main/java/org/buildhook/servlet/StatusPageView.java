@@ -259,7 +259,7 @@ final class StatusPageView {
         if (j.runName() != null) {
             h.append(" <span class=\"run\" title=\"run\">").append(escape(j.runName())).append("</span>");
         }
-        h.append(' ').append(chip(j.state()));
+        h.append(' ').append(chip(j.state(), j.message()));
         jobDuration(j).map(StatusFormat::duration).or(() -> endUnknown(j) ? Optional.of("unknown") : Optional.empty())
                 .ifPresent(d -> h.append(" <span class=\"dur\">").append(d).append("</span>"));
         if (j.rerunOf() != null) {
@@ -333,6 +333,12 @@ final class StatusPageView {
 
     static String chip(JobState s) {
         return "<span class=\"chip state " + StatusTone.of(s).css() + "\">" + escape(s) + "</span>";
+    }
+
+    /** The state's chip with {@code message} (the job's last word: "exited with 1" …) as its tooltip, if any. */
+    static String chip(JobState s, String message) {
+        return message == null || message.isBlank() ? chip(s) : "<span class=\"chip state " + StatusTone.of(s).css()
+                + "\" title=\"" + escape(message) + "\">" + escape(s) + "</span>";
     }
 
     static String jobLink(String id, String text) {

@@ -46,7 +46,7 @@ record StatusSummary(Activity day, long queued, long running, long refusedDay,
                 .toString());
         long failed = failedJobs();
         tile(h, "failures", "Failed jobs · 24 h", failed, failed > 0 ? StatusTone.BAD : StatusTone.OK,
-                "failed or timed out, after their retries");
+                "<a href=\"?state=failed\">failed</a> or <a href=\"?state=timed_out\">timed out</a>, after their retries");
         tile(h, "queued", "Queue", queued, queued > 0 ? StatusTone.WAITING : StatusTone.NEUTRAL, "jobs waiting to run");
         tile(h, "running", "Running", running, running > 0 ? StatusTone.ACTIVE : StatusTone.NEUTRAL, "jobs running now");
         String last = lastRefusal.map(l -> "last " + StatusFormat.time(l.at()) + " on <code>" + escape(l.endpoint())

@@ -66,6 +66,38 @@ class StatusConsoleViewTest {
         assertThat(html).contains("class=\"tile tone-bad\" id=\"tile-failures\"");
     }
 
+    /**
+     * A red "Failed jobs" tile said how many, not which: the operator had to know the Job state filter
+     * (tryout16 F3). Its words now link to the list filtered by each of the two states it counts.
+     */
+    @Test
+    void theFailedJobsTileLinksToTheDeliveriesWithFailedAndWithTimedOutJobs() {
+        StatusSummary summary = new StatusSummary(new Activity(AT, Map.of(),
+                Map.of(JobState.FAILED, 2L, JobState.TIMED_OUT, 1L)), 0, 0, 0, Optional.empty());
+
+        String tile = summary.html().replaceFirst("(?s).*(<div class=\"tile [^\"]*\" id=\"tile-failures\".*?</div></div>).*", "$1");
+
+        assertThat(tile).contains("<a href=\"?state=failed\">failed</a> or <a href=\"?state=timed_out\">timed out</a>,"
+                + " after their retries");
+    }
+
+    /**
+     * In the recent deliveries a FAILED job said neither why nor with what: its chip now carries the
+     * job's message ("exited with 1", "executable not found: …") as its tooltip, as the job's page
+     * shows it (tryout16 F3).
+     */
+    @Test
+    void aJobsStateChipInTheDeliveriesSaysOnHoverWhatItsLastAttemptCameTo() {
+        Job failed = new Job("01JOBAAAAAAAAAAAAAAAAAAAAA", "01DELAAAAAAAAAAAAAAAAAAAAA", "deploy", "{}",
+                List.of("/bin/true"), Map.of(), null, false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1), 0, null,
+                JobState.FAILED, 1, 1, AT, AT, AT.plusSeconds(2), "n1", null, "exited with 1 <&>", false, null);
+
+        String html = page(quiet(), RULES, List.of(), List.of(new StatusPageView.DeliveryRow(
+                delivery("01DELAAAAAAAAAAAAAAAAAAAAA", DeliveryOutcome.ACCEPTED, null), List.of(failed))));
+
+        assertThat(html).contains("<span class=\"chip state tone-bad\" title=\"exited with 1 &lt;&amp;&gt;\">FAILED</span>");
+    }
+
     @Test
     void aRefusedRulesFileIsABannerAtTheTopOfThePage() {
         StatusPageView.RulesInfo refused = new StatusPageView.RulesInfo("/etc/buildhook/rules.yaml", AT,

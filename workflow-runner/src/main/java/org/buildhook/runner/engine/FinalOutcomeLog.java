@@ -1,5 +1,6 @@
 package org.buildhook.runner.engine;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import org.buildhook.core.LogSafe;
 import org.buildhook.runner.exec.JobOutcome;
@@ -10,8 +11,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One server log line per job that ends badly for good (failed, timed out, failed to start, after its
- * last retry) or is cancelled while running: which job, rule and build, and the exit code or reason,
- * so an operator reading the log sees it without asking the admin API.
+ * last retry) or is cancelled while running, and per attempt a graceful stop cut short: which job,
+ * rule and build, and the exit code or reason, so an operator reading the log sees it without asking
+ * the admin API.
  */
 final class FinalOutcomeLog {
 
@@ -30,10 +32,7 @@ final class FinalOutcomeLog {
         // Unknown rather than a false "0ms": an attempt whose node stopped before its end was recorded.
         Duration took = outcome.started() == null || outcome.ended() == null ? null
                 : Duration.between(outcome.started(), outcome.ended());
-        String build = LogSafe.of(job.env().getOrDefault("BUILDHOOK_BUILD_ID", "?")) + " of "
-                + LogSafe.of(job.env().getOrDefault("BUILDHOOK_PROJECT", "?"))
-                + (job.runName() == null ? "" : ", run " + LogSafe.of(job.runName()));
-        String message = "job " + job.id() + " of rule '" + job.ruleName() + "' (build " + build + ") " + what
+        String message = "job " + job.id() + " of rule '" + job.ruleName() + "' (build " + build(job) + ") " + what
                 + " after " + attempts + " attempt(s): " + outcome.message()
                 + (took == null ? "; how long the last attempt ran is unknown (its end was not recorded)"
                         : took.isNegative() ? "; how long the last attempt ran is unknown (it ended before it"
@@ -45,5 +44,26 @@ final class FinalOutcomeLog {
         } else {
             LOG.warn(message);
         }
+    }
+
+    /**
+     * The attempt was still running when a graceful stop's grace period ended, so its process tree was
+     * killed and the job goes back to the queue: said at the stop, since otherwise the log shows only
+     * "job engine stopped" and a deploy cut short is found only in the job's history.
+     *
+     * @param grace   the node's {@code runner.shutdown-grace}
+     * @param logFile the attempt's log file, or null when it has none
+     */
+    static void interruptedByStop(Job job, int attempt, Duration grace, Path logFile) {
+        LOG.warn("job " + job.id() + " of rule '" + job.ruleName() + "' (build " + build(job) + "): attempt " + attempt
+                + " was still running when the stop's grace period (runner.shutdown-grace, "
+                + Durations.describe(grace) + ") ended: its process tree was killed; the job runs again after the"
+                + " next start, or on another node" + (logFile == null ? "" : "; log " + logFile));
+    }
+
+    private static String build(Job job) {
+        return LogSafe.of(job.env().getOrDefault("BUILDHOOK_BUILD_ID", "?")) + " of "
+                + LogSafe.of(job.env().getOrDefault("BUILDHOOK_PROJECT", "?"))
+                + (job.runName() == null ? "" : ", run " + LogSafe.of(job.runName()));
     }
 }

@@ -370,6 +370,9 @@ final class JobTask implements ExecutionHandler<Void> {
                     : "stopped by the shutdown of " + config.nodeId() + "; run again";
             boolean current = record(jobId, "record its interrupted attempt",
                     () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
+            if (current && fenced == null) {
+                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile());
+            }
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
             return current ? new AfterTheCommand(tolerant(jobId, rescheduleIn(Duration.ZERO)), false)
                     : supersededBy(jobId, attempt);

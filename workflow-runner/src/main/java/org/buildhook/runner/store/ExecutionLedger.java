@@ -126,6 +126,17 @@ public final class ExecutionLedger {
         return dialect == Dialect.POSTGRESQL ? " OFFSET 0" : "";
     }
 
+    /**
+     * {@code EXISTS} of an execution in db-scheduler's queue of the job {@code job} (a column of the outer
+     * row) meeting {@code also} (further conditions on {@code s}, the execution; empty for none), looked up
+     * once per outer row ({@link #lookUpEach}). Its parameters: the task name ({@link JobQueue#TASK_NAME}),
+     * then those of {@code also}.
+     */
+    static String executionExists(String job, String also, Dialect dialect) {
+        return "EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = " + job + also
+                + lookUpEach(dialect) + ")";
+    }
+
     /** What taking a concurrency slot or shared units under a pick came to. */
     public enum Take {
         /** Taken: held by this node for the job until given back. */
@@ -206,9 +217,8 @@ public final class ExecutionLedger {
                 // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
                 // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND"
-                        + " (job_id = ? OR NOT EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ?"
-                        + " AND s.task_instance = rule_slots.job_id AND s.picked = ?" + lookUpEach(db.dialect())
-                        + "))")) {
+                        + " (job_id = ? OR NOT "
+                        + executionExists("rule_slots.job_id", " AND s.picked = ?", db.dialect()) + ")")) {
                     p.setString(1, ruleName);
                     p.setString(2, jobId);
                     p.setString(3, JobQueue.TASK_NAME);
@@ -454,8 +464,7 @@ public final class ExecutionLedger {
             try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM jobs WHERE rule_name = ?"
                     + " AND supersede_key = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND superseded_by = ?"
                     // Only while some node will end it: one whose execution is gone never would.
-                    + " AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = jobs.id"
-                    + lookUpEach(db.dialect()) + ")")) {
+                    + " AND " + executionExists("jobs.id", "", db.dialect()))) {
                 p.setString(1, rule);
                 p.setString(2, key);
                 p.setString(3, jobId);
@@ -503,8 +512,7 @@ public final class ExecutionLedger {
         return "j.rule_name = ? AND j.concurrency > 0 AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"
                 + " AND j.state <> 'WAITING' AND j.cancel_requested = 0 AND (j.attempts = 0 OR j.slot_waiting = 1)"
                 + " AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id)"
-                + " AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = j.id"
-                + lookUpEach(dialect) + ")";
+                + " AND " + executionExists("j.id", "", dialect);
     }
 
     /**
@@ -938,6 +946,14 @@ public final class ExecutionLedger {
         return db.read("read whether a job runs again", c -> afterCutShort(c, jobId, attempt));
     }
 
+    /**
+     * "not run again: it was superseded by job {@code by}" when a newer build's job ended it, else "not run
+     * again: " and {@code otherwise}: one text for both ways a superseded job's attempt is cut short.
+     */
+    private static String notRunAgain(String by, String otherwise) {
+        return "not run again: " + (by == null ? otherwise : "it was superseded by job " + by);
+    }
+
     /** {@link #afterCutShort(String, int)} in the transaction of {@code c}. */
     static String afterCutShort(Connection c, String jobId, int attempt) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT j.state, j.cancel_requested, a.decided,"
@@ -951,18 +967,14 @@ public final class ExecutionLedger {
                 }
                 JobState state = JobState.valueOf(rs.getString(1));
                 if (state == JobState.SUPERSEDED) {
-                    String by = rs.getString(5);
-                    return by == null ? "not run again: it was superseded"
-                            : "not run again: it was superseded by job " + by;
+                    return notRunAgain(rs.getString(5), "it was superseded");
                 }
                 if (state.isFinal()) {
                     return "not run again: the job had ended " + state;
                 }
                 if (rs.getInt(2) != 0) {
                     // A newer build's job asked for it (running: cancel), not an operator (tryout13 F2).
-                    String by = rs.getString(5);
-                    return by == null ? "not run again: it was cancelled"
-                            : "not run again: it was superseded by job " + by;
+                    return notRunAgain(rs.getString(5), "it was cancelled");
                 }
                 String decided = rs.getString(3);
                 if (decided == null) {
@@ -1257,9 +1269,9 @@ public final class ExecutionLedger {
                 // job over and its slot, and may start the next attempt before this outcome shows, which then
                 // ran holding no slot beside the next job of the line (review15, on review14 F2).
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ? AND (? < 0"
-                        + " OR NOT EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance"
-                        + " = rule_slots.job_id AND s.picked = ? AND s.picked_by = rule_slots.node AND s.version <> ?"
-                        + lookUpEach(db.dialect()) + "))")) {
+                        + " OR NOT " + executionExists("rule_slots.job_id",
+                                " AND s.picked = ? AND s.picked_by = rule_slots.node AND s.version <> ?", db.dialect())
+                        + ")")) {
                     p.setString(1, jobId);
                     p.setLong(2, executionVersion);
                     p.setString(3, JobQueue.TASK_NAME);

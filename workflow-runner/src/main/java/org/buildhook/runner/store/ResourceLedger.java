@@ -218,9 +218,8 @@ public final class ResourceLedger {
     private static void freeStale(Connection c, String jobId, Dialect dialect) throws SQLException {
         // Each hold's job looked up by its execution's key: "job_id NOT IN (SELECT task_instance FROM
         // scheduled_tasks …)" read the whole queue at every attempt of a job that needs a resource.
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ? OR NOT EXISTS"
-                + " (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = resource_holds.job_id"
-                + " AND s.picked = ?" + ExecutionLedger.lookUpEach(dialect) + ")")) {
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ? OR NOT "
+                + ExecutionLedger.executionExists("resource_holds.job_id", " AND s.picked = ?", dialect))) {
             p.setString(1, jobId);
             p.setString(2, JobQueue.TASK_NAME);
             p.setBoolean(3, true);

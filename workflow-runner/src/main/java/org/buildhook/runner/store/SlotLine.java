@@ -62,9 +62,8 @@ final class SlotLine {
     int wakeTurn(Connection c, String ruleName, String jobId) throws SQLException {
         String free = (dialect == Dialect.POSTGRESQL ? "GREATEST" : "MAX") + "(0, "
                 + ExecutionLedger.currentLimit("(SELECT concurrency FROM jobs WHERE id = ?)")
-                + " - (SELECT COUNT(*) FROM rule_slots r WHERE r.rule_name = ? AND EXISTS (SELECT 1 FROM"
-                + " scheduled_tasks s WHERE s.task_name = ? AND s.task_instance = r.job_id AND s.picked = ?"
-                + ExecutionLedger.lookUpEach(dialect) + ")))";
+                + " - (SELECT COUNT(*) FROM rule_slots r WHERE r.rule_name = ? AND "
+                + ExecutionLedger.executionExists("r.job_id", " AND s.picked = ?", dialect) + "))";
         List<String> turn = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement(ExecutionLedger.FIRST_IN_LINE.formatted(
                 ExecutionLedger.inLine(dialect), free))) {

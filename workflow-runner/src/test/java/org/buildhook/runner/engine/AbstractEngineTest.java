@@ -523,11 +523,35 @@ abstract class AbstractEngineTest {
         Path s = script("long.sh", "echo start >> " + starts + "\nwhile [ ! -f " + marker + " ]; do [ -d "
                 + marker.getParent() + " ] || exit 1; sleep 0.05; done");
         String jobId = store.accept(Plans.delivery(Plans.fixture()),
-                List.of(Plans.job("long", List.of("/bin/sh", s.toString())))).jobIds().get(0);
+                List.of(Plans.job("long", List.of("/bin/sh", s.toString()),
+                        Map.of("BUILDHOOK_BUILD_ID", "67", "BUILDHOOK_PROJECT", "andy-corp/lmp"), 0,
+                        Duration.ofMillis(50), 0))).jobIds().get(0);
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(FinalOutcomeLog.class);
+        logger.addAppender(log);
+        try {
+            engine.stop();
+        } finally {
+            logger.detachAppender(log);
+        }
 
-        engine.stop();
-
+        // The server's log names the job the stop cut short, and says it runs again: before, it said only
+        // "job engine stopped", and a podman stop's log did not tell that a deploy was killed (tryout16 F1).
+        List<ch.qos.logback.classic.spi.ILoggingEvent> lines;
+        synchronized (log) {
+            lines = List.copyOf(log.list);
+        }
+        assertThat(lines).singleElement().satisfies(line -> {
+            assertThat(line.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+            assertThat(line.getFormattedMessage()).startsWith("job " + jobId + " of rule 'long' (build 67 of"
+                    + " andy-corp/lmp): attempt 1 was still running when the stop's grace period"
+                    + " (runner.shutdown-grace, 300ms) ended: its process tree was killed; the job runs again after"
+                    + " the next start, or on another node; log ");
+        });
         JobDetail stopped = store.job(jobId).orElseThrow();
         assertThat(stopped.job().state()).isEqualTo(JobState.QUEUED);
         assertThat(stopped.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.INTERRUPTED);
