@@ -173,7 +173,13 @@ public final class NodeWatchdog {
     private void kill(Map<String, ProcessIdentity> toKill, long silent) throws InterruptedException {
         long at = Instant.now().toEpochMilli();
         List<String> lines = new ArrayList<>();
-        toKill.keySet().forEach(marker -> lines.add("K " + marker + " " + silent + " " + at));
+        for (Map.Entry<String, ProcessIdentity> e : toKill.entrySet()) {
+            AttemptMarker marker = markerOf(e.getKey());
+            // Not one whose processes have all ended by themselves: its own outcome stands.
+            if (marker != null && !Leftovers.find(marker, e.getValue()).isEmpty()) {
+                lines.add("K " + e.getKey() + " " + silent + " " + at);
+            }
+        }
         Future<?> told = writer.submit(() -> lines.forEach(out::println));
         try {
             told.get(1, TimeUnit.SECONDS);

@@ -370,17 +370,27 @@ public final class Watchdog implements AutoCloseable {
             return;
         }
         String[] f = line.split(" ");
-        if (f.length == 4 && f[0].equals("K")) {
-            long silent = Long.parseLong(f[2]);
-            Instant at = Instant.ofEpochMilli(Long.parseLong(f[3]));
-            String why = silent < 0 ? "killed by the watchdog of node " + node + ": its node's JVM was gone"
-                    : String.format(Locale.ROOT, "killed by the watchdog of node %s: its node gave no sign of life for"
-                            + " %.1f s (its JVM was paused or stalled, not the store), and after %s another node may run"
-                            + " the job", node, silent / 1000.0, describe(limit));
-            killed.put(f[1], new Kill(why, at));
-            LOG.warn("job {} attempt {}: {}", f[1].substring(0, f[1].lastIndexOf('/')),
-                    f[1].substring(f[1].lastIndexOf('/') + 1), why);
+        int slash = f.length == 4 ? f[1].lastIndexOf('/') : -1;
+        if (!f[0].equals("K") || slash < 1) {
+            // Not the protocol: its JVM's own words (a VM warning); passed on, never fatal.
+            LOG.info("the watchdog of node {} says: {}", node, line);
+            return;
         }
+        long silent;
+        Instant at;
+        try {
+            silent = Long.parseLong(f[2]);
+            at = Instant.ofEpochMilli(Long.parseLong(f[3]));
+        } catch (NumberFormatException e) {
+            LOG.info("the watchdog of node {} says: {}", node, line);
+            return;
+        }
+        String why = silent < 0 ? "killed by the watchdog of node " + node + ": its node's JVM was gone"
+                : String.format(Locale.ROOT, "killed by the watchdog of node %s: its node gave no sign of life for"
+                        + " %.1f s (its JVM was paused or stalled, not the store), and after %s another node may run"
+                        + " the job", node, silent / 1000.0, describe(limit));
+        killed.put(f[1], new Kill(why, at));
+        LOG.warn("job {} attempt {}: {}", f[1].substring(0, slash), f[1].substring(slash + 1), why);
     }
 
     private void closeStreams() {
