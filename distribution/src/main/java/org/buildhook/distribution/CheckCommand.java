@@ -79,15 +79,17 @@ final class CheckCommand implements Callable<Integer> {
                             + "as 'serve' would use them");
                 }
                 BuildhookConfig loaded = file.map(loader::load).orElseGet(loader::defaults);
-                String name = loaded.source() == null ? "embedded defaults" : loaded.source().toString();
-                out.println(name + ": ok (" + loaded.endpoints().size() + " endpoint(s))");
-                loaded.notes().forEach(out::println);
-                loaded.warnings().forEach(out::println);
+                // As given, as the notes, warnings and mistakes name it (tryout15 F9: the first line had it absolute).
+                String name = file.map(Path::toString).orElse("embedded defaults");
                 // A wrong password or currentSchema passed check and failed the start (tryout15 F3): ask
                 // PostgreSQL now. A warning, not a mistake: check may run where the database is not reachable.
-                StoreReachability.whyUnreachable(loaded.store()).ifPresent(why -> out.println(name + ": warning: " + why
-                        + " ('serve' would not start now; a check run where the database cannot be reached may ignore"
-                        + " this)"));
+                Optional<String> unusable = StoreReachability.whyUnreachable(loaded.store());
+                out.println(name + ": ok (" + loaded.endpoints().size() + " endpoint(s))"
+                        + (unusable.isEmpty() ? "" : ", but 'serve' would not start now: see the warning below"));
+                loaded.notes().forEach(out::println);
+                loaded.warnings().forEach(out::println);
+                unusable.ifPresent(why -> out.println(name + ": warning: " + why + " ('serve' would not start now; a"
+                        + " check run where the database cannot be reached may ignore this)"));
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
             } catch (ConfigException e) {

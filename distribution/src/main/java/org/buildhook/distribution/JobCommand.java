@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.buildhook.core.LogSafe;
+import org.buildhook.runner.store.Job;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -91,7 +92,7 @@ final class JobCommand {
                 out.println("superseded by " + job.path("supersededBy").asText());
             }
             if (job.path("expiresAt").isTextual()) {
-                out.println("expires   " + job.path("expiresAt").asText() + " unless approved or rejected before"
+                out.println("approval  " + Job.approvalExpiry(job.path("expiresAt").asText())
                         + " (buildhook approve " + job.path("id").asText() + ")");
             }
             out.println("message   " + LogSafe.escape(job.path("message").asText("")));

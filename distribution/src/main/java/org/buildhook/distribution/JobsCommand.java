@@ -2,9 +2,14 @@ package org.buildhook.distribution;
 
 import static org.buildhook.distribution.PagePrinter.column;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Callable;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.buildhook.runner.store.Job;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,7 +35,26 @@ final class JobsCommand implements Callable<Integer> {
 
     private static final PagePrinter PRINTER = new PagePrinter("jobs", column("JOB", "id"), column("RULE", "rule"),
             column("STATE", "state"), column("ATTEMPTS", "attempts"), column("EXIT", "exitCode"),
-            column("CREATED", "createdAt"), column("DELIVERY", "delivery"), column("MESSAGE", "message"));
+            column("CREATED", "createdAt"), column("DELIVERY", "delivery"), column("MESSAGE", JobsCommand::message));
+
+    /**
+     * The job's message; for a job that awaits an approval, which has none, when it expires, in the words
+     * of {@code job show} and the status page (it showed {@code -}: tryout15 F7). To the second: the
+     * API's fraction would not fit the column.
+     */
+    static String message(JsonNode job) {
+        JsonNode expires = job.path("expiresAt");
+        if (!job.path("state").asText().equals("AWAITING_APPROVAL") || !expires.isTextual()) {
+            return job.path("message").asText();
+        }
+        String when;
+        try {
+            when = Instant.parse(expires.asText()).truncatedTo(ChronoUnit.SECONDS).toString();
+        } catch (DateTimeParseException e) {
+            when = expires.asText();
+        }
+        return Job.approvalExpiry(when);
+    }
 
     @Spec
     CommandSpec spec;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The shape of the list commands ({@code deliveries}, {@code jobs}): GET one page of an admin API
@@ -12,8 +13,8 @@ import java.util.Map;
  */
 final class PagePrinter {
 
-    /** One table column: its header and the item's JSON field shown in it. */
-    record Column(String header, String field) {
+    /** One table column: its header and how an item's cell is written (by default, one JSON field as it came). */
+    record Column(String header, Function<JsonNode, String> text) {
     }
 
     private final String path;
@@ -26,7 +27,11 @@ final class PagePrinter {
     }
 
     static Column column(String header, String field) {
-        return new Column(header, field);
+        return new Column(header, item -> item.path(field).asText());
+    }
+
+    static Column column(String header, Function<JsonNode, String> text) {
+        return new Column(header, text);
     }
 
     /**
@@ -43,7 +48,7 @@ final class PagePrinter {
         }
         Table table = new Table(columns.stream().map(Column::header).toArray(String[]::new));
         for (JsonNode item : page.path("items")) {
-            table.row(columns.stream().map(c -> item.path(c.field()).asText()).toArray(String[]::new));
+            table.row(columns.stream().map(c -> c.text().apply(item)).toArray(String[]::new));
         }
         table.print(out);
         out.flush();

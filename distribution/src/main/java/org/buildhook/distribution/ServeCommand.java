@@ -107,6 +107,8 @@ final class ServeCommand implements Callable<Integer> {
     /** The same listener and servlets as the WAR's web.xml. */
     static void install(ServletContextHandler context, BuildhookConfig config) {
         context.setAttribute(BuildhookListener.CONFIG_ATTRIBUTE, config);
+        // call() says why a start failed, once, as "buildhook: cannot start: …".
+        context.setAttribute(BuildhookListener.FAILED_START_REPORTED, Boolean.TRUE);
         context.addEventListener(new BuildhookListener());
         for (Routes.Route route : Routes.ALL) {
             for (String pattern : route.patterns()) {

@@ -695,6 +695,13 @@ class AdminCommandsTest {
 
         assertThat(run("jobs", "--state", "awaiting_approval")).isZero();
         assertThat(out.toString()).contains(approved).contains(rejected).contains("AWAITING_APPROVAL");
+        // Not "-" (tryout15 F7): until when, in the words of job show and the status page.
+        for (String id : List.of(approved, rejected)) {
+            String expires = java.time.Instant.parse(server.getJson("jobs/" + id).path("job").path("expiresAt").asText())
+                    .truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+            assertThat(out.toString()).containsPattern("(?m)^" + id + " .*AWAITING_APPROVAL .*  expires "
+                    + java.util.regex.Pattern.quote(expires) + " unless approved or rejected$");
+        }
         assertThat(run("approve", approved)).isZero();
         assertThat(out.toString()).contains("approved job " + approved);
         assertThat(run("reject", rejected)).isZero();
@@ -756,7 +763,8 @@ class AdminCommandsTest {
         String gated = server.awaitJob(server.deliver("build-68-failed.json"), "AWAITING_APPROVAL").path("id").asText();
         String expires = server.getJson("jobs/" + gated).path("job").path("expiresAt").asText();
         assertThat(run("job", "show", gated)).isZero();
-        assertThat(out.toString()).contains("expires   " + expires + " unless approved or rejected before");
+        assertThat(out.toString()).contains("approval  expires " + expires + " unless approved or rejected (buildhook"
+                + " approve " + gated + ")");
         assertThat(run("reject", gated)).isZero();
         assertThat(run("job", "show", gated)).isZero();
         assertThat(out.toString()).doesNotContain("expires ").containsPattern("actions\n  \\S+  reject by token@");

@@ -506,6 +506,9 @@ class CommandLineTest {
                 + "127.0.0.1:" + closed + "/buildhook?user=u&password=the-password'}\n");
 
         assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        // Not a plain "ok" first and the warning after it (tryout15 F9).
+        assertThat(out.toString()).startsWith(config + ": ok (1 endpoint(s)), but 'serve' would not start now: see the"
+                + " warning below\n");
         assertThat(out.toString()).contains(config + ": warning: cannot connect to the PostgreSQL store"
                 + " jdbc:postgresql://127.0.0.1:" + closed + "/buildhook?(parameters hidden): Connection to 127.0.0.1:"
                 + closed + " refused").contains("'serve' would not start now").doesNotContain("the-password");
@@ -522,10 +525,49 @@ class CommandLineTest {
         assertThat(out.toString()).contains(typo + ": warning: the PostgreSQL store")
                 .contains("has no schema to create its tables in: no schema of its search path tryout15_no_such_schema");
 
+        // review15: a role that may not create in its schema, which every start needs (the schema's owner
+        // revokes the privilege from itself here, as it may).
+        String schema = "nocreate_" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg); java.sql.Statement sql = c.createStatement()) {
+            sql.execute("CREATE SCHEMA " + schema);
+            sql.execute("REVOKE CREATE ON SCHEMA " + schema + " FROM CURRENT_USER");
+        }
+        try {
+            Path locked = Files.writeString(dir.resolve("locked.yaml"), "data-dir: data\nstore: {url: '" + pg
+                    + (pg.contains("?") ? "&" : "?") + "currentSchema=" + schema + "'}\n");
+            assertThat(run("check", "--config", locked.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(out.toString()).contains(locked + ": warning: the PostgreSQL store")
+                    .contains("cannot create its tables in schema " + schema + ": the role ")
+                    .contains("has no CREATE privilege on it").contains("GRANT CREATE ON SCHEMA " + schema + " TO ");
+        } finally {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg);
+                    java.sql.Statement sql = c.createStatement()) {
+                sql.execute("DROP SCHEMA " + schema + " CASCADE");
+            }
+        }
+
         Path good = Files.writeString(dir.resolve("good.yaml"), "data-dir: data\nstore: {url: '" + pg + "'}\n");
         assertThat(run("check", "--config", good.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
         String forGood = out.toString().substring(out.toString().indexOf(good + ": ok"));
-        assertThat(forGood).doesNotContain("warning: cannot connect").doesNotContain("has no schema");
+        assertThat(forGood).startsWith(good + ": ok (1 endpoint(s))\n").doesNotContain("warning: cannot connect")
+                .doesNotContain("has no schema").doesNotContain("no CREATE privilege");
+    }
+
+    /**
+     * tryout15 F9: check named a configuration given as a relative path by its absolute path on its
+     * first line and as given on the others (notes, warnings, mistakes).
+     */
+    @Test
+    void checkNamesTheConfigurationAsItWasGivenOnEveryLine() throws IOException {
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nadmin: {token: generate}\n");
+        Path relative = Path.of("").toAbsolutePath().relativize(config);
+        assertThat(relative.isAbsolute()).isFalse();
+
+        assertThat(run("check", "--config", relative.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(out.toString().lines()).as(out.toString()).hasSizeGreaterThanOrEqualTo(3)
+                .allSatisfy(line -> assertThat(line).startsWith(relative + ": "))
+                .first().asString().isEqualTo(relative + ": ok (1 endpoint(s))");
     }
 
     @Test

@@ -79,7 +79,7 @@ class FailedStartSecretsTest {
 
     /**
      * A start refused because another buildhook serves the data folder generates nothing there and
-     * takes nothing from the running one.
+     * takes nothing from the running one; it says why once.
      */
     @Test
     void aStartRefusedBecauseAnotherServesTheDataFolderWritesNoSecretAndTouchesNone() throws Exception {
@@ -96,6 +96,11 @@ class FailedStartSecretsTest {
         String output = Files.readString(dir.resolve("refused.out"), StandardCharsets.UTF_8);
         assertThat(refused.exitValue()).as(output).isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(output).contains("is already serving the SQLite database").doesNotContain("generated a new secret");
+        // One message, the command's (tryout15 F8): not also the WAR's "the web application / is not available"
+        // line with the same reason before it.
+        assertThat(output.lines().filter(l -> l.contains("is already serving the SQLite database")))
+                .as(output).singleElement().asString().startsWith("buildhook: cannot start: ");
+        assertThat(output).doesNotContain("web application").doesNotContain("Exception");
         assertThat(Files.readString(secret)).as("the running server's secret").isEqualTo(runningSecret);
         assertThat(token).as("no admin token from the refused start").doesNotExist();
     }

@@ -133,6 +133,43 @@ class SystemdUnitTest {
         assertThat(header).containsAll(commands);
     }
 
+    /**
+     * tryout15 F10: under the unit, JNA unpacked its native library into {@code ~/.cache} of the
+     * {@code buildhook} user, whose home is the data folder. A real server started as the unit starts
+     * it (its {@code Environment=} lines, its user's home as {@code user.home}, which Java takes from the
+     * user's entry, not from $HOME) unpacks it into the cache folder the unit has systemd make instead.
+     */
+    @Test
+    void jnaUnpacksItsLibraryIntoTheUnitsCacheFolderNotTheDataFolder() throws Exception {
+        List<String> lines = Files.readAllLines(UNIT);
+        Path data = Files.createDirectories(dir.resolve("var/lib/buildhook"));
+        Path cache = Files.createDirectories(dir.resolve("var/cache/buildhook"));
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + data + "\n"
+                + TestConfig.LOCAL_SERVER + "\n");
+        ProcessBuilder unit = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "-Duser.home=" + data, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve",
+                "--config", config.toString()).directory(data.toFile()).redirectErrorStream(true);
+        unit.environment().remove("XDG_CACHE_HOME");
+        for (String line : lines) {
+            if (line.startsWith("Environment=")) {
+                String[] pair = line.substring("Environment=".length()).split("=", 2);
+                unit.environment().put(pair[0], pair[1].replace("/var/cache/buildhook", cache.toString()));
+            }
+        }
+        Process server = unit.start();
+        try {
+            ServeOutput.awaitListening(server, java.util.Collections.synchronizedList(new ArrayList<>()),
+                    "systemd-unit-jna-test-output");
+
+            assertThat(cache.resolve("JNA/temp")).as("JNA loaded at start, its library unpacked here").isDirectory();
+            assertThat(data.resolve(".cache")).doesNotExist();
+        } finally {
+            server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+        // The folder stood in for here is the one systemd makes for the unit.
+        assertThat(lines).contains("CacheDirectory=buildhook", "Environment=XDG_CACHE_HOME=/var/cache/buildhook");
+    }
+
     /** The documentation's systemd section: README or whichever docs/ page now holds it. */
     static String systemdInstructions() throws IOException {
         List<Path> pages = new ArrayList<>(List.of(DOCS.resolve("README.md")));

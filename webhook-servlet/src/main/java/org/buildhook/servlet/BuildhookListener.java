@@ -39,6 +39,12 @@ public final class BuildhookListener implements ServletContextListener {
      * server prints.
      */
     public static final String CANNOT_START = "buildhook cannot start: ";
+    /**
+     * Context attribute (any value) by which an embedding server says that it reports a start that
+     * failed itself, as the standalone server does ({@code buildhook: cannot start: <reason>}, exit 3):
+     * the listener then does not log the reason too, in a web application's words (tryout15 F8).
+     */
+    public static final String FAILED_START_REPORTED = "buildhook.failedStartReported";
 
     private static final Logger LOG = LoggerFactory.getLogger(BuildhookListener.class);
 
@@ -49,8 +55,10 @@ public final class BuildhookListener implements ServletContextListener {
             BuildhookConfig config = configuration(context);
             context.setAttribute(BuildhookApplication.ATTRIBUTE, BuildhookApplication.start(config));
         } catch (RuntimeException e) {
-            LOG.error("buildhook cannot start, the web application {} is not available:\n{}",
-                    context.getContextPath().isEmpty() ? "/" : context.getContextPath(), e.getMessage());
+            if (context.getAttribute(FAILED_START_REPORTED) == null) {
+                LOG.error("buildhook cannot start, the web application {} is not available:\n{}",
+                        context.getContextPath().isEmpty() ? "/" : context.getContextPath(), e.getMessage());
+            }
             deregisterDrivers();
             throw new IllegalStateException(CANNOT_START + e.getMessage(), e);
         }

@@ -257,6 +257,10 @@ public final class BuildhookMetrics implements AutoCloseable {
                 jobMeters.computeIfAbsent(new JobMeterKey("attempts", rule, ending), key -> Counter
                         .builder("buildhook.job.attempts").description("Job attempts ended, by rule and how they ended")
                         .tags("rule", rule, "outcome", ending.label()).register(registry)).increment();
+                if (duration == null) {
+                    // Its end is unknown: counted above, not timed (as 0 s it would pull the histogram down).
+                    return;
+                }
                 jobTimers.computeIfAbsent(rule, key -> Timer.builder("buildhook.job.duration")
                         .description("How long job attempts ran, by rule").tags("rule", rule)
                         .serviceLevelObjectives(JOB_BUCKETS).register(registry)).record(duration);

@@ -88,7 +88,7 @@ final class StatusJobView {
             field(h, "Superseded by", StatusPageView.jobLink(job.supersededBy(), job.supersededBy()));
         }
         if (job.expiresAt() != null) {
-            field(h, "Approval", "expires " + time(job.expiresAt()) + " unless approved or rejected before");
+            field(h, "Approval", Job.approvalExpiry(time(job.expiresAt())));
         }
         h.append("</tbody></table>");
         liveLog(h, job, attempts, logs);

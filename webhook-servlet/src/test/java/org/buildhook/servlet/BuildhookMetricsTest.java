@@ -125,6 +125,23 @@ class BuildhookMetricsTest {
         assertThat(value(scrape, "buildhook_job_duration_seconds_bucket{rule=\"deploy\",le=\"5.0\"}")).isEqualTo(1.0);
     }
 
+    /**
+     * wording15: an attempt whose end nobody recorded (its node died on another host) was observed as
+     * 0 s, pulling the duration histogram towards nothing; it is counted, and not timed.
+     */
+    @Test
+    void anAttemptWhoseEndIsUnknownIsCountedButNotTimed() {
+        JobEvents events = metrics.jobEvents();
+
+        events.attemptEnded("deploy", JobEvents.Ending.SUCCEEDED, Duration.ofSeconds(40));
+        events.attemptEnded("deploy", JobEvents.Ending.FAILED, null);
+
+        String scrape = metrics.scrape();
+        assertThat(value(scrape, "buildhook_job_attempts_total{outcome=\"failed\",rule=\"deploy\"}")).isEqualTo(1.0);
+        assertThat(value(scrape, "buildhook_job_duration_seconds_count{rule=\"deploy\"}")).isEqualTo(1.0);
+        assertThat(value(scrape, "buildhook_job_duration_seconds_bucket{rule=\"deploy\",le=\"0.1\"}")).isEqualTo(0.0);
+    }
+
     @Test
     void jobsAreCountedByRuleAndFinalOutcomeAndShortDurationsHaveFineBuckets() {
         JobEvents events = metrics.jobEvents();

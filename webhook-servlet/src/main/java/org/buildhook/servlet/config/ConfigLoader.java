@@ -222,6 +222,14 @@ public final class ConfigLoader {
      */
     private Secret generated(String name, YamlNode.Location dataDirAt, Path file, String user, String purpose,
             Warnings warnings, List<PendingSecret> pending) {
+        Optional<String> dangling = GeneratedSecret.danglingLink(file);
+        if (dangling.isPresent() && !absentSecretsStandIn) {
+            // Read as absent, a new secret would be refused at its write as "created by another start"
+            // (review15): say what the file is, for check and serve alike.
+            throw new ConfigException(List.of(dataDirProblem(name, dataDirAt, "data-dir: the secret file " + file
+                    + " of " + user + " is a symbolic link to " + dangling.get() + ", which does not exist: restore"
+                    + " the file it points to, or remove the link to have a new secret generated")));
+        }
         if (!writes && !Files.exists(file)) {
             warnings.add("the secret of " + user + " will be generated at first start in " + file
                     + " (nothing is written now)");

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import org.buildhook.core.DataFiles;
+import org.buildhook.core.IoProblems;
 import java.util.HexFormat;
 import java.util.Optional;
 
@@ -40,6 +41,21 @@ final class GeneratedSecret {
             return Optional.of(SecretReader.stripTrailingNewlines(Files.readString(file, StandardCharsets.UTF_8)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Where {@code file} points when it is a symbolic link to nothing (its target removed or not mounted),
+     * which {@link #read} takes for no file; empty for anything else.
+     */
+    static Optional<String> danglingLink(Path file) {
+        if (!Files.isSymbolicLink(file) || Files.exists(file)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Files.readSymbolicLink(file).toString());
+        } catch (IOException e) {
+            return Optional.of("(unreadable: " + IoProblems.describe(e) + ")");
         }
     }
 

@@ -178,6 +178,28 @@ class ConfigLoaderTest {
         assertThat(secretFile).hasContent("the-other-start's");
     }
 
+    /**
+     * review15: a secret file that is a symbolic link to nothing (its target removed, a volume not
+     * mounted) was read as no file, and the start then refused its new secret as "created by another
+     * start"; serve and check say what it is, and nothing is written over the link.
+     */
+    @Test
+    void aSecretFileThatIsALinkToNothingIsSaidToBeOne() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\n");
+        Path link = Files.createSymbolicLink(Files.createDirectories(dir.resolve("data")).resolve("webhook-secret"),
+                dir.resolve("unmounted/jobserv-secret"));
+        String expected = file + ":1:11: data-dir: the secret file " + link + " of endpoint 'default' is a symbolic"
+                + " link to " + dir.resolve("unmounted/jobserv-secret") + ", which does not exist: restore the file it"
+                + " points to, or remove the link to have a new secret generated";
+
+        assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).load(file)).isInstanceOf(ConfigException.class)
+                .hasMessage(expected);
+        assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).withoutWriting().load(file))
+                .isInstanceOf(ConfigException.class).hasMessage(expected);
+        assertThat(Files.isSymbolicLink(link)).isTrue();
+        assertThat(dir.resolve("unmounted")).doesNotExist();
+    }
+
     @Test
     void withoutWritingAnnouncesTheSecretsItWouldGenerateAndCreatesNoFile() throws IOException {
         Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");

@@ -53,12 +53,15 @@ final class FinalOutcomeLog {
      *
      * @param grace   the node's {@code runner.shutdown-grace}
      * @param logFile the attempt's log file, or null when it has none
+     * @param fate    what becomes of the job, as {@link org.buildhook.runner.store.ExecutionLedger#afterCutShort}
+     *                says it: {@code "run again"}, or why not (a cancel or supersede seen only by the store)
      */
-    static void interruptedByStop(Job job, int attempt, Duration grace, Path logFile) {
+    static void interruptedByStop(Job job, int attempt, Duration grace, Path logFile, String fate) {
         LOG.warn("job " + job.id() + " of rule '" + job.ruleName() + "' (build " + build(job) + "): attempt " + attempt
                 + " was still running when the stop's grace period (runner.shutdown-grace, "
-                + Durations.describe(grace) + ") ended: its process tree was killed; the job runs again after the"
-                + " next start, or on another node" + (logFile == null ? "" : "; log " + logFile));
+                + Durations.describe(grace) + ") ended: its process tree was killed; "
+                + (fate.equals("run again") ? "the job runs again after the next start, or on another node" : fate)
+                + (logFile == null ? "" : "; log " + logFile));
     }
 
     private static String build(Job job) {

@@ -20,7 +20,9 @@ public interface JobEvents {
     /**
      * One attempt of a job of rule {@code ruleName} ended.
      *
-     * @param duration from the start (or the try to start) of the process to the end of its tree
+     * @param duration from the start (or the try to start) of the process to the end of its tree, never
+     *                 negative; {@code null} when that is not known: an attempt whose node died on another
+     *                 host and whose end nobody recorded (the store keeps its end as unknown too)
      */
     void attemptEnded(String ruleName, Ending ending, Duration duration);
 

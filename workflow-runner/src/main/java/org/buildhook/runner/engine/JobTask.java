@@ -194,13 +194,19 @@ final class JobTask implements ExecutionHandler<Void> {
         if (running.isStopping()) {
             return rescheduleIn(Duration.ZERO);
         }
-        if (job.workflow().supersedeRunning() && job.workflow().supersedeKey() != null
-                && waits.call(jobId, "look for the jobs it superseded", () -> ledger.supersededStillRunning(jobId,
-                        job.ruleName(), job.workflow().supersedeKey()), before)) {
+        if (job.workflow().supersedeRunning() && job.workflow().supersedeKey() != null) {
             // running: cancel stops the older build's job, which may take up to kill-grace to end (a cleanup
-            // trap): the newer build's command must not run beside it (chaos15 F2).
-            LOG.info("job {}: waiting for the older build's job it superseded to stop before it starts", jobId);
-            return rescheduleIn(config.slotRetryDelay());
+            // trap): the newer build's command must not run beside it (chaos15 F2). Put back in the same
+            // transaction as the look, so that the older job's end wakes it (review15).
+            ExecutionLedger.Take older = waits.call(jobId, "look for the jobs it superseded",
+                    () -> ledger.putBackWhileSupersededRuns(jobId, job.ruleName(), job.workflow().supersedeKey(),
+                            version, clock.instant().plus(config.slotRetryDelay())), before);
+            if (older != ExecutionLedger.Take.TAKEN) {
+                if (older != ExecutionLedger.Take.PICK_LOST) {
+                    LOG.info("job {}: waiting for the older build's job it superseded to stop before it starts", jobId);
+                }
+                return notTaken(jobId, older);
+            }
         }
         // Slots and units are taken under the pick, as the attempt is started under it: a thread whose
         // pick was put back in the queue meanwhile takes nothing from the node that took the job over.
@@ -366,12 +372,15 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         JobOutcome outcome = seen;
         if (running.wasStoppedByShutdown(jobId) || fenced != null) {
-            String why = fenced != null ? fenced + "; run again"
-                    : "stopped by the shutdown of " + config.nodeId() + "; run again";
+            // What becomes of the job, read from the store as the sweeps do: a job cancelled or superseded
+            // while it was being stopped ends at its next pick, and "; run again" was untrue of it (wording15).
+            String fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt),
+                    this::untilGraceOver);
+            String why = (fenced != null ? fenced : "stopped by the shutdown of " + config.nodeId()) + "; " + fate;
             boolean current = record(jobId, "record its interrupted attempt",
                     () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
             if (current && fenced == null) {
-                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile());
+                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(), fate);
             }
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
             return current ? new AfterTheCommand(tolerant(jobId, rescheduleIn(Duration.ZERO)), false)
@@ -659,10 +668,13 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /** After the store has the attempt: metrics must never decide what happens to a job. */
     private void tell(Job job, JobEvents.Ending ending, JobOutcome outcome) {
-        Duration duration = outcome.started() == null || outcome.ended() == null ? Duration.ZERO
+        // Unknown (its node died on another host, nobody recorded its end): told as such, not as 0 s,
+        // which pulled the duration histogram towards nothing (wording15).
+        Duration duration = outcome.started() == null || outcome.ended() == null ? null
                 : Duration.between(outcome.started(), outcome.ended());
         try {
-            events.attemptEnded(job.ruleName(), ending, duration.isNegative() ? Duration.ZERO : duration);
+            events.attemptEnded(job.ruleName(), ending,
+                    duration == null || !duration.isNegative() ? duration : Duration.ZERO);
         } catch (RuntimeException e) {
             LOG.warn("job events listener failed for job {}: {}", job.id(), e.toString());
         }

@@ -26,6 +26,8 @@ import org.buildhook.runner.exec.ProcessIdentity;
  */
 public final class ExecutionLedger {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ExecutionLedger.class);
+
     private final Database db;
     private final StoreReader reader;
     private final Clock clock;
@@ -377,9 +379,12 @@ public final class ExecutionLedger {
      *
      * <p>A limit set on a rule that had none counts too: its jobs stored without one take a slot when
      * they start (review15: they were left as they were, and every queued job of a rule just given
-     * {@code concurrency: 1} started at once); a job already running without one holds no slot, so one
-     * job may still start beside it. A limit removed (0) lets the jobs still to run start without a
-     * slot. A job picked at the moment keeps the limit it was read with for that attempt.
+     * {@code concurrency: 1} started at once); a job already running without one (or picked, read without
+     * one) is given a slot, held by the node that picked it ({@link SlotLine#holdForPicked}), so that no job
+     * starts until fewer than the limit run (crash16: one more started beside it). A limit removed (0) lets
+     * the jobs still to run start without a slot, and wakes those of them that had been refused one
+     * ({@code slot_waiting}; a retry in its backoff waits on), which no freed slot would wake any more. A
+     * job picked at the moment keeps the limit it was read with for that attempt.
      *
      * <p>Jobs are written one by one, newest first (the newest is the one that decides), each in a
      * statement of its own, so no transaction holds more than one job's row. Re-runs keep their plan
@@ -395,17 +400,29 @@ public final class ExecutionLedger {
     public int applyLimits(Map<String, Integer> limits) {
         // One read of the jobs still to run (few, by jobs_state_idx), not one per rule over all its jobs.
         Map<String, String> ruleOf = new java.util.HashMap<>();
+        // Of the jobs given no limit: those refused a slot under the old one, put back for their next try.
+        List<String> slotWaiters = new ArrayList<>();
+        // The rules of the jobs that had no limit and are given one: some may run holding no slot.
+        Set<String> limitSet = new java.util.HashSet<>();
         List<Map.Entry<String, Integer>> toChange = db.inTransaction("read the jobs whose rule's limit changed",
                 Durability.DEFERRED, c -> {
+                    slotWaiters.clear();
+                    limitSet.clear();
                     List<Map.Entry<String, Integer>> found = new ArrayList<>();
-                    try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, concurrency FROM jobs WHERE"
-                            + " rerun_of IS NULL AND state IN " + STILL_TO_RUN + " ORDER BY id DESC");
+                    try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, concurrency, state, slot_waiting"
+                            + " FROM jobs WHERE rerun_of IS NULL AND state IN " + STILL_TO_RUN + " ORDER BY id DESC");
                             ResultSet rs = p.executeQuery()) {
                         while (rs.next()) {
                             Integer limit = limits.get(rs.getString(2));
                             if (limit != null && limit >= 0 && rs.getInt(3) != limit) {
                                 found.add(Map.entry(rs.getString(1), limit));
                                 ruleOf.put(rs.getString(1), rs.getString(2));
+                                if (limit == 0 && rs.getInt(5) == 1 && JobState.QUEUED.name().equals(rs.getString(4))) {
+                                    slotWaiters.add(rs.getString(1));
+                                }
+                                if (limit > 0 && rs.getInt(3) == 0) {
+                                    limitSet.add(rs.getString(2));
+                                }
                             }
                         }
                     }
@@ -435,8 +452,19 @@ public final class ExecutionLedger {
         for (Map.Entry<String, String> rule : newest.entrySet()) {
             woken += db.inTransaction("wake the jobs a new limit lets in", Durability.DEFERRED, c -> {
                 line.inTurn(c, rule.getKey());
+                if (limitSet.contains(rule.getKey())) {
+                    // After the jobs were given the limit: a job picked before, read without one, starts
+                    // without asking for a slot, so it is given one here (crash16).
+                    line.holdForPicked(c, rule.getKey());
+                }
                 return line.wakeTurn(c, rule.getKey(), rule.getValue());
             });
+        }
+        if (!slotWaiters.isEmpty()) {
+            // A limit removed: nothing holds them back any more, and they are no longer in any line that a
+            // freed slot would wake (crash15). Only those refused a slot: a retry in its backoff waits on.
+            woken += db.inTransaction("wake the jobs a removed limit lets in", Durability.DEFERRED,
+                    c -> line.wake(c, slotWaiters));
         }
         if (woken > 0) {
             jobsDue.run();
@@ -455,25 +483,61 @@ public final class ExecutionLedger {
      * stays so until another node takes it over and records it; one without an execution in the queue (no
      * node will ever end it) does not count.
      *
-     * @param rule the jobs' rule
-     * @param key  their rendered supersede key
+     * <p>When such a job is found, puts the job's execution, picked
+     * by this node at {@code version}, back in the queue for {@code retryAt} in the same transaction. The
+     * older job's end wakes it then ({@link #wakeSuperseding(Connection, String)}): put back in a
+     * transaction of its own, after the look, a job whose older one ended in between was still picked
+     * when the end looked for it to wake, and waited for its next try. On PostgreSQL the older jobs' rows
+     * are locked for the look, so that their end waits for the put back, or the look for their end.
+     *
+     * @param rule    the jobs' rule
+     * @param key     their rendered supersede key
+     * @param retryAt when the job looks again
+     * @return {@link Take#TAKEN} when no job it superseded still runs (it may start);
+     *         {@link Take#PUT_BACK} when one does and the execution was put back; {@link Take#NOT_FREE}
+     *         when one does and {@code version} is negative (the caller puts it back);
+     *         {@link Take#PICK_LOST} when the execution is no longer picked at {@code version}
      * @throws StoreUnavailableException when the store cannot be reached
      */
-    public boolean supersededStillRunning(String jobId, String rule, String key) {
-        return db.read("look for the jobs it superseded", c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM jobs WHERE rule_name = ?"
-                    + " AND supersede_key = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND superseded_by = ?"
-                    // Only while some node will end it: one whose execution is gone never would.
-                    + " AND " + executionExists("jobs.id", "", db.dialect()))) {
-                p.setString(1, rule);
-                p.setString(2, key);
-                p.setString(3, jobId);
-                p.setString(4, JobQueue.TASK_NAME);
-                try (ResultSet rs = p.executeQuery()) {
-                    return rs.next();
+    public Take putBackWhileSupersededRuns(String jobId, String rule, String key, long version, Instant retryAt) {
+        try {
+            return db.inTransaction("look for the jobs it superseded", Durability.DEFERRED, c -> {
+                boolean runs;
+                try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE rule_name = ?"
+                        + " AND supersede_key = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND superseded_by = ?"
+                        // Only while some node will end it: one whose execution is gone never would.
+                        + " AND " + executionExists("jobs.id", "", db.dialect())
+                        + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
+                    p.setString(1, rule);
+                    p.setString(2, key);
+                    p.setString(3, jobId);
+                    p.setString(4, JobQueue.TASK_NAME);
+                    try (ResultSet rs = p.executeQuery()) {
+                        runs = rs.next();
+                    }
                 }
-            }
-        });
+                if (!runs) {
+                    return Take.TAKEN;
+                }
+                if (version < 0) {
+                    return Take.NOT_FREE;
+                }
+                try (PreparedStatement p = c.prepareStatement(PUT_BACK)) {
+                    p.setBoolean(1, false);
+                    jdbc.setInstant(p, 2, retryAt);
+                    p.setString(3, JobQueue.TASK_NAME);
+                    p.setString(4, jobId);
+                    p.setBoolean(5, true);
+                    p.setLong(6, version);
+                    if (p.executeUpdate() != 1) {
+                        throw new PickLost();
+                    }
+                }
+                return Take.PUT_BACK;
+            });
+        } catch (PickLost e) {
+            return Take.PICK_LOST;
+        }
     }
 
     /**
@@ -1194,7 +1258,7 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false);
     }
 
     /**
@@ -1211,23 +1275,40 @@ public final class ExecutionLedger {
      * ({@link Finished#SUPERSEDED}): that attempt's node holds the slot now; nor is the slot of a node that picked the
      * job since ({@code executionVersion} no longer the pick's) and took it for its coming attempt (review15).
      *
-     * @param slotRule the job's rule when it has a concurrency limit, else null (nothing more than the
-     *                 method above)
+     * <p>A job read without a limit ({@code slotRule} null) may hold a slot all the same: one a reload
+     * that set its rule's limit gave it while it ran ({@link SlotLine#holdForPicked}). That slot is freed
+     * with the outcome too, and its rule's line woken after the commit, in a transaction that takes the
+     * rule's turn first (this one took none).
+     *
+     * @param slotRule the job's rule when it has a concurrency limit, else null
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null);
+    }
+
+    /** @param freeHeld whether a slot the job holds without {@code slotRule} is freed ({@link SlotLine#holdForPicked}) */
+    private Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
+            long executionVersion, String slotRule, boolean freeHeld) {
         // An end nobody recorded (the attempt's node died on another host before the sweep could say when)
         // stays unknown (NULL), for the attempt and for the job it ends: "now" made the attempt seem to
         // have run through the downtime (wording15). Every surface says "unknown" for it.
         Instant ended = outcome.ended();
         String log = outcome.logFile() == null ? null : outcome.logFile().toString();
+        // The rule of a slot the job held without a limit, and the newer job that superseded it.
+        String[] heldSlot = new String[2];
         if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED && slotRule == null) {
-            return finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log);
+            Finished finished = finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log,
+                    freeHeld, heldSlot);
+            wakeAfterHeldSlot(heldSlot[0], jobId);
+            wakeSuperseding(heldSlot[1]);
+            return finished;
         }
         int[] woken = new int[1];
         Finished finished = db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
             woken[0] = 0;
+            heldSlot[0] = null;
             if (slotRule != null) {
                 // Before any row lock (SlotLine.inTurn).
                 line.inTurn(c, slotRule);
@@ -1253,6 +1334,9 @@ public final class ExecutionLedger {
                 // then reads superseded): for any other state the statement would change nothing.
                 Supersede.settle(c, jobId);
             }
+            if (next.isFinal()) {
+                woken[0] += wakeSuperseding(c, jobId);
+            }
             Finished done = Finished.RECORDED;
             if (executionVersion >= 0 && next.isFinal()) {
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
@@ -1268,25 +1352,115 @@ public final class ExecutionLedger {
                 // of a node whose pick of the job is not the one this outcome came with: that node took the
                 // job over and its slot, and may start the next attempt before this outcome shows, which then
                 // ran holding no slot beside the next job of the line (review15, on review14 F2).
-                try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ? AND (? < 0"
-                        + " OR NOT " + executionExists("rule_slots.job_id",
-                                " AND s.picked = ? AND s.picked_by = rule_slots.node AND s.version <> ?", db.dialect())
-                        + ")")) {
+                try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?"
+                        + ofThisPick())) {
                     p.setString(1, jobId);
-                    p.setLong(2, executionVersion);
-                    p.setString(3, JobQueue.TASK_NAME);
-                    p.setBoolean(4, true);
-                    p.setLong(5, executionVersion);
+                    bindOfThisPick(p, 2, executionVersion);
                     p.executeUpdate();
                 }
-                woken[0] = line.wakeTurn(c, slotRule, jobId);
+                woken[0] += line.wakeTurn(c, slotRule, jobId);
+            } else if (freeHeld) {
+                try (PreparedStatement p = c.prepareStatement("SELECT rule_name FROM rule_slots WHERE job_id = ?"
+                        + ofThisPick())) {
+                    p.setString(1, jobId);
+                    bindOfThisPick(p, 2, executionVersion);
+                    try (ResultSet rs = p.executeQuery()) {
+                        heldSlot[0] = rs.next() ? rs.getString(1) : null;
+                    }
+                }
+                if (heldSlot[0] != null) {
+                    try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?"
+                            + ofThisPick())) {
+                        p.setString(1, jobId);
+                        bindOfThisPick(p, 2, executionVersion);
+                        p.executeUpdate();
+                    }
+                }
             }
             return done;
         });
         if (woken[0] > 0) {
             jobsDue.run();
         }
+        wakeAfterHeldSlot(heldSlot[0], jobId);
         return finished;
+    }
+
+    /**
+     * SQL, after {@code WHERE job_id = ?}: the job's slot rows but that of a node whose pick of the job is
+     * not the one the outcome came with ({@link #bindOfThisPick}: the execution's version, or a negative
+     * number for any node's).
+     */
+    private String ofThisPick() {
+        return " AND (? < 0 OR NOT " + executionExists("rule_slots.job_id",
+                " AND s.picked = ? AND s.picked_by = rule_slots.node AND s.version <> ?", db.dialect()) + ")";
+    }
+
+    /** Binds {@link #ofThisPick()}'s parameters from {@code first}. */
+    private static void bindOfThisPick(PreparedStatement p, int first, long executionVersion) throws SQLException {
+        p.setLong(first, executionVersion);
+        p.setString(first + 1, JobQueue.TASK_NAME);
+        p.setBoolean(first + 2, true);
+        p.setLong(first + 3, executionVersion);
+    }
+
+    /**
+     * In the transaction that made job {@code older} final: wakes the job of a newer build that superseded
+     * it under {@code running: cancel} ({@code superseded_by}), when it was put back to wait for this one
+     * to end ({@link #putBackWhileSupersededRuns}), instead of leaving it to its next try,
+     * {@code runner.slot-retry} later (review15).
+     *
+     * @return how many were made due (0 or 1)
+     */
+    private int wakeSuperseding(Connection c, String older) throws SQLException {
+        String newer = null;
+        try (PreparedStatement p = c.prepareStatement("SELECT superseded_by FROM jobs WHERE id = ?")) {
+            p.setString(1, older);
+            try (ResultSet rs = p.executeQuery()) {
+                if (rs.next()) {
+                    newer = rs.getString(1);
+                }
+            }
+        }
+        return newer == null ? 0 : line.wake(c, List.of(newer));
+    }
+
+    /** As {@link #wakeSuperseding(Connection, String)}, for {@code newer} read already, after the commit. */
+    private void wakeSuperseding(String newer) {
+        if (newer == null) {
+            return;
+        }
+        try {
+            if (db.inTransaction("wake the job of a newer build", Durability.DEFERRED,
+                    c -> line.wake(c, List.of(newer))) > 0) {
+                jobsDue.run();
+            }
+        } catch (StoreUnavailableException e) {
+            LOG.warn("job {}: starts at its next try: {}", newer, e.getMessage());
+        }
+    }
+
+    /**
+     * After the slot {@code rule}'s job {@code jobId} held without its limit was freed with its outcome:
+     * wakes the rule's line, as a release does ({@link #releaseSlot(String, String, String)}). Nothing when
+     * {@code rule} is null. A failure is only logged: the jobs woken would otherwise start at their next
+     * try, and the outcome is recorded already.
+     */
+    private void wakeAfterHeldSlot(String rule, String jobId) {
+        if (rule == null) {
+            return;
+        }
+        try {
+            boolean woken = db.inTransaction("wake the next jobs of a rule", Durability.DEFERRED, c -> {
+                line.inTurn(c, rule);
+                return line.wakeTurn(c, rule, jobId) > 0;
+            });
+            if (woken) {
+                jobsDue.run();
+            }
+        } catch (StoreUnavailableException e) {
+            LOG.warn("job {}: the next jobs of rule {} start at their next try: {}", jobId, rule, e.getMessage());
+        }
     }
 
     /**
@@ -1304,16 +1478,20 @@ public final class ExecutionLedger {
      * outcome a scan of the whole queue (docs/BENCHMARKS.md, "Sixth pass: PostgreSQL all done").
      */
     private Finished finishInOneStatement(String jobId, int attempt, JobOutcome outcome, JobState next,
-            long executionVersion, Instant ended, String log) {
+            long executionVersion, Instant ended, String log, boolean freeHeld, String[] heldSlot) {
         boolean dequeue = executionVersion >= 0 && next.isFinal();
         String sql = "WITH job AS (UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?, log_path = ?, message = ?"
-                + " WHERE id = ? AND attempts = ? RETURNING id)"
+                + " WHERE id = ? AND attempts = ? RETURNING id, superseded_by)"
                 + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?"
                         + " AND version = ? AND EXISTS (SELECT 1 FROM job) RETURNING 1)" : "")
                 + ", attempt AS (UPDATE job_attempts SET outcome = ?, exit_code = ?, ended_at = ?, log_path = ?,"
                 + " message = ? WHERE job_id = ? AND attempt = ? RETURNING 1)"
+                // A slot given to the job while it ran without a limit (SlotLine.holdForPicked).
+                + (freeHeld ? ", slot AS (DELETE FROM rule_slots WHERE job_id = ? AND EXISTS (SELECT 1 FROM job)"
+                        + ofThisPick() + " RETURNING rule_name)" : "")
                 + " SELECT (SELECT count(*) FROM job), " + (dequeue ? "(SELECT count(*) FROM execution)" : "0")
-                + ", (SELECT count(*) FROM attempt)";
+                + ", (SELECT count(*) FROM attempt), " + (freeHeld ? "(SELECT min(rule_name) FROM slot)" : "NULL")
+                + ", (SELECT min(superseded_by) FROM job)";
         return db.inOneStatement("record an attempt", Durability.DEFERRED, c -> {
             try (PreparedStatement p = c.prepareStatement(sql)) {
                 int i = 0;
@@ -1336,8 +1514,15 @@ public final class ExecutionLedger {
                 p.setString(++i, outcome.message());
                 p.setString(++i, jobId);
                 p.setInt(++i, attempt);
+                if (freeHeld) {
+                    p.setString(++i, jobId);
+                    bindOfThisPick(p, ++i, executionVersion);
+                    i += 3;
+                }
                 try (ResultSet rs = p.executeQuery()) {
                     rs.next();
+                    heldSlot[0] = rs.getString(4);
+                    heldSlot[1] = next.isFinal() ? rs.getString(5) : null;
                     if (rs.getLong(1) != 1) {
                         return Finished.SUPERSEDED;
                     }
@@ -1407,8 +1592,9 @@ public final class ExecutionLedger {
                 p.executeUpdate();
             }
             Supersede.settle(c, jobId);
+            int newer = wakeSuperseding(c, jobId);
             if (rule == null) {
-                return false;
+                return newer > 0;
             }
             // A slot its node held when it died (its attempt ran, cut short) is freed: the job never runs
             // again, and its execution, picked now by this node, would count the slot as held, so that
@@ -1418,7 +1604,7 @@ public final class ExecutionLedger {
                 p.setString(1, jobId);
                 p.executeUpdate();
             }
-            return line.wakeTurn(c, rule, jobId) > 0;
+            return line.wakeTurn(c, rule, jobId) + newer > 0;
         });
         if (woken) {
             jobsDue.run();

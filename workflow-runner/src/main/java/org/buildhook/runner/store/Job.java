@@ -75,6 +75,16 @@ public record Job(
         Objects.requireNonNull(state, "state");
     }
 
+    /**
+     * How every surface (the status page, {@code buildhook jobs} and {@code job show}) says when a job
+     * that awaits an approval expires: {@code expires <when> unless approved or rejected}.
+     *
+     * @param when the expiry as the surface writes times ({@link #expiresAt()} formatted)
+     */
+    public static String approvalExpiry(String when) {
+        return "expires " + when + " unless approved or rejected";
+    }
+
     /** The plan this job was created from. */
     public PlannedJob plan() {
         return new PlannedJob(ruleName, ruleSnapshot, argv, env, workdir, stdin, timeout, retries, backoff,

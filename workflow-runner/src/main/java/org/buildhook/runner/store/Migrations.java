@@ -134,6 +134,9 @@ final class Migrations {
      * with the search path and what to do. Any other failure is {@code e} unchanged.
      */
     private RunnerException noSchemaToCreateIn(RunnerException e) {
+        if (e.getCause() instanceof SQLException && "42501".equals(((SQLException) e.getCause()).getSQLState())) {
+            return noRightToCreateIn(e);
+        }
         if (!(e.getCause() instanceof SQLException) || !"3F000".equals(((SQLException) e.getCause()).getSQLState())) {
             return e;
         }
@@ -158,6 +161,42 @@ final class Migrations {
         return "has no schema to create its tables in: no schema of its search path " + searchPath
                 + " exists in this database (currentSchema in store.url names it); create it (CREATE SCHEMA name"
                 + " AUTHORIZATION user, once) or correct currentSchema in store.url";
+    }
+
+    /**
+     * PostgreSQL's "permission denied for schema" (SQLSTATE 42501) when the tables are made: the role of
+     * {@code store.url} may not create in its schema (from PostgreSQL 15 on, no role but the database's
+     * owner may create in {@code public}). Every start needs it: {@code CREATE TABLE IF NOT EXISTS} asks
+     * for it even when the table is there. Said with the schema, the role and what to do.
+     */
+    private RunnerException noRightToCreateIn(RunnerException e) {
+        String schema;
+        String role;
+        try {
+            String[] found = db.read("read the schema and role", c -> {
+                try (Statement s = c.createStatement();
+                        ResultSet r = s.executeQuery("SELECT current_schema(), current_user")) {
+                    return r.next() ? new String[] {r.getString(1), r.getString(2)} : new String[] {"?", "?"};
+                }
+            });
+            schema = found[0];
+            role = found[1];
+        } catch (RunnerException unreadable) {
+            return e;
+        }
+        return new RunnerException("the PostgreSQL store " + noRightToCreateIn(schema, role), e.getCause());
+    }
+
+    /**
+     * What the start says, after "the PostgreSQL store", of a role without the CREATE privilege on the
+     * schema its tables go in, and what {@code buildhook check} says of it beforehand ({@link StoreReachability}).
+     */
+    static String noRightToCreateIn(String schema, String role) {
+        return "cannot create its tables in schema " + schema + ": the role " + role + " has no CREATE privilege on"
+                + " it (from PostgreSQL 15 on, only the database's owner has it on schema public), and every start"
+                + " needs it; grant it once as the schema's owner (GRANT CREATE ON SCHEMA " + schema + " TO " + role
+                + ") or give the role a schema of its own (CREATE SCHEMA name AUTHORIZATION " + role
+                + ", and currentSchema=name in store.url)";
     }
 
     private void lock(Connection c) throws SQLException {

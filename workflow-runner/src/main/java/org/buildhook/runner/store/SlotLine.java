@@ -79,6 +79,64 @@ final class SlotLine {
         return wake(c, turn);
     }
 
+    /**
+     * In a transaction that took its turn ({@link #inTurn}), after the rule's jobs were given a limit they
+     * did not have ({@link ExecutionLedger#applyLimits}): gives a slot to each job of the rule picked by a
+     * node at the moment that holds none, as held by that node. Such a job was read without a limit, so it
+     * runs (or starts) without asking for a slot, and the limit just set would let as many more start beside
+     * it (review15). Its slot is freed when its attempt is recorded ({@link ExecutionLedger#finishAttempt}),
+     * as a limited job's is; one that asks for a slot after all (read after the change) frees it first
+     * ({@link ExecutionLedger#tryAcquireSlot}). There may be more of them than the limit: the slots beyond it
+     * count as held too, so that nothing starts until fewer run than the limit.
+     *
+     * @return how many slots were given
+     */
+    int holdForPicked(Connection c, String ruleName) throws SQLException {
+        List<String[]> running = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT j.id, s.picked_by FROM scheduled_tasks s JOIN jobs j"
+                + " ON j.id = s.task_instance WHERE s.task_name = ? AND s.picked = ? AND j.rule_name = ?"
+                + " AND j.concurrency > 0 AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"
+                + " AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id) ORDER BY j.id")) {
+            p.setString(1, JobQueue.TASK_NAME);
+            p.setBoolean(2, true);
+            p.setString(3, ruleName);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    running.add(new String[] {rs.getString(1), rs.getString(2)});
+                }
+            }
+        }
+        if (running.isEmpty()) {
+            return 0;
+        }
+        java.util.Set<Integer> taken = new java.util.HashSet<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT slot FROM rule_slots WHERE rule_name = ?")) {
+            p.setString(1, ruleName);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    taken.add(rs.getInt(1));
+                }
+            }
+        }
+        int slot = 0;
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO rule_slots (rule_name, slot, job_id, node,"
+                + " acquired_at) VALUES (?, ?, ?, ?, ?)")) {
+            for (String[] job : running) {
+                while (taken.contains(slot)) {
+                    slot++;
+                }
+                p.setString(1, ruleName);
+                p.setInt(2, slot++);
+                p.setString(3, job[0]);
+                p.setString(4, job[1] == null ? "" : job[1]);
+                p.setLong(5, clock.millis());
+                p.addBatch();
+            }
+            p.executeBatch();
+        }
+        return running.size();
+    }
+
     static void readIds(PreparedStatement p, List<String> into) throws SQLException {
         try (ResultSet rs = p.executeQuery()) {
             while (rs.next()) {

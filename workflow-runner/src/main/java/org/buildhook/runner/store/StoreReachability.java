@@ -11,8 +11,9 @@ import java.util.Properties;
 /**
  * Whether {@code serve} could open a PostgreSQL store now, asked without opening it: one connection,
  * one read, nothing written, no lock taken. {@code buildhook check} says so before a service is
- * started on a configuration whose password, database or {@code currentSchema} is wrong (the start
- * then fails, and a systemd unit restarts it again and again).
+ * started on a configuration whose password, database or {@code currentSchema} is wrong, or whose
+ * role may not create in its schema (the start then fails, and a systemd unit restarts it again and
+ * again).
  */
 public final class StoreReachability {
 
@@ -38,11 +39,20 @@ public final class StoreReachability {
         timeouts.setProperty("socketTimeout", Long.toString(seconds + 5));
         try (Connection c = DriverManager.getConnection(config.url(), timeouts);
                 Statement s = c.createStatement();
-                ResultSet r = s.executeQuery("SELECT current_schema(), current_setting('search_path')")) {
-            if (r.next() && r.getString(1) == null) {
+                ResultSet r = s.executeQuery("SELECT current_schema(), current_setting('search_path'),"
+                        + " current_schema() IS NULL OR has_schema_privilege(current_schema(), 'CREATE'), current_user")) {
+            if (!r.next()) {
+                return Optional.empty();
+            }
+            if (r.getString(1) == null) {
                 // The tables would have nowhere to go: the start fails with Migrations' 3F000 message.
                 return Optional.of("the PostgreSQL store " + config.describe() + " "
                         + Migrations.noSchemaToCreateIn(r.getString(2)));
+            }
+            if (!r.getBoolean(3)) {
+                // Its first statement would be refused: the start fails with Migrations' 42501 message.
+                return Optional.of("the PostgreSQL store " + config.describe() + " "
+                        + Migrations.noRightToCreateIn(r.getString(1), r.getString(4)));
             }
             return Optional.empty();
         } catch (SQLException e) {

@@ -573,6 +573,57 @@ abstract class AbstractEngineTest {
     }
 
     /**
+     * wording15: an attempt a graceful stop cut short said "; run again" also of a job cancelled while it
+     * was being stopped (its node had not read the cancel flag yet), which its next pick then ends
+     * CANCELLED without running it. A cancel check of an hour keeps the flag unread until the stop.
+     */
+    @Test
+    void aJobCancelledBeforeAGracefulStopCutItShortIsNotSaidToRunAgain() throws IOException {
+        engine.stop();
+        EngineConfig s = steady("node-a").withShutdownGrace(Duration.ofMillis(300));
+        engine = JobEngine.create(store, launcher(), new EngineConfig(s.nodeId(), s.threads(), s.pollingInterval(),
+                s.heartbeatInterval(), s.missedHeartbeats(), s.shutdownGrace(), s.slotRetryDelay(), Duration.ofHours(1)));
+        engine.start();
+        Path starts = dir.resolve("starts");
+        Path s1 = script("long.sh", "echo start >> " + starts + "\nwhile [ -d " + dir + " ]; do sleep 0.05; done");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("long", List.of("/bin/sh", s1.toString())))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
+
+        assertThat(store.cancel(jobId)).isTrue();
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(FinalOutcomeLog.class);
+        logger.addAppender(log);
+        try {
+            engine.stop();
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        List<ch.qos.logback.classic.spi.ILoggingEvent> lines;
+        synchronized (log) {
+            lines = List.copyOf(log.list);
+        }
+        assertThat(lines).singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .asString().contains("its process tree was killed; not run again: it was cancelled")
+                .doesNotContain("runs again");
+        JobDetail stopped = store.job(jobId).orElseThrow();
+        assertThat(stopped.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.INTERRUPTED);
+        assertThat(stopped.attempts().get(0).message())
+                .isEqualTo("stopped by the shutdown of node-a; not run again: it was cancelled");
+        assertThat(stopped.job().message()).isEqualTo(stopped.attempts().get(0).message());
+
+        engine = JobEngine.create(store, launcher(), steady("node-b"));
+        engine.start();
+        JobDetail done = awaitFinal(jobId);
+        assertThat(done.job().state()).isEqualTo(JobState.CANCELLED);
+        assertThat(Files.readAllLines(starts)).as("the command's starts").hasSize(1);
+    }
+
+    /**
      * tryout12 F4, on a graceful stop (systemctl restart during a deploy): the job it interrupted ran again
      * after the younger job of its concurrency: 1 rule, which took the slot first.
      */

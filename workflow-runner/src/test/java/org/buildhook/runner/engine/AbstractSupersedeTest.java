@@ -101,6 +101,50 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
         assertThat(Files.readAllLines(started)).containsExactly("67", "68");
     }
 
+    /**
+     * review15 (crash16): the newer build's job, put back while the older one it cancelled was still being
+     * stopped, waited for its next try ({@code runner.slot-retry}, an hour here) after the older one's
+     * processes were gone: nothing woke it. Build 67's trap holds it until 68 has been put back.
+     */
+    @Test
+    void theNewerBuildsJobStartsAsSoonAsTheOlderOneItCancelledHasEnded() throws IOException {
+        Path started = dir.resolve("started");
+        Path release = dir.resolve("release");
+        RuleSet rules = deployRule(script("deploy.sh", "if [ \"$1\" = 67 ]; then\n"
+                + "  trap 'while [ ! -f " + release + " ]; do sleep 0.05; done; exit 1' TERM\n"
+                + "  echo 67 >> " + started + "\n"
+                + "  sleep 120 & wait\n"
+                + "else\n"
+                + "  echo $1 >> " + started + "\n"
+                + "fi"), "cancel");
+        openStore();
+        startEngine(AbstractEngineTest.steady("node-a").withSlotRetryDelay(Duration.ofHours(1)));
+
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        String job68 = deliver(rules, 68).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).alias("68 put back to wait for 67")
+                .until(() -> waitsLater(job68, Duration.ofMinutes(30)));
+        Files.createFile(release);
+
+        assertState(awaitFinal(job67).job(), JobState.SUPERSEDED);
+        assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(started)).containsExactly("67", "68");
+    }
+
+    /** Whether the job's execution waits in the queue, not picked, for more than {@code than} from now. */
+    private boolean waitsLater(String jobId, Duration than) throws java.sql.SQLException {
+        try (java.sql.Connection c = store.dataSource().getConnection(); java.sql.PreparedStatement p = c
+                .prepareStatement("SELECT execution_time FROM scheduled_tasks WHERE task_instance = ? AND picked = ?")) {
+            p.setString(1, jobId);
+            p.setBoolean(2, false);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                return rs.next() && org.buildhook.runner.store.JobQueue.customization(store.dialect())
+                        .getInstant(rs, "execution_time").isAfter(java.time.Instant.now().plus(than));
+            }
+        }
+    }
+
     @Test
     void aRunningJobOfAnOlderBuildGoesOnByDefault() throws IOException {
         Path go = dir.resolve("go");

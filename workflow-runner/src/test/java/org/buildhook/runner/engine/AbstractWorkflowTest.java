@@ -56,8 +56,12 @@ abstract class AbstractWorkflowTest {
     }
 
     void startEngine() {
+        startEngine(AbstractEngineTest.steady("node-a"));
+    }
+
+    void startEngine(EngineConfig config) {
         launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
-        engine = JobEngine.create(store, launcher, AbstractEngineTest.steady("node-a"));
+        engine = JobEngine.create(store, launcher, config);
         engine.start();
     }
 

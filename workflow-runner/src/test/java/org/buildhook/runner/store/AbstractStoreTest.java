@@ -1174,6 +1174,70 @@ abstract class AbstractStoreTest {
         assertThat(ledger.tryAcquireSlot("widen", 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
     }
 
+    /**
+     * review15 (crash16): a limit set on a rule while a job of it ran without one counts that job: it holds a
+     * slot from then on, so that nothing starts until fewer run than the limit; before, one more job started
+     * beside it under the new {@code concurrency: 1}. Its end frees the slot and wakes the next in line, also
+     * though its node read it without a limit (no rule is named to the outcome).
+     */
+    @Test
+    void aLimitSetOnARuleWhileAJobOfItRunsWithoutOneCountsThatJob() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (975 + i) + "}"), List.of(Plans.job("grown",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds());
+        }
+        picked(ids.get(0));
+        int attempt = ledger.startAttempt(ids.get(0), "node-a");
+
+        assertThat(ledger.applyLimits(Map.of("grown", 1))).isEqualTo(2);
+        picked(ids.get(1));
+        assertThat(ledger.tryAcquireSlot("grown", 1, ids.get(1), "node-a", -1))
+                .as("the job running without a limit counts against the one just set")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        unpicked(ids.get(1));
+        dueIn(ids.get(1), Duration.ofHours(1));
+
+        ledger.finishAttempt(ids.get(0), attempt, outcome(JobOutcome.Result.SUCCEEDED), JobState.SUCCEEDED, -1, null);
+        assertThat(executionTime(ids.get(1))).as("woken by the end of the job that held the slot")
+                .isBeforeOrEqualTo(Instant.now());
+        picked(ids.get(1));
+        assertThat(ledger.tryAcquireSlot("grown", 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /**
+     * crash15: a limit removed (0) lets the jobs refused a slot under it start at once, as a raised one does:
+     * they waited for their next try, {@code runner.slot-retry}, though nothing held them back any more. A
+     * retry in its backoff is not woken.
+     */
+    @Test
+    void aRemovedLimitWakesTheJobsThatWaitedForASlot() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (995 + i) + "}"), List.of(Plans.job("unbound",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds());
+        }
+        picked(ids.get(0));
+        assertThat(ledger.tryAcquireSlot("unbound", 1, ids.get(0), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        ledger.startAttempt(ids.get(0), "node-a");
+        assertThat(ledger.tryAcquireSlot("unbound", 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        dueIn(ids.get(1), Duration.ofHours(1));
+        // A retry in its backoff: an attempt failed, the next one is due in an hour.
+        picked(ids.get(2));
+        int failed = ledger.startAttempt(ids.get(2), "node-a");
+        ledger.finishAttempt(ids.get(2), failed, outcome(JobOutcome.Result.FAILED), JobState.QUEUED, -1, "unbound");
+        unpicked(ids.get(2));
+        dueIn(ids.get(2), Duration.ofHours(1));
+
+        assertThat(ledger.applyLimits(Map.of("unbound", 0))).isEqualTo(3);
+
+        assertThat(executionTime(ids.get(1))).as("woken: no limit holds it back any more")
+                .isBeforeOrEqualTo(Instant.now());
+        assertThat(executionTime(ids.get(2))).as("the retry keeps its backoff").isAfter(Instant.now().plusSeconds(600));
+    }
+
     /** Marks the job's execution picked, as a node running it: its slot is then not taken for one left behind. */
     void picked(String jobId) throws SQLException {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
