@@ -170,6 +170,25 @@ class StatusPageTest {
     }
 
     /**
+     * A job's page said neither who approved a deploy nor who cancelled or re-ran a job: the audit trail
+     * was only in the admin API's {@code actions} (tryout16 F6). It lists the job's actions now.
+     */
+    @Test
+    void aJobsPageSaysWhoApprovedItAndWhen(AdminServer server) throws Exception {
+        server.replaceRules("rules:\n  - name: gated\n    approval: {}\n    run:\n      command: [/bin/true]\n");
+        server.app().rules().checkNow();
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "AWAITING_APPROVAL").path("id").asText();
+        String cookie = server.signIn();
+        assertThat(server.page("?job=" + jobId, cookie).body()).doesNotContain("<th>Actions</th>");
+
+        assertThat(server.post("jobs/" + jobId + "/approve").statusCode()).isEqualTo(200);
+        server.awaitJobState(jobId, "SUCCEEDED");
+
+        assertThat(server.page("?job=" + jobId, cookie).body())
+                .containsPattern("<th>Actions</th><td><time datetime=\"[^\"]+\">[^<]+</time> approve by token@[^<]+</td>");
+    }
+
+    /**
      * A filter the page cannot use answered the webhook's JSON error in the browser,
      * {@code {"error":…,"webhook":"/webhook"}} (tryout11 F4): it is a page that says what is wrong
      * and links back; the live part keeps its plain answer.

@@ -7,6 +7,7 @@ import static org.buildhook.servlet.StatusFormat.time;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
@@ -36,6 +37,19 @@ final class StatusJobView {
      */
     static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
             Map<Integer, String> logs, List<Job> followUps, boolean moreFollowUps) {
+        return page(nonce, job, delivery, attempts, logs, followUps, moreFollowUps, List.of(), false);
+    }
+
+    /**
+     * The job's page with its audit trail as well.
+     *
+     * @param actions     what operators did to the job (approve, reject, cancel, re-run …), oldest first:
+     *                    its newest ones when it has more than a page shows
+     * @param moreActions whether the job has more actions than {@code actions}
+     */
+    static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
+            Map<Integer, String> logs, List<Job> followUps, boolean moreFollowUps, List<AdminAction> actions,
+            boolean moreActions) {
         StringBuilder h = StatusPageView.head(nonce, "buildhook job " + job.id(), job.state().isFinal() ? 0 : POLL_MILLIS);
         h.append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>Job <code>").append(escape(job.id()))
                 .append("</code> of rule <code>").append(escape(job.ruleName())).append("</code></h2>")
@@ -89,6 +103,20 @@ final class StatusJobView {
         }
         if (job.expiresAt() != null) {
             field(h, "Approval", Job.approvalExpiry(time(job.expiresAt())));
+        }
+        if (!actions.isEmpty()) {
+            // Who approved a deploy, who cancelled it: the audit trail's answer, not only the admin API's.
+            StringBuilder lines = new StringBuilder();
+            for (AdminAction a : actions) {
+                lines.append(lines.length() == 0 ? "" : "<br>").append(time(a.at())).append(' ')
+                        .append(escape(a.action())).append(" by ").append(escape(a.actor()));
+            }
+            if (moreActions) {
+                lines.append("<br><span class=\"more\">only the newest ").append(actions.size())
+                        .append(" are shown: <code>GET api/actions?job=").append(escape(job.id()))
+                        .append("</code> lists all</span>");
+            }
+            field(h, "Actions", lines.toString());
         }
         h.append("</tbody></table>");
         liveLog(h, job, attempts, logs);

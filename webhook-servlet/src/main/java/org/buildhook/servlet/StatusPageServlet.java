@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
 import org.buildhook.runner.exec.JobLogs;
+import org.buildhook.runner.store.ActionQuery;
+import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.DeliveryQuery;
@@ -67,6 +69,8 @@ public final class StatusPageServlet extends HttpServlet {
     private static final int JOBS_PER_DELIVERY = 100;
     /** The newest follow-ups shown on a job's page; a job with more says how to list them all. */
     private static final int FOLLOW_UPS = 100;
+    /** The most audit-trail entries a job's page shows (its newest). */
+    private static final int ACTIONS = 20;
     /** The log tail shown on a job's page; the whole log is at the admin API. */
     private static final int LOG_TAIL = 256 * 1024;
     /** The newest jobs of each rule that its health (success rate, durations, chart) is computed from. */
@@ -305,8 +309,12 @@ public final class StatusPageServlet extends HttpServlet {
         Page<Job> followUps = app.store().jobs(JobQuery.followUpsOf(id, null, FOLLOW_UPS));
         List<Job> oldestFirst = new ArrayList<>(followUps.items());
         Collections.reverse(oldestFirst);
+        // The newest ACTIONS only, like the follow-ups: a job re-run or cancelled by a script may have many.
+        Page<AdminAction> actions = app.store().actions(ActionQuery.onJob(id, ACTIONS));
+        List<AdminAction> actionsOldestFirst = new ArrayList<>(actions.items());
+        Collections.reverse(actionsOldestFirst);
         send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts,
-                oldestFirst, followUps.nextCursor() != null));
+                oldestFirst, followUps.nextCursor() != null, actionsOldestFirst, actions.nextCursor() != null));
     }
 
     private static StatusPageView.RulesInfo rules(BuildhookApplication app) {

@@ -27,7 +27,7 @@ public final class DryRunRenderer {
         long firing = dryRun.verdicts().stream().filter(DryRun.Verdict::fires).count();
         out.append("build ").append(dryRun.buildId()).append(" on endpoint ").append(quote(dryRun.endpoint()))
                 .append(": ").append(firing).append(" of ").append(dryRun.verdicts().size())
-                .append(" rules fire, ").append(dryRun.jobs().size()).append(" jobs\n");
+                .append(" rules fire, ").append(dryRun.jobs().size()).append(dryRun.jobs().size() == 1 ? " job\n" : " jobs\n");
         for (DryRun.Verdict verdict : dryRun.verdicts()) {
             if (verdict.fires()) {
                 out.append("\nrule ").append(verdict.rule()).append(": fires, ")

@@ -47,6 +47,14 @@ class DryRunTest {
         assertThat(text).contains("  job for run \"build-amd64-partner\"\n    argv:    [\"/opt/scripts/test.sh\", \"--run=build-amd64-partner\", \"amd64-partner\"]");
     }
 
+    /** "2 of 3 rules fire, 1 jobs" read as a typo in the first line an operator sees (tryout16 F5). */
+    @Test
+    void theFirstLineCountsOneJobInTheSingular() {
+        String text = new DryRunRenderer(true).render(rules.explain("default", TestEvents.fixture("build-7-unusual.json")));
+
+        assertThat(text).startsWith("build 7 on endpoint \"default\": 1 of 3 rules fire, 1 job\n");
+    }
+
     /** The reason quotes the payload's value: its control characters are shown, not sent to the terminal. */
     @Test
     void showsTheControlCharactersOfAPayloadValueInTheReasonARuleDoesNotFire() {
