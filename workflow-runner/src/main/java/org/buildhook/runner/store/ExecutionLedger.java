@@ -308,17 +308,7 @@ public final class ExecutionLedger {
                     woken[0] = line.wake(c, turn);
                 }
                 if (take == Take.NOT_FREE && putBack) {
-                    try (PreparedStatement p = c.prepareStatement(PUT_BACK)) {
-                        p.setBoolean(1, false);
-                        jdbc.setInstant(p, 2, retryAt);
-                        p.setString(3, JobQueue.TASK_NAME);
-                        p.setString(4, jobId);
-                        p.setBoolean(5, true);
-                        p.setLong(6, version);
-                        if (p.executeUpdate() != 1) {
-                            throw new PickLost();
-                        }
-                    }
+                    putBack(c, jobId, version, retryAt);
                     return Take.PUT_BACK;
                 }
                 holdLease(c, jobId, version);
@@ -340,6 +330,27 @@ public final class ExecutionLedger {
     private static final String PUT_BACK = "UPDATE scheduled_tasks SET picked = ?, picked_by = NULL,"
             + " last_heartbeat = NULL, execution_time = ?, version = version + 1 WHERE task_name = ?"
             + " AND task_instance = ? AND picked = ? AND version = ?";
+
+    /**
+     * In the transaction of {@code c}: puts the job's execution, picked by this node at {@code version},
+     * back in the queue for {@code retryAt} ({@link #PUT_BACK}); for {@link #tryAcquireSlot} and
+     * {@link #putBackWhileSupersededRuns}, which put a job back in the transaction that refused it.
+     *
+     * @throws PickLost when the execution is no longer picked at {@code version}
+     */
+    private void putBack(Connection c, String jobId, long version, Instant retryAt) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(PUT_BACK)) {
+            p.setBoolean(1, false);
+            jdbc.setInstant(p, 2, retryAt);
+            p.setString(3, JobQueue.TASK_NAME);
+            p.setString(4, jobId);
+            p.setBoolean(5, true);
+            p.setLong(6, version);
+            if (p.executeUpdate() != 1) {
+                throw new PickLost();
+            }
+        }
+    }
 
     /** The first jobs of a rule's line ({@link #inLine}, then a limit: SQL), by creation. */
     static final String FIRST_IN_LINE = "SELECT j.id FROM jobs j WHERE %s ORDER BY j.id LIMIT %s";
@@ -522,17 +533,7 @@ public final class ExecutionLedger {
                 if (version < 0) {
                     return Take.NOT_FREE;
                 }
-                try (PreparedStatement p = c.prepareStatement(PUT_BACK)) {
-                    p.setBoolean(1, false);
-                    jdbc.setInstant(p, 2, retryAt);
-                    p.setString(3, JobQueue.TASK_NAME);
-                    p.setString(4, jobId);
-                    p.setBoolean(5, true);
-                    p.setLong(6, version);
-                    if (p.executeUpdate() != 1) {
-                        throw new PickLost();
-                    }
-                }
+                putBack(c, jobId, version, retryAt);
                 return Take.PUT_BACK;
             });
         } catch (PickLost e) {
