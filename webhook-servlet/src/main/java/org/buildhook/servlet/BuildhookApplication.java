@@ -145,6 +145,9 @@ public final class BuildhookApplication implements AutoCloseable {
             // never ran (tryout13 F6). Before the engine picks anything: a start refused because a secret
             // cannot be written has run no job (review15).
             engine.start(() -> writePendingSecrets(config));
+            if (engine.watchdog() != null) {
+                metrics.watchdog(engine.watchdog()::isUp);
+            }
             // Closed first: a follow of a job's log must not outlive what it reads.
             LogFollows logFollows = LogFollows.start();
             started.push(logFollows);

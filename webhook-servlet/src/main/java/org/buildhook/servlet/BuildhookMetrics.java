@@ -237,6 +237,18 @@ public final class BuildhookMetrics implements AutoCloseable {
                 .register(registry);
     }
 
+    /**
+     * The watchdog gauge of this node: 1 while its watchdog process runs, 0 while it is dead or could
+     * not be started (the node starts it again). Registered only on a node that has a watchdog
+     * (PostgreSQL, {@code runner.watchdog: auto}).
+     */
+    public void watchdog(java.util.function.BooleanSupplier up) {
+        Gauge.builder("buildhook.watchdog.up", () -> up.getAsBoolean() ? 1 : 0)
+                .description("1 while this node's watchdog process runs (it kills the node's jobs if the node stalls"
+                        + " for half the dead-node limit or dies), 0 while it is away")
+                .register(registry);
+    }
+
     /** Counts and times job attempts as the engine ends them. */
     public JobEvents jobEvents() {
         return new JobEvents() {

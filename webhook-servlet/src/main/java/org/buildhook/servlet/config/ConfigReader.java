@@ -366,8 +366,20 @@ final class ConfigReader {
         engine = engine.withTimings(poll, heartbeat, missed);
         Duration slotRetry = optionalDuration(r, "slot-retry").orElse(engine.slotRetryDelay());
         Duration cancelCheck = optionalDuration(r, "cancel-check").orElse(engine.cancelCheck());
+        boolean watchdog = true;
+        if (r.containsKey("watchdog")) {
+            YamlNode node = r.get("watchdog").value();
+            Optional<String> mode = nodes.text(node, "runner.watchdog");
+            if (mode.isPresent() && mode.get().equals("off")) {
+                watchdog = false;
+            } else if (mode.isPresent() && !mode.get().equals("auto")) {
+                nodes.problem(node.location(), "runner.watchdog", "expected auto (a watchdog process beside each node on"
+                        + " PostgreSQL) or off, got '" + mode.get() + "'");
+            }
+        }
         return new EngineConfig(engine.nodeId(), engine.threads(), engine.pollingInterval(),
-                engine.heartbeatInterval(), engine.missedHeartbeats(), engine.shutdownGrace(), slotRetry, cancelCheck);
+                engine.heartbeatInterval(), engine.missedHeartbeats(), engine.shutdownGrace(), slotRetry, cancelCheck,
+                watchdog);
     }
 
     /** A positive duration under {@code runner.<key>}, when given. */

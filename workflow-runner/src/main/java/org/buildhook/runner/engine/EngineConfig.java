@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param shutdownGrace     how long a graceful stop lets running jobs finish before killing them (default 30 s)
  * @param slotRetryDelay    when a rule's concurrency is used up, how long before trying again (default 2 s)
  * @param cancelCheck       how often a running job's cancel flag is read (default 2 s)
+ * @param watchdog          whether the node starts its watchdog process where another node may take its
+ *                          jobs over (PostgreSQL): {@code runner.watchdog: auto} (the default) or {@code off}
  */
 public record EngineConfig(
         String nodeId,
@@ -25,7 +27,18 @@ public record EngineConfig(
         int missedHeartbeats,
         Duration shutdownGrace,
         Duration slotRetryDelay,
-        Duration cancelCheck) {
+        Duration cancelCheck,
+        boolean watchdog) {
+
+    /**
+     * As the canonical constructor, without the watchdog, as this constructor was before there was one
+     * ({@link #defaults()} and {@code buildhook.yaml} have it on; {@link #withWatchdog} turns it on).
+     */
+    public EngineConfig(String nodeId, int threads, Duration pollingInterval, Duration heartbeatInterval,
+            int missedHeartbeats, Duration shutdownGrace, Duration slotRetryDelay, Duration cancelCheck) {
+        this(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace, slotRetryDelay,
+                cancelCheck, false);
+    }
 
     public EngineConfig {
         Objects.requireNonNull(nodeId, "nodeId");
@@ -48,7 +61,7 @@ public record EngineConfig(
 
     public static EngineConfig defaults() {
         return new EngineConfig(defaultNodeId(), 4, Duration.ofSeconds(5), Duration.ofSeconds(30), 6,
-                Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(2));
+                Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(2), true);
     }
 
     /** {@code <hostname>-<pid>}, cut to 50 characters. */
@@ -65,28 +78,39 @@ public record EngineConfig(
 
     public EngineConfig withNodeId(String value) {
         return new EngineConfig(value, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck);
+                slotRetryDelay, cancelCheck, watchdog);
     }
 
     public EngineConfig withThreads(int value) {
         return new EngineConfig(nodeId, value, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck);
+                slotRetryDelay, cancelCheck, watchdog);
     }
 
     /** Polling, heartbeat and dead-node detection: tests and clusters that must fail over fast. */
     public EngineConfig withTimings(Duration polling, Duration heartbeat, int missed) {
         return new EngineConfig(nodeId, threads, polling, heartbeat, missed, shutdownGrace, slotRetryDelay,
-                cancelCheck);
+                cancelCheck, watchdog);
     }
 
     public EngineConfig withShutdownGrace(Duration value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, value,
-                slotRetryDelay, cancelCheck);
+                slotRetryDelay, cancelCheck, watchdog);
     }
 
     public EngineConfig withSlotRetryDelay(Duration value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                value, cancelCheck);
+                value, cancelCheck, watchdog);
+    }
+
+    /** With the watchdog process on (where it applies: PostgreSQL) or off. */
+    public EngineConfig withWatchdog(boolean value) {
+        return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
+                slotRetryDelay, cancelCheck, value);
+    }
+
+    /** The dead-node limit: {@code heartbeatInterval × missedHeartbeats}. */
+    public Duration deadNodeLimit() {
+        return heartbeatInterval.multipliedBy(missedHeartbeats);
     }
 
     private static void positive(Duration d, String name) {

@@ -34,11 +34,21 @@ final class Fencing {
     private final Supplier<List<CurrentlyExecuting>> executing;
     private final RunningJobs running;
     private final Duration limit;
+    private final java.util.function.LongSupplier nanos;
+    /** When {@link #check()} last ran ({@link System#nanoTime()}), 0 before the first; on the fencing thread only. */
+    private long lastCheck;
 
     Fencing(Supplier<List<CurrentlyExecuting>> executing, RunningJobs running, EngineConfig config) {
+        this(executing, running, config, System::nanoTime);
+    }
+
+    /** As above, with {@code nanos} for {@link System#nanoTime()} (tests). */
+    Fencing(Supplier<List<CurrentlyExecuting>> executing, RunningJobs running, EngineConfig config,
+            java.util.function.LongSupplier nanos) {
         this.executing = executing;
         this.running = running;
         this.limit = config.heartbeatInterval().multipliedBy(config.missedHeartbeats());
+        this.nanos = nanos;
     }
 
     /** How often {@link #check()} must run: a quarter heartbeat interval, at least 50 ms. */
@@ -49,6 +59,13 @@ final class Fencing {
 
     /** Kills the commands of the executions whose heartbeat is too old to be sure this node still holds them. */
     void check() {
+        // This check runs every quarter heartbeat interval (a sixteenth of the limit at most): a gap of a
+        // quarter of the limit since the last one means this JVM itself did not run (paused, stalled), and
+        // its heartbeats were late for that, whatever the store did (chaos15 F5).
+        long now = nanos.getAsLong();
+        long stalledMillis = lastCheck == 0 ? 0 : (now - lastCheck) / 1_000_000;
+        lastCheck = now;
+        boolean stalled = stalledMillis > limit.toMillis() / 4;
         for (CurrentlyExecuting current : executing.get()) {
             double dead = current.getHeartbeatState().getFractionDead();
             boolean failing = current.getHeartbeatState().getFailedHeartbeats() > 0;
@@ -57,12 +74,13 @@ final class Fencing {
             }
             String jobId = current.getTaskInstance().getId();
             long without = (long) (dead * limit.toMillis());
-            String why = "killed by its own node: no heartbeat could be written for " + without + " ms (the store"
-                    + (failing ? " is unreachable" : " does not answer") + "), and after " + limit.toMillis()
-                    + " ms another node may run the job";
+            String cause = stalled ? "this node's JVM itself did not run for " + stalledMillis + " ms of that (paused"
+                    + " or stalled), not necessarily the store" : "the store" + (failing ? " is unreachable" : " does not answer");
+            String why = "killed by its own node: no heartbeat could be written for " + without + " ms (" + cause
+                    + "), and after " + limit.toMillis() + " ms another node may run the job";
             if (running.fence(jobId, why)) {
-                LOG.warn("job {}: {}; its processes are killed now (self-fencing); it runs again once the store"
-                        + " answers", jobId, why);
+                LOG.warn("job {}: {}; its processes are killed now (self-fencing); it runs again {}", jobId, why,
+                        stalled ? "on the next pick" : "once the store answers");
             }
         }
     }

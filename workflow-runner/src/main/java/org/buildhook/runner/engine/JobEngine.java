@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.exec.JobLauncher;
+import org.buildhook.runner.exec.Watchdog;
 import org.buildhook.runner.exec.NodeIdentity;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.store.DeadNodeRelease;
@@ -67,6 +68,12 @@ public final class JobEngine implements AutoCloseable {
     private final FollowUpDispatcher followUps;
     private final LeftoverSweep leftovers;
     private final Fencing fencing;
+    /**
+     * The node's watchdog process (PostgreSQL, unless {@code runner.watchdog: off}): it kills this
+     * node's running attempts when this JVM gives no sign of life for half the dead-node limit (a
+     * pause of the JVM alone, which self-fencing cannot act on) or dies. Null until started, and on SQLite.
+     */
+    private volatile Watchdog watchdog;
     private volatile boolean started;
     private volatile boolean stopped;
     /** This engine's claim of its node id (PostgreSQL: {@link NodeLeases}). */
@@ -104,7 +111,7 @@ public final class JobEngine implements AutoCloseable {
                     } catch (java.util.concurrent.RejectedExecutionException stopped) {
                         command.run(); // after the stop: written here rather than not at all
                     }
-                }));
+                }, () -> watchdog));
         SchedulerBuilder builder = Scheduler.create(store.schedulerDataSource(), task)
                 .schedulerName(new SchedulerName.Fixed(config.nodeId()))
                 .threads(config.threads())
@@ -195,6 +202,15 @@ public final class JobEngine implements AutoCloseable {
         }
         started = true;
         LIVE.add(this);
+        if (fencing != null && config.watchdog()) {
+            // Before any job can start. On SQLite no other node takes a job over: a paused node's job
+            // runs nowhere else meanwhile, and a node that starts again kills what its predecessor left.
+            watchdog = Watchdog.start(config.nodeId(), config.deadNodeLimit());
+        } else if (fencing != null) {
+            LOG.info("runner.watchdog is off on node {}: a pause of this JVM alone longer than the dead-node limit"
+                    + " ({}) lets another node run its jobs while their commands still run here", config.nodeId(),
+                    Durations.describe(config.deadNodeLimit()));
+        }
         // What a dead predecessor on this host left running is killed before any job can run again,
         // and then what it held is put back in the queue at once, not after the dead-node limit.
         sweepLeftovers();
@@ -276,6 +292,10 @@ public final class JobEngine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         LIVE.remove(this);
+        if (watchdog != null) {
+            // After every attempt has ended: the watchdog kills what it is still told runs when its input ends.
+            watchdog.close();
+        }
         if (renewer != null) {
             // Renewed through the grace period: a node started with this id meanwhile is refused.
             renewer.shutdownNow();
@@ -512,6 +532,11 @@ public final class JobEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("self-fencing check failed; next time: {}", e.toString());
         }
+    }
+
+    /** This node's watchdog process, or null when it has none (SQLite, {@code runner.watchdog: off}, not started). */
+    public Watchdog watchdog() {
+        return watchdog;
     }
 
     /** How many jobs run on this node now. */

@@ -19,11 +19,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.exec.AttemptMarker;
 import org.buildhook.runner.exec.JobLauncher;
 import org.buildhook.runner.exec.JobOutcome;
 import org.buildhook.runner.exec.JobRequest;
 import org.buildhook.runner.exec.ProcessIdentity;
 import org.buildhook.runner.exec.RunningJob;
+import org.buildhook.runner.exec.Watchdog;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.ExecutionLedger;
@@ -71,6 +73,8 @@ final class JobTask implements ExecutionHandler<Void> {
     private final LeftoverSweep leftovers;
     private final Runnable followUpsDue;
     private final java.util.concurrent.Executor decisions;
+    /** The node's watchdog process, or null when it has none (SQLite, {@code runner.watchdog: off}). */
+    private final java.util.function.Supplier<Watchdog> watchdog;
 
     /**
      * @param followUpsDue told after an attempt of a job with follow-ups ended, so that they start
@@ -81,7 +85,9 @@ final class JobTask implements ExecutionHandler<Void> {
      *                     on the launcher's timer thread, which completes it)
      */
     JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock,
-            JobEvents events, LeftoverSweep leftovers, Runnable followUpsDue, java.util.concurrent.Executor decisions) {
+            JobEvents events, LeftoverSweep leftovers, Runnable followUpsDue, java.util.concurrent.Executor decisions,
+            java.util.function.Supplier<Watchdog> watchdog) {
+        this.watchdog = watchdog;
         this.decisions = decisions;
         this.leftovers = leftovers;
         this.followUpsDue = followUpsDue;
@@ -315,8 +321,22 @@ final class JobTask implements ExecutionHandler<Void> {
         JobRequest request = new JobRequest(jobId, attempt, job.argv(), env, job.workdir(), job.stdin() ? body : null,
                 job.timeout());
         // From here on the command has run (or is running): its outcome is waited for and recorded,
-        // however long the store is away, unless the engine stops.
-        RunningJob process = unwritable == null ? launcher.start(request) : launcher.refuse(request, unwritable);
+        // however long the store is away, unless the engine stops. The watchdog knows of it first: a
+        // pause of this JVM right after the start must not leave it unguarded.
+        AttemptMarker marker = AttemptMarker.of(jobId, attempt);
+        Watchdog guard = watchdog.get();
+        if (guard != null) {
+            guard.running(marker);
+        }
+        RunningJob process;
+        try {
+            process = unwritable == null ? launcher.start(request) : launcher.refuse(request, unwritable);
+        } catch (RuntimeException | Error e) {
+            if (guard != null) {
+                guard.ended(marker);
+            }
+            throw e;
+        }
         running.add(jobId, process);
         // On a thread of its own: decided() completes on the launcher's timer thread, just before the
         // signals, and on PostgreSQL the write runs before it returns (it may wait for the store).
@@ -327,10 +347,13 @@ final class JobTask implements ExecutionHandler<Void> {
                                 attempt, describe(decision.result(), decision.exitCode(), job), error.getMessage());
                     }
                 }), decisions);
-        JobOutcome outcome;
+        JobOutcome seen;
         try {
             CompletableFuture<Void> recorded = recordProcess(jobId, attempt, process);
-            outcome = await(jobId, process);
+            if (guard != null) {
+                guard.process(marker, process.process().getNow(null));
+            }
+            seen = await(jobId, process);
             // Recorded before the outcome, as ever; only this thread no longer waits for the writer
             // meanwhile (docs/BENCHMARKS.md, "Fifth pass: CPU per delivery").
             processRecorded(jobId, process, recorded);
@@ -338,6 +361,16 @@ final class JobTask implements ExecutionHandler<Void> {
             running.remove(jobId);
         }
         String fenced = running.wasFenced(jobId);
+        Watchdog.Kill killed = guard == null ? null : guard.ended(marker);
+        if (killed != null) {
+            // Its processes died by the watchdog's SIGKILL while this JVM was paused: the outcome seen
+            // on waking ("exited with 137", or the self-fencing's "the store does not answer") is not
+            // what happened; they ended when the watchdog killed them.
+            fenced = killed.why();
+            seen = new JobOutcome(JobOutcome.Result.CANCELLED, null, seen.started(), killed.at(), killed.why(),
+                    seen.logFile(), seen.logTruncated());
+        }
+        JobOutcome outcome = seen;
         if (running.wasStoppedByShutdown(jobId) || fenced != null) {
             // What becomes of the job, read from the store as the sweeps do: a job cancelled or superseded
             // while it was being stopped ends at its next pick, and "; run again" was untrue of it (wording15).

@@ -74,7 +74,7 @@ abstract class AbstractPickLeaseTest {
         store = Store.open(config(dir.resolve("data")));
         launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         task = new JobTask(store, launcher, AbstractEngineTest.fast(NODE), running, Clock.systemUTC(), JobEvents.NONE,
-                new LeftoverSweep(store.ledger(), NODE), () -> { }, Runnable::run);
+                new LeftoverSweep(store.ledger(), NODE), () -> { }, Runnable::run, () -> null);
     }
 
     @AfterEach

@@ -33,7 +33,9 @@ import org.buildhook.runner.store.StoreConfig;
  * default 1000), missed (heartbeats missed before the node is taken for dead, default 20), rules (a rules
  * file) with builds (comma-separated build ids: each delivered as the JobServ fixture with that
  * {@code build_id}, matched against the rules and stored with its jobs, as the servlet does), killGrace
- * (seconds), slotRetry (seconds, {@code runner.slot-retry}; default 100 ms).
+ * (seconds), slotRetry (seconds, {@code runner.slot-retry}; default 100 ms), watchdog ({@code on}: the
+ * node's watchdog process, as {@code runner.watchdog: auto} on PostgreSQL; default off, so that the
+ * crash tests see what other nodes do about a dead node's leftovers, as when its watchdog died with it).
  */
 public final class EngineNode {
 
@@ -64,6 +66,7 @@ public final class EngineNode {
                 Duration.ofMillis(250), Duration.ofMillis(Long.parseLong(a.getOrDefault("heartbeat", "1000"))),
                 Integer.parseInt(a.getOrDefault("missed", "20")), Duration.ofSeconds(5), Duration.ofMillis(100),
                 Duration.ofMillis(200));
+        config = config.withWatchdog("on".equals(a.get("watchdog")));
         if (a.containsKey("slotRetry")) {
             // slotRetry=<seconds>: a long one makes a job that nobody wakes for a free slot one that does not start.
             config = config.withSlotRetryDelay(Duration.ofSeconds(Long.parseLong(a.get("slotRetry"))));

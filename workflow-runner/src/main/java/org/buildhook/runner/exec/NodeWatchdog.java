@@ -1,0 +1,213 @@
+package org.buildhook.runner.exec;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The watchdog process of a node: a small JVM of its own, outside the node's, that kills the node's
+ * running attempts when the node gives no sign of life for too long or is gone. Started and fed by
+ * {@link Watchdog}; this is its {@code main}.
+ *
+ * <p>Why outside: a node whose JVM alone is paused (SIGSTOP, a debugger, a stall) cannot fence
+ * itself, while its commands, separate processes, go on; after the dead-node limit another node
+ * runs its jobs again. The watchdog is not paused with it, so it kills those commands while the
+ * node is still silent, well before the limit.
+ *
+ * <p>Protocol, one ASCII line each. On standard input, from the node: {@code B} (a beat),
+ * {@code R <job>/<attempt>} (an attempt is about to start), {@code P <job>/<attempt> <pid> <session>
+ * <start ticks>} (its first process, {@link ProcessIdentity}), {@code E <job>/<attempt>} (it ended).
+ * On standard output, to the node: {@code H} once it runs, and {@code K <job>/<attempt> <ms without a
+ * beat, or -1 when the node is gone> <epoch ms>} for each attempt it kills, written before the
+ * signal, so that a node that sees its attempt end finds the line already in the pipe. On standard
+ * error: what it did, in an operator's words (it goes where the node's own standard error goes).
+ *
+ * <p>Arguments: the silence after which it kills (milliseconds), the dead-node limit it stays below
+ * (milliseconds, for the message), the node's id, the node's pid.
+ */
+public final class NodeWatchdog {
+
+    private final long silenceMillis;
+    private final long limitMillis;
+    private final String node;
+    private final long nodePid;
+    private final PrintStream out;
+    private final PrintStream err;
+    /** Bytes the node sent that are not read yet (a beat still in the pipe is no silence). */
+    private final java.util.function.IntSupplier unread;
+    /** Attempt marker value to its first process (null until known); guarded by this. */
+    private final Map<String, ProcessIdentity> attempts = new LinkedHashMap<>();
+    private long lastBeat = System.nanoTime(); // guarded by this
+    private boolean gone;                      // guarded by this
+    /** The K lines are written here, so that a full pipe (a node paused long) never holds a kill back. */
+    private final ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "watchdog-out");
+        t.setDaemon(true);
+        return t;
+    });
+
+    NodeWatchdog(long silenceMillis, long limitMillis, String node, long nodePid, PrintStream out, PrintStream err,
+            java.util.function.IntSupplier unread) {
+        this.unread = unread;
+        this.silenceMillis = silenceMillis;
+        this.limitMillis = limitMillis;
+        this.node = node;
+        this.nodePid = nodePid;
+        this.out = out;
+        this.err = err;
+    }
+
+    /**
+     * Runs the watchdog until the node closes its standard input.
+     *
+     * @param args silence in ms (at least 1), dead-node limit in ms, node id, node pid
+     */
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length != 4) {
+            System.err.println("buildhook watchdog: started without its arguments (silence ms, limit ms, node id,"
+                    + " node pid); it is started by a buildhook node, not by hand");
+            System.exit(2);
+        }
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
+                StandardCharsets.US_ASCII);
+        // Not System.in: its available() waits for the monitor its blocked read holds.
+        java.io.FileInputStream in = new java.io.FileInputStream(java.io.FileDescriptor.in);
+        NodeWatchdog watchdog = new NodeWatchdog(Long.parseLong(args[0]), Long.parseLong(args[1]), args[2],
+                Long.parseLong(args[3]), out, System.err, () -> {
+                    try {
+                        return in.available();
+                    } catch (IOException e) {
+                        return 0;
+                    }
+                });
+        Thread reader = new Thread(() -> watchdog.read(new BufferedReader(new InputStreamReader(in,
+                StandardCharsets.US_ASCII))), "watchdog-in");
+        reader.setDaemon(true);
+        reader.start();
+        out.println("H");
+        watchdog.watch();
+        System.exit(0);
+    }
+
+    /** Reads the node's lines until end of input, then marks the node gone. */
+    void read(BufferedReader in) {
+        try {
+            String line;
+            while ((line = in.readLine()) != null) {
+                take(line);
+            }
+        } catch (IOException e) {
+            // The same as an end of input: the node can no longer tell us anything.
+        }
+        synchronized (this) {
+            gone = true;
+            notifyAll();
+        }
+    }
+
+    private synchronized void take(String line) {
+        lastBeat = System.nanoTime();
+        if (line.startsWith("R ")) {
+            attempts.putIfAbsent(line.substring(2), null);
+        } else if (line.startsWith("E ")) {
+            attempts.remove(line.substring(2));
+        } else if (line.startsWith("P ")) {
+            String[] f = line.substring(2).split(" ");
+            if (f.length == 4) {
+                try {
+                    attempts.put(f[0], new ProcessIdentity(Long.parseLong(f[1]), Long.parseLong(f[2]),
+                            Long.parseLong(f[3])));
+                } catch (NumberFormatException e) {
+                    attempts.putIfAbsent(f[0], null);
+                }
+            }
+        }
+    }
+
+    /** Checks a few times per silence bound until the node is gone; then kills what is left and returns. */
+    void watch() throws InterruptedException {
+        long step = Math.max(10, Math.min(250, silenceMillis / 8));
+        while (true) {
+            Map<String, ProcessIdentity> toKill;
+            long silent;
+            synchronized (this) {
+                if (!gone) {
+                    wait(step);
+                }
+                silent = (System.nanoTime() - lastBeat) / 1_000_000;
+                // Lines still in the pipe (this process was paused too, a frozen VM): read them first.
+                if (!gone && (silent < silenceMillis || attempts.isEmpty() || unread.getAsInt() > 0)) {
+                    continue;
+                }
+                toKill = new LinkedHashMap<>(attempts);
+                attempts.clear();
+            }
+            if (gone) {
+                if (!toKill.isEmpty()) {
+                    say("node " + node + " (pid " + nodePid + ") is gone; killing what its running jobs left");
+                }
+                kill(toKill, -1);
+                return;
+            }
+            say(String.format(Locale.ROOT, "node %s (pid %d) gave no sign of life for %.1f s: its JVM is paused or"
+                    + " stalled (SIGSTOP, a debugger, a long pause); after %.1f s without heartbeats another node may"
+                    + " run its jobs again, so its %d running attempt(s) are killed now", node, nodePid, silent / 1000.0,
+                    limitMillis / 1000.0, toKill.size()));
+            kill(toKill, silent);
+        }
+    }
+
+    /** Tells the node, then SIGKILLs every process of each attempt, and says what was killed. */
+    private void kill(Map<String, ProcessIdentity> toKill, long silent) throws InterruptedException {
+        long at = Instant.now().toEpochMilli();
+        List<String> lines = new ArrayList<>();
+        for (Map.Entry<String, ProcessIdentity> e : toKill.entrySet()) {
+            AttemptMarker marker = markerOf(e.getKey());
+            // Not one whose processes have all ended by themselves: its own outcome stands.
+            if (marker != null && !Leftovers.find(marker, e.getValue()).isEmpty()) {
+                lines.add("K " + e.getKey() + " " + silent + " " + at);
+            }
+        }
+        Future<?> told = writer.submit(() -> lines.forEach(out::println));
+        try {
+            told.get(1, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // The node does not read (paused with a full pipe): it learns it from the outcome instead.
+        }
+        for (Map.Entry<String, ProcessIdentity> e : toKill.entrySet()) {
+            AttemptMarker marker = markerOf(e.getKey());
+            if (marker == null) {
+                continue;
+            }
+            List<String> killed = Leftovers.kill(marker, e.getValue(), 0);
+            say("job " + e.getKey().replace("/", " attempt ") + ": " + (killed.isEmpty() ? "nothing was left to kill"
+                    : "killed (SIGKILL) " + String.join(", ", killed)));
+        }
+    }
+
+    private static AttemptMarker markerOf(String value) {
+        int slash = value.lastIndexOf('/');
+        try {
+            return AttemptMarker.of(value.substring(0, slash), Integer.parseInt(value.substring(slash + 1)));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private void say(String what) {
+        err.println(Instant.now() + " WARN buildhook watchdog: " + what);
+        err.flush();
+    }
+}

@@ -1,0 +1,411 @@
+package org.buildhook.runner.exec;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's side of its watchdog process ({@link NodeWatchdog}): starts it, beats it from a
+ * daemon thread of its own, tells it which attempts run (and their first process) and when they
+ * end, and learns from it which attempts it killed.
+ *
+ * <p>The watchdog is the same {@code java} as this JVM, with a tiny heap, on the classpath of this
+ * class's own jar (its {@code CodeSource}: {@code WEB-INF/lib} of an unpacked WAR, the
+ * distribution's {@code lib/}), with an empty environment, no shell, in a session of its own through
+ * {@code /usr/bin/setsid} when there is one (so a Ctrl-Z or Ctrl-C in the node's terminal does not
+ * reach it). Its standard error is the node's. When it dies it is started again
+ * (at once, then at most once per {@value #RESTART_EVERY_SECONDS} s) and told the running attempts
+ * again; when it cannot be started, a {@code WARN} says so and the node runs without it.
+ *
+ * <p>Thread-safe.
+ */
+public final class Watchdog implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
+    static final long RESTART_EVERY_SECONDS = 10;
+    /** The watchdog's own JVM: small and quick to start (about 35 MB resident; docs/storage.md). */
+    static final List<String> JVM_OPTIONS = List.of("-Xms4m", "-Xmx16m", "-Xss256k", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=8m",
+            "-XX:MaxMetaspaceSize=32m", "-XX:-UsePerfData", "-Xshare:auto");
+
+    /** Why the watchdog killed an attempt, and when, as the node records it. */
+    public record Kill(String why, Instant at) {
+    }
+
+    private final String node;
+    private final Duration silence;
+    private final Duration limit;
+    private final Duration beatEvery;
+    private final Object lock = new Object();
+    /** Running attempts (marker value) and their first process, null until known; guarded by lock. */
+    private final Map<String, ProcessIdentity> attempts = new LinkedHashMap<>();
+    /** Attempts the watchdog said it killed, not yet asked about; guarded by lock. */
+    private final Map<String, Kill> killed = new HashMap<>();
+    private final StringBuilder partial = new StringBuilder(); // guarded by lock
+    private Process process;        // guarded by lock
+    private OutputStream toIt;      // guarded by lock
+    private InputStream fromIt;     // guarded by lock
+    private boolean up;             // guarded by lock: it said H
+    private long startedAt;         // guarded by lock, nanoTime
+    private int starts;             // guarded by lock
+    private boolean closed;         // guarded by lock
+    private boolean beating = true; // guarded by lock; false only in tests
+    private Thread beater;
+
+    private Watchdog(String node, Duration silence, Duration limit, Duration beatEvery) {
+        this.node = node;
+        this.silence = silence;
+        this.limit = limit;
+        this.beatEvery = beatEvery;
+    }
+
+    /**
+     * Starts the watchdog of node {@code node} and its beats.
+     *
+     * @param node      this node's id, for its messages
+     * @param limit     the dead-node limit (heartbeat interval × missed heartbeats), positive
+     * @return the running watchdog; when its process could not be started, one that says so
+     *         ({@link #isUp()} false) and tries again as after a death
+     */
+    public static Watchdog start(String node, Duration limit) {
+        // Half the limit, as the node's own self-fencing; beats a quarter heartbeat apart at most 1 s.
+        Duration silence = limit.dividedBy(2);
+        Duration beat = silence.dividedBy(8);
+        beat = beat.compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1)
+                : beat.compareTo(Duration.ofMillis(10)) < 0 ? Duration.ofMillis(10) : beat;
+        Watchdog watchdog = new Watchdog(node, silence, limit, beat);
+        watchdog.launch();
+        watchdog.beater = new Thread(watchdog::beat, "buildhook-watchdog-beat");
+        watchdog.beater.setDaemon(true);
+        watchdog.beater.start();
+        return watchdog;
+    }
+
+    /** How long without a beat before the watchdog kills this node's attempts: half the dead-node limit. */
+    public Duration silence() {
+        return silence;
+    }
+
+    /** Whether the watchdog process runs and has said so. */
+    public boolean isUp() {
+        synchronized (lock) {
+            drain();
+            return up && process != null && process.isAlive();
+        }
+    }
+
+    /** The watchdog process's pid, or -1 when none runs. */
+    public long pid() {
+        synchronized (lock) {
+            return process != null && process.isAlive() ? process.pid() : -1;
+        }
+    }
+
+    /** Attempt {@code marker} is about to start: from now on the watchdog kills what carries it. */
+    public void running(AttemptMarker marker) {
+        synchronized (lock) {
+            attempts.put(marker.value(), null);
+            send("R " + marker.value());
+        }
+    }
+
+    /** The attempt's first process, as recorded: the watchdog then also kills its session. */
+    public void process(AttemptMarker marker, ProcessIdentity process) {
+        if (process == null) {
+            return;
+        }
+        synchronized (lock) {
+            if (attempts.containsKey(marker.value())) {
+                attempts.put(marker.value(), process);
+                send(line(marker.value(), process));
+            }
+        }
+    }
+
+    /**
+     * The attempt has ended (its outcome is known): the watchdog forgets it. Returns why the
+     * watchdog killed it, or null when it did not. Deterministic: the watchdog writes its report
+     * before its signal, so an attempt whose processes it killed finds the report here.
+     */
+    public Kill ended(AttemptMarker marker) {
+        synchronized (lock) {
+            drain();
+            attempts.remove(marker.value());
+            send("E " + marker.value());
+            return killed.remove(marker.value());
+        }
+    }
+
+    /** Stops the beats and the watchdog; it exits without killing anything no longer running. */
+    @Override
+    public void close() {
+        Process p;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (String marker : attempts.keySet()) {
+                send("E " + marker);
+            }
+            attempts.clear();
+            p = process;
+            closeStreams();
+            lock.notifyAll();
+        }
+        if (beater != null) {
+            beater.interrupt();
+        }
+        if (p != null) {
+            try {
+                if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Tests: stops (false) or resumes the beats, as a paused JVM would. */
+    void beating(boolean value) {
+        synchronized (lock) {
+            beating = value;
+        }
+    }
+
+    /** Tests: ends the watchdog's input without a word, as the death of this JVM does. */
+    void abandon() {
+        synchronized (lock) {
+            closed = true;
+            closeStreams();
+            lock.notifyAll();
+        }
+    }
+
+    private void beat() {
+        synchronized (lock) {
+            while (!closed) {
+                if (beating) {
+                    if (process != null && !process.isAlive()) {
+                        died();
+                    }
+                    if (process == null && System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS * 1_000_000_000L) {
+                        launch();
+                    }
+                    send("B");
+                    drain();
+                }
+                try {
+                    lock.wait(beatEvery.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Under the lock: the watchdog process ended while this node runs. */
+    private void died() {
+        drain();
+        int status = process.exitValue();
+        LOG.warn("the watchdog of node {} (pid {}) {} (exit status {}{}): while it is away, a pause of this JVM"
+                + " longer than the dead-node limit ({}) lets another node run this node's jobs beside their"
+                + " commands; it is started again {}", node, process.pid(), up ? "ended" : "could not start",
+                status, up ? "" : "; its own message is on the server's standard error", describe(limit),
+                System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS * 1_000_000_000L ? "now"
+                        : "within " + RESTART_EVERY_SECONDS + " s");
+        closeStreams();
+        process = null;
+        up = false;
+    }
+
+    /** Under the lock (or before the beats start): starts the watchdog process and tells it what runs. */
+    private void launch() {
+        startedAt = System.nanoTime();
+        starts++;
+        List<String> command;
+        try {
+            command = command();
+        } catch (IllegalStateException e) {
+            cannotStart(e.getMessage());
+            return;
+        }
+        if (java.nio.file.Files.isExecutable(Path.of(LauncherConfig.SETSID))) {
+            // setsid execs the JVM in place (a child of this JVM is no group leader): same pid, own session.
+            command.addAll(0, List.of(LauncherConfig.SETSID, "--"));
+        }
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        // Nothing of this server's environment (its secrets, JAVA_TOOL_OPTIONS): java needs none of it.
+        builder.environment().clear();
+        Process started;
+        try {
+            started = builder.start();
+        } catch (IOException | RuntimeException e) {
+            cannotStart(e.getMessage());
+            return;
+        }
+        synchronized (lock) {
+            process = started;
+            toIt = started.getOutputStream();
+            fromIt = started.getInputStream();
+            partial.setLength(0);
+            for (Map.Entry<String, ProcessIdentity> e : attempts.entrySet()) {
+                send("R " + e.getKey());
+                if (e.getValue() != null) {
+                    send(line(e.getKey(), e.getValue()));
+                }
+            }
+        }
+        LOG.info("watchdog of node {} started (pid {}): it kills this node's running jobs if the node gives no"
+                + " sign of life for {} (half the dead-node limit, {}), or dies", node, started.pid(),
+                describe(silence), describe(limit));
+    }
+
+    private void cannotStart(String why) {
+        if (starts == 1 || starts % 30 == 0) {
+            LOG.warn("the watchdog of node {} cannot be started: {}. Without it, a pause of this JVM alone longer"
+                    + " than the dead-node limit ({}) lets another node run this node's jobs while their commands still"
+                    + " run here; keep runner.heartbeat-interval × runner.missed-heartbeats above any such pause, or"
+                    + " fix the cause (it is tried again every {} s)", node, why, describe(limit), RESTART_EVERY_SECONDS);
+        }
+    }
+
+    /** {@code java <options> -cp <this class's jar> NodeWatchdog <silence> <limit> <node> <pid>}. */
+    List<String> command() {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(JVM_OPTIONS);
+        command.add("-cp");
+        command.add(classpath());
+        command.add(NodeWatchdog.class.getName());
+        command.add(Long.toString(Math.max(1, silence.toMillis())));
+        command.add(Long.toString(limit.toMillis()));
+        command.add(node);
+        command.add(Long.toString(ProcessHandle.current().pid()));
+        return command;
+    }
+
+    /** Where this class was loaded from, as a file: the jar or classes folder holding the watchdog. */
+    static String classpath() {
+        java.security.CodeSource source = NodeWatchdog.class.getProtectionDomain().getCodeSource();
+        if (source == null || source.getLocation() == null) {
+            throw new IllegalStateException("the class loader does not say where " + NodeWatchdog.class.getName()
+                    + " comes from");
+        }
+        try {
+            File file = new File(source.getLocation().toURI());
+            if (!file.exists()) {
+                throw new IllegalStateException(file + " does not exist");
+            }
+            return file.getPath();
+        } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+            // A jar inside a packed WAR (jar:file:…!/WEB-INF/lib/…) is no file a JVM can load from.
+            throw new IllegalStateException(NodeWatchdog.class.getSimpleName() + " comes from " + source.getLocation()
+                    + ", not a file (a WAR that is not unpacked?)");
+        }
+    }
+
+    private static String line(String marker, ProcessIdentity p) {
+        return "P " + marker + " " + p.pid() + " " + p.session() + " " + p.startTicks();
+    }
+
+    /** Under the lock: one line to the watchdog; a watchdog gone is noticed by the beats. */
+    private void send(String line) {
+        if (toIt == null) {
+            return;
+        }
+        try {
+            toIt.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+            toIt.flush();
+        } catch (IOException e) {
+            // Gone: the next beat sees it ended and says so.
+        }
+    }
+
+    /** Under the lock: reads what the watchdog wrote, without waiting. */
+    private void drain() {
+        if (fromIt == null) {
+            return;
+        }
+        try {
+            int available;
+            while ((available = fromIt.available()) > 0) {
+                byte[] bytes = new byte[available];
+                int read = fromIt.read(bytes);
+                if (read <= 0) {
+                    break;
+                }
+                partial.append(new String(bytes, 0, read, StandardCharsets.US_ASCII));
+                int end;
+                while ((end = partial.indexOf("\n")) >= 0) {
+                    heard(partial.substring(0, end));
+                    partial.delete(0, end + 1);
+                }
+            }
+        } catch (IOException e) {
+            // Gone: the next beat sees it ended.
+        }
+    }
+
+    private void heard(String line) {
+        if (line.equals("H")) {
+            up = true;
+            return;
+        }
+        String[] f = line.split(" ");
+        int slash = f.length == 4 ? f[1].lastIndexOf('/') : -1;
+        if (!f[0].equals("K") || slash < 1) {
+            // Not the protocol: its JVM's own words (a VM warning); passed on, never fatal.
+            LOG.info("the watchdog of node {} says: {}", node, line);
+            return;
+        }
+        long silent;
+        Instant at;
+        try {
+            silent = Long.parseLong(f[2]);
+            at = Instant.ofEpochMilli(Long.parseLong(f[3]));
+        } catch (NumberFormatException e) {
+            LOG.info("the watchdog of node {} says: {}", node, line);
+            return;
+        }
+        String why = silent < 0 ? "killed by the watchdog of node " + node + ": its node's JVM was gone"
+                : String.format(Locale.ROOT, "killed by the watchdog of node %s: its node gave no sign of life for"
+                        + " %.1f s (its JVM was paused or stalled, not the store), and after %s another node may run"
+                        + " the job", node, silent / 1000.0, describe(limit));
+        killed.put(f[1], new Kill(why, at));
+        LOG.warn("job {} attempt {}: {}", f[1].substring(0, slash), f[1].substring(slash + 1), why);
+    }
+
+    private void closeStreams() {
+        try {
+            if (toIt != null) {
+                toIt.close();
+            }
+        } catch (IOException e) {
+            // Nothing to tell it any more.
+        }
+        toIt = null;
+        fromIt = null;
+    }
+
+    private static String describe(Duration d) {
+        return org.buildhook.runner.rules.Durations.describe(d);
+    }
+}

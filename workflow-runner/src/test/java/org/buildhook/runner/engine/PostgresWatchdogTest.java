@@ -1,0 +1,181 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.buildhook.runner.exec.NodeWatchdog;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobQuery;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A node's watchdog process on PostgreSQL (chaos15 F3): a node whose JVM alone is stopped
+ * (SIGSTOP) has its running job's processes killed by its watchdog while it is still stopped, half
+ * the dead-node limit after its last beat, before any other node may run the job again; the woken
+ * node records the attempt as the watchdog's kill. A node killed with SIGKILL has its job's processes
+ * killed at once (the watchdog's input ends). A watchdog that dies is reported and started again.
+ *
+ * <p>Real node JVMs ({@link EngineNode}), real commands, real PostgreSQL. Every wait is for an event;
+ * the dead-node limits (20 s, or over an hour where only the node's death may kill) leave a loaded
+ * machine's own stalls far behind.
+ */
+class PostgresWatchdogTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<NodeProcess> nodes = new ArrayList<>();
+
+    @AfterEach
+    void killNodes() throws Exception {
+        for (NodeProcess n : nodes) {
+            signal("CONT", n.process.pid());
+            n.kill();
+        }
+    }
+
+    @Test
+    void aStoppedNodesJobIsKilledByItsWatchdogWhileTheNodeIsStillStoppedAndRecordedAsSuchOnWaking()
+            throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"));
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        try (Store store = Store.open(config)) {
+            // 1 s × 20: the watchdog kills after 10 s without a beat, another node could take over after 20 s.
+            NodeProcess node = node("paused", config, go, events, "heartbeat=1000", "missed=20");
+            await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && started(events).size() == 1);
+            long command = started(events).get(0);
+
+            signal("STOP", node.process.pid());
+
+            await().atMost(Duration.ofMinutes(3)).until(() -> AbstractCrashTest.isGone(command));
+            assertThat(state(node.process.pid())).as("the node is still stopped").isEqualTo('T');
+            Instant continued = Instant.now();
+            // Its account of what it killed follows the kill.
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(dir.resolve("paused.err"))
+                    .contains(command + " sh"));
+            assertThat(Files.readString(dir.resolve("paused.err")))
+                    .contains("WARN buildhook watchdog: node paused (pid " + node.process.pid() + ") gave no sign of"
+                            + " life for ")
+                    .contains("so its 1 running attempt(s) are killed now")
+                    .contains(command + " sh");
+
+            signal("CONT", node.process.pid());
+
+            Job job = store.jobs(JobQuery.latest(10)).items().get(0);
+            await().atMost(Duration.ofMinutes(3)).until(() -> attempt(store, job.id(), 1)
+                    .filter(a -> a.outcome() != AttemptOutcome.RUNNING).isPresent());
+            JobAttempt first = attempt(store, job.id(), 1).orElseThrow();
+            assertThat(first.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+            assertThat(first.message()).startsWith("killed by the watchdog of node paused: its node gave no sign of"
+                    + " life for ").contains("(its JVM was paused or stalled, not the store), and after 20s another"
+                            + " node may run the job").endsWith("; run again").doesNotContain("the store does not answer");
+            assertThat(first.endedAt()).as("when the watchdog killed it, not when the node woke").isBefore(continued);
+            // The job runs again, once, after it.
+            Files.createFile(go);
+            await().atMost(Duration.ofMinutes(3)).until(() -> store.job(job.id()).orElseThrow().job().state()
+                    == JobState.SUCCEEDED);
+            assertThat(store.job(job.id()).orElseThrow().attempts()).extracting(JobAttempt::outcome)
+                    .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+        }
+    }
+
+    @Test
+    void aKilledNodesJobIsKilledAtOnceByItsWatchdog() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"));
+        Path events = dir.resolve("events");
+        try (Store store = Store.open(config)) {
+            // 5 s × 1000: no silence bound is reached here; only the end of the watchdog's input kills.
+            NodeProcess node = node("killed", config, dir.resolve("go"), events, "heartbeat=5000", "missed=1000");
+            await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && started(events).size() == 1);
+            long command = started(events).get(0);
+
+            node.kill();
+
+            await().atMost(Duration.ofMinutes(2)).until(() -> AbstractCrashTest.isGone(command));
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(dir.resolve("killed.err"))
+                    .contains(command + " sh"));
+            assertThat(Files.readString(dir.resolve("killed.err")))
+                    .contains("WARN buildhook watchdog: node killed (pid " + node.process.pid() + ") is gone; killing what"
+                            + " its running jobs left")
+                    .contains(command + " sh");
+        }
+    }
+
+    @Test
+    void aWatchdogThatDiesIsReportedByItsNodeAndStartedAgain() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"));
+        Path events = dir.resolve("events");
+        try (Store store = Store.open(config)) {
+            NodeProcess node = node("watched", config, dir.resolve("go"), events, "heartbeat=5000", "missed=1000");
+            await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && started(events).size() == 1);
+            long command = started(events).get(0);
+            ProcessHandle watchdog = watchdogOf(node).orElseThrow();
+
+            watchdog.destroyForcibly();
+
+            await().atMost(Duration.ofMinutes(3)).until(() -> watchdogOf(node).filter(w -> w.pid() != watchdog.pid())
+                    .isPresent() && Files.readString(dir.resolve("watched.err")).contains("watchdog of node watched started"
+                            + " (pid " + watchdogOf(node).orElseThrow().pid() + ")"));
+            assertThat(Files.readString(dir.resolve("watched.err"))).contains("WARN  [buildhook-watchdog-beat]"
+                    + " o.b.r.exec.Watchdog - the watchdog of node watched (pid " + watchdog.pid() + ") ended (exit status"
+                    + " 137): while it is away, a pause of this JVM longer than the dead-node limit (");
+            assertThat(AbstractCrashTest.isGone(command)).as("the job runs on").isFalse();
+            // The new watchdog knows the running job: the node's death kills it.
+            node.kill();
+            await().atMost(Duration.ofMinutes(2)).until(() -> AbstractCrashTest.isGone(command));
+        }
+    }
+
+    private NodeProcess node(String name, StoreConfig config, Path go, Path events, String... timing) throws IOException {
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
+                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        List<String> args = new ArrayList<>(List.of("url=" + config.url(), "data=" + dir.resolve("data"), "threads=2",
+                "slow=1", "slowScript=" + slow, "label=w", "watchdog=on"));
+        args.addAll(List.of(timing));
+        NodeProcess node = NodeProcess.start(dir, name, args.toArray(String[]::new));
+        nodes.add(node);
+        return node;
+    }
+
+    private static Optional<ProcessHandle> watchdogOf(NodeProcess node) {
+        return node.process.children().filter(c -> c.info().arguments().map(List::of).orElse(List.of())
+                .contains(NodeWatchdog.class.getName())).filter(ProcessHandle::isAlive).findFirst();
+    }
+
+    private static Optional<JobAttempt> attempt(Store store, String jobId, int number) {
+        List<JobAttempt> attempts = store.job(jobId).orElseThrow().attempts();
+        return attempts.size() < number ? Optional.empty() : Optional.of(attempts.get(number - 1));
+    }
+
+    /** The pids of the commands started, in order ({@code start <label> <pid>} lines). */
+    private static List<Long> started(Path events) throws IOException {
+        return AbstractCrashTest.startLines(events).stream().map(l -> Long.parseLong(l.split(" ")[2])).toList();
+    }
+
+    private static char state(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return stat.charAt(stat.lastIndexOf(')') + 2);
+    }
+
+    private static void signal(String name, long pid) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    }
+}

@@ -1,0 +1,185 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The watchdog process against real process trees: it kills an attempt's processes (its session and
+ * whatever carries its marker) when the node stops beating it or its input ends, it is started again
+ * when it dies, and the node learns from it which attempts it killed. Every wait is for an event; the
+ * dead-node limits are long enough that a loaded machine's stalls of this JVM do not set it off.
+ */
+class WatchdogTest {
+
+    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private final ch.qos.logback.classic.Logger logger =
+            (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Watchdog.class);
+    private final List<Process> started = new ArrayList<>();
+    private final List<AttemptMarker> markers = new ArrayList<>();
+    private Watchdog watchdog;
+
+    @BeforeEach
+    void capture() {
+        log.start();
+        logger.addAppender(log);
+    }
+
+    @AfterEach
+    void cleanUp() throws InterruptedException {
+        logger.detachAppender(log);
+        if (watchdog != null) {
+            watchdog.close();
+        }
+        for (Process p : started) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        for (AttemptMarker marker : markers) {
+            Leftovers.kill(marker, null, 0);
+        }
+    }
+
+    @Test
+    void killsEveryProcessOfARunningAttemptWhenTheNodeStopsBeating() throws Exception {
+        watchdog = upAfterStart(Duration.ofSeconds(8));
+        AttemptMarker marker = AttemptMarker.of("J1", 1);
+        ProcessIdentity first = attempt(marker);
+        // Another attempt that has ended: never touched.
+        AttemptMarker done = AttemptMarker.of("J2", 1);
+        ProcessIdentity other = attempt(done);
+        watchdog.running(done);
+        watchdog.process(done, other);
+        assertThat(watchdog.ended(done)).isNull();
+        watchdog.running(marker);
+        watchdog.process(marker, first);
+
+        watchdog.beating(false); // as this JVM paused
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> Leftovers.find(marker, first).isEmpty());
+        assertThat(Leftovers.find(done, other)).as("an attempt that ended is left alone").isNotEmpty();
+        watchdog.beating(true);
+        Watchdog.Kill kill = watchdog.ended(marker);
+        assertThat(kill).as("the node learns it as soon as it sees the attempt end").isNotNull();
+        assertThat(kill.why()).startsWith("killed by the watchdog of node test-node: its node gave no sign of life for ")
+                .contains("(its JVM was paused or stalled, not the store), and after 8s another node may run the job");
+        assertThat(watchdog.isUp()).as("it watches on").isTrue();
+    }
+
+    @Test
+    void keepsTheAttemptsOfANodeThatBeats() throws Exception {
+        watchdog = upAfterStart(Duration.ofSeconds(20));
+        AttemptMarker marker = AttemptMarker.of("J1", 1);
+        ProcessIdentity first = attempt(marker);
+        watchdog.running(marker);
+        watchdog.process(marker, first);
+        // Longer than the watchdog's bound (10 s): only a stall of this JVM that long would be a kill.
+        await().during(Duration.ofSeconds(12)).atMost(Duration.ofMinutes(1))
+                .until(() -> !Leftovers.find(marker, first).isEmpty());
+        assertThat(watchdog.ended(marker)).isNull();
+    }
+
+    @Test
+    void killsTheRunningAttemptsAtOnceWhenTheNodeIsGone() throws Exception {
+        watchdog = upAfterStart(Duration.ofMinutes(10));
+        long pid = watchdog.pid();
+        AttemptMarker marker = AttemptMarker.of("J1", 1);
+        ProcessIdentity first = attempt(marker);
+        watchdog.running(marker);
+        watchdog.process(marker, first);
+
+        watchdog.abandon(); // its input ends, as when this JVM is killed
+
+        // Far sooner than its bound of 5 minutes without a beat.
+        await().atMost(Duration.ofMinutes(2)).until(() -> Leftovers.find(marker, first).isEmpty());
+        await().atMost(Duration.ofMinutes(1)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    @Test
+    void aWatchdogThatDiesIsReportedAndStartedAgainKnowingTheRunningAttempts() throws Exception {
+        watchdog = upAfterStart(Duration.ofSeconds(8));
+        AttemptMarker marker = AttemptMarker.of("J1", 1);
+        ProcessIdentity first = attempt(marker);
+        watchdog.running(marker);
+        watchdog.process(marker, first);
+        long pid = watchdog.pid();
+
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> watchdog.isUp() && watchdog.pid() != pid);
+        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
+                .startsWith("the watchdog of node test-node (pid " + pid + ") ended (exit status 137): while it is away,"
+                        + " a pause of this JVM longer than the dead-node limit (8s) lets another node run"));
+        assertThat(Leftovers.find(marker, first)).as("its death killed nothing").isNotEmpty();
+        watchdog.beating(false);
+        await().atMost(Duration.ofMinutes(2)).until(() -> Leftovers.find(marker, first).isEmpty());
+        assertThat(watchdog.ended(marker)).isNotNull();
+    }
+
+    @Test
+    void aGracefulCloseKillsNothing() throws Exception {
+        watchdog = upAfterStart(Duration.ofSeconds(8));
+        long pid = watchdog.pid();
+        AttemptMarker marker = AttemptMarker.of("J1", 1);
+        ProcessIdentity first = attempt(marker);
+        watchdog.running(marker);
+        watchdog.process(marker, first);
+        assertThat(watchdog.ended(marker)).isNull();
+
+        watchdog.close();
+
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        assertThat(Leftovers.find(marker, first)).isNotEmpty();
+    }
+
+    @Test
+    void runsInASessionOfItsOwnWithATinyHeapAndNoEnvironment() throws Exception {
+        watchdog = upAfterStart(Duration.ofSeconds(8));
+        long pid = watchdog.pid();
+        assertThat(ProcStat.of(pid).session()).isEqualTo(pid);
+        String command = ProcessHandle.of(pid).orElseThrow().info().arguments().map(List::of).orElse(List.of())
+                .toString();
+        assertThat(command).contains("-Xmx16m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                NodeWatchdog.class.getName());
+        String environ = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/" + pid + "/environ")),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(environ).doesNotContain("PATH=", "HOME=");
+    }
+
+    private Watchdog upAfterStart(Duration limit) {
+        Watchdog started = Watchdog.start("test-node", limit);
+        await().atMost(Duration.ofMinutes(2)).until(started::isUp);
+        return started;
+    }
+
+    /**
+     * An attempt's tree: a shell in a session of its own that started two sleeps, one of which leaves
+     * the session (setsid) and is found by the marker only.
+     */
+    private ProcessIdentity attempt(AttemptMarker marker) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(LauncherConfig.SETSID, "--", "/bin/sh", "-c",
+                "sleep 600 & " + LauncherConfig.SETSID + " -f sleep 601 & wait");
+        builder.environment().put(AttemptMarker.VARIABLE, marker.value());
+        markers.add(marker);
+        Process p = builder.start();
+        started.add(p);
+        await().atMost(Duration.ofMinutes(1)).until(() -> {
+            ProcStat stat = ProcStat.of(p.pid());
+            return stat != null && stat.session() == p.pid() && Leftovers.find(marker, null).size() >= 3;
+        });
+        Set<Long> found = Leftovers.find(marker, null);
+        assertThat(found).contains(p.pid());
+        return ProcessIdentity.of(p.pid());
+    }
+}
