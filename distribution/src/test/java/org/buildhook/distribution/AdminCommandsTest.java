@@ -977,6 +977,29 @@ class AdminCommandsTest {
         }
     }
 
+    /**
+     * tryout16 F8: a re-run of a job that has not ended is a second job of the same build beside it (two
+     * waiting for an approval ran the build twice once both were approved). The answer stays 202, as the
+     * contract says; the log warns, naming both jobs and what to do, and says it is deprecated.
+     */
+    @Test
+    void aRerunOfAJobThatHasNotEndedIsWarnedAboutAndOneThatEndedIsNot() throws Exception {
+        try (ApplicationLog log = new ApplicationLog("org.buildhook.servlet.AdminRequests")) {
+            String running = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
+            assertThat(run("rerun", running)).isZero();
+            String second = out.toString().replaceAll("(?s).*job (\\S+) \\(a re-run of.*", "$1").strip();
+            assertThat(log.warnings()).singleElement().asString()
+                    .startsWith("admin token@127.0.0.1 re-ran job " + running + " as job " + second + ", but job "
+                            + running + " has not ended (RUNNING): both will run, as two jobs of the same build;"
+                            + " cancel one of them if that was not meant")
+                    .contains("deprecated since 2026-12-01: a later version answers 409");
+
+            String ended = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+            assertThat(run("rerun", ended)).isZero();
+            assertThat(log.warnings()).hasSize(1);
+        }
+    }
+
     private static List<String> reversed(List<String> list) {
         List<String> copy = new ArrayList<>(list);
         java.util.Collections.reverse(copy);

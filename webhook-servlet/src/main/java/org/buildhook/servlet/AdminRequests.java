@@ -168,7 +168,15 @@ final class AdminRequests {
             throw e;
         }
         store().recordAction(actor, "rerun", old.deliveryId(), jobId, "new job " + id);
-        LOG.info("admin {} re-ran job {} as job {}", actor, jobId, id);
+        if (old.state().isFinal()) {
+            LOG.info("admin {} re-ran job {} as job {}", actor, jobId, id);
+        } else {
+            // tryout16 F8: two jobs of one build, both waiting; approving both ran the build twice.
+            LOG.warn("admin {} re-ran job {} as job {}, but job {} has not ended ({}): both will run, as two jobs of"
+                    + " the same build; cancel one of them if that was not meant (a re-run of a job that has not"
+                    + " ended is deprecated since 2026-12-01: a later version answers 409)", actor, jobId, id, jobId,
+                    old.state());
+        }
         return new JsonAnswer().with("job", id).with("state", stateOf(id));
     }
 

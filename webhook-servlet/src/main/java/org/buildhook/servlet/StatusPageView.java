@@ -295,9 +295,16 @@ final class StatusPageView {
                 : Optional.of(Duration.between(j.startedAt(), end));
     }
 
+    /**
+     * The buttons of a job: Re-run for a job that has ended; Cancel (and Approve, Reject while it awaits an
+     * approval) for one that has not. A re-run of a job that has not run yet is a second job of the same
+     * build beside it, so approving both ran the build twice (tryout16 F8): the page no longer offers it.
+     */
     static void actions(StringBuilder h, Job j) {
-        h.append("<button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
-                .append("/rerun\">Re-run</button>");
+        if (j.state().isFinal()) {
+            h.append("<button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
+                    .append("/rerun\">Re-run</button>");
+        }
         if (j.state() == JobState.AWAITING_APPROVAL) {
             h.append(" <button type=\"button\" class=\"approve\" data-post=\"api/jobs/").append(escape(j.id()))
                     .append("/approve\">Approve</button> <button type=\"button\" class=\"reject\" data-post=\"api/jobs/")

@@ -60,7 +60,7 @@ class StatusPageViewTest {
                 .contains("&lt;i&gt;rule&lt;/i&gt;")
                 .contains("value=\"&quot;&gt;&lt;script&gt;\"")
                 .contains("rules.yaml:1:1: &lt;bad&gt;");
-        assertThat(html).contains("<script nonce=\"n0nce\">").contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/rerun\"");
+        assertThat(html).contains("<script nonce=\"n0nce\">").contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/cancel\"");
     }
 
     @Test
@@ -80,6 +80,15 @@ class StatusPageViewTest {
                 .contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/reject\">Reject</button>")
                 .contains("/cancel");
         assertThat(other.toString()).doesNotContain("/approve").doesNotContain("/reject");
+        // tryout16 F8: no Re-run of a job that has not run yet (a second job of the same build beside it).
+        assertThat(waiting.toString()).doesNotContain("/rerun");
+        assertThat(other.toString()).doesNotContain("/rerun").contains("/cancel\">Cancel</button>");
+        StringBuilder ended = new StringBuilder();
+        StatusPageView.actions(ended, new Job(queued.id(), queued.deliveryId(), "deploy", "{}", queued.argv(),
+                Map.of(), null, false, queued.timeout(), 0, queued.backoff(), 0, null, JobState.SUCCEEDED, 1, 0, AT,
+                AT, AT, null, null, null, false, null));
+        assertThat(ended.toString()).isEqualTo("<button type=\"button\" data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA"
+                + "/rerun\">Re-run</button>");
         assertThat(StatusPageView.chip(JobState.AWAITING_APPROVAL)).contains("tone-waiting");
         assertThat(StatusPageView.chip(JobState.WAITING)).contains("tone-waiting");
         assertThat(StatusPageView.chip(JobState.SUPERSEDED)).contains("tone-neutral");

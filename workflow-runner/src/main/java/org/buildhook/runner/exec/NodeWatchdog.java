@@ -96,9 +96,28 @@ public final class NodeWatchdog {
                 StandardCharsets.US_ASCII))), "watchdog-in");
         reader.setDaemon(true);
         reader.start();
+        ignoreStopSignals();
         out.println("H");
         watchdog.watch();
         System.exit(0);
+    }
+
+    /**
+     * SIGTERM, SIGINT and SIGHUP are ignored: the watchdog ends with its node (the end of its input),
+     * never before it. systemd's {@code KillMode=control-group} sends SIGTERM to every process of the
+     * unit at a stop, and a terminal's Ctrl-C or hang-up reaches it where there is no {@code setsid}:
+     * killed by them, the watchdog left the node unguarded through the stop's grace period, and the
+     * node logged a death and started another (review16). A signal the JVM does not let us handle
+     * ({@code -Xrs}) keeps its default.
+     */
+    static void ignoreStopSignals() {
+        for (String name : List.of("TERM", "INT", "HUP")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sun.misc.SignalHandler.SIG_IGN);
+            } catch (IllegalArgumentException e) {
+                // Reserved by this JVM: its default stays.
+            }
+        }
     }
 
     /** Reads the node's lines until end of input, then marks the node gone. */
@@ -136,9 +155,22 @@ public final class NodeWatchdog {
         }
     }
 
-    /** Checks a few times per silence bound until the node is gone; then kills what is left and returns. */
+    /**
+     * Checks a few times per silence bound until the node is gone; then kills what is left and returns.
+     *
+     * <p>Only the time this watchdog was awake to hear counts as the node's silence. A pause of the
+     * watchdog itself — its container or VM frozen with the node and the commands ({@code podman pause},
+     * a stalled VM), or it alone stopped or starved of CPU — is no sign that the node is paused: the
+     * node may have beaten all along (its lines unread, in the pipe or already in the reader's
+     * buffers), or been frozen with its commands, which then ran nowhere twice. Counted, a freeze
+     * between half the dead-node limit and the limit killed every running job of a node that beat again
+     * at once and that no other node would have taken over (review16). So a wait that lasts more than
+     * twice as long as asked moves the last beat on by the excess.
+     */
     void watch() throws InterruptedException {
         long step = Math.max(10, Math.min(250, silenceMillis / 8));
+        long stepNanos = step * 1_000_000L;
+        long lastLook = System.nanoTime();
         while (true) {
             Map<String, ProcessIdentity> toKill;
             long silent;
@@ -146,7 +178,13 @@ public final class NodeWatchdog {
                 if (!gone) {
                     wait(step);
                 }
-                silent = (System.nanoTime() - lastBeat) / 1_000_000;
+                long now = System.nanoTime();
+                long overslept = now - lastLook - stepNanos;
+                if (overslept > stepNanos) {
+                    lastBeat = now - (lastBeat + overslept) < 0 ? now : lastBeat + overslept;
+                }
+                lastLook = now;
+                silent = (now - lastBeat) / 1_000_000;
                 // Lines still in the pipe (this process was paused too, a frozen VM): read them first.
                 if (!gone && (silent < silenceMillis || attempts.isEmpty() || unread.getAsInt() > 0)) {
                     continue;

@@ -18,13 +18,21 @@ import org.buildhook.runner.exec.ProcessIdentity;
  *
  * <p>An execution is released only when every one of these holds: it is picked by the node that
  * started its job's latest attempt; that attempt was started on this very host (same host name),
- * boot and PID namespace ({@link NodeIdentity#bootId()}); the JVM recorded with it (pid and start time
+ * boot and PID namespace ({@link NodeIdentity#bootId()}) — on SQLite the host name may differ, as
+ * below; the JVM recorded with it (pid and start time
  * in clock ticks) is not this one and no longer runs — its pid is gone, or used by a process that
  * started at another time; and the attempt is no longer marked running, i.e. the
  * {@code LeftoverSweep} has already killed what it left and recorded it. A live node, a node of
  * another host or PID namespace (its pids mean nothing here) and an attempt
  * whose leftovers were not swept are never touched. The per-rule slot and the shared-resource units
  * the dead node held for the job are freed with it.
+ *
+ * <p>The host name guards a PostgreSQL cluster against a machine cloned from another's running image
+ * (a VM snapshot keeps the kernel's boot id, and so the same boot id and PID namespace with pids that
+ * mean nothing here). On SQLite no other node can be alive at all (one node per database, held by
+ * the store lock), and a container re-created on the same volume has a new host name, its id: there
+ * the host name is not required, so its job runs again at once instead of after the dead-node limit
+ * (tryout16 F7).
  *
  * <p>An execution the dead node picked but whose attempt it had not yet recorded is not released
  * here (no JVM is known for it): db-scheduler's dead-node detection revives it after the limit.
@@ -89,8 +97,9 @@ public final class DeadNodeRelease {
         }
         return db.inTransaction("release a dead node's jobs", Durability.DEFERRED, c -> {
             List<Candidate> dead = new ArrayList<>();
+            boolean anyHostName = db.dialect() == Dialect.SQLITE;
             for (Candidate candidate : candidates(c, self.bootId())) {
-                if (candidate.provablyDead(self)) {
+                if (candidate.provablyDead(self, anyHostName)) {
                     dead.add(candidate);
                 }
             }
@@ -111,8 +120,10 @@ public final class DeadNodeRelease {
     private record Candidate(String jobId, long version, String node, String outcome, String host, long nodePid,
             long nodeStarted, int attempt) {
 
-        boolean provablyDead(NodeIdentity self) {
-            if (nodePid <= 0 || !self.host().equals(host) || AttemptOutcome.RUNNING.name().equals(outcome)) {
+        /** @param anyHostName whether the recorded host name may differ from this one's (SQLite) */
+        boolean provablyDead(NodeIdentity self, boolean anyHostName) {
+            if (nodePid <= 0 || !(anyHostName || self.host().equals(host))
+                    || AttemptOutcome.RUNNING.name().equals(outcome)) {
                 return false;
             }
             ProcessIdentity jvm = new ProcessIdentity(nodePid, -1, nodeStarted);

@@ -332,8 +332,11 @@ public final class ExecutionLedger {
             + " AND task_instance = ? AND picked = ? AND version = ?";
 
     /**
-     * Puts the job's execution back in the queue for {@code retryAt} ({@link #PUT_BACK}), in the transaction
-     * of {@code c}; throws {@link PickLost} when it is no longer picked at {@code version}.
+     * In the transaction of {@code c}: puts the job's execution, picked by this node at {@code version},
+     * back in the queue for {@code retryAt} ({@link #PUT_BACK}); for {@link #tryAcquireSlot} and
+     * {@link #putBackWhileSupersededRuns}, which put a job back in the transaction that refused it.
+     *
+     * @throws PickLost when the execution is no longer picked at {@code version}
      */
     private void putBack(Connection c, String jobId, long version, Instant retryAt) throws SQLException {
         try (PreparedStatement p = c.prepareStatement(PUT_BACK)) {

@@ -38,6 +38,24 @@ abstract class AbstractEngineTest {
 
     abstract StoreConfig config(Path dir);
 
+    /** Stops the engine and returns what the logger of {@code source} logged meanwhile. */
+    List<ch.qos.logback.classic.spi.ILoggingEvent> stopLogging(Class<?> source) {
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(source);
+        logger.addAppender(log);
+        try {
+            engine.stop();
+        } finally {
+            logger.detachAppender(log);
+        }
+        synchronized (log) {
+            return List.copyOf(log.list);
+        }
+    }
+
     static EngineConfig fast(String node) {
         return new EngineConfig(node, 4, Duration.ofMillis(200), Duration.ofMillis(200), 4, Duration.ofSeconds(5),
                 Duration.ofMillis(100), Duration.ofMillis(100));
@@ -527,24 +545,10 @@ abstract class AbstractEngineTest {
                         Map.of("BUILDHOOK_BUILD_ID", "67", "BUILDHOOK_PROJECT", "andy-corp/lmp"), 0,
                         Duration.ofMillis(50), 0))).jobIds().get(0);
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(FinalOutcomeLog.class);
-        logger.addAppender(log);
-        try {
-            engine.stop();
-        } finally {
-            logger.detachAppender(log);
-        }
+        List<ch.qos.logback.classic.spi.ILoggingEvent> lines = stopLogging(FinalOutcomeLog.class);
 
         // The server's log names the job the stop cut short, and says it runs again: before, it said only
         // "job engine stopped", and a podman stop's log did not tell that a deploy was killed (tryout16 F1).
-        List<ch.qos.logback.classic.spi.ILoggingEvent> lines;
-        synchronized (log) {
-            lines = List.copyOf(log.list);
-        }
         assertThat(lines).singleElement().satisfies(line -> {
             assertThat(line.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
             assertThat(line.getFormattedMessage()).startsWith("job " + jobId + " of rule 'long' (build 67 of"
@@ -591,22 +595,8 @@ abstract class AbstractEngineTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
 
         assertThat(store.cancel(jobId)).isTrue();
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(FinalOutcomeLog.class);
-        logger.addAppender(log);
-        try {
-            engine.stop();
-        } finally {
-            logger.detachAppender(log);
-        }
+        List<ch.qos.logback.classic.spi.ILoggingEvent> lines = stopLogging(FinalOutcomeLog.class);
 
-        List<ch.qos.logback.classic.spi.ILoggingEvent> lines;
-        synchronized (log) {
-            lines = List.copyOf(log.list);
-        }
         assertThat(lines).singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
                 .asString().contains("its process tree was killed; not run again: it was cancelled")
                 .doesNotContain("runs again");

@@ -37,9 +37,12 @@ class WatchdogTest {
     }
 
     @AfterEach
-    void cleanUp() throws InterruptedException {
+    void cleanUp() throws Exception {
         logger.detachAppender(log);
         if (watchdog != null) {
+            if (watchdog.pid() > 0) {
+                signal("CONT", watchdog.pid());
+            }
             watchdog.close();
         }
         for (Process p : started) {
@@ -155,6 +158,93 @@ class WatchdogTest {
         String environ = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/" + pid + "/environ")),
                 java.nio.charset.StandardCharsets.UTF_8);
         assertThat(environ).doesNotContain("PATH=", "HOME=");
+    }
+
+    /**
+     * A pause of the watchdog itself is no silence of the node (review16): frozen with it (its container
+     * or VM: podman pause, a stalled VM), the node and its commands were paused too, and alone (stopped,
+     * starved) it did not hear a node that beat on. Counted, a freeze between half the dead-node limit and
+     * the limit killed the jobs of a node that beat again at once. Here node and watchdog are frozen for
+     * more than twice the watchdog's bound, and the node stays silent after: the watchdog kills only once it
+     * has itself heard nothing for its bound, and says so, not the whole freeze.
+     */
+    @Test
+    void aPauseOfTheWatchdogItselfIsNotCountedAsTheNodesSilence() throws Exception {
+        watchdog = upAfterStart(Duration.ofSeconds(6));
+        long pid = watchdog.pid();
+        AttemptMarker marker = AttemptMarker.of("J1", 1);
+        ProcessIdentity first = attempt(marker);
+        watchdog.running(marker);
+        watchdog.process(marker, first);
+
+        watchdog.beating(false);
+        signal("STOP", pid);
+        await().atMost(Duration.ofMinutes(1)).until(() -> state(pid) == 'T');
+        long frozen = System.nanoTime();
+        // The freeze itself (what is tested), not a wait for an event: 7 s, more than twice the bound of 3 s.
+        await().pollDelay(Duration.ofSeconds(7)).atMost(Duration.ofMinutes(1))
+                .until(() -> System.nanoTime() - frozen >= Duration.ofSeconds(7).toNanos());
+        signal("CONT", pid);
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> Leftovers.find(marker, first).isEmpty());
+        Watchdog.Kill kill = watchdog.ended(marker);
+        assertThat(kill).isNotNull();
+        java.util.regex.Matcher silent = java.util.regex.Pattern.compile("gave no sign of life for ([0-9.]+) s")
+                .matcher(kill.why());
+        assertThat(silent.find()).as(kill.why()).isTrue();
+        // At most its bound and one look more (two steps of 250 ms); the freeze alone was 7 s.
+        assertThat(Double.parseDouble(silent.group(1))).as(kill.why()).isLessThan(4.0);
+    }
+
+    /**
+     * SIGTERM, SIGINT and SIGHUP leave the watchdog on (review16): systemd's KillMode=control-group sends
+     * SIGTERM to every process of the unit at a stop, a terminal's Ctrl-C and hang-up reach its group where
+     * there is no setsid. Killed by them, it left the node unguarded through the stop's grace period and the
+     * node logged its death ("a pause of this JVM … lets another node run this node's jobs") at every stop.
+     * It ends with its node: here, the end of its input kills the running attempt.
+     */
+    @Test
+    void theStopSignalsOfTheServiceLeaveTheWatchdogToEndWithItsNode() throws Exception {
+        watchdog = upAfterStart(Duration.ofMinutes(10));
+        long pid = watchdog.pid();
+        AttemptMarker marker = AttemptMarker.of("J1", 1);
+        ProcessIdentity first = attempt(marker);
+        watchdog.running(marker);
+        watchdog.process(marker, first);
+        // Ignored before it says it runs (H): the signals below are dropped by the kernel, not raced.
+        assertThat(ignoredSignals(pid)).as("SIGHUP, SIGINT, SIGTERM ignored").contains(1, 2, 15);
+
+        for (String name : List.of("TERM", "INT", "HUP")) {
+            signal(name, pid);
+        }
+        watchdog.abandon();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> Leftovers.find(marker, first).isEmpty());
+        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains("ended (exit"));
+    }
+
+    private static char state(long pid) throws IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+        return stat.charAt(stat.lastIndexOf(')') + 2);
+    }
+
+    /** The signals {@code pid} ignores, from {@code SigIgn} in {@code /proc/<pid>/status}. */
+    private static List<Integer> ignoredSignals(long pid) throws IOException {
+        long mask = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/status")).stream()
+                .filter(l -> l.startsWith("SigIgn:")).map(l -> Long.parseUnsignedLong(l.substring(7).trim(), 16))
+                .findFirst().orElseThrow();
+        List<Integer> ignored = new ArrayList<>();
+        for (int signal = 1; signal <= 64; signal++) {
+            if ((mask & (1L << (signal - 1))) != 0) {
+                ignored.add(signal);
+            }
+        }
+        return ignored;
+    }
+
+    private static void signal(String name, long pid) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
     }
 
     private Watchdog upAfterStart(Duration limit) {

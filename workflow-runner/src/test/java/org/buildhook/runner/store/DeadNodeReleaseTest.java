@@ -28,13 +28,17 @@ class DeadNodeReleaseTest {
 
     @BeforeEach
     void aJobHeldByNodeDeadWithItsSlot() {
-        store = Store.open(TestStores.sqlite(dir));
+        aJobHeldByNodeDeadWithItsSlot(TestStores.sqlite(dir));
+    }
+
+    private void aJobHeldByNodeDeadWithItsSlot(StoreConfig config) {
+        store = Store.open(config);
         jobId = store.accept(Plans.delivery("{\"build_id\": 1}"),
                 List.of(Plans.job("solo", List.of("/bin/true"), java.util.Map.of(), 0, java.time.Duration.ZERO, 1)))
                 .jobIds().get(0);
         assertThat(store.ledger().tryAcquireSlot("solo", 1, jobId, "dead", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
         assertThat(store.ledger().startAttempt(jobId, "dead")).isEqualTo(1);
-        sql("UPDATE scheduled_tasks SET picked = 1, picked_by = 'dead' WHERE task_instance = ?", jobId);
+        sql("UPDATE scheduled_tasks SET picked = TRUE, picked_by = 'dead' WHERE task_instance = ?", jobId);
     }
 
     @AfterEach
@@ -122,15 +126,46 @@ class DeadNodeReleaseTest {
     }
 
     @Test
-    void neverFreesTheJobOfANodeOfAnotherHostOrBoot() throws Exception {
+    void neverFreesTheJobOfANodeOfAnotherBoot() throws Exception {
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'INTERRUPTED', boot_id = 'another-boot' WHERE job_id = ?", jobId);
+        assertThat(store.deadNodes().release(NodeIdentity.current())).isEmpty();
+    }
+
+    /**
+     * tryout16 F7: a container re-created on the same SQLite volume (after a {@code podman kill}, or by a
+     * unit that runs it with {@code --rm}) has another host name, its id. Its job waited the whole dead-node
+     * limit (3 minutes), though only one node can open a SQLite database (the store lock): the node that
+     * picked the job is dead once this one runs, and the sweep had already recorded its attempt.
+     */
+    @Test
+    void onSqliteFreesTheJobOfADeadJvmOfThisBootRecordedUnderAnotherHostName() throws Exception {
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'INTERRUPTED', host = 'a-container-removed-since' WHERE job_id = ?", jobId);
+
+        assertThat(store.deadNodes().release(NodeIdentity.current()))
+                .containsExactly(new DeadNodeRelease.Released(jobId, "dead", exited.pid(), "run again"));
+    }
+
+    /**
+     * On PostgreSQL other nodes may be alive, and a host name that differs on the same boot id and PID
+     * namespace is a machine cloned from another's running image (a VM snapshot keeps the kernel's boot id):
+     * its JVM's pid means nothing here, so nothing is freed.
+     */
+    @Test
+    void onPostgresqlNeverFreesTheJobOfANodeOfAnotherHostName() throws Exception {
+        store.close();
+        aJobHeldByNodeDeadWithItsSlot(TestStores.postgres(dir.resolve("pg")));
         ProcessIdentity exited = exitedProcess();
         sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
                 + ", outcome = 'INTERRUPTED', host = 'another-host' WHERE job_id = ?", jobId);
         assertThat(store.deadNodes().release(NodeIdentity.current())).isEmpty();
 
-        sql("UPDATE job_attempts SET host = '" + NodeIdentity.current().host() + "', boot_id = 'another-boot'"
-                + " WHERE job_id = ?", jobId);
-        assertThat(store.deadNodes().release(NodeIdentity.current())).isEmpty();
+        sql("UPDATE job_attempts SET host = '" + NodeIdentity.current().host() + "' WHERE job_id = ?", jobId);
+        assertThat(store.deadNodes().release(NodeIdentity.current()))
+                .containsExactly(new DeadNodeRelease.Released(jobId, "dead", exited.pid(), "run again"));
     }
 
     /** A real process, started and gone: what a JVM killed with -9 leaves in the store. */
