@@ -29,6 +29,15 @@ class WatchdogTest {
     private final List<Process> started = new ArrayList<>();
     private final List<AttemptMarker> markers = new ArrayList<>();
     private Watchdog watchdog;
+    /**
+     * Each test's own job ids, as a node's are unique (ULIDs): with one "J1" for every test, the processes of
+     * one test carried the marker of another's, and a watchdog of an earlier test still ending could kill them.
+     */
+    private final String jobs = Long.toString(System.nanoTime(), 36);
+
+    private String job(String name) {
+        return name + "-" + jobs;
+    }
 
     @BeforeEach
     void capture() {
@@ -57,10 +66,10 @@ class WatchdogTest {
     @Test
     void killsEveryProcessOfARunningAttemptWhenTheNodeStopsBeating() throws Exception {
         watchdog = upAfterStart(Duration.ofSeconds(8));
-        AttemptMarker marker = AttemptMarker.of("J1", 1);
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
         ProcessIdentity first = attempt(marker);
         // Another attempt that has ended: never touched.
-        AttemptMarker done = AttemptMarker.of("J2", 1);
+        AttemptMarker done = AttemptMarker.of(job("J2"), 1);
         ProcessIdentity other = attempt(done);
         watchdog.running(done);
         watchdog.process(done, other);
@@ -83,10 +92,8 @@ class WatchdogTest {
     @Test
     void keepsTheAttemptsOfANodeThatBeats() throws Exception {
         watchdog = upAfterStart(Duration.ofSeconds(20));
-        AttemptMarker marker = AttemptMarker.of("J1", 1);
-        ProcessIdentity first = attempt(marker);
-        watchdog.running(marker);
-        watchdog.process(marker, first);
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+        ProcessIdentity first = guarded(marker);
         // Longer than the watchdog's bound (10 s): only a stall of this JVM that long would be a kill.
         await().during(Duration.ofSeconds(12)).atMost(Duration.ofMinutes(1))
                 .until(() -> !Leftovers.find(marker, first).isEmpty());
@@ -97,10 +104,8 @@ class WatchdogTest {
     void killsTheRunningAttemptsAtOnceWhenTheNodeIsGone() throws Exception {
         watchdog = upAfterStart(Duration.ofMinutes(10));
         long pid = watchdog.pid();
-        AttemptMarker marker = AttemptMarker.of("J1", 1);
-        ProcessIdentity first = attempt(marker);
-        watchdog.running(marker);
-        watchdog.process(marker, first);
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+        ProcessIdentity first = guarded(marker);
 
         watchdog.abandon(); // its input ends, as when this JVM is killed
 
@@ -112,10 +117,8 @@ class WatchdogTest {
     @Test
     void aWatchdogThatDiesIsReportedAndStartedAgainKnowingTheRunningAttempts() throws Exception {
         watchdog = upAfterStart(Duration.ofSeconds(8));
-        AttemptMarker marker = AttemptMarker.of("J1", 1);
-        ProcessIdentity first = attempt(marker);
-        watchdog.running(marker);
-        watchdog.process(marker, first);
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+        ProcessIdentity first = guarded(marker);
         long pid = watchdog.pid();
 
         ProcessHandle.of(pid).orElseThrow().destroyForcibly();
@@ -134,10 +137,8 @@ class WatchdogTest {
     void aGracefulCloseKillsNothing() throws Exception {
         watchdog = upAfterStart(Duration.ofSeconds(8));
         long pid = watchdog.pid();
-        AttemptMarker marker = AttemptMarker.of("J1", 1);
-        ProcessIdentity first = attempt(marker);
-        watchdog.running(marker);
-        watchdog.process(marker, first);
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+        ProcessIdentity first = guarded(marker);
         assertThat(watchdog.ended(marker)).isNull();
 
         watchdog.close();
@@ -172,10 +173,8 @@ class WatchdogTest {
     void aPauseOfTheWatchdogItselfIsNotCountedAsTheNodesSilence() throws Exception {
         watchdog = upAfterStart(Duration.ofSeconds(6));
         long pid = watchdog.pid();
-        AttemptMarker marker = AttemptMarker.of("J1", 1);
-        ProcessIdentity first = attempt(marker);
-        watchdog.running(marker);
-        watchdog.process(marker, first);
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+        ProcessIdentity first = guarded(marker);
 
         watchdog.beating(false);
         signal("STOP", pid);
@@ -207,10 +206,8 @@ class WatchdogTest {
     void theStopSignalsOfTheServiceLeaveTheWatchdogToEndWithItsNode() throws Exception {
         watchdog = upAfterStart(Duration.ofMinutes(10));
         long pid = watchdog.pid();
-        AttemptMarker marker = AttemptMarker.of("J1", 1);
-        ProcessIdentity first = attempt(marker);
-        watchdog.running(marker);
-        watchdog.process(marker, first);
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+        ProcessIdentity first = guarded(marker);
         // Ignored before it says it runs (H): the signals below are dropped by the kernel, not raced.
         assertThat(ignoredSignals(pid)).as("SIGHUP, SIGINT, SIGTERM ignored").contains(1, 2, 15);
 
@@ -257,6 +254,14 @@ class WatchdogTest {
      * An attempt's tree: a shell in a session of its own that started two sleeps, one of which leaves
      * the session (setsid) and is found by the marker only.
      */
+    /** A running attempt, as {@link #attempt}, that the watchdog is told of with its first process. */
+    private ProcessIdentity guarded(AttemptMarker marker) throws IOException {
+        ProcessIdentity first = attempt(marker);
+        watchdog.running(marker);
+        watchdog.process(marker, first);
+        return first;
+    }
+
     private ProcessIdentity attempt(AttemptMarker marker) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(LauncherConfig.SETSID, "--", "/bin/sh", "-c",
                 "sleep 600 & " + LauncherConfig.SETSID + " -f sleep 601 & wait");
