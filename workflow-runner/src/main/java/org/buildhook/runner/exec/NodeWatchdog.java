@@ -97,7 +97,7 @@ public final class NodeWatchdog {
         reader.setDaemon(true);
         reader.start();
         ignoreStopSignals();
-        out.println("H");
+        watchdog.hello();
         watchdog.watch();
         System.exit(0);
     }
@@ -218,9 +218,21 @@ public final class NodeWatchdog {
                 lines.add("K " + e.getKey() + " " + silent + " " + at);
             }
         }
-        Future<?> told = writer.submit(() -> lines.forEach(out::println));
+        // The report goes before the kill: the node, on waking, finds it when it sees the attempt end, and
+        // records the attempt interrupted (run again) rather than failed by a SIGKILL. The writer thread is
+        // already running (hello) and the task is a class, not a lambda, so nothing is linked at this moment;
+        // the wait is bounded for a node that does not read (paused with a full pipe), well inside the time
+        // left before another node may take the jobs over.
+        Future<?> told = writer.submit(new Runnable() {
+            @Override
+            public void run() {
+                for (String line : lines) {
+                    out.println(line);
+                }
+            }
+        });
         try {
-            told.get(1, TimeUnit.SECONDS);
+            told.get(reportWaitMillis(limitMillis), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             // The node does not read (paused with a full pipe): it learns it from the outcome instead.
         }
@@ -233,6 +245,28 @@ public final class NodeWatchdog {
             say("job " + e.getKey().replace("/", " attempt ") + ": " + (killed.isEmpty() ? "nothing was left to kill"
                     : "killed (SIGKILL) " + String.join(", ", killed)));
         }
+    }
+
+    /** Says "H" (up) to the node, on the thread that writes every report, which is thereby started. */
+    void hello() throws InterruptedException {
+        try {
+            writer.submit(new Runnable() {
+                @Override
+                public void run() {
+                    out.println("H");
+                }
+            }).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            // println does not throw; a broken pipe is noticed as the end of the node's input.
+        }
+    }
+
+    /**
+     * How long a kill waits for its report to be written: 1 s to 10 s, an eighth of the dead-node limit,
+     * so the kill (at half the limit) still comes long before another node may take the jobs over.
+     */
+    static long reportWaitMillis(long limitMillis) {
+        return Math.max(1_000, Math.min(limitMillis / 8, 10_000));
     }
 
     private static AttemptMarker markerOf(String value) {

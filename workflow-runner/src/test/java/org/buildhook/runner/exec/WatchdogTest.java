@@ -254,6 +254,14 @@ class WatchdogTest {
      * An attempt's tree: a shell in a session of its own that started two sleeps, one of which leaves
      * the session (setsid) and is found by the marker only.
      */
+    /** A kill waits for its report at most an eighth of the dead-node limit, 1 s to 10 s. */
+    @Test
+    void aKillWaitsForItsReportWellInsideTheTimeBeforeATakeover() {
+        assertThat(NodeWatchdog.reportWaitMillis(Duration.ofMinutes(3).toMillis())).isEqualTo(10_000);
+        assertThat(NodeWatchdog.reportWaitMillis(Duration.ofSeconds(40).toMillis())).isEqualTo(5_000);
+        assertThat(NodeWatchdog.reportWaitMillis(Duration.ofSeconds(4).toMillis())).isEqualTo(1_000);
+    }
+
     /** A running attempt, as {@link #attempt}, that the watchdog is told of with its first process. */
     private ProcessIdentity guarded(AttemptMarker marker) throws IOException {
         ProcessIdentity first = attempt(marker);
