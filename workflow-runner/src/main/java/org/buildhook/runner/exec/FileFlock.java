@@ -37,6 +37,31 @@ public final class FileFlock {
         if (!Platform.isLinux()) {
             return Result.UNAVAILABLE;
         }
+        // On a thread of its own that ends here: JNA leaves thread-local values (its Structure bookkeeping) on
+        // the thread that calls it, and the caller is the container's thread that deploys the WAR, which
+        // Tomcat then reports at undeploy as a leak (SEVERE, "created a ThreadLocal with key of type
+        // [com.sun.jna.Structure$2]"). A thread of ours takes them with it.
+        java.util.concurrent.FutureTask<Result> call = new java.util.concurrent.FutureTask<>(() -> flock(fd));
+        Thread thread = new Thread(call, "buildhook-flock");
+        thread.setDaemon(true);
+        thread.start();
+        try {
+            return call.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Result.UNAVAILABLE;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return Result.UNAVAILABLE;
+        } finally {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static Result flock(int fd) {
         try {
             return NativeSpawn.bound(() -> {
                 try {
