@@ -223,14 +223,7 @@ public final class NodeWatchdog {
         // already running (hello) and the task is a class, not a lambda, so nothing is linked at this moment;
         // the wait is bounded for a node that does not read (paused with a full pipe), well inside the time
         // left before another node may take the jobs over.
-        Future<?> told = writer.submit(new Runnable() {
-            @Override
-            public void run() {
-                for (String line : lines) {
-                    out.println(line);
-                }
-            }
-        });
+        Future<?> told = tell(lines);
         try {
             told.get(reportWaitMillis(limitMillis), TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -250,15 +243,22 @@ public final class NodeWatchdog {
     /** Says "H" (up) to the node, on the thread that writes every report, which is thereby started. */
     void hello() throws InterruptedException {
         try {
-            writer.submit(new Runnable() {
-                @Override
-                public void run() {
-                    out.println("H");
-                }
-            }).get();
+            tell(List.of("H")).get();
         } catch (java.util.concurrent.ExecutionException e) {
             // println does not throw; a broken pipe is noticed as the end of the node's input.
         }
+    }
+
+    /** Writes {@code lines} to the node on the writer thread; a class, not a lambda, so nothing is linked then. */
+    private Future<?> tell(List<String> lines) {
+        return writer.submit(new Runnable() {
+            @Override
+            public void run() {
+                for (String line : lines) {
+                    out.println(line);
+                }
+            }
+        });
     }
 
     /**
