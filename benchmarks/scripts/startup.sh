@@ -7,7 +7,11 @@
 # Env: BUILDHOOK_JVM_DEFAULTS (empty: without the shipped JVM options, see bin/buildhook),
 #      STARTUP_LABEL names the RESULT lines (default startup), STARTUP_PORT (default 18080),
 #      STARTUP_TIMEOUT: seconds to wait for the first 202 (default 120; a run that gets none says so
-#      and prints first_202_ms=NaN, and the next run starts).
+#      and prints first_202_ms=NaN, and the next run starts),
+#      STARTUP_STORE_URL: a jdbc:postgresql:… URL (user and password as query parameters, the schema
+#      as currentSchema) to start on instead of SQLite: the shipped conf/buildhook.yaml and rules
+#      are copied and given that store. On PostgreSQL the server also starts its watchdog process
+#      (docs/storage.md); its RSS is printed as watchdog_rss_mib (0 where there is none).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${1:-5}
@@ -20,8 +24,15 @@ trap '[[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true' EXIT
 for run in $(seq 1 "$runs"); do
   work=$(mktemp -d)
   cd "$work"
+  config=()
+  if [[ -n ${STARTUP_STORE_URL:-} ]]; then
+    mkdir conf
+    cp "$top/distribution/target/buildhook/conf/buildhook.yaml" "$top/distribution/target/buildhook/conf/rules.yaml" conf/
+    echo "store: {url: \"$STARTUP_STORE_URL\"}" >> conf/buildhook.yaml
+    config=(--config "$work/conf/buildhook.yaml")
+  fi
   start=$(date +%s%N)
-  "$top/distribution/target/buildhook/bin/buildhook" serve --port "$port" --host 127.0.0.1 > serve.out 2>&1 &
+  "$top/distribution/target/buildhook/bin/buildhook" serve "${config[@]}" --port "$port" --host 127.0.0.1 > serve.out 2>&1 &
   pid=$!
   if ! python3 - "$port" "$top/fixtures/build-67-passed.json" "$timeout" <<'PY'
 import hmac, sys, time, urllib.request, urllib.error, os
@@ -47,7 +58,7 @@ PY
     # Said, not fatal: the runs after it and the caller's summary still count.
     echo "run $run: no 202 within $timeout s (last lines of the server's output follow)"
     tail -n 5 serve.out || true
-    echo "RESULT label=$label run=$run first_202_ms=NaN rss_mib=NaN"
+    echo "RESULT label=$label run=$run first_202_ms=NaN rss_mib=NaN watchdog_rss_mib=NaN"
     kill -TERM "$pid"; wait "$pid" || true
     pid=
     cd /; rm -rf "$work"
@@ -55,10 +66,18 @@ PY
   fi
   end=$(date +%s%N)
   sleep 10
-  java_pid=$(pgrep -P "$pid" java || echo "$pid")
+  # bin/buildhook execs java, so $pid is the server's JVM; were it a wrapper, its child java would be.
+  java_pid=$pid
+  [[ $(ps -o comm= -p "$pid") == java ]] || java_pid=$(pgrep -P "$pid" java)
   rss=$(ps -o rss= -p "$java_pid" | tr -d ' ')
-  echo "run $run: first 202 after $(( (end - start) / 1000000 )) ms; RSS after 10 s idle: $(( rss / 1024 )) MiB"
-  echo "RESULT label=$label run=$run first_202_ms=$(( (end - start) / 1000000 )) rss_mib=$(( rss / 1024 ))"
+  # The watchdog (PostgreSQL only) is the server JVM's child java process.
+  watchdog_pid=$(pgrep -P "$java_pid" java || true)
+  watchdog_rss=0
+  [[ -z $watchdog_pid ]] || watchdog_rss=$(ps -o rss= -p "$watchdog_pid" | tr -d ' ')
+  echo "run $run: first 202 after $(( (end - start) / 1000000 )) ms; RSS after 10 s idle: $(( rss / 1024 )) MiB" \
+       "(watchdog: $(( watchdog_rss / 1024 )) MiB)"
+  echo "RESULT label=$label run=$run first_202_ms=$(( (end - start) / 1000000 )) rss_mib=$(( rss / 1024 ))" \
+       "watchdog_rss_mib=$(( watchdog_rss / 1024 ))"
   kill -TERM "$pid"; wait "$pid" || true
   pid=
   cd /; rm -rf "$work"

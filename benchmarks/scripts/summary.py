@@ -26,6 +26,10 @@ def num(found, label, key):
     return sum(values) / len(values) if values else None
 
 
+def _sum(a, b):
+    return None if a is None or b is None else a + b
+
+
 def fmt(value, unit):
     """A figure with the precision it needs: 3 digits below 1, 2 below 10, 1 above."""
     if value is None:
@@ -147,6 +151,11 @@ def main():
     for key, unit, what in (("first_202_ms", "ms", "start-up to first 202"), ("rss_mib", "MiB", "RSS after 10 s idle")):
         ratio_row(f"{what}, shipped JVM options", num(found, "startup-shipped", key), unit,
                   "JVM defaults", num(found, "startup-jvm-defaults", key), "(< 2 s, < 150 MB)", None)
+        ratio_row(f"{what}, PostgreSQL, shipped JVM options", num(found, "startup-pg-shipped", key), unit,
+                  "SQLite", num(found, "startup-shipped", key), "(< 2 s, < 150 MB)", None)
+    ratio_row("RSS after 10 s idle, PostgreSQL: the node + its watchdog",
+              _sum(num(found, "startup-pg-shipped", "rss_mib"), num(found, "startup-pg-shipped", "watchdog_rss_mib")),
+              "MiB", "SQLite (no watchdog)", num(found, "startup-shipped", "rss_mib"), "(< 150 MB)", None)
 
     widths = [max(len(str(r[i])) for r in rows + [("what", "figure", "reference (same run)", "ratio", "goal",
                                                      "verdict")]) for i in range(6)]

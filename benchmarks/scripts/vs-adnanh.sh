@@ -17,7 +17,8 @@
 #   4. the Java process-start floor (limits.ProcessFloor: the same command started N times, by
 #      posix_spawn with a new session as buildhook's launcher starts it, by a bare ProcessBuilder loop
 #      behind setsid --wait as it did before, and without setsid);
-#   5. start-up to the first 202 and idle RSS, with and without the shipped JVM options (startup.sh).
+#   5. start-up to the first 202 and idle RSS, with and without the shipped JVM options (startup.sh), and
+#      on PostgreSQL with them (the node, and its watchdog process's RSS beside it).
 # With COMPARE_OPTIONS=1 (the default), step 3 also runs buildhook on SQLite with the launch used before
 # posix_spawn (-Dbuildhook.launch=setsid: VFORK, then the setsid exec) and with C2 (VFORK alone), and
 # step 4 the floor through jspawnhelper too: the launch's and the options' trade, measured in the same run.
@@ -256,6 +257,11 @@ run_startup() {
       | tee "$work/startup-shipped.out"
   BUILDHOOK_JVM_DEFAULTS= STARTUP_LABEL=startup-jvm-defaults STARTUP_PORT=18094 \
       "$top/benchmarks/scripts/startup.sh" "$startup_runs" | tee "$work/startup-jvm-defaults.out"
+  [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]] || return 0
+  # On PostgreSQL, shipped options: the node's RSS, and its watchdog process's beside it.
+  pg_schema
+  STARTUP_STORE_URL=$pg_url STARTUP_LABEL=startup-pg-shipped STARTUP_PORT=18094 \
+      "$top/benchmarks/scripts/startup.sh" "$startup_runs" | tee "$work/startup-pg-shipped.out"
 }
 
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); nproc $(nproc); $(lscpu | sed -n 's/^Model name: *//p'); load average $(cut -d' ' -f1-3 /proc/loadavg)"
