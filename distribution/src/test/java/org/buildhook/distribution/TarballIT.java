@@ -185,6 +185,28 @@ class TarballIT {
 
         assertThat(out).contains("Java 17 or newer is required").contains("11.0.2");
     }
+    /**
+     * The launcher reads the Java version from the JDK's {@code release} file rather than starting a JVM
+     * for {@code java -version}: one JVM start less for every command (issue 17, docs/BENCHMARKS.md). This
+     * java fails when asked its version, and the release file decides, both ways.
+     */
+    @Test
+    void theLauncherReadsTheJavaVersionFromTheReleaseFileWithoutStartingJava() throws Exception {
+        Path jdk17 = fakeJava("17.0.15");
+        Path jdk11 = fakeJava("11.0.2");
+        for (Path jdk : List.of(jdk17, jdk11)) {
+            Files.writeString(jdk.resolve("bin/java"), "#!/bin/sh\n"
+                    + "if [ \"$1\" = -version ]; then echo 'asked for its version' >&2; exit 1; fi\necho \"$@\"\n");
+        }
+        Files.writeString(jdk17.resolve("release"), "IMPLEMENTOR=\"Debian\"\nJAVA_VERSION=\"17.0.15\"\n");
+        Files.writeString(jdk11.resolve("release"), "JAVA_VERSION=\"11.0.2\"\nJAVA_VERSION_DATE=\"2019-01-15\"\n");
+
+        assertThat(argumentsGivenTo(jdk17)).contains("-XX:TieredStopAtLevel=1").doesNotContain("asked for its version");
+        ProcessBuilder old = buildhook("--version");
+        old.environment().put("JAVA_HOME", jdk11.toString());
+        assertThat(run(old, 2)).contains("Java 17 or newer is required").contains("'11.0.2'");
+    }
+
     @Test
     void theLauncherStartsJobsWithVforkOnJava17To24AndNotFromJava25() throws Exception {
         // VFORK saves the jspawnhelper exec per job (docs/BENCHMARKS.md); Java 25 deprecates it.
