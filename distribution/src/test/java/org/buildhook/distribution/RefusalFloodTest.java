@@ -230,15 +230,17 @@ class RefusalFloodTest {
         assertThat(events).allMatch(e -> e.getLevel() == Level.ERROR, "logged at ERROR");
         List<String> lines = events.stream().map(ILoggingEvent::getFormattedMessage).toList();
         assertThat(lines).filteredOn(l -> l.startsWith("delivery from 127.0.0.1 to endpoint 'default' not stored,"
-                + " answering 503: ")).as("lines in full: %s", lines).hasSize(1).first().asString()
-                .contains("database is locked");
+                + " answering 503 (build 67 PASSED of andy-corp/lmp (trigger containers-devel)): "))
+                .as("lines in full: %s", lines).hasSize(1).first().asString()
+                .contains("database is locked").endsWith("re-send this build");
         assertThat(lines).filteredOn(l -> SUMMARY.matcher(l).matches()).as("summaries: %s", lines).singleElement()
                 .satisfies(l -> {
                     Matcher summary = SUMMARY.matcher(l);
                     assertThat(summary.matches()).isTrue();
                     assertThat(Long.parseLong(summary.group(1))).isEqualTo(refused - 1);
                     assertThat(summary.group(2)).isEqualTo("deliveries to endpoint 'default' not stored: storage"
-                            + " unavailable, answered 503, from 127.0.0.1");
+                            + " unavailable, answered 503 (build 67 PASSED of andy-corp/lmp (trigger containers-devel)),"
+                            + " from 127.0.0.1");
                 });
         assertThat(lines).hasSize(2);
     }

@@ -111,14 +111,37 @@ public final class DeliveryService {
         try {
             return accept(delivery);
         } catch (StoreUnavailableException e) {
-            // Folded like the refusals: while the store is out (a locked SQLite file, PostgreSQL down)
-            // every delivery meets the same cause, and a sender retrying would write a line each.
-            refusalLog.refused(LOG, Level.ERROR, "deliveries to endpoint '" + endpoint + "' not stored: storage"
-                    + " unavailable, answered 503", remote,
-                    () -> LOG.error("delivery from {} to endpoint '{}' not stored, answering 503: {}", remote, endpoint,
-                            e.getMessage()));
-            return Receipt.of(Receipt.Kind.UNAVAILABLE, e.getMessage());
+            return notStored(delivery, null, e); // storing a body that is no event (store.reject)
         }
+    }
+
+    /**
+     * The {@code 503} of a delivery the store could not take. Folded like the refusals: while the store
+     * is out (a locked SQLite file, PostgreSQL down) every delivery meets the same cause, and a sender
+     * retrying would write a line each. The build is named, in the full line and in the summary's kind
+     * (so each build has a line of its own and its retries are folded into it): JobServ gives up after
+     * about 7 s, and an outage longer than that leaves the operator to re-send exactly these builds.
+     *
+     * @param event the delivery's event, or {@code null} when the body was not one
+     */
+    private Receipt notStored(NewDelivery delivery, BuildEvent event, StoreUnavailableException e) {
+        String endpoint = delivery.endpoint();
+        String remote = delivery.remoteAddress();
+        String build = event == null ? "" : " (" + describe(event) + ")";
+        refusalLog.refused(LOG, Level.ERROR, "deliveries to endpoint '" + endpoint + "' not stored: storage"
+                + " unavailable, answered 503" + build, remote,
+                () -> LOG.error("delivery from {} to endpoint '{}' not stored, answering 503{}: {}{}", remote, endpoint,
+                        build, e.getMessage(), event == null ? "" : "; JobServ retries for about 7 s: if the store"
+                                + " is not back by then, re-send this build"));
+        return Receipt.of(Receipt.Kind.UNAVAILABLE, e.getMessage());
+    }
+
+    /** {@code build 67 PASSED of andy-corp/lmp (trigger containers-devel)}, as the accepted line says it. */
+    private static String describe(BuildEvent event) {
+        return "build " + event.buildId() + " " + LogSafe.of(event.status()) + " of " + (event.project().isEmpty()
+                // An url of another shape gives no project (docs/signatures.md): say so.
+                ? "no project (its url " + LogSafe.of(event.url()) + " has no /projects/<factory>/<project>/)"
+                : LogSafe.of(event.project())) + " (trigger " + LogSafe.of(event.triggerName()) + ")";
     }
 
     private Receipt accept(NewDelivery delivery) {
@@ -141,19 +164,20 @@ public final class DeliveryService {
         }
         // One rule set per delivery: a reload in the middle cannot mix two versions.
         List<PlannedJob> jobs = rules.get().match(delivery.endpoint(), event);
-        AcceptResult result = store.accept(delivery, DeliverySummary.of(event), jobs);
+        AcceptResult result;
+        try {
+            result = store.accept(delivery, DeliverySummary.of(event), jobs);
+        } catch (StoreUnavailableException e) {
+            return notStored(delivery, event, e);
+        }
         if (result.duplicate()) {
             LOG.info("delivery of build {} ({}) to endpoint '{}' is a duplicate of {}", event.buildId(),
                     LogSafe.of(event.status()), delivery.endpoint(), result.deliveryId());
             return new Receipt(Receipt.Kind.DUPLICATE, result.deliveryId(), List.of(), null);
         }
         if (LOG.isInfoEnabled()) {
-            LOG.info("delivery {} accepted: build {} {} of {} (trigger {}), {} job(s){}", result.deliveryId(),
-                    event.buildId(), LogSafe.of(event.status()), event.project().isEmpty()
-                            // An url of another shape gives no project (docs/signatures.md): say so.
-                            ? "no project (its url " + LogSafe.of(event.url()) + " has no /projects/<factory>/<project>/)"
-                            : LogSafe.of(event.project()),
-                    LogSafe.of(event.triggerName()), jobs.size(), ruleNames(jobs));
+            LOG.info("delivery {} accepted: {}, {} job(s){}", result.deliveryId(), describe(event), jobs.size(),
+                    ruleNames(jobs));
         }
         return new Receipt(Receipt.Kind.ACCEPTED, result.deliveryId(), result.jobIds(), null);
     }
