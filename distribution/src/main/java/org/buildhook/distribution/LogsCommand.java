@@ -70,8 +70,11 @@ final class LogsCommand implements Callable<Integer> {
             }
         }
         LastLine copied = new LastLine(out);
-        copyAttempt(client, params, copied, followed);
+        long printed = copyAttempt(client, params, copied, followed);
         if (!follow) {
+            if (printed == 0) {
+                sayWhyNothingWasPrinted(client);
+            }
             return ExitCodes.OK;
         }
         JsonNode job;
@@ -111,8 +114,36 @@ final class LogsCommand implements Callable<Integer> {
         return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
     }
 
-    /** Prints the attempt's log; with -f, follows it until the attempt ends. */
-    private void copyAttempt(AdminClient client, Map<String, Object> params, LastLine copied, Integer followed) {
+    /**
+     * An attempt that wrote nothing printed nothing, and {@code logs JOB} exited 0 with no word: for a job
+     * that failed to start (a full data disk: "cannot write the payload file …") or failed silently, the
+     * reason was in {@code job show} only, and an earlier attempt's output, the one worth reading, was
+     * not pointed to (tryout17). Says, on standard error (standard output stays the log), how the
+     * attempt ended and which earlier attempts there are. Nothing when the job cannot be read now.
+     */
+    private void sayWhyNothingWasPrinted(AdminClient client) {
+        JsonNode detail;
+        try {
+            detail = jobDetail(client);
+        } catch (CommandFailure e) {
+            return;
+        }
+        JsonNode shown = lastAttempt(detail, attempt);
+        if (shown == null) {
+            return;
+        }
+        int number = shown.path("attempt").asInt();
+        String message = shown.path("message").asText("");
+        PrintWriter err = spec.commandLine().getErr();
+        err.println(NOTE + "attempt " + number + " of job " + id + " wrote no output; it is "
+                + shown.path("outcome").asText() + (message.isEmpty() ? "" : ": " + message)
+                + (number > 1 ? " (earlier attempts: buildhook logs " + id + " --attempt " + (number - 1)
+                        + (number > 2 ? ", … --attempt 1" : "") + ")" : ""));
+        err.flush();
+    }
+
+    /** Prints the attempt's log; with -f, follows it until the attempt ends. Returns the bytes printed. */
+    private long copyAttempt(AdminClient client, Map<String, Object> params, LastLine copied, Integer followed) {
         long began = System.nanoTime();
         long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
         // One follow lasts at most the server's limit (10 minutes): a job that runs longer is followed
@@ -130,6 +161,7 @@ final class LogsCommand implements Callable<Integer> {
             began = System.nanoTime();
             printed += client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
         }
+        return printed;
     }
 
     /**

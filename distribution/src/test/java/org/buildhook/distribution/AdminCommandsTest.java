@@ -260,6 +260,29 @@ class AdminCommandsTest {
                 + " SUCCEEDED: exited with 0 (1 attempt(s))\n");
     }
 
+    /**
+     * tryout17: the last attempt of a job failed without output (there: it could not start, its node's
+     * data disk full), and {@code logs JOB} printed nothing and exited 0; the reason and the earlier
+     * attempt's output were only found through {@code job show}. It says so on standard error.
+     */
+    @Test
+    void logsOfAnAttemptThatWroteNothingSaysHowItEndedAndPointsToTheEarlierAttempt() throws Exception {
+        server.replaceRules("rules:\n  - name: silent\n    run:\n      command: [/bin/sh, -c, 'exit 3']\n"
+                + "      retries: 1\n      backoff: 1ms\n");
+        await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.app().rules().current().ruleNames().contains("silent"));
+        String failed = server.awaitJob(server.deliver("build-67-passed.json"), "FAILED").path("id").asText();
+
+        assertThat(run("logs", failed)).isZero();
+        assertThat(out.toString()).isEmpty();
+        assertThat(err.toString()).isEqualTo("[buildhook] attempt 2 of job " + failed + " wrote no output; it is FAILED:"
+                + " exited with 3 (earlier attempts: buildhook logs " + failed + " --attempt 1)\n");
+
+        assertThat(run("logs", failed, "--attempt", "1")).isZero();
+        assertThat(err.toString()).isEqualTo("[buildhook] attempt 1 of job " + failed + " wrote no output; it is FAILED:"
+                + " exited with 3\n");
+    }
+
     @Test
     void logsFollowOfAFailedJobEndsWithItsOutcomeAndExits1() throws Exception {
         server.replaceRules("rules:\n  - name: broken\n    run:\n      command: [/bin/sh, -c, 'echo oops; exit 3']\n");
