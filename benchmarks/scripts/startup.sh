@@ -11,7 +11,8 @@
 #      STARTUP_STORE_URL: a jdbc:postgresql:… URL (user and password as query parameters, the schema
 #      as currentSchema) to start on instead of SQLite: the shipped conf/buildhook.yaml and rules
 #      are copied and given that store. On PostgreSQL the server also starts its watchdog process
-#      (docs/storage.md); its RSS is printed as watchdog_rss_mib (0 where there is none).
+#      (docs/storage.md); its RSS is printed as watchdog_rss_mib (0 where there is none) and the part of
+#      it that is its own (private pages, smaps_rollup), what it adds to the node, as watchdog_private_mib.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 runs=${1:-5}
@@ -58,7 +59,7 @@ PY
     # Said, not fatal: the runs after it and the caller's summary still count.
     echo "run $run: no 202 within $timeout s (last lines of the server's output follow)"
     tail -n 5 serve.out || true
-    echo "RESULT label=$label run=$run first_202_ms=NaN rss_mib=NaN watchdog_rss_mib=NaN"
+    echo "RESULT label=$label run=$run first_202_ms=NaN rss_mib=NaN watchdog_rss_mib=NaN watchdog_private_mib=NaN"
     kill -TERM "$pid"; wait "$pid" || true
     pid=
     cd /; rm -rf "$work"
@@ -72,12 +73,17 @@ PY
   rss=$(ps -o rss= -p "$java_pid" | tr -d ' ')
   # The watchdog (PostgreSQL only) is the server JVM's child java process.
   watchdog_pid=$(pgrep -P "$java_pid" java || true)
-  watchdog_rss=0
-  [[ -z $watchdog_pid ]] || watchdog_rss=$(ps -o rss= -p "$watchdog_pid" | tr -d ' ')
+  watchdog_rss=0 watchdog_private=0
+  if [[ -n $watchdog_pid ]]; then
+    watchdog_rss=$(ps -o rss= -p "$watchdog_pid" | tr -d ' ')
+    # What it adds to the node: its own pages only. Most of its RSS is libjvm.so and the JDK's CDS
+    # archive, the same file pages as the node's, counted once by the page cache and a cgroup's limit.
+    watchdog_private=$(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s + 0 }' "/proc/$watchdog_pid/smaps_rollup")
+  fi
   echo "run $run: first 202 after $(( (end - start) / 1000000 )) ms; RSS after 10 s idle: $(( rss / 1024 )) MiB" \
-       "(watchdog: $(( watchdog_rss / 1024 )) MiB)"
+       "(watchdog: RSS $(( watchdog_rss / 1024 )) MiB, of which its own $(( watchdog_private / 1024 )) MiB)"
   echo "RESULT label=$label run=$run first_202_ms=$(( (end - start) / 1000000 )) rss_mib=$(( rss / 1024 ))" \
-       "watchdog_rss_mib=$(( watchdog_rss / 1024 ))"
+       "watchdog_rss_mib=$(( watchdog_rss / 1024 )) watchdog_private_mib=$(( watchdog_private / 1024 ))"
   kill -TERM "$pid"; wait "$pid" || true
   pid=
   cd /; rm -rf "$work"

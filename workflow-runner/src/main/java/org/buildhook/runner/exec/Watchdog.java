@@ -30,12 +30,22 @@ import org.slf4j.LoggerFactory;
  * (at once, then at most once per {@value #RESTART_EVERY_SECONDS} s) and told the running attempts
  * again; when it cannot be started, a {@code WARN} says so and the node runs without it.
  *
+ * <p>Nothing here waits on the watchdog: lines to it are written by a thread of their own from a
+ * bounded queue, so a watchdog that stops reading (stopped by a signal, hung) never blocks a job
+ * thread, and the node's own lock is never held across a write. A watchdog that has not read a line
+ * for {@link #silence()} or is stopped ({@code T} in {@code /proc/<pid>/stat}) that long guards nothing;
+ * it is killed, said at {@code WARN}, and started again.
+ *
  * <p>Thread-safe.
  */
 public final class Watchdog implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
     static final long RESTART_EVERY_SECONDS = 10;
+    /** Lines queued for the watchdog at most; more means it has long stopped reading. */
+    static final int QUEUED_LINES = 4096;
+    /** How long a start waits for its line to be in the watchdog's pipe before it goes on without. */
+    static final Duration WRITE_WAIT = Duration.ofSeconds(1);
     /** The watchdog's own JVM: small and quick to start (about 35 MB resident; docs/storage.md). */
     static final List<String> JVM_OPTIONS = List.of("-Xms4m", "-Xmx16m", "-Xss256k", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:ReservedCodeCacheSize=8m",
@@ -56,13 +66,15 @@ public final class Watchdog implements AutoCloseable {
     private final Map<String, Kill> killed = new HashMap<>();
     private final StringBuilder partial = new StringBuilder(); // guarded by lock
     private Process process;        // guarded by lock
-    private OutputStream toIt;      // guarded by lock
+    private Pipe toIt;              // guarded by lock
     private InputStream fromIt;     // guarded by lock
     private boolean up;             // guarded by lock: it said H
     private long startedAt;         // guarded by lock, nanoTime
     private int starts;             // guarded by lock
     private boolean closed;         // guarded by lock
     private boolean beating = true; // guarded by lock; false only in tests
+    private long stoppedSince;      // guarded by lock, nanoTime; 0 while the watchdog is not stopped
+    private String replaced;        // guarded by lock: why the running watchdog was killed to be replaced
     private Thread beater;
 
     private Watchdog(String node, Duration silence, Duration limit, Duration beatEvery) {
@@ -116,9 +128,16 @@ public final class Watchdog implements AutoCloseable {
 
     /** Attempt {@code marker} is about to start: from now on the watchdog kills what carries it. */
     public void running(AttemptMarker marker) {
+        Pipe pipe;
+        long line;
         synchronized (lock) {
             attempts.put(marker.value(), null);
-            send("R " + marker.value());
+            pipe = toIt;
+            line = send("R " + marker.value());
+        }
+        // In the pipe before the attempt's first process exists, as far as a watchdog that reads allows.
+        if (pipe != null) {
+            pipe.awaitWritten(line);
         }
     }
 
@@ -166,6 +185,7 @@ public final class Watchdog implements AutoCloseable {
             closeStreams();
             lock.notifyAll();
         }
+        // A watchdog that reads has its E lines and its end of input at once; one that does not is killed.
         if (beater != null) {
             beater.interrupt();
         }
@@ -204,6 +224,9 @@ public final class Watchdog implements AutoCloseable {
                     if (process != null && !process.isAlive()) {
                         died();
                     }
+                    if (process != null && replaced == null) {
+                        replaceIfDeaf();
+                    }
                     if (process == null && System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS * 1_000_000_000L) {
                         launch();
                     }
@@ -219,10 +242,50 @@ public final class Watchdog implements AutoCloseable {
         }
     }
 
+    /**
+     * Under the lock: a watchdog that has not read a line for {@link #silence} (its pipe full, or a
+     * line pending that long) or has been stopped that long is killed, to be started again by the next
+     * beat. It protected nothing meanwhile, and its pipe, once full, would hold every later line back.
+     */
+    private void replaceIfDeaf() {
+        long now = System.nanoTime();
+        ProcStat stat = ProcStat.of(process.pid());
+        boolean stopped = stat != null && (stat.state() == 'T' || stat.state() == 't');
+        if (!stopped) {
+            stoppedSince = 0;
+        } else if (stoppedSince == 0) {
+            stoppedSince = now;
+        }
+        long pending = toIt == null ? 0 : toIt.unreadFor(now);
+        String why = toIt != null && toIt.overflowed() ? "left " + QUEUED_LINES + " lines unread"
+                : pending >= silence.toNanos() ? "read nothing for " + describe(Duration.ofNanos(pending))
+                : stoppedSince != 0 && now - stoppedSince >= silence.toNanos()
+                        ? "has been stopped (SIGSTOP or a debugger) for " + describe(Duration.ofNanos(now - stoppedSince))
+                : null;
+        if (why == null) {
+            return;
+        }
+        replaced = why;
+        LOG.warn("the watchdog of node {} (pid {}) {}: it guards nothing so, and a watchdog that does not read would"
+                + " in the end hold this node's jobs back; it is killed and started again", node, process.pid(), why);
+        process.destroyForcibly();
+    }
+
     /** Under the lock: the watchdog process ended while this node runs. */
     private void died() {
         drain();
         int status = process.exitValue();
+        if (replaced != null) {
+            LOG.info("the watchdog of node {} (pid {}) that {} ended (exit status {}); its successor starts {}", node,
+                    process.pid(), replaced, status, System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS
+                            * 1_000_000_000L ? "now" : "within " + RESTART_EVERY_SECONDS + " s");
+            closeStreams();
+            process = null;
+            up = false;
+            replaced = null;
+            stoppedSince = 0;
+            return;
+        }
         LOG.warn("the watchdog of node {} (pid {}) {} (exit status {}{}): while it is away, a pause of this JVM"
                 + " longer than the dead-node limit ({}) lets another node run this node's jobs beside their"
                 + " commands; it is started again {}", node, process.pid(), up ? "ended" : "could not start",
@@ -261,7 +324,7 @@ public final class Watchdog implements AutoCloseable {
         }
         synchronized (lock) {
             process = started;
-            toIt = started.getOutputStream();
+            toIt = new Pipe(started.getOutputStream(), started.pid());
             fromIt = started.getInputStream();
             partial.setLength(0);
             for (Map.Entry<String, ProcessIdentity> e : attempts.entrySet()) {
@@ -326,17 +389,13 @@ public final class Watchdog implements AutoCloseable {
         return "P " + marker + " " + p.pid() + " " + p.session() + " " + p.startTicks();
     }
 
-    /** Under the lock: one line to the watchdog; a watchdog gone is noticed by the beats. */
-    private void send(String line) {
-        if (toIt == null) {
-            return;
-        }
-        try {
-            toIt.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
-            toIt.flush();
-        } catch (IOException e) {
-            // Gone: the next beat sees it ended and says so.
-        }
+    /**
+     * Under the lock: one line to the watchdog, queued, never waited for; a watchdog gone is noticed
+     * by the beats, one that does not read by {@link #replaceIfDeaf}. Returns the line's number in its
+     * pipe (0 when there is none).
+     */
+    private long send(String line) {
+        return toIt == null ? 0 : toIt.offer(line);
     }
 
     /** Under the lock: reads what the watchdog wrote, without waiting. */
@@ -393,16 +452,128 @@ public final class Watchdog implements AutoCloseable {
         LOG.warn("job {} attempt {}: {}", f[1].substring(0, slash), f[1].substring(slash + 1), why);
     }
 
+    /** Under the lock: the queued lines are still written, then the watchdog's input ends. */
     private void closeStreams() {
-        try {
-            if (toIt != null) {
-                toIt.close();
-            }
-        } catch (IOException e) {
-            // Nothing to tell it any more.
+        if (toIt != null) {
+            toIt.end();
         }
         toIt = null;
         fromIt = null;
+    }
+
+    /**
+     * The lines to one watchdog process, written in order by a daemon thread of their own, so that
+     * no caller blocks on a pipe the watchdog does not empty. Thread-safe.
+     */
+    static final class Pipe {
+        /** Ends the watchdog's input; compared by identity, never written. */
+        private static final String END = new String("end of input");
+        private final OutputStream out;
+        private final java.util.concurrent.BlockingQueue<String> queue =
+                new java.util.concurrent.ArrayBlockingQueue<>(QUEUED_LINES + 1);
+        private final Object written = new Object();
+        private long offered;               // guarded by written
+        private long done;                  // guarded by written: lines in the pipe, or given up on
+        private boolean slow;               // guarded by written: a wait timed out; no start waits again
+        private volatile boolean overflowed;
+        /** When the write in progress began (nanoTime), 0 when none is. */
+        private volatile long writingSince;
+
+        Pipe(OutputStream out, long pid) {
+            this.out = out;
+            Thread writer = new Thread(this::write, "buildhook-watchdog-write-" + pid);
+            writer.setDaemon(true);
+            writer.start();
+        }
+
+        /** Queues one line; returns its number, or 0 when the queue is full (the watchdog is deaf). */
+        long offer(String line) {
+            synchronized (written) {
+                if (overflowed || queue.size() >= QUEUED_LINES || !queue.offer(line)) {
+                    overflowed = true;
+                    return 0;
+                }
+                return ++offered;
+            }
+        }
+
+        /** After the queued lines, the watchdog's input ends (a line ends it at once if it is full). */
+        void end() {
+            queue.offer(END);
+        }
+
+        /** Whether lines were dropped: the watchdog stopped reading long ago. */
+        boolean overflowed() {
+            return overflowed;
+        }
+
+        /** How long the write in progress has waited for the watchdog to read (ns), 0 when none waits. */
+        long unreadFor(long now) {
+            long since = writingSince;
+            return since == 0 ? 0 : now - since;
+        }
+
+        /** Waits until line {@code n} is in the pipe, at most {@link #WRITE_WAIT} once per pipe. */
+        void awaitWritten(long n) {
+            if (n == 0) {
+                return;
+            }
+            long deadline = System.nanoTime() + WRITE_WAIT.toNanos();
+            synchronized (written) {
+                while (done < n && !slow) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        slow = true;
+                        return;
+                    }
+                    try {
+                        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(written, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        }
+
+        private void write() {
+            boolean open = true;
+            try {
+                while (true) {
+                    String line = queue.take();
+                    if (line == END) {
+                        break;
+                    }
+                    if (open) {
+                        writingSince = System.nanoTime();
+                        try {
+                            out.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+                            out.flush();
+                        } catch (IOException e) {
+                            open = false; // Gone: the beats see it ended and say so.
+                        } finally {
+                            writingSince = 0;
+                        }
+                    }
+                    synchronized (written) {
+                        done++;
+                        written.notifyAll();
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                synchronized (written) {
+                    done = Long.MAX_VALUE;
+                    written.notifyAll();
+                }
+                try {
+                    out.close();
+                } catch (IOException e) {
+                    // Nothing to tell it any more.
+                }
+            }
+        }
     }
 
     private static String describe(Duration d) {

@@ -146,12 +146,14 @@ final class Supersede {
     }
 
     /**
-     * A job stopped because it was superseded ends SUPERSEDED rather than CANCELLED; called in the
+     * A job stopped because it was superseded ends SUPERSEDED rather than CANCELLED, its message naming
+     * the newer job and its build as {@link #end} does for a job that had not started; called in the
      * transaction that records it cancelled.
      */
     static void settle(Connection c, String jobId) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = 'superseded by job '"
-                + " || superseded_by WHERE id = ? AND state = ? AND superseded_by IS NOT NULL")) {
+                + " || superseded_by || COALESCE(' of build ' || (SELECT b.build_id FROM jobs b"
+                + " WHERE b.id = jobs.superseded_by), '') WHERE id = ? AND state = ? AND superseded_by IS NOT NULL")) {
             p.setString(1, JobState.SUPERSEDED.name());
             p.setString(2, jobId);
             p.setString(3, JobState.CANCELLED.name());

@@ -61,6 +61,8 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
         Job old = awaitFinal(job67).job();
         assertState(old, JobState.SUPERSEDED);
         assertThat(old.supersededBy()).isEqualTo(job68);
+        // One wording with a job superseded before it started (tryout16 F9).
+        assertThat(old.message()).isEqualTo("superseded by job " + job68 + " of build 68");
         assertThat(AbstractEngineTest.lastLine(store.job(job67).orElseThrow()))
                 .startsWith("[buildhook] killed: superseded by job " + job68 + " of a newer build;");
         assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);

@@ -133,6 +133,43 @@ class WatchdogTest {
         assertThat(watchdog.ended(marker)).isNotNull();
     }
 
+    /**
+     * A watchdog that stops reading (stopped by a signal, hung) never holds the node's jobs back, and is
+     * replaced (review16 L5). Each line to it was written under the node's lock: once its 64 KiB pipe was
+     * full, the next start or end of an attempt blocked for as long as it did not read, and the beats with
+     * it. Here it is stopped, and more starts and ends than its pipe holds must all return; it is killed and
+     * started again, and its successor guards the attempt that ran throughout.
+     */
+    @Test
+    void aWatchdogThatStopsReadingNeverHoldsTheJobsBackAndIsReplaced() throws Exception {
+        watchdog = upAfterStart(Duration.ofSeconds(8));
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+        ProcessIdentity first = guarded(marker);
+        long pid = watchdog.pid();
+        signal("STOP", pid);
+        await().atMost(Duration.ofMinutes(1)).until(() -> state(pid) == 'T');
+
+        // About 160 KB of lines, more than twice what its pipe holds.
+        java.util.concurrent.CompletableFuture<Void> attempts = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            for (int i = 0; i < 4000; i++) {
+                AttemptMarker other = AttemptMarker.of(job("K" + i), 1);
+                watchdog.running(other);
+                watchdog.ended(other);
+            }
+        });
+        await().atMost(Duration.ofMinutes(2)).until(attempts::isDone);
+        attempts.get();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> watchdog.isUp() && watchdog.pid() != pid);
+        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
+                .startsWith("the watchdog of node test-node (pid " + pid + ") ")
+                .endsWith("it is killed and started again"));
+        assertThat(Leftovers.find(marker, first)).as("its replacement killed nothing").isNotEmpty();
+        watchdog.beating(false);
+        await().atMost(Duration.ofMinutes(2)).until(() -> Leftovers.find(marker, first).isEmpty());
+        assertThat(watchdog.ended(marker)).as("its successor knew the attempt").isNotNull();
+    }
+
     @Test
     void aGracefulCloseKillsNothing() throws Exception {
         watchdog = upAfterStart(Duration.ofSeconds(8));
