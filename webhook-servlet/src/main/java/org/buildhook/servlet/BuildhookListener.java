@@ -186,13 +186,23 @@ public final class BuildhookListener implements ServletContextListener {
         if (ours == ClassLoader.getSystemClassLoader()) {
             return; // the standalone server: the drivers belong to the whole JVM
         }
-        for (Driver driver : Collections.list(DriverManager.getDrivers())) {
-            if (driver.getClass().getClassLoader() == ours) {
-                try {
-                    DriverManager.deregisterDriver(driver);
-                } catch (SQLException e) {
-                    LOG.warn("could not deregister JDBC driver {}: {}", driver.getClass().getName(), e.toString());
+        // Listing the drivers loads, here, our copy of each one the container registered (the same driver in
+        // its lib/, for a JNDI pool): that copy registers itself while the list is read and is only seen by
+        // the next list. So list again until none of ours is left (a pass loads no new class after the first).
+        for (int pass = 0; pass < 3; pass++) {
+            boolean found = false;
+            for (Driver driver : Collections.list(DriverManager.getDrivers())) {
+                if (driver.getClass().getClassLoader() == ours) {
+                    found = true;
+                    try {
+                        DriverManager.deregisterDriver(driver);
+                    } catch (SQLException e) {
+                        LOG.warn("could not deregister JDBC driver {}: {}", driver.getClass().getName(), e.toString());
+                    }
                 }
+            }
+            if (!found) {
+                return;
             }
         }
     }

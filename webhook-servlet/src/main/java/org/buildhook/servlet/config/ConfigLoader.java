@@ -20,6 +20,7 @@ import org.buildhook.runner.rules.ProblemCollector;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.YamlNode;
 import org.buildhook.runner.rules.YamlTreeReader;
+import org.buildhook.runner.store.Dialect;
 
 /**
  * Reads {@code buildhook.yaml} into a {@link BuildhookConfig}. Every mistake in the file is collected
@@ -186,15 +187,19 @@ public final class ConfigLoader {
         }
         Map<String, EndpointConfig> endpoints = new LinkedHashMap<>(draft.endpoints);
         List<PendingSecret> pending = new java.util.ArrayList<>();
+        boolean shared = draft.store.dialect() == Dialect.POSTGRESQL;
         if (endpoints.isEmpty()) {
             Secret secret = generated(name, draft.dataDirAt, draft.dataDir.resolve("webhook-secret"), "endpoint 'default'",
-                    "give it to JobServ: it is the secret the factory signs its webhooks with", warnings, pending);
+                    "give it to JobServ: it is the secret the factory signs its webhooks with", warnings, pending,
+                    shared ? perNode("endpoints.default.secrets: [{file: …}]",
+                            "behind a load balancer the factory's deliveries would be refused (401) by the others") : "");
             endpoints.put("default", new EndpointConfig("default", List.of(secret)));
         }
         Secret adminToken = draft.generateAdminToken
                 ? generated(name, draft.dataDirAt, draft.dataDir.resolve("admin-token"), "the admin API",
                         "it is the bearer token of the admin API, the status page and the admin commands"
-                                + " (bin/buildhook jobs, logs, ...); never give it to JobServ", warnings, pending)
+                                + " (bin/buildhook jobs, logs, ...); never give it to JobServ", warnings, pending,
+                        shared ? perNode("admin.token: {file: …}", "each node would refuse the others' token") : "")
                 : draft.adminToken;
         if (adminToken != null && (draft.generateAdminToken || draft.endpoints.isEmpty())) {
             // A generated secret copied into the other role's file: same refusal as ConfigReader's.
@@ -220,8 +225,26 @@ public final class ConfigLoader {
      * @param dataDirAt where {@code data-dir} is written (the folder the file goes in), null for the default
      * @param purpose   what the secret is for, said when it is generated (the operator must hand it to the right party)
      */
+    /**
+     * What a secret generated into one node's data folder means on a store several nodes may share
+     * (tryout17: the Clustering section's "the same buildhook.yaml on every node", with the shipped
+     * defaults, gave each node a webhook secret and an admin token of its own).
+     *
+     * @param key  the key that names a file copied to every node instead
+     * @param otherwise what happens in a cluster without it
+     */
+    private static String perNode(String key, String otherwise) {
+        return "; the store is PostgreSQL, which several nodes may share, and each node generates its own: in a"
+                + " cluster every node needs the same one, from a file copied to each (" + key + "; deploying.md,"
+                + " Clustering), else " + otherwise;
+    }
+
+    /**
+     * @param cluster what a secret of this node's own means on a shared store, appended to the warning
+     *                that it is (or will be) generated; empty on SQLite
+     */
     private Secret generated(String name, YamlNode.Location dataDirAt, Path file, String user, String purpose,
-            Warnings warnings, List<PendingSecret> pending) {
+            Warnings warnings, List<PendingSecret> pending, String cluster) {
         Optional<String> dangling = GeneratedSecret.danglingLink(file);
         if (dangling.isPresent() && !absentSecretsStandIn) {
             // Read as absent, a new secret would be refused at its write as "created by another start"
@@ -232,7 +255,7 @@ public final class ConfigLoader {
         }
         if (!writes && !Files.exists(file)) {
             warnings.add("the secret of " + user + " will be generated at first start in " + file
-                    + " (nothing is written now)");
+                    + " (nothing is written now)" + cluster);
             return Secret.of(GeneratedSecret.fresh());
         }
         Optional<String> kept;
@@ -259,7 +282,7 @@ public final class ConfigLoader {
         // no secret file behind, and says nothing of one.
         String secret = GeneratedSecret.fresh();
         pending.add(new PendingSecret(file, secret, user, dataDirProblem(name, dataDirAt, "")));
-        warnings.add(GENERATED + user + " in " + file + " (readable by its owner only); " + purpose);
+        warnings.add(GENERATED + user + " in " + file + " (readable by its owner only); " + purpose + cluster);
         return Secret.of(secret);
     }
 

@@ -200,6 +200,32 @@ class ConfigLoaderTest {
         assertThat(dir.resolve("unmounted")).doesNotExist();
     }
 
+    /**
+     * tryout17: deploying.md's "the same buildhook.yaml on every node" with the shipped defaults gave each
+     * node of a PostgreSQL cluster its own webhook secret (the factory's deliveries refused 401 by the
+     * others) and its own admin token. On PostgreSQL the warning that a secret is, or will be, generated
+     * says so; on SQLite (one node) it does not.
+     */
+    @Test
+    void onPostgresqlAGeneratedSecretIsSaidToBeThisNodesOwnWhichAClusterMustShare() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n"
+                + "store:\n  url: jdbc:postgresql://db.example.com:5432/buildhook\n");
+
+        BuildhookConfig announced = new ConfigLoader(Map.of(), dir).withoutWriting().load(file);
+        BuildhookConfig started = new ConfigLoader(Map.of(), dir).load(file);
+
+        String cluster = "; the store is PostgreSQL, which several nodes may share, and each node generates its own: in a"
+                + " cluster every node needs the same one, from a file copied to each (";
+        for (BuildhookConfig config : List.of(announced, started)) {
+            assertThat(config.warnings())
+                    .anySatisfy(w -> assertThat(w).contains("endpoint 'default' ").endsWith(cluster
+                            + "endpoints.default.secrets: [{file: …}]; deploying.md, Clustering), else behind a load"
+                            + " balancer the factory's deliveries would be refused (401) by the others"))
+                    .anySatisfy(w -> assertThat(w).contains("the admin API").endsWith(cluster + "admin.token: {file: …};"
+                            + " deploying.md, Clustering), else each node would refuse the others' token"));
+        }
+    }
+
     @Test
     void withoutWritingAnnouncesTheSecretsItWouldGenerateAndCreatesNoFile() throws IOException {
         Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");

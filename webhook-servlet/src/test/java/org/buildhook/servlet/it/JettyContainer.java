@@ -18,6 +18,7 @@ final class JettyContainer implements Container {
     private final ContextHandlerCollection contexts = new ContextHandlerCollection();
     private final Path base;
     private WebAppContext webapp;
+    private boolean extractWar = true;
 
     JettyContainer(Path base) throws Exception {
         this(base, null);
@@ -46,6 +47,12 @@ final class JettyContainer implements Container {
                 "org.eclipse.jetty.server.handler.ReHandlingErrorHandler");
     }
 
+    /** Whether a WAR is extracted before it runs ({@code extractWAR}; Jetty's default: true). */
+    JettyContainer extractWar(boolean value) {
+        extractWar = value;
+        return this;
+    }
+
     @Override
     public boolean deploy(Path war, Path config) throws Exception {
         Path temp = Files.createDirectories(base.resolve("jetty-work"));
@@ -53,6 +60,7 @@ final class JettyContainer implements Container {
         webapp.setContextPath("/buildhook");
         webapp.setWar(war.toString());
         webapp.setTempDirectory(temp.toFile());
+        webapp.setExtractWAR(extractWar);
         webapp.setInitParameter("buildhook.config", config.toString());
         contexts.addHandler(webapp);
         webapp.start();

@@ -61,6 +61,12 @@ final class TomcatContainer implements Container {
         return valve.group(1);
     }
 
+    /** Whether the Host unpacks a WAR it deploys ({@code unpackWARs} in {@code server.xml}; Tomcat's default: true). */
+    TomcatContainer unpackWars(boolean value) {
+        ((StandardHost) tomcat.getHost()).setUnpackWARs(value);
+        return this;
+    }
+
     @Override
     public boolean deploy(Path war, Path config) {
         // As Tomcat.addWebapp does, but with the init-parameter set before the running host starts it.

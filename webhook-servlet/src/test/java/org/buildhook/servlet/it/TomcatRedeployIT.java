@@ -147,6 +147,24 @@ class TomcatRedeployIT {
         assertThat(leaks).as("Tomcat's leak warnings").isEmpty();
     }
 
+    /**
+     * The JDBC drivers of WEB-INF/lib also in the container's own class path ($CATALINA_BASE/lib, for a
+     * JNDI pool): listing the registered drivers loads the application's copy of each, which registers
+     * itself while the list is read; it must be deregistered too (war17).
+     */
+    @Test
+    void driversTheContainerAlsoHasAreDeregisteredWithTheWebApplication() throws Exception {
+        // As a container with the driver in its lib/: DriverManager initialised, the container's copy registered.
+        java.sql.DriverManager.getDrivers();
+        Class.forName("org.postgresql.Driver", true, ClassLoader.getSystemClassLoader());
+        Path config = config();
+        try (TomcatContainer tomcat = new TomcatContainer(dir.resolve("tomcat"))) {
+            assertThat(tomcat.deploy(Container.war(), config)).isTrue();
+            tomcat.undeploy();
+        }
+        assertThat(leaks).as("Tomcat's leak warnings").isEmpty();
+    }
+
     @Test
     void aBrokenConfigurationFailsTheDeploymentAndLeavesNothingRunning() throws Exception {
         Path broken = Files.writeString(dir.resolve("broken.yaml"), String.join("\n",
