@@ -5,6 +5,9 @@
 # sample body until the first 202, prints the time since launch, then the RSS after 10 s idle.
 # (A 200, the duplicate of a first 202 whose answer was not seen, counts as that 202.)
 # Env: BUILDHOOK_JVM_DEFAULTS (empty: without the shipped JVM options, see bin/buildhook),
+#      BUILDHOOK_CDS_DIR: the class-data archive's folder (bin/buildhook, docs/deploying.md "JVM
+#      options"; it persists across runs: the first run with none writes it at its stop, the next
+#      ones map it; each RESULT line says which as cds=none|dump|mapped),
 #      STARTUP_LABEL names the RESULT lines (default startup), STARTUP_PORT (default 18080),
 #      STARTUP_TIMEOUT: seconds to wait for the first 202 (default 120; a run that gets none says so
 #      and prints first_202_ms=NaN, and the next run starts),
@@ -82,8 +85,14 @@ PY
   fi
   echo "run $run: first 202 after $(( (end - start) / 1000000 )) ms; RSS after 10 s idle: $(( rss / 1024 )) MiB" \
        "(watchdog: RSS $(( watchdog_rss / 1024 )) MiB, of which its own $(( watchdog_private / 1024 )) MiB)"
+  cds=none
+  if grep -q '\.jsa$' <(grep -v '/lib/server/' "/proc/$java_pid/maps"); then
+    cds=mapped
+  elif tr '\0' '\n' < "/proc/$java_pid/cmdline" | grep -q '^-XX:ArchiveClassesAtExit='; then
+    cds=dump
+  fi
   echo "RESULT label=$label run=$run first_202_ms=$(( (end - start) / 1000000 )) rss_mib=$(( rss / 1024 ))" \
-       "watchdog_rss_mib=$(( watchdog_rss / 1024 )) watchdog_private_mib=$(( watchdog_private / 1024 ))"
+       "watchdog_rss_mib=$(( watchdog_rss / 1024 )) watchdog_private_mib=$(( watchdog_private / 1024 )) cds=$cds"
   kill -TERM "$pid"; wait "$pid" || true
   pid=
   cd /; rm -rf "$work"

@@ -170,6 +170,19 @@ class SystemdUnitTest {
         assertThat(lines).contains("CacheDirectory=buildhook", "Environment=XDG_CACHE_HOME=/var/cache/buildhook");
     }
 
+    /**
+     * Issue 17: the unit gives bin/buildhook its cache folder for the class-data archive of {@code serve}
+     * (ClassDataArchiveIT runs the launcher with it): the one folder there that systemd makes writable
+     * for the service besides the data folder, so the install folder stays untouched.
+     */
+    @Test
+    void theClassDataArchiveGoesToTheFolderSystemdMakesForTheUnit() throws Exception {
+        List<String> lines = Files.readAllLines(UNIT);
+
+        assertThat(lines).contains("CacheDirectory=buildhook", "Environment=BUILDHOOK_CDS_DIR=/var/cache/buildhook");
+        assertThat(lines).filteredOn(l -> l.startsWith("ReadWritePaths=")).noneMatch(l -> l.contains("/opt"));
+    }
+
     /** The documentation's systemd section: README or whichever docs/ page now holds it. */
     static String systemdInstructions() throws IOException {
         List<Path> pages = new ArrayList<>(List.of(DOCS.resolve("README.md")));

@@ -1,0 +1,273 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher's class-data archive for {@code serve} (BUILDHOOK_CDS_DIR, issue 17's start-up): the
+ * first start writes it at its graceful stop, the next one maps it, CLI commands are untouched, and
+ * a bad archive (truncated, garbage, another JDK's) never stops a start nor prints anything.
+ */
+class ClassDataArchiveIT {
+
+    @TempDir
+    Path dir;
+    Path home;
+    Path work;
+    Path cache;
+    Process server;
+    List<String> serverOutput;
+
+    @BeforeEach
+    void unpack() throws Exception {
+        home = Tarball.unpack(dir);
+        work = Files.createDirectories(dir.resolve("work"));
+        cache = Files.createDirectories(dir.resolve("cache"));
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (server != null && server.isAlive()) {
+            server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    ProcessBuilder buildhook(String cdsDir, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(home.resolve("bin/buildhook").toString());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().remove("BUILDHOOK_CONFIG");
+        pb.environment().remove("JAVA_OPTS");
+        pb.environment().remove("BUILDHOOK_JVM_DEFAULTS");
+        if (cdsDir == null) {
+            pb.environment().remove("BUILDHOOK_CDS_DIR");
+        } else {
+            pb.environment().put("BUILDHOOK_CDS_DIR", cdsDir);
+        }
+        return pb;
+    }
+
+    /** Starts {@code serve} with the archive folder {@code cdsDir} and waits until it listens. */
+    void serve(Path cdsDir) throws Exception {
+        serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server = buildhook(cdsDir.toString(), "serve", "--port", "0", "--host", "127.0.0.1").start();
+        ServeOutput.awaitListening(server, serverOutput, "cds-it-server-output");
+    }
+
+    /** SIGTERM, as systemd and podman stop it; returns the exit status. */
+    int stopGracefully() throws Exception {
+        server.destroy();
+        assertThat(server.waitFor(120, TimeUnit.SECONDS)).as("stopped").isTrue();
+        assertThat(String.join("\n", serverOutput)).doesNotContain("[cds").doesNotContain("[warning]").doesNotContain("SIGBUS")
+                .doesNotContain("shared archive").doesNotContain("BUILDHOOK_CDS_DIR").doesNotContain("Exception");
+        return server.exitValue();
+    }
+
+    /** The class-data archives the running server mapped, from /proc/PID/maps. */
+    List<String> mappedArchives() throws IOException {
+        try (Stream<String> maps = Files.lines(Path.of("/proc/" + server.pid() + "/maps"))) {
+            return maps.filter(l -> l.endsWith(".jsa") && l.contains(cache.toString()))
+                    .map(l -> l.substring(l.indexOf('/'))).distinct().toList();
+        }
+    }
+
+    List<String> files(Path folder) throws IOException {
+        try (Stream<Path> list = Files.list(folder)) {
+            return list.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Two starts: the first writes the archive at its stop, the second maps it. Returns the archive. */
+    Path archiveMade() throws Exception {
+        serve(cache);
+        assertThat(mappedArchives()).isEmpty();
+        assertThat(stopGracefully()).isEqualTo(143);
+        // The archive as the JVM wrote it, and the JVM's log that says it finished writing it.
+        assertThat(files(cache)).hasSize(2).allMatch(name -> name.startsWith("buildhook-serve-java17"))
+                .anyMatch(name -> name.endsWith(".tmp")).anyMatch(name -> name.endsWith(".tmp.log"));
+
+        serve(cache);
+        List<String> mapped = mappedArchives();
+        assertThat(mapped).singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .matches(".*/buildhook-serve-java[^/]*-[0-9]+-[0-9]+\\.jsa");
+        assertThat(stopGracefully()).isEqualTo(143);
+        assertThat(files(cache)).as("the .tmp and its log are gone once renamed").hasSize(1);
+        return Path.of(mapped.get(0));
+    }
+
+    @Test
+    void theFirstServeWritesTheArchiveAtItsGracefulStopTheNextMapsItAndTheInstallFolderIsNotWritten()
+            throws Exception {
+        List<String> before = installFiles();
+
+        Path archive = archiveMade();
+
+        serve(cache);
+        assertThat(mappedArchives()).containsExactly(archive.toString());
+        assertThat(stopGracefully()).isEqualTo(143);
+        assertThat(files(cache)).containsExactly(archive.getFileName().toString());
+        assertThat(installFiles()).isEqualTo(before);
+    }
+
+    @Test
+    void aTruncatedGarbageOrForeignArchiveIsSurvivedSilentlyAndReplaced() throws Exception {
+        Path archive = archiveMade();
+        byte[] good = Files.readAllBytes(archive);
+
+        // Truncated (a full disk during a copy, say): the same name, half the bytes. Mapping it would
+        // end the JVM with SIGBUS; the launcher sees the size differs from the name's and makes a new one.
+        Files.write(archive, Arrays.copyOf(good, good.length / 2));
+        serve(cache);
+        assertThat(mappedArchives()).isEmpty();
+        assertThat(stopGracefully()).isEqualTo(143);
+
+        // Garbage of the right size under the right name.
+        deleteAll(cache);
+        byte[] garbage = new byte[good.length];
+        new java.util.Random(17).nextBytes(garbage);
+        Files.write(archive, garbage);
+        serve(cache);
+        assertThat(mappedArchives()).isEmpty();
+        assertThat(stopGracefully()).isEqualTo(143);
+
+        // Another JDK's archive under this one's name: the JVM refuses it, silently, and starts without.
+        Path java25 = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64/bin/java");
+        assumeThat(Files.isExecutable(java25)).as("a second JDK").isTrue();
+        deleteAll(cache);
+        Path foreign = dir.resolve("foreign.jsa");
+        Process dump = new ProcessBuilder(java25.toString(), "-XX:ArchiveClassesAtExit=" + foreign, "-Xlog:cds*=off",
+                "-cp", home.resolve("lib") + "/*", "org.buildhook.distribution.Main", "--version")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("dump.out").toFile()).start();
+        assertThat(dump.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        String sizeOfForeign = String.valueOf(Files.size(foreign));
+        Path underOurName = cache.resolve(archive.getFileName().toString().replaceAll("-[0-9]+\\.jsa$",
+                "-" + sizeOfForeign + ".jsa"));
+        Files.copy(foreign, underOurName);
+        serve(cache);
+        assertThat(stopGracefully()).isEqualTo(143);
+    }
+
+    @Test
+    void cliCommandsPrintExactlyWhatTheyPrintWithoutTheArchiveAndWriteNoArchive() throws Exception {
+        Files.writeString(work.resolve("rules.yaml"), "rules:\n  - name: a\n    run:\n      comand: [/bin/true]\n");
+        for (String[] command : List.of(new String[] {"--version"}, new String[] {"check"},
+                new String[] {"check", "--rules", "rules.yaml"}, new String[] {"jobs", "--url", "http://127.0.0.1:9/"},
+                new String[] {"--help"})) {
+            String without = output(buildhook(null, command));
+            String with = output(buildhook(cache.toString(), command));
+            assertThat(with).as(String.join(" ", command)).isEqualTo(without);
+        }
+        assertThat(cache).isEmptyDirectory();
+    }
+
+    @Test
+    void aFolderThatIsNotThereOrHasNoRoomIsNamedOnceAndTheServerRunsAsWithout() throws Exception {
+        serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server = buildhook(dir.resolve("missing").toString(), "serve", "--port", "0", "--host", "127.0.0.1").start();
+        ServeOutput.awaitListening(server, serverOutput, "cds-it-server-output");
+        assertThat(serverOutput).anyMatch(l -> l.startsWith("buildhook: BUILDHOOK_CDS_DIR: '" + dir.resolve("missing")
+                + "' is not a folder; starting without a class-data archive"));
+        server.destroy();
+        assertThat(server.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(server.exitValue()).isEqualTo(143);
+    }
+
+    /**
+     * A folder that fills up while the server runs: the launcher set 128 MB aside at the start, so the
+     * dump at the stop still has its room and the stop keeps its exit status (a failed dump would end
+     * the JVM with 1). Needs a small tmpfs, so root (CI runs as root); skipped otherwise.
+     */
+    @Test
+    void aFolderThatFillsUpWhileServingDoesNotChangeTheStopsExitStatus() throws Exception {
+        Path small = Files.createDirectories(dir.resolve("small"));
+        assumeThat(run("mount", "-t", "tmpfs", "-o", "size=300m", "tmpfs", small.toString())).as("mount a tmpfs").isZero();
+        try {
+            serve(small);
+            // Fill what is left.
+            Process fill = new ProcessBuilder("dd", "if=/dev/zero", "of=" + small.resolve("filler"), "bs=1M")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("dd.out").toFile()).start();
+            assertThat(fill.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(Files.readString(dir.resolve("dd.out"))).contains("No space left");
+            assertThat(stopGracefully()).isEqualTo(143);
+            assertThat(files(small)).anyMatch(name -> name.endsWith(".tmp"));
+            delete(small.resolve("filler"));
+
+            serve(small);
+            assertThat(mappedArchivesIn(small)).hasSize(1);
+            assertThat(stopGracefully()).isEqualTo(143);
+
+            // Full from the start (less than 256 MB free): no dump is tried, one line says so.
+            deleteAll(small);
+            Files.write(small.resolve("filler"), new byte[100 * 1024 * 1024]);
+            serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
+            server = buildhook(small.toString(), "serve", "--port", "0", "--host", "127.0.0.1").start();
+            ServeOutput.awaitListening(server, serverOutput, "cds-it-server-output");
+            assertThat(serverOutput).anyMatch(l -> l.contains("has less than 256 MB free; starting without"));
+            server.destroy();
+            assertThat(server.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(server.exitValue()).isEqualTo(143);
+            assertThat(files(small)).containsExactly("filler");
+        } finally {
+            if (server != null && server.isAlive()) {
+                server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+            run("umount", small.toString());
+        }
+    }
+
+    List<String> mappedArchivesIn(Path folder) throws IOException {
+        try (Stream<String> maps = Files.lines(Path.of("/proc/" + server.pid() + "/maps"))) {
+            return maps.filter(l -> l.endsWith(".jsa") && l.contains(folder.toString())).distinct().toList();
+        }
+    }
+
+    List<String> installFiles() throws IOException {
+        try (Stream<Path> all = Files.walk(home)) {
+            return all.map(p -> p + " " + p.toFile().length() + " " + p.toFile().lastModified()).sorted().toList();
+        }
+    }
+
+    static String output(ProcessBuilder pb) throws Exception {
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return "exit " + p.exitValue() + "\n" + out;
+    }
+
+    static int run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return p.exitValue();
+    }
+
+    static void deleteAll(Path folder) throws IOException {
+        try (Stream<Path> list = Files.list(folder)) {
+            list.forEach(ClassDataArchiveIT::delete);
+        }
+    }
+
+    static void delete(Path p) {
+        try {
+            Files.delete(p);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
