@@ -210,6 +210,12 @@ class ContainerIT {
         assertThat(container.inspect("{{.State.ExitCode}}")).as("stopped by SIGTERM, not killed").isIn("0", "143");
         Podman.podman("start", container.name).ok();
         container.awaitHealthy();
+        // Issue 17: the first stop wrote the class-data archive into the image's cache folder
+        // (BUILDHOOK_CDS_DIR); the restarted server maps it.
+        assertThat(container.exec("sh", "-c", "cat /proc/[0-9]*/maps 2>/dev/null | grep -o '/var/cache/buildhook/.*jsa'"
+                + " | sort -u").ok().out()).startsWith("/var/cache/buildhook/buildhook-serve-java17");
+        Podman.Result logs = Podman.podman("logs", container.name);
+        assertThat(logs.out() + logs.err()).doesNotContain("[cds").doesNotContain("BUILDHOOK_CDS_DIR");
         JsonNode found = container.api("jobs/" + job);
         assertThat(found.get("job").get("state").asText()).isEqualTo("SUCCEEDED");
         assertThat(found.get("attempts")).hasSize(1);
