@@ -39,7 +39,33 @@ final class StopSignals {
     /** Stop signals received so far. */
     private static final AtomicInteger RECEIVED = new AtomicInteger();
 
+    /**
+     * System property set by bin/buildhook when this JVM writes a class-data archive at its exit: the
+     * file to create when a stop signal begins a graceful stop. The launcher keeps the archive only
+     * with that file beside it, not the archive of a start that failed (which holds only the classes of
+     * that start). Internal to the launcher, not a configuration key.
+     */
+    static final String STOP_MARKER = "buildhook.cds.stop-marker";
+
     private StopSignals() {
+    }
+
+    /**
+     * Creates {@code marker} (when not null) to say that a stop signal started a graceful stop. A file
+     * that cannot be written only costs the archive (the launcher then writes a new one at the next
+     * stop), so the error is logged at debug level and the stop goes on.
+     *
+     * @param marker the file to create, from {@link #STOP_MARKER}; null: nothing to do
+     */
+    static void markGracefulStop(String marker) {
+        if (marker == null || marker.isEmpty()) {
+            return;
+        }
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of(marker), "stopped by a signal\n");
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.debug("cannot write {}: {}", marker, e.toString());
+        }
     }
 
     /** Installs the logging in front of the JVM's handlers of SIGTERM, SIGINT and SIGHUP. */
@@ -60,6 +86,7 @@ final class StopSignals {
                     return;
                 }
                 LOG.info("received SIG{}{}", name, why);
+                markGracefulStop(System.getProperty(STOP_MARKER));
                 SignalHandler jvm = previous[0];
                 if (jvm != null) {
                     jvm.handle(s);

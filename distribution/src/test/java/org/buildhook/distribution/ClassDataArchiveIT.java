@@ -98,9 +98,11 @@ class ClassDataArchiveIT {
         serve(cache);
         assertThat(mappedArchives()).isEmpty();
         assertThat(stopGracefully()).isEqualTo(143);
-        // The archive as the JVM wrote it, and the JVM's log that says it finished writing it.
-        assertThat(files(cache)).hasSize(2).allMatch(name -> name.startsWith("buildhook-serve-java17"))
-                .anyMatch(name -> name.endsWith(".tmp")).anyMatch(name -> name.endsWith(".tmp.log"));
+        // The archive as the JVM wrote it, the JVM's log that says it finished writing it, and the
+        // server's mark that a stop signal began a graceful stop.
+        assertThat(files(cache)).hasSize(3).allMatch(name -> name.startsWith("buildhook-serve-java17"))
+                .anyMatch(name -> name.endsWith(".tmp")).anyMatch(name -> name.endsWith(".tmp.log"))
+                .anyMatch(name -> name.endsWith(".tmp.stopped"));
 
         serve(cache);
         List<String> mapped = mappedArchives();
@@ -160,6 +162,27 @@ class ClassDataArchiveIT {
                 "-" + sizeOfForeign + ".jsa"));
         Files.copy(foreign, underOurName);
         serve(cache);
+        assertThat(stopGracefully()).isEqualTo(143);
+    }
+
+    /**
+     * The JVM writes the archive at any exit, also that of a start that fails at once (a configuration
+     * mistake): that archive holds only the classes of the failed start, so it is not kept (no stop
+     * signal, no mark), and the output is what it is without the archive.
+     */
+    @Test
+    void theArchiveOfAStartThatFailedIsNotKept() throws Exception {
+        String missing = work.resolve("missing.yaml").toString();
+        String without = output(buildhook(null, "serve", "--config", missing));
+        String with = output(buildhook(cache.toString(), "serve", "--config", missing));
+
+        assertThat(with).isEqualTo(without).doesNotStartWith("exit 0");
+        assertThat(files(cache)).noneMatch(name -> name.endsWith(".stopped"));
+        serve(cache);
+        assertThat(mappedArchives()).isEmpty();
+        assertThat(stopGracefully()).isEqualTo(143);
+        serve(cache);
+        assertThat(mappedArchives()).hasSize(1);
         assertThat(stopGracefully()).isEqualTo(143);
     }
 
