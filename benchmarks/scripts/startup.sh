@@ -7,7 +7,8 @@
 # Env: BUILDHOOK_JVM_DEFAULTS (empty: without the shipped JVM options, see bin/buildhook),
 #      BUILDHOOK_CDS_DIR: the class-data archive's folder (bin/buildhook, docs/deploying.md "JVM
 #      options"; it persists across runs: the first run with none writes it at its stop, the next
-#      ones map it; each RESULT line says which as cds=none|dump|mapped),
+#      ones map it; each RESULT line says which as cds=none|dump|mapped, and the JVM's CPU time
+#      until the first 202 as cpu_ms),
 #      STARTUP_LABEL names the RESULT lines (default startup), STARTUP_PORT (default 18080),
 #      STARTUP_TIMEOUT: seconds to wait for the first 202 (default 120; a run that gets none says so
 #      and prints first_202_ms=NaN, and the next run starts),
@@ -69,6 +70,8 @@ PY
     continue
   fi
   end=$(date +%s%N)
+  # The JVM's CPU time (user + system) until the first 202: on a loaded machine less noisy than the time.
+  cpu_ms=$(awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$pid/stat")
   sleep 10
   # bin/buildhook execs java, so $pid is the server's JVM; were it a wrapper, its child java would be.
   java_pid=$pid
@@ -92,7 +95,7 @@ PY
     cds=dump
   fi
   echo "RESULT label=$label run=$run first_202_ms=$(( (end - start) / 1000000 )) rss_mib=$(( rss / 1024 ))" \
-       "watchdog_rss_mib=$(( watchdog_rss / 1024 )) watchdog_private_mib=$(( watchdog_private / 1024 )) cds=$cds"
+       "watchdog_rss_mib=$(( watchdog_rss / 1024 )) watchdog_private_mib=$(( watchdog_private / 1024 )) cpu_ms=$cpu_ms cds=$cds"
   kill -TERM "$pid"; wait "$pid" || true
   pid=
   cd /; rm -rf "$work"

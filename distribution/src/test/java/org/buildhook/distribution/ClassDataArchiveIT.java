@@ -125,6 +125,19 @@ class ClassDataArchiveIT {
         assertThat(stopGracefully()).isEqualTo(143);
         assertThat(files(cache)).containsExactly(archive.getFileName().toString());
         assertThat(installFiles()).isEqualTo(before);
+
+        // -Xlog:cds in JAVA_OPTS, to see what CDS does, shows its lines and uses the same archive
+        // (-Xlog is not part of the archive's name, other JVM options are).
+        serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ProcessBuilder logged = buildhook(cache.toString(), "serve", "--port", "0", "--host", "127.0.0.1");
+        logged.environment().put("JAVA_OPTS", "-Xlog:cds");
+        server = logged.start();
+        ServeOutput.awaitListening(server, serverOutput, "cds-it-server-output");
+        assertThat(mappedArchives()).containsExactly(archive.toString());
+        assertThat(serverOutput).anyMatch(l -> l.contains("[cds"));
+        server.destroy();
+        assertThat(server.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(files(cache)).containsExactly(archive.getFileName().toString());
     }
 
     @Test
