@@ -522,9 +522,17 @@ public final class Watchdog implements AutoCloseable {
             }
         }
 
-        /** After the queued lines, the watchdog's input ends (a line ends it at once if it is full). */
+        /**
+         * After the queued lines, the watchdog's input ends. Called once per pipe (the node then forgets
+         * it); always taken: {@link #offer} keeps the queue at {@link #QUEUED_LINES} at most, and its
+         * capacity is one more, for this.
+         */
         void end() {
-            queue.offer(END);
+            if (!queue.offer(END)) {
+                // Not expected (see above); were it full, its lines are dropped so that the writer ends.
+                queue.clear();
+                queue.offer(END);
+            }
         }
 
         /** Whether lines were dropped: the watchdog stopped reading long ago. */
