@@ -239,15 +239,25 @@ public final class BuildhookApplication implements AutoCloseable {
 
     private static void applyLimits(Store store, RuleSet rules) {
         try {
-            int changed = store.ledger().applyLimits(rules.concurrencyLimits());
-            if (changed > 0) {
-                LOG.info("{} job(s) still to run now go by their rule's concurrency in {}", changed, rules.source());
+            boolean cluster = store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL;
+            for (org.buildhook.runner.store.ExecutionLedger.LimitChange change
+                    : store.ledger().changeLimits(rules.concurrencyLimits())) {
+                // Per rule, from and to: in a cluster, a node whose rules file differs from the others' flips a
+                // limit at every start, and this line is where that shows (tryout17 F4).
+                LOG.info("rule '{}': {} job(s) still to run now go by {} in {} (they were stored with {}){}",
+                        change.rule(), change.jobs(), limit(change.to()), rules.source(), limit(change.from()),
+                        cluster ? "; in a cluster every node must run the same rules file: a node started or"
+                                + " reloaded with another puts its own limits back for the whole cluster" : "");
             }
         } catch (RuntimeException e) {
             LOG.warn("the concurrency limits of {} could not be given to the jobs already stored ({}): until a"
                     + " new delivery stores a job of a rule whose limit changed, its jobs go by the limit they were"
                     + " stored with", rules.source(), e.getMessage());
         }
+    }
+
+    private static String limit(int concurrency) {
+        return concurrency == 0 ? "no concurrency limit" : "concurrency " + concurrency;
     }
 
     /** One WARN per rule whose jobs would fail to start on this node, with the rules file's line and column. */

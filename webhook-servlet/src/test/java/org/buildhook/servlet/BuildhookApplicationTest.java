@@ -169,6 +169,33 @@ class BuildhookApplicationTest {
         }
     }
 
+    /**
+     * tryout17 F4: a start (or reload) that gives the stored jobs another limit says which rule's, from what
+     * to what. In a cluster a node whose rules file differs from the others' flips a limit at each start;
+     * before, the line said only "1 job(s) still to run now go by their rule's concurrency in …".
+     */
+    @Test
+    void aStartSaysWhichRulesLimitItChangedAndFromWhat() throws Exception {
+        Path file = limitedDeployRule(2);
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            app.deliveries().receive(DeliveryServiceTest.signed(DeliveryServiceTest.fixture("build-67-passed.json"),
+                    "default"));
+        }
+        Files.writeString(dir.resolve("rules.yaml"), LIMITED_DEPLOY.formatted(1));
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        ch.qos.logback.classic.Logger appLog =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BuildhookApplication.class);
+        log.start();
+        appLog.addAppender(log);
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
+                    .startsWith("rule 'deploy': 1 job(s) still to run now go by concurrency 1 in ")
+                    .endsWith("rules.yaml (they were stored with concurrency 2)"));
+        } finally {
+            appLog.detachAppender(log);
+        }
+    }
+
     /** A rule "deploy" held for an approval, with {@code concurrency: %d}. */
     private static final String LIMITED_DEPLOY = "rules:\n  - name: deploy\n    approval: {}\n"
             + "    run: {command: [/bin/true], concurrency: %d}\n";

@@ -222,10 +222,6 @@ public final class ConfigLoader {
     }
 
     /**
-     * @param dataDirAt where {@code data-dir} is written (the folder the file goes in), null for the default
-     * @param purpose   what the secret is for, said when it is generated (the operator must hand it to the right party)
-     */
-    /**
      * What a secret generated into one node's data folder means on a store several nodes may share
      * (tryout17: the Clustering section's "the same buildhook.yaml on every node", with the shipped
      * defaults, gave each node a webhook secret and an admin token of its own).
@@ -240,8 +236,10 @@ public final class ConfigLoader {
     }
 
     /**
-     * @param cluster what a secret of this node's own means on a shared store, appended to the warning
-     *                that it is (or will be) generated; empty on SQLite
+     * @param dataDirAt where {@code data-dir} is written (the folder the file goes in), null for the default
+     * @param purpose   what the secret is for, said when it is generated (the operator must hand it to the right party)
+     * @param cluster   what a secret of this node's own means on a shared store, appended to the warning
+     *                  that it is (or will be) generated; empty on SQLite
      */
     private Secret generated(String name, YamlNode.Location dataDirAt, Path file, String user, String purpose,
             Warnings warnings, List<PendingSecret> pending, String cluster) {

@@ -268,7 +268,11 @@ public final class JobEngine implements AutoCloseable {
             return;
         }
         stopped = true;
-        stalePicks.shutdownNow();
+        if (stalePicks != null) {
+            // Null when the start failed after it was marked started (war17 F4): the stop must still end
+            // the watchdog below, or its process and thread outlive a failed deployment.
+            stalePicks.shutdownNow();
+        }
         if (fencer != null) {
             fencer.shutdownNow();
         }

@@ -71,6 +71,7 @@ public final class Watchdog implements AutoCloseable {
     private boolean up;             // guarded by lock: it said H
     private long startedAt;         // guarded by lock, nanoTime
     private int starts;             // guarded by lock
+    private int failedStarts;       // guarded by lock: watchdogs in a row that ended before they said H
     private boolean closed;         // guarded by lock
     private boolean beating = true; // guarded by lock; false only in tests
     private long stoppedSince;      // guarded by lock, nanoTime; 0 while the watchdog is not stopped
@@ -286,6 +287,14 @@ public final class Watchdog implements AutoCloseable {
             stoppedSince = 0;
             return;
         }
+        if (!up && ++failedStarts != 1 && failedStarts % 30 != 0) {
+            // One that cannot run at all is said at its first failure and then every 30th (every 5 min).
+            LOG.debug("the watchdog of node {} (pid {}) could not start again (exit status {})", node, process.pid(),
+                    status);
+            closeStreams();
+            process = null;
+            return;
+        }
         LOG.warn("the watchdog of node {} (pid {}) {} (exit status {}{}): while it is away, a pause of this JVM"
                 + " longer than the dead-node limit ({}) lets another node run this node's jobs beside their"
                 + " commands; it is started again {}", node, process.pid(), up ? "ended" : "could not start",
@@ -334,9 +343,8 @@ public final class Watchdog implements AutoCloseable {
                 }
             }
         }
-        LOG.info("watchdog of node {} started (pid {}): it kills this node's running jobs if the node gives no"
-                + " sign of life for {} (half the dead-node limit, {}), or dies", node, started.pid(),
-                describe(silence), describe(limit));
+        // Said as started once it says so (H): a watchdog that cannot run ends at once (war17 F2).
+        LOG.debug("watchdog of node {} launched (pid {})", node, started.pid());
     }
 
     private void cannotStart(String why) {
@@ -350,10 +358,8 @@ public final class Watchdog implements AutoCloseable {
 
     /** {@code java <options> -cp <this class's jar> NodeWatchdog <silence> <limit> <node> <pid>}. */
     List<String> command() {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>();
-        command.add(java);
+        command.add(java(System.getProperty("java.home"), ProcessHandle.current().info().command()));
         command.addAll(JVM_OPTIONS);
         command.add("-cp");
         command.add(classpath());
@@ -363,6 +369,21 @@ public final class Watchdog implements AutoCloseable {
         command.add(node);
         command.add(Long.toString(ProcessHandle.current().pid()));
         return command;
+    }
+
+    /**
+     * The {@code java} to run the watchdog with: {@code bin/java} of this JVM's {@code java.home} when it
+     * is executable, else this process's own program. Not the program first: a JVM hosted by a launcher
+     * (Tomcat's jsvc, a jpackage or procrun launcher) has that launcher as its program, which cannot run
+     * a class (war17 F2: jsvc answered "Cannot locate Java Home" every 10 s).
+     *
+     * @param javaHome this JVM's {@code java.home}
+     * @param program  this process's program ({@link ProcessHandle.Info#command()})
+     * @return the path of the java to start
+     */
+    static String java(String javaHome, java.util.Optional<String> program) {
+        Path own = Path.of(javaHome, "bin", "java");
+        return java.nio.file.Files.isExecutable(own) ? own.toString() : program.orElse(own.toString());
     }
 
     /** Where this class was loaded from, as a file: the jar or classes folder holding the watchdog. */
@@ -426,6 +447,10 @@ public final class Watchdog implements AutoCloseable {
     private void heard(String line) {
         if (line.equals("H")) {
             up = true;
+            failedStarts = 0;
+            LOG.info("watchdog of node {} started (pid {}): it kills this node's running jobs if the node gives no"
+                    + " sign of life for {} (half the dead-node limit, {}), or dies", node, process.pid(),
+                    describe(silence), describe(limit));
             return;
         }
         String[] f = line.split(" ");
@@ -497,9 +522,17 @@ public final class Watchdog implements AutoCloseable {
             }
         }
 
-        /** After the queued lines, the watchdog's input ends (a line ends it at once if it is full). */
+        /**
+         * After the queued lines, the watchdog's input ends. Called once per pipe (the node then forgets
+         * it); always taken: {@link #offer} keeps the queue at {@link #QUEUED_LINES} at most, and its
+         * capacity is one more, for this.
+         */
         void end() {
-            queue.offer(END);
+            if (!queue.offer(END)) {
+                // Not expected (see above); were it full, its lines are dropped so that the writer ends.
+                queue.clear();
+                queue.offer(END);
+            }
         }
 
         /** Whether lines were dropped: the watchdog stopped reading long ago. */

@@ -409,8 +409,35 @@ public final class ExecutionLedger {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int applyLimits(Map<String, Integer> limits) {
+        return changeLimits(limits).stream().mapToInt(LimitChange::jobs).sum();
+    }
+
+    /**
+     * What {@link #applyLimits} changed for one rule.
+     *
+     * @param rule the rule's name
+     * @param from the limit its newest job still to run was stored with (0: none), the one in force before
+     * @param to   the limit it was given (0: none)
+     * @param jobs how many of its jobs still to run were given it, at least 1
+     */
+    public record LimitChange(String rule, int from, int to, int jobs) {
+    }
+
+    /**
+     * {@link #applyLimits}, saying per rule what changed: from which limit to which, for how many jobs,
+     * in the order of the rules' newest jobs (newest first). A start or reload whose rules file differs
+     * from the one the jobs were stored with changes them; in a cluster a node with another file than the
+     * others' does so at every start (tryout17 F4), which this makes visible.
+     *
+     * @param limits as for {@link #applyLimits}
+     * @return one entry per rule whose jobs were given a new limit; empty when none was
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<LimitChange> changeLimits(Map<String, Integer> limits) {
         // One read of the jobs still to run (few, by jobs_state_idx), not one per rule over all its jobs.
         Map<String, String> ruleOf = new java.util.HashMap<>();
+        // The limit each of them was stored with.
+        Map<String, Integer> fromOf = new java.util.HashMap<>();
         // Of the jobs given no limit: those refused a slot under the old one, put back for their next try.
         List<String> slotWaiters = new ArrayList<>();
         // The rules of the jobs that had no limit and are given one: some may run holding no slot.
@@ -428,6 +455,7 @@ public final class ExecutionLedger {
                             if (limit != null && limit >= 0 && rs.getInt(3) != limit) {
                                 found.add(Map.entry(rs.getString(1), limit));
                                 ruleOf.put(rs.getString(1), rs.getString(2));
+                                fromOf.put(rs.getString(1), rs.getInt(3));
                                 if (limit == 0 && rs.getInt(5) == 1 && JobState.QUEUED.name().equals(rs.getString(4))) {
                                     slotWaiters.add(rs.getString(1));
                                 }
@@ -439,9 +467,9 @@ public final class ExecutionLedger {
                     }
                     return found;
                 });
-        int changed = 0;
+        Map<String, LimitChange> changes = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, Integer> job : toChange) {
-            changed += db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
+            int changed = db.inTransaction("give a job its rule's new limit", Durability.DEFERRED, c -> {
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET concurrency = ? WHERE id = ?"
                         + " AND concurrency <> ? AND rerun_of IS NULL AND state IN " + STILL_TO_RUN)) {
                     p.setInt(1, job.getValue());
@@ -450,6 +478,12 @@ public final class ExecutionLedger {
                     return p.executeUpdate();
                 }
             });
+            if (changed > 0) {
+                // Newest first: the first job of a rule is its newest, whose limit was the one in force.
+                changes.merge(ruleOf.get(job.getKey()), new LimitChange(ruleOf.get(job.getKey()),
+                        fromOf.get(job.getKey()), job.getValue(), changed),
+                        (a, b) -> new LimitChange(a.rule(), a.from(), a.to(), a.jobs() + b.jobs()));
+            }
         }
         // The rules whose jobs were given a limit above 0, each with its newest job (read first): a raised
         // limit has free slots for the jobs that waited under the old one.
@@ -480,7 +514,7 @@ public final class ExecutionLedger {
         if (woken > 0) {
             jobsDue.run();
         }
-        return changed;
+        return List.copyOf(changes.values());
     }
 
     /** The states of a job that may still run an attempt ({@link #applyLimits}). */

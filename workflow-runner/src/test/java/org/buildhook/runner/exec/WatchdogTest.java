@@ -291,6 +291,20 @@ class WatchdogTest {
      * An attempt's tree: a shell in a session of its own that started two sleeps, one of which leaves
      * the session (setsid) and is found by the marker only.
      */
+    /**
+     * The watchdog runs on this JVM's {@code java.home}, not on the program that hosts the JVM (war17 F2):
+     * under Tomcat's jsvc that program is jsvc, which answered "Cannot locate Java Home" at every restart,
+     * so the node ran unguarded with a WARN every 10 s. The program is the fallback only.
+     */
+    @Test
+    void theWatchdogRunsOnThisJvmsJavaNotOnTheProgramThatHostsIt() {
+        String home = System.getProperty("java.home");
+        assertThat(Watchdog.java(home, java.util.Optional.of("/usr/bin/jsvc")))
+                .isEqualTo(java.nio.file.Path.of(home, "bin", "java").toString());
+        assertThat(Watchdog.java("/nonexistent-java-home", java.util.Optional.of("/opt/jdk/bin/java")))
+                .isEqualTo("/opt/jdk/bin/java");
+    }
+
     /** A kill waits for its report at most an eighth of the dead-node limit, 1 s to 10 s. */
     @Test
     void aKillWaitsForItsReportWellInsideTheTimeBeforeATakeover() {

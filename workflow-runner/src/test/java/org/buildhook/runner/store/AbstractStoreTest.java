@@ -1109,7 +1109,10 @@ abstract class AbstractStoreTest {
             ledger.startAttempt(ids.get(i), "node-a");
         }
 
-        int changed = ledger.applyLimits(Map.of("shrink", 1, "other", 3));
+        List<ExecutionLedger.LimitChange> changes = ledger.changeLimits(Map.of("shrink", 1, "other", 3));
+        int changed = changes.stream().mapToInt(ExecutionLedger.LimitChange::jobs).sum();
+        assertThat(changes).as("what a start says it changed (tryout17 F4)")
+                .containsExactly(new ExecutionLedger.LimitChange("shrink", 2, 1, 3));
         ledger.releaseSlot(ids.get(0), "shrink", "node-a");
         picked(ids.get(2));
         assertThat(ledger.tryAcquireSlot("shrink", 2, ids.get(2), "node-a", -1))
