@@ -119,7 +119,8 @@ final class LogsCommand implements Callable<Integer> {
      * that failed to start (a full data disk: "cannot write the payload file …") or failed silently, the
      * reason was in {@code job show} only, and an earlier attempt's output, the one worth reading, was
      * not pointed to (tryout17). Says, on standard error (standard output stays the log), how the
-     * attempt ended and which earlier attempts there are. Nothing when the job cannot be read now.
+     * attempt ended (or that it still runs) and which earlier attempts there are. Nothing when the job
+     * cannot be read now.
      */
     private void sayWhyNothingWasPrinted(AdminClient client) {
         JsonNode detail;
@@ -133,10 +134,14 @@ final class LogsCommand implements Callable<Integer> {
             return;
         }
         int number = shown.path("attempt").asInt();
+        String outcome = shown.path("outcome").asText();
         String message = shown.path("message").asText("");
         PrintWriter err = spec.commandLine().getErr();
-        err.println(NOTE + "attempt " + number + " of job " + id + " wrote no output; it is "
-                + shown.path("outcome").asText() + (message.isEmpty() ? "" : ": " + message)
+        // One still running has not ended: said as such, with how to follow it (review17).
+        String how = outcome.equals("RUNNING")
+                ? " has written no output yet; it is RUNNING (buildhook logs -f " + id + " follows it)"
+                : " wrote no output; it is " + outcome + (message.isEmpty() ? "" : ": " + message);
+        err.println(NOTE + "attempt " + number + " of job " + id + how
                 + (number > 1 ? " (earlier attempts: buildhook logs " + id + " --attempt " + (number - 1)
                         + (number > 2 ? ", … --attempt 1" : "") + ")" : ""));
         err.flush();

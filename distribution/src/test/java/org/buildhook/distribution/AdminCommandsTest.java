@@ -283,6 +283,30 @@ class AdminCommandsTest {
                 + " exited with 3\n");
     }
 
+    /**
+     * review17: an attempt still running that has printed nothing yet was said to have "wrote no output;
+     * it is RUNNING", as if it had ended. It says it has written nothing yet, and how to follow it.
+     */
+    @Test
+    void logsOfARunningAttemptThatHasWrittenNothingYetSaysSoAndHowToFollowIt() throws Exception {
+        Path go = server.dir.resolve("go-quiet");
+        server.replaceRules("rules:\n  - name: quiet\n    run:\n      command: [/bin/sh, -c,"
+                + " 'while [ ! -f \"$0\" ]; do sleep 0.1; done', '" + go + "']\n");
+        await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.app().rules().current().ruleNames().contains("quiet"));
+        String job = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
+
+        try {
+            // Once its log file exists (the job is RUNNING a moment before its command starts).
+            await().atMost(java.time.Duration.ofSeconds(30)).until(() -> run("logs", job) == ExitCodes.OK);
+            assertThat(out.toString()).isEmpty();
+            assertThat(err.toString()).isEqualTo("[buildhook] attempt 1 of job " + job + " has written no output yet;"
+                    + " it is RUNNING (buildhook logs -f " + job + " follows it)\n");
+        } finally {
+            Files.writeString(go, "");
+        }
+    }
+
     @Test
     void logsFollowOfAFailedJobEndsWithItsOutcomeAndExits1() throws Exception {
         server.replaceRules("rules:\n  - name: broken\n    run:\n      command: [/bin/sh, -c, 'echo oops; exit 3']\n");
