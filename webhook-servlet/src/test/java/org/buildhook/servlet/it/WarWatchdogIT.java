@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
@@ -40,7 +39,7 @@ class WarWatchdogIT {
     void dropSchema() throws Exception {
         leakWatch.stopListening();
         if (schema != null) {
-            try (Connection c = DriverManager.getConnection(System.getenv("BUILDHOOK_TEST_PG_URL"));
+            try (Connection c = connect(System.getenv("BUILDHOOK_TEST_PG_URL"));
                     Statement s = c.createStatement()) {
                 s.execute("DROP SCHEMA " + schema + " CASCADE");
             }
@@ -176,6 +175,23 @@ class WarWatchdogIT {
                 .toList();
     }
 
+    /**
+     * A connection to {@code url} through the class path's PostgreSQL driver itself, not DriverManager:
+     * DriverManager loads its drivers once per JVM, through the class loader of the thread that first asks.
+     * In this suite that is a web application's deploy (an earlier IT), whose copy of the driver is
+     * deregistered at its undeploy, and the class path's own copy is then never registered ("No suitable
+     * driver found" when this IT ran after JettyWebhookIT, TomcatWebhookIT and WarLogFollowsIT).
+     */
+    private static Connection connect(String url) throws Exception {
+        java.sql.Driver driver = (java.sql.Driver) Class.forName("org.postgresql.Driver", true,
+                WarWatchdogIT.class.getClassLoader()).getDeclaredConstructor().newInstance();
+        Connection c = driver.connect(url, new java.util.Properties());
+        if (c == null) {
+            throw new java.sql.SQLException("the PostgreSQL driver does not take BUILDHOOK_TEST_PG_URL");
+        }
+        return c;
+    }
+
     /** A new schema on the test PostgreSQL ({@code BUILDHOOK_TEST_PG_URL}); skipped without one, except on CI. */
     private String postgresUrl() throws Exception {
         String base = System.getenv("BUILDHOOK_TEST_PG_URL");
@@ -184,7 +200,7 @@ class WarWatchdogIT {
             Assumptions.abort("BUILDHOOK_TEST_PG_URL not set: PostgreSQL tests skipped");
         }
         schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
-        try (Connection c = DriverManager.getConnection(base); Statement s = c.createStatement()) {
+        try (Connection c = connect(base); Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA " + schema);
         }
         return base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
