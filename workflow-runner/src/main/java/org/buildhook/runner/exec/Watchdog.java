@@ -499,7 +499,7 @@ public final class Watchdog implements AutoCloseable {
         private final Object written = new Object();
         private long offered;               // guarded by written
         private long done;                  // guarded by written: lines in the pipe, or given up on
-        private boolean slow;               // guarded by written: a wait timed out; no start waits again
+        private boolean slow;               // guarded by written: a wait timed out; no start waits until caught up
         private volatile boolean overflowed;
         /** When the write in progress began (nanoTime), 0 when none is. */
         private volatile long writingSince;
@@ -546,12 +546,20 @@ public final class Watchdog implements AutoCloseable {
             return since == 0 ? 0 : now - since;
         }
 
-        /** Waits until line {@code n} is in the pipe, at most {@link #WRITE_WAIT} once per pipe. */
+        /**
+         * Waits until line {@code n} is in the pipe, at most {@link #WRITE_WAIT}; after a wait that timed out,
+         * not at all until the writer has caught up with every line queued.
+         */
         void awaitWritten(long n) {
+            awaitWritten(n, WRITE_WAIT);
+        }
+
+        /** {@link #awaitWritten(long)} with another bound than {@link #WRITE_WAIT} (tests). */
+        void awaitWritten(long n, Duration wait) {
             if (n == 0) {
                 return;
             }
-            long deadline = System.nanoTime() + WRITE_WAIT.toNanos();
+            long deadline = System.nanoTime() + wait.toNanos();
             synchronized (written) {
                 while (done < n && !slow) {
                     long left = deadline - System.nanoTime();
@@ -590,6 +598,10 @@ public final class Watchdog implements AutoCloseable {
                     }
                     synchronized (written) {
                         done++;
+                        if (done >= offered) {
+                            // Caught up: a stall is over, so starts wait for their line again (review17 R1).
+                            slow = false;
+                        }
                         written.notifyAll();
                     }
                 }

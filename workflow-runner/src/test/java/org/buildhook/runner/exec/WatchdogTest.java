@@ -29,6 +29,8 @@ class WatchdogTest {
     private final List<Process> started = new ArrayList<>();
     private final List<AttemptMarker> markers = new ArrayList<>();
     private Watchdog watchdog;
+    /** The watchdog a test stopped: continued at the end without the Watchdog's lock, which a fault may hold. */
+    private long stoppedPid = -1;
     /**
      * Each test's own job ids, as a node's are unique (ULIDs): with one "J1" for every test, the processes of
      * one test carried the marker of another's, and a watchdog of an earlier test still ending could kill them.
@@ -48,6 +50,9 @@ class WatchdogTest {
     @AfterEach
     void cleanUp() throws Exception {
         logger.detachAppender(log);
+        if (stoppedPid > 0) {
+            signal("CONT", stoppedPid);
+        }
         if (watchdog != null) {
             if (watchdog.pid() > 0) {
                 signal("CONT", watchdog.pid());
@@ -146,6 +151,7 @@ class WatchdogTest {
         AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
         ProcessIdentity first = guarded(marker);
         long pid = watchdog.pid();
+        stoppedPid = pid;
         signal("STOP", pid);
         await().atMost(Duration.ofMinutes(1)).until(() -> state(pid) == 'T');
 
@@ -288,10 +294,6 @@ class WatchdogTest {
     }
 
     /**
-     * An attempt's tree: a shell in a session of its own that started two sleeps, one of which leaves
-     * the session (setsid) and is found by the marker only.
-     */
-    /**
      * The watchdog runs on this JVM's {@code java.home}, not on the program that hosts the JVM (war17 F2):
      * under Tomcat's jsvc that program is jsvc, which answered "Cannot locate Java Home" at every restart,
      * so the node ran unguarded with a WARN every 10 s. The program is the fallback only.
@@ -303,6 +305,60 @@ class WatchdogTest {
                 .isEqualTo(java.nio.file.Path.of(home, "bin", "java").toString());
         assertThat(Watchdog.java("/nonexistent-java-home", java.util.Optional.of("/opt/jdk/bin/java")))
                 .isEqualTo("/opt/jdk/bin/java");
+    }
+
+    /**
+     * A start waits for its line to be in the watchdog's pipe again once a stall is over (review17 R1): after
+     * one wait timed out, every later start of that watchdog's life (days) went on at once, its line maybe not
+     * yet written, so a pause of the JVM right then left the watchdog not knowing the attempt.
+     */
+    @Test
+    void aStartWaitsForItsLineAgainOnceTheWriterHasCaughtUp() throws Exception {
+        java.util.concurrent.Semaphore gate = new java.util.concurrent.Semaphore(0);
+        java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+        java.io.OutputStream slow = new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                gate.acquireUninterruptibly();
+                synchronized (received) {
+                    received.write(b, off, len);
+                }
+            }
+        };
+        Watchdog.Pipe pipe = new Watchdog.Pipe(slow, 0);
+        try {
+            long first = pipe.offer("R first");
+            pipe.awaitWritten(first, Duration.ofMillis(100)); // times out: the writer is stalled
+            gate.release();
+            await().atMost(Duration.ofMinutes(1)).until(() -> contents(received).contains("R first"));
+
+            long second = pipe.offer("R second");
+            java.util.concurrent.atomic.AtomicBoolean returnedBeforeWritten = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread start = new Thread(() -> {
+                pipe.awaitWritten(second, Duration.ofMinutes(2));
+                returnedBeforeWritten.set(!contents(received).contains("R second"));
+            });
+            start.start();
+            await().atMost(Duration.ofMinutes(1)).until(() -> start.getState() == Thread.State.TIMED_WAITING
+                    || start.getState() == Thread.State.TERMINATED);
+            gate.release(100);
+            start.join(Duration.ofMinutes(2).toMillis());
+            assertThat(returnedBeforeWritten).as("the start went on before its line was in the pipe").isFalse();
+        } finally {
+            gate.release(100);
+            pipe.end();
+        }
+    }
+
+    private static String contents(java.io.ByteArrayOutputStream received) {
+        synchronized (received) {
+            return received.toString(java.nio.charset.StandardCharsets.US_ASCII);
+        }
     }
 
     /** A kill waits for its report at most an eighth of the dead-node limit, 1 s to 10 s. */
@@ -321,6 +377,10 @@ class WatchdogTest {
         return first;
     }
 
+    /**
+     * An attempt's tree: a shell in a session of its own that started two sleeps, one of which leaves
+     * the session (setsid) and is found by the marker only.
+     */
     private ProcessIdentity attempt(AttemptMarker marker) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(LauncherConfig.SETSID, "--", "/bin/sh", "-c",
                 "sleep 600 & " + LauncherConfig.SETSID + " -f sleep 601 & wait");
