@@ -201,7 +201,8 @@ public final class BuildhookListener implements ServletContextListener {
                     }
                 }
             }
-            if (!found) {
+            if (!found && pass > 0) {
+                // Not after the first list alone: that list may itself have registered a copy of ours (review17 R7).
                 return;
             }
         }

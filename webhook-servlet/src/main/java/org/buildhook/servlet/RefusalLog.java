@@ -105,7 +105,10 @@ final class RefusalLog implements AutoCloseable {
      * @param kind     what was refused, the same for every refusal of this kind and nothing that
      *                 varies per request (no address, no size): the summary's text, e.g.
      *                 {@code deliveries to unknown endpoint 'nope' refused}; made of configured names,
-     *                 fixed reasons and names that passed the endpoint pattern only
+     *                 fixed reasons and names that passed the endpoint pattern, and, for a delivery
+     *                 not stored (503), its build's id, status, project and trigger from the payload
+     *                 whose signature held (through {@code LogSafe}); the kinds are capped and each
+     *                 window ends after its period
      * @param remote   the client's address, for the summary
      * @param fullLine logs this refusal in full on {@code logger}; run at once if it is the first of its
      *                 kind in a window, else not at all (the refusal is counted for the summary)
