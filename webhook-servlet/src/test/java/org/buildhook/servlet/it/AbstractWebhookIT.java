@@ -74,30 +74,15 @@ abstract class AbstractWebhookIT {
 
     @AfterAll
     void undeploy() {
-        java.io.PrintStream stdout = System.out;
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        System.setOut(new java.io.PrintStream(new OutputStream() {
-            @Override
-            public void write(int b) {
-                stdout.write(b);
-                captured.write(b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                stdout.write(b, off, len);
-                captured.write(b, off, len);
-            }
-        }, true));
-        try {
+        String said;
+        try (StdoutTee stdout = new StdoutTee()) {
             if (container != null) {
                 container.close();
             }
-        } finally {
-            System.setOut(stdout);
+            said = stdout.text();
         }
         // buildhook's shutdown lines reach the container's log (Logback is stopped after them, not before).
-        assertThat(captured.toString(StandardCharsets.UTF_8)).contains("job engine stopped").contains("buildhook stopped");
+        assertThat(said).contains("job engine stopped").contains("buildhook stopped");
         // Stopping the container stops everything buildhook started in it.
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(TomcatRedeployIT.ourThreads()).as("buildhook threads after the container stopped").isEmpty());

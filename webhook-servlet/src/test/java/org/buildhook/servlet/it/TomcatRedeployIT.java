@@ -180,29 +180,13 @@ class TomcatRedeployIT {
     @Test
     void aWarThatFindsNoConfigurationRefusesToStartAndSaysWhyInTheContainersLog() throws Exception {
         assertThat(System.getenv("BUILDHOOK_CONFIG")).isNull();
-        java.io.PrintStream stdout = System.out;
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        System.setOut(new java.io.PrintStream(new java.io.OutputStream() {
-            @Override
-            public void write(int b) {
-                stdout.write(b);
-                captured.write(b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                stdout.write(b, off, len);
-                captured.write(b, off, len);
-            }
-        }, true));
-        try (TomcatContainer tomcat = new TomcatContainer(dir.resolve("tomcat"))) {
+        StdoutTee stdout = new StdoutTee();
+        try (stdout; TomcatContainer tomcat = new TomcatContainer(dir.resolve("tomcat"))) {
             assertThat(tomcat.deploy(Container.war(), null)).as("started without configuration").isFalse();
             assertThat(Deliveries.get(tomcat.base().resolve("healthz")).statusCode()).isNotEqualTo(200);
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(ourThreads()).isEmpty());
-        } finally {
-            System.setOut(stdout);
         }
-        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8))
+        assertThat(stdout.text())
                 .contains("buildhook cannot start").contains("no configuration file")
                 .contains("-Dbuildhook.config=/etc/buildhook/buildhook.yaml").contains("buildhook.defaults=true");
         assertThat(Path.of("data", "webhook-secret")).as("no secret generated in the working directory").doesNotExist();

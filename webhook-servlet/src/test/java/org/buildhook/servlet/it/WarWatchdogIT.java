@@ -100,28 +100,14 @@ class WarWatchdogIT {
     @org.junit.jupiter.api.Test
     void aWarTomcatDoesNotUnpackRunsWithoutAWatchdogAndSaysWhy() throws Exception {
         Path config = config(postgresUrl());
-        java.io.PrintStream stdout = System.out;
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        System.setOut(new java.io.PrintStream(new java.io.OutputStream() {
-            @Override
-            public void write(int b) {
-                stdout.write(b);
-                captured.write(b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                stdout.write(b, off, len);
-                captured.write(b, off, len);
-            }
-        }, true));
-        try (Container container = new TomcatContainer(dir.resolve("tomcat")).unpackWars(false)) {
+        StdoutTee stdout = new StdoutTee();
+        try (stdout; Container container = new TomcatContainer(dir.resolve("tomcat")).unpackWars(false)) {
             boolean deployed = container.deploy(Container.war(), config);
             // A WAR Tomcat does not unpack has each class read from its jar inside the WAR, from the jar's
             // start: on a loaded machine (the CI's 2 cores under stress-ng) the PostgreSQL driver's classes
             // then took longer than the store's 5-s connection wait, and the deployment failed (review17: 3
             // runs of 3). That is the machine's speed, not what this test is about.
-            Assumptions.assumeTrue(deployed || !captured.toString(java.nio.charset.StandardCharsets.UTF_8)
+            Assumptions.assumeTrue(deployed || !stdout.text()
                     .contains("Connection is not available, request timed out"), "the packed WAR's first"
                     + " PostgreSQL connection took longer than the store's connection wait on this machine");
             assertThat(deployed).as("deployed").isTrue();
@@ -130,10 +116,8 @@ class WarWatchdogIT {
             await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(dir.resolve("pids/801")));
             assertThat(Deliveries.get(container.base().resolve("metrics")).body()).contains("buildhook_watchdog_up 0");
             assertThat(watchdogs()).isEmpty();
-        } finally {
-            System.setOut(stdout);
         }
-        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8))
+        assertThat(stdout.text())
                 .contains("cannot be started").contains("not unpacked");
     }
 
