@@ -402,7 +402,8 @@ public final class Watchdog implements AutoCloseable {
         } catch (java.net.URISyntaxException | IllegalArgumentException e) {
             // A jar inside a packed WAR (jar:file:…!/WEB-INF/lib/…) is no file a JVM can load from.
             throw new IllegalStateException(NodeWatchdog.class.getSimpleName() + " comes from " + source.getLocation()
-                    + ", not a file (a WAR that is not unpacked?)");
+                    + ", not a file (a WAR that is not unpacked? Tomcat unpacks it with unpackWARs=\"true\" on its"
+                    + " Host, the default; Jetty with extractWAR, its default)");
         }
     }
 
