@@ -276,34 +276,27 @@ public final class Watchdog implements AutoCloseable {
     private void died() {
         drain();
         int status = process.exitValue();
+        String again = System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS * 1_000_000_000L ? "now"
+                : "within " + RESTART_EVERY_SECONDS + " s";
         if (replaced != null) {
             LOG.info("the watchdog of node {} (pid {}) that {} ended (exit status {}); its successor starts {}", node,
-                    process.pid(), replaced, status, System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS
-                            * 1_000_000_000L ? "now" : "within " + RESTART_EVERY_SECONDS + " s");
-            closeStreams();
-            process = null;
-            up = false;
-            replaced = null;
-            stoppedSince = 0;
-            return;
-        }
-        if (!up && ++failedStarts != 1 && failedStarts % 30 != 0) {
+                    process.pid(), replaced, status, again);
+        } else if (!up && ++failedStarts != 1 && failedStarts % 30 != 0) {
             // One that cannot run at all is said at its first failure and then every 30th (every 5 min).
             LOG.debug("the watchdog of node {} (pid {}) could not start again (exit status {})", node, process.pid(),
                     status);
-            closeStreams();
-            process = null;
-            return;
+        } else {
+            LOG.warn("the watchdog of node {} (pid {}) {} (exit status {}{}): while it is away, a pause of this JVM"
+                    + " longer than the dead-node limit ({}) lets another node run this node's jobs beside their"
+                    + " commands; it is started again {}", node, process.pid(), up ? "ended" : "could not start",
+                    status, up ? "" : "; its own message is on the server's standard error", describe(limit), again);
         }
-        LOG.warn("the watchdog of node {} (pid {}) {} (exit status {}{}): while it is away, a pause of this JVM"
-                + " longer than the dead-node limit ({}) lets another node run this node's jobs beside their"
-                + " commands; it is started again {}", node, process.pid(), up ? "ended" : "could not start",
-                status, up ? "" : "; its own message is on the server's standard error", describe(limit),
-                System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS * 1_000_000_000L ? "now"
-                        : "within " + RESTART_EVERY_SECONDS + " s");
+        // What was known of this process goes with it; its successor starts afresh.
         closeStreams();
         process = null;
         up = false;
+        replaced = null;
+        stoppedSince = 0;
     }
 
     /** Under the lock (or before the beats start): starts the watchdog process and tells it what runs. */
