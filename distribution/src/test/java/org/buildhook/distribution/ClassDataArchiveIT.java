@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,12 +46,7 @@ class ClassDataArchiveIT {
     }
 
     ProcessBuilder buildhook(String cdsDir, String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(home.resolve("bin/buildhook").toString());
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true);
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.environment().remove("BUILDHOOK_CONFIG");
+        ProcessBuilder pb = Tarball.launcher(home, work, args);
         pb.environment().remove("JAVA_OPTS");
         pb.environment().remove("BUILDHOOK_JVM_DEFAULTS");
         if (cdsDir == null) {

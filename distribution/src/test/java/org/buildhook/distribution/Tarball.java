@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 
 /** The distribution tarball that {@code mvn verify} built ({@code -Dbuildhook.tarball}), for tests that run it. */
@@ -26,5 +28,19 @@ public final class Tarball {
         try (Stream<Path> unpacked = Files.list(dir)) {
             return unpacked.filter(p -> p.getFileName().toString().startsWith("buildhook-")).findFirst().orElseThrow();
         }
+    }
+
+    /**
+     * {@code bin/buildhook <args>} of installation {@code home}, run in {@code work}, standard error
+     * merged into standard output, on this JVM's Java and without the test's {@code BUILDHOOK_CONFIG}.
+     */
+    public static ProcessBuilder launcher(Path home, Path work, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(home.resolve("bin/buildhook").toString());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().remove("BUILDHOOK_CONFIG");
+        return pb;
     }
 }

@@ -44,13 +44,7 @@ class TarballIT {
     }
 
     ProcessBuilder buildhook(String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(home.resolve("bin/buildhook").toString());
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true);
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.environment().remove("BUILDHOOK_CONFIG");
-        return pb;
+        return Tarball.launcher(home, work, args);
     }
 
     static String run(ProcessBuilder pb, int expectedExit) throws Exception {
