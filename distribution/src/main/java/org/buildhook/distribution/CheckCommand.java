@@ -98,7 +98,8 @@ final class CheckCommand implements Callable<Integer> {
                         + " check run where the database cannot be reached may ignore this)"));
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
-                checked = loaded;
+                // A store that cannot be reached is said above; asking it for its nodes would wait for it again.
+                checked = unusable.isEmpty() ? loaded : null;
                 checkedName = name;
             } catch (ConfigException e) {
                 err.println(e.getMessage());
