@@ -97,6 +97,8 @@ class PostgresMissingSchemaTest {
         Store.open(StoreConfig.of(url, dir)).close();
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
                 java.sql.Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE node_leases DROP COLUMN rules_fingerprint, DROP COLUMN rules_loaded_at,"
+                    + " DROP COLUMN rules_instance");
             s.execute("DROP INDEX deliveries_build_idx");
             s.execute("DROP TABLE store_installation");
             s.execute("DELETE FROM schema_version WHERE version >= 13");
