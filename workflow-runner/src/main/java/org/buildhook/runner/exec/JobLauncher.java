@@ -9,6 +9,9 @@ public interface JobLauncher {
     /**
      * Starts the attempt. Never throws for a command that cannot start: that is reported as an
      * outcome of {@link JobOutcome.Result#FAILED_TO_START} with a clear message.
+     *
+     * @throws NodeFilesException when this node cannot write what the attempt needs before its command
+     *         starts (its log file): the node's fault, not the job's; nothing was started
      */
     RunningJob start(JobRequest request);
 
