@@ -49,8 +49,8 @@ final class LogFollows implements AutoCloseable {
 
     /**
      * The threads that look at the store for the follows. A look is one short read (a job and its
-     * attempts); a few at once keep one look that waits for the store (its connection wait, 5 s by
-     * default) from holding up the others, and bound what the follows take from the store's pool
+     * attempts); a few at once keep one look that waits for the store (its connection wait,
+     * {@code store.connect-timeout}, 5 s by default) from holding up the others, and bound what the follows take from the store's pool
      * (10 connections by default), which deliveries and the engine need. Each follow has at most one
      * look asked for at a time, so the queue holds at most one look per follow.
      */

@@ -14,7 +14,8 @@ final class ConfigKeys {
 
     static final Set<String> TOP = ordered("data-dir", "rules", "store", "endpoints", "runner", "http", "admin", "server",
             "metrics");
-    static final Set<String> STORE = ordered("url", "user", "password", "dedup-window", "retention", "pool-size");
+    static final Set<String> STORE = ordered("url", "user", "password", "dedup-window", "retention", "pool-size",
+            "connect-timeout");
     static final Set<String> ENDPOINT = ordered("secrets");
     static final Set<String> SECRET = ordered("file", "env", "value");
     static final Set<String> RUNNER = ordered("threads", "node-id", "log-dir", "log-max-bytes", "kill-grace",

@@ -214,6 +214,10 @@ final class ConfigReader {
         if (s.containsKey("pool-size")) {
             store = nodes.integer(s.get("pool-size").value(), "store.pool-size").map(store::withPoolSize).orElse(store);
         }
+        if (s.containsKey("connect-timeout")) {
+            store = nodes.duration(s.get("connect-timeout").value(), "store.connect-timeout")
+                    .map(store::withConnectTimeout).orElse(store);
+        }
         if (store.retention().compareTo(store.dedupWindow()) < 0) {
             // review12 L12: a repeat sent after its delivery was deleted is not known as one any more.
             YamlNode.Entry at = s.containsKey("retention") ? s.get("retention") : s.get("dedup-window");

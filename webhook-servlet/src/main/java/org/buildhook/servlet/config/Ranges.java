@@ -74,6 +74,9 @@ public final class Ranges {
         out.put("store.dedup-window", new Range(Kind.DURATION, "1ms", LONGEST_KEEP));
         out.put("store.retention", new Range(Kind.DURATION, "1ms", LONGEST_KEEP));
         out.put("store.pool-size", new Range(Kind.INTEGER, "2", "1000"));
+        // HikariCP's least wait; above ten minutes a delivery would wait that long for its 503 (JobServ
+        // has no client timeout), and a stop during an outage three times that.
+        out.put("store.connect-timeout", new Range(Kind.DURATION, "250ms", "10m"));
         out.put("runner.threads", new Range(Kind.INTEGER, "1", "1000"));
         out.put("runner.log-max-bytes", new Range(Kind.SIZE, "1KiB", "1GiB"));
         out.put("runner.kill-grace", new Range(Kind.DURATION, "0s", LONGEST_WAIT));

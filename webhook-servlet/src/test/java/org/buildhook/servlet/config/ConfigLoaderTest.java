@@ -59,6 +59,7 @@ class ConfigLoaderTest {
         assertThat(store.dedupWindow()).isEqualTo(Duration.ofDays(7));
         assertThat(store.retention()).isEqualTo(Duration.ofDays(30));
         assertThat(store.poolSize()).isEqualTo(10);
+        assertThat(store.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.endpoints()).containsOnlyKeys("default", "lmp");
         assertThat(config.endpoints().keySet()).containsExactly("default", "lmp");
         assertThat(config.endpoints().get("default").secrets()).containsExactly(Secret.of("jobserv-one"), Secret.of("jobserv-two"));
@@ -107,6 +108,7 @@ class ConfigLoaderTest {
         assertThat(config.store().url()).isEqualTo(StoreConfig.sqlite(data).url());
         assertThat(config.store().dedupWindow()).isEqualTo(StoreConfig.DEFAULT_DEDUP_WINDOW);
         assertThat(config.store().poolSize()).isEqualTo(StoreConfig.DEFAULT_POOL_SIZE);
+        assertThat(config.store().connectTimeout()).isEqualTo(StoreConfig.DEFAULT_CONNECT_TIMEOUT);
         assertThat(config.rulesFile()).isNull();
         assertThat(config.endpoints()).containsOnlyKeys("default");
         assertThat(config.engine().threads()).isEqualTo(EngineConfig.defaults().threads());
@@ -448,6 +450,28 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> new ConfigLoader(Map.of(), dir).withoutWriting().load(old))
                 .hasMessageContaining(old + ":4:10: server.threads.max: must be between 16 and 10000, got 8; this range"
                         + " is new since 2026-11-29 (builds before took fewer)");
+    }
+
+    /**
+     * store18: the store's connection wait was fixed at 5 s, and a packed WAR on a busy host could not
+     * start; {@code store.connect-timeout} sets it, within 250ms (HikariCP's least) and 10m, and a value
+     * outside is a mistake at its file, line and column.
+     */
+    @Test
+    void theStoresConnectTimeoutIsReadAndAValueOutsideItsRangeIsAMistakeAtItsKey() throws IOException {
+        Path longer = Files.writeString(dir.resolve("longer.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store:\n  url: jdbc:postgresql://db:5432/buildhook\n  connect-timeout: 45s\n");
+        Path tooShort = Files.writeString(dir.resolve("short.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store:\n  connect-timeout: 100ms\n");
+        Path tooLong = Files.writeString(dir.resolve("long.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store: {connect-timeout: 1h}\n");
+        ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
+
+        assertThat(loader.load(longer).store().connectTimeout()).isEqualTo(Duration.ofSeconds(45));
+        assertThatThrownBy(() -> loader.load(tooShort))
+                .hasMessageContaining(tooShort + ":3:20: store.connect-timeout: must be at least 250ms, got 100ms");
+        assertThatThrownBy(() -> loader.load(tooLong))
+                .hasMessageContaining(tooLong + ":2:26: store.connect-timeout: must be between 250ms and 10m, got 1h");
     }
 
     private static List<String> poolWarnings(BuildhookConfig config) {

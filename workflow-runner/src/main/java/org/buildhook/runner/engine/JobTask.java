@@ -587,10 +587,18 @@ final class JobTask implements ExecutionHandler<Void> {
         }
     }
 
-    /** A later attempt started elsewhere: the execution is no longer this node's to complete. */
-    private static CompletionHandler<Void> supersededBy(String jobId, int attempt) {
-        LOG.warn("job {}: another node started a later attempt while attempt {} waited for the store; the job is left"
-                + " to that node, and the attempt's history says how attempt {} ended", jobId, attempt, attempt);
+    /**
+     * A later attempt started elsewhere: the execution is no longer this node's to complete. Another node
+     * starts one only once this node's heartbeat is older than the dead-node limit; why it was is not
+     * known here (the store unreachable, or this JVM paused or stalled while the store was fine), so the
+     * line says what is known. It said "while attempt N waited for the store", also after a pause of the
+     * JVM alone, when nothing had waited for the store (tryout17 F8).
+     */
+    private CompletionHandler<Void> supersededBy(String jobId, int attempt) {
+        LOG.warn("job {}: another node started a later attempt while this node was not heard from (no heartbeat of"
+                + " {} seen for longer than the dead-node limit, {}: this node paused or stalled, or cut off from the"
+                + " store); the job is left to that node, and the attempt's history says how attempt {} ended", jobId,
+                config.nodeId(), Durations.describe(config.deadNodeLimit()), attempt);
         return LEFT_ALONE;
     }
 

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Nothing here waits on the watchdog: lines to it are written by a thread of their own from a
  * bounded queue, so a watchdog that stops reading (stopped by a signal, hung) never blocks a job
- * thread, and the node's own lock is never held across a write. A watchdog that has not read a line
+ * thread, and the node's own lock is never held across a write or the start of a watchdog process. A watchdog that has not read a line
  * for {@link #silence()} or is stopped ({@code T} in {@code /proc/<pid>/stat}) that long guards nothing;
  * it is killed, said at {@code WARN}, and started again.
  *
@@ -77,12 +77,20 @@ public final class Watchdog implements AutoCloseable {
     private long stoppedSince;      // guarded by lock, nanoTime; 0 while the watchdog is not stopped
     private String replaced;        // guarded by lock: why the running watchdog was killed to be replaced
     private Thread beater;
+    private final Starter starter;
 
-    private Watchdog(String node, Duration silence, Duration limit, Duration beatEvery) {
+    /** How a watchdog's process is started: {@link ProcessBuilder#start()}; tests hold a start back. */
+    @FunctionalInterface
+    interface Starter {
+        Process start(ProcessBuilder builder) throws IOException;
+    }
+
+    private Watchdog(String node, Duration silence, Duration limit, Duration beatEvery, Starter starter) {
         this.node = node;
         this.silence = silence;
         this.limit = limit;
         this.beatEvery = beatEvery;
+        this.starter = starter;
     }
 
     /**
@@ -94,12 +102,17 @@ public final class Watchdog implements AutoCloseable {
      *         ({@link #isUp()} false) and tries again as after a death
      */
     public static Watchdog start(String node, Duration limit) {
+        return start(node, limit, ProcessBuilder::start);
+    }
+
+    /** {@link #start(String, Duration)} with the watchdog's processes started by {@code starter}. */
+    static Watchdog start(String node, Duration limit, Starter starter) {
         // Half the limit, as the node's own self-fencing; beats a quarter heartbeat apart at most 1 s.
         Duration silence = limit.dividedBy(2);
         Duration beat = silence.dividedBy(8);
         beat = beat.compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1)
                 : beat.compareTo(Duration.ofMillis(10)) < 0 ? Duration.ofMillis(10) : beat;
-        Watchdog watchdog = new Watchdog(node, silence, limit, beat);
+        Watchdog watchdog = new Watchdog(node, silence, limit, beat, starter);
         watchdog.launch();
         watchdog.beater = new Thread(watchdog::beat, "buildhook-watchdog-beat");
         watchdog.beater.setDaemon(true);
@@ -219,8 +232,12 @@ public final class Watchdog implements AutoCloseable {
     }
 
     private void beat() {
-        synchronized (lock) {
-            while (!closed) {
+        while (true) {
+            synchronized (lock) {
+                if (closed) {
+                    return;
+                }
+                boolean relaunch = false;
                 if (beating) {
                     if (process != null && !process.isAlive()) {
                         died();
@@ -228,18 +245,25 @@ public final class Watchdog implements AutoCloseable {
                     if (process != null && replaced == null) {
                         replaceIfDeaf();
                     }
-                    if (process == null && System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS * 1_000_000_000L) {
-                        launch();
+                    relaunch = process == null
+                            && System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS * 1_000_000_000L;
+                    if (!relaunch) {
+                        send("B");
+                        drain();
                     }
-                    send("B");
-                    drain();
                 }
-                try {
-                    lock.wait(beatEvery.toMillis());
-                } catch (InterruptedException e) {
-                    return;
+                if (!relaunch) {
+                    try {
+                        lock.wait(beatEvery.toMillis());
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    continue;
                 }
             }
+            // Outside the lock: a fork and exec of a JVM (long under memory pressure) holds no job thread back
+            // (review17 R8); the next turn beats the new watchdog at once.
+            launch();
         }
     }
 
@@ -299,15 +323,21 @@ public final class Watchdog implements AutoCloseable {
         stoppedSince = 0;
     }
 
-    /** Under the lock (or before the beats start): starts the watchdog process and tells it what runs. */
+    /**
+     * Not under the lock (the beats' thread, or before the beats start): starts the watchdog process, then
+     * under the lock tells it what runs. A watchdog started while {@link #close()} ran is ended at once.
+     */
     private void launch() {
-        startedAt = System.nanoTime();
-        starts++;
+        int start;
+        synchronized (lock) {
+            startedAt = System.nanoTime();
+            start = ++starts;
+        }
         List<String> command;
         try {
             command = command();
         } catch (IllegalStateException e) {
-            cannotStart(e.getMessage());
+            cannotStart(start, e.getMessage());
             return;
         }
         if (java.nio.file.Files.isExecutable(Path.of(LauncherConfig.SETSID))) {
@@ -319,12 +349,17 @@ public final class Watchdog implements AutoCloseable {
         builder.environment().clear();
         Process started;
         try {
-            started = builder.start();
+            started = starter.start(builder);
         } catch (IOException | RuntimeException e) {
-            cannotStart(e.getMessage());
+            cannotStart(start, e.getMessage());
             return;
         }
         synchronized (lock) {
+            if (closed) {
+                // Nothing runs any more and nobody will write to it: it ends without a word.
+                started.destroyForcibly();
+                return;
+            }
             process = started;
             toIt = new Pipe(started.getOutputStream(), started.pid());
             fromIt = started.getInputStream();
@@ -340,8 +375,8 @@ public final class Watchdog implements AutoCloseable {
         LOG.debug("watchdog of node {} launched (pid {})", node, started.pid());
     }
 
-    private void cannotStart(String why) {
-        if (starts == 1 || starts % 30 == 0) {
+    private void cannotStart(int start, String why) {
+        if (start == 1 || start % 30 == 0) {
             LOG.warn("the watchdog of node {} cannot be started: {}. Without it, a pause of this JVM alone longer"
                     + " than the dead-node limit ({}) lets another node run this node's jobs while their commands still"
                     + " run here; keep runner.heartbeat-interval × runner.missed-heartbeats above any such pause, or"

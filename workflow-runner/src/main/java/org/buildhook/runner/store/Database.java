@@ -295,7 +295,8 @@ final class Database implements AutoCloseable {
      * PostgreSQL: the one connection {@code /healthz}'s probe runs on, apart from the pools of
      * deliveries and jobs: a busy pool (every connection taken by load) does not make the check wait
      * and answer a false 503, and a database that refuses connections is said within {@link
-     * #HEALTH_WAIT} rather than the 5 s connection wait (tryout8, F9). Made on first use.
+     * #HEALTH_WAIT} rather than the connection wait ({@code store.connect-timeout}, 5 s by default;
+     * tryout8, F9). Made on first use.
      */
     private synchronized DataSource healthDataSource() {
         if (pool.isClosed()) {

@@ -131,20 +131,59 @@ public final class Store implements AutoCloseable {
     /**
      * A PostgreSQL store that cannot be reached at start, said with where (the URL without its
      * parameters, which may hold the password), the driver's reason (refused, unknown host, wrong
-     * password …) rather than the pool's "Connection is not available", and what to check.
+     * password …) rather than the pool's "Connection is not available", and what to check. A start
+     * whose first connection was neither made nor refused within {@code store.connect-timeout} says so,
+     * and names that key, before it says to check that PostgreSQL runs (store18: a packed WAR on a busy
+     * host, PostgreSQL up, was told only to check that PostgreSQL runs).
      */
     private static StoreUnavailableException unreachable(StoreConfig config, StoreUnavailableException e) {
         if (config.dialect() != Dialect.POSTGRESQL) {
             return e;
         }
-        String reason = null;
+        java.sql.SQLException last = null;
         for (Throwable t = e.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
             if (t instanceof java.sql.SQLException && t.getMessage() != null) {
-                // The driver's sentences end with a full stop, which the "; check …" after it doubled.
-                reason = t.getMessage().strip().replaceFirst("\\.$", "");
+                last = (java.sql.SQLException) t;
             }
         }
-        return new StoreUnavailableException(cannotConnect(config, reason == null ? e.getMessage() : reason), e);
+        if (last != null && timedOut(last)) {
+            return new StoreUnavailableException(connectTimedOut(config), e);
+        }
+        // The driver's sentences end with a full stop, which the "; check …" after it doubled.
+        String reason = last == null ? e.getMessage() : last.getMessage().strip().replaceFirst("\\.$", "");
+        return new StoreUnavailableException(cannotConnect(config, reason), e);
+    }
+
+    /**
+     * Whether {@code e}, the innermost failure of a connection, is a wait that ran out rather than an
+     * answer: HikariCP's own timeout with no failure of the driver behind it (no SQLState, no cause: no
+     * connection was made nor refused within the wait), or the PostgreSQL driver's login timeout
+     * ("Connection attempt timed out", SQLState 08001 without a cause; a refused connection or an
+     * unknown host carries the socket's exception as its cause).
+     */
+    static boolean timedOut(java.sql.SQLException e) {
+        if (e.getCause() != null) {
+            return false;
+        }
+        if (e instanceof java.sql.SQLTransientConnectionException && e.getSQLState() == null) {
+            return true;
+        }
+        return "08001".equals(e.getSQLState()) && e.getClass().getName().equals("org.postgresql.util.PSQLException");
+    }
+
+    /**
+     * What the start (and {@code buildhook check}) says when no connection to the PostgreSQL store was
+     * made within {@code store.connect-timeout}, and none refused: what timed out, after how long, the key
+     * that gives it longer, and only then what else to check.
+     */
+    static String connectTimedOut(StoreConfig config) {
+        String wait = org.buildhook.runner.rules.Durations.format(config.connectTimeout());
+        return "cannot connect to the PostgreSQL store " + config.describe() + ": no connection was made within"
+                + " store.connect-timeout (" + wait + "), and none was refused: PostgreSQL or the network answered too"
+                + " slowly, or this host was too busy to finish the connection in time (a WAR that Tomcat does not"
+                + " unpack reads the driver's classes from inside the WAR, slowly on a loaded machine). If PostgreSQL"
+                + " runs, raise store.connect-timeout (for example to 30s); otherwise check that"
+                + " PostgreSQL runs and accepts connections there, and store.url, store.user and store.password";
     }
 
     /**
@@ -422,7 +461,7 @@ public final class Store implements AutoCloseable {
     /**
      * For {@code /healthz}: whether the database answers a trivial query (PostgreSQL: on a connection of
      * its own, waited for at most 1 s, so neither busy pools nor a database that refuses connections
-     * keep it waiting for the 5 s connection wait), then whether writes work
+     * keep it waiting for the connection wait, store.connect-timeout), then whether writes work
      * (the last write's outcome while fresh, else one small probe write; a deleted SQLite file counts
      * as not writable). Never throws.
      */

@@ -16,7 +16,9 @@ import java.util.Objects;
  * @param retentionInterval how often the retention sweep runs (default 1 hour); zero disables it
  * @param retentionBatch    rows deleted per transaction by the sweep (default 500)
  * @param poolSize          maximum database connections (default 10)
- * @param connectTimeout    how long to wait for a connection before {@link StoreUnavailableException} (default 5 s)
+ * @param connectTimeout    how long a caller waits for a connection of the store's pools before {@link
+ *                          StoreUnavailableException} (default 5 s; {@code store.connect-timeout}): also the first
+ *                          connection of a start, and the unit of the stop's waits for a store that cannot be reached
  * @param clock             the time source
  */
 public record StoreConfig(
@@ -151,6 +153,18 @@ public record StoreConfig(
     public StoreConfig withPoolSize(int value) {
         return new StoreConfig(url, dataDir, dedupWindow, retention, retentionInterval, retentionBatch, value,
                 connectTimeout, clock);
+    }
+
+    /**
+     * This configuration with another connection wait ({@code store.connect-timeout}).
+     *
+     * @param value how long a caller waits for a connection; positive (the pools wait at least 250 ms,
+     *              HikariCP's least)
+     * @throws IllegalArgumentException when {@code value} is zero or negative
+     */
+    public StoreConfig withConnectTimeout(Duration value) {
+        return new StoreConfig(url, dataDir, dedupWindow, retention, retentionInterval, retentionBatch, poolSize,
+                value, clock);
     }
 
     public StoreConfig withClock(Clock value) {

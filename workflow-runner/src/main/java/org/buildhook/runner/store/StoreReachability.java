@@ -23,7 +23,7 @@ public final class StoreReachability {
     /**
      * Why a store with this configuration could not be opened now, in the words the start would use,
      * or empty when it could (and always for SQLite, whose file {@code check} looks at elsewhere).
-     * Waits at most the store's connect timeout (5 s by default) for PostgreSQL to answer; never throws.
+     * Waits at most {@code store.connect-timeout} (5 s by default; whole seconds, at least 1) for PostgreSQL to answer; never throws.
      *
      * @param config the store's configuration, its URL with the user and password
      * @return the reason, naming the URL without its parameters (never the password), and what to check
@@ -56,6 +56,9 @@ public final class StoreReachability {
             }
             return Optional.empty();
         } catch (SQLException e) {
+            if (Store.timedOut(e)) {
+                return Optional.of(Store.connectTimedOut(config));
+            }
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
             return Optional.of(Store.cannotConnect(config, reason.replaceFirst("\\.$", "")));
         }

@@ -26,7 +26,7 @@ class WatchdogTest {
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
     private final ch.qos.logback.classic.Logger logger =
             (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Watchdog.class);
-    private final List<Process> started = new ArrayList<>();
+    private final List<Process> started = java.util.Collections.synchronizedList(new ArrayList<>());
     private final List<AttemptMarker> markers = new ArrayList<>();
     private Watchdog watchdog;
     /** The watchdog a test stopped: continued at the end without the Watchdog's lock, which a fault may hold. */
@@ -174,6 +174,58 @@ class WatchdogTest {
         watchdog.beating(false);
         await().atMost(Duration.ofMinutes(2)).until(() -> Leftovers.find(marker, first).isEmpty());
         assertThat(watchdog.ended(marker)).as("its successor knew the attempt").isNotNull();
+    }
+
+    /**
+     * Starting a watchdog again holds no job thread back (review17 R8): it was started under the node's lock,
+     * so every attempt's start and end, and the node's own close, waited out a fork and exec of a JVM (long
+     * under memory pressure). Here the second start is held back: a start and an end of an attempt, then the
+     * close, must all return meanwhile, and the watchdog started after the close is ended at once.
+     */
+    @Test
+    void startingAWatchdogAgainHoldsNoAttemptBackAndOneStartedAfterTheCloseEnds() throws Exception {
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger starts = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Process> late = new java.util.concurrent.atomic.AtomicReference<>();
+        Watchdog held = Watchdog.start("test-node", Duration.ofSeconds(8), builder -> {
+            if (starts.incrementAndGet() == 1) {
+                return builder.start();
+            }
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Process p = builder.start();
+            late.set(p);
+            started.add(p);
+            return p;
+        });
+        watchdog = held;
+        await().atMost(Duration.ofMinutes(2)).until(held::isUp);
+        long pid = held.pid();
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofMinutes(2)).until(() -> entered.getCount() == 0);
+
+        try {
+            AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+            java.util.concurrent.CompletableFuture<Void> attempt = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                held.running(marker);
+                held.ended(marker);
+            });
+            await().atMost(Duration.ofMinutes(1)).until(attempt::isDone);
+            attempt.get();
+            java.util.concurrent.CompletableFuture<Void> close = java.util.concurrent.CompletableFuture.runAsync(held::close);
+            await().atMost(Duration.ofMinutes(1)).until(close::isDone);
+            close.get();
+            assertThat(release.getCount()).as("all of it while the start was held back").isEqualTo(1);
+        } finally {
+            release.countDown();
+        }
+        await().atMost(Duration.ofMinutes(2)).until(() -> late.get() != null && !late.get().isAlive());
+        assertThat(held.pid()).isEqualTo(-1);
     }
 
     @Test

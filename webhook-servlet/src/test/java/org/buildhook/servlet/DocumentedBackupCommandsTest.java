@@ -1,0 +1,94 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every SQLite backup command the docs give ({@code sqlite3 … .backup …}, in a code span) runs as
+ * written, with {@code sh}, against a real database and makes a copy of it. tryout18: the upgrade
+ * steps said {@code sqlite3 buildhook.db .backup copy.db}, which the shell splits so that
+ * {@code sqlite3} gets {@code .backup} without its file name: "missing FILENAME argument on
+ * .backup", exit status 1, and no backup before the migration an older build cannot undo.
+ */
+class DocumentedBackupCommandsTest {
+
+    private static final Pattern FENCED = Pattern.compile("(?s)```.*?```");
+    private static final Pattern CODE_SPAN = Pattern.compile("`([^`]*)`");
+
+    @Test
+    void everyDocumentedSqliteBackupCommandMakesACopy(@TempDir Path folder) throws Exception {
+        assumeThat(sqlite3()).as("sqlite3 on PATH").isTrue();
+        List<String> commands = backupCommands();
+        assertThat(commands).as("sqlite3 backup commands in README.md and docs/").isNotEmpty();
+        List<String> failed = new ArrayList<>();
+        for (String command : commands) {
+            Path dir = Files.createTempDirectory(folder, "backup");
+            run(dir, "sqlite3 buildhook.db 'CREATE TABLE t (x); INSERT INTO t VALUES (42);'");
+            Result result = run(dir, command);
+            List<Path> copies;
+            try (Stream<Path> files = Files.list(dir)) {
+                copies = files.filter(p -> p.getFileName().toString().endsWith(".db"))
+                        .filter(p -> !p.getFileName().toString().equals("buildhook.db")).toList();
+            }
+            String copied = copies.size() == 1 ? run(dir, "sqlite3 " + copies.get(0).getFileName()
+                    + " 'SELECT x FROM t'").output.strip() : "";
+            if (result.status != 0 || !copied.equals("42")) {
+                failed.add(command + " -> exit " + result.status + ", copies " + copies + ": " + result.output.strip());
+            }
+        }
+        assertThat(failed).as("documented backup commands that make no copy").isEmpty();
+    }
+
+    /** The code spans of README.md and docs/*.md that run sqlite3's .backup, from "sqlite3" on. */
+    private static List<String> backupCommands() throws IOException {
+        Path root = Docs.root();
+        List<Path> pages = new ArrayList<>(List.of(root.resolve("README.md")));
+        try (Stream<Path> docs = Files.list(root.resolve("docs"))) {
+            docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
+        }
+        List<String> found = new ArrayList<>();
+        for (Path page : pages) {
+            Matcher span = CODE_SPAN.matcher(FENCED.matcher(Files.readString(page)).replaceAll("").replace("\n", " "));
+            while (span.find()) {
+                String code = span.group(1);
+                int at = code.indexOf("sqlite3");
+                if (at >= 0 && code.contains(".backup")) {
+                    found.add(code.substring(at));
+                }
+            }
+        }
+        return found;
+    }
+
+    private static boolean sqlite3() {
+        try {
+            return run(Path.of("."), "command -v sqlite3").status == 0;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private record Result(int status, String output) {
+    }
+
+    private static Result run(Path dir, String command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("sh", "-c", command).directory(dir.toFile()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(command + " ended").isTrue();
+        return new Result(p.exitValue(), output);
+    }
+}

@@ -1,0 +1,88 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * tryout17 F8: when another node started a later attempt while this node's attempt ran, the line said
+ * "another node started a later attempt while attempt 1 waited for the store", also after a pause of the
+ * node's JVM alone, when nothing had waited for the store. It now says what is known: this node was not
+ * heard from for longer than the dead-node limit, paused or stalled, or cut off from the store.
+ *
+ * <p>The other node's attempt is started as that node starts it, through the store's ledger ({@code
+ * startAttempt}, which records the running attempt as interrupted first), while this node's command waits
+ * for a file; then the command ends and this node finds its attempt no longer the latest.
+ */
+class SupersededAttemptWordingTest {
+
+    @TempDir
+    Path dir;
+    private Store store;
+    private CommonsExecLauncher launcher;
+    private JobEngine engine;
+    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+
+    @BeforeEach
+    void open() {
+        log.start();
+        root.addAppender(log);
+        store = Store.open(TestStores.sqlite(dir.resolve("data")));
+        launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        engine = JobEngine.create(store, launcher, AbstractEngineTest.steady("node-a"));
+    }
+
+    @AfterEach
+    void close() {
+        root.detachAppender(log);
+        engine.stop();
+        store.close();
+        launcher.close();
+    }
+
+    @Test
+    void anAttemptOvertakenByAnotherNodesLaterAttemptSaysThisNodeWasNotHeardFromNotThatItWaitedForTheStore()
+            throws Exception {
+        Path started = dir.resolve("started");
+        Path go = dir.resolve("go");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("overtaken", List.of("/bin/sh",
+                "-c", "touch " + started + "; while [ ! -e " + go + " ]; do sleep 0.05; done")))).jobIds().get(0);
+        engine.start();
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started));
+
+        assertThat(store.ledger().startAttempt(jobId, "node-b")).as("node-b's attempt").isEqualTo(2);
+        Files.createFile(go);
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> !lines("another node started a later attempt").isEmpty());
+        assertThat(lines("another node started a later attempt")).singleElement().isEqualTo("job " + jobId
+                + ": another node started a later attempt while this node was not heard from (no heartbeat of node-a"
+                + " seen for longer than the dead-node limit, 10s: this node paused or stalled, or cut off from the"
+                + " store); the job is left to that node, and the attempt's history says how attempt 1 ended");
+        assertThat(store.job(jobId).orElseThrow().job().attempts()).as("node-b's attempt stands").isEqualTo(2);
+    }
+
+    private List<String> lines(String containing) {
+        synchronized (log) { // AppenderBase appends under its own lock
+            return log.list.stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains(containing))
+                    .toList();
+        }
+    }
+}
