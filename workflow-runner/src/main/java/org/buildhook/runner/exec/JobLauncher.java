@@ -17,8 +17,9 @@ public interface JobLauncher {
 
     /**
      * Ends the attempt {@link JobOutcome.Result#FAILED_TO_START} without starting anything, for a
-     * reason found before the launch (its payload file could not be written): its log says why, as
-     * for any attempt that could not start.
+     * reason of the job's found before the launch: its log says why, as for any attempt that could not
+     * start. Not for a file this node cannot write (its payload file): that is the node's fault, and the
+     * engine puts the job back instead ({@link NodeFilesException}).
      */
     RunningJob refuse(JobRequest request, String why);
 }
