@@ -3,12 +3,16 @@ package org.buildhook.distribution;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.buildhook.runner.rules.RuleException;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.UnreadableRulesException;
+import org.buildhook.runner.rules.RulesFingerprint;
+import org.buildhook.runner.store.NodeLeases;
+import org.buildhook.runner.store.RulesDisagreement;
 import org.buildhook.runner.store.StoreReachability;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigException;
@@ -67,6 +71,8 @@ final class CheckCommand implements Callable<Integer> {
         boolean unreadable = false;
         Path rulesFile = rules;
         Path defaultWorkdir = null;
+        BuildhookConfig checked = null;
+        String checkedName = null;
         // --rules alone checks that file only (a pre-commit hook has no configuration); with --config
         // too, the named configuration is checked as well, its rules file replaced by --rules.
         if (rules == null || config != null) {
@@ -92,6 +98,9 @@ final class CheckCommand implements Callable<Integer> {
                         + " check run where the database cannot be reached may ignore this)"));
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
+                // A store that cannot be reached is said above; asking it for its nodes would wait for it again.
+                checked = unusable.isEmpty() ? loaded : null;
+                checkedName = name;
             } catch (ConfigException e) {
                 err.println(e.getMessage());
                 problems += e.problems().size();
@@ -103,6 +112,12 @@ final class CheckCommand implements Callable<Integer> {
                 out.println(rulesFile + ": ok (" + set.size() + " rule(s)"
                         + (set.size() == 0 ? "" : ": " + String.join(", ", set.ruleNames())) + ")");
                 MachineWarnings.print(set, defaultWorkdir, out);
+                RulesFingerprint fingerprint = RulesFingerprint.of(set);
+                out.println(rulesFile + ": rules fingerprint " + fingerprint.shortForm() + " (in a cluster, every node"
+                        + " must have the same)");
+                if (checked != null) {
+                    compareWithRunningNodes(checked, checkedName, rulesFile, fingerprint, out);
+                }
             } catch (RuleException e) {
                 err.println(e.getMessage());
                 problems += e.problems().size();
@@ -117,5 +132,39 @@ final class CheckCommand implements Callable<Integer> {
             return unreadable ? ExitCodes.UNAVAILABLE : ExitCodes.FAILED;
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * PostgreSQL: the running nodes whose rules differ from the file checked (a warning: each node gives
+     * the stored jobs its own file's limits, tryout17 F4), or that every running node has it; nothing
+     * when no node runs, the store cannot be reached (said above) or no node of this version ever started
+     * on it. Nodes of older versions record no fingerprint: named in a note, never compared.
+     */
+    private static void compareWithRunningNodes(BuildhookConfig config, String name, Path rulesFile,
+            RulesFingerprint fingerprint, PrintWriter out) {
+        Optional<List<NodeLeases.NodeRules>> read = StoreReachability.runningNodesRules(config.store(),
+                config.engine().deadNodeLimit());
+        if (read.isEmpty() || read.get().isEmpty()) {
+            return;
+        }
+        List<NodeLeases.NodeRules> nodes = read.get();
+        List<String> unknown = nodes.stream().filter(n -> n.fingerprint().isEmpty()).map(NodeLeases.NodeRules::describe)
+                .toList();
+        if (!unknown.isEmpty()) {
+            out.println(name + ": note: running node(s) " + String.join(", ", unknown) + " record no rules fingerprint"
+                    + " (a buildhook older than this one): their rules are not compared");
+        }
+        Optional<RulesDisagreement> disagreement = RulesDisagreement.among(null, fingerprint, nodes);
+        if (disagreement.isPresent()) {
+            out.println(name + ": warning: " + disagreement.get().others().size() + " running node(s) have other rules"
+                    + " than " + rulesFile + " (fingerprint " + fingerprint.shortForm() + "): "
+                    + disagreement.get().describeOthers() + ". Each node gives the jobs still to run its own rules"
+                    + " file's limits (concurrency), so a start or reload of any of them changes them for the whole"
+                    + " cluster: " + RulesDisagreement.WHAT_TO_DO);
+        } else if (unknown.size() < nodes.size()) {
+            out.println(name + ": every running node that records its rules has these ("
+                    + nodes.stream().filter(n -> n.fingerprint().isPresent()).map(NodeLeases.NodeRules::nodeId)
+                            .collect(java.util.stream.Collectors.joining(", ")) + ")");
+        }
     }
 }

@@ -47,13 +47,25 @@ final class AdminServer implements AutoCloseable {
 
     /** @param cluster extra top-level YAML (e.g. a shared store and a node id), or empty */
     private AdminServer(Path dir, boolean adminOn, String cluster) throws Exception {
+        this(dir, adminOn, cluster, null);
+    }
+
+    /**
+     * @param cluster extra top-level YAML (e.g. a shared store and a node id), or empty
+     * @param rules   the rules file's text, or null for the {@code echo} and {@code wait} rules
+     */
+    private AdminServer(Path dir, boolean adminOn, String cluster, String rules) throws Exception {
         this.dir = dir;
         Files.writeString(dir.resolve("webhook-secret"), SECRET);
         Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
         Files.writeString(dir.resolve("echo.sh"), "printf 'line one\\nline two %s\\n' \"$1\"\n");
         Files.writeString(dir.resolve("wait.sh"), "echo started\nwhile [ ! -f '" + dir.resolve("go")
                 + "' ]; do [ -d '" + dir + "' ] || exit 1; sleep 0.1; done\necho finished\n");
-        writeRules(false);
+        if (rules == null) {
+            writeRules(false);
+        } else {
+            replaceRules(rules);
+        }
         Path yaml = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",
                 "rules: rules.yaml",
@@ -88,6 +100,16 @@ final class AdminServer implements AutoCloseable {
     static AdminServer clusterNode(Path dir, String storeUrl, String nodeId) throws Exception {
         return new AdminServer(dir, true, "  node-id: " + nodeId + "\n  poll-interval: 1s\n"
                 + "store:\n  url: '" + storeUrl + "'");
+    }
+
+    /**
+     * A node of a cluster as {@link #clusterNode(Path, String, String)}, with the rules file {@code rules}
+     * (the same text on two nodes is the same rules), looking at the other nodes' rules every second
+     * ({@code runner.heartbeat-interval: 1s}, the dead-node limit 60 s) and without a watchdog.
+     */
+    static AdminServer clusterNode(Path dir, String storeUrl, String nodeId, String rules) throws Exception {
+        return new AdminServer(dir, true, "  node-id: " + nodeId + "\n  poll-interval: 1s\n  heartbeat-interval: 1s\n"
+                + "  missed-heartbeats: 60\n  watchdog: off\nstore:\n  url: '" + storeUrl + "'", rules);
     }
 
     /** With further {@code runner:} keys, each line indented by two spaces (e.g. {@code "  log-max-bytes: 4KiB"}). */

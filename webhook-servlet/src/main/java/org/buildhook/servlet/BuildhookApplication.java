@@ -12,6 +12,7 @@ import java.util.function.Supplier;
 import org.buildhook.core.BuildEventParser;
 import org.buildhook.core.Sha256;
 import org.buildhook.core.SignatureVerifier;
+import org.buildhook.runner.engine.ClusterRules;
 import org.buildhook.runner.engine.JobEngine;
 import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.ProcessEncoding;
@@ -57,10 +58,14 @@ public final class BuildhookApplication implements AutoCloseable {
     private final Deque<AutoCloseable> closeInReverse;
     private final JobEngine engine;
     private final LogFollows logFollows;
+    /** PostgreSQL: whether the other running nodes have the same rules; null on SQLite. */
+    private final ClusterRules clusterRules;
     private volatile boolean stopping;
 
     private BuildhookApplication(BuildhookConfig config, Store store, RulesWatcher rules, DeliveryService deliveries,
-            BuildhookMetrics metrics, JobEngine engine, LogFollows logFollows, Deque<AutoCloseable> closeInReverse) {
+            BuildhookMetrics metrics, JobEngine engine, LogFollows logFollows, ClusterRules clusterRules,
+            Deque<AutoCloseable> closeInReverse) {
+        this.clusterRules = clusterRules;
         this.metrics = metrics;
         this.logFollows = logFollows;
         this.engine = engine;
@@ -95,9 +100,19 @@ public final class BuildhookApplication implements AutoCloseable {
                     applyLimits(open, set, watcher.get(), limitsTurn);
                 }
             };
+            // PostgreSQL, once the engine has started: a reload records the new rules' fingerprint and
+            // compares it with the other running nodes' (tryout17 F4).
+            java.util.concurrent.atomic.AtomicReference<ClusterRules> cluster = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.function.Consumer<RuleSet> compare = set -> {
+                ClusterRules running = cluster.get();
+                if (running != null) {
+                    running.reloaded();
+                }
+            };
             RulesWatcher rules = config.rulesFile() == null ? null
-                    : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL, alsoOnReload(
-                            alsoOnReload(metrics.rulesListener(), set -> warnAboutThisMachine(set, config)), limits));
+                    : RulesWatcher.start(config.rulesFile(), new RuleSetLoader(clock), RULES_POLL, alsoOnReload(alsoOnReload(
+                            alsoOnReload(metrics.rulesListener(), set -> warnAboutThisMachine(set, config)), limits),
+                            compare));
             watcher.set(rules);
             if (rules != null) {
                 started.push(rules);
@@ -153,11 +168,18 @@ public final class BuildhookApplication implements AutoCloseable {
             if (engine.watchdog() != null) {
                 metrics.watchdog(engine.watchdog()::isUp);
             }
+            // After the engine's start, whose claim of the node id carries the fingerprint; null on SQLite.
+            ClusterRules clusterRules = ClusterRules.start(store, config.engine().nodeId(), ruleSet,
+                    config.engine().heartbeatInterval(), config.engine().deadNodeLimit());
+            if (clusterRules != null) {
+                started.push(clusterRules);
+                cluster.set(clusterRules);
+            }
             // Closed first: a follow of a job's log must not outlive what it reads.
             LogFollows logFollows = LogFollows.start();
             started.push(logFollows);
             BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, metrics, engine,
-                    logFollows, started);
+                    logFollows, clusterRules, started);
             app.logSummary(ruleSet.get());
             return app;
         } catch (RuntimeException e) {
@@ -380,6 +402,15 @@ public final class BuildhookApplication implements AutoCloseable {
     /** The rules in force now, or null when no rules file is configured. */
     public RulesWatcher rules() {
         return rules;
+    }
+
+    /**
+     * The running nodes of the cluster whose rules differ from this node's, as this node last looked
+     * (at its start, at each reload and every {@code runner.heartbeat-interval}); empty when they agree,
+     * and always on SQLite (one node).
+     */
+    public java.util.Optional<org.buildhook.runner.store.RulesDisagreement> clusterRulesDisagreement() {
+        return clusterRules == null ? java.util.Optional.empty() : clusterRules.disagreement();
     }
 
     /** This instance's metrics, served by {@code GET /metrics}. */

@@ -319,14 +319,25 @@ public final class StatusPageServlet extends HttpServlet {
 
     private static StatusPageView.RulesInfo rules(BuildhookApplication app) {
         if (app.rules() == null) {
-            return new StatusPageView.RulesInfo("(no rules file)", null, Map.of(), Optional.empty());
+            return new StatusPageView.RulesInfo("(no rules file)", null, Map.of(), Optional.empty(), otherRules(app));
         }
         var current = app.rules().current();
         Instant loaded = current.loadedAt();
         Map<String, String> shown = new java.util.LinkedHashMap<>();
         current.snapshots().forEach((name, snapshot) -> shown.put(name, Redaction.redactSnapshot(snapshot)));
         return new StatusPageView.RulesInfo(String.valueOf(current.source()), loaded, shown,
-                app.rules().lastError().map(Throwable::getMessage));
+                app.rules().lastError().map(Throwable::getMessage), otherRules(app));
+    }
+
+    /**
+     * PostgreSQL: which running nodes have other rules than this one, and what to do, as this node last
+     * looked (tryout17 F4); empty when they agree.
+     */
+    private static Optional<String> otherRules(BuildhookApplication app) {
+        return app.clusterRulesDisagreement().map(d -> "This node (" + app.config().engine().nodeId()
+                + ") has rules " + d.own().shortForm() + "; " + d.describeOthers() + ". Each node gives the jobs still"
+                + " to run its own rules file's limits (concurrency), so a start or reload of any of them changes"
+                + " them for the whole cluster: " + org.buildhook.runner.store.RulesDisagreement.WHAT_TO_DO + ".");
     }
 
     /** The log's last {@link #LOG_TAIL} bytes as text (a cut multi-byte character shows as U+FFFD). */

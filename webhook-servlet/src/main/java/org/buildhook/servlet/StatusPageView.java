@@ -78,12 +78,18 @@ final class StatusPageView {
     }
 
     /**
-     * The rules in force: names and snapshots (in the file's order), when they were loaded, and the
-     * last refused version's error.
+     * The rules in force: names and snapshots (in the file's order), when they were loaded, the last
+     * refused version's error, and (PostgreSQL) what running nodes have other rules than this node.
      */
-    record RulesInfo(String source, Instant loadedAt, Map<String, String> snapshots, Optional<String> lastError) {
+    record RulesInfo(String source, Instant loadedAt, Map<String, String> snapshots, Optional<String> lastError,
+            Optional<String> otherRules) {
         RulesInfo {
             snapshots = Collections.unmodifiableMap(new LinkedHashMap<>(snapshots));
+        }
+
+        /** With every running node of the cluster (or the only one) having the same rules. */
+        RulesInfo(String source, Instant loadedAt, Map<String, String> snapshots, Optional<String> lastError) {
+            this(source, loadedAt, snapshots, lastError, Optional.empty());
         }
     }
 
@@ -151,6 +157,9 @@ final class StatusPageView {
                 + "<strong>The rules file on disk was refused.</strong> The rules loaded ")
                 .append(time(live.rules().loadedAt())).append(" from <code>").append(escape(live.rules().source()))
                 .append("</code> stay in force until it is fixed:<pre>").append(escape(e)).append("</pre></div>"));
+        live.rules().otherRules().ifPresent(o -> h.append("<div class=\"banner\" id=\"cluster-rules-banner\""
+                + " role=\"alert\"><strong>The cluster's nodes run different rules.</strong> ").append(escape(o))
+                .append("</div>"));
         h.append(live.summary().html());
         h.append("<h2>Rules <small>the last ").append(StatusPageServlet.RULE_HISTORY)
                 .append(" jobs of each</small></h2><table id=\"rule-health\"><thead><tr><th>Rule</th><th>Last job</th>"

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.Optional;
 import org.buildhook.runner.exec.NodeIdentity;
 import org.buildhook.runner.exec.ProcessIdentity;
+import org.buildhook.runner.rules.RulesFingerprint;
 
 /**
  * Which running node holds each {@code runner.node-id} (table {@code node_leases}): a node claims its
@@ -115,11 +116,7 @@ public final class NodeLeases {
         if (db.dialect() != Dialect.POSTGRESQL) {
             return clock.instant();
         }
-        try (PreparedStatement p = c.prepareStatement("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000"
-                + " AS BIGINT)"); ResultSet rs = p.executeQuery()) {
-            rs.next();
-            return Instant.ofEpochMilli(rs.getLong(1));
-        }
+        return databaseNow(c);
     }
 
     private static final String SELECT_HOLDER = "SELECT instance, host, boot_id, node_pid, node_started, renewed_at"
@@ -280,6 +277,116 @@ public final class NodeLeases {
                 }
             }
         });
+    }
+
+    /**
+     * What rules one running node has in force, as it recorded them ({@link #recordRules}).
+     *
+     * @param nodeId      its {@code runner.node-id}
+     * @param host        its host name
+     * @param pid         its JVM's process id
+     * @param fingerprint its rules' fingerprint; empty for a node that records none (a buildhook older
+     *                    than schema version 15, or one that has not recorded them yet)
+     * @param loadedAt    when it loaded those rules (its clock); empty with the fingerprint
+     */
+    public record NodeRules(String nodeId, String host, long pid, Optional<RulesFingerprint> fingerprint,
+            Optional<Instant> loadedAt) {
+
+        public NodeRules {
+            java.util.Objects.requireNonNull(nodeId, "nodeId");
+            java.util.Objects.requireNonNull(host, "host");
+            java.util.Objects.requireNonNull(fingerprint, "fingerprint");
+            java.util.Objects.requireNonNull(loadedAt, "loadedAt");
+        }
+
+        /** "node-2 (host h, pid p)", for messages. */
+        public String describe() {
+            return nodeId + " (host " + host + ", pid " + pid + ")";
+        }
+    }
+
+    /**
+     * Records, with this JVM's claim of {@code nodeId}, the rules it has in force now (at its start and
+     * at each reload): other nodes compare theirs with it ({@link #runningNodesRules}). Nothing when the
+     * id is not claimed by this JVM (SQLite, where no node claims one; a claim lost to another node).
+     *
+     * @param nodeId      this node's id
+     * @param self        this JVM, as its claim names it
+     * @param fingerprint the rules in force
+     * @param loadedAt    when they were loaded
+     * @return whether this JVM's claim now carries them
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean recordRules(String nodeId, NodeIdentity self, RulesFingerprint fingerprint, Instant loadedAt) {
+        return db.inTransaction("record the node's rules fingerprint", Durability.DEFERRED, c -> {
+            // rules_instance = instance: the fingerprint belongs to this claim, not to a later one that an
+            // older node, which writes no fingerprint, makes of the row.
+            try (PreparedStatement p = c.prepareStatement("UPDATE node_leases SET rules_fingerprint = ?,"
+                    + " rules_loaded_at = ?, rules_instance = instance WHERE node_id = ? AND host = ? AND node_pid = ?"
+                    + " AND node_started = ?")) {
+                p.setString(1, fingerprint.hex());
+                p.setLong(2, loadedAt.toEpochMilli());
+                p.setString(3, nodeId);
+                p.setString(4, self.host());
+                p.setLong(5, self.process().pid());
+                p.setLong(6, self.process().startTicks());
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
+     * The running nodes (claims renewed within {@code deadLimit}, by the database's clock on PostgreSQL)
+     * with the rules each recorded, by node id.
+     *
+     * @param deadLimit the dead-node limit ({@code runner.heartbeat-interval × runner.missed-heartbeats})
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public java.util.List<NodeRules> runningNodesRules(Duration deadLimit) {
+        return db.read("read the running nodes' rules", c -> runningNodesRules(c, now(c), deadLimit));
+    }
+
+    /**
+     * {@link #runningNodesRules(Duration)} on a connection of the caller's ({@code buildhook check}, which
+     * opens no store), {@code now} by the database's clock on PostgreSQL; empty on a store whose schema is
+     * older than version 15 (the caller rolls back after such a failure).
+     */
+    static java.util.List<NodeRules> runningNodesRules(Connection c, Instant now, Duration deadLimit)
+            throws SQLException {
+        java.util.List<NodeRules> nodes = new java.util.ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT node_id, host, node_pid,"
+                + " CASE WHEN rules_instance = instance THEN rules_fingerprint END,"
+                + " CASE WHEN rules_instance = instance THEN rules_loaded_at END"
+                + " FROM node_leases WHERE renewed_at >= ? ORDER BY node_id")) {
+            p.setLong(1, now.minus(deadLimit).toEpochMilli());
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    String hex = rs.getString(4);
+                    long loaded = rs.getLong(5);
+                    boolean none = rs.wasNull() || hex == null;
+                    Optional<RulesFingerprint> fingerprint = Optional.empty();
+                    if (!none) {
+                        try {
+                            fingerprint = Optional.of(new RulesFingerprint(hex));
+                        } catch (IllegalArgumentException e) {
+                            none = true; // not one this version writes: shown as none, never compared
+                        }
+                    }
+                    nodes.add(new NodeRules(rs.getString(1), rs.getString(2), rs.getLong(3), fingerprint,
+                            none ? Optional.empty() : Optional.of(Instant.ofEpochMilli(loaded))));
+                }
+            }
+        }
+        return nodes;
+    }
+
+    /** Now by the database's clock on PostgreSQL, for a caller's own connection. */
+    static Instant databaseNow(Connection c) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000"
+                + " AS BIGINT)"); ResultSet rs = p.executeQuery()) {
+            rs.next();
+            return Instant.ofEpochMilli(rs.getLong(1));
+        }
     }
 
     /** Whether {@code holder} is provably gone: silent past the dead-node limit, or its JVM dead on this host. */

@@ -32,12 +32,7 @@ public final class StoreReachability {
         if (config.dialect() != Dialect.POSTGRESQL) {
             return Optional.empty();
         }
-        Properties timeouts = new Properties();
-        long seconds = Math.max(1, (config.connectTimeout().toMillis() + 999) / 1000);
-        timeouts.setProperty("connectTimeout", Long.toString(seconds));
-        timeouts.setProperty("loginTimeout", Long.toString(seconds));
-        timeouts.setProperty("socketTimeout", Long.toString(seconds + 5));
-        try (Connection c = DriverManager.getConnection(config.url(), timeouts);
+        try (Connection c = DriverManager.getConnection(config.url(), timeouts(config));
                 Statement s = c.createStatement();
                 ResultSet r = s.executeQuery("SELECT current_schema(), current_setting('search_path'),"
                         + " current_schema() IS NULL OR has_schema_privilege(current_schema(), 'CREATE'), current_user")) {
@@ -62,5 +57,39 @@ public final class StoreReachability {
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
             return Optional.of(Store.cannotConnect(config, reason.replaceFirst("\\.$", "")));
         }
+    }
+
+    /**
+     * The running nodes of a PostgreSQL store with the rules each has in force ({@link
+     * NodeLeases#runningNodesRules}), read without opening the store: one connection, one read, nothing
+     * written. For {@code buildhook check}, which compares them with the rules file it checks.
+     *
+     * @param config    the store's configuration
+     * @param deadLimit the dead-node limit: claims renewed longer ago than that are not running nodes
+     * @return the nodes, by node id; empty when the store is SQLite (one node), cannot be reached now, or
+     *         has no such table or columns yet (no node of schema version 15 has started on it). Never throws.
+     */
+    public static Optional<java.util.List<NodeLeases.NodeRules>> runningNodesRules(StoreConfig config,
+            java.time.Duration deadLimit) {
+        if (config.dialect() != Dialect.POSTGRESQL) {
+            return Optional.empty();
+        }
+        try (Connection c = DriverManager.getConnection(config.url(), timeouts(config))) {
+            c.setReadOnly(true);
+            return Optional.of(NodeLeases.runningNodesRules(c, NodeLeases.databaseNow(c), deadLimit));
+        } catch (SQLException e) {
+            // Unreachable (whyUnreachable says so) or no node_leases with the V15 columns: nothing to compare.
+            return Optional.empty();
+        }
+    }
+
+    /** The store's connect timeout for connecting and logging in, and 5 s more for a read. */
+    private static Properties timeouts(StoreConfig config) {
+        Properties timeouts = new Properties();
+        long seconds = Math.max(1, (config.connectTimeout().toMillis() + 999) / 1000);
+        timeouts.setProperty("connectTimeout", Long.toString(seconds));
+        timeouts.setProperty("loginTimeout", Long.toString(seconds));
+        timeouts.setProperty("socketTimeout", Long.toString(seconds + 5));
+        return timeouts;
     }
 }

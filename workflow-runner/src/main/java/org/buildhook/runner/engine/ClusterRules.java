@@ -1,0 +1,157 @@
+package org.buildhook.runner.engine;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.rules.RulesFingerprint;
+import org.buildhook.runner.store.Dialect;
+import org.buildhook.runner.store.NodeLeases;
+import org.buildhook.runner.store.RulesDisagreement;
+import org.buildhook.runner.store.Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tells, on PostgreSQL, whether this node runs the same rules as the cluster's other running nodes
+ * (tryout17 F4): each node gives the stored jobs its own rules file's {@code concurrency}, so nodes with
+ * different files change each other's limits at every start and reload. Records this node's {@link
+ * RulesFingerprint} with its claim of its node id ({@link NodeLeases#recordRules}) at its start and at
+ * each reload, and compares it with the running nodes' then and every {@code every}.
+ *
+ * <p>Logs one {@code WARN} naming the differing nodes, both fingerprints and what to do at each start or
+ * reload that finds a difference, and once more only when the differing nodes or their rules change
+ * meanwhile (another node started or reloaded); once they agree again, one {@code INFO}. Nodes that record
+ * no fingerprint (older buildhooks) are never a difference. A store that does not answer changes nothing:
+ * the next look tries again. One daemon thread, {@code buildhook-cluster-rules}; {@link #close()} stops it.
+ */
+public final class ClusterRules implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterRules.class);
+
+    private final Store store;
+    private final String nodeId;
+    private final Supplier<RuleSet> rules;
+    private final Duration deadLimit;
+    private final ScheduledExecutorService looks;
+    private volatile Optional<RulesDisagreement> disagreement = Optional.empty();
+    /** The rule set whose fingerprint this node's claim carries; guarded by this. */
+    private RuleSet recorded;
+    /** The differing nodes and fingerprints last said in the log, empty when they agreed; guarded by this. */
+    private List<String> said = List.of();
+    /** Whether the start's look has been made; guarded by this. */
+    private boolean started;
+
+    private ClusterRules(Store store, String nodeId, Supplier<RuleSet> rules, Duration deadLimit) {
+        this.store = store;
+        this.nodeId = nodeId;
+        this.rules = rules;
+        this.deadLimit = deadLimit;
+        this.looks = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "buildhook-cluster-rules");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Records this node's rules and compares them with the running nodes' now (logging a difference),
+     * then looks again every {@code every}. Call once the engine has started: its claim of the node id is
+     * what the fingerprint is recorded with.
+     *
+     * @param store  a PostgreSQL store (on SQLite, one node: nothing is ever compared)
+     * @param nodeId this node's {@code runner.node-id}
+     * @param rules  the rules in force now, asked at each look
+     * @param every  how often to look again (the heartbeat interval); positive
+     * @param deadLimit how long after its last renewal a node's claim no longer counts as a running node
+     * @return the running comparison, or null on SQLite
+     */
+    public static ClusterRules start(Store store, String nodeId, Supplier<RuleSet> rules, Duration every,
+            Duration deadLimit) {
+        Objects.requireNonNull(rules, "rules");
+        if (store.dialect() != Dialect.POSTGRESQL) {
+            return null;
+        }
+        if (every.isNegative() || every.isZero()) {
+            throw new IllegalArgumentException("every must be positive");
+        }
+        ClusterRules cluster = new ClusterRules(store, nodeId, rules, deadLimit);
+        cluster.look(true);
+        long millis = every.toMillis();
+        cluster.looks.scheduleWithFixedDelay(() -> cluster.look(false), millis, millis, TimeUnit.MILLISECONDS);
+        return cluster;
+    }
+
+    /** After a reload: records the new rules and compares them now, on the caller's thread. */
+    public void reloaded() {
+        look(true);
+    }
+
+    /** The running nodes whose rules differ from this node's, as of the last look; empty when none do. */
+    public Optional<RulesDisagreement> disagreement() {
+        return disagreement;
+    }
+
+    /**
+     * One look: records the rules in force when they are not yet, reads the running nodes' and says what
+     * changed.
+     *
+     * @param loadedNow a start or a reload: a difference is said even if it was said before
+     */
+    synchronized void look(boolean loadedNow) {
+        RuleSet set = rules.get();
+        RulesFingerprint own = RulesFingerprint.of(set);
+        List<NodeLeases.NodeRules> nodes;
+        try {
+            if (set != recorded && store.nodeLeases().recordRules(nodeId, NodeIdentity.current(), own,
+                    set.loadedAt())) {
+                recorded = set;
+            }
+            nodes = store.nodeLeases().runningNodesRules(deadLimit);
+        } catch (RuntimeException e) {
+            LOG.debug("could not compare this node's rules with the other nodes' now: {}", e.toString());
+            return;
+        }
+        Optional<RulesDisagreement> now = RulesDisagreement.among(nodeId, own, nodes);
+        disagreement = now;
+        List<String> key = now.map(d -> d.others().stream()
+                .map(n -> n.nodeId() + "=" + n.fingerprint().orElseThrow().hex()).toList()).orElse(List.of());
+        if (now.isPresent() && (loadedNow || !key.equals(said))) {
+            RulesDisagreement d = now.get();
+            LOG.warn("this node ({}) has other rules than {} running node(s): its rules file {} has fingerprint {},"
+                    + " but {}. Each node gives the jobs still to run its own file's limits (concurrency), so a start"
+                    + " or reload of any of them changes them for the whole cluster: {}", nodeId, d.others().size(),
+                    set.source(), own.shortForm(), d.describeOthers(), RulesDisagreement.WHAT_TO_DO);
+        } else if (now.isEmpty() && !said.isEmpty()) {
+            LOG.info("the rules of this node ({}) and of every other running node agree again: fingerprint {}", nodeId,
+                    own.shortForm());
+        } else if (now.isEmpty() && !started) {
+            List<String> same = nodes.stream().filter(n -> !n.nodeId().equals(nodeId) && n.fingerprint().isPresent())
+                    .map(NodeLeases.NodeRules::nodeId).toList();
+            List<String> older = nodes.stream().filter(n -> !n.nodeId().equals(nodeId) && n.fingerprint().isEmpty())
+                    .map(NodeLeases.NodeRules::nodeId).toList();
+            LOG.info("this node ({}) has rules fingerprint {}{}{}", nodeId, own.shortForm(),
+                    same.isEmpty() ? "" : "; the same as the other running node(s) " + String.join(", ", same),
+                    older.isEmpty() ? "" : "; running node(s) " + String.join(", ", older) + " record no fingerprint"
+                            + " (a buildhook older than this one): not compared");
+        }
+        said = key;
+        started = true;
+    }
+
+    @Override
+    public void close() {
+        looks.shutdownNow();
+        try {
+            looks.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package org.buildhook.runner.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.exec.ProcessIdentity;
+import org.buildhook.runner.rules.RulesFingerprint;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * tryout17 F4: each node records the fingerprint of its rules with its claim of its node id (V15), and
+ * the running nodes whose rules differ are found; nodes of an older buildhook, which record none, never
+ * differ. On SQLite and PostgreSQL by the subclasses (on SQLite no engine claims an id, but the table
+ * and its statements are the same).
+ */
+abstract class AbstractNodeRulesTest {
+
+    private static final Duration DEAD_LIMIT = Duration.ofMinutes(3);
+    private static final RulesFingerprint X = new RulesFingerprint("a1".repeat(32));
+    private static final RulesFingerprint Y = new RulesFingerprint("b2".repeat(32));
+    private static final Instant LOADED = Instant.parse("2026-12-01T20:01:18Z");
+
+    @TempDir
+    Path dir;
+    StoreConfig config;
+    Store store;
+
+    abstract StoreConfig config(Path dir);
+
+    @BeforeEach
+    void open() {
+        config = config(dir);
+        store = Store.open(config);
+    }
+
+    @AfterEach
+    void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    @Test
+    void eachNodeRecordsItsRulesWithItsClaimAndTheNodesWithOtherRulesAreFound() {
+        claim("node-a", "instance-a");
+        claim("node-b", "instance-b");
+
+        assertThat(store.nodeLeases().recordRules("node-a", NodeIdentity.current(), X, LOADED)).isTrue();
+        assertThat(store.nodeLeases().recordRules("node-b", NodeIdentity.current(), Y, LOADED.plusSeconds(11)))
+                .isTrue();
+
+        List<NodeLeases.NodeRules> nodes = store.nodeLeases().runningNodesRules(DEAD_LIMIT);
+        assertThat(nodes).extracting(NodeLeases.NodeRules::nodeId).containsExactly("node-a", "node-b");
+        assertThat(nodes).extracting(NodeLeases.NodeRules::fingerprint).containsExactly(Optional.of(X), Optional.of(Y));
+        assertThat(nodes.get(1).loadedAt()).contains(LOADED.plusSeconds(11));
+        assertThat(nodes.get(1).pid()).isEqualTo(ProcessHandle.current().pid());
+
+        RulesDisagreement seenByA = RulesDisagreement.among("node-a", X, nodes).orElseThrow();
+        assertThat(seenByA.otherNodeIds()).containsExactly("node-b");
+        assertThat(seenByA.describeOthers()).startsWith("node-b (host " + NodeIdentity.current().host() + ", pid ")
+                .endsWith(" has rules b2b2b2b2b2b2, loaded at 2026-12-01T20:01:29Z");
+        assertThat(RulesDisagreement.among("node-b", Y, nodes).orElseThrow().otherNodeIds()).containsExactly("node-a");
+        // A file that neither node runs differs from both (buildhook check compares as no node).
+        RulesFingerprint z = new RulesFingerprint("c3".repeat(32));
+        assertThat(RulesDisagreement.among(null, z, nodes).orElseThrow().otherNodeIds())
+                .containsExactly("node-a", "node-b");
+
+        // node-b reloads node-a's rules: they agree.
+        assertThat(store.nodeLeases().recordRules("node-b", NodeIdentity.current(), X, LOADED.plusSeconds(60)))
+                .isTrue();
+        nodes = store.nodeLeases().runningNodesRules(DEAD_LIMIT);
+        assertThat(RulesDisagreement.among("node-a", X, nodes)).isEmpty();
+        assertThat(RulesDisagreement.among("node-b", X, nodes)).isEmpty();
+    }
+
+    @Test
+    void aNodeOfAnOlderBuildhookRecordsNoFingerprintAndNeverDiffers() throws SQLException {
+        claim("node-a", "instance-a");
+        store.nodeLeases().recordRules("node-a", NodeIdentity.current(), X, LOADED);
+        claim("node-old", "instance-old"); // an older node: claims, records nothing
+        // An older node takes node-a's id over (node-a was killed): it writes its claim as before V15, which
+        // leaves node-a's fingerprint in the row.
+        olderNodeClaims("node-a", "instance-older");
+
+        List<NodeLeases.NodeRules> nodes = store.nodeLeases().runningNodesRules(DEAD_LIMIT);
+
+        assertThat(nodes).extracting(NodeLeases.NodeRules::nodeId).containsExactly("node-a", "node-old");
+        assertThat(nodes).allSatisfy(n -> {
+            assertThat(n.fingerprint()).as(n.nodeId()).isEmpty();
+            assertThat(n.loadedAt()).as(n.nodeId()).isEmpty();
+        });
+        assertThat(RulesDisagreement.among("node-new", Y, nodes)).isEmpty();
+        assertThat(RulesDisagreement.among(null, Y, nodes)).isEmpty();
+    }
+
+    @Test
+    void onlyThisJvmsClaimRecordsItsRulesAndANodeSilentPastTheDeadLimitIsNotRunning() throws SQLException {
+        claim("node-a", "instance-a");
+        claim("node-b", "instance-b");
+        store.nodeLeases().recordRules("node-b", NodeIdentity.current(), Y, LOADED);
+        NodeIdentity another = new NodeIdentity("elsewhere", "", new ProcessIdentity(4242, -1, 7));
+
+        assertThat(store.nodeLeases().recordRules("node-a", another, X, LOADED)).as("not that JVM's claim").isFalse();
+        assertThat(store.nodeLeases().recordRules("node-z", NodeIdentity.current(), X, LOADED)).as("no claim").isFalse();
+        try (Connection c = store.dataSource().getConnection();
+                PreparedStatement p = c.prepareStatement("UPDATE node_leases SET renewed_at = renewed_at - ?"
+                        + " WHERE node_id = 'node-b'")) {
+            p.setLong(1, DEAD_LIMIT.plusMinutes(1).toMillis());
+            p.executeUpdate();
+        }
+
+        assertThat(store.nodeLeases().runningNodesRules(DEAD_LIMIT)).extracting(NodeLeases.NodeRules::nodeId)
+                .containsExactly("node-a");
+    }
+
+    /**
+     * V15 on a store where nodes of version 14 hold their ids: it only adds nullable columns, their claims
+     * stay and are shown without a fingerprint, and their way of writing a claim still works.
+     */
+    @Test
+    void anUpgradeFromVersion14KeepsTheOlderNodesClaimsAndTheirWrites() throws Exception {
+        store.close();
+        store = null;
+        try (Connection c = java.sql.DriverManager.getConnection(config.url()); Statement s = c.createStatement()) {
+            for (String column : List.of("rules_fingerprint", "rules_loaded_at", "rules_instance")) {
+                s.execute("ALTER TABLE node_leases DROP COLUMN " + column);
+            }
+            s.execute("DELETE FROM schema_version WHERE version = 15");
+        }
+        store = Store.open(config);
+        olderNodeClaims("node-14", "instance-14");
+        claim("node-15", "instance-15");
+        store.nodeLeases().recordRules("node-15", NodeIdentity.current(), X, LOADED);
+        store.close();
+        store = null;
+
+        store = Store.open(config);
+        // A node of version 14 still running beside: its claim's writes are as before.
+        olderNodeClaims("node-14", "instance-14b");
+        assertThat(store.nodeLeases().renew("node-14", "instance-14b")).isTrue();
+
+        List<NodeLeases.NodeRules> nodes = store.nodeLeases().runningNodesRules(DEAD_LIMIT);
+        assertThat(nodes).extracting(NodeLeases.NodeRules::nodeId).containsExactly("node-14", "node-15");
+        assertThat(nodes).extracting(NodeLeases.NodeRules::fingerprint).containsExactly(Optional.empty(), Optional.of(X));
+        assertThat(RulesDisagreement.among("node-15", X, nodes)).isEmpty();
+    }
+
+    private void claim(String nodeId, String instance) {
+        assertThat(store.nodeLeases().claim(nodeId, instance, NodeIdentity.current(), DEAD_LIMIT, true)).isEmpty();
+    }
+
+    /** A claim written as a buildhook of version 14 writes it (NodeLeases.write before V15), now by this store's clock. */
+    private void olderNodeClaims(String nodeId, String instance) throws SQLException {
+        long now = now();
+        try (Connection c = java.sql.DriverManager.getConnection(config.url());
+                PreparedStatement p = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host, boot_id,"
+                + " node_pid, node_started, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (node_id) DO UPDATE SET instance = excluded.instance, host = excluded.host,"
+                + " boot_id = excluded.boot_id, node_pid = excluded.node_pid, node_started = excluded.node_started,"
+                + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at")) {
+            p.setString(1, nodeId);
+            p.setString(2, instance);
+            p.setString(3, "old-host");
+            p.setString(4, "");
+            p.setLong(5, 99);
+            p.setLong(6, 1);
+            p.setLong(7, now);
+            p.setLong(8, now);
+            p.executeUpdate();
+        }
+    }
+
+    /** Now as NodeLeases measures claims: PostgreSQL's clock, or this JVM's on SQLite. */
+    private long now() throws SQLException {
+        if (store.dialect() != Dialect.POSTGRESQL) {
+            return System.currentTimeMillis();
+        }
+        try (Connection c = java.sql.DriverManager.getConnection(config.url())) {
+            return NodeLeases.databaseNow(c).toEpochMilli();
+        }
+    }
+}
