@@ -674,6 +674,45 @@ class CommandLineTest {
         assertThat(err.toString()).doesNotContain("cannot write in");
     }
 
+    /**
+     * A data-dir on a file system mounted read-only names the likeliest cause when the folder is
+     * writable from a shell: a service's sandbox (tryout18: Debian's tomcat10.service has
+     * ProtectSystem=strict, so the WAR refused /var/lib/buildhook, made and owned by the Tomcat user,
+     * advising "e.g. /var/lib/buildhook"). A real read-only bind mount of a folder of the test's
+     * own; skipped where this process may not mount (not root, no CAP_SYS_ADMIN).
+     */
+    @Test
+    void checkSaysAReadOnlyDataDirMayBeAServiceSandboxAndHowToOpenIt() throws Exception {
+        Path readOnly = Files.createDirectory(dir.resolve("read-only"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount("--bind", readOnly.toString(), readOnly.toString()),
+                "this process may not mount");
+        try {
+            org.junit.jupiter.api.Assumptions.assumeTrue(mount("-o", "remount,bind,ro", readOnly.toString()),
+                    "this process may not remount read-only");
+            Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + readOnly + "\n");
+
+            assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
+
+            assertThat(err.toString()).contains(config + ":1:11: data-dir: buildhook cannot write in " + readOnly
+                    + " (its file system is mounted read-only for buildhook's process; if the folder is writable from a"
+                    + " shell, the service's sandbox makes it read-only: systemd's ProtectSystem=strict (Debian's"
+                    + " tomcat10.service sets it) leaves writable only the unit's ReadWritePaths=, so add the folder"
+                    + " there with systemctl edit), so the data folder " + readOnly + " cannot be there: give data-dir"
+                    + " a folder the user buildhook runs as can write in, on a disk (e.g. /var/lib/buildhook)")
+                    .contains("1 mistake(s) found");
+        } finally {
+            new ProcessBuilder("umount", readOnly.toString()).inheritIO().start().waitFor();
+        }
+    }
+
+    private static boolean mount(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("mount"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        return p.waitFor() == 0;
+    }
+
     @Test
     void checkWarnsAboutAServerHostNameThatDoesNotResolveNowAndAcceptsOnesThatDo() throws IOException {
         // RFC 6761: names under .invalid never resolve.

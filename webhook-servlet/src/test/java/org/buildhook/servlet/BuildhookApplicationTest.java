@@ -196,6 +196,20 @@ class BuildhookApplicationTest {
         }
     }
 
+    /**
+     * tryout17 F4: nodes of a PostgreSQL cluster compare their rules' fingerprints (ClusterRulesTest); a
+     * SQLite store has one node, which compares nothing and runs no thread for it.
+     */
+    @Test
+    void aSqliteNodeComparesItsRulesWithNoOtherNode() throws Exception {
+        Path file = limitedDeployRule(1);
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            assertThat(app.clusterRulesDisagreement()).isEmpty();
+            assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                    .doesNotContain("buildhook-cluster-rules");
+        }
+    }
+
     /** A rule "deploy" held for an approval, with {@code concurrency: %d}. */
     private static final String LIMITED_DEPLOY = "rules:\n  - name: deploy\n    approval: {}\n"
             + "    run: {command: [/bin/true], concurrency: %d}\n";

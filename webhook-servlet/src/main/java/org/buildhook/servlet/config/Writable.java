@@ -3,7 +3,10 @@ package org.buildhook.servlet.config;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -34,13 +37,56 @@ final class Writable {
         if (KERNEL_FILE_SYSTEMS.contains(type)) {
             return "it is on a " + type + " file system, the kernel's, where no file can be created";
         }
-        if (store.isReadOnly()) {
-            return "its file system is mounted read-only";
+        if (store.isReadOnly() || readOnlyMount(folder)) {
+            // A folder writable from a shell but read-only here is most often a service's sandbox
+            // (tryout18: Debian's tomcat10.service has ProtectSystem=strict), not the disk itself.
+            return "its file system is mounted read-only for buildhook's process; if the folder is writable from a"
+                    + " shell, the service's sandbox makes it read-only: systemd's ProtectSystem=strict (Debian's"
+                    + " tomcat10.service sets it) leaves writable only the unit's ReadWritePaths=, so add the folder"
+                    + " there with systemctl edit";
         }
         if (!Files.isWritable(folder)) {
             return "permission denied for the user " + System.getProperty("user.name") + "; the folder's owner or"
                     + " mode does not let it create files";
         }
         return null;
+    }
+
+    /**
+     * Whether the mount that holds {@code folder} is read-only, by {@code /proc/self/mounts}: a read-only
+     * bind mount (a sandbox's, a container's {@code :ro} volume) shares its device with the file system
+     * it shows, whose entry {@link FileStore#isReadOnly()} may read instead (tryout18: such a folder was
+     * said to be refused for want of permission). False where that file cannot be read.
+     */
+    private static boolean readOnlyMount(Path folder) {
+        Path real;
+        List<String> mounts;
+        try {
+            real = folder.toRealPath();
+            mounts = Files.readAllLines(Path.of("/proc/self/mounts"));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+        Path best = null;
+        boolean readOnly = false;
+        for (String line : mounts) {
+            String[] f = line.split(" ");
+            if (f.length < 4) {
+                continue;
+            }
+            Path point;
+            try {
+                point = Path.of(f[1].replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n")
+                        .replace("\\134", "\\"));
+            } catch (InvalidPathException e) {
+                continue;
+            }
+            // Equal mount points: the later entry is mounted over the earlier one.
+            if (real.startsWith(point) && (best == null || point.getNameCount() >= best.getNameCount())) {
+                best = point;
+                readOnly = Arrays.asList(f[3].split(",")).contains("ro");
+            }
+        }
+        return readOnly;
     }
 }
