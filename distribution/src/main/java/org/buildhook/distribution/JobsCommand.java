@@ -33,9 +33,17 @@ import picocli.CommandLine.Spec;
         })
 final class JobsCommand implements Callable<Integer> {
 
+    /**
+     * The table, for people; scripts take {@code --json}, the API's answer. {@code NODE} is the node of the
+     * job's latest attempt (the API's {@code node}, {@code -} before any): in a cluster where it ran, whose
+     * log and disk to look at, without a {@code job show} per job (tryout17 F10). On SQLite it is this
+     * server's own node id ({@code <hostname>-<pid>} unless set), which still tells which run of the server
+     * ran it.
+     */
     private static final PagePrinter PRINTER = new PagePrinter("jobs", column("JOB", "id"), column("RULE", "rule"),
-            column("STATE", "state"), column("ATTEMPTS", "attempts"), column("EXIT", "exitCode"),
-            column("CREATED", "createdAt"), column("DELIVERY", "delivery"), column("MESSAGE", JobsCommand::message));
+            column("STATE", "state"), column("ATTEMPTS", "attempts"), column("NODE", "node"),
+            column("EXIT", "exitCode"), column("CREATED", "createdAt"), column("DELIVERY", "delivery"),
+            column("MESSAGE", JobsCommand::message));
 
     /**
      * The job's message; for a job that awaits an approval, which has none, when it expires, in the words

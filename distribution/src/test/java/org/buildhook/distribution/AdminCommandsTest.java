@@ -143,6 +143,28 @@ class AdminCommandsTest {
     }
 
     /**
+     * tryout17 F10: in a cluster "where did it run" needed a {@code job show} per job: the table had no
+     * node. It shows the node of the job's latest attempt, as the API's {@code node} says it; {@code --json}
+     * is the API's answer as before.
+     */
+    @Test
+    void jobsShowsTheNodeOfEachJobsLatestAttempt() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        String jobId = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+        String node = server.getJson("jobs/" + jobId).path("job").path("node").asText();
+        assertThat(node).as("the API's node of the job").isNotBlank().isNotEqualTo("null");
+
+        assertThat(run("jobs", "--delivery", delivery)).isZero();
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0).split(" +")).containsSubsequence("STATE", "ATTEMPTS", "NODE", "EXIT");
+        assertThat(lines.get(1).split(" +")).containsSubsequence(jobId, "echo", "SUCCEEDED", "1", node, "0");
+
+        assertThat(run("jobs", "--delivery", delivery, "--json")).isZero();
+        assertThat(AdminServer.json(out.toString()).path("items").path(0).path("node").asText()).isEqualTo(node);
+    }
+
+    /**
      * A list cut at {@code --limit} read as the whole list, and the commands had no way to the next
      * page (tryout11 F3: 3,000 deliveries, `jobs --state failed --limit 500` showed 429 failed jobs
      * with nothing to say whether there were more, and no `--before`).

@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A {@code runner.log-dir} that cannot be created does not stop the start (jobs still run) but is said
- * at start, not first seen as "log incomplete" on every job with all their output lost.
+ * A {@code runner.log-dir} that cannot be created does not stop the start (deliveries are still stored;
+ * jobs wait until it can be created, tryout17 F3) but is said at start, not first seen on the first job.
  */
 class LogDirectoryWarningTest {
 
@@ -24,7 +24,7 @@ class LogDirectoryWarningTest {
         ApplicationLog log = ApplicationLog.ofAStartAndStop(config);
 
         assertThat(log.warnings()).anySatisfy(w -> assertThat(w).startsWith("runner.log-dir " + logs + " cannot be created")
-                .contains("their output is lost"));
+                .contains("this node starts no job until it can"));
     }
 
     @Test

@@ -153,6 +153,7 @@ public final class BuildhookApplication implements AutoCloseable {
             metrics.sharedResources(() -> rules == null ? java.util.Map.of() : rules.current().resources(),
                     () -> store.resources().unitsInUse(), () -> store.countJobs(JobState.WAITING));
             metrics.runningJobs(engine::runningCount);
+            metrics.jobsPaused(() -> engine.jobsPaused().isPresent());
             metrics.retentionOrphans(store::orphanLogFoldersRemoved, store::orphanPayloadCopiesRemoved);
             if (store.writeStats().isPresent()) {
                 metrics.storeCommits(() -> store.writeStats().map(WriteStats::commits).orElse(0L),
@@ -307,24 +308,26 @@ public final class BuildhookApplication implements AutoCloseable {
         try {
             org.buildhook.core.DataFiles.createDirectories(workdir);
         } catch (java.io.IOException e) {
-            LOG.warn("the jobs' working directory {} cannot be created ({}): jobs of rules without a workdir"
-                    + " will fail to start; create that folder writable for this user, or set runner.workdir",
+            LOG.warn("the jobs' working directory {} cannot be created ({}): this node starts no job of a rule"
+                    + " without a workdir until it can (they wait in the queue, their retries untouched); create that"
+                    + " folder writable for this user, or set runner.workdir",
                     workdir, org.buildhook.core.IoProblems.describe(e));
         }
     }
 
     /**
      * Creates the job log folder now (as the first attempt would) so that one that cannot be made — a
-     * path under a file, a read-only file system — is said at start: jobs still run, but every
-     * attempt's output would be lost, each ending with "log incomplete".
+     * path under a file, a read-only file system — is said at start: no job starts on this node while
+     * it cannot be (tryout17 F3; before, jobs ran with their output lost, each ending "log incomplete").
      */
     private static void warnIfNoLogDirectory(Path logDirectory) {
         try {
             org.buildhook.core.DataFiles.createDirectories(logDirectory);
         } catch (java.io.IOException e) {
-            LOG.warn("runner.log-dir {} cannot be created ({}): jobs will run, but their output is lost (each"
-                    + " ends with 'log incomplete'); create that folder writable for this user, or set"
-                    + " runner.log-dir to one", logDirectory, org.buildhook.core.IoProblems.describe(e));
+            LOG.warn("runner.log-dir {} cannot be created ({}): this node starts no job until it can (a job never"
+                    + " runs without its log; jobs wait in the queue, their retries untouched); create that folder"
+                    + " writable for this user, or set runner.log-dir to one", logDirectory,
+                    org.buildhook.core.IoProblems.describe(e));
         }
     }
 
@@ -446,6 +449,16 @@ public final class BuildhookApplication implements AutoCloseable {
     /** The follows of jobs' logs in progress. */
     LogFollows logFollows() {
         return logFollows;
+    }
+
+    /**
+     * Why this node starts no jobs although it runs: it cannot write a folder an attempt needs before its
+     * command (its data folder's disk full, read-only, permissions: {@link JobEngine#jobsPaused()}).
+     * Empty while it can. {@code /healthz} says it as {@code "status": "degraded"} (still 200: the node
+     * stores deliveries while its store can write).
+     */
+    public java.util.Optional<String> jobsPaused() {
+        return engine.jobsPaused();
     }
 
     /** Whether a graceful stop has begun ({@link #drain()} or {@link #close()}): {@code /healthz} says so. */

@@ -238,6 +238,17 @@ public final class BuildhookMetrics implements AutoCloseable {
     }
 
     /**
+     * The paused-jobs gauge of this node: 1 while it starts no jobs because it cannot write a folder an
+     * attempt needs before its command (its data folder's disk full, read-only…), 0 otherwise.
+     */
+    public void jobsPaused(java.util.function.BooleanSupplier paused) {
+        Gauge.builder("buildhook.jobs.paused", () -> paused.getAsBoolean() ? 1 : 0)
+                .description("1 while this node starts no jobs because it cannot write its data folder (payload"
+                        + " files, job logs), 0 otherwise; /healthz then says status degraded")
+                .register(registry);
+    }
+
+    /**
      * The watchdog gauge of this node: 1 while its watchdog process runs, 0 while it is dead or could
      * not be started (the node starts it again). Registered only on a node that has a watchdog
      * (PostgreSQL, {@code runner.watchdog: auto}).

@@ -14,7 +14,10 @@ import org.buildhook.runner.store.HealthReport;
  * answer, refuses connections for want of disk space, cannot write…), never the driver's message
  * (that is in the log). During a graceful stop it answers
  * 503 with {@code "status": "stopping"}, so a load balancer drains the node while it still stores
- * what it is sent.
+ * what it is sent. A node that starts no jobs because it cannot write its data folder (payload files,
+ * job logs) while its store works answers 200 with {@code "status": "degraded"} and the {@code error}
+ * naming the folder: it still stores deliveries, which a 503 would send elsewhere or (a single node
+ * behind a load balancer) have refused, but a monitor sees it.
  */
 public final class HealthServlet extends HttpServlet {
 
@@ -33,7 +36,13 @@ public final class HealthServlet extends HttpServlet {
             return;
         }
         HealthReport health = app.store().healthReport();
-        if (health.ok()) {
+        java.util.Optional<String> paused = health.ok() ? app.jobsPaused() : java.util.Optional.empty();
+        if (paused.isPresent()) {
+            // Still 200: the node stores what it is sent (a load balancer keeps sending; the jobs run on
+            // the other nodes, or here once it can write again), but a monitor must see it (tryout17 F3).
+            new JsonAnswer().with("status", "degraded").with("error", paused.get())
+                    .send(response, HttpServletResponse.SC_OK);
+        } else if (health.ok()) {
             new JsonAnswer().with("status", "ok").send(response, HttpServletResponse.SC_OK);
         } else {
             response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));

@@ -81,6 +81,13 @@ public final class JobEngine implements AutoCloseable {
     /** PostgreSQL: the advisory lock of this node's id, held while the engine runs. */
     private final NodeLeases.Lock nodeLock;
     private volatile boolean nodeIdLost;
+    /**
+     * Whether this node can write the files an attempt needs before its command (payload, log, its own
+     * working directory): while it cannot, it picks no job (tryout17 F3).
+     */
+    private final NodeFilesWatch files;
+    /** Held while db-scheduler's picking is paused or resumed: a resume never undoes a stop's pause. */
+    private final Object picking = new Object();
 
     private JobEngine(Store store, JobLauncher launcher, EngineConfig config, Clock clock, JobEvents events) {
         this.config = config;
@@ -101,6 +108,8 @@ public final class JobEngine implements AutoCloseable {
         };
         this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId());
         this.nodeLock = store.nodeLeases().lock(config.nodeId());
+        this.files = new NodeFilesWatch(config.nodeId(), clock, config.pollingInterval(), this::pausePicking,
+                this::resumePicking);
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
                 .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
@@ -111,7 +120,7 @@ public final class JobEngine implements AutoCloseable {
                     } catch (java.util.concurrent.RejectedExecutionException stopped) {
                         command.run(); // after the stop: written here rather than not at all
                     }
-                }, () -> watchdog));
+                }, () -> watchdog, files));
         SchedulerBuilder builder = Scheduler.create(store.schedulerDataSource(), task)
                 .schedulerName(new SchedulerName.Fixed(config.nodeId()))
                 .threads(config.threads())
@@ -252,6 +261,8 @@ public final class JobEngine implements AutoCloseable {
         followUps.start(config.pollingInterval().toMillis());
         long poll = config.pollingInterval().toMillis();
         stalePicks.scheduleWithFixedDelay(new ApprovalExpiry(store), poll, poll, TimeUnit.MILLISECONDS);
+        // Looks only while a folder it must write is known not to take writes: then every polling interval.
+        stalePicks.scheduleWithFixedDelay(files::recheck, poll, poll, TimeUnit.MILLISECONDS);
         LOG.info("job engine started on node {} with {} threads", config.nodeId(), config.threads());
     }
 
@@ -277,7 +288,9 @@ public final class JobEngine implements AutoCloseable {
             fencer.shutdownNow();
         }
         followUps.close();
-        scheduler.pause();
+        synchronized (picking) {
+            scheduler.pause();
+        }
         try {
             running.stop(config.shutdownGrace(), "stopped by the shutdown of " + config.nodeId());
         } catch (InterruptedException e) {
@@ -409,7 +422,9 @@ public final class JobEngine implements AutoCloseable {
                 nodeIdLost = true;
                 String by = store.nodeLeases().holder(config.nodeId()).map(NodeLeases.Holder::describe)
                         .orElse("a node that has stopped since");
-                scheduler.pause();
+                synchronized (picking) {
+                    scheduler.pause();
+                }
                 List<String> fenced = new java.util.ArrayList<>();
                 for (String jobId : running.runningJobIds()) {
                     if (running.fence(jobId, "node id " + config.nodeId() + " was taken over by another node (" + by
@@ -536,6 +551,36 @@ public final class JobEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("self-fencing check failed; next time: {}", e.toString());
         }
+    }
+
+    /** This node cannot write its files: it picks no job until {@link NodeFilesWatch#recheck} finds it can. */
+    private void pausePicking() {
+        synchronized (picking) {
+            scheduler.pause();
+        }
+    }
+
+    /** This node can write its files again: it picks jobs again, unless it stops or lost its node id meanwhile. */
+    private void resumePicking() {
+        synchronized (picking) {
+            if (!started || stopped || nodeIdLost) {
+                return;
+            }
+            scheduler.resume();
+        }
+        scheduler.triggerCheckForDueExecutions();
+    }
+
+    /**
+     * Why this node starts no jobs now although it runs: it cannot write a folder an attempt needs before
+     * its command starts (its payload file, its log, buildhook's own working directory), as an attempt
+     * found (disk full, read-only, permissions). For instance {@code jobs do not start on this node: it
+     * cannot write /var/lib/buildhook/payloads (/var/lib/buildhook/payloads/01X.json: No space left on
+     * device)}. Empty while it can, and before any attempt found otherwise; looked at again every
+     * polling interval while not empty. Deliveries are stored meanwhile as long as the store can write.
+     */
+    public Optional<String> jobsPaused() {
+        return files.problem();
     }
 
     /** This node's watchdog process, or null when it has none (SQLite, {@code runner.watchdog: off}, not started). */

@@ -18,11 +18,11 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.exec.AttemptMarker;
 import org.buildhook.runner.exec.JobLauncher;
 import org.buildhook.runner.exec.JobOutcome;
 import org.buildhook.runner.exec.JobRequest;
+import org.buildhook.runner.exec.NodeFilesException;
 import org.buildhook.runner.exec.ProcessIdentity;
 import org.buildhook.runner.exec.RunningJob;
 import org.buildhook.runner.exec.Watchdog;
@@ -75,6 +75,8 @@ final class JobTask implements ExecutionHandler<Void> {
     private final java.util.concurrent.Executor decisions;
     /** The node's watchdog process, or null when it has none (SQLite, {@code runner.watchdog: off}). */
     private final java.util.function.Supplier<Watchdog> watchdog;
+    /** Whether this node can write the files an attempt needs before its command (tryout17 F3). */
+    private final NodeFilesWatch files;
 
     /**
      * @param followUpsDue told after an attempt of a job with follow-ups ended, so that they start
@@ -87,6 +89,15 @@ final class JobTask implements ExecutionHandler<Void> {
     JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock,
             JobEvents events, LeftoverSweep leftovers, Runnable followUpsDue, java.util.concurrent.Executor decisions,
             java.util.function.Supplier<Watchdog> watchdog) {
+        this(store, launcher, config, running, clock, events, leftovers, followUpsDue, decisions, watchdog,
+                NodeFilesWatch.detached(config.nodeId()));
+    }
+
+    /** @param files told when an attempt cannot write its files; while it says so, no attempt starts */
+    JobTask(Store store, JobLauncher launcher, EngineConfig config, RunningJobs running, Clock clock,
+            JobEvents events, LeftoverSweep leftovers, Runnable followUpsDue, java.util.concurrent.Executor decisions,
+            java.util.function.Supplier<Watchdog> watchdog, NodeFilesWatch files) {
+        this.files = files;
         this.watchdog = watchdog;
         this.decisions = decisions;
         this.leftovers = leftovers;
@@ -111,6 +122,12 @@ final class JobTask implements ExecutionHandler<Void> {
             // queue as a stale pick, or revived after the dead-node limit.
             Thread.currentThread().interrupt();
             return LEFT_ALONE;
+        }
+        if (files.unwritable()) {
+            // Picked with others just as the node found it cannot write its files (it picks no more now):
+            // back to the queue untouched, for another node or for this one once it can (tryout17 F3).
+            LOG.debug("job {}: not started here while this node cannot write its files; back in the queue", jobId);
+            return completing(jobId, rescheduleIn(Duration.ZERO));
         }
         CompletionHandler<Void> next;
         try {
@@ -309,14 +326,13 @@ final class JobTask implements ExecutionHandler<Void> {
         // Read with the job: a delivery's body never changes.
         byte[] body = read == null ? new byte[0] : read;
         Map<String, String> env = new HashMap<>(job.env());
-        String unwritable = null;
         try {
             env.put(PAYLOAD_ENV, PayloadFiles.write(store.payloadFile(job.deliveryId()), body).toString());
-        } catch (RunnerException e) {
-            // A full disk: the attempt, already recorded, ends as one that could not start (retries and
-            // on-failure as the rule says). Thrown on, db-scheduler retried the execution every 10 s, each
-            // time with a new attempt left RUNNING, and the job never ended (tryout12 F7).
-            unwritable = e.getMessage();
+        } catch (NodeFilesException e) {
+            // A full disk, a read-only data folder: the node's fault, not the job's (tryout17 F3). Thrown on,
+            // db-scheduler retried the execution every 10 s, each time with a new attempt left RUNNING
+            // (tryout12 F7); ended FAILED_TO_START, it used up the job's retries, other nodes' too.
+            return notStartedHere(job, attempt, e);
         }
         JobRequest request = new JobRequest(jobId, attempt, job.argv(), env, job.workdir(), job.stdin() ? body : null,
                 job.timeout());
@@ -330,7 +346,13 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         RunningJob process;
         try {
-            process = unwritable == null ? launcher.start(request) : launcher.refuse(request, unwritable);
+            process = launcher.start(request);
+        } catch (NodeFilesException e) {
+            // Its log (or buildhook's own working directory) could not be made: nothing started.
+            if (guard != null) {
+                guard.ended(marker);
+            }
+            return notStartedHere(job, attempt, e);
         } catch (RuntimeException | Error e) {
             if (guard != null) {
                 guard.ended(marker);
@@ -387,6 +409,27 @@ final class JobTask implements ExecutionHandler<Void> {
                     : supersededBy(jobId, attempt);
         }
         return afterAttempt(job, attempt, version, outcome);
+    }
+
+    /**
+     * Attempt {@code attempt} did not start because this node cannot write its own files: recorded
+     * {@code INTERRUPTED} (which no retry count includes) with one line naming the folder and the file
+     * system's error, the job back in the queue for another node or for this one once it can write
+     * them; the node stops picking meanwhile ({@link NodeFilesWatch}).
+     */
+    private CompletionHandler<Void> notStartedHere(Job job, int attempt, NodeFilesException e) {
+        String jobId = job.id();
+        files.failed(e);
+        String why = "not started: node " + config.nodeId() + " cannot write " + e.folder() + " (" + e.problem()
+                + "); back in the queue, its retries untouched, for a node that can write its files (this one once"
+                + " it can)";
+        JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED_TO_START, null, null, clock.instant(), why, null,
+                false);
+        boolean current = record(jobId, "record an attempt its node could not start",
+                () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
+        LOG.info("job {} attempt {}: {}", jobId, attempt, why);
+        tell(job, JobEvents.Ending.INTERRUPTED, outcome);
+        return current ? rescheduleIn(Duration.ZERO) : supersededBy(jobId, attempt);
     }
 
     /**

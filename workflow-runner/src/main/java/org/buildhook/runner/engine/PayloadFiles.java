@@ -1,6 +1,5 @@
 package org.buildhook.runner.engine;
 
-import org.buildhook.core.IoProblems;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,7 +10,7 @@ import java.nio.file.Files;
 import org.buildhook.core.DataFiles;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.exec.NodeFilesException;
 
 /**
  * Writes a delivery's exact body where {@code BUILDHOOK_PAYLOAD} points, once per delivery.
@@ -36,6 +35,12 @@ final class PayloadFiles {
     private PayloadFiles() {
     }
 
+    /**
+     * Writes {@code body} into {@code file} unless a file of its length is there already; returns {@code file}.
+     *
+     * @throws NodeFilesException when it cannot be written (disk full, read-only, permissions, a file where
+     *         its folder must be), naming the file and the file system's error
+     */
     static Path write(Path file, byte[] body) {
         synchronized (STRIPES[Math.floorMod(file.getFileName().hashCode(), STRIPES.length)]) {
             try {
@@ -54,7 +59,8 @@ final class PayloadFiles {
                 }
                 return file;
             } catch (IOException e) {
-                throw new RunnerException("cannot write the payload file " + file + ": " + IoProblems.describe(e), e);
+                // The node's fault, not the job's: the engine puts the job back and stops picking (tryout17 F3).
+                throw new NodeFilesException("the payload file " + file, file.getParent(), body.length, e);
             }
         }
     }

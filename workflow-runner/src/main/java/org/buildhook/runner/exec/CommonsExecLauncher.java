@@ -151,10 +151,27 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
      * @throws IllegalArgumentException if the job id could not safely name a log folder or the
      *                                  attempt number is below 1; everything else that stops the
      *                                  command from starting is a {@code FAILED_TO_START} outcome
+     * @throws NodeFilesException       when the attempt's log file, or buildhook's own default working
+     *                                  directory, cannot be created: nothing was started
      */
     @Override
     public RunningJob start(JobRequest request) {
+        // A relative workdir is taken from the default one, not from wherever the server runs.
+        Path workdir = request.workdir() == null ? config.defaultWorkdir()
+                : config.defaultWorkdir().resolve(request.workdir()).normalize();
+        if (request.workdir() == null && config.makesDefaultWorkdir()) {
+            // Before the log is made: nothing is left behind by an attempt that does not start.
+            ownWorkdir(workdir);
+        }
         Attempt attempt = attemptOf(request);
+        java.io.IOException unopened = attempt.log().error();
+        if (unopened != null) {
+            // Never a command without its log (tryout17 F3): the node cannot write its own files, which is
+            // not the job's fault; a log that fills up once open still lets the command run ("log incomplete").
+            attempt.log().close();
+            Path logFile = logs.pathFor(request.jobId(), request.attempt());
+            throw new NodeFilesException("the log file " + logFile, logFile.getParent(), 0, unopened);
+        }
         if (closed) {
             attempt.refuse("the launcher is shut down");
             return attempt;
@@ -165,12 +182,6 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         }
         StartCheck.Checked checked;
         try {
-            // A relative workdir is taken from the default one, not from wherever the server runs.
-            Path workdir = request.workdir() == null ? config.defaultWorkdir()
-                    : config.defaultWorkdir().resolve(request.workdir()).normalize();
-            if (request.workdir() == null && config.makesDefaultWorkdir()) {
-                ownWorkdir(workdir);
-            }
             checked = StartCheck.check(request.argv(), config.baseEnvironment(), withMarker(request), workdir,
                     encoding);
         } catch (StartCheck.Refused e) {
@@ -284,16 +295,15 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
      * made yet when the engine started a job put back by the last stop, or removed since by a job that
      * cleaned up after itself (review14 F11). A folder the operator named is never made.
      */
-    private static void ownWorkdir(Path workdir) throws StartCheck.Refused {
+    private static void ownWorkdir(Path workdir) {
         if (java.nio.file.Files.isDirectory(workdir)) {
             return;
         }
         try {
             org.buildhook.core.DataFiles.createDirectories(workdir);
         } catch (java.io.IOException e) {
-            throw new StartCheck.Refused("the jobs' working directory " + workdir + " cannot be created ("
-                    + org.buildhook.core.IoProblems.describe(e) + "): create that folder writable for this user,"
-                    + " or set runner.workdir");
+            // buildhook's own folder in its data folder: the node's fault, not the job's (tryout17 F3).
+            throw new NodeFilesException("the jobs' working directory " + workdir, workdir, 0, e);
         }
     }
 

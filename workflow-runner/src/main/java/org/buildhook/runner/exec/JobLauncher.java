@@ -9,13 +9,17 @@ public interface JobLauncher {
     /**
      * Starts the attempt. Never throws for a command that cannot start: that is reported as an
      * outcome of {@link JobOutcome.Result#FAILED_TO_START} with a clear message.
+     *
+     * @throws NodeFilesException when this node cannot write what the attempt needs before its command
+     *         starts (its log file): the node's fault, not the job's; nothing was started
      */
     RunningJob start(JobRequest request);
 
     /**
      * Ends the attempt {@link JobOutcome.Result#FAILED_TO_START} without starting anything, for a
-     * reason found before the launch (its payload file could not be written): its log says why, as
-     * for any attempt that could not start.
+     * reason of the job's found before the launch: its log says why, as for any attempt that could not
+     * start. Not for a file this node cannot write (its payload file): that is the node's fault, and the
+     * engine puts the job back instead ({@link NodeFilesException}).
      */
     RunningJob refuse(JobRequest request, String why);
 }

@@ -145,23 +145,98 @@ abstract class AbstractEngineTest {
     }
 
     /**
-     * tryout12 F7: the data folder's disk full (here: a file where the payload folder goes). The job
-     * stayed RUNNING for ever, a new attempt "its node stopped heart-beating before the attempt ended"
-     * every 10 s (db-scheduler's retry of a failed execution), none of them ever run.
+     * tryout17 F3: a data folder this node cannot write (its disk full, remounted read-only; here a file
+     * where the payload folder goes, which root cannot write either) is the node's fault, not the job's.
+     * Before, the attempt ended FAILED_TO_START and used up the job's retries (tryout12 F7 before that:
+     * RUNNING for ever). Now the job waits in the queue, its retries untouched, the node picks nothing
+     * meanwhile and says so once, and it runs the job, once, when the folder can be written again.
      */
     @Test
-    void aPayloadFileThatCannotBeWrittenEndsTheAttemptFailedToStartSayingWhy() throws IOException {
+    void aPayloadFolderThatCannotBeWrittenLeavesTheJobWaitingWithItsRetriesUntilItCan() throws IOException {
         Path payloads = store.payloadFile("01M8R34A10TKT36H0ZVN66JH5T").getParent();
         deleteRecursively(payloads);
         Files.writeString(payloads, "not a folder");
-        PlannedJob job = Plans.job("deploy", List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 0);
+
+        unwritableThenWritableAgain(payloads, () -> Files.delete(payloads));
+    }
+
+    /** As above, for the attempt's log folder: a command never runs without its log (tryout17 F3). */
+    @Test
+    void aLogFolderThatCannotBeWrittenLeavesTheJobWaitingWithItsRetriesUntilItCan() throws IOException {
+        Path logs = dir.resolve("logs");
+        deleteRecursively(logs);
+        Files.writeString(logs, "not a folder");
+
+        unwritableThenWritableAgain(logs, () -> Files.delete(logs));
+    }
+
+    interface Fix {
+        void run() throws IOException;
+    }
+
+    private void unwritableThenWritableAgain(Path broken, Fix fix) throws IOException {
+        Path runs = dir.resolve("runs");
+        Path s = script("count.sh", "echo ran >> " + runs);
+        // One retry: a FAILED_TO_START used it, a second one ended the job FAILED.
+        PlannedJob job = Plans.job("deploy", List.of("/bin/sh", s.toString()), Map.of(), 1, Duration.ofMillis(100), 0);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger watch = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(NodeFilesWatch.class);
+        watch.addAppender(log);
+        try {
+            String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> engine.jobsPaused().isPresent()
+                    && store.job(jobId).orElseThrow().attempts().stream().allMatch(JobAttempt::ended));
+            // The node picks nothing while it cannot write: the job is not tried again and again meanwhile.
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10))
+                    .until(() -> store.job(jobId).orElseThrow().attempts().size() == 1);
+            JobDetail waiting = store.job(jobId).orElseThrow();
+            assertThat(waiting.job().state()).isEqualTo(JobState.QUEUED);
+            assertThat(waiting.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.INTERRUPTED);
+            assertThat(waiting.job().message()).startsWith("not started: node node-a cannot write " + broken)
+                    .containsIgnoringCase("not a directory").contains("its retries untouched");
+            assertThat(store.ledger().failedAttempts(jobId)).isZero();
+            assertThat(engine.jobsPaused()).get().asString()
+                    .startsWith("jobs do not start on this node: it cannot write " + broken);
+            assertThat(runs).doesNotExist();
+
+            fix.run();
+
+            JobDetail done = awaitFinal(jobId);
+            assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(done.attempts()).extracting(JobAttempt::outcome)
+                    .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+            assertThat(Files.readAllLines(runs)).containsExactly("ran");
+            assertThat(engine.jobsPaused()).isEmpty();
+        } finally {
+            watch.detachAppender(log);
+        }
+        synchronized (log) {
+            assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                    .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .asString().startsWith("node node-a cannot write " + broken).contains("starts no job until it can");
+            assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO)
+                    .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .asString().startsWith("node node-a can write " + broken).contains(" again (it could not for ");
+        }
+    }
+
+    /** A program the rules name that is missing is still the job's own failure: its retries are used. */
+    @Test
+    void aMissingProgramStillEndsTheJobFailedToStartAfterItsRetries() {
+        PlannedJob job = Plans.job("deploy", List.of(dir.resolve("no-such-script.sh").toString()), Map.of(), 1,
+                Duration.ofMillis(100), 0);
 
         String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
         JobDetail done = awaitFinal(jobId);
 
         assertThat(done.job().state()).isEqualTo(JobState.FAILED);
-        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.FAILED_TO_START);
-        assertThat(done.job().message()).startsWith("cannot write the payload file " + payloads);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.FAILED_TO_START, AttemptOutcome.FAILED_TO_START);
+        assertThat(engine.jobsPaused()).isEmpty();
     }
 
     private static void deleteRecursively(Path root) throws IOException {

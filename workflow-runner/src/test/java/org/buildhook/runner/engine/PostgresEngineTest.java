@@ -1,5 +1,6 @@
 package org.buildhook.runner.engine;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
@@ -9,6 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.Plans;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
@@ -60,6 +66,51 @@ class PostgresEngineTest extends AbstractEngineTest {
                 if (!Files.exists(gate)) {
                     Files.createFile(gate);
                 }
+            }
+        }
+    }
+
+    /**
+     * tryout17 F3, the cluster case: a node whose data folder cannot be written leaves the job to a node
+     * that can, which runs it once. Before, the first node ended it FAILED_TO_START: with no retry left,
+     * the job was lost to a node's disk (and a retry another node had left was used up the same way).
+     */
+    @Test
+    void aJobANodeCannotWriteThePayloadOfRunsOnceOnANodeThatCan() throws Exception {
+        Path payloads = store.payloadFile("01M8R34A10TKT36H0ZVN66JH5T").getParent();
+        Files.createDirectories(payloads.getParent());
+        if (Files.isDirectory(payloads)) {
+            try (var files = Files.list(payloads)) {
+                for (Path p : files.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(payloads);
+        }
+        Files.writeString(payloads, "not a folder");
+        Path runs = dir.resolve("runs");
+        Path s = script("count.sh", "echo ran >> " + runs);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
+                List.of("/bin/sh", s.toString()), Map.of(), 0, Duration.ofMillis(100), 0))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.jobsPaused().isPresent()
+                && store.job(jobId).orElseThrow().job().state() == JobState.QUEUED);
+
+        // A second node: the same database, a data folder of its own.
+        try (Store other = Store.open(StoreConfig.of(storeConfig.url(), dir.resolve("data-b"))
+                .withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO))) {
+            JobEngine second = JobEngine.create(other, launcher(), steady("node-b"));
+            second.start();
+            try {
+                JobDetail done = awaitFinal(jobId);
+                assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+                assertThat(done.attempts()).extracting(JobAttempt::outcome)
+                        .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+                assertThat(done.attempts()).extracting(JobAttempt::node).containsExactly("node-a", "node-b");
+                assertThat(Files.readAllLines(runs)).containsExactly("ran");
+                assertThat(engine.jobsPaused()).isPresent();
+                assertThat(second.jobsPaused()).isEmpty();
+            } finally {
+                second.stop();
             }
         }
     }

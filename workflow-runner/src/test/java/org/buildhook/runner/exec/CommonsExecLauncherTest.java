@@ -1,6 +1,7 @@
 package org.buildhook.runner.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -148,21 +149,26 @@ class CommonsExecLauncherTest extends LauncherTest {
         assertThat(threadName[0]).startsWith("buildhook-job-");
     }
 
+    /**
+     * tryout17 F3: a log that cannot be created is the node's fault (its disk, its folders), not the job's,
+     * and a command never runs without its log. Before, the command ran with its output lost ("log incomplete").
+     * A log that fills up once open still lets the command run (DiskFullReliabilityIT).
+     */
     @Test
-    void runsTheJobAndNotesItWhenTheLogCannotBeWritten() throws Exception {
+    void startsNothingAndSaysWhichFolderWhenTheLogCannotBeCreated() throws Exception {
         // A file where the job's log folder should be: the folder cannot be created.
         Files.createDirectories(dir.resolve("logs"));
-        Files.writeString(dir.resolve("logs").resolve(Fixtures.jobId("unloggable")), "in the way");
+        Path folder = dir.resolve("logs").resolve(Fixtures.jobId("unloggable"));
+        Files.writeString(folder, "in the way");
         Path marker = dir.resolve("ran");
         Path script = fixtures.script("touch.sh", "echo output; touch '" + marker + "'");
 
-        JobOutcome outcome = run(Fixtures.request("unloggable", script));
-
-        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
-        assertThat(marker).exists();
-        assertThat(outcome.message()).startsWith("exited with 0; log incomplete: ")
-                .as("in words, naming the folder, not a Java class").doesNotContain("Exception")
-                .contains(dir.resolve("logs").resolve(Fixtures.jobId("unloggable")).toString());
+        assertThatThrownBy(() -> launcher.start(Fixtures.request("unloggable", script)))
+                .isInstanceOfSatisfying(NodeFilesException.class, e -> assertThat(e.folder()).isEqualTo(folder))
+                .hasMessageStartingWith("cannot write the log file " + folder.resolve("attempt-1.log"))
+                .satisfies(e -> assertThat(e.getMessage()).as("in words, not a Java class").doesNotContain("Exception"));
+        assertThat(marker).doesNotExist();
+        assertThat(launcher.runningCount()).isZero();
     }
 
     @Test

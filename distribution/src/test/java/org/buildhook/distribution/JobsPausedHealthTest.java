@@ -1,0 +1,80 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.buildhook.core.Signer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * tryout17 F3: a node that cannot write its data folder (here a file where its payload folder goes)
+ * while its store works still stores deliveries ({@code 202}), starts no job, and {@code /healthz} says
+ * so: {@code 200} (a load balancer keeps sending) with {@code "status": "degraded"} and the folder in
+ * {@code error}. Once the folder can be written, the job runs and {@code /healthz} is {@code ok} again.
+ * Before, {@code /healthz} said {@code ok} throughout and the job ended FAILED.
+ */
+class JobsPausedHealthTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void healthzSaysDegradedWhileTheDataFolderCannotBeWrittenAndOkOnceItCan() throws Exception {
+        Path ran = dir.resolve("ran");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: touch\n    run: {command: [/usr/bin/touch, \""
+                + ran + "\"]}\n");
+        Path config = TestConfig.write(dir, "rules: rules.yaml", TestConfig.LOCAL_SERVER);
+        HttpClient http = HttpClient.newHttpClient();
+        try (BuildhookServer server = TestConfig.server(TestConfig.load(config))) {
+            server.start();
+            URI base = server.uri();
+            Path payloads = dir.resolve("data/payloads");
+            if (Files.isDirectory(payloads)) {
+                try (var files = Files.list(payloads)) {
+                    for (Path p : files.toList()) {
+                        Files.delete(p);
+                    }
+                }
+                Files.delete(payloads);
+            }
+            Files.writeString(payloads, "not a folder");
+            byte[] body;
+            try (InputStream sample = SendCommand.class.getResourceAsStream("sample-build.json")) {
+                body = sample.readAllBytes();
+            }
+
+            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(base.resolve("webhook"))
+                    .header("Content-Type", "application/json")
+                    .header("X-JobServ-Sig", Signer.sign(body, TestConfig.SECRET.getBytes(StandardCharsets.UTF_8)))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(202);
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> health(http, base).body().contains("degraded"));
+            HttpResponse<String> degraded = health(http, base);
+            assertThat(degraded.statusCode()).isEqualTo(200);
+            assertThat(degraded.body()).contains("\"status\":\"degraded\"")
+                    .contains("jobs do not start on this node: it cannot write " + payloads);
+            assertThat(ran).doesNotExist();
+
+            Files.delete(payloads);
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(ran));
+            await().atMost(Duration.ofSeconds(60)).until(() -> health(http, base).body().contains("\"status\":\"ok\""));
+            assertThat(health(http, base).statusCode()).isEqualTo(200);
+        }
+    }
+
+    private static HttpResponse<String> health(HttpClient http, URI base) throws Exception {
+        return http.send(HttpRequest.newBuilder(base.resolve("healthz")).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
