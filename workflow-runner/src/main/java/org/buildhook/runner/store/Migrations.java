@@ -21,6 +21,10 @@ import org.buildhook.runner.RunnerException;
  * transaction with its {@code schema_version} row, and refuses to start on a database that a newer
  * buildhook has already migrated.
  *
+ * <p>A database already at this buildhook's version is only read: no statement needs more than the right to
+ * read {@code schema_version}, so a PostgreSQL role with read and write access to the tables but no
+ * {@code CREATE} on their schema runs it; only the first start and an upgrade create or change tables.
+ *
  * <p>Why not Flyway: two engines, one initial script each and a few statements per version; a
  * 100-line runner is easier to audit than a dependency ten times the size of the module.
  */
@@ -42,7 +46,16 @@ final class Migrations {
 
     /** The versions this code knows, in order. */
     List<Migration> known() {
-        String folder = "migrations/" + db.dialect().folder() + "/";
+        return known(db.dialect());
+    }
+
+    /** The schema version this code brings a {@code dialect} database to: its newest migration's number. */
+    static int latest(Dialect dialect) {
+        return known(dialect).size();
+    }
+
+    private static List<Migration> known(Dialect dialect) {
+        String folder = "migrations/" + dialect.folder() + "/";
         List<Migration> result = new ArrayList<>();
         for (String line : resource(folder + "index.txt").split("\n")) {
             String name = line.strip();
@@ -65,47 +78,56 @@ final class Migrations {
     /** Brings the schema up to date; returns the version it is at. */
     int apply() {
         List<Migration> known = known();
-        try {
-            db.inTransaction("create schema_version", c -> {
-                // Locked too: concurrent CREATE TABLE IF NOT EXISTS can still collide on PostgreSQL.
-                lock(c);
-                try (Statement s = c.createStatement()) {
-                    s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL PRIMARY KEY,"
-                            + " description VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL)");
-                }
-                return null;
-            });
-        } catch (RunnerException e) {
-            throw noSchemaToCreateIn(e);
+        // CREATE TABLE IF NOT EXISTS asks PostgreSQL for the CREATE privilege even when the table is there.
+        boolean created = db.read("look for schema_version", this::hasSchemaVersion);
+        if (!created) {
+            try {
+                db.inTransaction("create schema_version", c -> {
+                    // Locked too: concurrent CREATE TABLE IF NOT EXISTS can still collide on PostgreSQL.
+                    lock(c);
+                    try (Statement s = c.createStatement()) {
+                        s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL PRIMARY KEY,"
+                                + " description VARCHAR(200) NOT NULL, applied_at BIGINT NOT NULL)");
+                    }
+                    return null;
+                });
+            } catch (RunnerException e) {
+                throw noSchemaToCreateIn(e);
+            }
         }
         int from = db.read("read the schema version", Migrations::current);
         List<String> applied = new ArrayList<>();
         for (Migration m : known) {
-            boolean ran = db.inTransaction("apply migration V" + m.version(), c -> {
-                lock(c);
-                int current = current(c);
-                if (current > known.size()) {
-                    throw new RunnerException("the database schema is at version " + current
-                            + " but this buildhook only knows up to " + known.size()
-                            + ": it was used by a newer buildhook; upgrade this one or point it at another database");
-                }
-                if (current < m.version()) {
-                    try (Statement s = c.createStatement()) {
-                        for (String sql : statements(m.sql())) {
-                            s.execute(sql);
+            boolean ran;
+            try {
+                ran = db.inTransaction("apply migration V" + m.version(), c -> {
+                    lock(c);
+                    int current = current(c);
+                    if (current > known.size()) {
+                        throw new RunnerException("the database schema is at version " + current
+                                + " but this buildhook only knows up to " + known.size()
+                                + ": it was used by a newer buildhook; upgrade this one or point it at another database");
+                    }
+                    if (current < m.version()) {
+                        try (Statement s = c.createStatement()) {
+                            for (String sql : statements(m.sql())) {
+                                s.execute(sql);
+                            }
                         }
+                        try (PreparedStatement p = c.prepareStatement(
+                                "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)")) {
+                            p.setInt(1, m.version());
+                            p.setString(2, m.description());
+                            p.setLong(3, clock.millis());
+                            p.executeUpdate();
+                        }
+                        return true;
                     }
-                    try (PreparedStatement p = c.prepareStatement(
-                            "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)")) {
-                        p.setInt(1, m.version());
-                        p.setString(2, m.description());
-                        p.setLong(3, clock.millis());
-                        p.executeUpdate();
-                    }
-                    return true;
-                }
-                return false;
-            });
+                    return false;
+                });
+            } catch (RunnerException e) {
+                throw noRightToUpgrade(e, from, known.size());
+            }
             if (ran) {
                 applied.add("V" + m.version() + " " + m.description());
             }
@@ -166,8 +188,8 @@ final class Migrations {
     /**
      * PostgreSQL's "permission denied for schema" (SQLSTATE 42501) when the tables are made: the role of
      * {@code store.url} may not create in its schema (from PostgreSQL 15 on, no role but the database's
-     * owner may create in {@code public}). Every start needs it: {@code CREATE TABLE IF NOT EXISTS} asks
-     * for it even when the table is there. Said with the schema, the role and what to do.
+     * owner may create in {@code public}). The first start needs it; a later one on an up-to-date
+     * schema does not (an upgrade does: {@link #noRightToUpgrade}). Said with the schema, the role and what to do.
      */
     private RunnerException noRightToCreateIn(RunnerException e) {
         String schema;
@@ -193,10 +215,59 @@ final class Migrations {
      */
     static String noRightToCreateIn(String schema, String role) {
         return "cannot create its tables in schema " + schema + ": the role " + role + " has no CREATE privilege on"
-                + " it (from PostgreSQL 15 on, only the database's owner has it on schema public), and every start"
-                + " needs it; grant it once as the schema's owner (GRANT CREATE ON SCHEMA " + schema + " TO " + role
-                + ") or give the role a schema of its own (CREATE SCHEMA name AUTHORIZATION " + role
+                + " it (from PostgreSQL 15 on, only the database's owner has it on schema public), and the first start"
+                + " needs it to create the tables; grant it once as the schema's owner (GRANT CREATE ON SCHEMA " + schema
+                + " TO " + role + ") or give the role a schema of its own (CREATE SCHEMA name AUTHORIZATION " + role
                 + ", and currentSchema=name in store.url)";
+    }
+
+    /** Whether the table {@code schema_version} is there (in the search path's schema, on PostgreSQL). */
+    private boolean hasSchemaVersion(Connection c) throws SQLException {
+        String sql = db.dialect() == Dialect.POSTGRESQL ? "SELECT to_regclass('schema_version') IS NOT NULL"
+                : "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version')";
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+            return r.next() && r.getBoolean(1);
+        }
+    }
+
+    /**
+     * PostgreSQL's "permission denied" (SQLSTATE 42501) while an upgrade changes the tables: said with the
+     * versions, the schema, the role and what to do. Any other failure is {@code e} unchanged.
+     */
+    private RunnerException noRightToUpgrade(RunnerException e, int from, int to) {
+        if (!(e.getCause() instanceof SQLException) || !"42501".equals(((SQLException) e.getCause()).getSQLState())) {
+            return e;
+        }
+        if (from == 0) {
+            return noRightToCreateIn(e);
+        }
+        String[] found;
+        try {
+            found = db.read("read the schema and role", c -> {
+                try (Statement s = c.createStatement();
+                        ResultSet r = s.executeQuery("SELECT current_schema(), current_user")) {
+                    return r.next() ? new String[] {r.getString(1), r.getString(2)} : new String[] {"?", "?"};
+                }
+            });
+        } catch (RunnerException unreadable) {
+            return e;
+        }
+        return new RunnerException("the PostgreSQL store " + noRightToUpgrade(found[0], found[1], from, to) + " ("
+                + e.getCause().getMessage().strip() + ")", e.getCause());
+    }
+
+    /**
+     * What the start says, after "the PostgreSQL store", of a role that may read and write the tables but
+     * not change them, on a schema this buildhook must upgrade; and what {@code buildhook check} says of it
+     * beforehand ({@link StoreReachability}).
+     */
+    static String noRightToUpgrade(String schema, String role, int from, int to) {
+        return "must upgrade its schema from version " + from + " to " + to + " in schema " + schema
+                + ", and the role " + role + " may not change its tables (an upgrade needs the CREATE privilege on"
+                + " the schema and to own the tables); start this buildhook once with the role that created them"
+                + " (the schema's owner) in store.url, then go back to " + role + ", which needs only to read and"
+                + " write them from then on; or grant it once (GRANT CREATE ON SCHEMA " + schema + " TO " + role
+                + ", and make it the tables' owner)";
     }
 
     private void lock(Connection c) throws SQLException {

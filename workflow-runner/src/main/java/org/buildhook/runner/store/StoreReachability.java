@@ -12,8 +12,9 @@ import java.util.Properties;
  * Whether {@code serve} could open a PostgreSQL store now, asked without opening it: one connection,
  * one read, nothing written, no lock taken. {@code buildhook check} says so before a service is
  * started on a configuration whose password, database or {@code currentSchema} is wrong, or whose
- * role may not create in its schema (the start then fails, and a systemd unit restarts it again and
- * again).
+ * role may not create in its schema when the start must create or upgrade the tables (the start then
+ * fails, and a systemd unit restarts it again and again). A role that may only read and write the
+ * tables of an up-to-date schema is fine.
  */
 public final class StoreReachability {
 
@@ -35,7 +36,8 @@ public final class StoreReachability {
         try (Connection c = DriverManager.getConnection(config.url(), timeouts(config));
                 Statement s = c.createStatement();
                 ResultSet r = s.executeQuery("SELECT current_schema(), current_setting('search_path'),"
-                        + " current_schema() IS NULL OR has_schema_privilege(current_schema(), 'CREATE'), current_user")) {
+                        + " current_schema() IS NULL OR has_schema_privilege(current_schema(), 'CREATE'), current_user,"
+                        + " to_regclass('schema_version') IS NOT NULL")) {
             if (!r.next()) {
                 return Optional.empty();
             }
@@ -45,9 +47,20 @@ public final class StoreReachability {
                         + Migrations.noSchemaToCreateIn(r.getString(2)));
             }
             if (!r.getBoolean(3)) {
-                // Its first statement would be refused: the start fails with Migrations' 42501 message.
-                return Optional.of("the PostgreSQL store " + config.describe() + " "
-                        + Migrations.noRightToCreateIn(r.getString(1), r.getString(4)));
+                String schema = r.getString(1);
+                String role = r.getString(4);
+                int version = r.getBoolean(5) ? version(c) : 0;
+                if (version == 0) {
+                    // Its first statement would be refused: the start fails with Migrations' 42501 message.
+                    return Optional.of("the PostgreSQL store " + config.describe() + " "
+                            + Migrations.noRightToCreateIn(schema, role));
+                }
+                int latest = Migrations.latest(Dialect.POSTGRESQL);
+                if (version < latest) {
+                    // The upgrade would be refused: the start fails with Migrations' upgrade message.
+                    return Optional.of("the PostgreSQL store " + config.describe() + " "
+                            + Migrations.noRightToUpgrade(schema, role, version, latest));
+                }
             }
             return Optional.empty();
         } catch (SQLException e) {
@@ -56,6 +69,14 @@ public final class StoreReachability {
             }
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
             return Optional.of(Store.cannotConnect(config, reason.replaceFirst("\\.$", "")));
+        }
+    }
+
+    /** The schema version the store is at (0 for an empty {@code schema_version}). */
+    private static int version(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
+            return r.next() ? r.getInt(1) : 0;
         }
     }
 

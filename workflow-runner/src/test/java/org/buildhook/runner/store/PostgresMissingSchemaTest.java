@@ -39,24 +39,14 @@ class PostgresMissingSchemaTest {
 
     /**
      * review15: a role without CREATE on its schema (PostgreSQL 15's {@code public} for any role but the
-     * database's owner) got PostgreSQL's "permission denied for schema …"; every start needs the
-     * privilege, also on a schema whose tables are all there ({@code CREATE TABLE IF NOT EXISTS} asks for
-     * it). Made here by the schema's owner revoking it from itself, as it may.
+     * database's owner) got PostgreSQL's "permission denied for schema …" when the start must create the
+     * tables. Made here, as in the tests below, by the schema's owner revoking it from itself, as it may.
      */
     @Test
-    void aRoleThatMayNotCreateInItsSchemaIsToldWhatToGrantAlsoWhenTheTablesAreThere() throws Exception {
+    void aRoleThatMayNotCreateInAnEmptySchemaIsToldWhatToGrant() throws Exception {
         String url = TestStores.postgresUrl();
-        String schema = url.replaceAll(".*currentSchema=([^&]*).*", "$1");
-        Store.open(StoreConfig.of(url, dir)).close();
-        String role;
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
-                java.sql.Statement s = c.createStatement()) {
-            s.execute("REVOKE CREATE ON SCHEMA " + schema + " FROM CURRENT_USER");
-            try (java.sql.ResultSet r = s.executeQuery("SELECT current_user")) {
-                r.next();
-                role = r.getString(1);
-            }
-        }
+        String schema = schemaOf(url);
+        String role = withoutCreate(url);
         try {
             assertThatThrownBy(() -> Store.open(StoreConfig.of(url, dir)).close())
                     .isInstanceOf(RunnerException.class)
@@ -70,11 +60,98 @@ class PostgresMissingSchemaTest {
                     .hasValueSatisfying(why -> assertThat(why).contains("has no CREATE privilege on it")
                             .contains("GRANT CREATE ON SCHEMA " + schema + " TO " + role));
         } finally {
-            try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
-                    java.sql.Statement s = c.createStatement()) {
-                s.execute("GRANT CREATE ON SCHEMA " + schema + " TO CURRENT_USER");
-            }
+            grantCreate(url, schema);
         }
         assertThat(StoreReachability.whyUnreachable(StoreConfig.of(url, dir))).isEmpty();
+    }
+
+    /**
+     * surface16 S4: a role that may read and write the tables of an up-to-date schema, but not create in
+     * it (least privilege once the tables are made), could never start: {@code CREATE TABLE IF NOT EXISTS
+     * schema_version} asked for the privilege at every start. Now only a start that creates or upgrades
+     * the tables needs it, and {@code check} says nothing of it.
+     */
+    @Test
+    void aRoleThatMayOnlyReadAndWriteStartsOnAnUpToDateSchema() throws Exception {
+        String url = TestStores.postgresUrl();
+        Store.open(StoreConfig.of(url, dir)).close();
+        withoutCreate(url);
+        try {
+            assertThat(StoreReachability.whyUnreachable(StoreConfig.of(url, dir))).isEmpty();
+            Store.open(StoreConfig.of(url, dir)).close();
+            assertThat(versionOf(url)).isEqualTo(Migrations.latest(Dialect.POSTGRESQL));
+        } finally {
+            grantCreate(url, schemaOf(url));
+        }
+    }
+
+    /**
+     * The same role on a schema this buildhook must upgrade is told which versions, and what to do, not
+     * PostgreSQL's "permission denied for schema"; {@code check} says so beforehand. Made by taking the
+     * schema back to version 12 (V13 creates a table).
+     */
+    @Test
+    void aRoleThatMayNotCreateIsToldHowToUpgrade() throws Exception {
+        String url = TestStores.postgresUrl();
+        String schema = schemaOf(url);
+        Store.open(StoreConfig.of(url, dir)).close();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+                java.sql.Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE node_leases DROP COLUMN rules_fingerprint, DROP COLUMN rules_loaded_at,"
+                    + " DROP COLUMN rules_instance");
+            s.execute("DROP INDEX deliveries_build_idx");
+            s.execute("DROP TABLE store_installation");
+            s.execute("DELETE FROM schema_version WHERE version >= 13");
+        }
+        String role = withoutCreate(url);
+        int latest = Migrations.latest(Dialect.POSTGRESQL);
+        try {
+            assertThatThrownBy(() -> Store.open(StoreConfig.of(url, dir)).close())
+                    .isInstanceOf(RunnerException.class)
+                    .satisfies(e -> assertThat(e.getMessage())
+                            .startsWith("the PostgreSQL store must upgrade its schema from version 12 to " + latest
+                                    + " in schema " + schema + ", and the role " + role + " may not change its tables")
+                            .contains("start this buildhook once with the role that created them")
+                            .contains("GRANT CREATE ON SCHEMA " + schema + " TO " + role));
+            assertThat(StoreReachability.whyUnreachable(StoreConfig.of(url, dir))).as("what check says beforehand")
+                    .hasValueSatisfying(why -> assertThat(why)
+                            .contains("must upgrade its schema from version 12 to " + latest));
+        } finally {
+            grantCreate(url, schema);
+        }
+        Store.open(StoreConfig.of(url, dir)).close();
+        assertThat(versionOf(url)).as("upgraded once the role may").isEqualTo(latest);
+    }
+
+    private static int versionOf(String url) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+                java.sql.Statement s = c.createStatement();
+                java.sql.ResultSet r = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+            r.next();
+            return r.getInt(1);
+        }
+    }
+
+    private static String schemaOf(String url) {
+        return url.replaceAll(".*currentSchema=([^&]*).*", "$1");
+    }
+
+    /** Revokes CREATE on the URL's schema from its role (the schema's owner); returns the role. */
+    private static String withoutCreate(String url) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+                java.sql.Statement s = c.createStatement()) {
+            s.execute("REVOKE CREATE ON SCHEMA " + schemaOf(url) + " FROM CURRENT_USER");
+            try (java.sql.ResultSet r = s.executeQuery("SELECT current_user")) {
+                r.next();
+                return r.getString(1);
+            }
+        }
+    }
+
+    private static void grantCreate(String url, String schema) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+                java.sql.Statement s = c.createStatement()) {
+            s.execute("GRANT CREATE ON SCHEMA " + schema + " TO CURRENT_USER");
+        }
     }
 }
