@@ -1,7 +1,6 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,15 +9,9 @@ import java.io.StringWriter;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,25 +28,14 @@ class ClusterJobLogTest {
     @TempDir
     Path dir;
 
-    private String url;
-    private String schema;
+    private TestSchema pg;
     private AdminServer nodeA;
     private AdminServer nodeB;
 
     @BeforeEach
     void twoNodes() throws Exception {
-        url = System.getenv("BUILDHOOK_TEST_PG_URL");
-        if (url == null || url.isBlank()) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail("BUILDHOOK_TEST_PG_URL is not set on CI");
-            }
-            Assumptions.abort("BUILDHOOK_TEST_PG_URL is not set");
-        }
-        schema = "logs_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
-        try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-            sql.execute("CREATE SCHEMA " + schema);
-        }
-        String store = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+        pg = TestSchema.create("logs_");
+        String store = pg.storeUrl;
         nodeA = AdminServer.clusterNode(Files.createDirectories(dir.resolve("a")), store, "node-a");
         nodeB = AdminServer.clusterNode(Files.createDirectories(dir.resolve("b")), store, "node-b");
     }
@@ -65,10 +47,8 @@ class ClusterJobLogTest {
                 node.close();
             }
         }
-        if (schema != null) {
-            try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-                sql.execute("DROP SCHEMA " + schema + " CASCADE");
-            }
+        if (pg != null) {
+            pg.close();
         }
     }
 

@@ -1,7 +1,6 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
@@ -11,20 +10,14 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.buildhook.runner.engine.ClusterRules;
 import org.buildhook.runner.rules.RuleSetLoader;
 import org.buildhook.runner.rules.RulesFingerprint;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,8 +41,7 @@ class ClusterRulesTest {
     @TempDir
     Path dir;
 
-    private String url;
-    private String schema;
+    private TestSchema pg;
     private String store;
     private AdminServer nodeA;
     private AdminServer nodeB;
@@ -66,18 +58,8 @@ class ClusterRulesTest {
 
     @BeforeEach
     void schema() throws Exception {
-        url = System.getenv("BUILDHOOK_TEST_PG_URL");
-        if (url == null || url.isBlank()) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail("BUILDHOOK_TEST_PG_URL is not set on CI");
-            }
-            Assumptions.abort("BUILDHOOK_TEST_PG_URL is not set");
-        }
-        schema = "rules_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
-        try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-            sql.execute("CREATE SCHEMA " + schema);
-        }
-        store = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+        pg = TestSchema.create("rules_");
+        store = pg.storeUrl;
         log.start();
         clusterLog.addAppender(log);
     }
@@ -90,10 +72,8 @@ class ClusterRulesTest {
                 node.close();
             }
         }
-        if (schema != null) {
-            try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-                sql.execute("DROP SCHEMA " + schema + " CASCADE");
-            }
+        if (pg != null) {
+            pg.close();
         }
     }
 

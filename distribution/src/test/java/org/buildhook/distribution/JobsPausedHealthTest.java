@@ -38,16 +38,7 @@ class JobsPausedHealthTest {
         try (BuildhookServer server = TestConfig.server(TestConfig.load(config))) {
             server.start();
             URI base = server.uri();
-            Path payloads = dir.resolve("data/payloads");
-            if (Files.isDirectory(payloads)) {
-                try (var files = Files.list(payloads)) {
-                    for (Path p : files.toList()) {
-                        Files.delete(p);
-                    }
-                }
-                Files.delete(payloads);
-            }
-            Files.writeString(payloads, "not a folder");
+            Path payloads = fileWhereTheFolderGoes(dir.resolve("data/payloads"));
             byte[] body;
             try (InputStream sample = SendCommand.class.getResourceAsStream("sample-build.json")) {
                 body = sample.readAllBytes();
@@ -84,16 +75,7 @@ class JobsPausedHealthTest {
         try (AdminServer server = AdminServer.start(dir)) {
             String cookie = server.signIn();
             assertThat(server.page("", cookie).body()).doesNotContain("jobs-paused-banner");
-            Files.createDirectories(payloads.getParent());
-            if (Files.isDirectory(payloads)) {
-                try (var files = Files.list(payloads)) {
-                    for (Path p : files.toList()) {
-                        Files.delete(p);
-                    }
-                }
-                Files.delete(payloads);
-            }
-            Files.writeString(payloads, "not a folder");
+            fileWhereTheFolderGoes(payloads);
             String delivery = server.deliver("build-67-passed.json");
 
             await().atMost(Duration.ofSeconds(60)).until(() -> server.app().jobsPaused().isPresent());
@@ -107,6 +89,20 @@ class JobsPausedHealthTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> server.app().jobsPaused().isEmpty());
             assertThat(server.page("", cookie).body()).doesNotContain("jobs-paused-banner");
         }
+    }
+
+    /** Puts a file where the node's folder {@code folder} goes (even root cannot write into it); returns it. */
+    private static Path fileWhereTheFolderGoes(Path folder) throws java.io.IOException {
+        Files.createDirectories(folder.getParent());
+        if (Files.isDirectory(folder)) {
+            try (var files = Files.list(folder)) {
+                for (Path p : files.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(folder);
+        }
+        return Files.writeString(folder, "not a folder");
     }
 
     private static HttpResponse<String> health(HttpClient http, URI base) throws Exception {

@@ -1,15 +1,11 @@
 package org.buildhook.distribution;
 
-import static org.assertj.core.api.Assertions.fail;
 
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.util.Locale;
-import java.util.UUID;
 import org.buildhook.distribution.reliability.TcpProxy;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A schema of its own on {@code BUILDHOOK_TEST_PG_URL}'s PostgreSQL, for a server that reaches it
@@ -36,17 +32,9 @@ final class ProxiedSchema implements AutoCloseable {
 
     /** Creates the schema and opens the proxy; {@code prefix} names the test in the schema's name. */
     static ProxiedSchema create(String prefix) throws Exception {
-        String url = System.getenv("BUILDHOOK_TEST_PG_URL");
-        if (url == null || url.isBlank()) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail("BUILDHOOK_TEST_PG_URL is not set on CI");
-            }
-            Assumptions.abort("BUILDHOOK_TEST_PG_URL is not set");
-        }
-        String schema = prefix + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
-        try (Connection admin = DriverManager.getConnection(url); Statement sql = admin.createStatement()) {
-            sql.execute("CREATE SCHEMA " + schema);
-        }
+        TestSchema created = TestSchema.create(prefix);
+        String url = created.url;
+        String schema = created.schema;
         URI target = URI.create(url.substring("jdbc:".length()));
         String query = target.getRawQuery() == null ? "" : target.getRawQuery() + "&";
         TcpProxy proxy = new TcpProxy(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort());
