@@ -74,6 +74,8 @@ final class LogsCommand implements Callable<Integer> {
         if (!follow) {
             if (printed == 0) {
                 sayWhyNothingWasPrinted(client);
+            } else if (attempt == null) {
+                sayWhichAttemptWasPrinted(client);
             }
             return ExitCodes.OK;
         }
@@ -144,6 +146,34 @@ final class LogsCommand implements Callable<Integer> {
         err.println(NOTE + "attempt " + number + " of job " + id + how
                 + (number > 1 ? " (earlier attempts: buildhook logs " + id + " --attempt " + (number - 1)
                         + (number > 2 ? ", … --attempt 1" : "") + ")" : ""));
+        err.flush();
+    }
+
+    /**
+     * The last attempt's output, of a job that ran more than once, read as if it were all the job did: a
+     * step of a workflow cut short by a stop and run again showed only the second run's output, with no
+     * word of the first (tryout18). Says, on standard error, which attempt was printed and how the one
+     * before it ended, with the command that prints it. Nothing for a job of one attempt, or one that
+     * cannot be read now.
+     */
+    private void sayWhichAttemptWasPrinted(AdminClient client) {
+        JsonNode detail;
+        try {
+            detail = jobDetail(client);
+        } catch (CommandFailure e) {
+            return;
+        }
+        JsonNode shown = lastAttempt(detail, null);
+        int number = shown == null ? 0 : shown.path("attempt").asInt();
+        JsonNode before = number > 1 ? lastAttempt(detail, number - 1) : null;
+        if (before == null) {
+            return;
+        }
+        String message = before.path("message").asText("");
+        PrintWriter err = spec.commandLine().getErr();
+        err.println(NOTE + "the output above is attempt " + number + " of job " + id + "; attempt " + (number - 1)
+                + " ended " + before.path("outcome").asText() + (message.isEmpty() ? "" : ": " + message)
+                + " (buildhook logs " + id + " --attempt " + (number - 1) + ")");
         err.flush();
     }
 

@@ -283,6 +283,32 @@ class AdminCommandsTest {
     }
 
     /**
+     * tryout18: {@code logs JOB} of a workflow step that a stop cut short and ran again printed the
+     * second run's output only, with no word that there had been a first. It says on standard error
+     * which attempt it printed and how the one before ended; an attempt asked for by number, and a job
+     * of one attempt, get no note.
+     */
+    @Test
+    void logsOfAJobThatRanMoreThanOnceSaysWhichAttemptItPrintedAndHowTheOneBeforeEnded() throws Exception {
+        Path once = server.dir.resolve("ran-once");
+        server.replaceRules("rules:\n  - name: twice\n    run:\n      command: [/bin/sh, -c,"
+                + " 'if [ -f \"$0\" ]; then echo second; exit 0; fi; : > \"$0\"; echo first; exit 3', '" + once + "']\n"
+                + "      retries: 1\n      backoff: 1ms\n");
+        await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.app().rules().current().ruleNames().contains("twice"));
+        String job = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+
+        assertThat(run("logs", job)).isZero();
+        assertThat(out.toString()).isEqualTo("second\n");
+        assertThat(err.toString()).isEqualTo("[buildhook] the output above is attempt 2 of job " + job + "; attempt 1"
+                + " ended FAILED: exited with 3 (buildhook logs " + job + " --attempt 1)\n");
+
+        assertThat(run("logs", job, "--attempt", "1")).isZero();
+        assertThat(out.toString()).isEqualTo("first\n");
+        assertThat(err.toString()).isEmpty();
+    }
+
+    /**
      * tryout17: the last attempt of a job failed without output (there: it could not start, its node's
      * data disk full), and {@code logs JOB} printed nothing and exited 0; the reason and the earlier
      * attempt's output were only found through {@code job show}. It says so on standard error.

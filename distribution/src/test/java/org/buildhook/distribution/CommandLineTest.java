@@ -705,6 +705,35 @@ class CommandLineTest {
         }
     }
 
+    /**
+     * A data-dir bind-mounted writable inside a read-only tree is writable, and check says ok: that is
+     * how systemd's ProtectSystem=strict with ReadWritePaths= (buildhook's own unit, Debian's tomcat10
+     * with a drop-in) opens it. tryout18: it was refused as "mounted read-only", Java's
+     * FileStore.isReadOnly() reading the read-only entry of the tree's device. Here the tree is a tmpfs
+     * of the test's own, remounted read-only (per mount, not its superblock, so the bind stays
+     * writable); skipped where this process may not mount.
+     */
+    @Test
+    void checkAcceptsADataDirBindMountedWritableInsideAReadOnlyTree() throws Exception {
+        Path tree = Files.createDirectory(dir.resolve("tree"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(mount("-t", "tmpfs", "tmpfs", tree.toString()),
+                "this process may not mount");
+        Path data = tree.resolve("data");
+        try {
+            Files.createDirectory(data);
+            org.junit.jupiter.api.Assumptions.assumeTrue(mount("--bind", data.toString(), data.toString())
+                    && mount("-o", "remount,bind,ro", tree.toString()), "this process may not remount read-only");
+            assertThat(Files.isWritable(tree)).as("the tree is read-only").isFalse();
+            Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + data + "\n");
+
+            assertThat(run("check", "--config", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(err.toString()).doesNotContain("cannot write in");
+        } finally {
+            new ProcessBuilder("umount", data.toString()).inheritIO().start().waitFor();
+            new ProcessBuilder("umount", tree.toString()).inheritIO().start().waitFor();
+        }
+    }
+
     private static boolean mount(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("mount"));
         command.addAll(List.of(args));

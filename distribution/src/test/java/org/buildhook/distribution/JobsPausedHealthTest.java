@@ -74,6 +74,41 @@ class JobsPausedHealthTest {
         }
     }
 
+    /**
+     * disk18's report: the console said nothing of it. Its live part (what the page's script swaps in)
+     * shows a banner with the folder and what to do while the node starts no jobs, and none once it can.
+     */
+    @Test
+    void theConsoleSaysThatThisNodeStartsNoJobsAndWhyUntilItCan() throws Exception {
+        Path payloads = dir.resolve("data/payloads");
+        try (AdminServer server = AdminServer.start(dir)) {
+            String cookie = server.signIn();
+            assertThat(server.page("", cookie).body()).doesNotContain("jobs-paused-banner");
+            Files.createDirectories(payloads.getParent());
+            if (Files.isDirectory(payloads)) {
+                try (var files = Files.list(payloads)) {
+                    for (Path p : files.toList()) {
+                        Files.delete(p);
+                    }
+                }
+                Files.delete(payloads);
+            }
+            Files.writeString(payloads, "not a folder");
+            String delivery = server.deliver("build-67-passed.json");
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> server.app().jobsPaused().isPresent());
+            assertThat(server.page("", cookie).body()).contains("id=\"jobs-paused-banner\"",
+                    "This node starts no jobs.", "it cannot write " + payloads, "free space on its disk");
+            assertThat(server.page("?part=live", cookie).body()).as("the part the page refreshes")
+                    .contains("id=\"jobs-paused-banner\"");
+
+            Files.delete(payloads);
+            server.awaitJob(delivery, "SUCCEEDED");
+            await().atMost(Duration.ofSeconds(60)).until(() -> server.app().jobsPaused().isEmpty());
+            assertThat(server.page("", cookie).body()).doesNotContain("jobs-paused-banner");
+        }
+    }
+
     private static HttpResponse<String> health(HttpClient http, URI base) throws Exception {
         return http.send(HttpRequest.newBuilder(base.resolve("healthz")).build(), HttpResponse.BodyHandlers.ofString());
     }

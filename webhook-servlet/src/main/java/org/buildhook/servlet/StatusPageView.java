@@ -95,14 +95,22 @@ final class StatusPageView {
 
     /**
      * What the main page's live parts show: the header, each rule's health, the shared resources, one
-     * page of deliveries.
+     * page of deliveries, and why this node starts no jobs, when it does not (it cannot write a folder
+     * a job needs: {@code JobEngine.jobsPaused()}).
      */
     record Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
-            StatusPagePaging paging, Filters filters, List<StatusResources.Pool> resources) {
+            StatusPagePaging paging, Filters filters, List<StatusResources.Pool> resources,
+            Optional<String> jobsPaused) {
         Live {
             health = List.copyOf(health);
             rows = List.copyOf(rows);
             resources = List.copyOf(resources);
+        }
+
+        /** With this node starting jobs. */
+        Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
+                StatusPagePaging paging, Filters filters, List<StatusResources.Pool> resources) {
+            this(summary, rules, health, rows, paging, filters, resources, Optional.empty());
         }
 
         /** Without shared resources. */
@@ -153,6 +161,11 @@ final class StatusPageView {
 
     private static void liveTop(StringBuilder h, Live live) {
         h.append("<div id=\"live-top\" data-live>");
+        live.jobsPaused().ifPresent(why -> h.append("<div class=\"banner\" id=\"jobs-paused-banner\" role=\"alert\">"
+                + "<strong>This node starts no jobs.</strong> ").append(escape(why.replaceFirst("^jobs do not start on"
+                + " this node: ", ""))).append(". Deliveries are still"
+                + " stored, and their jobs wait (another node of a cluster runs them); this node starts them again by"
+                + " itself once the folder can be written: free space on its disk, or fix the folder.</div>"));
         live.rules().lastError().ifPresent(e -> h.append("<div class=\"banner\" id=\"rules-banner\" role=\"alert\">"
                 + "<strong>The rules file on disk was refused.</strong> The rules loaded ")
                 .append(time(live.rules().loadedAt())).append(" from <code>").append(escape(live.rules().source()))

@@ -37,7 +37,15 @@ final class Writable {
         if (KERNEL_FILE_SYSTEMS.contains(type)) {
             return "it is on a " + type + " file system, the kernel's, where no file can be created";
         }
-        if (store.isReadOnly() || readOnlyMount(folder)) {
+        // access(2) first: it answers for the folder's own mount. FileStore.isReadOnly() reads the entry of
+        // the file system's device, which for a folder bind-mounted writable inside a read-only tree (systemd's
+        // ProtectSystem=strict with ReadWritePaths=, as buildhook's own unit has) is the tree's read-only one:
+        // a writable data folder was refused (tryout18).
+        if (Files.isWritable(folder)) {
+            return null;
+        }
+        Boolean mountReadOnly = readOnlyMount(folder);
+        if (mountReadOnly == null ? store.isReadOnly() : mountReadOnly) {
             // A folder writable from a shell but read-only here is most often a service's sandbox
             // (tryout18: Debian's tomcat10.service has ProtectSystem=strict), not the disk itself.
             return "its file system is mounted read-only for buildhook's process; if the folder is writable from a"
@@ -45,30 +53,27 @@ final class Writable {
                     + " tomcat10.service sets it) leaves writable only the unit's ReadWritePaths=, so add the folder"
                     + " there with systemctl edit";
         }
-        if (!Files.isWritable(folder)) {
-            return "permission denied for the user " + System.getProperty("user.name") + "; the folder's owner or"
-                    + " mode does not let it create files";
-        }
-        return null;
+        return "permission denied for the user " + System.getProperty("user.name") + "; the folder's owner or"
+                + " mode does not let it create files";
     }
 
     /**
      * Whether the mount that holds {@code folder} is read-only, by {@code /proc/self/mounts}: a read-only
      * bind mount (a sandbox's, a container's {@code :ro} volume) shares its device with the file system
      * it shows, whose entry {@link FileStore#isReadOnly()} may read instead (tryout18: such a folder was
-     * said to be refused for want of permission). False where that file cannot be read.
+     * said to be refused for want of permission). Null where that file cannot be read.
      */
-    private static boolean readOnlyMount(Path folder) {
+    private static Boolean readOnlyMount(Path folder) {
         Path real;
         List<String> mounts;
         try {
             real = folder.toRealPath();
             mounts = Files.readAllLines(Path.of("/proc/self/mounts"));
         } catch (IOException | RuntimeException e) {
-            return false;
+            return null;
         }
         Path best = null;
-        boolean readOnly = false;
+        Boolean readOnly = null;
         for (String line : mounts) {
             String[] f = line.split(" ");
             if (f.length < 4) {

@@ -130,8 +130,9 @@ public final class JobEngine implements AutoCloseable {
                 .jdbcCustomization(store.schedulerCustomization())
                 .alwaysPersistTimestampInUTC()
                 .enableImmediateExecution()
-                // Jobs are killed by our own grace period first; this only bounds the bookkeeping after it.
-                .shutdownMaxWait(config.shutdownGrace().plusSeconds(15))
+                // Jobs are killed by our own grace period first; this only bounds the bookkeeping after it: three
+                // of the store's connection waits (store.connect-timeout, 5 s by default), as docs/storage.md says.
+                .shutdownMaxWait(config.shutdownGrace().plus(store.config().connectTimeout().multipliedBy(3)))
                 // One statement picks what is due, up to the free threads (SQLite: UPDATE … RETURNING;
                 // PostgreSQL: FOR UPDATE SKIP LOCKED), instead of a select and an UPDATE per job.
                 .pollUsingLockAndFetch(refetchBelow(store.dialect(), config.threads()), 1.0);

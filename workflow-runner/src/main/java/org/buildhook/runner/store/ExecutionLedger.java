@@ -800,8 +800,9 @@ public final class ExecutionLedger {
                 bindRunningAttempt(p, 3, node, owner, now);
                 p.executeUpdate();
             }
+            // The exit code and end of the attempt before are its own (tryout16 F10), not the job's while this runs.
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, attempts = ?, started_at = ?,"
-                    + " node = ?, message = NULL WHERE id = ?")) {
+                    + " node = ?, message = NULL, exit_code = NULL, ended_at = NULL WHERE id = ?")) {
                 p.setString(1, JobState.RUNNING.name());
                 p.setInt(2, attempt);
                 p.setLong(3, now.toEpochMilli());

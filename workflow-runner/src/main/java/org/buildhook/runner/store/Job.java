@@ -15,7 +15,7 @@ import org.buildhook.runner.PlannedJob;
  * engine sees the real values.
  *
  * @param attempts   how many attempts have started
- * @param exitCode   the last attempt's exit code, or {@code null}
+ * @param exitCode   the exit code of the last attempt that ended, or {@code null} (also while a later attempt runs)
  * @param startedAt  when the last attempt started, or {@code null}
  * @param endedAt    when the job reached a final state, or {@code null}
  * @param node       the node that ran the last attempt, or {@code null}

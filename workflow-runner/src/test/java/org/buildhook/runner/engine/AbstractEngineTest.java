@@ -272,6 +272,38 @@ abstract class AbstractEngineTest {
                 .isGreaterThanOrEqualTo(Duration.ofMillis(600));
     }
 
+    /**
+     * tryout16 F10: while a retry ran, the job showed the exit code and end of the attempt before it
+     * ({@code buildhook jobs}: {@code RUNNING 2 1}; the job's page "Exit code 1"), which read as "running,
+     * exited 1". A job's exit code and end are those of its attempt that ended last only until the next one
+     * starts; each attempt keeps its own.
+     */
+    @Test
+    void aJobRunningItsRetryShowsNoExitCodeOrEndOfTheAttemptBefore() throws IOException {
+        Path counter = dir.resolve("count");
+        Path started = dir.resolve("second-started");
+        Path release = dir.resolve("release");
+        Path s = script("second-waits.sh", "echo x >> " + counter + "\n[ $(wc -l < " + counter + ") -ge 2 ] || exit 1\n"
+                + "touch " + started + "\nwhile [ ! -e " + release + " ]; do sleep 0.05; done");
+        PlannedJob job = Plans.job("retried", List.of("/bin/sh", s.toString()), Map.of(), 1, Duration.ofMillis(50), 0);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        JobDetail running = store.job(jobId).orElseThrow();
+        Files.writeString(release, "");
+
+        assertThat(running.job().state()).isEqualTo(JobState.RUNNING);
+        assertThat(running.job().attempts()).isEqualTo(2);
+        assertThat(running.job().exitCode()).as("the exit code of attempt 1 is not the job's while attempt 2 runs")
+                .isNull();
+        assertThat(running.job().endedAt()).isNull();
+        assertThat(running.attempts().get(0).exitCode()).isEqualTo(1);
+        JobDetail done = awaitFinal(jobId);
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.job().exitCode()).isEqualTo(0);
+        assertThat(done.job().endedAt()).isNotNull();
+    }
+
     @Test
     void failsAfterTheRetriesAreUsedUp() throws IOException {
         Path s = script("fail.sh", "exit 3");
