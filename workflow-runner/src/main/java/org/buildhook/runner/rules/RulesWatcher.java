@@ -336,8 +336,11 @@ public final class RulesWatcher implements Closeable {
         }
         RuleSet old = current.get();
         RuleException wasRefused = lastError.getAndSet(null);
-        // The resources too: an edit of a capacity alone is a new version to put in force.
-        if (next.snapshots().equals(old.snapshots()) && next.resources().equals(old.resources())) {
+        // The resources too: an edit of a capacity alone is a new version to put in force. The rules' order
+        // too (compared as lists, not as maps): rules are checked and their jobs planned in file order, and
+        // the node's rules fingerprint counts it (review18).
+        if (List.copyOf(next.snapshots().entrySet()).equals(List.copyOf(old.snapshots().entrySet()))
+                && next.resources().equals(old.resources())) {
             // Touched or saved unchanged: nothing to put in force. After a refusal (the bad edit
             // reverted), the refusal is over: say so, or the page, metric and log would disagree.
             if (wasRefused != null) {

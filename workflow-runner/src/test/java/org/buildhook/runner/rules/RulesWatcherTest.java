@@ -107,6 +107,30 @@ class RulesWatcherTest {
         }
     }
 
+    /**
+     * Rules are checked, and their jobs planned, in file order, and a node's rules fingerprint counts the
+     * order: a version that only reorders the rules is a change, put in force. Before, it was taken for
+     * the file saved unchanged (the snapshots compared as maps), so the node kept the old order and the
+     * old fingerprint until a restart, and a node restarted with the same file was said to run other
+     * rules, with "reload it there" as the remedy, which did nothing (review18).
+     */
+    @Test
+    void aVersionThatOnlyReordersTheRulesIsPutInForce() throws IOException {
+        String first = "  - name: build\n    run: {command: [/bin/echo, build]}\n";
+        String second = "  - name: notify\n    run: {command: [/bin/echo, notify]}\n";
+        Path file = rulesFile("rules:\n" + first + second);
+        try (RulesWatcher watcher = RulesWatcher.start(file, TestRules.LOADER, Duration.ofHours(1), listener)) {
+            replace(file, "rules:\n" + second + first);
+
+            assertThat(watcher.checkNow()).isTrue();
+
+            assertThat(watcher.current().ruleNames()).containsExactly("notify", "build");
+            assertThat(reloaded).hasSize(1);
+            assertThat(RulesFingerprint.of(watcher.current()))
+                    .isEqualTo(RulesFingerprint.of(TestRules.LOADER.parse(file, "rules:\n" + second + first)));
+        }
+    }
+
     @Test
     void checkNowPutsAChangedFileInForceAtOnce() throws IOException {
         Path file = rulesFile(rules("old", 1));
