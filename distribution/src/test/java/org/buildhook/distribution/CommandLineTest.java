@@ -679,15 +679,15 @@ class CommandLineTest {
      * writable from a shell: a service's sandbox (tryout18: Debian's tomcat10.service has
      * ProtectSystem=strict, so the WAR refused /var/lib/buildhook, made and owned by the Tomcat user,
      * advising "e.g. /var/lib/buildhook"). A real read-only bind mount of a folder of the test's
-     * own; skipped where this process may not mount (not root, no CAP_SYS_ADMIN).
+     * own; skipped where this process may not mount (not root, no CAP_SYS_ADMIN), except on CI.
      */
     @Test
     void checkSaysAReadOnlyDataDirMayBeAServiceSandboxAndHowToOpenIt() throws Exception {
         Path readOnly = Files.createDirectory(dir.resolve("read-only"));
-        org.junit.jupiter.api.Assumptions.assumeTrue(mount("--bind", readOnly.toString(), readOnly.toString()),
+        mayMount(mount("--bind", readOnly.toString(), readOnly.toString()),
                 "this process may not mount");
         try {
-            org.junit.jupiter.api.Assumptions.assumeTrue(mount("-o", "remount,bind,ro", readOnly.toString()),
+            mayMount(mount("-o", "remount,bind,ro", readOnly.toString()),
                     "this process may not remount read-only");
             Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + readOnly + "\n");
 
@@ -711,17 +711,17 @@ class CommandLineTest {
      * with a drop-in) opens it. tryout18: it was refused as "mounted read-only", Java's
      * FileStore.isReadOnly() reading the read-only entry of the tree's device. Here the tree is a tmpfs
      * of the test's own, remounted read-only (per mount, not its superblock, so the bind stays
-     * writable); skipped where this process may not mount.
+     * writable); skipped where this process may not mount, except on CI.
      */
     @Test
     void checkAcceptsADataDirBindMountedWritableInsideAReadOnlyTree() throws Exception {
         Path tree = Files.createDirectory(dir.resolve("tree"));
-        org.junit.jupiter.api.Assumptions.assumeTrue(mount("-t", "tmpfs", "tmpfs", tree.toString()),
+        mayMount(mount("-t", "tmpfs", "tmpfs", tree.toString()),
                 "this process may not mount");
         Path data = tree.resolve("data");
         try {
             Files.createDirectory(data);
-            org.junit.jupiter.api.Assumptions.assumeTrue(mount("--bind", data.toString(), data.toString())
+            mayMount(mount("--bind", data.toString(), data.toString())
                     && mount("-o", "remount,bind,ro", tree.toString()), "this process may not remount read-only");
             assertThat(Files.isWritable(tree)).as("the tree is read-only").isFalse();
             Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + data + "\n");
@@ -732,6 +732,17 @@ class CommandLineTest {
             new ProcessBuilder("umount", data.toString()).inheritIO().start().waitFor();
             new ProcessBuilder("umount", tree.toString()).inheritIO().start().waitFor();
         }
+    }
+
+    /**
+     * Goes on when {@code mounted}; otherwise the test fails on CI ({@code CI=true}, root: it must mount
+     * there) and is skipped elsewhere (not root, no CAP_SYS_ADMIN).
+     */
+    private static void mayMount(boolean mounted, String why) {
+        if (!mounted && "true".equalsIgnoreCase(System.getenv("CI"))) {
+            org.assertj.core.api.Assertions.fail(why + ", and CI runs as root: it must");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(mounted, why);
     }
 
     private static boolean mount(String... args) throws IOException, InterruptedException {
