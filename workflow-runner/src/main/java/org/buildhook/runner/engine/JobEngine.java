@@ -24,6 +24,7 @@ import org.buildhook.runner.exec.NodeIdentity;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.store.DeadNodeRelease;
 import org.buildhook.runner.store.Dialect;
+import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.JobQueue;
 import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.Store;
@@ -225,6 +226,7 @@ public final class JobEngine implements AutoCloseable {
         // and then what it held is put back in the queue at once, not after the dead-node limit.
         sweepLeftovers();
         releaseDeadNodes();
+        sayWhatRunsAgain();
         scheduler.start();
         stalePicks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "buildhook-stale-picks");
@@ -487,6 +489,33 @@ public final class JobEngine implements AutoCloseable {
 
     /** The stale picks of the last look, by job id, with the version each had; only the look's thread uses it. */
     private volatile Map<String, Long> staleLastLook = Map.of();
+
+    /**
+     * Says which jobs the last graceful stop of this node cut short and that they run again (tryout18 F6):
+     * the stop said it per job, but a start said nothing, and only {@code buildhook jobs} told that a
+     * redeploy's or restart's interrupted deploy was running again. At most 10 named. Never throws.
+     */
+    private void sayWhatRunsAgain() {
+        List<ExecutionLedger.CutShortByStop> again;
+        try {
+            again = store.ledger().cutShortByStopOf(config.nodeId(), 11);
+        } catch (RuntimeException e) {
+            LOG.debug("could not read which jobs the last stop of node {} cut short", config.nodeId(), e);
+            return;
+        }
+        if (again.isEmpty()) {
+            return;
+        }
+        StringBuilder listed = new StringBuilder();
+        for (ExecutionLedger.CutShortByStop job : again.subList(0, Math.min(10, again.size()))) {
+            listed.append(listed.length() == 0 ? "" : "; ").append("job ").append(job.jobId()).append(" of rule '")
+                    .append(job.rule()).append('\'').append(job.buildId() == null ? "" : " (build " + job.buildId() + ")")
+                    .append(", as attempt ").append(job.attempt() + 1);
+        }
+        LOG.info("{} job(s) that the last stop of node {} cut short run again: {}{}",
+                again.size() > 10 ? "more than 10" : again.size(), config.nodeId(), listed,
+                again.size() > 10 ? "; and more" : "");
+    }
 
     /**
      * Puts back in the queue the picks of this node that are stale now and were already stale, at the

@@ -1035,6 +1035,42 @@ public final class ExecutionLedger {
         });
     }
 
+    /** A job whose latest attempt a graceful stop of its node cut short, and which is to run again. */
+    public record CutShortByStop(String jobId, String rule, Long buildId, int attempt) {
+    }
+
+    /**
+     * The jobs still to run (queued or waiting) whose latest attempt the last graceful stop of node
+     * {@code node} cut short ("stopped by the shutdown of {@code node}; run again"), oldest first, at most
+     * {@code limit}: what a start of that node says runs again (tryout18 F6).
+     *
+     * @param node  the node id
+     * @param limit how many at most, positive
+     * @return the jobs, possibly none
+     * @throws org.buildhook.runner.RunnerException when the store cannot be read
+     */
+    public List<CutShortByStop> cutShortByStopOf(String node, int limit) {
+        return db.read("read the jobs the last stop cut short", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT j.id, j.rule_name, j.build_id, j.attempts FROM jobs j"
+                    + " JOIN job_attempts a ON a.job_id = j.id AND a.attempt = j.attempts WHERE j.state IN ('QUEUED',"
+                    + " 'WAITING') AND a.outcome = ? AND a.node = ? AND a.message = ? ORDER BY j.id LIMIT ?")) {
+                p.setString(1, AttemptOutcome.INTERRUPTED.name());
+                p.setString(2, node);
+                p.setString(3, "stopped by the shutdown of " + node + "; run again");
+                p.setInt(4, limit);
+                List<CutShortByStop> found = new ArrayList<>();
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        long build = rs.getLong(3);
+                        found.add(new CutShortByStop(rs.getString(1), rs.getString(2), rs.wasNull() ? null : build,
+                                rs.getInt(4)));
+                    }
+                }
+                return found;
+            }
+        });
+    }
+
     /**
      * Whether the job is run again after attempt {@code attempt} was cut short by its node's end:
      * {@code "run again"}, why not ({@code "not run again: it was cancelled"}, {@code "not run again:

@@ -684,6 +684,59 @@ abstract class AbstractEngineTest {
     }
 
     /**
+     * tryout18 F6: after a restart or redeploy, the start said nothing of the jobs the last stop cut short;
+     * only {@code buildhook jobs} showed that the interrupted deploy ran again. The start of the same node
+     * now says which, once; a start with nothing cut short says nothing.
+     */
+    @Test
+    void theStartAfterAGracefulStopSaysWhichJobsItCutShortRunAgain() throws Exception {
+        engine.stop();
+        engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofMillis(300)));
+        engine.start();
+        Path marker = dir.resolve("go");
+        Path starts = dir.resolve("starts");
+        Path s = script("long.sh", "echo start >> " + starts + "\nwhile [ ! -f " + marker + " ]; do [ -d "
+                + marker.getParent() + " ] || exit 1; sleep 0.05; done");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("long", List.of("/bin/sh", s.toString()), Map.of(), 0, Duration.ofMillis(50), 0)))
+                .jobIds().get(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
+        engine.stop();
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+        Files.createFile(marker);
+
+        List<ch.qos.logback.classic.spi.ILoggingEvent> lines = startLogging(JobEngine.class, "node-a");
+        assertThat(lines).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .filteredOn(m -> m.contains("cut short")).singleElement().satisfies(m -> assertThat(m)
+                        .startsWith("1 job(s) that the last stop of node node-a cut short run again: job " + jobId
+                                + " of rule 'long' (build ").endsWith("), as attempt 2"));
+        assertThat(awaitFinal(jobId).job().state()).isEqualTo(JobState.SUCCEEDED);
+
+        engine.stop();
+        assertThat(startLogging(JobEngine.class, "node-a")).extracting(
+                ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains("cut short"));
+    }
+
+    /** Starts a new engine of node {@code node}; returns what {@code source} logged during the start. */
+    private List<ch.qos.logback.classic.spi.ILoggingEvent> startLogging(Class<?> source, String node) {
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(source);
+        logger.addAppender(log);
+        try {
+            engine = JobEngine.create(store, launcher(), steady(node));
+            engine.start();
+        } finally {
+            logger.detachAppender(log);
+        }
+        synchronized (log) {
+            return List.copyOf(log.list);
+        }
+    }
+
+    /**
      * wording15: an attempt a graceful stop cut short said "; run again" also of a job cancelled while it
      * was being stopped (its node had not read the cancel flag yet), which its next pick then ends
      * CANCELLED without running it. A cancel check of an hour keeps the flag unread until the stop.
