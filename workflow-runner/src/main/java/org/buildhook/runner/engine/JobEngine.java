@@ -290,7 +290,6 @@ public final class JobEngine implements AutoCloseable {
         if (fencer != null) {
             fencer.shutdownNow();
         }
-        followUps.close();
         synchronized (picking) {
             scheduler.pause();
         }
@@ -299,6 +298,9 @@ public final class JobEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // After the grace (tryout18 F4): a job that ends during it has its follow-up stored now, for another
+        // node at once or this one after its next start, not only at the next start with nothing said.
+        followUps.close();
         // Only now, after the grace period: a stop while the database cannot be reached must not wait
         // for it once per step that needs it. During the grace the node still stores deliveries and
         // records the outcomes of the jobs that end, which must be tried once the database answers again.
@@ -322,6 +324,11 @@ public final class JobEngine implements AutoCloseable {
             releaseNodeId();
         }
         LOG.info("job engine stopped on node {}", config.nodeId());
+    }
+
+    /** Tests: whether {@link #stop()} has begun. */
+    boolean stopBegun() {
+        return stopped;
     }
 
     /** Gives this node's id back ({@link #claimNodeId}): a node started with it next takes it at once. */

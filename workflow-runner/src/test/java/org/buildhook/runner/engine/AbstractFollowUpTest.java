@@ -173,6 +173,39 @@ abstract class AbstractFollowUpTest extends AbstractWorkflowTest {
         assertThat(store.followUps().pending(10)).isEmpty();
     }
 
+    /**
+     * tryout18 F4: a job that ended during a graceful stop's grace period had its follow-up stored only at
+     * the next start, and nothing said so: {@code buildhook jobs} showed the workflow's last job SUCCEEDED
+     * and no follow-up, and another node of a cluster could not run it meanwhile. The follow-up is now
+     * stored during the stop (for another node, or this one after its next start), not run by the stopping node.
+     */
+    @Test
+    void aJobThatEndsDuringAGracefulStopHasItsFollowUpStoredForTheNextNode() throws Exception {
+        Path go = dir.resolve("go");
+        Path started = dir.resolve("started");
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/bin/sh, \"" + script("wait.sh", "touch " + started + "\nwhile [ ! -f " + go
+                        + " ]; do sleep 0.05; done") + "\"]}\n"
+                + "    on-success: {command: [/bin/true]}\n");
+        openStore();
+        startEngine(AbstractEngineTest.steady("node-a").withShutdownGrace(Duration.ofMinutes(2)));
+        String deploy = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+
+        JobEngine stopping = engine;
+        java.util.concurrent.CompletableFuture<Void> stop = java.util.concurrent.CompletableFuture.runAsync(stopping::stop);
+        await().atMost(Duration.ofSeconds(30)).until(stopping::stopBegun);
+        Files.createFile(go);
+        await().atMost(Duration.ofMinutes(1)).until(stop::isDone);
+        stop.get();
+        engine = null;
+
+        assertState(job(deploy), JobState.SUCCEEDED);
+        assertThat(jobsOfRule("deploy/on-success")).as("stored during the stop, not run by the stopping node")
+                .singleElement().satisfies(j -> assertState(j, JobState.QUEUED));
+    }
+
     @Test
     void theFollowUpOfAJobThatEndedOnANodeThatThenDiedIsStartedByTheNextEngine() throws IOException {
         RuleSet rules = rules("rules:\n"
