@@ -21,6 +21,11 @@ import org.buildhook.runner.store.HealthReport;
  */
 public final class HealthServlet extends HttpServlet {
 
+    /** The {@code error} of a {@code degraded} answer: fixed text, naming no file. */
+    static final String JOBS_PAUSED = "jobs do not start on this node: it cannot write a folder a job needs (its"
+            + " payload files or job logs); the server log and the status page say which, and why";
+
+
     private static final long serialVersionUID = 1L;
 
     @Override
@@ -40,7 +45,9 @@ public final class HealthServlet extends HttpServlet {
         if (paused.isPresent()) {
             // Still 200: the node stores what it is sent (a load balancer keeps sending; the jobs run on
             // the other nodes, or here once it can write again), but a monitor must see it (tryout17 F3).
-            new JsonAnswer().with("status", "degraded").with("error", paused.get())
+            // Without the folder and the system's error: /healthz answers anyone, and those may name files
+            // (review18 R7); the log and the signed-in console say which.
+            new JsonAnswer().with("status", "degraded").with("error", JOBS_PAUSED)
                     .send(response, HttpServletResponse.SC_OK);
         } else if (health.ok()) {
             new JsonAnswer().with("status", "ok").send(response, HttpServletResponse.SC_OK);
