@@ -84,13 +84,32 @@ public final class ClusterRules implements AutoCloseable {
         ClusterRules cluster = new ClusterRules(store, nodeId, rules, deadLimit);
         cluster.look(true);
         long millis = every.toMillis();
-        cluster.looks.scheduleWithFixedDelay(() -> cluster.look(false), millis, millis, TimeUnit.MILLISECONDS);
+        cluster.looks.scheduleWithFixedDelay(() -> cluster.lookQuietly(false), millis, millis, TimeUnit.MILLISECONDS);
         return cluster;
     }
 
-    /** After a reload: records the new rules and compares them now, on the caller's thread. */
+    /**
+     * After a reload: records the new rules and compares them at once, on this comparison's own thread
+     * (review18 R2): the rules watcher's listeners must not block, and a look waits for the store.
+     */
     public void reloaded() {
-        look(true);
+        try {
+            looks.execute(() -> lookQuietly(true));
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // Closed: the application stops.
+        }
+    }
+
+    /**
+     * {@link #look} for the looks' thread: anything it throws is said, not left to end the periodic looks
+     * without a word (review18 R3).
+     */
+    private void lookQuietly(boolean loadedNow) {
+        try {
+            look(loadedNow);
+        } catch (RuntimeException e) {
+            LOG.warn("comparing this node's rules with the other nodes' failed; it is tried again: {}", e.toString());
+        }
     }
 
     /** The running nodes whose rules differ from this node's, as of the last look; empty when none do. */
