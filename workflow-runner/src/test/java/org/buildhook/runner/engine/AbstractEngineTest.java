@@ -639,16 +639,12 @@ abstract class AbstractEngineTest {
 
     @Test
     void aGracefulStopKillsWhatOutlivesTheGraceAndRunsItAgainLater() throws IOException {
-        engine.stop();
-        engine = JobEngine.create(store, launcher(),
-                steady("node-a").withShutdownGrace(Duration.ofMillis(300)));
-        engine.start();
+        restartWithAShortGrace();
         Path marker = dir.resolve("go");
         Path starts = dir.resolve("starts");
-        Path s = script("long.sh", "echo start >> " + starts + "\nwhile [ ! -f " + marker + " ]; do [ -d "
-                + marker.getParent() + " ] || exit 1; sleep 0.05; done");
+        Path s = untilGo("long.sh", starts, marker);
         String jobId = store.accept(Plans.delivery(Plans.fixture()),
-                List.of(Plans.job("long", List.of("/bin/sh", s.toString()),
+                List.of(Plans.job("long", List.of("/bin/sh", s.toString(), "start"),
                         Map.of("BUILDHOOK_BUILD_ID", "67", "BUILDHOOK_PROJECT", "andy-corp/lmp"), 0,
                         Duration.ofMillis(50), 0))).jobIds().get(0);
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
@@ -690,15 +686,12 @@ abstract class AbstractEngineTest {
      */
     @Test
     void theStartAfterAGracefulStopSaysWhichJobsItCutShortRunAgain() throws Exception {
-        engine.stop();
-        engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofMillis(300)));
-        engine.start();
+        restartWithAShortGrace();
         Path marker = dir.resolve("go");
         Path starts = dir.resolve("starts");
-        Path s = script("long.sh", "echo start >> " + starts + "\nwhile [ ! -f " + marker + " ]; do [ -d "
-                + marker.getParent() + " ] || exit 1; sleep 0.05; done");
+        Path s = untilGo("long.sh", starts, marker);
         String jobId = store.accept(Plans.delivery(Plans.fixture()),
-                List.of(Plans.job("long", List.of("/bin/sh", s.toString()), Map.of(), 0, Duration.ofMillis(50), 0)))
+                List.of(Plans.job("long", List.of("/bin/sh", s.toString(), "start"), Map.of(), 0, Duration.ofMillis(50), 0)))
                 .jobIds().get(0);
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
         engine.stop();
@@ -715,6 +708,22 @@ abstract class AbstractEngineTest {
         engine.stop();
         assertThat(startLogging(JobEngine.class, "node-a")).extracting(
                 ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains("cut short"));
+    }
+
+    /** Stops this test's engine and starts node-a again with a stop grace of 300 ms. */
+    private void restartWithAShortGrace() {
+        engine.stop();
+        engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofMillis(300)));
+        engine.start();
+    }
+
+    /**
+     * A script that appends its first argument to {@code starts}, then waits until {@code marker} exists
+     * (or its folder is gone: the test has ended).
+     */
+    private Path untilGo(String name, Path starts, Path marker) throws IOException {
+        return script(name, "echo \"$1\" >> " + starts + "\nwhile [ ! -f " + marker + " ]; do [ -d "
+                + marker.getParent() + " ] || exit 1; sleep 0.05; done");
     }
 
     /** Starts a new engine of node {@code node}; returns what {@code source} logged during the start. */
@@ -779,13 +788,10 @@ abstract class AbstractEngineTest {
      */
     @Test
     void aJobInterruptedByAGracefulStopKeepsItsPlaceInItsRulesConcurrencyLine() throws IOException {
-        engine.stop();
-        engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofMillis(300)));
-        engine.start();
+        restartWithAShortGrace();
         Path marker = dir.resolve("go");
         Path starts = dir.resolve("starts");
-        Path s = script("deploy.sh", "echo \"$1\" >> " + starts + "\nwhile [ ! -f " + marker + " ]; do [ -d "
-                + marker.getParent() + " ] || exit 1; sleep 0.05; done");
+        Path s = untilGo("deploy.sh", starts, marker);
         String older = store.accept(Plans.delivery("{\"label\": \"older\"}"), List.of(Plans.job("serial",
                 List.of("/bin/sh", s.toString(), "older"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds().get(0);
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));

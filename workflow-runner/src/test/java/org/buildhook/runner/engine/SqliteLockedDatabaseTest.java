@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
@@ -15,18 +14,10 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import org.buildhook.runner.exec.CommonsExecLauncher;
-import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Plans;
-import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreUnavailableException;
-import org.buildhook.runner.store.TestStores;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Another program holds the SQLite database's write lock (an operator's {@code sqlite3} in a
@@ -36,31 +27,11 @@ import org.slf4j.LoggerFactory;
  * released. An accept meeting that lock is refused well before the 10 s the runner's bookkeeping may
  * wait, after one warning that names the file and what to do.
  */
-class SqliteLockedDatabaseTest {
+class SqliteLockedDatabaseTest extends SqliteEngineFixture {
 
-    @TempDir
-    Path dir;
-    private Store store;
-    private CommonsExecLauncher launcher;
-    private JobEngine engine;
-    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
-    private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-
-    @BeforeEach
-    void open() {
-        log.start();
-        root.addAppender(log);
-        store = Store.open(TestStores.sqlite(dir.resolve("data")));
-        launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
-        engine = JobEngine.create(store, launcher, AbstractEngineTest.fast("node-a"));
-    }
-
-    @AfterEach
-    void close() {
-        root.detachAppender(log);
-        engine.stop();
-        store.close();
-        launcher.close();
+    @Override
+    EngineConfig engineConfig() {
+        return AbstractEngineTest.fast("node-a");
     }
 
     @Test

@@ -3,23 +3,13 @@ package org.buildhook.runner.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.buildhook.runner.exec.CommonsExecLauncher;
-import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.Plans;
-import org.buildhook.runner.store.Store;
-import org.buildhook.runner.store.TestStores;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * tryout17 F8: when another node started a later attempt while this node's attempt ran, the line said
@@ -31,31 +21,11 @@ import org.slf4j.LoggerFactory;
  * startAttempt}, which records the running attempt as interrupted first), while this node's command waits
  * for a file; then the command ends and this node finds its attempt no longer the latest.
  */
-class SupersededAttemptWordingTest {
+class SupersededAttemptWordingTest extends SqliteEngineFixture {
 
-    @TempDir
-    Path dir;
-    private Store store;
-    private CommonsExecLauncher launcher;
-    private JobEngine engine;
-    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
-    private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-
-    @BeforeEach
-    void open() {
-        log.start();
-        root.addAppender(log);
-        store = Store.open(TestStores.sqlite(dir.resolve("data")));
-        launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
-        engine = JobEngine.create(store, launcher, AbstractEngineTest.steady("node-a"));
-    }
-
-    @AfterEach
-    void close() {
-        root.detachAppender(log);
-        engine.stop();
-        store.close();
-        launcher.close();
+    @Override
+    EngineConfig engineConfig() {
+        return AbstractEngineTest.steady("node-a");
     }
 
     @Test
