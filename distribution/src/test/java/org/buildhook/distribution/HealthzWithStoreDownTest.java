@@ -60,4 +60,43 @@ class HealthzWithStoreDownTest extends AbstractProxiedServeTest {
                     .isLessThan(Duration.ofMillis(4500));
         }
     }
+
+    /**
+     * final18 F2: a PostgreSQL that stops answering without closing anything (frozen, a partition that
+     * drops packets) kept the first {@code /healthz} waiting until it answered again (41.8 s, then
+     * {@code 200 ok}; once more than 90 s): the probe's query timeout is a cancel request, which such a
+     * server never acts on. It now answers 503 on its own bound.
+     */
+    @Test
+    void healthzAnswers503WhilePostgresqlStopsAnsweringWithoutClosingAnything() throws Exception {
+        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-health-test\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "store: {url: '" + pg.storeUrl + "'}",
+                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "server: {host: 127.0.0.1, port: 0}",
+                ""));
+        processes = new ServeProcesses(dir);
+        Process server = processes.serve(config, dir.resolve("serve.out"));
+        URI health = ServeProcesses.awaitUrl(server, dir.resolve("data")).resolve("healthz");
+        HttpClient http = HttpClient.newHttpClient();
+        assertThat(http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode()).isEqualTo(200);
+
+        // The probe's connection just used (within HikariCP's 500 ms without a validity check), as under a
+        // load balancer's frequent checks: the next probe's query is what meets the frozen server.
+        http.send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.discarding());
+        pg.proxy.freeze();
+        try {
+            for (int i = 0; i < 2; i++) {
+                // Far above the probe's bounds (3 s): the answer must come while the database is still frozen.
+                HttpResponse<String> answer = http.send(HttpRequest.newBuilder(health).timeout(Duration.ofSeconds(60))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(answer.statusCode()).as(answer.body()).isEqualTo(503);
+                assertThat(answer.body()).contains("the store does not answer");
+            }
+        } finally {
+            pg.proxy.thaw();
+        }
+    }
 }

@@ -287,6 +287,8 @@ final class Database implements AutoCloseable {
      * delivery traffic, and under the few seconds load balancers give a health check.
      */
     static final Duration HEALTH_WAIT = Duration.ofSeconds(1);
+    /** How long {@code /healthz}'s probe waits for any one answer of PostgreSQL before it gives up. */
+    static final Duration HEALTH_NETWORK_TIMEOUT = Duration.ofSeconds(3);
 
     /** PostgreSQL's SQLSTATE for a lock not taken within {@code lock_timeout}. */
     private static final String LOCK_NOT_AVAILABLE = "55P03";
@@ -315,6 +317,10 @@ final class Database implements AutoCloseable {
             return read(what, work);
         }
         try (Connection c = healthDataSource().getConnection()) {
+            // A query timeout is a cancel request, which a server that has stopped answering (frozen, a
+            // network partition that drops packets) never acts on: the socket's own bound ends the read,
+            // and the connection with it (final18 F2: the first /healthz hung until the database came back).
+            c.setNetworkTimeout(Runnable::run, (int) HEALTH_NETWORK_TIMEOUT.toMillis());
             return work.run(c);
         } catch (SQLException e) {
             throw translate(what, e);
