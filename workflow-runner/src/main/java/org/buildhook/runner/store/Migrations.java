@@ -192,21 +192,23 @@ final class Migrations {
      * schema does not (an upgrade does: {@link #noRightToUpgrade}). Said with the schema, the role and what to do.
      */
     private RunnerException noRightToCreateIn(RunnerException e) {
-        String schema;
-        String role;
+        String[] found = schemaAndRole();
+        return found == null ? e
+                : new RunnerException("the PostgreSQL store " + noRightToCreateIn(found[0], found[1]), e.getCause());
+    }
+
+    /** The current schema and role, for a refusal's message; null when they cannot be read either. */
+    private String[] schemaAndRole() {
         try {
-            String[] found = db.read("read the schema and role", c -> {
+            return db.read("read the schema and role", c -> {
                 try (Statement s = c.createStatement();
                         ResultSet r = s.executeQuery("SELECT current_schema(), current_user")) {
                     return r.next() ? new String[] {r.getString(1), r.getString(2)} : new String[] {"?", "?"};
                 }
             });
-            schema = found[0];
-            role = found[1];
         } catch (RunnerException unreadable) {
-            return e;
+            return null;
         }
-        return new RunnerException("the PostgreSQL store " + noRightToCreateIn(schema, role), e.getCause());
     }
 
     /**
@@ -241,15 +243,8 @@ final class Migrations {
         if (from == 0) {
             return noRightToCreateIn(e);
         }
-        String[] found;
-        try {
-            found = db.read("read the schema and role", c -> {
-                try (Statement s = c.createStatement();
-                        ResultSet r = s.executeQuery("SELECT current_schema(), current_user")) {
-                    return r.next() ? new String[] {r.getString(1), r.getString(2)} : new String[] {"?", "?"};
-                }
-            });
-        } catch (RunnerException unreadable) {
+        String[] found = schemaAndRole();
+        if (found == null) {
             return e;
         }
         return new RunnerException("the PostgreSQL store " + noRightToUpgrade(found[0], found[1], from, to) + " ("
