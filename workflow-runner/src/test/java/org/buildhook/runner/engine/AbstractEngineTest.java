@@ -641,13 +641,7 @@ abstract class AbstractEngineTest {
     void aGracefulStopKillsWhatOutlivesTheGraceAndRunsItAgainLater() throws IOException {
         restartWithAShortGrace();
         Path marker = dir.resolve("go");
-        Path starts = dir.resolve("starts");
-        Path s = untilGo("long.sh", starts, marker);
-        String jobId = store.accept(Plans.delivery(Plans.fixture()),
-                List.of(Plans.job("long", List.of("/bin/sh", s.toString(), "start"),
-                        Map.of("BUILDHOOK_BUILD_ID", "67", "BUILDHOOK_PROJECT", "andy-corp/lmp"), 0,
-                        Duration.ofMillis(50), 0))).jobIds().get(0);
-        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
+        String jobId = longJobRunning(marker, Map.of("BUILDHOOK_BUILD_ID", "67", "BUILDHOOK_PROJECT", "andy-corp/lmp"));
         List<ch.qos.logback.classic.spi.ILoggingEvent> lines = stopLogging(FinalOutcomeLog.class);
 
         // The server's log names the job the stop cut short, and says it runs again: before, it said only
@@ -688,12 +682,7 @@ abstract class AbstractEngineTest {
     void theStartAfterAGracefulStopSaysWhichJobsItCutShortRunAgain() throws Exception {
         restartWithAShortGrace();
         Path marker = dir.resolve("go");
-        Path starts = dir.resolve("starts");
-        Path s = untilGo("long.sh", starts, marker);
-        String jobId = store.accept(Plans.delivery(Plans.fixture()),
-                List.of(Plans.job("long", List.of("/bin/sh", s.toString(), "start"), Map.of(), 0, Duration.ofMillis(50), 0)))
-                .jobIds().get(0);
-        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
+        String jobId = longJobRunning(marker, Map.of());
         engine.stop();
         assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
         Files.createFile(marker);
@@ -715,6 +704,19 @@ abstract class AbstractEngineTest {
         engine.stop();
         engine = JobEngine.create(store, launcher(), steady("node-a").withShutdownGrace(Duration.ofMillis(300)));
         engine.start();
+    }
+
+    /**
+     * Job {@code long} (no retries), with {@code env}, whose command runs until {@code marker} exists:
+     * accepted, and returned once its command has started.
+     */
+    private String longJobRunning(Path marker, Map<String, String> env) throws IOException {
+        Path starts = dir.resolve("starts");
+        Path s = untilGo("long.sh", starts, marker);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("long",
+                List.of("/bin/sh", s.toString(), "start"), env, 0, Duration.ofMillis(50), 0))).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(starts));
+        return jobId;
     }
 
     /**
