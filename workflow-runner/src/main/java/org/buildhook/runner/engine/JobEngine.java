@@ -294,7 +294,7 @@ public final class JobEngine implements AutoCloseable {
             scheduler.pause();
         }
         try {
-            running.stop(config.shutdownGrace(), "stopped by the shutdown of " + config.nodeId());
+            running.stop(config.shutdownGrace(), ExecutionLedger.stoppedByShutdownOf(config.nodeId()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -398,7 +398,7 @@ final class JobTask implements ExecutionHandler<Void> {
             // while it was being stopped ends at its next pick, and "; run again" was untrue of it (wording15).
             String fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt),
                     this::untilGraceOver);
-            String why = (fenced != null ? fenced : "stopped by the shutdown of " + config.nodeId()) + "; " + fate;
+            String why = (fenced != null ? fenced : ExecutionLedger.stoppedByShutdownOf(config.nodeId())) + "; " + fate;
             boolean current = record(jobId, "record its interrupted attempt",
                     () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
             if (current && fenced == null) {

@@ -1035,6 +1035,17 @@ public final class ExecutionLedger {
         });
     }
 
+    /** What becomes of a job cut short that is to run again ({@link #afterCutShort}). */
+    public static final String RUN_AGAIN = "run again";
+
+    /**
+     * Why a graceful stop of node {@code node} cut an attempt short, as its message begins (then "; " and
+     * {@link #afterCutShort}'s answer).
+     */
+    public static String stoppedByShutdownOf(String node) {
+        return "stopped by the shutdown of " + node;
+    }
+
     /** A job whose latest attempt a graceful stop of its node cut short, and which is to run again. */
     public record CutShortByStop(String jobId, String rule, Long buildId, int attempt) {
     }
@@ -1056,7 +1067,7 @@ public final class ExecutionLedger {
                     + " 'WAITING') AND a.outcome = ? AND a.node = ? AND a.message = ? ORDER BY j.id LIMIT ?")) {
                 p.setString(1, AttemptOutcome.INTERRUPTED.name());
                 p.setString(2, node);
-                p.setString(3, "stopped by the shutdown of " + node + "; run again");
+                p.setString(3, stoppedByShutdownOf(node) + "; " + RUN_AGAIN);
                 p.setInt(4, limit);
                 List<CutShortByStop> found = new ArrayList<>();
                 try (ResultSet rs = p.executeQuery()) {
@@ -1099,7 +1110,7 @@ public final class ExecutionLedger {
             p.setString(2, jobId);
             try (ResultSet rs = p.executeQuery()) {
                 if (!rs.next()) {
-                    return "run again";
+                    return RUN_AGAIN;
                 }
                 JobState state = JobState.valueOf(rs.getString(1));
                 if (state == JobState.SUPERSEDED) {
@@ -1114,7 +1125,7 @@ public final class ExecutionLedger {
                 }
                 String decided = rs.getString(3);
                 if (decided == null) {
-                    return "run again";
+                    return RUN_AGAIN;
                 }
                 int exit = rs.getInt(4);
                 String had = "it had " + (decided.equals("TIMED_OUT") ? "timed out"
