@@ -18,7 +18,8 @@ import org.slf4j.Marker;
  * seconds is logged, and the next one logged after a fold is followed by a line of buildhook's
  * saying how many were left out. buildhook's own lines say what is wrong and what to do
  * ({@code store unavailable …}, the fencing and outage lines), and are never folded here; nor is
- * anything below {@code WARN}, nor any other library.
+ * anything below {@code WARN}, nor any other library. A few library warnings that say nothing an operator
+ * needs are logged at {@code DEBUG} instead ({@link #ONLY_DEBUG}).
  *
  * <p>A logback {@link TurboFilter}: installed by the shipped {@code logback.xml} files (standalone
  * and WAR) with {@code <turboFilter class="org.buildhook.servlet.logging.RepeatedLibraryLogFilter"/>};
@@ -31,6 +32,16 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
 
     /** The libraries whose repeats are folded: db-scheduler and HikariCP. */
     private static final String[] LIBRARIES = {"com.github.kagkarlsson.", "com.zaxxer.hikari."};
+
+    /**
+     * Library warnings said at DEBUG instead (logger and message pattern): they tell an operator nothing
+     * that buildhook's own lines do not. HikariCP's "Timed-out waiting for add connection executor to
+     * shutdown" comes before every refused start whose database did not answer in time (final18 F6): a
+     * connection attempt still under way when the pool closed, which ends by itself within the login
+     * timeout; the refusal says what happened.
+     */
+    private static final java.util.Set<String> ONLY_DEBUG = java.util.Set.of(
+            "com.zaxxer.hikari.pool.HikariPool\u0000Timed-out waiting for add connection executor to shutdown");
 
     private final LongSupplier nanoTime;
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
@@ -54,6 +65,11 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
             Throwable t) {
         if (level == null || !level.isGreaterOrEqual(Level.WARN) || !isLibrary(logger.getName())) {
             return FilterReply.NEUTRAL;
+        }
+        if (ONLY_DEBUG.contains(logger.getName() + '\u0000' + format)) {
+            // Below WARN this filter is neutral: no loop.
+            logger.debug(format, params);
+            return FilterReply.DENY;
         }
         String key = logger.getName() + '\u0000' + format;
         long now = nanoTime.getAsLong();

@@ -70,6 +70,30 @@ class RepeatedLibraryLogFilterTest {
         assertThat(events.list.get(1).getThrowableProxy()).as("the stack trace, once").isNotNull();
     }
 
+    /**
+     * final18 F6: every refused start whose database did not answer in time logged HikariCP's WARN "Timed-out
+     * waiting for add connection executor to shutdown" before the refusal; it is said at DEBUG only.
+     */
+    @Test
+    void hikarisWarningAtTheCloseOfAPoolStillConnectingIsSaidAtDebugOnly() {
+        Logger hikari = context.getLogger("com.zaxxer.hikari.pool.HikariPool");
+        context.getLogger("com.zaxxer.hikari").setLevel(ch.qos.logback.classic.Level.WARN); // as logback.xml sets it
+
+        hikari.warn("Timed-out waiting for add connection executor to shutdown");
+        assertThat(lines()).as("at WARN and above").isEmpty();
+
+        context.getLogger("com.zaxxer.hikari").setLevel(ch.qos.logback.classic.Level.DEBUG);
+        hikari.warn("Timed-out waiting for add connection executor to shutdown");
+        assertThat(events.list).singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.DEBUG);
+            assertThat(e.getFormattedMessage()).isEqualTo("Timed-out waiting for add connection executor to shutdown");
+        });
+        events.list.clear();
+        hikari.warn("{} - Thread starvation or clock leap detected (housekeeper delta={}).", "buildhook-store", "1m");
+        assertThat(events.list).as("its other warnings").singleElement()
+                .satisfies(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN));
+    }
+
     @Test
     void differentMessagesOfALibraryAndItsInfoLinesAreNotFolded() {
         Logger scheduler = context.getLogger("com.github.kagkarlsson.scheduler.Scheduler");

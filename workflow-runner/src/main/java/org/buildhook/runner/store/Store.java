@@ -147,7 +147,11 @@ public final class Store implements AutoCloseable {
             }
         }
         if (last != null && timedOut(last)) {
-            return new StoreUnavailableException(connectTimedOut(config), e);
+            // Without the pool's "Connection is not available, request timed out after 2005ms (total=0, …)"
+            // as its cause: the start's refusal quotes its root cause when that adds words, and that one only
+            // says again, in HikariCP's terms, what connectTimedOut says (final18 F6). At DEBUG, whole.
+            LOG.debug("the PostgreSQL store's first connection was neither made nor refused in time", e);
+            return new StoreUnavailableException(connectTimedOut(config), null);
         }
         // The driver's sentences end with a full stop, which the "; check …" after it doubled.
         String reason = last == null ? e.getMessage() : last.getMessage().strip().replaceFirst("\\.$", "");

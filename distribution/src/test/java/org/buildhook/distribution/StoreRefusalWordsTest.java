@@ -1,0 +1,78 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a refused {@code serve} says of a PostgreSQL store at {@code store.url} that does not answer: buildhook's
+ * sentence only, not HikariCP's internals after it (final18 F6: "…: buildhook-store - Connection is not
+ * available, request timed out after 2005ms (total=0, active=0, idle=0, waiting=0)").
+ */
+class StoreRefusalWordsTest {
+
+    @TempDir
+    Path dir;
+
+    private final ServeProcesses processes = new ServeProcesses(Path.of("."));
+    private final List<Socket> held = new CopyOnWriteArrayList<>();
+    private ServerSocket silent;
+
+    @AfterEach
+    void close() throws IOException, InterruptedException {
+        processes.close();
+        if (silent != null) {
+            silent.close();
+        }
+        for (Socket s : held) {
+            s.close();
+        }
+    }
+
+    /** A listener that accepts connections and never answers on them. */
+    private int silentListener() throws IOException {
+        silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread accepting = new Thread(() -> {
+            while (!silent.isClosed()) {
+                try {
+                    held.add(silent.accept());
+                } catch (IOException closed) {
+                    return;
+                }
+            }
+        }, "silent-listener");
+        accepting.setDaemon(true);
+        accepting.start();
+        return silent.getLocalPort();
+    }
+
+    @Test
+    void aStoreThatNeverAnswersIsRefusedInBuildhooksWordsOnly() throws Exception {
+        int port = silentListener();
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n"
+                + "store: {url: 'jdbc:postgresql://127.0.0.1:" + port + "/buildhook?user=u&password=the-password',"
+                + " connect-timeout: 1s}\n");
+
+        Process serve = processes.serve(config, dir.resolve("serve.out"), "--host", "127.0.0.1", "--port", "0");
+        assertThat(serve.waitFor(2, TimeUnit.MINUTES)).as("the refused start ends by itself").isTrue();
+        String output = Files.readString(dir.resolve("serve.out"), StandardCharsets.UTF_8);
+
+        assertThat(serve.exitValue()).as(output).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(output.lines().filter(l -> l.startsWith("buildhook: cannot start: "))).as(output).singleElement()
+                .asString().contains("no connection was made within store.connect-timeout (1s), and none was refused")
+                .endsWith("store.url, store.user and store.password")
+                .doesNotContain("Connection is not available").doesNotContain("the-password");
+    }
+}
