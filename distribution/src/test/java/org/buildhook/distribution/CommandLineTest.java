@@ -992,8 +992,10 @@ class CommandLineTest {
     }
 
     @Test
-    void versionNamesTheProduct() {
+    void versionNamesTheProductItsVersionAndTheCommitItWasBuiltFrom() {
         assertThat(run("--version")).isZero();
-        assertThat(out.toString()).startsWith("buildhook ");
+        assertThat(out.toString()).startsWith("buildhook " + org.buildhook.servlet.BuildInfo.version() + " (commit "
+                + org.buildhook.servlet.BuildInfo.revision() + ")\nJava ");
+        assertThat(org.buildhook.servlet.BuildInfo.version()).isNotEqualTo("unknown");
     }
 }
