@@ -341,10 +341,10 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     private void logSummary(RuleSet ruleSet) {
-        LOG.info("buildhook started: endpoints {}; {} rule(s) {} from {}; store {}; data in {}; job logs in {}",
+        LOG.info("buildhook started: endpoints {}; {} rule(s) {} from {}; store {}; data in {}; job logs in {}; build {}",
                 config.endpoints().keySet(), ruleSet.size(), ruleSet.ruleNames(),
                 config.rulesFile() == null ? "(no rules file configured)" : config.rulesFile(),
-                config.store().describe(), config.dataDir(), config.launcher().logDirectory());
+                config.store().describe(), config.dataDir(), config.launcher().logDirectory(), BuildInfo.describe());
         LOG.info("signatures and duplicate keys are hashed by {}; -D{}=jdk uses the JDK's SHA-256", Sha256.implementation(),
                 Sha256.PROPERTY);
         if (config.rulesFile() != null) {
