@@ -73,6 +73,8 @@ final class JobTask implements ExecutionHandler<Void> {
     private final LeftoverSweep leftovers;
     private final Runnable followUpsDue;
     private final java.util.concurrent.Executor decisions;
+    /** The exit status of a process killed by SIGKILL, as the JDK reports it (128 + 9). */
+    private static final int SIGKILLED = 137;
     /** The node's watchdog process, or null when it has none (SQLite, {@code runner.watchdog: off}). */
     private final java.util.function.Supplier<Watchdog> watchdog;
     /** Whether this node can write the files an attempt needs before its command (tryout17 F3). */
@@ -383,7 +385,11 @@ final class JobTask implements ExecutionHandler<Void> {
             running.remove(jobId);
         }
         String fenced = running.wasFenced(jobId);
-        Watchdog.Kill killed = guard == null ? null : guard.ended(marker);
+        // Ended by SIGKILL (128 + 9), or by this node's self-fencing after a long silence: maybe the watchdog's
+        // kill, whose report this node may read only now; it is waited for (Watchdog.ended), so that such a kill
+        // is not recorded as the job's own failure (a retry used, its on-failure started).
+        boolean sigkilled = Integer.valueOf(SIGKILLED).equals(seen.exitCode()) || fenced != null;
+        Watchdog.Kill killed = guard == null ? null : guard.ended(marker, sigkilled);
         if (killed != null) {
             // Its processes died by the watchdog's SIGKILL while this JVM was paused: the outcome seen
             // on waking ("exited with 137", or the self-fencing's "the store does not answer") is not

@@ -28,10 +28,13 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Protocol, one ASCII line each. On standard input, from the node: {@code B} (a beat),
  * {@code R <job>/<attempt>} (an attempt is about to start), {@code P <job>/<attempt> <pid> <session>
- * <start ticks>} (its first process, {@link ProcessIdentity}), {@code E <job>/<attempt>} (it ended).
- * On standard output, to the node: {@code H} once it runs, and {@code K <job>/<attempt> <ms without a
- * beat, or -1 when the node is gone> <epoch ms>} for each attempt it kills, written before the
- * signal, so that a node that sees its attempt end finds the line already in the pipe. On standard
+ * <start ticks>} (its first process, {@link ProcessIdentity}), {@code E <job>/<attempt>} (it ended),
+ * {@code Q <job>/<attempt>} (it ended by SIGKILL: was that this watchdog?). On standard output, to the
+ * node: {@code H} once it runs, {@code K <job>/<attempt> <ms without a beat, or -1 when the node is
+ * gone> <epoch ms>} for each attempt it kills, queued before the signal, and {@code A <job>/<attempt>}
+ * for each {@code Q}, after any {@code K} of that attempt (one writer thread writes both in order), so
+ * that a node that saw its attempt end by SIGKILL and asked has read the report when the answer comes
+ * (the report's write may outlast the kill's wait for it, or the node may read late). On standard
  * error: what it did, in an operator's words (it goes where the node's own standard error goes).
  *
  * <p>Arguments: the silence after which it kills (milliseconds), the dead-node limit it stays below
@@ -142,6 +145,11 @@ public final class NodeWatchdog {
             attempts.putIfAbsent(line.substring(2), null);
         } else if (line.startsWith("E ")) {
             attempts.remove(line.substring(2));
+        } else if (line.startsWith("Q ")) {
+            // Whether it killed that attempt: the answer follows any report of it on the one writer thread, and
+            // a kill reports before it signals, so a node that saw the attempt end by SIGKILL reads the report
+            // first if it was this watchdog's.
+            tell(List.of("A " + line.substring(2)));
         } else if (line.startsWith("P ")) {
             String[] f = line.substring(2).split(" ");
             if (f.length == 4) {

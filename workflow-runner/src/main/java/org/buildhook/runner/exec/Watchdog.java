@@ -30,9 +30,11 @@ import org.slf4j.LoggerFactory;
  * (at once, then at most once per {@value #RESTART_EVERY_SECONDS} s) and told the running attempts
  * again; when it cannot be started, a {@code WARN} says so and the node runs without it.
  *
- * <p>Nothing here waits on the watchdog: lines to it are written by a thread of their own from a
- * bounded queue, so a watchdog that stops reading (stopped by a signal, hung) never blocks a job
- * thread, and the node's own lock is never held across a write or the start of a watchdog process. A watchdog that has not read a line
+ * <p>Nothing here waits on the watchdog but for a bound: lines to it are written by a thread of their own
+ * from a bounded queue, so a watchdog that stops reading (stopped by a signal, hung) never blocks a job
+ * thread, and the node's own lock is never held across a write or the start of a watchdog process. Its
+ * lines are read by a thread of their own as they come; only the end of an attempt killed by SIGKILL
+ * waits for the watchdog's word on it, at most {@link #answerWait()}. A watchdog that has not read a line
  * for {@link #silence()} or is stopped ({@code T} in {@code /proc/<pid>/stat}) that long guards nothing;
  * it is killed, said at {@code WARN}, and started again.
  *
@@ -59,15 +61,18 @@ public final class Watchdog implements AutoCloseable {
     private final Duration silence;
     private final Duration limit;
     private final Duration beatEvery;
+    private final Duration answerWait;
     private final Object lock = new Object();
     /** Running attempts (marker value) and their first process, null until known; guarded by lock. */
     private final Map<String, ProcessIdentity> attempts = new LinkedHashMap<>();
     /** Attempts the watchdog said it killed, not yet asked about; guarded by lock. */
     private final Map<String, Kill> killed = new HashMap<>();
-    private final StringBuilder partial = new StringBuilder(); // guarded by lock
+    /** Attempts the watchdog answered a question about ({@code A}), not yet asked about; guarded by lock. */
+    private final java.util.Set<String> answered = new java.util.HashSet<>();
     private Process process;        // guarded by lock
     private Pipe toIt;              // guarded by lock
-    private InputStream fromIt;     // guarded by lock
+    /** The watchdog process whose output is being read, null once its output ended; guarded by lock. */
+    private Process readFrom;
     private boolean up;             // guarded by lock: it said H
     private long startedAt;         // guarded by lock, nanoTime
     private int starts;             // guarded by lock
@@ -90,6 +95,7 @@ public final class Watchdog implements AutoCloseable {
         this.silence = silence;
         this.limit = limit;
         this.beatEvery = beatEvery;
+        this.answerWait = Duration.ofMillis(NodeWatchdog.reportWaitMillis(limit.toMillis()));
         this.starter = starter;
     }
 
@@ -128,7 +134,6 @@ public final class Watchdog implements AutoCloseable {
     /** Whether the watchdog process runs and has said so. */
     public boolean isUp() {
         synchronized (lock) {
-            drain();
             return up && process != null && process.isAlive();
         }
     }
@@ -169,17 +174,68 @@ public final class Watchdog implements AutoCloseable {
     }
 
     /**
-     * The attempt has ended (its outcome is known): the watchdog forgets it. Returns why the
-     * watchdog killed it, or null when it did not. Deterministic: the watchdog writes its report
-     * before its signal, so an attempt whose processes it killed finds the report here.
+     * The attempt has ended (its outcome is known) by anything but a SIGKILL: the watchdog forgets it.
+     * As {@link #ended(AttemptMarker, boolean)} with {@code sigkilled} false.
      */
     public Kill ended(AttemptMarker marker) {
+        return ended(marker, false);
+    }
+
+    /**
+     * The attempt has ended (its outcome is known): the watchdog forgets it. Returns why the watchdog
+     * killed it, or null when it did not.
+     *
+     * <p>The watchdog writes its report ({@code K}) before its signal, but the node may read it only after
+     * it has seen the attempt end (the report's write outlasted the watchdog's wait for it, or this node read
+     * late): recorded then as the job's own failure, a kill that was buildhook's own used a retry and
+     * started its on-failure. So for an attempt whose process ended by SIGKILL ({@code sigkilled}: exit
+     * status 137, or this node's own self-fencing ended it), the node asks the watchdog ({@code Q}) and waits
+     * for its answer ({@code A}), which it writes after any report of that attempt: woken by the answer, the
+     * report, or the end of the watchdog's output, at most {@link #answerWait()}. A SIGKILL by anyone else
+     * (the OOM killer, an operator) thus costs a round trip to a watchdog that listens, the bound only to
+     * one that does not (stopped, hung, of an older version that does not answer), and is then the job's
+     * own failure as before.
+     *
+     * @param marker    the attempt
+     * @param sigkilled whether its process ended by SIGKILL (or was ended by this node's self-fencing)
+     * @return the watchdog's kill, or null when it did not kill the attempt (or did not say so in time)
+     */
+    public Kill ended(AttemptMarker marker, boolean sigkilled) {
+        String value = marker.value();
         synchronized (lock) {
-            drain();
-            attempts.remove(marker.value());
-            send("E " + marker.value());
-            return killed.remove(marker.value());
+            Process asked = process;
+            if (sigkilled && !killed.containsKey(value) && attempts.containsKey(value) && asked != null && up
+                    && readFrom == asked && send("Q " + value) != 0) {
+                long deadline = System.nanoTime() + answerWait.toNanos();
+                while (!killed.containsKey(value) && !answered.contains(value) && readFrom == asked && !closed) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        LOG.debug("the watchdog of node {} (pid {}) did not answer within {} whether it killed"
+                                + " attempt {}", node, asked.pid(), describe(answerWait), value);
+                        break;
+                    }
+                    try {
+                        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(lock, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+            answered.remove(value);
+            attempts.remove(value);
+            send("E " + value);
+            return killed.remove(value);
         }
+    }
+
+    /**
+     * How long {@link #ended(AttemptMarker, boolean)} waits at most for the watchdog's answer: as long as
+     * the watchdog itself waits for a report to be written ({@link NodeWatchdog#reportWaitMillis}, an eighth of
+     * the dead-node limit, 1 s to 10 s).
+     */
+    Duration answerWait() {
+        return answerWait;
     }
 
     /** Stops the beats and the watchdog; it exits without killing anything no longer running. */
@@ -249,7 +305,6 @@ public final class Watchdog implements AutoCloseable {
                             && System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS * 1_000_000_000L;
                     if (!relaunch) {
                         send("B");
-                        drain();
                     }
                 }
                 if (!relaunch) {
@@ -298,7 +353,6 @@ public final class Watchdog implements AutoCloseable {
 
     /** Under the lock: the watchdog process ended while this node runs. */
     private void died() {
-        drain();
         int status = process.exitValue();
         String again = System.nanoTime() - startedAt >= RESTART_EVERY_SECONDS * 1_000_000_000L ? "now"
                 : "within " + RESTART_EVERY_SECONDS + " s";
@@ -362,8 +416,10 @@ public final class Watchdog implements AutoCloseable {
             }
             process = started;
             toIt = new Pipe(started.getOutputStream(), started.pid());
-            fromIt = started.getInputStream();
-            partial.setLength(0);
+            readFrom = started;
+            Thread reader = new Thread(() -> read(started), "buildhook-watchdog-read-" + started.pid());
+            reader.setDaemon(true);
+            reader.start();
             for (Map.Entry<String, ProcessIdentity> e : attempts.entrySet()) {
                 send("R " + e.getKey());
                 if (e.getValue() != null) {
@@ -448,41 +504,61 @@ public final class Watchdog implements AutoCloseable {
         return toIt == null ? 0 : toIt.offer(line);
     }
 
-    /** Under the lock: reads what the watchdog wrote, without waiting. */
-    private void drain() {
-        if (fromIt == null) {
-            return;
-        }
+    /**
+     * The reader thread of one watchdog process: each line it writes is heard as soon as it is written
+     * (a report, an answer that a job thread waits for), until its output ends.
+     */
+    private void read(Process source) {
+        InputStream in = source.getInputStream();
+        StringBuilder partial = new StringBuilder();
+        byte[] bytes = new byte[512];
         try {
-            int available;
-            while ((available = fromIt.available()) > 0) {
-                byte[] bytes = new byte[available];
-                int read = fromIt.read(bytes);
-                if (read <= 0) {
-                    break;
-                }
+            int read;
+            while ((read = in.read(bytes)) > 0) {
                 partial.append(new String(bytes, 0, read, StandardCharsets.US_ASCII));
                 int end;
                 while ((end = partial.indexOf("\n")) >= 0) {
-                    heard(partial.substring(0, end));
+                    String line = partial.substring(0, end);
                     partial.delete(0, end + 1);
+                    synchronized (lock) {
+                        heard(source, line);
+                        lock.notifyAll();
+                    }
                 }
             }
         } catch (IOException e) {
-            // Gone: the next beat sees it ended.
+            // Gone: the beats see it ended.
+        } finally {
+            synchronized (lock) {
+                if (readFrom == source) {
+                    readFrom = null;
+                }
+                lock.notifyAll();
+            }
         }
     }
 
-    private void heard(String line) {
+    /** Under the lock: one line from watchdog process {@code source} (the running one, or one that ended). */
+    private void heard(Process source, String line) {
         if (line.equals("H")) {
+            if (source != process) {
+                return; // One that has already been replaced.
+            }
             up = true;
             failedStarts = 0;
             LOG.info("watchdog of node {} started (pid {}): it kills this node's running jobs if the node gives no"
-                    + " sign of life for {} (half the dead-node limit, {}), or dies", node, process.pid(),
+                    + " sign of life for {} (half the dead-node limit, {}), or dies", node, source.pid(),
                     describe(silence), describe(limit));
             return;
         }
         String[] f = line.split(" ");
+        if (f.length == 2 && f[0].equals("A")) {
+            // Its answer to a question about an attempt, written after any report of it.
+            if (attempts.containsKey(f[1])) {
+                answered.add(f[1]);
+            }
+            return;
+        }
         int slash = f.length == 4 ? f[1].lastIndexOf('/') : -1;
         if (!f[0].equals("K") || slash < 1) {
             // Not the protocol: its JVM's own words (a VM warning); passed on, never fatal.
@@ -502,8 +578,14 @@ public final class Watchdog implements AutoCloseable {
                 : String.format(Locale.ROOT, "killed by the watchdog of node %s: its node gave no sign of life for"
                         + " %.1f s (its JVM was paused or stalled, not the store), and after %s another node may run"
                         + " the job", node, silent / 1000.0, describe(limit));
-        killed.put(f[1], new Kill(why, at));
-        LOG.warn("job {} attempt {}: {}", f[1].substring(0, slash), f[1].substring(slash + 1), why);
+        if (attempts.containsKey(f[1])) {
+            killed.put(f[1], new Kill(why, at));
+            LOG.warn("job {} attempt {}: {}", f[1].substring(0, slash), f[1].substring(slash + 1), why);
+        } else {
+            // Its end is recorded already (the node read this after it): kept, it would never be asked about.
+            LOG.warn("job {} attempt {}: {}; this report came after the node had recorded the attempt's end, which"
+                    + " therefore does not say so", f[1].substring(0, slash), f[1].substring(slash + 1), why);
+        }
     }
 
     /** Under the lock: the queued lines are still written, then the watchdog's input ends. */
@@ -512,7 +594,6 @@ public final class Watchdog implements AutoCloseable {
             toIt.end();
         }
         toIt = null;
-        fromIt = null;
     }
 
     /**

@@ -413,6 +413,208 @@ class WatchdogTest {
         }
     }
 
+    /**
+     * The late K line (note16, note17): the watchdog's report of a kill came after the node had read the
+     * attempt's end, and was lost: the attempt was recorded as the job's own failure (exit status 137, a retry
+     * used, its on-failure started) for a kill that was buildhook's own. Here every line of the watchdog after
+     * its H is held back until the node tells it the attempt ended or asks about it ({@link HeldReports}); the
+     * node, having seen the attempt end by SIGKILL, must wait for the watchdog's word and find the report.
+     */
+    @Test
+    void aKillReportReadOnlyAfterTheAttemptEndedBySigkillIsWaitedFor() throws Exception {
+        java.util.concurrent.CountDownLatch told = new java.util.concurrent.CountDownLatch(1);
+        watchdog = Watchdog.start("test-node", Duration.ofSeconds(8), builder -> {
+            Process p = builder.start();
+            started.add(p);
+            return new HeldReports(p, told, "Q ", "E ");
+        });
+        await().atMost(Duration.ofMinutes(2)).until(watchdog::isUp);
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+        ProcessIdentity first = guarded(marker);
+
+        watchdog.beating(false); // as this JVM paused
+        await().atMost(Duration.ofMinutes(2)).until(() -> Leftovers.find(marker, first).isEmpty());
+        watchdog.beating(true);
+        assertThat(told.getCount()).as("nothing of the watchdog's report was read yet").isEqualTo(1);
+
+        Watchdog.Kill kill = watchdog.ended(marker, true);
+        assertThat(kill).as("the node waited for the watchdog's word").isNotNull();
+        assertThat(kill.why()).startsWith("killed by the watchdog of node test-node: its node gave no sign of life for ");
+    }
+
+    /**
+     * A SIGKILL by anyone else (the OOM killer, an operator) is still the job's own failure: the watchdog
+     * answers that it did not kill the attempt, and one that does not answer (here its answers are never
+     * read) is waited for no longer than its bound.
+     */
+    @Test
+    void aSigkillByAnyoneElseIsNoWatchdogKillWhetherTheWatchdogAnswersOrNot() throws Exception {
+        watchdog = upAfterStart(Duration.ofSeconds(8));
+        AttemptMarker marker = AttemptMarker.of(job("J1"), 1);
+        ProcessIdentity first = guarded(marker);
+        Leftovers.kill(marker, first, 0); // as the OOM killer
+        await().atMost(Duration.ofMinutes(1)).until(() -> Leftovers.find(marker, first).isEmpty());
+        assertThat(watchdog.ended(marker, true)).isNull();
+        assertThat(watchdog.isUp()).as("it watches on").isTrue();
+
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        Watchdog deaf = Watchdog.start("test-node", Duration.ofSeconds(8), builder -> {
+            Process p = builder.start();
+            started.add(p);
+            return new HeldReports(p, never);
+        });
+        try {
+            await().atMost(Duration.ofMinutes(2)).until(deaf::isUp);
+            AttemptMarker other = AttemptMarker.of(job("J2"), 1);
+            ProcessIdentity second = attempt(other);
+            deaf.running(other);
+            deaf.process(other, second);
+            Leftovers.kill(other, second, 0);
+            await().atMost(Duration.ofMinutes(1)).until(() -> Leftovers.find(other, second).isEmpty());
+            java.util.concurrent.CompletableFuture<Watchdog.Kill> ended =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> deaf.ended(other, true));
+            await().atMost(Duration.ofMinutes(1)).until(ended::isDone);
+            assertThat(ended.get()).isNull();
+        } finally {
+            deaf.close();
+            never.countDown();
+        }
+    }
+
+    /**
+     * A watchdog's process whose output is held back after its first line (its H) until the node writes a
+     * line starting with one of {@code opening} (none: never), as if the node read it late.
+     */
+    private static final class HeldReports extends Process {
+        private final Process real;
+        private final java.util.concurrent.CountDownLatch open;
+        private final java.io.InputStream in;
+        private final java.io.OutputStream out;
+
+        HeldReports(Process real, java.util.concurrent.CountDownLatch open, String... opening) {
+            this.real = real;
+            this.open = open;
+            java.io.InputStream from = real.getInputStream();
+            this.in = new java.io.InputStream() {
+                private boolean firstLineRead;
+
+                @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    if (firstLineRead) {
+                        try {
+                            open.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new java.io.InterruptedIOException();
+                        }
+                        return from.read(b, off, len);
+                    }
+                    int n = from.read(b, off, 1);
+                    if (n == 1 && b[off] == '\n') {
+                        firstLineRead = true;
+                    }
+                    return n;
+                }
+
+                @Override
+                public int available() throws IOException {
+                    return firstLineRead && open.getCount() > 0 ? 0 : Math.min(1, from.available());
+                }
+            };
+            java.io.OutputStream to = real.getOutputStream();
+            this.out = new java.io.OutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    write(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    String line = new String(b, off, len, java.nio.charset.StandardCharsets.US_ASCII);
+                    for (String prefix : opening) {
+                        if (line.startsWith(prefix)) {
+                            open.countDown();
+                        }
+                    }
+                    to.write(b, off, len);
+                }
+
+                @Override
+                public void flush() throws IOException {
+                    to.flush();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    to.close();
+                }
+            };
+        }
+
+        @Override
+        public java.io.OutputStream getOutputStream() {
+            return out;
+        }
+
+        @Override
+        public java.io.InputStream getInputStream() {
+            return in;
+        }
+
+        @Override
+        public java.io.InputStream getErrorStream() {
+            return real.getErrorStream();
+        }
+
+        @Override
+        public int waitFor() throws InterruptedException {
+            return real.waitFor();
+        }
+
+        @Override
+        public boolean waitFor(long timeout, java.util.concurrent.TimeUnit unit) throws InterruptedException {
+            return real.waitFor(timeout, unit);
+        }
+
+        @Override
+        public int exitValue() {
+            return real.exitValue();
+        }
+
+        @Override
+        public void destroy() {
+            real.destroy();
+        }
+
+        @Override
+        public Process destroyForcibly() {
+            real.destroyForcibly();
+            open.countDown(); // its output ends: nothing is held back any more
+            return this;
+        }
+
+        @Override
+        public boolean isAlive() {
+            return real.isAlive();
+        }
+
+        @Override
+        public long pid() {
+            return real.pid();
+        }
+
+        @Override
+        public ProcessHandle toHandle() {
+            return real.toHandle();
+        }
+    }
+
     /** A kill waits for its report at most an eighth of the dead-node limit, 1 s to 10 s. */
     @Test
     void aKillWaitsForItsReportWellInsideTheTimeBeforeATakeover() {
