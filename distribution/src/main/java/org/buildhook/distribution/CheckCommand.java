@@ -4,8 +4,10 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.buildhook.runner.exec.NodeFolders;
 import org.buildhook.runner.rules.RuleException;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.rules.RuleSetLoader;
@@ -94,6 +96,7 @@ final class CheckCommand implements Callable<Integer> {
                         + (unusable.isEmpty() ? "" : ", but 'serve' would not start now: see the warning below"));
                 loaded.notes().forEach(out::println);
                 loaded.warnings().forEach(out::println);
+                warnAboutNodeFolders(loaded, name, out);
                 unusable.ifPresent(why -> out.println(name + ": warning: " + why + " ('serve' would not start now; a"
                         + " check run where the database cannot be reached may ignore this)"));
                 rulesFile = rules != null ? rules : loaded.rulesFile();
@@ -166,5 +169,20 @@ final class CheckCommand implements Callable<Integer> {
                     + nodes.stream().filter(n -> n.fingerprint().isPresent()).map(NodeLeases.NodeRules::nodeId)
                             .collect(java.util.stream.Collectors.joining(", ")) + ")");
         }
+    }
+
+    /**
+     * The folders 'serve' writes before any job (the payload folder, {@code runner.log-dir}) that it could not
+     * write, looked at without writing (final18 F1): 'serve' would start, store deliveries and start no job.
+     * A warning, not a mistake: check may run as another user or on another machine than 'serve'.
+     */
+    private static void warnAboutNodeFolders(BuildhookConfig config, String name, PrintWriter out) {
+        Map<String, Path> folders = new java.util.LinkedHashMap<>();
+        folders.put("the payload folder", config.dataDir().resolve("payloads"));
+        folders.put("runner.log-dir", config.launcher().logDirectory());
+        folders.forEach((what, folder) -> NodeFolders.whyNotWritable(folder).ifPresent(why -> out.println(name
+                + ": warning: this user cannot write " + what + " " + folder + " (" + why + "): 'serve' would store"
+                + " deliveries but start no job until it can; free space there, or make it writable for the user"
+                + " that runs buildhook (a check run as another user may ignore this)")));
     }
 }

@@ -20,7 +20,12 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "jobs",
         mixinStandardHelpOptions = true,
-        description = "List jobs, newest first (the admin API's GET /api/jobs).",
+        description = {
+            "List jobs, newest first (the admin API's GET /api/jobs).",
+            "ATTEMPTS counts every attempt, those its node cut short (INTERRUPTED: a stop, or a node that could"
+                    + " not write its files) too, which use none of the job's retries; buildhook job show JOB"
+                    + " lists each attempt with how it ended."
+        },
         footer = {
             "",
             "Examples:",
@@ -38,7 +43,9 @@ final class JobsCommand implements Callable<Integer> {
      * job's latest attempt (the API's {@code node}, {@code -} before any): in a cluster where it ran, whose
      * log and disk to look at, without a {@code job show} per job (tryout17 F10). On SQLite it is this
      * server's own node id ({@code <hostname>-<pid>} unless set), which still tells which run of the server
-     * ran it.
+     * ran it. {@code ATTEMPTS} is the API's {@code attempts}, every attempt: one its node cut short
+     * ({@code INTERRUPTED}) is counted and uses no retry, as the help says (final18 F9); the last column,
+     * {@code MESSAGE}, is never cut, so a reason at the end of a long message stays.
      */
     private static final PagePrinter PRINTER = new PagePrinter("jobs", column("JOB", "id"), column("RULE", "rule"),
             column("STATE", "state"), column("ATTEMPTS", "attempts"), column("NODE", "node"),

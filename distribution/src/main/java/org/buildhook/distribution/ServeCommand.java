@@ -77,6 +77,7 @@ final class ServeCommand implements Callable<Integer> {
         out.println("  rules:     " + (effective.rulesFile() == null ? "(none configured)" : effective.rulesFile()));
         out.println("  data:      " + effective.dataDir().toAbsolutePath());
         out.println("  config:    " + (effective.source() == null ? "(embedded defaults)" : effective.source()));
+        out.println("  build:     " + org.buildhook.servlet.BuildInfo.describe());
         out.flush();
         server.join();
         return ExitCodes.OK;

@@ -5,7 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.buildhook.core.LogSafe;
 
-/** Aligned text columns for the admin commands' terminal output. */
+/**
+ * Aligned text columns for the admin commands' terminal output. A cell longer than 60 characters is cut
+ * with {@code …}, except in the last column, which nothing follows: a job's message keeps its reason
+ * there (the folder a node could not write, and why), which came after the cut (final18 F9).
+ */
 final class Table {
 
     private static final int MAX_CELL = 60;
@@ -22,11 +26,13 @@ final class Table {
             throw new IllegalArgumentException("expected " + header.size() + " cells, got " + cells.length);
         }
         List<String> row = new ArrayList<>();
-        for (String cell : cells) {
+        for (int i = 0; i < cells.length; i++) {
+            String cell = cells[i];
             // Cells hold payload values (a trigger, a project, a reason): a control character in them (ESC
             // starts a terminal's escape sequences: clear the screen, set the title) is shown as \x1b.
             String text = cell == null || cell.equals("null") ? "-" : LogSafe.escape(cell.replaceAll("\\s+", " "));
-            row.add(text.length() > MAX_CELL ? text.substring(0, MAX_CELL - 1) + "…" : text);
+            boolean last = i == cells.length - 1;
+            row.add(!last && text.length() > MAX_CELL ? text.substring(0, MAX_CELL - 1) + "…" : text);
         }
         rows.add(row);
         return this;

@@ -991,9 +991,20 @@ class CommandLineTest {
         return commands;
     }
 
+    /** final18 F9: ATTEMPTS 2 of a job that succeeded at once after an attempt its node could not start. */
     @Test
-    void versionNamesTheProduct() {
+    void jobsHelpSaysThatAttemptsCountsTheInterruptedOnesWhichUseNoRetry() {
+        assertThat(run("jobs", "--help")).isZero();
+        assertThat(out.toString().replaceAll("\\s+", " ")).contains("ATTEMPTS counts every attempt, those its node"
+                + " cut short (INTERRUPTED: a stop, or a node that could not write its files) too, which use none"
+                + " of the job's retries; buildhook job show JOB lists each attempt with how it ended.");
+    }
+
+    @Test
+    void versionNamesTheProductItsVersionAndTheCommitItWasBuiltFrom() {
         assertThat(run("--version")).isZero();
-        assertThat(out.toString()).startsWith("buildhook ");
+        assertThat(out.toString()).startsWith("buildhook " + org.buildhook.servlet.BuildInfo.version() + " (commit "
+                + org.buildhook.servlet.BuildInfo.revision() + ")\nJava ");
+        assertThat(org.buildhook.servlet.BuildInfo.version()).isNotEqualTo("unknown");
     }
 }

@@ -67,6 +67,34 @@ class JobsPausedHealthTest {
     }
 
     /**
+     * final18 F1: a node started with a file where its payload folder goes is paused from its start, before
+     * any delivery or job: {@code /healthz} says {@code degraded} and {@code buildhook_jobs_paused} is 1 as
+     * soon as it answers (before, {@code ok} and 0 until its first job was picked and put back). It resumes as
+     * before once the folder can be written.
+     */
+    @Test
+    void aNodeStartedWithAPayloadFolderItCannotWriteSaysDegradedFromItsStart() throws Exception {
+        Path payloads = fileWhereTheFolderGoes(dir.resolve("data/payloads"));
+        Path config = TestConfig.write(dir, "", TestConfig.LOCAL_SERVER);
+        HttpClient http = HttpClient.newHttpClient();
+        try (BuildhookServer server = TestConfig.server(TestConfig.load(config))) {
+            server.start();
+            URI base = server.uri();
+
+            HttpResponse<String> degraded = health(http, base);
+            assertThat(degraded.statusCode()).isEqualTo(200);
+            assertThat(degraded.body()).contains("\"status\":\"degraded\"");
+            assertThat(metrics(http, base)).contains("buildhook_jobs_paused 1");
+
+            Files.delete(payloads);
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> health(http, base).body().contains("\"status\":\"ok\""));
+            assertThat(metrics(http, base)).contains("buildhook_jobs_paused 0");
+            assertThat(payloads).isDirectory();
+        }
+    }
+
+    /**
      * disk18's report: the console said nothing of it. Its live part (what the page's script swaps in)
      * shows a banner with the folder and what to do while the node starts no jobs, and none once it can.
      */
@@ -104,6 +132,11 @@ class JobsPausedHealthTest {
             Files.delete(folder);
         }
         return Files.writeString(folder, "not a folder");
+    }
+
+    private static String metrics(HttpClient http, URI base) throws Exception {
+        return http.send(HttpRequest.newBuilder(base.resolve("metrics")).build(), HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private static HttpResponse<String> health(HttpClient http, URI base) throws Exception {

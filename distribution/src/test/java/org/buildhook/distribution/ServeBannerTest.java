@@ -66,6 +66,11 @@ class ServeBannerTest {
 
         assertThat(named.statusCode()).as(named.body()).isEqualTo(202);
         assertThat(plain.statusCode()).as("plain /webhook, which the line no longer names").isEqualTo(404);
+        // Which build runs (tryout18 F5): in the banner and at the end of the log's start line.
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> output.contains(
+                "  build:     " + org.buildhook.servlet.BuildInfo.describe()));
+        assertThat(output).anyMatch(l -> l.contains("buildhook started: endpoints [factory, staging];")
+                && l.endsWith("; build " + org.buildhook.servlet.BuildInfo.describe()));
     }
 
     @Test

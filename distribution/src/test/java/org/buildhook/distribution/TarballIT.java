@@ -167,6 +167,17 @@ class TarballIT {
     }
 
     @Test
+    void versionNamesTheBuildAndTheCommitItWasMadeFrom() throws Exception {
+        String out = run(buildhook("--version"), 0);
+
+        // The tarball's jars, not these test classes, say it: the same build, so the same words.
+        assertThat(out).startsWith("buildhook " + org.buildhook.servlet.BuildInfo.describe() + "\nJava ");
+        if (Files.exists(Path.of("..", ".git"))) {
+            assertThat(out).containsPattern("^buildhook [0-9][^ ]* \\(commit [0-9a-f]{8}(-dirty)?\\)\n");
+        }
+    }
+
+    @Test
     void theLauncherRefusesAJavaOlderThan17WithAClearMessage() throws Exception {
         Path fakeJdk = Files.createDirectories(dir.resolve("old-jdk/bin"));
         Path java = Files.writeString(fakeJdk.resolve("java"),

@@ -316,22 +316,6 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     /**
-     * Creates the job log folder now (as the first attempt would) so that one that cannot be made — a
-     * path under a file, a read-only file system — is said at start: no job starts on this node while
-     * it cannot be (tryout17 F3; before, jobs ran with their output lost, each ending "log incomplete").
-     */
-    private static void warnIfNoLogDirectory(Path logDirectory) {
-        try {
-            org.buildhook.core.DataFiles.createDirectories(logDirectory);
-        } catch (java.io.IOException e) {
-            LOG.warn("runner.log-dir {} cannot be created ({}): this node starts no job until it can (a job never"
-                    + " runs without its log; jobs wait in the queue, their retries untouched); create that folder"
-                    + " writable for this user, or set runner.log-dir to one", logDirectory,
-                    org.buildhook.core.IoProblems.describe(e));
-        }
-    }
-
-    /**
      * A job that writes past runner.log-max-bytes has its tail held in memory, up to the cap, until it
      * ends: with every thread running such a job, that is threads × cap of heap. Said at start when it
      * is more than half the heap; such a job then keeps a shorter tail (tryout12 F1).
@@ -357,16 +341,17 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     private void logSummary(RuleSet ruleSet) {
-        LOG.info("buildhook started: endpoints {}; {} rule(s) {} from {}; store {}; data in {}; job logs in {}",
+        LOG.info("buildhook started: endpoints {}; {} rule(s) {} from {}; store {}; data in {}; job logs in {}; build {}",
                 config.endpoints().keySet(), ruleSet.size(), ruleSet.ruleNames(),
                 config.rulesFile() == null ? "(no rules file configured)" : config.rulesFile(),
-                config.store().describe(), config.dataDir(), config.launcher().logDirectory());
+                config.store().describe(), config.dataDir(), config.launcher().logDirectory(), BuildInfo.describe());
         LOG.info("signatures and duplicate keys are hashed by {}; -D{}=jdk uses the JDK's SHA-256", Sha256.implementation(),
                 Sha256.PROPERTY);
         if (config.rulesFile() != null) {
             warnAboutThisMachine(ruleSet, config);
         }
-        warnIfNoLogDirectory(config.launcher().logDirectory());
+        // runner.log-dir and the payload folder: the engine's start probed them, made them, and said (one WARN)
+        // when it cannot write one, pausing this node from the start (final18 F1).
         logTailsWarning(config.launcher().logCapBytes(), config.engine().threads(), Runtime.getRuntime().maxMemory())
                 .ifPresent(LOG::warn);
         if (!config.admin().enabled()) {

@@ -103,8 +103,10 @@ public final class BuildhookMetrics implements AutoCloseable {
         Gauge.builder("buildhook.rules.refused", rulesRefused, r -> r.get() ? 1 : 0)
                 .description("1 while the rules file on disk is refused (a mistake in it) and older rules are in"
                         + " force; 0 otherwise").register(registry);
-        Gauge.builder("buildhook.build.info", () -> 1).description("The buildhook version running, as a label")
-                .tags("version", BuildInfo.version(), "java_version", System.getProperty("java.version", "unknown"))
+        Gauge.builder("buildhook.build.info", () -> 1)
+                .description("The buildhook version and commit running, and its Java, as labels")
+                .tags("version", BuildInfo.version(), "revision", BuildInfo.revision(),
+                        "java_version", System.getProperty("java.version", "unknown"))
                 .register(registry);
         this.jvm = withJvm ? JvmMeters.bind(registry) : null;
     }

@@ -18,7 +18,7 @@ final class StatusPageAssets {
             header.top{display:flex;align-items:center;gap:1.2em;padding:.55em 1.5em;background:#24292f;color:#fff}
             header.top h1{font-size:1.1em;margin:0;font-weight:600}header.top a{color:#fff}
             #live-status{margin-left:auto;font-size:.85em;color:#c9d1d9}#live-status.stale{color:#ffaba8}
-            main{padding:1em 1.5em 2em}h2{font-size:1.05em;margin:1.5em 0 .5em}h2 small{font-weight:400;color:var(--muted)}
+            main{padding:1em 1.5em 2em}footer.build{margin-top:2em;color:var(--muted);font-size:.85em}h2{font-size:1.05em;margin:1.5em 0 .5em}h2 small{font-weight:400;color:var(--muted)}
             code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92em}
             .banner{background:#ffebe9;border:1px solid var(--bad);border-left:6px solid var(--bad);border-radius:6px;
             padding:.6em 1em;margin:0 0 1em}.banner pre{margin:.4em 0 0;max-height:12em;white-space:pre-wrap}

@@ -147,6 +147,9 @@ final class StatusPageView {
         filterForm(h, live.filters());
         liveDeliveries(h, live);
         rulesInForce(h, live.rules());
+        // Signed-in pages only: the sign-in form does not tell strangers which build runs.
+        h.append("<footer class=\"build\" id=\"build\">buildhook ").append(escape(BuildInfo.describe()))
+                .append("</footer>");
         return end(h.append("</main>"));
     }
 

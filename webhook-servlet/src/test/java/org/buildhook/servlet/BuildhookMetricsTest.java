@@ -189,8 +189,11 @@ class BuildhookMetricsTest {
     }
 
     @Test
-    void theBuildInfoNamesTheVersion() {
-        assertThat(metrics.scrape()).containsPattern("buildhook_build_info\\{java_version=\"[^\"]+\",version=\"[0-9][^\"]*\"\\} 1(\\.0)?\n");
+    void theBuildInfoNamesTheVersionAndTheCommitAsPrometheusExportersDo() {
+        assertThat(metrics.scrape()).containsPattern("buildhook_build_info\\{java_version=\"[^\"]+\",revision=\""
+                + java.util.regex.Pattern.quote(BuildInfo.revision()) + "\",version=\""
+                + java.util.regex.Pattern.quote(BuildInfo.version()) + "\"\\} 1(\\.0)?\n");
+        assertThat(BuildInfo.revision()).matches("[0-9a-f]{8}(-dirty)?|unknown");
     }
 
     @Test

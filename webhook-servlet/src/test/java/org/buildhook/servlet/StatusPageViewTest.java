@@ -64,6 +64,15 @@ class StatusPageViewTest {
     }
 
     @Test
+    void theSignedInPageNamesTheBuildThatRunsAndTheSignInFormDoesNot() {
+        String html = page("n", RULES, StatusPageView.Filters.NONE, List.of(), StatusPagePaging.ONLY);
+
+        assertThat(html).contains("<footer class=\"build\" id=\"build\">buildhook " + BuildInfo.version()
+                + " (commit " + BuildInfo.revision() + ")</footer>");
+        assertThat(StatusPageView.login("n", false)).doesNotContain(BuildInfo.version()).doesNotContain("commit");
+    }
+
+    @Test
     void aJobAwaitingAnApprovalHasApproveAndRejectButtonsAndOthersHaveNone() {
         Job queued = job(null);
         Job awaiting = new Job(queued.id(), queued.deliveryId(), "deploy", "{}", queued.argv(), Map.of(), null, false,

@@ -87,7 +87,8 @@ class TomcatInstallationIT {
         Installations.awaitHealth(app, 200);
 
         // Step 4: catalina.out says it started.
-        assertThat(catalinaOut()).contains("buildhook started: endpoints");
+        assertThat(catalinaOut()).contains("buildhook started: endpoints")
+                .contains("; build " + org.buildhook.servlet.BuildInfo.describe() + "\n");
 
         // A real delivery from another process, and its job.
         Installations.deliverBuild68AndAwaitItsJob(app, markers);

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.exec.JobLauncher;
 import org.buildhook.runner.exec.Watchdog;
+import org.buildhook.runner.exec.NodeFolders;
 import org.buildhook.runner.exec.NodeIdentity;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.store.DeadNodeRelease;
@@ -87,6 +88,8 @@ public final class JobEngine implements AutoCloseable {
      * working directory): while it cannot, it picks no job (tryout17 F3).
      */
     private final NodeFilesWatch files;
+    /** The folders an attempt writes before its command, probed at the start (final18 F1). */
+    private final List<NodeFolders.Folder> nodeFolders;
     /** Held while db-scheduler's picking is paused or resumed: a resume never undoes a stop's pause. */
     private final Object picking = new Object();
 
@@ -111,6 +114,7 @@ public final class JobEngine implements AutoCloseable {
         this.nodeLock = store.nodeLeases().lock(config.nodeId());
         this.files = new NodeFilesWatch(config.nodeId(), clock, config.pollingInterval(), this::pausePicking,
                 this::resumePicking);
+        this.nodeFolders = nodeFolders(store, launcher);
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
                 .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
@@ -227,6 +231,8 @@ public final class JobEngine implements AutoCloseable {
         sweepLeftovers();
         releaseDeadNodes();
         sayWhatRunsAgain();
+        // Before the first pick: a folder this node cannot write pauses it from the start (final18 F1).
+        files.lookAtStart(nodeFolders);
         scheduler.start();
         stalePicks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "buildhook-stale-picks");
@@ -588,6 +594,14 @@ public final class JobEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warn("self-fencing check failed; next time: {}", e.toString());
         }
+    }
+
+    /** The folders an attempt writes before its command: the payload folder, and the launcher's. */
+    private static List<NodeFolders.Folder> nodeFolders(Store store, JobLauncher launcher) {
+        List<NodeFolders.Folder> folders = new java.util.ArrayList<>();
+        folders.add(new NodeFolders.Folder("the payload folder", store.payloadFolder(), true));
+        folders.addAll(launcher.nodeFolders());
+        return List.copyOf(folders);
     }
 
     /** This node cannot write its files: it picks no job until {@link NodeFilesWatch#recheck} finds it can. */

@@ -16,6 +16,7 @@ import java.util.Optional;
 import org.buildhook.core.DataFiles;
 import org.buildhook.core.IoProblems;
 import org.buildhook.runner.exec.NodeFilesException;
+import org.buildhook.runner.exec.NodeFolders;
 import org.buildhook.runner.rules.Durations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,15 +26,27 @@ import org.slf4j.LoggerFactory;
  * payload file, the log, its own default working directory), as the attempts found (tryout17 F3).
  * The first attempt that cannot ({@link #failed}) makes the node stop picking jobs, with one WARN;
  * {@link #recheck}, run every polling interval, writes a probe file into each folder that failed
- * and, once every one of them takes it, lets the node pick again, with one INFO. Nothing is looked at
- * while the folders are writable: the attempts themselves are the check.
+ * and, once every one of them takes it, lets the node pick again, with one INFO. The engine's start
+ * probes the payload folder and {@code runner.log-dir} the same way ({@link #lookAtStart}), so that a node
+ * that cannot write them is paused from its start (final18 F1); after that nothing is looked at while the
+ * folders are writable: the attempts themselves are the check.
+ *
+ * <p>The probe does what the failed write did ({@link NodeFolders#probe}): it makes the folder, writes a
+ * file of its own there (a unique name, deleted at once; never into buildhook's own default working
+ * directory, the jobs' shared cwd, which an attempt only makes) and asks to write the very file that failed
+ * when there is one. A probe that passed where the real write still fails would resume the node only to
+ * pause it again at the next attempt, with a new {@code INTERRUPTED} attempt every polling interval
+ * (review18 R6).
+ *
+ * <p>A folder of one job (its log folder, {@code <log-dir>/<job-id>}, left by a run as another user)
+ * pauses the whole node too, not only that job (review18 R5): the node cannot tell it from a log folder
+ * that no job can write, a job put back alone would be picked again by this node at once (on SQLite the only
+ * one) and the loop would be back, and a pause is said once, with the folder, on {@code /healthz}, the
+ * status page and the gauge, where a job skipped over and over is not.
  */
 final class NodeFilesWatch {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeFilesWatch.class);
-    /** The least a probe writes: more than a delivery's payload usually takes, so that a nearly full disk fails it. */
-    static final int PROBE_BYTES = 64 * 1024;
-    static final String PROBE_FILE = ".buildhook-write-probe";
 
     private final String node;
     private final Clock clock;
@@ -44,8 +57,11 @@ final class NodeFilesWatch {
     private final Map<Path, Fault> faults = new LinkedHashMap<>();
     private volatile String problem;
 
-    /** A folder that could not be written: since when, why, and how much the write that failed needed. */
-    private record Fault(Path folder, String problem, long bytes, Instant since) {
+    /**
+     * A folder that could not be written: since when, why, how much the write that failed needed, the file
+     * it wrote (or null) and whether files are written there (false: only made, the jobs' shared cwd).
+     */
+    private record Fault(Path folder, String problem, long bytes, Path file, boolean writesFiles, Instant since) {
     }
 
     /**
@@ -84,13 +100,21 @@ final class NodeFilesWatch {
 
     /** An attempt could not write {@code e}'s folder: the node stops picking (said once). */
     void failed(NodeFilesException e) {
+        failed(e, e.folder().toString());
+    }
+
+    /** As {@link #failed(NodeFilesException)}; the WARN names the folder as {@code named} ({@code "runner.log-dir /x"}). */
+    private void failed(NodeFilesException e, String named) {
         boolean first;
         synchronized (this) {
             first = faults.isEmpty();
-            faults.putIfAbsent(e.folder(), new Fault(e.folder(), e.problem(), e.bytes(), clock.instant()));
+            faults.putIfAbsent(e.folder(), new Fault(e.folder(), e.problem(), e.bytes(), e.file().orElse(null),
+                    e.writesFiles(), clock.instant()));
             Fault kept = faults.get(e.folder());
-            if (kept.bytes() < e.bytes()) {
-                faults.put(e.folder(), new Fault(kept.folder(), kept.problem(), e.bytes(), kept.since()));
+            if (kept.bytes() < e.bytes() || (kept.file() == null && e.file().isPresent())
+                    || (!kept.writesFiles() && e.writesFiles())) {
+                faults.put(e.folder(), new Fault(kept.folder(), kept.problem(), Math.max(kept.bytes(), e.bytes()),
+                        e.file().orElse(kept.file()), kept.writesFiles() || e.writesFiles(), kept.since()));
             }
             problem = describe(faults.values().iterator().next());
             if (first) {
@@ -103,9 +127,27 @@ final class NodeFilesWatch {
                     + " the store can write; the jobs wait in the queue with their retries untouched, for another node"
                     + " (PostgreSQL) or for this one. Free space there, or make it writable for this user (a read-only"
                     + " remount, its owner or mode, a file where the folder must be); this node looks again every {}",
-                    node, e.folder(), e.problem(), Durations.describe(every));
+                    node, named, e.problem(), Durations.describe(every));
         } else {
             LOG.debug("node {} cannot write {} either: {}", node, e.folder(), e.problem());
+        }
+    }
+
+    /**
+     * At the engine's start, before it picks anything: probes each of {@code folders} as {@link #recheck}
+     * would, and a folder that fails pauses the node from the start, as the first attempt that could not
+     * write it would (one WARN; {@link #problem} for {@code /healthz}, the status page's banner and the
+     * gauge), so that an unwritable folder is said at once, not after the first job (final18 F1).
+     */
+    void lookAtStart(List<NodeFolders.Folder> folders) {
+        for (NodeFolders.Folder folder : folders) {
+            try {
+                folder.probe();
+            } catch (NodeFilesException e) {
+                failed(e, folder.what() + " " + folder.path());
+            } catch (RuntimeException e) {
+                LOG.debug("node {}: {} could not be looked at: {}", node, folder.path(), e.toString());
+            }
         }
     }
 
@@ -122,7 +164,7 @@ final class NodeFilesWatch {
         boolean allWritable = true;
         for (Fault fault : looked) {
             try {
-                probe(fault.folder(), fault.bytes());
+                NodeFolders.probe(fault.folder(), fault.writesFiles(), fault.bytes(), fault.file());
                 synchronized (this) {
                     faults.remove(fault.folder(), fault);
                 }
@@ -149,29 +191,4 @@ final class NodeFilesWatch {
         return "jobs do not start on this node: it cannot write " + fault.folder() + " (" + fault.problem() + ")";
     }
 
-    /**
-     * Makes {@code folder} as an attempt would, and writes and deletes a file of at least
-     * {@link #PROBE_BYTES} (or {@code bytes}, what the write that failed needed) in it.
-     */
-    static void probe(Path folder, long bytes) throws IOException {
-        DataFiles.createDirectories(folder);
-        Path file = folder.resolve(PROBE_FILE);
-        long left = Math.max(PROBE_BYTES, bytes);
-        ByteBuffer zeros = ByteBuffer.allocate(PROBE_BYTES);
-        try (FileChannel channel = DataFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (left > 0) {
-                zeros.clear().limit((int) Math.min(zeros.capacity(), left));
-                while (zeros.hasRemaining()) {
-                    left -= channel.write(zeros);
-                }
-            }
-        } finally {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException e) {
-                LOG.debug("the probe file {} could not be deleted: {}", file, IoProblems.describe(e));
-            }
-        }
-    }
 }

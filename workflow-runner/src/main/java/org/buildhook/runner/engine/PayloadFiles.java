@@ -60,7 +60,7 @@ final class PayloadFiles {
                 return file;
             } catch (IOException e) {
                 // The node's fault, not the job's: the engine puts the job back and stops picking (tryout17 F3).
-                throw new NodeFilesException("the payload file " + file, file.getParent(), body.length, e);
+                throw new NodeFilesException("the payload file " + file, file.getParent(), file, body.length, e);
             }
         }
     }

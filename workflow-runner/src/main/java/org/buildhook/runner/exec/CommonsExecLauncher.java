@@ -122,6 +122,16 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         return timer;
     }
 
+    /**
+     * {@code runner.log-dir}. Not buildhook's own default working directory: only the jobs of rules without a
+     * workdir need it, and the application says at start when it cannot be made; the first such job pauses
+     * the node then.
+     */
+    @Override
+    public List<NodeFolders.Folder> nodeFolders() {
+        return List.of(new NodeFolders.Folder("runner.log-dir", config.logDirectory(), true));
+    }
+
     /** Where the logs go; the store and the admin API find an attempt's log with it. */
     public JobLogs logs() {
         return logs;
@@ -303,7 +313,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             org.buildhook.core.DataFiles.createDirectories(workdir);
         } catch (java.io.IOException e) {
             // buildhook's own folder in its data folder: the node's fault, not the job's (tryout17 F3).
-            throw new NodeFilesException("the jobs' working directory " + workdir, workdir, 0, e);
+            throw NodeFilesException.folderNotMade("the jobs' working directory " + workdir, workdir, e);
         }
     }
 

@@ -22,4 +22,13 @@ public interface JobLauncher {
      * engine puts the job back instead ({@link NodeFilesException}).
      */
     RunningJob refuse(JobRequest request, String why);
+
+    /**
+     * The folders this launcher writes into (or makes) before a command starts, which the engine probes at
+     * its start so that a node that cannot write them is paused from the start (final18 F1), not from its
+     * first job. None by default.
+     */
+    default java.util.List<NodeFolders.Folder> nodeFolders() {
+        return java.util.List.of();
+    }
 }

@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildhook.runner.RunnerException;
@@ -54,7 +55,7 @@ final class Migrations {
         return known(dialect).size();
     }
 
-    private static List<Migration> known(Dialect dialect) {
+    static List<Migration> known(Dialect dialect) {
         String folder = "migrations/" + dialect.folder() + "/";
         List<Migration> result = new ArrayList<>();
         for (String line : resource(folder + "index.txt").split("\n")) {
@@ -80,6 +81,9 @@ final class Migrations {
         List<Migration> known = known();
         // CREATE TABLE IF NOT EXISTS asks PostgreSQL for the CREATE privilege even when the table is there.
         boolean created = db.read("look for schema_version", this::hasSchemaVersion);
+        if (created && db.dialect() == Dialect.POSTGRESQL) {
+            refuseWithoutTablePrivileges();
+        }
         if (!created) {
             try {
                 db.inTransaction("create schema_version", c -> {
@@ -162,17 +166,67 @@ final class Migrations {
         if (!(e.getCause() instanceof SQLException) || !"3F000".equals(((SQLException) e.getCause()).getSQLState())) {
             return e;
         }
-        String searchPath;
+        String said;
         try {
-            searchPath = db.read("read the search path", c -> {
+            said = db.read("read the search path", c -> {
+                String searchPath;
                 try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SHOW search_path")) {
-                    return r.next() ? r.getString(1) : "";
+                    searchPath = r.next() ? r.getString(1) : "";
                 }
+                String[] unusable = schemaWithoutUsage(c, searchPath);
+                return unusable != null ? noUsageOf(unusable[0], unusable[1], unusable[2])
+                        : noSchemaToCreateIn(searchPath);
             });
         } catch (RunnerException unreadable) {
-            searchPath = "(unreadable: " + unreadable.getMessage() + ")";
+            said = noSchemaToCreateIn("(unreadable: " + unreadable.getMessage() + ")");
         }
-        return new RunnerException("the PostgreSQL store " + noSchemaToCreateIn(searchPath), e.getCause());
+        return new RunnerException("the PostgreSQL store " + said, e.getCause());
+    }
+
+    /**
+     * The first schema of {@code searchPath} that exists but on which the current role has no {@code USAGE}
+     * privilege, with the role and the schema's owner; or {@code null}. PostgreSQL leaves such a schema out
+     * of the search path, so for that role it is as if it did not exist (the start said "no schema of its
+     * search path … exists" of a schema that does).
+     */
+    static String[] schemaWithoutUsage(Connection c, String searchPath) throws SQLException {
+        List<String> names = new ArrayList<>();
+        for (String part : searchPath.split(",")) {
+            String name = part.strip();
+            if (name.length() >= 2 && name.startsWith("\"") && name.endsWith("\"")) {
+                name = name.substring(1, name.length() - 1).replace("\"\"", "\"");
+            }
+            if (!name.isEmpty() && !name.equals("$user")) {
+                names.add(name);
+            }
+        }
+        if (names.isEmpty()) {
+            return null;
+        }
+        java.sql.Array array = c.createArrayOf("text", names.toArray());
+        try (PreparedStatement p = c.prepareStatement("SELECT nspname, current_user, pg_get_userbyid(nspowner)"
+                + " FROM pg_namespace WHERE nspname = ANY(?) AND NOT has_schema_privilege(oid, 'USAGE')"
+                + " ORDER BY array_position(?, nspname::text) LIMIT 1")) {
+            p.setArray(1, array);
+            p.setArray(2, array);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? new String[] {r.getString(1), r.getString(2), r.getString(3)} : null;
+            }
+        } finally {
+            array.free();
+        }
+    }
+
+    /**
+     * What the start says, after "the PostgreSQL store", of a schema its role has no {@code USAGE}
+     * privilege on, and what {@code buildhook check} says of it beforehand ({@link StoreReachability}).
+     *
+     * @param owner the schema's owner, or {@code null} when unknown
+     */
+    static String noUsageOf(String schema, String role, String owner) {
+        return "cannot use schema " + schema + ": the role " + role + " has no USAGE privilege on it, so PostgreSQL"
+                + " hides the schema and its tables from it; as the schema's owner" + (owner == null ? "" : " (" + owner + ")")
+                + ", run GRANT USAGE ON SCHEMA " + schema + " TO " + role + " (docs/storage.md, Least privilege)";
     }
 
     /**
@@ -193,17 +247,25 @@ final class Migrations {
      */
     private RunnerException noRightToCreateIn(RunnerException e) {
         String[] found = schemaAndRole();
-        return found == null ? e
-                : new RunnerException("the PostgreSQL store " + noRightToCreateIn(found[0], found[1]), e.getCause());
+        return found == null ? e : new RunnerException("the PostgreSQL store "
+                + noRightToCreateIn(found[0], found[1], found[2]), e.getCause());
     }
 
-    /** The current schema and role, for a refusal's message; null when they cannot be read either. */
+    /** SQL of the current schema, role and the schema's owner, in that order. */
+    static final String SCHEMA_ROLE_OWNER = "current_schema(), current_user, (SELECT pg_get_userbyid(nspowner)"
+            + " FROM pg_namespace WHERE nspname = current_schema())";
+
+    /**
+     * The current schema, role and the schema's owner ({@link #SCHEMA_ROLE_OWNER}), for a refusal's
+     * message; null when they cannot be read either.
+     */
     private String[] schemaAndRole() {
         try {
             return db.read("read the schema and role", c -> {
                 try (Statement s = c.createStatement();
-                        ResultSet r = s.executeQuery("SELECT current_schema(), current_user")) {
-                    return r.next() ? new String[] {r.getString(1), r.getString(2)} : new String[] {"?", "?"};
+                        ResultSet r = s.executeQuery("SELECT " + SCHEMA_ROLE_OWNER)) {
+                    return r.next() ? new String[] {r.getString(1), r.getString(2), r.getString(3)}
+                            : new String[] {"?", "?", null};
                 }
             });
         } catch (RunnerException unreadable) {
@@ -212,15 +274,51 @@ final class Migrations {
     }
 
     /**
-     * What the start says, after "the PostgreSQL store", of a role without the CREATE privilege on the
-     * schema its tables go in, and what {@code buildhook check} says of it beforehand ({@link StoreReachability}).
+     * PostgreSQL, on a schema whose tables are made: refuses the start, with which tables lack which
+     * privilege and the {@code GRANT} to run ({@link TablePrivileges}), when the role may not read or write
+     * one of them; it failed later with PostgreSQL's bare "permission denied for table node_leases" (final18
+     * F3). Asked before the migrations, whose first read needs {@code SELECT} on {@code schema_version}; an
+     * upgrade's new tables are its role's own.
      */
-    static String noRightToCreateIn(String schema, String role) {
-        return "cannot create its tables in schema " + schema + ": the role " + role + " has no CREATE privilege on"
-                + " it (from PostgreSQL 15 on, only the database's owner has it on schema public), and the first start"
-                + " needs it to create the tables; grant it once as the schema's owner (GRANT CREATE ON SCHEMA " + schema
-                + " TO " + role + ") or give the role a schema of its own (CREATE SCHEMA name AUTHORIZATION " + role
+    private void refuseWithoutTablePrivileges() {
+        String lacking = db.read("check the role's privileges on the tables", c -> {
+            Map<String, List<String>> missing = TablePrivileges.missing(c);
+            if (missing.isEmpty()) {
+                return null;
+            }
+            try (Statement s = c.createStatement();
+                    ResultSet r = s.executeQuery("SELECT current_schema(), current_user")) {
+                r.next();
+                return TablePrivileges.lacking(r.getString(1), r.getString(2), missing);
+            }
+        });
+        if (lacking != null) {
+            throw new RunnerException("the PostgreSQL store " + lacking);
+        }
+    }
+
+    /**
+     * What the start says, after "the PostgreSQL store", of a role without the CREATE privilege on the
+     * schema its tables go in, and what {@code buildhook check} says of it beforehand ({@link StoreReachability}):
+     * first to run the first start as the schema's owner (least privilege), then the grant.
+     *
+     * @param owner the schema's owner, or {@code null} when unknown
+     */
+    static String noRightToCreateIn(String schema, String role, String owner) {
+        String start = "cannot create its tables in schema " + schema + ": the role " + role + " has no CREATE"
+                + " privilege on it (from PostgreSQL 15 on, only the database's owner has it on schema public), and the"
+                + " first start needs it to create the tables; ";
+        String otherWays = "grant it CREATE once as the schema's owner (GRANT CREATE ON SCHEMA " + schema + " TO " + role
+                + ") or give the role a schema of its own (CREATE SCHEMA name AUTHORIZATION " + role
                 + ", and currentSchema=name in store.url)";
+        if (owner != null && owner.equals(role)) {
+            return start + otherWays; // its own schema: no other owner to run the first start as
+        }
+        String who = owner == null ? "" : owner.equals("pg_database_owner") ? " (the database's owner)" : " (" + owner + ")";
+        // final18 F5: with least privilege the restricted role never gets CREATE: the owner makes the tables.
+        return start + "run that first start once as the schema's owner" + who + " in store.user, which creates the"
+                + " tables, then grant " + role + " read and write access to them and go back to it (docs/storage.md,"
+                + " Least privilege); or " + otherWays;
     }
 
     /** Whether the table {@code schema_version} is there (in the search path's schema, on PostgreSQL). */

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.buildhook.core.DataFiles;
 import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.exec.NodeFolders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -178,8 +179,10 @@ final class OrphanFiles {
             DataFiles.createIfMissing(folder.resolve(MARK_PREFIX + installation())); // or marked by another node
         } catch (IOException | RunnerException e) {
             if (saidCannotMark.add(folder)) {
+                // The reason, not the path again (final18 F1: NotDirectoryException's message is the path alone).
                 LOG.warn("retention cannot mark {} as this store's ({}): left-over files there are not removed until"
-                        + " it can", folder, e.getMessage());
+                        + " it can", folder, e instanceof IOException io ? NodeFolders.reason(folder, io)
+                                : e.getMessage());
             }
         }
     }

@@ -534,12 +534,17 @@ public final class Store implements AutoCloseable {
         return orphans;
     }
 
+    /** The folder {@link #payloadFile} names files in ({@code <data-dir>/payloads}); it may not exist yet. */
+    public Path payloadFolder() {
+        return config.dataDir().resolve("payloads");
+    }
+
     /** Where the engine writes a delivery's body for {@code BUILDHOOK_PAYLOAD}: derived from its id only. */
     public Path payloadFile(String deliveryId) {
         if (!Ids.isValid(deliveryId)) {
             throw new IllegalArgumentException("not a delivery id: " + deliveryId);
         }
-        return config.dataDir().resolve("payloads").resolve(deliveryId + ".json");
+        return payloadFolder().resolve(deliveryId + ".json");
     }
 
     /** The execution side's view; for the engine. */

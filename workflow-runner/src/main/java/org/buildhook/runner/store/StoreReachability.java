@@ -13,8 +13,9 @@ import java.util.Properties;
  * one read, nothing written, no lock taken. {@code buildhook check} says so before a service is
  * started on a configuration whose password, database or {@code currentSchema} is wrong, or whose
  * role may not create in its schema when the start must create or upgrade the tables (the start then
- * fails, and a systemd unit restarts it again and again). A role that may only read and write the
- * tables of an up-to-date schema is fine.
+ * fails, and a systemd unit restarts it again and again), or whose role may not use its schema
+ * ({@code USAGE}) or read and write one of its tables. A role that may only read and write the tables
+ * of an up-to-date schema is fine.
  */
 public final class StoreReachability {
 
@@ -33,33 +34,53 @@ public final class StoreReachability {
         if (config.dialect() != Dialect.POSTGRESQL) {
             return Optional.empty();
         }
-        try (Connection c = DriverManager.getConnection(config.url(), timeouts(config));
-                Statement s = c.createStatement();
-                ResultSet r = s.executeQuery("SELECT current_schema(), current_setting('search_path'),"
-                        + " current_schema() IS NULL OR has_schema_privilege(current_schema(), 'CREATE'), current_user,"
-                        + " to_regclass('schema_version') IS NOT NULL")) {
-            if (!r.next()) {
-                return Optional.empty();
+        try (Connection c = DriverManager.getConnection(config.url(), timeouts(config))) {
+            String schema;
+            String searchPath;
+            boolean mayCreate;
+            String role;
+            boolean made;
+            String owner;
+            try (Statement s = c.createStatement();
+                    ResultSet r = s.executeQuery("SELECT current_schema(), current_setting('search_path'),"
+                            + " current_schema() IS NULL OR has_schema_privilege(current_schema(), 'CREATE'), current_user,"
+                            + " to_regclass('schema_version') IS NOT NULL, (SELECT pg_get_userbyid(nspowner)"
+                            + " FROM pg_namespace WHERE nspname = current_schema())")) {
+                if (!r.next()) {
+                    return Optional.empty();
+                }
+                schema = r.getString(1);
+                searchPath = r.getString(2);
+                mayCreate = r.getBoolean(3);
+                role = r.getString(4);
+                made = r.getBoolean(5);
+                owner = r.getString(6);
             }
-            if (r.getString(1) == null) {
-                // The tables would have nowhere to go: the start fails with Migrations' 3F000 message.
-                return Optional.of("the PostgreSQL store " + config.describe() + " "
-                        + Migrations.noSchemaToCreateIn(r.getString(2)));
+            String store = "the PostgreSQL store " + config.describe() + " ";
+            if (schema == null) {
+                // The tables would have nowhere to go: the start fails with Migrations' 3F000 message, which
+                // names a schema the role may not use rather than call it missing.
+                String[] unusable = Migrations.schemaWithoutUsage(c, searchPath);
+                return Optional.of(store + (unusable != null ? Migrations.noUsageOf(unusable[0], unusable[1], unusable[2])
+                        : Migrations.noSchemaToCreateIn(searchPath)));
             }
-            if (!r.getBoolean(3)) {
-                String schema = r.getString(1);
-                String role = r.getString(4);
-                int version = r.getBoolean(5) ? version(c) : 0;
+            if (made) {
+                // A table the role may not read or write: the start refuses with the same words.
+                java.util.Map<String, java.util.List<String>> missing = TablePrivileges.missing(c);
+                if (!missing.isEmpty()) {
+                    return Optional.of(store + TablePrivileges.lacking(schema, role, missing));
+                }
+            }
+            if (!mayCreate) {
+                int version = made ? version(c) : 0;
                 if (version == 0) {
                     // Its first statement would be refused: the start fails with Migrations' 42501 message.
-                    return Optional.of("the PostgreSQL store " + config.describe() + " "
-                            + Migrations.noRightToCreateIn(schema, role));
+                    return Optional.of(store + Migrations.noRightToCreateIn(schema, role, owner));
                 }
                 int latest = Migrations.latest(Dialect.POSTGRESQL);
                 if (version < latest) {
                     // The upgrade would be refused: the start fails with Migrations' upgrade message.
-                    return Optional.of("the PostgreSQL store " + config.describe() + " "
-                            + Migrations.noRightToUpgrade(schema, role, version, latest));
+                    return Optional.of(store + Migrations.noRightToUpgrade(schema, role, version, latest));
                 }
             }
             return Optional.empty();

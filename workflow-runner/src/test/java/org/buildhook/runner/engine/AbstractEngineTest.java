@@ -224,6 +224,116 @@ abstract class AbstractEngineTest {
         }
     }
 
+    /**
+     * A node started with its payload folder unwritable (a file where it goes) is paused from its start:
+     * {@link JobEngine#jobsPaused()} (what {@code /healthz}, the banner and the gauge show) says so at once,
+     * with one WARN naming the folder and the reason, and the job accepted meanwhile waits unpicked (final18
+     * F1: before, nothing said so until the first job was picked and put back).
+     */
+    @Test
+    void aNodeStartedWithAPayloadFolderItCannotWriteIsPausedFromItsStart() throws IOException {
+        Path payloads = store.payloadFolder();
+        pausedFromTheStart(payloads, "the payload folder", () -> Files.delete(payloads));
+    }
+
+    /** As above, for {@code runner.log-dir}. */
+    @Test
+    void aNodeStartedWithALogFolderItCannotWriteIsPausedFromItsStart() throws IOException {
+        Path logs = dir.resolve("logs");
+        pausedFromTheStart(logs, "runner.log-dir", () -> Files.delete(logs));
+    }
+
+    private void pausedFromTheStart(Path broken, String what, Fix fix) throws IOException {
+        engine.stop();
+        deleteRecursively(broken);
+        Files.writeString(broken, "not a folder");
+        Path runs = dir.resolve("runs");
+        Path s = script("count.sh", "echo ran >> " + runs);
+        PlannedJob job = Plans.job("deploy", List.of("/bin/sh", s.toString()), Map.of(), 1, Duration.ofMillis(100), 0);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger watch = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(NodeFilesWatch.class);
+        watch.addAppender(log);
+        try {
+            engine = JobEngine.create(store, launcher(), steady("node-a"));
+            engine.start();
+
+            assertThat(engine.jobsPaused()).contains("jobs do not start on this node: it cannot write " + broken
+                    + " (a file is where the folder goes)");
+            String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10))
+                    .until(() -> store.job(jobId).orElseThrow().attempts().isEmpty());
+            assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+            assertThat(runs).doesNotExist();
+
+            fix.run();
+
+            JobDetail done = awaitFinal(jobId);
+            assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+            assertThat(Files.readAllLines(runs)).containsExactly("ran");
+            assertThat(engine.jobsPaused()).isEmpty();
+        } finally {
+            watch.detachAppender(log);
+        }
+        synchronized (log) {
+            assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                    .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .asString().startsWith("node node-a cannot write " + what + " " + broken + " (a file is where the"
+                            + " folder goes): it starts no job until it can");
+            assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO)
+                    .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .asString().startsWith("node node-a can write " + broken + " again");
+        }
+    }
+
+    /**
+     * The payload folder takes new files but the delivery's payload file cannot be written (here a folder
+     * is where it goes; as well a file of the wrong length that this user may not overwrite): the probe asks
+     * for that file too, so the node stays paused with one attempt, and does not resume, fail and resume again
+     * every polling interval with a new INTERRUPTED attempt each time (review18 R6).
+     */
+    @Test
+    void aPayloadFileThatCannotBeWrittenInAWritableFolderDoesNotMakeTheNodeTryEveryPollInterval()
+            throws IOException {
+        engine.stop();
+        Path runs = dir.resolve("runs");
+        Path s = script("count.sh", "echo ran >> " + runs);
+        PlannedJob job = Plans.job("deploy", List.of("/bin/sh", s.toString()), Map.of(), 1, Duration.ofMillis(100), 0);
+        AcceptResult accepted = store.accept(Plans.delivery(Plans.fixture()), List.of(job));
+        String jobId = accepted.jobIds().get(0);
+        Path payload = store.payloadFile(accepted.deliveryId());
+        Files.createDirectories(payload.resolve("in-the-way"));
+
+        engine = JobEngine.create(store, launcher(), steady("node-a"));
+        engine.start();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.jobsPaused().isPresent()
+                && !store.job(jobId).orElseThrow().attempts().isEmpty()
+                && store.job(jobId).orElseThrow().attempts().stream().allMatch(JobAttempt::ended));
+        // Five polling intervals: before, each one resumed the node and made a new attempt.
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10))
+                .until(() -> store.job(jobId).orElseThrow().attempts().size() == 1);
+        JobDetail waiting = store.job(jobId).orElseThrow();
+        assertThat(waiting.job().state()).isEqualTo(JobState.QUEUED);
+        assertThat(waiting.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.INTERRUPTED);
+        assertThat(waiting.job().message()).startsWith("not started: node node-a cannot write " + payload.getParent())
+                .containsIgnoringCase("is a directory");
+        assertThat(engine.jobsPaused()).isPresent();
+        assertThat(runs).doesNotExist();
+
+        deleteRecursively(payload);
+
+        JobDetail done = awaitFinal(jobId);
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+        assertThat(Files.readAllLines(runs)).containsExactly("ran");
+        assertThat(engine.jobsPaused()).isEmpty();
+    }
+
     /** A program the rules name that is missing is still the job's own failure: its retries are used. */
     @Test
     void aMissingProgramStillEndsTheJobFailedToStartAfterItsRetries() {

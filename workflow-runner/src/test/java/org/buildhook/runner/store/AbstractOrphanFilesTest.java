@@ -251,6 +251,22 @@ abstract class AbstractOrphanFilesTest {
     }
 
     /** A store on the test's database with a data folder of its own. */
+    /**
+     * A file where the payload folder goes: the start's retention WARN gives the reason, not the path
+     * again (final18 F1: its parenthesis was NotDirectoryException's message, the path alone).
+     */
+    @Test
+    void aFileWhereThePayloadFolderGoesIsSaidAsSuchOnce() throws IOException {
+        Path payloads = Files.createDirectories(dir.resolve("c")).resolve("payloads");
+        Files.writeString(payloads, "not a folder");
+
+        node("c", Clock.systemUTC(), 500);
+
+        assertThat(log.list).filteredOn(e -> e.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
+                .containsExactly("retention cannot mark " + payloads + " as this store's (a file is where the folder"
+                        + " goes): left-over files there are not removed until it can");
+    }
+
     private Store node(String name, Clock clock, int batch) {
         Store store = Store.open(new StoreConfig(database.url(), dir.resolve(name), database.dedupWindow(),
                 StoreConfig.DEFAULT_RETENTION, Duration.ZERO, batch, database.poolSize(), database.connectTimeout(),
