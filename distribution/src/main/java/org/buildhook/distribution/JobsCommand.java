@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
         description = {
             "List jobs, newest first (the admin API's GET /api/jobs).",
             "ATTEMPTS counts every attempt, those its node cut short (INTERRUPTED: a stop, or a node that could"
-                    + " not write its files) too, which use none of the job's retries; buildhook job show JOB"
-                    + " lists each attempt with how it ended."
+                    + " not write its files) too, which use none of the job's retries: 2 (1 interrupted). buildhook"
+                    + " job show JOB lists each attempt with how it ended."
         },
         footer = {
             "",
@@ -43,14 +43,24 @@ final class JobsCommand implements Callable<Integer> {
      * job's latest attempt (the API's {@code node}, {@code -} before any): in a cluster where it ran, whose
      * log and disk to look at, without a {@code job show} per job (tryout17 F10). On SQLite it is this
      * server's own node id ({@code <hostname>-<pid>} unless set), which still tells which run of the server
-     * ran it. {@code ATTEMPTS} is the API's {@code attempts}, every attempt: one its node cut short
-     * ({@code INTERRUPTED}) is counted and uses no retry, as the help says (final18 F9); the last column,
-     * {@code MESSAGE}, is never cut, so a reason at the end of a long message stays.
+     * ran it. {@code ATTEMPTS}: see {@link #attempts}; the last column, {@code MESSAGE}, is never cut, so a
+     * reason at the end of a long message stays.
      */
     private static final PagePrinter PRINTER = new PagePrinter("jobs", column("JOB", "id"), column("RULE", "rule"),
-            column("STATE", "state"), column("ATTEMPTS", "attempts"), column("NODE", "node"),
+            column("STATE", "state"), column("ATTEMPTS", JobsCommand::attempts), column("NODE", "node"),
             column("EXIT", "exitCode"), column("CREATED", "createdAt"), column("DELIVERY", "delivery"),
             column("MESSAGE", JobsCommand::message));
+
+    /**
+     * The API's {@code attempts}, every attempt, with how many of them its node cut short and so used no
+     * retry, {@code 2 (1 interrupted)}: a bare 2 read as a retry used (final18 F9). A server that does not
+     * send {@code interruptedAttempts} (an older build) gets the bare number.
+     */
+    static String attempts(JsonNode job) {
+        String attempts = job.path("attempts").asText();
+        int interrupted = job.path("interruptedAttempts").asInt(0);
+        return interrupted > 0 ? attempts + " (" + interrupted + " interrupted)" : attempts;
+    }
 
     /**
      * The job's message; for a job that awaits an approval, which has none, when it expires, in the words

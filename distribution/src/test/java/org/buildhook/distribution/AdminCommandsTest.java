@@ -162,6 +162,8 @@ class AdminCommandsTest {
 
         assertThat(run("jobs", "--delivery", delivery, "--json")).isZero();
         assertThat(AdminServer.json(out.toString()).path("items").path(0).path("node").asText()).isEqualTo(node);
+        assertThat(AdminServer.json(out.toString()).path("items").path(0).path("interruptedAttempts").asInt(-1))
+                .as("none of its attempts was cut short").isZero();
     }
 
     /**

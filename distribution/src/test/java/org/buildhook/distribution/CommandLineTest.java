@@ -997,7 +997,8 @@ class CommandLineTest {
         assertThat(run("jobs", "--help")).isZero();
         assertThat(out.toString().replaceAll("\\s+", " ")).contains("ATTEMPTS counts every attempt, those its node"
                 + " cut short (INTERRUPTED: a stop, or a node that could not write its files) too, which use none"
-                + " of the job's retries; buildhook job show JOB lists each attempt with how it ended.");
+                + " of the job's retries: 2 (1 interrupted). buildhook job show JOB lists each attempt with how it"
+                + " ended.");
     }
 
     @Test

@@ -4,6 +4,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import org.buildhook.core.BuildEvent;
 import org.buildhook.core.BuildEventParser;
 import org.buildhook.core.InvalidEventException;
@@ -68,8 +69,13 @@ final class AdminRequests {
 
     JsonAnswer jobs(HttpServletRequest request) {
         Page<Job> page = store().jobs(AdminFilters.jobs(request));
-        return new JsonAnswer().with("items", AdminViews.all(page.items(), AdminViews::job))
-                .with("next", page.nextCursor());
+        // Of the list only: `buildhook jobs` shows them in ATTEMPTS, which counts them too (final18 F9).
+        Map<String, Integer> interrupted = store().interruptedAttempts(page.items().stream().map(Job::id).toList());
+        return new JsonAnswer().with("items", AdminViews.all(page.items(), j -> {
+            Map<String, Object> item = AdminViews.job(j);
+            item.put("interruptedAttempts", interrupted.getOrDefault(j.id(), 0));
+            return item;
+        })).with("next", page.nextCursor());
     }
 
     /**

@@ -85,6 +85,14 @@ class ContainerIT {
                 // JNA's native library is unpacked outside the volume, the user's home (tryout15 F10).
                 .doesNotContain(".cache");
         assertThat(container.exec("ls", "/var/cache/buildhook").ok().out()).contains("JNA");
+        // Issue 17: the image carries the class-data archive its build made (train-cds), so even a new
+        // container's first start maps it; the training left nothing else (no half-written archive, no
+        // throw-away data folder with its generated secrets).
+        assertThat(container.exec("sh", "-c", "cat /proc/[0-9]*/maps 2>/dev/null | grep -o '/var/cache/buildhook/.*jsa'"
+                + " | sort -u").ok().out()).startsWith("/var/cache/buildhook/buildhook-serve-java17");
+        assertThat(container.exec("ls", "-A", "/var/cache/buildhook").ok().out().lines())
+                .allSatisfy(name -> assertThat(name).matches("JNA|buildhook-serve-java17[0-9.]*-[0-9]+-[0-9]+\\.jsa"));
+        assertThat(container.exec("ls", "-A", "/tmp").ok().out()).doesNotContain("buildhook-train");
     }
 
     @Test
@@ -210,8 +218,7 @@ class ContainerIT {
         assertThat(container.inspect("{{.State.ExitCode}}")).as("stopped by SIGTERM, not killed").isIn("0", "143");
         Podman.podman("start", container.name).ok();
         container.awaitHealthy();
-        // Issue 17: the first stop wrote the class-data archive into the image's cache folder
-        // (BUILDHOOK_CDS_DIR); the restarted server maps it.
+        // Issue 17: the restarted server maps the image's class-data archive (BUILDHOOK_CDS_DIR).
         assertThat(container.exec("sh", "-c", "cat /proc/[0-9]*/maps 2>/dev/null | grep -o '/var/cache/buildhook/.*jsa'"
                 + " | sort -u").ok().out()).startsWith("/var/cache/buildhook/buildhook-serve-java17");
         Podman.Result logs = Podman.podman("logs", container.name);

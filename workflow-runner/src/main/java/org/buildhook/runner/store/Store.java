@@ -310,6 +310,15 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * How many attempts of each of {@code jobIds} its node cut short ({@link AttemptOutcome#INTERRUPTED}:
+     * a stop, a lost node, a node that could not write its files), which use none of a job's retries;
+     * one query for a page of jobs. A job without such an attempt is not in the map.
+     */
+    public Map<String, Integer> interruptedAttempts(Collection<String> jobIds) {
+        return reader.interruptedAttempts(List.copyOf(new LinkedHashSet<>(jobIds)));
+    }
+
+    /**
      * The newest {@code perDelivery} jobs of each delivery in {@code deliveryIds}, newest first and
      * redacted, read in one query (for lists of deliveries); a page's cursor says there are more.
      */

@@ -170,6 +170,21 @@ final class StoreReader {
         return pages;
     }
 
+    Map<String, Integer> interruptedAttempts(Collection<String> jobIds) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        if (jobIds.isEmpty()) {
+            return counts;
+        }
+        List<Object> args = new ArrayList<>();
+        args.add(AttemptOutcome.INTERRUPTED.name());
+        args.addAll(jobIds);
+        String sql = "SELECT job_id, COUNT(*) FROM job_attempts WHERE outcome = ? AND job_id IN ("
+                + String.join(", ", java.util.Collections.nCopies(jobIds.size(), "?")) + ") GROUP BY job_id";
+        db.read("count the interrupted attempts of jobs", c -> query(c, sql, args,
+                rs -> counts.put(rs.getString(1), rs.getInt(2))));
+        return counts;
+    }
+
     long countJobs(JobState state) {
         return db.read("count jobs", c -> {
             try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM jobs WHERE state = ?")) {

@@ -349,6 +349,24 @@ abstract class AbstractStoreTest {
         assertThat(recorded.endedAt()).isEqualTo(gone);
     }
 
+    /** final18 F9: `buildhook jobs` says how many of a job's attempts were cut short, which use no retry. */
+    @Test
+    void countsTheInterruptedAttemptsOfAPageOfJobsInOneQuery() {
+        List<String> ids = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("a", List.of("/bin/true")),
+                Plans.job("b", List.of("/bin/true")))).jobIds();
+        String cut = ids.get(0);
+        int first = store.ledger().startAttempt(cut, "node-1");
+        Instant started = store.job(cut).orElseThrow().job().startedAt();
+        assertThat(store.ledger().interruptAttempt(cut, first, new JobOutcome(JobOutcome.Result.FAILED_TO_START, null,
+                started, started, "not started", null, false), "not started: node node-1 cannot write")).isTrue();
+        store.ledger().startAttempt(cut, "node-2");
+        store.ledger().startAttempt(ids.get(1), "node-2");
+
+        assertThat(store.interruptedAttempts(ids)).containsExactly(java.util.Map.entry(cut, 1));
+        assertThat(store.interruptedAttempts(List.of())).isEmpty();
+        assertThat(store.job(cut).orElseThrow().job().attempts()).isEqualTo(2);
+    }
+
     /**
      * A node paused past the dead-node limit records, when it wakes, that its own node interrupted
      * the attempt; but another node of its host had already swept it (killed what it left and run the
