@@ -101,6 +101,9 @@ class ClusterRulesTest {
                 "The cluster's nodes run different rules.", "This node (node-a) has rules " + one + "; node-b (host ",
                 "deploy the same rules file to every node");
         assertThat(nodeB.page("", nodeB.signIn()).body()).contains("This node (node-b) has rules " + two + "; node-a");
+        // Something to alert on: each side counts the one other node.
+        assertThat(nodeA.page("metrics", null).body()).contains("buildhook_rules_differing_nodes 1.0");
+        assertThat(nodeB.page("metrics", null).body()).contains("buildhook_rules_differing_nodes 1.0");
         StringWriter out = new StringWriter();
         assertThat(check(dir.resolve("a/buildhook.yaml"), out)).isEqualTo(ExitCodes.OK);
         assertThat(out.toString()).contains(dir.resolve("a/rules.yaml") + ": rules fingerprint " + one)
@@ -114,6 +117,7 @@ class ClusterRulesTest {
         assertThat(nodeA.app().clusterRulesDisagreement()).isEmpty();
         assertThat(nodeB.app().clusterRulesDisagreement()).isEmpty();
         assertThat(nodeA.page("", nodeA.signIn()).body()).doesNotContain("cluster-rules-banner");
+        assertThat(nodeA.page("metrics", null).body()).contains("buildhook_rules_differing_nodes 0.0");
         out = new StringWriter();
         assertThat(check(dir.resolve("b/buildhook.yaml"), out)).isEqualTo(ExitCodes.OK);
         assertThat(out.toString()).doesNotContain("warning").contains(dir.resolve("b/buildhook.yaml")
@@ -134,6 +138,7 @@ class ClusterRulesTest {
         assertThat(out.toString()).doesNotContain("warning")
                 .contains("every running node that records its rules has these (node-a, node-b)");
         assertThat(nodeB.page("", nodeB.signIn()).body()).doesNotContain("cluster-rules-banner");
+        assertThat(nodeB.page("metrics", null).body()).contains("buildhook_rules_differing_nodes 0.0");
         assertThat(events).extracting(ILoggingEvent::getLevel).doesNotContain(Level.WARN);
         assertThat(nodeA.app().clusterRulesDisagreement()).isEmpty();
         assertThat(nodeB.app().clusterRulesDisagreement()).isEmpty();

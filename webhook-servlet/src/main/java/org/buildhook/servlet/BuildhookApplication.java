@@ -175,6 +175,7 @@ public final class BuildhookApplication implements AutoCloseable {
             if (clusterRules != null) {
                 started.push(clusterRules);
                 cluster.set(clusterRules);
+                metrics.rulesDifferingNodes(() -> clusterRules.disagreement().map(d -> d.others().size()).orElse(0));
             }
             // Closed first: a follow of a job's log must not outlive what it reads.
             LogFollows logFollows = LogFollows.start();

@@ -251,6 +251,21 @@ public final class BuildhookMetrics implements AutoCloseable {
     }
 
     /**
+     * The cluster-rules gauge of this node: how many other running nodes of its PostgreSQL cluster run
+     * other rules than this node, as of its last comparison (at its start, each reload and every
+     * {@code runner.heartbeat-interval}); 0 when they all agree or record none (older nodes). Registered
+     * only on PostgreSQL, where {@link org.buildhook.runner.engine.ClusterRules} compares them.
+     *
+     * @param differing the number of differing nodes now, 0 or more
+     */
+    public void rulesDifferingNodes(LongSupplier differing) {
+        Gauge.builder("buildhook.rules.differing.nodes", () -> read(differing, "nodes with other rules"))
+                .description("Other running nodes of this cluster whose rules differ from this node's (a rules"
+                        + " fingerprint), as of the last comparison; 0 when they agree")
+                .register(registry);
+    }
+
+    /**
      * The watchdog gauge of this node: 1 while its watchdog process runs, 0 while it is dead or could
      * not be started (the node starts it again). Registered only on a node that has a watchdog
      * (PostgreSQL, {@code runner.watchdog: auto}).

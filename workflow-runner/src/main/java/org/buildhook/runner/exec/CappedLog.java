@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import org.buildhook.core.DataFiles;
+import org.buildhook.core.IoProblems;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +26,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>An I/O error (disk full, log folder unwritable) never propagates: the output is still
  * drained (so the child never blocks on a full pipe) and counted, and the first error is kept
- * for the job's outcome message. The output pump and the launcher's notes write here, hence the
+ * for the job's outcome message; on close such a log gets a {@code [buildhook] log cut here} line
+ * ({@link #markCut}). The output pump and the launcher's notes write here, hence the
  * synchronisation.
  */
 final class CappedLog extends OutputStream {
@@ -35,6 +37,8 @@ final class CappedLog extends OutputStream {
     /** The smallest tail kept when the heap has no room for the cap's (below it: none). */
     private static final int MIN_RING = 4 * 1024;
     private static final int IO_CHUNK = 256 * 1024;
+    /** What a log cut by a full disk gives up at its end to make room for its cut line: two 4 KiB blocks. */
+    static final int CUT_ROOM = 8 * 1024;
     /**
      * What the tails of all logs past their cap may still take of the heap, together: half of it, the
      * rest is the server's (deliveries, the store, the scheduler's heartbeats). Without a bound each
@@ -147,6 +151,9 @@ final class CappedLog extends OutputStream {
                 if (ring != null && error == null) {
                     writeTail();
                 }
+                if (error != null) {
+                    markCut();
+                }
             } catch (IOException e) {
                 keep(e);
             }
@@ -158,6 +165,46 @@ final class CappedLog extends OutputStream {
             }
             TAIL_ROOM.addAndGet(tailRoom);
             tailRoom = 0;
+        }
+    }
+
+    /**
+     * The log could not be written to its end (its disk filled up after it was opened, disk18 D4): ends it
+     * with a {@code [buildhook] log cut here: …} line, so that its reader knows the output goes on past it
+     * and why, rather than finding it stop mid-line. On a disk still full, the last {@link #CUT_ROOM} bytes
+     * written are given up first to make room for the line (a file system frees whole blocks); when even
+     * that fails, the log stays as it is, and the outcome's {@code log incomplete} says it.
+     */
+    private void markCut() {
+        try {
+            long size = channel.size();
+            if (writeCutLine(size, size)) {
+                return;
+            }
+            long cut = Math.max(0, size - CUT_ROOM);
+            channel.truncate(cut);
+            writeCutLine(cut, size);
+        } catch (IOException | RuntimeException e) {
+            // The outcome's "log incomplete" still says why.
+        }
+    }
+
+    /** Writes the cut line at {@code at}; {@code written} is how much of the output had reached the file. */
+    private boolean writeCutLine(long at, long written) {
+        String line = "\n" + NOTE_PREFIX + "log cut here: it could not be written further ("
+                + IoProblems.describe(error) + "); " + Math.max(0, received - at) + " bytes of output are not in"
+                + " this log" + (at < written ? " (" + (written - at) + " bytes written before were given up to make"
+                        + " room for this line)" : "") + ". The command ran on; its outcome is recorded with the job\n";
+        ByteBuffer bytes = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
+        try {
+            long position = at;
+            while (bytes.hasRemaining()) {
+                position += channel.write(bytes, position);
+            }
+            channel.truncate(position);
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 
