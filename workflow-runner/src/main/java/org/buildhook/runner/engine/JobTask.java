@@ -405,8 +405,11 @@ final class JobTask implements ExecutionHandler<Void> {
             String fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt),
                     this::untilGraceOver);
             String why = (fenced != null ? fenced : ExecutionLedger.stoppedByShutdownOf(config.nodeId())) + "; " + fate;
+            // The watchdog's kill also replaces the record of a node of this host that took the job over meanwhile
+            // and found nothing left (tryout17 F6): it knew not who had killed the processes, nor when.
+            boolean byWatchdog = killed != null;
             boolean current = record(jobId, "record its interrupted attempt",
-                    () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
+                    () -> ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
             if (current && fenced == null) {
                 FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(), fate);
             }

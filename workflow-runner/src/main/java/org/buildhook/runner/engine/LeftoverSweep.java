@@ -119,7 +119,7 @@ final class LeftoverSweep {
                 if (!now.isEmpty()) {
                     killedNotRecorded.put(key, List.copyOf(killed)); // until the record below commits
                 }
-                return what + "; " + (killed.isEmpty() ? "none of its processes was left"
+                return what + "; " + (killed.isEmpty() ? ExecutionLedger.NONE_LEFT
                         : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; " + next;
             });
         } catch (RuntimeException e) {

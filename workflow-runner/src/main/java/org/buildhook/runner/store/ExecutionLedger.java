@@ -1268,6 +1268,14 @@ public final class ExecutionLedger {
      */
     static final String UNSWEPT_END = "its node stopped heart-beating before the attempt ended; run again on ";
 
+    /**
+     * What a sweep's record says ({@link #interruptLeftover}) when it found nothing of the attempt left to kill,
+     * between its "its node … before the attempt ended" and what becomes of the job. Such a record knows
+     * nothing of how the processes ended; the attempt's own node, woken after its watchdog killed them,
+     * replaces it with the watchdog's kill ({@link #interruptAttempt(String, int, JobOutcome, String, boolean)}).
+     */
+    public static final String NONE_LEFT = "none of its processes was left";
+
     /** One SQLite sweep at a time in this JVM (a data-dir has one node). */
     private static final Object SQLITE_SWEEPS = new Object();
 
@@ -1626,13 +1634,35 @@ public final class ExecutionLedger {
      * another host ({@link #UNSWEPT_END}) gets this one, the true account.
      */
     public boolean interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message) {
+        return interruptAttempt(jobId, attempt, outcome, message, false);
+    }
+
+    /**
+     * As {@link #interruptAttempt(String, int, JobOutcome, String)}; with {@code byWatchdog} (the node's
+     * watchdog killed the attempt's processes while the node was paused, and said so), the record also
+     * replaces a sweep's that found {@link #NONE_LEFT} (a node of the same host took the job over before
+     * this one woke, after the watchdog's kill): that record said only that nothing was left, and ended when
+     * the sweep looked; this one says who killed the processes, and ends when it did (tryout17 F6). A sweep's
+     * record of what it killed itself stays.
+     *
+     * @param jobId      the job
+     * @param attempt    the attempt, 1-based
+     * @param outcome    how it ended as this node saw it; its {@link JobOutcome#ended()} (null: now) is the end
+     * @param message    the attempt's message and, while the attempt is the job's latest, the job's
+     * @param byWatchdog whether the attempt's processes were killed by this node's watchdog
+     * @return whether the attempt was still the job's latest (the job is queued again); false when another node
+     *         started a later attempt meanwhile
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message,
+            boolean byWatchdog) {
         String log = outcome == null || outcome.logFile() == null ? null : outcome.logFile().toString();
         Instant ended = outcome == null || outcome.ended() == null ? clock.instant() : outcome.ended();
         return db.inTransaction("record an interrupted attempt", Durability.DEFERRED, c -> {
             // Not over a sweep's record: a node of the attempt's host already ended it, killed what it
             // left and ran the job again while this node was paused (tryout10, F1). This node's own
             // account (it fenced itself, or stopped) ends later than the processes really did.
-            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, ended, log, message, true);
+            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, ended, log, message, true, byWatchdog);
             // Keeps its place in its rule's concurrency line, as a job cut short by its node's death does.
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ?, slot_waiting = 1"
                     + " WHERE id = ? AND attempts = ?")) {
@@ -1777,18 +1807,21 @@ public final class ExecutionLedger {
 
     private static void updateAttempt(Connection c, String jobId, int attempt, AttemptOutcome outcome,
             Integer exitCode, Instant ended, String log, String message) throws SQLException {
-        updateAttempt(c, jobId, attempt, outcome, exitCode, ended, log, message, false);
+        updateAttempt(c, jobId, attempt, outcome, exitCode, ended, log, message, false, false);
     }
 
     /**
      * Writes how an attempt ended; with {@code unlessSwept}, only while no sweep has recorded it
-     * (still running, or only marked ended by a node that could not sweep it: {@link #UNSWEPT_END}).
+     * (still running, or only marked ended by a node that could not sweep it: {@link #UNSWEPT_END}), or,
+     * with {@code overNoneLeft} too, a sweep found nothing of it left ({@link #NONE_LEFT}).
      */
     private static void updateAttempt(Connection c, String jobId, int attempt, AttemptOutcome outcome,
-            Integer exitCode, Instant ended, String log, String message, boolean unlessSwept) throws SQLException {
+            Integer exitCode, Instant ended, String log, String message, boolean unlessSwept, boolean overNoneLeft)
+            throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
                 + " ended_at = ?, log_path = ?, message = ? WHERE job_id = ? AND attempt = ?"
-                + (unlessSwept ? " AND (outcome = ? OR (outcome = ? AND message LIKE ?))" : ""))) {
+                + (unlessSwept ? " AND (outcome = ? OR (outcome = ? AND (message LIKE ?"
+                        + (overNoneLeft ? " OR message LIKE ?" : "") + ")))" : ""))) {
             p.setString(1, outcome.name());
             Rows.setInteger(p, 2, exitCode);
             Rows.setInstant(p, 3, ended);
@@ -1800,6 +1833,9 @@ public final class ExecutionLedger {
                 p.setString(8, AttemptOutcome.RUNNING.name());
                 p.setString(9, AttemptOutcome.INTERRUPTED.name());
                 p.setString(10, UNSWEPT_END + "%");
+                if (overNoneLeft) {
+                    p.setString(11, "%; " + NONE_LEFT + "; %");
+                }
             }
             p.executeUpdate();
         }

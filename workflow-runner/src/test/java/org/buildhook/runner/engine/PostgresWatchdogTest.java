@@ -96,6 +96,56 @@ class PostgresWatchdogTest {
         }
     }
 
+    /**
+     * tryout17 F6: a node of the same host took the job over before the paused node woke; its sweep found
+     * nothing left (the watchdog had killed it all) and recorded "none of its processes was left", ended when it
+     * looked. The paused node, woken, knows from its watchdog's report who killed the processes and when: its
+     * record replaces the sweep's, and the attempt ends when the watchdog killed it, before the next started.
+     */
+    @Test
+    void aJobTakenOverOnTheSameHostWhileItsNodeWasStoppedSaysItsWatchdogKilledIt() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"));
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        try (Store store = Store.open(config)) {
+            NodeProcess node = node("paused", config, go, events, "heartbeat=1000", "missed=20");
+            await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && started(events).size() == 1);
+            long command = started(events).get(0);
+            Job job = store.jobs(JobQuery.latest(10)).items().get(0);
+
+            signal("STOP", node.process.pid());
+            // The watchdog's kill first, then another node of this host: it takes the job over after the limit.
+            await().atMost(Duration.ofMinutes(3)).until(() -> AbstractCrashTest.isGone(command)
+                    && Files.readString(dir.resolve("paused.err")).contains(command + " sh"));
+            NodeProcess taker = node("taker", config, go, events, "heartbeat=1000", "missed=20", "slow=0",
+                    "data=" + dir.resolve("data-taker"));
+            await().atMost(Duration.ofMinutes(3)).until(() -> attempt(store, job.id(), 2).isPresent());
+            assertThat(state(node.process.pid())).as("the node is still stopped").isEqualTo('T');
+            assertThat(attempt(store, job.id(), 1).orElseThrow().message())
+                    .isEqualTo("its node paused stopped heart-beating before the attempt ended; none of its processes"
+                            + " was left; run again");
+
+            signal("CONT", node.process.pid());
+
+            await().atMost(Duration.ofMinutes(3)).until(() -> attempt(store, job.id(), 1).orElseThrow().message()
+                    .startsWith("killed by the watchdog"));
+            JobAttempt first = attempt(store, job.id(), 1).orElseThrow();
+            assertThat(first.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+            assertThat(first.message()).startsWith("killed by the watchdog of node paused: its node gave no sign of"
+                    + " life for ").endsWith("; run again");
+            assertThat(first.endedAt()).as("when the watchdog killed it")
+                    .isBefore(attempt(store, job.id(), 2).orElseThrow().startedAt());
+            assertThat(Files.readString(dir.resolve("paused.err"))).doesNotContain("came after the node had recorded");
+            // The job runs on, once, on the node that took it over.
+            Files.createFile(go);
+            await().atMost(Duration.ofMinutes(3)).until(() -> store.job(job.id()).orElseThrow().job().state()
+                    == JobState.SUCCEEDED);
+            assertThat(store.job(job.id()).orElseThrow().attempts()).extracting(JobAttempt::outcome)
+                    .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+            assertThat(taker.process.isAlive()).isTrue();
+        }
+    }
+
     @Test
     void aKilledNodesJobIsKilledAtOnceByItsWatchdog() throws Exception {
         StoreConfig config = TestStores.postgres(dir.resolve("data"));

@@ -391,11 +391,51 @@ abstract class AbstractStoreTest {
                 "killed by its own node: no heartbeat could be written for 28870 ms; run again");
 
         assertThat(current).as("a later attempt runs").isFalse();
+        // Nor does the watchdog's kill replace a sweep's record of what it killed itself.
+        assertThat(store.ledger().interruptAttempt(jobId, first, new JobOutcome(JobOutcome.Result.CANCELLED, null,
+                started, started.plusSeconds(5), "killed", null, false), "killed by the watchdog of node paused-node;"
+                        + " run again", true)).isFalse();
         JobAttempt recorded = store.job(jobId).orElseThrow().attempts().get(0);
         assertThat(recorded.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
         assertThat(recorded.message()).isEqualTo(swept.message());
         assertThat(recorded.endedAt()).isEqualTo(swept.endedAt());
         assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.RUNNING);
+    }
+
+    /**
+     * tryout17 F6: a node of the same host took the job over while the paused node's watchdog had already killed
+     * the attempt's processes; its sweep found nothing left and recorded "none of its processes was left", ended
+     * when it looked. The paused node, woken, knows from its watchdog's report who killed them and when: that
+     * record replaces the sweep's. Its own fencing's account (no watchdog's word) does not.
+     */
+    @Test
+    void theWatchdogsKillReplacesTheRecordOfASweepThatFoundNothingLeft() throws Exception {
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+        int first = store.ledger().startAttempt(jobId, "paused-node");
+        Instant started = store.job(jobId).orElseThrow().job().startedAt();
+        String sweep = "its node paused-node stopped heart-beating before the attempt ended; none of its processes was"
+                + " left; run again";
+        assertThat(store.ledger().interruptLeftover(jobId, first, () -> sweep)).isPresent();
+        assertThat(store.ledger().startAttempt(jobId, "sweeper")).isEqualTo(first + 1);
+        Instant killed = started.plusSeconds(5);
+        JobOutcome outcome = new JobOutcome(JobOutcome.Result.CANCELLED, null, started, killed, "killed", null, false);
+
+        assertThat(store.ledger().interruptAttempt(jobId, first, outcome, "killed by its own node; run again"))
+                .isFalse();
+        assertThat(store.job(jobId).orElseThrow().attempts().get(0).message()).isEqualTo(sweep);
+
+        String watchdog = "killed by the watchdog of node paused-node: its node gave no sign of life for 5.1 s (its JVM"
+                + " was paused or stalled, not the store), and after 10s another node may run the job; run again";
+        assertThat(store.ledger().interruptAttempt(jobId, first, outcome, watchdog, true)).as("a later attempt runs")
+                .isFalse();
+
+        JobDetail detail = store.job(jobId).orElseThrow();
+        assertThat(detail.attempts().get(0).outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+        assertThat(detail.attempts().get(0).message()).isEqualTo(watchdog);
+        assertThat(detail.attempts().get(0).endedAt()).as("when the watchdog killed it").isEqualTo(killed);
+        assertThat(detail.attempts().get(1).outcome()).isEqualTo(AttemptOutcome.RUNNING);
+        assertThat(detail.job().state()).isEqualTo(JobState.RUNNING);
     }
 
     /**
