@@ -150,7 +150,9 @@ final class ServeCommand implements Callable<Integer> {
         if (said == null || said.isBlank()) {
             return root;
         }
-        return said.contains(root) || quotesACause(said, e) ? said : said + ": " + root;
+        // The store's messages quote the driver's sentences without their full stop.
+        return said.contains(root) || said.contains(root.strip().replaceFirst("\\.$", "")) || quotesACause(said, e)
+                ? said : said + ": " + root;
     }
 
     /**

@@ -43,13 +43,30 @@ class StoreRefusalWordsTest {
 
     /** A listener that accepts connections and never answers on them. */
     private int silentListener() throws IOException {
+        return listener(false);
+    }
+
+    /**
+     * A listener that accepts connections and, with {@code http}, answers what it reads as a web server
+     * answers a request it does not understand; otherwise never answers.
+     */
+    private int listener(boolean http) throws IOException {
         silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread accepting = new Thread(() -> {
             while (!silent.isClosed()) {
                 try {
-                    held.add(silent.accept());
+                    Socket s = silent.accept();
+                    held.add(s);
+                    if (http) {
+                        s.getInputStream().read(new byte[64]);
+                        s.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
+                        s.close();
+                    }
                 } catch (IOException closed) {
-                    return;
+                    if (silent.isClosed()) {
+                        return;
+                    }
                 }
             }
         }, "silent-listener");
@@ -72,7 +89,39 @@ class StoreRefusalWordsTest {
         assertThat(serve.exitValue()).as(output).isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(output.lines().filter(l -> l.startsWith("buildhook: cannot start: "))).as(output).singleElement()
                 .asString().contains("no connection was made within store.connect-timeout (1s), and none was refused")
+                .contains("or what listens there may not be PostgreSQL (a web server, for one, waits for a request")
                 .endsWith("store.url, store.user and store.password")
                 .doesNotContain("Connection is not available").doesNotContain("the-password");
+    }
+
+    /**
+     * final18 F8: an address where something other than PostgreSQL answers (a web server here) gave only the
+     * driver's "An error occurred while setting up the SSL connection"; serve and check now add that what
+     * answers may not be PostgreSQL.
+     */
+    @Test
+    void aWebServerAtTheStoresAddressIsSaidToBePerhapsNotPostgres() throws Exception {
+        int port = listener(true);
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n"
+                + "store: {url: 'jdbc:postgresql://127.0.0.1:" + port + "/buildhook?user=u&password=the-password',"
+                + " connect-timeout: 5s}\n");
+
+        Process serve = processes.serve(config, dir.resolve("serve.out"), "--host", "127.0.0.1", "--port", "0");
+        assertThat(serve.waitFor(2, TimeUnit.MINUTES)).as("the refused start ends by itself").isTrue();
+        String output = Files.readString(dir.resolve("serve.out"), StandardCharsets.UTF_8);
+        assertThat(serve.exitValue()).as(output).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(output.lines().filter(l -> l.startsWith("buildhook: cannot start: "))).as(output).singleElement()
+                .asString().contains("An error occurred while setting up the SSL connection (what answers at that"
+                        + " address may not be PostgreSQL")
+                .as("the driver's sentence once, not again at the end").endsWith("store.url, store.user and store.password")
+                .doesNotContain("the-password");
+
+        java.io.StringWriter out = new java.io.StringWriter();
+        picocli.CommandLine check = BuildhookCommand.commandLine();
+        check.setOut(new java.io.PrintWriter(out, true));
+        check.setErr(new java.io.PrintWriter(new java.io.StringWriter(), true));
+        assertThat(check.execute("check", "--config", config.toString())).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("warning: cannot connect to the PostgreSQL store")
+                .contains("(what answers at that address may not be PostgreSQL");
     }
 }

@@ -155,7 +155,7 @@ public final class Store implements AutoCloseable {
         }
         // The driver's sentences end with a full stop, which the "; check …" after it doubled.
         String reason = last == null ? e.getMessage() : last.getMessage().strip().replaceFirst("\\.$", "");
-        return new StoreUnavailableException(cannotConnect(config, reason), e);
+        return new StoreUnavailableException(cannotConnect(config, reason + notPostgres(last)), e);
     }
 
     /**
@@ -185,9 +185,33 @@ public final class Store implements AutoCloseable {
         return "cannot connect to the PostgreSQL store " + config.describe() + ": no connection was made within"
                 + " store.connect-timeout (" + wait + "), and none was refused: PostgreSQL or the network answered too"
                 + " slowly, or this host was too busy to finish the connection in time (a WAR that Tomcat does not"
-                + " unpack reads the driver's classes from inside the WAR, slowly on a loaded machine). If PostgreSQL"
+                + " unpack reads the driver's classes from inside the WAR, slowly on a loaded machine), or what"
+                + " listens there may not be PostgreSQL (a web server, for one, waits for a request of its own and"
+                + " never answers PostgreSQL's first message; check the host and port in store.url). If PostgreSQL"
                 + " runs, raise store.connect-timeout (for example to 30s); otherwise check that"
                 + " PostgreSQL runs and accepts connections there, and store.url, store.user and store.password";
+    }
+
+    /**
+     * A hint, after the driver's reason, when {@code e} says that what answered did not speak PostgreSQL's
+     * protocol: the driver's "An error occurred while setting up the SSL connection" (an answer to its
+     * first message that is neither yes nor no: SQLSTATE 08P01), or a TLS handshake that the other side
+     * ended or did not understand after an answer taken for a yes (a service that speaks first). An HTTP
+     * server, a TLS-only service or an SSH daemon on the port gave only the driver's words (final18 F8).
+     *
+     * @return the hint, starting with a space, or an empty string
+     */
+    static String notPostgres(java.sql.SQLException e) {
+        if (e == null || e.getMessage() == null) {
+            return "";
+        }
+        String message = e.getMessage();
+        boolean protocol = "08P01".equals(e.getSQLState())
+                || message.startsWith("SSL error: Remote host terminated the handshake")
+                || message.startsWith("SSL error: Unsupported or unrecognized SSL message");
+        return protocol ? " (what answers at that address may not be PostgreSQL: an HTTP, TLS or other server on that"
+                + " port answers PostgreSQL's first message with something else; check the host and port in store.url)"
+                : "";
     }
 
     /**
