@@ -104,7 +104,7 @@ class StoreRefusalWordsTest {
         int port = listener(true);
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n"
                 + "store: {url: 'jdbc:postgresql://127.0.0.1:" + port + "/buildhook?user=u&password=the-password',"
-                + " connect-timeout: 5s}\n");
+                + " connect-timeout: 10s}\n"); // the pool waits it out, its cause the driver's refusal
 
         Process serve = processes.serve(config, dir.resolve("serve.out"), "--host", "127.0.0.1", "--port", "0");
         assertThat(serve.waitFor(2, TimeUnit.MINUTES)).as("the refused start ends by itself").isTrue();
