@@ -30,6 +30,19 @@ public final class NodeFolders {
      * marks), never a job id or {@code attempt-<n>.log}: no sweep or log reader takes it for one of its own.
      */
     static final String PROBE_PREFIX = ".buildhook-write-probe-";
+    private static final java.util.regex.Pattern PROBE_NAME =
+            java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(PROBE_PREFIX) + "[0-9a-f]{1,16}");
+
+    /**
+     * Whether {@code name} is that of a probe file ({@link #PROBE_PREFIX} and the hex digits of its random
+     * suffix). A probe deletes its file at once; one is left only by a node killed during the probe, and
+     * retention removes such a file once it is old enough (review19 R4).
+     *
+     * @param name a file name, without folder
+     */
+    public static boolean isProbe(String name) {
+        return PROBE_NAME.matcher(name).matches();
+    }
 
     private NodeFolders() {
     }

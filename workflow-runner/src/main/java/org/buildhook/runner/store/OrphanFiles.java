@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * <p>What it touches, and why that is safe:
  * <ul>
  * <li>Only names buildhook writes: a folder named by a job id, holding {@code attempt-N.log} files,
- * and a regular file {@code <delivery id>.json}; ids have the shape {@link Ids} makes. Anything else
+ * and a regular file {@code <delivery id>.json}; ids have the shape {@link Ids} makes. Also the probe
+ * file a node killed while it probed the folder left ({@link NodeFolders#isProbe}, a regular file). Anything else
  * is left alone, and so is a folder that holds anything else once its attempt logs are gone. Symbolic
  * links are never followed: the folders are read through a {@link SecureDirectoryStream}, each opened
  * relative to its parent without following links (on a platform without one, Linux and macOS have it,
@@ -271,8 +272,12 @@ final class OrphanFiles {
                 }
                 return 0;
             }
-            List<String> ids = candidates(kind, stream, before, after[kind.ordinal()]);
+            List<Path> probes = new ArrayList<>();
+            List<String> ids = candidates(kind, stream, before, after[kind.ordinal()], probes);
             Instant changedBefore = now.minus(GRACE);
+            for (Path probe : probes) {
+                removeProbe(secure, probe, changedBefore, problems);
+            }
             for (int from = 0; from < ids.size(); from += batch) {
                 List<String> some = ids.subList(from, Math.min(ids.size(), from + batch));
                 Set<String> present = present(kind, some);
@@ -292,11 +297,22 @@ final class OrphanFiles {
         return removed;
     }
 
-    /** The ids named in the folder, older than {@code before} and after {@code after}: the first {@code limit}. */
-    private List<String> candidates(Kind kind, DirectoryStream<Path> stream, String before, String after) {
+    /**
+     * The ids named in the folder, older than {@code before} and after {@code after}: the first {@code limit}.
+     * Adds the names of probe files ({@link NodeFolders#isProbe}) to {@code probes}, at most {@code limit}.
+     */
+    private List<String> candidates(Kind kind, DirectoryStream<Path> stream, String before, String after,
+            List<Path> probes) {
         TreeSet<String> ids = new TreeSet<>();
         for (Path entry : stream) {
-            String id = kind.idOf(entry.getFileName().toString());
+            String name = entry.getFileName().toString();
+            if (NodeFolders.isProbe(name)) {
+                if (probes.size() < limit) {
+                    probes.add(entry.getFileName());
+                }
+                continue;
+            }
+            String id = kind.idOf(name);
             if (id != null && id.compareTo(before) < 0 && (after == null || id.compareTo(after) > 0)) {
                 ids.add(id);
                 if (ids.size() > limit) {
@@ -325,6 +341,18 @@ final class OrphanFiles {
         } catch (IOException e) {
             problems.add(e);
             return false;
+        }
+    }
+
+    /** A probe file left by a node killed while it probed the folder ({@code NodeFolders.probe} deletes its own). */
+    private static void removeProbe(SecureDirectoryStream<Path> folder, Path name, Instant changedBefore,
+            FileProblems problems) {
+        try {
+            removeFile(folder, name, changedBefore);
+        } catch (NoSuchFileException e) {
+            // Removed meanwhile: its probe ended, or another node sharing the folder took it.
+        } catch (IOException e) {
+            problems.add(e);
         }
     }
 

@@ -148,6 +148,28 @@ abstract class AbstractOrphanFilesTest {
         assertThat(written).doesNotExist();
     }
 
+    /** review19 R4: a node killed while it probed a folder leaves its probe file; retention takes it once it is old. */
+    @Test
+    void aProbeFileLeftByANodeKilledWhileItProbedIsRemovedOnceOldEnough() throws Exception {
+        Store b = node("b", Clock.systemUTC(), 500);
+        Path logs = dir.resolve("b").resolve("logs");
+        b.sweepJobLogsIn(logs);
+        Path payloads = dir.resolve("b").resolve("payloads");
+        Path oldInLogs = file(logs.resolve(".buildhook-write-probe-3fa9c0d2e1b4a5f6"));
+        Path oldInPayloads = file(payloads.resolve(".buildhook-write-probe-1c"));
+        Path fresh = file(payloads.resolve(".buildhook-write-probe-77aa"));
+        Path notAProbe = file(payloads.resolve(".buildhook-write-probe-not-hex"));
+        ageTree(oldInLogs);
+        ageTree(oldInPayloads);
+        ageTree(notAProbe);
+
+        assertThat(b.orphanFiles().sweep()).isEqualTo(new OrphanFiles.Removed(0, 0));
+        assertThat(oldInLogs).doesNotExist();
+        assertThat(oldInPayloads).doesNotExist();
+        assertThat(fresh).as("a probe may be under way: unchanged for less than the grace").exists();
+        assertThat(notAProbe).as("not a name a probe makes").exists();
+    }
+
     @Test
     void eachSweepLooksAtABoundedNumberOfNamesAndGoesOnWhereTheLastOneStopped() throws Exception {
         // Batches of 2 ids per query: 20 batches, so 40 names per folder and sweep.
