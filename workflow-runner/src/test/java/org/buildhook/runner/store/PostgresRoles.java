@@ -10,19 +10,24 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * LOGIN roles of their own for tests of least privilege, made and dropped by the {@code postgres} superuser
- * ({@code su postgres -c psql}) on the database of {@value TestStores#PG_URL_ENV}. A test that needs one is
- * skipped where that cannot be done (a CI whose user may not become {@code postgres}); the owner revoking a
- * privilege from itself covers the same messages there.
+ * ({@code su postgres -c psql}) on the database of {@value TestStores#PG_URL_ENV}. A test that needs one
+ * fails on CI ({@code CI=true}: {@code .ci/run} runs as root beside the PostgreSQL it installs, so it can),
+ * and is skipped elsewhere where that cannot be done (a developer's user that may not become
+ * {@code postgres}); the owner revoking a privilege from itself covers the same messages there.
  */
 final class PostgresRoles {
 
     private PostgresRoles() {
     }
 
-    /** A new LOGIN role with {@code password}; skips the test when roles cannot be made here. */
+    /** A new LOGIN role with {@code password}; fails the test on CI, skips it elsewhere, when roles cannot be made here. */
     static String create(String password) {
         String role = "t_role_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
         String failure = psql("CREATE ROLE " + role + " LOGIN PASSWORD '" + password + "'");
+        if (failure != null && "true".equalsIgnoreCase(System.getenv("CI"))) {
+            throw new AssertionError("cannot create a PostgreSQL role with su postgres -c psql (" + failure
+                    + "), and CI runs as root beside its PostgreSQL: it must");
+        }
         Assumptions.assumeTrue(failure == null, () -> "cannot create a PostgreSQL role here: " + failure);
         return role;
     }
