@@ -182,7 +182,8 @@ final class CheckCommand implements Callable<Integer> {
         folders.put("runner.log-dir", config.launcher().logDirectory());
         folders.forEach((what, folder) -> NodeFolders.whyNotWritable(folder).ifPresent(why -> out.println(name
                 + ": warning: this user cannot write " + what + " " + folder + " (" + why + "): 'serve' would store"
-                + " deliveries but start no job until it can; free space there, or make it writable for the user"
-                + " that runs buildhook (a check run as another user may ignore this)")));
+                + " deliveries but start no job until it can; free space there, make it writable for the user that"
+                + " runs buildhook (a read-only remount, its owner or mode), or move away a file that is where a folder"
+                + " goes (a check run as another user may ignore this)")));
     }
 }

@@ -51,6 +51,8 @@ class CheckNodeFoldersTest {
                 + " (a file is where the folder goes): 'serve' would store deliveries but start no job until it can")
                 .contains("warning: this user cannot write runner.log-dir " + logs + " (" + notAFolder
                         + " is not a directory: a file is where a folder goes)");
+        // tryout19 F2: the advice fits the reason given, a file where the folder goes, not only a full disk or a mode.
+        assertThat(out.toString()).contains("or move away a file that is where a folder goes");
     }
 
     @Test
