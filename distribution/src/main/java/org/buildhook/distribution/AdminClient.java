@@ -35,8 +35,35 @@ final class AdminClient {
         this.token = token;
     }
 
+    /** The server's address, ending in {@code /}. */
+    URI base() {
+        return base;
+    }
+
     JsonNode get(String path) {
         return json(send(request(path).GET().timeout(TIMEOUT).build()));
+    }
+
+    /**
+     * The server's {@code GET /healthz} when it says {@code "status":"degraded"} (it stores deliveries but
+     * starts no jobs: it cannot write a folder they need), as {@code "degraded: <its error>"}; empty when it
+     * says anything else or cannot be asked within 5 s. Never fails: it only adds a note to what a command
+     * printed (tryout19 F1: a job waiting on such a node shows a bare QUEUED).
+     */
+    java.util.Optional<String> degraded() {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("healthz")).GET()
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode health = r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
+            return health != null && "degraded".equals(health.path("status").asText())
+                    ? java.util.Optional.of("degraded: " + health.path("error").asText())
+                    : java.util.Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return java.util.Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Optional.empty();
+        }
     }
 
     JsonNode post(String path) {

@@ -114,6 +114,13 @@ final class JobsCommand implements Callable<Integer> {
         params.put("delivery", delivery);
         params.put("parent", parent);
         page.addTo(params);
-        return PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr());
+        int status = PRINTER.print(admin, params, spec.commandLine().getOut(), spec.commandLine().getErr());
+        // A job waiting on a node that starts none shows a bare QUEUED, with no attempt or message to say
+        // why when the node was so from its start (tryout19 F1): the server's /healthz says it.
+        AdminClient client = admin.client();
+        client.degraded().ifPresent(why -> spec.commandLine().getErr().println("[buildhook] the server at "
+                + client.base() + " starts no jobs now (its /healthz says " + why + "): its QUEUED jobs wait"
+                + " until it can write that folder again, or another node of its cluster runs them"));
+        return status;
     }
 }

@@ -167,6 +167,45 @@ class AdminCommandsTest {
     }
 
     /**
+     * tryout19 F1: a job waiting on a node that starts no jobs (it cannot write its payload folder) showed a
+     * bare QUEUED in {@code jobs}, without an attempt or message when the node was so from its start. The
+     * command now adds a note on standard error from the server's {@code /healthz}; the table and
+     * {@code --json} on standard output are unchanged, and a healthy server gets no note.
+     */
+    @Test
+    void jobsSaysWhenTheServerStartsNoJobs() throws Exception {
+        assertThat(run("jobs")).isZero();
+        assertThat(err.toString()).isEmpty();
+
+        Path payloads = dir.resolve("data").resolve("payloads");
+        if (Files.isDirectory(payloads)) {
+            try (var files = Files.list(payloads)) {
+                for (Path p : files.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(payloads);
+        }
+        Files.writeString(payloads, "not a folder");
+        String delivery = server.deliver("build-67-passed.json");
+        await().atMost(Duration.ofSeconds(60)).until(() -> server.page("healthz", null).body().contains("degraded"));
+
+        assertThat(run("jobs", "--delivery", delivery)).isZero();
+        assertThat(out.toString()).contains("QUEUED");
+        assertThat(err.toString()).startsWith("[buildhook] the server at " + server.uri())
+                .contains("starts no jobs now (its /healthz says degraded: jobs do not start on this node")
+                .contains("its QUEUED jobs wait until it can write that folder again");
+        assertThat(run("jobs", "--delivery", delivery, "--json")).isZero();
+        assertThat(AdminServer.json(out.toString()).path("items").path(0).path("state").asText()).isEqualTo("QUEUED");
+        assertThat(err.toString()).contains("starts no jobs now");
+
+        Files.delete(payloads);
+        server.awaitJob(delivery, "SUCCEEDED");
+        assertThat(run("jobs", "--delivery", delivery)).isZero();
+        assertThat(err.toString()).isEmpty();
+    }
+
+    /**
      * A list cut at {@code --limit} read as the whole list, and the commands had no way to the next
      * page (tryout11 F3: 3,000 deliveries, `jobs --state failed --limit 500` showed 429 failed jobs
      * with nothing to say whether there were more, and no `--before`).
