@@ -305,9 +305,11 @@ final class Migrations {
      * @param owner the schema's owner, or {@code null} when unknown
      */
     static String noRightToCreateIn(String schema, String role, String owner) {
+        // The PostgreSQL 15 aside explains only schema public (tryout19 F6).
         String start = "cannot create its tables in schema " + schema + ": the role " + role + " has no CREATE"
-                + " privilege on it (from PostgreSQL 15 on, only the database's owner has it on schema public), and the"
-                + " first start needs it to create the tables; ";
+                + " privilege on it" + (schema.equals("public")
+                        ? " (from PostgreSQL 15 on, only the database's owner has it on schema public)" : "")
+                + ", and the first start needs it to create the tables; ";
         String otherWays = "grant it CREATE once as the schema's owner (GRANT CREATE ON SCHEMA " + schema + " TO " + role
                 + ") or give the role a schema of its own (CREATE SCHEMA name AUTHORIZATION " + role
                 + ", and currentSchema=name in store.url)";
