@@ -177,16 +177,7 @@ class AdminCommandsTest {
         assertThat(run("jobs")).isZero();
         assertThat(err.toString()).isEmpty();
 
-        Path payloads = dir.resolve("data").resolve("payloads");
-        if (Files.isDirectory(payloads)) {
-            try (var files = Files.list(payloads)) {
-                for (Path p : files.toList()) {
-                    Files.delete(p);
-                }
-            }
-            Files.delete(payloads);
-        }
-        Files.writeString(payloads, "not a folder");
+        Path payloads = JobsPausedHealthTest.fileWhereTheFolderGoes(dir.resolve("data").resolve("payloads"));
         String delivery = server.deliver("build-67-passed.json");
         await().atMost(Duration.ofSeconds(60)).until(() -> server.page("healthz", null).body().contains("degraded"));
 

@@ -121,7 +121,8 @@ class JobsPausedHealthTest {
     }
 
     /** Puts a file where the node's folder {@code folder} goes (even root cannot write into it); returns it. */
-    private static Path fileWhereTheFolderGoes(Path folder) throws java.io.IOException {
+    /** Puts a file where {@code folder} goes (removing the folder and its files first): a folder no node can write. */
+    static Path fileWhereTheFolderGoes(Path folder) throws java.io.IOException {
         Files.createDirectories(folder.getParent());
         if (Files.isDirectory(folder)) {
             try (var files = Files.list(folder)) {

@@ -38,22 +38,38 @@ abstract class AbstractEngineTest {
 
     abstract StoreConfig config(Path dir);
 
-    /** Stops the engine and returns what the logger of {@code source} logged meanwhile. */
-    List<ch.qos.logback.classic.spi.ILoggingEvent> stopLogging(Class<?> source) {
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+    /** What the logger of {@code source} logs from its making until it is closed. */
+    static final class LogCapture implements AutoCloseable {
+        private final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
                 new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(source);
-        logger.addAppender(log);
-        try {
-            engine.stop();
-        } finally {
+        private final ch.qos.logback.classic.Logger logger;
+
+        LogCapture(Class<?> source) {
+            log.start();
+            logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(source);
+            logger.addAppender(log);
+        }
+
+        /** What was logged so far (also after {@link #close()}). */
+        List<ch.qos.logback.classic.spi.ILoggingEvent> events() {
+            synchronized (log) {
+                return List.copyOf(log.list);
+            }
+        }
+
+        @Override
+        public void close() {
             logger.detachAppender(log);
         }
-        synchronized (log) {
-            return List.copyOf(log.list);
+    }
+
+    /** Stops the engine and returns what the logger of {@code source} logged meanwhile. */
+    List<ch.qos.logback.classic.spi.ILoggingEvent> stopLogging(Class<?> source) {
+        LogCapture log = new LogCapture(source);
+        try (log) {
+            engine.stop();
         }
+        return log.events();
     }
 
     static EngineConfig fast(String node) {
@@ -179,13 +195,8 @@ abstract class AbstractEngineTest {
         Path s = script("count.sh", "echo ran >> " + runs);
         // One retry: a FAILED_TO_START used it, a second one ended the job FAILED.
         PlannedJob job = Plans.job("deploy", List.of("/bin/sh", s.toString()), Map.of(), 1, Duration.ofMillis(100), 0);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger watch = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(NodeFilesWatch.class);
-        watch.addAppender(log);
-        try {
+        LogCapture watch = new LogCapture(NodeFilesWatch.class);
+        try (watch) {
             String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
 
             await().atMost(Duration.ofSeconds(30)).until(() -> engine.jobsPaused().isPresent()
@@ -211,17 +222,14 @@ abstract class AbstractEngineTest {
                     .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
             assertThat(Files.readAllLines(runs)).containsExactly("ran");
             assertThat(engine.jobsPaused()).isEmpty();
-        } finally {
-            watch.detachAppender(log);
         }
-        synchronized (log) {
-            assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
-                    .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                    .asString().startsWith("node node-a cannot write " + broken).contains("starts no job until it can");
-            assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO)
-                    .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                    .asString().startsWith("node node-a can write " + broken).contains(" again (it could not for ");
-        }
+        List<ch.qos.logback.classic.spi.ILoggingEvent> events = watch.events();
+        assertThat(events).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .asString().startsWith("node node-a cannot write " + broken).contains("starts no job until it can");
+        assertThat(events).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO)
+                .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .asString().startsWith("node node-a can write " + broken).contains(" again (it could not for ");
     }
 
     /**
@@ -250,13 +258,8 @@ abstract class AbstractEngineTest {
         Path runs = dir.resolve("runs");
         Path s = script("count.sh", "echo ran >> " + runs);
         PlannedJob job = Plans.job("deploy", List.of("/bin/sh", s.toString()), Map.of(), 1, Duration.ofMillis(100), 0);
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger watch = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(NodeFilesWatch.class);
-        watch.addAppender(log);
-        try {
+        LogCapture watch = new LogCapture(NodeFilesWatch.class);
+        try (watch) {
             engine = JobEngine.create(store, launcher(), steady("node-a"));
             engine.start();
 
@@ -275,18 +278,15 @@ abstract class AbstractEngineTest {
             assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
             assertThat(Files.readAllLines(runs)).containsExactly("ran");
             assertThat(engine.jobsPaused()).isEmpty();
-        } finally {
-            watch.detachAppender(log);
         }
-        synchronized (log) {
-            assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
-                    .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                    .asString().startsWith("node node-a cannot write " + what + " " + broken + " (a file is where the"
-                            + " folder goes): it starts no job until it can");
-            assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO)
-                    .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                    .asString().startsWith("node node-a can write " + broken + " again");
-        }
+        List<ch.qos.logback.classic.spi.ILoggingEvent> events = watch.events();
+        assertThat(events).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .asString().startsWith("node node-a cannot write " + what + " " + broken + " (a file is where the"
+                        + " folder goes): it starts no job until it can");
+        assertThat(events).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO)
+                .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .asString().startsWith("node node-a can write " + broken + " again");
     }
 
     /**
@@ -840,21 +840,12 @@ abstract class AbstractEngineTest {
 
     /** Starts a new engine of node {@code node}; returns what {@code source} logged during the start. */
     private List<ch.qos.logback.classic.spi.ILoggingEvent> startLogging(Class<?> source, String node) {
-        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-                new ch.qos.logback.core.read.ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
-                .getLogger(source);
-        logger.addAppender(log);
-        try {
+        LogCapture log = new LogCapture(source);
+        try (log) {
             engine = JobEngine.create(store, launcher(), steady(node));
             engine.start();
-        } finally {
-            logger.detachAppender(log);
         }
-        synchronized (log) {
-            return List.copyOf(log.list);
-        }
+        return log.events();
     }
 
     /**
