@@ -60,7 +60,12 @@ final class ServeCommand implements Callable<Integer> {
         BuildhookConfig loaded = Configs.load(config);
         BuildhookConfig effective = withListenFlags(loaded);
         ServerSettings settings = effective.server();
-        BuildhookServer server = BuildhookServer.create(settings, context -> install(context, effective));
+        java.util.concurrent.atomic.AtomicReference<ServletContextHandler> installed =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        BuildhookServer server = BuildhookServer.create(settings, context -> {
+            install(context, effective);
+            installed.set(context);
+        });
         try {
             server.start();
         } catch (Exception e) {
@@ -78,9 +83,21 @@ final class ServeCommand implements Callable<Integer> {
         out.println("  data:      " + effective.dataDir().toAbsolutePath());
         out.println("  config:    " + (effective.source() == null ? "(embedded defaults)" : effective.source()));
         out.println("  build:     " + org.buildhook.servlet.BuildInfo.describe());
+        // A node that cannot write a folder its jobs need is paused from its start (final18 F1): said where
+        // the operator looks first, not only in a WARN above (tryout19 F9).
+        jobsPaused(installed.get()).ifPresent(why -> out.println("  jobs:      none start now: "
+                + why.replaceFirst("^jobs do not start on this node: ", "") + "; they start once it can"));
         out.flush();
         server.join();
         return ExitCodes.OK;
+    }
+
+    /** Why the application in {@code context} starts no jobs now, or empty (also when it is not there). */
+    private static java.util.Optional<String> jobsPaused(ServletContextHandler context) {
+        Object app = context == null ? null
+                : context.getServletContext().getAttribute(org.buildhook.servlet.BuildhookApplication.ATTRIBUTE);
+        return app instanceof org.buildhook.servlet.BuildhookApplication running ? running.jobsPaused()
+                : java.util.Optional.empty();
     }
 
     /**

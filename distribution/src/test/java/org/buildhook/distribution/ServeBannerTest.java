@@ -69,8 +69,33 @@ class ServeBannerTest {
         // Which build runs (tryout18 F5): in the banner and at the end of the log's start line.
         org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> output.contains(
                 "  build:     " + org.buildhook.servlet.BuildInfo.describe()));
+        assertThat(output).as("a node that can write its folders").noneMatch(l -> l.startsWith("  jobs:"));
         assertThat(output).anyMatch(l -> l.contains("buildhook started: endpoints [factory, staging];")
                 && l.endsWith("; build " + org.buildhook.servlet.BuildInfo.describe()));
+    }
+
+    /**
+     * tryout19 F9: a node started with a file where its payload folder goes starts no jobs (final18 F1), and
+     * its banner, the first thing an operator reads, said nothing of it; it now has a {@code jobs:} line. A
+     * node that can write has none.
+     */
+    @Test
+    void aNodePausedFromItsStartSaysSoInItsBanner() throws Exception {
+        Files.createDirectories(dir.resolve("data"));
+        Path payloads = Files.writeString(dir.resolve("data").resolve("payloads"), "not a folder");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                TestConfig.LOCAL_SERVER,
+                ""));
+        server = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        ServeOutput.awaitListening(server, output, "serve-banner-test-output");
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> output.stream()
+                .anyMatch(l -> l.startsWith("  build:     ")));
+        assertThat(output).anyMatch(l -> l.startsWith("  jobs:      none start now: it cannot write ")
+                && l.endsWith(payloads.getFileName() + " (a file is where the folder goes); they start once it can"));
     }
 
     @Test
