@@ -164,9 +164,8 @@ final class CheckCommand implements Callable<Integer> {
         if (disagreement.isPresent()) {
             out.println(name + ": warning: " + disagreement.get().others().size() + " running node(s) have other rules"
                     + " than " + rulesFile + " (fingerprint " + fingerprint.shortForm() + "): "
-                    + disagreement.get().describeOthers() + ". Each node gives the jobs still to run its own rules"
-                    + " file's limits (concurrency), so a start or reload of any of them changes them for the whole"
-                    + " cluster: " + RulesDisagreement.WHAT_TO_DO);
+                    + disagreement.get().describeOthers() + ". " + RulesDisagreement.WHY_IT_MATTERS + ": "
+                    + RulesDisagreement.WHAT_TO_DO);
         } else if (unknown.size() < nodes.size()) {
             out.println(name + ": every running node that records its rules has these ("
                     + nodes.stream().filter(n -> n.fingerprint().isPresent()).map(NodeLeases.NodeRules::nodeId)

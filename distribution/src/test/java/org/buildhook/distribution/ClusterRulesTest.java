@@ -89,6 +89,7 @@ class ClusterRulesTest {
                 .startsWith("this node (node-b) has other rules than 1 running node(s): its rules file "
                         + dir.resolve("b/rules.yaml") + " has fingerprint " + two + ", but node-a (host ")
                 .contains(" has rules " + one + ", loaded at ")
+                .contains("A build gets the jobs of the rules of the node that receives it")
                 .endsWith("deploy the same rules file to every node, then reload it there (it is reloaded when it"
                         + " changes) or restart the node; 'buildhook check --rules FILE' prints a file's fingerprint"));
         await().atMost(Duration.ofMinutes(1)).until(() -> warnings("node-a").size() == 1);
@@ -99,7 +100,7 @@ class ClusterRulesTest {
                 .containsExactly("node-b"));
         assertThat(nodeA.page("", nodeA.signIn()).body()).contains("id=\"cluster-rules-banner\"",
                 "The cluster's nodes run different rules.", "This node (node-a) has rules " + one + "; node-b (host ",
-                "deploy the same rules file to every node");
+                "A build gets the jobs of the rules of the node that receives it", "deploy the same rules file to every node");
         assertThat(nodeB.page("", nodeB.signIn()).body()).contains("This node (node-b) has rules " + two + "; node-a");
         // Something to alert on: each side counts the one other node.
         assertThat(nodeA.page("metrics", null).body()).contains("buildhook_rules_differing_nodes 1.0");
@@ -109,6 +110,7 @@ class ClusterRulesTest {
         assertThat(out.toString()).contains(dir.resolve("a/rules.yaml") + ": rules fingerprint " + one)
                 .contains(dir.resolve("a/buildhook.yaml") + ": warning: 1 running node(s) have other rules than "
                         + dir.resolve("a/rules.yaml") + " (fingerprint " + one + "): node-b (host ")
+                .contains("A build gets the jobs of the rules of the node that receives it")
                 .contains("deploy the same rules file to every node");
 
         // node-b gets node-a's file: both say once that they agree, and nothing shows a difference any more.

@@ -335,9 +335,9 @@ public final class StatusPageServlet extends HttpServlet {
      */
     private static Optional<String> otherRules(BuildhookApplication app) {
         return app.clusterRulesDisagreement().map(d -> "This node (" + app.config().engine().nodeId()
-                + ") has rules " + d.own().shortForm() + "; " + d.describeOthers() + ". Each node gives the jobs still"
-                + " to run its own rules file's limits (concurrency), so a start or reload of any of them changes"
-                + " them for the whole cluster: " + org.buildhook.runner.store.RulesDisagreement.WHAT_TO_DO + ".");
+                + ") has rules " + d.own().shortForm() + "; " + d.describeOthers() + ". "
+                + org.buildhook.runner.store.RulesDisagreement.WHY_IT_MATTERS + ": "
+                + org.buildhook.runner.store.RulesDisagreement.WHAT_TO_DO + ".");
     }
 
     /** The log's last {@link #LOG_TAIL} bytes as text (a cut multi-byte character shows as U+FFFD). */

@@ -144,9 +144,8 @@ public final class ClusterRules implements AutoCloseable {
         if (now.isPresent() && (loadedNow || !key.equals(said))) {
             RulesDisagreement d = now.get();
             LOG.warn("this node ({}) has other rules than {} running node(s): its rules file {} has fingerprint {},"
-                    + " but {}. Each node gives the jobs still to run its own file's limits (concurrency), so a start"
-                    + " or reload of any of them changes them for the whole cluster: {}", nodeId, d.others().size(),
-                    set.source(), own.shortForm(), d.describeOthers(), RulesDisagreement.WHAT_TO_DO);
+                    + " but {}. {}: {}", nodeId, d.others().size(), set.source(), own.shortForm(), d.describeOthers(),
+                    RulesDisagreement.WHY_IT_MATTERS, RulesDisagreement.WHAT_TO_DO);
         } else if (now.isEmpty() && !said.isEmpty()) {
             LOG.info("the rules of this node ({}) and of every other running node agree again: fingerprint {}", nodeId,
                     own.shortForm());

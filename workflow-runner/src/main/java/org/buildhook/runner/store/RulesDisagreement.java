@@ -18,6 +18,15 @@ import org.buildhook.runner.rules.RulesFingerprint;
 public record RulesDisagreement(RulesFingerprint own, List<NodeLeases.NodeRules> others) {
 
     /** What an operator is asked to do, in every message that shows a disagreement. */
+    /**
+     * Why a difference matters, said by the log's {@code WARN}, the status page's banner and {@code buildhook
+     * check} alike: which jobs a build gets depends on the node that receives it (tryout19 F3), and each node
+     * sets the limits of every job still to run (tryout17 F4).
+     */
+    public static final String WHY_IT_MATTERS = "A build gets the jobs of the rules of the node that receives it,"
+            + " and each node gives the jobs still to run its own rules file's limits (concurrency), so a start or"
+            + " reload of any of them changes them for the whole cluster";
+
     public static final String WHAT_TO_DO = "deploy the same rules file to every node, then reload it there (it is"
             + " reloaded when it changes) or restart the node; 'buildhook check --rules FILE' prints a file's"
             + " fingerprint";
