@@ -39,6 +39,8 @@ import picocli.CommandLine.Model.CommandSpec;
             "  buildhook check",
             "  # only a rules file, e.g. in a pre-commit hook:",
             "  buildhook check --rules rules.yaml",
+            "  # before a restart or upgrade: also fail when the store could not be used now:",
+            "  buildhook check --strict && systemctl restart buildhook",
             "",
             ExitCodes.HELP
         })
@@ -56,6 +58,11 @@ final class CheckCommand implements Callable<Integer> {
             + " alone, only this file is checked).")
     Path rules;
 
+    @Option(names = "--strict", description = "Also exit 3 when 'serve' would not start now: a PostgreSQL store it"
+            + " cannot connect to or use (privileges, schema), which check otherwise only warns about because it may"
+            + " run where the database cannot be reached; for a script before a restart or upgrade.")
+    boolean strict;
+
     CheckCommand() {
         this(Path.of(""));
     }
@@ -71,6 +78,7 @@ final class CheckCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int problems = 0;
         boolean unreadable = false;
+        boolean wouldNotStart = false;
         Path rulesFile = rules;
         Path defaultWorkdir = null;
         BuildhookConfig checked = null;
@@ -106,6 +114,7 @@ final class CheckCommand implements Callable<Integer> {
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
                 // A store that cannot be reached is said above; asking it for its nodes would wait for it again.
                 checked = unusable.isEmpty() ? loaded : null;
+                wouldNotStart = unusable.isPresent();
                 checkedName = name;
             } catch (ConfigException e) {
                 err.println(e.getMessage());
@@ -136,6 +145,12 @@ final class CheckCommand implements Callable<Integer> {
             err.println(problems + " mistake(s) found");
             err.flush();
             return unreadable ? ExitCodes.UNAVAILABLE : ExitCodes.FAILED;
+        }
+        if (strict && wouldNotStart) {
+            // tryout19 F7: 'check && restart' went ahead although check said serve would not start.
+            err.println("'serve' would not start now: see the warning above (--strict)");
+            err.flush();
+            return ExitCodes.UNAVAILABLE;
         }
         return ExitCodes.OK;
     }

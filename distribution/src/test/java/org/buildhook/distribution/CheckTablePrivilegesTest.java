@@ -61,6 +61,13 @@ class CheckTablePrivilegesTest {
                     .contains("('serve' would not start now)")
                     // check reached the database and read the privileges: nothing to ignore (tryout19 F6)
                     .doesNotContain("may ignore this");
+
+            // tryout19 F7: --strict makes it an exit code, for 'check --strict && restart'.
+            out.getBuffer().setLength(0);
+            err.getBuffer().setLength(0);
+            assertThat(cl.execute("check", "--strict", "--config", config.toString())).as(err.toString())
+                    .isEqualTo(ExitCodes.UNAVAILABLE);
+            assertThat(err.toString()).contains("'serve' would not start now: see the warning above (--strict)");
         } finally {
             try (Connection c = DriverManager.getConnection(pg); Statement s = c.createStatement()) {
                 s.execute("DROP SCHEMA " + schema + " CASCADE");
