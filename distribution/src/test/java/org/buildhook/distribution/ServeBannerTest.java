@@ -39,6 +39,14 @@ class ServeBannerTest {
         }
     }
 
+    /** Starts {@code serve --config config} in its own JVM in {@link #dir}; returns its base URL once it listens. */
+    private String serve(Path config) throws Exception {
+        server = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        return ServeOutput.awaitListening(server, output, "serve-banner-test-output");
+    }
+
     @Test
     void withoutADefaultEndpointTheListeningLineNamesTheUrlsThatAcceptWebhooks() throws Exception {
         Files.writeString(dir.resolve("secret"), "s3cret\n");
@@ -49,10 +57,7 @@ class ServeBannerTest {
                 "  staging: {secrets: [{file: secret}]}",
                 TestConfig.LOCAL_SERVER,
                 ""));
-        server = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
-                .directory(dir.toFile()).redirectErrorStream(true).start();
-        String base = ServeOutput.awaitListening(server, output, "serve-banner-test-output");
+        String base = serve(config);
 
         String listening = output.stream().filter(l -> l.startsWith("buildhook listening on")).findFirst().orElseThrow();
         assertThat(listening).isEqualTo("buildhook listening on " + base + " (POST " + base + "webhook/factory, "
@@ -87,10 +92,7 @@ class ServeBannerTest {
                 "data-dir: data",
                 TestConfig.LOCAL_SERVER,
                 ""));
-        server = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
-                .directory(dir.toFile()).redirectErrorStream(true).start();
-        ServeOutput.awaitListening(server, output, "serve-banner-test-output");
+        serve(config);
 
         org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> output.stream()
                 .anyMatch(l -> l.startsWith("  build:     ")));
@@ -105,10 +107,7 @@ class ServeBannerTest {
                 "runner: {shutdown-grace: 45s}",
                 TestConfig.LOCAL_SERVER,
                 ""));
-        server = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString())
-                .directory(dir.toFile()).redirectErrorStream(true).start();
-        ServeOutput.awaitListening(server, output, "serve-banner-test-output");
+        serve(config);
 
         // SIGTERM through the handle: Process.destroy() would also close the output this test reads.
         assertThat(server.toHandle().destroy()).isTrue();
