@@ -28,7 +28,28 @@ final class ExitArchive {
 
     private static final Logger LOG = LoggerFactory.getLogger(ExitArchive.class);
 
+    /** libc, loaded at the start by {@link #prepare} while its files can be read; null when not loaded. */
+    private static volatile LibC libc;
+
     private ExitArchive() {
+    }
+
+    /**
+     * At the server's start, when this JVM writes an archive at its exit: loads libc through JNA now, not
+     * during the stop, when JNA's own files (its cache may be the archive's folder, as in the container
+     * image) may be gone and a shutdown hook may no longer be added. A failure only means the stop keeps
+     * the JVM's behaviour (logged at debug level).
+     */
+    static void prepare() {
+        if (target().isEmpty()) {
+            return;
+        }
+        try {
+            libc = Native.load("c", LibC.class);
+        } catch (RuntimeException | LinkageError e) {
+            LOG.debug("cannot load libc to skip the class-data archive at a stop it cannot be written: {}",
+                    e.toString());
+        }
     }
 
     /** libc's {@code _exit(2)}: ends the process at once, without the JVM's exit (nor its archive dump). */
@@ -78,7 +99,7 @@ final class ExitArchive {
      * and cannot ({@link #whyNotWritable}), logs one WARN saying why and that the next start runs without
      * it, and ends the process now with {@code status} (the stop's own, 143 for SIGTERM) instead of the
      * JVM's 1. Returns (the JVM then exits as usual, writing its archive) when there is no archive to write
-     * or it can be written, or when the process cannot be ended this way.
+     * or it can be written, or when libc could not be loaded at the start ({@link #prepare}).
      *
      * @param status the exit status of the stop, 0 to 255
      */
@@ -91,11 +112,8 @@ final class ExitArchive {
         if (why.isEmpty()) {
             return;
         }
-        LibC libc;
-        try {
-            libc = Native.load("c", LibC.class);
-        } catch (RuntimeException | LinkageError e) {
-            LOG.debug("cannot load libc to skip the class-data archive: {}", e.toString());
+        LibC loaded = libc;
+        if (loaded == null) {
             return;
         }
         LOG.warn("no class-data archive written at this stop: {} cannot be written ({}); the server stopped"
@@ -104,6 +122,6 @@ final class ExitArchive {
         ServerUrlFile.awaitCleanup();
         System.out.flush();
         System.err.flush();
-        libc._exit(status);
+        loaded._exit(status);
     }
 }

@@ -76,6 +76,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         // A class-data archive that cannot be written at the exit would end a clean stop with status 1.
         server.stopAtShutdown(() -> StopSignals.stopStatus().ifPresent(ExitArchive::skipIfUnwritable));
+        ExitArchive.prepare();
         StopSignals.logWhenStopped();
         ServerUrlFile.write(effective.dataDir(), server.uri());
         out.println("buildhook listening on " + server.uri() + " (POST " + webhookUrls(server.uri(), effective) + ")");
