@@ -69,7 +69,7 @@ public final class Store implements AutoCloseable {
         this.followUps = new FollowUpLedger(db, writer);
         this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.nodeLeases = new NodeLeases(db, config.clock());
-        this.deadNodes = new DeadNodeRelease(db, config.clock());
+        this.deadNodes = new DeadNodeRelease(db);
         this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
                 this::payloadFile);
         this.orphans = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
