@@ -187,7 +187,8 @@ public final class Store implements AutoCloseable {
      * Whether a failure of a connection attempt is one that waiting does not change: the server refused
      * the login (SQLSTATE class 28: wrong password, no such role, pg_hba.conf; 08004: the server rejected
      * the connection, e.g. no password given or no SSL where {@code sslmode=require}), the database does not
-     * exist (3D000), or what answered is not PostgreSQL.
+     * exist (3D000), or what answered is not PostgreSQL (a pooler's own 08P01, PgBouncer's "cannot connect to
+     * server", is not: it speaks PostgreSQL's protocol and is left to the pool).
      */
     static boolean refusedForGood(java.sql.SQLException e) {
         String state = e.getSQLState();
@@ -284,12 +285,23 @@ public final class Store implements AutoCloseable {
             return "";
         }
         String message = e.getMessage();
-        boolean protocol = "08P01".equals(e.getSQLState())
+        boolean protocol = "08P01".equals(e.getSQLState()) && !sentInPostgresProtocol(e)
                 || message.startsWith("SSL error: Remote host terminated the handshake")
                 || message.startsWith("SSL error: Unsupported or unrecognized SSL message");
         return protocol ? " (what answers at that address may not be PostgreSQL: an HTTP, TLS or other server on that"
                 + " port answers PostgreSQL's first message with something else; check the host and port in store.url)"
                 : "";
+    }
+
+    /**
+     * Whether {@code e} is an error the other side sent in PostgreSQL's own protocol (an ErrorResponse):
+     * PostgreSQL's, or a pooler's in front of it, not the driver's own. PgBouncer answers a login it cannot
+     * serve at the moment with SQLSTATE 08P01 ({@code pgbouncer cannot connect to server} while PostgreSQL
+     * restarts behind it, {@code no more connections allowed}, {@code server login has been failing, try
+     * again later}): that is no sign of a server that is not PostgreSQL, nor a refusal for good (review20).
+     */
+    private static boolean sentInPostgresProtocol(java.sql.SQLException e) {
+        return e instanceof org.postgresql.util.PSQLException p && p.getServerErrorMessage() != null;
     }
 
     /**

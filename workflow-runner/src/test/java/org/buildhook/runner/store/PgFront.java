@@ -30,6 +30,10 @@ final class PgFront implements AutoCloseable {
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile String[] refusal;
     private volatile boolean frozen;
+    /** How many of the next new connections {@link #refuseNextConnections} refuses before it forwards again. */
+    private final java.util.concurrent.atomic.AtomicInteger refusalsLeft = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile String[] nextRefusal;
+    private final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
 
     private PgFront(String host, int port) throws IOException {
         this.host = host;
@@ -59,6 +63,21 @@ final class PgFront implements AutoCloseable {
         refusal = new String[] {sqlState, message};
     }
 
+    /**
+     * The next {@code count} new connections are answered as {@link #refuseNewConnections} does; those after
+     * them are forwarded again: a database, or a pooler such as PgBouncer, that cannot serve a login for a
+     * moment.
+     */
+    void refuseNextConnections(int count, String sqlState, String message) {
+        nextRefusal = new String[] {sqlState, message};
+        refusalsLeft.set(count);
+    }
+
+    /** How many connections were answered with a refusal so far. */
+    int refused() {
+        return refused.get();
+    }
+
     /** From now on nothing is forwarded either way, and no socket is closed: the database no longer answers. */
     void freeze() {
         frozen = true;
@@ -79,8 +98,10 @@ final class PgFront implements AutoCloseable {
                 if (frozen) {
                     continue; // accepted, then never answered
                 }
-                String[] refused = refusal;
+                String[] refused = refusal != null ? refusal
+                        : refusalsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? nextRefusal : null;
                 if (refused != null) {
+                    this.refused.incrementAndGet();
                     Thread t = new Thread(() -> refuse(client, refused[0], refused[1]), "pg-front-refuse");
                     t.setDaemon(true);
                     t.start();

@@ -121,4 +121,42 @@ class PostgresStoreUnreachableTest {
 
         assertThat(waited).as("the start's wait for a refusal that waiting cannot mend").isLessThan(key.dividedBy(2));
     }
+
+    /**
+     * review20: PgBouncer answers a login it cannot serve at the moment ("pgbouncer cannot connect to server"
+     * while PostgreSQL restarts behind it, "no more connections allowed (max_client_conn)", "server login has
+     * been failing, try again later") in PostgreSQL's own protocol, with SQLSTATE 08P01. The start's first
+     * connection took that for a server that is not PostgreSQL and ended the start at once, saying so; it is
+     * left to the pool, which tries again within store.connect-timeout as it did before the first connection
+     * was made apart: here the next login goes through.
+     */
+    @Test
+    void aLoginAPoolerCannotServeYetIsTriedAgainNotTakenForAServerThatIsNotPostgres() throws Exception {
+        String url = TestStores.postgresUrl();
+        try (PgFront front = PgFront.to(url)) {
+            front.refuseNextConnections(1, "08P01", "pgbouncer cannot connect to server");
+            StoreConfig config = StoreConfig.of(front.url(url), dir).withConnectTimeout(Duration.ofSeconds(30));
+
+            try (Store store = Store.open(config)) {
+                assertThat(store.health()).isEqualTo(StoreHealth.OK);
+            }
+            assertThat(front.refused()).as("logins the pooler refused").isEqualTo(1);
+        }
+    }
+
+    /**
+     * review20: what a pooler says in PostgreSQL's protocol (08P01 from PgBouncer) is given as its reason,
+     * without the hint that what answers may not be PostgreSQL, which sent the operator after the host and port.
+     */
+    @Test
+    void aPoolersRefusalIsNotSaidToComeFromSomethingThatIsNotPostgres() throws Exception {
+        String url = TestStores.postgresUrl();
+        try (PgFront front = PgFront.to(url)) {
+            front.refuseNewConnections("08P01", "pgbouncer cannot connect to server");
+            StoreConfig config = StoreConfig.of(front.url(url), dir).withConnectTimeout(Duration.ofSeconds(5));
+
+            assertThat(StoreReachability.whyUnreachable(config)).hasValueSatisfying(why -> assertThat(why)
+                    .contains("pgbouncer cannot connect to server").doesNotContain("may not be PostgreSQL"));
+        }
+    }
 }
