@@ -6,7 +6,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import javax.sql.DataSource;
@@ -26,8 +26,11 @@ import org.slf4j.LoggerFactory;
  * a time, waited about 3 ms more for its {@code 202}, and the deliveries that came during the copy
  * waited for it as well (docs/BENCHMARKS.md, "Seventeenth pass").
  *
- * <p>Here the copy runs when no batch has committed for {@link #IDLE}: a server that is not saturated
- * keeps its log short, and SQLite's own checkpoint never comes due in a commit. A server that never
+ * <p>Here the copy runs when no batch has committed for {@link #IDLE} and at least {@link #COMMITS}
+ * batches changed rows since the last copy: a server that is not saturated keeps its log under
+ * SQLite's limit, and SQLite's own checkpoint never comes due in a commit. The count keeps the copies
+ * few: each copies the pages changed since the last, and a copy after every delivery copied the same
+ * index pages again and again (about 30 times the work of SQLite's own checkpoints). A server that never
  * pauses that long (a burst) is left to SQLite's own checkpoint, as before: a copy beside a writer
  * that keeps committing never lets SQLite start the log over, and the log grew to 40 MB in a trial
  * that did so (docs/BENCHMARKS.md, "Fourth pass: the accept").
@@ -43,20 +46,26 @@ final class IdleCheckpoint implements AutoCloseable {
     /** How long no batch may have committed before the log is copied: far above a batch's gap in a burst. */
     static final Duration IDLE = Duration.ofMillis(20);
 
+    /**
+     * Batches that changed rows before a copy is made: about 8 deliveries with a job each (an accept, the
+     * job's pick, its start and its end), some 250 of the log's pages, a quarter of SQLite's limit.
+     */
+    static final int COMMITS = 32;
+
     private static final Logger LOG = LoggerFactory.getLogger(IdleCheckpoint.class);
 
     private final DataSource pool;
     private final Supplier<String> lostFile;
     private final Thread thread;
-    /** Whether a commit changed rows since the last copy began. */
-    private final AtomicBoolean pending = new AtomicBoolean();
+    /** Batches that changed rows since the last copy began. */
+    private final AtomicInteger commits = new AtomicInteger();
     /** {@link System#nanoTime()} of the last commit that changed rows. */
     private volatile long lastCommit;
     private volatile boolean closed;
     private volatile long copies;
 
     /**
-     * Starts the thread; it copies nothing until {@link #committed()} is called.
+     * Starts the thread; it copies nothing until {@link #committed()} was called {@link #COMMITS} times.
      *
      * @param pool     where the copy takes its connection, for the moment of the copy
      * @param lostFile why the database file is no longer the one at its path, or {@code null}: no copy then
@@ -76,7 +85,7 @@ final class IdleCheckpoint implements AutoCloseable {
      */
     void committed() {
         lastCommit = System.nanoTime();
-        if (!pending.getAndSet(true)) {
+        if (commits.incrementAndGet() == COMMITS) {
             LockSupport.unpark(thread);
         }
     }
@@ -88,7 +97,7 @@ final class IdleCheckpoint implements AutoCloseable {
 
     private void loop() {
         while (!closed) {
-            if (!pending.get()) {
+            if (commits.get() < COMMITS) {
                 LockSupport.park(this);
                 continue;
             }
@@ -97,8 +106,8 @@ final class IdleCheckpoint implements AutoCloseable {
                 LockSupport.parkNanos(this, wait);
                 continue;
             }
-            // Cleared before the copy: a commit during it asks for the next one.
-            pending.set(false);
+            // Counted afresh from before the copy: a commit during it counts towards the next one.
+            commits.set(0);
             copy();
         }
     }

@@ -254,12 +254,14 @@ class SqliteWriterTest {
     /**
      * SQLite copies its write-ahead log into the database file by itself only in the commit that takes
      * the log past 1,000 pages, and every caller of that batch waits for the copy. Once the writer is
-     * idle the copy is made beside it: the database file alone, without its log, then holds what was
-     * committed (before, it held none of these rows until the log's thousandth page).
+     * idle, after {@link IdleCheckpoint#COMMITS} batches, the copy is made beside it: the database file
+     * alone, without its log, then holds what was committed (before, it held none of these rows until
+     * the log's thousandth page).
      */
     @Test
     void whatWasCommittedReachesTheDatabaseFileItselfOnceTheWriterIsIdle() throws Exception {
-        for (String name : List.of("a", "b", "c")) {
+        for (int i = 0; i < IdleCheckpoint.COMMITS; i++) {
+            String name = "row" + i;
             writer.submit("insert " + name, Durability.DURABLE, c -> insert(c, name));
         }
         Path copy = dir.resolve("copy.db");
@@ -269,7 +271,7 @@ class SqliteWriterTest {
             try (Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + copy);
                     Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM t")) {
                 rs.next();
-                assertThat(rs.getInt(1)).isEqualTo(3);
+                assertThat(rs.getInt(1)).isEqualTo(IdleCheckpoint.COMMITS);
             }
         });
         assertThat(writer.idleCheckpoints()).isPositive();
