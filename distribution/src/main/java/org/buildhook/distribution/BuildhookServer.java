@@ -142,7 +142,19 @@ public final class BuildhookServer implements AutoCloseable {
      * #drainThenStop()}.
      */
     public void stopAtShutdown() {
-        Thread hook = new Thread(this::drainThenStop, "buildhook-shutdown");
+        stopAtShutdown(() -> {
+        });
+    }
+
+    /**
+     * As {@link #stopAtShutdown()}, then runs {@code afterStop} in the same shutdown hook once the server
+     * has stopped (it may end the process, {@link ExitArchive}).
+     */
+    public void stopAtShutdown(Runnable afterStop) {
+        Thread hook = new Thread(() -> {
+            drainThenStop();
+            afterStop.run();
+        }, "buildhook-shutdown");
         if (shutdownHook.compareAndSet(null, hook)) {
             Runtime.getRuntime().addShutdownHook(hook);
         }

@@ -74,7 +74,9 @@ final class ServeCommand implements Callable<Integer> {
             // can refuse it, and announces them then), so there is none to tell of (tryout13 F6).
             throw new CommandFailure("cannot start: " + whyNotStarted(e, settings), ExitCodes.UNAVAILABLE);
         }
-        server.stopAtShutdown();
+        // A class-data archive that cannot be written at the exit would end a clean stop with status 1.
+        server.stopAtShutdown(() -> StopSignals.stopStatus().ifPresent(ExitArchive::skipIfUnwritable));
+        ExitArchive.prepare();
         StopSignals.logWhenStopped();
         ServerUrlFile.write(effective.dataDir(), server.uri());
         out.println("buildhook listening on " + server.uri() + " (POST " + webhookUrls(server.uri(), effective) + ")");

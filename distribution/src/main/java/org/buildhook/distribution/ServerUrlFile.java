@@ -18,6 +18,10 @@ import org.slf4j.LoggerFactory;
  */
 final class ServerUrlFile {
 
+    /** The shutdown hook that deletes the file, once written. */
+    private static final java.util.concurrent.atomic.AtomicReference<Thread> CLEANUP =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
     static final String NAME = "server-url";
     private static final Logger LOG = LoggerFactory.getLogger(ServerUrlFile.class);
 
@@ -36,13 +40,32 @@ final class ServerUrlFile {
                     org.buildhook.core.IoProblems.describe(e));
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread cleanup = new Thread(() -> {
             try {
                 Files.deleteIfExists(file);
             } catch (IOException e) {
                 // the next start overwrites it
             }
-        }, "buildhook-server-url-cleanup"));
+        }, "buildhook-server-url-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        CLEANUP.set(cleanup);
+    }
+
+    /**
+     * Waits (at most 5 s) until the shutdown hook that deletes the file has run, for a stop that ends
+     * the process itself ({@link ExitArchive}) rather than let the JVM wait for its hooks. Returns at once
+     * when no file was written.
+     */
+    static void awaitCleanup() {
+        Thread cleanup = CLEANUP.get();
+        if (cleanup == null) {
+            return;
+        }
+        try {
+            cleanup.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The URL a running server wrote, or empty when there is none (not running, or another user's). */

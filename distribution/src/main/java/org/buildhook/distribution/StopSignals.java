@@ -38,6 +38,8 @@ final class StopSignals {
 
     /** Stop signals received so far. */
     private static final AtomicInteger RECEIVED = new AtomicInteger();
+    /** The exit status of the stop the first stop signal began (128 + its number), 0 while none came. */
+    private static volatile int stopStatus;
 
     /**
      * System property set by bin/buildhook when this JVM writes a class-data archive at its exit: the
@@ -68,6 +70,15 @@ final class StopSignals {
         }
     }
 
+    /**
+     * The exit status of the graceful stop a stop signal began (128 + the signal's number: 143 for
+     * SIGTERM), or empty when no stop signal came (the JVM exits for another reason).
+     */
+    static java.util.OptionalInt stopStatus() {
+        int status = stopStatus;
+        return status == 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(status);
+    }
+
     /** Installs the logging in front of the JVM's handlers of SIGTERM, SIGINT and SIGHUP. */
     static void logWhenStopped() {
         WHY.forEach(StopSignals::observe);
@@ -86,6 +97,7 @@ final class StopSignals {
                     return;
                 }
                 LOG.info("received SIG{}{}", name, why);
+                stopStatus = 128 + s.getNumber();
                 markGracefulStop(System.getProperty(STOP_MARKER));
                 SignalHandler jvm = previous[0];
                 if (jvm != null) {

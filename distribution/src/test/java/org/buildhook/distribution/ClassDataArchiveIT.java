@@ -261,6 +261,97 @@ class ClassDataArchiveIT {
         }
     }
 
+    /**
+     * The archive's folder removed while the server runs: the JVM's dump at the stop fails, which ended a
+     * clean stop with status 1 and the JVM's own two lines (cds17 F2's residual; systemd: a failed stop).
+     * Now the stop keeps its status (143), one WARN says why no archive was written, and the next start runs
+     * without one, saying why.
+     */
+    @Test
+    void aFolderRemovedWhileServingKeepsTheStopsExitStatusAndSaysWhyOnce() throws Exception {
+        Path gone = Files.createDirectories(dir.resolve("gone"));
+        serve(gone);
+        assertThat(files(gone)).anyMatch(name -> name.endsWith(".tmp"));
+        deleteAll(gone);
+        delete(gone);
+
+        assertThat(stopAndSayWhy(gone)).isEqualTo(143);
+
+        serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server = buildhook(gone.toString(), "serve", "--port", "0", "--host", "127.0.0.1").start();
+        ServeOutput.awaitListening(server, serverOutput, "cds-it-server-output");
+        assertThat(serverOutput).anyMatch(l -> l.startsWith("buildhook: BUILDHOOK_CDS_DIR: '" + gone
+                + "' is not a folder; starting without a class-data archive"));
+        server.destroy();
+        assertThat(server.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(server.exitValue()).isEqualTo(143);
+    }
+
+    /**
+     * As above, for a folder whose file system is remounted read-only while the server runs (after I/O
+     * errors, say). Needs a tmpfs, so root: fails, not skips, under CI=true when it cannot mount one.
+     */
+    @Test
+    void aFolderRemountedReadOnlyWhileServingKeepsTheStopsExitStatusAndSaysWhyOnce() throws Exception {
+        Path small = Files.createDirectories(dir.resolve("readonly"));
+        int mounted = run("mount", "-t", "tmpfs", "-o", "size=300m", "tmpfs", small.toString());
+        if (mounted != 0 && "true".equals(System.getenv("CI"))) {
+            throw new AssertionError("cannot mount a tmpfs on " + small + " (needs root): this test must run in CI");
+        }
+        assumeThat(mounted).as("mount a tmpfs").isZero();
+        boolean readOnly = false;
+        try {
+            serve(small);
+            // The running JVM holds its dump log open for writing there, so 'remount,ro' would be refused
+            // (busy): a read-only bind of the folder over itself, which every new open goes through.
+            assertThat(run("mount", "--bind", "-o", "ro", small.toString(), small.toString())).isZero();
+            readOnly = true;
+            assertThat(run("sh", "-c", "touch '" + small + "/x'")).as("read-only now").isNotZero();
+
+            assertThat(stopAndSayWhy(small)).isEqualTo(143);
+
+            serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
+            server = buildhook(small.toString(), "serve", "--port", "0", "--host", "127.0.0.1").start();
+            ServeOutput.awaitListening(server, serverOutput, "cds-it-server-output");
+            assertThat(serverOutput).anyMatch(l -> l.startsWith("buildhook: BUILDHOOK_CDS_DIR: '" + small
+                    + "' is not writable; starting without a class-data archive"));
+            server.destroy();
+            assertThat(server.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(server.exitValue()).isEqualTo(143);
+        } finally {
+            if (server != null && server.isAlive()) {
+                server.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+            if (readOnly) {
+                run("umount", small.toString());
+            }
+            run("umount", small.toString());
+        }
+    }
+
+    /** SIGTERM to a server whose archive cannot be written: its exit status, once it said why, once. */
+    int stopAndSayWhy(Path folder) throws Exception {
+        // SIGTERM through the handle: Process.destroy() also closes the server's output, and with it the
+        // lines this reads (GracefulStopIT).
+        assertThat(server.toHandle().destroy()).isTrue();
+        assertThat(server.waitFor(120, TimeUnit.SECONDS)).as("stopped").isTrue();
+        // The output pump may still be reading the last lines.
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> serverOutput.stream().anyMatch(l -> l.contains("no class-data archive written")));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("exit " + server.exitValue() + ", no line says why no archive was written:\n"
+                    + String.join("\n", serverOutput), e);
+        }
+        String output = String.join("\n", serverOutput);
+        assertThat(serverOutput.stream().filter(l -> l.contains("no class-data archive written")))
+                .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .contains("WARN").contains(folder + "/buildhook-serve-java")
+                .contains("the server stopped cleanly, and the next start runs without an archive");
+        assertThat(output).doesNotContain("shared archive").doesNotContain("Exception");
+        return server.exitValue();
+    }
+
     List<String> mappedArchivesIn(Path folder) throws IOException {
         try (Stream<String> maps = Files.lines(Path.of("/proc/" + server.pid() + "/maps"))) {
             return maps.filter(l -> l.endsWith(".jsa") && l.contains(folder.toString())).distinct().toList();

@@ -89,8 +89,10 @@ class StoreRefusalWordsTest {
         assertThat(serve.exitValue()).as(output).isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(output.lines().filter(l -> l.startsWith("buildhook: cannot start: "))).as(output).singleElement()
                 .asString().contains("no connection was made within store.connect-timeout (1s), and none was refused")
-                .contains("or what listens there may not be PostgreSQL (a web server, for one, waits for a request")
-                .endsWith("store.url, store.user and store.password")
+                .contains("check the host and port in store.url (what listens there may not be PostgreSQL: a web"
+                        + " server never answers it)")
+                .endsWith("and that PostgreSQL runs and accepts connections there")
+                .doesNotContain("Tomcat") // a standalone serve (tryout19 F4)
                 .doesNotContain("Connection is not available").doesNotContain("the-password");
     }
 
@@ -104,7 +106,7 @@ class StoreRefusalWordsTest {
         int port = listener(true);
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + dir.resolve("data") + "\n"
                 + "store: {url: 'jdbc:postgresql://127.0.0.1:" + port + "/buildhook?user=u&password=the-password',"
-                + " connect-timeout: 10s}\n"); // the pool waits it out, its cause the driver's refusal
+                + " connect-timeout: 10s}\n"); // not waited out: the start's first connection ends at the refusal
 
         Process serve = processes.serve(config, dir.resolve("serve.out"), "--host", "127.0.0.1", "--port", "0");
         assertThat(serve.waitFor(2, TimeUnit.MINUTES)).as("the refused start ends by itself").isTrue();

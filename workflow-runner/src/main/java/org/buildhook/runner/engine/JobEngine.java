@@ -76,6 +76,8 @@ public final class JobEngine implements AutoCloseable {
      * pause of the JVM alone, which self-fencing cannot act on) or dies. Null until started, and on SQLite.
      */
     private volatile Watchdog watchdog;
+    /** How the watchdog is started: {@link Watchdog#start(String, Duration)}; tests see what it is told. */
+    private java.util.function.BiFunction<String, Duration, Watchdog> watchdogs = Watchdog::start;
     private volatile boolean started;
     private volatile boolean stopped;
     /** This engine's claim of its node id (PostgreSQL: {@link NodeLeases}). */
@@ -220,7 +222,7 @@ public final class JobEngine implements AutoCloseable {
         if (fencing != null && config.watchdog()) {
             // Before any job can start. On SQLite no other node takes a job over: a paused node's job
             // runs nowhere else meanwhile, and a node that starts again kills what its predecessor left.
-            watchdog = Watchdog.start(config.nodeId(), config.deadNodeLimit());
+            watchdog = watchdogs.apply(config.nodeId(), config.deadNodeLimit());
         } else if (fencing != null) {
             LOG.info("runner.watchdog is off on node {}: a pause of this JVM alone longer than the dead-node limit"
                     + " ({}) lets another node run its jobs while their commands still run here", config.nodeId(),
@@ -330,6 +332,14 @@ public final class JobEngine implements AutoCloseable {
             releaseNodeId();
         }
         LOG.info("job engine stopped on node {}", config.nodeId());
+    }
+
+    /**
+     * Tests: starts this engine's watchdog with {@code start} (node id, dead-node limit) instead of {@link
+     * Watchdog#start(String, Duration)}, to see or hold back what the node and its watchdog say. Before {@link #start}.
+     */
+    synchronized void startWatchdogsWith(java.util.function.BiFunction<String, Duration, Watchdog> start) {
+        watchdogs = java.util.Objects.requireNonNull(start, "start");
     }
 
     /** Tests: whether {@link #stop()} has begun. */

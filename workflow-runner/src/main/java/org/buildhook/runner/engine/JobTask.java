@@ -129,7 +129,7 @@ final class JobTask implements ExecutionHandler<Void> {
             // Picked with others just as the node found it cannot write its files (it picks no more now):
             // back to the queue untouched, for another node or for this one once it can (tryout17 F3).
             LOG.debug("job {}: not started here while this node cannot write its files; back in the queue", jobId);
-            return completing(jobId, rescheduleIn(Duration.ZERO));
+            return completing(jobId, backInItsPlace());
         }
         CompletionHandler<Void> next;
         try {
@@ -151,7 +151,7 @@ final class JobTask implements ExecutionHandler<Void> {
             // then update a version that is gone ("Expected one execution to be updated"). Another
             // node may have revived it: then it is that node's, as after fencing.
             LOG.warn("job {}: handing its execution back to the queue after waiting for the store", jobId);
-            next = tolerant(jobId, rescheduleIn(Duration.ZERO));
+            next = tolerant(jobId, backInItsPlace());
         }
         return completing(jobId, next);
     }
@@ -211,7 +211,7 @@ final class JobTask implements ExecutionHandler<Void> {
             }
         }
         if (running.isStopping()) {
-            return rescheduleIn(Duration.ZERO);
+            return backInItsPlace();
         }
         if (job.workflow().supersedeRunning() && job.workflow().supersedeKey() != null) {
             // running: cancel stops the older build's job, which may take up to kill-grace to end (a cleanup
@@ -414,7 +414,7 @@ final class JobTask implements ExecutionHandler<Void> {
                 FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(), fate);
             }
             tell(job, JobEvents.Ending.INTERRUPTED, outcome);
-            return current ? new AfterTheCommand(tolerant(jobId, rescheduleIn(Duration.ZERO)), false)
+            return current ? new AfterTheCommand(tolerant(jobId, backInItsPlace()), false)
                     : supersededBy(jobId, attempt);
         }
         return afterAttempt(job, attempt, version, outcome);
@@ -438,7 +438,7 @@ final class JobTask implements ExecutionHandler<Void> {
                 () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
         LOG.info("job {} attempt {}: {}", jobId, attempt, why);
         tell(job, JobEvents.Ending.INTERRUPTED, outcome);
-        return current ? rescheduleIn(Duration.ZERO) : supersededBy(jobId, attempt);
+        return current ? backInItsPlace() : supersededBy(jobId, attempt);
     }
 
     /**
@@ -800,6 +800,17 @@ final class JobTask implements ExecutionHandler<Void> {
 
     private static CompletionHandler<Void> remove() {
         return (complete, operations) -> operations.remove();
+    }
+
+    /**
+     * Back in the queue in the place it had (tryout19 F8): due when it was due at its pick, not now, so that
+     * it starts before the jobs queued after it (the pick takes the earliest due first). For a job cut short
+     * by a stop, not started while the node stops or cannot write its files, or handed back after a wait for
+     * the store. A picked execution was due already; never later than now.
+     */
+    private CompletionHandler<Void> backInItsPlace() {
+        return (complete, operations) -> operations.reschedule(complete,
+                OwnExecutionsKept.dueInItsPlace(complete.getExecution(), clock.instant()));
     }
 
     private CompletionHandler<Void> rescheduleIn(Duration delay) {

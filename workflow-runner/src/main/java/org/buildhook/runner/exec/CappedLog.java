@@ -149,7 +149,13 @@ final class CappedLog extends OutputStream {
             }
             try (channel) {
                 if (ring != null && error == null) {
-                    writeTail();
+                    try {
+                        writeTail();
+                    } catch (IOException e) {
+                        // The tail did not make it: the log ends at whatever the rewrite left, so it gets
+                        // the cut line below like any log that could not be written to its end (review19 R6).
+                        keep(e);
+                    }
                 }
                 if (error != null) {
                     markCut();

@@ -1,5 +1,6 @@
 package org.buildhook.runner.exec;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -156,6 +157,44 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     }
 
     /**
+     * Why the just opened, still empty, {@code logFile} has no room for the command's output, or null: its
+     * disk is already full (files19 D4b). An empty file takes no block, so the log opens on a full disk, and
+     * the command then ran with nothing in its log ({@code log incomplete}) when {@code runner.log-dir} is on
+     * another disk than the payloads, whose write would have paused the node first. Looked at without
+     * writing while the disk has {@link NodeFolders#PROBE_BYTES} free (one {@code statvfs}); below that, the
+     * probe a paused node writes to resume ({@link NodeFolders#probe}) decides, so the two agree (a root
+     * server may write into a disk's reserved blocks, which the free count leaves out). A disk that cannot be
+     * looked at is taken as writable: the log itself then says what fails.
+     */
+    static java.io.IOException noRoomFor(Path logFile) {
+        Path folder = logFile.getParent();
+        try {
+            if (Files.getFileStore(folder).getUsableSpace() >= NodeFolders.PROBE_BYTES) {
+                return null;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+        try {
+            NodeFolders.probe(folder, true, 0, null);
+            return null;
+        } catch (java.io.IOException e) {
+            return e;
+        }
+    }
+
+    /** Deletes the log of an attempt that does not start, when it is still empty; a failure leaves it. */
+    private static void deleteEmpty(Path logFile) {
+        try {
+            if (Files.size(logFile) == 0) {
+                Files.delete(logFile);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // left as it is: an empty file
+        }
+    }
+
+    /**
      * Starts the attempt.
      *
      * @throws IllegalArgumentException if the job id could not safely name a log folder or the
@@ -174,13 +213,18 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             ownWorkdir(workdir);
         }
         Attempt attempt = attemptOf(request);
+        Path logFile = logs.pathFor(request.jobId(), request.attempt());
         java.io.IOException unopened = attempt.log().error();
-        if (unopened != null) {
+        java.io.IOException noRoom = unopened == null ? noRoomFor(logFile) : null;
+        if (unopened != null || noRoom != null) {
             // Never a command without its log (tryout17 F3): the node cannot write its own files, which is
             // not the job's fault; a log that fills up once open still lets the command run ("log incomplete").
             attempt.log().close();
-            Path logFile = logs.pathFor(request.jobId(), request.attempt());
-            throw new NodeFilesException("the log file " + logFile, logFile.getParent(), 0, unopened);
+            if (noRoom != null) {
+                deleteEmpty(logFile);
+            }
+            throw new NodeFilesException("the log file " + logFile, logFile.getParent(), 0,
+                    unopened != null ? unopened : noRoom);
         }
         if (closed) {
             attempt.refuse("the launcher is shut down");

@@ -1,11 +1,9 @@
 package org.buildhook.runner.store;
 
-import com.github.kagkarlsson.scheduler.jdbc.JdbcCustomization;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import org.buildhook.runner.exec.NodeIdentity;
@@ -40,13 +38,9 @@ import org.buildhook.runner.exec.ProcessIdentity;
 public final class DeadNodeRelease {
 
     private final Database db;
-    private final Clock clock;
-    private final JdbcCustomization jdbc;
 
-    DeadNodeRelease(Database db, Clock clock) {
+    DeadNodeRelease(Database db) {
         this.db = db;
-        this.clock = clock;
-        this.jdbc = JobQueue.customization(db.dialect());
     }
 
     /**
@@ -160,14 +154,15 @@ public final class DeadNodeRelease {
 
     private boolean unpick(Connection c, Candidate d) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = NULL,"
-                + " last_heartbeat = NULL, execution_time = ?, version = version + 1"
+                + " last_heartbeat = NULL, version = version + 1"
                 + " WHERE task_name = ? AND task_instance = ? AND version = ? AND picked_by = ?")) {
+            // Its execution_time is kept: the time it was due, so that it runs before the jobs queued after
+            // it (the pick takes the earliest due first), not behind them as when put back "now" (tryout19 F8).
             p.setBoolean(1, false);
-            jdbc.setInstant(p, 2, clock.instant());
-            p.setString(3, JobQueue.TASK_NAME);
-            p.setString(4, d.jobId);
-            p.setLong(5, d.version);
-            p.setString(6, d.node);
+            p.setString(2, JobQueue.TASK_NAME);
+            p.setString(3, d.jobId);
+            p.setLong(4, d.version);
+            p.setString(5, d.node);
             return p.executeUpdate() == 1;
         }
     }

@@ -1759,15 +1759,15 @@ public final class ExecutionLedger {
             // The heartbeat is asked again here: on PostgreSQL an attempt that started under the pick
             // since the SELECT (startAttempt renews it, holding the row) makes the row no longer match.
             try (PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = NULL,"
-                    + " last_heartbeat = NULL, execution_time = ?, version = version + 1"
+                    + " last_heartbeat = NULL, version = version + 1"
                     + " WHERE task_name = ? AND task_instance = ? AND version = ? AND last_heartbeat < ?")) {
+                // Its execution_time is kept: it goes back in its place in the queue (tryout19 F8).
                 for (Map.Entry<String, Long> e : stale.entrySet()) {
                     p.setBoolean(1, false);
-                    jdbc.setInstant(p, 2, clock.instant());
-                    p.setString(3, JobQueue.TASK_NAME);
-                    p.setString(4, e.getKey());
-                    p.setLong(5, e.getValue());
-                    jdbc.setInstant(p, 6, heartbeatBefore);
+                    p.setString(2, JobQueue.TASK_NAME);
+                    p.setString(3, e.getKey());
+                    p.setLong(4, e.getValue());
+                    jdbc.setInstant(p, 5, heartbeatBefore);
                     if (p.executeUpdate() == 1) {
                         released.add(e.getKey());
                     }

@@ -69,7 +69,7 @@ public final class Store implements AutoCloseable {
         this.followUps = new FollowUpLedger(db, writer);
         this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.nodeLeases = new NodeLeases(db, config.clock());
-        this.deadNodes = new DeadNodeRelease(db, config.clock());
+        this.deadNodes = new DeadNodeRelease(db);
         this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
                 this::payloadFile);
         this.orphans = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
@@ -102,6 +102,7 @@ public final class Store implements AutoCloseable {
     }
 
     private static Store open(StoreConfig config, ScheduledExecutorService executor, boolean owns) {
+        firstConnection(config);
         Database db;
         try {
             db = Database.open(config);
@@ -126,6 +127,75 @@ public final class Store implements AutoCloseable {
             db.close();
             throw e;
         }
+    }
+
+    /**
+     * PostgreSQL: one connection made and closed before the pools are, so that the start waits for the store
+     * what {@code store.connect-timeout} says and not longer, and not at all for a refusal that waiting does
+     * not change. The connection attempt as a whole (TCP connect, the driver's SSL request and, with the
+     * default {@code sslmode=prefer}, its second, plain attempt after a failed SSL one, the login) is bounded
+     * by the key through the driver's {@code loginTimeout} ({@link StoreReachability#timeouts}); a {@code
+     * loginTimeout}, {@code connectTimeout} or {@code sslmode} in {@code store.url} is the operator's and wins.
+     * Through the pool alone a server that never answers (a web server on the port) cost twice the key, the
+     * pool's wait and then its close waiting for the attempt in flight (tryout19 F4), and a wrong password the
+     * whole key, HikariCP waiting out its connection timeout whatever the driver said (start19).
+     *
+     * <p>Ends the start at once, with the driver's reason, when the refusal cannot get better by waiting:
+     * authentication failed or not allowed (SQLSTATE class 28, 08004), a database that does not exist
+     * (3D000), or what answers is not PostgreSQL ({@link #notPostgres}); and with {@link #connectTimedOut}
+     * when the attempt took the whole key. Any other failure (refused at the TCP level, an unknown host,
+     * PostgreSQL starting up or out of connections) is left to the pool, which tries again within {@code
+     * store.connect-timeout} as before: PostgreSQL may be coming up with this node.
+     *
+     * @throws StoreUnavailableException the store refused for good or did not answer within the key
+     */
+    private static void firstConnection(StoreConfig config) {
+        if (config.dialect() != Dialect.POSTGRESQL) {
+            return;
+        }
+        java.sql.Driver driver = postgresDriver();
+        try (java.sql.Connection c = driver.connect(config.url(), StoreReachability.timeouts(config))) {
+            LOG.debug("the PostgreSQL store's first connection was made: {}", c != null);
+        } catch (java.sql.SQLException e) {
+            if (timedOut(e)) {
+                LOG.debug("the PostgreSQL store's first connection was neither made nor refused in time", e);
+                throw new StoreUnavailableException(connectTimedOut(config), null);
+            }
+            if (refusedForGood(e)) {
+                String reason = e.getMessage().strip().replaceFirst("\\.$", "");
+                throw new StoreUnavailableException(cannotConnect(config, reason + notPostgres(e)), e);
+            }
+            LOG.debug("the PostgreSQL store's first connection failed; the pool tries again within"
+                    + " store.connect-timeout: {}", e.toString());
+        }
+    }
+
+    /**
+     * A new instance of the PostgreSQL driver, loaded by this class's loader: {@link java.sql.DriverManager}
+     * may not hand a WAR's driver to it, and the pools name the class rather than look it up either.
+     */
+    private static java.sql.Driver postgresDriver() {
+        try {
+            return (java.sql.Driver) Class.forName("org.postgresql.Driver", true, Store.class.getClassLoader())
+                    .getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            throw new RunnerException("cannot load the PostgreSQL driver (org.postgresql.Driver): " + e, e);
+        }
+    }
+
+    /**
+     * Whether a failure of a connection attempt is one that waiting does not change: the server refused
+     * the login (SQLSTATE class 28: wrong password, no such role, pg_hba.conf; 08004: the server rejected
+     * the connection, e.g. no password given or no SSL where {@code sslmode=require}), the database does not
+     * exist (3D000), or what answered is not PostgreSQL.
+     */
+    static boolean refusedForGood(java.sql.SQLException e) {
+        String state = e.getSQLState();
+        if (e.getMessage() == null) {
+            return false;
+        }
+        return state != null && (state.startsWith("28") || state.equals("3D000") || state.equals("08004"))
+                || !notPostgres(e).isEmpty();
     }
 
     /**
@@ -178,18 +248,26 @@ public final class Store implements AutoCloseable {
     /**
      * What the start (and {@code buildhook check}) says when no connection to the PostgreSQL store was
      * made within {@code store.connect-timeout}, and none refused: what timed out, after how long, the key
-     * that gives it longer, and only then what else to check.
+     * that gives it longer, and only then what else to check. Only in a web application does it mention a
+     * WAR that Tomcat does not unpack (tryout19 F4: a standalone {@code serve} was told about Tomcat).
      */
     static String connectTimedOut(StoreConfig config) {
         String wait = org.buildhook.runner.rules.Durations.format(config.connectTimeout());
         return "cannot connect to the PostgreSQL store " + config.describe() + ": no connection was made within"
-                + " store.connect-timeout (" + wait + "), and none was refused: PostgreSQL or the network answered too"
-                + " slowly, or this host was too busy to finish the connection in time (a WAR that Tomcat does not"
-                + " unpack reads the driver's classes from inside the WAR, slowly on a loaded machine), or what"
-                + " listens there may not be PostgreSQL (a web server, for one, waits for a request of its own and"
-                + " never answers PostgreSQL's first message; check the host and port in store.url). If PostgreSQL"
-                + " runs, raise store.connect-timeout (for example to 30s); otherwise check that"
-                + " PostgreSQL runs and accepts connections there, and store.url, store.user and store.password";
+                + " store.connect-timeout (" + wait + "), and none was refused. If PostgreSQL runs there, it or the"
+                + " network answered too slowly" + (inWebApplication() ? ", or this host was too busy (a WAR that"
+                + " Tomcat does not unpack reads the driver's classes from inside the WAR, slowly on a loaded"
+                + " machine)" : "") + ": raise store.connect-timeout (for example to 30s). Otherwise check the host"
+                + " and port in store.url (what listens there may not be PostgreSQL: a web server never answers"
+                + " it) and that PostgreSQL runs and accepts connections there";
+    }
+
+    /**
+     * Whether this class was loaded by a web application's class loader (the WAR in Tomcat or another
+     * container) rather than the JVM's own class path (the standalone server, {@code buildhook check}).
+     */
+    static boolean inWebApplication() {
+        return Store.class.getClassLoader() != ClassLoader.getSystemClassLoader();
     }
 
     /**

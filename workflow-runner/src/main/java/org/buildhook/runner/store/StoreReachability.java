@@ -25,7 +25,8 @@ public final class StoreReachability {
     /**
      * Why a store with this configuration could not be opened now, in the words the start would use,
      * or empty when it could (and always for SQLite, whose file {@code check} looks at elsewhere).
-     * Waits at most {@code store.connect-timeout} (5 s by default; whole seconds, at least 1) for PostgreSQL to answer; never throws.
+     * Waits at most {@code store.connect-timeout} (5 s by default) for the connection, the whole attempt
+     * ({@link #timeouts}), then at most 5 s more for each read; never throws.
      *
      * @param config the store's configuration, its URL with the user and password
      * @return the reason, naming the URL without its parameters (never the password), and what to check
@@ -125,12 +126,21 @@ public final class StoreReachability {
         }
     }
 
-    /** The store's connect timeout for connecting and logging in, and 5 s more for a read. */
-    private static Properties timeouts(StoreConfig config) {
+    /**
+     * The driver's timeouts for one connection of {@code buildhook check} and of the start's first
+     * connection ({@link Store}): {@code loginTimeout}, which bounds the whole attempt (TCP connect, SSL
+     * request, the plain second attempt of {@code sslmode=prefer}, login), is {@code store.connect-timeout}
+     * (in seconds, fractions kept); the TCP connect alone at most that, in whole seconds rounded up (the
+     * driver takes no fraction there); a read after the login 5 s more. A parameter of the same name in
+     * {@code store.url} wins over these.
+     */
+    static Properties timeouts(StoreConfig config) {
         Properties timeouts = new Properties();
-        long seconds = Math.max(1, (config.connectTimeout().toMillis() + 999) / 1000);
+        long millis = Math.max(1, config.connectTimeout().toMillis());
+        long seconds = Math.max(1, (millis + 999) / 1000);
         timeouts.setProperty("connectTimeout", Long.toString(seconds));
-        timeouts.setProperty("loginTimeout", Long.toString(seconds));
+        timeouts.setProperty("loginTimeout",
+                java.math.BigDecimal.valueOf(millis, 3).stripTrailingZeros().toPlainString());
         timeouts.setProperty("socketTimeout", Long.toString(seconds + 5));
         return timeouts;
     }

@@ -150,6 +150,85 @@ abstract class AbstractCrashTest {
         }
     }
 
+    /**
+     * tryout19 F8: a job cut short by its node's kill -9 is put back in its place, not behind the job that
+     * was already waiting: with one thread, the restarted node starts it first.
+     */
+    @Test
+    void afterKillNineTheJobCutShortStartsBeforeTheJobQueuedAfterIt() throws Exception {
+        jobCutShortKeepsItsPlace(NodeProcess::kill, "its node first died before the attempt ended");
+    }
+
+    /**
+     * tryout19 F8: a job cut short by a graceful stop whose grace ended ("run again") is put back in its
+     * place, not behind the job that was already waiting: with one thread, the next node starts it first.
+     */
+    @Test
+    void afterAGracefulStopTheJobCutShortStartsBeforeTheJobQueuedAfterIt() throws Exception {
+        jobCutShortKeepsItsPlace(node -> {
+            // Its stdin closed: the engine stops, waits its grace (5 s) for the job, then kills it. Not
+            // NodeProcess.stop, whose 30 s bound would turn a slow stop into a kill -9.
+            node.process.getOutputStream().close();
+            await().atMost(Duration.ofMinutes(5)).until(() -> !node.process.isAlive());
+        }, "stopped by the shutdown of first; run again");
+    }
+
+    private interface Ending {
+        void end(NodeProcess node) throws Exception;
+    }
+
+    /**
+     * Two slow jobs, one thread: job-slow-0 runs, job-slow-1 (queued after it) waits; the node ends by
+     * {@code ending}, another starts with one thread; the first job it starts is job-slow-0 again.
+     */
+    private void jobCutShortKeepsItsPlace(Ending ending, String interrupted) throws Exception {
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        Path events = dir.resolve("events");
+        Path marker = dir.resolve("go");
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events + "\n"
+                + "while [ ! -f " + marker + " ]; do [ -d " + marker.getParent()
+                        + " ] || exit 1; sleep 0.05; done\necho \"end $1\" >> " + events + "\n");
+        String url = "url=" + config.url();
+        String data = "data=" + dir.resolve("data");
+        NodeProcess first = NodeProcess.start(dir, "first", url, data, "threads=1", "slow=2", "slowScript=" + slow,
+                "label=job");
+        NodeProcess second = null;
+        try {
+            await().atMost(Duration.ofMinutes(5)).until(() -> first.printed("ACCEPTED") && startLines(events).size() == 1);
+            assertThat(startLines(events).get(0)).startsWith("start job-slow-0 ");
+            ending.end(first);
+            try (Store store = Store.open(config)) {
+                List<Job> jobs = store.jobs(JobQuery.latest(10)).items();
+                // Neither ran to its end: the one cut short is RUNNING (kill -9) or QUEUED again (a stop).
+                assertThat(jobs).hasSize(2).extracting(Job::state).isSubsetOf(JobState.QUEUED, JobState.RUNNING);
+            }
+
+            second = NodeProcess.start(dir, "second", url, data, "threads=1");
+            await().atMost(Duration.ofMinutes(5)).until(() -> startLines(events).size() == 2);
+            assertThat(startLines(events).get(1)).as("the job cut short starts first").startsWith("start job-slow-0 ");
+            Files.createFile(marker);
+            try (Store store = Store.open(config)) {
+                await().atMost(Duration.ofMinutes(5)).until(() -> store.jobs(new JobQuery(JobState.SUCCEEDED, null,
+                        null, null, 10)).items().size() == 2);
+                for (Job job : store.jobs(JobQuery.latest(10)).items()) {
+                    List<JobAttempt> attempts = store.job(job.id()).orElseThrow().attempts();
+                    assertThat(attempts.get(attempts.size() - 1).node()).isEqualTo("second");
+                    if (attempts.size() == 2) {
+                        assertThat(attempts.get(0).message()).startsWith(interrupted);
+                    }
+                }
+            }
+            assertThat(startLines(events)).hasSize(3);
+            assertThat(startLines(events).get(2)).startsWith("start job-slow-1 ");
+        } finally {
+            first.kill();
+            if (second != null) {
+                second.stop();
+                second.kill();
+            }
+        }
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);

@@ -103,6 +103,34 @@ abstract class AbstractPickLeaseTest {
         assertThat(job.job().state()).isEqualTo(JobState.QUEUED);
     }
 
+    /**
+     * tryout19 F8: a stale pick goes back in its place in the queue, due when it was due, not now: behind
+     * the jobs queued after it, it waited for them once more.
+     */
+    @Test
+    void aStalePickPutBackKeepsTheTimeItWasDue() throws Exception {
+        String jobId = accept("true");
+        String due = executionTime(jobId);
+        pick(jobId, Instant.now().minusSeconds(5));
+
+        assertThat(store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of(),
+                (job, version) -> true)).containsExactly(jobId);
+
+        assertThat(executionTime(jobId)).isEqualTo(due);
+    }
+
+    /** The job's execution_time, as the store's driver gives it in text. */
+    String executionTime(String jobId) throws SQLException {
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                "SELECT execution_time FROM scheduled_tasks WHERE task_instance = ?")) {
+            p.setString(1, jobId);
+            try (var rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                return rs.getString(1);
+            }
+        }
+    }
+
     @Test
     void aPickWhoseAttemptStartedIsNotReleasedAsStale() throws Exception {
         Path started = dir.resolve("started");

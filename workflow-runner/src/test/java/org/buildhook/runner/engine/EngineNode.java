@@ -115,6 +115,12 @@ public final class EngineNode {
     private static void accept(Store store, String script, String prefix, int count) {
         for (int i = 0; i < count; i++) {
             String label = prefix + i;
+            // Each accepted in a later millisecond than the one before: then their queue order (by due time,
+            // stored to the millisecond) is the order of their labels, which the order tests rely on.
+            long before = System.currentTimeMillis();
+            while (System.currentTimeMillis() == before) {
+                Thread.onSpinWait();
+            }
             String rule = prefix.contains("slow") ? "slow" : "quick";
             NewDelivery delivery = new NewDelivery("default", Instant.now(), "127.0.0.1", Map.of(),
                     ("{\"label\": \"" + label + "\"}").getBytes(StandardCharsets.UTF_8));

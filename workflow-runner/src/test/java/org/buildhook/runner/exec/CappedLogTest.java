@@ -3,6 +3,12 @@ package org.buildhook.runner.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileLock;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -129,6 +135,133 @@ class CappedLogTest {
         log.close();
 
         assertThat(log.error()).hasMessageContaining("No space left on device");
+    }
+
+    /**
+     * review19 R6: a log past its cap whose tail cannot be written at close (here its in-place rewrite
+     * fails once, injected: the disk filled up again after the cut freed it) still ends with the cut line,
+     * as running-jobs.md says, instead of stopping after its head with nothing saying why.
+     */
+    @Test
+    void aLogPastItsCapWhoseTailCannotBeWrittenEndsWithTheCutLine() throws Exception {
+        Path file = dir.resolve("tail.log");
+        FailingWrites channel = new FailingWrites(FileChannel.open(file, StandardOpenOption.CREATE,
+                StandardOpenOption.READ, StandardOpenOption.WRITE));
+        // Built on a channel alone, the log rewrites in place at close, through write(ByteBuffer).
+        CappedLog log = new CappedLog(channel, CAP, null);
+        byte[] bytes = randomBytes(3 * CAP, 7);
+        log.write(bytes, 0, bytes.length);
+        channel.failNextWrite = true;
+
+        log.close();
+
+        assertThat(log.error()).hasMessage("injected: No space left on device");
+        String written = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+        assertThat(written).startsWith(new String(bytes, 0, HEAD, StandardCharsets.ISO_8859_1));
+        assertThat(written.substring(HEAD)).isEqualTo("\n[buildhook] log cut here: it could not be written"
+                + " further (injected: No space left on device); " + (bytes.length - HEAD) + " bytes of output"
+                + " are not in this log. The command ran on; its outcome is recorded with the job\n");
+    }
+
+    /** A real file's channel whose next relative write fails once, when told to. */
+    private static final class FailingWrites extends FileChannel {
+        private final FileChannel file;
+        volatile boolean failNextWrite;
+
+        FailingWrites(FileChannel file) {
+            this.file = file;
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            if (failNextWrite) {
+                failNextWrite = false;
+                throw new IOException("injected: No space left on device");
+            }
+            return file.write(src);
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            return file.read(dst);
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            return file.read(dsts, offset, length);
+        }
+
+        @Override
+        public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+            return file.write(srcs, offset, length);
+        }
+
+        @Override
+        public long position() throws IOException {
+            return file.position();
+        }
+
+        @Override
+        public FileChannel position(long newPosition) throws IOException {
+            file.position(newPosition);
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            return file.size();
+        }
+
+        @Override
+        public FileChannel truncate(long size) throws IOException {
+            file.truncate(size);
+            return this;
+        }
+
+        @Override
+        public void force(boolean metaData) throws IOException {
+            file.force(metaData);
+        }
+
+        @Override
+        public long transferTo(long position, long count, WritableByteChannel target) throws IOException {
+            return file.transferTo(position, count, target);
+        }
+
+        @Override
+        public long transferFrom(ReadableByteChannel src, long position, long count) throws IOException {
+            return file.transferFrom(src, position, count);
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            return file.read(dst, position);
+        }
+
+        @Override
+        public int write(ByteBuffer src, long position) throws IOException {
+            return file.write(src, position);
+        }
+
+        @Override
+        public MappedByteBuffer map(MapMode mode, long position, long size) throws IOException {
+            return file.map(mode, position, size);
+        }
+
+        @Override
+        public FileLock lock(long position, long size, boolean shared) throws IOException {
+            return file.lock(position, size, shared);
+        }
+
+        @Override
+        public FileLock tryLock(long position, long size, boolean shared) throws IOException {
+            return file.tryLock(position, size, shared);
+        }
+
+        @Override
+        protected void implCloseChannel() throws IOException {
+            file.close();
+        }
     }
 
     static boolean diskFullDeviceExists() {

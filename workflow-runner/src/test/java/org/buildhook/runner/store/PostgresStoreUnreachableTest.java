@@ -45,14 +45,14 @@ class PostgresStoreUnreachableTest {
      * packed WAR's on a busy host did with PostgreSQL up (review17): the start says what timed out, after
      * how long and which key raises it, before "check that PostgreSQL runs" (store18: it said only
      * "Connection is not available, request timed out after 5067ms …; check that PostgreSQL runs"). The
-     * driver's own login wait is made longer than the test so that only the pool's wait can end first.
+     * start's first connection is bounded as a whole by the key (the driver's login timeout), fractions too.
      */
     @Test
     void aFirstConnectionNotMadeWithinTheConnectTimeoutNamesTheKeyBeforeSayingToCheckPostgres() throws Exception {
         String url = TestStores.postgresUrl();
         try (PgFront front = PgFront.to(url)) {
             front.freeze();
-            StoreConfig config = StoreConfig.of(front.url(url) + "&loginTimeout=600", dir)
+            StoreConfig config = StoreConfig.of(front.url(url), dir)
                     .withConnectTimeout(Duration.ofMillis(300));
 
             assertThatThrownBy(() -> Store.open(config).close())
@@ -61,9 +61,64 @@ class PostgresStoreUnreachableTest {
                             .startsWith("cannot connect to the PostgreSQL store jdbc:postgresql://127.0.0.1:")
                             .contains(": no connection was made within store.connect-timeout (300ms), and none was"
                                     + " refused")
-                            .contains("raise store.connect-timeout (for example to 30s); otherwise check that"
-                                    + " PostgreSQL runs")
+                            .contains("raise store.connect-timeout (for example to 30s). Otherwise check the host"
+                                    + " and port in store.url")
+                            .contains("and that PostgreSQL runs and accepts connections there")
                             .doesNotContain("Connection is not available").doesNotContain("buildhook?user"));
         }
+    }
+
+    /**
+     * tryout19 F4: with store.url at a port where something that is not PostgreSQL listens and never
+     * answers (a web server waits for a request line of its own), the start waited twice
+     * store.connect-timeout (the pool's wait, then its close waiting for the attempt in flight) while it
+     * named the key once, and a standalone start was told about Tomcat. Now the whole attempt is bounded
+     * by the key: with a key of 3 s the start ends well before twice that however loaded the machine,
+     * after one connection to the server.
+     */
+    @Test
+    void aServerThatNeverAnswersEndsTheStartWithinTheKeyNotTwiceIt() throws Exception {
+        Duration key = Duration.ofSeconds(3);
+        try (SilentServer web = new SilentServer()) {
+            StoreConfig config = StoreConfig.of("jdbc:postgresql://127.0.0.1:" + web.port()
+                    + "/buildhook?user=buildhook&password=TopSecret-0xC0FFEE", dir).withConnectTimeout(key);
+            long start = System.nanoTime();
+
+            assertThatThrownBy(() -> Store.open(config).close())
+                    .isInstanceOf(StoreUnavailableException.class)
+                    .satisfies(e -> assertThat(e.getMessage())
+                            .contains("no connection was made within store.connect-timeout (3s), and none was refused")
+                            .contains("check the host and port in store.url (what listens there may not be PostgreSQL")
+                            .doesNotContain("Tomcat").doesNotContain("TopSecret"));
+            Duration waited = Duration.ofNanos(System.nanoTime() - start);
+
+            assertThat(waited).as("the start's wait for a server that never answers").isLessThan(key.multipliedBy(2));
+            assertThat(web.accepted()).as("connections the server saw").isEqualTo(1);
+        }
+    }
+
+    /**
+     * start19 (left): a wrong password, which waiting cannot mend, was said only once HikariCP had waited
+     * out its whole connection timeout. Against the real PostgreSQL with a key of 20 s the start now
+     * refuses at once, well under half the key, with PostgreSQL's reason.
+     */
+    @Test
+    void aWrongPasswordEndsTheStartAtOnceNotAfterTheKey() {
+        String url = TestStores.postgresUrl();
+        String wrong = url.replaceFirst("password=[^&]*", "password=Wrong-0xBAD");
+        assertThat(wrong).as("the test URL carries a password").isNotEqualTo(url);
+        Duration key = Duration.ofSeconds(20);
+        StoreConfig config = StoreConfig.of(wrong, dir).withConnectTimeout(key);
+        long start = System.nanoTime();
+
+        assertThatThrownBy(() -> Store.open(config).close())
+                .isInstanceOf(StoreUnavailableException.class)
+                .satisfies(e -> assertThat(e.getMessage())
+                        .contains("password authentication failed for user")
+                        .contains("store.url, store.user and store.password")
+                        .doesNotContain("Wrong-0xBAD"));
+        Duration waited = Duration.ofNanos(System.nanoTime() - start);
+
+        assertThat(waited).as("the start's wait for a refusal that waiting cannot mend").isLessThan(key.dividedBy(2));
     }
 }

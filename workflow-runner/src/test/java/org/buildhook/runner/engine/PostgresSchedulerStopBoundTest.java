@@ -1,0 +1,95 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The job scheduler's own stop bound (JobEngine: db-scheduler's {@code shutdownMaxWait}): after the grace period,
+ * the stop waits for the jobs' threads, which record what their attempts came to, at most {@code
+ * runner.shutdown-grace} + 3 × {@code store.connect-timeout} (docs/storage.md, "Graceful shutdown"; the systemd
+ * unit's {@code TimeoutStopSec} is set above it), not db-scheduler's default of 30 minutes. Here the job's
+ * bookkeeping hangs for real: another session of PostgreSQL holds its rows' locks while the node stops. The bound
+ * is read from what db-scheduler says it waits for, not from the machine's clock: a removed or changed bound
+ * fails the test however fast the machine is.
+ */
+class PostgresSchedulerStopBoundTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aStopWhoseJobsBookkeepingHangsWaitsForTheSchedulerAtMostTheGracePlusThreeConnectionWaits() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data")).withConnectTimeout(Duration.ofSeconds(2));
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        Logger scheduler = (Logger) LoggerFactory.getLogger("com.github.kagkarlsson.scheduler");
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        Level was = scheduler.getLevel();
+        log.start();
+        root.addAppender(log);
+        try (Store store = Store.open(config);
+             CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")))) {
+            scheduler.setLevel(Level.INFO); // what it says it waits for is at INFO
+            // Grace 1 s; 1 s × 1000 heartbeats: no self-fencing, no watchdog, whatever the machine's stalls.
+            JobEngine engine = JobEngine.create(store, launcher, new EngineConfig("bound-node", 2, Duration.ofMillis(250),
+                    Duration.ofSeconds(1), 1000, Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(200)));
+            engine.start();
+            Path started = dir.resolve("started");
+            PlannedJob sleeper = new PlannedJob("hung-bookkeeping", "name: hung-bookkeeping", List.of("/bin/sh", "-c",
+                    "echo $$ > " + started + "; exec sleep 600"), Map.of(), null, false, Duration.ofMinutes(30), 0,
+                    Duration.ofMillis(100), 0, null);
+            String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(sleeper)).jobIds().get(0);
+            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(started) && engine.runningCount() == 1);
+
+            try (Connection other = DriverManager.getConnection(config.url())) {
+                other.setAutoCommit(false);
+                // Another session holds the job's rows: recording its interrupted attempt waits for them.
+                for (String sql : List.of("SELECT 1 FROM jobs WHERE id = ? FOR UPDATE",
+                        "SELECT 1 FROM job_attempts WHERE job_id = ? FOR UPDATE")) {
+                    try (PreparedStatement st = other.prepareStatement(sql)) {
+                        st.setString(1, jobId);
+                        st.executeQuery().close();
+                    }
+                }
+                CompletableFuture<Void> stop = CompletableFuture.runAsync(engine::stop);
+                // Only tells a stop that ends from one that hangs (db-scheduler's default bound is 2 × 30 minutes).
+                await().atMost(Duration.ofMinutes(5)).until(stop::isDone);
+                stop.get();
+                other.rollback();
+            }
+        } finally {
+            root.detachAppender(log);
+            scheduler.setLevel(was);
+        }
+        List<String> said = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        // db-scheduler waits twice its bound at most (before and after interrupting the jobs' threads): 1 s + 3 × 2 s.
+        assertThat(said).as("the scheduler's stop bound").contains("Letting running executions finish. Will wait up to 2x"
+                + Duration.ofSeconds(1).plus(Duration.ofSeconds(2).multipliedBy(3)) + ".");
+        // The bookkeeping that hung was what the stop waited for, and its own bound ended it.
+        assertThat(said).as("the hung call was ended by the store's bound").anyMatch(m -> m.startsWith(
+                "stopped waiting for the store: it left ") && m.contains(" unanswered for 2000 ms after the grace period"));
+    }
+}

@@ -1,0 +1,147 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.exec.WatchdogProbe;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job engine's use of its watchdog's answer (kline19 K1, left item): an attempt whose command ended by
+ * SIGKILL makes the node ask its watchdog ({@code Q}) whether it killed it and wait for the answer ({@code A})
+ * or its report ({@code K}) before the attempt's outcome is recorded. Through the engine on PostgreSQL, with a
+ * real watchdog process and real commands; the conversation is seen, and the watchdog's report held back, by
+ * {@link WatchdogProbe}. Without the question, a SIGKILL by someone else is recorded without a word to the
+ * watchdog, and a watchdog's kill whose report the node reads late is recorded as the job's own failure.
+ */
+class PostgresWatchdogAnswerTest {
+
+    @TempDir
+    Path dir;
+
+    private Store store;
+    private CommonsExecLauncher launcher;
+    private JobEngine engine;
+
+    @AfterEach
+    void stop() {
+        if (engine != null) {
+            engine.stop();
+        }
+        if (launcher != null) {
+            launcher.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    /** A SIGKILL by anyone else (the OOM killer, an operator): one round trip to the watchdog, then the job's own failure. */
+    @Test
+    void aCommandKilledBySomeoneElseIsTheJobsOwnFailureAfterOneQuestionToTheWatchdog() throws Exception {
+        WatchdogProbe probe = WatchdogProbe.recording();
+        // 5 s × 1000: the watchdog never finds the node silent here; it only answers.
+        start(probe, Duration.ofSeconds(5), 1000);
+        String jobId = accept(0);
+        long command = awaitStarted(1);
+
+        signal("KILL", command); // from outside the watchdog
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> store.job(jobId).orElseThrow().job().state() == JobState.FAILED);
+        JobAttempt attempt = store.job(jobId).orElseThrow().attempts().get(0);
+        assertThat(attempt.outcome()).isEqualTo(AttemptOutcome.FAILED);
+        assertThat(attempt.message()).contains("exited with 137").doesNotContain("watchdog");
+        assertThat(probe.written()).as("the node asked its watchdog once").filteredOn(l -> l.startsWith("Q "))
+                .hasSize(1).allSatisfy(q -> assertThat(q).contains(jobId));
+        String asked = probe.written().stream().filter(l -> l.startsWith("Q ")).findFirst().orElseThrow().substring(2);
+        assertThat(probe.read()).as("and had its answer").contains("A " + asked)
+                .noneMatch(l -> l.startsWith("K "));
+    }
+
+    /**
+     * The watchdog kills the attempt of a node that gave no sign of life (its beats stopped here, as in a paused
+     * JVM) and writes its report, which the node reads only once it asks: the attempt is the watchdog's kill,
+     * recorded INTERRUPTED and run again, not the job's own failure.
+     */
+    @Test
+    void aWatchdogKillWhoseReportTheNodeReadsLateIsRecordedAsInterrupted() throws Exception {
+        WatchdogProbe probe = WatchdogProbe.holdingReportsUntilAsked();
+        // 1 s × 20: the watchdog kills after 10 s without a beat; the beats stop only when the test says so.
+        start(probe, Duration.ofSeconds(1), 20);
+        String jobId = accept(0);
+        long command = awaitStarted(1);
+        Files.createFile(dir.resolve("go")); // the next attempt ends at once
+
+        WatchdogProbe.beating(engine.watchdog(), false);
+        await().atMost(Duration.ofMinutes(2)).until(() -> AbstractCrashTest.isGone(command));
+        WatchdogProbe.beating(engine.watchdog(), true);
+
+        // Ended either way: run again after the watchdog's kill, or failed when it was taken for the job's own.
+        await().atMost(Duration.ofMinutes(2)).until(() -> List.of(JobState.SUCCEEDED, JobState.FAILED)
+                .contains(store.job(jobId).orElseThrow().job().state()));
+        List<JobAttempt> attempts = store.job(jobId).orElseThrow().attempts();
+        assertThat(attempts).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+        assertThat(attempts.get(0).message()).startsWith("killed by the watchdog of node answer-node: its node gave no"
+                + " sign of life for ").endsWith("; run again");
+        assertThat(probe.written()).filteredOn(l -> l.startsWith("Q ")).hasSize(1);
+        assertThat(probe.read()).anyMatch(l -> l.startsWith("K ") && l.contains(jobId));
+    }
+
+    private void start(WatchdogProbe probe, Duration heartbeat, int missed) {
+        store = Store.open(TestStores.postgres(dir.resolve("data")));
+        launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        EngineConfig config = new EngineConfig("answer-node", 2, Duration.ofMillis(250), heartbeat, missed,
+                Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(200)).withWatchdog(true);
+        engine = JobEngine.create(store, launcher, config);
+        engine.startWatchdogsWith(probe::start);
+        engine.start();
+    }
+
+    /** A job whose command writes its pid, then waits (as long as no {@code go} file exists) until it is killed. */
+    private String accept(int retries) throws IOException {
+        Path script = Files.writeString(dir.resolve("job.sh"), "#!/bin/sh\necho $$ >> " + dir.resolve("pids")
+                + "\n[ -f " + dir.resolve("go") + " ] && exit 0\nexec sleep 600\n");
+        // Its timeout is an upper bound only a hung test reaches, however slow the machine.
+        PlannedJob job = new PlannedJob("answer", "name: answer", List.of("/bin/sh", script.toString()), Map.of(), null,
+                false, Duration.ofMinutes(30), retries, Duration.ofMillis(100), 0, null);
+        return store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+    }
+
+    /** The pid of the {@code n}th command started (its {@code sleep}, which it execs). */
+    private long awaitStarted(int n) {
+        Path pids = dir.resolve("pids");
+        await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(pids) && Files.readAllLines(pids).size() >= n);
+        try {
+            long pid = Long.parseLong(Files.readAllLines(pids).get(n - 1).trim());
+            // The shell has exec'd its sleep: what the watchdog was told is the process that is killed.
+            await().atMost(Duration.ofMinutes(1)).until(() -> ProcessHandle.of(pid).flatMap(p -> p.info().command())
+                    .orElse("").endsWith("sleep"));
+            return pid;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void signal(String name, long pid) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    }
+}
