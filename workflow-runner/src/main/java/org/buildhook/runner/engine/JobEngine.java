@@ -137,9 +137,13 @@ public final class JobEngine implements AutoCloseable {
                 .jdbcCustomization(store.schedulerCustomization())
                 .alwaysPersistTimestampInUTC()
                 .enableImmediateExecution()
-                // Jobs are killed by our own grace period first; this only bounds the bookkeeping after it: three
-                // of the store's connection waits (store.connect-timeout, 5 s by default), as docs/storage.md says.
-                .shutdownMaxWait(config.shutdownGrace().plus(store.config().connectTimeout().multipliedBy(3)))
+                // Jobs are killed by our own grace period first, and scheduler.stop() is called after it (stop()); this
+                // only bounds the bookkeeping after it: three of the store's connection waits (store.connect-timeout,
+                // 5 s by default), as docs/storage.md says. db-scheduler waits up to twice this bound (before and after
+                // it interrupts the jobs' threads: "Will wait up to 2x…"), so it is half of the three (bounds20 B4: the
+                // grace counted again made it 2 × (grace + 3 × connect-timeout), 90 s with the defaults, past the
+                // unit's TimeoutStopSec).
+                .shutdownMaxWait(schedulerStopBound(store.config().connectTimeout()))
                 // One statement picks what is due, up to the free threads (SQLite: UPDATE … RETURNING;
                 // PostgreSQL: FOR UPDATE SKIP LOCKED), instead of a select and an UPDATE per job.
                 .pollUsingLockAndFetch(refetchBelow(store.dialect(), config.threads()), 1.0);
@@ -152,6 +156,19 @@ public final class JobEngine implements AutoCloseable {
                 scheduler.triggerCheckForDueExecutions();
             }
         });
+    }
+
+    /**
+     * db-scheduler's {@code shutdownMaxWait}: half of three connection waits, since db-scheduler waits up to
+     * twice it after the grace period (before and after it interrupts the jobs' threads), so that the stop's
+     * wait for the jobs' bookkeeping stays within 3 × {@code store.connect-timeout} (docs/storage.md,
+     * "Graceful shutdown").
+     *
+     * @param connectTimeout {@code store.connect-timeout}
+     * @return 1.5 × {@code connectTimeout}
+     */
+    static Duration schedulerStopBound(Duration connectTimeout) {
+        return connectTimeout.multipliedBy(3).dividedBy(2);
     }
 
     /**

@@ -84,6 +84,8 @@ final class SqliteWriter implements AutoCloseable {
     private final Supplier<String> lostFile;
     private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
+    /** Copies the write-ahead log into the database file while this writer is idle. */
+    private final IdleCheckpoint checkpoint;
     private volatile boolean closed;
     private volatile long batches;
     private volatile long transactions;
@@ -132,6 +134,7 @@ final class SqliteWriter implements AutoCloseable {
         this.pool = pool;
         this.translate = translate;
         this.lostFile = lostFile;
+        this.checkpoint = new IdleCheckpoint(pool, lostFile, "buildhook-store-checkpoint");
         this.thread = new Thread(this::loop, "buildhook-store-writer");
         thread.setDaemon(true);
         thread.start();
@@ -332,6 +335,7 @@ final class SqliteWriter implements AutoCloseable {
             }
             if (kept != 0) {
                 changed.run();
+                checkpoint.committed();
             }
             for (int i = 0; i < batch.size(); i++) {
                 batch.get(i).finish(results.get(i));
@@ -499,6 +503,12 @@ final class SqliteWriter implements AutoCloseable {
         if (thread.isAlive()) {
             thread.interrupt();
         }
+        checkpoint.close();
+    }
+
+    /** Copies of the write-ahead log made while this writer was idle (for tests). */
+    long idleCheckpoints() {
+        return checkpoint.copies();
     }
 
     private record Failed(RuntimeException failure) { }

@@ -37,9 +37,7 @@ abstract class AbstractCrashTest {
         StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
         Path events = dir.resolve("events");
         Path marker = dir.resolve("go");
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events + "\n"
-                + "while [ ! -f " + marker + " ]; do [ -d " + marker.getParent()
-                        + " ] || exit 1; sleep 0.05; done\necho \"end $1\" >> " + events + "\n");
+        Path slow = slowScript(events, marker);
         String url = "url=" + config.url();
         String data = "data=" + dir.resolve("data");
 
@@ -185,9 +183,7 @@ abstract class AbstractCrashTest {
         StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
         Path events = dir.resolve("events");
         Path marker = dir.resolve("go");
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events + "\n"
-                + "while [ ! -f " + marker + " ]; do [ -d " + marker.getParent()
-                        + " ] || exit 1; sleep 0.05; done\necho \"end $1\" >> " + events + "\n");
+        Path slow = slowScript(events, marker);
         String url = "url=" + config.url();
         String data = "data=" + dir.resolve("data");
         NodeProcess first = NodeProcess.start(dir, "first", url, data, "threads=1", "slow=2", "slowScript=" + slow,
@@ -254,5 +250,15 @@ abstract class AbstractCrashTest {
     static List<String> startLines(Path events) throws IOException {
         return Files.exists(events) ? Files.readAllLines(events).stream().filter(l -> l.startsWith("start "))
                 .filter(l -> l.split(" ").length == 3).toList() : List.of();
+    }
+
+    /**
+     * A job's command that appends {@code start <arg> <pid>} to {@code events}, waits until {@code marker}
+     * exists (ending with 1 once its folder is gone), then appends {@code end <arg>}.
+     */
+    private Path slowScript(Path events, Path marker) throws java.io.IOException {
+        return Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events + "\n"
+                + "while [ ! -f " + marker + " ]; do [ -d " + marker.getParent()
+                        + " ] || exit 1; sleep 0.05; done\necho \"end $1\" >> " + events + "\n");
     }
 }

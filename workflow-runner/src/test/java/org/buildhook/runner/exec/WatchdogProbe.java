@@ -87,14 +87,13 @@ public final class WatchdogProbe {
         }
     }
 
-    private final class Probed extends Process {
-        private final Process real;
+    private final class Probed extends ForwardingProcess {
         private final CountDownLatch asked = new CountDownLatch(1);
         private final InputStream in;
         private final OutputStream out;
 
         Probed(Process real) {
-            this.real = real;
+            super(real);
             InputStream from = real.getInputStream();
             Lines reading = new Lines(read);
             this.in = new InputStream() {
@@ -172,50 +171,8 @@ public final class WatchdogProbe {
         }
 
         @Override
-        public InputStream getErrorStream() {
-            return real.getErrorStream();
-        }
-
-        @Override
-        public int waitFor() throws InterruptedException {
-            return real.waitFor();
-        }
-
-        @Override
-        public boolean waitFor(long timeout, java.util.concurrent.TimeUnit unit) throws InterruptedException {
-            return real.waitFor(timeout, unit);
-        }
-
-        @Override
-        public int exitValue() {
-            return real.exitValue();
-        }
-
-        @Override
-        public void destroy() {
-            real.destroy();
-        }
-
-        @Override
-        public Process destroyForcibly() {
-            real.destroyForcibly();
-            asked.countDown(); // its output ends: nothing is held back any more
-            return this;
-        }
-
-        @Override
-        public boolean isAlive() {
-            return real.isAlive();
-        }
-
-        @Override
-        public long pid() {
-            return real.pid();
-        }
-
-        @Override
-        public ProcessHandle toHandle() {
-            return real.toHandle();
+        protected void outputEnds() {
+            asked.countDown(); // nothing is held back any more
         }
     }
 }

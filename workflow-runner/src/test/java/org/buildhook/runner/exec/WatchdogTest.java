@@ -485,14 +485,13 @@ class WatchdogTest {
      * A watchdog's process whose output is held back after its first line (its H) until the node writes a
      * line starting with one of {@code opening} (none: never), as if the node read it late.
      */
-    private static final class HeldReports extends Process {
-        private final Process real;
+    private static final class HeldReports extends ForwardingProcess {
         private final java.util.concurrent.CountDownLatch open;
         private final java.io.InputStream in;
         private final java.io.OutputStream out;
 
         HeldReports(Process real, java.util.concurrent.CountDownLatch open, String... opening) {
-            this.real = real;
+            super(real);
             this.open = open;
             java.io.InputStream from = real.getInputStream();
             this.in = new java.io.InputStream() {
@@ -568,50 +567,8 @@ class WatchdogTest {
         }
 
         @Override
-        public java.io.InputStream getErrorStream() {
-            return real.getErrorStream();
-        }
-
-        @Override
-        public int waitFor() throws InterruptedException {
-            return real.waitFor();
-        }
-
-        @Override
-        public boolean waitFor(long timeout, java.util.concurrent.TimeUnit unit) throws InterruptedException {
-            return real.waitFor(timeout, unit);
-        }
-
-        @Override
-        public int exitValue() {
-            return real.exitValue();
-        }
-
-        @Override
-        public void destroy() {
-            real.destroy();
-        }
-
-        @Override
-        public Process destroyForcibly() {
-            real.destroyForcibly();
-            open.countDown(); // its output ends: nothing is held back any more
-            return this;
-        }
-
-        @Override
-        public boolean isAlive() {
-            return real.isAlive();
-        }
-
-        @Override
-        public long pid() {
-            return real.pid();
-        }
-
-        @Override
-        public ProcessHandle toHandle() {
-            return real.toHandle();
+        protected void outputEnds() {
+            open.countDown(); // nothing is held back any more
         }
     }
 

@@ -251,6 +251,32 @@ class SqliteWriterTest {
         assertThat(names()).containsExactly("a");
     }
 
+    /**
+     * SQLite copies its write-ahead log into the database file by itself only in the commit that takes
+     * the log past 1,000 pages, and every caller of that batch waits for the copy. Once the writer is
+     * idle, after {@link IdleCheckpoint#COMMITS} batches, the copy is made beside it: the database file
+     * alone, without its log, then holds what was committed (before, it held none of these rows until
+     * the log's thousandth page).
+     */
+    @Test
+    void whatWasCommittedReachesTheDatabaseFileItselfOnceTheWriterIsIdle() throws Exception {
+        for (int i = 0; i < IdleCheckpoint.COMMITS; i++) {
+            String name = "row" + i;
+            writer.submit("insert " + name, Durability.DURABLE, c -> insert(c, name));
+        }
+        Path copy = dir.resolve("copy.db");
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+            // The file as a backup that forgot the log would have it.
+            java.nio.file.Files.copy(dir.resolve("w.db"), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            try (Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + copy);
+                    Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM t")) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(IdleCheckpoint.COMMITS);
+            }
+        });
+        assertThat(writer.idleCheckpoints()).isPositive();
+    }
+
     @Test
     void aTransactionMustNotStartAnotherOne() {
         assertThatThrownBy(() -> writer.submit("outer", Durability.DURABLE,

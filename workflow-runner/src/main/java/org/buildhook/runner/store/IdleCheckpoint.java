@@ -1,0 +1,142 @@
+package org.buildhook.runner.store;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies SQLite's write-ahead log into the database file once the writer has been idle for
+ * {@link #IDLE}, on a thread and a connection of its own, so that the copy is not paid inside a
+ * commit that someone waits for.
+ *
+ * <p>SQLite checkpoints by itself in the commit that takes the log past 1,000 pages
+ * ({@code wal_autocheckpoint}): the connection that commits copies the log's pages into the database
+ * file and {@code fsync}s it before its {@code COMMIT} returns. For the one writer of a store
+ * ({@link SqliteWriter}) that commit is a batch of accepts and job bookkeeping, and every caller of
+ * it waits: on a 2-core machine with slow process creation, every 30th delivery or so, paced one at
+ * a time, waited about 3 ms more for its {@code 202}, and the deliveries that came during the copy
+ * waited for it as well (docs/BENCHMARKS.md, "Seventeenth pass").
+ *
+ * <p>Here the copy runs when no batch has committed for {@link #IDLE} and at least {@link #COMMITS}
+ * batches changed rows since the last copy: a server that is not saturated keeps its log under
+ * SQLite's limit, and SQLite's own checkpoint never comes due in a commit. The count keeps the copies
+ * few: each copies the pages changed since the last, and a copy after every delivery copied the same
+ * index pages again and again (about 30 times the work of SQLite's own checkpoints). A server that never
+ * pauses that long (a burst) is left to SQLite's own checkpoint, as before: a copy beside a writer
+ * that keeps committing never lets SQLite start the log over, and the log grew to 40 MB in a trial
+ * that did so (docs/BENCHMARKS.md, "Fourth pass: the accept").
+ *
+ * <p>The copy is {@code PRAGMA wal_checkpoint(PASSIVE)} (<a href="https://sqlite.org/pragma.html#pragma_wal_checkpoint">
+ * SQLite's documentation</a>): it never waits for a lock and never blocks a writer or a reader; what a
+ * reader still needs is left for the next one. A copy that fails (a full disk, a database file that
+ * is gone) loses nothing, since the log still holds every page: it is logged at {@code DEBUG} and the
+ * next idle moment tries again.
+ */
+final class IdleCheckpoint implements AutoCloseable {
+
+    /** How long no batch may have committed before the log is copied: far above a batch's gap in a burst. */
+    static final Duration IDLE = Duration.ofMillis(20);
+
+    /**
+     * Batches that changed rows before a copy is made: about 8 deliveries with a job each (an accept, the
+     * job's pick, its start and its end), some 250 of the log's pages, a quarter of SQLite's limit.
+     */
+    static final int COMMITS = 32;
+
+    private static final Logger LOG = LoggerFactory.getLogger(IdleCheckpoint.class);
+
+    private final DataSource pool;
+    private final Supplier<String> lostFile;
+    private final Thread thread;
+    /** Batches that changed rows since the last copy began. */
+    private final AtomicInteger commits = new AtomicInteger();
+    /** {@link System#nanoTime()} of the last commit that changed rows. */
+    private volatile long lastCommit;
+    private volatile boolean closed;
+    private volatile long copies;
+
+    /**
+     * Starts the thread; it copies nothing until {@link #committed()} was called {@link #COMMITS} times.
+     *
+     * @param pool     where the copy takes its connection, for the moment of the copy
+     * @param lostFile why the database file is no longer the one at its path, or {@code null}: no copy then
+     * @param name     the thread's name
+     */
+    IdleCheckpoint(DataSource pool, Supplier<String> lostFile, String name) {
+        this.pool = pool;
+        this.lostFile = lostFile;
+        this.thread = new Thread(this::loop, name);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /**
+     * Told by the writer's thread after each commit that changed rows: cheap (no lock; the thread is
+     * woken only when it had nothing to do).
+     */
+    void committed() {
+        lastCommit = System.nanoTime();
+        if (commits.incrementAndGet() == COMMITS) {
+            LockSupport.unpark(thread);
+        }
+    }
+
+    /** Copies run so far (for tests). */
+    long copies() {
+        return copies;
+    }
+
+    private void loop() {
+        while (!closed) {
+            if (commits.get() < COMMITS) {
+                LockSupport.park(this);
+                continue;
+            }
+            long wait = lastCommit + IDLE.toNanos() - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(this, wait);
+                continue;
+            }
+            // Counted afresh from before the copy: a commit during it counts towards the next one.
+            commits.set(0);
+            copy();
+        }
+    }
+
+    private void copy() {
+        if (lostFile.get() != null) {
+            return;
+        }
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+            copies++;
+            if (LOG.isDebugEnabled() && r.next()) {
+                LOG.debug("checkpoint while idle: {} of {} log pages in the database file", r.getInt(3), r.getInt(2));
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("checkpoint while idle failed; the log keeps every page and the next idle moment tries again: {}",
+                    e.toString());
+        }
+    }
+
+    /** Stops the thread, waiting up to 5 s for a copy under way. */
+    @Override
+    public void close() {
+        closed = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
