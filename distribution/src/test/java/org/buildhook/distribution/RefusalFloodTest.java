@@ -95,7 +95,7 @@ class RefusalFloodTest {
             logger.detachAppender(log);
         }
 
-        List<String> lines = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        List<String> lines = copied(log).stream().map(ILoggingEvent::getFormattedMessage).toList();
         long signatureLines = 0;
         long unknownLines = 0;
         for (String line : lines) {
@@ -161,7 +161,7 @@ class RefusalFloodTest {
             }
         }
 
-        List<String> lines = log.list.stream().map(ILoggingEvent::getFormattedMessage)
+        List<String> lines = copied(log).stream().map(ILoggingEvent::getFormattedMessage)
                 .filter(l -> l.contains("cut:")).toList();
         long full = lines.stream().filter(l -> l.startsWith("delivery from 127.0.0.1 to endpoint 'default' cut: its body"
                 + " was not complete after ")).count();
@@ -226,7 +226,7 @@ class RefusalFloodTest {
             senders.shutdownNow();
         }
 
-        List<ILoggingEvent> events = log.list.stream().filter(e -> e.getFormattedMessage().contains("503")).toList();
+        List<ILoggingEvent> events = copied(log).stream().filter(e -> e.getFormattedMessage().contains("503")).toList();
         assertThat(events).allMatch(e -> e.getLevel() == Level.ERROR, "logged at ERROR");
         List<String> lines = events.stream().map(ILoggingEvent::getFormattedMessage).toList();
         assertThat(lines).filteredOn(l -> l.startsWith("delivery from 127.0.0.1 to endpoint 'default' not stored,"
@@ -275,6 +275,13 @@ class RefusalFloodTest {
             return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
         } catch (IOException reset) {
             return "";
+        }
+    }
+
+    /** What {@code log} holds so far: copied under its lock, which logback appends under (no CME while threads log). */
+    private static List<ILoggingEvent> copied(ListAppender<ILoggingEvent> log) {
+        synchronized (log) {
+            return List.copyOf(log.list);
         }
     }
 }

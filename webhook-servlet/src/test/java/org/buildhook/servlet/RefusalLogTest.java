@@ -95,7 +95,9 @@ class RefusalLogTest {
     }
 
     private List<String> lines() {
-        return log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        synchronized (log) { // logback appends under the appender's lock
+            return log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
     }
 
     @Test
@@ -130,7 +132,7 @@ class RefusalLogTest {
                             + " the body was changed after signing), from 192.0.2.2, 192.0.2.1",
                     "... and 2 more like it in 10.0 s since 2026-11-30T04:00:00Z: deliveries to unknown endpoint 'nope'"
                             + " refused, from 198.51.100.9");
-            assertThat(log.list).allMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN);
+            assertThat(copied()).allMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN);
         }
     }
 
@@ -269,5 +271,11 @@ class RefusalLogTest {
         assertThat(lines().get(1)).startsWith("... and 1 more like it in 0.0 s since 2026-11-30T04:00:00Z");
         await().atMost(Duration.ofSeconds(30)).until(() -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.isAlive() && t.getName().equals("buildhook-refusal-log")));
+    }
+
+    private List<ILoggingEvent> copied() {
+        synchronized (log) {
+            return List.copyOf(log.list);
+        }
     }
 }

@@ -231,7 +231,7 @@ abstract class AbstractStoreOutageTest {
             String jobId = acceptCountingJob(runs);
 
             // Dead limit 4 x 200 ms: past 400 ms without a heartbeat the job must not start its command.
-            await().atMost(Duration.ofSeconds(20)).until(() -> log.list.stream()
+            await().atMost(Duration.ofSeconds(20)).until(() -> copied(log).stream()
                     .anyMatch(e -> e.getFormattedMessage().contains("handing its execution back")));
             assertThat(runs).doesNotExist();
             schedulerData.down.set(false);
@@ -271,7 +271,7 @@ abstract class AbstractStoreOutageTest {
             engine.start();
             Path runs = dir.resolve("runs");
             String jobId = acceptCountingJob(runs);
-            await().atMost(Duration.ofSeconds(20)).until(() -> log.list.stream()
+            await().atMost(Duration.ofSeconds(20)).until(() -> copied(log).stream()
                     .anyMatch(e -> e.getFormattedMessage().contains("while trying to update its queue entry")));
 
             assertTimeoutPreemptively(Duration.ofSeconds(30), engine::stop);
@@ -320,5 +320,12 @@ abstract class AbstractStoreOutageTest {
         assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
         await().atMost(Duration.ofSeconds(20)).until(() -> executions() == 0);
         assertThat(Files.readAllLines(runs)).containsExactly("run");
+    }
+
+    /** What {@code log} holds so far: copied under its lock, which logback appends under (no CME while threads log). */
+    private static List<ILoggingEvent> copied(ListAppender<ILoggingEvent> log) {
+        synchronized (log) {
+            return List.copyOf(log.list);
+        }
     }
 }

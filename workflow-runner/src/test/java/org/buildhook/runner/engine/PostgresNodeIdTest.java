@@ -82,7 +82,14 @@ class PostgresNodeIdTest {
     }
 
     private boolean logged(Level level, String words) {
-        return log.list.stream().anyMatch(e -> e.getLevel() == level && e.getFormattedMessage().contains(words));
+        return events().stream().anyMatch(e -> e.getLevel() == level && e.getFormattedMessage().contains(words));
+    }
+
+    /** What was logged so far: copied under the appender's lock, which logback appends under (no CME while nodes log). */
+    private List<ILoggingEvent> events() {
+        synchronized (log) {
+            return List.copyOf(log.list);
+        }
     }
 
     /** Writes a claim of {@code node} as another node would have: {@code identity}, renewed at {@code at}. */
@@ -278,7 +285,7 @@ class PostgresNodeIdTest {
         }
         await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
                 "node id node-a was taken over by another node"));
-        assertThat(log.list.stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
+        assertThat(events().stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
                 .getFormattedMessage()).contains(runningJob);
 
         String nextJob = store.accept(Plans.delivery("{\"build_id\": 7}"), List.of(Plans.job("deploy",

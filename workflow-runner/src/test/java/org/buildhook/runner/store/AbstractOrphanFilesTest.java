@@ -341,7 +341,9 @@ abstract class AbstractOrphanFilesTest {
     }
 
     private List<String> infos() {
-        return log.list.stream().filter(e -> e.getLevel() == Level.INFO).map(ILoggingEvent::getFormattedMessage)
-                .toList();
+        synchronized (log) { // logback appends under the appender's lock
+            return log.list.stream().filter(e -> e.getLevel() == Level.INFO).map(ILoggingEvent::getFormattedMessage)
+                    .toList();
+        }
     }
 }
