@@ -138,12 +138,12 @@ public final class JobEngine implements AutoCloseable {
                 .alwaysPersistTimestampInUTC()
                 .enableImmediateExecution()
                 // Jobs are killed by our own grace period first, and scheduler.stop() is called after it (stop()); this
-                // only bounds the bookkeeping after it: three of the store's connection waits (store.connect-timeout,
+                // only bounds what the jobs' threads do after it: wait for a process tree that ignores SIGTERM
+                // (runner.kill-grace) and the bookkeeping, three of the store's connection waits (store.connect-timeout,
                 // 5 s by default), as docs/storage.md says. db-scheduler waits up to twice this bound (before and after
-                // it interrupts the jobs' threads: "Will wait up to 2x…"), so it is half of the three (bounds20 B4: the
-                // grace counted again made it 2 × (grace + 3 × connect-timeout), 90 s with the defaults, past the
-                // unit's TimeoutStopSec).
-                .shutdownMaxWait(schedulerStopBound(store.config().connectTimeout()))
+                // it interrupts the jobs' threads: "Will wait up to 2x…"), so it is half of that (bounds20 B4; review20:
+                // without the kill-grace the threads were interrupted before the SIGKILL).
+                .shutdownMaxWait(schedulerStopBound(launcher.killGrace(), store.config().connectTimeout()))
                 // One statement picks what is due, up to the free threads (SQLite: UPDATE … RETURNING;
                 // PostgreSQL: FOR UPDATE SKIP LOCKED), instead of a select and an UPDATE per job.
                 .pollUsingLockAndFetch(refetchBelow(store.dialect(), config.threads()), 1.0);
@@ -159,16 +159,21 @@ public final class JobEngine implements AutoCloseable {
     }
 
     /**
-     * db-scheduler's {@code shutdownMaxWait}: half of three connection waits, since db-scheduler waits up to
-     * twice it after the grace period (before and after it interrupts the jobs' threads), so that the stop's
-     * wait for the jobs' bookkeeping stays within 3 × {@code store.connect-timeout} (docs/storage.md,
-     * "Graceful shutdown").
+     * db-scheduler's {@code shutdownMaxWait}: half of {@code runner.kill-grace} + 3 × {@code store.connect-timeout},
+     * since db-scheduler waits up to twice it after the grace period (before and after it interrupts the jobs'
+     * threads), so that the stop's wait for the jobs' threads stays within what docs/storage.md ("Graceful
+     * shutdown") counts after the grace: the kill-grace of a job that ignores SIGTERM and three connection waits.
+     * Its first wait must outlast the kill-grace: a thread interrupted while its process tree still ends recorded
+     * nothing of the stop ("the store is unavailable … interrupted", db-scheduler's "Unhandled exception", the job
+     * put back 10 s later rather than in its place; review20). It does whenever the kill-grace is at most three
+     * connection waits (10 s and 5 s by default: 12.5 s).
      *
+     * @param killGrace      {@code runner.kill-grace}, the time between SIGTERM and SIGKILL
      * @param connectTimeout {@code store.connect-timeout}
-     * @return 1.5 × {@code connectTimeout}
+     * @return ({@code killGrace} + 3 × {@code connectTimeout}) / 2
      */
-    static Duration schedulerStopBound(Duration connectTimeout) {
-        return connectTimeout.multipliedBy(3).dividedBy(2);
+    static Duration schedulerStopBound(Duration killGrace, Duration connectTimeout) {
+        return killGrace.plus(connectTimeout.multipliedBy(3)).dividedBy(2);
     }
 
     /**

@@ -123,6 +123,11 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         return timer;
     }
 
+    @Override
+    public Duration killGrace() {
+        return config.killGrace();
+    }
+
     /**
      * {@code runner.log-dir}. Not buildhook's own default working directory: only the jobs of rules without a
      * workdir need it, and the application says at start when it cannot be made; the first such job pauses

@@ -31,4 +31,15 @@ public interface JobLauncher {
     default java.util.List<NodeFolders.Folder> nodeFolders() {
         return java.util.List.of();
     }
+
+    /**
+     * How long an attempt's process tree may take to end after SIGTERM before it gets SIGKILL ({@code
+     * runner.kill-grace}): what a stop waits for, after its grace period, for a job that ignores SIGTERM.
+     * Zero by default (a launcher that kills at once).
+     *
+     * @return the kill grace, never negative
+     */
+    default java.time.Duration killGrace() {
+        return java.time.Duration.ZERO;
+    }
 }
