@@ -59,7 +59,7 @@ class ServeBannerTest {
                 ""));
         String base = serve(config);
 
-        String listening = output.stream().filter(l -> l.startsWith("buildhook listening on")).findFirst().orElseThrow();
+        String listening = snapshot().stream().filter(l -> l.startsWith("buildhook listening on")).findFirst().orElseThrow();
         assertThat(listening).isEqualTo("buildhook listening on " + base + " (POST " + base + "webhook/factory, "
                 + base + "webhook/staging)");
         Matcher first = Pattern.compile("\\(POST (\\S+),").matcher(listening);
@@ -74,8 +74,8 @@ class ServeBannerTest {
         // Which build runs (tryout18 F5): in the banner and at the end of the log's start line.
         org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> output.contains(
                 "  build:     " + org.buildhook.servlet.BuildInfo.describe()));
-        assertThat(output).as("a node that can write its folders").noneMatch(l -> l.startsWith("  jobs:"));
-        assertThat(output).anyMatch(l -> l.contains("buildhook started: endpoints [factory, staging];")
+        assertThat(snapshot()).as("a node that can write its folders").noneMatch(l -> l.startsWith("  jobs:"));
+        assertThat(snapshot()).anyMatch(l -> l.contains("buildhook started: endpoints [factory, staging];")
                 && l.endsWith("; build " + org.buildhook.servlet.BuildInfo.describe()));
     }
 
@@ -94,9 +94,9 @@ class ServeBannerTest {
                 ""));
         serve(config);
 
-        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> output.stream()
+        org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> snapshot().stream()
                 .anyMatch(l -> l.startsWith("  build:     ")));
-        assertThat(output).anyMatch(l -> l.startsWith("  jobs:      none start now: it cannot write ")
+        assertThat(snapshot()).anyMatch(l -> l.startsWith("  jobs:      none start now: it cannot write ")
                 && l.endsWith(payloads.getFileName() + " (a file is where the folder goes); they start once it can"));
     }
 
