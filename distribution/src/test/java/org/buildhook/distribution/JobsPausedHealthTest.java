@@ -109,7 +109,7 @@ class JobsPausedHealthTest {
 
             await().atMost(Duration.ofSeconds(60)).until(() -> server.app().jobsPaused().isPresent());
             assertThat(server.page("", cookie).body()).contains("id=\"jobs-paused-banner\"",
-                    "This node starts no jobs.", "it cannot write " + payloads, "free space on its disk");
+                    "This node starts no jobs.", "It cannot write " + payloads, "free space on its disk");
             assertThat(server.page("?part=live", cookie).body()).as("the part the page refreshes")
                     .contains("id=\"jobs-paused-banner\"");
 

@@ -162,11 +162,16 @@ final class StatusPageView {
         return h.append("</body></html>\n").toString();
     }
 
+    /** {@code text} with its first letter in upper case, as a sentence begins (tryout20 F7). */
+    private static String sentence(String text) {
+        return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
+    }
+
     private static void liveTop(StringBuilder h, Live live) {
         h.append("<div id=\"live-top\" data-live>");
         live.jobsPaused().ifPresent(why -> h.append("<div class=\"banner\" id=\"jobs-paused-banner\" role=\"alert\">"
-                + "<strong>This node starts no jobs.</strong> ").append(escape(why.replaceFirst("^jobs do not start on"
-                + " this node: ", ""))).append(". Deliveries are still"
+                + "<strong>This node starts no jobs.</strong> ").append(escape(sentence(why.replaceFirst(
+                "^jobs do not start on this node: ", "")))).append(". Deliveries are still"
                 + " stored, and their jobs wait (another node of a cluster runs them); this node starts them again by"
                 + " itself once the folder can be written: free space on its disk, or fix the folder.</div>"));
         live.rules().lastError().ifPresent(e -> h.append("<div class=\"banner\" id=\"rules-banner\" role=\"alert\">"

@@ -126,8 +126,9 @@ final class NodeFilesWatch {
             LOG.warn("node {} cannot write {} ({}): it starts no job until it can. Deliveries are still stored while"
                     + " the store can write; the jobs wait in the queue with their retries untouched, for another node"
                     + " (PostgreSQL) or for this one. Free space there, or make it writable for this user (a read-only"
-                    + " remount, its owner or mode, a file where the folder must be); this node looks again every {}",
-                    node, named, e.problem(), Durations.describe(every));
+                    + " remount, its owner or mode, a file where the folder must be){}; this node looks again every {}",
+                    node, named, e.problem(), e.file().map(NodeFilesWatch::fileAdvice).orElse(""),
+                    Durations.describe(every));
         } else {
             LOG.debug("node {} cannot write {} either: {}", node, e.folder(), e.problem());
         }
@@ -188,7 +189,19 @@ final class NodeFilesWatch {
     }
 
     private static String describe(Fault fault) {
-        return "jobs do not start on this node: it cannot write " + fault.folder() + " (" + fault.problem() + ")";
+        return "jobs do not start on this node: it cannot write " + fault.folder() + " (" + fault.problem() + ")"
+                + (fault.file() == null ? "" : fileAdvice(fault.file()));
+    }
+
+    /**
+     * What to do when one file in a writable folder is what cannot be written (a payload file of another
+     * owner, made immutable, or a folder where the file goes): the node stays paused until that file is
+     * fixed, also once its job is cancelled or run elsewhere, since the probe asks for that very file
+     * (review19 R5, tryout20 F1).
+     */
+    private static String fileAdvice(Path file) {
+        return ". If only the file " + file + " is wrong, delete it or make it writable (chattr -i, its owner or"
+                + " mode); cancelling its job does not resume this node";
     }
 
 }

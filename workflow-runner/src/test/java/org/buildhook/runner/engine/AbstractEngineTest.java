@@ -362,7 +362,12 @@ abstract class AbstractEngineTest {
         assertThat(watch.events()).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
                 .singleElement().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
                 .asString().startsWith("node node-a cannot write " + payload.getParent() + " (")
-                .contains(payload.toString());
+                .contains(payload.toString())
+                // and what to do about that file (tryout20 F1: only operations.md said it)
+                .contains("If only the file " + payload + " is wrong, delete it or make it writable",
+                        "cancelling its job does not resume this node");
+        assertThat(engine.jobsPaused()).get().asString().contains("If only the file " + payload + " is wrong",
+                "cancelling its job does not resume this node");
         // Five polling intervals: before, each one resumed the node and made a new attempt.
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10))
                 .until(() -> store.job(jobId).orElseThrow().attempts().size() == 1);
