@@ -108,7 +108,9 @@ final class CheckCommand implements Callable<Integer> {
                 // Only a store check could not connect to may be one it cannot reach from here; one it did reach
                 // and read the privileges or schema of is what serve will meet (tryout19 F6).
                 unusable.ifPresent(why -> out.println(name + ": warning: " + why + " ('serve' would not start now"
-                        + (why.startsWith("cannot connect") ? "; a check run where the database cannot be reached may"
+                        + (why.startsWith("cannot connect")
+                                && !why.contains(org.buildhook.runner.store.Store.ANSWERED_AND_REFUSED)
+                                ? "; a check run where the database cannot be reached may"
                                 + " ignore this)" : ")")));
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();

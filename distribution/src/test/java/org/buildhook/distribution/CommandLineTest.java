@@ -527,6 +527,16 @@ class CommandLineTest {
         assertThat(out.toString()).contains(typo + ": warning: the PostgreSQL store")
                 .contains("has no schema to create its tables in: no schema of its search path tryout15_no_such_schema");
 
+        // tryout20 F4: a wrong password is PostgreSQL answering: no "check that PostgreSQL runs", and not a store
+        // this check "may ignore" as one it cannot reach from where it runs.
+        Path wrong = Files.writeString(dir.resolve("wrong.yaml"), "data-dir: data\nstore: {url: '"
+                + pg.replaceFirst("password=[^&]*", "password=Wrong-0xBAD") + "'}\n");
+        out.getBuffer().setLength(0);
+        assertThat(run("check", "--config", wrong.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains(wrong + ": warning: cannot connect to the PostgreSQL store")
+                .contains("PostgreSQL answered there and refused the login").doesNotContain("may ignore")
+                .doesNotContain("check that PostgreSQL runs").doesNotContain("Wrong-0xBAD");
+
         // review15: a role that may not create in its schema, which every start needs (the schema's owner
         // revokes the privilege from itself here, as it may).
         String schema = "nocreate_" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 12);

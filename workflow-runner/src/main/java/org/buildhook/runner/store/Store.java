@@ -163,7 +163,7 @@ public final class Store implements AutoCloseable {
             }
             if (refusedForGood(e)) {
                 String reason = e.getMessage().strip().replaceFirst("\\.$", "");
-                throw new StoreUnavailableException(cannotConnect(config, reason + notPostgres(e)), e);
+                throw new StoreUnavailableException(cannotConnect(config, reason + notPostgres(e), e), e);
             }
             LOG.debug("the PostgreSQL store's first connection failed; the pool tries again within"
                     + " store.connect-timeout: {}", e.toString());
@@ -226,7 +226,7 @@ public final class Store implements AutoCloseable {
         }
         // The driver's sentences end with a full stop, which the "; check …" after it doubled.
         String reason = last == null ? e.getMessage() : last.getMessage().strip().replaceFirst("\\.$", "");
-        return new StoreUnavailableException(cannotConnect(config, reason + notPostgres(last)), e);
+        return new StoreUnavailableException(cannotConnect(config, reason + notPostgres(last), last), e);
     }
 
     /**
@@ -310,9 +310,34 @@ public final class Store implements AutoCloseable {
      * hold the password), {@code reason} (the driver's, without its closing full stop) and what to check.
      */
     static String cannotConnect(StoreConfig config, String reason) {
-        return "cannot connect to the PostgreSQL store " + config.describe() + ": " + reason
-                + "; check that PostgreSQL runs and accepts connections there, and store.url, store.user and"
-                + " store.password";
+        return cannotConnect(config, reason, null);
+    }
+
+    /**
+     * As {@link #cannotConnect(StoreConfig, String)}; when {@code e} is PostgreSQL's own refusal of the login
+     * (SQLSTATE class 28, 3D000 or 08004, sent in its protocol), the advice is about the login, since
+     * PostgreSQL runs there and answered ({@link #ANSWERED_AND_REFUSED}; tryout20 F4: a wrong password was
+     * told to check that PostgreSQL runs).
+     *
+     * @param e the driver's failure, or {@code null} when unknown
+     */
+    static String cannotConnect(StoreConfig config, String reason, java.sql.SQLException e) {
+        String said = "cannot connect to the PostgreSQL store " + config.describe() + ": " + reason;
+        return refusedByPostgres(e)
+                ? said + "; " + ANSWERED_AND_REFUSED + ": check store.user and store.password, the role's entry in the"
+                        + " server's pg_hba.conf, and the database named in store.url"
+                : said + "; check that PostgreSQL runs and accepts connections there, and store.url, store.user and"
+                        + " store.password";
+    }
+
+    /** Said by {@link #cannotConnect(StoreConfig, String, java.sql.SQLException)} when PostgreSQL itself refused. */
+    public static final String ANSWERED_AND_REFUSED = "PostgreSQL answered there and refused the login";
+
+    /** Whether {@code e} is PostgreSQL's refusal of the login, sent in its protocol (not a pooler's 08P01). */
+    private static boolean refusedByPostgres(java.sql.SQLException e) {
+        String state = e == null ? null : e.getSQLState();
+        return state != null && (state.startsWith("28") || state.equals("3D000") || state.equals("08004"))
+                && sentInPostgresProtocol(e);
     }
 
     /**

@@ -90,7 +90,7 @@ public final class StoreReachability {
                 return Optional.of(Store.connectTimedOut(config));
             }
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
-            return Optional.of(Store.cannotConnect(config, reason.replaceFirst("\\.$", "") + Store.notPostgres(e)));
+            return Optional.of(Store.cannotConnect(config, reason.replaceFirst("\\.$", "") + Store.notPostgres(e), e));
         }
     }
 

@@ -115,8 +115,14 @@ class PostgresStoreUnreachableTest {
                 .isInstanceOf(StoreUnavailableException.class)
                 .satisfies(e -> assertThat(e.getMessage())
                         .contains("password authentication failed for user")
-                        .contains("store.url, store.user and store.password")
+                        // PostgreSQL answered: advice about the login, not "check that PostgreSQL runs" (tryout20 F4)
+                        .contains("; PostgreSQL answered there and refused the login: check store.user and"
+                                + " store.password")
+                        .doesNotContain("check that PostgreSQL runs")
                         .doesNotContain("Wrong-0xBAD"));
+        // buildhook check says the same (StoreReachability)
+        assertThat(StoreReachability.whyUnreachable(config)).get().asString()
+                .contains("PostgreSQL answered there and refused the login").doesNotContain("check that PostgreSQL runs");
         Duration waited = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(waited).as("the start's wait for a refusal that waiting cannot mend").isLessThan(key.dividedBy(2));
