@@ -78,8 +78,11 @@ class StopWithStoreHungTest extends AbstractProxiedServeTest {
                 + " unanswered for 5000 ms|could not be reached a moment ago) during this stop");
         assertThat(nodeId).as("the node id's step failed at once: %s", log).isGreaterThan(firstBound);
         // ... and the node id's lock, on a connection of its own, was given up after its network timeout (the
-        // connection wait): without it, the stop waited for ever (review11 F3).
-        assertThat(log.indexOf("java.net.SocketTimeoutException: Read timed out", nodeId)).as(log).isPositive();
+        // connection wait): without it, the stop waited for ever (review11 F3), which the wait above tells. Its
+        // end is read from the engine's last line, not from HikariCP's "Read timed out" WARN: the shipped log
+        // filter folds that WARN when another connection of the node was marked broken the same minute
+        // (RepeatedLibraryLogFilter), which happened here in a targeted run.
+        assertThat(log.indexOf("job engine stopped on node hung-stop-node", nodeId)).as(log).isPositive();
         assertThat(log).as(log).contains("buildhook stopped");
     }
 
