@@ -195,8 +195,7 @@ public final class Store implements AutoCloseable {
         if (e.getMessage() == null) {
             return false;
         }
-        return state != null && (state.startsWith("28") || state.equals("3D000") || state.equals("08004"))
-                || !notPostgres(e).isEmpty();
+        return refusesTheLogin(state) || !notPostgres(e).isEmpty();
     }
 
     /**
@@ -335,9 +334,15 @@ public final class Store implements AutoCloseable {
 
     /** Whether {@code e} is PostgreSQL's refusal of the login, sent in its protocol (not a pooler's 08P01). */
     private static boolean refusedByPostgres(java.sql.SQLException e) {
-        String state = e == null ? null : e.getSQLState();
-        return state != null && (state.startsWith("28") || state.equals("3D000") || state.equals("08004"))
-                && sentInPostgresProtocol(e);
+        return e != null && refusesTheLogin(e.getSQLState()) && sentInPostgresProtocol(e);
+    }
+
+    /**
+     * Whether {@code state} is a refusal of the login itself: SQLSTATE class 28 (password, role, pg_hba.conf),
+     * 08004 (the server rejected the connection) or 3D000 (no such database).
+     */
+    private static boolean refusesTheLogin(String state) {
+        return state != null && (state.startsWith("28") || state.equals("3D000") || state.equals("08004"));
     }
 
     /**
