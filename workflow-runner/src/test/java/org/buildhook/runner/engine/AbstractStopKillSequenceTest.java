@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,7 +26,6 @@ import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * A graceful stop lets the launcher's kill sequence of a job that ignores SIGTERM (SIGTERM, {@code runner.kill-grace},
@@ -56,15 +52,9 @@ abstract class AbstractStopKillSequenceTest {
     void aJobThatIgnoresSigtermIsKilledAndRecordedBeforeItsThreadIsInterruptedWhateverTheKillGrace() throws Exception {
         assertThat(KILL_GRACE).as("the case of review20's residue").isGreaterThan(CONNECT_TIMEOUT.multipliedBy(3));
         StoreConfig config = config(dir.resolve("data")).withConnectTimeout(CONNECT_TIMEOUT);
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        Logger scheduler = (Logger) LoggerFactory.getLogger("com.github.kagkarlsson.scheduler");
-        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        Level was = scheduler.getLevel();
-        log.start();
-        root.addAppender(log);
-        try (Store store = Store.open(config); CommonsExecLauncher launcher = CommonsExecLauncher.create(
+        StopLog log = new StopLog();
+        try (log; Store store = Store.open(config); CommonsExecLauncher launcher = CommonsExecLauncher.create(
                 LauncherConfig.defaults(dir.resolve("logs")).withKillGrace(KILL_GRACE))) {
-            scheduler.setLevel(Level.INFO); // what it says it waits for is at INFO
             // Grace 300 ms; 1 s × 1000 heartbeats: no self-fencing, no watchdog, whatever the machine's stalls.
             JobEngine engine = JobEngine.create(store, launcher, new EngineConfig("kill-node", 2, Duration.ofMillis(250),
                     Duration.ofSeconds(1), 1000, Duration.ofMillis(300), Duration.ofMillis(100), Duration.ofMillis(200)));
@@ -89,11 +79,8 @@ abstract class AbstractStopKillSequenceTest {
                     + " kill-node; process tree terminated (SIGKILL after the 15s grace period)");
             // Back in its place, not put back 10 s later by db-scheduler's failure handler.
             assertThat(executionTime(store, jobId)).isBefore(stopBegan);
-        } finally {
-            root.detachAppender(log);
-            scheduler.setLevel(was);
         }
-        List<String> said = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        List<String> said = log.said();
         // db-scheduler says when it interrupts the jobs' threads, between its two waits for them ("Will wait up to
         // 2x…" and "Scheduler stopped…"). Whether the interrupt then cost the job its record depends on where it lands
         // (in the wait for the tree it did not; in a call to the store it did): that it came at all is the fault.
@@ -106,7 +93,7 @@ abstract class AbstractStopKillSequenceTest {
         assertThat(said).as("the stop's line for the job").anyMatch(m -> m.contains(
                 "attempt 1 was still running when the stop's grace period (runner.shutdown-grace, 300ms) ended: its"
                         + " process tree was killed; the job runs again after the next start, or on another node"));
-        assertThat(log.list).as("nothing failed on the job's thread").noneMatch(e -> e.getLevel() == Level.ERROR);
+        assertThat(log.events()).as("nothing failed on the job's thread").noneMatch(e -> e.getLevel() == Level.ERROR);
         assertThat(said).as("no false line of a store made unavailable by the interrupt").noneMatch(m ->
                 m.startsWith("Unhandled exception") || m.contains("interrupted while"));
         // What the stop waits for, read from what it says: the kill-grace and two connection waits for the jobs'

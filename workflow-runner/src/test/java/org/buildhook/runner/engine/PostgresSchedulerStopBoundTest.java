@@ -3,10 +3,6 @@ package org.buildhook.runner.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -25,7 +21,6 @@ import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * The stop's bounds for the jobs' threads (JobEngine's own wait, then db-scheduler's {@code shutdownMaxWait}): after
@@ -45,15 +40,9 @@ class PostgresSchedulerStopBoundTest {
     @Test
     void aStopWhoseJobsBookkeepingHangsWaitsForTheSchedulerAtMostThreeConnectionWaitsAfterTheGrace() throws Exception {
         StoreConfig config = TestStores.postgres(dir.resolve("data")).withConnectTimeout(Duration.ofSeconds(2));
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        Logger scheduler = (Logger) LoggerFactory.getLogger("com.github.kagkarlsson.scheduler");
-        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        Level was = scheduler.getLevel();
-        log.start();
-        root.addAppender(log);
-        try (Store store = Store.open(config);
+        StopLog log = new StopLog();
+        try (log; Store store = Store.open(config);
              CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")))) {
-            scheduler.setLevel(Level.INFO); // what it says it waits for is at INFO
             // Grace 1 s; 1 s × 1000 heartbeats: no self-fencing, no watchdog, whatever the machine's stalls.
             JobEngine engine = JobEngine.create(store, launcher, new EngineConfig("bound-node", 2, Duration.ofMillis(250),
                     Duration.ofSeconds(1), 1000, Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(200)));
@@ -81,11 +70,8 @@ class PostgresSchedulerStopBoundTest {
                 stop.get();
                 other.rollback();
             }
-        } finally {
-            root.detachAppender(log);
-            scheduler.setLevel(was);
         }
-        List<String> said = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        List<String> said = log.said();
         // After the grace the stop waits itself for the kill-grace (10 s, LauncherConfig's default) + 2 × 2 s, two
         // connection waits, then db-scheduler twice its bound at most (before and after interrupting the jobs' threads),
         // 2 × 1 s: the third connection wait. Before (bounds20 B4) db-scheduler's bound counted the grace again and was
