@@ -313,7 +313,8 @@ final class JobTask implements ExecutionHandler<Void> {
         if (job.state() == JobState.RUNNING) {
             waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
         }
-        int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version),
+        int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version,
+                config.deathsInARow()),
                 before);
         if (attempt == ExecutionLedger.LOST_PICK) {
             return pickLost(jobId);
@@ -329,18 +330,18 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     /**
-     * Its node's death ended each of the job's last {@link ExecutionLedger#DEATHS_IN_A_ROW} attempts: the job
+     * Its node's death ended each of the job's last {@link EngineConfig#deathsInARow} attempts: the job
      * ends {@code FAILED}, its attempts kept as they were, instead of running first again after every restart
      * for ever (review20 R3), and says why, what it may mean and what to do.
      */
     private CompletionHandler<Void> diedInARow(Job job, long version) {
         List<JobAttempt> attempts = waits.call(job.id(), "read its attempts",
                 () -> store.job(job.id()).map(JobDetail::attempts).orElse(List.of()), this::untilGraceOver);
-        List<JobAttempt> last = attempts.subList(Math.max(0, attempts.size() - ExecutionLedger.DEATHS_IN_A_ROW),
+        List<JobAttempt> last = attempts.subList(Math.max(0, attempts.size() - config.deathsInARow()),
                 attempts.size());
         String nodes = last.stream().map(JobAttempt::node).distinct().collect(java.util.stream.Collectors.joining(", "));
         JobAttempt latest = last.isEmpty() ? null : last.get(last.size() - 1);
-        String message = diedInARowMessage(job.id(), nodes);
+        String message = diedInARowMessage(job.id(), config.deathsInARow(), nodes);
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED, null, latest == null ? null : latest.startedAt(),
                 latest == null ? null : latest.endedAt(), message,
                 latest == null || latest.logPath() == null ? null : Path.of(latest.logPath()), false);
@@ -348,12 +349,12 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     /**
-     * The message of a job ended by {@link #diedInARow}: what ended its attempts ({@code nodes}, the nodes that
-     * ran them), what that may mean and what to do.
+     * The message of a job ended by {@link #diedInARow}: what ended its last {@code deaths} attempts
+     * ({@code nodes}, the nodes that ran them), what that may mean and what to do.
      */
-    static String diedInARowMessage(String jobId, String nodes) {
-        return "not run again: its node died before each of its last " + ExecutionLedger.DEATHS_IN_A_ROW
-                + " attempts ended (" + nodes + "), which its own command may cause (one that exhausts the host's"
+    static String diedInARowMessage(String jobId, int deaths, String nodes) {
+        return "not run again: its node died before " + (deaths == 1 ? "its attempt" : "each of its last " + deaths
+                + " attempts") + " ended (" + nodes + "), which its own command may cause (one that exhausts the host's"
                 + " memory gets buildhook killed by the OOM killer; one that kills or restarts the server ends it),"
                 + " so it would end the node again after every restart; see the system's log (journalctl -k for the"
                 + " OOM killer), fix the command, then run the job again: buildhook rerun " + jobId;

@@ -722,26 +722,27 @@ public final class ExecutionLedger {
     /**
      * How many attempts in a row cut short by their node's death ({@code job_attempts.node_died}: their end
      * recorded by another node, because their own one had died or stopped heart-beating) make a job a poison
-     * pill that is not run again: 3, as Sidekiq Pro's super_fetch counts a job recovered after 3 crashes.
+     * pill that is not run again, unless {@code runner.deaths-in-a-row} says otherwise: 3, as Sidekiq Pro's
+     * super_fetch counts a job recovered after 3 crashes.
      */
     public static final int DEATHS_IN_A_ROW = 3;
 
     /**
      * What {@link #startAttempt(String, String, long)} returns, starting nothing, when the job's last
-     * {@link #DEATHS_IN_A_ROW} attempts were each cut short by their node's death: the job is to end
-     * {@code FAILED} ({@link #diedInARow(String)} says how), not run again (review20 R3).
+     * {@code deathsInARow} attempts were each cut short by their node's death: the job is to end
+     * {@code FAILED} ({@link #finishWithoutAttempt}), not run again (review20 R3).
      */
     public static final int NODE_DIED_IN_A_ROW = -2;
 
-    /** Whether the last {@link #DEATHS_IN_A_ROW} of the job's {@code attempts} attempts were each ended by a death. */
-    private static boolean diedInARow(Connection c, String jobId, int attempts) throws SQLException {
+    /** Whether the last {@code deaths} of the job's {@code attempts} attempts were each ended by a death. */
+    private static boolean diedInARow(Connection c, String jobId, int attempts, int deaths) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM job_attempts WHERE job_id = ?"
                 + " AND attempt > ? AND outcome = ? AND node_died = 1")) {
             p.setString(1, jobId);
-            p.setInt(2, attempts - DEATHS_IN_A_ROW);
+            p.setInt(2, attempts - deaths);
             p.setString(3, AttemptOutcome.INTERRUPTED.name());
             try (ResultSet rs = p.executeQuery()) {
-                return rs.next() && rs.getInt(1) == DEATHS_IN_A_ROW;
+                return rs.next() && rs.getInt(1) == deaths;
             }
         }
     }
@@ -759,10 +760,19 @@ public final class ExecutionLedger {
      * @param version the version of the execution as this node picked it; negative for no check
      * @return the attempt number (from 1), 0 when the job is already final, {@link #LOST_PICK}, or
      *         {@link #NODE_DIED_IN_A_ROW} (nothing started) when its node's death ended each of its last
-     *         {@link #DEATHS_IN_A_ROW} attempts, the last maybe just now as above
+     *         {@link #DEATHS_IN_A_ROW} attempts (the last maybe ended just now, as above)
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int startAttempt(String jobId, String node, long version) {
+        return startAttempt(jobId, node, version, DEATHS_IN_A_ROW);
+    }
+
+    /**
+     * As {@link #startAttempt(String, String, long)}, with {@code deathsInARow} (1 or more) attempts in a row
+     * cut short by their node's death making the job a poison pill ({@link #NODE_DIED_IN_A_ROW}) instead of
+     * {@link #DEATHS_IN_A_ROW} ({@code runner.deaths-in-a-row}).
+     */
+    public int startAttempt(String jobId, String node, long version, int deathsInARow) {
         NodeIdentity owner = NodeIdentity.current();
         Instant now = clock.instant();
         if (db.dialect() == Dialect.POSTGRESQL) {
@@ -822,7 +832,7 @@ public final class ExecutionLedger {
                 }
                 // Its node's deaths ended its last attempts one after another: its command may be what ends
                 // the node, and running it again would end this one too (review20 R3).
-                if (attempts >= DEATHS_IN_A_ROW && diedInARow(c, jobId, attempts)) {
+                if (attempts >= deathsInARow && diedInARow(c, jobId, attempts, deathsInARow)) {
                     return NODE_DIED_IN_A_ROW;
                 }
             }

@@ -65,6 +65,8 @@ abstract class AbstractDeathsInARowTest {
     void aJobWhoseNodeDiedUnderEachOfItsLastThreeAttemptsStartsNoFourth() throws Exception {
         String jobId = job();
         died(jobId, "first");
+        assertThat(store.ledger().startAttempt(jobId, "x", -1, 1)).as("runner.deaths-in-a-row: 1")
+                .isEqualTo(ExecutionLedger.NODE_DIED_IN_A_ROW);
         died(jobId, "second");
         assertThat(store.job(jobId).orElseThrow().job().attempts()).isEqualTo(2);
         died(jobId, "third");
