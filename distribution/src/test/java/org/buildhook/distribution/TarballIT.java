@@ -140,6 +140,9 @@ class TarballIT {
                 .redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().remove("BUILDHOOK_CONFIG");
+        // serve keeps its class-data archive in the user's cache folder: the test's, not the home folder's.
+        pb.environment().remove("BUILDHOOK_CDS_DIR");
+        pb.environment().put("XDG_CACHE_HOME", Tarball.userCache(home).toString());
         return pb;
     }
 
