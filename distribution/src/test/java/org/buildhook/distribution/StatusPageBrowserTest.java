@@ -131,6 +131,50 @@ class StatusPageBrowserTest {
     }
 
     /**
+     * tryout21 F2: a job's page watched to the job's end said "final" and stopped asking, without its
+     * follow-up (the next step of the workflow, stored just after the end) nor the follow-up's own end:
+     * those rows were drawn once with the page. They are live now, and the page asks until the follow-up
+     * is stored and has ended; then it says "final". No reload.
+     */
+    @Test
+    void aJobsPageWatchedToItsEndShowsTheFollowUpItStartedAndTheFollowUpsEnd(AdminServer server) throws Exception {
+        Files.writeString(server.dir.resolve("step.sh"), "echo step started\nwhile [ ! -f '" + server.dir
+                + "/go-step' ]; do [ -d '" + server.dir + "' ] || exit 1; sleep 0.1; done\necho step finished\n");
+        Files.writeString(server.dir.resolve("next.sh"), "echo next started\nwhile [ ! -f '" + server.dir
+                + "/go-next' ]; do [ -d '" + server.dir + "' ] || exit 1; sleep 0.1; done\necho next finished\n");
+        server.replaceRules("rules:\n  - name: step\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh, '"
+                + server.dir.resolve("step.sh") + "']\n    on-success:\n      command: [/bin/sh, '"
+                + server.dir.resolve("next.sh") + "']\n");
+        server.app().rules().checkNow();
+        String step = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
+        browser = startBrowser();
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN + "&job=" + step);
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
+                .findElement(By.cssSelector("pre.log")).getText().contains("step started"));
+        onTheLivePage(() -> assertThat(browser.findElement(By.id("plan")).getText()).doesNotContain("Follow-ups"));
+        browser.executeScript("window.noReload = 'the step page';");
+
+        Files.writeString(server.dir.resolve("go-step"), "");
+
+        String next = AdminCommandsTest.byRule(await().atMost(Duration.ofSeconds(60)).until(() -> server.getJson(
+                "jobs?parent=" + step).path("items"), items -> items.size() == 1), "step/on-success");
+        By followUp = By.cssSelector("#plan a.job[href='?job=" + next + "']");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> browser.findElement(followUp)
+                .getText().equals("step/on-success"));
+        onTheLivePage(() -> {
+            assertThat(browser.findElement(By.id("job-state")).getText()).contains("SUCCEEDED");
+            assertThat(browser.findElement(By.id("live-status")).getText()).startsWith("live");
+        });
+        Files.writeString(server.dir.resolve("go-next"), "");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> browser.findElement(By.id("plan"))
+                .getText().contains("step/on-success SUCCEEDED"));
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(
+                By.id("live-status")).getText().startsWith("final"));
+        assertThat(browser.executeScript("return window.noReload")).isEqualTo("the step page");
+        screenshot("status-page-job-follow-up.png");
+    }
+
+    /**
      * At 1300 px (a laptop's browser window), the recent deliveries fit: the page does not scroll
      * sideways and each delivery's Replay button is wholly in sight, not beyond the right edge of a
      * table that scrolls inside its box (found by try-out 7). Narrower, the page itself still does not
