@@ -217,6 +217,45 @@ class StatusPageBrowserTest {
         }
     }
 
+    /**
+     * tryout21 F8.8: at 800 px the page itself scrolled sideways: the Rules table, in no box of its own,
+     * with a rule's 30 recent-job bars and its durations on one line, was wider than the window. Now the
+     * page does not scroll sideways with a full Rules table either, and at 800 px the table fits
+     * without scrolling inside its box.
+     */
+    @Test
+    void aRuleWithThirtyRecentJobsDoesNotMakeAnEightHundredPixelWindowScrollSideways(AdminServer server)
+            throws Exception {
+        server.replaceRules("rules:\n  - name: soak-shards-of-the-nightly-build\n    when: {status: PASSED}\n"
+                + "    run:\n      command: [/bin/sh, '" + server.dir.resolve("echo.sh") + "', '${build.id}']\n"
+                + "      timeout: 10m\n");
+        server.app().rules().checkNow();
+        String[] ended = new String[30];
+        for (int i = 0; i < 30; i++) {
+            server.deliverBody(build(1000 + i, "build-67-passed.json").getBytes(StandardCharsets.UTF_8));
+            ended[i] = "SUCCEEDED";
+        }
+        awaitStates(server, "soak-shards-of-the-nightly-build", ended);
+        browser = startBrowser();
+        browser.manage().window().setSize(new Dimension(800, 1000));
+
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+
+        onTheLivePage(() -> {
+            WebElement row = browser.findElement(By.cssSelector(
+                    "#rule-health tr[data-rule='soak-shards-of-the-nightly-build']"));
+            assertThat(row.findElements(By.cssSelector("svg.history rect"))).hasSize(30);
+            assertThat(row.findElement(By.cssSelector("svg.gauge")).isDisplayed()).isTrue();
+        });
+        String page = String.valueOf(browser.executeScript("var p = document.documentElement;"
+                + " var box = document.getElementById('rule-health').parentElement;"
+                + " return 'page ' + p.scrollWidth + ' of ' + p.clientWidth + ' px'"
+                + " + (box.scrollWidth > box.clientWidth ? '; the rules scroll in their box' : '');"));
+        int pageWidth = ((Number) browser.executeScript("return document.documentElement.clientWidth")).intValue();
+        screenshot("status-console-rules-800.png");
+        assertThat(page).isEqualTo("page " + pageWidth + " of " + pageWidth + " px");
+    }
+
     /** Rules that put jobs in every state; {@code wait} runs one at a time, so its next jobs queue. */
     private static String everyStateRules(Path dir) throws Exception {
         Files.writeString(dir.resolve("fail.sh"), "echo boom >&2\nexit 3\n");
