@@ -234,12 +234,12 @@ public final class StatusPageServlet extends HttpServlet {
         send(response, 200, livePart ? StatusPageView.live(live) : StatusPageView.page(nonce(response), live));
     }
 
-    /** The header's numbers: two grouped counts over the window, two indexed counts, this node's refusals. */
+    /** The header's numbers: two grouped counts over the window, three indexed counts, this node's refusals. */
     private static StatusSummary summary(BuildhookApplication app) {
         SignatureRefusals refusals = app.deliveries().refusals();
         return new StatusSummary(app.store().activitySince(Instant.now().minus(SUMMARY_WINDOW)),
                 app.store().countJobs(JobState.QUEUED), app.store().countJobs(JobState.RUNNING), refusals.lastDay(),
-                refusals.last());
+                refusals.last(), app.store().countJobs(JobState.AWAITING_APPROVAL));
     }
 
     /**

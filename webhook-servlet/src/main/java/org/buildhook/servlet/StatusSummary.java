@@ -2,6 +2,10 @@ package org.buildhook.servlet;
 
 import static org.buildhook.servlet.Html.escape;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.StringJoiner;
 import org.buildhook.runner.store.Activity;
@@ -17,9 +21,13 @@ import org.buildhook.runner.store.JobState;
  * @param running     jobs running now
  * @param refusedDay  deliveries this node refused for their signature in the last 24 hours
  * @param lastRefusal the last of them, if any
+ * @param awaitingApproval jobs waiting for someone's approval now (whenever their delivery came)
  */
 record StatusSummary(Activity day, long queued, long running, long refusedDay,
-        Optional<SignatureRefusals.Last> lastRefusal) {
+        Optional<SignatureRefusals.Last> lastRefusal, long awaitingApproval) {
+
+    /** The states listed first in the jobs tile, whose detail may be cut: the ones that wait for someone. */
+    private static final List<JobState> ASKING_FIRST = List.of(JobState.AWAITING_APPROVAL);
 
     /** Jobs of the last 24 hours that ended badly (failed, timed out). */
     long failedJobs() {
@@ -31,23 +39,35 @@ record StatusSummary(Activity day, long queued, long running, long refusedDay,
     String html() {
         StringBuilder h = new StringBuilder("<section class=\"tiles\" id=\"summary\">");
         StringJoiner outcomes = new StringJoiner(" ");
+        StringJoiner outcomesText = new StringJoiner(", ");
         for (DeliveryOutcome o : DeliveryOutcome.values()) {
-            outcomes.add(count(StatusTone.of(o), day.deliveries(o), o.name().toLowerCase(java.util.Locale.ROOT)));
+            String name = o.name().toLowerCase(Locale.ROOT);
+            outcomes.add(count(StatusTone.of(o), day.deliveries(o), name));
+            outcomesText.add(day.deliveries(o) + " " + name);
         }
-        tile(h, "deliveries", "Deliveries · 24 h", day.deliveryTotal(), StatusTone.NEUTRAL, outcomes.toString());
+        tile(h, "deliveries", "Deliveries · 24 h", day.deliveryTotal(), StatusTone.NEUTRAL, outcomes.toString(),
+                outcomesText.toString());
+        // The detail is cut to three lines: what waits for someone comes first, and the hover text has all of it
+        // (tryout21 F1: "1 awaiting approval" was the one count cut on a busy day).
         StringJoiner states = new StringJoiner(" ");
-        for (JobState s : JobState.values()) {
+        StringJoiner statesText = new StringJoiner(", ");
+        List<JobState> order = new ArrayList<>(ASKING_FIRST);
+        Arrays.stream(JobState.values()).filter(s -> !ASKING_FIRST.contains(s)).forEach(order::add);
+        for (JobState s : order) {
             if (day.jobs(s) > 0) {
-                states.add(count(StatusTone.of(s), day.jobs(s), s.name().toLowerCase(java.util.Locale.ROOT)
-                        .replace('_', ' ')));
+                String name = s.name().toLowerCase(Locale.ROOT).replace('_', ' ');
+                states.add(count(StatusTone.of(s), day.jobs(s), name));
+                statesText.add(day.jobs(s) + " " + name);
             }
         }
         tile(h, "jobs", "Jobs · 24 h", day.jobTotal(), StatusTone.NEUTRAL, states.length() == 0 ? "none" : states
-                .toString());
+                .toString(), states.length() == 0 ? "" : statesText.toString());
         long failed = failedJobs();
         tile(h, "failures", "Failed jobs · 24 h", failed, failed > 0 ? StatusTone.BAD : StatusTone.OK,
                 "<a href=\"?state=failed\">failed</a> or <a href=\"?state=timed_out\">timed out</a>, after their retries");
-        tile(h, "queued", "Queue", queued, queued > 0 ? StatusTone.WAITING : StatusTone.NEUTRAL, "jobs waiting to run");
+        tile(h, "queued", "Queue", queued, queued > 0 || awaitingApproval > 0 ? StatusTone.WAITING : StatusTone.NEUTRAL,
+                "jobs waiting to run" + (awaitingApproval == 0 ? "" : "; <a href=\"?state=awaiting_approval\">"
+                        + awaitingApproval + " awaiting approval</a>"));
         tile(h, "running", "Running", running, running > 0 ? StatusTone.ACTIVE : StatusTone.NEUTRAL, "jobs running now");
         String last = lastRefusal.map(l -> "last " + StatusFormat.time(l.at()) + " on <code>" + escape(l.endpoint())
                 + "</code> from " + escape(l.remote()) + ": <span class=\"reason\">" + escape(l.reason()) + "</span>")

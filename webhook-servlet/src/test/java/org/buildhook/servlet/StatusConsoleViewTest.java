@@ -43,7 +43,7 @@ class StatusConsoleViewTest {
     }
 
     private static StatusSummary quiet() {
-        return new StatusSummary(new Activity(AT, Map.of(), Map.of()), 0, 0, 0, Optional.empty());
+        return new StatusSummary(new Activity(AT, Map.of(), Map.of()), 0, 0, 0, Optional.empty(), 0);
     }
 
     @Test
@@ -52,7 +52,7 @@ class StatusConsoleViewTest {
                 Map.of(DeliveryOutcome.ACCEPTED, 12L, DeliveryOutcome.DUPLICATE, 3L, DeliveryOutcome.REJECTED, 1L),
                 Map.of(JobState.SUCCEEDED, 9L, JobState.FAILED, 2L, JobState.TIMED_OUT, 1L, JobState.QUEUED, 4L)),
                 4, 1, 5, Optional.of(new SignatureRefusals.Last(AT, "default", "10.0.0.9",
-                        "no configured secret matches X-JobServ-Sig")));
+                        "no configured secret matches X-JobServ-Sig")), 0);
 
         String html = summary.html();
 
@@ -73,12 +73,34 @@ class StatusConsoleViewTest {
     @Test
     void theFailedJobsTileLinksToTheDeliveriesWithFailedAndWithTimedOutJobs() {
         StatusSummary summary = new StatusSummary(new Activity(AT, Map.of(),
-                Map.of(JobState.FAILED, 2L, JobState.TIMED_OUT, 1L)), 0, 0, 0, Optional.empty());
+                Map.of(JobState.FAILED, 2L, JobState.TIMED_OUT, 1L)), 0, 0, 0, Optional.empty(), 0);
 
         String tile = summary.html().replaceFirst("(?s).*(<div class=\"tile [^\"]*\" id=\"tile-failures\".*?</div></div>).*", "$1");
 
         assertThat(tile).contains("<a href=\"?state=failed\">failed</a> or <a href=\"?state=timed_out\">timed out</a>,"
                 + " after their retries");
+    }
+
+    /**
+     * On a busy day the jobs tile's detail, cut to three lines, hid "1 awaiting approval" behind six other
+     * counts, with an empty hover text, and no other tile counted it (tryout21 F1). Jobs that wait for
+     * someone now come first, the hover text has every count, and the Queue tile links to them.
+     */
+    @Test
+    void jobsAwaitingApprovalAreNotTheCountABusyDayCutsFromTheHeader() {
+        StatusSummary summary = new StatusSummary(new Activity(AT, Map.of(DeliveryOutcome.ACCEPTED, 40L),
+                Map.of(JobState.SUCCEEDED, 23L, JobState.FAILED, 5L, JobState.TIMED_OUT, 3L, JobState.CANCELLED, 1L,
+                        JobState.SUPERSEDED, 1L, JobState.AWAITING_APPROVAL, 1L)), 0, 0, 0, Optional.empty(), 2);
+
+        String html = summary.html();
+        String jobs = html.replaceFirst("(?s).*(<div class=\"tile [^\"]*\" id=\"tile-jobs\".*?</div></div>).*", "$1");
+        String queue = html.replaceFirst("(?s).*(<div class=\"tile [^\"]*\" id=\"tile-queued\".*?</div></div>).*", "$1");
+
+        assertThat(jobs).containsPattern("<div class=\"detail\" title=\"1 awaiting approval, 23 succeeded, 5 failed, 3 timed"
+                + " out, 1 cancelled, 1 superseded\"><span class=\"count tone-waiting\">1 awaiting approval</span> <span");
+        assertThat(queue).contains("class=\"tile tone-waiting\"")
+                .contains("jobs waiting to run; <a href=\"?state=awaiting_approval\">2 awaiting approval</a>");
+        assertThat(html).contains("title=\"40 accepted, 0 duplicate");
     }
 
     /**

@@ -28,7 +28,7 @@ class StatusPageViewTest {
             Optional.empty());
 
     private static final StatusSummary QUIET = new StatusSummary(new Activity(AT, Map.of(), Map.of()), 0, 0, 0,
-            Optional.empty());
+            Optional.empty(), 0);
 
     private static String page(String nonce, StatusPageView.RulesInfo rules, StatusPageView.Filters filters,
             List<StatusPageView.DeliveryRow> rows, StatusPagePaging paging) {

@@ -24,7 +24,7 @@ class TomcatStatusPageIT {
     private static final String TOKEN = "status-page-admin-token-0123456789";
 
     private static HttpResponse<String> get(URI uri, String cookie) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET();
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Deliveries.REQUEST_TIMEOUT).GET();
         if (cookie != null) {
             b.header("Cookie", cookie);
         }

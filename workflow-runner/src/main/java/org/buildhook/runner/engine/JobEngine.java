@@ -94,6 +94,10 @@ public final class JobEngine implements AutoCloseable {
     private final List<NodeFolders.Folder> nodeFolders;
     /** Held while db-scheduler's picking is paused or resumed: a resume never undoes a stop's pause. */
     private final Object picking = new Object();
+    /** {@code runner.kill-grace}: what a stop waits, after SIGTERM, before it kills a job's tree. */
+    private final Duration killGrace;
+    /** How long a stop waits for its jobs' threads itself after the grace period: {@link #jobsStopWait}. */
+    private final Duration jobsStopWait;
 
     private JobEngine(Store store, JobLauncher launcher, EngineConfig config, Clock clock, JobEvents events) {
         this.config = config;
@@ -118,6 +122,8 @@ public final class JobEngine implements AutoCloseable {
         this.files = new NodeFilesWatch(config.nodeId(), clock, config.pollingInterval(), this::pausePicking,
                 this::resumePicking);
         this.nodeFolders = nodeFolders(store, launcher);
+        this.killGrace = launcher.killGrace();
+        this.jobsStopWait = jobsStopWait(killGrace, store.config().connectTimeout());
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
                 .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
@@ -138,13 +144,9 @@ public final class JobEngine implements AutoCloseable {
                 .jdbcCustomization(store.schedulerCustomization())
                 .alwaysPersistTimestampInUTC()
                 .enableImmediateExecution()
-                // Jobs are killed by our own grace period first, and scheduler.stop() is called after it (stop()); this
-                // only bounds what the jobs' threads do after it: wait for a process tree that ignores SIGTERM
-                // (runner.kill-grace) and the bookkeeping, three of the store's connection waits (store.connect-timeout,
-                // 5 s by default), as docs/storage.md says. db-scheduler waits up to twice this bound (before and after
-                // it interrupts the jobs' threads: "Will wait up to 2x…"), so it is half of that (bounds20 B4; review20:
-                // without the kill-grace the threads were interrupted before the SIGKILL).
-                .shutdownMaxWait(schedulerStopBound(launcher.killGrace(), store.config().connectTimeout()))
+                // The stop waits for the jobs' threads itself before scheduler.stop() (stop(), jobsStopWait): this
+                // bounds only what is left after that wait, and then interrupts it.
+                .shutdownMaxWait(schedulerStopBound(store.config().connectTimeout()))
                 // One statement picks what is due, up to the free threads (SQLite: UPDATE … RETURNING;
                 // PostgreSQL: FOR UPDATE SKIP LOCKED), instead of a select and an UPDATE per job.
                 .pollUsingLockAndFetch(refetchBelow(store.dialect(), config.threads()), 1.0);
@@ -160,21 +162,35 @@ public final class JobEngine implements AutoCloseable {
     }
 
     /**
-     * db-scheduler's {@code shutdownMaxWait}: half of {@code runner.kill-grace} + 3 × {@code store.connect-timeout},
-     * since db-scheduler waits up to twice it after the grace period (before and after it interrupts the jobs'
-     * threads), so that the stop's wait for the jobs' threads stays within what docs/storage.md ("Graceful
-     * shutdown") counts after the grace: the kill-grace of a job that ignores SIGTERM and three connection waits.
-     * Its first wait must outlast the kill-grace: a thread interrupted while its process tree still ends recorded
-     * nothing of the stop ("the store is unavailable … interrupted", db-scheduler's "Unhandled exception", the job
-     * put back 10 s later rather than in its place; review20). It does whenever the kill-grace is at most three
-     * connection waits (10 s and 5 s by default: 12.5 s).
+     * How long a stop waits itself, after the grace period, for the jobs this node still handles: {@code
+     * runner.kill-grace} for the kill sequence of a job that ignores SIGTERM (SIGTERM, the kill-grace, SIGKILL, the
+     * tree reaped), then two of the store's connection waits for the job's thread to record what became of it (an
+     * unanswered call, a connection that cannot be had). Only then does db-scheduler's stop begin, whose own wait
+     * ({@link #schedulerStopBound}) takes the third connection wait of docs/storage.md's count ("Graceful shutdown").
+     * db-scheduler interrupts the jobs' threads once its first wait is over, whatever they do: with its bound alone
+     * ({@code (kill-grace + 3 × connect-timeout) / 2}, review20) a kill-grace above three connection waits had a
+     * thread interrupted before its SIGKILL, which recorded nothing of the stop ("the store is unavailable …
+     * interrupted", db-scheduler's "Unhandled exception") and put the job back 10 s later instead of in its place.
      *
      * @param killGrace      {@code runner.kill-grace}, the time between SIGTERM and SIGKILL
      * @param connectTimeout {@code store.connect-timeout}
-     * @return ({@code killGrace} + 3 × {@code connectTimeout}) / 2
+     * @return {@code killGrace} + 2 × {@code connectTimeout}
      */
-    static Duration schedulerStopBound(Duration killGrace, Duration connectTimeout) {
-        return killGrace.plus(connectTimeout.multipliedBy(3)).dividedBy(2);
+    static Duration jobsStopWait(Duration killGrace, Duration connectTimeout) {
+        return killGrace.plus(connectTimeout.multipliedBy(2));
+    }
+
+    /**
+     * db-scheduler's {@code shutdownMaxWait}: half of {@code store.connect-timeout}. db-scheduler waits up to twice it
+     * (before and after it interrupts the jobs' threads: "Will wait up to 2x…"), after the stop's own wait for them
+     * ({@link #jobsStopWait}): one connection wait, so that the two stay within what docs/storage.md counts after
+     * the grace, the kill-grace and three connection waits. A thread still busy then is past that count.
+     *
+     * @param connectTimeout {@code store.connect-timeout}
+     * @return {@code connectTimeout} / 2
+     */
+    static Duration schedulerStopBound(Duration connectTimeout) {
+        return connectTimeout.dividedBy(2);
     }
 
     /**
@@ -303,7 +319,8 @@ public final class JobEngine implements AutoCloseable {
     /**
      * Graceful stop: takes no new job, lets running ones finish for up to the grace period, then
      * kills their process trees and puts them back in the queue (the attempt recorded as
-     * interrupted), and stops db-scheduler. Idempotent.
+     * interrupted), waits for those kill sequences and records ({@link #jobsStopWait}), and stops
+     * db-scheduler. Idempotent.
      */
     public synchronized void stop() {
         if (!started || stopped) {
@@ -329,6 +346,7 @@ public final class JobEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        long graceOver = System.nanoTime();
         // After the grace (tryout18 F4): a job that ends during it has its follow-up stored now, for another
         // node at once or this one after its next start, not only at the next start with nothing said.
         followUps.close();
@@ -336,6 +354,7 @@ public final class JobEngine implements AutoCloseable {
         // for it once per step that needs it. During the grace the node still stores deliveries and
         // records the outcomes of the jobs that end, which must be tried once the database answers again.
         store.stopping();
+        awaitJobsEnded(graceOver);
         scheduler.stop();
         decisions.shutdown();
         try {
@@ -355,6 +374,35 @@ public final class JobEngine implements AutoCloseable {
             releaseNodeId();
         }
         LOG.info("job engine stopped on node {}", config.nodeId());
+    }
+
+    /**
+     * Waits, after the grace period ({@code graceOver}, as {@link System#nanoTime()}), up to {@link #jobsStopWait}
+     * for the jobs this node still handles: the kill sequences the grace's end began, and the recording of what became
+     * of the jobs. Before db-scheduler's stop, which would interrupt their threads after its own bound, whatever the
+     * kill-grace.
+     */
+    private void awaitJobsEnded(long graceOver) {
+        int handled = running.handled();
+        if (handled == 0) {
+            return;
+        }
+        LOG.info("stopping: waiting up to {} for {} job(s) of node {} to end (a process tree that outlives SIGTERM gets"
+                + " SIGKILL after runner.kill-grace, {}) and for what became of them to be recorded",
+                Durations.describe(jobsStopWait), handled, config.nodeId(), Durations.describe(killGrace));
+        Set<String> left;
+        try {
+            left = running.awaitHandled(graceOver + jobsStopWait.toNanos());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (!left.isEmpty()) {
+            LOG.warn("stopping: jobs {} had not ended, or not recorded how, {} after the grace period"
+                    + " (runner.kill-grace and two store.connect-timeout); the job scheduler now interrupts their"
+                    + " threads, and what they could not record is found by the next start or another node, as after"
+                    + " a crash", left, Durations.describe(jobsStopWait));
+        }
     }
 
     /**

@@ -150,4 +150,30 @@ final class RunningJobs {
             job.cancel(why); // the log's last line says why, not "cancelled" as by an operator
         });
     }
+
+    /**
+     * After {@link #stop}: waits until this node handles no job any more, so that no job's thread is interrupted
+     * while the kill sequence the stop began is under way (SIGTERM, {@code runner.kill-grace}, SIGKILL, the tree
+     * reaped) or while it records what became of its job; or until {@code deadline} ({@link System#nanoTime()}).
+     * {@link #hurry} does not end it: the kill sequences are bounded, and their outcomes are what the stop is for.
+     *
+     * @param deadline when to stop waiting, as {@link System#nanoTime()}
+     * @return the jobs still handled at the deadline, empty when none is
+     * @throws InterruptedException if the stopping thread is interrupted meanwhile
+     */
+    java.util.Set<String> awaitHandled(long deadline) throws InterruptedException {
+        synchronized (executing) {
+            long left;
+            while (!executing.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+                // leave() notifies; the ceiling only keeps the wait from overflowing a far deadline.
+                executing.wait(Math.max(1, Math.min(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(left), 60_000)));
+            }
+            return java.util.Set.copyOf(executing);
+        }
+    }
+
+    /** How many jobs this node handles now: their commands run, or their outcomes are being recorded. */
+    int handled() {
+        return executing.size();
+    }
 }

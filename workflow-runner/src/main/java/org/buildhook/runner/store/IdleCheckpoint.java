@@ -5,7 +5,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
@@ -39,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * SQLite's documentation</a>): it never waits for a lock and never blocks a writer or a reader; what a
  * reader still needs is left for the next one. A copy that fails (a full disk, a database file that
  * is gone) loses nothing, since the log still holds every page: it is logged at {@code DEBUG} and the
- * next idle moment tries again.
+ * next idle moment tries again. For the same reason {@link #close()} abandons a copy under way rather than
+ * wait for it: a stop does not wait for a copy that waits for one of the pool's connections (in use by
+ * readers) or copies a long log.
  */
 final class IdleCheckpoint implements AutoCloseable {
 
@@ -52,6 +53,9 @@ final class IdleCheckpoint implements AutoCloseable {
      */
     static final int COMMITS = 32;
 
+    /** The longest {@link #close()} waits for its thread, once it has ended the copy under way. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
+
     private static final Logger LOG = LoggerFactory.getLogger(IdleCheckpoint.class);
 
     private final DataSource pool;
@@ -63,6 +67,8 @@ final class IdleCheckpoint implements AutoCloseable {
     private volatile long lastCommit;
     private volatile boolean closed;
     private volatile long copies;
+    /** The copy's statement while it runs, for {@link #close()} to end it; {@code null} otherwise. */
+    private volatile Statement copying;
 
     /**
      * Starts the thread; it copies nothing until {@link #committed()} was called {@link #COMMITS} times.
@@ -116,27 +122,54 @@ final class IdleCheckpoint implements AutoCloseable {
         if (lostFile.get() != null) {
             return;
         }
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
-                ResultSet r = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
-            copies++;
-            if (LOG.isDebugEnabled() && r.next()) {
-                LOG.debug("checkpoint while idle: {} of {} log pages in the database file", r.getInt(3), r.getInt(2));
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            copying = s;
+            if (closed) {
+                return; // close() may have looked for the statement before it was set: it is not run
+            }
+            try (ResultSet r = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+                copies++;
+                if (LOG.isDebugEnabled() && r.next()) {
+                    LOG.debug("checkpoint while idle: {} of {} log pages in the database file", r.getInt(3),
+                            r.getInt(2));
+                }
             }
         } catch (SQLException | RuntimeException e) {
-            LOG.debug("checkpoint while idle failed; the log keeps every page and the next idle moment tries again: {}",
-                    e.toString());
+            LOG.debug("checkpoint while idle {}; the log keeps every page and the next idle moment tries again: {}",
+                    closed ? "abandoned by the store's close" : "failed", e.toString());
+        } finally {
+            copying = null;
         }
     }
 
-    /** Stops the thread, waiting up to 5 s for a copy under way. */
+    /**
+     * Stops the thread and abandons a copy under way, which the log makes safe (it still holds every page): a wait
+     * for one of the pool's connections ends at once (the thread is interrupted), a copy running is stopped at its
+     * next page ({@link Statement#cancel()}, SQLite's {@code sqlite3_interrupt}). Waits at most {@link #CLOSE_WAIT}
+     * for the thread to end; only a write to the disk under way outlasts that, and is left to end by itself. It
+     * waited up to 5 s for the copy, outside a stop's count (docs/storage.md, "Graceful shutdown"): a copy waiting
+     * for the connection of a long read waited all of it (review20 R6).
+     */
     @Override
     public void close() {
         closed = true;
-        LockSupport.unpark(thread);
+        thread.interrupt();
+        Statement s = copying;
+        if (s != null) {
+            try {
+                s.cancel();
+            } catch (SQLException | RuntimeException e) {
+                LOG.debug("could not stop the checkpoint under way; it ends by itself: {}", e.toString());
+            }
+        }
         try {
-            thread.join(TimeUnit.SECONDS.toMillis(5));
+            thread.join(CLOSE_WAIT.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.debug("the checkpoint under way did not end within {} ms of the store's close; left to end by itself"
+                    + " (the log keeps every page)", CLOSE_WAIT.toMillis());
         }
     }
 }

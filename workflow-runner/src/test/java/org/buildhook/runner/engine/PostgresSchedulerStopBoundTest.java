@@ -3,10 +3,6 @@ package org.buildhook.runner.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -25,13 +21,13 @@ import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
- * The job scheduler's own stop bound (JobEngine: db-scheduler's {@code shutdownMaxWait}): after the grace period,
- * the stop waits for the jobs' threads, which record what their attempts came to, at most {@code runner.kill-grace} +
- * 3 × {@code store.connect-timeout} more (db-scheduler's twice its bound; docs/storage.md, "Graceful shutdown"; the systemd
- * unit's {@code TimeoutStopSec} is set above it), not db-scheduler's default of 30 minutes. Here the job's
+ * The stop's bounds for the jobs' threads (JobEngine's own wait, then db-scheduler's {@code shutdownMaxWait}): after
+ * the grace period, the stop waits for the jobs' threads, which record what their attempts came to, at most {@code
+ * runner.kill-grace} + 3 × {@code store.connect-timeout} more (its own wait, the kill-grace and two connection waits,
+ * then db-scheduler's twice its bound; docs/storage.md, "Graceful shutdown"; the systemd unit's {@code TimeoutStopSec}
+ * is set above it), not db-scheduler's default of 30 minutes. Here the job's
  * bookkeeping hangs for real: another session of PostgreSQL holds its rows' locks while the node stops. The bound
  * is read from what db-scheduler says it waits for, not from the machine's clock: a removed or changed bound
  * fails the test however fast the machine is.
@@ -44,15 +40,9 @@ class PostgresSchedulerStopBoundTest {
     @Test
     void aStopWhoseJobsBookkeepingHangsWaitsForTheSchedulerAtMostThreeConnectionWaitsAfterTheGrace() throws Exception {
         StoreConfig config = TestStores.postgres(dir.resolve("data")).withConnectTimeout(Duration.ofSeconds(2));
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        Logger scheduler = (Logger) LoggerFactory.getLogger("com.github.kagkarlsson.scheduler");
-        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        Level was = scheduler.getLevel();
-        log.start();
-        root.addAppender(log);
-        try (Store store = Store.open(config);
+        StopLog log = new StopLog();
+        try (log; Store store = Store.open(config);
              CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")))) {
-            scheduler.setLevel(Level.INFO); // what it says it waits for is at INFO
             // Grace 1 s; 1 s × 1000 heartbeats: no self-fencing, no watchdog, whatever the machine's stalls.
             JobEngine engine = JobEngine.create(store, launcher, new EngineConfig("bound-node", 2, Duration.ofMillis(250),
                     Duration.ofSeconds(1), 1000, Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(200)));
@@ -80,17 +70,17 @@ class PostgresSchedulerStopBoundTest {
                 stop.get();
                 other.rollback();
             }
-        } finally {
-            root.detachAppender(log);
-            scheduler.setLevel(was);
         }
-        List<String> said = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-        // db-scheduler waits twice its bound at most (before and after interrupting the jobs' threads), after the grace:
-        // 2 × 8 s = the kill-grace (10 s, LauncherConfig's default) + 3 × 2 s, the three connection waits. Before
-        // (bounds20 B4) the bound counted the grace again and was 1 s + 3 × 2 s; then (review20) it left out the
-        // kill-grace, 2 × 3 s, and interrupted the thread of a job that ignores SIGTERM before its SIGKILL.
+        List<String> said = log.said();
+        // After the grace the stop waits itself for the kill-grace (10 s, LauncherConfig's default) + 2 × 2 s, two
+        // connection waits, then db-scheduler twice its bound at most (before and after interrupting the jobs' threads),
+        // 2 × 1 s: the third connection wait. Before (bounds20 B4) db-scheduler's bound counted the grace again and was
+        // 1 s + 3 × 2 s; then (review20) it left out the kill-grace, 2 × 3 s, and interrupted the thread of a job that
+        // ignores SIGTERM before its SIGKILL; then it was half of all (2 × 8 s), which still did for a kill-grace above
+        // three connection waits (StopKillSequenceTest).
+        assertThat(said).as("the stop's own bound").anyMatch(m -> m.startsWith("stopping: waiting up to 14s for 1 job(s)"));
         assertThat(said).as("the scheduler's stop bound").contains("Letting running executions finish. Will wait up to 2x"
-                + Duration.ofSeconds(8) + ".");
+                + Duration.ofSeconds(1) + ".");
         // The bookkeeping that hung was what the stop waited for, and its own bound ended it.
         assertThat(said).as("the hung call was ended by the store's bound").anyMatch(m -> m.startsWith(
                 "stopped waiting for the store: it left ") && m.contains(" unanswered for 2000 ms after the grace period"));
