@@ -3,16 +3,11 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
 
@@ -99,15 +94,7 @@ class StopCutShortWithStoreHungTest extends AbstractProxiedServeTest {
         processes = new ServeProcesses(dir);
         Path out = dir.resolve("serve.out");
         Process server = processes.serve(config, out);
-        URI base = ServeProcesses.awaitUrl(server, dir.resolve("data"));
-        StringWriter sent = new StringWriter();
-        picocli.CommandLine send = BuildhookCommand.commandLine();
-        send.setOut(new PrintWriter(sent, true));
-        assertThat(send.execute("send", base.resolve("webhook").toString(), "--sample", "--secret-file",
-                dir.resolve("webhook-secret").toString(), "--no-retry")).as(sent.toString()).isZero();
-        Matcher accepted = Pattern.compile("\"jobs\":\\[\"([0-9A-Z]+)\"").matcher(sent.toString());
-        assertThat(accepted.find()).as(sent.toString()).isTrue();
-        String job = accepted.group(1);
+        String job = ServeProcesses.sendSample(ServeProcesses.awaitUrl(server, dir.resolve("data")), dir);
         await().atMost(Duration.ofMinutes(1)).until(() -> server.toHandle().descendants()
                 .anyMatch(p -> p.info().command().orElse("").endsWith("sleep"))); // the job runs
 
