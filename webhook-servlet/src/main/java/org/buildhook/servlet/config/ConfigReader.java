@@ -381,9 +381,12 @@ final class ConfigReader {
                         + " PostgreSQL) or off, got '" + mode.get() + "'");
             }
         }
+        int deaths = r.containsKey("deaths-in-a-row")
+                ? nodes.integer(r.get("deaths-in-a-row").value(), "runner.deaths-in-a-row").orElse(engine.deathsInARow())
+                : engine.deathsInARow();
         return new EngineConfig(engine.nodeId(), engine.threads(), engine.pollingInterval(),
                 engine.heartbeatInterval(), engine.missedHeartbeats(), engine.shutdownGrace(), slotRetry, cancelCheck,
-                watchdog);
+                watchdog, deaths);
     }
 
     /** A positive duration under {@code runner.<key>}, when given. */

@@ -394,6 +394,21 @@ class ConfigLoaderTest {
         assertThat(loader.load(one).warnings()).noneMatch(w -> w.contains("also given in store.url"));
     }
 
+    /** review20 R3: how many deaths of its node in a row end a job, 3 unless set, 1 to 1000. */
+    @Test
+    void readsTheDeathsInARowThatEndAJob() throws IOException {
+        String head = "endpoints: {default: {secrets: [{value: s3cret}]}}\nrunner:\n";
+        Path none = Files.writeString(dir.resolve("none.yaml"), head + "  threads: 2\n");
+        Path five = Files.writeString(dir.resolve("five.yaml"), head + "  deaths-in-a-row: 5\n");
+        Path zero = Files.writeString(dir.resolve("zero.yaml"), head + "  deaths-in-a-row: 0\n");
+        ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
+
+        assertThat(loader.load(none).engine().deathsInARow()).isEqualTo(3);
+        assertThat(loader.load(five).engine().deathsInARow()).isEqualTo(5);
+        assertThatThrownBy(() -> loader.load(zero))
+                .hasMessageContaining(zero + ":3:20: runner.deaths-in-a-row: must be between 1 and 1000, got 0");
+    }
+
     @Test
     void aPostgresqlPoolSmallerThanTheRunnersThreadsPlusTwoStartsWithOneWarningThatSaysWhereAndWhatToSet()
             throws IOException {

@@ -18,6 +18,9 @@ import java.util.Objects;
  * @param cancelCheck       how often a running job's cancel flag is read (default 2 s)
  * @param watchdog          whether the node starts its watchdog process where another node may take its
  *                          jobs over (PostgreSQL): {@code runner.watchdog: auto} (the default) or {@code off}
+ * @param deathsInARow      how many attempts in a row cut short by their node's death make a job end {@code FAILED}
+ *                          instead of running again ({@code runner.deaths-in-a-row}, 1 to 1000, default
+ *                          {@link org.buildhook.runner.store.ExecutionLedger#DEATHS_IN_A_ROW}: review20 R3)
  */
 public record EngineConfig(
         String nodeId,
@@ -28,7 +31,11 @@ public record EngineConfig(
         Duration shutdownGrace,
         Duration slotRetryDelay,
         Duration cancelCheck,
-        boolean watchdog) {
+        boolean watchdog,
+        int deathsInARow) {
+
+    /** The highest {@link #deathsInARow} taken. */
+    public static final int MOST_DEATHS_IN_A_ROW = 1000;
 
     /**
      * As the canonical constructor, without the watchdog, as this constructor was before there was one
@@ -38,6 +45,17 @@ public record EngineConfig(
             int missedHeartbeats, Duration shutdownGrace, Duration slotRetryDelay, Duration cancelCheck) {
         this(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace, slotRetryDelay,
                 cancelCheck, false);
+    }
+
+    /**
+     * As the canonical constructor, with the default {@link #deathsInARow}, as this constructor was before
+     * there was one.
+     */
+    public EngineConfig(String nodeId, int threads, Duration pollingInterval, Duration heartbeatInterval,
+            int missedHeartbeats, Duration shutdownGrace, Duration slotRetryDelay, Duration cancelCheck,
+            boolean watchdog) {
+        this(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace, slotRetryDelay,
+                cancelCheck, watchdog, org.buildhook.runner.store.ExecutionLedger.DEATHS_IN_A_ROW);
     }
 
     public EngineConfig {
@@ -57,6 +75,10 @@ public record EngineConfig(
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         positive(slotRetryDelay, "slotRetryDelay");
         positive(cancelCheck, "cancelCheck");
+        if (deathsInARow < 1 || deathsInARow > MOST_DEATHS_IN_A_ROW) {
+            throw new IllegalArgumentException("deathsInARow must be 1 to " + MOST_DEATHS_IN_A_ROW + ", got "
+                    + deathsInARow);
+        }
     }
 
     public static EngineConfig defaults() {
@@ -78,34 +100,40 @@ public record EngineConfig(
 
     public EngineConfig withNodeId(String value) {
         return new EngineConfig(value, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, watchdog);
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow);
     }
 
     public EngineConfig withThreads(int value) {
         return new EngineConfig(nodeId, value, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, watchdog);
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow);
     }
 
     /** Polling, heartbeat and dead-node detection: tests and clusters that must fail over fast. */
     public EngineConfig withTimings(Duration polling, Duration heartbeat, int missed) {
         return new EngineConfig(nodeId, threads, polling, heartbeat, missed, shutdownGrace, slotRetryDelay,
-                cancelCheck, watchdog);
+                cancelCheck, watchdog, deathsInARow);
     }
 
     public EngineConfig withShutdownGrace(Duration value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, value,
-                slotRetryDelay, cancelCheck, watchdog);
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow);
     }
 
     public EngineConfig withSlotRetryDelay(Duration value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                value, cancelCheck, watchdog);
+                value, cancelCheck, watchdog, deathsInARow);
     }
 
     /** With the watchdog process on (where it applies: PostgreSQL) or off. */
     public EngineConfig withWatchdog(boolean value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, value);
+                slotRetryDelay, cancelCheck, value, deathsInARow);
+    }
+
+    /** With {@link #deathsInARow} {@code value}, 1 to {@link #MOST_DEATHS_IN_A_ROW}. */
+    public EngineConfig withDeathsInARow(int value) {
+        return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
+                slotRetryDelay, cancelCheck, watchdog, value);
     }
 
     /** The dead-node limit: {@code heartbeatInterval × missedHeartbeats}. */

@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -30,6 +31,8 @@ import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreUnavailableException;
@@ -317,7 +320,8 @@ final class JobTask implements ExecutionHandler<Void> {
         if (job.state() == JobState.RUNNING) {
             waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
         }
-        int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version),
+        int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version,
+                config.deathsInARow()),
                 before);
         if (attempt == ExecutionLedger.LOST_PICK) {
             return pickLost(jobId);
@@ -326,7 +330,41 @@ final class JobTask implements ExecutionHandler<Void> {
             LOG.info("job {}: already has its outcome; not run again", jobId);
             return remove();
         }
+        if (attempt == ExecutionLedger.NODE_DIED_IN_A_ROW) {
+            return diedInARow(job, version);
+        }
         return launch(job, read, attempt, version);
+    }
+
+    /**
+     * Its node's death ended each of the job's last {@link EngineConfig#deathsInARow} attempts: the job
+     * ends {@code FAILED}, its attempts kept as they were, instead of running first again after every restart
+     * for ever (review20 R3), and says why, what it may mean and what to do.
+     */
+    private CompletionHandler<Void> diedInARow(Job job, long version) {
+        List<JobAttempt> attempts = waits.call(job.id(), "read its attempts",
+                () -> store.job(job.id()).map(JobDetail::attempts).orElse(List.of()), this::untilGraceOver);
+        List<JobAttempt> last = attempts.subList(Math.max(0, attempts.size() - config.deathsInARow()),
+                attempts.size());
+        String nodes = last.stream().map(JobAttempt::node).distinct().collect(java.util.stream.Collectors.joining(", "));
+        JobAttempt latest = last.isEmpty() ? null : last.get(last.size() - 1);
+        String message = diedInARowMessage(job.id(), config.deathsInARow(), nodes);
+        JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED, null, latest == null ? null : latest.startedAt(),
+                latest == null ? null : latest.endedAt(), message,
+                latest == null || latest.logPath() == null ? null : Path.of(latest.logPath()), false);
+        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(), false);
+    }
+
+    /**
+     * The message of a job ended by {@link #diedInARow}: what ended its last {@code deaths} attempts
+     * ({@code nodes}, the nodes that ran them), what that may mean and what to do.
+     */
+    static String diedInARowMessage(String jobId, int deaths, String nodes) {
+        return "not run again: its node died before " + (deaths == 1 ? "its attempt" : "each of its last " + deaths
+                + " attempts") + " ended (" + nodes + "), which its own command may cause (one that exhausts the host's"
+                + " memory gets buildhook killed by the OOM killer; one that kills or restarts the server ends it),"
+                + " so it would end the node again after every restart; see the system's log (journalctl -k for the"
+                + " OOM killer), fix the command, then run the job again: buildhook rerun " + jobId;
     }
 
     /** Runs attempt {@code attempt}, started, to its end and records its outcome. */
@@ -529,12 +567,27 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
             JobEvents.Ending ending, CompletionHandler<Void> next) {
+        return finish(job, attempt, version, outcome, state, ending, next, true);
+    }
+
+    /**
+     * As {@link #finish(Job, int, long, JobOutcome, JobState, JobEvents.Ending, CompletionHandler)}; without
+     * {@code attemptToo}, only the job's row gets {@code outcome} (it ends without an attempt of its own: attempt
+     * {@code attempt} keeps its record, and no attempt's end is told).
+     */
+    private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
+            JobEvents.Ending ending, CompletionHandler<Void> next, boolean attemptToo) {
         String slotRule = job.concurrency() > 0 ? job.ruleName() : null;
         ExecutionLedger.Finished finished = waits.call(job.id(), "record its attempt",
-                () -> ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule),
+                () -> attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
+                        : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule),
                 this::untilGraceOver);
         boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
-        tell(job, ending, outcome);
+        if (attemptToo) {
+            tell(job, ending, outcome);
+        } else {
+            followUpsDue(job);
+        }
         if (current && state.isFinal()) {
             if (state != JobState.SUCCEEDED) {
                 FinalOutcomeLog.ended(job, ending, attempt, outcome);
@@ -770,6 +823,11 @@ final class JobTask implements ExecutionHandler<Void> {
         } catch (RuntimeException e) {
             LOG.warn("job events listener failed for job {}: {}", job.id(), e.toString());
         }
+        followUpsDue(job);
+    }
+
+    /** A job with follow-ups has an outcome: they are looked for now. */
+    private void followUpsDue(Job job) {
         if (job.workflow() != null && job.workflow().followUps() != null) {
             followUpsDue.run();
         }

@@ -10,7 +10,10 @@ public enum AttemptOutcome {
     TIMED_OUT,
     CANCELLED,
     FAILED_TO_START,
-    /** Stopped by a shutdown, or its node died; the job is run again. */
+    /**
+     * Stopped by a shutdown, or its node died; the job is run again, unless its node died under each of its last
+     * {@link ExecutionLedger#DEATHS_IN_A_ROW} attempts (then it ends {@code FAILED}).
+     */
     INTERRUPTED;
 
     public static AttemptOutcome of(JobOutcome.Result result) {

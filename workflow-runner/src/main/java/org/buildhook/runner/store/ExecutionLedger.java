@@ -720,6 +720,34 @@ public final class ExecutionLedger {
     public static final int LOST_PICK = -1;
 
     /**
+     * How many attempts in a row cut short by their node's death ({@code job_attempts.node_died}: their end
+     * recorded by another node, because their own one had died or stopped heart-beating) make a job a poison
+     * pill that is not run again, unless {@code runner.deaths-in-a-row} says otherwise: 3, as Sidekiq Pro's
+     * super_fetch counts a job recovered after 3 crashes.
+     */
+    public static final int DEATHS_IN_A_ROW = 3;
+
+    /**
+     * What {@link #startAttempt(String, String, long)} returns, starting nothing, when the job's last
+     * {@code deathsInARow} attempts were each cut short by their node's death: the job is to end
+     * {@code FAILED} ({@link #finishWithoutAttempt}), not run again (review20 R3).
+     */
+    public static final int NODE_DIED_IN_A_ROW = -2;
+
+    /** Whether the last {@code deaths} of the job's {@code attempts} attempts were each ended by a death. */
+    private static boolean diedInARow(Connection c, String jobId, int attempts, int deaths) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM job_attempts WHERE job_id = ?"
+                + " AND attempt > ? AND outcome = ? AND node_died = 1")) {
+            p.setString(1, jobId);
+            p.setInt(2, attempts - deaths);
+            p.setString(3, AttemptOutcome.INTERRUPTED.name());
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() && rs.getInt(1) == deaths;
+            }
+        }
+    }
+
+    /**
      * As {@link #startAttempt(String, String)}, under the pick this node made: the attempt starts
      * only if the job's execution is still picked at {@code version} — db-scheduler raises the
      * version at every pick, and every release and revival raises it too — and then its heartbeat is
@@ -730,10 +758,21 @@ public final class ExecutionLedger {
      * {@link #releaseStalePicks}), and db-scheduler's dead-execution check no longer finds it old.
      *
      * @param version the version of the execution as this node picked it; negative for no check
-     * @return the attempt number (from 1), 0 when the job is already final, or {@link #LOST_PICK}
+     * @return the attempt number (from 1), 0 when the job is already final, {@link #LOST_PICK}, or
+     *         {@link #NODE_DIED_IN_A_ROW} (nothing started) when its node's death ended each of its last
+     *         {@link #DEATHS_IN_A_ROW} attempts (the last maybe ended just now, as above)
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int startAttempt(String jobId, String node, long version) {
+        return startAttempt(jobId, node, version, DEATHS_IN_A_ROW);
+    }
+
+    /**
+     * As {@link #startAttempt(String, String, long)}, with {@code deathsInARow} (1 or more) attempts in a row
+     * cut short by their node's death making the job a poison pill ({@link #NODE_DIED_IN_A_ROW}) instead of
+     * {@link #DEATHS_IN_A_ROW} ({@code runner.deaths-in-a-row}).
+     */
+    public int startAttempt(String jobId, String node, long version, int deathsInARow) {
         NodeIdentity owner = NodeIdentity.current();
         Instant now = clock.instant();
         if (db.dialect() == Dialect.POSTGRESQL) {
@@ -783,13 +822,18 @@ public final class ExecutionLedger {
             // transactions that add them): one statement less per job on the writer.
             if (attempts > 0) {
                 try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
-                        + " message = ? WHERE job_id = ? AND outcome = ?")) {
+                        + " message = ?, node_died = 1 WHERE job_id = ? AND outcome = ?")) {
                     p.setString(1, AttemptOutcome.INTERRUPTED.name());
                     p.setLong(2, now.toEpochMilli());
                     p.setString(3, UNSWEPT_END + node);
                     p.setString(4, jobId);
                     p.setString(5, AttemptOutcome.RUNNING.name());
                     p.executeUpdate();
+                }
+                // Its node's deaths ended its last attempts one after another: its command may be what ends
+                // the node, and running it again would end this one too (review20 R3).
+                if (attempts >= deathsInARow && diedInARow(c, jobId, attempts, deathsInARow)) {
+                    return NODE_DIED_IN_A_ROW;
                 }
             }
             int attempt = attempts + 1;
@@ -1281,7 +1325,7 @@ public final class ExecutionLedger {
 
     private boolean recordInterrupted(Connection c, String jobId, int attempt, String message) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
-                + " message = ? WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
+                + " message = ?, node_died = 1 WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
             p.setString(1, AttemptOutcome.INTERRUPTED.name());
             p.setLong(2, clock.millis());
             p.setString(3, message);
@@ -1349,7 +1393,7 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false, true);
     }
 
     /**
@@ -1376,12 +1420,35 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null, true);
     }
 
-    /** @param freeHeld whether a slot the job holds without {@code slotRule} is freed ({@link SlotLine#holdForPicked}) */
+    /**
+     * As {@link #finishAttempt(String, int, JobOutcome, JobState, long, String)}, for a job that ends without a
+     * new attempt, its latest being {@code attempts}: the job's row gets {@code outcome} and {@code next}, its
+     * execution, slot and wake-ups go as for any outcome, and every attempt keeps its own record (a job whose
+     * node died under it {@link #DEATHS_IN_A_ROW} times in a row ends {@code FAILED}, its attempts
+     * {@code INTERRUPTED} as they were: review20 R3).
+     *
+     * @param attempts         the job's latest attempt, 1-based; nothing is recorded when a later one has started
+     * @param outcome          the job's message, exit code (null), end and log file
+     * @param next             the job's state, final
+     * @param executionVersion the picked execution's version, or a negative number to leave the queue entry
+     * @param slotRule         the job's rule when it has a concurrency limit, else null
+     * @return what was recorded
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Finished finishWithoutAttempt(String jobId, int attempts, JobOutcome outcome, JobState next,
+            long executionVersion, String slotRule) {
+        return finishAttempt(jobId, attempts, outcome, next, executionVersion, slotRule, slotRule == null, false);
+    }
+
+    /**
+     * @param freeHeld   whether a slot the job holds without {@code slotRule} is freed ({@link SlotLine#holdForPicked})
+     * @param attemptToo whether attempt {@code attempt}'s row gets the outcome too (else only the job's)
+     */
     private Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
-            long executionVersion, String slotRule, boolean freeHeld) {
+            long executionVersion, String slotRule, boolean freeHeld, boolean attemptToo) {
         // An end nobody recorded (the attempt's node died on another host before the sweep could say when)
         // stays unknown (NULL), for the attempt and for the job it ends: "now" made the attempt seem to
         // have run through the downtime (wording15). Every surface says "unknown" for it.
@@ -1389,7 +1456,7 @@ public final class ExecutionLedger {
         String log = outcome.logFile() == null ? null : outcome.logFile().toString();
         // The rule of a slot the job held without a limit, and the newer job that superseded it.
         String[] heldSlot = new String[2];
-        if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED && slotRule == null) {
+        if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED && slotRule == null && attemptToo) {
             Finished finished = finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log,
                     freeHeld, heldSlot);
             wakeAfterHeldSlot(heldSlot[0], jobId);
@@ -1404,8 +1471,10 @@ public final class ExecutionLedger {
                 // Before any row lock (SlotLine.inTurn).
                 line.inTurn(c, slotRule);
             }
-            updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
-                    outcome.message());
+            if (attemptToo) {
+                updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
+                        outcome.message());
+            }
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
                     + " log_path = ?, message = ?" + (slotRule != null ? ", slot_waiting = 0" : "")
                     + " WHERE id = ? AND attempts = ?")) {
@@ -1818,8 +1887,9 @@ public final class ExecutionLedger {
     private static void updateAttempt(Connection c, String jobId, int attempt, AttemptOutcome outcome,
             Integer exitCode, Instant ended, String log, String message, boolean unlessSwept, boolean overNoneLeft)
             throws SQLException {
+        // Its own node's account, or an outcome: not a death (node_died), whatever was recorded before.
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
-                + " ended_at = ?, log_path = ?, message = ? WHERE job_id = ? AND attempt = ?"
+                + " ended_at = ?, log_path = ?, message = ?, node_died = NULL WHERE job_id = ? AND attempt = ?"
                 + (unlessSwept ? " AND (outcome = ? OR (outcome = ? AND (message LIKE ?"
                         + (overNoneLeft ? " OR message LIKE ?" : "") + ")))" : ""))) {
             p.setString(1, outcome.name());

@@ -225,6 +225,96 @@ abstract class AbstractCrashTest {
         }
     }
 
+    /**
+     * review20 R3: a job whose node is killed (kill -9, as the OOM killer does) under each of 3 attempts in a
+     * row is not run a 4th time: the next node ends it FAILED, saying why and what to do, its attempts kept
+     * INTERRUPTED, and runs the job queued after it. Before, with one thread, it ran first again after every
+     * restart and nothing else ever ran.
+     */
+    @Test
+    void aJobWhoseNodeIsKilledUnderItThreeTimesInARowEndsFailedAndTheNextJobRuns() throws Exception {
+        cutShortThreeTimes(NodeProcess::kill, (store, jobs) -> {
+            Job pill = jobs.stream().filter(j -> j.state() == JobState.FAILED).findFirst().orElseThrow();
+            assertThat(pill.attempts()).isEqualTo(3);
+            assertThat(pill.message()).isEqualTo("not run again: its node died before each of its last 3 attempts"
+                    + " ended (first, second, third), which its own command may cause (one that exhausts the host's"
+                    + " memory gets buildhook killed by the OOM killer; one that kills or restarts the server ends it),"
+                    + " so it would end the node again after every restart; see the system's log (journalctl -k for"
+                    + " the OOM killer), fix the command, then run the job again: buildhook rerun " + pill.id());
+            assertThat(store.job(pill.id()).orElseThrow().attempts()).extracting(JobAttempt::outcome)
+                    .containsOnly(AttemptOutcome.INTERRUPTED);
+            return List.of("start job-slow-0 ", "start job-slow-0 ", "start job-slow-0 ", "start job-slow-1 ");
+        });
+    }
+
+    /**
+     * review20 R3: graceful stops whose grace ended (an operator's restarts) cut a job short 3 times in a row:
+     * no death, it runs again, a 4th time, first.
+     */
+    @Test
+    void aJobCutShortByThreeGracefulStopsInARowRunsAgain() throws Exception {
+        cutShortThreeTimes(node -> {
+            node.process.getOutputStream().close();
+            await().atMost(Duration.ofMinutes(5)).until(() -> !node.process.isAlive());
+        }, (store, jobs) -> {
+            assertThat(jobs).extracting(Job::state).containsOnly(JobState.SUCCEEDED);
+            return List.of("start job-slow-0 ", "start job-slow-0 ", "start job-slow-0 ", "start job-slow-0 ",
+                    "start job-slow-1 ");
+        });
+    }
+
+    private interface Outcome {
+        /** Asserts the jobs once both have ended; returns the beginnings of the start lines expected, in order. */
+        List<String> check(Store store, List<Job> jobs) throws Exception;
+    }
+
+    /**
+     * Two slow jobs, one thread: job-slow-0 runs, job-slow-1 waits; nodes first, second and third each start
+     * job-slow-0 and end by {@code ending}; a fourth node runs until both jobs have ended.
+     */
+    private void cutShortThreeTimes(Ending ending, Outcome outcome) throws Exception {
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        Path events = dir.resolve("events");
+        Path marker = dir.resolve("go");
+        Path slow = slowScript(events, marker);
+        String url = "url=" + config.url();
+        String data = "data=" + dir.resolve("data");
+        List<NodeProcess> nodes = new java.util.ArrayList<>();
+        try {
+            nodes.add(NodeProcess.start(dir, "first", url, data, "threads=1", "slow=2", "slowScript=" + slow,
+                    "label=job"));
+            await().atMost(Duration.ofMinutes(5)).until(() -> nodes.get(0).printed("ACCEPTED")
+                    && startLines(events).size() == 1);
+            for (String name : List.of("second", "third", "fourth")) {
+                NodeProcess last = nodes.get(nodes.size() - 1);
+                ending.end(last);
+                nodes.add(NodeProcess.start(dir, name, url, data, "threads=1"));
+                if (!name.equals("fourth")) {
+                    int starts = nodes.size();
+                    await().atMost(Duration.ofMinutes(5)).until(() -> startLines(events).size() == starts);
+                }
+            }
+            try (Store store = Store.open(config)) {
+                await().atMost(Duration.ofMinutes(5)).until(() -> {
+                    if (startLines(events).size() >= 4 && !Files.exists(marker)) {
+                        Files.createFile(marker);
+                    }
+                    return store.jobs(JobQuery.latest(10)).items().stream().allMatch(j -> j.state().isFinal());
+                });
+                List<String> expected = outcome.check(store, store.jobs(JobQuery.latest(10)).items());
+                List<String> starts = startLines(events);
+                assertThat(starts).hasSize(expected.size());
+                for (int i = 0; i < expected.size(); i++) {
+                    assertThat(starts.get(i)).as("start %d of %s", i + 1, starts).startsWith(expected.get(i));
+                }
+            }
+        } finally {
+            for (NodeProcess node : nodes) {
+                node.kill();
+            }
+        }
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);

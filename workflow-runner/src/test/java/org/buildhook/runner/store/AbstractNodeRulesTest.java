@@ -137,7 +137,8 @@ abstract class AbstractNodeRulesTest {
             for (String column : List.of("rules_fingerprint", "rules_loaded_at", "rules_instance")) {
                 s.execute("ALTER TABLE node_leases DROP COLUMN " + column);
             }
-            s.execute("DELETE FROM schema_version WHERE version = 15");
+            s.execute("ALTER TABLE job_attempts DROP COLUMN node_died");
+            s.execute("DELETE FROM schema_version WHERE version >= 15");
         }
         store = Store.open(config);
         olderNodeClaims("node-14", "instance-14");

@@ -65,16 +65,14 @@ class SqliteStoreTest extends AbstractStoreTest {
             // As a build of the version before left it: without the last migration.
             try (Connection c = java.sql.DriverManager.getConnection(config.url());
                     java.sql.Statement s = c.createStatement()) {
-                for (String column : List.of("rules_fingerprint", "rules_loaded_at", "rules_instance")) {
-                    s.execute("ALTER TABLE node_leases DROP COLUMN " + column);
-                }
+                s.execute("ALTER TABLE job_attempts DROP COLUMN node_died");
                 s.execute("DELETE FROM schema_version WHERE version = " + latest);
             }
 
             store = Store.open(config);
 
             assertThat(log.list).extracting(e -> e.getFormattedMessage()).containsExactly("store schema upgraded from"
-                    + " version " + (latest - 1) + " to " + latest + " (V" + latest + " node_rules_fingerprint); a buildhook"
+                    + " version " + (latest - 1) + " to " + latest + " (V" + latest + " attempt_node_died); a buildhook"
                     + " older than this one cannot open it any more");
             store.close();
             log.list.clear();
