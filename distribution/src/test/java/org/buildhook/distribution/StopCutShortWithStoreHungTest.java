@@ -36,7 +36,8 @@ class StopCutShortWithStoreHungTest extends AbstractProxiedServeTest {
     @Test
     void onPostgresqlTheJobCutShortByAStopWhoseStoreHangsIsNamedAndTheNextStartSaysTheNodeStoppedNotDied()
             throws Exception {
-        cutShortWhileTheStoreHangs("store: {url: '" + pg.storeUrl + "'}", new Hang() {
+        cutShortWhileTheStoreHangs("store: {url: '" + pg.storeUrl + "'}", pg.url + "&currentSchema=" + pg.schema,
+                new Hang() {
             @Override
             public void start() {
                 pg.proxy.freeze();
@@ -56,7 +57,8 @@ class StopCutShortWithStoreHungTest extends AbstractProxiedServeTest {
         java.util.concurrent.atomic.AtomicReference<java.sql.Connection> other = new java.util.concurrent.atomic
                 .AtomicReference<>();
         try {
-            cutShortWhileTheStoreHangs("store: {}", new Hang() {
+            cutShortWhileTheStoreHangs("store: {}", "jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db")
+                    .toAbsolutePath(), new Hang() {
                 @Override
                 public void start() throws Exception {
                     other.set(java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("data")
@@ -79,7 +81,8 @@ class StopCutShortWithStoreHungTest extends AbstractProxiedServeTest {
         }
     }
 
-    private void cutShortWhileTheStoreHangs(String store, Hang hang) throws Exception {
+    /** @param look a JDBC URL of the store for the test's own look at the attempt's record */
+    private void cutShortWhileTheStoreHangs(String store, String look, Hang hang) throws Exception {
         Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-hung-cut-test\n");
         Files.writeString(dir.resolve("rules.yaml"),
                 "rules:\n  - name: slow\n    run: {command: [/bin/sleep, '600']}\n");
@@ -134,6 +137,18 @@ class StopCutShortWithStoreHungTest extends AbstractProxiedServeTest {
                 .containsPattern("job " + job + ": its node hung-cut-node \\(pid \\d+ on this host\\) was stopped before"
                         + " it could record the job's end; the job is put back in the queue now")
                 .doesNotContain("died before the attempt ended").doesNotContain("is dead and what it left was killed");
+        // ... and does not count it as a death (node_died, runner.deaths-in-a-row): three such stops in a row
+        // would otherwise end the job FAILED as a job whose command ends its node.
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(look);
+                java.sql.PreparedStatement p = c.prepareStatement("SELECT outcome, node_died FROM job_attempts"
+                        + " WHERE job_id = ? AND attempt = 1")) {
+            p.setString(1, job);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                soft.assertThat(rs.getString(1)).as("3. the attempt's outcome").isEqualTo("INTERRUPTED");
+                soft.assertThat(rs.getObject(2)).as("3. not counted as its node's death").isNull();
+            }
+        }
         soft.assertAll();
         await().atMost(Duration.ofMinutes(2)).failFast(() -> !restarted.isAlive())
                 .until(() -> restarted.toHandle().descendants()

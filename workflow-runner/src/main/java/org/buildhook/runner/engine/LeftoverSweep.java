@@ -63,12 +63,17 @@ final class LeftoverSweep {
         return stops;
     }
 
+    /** Whether this node's own last stop cut {@code attempt} short and could not record it (not a death). */
+    private boolean stopped(RunningAttempt attempt) {
+        return attempt.node().equals(node) && stops.contains(attempt.jobId(), attempt.attempt());
+    }
+
     /**
      * How an attempt whose node is gone ended, as far as this node can know: its own last stop noted in its data
      * folder the attempts it cut short and could not record (the store could not be reached), which were not a death.
      */
     private String gone(RunningAttempt attempt, String otherwise) {
-        return attempt.node().equals(node) && stops.contains(attempt.jobId(), attempt.attempt())
+        return stopped(attempt)
                 ? "its node " + node + " was stopped before the attempt ended, and the stop could not record its end"
                         + " (the store could not be reached)"
                 : otherwise;
@@ -147,7 +152,7 @@ final class LeftoverSweep {
                 }
                 return what + "; " + (killed.isEmpty() ? ExecutionLedger.NONE_LEFT
                         : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; " + next;
-            });
+            }, !stopped(attempt));
         } catch (RuntimeException e) {
             List<String> killed = killedNotRecorded.get(key);
             if (killed != null && warnedNotRecorded.add(key)) {
