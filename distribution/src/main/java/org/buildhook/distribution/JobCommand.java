@@ -112,7 +112,12 @@ final class JobCommand {
                 env.put(e.getKey(), e.getValue());
             }
             env.forEach((name, value) -> out.println("  " + LogSafe.escape(name) + "=" + LogSafe.escape(value.toString())));
-            out.println("attempts  " + job.path("attempts").asInt());
+            // Counted from the attempts listed below, so an older server's answer says it as well (tryout20 F7).
+            int interrupted = 0;
+            for (JsonNode a : answer.path("attempts")) {
+                interrupted += a.path("outcome").asText().equals("INTERRUPTED") ? 1 : 0;
+            }
+            out.println("attempts  " + Job.attemptsText(job.path("attempts").asInt(), interrupted));
             for (JsonNode a : answer.path("attempts")) {
                 out.println("  #" + a.path("attempt").asInt() + " " + a.path("outcome").asText()
                         + (a.path("exitCode").isNull() ? "" : " exit " + a.path("exitCode").asInt())

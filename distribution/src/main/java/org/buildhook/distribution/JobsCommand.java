@@ -57,9 +57,7 @@ final class JobsCommand implements Callable<Integer> {
      * send {@code interruptedAttempts} (an older build) gets the bare number.
      */
     static String attempts(JsonNode job) {
-        String attempts = job.path("attempts").asText();
-        int interrupted = job.path("interruptedAttempts").asInt(0);
-        return interrupted > 0 ? attempts + " (" + interrupted + " interrupted)" : attempts;
+        return Job.attemptsText(job.path("attempts").asInt(), job.path("interruptedAttempts").asInt(0));
     }
 
     /**

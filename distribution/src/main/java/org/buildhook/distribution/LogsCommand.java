@@ -111,9 +111,19 @@ final class LogsCommand implements Callable<Integer> {
         String state = job.path("state").asText();
         String message = job.path("message").asText("");
         out.println("[buildhook] job " + id + " " + state + (message.isEmpty() ? "" : ": " + message)
-                + " (" + job.path("attempts").asInt() + " attempt(s))");
+                + " (" + job.path("attempts").asInt() + " attempt(s)" + interrupted(job) + ")");
         out.flush();
         return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
+    }
+
+    /**
+     * {@code , 1 interrupted} when the job's node cut attempts short (a stop, a node that died), which used
+     * no retry, as {@code buildhook jobs} says them (tryout20 F7); empty when none was, or the server does not
+     * say (an older build).
+     */
+    private static String interrupted(JsonNode job) {
+        int interrupted = job.path("interruptedAttempts").asInt(0);
+        return interrupted > 0 ? ", " + interrupted + " interrupted" : "";
     }
 
     /**

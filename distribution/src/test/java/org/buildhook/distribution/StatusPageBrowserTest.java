@@ -102,6 +102,35 @@ class StatusPageBrowserTest {
     }
 
     /**
+     * tryout20 F7: a job that a stop cut short runs again after the next start; its line in the list and its
+     * page say it is on its second attempt and that the first was interrupted, and keep saying it when a live
+     * update shows it ended (no reload: a mark the page's script cannot set stays on the window).
+     */
+    @Test
+    void aJobRunAgainAfterARestartShowsItsAttemptsOnItsLineAndItsPageLive(@TempDir Path dir) throws Exception {
+        RestartedJobAttemptsTest.Restarted restarted = RestartedJobAttemptsTest.cutShortAndRestarted(dir);
+        try (AdminServer server = restarted.server()) {
+            browser = startBrowser();
+            browser.get(server.uri() + "?token=" + AdminServer.TOKEN + "&job=" + restarted.jobId());
+            onTheLivePage(() -> assertThat(browser.findElement(By.id("job-state")).getText())
+                    .contains("RUNNING").contains("Attempts 2 (1 interrupted)"));
+            browser.get(server.uri().toString());
+            By line = By.cssSelector("li.job-line[data-job='" + restarted.jobId() + "']");
+            onTheLivePage(() -> assertThat(browser.findElement(line).getText()).contains("RUNNING")
+                    .contains("attempts 2 (1 interrupted)"));
+            browser.executeScript("window.notReloaded = true;");
+
+            Files.writeString(dir.resolve("go"), "");
+
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> browser.findElement(line).getText()
+                    .contains("SUCCEEDED"));
+            onTheLivePage(() -> assertThat(browser.findElement(line).getText()).contains("attempts 2 (1 interrupted)"));
+            assertThat(browser.executeScript("return window.notReloaded === true;")).isEqualTo(true);
+            screenshot("status-page-restarted-job.png");
+        }
+    }
+
+    /**
      * At 1300 px (a laptop's browser window), the recent deliveries fit: the page does not scroll
      * sideways and each delivery's Replay button is wholly in sight, not beyond the right edge of a
      * table that scrolls inside its box (found by try-out 7). Narrower, the page itself still does not

@@ -69,13 +69,21 @@ final class AdminRequests {
 
     JsonAnswer jobs(HttpServletRequest request) {
         Page<Job> page = store().jobs(AdminFilters.jobs(request));
-        // Of the list only: `buildhook jobs` shows them in ATTEMPTS, which counts them too (final18 F9).
-        Map<String, Integer> interrupted = store().interruptedAttempts(page.items().stream().map(Job::id).toList());
-        return new JsonAnswer().with("items", AdminViews.all(page.items(), j -> {
+        return new JsonAnswer().with("items", withInterrupted(page.items())).with("next", page.nextCursor());
+    }
+
+    /**
+     * The jobs as {@link AdminViews#job}, each with {@code interruptedAttempts}: how many of its attempts its
+     * node cut short, which use no retry (final18 F9). Every answer that lists jobs has it, so a job run
+     * again after a restart reads as its second run wherever it is listed (tryout20 F7).
+     */
+    private List<Map<String, Object>> withInterrupted(List<Job> jobs) {
+        Map<String, Integer> interrupted = store().interruptedAttempts(jobs.stream().map(Job::id).toList());
+        return AdminViews.all(jobs, j -> {
             Map<String, Object> item = AdminViews.job(j);
             item.put("interruptedAttempts", interrupted.getOrDefault(j.id(), 0));
             return item;
-        })).with("next", page.nextCursor());
+        });
     }
 
     /**
@@ -119,12 +127,12 @@ final class AdminRequests {
         if (jobs == null) {
             DeliveryDetail d = store().delivery(id).orElseThrow(() -> ApiError.notFound("no delivery " + id));
             answer.with("delivery", AdminViews.deliveryDetail(d.delivery()))
-                    .with("jobs", AdminViews.all(d.jobs(), AdminViews::job));
+                    .with("jobs", withInterrupted(d.jobs()));
         } else {
             Delivery d = store().deliveryWithBody(id).orElseThrow(() -> ApiError.notFound("no delivery " + id));
             Page<Job> page = store().jobs(new JobQuery(null, null, id, null, jobs));
             answer.with("delivery", AdminViews.deliveryDetail(d))
-                    .with("jobs", AdminViews.all(oldestFirst(page.items()), AdminViews::job))
+                    .with("jobs", withInterrupted(oldestFirst(page.items())))
                     .with("jobsNext", page.nextCursor());
         }
         if (actions == null) {
@@ -143,7 +151,9 @@ final class AdminRequests {
     JsonAnswer job(String id, HttpServletRequest request) {
         Integer actions = AdminFilters.newest(request, "actions");
         JobDetail j = store().job(id).orElseThrow(() -> noJob(store(), id));
-        JsonAnswer answer = new JsonAnswer().with("job", AdminViews.jobDetail(j.job()))
+        Map<String, Object> job = AdminViews.jobDetail(j.job());
+        job.put("interruptedAttempts", Job.interrupted(j.attempts()));
+        JsonAnswer answer = new JsonAnswer().with("job", job)
                 .with("attempts", AdminViews.all(j.attempts(), AdminViews::attempt));
         if (actions == null) {
             return answer.with("actions", AdminViews.all(store().actionsOnJob(id), AdminViews::action));

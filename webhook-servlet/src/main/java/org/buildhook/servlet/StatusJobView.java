@@ -54,7 +54,7 @@ final class StatusJobView {
         h.append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>Job <code>").append(escape(job.id()))
                 .append("</code> of rule <code>").append(escape(job.ruleName())).append("</code></h2>")
                 .append("<p id=\"result\" role=\"status\"></p>");
-        liveState(h, job);
+        liveState(h, job, attempts);
         h.append("<h2>Plan</h2><table class=\"facts\" id=\"plan\"><tbody>");
         String build = delivery.map(d -> escape(d.summary().buildId())).orElse("");
         String buildLink = SafeLinks.link(job.env().get(StatusPageView.WEB_URL), build + "&nbsp;&#8599;", "ext build");
@@ -127,19 +127,20 @@ final class StatusJobView {
     static String live(Job job, List<JobAttempt> attempts, Map<Integer, String> logs) {
         StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body")
                 .append(job.state().isFinal() ? "" : " data-poll=\"" + POLL_MILLIS + "\"").append(">");
-        liveState(h, job);
+        liveState(h, job, attempts);
         liveLog(h, job, attempts, logs);
         return h.append("</body></html>\n").toString();
     }
 
-    private static void liveState(StringBuilder h, Job job) {
+    private static void liveState(StringBuilder h, Job job, List<JobAttempt> attempts) {
         h.append("<div id=\"job-live\" data-live><table class=\"facts\" id=\"job-state\"><tbody>");
         field(h, "State", StatusPageView.chip(job.state()) + (job.cancelRequested() && !job.state().isFinal()
                 ? " <small>cancel requested</small>" : ""));
         field(h, "Duration", StatusPageView.jobDuration(job).map(d -> escape(duration(d))
                 + (job.state().isFinal() ? "" : " <small>so far</small>"))
                 .orElse(StatusPageView.endUnknown(job) ? StatusPageView.UNKNOWN : ""));
-        field(h, "Attempts", Integer.toString(job.attempts()));
+        // As buildhook jobs writes them: a job run again after a restart is not on its first run (tryout20 F7).
+        field(h, "Attempts", escape(Job.attemptsText(job.attempts(), Job.interrupted(attempts))));
         field(h, "Exit code", escape(job.exitCode()));
         field(h, "Message", escape(job.message()));
         field(h, "Node", escape(job.node()));

@@ -220,12 +220,16 @@ public final class StatusPageServlet extends HttpServlet {
         // The jobs of the whole page in one query; unlike a delivery's detail it does not read the bodies.
         Map<String, Page<Job>> jobsOf = app.store().jobsOfDeliveries(
                 page.items().stream().map(Delivery::id).toList(), JOBS_PER_DELIVERY);
+        // Which jobs ran again after their node cut an attempt short, in one more query for the page: only the
+        // jobs that had an attempt (tryout20 F7).
+        Map<String, Integer> interrupted = app.store().interruptedAttempts(jobsOf.values().stream()
+                .flatMap(p -> p.items().stream()).filter(j -> j.attempts() > 0).map(Job::id).toList());
         for (Delivery d : page.items()) {
             Page<Job> jobs = jobsOf.get(d.id());
             List<Job> oldestFirst = new ArrayList<>(jobs.items());
             Collections.reverse(oldestFirst);
             if (filters.state() == null || oldestFirst.stream().anyMatch(j -> j.state() == filters.state())) {
-                rows.add(new StatusPageView.DeliveryRow(d, oldestFirst, jobs.nextCursor() != null));
+                rows.add(new StatusPageView.DeliveryRow(d, oldestFirst, jobs.nextCursor() != null, interrupted));
             }
         }
         StatusPageView.RulesInfo rules = rules(app);

@@ -34,10 +34,19 @@ final class StatusPageView {
     /** The job variable holding the run's {@code log_url} (set on {@code match: each} jobs). */
     static final String RUN_LOG_URL = "BUILDHOOK_RUN_LOG_URL";
 
-    /** A delivery and its jobs (oldest first; {@code moreJobs} when not all are shown), as one row of the page. */
-    record DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs) {
+    /**
+     * A delivery and its jobs (oldest first; {@code moreJobs} when not all are shown), as one row of the page;
+     * {@code interrupted}: how many attempts of each job (by id) its node cut short, as
+     * {@link org.buildhook.runner.store.Store#interruptedAttempts} counts them (a job without any is absent).
+     */
+    record DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs, Map<String, Integer> interrupted) {
         DeliveryRow {
             jobs = List.copyOf(jobs);
+            interrupted = Map.copyOf(interrupted);
+        }
+
+        DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs) {
+            this(delivery, jobs, moreJobs, Map.of());
         }
 
         DeliveryRow(Delivery delivery, List<Job> jobs) {
@@ -267,7 +276,7 @@ final class StatusPageView {
         if (!row.jobs().isEmpty()) {
             h.append("<ul class=\"jobs\">");
             for (Job j : row.jobs()) {
-                jobLine(h, j);
+                jobLine(h, j, row.interrupted().getOrDefault(j.id(), 0));
             }
             if (row.moreJobs()) {
                 h.append("<li class=\"more\">only the newest ").append(row.jobs().size()).append(" jobs are shown: "
@@ -283,7 +292,7 @@ final class StatusPageView {
         h.append("</td></tr>");
     }
 
-    private static void jobLine(StringBuilder h, Job j) {
+    private static void jobLine(StringBuilder h, Job j, int interrupted) {
         h.append("<li class=\"job-line\" data-job=\"").append(escape(j.id())).append("\">")
                 .append(jobLink(j.id(), j.ruleName()));
         if (j.runName() != null) {
@@ -292,6 +301,7 @@ final class StatusPageView {
         h.append(' ').append(chip(j.state(), j.message()));
         jobDuration(j).map(StatusFormat::duration).or(() -> endUnknown(j) ? Optional.of("unknown") : Optional.empty())
                 .ifPresent(d -> h.append(" <span class=\"dur\">").append(d).append("</span>"));
+        attempts(h, j, interrupted);
         if (j.rerunOf() != null) {
             h.append(" <small>(re-run)</small>");
         }
@@ -302,6 +312,19 @@ final class StatusPageView {
         h.append(' ');
         actions(h, j);
         h.append("</li>");
+    }
+
+    /**
+     * A job's attempts on its line, when it had more than one or one was cut short: a job run again after a
+     * restart is on its second attempt, and its first was interrupted (tryout20 F7), in the words of
+     * {@code buildhook jobs}' ATTEMPTS and of the job's page. A job on its first attempt shows none.
+     */
+    private static void attempts(StringBuilder h, Job j, int interrupted) {
+        if (j.attempts() > 1 || interrupted > 0) {
+            h.append(" <span class=\"attempts\" title=\"attempts: every one, with those its node cut short (a stop,"
+                    + " a node that died), which use no retry\">attempts ")
+                    .append(escape(Job.attemptsText(j.attempts(), interrupted))).append("</span>");
+        }
     }
 
     /** How the status page writes a time or a duration nobody recorded. */

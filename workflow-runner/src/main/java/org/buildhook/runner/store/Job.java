@@ -3,6 +3,7 @@ package org.buildhook.runner.store;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -83,6 +84,29 @@ public record Job(
      */
     public static String approvalExpiry(String when) {
         return "expires " + when + " unless approved or rejected";
+    }
+
+    /**
+     * How every surface (the status page's list and job page, {@code buildhook jobs} and {@code job show})
+     * writes a job's attempts: every attempt, with how many of them its node cut short ({@code INTERRUPTED}:
+     * a stop whose grace ended, a node that died, a node that could not write its files), which used none of
+     * its retries: {@code 3 (2 interrupted)}, or a bare {@code 3} when none was. A job run again after a
+     * restart so reads as its second run, not its first (final18 F9, tryout20 F7).
+     *
+     * @param attempts    the job's attempts, 0 or more ({@link #attempts()})
+     * @param interrupted how many of them ended {@code INTERRUPTED}, 0 to {@code attempts}
+     */
+    public static String attemptsText(int attempts, int interrupted) {
+        return interrupted > 0 ? attempts + " (" + interrupted + " interrupted)" : Integer.toString(attempts);
+    }
+
+    /**
+     * How many of {@code attempts} ended {@code INTERRUPTED}, for {@link #attemptsText}.
+     *
+     * @param attempts a job's attempts, as {@link JobDetail#attempts()} lists them
+     */
+    public static int interrupted(Collection<JobAttempt> attempts) {
+        return (int) attempts.stream().filter(a -> a.outcome() == AttemptOutcome.INTERRUPTED).count();
     }
 
     /** The plan this job was created from. */

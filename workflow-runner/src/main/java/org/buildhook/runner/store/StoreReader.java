@@ -170,18 +170,27 @@ final class StoreReader {
         return pages;
     }
 
+    /** How many job ids one query of {@link #interruptedAttempts} names. */
+    static final int INTERRUPTED_SLICE = 500;
+
     Map<String, Integer> interruptedAttempts(Collection<String> jobIds) {
         Map<String, Integer> counts = new LinkedHashMap<>();
         if (jobIds.isEmpty()) {
             return counts;
         }
-        List<Object> args = new ArrayList<>();
-        args.add(AttemptOutcome.INTERRUPTED.name());
-        args.addAll(jobIds);
-        String sql = "SELECT job_id, COUNT(*) FROM job_attempts WHERE outcome = ? AND job_id IN ("
-                + String.join(", ", java.util.Collections.nCopies(jobIds.size(), "?")) + ") GROUP BY job_id";
-        db.read("count the interrupted attempts of jobs", c -> query(c, sql, args,
-                rs -> counts.put(rs.getString(1), rs.getInt(2))));
+        // The status page asks for all the jobs it lists (up to 50 deliveries of 100 jobs each): in slices,
+        // so no statement has more parameters than an old SQLite allows (999).
+        List<String> ids = List.copyOf(jobIds);
+        for (int from = 0; from < ids.size(); from += INTERRUPTED_SLICE) {
+            List<String> slice = ids.subList(from, Math.min(ids.size(), from + INTERRUPTED_SLICE));
+            List<Object> args = new ArrayList<>();
+            args.add(AttemptOutcome.INTERRUPTED.name());
+            args.addAll(slice);
+            String sql = "SELECT job_id, COUNT(*) FROM job_attempts WHERE outcome = ? AND job_id IN ("
+                    + String.join(", ", java.util.Collections.nCopies(slice.size(), "?")) + ") GROUP BY job_id";
+            db.read("count the interrupted attempts of jobs", c -> query(c, sql, args,
+                    rs -> counts.put(rs.getString(1), rs.getInt(2))));
+        }
         return counts;
     }
 
