@@ -268,9 +268,17 @@ public final class StatusPageServlet extends HttpServlet {
         return StatusResources.of(declared, app.store().resources().holds(), app.store().resources().waiting());
     }
 
-    /** The health of each rule in force, in the file's order, from its newest jobs (one indexed lookup per rule). */
+    /**
+     * The health of each rule in force, in the file's order, each followed by its follow-up steps (their jobs
+     * are named {@code rule/on-success} …: a workflow whose later step fails is not all green, tryout21 F4),
+     * from their newest jobs (one indexed lookup per rule and step).
+     */
     private static List<RuleHealth> health(BuildhookApplication app, StatusPageView.RulesInfo rules) {
-        List<String> names = List.copyOf(rules.snapshots().keySet());
+        List<String> names = new ArrayList<>();
+        rules.snapshots().forEach((rule, snapshot) -> {
+            names.add(rule);
+            names.addAll(RuleHealth.followUpSteps(rule, snapshot));
+        });
         Map<String, List<JobTiming>> recent = app.store().recentJobsOfRules(names, RULE_HISTORY);
         return names.stream().map(n -> new RuleHealth(n, recent.getOrDefault(n, List.of()))).toList();
     }

@@ -208,7 +208,10 @@ final class StatusPageView {
     }
 
     private static void ruleRow(StringBuilder h, RuleHealth r) {
-        h.append("<tr class=\"rule\" data-rule=\"").append(escape(r.rule())).append("\"><td><code>")
+        // A follow-up step is indented under its rule (or step), with its own last job and success share.
+        int depth = Math.min(r.depth(), 3);
+        h.append("<tr class=\"rule").append(depth > 0 ? " step" : "").append("\" data-rule=\"").append(escape(r.rule()))
+                .append("\"><td").append(depth > 0 ? " class=\"step" + depth + "\">&#8627;&nbsp;" : ">").append("<code>")
                 .append(escape(r.rule())).append("</code></td><td>");
         r.last().ifPresentOrElse(t -> h.append(chip(t.state())).append(' ').append(jobLink(t.jobId(), "open")),
                 () -> h.append("<span class=\"muted\">no job yet</span>"));
