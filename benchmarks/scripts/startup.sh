@@ -8,7 +8,9 @@
 #      BUILDHOOK_CDS_DIR: the class-data archive's folder (bin/buildhook, docs/deploying.md "JVM
 #      options"; it persists across runs: the first run with none writes it at its stop, the next
 #      ones map it; each RESULT line says which as cds=none|dump|mapped, and the JVM's CPU time
-#      until the first 202 as cpu_ms),
+#      until the first 202 as cpu_ms). Unset: the launcher's default since the eighteenth pass,
+#      ${XDG_CACHE_HOME:-$HOME/.cache}/buildhook/cds-<checksum of the install folder>; empty
+#      (BUILDHOOK_CDS_DIR=): none, the start without an archive,
 #      STARTUP_LABEL names the RESULT lines (default startup), STARTUP_PORT (default 18080),
 #      STARTUP_TIMEOUT: seconds to wait for the first 202 (default 120; a run that gets none says so
 #      and prints first_202_ms=NaN, and the next run starts),

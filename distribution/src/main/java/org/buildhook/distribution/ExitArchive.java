@@ -4,6 +4,7 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.reflect.Method;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -21,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * at the start against a disk that fills up, but a folder removed or remounted read-only while the server
  * runs still made a clean stop exit 1 (cds17 F2's residual). After the graceful stop, {@link
  * #skipIfUnwritable} asks for the file as the JVM will; when it cannot be written, it says so once and
- * ends the process with the stop's own status without the dump. The next start then runs without an
- * archive (the launcher says why) or writes a new one.
+ * ends the process with the stop's own status without the dump, after deleting the files registered with
+ * {@link java.io.File#deleteOnExit} as the JVM's exit would. The next start then runs without an archive
+ * (the launcher says why) or writes a new one.
  */
 final class ExitArchive {
 
@@ -30,6 +32,14 @@ final class ExitArchive {
 
     /** libc, loaded at the start by {@link #prepare} while its files can be read; null when not loaded. */
     private static volatile LibC libc;
+
+    /**
+     * {@code java.io.DeleteOnExitHook.runHooks()}, the JVM's deletion of the files registered with {@link
+     * java.io.File#deleteOnExit} (sqlite-jdbc's native library unpacked into {@code java.io.tmpdir}, its
+     * {@code .lck}), made accessible by {@link #prepare}; null when java.io is not opened to buildhook
+     * (bin/buildhook opens it for the runs that write an archive).
+     */
+    private static volatile Method deleteOnExitFiles;
 
     private ExitArchive() {
     }
@@ -49,6 +59,33 @@ final class ExitArchive {
         } catch (RuntimeException | LinkageError e) {
             LOG.debug("cannot load libc to skip the class-data archive at a stop it cannot be written: {}",
                     e.toString());
+        }
+        try {
+            Method runHooks = Class.forName("java.io.DeleteOnExitHook").getDeclaredMethod("runHooks");
+            runHooks.setAccessible(true);
+            deleteOnExitFiles = runHooks;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // Not opened (--add-opens java.base/java.io), or another JDK's internals: such a stop leaves them.
+            LOG.debug("cannot delete the files registered with File.deleteOnExit at a stop without the JVM's exit: {}",
+                    e.toString());
+        }
+    }
+
+    /**
+     * Deletes the files registered with {@link java.io.File#deleteOnExit}, newest first, as the JVM's exit
+     * would: {@code _exit(2)} skips that, and sqlite-jdbc's unpacked library (about 1 MB) would stay in {@code
+     * java.io.tmpdir} at every such stop (its own clean-up at the next start keeps a library whose {@code
+     * .lck} is there). Logs at debug level and returns when it cannot.
+     */
+    private static void deleteFilesMarkedForExit() {
+        Method runHooks = deleteOnExitFiles;
+        if (runHooks == null) {
+            return;
+        }
+        try {
+            runHooks.invoke(null);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debug("cannot delete the files registered with File.deleteOnExit: {}", e.toString());
         }
     }
 
@@ -120,6 +157,7 @@ final class ExitArchive {
                 + " cleanly, and the next start runs without an archive, or writes one where BUILDHOOK_CDS_DIR"
                 + " can be written (docs/deploying.md)", archive.get(), why.get());
         ServerUrlFile.awaitCleanup();
+        deleteFilesMarkedForExit();
         System.out.flush();
         System.err.flush();
         loaded._exit(status);

@@ -45,15 +45,15 @@ class ClassDataArchiveIT {
         }
     }
 
+    /**
+     * {@code bin/buildhook <args>} with {@code BUILDHOOK_CDS_DIR=cdsDir}; null: set empty, no archive. The
+     * user's cache folder (the archive's folder where BUILDHOOK_CDS_DIR is unset) is {@link #userCache}.
+     */
     ProcessBuilder buildhook(String cdsDir, String... args) {
         ProcessBuilder pb = Tarball.launcher(home, work, args);
         pb.environment().remove("JAVA_OPTS");
         pb.environment().remove("BUILDHOOK_JVM_DEFAULTS");
-        if (cdsDir == null) {
-            pb.environment().remove("BUILDHOOK_CDS_DIR");
-        } else {
-            pb.environment().put("BUILDHOOK_CDS_DIR", cdsDir);
-        }
+        pb.environment().put("BUILDHOOK_CDS_DIR", cdsDir == null ? "" : cdsDir);
         return pb;
     }
 
@@ -64,12 +64,19 @@ class ClassDataArchiveIT {
         ServeOutput.awaitListening(server, serverOutput, "cds-it-server-output");
     }
 
-    /** SIGTERM, as systemd and podman stop it; returns the exit status. */
+    /**
+     * SIGTERM, as systemd and podman stop it; returns the exit status once every line the server wrote, its
+     * last ("buildhook stopped") too, was read and checked for CDS's words. SIGTERM through the handle:
+     * {@link Process#destroy()} also closes the server's output, and the lines of the stop were lost unread.
+     */
     int stopGracefully() throws Exception {
-        server.destroy();
+        assertThat(server.toHandle().destroy()).isTrue();
         assertThat(server.waitFor(120, TimeUnit.SECONDS)).as("stopped").isTrue();
-        assertThat(String.join("\n", serverOutput)).doesNotContain("[cds").doesNotContain("[warning]").doesNotContain("SIGBUS")
-                .doesNotContain("shared archive").doesNotContain("BUILDHOOK_CDS_DIR").doesNotContain("Exception");
+        ServeOutput.awaitEnd(server);
+        assertThat(String.join("\n", serverOutput)).contains("buildhook stopped")
+                .doesNotContain("[cds").doesNotContain("[warning]").doesNotContain("SIGBUS")
+                .doesNotContain("shared archive").doesNotContain("BUILDHOOK_CDS_DIR").doesNotContain("class-data archive")
+                .doesNotContain("Exception");
         return server.exitValue();
     }
 
@@ -132,6 +139,113 @@ class ClassDataArchiveIT {
         server.destroy();
         assertThat(server.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(files(cache)).containsExactly(archive.getFileName().toString());
+    }
+
+    /** {@code bin/buildhook serve} with BUILDHOOK_CDS_DIR unset, HOME {@code userHome}, no XDG_CACHE_HOME. */
+    ProcessBuilder serveWithoutTheVariable(Path userHome) {
+        ProcessBuilder pb = buildhook(null, "serve", "--port", "0", "--host", "127.0.0.1");
+        pb.environment().remove("BUILDHOOK_CDS_DIR");
+        pb.environment().remove("XDG_CACHE_HOME");
+        if (userHome == null) {
+            pb.environment().remove("HOME");
+        } else {
+            pb.environment().put("HOME", userHome.toString());
+        }
+        return pb;
+    }
+
+    /** Starts {@code pb} ({@code serve}) and waits until it listens. */
+    void serve(ProcessBuilder pb) throws Exception {
+        serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server = pb.start();
+        ServeOutput.awaitListening(server, serverOutput, "cds-it-server-output");
+    }
+
+    /**
+     * A plain tarball (issue 17: 2.6 s to the first 202 without the archive, 1.9 s with it), started without
+     * BUILDHOOK_CDS_DIR: the archive is kept in the user's cache folder (XDG Base Directory), in a folder of
+     * the installation's own made with mode 0700, written at the first graceful stop and mapped by the next
+     * start, without a word; XDG_CACHE_HOME, when absolute, is that cache folder. The install folder is
+     * not written to.
+     */
+    @Test
+    void withoutTheVariableTheArchiveIsKeptInTheUsersCacheFolder() throws Exception {
+        List<String> before = installFiles();
+        Path userHome = Files.createDirectories(dir.resolve("home"));
+
+        serve(serveWithoutTheVariable(userHome));
+        assertThat(mappedArchivesIn(userHome)).isEmpty();
+        assertThat(stopGracefully()).isEqualTo(143);
+        Path folder = Tarball.defaultArchiveFolder(userHome.resolve(".cache"));
+        assertThat(Files.getPosixFilePermissions(folder)).isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        assertThat(Files.getPosixFilePermissions(folder.getParent())).isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        assertThat(files(folder)).hasSize(3).anyMatch(name -> name.endsWith(".tmp.stopped"));
+
+        // Beside it, the archive folders of two other installations: one removed since, one still there.
+        Path removed = Files.createDirectories(folder.resolveSibling("cds-1"));
+        Files.writeString(removed.resolve("installation"), dir.resolve("removed") + "\n");
+        Files.write(removed.resolve("buildhook-serve-java17.0.0-1-3.jsa"), new byte[3]);
+        Path kept = Files.createDirectories(folder.resolveSibling("cds-2"));
+        Path other = Files.createDirectories(dir.resolve("other/bin"));
+        Files.writeString(other.resolve("buildhook"), "");
+        Files.writeString(kept.resolve("installation"), other.getParent() + "\n");
+        Files.write(kept.resolve("buildhook-serve-java17.0.0-2-3.jsa"), new byte[3]);
+
+        serve(serveWithoutTheVariable(userHome));
+        assertThat(mappedArchivesIn(folder)).hasSize(1);
+        assertThat(stopGracefully()).isEqualTo(143);
+        assertThat(files(folder)).hasSize(2).contains("installation").anyMatch(name -> name.endsWith(".jsa"));
+        assertThat(Files.readString(folder.resolve("installation"))).isEqualTo(home + "\n");
+        assertThat(removed).as("the archives of a removed installation").doesNotExist();
+        assertThat(files(kept)).hasSize(2);
+        deleteAll(kept);
+        delete(kept);
+
+        // XDG_CACHE_HOME, absolute, is the cache folder; a relative one is not (the spec): HOME's then.
+        Path xdg = dir.resolve("xdg");
+        ProcessBuilder withXdg = serveWithoutTheVariable(userHome);
+        withXdg.environment().put("XDG_CACHE_HOME", xdg.toString());
+        serve(withXdg);
+        assertThat(stopGracefully()).isEqualTo(143);
+        assertThat(files(Tarball.defaultArchiveFolder(xdg))).hasSize(3);
+        ProcessBuilder relative = serveWithoutTheVariable(userHome);
+        relative.environment().put("XDG_CACHE_HOME", "cache");
+        serve(relative);
+        assertThat(mappedArchivesIn(folder)).hasSize(1);
+        assertThat(stopGracefully()).isEqualTo(143);
+        assertThat(work.resolve("cache/buildhook")).as("relative XDG_CACHE_HOME not used").doesNotExist();
+        assertThat(installFiles()).isEqualTo(before);
+    }
+
+    /**
+     * BUILDHOOK_CDS_DIR set empty turns the archive off, silently, as before; without HOME and XDG_CACHE_HOME
+     * there is no cache folder and no word; a cache folder that cannot be made is named in one line and the
+     * server starts as without.
+     */
+    @Test
+    void theArchiveIsOffWithAnEmptyVariableOrWithoutACacheFolderAndOneLineSaysWhyItCannotBeMade() throws Exception {
+        Path userHome = Files.createDirectories(dir.resolve("home"));
+        ProcessBuilder off = serveWithoutTheVariable(userHome);
+        off.environment().put("BUILDHOOK_CDS_DIR", "");
+        serve(off);
+        assertThat(stopGracefully()).isEqualTo(143);
+        assertThat(userHome).isEmptyDirectory();
+
+        serve(serveWithoutTheVariable(null));
+        assertThat(mappedArchives()).isEmpty();
+        assertThat(stopGracefully()).isEqualTo(143);
+        assertThat(files(work)).noneMatch(name -> name.contains("cache"));
+
+        // HOME is a file (as root, permissions would not refuse the folder): .cache cannot be made under it.
+        Path notAFolder = Files.writeString(dir.resolve("home-file"), "");
+        serve(serveWithoutTheVariable(notAFolder));
+        assertThat(serverOutput.stream().filter(l -> l.contains("class-data archive")))
+                .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .startsWith("buildhook: class-data archive: cannot make the folder '" + notAFolder + "/.cache/buildhook/cds-")
+                .contains("starting without one").contains("BUILDHOOK_CDS_DIR= turns it off");
+        assertThat(server.toHandle().destroy()).isTrue();
+        assertThat(server.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(server.exitValue()).isEqualTo(143);
     }
 
     @Test
@@ -270,12 +384,23 @@ class ClassDataArchiveIT {
     @Test
     void aFolderRemovedWhileServingKeepsTheStopsExitStatusAndSaysWhyOnce() throws Exception {
         Path gone = Files.createDirectories(dir.resolve("gone"));
-        serve(gone);
+        // A java.io.tmpdir of its own, to see what the stop leaves there (review20 R4).
+        Path tmp = Files.createDirectories(dir.resolve("java-tmp"));
+        serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ProcessBuilder pb = buildhook(gone.toString(), "serve", "--port", "0", "--host", "127.0.0.1");
+        pb.environment().put("JAVA_OPTS", "-Djava.io.tmpdir=" + tmp);
+        server = pb.start();
+        ServeOutput.awaitListening(server, serverOutput, "cds-it-server-output");
         assertThat(files(gone)).anyMatch(name -> name.endsWith(".tmp"));
+        assertThat(files(tmp)).as("sqlite-jdbc's unpacked library").anyMatch(name -> name.endsWith("libsqlitejdbc.so"));
         deleteAll(gone);
         delete(gone);
 
         assertThat(stopAndSayWhy(gone)).isEqualTo(143);
+        // The stop ends without the JVM's exit (ExitArchive), which would delete the files registered with
+        // File.deleteOnExit: sqlite-jdbc's library and its .lck stayed at every such stop, and sqlite-jdbc's
+        // own clean-up keeps a library whose .lck is there.
+        assertThat(files(tmp)).as("left in java.io.tmpdir").isEmpty();
 
         serverOutput = new java.util.concurrent.CopyOnWriteArrayList<>();
         server = buildhook(gone.toString(), "serve", "--port", "0", "--host", "127.0.0.1").start();
@@ -335,13 +460,10 @@ class ClassDataArchiveIT {
         // lines this reads (GracefulStopIT).
         assertThat(server.toHandle().destroy()).isTrue();
         assertThat(server.waitFor(120, TimeUnit.SECONDS)).as("stopped").isTrue();
-        // The output pump may still be reading the last lines.
-        try {
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
-                    .until(() -> serverOutput.stream().anyMatch(l -> l.contains("no class-data archive written")));
-        } catch (org.awaitility.core.ConditionTimeoutException e) {
+        ServeOutput.awaitEnd(server);
+        if (serverOutput.stream().noneMatch(l -> l.contains("no class-data archive written"))) {
             throw new AssertionError("exit " + server.exitValue() + ", no line says why no archive was written:\n"
-                    + String.join("\n", serverOutput), e);
+                    + String.join("\n", serverOutput));
         }
         String output = String.join("\n", serverOutput);
         assertThat(serverOutput.stream().filter(l -> l.contains("no class-data archive written")))

@@ -186,6 +186,8 @@ class GracefulStopIT {
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("JAVA_OPTS", "-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
         pb.environment().remove("BUILDHOOK_CONFIG");
+        // No class-data archive (BUILDHOOK_CDS_DIR unset would keep one in the user's cache folder): ClassDataArchiveIT.
+        pb.environment().put("BUILDHOOK_CDS_DIR", "");
         pb.environment().put("JOBSERV_SECRET", SECRET);
         server = pb.start();
         return ServeOutput.awaitListening(server, output, "graceful-stop-it-server-output");

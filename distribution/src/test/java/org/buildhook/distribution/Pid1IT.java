@@ -176,6 +176,8 @@ class Pid1IT {
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("JAVA_OPTS", "-Xmx256m -XX:+UseSerialGC");
         pb.environment().remove("BUILDHOOK_CONFIG");
+        // No class-data archive (BUILDHOOK_CDS_DIR unset would keep one in the user's cache folder): ClassDataArchiveIT.
+        pb.environment().put("BUILDHOOK_CDS_DIR", "");
         pb.environment().putAll(variables);
         server = pb.start();
         return ServeOutput.awaitListening(server, output, "pid1-it-server-output");

@@ -13,6 +13,10 @@ import java.util.regex.Pattern;
 /** Follows the output of a {@code bin/buildhook serve} process that a test started. */
 final class ServeOutput {
 
+    /** The reader thread of each process {@link #awaitListening} follows, for {@link #awaitEnd}. */
+    private static final java.util.Map<Process, Thread> READERS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
     /** The line {@code serve} prints once it listens; group 1 is its base URL. */
     static final Pattern LISTENING = Pattern.compile("buildhook listening on (http://\\S+/) ");
 
@@ -55,7 +59,24 @@ final class ServeOutput {
             }
         }, threadName);
         reader.setDaemon(true);
+        READERS.put(server, reader);
         reader.start();
         return url.get(2, TimeUnit.MINUTES);
+    }
+
+    /**
+     * Waits until the reader of {@link #awaitListening} has read {@code server}'s output to its end, every
+     * line the process and its children wrote, once it has exited (stop it with {@code toHandle().destroy()}:
+     * {@link Process#destroy()} also closes the output, and the last lines are lost). At most 2 minutes.
+     */
+    static void awaitEnd(Process server) throws InterruptedException {
+        Thread reader = READERS.get(server);
+        if (reader == null) {
+            throw new IllegalStateException("no reader follows this process's output");
+        }
+        reader.join(TimeUnit.MINUTES.toMillis(2));
+        if (reader.isAlive()) {
+            throw new AssertionError("the output of process " + server.pid() + " did not end within 2 minutes");
+        }
     }
 }

@@ -33,6 +33,9 @@ public final class Tarball {
     /**
      * {@code bin/buildhook <args>} of installation {@code home}, run in {@code work}, standard error
      * merged into standard output, on this JVM's Java and without the test's {@code BUILDHOOK_CONFIG}.
+     * The user's cache folder ({@code XDG_CACHE_HOME}, where {@code serve} keeps its class-data archive
+     * when {@code BUILDHOOK_CDS_DIR} is unset, and JNA its library) is {@link #userCache}, beside the
+     * installation, not the home folder of the user running the tests.
      */
     public static ProcessBuilder launcher(Path home, Path work, String... args) {
         List<String> command = new ArrayList<>();
@@ -41,6 +44,27 @@ public final class Tarball {
         ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().remove("BUILDHOOK_CONFIG");
+        pb.environment().remove("BUILDHOOK_CDS_DIR");
+        pb.environment().put("XDG_CACHE_HOME", userCache(home).toString());
         return pb;
+    }
+
+    /** The {@code XDG_CACHE_HOME} that {@link #launcher} gives installation {@code home}: a sibling folder. */
+    public static Path userCache(Path home) {
+        return home.resolveSibling("xdg-cache");
+    }
+
+    /**
+     * Where {@code bin/buildhook serve} of installation {@code home} keeps its class-data archive when
+     * {@code BUILDHOOK_CDS_DIR} is unset, under the cache folder {@code cache}: {@code
+     * <cache>/buildhook/cds-<checksum of the install folder>}, the only folder there for one installation.
+     */
+    public static Path defaultArchiveFolder(Path cache) throws IOException {
+        Path parent = cache.resolve("buildhook");
+        try (Stream<Path> folders = Files.list(parent)) {
+            List<Path> all = folders.filter(p -> p.getFileName().toString().startsWith("cds-")).toList();
+            assertThat(all).as("archive folders in " + parent).hasSize(1);
+            return all.get(0);
+        }
     }
 }

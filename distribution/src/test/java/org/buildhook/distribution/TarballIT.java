@@ -95,6 +95,12 @@ class TarballIT {
             assertThat(files.filter(p -> p.getFileName().toString().equals("data") || p.toString().endsWith(".db")).toList())
                     .as("nothing written into the install folder").isEmpty();
         }
+        // Issue 17: without BUILDHOOK_CDS_DIR, the stop wrote the class-data archive for the next start into
+        // the user's cache folder (XDG_CACHE_HOME; Tarball.launcher's), not into the install folder.
+        try (Stream<Path> archive = Files.list(Tarball.defaultArchiveFolder(Tarball.userCache(home)))) {
+            assertThat(archive.map(p -> p.getFileName().toString()).toList())
+                    .anyMatch(name -> name.startsWith("buildhook-serve-java") && name.endsWith(".tmp.stopped"));
+        }
     }
 
     /**
@@ -134,6 +140,9 @@ class TarballIT {
                 .redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().remove("BUILDHOOK_CONFIG");
+        // serve keeps its class-data archive in the user's cache folder: the test's, not the home folder's.
+        pb.environment().remove("BUILDHOOK_CDS_DIR");
+        pb.environment().put("XDG_CACHE_HOME", Tarball.userCache(home).toString());
         return pb;
     }
 

@@ -74,6 +74,8 @@ class WalkthroughIT {
                 .redirectErrorStream(true);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().remove("BUILDHOOK_CONFIG");
+        // No class-data archive (BUILDHOOK_CDS_DIR unset would keep one in the user's cache folder): ClassDataArchiveIT.
+        pb.environment().put("BUILDHOOK_CDS_DIR", "");
         return pb;
     }
 

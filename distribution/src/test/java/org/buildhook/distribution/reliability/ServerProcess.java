@@ -37,6 +37,8 @@ final class ServerProcess implements AutoCloseable {
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().put("JAVA_OPTS", "-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
         pb.environment().remove("BUILDHOOK_CONFIG");
+        // No class-data archive (BUILDHOOK_CDS_DIR unset would keep one in the user's cache folder): ClassDataArchiveIT.
+        pb.environment().put("BUILDHOOK_CDS_DIR", "");
         Process process = pb.start();
         List<String> output = Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<String> url = new CompletableFuture<>();

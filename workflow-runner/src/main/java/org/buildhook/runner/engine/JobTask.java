@@ -142,8 +142,15 @@ final class JobTask implements ExecutionHandler<Void> {
             throw e;
         } catch (RuntimeException e) {
             // Only a wait before the command gives up for a reason other than a stop or an interrupt.
-            if (!StoreOutages.isOutage(e) || running.isStopping() || Thread.currentThread().isInterrupted()
-                    || held(context)) {
+            if (StoreOutages.isOutage(e) && running.isStopping()) {
+                // The store could not be reached during a stop: the wait said so in one line, and handing the
+                // failure to db-scheduler added its "Unhandled exception" WARN and, its own reschedule failing too,
+                // an ERROR "Failed while completing execution", each with a whole stack trace (tryout20 F2). Put
+                // back in its place if the store takes it; if not, it stays picked, as after a crash.
+                LOG.debug("job {}: left to the next start during this stop", jobId, e);
+                return completing(jobId, backInItsPlace());
+            }
+            if (!StoreOutages.isOutage(e) || Thread.currentThread().isInterrupted() || held(context)) {
                 running.leave(jobId);
                 throw e;
             }
@@ -440,14 +447,32 @@ final class JobTask implements ExecutionHandler<Void> {
         if (running.wasStoppedByShutdown(jobId) || fenced != null) {
             // What becomes of the job, read from the store as the sweeps do: a job cancelled or superseded
             // while it was being stopped ends at its next pick, and "; run again" was untrue of it (wording15).
-            String fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt),
-                    this::untilGraceOver);
-            String why = (fenced != null ? fenced : ExecutionLedger.stoppedByShutdownOf(config.nodeId())) + "; " + fate;
-            // The watchdog's kill also replaces the record of a node of this host that took the job over meanwhile
-            // and found nothing left (tryout17 F6): it knew not who had killed the processes, nor when.
-            boolean byWatchdog = killed != null;
-            boolean current = record(jobId, "record its interrupted attempt",
-                    () -> ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
+            boolean current;
+            String fate;
+            try {
+                fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt),
+                        this::untilGraceOver);
+                String why = (fenced != null ? fenced : ExecutionLedger.stoppedByShutdownOf(config.nodeId())) + "; "
+                        + fate;
+                // The watchdog's kill also replaces the record of a node of this host that took the job over meanwhile
+                // and found nothing left (tryout17 F6): it knew not who had killed the processes, nor when.
+                boolean byWatchdog = killed != null;
+                current = record(jobId, "record its interrupted attempt",
+                        () -> ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
+            } catch (RuntimeException e) {
+                if (fenced != null || !running.isStopping() || !StoreOutages.isOutage(e)) {
+                    throw e;
+                }
+                // A stop whose store could not be reached (a partition, a hung server, SQLite's lock held by another
+                // process): the job is still named, with what is known of its fate (tryout20 F2). Its execution stays
+                // picked by this node, as after a crash: the next start (or another node after the dead-node limit)
+                // runs it again; the next start of this node says it was stopped, not that it died.
+                leftovers.stops().add(jobId, attempt);
+                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(),
+                        FinalOutcomeLog.NOT_RECORDED);
+                tell(job, JobEvents.Ending.INTERRUPTED, outcome);
+                return LEFT_ALONE;
+            }
             if (current && fenced == null) {
                 FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(), fate);
             }
@@ -734,6 +759,13 @@ final class JobTask implements ExecutionHandler<Void> {
         return (complete, operations) -> {
             try {
                 waits.run(jobId, "update its queue entry", () -> next.complete(complete, operations), until);
+            } catch (RuntimeException e) {
+                if (!StoreOutages.isOutage(e) || !running.isStopping()) {
+                    throw e;
+                }
+                // The wait said in one line that it gave up; thrown on, db-scheduler logged an ERROR "Failed while
+                // completing execution" with a whole stack trace for the outage (tryout20 F2). Left as after a crash.
+                LOG.debug("job {}: its queue entry was not updated during this stop", jobId, e);
             } finally {
                 running.leave(jobId);
             }

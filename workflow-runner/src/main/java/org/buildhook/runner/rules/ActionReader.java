@@ -29,6 +29,8 @@ final class ActionReader extends NodeReader {
     static final int MAX_RETRIES = 100;
 
     private boolean followUp;
+    /** The action's key as written ({@code 'run'}, {@code 'on-failure'} …), for errors. */
+    private String what = "'run'";
 
     ActionReader(ProblemCollector problems) {
         super(problems);
@@ -46,14 +48,26 @@ final class ActionReader extends NodeReader {
      * @param depth      0 for a rule's {@code run}, 1 for its follow-ups, 2 for theirs …
      */
     Optional<Action> read(YamlNode node, boolean perRun, Map<String, Integer> capacities, int depth) {
-        String what = depth == 0 ? "run" : "follow-up";
-        Optional<YamlNode.Mapping> run = mapping(node, "'" + what + "'");
+        return read(node, perRun, capacities, depth, depth == 0 ? "run" : "follow-up");
+    }
+
+    /**
+     * As {@link #read(YamlNode, boolean, Map, int)}, naming the action in its errors by the key it was written
+     * under ({@code run}, {@code on-failure} …), which is what the author looks for in the file.
+     */
+    Optional<Action> read(YamlNode node, boolean perRun, Map<String, Integer> capacities, int depth, String key) {
+        String what = "'" + key + "'";
+        Optional<YamlNode.Mapping> run = depth == 0 ? mapping(node, what)
+                : mapping(node, what + " (a follow-up: the keys of an action, e.g. " + key
+                        + ": {command: [/path/to/program, arg]})");
         if (run.isEmpty()) {
             return Optional.empty();
         }
         int before = problems.count();
-        boolean commandMisspelt = onlyKeys(run.get(), depth == 0 ? KEYS : FOLLOW_UP_KEYS, what).contains("command");
+        boolean commandMisspelt = depth == 0 ? onlyKeys(run.get(), KEYS, key).contains("command")
+                : followUpKeys(run.get(), what);
         this.followUp = depth > 0;
+        this.what = what;
         var entries = run.get().entries();
         List<Template> command = command(run.get(), perRun, commandMisspelt);
         Map<String, Template> env = entries.containsKey("env") ? env(entries.get("env").value(), perRun) : Map.of();
@@ -81,6 +95,37 @@ final class ActionReader extends NodeReader {
         YamlNode.Location workdirAt = workdir == null ? null : entries.get("workdir").value().location();
         return Optional.of(new Action(command, env, workdir, timeout, retries, backoff, concurrency, stdin, resources,
                 needed, followUps, programAt, workdirAt));
+    }
+
+    /**
+     * Reports the keys a follow-up may not have, saying for the ones a rule has why a follow-up has none
+     * (tryout21 F8.2: {@code run:} under {@code on-cancel} was told both that it is unknown and that the
+     * follow-up "has no 'command'"; {@code approval} only that it is unknown).
+     *
+     * @return whether its command is reported already (misspelt, or written under a {@code run:})
+     */
+    private boolean followUpKeys(YamlNode.Mapping followUp, String what) {
+        boolean commandReported = false;
+        for (YamlNode.Entry entry : followUp.entries().values()) {
+            String key = entry.key();
+            if (FOLLOW_UP_KEYS.contains(key)) {
+                continue;
+            }
+            String why;
+            if (key.equals("run")) {
+                why = ": a follow-up is itself the action, so write its keys (command, timeout …) directly under "
+                        + what + ", without 'run:'";
+                commandReported = true;
+            } else if (RulesReader.RULE_KEYS.contains(key)) {
+                why = ": a follow-up has no " + key + " of its own, only a rule does (it starts when its job ends"
+                        + " that way, as a job of that rule's delivery)";
+            } else {
+                commandReported |= Suggestions.closest(key, FOLLOW_UP_KEYS).filter("command"::equals).isPresent();
+                why = Suggestions.didYouMean(key, FOLLOW_UP_KEYS);
+            }
+            problems.add(entry.keyLocation(), "unknown key '" + key + "' in " + what + why);
+        }
+        return commandReported;
     }
 
     /** {@code resources: {name: units}}: each a resource the file declares, at most its capacity. */
@@ -122,7 +167,7 @@ final class ActionReader extends NodeReader {
             if (misspelt) {
                 return List.of(); // already reported as an unknown key with 'command' suggested
             }
-            problems.add(run.location(), "'run' has no 'command' (write command: [/path/to/program, arg, …])");
+            problems.add(run.location(), what + " has no 'command' (write command: [/path/to/program, arg, …])");
             return List.of();
         }
         if (!(entry.value() instanceof YamlNode.Sequence)) {

@@ -17,7 +17,8 @@ record Check<T>(String key, Function<T, String> field, ValueMatcher accepted) {
     /** Why {@code subject} fails this check, for a dry run. */
     String mismatch(T subject) {
         String value = field.apply(subject);
-        return key + " " + (value == null ? "is absent" : "'" + value + "'")
-                + " does not match " + accepted.describe();
+        // "trigger is absent does not match containers-devel" read as broken grammar (tryout21 F8.1).
+        return value == null ? key + " is absent from the event, so it cannot match " + accepted.describe()
+                : key + " '" + value + "' does not match " + accepted.describe();
     }
 }

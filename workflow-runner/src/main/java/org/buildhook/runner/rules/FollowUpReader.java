@@ -49,7 +49,7 @@ final class FollowUpReader extends NodeReader {
                         + "' here would be level " + (depth + 1) + ")");
                 continue;
             }
-            new ActionReader(problems).read(entry.value(), perRun, capacities, depth + 1);
+            new ActionReader(problems).read(entry.value(), perRun, capacities, depth + 1, key);
             try {
                 spec.set(key, JSON.readTree(Snapshot.of(entry.value())));
             } catch (JsonProcessingException e) {

@@ -1254,6 +1254,16 @@ public final class ExecutionLedger {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public Optional<String> interruptLeftover(String jobId, int attempt, LeftoverKill kill) throws InterruptedException {
+        return interruptLeftover(jobId, attempt, kill, true);
+    }
+
+    /**
+     * As {@link #interruptLeftover(String, int, LeftoverKill)}; {@code died}: whether the attempt counts as cut short
+     * by its node's death ({@code node_died}, {@link #DEATHS_IN_A_ROW}). Not when its own node's next start knows that
+     * it was stopped, and only could not record the attempt's end because the store could not be reached (tryout20 F2).
+     */
+    public Optional<String> interruptLeftover(String jobId, int attempt, LeftoverKill kill, boolean died)
+            throws InterruptedException {
         if (db.dialect() != Dialect.POSTGRESQL) {
             synchronized (SQLITE_SWEEPS) {
                 if (runningAttempt(jobId).filter(a -> a.attempt() == attempt).isEmpty()) {
@@ -1261,7 +1271,8 @@ public final class ExecutionLedger {
                 }
                 String message = kill.kill();
                 return db.inTransaction("record an interrupted attempt", Durability.DEFERRED,
-                        c -> recordInterrupted(c, jobId, attempt, message)) ? Optional.of(message) : Optional.empty();
+                        c -> recordInterrupted(c, jobId, attempt, message, died)) ? Optional.of(message)
+                        : Optional.empty();
             }
         }
         try {
@@ -1287,7 +1298,8 @@ public final class ExecutionLedger {
                 } catch (InterruptedException e) {
                     throw new InterruptedWhileLocked(e);
                 }
-                return recordInterrupted(c, jobId, attempt, message) ? Optional.of(message) : Optional.<String>empty();
+                return recordInterrupted(c, jobId, attempt, message, died) ? Optional.of(message)
+                        : Optional.<String>empty();
             });
         } catch (InterruptedWhileLocked e) {
             Thread.currentThread().interrupt();
@@ -1323,9 +1335,10 @@ public final class ExecutionLedger {
     /** One SQLite sweep at a time in this JVM (a data-dir has one node). */
     private static final Object SQLITE_SWEEPS = new Object();
 
-    private boolean recordInterrupted(Connection c, String jobId, int attempt, String message) throws SQLException {
+    private boolean recordInterrupted(Connection c, String jobId, int attempt, String message, boolean died)
+            throws SQLException {
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
-                + " message = ?, node_died = 1 WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
+                + " message = ?, node_died = " + (died ? "1" : "NULL") + " WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
             p.setString(1, AttemptOutcome.INTERRUPTED.name());
             p.setLong(2, clock.millis());
             p.setString(3, message);

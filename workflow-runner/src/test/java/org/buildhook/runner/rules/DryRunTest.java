@@ -22,7 +22,7 @@ class DryRunTest {
     void saysWhyARuleDoesNotFire() {
         DryRun dryRun = rules.explain("default", TestEvents.fixture("build-412-promoted.json"));
 
-        assertThat(dryRun.verdicts().get(0).whyNot()).isEqualTo("trigger is absent does not match containers-devel");
+        assertThat(dryRun.verdicts().get(0).whyNot()).isEqualTo("trigger is absent from the event, so it cannot match containers-devel");
         assertThat(dryRun.verdicts().get(1).fires()).isTrue();
         assertThat(dryRun.verdicts().get(2).fires()).isTrue();
         assertThat(rules.explain("default", TestEvents.fixture("build-7-unusual.json")).verdicts().get(1).whyNot())

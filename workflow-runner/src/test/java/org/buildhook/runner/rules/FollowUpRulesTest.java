@@ -74,7 +74,30 @@ class FollowUpRulesTest {
                         "rules.yaml:3:37: placeholder '${job.id}' describes the job a follow-up follows: use it only"
                                 + " in on-success, on-failure or on-cancel",
                         "rules.yaml:10:11: follow-ups nest at most 3 deep ('on-failure' here would be level 4)",
-                        "rules.yaml:11:18: unknown key 'comand' in follow-up (did you mean 'command'?)");
+                        "rules.yaml:11:18: unknown key 'comand' in 'on-failure' (did you mean 'command'?)");
+    }
+
+    /**
+     * A follow-up written like a rule, its action under {@code run:}, was told both that 'run' is unknown and,
+     * untrue, that the follow-up "has no 'command'"; rule keys were only "unknown" (tryout21 F8.2). Each mistake
+     * is now said once, under the key the author wrote, with what to write instead.
+     */
+    @Test
+    void aFollowUpWrittenLikeARuleIsToldOnceWhatToWriteInstead() {
+        assertThat(problems("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/opt/deploy.sh]}\n"
+                + "    on-cancel: {run: {command: [/opt/unlock.sh]}}\n"
+                + "    on-failure:\n"
+                + "      when: {status: FAILED}\n"
+                + "      command: [/opt/page.sh]\n"
+                + "    on-success: {timeout: 1m}\n"))
+                .containsExactly(
+                        "rules.yaml:4:17: unknown key 'run' in 'on-cancel': a follow-up is itself the action, so write"
+                                + " its keys (command, timeout …) directly under 'on-cancel', without 'run:'",
+                        "rules.yaml:6:7: unknown key 'when' in 'on-failure': a follow-up has no when of its own, only"
+                                + " a rule does (it starts when its job ends that way, as a job of that rule's delivery)",
+                        "rules.yaml:8:17: 'on-success' has no 'command' (write command: [/path/to/program, arg, …])");
     }
 
     @Test

@@ -40,9 +40,11 @@ class WorkflowCheckTest {
                         + " or 1h30m in 'expires'",
                 "rules.yaml:8:50: unknown resource 'phones'; declare it with its capacity under the top-level"
                         + " 'resources:'",
-                "rules.yaml:11:7: unknown key 'approval' in follow-up",
+                "rules.yaml:11:7: unknown key 'approval' in 'on-failure': a follow-up has no approval of its own, only a"
+                        + " rule does (it starts when its job ends that way, as a job of that rule's delivery)",
                 "rules.yaml:12:19: resource 'boards' has no valid capacity: fix its declaration under the"
                         + " top-level 'resources:'",
-                "rules.yaml:13:16: 'follow-up' must be a mapping (key: value lines), got a list");
+                "rules.yaml:13:16: 'on-cancel' (a follow-up: the keys of an action, e.g. on-cancel: {command:"
+                        + " [/path/to/program, arg]}) must be a mapping (key: value lines), got a list");
     }
 }

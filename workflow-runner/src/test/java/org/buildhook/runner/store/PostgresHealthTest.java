@@ -34,7 +34,11 @@ class PostgresHealthTest {
         String url = TestStores.postgresUrl();
         String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
         ExecutorService readers = Executors.newFixedThreadPool(2);
-        try (Store store = Store.open(StoreConfig.of(url, dir).withPoolSize(2));
+        // The pool's wait a minute, far beyond the check's own bounds (1 s for its connection, 3 s for an
+        // answer): a check that waited for the pool takes it, one that does not is far under half of it
+        // however busy the machine (review20 R2: it asserted < 4 s against the default 5 s).
+        Duration poolWait = Duration.ofMinutes(1);
+        try (Store store = Store.open(StoreConfig.of(url, dir).withPoolSize(2).withConnectTimeout(poolWait));
                 Connection locker = DriverManager.getConnection(url)) {
             assertThat(store.health()).isEqualTo(StoreHealth.OK);
             locker.setAutoCommit(false);
@@ -53,7 +57,7 @@ class PostgresHealthTest {
             Duration took = Duration.ofNanos(System.nanoTime() - started);
 
             assertThat(health).isEqualTo(StoreHealth.OK);
-            assertThat(took).as("answered without waiting for the store's pool (5 s)").isLessThan(Duration.ofSeconds(4));
+            assertThat(took).as("answered without waiting for the store's pool (1 min)").isLessThan(poolWait.dividedBy(2));
             locker.rollback();
             for (Future<?> read : reads) {
                 read.get();
