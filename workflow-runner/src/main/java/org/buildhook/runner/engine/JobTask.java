@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -352,7 +353,8 @@ final class JobTask implements ExecutionHandler<Void> {
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED, null, latest == null ? null : latest.startedAt(),
                 latest == null ? null : latest.endedAt(), message,
                 latest == null || latest.logPath() == null ? null : Path.of(latest.logPath()), false);
-        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(), false);
+        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(), false,
+                null);
     }
 
     /**
@@ -549,8 +551,15 @@ final class JobTask implements ExecutionHandler<Void> {
                 this::untilGraceOver) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
-            LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), Durations.describe(delay));
-            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleIn(delay));
+            // Due at the next whole second, as the job's message writes it (Job.retryWait), which the retry's own
+            // time then is: up to a second later, nothing beside a backoff of seconds; one under a second as it is.
+            Instant exact = clock.instant().plus(delay);
+            Instant due = delay.compareTo(Duration.ofSeconds(1)) < 0 ? exact
+                    : exact.plusNanos(999_999_999).truncatedTo(ChronoUnit.SECONDS);
+            String wait = Job.retryWait(failures, job.retries(), attempt + 1, due, delay);
+            LOG.info("job {} attempt {} {}; {}", jobId, attempt, outcome.message(), wait);
+            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleAt(due), true,
+                    wait);
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
         return finish(job, attempt, version, outcome, last, ending(outcome), remove());
@@ -567,19 +576,22 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
             JobEvents.Ending ending, CompletionHandler<Void> next) {
-        return finish(job, attempt, version, outcome, state, ending, next, true);
+        return finish(job, attempt, version, outcome, state, ending, next, true, null);
     }
 
     /**
      * As {@link #finish(Job, int, long, JobOutcome, JobState, JobEvents.Ending, CompletionHandler)}; without
      * {@code attemptToo}, only the job's row gets {@code outcome} (it ends without an attempt of its own: attempt
-     * {@code attempt} keeps its record, and no attempt's end is told).
+     * {@code attempt} keeps its record, and no attempt's end is told). With a {@code retryWait} (state
+     * {@code QUEUED}), the job's message says after the attempt's that it waits for its retry, and when that
+     * is due ({@link ExecutionLedger#finishForRetry}).
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
-            JobEvents.Ending ending, CompletionHandler<Void> next, boolean attemptToo) {
+            JobEvents.Ending ending, CompletionHandler<Void> next, boolean attemptToo, String retryWait) {
         String slotRule = job.concurrency() > 0 ? job.ruleName() : null;
         ExecutionLedger.Finished finished = waits.call(job.id(), "record its attempt",
-                () -> attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
+                () -> retryWait != null ? ledger.finishForRetry(job.id(), attempt, outcome, version, slotRule, retryWait)
+                        : attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
                         : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule),
                 this::untilGraceOver);
         boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
@@ -925,7 +937,10 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     private CompletionHandler<Void> rescheduleIn(Duration delay) {
-        Instant at = clock.instant().plus(delay);
+        return rescheduleAt(clock.instant().plus(delay));
+    }
+
+    private static CompletionHandler<Void> rescheduleAt(Instant at) {
         return (complete, operations) -> operations.reschedule(complete, at);
     }
 }

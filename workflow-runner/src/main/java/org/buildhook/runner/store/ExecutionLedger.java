@@ -370,14 +370,22 @@ public final class ExecutionLedger {
 
     /**
      * SQL: the job's message without the wait {@link #tryAcquireSlot} added to it, whatever limit that
-     * wait named (a reload may have changed it since); NULL when the message is only the wait.
+     * wait named (a reload may have changed it since), nor the wait for its retry's backoff ({@link
+     * Job#retryWait}), which is over once it asks for a slot; NULL when the message is only a wait. The
+     * retry's wait comes first when both are there (the slot's follows it only in a message written before
+     * this took it out too), so what comes before the first of them is the job's own message.
      */
     private static String withoutSlotWait(Dialect dialect) {
         String find = dialect == Dialect.POSTGRESQL ? "strpos" : "instr";
-        String alone = find + "(message, '" + SLOT_WAIT + "')";
-        String after = find + "(message, '; " + SLOT_WAIT + "')";
-        return "(CASE WHEN " + alone + " = 1 THEN NULL WHEN " + after + " > 0 THEN substr(message, 1, " + after
-                + " - 1) ELSE message END)";
+        StringBuilder sql = new StringBuilder("(CASE");
+        for (String wait : List.of(Job.RETRY_WAIT, SLOT_WAIT)) {
+            sql.append(" WHEN ").append(find).append("(message, '").append(wait).append("') = 1 THEN NULL");
+        }
+        for (String wait : List.of(Job.RETRY_WAIT, SLOT_WAIT)) {
+            String after = find + "(message, '; " + wait + "')";
+            sql.append(" WHEN ").append(after).append(" > 0 THEN substr(message, 1, ").append(after).append(" - 1)");
+        }
+        return sql.append(" ELSE message END)").toString();
     }
 
     /**
@@ -1447,7 +1455,7 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false, true);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false, true, null);
     }
 
     /**
@@ -1474,7 +1482,22 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null, true);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null, true, null);
+    }
+
+    /**
+     * As {@link #finishAttempt(String, int, JobOutcome, JobState, long, String)} with {@link JobState#QUEUED},
+     * for an attempt whose job waits for its retry's backoff: the attempt's message is {@code outcome}'s, the
+     * job's is that followed by {@code wait} ({@link Job#retryWait}), as the wait for a slot follows it
+     * ({@link #tryAcquireSlot}); the retry's start takes it out again (tryout21 F6).
+     *
+     * @param wait what the job waits for, {@link Job#retryWait}
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Finished finishForRetry(String jobId, int attempt, JobOutcome outcome, long executionVersion,
+            String slotRule, String wait) {
+        return finishAttempt(jobId, attempt, outcome, JobState.QUEUED, executionVersion, slotRule, slotRule == null,
+                true, java.util.Objects.requireNonNull(wait, "wait"));
     }
 
     /**
@@ -1494,15 +1517,18 @@ public final class ExecutionLedger {
      */
     public Finished finishWithoutAttempt(String jobId, int attempts, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        return finishAttempt(jobId, attempts, outcome, next, executionVersion, slotRule, slotRule == null, false);
+        return finishAttempt(jobId, attempts, outcome, next, executionVersion, slotRule, slotRule == null, false, null);
     }
 
     /**
      * @param freeHeld   whether a slot the job holds without {@code slotRule} is freed ({@link SlotLine#holdForPicked})
      * @param attemptToo whether attempt {@code attempt}'s row gets the outcome too (else only the job's)
+     * @param wait       what the job waits for now, after its message in the job's row only; null for nothing
      */
     private Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
-            long executionVersion, String slotRule, boolean freeHeld, boolean attemptToo) {
+            long executionVersion, String slotRule, boolean freeHeld, boolean attemptToo, String wait) {
+        String jobMessage = wait == null ? outcome.message()
+                : outcome.message() == null ? wait : outcome.message() + "; " + wait;
         // An end nobody recorded (the attempt's node died on another host before the sweep could say when)
         // stays unknown (NULL), for the attempt and for the job it ends: "now" made the attempt seem to
         // have run through the downtime (wording15). Every surface says "unknown" for it.
@@ -1512,7 +1538,7 @@ public final class ExecutionLedger {
         String[] heldSlot = new String[2];
         if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED && slotRule == null && attemptToo) {
             Finished finished = finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log,
-                    freeHeld, heldSlot);
+                    freeHeld, heldSlot, jobMessage);
             if (finished != null) {
                 wakeAfterHeldSlot(heldSlot[0], jobId);
                 wakeSuperseding(heldSlot[1]);
@@ -1546,7 +1572,8 @@ public final class ExecutionLedger {
                 Rows.setInteger(p, 2, outcome.exitCode());
                 Rows.setInstant(p, 3, state.isFinal() ? ended : null);
                 p.setString(4, log);
-                p.setString(5, stopped != null ? stopped.message() : outcome.message());
+                // Asked to stop, it is not retried: nothing of a retry's wait in its message.
+                p.setString(5, stopped != null ? stopped.message() : jobMessage);
                 p.setString(6, jobId);
                 p.setInt(7, attempt);
                 if (p.executeUpdate() != 1) {
@@ -1737,7 +1764,7 @@ public final class ExecutionLedger {
      * outcome a scan of the whole queue (docs/BENCHMARKS.md, "Sixth pass: PostgreSQL all done").
      */
     private Finished finishInOneStatement(String jobId, int attempt, JobOutcome outcome, JobState next,
-            long executionVersion, Instant ended, String log, boolean freeHeld, String[] heldSlot) {
+            long executionVersion, Instant ended, String log, boolean freeHeld, String[] heldSlot, String jobMessage) {
         boolean dequeue = executionVersion >= 0 && next.isFinal();
         String sql = "WITH job AS (UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?, log_path = ?, message = ?"
                 + " WHERE id = ? AND attempts = ? AND cancel_requested = 0 RETURNING id, superseded_by)"
@@ -1758,7 +1785,7 @@ public final class ExecutionLedger {
                 Rows.setInteger(p, ++i, outcome.exitCode());
                 Rows.setInstant(p, ++i, next.isFinal() ? ended : null);
                 p.setString(++i, log);
-                p.setString(++i, outcome.message());
+                p.setString(++i, jobMessage);
                 p.setString(++i, jobId);
                 p.setInt(++i, attempt);
                 if (dequeue) {

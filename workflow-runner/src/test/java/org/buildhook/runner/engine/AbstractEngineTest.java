@@ -481,6 +481,73 @@ abstract class AbstractEngineTest {
         assertThat(done.attempts()).hasSize(2).extracting(JobAttempt::outcome).containsOnly(AttemptOutcome.FAILED);
     }
 
+    /**
+     * tryout21 F6: a job waiting for its retry's backoff showed QUEUED with only its failed attempt's message
+     * ("exited with 3") on every surface; only the server's log said "retry in 5m", and it read as a stuck
+     * queue. Its message says which retry it waits for and when that is due, as the waits for a slot do; the
+     * attempt keeps its own message. The backoff here is an hour: nothing waits for it.
+     */
+    @Test
+    void aJobWaitingForItsRetrySaysWhichRetryAndWhenItIsDue() throws Exception {
+        Path s = script("fail.sh", "exit 3");
+        PlannedJob job = Plans.job("retry-long", List.of("/bin/sh", s.toString()), Map.of(), 2, Duration.ofHours(1), 0);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            JobDetail d = store.job(jobId).orElseThrow();
+            return d.job().state() == JobState.QUEUED && d.attempts().size() == 1
+                    && d.attempts().get(0).outcome() == AttemptOutcome.FAILED;
+        });
+        JobDetail waiting = store.job(jobId).orElseThrow();
+
+        Instant due = waiting.job().retryDueAt().orElseThrow(() -> new AssertionError(waiting.job().message()));
+        assertThat(waiting.job().message()).isEqualTo("exited with 3; waiting for retry 1 of 2 (attempt 2), due at "
+                + due + " (backoff 1h)");
+        assertThat(due).as("due a backoff after the attempt ended, to the second, as the queue has it")
+                .isAfterOrEqualTo(waiting.attempts().get(0).endedAt().plus(Duration.ofHours(1)))
+                .isEqualTo(due.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)).isEqualTo(executionTime(jobId));
+        assertThat(waiting.attempts().get(0).message()).isEqualTo("exited with 3");
+    }
+
+    /**
+     * The wait for a retry leaves the job's message once the retry starts, as the other waits do (tryout21
+     * F6; for a retry that asks for a concurrency slot, AbstractStoreTest).
+     */
+    @Test
+    void theWaitForARetryLeavesTheMessageOnceTheRetryStarts() throws Exception {
+        Path counter = dir.resolve("count");
+        Path started = dir.resolve("second-started");
+        Path release = dir.resolve("release");
+        Path s = script("second-waits.sh", "echo x >> " + counter + "\n[ $(wc -l < " + counter + ") -ge 2 ] || exit 3\n"
+                + "touch " + started + "\nwhile [ ! -e " + release + " ]; do sleep 0.05; done");
+        PlannedJob job = Plans.job("retried", List.of("/bin/sh", s.toString()), Map.of(), 1, Duration.ofMillis(50), 0);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
+        JobDetail running = store.job(jobId).orElseThrow();
+        Files.writeString(release, "");
+
+        assertThat(running.job().state()).isEqualTo(JobState.RUNNING);
+        assertThat(running.job().message()).isNull();
+        assertThat(running.job().retryDueAt()).isEmpty();
+        JobDetail done = awaitFinal(jobId);
+        assertThat(done.job().message()).isEqualTo("exited with 0");
+        assertThat(done.attempts().get(0).message()).isEqualTo("exited with 3");
+    }
+
+    /** The time the job's execution is due in db-scheduler's queue. */
+    private Instant executionTime(String jobId) throws Exception {
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                "SELECT execution_time FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?")) {
+            p.setString(1, JobQueue.TASK_NAME);
+            p.setString(2, jobId);
+            try (var rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                return JobQueue.customization(store.dialect()).getInstant(rs, "execution_time");
+            }
+        }
+    }
+
     @Test
     void aRuleWithConcurrencyOneNeverRunsTwoJobsAtOnceEvenAcrossNodes() throws IOException {
         steadyEngine();
