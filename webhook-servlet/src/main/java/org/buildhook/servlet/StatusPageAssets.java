@@ -107,10 +107,17 @@ final class StatusPageAssets {
                     headers: {'X-Buildhook-Request': '1'}})
                   .then(function (r) {
                     if (r.status === 401) { throw new Error('signed out, reload to sign in'); }
-                    if (!r.ok) { throw new Error('the server answered ' + r.status); }
+                    if (!r.ok) {
+                      // A plain-text answer says why (the store does not answer); another, its status only.
+                      var plain = (r.headers.get('Content-Type') || '').indexOf('text/plain') === 0;
+                      return (plain ? r.text() : Promise.resolve('')).then(function (t) {
+                        throw new Error(t.trim() ? t.trim().substring(0, 300) : 'the server answered ' + r.status);
+                      });
+                    }
                     return r.text();
                   })
                   .then(function (text) {
+                    if (document.body.hasAttribute('data-reload-when-live')) { location.reload(); return; }
                     var doc = new DOMParser().parseFromString(text, 'text/html');
                     doc.querySelectorAll('[data-live]').forEach(function (n) {
                       var old = document.getElementById(n.id);
@@ -144,7 +151,9 @@ final class StatusPageAssets {
               });
               document.addEventListener('DOMContentLoaded', function () {
                 document.querySelectorAll('pre.log[id]').forEach(function (p) { p.scrollTop = p.scrollHeight; });
-                if (document.body.getAttribute('data-poll')) { status('live', false); }
+                if (document.body.hasAttribute('data-reload-when-live')) {
+                  status('waiting for the store \\u00b7 retrying', true);
+                } else if (document.body.getAttribute('data-poll')) { status('live', false); }
                 schedule();
               });
             })();
