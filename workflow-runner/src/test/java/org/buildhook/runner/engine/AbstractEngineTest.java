@@ -441,7 +441,9 @@ abstract class AbstractEngineTest {
      * tryout16 F10: while a retry ran, the job showed the exit code and end of the attempt before it
      * ({@code buildhook jobs}: {@code RUNNING 2 1}; the job's page "Exit code 1"), which read as "running,
      * exited 1". A job's exit code and end are those of its attempt that ended last only until the next one
-     * starts; each attempt keeps its own.
+     * starts; each attempt keeps its own. So does the wait for the retry (tryout21 F6): it leaves the job's
+     * message once the retry starts, as the other waits do (for a retry that asks for a concurrency slot
+     * first, see AbstractStoreTest).
      */
     @Test
     void aJobRunningItsRetryShowsNoExitCodeOrEndOfTheAttemptBefore() throws IOException {
@@ -462,11 +464,15 @@ abstract class AbstractEngineTest {
         assertThat(running.job().exitCode()).as("the exit code of attempt 1 is not the job's while attempt 2 runs")
                 .isNull();
         assertThat(running.job().endedAt()).isNull();
+        assertThat(running.job().message()).as("no wait for the retry once it runs").isNull();
+        assertThat(running.job().retryDueAt()).isEmpty();
         assertThat(running.attempts().get(0).exitCode()).isEqualTo(1);
         JobDetail done = awaitFinal(jobId);
         assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(done.job().exitCode()).isEqualTo(0);
         assertThat(done.job().endedAt()).isNotNull();
+        assertThat(done.job().message()).isEqualTo("exited with 0");
+        assertThat(done.attempts().get(0).message()).isEqualTo("exited with 1");
     }
 
     @Test
@@ -505,47 +511,9 @@ abstract class AbstractEngineTest {
                 + due + " (backoff 1h)");
         assertThat(due).as("due a backoff after the attempt ended, to the second, as the queue has it")
                 .isAfterOrEqualTo(waiting.attempts().get(0).endedAt().plus(Duration.ofHours(1)))
-                .isEqualTo(due.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)).isEqualTo(executionTime(jobId));
+                .isEqualTo(due.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
+                .isEqualTo(AbstractStopKillSequenceTest.executionTime(store, jobId));
         assertThat(waiting.attempts().get(0).message()).isEqualTo("exited with 3");
-    }
-
-    /**
-     * The wait for a retry leaves the job's message once the retry starts, as the other waits do (tryout21
-     * F6; for a retry that asks for a concurrency slot, AbstractStoreTest).
-     */
-    @Test
-    void theWaitForARetryLeavesTheMessageOnceTheRetryStarts() throws Exception {
-        Path counter = dir.resolve("count");
-        Path started = dir.resolve("second-started");
-        Path release = dir.resolve("release");
-        Path s = script("second-waits.sh", "echo x >> " + counter + "\n[ $(wc -l < " + counter + ") -ge 2 ] || exit 3\n"
-                + "touch " + started + "\nwhile [ ! -e " + release + " ]; do sleep 0.05; done");
-        PlannedJob job = Plans.job("retried", List.of("/bin/sh", s.toString()), Map.of(), 1, Duration.ofMillis(50), 0);
-        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
-
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started));
-        JobDetail running = store.job(jobId).orElseThrow();
-        Files.writeString(release, "");
-
-        assertThat(running.job().state()).isEqualTo(JobState.RUNNING);
-        assertThat(running.job().message()).isNull();
-        assertThat(running.job().retryDueAt()).isEmpty();
-        JobDetail done = awaitFinal(jobId);
-        assertThat(done.job().message()).isEqualTo("exited with 0");
-        assertThat(done.attempts().get(0).message()).isEqualTo("exited with 3");
-    }
-
-    /** The time the job's execution is due in db-scheduler's queue. */
-    private Instant executionTime(String jobId) throws Exception {
-        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
-                "SELECT execution_time FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?")) {
-            p.setString(1, JobQueue.TASK_NAME);
-            p.setString(2, jobId);
-            try (var rs = p.executeQuery()) {
-                assertThat(rs.next()).isTrue();
-                return JobQueue.customization(store.dialect()).getInstant(rs, "execution_time");
-            }
-        }
     }
 
     @Test
