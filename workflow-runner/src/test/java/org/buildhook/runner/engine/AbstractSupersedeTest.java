@@ -178,6 +178,31 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
                 + "    on-cancel: " + String.format(note, "on-cancel") + "\n");
     }
 
+    /** Build 67's job of {@code rules}, its command started, on a {@link #lateCancelCheck} engine. */
+    private String running67(RuleSet rules) {
+        openStore();
+        startEngine(lateCancelCheck());
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("started")));
+        return job67;
+    }
+
+    /**
+     * Job {@code jobId}, once final: it ended {@code state} with {@code message}, its exit code and its one
+     * attempt's outcome ({@code attempt}, {@code exit}) as its command ended by itself.
+     */
+    private Job endedByItself(String jobId, JobState state, AttemptOutcome attempt, int exit, String message) {
+        JobDetail ended = awaitFinal(jobId);
+        assertState(ended.job(), state);
+        assertThat(ended.job().exitCode()).as("the truth of its exit").isEqualTo(exit);
+        assertThat(ended.job().message()).isEqualTo(message);
+        assertThat(ended.attempts()).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(attempt);
+            assertThat(a.exitCode()).isEqualTo(exit);
+        });
+        return ended.job();
+    }
+
     /** The lines the follow-ups wrote once {@code count} of them have ended. */
     private java.util.List<String> followUps(Path followed, int count) throws IOException {
         await().atMost(Duration.ofSeconds(60)).until(() -> java.util.stream.Stream.of("on-success", "on-failure",
@@ -196,26 +221,15 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
     void anOlderBuildsCommandThatExitsByItselfAfterItWasSupersededStartsNoOnSuccess() throws IOException {
         Path followed = dir.resolve("followed");
         RuleSet rules = waitsForGo("    supersede: {key: \"${build.project}\", running: cancel}\n", "", "0", followed);
-        openStore();
-        startEngine(lateCancelCheck());
-
-        String job67 = deliver(rules, 67).jobIds().get(0);
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("started")));
+        String job67 = running67(rules);
         String job68 = deliver(rules, 68).jobIds().get(0);
         assertThat(job(job67).cancelRequested()).as("the supersede is written before 67's command exits").isTrue();
         Files.createFile(dir.resolve("go"));
 
-        JobDetail old = awaitFinal(job67);
-        assertState(old.job(), JobState.SUPERSEDED);
-        assertThat(old.job().supersededBy()).isEqualTo(job68);
-        assertThat(old.job().exitCode()).as("the truth of its exit").isZero();
-        assertThat(old.job().message()).isEqualTo("exited with 0; it ended by itself after it was superseded by job "
-                + job68 + " of build 68, before the stop reached it; it counts as superseded: its on-success is not"
-                + " started (its on-cancel is, if its rule has one)");
-        assertThat(old.attempts()).singleElement().satisfies(a -> {
-            assertThat(a.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
-            assertThat(a.exitCode()).isZero();
-        });
+        Job old = endedByItself(job67, JobState.SUPERSEDED, AttemptOutcome.SUCCEEDED, 0, "exited with 0; it ended by"
+                + " itself after it was superseded by job " + job68 + " of build 68, before the stop reached it; it"
+                + " counts as superseded: its on-success is not started (its on-cancel is, if its rule has one)");
+        assertThat(old.supersededBy()).isEqualTo(job68);
         assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
         assertThat(followUps(followed, 2)).containsExactlyInAnyOrder("on-cancel SUPERSEDED 67", "on-success SUCCEEDED 68");
     }
@@ -231,24 +245,13 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
         Path followed = dir.resolve("followed");
         // With a concurrency limit, as tryout21 had: its end is recorded in the transaction that frees its slot.
         RuleSet rules = waitsForGo("", ", concurrency: 1", "3", followed);
-        openStore();
-        startEngine(lateCancelCheck());
-
-        String job67 = deliver(rules, 67).jobIds().get(0);
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("started")));
+        String job67 = running67(rules);
         assertThat(store.cancel(job67)).isTrue();
         Files.createFile(dir.resolve("go"));
 
-        JobDetail cancelled = awaitFinal(job67);
-        assertState(cancelled.job(), JobState.CANCELLED);
-        assertThat(cancelled.job().exitCode()).isEqualTo(3);
-        assertThat(cancelled.job().message()).isEqualTo("exited with 3; it ended by itself after its cancel was"
-                + " asked for, before the cancel stopped it; it counts as cancelled: it is not retried and its"
-                + " on-failure is not started (its on-cancel is, if its rule has one)");
-        assertThat(cancelled.attempts()).singleElement().satisfies(a -> {
-            assertThat(a.outcome()).isEqualTo(AttemptOutcome.FAILED);
-            assertThat(a.exitCode()).isEqualTo(3);
-        });
+        endedByItself(job67, JobState.CANCELLED, AttemptOutcome.FAILED, 3, "exited with 3; it ended by itself after"
+                + " its cancel was asked for, before the cancel stopped it; it counts as cancelled: it is not retried"
+                + " and its on-failure is not started (its on-cancel is, if its rule has one)");
         assertThat(followUps(followed, 1)).containsExactly("on-cancel CANCELLED 67");
     }
 
@@ -257,11 +260,8 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
     void aJobThatEndedBeforeItWasSupersededOrCancelledKeepsItsSuccessAndItsOnSuccess() throws IOException {
         Path followed = dir.resolve("followed");
         RuleSet rules = waitsForGo("    supersede: {key: \"${build.project}\", running: cancel}\n", "", "0", followed);
-        openStore();
-        startEngine(lateCancelCheck());
         Files.createFile(dir.resolve("go"));
-
-        String job67 = deliver(rules, 67).jobIds().get(0);
+        String job67 = running67(rules);
         assertState(awaitFinal(job67).job(), JobState.SUCCEEDED);
         String job68 = deliver(rules, 68).jobIds().get(0);
         assertThat(store.cancel(job67)).as("ended already").isFalse();
