@@ -135,6 +135,30 @@ final class StatusPageAssets {
                   .catch(function (err) { status('not updating: ' + err.message + '; retrying', true); })
                   .then(schedule);
               }
+              // A button's answer in words (the admin API's JSON is for scripts; docs/operations.md).
+              function said(post, label, status, text) {
+                var a = {};
+                try { a = JSON.parse(text) || {}; } catch (ignored) { a = {}; }
+                if (status === 401) { return label + ': signed out; reload the page to sign in again.'; }
+                if (status >= 300) {
+                  return label + ' refused: ' + (a.error || 'the server answered ' + status) + '.';
+                }
+                var action = post.substring(post.lastIndexOf('/') + 1);
+                if (action === 'approve') { return 'Approved; the job starts.'; }
+                if (action === 'reject') { return 'Rejected; the job does not run.'; }
+                if (action === 'cancel') {
+                  return a.cancelled ? 'Cancel requested; a running job stops within runner.cancel-check'
+                      + ' (2 s unless configured), one not started yet does not start.'
+                      : 'Not cancelled: the job had already ended.';
+                }
+                if (action === 'rerun') { return 'Re-run as job ' + a.job + (a.state ? ' (' + a.state + ').' : '.'); }
+                if (action === 'replay') {
+                  var n = (a.jobs || []).length;
+                  return n === 0 ? 'Replayed; no rule in force matches it now, so no job was created.'
+                      : 'Replayed; ' + n + (n === 1 ? ' job created.' : ' jobs created.');
+                }
+                return label + ': done.';
+              }
               document.addEventListener('click', function (e) {
                 var b = e.target.closest('button[data-post]');
                 if (!b) { return; }
@@ -144,7 +168,7 @@ final class StatusPageAssets {
                     headers: {'X-Buildhook-Request': '1'}})
                   .then(function (r) { return r.text().then(function (t) { return [r.status, t]; }); })
                   .then(function (a) {
-                    out.textContent = b.textContent + ': ' + a[0] + ' ' + a[1];
+                    out.textContent = said(b.getAttribute('data-post'), b.textContent, a[0], a[1]);
                     b.disabled = false;
                     if (a[0] < 300) { clearTimeout(timer); poll(); }
                   })

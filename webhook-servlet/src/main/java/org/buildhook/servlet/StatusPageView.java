@@ -359,6 +359,7 @@ final class StatusPageView {
      * The buttons of a job: Re-run for a job that has ended; Cancel (and Approve, Reject while it awaits an
      * approval) for one that has not. A re-run of a job that has not run yet is a second job of the same
      * build beside it, so approving both ran the build twice (tryout16 F8): the page no longer offers it.
+     * No Cancel once a cancel was requested (the state says "cancel requested"; tryout21 F8.3).
      */
     static void actions(StringBuilder h, Job j) {
         if (j.state().isFinal()) {
@@ -370,7 +371,7 @@ final class StatusPageView {
                     .append("/approve\">Approve</button> <button type=\"button\" class=\"reject\" data-post=\"api/jobs/")
                     .append(escape(j.id())).append("/reject\">Reject</button>");
         }
-        if (!j.state().isFinal()) {
+        if (!j.state().isFinal() && !j.cancelRequested()) {
             h.append(" <button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
                     .append("/cancel\">Cancel</button>");
         }

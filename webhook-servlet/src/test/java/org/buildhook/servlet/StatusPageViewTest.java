@@ -216,4 +216,23 @@ class StatusPageViewTest {
         assertThat(StatusPageView.STORE_UNAVAILABLE_LIVE).startsWith("the store does not answer")
                 .contains("/healthz").contains("503");
     }
+
+    /** tryout21 F8.3: a running job whose cancel was requested is not offered Cancel again; one without is. */
+    @Test
+    void aRunningJobWhoseCancelWasRequestedIsNotOfferedCancelAgain() {
+        StringBuilder offered = new StringBuilder();
+        StringBuilder notOffered = new StringBuilder();
+
+        StatusPageView.actions(offered, running(false));
+        StatusPageView.actions(notOffered, running(true));
+
+        assertThat(offered.toString()).contains("/cancel\">Cancel</button>");
+        assertThat(notOffered.toString()).doesNotContain("Cancel");
+    }
+
+    private static Job running(boolean cancelRequested) {
+        return new Job("01JOBAAAAAAAAAAAAAAAAAAAAA", "01DELAAAAAAAAAAAAAAAAAAAAA", "rule", "{}", List.of("/bin/true"),
+                Map.of(), Path.of("/tmp"), false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1), 1, null,
+                JobState.RUNNING, 1, null, AT, AT, null, "node", null, null, cancelRequested, null);
+    }
 }

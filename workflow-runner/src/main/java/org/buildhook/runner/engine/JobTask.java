@@ -408,7 +408,7 @@ final class JobTask implements ExecutionHandler<Void> {
             }
             throw e;
         }
-        running.add(jobId, process);
+        running.add(jobId, attempt, process);
         // On a thread of its own: decided() completes on the launcher's timer thread, just before the
         // signals, and on PostgreSQL the write runs before it returns (it may wait for the store).
         process.decided().thenAcceptAsync(decision -> ledger.recordDecidedLater(jobId, attempt, decision)
@@ -595,21 +595,42 @@ final class JobTask implements ExecutionHandler<Void> {
                         : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule),
                 this::untilGraceOver);
         boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
+        // A cancel or a supersede asked for before the end was recorded won (the store decided it with the
+        // record): the attempt keeps its own end, the job ended cancelled or superseded (tryout21 F5).
+        boolean stopped = finished.stoppedAsAsked();
         if (attemptToo) {
             tell(job, ending, outcome);
         } else {
             followUpsDue(job);
         }
-        if (current && state.isFinal()) {
-            if (state != JobState.SUCCEEDED) {
+        if (current && (state.isFinal() || stopped)) {
+            if (stopped) {
+                FinalOutcomeLog.ended(job, JobEvents.Ending.CANCELLED, attempt, asRecorded(job.id(), outcome));
+            } else if (state != JobState.SUCCEEDED) {
                 FinalOutcomeLog.ended(job, ending, attempt, outcome);
             }
-            told(job, ending);
+            told(job, stopped ? JobEvents.Ending.CANCELLED : ending);
         }
-        if (finished == ExecutionLedger.Finished.RECORDED_AND_DEQUEUED) {
+        if (finished.dequeued()) {
             return new AfterTheCommand(DEQUEUED, slotRule != null);
         }
-        return current ? new AfterTheCommand(next, slotRule != null) : supersededBy(job.id(), attempt);
+        return current ? new AfterTheCommand(stopped ? remove() : next, slotRule != null)
+                : supersededBy(job.id(), attempt);
+    }
+
+    /**
+     * {@code outcome} with the message the store recorded for the job (it ended cancelled or superseded though
+     * its command ended by itself), for the log; the outcome's own message when the store does not answer.
+     */
+    private JobOutcome asRecorded(String jobId, JobOutcome outcome) {
+        String message;
+        try {
+            message = ledger.job(jobId).map(Job::message).orElse(outcome.message());
+        } catch (RuntimeException e) {
+            message = outcome.message() + "; it ended cancelled or superseded, as asked before its end was recorded";
+        }
+        return new JobOutcome(outcome.result(), outcome.exitCode(), outcome.started(), outcome.ended(), message,
+                outcome.logFile(), outcome.logTruncated());
     }
 
     /** The execution was removed with the job's final state: nothing left for db-scheduler to do. */
