@@ -4,10 +4,13 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
+import java.sql.SQLException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Marker;
 
 /**
@@ -19,7 +22,10 @@ import org.slf4j.Marker;
  * saying how many were left out. buildhook's own lines say what is wrong and what to do
  * ({@code store unavailable …}, the fencing and outage lines), and are never folded here; nor is
  * anything below {@code WARN}, nor any other library. A few library warnings that say nothing an operator
- * needs are logged at {@code DEBUG} instead ({@link #ONLY_DEBUG}).
+ * needs are logged at {@code DEBUG} instead ({@link #ONLY_DEBUG}). During a stop past its grace period
+ * ({@link Store#anyStoppingPastItsGrace()}), a library warning or error whose exception says the database cannot be
+ * reached (a connection failure, as the store tells an outage) is one line, with the exception's message, instead of
+ * a whole stack trace; the stack is logged at {@code DEBUG}.
  *
  * <p>A logback {@link TurboFilter}: installed by the shipped {@code logback.xml} files (standalone
  * and WAR) with {@code <turboFilter class="org.buildhook.servlet.logging.RepeatedLibraryLogFilter"/>};
@@ -71,6 +77,26 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
             logger.debug(format, params);
             return FilterReply.DENY;
         }
+        Throwable thrown = t != null ? t : params != null && params.length > 0
+                && params[params.length - 1] instanceof Throwable last ? last : null;
+        if (thrown != null && aStopPastItsGrace() && isOutage(thrown)) {
+            // A stop past its grace period whose database could not be reached (a partition, a hung server): the stop's
+            // own lines say so and what it left, and the library's stack trace says nothing more to an operator
+            // (tryout20 F2: HikariCP's trace at the node id's release of a stop whose store hung). One line at the
+            // same level, with what failed; the stack at DEBUG. Below WARN and without a throwable this filter is
+            // neutral or folds: no loop.
+            logger.debug(format, params == null ? new Object[] {thrown} : withThrowable(params, t));
+            Object[] line = withoutThrowable(params, t);
+            Object[] args = java.util.Arrays.copyOf(line, line.length + 1);
+            args[line.length] = summary(thrown);
+            String oneLine = format + " ({}; stack trace at DEBUG)";
+            if (level.isGreaterOrEqual(Level.ERROR)) {
+                logger.error(oneLine, args);
+            } else {
+                logger.warn(oneLine, args);
+            }
+            return FilterReply.DENY;
+        }
         String key = logger.getName() + '\u0000' + format;
         long now = nanoTime.getAsLong();
         int leftOut;
@@ -98,6 +124,57 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
                     + " /healthz says whether it answers)", leftOut, logger.getName(), WINDOW_SECONDS);
         }
         return FilterReply.NEUTRAL;
+    }
+
+    /** {@link Store#anyStoppingPastItsGrace()}; false where the filter is installed without buildhook's classes. */
+    private static boolean aStopPastItsGrace() {
+        try {
+            return Store.anyStoppingPastItsGrace();
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    /** Whether {@code failure} or one of its causes says the database cannot be reached (the store's own rules). */
+    private static boolean isOutage(Throwable failure) {
+        Throwable e = failure;
+        for (int depth = 0; e != null && depth < 20; depth++, e = e.getCause()) {
+            if (e instanceof StoreUnavailableException
+                    || e instanceof SQLException sql && StoreUnavailableException.isOutage(sql)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The throwable's class and message, and those of its deepest cause: what failed, in one line. */
+    private static String summary(Throwable thrown) {
+        Throwable root = thrown;
+        for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 20; depth++) {
+            root = root.getCause();
+        }
+        String first = thrown.getClass().getSimpleName() + ": " + thrown.getMessage();
+        return root == thrown ? first
+                : first + "; caused by " + root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+
+    /** The arguments without a trailing throwable (the one the library passed for its stack trace). */
+    private static Object[] withoutThrowable(Object[] params, Throwable t) {
+        if (params == null) {
+            return new Object[0];
+        }
+        return t == null && params.length > 0 && params[params.length - 1] instanceof Throwable
+                ? java.util.Arrays.copyOf(params, params.length - 1) : params;
+    }
+
+    /** The arguments with the throwable last, so that a log call shows its stack trace. */
+    private static Object[] withThrowable(Object[] params, Throwable t) {
+        if (t == null) {
+            return params;
+        }
+        Object[] args = java.util.Arrays.copyOf(params, params.length + 1);
+        args[params.length] = t;
+        return args;
     }
 
     private static boolean isLibrary(String name) {

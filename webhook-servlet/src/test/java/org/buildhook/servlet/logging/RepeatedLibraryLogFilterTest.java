@@ -6,11 +6,15 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import java.nio.file.Path;
 import java.sql.SQLTransientConnectionException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 
 /**
@@ -104,6 +108,50 @@ class RepeatedLibraryLogFilterTest {
         scheduler.info("Scheduler started");
 
         assertThat(lines()).hasSize(4);
+    }
+
+    /**
+     * tryout20 F2: a stop past its grace period whose database hung logged HikariCP's "marked as broken" WARN (and,
+     * before JobTask stopped handing it the outage, db-scheduler's ERROR "Failed while completing execution") with a
+     * whole stack trace, for an outage the stop's own lines name. Then: one line with what failed, the stack at DEBUG;
+     * before the stop and after the store closed, as ever.
+     */
+    @Test
+    void aLibrarysConnectionFailureDuringAStopPastItsGraceIsOneLineWithItsStackAtDebug(@TempDir Path dir) {
+        Logger hikari = context.getLogger("com.zaxxer.hikari.pool.ProxyConnection");
+        java.sql.SQLException broken = new java.sql.SQLException("An I/O error occurred while sending to the backend.",
+                "08006", new java.net.SocketTimeoutException("Read timed out"));
+        String format = "{} - Connection {} marked as broken because of SQLSTATE({}), ErrorCode({})";
+        try (Store store = Store.open(StoreConfig.sqlite(dir))) {
+            hikari.warn(format, "buildhook-node-id", "conn1", "08006", 0, broken);
+            assertThat(events.list).as("before the stop: the stack, as ever").singleElement()
+                    .satisfies(e -> assertThat(e.getThrowableProxy()).isNotNull());
+            events.list.clear();
+            context.getLogger("com.zaxxer.hikari").setLevel(ch.qos.logback.classic.Level.DEBUG);
+
+            store.stopping();
+            hikari.warn(format, "buildhook-node-id", "conn2", "08006", 0, broken);
+            context.getLogger("com.github.kagkarlsson.scheduler.ExecutePicked").error("Failed while completing execution"
+                    + " {}. Execution will likely remain scheduled", "e1", new IllegalStateException("a bug"));
+
+            assertThat(events.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN).singleElement()
+                    .satisfies(e -> {
+                        assertThat(e.getFormattedMessage()).isEqualTo("buildhook-node-id - Connection conn2 marked as"
+                                + " broken because of SQLSTATE(08006), ErrorCode(0) (SQLException: An I/O error occurred"
+                                + " while sending to the backend.; caused by SocketTimeoutException: Read timed out;"
+                                + " stack trace at DEBUG)");
+                        assertThat(e.getThrowableProxy()).isNull();
+                    });
+            assertThat(events.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.DEBUG).singleElement()
+                    .satisfies(e -> assertThat(e.getThrowableProxy()).as("the stack at DEBUG").isNotNull());
+            assertThat(events.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.ERROR).singleElement()
+                    .satisfies(e -> assertThat(e.getThrowableProxy()).as("not an outage: its stack").isNotNull());
+        }
+        events.list.clear();
+        now.addAndGet(TimeUnit.SECONDS.toNanos(RepeatedLibraryLogFilter.WINDOW_SECONDS));
+        hikari.warn(format, "buildhook-node-id", "conn3", "08006", 0, broken);
+        assertThat(events.list).as("the store closed: the stack, as ever").singleElement()
+                .satisfies(e -> assertThat(e.getThrowableProxy()).isNotNull());
     }
 
     /** The WAR's logging (WEB-INF/classes/logback.xml) installs the filter. */

@@ -54,8 +54,18 @@ final class FinalOutcomeLog {
      * @param grace   the node's {@code runner.shutdown-grace}
      * @param logFile the attempt's log file, or null when it has none
      * @param fate    what becomes of the job, as {@link org.buildhook.runner.store.ExecutionLedger#afterCutShort}
-     *                says it: {@code "run again"}, or why not (a cancel or supersede seen only by the store)
+     *                says it: {@code "run again"}, or why not (a cancel or supersede seen only by the store), or
+     *                {@link #NOT_RECORDED} when the store could not be reached
      */
+    /**
+     * The fate of a job cut short by a stop that could not record it (the store could not be reached): its attempt
+     * still shows as running, and its execution is this node's until the next start, or another node's after the
+     * dead-node limit.
+     */
+    static final String NOT_RECORDED = "its end could not be recorded (the store could not be reached); the attempt"
+            + " shows as running until the job runs again after the next start, or on another node after the dead-node"
+            + " limit";
+
     static void interruptedByStop(Job job, int attempt, Duration grace, Path logFile, String fate) {
         LOG.warn("job " + job.id() + " of rule '" + job.ruleName() + "' (build " + build(job) + "): attempt " + attempt
                 + " was still running when the stop's grace period (runner.shutdown-grace, "

@@ -116,7 +116,8 @@ public final class JobEngine implements AutoCloseable {
                 told.jobEnded(rule, ending);
             }
         };
-        this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId());
+        this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId(), new StopsNotRecorded(
+                store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME), config.nodeId()));
         this.nodeLock = store.nodeLeases().lock(config.nodeId());
         this.files = new NodeFilesWatch(config.nodeId(), clock, config.pollingInterval(), this::pausePicking,
                 this::resumePicking);
@@ -657,8 +658,9 @@ public final class JobEngine implements AutoCloseable {
         try {
             List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current());
             for (DeadNodeRelease.Released r : released) {
-                LOG.warn("job {}: {}", r.jobId(),
-                        r.describe(config.heartbeatInterval().multipliedBy(config.missedHeartbeats())));
+                LOG.warn("job {}: {}", r.jobId(), r.describe(config.heartbeatInterval().multipliedBy(
+                        config.missedHeartbeats()), r.node().equals(config.nodeId()) && leftovers.stops().containsJob(
+                        r.jobId())));
             }
             return !released.isEmpty();
         } catch (RuntimeException e) {

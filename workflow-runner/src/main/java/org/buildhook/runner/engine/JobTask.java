@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,8 +143,15 @@ final class JobTask implements ExecutionHandler<Void> {
             throw e;
         } catch (RuntimeException e) {
             // Only a wait before the command gives up for a reason other than a stop or an interrupt.
-            if (!StoreOutages.isOutage(e) || running.isStopping() || Thread.currentThread().isInterrupted()
-                    || held(context)) {
+            if (StoreOutages.isOutage(e) && running.isStopping()) {
+                // The store could not be reached during a stop: the wait said so in one line, and handing the
+                // failure to db-scheduler added its "Unhandled exception" WARN and, its own reschedule failing too,
+                // an ERROR "Failed while completing execution", each with a whole stack trace (tryout20 F2). Put
+                // back in its place if the store takes it; if not, it stays picked, as after a crash.
+                LOG.debug("job {}: left to the next start during this stop", jobId, e);
+                return completing(jobId, backInItsPlace());
+            }
+            if (!StoreOutages.isOutage(e) || Thread.currentThread().isInterrupted() || held(context)) {
                 running.leave(jobId);
                 throw e;
             }
@@ -345,7 +353,8 @@ final class JobTask implements ExecutionHandler<Void> {
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED, null, latest == null ? null : latest.startedAt(),
                 latest == null ? null : latest.endedAt(), message,
                 latest == null || latest.logPath() == null ? null : Path.of(latest.logPath()), false);
-        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(), false);
+        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(), false,
+                null);
     }
 
     /**
@@ -440,14 +449,32 @@ final class JobTask implements ExecutionHandler<Void> {
         if (running.wasStoppedByShutdown(jobId) || fenced != null) {
             // What becomes of the job, read from the store as the sweeps do: a job cancelled or superseded
             // while it was being stopped ends at its next pick, and "; run again" was untrue of it (wording15).
-            String fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt),
-                    this::untilGraceOver);
-            String why = (fenced != null ? fenced : ExecutionLedger.stoppedByShutdownOf(config.nodeId())) + "; " + fate;
-            // The watchdog's kill also replaces the record of a node of this host that took the job over meanwhile
-            // and found nothing left (tryout17 F6): it knew not who had killed the processes, nor when.
-            boolean byWatchdog = killed != null;
-            boolean current = record(jobId, "record its interrupted attempt",
-                    () -> ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
+            boolean current;
+            String fate;
+            try {
+                fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt),
+                        this::untilGraceOver);
+                String why = (fenced != null ? fenced : ExecutionLedger.stoppedByShutdownOf(config.nodeId())) + "; "
+                        + fate;
+                // The watchdog's kill also replaces the record of a node of this host that took the job over meanwhile
+                // and found nothing left (tryout17 F6): it knew not who had killed the processes, nor when.
+                boolean byWatchdog = killed != null;
+                current = record(jobId, "record its interrupted attempt",
+                        () -> ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
+            } catch (RuntimeException e) {
+                if (fenced != null || !running.isStopping() || !StoreOutages.isOutage(e)) {
+                    throw e;
+                }
+                // A stop whose store could not be reached (a partition, a hung server, SQLite's lock held by another
+                // process): the job is still named, with what is known of its fate (tryout20 F2). Its execution stays
+                // picked by this node, as after a crash: the next start (or another node after the dead-node limit)
+                // runs it again; the next start of this node says it was stopped, not that it died.
+                leftovers.stops().add(jobId, attempt);
+                FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(),
+                        FinalOutcomeLog.NOT_RECORDED);
+                tell(job, JobEvents.Ending.INTERRUPTED, outcome);
+                return LEFT_ALONE;
+            }
             if (current && fenced == null) {
                 FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(), fate);
             }
@@ -524,8 +551,15 @@ final class JobTask implements ExecutionHandler<Void> {
                 this::untilGraceOver) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
-            LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), Durations.describe(delay));
-            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleIn(delay));
+            // Due at the next whole second, as the job's message writes it (Job.retryWait), which the retry's own
+            // time then is: up to a second later, nothing beside a backoff of seconds; one under a second as it is.
+            Instant exact = clock.instant().plus(delay);
+            Instant due = delay.compareTo(Duration.ofSeconds(1)) < 0 ? exact
+                    : exact.plusNanos(999_999_999).truncatedTo(ChronoUnit.SECONDS);
+            String wait = Job.retryWait(failures, job.retries(), attempt + 1, due, delay);
+            LOG.info("job {} attempt {} {}; {}", jobId, attempt, outcome.message(), wait);
+            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleAt(due), true,
+                    wait);
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
         return finish(job, attempt, version, outcome, last, ending(outcome), remove());
@@ -542,37 +576,61 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
             JobEvents.Ending ending, CompletionHandler<Void> next) {
-        return finish(job, attempt, version, outcome, state, ending, next, true);
+        return finish(job, attempt, version, outcome, state, ending, next, true, null);
     }
 
     /**
      * As {@link #finish(Job, int, long, JobOutcome, JobState, JobEvents.Ending, CompletionHandler)}; without
      * {@code attemptToo}, only the job's row gets {@code outcome} (it ends without an attempt of its own: attempt
-     * {@code attempt} keeps its record, and no attempt's end is told).
+     * {@code attempt} keeps its record, and no attempt's end is told). With a {@code retryWait} (state
+     * {@code QUEUED}), the job's message says after the attempt's that it waits for its retry, and when that
+     * is due ({@link ExecutionLedger#finishForRetry}).
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
-            JobEvents.Ending ending, CompletionHandler<Void> next, boolean attemptToo) {
+            JobEvents.Ending ending, CompletionHandler<Void> next, boolean attemptToo, String retryWait) {
         String slotRule = job.concurrency() > 0 ? job.ruleName() : null;
         ExecutionLedger.Finished finished = waits.call(job.id(), "record its attempt",
-                () -> attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
+                () -> retryWait != null ? ledger.finishForRetry(job.id(), attempt, outcome, version, slotRule, retryWait)
+                        : attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
                         : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule),
                 this::untilGraceOver);
         boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
+        // A cancel or a supersede asked for before the end was recorded won (the store decided it with the
+        // record): the attempt keeps its own end, the job ended cancelled or superseded (tryout21 F5).
+        boolean stopped = finished.stoppedAsAsked();
         if (attemptToo) {
             tell(job, ending, outcome);
         } else {
             followUpsDue(job);
         }
-        if (current && state.isFinal()) {
-            if (state != JobState.SUCCEEDED) {
+        if (current && (state.isFinal() || stopped)) {
+            if (stopped) {
+                FinalOutcomeLog.ended(job, JobEvents.Ending.CANCELLED, attempt, asRecorded(job.id(), outcome));
+            } else if (state != JobState.SUCCEEDED) {
                 FinalOutcomeLog.ended(job, ending, attempt, outcome);
             }
-            told(job, ending);
+            told(job, stopped ? JobEvents.Ending.CANCELLED : ending);
         }
-        if (finished == ExecutionLedger.Finished.RECORDED_AND_DEQUEUED) {
+        if (finished.dequeued()) {
             return new AfterTheCommand(DEQUEUED, slotRule != null);
         }
-        return current ? new AfterTheCommand(next, slotRule != null) : supersededBy(job.id(), attempt);
+        return current ? new AfterTheCommand(stopped ? remove() : next, slotRule != null)
+                : supersededBy(job.id(), attempt);
+    }
+
+    /**
+     * {@code outcome} with the message the store recorded for the job (it ended cancelled or superseded though
+     * its command ended by itself), for the log; the outcome's own message when the store does not answer.
+     */
+    private JobOutcome asRecorded(String jobId, JobOutcome outcome) {
+        String message;
+        try {
+            message = ledger.job(jobId).map(Job::message).orElse(outcome.message());
+        } catch (RuntimeException e) {
+            message = outcome.message() + "; it ended cancelled or superseded, as asked before its end was recorded";
+        }
+        return new JobOutcome(outcome.result(), outcome.exitCode(), outcome.started(), outcome.ended(), message,
+                outcome.logFile(), outcome.logTruncated());
     }
 
     /** The execution was removed with the job's final state: nothing left for db-scheduler to do. */
@@ -713,6 +771,13 @@ final class JobTask implements ExecutionHandler<Void> {
         return (complete, operations) -> {
             try {
                 waits.run(jobId, "update its queue entry", () -> next.complete(complete, operations), until);
+            } catch (RuntimeException e) {
+                if (!StoreOutages.isOutage(e) || !running.isStopping()) {
+                    throw e;
+                }
+                // The wait said in one line that it gave up; thrown on, db-scheduler logged an ERROR "Failed while
+                // completing execution" with a whole stack trace for the outage (tryout20 F2). Left as after a crash.
+                LOG.debug("job {}: its queue entry was not updated during this stop", jobId, e);
             } finally {
                 running.leave(jobId);
             }
@@ -872,7 +937,10 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     private CompletionHandler<Void> rescheduleIn(Duration delay) {
-        Instant at = clock.instant().plus(delay);
+        return rescheduleAt(clock.instant().plus(delay));
+    }
+
+    private static CompletionHandler<Void> rescheduleAt(Instant at) {
         return (complete, operations) -> operations.reschedule(complete, at);
     }
 }

@@ -44,9 +44,39 @@ final class LeftoverSweep {
     /** The keys of {@link #killedNotRecorded} already said once at WARN. */
     private final Set<String> warnedNotRecorded = ConcurrentHashMap.newKeySet();
 
+    /** What this node's last stop cut short without recording it (tryout20 F2). */
+    private final StopsNotRecorded stops;
+
     LeftoverSweep(ExecutionLedger ledger, String node) {
+        this(ledger, node, StopsNotRecorded.none(node));
+    }
+
+    /** @param stops what this node's last stop cut short and could not record, read from its data folder */
+    LeftoverSweep(ExecutionLedger ledger, String node, StopsNotRecorded stops) {
         this.ledger = ledger;
         this.node = node;
+        this.stops = stops;
+    }
+
+    /** Where this node notes an attempt its stop cut short and could not record, for its next start's words. */
+    StopsNotRecorded stops() {
+        return stops;
+    }
+
+    /** Whether this node's own last stop cut {@code attempt} short and could not record it (not a death). */
+    private boolean stopped(RunningAttempt attempt) {
+        return attempt.node().equals(node) && stops.contains(attempt.jobId(), attempt.attempt());
+    }
+
+    /**
+     * How an attempt whose node is gone ended, as far as this node can know: its own last stop noted in its data
+     * folder the attempts it cut short and could not record (the store could not be reached), which were not a death.
+     */
+    private String gone(RunningAttempt attempt, String otherwise) {
+        return stopped(attempt)
+                ? "its node " + node + " was stopped before the attempt ended, and the stop could not record its end"
+                        + " (the store could not be reached)"
+                : otherwise;
     }
 
     /** Kills the leftovers of every attempt of this host boot whose node process is gone, and records them. */
@@ -54,9 +84,10 @@ final class LeftoverSweep {
         List<RunningAttempt> running = ledger.runningAttempts(self.bootId());
         for (RunningAttempt attempt : running) {
             if (attempt.nodeProcess() != null && !attempt.nodeProcess().isAlive()) {
-                end(attempt, "its node " + attempt.node() + " died before the attempt ended");
+                end(attempt, gone(attempt, "its node " + attempt.node() + " died before the attempt ended"));
             }
         }
+        stops.swept();
         if (!killedNotRecorded.isEmpty()) {
             // An attempt no longer running was recorded (by another node, whose sweep came first):
             // nothing of it is left to say. Every key is of this host's boot, as running is.
@@ -81,8 +112,8 @@ final class LeftoverSweep {
         if (previous.isPresent() && self.sameBoot(previous.get().bootId())) {
             RunningAttempt attempt = previous.get();
             boolean alive = attempt.nodeProcess() != null && attempt.nodeProcess().isAlive();
-            end(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " died")
-                    + " before the attempt ended");
+            end(attempt, gone(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " died")
+                    + " before the attempt ended"));
         } else if (previous.isPresent() && withoutIdentity(previous.get().bootId())) {
             // Nothing can be looked for: say so, once per job run again, rather than run it again in silence.
             RunningAttempt attempt = previous.get();
@@ -121,7 +152,7 @@ final class LeftoverSweep {
                 }
                 return what + "; " + (killed.isEmpty() ? ExecutionLedger.NONE_LEFT
                         : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; " + next;
-            });
+            }, !stopped(attempt));
         } catch (RuntimeException e) {
             List<String> killed = killedNotRecorded.get(key);
             if (killed != null && warnedNotRecorded.add(key)) {

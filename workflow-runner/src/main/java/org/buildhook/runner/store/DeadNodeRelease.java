@@ -64,8 +64,19 @@ public final class DeadNodeRelease {
          * @param deadNodeLimit the time it would have waited otherwise (heartbeat interval × missed heartbeats)
          */
         public String describe(java.time.Duration deadNodeLimit) {
+            return describe(deadNodeLimit, false);
+        }
+
+        /**
+         * As {@link #describe(java.time.Duration)}; {@code stopped}: the node's JVM ended by a graceful stop that
+         * could not record the job's end (the store could not be reached), as that node's own next start knows from
+         * its data folder, rather than by a death (tryout20 F2).
+         */
+        public String describe(java.time.Duration deadNodeLimit, boolean stopped) {
             String limit = org.buildhook.runner.rules.Durations.describe(deadNodeLimit);
-            String dead = "its node " + node + " (pid " + nodePid + " on this host) is dead and what it left was killed; ";
+            String dead = "its node " + node + " (pid " + nodePid + " on this host) "
+                    + (stopped ? "was stopped before it could record the job's end; "
+                            : "is dead and what it left was killed; ");
             if (next.equals("run again")) {
                 return dead + "the job is put back in the queue now, to run again, instead of after the dead-node limit ("
                         + limit + ")";

@@ -180,14 +180,11 @@ abstract class AbstractCrashTest {
      * {@code ending}, another starts with one thread; the first job it starts is job-slow-0 again.
      */
     private void jobCutShortKeepsItsPlace(Ending ending, String interrupted) throws Exception {
-        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
-        Path events = dir.resolve("events");
-        Path marker = dir.resolve("go");
-        Path slow = slowScript(events, marker);
-        String url = "url=" + config.url();
-        String data = "data=" + dir.resolve("data");
-        NodeProcess first = NodeProcess.start(dir, "first", url, data, "threads=1", "slow=2", "slowScript=" + slow,
-                "label=job");
+        SlowPair pair = slowPair();
+        StoreConfig config = pair.config();
+        Path events = pair.events();
+        Path marker = pair.marker();
+        NodeProcess first = pair.first();
         NodeProcess second = null;
         try {
             await().atMost(Duration.ofMinutes(5)).until(() -> first.printed("ACCEPTED") && startLines(events).size() == 1);
@@ -199,7 +196,7 @@ abstract class AbstractCrashTest {
                 assertThat(jobs).hasSize(2).extracting(Job::state).isSubsetOf(JobState.QUEUED, JobState.RUNNING);
             }
 
-            second = NodeProcess.start(dir, "second", url, data, "threads=1");
+            second = pair.next("second");
             await().atMost(Duration.ofMinutes(5)).until(() -> startLines(events).size() == 2);
             assertThat(startLines(events).get(1)).as("the job cut short starts first").startsWith("start job-slow-0 ");
             Files.createFile(marker);
@@ -273,22 +270,19 @@ abstract class AbstractCrashTest {
      * job-slow-0 and end by {@code ending}; a fourth node runs until both jobs have ended.
      */
     private void cutShortThreeTimes(Ending ending, Outcome outcome) throws Exception {
-        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
-        Path events = dir.resolve("events");
-        Path marker = dir.resolve("go");
-        Path slow = slowScript(events, marker);
-        String url = "url=" + config.url();
-        String data = "data=" + dir.resolve("data");
+        SlowPair pair = slowPair();
+        StoreConfig config = pair.config();
+        Path events = pair.events();
+        Path marker = pair.marker();
         List<NodeProcess> nodes = new java.util.ArrayList<>();
         try {
-            nodes.add(NodeProcess.start(dir, "first", url, data, "threads=1", "slow=2", "slowScript=" + slow,
-                    "label=job"));
+            nodes.add(pair.first());
             await().atMost(Duration.ofMinutes(5)).until(() -> nodes.get(0).printed("ACCEPTED")
                     && startLines(events).size() == 1);
             for (String name : List.of("second", "third", "fourth")) {
                 NodeProcess last = nodes.get(nodes.size() - 1);
                 ending.end(last);
-                nodes.add(NodeProcess.start(dir, name, url, data, "threads=1"));
+                nodes.add(pair.next(name));
                 if (!name.equals("fourth")) {
                     int starts = nodes.size();
                     await().atMost(Duration.ofMinutes(5)).until(() -> startLines(events).size() == starts);
@@ -313,6 +307,29 @@ abstract class AbstractCrashTest {
                 node.kill();
             }
         }
+    }
+
+    /**
+     * Two slow jobs for one thread: node "first" accepts job-slow-0 and job-slow-1 (queued after it), whose
+     * command ({@link #slowScript}) writes to {@code events} and waits for {@code marker}; the next nodes only run.
+     */
+    private record SlowPair(Path dir, StoreConfig config, Path events, Path marker, Path slow) {
+
+        NodeProcess first() throws IOException {
+            return NodeProcess.start(dir, "first", "url=" + config.url(), "data=" + dir.resolve("data"), "threads=1",
+                    "slow=2", "slowScript=" + slow, "label=job");
+        }
+
+        NodeProcess next(String name) throws IOException {
+            return NodeProcess.start(dir, name, "url=" + config.url(), "data=" + dir.resolve("data"), "threads=1");
+        }
+    }
+
+    private SlowPair slowPair() throws IOException {
+        Path events = dir.resolve("events");
+        Path marker = dir.resolve("go");
+        return new SlowPair(dir, config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO),
+                events, marker, slowScript(events, marker));
     }
 
     private static String[] concat(String[] a, String... b) {

@@ -102,8 +102,8 @@ abstract class AbstractStopKillSequenceTest {
         assertThat(said).contains("Letting running executions finish. Will wait up to 2x" + Duration.ofSeconds(1) + ".");
     }
 
-    /** When the job's execution is due. */
-    private static Instant executionTime(Store store, String jobId) throws Exception {
+    /** When the job's execution is due (also AbstractEngineTest's). */
+    static Instant executionTime(Store store, String jobId) throws Exception {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
                 "SELECT execution_time FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?")) {
             p.setString(1, JobQueue.TASK_NAME);

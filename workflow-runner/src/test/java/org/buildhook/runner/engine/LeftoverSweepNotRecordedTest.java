@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyBoolean;
 import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.Mockito.doAnswer;
@@ -129,7 +130,8 @@ class LeftoverSweepNotRecordedTest {
             kill.kill();
             throw AbstractStoreOutageTest.outage();
         });
-        (thenWorks ? failing.doCallRealMethod() : failing).when(ledger).interruptLeftover(anyString(), anyInt(), any());
+        (thenWorks ? failing.doCallRealMethod() : failing).when(ledger).interruptLeftover(anyString(), anyInt(), any(),
+                anyBoolean());
         return ledger;
     }
 }
