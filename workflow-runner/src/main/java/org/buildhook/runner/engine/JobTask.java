@@ -408,7 +408,7 @@ final class JobTask implements ExecutionHandler<Void> {
             }
             throw e;
         }
-        running.add(jobId, process);
+        running.add(jobId, attempt, process);
         // On a thread of its own: decided() completes on the launcher's timer thread, just before the
         // signals, and on PostgreSQL the write runs before it returns (it may wait for the store).
         process.decided().thenAcceptAsync(decision -> ledger.recordDecidedLater(jobId, attempt, decision)

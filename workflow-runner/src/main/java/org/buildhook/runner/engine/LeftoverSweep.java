@@ -63,20 +63,30 @@ final class LeftoverSweep {
         return stops;
     }
 
-    /** Whether this node's own last stop cut {@code attempt} short and could not record it (not a death). */
+    /**
+     * Whether the attempt's node, the last to use this data folder, noted that its stop cut {@code attempt} short and
+     * could not record it, or had begun under it when the node was killed (not a death). Any node id: the default one
+     * is another at every start.
+     */
     private boolean stopped(RunningAttempt attempt) {
-        return attempt.node().equals(node) && stops.contains(attempt.jobId(), attempt.attempt());
+        return stops.contains(attempt.node(), attempt.jobId(), attempt.attempt())
+                || stops.begunUnder(attempt.node(), attempt.jobId(), attempt.attempt());
     }
 
     /**
      * How an attempt whose node is gone ended, as far as this node can know: its own last stop noted in its data
-     * folder the attempts it cut short and could not record (the store could not be reached), which were not a death.
+     * folder the attempts it cut short and could not record (the store could not be reached), and, as it began, the
+     * attempts it was about to cut short (a node killed during its stop), which were not a death.
      */
     private String gone(RunningAttempt attempt, String otherwise) {
-        return stopped(attempt)
-                ? "its node " + node + " was stopped before the attempt ended, and the stop could not record its end"
+        if (!stopped(attempt)) {
+            return otherwise;
+        }
+        return stops.contains(attempt.node(), attempt.jobId(), attempt.attempt())
+                ? "its node " + attempt.node() + " was stopped before the attempt ended, and the stop could not record its end"
                         + " (the store could not be reached)"
-                : otherwise;
+                : "its node " + attempt.node() + " was killed during its stop, before the stop could record the attempt's end"
+                        + " (a stop timeout shorter than the stop: docs/deploying.md, \"Stopping: the stop timeout\")";
     }
 
     /** Kills the leftovers of every attempt of this host boot whose node process is gone, and records them. */

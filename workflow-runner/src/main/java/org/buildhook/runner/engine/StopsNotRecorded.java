@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -17,6 +18,12 @@ import org.slf4j.LoggerFactory;
  * says that it stopped before the attempt ended, not that it died, as it does of an attempt nobody recorded after a
  * {@code kill -9} (tryout20 F2). Only this node reads it: another node taking the job over cannot know, and says
  * what it sees. Best effort: a file that cannot be written or read leaves the words of a death, and is said at DEBUG.
+ * <p>
+ * A stop also notes, as it begins, the attempts it is about to cut short ({@code <node id> <job id> <attempt> begun}):
+ * a stop ended by {@code SIGKILL} before it could record them (the stop timeout of systemd or of the container engine,
+ * 10 s by default for {@code podman stop}, shorter than the stop) is not a death either, and is not counted among the
+ * deaths in a row that end a job ({@code runner.deaths-in-a-row}; review21 R1). An attempt the stop then records is no
+ * longer running at the next start, so its line is never used.
  */
 final class StopsNotRecorded {
 
@@ -24,17 +31,26 @@ final class StopsNotRecorded {
 
     /** The file's name in the data folder. */
     static final String FILE_NAME = "stops-not-recorded";
+    /** The last word of a line noted as a stop began. */
+    private static final String BEGUN = "begun";
 
     private final Path file;
     private final String node;
-    /** {@code <job id> <attempt>} of this node's lines, read at the start. */
+    /**
+     * {@code <node id> <job id> <attempt>} of the file's lines, read at the start, of whichever node id wrote them: the
+     * data folder is one node's at a time (its lock), and the default {@code runner.node-id}, {@code <hostname>-<pid>},
+     * is another at every start (review21 R6: only this start's own id was taken, so a node with the default id never
+     * found what its last stop had noted).
+     */
     private final Set<String> known = ConcurrentHashMap.newKeySet();
+    /** {@code <node id> <job id> <attempt>} of the {@code begun} lines, read at the start: a stop began under them. */
+    private final Set<String> begun = ConcurrentHashMap.newKeySet();
     /** Whether the file was deleted after the start's sweep: only once, never what this engine's own stop writes. */
     private final java.util.concurrent.atomic.AtomicBoolean swept = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * @param file where the record is kept ({@code <data-dir>/stops-not-recorded}), or {@code null} for none
-     * @param node this node's {@code runner.node-id}: only its own lines are taken
+     * @param node this node's {@code runner.node-id}, which its own lines name
      */
     StopsNotRecorded(Path file, String node) {
         this.file = file;
@@ -45,8 +61,10 @@ final class StopsNotRecorded {
         try {
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 String[] parts = line.strip().split(" ");
-                if (parts.length == 3 && parts[0].equals(node)) {
-                    known.add(parts[1] + " " + parts[2]);
+                if (parts.length == 3) {
+                    known.add(parts[0] + " " + parts[1] + " " + parts[2]);
+                } else if (parts.length == 4 && parts[3].equals(BEGUN)) {
+                    begun.add(parts[0] + " " + parts[1] + " " + parts[2]);
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -61,28 +79,62 @@ final class StopsNotRecorded {
 
     /** Notes that this node's stop cut attempt {@code attempt} of {@code jobId} short without recording it. */
     void add(String jobId, int attempt) {
-        known.add(jobId + " " + attempt);
+        known.add(node + " " + jobId + " " + attempt);
+        append(node + " " + jobId + " " + attempt + "\n", "job " + jobId + " attempt " + attempt
+                + " was cut short by this stop");
+    }
+
+    /**
+     * Notes, as this node's stop begins, the attempts it may cut short ({@code attempts}: job id to attempt number),
+     * so that the next start does not take them for deaths if the stop is killed before it records them. In one
+     * write, before the grace period.
+     */
+    void begun(Map<String, Integer> attempts) {
+        if (attempts.isEmpty()) {
+            return;
+        }
+        StringBuilder lines = new StringBuilder();
+        attempts.forEach((jobId, attempt) -> lines.append(node).append(' ').append(jobId).append(' ').append(attempt)
+                .append(' ').append(BEGUN).append('\n'));
+        append(lines.toString(), "a stop began under attempts " + attempts);
+    }
+
+    private void append(String lines, String what) {
         if (file == null) {
             return;
         }
         try {
-            Files.writeString(file, node + " " + jobId + " " + attempt + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+            Files.writeString(file, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                    StandardOpenOption.WRITE);
         } catch (IOException | RuntimeException e) {
-            LOG.debug("cannot note in {} that job {} attempt {} was cut short by this stop: {}", file, jobId, attempt,
-                    e.toString());
+            LOG.debug("cannot note in {} that {}: {}", file, what, e.toString());
         }
     }
 
-    /** Whether this node's last stop cut attempt {@code attempt} of {@code jobId} short without recording it. */
-    boolean contains(String jobId, int attempt) {
-        return known.contains(jobId + " " + attempt);
+    /**
+     * Whether the last stop of node {@code node} in this data folder had begun under attempt {@code attempt} of
+     * {@code jobId} (noted as it began, read at this start): its end, if nobody recorded it, was that stop's, not a
+     * death.
+     */
+    boolean begunUnder(String node, String jobId, int attempt) {
+        return begun.contains(node + " " + jobId + " " + attempt);
     }
 
-    /** Whether this node's last stop cut an attempt of {@code jobId} short without recording it. */
-    boolean containsJob(String jobId) {
-        String prefix = jobId + " ";
-        return known.stream().anyMatch(k -> k.startsWith(prefix));
+    /**
+     * Whether the last stop of node {@code node} in this data folder (or this engine's own stop) cut attempt
+     * {@code attempt} of {@code jobId} short without recording it.
+     */
+    boolean contains(String node, String jobId, int attempt) {
+        return known.contains(node + " " + jobId + " " + attempt);
+    }
+
+    /**
+     * Whether the last stop of node {@code node} in this data folder cut an attempt of {@code jobId} short without
+     * recording it, or had begun under one when it was killed.
+     */
+    boolean containsJob(String node, String jobId) {
+        String prefix = node + " " + jobId + " ";
+        return known.stream().anyMatch(k -> k.startsWith(prefix)) || begun.stream().anyMatch(k -> k.startsWith(prefix));
     }
 
     /**
