@@ -45,18 +45,22 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
     }
 
     private URI serve() throws Exception {
-        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-outage-page-test\n");
-        Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "store: {url: '" + pg.storeUrl + "'}",
-                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                "admin: {token: {file: admin-token}}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
+        Path config = config(dir, pg.storeUrl, TOKEN, "server: {host: 127.0.0.1, port: 0}");
         processes = new ServeProcesses(dir);
         Process server = processes.serve(config, dir.resolve("serve.out"));
         return ServeProcesses.awaitUrl(server, dir.resolve("data"));
+    }
+
+    /**
+     * Writes {@code dir/buildhook.yaml}: data in {@code dir/data}, the store at {@code storeUrl}, the
+     * default endpoint with a secret of its own, the admin API with {@code token}, then {@code more} lines.
+     */
+    static Path config(Path dir, String storeUrl, String token, String... more) throws Exception {
+        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-outage-page-test\n");
+        Files.writeString(dir.resolve("admin-token"), token + "\n");
+        return Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n", "data-dir: data",
+                "store: {url: '" + storeUrl + "'}", "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "admin: {token: {file: admin-token}}", String.join("\n", more), ""));
     }
 
     private static HttpResponse<String> get(URI uri, String token) throws Exception {

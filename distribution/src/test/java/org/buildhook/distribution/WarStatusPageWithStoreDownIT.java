@@ -1,7 +1,6 @@
 package org.buildhook.distribution;
 
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,14 +37,7 @@ class WarStatusPageWithStoreDownIT {
 
     @Test
     void theWarsStatusPageSaysTheStoreDoesNotAnswer() throws Exception {
-        Files.writeString(dir.resolve("secret"), "webhook-secret-for-the-war-outage-test\n");
-        Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "store: {url: '" + pg.storeUrl + "'}",
-                "endpoints: {default: {secrets: [{file: secret}]}}",
-                "admin: {token: {file: admin-token}}",
-                ""));
+        Path config = StatusPageWithStoreDownTest.config(dir, pg.storeUrl, TOKEN);
         jetty = new WarInJetty(dir, config);
         StatusPageWithStoreDownTest.outageAnswersSaySo(URI.create(jetty.base), TOKEN, pg.proxy);
     }

@@ -364,7 +364,7 @@ final class JobTask implements ExecutionHandler<Void> {
     static String diedInARowMessage(String jobId, int deaths, String nodes) {
         return "not run again: its node died before " + (deaths == 1 ? "its attempt" : "each of its last " + deaths
                 + " attempts") + " ended (" + nodes + "), which its own command may cause (one that exhausts the host's"
-                + " memory gets buildhook killed by the OOM killer; one that kills or restarts the server ends it),"
+                + " memory gets buildhook killed by the OOM killer; one that kills the server with SIGKILL ends it),"
                 + " so it would end the node again after every restart; see the system's log (journalctl -k for the"
                 + " OOM killer), fix the command, then run the job again: buildhook rerun " + jobId;
     }

@@ -235,7 +235,7 @@ abstract class AbstractCrashTest {
             assertThat(pill.attempts()).isEqualTo(3);
             assertThat(pill.message()).isEqualTo("not run again: its node died before each of its last 3 attempts"
                     + " ended (first, second, third), which its own command may cause (one that exhausts the host's"
-                    + " memory gets buildhook killed by the OOM killer; one that kills or restarts the server ends it),"
+                    + " memory gets buildhook killed by the OOM killer; one that kills the server with SIGKILL ends it),"
                     + " so it would end the node again after every restart; see the system's log (journalctl -k for"
                     + " the OOM killer), fix the command, then run the job again: buildhook rerun " + pill.id());
             assertThat(store.job(pill.id()).orElseThrow().attempts()).extracting(JobAttempt::outcome)
