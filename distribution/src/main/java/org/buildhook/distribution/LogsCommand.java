@@ -234,6 +234,9 @@ final class LogsCommand implements Callable<Integer> {
             if (!said) {
                 String why = done.path("message").asText("");
                 String now = job.path("message").asText("");
+                // What the job waits for follows the attempt's message in its own (a retry's backoff, a slot):
+                // said once, not twice (tryout21 F6).
+                now = !why.isEmpty() && now.startsWith(why + "; ") ? now.substring(why.length() + 2) : now;
                 out.println("[buildhook] attempt " + followed + " of job " + id + " ended"
                         + (why.isEmpty() ? "" : " (" + why + ")") + "; the job is " + job.path("state").asText()
                         + (now.isEmpty() || now.equals(why) ? "" : " (" + now + ")")

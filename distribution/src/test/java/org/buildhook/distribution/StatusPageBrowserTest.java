@@ -60,6 +60,27 @@ class StatusPageBrowserTest {
         Chromium.screenshot(browser, name);
     }
 
+    /**
+     * tryout21 F8.3: Cancel on a running job's page says what it did in words, not the API's
+     * {@code 200 {"cancelled":true}}, and the page offers no Cancel once it was requested.
+     */
+    @Test
+    void cancelOnAJobsPageSaysItInWordsAndIsNoLongerOffered(AdminServer server) throws Exception {
+        String deliveryId = server.deliver("build-68-failed.json");
+        String jobId = server.awaitJob(deliveryId, "RUNNING").path("id").asText();
+        browser = startBrowser();
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+        browser.get(server.uri() + "?job=" + jobId);
+
+        onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Cancel']")).click());
+
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.id("result"))
+                .getText().startsWith("Cancel requested; a running job stops within runner.cancel-check"));
+        assertThat(browser.findElement(By.id("result")).getText()).doesNotContain("{").doesNotContain("200");
+        await().atMost(Duration.ofSeconds(60)).until(() -> browser.findElements(By.xpath("//button[text()='Cancel']"))
+                .isEmpty());
+    }
+
     @Test
     void signsInShowsADeliveryOpensItsJobLogAndReRunsIt(AdminServer server) throws Exception {
         String deliveryId = server.deliver("build-67-passed.json");
@@ -87,7 +108,8 @@ class StatusPageBrowserTest {
 
         onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Re-run']")).click());
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
-                .findElement(By.id("result")).getText().contains("202"));
+                .findElement(By.id("result")).getText().startsWith("Re-run as job "));
+        assertThat(browser.findElement(By.id("result")).getText()).doesNotContain("{").doesNotContain("202");
 
         browser.get(server.uri().toString());
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {

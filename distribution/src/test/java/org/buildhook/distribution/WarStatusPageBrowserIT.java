@@ -8,9 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.eclipse.jetty.ee10.webapp.WebAppContext;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +29,7 @@ class WarStatusPageBrowserIT {
     Path dir;
     @TempDir
     Path profile;
-    private Server jetty;
+    private WarInJetty jetty;
     private ChromeDriver browser;
 
     @BeforeEach
@@ -46,7 +43,7 @@ class WarStatusPageBrowserIT {
             browser.quit();
         }
         if (jetty != null) {
-            jetty.stop();
+            jetty.close();
         }
     }
 
@@ -87,22 +84,10 @@ class WarStatusPageBrowserIT {
         Chromium.screenshot(browser, "war-status-page-live.png");
     }
 
-    /** The built WAR in Jetty at /buildhook, as Jetty's deployer would make its context; its base URL. */
+    /** The built WAR in Jetty at /buildhook; its base URL. */
     private String deploy(Path config) throws Exception {
-        jetty = new Server();
-        ServerConnector connector = new ServerConnector(jetty);
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        jetty.addConnector(connector);
-        WebAppContext webapp = new WebAppContext();
-        webapp.setContextPath("/buildhook");
-        webapp.setWar(System.getProperty("buildhook.war"));
-        webapp.setTempDirectory(Files.createDirectories(dir.resolve("jetty-work")).toFile());
-        webapp.setInitParameter("buildhook.config", config.toString());
-        jetty.setHandler(webapp);
-        jetty.start();
-        assertThat(webapp.isAvailable()).as("the WAR deployed and started").isTrue();
-        return "http://127.0.0.1:" + connector.getLocalPort() + "/buildhook/";
+        jetty = new WarInJetty(dir, config);
+        return jetty.base;
     }
 
     /** Sends one fixture with jobserv-send (another process); the delivery id of its 202. */

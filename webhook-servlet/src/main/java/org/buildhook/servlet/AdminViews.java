@@ -73,6 +73,8 @@ final class AdminViews {
         m.put("supersededBy", j.supersededBy());
         m.put("parent", j.workflow().parentId());
         m.put("expiresAt", text(j.expiresAt()));
+        // While it waits for its retry's backoff, when that is due, as its message says (tryout21 F6).
+        m.put("retryDueAt", text(j.retryDueAt().orElse(null)));
         return m;
     }
 

@@ -107,10 +107,17 @@ final class StatusPageAssets {
                     headers: {'X-Buildhook-Request': '1'}})
                   .then(function (r) {
                     if (r.status === 401) { throw new Error('signed out, reload to sign in'); }
-                    if (!r.ok) { throw new Error('the server answered ' + r.status); }
+                    if (!r.ok) {
+                      // A plain-text answer says why (the store does not answer); another, its status only.
+                      var plain = (r.headers.get('Content-Type') || '').indexOf('text/plain') === 0;
+                      return (plain ? r.text() : Promise.resolve('')).then(function (t) {
+                        throw new Error(t.trim() ? t.trim().substring(0, 300) : 'the server answered ' + r.status);
+                      });
+                    }
                     return r.text();
                   })
                   .then(function (text) {
+                    if (document.body.hasAttribute('data-reload-when-live')) { location.reload(); return; }
                     var doc = new DOMParser().parseFromString(text, 'text/html');
                     doc.querySelectorAll('[data-live]').forEach(function (n) {
                       var old = document.getElementById(n.id);
@@ -127,6 +134,30 @@ final class StatusPageAssets {
                   .catch(function (err) { status('not updating: ' + err.message + '; retrying', true); })
                   .then(schedule);
               }
+              // A button's answer in words (the admin API's JSON is for scripts; docs/operations.md).
+              function said(post, label, status, text) {
+                var a = {};
+                try { a = JSON.parse(text) || {}; } catch (ignored) { a = {}; }
+                if (status === 401) { return label + ': signed out; reload the page to sign in again.'; }
+                if (status >= 300) {
+                  return label + ' refused: ' + (a.error || 'the server answered ' + status) + '.';
+                }
+                var action = post.substring(post.lastIndexOf('/') + 1);
+                if (action === 'approve') { return 'Approved; the job starts.'; }
+                if (action === 'reject') { return 'Rejected; the job does not run.'; }
+                if (action === 'cancel') {
+                  return a.cancelled ? 'Cancel requested; a running job stops within runner.cancel-check'
+                      + ' (2 s unless configured), one not started yet does not start.'
+                      : 'Not cancelled: the job had already ended.';
+                }
+                if (action === 'rerun') { return 'Re-run as job ' + a.job + (a.state ? ' (' + a.state + ').' : '.'); }
+                if (action === 'replay') {
+                  var n = (a.jobs || []).length;
+                  return n === 0 ? 'Replayed; no rule in force matches it now, so no job was created.'
+                      : 'Replayed; ' + n + (n === 1 ? ' job created.' : ' jobs created.');
+                }
+                return label + ': done.';
+              }
               document.addEventListener('click', function (e) {
                 var b = e.target.closest('button[data-post]');
                 if (!b) { return; }
@@ -136,7 +167,7 @@ final class StatusPageAssets {
                     headers: {'X-Buildhook-Request': '1'}})
                   .then(function (r) { return r.text().then(function (t) { return [r.status, t]; }); })
                   .then(function (a) {
-                    out.textContent = b.textContent + ': ' + a[0] + ' ' + a[1];
+                    out.textContent = said(b.getAttribute('data-post'), b.textContent, a[0], a[1]);
                     b.disabled = false;
                     if (a[0] < 300) { clearTimeout(timer); poll(); }
                   })
@@ -144,7 +175,9 @@ final class StatusPageAssets {
               });
               document.addEventListener('DOMContentLoaded', function () {
                 document.querySelectorAll('pre.log[id]').forEach(function (p) { p.scrollTop = p.scrollHeight; });
-                if (document.body.getAttribute('data-poll')) { status('live', false); }
+                if (document.body.hasAttribute('data-reload-when-live')) {
+                  status('waiting for the store \\u00b7 retrying', true);
+                } else if (document.body.getAttribute('data-poll')) { status('live', false); }
                 schedule();
               });
             })();

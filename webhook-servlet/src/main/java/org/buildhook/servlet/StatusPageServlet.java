@@ -121,8 +121,21 @@ public final class StatusPageServlet extends HttpServlet {
             }
         } catch (StoreUnavailableException e) {
             LOG.error("status page: store unavailable: {}", e.getMessage());
-            response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
-            response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "the store is unavailable; try again later");
+            // Said here, not with sendError: the error page keeps no message of a 5xx (it shows "internal
+            // error", which reads like a bug of buildhook), and a person reads this page (tryout21 F7).
+            if (!response.isCommitted()) {
+                response.resetBuffer();
+                response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
+                if (livePart) {
+                    response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
+                    response.setHeader("Cache-Control", "no-store");
+                    response.setContentType("text/plain;charset=utf-8");
+                    response.getWriter().write(StatusPageView.STORE_UNAVAILABLE_LIVE + "\n");
+                } else {
+                    send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
+                            StatusPageView.storeUnavailable(nonce(response)));
+                }
+            }
         }
     }
 

@@ -352,6 +352,7 @@ final class StatusPageView {
      * The buttons of a job: Re-run for a job that has ended; Cancel (and Approve, Reject while it awaits an
      * approval) for one that has not. A re-run of a job that has not run yet is a second job of the same
      * build beside it, so approving both ran the build twice (tryout16 F8): the page no longer offers it.
+     * No Cancel once a cancel was requested (the state says "cancel requested"; tryout21 F8.3).
      */
     static void actions(StringBuilder h, Job j) {
         if (j.state().isFinal()) {
@@ -363,7 +364,7 @@ final class StatusPageView {
                     .append("/approve\">Approve</button> <button type=\"button\" class=\"reject\" data-post=\"api/jobs/")
                     .append(escape(j.id())).append("/reject\">Reject</button>");
         }
-        if (!j.state().isFinal()) {
+        if (!j.state().isFinal() && !j.cancelRequested()) {
             h.append(" <button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
                     .append("/cancel\">Cancel</button>");
         }
@@ -405,14 +406,49 @@ final class StatusPageView {
         return "<a class=\"job\" href=\"?job=" + escape(id) + "\">" + escape(text) + "</a>";
     }
 
+    /**
+     * What the live part of an open page answers (503, plain text) while the store does not answer; its
+     * script shows it in the header and keeps polling.
+     */
+    static final String STORE_UNAVAILABLE_LIVE = "the store does not answer (see /healthz and the server log);"
+            + " webhooks are answered 503 and JobServ sends them again";
+
+    /**
+     * The page answered (503) instead of the status page or a job's page while the store does not answer:
+     * what it means, where to look, and that it tries again by itself. Its script polls like the status
+     * page ({@link #POLL_MILLIS}) and loads the page asked for as soon as the store answers again.
+     */
+    static String storeUnavailable(String nonce) {
+        StringBuilder h = head(nonce, "buildhook: the store does not answer", POLL_MILLIS, true);
+        return end(h.append("<main><h2>The store does not answer</h2>"
+                + "<p class=\"banner\">buildhook cannot read its store, the database that holds deliveries and jobs,"
+                + " so this page cannot be shown now.</p>"
+                + "<p>Until the store answers again, every webhook is answered <code>503</code> with"
+                + " <code>Retry-After</code>, and JobServ sends it again later: no delivery is lost. Jobs start"
+                + " only once the store answers.</p>"
+                + "<p>Where to look: <a href=\"healthz\"><code>/healthz</code></a> names the cause (the database"
+                + " refuses connections, does not answer, …); the server log has the store's error.</p>"
+                + "<p>This page tries again every " + POLL_MILLIS / 1000 + " seconds by itself and shows the"
+                + " status as soon as the store answers: there is no need to reload it.</p></main>"));
+    }
+
     /** The document up to the start of the body; a {@code pollMillis} above 0 starts the live updates. */
     static StringBuilder head(String nonce, String title, int pollMillis) {
+        return head(nonce, title, pollMillis, false);
+    }
+
+    /**
+     * As {@link #head(String, String, int)}; {@code reloadWhenLive}: the page stands in for another
+     * (the store did not answer), which its script loads once a poll of the live part succeeds.
+     */
+    private static StringBuilder head(String nonce, String title, int pollMillis, boolean reloadWhenLive) {
         return new StringBuilder(16384).append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
                 .append(escape(title)).append("</title><style nonce=\"").append(escape(nonce)).append("\">")
                 .append(StatusPageAssets.STYLE).append("</style><script nonce=\"").append(escape(nonce)).append("\">")
                 .append(StatusPageAssets.SCRIPT).append("</script></head><body")
                 .append(pollMillis > 0 ? " data-poll=\"" + pollMillis + "\"" : "")
+                .append(reloadWhenLive ? " data-reload-when-live=\"1\"" : "")
                 .append("><header class=\"top\"><h1><a href=\"./\">buildhook</a></h1><span>status</span>"
                         + "<span id=\"live-status\" role=\"status\"></span></header>");
     }

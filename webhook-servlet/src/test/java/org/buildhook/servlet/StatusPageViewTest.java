@@ -194,4 +194,45 @@ class StatusPageViewTest {
         assertThat(Html.escape("a&b<c>d\"e'f")).isEqualTo("a&amp;b&lt;c&gt;d&quot;e&#39;f");
         assertThat(Html.escape(null)).isEmpty();
     }
+
+    /**
+     * tryout21 F7: while the store does not answer, a page of the console's look that says so, what it
+     * means, where to look, and that it tries again and loads the status by itself (its script polls
+     * and reloads once a poll succeeds).
+     */
+    @Test
+    void thePageWhileTheStoreDoesNotAnswerSaysWhatItMeansWhereToLookAndRetriesByItself() {
+        String html = StatusPageView.storeUnavailable("n0nce");
+
+        assertThat(html).contains("<title>buildhook: the store does not answer</title>")
+                .contains("<body data-poll=\"" + StatusPageView.POLL_MILLIS + "\" data-reload-when-live=\"1\">")
+                .contains("<h2>The store does not answer</h2>")
+                .contains("every webhook is answered <code>503</code>").contains("no delivery is lost")
+                .contains("<a href=\"healthz\"><code>/healthz</code></a> names the cause")
+                .contains("the server log has the store's error")
+                .contains("tries again every 4 seconds by itself").contains("no need to reload it")
+                .contains("<script nonce=\"n0nce\">").contains("data-reload-when-live')) { location.reload();")
+                .doesNotContain("internal error");
+        assertThat(StatusPageView.STORE_UNAVAILABLE_LIVE).startsWith("the store does not answer")
+                .contains("/healthz").contains("503");
+    }
+
+    /** tryout21 F8.3: a running job whose cancel was requested is not offered Cancel again; one without is. */
+    @Test
+    void aRunningJobWhoseCancelWasRequestedIsNotOfferedCancelAgain() {
+        StringBuilder offered = new StringBuilder();
+        StringBuilder notOffered = new StringBuilder();
+
+        StatusPageView.actions(offered, running(false));
+        StatusPageView.actions(notOffered, running(true));
+
+        assertThat(offered.toString()).contains("/cancel\">Cancel</button>");
+        assertThat(notOffered.toString()).doesNotContain("Cancel");
+    }
+
+    private static Job running(boolean cancelRequested) {
+        return new Job("01JOBAAAAAAAAAAAAAAAAAAAAA", "01DELAAAAAAAAAAAAAAAAAAAAA", "rule", "{}", List.of("/bin/true"),
+                Map.of(), Path.of("/tmp"), false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1), 1, null,
+                JobState.RUNNING, 1, null, AT, AT, null, "node", null, null, cancelRequested, null);
+    }
 }

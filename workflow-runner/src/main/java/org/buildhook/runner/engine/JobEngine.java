@@ -341,6 +341,9 @@ public final class JobEngine implements AutoCloseable {
         synchronized (picking) {
             scheduler.pause();
         }
+        // Before the grace: a stop ended by SIGKILL (a stop timeout of systemd or of the container engine shorter than
+        // the stop) leaves its attempts unrecorded, and the next start must not count them as deaths (review21 R1).
+        leftovers.stops().begun(running.runningAttempts());
         try {
             running.stop(config.shutdownGrace(), ExecutionLedger.stoppedByShutdownOf(config.nodeId()));
         } catch (InterruptedException e) {
@@ -659,8 +662,7 @@ public final class JobEngine implements AutoCloseable {
             List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current());
             for (DeadNodeRelease.Released r : released) {
                 LOG.warn("job {}: {}", r.jobId(), r.describe(config.heartbeatInterval().multipliedBy(
-                        config.missedHeartbeats()), r.node().equals(config.nodeId()) && leftovers.stops().containsJob(
-                        r.jobId())));
+                        config.missedHeartbeats()), leftovers.stops().containsJob(r.node(), r.jobId())));
             }
             return !released.isEmpty();
         } catch (RuntimeException e) {

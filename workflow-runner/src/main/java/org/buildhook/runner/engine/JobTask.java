@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -352,7 +353,8 @@ final class JobTask implements ExecutionHandler<Void> {
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED, null, latest == null ? null : latest.startedAt(),
                 latest == null ? null : latest.endedAt(), message,
                 latest == null || latest.logPath() == null ? null : Path.of(latest.logPath()), false);
-        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(), false);
+        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(), false,
+                null);
     }
 
     /**
@@ -362,7 +364,7 @@ final class JobTask implements ExecutionHandler<Void> {
     static String diedInARowMessage(String jobId, int deaths, String nodes) {
         return "not run again: its node died before " + (deaths == 1 ? "its attempt" : "each of its last " + deaths
                 + " attempts") + " ended (" + nodes + "), which its own command may cause (one that exhausts the host's"
-                + " memory gets buildhook killed by the OOM killer; one that kills or restarts the server ends it),"
+                + " memory gets buildhook killed by the OOM killer; one that kills the server with SIGKILL ends it),"
                 + " so it would end the node again after every restart; see the system's log (journalctl -k for the"
                 + " OOM killer), fix the command, then run the job again: buildhook rerun " + jobId;
     }
@@ -406,7 +408,7 @@ final class JobTask implements ExecutionHandler<Void> {
             }
             throw e;
         }
-        running.add(jobId, process);
+        running.add(jobId, attempt, process);
         // On a thread of its own: decided() completes on the launcher's timer thread, just before the
         // signals, and on PostgreSQL the write runs before it returns (it may wait for the store).
         process.decided().thenAcceptAsync(decision -> ledger.recordDecidedLater(jobId, attempt, decision)
@@ -571,8 +573,15 @@ final class JobTask implements ExecutionHandler<Void> {
                 this::untilGraceOver) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
-            LOG.info("job {} attempt {} {}; retry in {}", jobId, attempt, outcome.message(), Durations.describe(delay));
-            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleIn(delay));
+            // Due at the next whole second, as the job's message writes it (Job.retryWait), which the retry's own
+            // time then is: up to a second later, nothing beside a backoff of seconds; one under a second as it is.
+            Instant exact = clock.instant().plus(delay);
+            Instant due = delay.compareTo(Duration.ofSeconds(1)) < 0 ? exact
+                    : exact.plusNanos(999_999_999).truncatedTo(ChronoUnit.SECONDS);
+            String wait = Job.retryWait(failures, job.retries(), attempt + 1, due, delay);
+            LOG.info("job {} attempt {} {}; {}", jobId, attempt, outcome.message(), wait);
+            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleAt(due), true,
+                    wait);
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
         return finish(job, attempt, version, outcome, last, ending(outcome), remove());
@@ -589,45 +598,70 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
             JobEvents.Ending ending, CompletionHandler<Void> next) {
-        return finish(job, attempt, version, outcome, state, ending, next, true);
+        return finish(job, attempt, version, outcome, state, ending, next, true, null);
     }
 
     /**
      * As {@link #finish(Job, int, long, JobOutcome, JobState, JobEvents.Ending, CompletionHandler)}; without
      * {@code attemptToo}, only the job's row gets {@code outcome} (it ends without an attempt of its own: attempt
-     * {@code attempt} keeps its record, and no attempt's end is told).
+     * {@code attempt} keeps its record, and no attempt's end is told). With a {@code retryWait} (state
+     * {@code QUEUED}), the job's message says after the attempt's that it waits for its retry, and when that
+     * is due ({@link ExecutionLedger#finishForRetry}).
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
-            JobEvents.Ending ending, CompletionHandler<Void> next, boolean attemptToo) {
+            JobEvents.Ending ending, CompletionHandler<Void> next, boolean attemptToo, String retryWait) {
         String slotRule = job.concurrency() > 0 ? job.ruleName() : null;
         ExecutionLedger.Finished finished;
         try {
             finished = waits.call(job.id(), "record its attempt",
-                    () -> attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
+                    () -> retryWait != null
+                            ? ledger.finishForRetry(job.id(), attempt, outcome, version, slotRule, retryWait)
+                            : attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
                             : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule),
                     this::untilGraceOver);
         } catch (RuntimeException e) {
-            if (running.isStopping() && StoreOutages.isOutage(e)) {
+            if (attemptToo && running.isStopping() && StoreOutages.isOutage(e)) {
                 outcomeNotRecorded(job, attempt, outcome);
             }
             throw e;
         }
         boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
+        // A cancel or a supersede asked for before the end was recorded won (the store decided it with the
+        // record): the attempt keeps its own end, the job ended cancelled or superseded (tryout21 F5).
+        boolean stopped = finished.stoppedAsAsked();
         if (attemptToo) {
             tell(job, ending, outcome);
         } else {
             followUpsDue(job);
         }
-        if (current && state.isFinal()) {
-            if (state != JobState.SUCCEEDED) {
+        if (current && (state.isFinal() || stopped)) {
+            if (stopped) {
+                FinalOutcomeLog.ended(job, JobEvents.Ending.CANCELLED, attempt, asRecorded(job.id(), outcome));
+            } else if (state != JobState.SUCCEEDED) {
                 FinalOutcomeLog.ended(job, ending, attempt, outcome);
             }
-            told(job, ending);
+            told(job, stopped ? JobEvents.Ending.CANCELLED : ending);
         }
-        if (finished == ExecutionLedger.Finished.RECORDED_AND_DEQUEUED) {
+        if (finished.dequeued()) {
             return new AfterTheCommand(DEQUEUED, slotRule != null);
         }
-        return current ? new AfterTheCommand(next, slotRule != null) : supersededBy(job.id(), attempt);
+        return current ? new AfterTheCommand(stopped ? remove() : next, slotRule != null)
+                : supersededBy(job.id(), attempt);
+    }
+
+    /**
+     * {@code outcome} with the message the store recorded for the job (it ended cancelled or superseded though
+     * its command ended by itself), for the log; the outcome's own message when the store does not answer.
+     */
+    private JobOutcome asRecorded(String jobId, JobOutcome outcome) {
+        String message;
+        try {
+            message = ledger.job(jobId).map(Job::message).orElse(outcome.message());
+        } catch (RuntimeException e) {
+            message = outcome.message() + "; it ended cancelled or superseded, as asked before its end was recorded";
+        }
+        return new JobOutcome(outcome.result(), outcome.exitCode(), outcome.started(), outcome.ended(), message,
+                outcome.logFile(), outcome.logTruncated());
     }
 
     /** The execution was removed with the job's final state: nothing left for db-scheduler to do. */
@@ -934,7 +968,10 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     private CompletionHandler<Void> rescheduleIn(Duration delay) {
-        Instant at = clock.instant().plus(delay);
+        return rescheduleAt(clock.instant().plus(delay));
+    }
+
+    private static CompletionHandler<Void> rescheduleAt(Instant at) {
         return (complete, operations) -> operations.reschedule(complete, at);
     }
 }

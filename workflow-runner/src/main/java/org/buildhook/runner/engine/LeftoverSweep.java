@@ -63,25 +63,35 @@ final class LeftoverSweep {
         return stops;
     }
 
-    /** Whether this node's own last stop cut {@code attempt} short and could not record it (not a death). */
+    /**
+     * Whether the attempt's node, the last to use this data folder, noted that its stop cut {@code attempt} short and
+     * could not record it, or had begun under it when the node was killed (not a death). Any node id: the default one
+     * is another at every start.
+     */
     private boolean stopped(RunningAttempt attempt) {
-        return attempt.node().equals(node) && stops.contains(attempt.jobId(), attempt.attempt());
+        return stops.contains(attempt.node(), attempt.jobId(), attempt.attempt())
+                || stops.begunUnder(attempt.node(), attempt.jobId(), attempt.attempt());
     }
 
     /**
      * How an attempt whose node is gone ended, as far as this node can know: its own last stop noted in its data
-     * folder the attempts it cut short and could not record (the store could not be reached), which were not a death.
+     * folder the attempts it cut short and could not record (the store could not be reached), and, as it began, the
+     * attempts it was about to cut short (a node killed during its stop), which were not a death.
      */
     private String gone(RunningAttempt attempt, String otherwise) {
         if (!stopped(attempt)) {
             return otherwise;
         }
-        Optional<StopsNotRecorded.Known> known = stops.outcome(attempt.jobId(), attempt.attempt());
-        return known.isPresent()
-                ? "its node " + node + " was stopped after " + describe(known.get()) + ", and the stop could not record"
-                        + " it (the store could not be reached)"
-                : "its node " + node + " was stopped before the attempt ended, and the stop could not record its end"
-                        + " (the store could not be reached)";
+        Optional<StopsNotRecorded.Known> known = stops.outcome(attempt.node(), attempt.jobId(), attempt.attempt());
+        if (known.isPresent()) {
+            return "its node " + attempt.node() + " was stopped after " + describe(known.get()) + ", and the stop could"
+                    + " not record it (the store could not be reached)";
+        }
+        return stops.contains(attempt.node(), attempt.jobId(), attempt.attempt())
+                ? "its node " + attempt.node() + " was stopped before the attempt ended, and the stop could not record its end"
+                        + " (the store could not be reached)"
+                : "its node " + attempt.node() + " was killed during its stop, before the stop could record the attempt's end"
+                        + " (a stop timeout shorter than the stop: docs/deploying.md, \"Stopping: the stop timeout\")";
     }
 
     /** {@code its command exited 0 at 2026-…Z}: what a stop knew of an attempt it could not record. */
@@ -95,17 +105,18 @@ final class LeftoverSweep {
     }
 
     /**
-     * Records what this node's last stop knew of the attempts it could not record (tryout21 F3), while the store
-     * still shows each as its job's latest attempt, running on this node; says plainly when another node took the
-     * job over meanwhile (and ran it again). Each once; kept for the next sweep if the store cannot be reached.
+     * Records what the last stop in this data folder knew of the attempts it could not record (tryout21 F3), while
+     * the store still shows each as its job's latest attempt, running on that node; says plainly when another node
+     * took the job over meanwhile (and ran it again). Each once; kept for the next sweep if the store cannot be reached.
      */
     private void recordKnownOutcomes() {
         for (Map.Entry<String, StopsNotRecorded.Known> entry : stops.outcomesToRecord().entrySet()) {
             String[] key = entry.getKey().split(" ");
-            String jobId = key[0];
+            String by = key[0];
+            String jobId = key[1];
             int attempt;
             try {
-                attempt = Integer.parseInt(key[1]);
+                attempt = Integer.parseInt(key[2]);
             } catch (NumberFormatException e) {
                 stops.taken(entry.getKey());
                 continue;
@@ -113,10 +124,10 @@ final class LeftoverSweep {
             StopsNotRecorded.Known known = entry.getValue();
             org.buildhook.runner.exec.Decision decision = new org.buildhook.runner.exec.Decision(known.result(),
                     known.exitCode(), known.logFile());
-            if (ledger.recordKnownOutcome(jobId, attempt, node, decision, known.ended())) {
+            if (ledger.recordKnownOutcome(jobId, attempt, by, decision, known.ended())) {
                 LOG.info("job {} attempt {}: {} before node {} stopped, which could not record it then; recorded now:"
                         + " the job goes on from that outcome, and its command is not run again", jobId, attempt,
-                        describe(known), node);
+                        describe(known), by);
             } else {
                 Optional<ExecutionLedger.LatestAttempt> latest = ledger.latestAttempt(jobId);
                 String since = latest.filter(a -> a.attempt() > attempt)
@@ -124,7 +135,7 @@ final class LeftoverSweep {
                                 + a.attempt() + ", " + a.outcome() + ")")
                         .orElse("; the store already had the attempt's end, or the job is gone");
                 LOG.warn("job {} attempt {}: {} before node {} stopped, which could not record it then; not recorded"
-                        + " now{}", jobId, attempt, describe(known), node, since);
+                        + " now{}", jobId, attempt, describe(known), by, since);
             }
             stops.taken(entry.getKey());
         }

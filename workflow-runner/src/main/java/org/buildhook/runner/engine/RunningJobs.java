@@ -19,6 +19,8 @@ final class RunningJobs {
     private static final Logger LOG = LoggerFactory.getLogger(RunningJobs.class);
 
     private final Map<String, RunningJob> running = new ConcurrentHashMap<>();
+    /** The attempt each of {@link #running} runs for, to note them when a stop begins. */
+    private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
     private final Set<String> stoppedByShutdown = ConcurrentHashMap.newKeySet();
     private final Map<String, String> fenced = new ConcurrentHashMap<>();
     private final Set<String> executing = ConcurrentHashMap.newKeySet();
@@ -91,8 +93,20 @@ final class RunningJobs {
         running.put(jobId, job);
     }
 
+    /** As {@link #add(String, RunningJob)}, with the number of the attempt the command runs for. */
+    void add(String jobId, int attempt, RunningJob job) {
+        attempts.put(jobId, attempt);
+        running.put(jobId, job);
+    }
+
     void remove(String jobId) {
         running.remove(jobId);
+        attempts.remove(jobId);
+    }
+
+    /** The attempts whose commands run on this node now: job id to attempt number (those added with one). */
+    java.util.Map<String, Integer> runningAttempts() {
+        return java.util.Map.copyOf(attempts);
     }
 
     int size() {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -17,13 +18,19 @@ import org.slf4j.LoggerFactory;
  * says that it stopped before the attempt ended, not that it died, as it does of an attempt nobody recorded after a
  * {@code kill -9} (tryout20 F2). Only this node reads it: another node taking the job over cannot know, and says
  * what it sees. Best effort: a file that cannot be written or read leaves the words of a death, and is said at DEBUG.
+ * <p>
+ * A stop also notes, as it begins, the attempts it is about to cut short ({@code <node id> <job id> <attempt> begun}):
+ * a stop ended by {@code SIGKILL} before it could record them (the stop timeout of systemd or of the container engine,
+ * 10 s by default for {@code podman stop}, shorter than the stop) is not a death either, and is not counted among the
+ * deaths in a row that end a job ({@code runner.deaths-in-a-row}; review21 R1). An attempt the stop then records is no
+ * longer running at the next start, so its line is never used.
  *
  * <p>An attempt whose outcome the node knew (its command had exited by itself, timed out, or been cancelled by
  * this node) but could not record before it stopped is noted with that outcome (tryout21 F3):
  * {@code <node id> <job id> <attempt> <result> <exit code or -> <end, epoch milliseconds, or -> [<log file>]}, the
- * log file last (it may hold spaces). The file begins with the line {@value #HEADER}; lines starting with {@code #}
- * are comments, and a line of three words (as written before the outcome was kept) is read as before: an attempt cut
- * short, with no outcome known. A line that cannot be read is skipped.
+ * log file last (it may hold spaces); the next start records it. The file begins with the line {@value #HEADER};
+ * lines starting with {@code #} are comments, and lines of three or four words (as written before the outcome was
+ * kept) are read as before. An outcome that cannot be read is left out (the line then counts as a plain cut short).
  */
 final class StopsNotRecorded {
 
@@ -31,37 +38,47 @@ final class StopsNotRecorded {
 
     /** The file's name in the data folder. */
     static final String FILE_NAME = "stops-not-recorded";
+    /** The last word of a line noted as a stop began. */
+    private static final String BEGUN = "begun";
 
     /** The file's first line: its format's version. */
     static final String HEADER = "# buildhook stops-not-recorded 2: <node> <job> <attempt>"
-            + " [<result> <exit|-> <end ms|-> [<log>]]";
+            + " [begun | <result> <exit|-> <end ms|-> [<log>]]";
 
     /**
      * What an attempt had come to before its node stopped without recording it.
      *
-     * @param result  {@code SUCCEEDED}, {@code FAILED}, {@code TIMED_OUT} or {@code CANCELLED}
+     * @param result   {@code SUCCEEDED}, {@code FAILED}, {@code TIMED_OUT} or {@code CANCELLED}
      * @param exitCode the command's exit code, {@code null} when it has none (a timeout, a cancel)
-     * @param ended   when the command ended, or {@code null} when unknown
-     * @param logFile the attempt's log file, or {@code null}
+     * @param ended    when the command ended, or {@code null} when unknown
+     * @param logFile  the attempt's log file, or {@code null}
      */
     record Known(org.buildhook.runner.exec.JobOutcome.Result result, Integer exitCode, java.time.Instant ended,
             Path logFile) {
     }
 
-    private final Path file;
-    private final String node;
-    /** {@code <job id> <attempt>} of this node's lines, read at the start. */
-    private final Set<String> known = ConcurrentHashMap.newKeySet();
-    /** {@code <job id> <attempt>} to the outcome this node knew of it, read at the start; not yet recorded. */
-    private final java.util.Map<String, Known> outcomes = new ConcurrentHashMap<>();
+    /** {@code <node id> <job id> <attempt>} to the outcome its stop knew and could not record, read at the start. */
+    private final Map<String, Known> outcomes = new ConcurrentHashMap<>();
     /** The keys of {@link #outcomes} the start has yet to record. */
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
+
+    private final Path file;
+    private final String node;
+    /**
+     * {@code <node id> <job id> <attempt>} of the file's lines, read at the start, of whichever node id wrote them: the
+     * data folder is one node's at a time (its lock), and the default {@code runner.node-id}, {@code <hostname>-<pid>},
+     * is another at every start (review21 R6: only this start's own id was taken, so a node with the default id never
+     * found what its last stop had noted).
+     */
+    private final Set<String> known = ConcurrentHashMap.newKeySet();
+    /** {@code <node id> <job id> <attempt>} of the {@code begun} lines, read at the start: a stop began under them. */
+    private final Set<String> begun = ConcurrentHashMap.newKeySet();
     /** Whether the file was deleted after the start's sweep: only once, never what this engine's own stop writes. */
     private final java.util.concurrent.atomic.AtomicBoolean swept = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * @param file where the record is kept ({@code <data-dir>/stops-not-recorded}), or {@code null} for none
-     * @param node this node's {@code runner.node-id}: only its own lines are taken
+     * @param node this node's {@code runner.node-id}, which its own lines name
      */
     StopsNotRecorded(Path file, String node) {
         this.file = file;
@@ -78,13 +95,17 @@ final class StopsNotRecorded {
         }
     }
 
-    /** Takes one line of the file, if it is this node's and can be read. */
+    /** Takes one line of the file, if it can be read. */
     private void read(String line) {
         String[] parts = line.split(" ", 7);
-        if (line.startsWith("#") || parts.length < 3 || !parts[0].equals(node)) {
+        if (line.startsWith("#") || parts.length < 3) {
             return;
         }
-        String key = parts[1] + " " + parts[2];
+        String key = parts[0] + " " + parts[1] + " " + parts[2];
+        if (parts.length == 4 && parts[3].equals(BEGUN)) {
+            begun.add(key);
+            return;
+        }
         if (parts.length >= 6) {
             try {
                 outcomes.put(key, new Known(org.buildhook.runner.exec.JobOutcome.Result.valueOf(parts[3]),
@@ -114,50 +135,84 @@ final class StopsNotRecorded {
      * {@code outcome} ({@code null}: cut short by the stop, no outcome known), for the next start to record it.
      */
     void add(String jobId, int attempt, Known outcome) {
-        known.add(jobId + " " + attempt);
-        if (file == null) {
-            return;
-        }
+        known.add(node + " " + jobId + " " + attempt);
         String line = node + " " + jobId + " " + attempt + (outcome == null ? ""
                 : " " + outcome.result().name() + " " + (outcome.exitCode() == null ? "-" : outcome.exitCode()) + " "
                         + (outcome.ended() == null ? "-" : outcome.ended().toEpochMilli())
                         + (outcome.logFile() == null ? "" : " " + outcome.logFile()));
+        append(line.replace('\n', ' ') + "\n", "job " + jobId + " attempt " + attempt + " was cut short by this stop"
+                + (outcome == null ? "" : " or had ended unrecorded"));
+    }
+
+    /**
+     * Notes, as this node's stop begins, the attempts it may cut short ({@code attempts}: job id to attempt number),
+     * so that the next start does not take them for deaths if the stop is killed before it records them. In one
+     * write, before the grace period.
+     */
+    void begun(Map<String, Integer> attempts) {
+        if (attempts.isEmpty()) {
+            return;
+        }
+        StringBuilder lines = new StringBuilder();
+        attempts.forEach((jobId, attempt) -> lines.append(node).append(' ').append(jobId).append(' ').append(attempt)
+                .append(' ').append(BEGUN).append('\n'));
+        append(lines.toString(), "a stop began under attempts " + attempts);
+    }
+
+    private void append(String lines, String what) {
+        if (file == null) {
+            return;
+        }
         try {
-            String header = Files.exists(file) ? "" : HEADER + "\n";
-            Files.writeString(file, header + line.replace('\n', ' ') + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+            lines = (Files.exists(file) ? "" : HEADER + "\n") + lines;
+            Files.writeString(file, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                    StandardOpenOption.WRITE);
         } catch (IOException | RuntimeException e) {
-            LOG.debug("cannot note in {} that job {} attempt {} was cut short by this stop: {}", file, jobId, attempt,
-                    e.toString());
+            LOG.debug("cannot note in {} that {}: {}", file, what, e.toString());
         }
     }
 
-    /** Whether this node's last stop cut attempt {@code attempt} of {@code jobId} short without recording it. */
-    boolean contains(String jobId, int attempt) {
-        return known.contains(jobId + " " + attempt);
+    /**
+     * Whether the last stop of node {@code node} in this data folder had begun under attempt {@code attempt} of
+     * {@code jobId} (noted as it began, read at this start): its end, if nobody recorded it, was that stop's, not a
+     * death.
+     */
+    boolean begunUnder(String node, String jobId, int attempt) {
+        return begun.contains(node + " " + jobId + " " + attempt);
     }
 
-    /** The outcome this node's last stop knew of {@code attempt} of {@code jobId} and could not record, if any. */
-    java.util.Optional<Known> outcome(String jobId, int attempt) {
-        return java.util.Optional.ofNullable(outcomes.get(jobId + " " + attempt));
+    /** The outcome the last stop of node {@code node} knew of {@code attempt} of {@code jobId} and could not record. */
+    java.util.Optional<Known> outcome(String node, String jobId, int attempt) {
+        return java.util.Optional.ofNullable(outcomes.get(node + " " + jobId + " " + attempt));
     }
 
-    /** The outcomes noted by this node's last stop and not yet taken by {@link #taken}, by {@code <job> <attempt>}. */
-    java.util.Map<String, Known> outcomesToRecord() {
-        java.util.Map<String, Known> left = new java.util.HashMap<>(outcomes);
+    /** The outcomes read at the start and not yet {@link #taken}, by {@code <node id> <job id> <attempt>}. */
+    Map<String, Known> outcomesToRecord() {
+        Map<String, Known> left = new java.util.HashMap<>(outcomes);
         left.keySet().retainAll(pending);
         return left;
     }
 
-    /** The outcome of {@code key} ({@code <job> <attempt>}) was recorded, or found too late to be: not again. */
+    /** The outcome of {@code key} ({@code <node id> <job id> <attempt>}) was recorded, or found too late: not again. */
     void taken(String key) {
         pending.remove(key);
     }
 
-    /** Whether this node's last stop cut an attempt of {@code jobId} short without recording it. */
-    boolean containsJob(String jobId) {
-        String prefix = jobId + " ";
-        return known.stream().anyMatch(k -> k.startsWith(prefix));
+    /**
+     * Whether the last stop of node {@code node} in this data folder (or this engine's own stop) cut attempt
+     * {@code attempt} of {@code jobId} short without recording it.
+     */
+    boolean contains(String node, String jobId, int attempt) {
+        return known.contains(node + " " + jobId + " " + attempt);
+    }
+
+    /**
+     * Whether the last stop of node {@code node} in this data folder cut an attempt of {@code jobId} short without
+     * recording it, or had begun under one when it was killed.
+     */
+    boolean containsJob(String node, String jobId) {
+        String prefix = node + " " + jobId + " ";
+        return known.stream().anyMatch(k -> k.startsWith(prefix)) || begun.stream().anyMatch(k -> k.startsWith(prefix));
     }
 
     /**

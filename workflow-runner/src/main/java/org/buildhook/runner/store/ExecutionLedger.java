@@ -370,14 +370,22 @@ public final class ExecutionLedger {
 
     /**
      * SQL: the job's message without the wait {@link #tryAcquireSlot} added to it, whatever limit that
-     * wait named (a reload may have changed it since); NULL when the message is only the wait.
+     * wait named (a reload may have changed it since), nor the wait for its retry's backoff ({@link
+     * Job#retryWait}), which is over once it asks for a slot; NULL when the message is only a wait. The
+     * retry's wait comes first when both are there (the slot's follows it only in a message written before
+     * this took it out too), so what comes before the first of them is the job's own message.
      */
     private static String withoutSlotWait(Dialect dialect) {
         String find = dialect == Dialect.POSTGRESQL ? "strpos" : "instr";
-        String alone = find + "(message, '" + SLOT_WAIT + "')";
-        String after = find + "(message, '; " + SLOT_WAIT + "')";
-        return "(CASE WHEN " + alone + " = 1 THEN NULL WHEN " + after + " > 0 THEN substr(message, 1, " + after
-                + " - 1) ELSE message END)";
+        StringBuilder sql = new StringBuilder("(CASE");
+        for (String wait : List.of(Job.RETRY_WAIT, SLOT_WAIT)) {
+            sql.append(" WHEN ").append(find).append("(message, '").append(wait).append("') = 1 THEN NULL");
+        }
+        for (String wait : List.of(Job.RETRY_WAIT, SLOT_WAIT)) {
+            String after = find + "(message, '; " + wait + "')";
+            sql.append(" WHEN ").append(after).append(" > 0 THEN substr(message, 1, ").append(after).append(" - 1)");
+        }
+        return sql.append(" ELSE message END)").toString();
     }
 
     /**
@@ -1454,7 +1462,48 @@ public final class ExecutionLedger {
         /** The attempt and the job are recorded; the job's queue entry is left as it was. */
         RECORDED,
         /** The attempt and the final job are recorded, and the job's queue entry is removed with them. */
-        RECORDED_AND_DEQUEUED
+        RECORDED_AND_DEQUEUED,
+        /**
+         * The attempt is recorded as it ended, but a cancel or a supersede had been asked for before: the job
+         * ended {@link JobState#CANCELLED} or {@link JobState#SUPERSEDED} instead (see
+         * {@link ExecutionLedger#endedAfterStopAsked}); its queue entry is left as it was.
+         */
+        STOPPED_AS_ASKED,
+        /** As {@link #STOPPED_AS_ASKED}, and the job's queue entry is removed with it. */
+        STOPPED_AS_ASKED_AND_DEQUEUED;
+
+        /** Whether the job's queue entry was removed with its record. */
+        public boolean dequeued() {
+            return this == RECORDED_AND_DEQUEUED || this == STOPPED_AS_ASKED_AND_DEQUEUED;
+        }
+
+        /** Whether the job ended cancelled or superseded, as asked before its end was recorded. */
+        public boolean stoppedAsAsked() {
+            return this == STOPPED_AS_ASKED || this == STOPPED_AS_ASKED_AND_DEQUEUED;
+        }
+    }
+
+    /**
+     * The message of a job whose command ended by itself ({@code outcome}, not {@link JobState#CANCELLED}) after
+     * a cancel or a supersede had been asked for, but before its node had stopped it (it looks at the cancel flag
+     * only every {@code runner.cancel-check}): the job keeps its exit code and its attempt's record, and ends
+     * CANCELLED, or SUPERSEDED when {@code supersededBy} is set (tryout21 F5).
+     *
+     * @param outcome      how the command ended, as its attempt records it
+     * @param next         what that outcome would have made of the job ({@link JobState#SUCCEEDED}, a retry's
+     *                     {@link JobState#QUEUED}, {@link JobState#FAILED} or {@link JobState#TIMED_OUT})
+     * @param supersededBy the job of the newer build that superseded it, or null for a cancel
+     * @param build        that job's build, or null when unknown
+     */
+    public static String endedAfterStopAsked(JobOutcome outcome, JobState next, String supersededBy, Long build) {
+        String after = supersededBy == null ? "after its cancel was asked for, before the cancel stopped it"
+                : "after it was superseded by job " + supersededBy + (build == null ? "" : " of build " + build)
+                        + ", before the stop reached it";
+        String instead = next == JobState.SUCCEEDED ? "its on-success is not started"
+                : "it is not retried and its on-failure is not started";
+        return outcome.message() + "; it ended by itself " + after + "; it counts as "
+                + (supersededBy == null ? "cancelled" : "superseded") + ": " + instead
+                + " (its on-cancel is, if its rule has one)";
     }
 
     /**
@@ -1470,7 +1519,7 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false, true);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false, true, null);
     }
 
     /**
@@ -1497,7 +1546,22 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null, true);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null, true, null);
+    }
+
+    /**
+     * As {@link #finishAttempt(String, int, JobOutcome, JobState, long, String)} with {@link JobState#QUEUED},
+     * for an attempt whose job waits for its retry's backoff: the attempt's message is {@code outcome}'s, the
+     * job's is that followed by {@code wait} ({@link Job#retryWait}), as the wait for a slot follows it
+     * ({@link #tryAcquireSlot}); the retry's start takes it out again (tryout21 F6).
+     *
+     * @param wait what the job waits for, {@link Job#retryWait}
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Finished finishForRetry(String jobId, int attempt, JobOutcome outcome, long executionVersion,
+            String slotRule, String wait) {
+        return finishAttempt(jobId, attempt, outcome, JobState.QUEUED, executionVersion, slotRule, slotRule == null,
+                true, java.util.Objects.requireNonNull(wait, "wait"));
     }
 
     /**
@@ -1517,15 +1581,18 @@ public final class ExecutionLedger {
      */
     public Finished finishWithoutAttempt(String jobId, int attempts, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        return finishAttempt(jobId, attempts, outcome, next, executionVersion, slotRule, slotRule == null, false);
+        return finishAttempt(jobId, attempts, outcome, next, executionVersion, slotRule, slotRule == null, false, null);
     }
 
     /**
      * @param freeHeld   whether a slot the job holds without {@code slotRule} is freed ({@link SlotLine#holdForPicked})
      * @param attemptToo whether attempt {@code attempt}'s row gets the outcome too (else only the job's)
+     * @param wait       what the job waits for now, after its message in the job's row only; null for nothing
      */
     private Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
-            long executionVersion, String slotRule, boolean freeHeld, boolean attemptToo) {
+            long executionVersion, String slotRule, boolean freeHeld, boolean attemptToo, String wait) {
+        String jobMessage = wait == null ? outcome.message()
+                : outcome.message() == null ? wait : outcome.message() + "; " + wait;
         // An end nobody recorded (the attempt's node died on another host before the sweep could say when)
         // stays unknown (NULL), for the attempt and for the job it ends: "now" made the attempt seem to
         // have run through the downtime (wording15). Every surface says "unknown" for it.
@@ -1535,10 +1602,14 @@ public final class ExecutionLedger {
         String[] heldSlot = new String[2];
         if (db.dialect() == Dialect.POSTGRESQL && next != JobState.CANCELLED && slotRule == null && attemptToo) {
             Finished finished = finishInOneStatement(jobId, attempt, outcome, next, executionVersion, ended, log,
-                    freeHeld, heldSlot);
-            wakeAfterHeldSlot(heldSlot[0], jobId);
-            wakeSuperseding(heldSlot[1]);
-            return finished;
+                    freeHeld, heldSlot, jobMessage);
+            if (finished != null) {
+                wakeAfterHeldSlot(heldSlot[0], jobId);
+                wakeSuperseding(heldSlot[1]);
+                return finished;
+            }
+            // A later attempt started, or a cancel was asked for: the transaction below says which, with the
+            // job's row locked (the attempt's row, written already, is written again with the same outcome).
         }
         int[] woken = new int[1];
         Finished finished = db.inTransaction("record an attempt", Durability.DEFERRED, c -> {
@@ -1552,14 +1623,21 @@ public final class ExecutionLedger {
                 updateAttempt(c, jobId, attempt, AttemptOutcome.of(outcome.result()), outcome.exitCode(), ended, log,
                         outcome.message());
             }
+            // A cancel or a supersede asked for before this end is recorded, by any node, wins over the outcome
+            // (read with the job's row locked; one asked for later finds the job final): the command ended by
+            // itself before its node looked at the flag, and its on-success must not start (tryout21 F5).
+            StopAsked stopped = attemptToo && next != JobState.CANCELLED && next != JobState.SUPERSEDED
+                    ? stopAskedFor(c, jobId, attempt, outcome, next) : null;
+            JobState state = stopped == null ? next : stopped.state();
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
                     + " log_path = ?, message = ?" + (slotRule != null ? ", slot_waiting = 0" : "")
                     + " WHERE id = ? AND attempts = ?")) {
-                p.setString(1, next.name());
+                p.setString(1, state.name());
                 Rows.setInteger(p, 2, outcome.exitCode());
-                Rows.setInstant(p, 3, next.isFinal() ? ended : null);
+                Rows.setInstant(p, 3, state.isFinal() ? ended : null);
                 p.setString(4, log);
-                p.setString(5, outcome.message());
+                // Asked to stop, it is not retried: nothing of a retry's wait in its message.
+                p.setString(5, stopped != null ? stopped.message() : jobMessage);
                 p.setString(6, jobId);
                 p.setInt(7, attempt);
                 if (p.executeUpdate() != 1) {
@@ -1571,20 +1649,23 @@ public final class ExecutionLedger {
                 // then reads superseded): for any other state the statement would change nothing.
                 Supersede.settle(c, jobId);
             }
-            if (next.isFinal()) {
+            if (state.isFinal()) {
                 woken[0] += wakeSuperseding(c, jobId);
             }
-            Finished done = Finished.RECORDED;
-            if (executionVersion >= 0 && next.isFinal()) {
+            boolean dequeued = false;
+            if (executionVersion >= 0 && state.isFinal()) {
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
                         + " AND task_instance = ? AND version = ?")) {
                     p.setString(1, JobQueue.TASK_NAME);
                     p.setString(2, jobId);
                     p.setLong(3, executionVersion);
-                    done = p.executeUpdate() == 1 ? Finished.RECORDED_AND_DEQUEUED : Finished.RECORDED;
+                    dequeued = p.executeUpdate() == 1;
                 }
             }
-            if (slotRule != null && (next.isFinal() || next == JobState.QUEUED)) {
+            Finished done = stopped != null
+                    ? (dequeued ? Finished.STOPPED_AS_ASKED_AND_DEQUEUED : Finished.STOPPED_AS_ASKED)
+                    : (dequeued ? Finished.RECORDED_AND_DEQUEUED : Finished.RECORDED);
+            if (slotRule != null && (state.isFinal() || state == JobState.QUEUED)) {
                 // Any node's, the attempt is over (a later one would have made this a SUPERSEDED), but that
                 // of a node whose pick of the job is not the one this outcome came with: that node took the
                 // job over and its slot, and may start the next attempt before this outcome shows, which then
@@ -1621,6 +1702,37 @@ public final class ExecutionLedger {
         }
         wakeAfterHeldSlot(heldSlot[0], jobId);
         return finished;
+    }
+
+    /**
+     * In the transaction that records attempt {@code attempt}'s end: when a cancel or a supersede of job
+     * {@code jobId} was asked for (its {@code cancel_requested} flag, set by {@code DeliveryWriter.cancel} or by
+     * {@link Supersede} on any node), the job's message for that ({@link #endedAfterStopAsked}), else null (also
+     * when a later attempt has started: the update then changes nothing). The job's row is locked on PostgreSQL
+     * (SQLite's one writer serialises it), so a request committed before this is seen, and one after it finds the
+     * job's final state.
+     */
+    private StopAsked stopAskedFor(Connection c, String jobId, int attempt, JobOutcome outcome, JobState next)
+            throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT j.cancel_requested, j.superseded_by,"
+                + " (SELECT b.build_id FROM jobs b WHERE b.id = j.superseded_by) FROM jobs j WHERE j.id = ?"
+                + " AND j.attempts = ?" + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE OF j" : ""))) {
+            p.setString(1, jobId);
+            p.setInt(2, attempt);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next() || rs.getInt(1) == 0) {
+                    return null;
+                }
+                String by = rs.getString(2);
+                long build = rs.getLong(3);
+                return new StopAsked(by == null ? JobState.CANCELLED : JobState.SUPERSEDED,
+                        endedAfterStopAsked(outcome, next, by, rs.wasNull() ? null : build));
+            }
+        }
+    }
+
+    /** What a job whose cancel or supersede was asked for before its end was recorded ends as, and its message. */
+    private record StopAsked(JobState state, String message) {
     }
 
     /**
@@ -1708,17 +1820,18 @@ public final class ExecutionLedger {
      * whose rule's line is woken in the transaction, after the rule's turn is taken). The same three writes as data-modifying {@code WITH} parts: the job's row first
      * (the row lock every other writer of a job's attempts takes first, as
      * {@link #startAttempt} and {@link #interruptLeftover} do), only while the attempt is still the
-     * job's latest; the execution's removal only when that update happened ({@code EXISTS} on
+     * job's latest and no cancel or supersede of it was asked for (else null is returned, and the caller
+     * records it in a transaction that says which: {@link #stopAskedFor}); the execution's removal only when that update happened ({@code EXISTS} on
      * it); and the attempt's own row in any case. The execution is named by its whole key: taken
      * from the update instead ({@code task_instance IN (SELECT id FROM job)}), the planner looked
      * up only {@code task_name} in the key's index and read every queued execution, each job's
      * outcome a scan of the whole queue (docs/BENCHMARKS.md, "Sixth pass: PostgreSQL all done").
      */
     private Finished finishInOneStatement(String jobId, int attempt, JobOutcome outcome, JobState next,
-            long executionVersion, Instant ended, String log, boolean freeHeld, String[] heldSlot) {
+            long executionVersion, Instant ended, String log, boolean freeHeld, String[] heldSlot, String jobMessage) {
         boolean dequeue = executionVersion >= 0 && next.isFinal();
         String sql = "WITH job AS (UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?, log_path = ?, message = ?"
-                + " WHERE id = ? AND attempts = ? RETURNING id, superseded_by)"
+                + " WHERE id = ? AND attempts = ? AND cancel_requested = 0 RETURNING id, superseded_by)"
                 + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?"
                         + " AND version = ? AND EXISTS (SELECT 1 FROM job) RETURNING 1)" : "")
                 + ", attempt AS (UPDATE job_attempts SET outcome = ?, exit_code = ?, ended_at = ?, log_path = ?,"
@@ -1736,7 +1849,7 @@ public final class ExecutionLedger {
                 Rows.setInteger(p, ++i, outcome.exitCode());
                 Rows.setInstant(p, ++i, next.isFinal() ? ended : null);
                 p.setString(++i, log);
-                p.setString(++i, outcome.message());
+                p.setString(++i, jobMessage);
                 p.setString(++i, jobId);
                 p.setInt(++i, attempt);
                 if (dequeue) {
@@ -1761,7 +1874,7 @@ public final class ExecutionLedger {
                     heldSlot[0] = rs.getString(4);
                     heldSlot[1] = next.isFinal() ? rs.getString(5) : null;
                     if (rs.getLong(1) != 1) {
-                        return Finished.SUPERSEDED;
+                        return null;
                     }
                     return rs.getLong(2) == 1 ? Finished.RECORDED_AND_DEQUEUED : Finished.RECORDED;
                 }

@@ -3,12 +3,15 @@ package org.buildhook.runner.store;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.rules.Durations;
 
 /**
  * A stored job: its plan as the rule rendered it and where it is now. From the read API the
@@ -84,6 +87,53 @@ public record Job(
      */
     public static String approvalExpiry(String when) {
         return "expires " + when + " unless approved or rejected";
+    }
+
+    /** How the wait for a retry begins in a job's message ({@link #retryWait}). */
+    public static final String RETRY_WAIT = "waiting for retry ";
+
+    /** What follows the retry's due time in {@link #retryWait}. */
+    private static final String RETRY_BACKOFF = " (backoff ";
+
+    /**
+     * How a job that waits for its retry's backoff says so, after what its last attempt came to (as the
+     * wait for a concurrency slot does): {@code waiting for retry 1 of 2 (attempt 2), due at
+     * 2026-12-02T10:14:19Z (backoff 5m)}. The job's message, and so every surface's ({@code buildhook jobs},
+     * {@code job show}, {@code logs -f}, the status page, the admin API), until the retry starts (tryout21 F6:
+     * only the server's log said "retry in 5m", and the job read as stuck in the queue).
+     *
+     * @param retry   which retry, from 1 (how many of its attempts failed)
+     * @param retries how many retries its rule allows, {@code retry} or more
+     * @param attempt the number its attempt will have, from 2 (interrupted attempts counted)
+     * @param dueAt   when it is due, written in UTC as ISO-8601 ({@link Instant#toString}): the engine makes it a
+     *                whole second for a backoff of a second or more, so that it reads {@code 10:14:19Z}
+     * @param backoff how long it waits after the attempt that failed
+     */
+    public static String retryWait(int retry, int retries, int attempt, Instant dueAt, Duration backoff) {
+        return RETRY_WAIT + retry + " of " + retries + " (attempt " + attempt + "), due at " + dueAt + RETRY_BACKOFF
+                + Durations.describe(backoff) + ")";
+    }
+
+    /**
+     * While the job waits for its retry's backoff, when the retry is due, as its message says it
+     * ({@link #retryWait}); empty otherwise (the wait leaves the message when the retry starts).
+     */
+    public Optional<Instant> retryDueAt() {
+        if (state != JobState.QUEUED || message == null) {
+            return Optional.empty();
+        }
+        int after = message.lastIndexOf("; " + RETRY_WAIT);
+        int at = message.startsWith(RETRY_WAIT) ? 0 : after < 0 ? -1 : after + 2;
+        int due = at < 0 ? -1 : message.indexOf(", due at ", at);
+        int end = due < 0 ? -1 : message.indexOf(RETRY_BACKOFF, due);
+        if (at < 0 || end < 0) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Instant.parse(message.substring(due + ", due at ".length(), end)));
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
     }
 
     /**

@@ -236,7 +236,7 @@ abstract class AbstractCrashTest {
             assertThat(pill.attempts()).isEqualTo(3);
             assertThat(pill.message()).isEqualTo("not run again: its node died before each of its last 3 attempts"
                     + " ended (first, second, third), which its own command may cause (one that exhausts the host's"
-                    + " memory gets buildhook killed by the OOM killer; one that kills or restarts the server ends it),"
+                    + " memory gets buildhook killed by the OOM killer; one that kills the server with SIGKILL ends it),"
                     + " so it would end the node again after every restart; see the system's log (journalctl -k for"
                     + " the OOM killer), fix the command, then run the job again: buildhook rerun " + pill.id());
             assertThat(store.job(pill.id()).orElseThrow().attempts()).extracting(JobAttempt::outcome)
@@ -261,6 +261,33 @@ abstract class AbstractCrashTest {
         });
     }
 
+    /**
+     * review21 R1: stops killed before they end (SIGKILL after a stop timeout shorter than the stop, as podman's
+     * default 10 s is against the 30 s grace) cut a job short 3 times in a row: no death, it runs again, a 4th time,
+     * first. Before, each such attempt was recorded as its node's death and the job ended FAILED as a poison pill.
+     */
+    @Test
+    void aJobCutShortByThreeStopsKilledDuringTheirGraceRunsAgain() throws Exception {
+        Path noted = dir.resolve("data").resolve(StopsNotRecorded.FILE_NAME);
+        cutShortThreeTimes(node -> {
+            node.process.getOutputStream().close();
+            // The stop has begun (it notes its attempts first): kill it in its grace (600 s), as a stop timeout does.
+            await().atMost(Duration.ofMinutes(5)).until(() -> Files.exists(noted) && Files.readAllLines(noted).stream()
+                    .anyMatch(l -> l.startsWith(node.name + " ") && l.endsWith(" begun")));
+            node.kill();
+        }, (store, jobs) -> {
+            assertThat(jobs).extracting(Job::state).containsOnly(JobState.SUCCEEDED);
+            Job cut = jobs.stream().filter(j -> j.attempts() == 4).findFirst().orElseThrow();
+            assertThat(store.job(cut.id()).orElseThrow().attempts().subList(0, 3)).allSatisfy(a -> {
+                assertThat(a.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+                assertThat(a.message()).contains(" was killed during its stop, before the stop could record the"
+                        + " attempt's end");
+            });
+            return List.of("start job-slow-0 ", "start job-slow-0 ", "start job-slow-0 ", "start job-slow-0 ",
+                    "start job-slow-1 ");
+        }, "grace=600");
+    }
+
     private interface Outcome {
         /** Asserts the jobs once both have ended; returns the beginnings of the start lines expected, in order. */
         List<String> check(Store store, List<Job> jobs) throws Exception;
@@ -270,20 +297,20 @@ abstract class AbstractCrashTest {
      * Two slow jobs, one thread: job-slow-0 runs, job-slow-1 waits; nodes first, second and third each start
      * job-slow-0 and end by {@code ending}; a fourth node runs until both jobs have ended.
      */
-    private void cutShortThreeTimes(Ending ending, Outcome outcome) throws Exception {
+    private void cutShortThreeTimes(Ending ending, Outcome outcome, String... nodeArgs) throws Exception {
         SlowPair pair = slowPair();
         StoreConfig config = pair.config();
         Path events = pair.events();
         Path marker = pair.marker();
         List<NodeProcess> nodes = new java.util.ArrayList<>();
         try {
-            nodes.add(pair.first());
+            nodes.add(pair.first(nodeArgs));
             await().atMost(Duration.ofMinutes(5)).until(() -> nodes.get(0).printed("ACCEPTED")
                     && startLines(events).size() == 1);
             for (String name : List.of("second", "third", "fourth")) {
                 NodeProcess last = nodes.get(nodes.size() - 1);
                 ending.end(last);
-                nodes.add(pair.next(name));
+                nodes.add(pair.next(name, nodeArgs));
                 if (!name.equals("fourth")) {
                     int starts = nodes.size();
                     await().atMost(Duration.ofMinutes(5)).until(() -> startLines(events).size() == starts);
@@ -316,13 +343,16 @@ abstract class AbstractCrashTest {
      */
     private record SlowPair(Path dir, StoreConfig config, Path events, Path marker, Path slow) {
 
-        NodeProcess first() throws IOException {
-            return NodeProcess.start(dir, "first", "url=" + config.url(), "data=" + dir.resolve("data"), "threads=1",
-                    "slow=2", "slowScript=" + slow, "label=job");
+        /** @param extra more {@code key=value} arguments of the node ({@link EngineNode}) */
+        NodeProcess first(String... extra) throws IOException {
+            return NodeProcess.start(dir, "first", concat(new String[] {"url=" + config.url(),
+                    "data=" + dir.resolve("data"), "threads=1", "slow=2", "slowScript=" + slow, "label=job"}, extra));
         }
 
-        NodeProcess next(String name) throws IOException {
-            return NodeProcess.start(dir, name, "url=" + config.url(), "data=" + dir.resolve("data"), "threads=1");
+        /** @param extra more {@code key=value} arguments of the node ({@link EngineNode}) */
+        NodeProcess next(String name, String... extra) throws IOException {
+            return NodeProcess.start(dir, name, concat(new String[] {"url=" + config.url(),
+                    "data=" + dir.resolve("data"), "threads=1"}, extra));
         }
     }
 

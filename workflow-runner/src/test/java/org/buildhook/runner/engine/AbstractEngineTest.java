@@ -441,7 +441,9 @@ abstract class AbstractEngineTest {
      * tryout16 F10: while a retry ran, the job showed the exit code and end of the attempt before it
      * ({@code buildhook jobs}: {@code RUNNING 2 1}; the job's page "Exit code 1"), which read as "running,
      * exited 1". A job's exit code and end are those of its attempt that ended last only until the next one
-     * starts; each attempt keeps its own.
+     * starts; each attempt keeps its own. So does the wait for the retry (tryout21 F6): it leaves the job's
+     * message once the retry starts, as the other waits do (for a retry that asks for a concurrency slot
+     * first, see AbstractStoreTest).
      */
     @Test
     void aJobRunningItsRetryShowsNoExitCodeOrEndOfTheAttemptBefore() throws IOException {
@@ -462,11 +464,15 @@ abstract class AbstractEngineTest {
         assertThat(running.job().exitCode()).as("the exit code of attempt 1 is not the job's while attempt 2 runs")
                 .isNull();
         assertThat(running.job().endedAt()).isNull();
+        assertThat(running.job().message()).as("no wait for the retry once it runs").isNull();
+        assertThat(running.job().retryDueAt()).isEmpty();
         assertThat(running.attempts().get(0).exitCode()).isEqualTo(1);
         JobDetail done = awaitFinal(jobId);
         assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(done.job().exitCode()).isEqualTo(0);
         assertThat(done.job().endedAt()).isNotNull();
+        assertThat(done.job().message()).isEqualTo("exited with 0");
+        assertThat(done.attempts().get(0).message()).isEqualTo("exited with 1");
     }
 
     @Test
@@ -479,6 +485,35 @@ abstract class AbstractEngineTest {
         assertThat(done.job().state()).isEqualTo(JobState.FAILED);
         assertThat(done.job().exitCode()).isEqualTo(3);
         assertThat(done.attempts()).hasSize(2).extracting(JobAttempt::outcome).containsOnly(AttemptOutcome.FAILED);
+    }
+
+    /**
+     * tryout21 F6: a job waiting for its retry's backoff showed QUEUED with only its failed attempt's message
+     * ("exited with 3") on every surface; only the server's log said "retry in 5m", and it read as a stuck
+     * queue. Its message says which retry it waits for and when that is due, as the waits for a slot do; the
+     * attempt keeps its own message. The backoff here is an hour: nothing waits for it.
+     */
+    @Test
+    void aJobWaitingForItsRetrySaysWhichRetryAndWhenItIsDue() throws Exception {
+        Path s = script("fail.sh", "exit 3");
+        PlannedJob job = Plans.job("retry-long", List.of("/bin/sh", s.toString()), Map.of(), 2, Duration.ofHours(1), 0);
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            JobDetail d = store.job(jobId).orElseThrow();
+            return d.job().state() == JobState.QUEUED && d.attempts().size() == 1
+                    && d.attempts().get(0).outcome() == AttemptOutcome.FAILED;
+        });
+        JobDetail waiting = store.job(jobId).orElseThrow();
+
+        Instant due = waiting.job().retryDueAt().orElseThrow(() -> new AssertionError(waiting.job().message()));
+        assertThat(waiting.job().message()).isEqualTo("exited with 3; waiting for retry 1 of 2 (attempt 2), due at "
+                + due + " (backoff 1h)");
+        assertThat(due).as("due a backoff after the attempt ended, to the second, as the queue has it")
+                .isAfterOrEqualTo(waiting.attempts().get(0).endedAt().plus(Duration.ofHours(1)))
+                .isEqualTo(due.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
+                .isEqualTo(AbstractStopKillSequenceTest.executionTime(store, jobId));
+        assertThat(waiting.attempts().get(0).message()).isEqualTo("exited with 3");
     }
 
     @Test

@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.buildhook.runner.rules.RuleSet;
+import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
 import org.junit.jupiter.api.Test;
 
@@ -145,6 +147,132 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
                         .getInstant(rs, "execution_time").isAfter(java.time.Instant.now().plus(than));
             }
         }
+    }
+
+    /**
+     * A runner.cancel-check far longer than any test: the engine never looks at the cancel flag of a running
+     * job, so a command that ends by itself after its cancel or supersede was written is seen to end first.
+     */
+    private static EngineConfig lateCancelCheck() {
+        return new EngineConfig("node-a", 4, Duration.ofMillis(200), Duration.ofMillis(200), 50, Duration.ofSeconds(5),
+                Duration.ofMillis(100), Duration.ofHours(1));
+    }
+
+    /**
+     * Build 67's command waits for {@code go}, then exits {@code exit}; other builds' exit 0 at once. {@code run}
+     * adds to the rule's {@code run}. Every
+     * follow-up writes its kind, the parent's final state and build to {@code followed}.
+     */
+    private RuleSet waitsForGo(String supersede, String run, String exit, Path followed) throws IOException {
+        Path go = dir.resolve("go");
+        String note = "{command: [/bin/sh, -c, 'echo \"$0 $1 $2\" >> " + followed + "', %s, \"${job.outcome}\","
+                + " \"${build.id}\"]}";
+        return rules("rules:\n"
+                + "  - name: deploy\n"
+                + supersede
+                + "    run: {command: [/bin/sh, \"" + script("deploy.sh", "echo $1 >> " + dir.resolve("started")
+                        + "\nif [ \"$1\" = 67 ]; then while [ ! -e " + go + " ]; do [ -d " + dir + " ] || exit 1;"
+                        + " sleep 0.05; done; exit " + exit + "; fi") + "\", \"${build.id}\"], retries: 2, backoff: 100ms" + run + "}\n"
+                + "    on-success: " + String.format(note, "on-success") + "\n"
+                + "    on-failure: " + String.format(note, "on-failure") + "\n"
+                + "    on-cancel: " + String.format(note, "on-cancel") + "\n");
+    }
+
+    /** Build 67's job of {@code rules}, its command started, on a {@link #lateCancelCheck} engine. */
+    private String running67(RuleSet rules) {
+        openStore();
+        startEngine(lateCancelCheck());
+        String job67 = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(dir.resolve("started")));
+        return job67;
+    }
+
+    /**
+     * Job {@code jobId}, once final: it ended {@code state} with {@code message}, its exit code and its one
+     * attempt's outcome ({@code attempt}, {@code exit}) as its command ended by itself.
+     */
+    private Job endedByItself(String jobId, JobState state, AttemptOutcome attempt, int exit, String message) {
+        JobDetail ended = awaitFinal(jobId);
+        assertState(ended.job(), state);
+        assertThat(ended.job().exitCode()).as("the truth of its exit").isEqualTo(exit);
+        assertThat(ended.job().message()).isEqualTo(message);
+        assertThat(ended.attempts()).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(attempt);
+            assertThat(a.exitCode()).isEqualTo(exit);
+        });
+        return ended.job();
+    }
+
+    /** The lines the follow-ups wrote once {@code count} of them have ended. */
+    private java.util.List<String> followUps(Path followed, int count) throws IOException {
+        await().atMost(Duration.ofSeconds(60)).until(() -> java.util.stream.Stream.of("on-success", "on-failure",
+                "on-cancel").flatMap(kind -> jobsOfRule("deploy/" + kind).stream())
+                .filter(j -> j.state().isFinal()).count() >= count);
+        return Files.readAllLines(followed);
+    }
+
+    /**
+     * tryout21 F5: under {@code running: cancel}, build 67's command exited 0 by itself after build 68 had
+     * superseded it but before the next runner.cancel-check: it was recorded SUCCEEDED and started its
+     * on-success, build 67's deploy after 68 superseded it. Whether a cancel was asked for is now read
+     * with the end's record: it keeps its exit code and its attempt's outcome, but ends SUPERSEDED.
+     */
+    @Test
+    void anOlderBuildsCommandThatExitsByItselfAfterItWasSupersededStartsNoOnSuccess() throws IOException {
+        Path followed = dir.resolve("followed");
+        RuleSet rules = waitsForGo("    supersede: {key: \"${build.project}\", running: cancel}\n", "", "0", followed);
+        String job67 = running67(rules);
+        String job68 = deliver(rules, 68).jobIds().get(0);
+        assertThat(job(job67).cancelRequested()).as("the supersede is written before 67's command exits").isTrue();
+        Files.createFile(dir.resolve("go"));
+
+        Job old = endedByItself(job67, JobState.SUPERSEDED, AttemptOutcome.SUCCEEDED, 0, "exited with 0; it ended by"
+                + " itself after it was superseded by job " + job68 + " of build 68, before the stop reached it; it"
+                + " counts as superseded: its on-success is not started (its on-cancel is, if its rule has one)");
+        assertThat(old.supersededBy()).isEqualTo(job68);
+        assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
+        assertThat(followUps(followed, 2)).containsExactlyInAnyOrder("on-cancel SUPERSEDED 67", "on-success SUCCEEDED 68");
+    }
+
+    /**
+     * tryout21 F5, for an explicit cancel: a command that fails by itself after its cancel was asked for, before
+     * the engine looked, was retried (its next pick then ended it "cancelled while attempt 1 ran; its node stopped
+     * …", which was untrue) and started no on-cancel. It now ends CANCELLED at once: no retry, no on-failure.
+     */
+    @Test
+    void aCommandThatFailsByItselfAfterItsCancelWasAskedForIsNeitherRetriedNorStartsItsOnFailure()
+            throws IOException {
+        Path followed = dir.resolve("followed");
+        // With a concurrency limit, as tryout21 had: its end is recorded in the transaction that frees its slot.
+        RuleSet rules = waitsForGo("", ", concurrency: 1", "3", followed);
+        String job67 = running67(rules);
+        assertThat(store.cancel(job67)).isTrue();
+        Files.createFile(dir.resolve("go"));
+
+        endedByItself(job67, JobState.CANCELLED, AttemptOutcome.FAILED, 3, "exited with 3; it ended by itself after"
+                + " its cancel was asked for, before the cancel stopped it; it counts as cancelled: it is not retried"
+                + " and its on-failure is not started (its on-cancel is, if its rule has one)");
+        assertThat(followUps(followed, 1)).containsExactly("on-cancel CANCELLED 67");
+    }
+
+    /** A job that ended before any cancel or supersede keeps its outcome and starts its follow-up. */
+    @Test
+    void aJobThatEndedBeforeItWasSupersededOrCancelledKeepsItsSuccessAndItsOnSuccess() throws IOException {
+        Path followed = dir.resolve("followed");
+        RuleSet rules = waitsForGo("    supersede: {key: \"${build.project}\", running: cancel}\n", "", "0", followed);
+        Files.createFile(dir.resolve("go"));
+        String job67 = running67(rules);
+        assertState(awaitFinal(job67).job(), JobState.SUCCEEDED);
+        String job68 = deliver(rules, 68).jobIds().get(0);
+        assertThat(store.cancel(job67)).as("ended already").isFalse();
+
+        assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
+        Job kept = job(job67);
+        assertState(kept, JobState.SUCCEEDED);
+        assertThat(kept.supersededBy()).isNull();
+        assertThat(kept.message()).isEqualTo("exited with 0");
+        assertThat(followUps(followed, 2)).containsExactlyInAnyOrder("on-success SUCCEEDED 67",
+                "on-success SUCCEEDED 68");
     }
 
     @Test

@@ -64,7 +64,9 @@ public final class EngineNode {
         // quick jobs run twice.
         EngineConfig config = new EngineConfig(a.get("node"), Integer.parseInt(a.getOrDefault("threads", "2")),
                 Duration.ofMillis(250), Duration.ofMillis(Long.parseLong(a.getOrDefault("heartbeat", "1000"))),
-                Integer.parseInt(a.getOrDefault("missed", "20")), Duration.ofSeconds(5), Duration.ofMillis(100),
+                Integer.parseInt(a.getOrDefault("missed", "20")),
+                // grace=<seconds>: a long one keeps a test's kill -9 during a stop inside its grace however slow the machine.
+                Duration.ofSeconds(Long.parseLong(a.getOrDefault("grace", "5"))), Duration.ofMillis(100),
                 Duration.ofMillis(200));
         config = config.withWatchdog("on".equals(a.get("watchdog")));
         if (a.containsKey("slotRetry")) {

@@ -577,7 +577,9 @@ abstract class AbstractStoreTest {
     /**
      * review12 L3: a retry waiting for its rule's slot showed only that wait; why its last attempt failed,
      * what the retry is about, was overwritten until the retry started. The wait now follows it, and goes
-     * when the slot is taken.
+     * when the slot is taken. tryout21 F6: before that, during its backoff, the wait for the retry follows it
+     * (which retry, when due); once the retry asks for the slot, the slot's wait takes its place (both said
+     * the retry was due at a time already past), and the retry's start clears what is left.
      */
     @Test
     void aRetryWaitingForItsRulesSlotStillShowsWhyItsLastAttemptFailed() throws SQLException {
@@ -593,11 +595,18 @@ abstract class AbstractStoreTest {
         assertThat(ledger.tryAcquireSlot("told", 1, holder, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
         ledger.startAttempt(holder, "node-a");
         int attempt = ledger.startAttempt(retry, "node-b");
-        Instant now = Instant.now();
-        ledger.finishAttempt(retry, attempt, new JobOutcome(JobOutcome.Result.FAILED, 3, now, now, "exited with 3",
-                null, false), JobState.QUEUED, -1);
+        Instant now = Instant.parse("2026-12-02T10:14:18.750Z");
+        Instant due = Instant.parse("2026-12-02T10:14:19Z");
+        ledger.finishForRetry(retry, attempt, new JobOutcome(JobOutcome.Result.FAILED, 3, now, now, "exited with 3",
+                null, false), -1, "told", Job.retryWait(1, 1, attempt + 1, due, Duration.ofMillis(100)));
+        Job backingOff = store.job(retry).orElseThrow().job();
+        assertThat(backingOff.message()).isEqualTo("exited with 3; waiting for retry 1 of 1 (attempt 2), due at"
+                + " 2026-12-02T10:14:19Z (backoff 100ms)");
+        assertThat(backingOff.retryDueAt()).contains(due);
+        assertThat(store.job(retry).orElseThrow().attempts().get(0).message()).isEqualTo("exited with 3");
 
         assertThat(ledger.tryAcquireSlot("told", 1, retry, "node-b", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(retry).orElseThrow().job().retryDueAt()).isEmpty();
         assertThat(store.job(retry).orElseThrow().job().message()).isEqualTo("exited with 3; waiting for a"
                 + " concurrency slot of its rule (1 at once; its older jobs first)");
         assertThat(ledger.tryAcquireSlot("told", 1, retry, "node-b", -1)).as("still waiting: written once")
@@ -606,6 +615,8 @@ abstract class AbstractStoreTest {
         ledger.releaseSlot(holder, "told", "node-a");
         assertThat(ledger.tryAcquireSlot("told", 1, retry, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
         assertThat(store.job(retry).orElseThrow().job().message()).isEqualTo("exited with 3");
+        ledger.startAttempt(retry, "node-b");
+        assertThat(store.job(retry).orElseThrow().job().message()).isNull();
     }
 
     /**

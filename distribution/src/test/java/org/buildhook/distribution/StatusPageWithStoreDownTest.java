@@ -1,0 +1,146 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.buildhook.distribution.reliability.TcpProxy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.chrome.ChromeDriver;
+
+/**
+ * The status page of a standalone server on PostgreSQL while the database refuses connections (a
+ * {@code TcpProxy} between them, cut, then listening again): the page, its live part and a job's page
+ * answer {@code 503} saying that the store does not answer, what that means and where to look, not
+ * the error page's "internal error" (tryout21 F7); and in a real Chromium the open page says so in
+ * its header, the page answered during the outage says so, and it shows the status by itself once
+ * the store answers again. Needs {@code BUILDHOOK_TEST_PG_URL}; skipped without it, except on CI.
+ */
+class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
+
+    private static final String TOKEN = "admin-token-for-the-outage-page-test-0123";
+    /** A valid job id that no store has. */
+    static final String SOME_JOB = "01M8V3MSMA24Z7KQKH5S67MEJB";
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private ChromeDriver browser;
+
+    StatusPageWithStoreDownTest() {
+        super("outage_page_");
+    }
+
+    @AfterEach
+    void quitBrowser() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    private URI serve() throws Exception {
+        Path config = config(dir, pg.storeUrl, TOKEN, "server: {host: 127.0.0.1, port: 0}");
+        processes = new ServeProcesses(dir);
+        Process server = processes.serve(config, dir.resolve("serve.out"));
+        return ServeProcesses.awaitUrl(server, dir.resolve("data"));
+    }
+
+    /**
+     * Writes {@code dir/buildhook.yaml}: data in {@code dir/data}, the store at {@code storeUrl}, the
+     * default endpoint with a secret of its own, the admin API with {@code token}, then {@code more} lines.
+     */
+    static Path config(Path dir, String storeUrl, String token, String... more) throws Exception {
+        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-outage-page-test\n");
+        Files.writeString(dir.resolve("admin-token"), token + "\n");
+        return Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n", "data-dir: data",
+                "store: {url: '" + storeUrl + "'}", "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "admin: {token: {file: admin-token}}", String.join("\n", more), ""));
+    }
+
+    private static HttpResponse<String> get(URI uri, String token) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120))
+                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void thePageItsLivePartAndAJobsPageSayTheStoreDoesNotAnswerAndTheyRecover() throws Exception {
+        URI base = serve();
+        outageAnswersSaySo(base, TOKEN, pg.proxy);
+    }
+
+    /**
+     * With the server at {@code base} answering, cuts {@code proxy} (its store's way to PostgreSQL): the
+     * page, a job's page and their live parts answer 503 saying the store does not answer, and the admin
+     * API still its JSON; then opens {@code proxy} again: the page answers 200 again.
+     */
+    static void outageAnswersSaySo(URI base, String token, TcpProxy proxy) throws Exception {
+        assertThat(get(base, token).statusCode()).isEqualTo(200);
+
+        proxy.cut();
+
+        for (URI page : new URI[] {base, base.resolve("?job=" + SOME_JOB)}) {
+            HttpResponse<String> answer = get(page, token);
+            assertThat(answer.statusCode()).as(page + ": " + answer.body()).isEqualTo(503);
+            assertThat(answer.headers().firstValue("Content-Type")).hasValueSatisfying(t ->
+                    assertThat(t).startsWith("text/html"));
+            assertThat(answer.headers().firstValue("Retry-After")).isPresent();
+            assertThat(answer.body()).contains("The store does not answer")
+                    .contains("answered <code>503</code>").contains("JobServ sends it again later")
+                    .contains("no delivery is lost").contains("href=\"healthz\"").contains("the server log")
+                    .contains("tries again every 4 seconds by itself").contains("data-reload-when-live")
+                    .doesNotContain("internal error").doesNotContain("Exception").doesNotContain("\"error\"");
+        }
+        for (URI live : new URI[] {base.resolve("?part=live"), base.resolve("?job=" + SOME_JOB + "&part=live")}) {
+            HttpResponse<String> answer = get(live, token);
+            assertThat(answer.statusCode()).as(live + ": " + answer.body()).isEqualTo(503);
+            assertThat(answer.headers().firstValue("Content-Type")).hasValueSatisfying(t ->
+                    assertThat(t).startsWith("text/plain"));
+            assertThat(answer.body()).startsWith("the store does not answer (see /healthz and the server log)")
+                    .doesNotContain("internal error");
+        }
+        // The admin API's answer is a contract: unchanged.
+        HttpResponse<String> api = get(base.resolve("api/jobs"), token);
+        assertThat(api.statusCode()).isEqualTo(503);
+        assertThat(api.body()).contains("{\"error\":\"the store is unavailable; try again later\"}");
+
+        proxy.open();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> get(base, token).statusCode() == 200);
+        assertThat(get(base.resolve("?part=live"), token).statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * In Chromium: the open page's header says why it stopped updating; the page loaded during the outage
+     * says the store does not answer; once it answers, that page shows the status by itself (its script
+     * loads it when a poll succeeds), without a reload by the reader.
+     */
+    @Test
+    void inABrowserTheOpenPageSaysWhyAndThePageOfTheOutageRecoversByItself() throws Exception {
+        Chromium.required();
+        URI base = serve();
+        browser = Chromium.start(dir.resolve("profile"));
+        browser.get(base + "?token=" + TOKEN);
+        await().atMost(Duration.ofMinutes(1)).until(() -> !browser.findElements(By.id("summary")).isEmpty());
+
+        pg.proxy.cut();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> browser.findElement(By.id("live-status")).getText()
+                .contains("not updating: the store does not answer (see /healthz and the server log)"));
+        browser.navigate().refresh();
+        assertThat(browser.findElement(By.tagName("h2")).getText()).isEqualTo("The store does not answer");
+        assertThat(browser.findElement(By.tagName("main")).getText()).contains("no delivery is lost")
+                .doesNotContain("internal error");
+        Chromium.screenshot(browser, "status-page-store-down.png");
+
+        pg.proxy.open();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> !browser.findElements(By.id("summary")).isEmpty());
+        assertThat(browser.findElement(By.id("live-status")).getText()).doesNotContain("store");
+    }
+}
