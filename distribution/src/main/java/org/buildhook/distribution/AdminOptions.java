@@ -85,8 +85,15 @@ final class AdminOptions {
             // --config reads the installation's conf/buildhook.yaml, whose ./data is the working directory's
             // (tryout15 F2), and the operator saw only a path they never configured.
             String from = loaded.source() == null ? "the embedded defaults" : loaded.source().toString();
+            // The default data-dir is the working directory's ./data, not the configuration's folder's: run
+            // from elsewhere (cd / && bin/buildhook jobs), the path looks right yet is not the server's (tryout21 F8.5).
+            Path cwd = Path.of("").toAbsolutePath();
+            String relative = loaded.dataDir().equals(cwd.resolve("data").normalize())
+                    ? ", whose data-dir is the default ./data: relative to the working directory (" + cwd + "), not to"
+                    + " the configuration's folder. Run this command from the folder 'serve' ran in, or give data-dir"
+                    + " an absolute path in the configuration" : "";
             throw new CommandFailure("no admin token: " + file + " is not readable (the admin-token in the data folder of "
-                    + from + "). A server started with --config FILE (as the systemd unit is) is asked with the same"
+                    + from + relative + "). A server started with --config FILE (as the systemd unit is) is asked with the same"
                     + " --config, by a user who may read its data folder (sudo -u buildhook … --config"
                     + " /etc/buildhook/buildhook.yaml); or give --token-file FILE or --token-env NAME (the server's"
                     + " admin.token)", ExitCodes.UNAVAILABLE);

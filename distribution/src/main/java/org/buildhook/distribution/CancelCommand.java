@@ -27,9 +27,24 @@ final class CancelCommand extends AdminActionCommand {
         return "jobs/" + id + "/cancel";
     }
 
+    /**
+     * One line by what the cancel did, from the answer's {@code cancelled} and {@code state} (the job's state
+     * after it; absent from servers before 2026-12-02): a job that had not started is cancelled now, a
+     * running one is being stopped, an ended one was left as it was (tryout21 F8.6).
+     */
     @Override
     void describe(JsonNode answer, PrintWriter out) {
-        out.println(answer.path("cancelled").asBoolean() ? "cancelling job " + id
-                : "job " + id + " had already ended; nothing to cancel");
+        String state = answer.path("state").asText("");
+        if (!answer.path("cancelled").asBoolean()) {
+            out.println("job " + id + " had already ended; nothing to cancel" + (state.isEmpty() ? "" : " (it is "
+                    + state + ")"));
+        } else if (state.equals("CANCELLED")) {
+            out.println("cancelled job " + id + ": it had not started, so it will not run");
+        } else if (state.equals("RUNNING")) {
+            out.println("cancelling job " + id + ": it is running; its node stops its process tree within a few"
+                    + " seconds (buildhook job show " + id + " says when it has ended)");
+        } else {
+            out.println("cancelling job " + id + (state.isEmpty() ? "" : " (" + state + ")"));
+        }
     }
 }

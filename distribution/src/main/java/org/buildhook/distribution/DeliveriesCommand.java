@@ -4,7 +4,9 @@ import static org.buildhook.distribution.PagePrinter.column;
 
 import java.util.concurrent.Callable;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import org.buildhook.runner.store.DeliveryOutcome;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,8 +41,9 @@ final class DeliveriesCommand implements Callable<Integer> {
     @Mixin
     AdminOptions admin;
 
+    // An enum, so a typo is answered as "--outcome" with the values, before any request (tryout21 F8.4).
     @Option(names = "--outcome", paramLabel = "OUTCOME", description = "accepted, duplicate or rejected.")
-    String outcome;
+    DeliveryOutcome outcome;
 
     @Option(names = "--endpoint", paramLabel = "NAME", description = "Only deliveries to this endpoint.")
     String endpoint;
@@ -62,7 +65,7 @@ final class DeliveriesCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Map<String, Object> params = new LinkedHashMap<>();
-        params.put("outcome", outcome);
+        params.put("outcome", outcome == null ? null : outcome.name().toLowerCase(Locale.ROOT));
         params.put("endpoint", endpoint);
         params.put("project", project);
         params.put("trigger", trigger);

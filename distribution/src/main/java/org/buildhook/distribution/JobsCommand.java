@@ -8,8 +8,10 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Callable;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobState;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -88,7 +90,8 @@ final class JobsCommand implements Callable<Integer> {
     @Option(names = "--state", paramLabel = "STATE",
             description = "queued, running, succeeded, failed, timed_out, cancelled, superseded,"
                     + " awaiting_approval, rejected, expired or waiting.")
-    String state;
+    // An enum, so a typo is answered as "--state" with the values, before any request (tryout21 F8.4).
+    JobState state;
 
     @Option(names = "--rule", paramLabel = "RULE", description = "Only jobs of this rule.")
     String rule;
@@ -107,7 +110,7 @@ final class JobsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Map<String, Object> params = new LinkedHashMap<>();
-        params.put("state", state);
+        params.put("state", state == null ? null : state.name().toLowerCase(Locale.ROOT));
         params.put("rule", rule);
         params.put("delivery", delivery);
         params.put("parent", parent);

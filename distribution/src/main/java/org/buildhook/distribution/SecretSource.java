@@ -22,6 +22,11 @@ final class SecretSource {
             description = "Environment variable holding the webhook secret.")
     String env;
 
+    /** The option the secret was given with, as typed: {@code --secret-file FILE} or {@code --secret-env NAME}. */
+    String given() {
+        return file != null ? "--secret-file " + file : "--secret-env " + env;
+    }
+
     /** The secret's bytes; the message of the exception never contains the secret. */
     byte[] read(Map<String, String> environment) {
         if (file != null) {

@@ -112,13 +112,19 @@ final class SendCommand implements Callable<Integer> {
                             + " could not be reached");
                     return ExitCodes.UNAVAILABLE;
                 }
-                out.println("not accepted after " + (attempt + 1) + " attempt(s)");
+                // A 401 is the signature: the secret the command signed with is not the endpoint's (tryout21 F8.7).
+                out.println("not accepted after " + (attempt + 1) + " attempt(s)" + (status == UNAUTHORIZED
+                        ? ": the server refused the signature; check that " + secret.given()
+                        + " holds the endpoint's secret (the server's secret of this endpoint, e.g. its"
+                        + " <data-dir>/webhook-secret)" : ""));
                 return ExitCodes.FAILED;
             }
             sleeper.sleep(delays.get(attempt));
         }
     }
 
+    /** The server's answer to a body whose signature no secret of the endpoint matches. */
+    private static final int UNAUTHORIZED = 401;
     /** {@link #attemptOnce}'s answer when no HTTP answer came (refused, unreachable, timed out). */
     private static final int NO_ANSWER = -1;
     /** {@link #attemptOnce}'s answer when the server's certificate is not trusted by this JVM. */

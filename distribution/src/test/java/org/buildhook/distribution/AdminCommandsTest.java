@@ -138,8 +138,15 @@ class AdminCommandsTest {
         assertThat(run("jobs", "--delivery", delivery, "--limit", "5", "--json")).isZero();
         assertThat(AdminServer.json(out.toString()).path("items").findValuesAsText("id")).containsExactly(jobId);
 
+        // tryout21 F8.4: the API's parameter name ('state') was said to a user who typed --state.
         assertThat(run("jobs", "--state", "sleeping")).isEqualTo(ExitCodes.USAGE);
-        assertThat(err.toString()).contains("'state' must be one of");
+        assertThat(err.toString()).contains("--state").contains("sleeping").contains("AWAITING_APPROVAL")
+                .doesNotContain("'state' must be one of");
+        assertThat(run("deliveries", "--outcome", "nope")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--outcome").contains("nope").contains("DUPLICATE")
+                .doesNotContain("'outcome' must be one of");
+        assertThat(run("deliveries", "--outcome", "Accepted")).isZero();
+        assertThat(out.toString()).contains(delivery);
     }
 
     /**
@@ -444,6 +451,32 @@ class AdminCommandsTest {
     void aMissingAdminTokenNamesTheConfigurationItWasLookedForInAndTheConfigOption() throws Exception {
         Path other = Files.createDirectories(dir.resolve("other"));
         Path yaml = Files.writeString(other.resolve("buildhook.yaml"), "data-dir: data\nadmin:\n  token: generate\n");
+
+        assertThat(jobsWithoutAToken(yaml)).contains("no admin token: " + other.resolve("data").resolve("admin-token")
+                + " is not readable (the admin-token in the data folder of " + yaml + ")")
+                .contains("is asked with the same --config").contains("--token-file FILE")
+                .doesNotContain("relative to the working directory");
+    }
+
+    /**
+     * tryout21 F8.5: run from another folder ({@code cd / && bin/buildhook jobs}), a configuration without
+     * data-dir looks for the token under the working directory's ./data; the message named that path but
+     * not why it is there. It says the default is relative to the working directory, and what to do.
+     */
+    @Test
+    void aMissingAdminTokenUnderTheDefaultDataDirSaysItIsTheWorkingDirectorysAndWhatToDo() throws Exception {
+        Path other = Files.createDirectories(dir.resolve("conf"));
+        Path yaml = Files.writeString(other.resolve("buildhook.yaml"), "admin:\n  token: generate\n");
+        Path cwd = Path.of("").toAbsolutePath();
+        assertThat(cwd.resolve("data").resolve("admin-token")).as("no token in the test's working directory")
+                .doesNotExist();
+        assertThat(jobsWithoutAToken(yaml)).contains("no admin token: " + cwd.resolve("data").resolve("admin-token"))
+                .contains("whose data-dir is the default ./data: relative to the working directory (" + cwd + ")")
+                .contains("Run this command from the folder 'serve' ran in, or give data-dir an absolute path");
+    }
+
+    /** What {@code jobs --config yaml} says on its error stream; it must exit 3, as no token can be read. */
+    private String jobsWithoutAToken(Path yaml) {
         StringWriter said = new StringWriter();
         CommandLine cl = BuildhookCommand.commandLine();
         cl.setOut(new PrintWriter(new StringWriter(), true));
@@ -452,9 +485,7 @@ class AdminCommandsTest {
         int code = cl.execute("jobs", "--config", yaml.toString(), "--url", server.uri().toString());
 
         assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
-        assertThat(said.toString()).contains("no admin token: " + other.resolve("data").resolve("admin-token")
-                + " is not readable (the admin-token in the data folder of " + yaml + ")")
-                .contains("is asked with the same --config").contains("--token-file FILE");
+        return said.toString();
     }
 
     /**
@@ -642,6 +673,15 @@ class AdminCommandsTest {
                 .doesNotContain("queued");
         assertThat(run("replay", delivery, "--json")).isZero();
         assertThat(AdminServer.json(out.toString()).path("states").toString()).isEqualTo("[\"AWAITING_APPROVAL\"]");
+
+        // tryout21 F8.6: cancelling a job that had not started ends it at once; the command said "cancelling".
+        assertThat(run("cancel", newJob)).isZero();
+        assertThat(out.toString().strip()).isEqualTo("cancelled job " + newJob + ": it had not started, so it will"
+                + " not run");
+        assertThat(server.getJson("jobs/" + newJob).path("job").path("state").asText()).isEqualTo("CANCELLED");
+        assertThat(run("cancel", newJob)).isZero();
+        assertThat(out.toString().strip()).isEqualTo("job " + newJob + " had already ended; nothing to cancel (it is"
+                + " CANCELLED)");
     }
 
     /**
@@ -766,7 +806,8 @@ class AdminCommandsTest {
 
         String waiting = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
         assertThat(run("cancel", waiting)).isZero();
-        assertThat(out.toString()).contains("cancelling job " + waiting);
+        assertThat(out.toString()).contains("cancelling job " + waiting + ": it is running; its node stops its"
+                + " process tree within a few seconds");
         server.awaitJobState(waiting, "CANCELLED");
         assertThat(run("cancel", waiting)).isZero();
         assertThat(out.toString()).contains("had already ended");

@@ -107,6 +107,23 @@ class CommandLineTest {
     }
 
     /**
+     * tryout21 F8.7: a send signed with another secret than the endpoint's got {@code HTTP 401 …} and
+     * "not accepted after 1 attempt(s)", without saying what to check. It names the option to check now.
+     */
+    @Test
+    void sendRefusedForItsSignatureSaysToCheckTheSecretItWasGiven() throws IOException {
+        String url = receiver(List.of(401), new ArrayList<>());
+        Path wrong = Files.writeString(dir.resolve("wrong-secret"), "not the endpoint's\n");
+
+        int code = run("send", url, "--sample", "--secret-file", wrong.toString(), "--no-retry");
+
+        assertThat(code).isEqualTo(ExitCodes.FAILED);
+        assertThat(out.toString()).contains("HTTP 401").contains("not accepted after 1 attempt(s): the server refused"
+                + " the signature; check that --secret-file " + wrong + " holds the endpoint's secret")
+                .doesNotContain("not the endpoint's\n");
+    }
+
+    /**
      * A server that cannot be reached is exit code 3, as documented ("a server could not be
      * reached"), not 1 (the answer is no): a script can tell a refusal from an outage.
      */

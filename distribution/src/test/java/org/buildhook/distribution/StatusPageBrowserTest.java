@@ -153,6 +153,50 @@ class StatusPageBrowserTest {
     }
 
     /**
+     * tryout21 F2: a job's page watched to the job's end said "final" and stopped asking, without its
+     * follow-up (the next step of the workflow, stored just after the end) nor the follow-up's own end:
+     * those rows were drawn once with the page. They are live now, and the page asks until the follow-up
+     * is stored and has ended; then it says "final". No reload.
+     */
+    @Test
+    void aJobsPageWatchedToItsEndShowsTheFollowUpItStartedAndTheFollowUpsEnd(AdminServer server) throws Exception {
+        Files.writeString(server.dir.resolve("step.sh"), "echo step started\nwhile [ ! -f '" + server.dir
+                + "/go-step' ]; do [ -d '" + server.dir + "' ] || exit 1; sleep 0.1; done\necho step finished\n");
+        Files.writeString(server.dir.resolve("next.sh"), "echo next started\nwhile [ ! -f '" + server.dir
+                + "/go-next' ]; do [ -d '" + server.dir + "' ] || exit 1; sleep 0.1; done\necho next finished\n");
+        server.replaceRules("rules:\n  - name: step\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh, '"
+                + server.dir.resolve("step.sh") + "']\n    on-success:\n      command: [/bin/sh, '"
+                + server.dir.resolve("next.sh") + "']\n");
+        server.app().rules().checkNow();
+        String step = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
+        browser = startBrowser();
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN + "&job=" + step);
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
+                .findElement(By.cssSelector("pre.log")).getText().contains("step started"));
+        onTheLivePage(() -> assertThat(browser.findElement(By.id("plan")).getText()).doesNotContain("Follow-ups"));
+        browser.executeScript("window.noReload = 'the step page';");
+
+        Files.writeString(server.dir.resolve("go-step"), "");
+
+        String next = AdminCommandsTest.byRule(await().atMost(Duration.ofSeconds(60)).until(() -> server.getJson(
+                "jobs?parent=" + step).path("items"), items -> items.size() == 1), "step/on-success");
+        By followUp = By.cssSelector("#plan a.job[href='?job=" + next + "']");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> browser.findElement(followUp)
+                .getText().equals("step/on-success"));
+        onTheLivePage(() -> {
+            assertThat(browser.findElement(By.id("job-state")).getText()).contains("SUCCEEDED");
+            assertThat(browser.findElement(By.id("live-status")).getText()).startsWith("live");
+        });
+        Files.writeString(server.dir.resolve("go-next"), "");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> browser.findElement(By.id("plan"))
+                .getText().contains("step/on-success SUCCEEDED"));
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(
+                By.id("live-status")).getText().startsWith("final"));
+        assertThat(browser.executeScript("return window.noReload")).isEqualTo("the step page");
+        screenshot("status-page-job-follow-up.png");
+    }
+
+    /**
      * At 1300 px (a laptop's browser window), the recent deliveries fit: the page does not scroll
      * sideways and each delivery's Replay button is wholly in sight, not beyond the right edge of a
      * table that scrolls inside its box (found by try-out 7). Narrower, the page itself still does not
@@ -193,6 +237,45 @@ class StatusPageBrowserTest {
             assertThat(layout).as(width + " px").contains("replay buttons 3,").endsWith("cut off: []");
             screenshot("status-console-" + width + ".png");
         }
+    }
+
+    /**
+     * tryout21 F8.8: at 800 px the page itself scrolled sideways: the Rules table, in no box of its own,
+     * with a rule's 30 recent-job bars and its durations on one line, was wider than the window. Now the
+     * page does not scroll sideways with a full Rules table either, and at 800 px the table fits
+     * without scrolling inside its box.
+     */
+    @Test
+    void aRuleWithThirtyRecentJobsDoesNotMakeAnEightHundredPixelWindowScrollSideways(AdminServer server)
+            throws Exception {
+        server.replaceRules("rules:\n  - name: soak-shards-of-the-nightly-build\n    when: {status: PASSED}\n"
+                + "    run:\n      command: [/bin/sh, '" + server.dir.resolve("echo.sh") + "', '${build.id}']\n"
+                + "      timeout: 10m\n");
+        server.app().rules().checkNow();
+        String[] ended = new String[30];
+        for (int i = 0; i < 30; i++) {
+            server.deliverBody(build(1000 + i, "build-67-passed.json").getBytes(StandardCharsets.UTF_8));
+            ended[i] = "SUCCEEDED";
+        }
+        awaitStates(server, "soak-shards-of-the-nightly-build", ended);
+        browser = startBrowser();
+        browser.manage().window().setSize(new Dimension(800, 1000));
+
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+
+        onTheLivePage(() -> {
+            WebElement row = browser.findElement(By.cssSelector(
+                    "#rule-health tr[data-rule='soak-shards-of-the-nightly-build']"));
+            assertThat(row.findElements(By.cssSelector("svg.history rect"))).hasSize(30);
+            assertThat(row.findElement(By.cssSelector("svg.gauge")).isDisplayed()).isTrue();
+        });
+        String page = String.valueOf(browser.executeScript("var p = document.documentElement;"
+                + " var box = document.getElementById('rule-health').parentElement;"
+                + " return 'page ' + p.scrollWidth + ' of ' + p.clientWidth + ' px'"
+                + " + (box.scrollWidth > box.clientWidth ? '; the rules scroll in their box' : '');"));
+        int pageWidth = ((Number) browser.executeScript("return document.documentElement.clientWidth")).intValue();
+        screenshot("status-console-rules-800.png");
+        assertThat(page).isEqualTo("page " + pageWidth + " of " + pageWidth + " px");
     }
 
     /** Rules that put jobs in every state; {@code wait} runs one at a time, so its next jobs queue. */

@@ -140,6 +140,45 @@ class StatusPageTest {
     }
 
     /**
+     * tryout21 F4: the Rules table listed the rules alone; a workflow whose second step always failed
+     * showed its rule at 100%, and the failing step in no row. Each follow-up step has its own row
+     * under its rule now, with its last job and its own success share; a step not run yet says so.
+     */
+    @Test
+    void theRulesTableShowsEachFollowUpStepUnderItsRuleWithItsOwnSuccessShare(AdminServer server) throws Exception {
+        server.replaceRules("rules:\n  - name: chain\n    run:\n      command: [/bin/true]\n"
+                + "    on-success:\n      command: [/bin/sh, -c, 'exit 3']\n"
+                + "      on-failure:\n        command: [/bin/true]\n"
+                + "    on-failure:\n      command: [/bin/true]\n");
+        server.app().rules().checkNow();
+        String delivery = server.deliver("build-67-passed.json");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> server.getJson(
+                "deliveries/" + delivery).path("jobs").findValuesAsText("state").size() == 3
+                && server.getJson("deliveries/" + delivery).path("jobs").findValuesAsText("state").stream()
+                        .noneMatch(s -> s.equals("QUEUED") || s.equals("RUNNING")));
+        String cookie = server.signIn();
+
+        String html = server.page("", cookie).body();
+
+        String table = html.substring(html.indexOf("id=\"rule-health\""), html.indexOf("</table>",
+                html.indexOf("id=\"rule-health\"")));
+        assertThat(table.split("<tr class=\"rule")).extracting(row -> row.replaceFirst("(?s)^[^>]*data-rule=\"([^\"]*)\".*$", "$1"))
+                .as("each step under its rule, before the rule's other steps").containsSubsequence("chain",
+                        "chain/on-success", "chain/on-success/on-failure", "chain/on-failure");
+        assertThat(row(table, "chain")).contains("SUCCEEDED").contains("100% <small>of 1</small>");
+        assertThat(row(table, "chain/on-success")).contains("FAILED").contains("0% <small>of 1</small>")
+                .contains("class=\"step1\"");
+        assertThat(row(table, "chain/on-success/on-failure")).contains("SUCCEEDED").contains("class=\"step2\"");
+        assertThat(row(table, "chain/on-failure")).contains("no job yet");
+    }
+
+    private static String row(String table, String rule) {
+        int start = table.indexOf("data-rule=\"" + rule + "\"");
+        assertThat(start).as("a row of " + rule).isNotNegative();
+        return table.substring(start, table.indexOf("</tr>", start));
+    }
+
+    /**
      * A job's page linked neither to the job it follows nor to its follow-ups, and an unknown job
      * (deleted by retention, a mistyped link) answered "no such path; webhooks go to POST /webhook"
      * (tryout11 F2).

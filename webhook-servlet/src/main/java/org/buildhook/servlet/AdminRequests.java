@@ -211,7 +211,9 @@ final class AdminRequests {
         store().recordAction(actor, "cancel", job.deliveryId(), jobId,
                 cancelled ? "cancelled" : "already ended (" + job.state() + ")");
         LOG.info("admin {} cancelled job {}: {}", actor, jobId, cancelled ? "cancelled" : "it had already ended");
-        return new JsonAnswer().with("cancelled", cancelled);
+        // Its state now: a job cancelled before it ran has ended (CANCELLED), a running one is still
+        // RUNNING until its node stops it, so a client can say which (tryout21 F8.6).
+        return new JsonAnswer().with("cancelled", cancelled).with("state", stateOf(jobId));
     }
 
     /**

@@ -1,5 +1,8 @@
 package org.buildhook.servlet;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,10 +15,44 @@ import org.buildhook.runner.store.JobTiming;
  * that succeeded, and the median and 95th percentile of their durations (nearest rank) against the
  * newest job's timeout.
  *
- * @param rule    the rule's name
+ * @param rule    the rule's name, or a follow-up step's ({@code rule/on-success/on-failure} …, as its jobs are named)
  * @param recent  its newest jobs, newest first (possibly none)
  */
 record RuleHealth(String rule, List<JobTiming> recent) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> FOLLOW_UPS = List.of("on-success", "on-failure", "on-cancel");
+
+    /**
+     * The follow-up steps of rule {@code rule} as its jobs are named, each step before its own follow-ups
+     * ({@code deploy/on-success}, {@code deploy/on-success/on-failure}, {@code deploy/on-failure} …), read
+     * from the rule's canonical JSON (the rules' snapshot, {@code on-success}, {@code on-failure} and
+     * {@code on-cancel} at any depth); empty for a rule without follow-ups or a snapshot that is no JSON object.
+     */
+    static List<String> followUpSteps(String rule, String snapshot) {
+        List<String> steps = new ArrayList<>();
+        try {
+            addSteps(rule, JSON.readTree(snapshot), steps);
+        } catch (JsonProcessingException e) {
+            // Every snapshot is written by the rules' own mapper; none to show is the answer to one that is not.
+        }
+        return steps;
+    }
+
+    private static void addSteps(String name, JsonNode node, List<String> steps) {
+        for (String key : FOLLOW_UPS) {
+            JsonNode step = node.path(key);
+            if (step.isObject()) {
+                steps.add(name + "/" + key);
+                addSteps(name + "/" + key, step, steps);
+            }
+        }
+    }
+
+    /** How deep a follow-up step is (1 for a rule's on-success …), 0 for a rule. */
+    int depth() {
+        return (int) rule.chars().filter(c -> c == '/').count();
+    }
 
     RuleHealth {
         recent = List.copyOf(recent);

@@ -26,31 +26,66 @@ final class StatusJobView {
     }
 
     /**
-     * The whole page.
+     * What can still change about a job after its own end, shown in the live part of its page: the
+     * follow-ups it started, a newer job that superseded it, its audit trail.
      *
-     * @param delivery the job's delivery, or empty when it is gone
-     * @param logs     each attempt's log tail, by attempt number
-     * @param followUps the follow-ups this job started ({@code on-success} …), oldest first: its newest ones
-     *                  when it has more than a page shows
-     * @param moreFollowUps whether the job has more follow-ups than {@code followUps}: the page then says how
-     *                  to list them all
+     * @param followUps       the follow-ups this job started ({@code on-success} …), oldest first: its newest
+     *                        ones when it has more than a page shows
+     * @param moreFollowUps   whether the job has more follow-ups than {@code followUps}: the page then says how
+     *                        to list them all
+     * @param actions         what operators did to the job (approve, reject, cancel, re-run …), oldest first:
+     *                        its newest ones when it has more than a page shows
+     * @param moreActions     whether the job has more actions than {@code actions}
+     * @param followUpPending whether the job still has to start its follow-up (see
+     *                        {@link org.buildhook.runner.store.FollowUpLedger#isPending})
      */
-    static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
-            Map<Integer, String> logs, List<Job> followUps, boolean moreFollowUps) {
-        return page(nonce, job, delivery, attempts, logs, followUps, moreFollowUps, List.of(), false);
+    record Chain(List<Job> followUps, boolean moreFollowUps, List<AdminAction> actions, boolean moreActions,
+            boolean followUpPending) {
+
+        /** A job that started no follow-up, has no pending one and no action. */
+        static final Chain NONE = new Chain(List.of(), false, List.of(), false, false);
+
+        Chain {
+            followUps = List.copyOf(followUps);
+            actions = List.copyOf(actions);
+        }
+
+        /** Only follow-ups, none pending, no action. */
+        static Chain of(List<Job> followUps, boolean moreFollowUps) {
+            return new Chain(followUps, moreFollowUps, List.of(), false, false);
+        }
     }
 
     /**
-     * The job's page with its audit trail as well.
+     * Whether an open page of {@code job} keeps asking for its live part: while the job has not ended, while
+     * it has still to start its follow-up (stored just after its end), and while a follow-up it shows has not
+     * ended (its state is on this page). Then nothing on the page can change but by an operator's hand.
+     */
+    static boolean polls(Job job, Chain chain) {
+        return !job.state().isFinal() || chain.followUpPending()
+                || chain.followUps().stream().anyMatch(f -> !f.state().isFinal());
+    }
+
+    /**
+     * The whole page, for a job without follow-ups pending and without actions.
      *
-     * @param actions     what operators did to the job (approve, reject, cancel, re-run …), oldest first:
-     *                    its newest ones when it has more than a page shows
-     * @param moreActions whether the job has more actions than {@code actions}
+     * @param delivery the job's delivery, or empty when it is gone
+     * @param logs     each attempt's log tail, by attempt number
      */
     static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
-            Map<Integer, String> logs, List<Job> followUps, boolean moreFollowUps, List<AdminAction> actions,
-            boolean moreActions) {
-        StringBuilder h = StatusPageView.head(nonce, "buildhook job " + job.id(), job.state().isFinal() ? 0 : POLL_MILLIS);
+            Map<Integer, String> logs, List<Job> followUps, boolean moreFollowUps) {
+        return page(nonce, job, delivery, attempts, logs, Chain.of(followUps, moreFollowUps));
+    }
+
+    /**
+     * The job's page with its follow-ups and audit trail.
+     *
+     * @param delivery the job's delivery, or empty when it is gone
+     * @param logs     each attempt's log tail, by attempt number
+     */
+    static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
+            Map<Integer, String> logs, Chain chain) {
+        StringBuilder h = StatusPageView.head(nonce, "buildhook job " + job.id(), polls(job, chain) ? POLL_MILLIS : 0);
         h.append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>Job <code>").append(escape(job.id()))
                 .append("</code> of rule <code>").append(escape(job.ruleName())).append("</code></h2>")
                 .append("<p id=\"result\" role=\"status\"></p>");
@@ -84,19 +119,53 @@ final class StatusJobView {
         if (job.workflow().parentId() != null) {
             field(h, "Follows", StatusPageView.jobLink(job.workflow().parentId(), job.workflow().parentId()));
         }
+        h.append("</tbody>");
+        liveChain(h, job, chain);
+        h.append("</table>");
+        liveLog(h, job, attempts, logs);
+        return StatusPageView.end(h.append("</main>"));
+    }
+
+    /** The live part alone, for a job without follow-ups pending and without actions. */
+    static String live(Job job, List<JobAttempt> attempts, Map<Integer, String> logs) {
+        return live(job, attempts, logs, Chain.NONE);
+    }
+
+    /** The live part alone; its body stops the polling once nothing on the page can change ({@link #polls}). */
+    static String live(Job job, List<JobAttempt> attempts, Map<Integer, String> logs, Chain chain) {
+        StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body")
+                .append(polls(job, chain) ? " data-poll=\"" + POLL_MILLIS + "\"" : "").append(">");
+        liveState(h, job, attempts);
+        // A tbody outside a table would be dropped by the parser that reads this answer.
+        h.append("<table>");
+        liveChain(h, job, chain);
+        h.append("</table>");
+        liveLog(h, job, attempts, logs);
+        return h.append("</body></html>\n").toString();
+    }
+
+    /**
+     * The plan's rows that change after the job's end (tryout21 F2): its follow-ups, which are stored just
+     * after it, a newer job that superseded it, its approval's expiry, its audit trail.
+     */
+    private static void liveChain(StringBuilder h, Job job, Chain chain) {
+        h.append("<tbody id=\"job-chain\" data-live>");
+        List<Job> followUps = chain.followUps();
         if (!followUps.isEmpty()) {
             StringBuilder links = new StringBuilder();
             for (Job f : followUps) {
                 links.append(links.length() == 0 ? "" : "<br>").append(StatusPageView.jobLink(f.id(), f.ruleName()))
                         .append(' ').append(StatusPageView.chip(f.state()));
             }
-            if (moreFollowUps) {
+            if (chain.moreFollowUps()) {
                 // As a delivery with more jobs than its row shows: re-runs of follow-ups can be thousands.
                 links.append("<br><span class=\"more\">only the newest ").append(followUps.size())
                         .append(" are shown: <code>buildhook jobs --parent ").append(escape(job.id()))
                         .append("</code> lists all</span>");
             }
             field(h, "Follow-ups", links.toString());
+        } else if (chain.followUpPending() && job.state().isFinal()) {
+            field(h, "Follow-ups", "<span class=\"muted\">being started</span>");
         }
         if (job.supersededBy() != null) {
             field(h, "Superseded by", StatusPageView.jobLink(job.supersededBy(), job.supersededBy()));
@@ -104,6 +173,7 @@ final class StatusJobView {
         if (job.expiresAt() != null) {
             field(h, "Approval", Job.approvalExpiry(time(job.expiresAt())));
         }
+        List<AdminAction> actions = chain.actions();
         if (!actions.isEmpty()) {
             // Who approved a deploy, who cancelled it: the audit trail's answer, not only the admin API's.
             StringBuilder lines = new StringBuilder();
@@ -111,25 +181,14 @@ final class StatusJobView {
                 lines.append(lines.length() == 0 ? "" : "<br>").append(time(a.at())).append(' ')
                         .append(escape(a.action())).append(" by ").append(escape(a.actor()));
             }
-            if (moreActions) {
+            if (chain.moreActions()) {
                 lines.append("<br><span class=\"more\">only the newest ").append(actions.size())
                         .append(" are shown: <code>GET api/actions?job=").append(escape(job.id()))
                         .append("</code> lists all</span>");
             }
             field(h, "Actions", lines.toString());
         }
-        h.append("</tbody></table>");
-        liveLog(h, job, attempts, logs);
-        return StatusPageView.end(h.append("</main>"));
-    }
-
-    /** The live part alone; its body stops the polling once the job has ended. */
-    static String live(Job job, List<JobAttempt> attempts, Map<Integer, String> logs) {
-        StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body")
-                .append(job.state().isFinal() ? "" : " data-poll=\"" + POLL_MILLIS + "\"").append(">");
-        liveState(h, job, attempts);
-        liveLog(h, job, attempts, logs);
-        return h.append("</body></html>\n").toString();
+        h.append("</tbody>");
     }
 
     private static void liveState(StringBuilder h, Job job, List<JobAttempt> attempts) {

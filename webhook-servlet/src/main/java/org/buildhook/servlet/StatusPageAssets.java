@@ -45,7 +45,8 @@ final class StatusPageAssets {
             rect.tone-waiting{fill:#d4a72c}rect.tone-neutral{fill:#8c959f}
             svg.chart{vertical-align:middle}svg .track{fill:#eaeef2}svg .p95.far{fill:#aceebb}svg .p50.far{fill:#2da44e}
             svg .p95.near{fill:#ffd8b5}svg .p50.near{fill:#bc4c00}
-            .durations{white-space:nowrap;font-size:.82em;color:var(--muted)}.durations svg{margin-right:.5em}
+            .durations{font-size:.82em;color:var(--muted)}.durations svg{margin-right:.5em}.durations span{white-space:nowrap}
+            td.step1{padding-left:1.4em}td.step2{padding-left:2.4em}td.step3{padding-left:3.4em}
             ul.jobs{list-style:none;margin:0;padding:0}ul.jobs li{padding:2px 0}
             ol.waiting{margin:0;padding-left:1.6em}ol.waiting li{padding:2px 0}
             .run{font-family:ui-monospace,monospace;font-size:.82em;background:#eaeef2;padding:0 .35em;border-radius:4px}

@@ -268,9 +268,17 @@ public final class StatusPageServlet extends HttpServlet {
         return StatusResources.of(declared, app.store().resources().holds(), app.store().resources().waiting());
     }
 
-    /** The health of each rule in force, in the file's order, from its newest jobs (one indexed lookup per rule). */
+    /**
+     * The health of each rule in force, in the file's order, each followed by its follow-up steps (their jobs
+     * are named {@code rule/on-success} …: a workflow whose later step fails is not all green, tryout21 F4),
+     * from their newest jobs (one indexed lookup per rule and step).
+     */
     private static List<RuleHealth> health(BuildhookApplication app, StatusPageView.RulesInfo rules) {
-        List<String> names = List.copyOf(rules.snapshots().keySet());
+        List<String> names = new ArrayList<>();
+        rules.snapshots().forEach((rule, snapshot) -> {
+            names.add(rule);
+            names.addAll(RuleHealth.followUpSteps(rule, snapshot));
+        });
         Map<String, List<JobTiming>> recent = app.store().recentJobsOfRules(names, RULE_HISTORY);
         return names.stream().map(n -> new RuleHealth(n, recent.getOrDefault(n, List.of()))).toList();
     }
@@ -314,15 +322,9 @@ public final class StatusPageServlet extends HttpServlet {
             texts.put(a.attempt(), tail(file, a, JobLogSender.comparedNode(app.store(), app.config().engine().nodeId())));
         }
         Job job = found.get().job();
-        if (livePart) {
-            send(response, 200, StatusJobView.live(job, found.get().attempts(), texts));
-            return;
-        }
-        // Its build, project and trigger only: not its body (up to the body cap) nor its jobs, which re-runs
-        // and replays make thousands, all read only to be dropped (lists14).
-        Optional<Delivery> delivery = app.store().deliveryRow(job.deliveryId());
         // Found by their parent, not among the delivery's newest jobs (re-runs and replays outnumber them),
         // and only the newest FOLLOW_UPS: a job's follow-ups and their re-runs can be thousands (review13 L5).
+        // In the live part too: the follow-up is stored just after the job's end (tryout21 F2).
         Page<Job> followUps = app.store().jobs(JobQuery.followUpsOf(id, null, FOLLOW_UPS));
         List<Job> oldestFirst = new ArrayList<>(followUps.items());
         Collections.reverse(oldestFirst);
@@ -330,8 +332,17 @@ public final class StatusPageServlet extends HttpServlet {
         Page<AdminAction> actions = app.store().actions(ActionQuery.onJob(id, ACTIONS));
         List<AdminAction> actionsOldestFirst = new ArrayList<>(actions.items());
         Collections.reverse(actionsOldestFirst);
-        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts,
-                oldestFirst, followUps.nextCursor() != null, actionsOldestFirst, actions.nextCursor() != null));
+        boolean pending = job.workflow().followUps() != null && app.store().followUps().isPending(id);
+        StatusJobView.Chain chain = new StatusJobView.Chain(oldestFirst, followUps.nextCursor() != null,
+                actionsOldestFirst, actions.nextCursor() != null, pending);
+        if (livePart) {
+            send(response, 200, StatusJobView.live(job, found.get().attempts(), texts, chain));
+            return;
+        }
+        // Its build, project and trigger only: not its body (up to the body cap) nor its jobs, which re-runs
+        // and replays make thousands, all read only to be dropped (lists14).
+        Optional<Delivery> delivery = app.store().deliveryRow(job.deliveryId());
+        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts, chain));
     }
 
     private static StatusPageView.RulesInfo rules(BuildhookApplication app) {

@@ -192,7 +192,7 @@ final class StatusPageView {
                 .append("</div>"));
         h.append(live.summary().html());
         h.append("<h2>Rules <small>the last ").append(StatusPageServlet.RULE_HISTORY)
-                .append(" jobs of each</small></h2><table id=\"rule-health\"><thead><tr><th>Rule</th><th>Last job</th>"
+                .append(" jobs of each</small></h2><div class=\"scroll-x\"><table id=\"rule-health\"><thead><tr><th>Rule</th><th>Last job</th>"
                 + "<th>Succeeded</th><th>Duration p50 / p95 against the timeout</th><th>Recent jobs</th></tr></thead>"
                 + "<tbody>");
         if (live.health().isEmpty()) {
@@ -201,13 +201,17 @@ final class StatusPageView {
         for (RuleHealth r : live.health()) {
             ruleRow(h, r);
         }
-        h.append("</tbody></table>");
+        // In its own box like the deliveries: a window narrower still scrolls the table, not the page.
+        h.append("</tbody></table></div>");
         StatusResources.render(h, live.resources());
         h.append("</div>");
     }
 
     private static void ruleRow(StringBuilder h, RuleHealth r) {
-        h.append("<tr class=\"rule\" data-rule=\"").append(escape(r.rule())).append("\"><td><code>")
+        // A follow-up step is indented under its rule (or step), with its own last job and success share.
+        int depth = Math.min(r.depth(), 3);
+        h.append("<tr class=\"rule").append(depth > 0 ? " step" : "").append("\" data-rule=\"").append(escape(r.rule()))
+                .append("\"><td").append(depth > 0 ? " class=\"step" + depth + "\">&#8627;&nbsp;" : ">").append("<code>")
                 .append(escape(r.rule())).append("</code></td><td>");
         r.last().ifPresentOrElse(t -> h.append(chip(t.state())).append(' ').append(jobLink(t.jobId(), "open")),
                 () -> h.append("<span class=\"muted\">no job yet</span>"));
@@ -216,8 +220,11 @@ final class StatusPageView {
         Optional<Duration> p50 = r.percentile(50);
         Optional<Duration> p95 = r.percentile(95);
         if (p50.isPresent() && p95.isPresent() && r.timeout().isPresent()) {
-            h.append(RuleCharts.gauge(p50.get(), p95.get(), r.timeout().get())).append(duration(p50.get()))
-                    .append(" / ").append(duration(p95.get())).append(" of ").append(duration(r.timeout().get()));
+            // The figures wrap under their gauge in a narrow window, so the page does not scroll sideways
+            // (tryout21 F8.8); each stays on one line.
+            h.append(RuleCharts.gauge(p50.get(), p95.get(), r.timeout().get())).append(' ').append("<span>")
+                    .append(duration(p50.get())).append(" / ").append(duration(p95.get())).append(" of ")
+                    .append(duration(r.timeout().get())).append("</span>");
         } else {
             r.timeout().ifPresent(t -> h.append("timeout ").append(duration(t)));
         }

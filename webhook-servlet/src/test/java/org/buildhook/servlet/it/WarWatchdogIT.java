@@ -73,18 +73,18 @@ class WarWatchdogIT {
                 if (cycle == 1) {
                     container.undeploy();
                     String after = " after undeploy" + during;
-                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    await().atMost(Duration.ofMinutes(3)).untilAsserted(() ->
                             assertThat(watchdogs()).as("watchdog processes" + after).isEmpty());
-                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    await().atMost(Duration.ofMinutes(3)).untilAsserted(() ->
                             assertThat(TomcatRedeployIT.alive(job)).as("the job's process" + after).isFalse());
                     assertThat(TomcatRedeployIT.ourThreads()).as("threads" + after).isEmpty();
                 } else {
                     stopped = true;
                     container.close();
                     String after = " after the container stopped" + during;
-                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    await().atMost(Duration.ofMinutes(3)).untilAsserted(() ->
                             assertThat(watchdogs()).as("watchdog processes" + after).isEmpty());
-                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    await().atMost(Duration.ofMinutes(3)).untilAsserted(() ->
                             assertThat(TomcatRedeployIT.alive(job)).as("the job's process" + after).isFalse());
                 }
             }
@@ -129,7 +129,7 @@ class WarWatchdogIT {
                             .contains("buildhook_watchdog_up 1"));
             assertThat(watchdogs()).hasSize(1);
         }
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(watchdogs()).isEmpty());
+        await().atMost(Duration.ofMinutes(3)).untilAsserted(() -> assertThat(watchdogs()).isEmpty());
     }
 
     private Path config(String storeUrl) throws Exception {

@@ -49,6 +49,23 @@ public final class FollowUpLedger {
     }
 
     /**
+     * Whether job {@code id} still has to start its follow-up: it was stored with follow-ups and no node has
+     * started the one its outcome calls for (nor found that it calls for none) yet. False for a job without
+     * follow-ups and for an unknown id. A job's page keeps asking for its live part while this holds, so the
+     * follow-up shows up there once it is stored, just after the job's end (tryout21 F2).
+     */
+    public boolean isPending(String id) {
+        return db.read("find whether a job's follow-up is pending", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT follow_ups_pending FROM jobs WHERE id = ?")) {
+                p.setString(1, id);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() && rs.getInt(1) == 1;
+                }
+            }
+        });
+    }
+
+    /**
      * Starts the follow-up of final job {@code parent}: stores and queues {@code followUp} (null when
      * its outcome starts none) and clears the parent's pending flag, in one transaction. Returns the
      * new job's id; empty when there was none to start or another node already started it.

@@ -35,6 +35,8 @@ final class SqliteBusyWait extends BusyHandler {
     private boolean told;
     /** Whether this wait, past its limit, has had its last try. */
     private boolean lastTried;
+    /** The limit (nanoseconds) at which the last wait gave up, 0 when none has since {@link #takeGaveUpAt()}. */
+    private volatile long gaveUpAt;
     /**
      * The last try that met the lock and when its wait began, null before any; read by other threads. One
      * value swapped whole: as two fields, a reader could pair one wait's last try with the next wait's
@@ -90,12 +92,14 @@ final class SqliteBusyWait extends BusyHandler {
         if (Thread.currentThread().isInterrupted()) {
             return 0;
         }
-        if (waited >= timeoutNanos.getAsLong()) {
+        long limit = timeoutNanos.getAsLong();
+        if (waited >= limit) {
             // One more try, at once, before giving up: the try that failed before this call may be from
             // before the lock was freed, and the limit may have just shortened (an accept came). Without
             // it, an accept handed in right after another program let go was refused with the wait of the
             // batch before it, for a lock already free.
             if (lastTried) {
+                gaveUpAt = limit;
                 return 0;
             }
             lastTried = true;
@@ -103,6 +107,17 @@ final class SqliteBusyWait extends BusyHandler {
         }
         LockSupport.parkNanos(previous < SHORT_TRIES ? SHORT_NANOS : LONG_NANOS);
         return 1;
+    }
+
+    /**
+     * The limit at which this handler's last wait gave up, then forgotten; {@code null} when no wait gave up
+     * since the last call. Read by the waiting thread once its statement failed, so the log can say which
+     * limit ended the wait (the short one of an accept, or the whole busy timeout).
+     */
+    Duration takeGaveUpAt() {
+        long limit = gaveUpAt;
+        gaveUpAt = 0;
+        return limit == 0 ? null : Duration.ofNanos(limit);
     }
 
     /**

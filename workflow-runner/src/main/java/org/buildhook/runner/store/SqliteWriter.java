@@ -341,6 +341,15 @@ final class SqliteWriter implements AutoCloseable {
                 batch.get(i).finish(results.get(i));
             }
         } catch (SQLException e) {
+            Duration gaveUpAt = busyWait.takeGaveUpAt();
+            if (gaveUpAt != null && LOG.isDebugEnabled()) {
+                // Which limit ended the wait: an accept's batch must give up after ACCEPT_WAIT, never the whole
+                // busy timeout (SqliteLockedDatabaseTest reads it here rather than timing a loaded machine).
+                boolean accept = batch.stream().anyMatch(t -> t.durability == Durability.DURABLE);
+                LOG.debug("SQLite database {}: the write lock was not taken within {}, the limit of a batch {}: {}"
+                        + " transaction(s) refused", database, org.buildhook.runner.rules.Durations.describe(gaveUpAt),
+                        accept ? "with an accept" : "of bookkeeping only", batch.size());
+            }
             // Each caller hears it about its own transaction, also in a batch of several: an accept's
             // 503 line must say "accept a delivery", not "4 transactions" (nor "expire approvals").
             boolean outage = false;

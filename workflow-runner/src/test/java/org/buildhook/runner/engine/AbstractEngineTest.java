@@ -16,6 +16,7 @@ import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.AcceptResult;
 import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobQueue;
@@ -514,6 +515,39 @@ abstract class AbstractEngineTest {
                 .isEqualTo(due.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
                 .isEqualTo(AbstractStopKillSequenceTest.executionTime(store, jobId));
         assertThat(waiting.attempts().get(0).message()).isEqualTo("exited with 3");
+    }
+
+    /**
+     * A job its node's deaths end (runner.deaths-in-a-row) takes its rule's concurrency slot for the attempt it
+     * will not start, and its end gives the slot back and wakes the next job of the rule's line, which runs
+     * (pill21's left item: this end shares every FAILED job's path, but nothing asserted it for a rule with a
+     * limit). The three deaths are recorded as a sweep records them, with no engine running.
+     */
+    @Test
+    void aJobEndedForItsNodesDeathsGivesItsRulesSlotToTheNextJobInLine() throws Exception {
+        engine.stop();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (700 + i) + "}"), List.of(Plans.job("serial",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(50), 1))).jobIds());
+        }
+        String pill = ids.get(0);
+        for (String node : List.of("dead-1", "dead-2", "dead-3")) {
+            int attempt = store.ledger().startAttempt(pill, node);
+            assertThat(store.ledger().interruptLeftover(pill, attempt, () -> "its node " + node + " died before the"
+                    + " attempt ended; " + ExecutionLedger.NONE_LEFT + "; run again")).isPresent();
+        }
+        engine = JobEngine.create(store, launcher(), steady("node-a"));
+        engine.start();
+
+        JobDetail ended = awaitFinal(pill);
+        JobDetail next = awaitFinal(ids.get(1));
+
+        assertThat(ended.job().state()).isEqualTo(JobState.FAILED);
+        assertThat(ended.job().message()).startsWith("not run again: its node died before each of its last 3 attempts");
+        assertThat(ended.attempts()).hasSize(3).allMatch(a -> a.outcome() == AttemptOutcome.INTERRUPTED);
+        assertThat(next.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(next.attempts()).hasSize(1);
     }
 
     @Test

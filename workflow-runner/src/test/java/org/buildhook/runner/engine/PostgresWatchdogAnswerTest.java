@@ -113,6 +113,10 @@ class PostgresWatchdogAnswerTest {
         engine = JobEngine.create(store, launcher, config);
         engine.startWatchdogsWith(probe::start);
         engine.start();
+        // The engine does not wait for its watchdog's JVM to start, and the node asks only a watchdog it has heard
+        // say H (one that has not started has killed nothing). On a loaded machine that JVM took longer to start
+        // than the job took to start and be killed: then nothing was asked, and the first test saw no Q.
+        await().atMost(Duration.ofMinutes(5)).until(() -> engine.watchdog() != null && engine.watchdog().isUp());
     }
 
     /** A job whose command writes its pid, then waits (as long as no {@code go} file exists) until it is killed. */

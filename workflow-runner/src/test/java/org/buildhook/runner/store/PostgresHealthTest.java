@@ -88,9 +88,12 @@ class PostgresHealthTest {
             // Checks until one probes again (the last probe's trust ran out): it waits for the row a while,
             // then answers the last outcome. Before, it waited as long as the other node held the row.
             java.util.concurrent.atomic.AtomicBoolean probeWaited = new java.util.concurrent.atomic.AtomicBoolean();
-            await().pollInterval(Duration.ofMillis(200)).atMost(Duration.ofSeconds(60)).until(() -> {
+            // No speed bound: before, the check waited as long as the other node held the row, which here is until
+            // the test's rollback, so a check that ends at all while the row is held waited for the row no longer
+            // than its lock_timeout (1 s). The minutes only bound a hung test.
+            await().pollInterval(Duration.ofMillis(200)).atMost(Duration.ofMinutes(10)).until(() -> {
                 Future<StoreHealth> health = checks.submit(store::health);
-                await("the health check, while another node holds the probe row").atMost(Duration.ofSeconds(8))
+                await("the health check, while another node holds the probe row").atMost(Duration.ofMinutes(2))
                         .pollInterval(Duration.ofMillis(50)).until(() -> {
                             if (!PgSessions.blockedBy(url, stalledPid).isEmpty()) {
                                 probeWaited.set(true);
