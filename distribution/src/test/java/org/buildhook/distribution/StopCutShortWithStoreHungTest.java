@@ -61,12 +61,8 @@ class StopCutShortWithStoreHungTest extends AbstractProxiedServeTest {
                     .toAbsolutePath(), new Hang() {
                 @Override
                 public void start() throws Exception {
-                    other.set(java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("data")
-                            .resolve("buildhook.db").toAbsolutePath()));
-                    try (java.sql.Statement st = other.get().createStatement()) {
-                        st.execute("PRAGMA busy_timeout = 60000");
-                        st.execute("BEGIN EXCLUSIVE");
-                    }
+                    other.set(holdSqliteLock("jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db")
+                            .toAbsolutePath()));
                 }
 
                 @Override

@@ -59,11 +59,7 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
             exitedDuringTheOutage("store: {}", db, new Outage() {
                 @Override
                 public void start() throws Exception {
-                    other.set(java.sql.DriverManager.getConnection(db));
-                    try (java.sql.Statement st = other.get().createStatement()) {
-                        st.execute("PRAGMA busy_timeout = 60000");
-                        st.execute("BEGIN EXCLUSIVE");
-                    }
+                    other.set(holdSqliteLock(db));
                 }
 
                 @Override
@@ -80,33 +76,15 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
 
     /** @param look a JDBC URL of the store for the test's own look at the job's record */
     private void exitedDuringTheOutage(String store, String look, Outage outage) throws Exception {
-        Path runs = dir.resolve("runs");
-        Path go = dir.resolve("go");
-        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-outcome-test\n");
-        // The command counts its runs, then waits for the test's word to exit 0.
-        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: deploy\n    run: {command: [/bin/sh, -c,"
-                + " 'echo ran >> \"" + runs + "\"; while [ ! -e \"" + go + "\" ]; do sleep 0.1; done; exit 0']}\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                store,
-                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                "runner: {node-id: outcome-node, shutdown-grace: 1s, kill-grace: 1s}",
-                "server: {host: 127.0.0.1, port: 0, stop-timeout: 2s}",
-                ""));
+        Path runs = deployRule();
+        Path config = config("buildhook.yaml", "data", store, "outcome-node", "}");
         processes = new ServeProcesses(dir);
         Path out = dir.resolve("serve.out");
         Process server = processes.serve(config, out);
         String job = ServeProcesses.sendSample(ServeProcesses.awaitUrl(server, dir.resolve("data")), dir);
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(runs)); // the command runs
 
-        outage.start();
-        Files.writeString(go, "go\n"); // the command exits 0 while the store cannot be reached
-        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                .until(() -> read(out).contains("job " + job + ": the store is unavailable while trying to record its"
-                        + " attempt"));
-        server.destroy(); // SIGTERM, as systemd's stop
-        assertThat(server.waitFor(5, TimeUnit.MINUTES)).as("the stop ended: %s", read(out)).isTrue();
+        exitDuringTheOutageThenStop(server, out, job, outage);
         String stop = read(out);
 
         SoftAssertions soft = new SoftAssertions();
@@ -153,43 +131,29 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
      */
     @Test
     void onAClusterTheStartSaysPlainlyThatAnotherNodeRanTheJobAgainAndRecordsNothingOverIt() throws Exception {
-        Path runs = dir.resolve("runs");
-        Path go = dir.resolve("go");
+        Path runs = deployRule();
         String look = pg.url + "&currentSchema=" + pg.schema;
-        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-outcome-test\n");
-        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: deploy\n    run: {command: [/bin/sh, -c,"
-                + " 'echo ran >> \"" + runs + "\"; while [ ! -e \"" + go + "\" ]; do sleep 0.1; done; exit 0']}\n");
         // The dead-node limit 20 s: self-fencing (at half of it) comes long after the command's exit.
-        String runner = ", shutdown-grace: 1s, kill-grace: 1s, heartbeat-interval: 1s, missed-heartbeats: 20}";
-        Path first = Files.writeString(dir.resolve("first.yaml"), String.join("\n",
-                "data-dir: data-first",
-                "rules: rules.yaml",
-                "store: {url: '" + pg.storeUrl + "'}",
-                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                "runner: {node-id: outcome-first" + runner,
-                "server: {host: 127.0.0.1, port: 0, stop-timeout: 2s}",
-                ""));
-        Path second = Files.writeString(dir.resolve("second.yaml"), String.join("\n",
-                "data-dir: data-second",
-                "rules: rules.yaml",
-                "store: {url: '" + look + "'}",
-                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                "runner: {node-id: outcome-second" + runner,
-                "server: {host: 127.0.0.1, port: 0, stop-timeout: 2s}",
-                ""));
+        String runner = ", heartbeat-interval: 1s, missed-heartbeats: 20}";
+        Path first = config("first.yaml", "data-first", "store: {url: '" + pg.storeUrl + "'}", "outcome-first", runner);
+        Path second = config("second.yaml", "data-second", "store: {url: '" + look + "'}", "outcome-second", runner);
         processes = new ServeProcesses(dir);
         Path out = dir.resolve("first.out");
         Process server = processes.serve(first, out);
         String job = ServeProcesses.sendSample(ServeProcesses.awaitUrl(server, dir.resolve("data-first")), dir);
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(runs));
 
-        pg.proxy.cut();
-        Files.writeString(go, "go\n");
-        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                .until(() -> read(out).contains("job " + job + ": the store is unavailable while trying to record its"
-                        + " attempt"));
-        server.destroy();
-        assertThat(server.waitFor(5, TimeUnit.MINUTES)).as("the stop ended: %s", read(out)).isTrue();
+        exitDuringTheOutageThenStop(server, out, job, new Outage() {
+            @Override
+            public void start() {
+                pg.proxy.cut();
+            }
+
+            @Override
+            public void end() {
+                // the other node's turn first
+            }
+        });
 
         // The other node takes the job over after the dead-node limit, and runs it again (the go file is there).
         Process other = processes.serve(second, dir.resolve("second.out"));
@@ -223,6 +187,40 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
             }
         }
         assertThat(state(look, job)).isEqualTo("SUCCEEDED");
+    }
+
+    /** The rule {@code deploy}: its command counts its runs in the returned file, then waits for the file "go". */
+    private Path deployRule() throws java.io.IOException {
+        Path runs = dir.resolve("runs");
+        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-outcome-test\n");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: deploy\n    run: {command: [/bin/sh, -c,"
+                + " 'echo ran >> \"" + runs + "\"; while [ ! -e \"" + dir.resolve("go") + "\" ]; do sleep 0.1; done;"
+                + " exit 0']}\n");
+        return runs;
+    }
+
+    /** A server's configuration file {@code name}; {@code runner} ends the runner's mapping ({@code "}"}, or more). */
+    private Path config(String name, String dataDir, String store, String node, String runner)
+            throws java.io.IOException {
+        return Files.writeString(dir.resolve(name), String.join("\n",
+                "data-dir: " + dataDir,
+                "rules: rules.yaml",
+                store,
+                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "runner: {node-id: " + node + ", shutdown-grace: 1s, kill-grace: 1s" + runner,
+                "server: {host: 127.0.0.1, port: 0, stop-timeout: 2s}",
+                ""));
+    }
+
+    /** The store goes away, the job's command then exits 0, and the server is stopped (SIGTERM) meanwhile. */
+    private void exitDuringTheOutageThenStop(Process server, Path out, String job, Outage outage) throws Exception {
+        outage.start();
+        Files.writeString(dir.resolve("go"), "go\n");
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+                .until(() -> read(out).contains("job " + job + ": the store is unavailable while trying to record its"
+                        + " attempt"));
+        server.destroy(); // SIGTERM, as systemd's stop
+        assertThat(server.waitFor(5, TimeUnit.MINUTES)).as("the stop ended: %s", read(out)).isTrue();
     }
 
     private static String state(String look, String job) throws java.sql.SQLException {
