@@ -38,4 +38,17 @@ abstract class AbstractProxiedServeTest {
             pg.close();
         }
     }
+
+    /**
+     * Another program's hold of a SQLite database's write lock ({@code BEGIN EXCLUSIVE}, as an sqlite3 shell in a
+     * transaction): the server's writes wait until the returned connection is closed.
+     */
+    static java.sql.Connection holdSqliteLock(String jdbcUrl) throws java.sql.SQLException {
+        java.sql.Connection other = java.sql.DriverManager.getConnection(jdbcUrl);
+        try (java.sql.Statement st = other.createStatement()) {
+            st.execute("PRAGMA busy_timeout = 60000");
+            st.execute("BEGIN EXCLUSIVE");
+        }
+        return other;
+    }
 }

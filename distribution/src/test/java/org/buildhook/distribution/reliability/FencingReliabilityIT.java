@@ -139,7 +139,8 @@ class FencingReliabilityIT {
                 int interrupted = 0;
                 while (rs.next()) {
                     interrupted++;
-                    assertThat(rs.getString(4)).contains("died before the attempt ended").contains("killed what it left");
+                    assertThat(rs.getString(4)).contains("was gone before the attempt's end was recorded")
+                            .contains("killed what it left");
                     assertThat(rs.getLong(5)).isLessThanOrEqualTo(rs.getLong(6));
                 }
                 assertThat(interrupted).isEqualTo(before.size());

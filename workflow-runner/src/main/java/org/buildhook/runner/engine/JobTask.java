@@ -507,6 +507,28 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     /**
+     * This node stops without having recorded what attempt {@code attempt} came to (the store could not be reached
+     * until the stop's grace period was over): one WARN with that outcome, and a note in the data folder, from which
+     * the next start of this node records it instead of running the command again (tryout21 F3).
+     */
+    private void outcomeNotRecorded(Job job, int attempt, JobOutcome outcome) {
+        JobOutcome.Result result = outcome.result();
+        if (result == JobOutcome.Result.FAILED_TO_START) {
+            return;
+        }
+        leftovers.stops().add(job.id(), attempt,
+                new StopsNotRecorded.Known(result, outcome.exitCode(), outcome.ended(), outcome.logFile()));
+        String what = result == JobOutcome.Result.TIMED_OUT ? "its command timed out"
+                : result == JobOutcome.Result.CANCELLED ? "it was cancelled"
+                : "its command exited " + outcome.exitCode();
+        LOG.warn("job {} of rule '{}' attempt {}: {} at {}; the store could not record it before this node stopped (the"
+                + " stop's grace period, runner.shutdown-grace, {}, is over). Kept in {}: the next start of node {}"
+                + " records it, unless another node took the job over meanwhile (after the dead-node limit), which"
+                + " runs it again", job.id(), job.ruleName(), attempt, what, outcome.ended(),
+                Durations.describe(config.shutdownGrace()), StopsNotRecorded.FILE_NAME, config.nodeId());
+    }
+
+    /**
      * The job's last attempt had come to {@code decided} before its node stopped (see
      * {@link ExecutionLedger#recordDecidedLater}): that is recorded as the attempt's outcome, and the
      * job goes on from it (a retry, its final state, its follow-ups) instead of running the command again.
@@ -589,11 +611,20 @@ final class JobTask implements ExecutionHandler<Void> {
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
             JobEvents.Ending ending, CompletionHandler<Void> next, boolean attemptToo, String retryWait) {
         String slotRule = job.concurrency() > 0 ? job.ruleName() : null;
-        ExecutionLedger.Finished finished = waits.call(job.id(), "record its attempt",
-                () -> retryWait != null ? ledger.finishForRetry(job.id(), attempt, outcome, version, slotRule, retryWait)
-                        : attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
-                        : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule),
-                this::untilGraceOver);
+        ExecutionLedger.Finished finished;
+        try {
+            finished = waits.call(job.id(), "record its attempt",
+                    () -> retryWait != null
+                            ? ledger.finishForRetry(job.id(), attempt, outcome, version, slotRule, retryWait)
+                            : attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
+                            : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule),
+                    this::untilGraceOver);
+        } catch (RuntimeException e) {
+            if (attemptToo && running.isStopping() && StoreOutages.isOutage(e)) {
+                outcomeNotRecorded(job, attempt, outcome);
+            }
+            throw e;
+        }
         boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
         // A cancel or a supersede asked for before the end was recorded won (the store decided it with the
         // record): the attempt keeps its own end, the job ended cancelled or superseded (tryout21 F5).

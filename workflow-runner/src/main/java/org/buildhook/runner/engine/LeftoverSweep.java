@@ -82,6 +82,11 @@ final class LeftoverSweep {
         if (!stopped(attempt)) {
             return otherwise;
         }
+        Optional<StopsNotRecorded.Known> known = stops.outcome(attempt.node(), attempt.jobId(), attempt.attempt());
+        if (known.isPresent()) {
+            return "its node " + attempt.node() + " was stopped after " + describe(known.get()) + ", and the stop could"
+                    + " not record it (the store could not be reached)";
+        }
         return stops.contains(attempt.node(), attempt.jobId(), attempt.attempt())
                 ? "its node " + attempt.node() + " was stopped before the attempt ended, and the stop could not record its end"
                         + " (the store could not be reached)"
@@ -89,12 +94,63 @@ final class LeftoverSweep {
                         + " (a stop timeout shorter than the stop: docs/deploying.md, \"Stopping: the stop timeout\")";
     }
 
+    /** {@code its command exited 0 at 2026-…Z}: what a stop knew of an attempt it could not record. */
+    private static String describe(StopsNotRecorded.Known known) {
+        String what = switch (known.result()) {
+            case TIMED_OUT -> "its command timed out";
+            case CANCELLED -> "it was cancelled";
+            default -> "its command exited " + known.exitCode();
+        };
+        return what + (known.ended() == null ? "" : " at " + known.ended());
+    }
+
+    /**
+     * Records what the last stop in this data folder knew of the attempts it could not record (tryout21 F3), while
+     * the store still shows each as its job's latest attempt, running on that node; says plainly when another node
+     * took the job over meanwhile (and ran it again). Each once; kept for the next sweep if the store cannot be reached.
+     */
+    private void recordKnownOutcomes() {
+        for (Map.Entry<String, StopsNotRecorded.Known> entry : stops.outcomesToRecord().entrySet()) {
+            String[] key = entry.getKey().split(" ");
+            String by = key[0];
+            String jobId = key[1];
+            int attempt;
+            try {
+                attempt = Integer.parseInt(key[2]);
+            } catch (NumberFormatException e) {
+                stops.taken(entry.getKey());
+                continue;
+            }
+            StopsNotRecorded.Known known = entry.getValue();
+            org.buildhook.runner.exec.Decision decision = new org.buildhook.runner.exec.Decision(known.result(),
+                    known.exitCode(), known.logFile());
+            if (ledger.recordKnownOutcome(jobId, attempt, by, decision, known.ended())) {
+                LOG.info("job {} attempt {}: {} before node {} stopped, which could not record it then; recorded now:"
+                        + " the job goes on from that outcome, and its command is not run again", jobId, attempt,
+                        describe(known), by);
+            } else {
+                Optional<ExecutionLedger.LatestAttempt> latest = ledger.latestAttempt(jobId);
+                String since = latest.filter(a -> a.attempt() > attempt)
+                        .map(a -> "; the job was taken over meanwhile: it ran again on node " + a.node() + " (attempt "
+                                + a.attempt() + ", " + a.outcome() + ")")
+                        .orElse("; the store already had the attempt's end, or the job is gone");
+                LOG.warn("job {} attempt {}: {} before node {} stopped, which could not record it then; not recorded"
+                        + " now{}", jobId, attempt, describe(known), by, since);
+            }
+            stops.taken(entry.getKey());
+        }
+    }
+
     /** Kills the leftovers of every attempt of this host boot whose node process is gone, and records them. */
     void sweepDeadNodes() throws InterruptedException {
+        recordKnownOutcomes();
         List<RunningAttempt> running = ledger.runningAttempts(self.bootId());
         for (RunningAttempt attempt : running) {
             if (attempt.nodeProcess() != null && !attempt.nodeProcess().isAlive()) {
-                end(attempt, gone(attempt, "its node " + attempt.node() + " died before the attempt ended"));
+                // Its JVM is gone (node_died counts it), but whether the attempt had ended is not known here: only that
+                // its end was not recorded (tryout21 F3: a stop whose store could not be reached, a self-fencing).
+                end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"
+                        + " recorded"));
             }
         }
         stops.swept();
@@ -122,8 +178,8 @@ final class LeftoverSweep {
         if (previous.isPresent() && self.sameBoot(previous.get().bootId())) {
             RunningAttempt attempt = previous.get();
             boolean alive = attempt.nodeProcess() != null && attempt.nodeProcess().isAlive();
-            end(attempt, gone(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " died")
-                    + " before the attempt ended"));
+            end(attempt, gone(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " was gone")
+                    + " before the attempt's end was recorded"));
         } else if (previous.isPresent() && withoutIdentity(previous.get().bootId())) {
             // Nothing can be looked for: say so, once per job run again, rather than run it again in silence.
             RunningAttempt attempt = previous.get();

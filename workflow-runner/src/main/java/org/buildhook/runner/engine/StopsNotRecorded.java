@@ -24,6 +24,13 @@ import org.slf4j.LoggerFactory;
  * 10 s by default for {@code podman stop}, shorter than the stop) is not a death either, and is not counted among the
  * deaths in a row that end a job ({@code runner.deaths-in-a-row}; review21 R1). An attempt the stop then records is no
  * longer running at the next start, so its line is never used.
+ *
+ * <p>An attempt whose outcome the node knew (its command had exited by itself, timed out, or been cancelled by
+ * this node) but could not record before it stopped is noted with that outcome (tryout21 F3):
+ * {@code <node id> <job id> <attempt> <result> <exit code or -> <end, epoch milliseconds, or -> [<log file>]}, the
+ * log file last (it may hold spaces); the next start records it. The file begins with the line {@value #HEADER};
+ * lines starting with {@code #} are comments, and lines of three or four words (as written before the outcome was
+ * kept) are read as before. An outcome that cannot be read is left out (the line then counts as a plain cut short).
  */
 final class StopsNotRecorded {
 
@@ -33,6 +40,27 @@ final class StopsNotRecorded {
     static final String FILE_NAME = "stops-not-recorded";
     /** The last word of a line noted as a stop began. */
     private static final String BEGUN = "begun";
+
+    /** The file's first line: its format's version. */
+    static final String HEADER = "# buildhook stops-not-recorded 2: <node> <job> <attempt>"
+            + " [begun | <result> <exit|-> <end ms|-> [<log>]]";
+
+    /**
+     * What an attempt had come to before its node stopped without recording it.
+     *
+     * @param result   {@code SUCCEEDED}, {@code FAILED}, {@code TIMED_OUT} or {@code CANCELLED}
+     * @param exitCode the command's exit code, {@code null} when it has none (a timeout, a cancel)
+     * @param ended    when the command ended, or {@code null} when unknown
+     * @param logFile  the attempt's log file, or {@code null}
+     */
+    record Known(org.buildhook.runner.exec.JobOutcome.Result result, Integer exitCode, java.time.Instant ended,
+            Path logFile) {
+    }
+
+    /** {@code <node id> <job id> <attempt>} to the outcome its stop knew and could not record, read at the start. */
+    private final Map<String, Known> outcomes = new ConcurrentHashMap<>();
+    /** The keys of {@link #outcomes} the start has yet to record. */
+    private final Set<String> pending = ConcurrentHashMap.newKeySet();
 
     private final Path file;
     private final String node;
@@ -60,16 +88,36 @@ final class StopsNotRecorded {
         }
         try {
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                String[] parts = line.strip().split(" ");
-                if (parts.length == 3) {
-                    known.add(parts[0] + " " + parts[1] + " " + parts[2]);
-                } else if (parts.length == 4 && parts[3].equals(BEGUN)) {
-                    begun.add(parts[0] + " " + parts[1] + " " + parts[2]);
-                }
+                read(line.strip());
             }
         } catch (IOException | RuntimeException e) {
             LOG.debug("cannot read {}: {}", file, e.toString());
         }
+    }
+
+    /** Takes one line of the file, if it can be read. */
+    private void read(String line) {
+        String[] parts = line.split(" ", 7);
+        if (line.startsWith("#") || parts.length < 3) {
+            return;
+        }
+        String key = parts[0] + " " + parts[1] + " " + parts[2];
+        if (parts.length == 4 && parts[3].equals(BEGUN)) {
+            begun.add(key);
+            return;
+        }
+        if (parts.length >= 6) {
+            try {
+                outcomes.put(key, new Known(org.buildhook.runner.exec.JobOutcome.Result.valueOf(parts[3]),
+                        parts[4].equals("-") ? null : Integer.valueOf(parts[4]),
+                        parts[5].equals("-") ? null : java.time.Instant.ofEpochMilli(Long.parseLong(parts[5])),
+                        parts.length == 7 && !parts[6].isEmpty() ? Path.of(parts[6]) : null));
+                pending.add(key);
+            } catch (RuntimeException e) {
+                LOG.debug("cannot read the outcome in {} of the line '{}': {}", file, line, e.toString());
+            }
+        }
+        known.add(key);
     }
 
     /** None kept: for engines without a data folder of their own (tests). */
@@ -79,9 +127,21 @@ final class StopsNotRecorded {
 
     /** Notes that this node's stop cut attempt {@code attempt} of {@code jobId} short without recording it. */
     void add(String jobId, int attempt) {
+        add(jobId, attempt, null);
+    }
+
+    /**
+     * Notes that this node stops without having recorded attempt {@code attempt} of {@code jobId}, which had come to
+     * {@code outcome} ({@code null}: cut short by the stop, no outcome known), for the next start to record it.
+     */
+    void add(String jobId, int attempt, Known outcome) {
         known.add(node + " " + jobId + " " + attempt);
-        append(node + " " + jobId + " " + attempt + "\n", "job " + jobId + " attempt " + attempt
-                + " was cut short by this stop");
+        String line = node + " " + jobId + " " + attempt + (outcome == null ? ""
+                : " " + outcome.result().name() + " " + (outcome.exitCode() == null ? "-" : outcome.exitCode()) + " "
+                        + (outcome.ended() == null ? "-" : outcome.ended().toEpochMilli())
+                        + (outcome.logFile() == null ? "" : " " + outcome.logFile()));
+        append(line.replace('\n', ' ') + "\n", "job " + jobId + " attempt " + attempt + " was cut short by this stop"
+                + (outcome == null ? "" : " or had ended unrecorded"));
     }
 
     /**
@@ -104,6 +164,7 @@ final class StopsNotRecorded {
             return;
         }
         try {
+            lines = (Files.exists(file) ? "" : HEADER + "\n") + lines;
             Files.writeString(file, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                     StandardOpenOption.WRITE);
         } catch (IOException | RuntimeException e) {
@@ -118,6 +179,23 @@ final class StopsNotRecorded {
      */
     boolean begunUnder(String node, String jobId, int attempt) {
         return begun.contains(node + " " + jobId + " " + attempt);
+    }
+
+    /** The outcome the last stop of node {@code node} knew of {@code attempt} of {@code jobId} and could not record. */
+    java.util.Optional<Known> outcome(String node, String jobId, int attempt) {
+        return java.util.Optional.ofNullable(outcomes.get(node + " " + jobId + " " + attempt));
+    }
+
+    /** The outcomes read at the start and not yet {@link #taken}, by {@code <node id> <job id> <attempt>}. */
+    Map<String, Known> outcomesToRecord() {
+        Map<String, Known> left = new java.util.HashMap<>(outcomes);
+        left.keySet().retainAll(pending);
+        return left;
+    }
+
+    /** The outcome of {@code key} ({@code <node id> <job id> <attempt>}) was recorded, or found too late: not again. */
+    void taken(String key) {
+        pending.remove(key);
     }
 
     /**

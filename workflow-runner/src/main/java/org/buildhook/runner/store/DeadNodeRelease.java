@@ -76,7 +76,7 @@ public final class DeadNodeRelease {
             String limit = org.buildhook.runner.rules.Durations.describe(deadNodeLimit);
             String dead = "its node " + node + " (pid " + nodePid + " on this host) "
                     + (stopped ? "was stopped before it could record the job's end; "
-                            : "is dead and what it left was killed; ");
+                            : "was gone before the job's end was recorded, and what it left was killed; ");
             if (next.equals("run again")) {
                 return dead + "the job is put back in the queue now, to run again, instead of after the dead-node limit ("
                         + limit + ")";

@@ -1040,6 +1040,64 @@ public final class ExecutionLedger {
     }
 
     /**
+     * Records what attempt {@code attempt} of {@code jobId} had come to before node {@code node} stopped without
+     * recording it (its store could not be reached; the node kept it in its data folder): as
+     * {@link #recordDecidedLater}, with the command's end, so that the next pick records that outcome
+     * ({@link #decided}) instead of running the command again (tryout21 F3). Only while the store still shows that
+     * attempt as the job's latest, running, and of that node: never over another node's newer attempt.
+     *
+     * @param ended when the command ended, or {@code null} when unknown
+     * @return whether it was recorded; {@code false} when the attempt had been ended or the job taken over meanwhile
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean recordKnownOutcome(String jobId, int attempt, String node,
+            org.buildhook.runner.exec.Decision decision, Instant ended) {
+        return db.inTransaction("record what an attempt came to before its node stopped", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET decided = ?, decided_exit = ?,"
+                    + " log_path = COALESCE(?, log_path), ended_at = ? WHERE job_id = ? AND attempt = ? AND node = ?"
+                    + " AND outcome = ? AND attempt = (SELECT j.attempts FROM jobs j WHERE j.id = ?)")) {
+                p.setString(1, decision.result().name());
+                Rows.setInteger(p, 2, decision.exitCode());
+                p.setString(3, decision.logFile() == null ? null : decision.logFile().toString());
+                if (ended == null) {
+                    p.setNull(4, java.sql.Types.BIGINT);
+                } else {
+                    p.setLong(4, ended.toEpochMilli());
+                }
+                p.setString(5, jobId);
+                p.setInt(6, attempt);
+                p.setString(7, node);
+                p.setString(8, AttemptOutcome.RUNNING.name());
+                p.setString(9, jobId);
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
+     * The job's latest attempt as recorded: its number, its node and its outcome ({@code RUNNING}, …), or empty for
+     * a job without attempts or gone.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<LatestAttempt> latestAttempt(String jobId) {
+        return db.read("read a job's latest attempt", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT a.attempt, a.node, a.outcome FROM job_attempts a"
+                    + " JOIN jobs j ON j.id = a.job_id AND a.attempt = j.attempts WHERE a.job_id = ?")) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? Optional.of(new LatestAttempt(rs.getInt(1), rs.getString(2), rs.getString(3)))
+                            : Optional.<LatestAttempt>empty();
+                }
+            }
+        });
+    }
+
+    /** A job's latest attempt ({@link #latestAttempt}): its number, node and outcome. */
+    public record LatestAttempt(int attempt, String node, String outcome) {
+    }
+
+    /**
      * What an attempt that did not end on its node had come to before (see
      * {@link #recordDecidedLater}).
      *
@@ -1330,7 +1388,11 @@ public final class ExecutionLedger {
      * taker's guess, so the attempt's own node replaces it when it records, late, what it did
      * ({@link #interruptAttempt}); a sweep's record (it saw, and killed, what was left) it does not.
      */
-    static final String UNSWEPT_END = "its node stopped heart-beating before the attempt ended; run again on ";
+    static final String UNSWEPT_END = "its node stopped heart-beating before the attempt's end was recorded;"
+            + " run again on ";
+
+    /** {@link #UNSWEPT_END} as written before 2026-12-02, still in the records of that time (tryout21 F3). */
+    static final String UNSWEPT_END_BEFORE = "its node stopped heart-beating before the attempt ended; run again on ";
 
     /**
      * What a sweep's record says ({@link #interruptLeftover}) when it found nothing of the attempt left to kill,
@@ -1345,8 +1407,10 @@ public final class ExecutionLedger {
 
     private boolean recordInterrupted(Connection c, String jobId, int attempt, String message, boolean died)
             throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
-                + " message = ?, node_died = " + (died ? "1" : "NULL") + " WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
+        // ended_at is already set only by recordKnownOutcome: the command's own end, which its node knew (tryout21 F3).
+        try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?,"
+                + " ended_at = COALESCE(ended_at, ?), message = ?, node_died = " + (died ? "1" : "NULL")
+                + " WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
             p.setString(1, AttemptOutcome.INTERRUPTED.name());
             p.setLong(2, clock.millis());
             p.setString(3, message);
@@ -2016,7 +2080,7 @@ public final class ExecutionLedger {
         // Its own node's account, or an outcome: not a death (node_died), whatever was recorded before.
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
                 + " ended_at = ?, log_path = ?, message = ?, node_died = NULL WHERE job_id = ? AND attempt = ?"
-                + (unlessSwept ? " AND (outcome = ? OR (outcome = ? AND (message LIKE ?"
+                + (unlessSwept ? " AND (outcome = ? OR (outcome = ? AND (message LIKE ? OR message LIKE ?"
                         + (overNoneLeft ? " OR message LIKE ?" : "") + ")))" : ""))) {
             p.setString(1, outcome.name());
             Rows.setInteger(p, 2, exitCode);
@@ -2029,8 +2093,9 @@ public final class ExecutionLedger {
                 p.setString(8, AttemptOutcome.RUNNING.name());
                 p.setString(9, AttemptOutcome.INTERRUPTED.name());
                 p.setString(10, UNSWEPT_END + "%");
+                p.setString(11, UNSWEPT_END_BEFORE + "%");
                 if (overNoneLeft) {
-                    p.setString(11, "%; " + NONE_LEFT + "; %");
+                    p.setString(12, "%; " + NONE_LEFT + "; %");
                 }
             }
             p.executeUpdate();

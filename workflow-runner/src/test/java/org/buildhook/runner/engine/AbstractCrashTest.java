@@ -72,8 +72,8 @@ abstract class AbstractCrashTest {
                 assertThat(attempts.get(attempts.size() - 1).node()).isEqualTo("second");
                 assertThat(attempts.subList(0, attempts.size() - 1))
                         .allMatch(a -> a.outcome() == AttemptOutcome.INTERRUPTED)
-                        .allSatisfy(a -> assertThat(a.message()).startsWith("its node first died before the attempt"
-                                + " ended; node second killed what it left: "));
+                        .allSatisfy(a -> assertThat(a.message()).startsWith("its node first was gone before the"
+                                + " attempt's end was recorded; node second killed what it left: "));
             }
         } finally {
             first.kill();
@@ -124,7 +124,8 @@ abstract class AbstractCrashTest {
                 List<JobAttempt> attempts = store.job(job.id()).orElseThrow().attempts();
                 assertThat(attempts).extracting(JobAttempt::outcome)
                         .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
-                assertThat(attempts.get(0).message()).startsWith("its node first died before the attempt ended");
+                assertThat(attempts.get(0).message()).startsWith("its node first was gone before the attempt's end was"
+                        + " recorded");
                 assertThat(attempts.get(1).node()).isEqualTo("second");
             }
             List<String> lines = Files.readAllLines(events);
@@ -154,7 +155,7 @@ abstract class AbstractCrashTest {
      */
     @Test
     void afterKillNineTheJobCutShortStartsBeforeTheJobQueuedAfterIt() throws Exception {
-        jobCutShortKeepsItsPlace(NodeProcess::kill, "its node first died before the attempt ended");
+        jobCutShortKeepsItsPlace(NodeProcess::kill, "its node first was gone before the attempt's end was recorded");
     }
 
     /**

@@ -253,7 +253,8 @@ abstract class AbstractWorkflowCrashTest {
                 + "    run: {command: [/bin/sh, \"" + hang + "\", \"hang-${build.id}\"], timeout: 5s}\n"
                 + "    on-failure: {command: [/bin/sh, -c, 'echo \"F $0\" >> " + events + "', \"${job.outcome}\"]}\n");
         assertNotRunAgainAfterAKillInTheGrace(rules, events, "hang", JobState.TIMED_OUT,
-                "timed out after 5s; then its node victim died before the attempt ended; node taker killed what it left: ",
+                "timed out after 5s; then its node victim was gone before the attempt's end was recorded; node taker"
+                        + " killed what it left: ",
                 "F TIMED_OUT");
     }
 
@@ -320,7 +321,8 @@ abstract class AbstractWorkflowCrashTest {
                 + "    run: {command: [/bin/sh, \"" + deploy + "\", \"deploy-${build.id}\"], timeout: 30m}\n"
                 + "    on-success: {command: [/bin/sh, -c, 'echo \"F $0\" >> " + events + "', \"${job.outcome}\"]}\n");
         assertNotRunAgainAfterAKillInTheGrace(rules, events, "deploy", JobState.SUCCEEDED,
-                "exited with 0; then its node victim died before the attempt ended; node taker killed what it left: ",
+                "exited with 0; then its node victim was gone before the attempt's end was recorded; node taker killed"
+                        + " what it left: ",
                 "F SUCCEEDED");
     }
 

@@ -94,9 +94,9 @@ class LeftoverSweepNotRecordedTest {
         assertThat(leftover.isAlive()).isFalse();
         assertThat(log.list).singleElement().satisfies(event -> {
             assertThat(event.getLevel()).isEqualTo(Level.WARN);
-            assertThat(event.getFormattedMessage()).startsWith("job " + jobId + " attempt 1: its node old-node died"
-                    + " before the attempt ended; node node-a killed what it left (" + name + "), but could not"
-                    + " record it: ").contains("until the store can write again");
+            assertThat(event.getFormattedMessage()).startsWith("job " + jobId + " attempt 1: its node old-node was gone"
+                    + " before the attempt's end was recorded; node node-a killed what it left (" + name + "), but"
+                    + " could not record it: ").contains("until the store can write again");
         });
 
         sweep.sweepDeadNodes(); // the store writes again; nothing is left to kill

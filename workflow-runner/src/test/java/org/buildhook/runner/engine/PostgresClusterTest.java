@@ -91,8 +91,8 @@ class PostgresClusterTest {
                     assertThat(killed.node()).isEqualTo(victim.name);
                     assertThat(last.node()).isNotEqualTo(victim.name);
                     // Its processes were killed, and that recorded, before the job started again.
-                    assertThat(killed.message()).startsWith("its node " + victim.name + " died before the attempt"
-                            + " ended; node ").contains(" killed what it left: ");
+                    assertThat(killed.message()).startsWith("its node " + victim.name + " was gone before the attempt's"
+                            + " end was recorded; node ").contains(" killed what it left: ");
                     assertThat(killed.endedAt()).isBeforeOrEqualTo(attempts.get(1).startedAt());
                 }
             }

@@ -122,7 +122,8 @@ class PostgresWatchdogTest {
             await().atMost(Duration.ofMinutes(3)).until(() -> attempt(store, job.id(), 2).isPresent());
             assertThat(state(node.process.pid())).as("the node is still stopped").isEqualTo('T');
             assertThat(attempt(store, job.id(), 1).orElseThrow().message())
-                    .isEqualTo("its node paused stopped heart-beating before the attempt ended; none of its processes"
+                    .isEqualTo("its node paused stopped heart-beating before the attempt's end was recorded; none of its"
+                            + " processes"
                             + " was left; run again");
 
             signal("CONT", node.process.pid());

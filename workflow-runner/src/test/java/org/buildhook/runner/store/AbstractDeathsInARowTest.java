@@ -131,7 +131,8 @@ abstract class AbstractDeathsInARowTest {
         assertThat(store.ledger().startAttempt(jobId, "taker")).isEqualTo(ExecutionLedger.NODE_DIED_IN_A_ROW);
         JobAttempt unswept = store.job(jobId).orElseThrow().attempts().get(2);
         assertThat(unswept.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
-        assertThat(unswept.message()).startsWith("its node stopped heart-beating before the attempt ended");
+        assertThat(unswept.message()).startsWith(
+                "its node stopped heart-beating before the attempt's end was recorded");
 
         Instant now = Instant.now();
         store.ledger().interruptAttempt(jobId, third, new JobOutcome(JobOutcome.Result.CANCELLED, 137, now, now,

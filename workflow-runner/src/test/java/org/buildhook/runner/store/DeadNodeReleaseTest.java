@@ -77,10 +77,12 @@ class DeadNodeReleaseTest {
         assertThat(released).hasSize(1);
         assertThat(released.get(0).next()).isEqualTo("not run again: it was superseded by job newer-job");
         assertThat(released.get(0).describe(java.time.Duration.ofMinutes(3))).isEqualTo("its node dead (pid "
-                + exited.pid() + " on this host) is dead and what it left was killed; not run again: it was"
+                + exited.pid() + " on this host) was gone before the job's end was recorded, and what it left was killed; not run again:"
+                + " it was"
                 + " superseded by job newer-job (its end is recorded now instead of after the dead-node limit, 3m)");
         assertThat(new DeadNodeRelease.Released(jobId, "dead", 7, "run again").describe(java.time.Duration.ofMinutes(3)))
-                .isEqualTo("its node dead (pid 7 on this host) is dead and what it left was killed; the job is put"
+                .isEqualTo("its node dead (pid 7 on this host) was gone before the job's end was recorded, and what it"
+                        + " left was killed; the job is put"
                         + " back in the queue now, to run again, instead of after the dead-node limit (3m)");
     }
 

@@ -1,0 +1,51 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import org.buildhook.runner.exec.JobOutcome;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The file a stop notes what it could not record in, read by the next start (tryout20 F2, tryout21 F3). */
+class StopsNotRecordedTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anOutcomeWrittenByAStopIsReadByTheNextStartBesideLinesOfTheOldFormat() throws Exception {
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        Instant ended = Instant.parse("2026-12-02T10:01:20.123Z");
+        StopsNotRecorded stop = new StopsNotRecorded(file, "node-1");
+        stop.add("job-a", 1, new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, ended,
+                dir.resolve("logs with space/attempt-1.log")));
+        stop.add("job-b", 2, new StopsNotRecorded.Known(JobOutcome.Result.TIMED_OUT, null, null, null));
+        stop.add("job-c", 1);
+        // A line of the format before the outcome was kept, one of another node, and one that cannot be read.
+        Files.writeString(file, "node-1 job-old 3\nnode-1 job-begun 4 begun\nnode-2 job-other 1 SUCCEEDED 0 5\n"
+                + "node-1 job-bad 1 NOPE x y\n",
+                java.nio.file.StandardOpenOption.APPEND);
+        assertThat(Files.readAllLines(file).get(0)).startsWith("# buildhook stops-not-recorded 2");
+
+        StopsNotRecorded start = new StopsNotRecorded(file, "node-1");
+        assertThat(start.outcome("node-1", "job-a", 1)).contains(new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, ended,
+                dir.resolve("logs with space/attempt-1.log")));
+        assertThat(start.outcome("node-1", "job-b", 2)).contains(new StopsNotRecorded.Known(JobOutcome.Result.TIMED_OUT, null,
+                null, null));
+        assertThat(start.outcome("node-1", "job-c", 1)).isEmpty();
+        assertThat(start.contains("node-1", "job-c", 1)).isTrue();
+        assertThat(start.contains("node-1", "job-old", 3)).isTrue();
+        assertThat(start.contains("node-1", "job-bad", 1)).as("cut short, its outcome unreadable").isTrue();
+        assertThat(start.outcome("node-1", "job-bad", 1)).isEmpty();
+        assertThat(start.begunUnder("node-1", "job-begun", 4)).as("a line a stop wrote as it began").isTrue();
+        assertThat(start.outcome("node-2", "job-other", 1)).as("another node id's line: the data folder's last")
+                .isPresent();
+        assertThat(start.outcomesToRecord()).containsOnlyKeys("node-1 job-a 1", "node-1 job-b 2", "node-2 job-other 1");
+        start.taken("node-1 job-a 1");
+        assertThat(start.outcomesToRecord()).containsOnlyKeys("node-1 job-b 2", "node-2 job-other 1");
+        assertThat(start.outcome("node-1", "job-a", 1)).as("still known for the sweep's words").isPresent();
+    }
+}
