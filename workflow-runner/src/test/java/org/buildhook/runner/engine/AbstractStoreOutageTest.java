@@ -100,7 +100,7 @@ abstract class AbstractStoreOutageTest {
         if (store.dialect() == Dialect.POSTGRESQL) {
             stubber.when(ledger).jobToStart(anyString(), anyString(), anyLong());
         } else {
-            stubber.when(ledger).startAttempt(anyString(), anyString(), anyLong());
+            stubber.when(ledger).startAttempt(anyString(), anyString(), anyLong(), anyInt());
         }
     }
 
@@ -109,7 +109,7 @@ abstract class AbstractStoreOutageTest {
         if (store.dialect() == Dialect.POSTGRESQL) {
             verify(ledger, mode).jobToStart(eq(jobId), eq("node-a"), anyLong());
         } else {
-            verify(ledger, mode).startAttempt(eq(jobId), eq("node-a"), anyLong());
+            verify(ledger, mode).startAttempt(eq(jobId), eq("node-a"), anyLong(), anyInt());
         }
     }
 
