@@ -25,6 +25,8 @@ public final class TcpProxy implements AutoCloseable {
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
     private volatile boolean frozen;
+    private volatile boolean swallowing;
+    private final java.util.concurrent.atomic.AtomicInteger swallowed = new java.util.concurrent.atomic.AtomicInteger();
     private int port;
 
     public TcpProxy(String targetHost, int targetPort) {
@@ -50,6 +52,10 @@ public final class TcpProxy implements AutoCloseable {
             try {
                 Socket client = socket.accept();
                 sockets.add(client);
+                if (swallowing) {
+                    swallowed.incrementAndGet();
+                    continue; // held open, never forwarded, never closed: see swallowNewConnections()
+                }
                 awaitThaw();
                 Socket upstream = new Socket(targetHost, targetPort);
                 sockets.add(upstream);
@@ -95,8 +101,24 @@ public final class TcpProxy implements AutoCloseable {
         frozen = true;
     }
 
-    /** Forwards again what was held, and from now on. */
+    /**
+     * As {@link #freeze()}, and a connection accepted from now on is never forwarded, even after {@link #thaw()}:
+     * it stays open and unanswered (a database that hung while a login was under way and came back without it, a
+     * failover, a middlebox that lost the connection's state), until {@link #cut()}.
+     */
+    public synchronized void swallowNewConnections() {
+        frozen = true;
+        swallowing = true;
+    }
+
+    /** How many connections {@link #swallowNewConnections()} has swallowed so far. */
+    public int swallowed() {
+        return swallowed.get();
+    }
+
+    /** Forwards again what was held, and from now on; connections swallowed stay unanswered. */
     public synchronized void thaw() {
+        swallowing = false;
         frozen = false;
         notifyAll();
     }

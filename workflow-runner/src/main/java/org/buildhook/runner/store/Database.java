@@ -225,11 +225,28 @@ final class Database implements AutoCloseable {
             hikari.setJdbcUrl(config.url());
             // Named, not found through META-INF/services, which merged (fat) jars tend to lose.
             hikari.setDriverClassName("org.postgresql.Driver");
+            // Every new connection of the pool, not only the start's first one, gives up its connect and login
+            // after store.connect-timeout. Without it the driver waited for ever for the answer to a login sent
+            // while the database hung (accepted, never answered: a frozen server, a failover, a middlebox that lost
+            // its state), and HikariCP opens connections on one thread per pool: that pool got none again, and
+            // the node answered 503 long after PostgreSQL answered again (tryout22 F3). Reads of established
+            // connections keep no timeout (a call may be long). Parameters of the same name in store.url win.
+            pooledConnectTimeouts(config).forEach((key, value) -> hikari.addDataSourceProperty((String) key, value));
             if (durability == Durability.DEFERRED) {
                 hikari.setConnectionInitSql("SET synchronous_commit TO off");
             }
         }
         return new HikariDataSource(hikari);
+    }
+
+    /**
+     * The driver's timeouts for each connection a PostgreSQL pool opens: {@link StoreReachability#timeouts}'s
+     * connect and login bounds ({@code store.connect-timeout}), without its read timeout.
+     */
+    static java.util.Properties pooledConnectTimeouts(StoreConfig config) {
+        java.util.Properties timeouts = StoreReachability.timeouts(config);
+        timeouts.remove("socketTimeout");
+        return timeouts;
     }
 
     /** HikariCP's own default for how long it tests a connection before handing it out. */

@@ -1,0 +1,68 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node whose pools opened connections while PostgreSQL hung answers again once PostgreSQL does (tryout22 F3, H).
+ * The pools' connections had no connect or login timeout (only the start's first connection had one): a login
+ * sent while the database hung, on a connection the database then never answered (here the proxy accepts it and
+ * never forwards it, as a frozen server, a failover or a middlebox that lost its state would), was waited for
+ * for ever, and HikariCP opens a pool's connections on one thread: every pool stayed empty, and deliveries were
+ * answered 503 long after PostgreSQL answered again. A real {@code serve} process behind a real proxy.
+ */
+class PoolsAfterStoreHangTest extends AbstractProxiedServeTest {
+
+    PoolsAfterStoreHangTest() {
+        super("hang_pools_");
+    }
+
+    @Test
+    void deliveriesAreAcceptedAgainOnceTheStoreAnswersAfterAHangThatSwallowedTheLogins() throws Exception {
+        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-follow-test\n");
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: quick\n    run: {command: [/bin/true]}\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "store: {url: '" + pg.storeUrl + "', connect-timeout: 2s}",
+                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "server: {host: 127.0.0.1, port: 0}",
+                ""));
+        processes = new ServeProcesses(dir);
+        Path out = dir.resolve("serve.out");
+        Process server = processes.serve(config, out);
+        URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
+        assertThat(accepted(url)).as("accepted before the hang").isTrue();
+
+        // The database goes away (every connection cut), then comes back hung: it accepts connections and never
+        // answers them. The pools, whose connections broke, open new ones, and the hang swallows their logins.
+        pg.proxy.cut();
+        pg.proxy.swallowNewConnections();
+        pg.proxy.open();
+        await().atMost(Duration.ofMinutes(3)).failFast(() -> !server.isAlive()).until(() -> !accepted(url)
+                && pg.proxy.swallowed() >= 1);
+
+        pg.proxy.thaw();
+
+        // The store answers again: the pools' swallowed logins give up after store.connect-timeout and new ones are
+        // made. Before, none was ever made again (minutes: the test's bound, not the product's).
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive()).until(() -> accepted(url));
+    }
+
+    /** Whether the sample delivery is answered with a 2xx (accepted, or a duplicate of the first). */
+    private boolean accepted(URI url) {
+        picocli.CommandLine send = BuildhookCommand.commandLine();
+        java.io.StringWriter said = new java.io.StringWriter();
+        send.setOut(new java.io.PrintWriter(said, true));
+        send.setErr(new java.io.PrintWriter(said, true));
+        return send.execute("send", url.resolve("webhook").toString(), "--sample", "--secret-file",
+                dir.resolve("webhook-secret").toString(), "--no-retry") == 0;
+    }
+}
