@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * sent while the database hung, on a connection the database then never answered (here the proxy accepts it and
  * never forwards it, as a frozen server, a failover or a middlebox that lost its state would), was waited for
  * for ever, and HikariCP opens a pool's connections on one thread: every pool stayed empty, and deliveries were
- * answered 503 long after PostgreSQL answered again. A real {@code serve} process behind a real proxy.
+ * answered 503 long after PostgreSQL answered again. A real {@code serve} process behind a real proxy. Without
+ * the pools' loginTimeout the last wait times out: nothing is accepted again.
  */
 class PoolsAfterStoreHangTest extends AbstractProxiedServeTest {
 
@@ -42,12 +43,15 @@ class PoolsAfterStoreHangTest extends AbstractProxiedServeTest {
         assertThat(accepted(url)).as("accepted before the hang").isTrue();
 
         // The database goes away (every connection cut), then comes back hung: it accepts connections and never
-        // answers them. The pools, whose connections broke, open new ones, and the hang swallows their logins.
+        // answers them. The pools, whose connections broke, open new ones, and the hang swallows their logins: six
+        // swallowed, more than the node's three pools and its own bounded checks (the store's health, the start's
+        // look) open, so each pool's one connection-opening thread has met the hang (with one, a check's
+        // connection alone could meet it, and the test passed without the fix).
         pg.proxy.cut();
         pg.proxy.swallowNewConnections();
         pg.proxy.open();
         await().atMost(Duration.ofMinutes(3)).failFast(() -> !server.isAlive()).until(() -> !accepted(url)
-                && pg.proxy.swallowed() >= 1);
+                && pg.proxy.swallowed() >= 6);
 
         pg.proxy.thaw();
 
