@@ -39,16 +39,46 @@ abstract class AbstractProxiedServeTest {
         }
     }
 
+    /** What keeps a test's store from answering for a while (a stop, a restart), and what ends that. */
+    interface StoreOutage {
+        void start() throws Exception;
+
+        void end() throws Exception;
+    }
+
     /**
      * Another program's hold of a SQLite database's write lock ({@code BEGIN EXCLUSIVE}, as an sqlite3 shell in a
-     * transaction): the server's writes wait until the returned connection is closed.
+     * transaction) from {@link #start} to {@link #end}: the server's writes wait meanwhile. Closing it ends a hold
+     * still there (a test that failed before its end).
      */
-    static java.sql.Connection holdSqliteLock(String jdbcUrl) throws java.sql.SQLException {
-        java.sql.Connection other = java.sql.DriverManager.getConnection(jdbcUrl);
-        try (java.sql.Statement st = other.createStatement()) {
-            st.execute("PRAGMA busy_timeout = 60000");
-            st.execute("BEGIN EXCLUSIVE");
+    static final class SqliteLockHeld implements StoreOutage, AutoCloseable {
+        private final String jdbcUrl;
+        private java.sql.Connection other;
+
+        SqliteLockHeld(String jdbcUrl) {
+            this.jdbcUrl = jdbcUrl;
         }
-        return other;
+
+        @Override
+        public void start() throws java.sql.SQLException {
+            other = java.sql.DriverManager.getConnection(jdbcUrl);
+            try (java.sql.Statement st = other.createStatement()) {
+                st.execute("PRAGMA busy_timeout = 60000");
+                st.execute("BEGIN EXCLUSIVE");
+            }
+        }
+
+        @Override
+        public void end() throws java.sql.SQLException {
+            close();
+        }
+
+        @Override
+        public void close() throws java.sql.SQLException {
+            if (other != null) {
+                other.close();
+                other = null;
+            }
+        }
     }
 }

@@ -62,11 +62,6 @@ class PoolsAfterStoreHangTest extends AbstractProxiedServeTest {
 
     /** Whether the sample delivery is answered with a 2xx (accepted, or a duplicate of the first). */
     private boolean accepted(URI url) {
-        picocli.CommandLine send = BuildhookCommand.commandLine();
-        java.io.StringWriter said = new java.io.StringWriter();
-        send.setOut(new java.io.PrintWriter(said, true));
-        send.setErr(new java.io.PrintWriter(said, true));
-        return send.execute("send", url.resolve("webhook").toString(), "--sample", "--secret-file",
-                dir.resolve("webhook-secret").toString(), "--no-retry") == 0;
+        return ServeProcesses.sendSample(url, dir, new java.io.StringWriter()) == 0;
     }
 }

@@ -72,16 +72,25 @@ final class ServeProcesses implements AutoCloseable {
     /** Sends the sample delivery to the server at {@code url} with {@link #followConfig}'s secret; its first job's id. */
     static String sendSample(URI url, Path dir) throws IOException {
         java.io.StringWriter sent = new java.io.StringWriter();
-        picocli.CommandLine send = BuildhookCommand.commandLine();
-        send.setOut(new java.io.PrintWriter(sent, true));
-        int code = send.execute("send", url.resolve("webhook").toString(), "--sample", "--secret-file",
-                dir.resolve("webhook-secret").toString(), "--no-retry");
+        int code = sendSample(url, dir, sent);
         if (code != 0) {
             throw new AssertionError("send exited " + code + ": " + sent);
         }
         String out = sent.toString();
         return new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.substring(out.indexOf('{')))
                 .path("jobs").path(0).asText();
+    }
+
+    /**
+     * Sends the sample delivery once ({@code buildhook send --sample --no-retry}) with the secret in
+     * {@code dir/webhook-secret}, what it prints going to {@code said}; its exit code (0: answered with a 2xx).
+     */
+    static int sendSample(URI url, Path dir, java.io.Writer said) {
+        picocli.CommandLine send = BuildhookCommand.commandLine();
+        send.setOut(new java.io.PrintWriter(said, true));
+        send.setErr(new java.io.PrintWriter(said, true));
+        return send.execute("send", url.resolve("webhook").toString(), "--sample", "--secret-file",
+                dir.resolve("webhook-secret").toString(), "--no-retry");
     }
 
     /** Starts {@code buildhook logs -f job} against the server at {@code url} as a process of its own, output to {@code out}. */

@@ -27,17 +27,11 @@ class StopCutShortWithStoreHungTest extends AbstractProxiedServeTest {
     }
 
     /** What makes the store hang through the stop (it answers nothing, refuses nothing), and what ends that. */
-    private interface Hang {
-        void start() throws Exception;
-
-        void end() throws Exception;
-    }
-
     @Test
     void onPostgresqlTheJobCutShortByAStopWhoseStoreHangsIsNamedAndTheNextStartSaysTheNodeStoppedNotDied()
             throws Exception {
         cutShortWhileTheStoreHangs("store: {url: '" + pg.storeUrl + "'}", pg.url + "&currentSchema=" + pg.schema,
-                new Hang() {
+                new StoreOutage() {
             @Override
             public void start() {
                 pg.proxy.freeze();
@@ -54,31 +48,14 @@ class StopCutShortWithStoreHungTest extends AbstractProxiedServeTest {
     @Test
     void onSqliteTheJobCutShortByAStopWhileAnotherProgramHoldsTheLockIsNamedAndTheNextStartSaysTheNodeStopped()
             throws Exception {
-        java.util.concurrent.atomic.AtomicReference<java.sql.Connection> other = new java.util.concurrent.atomic
-                .AtomicReference<>();
-        try {
-            cutShortWhileTheStoreHangs("store: {}", "jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db")
-                    .toAbsolutePath(), new Hang() {
-                @Override
-                public void start() throws Exception {
-                    other.set(holdSqliteLock("jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db")
-                            .toAbsolutePath()));
-                }
-
-                @Override
-                public void end() throws Exception {
-                    other.get().close();
-                }
-            });
-        } finally {
-            if (other.get() != null) {
-                other.get().close();
-            }
+        String db = "jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db").toAbsolutePath();
+        try (SqliteLockHeld lock = new SqliteLockHeld(db)) {
+            cutShortWhileTheStoreHangs("store: {}", db, lock);
         }
     }
 
     /** @param look a JDBC URL of the store for the test's own look at the attempt's record */
-    private void cutShortWhileTheStoreHangs(String store, String look, Hang hang) throws Exception {
+    private void cutShortWhileTheStoreHangs(String store, String look, StoreOutage hang) throws Exception {
         Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-hung-cut-test\n");
         Files.writeString(dir.resolve("rules.yaml"),
                 "rules:\n  - name: slow\n    run: {command: [/bin/sleep, '600']}\n");

@@ -27,17 +27,10 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
         super("outcome_");
     }
 
-    /** What keeps the store from answering through the stop, and what ends that. */
-    private interface Outage {
-        void start() throws Exception;
-
-        void end() throws Exception;
-    }
-
     @Test
     void onPostgresqlAnExitTheStoppingNodeKnewIsRecordedAtItsNextStartAndTheCommandDoesNotRunAgain() throws Exception {
         exitedDuringTheOutage("store: {url: '" + pg.storeUrl + "'}", pg.url + "&currentSchema=" + pg.schema,
-                new Outage() {
+                new StoreOutage() {
             @Override
             public void start() {
                 pg.proxy.cut();
@@ -52,30 +45,14 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
 
     @Test
     void onSqliteAnExitTheStoppingNodeKnewIsRecordedAtItsNextStartAndTheCommandDoesNotRunAgain() throws Exception {
-        java.util.concurrent.atomic.AtomicReference<java.sql.Connection> other = new java.util.concurrent.atomic
-                .AtomicReference<>();
         String db = "jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db").toAbsolutePath();
-        try {
-            exitedDuringTheOutage("store: {}", db, new Outage() {
-                @Override
-                public void start() throws Exception {
-                    other.set(holdSqliteLock(db));
-                }
-
-                @Override
-                public void end() throws Exception {
-                    other.get().close();
-                }
-            });
-        } finally {
-            if (other.get() != null) {
-                other.get().close();
-            }
+        try (SqliteLockHeld lock = new SqliteLockHeld(db)) {
+            exitedDuringTheOutage("store: {}", db, lock);
         }
     }
 
     /** @param look a JDBC URL of the store for the test's own look at the job's record */
-    private void exitedDuringTheOutage(String store, String look, Outage outage) throws Exception {
+    private void exitedDuringTheOutage(String store, String look, StoreOutage outage) throws Exception {
         Path runs = deployRule();
         Path config = config("buildhook.yaml", "data", store, "outcome-node", "}");
         processes = new ServeProcesses(dir);
@@ -143,7 +120,7 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
         String job = ServeProcesses.sendSample(ServeProcesses.awaitUrl(server, dir.resolve("data-first")), dir);
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(runs));
 
-        exitDuringTheOutageThenStop(server, out, job, new Outage() {
+        exitDuringTheOutageThenStop(server, out, job, new StoreOutage() {
             @Override
             public void start() {
                 pg.proxy.cut();
@@ -213,7 +190,7 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
     }
 
     /** The store goes away, the job's command then exits 0, and the server is stopped (SIGTERM) meanwhile. */
-    private void exitDuringTheOutageThenStop(Process server, Path out, String job, Outage outage) throws Exception {
+    private void exitDuringTheOutageThenStop(Process server, Path out, String job, StoreOutage outage) throws Exception {
         outage.start();
         Files.writeString(dir.resolve("go"), "go\n");
         await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
