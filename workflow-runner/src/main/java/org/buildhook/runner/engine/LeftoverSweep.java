@@ -164,6 +164,46 @@ final class LeftoverSweep {
         }
     }
 
+    /**
+     * At the start, before any pick: ends the attempts an earlier run of this node left marked running in another PID
+     * namespace of this host (tryout23 F4: a container killed and started again, which gets a new namespace; see
+     * {@link ExecutionLedger#runningAttemptsOfEarlierRuns} for why that run is over). Nothing can be killed across
+     * namespaces, and nothing needs to be: a PID namespace ends with its first process (the container's init), the
+     * kernel killing every process in it then, and a container is started again only once its init has ended. An
+     * attempt whose namespace this node can still see a process of (a namespace under this one, e.g. {@code unshare
+     * --pid}, whose first process outlived the JVM) is left alone: its processes may still run, and the job waits for
+     * the dead-node limit as it would on another host. The same host name is required too: another container (another
+     * host name, its id) whose JVM died may still run what that JVM started, if the JVM was not its init's only child.
+     * Each such end counts as its node's death, as after a {@code kill -9} in the same namespace.
+     *
+     * @return the attempts it ended, for {@link org.buildhook.runner.store.DeadNodeRelease#releaseEarlierRuns}
+     * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached
+     */
+    List<RunningAttempt> sweepEarlierRuns() throws InterruptedException {
+        List<RunningAttempt> ended = new ArrayList<>();
+        for (RunningAttempt attempt : ledger.runningAttemptsOfEarlierRuns(self, node)) {
+            String namespace = NodeIdentity.pidNamespace(attempt.bootId());
+            if (NodeIdentity.anyProcessIn(namespace)) {
+                LOG.warn("job {} attempt {}: its node {} is gone, but PID namespace {}, where its processes ran, still"
+                        + " has processes: they may still run, so the job is not run again before the dead-node"
+                        + " limit; end that namespace's first process to end them", attempt.jobId(),
+                        attempt.attempt(), attempt.node(), namespace);
+                continue;
+            }
+            end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"
+                    + " recorded") + "; " + inEndedNamespace(namespace));
+            ended.add(attempt);
+        }
+        return ended;
+    }
+
+    /** Where the processes of an attempt of an earlier run in another PID namespace were, and why they are gone. */
+    static String inEndedNamespace(String namespace) {
+        return "its processes were in PID namespace " + namespace + " of an earlier run on this host (a container"
+                + " started again?), which this node cannot see: a PID namespace ends with its first process, and"
+                + " every process in it with that";
+    }
+
     /** How many attempts this node killed leftovers of without their record committing yet (for tests). */
     int killedNotRecorded() {
         return killedNotRecorded.size();
@@ -210,6 +250,9 @@ final class LeftoverSweep {
         Optional<String> recorded;
         try {
             recorded = ledger.interruptLeftover(attempt.jobId(), attempt.attempt(), () -> {
+                if (!self.sameBoot(attempt.bootId())) {
+                    return what + "; " + next; // another PID namespace: nothing here to kill, as what says
+                }
                 List<String> killed = new ArrayList<>(killedNotRecorded.getOrDefault(key, List.of()));
                 List<String> now = Leftovers.kill(marker, attempt.process(), GRACE_MILLIS);
                 killed.addAll(now);
