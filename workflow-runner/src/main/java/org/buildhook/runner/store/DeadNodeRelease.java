@@ -114,6 +114,16 @@ public final class DeadNodeRelease {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public List<Released> release(NodeIdentity self) {
+        return release(self, ExecutionLedger.InARow.DEFAULT);
+    }
+
+    /**
+     * As {@link #release(NodeIdentity)}, saying of a job whose attempt's end makes the row of its node's ends that
+     * {@code inARow} refuses (the node picking it next ends it {@code FAILED}) that it is not run again (tryout22 F1).
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<Released> release(NodeIdentity self, ExecutionLedger.InARow inARow) {
         if (self.bootId().isEmpty()) {
             return List.of();
         }
@@ -131,7 +141,8 @@ public final class DeadNodeRelease {
                     free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
                     free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
                     released.add(new Released(d.jobId, d.node, d.nodePid,
-                            ExecutionLedger.afterCutShort(c, d.jobId, d.attempt), "pid " + d.nodePid + " on this host",
+                            ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow),
+                            "pid " + d.nodePid + " on this host",
                             d.message != null && d.message.contains(ExecutionLedger.NONE_LEFT) ? NONE_LEFT : KILLED));
                 }
             }
@@ -145,11 +156,12 @@ public final class DeadNodeRelease {
      * Each only while its node still holds it, the attempt is its job's latest and no longer marked running; called at
      * the start before this node picks anything, so a pick of the same node id is the earlier run's.
      *
-     * @param ended the attempts the sweep recorded
+     * @param ended  the attempts the sweep recorded
+     * @param inARow this node's bounds on ends in a row, for the words of a job whose row they end
      * @return what was released
      * @throws StoreUnavailableException when the store cannot be reached
      */
-    public List<Released> releaseEarlierRuns(List<RunningAttempt> ended) {
+    public List<Released> releaseEarlierRuns(List<RunningAttempt> ended, ExecutionLedger.InARow inARow) {
         if (ended.isEmpty()) {
             return List.of();
         }
@@ -177,7 +189,8 @@ public final class DeadNodeRelease {
                 if (d != null && unpick(c, d)) {
                     free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
                     free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
-                    released.add(new Released(d.jobId, d.node, 0, ExecutionLedger.afterCutShort(c, d.jobId, d.attempt),
+                    released.add(new Released(d.jobId, d.node, 0, ExecutionLedger.afterCutShort(c, d.jobId, d.attempt,
+                            null, inARow),
                             "in PID namespace " + NodeIdentity.pidNamespace(attempt.bootId()) + " of an earlier run",
                             NAMESPACE_ENDED));
                 }
