@@ -185,8 +185,9 @@ final class LeftoverSweep {
      * namespaces, and nothing needs to be: a PID namespace ends with its first process (the container's init), the
      * kernel killing every process in it then, and a container is started again only once its init has ended. An
      * attempt whose namespace this node can still see a process of (a namespace under this one, e.g. {@code unshare
-     * --pid}, whose first process outlived the JVM) is left alone: its processes may still run, and the job waits for
-     * the dead-node limit as it would on another host. The same host name is required too: another container (another
+     * --pid}, whose first process outlived the JVM), or of the host's initial namespace (a server outside any
+     * container, the data folder now used from one), is left alone: its processes may still run, and the job waits
+     * for the dead-node limit as it would on another host. The same host name is required too: another container (another
      * host name, its id) whose JVM died may still run what that JVM started, if the JVM was not its init's only child.
      * Each such end counts as its node's death, as after a {@code kill -9} in the same namespace.
      *
@@ -197,11 +198,14 @@ final class LeftoverSweep {
         List<RunningAttempt> ended = new ArrayList<>();
         for (RunningAttempt attempt : ledger.runningAttemptsOfEarlierRuns(self, node)) {
             String namespace = NodeIdentity.pidNamespace(attempt.bootId());
-            if (NodeIdentity.anyProcessIn(namespace)) {
-                LOG.warn("job {} attempt {}: its node {} is gone, but PID namespace {}, where its processes ran, still"
-                        + " has processes: they may still run, so the job is not run again before the dead-node"
-                        + " limit; end that namespace's first process to end them", attempt.jobId(),
-                        attempt.attempt(), attempt.node(), namespace);
+            if (namespace.equals(NodeIdentity.INITIAL_PID_NAMESPACE) || NodeIdentity.anyProcessIn(namespace)) {
+                LOG.warn("job {} attempt {}: its node {} is gone, but PID namespace {}, where its processes ran, {}:"
+                        + " they may still run, so the job is not run again before the dead-node limit; end them"
+                        + " (they carry BUILDHOOK_ATTEMPT={}/{} in their environment)", attempt.jobId(),
+                        attempt.attempt(), attempt.node(), namespace,
+                        namespace.equals(NodeIdentity.INITIAL_PID_NAMESPACE)
+                                ? "is the host's own (outside any container), which ends only with the host"
+                                : "still has processes", attempt.jobId(), attempt.attempt());
                 continue;
             }
             end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"

@@ -60,6 +60,13 @@ public record NodeIdentity(String host, String bootId, ProcessIdentity process) 
                 && otherBootId.startsWith(bootId.substring(0, slash + 1)) && otherBootId.contains("/pid:");
     }
 
+    /**
+     * The host's initial PID namespace ({@code PROC_PID_INIT_INO}, the same number on every Linux since 3.8): the
+     * namespace of everything not in a container. It ends only with the host, so processes recorded in it are never
+     * known to be gone from another namespace.
+     */
+    public static final String INITIAL_PID_NAMESPACE = "pid:[4026531836]";
+
     /** The PID namespace of a recorded boot id ({@code pid:[4026532253]}), or empty when it names none. */
     public static String pidNamespace(String bootId) {
         int at = bootId == null ? -1 : bootId.indexOf("/pid:");

@@ -101,6 +101,60 @@ class EarlierRunInAnotherPidNamespaceTest {
         }
     }
 
+    /**
+     * The other way round: the earlier run was outside any container (the host's initial PID namespace, which ends only
+     * with the host) and its kill -9 left its command running; a node in a new namespace on the same data folder cannot
+     * see it. It must not take that namespace for ended and run the job beside the command still running: the attempt
+     * stays running (for the dead-node limit), and a WARN says why.
+     */
+    @Test
+    void anAttemptOfTheHostsOwnNamespaceIsNotTakenForEnded() throws Exception {
+        assertThat(ProcessHandle.current().info().user().orElse("")).as("unshare --pid needs root").isEqualTo("root");
+        assertThat(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString()).as("this JVM outside containers")
+                .isEqualTo(org.buildhook.runner.exec.NodeIdentity.INITIAL_PID_NAMESPACE);
+        StoreConfig config = TestStores.sqlite(dir.resolve("data"));
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$ $(readlink /proc/$$/ns/pid)\""
+                + " >> " + events + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05;"
+                + " done\n");
+        String[] common = {"url=" + config.url(), "data=" + dir.resolve("data"), "heartbeat=5000", "missed=1000",
+            "threads=1"};
+        NodeProcess first = NodeProcess.start(dir, "first", concat(common, "slow=1", "slowScript=" + slow, "label=job"));
+        NodeProcess second = null;
+        long orphan = -1;
+        try {
+            await().atMost(Duration.ofMinutes(5)).until(() -> first.printed("ACCEPTED") && starts(events).size() == 1);
+            orphan = Long.parseLong(starts(events).get(0)[2]);
+            first.kill();
+            assertThat(ProcessHandle.of(orphan).map(ProcessHandle::isAlive)).as("the command outlives its node")
+                    .contains(true);
+
+            second = NodeProcess.start(dir, List.of("unshare", "--pid", "--fork", "--mount-proc", "--kill-child"),
+                    "second", common);
+            NodeProcess started = second;
+            await().atMost(Duration.ofMinutes(5)).until(() -> !started.process.isAlive() || started.printed("READY"));
+            try (Store store = Store.open(config)) {
+                Job job = store.jobs(JobQuery.latest(10)).items().get(0);
+                assertThat(store.ledger().runningAttempt(job.id()).map(a -> a.attempt()))
+                        .as("the attempt whose command still runs, still running").contains(1);
+                assertThat(Files.readString(dir.resolve("second.err"))).contains("job " + job.id() + " attempt 1: its"
+                        + " node first is gone, but PID namespace " + starts(events).get(0)[3] + ", where its processes"
+                        + " ran, is the host's own (outside any container), which ends only with the host: they may"
+                        + " still run, so the job is not run again before the dead-node limit");
+            }
+            assertThat(starts(events)).as("not started again beside the command still running").hasSize(1);
+        } finally {
+            first.kill();
+            if (second != null) {
+                second.kill();
+            }
+            if (orphan > 0) {
+                ProcessHandle.of(orphan).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
     /** Whether a process this JVM sees is in PID namespace {@code namespace} ({@code pid:[…]}). */
     private static boolean anyProcessIn(String namespace) throws IOException {
         try (Stream<Path> all = Files.list(Path.of("/proc"))) {
