@@ -278,6 +278,17 @@ public final class BuildhookApplication implements AutoCloseable {
                     + " new delivery stores a job of a rule whose limit changed, its jobs go by the limit they were"
                     + " stored with", rules.source(), e.getMessage());
         }
+        try {
+            for (org.buildhook.runner.store.ResourceLedger.CapacityChange change
+                    : store.resources().applyCapacities(rules.resources())) {
+                LOG.info("resource '{}': {} job(s) still to run now go by capacity {} in {} (they were stored with {})",
+                        change.resource(), change.jobs(), change.to(), rules.source(), change.from());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("the resource capacities of {} could not be given to the jobs already stored ({}): they go by"
+                    + " the capacities they were stored with until the next start or reload", rules.source(),
+                    e.getMessage());
+        }
     }
 
     private static String limit(int concurrency) {
