@@ -205,11 +205,23 @@ final class DeliveryWriter {
      * marks it cancelled ({@link ExecutionLedger#markCancelled}).
      */
     Cancel cancel(String jobId) {
+        return cancel(jobId, "cancelled before it ran", false);
+    }
+
+    /**
+     * {@link #cancel(String)} with the message a job cancelled before it ran is given; {@code ruleNotInForce}:
+     * the cancel of a job whose rule is disabled or removed in the rules in force, which leaves a running
+     * job alone ({@link Cancel#ENDED}: nothing changed) and starts no follow-up of a job whose command never
+     * started (nothing of that rule starts); one that ran (a retry in its backoff) still starts its
+     * {@code on-cancel}, the cleanup of what it did.
+     */
+    Cancel cancel(String jobId, String message, boolean ruleNotInForce) {
         return db.inTransaction("cancel a job", c -> {
             String state;
             String rule;
+            int attempts;
             try (PreparedStatement p = c.prepareStatement("SELECT state, CASE WHEN concurrency > 0 THEN rule_name"
-                    + " END FROM jobs WHERE id = ?")) {
+                    + " END, attempts FROM jobs WHERE id = ?")) {
                 p.setString(1, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
@@ -217,11 +229,18 @@ final class DeliveryWriter {
                     }
                     state = rs.getString(1);
                     rule = rs.getString(2);
+                    attempts = rs.getInt(3);
                 }
             }
             JobState now = JobState.valueOf(state);
-            if (now.isFinal()) {
+            if (now.isFinal() || (ruleNotInForce && now == JobState.RUNNING)) {
                 return Cancel.ENDED;
+            }
+            if (ruleNotInForce && attempts == 0) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET follow_ups_pending = 0 WHERE id = ?")) {
+                    p.setString(1, jobId);
+                    p.executeUpdate();
+                }
             }
             boolean inLine = rule != null && now == JobState.QUEUED;
             if (inLine) {
@@ -234,7 +253,7 @@ final class DeliveryWriter {
                         + " message = ?, cancel_requested = 1 WHERE id = ?")) {
                     p.setString(1, JobState.CANCELLED.name());
                     p.setLong(2, clock.millis());
-                    p.setString(3, "cancelled before it ran");
+                    p.setString(3, message);
                     p.setString(4, jobId);
                     p.executeUpdate();
                 }
