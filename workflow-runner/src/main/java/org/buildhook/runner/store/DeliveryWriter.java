@@ -198,7 +198,8 @@ final class DeliveryWriter {
     }
 
     /**
-     * Cancels a job: a queued one at once (its pending execution removed); a running one is
+     * Cancels a job: a queued one at once (its pending execution removed), its message saying so
+     * ({@link Job#cancelledBeforeItsNextAttempt}); a running one is
      * flagged and its node stops it. A queued job of a rule with a concurrency limit passes its turn on
      * ({@link SlotLine#wakeTurn}): it may be the job a freed slot woke, and the next in line would
      * otherwise wait for {@code runner.slot-retry} (slots13). A picked one passes it on when its node
@@ -208,8 +209,10 @@ final class DeliveryWriter {
         return db.inTransaction("cancel a job", c -> {
             String state;
             String rule;
+            int attempts;
+            String message;
             try (PreparedStatement p = c.prepareStatement("SELECT state, CASE WHEN concurrency > 0 THEN rule_name"
-                    + " END FROM jobs WHERE id = ?")) {
+                    + " END, attempts, message FROM jobs WHERE id = ?")) {
                 p.setString(1, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
@@ -217,6 +220,8 @@ final class DeliveryWriter {
                     }
                     state = rs.getString(1);
                     rule = rs.getString(2);
+                    attempts = rs.getInt(3);
+                    message = rs.getString(4);
                 }
             }
             JobState now = JobState.valueOf(state);
@@ -234,7 +239,8 @@ final class DeliveryWriter {
                         + " message = ?, cancel_requested = 1 WHERE id = ?")) {
                     p.setString(1, JobState.CANCELLED.name());
                     p.setLong(2, clock.millis());
-                    p.setString(3, "cancelled before it ran");
+                    // After an attempt (a retry's backoff, a stop that cut it short), not "before it ran" (retry21).
+                    p.setString(3, Job.cancelledBeforeItsNextAttempt(attempts, message));
                     p.setString(4, jobId);
                     p.executeUpdate();
                 }

@@ -504,6 +504,16 @@ public final class Store implements AutoCloseable {
         return reader.countJobs(state);
     }
 
+    /**
+     * Of the {@link JobState#QUEUED} jobs, those in a retry's backoff, not due before it is over (their message
+     * says {@code waiting for retry 1 of 2 …, due at …}: {@link Job#retryWait}); in the whole store.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public long countJobsWaitingForRetry() {
+        return reader.countJobsWaitingForRetry();
+    }
+
     /** The job (env redacted) and every attempt. */
     public Optional<JobDetail> job(String id) {
         return reader.job(id);
