@@ -49,6 +49,19 @@ abstract class AbstractCancelTruthTest extends AbstractWorkflowTest {
         return Files.readAllLines(followed);
     }
 
+    /** Job {@code id}, once final: CANCELLED with {@code message}, exit 0 kept; its one attempt SUCCEEDED, returned. */
+    private JobAttempt cancelledKeepingItsSuccess(String id, String message) {
+        JobDetail ended = awaitFinal(id);
+        assertState(ended.job(), JobState.CANCELLED);
+        assertThat(ended.job().exitCode()).isZero();
+        assertThat(ended.job().message()).isEqualTo(message);
+        assertThat(ended.attempts()).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+            assertThat(a.exitCode()).isZero();
+        });
+        return ended.attempts().get(0);
+    }
+
     private static List<String> log(JobAttempt attempt) throws IOException {
         return Files.readAllLines(Path.of(attempt.logPath()));
     }
@@ -70,18 +83,11 @@ abstract class AbstractCancelTruthTest extends AbstractWorkflowTest {
 
             assertThat(store.cancel(id)).isTrue();
 
-            JobDetail ended = awaitFinal(id);
-            assertState(ended.job(), JobState.CANCELLED);
-            assertThat(ended.job().exitCode()).isZero();
-            assertThat(ended.job().message()).isEqualTo("exited with 0; it ended by itself after its cancel was asked"
-                    + " for, before the cancel stopped it; it counts as cancelled: its on-success is not started (its"
-                    + " on-cancel is, if its rule has one)");
-            assertThat(ended.attempts()).singleElement().satisfies(a -> {
-                assertThat(a.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
-                assertThat(a.exitCode()).isZero();
-                assertThat(a.message()).isEqualTo("exited with 0");
-                assertThat(log(a)).containsExactly("done");
-            });
+            JobAttempt attempt = cancelledKeepingItsSuccess(id, "exited with 0; it ended by itself after its cancel was"
+                    + " asked for, before the cancel stopped it; it counts as cancelled: its on-success is not started"
+                    + " (its on-cancel is, if its rule has one)");
+            assertThat(attempt.message()).isEqualTo("exited with 0");
+            assertThat(log(attempt)).containsExactly("done");
             assertThat(followed("race", followed)).containsExactly("on-cancel");
         }
     }
@@ -144,16 +150,9 @@ abstract class AbstractCancelTruthTest extends AbstractWorkflowTest {
 
         startEngine();
 
-        JobDetail ended = awaitFinal(id);
-        assertState(ended.job(), JobState.CANCELLED);
-        assertThat(ended.job().exitCode()).isZero();
-        assertThat(ended.job().message()).isEqualTo("exited with 0; then stopped by the shutdown of node-gone; its"
-                + " cancel was asked for before that end was recorded; it counts as cancelled: its on-success is not"
-                + " started (its on-cancel is, if its rule has one)");
-        assertThat(ended.attempts()).singleElement().satisfies(a -> {
-            assertThat(a.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
-            assertThat(a.exitCode()).isZero();
-        });
+        cancelledKeepingItsSuccess(id, "exited with 0; then stopped by the shutdown of node-gone; its cancel was asked"
+                + " for before that end was recorded; it counts as cancelled: its on-success is not started (its"
+                + " on-cancel is, if its rule has one)");
         assertThat(followed("deploy", followed)).containsExactly("on-cancel");
         assertThat(ran).as("not run again").doesNotExist();
     }

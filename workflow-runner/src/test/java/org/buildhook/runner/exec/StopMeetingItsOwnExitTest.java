@@ -50,22 +50,24 @@ class StopMeetingItsOwnExitTest extends LauncherTest {
                 .containsExactly("done");
     }
 
+    /** A command exiting {@code code} as {@code stop} looks for its processes keeps {@code exited with <code>}. */
+    private void assertKeepsItsExit(String name, int code, java.util.function.Consumer<RunningJob> stop)
+            throws Exception {
+        RunningJob job = started(name, exit.script(code), Duration.ofHours(1));
+
+        stop.accept(job);
+
+        assertOwnExit(job.outcome().get(60, TimeUnit.SECONDS), code, "exited with " + code);
+    }
+
     @Test
     void aCommandThatExitsAsItsCancelLooksForItsProcessesKeepsItsOwnSuccess() throws Exception {
-        RunningJob job = started("cancelled", exit.script(0), Duration.ofHours(1));
-
-        job.cancel();
-
-        assertOwnExit(job.outcome().get(60, TimeUnit.SECONDS), 0, "exited with 0");
+        assertKeepsItsExit("cancelled", 0, RunningJob::cancel);
     }
 
     @Test
     void aCommandThatExitsAsItIsSupersededKeepsItsOwnFailure() throws Exception {
-        RunningJob job = started("superseded", exit.script(3), Duration.ofHours(1));
-
-        job.cancel("superseded by job 01M of a newer build");
-
-        assertOwnExit(job.outcome().get(60, TimeUnit.SECONDS), 3, "exited with 3");
+        assertKeepsItsExit("superseded", 3, job -> job.cancel("superseded by job 01M of a newer build"));
     }
 
     /**
@@ -90,11 +92,7 @@ class StopMeetingItsOwnExitTest extends LauncherTest {
 
     @Test
     void aCommandThatExitsAsTheShutdownLooksForItsProcessesKeepsItsOwnSuccess() throws Exception {
-        RunningJob job = started("shutdown", exit.script(0), Duration.ofHours(1));
-
-        launcher.close();
-
-        assertOwnExit(job.outcome().get(60, TimeUnit.SECONDS), 0, "exited with 0");
+        assertKeepsItsExit("shutdown", 0, job -> launcher.close());
     }
 
     /** The other side of the line: a command still running when the signals come is killed, as ever. */
