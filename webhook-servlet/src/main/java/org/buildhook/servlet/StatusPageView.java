@@ -223,19 +223,23 @@ final class StatusPageView {
      * of the log, what the log says besides (the file, what to do), and that it goes away by itself.
      */
     private static void storeBanner(StringBuilder h, StoreTrouble t) {
-        h.append("<div class=\"banner\" id=\"store-banner\" role=\"alert\"><strong>Deliveries are answered 503");
+        h.append("<div class=\"banner\" id=\"store-banner\" role=\"alert\"><strong>")
+                .append(t.deliveriesRefused() ? "Deliveries are answered 503" : "Jobs are not started on this node");
         if (t.since() != null) {
             h.append(" since ").append(time(t.since()));
         }
-        h.append(", and jobs are not started.</strong> <span id=\"store-reason\">").append(escape(sentence(t.reason())))
+        h.append(t.deliveriesRefused() ? ", and jobs are not started.</strong> " : "; deliveries are still stored.</strong> ")
+                .append("<span id=\"store-reason\">").append(escape(sentence(t.reason())))
                 .append(".</span>");
         if (t.detail() != null) {
             h.append(" <span id=\"store-detail\">").append(escape(t.detail())).append(".</span>");
         }
-        h.append(" Nothing is lost: JobServ sends each refused delivery again for about 7 s, and the server log"
-                + " names every build it refused (<code>not stored, answering 503</code>): re-send those no later line"
-                + " shows accepted. Queued jobs wait. This banner goes away by itself once the store takes writes"
-                + " again.</div>");
+        if (t.deliveriesRefused()) {
+            h.append(" Nothing is lost: JobServ sends each refused delivery again for about 7 s, and the server log"
+                    + " names every build it refused (<code>not stored, answering 503</code>): re-send those no later"
+                    + " line shows accepted.");
+        }
+        h.append(" Queued jobs wait. This banner goes away by itself once the store takes writes again.</div>");
     }
 
     private static void ruleRow(StringBuilder h, RuleHealth r) {

@@ -65,6 +65,14 @@ class StatusPageViewTest {
                 + "2026-11-29 04:00:00 UTC</time>, and jobs are not started.</strong>")
                 .contains("The store cannot write: its SQLite database is locked by another program; see the server log.")
                 .contains("goes away by itself");
+
+        // Only the pool of jobs gives no connection: deliveries are still stored, and the banner does not say otherwise.
+        String jobsOnly = StatusPageView.live(new StatusPageView.Live(QUIET, RULES, List.of(), List.of(),
+                StatusPagePaging.ONLY, StatusPageView.Filters.NONE, StatusResources.NONE, Optional.empty(),
+                Optional.of(new org.buildhook.runner.store.StoreTrouble(AT, "the store gives this node no connection:"
+                        + " its connection pool buildhook-scheduler has given none for 9 s", null, false))));
+        assertThat(jobsOnly).contains("<strong>Jobs are not started on this node since").contains("deliveries are"
+                + " still stored.</strong>").doesNotContain("answered 503").doesNotContain("store-detail");
     }
 
     @Test

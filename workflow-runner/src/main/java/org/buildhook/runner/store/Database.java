@@ -84,7 +84,7 @@ final class Database implements AutoCloseable {
             createFileAndFolder(file.path());
         }
         PoolStarvation starvation = new PoolStarvation(connectionWait(config));
-        return new Database(config, starvation, newPool(config, "buildhook-store", Durability.DURABLE, null,
+        return new Database(config, starvation, newPool(config, PoolStarvation.STORE_POOL, Durability.DURABLE, null,
                 starvation), file);
     }
 
@@ -258,8 +258,10 @@ final class Database implements AutoCloseable {
         }
         java.util.List<PoolStarvation.Starved> starved = starvedPools();
         if (!starved.isEmpty()) {
+            // Deliveries are refused only while the store's own pool gives none; the others stop jobs.
+            boolean deliveries = starved.stream().anyMatch(s -> s.pool().equals(PoolStarvation.STORE_POOL));
             return java.util.Optional.of(new StoreTrouble(starved.stream().map(PoolStarvation.Starved::since)
-                    .min(java.time.Instant::compareTo).orElseThrow(), starvation.describe(starved), null));
+                    .min(java.time.Instant::compareTo).orElseThrow(), starvation.describe(starved), null, deliveries));
         }
         if (writeHealth.lastFailure() == null || writable()) {
             return java.util.Optional.empty();

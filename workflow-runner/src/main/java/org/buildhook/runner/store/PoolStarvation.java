@@ -119,6 +119,20 @@ final class PoolStarvation implements MetricsTrackerFactory {
         return said.append("); see the server log").toString();
     }
 
+    /** The pool deliveries, the admin API and the status page use. */
+    static final String STORE_POOL = "buildhook-store";
+
+    /** What stops while {@code pool} gives no connection, for the log. */
+    private static String whatNeeds(String pool) {
+        return switch (pool) {
+            case STORE_POOL -> "deliveries are answered 503 (JobServ sends them again), the admin API and the status"
+                    + " page answer 503";
+            case "buildhook-scheduler" -> "jobs are not picked, and the ends of running ones may not be recorded";
+            case "buildhook-node-id" -> "this node cannot claim or renew its node id";
+            default -> "what needs it";
+        };
+    }
+
     /** When the first wait of a run of waits that ended without a connection began. */
     private record Refused(Instant at, long nanos) {
     }
@@ -160,12 +174,11 @@ final class PoolStarvation implements MetricsTrackerFactory {
             long began = System.nanoTime() - wait.toNanos();
             if (refused.compareAndSet(null, new Refused(Instant.now().minus(wait), began))) {
                 LOG.warn("{}: connection pool {} gave no connection within store.connect-timeout ({}). Until it"
-                        + " gives one again, what needs it is refused: deliveries are answered 503 and JobServ sends"
-                        + " them again, jobs are not picked or recorded, the status page and the admin API may answer"
-                        + " 503; /healthz answers 503 naming the pool. The pool's own errors (HikariCP's 'Connection"
-                        + " is not available') and the database's say why: a database that accepts connections and"
-                        + " does not answer them, one out of connections, or slow calls holding every connection"
-                        + " (raise store.pool-size)", NO_CONNECTION, pool, Durations.describe(wait));
+                        + " gives one again, what needs it is refused: {}; /healthz answers 503 naming the pool. The"
+                        + " pool's own errors (HikariCP's 'Connection is not available') and the database's say why: a"
+                        + " database that accepts connections and does not answer them, one out of connections, or slow"
+                        + " calls holding every connection (raise store.pool-size)", NO_CONNECTION, pool,
+                        Durations.describe(wait), whatNeeds(pool));
             }
         }
     }
