@@ -149,6 +149,7 @@ public final class BuildhookApplication implements AutoCloseable {
             // The engine last: it may start jobs at once, and everything they need is ready.
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
             metrics.queueDepth(() -> store.countJobs(JobState.QUEUED));
+            metrics.retryWaiting(store::countJobsWaitingForRetry);
             metrics.awaitingApproval(() -> store.countJobs(JobState.AWAITING_APPROVAL));
             metrics.sharedResources(() -> rules == null ? java.util.Map.of() : rules.current().resources(),
                     () -> store.resources().unitsInUse(), () -> store.countJobs(JobState.WAITING));
