@@ -206,6 +206,18 @@ final class DeliveryWriter {
      * marks it cancelled ({@link ExecutionLedger#markCancelled}).
      */
     Cancel cancel(String jobId) {
+        return cancel(jobId, null, false);
+    }
+
+    /**
+     * {@link #cancel(String)} with {@code why} as the message of a job cancelled before it ran (null: the usual
+     * one, {@link Job#cancelledBeforeItsNextAttempt}); {@code ruleNotInForce}:
+     * the cancel of a job whose rule is disabled or removed in the rules in force, which leaves a running
+     * job alone ({@link Cancel#ENDED}: nothing changed) and starts no follow-up of a job whose command never
+     * started (nothing of that rule starts); one that ran (a retry in its backoff) still starts its
+     * {@code on-cancel}, the cleanup of what it did.
+     */
+    Cancel cancel(String jobId, String why, boolean ruleNotInForce) {
         return db.inTransaction("cancel a job", c -> {
             String state;
             String rule;
@@ -225,8 +237,14 @@ final class DeliveryWriter {
                 }
             }
             JobState now = JobState.valueOf(state);
-            if (now.isFinal()) {
+            if (now.isFinal() || (ruleNotInForce && now == JobState.RUNNING)) {
                 return Cancel.ENDED;
+            }
+            if (ruleNotInForce && attempts == 0) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET follow_ups_pending = 0 WHERE id = ?")) {
+                    p.setString(1, jobId);
+                    p.executeUpdate();
+                }
             }
             boolean inLine = rule != null && now == JobState.QUEUED;
             if (inLine) {
@@ -240,7 +258,7 @@ final class DeliveryWriter {
                     p.setString(1, JobState.CANCELLED.name());
                     p.setLong(2, clock.millis());
                     // After an attempt (a retry's backoff, a stop that cut it short), not "before it ran" (retry21).
-                    p.setString(3, Job.cancelledBeforeItsNextAttempt(attempts, message));
+                    p.setString(3, why != null ? why : Job.cancelledBeforeItsNextAttempt(attempts, message));
                     p.setString(4, jobId);
                     p.executeUpdate();
                 }
