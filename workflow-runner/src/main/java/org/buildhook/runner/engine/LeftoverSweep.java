@@ -46,6 +46,8 @@ final class LeftoverSweep {
 
     /** What this node's last stop cut short without recording it (tryout20 F2). */
     private final StopsNotRecorded stops;
+    /** Whether {@link #takeBackDeaths} was done, at the first sweep that reached the store; on the sweeping thread. */
+    private volatile boolean deathsTakenBack;
 
     LeftoverSweep(ExecutionLedger ledger, String node) {
         this(ledger, node, StopsNotRecorded.none(node));
@@ -82,10 +84,18 @@ final class LeftoverSweep {
         if (!stopped(attempt)) {
             return otherwise;
         }
-        Optional<StopsNotRecorded.Known> known = stops.outcome(attempt.node(), attempt.jobId(), attempt.attempt());
-        if (known.isPresent()) {
-            return "its node " + attempt.node() + " was stopped after " + describe(known.get()) + ", and the stop could"
-                    + " not record it (the store could not be reached)";
+        if (stops.outcome(attempt.node(), attempt.jobId(), attempt.attempt()).isPresent()) {
+            // What it had come to is said once, by what follows ("not run again: it had exited with 0"), and by the
+            // job's pick that concludes it ("exited with 0; then …"); when, by the attempt's end (outcome21).
+            return "its node " + attempt.node() + " was stopped after the attempt ended, and the stop could not record"
+                    + " its end (the store could not be reached)";
+        }
+        Optional<StopsNotRecorded.Cut> cut = stops.cut(attempt.node(), attempt.jobId(), attempt.attempt());
+        if (cut.isPresent() && cut.get().fenced() != null) {
+            // Its node had killed it itself (self-fencing): its own words, as its record would have been (outcome21).
+            return cut.get().fenced().replaceFirst("; run again$", "") + " (self-fencing"
+                    + (cut.get().ended() == null ? "" : ", at " + cut.get().ended()) + "); its node " + attempt.node()
+                    + " then stopped before it could record this (the store could not be reached)";
         }
         return stops.contains(attempt.node(), attempt.jobId(), attempt.attempt())
                 ? "its node " + attempt.node() + " was stopped before the attempt ended, and the stop could not record its end"
@@ -150,8 +160,12 @@ final class LeftoverSweep {
                 // Its JVM is gone (node_died counts it), but whether the attempt had ended is not known here: only that
                 // its end was not recorded (tryout21 F3: a stop whose store could not be reached, a self-fencing).
                 end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"
-                        + " recorded"));
+                        + " recorded"), !stopped(attempt));
             }
+        }
+        if (!deathsTakenBack) {
+            takeBackDeaths();
+            deathsTakenBack = true;
         }
         stops.swept();
         if (!killedNotRecorded.isEmpty()) {
@@ -178,8 +192,9 @@ final class LeftoverSweep {
         if (previous.isPresent() && self.sameBoot(previous.get().bootId())) {
             RunningAttempt attempt = previous.get();
             boolean alive = attempt.nodeProcess() != null && attempt.nodeProcess().isAlive();
+            // A node whose JVM still runs (paused, stalled) did not die: not counted as a death (review21 R3).
             end(attempt, gone(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " was gone")
-                    + " before the attempt's end was recorded"));
+                    + " before the attempt's end was recorded"), !alive && !stopped(attempt));
         } else if (previous.isPresent() && withoutIdentity(previous.get().bootId())) {
             // Nothing can be looked for: say so, once per job run again, rather than run it again in silence.
             RunningAttempt attempt = previous.get();
@@ -199,10 +214,41 @@ final class LeftoverSweep {
         return bootId == null || !bootId.contains("/pid:");
     }
 
-    private void end(RunningAttempt attempt, String what) throws InterruptedException {
+    /**
+     * Once, at the start's first sweep: the attempts the last stop in this data folder noted (cut short, begun under,
+     * fenced, with an outcome) are not deaths, though another node (a taker on another host, a sweep of this host
+     * that did not know) recorded them as such before this start (review21 R3); only those still recorded
+     * {@code INTERRUPTED} of the node id that noted them.
+     */
+    private void takeBackDeaths() {
+        for (String noted : stops.noted()) {
+            String[] key = noted.split(" ");
+            int attempt;
+            try {
+                attempt = Integer.parseInt(key[2]);
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            if (ledger.notADeath(key[1], attempt, key[0])) {
+                LOG.info("job {} attempt {}: recorded by another node as cut short by the death of its node {}, which"
+                        + " was only stopped (noted in {} in this data folder): not counted among the deaths in a row"
+                        + " that end a job (runner.deaths-in-a-row)", key[1], attempt, key[0],
+                        StopsNotRecorded.FILE_NAME);
+            }
+        }
+    }
+
+    /**
+     * Kills what {@code attempt} left and records it as interrupted with {@code what}; {@code died}: whether it counts
+     * as cut short by its node's death ({@code node_died}).
+     */
+    private void end(RunningAttempt attempt, String what, boolean died) throws InterruptedException {
         if (self.process().sameProcess(attempt.nodeProcess())) {
             return; // This very JVM: its own attempts are ended by its engine, never swept.
         }
+        // Ended when its node's stop (or self-fencing) killed its process tree, as noted, not now (tryout22 F5).
+        stops.cut(attempt.node(), attempt.jobId(), attempt.attempt()).map(StopsNotRecorded.Cut::ended).ifPresent(
+                ended -> ledger.recordNotedEnd(attempt.jobId(), attempt.attempt(), attempt.node(), ended));
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
         String key = marker.value();
         // "run again", or why not: a cancel, a supersede or a timeout it had come to (tryout9, F2).
@@ -218,7 +264,7 @@ final class LeftoverSweep {
                 }
                 return what + "; " + (killed.isEmpty() ? ExecutionLedger.NONE_LEFT
                         : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; " + next;
-            }, !stopped(attempt));
+            }, died);
         } catch (RuntimeException e) {
             List<String> killed = killedNotRecorded.get(key);
             if (killed != null && warnedNotRecorded.add(key)) {
