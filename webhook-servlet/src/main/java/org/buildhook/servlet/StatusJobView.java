@@ -4,6 +4,8 @@ import static org.buildhook.servlet.Html.escape;
 import static org.buildhook.servlet.StatusFormat.duration;
 import static org.buildhook.servlet.StatusFormat.time;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -191,12 +193,33 @@ final class StatusJobView {
         h.append("</tbody>");
     }
 
+    /**
+     * The job's duration is its latest attempt's; with more than one attempt that alone hid the time the job
+     * took from its first start (tryout22: {@code 9s} for a job that ran three attempts over 40 s).
+     *
+     * @return {@code " <small>(attempt N; T since its first attempt started)</small>"}, or empty for a job on its first attempt
+     */
+    static String sinceFirstAttempt(Job job, List<JobAttempt> attempts) {
+        if (attempts.size() < 2 || job.startedAt() == null) {
+            return "";
+        }
+        Instant first = attempts.stream().map(JobAttempt::startedAt).filter(java.util.Objects::nonNull)
+                .min(Instant::compareTo).orElse(null);
+        Instant end = job.endedAt() != null ? job.endedAt() : job.state().isFinal() ? null : Instant.now();
+        if (first == null || end == null || end.isBefore(first)) {
+            return "";
+        }
+        int last = attempts.stream().mapToInt(JobAttempt::attempt).max().orElse(attempts.size());
+        return " <small>(attempt " + last + "; " + escape(duration(Duration.between(first, end)))
+                + " since its first attempt started)</small>";
+    }
+
     private static void liveState(StringBuilder h, Job job, List<JobAttempt> attempts) {
         h.append("<div id=\"job-live\" data-live><table class=\"facts\" id=\"job-state\"><tbody>");
         field(h, "State", StatusPageView.chip(job.state()) + (job.cancelRequested() && !job.state().isFinal()
                 ? " <small>cancel requested</small>" : ""));
         field(h, "Duration", StatusPageView.jobDuration(job).map(d -> escape(duration(d))
-                + (job.state().isFinal() ? "" : " <small>so far</small>"))
+                + (job.state().isFinal() ? "" : " <small>so far</small>") + sinceFirstAttempt(job, attempts))
                 .orElse(StatusPageView.endUnknown(job) ? StatusPageView.UNKNOWN : ""));
         // As buildhook jobs writes them: a job run again after a restart is not on its first run (tryout20 F7).
         field(h, "Attempts", escape(Job.attemptsText(job.attempts(), Job.interrupted(attempts))));

@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.buildhook.runner.store.Activity;
+import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.DeliverySummary;
 import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.JobTiming;
 import org.junit.jupiter.api.Test;
@@ -248,6 +250,25 @@ class StatusConsoleViewTest {
                 .contains("<th>Retries</th><td>2 <small>first after 5s").contains("<code>/srv/w</code>")
                 .contains("API_TOKEN=***").contains("TARGET=staging").contains("build-aarch64")
                 .contains("data-poll=\"" + StatusJobView.POLL_MILLIS + "\"");
+    }
+
+    /** tryout22: a job that ran three attempts over 40 s said {@code Duration 9s}, its last attempt's. */
+    @Test
+    void aJobOfSeveralAttemptsSaysHowLongSinceItsFirstStarted() {
+        Instant first = AT.minusSeconds(31);
+        Job j = new Job("01JOBAAAAAAAAAAAAAAAAAAAAA", "01DELAAAAAAAAAAAAAAAAAAAAA", "killer", "{}",
+                List.of("/opt/k.sh"), Map.of(), null, false, Duration.ofMinutes(10), 0, Duration.ZERO, 1, null,
+                JobState.FAILED, 3, 1, first, AT, AT.plusSeconds(9), "n1", null, null, false, null);
+        List<JobAttempt> attempts = List.of(
+                new JobAttempt(j.id(), 1, AttemptOutcome.INTERRUPTED, null, first, AT.minusSeconds(20), "n0", null, null),
+                new JobAttempt(j.id(), 2, AttemptOutcome.INTERRUPTED, null, AT.minusSeconds(15), AT.minusSeconds(5),
+                        "n0", null, null),
+                new JobAttempt(j.id(), 3, AttemptOutcome.FAILED, 1, AT, AT.plusSeconds(9), "n1", null, null));
+
+        assertThat(StatusJobView.live(j, attempts, Map.of()))
+                .contains("<th>Duration</th><td>9s <small>(attempt 3; 40s since its first attempt started)</small>");
+        assertThat(StatusJobView.live(j, attempts.subList(2, 3), Map.of()))
+                .contains("<th>Duration</th><td>9s</td>");
     }
 
     @Test

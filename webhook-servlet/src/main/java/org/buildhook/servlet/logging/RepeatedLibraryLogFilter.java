@@ -49,6 +49,16 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
     private static final java.util.Set<String> ONLY_DEBUG = java.util.Set.of(
             "com.zaxxer.hikari.pool.HikariPool\u0000Timed-out waiting for add connection executor to shutdown");
 
+    /**
+     * Library warnings said at DEBUG during a stop past its grace period only (logger and message pattern): HikariCP's
+     * "Failed to validate connection … Possibly consider using a shorter maxLifetime value" comes when the stop ends the
+     * calls of a store that does not answer (stophung21): the stop's own lines say what happened, and the advice does
+     * not apply. Outside such a stop it is folded as any repeat.
+     */
+    private static final java.util.Set<String> DEBUG_WHILE_STOPPING = java.util.Set.of(
+            "com.zaxxer.hikari.pool.PoolBase\u0000{} - Failed to validate connection {} ({})."
+                    + " Possibly consider using a shorter maxLifetime value.");
+
     private final LongSupplier nanoTime;
     private final Map<String, Window> windows = new ConcurrentHashMap<>();
 
@@ -72,7 +82,8 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
         if (level == null || !level.isGreaterOrEqual(Level.WARN) || !isLibrary(logger.getName())) {
             return FilterReply.NEUTRAL;
         }
-        if (ONLY_DEBUG.contains(logger.getName() + '\u0000' + format)) {
+        if (ONLY_DEBUG.contains(logger.getName() + '\u0000' + format)
+                || DEBUG_WHILE_STOPPING.contains(logger.getName() + '\u0000' + format) && aStopPastItsGrace()) {
             // Below WARN this filter is neutral: no loop.
             logger.debug(format, params);
             return FilterReply.DENY;

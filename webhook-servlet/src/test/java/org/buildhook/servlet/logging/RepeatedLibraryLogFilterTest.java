@@ -154,6 +154,29 @@ class RepeatedLibraryLogFilterTest {
                 .satisfies(e -> assertThat(e.getThrowableProxy()).isNotNull());
     }
 
+    /** stophung21: HikariCP's "consider a shorter maxLifetime" advice does not apply to a stop whose store hangs. */
+    @Test
+    void hikarisFailedToValidateDuringAStopPastItsGraceIsSaidAtDebugOnly(@TempDir Path dir) {
+        Logger hikari = context.getLogger("com.zaxxer.hikari.pool.PoolBase");
+        String format = "{} - Failed to validate connection {} ({}). Possibly consider using a shorter maxLifetime value.";
+        try (Store store = Store.open(StoreConfig.sqlite(dir))) {
+            hikari.warn(format, "buildhook-store", "conn1", "This connection has been closed.");
+            assertThat(events.list).as("before the stop: said, as ever").singleElement()
+                    .satisfies(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN));
+            events.list.clear();
+            context.getLogger("com.zaxxer.hikari").setLevel(ch.qos.logback.classic.Level.DEBUG);
+
+            store.stopping();
+            now.addAndGet(TimeUnit.SECONDS.toNanos(RepeatedLibraryLogFilter.WINDOW_SECONDS));
+            hikari.warn(format, "buildhook-store", "conn2", "This connection has been closed.");
+
+            assertThat(events.list).singleElement().satisfies(e -> {
+                assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.DEBUG);
+                assertThat(e.getFormattedMessage()).contains("conn2");
+            });
+        }
+    }
+
     /** The WAR's logging (WEB-INF/classes/logback.xml) installs the filter. */
     @Test
     void theWarsLoggingInstallsTheFilter() throws Exception {

@@ -22,8 +22,19 @@ class NodeReader {
         if (node instanceof YamlNode.Mapping) {
             return Optional.of((YamlNode.Mapping) node);
         }
-        problems.add(node.location(), what + " must be a mapping (key: value lines), got " + describe(node));
+        if (isEmpty(node)) {
+            problems.add(node.location(), what + " is empty: write its keys under it, indented (key: value lines),"
+                    + " or remove it");
+        } else {
+            problems.add(node.location(), what + " must be a mapping (key: value lines), got " + describe(node));
+        }
         return Optional.empty();
+    }
+
+    /** A key written with nothing after it ({@code on-failure:}), which YAML reads as null or as an empty string. */
+    private static boolean isEmpty(YamlNode node) {
+        return node instanceof YamlNode.Scalar scalar
+                && (scalar.isNull() || scalar.type() == YamlNode.Scalar.Type.STRING && scalar.text().isEmpty());
     }
 
     /**

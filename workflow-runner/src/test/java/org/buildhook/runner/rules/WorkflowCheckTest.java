@@ -47,4 +47,25 @@ class WorkflowCheckTest {
                 "rules.yaml:13:16: 'on-cancel' (a follow-up: the keys of an action, e.g. on-cancel: {command:"
                         + " [/path/to/program, arg]}) must be a mapping (key: value lines), got a list");
     }
+
+    /** tryout22: {@code on-failure:} with nothing after it was called "a string ('')". */
+    @Test
+    void aKeyWithNothingAfterItIsCalledEmptyNotAString() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse("rules:\n"
+                + "  - name: deploy\n"
+                + "    run: {command: [/opt/deploy.sh]}\n"
+                + "    on-failure:\n"
+                + "    on-cancel: ''\n"
+                + "  - name: page\n"
+                + "    run:\n"));
+
+        List<String> problems = e.problems().stream().map(Problem::toString).toList();
+        assertThat(problems).anySatisfy(p -> assertThat(p).startsWith("rules.yaml:4:").contains("'on-failure'")
+                .endsWith(" is empty: write its keys under it, indented (key: value lines), or remove it"));
+        assertThat(problems).anySatisfy(p -> assertThat(p).startsWith("rules.yaml:5:").contains("'on-cancel'")
+                .endsWith(" is empty: write its keys under it, indented (key: value lines), or remove it"));
+        assertThat(problems).anySatisfy(p -> assertThat(p).startsWith("rules.yaml:7:").contains("'run'")
+                .contains(" is empty"));
+        assertThat(problems).noneSatisfy(p -> assertThat(p).contains("got a string"));
+    }
 }
