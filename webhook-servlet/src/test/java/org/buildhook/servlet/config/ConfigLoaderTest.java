@@ -409,6 +409,22 @@ class ConfigLoaderTest {
                 .hasMessageContaining(zero + ":3:20: runner.deaths-in-a-row: must be between 1 and 1000, got 0");
     }
 
+    /** review21 R2: how many stops of its node in a row end a job, 10 unless set, 1 to 1000. */
+    @Test
+    void readsTheStopsInARowThatEndAJob() throws IOException {
+        String head = "endpoints: {default: {secrets: [{value: s3cret}]}}\nrunner:\n";
+        Path none = Files.writeString(dir.resolve("none.yaml"), head + "  threads: 2\n");
+        Path twenty = Files.writeString(dir.resolve("twenty.yaml"), head + "  stops-in-a-row: 20\n");
+        Path many = Files.writeString(dir.resolve("many.yaml"), head + "  stops-in-a-row: 1001\n");
+        ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
+
+        assertThat(loader.load(none).engine().stopsInARow()).isEqualTo(10);
+        assertThat(loader.load(twenty).engine().stopsInARow()).isEqualTo(20);
+        assertThat(loader.load(twenty).engine().deathsInARow()).isEqualTo(3);
+        assertThatThrownBy(() -> loader.load(many))
+                .hasMessageContaining(many + ":3:19: runner.stops-in-a-row: must be between 1 and 1000, got 1001");
+    }
+
     @Test
     void aPostgresqlPoolSmallerThanTheRunnersThreadsPlusTwoStartsWithOneWarningThatSaysWhereAndWhatToSet()
             throws IOException {

@@ -35,6 +35,7 @@ import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.NodeEnd;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
@@ -322,8 +323,7 @@ final class JobTask implements ExecutionHandler<Void> {
             waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
         }
         int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version,
-                config.deathsInARow()),
-                before);
+                config.inARow()), before);
         if (attempt == ExecutionLedger.LOST_PICK) {
             return pickLost(jobId);
         }
@@ -331,25 +331,28 @@ final class JobTask implements ExecutionHandler<Void> {
             LOG.info("job {}: already has its outcome; not run again", jobId);
             return remove();
         }
-        if (attempt == ExecutionLedger.NODE_DIED_IN_A_ROW) {
-            return diedInARow(job, version);
+        if (attempt == ExecutionLedger.NODE_DIED_IN_A_ROW || attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW) {
+            return endedInARow(job, version, attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW);
         }
         return launch(job, read, attempt, version);
     }
 
     /**
-     * Its node's death ended each of the job's last {@link EngineConfig#deathsInARow} attempts: the job
-     * ends {@code FAILED}, its attempts kept as they were, instead of running first again after every restart
-     * for ever (review20 R3), and says why, what it may mean and what to do.
+     * Its node's death ended each of the job's last {@link EngineConfig#deathsInARow} attempts, or ({@code stops}) its
+     * node's graceful stop or death each of its last {@link EngineConfig#stopsInARow}, at least one a stop: the job
+     * ends {@code FAILED}, its attempts kept as they were, instead of running first again after every restart for ever
+     * (review20 R3, review21 R2), and says why, what it may mean and what to do.
      */
-    private CompletionHandler<Void> diedInARow(Job job, long version) {
+    private CompletionHandler<Void> endedInARow(Job job, long version, boolean stops) {
+        int row = stops ? config.stopsInARow() : config.deathsInARow();
         List<JobAttempt> attempts = waits.call(job.id(), "read its attempts",
                 () -> store.job(job.id()).map(JobDetail::attempts).orElse(List.of()), this::untilGraceOver);
-        List<JobAttempt> last = attempts.subList(Math.max(0, attempts.size() - config.deathsInARow()),
-                attempts.size());
+        List<JobAttempt> last = attempts.subList(Math.max(0, attempts.size() - row), attempts.size());
         String nodes = last.stream().map(JobAttempt::node).distinct().collect(java.util.stream.Collectors.joining(", "));
         JobAttempt latest = last.isEmpty() ? null : last.get(last.size() - 1);
-        String message = diedInARowMessage(job.id(), config.deathsInARow(), nodes);
+        String message = stops ? stoppedInARowMessage(job.id(), row, nodes, waits.call(job.id(),
+                "count the deaths among its attempts", () -> ledger.deathsAmongLast(job.id(), row), this::untilGraceOver))
+                : diedInARowMessage(job.id(), row, nodes);
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED, null, latest == null ? null : latest.startedAt(),
                 latest == null ? null : latest.endedAt(), message,
                 latest == null || latest.logPath() == null ? null : Path.of(latest.logPath()), false);
@@ -358,15 +361,31 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     /**
-     * The message of a job ended by {@link #diedInARow}: what ended its last {@code deaths} attempts
+     * The message of a job ended by {@link #endedInARow} for its node's deaths: what ended its last {@code deaths} attempts
      * ({@code nodes}, the nodes that ran them), what that may mean and what to do.
      */
     static String diedInARowMessage(String jobId, int deaths, String nodes) {
-        return "not run again: its node died before " + (deaths == 1 ? "its attempt" : "each of its last " + deaths
-                + " attempts") + " ended (" + nodes + "), which its own command may cause (one that exhausts the host's"
-                + " memory gets buildhook killed by the OOM killer; one that kills the server with SIGKILL ends it),"
+        return "not run again: its node died before " + ExecutionLedger.eachOfLast(deaths) + " ended (" + nodes
+                + "), which its own command may cause (one that exhausts the host's memory gets buildhook killed by the"
+                + " OOM killer; one that kills the server with SIGKILL ends it),"
                 + " so it would end the node again after every restart; see the system's log (journalctl -k for the"
                 + " OOM killer), fix the command, then run the job again: buildhook rerun " + jobId;
+    }
+
+    /**
+     * The message of a job ended by {@link #endedInARow} for its node's stops: what ended its last {@code stops}
+     * attempts ({@code nodes}, the nodes that ran them; {@code deaths} of those ends were deaths), what that may mean
+     * (a command that stops or restarts its own server) and what to do.
+     */
+    static String stoppedInARowMessage(String jobId, int stops, String nodes, int deaths) {
+        return "not run again: its node was stopped" + (deaths > 0 ? " or died" : "") + " before "
+                + ExecutionLedger.eachOfLast(stops) + " ended (" + nodes + (deaths > 0 ? "; " + deaths + " of them deaths"
+                        : "") + "), which its own command causes if it stops or restarts buildhook (systemctl restart"
+                + " buildhook, kill of the server's pid, kill 1 in its container, podman restart): cut short by that"
+                + " stop, it would run first again after every start, for ever (runner.stops-in-a-row: " + stops + ");"
+                + " let such a command hand the restart to systemd and end (systemd-run --on-active=10 systemctl"
+                + " restart buildhook), then run the job again: buildhook rerun " + jobId + "; if these were restarts"
+                + " of yours during one long job, rerun it as it is";
     }
 
     /** Runs attempt {@code attempt}, started, to its end and records its outcome. */
@@ -452,15 +471,19 @@ final class JobTask implements ExecutionHandler<Void> {
             boolean current;
             String fate;
             try {
-                fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt),
-                        this::untilGraceOver);
+                // A stop (not a fencing): maybe the last of a row that ends the job at its next pick (tryout22 F1).
+                boolean byStop = fenced == null;
+                fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt,
+                        byStop ? NodeEnd.STOPPED : NodeEnd.NONE, config.inARow()), this::untilGraceOver);
                 String why = (fenced != null ? fenced : ExecutionLedger.stoppedByShutdownOf(config.nodeId())) + "; "
                         + fate;
                 // The watchdog's kill also replaces the record of a node of this host that took the job over meanwhile
                 // and found nothing left (tryout17 F6): it knew not who had killed the processes, nor when.
                 boolean byWatchdog = killed != null;
-                current = record(jobId, "record its interrupted attempt",
-                        () -> ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
+                // A stop's cut counts among the stops in a row that end a job (review21 R2); a fencing does not.
+                current = record(jobId, "record its interrupted attempt", () -> byStop
+                        ? ledger.interruptByStop(jobId, attempt, outcome, why)
+                        : ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
             } catch (RuntimeException e) {
                 if (!running.isStopping() || !StoreOutages.isOutage(e)) {
                     throw e;

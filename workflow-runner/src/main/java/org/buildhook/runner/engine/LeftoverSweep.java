@@ -10,6 +10,7 @@ import org.buildhook.runner.exec.AttemptMarker;
 import org.buildhook.runner.exec.Leftovers;
 import org.buildhook.runner.exec.NodeIdentity;
 import org.buildhook.runner.store.ExecutionLedger;
+import org.buildhook.runner.store.NodeEnd;
 import org.buildhook.runner.store.RunningAttempt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,15 +50,28 @@ final class LeftoverSweep {
     /** Whether {@link #takeBackDeaths} was done, at the first sweep that reached the store; on the sweeping thread. */
     private volatile boolean deathsTakenBack;
 
+    /** The bounds of this node on its jobs' attempts cut short in a row, for the words of the attempts it ends. */
+    private final ExecutionLedger.InARow inARow;
+
     LeftoverSweep(ExecutionLedger ledger, String node) {
         this(ledger, node, StopsNotRecorded.none(node));
     }
 
     /** @param stops what this node's last stop cut short and could not record, read from its data folder */
     LeftoverSweep(ExecutionLedger ledger, String node, StopsNotRecorded stops) {
+        this(ledger, node, stops, ExecutionLedger.InARow.DEFAULT);
+    }
+
+    /**
+     * @param stops   what this node's last stop cut short and could not record, read from its data folder
+     * @param inARow  this node's {@code runner.deaths-in-a-row} and {@code runner.stops-in-a-row}: an attempt whose end
+     *                makes such a row is said not to run again (tryout22 F1)
+     */
+    LeftoverSweep(ExecutionLedger ledger, String node, StopsNotRecorded stops, ExecutionLedger.InARow inARow) {
         this.ledger = ledger;
         this.node = node;
         this.stops = stops;
+        this.inARow = inARow;
     }
 
     /** Where this node notes an attempt its stop cut short and could not record, for its next start's words. */
@@ -160,7 +174,7 @@ final class LeftoverSweep {
                 // Its JVM is gone (node_died counts it), but whether the attempt had ended is not known here: only that
                 // its end was not recorded (tryout21 F3: a stop whose store could not be reached, a self-fencing).
                 end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"
-                        + " recorded"), !stopped(attempt));
+                        + " recorded"), ended(attempt));
             }
         }
         if (!deathsTakenBack) {
@@ -192,9 +206,9 @@ final class LeftoverSweep {
         if (previous.isPresent() && self.sameBoot(previous.get().bootId())) {
             RunningAttempt attempt = previous.get();
             boolean alive = attempt.nodeProcess() != null && attempt.nodeProcess().isAlive();
-            // A node whose JVM still runs (paused, stalled) did not die: not counted as a death (review21 R3).
+            // A node whose JVM still runs (paused, stalled) neither died nor was stopped (review21 R3).
             end(attempt, gone(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " was gone")
-                    + " before the attempt's end was recorded"), !alive && !stopped(attempt));
+                    + " before the attempt's end was recorded"), alive ? NodeEnd.NONE : ended(attempt));
         } else if (previous.isPresent() && withoutIdentity(previous.get().bootId())) {
             // Nothing can be looked for: say so, once per job run again, rather than run it again in silence.
             RunningAttempt attempt = previous.get();
@@ -215,6 +229,23 @@ final class LeftoverSweep {
     }
 
     /**
+     * How an attempt whose node's JVM is gone counts ({@code node_died}): its node's stop when the last stop in this
+     * data folder noted it (review21 R2), neither when it noted that its self-fencing had killed it (the node's own
+     * account of another end), else its death.
+     */
+    private NodeEnd ended(RunningAttempt attempt) {
+        if (!stopped(attempt)) {
+            return NodeEnd.DIED;
+        }
+        return fenced(attempt.node(), attempt.jobId(), attempt.attempt()) ? NodeEnd.NONE : NodeEnd.STOPPED;
+    }
+
+    /** Whether the last stop in this data folder noted that its node's self-fencing had killed the attempt. */
+    private boolean fenced(String node, String jobId, int attempt) {
+        return stops.cut(node, jobId, attempt).map(c -> c.fenced() != null).orElse(false);
+    }
+
+    /**
      * Once, at the start's first sweep: the attempts the last stop in this data folder noted (cut short, begun under,
      * fenced, with an outcome) are not deaths, though another node (a taker on another host, a sweep of this host
      * that did not know) recorded them as such before this start (review21 R3); only those still recorded
@@ -229,20 +260,22 @@ final class LeftoverSweep {
             } catch (NumberFormatException e) {
                 continue;
             }
-            if (ledger.notADeath(key[1], attempt, key[0])) {
+            boolean fenced = fenced(key[0], key[1], attempt);
+            if (ledger.notADeath(key[1], attempt, key[0], fenced ? NodeEnd.NONE : NodeEnd.STOPPED)) {
                 LOG.info("job {} attempt {}: recorded by another node as cut short by the death of its node {}, which"
-                        + " was only stopped (noted in {} in this data folder): not counted among the deaths in a row"
-                        + " that end a job (runner.deaths-in-a-row)", key[1], attempt, key[0],
-                        StopsNotRecorded.FILE_NAME);
+                        + " was only {} (noted in {} in this data folder): not counted among the deaths in a row"
+                        + " that end a job (runner.deaths-in-a-row){}", key[1], attempt, key[0],
+                        fenced ? "fenced by itself and stopped" : "stopped", StopsNotRecorded.FILE_NAME,
+                        fenced ? "" : ", but among the stops (runner.stops-in-a-row)");
             }
         }
     }
 
     /**
-     * Kills what {@code attempt} left and records it as interrupted with {@code what}; {@code died}: whether it counts
-     * as cut short by its node's death ({@code node_died}).
+     * Kills what {@code attempt} left and records it as interrupted with {@code what}; {@code end}: how it counts
+     * ({@code node_died}: its node's death, its stop, or neither).
      */
-    private void end(RunningAttempt attempt, String what, boolean died) throws InterruptedException {
+    private void end(RunningAttempt attempt, String what, NodeEnd end) throws InterruptedException {
         if (self.process().sameProcess(attempt.nodeProcess())) {
             return; // This very JVM: its own attempts are ended by its engine, never swept.
         }
@@ -251,8 +284,9 @@ final class LeftoverSweep {
                 ended -> ledger.recordNotedEnd(attempt.jobId(), attempt.attempt(), attempt.node(), ended));
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
         String key = marker.value();
-        // "run again", or why not: a cancel, a supersede or a timeout it had come to (tryout9, F2).
-        String next = ledger.afterCutShort(attempt.jobId(), attempt.attempt());
+        // "run again", or why not: a cancel, a supersede or a timeout it had come to (tryout9, F2), or the row of its
+        // node's ends that this one completes, after which the next pick ends the job FAILED (tryout22 F1).
+        String next = ledger.afterCutShort(attempt.jobId(), attempt.attempt(), end, inARow);
         Optional<String> recorded;
         try {
             recorded = ledger.interruptLeftover(attempt.jobId(), attempt.attempt(), () -> {
@@ -264,7 +298,7 @@ final class LeftoverSweep {
                 }
                 return what + "; " + (killed.isEmpty() ? ExecutionLedger.NONE_LEFT
                         : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; " + next;
-            }, died);
+            }, end);
         } catch (RuntimeException e) {
             List<String> killed = killedNotRecorded.get(key);
             if (killed != null && warnedNotRecorded.add(key)) {

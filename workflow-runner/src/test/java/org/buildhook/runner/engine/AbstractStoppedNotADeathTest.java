@@ -23,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * review21 R3: another node's record of an attempt whose own node was only stopped (or paused) counted as that node's
  * death for good ({@code node_died = 1}), so three such guesses in a row ended a job {@code FAILED} as a poison pill.
- * Now a node's start takes back the deaths recorded of the attempts its last stop noted in its data folder, and a
- * sweep of this host does not count an attempt whose node's JVM still runs (paused) as a death. Also tryout22 F5: an
+ * Now a node's start takes back the deaths recorded of the attempts its last stop noted in its data folder (they count
+ * as stops, node_died 0, runner.stops-in-a-row), and a sweep of this host does not count an attempt whose node's JVM
+ * still runs (paused) as a death. Also tryout22 F5: an
  * attempt the stop noted with the kill of its process tree ends then, not at the next start. Real stores (SQLite and
  * PostgreSQL by the subclasses), real processes for the nodes' JVMs.
  */
@@ -112,11 +113,11 @@ abstract class AbstractStoppedNotADeathTest {
                     .sweepDeadNodes();
         }
 
-        assertThat(deaths(jobId)).as("only stopped: no deaths").containsExactly(null, null, null);
+        assertThat(deaths(jobId)).as("only stopped: stops (0), no deaths").containsExactly(0, 0, null);
         // node-3 is gone on another host too: its attempt is ended by the next taker's guess, a death, the first
         // in a row now; before, the third, and the job ended FAILED though no node had died.
         assertThat(store.ledger().startAttempt(jobId, "node-4")).isEqualTo(4);
-        assertThat(deaths(jobId)).containsExactly(null, null, 1, null);
+        assertThat(deaths(jobId)).containsExactly(0, 0, 1, null);
     }
 
     /** Another node's attempt (the same job run again there) is never touched: only the noting node's own. */
@@ -190,8 +191,8 @@ abstract class AbstractStoppedNotADeathTest {
                 .plusSeconds(1) + "); its node node-1 then stopped before it could record this")
                 .doesNotContain("was gone").endsWith("; run again");
         assertThat(fenced.endedAt()).isEqualTo(killed.plusSeconds(1));
-        assertThat(deaths(stoppedJob)).containsExactly((Object) null);
-        assertThat(deaths(fencedJob)).containsExactly((Object) null);
+        assertThat(deaths(stoppedJob)).as("a stop").containsExactly(0);
+        assertThat(deaths(fencedJob)).as("its node's own account of a fencing: neither").containsExactly((Object) null);
         assertThat(store.ledger().startAttempt(fencedJob, "node-1b")).isEqualTo(2);
     }
 }
