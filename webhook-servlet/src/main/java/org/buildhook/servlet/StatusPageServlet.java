@@ -247,7 +247,8 @@ public final class StatusPageServlet extends HttpServlet {
         }
         StatusPageView.RulesInfo rules = rules(app);
         StatusPageView.Live live = new StatusPageView.Live(summary(app), rules, health(app, rules), rows,
-                new StatusPagePaging(before, page.nextCursor()), filters, resources(app), app.jobsPaused());
+                new StatusPagePaging(before, page.nextCursor()), filters, resources(app), app.jobsPaused(),
+                app.store().trouble());
         send(response, 200, livePart ? StatusPageView.live(live) : StatusPageView.page(nonce(response), live));
     }
 

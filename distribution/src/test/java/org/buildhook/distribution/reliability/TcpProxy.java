@@ -23,6 +23,8 @@ public final class TcpProxy implements AutoCloseable {
     private final String targetHost;
     private final int targetPort;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    /** The connections made to the target, each forwarding one accepted connection. */
+    private final Set<Socket> upstreams = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
     private volatile boolean frozen;
     private volatile boolean swallowing;
@@ -59,6 +61,7 @@ public final class TcpProxy implements AutoCloseable {
                 awaitThaw();
                 Socket upstream = new Socket(targetHost, targetPort);
                 sockets.add(upstream);
+                upstreams.add(upstream);
                 pump(client, upstream);
                 pump(upstream, client);
             } catch (IOException e) {
@@ -111,6 +114,24 @@ public final class TcpProxy implements AutoCloseable {
         swallowing = true;
     }
 
+    /**
+     * A connection accepted from now on is held open and never forwarded, even after {@link #thaw()}, as with
+     * {@link #swallowNewConnections()}, while the connections already forwarded go on working: a database that
+     * answers the sessions it has and no new login, until {@link #thaw()}.
+     */
+    public synchronized void swallowOnlyNewConnections() {
+        swallowing = true;
+    }
+
+    /**
+     * The local ports of the connections to the target still open: on PostgreSQL, the {@code client_port} in
+     * {@code pg_stat_activity} of the sessions made through this proxy (and of no other).
+     */
+    public Set<Integer> upstreamPorts() {
+        upstreams.removeIf(Socket::isClosed);
+        return upstreams.stream().map(Socket::getLocalPort).collect(java.util.stream.Collectors.toSet());
+    }
+
     /** How many connections {@link #swallowNewConnections()} has swallowed so far. */
     public int swallowed() {
         return swallowed.get();
@@ -147,6 +168,7 @@ public final class TcpProxy implements AutoCloseable {
         }
         sockets.forEach(TcpProxy::closeQuietly);
         sockets.clear();
+        upstreams.clear();
     }
 
     private static void closeQuietly(AutoCloseable closeable) {

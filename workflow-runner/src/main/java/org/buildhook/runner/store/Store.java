@@ -618,7 +618,9 @@ public final class Store implements AutoCloseable {
     /**
      * For {@code /healthz}: whether the database answers a trivial query (PostgreSQL: on a connection of
      * its own, waited for at most 1 s, so neither busy pools nor a database that refuses connections
-     * keep it waiting for the connection wait, store.connect-timeout), then whether writes work
+     * keep it waiting for the connection wait, store.connect-timeout), then whether the pools deliveries
+     * and jobs use give connections (none of them has had a wait end empty with none idle since: {@link
+     * PoolStarvation}), then whether writes work
      * (the last write's outcome while fresh, else one small probe write; a deleted SQLite file counts
      * as not writable). Never throws.
      */
@@ -647,7 +649,26 @@ public final class Store implements AutoCloseable {
         } catch (RuntimeException e) {
             return HealthReport.unreachable(e);
         }
+        // Its own connection answered; the pools' may not: then deliveries and jobs are refused (tryout22 F3).
+        HealthReport starved = db.starvedReport();
+        if (starved != null) {
+            return starved;
+        }
         return db.writable() ? HealthReport.healthy() : db.notWritable();
+    }
+
+    /**
+     * Why the store cannot take deliveries now although it can be read, as this node knows it, for the status
+     * page: SQLite's file deleted, its write lock held by another program, a pool that gives no connection,
+     * writes refused (the last write's outcome; checked again as {@link #healthReport()} does when it is over
+     * a second old). Empty while writes work; then it reads and writes nothing. Never throws.
+     */
+    public Optional<StoreTrouble> trouble() {
+        try {
+            return db.trouble();
+        } catch (RuntimeException e) {
+            return Optional.of(new StoreTrouble(null, HealthReport.notWritable(e).reason(), e.getMessage()));
+        }
     }
 
     /** Why the last write failed for want of a working store, or empty when it succeeded; for logs. */

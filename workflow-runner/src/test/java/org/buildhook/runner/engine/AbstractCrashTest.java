@@ -365,20 +365,7 @@ abstract class AbstractCrashTest {
                 await().atMost(Duration.ofMinutes(5)).until(() -> startLines(events).size() == starts);
             }
             // The node started after the last stop starts job-slow-1 if job-slow-0 ended FAILED, else job-slow-0 again.
-            try (Store store = Store.open(pair.config())) {
-                await().atMost(Duration.ofMinutes(5)).until(() -> {
-                    if (!Files.exists(go)) {
-                        Files.createFile(go);
-                    }
-                    return store.jobs(JobQuery.latest(10)).items().stream().allMatch(j -> j.state().isFinal());
-                });
-                List<String> expected = outcome.check(store, store.jobs(JobQuery.latest(10)).items());
-                List<String> starts = startLines(events);
-                assertThat(starts).hasSize(expected.size());
-                for (int i = 0; i < expected.size(); i++) {
-                    assertThat(starts.get(i)).as("start %d of %s", i + 1, starts).startsWith(expected.get(i));
-                }
-            }
+            checkOnceBothEnded(pair, 0, outcome);
         } finally {
             for (NodeProcess node : nodes) {
                 node.kill();
@@ -438,23 +425,31 @@ abstract class AbstractCrashTest {
                     await().atMost(Duration.ofMinutes(5)).until(() -> startLines(events).size() == starts);
                 }
             }
-            try (Store store = Store.open(config)) {
-                await().atMost(Duration.ofMinutes(5)).until(() -> {
-                    if (startLines(events).size() >= 4 && !Files.exists(marker)) {
-                        Files.createFile(marker);
-                    }
-                    return store.jobs(JobQuery.latest(10)).items().stream().allMatch(j -> j.state().isFinal());
-                });
-                List<String> expected = outcome.check(store, store.jobs(JobQuery.latest(10)).items());
-                List<String> starts = startLines(events);
-                assertThat(starts).hasSize(expected.size());
-                for (int i = 0; i < expected.size(); i++) {
-                    assertThat(starts.get(i)).as("start %d of %s", i + 1, starts).startsWith(expected.get(i));
-                }
-            }
+            checkOnceBothEnded(pair, 4, outcome);
         } finally {
             for (NodeProcess node : nodes) {
                 node.kill();
+            }
+        }
+    }
+
+    /**
+     * Lets the jobs of {@code pair} end (its marker made once {@code startsFirst} starts were written), waits until
+     * both have, and checks them by {@code outcome}, with the starts it expects in order.
+     */
+    private static void checkOnceBothEnded(SlowPair pair, int startsFirst, Outcome outcome) throws Exception {
+        try (Store store = Store.open(pair.config())) {
+            await().atMost(Duration.ofMinutes(5)).until(() -> {
+                if (startLines(pair.events()).size() >= startsFirst && !Files.exists(pair.marker())) {
+                    Files.createFile(pair.marker());
+                }
+                return store.jobs(JobQuery.latest(10)).items().stream().allMatch(j -> j.state().isFinal());
+            });
+            List<String> expected = outcome.check(store, store.jobs(JobQuery.latest(10)).items());
+            List<String> starts = startLines(pair.events());
+            assertThat(starts).hasSize(expected.size());
+            for (int i = 0; i < expected.size(); i++) {
+                assertThat(starts.get(i)).as("start %d of %s", i + 1, starts).startsWith(expected.get(i));
             }
         }
     }
