@@ -257,7 +257,8 @@ public final class StatusPageServlet extends HttpServlet {
         SignatureRefusals refusals = app.deliveries().refusals();
         return new StatusSummary(app.store().activitySince(Instant.now().minus(SUMMARY_WINDOW)),
                 app.store().countJobs(JobState.QUEUED), app.store().countJobs(JobState.RUNNING), refusals.lastDay(),
-                refusals.last(), app.store().countJobs(JobState.AWAITING_APPROVAL));
+                refusals.last(), app.store().countJobs(JobState.AWAITING_APPROVAL),
+                app.store().countJobsWaitingForRetry());
     }
 
     /**

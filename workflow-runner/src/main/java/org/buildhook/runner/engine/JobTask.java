@@ -197,18 +197,10 @@ final class JobTask implements ExecutionHandler<Void> {
         if (job.state().isFinal()) {
             return remove();
         }
-        if (job.cancelRequested()) {
-            // A job whose node died while its cancel was ending the attempt did run (tryout9, F2).
-            String message = job.attempts() == 0 ? "cancelled before it ran"
-                    : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
-                            + " and it is not run again";
-            waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
-            told(job, JobEvents.Ending.CANCELLED);
-            return remove();
-        }
         if (job.attempts() > 0) {
             // Its last attempt had timed out, or its program had exited, when its node stopped
             // before the attempt's processes were gone: that is its outcome; the command is not run again.
+            // Looked at before its cancel, which then wins all the same, but keeps that exit (supersede21).
             Optional<ExecutionLedger.Decided> decided = waits.call(jobId, "read what its last attempt came to",
                     () -> ledger.decided(jobId, job.attempts()), before);
             if (decided.isPresent()) {
@@ -221,6 +213,17 @@ final class JobTask implements ExecutionHandler<Void> {
                 }
                 return concluded(job, version, decided.get());
             }
+        }
+        if (job.cancelRequested()) {
+            // A job whose node died while its cancel was ending the attempt did run (tryout9, F2); one cancelled in
+            // its retry's backoff as the retry was picked had run, and did not run again (retry21).
+            String message = job.attempts() == 0 || job.retryDueAt().isPresent()
+                    ? Job.cancelledBeforeItsNextAttempt(job.attempts(), job.message())
+                    : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
+                            + " and it is not run again";
+            waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
+            told(job, JobEvents.Ending.CANCELLED);
+            return remove();
         }
         if (running.isStopping()) {
             return backInItsPlace();
@@ -356,8 +359,8 @@ final class JobTask implements ExecutionHandler<Void> {
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED, null, latest == null ? null : latest.startedAt(),
                 latest == null ? null : latest.endedAt(), message,
                 latest == null || latest.logPath() == null ? null : Path.of(latest.logPath()), false);
-        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(), false,
-                null);
+        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(),
+                Recorded.JOB_ONLY, null);
     }
 
     /**
@@ -465,7 +468,11 @@ final class JobTask implements ExecutionHandler<Void> {
                     seen.logFile(), seen.logTruncated());
         }
         JobOutcome outcome = seen;
-        if (running.wasStoppedByShutdown(jobId) || fenced != null) {
+        // A command that exited by itself before the stop's or the fence's signals reached it (also as they
+        // came: tryout22 F6) has its own outcome, recorded as any end, not an interruption to run again.
+        boolean endedByItself = outcome.exitCode() != null && (outcome.result() == JobOutcome.Result.SUCCEEDED
+                || outcome.result() == JobOutcome.Result.FAILED);
+        if ((running.wasStoppedByShutdown(jobId) || fenced != null) && !endedByItself) {
             // What becomes of the job, read from the store as the sweeps do: a job cancelled or superseded
             // while it was being stopped ends at its next pick, and "; run again" was untrue of it (wording15).
             boolean current;
@@ -582,18 +589,21 @@ final class JobTask implements ExecutionHandler<Void> {
                 : "its node " + decided.node() + " stopped before the attempt ended";
         // The attempt is not resumed; a failure its rule has a retry left for is retried (afterAttempt), and
         // saying "not run again" of it was untrue (wording15).
-        boolean retried = decided.result() != JobOutcome.Result.SUCCEEDED && decided.result() != JobOutcome.Result.CANCELLED
+        // Cancelled or superseded already, it is not retried: the store ends it so, keeping this exit (supersede21).
+        boolean stopAsked = job.cancelRequested();
+        boolean retried = !stopAsked && decided.result() != JobOutcome.Result.SUCCEEDED
+                && decided.result() != JobOutcome.Result.CANCELLED
                 && waits.call(job.id(), "count its failed attempts", () -> ledger.failedAttempts(job.id()),
                         this::untilGraceOver) + 1 <= job.retries();
         String message = describe(decided.result(), decided.exitCode(), job) + "; then " + after
-                + (retried ? "; retried as its rule says" : "; not run again");
+                + (stopAsked ? "" : retried ? "; retried as its rule says" : "; not run again");
         LOG.warn("job {} attempt {}: {}", job.id(), attempt, message);
         // Its times as recorded: its start, and its end when its interruption was recorded (the stop's or
         // the sweep's account). Not now: a start hours after a graceful stop made the attempt and the job
         // seem to have run through the downtime, and the log said "last attempt took 0ms" (tryout14 F9).
         JobOutcome outcome = new JobOutcome(decided.result(), decided.exitCode(), decided.startedAt(),
                 decided.endedAt(), message, decided.logPath() == null ? null : Path.of(decided.logPath()), false);
-        return afterAttempt(job, attempt, version, outcome);
+        return afterAttempt(job, attempt, version, outcome, Recorded.CONCLUDED, !stopAsked);
     }
 
     /** {@code timed out after 10m}, {@code exited with 3}: what an attempt came to, as its outcome says it. */
@@ -604,15 +614,26 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /** After attempt {@code attempt} ended with {@code outcome}: its final state, or a retry. */
     private CompletionHandler<Void> afterAttempt(Job job, int attempt, long version, JobOutcome outcome) {
+        return afterAttempt(job, attempt, version, outcome, Recorded.ATTEMPT, true);
+    }
+
+    /**
+     * As {@link #afterAttempt(Job, int, long, JobOutcome)}, recorded as {@code how} says; without
+     * {@code mayRetry} a failure ends the job at once (one whose cancel was asked for already).
+     */
+    private CompletionHandler<Void> afterAttempt(Job job, int attempt, long version, JobOutcome outcome,
+            Recorded how, boolean mayRetry) {
         String jobId = job.id();
         if (outcome.succeeded()) {
-            return finish(job, attempt, version, outcome, JobState.SUCCEEDED, JobEvents.Ending.SUCCEEDED, remove());
+            return finish(job, attempt, version, outcome, JobState.SUCCEEDED, JobEvents.Ending.SUCCEEDED, remove(),
+                    how, null);
         }
         if (outcome.result() == JobOutcome.Result.CANCELLED) {
-            return finish(job, attempt, version, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove());
+            return finish(job, attempt, version, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove(),
+                    how, null);
         }
-        int failures = waits.call(jobId, "count its failed attempts", () -> ledger.failedAttempts(jobId),
-                this::untilGraceOver) + 1;
+        int failures = !mayRetry ? Integer.MAX_VALUE : waits.call(jobId, "count its failed attempts",
+                () -> ledger.failedAttempts(jobId), this::untilGraceOver) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
             // Due at the next whole second, as the job's message writes it (Job.retryWait), which the retry's own
@@ -622,11 +643,21 @@ final class JobTask implements ExecutionHandler<Void> {
                     : exact.plusNanos(999_999_999).truncatedTo(ChronoUnit.SECONDS);
             String wait = Job.retryWait(failures, job.retries(), attempt + 1, due, delay);
             LOG.info("job {} attempt {} {}; {}", jobId, attempt, outcome.message(), wait);
-            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleAt(due), true,
+            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleAt(due), how,
                     wait);
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
-        return finish(job, attempt, version, outcome, last, ending(outcome), remove());
+        return finish(job, attempt, version, outcome, last, ending(outcome), remove(), how, null);
+    }
+
+    /** How an outcome is recorded ({@link #finish}). */
+    private enum Recorded {
+        /** The attempt's own end, seen by this node: the attempt's row and the job's. */
+        ATTEMPT,
+        /** Concluded from what a dead node's attempt had come to ({@link ExecutionLedger#finishConcluded}). */
+        CONCLUDED,
+        /** The job's row only: it ends without an attempt of its own ({@link ExecutionLedger#finishWithoutAttempt}). */
+        JOB_ONLY
     }
 
     /**
@@ -640,25 +671,30 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
             JobEvents.Ending ending, CompletionHandler<Void> next) {
-        return finish(job, attempt, version, outcome, state, ending, next, true, null);
+        return finish(job, attempt, version, outcome, state, ending, next, Recorded.ATTEMPT, null);
     }
 
     /**
-     * As {@link #finish(Job, int, long, JobOutcome, JobState, JobEvents.Ending, CompletionHandler)}; without
-     * {@code attemptToo}, only the job's row gets {@code outcome} (it ends without an attempt of its own: attempt
-     * {@code attempt} keeps its record, and no attempt's end is told). With a {@code retryWait} (state
+     * As {@link #finish(Job, int, long, JobOutcome, JobState, JobEvents.Ending, CompletionHandler)}, recorded as
+     * {@code how} says: {@link Recorded#JOB_ONLY}, only the job's row gets {@code outcome} (it ends without an
+     * attempt of its own: attempt {@code attempt} keeps its record, and no attempt's end is told). A cancel or a
+     * supersede asked for before the record wins in every case (the store says so). With a {@code retryWait} (state
      * {@code QUEUED}), the job's message says after the attempt's that it waits for its retry, and when that
      * is due ({@link ExecutionLedger#finishForRetry}).
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
-            JobEvents.Ending ending, CompletionHandler<Void> next, boolean attemptToo, String retryWait) {
+            JobEvents.Ending ending, CompletionHandler<Void> next, Recorded how, String retryWait) {
+        boolean attemptToo = how != Recorded.JOB_ONLY;
         String slotRule = job.concurrency() > 0 ? job.ruleName() : null;
         ExecutionLedger.Finished finished;
         try {
             finished = waits.call(job.id(), "record its attempt",
                     () -> retryWait != null
                             ? ledger.finishForRetry(job.id(), attempt, outcome, version, slotRule, retryWait)
-                            : attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
+                            : how == Recorded.ATTEMPT ? ledger.finishAttempt(job.id(), attempt, outcome, state, version,
+                                    slotRule)
+                            : how == Recorded.CONCLUDED ? ledger.finishConcluded(job.id(), attempt, outcome, state,
+                                    version, slotRule)
                             : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule),
                     this::untilGraceOver);
         } catch (RuntimeException e) {

@@ -1731,13 +1731,53 @@ public final class ExecutionLedger {
      */
     public static String endedAfterStopAsked(JobOutcome outcome, JobState next, String supersededBy, Long build) {
         String after = supersededBy == null ? "after its cancel was asked for, before the cancel stopped it"
-                : "after it was superseded by job " + supersededBy + (build == null ? "" : " of build " + build)
-                        + ", before the stop reached it";
-        String instead = next == JobState.SUCCEEDED ? "its on-success is not started"
-                : "it is not retried and its on-failure is not started";
+                : "after it was superseded by " + newer(supersededBy, build) + ", before the stop reached it";
         return outcome.message() + "; it ended by itself " + after + "; it counts as "
-                + (supersededBy == null ? "cancelled" : "superseded") + ": " + instead
+                + (supersededBy == null ? "cancelled" : "superseded") + ": " + notStarted(next)
                 + " (its on-cancel is, if its rule has one)";
+    }
+
+    /**
+     * The message of a job concluded from what its dead node's last attempt had come to ({@code outcome}: its
+     * exit or timeout, then how its node stopped) when a cancel or a supersede had been asked for before that
+     * end was recorded: it ends CANCELLED or SUPERSEDED and keeps the exit (supersede21). Whether the command
+     * ended before or after the cancel is not known: the node that saw it is gone.
+     */
+    static String concludedAfterStopAsked(JobOutcome outcome, JobState next, String supersededBy, Long build) {
+        return outcome.message() + "; " + (supersededBy == null ? "its cancel was asked for"
+                : "it was superseded by " + newer(supersededBy, build)) + " before that end was recorded; it counts as "
+                + (supersededBy == null ? "cancelled" : "superseded") + ": " + notStarted(next)
+                + " (its on-cancel is, if its rule has one)";
+    }
+
+    /**
+     * The message of a job its node's deaths end ({@link #finishWithoutAttempt}: {@code outcome} says why it is
+     * not run again) when a cancel or a supersede had been asked for before that end was recorded: it ends
+     * CANCELLED or SUPERSEDED, not FAILED, and starts no on-failure (supersede21).
+     */
+    static String notRunAgainAfterStopAsked(JobOutcome outcome, String supersededBy, Long build) {
+        return (supersededBy == null ? "cancelled" : "superseded by " + newer(supersededBy, build))
+                + ", as asked before this end was recorded, instead of FAILED: " + outcome.message()
+                + "; its on-failure is not started (its on-cancel is, if its rule has one)";
+    }
+
+    private static String newer(String supersededBy, Long build) {
+        return "job " + supersededBy + (build == null ? "" : " of build " + build);
+    }
+
+    private static String notStarted(JobState next) {
+        return next == JobState.SUCCEEDED ? "its on-success is not started"
+                : "it is not retried and its on-failure is not started";
+    }
+
+    /** How the end that a cancel or a supersede asked for before its record wins over came about. */
+    private enum EndSeen {
+        /** The command ended by itself on its node, which records it ({@link #endedAfterStopAsked}). */
+        OWN,
+        /** Concluded from what a dead node's attempt had come to ({@link #concludedAfterStopAsked}). */
+        CONCLUDED,
+        /** Not run again after its node's deaths, without an attempt ({@link #notRunAgainAfterStopAsked}). */
+        WITHOUT_ATTEMPT
     }
 
     /**
@@ -1753,7 +1793,7 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false, true, null);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false, EndSeen.OWN, null);
     }
 
     /**
@@ -1780,7 +1820,22 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null, true, null);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null, EndSeen.OWN,
+                null);
+    }
+
+    /**
+     * As {@link #finishAttempt(String, int, JobOutcome, JobState, long, String)}, for an attempt whose end is
+     * concluded from what it had come to before its node stopped ({@link #decided}), by the node that picked
+     * the job since: a cancel or a supersede asked for before this record still wins, and the job's message
+     * then keeps the attempt's exit ({@link #concludedAfterStopAsked}).
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Finished finishConcluded(String jobId, int attempt, JobOutcome outcome, JobState next,
+            long executionVersion, String slotRule) {
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null,
+                EndSeen.CONCLUDED, null);
     }
 
     /**
@@ -1795,7 +1850,7 @@ public final class ExecutionLedger {
     public Finished finishForRetry(String jobId, int attempt, JobOutcome outcome, long executionVersion,
             String slotRule, String wait) {
         return finishAttempt(jobId, attempt, outcome, JobState.QUEUED, executionVersion, slotRule, slotRule == null,
-                true, java.util.Objects.requireNonNull(wait, "wait"));
+                EndSeen.OWN, java.util.Objects.requireNonNull(wait, "wait"));
     }
 
     /**
@@ -1803,7 +1858,8 @@ public final class ExecutionLedger {
      * new attempt, its latest being {@code attempts}: the job's row gets {@code outcome} and {@code next}, its
      * execution, slot and wake-ups go as for any outcome, and every attempt keeps its own record (a job whose
      * node died under it {@link #DEATHS_IN_A_ROW} times in a row ends {@code FAILED}, its attempts
-     * {@code INTERRUPTED} as they were: review20 R3).
+     * {@code INTERRUPTED} as they were: review20 R3). A cancel or a supersede asked for before this record wins:
+     * the job then ends {@code CANCELLED} or {@code SUPERSEDED} ({@link #notRunAgainAfterStopAsked}).
      *
      * @param attempts         the job's latest attempt, 1-based; nothing is recorded when a later one has started
      * @param outcome          the job's message, exit code (null), end and log file
@@ -1815,16 +1871,19 @@ public final class ExecutionLedger {
      */
     public Finished finishWithoutAttempt(String jobId, int attempts, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        return finishAttempt(jobId, attempts, outcome, next, executionVersion, slotRule, slotRule == null, false, null);
+        return finishAttempt(jobId, attempts, outcome, next, executionVersion, slotRule, slotRule == null,
+                EndSeen.WITHOUT_ATTEMPT, null);
     }
 
     /**
      * @param freeHeld   whether a slot the job holds without {@code slotRule} is freed ({@link SlotLine#holdForPicked})
-     * @param attemptToo whether attempt {@code attempt}'s row gets the outcome too (else only the job's)
+     * @param seen       how the end came about; {@link EndSeen#WITHOUT_ATTEMPT}: only the job's row gets the outcome,
+     *                   attempt {@code attempt}'s keeps its own
      * @param wait       what the job waits for now, after its message in the job's row only; null for nothing
      */
     private Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
-            long executionVersion, String slotRule, boolean freeHeld, boolean attemptToo, String wait) {
+            long executionVersion, String slotRule, boolean freeHeld, EndSeen seen, String wait) {
+        boolean attemptToo = seen != EndSeen.WITHOUT_ATTEMPT;
         String jobMessage = wait == null ? outcome.message()
                 : outcome.message() == null ? wait : outcome.message() + "; " + wait;
         // An end nobody recorded (the attempt's node died on another host before the sweep could say when)
@@ -1860,8 +1919,10 @@ public final class ExecutionLedger {
             // A cancel or a supersede asked for before this end is recorded, by any node, wins over the outcome
             // (read with the job's row locked; one asked for later finds the job final): the command ended by
             // itself before its node looked at the flag, and its on-success must not start (tryout21 F5).
-            StopAsked stopped = attemptToo && next != JobState.CANCELLED && next != JobState.SUPERSEDED
-                    ? stopAskedFor(c, jobId, attempt, outcome, next) : null;
+            // So does one asked for before a job is concluded from its dead node's attempt or ended after its node's
+            // deaths: it ended FAILED with its on-failure, or cancelled without the exit it had (supersede21).
+            StopAsked stopped = next != JobState.CANCELLED && next != JobState.SUPERSEDED
+                    ? stopAskedFor(c, jobId, attempt, outcome, next, seen) : null;
             JobState state = stopped == null ? next : stopped.state();
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
                     + " log_path = ?, message = ?" + (slotRule != null ? ", slot_waiting = 0" : "")
@@ -1946,8 +2007,8 @@ public final class ExecutionLedger {
      * (SQLite's one writer serialises it), so a request committed before this is seen, and one after it finds the
      * job's final state.
      */
-    private StopAsked stopAskedFor(Connection c, String jobId, int attempt, JobOutcome outcome, JobState next)
-            throws SQLException {
+    private StopAsked stopAskedFor(Connection c, String jobId, int attempt, JobOutcome outcome, JobState next,
+            EndSeen seen) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT j.cancel_requested, j.superseded_by,"
                 + " (SELECT b.build_id FROM jobs b WHERE b.id = j.superseded_by) FROM jobs j WHERE j.id = ?"
                 + " AND j.attempts = ?" + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE OF j" : ""))) {
@@ -1958,9 +2019,13 @@ public final class ExecutionLedger {
                     return null;
                 }
                 String by = rs.getString(2);
-                long build = rs.getLong(3);
-                return new StopAsked(by == null ? JobState.CANCELLED : JobState.SUPERSEDED,
-                        endedAfterStopAsked(outcome, next, by, rs.wasNull() ? null : build));
+                long read = rs.getLong(3);
+                Long build = rs.wasNull() ? null : read;
+                return new StopAsked(by == null ? JobState.CANCELLED : JobState.SUPERSEDED, switch (seen) {
+                    case OWN -> endedAfterStopAsked(outcome, next, by, build);
+                    case CONCLUDED -> concludedAfterStopAsked(outcome, next, by, build);
+                    case WITHOUT_ATTEMPT -> notRunAgainAfterStopAsked(outcome, by, build);
+                });
             }
         }
     }

@@ -504,6 +504,16 @@ public final class Store implements AutoCloseable {
         return reader.countJobs(state);
     }
 
+    /**
+     * Of the {@link JobState#QUEUED} jobs, those in a retry's backoff, not due before it is over (their message
+     * says {@code waiting for retry 1 of 2 …, due at …}: {@link Job#retryWait}); in the whole store.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public long countJobsWaitingForRetry() {
+        return reader.countJobsWaitingForRetry();
+    }
+
     /** The job (env redacted) and every attempt. */
     public Optional<JobDetail> job(String id) {
         return reader.job(id);
@@ -543,6 +553,63 @@ public final class Store implements AutoCloseable {
             jobsQueued();
         }
         return done != DeliveryWriter.Cancel.ENDED;
+    }
+
+    /**
+     * What {@link #cancelJobsOfRulesNotInForce} did for one rule.
+     *
+     * @param rule      the rule's name, disabled or removed in the rules in force
+     * @param cancelled its jobs (and on-success steps) still to run that were cancelled
+     */
+    public record RuleNotInForce(String rule, int cancelled) {
+    }
+
+    /**
+     * Cancels the stored jobs still to run (queued, waiting, awaiting an approval) of every rule that is not
+     * in {@code inForce}: a rule disabled ({@code enabled: false}) or removed in the rules file now loaded
+     * (tryout24 F1: a deploy awaiting approval was approved and deployed after its rule was disabled). Running
+     * jobs go on, and start their follow-ups. Follow-ups are not cancelled: each follows a command that did
+     * run (a smoke test of a deploy that happened, a page about a failure, a cleanup). A job cancelled so whose
+     * command never started starts no follow-up; one that ran (a retry in its backoff) starts its
+     * {@code on-cancel}, the cleanup of what it did. Re-runs
+     * are left alone: a re-run is an explicit wish, made after the rule changed. Each job is cancelled in a
+     * transaction of its own, if it is still to run then; one picked at the moment ends when its node sees
+     * the cancel, as after {@code buildhook cancel}.
+     *
+     * @param inForce the names of the enabled rules now loaded
+     * @param message the message of a job cancelled so, from its rule's name (why, and what to do)
+     * @return one entry per rule with jobs cancelled, by name; empty when none was
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<RuleNotInForce> cancelJobsOfRulesNotInForce(java.util.Set<String> inForce,
+            java.util.function.Function<String, String> message) {
+        List<String[]> found = db.read("read the jobs of rules no longer in force", c -> {
+            List<String[]> out = new java.util.ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, parent_id FROM jobs WHERE rerun_of IS NULL"
+                    + " AND state IN ('QUEUED', 'WAITING', 'AWAITING_APPROVAL') ORDER BY id");
+                    ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    // Follow-ups (parent_id set, named "rule/on-…") follow a command that ran: not cancelled.
+                    if (rs.getString(3) == null && !inForce.contains(rs.getString(2))) {
+                        out.add(new String[] {rs.getString(1), rs.getString(2)});
+                    }
+                }
+            }
+            return out;
+        });
+        Map<String, Integer> cancelled = new java.util.TreeMap<>();
+        boolean woke = false;
+        for (String[] job : found) {
+            DeliveryWriter.Cancel done = writer.cancel(job[0], message.apply(job[1]), true);
+            if (done != DeliveryWriter.Cancel.ENDED) {
+                cancelled.merge(job[1], 1, Integer::sum);
+            }
+            woke |= done == DeliveryWriter.Cancel.CANCELLED_AND_WOKE;
+        }
+        if (woke) {
+            jobsQueued();
+        }
+        return cancelled.entrySet().stream().map(e -> new RuleNotInForce(e.getKey(), e.getValue())).toList();
     }
 
     /**
