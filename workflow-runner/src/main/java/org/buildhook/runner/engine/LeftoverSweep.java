@@ -47,6 +47,8 @@ final class LeftoverSweep {
 
     /** What this node's last stop cut short without recording it (tryout20 F2). */
     private final StopsNotRecorded stops;
+    /** Whether {@link #takeBackDeaths} was done, at the first sweep that reached the store; on the sweeping thread. */
+    private volatile boolean deathsTakenBack;
 
     /** The bounds of this node on its jobs' attempts cut short in a row, for the words of the attempts it ends. */
     private final ExecutionLedger.InARow inARow;
@@ -96,10 +98,18 @@ final class LeftoverSweep {
         if (!stopped(attempt)) {
             return otherwise;
         }
-        Optional<StopsNotRecorded.Known> known = stops.outcome(attempt.node(), attempt.jobId(), attempt.attempt());
-        if (known.isPresent()) {
-            return "its node " + attempt.node() + " was stopped after " + describe(known.get()) + ", and the stop could"
-                    + " not record it (the store could not be reached)";
+        if (stops.outcome(attempt.node(), attempt.jobId(), attempt.attempt()).isPresent()) {
+            // What it had come to is said once, by what follows ("not run again: it had exited with 0"), and by the
+            // job's pick that concludes it ("exited with 0; then …"); when, by the attempt's end (outcome21).
+            return "its node " + attempt.node() + " was stopped after the attempt ended, and the stop could not record"
+                    + " its end (the store could not be reached)";
+        }
+        Optional<StopsNotRecorded.Cut> cut = stops.cut(attempt.node(), attempt.jobId(), attempt.attempt());
+        if (cut.isPresent() && cut.get().fenced() != null) {
+            // Its node had killed it itself (self-fencing): its own words, as its record would have been (outcome21).
+            return cut.get().fenced().replaceFirst("; run again$", "") + " (self-fencing"
+                    + (cut.get().ended() == null ? "" : ", at " + cut.get().ended()) + "); its node " + attempt.node()
+                    + " then stopped before it could record this (the store could not be reached)";
         }
         return stops.contains(attempt.node(), attempt.jobId(), attempt.attempt())
                 ? "its node " + attempt.node() + " was stopped before the attempt ended, and the stop could not record its end"
@@ -164,8 +174,12 @@ final class LeftoverSweep {
                 // Its JVM is gone (node_died counts it), but whether the attempt had ended is not known here: only that
                 // its end was not recorded (tryout21 F3: a stop whose store could not be reached, a self-fencing).
                 end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"
-                        + " recorded"));
+                        + " recorded"), ended(attempt));
             }
+        }
+        if (!deathsTakenBack) {
+            takeBackDeaths();
+            deathsTakenBack = true;
         }
         stops.swept();
         if (!killedNotRecorded.isEmpty()) {
@@ -236,8 +250,9 @@ final class LeftoverSweep {
         if (previous.isPresent() && self.sameBoot(previous.get().bootId())) {
             RunningAttempt attempt = previous.get();
             boolean alive = attempt.nodeProcess() != null && attempt.nodeProcess().isAlive();
+            // A node whose JVM still runs (paused, stalled) neither died nor was stopped (review21 R3).
             end(attempt, gone(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " was gone")
-                    + " before the attempt's end was recorded"));
+                    + " before the attempt's end was recorded"), alive ? NodeEnd.NONE : ended(attempt));
         } else if (previous.isPresent() && withoutIdentity(previous.get().bootId())) {
             // Nothing can be looked for: say so, once per job run again, rather than run it again in silence.
             RunningAttempt attempt = previous.get();
@@ -257,14 +272,62 @@ final class LeftoverSweep {
         return bootId == null || !bootId.contains("/pid:");
     }
 
-    private void end(RunningAttempt attempt, String what) throws InterruptedException {
+    /**
+     * How an attempt whose node's JVM is gone counts ({@code node_died}): its node's stop when the last stop in this
+     * data folder noted it (review21 R2), neither when it noted that its self-fencing had killed it (the node's own
+     * account of another end), else its death.
+     */
+    private NodeEnd ended(RunningAttempt attempt) {
+        if (!stopped(attempt)) {
+            return NodeEnd.DIED;
+        }
+        return fenced(attempt.node(), attempt.jobId(), attempt.attempt()) ? NodeEnd.NONE : NodeEnd.STOPPED;
+    }
+
+    /** Whether the last stop in this data folder noted that its node's self-fencing had killed the attempt. */
+    private boolean fenced(String node, String jobId, int attempt) {
+        return stops.cut(node, jobId, attempt).map(c -> c.fenced() != null).orElse(false);
+    }
+
+    /**
+     * Once, at the start's first sweep: the attempts the last stop in this data folder noted (cut short, begun under,
+     * fenced, with an outcome) are not deaths, though another node (a taker on another host, a sweep of this host
+     * that did not know) recorded them as such before this start (review21 R3); only those still recorded
+     * {@code INTERRUPTED} of the node id that noted them.
+     */
+    private void takeBackDeaths() {
+        for (String noted : stops.noted()) {
+            String[] key = noted.split(" ");
+            int attempt;
+            try {
+                attempt = Integer.parseInt(key[2]);
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            boolean fenced = fenced(key[0], key[1], attempt);
+            if (ledger.notADeath(key[1], attempt, key[0], fenced ? NodeEnd.NONE : NodeEnd.STOPPED)) {
+                LOG.info("job {} attempt {}: recorded by another node as cut short by the death of its node {}, which"
+                        + " was only {} (noted in {} in this data folder): not counted among the deaths in a row"
+                        + " that end a job (runner.deaths-in-a-row){}", key[1], attempt, key[0],
+                        fenced ? "fenced by itself and stopped" : "stopped", StopsNotRecorded.FILE_NAME,
+                        fenced ? "" : ", but among the stops (runner.stops-in-a-row)");
+            }
+        }
+    }
+
+    /**
+     * Kills what {@code attempt} left and records it as interrupted with {@code what}; {@code end}: how it counts
+     * ({@code node_died}: its node's death, its stop, or neither).
+     */
+    private void end(RunningAttempt attempt, String what, NodeEnd end) throws InterruptedException {
         if (self.process().sameProcess(attempt.nodeProcess())) {
             return; // This very JVM: its own attempts are ended by its engine, never swept.
         }
+        // Ended when its node's stop (or self-fencing) killed its process tree, as noted, not now (tryout22 F5).
+        stops.cut(attempt.node(), attempt.jobId(), attempt.attempt()).map(StopsNotRecorded.Cut::ended).ifPresent(
+                ended -> ledger.recordNotedEnd(attempt.jobId(), attempt.attempt(), attempt.node(), ended));
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
         String key = marker.value();
-        // Its node's stop (noted in this data folder: not a death), or its death; both count in a row (review21 R2).
-        NodeEnd end = stopped(attempt) ? NodeEnd.STOPPED : NodeEnd.DIED;
         // "run again", or why not: a cancel, a supersede or a timeout it had come to (tryout9, F2), or the row of its
         // node's ends that this one completes, after which the next pick ends the job FAILED (tryout22 F1).
         String next = ledger.afterCutShort(attempt.jobId(), attempt.attempt(), end, inARow);

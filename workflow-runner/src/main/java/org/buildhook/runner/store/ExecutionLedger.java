@@ -1181,6 +1181,55 @@ public final class ExecutionLedger {
     }
 
     /**
+     * Takes back the death that another node recorded of attempt {@code attempt} of {@code jobId}
+     * ({@code node_died = 1}: its own guess, or a sweep of this host that did not know) when that attempt's own node
+     * {@code node} noted that it had only been stopped (or had fenced itself) before it could record the attempt's
+     * end: it is then not counted among the deaths in a row that end a job ({@link #DEATHS_IN_A_ROW}; review21 R3),
+     * but as {@code as} says: {@link NodeEnd#STOPPED} for a stop (counted among the stops in a row,
+     * {@link #STOPS_IN_A_ROW}), {@link NodeEnd#NONE} for the node's self-fencing. Only an {@code INTERRUPTED} attempt
+     * of {@code node}; any other value of {@code node_died} is left as it is.
+     *
+     * @param as how the attempt counts instead: {@link NodeEnd#STOPPED} or {@link NodeEnd#NONE}
+     * @return whether a death was taken back
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean notADeath(String jobId, int attempt, String node, NodeEnd as) {
+        return db.inTransaction("take back a death recorded of a stopped node's attempt", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET node_died = " + as.sql
+                    + " WHERE job_id = ? AND attempt = ? AND node = ? AND outcome = ? AND node_died = 1")) {
+                p.setString(1, jobId);
+                p.setInt(2, attempt);
+                p.setString(3, node);
+                p.setString(4, AttemptOutcome.INTERRUPTED.name());
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
+     * Records when attempt {@code attempt} of {@code jobId} ended ({@code ended}: its process tree was killed), as its
+     * node {@code node} noted before it stopped without recording it (tryout22 F5), so that the record of its end
+     * ({@link #interruptLeftover}) keeps that time instead of the time it is written, which may be hours later. Only
+     * while the attempt is still running, of that node, and without an end.
+     *
+     * @return whether it was recorded
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean recordNotedEnd(String jobId, int attempt, String node, Instant ended) {
+        return db.inTransaction("record when an attempt its node could not record ended", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET ended_at = ? WHERE job_id = ?"
+                    + " AND attempt = ? AND node = ? AND outcome = ? AND ended_at IS NULL")) {
+                p.setLong(1, ended.toEpochMilli());
+                p.setString(2, jobId);
+                p.setInt(3, attempt);
+                p.setString(4, node);
+                p.setString(5, AttemptOutcome.RUNNING.name());
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
      * The job's latest attempt as recorded: its number, its node and its outcome ({@code RUNNING}, …), or empty for
      * a job without attempts or gone.
      *
@@ -1636,7 +1685,8 @@ public final class ExecutionLedger {
 
     private boolean recordInterrupted(Connection c, String jobId, int attempt, String message, NodeEnd end)
             throws SQLException {
-        // ended_at is already set only by recordKnownOutcome: the command's own end, which its node knew (tryout21 F3).
+        // ended_at is already set only by recordKnownOutcome (the command's own end, which its node knew: tryout21 F3)
+        // and by recordNotedEnd (the kill of its process tree, as its node noted it: tryout22 F5).
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?,"
                 + " ended_at = COALESCE(ended_at, ?), message = ?, node_died = " + end.sql
                 + " WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
