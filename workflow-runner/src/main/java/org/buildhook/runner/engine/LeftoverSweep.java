@@ -223,7 +223,7 @@ final class LeftoverSweep {
                 continue;
             }
             end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"
-                    + " recorded") + "; " + inEndedNamespace(namespace));
+                    + " recorded") + "; " + inEndedNamespace(namespace), ended(attempt));
             ended.add(attempt);
         }
         return ended;
