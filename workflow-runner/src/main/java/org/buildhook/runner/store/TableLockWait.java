@@ -104,7 +104,8 @@ final class TableLockWait {
                     + " (JobServ sends them again; nothing is lost) and jobs are not started or ended; /healthz answers"
                     + " 503. Such a lock is taken by VACUUM FULL, ALTER TABLE, REINDEX TABLE, CLUSTER or LOCK TABLE;"
                     + " let it finish, or end that session (SELECT pg_cancel_backend(<pid>)). Find it with: {}",
-                    LOCKED, found.isEmpty() ? "no table lock is held now (it may have ended already)"
+                    LOCKED, found.isEmpty() ? "no table lock of another session is held now (it ended already, or the lock"
+                            + " waited for was a row's, held by another transaction for that long)"
                             : String.join("; ", found.stream().map(Holder::describe).toList()),
                     Durations.describe(bound), FIND_THEM);
         }
