@@ -137,9 +137,7 @@ public final class DeadNodeRelease {
             }
             List<Released> released = new ArrayList<>();
             for (Candidate d : dead) {
-                if (unpick(c, d)) {
-                    free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
-                    free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
+                if (freed(c, d)) {
                     released.add(new Released(d.jobId, d.node, d.nodePid,
                             ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow),
                             "pid " + d.nodePid + " on this host",
@@ -186,11 +184,9 @@ public final class DeadNodeRelease {
                         }
                     }
                 }
-                if (d != null && unpick(c, d)) {
-                    free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
-                    free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
-                    released.add(new Released(d.jobId, d.node, 0, ExecutionLedger.afterCutShort(c, d.jobId, d.attempt,
-                            null, inARow),
+                if (d != null && freed(c, d)) {
+                    released.add(new Released(d.jobId, d.node, 0,
+                            ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow),
                             "in PID namespace " + NodeIdentity.pidNamespace(attempt.bootId()) + " of an earlier run",
                             NAMESPACE_ENDED));
                 }
@@ -239,6 +235,16 @@ public final class DeadNodeRelease {
             }
         }
         return found;
+    }
+
+    /** Puts {@code d} back in the queue and frees its slot and units, if its row did not change; returns whether. */
+    private boolean freed(Connection c, Candidate d) throws SQLException {
+        if (!unpick(c, d)) {
+            return false;
+        }
+        free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
+        free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
+        return true;
     }
 
     private boolean unpick(Connection c, Candidate d) throws SQLException {

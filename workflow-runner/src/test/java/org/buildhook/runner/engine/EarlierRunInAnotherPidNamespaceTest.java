@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Stream;
+import org.buildhook.runner.exec.NodeIdentity;
 import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
@@ -52,14 +52,11 @@ class EarlierRunInAnotherPidNamespaceTest {
         assertThat(ProcessHandle.current().info().user().orElse("")).as("unshare --pid needs root").isEqualTo("root");
         Path events = dir.resolve("events");
         Path go = dir.resolve("go");
-        // start <label> <pid in its namespace> <its PID namespace>
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$ $(readlink /proc/$$/ns/pid)\""
-                + " >> " + events + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05;"
-                + " done\necho \"end $1\" >> " + events + "\n");
+        Path slow = slowScript(events, go);
         String[] common = {"url=" + config.url(), "data=" + dir.resolve("data"), "heartbeat=5000", "missed=1000",
             "threads=1"};
         NodeProcess first = NodeProcess.start(dir, List.of("unshare", "--pid", "--fork", "--mount-proc", "--kill-child"),
-                "first", concat(common, "slow=1", "slowScript=" + slow, "label=job"));
+                "first", AbstractCrashTest.concat(common, "slow=1", "slowScript=" + slow, "label=job"));
         NodeProcess second = null;
         Path again = Files.createDirectories(dir.resolve("again"));
         try {
@@ -69,7 +66,7 @@ class EarlierRunInAnotherPidNamespaceTest {
             String namespace = starts(events).get(0)[3];
             // unshare is killed; --kill-child kills the namespace's first process, the JVM; the kernel all the others.
             first.kill();
-            await().atMost(Duration.ofMinutes(5)).until(() -> !anyProcessIn(namespace));
+            await().atMost(Duration.ofMinutes(5)).until(() -> !NodeIdentity.anyProcessIn(namespace));
 
             second = NodeProcess.start(again, next, common);
             NodeProcess started = second;
@@ -111,16 +108,15 @@ class EarlierRunInAnotherPidNamespaceTest {
     void anAttemptOfTheHostsOwnNamespaceIsNotTakenForEnded() throws Exception {
         assertThat(ProcessHandle.current().info().user().orElse("")).as("unshare --pid needs root").isEqualTo("root");
         assertThat(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString()).as("this JVM outside containers")
-                .isEqualTo(org.buildhook.runner.exec.NodeIdentity.INITIAL_PID_NAMESPACE);
+                .isEqualTo(NodeIdentity.INITIAL_PID_NAMESPACE);
         StoreConfig config = TestStores.sqlite(dir.resolve("data"));
         Path events = dir.resolve("events");
         Path go = dir.resolve("go");
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$ $(readlink /proc/$$/ns/pid)\""
-                + " >> " + events + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05;"
-                + " done\n");
+        Path slow = slowScript(events, go);
         String[] common = {"url=" + config.url(), "data=" + dir.resolve("data"), "heartbeat=5000", "missed=1000",
             "threads=1"};
-        NodeProcess first = NodeProcess.start(dir, "first", concat(common, "slow=1", "slowScript=" + slow, "label=job"));
+        NodeProcess first = NodeProcess.start(dir, "first", AbstractCrashTest.concat(common, "slow=1",
+                "slowScript=" + slow, "label=job"));
         NodeProcess second = null;
         long orphan = -1;
         try {
@@ -155,28 +151,19 @@ class EarlierRunInAnotherPidNamespaceTest {
         }
     }
 
-    /** Whether a process this JVM sees is in PID namespace {@code namespace} ({@code pid:[…]}). */
-    private static boolean anyProcessIn(String namespace) throws IOException {
-        try (Stream<Path> all = Files.list(Path.of("/proc"))) {
-            return all.filter(p -> p.getFileName().toString().matches("[0-9]+")).anyMatch(p -> {
-                try {
-                    return Files.readSymbolicLink(p.resolve("ns/pid")).toString().equals(namespace);
-                } catch (IOException | RuntimeException e) {
-                    return false;
-                }
-            });
-        }
+    /**
+     * A job's command that appends {@code start <label> <pid in its namespace> <its PID namespace>} to {@code events},
+     * then waits until {@code go} exists (ending with 1 once its folder is gone).
+     */
+    private Path slowScript(Path events, Path go) throws IOException {
+        return Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$ $(readlink /proc/$$/ns/pid)\""
+                + " >> " + events + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05;"
+                + " done\n");
     }
 
     /** Lines {@code start <label> <pid> <namespace>} of the events file, split. */
     private static List<String[]> starts(Path events) throws IOException {
         return Files.exists(events) ? Files.readAllLines(events).stream().map(l -> l.split(" "))
                 .filter(f -> f.length == 4 && f[0].equals("start")).toList() : List.of();
-    }
-
-    private static String[] concat(String[] a, String... b) {
-        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, all, a.length, b.length);
-        return all;
     }
 }
