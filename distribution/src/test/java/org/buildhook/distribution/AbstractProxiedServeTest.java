@@ -39,6 +39,31 @@ abstract class AbstractProxiedServeTest {
         }
     }
 
+    /**
+     * Starts a {@code serve} of one rule, {@code quick} ({@code /bin/true}), on this test's schema through its proxy
+     * with {@code store.connect-timeout} 2 s, the default endpoint's secret in {@code webhook-secret}, its output in
+     * {@code out}; sets {@link #processes}. The server's process.
+     */
+    Process serveQuickRule(Path out) throws java.io.IOException {
+        java.nio.file.Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-follow-test\n");
+        java.nio.file.Files.writeString(dir.resolve("rules.yaml"),
+                "rules:\n  - name: quick\n    run: {command: [/bin/true]}\n");
+        Path config = java.nio.file.Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: data",
+                "rules: rules.yaml",
+                "store: {url: '" + pg.storeUrl + "', connect-timeout: 2s}",
+                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "server: {host: 127.0.0.1, port: 0}",
+                ""));
+        processes = new ServeProcesses(dir);
+        return processes.serve(config, out);
+    }
+
+    /** Whether the sample delivery to the server at {@code url} is answered with a 2xx (accepted, or a duplicate). */
+    boolean accepted(java.net.URI url) {
+        return ServeProcesses.sendSample(url, dir, new java.io.StringWriter()) == 0;
+    }
+
     /** What keeps a test's store from answering for a while (a stop, a restart), and what ends that. */
     interface StoreOutage {
         void start() throws Exception;

@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -27,18 +25,7 @@ class PoolsAfterStoreHangTest extends AbstractProxiedServeTest {
 
     @Test
     void deliveriesAreAcceptedAgainOnceTheStoreAnswersAfterAHangThatSwallowedTheLogins() throws Exception {
-        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-follow-test\n");
-        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: quick\n    run: {command: [/bin/true]}\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "store: {url: '" + pg.storeUrl + "', connect-timeout: 2s}",
-                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
-        processes = new ServeProcesses(dir);
-        Path out = dir.resolve("serve.out");
-        Process server = processes.serve(config, out);
+        Process server = serveQuickRule(dir.resolve("serve.out"));
         URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
         assertThat(accepted(url)).as("accepted before the hang").isTrue();
 
@@ -58,10 +45,5 @@ class PoolsAfterStoreHangTest extends AbstractProxiedServeTest {
         // The store answers again: the pools' swallowed logins give up after store.connect-timeout and new ones are
         // made. Before, none was ever made again (minutes: the test's bound, not the product's).
         await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive()).until(() -> accepted(url));
-    }
-
-    /** Whether the sample delivery is answered with a 2xx (accepted, or a duplicate of the first). */
-    private boolean accepted(URI url) {
-        return ServeProcesses.sendSample(url, dir, new java.io.StringWriter()) == 0;
     }
 }

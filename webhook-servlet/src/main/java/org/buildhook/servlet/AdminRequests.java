@@ -224,8 +224,10 @@ final class AdminRequests {
         Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
         boolean done = approve ? store().approve(jobId, actor) : store().reject(jobId, actor);
         if (!done) {
-            JobState now = store().job(jobId).map(d -> d.job().state()).orElse(job.state());
-            throw new ApiError(409, "job " + jobId + " is " + now + ", not awaiting an approval");
+            Job read = store().job(jobId).map(d -> d.job()).orElse(job);
+            // A cancelled job says why: its rule may be disabled or removed in the rules in force (tryout24 F1).
+            String why = read.state() == JobState.CANCELLED && read.message() != null ? ": " + read.message() : "";
+            throw new ApiError(409, "job " + jobId + " is " + read.state() + ", not awaiting an approval" + why);
         }
         LOG.info("admin {} {} job {}", actor, approve ? "approved" : "rejected", jobId);
         return new JsonAnswer().with(approve ? "approved" : "rejected", true).with("job", jobId);

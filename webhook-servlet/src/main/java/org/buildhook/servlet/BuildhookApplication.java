@@ -106,7 +106,7 @@ public final class BuildhookApplication implements AutoCloseable {
             java.util.function.Consumer<RuleSet> limits = set -> {
                 Store open = opened.get();
                 if (open != null) {
-                    applyLimits(open, set, watcher.get(), limitsTurn);
+                    applyLimits(open, set, watcher.get(), limitsTurn, config.engine().nodeId());
                 }
             };
             // PostgreSQL, once the engine has started: a reload records the new rules' fingerprint and
@@ -135,7 +135,7 @@ public final class BuildhookApplication implements AutoCloseable {
                 // Before the engine starts: a limit lowered while the server was stopped holds from its first job.
                 RuleSet atStart = rules.current();
                 beforeStartLimits.accept(atStart);
-                applyLimits(store, atStart, rules, limitsTurn);
+                applyLimits(store, atStart, rules, limitsTurn, config.engine().nodeId());
             }
             // Retention removes the logs of jobs that ran here and whose rows another node deleted.
             store.sweepJobLogsIn(config.launcher().logDirectory());
@@ -158,6 +158,7 @@ public final class BuildhookApplication implements AutoCloseable {
             // The engine last: it may start jobs at once, and everything they need is ready.
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
             metrics.queueDepth(() -> store.countJobs(JobState.QUEUED));
+            metrics.retryWaiting(store::countJobsWaitingForRetry);
             metrics.awaitingApproval(() -> store.countJobs(JobState.AWAITING_APPROVAL));
             metrics.sharedResources(() -> rules == null ? java.util.Map.of() : rules.current().resources(),
                     () -> store.resources().unitsInUse(), () -> store.countJobs(JobState.WAITING));
@@ -261,12 +262,37 @@ public final class BuildhookApplication implements AutoCloseable {
      * the start's with the rules it read before the reload, and write the older file's limits last (review15);
      * a reload that came meanwhile gives its own set once this ends.
      */
-    private static void applyLimits(Store store, RuleSet rules, RulesWatcher watcher, Object turn) {
+    private static void applyLimits(Store store, RuleSet rules, RulesWatcher watcher, Object turn, String node) {
         synchronized (turn) {
             if (watcher != null && watcher.current() != rules) {
                 return;
             }
             applyLimits(store, rules);
+            cancelJobsOfRulesNotInForce(store, rules, node);
+        }
+    }
+
+    /**
+     * Cancels the stored jobs still to run of the rules disabled or removed in {@code rules} (tryout24 F1),
+     * saying per rule how many in one {@code WARN}; a store that does not answer leaves them, said in one
+     * {@code WARN} (the next start or reload tries again).
+     */
+    private static void cancelJobsOfRulesNotInForce(Store store, RuleSet rules, String node) {
+        java.util.Set<String> inForce = new java.util.HashSet<>(rules.ruleNames());
+        String where = "in the rules in force on node " + node + " (" + rules.source() + ", loaded at "
+                + rules.loadedAt() + ")";
+        try {
+            for (Store.RuleNotInForce stop : store.cancelJobsOfRulesNotInForce(inForce, rule -> "not started: its rule '"
+                    + rule + "' is disabled or removed " + where + "; run it again with buildhook rerun once the rule"
+                    + " is back")) {
+                LOG.warn("rule '{}' is disabled or removed {}: {} of its stored job(s) still to run (queued, waiting or"
+                        + " awaiting an approval) will not run: cancelled; jobs of it already running go on",
+                        stop.rule(), where, stop.cancelled());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("the stored jobs of the rules disabled or removed in {} could not be cancelled ({}): they may still"
+                    + " run; list them with buildhook jobs --rule NAME and cancel them with buildhook cancel JOB",
+                    rules.source(), e.getMessage());
         }
     }
 
@@ -286,6 +312,17 @@ public final class BuildhookApplication implements AutoCloseable {
             LOG.warn("the concurrency limits of {} could not be given to the jobs already stored ({}): until a"
                     + " new delivery stores a job of a rule whose limit changed, its jobs go by the limit they were"
                     + " stored with", rules.source(), e.getMessage());
+        }
+        try {
+            for (org.buildhook.runner.store.ResourceLedger.CapacityChange change
+                    : store.resources().applyCapacities(rules.resources())) {
+                LOG.info("resource '{}': {} job(s) still to run now go by capacity {} in {} (they were stored with {})",
+                        change.resource(), change.jobs(), change.to(), rules.source(), change.from());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("the resource capacities of {} could not be given to the jobs already stored ({}): they go by"
+                    + " the capacities they were stored with until the next start or reload", rules.source(),
+                    e.getMessage());
         }
     }
 

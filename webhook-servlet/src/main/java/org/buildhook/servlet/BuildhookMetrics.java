@@ -147,6 +147,16 @@ public final class BuildhookMetrics implements AutoCloseable {
                 .register(registry);
     }
 
+    /**
+     * The gauge of the queued jobs in a retry's backoff (all nodes), among {@code buildhook.jobs.queued}, which
+     * keeps counting them: {@code waiting} is read once per scrape.
+     */
+    public void retryWaiting(LongSupplier waiting) {
+        Gauge.builder("buildhook.jobs.retry.waiting", () -> read(waiting, "jobs waiting for a retry"))
+                .description("Of the queued jobs, those in a retry's backoff, not due yet (all nodes)")
+                .register(registry);
+    }
+
     /** The gauge of jobs awaiting an approval (all nodes): {@code awaiting} is read once per scrape. */
     public void awaitingApproval(LongSupplier awaiting) {
         Gauge.builder("buildhook.jobs.awaiting.approval", () -> read(awaiting, "jobs awaiting an approval"))
@@ -457,7 +467,8 @@ public final class BuildhookMetrics implements AutoCloseable {
 
     static List<String> names() {
         return List.of("buildhook_deliveries_total", "buildhook_signature_failures_total",
-                "buildhook_accept_latency_seconds", "buildhook_jobs_queued", "buildhook_jobs_running",
+                "buildhook_accept_latency_seconds", "buildhook_jobs_queued", "buildhook_jobs_retry_waiting",
+                "buildhook_jobs_running",
                 "buildhook_jobs_awaiting_approval", "buildhook_jobs_waiting", "buildhook_resource_units_in_use",
                 "buildhook_job_attempts_total", "buildhook_job_duration_seconds", "buildhook_rules_reloads_total",
                 "buildhook_rules_reload_failures_total", "buildhook_store_commits_total",

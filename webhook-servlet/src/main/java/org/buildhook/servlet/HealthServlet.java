@@ -7,9 +7,11 @@ import java.io.IOException;
 import org.buildhook.runner.store.HealthReport;
 
 /**
- * {@code GET /healthz}: 200 when the store answers and its writes work, else 503 with
- * {@code Retry-After}. For load balancers and monitors: a server whose store cannot write (read-only,
- * disk full, data directory deleted) would answer every delivery 503, so it is not healthy. The
+ * {@code GET /healthz}: 200 when the store answers, the pools deliveries and jobs use give connections,
+ * and its writes work, else 503 with {@code Retry-After}. For load balancers and monitors: a server whose
+ * store cannot write (read-only, disk full, data directory deleted, SQLite's lock held by another
+ * program) or whose pools give no connection (HikariCP's waits of {@code store.connect-timeout} ending
+ * empty) would answer every delivery 503, so it is not healthy. The
  * body says which of the two failed and what is wrong in a few words ({@link HealthReport}: does not
  * answer, refuses connections for want of disk space, cannot write…), never the driver's message
  * (that is in the log). During a graceful stop it answers

@@ -247,7 +247,8 @@ public final class StatusPageServlet extends HttpServlet {
         }
         StatusPageView.RulesInfo rules = rules(app);
         StatusPageView.Live live = new StatusPageView.Live(summary(app), rules, health(app, rules), rows,
-                new StatusPagePaging(before, page.nextCursor()), filters, resources(app), app.jobsPaused());
+                new StatusPagePaging(before, page.nextCursor()), filters, resources(app), app.jobsPaused(),
+                app.store().trouble());
         send(response, 200, livePart ? StatusPageView.live(live) : StatusPageView.page(nonce(response), live));
     }
 
@@ -256,7 +257,8 @@ public final class StatusPageServlet extends HttpServlet {
         SignatureRefusals refusals = app.deliveries().refusals();
         return new StatusSummary(app.store().activitySince(Instant.now().minus(SUMMARY_WINDOW)),
                 app.store().countJobs(JobState.QUEUED), app.store().countJobs(JobState.RUNNING), refusals.lastDay(),
-                refusals.last(), app.store().countJobs(JobState.AWAITING_APPROVAL));
+                refusals.last(), app.store().countJobs(JobState.AWAITING_APPROVAL),
+                app.store().countJobsWaitingForRetry());
     }
 
     /**

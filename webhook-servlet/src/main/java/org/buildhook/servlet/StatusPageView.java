@@ -18,6 +18,7 @@ import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.StoreTrouble;
 
 /**
  * Renders the status page's HTML from stored values. Every value goes through {@link Html#escape};
@@ -104,16 +105,24 @@ final class StatusPageView {
 
     /**
      * What the main page's live parts show: the header, each rule's health, the shared resources, one
-     * page of deliveries, and why this node starts no jobs, when it does not (it cannot write a folder
-     * a job needs: {@code JobEngine.jobsPaused()}).
+     * page of deliveries, why this node starts no jobs, when it does not (it cannot write a folder
+     * a job needs: {@code JobEngine.jobsPaused()}), and why the store takes no deliveries while it can
+     * still be read ({@link org.buildhook.runner.store.Store#trouble()}).
      */
     record Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
             StatusPagePaging paging, Filters filters, List<StatusResources.Pool> resources,
-            Optional<String> jobsPaused) {
+            Optional<String> jobsPaused, Optional<StoreTrouble> storeTrouble) {
         Live {
             health = List.copyOf(health);
             rows = List.copyOf(rows);
             resources = List.copyOf(resources);
+        }
+
+        /** With a store that takes writes. */
+        Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
+                StatusPagePaging paging, Filters filters, List<StatusResources.Pool> resources,
+                Optional<String> jobsPaused) {
+            this(summary, rules, health, rows, paging, filters, resources, jobsPaused, Optional.empty());
         }
 
         /** With this node starting jobs. */
@@ -178,6 +187,7 @@ final class StatusPageView {
 
     private static void liveTop(StringBuilder h, Live live) {
         h.append("<div id=\"live-top\" data-live>");
+        live.storeTrouble().ifPresent(t -> storeBanner(h, t));
         live.jobsPaused().ifPresent(why -> h.append("<div class=\"banner\" id=\"jobs-paused-banner\" role=\"alert\">"
                 + "<strong>This node starts no jobs.</strong> ").append(escape(sentence(why.replaceFirst(
                 "^jobs do not start on this node: ", "")))).append(". Deliveries are still"
@@ -205,6 +215,31 @@ final class StatusPageView {
         h.append("</tbody></table></div>");
         StatusResources.render(h, live.resources());
         h.append("</div>");
+    }
+
+    /**
+     * The red banner of a store that can be read but takes no delivery (tryout22 F2: the page said nothing
+     * while every delivery was answered 503): what it means since when, the words of {@code /healthz} and
+     * of the log, what the log says besides (the file, what to do), and that it goes away by itself.
+     */
+    private static void storeBanner(StringBuilder h, StoreTrouble t) {
+        h.append("<div class=\"banner\" id=\"store-banner\" role=\"alert\"><strong>")
+                .append(t.deliveriesRefused() ? "Deliveries are answered 503" : "Jobs are not started on this node");
+        if (t.since() != null) {
+            h.append(" since ").append(time(t.since()));
+        }
+        h.append(t.deliveriesRefused() ? ", and jobs are not started.</strong> " : "; deliveries are still stored.</strong> ")
+                .append("<span id=\"store-reason\">").append(escape(sentence(t.reason())))
+                .append(".</span>");
+        if (t.detail() != null) {
+            h.append(" <span id=\"store-detail\">").append(escape(t.detail())).append(".</span>");
+        }
+        if (t.deliveriesRefused()) {
+            h.append(" Nothing is lost: JobServ sends each refused delivery again for about 7 s, and the server log"
+                    + " names every build it refused (<code>not stored, answering 503</code>): re-send those no later"
+                    + " line shows accepted.");
+        }
+        h.append(" Queued jobs wait. This banner goes away by itself once the store takes writes again.</div>");
     }
 
     private static void ruleRow(StringBuilder h, RuleHealth r) {

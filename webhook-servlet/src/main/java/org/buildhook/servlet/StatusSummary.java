@@ -17,14 +17,21 @@ import org.buildhook.runner.store.JobState;
  * tiles with one number each (in a {@code data-value} attribute too, for scripts and tests).
  *
  * @param day         deliveries and jobs of the last 24 hours (the store's, so the whole cluster's)
- * @param queued      jobs waiting to run now
+ * @param queued      jobs queued: waiting for their first run, a free slot, or a retry (its backoff)
  * @param running     jobs running now
  * @param refusedDay  deliveries this node refused for their signature in the last 24 hours
  * @param lastRefusal the last of them, if any
  * @param awaitingApproval jobs waiting for someone's approval now (whenever their delivery came)
+ * @param retrying    of the queued jobs, those in a retry's backoff, not due yet
  */
 record StatusSummary(Activity day, long queued, long running, long refusedDay,
-        Optional<SignatureRefusals.Last> lastRefusal, long awaitingApproval) {
+        Optional<SignatureRefusals.Last> lastRefusal, long awaitingApproval, long retrying) {
+
+    /** Without a job in a retry's backoff. */
+    StatusSummary(Activity day, long queued, long running, long refusedDay, Optional<SignatureRefusals.Last> lastRefusal,
+            long awaitingApproval) {
+        this(day, queued, running, refusedDay, lastRefusal, awaitingApproval, 0);
+    }
 
     /** The states listed first in the jobs tile, whose detail may be cut: the ones that wait for someone. */
     private static final List<JobState> ASKING_FIRST = List.of(JobState.AWAITING_APPROVAL);
@@ -65,10 +72,15 @@ record StatusSummary(Activity day, long queued, long running, long refusedDay,
         long failed = failedJobs();
         tile(h, "failures", "Failed jobs · 24 h", failed, failed > 0 ? StatusTone.BAD : StatusTone.OK,
                 "<a href=\"?state=failed\">failed</a> or <a href=\"?state=timed_out\">timed out</a>, after their retries");
+        // A job in a retry's backoff is queued, but not waiting to run now (retry21); the detail reads after the
+        // number, so "1 job", not "1 jobs" (tryout22).
+        String waiting = (queued == 1 ? "job" : "jobs") + " waiting" + (retrying == 0 ? " to run"
+                : ": " + (queued - retrying) + " to run, " + retrying + " in a retry's backoff");
         tile(h, "queued", "Queue", queued, queued > 0 || awaitingApproval > 0 ? StatusTone.WAITING : StatusTone.NEUTRAL,
-                "jobs waiting to run" + (awaitingApproval == 0 ? "" : "; <a href=\"?state=awaiting_approval\">"
+                waiting + (awaitingApproval == 0 ? "" : "; <a href=\"?state=awaiting_approval\">"
                         + awaitingApproval + " awaiting approval</a>"));
-        tile(h, "running", "Running", running, running > 0 ? StatusTone.ACTIVE : StatusTone.NEUTRAL, "jobs running now");
+        tile(h, "running", "Running", running, running > 0 ? StatusTone.ACTIVE : StatusTone.NEUTRAL,
+                (running == 1 ? "job" : "jobs") + " running now");
         String last = lastRefusal.map(l -> "last " + StatusFormat.time(l.at()) + " on <code>" + escape(l.endpoint())
                 + "</code> from " + escape(l.remote()) + ": <span class=\"reason\">" + escape(l.reason()) + "</span>")
                 .orElse("on this node");

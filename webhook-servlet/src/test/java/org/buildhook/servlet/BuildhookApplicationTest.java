@@ -137,6 +137,57 @@ class BuildhookApplicationTest {
     }
 
     /**
+     * tryout24 F1: a rule disabled in the rules file still ran its stored jobs: a deploy awaiting an approval
+     * was approved after the reload and deployed. The reload cancels them, says so in its log, and an approval
+     * is refused with why; the same holds for a rule removed while the server was stopped, at the start.
+     */
+    @Test
+    void aRuleDisabledOrRemovedByAReloadOrARestartRunsNoneOfItsStoredJobs() throws Exception {
+        Path file = limitedDeployRule(0);
+        Path rules = dir.resolve("rules.yaml");
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        ch.qos.logback.classic.Logger appLog =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BuildhookApplication.class);
+        log.start();
+        appLog.addAppender(log);
+        String removed;
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            String job = app.deliveries().receive(DeliveryServiceTest.signed(
+                    DeliveryServiceTest.fixture("build-67-passed.json"), "default")).jobIds().get(0);
+            Files.writeString(rules, "rules:\n  - name: deploy\n    enabled: false\n    approval: {}\n"
+                    + "    run: {command: [/bin/true]}\n");
+            org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> app.store().job(job)
+                    .orElseThrow().job().state() != org.buildhook.runner.store.JobState.AWAITING_APPROVAL);
+            org.buildhook.runner.store.Job cancelled = app.store().job(job).orElseThrow().job();
+            assertThat(cancelled.state()).isEqualTo(org.buildhook.runner.store.JobState.CANCELLED);
+            assertThat(cancelled.message()).startsWith("not started: its rule 'deploy' is disabled or removed in the"
+                    + " rules in force on node ").contains("rules.yaml, loaded at ").endsWith("run it again with"
+                    + " buildhook rerun once the rule is back");
+            assertThat(app.store().approve(job, "alice")).isFalse();
+            assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
+                    .startsWith("rule 'deploy' is disabled or removed in the rules in force on node ")
+                    .endsWith(": 1 of its stored job(s) still to run (queued, waiting or awaiting an approval) will not"
+                            + " run: cancelled; jobs of it already running go on"));
+
+            Files.writeString(rules, LIMITED_DEPLOY.formatted(0));
+            // Enabled again: a build delivered now makes a job that waits for its approval.
+            org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> app.rules().current()
+                    .ruleNames().contains("deploy"));
+            removed = app.deliveries().receive(DeliveryServiceTest.signed(
+                    DeliveryServiceTest.fixture("build-68-failed.json"), "default")).jobIds().get(0);
+            assertThat(app.store().job(removed).orElseThrow().job().state())
+                    .isEqualTo(org.buildhook.runner.store.JobState.AWAITING_APPROVAL);
+        } finally {
+            appLog.detachAppender(log);
+        }
+        Files.writeString(rules, "rules: []\n");
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            assertThat(app.store().job(removed).orElseThrow().job().state()).as("a rule removed while stopped")
+                    .isEqualTo(org.buildhook.runner.store.JobState.CANCELLED);
+        }
+    }
+
+    /**
      * review15: the start gave the stored jobs the limits of the rules it had read, on the main thread, while
      * a reload of an edited rules file gave them its own on the watcher's thread: the start could write the
      * older file's limits last, and they stayed until the next reload. Here the reload comes, and is applied,

@@ -205,10 +205,12 @@ class BuildhookMetricsTest {
         });
         metrics.runningJobs(() -> 2);
         metrics.awaitingApproval(() -> 3);
+        metrics.retryWaiting(() -> 4);
 
         String scrape = metrics.scrape();
 
         assertThat(value(scrape, "buildhook_jobs_queued")).isEqualTo(7.0);
+        assertThat(value(scrape, "buildhook_jobs_retry_waiting")).isEqualTo(4.0);
         assertThat(value(scrape, "buildhook_jobs_running")).isEqualTo(2.0);
         assertThat(value(scrape, "buildhook_jobs_awaiting_approval")).isEqualTo(3.0);
         assertThat(reads).hasValue(1);

@@ -106,6 +106,21 @@ class StatusConsoleViewTest {
     }
 
     /**
+     * retry21, tryout22: the Queue tile counted a job in its retry's backoff among the "jobs waiting to run", and
+     * read "1 jobs waiting to run". It says how many of the queued jobs wait for a retry, in the right number.
+     */
+    @Test
+    void theQueueTileSaysHowManyOfItsJobsWaitForARetryAndCountsInTheRightNumber() {
+        String one = new StatusSummary(new Activity(AT, Map.of(), Map.of()), 1, 1, 0, Optional.empty(), 0).html();
+        String some = new StatusSummary(new Activity(AT, Map.of(), Map.of()), 3, 2, 0, Optional.empty(), 0, 1).html();
+
+        assertThat(one).contains("id=\"tile-queued\" data-value=\"1\"").contains(">job waiting to run</div>")
+                .contains(">job running now</div>");
+        assertThat(some).contains("id=\"tile-queued\" data-value=\"3\"")
+                .contains(">jobs waiting: 2 to run, 1 in a retry's backoff</div>").contains(">jobs running now</div>");
+    }
+
+    /**
      * In the recent deliveries a FAILED job said neither why nor with what: its chip now carries the
      * job's message ("exited with 1", "executable not found: …") as its tooltip, as the job's page
      * shows it (tryout16 F3).

@@ -42,6 +42,39 @@ class StatusPageViewTest {
                 false, null);
     }
 
+    /**
+     * tryout22 F2: a store that can be read but takes no delivery is a red banner first of all, in the words of
+     * /healthz and the log's detail (a file name is text, never markup), with since when; none while it writes.
+     */
+    @Test
+    void aStoreThatTakesNoDeliveryIsTheFirstBannerWithItsReasonItsDetailAndSinceWhen() {
+        StatusPageView.Live quiet = new StatusPageView.Live(QUIET, RULES, List.of(), List.of(), StatusPagePaging.ONLY,
+                StatusPageView.Filters.NONE, StatusResources.NONE, Optional.of("jobs do not start on this node: x"));
+        assertThat(StatusPageView.live(quiet)).doesNotContain("store-banner");
+
+        StatusPageView.Live locked = new StatusPageView.Live(QUIET, RULES, List.of(), List.of(), StatusPagePaging.ONLY,
+                StatusPageView.Filters.NONE, StatusResources.NONE, Optional.of("jobs do not start on this node: x"),
+                Optional.of(new org.buildhook.runner.store.StoreTrouble(AT, "the store cannot write: its SQLite"
+                        + " database is locked by another program; see the server log", "SQLite database /d/" + XSS
+                        + ".db is locked by another program")));
+        String html = StatusPageView.live(locked);
+        assertThat(html).doesNotContain(XSS).contains("/d/&lt;script&gt;alert(1)&lt;/script&gt;.db");
+        assertThat(html.indexOf("id=\"store-banner\"")).as("first of the banners").isPositive()
+                .isLessThan(html.indexOf("id=\"jobs-paused-banner\""));
+        assertThat(html).contains("<strong>Deliveries are answered 503 since <time datetime=\"2026-11-29T04:00:00Z\">"
+                + "2026-11-29 04:00:00 UTC</time>, and jobs are not started.</strong>")
+                .contains("The store cannot write: its SQLite database is locked by another program; see the server log.")
+                .contains("goes away by itself");
+
+        // Only the pool of jobs gives no connection: deliveries are still stored, and the banner does not say otherwise.
+        String jobsOnly = StatusPageView.live(new StatusPageView.Live(QUIET, RULES, List.of(), List.of(),
+                StatusPagePaging.ONLY, StatusPageView.Filters.NONE, StatusResources.NONE, Optional.empty(),
+                Optional.of(new org.buildhook.runner.store.StoreTrouble(AT, "the store gives this node no connection:"
+                        + " its connection pool buildhook-scheduler has given none for 9 s", null, false))));
+        assertThat(jobsOnly).contains("<strong>Jobs are not started on this node since").contains("deliveries are"
+                + " still stored.</strong>").doesNotContain("answered 503").doesNotContain("store-detail");
+    }
+
     @Test
     void rendersADeliveryWhoseRunTriggerAndProjectContainMarkupAsText() {
         Delivery d = new Delivery("01DELAAAAAAAAAAAAAAAAAAAAA", "default", AT, "127.0.0.1", Map.of(), "hash",

@@ -23,6 +23,8 @@ public final class TcpProxy implements AutoCloseable {
     private final String targetHost;
     private final int targetPort;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    /** The connections made to the target, each forwarding one accepted connection. */
+    private final Set<Socket> upstreams = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
     private volatile boolean frozen;
     private volatile boolean swallowing;
@@ -34,17 +36,72 @@ public final class TcpProxy implements AutoCloseable {
         this.targetPort = targetPort;
     }
 
-    /** Listens on 127.0.0.1: on a free port the first time, then on the same port again. */
+    /**
+     * Listens on 127.0.0.1: on a free port the first time, then on the same port again. The first port is taken
+     * below the kernel's ephemeral range where it can be known ({@code /proc/sys/net/ipv4/ip_local_port_range}): a
+     * port of that range, once closed by {@link #cut()}, could be given meanwhile to any outgoing connection of the
+     * machine as its local port, and the reopen then failed with "Address already in use" (ci-ad, on a machine busy
+     * with other tests). A reopen that still finds the port taken tries again for up to a minute.
+     */
     public synchronized int open() throws IOException {
-        ServerSocket socket = new ServerSocket();
-        socket.setReuseAddress(true);
-        socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        ServerSocket socket = port == 0 ? bindFirst() : bindAgain(port);
         port = socket.getLocalPort();
         server = socket;
         Thread acceptor = new Thread(() -> accept(socket), "tcp-proxy-accept");
         acceptor.setDaemon(true);
         acceptor.start();
         return port;
+    }
+
+    private static ServerSocket bind(int port) throws IOException {
+        ServerSocket socket = new ServerSocket();
+        try {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return socket;
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** A free port below the ephemeral range (tried at random), or any free port where that range is not known. */
+    private static ServerSocket bindFirst() throws IOException {
+        int low;
+        try {
+            low = Integer.parseInt(java.nio.file.Files.readString(
+                    java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return bind(0);
+        }
+        java.util.Random random = new java.util.Random();
+        for (int i = 0; i < 200 && low > 11_000; i++) {
+            try {
+                return bind(10_000 + random.nextInt(low - 10_000));
+            } catch (java.net.BindException taken) {
+                // another listener has it: try another
+            }
+        }
+        return bind(0);
+    }
+
+    private static ServerSocket bindAgain(int port) throws IOException {
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+        while (true) {
+            try {
+                return bind(port);
+            } catch (java.net.BindException taken) {
+                if (System.nanoTime() > until) {
+                    throw taken;
+                }
+                try {
+                    Thread.sleep(100); // polling a port held by another socket of the machine: no event to wait for
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw taken;
+                }
+            }
+        }
     }
 
     private void accept(ServerSocket socket) {
@@ -59,6 +116,7 @@ public final class TcpProxy implements AutoCloseable {
                 awaitThaw();
                 Socket upstream = new Socket(targetHost, targetPort);
                 sockets.add(upstream);
+                upstreams.add(upstream);
                 pump(client, upstream);
                 pump(upstream, client);
             } catch (IOException e) {
@@ -111,6 +169,24 @@ public final class TcpProxy implements AutoCloseable {
         swallowing = true;
     }
 
+    /**
+     * A connection accepted from now on is held open and never forwarded, even after {@link #thaw()}, as with
+     * {@link #swallowNewConnections()}, while the connections already forwarded go on working: a database that
+     * answers the sessions it has and no new login, until {@link #thaw()}.
+     */
+    public synchronized void swallowOnlyNewConnections() {
+        swallowing = true;
+    }
+
+    /**
+     * The local ports of the connections to the target still open: on PostgreSQL, the {@code client_port} in
+     * {@code pg_stat_activity} of the sessions made through this proxy (and of no other).
+     */
+    public Set<Integer> upstreamPorts() {
+        upstreams.removeIf(Socket::isClosed);
+        return upstreams.stream().map(Socket::getLocalPort).collect(java.util.stream.Collectors.toSet());
+    }
+
     /** How many connections {@link #swallowNewConnections()} has swallowed so far. */
     public int swallowed() {
         return swallowed.get();
@@ -147,6 +223,7 @@ public final class TcpProxy implements AutoCloseable {
         }
         sockets.forEach(TcpProxy::closeQuietly);
         sockets.clear();
+        upstreams.clear();
     }
 
     private static void closeQuietly(AutoCloseable closeable) {

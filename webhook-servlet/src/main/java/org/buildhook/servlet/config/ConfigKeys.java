@@ -20,7 +20,7 @@ final class ConfigKeys {
     static final Set<String> SECRET = ordered("file", "env", "value");
     static final Set<String> RUNNER = ordered("threads", "node-id", "log-dir", "log-max-bytes", "kill-grace",
             "shutdown-grace", "workdir", "poll-interval", "heartbeat-interval", "missed-heartbeats", "slot-retry",
-            "cancel-check", "inherit-env", "watchdog", "deaths-in-a-row");
+            "cancel-check", "inherit-env", "watchdog", "deaths-in-a-row", "stops-in-a-row");
     static final Set<String> HTTP = ordered("max-body", "retry-after", "trusted-proxies");
     static final Set<String> ADMIN = ordered("token");
     static final Set<String> METRICS = ordered("enabled");

@@ -384,9 +384,12 @@ final class ConfigReader {
         int deaths = r.containsKey("deaths-in-a-row")
                 ? nodes.integer(r.get("deaths-in-a-row").value(), "runner.deaths-in-a-row").orElse(engine.deathsInARow())
                 : engine.deathsInARow();
+        int stops = r.containsKey("stops-in-a-row")
+                ? nodes.integer(r.get("stops-in-a-row").value(), "runner.stops-in-a-row").orElse(engine.stopsInARow())
+                : engine.stopsInARow();
         return new EngineConfig(engine.nodeId(), engine.threads(), engine.pollingInterval(),
                 engine.heartbeatInterval(), engine.missedHeartbeats(), engine.shutdownGrace(), slotRetry, cancelCheck,
-                watchdog, deaths);
+                watchdog, deaths, stops);
     }
 
     /** A positive duration under {@code runner.<key>}, when given. */

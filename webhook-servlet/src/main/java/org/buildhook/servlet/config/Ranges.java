@@ -89,6 +89,8 @@ public final class Ranges {
         out.put("runner.cancel-check", new Range(Kind.DURATION, "1ms", LONGEST_WAIT));
         out.put("runner.deaths-in-a-row", new Range(Kind.INTEGER, "1",
                 String.valueOf(org.buildhook.runner.engine.EngineConfig.MOST_DEATHS_IN_A_ROW)));
+        out.put("runner.stops-in-a-row", new Range(Kind.INTEGER, "1",
+                String.valueOf(org.buildhook.runner.engine.EngineConfig.MOST_DEATHS_IN_A_ROW)));
         out.put("http.max-body", new Range(Kind.SIZE, "1", "1GiB"));
         out.put("http.retry-after", new Range(Kind.DURATION, "0s", LONGEST_WAIT));
         out.put("server.port", new Range(Kind.INTEGER, "0", "65535"));

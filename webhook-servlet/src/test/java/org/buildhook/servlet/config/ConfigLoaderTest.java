@@ -397,16 +397,33 @@ class ConfigLoaderTest {
     /** review20 R3: how many deaths of its node in a row end a job, 3 unless set, 1 to 1000. */
     @Test
     void readsTheDeathsInARowThatEndAJob() throws IOException {
+        readsABoundInARow("deaths-in-a-row", EngineConfig::deathsInARow, 3, 5, "0", ":3:20:");
+    }
+
+    /** review21 R2: how many stops of its node in a row end a job, 10 unless set, 1 to 1000. */
+    @Test
+    void readsTheStopsInARowThatEndAJob() throws IOException {
+        readsABoundInARow("stops-in-a-row", EngineConfig::stopsInARow, 10, 20, "1001", ":3:19:");
+        assertThat(new ConfigLoader(Map.of(), dir).withoutWriting().load(dir.resolve("set.yaml")).engine()
+                .deathsInARow()).as("the other bound untouched").isEqualTo(3);
+    }
+
+    /**
+     * {@code runner.<key>}: {@code dflt} unless set, {@code set} read, {@code bad} refused at {@code where} (line and
+     * column) with the range.
+     */
+    private void readsABoundInARow(String key, java.util.function.ToIntFunction<EngineConfig> read, int dflt, int set,
+            String bad, String where) throws IOException {
         String head = "endpoints: {default: {secrets: [{value: s3cret}]}}\nrunner:\n";
         Path none = Files.writeString(dir.resolve("none.yaml"), head + "  threads: 2\n");
-        Path five = Files.writeString(dir.resolve("five.yaml"), head + "  deaths-in-a-row: 5\n");
-        Path zero = Files.writeString(dir.resolve("zero.yaml"), head + "  deaths-in-a-row: 0\n");
+        Path given = Files.writeString(dir.resolve("set.yaml"), head + "  " + key + ": " + set + "\n");
+        Path wrong = Files.writeString(dir.resolve("wrong.yaml"), head + "  " + key + ": " + bad + "\n");
         ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
 
-        assertThat(loader.load(none).engine().deathsInARow()).isEqualTo(3);
-        assertThat(loader.load(five).engine().deathsInARow()).isEqualTo(5);
-        assertThatThrownBy(() -> loader.load(zero))
-                .hasMessageContaining(zero + ":3:20: runner.deaths-in-a-row: must be between 1 and 1000, got 0");
+        assertThat(read.applyAsInt(loader.load(none).engine())).isEqualTo(dflt);
+        assertThat(read.applyAsInt(loader.load(given).engine())).isEqualTo(set);
+        assertThatThrownBy(() -> loader.load(wrong))
+                .hasMessageContaining(wrong + where + " runner." + key + ": must be between 1 and 1000, got " + bad);
     }
 
     @Test

@@ -21,6 +21,11 @@ import java.util.Objects;
  * @param deathsInARow      how many attempts in a row cut short by their node's death make a job end {@code FAILED}
  *                          instead of running again ({@code runner.deaths-in-a-row}, 1 to 1000, default
  *                          {@link org.buildhook.runner.store.ExecutionLedger#DEATHS_IN_A_ROW}: review20 R3)
+ * @param stopsInARow       how many attempts in a row cut short by their node's graceful stop (or its death, at least
+ *                          one of them a stop) make a job end {@code FAILED} instead of running again
+ *                          ({@code runner.stops-in-a-row}, 1 to 1000, default
+ *                          {@link org.buildhook.runner.store.ExecutionLedger#STOPS_IN_A_ROW}: a command that stops or
+ *                          restarts its own server, review21 R2)
  */
 public record EngineConfig(
         String nodeId,
@@ -32,9 +37,10 @@ public record EngineConfig(
         Duration slotRetryDelay,
         Duration cancelCheck,
         boolean watchdog,
-        int deathsInARow) {
+        int deathsInARow,
+        int stopsInARow) {
 
-    /** The highest {@link #deathsInARow} taken. */
+    /** The highest {@link #deathsInARow} and {@link #stopsInARow} taken. */
     public static final int MOST_DEATHS_IN_A_ROW = 1000;
 
     /**
@@ -58,6 +64,17 @@ public record EngineConfig(
                 cancelCheck, watchdog, org.buildhook.runner.store.ExecutionLedger.DEATHS_IN_A_ROW);
     }
 
+    /**
+     * As the canonical constructor, with the default {@link #stopsInARow}, as this constructor was before there was
+     * one.
+     */
+    public EngineConfig(String nodeId, int threads, Duration pollingInterval, Duration heartbeatInterval,
+            int missedHeartbeats, Duration shutdownGrace, Duration slotRetryDelay, Duration cancelCheck,
+            boolean watchdog, int deathsInARow) {
+        this(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace, slotRetryDelay,
+                cancelCheck, watchdog, deathsInARow, org.buildhook.runner.store.ExecutionLedger.STOPS_IN_A_ROW);
+    }
+
     public EngineConfig {
         Objects.requireNonNull(nodeId, "nodeId");
         if (nodeId.isBlank() || nodeId.length() > 50) {
@@ -78,6 +95,10 @@ public record EngineConfig(
         if (deathsInARow < 1 || deathsInARow > MOST_DEATHS_IN_A_ROW) {
             throw new IllegalArgumentException("deathsInARow must be 1 to " + MOST_DEATHS_IN_A_ROW + ", got "
                     + deathsInARow);
+        }
+        if (stopsInARow < 1 || stopsInARow > MOST_DEATHS_IN_A_ROW) {
+            throw new IllegalArgumentException("stopsInARow must be 1 to " + MOST_DEATHS_IN_A_ROW + ", got "
+                    + stopsInARow);
         }
     }
 
@@ -100,40 +121,51 @@ public record EngineConfig(
 
     public EngineConfig withNodeId(String value) {
         return new EngineConfig(value, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, watchdog, deathsInARow);
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow, stopsInARow);
     }
 
     public EngineConfig withThreads(int value) {
         return new EngineConfig(nodeId, value, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, watchdog, deathsInARow);
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow, stopsInARow);
     }
 
     /** Polling, heartbeat and dead-node detection: tests and clusters that must fail over fast. */
     public EngineConfig withTimings(Duration polling, Duration heartbeat, int missed) {
         return new EngineConfig(nodeId, threads, polling, heartbeat, missed, shutdownGrace, slotRetryDelay,
-                cancelCheck, watchdog, deathsInARow);
+                cancelCheck, watchdog, deathsInARow, stopsInARow);
     }
 
     public EngineConfig withShutdownGrace(Duration value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, value,
-                slotRetryDelay, cancelCheck, watchdog, deathsInARow);
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow, stopsInARow);
     }
 
     public EngineConfig withSlotRetryDelay(Duration value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                value, cancelCheck, watchdog, deathsInARow);
+                value, cancelCheck, watchdog, deathsInARow, stopsInARow);
     }
 
     /** With the watchdog process on (where it applies: PostgreSQL) or off. */
     public EngineConfig withWatchdog(boolean value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, value, deathsInARow);
+                slotRetryDelay, cancelCheck, value, deathsInARow, stopsInARow);
     }
 
     /** With {@link #deathsInARow} {@code value}, 1 to {@link #MOST_DEATHS_IN_A_ROW}. */
     public EngineConfig withDeathsInARow(int value) {
         return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
-                slotRetryDelay, cancelCheck, watchdog, value);
+                slotRetryDelay, cancelCheck, watchdog, value, stopsInARow);
+    }
+
+    /** With {@link #stopsInARow} {@code value}, 1 to {@link #MOST_DEATHS_IN_A_ROW}. */
+    public EngineConfig withStopsInARow(int value) {
+        return new EngineConfig(nodeId, threads, pollingInterval, heartbeatInterval, missedHeartbeats, shutdownGrace,
+                slotRetryDelay, cancelCheck, watchdog, deathsInARow, value);
+    }
+
+    /** {@link #deathsInARow} and {@link #stopsInARow}, as the store counts them when a job is to start again. */
+    public org.buildhook.runner.store.ExecutionLedger.InARow inARow() {
+        return new org.buildhook.runner.store.ExecutionLedger.InARow(deathsInARow, stopsInARow);
     }
 
     /** The dead-node limit: {@code heartbeatInterval × missedHeartbeats}. */

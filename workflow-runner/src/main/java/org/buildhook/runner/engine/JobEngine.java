@@ -117,7 +117,7 @@ public final class JobEngine implements AutoCloseable {
             }
         };
         this.leftovers = new LeftoverSweep(store.ledger(), config.nodeId(), new StopsNotRecorded(
-                store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME), config.nodeId()));
+                store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME), config.nodeId()), config.inARow());
         this.nodeLock = store.nodeLeases().lock(config.nodeId());
         this.files = new NodeFilesWatch(config.nodeId(), clock, config.pollingInterval(), this::pausePicking,
                 this::resumePicking);
@@ -659,7 +659,8 @@ public final class JobEngine implements AutoCloseable {
             return false;
         }
         try {
-            List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current());
+            List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current(),
+                    config.inARow());
             for (DeadNodeRelease.Released r : released) {
                 LOG.warn("job {}: {}", r.jobId(), r.describe(config.heartbeatInterval().multipliedBy(
                         config.missedHeartbeats()), leftovers.stops().containsJob(r.node(), r.jobId())));

@@ -35,6 +35,7 @@ import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.NodeEnd;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
@@ -196,18 +197,10 @@ final class JobTask implements ExecutionHandler<Void> {
         if (job.state().isFinal()) {
             return remove();
         }
-        if (job.cancelRequested()) {
-            // A job whose node died while its cancel was ending the attempt did run (tryout9, F2).
-            String message = job.attempts() == 0 ? "cancelled before it ran"
-                    : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
-                            + " and it is not run again";
-            waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
-            told(job, JobEvents.Ending.CANCELLED);
-            return remove();
-        }
         if (job.attempts() > 0) {
             // Its last attempt had timed out, or its program had exited, when its node stopped
             // before the attempt's processes were gone: that is its outcome; the command is not run again.
+            // Looked at before its cancel, which then wins all the same, but keeps that exit (supersede21).
             Optional<ExecutionLedger.Decided> decided = waits.call(jobId, "read what its last attempt came to",
                     () -> ledger.decided(jobId, job.attempts()), before);
             if (decided.isPresent()) {
@@ -220,6 +213,17 @@ final class JobTask implements ExecutionHandler<Void> {
                 }
                 return concluded(job, version, decided.get());
             }
+        }
+        if (job.cancelRequested()) {
+            // A job whose node died while its cancel was ending the attempt did run (tryout9, F2); one cancelled in
+            // its retry's backoff as the retry was picked had run, and did not run again (retry21).
+            String message = job.attempts() == 0 || job.retryDueAt().isPresent()
+                    ? Job.cancelledBeforeItsNextAttempt(job.attempts(), job.message())
+                    : "cancelled while attempt " + job.attempts() + " ran; its node stopped before the attempt ended,"
+                            + " and it is not run again";
+            waits.run(jobId, "mark it cancelled", () -> ledger.markCancelled(jobId, message), before);
+            told(job, JobEvents.Ending.CANCELLED);
+            return remove();
         }
         if (running.isStopping()) {
             return backInItsPlace();
@@ -322,8 +326,7 @@ final class JobTask implements ExecutionHandler<Void> {
             waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
         }
         int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version,
-                config.deathsInARow()),
-                before);
+                config.inARow()), before);
         if (attempt == ExecutionLedger.LOST_PICK) {
             return pickLost(jobId);
         }
@@ -331,42 +334,61 @@ final class JobTask implements ExecutionHandler<Void> {
             LOG.info("job {}: already has its outcome; not run again", jobId);
             return remove();
         }
-        if (attempt == ExecutionLedger.NODE_DIED_IN_A_ROW) {
-            return diedInARow(job, version);
+        if (attempt == ExecutionLedger.NODE_DIED_IN_A_ROW || attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW) {
+            return endedInARow(job, version, attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW);
         }
         return launch(job, read, attempt, version);
     }
 
     /**
-     * Its node's death ended each of the job's last {@link EngineConfig#deathsInARow} attempts: the job
-     * ends {@code FAILED}, its attempts kept as they were, instead of running first again after every restart
-     * for ever (review20 R3), and says why, what it may mean and what to do.
+     * Its node's death ended each of the job's last {@link EngineConfig#deathsInARow} attempts, or ({@code stops}) its
+     * node's graceful stop or death each of its last {@link EngineConfig#stopsInARow}, at least one a stop: the job
+     * ends {@code FAILED}, its attempts kept as they were, instead of running first again after every restart for ever
+     * (review20 R3, review21 R2), and says why, what it may mean and what to do.
      */
-    private CompletionHandler<Void> diedInARow(Job job, long version) {
+    private CompletionHandler<Void> endedInARow(Job job, long version, boolean stops) {
+        int row = stops ? config.stopsInARow() : config.deathsInARow();
         List<JobAttempt> attempts = waits.call(job.id(), "read its attempts",
                 () -> store.job(job.id()).map(JobDetail::attempts).orElse(List.of()), this::untilGraceOver);
-        List<JobAttempt> last = attempts.subList(Math.max(0, attempts.size() - config.deathsInARow()),
-                attempts.size());
+        List<JobAttempt> last = attempts.subList(Math.max(0, attempts.size() - row), attempts.size());
         String nodes = last.stream().map(JobAttempt::node).distinct().collect(java.util.stream.Collectors.joining(", "));
         JobAttempt latest = last.isEmpty() ? null : last.get(last.size() - 1);
-        String message = diedInARowMessage(job.id(), config.deathsInARow(), nodes);
+        String message = stops ? stoppedInARowMessage(job.id(), row, nodes, waits.call(job.id(),
+                "count the deaths among its attempts", () -> ledger.deathsAmongLast(job.id(), row), this::untilGraceOver))
+                : diedInARowMessage(job.id(), row, nodes);
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED, null, latest == null ? null : latest.startedAt(),
                 latest == null ? null : latest.endedAt(), message,
                 latest == null || latest.logPath() == null ? null : Path.of(latest.logPath()), false);
-        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(), false,
-                null);
+        return finish(job, job.attempts(), version, outcome, JobState.FAILED, JobEvents.Ending.FAILED, remove(),
+                Recorded.JOB_ONLY, null);
     }
 
     /**
-     * The message of a job ended by {@link #diedInARow}: what ended its last {@code deaths} attempts
+     * The message of a job ended by {@link #endedInARow} for its node's deaths: what ended its last {@code deaths} attempts
      * ({@code nodes}, the nodes that ran them), what that may mean and what to do.
      */
     static String diedInARowMessage(String jobId, int deaths, String nodes) {
-        return "not run again: its node died before " + (deaths == 1 ? "its attempt" : "each of its last " + deaths
-                + " attempts") + " ended (" + nodes + "), which its own command may cause (one that exhausts the host's"
-                + " memory gets buildhook killed by the OOM killer; one that kills the server with SIGKILL ends it),"
+        return "not run again: its node died before " + ExecutionLedger.eachOfLast(deaths) + " ended (" + nodes
+                + "), which its own command may cause (one that exhausts the host's memory gets buildhook killed by the"
+                + " OOM killer; one that kills the server with SIGKILL ends it),"
                 + " so it would end the node again after every restart; see the system's log (journalctl -k for the"
                 + " OOM killer), fix the command, then run the job again: buildhook rerun " + jobId;
+    }
+
+    /**
+     * The message of a job ended by {@link #endedInARow} for its node's stops: what ended its last {@code stops}
+     * attempts ({@code nodes}, the nodes that ran them; {@code deaths} of those ends were deaths), what that may mean
+     * (a command that stops or restarts its own server) and what to do.
+     */
+    static String stoppedInARowMessage(String jobId, int stops, String nodes, int deaths) {
+        return "not run again: its node was stopped" + (deaths > 0 ? " or died" : "") + " before "
+                + ExecutionLedger.eachOfLast(stops) + " ended (" + nodes + (deaths > 0 ? "; " + deaths + " of them deaths"
+                        : "") + "), which its own command causes if it stops or restarts buildhook (systemctl restart"
+                + " buildhook, kill of the server's pid, kill 1 in its container, podman restart): cut short by that"
+                + " stop, it would run first again after every start, for ever (runner.stops-in-a-row: " + stops + ");"
+                + " let such a command hand the restart to systemd and end (systemd-run --on-active=10 systemctl"
+                + " restart buildhook), then run the job again: buildhook rerun " + jobId + "; if these were restarts"
+                + " of yours during one long job, rerun it as it is";
     }
 
     /** Runs attempt {@code attempt}, started, to its end and records its outcome. */
@@ -446,21 +468,29 @@ final class JobTask implements ExecutionHandler<Void> {
                     seen.logFile(), seen.logTruncated());
         }
         JobOutcome outcome = seen;
-        if (running.wasStoppedByShutdown(jobId) || fenced != null) {
+        // A command that exited by itself before the stop's or the fence's signals reached it (also as they
+        // came: tryout22 F6) has its own outcome, recorded as any end, not an interruption to run again.
+        boolean endedByItself = outcome.exitCode() != null && (outcome.result() == JobOutcome.Result.SUCCEEDED
+                || outcome.result() == JobOutcome.Result.FAILED);
+        if ((running.wasStoppedByShutdown(jobId) || fenced != null) && !endedByItself) {
             // What becomes of the job, read from the store as the sweeps do: a job cancelled or superseded
             // while it was being stopped ends at its next pick, and "; run again" was untrue of it (wording15).
             boolean current;
             String fate;
             try {
-                fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt),
-                        this::untilGraceOver);
+                // A stop (not a fencing): maybe the last of a row that ends the job at its next pick (tryout22 F1).
+                boolean byStop = fenced == null;
+                fate = waits.call(jobId, "read whether it runs again", () -> ledger.afterCutShort(jobId, attempt,
+                        byStop ? NodeEnd.STOPPED : NodeEnd.NONE, config.inARow()), this::untilGraceOver);
                 String why = (fenced != null ? fenced : ExecutionLedger.stoppedByShutdownOf(config.nodeId())) + "; "
                         + fate;
                 // The watchdog's kill also replaces the record of a node of this host that took the job over meanwhile
                 // and found nothing left (tryout17 F6): it knew not who had killed the processes, nor when.
                 boolean byWatchdog = killed != null;
-                current = record(jobId, "record its interrupted attempt",
-                        () -> ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
+                // A stop's cut counts among the stops in a row that end a job (review21 R2); a fencing does not.
+                current = record(jobId, "record its interrupted attempt", () -> byStop
+                        ? ledger.interruptByStop(jobId, attempt, outcome, why)
+                        : ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
             } catch (RuntimeException e) {
                 if (fenced != null || !running.isStopping() || !StoreOutages.isOutage(e)) {
                     throw e;
@@ -540,18 +570,21 @@ final class JobTask implements ExecutionHandler<Void> {
                 : "its node " + decided.node() + " stopped before the attempt ended";
         // The attempt is not resumed; a failure its rule has a retry left for is retried (afterAttempt), and
         // saying "not run again" of it was untrue (wording15).
-        boolean retried = decided.result() != JobOutcome.Result.SUCCEEDED && decided.result() != JobOutcome.Result.CANCELLED
+        // Cancelled or superseded already, it is not retried: the store ends it so, keeping this exit (supersede21).
+        boolean stopAsked = job.cancelRequested();
+        boolean retried = !stopAsked && decided.result() != JobOutcome.Result.SUCCEEDED
+                && decided.result() != JobOutcome.Result.CANCELLED
                 && waits.call(job.id(), "count its failed attempts", () -> ledger.failedAttempts(job.id()),
                         this::untilGraceOver) + 1 <= job.retries();
         String message = describe(decided.result(), decided.exitCode(), job) + "; then " + after
-                + (retried ? "; retried as its rule says" : "; not run again");
+                + (stopAsked ? "" : retried ? "; retried as its rule says" : "; not run again");
         LOG.warn("job {} attempt {}: {}", job.id(), attempt, message);
         // Its times as recorded: its start, and its end when its interruption was recorded (the stop's or
         // the sweep's account). Not now: a start hours after a graceful stop made the attempt and the job
         // seem to have run through the downtime, and the log said "last attempt took 0ms" (tryout14 F9).
         JobOutcome outcome = new JobOutcome(decided.result(), decided.exitCode(), decided.startedAt(),
                 decided.endedAt(), message, decided.logPath() == null ? null : Path.of(decided.logPath()), false);
-        return afterAttempt(job, attempt, version, outcome);
+        return afterAttempt(job, attempt, version, outcome, Recorded.CONCLUDED, !stopAsked);
     }
 
     /** {@code timed out after 10m}, {@code exited with 3}: what an attempt came to, as its outcome says it. */
@@ -562,15 +595,26 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /** After attempt {@code attempt} ended with {@code outcome}: its final state, or a retry. */
     private CompletionHandler<Void> afterAttempt(Job job, int attempt, long version, JobOutcome outcome) {
+        return afterAttempt(job, attempt, version, outcome, Recorded.ATTEMPT, true);
+    }
+
+    /**
+     * As {@link #afterAttempt(Job, int, long, JobOutcome)}, recorded as {@code how} says; without
+     * {@code mayRetry} a failure ends the job at once (one whose cancel was asked for already).
+     */
+    private CompletionHandler<Void> afterAttempt(Job job, int attempt, long version, JobOutcome outcome,
+            Recorded how, boolean mayRetry) {
         String jobId = job.id();
         if (outcome.succeeded()) {
-            return finish(job, attempt, version, outcome, JobState.SUCCEEDED, JobEvents.Ending.SUCCEEDED, remove());
+            return finish(job, attempt, version, outcome, JobState.SUCCEEDED, JobEvents.Ending.SUCCEEDED, remove(),
+                    how, null);
         }
         if (outcome.result() == JobOutcome.Result.CANCELLED) {
-            return finish(job, attempt, version, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove());
+            return finish(job, attempt, version, outcome, JobState.CANCELLED, JobEvents.Ending.CANCELLED, remove(),
+                    how, null);
         }
-        int failures = waits.call(jobId, "count its failed attempts", () -> ledger.failedAttempts(jobId),
-                this::untilGraceOver) + 1;
+        int failures = !mayRetry ? Integer.MAX_VALUE : waits.call(jobId, "count its failed attempts",
+                () -> ledger.failedAttempts(jobId), this::untilGraceOver) + 1;
         if (failures <= job.retries()) {
             Duration delay = job.backoff().multipliedBy(1L << Math.min(failures - 1, 30));
             // Due at the next whole second, as the job's message writes it (Job.retryWait), which the retry's own
@@ -580,11 +624,21 @@ final class JobTask implements ExecutionHandler<Void> {
                     : exact.plusNanos(999_999_999).truncatedTo(ChronoUnit.SECONDS);
             String wait = Job.retryWait(failures, job.retries(), attempt + 1, due, delay);
             LOG.info("job {} attempt {} {}; {}", jobId, attempt, outcome.message(), wait);
-            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleAt(due), true,
+            return finish(job, attempt, version, outcome, JobState.QUEUED, ending(outcome), rescheduleAt(due), how,
                     wait);
         }
         JobState last = outcome.result() == JobOutcome.Result.TIMED_OUT ? JobState.TIMED_OUT : JobState.FAILED;
-        return finish(job, attempt, version, outcome, last, ending(outcome), remove());
+        return finish(job, attempt, version, outcome, last, ending(outcome), remove(), how, null);
+    }
+
+    /** How an outcome is recorded ({@link #finish}). */
+    private enum Recorded {
+        /** The attempt's own end, seen by this node: the attempt's row and the job's. */
+        ATTEMPT,
+        /** Concluded from what a dead node's attempt had come to ({@link ExecutionLedger#finishConcluded}). */
+        CONCLUDED,
+        /** The job's row only: it ends without an attempt of its own ({@link ExecutionLedger#finishWithoutAttempt}). */
+        JOB_ONLY
     }
 
     /**
@@ -598,25 +652,30 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
             JobEvents.Ending ending, CompletionHandler<Void> next) {
-        return finish(job, attempt, version, outcome, state, ending, next, true, null);
+        return finish(job, attempt, version, outcome, state, ending, next, Recorded.ATTEMPT, null);
     }
 
     /**
-     * As {@link #finish(Job, int, long, JobOutcome, JobState, JobEvents.Ending, CompletionHandler)}; without
-     * {@code attemptToo}, only the job's row gets {@code outcome} (it ends without an attempt of its own: attempt
-     * {@code attempt} keeps its record, and no attempt's end is told). With a {@code retryWait} (state
+     * As {@link #finish(Job, int, long, JobOutcome, JobState, JobEvents.Ending, CompletionHandler)}, recorded as
+     * {@code how} says: {@link Recorded#JOB_ONLY}, only the job's row gets {@code outcome} (it ends without an
+     * attempt of its own: attempt {@code attempt} keeps its record, and no attempt's end is told). A cancel or a
+     * supersede asked for before the record wins in every case (the store says so). With a {@code retryWait} (state
      * {@code QUEUED}), the job's message says after the attempt's that it waits for its retry, and when that
      * is due ({@link ExecutionLedger#finishForRetry}).
      */
     private CompletionHandler<Void> finish(Job job, int attempt, long version, JobOutcome outcome, JobState state,
-            JobEvents.Ending ending, CompletionHandler<Void> next, boolean attemptToo, String retryWait) {
+            JobEvents.Ending ending, CompletionHandler<Void> next, Recorded how, String retryWait) {
+        boolean attemptToo = how != Recorded.JOB_ONLY;
         String slotRule = job.concurrency() > 0 ? job.ruleName() : null;
         ExecutionLedger.Finished finished;
         try {
             finished = waits.call(job.id(), "record its attempt",
                     () -> retryWait != null
                             ? ledger.finishForRetry(job.id(), attempt, outcome, version, slotRule, retryWait)
-                            : attemptToo ? ledger.finishAttempt(job.id(), attempt, outcome, state, version, slotRule)
+                            : how == Recorded.ATTEMPT ? ledger.finishAttempt(job.id(), attempt, outcome, state, version,
+                                    slotRule)
+                            : how == Recorded.CONCLUDED ? ledger.finishConcluded(job.id(), attempt, outcome, state,
+                                    version, slotRule)
                             : ledger.finishWithoutAttempt(job.id(), attempt, outcome, state, version, slotRule),
                     this::untilGraceOver);
         } catch (RuntimeException e) {

@@ -10,6 +10,7 @@ import org.buildhook.runner.exec.AttemptMarker;
 import org.buildhook.runner.exec.Leftovers;
 import org.buildhook.runner.exec.NodeIdentity;
 import org.buildhook.runner.store.ExecutionLedger;
+import org.buildhook.runner.store.NodeEnd;
 import org.buildhook.runner.store.RunningAttempt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,15 +48,28 @@ final class LeftoverSweep {
     /** What this node's last stop cut short without recording it (tryout20 F2). */
     private final StopsNotRecorded stops;
 
+    /** The bounds of this node on its jobs' attempts cut short in a row, for the words of the attempts it ends. */
+    private final ExecutionLedger.InARow inARow;
+
     LeftoverSweep(ExecutionLedger ledger, String node) {
         this(ledger, node, StopsNotRecorded.none(node));
     }
 
     /** @param stops what this node's last stop cut short and could not record, read from its data folder */
     LeftoverSweep(ExecutionLedger ledger, String node, StopsNotRecorded stops) {
+        this(ledger, node, stops, ExecutionLedger.InARow.DEFAULT);
+    }
+
+    /**
+     * @param stops   what this node's last stop cut short and could not record, read from its data folder
+     * @param inARow  this node's {@code runner.deaths-in-a-row} and {@code runner.stops-in-a-row}: an attempt whose end
+     *                makes such a row is said not to run again (tryout22 F1)
+     */
+    LeftoverSweep(ExecutionLedger ledger, String node, StopsNotRecorded stops, ExecutionLedger.InARow inARow) {
         this.ledger = ledger;
         this.node = node;
         this.stops = stops;
+        this.inARow = inARow;
     }
 
     /** Where this node notes an attempt its stop cut short and could not record, for its next start's words. */
@@ -205,8 +219,11 @@ final class LeftoverSweep {
         }
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
         String key = marker.value();
-        // "run again", or why not: a cancel, a supersede or a timeout it had come to (tryout9, F2).
-        String next = ledger.afterCutShort(attempt.jobId(), attempt.attempt());
+        // Its node's stop (noted in this data folder: not a death), or its death; both count in a row (review21 R2).
+        NodeEnd end = stopped(attempt) ? NodeEnd.STOPPED : NodeEnd.DIED;
+        // "run again", or why not: a cancel, a supersede or a timeout it had come to (tryout9, F2), or the row of its
+        // node's ends that this one completes, after which the next pick ends the job FAILED (tryout22 F1).
+        String next = ledger.afterCutShort(attempt.jobId(), attempt.attempt(), end, inARow);
         Optional<String> recorded;
         try {
             recorded = ledger.interruptLeftover(attempt.jobId(), attempt.attempt(), () -> {
@@ -218,7 +235,7 @@ final class LeftoverSweep {
                 }
                 return what + "; " + (killed.isEmpty() ? ExecutionLedger.NONE_LEFT
                         : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; " + next;
-            }, !stopped(attempt));
+            }, end);
         } catch (RuntimeException e) {
             List<String> killed = killedNotRecorded.get(key);
             if (killed != null && warnedNotRecorded.add(key)) {

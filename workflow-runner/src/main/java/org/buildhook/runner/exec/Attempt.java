@@ -134,9 +134,12 @@ final class Attempt implements RunningJob, ProcessDestroyer {
         carryOut(claimed);
     }
 
-    /** What one thread has to do after claiming the termination under the lock. */
+    /**
+     * What one thread has to do after claiming the termination under the lock; {@code reason} is the stop's, or
+     * null after the program exited by itself.
+     */
     private record Claim(ProcessTree tree, Duration grace, CompletableFuture<ProcessTree.Termination> termination,
-            Decision decision) {
+            JobOutcome.Result reason) {
     }
 
     /**
@@ -148,23 +151,28 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             return null;
         }
         termination = new CompletableFuture<>();
-        return new Claim(tree, stopGrace == null ? grace : stopGrace, termination, decision());
+        return new Claim(tree, stopGrace == null ? grace : stopGrace, termination, stopReason);
     }
 
     /**
-     * Under the lock: what the attempt has come to when its tree is to be ended for a timeout or
-     * after its program exited by itself; null for a cancel, a kill or a shutdown (those are run
-     * again, or remembered by the store), or while the exit code cannot be read.
+     * What the attempt has come to when processes of it are about to be signalled: timed out when the
+     * timeout's signals reach its program; its own exit when the program had exited by itself (then only
+     * what it left is signalled, whatever the stop was for); null for a cancel, a kill or a shutdown of a
+     * program still running (those are run again, or remembered by the store), or while the exit code
+     * cannot be read.
      */
-    private Decision decision() {
-        if (stopReason == JobOutcome.Result.TIMED_OUT) {
-            return new Decision(JobOutcome.Result.TIMED_OUT, null, logFile);
+    private Decision decision(JobOutcome.Result reason, boolean rootSignalled) {
+        if (rootSignalled) {
+            return reason == JobOutcome.Result.TIMED_OUT ? new Decision(JobOutcome.Result.TIMED_OUT, null, logFile)
+                    : null;
         }
-        if (stopReason != null || !exitedByItself || process == null || process.isAlive()) {
-            return null;
+        synchronized (lock) {
+            if (process == null || process.isAlive()) {
+                return null;
+            }
+            int code = process.exitValue();
+            return new Decision(code == 0 ? JobOutcome.Result.SUCCEEDED : JobOutcome.Result.FAILED, code, logFile);
         }
-        int code = process.exitValue();
-        return new Decision(code == 0 ? JobOutcome.Result.SUCCEEDED : JobOutcome.Result.FAILED, code, logFile);
     }
 
     /** Looks for the members and signals them; never under the lock. */
@@ -173,8 +181,12 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             return;
         }
         try {
-            Runnable beforeSignals = claim.decision() == null ? () -> { } : () -> decided.complete(claim.decision());
-            claim.tree().terminate(claim.grace(), scheduler, beforeSignals).whenComplete((ended, error) -> {
+            claim.tree().terminate(claim.grace(), scheduler, rootSignalled -> {
+                Decision decision = decision(claim.reason(), rootSignalled);
+                if (decision != null) {
+                    decided.complete(decision);
+                }
+            }).whenComplete((ended, error) -> {
                 if (error == null) {
                     claim.termination().complete(ended);
                 } else {
@@ -248,7 +260,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             result = JobOutcome.Result.FAILED_TO_START;
             message = failure;
             exitCode = null;
-        } else if (reason != null) {
+        } else if (reason != null && !(exitCode != null && ended != null && !ended.rootSignalled())) {
             result = reason;
             message = detail + "; process tree terminated" + (ended != null && ended.killed()
                     ? (ended.signalled() > 0 && stopGraceOrDefault().isZero() ? " (SIGKILL)"
@@ -259,6 +271,8 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             // mid-way, and without this its reader would not know it was killed.
             log.note("killed: " + message);
         } else {
+            // Exited by itself, also when a stop came as it exited, before the stop's signals (tryout22 F6): a
+            // cancel, a supersede, a timeout or a shutdown that found the program gone ended only what it left.
             result = exitCode == 0 ? JobOutcome.Result.SUCCEEDED : JobOutcome.Result.FAILED;
             message = "exited with " + exitCode;
             if (ended != null && ended.signalled() > 0) {

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The processes one job started, and how to end them all.
@@ -41,6 +42,12 @@ final class ProcessTree {
     private static final boolean PROC = ProcStat.available();
     private static final long SELF = ProcessHandle.current().pid();
     private static final long OWN_SESSION = sessionOf(SELF);
+
+    /**
+     * Tests only: run with the root between the first look for members and the first signals, where the
+     * program may exit by itself; null otherwise.
+     */
+    static volatile Consumer<ProcessHandle> afterFirstLook;
 
     private final ProcessHandle root;
     private final AttemptMarker marker;
@@ -78,10 +85,17 @@ final class ProcessTree {
      * @param killed    whether some needed SIGKILL
      * @param escaped   {@code "<pid> <name>"} of those found only by the attempt's marker: they had
      *                  left the job's tree and session (a daemon that called setsid)
+     * @param rootSignalled whether the root itself got the first signal: false when it had exited by itself
+     *                  before (its exit status is then its own, whatever the signals did to what it left)
      */
-    record Termination(int signalled, boolean killed, List<String> escaped) {
+    record Termination(int signalled, boolean killed, List<String> escaped, boolean rootSignalled) {
         Termination {
             escaped = List.copyOf(escaped);
+        }
+
+        /** Nothing was left to signal. */
+        static Termination none() {
+            return new Termination(0, false, List.of(), false);
         }
 
         /** {@code " (1 had left the job's session: 4242 sleep)"}, or empty when none had. */
@@ -189,17 +203,31 @@ final class ProcessTree {
      * finds no member there is no second one: a process that is not alive cannot fork.
      */
     CompletableFuture<Termination> terminate(Duration grace, ScheduledExecutorService scheduler) {
-        return terminate(grace, scheduler, () -> { });
+        return terminate(grace, scheduler, rootSignalled -> { });
     }
 
-    /** As {@link #terminate(Duration, ScheduledExecutorService)}; {@code beforeSignals} runs only when something is left to signal. */
+    /**
+     * As {@link #terminate(Duration, ScheduledExecutorService)}; {@code beforeSignals} runs only when something
+     * is left to signal, told whether the root is among it.
+     */
     CompletableFuture<Termination> terminate(Duration grace, ScheduledExecutorService scheduler,
-            Runnable beforeSignals) {
-        Set<ProcessHandle> first = members();
+            Consumer<Boolean> beforeSignals) {
+        Set<ProcessHandle> first = new LinkedHashSet<>(members());
         if (first.isEmpty()) {
-            return CompletableFuture.completedFuture(new Termination(0, false, List.of()));
+            return CompletableFuture.completedFuture(Termination.none());
         }
-        beforeSignals.run();
+        Consumer<ProcessHandle> seam = afterFirstLook;
+        if (seam != null) {
+            seam.accept(root);
+        }
+        // The root looked at again just before the signals: the look above (a pass over /proc) takes
+        // milliseconds, in which a program may exit by itself. Signalled as a zombie, it was said to be
+        // killed although its own exit status, 0, was known and its log showed its last line (tryout22 F6).
+        boolean rootSignalled = first.contains(root) && !isGone(root.pid());
+        if (!rootSignalled && first.remove(root) && first.isEmpty()) {
+            return CompletableFuture.completedFuture(Termination.none());
+        }
+        beforeSignals.accept(rootSignalled);
         List<String> named = names(first);
         if (grace.isZero()) {
             first.forEach(ProcessHandle::destroyForcibly);
@@ -212,13 +240,14 @@ final class ProcessTree {
         return termUntilGone(first, deadline, signalled, named, scheduler).thenCompose(ignored -> {
             Set<ProcessHandle> left = members();
             if (left.isEmpty()) {
-                return CompletableFuture.completedFuture(new Termination(signalled.size(), grace.isZero(), named));
+                return CompletableFuture.completedFuture(new Termination(signalled.size(), grace.isZero(), named,
+                        rootSignalled));
             }
             List<String> more = new ArrayList<>(named);
             more.addAll(names(left));
             left.forEach(ProcessHandle::destroyForcibly);
             return whenGone(left, AFTER_KILL, scheduler).thenApply(gone -> new Termination(signalled.size(), true,
-                    more.stream().distinct().toList()));
+                    more.stream().distinct().toList(), rootSignalled));
         });
     }
 

@@ -10,7 +10,10 @@ public interface RunningJob {
 
     /**
      * Stops the attempt: SIGTERM to the whole process tree, SIGKILL after the grace period.
-     * The outcome is then {@link JobOutcome.Result#CANCELLED}. Idempotent.
+     * The outcome is then {@link JobOutcome.Result#CANCELLED}, unless the program had exited by itself
+     * before the signals (it may exit while its processes are looked for): then it keeps its own outcome
+     * and exit code, {@link JobOutcome.Result#SUCCEEDED} or {@link JobOutcome.Result#FAILED}, and only what
+     * it left is ended. So do a timeout and {@link #kill}. Idempotent.
      */
     void cancel();
 
@@ -41,9 +44,9 @@ public interface RunningJob {
 
     /**
      * Completes when the attempt's result is known while processes of it still have to be ended
-     * (its timeout fired, or its program exited by itself and left processes running), just
-     * before they are signalled; never when nothing is left to end, nor for a cancel, a kill or a
-     * shutdown. Never exceptionally.
+     * (its timeout fired, or its program exited by itself, also just before a stop, and left
+     * processes running), just before they are signalled; never when nothing is left to end, nor
+     * for a cancel, a kill or a shutdown of a program still running. Never exceptionally.
      */
     default CompletableFuture<Decision> decided() {
         return new CompletableFuture<>();

@@ -69,7 +69,15 @@ public final class DryRunRenderer {
     }
 
     private static void workflow(StringBuilder out, JobWorkflow w) {
-        if (w.supersedeKey() != null) {
+        if (w.supersedeKey() != null && w.needsApproval()) {
+            // docs/rules.md, Approval: a job still awaiting its approval replaces only the older jobs awaiting
+            // one; the approved ones go on until it is approved itself (tryout24 F6).
+            out.append("    supersede: key ").append(quote(w.supersedeKey())).append(" at build ").append(w.buildId())
+                    .append(": while it awaits its approval, supersedes only the older builds' jobs with this key"
+                            + " that await one too; once approved, supersedes their queued and waiting jobs")
+                    .append(w.supersedeRunning() ? " and cancels running ones" : " (running ones go on)")
+                    .append("; superseded at once if a newer build was already seen\n");
+        } else if (w.supersedeKey() != null) {
             out.append("    supersede: key ").append(quote(w.supersedeKey())).append(" at build ").append(w.buildId())
                     .append(": supersedes the queued and waiting jobs of older builds with this key")
                     .append(w.supersedeRunning() ? " and cancels running ones" : " (running ones go on)")

@@ -11,8 +11,9 @@ public enum AttemptOutcome {
     CANCELLED,
     FAILED_TO_START,
     /**
-     * Stopped by a shutdown, or its node died; the job is run again, unless its node died under each of its last
-     * {@link ExecutionLedger#DEATHS_IN_A_ROW} attempts (then it ends {@code FAILED}).
+     * Stopped by a shutdown, or its node died ({@link NodeEnd}); the job is run again, unless its node died under each
+     * of its last {@link ExecutionLedger#DEATHS_IN_A_ROW} attempts, or was stopped (or died) under each of its last
+     * {@link ExecutionLedger#STOPS_IN_A_ROW} (then it ends {@code FAILED}).
      */
     INTERRUPTED;
 

@@ -59,14 +59,18 @@ final class Database implements AutoCloseable {
     /** SQLite: the busy handlers of the scheduler pool's connections, to tell which are waiting for the lock. */
     private final SqliteBusyWait.Handlers schedulerWaits = new SqliteBusyWait.Handlers();
 
-    private Database(StoreConfig config, HikariDataSource pool, DatabaseFile file) {
+    /** Which of the pools could not give a connection lately: HikariCP tells it (see {@link PoolStarvation}). */
+    private final PoolStarvation starvation;
+
+    private Database(StoreConfig config, PoolStarvation starvation, HikariDataSource pool, DatabaseFile file) {
+        this.starvation = starvation;
         this.dialect = config.dialect();
         this.config = config;
         this.pool = pool;
         this.file = file;
         this.stopWaits = new StopWaits(connectionWait(config), dialect == Dialect.POSTGRESQL);
         this.writer = dialect == Dialect.SQLITE ? new SqliteWriter(pool, this::translate, this::lostFile,
-                file != null ? file.path().toString() : config.url(), this::schedulerMayHoldTheLock) : null;
+                writerDatabase(), this::schedulerMayHoldTheLock) : null;
         this.readers = dialect == Dialect.SQLITE ? new ReaderStatements() : null;
         if (writer != null) {
             // Only a commit that changed rows shows that writes work (SqliteWriter#reportChangesTo).
@@ -79,7 +83,9 @@ final class Database implements AutoCloseable {
         if (file != null) {
             createFileAndFolder(file.path());
         }
-        return new Database(config, newPool(config, "buildhook-store", Durability.DURABLE, null), file);
+        PoolStarvation starvation = new PoolStarvation(connectionWait(config));
+        return new Database(config, starvation, newPool(config, PoolStarvation.STORE_POOL, Durability.DURABLE, null,
+                starvation), file);
     }
 
     /**
@@ -114,6 +120,13 @@ final class Database implements AutoCloseable {
      */
     boolean writable() {
         if (lostFile() != null) {
+            return false;
+        }
+        if (lockedByAnother() != null) {
+            // Said by the writer while it waits: no probe queued behind that wait (it took up to the 10-s busy
+            // timeout to answer). One write is handed to it without waiting, so that the lock let go is noticed
+            // even when nothing else writes (its BEGIN goes through and clears this).
+            nudgeWriter();
             return false;
         }
         if (dialect != Dialect.POSTGRESQL) {
@@ -173,6 +186,96 @@ final class Database implements AutoCloseable {
         }
     }
 
+    /** Whether a write handed to the writer by {@link #nudgeWriter()} is under way. */
+    private final java.util.concurrent.atomic.AtomicBoolean nudging = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * SQLite, while another program's lock was said: one probe write handed to the writer, not waited for,
+     * unless one is under way or the writer is busy already (its next batch tells as much).
+     */
+    private void nudgeWriter() {
+        if (writer == null || writer.waiting() > 0 || !writer.lockWait().isZero() || !nudging.compareAndSet(false, true)) {
+            return;
+        }
+        inTransactionLater("check that the write lock is free", Durability.DEFERRED, c -> {
+            probe(c);
+            return null;
+        }).whenComplete((done, failure) -> nudging.set(false));
+    }
+
+    /**
+     * SQLite: since when another program holds the write lock, as the writer said it at {@code WARN};
+     * {@code null} while it does not (or on PostgreSQL).
+     */
+    private java.time.Instant lockedByAnother() {
+        return writer == null ? null : writer.lockedByAnotherSince();
+    }
+
+    /**
+     * The pools deliveries, jobs and the node's id need (not the health check's own) that cannot give a
+     * connection now ({@link PoolStarvation}).
+     */
+    private java.util.List<PoolStarvation.Starved> starvedPools() {
+        java.util.List<HikariDataSource> watched = new java.util.ArrayList<>(3);
+        watched.add(pool);
+        synchronized (this) {
+            if (schedulerPool != null) {
+                watched.add(schedulerPool);
+            }
+            if (nodeLockPool != null) {
+                watched.add(nodeLockPool);
+            }
+        }
+        return starvation.starved(watched);
+    }
+
+    /**
+     * What {@code /healthz} says of pools that cannot give a connection ({@link PoolStarvation}), or
+     * {@code null} while every pool can.
+     */
+    HealthReport starvedReport() {
+        java.util.List<PoolStarvation.Starved> starved = starvedPools();
+        return starved.isEmpty() ? null : HealthReport.noConnection(starvation.describe(starved));
+    }
+
+    /**
+     * What keeps the store from taking deliveries as the node knows it now, for the status page: SQLite's
+     * file lost, its write lock held by another program, a pool with no connection to give, or the writes'
+     * last outcome a failure (checked again, as {@code /healthz} would, when it is older than a second);
+     * empty when none. Reads nothing while writes work.
+     */
+    java.util.Optional<StoreTrouble> trouble() {
+        String lost = lostFile();
+        if (lost != null) {
+            return java.util.Optional.of(new StoreTrouble(writeHealth.failingSince(), HealthReport.fileLost().reason(),
+                    lost));
+        }
+        java.time.Instant locked = lockedByAnother();
+        if (locked != null) {
+            nudgeWriter();
+            return java.util.Optional.of(new StoreTrouble(locked, HealthReport.lockedByAnother().reason(),
+                    SqliteWriter.lockedDetail(writerDatabase())));
+        }
+        java.util.List<PoolStarvation.Starved> starved = starvedPools();
+        if (!starved.isEmpty()) {
+            // Deliveries are refused only while the store's own pool gives none; the others stop jobs.
+            boolean deliveries = starved.stream().anyMatch(s -> s.pool().equals(PoolStarvation.STORE_POOL));
+            return java.util.Optional.of(new StoreTrouble(starved.stream().map(PoolStarvation.Starved::since)
+                    .min(java.time.Instant::compareTo).orElseThrow(), starvation.describe(starved), null, deliveries));
+        }
+        if (writeHealth.lastFailure() == null || writable()) {
+            return java.util.Optional.empty();
+        }
+        // writable() may have found the lock meanwhile: say that rather than the busy timeout's failure.
+        return lockedByAnother() != null ? trouble() : java.util.Optional.of(new StoreTrouble(
+                writeHealth.failingSince(), notWritable().reason(), writeHealth.lastFailure()));
+    }
+
+    /** The SQLite database as the writer's log names it. */
+    private String writerDatabase() {
+        return file != null ? file.path().toString() : config.url();
+    }
+
     /** Why the last write failed for want of a store, or {@code null}. */
     String lastWriteFailure() {
         String lost = lostFile();
@@ -182,24 +285,34 @@ final class Database implements AutoCloseable {
     /** What {@code /healthz} says of writes that do not work now ({@link HealthReport#notWritable}). */
     HealthReport notWritable() {
         String lost = lostFile();
-        return lost != null ? HealthReport.fileLost() : HealthReport.notWritable(writeHealth.lastFailureCause());
+        if (lost != null) {
+            return HealthReport.fileLost();
+        }
+        return lockedByAnother() != null ? HealthReport.lockedByAnother()
+                : HealthReport.notWritable(writeHealth.lastFailureCause());
     }
 
-    /** @param waits SQLite: where the connections' busy handlers are kept, or {@code null} */
+    /**
+     * @param waits      SQLite: where the connections' busy handlers are kept, or {@code null}
+     * @param starvation told by the pool of its waits for a connection, or {@code null} (the health check's own)
+     */
     private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
-            SqliteBusyWait.Handlers waits) {
-        return newPool(config, name, durability, waits, config.poolSize());
+            SqliteBusyWait.Handlers waits, PoolStarvation starvation) {
+        return newPool(config, name, durability, waits, config.poolSize(), starvation);
     }
 
     private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
-            SqliteBusyWait.Handlers waits, int size) {
-        return newPool(config, name, durability, waits, size, connectionWait(config));
+            SqliteBusyWait.Handlers waits, int size, PoolStarvation starvation) {
+        return newPool(config, name, durability, waits, size, connectionWait(config), starvation);
     }
 
     private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
-            SqliteBusyWait.Handlers waits, int size, Duration wait) {
+            SqliteBusyWait.Handlers waits, int size, Duration wait, PoolStarvation starvation) {
         HikariConfig hikari = new HikariConfig();
         hikari.setPoolName(name);
+        if (starvation != null) {
+            hikari.setMetricsTrackerFactory(starvation);
+        }
         hikari.setMaximumPoolSize(size);
         hikari.setMinimumIdle(1);
         hikari.setConnectionTimeout(wait.toMillis());
@@ -232,6 +345,9 @@ final class Database implements AutoCloseable {
             // the node answered 503 long after PostgreSQL answered again (tryout22 F3). Reads of established
             // connections keep no timeout (a call may be long). Parameters of the same name in store.url win.
             pooledConnectTimeouts(config).forEach((key, value) -> hikari.addDataSourceProperty((String) key, value));
+            // The pool's name as the session's application_name: pg_stat_activity says which pool holds which
+            // connection (a stuck pool is found without a thread dump). An ApplicationName in store.url wins.
+            hikari.addDataSourceProperty("ApplicationName", name);
             if (durability == Durability.DEFERRED) {
                 hikari.setConnectionInitSql("SET synchronous_commit TO off");
             }
@@ -310,7 +426,7 @@ final class Database implements AutoCloseable {
         if (nodeLockPool == null) {
             // One connection per engine on this store; two so that a second engine of the same JVM (tests)
             // is not kept waiting for the first's.
-            nodeLockPool = newPool(config, "buildhook-node-id", Durability.DURABLE, null, 2);
+            nodeLockPool = newPool(config, "buildhook-node-id", Durability.DURABLE, null, 2, starvation);
         }
         return nodeLockPool;
     }
@@ -339,7 +455,7 @@ final class Database implements AutoCloseable {
         }
         if (healthPool == null) {
             healthPool = newPool(config, "buildhook-health", Durability.DURABLE, null, 1,
-                    HEALTH_WAIT.compareTo(connectionWait(config)) < 0 ? HEALTH_WAIT : connectionWait(config));
+                    HEALTH_WAIT.compareTo(connectionWait(config)) < 0 ? HEALTH_WAIT : connectionWait(config), null);
         }
         return healthPool;
     }
@@ -376,7 +492,7 @@ final class Database implements AutoCloseable {
     /** The pool db-scheduler runs on: its commits are {@link Durability#DEFERRED}. Made on first use. */
     synchronized DataSource schedulerDataSource() {
         if (schedulerPool == null) {
-            schedulerPool = newPool(config, "buildhook-scheduler", Durability.DEFERRED, schedulerWaits);
+            schedulerPool = newPool(config, "buildhook-scheduler", Durability.DEFERRED, schedulerWaits, starvation);
         }
         return schedulerPool;
     }

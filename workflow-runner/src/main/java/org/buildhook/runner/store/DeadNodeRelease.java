@@ -97,6 +97,16 @@ public final class DeadNodeRelease {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public List<Released> release(NodeIdentity self) {
+        return release(self, ExecutionLedger.InARow.DEFAULT);
+    }
+
+    /**
+     * As {@link #release(NodeIdentity)}, saying of a job whose attempt's end makes the row of its node's ends that
+     * {@code inARow} refuses (the node picking it next ends it {@code FAILED}) that it is not run again (tryout22 F1).
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<Released> release(NodeIdentity self, ExecutionLedger.InARow inARow) {
         if (self.bootId().isEmpty()) {
             return List.of();
         }
@@ -114,7 +124,7 @@ public final class DeadNodeRelease {
                     free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
                     free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
                     released.add(new Released(d.jobId, d.node, d.nodePid,
-                            ExecutionLedger.afterCutShort(c, d.jobId, d.attempt)));
+                            ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow)));
                 }
             }
             return released;

@@ -198,18 +198,33 @@ final class DeliveryWriter {
     }
 
     /**
-     * Cancels a job: a queued one at once (its pending execution removed); a running one is
+     * Cancels a job: a queued one at once (its pending execution removed), its message saying so
+     * ({@link Job#cancelledBeforeItsNextAttempt}); a running one is
      * flagged and its node stops it. A queued job of a rule with a concurrency limit passes its turn on
      * ({@link SlotLine#wakeTurn}): it may be the job a freed slot woke, and the next in line would
      * otherwise wait for {@code runner.slot-retry} (slots13). A picked one passes it on when its node
      * marks it cancelled ({@link ExecutionLedger#markCancelled}).
      */
     Cancel cancel(String jobId) {
+        return cancel(jobId, null, false);
+    }
+
+    /**
+     * {@link #cancel(String)} with {@code why} as the message of a job cancelled before it ran (null: the usual
+     * one, {@link Job#cancelledBeforeItsNextAttempt}); {@code ruleNotInForce}:
+     * the cancel of a job whose rule is disabled or removed in the rules in force, which leaves a running
+     * job alone ({@link Cancel#ENDED}: nothing changed) and starts no follow-up of a job whose command never
+     * started (nothing of that rule starts); one that ran (a retry in its backoff) still starts its
+     * {@code on-cancel}, the cleanup of what it did.
+     */
+    Cancel cancel(String jobId, String why, boolean ruleNotInForce) {
         return db.inTransaction("cancel a job", c -> {
             String state;
             String rule;
+            int attempts;
+            String message;
             try (PreparedStatement p = c.prepareStatement("SELECT state, CASE WHEN concurrency > 0 THEN rule_name"
-                    + " END FROM jobs WHERE id = ?")) {
+                    + " END, attempts, message FROM jobs WHERE id = ?")) {
                 p.setString(1, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
@@ -217,11 +232,19 @@ final class DeliveryWriter {
                     }
                     state = rs.getString(1);
                     rule = rs.getString(2);
+                    attempts = rs.getInt(3);
+                    message = rs.getString(4);
                 }
             }
             JobState now = JobState.valueOf(state);
-            if (now.isFinal()) {
+            if (now.isFinal() || (ruleNotInForce && now == JobState.RUNNING)) {
                 return Cancel.ENDED;
+            }
+            if (ruleNotInForce && attempts == 0) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET follow_ups_pending = 0 WHERE id = ?")) {
+                    p.setString(1, jobId);
+                    p.executeUpdate();
+                }
             }
             boolean inLine = rule != null && now == JobState.QUEUED;
             if (inLine) {
@@ -234,7 +257,8 @@ final class DeliveryWriter {
                         + " message = ?, cancel_requested = 1 WHERE id = ?")) {
                     p.setString(1, JobState.CANCELLED.name());
                     p.setLong(2, clock.millis());
-                    p.setString(3, "cancelled before it ran");
+                    // After an attempt (a retry's backoff, a stop that cut it short), not "before it ran" (retry21).
+                    p.setString(3, why != null ? why : Job.cancelledBeforeItsNextAttempt(attempts, message));
                     p.setString(4, jobId);
                     p.executeUpdate();
                 }

@@ -742,17 +742,101 @@ public final class ExecutionLedger {
      */
     public static final int NODE_DIED_IN_A_ROW = -2;
 
-    /** Whether the last {@code deaths} of the job's {@code attempts} attempts were each ended by a death. */
-    private static boolean diedInARow(Connection c, String jobId, int attempts, int deaths) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM job_attempts WHERE job_id = ?"
-                + " AND attempt > ? AND outcome = ? AND node_died = 1")) {
-            p.setString(1, jobId);
-            p.setInt(2, attempts - deaths);
-            p.setString(3, AttemptOutcome.INTERRUPTED.name());
-            try (ResultSet rs = p.executeQuery()) {
-                return rs.next() && rs.getInt(1) == deaths;
+    /**
+     * How many attempts in a row cut short by their node's graceful stop (or its death, at least one of them a stop:
+     * {@link NodeEnd#STOPPED}) make a job end {@code FAILED} instead of running again, unless
+     * {@code runner.stops-in-a-row} says otherwise: 10. A command that stops or restarts its own server gracefully
+     * ({@code systemctl restart buildhook}, {@code kill} of the server, {@code podman restart}) is cut short by that
+     * stop and would run first again after every start, for ever (review21 R2); an operator's deploys during one long
+     * job are real stops too, hence a bound larger than {@link #DEATHS_IN_A_ROW}.
+     */
+    public static final int STOPS_IN_A_ROW = 10;
+
+    /**
+     * What {@link #startAttempt(String, String, long, InARow)} returns, starting nothing, when the job's last
+     * {@link InARow#stops()} attempts were each cut short by its node's end, a graceful stop or a death, at least one
+     * of them a stop: the job is to end {@code FAILED} ({@link #finishWithoutAttempt}), not run again (review21 R2).
+     */
+    public static final int NODE_STOPPED_IN_A_ROW = -3;
+
+    /**
+     * The bounds on attempts in a row cut short by their node's end, as the node that would start the job again
+     * has them ({@code runner.deaths-in-a-row}, {@code runner.stops-in-a-row}).
+     *
+     * @param deaths attempts in a row each ended by its node's death ({@link NodeEnd#DIED}), 1 or more
+     * @param stops  attempts in a row each ended by its node's stop or death ({@link NodeEnd#STOPPED},
+     *               {@link NodeEnd#DIED}), at least one of them a stop, 1 or more; a row of deaths only is
+     *               {@code deaths}' to judge
+     */
+    public record InARow(int deaths, int stops) {
+
+        /** {@link #DEATHS_IN_A_ROW} and {@link #STOPS_IN_A_ROW}. */
+        public static final InARow DEFAULT = new InARow(DEATHS_IN_A_ROW, STOPS_IN_A_ROW);
+
+        /** @throws IllegalArgumentException when a bound is below 1 */
+        public InARow {
+            if (deaths < 1 || stops < 1) {
+                throw new IllegalArgumentException("deaths and stops in a row must be 1 or more, got " + deaths + " and "
+                        + stops);
             }
         }
+    }
+
+    /** Whether the last {@code deaths} of the job's {@code attempts} attempts were each ended by a death. */
+    private static boolean diedInARow(Connection c, String jobId, int attempts, int deaths) throws SQLException {
+        return endsInARow(c, jobId, attempts - deaths, attempts)[0] == deaths;
+    }
+
+    /**
+     * Whether the last {@code stops} of the job's {@code attempts} attempts were each ended by its node's stop or
+     * death, at least one of them a stop.
+     */
+    private static boolean stoppedInARow(Connection c, String jobId, int attempts, int stops) throws SQLException {
+        int[] ends = endsInARow(c, jobId, attempts - stops, attempts);
+        return ends[0] + ends[1] == stops && ends[1] > 0;
+    }
+
+    /**
+     * Of the job's attempts after {@code after} up to {@code upTo}: how many were cut short by their node's death
+     * ({@code [0]}) and by its graceful stop ({@code [1]}).
+     */
+    private static int[] endsInARow(Connection c, String jobId, int after, int upTo) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT node_died, COUNT(*) FROM job_attempts WHERE job_id = ?"
+                + " AND attempt > ? AND attempt <= ? AND outcome = ? AND node_died IS NOT NULL GROUP BY node_died")) {
+            p.setString(1, jobId);
+            p.setInt(2, after);
+            p.setInt(3, upTo);
+            p.setString(4, AttemptOutcome.INTERRUPTED.name());
+            int[] ends = new int[2];
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    ends[rs.getInt(1) == 1 ? 0 : 1] += rs.getInt(2);
+                }
+            }
+            return ends;
+        }
+    }
+
+    /**
+     * How many of the job's last {@code last} attempts were cut short by their node's death, for the words of a job
+     * ended by {@link #NODE_STOPPED_IN_A_ROW}.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public int deathsAmongLast(String jobId, int last) {
+        return db.read("count the deaths among a job's last attempts", c -> {
+            int attempts;
+            try (PreparedStatement p = c.prepareStatement("SELECT attempts FROM jobs WHERE id = ?")) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return 0;
+                    }
+                    attempts = rs.getInt(1);
+                }
+            }
+            return endsInARow(c, jobId, attempts - last, attempts)[0];
+        });
     }
 
     /**
@@ -768,11 +852,13 @@ public final class ExecutionLedger {
      * @param version the version of the execution as this node picked it; negative for no check
      * @return the attempt number (from 1), 0 when the job is already final, {@link #LOST_PICK}, or
      *         {@link #NODE_DIED_IN_A_ROW} (nothing started) when its node's death ended each of its last
-     *         {@link #DEATHS_IN_A_ROW} attempts (the last maybe ended just now, as above)
+     *         {@link #DEATHS_IN_A_ROW} attempts (the last maybe ended just now, as above), or
+     *         {@link #NODE_STOPPED_IN_A_ROW} when its node's stop or death ended each of its last
+     *         {@link #STOPS_IN_A_ROW}, at least one of them a stop
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int startAttempt(String jobId, String node, long version) {
-        return startAttempt(jobId, node, version, DEATHS_IN_A_ROW);
+        return startAttempt(jobId, node, version, InARow.DEFAULT);
     }
 
     /**
@@ -781,6 +867,21 @@ public final class ExecutionLedger {
      * {@link #DEATHS_IN_A_ROW} ({@code runner.deaths-in-a-row}).
      */
     public int startAttempt(String jobId, String node, long version, int deathsInARow) {
+        return startAttempt(jobId, node, version, new InARow(deathsInARow, STOPS_IN_A_ROW));
+    }
+
+    /**
+     * As {@link #startAttempt(String, String, long)}, with the bounds of {@code inARow}: {@link #NODE_DIED_IN_A_ROW}
+     * when its node's death ended each of the job's last {@link InARow#deaths()} attempts, else
+     * {@link #NODE_STOPPED_IN_A_ROW} when its node's graceful stop or death ended each of its last
+     * {@link InARow#stops()}, at least one of them a stop (nothing started in either case). Any other end of an
+     * attempt between them (an outcome, a retried failure, its node's self-fencing, a start it could not make) starts
+     * both counts again.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public int startAttempt(String jobId, String node, long version, InARow inARow) {
+        int deathsInARow = inARow.deaths();
         NodeIdentity owner = NodeIdentity.current();
         Instant now = clock.instant();
         if (db.dialect() == Dialect.POSTGRESQL) {
@@ -842,6 +943,11 @@ public final class ExecutionLedger {
                 // the node, and running it again would end this one too (review20 R3).
                 if (attempts >= deathsInARow && diedInARow(c, jobId, attempts, deathsInARow)) {
                     return NODE_DIED_IN_A_ROW;
+                }
+                // Its node's graceful stops (or stops and deaths) ended them: a command that stops or restarts its own
+                // server would be cut short by that stop after every start, for ever (review21 R2).
+                if (attempts >= inARow.stops() && stoppedInARow(c, jobId, attempts, inARow.stops())) {
+                    return NODE_STOPPED_IN_A_ROW;
                 }
             }
             int attempt = attempts + 1;
@@ -1204,6 +1310,83 @@ public final class ExecutionLedger {
     }
 
     /**
+     * As {@link #afterCutShort(String, int)}, for an attempt cut short by its node's end ({@code end}; {@code null}:
+     * as recorded already): when that end is the last of a row that ends the job by {@code inARow} (the node that
+     * picks it next ends it {@code FAILED} instead of running it again), says so instead of {@link #RUN_AGAIN}
+     * ({@link #endsItsRow}): the attempt's and the log's words no longer promise a run that the next pick refuses
+     * (tryout22 F1).
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public String afterCutShort(String jobId, int attempt, NodeEnd end, InARow inARow) {
+        return db.read("read whether a job runs again", c -> afterCutShort(c, jobId, attempt, end, inARow));
+    }
+
+    /** {@link #afterCutShort(String, int, NodeEnd, InARow)} in the transaction of {@code c}. */
+    static String afterCutShort(Connection c, String jobId, int attempt, NodeEnd end, InARow inARow)
+            throws SQLException {
+        String next = afterCutShort(c, jobId, attempt);
+        if (!next.equals(RUN_AGAIN) || inARow == null) {
+            return next;
+        }
+        return endsItsRow(c, jobId, attempt, end == null ? recordedEnd(c, jobId, attempt) : end, inARow)
+                .orElse(next);
+    }
+
+    /** How attempt {@code attempt} of {@code jobId} was recorded as cut short ({@code node_died}). */
+    private static NodeEnd recordedEnd(Connection c, String jobId, int attempt) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT node_died FROM job_attempts WHERE job_id = ?"
+                + " AND attempt = ? AND outcome = ?")) {
+            p.setString(1, jobId);
+            p.setInt(2, attempt);
+            p.setString(3, AttemptOutcome.INTERRUPTED.name());
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return NodeEnd.NONE;
+                }
+                int died = rs.getInt(1);
+                return rs.wasNull() ? NodeEnd.NONE : died == 1 ? NodeEnd.DIED : NodeEnd.STOPPED;
+            }
+        }
+    }
+
+    /**
+     * What the end of the job's attempt {@code attempt} by {@code end} comes to when it makes the row of its node's
+     * ends that {@link #startAttempt(String, String, long, InARow)} refuses ({@link #NODE_DIED_IN_A_ROW} first, then
+     * {@link #NODE_STOPPED_IN_A_ROW}): {@code not run again: its node died before each of its last 3 attempts ended
+     * (runner.deaths-in-a-row: 3); the node that picks it next ends it FAILED}; empty when the job runs again.
+     */
+    private static Optional<String> endsItsRow(Connection c, String jobId, int attempt, NodeEnd end, InARow inARow)
+            throws SQLException {
+        if (end == NodeEnd.NONE) {
+            return Optional.empty();
+        }
+        if (end == NodeEnd.DIED && attempt >= inARow.deaths()
+                && endsInARow(c, jobId, attempt - inARow.deaths(), attempt - 1)[0] == inARow.deaths() - 1) {
+            return Optional.of("not run again: its node died before " + eachOfLast(inARow.deaths())
+                    + " ended (runner.deaths-in-a-row: " + inARow.deaths() + "); " + ENDS_FAILED_AT_PICK);
+        }
+        if (attempt >= inARow.stops()) {
+            int[] before = endsInARow(c, jobId, attempt - inARow.stops(), attempt - 1);
+            if (before[0] + before[1] == inARow.stops() - 1 && (end == NodeEnd.STOPPED || before[1] > 0)) {
+                boolean deaths = end == NodeEnd.DIED || before[0] > 0;
+                return Optional.of("not run again: its node was stopped" + (deaths ? " or died" : "") + " before "
+                        + eachOfLast(inARow.stops()) + " ended (runner.stops-in-a-row: " + inARow.stops() + "); "
+                        + ENDS_FAILED_AT_PICK);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** How the words of {@link #afterCutShort(String, int, NodeEnd, InARow)} end when the row ends the job. */
+    public static final String ENDS_FAILED_AT_PICK = "the node that picks it next ends it FAILED";
+
+    /** {@code its attempt} (1) or {@code each of its last 3 attempts}. */
+    public static String eachOfLast(int attempts) {
+        return attempts == 1 ? "its attempt" : "each of its last " + attempts + " attempts";
+    }
+
+    /**
      * "not run again: it was superseded by job {@code by}" when a newer build's job ended it, else "not run
      * again: " and {@code otherwise}: one text for both ways a superseded job's attempt is cut short.
      */
@@ -1320,15 +1503,16 @@ public final class ExecutionLedger {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public Optional<String> interruptLeftover(String jobId, int attempt, LeftoverKill kill) throws InterruptedException {
-        return interruptLeftover(jobId, attempt, kill, true);
+        return interruptLeftover(jobId, attempt, kill, NodeEnd.DIED);
     }
 
     /**
-     * As {@link #interruptLeftover(String, int, LeftoverKill)}; {@code died}: whether the attempt counts as cut short
-     * by its node's death ({@code node_died}, {@link #DEATHS_IN_A_ROW}). Not when its own node's next start knows that
-     * it was stopped, and only could not record the attempt's end because the store could not be reached (tryout20 F2).
+     * As {@link #interruptLeftover(String, int, LeftoverKill)}; {@code end}: how the attempt counts ({@code node_died},
+     * {@link InARow}): {@link NodeEnd#DIED}, or {@link NodeEnd#STOPPED} when its own node's next start knows that it
+     * was stopped and could not record the attempt's end (the store could not be reached, or the stop was killed by a
+     * stop timeout: tryout20 F2, review21 R1), or {@link NodeEnd#NONE}.
      */
-    public Optional<String> interruptLeftover(String jobId, int attempt, LeftoverKill kill, boolean died)
+    public Optional<String> interruptLeftover(String jobId, int attempt, LeftoverKill kill, NodeEnd end)
             throws InterruptedException {
         if (db.dialect() != Dialect.POSTGRESQL) {
             synchronized (SQLITE_SWEEPS) {
@@ -1337,7 +1521,7 @@ public final class ExecutionLedger {
                 }
                 String message = kill.kill();
                 return db.inTransaction("record an interrupted attempt", Durability.DEFERRED,
-                        c -> recordInterrupted(c, jobId, attempt, message, died)) ? Optional.of(message)
+                        c -> recordInterrupted(c, jobId, attempt, message, end)) ? Optional.of(message)
                         : Optional.empty();
             }
         }
@@ -1364,7 +1548,7 @@ public final class ExecutionLedger {
                 } catch (InterruptedException e) {
                     throw new InterruptedWhileLocked(e);
                 }
-                return recordInterrupted(c, jobId, attempt, message, died) ? Optional.of(message)
+                return recordInterrupted(c, jobId, attempt, message, end) ? Optional.of(message)
                         : Optional.<String>empty();
             });
         } catch (InterruptedWhileLocked e) {
@@ -1405,11 +1589,11 @@ public final class ExecutionLedger {
     /** One SQLite sweep at a time in this JVM (a data-dir has one node). */
     private static final Object SQLITE_SWEEPS = new Object();
 
-    private boolean recordInterrupted(Connection c, String jobId, int attempt, String message, boolean died)
+    private boolean recordInterrupted(Connection c, String jobId, int attempt, String message, NodeEnd end)
             throws SQLException {
         // ended_at is already set only by recordKnownOutcome: the command's own end, which its node knew (tryout21 F3).
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?,"
-                + " ended_at = COALESCE(ended_at, ?), message = ?, node_died = " + (died ? "1" : "NULL")
+                + " ended_at = COALESCE(ended_at, ?), message = ?, node_died = " + end.sql
                 + " WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
             p.setString(1, AttemptOutcome.INTERRUPTED.name());
             p.setLong(2, clock.millis());
@@ -1497,13 +1681,53 @@ public final class ExecutionLedger {
      */
     public static String endedAfterStopAsked(JobOutcome outcome, JobState next, String supersededBy, Long build) {
         String after = supersededBy == null ? "after its cancel was asked for, before the cancel stopped it"
-                : "after it was superseded by job " + supersededBy + (build == null ? "" : " of build " + build)
-                        + ", before the stop reached it";
-        String instead = next == JobState.SUCCEEDED ? "its on-success is not started"
-                : "it is not retried and its on-failure is not started";
+                : "after it was superseded by " + newer(supersededBy, build) + ", before the stop reached it";
         return outcome.message() + "; it ended by itself " + after + "; it counts as "
-                + (supersededBy == null ? "cancelled" : "superseded") + ": " + instead
+                + (supersededBy == null ? "cancelled" : "superseded") + ": " + notStarted(next)
                 + " (its on-cancel is, if its rule has one)";
+    }
+
+    /**
+     * The message of a job concluded from what its dead node's last attempt had come to ({@code outcome}: its
+     * exit or timeout, then how its node stopped) when a cancel or a supersede had been asked for before that
+     * end was recorded: it ends CANCELLED or SUPERSEDED and keeps the exit (supersede21). Whether the command
+     * ended before or after the cancel is not known: the node that saw it is gone.
+     */
+    static String concludedAfterStopAsked(JobOutcome outcome, JobState next, String supersededBy, Long build) {
+        return outcome.message() + "; " + (supersededBy == null ? "its cancel was asked for"
+                : "it was superseded by " + newer(supersededBy, build)) + " before that end was recorded; it counts as "
+                + (supersededBy == null ? "cancelled" : "superseded") + ": " + notStarted(next)
+                + " (its on-cancel is, if its rule has one)";
+    }
+
+    /**
+     * The message of a job its node's deaths end ({@link #finishWithoutAttempt}: {@code outcome} says why it is
+     * not run again) when a cancel or a supersede had been asked for before that end was recorded: it ends
+     * CANCELLED or SUPERSEDED, not FAILED, and starts no on-failure (supersede21).
+     */
+    static String notRunAgainAfterStopAsked(JobOutcome outcome, String supersededBy, Long build) {
+        return (supersededBy == null ? "cancelled" : "superseded by " + newer(supersededBy, build))
+                + ", as asked before this end was recorded, instead of FAILED: " + outcome.message()
+                + "; its on-failure is not started (its on-cancel is, if its rule has one)";
+    }
+
+    private static String newer(String supersededBy, Long build) {
+        return "job " + supersededBy + (build == null ? "" : " of build " + build);
+    }
+
+    private static String notStarted(JobState next) {
+        return next == JobState.SUCCEEDED ? "its on-success is not started"
+                : "it is not retried and its on-failure is not started";
+    }
+
+    /** How the end that a cancel or a supersede asked for before its record wins over came about. */
+    private enum EndSeen {
+        /** The command ended by itself on its node, which records it ({@link #endedAfterStopAsked}). */
+        OWN,
+        /** Concluded from what a dead node's attempt had come to ({@link #concludedAfterStopAsked}). */
+        CONCLUDED,
+        /** Not run again after its node's deaths, without an attempt ({@link #notRunAgainAfterStopAsked}). */
+        WITHOUT_ATTEMPT
     }
 
     /**
@@ -1519,7 +1743,7 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false, true, null);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, null, false, EndSeen.OWN, null);
     }
 
     /**
@@ -1546,7 +1770,22 @@ public final class ExecutionLedger {
      */
     public Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null, true, null);
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null, EndSeen.OWN,
+                null);
+    }
+
+    /**
+     * As {@link #finishAttempt(String, int, JobOutcome, JobState, long, String)}, for an attempt whose end is
+     * concluded from what it had come to before its node stopped ({@link #decided}), by the node that picked
+     * the job since: a cancel or a supersede asked for before this record still wins, and the job's message
+     * then keeps the attempt's exit ({@link #concludedAfterStopAsked}).
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Finished finishConcluded(String jobId, int attempt, JobOutcome outcome, JobState next,
+            long executionVersion, String slotRule) {
+        return finishAttempt(jobId, attempt, outcome, next, executionVersion, slotRule, slotRule == null,
+                EndSeen.CONCLUDED, null);
     }
 
     /**
@@ -1561,7 +1800,7 @@ public final class ExecutionLedger {
     public Finished finishForRetry(String jobId, int attempt, JobOutcome outcome, long executionVersion,
             String slotRule, String wait) {
         return finishAttempt(jobId, attempt, outcome, JobState.QUEUED, executionVersion, slotRule, slotRule == null,
-                true, java.util.Objects.requireNonNull(wait, "wait"));
+                EndSeen.OWN, java.util.Objects.requireNonNull(wait, "wait"));
     }
 
     /**
@@ -1569,7 +1808,8 @@ public final class ExecutionLedger {
      * new attempt, its latest being {@code attempts}: the job's row gets {@code outcome} and {@code next}, its
      * execution, slot and wake-ups go as for any outcome, and every attempt keeps its own record (a job whose
      * node died under it {@link #DEATHS_IN_A_ROW} times in a row ends {@code FAILED}, its attempts
-     * {@code INTERRUPTED} as they were: review20 R3).
+     * {@code INTERRUPTED} as they were: review20 R3). A cancel or a supersede asked for before this record wins:
+     * the job then ends {@code CANCELLED} or {@code SUPERSEDED} ({@link #notRunAgainAfterStopAsked}).
      *
      * @param attempts         the job's latest attempt, 1-based; nothing is recorded when a later one has started
      * @param outcome          the job's message, exit code (null), end and log file
@@ -1581,16 +1821,19 @@ public final class ExecutionLedger {
      */
     public Finished finishWithoutAttempt(String jobId, int attempts, JobOutcome outcome, JobState next,
             long executionVersion, String slotRule) {
-        return finishAttempt(jobId, attempts, outcome, next, executionVersion, slotRule, slotRule == null, false, null);
+        return finishAttempt(jobId, attempts, outcome, next, executionVersion, slotRule, slotRule == null,
+                EndSeen.WITHOUT_ATTEMPT, null);
     }
 
     /**
      * @param freeHeld   whether a slot the job holds without {@code slotRule} is freed ({@link SlotLine#holdForPicked})
-     * @param attemptToo whether attempt {@code attempt}'s row gets the outcome too (else only the job's)
+     * @param seen       how the end came about; {@link EndSeen#WITHOUT_ATTEMPT}: only the job's row gets the outcome,
+     *                   attempt {@code attempt}'s keeps its own
      * @param wait       what the job waits for now, after its message in the job's row only; null for nothing
      */
     private Finished finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next,
-            long executionVersion, String slotRule, boolean freeHeld, boolean attemptToo, String wait) {
+            long executionVersion, String slotRule, boolean freeHeld, EndSeen seen, String wait) {
+        boolean attemptToo = seen != EndSeen.WITHOUT_ATTEMPT;
         String jobMessage = wait == null ? outcome.message()
                 : outcome.message() == null ? wait : outcome.message() + "; " + wait;
         // An end nobody recorded (the attempt's node died on another host before the sweep could say when)
@@ -1626,8 +1869,10 @@ public final class ExecutionLedger {
             // A cancel or a supersede asked for before this end is recorded, by any node, wins over the outcome
             // (read with the job's row locked; one asked for later finds the job final): the command ended by
             // itself before its node looked at the flag, and its on-success must not start (tryout21 F5).
-            StopAsked stopped = attemptToo && next != JobState.CANCELLED && next != JobState.SUPERSEDED
-                    ? stopAskedFor(c, jobId, attempt, outcome, next) : null;
+            // So does one asked for before a job is concluded from its dead node's attempt or ended after its node's
+            // deaths: it ended FAILED with its on-failure, or cancelled without the exit it had (supersede21).
+            StopAsked stopped = next != JobState.CANCELLED && next != JobState.SUPERSEDED
+                    ? stopAskedFor(c, jobId, attempt, outcome, next, seen) : null;
             JobState state = stopped == null ? next : stopped.state();
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
                     + " log_path = ?, message = ?" + (slotRule != null ? ", slot_waiting = 0" : "")
@@ -1712,8 +1957,8 @@ public final class ExecutionLedger {
      * (SQLite's one writer serialises it), so a request committed before this is seen, and one after it finds the
      * job's final state.
      */
-    private StopAsked stopAskedFor(Connection c, String jobId, int attempt, JobOutcome outcome, JobState next)
-            throws SQLException {
+    private StopAsked stopAskedFor(Connection c, String jobId, int attempt, JobOutcome outcome, JobState next,
+            EndSeen seen) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT j.cancel_requested, j.superseded_by,"
                 + " (SELECT b.build_id FROM jobs b WHERE b.id = j.superseded_by) FROM jobs j WHERE j.id = ?"
                 + " AND j.attempts = ?" + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE OF j" : ""))) {
@@ -1724,9 +1969,13 @@ public final class ExecutionLedger {
                     return null;
                 }
                 String by = rs.getString(2);
-                long build = rs.getLong(3);
-                return new StopAsked(by == null ? JobState.CANCELLED : JobState.SUPERSEDED,
-                        endedAfterStopAsked(outcome, next, by, rs.wasNull() ? null : build));
+                long read = rs.getLong(3);
+                Long build = rs.wasNull() ? null : read;
+                return new StopAsked(by == null ? JobState.CANCELLED : JobState.SUPERSEDED, switch (seen) {
+                    case OWN -> endedAfterStopAsked(outcome, next, by, build);
+                    case CONCLUDED -> concludedAfterStopAsked(outcome, next, by, build);
+                    case WITHOUT_ATTEMPT -> notRunAgainAfterStopAsked(outcome, by, build);
+                });
             }
         }
     }
@@ -1835,7 +2084,7 @@ public final class ExecutionLedger {
                 + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?"
                         + " AND version = ? AND EXISTS (SELECT 1 FROM job) RETURNING 1)" : "")
                 + ", attempt AS (UPDATE job_attempts SET outcome = ?, exit_code = ?, ended_at = ?, log_path = ?,"
-                + " message = ? WHERE job_id = ? AND attempt = ? RETURNING 1)"
+                + " message = ?, node_died = NULL WHERE job_id = ? AND attempt = ? RETURNING 1)"
                 // A slot given to the job while it ran without a limit (SlotLine.holdForPicked).
                 + (freeHeld ? ", slot AS (DELETE FROM rule_slots WHERE job_id = ? AND EXISTS (SELECT 1 FROM job)"
                         + ofThisPick() + " RETURNING rule_name)" : "")
@@ -1915,13 +2164,31 @@ public final class ExecutionLedger {
      */
     public boolean interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message,
             boolean byWatchdog) {
+        return interruptAttempt(jobId, attempt, outcome, message, byWatchdog, NodeEnd.NONE);
+    }
+
+    /**
+     * As {@link #interruptAttempt(String, int, JobOutcome, String)}, for an attempt this node's graceful stop cut
+     * short (its grace ended before the command did): counted among the stops in a row that end a job
+     * ({@link NodeEnd#STOPPED}, {@link InARow#stops()}; review21 R2).
+     *
+     * @return whether the attempt was still the job's latest (the job is queued again)
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean interruptByStop(String jobId, int attempt, JobOutcome outcome, String message) {
+        return interruptAttempt(jobId, attempt, outcome, message, false, NodeEnd.STOPPED);
+    }
+
+    private boolean interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message,
+            boolean byWatchdog, NodeEnd end) {
         String log = outcome == null || outcome.logFile() == null ? null : outcome.logFile().toString();
         Instant ended = outcome == null || outcome.ended() == null ? clock.instant() : outcome.ended();
         return db.inTransaction("record an interrupted attempt", Durability.DEFERRED, c -> {
             // Not over a sweep's record: a node of the attempt's host already ended it, killed what it
             // left and ran the job again while this node was paused (tryout10, F1). This node's own
             // account (it fenced itself, or stopped) ends later than the processes really did.
-            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, ended, log, message, true, byWatchdog);
+            updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, ended, log, message, true, byWatchdog,
+                    end);
             // Keeps its place in its rule's concurrency line, as a job cut short by its node's death does.
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ?, slot_waiting = 1"
                     + " WHERE id = ? AND attempts = ?")) {
@@ -2066,20 +2333,22 @@ public final class ExecutionLedger {
 
     private static void updateAttempt(Connection c, String jobId, int attempt, AttemptOutcome outcome,
             Integer exitCode, Instant ended, String log, String message) throws SQLException {
-        updateAttempt(c, jobId, attempt, outcome, exitCode, ended, log, message, false, false);
+        updateAttempt(c, jobId, attempt, outcome, exitCode, ended, log, message, false, false, NodeEnd.NONE);
     }
 
     /**
      * Writes how an attempt ended; with {@code unlessSwept}, only while no sweep has recorded it
      * (still running, or only marked ended by a node that could not sweep it: {@link #UNSWEPT_END}), or,
-     * with {@code overNoneLeft} too, a sweep found nothing of it left ({@link #NONE_LEFT}).
+     * with {@code overNoneLeft} too, a sweep found nothing of it left ({@link #NONE_LEFT}); {@code end}: its own node's
+     * stop ({@link NodeEnd#STOPPED}), or {@link NodeEnd#NONE}.
      */
     private static void updateAttempt(Connection c, String jobId, int attempt, AttemptOutcome outcome,
-            Integer exitCode, Instant ended, String log, String message, boolean unlessSwept, boolean overNoneLeft)
-            throws SQLException {
-        // Its own node's account, or an outcome: not a death (node_died), whatever was recorded before.
+            Integer exitCode, Instant ended, String log, String message, boolean unlessSwept, boolean overNoneLeft,
+            NodeEnd end) throws SQLException {
+        // Its own node's account, or an outcome: not a death (node_died), whatever was recorded before; a stop if it
+        // says so.
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
-                + " ended_at = ?, log_path = ?, message = ?, node_died = NULL WHERE job_id = ? AND attempt = ?"
+                + " ended_at = ?, log_path = ?, message = ?, node_died = " + end.sql + " WHERE job_id = ? AND attempt = ?"
                 + (unlessSwept ? " AND (outcome = ? OR (outcome = ? AND (message LIKE ? OR message LIKE ?"
                         + (overNoneLeft ? " OR message LIKE ?" : "") + ")))" : ""))) {
             p.setString(1, outcome.name());

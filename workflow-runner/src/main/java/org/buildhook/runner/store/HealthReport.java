@@ -53,6 +53,25 @@ public record HealthReport(StoreHealth state, String reason) {
                 "the store cannot write: its file was deleted or replaced; see the server log");
     }
 
+    /** What is said while another program holds SQLite's write lock: on {@code /healthz}, the status page and the log. */
+    public static final String LOCKED_BY_ANOTHER = "the store cannot write: its SQLite database is locked by another"
+            + " program";
+
+    /** Reads answer; another program holds SQLite's write lock ({@link SqliteWriter} said so at WARN). */
+    static HealthReport lockedByAnother() {
+        return new HealthReport(StoreHealth.NOT_WRITABLE, LOCKED_BY_ANOTHER + "; see the server log");
+    }
+
+    /**
+     * Reads answer on the health check's own connection, but a pool deliveries or jobs need has given no
+     * connection within the connection wait, and has none idle ({@link PoolStarvation}).
+     *
+     * @param said which pools, since when, their counts ({@link PoolStarvation#describe})
+     */
+    static HealthReport noConnection(String said) {
+        return new HealthReport(StoreHealth.UNREACHABLE, said);
+    }
+
     /** Whether the store answers and its writes work: {@code /healthz} answers 200. */
     public boolean ok() {
         return state.ok();

@@ -115,6 +115,36 @@ public record Job(
     }
 
     /**
+     * The message of a job cancelled while it waited in the queue, before its next attempt started: {@code
+     * cancelled before it ran} when it has had none; after an attempt, what is true of it then, not that it never
+     * ran (retry21): {@code cancelled while waiting for retry 1 of 2; attempt 1 exited with 3} during a retry's
+     * backoff ({@link #retryWait}), else {@code cancelled before attempt 2 ran; attempt 1: <what it came to>}
+     * (one cut short by a stop, say).
+     *
+     * @param attempts how many attempts the job has had, 0 or more
+     * @param message  its message when it was cancelled (after an attempt, what that came to and what the job
+     *                 waited for), or null
+     */
+    public static String cancelledBeforeItsNextAttempt(int attempts, String message) {
+        if (attempts == 0) {
+            return "cancelled before it ran";
+        }
+        String last = message == null ? "" : message;
+        int waits = last.startsWith(WAITING) ? 0 : last.indexOf("; " + WAITING);
+        String came = waits < 0 ? last : last.substring(0, waits);
+        String waited = waits < 0 ? "" : last.substring(waits == 0 ? 0 : waits + 2);
+        if (waited.startsWith(RETRY_WAIT) && waited.indexOf(" (attempt ") > 0) {
+            return "cancelled while " + waited.substring(0, waited.indexOf(" (attempt ")) + "; attempt " + attempts
+                    + (came.isEmpty() ? " failed" : " " + came);
+        }
+        return "cancelled before attempt " + (attempts + 1) + " ran" + (came.isEmpty() ? ""
+                : "; attempt " + attempts + ": " + came);
+    }
+
+    /** How what a queued job waits for begins in its message, after what its last attempt came to. */
+    private static final String WAITING = "waiting for ";
+
+    /**
      * While the job waits for its retry's backoff, when the retry is due, as its message says it
      * ({@link #retryWait}); empty otherwise (the wait leaves the message when the retry starts).
      */

@@ -53,18 +53,19 @@ public final class ResourceLedger {
      */
     public ExecutionLedger.Take tryAcquire(Job job, String node, long version) {
         Map<String, Integer> need = job.workflow().resources();
-        Map<String, Integer> capacity = job.workflow().capacities();
         try {
-            return take(job, node, version, need, capacity);
+            return take(job, node, version, need);
         } catch (ExecutionLedger.PickLost e) {
             return ExecutionLedger.Take.PICK_LOST;
         }
     }
 
-    private ExecutionLedger.Take take(Job job, String node, long version, Map<String, Integer> need,
-            Map<String, Integer> capacity) {
+    private ExecutionLedger.Take take(Job job, String node, long version, Map<String, Integer> need) {
         return db.inTransaction("take shared resources", Durability.DEFERRED, c -> {
             lock(c, need.keySet());
+            // The capacities as the job's row says them now, under the resources' locks: a reload may have
+            // given it the capacities in force (applyCapacities) after this node read the job (rules23, F7).
+            Map<String, Integer> capacity = capacities(c, job);
             freeStale(c, job.id(), db.dialect());
             long since = waitingSince(c, job.id());
             List<Map<String, List<Integer>>> earlier = earlierWaiters(c, job.id(), since);
@@ -115,6 +116,135 @@ public final class ResourceLedger {
             return ExecutionLedger.Take.TAKEN;
         });
     }
+
+    /** The capacity of each resource as the job's row says it now; the job's as read when the row is gone. */
+    private static Map<String, Integer> capacities(Connection c, Job job) throws SQLException {
+        Map<String, Integer> out = new LinkedHashMap<>(job.workflow().capacities());
+        try (PreparedStatement p = c.prepareStatement("SELECT resources FROM jobs WHERE id = ?")) {
+            p.setString(1, job.id());
+            try (ResultSet rs = p.executeQuery()) {
+                if (rs.next() && rs.getString(1) != null) {
+                    Rows.resourceMap(rs.getString(1)).forEach((name, stored) -> out.put(name, stored.get(1)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * What {@link #applyCapacities} changed for one resource.
+     *
+     * @param resource the resource's name
+     * @param from     the capacity the first job changed had been stored with (jobs are read oldest first)
+     * @param to       the capacity the rules file now declares
+     * @param jobs     how many jobs still to run that need it were given it, at least 1
+     */
+    public record CapacityChange(String resource, int from, int to, int jobs) {
+    }
+
+    /**
+     * Gives the jobs still to run (queued, waiting, awaiting an approval, or running: a retry takes its
+     * units again) the capacities the rules file now declares, as {@link ExecutionLedger#applyLimits} gives
+     * them a rule's {@code concurrency}: each job stored the capacity it was planned with ({@code {"name":
+     * [units, capacity]}}), and a job stored before a reload that lowered a capacity started beside the
+     * running ones under the old one, two jobs on a pool just cut to one board (tryout24 F7); a raised
+     * capacity let none of the jobs already waiting use the new units. The capacities in a job's follow-up
+     * specification are given too, so that a follow-up planned after the reload goes by the capacity in
+     * force. A resource the file no longer declares is left as stored (its jobs keep the capacity they were
+     * planned with). The units already held stay held: a lowered capacity lets no job take units until fewer
+     * than the new capacity are in use. A job picked at the moment reads its row's capacity when it takes
+     * its units ({@link #tryAcquire}), so it goes by the new one too.
+     *
+     * <p>Jobs are written one by one, each in a statement of its own that writes it only if it is still as
+     * read (a job that ended or changed meanwhile is left as it is).
+     *
+     * @param declared the capacities the rules now loaded declare, by resource name (the {@code resources}
+     *                 section; units, at least 1)
+     * @return one entry per resource whose jobs' own needs were given a new capacity, by name; empty when none
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<CapacityChange> applyCapacities(Map<String, Integer> declared) {
+        record Stored(String id, String resources, String followUps) {
+        }
+        List<Stored> stored = db.read("read the jobs whose resources' capacity changed", c -> {
+            List<Stored> out = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id, resources, follow_ups FROM jobs WHERE state IN"
+                    + " ('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL') AND (resources IS NOT NULL"
+                    + " OR follow_ups IS NOT NULL) ORDER BY id"); ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Stored(rs.getString(1), rs.getString(2), rs.getString(3)));
+                }
+            }
+            return out;
+        });
+        Map<String, CapacityChange> changes = new TreeMap<>();
+        for (Stored job : stored) {
+            Map<String, Integer> from = new TreeMap<>();
+            String resources = job.resources() == null ? null : withCapacities(job.resources(), declared, from);
+            String followUps = job.followUps() == null ? null : followUpsWithCapacities(job.followUps(), declared);
+            if (java.util.Objects.equals(resources, job.resources())
+                    && java.util.Objects.equals(followUps, job.followUps())) {
+                continue;
+            }
+            int changed = db.inTransaction("give a job the capacities in force", Durability.DEFERRED, c -> {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET resources = ?, follow_ups = ?"
+                        + " WHERE id = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING', 'AWAITING_APPROVAL')"
+                        + " AND COALESCE(resources, '') = ? AND COALESCE(follow_ups, '') = ?")) {
+                    p.setString(1, resources);
+                    p.setString(2, followUps);
+                    p.setString(3, job.id());
+                    p.setString(4, job.resources() == null ? "" : job.resources());
+                    p.setString(5, job.followUps() == null ? "" : job.followUps());
+                    return p.executeUpdate();
+                }
+            });
+            if (changed > 0) {
+                from.forEach((name, was) -> changes.merge(name, new CapacityChange(name, was, declared.get(name), 1),
+                        (a, b) -> new CapacityChange(name, a.from(), a.to(), a.jobs() + 1)));
+            }
+        }
+        return List.copyOf(changes.values());
+    }
+
+    /** A job's stored resources with the declared capacities; {@code from} gets each changed one's old capacity. */
+    private static String withCapacities(String json, Map<String, Integer> declared, Map<String, Integer> from) {
+        Map<String, List<Integer>> needs = new TreeMap<>(Rows.resourceMap(json));
+        boolean changed = false;
+        for (Map.Entry<String, List<Integer>> need : needs.entrySet()) {
+            Integer now = declared.get(need.getKey());
+            if (now != null && !now.equals(need.getValue().get(1))) {
+                from.put(need.getKey(), need.getValue().get(1));
+                need.setValue(List.of(need.getValue().get(0), now));
+                changed = true;
+            }
+        }
+        return changed ? Rows.json(needs) : json;
+    }
+
+    /** A job's follow-up specification with the declared capacities in its {@code capacities}. */
+    private static String followUpsWithCapacities(String json, Map<String, Integer> declared) {
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = FOLLOW_UPS_JSON.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return json; // Read (and said) when the follow-up is planned; nothing to give it here.
+        }
+        if (!(root instanceof com.fasterxml.jackson.databind.node.ObjectNode object)
+                || !(object.get("capacities") instanceof com.fasterxml.jackson.databind.node.ObjectNode caps)) {
+            return json;
+        }
+        boolean changed = false;
+        for (Map.Entry<String, Integer> d : declared.entrySet()) {
+            if (caps.has(d.getKey()) && caps.get(d.getKey()).asInt() != d.getValue()) {
+                caps.put(d.getKey(), d.getValue().intValue());
+                changed = true;
+            }
+        }
+        return changed ? object.toString() : json;
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper FOLLOW_UPS_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     /**
      * Gives back the units {@code node} holds for {@code jobId}; only its own. When the job's pick

@@ -100,6 +100,8 @@ final class SqliteWriter implements AutoCloseable {
             this::lockedByAnother);
     /** {@link System#nanoTime()} when the wait that was said to be long began; 0 when none was. Writer thread only. */
     private long lockedSince;
+    /** {@link #lockedSince} on the wall clock, for other threads ({@code /healthz}, the status page); {@code null}: none. */
+    private volatile java.time.Instant lockedByAnotherSince;
     /** Whether one of this process's other connections (db-scheduler's) may hold the write lock now. */
     private final java.util.function.BooleanSupplier ownMayHold;
     /** Since when, in the current batch's wait, none of ours may hold the lock; 0: one may. Writer thread only. */
@@ -307,6 +309,7 @@ final class SqliteWriter implements AutoCloseable {
                 LOG.info("SQLite database {} is writable again, after about {} s locked by another program",
                         database, Math.max(1, TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - lockedSince)));
                 lockedSince = 0;
+                lockedByAnotherSince = null;
             }
             List<Object> results = new ArrayList<>(batch.size());
             boolean savepoints = batch.size() > 1;
@@ -395,13 +398,33 @@ final class SqliteWriter implements AutoCloseable {
             return false;
         }
         lockedSince = now - waited.toNanos();
-        LOG.warn("SQLite database {} is locked by another program: buildhook's writes have waited {} ms for its write"
-                + " lock, which buildhook's own writes never hold that long. Until it is released, deliveries are"
-                + " answered 503 after {} s of waiting and jobs are not started. Find the program with `fuser -v {}`"
-                + " (often an sqlite3 shell inside a transaction, or a backup tool) and end its transaction; back up"
-                + " with sqlite3's .backup or VACUUM INTO, which do not hold the write lock", database, waited.toMillis(),
-                ACCEPT_WAIT.toSeconds(), database);
+        lockedByAnotherSince = java.time.Instant.now().minus(waited);
+        LOG.warn("the store cannot write: SQLite database {} is locked by another program: buildhook's writes have"
+                + " waited {} ms for its write lock, which buildhook's own writes never hold that long. Until it is"
+                + " released, deliveries are answered 503 after {} s of waiting and jobs are not started. {}", database,
+                waited.toMillis(), ACCEPT_WAIT.toSeconds(), WHAT_TO_DO.replace("{}", database));
         return true;
+    }
+
+    /** What to do about another program's lock, {@code {}} standing for the database file. */
+    private static final String WHAT_TO_DO = "Find the program with `fuser -v {}` (often an sqlite3 shell inside a"
+            + " transaction, or a backup tool) and end its transaction; back up with sqlite3's .backup or VACUUM INTO,"
+            + " which do not hold the write lock";
+
+    /**
+     * The status page's words for another program's lock on {@code database} (the file), as the log's
+     * {@code WARN} says them: which file, and what to do.
+     */
+    static String lockedDetail(String database) {
+        return "SQLite database " + database + " is locked by another program. " + WHAT_TO_DO.replace("{}", database);
+    }
+
+    /**
+     * Since when another program holds the write lock, as said at {@code WARN}; {@code null} when it was not
+     * said, or a write went through since.
+     */
+    java.time.Instant lockedByAnotherSince() {
+        return lockedByAnotherSince;
     }
 
     /** The connection the writer keeps between batches, with its compiled statements. */

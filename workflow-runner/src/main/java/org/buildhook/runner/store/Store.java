@@ -504,6 +504,16 @@ public final class Store implements AutoCloseable {
         return reader.countJobs(state);
     }
 
+    /**
+     * Of the {@link JobState#QUEUED} jobs, those in a retry's backoff, not due before it is over (their message
+     * says {@code waiting for retry 1 of 2 …, due at …}: {@link Job#retryWait}); in the whole store.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public long countJobsWaitingForRetry() {
+        return reader.countJobsWaitingForRetry();
+    }
+
     /** The job (env redacted) and every attempt. */
     public Optional<JobDetail> job(String id) {
         return reader.job(id);
@@ -543,6 +553,63 @@ public final class Store implements AutoCloseable {
             jobsQueued();
         }
         return done != DeliveryWriter.Cancel.ENDED;
+    }
+
+    /**
+     * What {@link #cancelJobsOfRulesNotInForce} did for one rule.
+     *
+     * @param rule      the rule's name, disabled or removed in the rules in force
+     * @param cancelled its jobs (and on-success steps) still to run that were cancelled
+     */
+    public record RuleNotInForce(String rule, int cancelled) {
+    }
+
+    /**
+     * Cancels the stored jobs still to run (queued, waiting, awaiting an approval) of every rule that is not
+     * in {@code inForce}: a rule disabled ({@code enabled: false}) or removed in the rules file now loaded
+     * (tryout24 F1: a deploy awaiting approval was approved and deployed after its rule was disabled). Running
+     * jobs go on, and start their follow-ups. Follow-ups are not cancelled: each follows a command that did
+     * run (a smoke test of a deploy that happened, a page about a failure, a cleanup). A job cancelled so whose
+     * command never started starts no follow-up; one that ran (a retry in its backoff) starts its
+     * {@code on-cancel}, the cleanup of what it did. Re-runs
+     * are left alone: a re-run is an explicit wish, made after the rule changed. Each job is cancelled in a
+     * transaction of its own, if it is still to run then; one picked at the moment ends when its node sees
+     * the cancel, as after {@code buildhook cancel}.
+     *
+     * @param inForce the names of the enabled rules now loaded
+     * @param message the message of a job cancelled so, from its rule's name (why, and what to do)
+     * @return one entry per rule with jobs cancelled, by name; empty when none was
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<RuleNotInForce> cancelJobsOfRulesNotInForce(java.util.Set<String> inForce,
+            java.util.function.Function<String, String> message) {
+        List<String[]> found = db.read("read the jobs of rules no longer in force", c -> {
+            List<String[]> out = new java.util.ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, parent_id FROM jobs WHERE rerun_of IS NULL"
+                    + " AND state IN ('QUEUED', 'WAITING', 'AWAITING_APPROVAL') ORDER BY id");
+                    ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    // Follow-ups (parent_id set, named "rule/on-…") follow a command that ran: not cancelled.
+                    if (rs.getString(3) == null && !inForce.contains(rs.getString(2))) {
+                        out.add(new String[] {rs.getString(1), rs.getString(2)});
+                    }
+                }
+            }
+            return out;
+        });
+        Map<String, Integer> cancelled = new java.util.TreeMap<>();
+        boolean woke = false;
+        for (String[] job : found) {
+            DeliveryWriter.Cancel done = writer.cancel(job[0], message.apply(job[1]), true);
+            if (done != DeliveryWriter.Cancel.ENDED) {
+                cancelled.merge(job[1], 1, Integer::sum);
+            }
+            woke |= done == DeliveryWriter.Cancel.CANCELLED_AND_WOKE;
+        }
+        if (woke) {
+            jobsQueued();
+        }
+        return cancelled.entrySet().stream().map(e -> new RuleNotInForce(e.getKey(), e.getValue())).toList();
     }
 
     /**
@@ -618,7 +685,9 @@ public final class Store implements AutoCloseable {
     /**
      * For {@code /healthz}: whether the database answers a trivial query (PostgreSQL: on a connection of
      * its own, waited for at most 1 s, so neither busy pools nor a database that refuses connections
-     * keep it waiting for the connection wait, store.connect-timeout), then whether writes work
+     * keep it waiting for the connection wait, store.connect-timeout), then whether the pools deliveries
+     * and jobs use give connections (none of them has had a wait end empty with none idle since: {@link
+     * PoolStarvation}), then whether writes work
      * (the last write's outcome while fresh, else one small probe write; a deleted SQLite file counts
      * as not writable). Never throws.
      */
@@ -647,7 +716,26 @@ public final class Store implements AutoCloseable {
         } catch (RuntimeException e) {
             return HealthReport.unreachable(e);
         }
+        // Its own connection answered; the pools' may not: then deliveries and jobs are refused (tryout22 F3).
+        HealthReport starved = db.starvedReport();
+        if (starved != null) {
+            return starved;
+        }
         return db.writable() ? HealthReport.healthy() : db.notWritable();
+    }
+
+    /**
+     * Why the store cannot take deliveries now although it can be read, as this node knows it, for the status
+     * page: SQLite's file deleted, its write lock held by another program, a pool that gives no connection,
+     * writes refused (the last write's outcome; checked again as {@link #healthReport()} does when it is over
+     * a second old). Empty while writes work; then it reads and writes nothing. Never throws.
+     */
+    public Optional<StoreTrouble> trouble() {
+        try {
+            return db.trouble();
+        } catch (RuntimeException e) {
+            return Optional.of(new StoreTrouble(null, HealthReport.notWritable(e).reason(), e.getMessage()));
+        }
     }
 
     /** Why the last write failed for want of a working store, or empty when it succeeded; for logs. */

@@ -207,6 +207,25 @@ final class StoreReader {
     }
 
     /**
+     * Queued jobs in a retry's backoff: their message says they wait for it ({@link Job#retryWait}), as every
+     * surface reads it ({@link Job#retryDueAt}). The indexed queued jobs, each message looked at.
+     */
+    long countJobsWaitingForRetry() {
+        return db.read("count jobs waiting for a retry", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM jobs WHERE state = ? AND attempts > 0"
+                    + " AND (message LIKE ? OR message LIKE ?)")) {
+                p.setString(1, JobState.QUEUED.name());
+                p.setString(2, Job.RETRY_WAIT + "%");
+                p.setString(3, "%; " + Job.RETRY_WAIT + "%");
+                try (ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        });
+    }
+
+    /**
      * Deliveries stored since {@code since} by outcome and jobs created since then by state: one
      * indexed range count per outcome and per state (ids begin with their creation time).
      */

@@ -41,17 +41,18 @@ final class WriteHealth {
      * @param failure why the write failed, or {@code null} when it worked
      * @param cause   the exception {@code failure} came from, when one did (for {@code /healthz}'s reason)
      * @param noRoom  whether {@code failure} was for want of room: then only a probe that needs room clears it
+     * @param since   when the run of failures {@code failure} belongs to began (wall clock), {@code null} on success
      */
-    private record State(long at, String failure, Throwable cause, boolean noRoom) {
+    private record State(long at, String failure, Throwable cause, boolean noRoom, java.time.Instant since) {
 
         static State worked() {
-            return new State(System.nanoTime(), null, null, false);
+            return new State(System.nanoTime(), null, null, false, null);
         }
     }
 
     private final ReentrantLock probing = new ReentrantLock();
     private final AtomicReference<State> state = new AtomicReference<>(
-            new State(System.nanoTime() - TRUST_SUCCESS - 1, null, null, false));
+            new State(System.nanoTime() - TRUST_SUCCESS - 1, null, null, false, null));
     /** Run between reading the state and swapping it: a test's seam at the interleaving; else nothing. */
     private final Runnable midway;
 
@@ -105,8 +106,13 @@ final class WriteHealth {
     }
 
     private void record(String why, boolean noRoom, Throwable cause) {
+        State before = state.get();
         midway.run();
-        state.set(new State(System.nanoTime(), why == null ? "unknown" : why, cause, noRoom));
+        // The failures' run keeps its first time, for the status page's "since" (a race with a success only
+        // moves it to now).
+        java.time.Instant since = before.failure() != null && before.since() != null ? before.since()
+                : java.time.Instant.now();
+        state.set(new State(System.nanoTime(), why == null ? "unknown" : why, cause, noRoom, since));
     }
 
     /** As {@link #failed(String, boolean)}, from the exception that said so. */
@@ -141,6 +147,11 @@ final class WriteHealth {
     /** Why the last write failed, or {@code null} when it succeeded. */
     String lastFailure() {
         return state.get().failure();
+    }
+
+    /** When the run of failures the last outcome belongs to began (wall clock), or {@code null} when it succeeded. */
+    java.time.Instant failingSince() {
+        return state.get().since();
     }
 
     /** The failure of the last write, or {@code null} when it succeeded. */

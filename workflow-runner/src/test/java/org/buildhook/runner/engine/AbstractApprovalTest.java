@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.buildhook.runner.rules.RuleSet;
 import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.JobState;
@@ -247,5 +248,59 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
         await().atMost(Duration.ofSeconds(30)).until(() -> store.followUps().pending(10).isEmpty());
         assertThat(jobsOfRule("deploy-prod/on-cancel")).isEmpty();
+    }
+
+    /**
+     * tryout24 F1: a rule disabled or removed still ran its stored jobs (a deploy awaiting approval was
+     * approved after {@code enabled: false} and deployed, its follow-up too). Its jobs still to run are
+     * cancelled, with why in their message, start no follow-up, and can no longer be approved; its running
+     * job goes on, with its follow-ups; the jobs of the rules still in force are left alone.
+     */
+    @Test
+    void theStoredJobsOfARuleNoLongerInForceAreCancelledAndCannotBeApprovedWhileItsRunningJobGoesOn()
+            throws IOException {
+        Path go = dir.resolve("go");
+        Path log = dir.resolve("ran");
+        Path deploy = script("deploy.sh", "echo $1 >> " + log + "\nwhile [ ! -e " + go + " ]; do [ -d "
+                + go.getParent() + " ] || exit 1; sleep 0.05; done");
+        RuleSet rules = rules("rules:\n"
+                + "  - name: deploy\n"
+                + "    when: {status: PASSED}\n"
+                + "    approval: {expires: 1h}\n"
+                + "    run: {command: [/bin/sh, \"" + deploy + "\", \"deploy-${build.id}\"]}\n"
+                + "    on-success: {command: [/bin/sh, \"" + deploy + "\", \"smoke-${build.id}\"]}\n"
+                + "    on-cancel: {command: [/bin/sh, \"" + deploy + "\", \"unlock-${build.id}\"]}\n"
+                + "  - name: other\n"
+                + "    when: {status: PASSED}\n"
+                + "    approval: {expires: 1h}\n"
+                + "    run: {command: [/bin/true]}\n");
+        openStore();
+        startEngine();
+        List<String> first = deliver(rules, 1).jobIds();
+        String running = first.get(0);
+        assertThat(store.approve(running, "alice")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(running).state() == JobState.RUNNING);
+        List<String> second = deliver(rules, 2).jobIds();
+        String awaiting = second.get(0);
+        String otherRule = second.get(1);
+        assertThat(job(otherRule).ruleName()).isEqualTo("other");
+
+        // The file now has only 'other' enabled.
+        assertThat(store.cancelJobsOfRulesNotInForce(java.util.Set.of("other"), r -> "not started: rule " + r))
+                .containsExactly(new org.buildhook.runner.store.Store.RuleNotInForce("deploy", 1));
+
+        assertState(job(awaiting), JobState.CANCELLED);
+        assertThat(job(awaiting).message()).isEqualTo("not started: rule deploy");
+        assertThat(store.approve(awaiting, "bob")).as("approving a job of a rule no longer in force").isFalse();
+        assertState(job(otherRule), JobState.AWAITING_APPROVAL);
+        assertThat(job(running).state()).as("the running job goes on").isEqualTo(JobState.RUNNING);
+        Files.createFile(go);
+        assertState(awaitFinal(running).job(), JobState.SUCCEEDED);
+        // A follow-up follows a command that ran: the deploy that went on is smoke-tested.
+        await().atMost(Duration.ofSeconds(30)).until(() -> jobsOfRule("deploy/on-success").size() == 1);
+        assertState(awaitFinal(jobsOfRule("deploy/on-success").get(0).id()).job(), JobState.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !store.followUps().isPending(awaiting));
+        assertThat(jobsOfRule("deploy/on-cancel")).as("no on-cancel of a job that never ran").isEmpty();
+        assertThat(Files.readAllLines(log)).containsExactly("deploy-1", "smoke-1");
     }
 }

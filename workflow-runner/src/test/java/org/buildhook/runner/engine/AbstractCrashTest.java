@@ -288,6 +288,115 @@ abstract class AbstractCrashTest {
         }, "grace=600");
     }
 
+    /**
+     * review21 R2: a job whose command SIGTERMs its own server (as {@code systemctl restart buildhook}, {@code kill
+     * <server pid>} or {@code kill 1} in a container do) is cut short by that server's graceful stop each time; under a
+     * restart loop, after {@code runner.stops-in-a-row} (3 here) such stops the next node ends it FAILED, saying why and
+     * what to do, instead of running it first again, and runs the job queued after it. Before, it ran first again after
+     * every start, for ever, and with one thread nothing else ran.
+     */
+    @Test
+    void aJobWhoseCommandStopsItsOwnServerThreeTimesInARowEndsFailedAndTheNextJobRuns() throws Exception {
+        stopLoop(3, (store, jobs) -> {
+            Job loop = jobs.stream().filter(j -> j.state() == JobState.FAILED).findFirst().orElseThrow();
+            assertThat(loop.attempts()).isEqualTo(3);
+            assertThat(loop.message()).isEqualTo(JobTask.stoppedInARowMessage(loop.id(), 3, "first, second, third", 0))
+                    .startsWith("not run again: its node was stopped before each of its last 3 attempts ended (first,"
+                            + " second, third), which its own command causes if it stops or restarts buildhook")
+                    .contains("systemd-run --on-active=10 systemctl restart buildhook", "buildhook rerun " + loop.id());
+            List<JobAttempt> attempts = store.job(loop.id()).orElseThrow().attempts();
+            assertThat(attempts).extracting(JobAttempt::outcome).containsOnly(AttemptOutcome.INTERRUPTED);
+            assertThat(attempts.subList(0, 2)).extracting(JobAttempt::message)
+                    .containsExactly("stopped by the shutdown of first; run again",
+                            "stopped by the shutdown of second; run again");
+            // tryout22 F1: the last cut says what comes of the job, not "run again".
+            assertThat(attempts.get(2).message()).isEqualTo("stopped by the shutdown of third; not run again: its node"
+                    + " was stopped before each of its last 3 attempts ended (runner.stops-in-a-row: 3); the node that"
+                    + " picks it next ends it FAILED");
+            assertThat(jobs.stream().filter(j -> j != loop)).extracting(Job::state).containsOnly(JobState.SUCCEEDED);
+            return List.of("start job-slow-0 ", "start job-slow-0 ", "start job-slow-0 ", "start job-slow-1 ");
+        });
+    }
+
+    /**
+     * review21 R2: one stop fewer than {@code runner.stops-in-a-row}, then an attempt its command lets end: the job
+     * succeeds; nothing ended it early (the bound counts only stops in a row).
+     */
+    @Test
+    void aJobCutShortByItsServersStopOneTimeFewerThanTheBoundThenSucceeds() throws Exception {
+        stopLoop(2, (store, jobs) -> {
+            assertThat(jobs).extracting(Job::state).containsOnly(JobState.SUCCEEDED);
+            Job cut = jobs.stream().filter(j -> j.attempts() == 3).findFirst().orElseThrow();
+            assertThat(store.job(cut.id()).orElseThrow().attempts()).extracting(JobAttempt::outcome)
+                    .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+            return List.of("start job-slow-0 ", "start job-slow-0 ", "start job-slow-0 ", "start job-slow-1 ");
+        });
+    }
+
+    /**
+     * Two jobs for one thread whose command ({@link #stopperScript}) SIGTERMs its own node while its kill marker
+     * exists, the nodes with {@code runner.stops-in-a-row} 3 and SIGTERM as a graceful stop: job-slow-0 stops nodes
+     * first, second, … ({@code stops} of them, each restarted as a restart policy would), then its marker goes (so
+     * that, run again, it ends instead of looping: a test without the bound fails, not hangs); the next node runs
+     * until both jobs have ended.
+     */
+    private void stopLoop(int stops, Outcome outcome) throws Exception {
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path kill = dir.resolve("kill-job-slow-0");
+        SlowPair pair = new SlowPair(dir, config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION,
+                Duration.ZERO), events, go, stopperScript(events, go));
+        String[] args = {"stops=3", "sigterm=stop"};
+        List<NodeProcess> nodes = new java.util.ArrayList<>();
+        List<String> names = List.of("second", "third", "fourth");
+        try {
+            nodes.add(pair.first(args));
+            await().atMost(Duration.ofMinutes(5)).until(() -> nodes.get(0).printed("ACCEPTED")
+                    && startLines(events).size() == 1);
+            Files.createFile(kill); // after both jobs were accepted: from now on job-slow-0 stops its node
+            for (int i = 0; i < stops; i++) {
+                NodeProcess last = nodes.get(nodes.size() - 1);
+                await().atMost(Duration.ofMinutes(5)).until(() -> !last.process.isAlive());
+                if (i == stops - 1) {
+                    Files.deleteIfExists(kill);
+                }
+                nodes.add(pair.next(names.get(i), args));
+                int starts = nodes.size();
+                await().atMost(Duration.ofMinutes(5)).until(() -> startLines(events).size() == starts);
+            }
+            // The node started after the last stop starts job-slow-1 if job-slow-0 ended FAILED, else job-slow-0 again.
+            checkOnceBothEnded(pair, 0, outcome);
+        } finally {
+            for (NodeProcess node : nodes) {
+                node.kill();
+            }
+        }
+    }
+
+    /**
+     * A job's command that appends {@code start <arg> <pid>} to {@code events}, then waits until {@code marker} exists
+     * and appends {@code end <arg>}; but once {@code kill-<arg>} exists (beside {@code events}) it sends SIGTERM to its
+     * server (the nearest {@code java} among its ancestors), as a deploy script that restarts buildhook does, and waits
+     * to be cut short. It ends with 1 once its folder is gone.
+     */
+    private Path stopperScript(Path events, Path marker) throws IOException {
+        Path folder = marker.getParent();
+        return Files.writeString(dir.resolve("stopper.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events + "\n"
+                + "while [ ! -f " + marker + " ]; do\n"
+                + "  [ -d " + folder + " ] || exit 1\n"
+                + "  if [ -f " + folder + "/kill-$1 ]; then\n"
+                + "    p=$PPID\n"
+                + "    while [ \"$p\" -gt 1 ] && [ \"$(cat /proc/$p/comm)\" != java ]; do"
+                + " p=$(cut -d' ' -f4 /proc/$p/stat); done\n"
+                + "    kill \"$p\"\n"
+                + "    while [ -d " + folder + " ]; do sleep 0.05; done\n"
+                + "    exit 1\n"
+                + "  fi\n"
+                + "  sleep 0.05\n"
+                + "done\n"
+                + "echo \"end $1\" >> " + events + "\n");
+    }
+
     private interface Outcome {
         /** Asserts the jobs once both have ended; returns the beginnings of the start lines expected, in order. */
         List<String> check(Store store, List<Job> jobs) throws Exception;
@@ -316,23 +425,31 @@ abstract class AbstractCrashTest {
                     await().atMost(Duration.ofMinutes(5)).until(() -> startLines(events).size() == starts);
                 }
             }
-            try (Store store = Store.open(config)) {
-                await().atMost(Duration.ofMinutes(5)).until(() -> {
-                    if (startLines(events).size() >= 4 && !Files.exists(marker)) {
-                        Files.createFile(marker);
-                    }
-                    return store.jobs(JobQuery.latest(10)).items().stream().allMatch(j -> j.state().isFinal());
-                });
-                List<String> expected = outcome.check(store, store.jobs(JobQuery.latest(10)).items());
-                List<String> starts = startLines(events);
-                assertThat(starts).hasSize(expected.size());
-                for (int i = 0; i < expected.size(); i++) {
-                    assertThat(starts.get(i)).as("start %d of %s", i + 1, starts).startsWith(expected.get(i));
-                }
-            }
+            checkOnceBothEnded(pair, 4, outcome);
         } finally {
             for (NodeProcess node : nodes) {
                 node.kill();
+            }
+        }
+    }
+
+    /**
+     * Lets the jobs of {@code pair} end (its marker made once {@code startsFirst} starts were written), waits until
+     * both have, and checks them by {@code outcome}, with the starts it expects in order.
+     */
+    private static void checkOnceBothEnded(SlowPair pair, int startsFirst, Outcome outcome) throws Exception {
+        try (Store store = Store.open(pair.config())) {
+            await().atMost(Duration.ofMinutes(5)).until(() -> {
+                if (startLines(pair.events()).size() >= startsFirst && !Files.exists(pair.marker())) {
+                    Files.createFile(pair.marker());
+                }
+                return store.jobs(JobQuery.latest(10)).items().stream().allMatch(j -> j.state().isFinal());
+            });
+            List<String> expected = outcome.check(store, store.jobs(JobQuery.latest(10)).items());
+            List<String> starts = startLines(pair.events());
+            assertThat(starts).hasSize(expected.size());
+            for (int i = 0; i < expected.size(); i++) {
+                assertThat(starts.get(i)).as("start %d of %s", i + 1, starts).startsWith(expected.get(i));
             }
         }
     }

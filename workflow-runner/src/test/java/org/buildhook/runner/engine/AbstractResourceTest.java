@@ -178,4 +178,60 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         }
         assertThat(Files.readAllLines(order)).containsExactly("smoke-1", "deploy-10", "deploy-11", "deploy-12");
     }
+
+    /**
+     * A capacity lowered in the rules file holds for the jobs already stored (tryout24 F7: each job went by
+     * the capacity stored with it, and two lab jobs ran on a pool just cut from 2 boards to 1), and a raised
+     * one lets the jobs already stored use the new units.
+     */
+    @Test
+    void aCapacityChangedByAReloadHoldsForTheJobsAlreadyStoredLoweredAndRaised() throws IOException {
+        Path go = dir.resolve("go");
+        Path hold = script("hold.sh", "while [ ! -e " + go + " ]; do [ -d " + go.getParent()
+                + " ] || exit 1; sleep 0.05; done");
+        String rule = "rules:\n"
+                + "  - name: lab\n"
+                + "    approval: {expires: 1h}\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"lab-${build.id}\"], resources: {lab: 1}}\n";
+        RuleSet two = rules("resources:\n  lab: 2\n" + rule);
+        RuleSet one = rules("resources:\n  lab: 1\n" + rule);
+        openStore();
+        startEngine();
+
+        // Lowered: stored under 2 boards, approved after the pool was cut to 1.
+        String a = deliver(two, 1).jobIds().get(0);
+        String b = deliver(two, 2).jobIds().get(0);
+        assertThat(store.resources().applyCapacities(one.resources()))
+                .containsExactly(new org.buildhook.runner.store.ResourceLedger.CapacityChange("lab", 2, 1, 2));
+        assertThat(store.approve(a, "alice")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(a).state() == JobState.RUNNING);
+        assertThat(store.approve(b, "alice")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(b).state() != JobState.QUEUED);
+        assertThat(job(b).state()).as("the second job on a pool cut to 1 board").isEqualTo(JobState.WAITING);
+        assertThat(job(b).message()).startsWith("waiting for lab: 1 wanted, 0 of 1 free");
+        Files.createFile(go);
+        assertState(awaitFinal(a).job(), JobState.SUCCEEDED);
+        assertState(awaitFinal(b).job(), JobState.SUCCEEDED);
+        Files.delete(go);
+
+        // Raised: stored under 1 board, both run at once once the pool has 2.
+        String c = deliver(one, 3).jobIds().get(0);
+        String d = deliver(one, 4).jobIds().get(0);
+        assertThat(store.resources().applyCapacities(two.resources()))
+                .containsExactly(new org.buildhook.runner.store.ResourceLedger.CapacityChange("lab", 1, 2, 2));
+        assertThat(store.approve(c, "alice")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(c).state() == JobState.RUNNING);
+        assertThat(store.approve(d, "alice")).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> job(d).state() == JobState.RUNNING
+                || job(d).state() == JobState.WAITING && job(c).state() == JobState.RUNNING
+                        && job(d).message() != null && job(d).message().contains("0 of 1 free"));
+        assertThat(job(d).state()).as("the second job on a pool raised to 2 boards").isEqualTo(JobState.RUNNING);
+        assertThat(store.resources().unitsInUse()).containsEntry("lab", 2);
+        Files.createFile(go);
+        assertState(awaitFinal(c).job(), JobState.SUCCEEDED);
+        assertState(awaitFinal(d).job(), JobState.SUCCEEDED);
+
+        // A resource no longer declared: the jobs keep the capacity stored with them.
+        assertThat(store.resources().applyCapacities(java.util.Map.of())).isEmpty();
+    }
 }

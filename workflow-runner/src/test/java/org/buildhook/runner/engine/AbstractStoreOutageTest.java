@@ -100,7 +100,8 @@ abstract class AbstractStoreOutageTest {
         if (store.dialect() == Dialect.POSTGRESQL) {
             stubber.when(ledger).jobToStart(anyString(), anyString(), anyLong());
         } else {
-            stubber.when(ledger).startAttempt(anyString(), anyString(), anyLong(), anyInt());
+            stubber.when(ledger).startAttempt(anyString(), anyString(), anyLong(),
+                    any(ExecutionLedger.InARow.class));
         }
     }
 
@@ -109,7 +110,7 @@ abstract class AbstractStoreOutageTest {
         if (store.dialect() == Dialect.POSTGRESQL) {
             verify(ledger, mode).jobToStart(eq(jobId), eq("node-a"), anyLong());
         } else {
-            verify(ledger, mode).startAttempt(eq(jobId), eq("node-a"), anyLong(), anyInt());
+            verify(ledger, mode).startAttempt(eq(jobId), eq("node-a"), anyLong(), any(ExecutionLedger.InARow.class));
         }
     }
 

@@ -35,7 +35,9 @@ import org.buildhook.runner.store.StoreConfig;
  * {@code build_id}, matched against the rules and stored with its jobs, as the servlet does), killGrace
  * (seconds), slotRetry (seconds, {@code runner.slot-retry}; default 100 ms), watchdog ({@code on}: the
  * node's watchdog process, as {@code runner.watchdog: auto} on PostgreSQL; default off, so that the
- * crash tests see what other nodes do about a dead node's leftovers, as when its watchdog died with it).
+ * crash tests see what other nodes do about a dead node's leftovers, as when its watchdog died with it), stops
+ * ({@code runner.stops-in-a-row}), sigterm ({@code stop}: SIGTERM stops the engine gracefully, as {@code buildhook
+ * serve} does; default: the JVM just exits).
  */
 public final class EngineNode {
 
@@ -69,6 +71,10 @@ public final class EngineNode {
                 Duration.ofSeconds(Long.parseLong(a.getOrDefault("grace", "5"))), Duration.ofMillis(100),
                 Duration.ofMillis(200));
         config = config.withWatchdog("on".equals(a.get("watchdog")));
+        if (a.containsKey("stops")) {
+            // stops=<n>: runner.stops-in-a-row, so that a test ends a job after a few stops instead of 10.
+            config = config.withStopsInARow(Integer.parseInt(a.get("stops")));
+        }
         if (a.containsKey("slotRetry")) {
             // slotRetry=<seconds>: a long one makes a job that nobody wakes for a free slot one that does not start.
             config = config.withSlotRetryDelay(Duration.ofSeconds(Long.parseLong(a.get("slotRetry"))));
@@ -80,6 +86,11 @@ public final class EngineNode {
         }
         CommonsExecLauncher launcher = CommonsExecLauncher.create(launching);
         JobEngine engine = JobEngine.create(store, launcher, config);
+        if ("stop".equals(a.get("sigterm"))) {
+            // sigterm=stop: SIGTERM stops the node gracefully, as buildhook serve's shutdown hook does (a job's command
+            // that kills its own server); before the start, which may run such a job at once.
+            Runtime.getRuntime().addShutdownHook(new Thread(engine::stop, "engine-node-sigterm"));
+        }
         engine.start();
         System.out.println("READY");
         String label = a.getOrDefault("label", a.get("node"));

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.mockito.ArgumentMatchers.any;
-import static org.mockito.ArgumentMatchers.anyBoolean;
 import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.Mockito.doAnswer;
@@ -131,7 +130,7 @@ class LeftoverSweepNotRecordedTest {
             throw AbstractStoreOutageTest.outage();
         });
         (thenWorks ? failing.doCallRealMethod() : failing).when(ledger).interruptLeftover(anyString(), anyInt(), any(),
-                anyBoolean());
+                any(org.buildhook.runner.store.NodeEnd.class));
         return ledger;
     }
 }

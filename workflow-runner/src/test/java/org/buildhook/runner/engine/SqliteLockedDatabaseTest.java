@@ -14,6 +14,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import org.buildhook.runner.store.HealthReport;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Plans;
 import org.buildhook.runner.store.StoreUnavailableException;
@@ -135,6 +136,14 @@ class SqliteLockedDatabaseTest extends SqliteEngineFixture {
             assertThat(warnings()).hasSize(1).first().asString()
                     .contains("SQLite database " + db + " is locked by another program")
                     .contains("deliveries are answered 503").contains("fuser -v " + db);
+            // /healthz and the status page say it in the log's words, at once (no probe waits behind the lock).
+            assertThat(store.healthReport().reason()).isEqualTo(HealthReport.LOCKED_BY_ANOTHER + "; see the server log");
+            assertThat(store.trouble()).hasValueSatisfying(t -> {
+                assertThat(t.reason()).startsWith(HealthReport.LOCKED_BY_ANOTHER);
+                assertThat(t.detail()).contains("SQLite database " + db + " is locked by another program")
+                        .contains("fuser -v " + db);
+                assertThat(t.since()).isNotNull();
+            });
             st.execute("COMMIT");
         }
         // Once the lock is released, db-scheduler's threads that waited behind it write too: on a loaded
@@ -147,6 +156,7 @@ class SqliteLockedDatabaseTest extends SqliteEngineFixture {
         assertThat(warnings()).hasSize(1);
         await().atMost(Duration.ofSeconds(60)).until(() -> events().stream().anyMatch(e -> e.getFormattedMessage()
                 .startsWith("SQLite database " + db + " is writable again")));
+        await().atMost(Duration.ofSeconds(60)).until(() -> store.trouble().isEmpty() && store.healthReport().ok());
     }
 
     @Test

@@ -131,7 +131,7 @@ class ProcessTreeKillTest extends LauncherTest {
         try {
             ProcessTree tree = new ProcessTree(root.toHandle(), true, null);
 
-            ProcessTree.Termination ended = tree.terminate(Duration.ofSeconds(30), scheduler, () -> {
+            ProcessTree.Termination ended = tree.terminate(Duration.ofSeconds(30), scheduler, rootSignalled -> {
                 try {
                     java.nio.file.Files.writeString(go, "");
                 } catch (java.io.IOException e) {

@@ -74,4 +74,24 @@ class SupersedeRulesTest {
                 + " jobs of older builds with this key (running ones go on); superseded at once if a newer build was"
                 + " already seen\n");
     }
+
+    /**
+     * tryout24 F6: for a rule with an approval the dry run said the newer build replaced the approved and
+     * running jobs at once; it replaces only the older jobs awaiting an approval until it is approved.
+     */
+    @Test
+    void theDryRunOfARuleWithAnApprovalSaysItSupersedesTheApprovedJobsOnlyOnceApproved() {
+        RuleSet rules = TestRules.parse("rules:\n"
+                + "  - name: deploy\n"
+                + "    supersede: {key: \"${build.project}\", running: cancel}\n"
+                + "    approval: {}\n"
+                + "    run: {command: [/opt/deploy.sh]}\n");
+
+        String text = new DryRunRenderer(false).render(rules.explain("default", TestEvents.seed()));
+
+        assertThat(text).contains("    supersede: key \"andy-corp/lmp\" at build 67: while it awaits its approval,"
+                + " supersedes only the older builds' jobs with this key that await one too; once approved, supersedes"
+                + " their queued and waiting jobs and cancels running ones; superseded at once if a newer build was"
+                + " already seen\n");
+    }
 }

@@ -1077,6 +1077,55 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * supersede21: a cancel written between a pick's read and the record of a job its node's deaths end
+     * ({@link ExecutionLedger#finishWithoutAttempt}) was overruled: the job ended FAILED, with its on-failure.
+     * Asked for before the record, it wins there as over any other end.
+     */
+    @Test
+    void aCancelAskedForBeforeAJobItsNodesDeathsEndIsRecordedEndsItCancelledNotFailed() throws SQLException {
+        String id = store.accept(Plans.delivery("{\"build_id\": 990}"), List.of(Plans.job("deaths-cancel",
+                List.of("/bin/true")))).jobIds().get(0);
+        picked(id);
+        int attempt = store.ledger().startAttempt(id, "node-a");
+        assertThat(store.cancel(id)).isTrue();
+        Instant now = Instant.now();
+        JobOutcome notRunAgain = new JobOutcome(JobOutcome.Result.FAILED, null, now, now,
+                "not run again: its node died before its attempt ended (node-a)", null, false);
+
+        ExecutionLedger.Finished finished = store.ledger().finishWithoutAttempt(id, attempt, notRunAgain,
+                JobState.FAILED, -1, null);
+
+        assertThat(finished.stoppedAsAsked()).isTrue();
+        Job job = store.job(id).orElseThrow().job();
+        assertThat(job.state()).isEqualTo(JobState.CANCELLED);
+        assertThat(job.message()).isEqualTo("cancelled, as asked before this end was recorded, instead of FAILED: not"
+                + " run again: its node died before its attempt ended (node-a); its on-failure is not started (its"
+                + " on-cancel is, if its rule has one)");
+    }
+
+    /**
+     * retry21: the jobs in a retry's backoff are counted apart from the rest of the queue (the status page's
+     * Queue tile and {@code buildhook_jobs_retry_waiting}), still among the queued.
+     */
+    @Test
+    void countsTheQueuedJobsInARetrysBackoffApart() throws SQLException {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (995 + i) + "}"), List.of(Plans.job(
+                    "backoff-count", List.of("/bin/false"), Map.of(), 2, Duration.ofHours(1), 0))).jobIds());
+        }
+        long before = store.countJobsWaitingForRetry();
+        String failed = ids.get(0);
+        picked(failed);
+        int attempt = store.ledger().startAttempt(failed, "node-a");
+        store.ledger().finishForRetry(failed, attempt, outcome(JobOutcome.Result.FAILED), -1, null,
+                Job.retryWait(1, 2, 2, Instant.now().plus(Duration.ofHours(1)), Duration.ofHours(1)));
+
+        assertThat(store.countJobsWaitingForRetry()).isEqualTo(before + 1);
+        assertThat(store.countJobs(JobState.QUEUED)).as("still queued").isGreaterThanOrEqualTo(3);
+    }
+
+    /**
      * Three jobs of a rule with one slot, from build {@code build} on: the first ran and freed its slot,
      * which woke the second (due now); the third waits for its next try, an hour away. The second has
      * supersede key "b" (build {@code build + 1}), the others none.

@@ -41,16 +41,7 @@ class PostgresHealthTest {
         try (Store store = Store.open(StoreConfig.of(url, dir).withPoolSize(2).withConnectTimeout(poolWait));
                 Connection locker = DriverManager.getConnection(url)) {
             assertThat(store.health()).isEqualTo(StoreHealth.OK);
-            locker.setAutoCommit(false);
-            try (Statement sql = locker.createStatement()) {
-                sql.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
-            }
-            // Both connections of the store's pool wait for the lock: the pool is exhausted.
-            List<Future<?>> reads = new ArrayList<>();
-            for (int i = 0; i < 2; i++) {
-                reads.add(readers.submit(() -> store.job("01M8PZ32TR20HT41KET91M5VKP")));
-            }
-            await().atMost(Duration.ofMinutes(1)).until(() -> waitingForTheLock(url, schema) == 2);
+            List<Future<?>> reads = exhaust(store, locker, readers, url, schema);
 
             long started = System.nanoTime();
             StoreHealth health = store.health();
@@ -62,6 +53,46 @@ class PostgresHealthTest {
             for (Future<?> read : reads) {
                 read.get();
             }
+        } finally {
+            readers.shutdownNow();
+        }
+    }
+
+    /**
+     * tryout22 F3's residue: a pool that gave no connection within its wait (store.connect-timeout) refuses every
+     * delivery that needs it, so the health check, on its own connection, must not say ok meanwhile; and it must
+     * say ok again by itself once the pool has a connection to give, without a caller having to try first. The
+     * pool is exhausted for real: both its connections wait for a table lock another session holds.
+     */
+    @Test
+    void aPoolThatGaveNoConnectionWithinItsWaitIsAnUnhealthyStoreUntilItHasOneToGive() throws Exception {
+        String url = TestStores.postgresUrl();
+        String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
+        ExecutorService readers = Executors.newFixedThreadPool(2);
+        try (Store store = Store.open(StoreConfig.of(url, dir).withPoolSize(2).withConnectTimeout(Duration.ofMillis(500)));
+                Connection locker = DriverManager.getConnection(url)) {
+            assertThat(store.healthReport().ok()).isTrue();
+            List<Future<?>> reads = exhaust(store, locker, readers, url, schema);
+            assertThat(store.healthReport().ok()).as("busy, but no wait has ended empty yet").isTrue();
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.job("01M8PZ32TR20HT41KET91M5VKP"))
+                    .isInstanceOf(StoreUnavailableException.class);
+
+            HealthReport starved = store.healthReport();
+            assertThat(starved.state()).isEqualTo(StoreHealth.UNREACHABLE);
+            assertThat(starved.reason()).startsWith("the store gives this node no connection: its connection pool"
+                    + " buildhook-store has given none for ").contains("buildhook-store: 2 open, 2 in use, 0 waiting")
+                    .endsWith("see the server log");
+            assertThat(store.trouble()).hasValueSatisfying(t -> assertThat(t.reason())
+                    .startsWith("the store gives this node no connection"));
+
+            locker.rollback();
+            for (Future<?> read : reads) {
+                read.get();
+            }
+            // Its connections are back, idle: ok, though no caller has taken one since.
+            await().atMost(Duration.ofMinutes(1)).until(() -> store.healthReport().ok());
+            assertThat(store.trouble()).isEmpty();
         } finally {
             readers.shutdownNow();
         }
@@ -107,6 +138,24 @@ class PostgresHealthTest {
         } finally {
             checks.shutdownNow();
         }
+    }
+
+    /**
+     * Takes both connections of {@code store}'s pool (of two): {@code locker} locks the jobs table in a transaction
+     * it leaves open, and two reads on {@code readers} wait for it. Their futures; {@code locker.rollback()} ends it.
+     */
+    private static List<Future<?>> exhaust(Store store, Connection locker, ExecutorService readers, String url,
+            String schema) throws Exception {
+        locker.setAutoCommit(false);
+        try (Statement sql = locker.createStatement()) {
+            sql.execute("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE");
+        }
+        List<Future<?>> reads = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            reads.add(readers.submit(() -> store.job("01M8PZ32TR20HT41KET91M5VKP")));
+        }
+        await().atMost(Duration.ofMinutes(1)).until(() -> waitingForTheLock(url, schema) == 2);
+        return reads;
     }
 
     private static int waitingForTheLock(String url, String schema) throws Exception {

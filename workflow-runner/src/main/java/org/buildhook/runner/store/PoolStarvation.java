@@ -1,0 +1,185 @@
+package org.buildhook.runner.store;
+
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import com.zaxxer.hikari.metrics.IMetricsTracker;
+import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
+import com.zaxxer.hikari.metrics.PoolStats;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.buildhook.runner.rules.Durations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which of the store's connection pools has been unable to give a connection, from HikariCP's own
+ * signals: its metrics tracker hears of every wait for a connection that ended without one
+ * ({@code recordConnectionTimeout}: the caller waited the whole connection wait, {@code
+ * store.connect-timeout}) and of every connection handed out; its {@link HikariPoolMXBean} says
+ * whether one lies idle now.
+ *
+ * <p>A pool is <em>starved</em> from a wait that ended without a connection until a connection is
+ * handed out again or one lies idle (HikariCP keeps one open while it can: a pool that gives
+ * connections again shows it at once, without a caller having to try). A pool that nobody asked
+ * (an idle node) is starved too once it has been seen with no connection open, by looks at least the
+ * connection wait apart: HikariCP keeps one open while it can, so the next caller would wait in vain. While a pool the node needs is
+ * starved, every delivery, admin call or job step that needs it is answered 503 after the wait, so
+ * {@code /healthz}, which runs on a connection of its own, must not say ok (tryout22 F3: it said 200
+ * four times in five while the pools had no connection). One wait that ended empty is already a wait
+ * of {@code store.connect-timeout}, the bound a delivery is given: so the first one counts.
+ *
+ * <p>Said once at {@code WARN} when a pool becomes starved, once at {@code INFO} when it hands out a
+ * connection again.
+ */
+final class PoolStarvation implements MetricsTrackerFactory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PoolStarvation.class);
+
+    /** What /healthz, the status page and the log say first about a starved pool. */
+    static final String NO_CONNECTION = "the store gives this node no connection";
+
+    private final Duration wait;
+    private final Map<String, Tracker> pools = new ConcurrentHashMap<>();
+
+    /** @param wait how long a caller waits for a connection ({@code store.connect-timeout}, at least 250 ms) */
+    PoolStarvation(Duration wait) {
+        this.wait = wait;
+    }
+
+    @Override
+    public IMetricsTracker create(String poolName, PoolStats stats) {
+        Tracker tracker = new Tracker(poolName);
+        pools.put(poolName, tracker);
+        return tracker;
+    }
+
+    /**
+     * A pool that cannot give a connection now, as said to operators.
+     *
+     * @param pool    the pool's name ({@code buildhook-store}, {@code buildhook-scheduler}, {@code buildhook-node-id})
+     * @param since   when the first wait that ended without a connection began
+     * @param total   connections open now
+     * @param active  of those, in use
+     * @param waiting threads waiting for one now
+     */
+    record Starved(String pool, Instant since, int total, int active, int waiting) {
+    }
+
+    /**
+     * The pools among {@code watched} that cannot give a connection now (see the class comment), in
+     * the order given; empty when all can.
+     */
+    List<Starved> starved(List<HikariDataSource> watched) {
+        return watched.stream().map(this::starved).flatMap(Optional::stream).toList();
+    }
+
+    private Optional<Starved> starved(HikariDataSource pool) {
+        Tracker tracker = pools.get(pool.getPoolName());
+        HikariPoolMXBean now = pool.isClosed() ? null : pool.getHikariPoolMXBean();
+        if (tracker == null || now == null) {
+            return Optional.empty();
+        }
+        int total = now.getTotalConnections();
+        Instant empty = tracker.emptySince(total == 0);
+        if (now.getIdleConnections() > 0) {
+            return Optional.empty(); // it has one to give: the next caller gets it
+        }
+        Refused refused = tracker.refused.get();
+        Instant since = refused != null ? refused.at()
+                // Nobody asked meanwhile (an idle node), but HikariCP, which keeps one connection open while it can,
+                // has had none for longer than a caller would wait: the next delivery would be refused.
+                : empty != null && Duration.between(empty, Instant.now()).compareTo(wait) > 0 ? empty : null;
+        return since == null ? Optional.empty() : Optional.of(new Starved(pool.getPoolName(), since, total,
+                now.getActiveConnections(), now.getThreadsAwaitingConnection()));
+    }
+
+    /**
+     * The words of {@code /healthz} (which answers anyone: pool names and counts, no host or user) and of the
+     * status page for {@code starved}, which is not empty.
+     */
+    String describe(List<Starved> starved) {
+        Instant since = starved.stream().map(Starved::since).min(Instant::compareTo).orElseThrow();
+        long seconds = Math.max(1, Duration.between(since, Instant.now()).toSeconds());
+        StringBuilder said = new StringBuilder(NO_CONNECTION).append(": ")
+                .append(starved.size() == 1 ? "its connection pool " : "its connection pools ")
+                .append(String.join(", ", starved.stream().map(Starved::pool).toList()))
+                .append(starved.size() == 1 ? " has" : " have").append(" given none for ").append(seconds)
+                .append(" s (none within store.connect-timeout, ").append(Durations.describe(wait)).append("; ");
+        for (int i = 0; i < starved.size(); i++) {
+            Starved s = starved.get(i);
+            said.append(i == 0 ? "" : "; ").append(s.pool()).append(": ").append(s.total()).append(" open, ")
+                    .append(s.active()).append(" in use, ").append(s.waiting()).append(" waiting");
+        }
+        return said.append("); see the server log").toString();
+    }
+
+    /** The pool deliveries, the admin API and the status page use. */
+    static final String STORE_POOL = "buildhook-store";
+
+    /** What stops while {@code pool} gives no connection, for the log. */
+    private static String whatNeeds(String pool) {
+        return switch (pool) {
+            case STORE_POOL -> "deliveries are answered 503 (JobServ sends them again), the admin API and the status"
+                    + " page answer 503";
+            case "buildhook-scheduler" -> "jobs are not picked, and the ends of running ones may not be recorded";
+            case "buildhook-node-id" -> "this node cannot claim or renew its node id";
+            default -> "what needs it";
+        };
+    }
+
+    /** When the first wait of a run of waits that ended without a connection began. */
+    private record Refused(Instant at, long nanos) {
+    }
+
+    /** One pool's tracker: told by HikariCP on the threads that ask for connections. */
+    private final class Tracker implements IMetricsTracker {
+        private final String pool;
+        /** The run of waits that ended empty since the last connection handed out; {@code null}: none. */
+        private final AtomicReference<Refused> refused = new AtomicReference<>();
+        /** Since when the pool was seen with no connection open, by the looks of {@link #starved}; {@code null}: it had one. */
+        private final AtomicReference<Instant> empty = new AtomicReference<>();
+
+        /** Notes what a look saw ({@code none}: no connection open); since when the pool has been seen with none. */
+        Instant emptySince(boolean none) {
+            if (!none) {
+                empty.set(null);
+                return null;
+            }
+            empty.compareAndSet(null, Instant.now());
+            return empty.get();
+        }
+
+        Tracker(String pool) {
+            this.pool = pool;
+        }
+
+        @Override
+        public void recordConnectionAcquiredNanos(long elapsedAcquiredNanos) {
+            Refused was = refused.get();
+            if (was != null && refused.compareAndSet(was, null)) {
+                LOG.info("the store gives this node connections again: connection pool {} handed one out, after"
+                        + " about {} s without", pool, Math.max(1,
+                                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - was.nanos())));
+            }
+        }
+
+        @Override
+        public void recordConnectionTimeout() {
+            long began = System.nanoTime() - wait.toNanos();
+            if (refused.compareAndSet(null, new Refused(Instant.now().minus(wait), began))) {
+                LOG.warn("{}: connection pool {} gave no connection within store.connect-timeout ({}). Until it"
+                        + " gives one again, what needs it is refused: {}; /healthz answers 503 naming the pool. The"
+                        + " pool's own errors (HikariCP's 'Connection is not available') and the database's say why: a"
+                        + " database that accepts connections and does not answer them, one out of connections, or slow"
+                        + " calls holding every connection (raise store.pool-size)", NO_CONNECTION, pool,
+                        Durations.describe(wait), whatNeeds(pool));
+            }
+        }
+    }
+}
