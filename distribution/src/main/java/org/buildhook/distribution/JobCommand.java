@@ -123,7 +123,10 @@ final class JobCommand {
                         + (a.path("exitCode").isNull() ? "" : " exit " + a.path("exitCode").asInt())
                         + "  " + a.path("startedAt").asText("-") + " .. " + ended(a)
                         + "  on " + a.path("node").asText("-")
-                        + (a.path("message").isNull() ? "" : "  " + LogSafe.escape(a.path("message").asText())));
+                        + (a.path("message").isNull() ? "" : "  " + LogSafe.escape(a.path("message").asText()))
+                        // Cut at runner.log-max-bytes: said here, not only inside the log (tryout24 F2).
+                        + (a.path("logTruncated").asBoolean(false) ? "  (log truncated: "
+                                + a.path("logDroppedBytes").asLong() + " bytes dropped, runner.log-max-bytes)" : ""));
             }
             if (!answer.path("actions").isEmpty()) {
                 out.println("actions");

@@ -141,6 +141,46 @@ class GracefulStopIT {
         assertThat(journal()).isEqualTo("start 67\nstart 67\nend 67\n");
     }
 
+    /**
+     * A stop as systemd makes it of the shipped unit (systemd.kill(5), "KillMode="): the unit's {@code KillSignal}
+     * (SIGTERM) goes to every process of the service's control group with {@code KillMode=control-group}, systemd's
+     * default, and to its main process only with {@code mixed}, whose SIGKILL goes to what is left once the main
+     * process has exited. The promise of docs/deploying.md (running jobs get runner.shutdown-grace) must hold for
+     * {@code systemctl restart buildhook} as the unit ships: under {@code control-group}, the job's own shell got the
+     * SIGTERM at the stop's first moment and ended "exited with 143", a failure of the job's own, not run again.
+     * The control group here is the server and what it started (the processes systemd would find in it).
+     */
+    @Test
+    void aStopAsTheShippedSystemdUnitSendsItLetsTheRunningJobFinishInItsGrace() throws Exception {
+        String mode = killMode(home.resolve("systemd/buildhook.service"));
+        String base = serve();
+        assertThat(send(base, "build-67-passed.json").statusCode()).isEqualTo(202);
+        await().atMost(UPPER_BOUND).until(() -> journal().contains("start 67"));
+
+        List<ProcessHandle> group = new ArrayList<>(server.toHandle().descendants().toList());
+        if (mode.equals("control-group")) {
+            group.forEach(ProcessHandle::destroy); // SIGTERM to each, as to the server
+        } else {
+            assertThat(mode).as("a KillMode= that lets the main process stop its jobs").isEqualTo("mixed");
+        }
+        assertThat(server.toHandle().destroy()).isTrue();
+        await().atMost(UPPER_BOUND).until(() -> ServeOutput.text(output).contains("received SIGTERM"));
+
+        Files.createFile(release);
+        assertThat(server.waitFor(UPPER_BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        // mixed: SIGKILL to what is left of the control group once the main process has exited.
+        group.forEach(ProcessHandle::destroyForcibly);
+        assertThat(server.exitValue()).isEqualTo(143);
+        assertThat(journal()).as("the running job finished in its grace period; the server said:%n%s",
+                ServeOutput.text(output)).isEqualTo("start 67\nend 67\n");
+    }
+
+    /** The unit's {@code KillMode=}, or systemd's default, {@code control-group}. */
+    static String killMode(Path unit) throws Exception {
+        return Files.readAllLines(unit).stream().filter(line -> line.startsWith("KillMode=")).reduce((a, b) -> b)
+                .map(line -> line.substring("KillMode=".length()).strip()).orElse("control-group");
+    }
+
     void signal(String name) throws Exception {
         Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(server.pid())).inheritIO().start();
         assertThat(kill.waitFor()).isZero();

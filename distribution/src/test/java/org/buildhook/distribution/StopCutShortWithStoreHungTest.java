@@ -79,6 +79,7 @@ class StopCutShortWithStoreHungTest extends AbstractProxiedServeTest {
         assertThat(server.waitFor(5, TimeUnit.MINUTES)).as("the stop ended: %s", read(out)).isTrue();
         String stop = read(out);
         assertThat(server.exitValue()).as(stop).isEqualTo(143);
+        java.time.Instant stopped = java.time.Instant.now();
 
         // Each of 1-3 is said on its own when it fails (tryout20 F2 saw all three).
         SoftAssertions soft = new SoftAssertions();
@@ -115,13 +116,16 @@ class StopCutShortWithStoreHungTest extends AbstractProxiedServeTest {
         // would otherwise end the job FAILED as a job whose command ends its node. It is a stop (node_died 0,
         // runner.stops-in-a-row: review21 R2).
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(look);
-                java.sql.PreparedStatement p = c.prepareStatement("SELECT outcome, node_died FROM job_attempts"
-                        + " WHERE job_id = ? AND attempt = 1")) {
+                java.sql.PreparedStatement p = c.prepareStatement("SELECT outcome, node_died, ended_at FROM"
+                        + " job_attempts WHERE job_id = ? AND attempt = 1")) {
             p.setString(1, job);
             try (java.sql.ResultSet rs = p.executeQuery()) {
                 assertThat(rs.next()).isTrue();
                 soft.assertThat(rs.getString(1)).as("3. the attempt's outcome").isEqualTo("INTERRUPTED");
                 soft.assertThat(rs.getObject(2)).as("3. counted as its node's stop, not its death").hasToString("0");
+                // ... and ended when the stop killed its process tree, not when the next start came (tryout22 F5).
+                soft.assertThat(java.time.Instant.ofEpochMilli(rs.getLong(3))).as("3. the attempt's end")
+                        .isBefore(stopped);
             }
         }
         soft.assertAll();

@@ -91,7 +91,8 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
                 soft.assertThat(rs.getObject(1)).as("2. the job's exit code").hasToString("0");
                 soft.assertThat(rs.getInt(2)).as("2. one attempt only").isEqualTo(1);
                 soft.assertThat(rs.getString(3)).as("2. the attempt's record").contains("exited with 0")
-                        .doesNotContain("died");
+                        .doesNotContain("died").as("2. the attempt's record says the exit once (outcome21)")
+                        .doesNotContainPattern("exit.*exit");
                 soft.assertThat(rs.getObject(4)).as("2. not counted as its node's death").isNull();
             }
         }
@@ -164,6 +165,70 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
             }
         }
         assertThat(state(look, job)).isEqualTo("SUCCEEDED");
+    }
+
+    /**
+     * A node fences itself (no heartbeat could be written for half the dead-node limit: it kills its job's process
+     * tree) while PostgreSQL cannot be reached, and is then stopped before the store answers again (outcome21): its
+     * next start records the fencing in the fencing's words, when the tree was killed (tryout22 F5), and no death
+     * (review21 R3), and runs the job again. Before, the next start recorded only that the node "was gone before
+     * the attempt's end was recorded", at the start's own time, and counted it as the node's death.
+     */
+    @Test
+    void onPostgresqlAFencingTheStopCouldNotRecordIsRecordedInItsWordsAtTheNextStart() throws Exception {
+        Path runs = deployRule();
+        String look = pg.url + "&currentSchema=" + pg.schema;
+        // The dead-node limit 10 s: the node fences itself 5 s after its heartbeats began to fail.
+        Path config = config("buildhook.yaml", "data", "store: {url: '" + pg.storeUrl + "'}", "fence-node",
+                ", heartbeat-interval: 1s, missed-heartbeats: 10}");
+        processes = new ServeProcesses(dir);
+        Path out = dir.resolve("serve.out");
+        Process server = processes.serve(config, out);
+        String job = ServeProcesses.sendSample(ServeProcesses.awaitUrl(server, dir.resolve("data")), dir);
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(runs)); // the command runs
+
+        pg.proxy.cut();
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+                .until(() -> read(out).contains("job " + job + ": the store is unavailable while trying to read whether"
+                        + " it runs again"));
+        server.destroy(); // SIGTERM, as systemd's stop
+        assertThat(server.waitFor(5, TimeUnit.MINUTES)).as("the stop ended: %s", read(out)).isTrue();
+        String stop = read(out);
+        java.time.Instant stopped = java.time.Instant.now();
+
+        pg.proxy.open();
+        Files.writeString(dir.resolve("go"), "go\n"); // the job's next run ends at once
+        Path again = dir.resolve("serve-again.out");
+        Process restarted = processes.serve(config, again);
+        ServeProcesses.awaitUrl(restarted, dir.resolve("data"));
+        await().atMost(Duration.ofMinutes(2)).failFast(() -> !restarted.isAlive())
+                .until(() -> state(look, job).equals("SUCCEEDED"));
+        String start = read(again);
+
+        SoftAssertions soft = new SoftAssertions();
+        soft.assertThat(stop).as("the fencing, then the stop that could not record it: %s", stop)
+                .contains("job " + job + ": killed by its own node: no heartbeat could be written for ")
+                .containsPattern("WARN .*job " + job + " of rule 'deploy' attempt 1: killed by its own node: no heartbeat"
+                        + " could be written .*\\(self-fencing, at [0-9T:.-]+Z\\); the store could not record it before"
+                        + " this node stopped");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(look);
+                java.sql.PreparedStatement p = c.prepareStatement("SELECT outcome, message, node_died, ended_at FROM"
+                        + " job_attempts WHERE job_id = ? AND attempt = 1")) {
+            p.setString(1, job);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                soft.assertThat(rs.getString(1)).isEqualTo("INTERRUPTED");
+                soft.assertThat(rs.getString(2)).as("the attempt's record, in the fencing's words").startsWith(
+                        "killed by its own node: no heartbeat could be written for ").contains("(self-fencing, at ",
+                        "its node fence-node then stopped before it could record this").doesNotContain("was gone");
+                soft.assertThat(rs.getObject(3)).as("not counted as its node's death").isNull();
+                soft.assertThat(java.time.Instant.ofEpochMilli(rs.getLong(4))).as("ended when its tree was killed, not"
+                        + " at the next start").isBefore(stopped);
+            }
+        }
+        soft.assertThat(Files.readAllLines(runs)).as("run again after the fencing").containsExactly("ran", "ran");
+        soft.assertThat(start).as("the next start: %s", start).doesNotContain("was gone before");
+        soft.assertAll();
     }
 
     /** The rule {@code deploy}: its command counts its runs in the returned file, then waits for the file "go". */

@@ -107,6 +107,11 @@ final class AdminViews {
         m.put("node", a.node());
         m.put("message", a.message());
         m.put("hasLog", a.logPath() != null);
+        // Whether its log was cut at runner.log-max-bytes, read from the log's own line (null: not known on
+        // this node, e.g. still running or its log is on another node): tryout24 F2.
+        LogCut cut = LogCut.of(a);
+        m.put("logTruncated", cut == null ? null : cut.truncated());
+        m.put("logDroppedBytes", cut == null || !cut.truncated() ? null : cut.droppedBytes());
         return m;
     }
 

@@ -240,7 +240,15 @@ final class StatusJobView {
                     .append("</span></td><td>").append(escape(a.exitCode())).append("</td><td>")
                     .append(time(a.startedAt())).append("</td><td>")
                     .append(a.endedAt() == null && a.ended() ? StatusPageView.UNKNOWN : time(a.endedAt())).append("</td><td>")
-                    .append(escape(a.node())).append("</td><td>").append(escape(a.message())).append("</td></tr>");
+                    .append(escape(a.node())).append("</td><td>").append(escape(a.message()));
+            LogCut cut = LogCut.of(a);
+            if (cut != null && cut.truncated()) {
+                // Beside the attempt, not only inside its log (tryout24 F2): its tail below, the whole kept file by the API.
+                h.append(" <small class=\"log-truncated\">").append(escape(cut.describe())).append(": <a href=\"#log-")
+                        .append(a.attempt()).append("\">its tail</a>, <a href=\"api/jobs/").append(escape(job.id()))
+                        .append("/log?attempt=").append(a.attempt()).append("\">the kept log</a></small>");
+            }
+            h.append("</td></tr>");
         }
         if (attempts.isEmpty()) {
             // A job that ended before it ran (rejected, expired, cancelled) will have none: say how it ended.

@@ -50,6 +50,7 @@ final class StatusPageAssets {
             ul.jobs{list-style:none;margin:0;padding:0}ul.jobs li{padding:2px 0}
             ol.waiting{margin:0;padding-left:1.6em}ol.waiting li{padding:2px 0}
             .run{font-family:ui-monospace,monospace;font-size:.82em;background:#eaeef2;padding:0 .35em;border-radius:4px}
+            table.facts td{overflow-wrap:anywhere}
             .dur,.muted,small{color:var(--muted);font-size:.85em}a.ext{font-size:.85em}a{color:#0969da}
             button{cursor:pointer;font-size:.78em;padding:1px 8px;border:1px solid var(--line);border-radius:5px;
             background:#f6f8fa;color:#24292f}button:hover{background:#eaeef2}

@@ -312,8 +312,9 @@ final class StatusPageView {
         h.append("<tr class=\"delivery ").append(StatusTone.of(d.outcome()).css()).append("\" data-id=\"")
                 .append(escape(d.id())).append("\"><td>").append(time(d.receivedAt())).append("</td><td>")
                 .append(escape(d.endpoint())).append("</td><td>").append(buildLink.isEmpty() ? build : buildLink)
-                .append("</td><td>").append(escape(d.summary().project())).append("</td><td>")
-                .append(escape(d.summary().triggerName())).append("</td><td>").append(escape(d.summary().status()))
+                // Payload strings, up to 65,536 characters each: clipped in the list, whole on the job's page (tryout24 F3).
+                .append("</td><td>").append(Html.clipped(d.summary().project())).append("</td><td>")
+                .append(Html.clipped(d.summary().triggerName())).append("</td><td>").append(Html.clipped(d.summary().status()))
                 .append("</td><td class=\"outcome\">").append(outcome(d)).append("</td><td class=\"jobs\">");
         if (!row.jobs().isEmpty()) {
             h.append("<ul class=\"jobs\">");
@@ -338,7 +339,10 @@ final class StatusPageView {
         h.append("<li class=\"job-line\" data-job=\"").append(escape(j.id())).append("\">")
                 .append(jobLink(j.id(), j.ruleName()));
         if (j.runName() != null) {
-            h.append(" <span class=\"run\" title=\"run\">").append(escape(j.runName())).append("</span>");
+            String run = Html.cut(j.runName(), Html.LIST_WIDTH);
+            // A run name can be 65,536 characters: clipped here (its first 1000 in the title), whole on the job's page (tryout24 F3).
+            h.append(" <span class=\"run\" title=\"run").append(run.equals(j.runName()) ? ""
+                    : ": " + escape(Html.cut(j.runName(), Html.TITLE_WIDTH))).append("\">").append(escape(run)).append("</span>");
         }
         h.append(' ').append(chip(j.state(), j.message()));
         jobDuration(j).map(StatusFormat::duration).or(() -> endUnknown(j) ? Optional.of("unknown") : Optional.empty())

@@ -28,6 +28,7 @@ import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.JobQueue;
 import org.buildhook.runner.store.NodeLeases;
+import org.buildhook.runner.store.RunningAttempt;
 import org.buildhook.runner.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -270,6 +271,7 @@ public final class JobEngine implements AutoCloseable {
         // What a dead predecessor on this host left running is killed before any job can run again,
         // and then what it held is put back in the queue at once, not after the dead-node limit.
         sweepLeftovers();
+        sweepEarlierRuns();
         releaseDeadNodes();
         sayWhatRunsAgain();
         // Before the first pick: a folder this node cannot write pauses it from the start (final18 F1).
@@ -590,28 +592,32 @@ public final class JobEngine implements AutoCloseable {
     /**
      * Says which jobs the last graceful stop of this node cut short and that they run again (tryout18 F6):
      * the stop said it per job, but a start said nothing, and only {@code buildhook jobs} told that a
-     * redeploy's or restart's interrupted deploy was running again. At most 10 named. Never throws.
+     * redeploy's or restart's interrupted deploy was running again. At most 10 named. On SQLite the stops of
+     * this data folder's earlier nodes whatever their id (the default {@code <hostname>-<pid>} is new at every
+     * start: tryout23 F2), one line per node; on PostgreSQL only this node id's. Never throws.
      */
     private void sayWhatRunsAgain() {
         List<ExecutionLedger.CutShortByStop> again;
         try {
-            again = store.ledger().cutShortByStopOf(config.nodeId(), 11);
+            again = store.ledger().cutShortByStopOf(store.dialect() == Dialect.SQLITE ? null : config.nodeId(), 11);
         } catch (RuntimeException e) {
             LOG.debug("could not read which jobs the last stop of node {} cut short", config.nodeId(), e);
             return;
         }
-        if (again.isEmpty()) {
-            return;
+        Map<String, List<ExecutionLedger.CutShortByStop>> byNode = new java.util.LinkedHashMap<>();
+        again.forEach(job -> byNode.computeIfAbsent(job.node(), n -> new java.util.ArrayList<>()).add(job));
+        boolean more = again.size() > 10;
+        for (Map.Entry<String, List<ExecutionLedger.CutShortByStop>> stop : byNode.entrySet()) {
+            List<ExecutionLedger.CutShortByStop> jobs = stop.getValue();
+            StringBuilder listed = new StringBuilder();
+            for (ExecutionLedger.CutShortByStop job : jobs.subList(0, Math.min(10, jobs.size()))) {
+                listed.append(listed.length() == 0 ? "" : "; ").append("job ").append(job.jobId()).append(" of rule '")
+                        .append(job.rule()).append('\'').append(job.buildId() == null ? "" : " (build " + job.buildId()
+                                + ")").append(", as attempt ").append(job.attempt() + 1);
+            }
+            LOG.info("{} job(s) that the last stop of node {} cut short run again: {}{}",
+                    more ? "more than 10" : jobs.size(), stop.getKey(), listed, more ? "; and more" : "");
         }
-        StringBuilder listed = new StringBuilder();
-        for (ExecutionLedger.CutShortByStop job : again.subList(0, Math.min(10, again.size()))) {
-            listed.append(listed.length() == 0 ? "" : "; ").append("job ").append(job.jobId()).append(" of rule '")
-                    .append(job.rule()).append('\'').append(job.buildId() == null ? "" : " (build " + job.buildId() + ")")
-                    .append(", as attempt ").append(job.attempt() + 1);
-        }
-        LOG.info("{} job(s) that the last stop of node {} cut short run again: {}{}",
-                again.size() > 10 ? "more than 10" : again.size(), config.nodeId(), listed,
-                again.size() > 10 ? "; and more" : "");
     }
 
     /**
@@ -647,6 +653,25 @@ public final class JobEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             // The store is away: nothing runs without it either, and a job's own run sweeps first.
             LOG.debug("looking for leftovers of dead nodes failed; next time: {}", e.toString());
+        }
+    }
+
+    /**
+     * At the start, before the first pick: ends what an earlier run of this node left marked running in another PID
+     * namespace of this host (a container started again), and puts those jobs back in the queue at once (tryout23 F4).
+     * Never throws: when the store cannot be read, those jobs wait for the dead-node limit.
+     */
+    private void sweepEarlierRuns() {
+        try {
+            List<RunningAttempt> ended = leftovers.sweepEarlierRuns();
+            for (DeadNodeRelease.Released r : store.deadNodes().releaseEarlierRuns(ended, config.inARow())) {
+                LOG.warn("job {}: {}", r.jobId(), r.describe(config.heartbeatInterval().multipliedBy(
+                        config.missedHeartbeats()), leftovers.stops().containsJob(r.node(), r.jobId())));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.debug("looking for the attempts of an earlier run in another PID namespace failed: {}", e.toString());
         }
     }
 

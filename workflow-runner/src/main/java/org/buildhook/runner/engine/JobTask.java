@@ -492,14 +492,20 @@ final class JobTask implements ExecutionHandler<Void> {
                         ? ledger.interruptByStop(jobId, attempt, outcome, why)
                         : ledger.interruptAttempt(jobId, attempt, outcome, why, byWatchdog));
             } catch (RuntimeException e) {
-                if (fenced != null || !running.isStopping() || !StoreOutages.isOutage(e)) {
+                if (!running.isStopping() || !StoreOutages.isOutage(e)) {
                     throw e;
                 }
                 // A stop whose store could not be reached (a partition, a hung server, SQLite's lock held by another
                 // process): the job is still named, with what is known of its fate (tryout20 F2). Its execution stays
                 // picked by this node, as after a crash: the next start (or another node after the dead-node limit)
-                // runs it again; the next start of this node says it was stopped, not that it died.
-                leftovers.stops().add(jobId, attempt);
+                // runs it again; the next start of this node says it was stopped, or fenced, not that it died, and
+                // records when its process tree was killed (tryout22 F5), not its own time.
+                leftovers.stops().add(jobId, attempt, new StopsNotRecorded.Cut(outcome.ended(), fenced));
+                if (fenced != null) {
+                    fencedNotRecorded(job, attempt, outcome, fenced);
+                    tell(job, JobEvents.Ending.INTERRUPTED, outcome);
+                    return LEFT_ALONE;
+                }
                 FinalOutcomeLog.interruptedByStop(job, attempt, config.shutdownGrace(), outcome.logFile(),
                         FinalOutcomeLog.NOT_RECORDED);
                 tell(job, JobEvents.Ending.INTERRUPTED, outcome);
@@ -555,6 +561,19 @@ final class JobTask implements ExecutionHandler<Void> {
                 + " stop's grace period, runner.shutdown-grace, {}, is over). Kept in {}: the next start of node {}"
                 + " records it, unless another node took the job over meanwhile (after the dead-node limit), which"
                 + " runs it again", job.id(), job.ruleName(), attempt, what, outcome.ended(),
+                Durations.describe(config.shutdownGrace()), StopsNotRecorded.FILE_NAME, config.nodeId());
+    }
+
+    /**
+     * This node stops without having recorded that its self-fencing killed attempt {@code attempt} ({@code why}: the
+     * fencing's words) at {@code outcome.ended()}: one WARN; the note in the data folder, from which the next start
+     * of this node records the fencing, not that the node was gone (outcome21), is written by the caller.
+     */
+    private void fencedNotRecorded(Job job, int attempt, JobOutcome outcome, String why) {
+        LOG.warn("job {} of rule '{}' attempt {}: {} (self-fencing, at {}); the store could not record it before this"
+                + " node stopped (the stop's grace period, runner.shutdown-grace, {}, is over). Kept in {}: the next"
+                + " start of node {} records it and runs the job again, unless another node took the job over"
+                + " meanwhile (after the dead-node limit)", job.id(), job.ruleName(), attempt, why, outcome.ended(),
                 Durations.describe(config.shutdownGrace()), StopsNotRecorded.FILE_NAME, config.nodeId());
     }
 

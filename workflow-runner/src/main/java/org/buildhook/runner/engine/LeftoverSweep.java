@@ -47,6 +47,8 @@ final class LeftoverSweep {
 
     /** What this node's last stop cut short without recording it (tryout20 F2). */
     private final StopsNotRecorded stops;
+    /** Whether {@link #takeBackDeaths} was done, at the first sweep that reached the store; on the sweeping thread. */
+    private volatile boolean deathsTakenBack;
 
     /** The bounds of this node on its jobs' attempts cut short in a row, for the words of the attempts it ends. */
     private final ExecutionLedger.InARow inARow;
@@ -96,10 +98,18 @@ final class LeftoverSweep {
         if (!stopped(attempt)) {
             return otherwise;
         }
-        Optional<StopsNotRecorded.Known> known = stops.outcome(attempt.node(), attempt.jobId(), attempt.attempt());
-        if (known.isPresent()) {
-            return "its node " + attempt.node() + " was stopped after " + describe(known.get()) + ", and the stop could"
-                    + " not record it (the store could not be reached)";
+        if (stops.outcome(attempt.node(), attempt.jobId(), attempt.attempt()).isPresent()) {
+            // What it had come to is said once, by what follows ("not run again: it had exited with 0"), and by the
+            // job's pick that concludes it ("exited with 0; then …"); when, by the attempt's end (outcome21).
+            return "its node " + attempt.node() + " was stopped after the attempt ended, and the stop could not record"
+                    + " its end (the store could not be reached)";
+        }
+        Optional<StopsNotRecorded.Cut> cut = stops.cut(attempt.node(), attempt.jobId(), attempt.attempt());
+        if (cut.isPresent() && cut.get().fenced() != null) {
+            // Its node had killed it itself (self-fencing): its own words, as its record would have been (outcome21).
+            return cut.get().fenced().replaceFirst("; run again$", "") + " (self-fencing"
+                    + (cut.get().ended() == null ? "" : ", at " + cut.get().ended()) + "); its node " + attempt.node()
+                    + " then stopped before it could record this (the store could not be reached)";
         }
         return stops.contains(attempt.node(), attempt.jobId(), attempt.attempt())
                 ? "its node " + attempt.node() + " was stopped before the attempt ended, and the stop could not record its end"
@@ -164,8 +174,12 @@ final class LeftoverSweep {
                 // Its JVM is gone (node_died counts it), but whether the attempt had ended is not known here: only that
                 // its end was not recorded (tryout21 F3: a stop whose store could not be reached, a self-fencing).
                 end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"
-                        + " recorded"));
+                        + " recorded"), ended(attempt));
             }
+        }
+        if (!deathsTakenBack) {
+            takeBackDeaths();
+            deathsTakenBack = true;
         }
         stops.swept();
         if (!killedNotRecorded.isEmpty()) {
@@ -176,6 +190,50 @@ final class LeftoverSweep {
             killedNotRecorded.keySet().retainAll(still);
             warnedNotRecorded.retainAll(still);
         }
+    }
+
+    /**
+     * At the start, before any pick: ends the attempts an earlier run of this node left marked running in another PID
+     * namespace of this host (tryout23 F4: a container killed and started again, which gets a new namespace; see
+     * {@link ExecutionLedger#runningAttemptsOfEarlierRuns} for why that run is over). Nothing can be killed across
+     * namespaces, and nothing needs to be: a PID namespace ends with its first process (the container's init), the
+     * kernel killing every process in it then, and a container is started again only once its init has ended. An
+     * attempt whose namespace this node can still see a process of (a namespace under this one, e.g. {@code unshare
+     * --pid}, whose first process outlived the JVM), or of the host's initial namespace (a server outside any
+     * container, the data folder now used from one), is left alone: its processes may still run, and the job waits
+     * for the dead-node limit as it would on another host. The same host name is required too: another container (another
+     * host name, its id) whose JVM died may still run what that JVM started, if the JVM was not its init's only child.
+     * Each such end counts as its node's death, as after a {@code kill -9} in the same namespace.
+     *
+     * @return the attempts it ended, for {@link org.buildhook.runner.store.DeadNodeRelease#releaseEarlierRuns}
+     * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached
+     */
+    List<RunningAttempt> sweepEarlierRuns() throws InterruptedException {
+        List<RunningAttempt> ended = new ArrayList<>();
+        for (RunningAttempt attempt : ledger.runningAttemptsOfEarlierRuns(self, node)) {
+            String namespace = NodeIdentity.pidNamespace(attempt.bootId());
+            if (namespace.equals(NodeIdentity.INITIAL_PID_NAMESPACE) || NodeIdentity.anyProcessIn(namespace)) {
+                LOG.warn("job {} attempt {}: its node {} is gone, but PID namespace {}, where its processes ran, {}:"
+                        + " they may still run, so the job is not run again before the dead-node limit; end them"
+                        + " (they carry BUILDHOOK_ATTEMPT={}/{} in their environment)", attempt.jobId(),
+                        attempt.attempt(), attempt.node(), namespace,
+                        namespace.equals(NodeIdentity.INITIAL_PID_NAMESPACE)
+                                ? "is the host's own (outside any container), which ends only with the host"
+                                : "still has processes", attempt.jobId(), attempt.attempt());
+                continue;
+            }
+            end(attempt, gone(attempt, "its node " + attempt.node() + " was gone before the attempt's end was"
+                    + " recorded") + "; " + inEndedNamespace(namespace), ended(attempt));
+            ended.add(attempt);
+        }
+        return ended;
+    }
+
+    /** Where the processes of an attempt of an earlier run in another PID namespace were, and why they are gone. */
+    static String inEndedNamespace(String namespace) {
+        return "its processes were in PID namespace " + namespace + " of an earlier run on this host (a container"
+                + " started again?), which this node cannot see: a PID namespace ends with its first process, and"
+                + " every process in it with that";
     }
 
     /** How many attempts this node killed leftovers of without their record committing yet (for tests). */
@@ -192,8 +250,9 @@ final class LeftoverSweep {
         if (previous.isPresent() && self.sameBoot(previous.get().bootId())) {
             RunningAttempt attempt = previous.get();
             boolean alive = attempt.nodeProcess() != null && attempt.nodeProcess().isAlive();
+            // A node whose JVM still runs (paused, stalled) neither died nor was stopped (review21 R3).
             end(attempt, gone(attempt, "its node " + attempt.node() + (alive ? " stopped heart-beating" : " was gone")
-                    + " before the attempt's end was recorded"));
+                    + " before the attempt's end was recorded"), alive ? NodeEnd.NONE : ended(attempt));
         } else if (previous.isPresent() && withoutIdentity(previous.get().bootId())) {
             // Nothing can be looked for: say so, once per job run again, rather than run it again in silence.
             RunningAttempt attempt = previous.get();
@@ -213,20 +272,71 @@ final class LeftoverSweep {
         return bootId == null || !bootId.contains("/pid:");
     }
 
-    private void end(RunningAttempt attempt, String what) throws InterruptedException {
+    /**
+     * How an attempt whose node's JVM is gone counts ({@code node_died}): its node's stop when the last stop in this
+     * data folder noted it (review21 R2), neither when it noted that its self-fencing had killed it (the node's own
+     * account of another end), else its death.
+     */
+    private NodeEnd ended(RunningAttempt attempt) {
+        if (!stopped(attempt)) {
+            return NodeEnd.DIED;
+        }
+        return fenced(attempt.node(), attempt.jobId(), attempt.attempt()) ? NodeEnd.NONE : NodeEnd.STOPPED;
+    }
+
+    /** Whether the last stop in this data folder noted that its node's self-fencing had killed the attempt. */
+    private boolean fenced(String node, String jobId, int attempt) {
+        return stops.cut(node, jobId, attempt).map(c -> c.fenced() != null).orElse(false);
+    }
+
+    /**
+     * Once, at the start's first sweep: the attempts the last stop in this data folder noted (cut short, begun under,
+     * fenced, with an outcome) are not deaths, though another node (a taker on another host, a sweep of this host
+     * that did not know) recorded them as such before this start (review21 R3); only those still recorded
+     * {@code INTERRUPTED} of the node id that noted them.
+     */
+    private void takeBackDeaths() {
+        for (String noted : stops.noted()) {
+            String[] key = noted.split(" ");
+            int attempt;
+            try {
+                attempt = Integer.parseInt(key[2]);
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            boolean fenced = fenced(key[0], key[1], attempt);
+            if (ledger.notADeath(key[1], attempt, key[0], fenced ? NodeEnd.NONE : NodeEnd.STOPPED)) {
+                LOG.info("job {} attempt {}: recorded by another node as cut short by the death of its node {}, which"
+                        + " was only {} (noted in {} in this data folder): not counted among the deaths in a row"
+                        + " that end a job (runner.deaths-in-a-row){}", key[1], attempt, key[0],
+                        fenced ? "fenced by itself and stopped" : "stopped", StopsNotRecorded.FILE_NAME,
+                        fenced ? "" : ", but among the stops (runner.stops-in-a-row)");
+            }
+        }
+    }
+
+    /**
+     * Kills what {@code attempt} left and records it as interrupted with {@code what}; {@code end}: how it counts
+     * ({@code node_died}: its node's death, its stop, or neither).
+     */
+    private void end(RunningAttempt attempt, String what, NodeEnd end) throws InterruptedException {
         if (self.process().sameProcess(attempt.nodeProcess())) {
             return; // This very JVM: its own attempts are ended by its engine, never swept.
         }
+        // Ended when its node's stop (or self-fencing) killed its process tree, as noted, not now (tryout22 F5).
+        stops.cut(attempt.node(), attempt.jobId(), attempt.attempt()).map(StopsNotRecorded.Cut::ended).ifPresent(
+                ended -> ledger.recordNotedEnd(attempt.jobId(), attempt.attempt(), attempt.node(), ended));
         AttemptMarker marker = AttemptMarker.of(attempt.jobId(), attempt.attempt());
         String key = marker.value();
-        // Its node's stop (noted in this data folder: not a death), or its death; both count in a row (review21 R2).
-        NodeEnd end = stopped(attempt) ? NodeEnd.STOPPED : NodeEnd.DIED;
         // "run again", or why not: a cancel, a supersede or a timeout it had come to (tryout9, F2), or the row of its
         // node's ends that this one completes, after which the next pick ends the job FAILED (tryout22 F1).
         String next = ledger.afterCutShort(attempt.jobId(), attempt.attempt(), end, inARow);
         Optional<String> recorded;
         try {
             recorded = ledger.interruptLeftover(attempt.jobId(), attempt.attempt(), () -> {
+                if (!self.sameBoot(attempt.bootId())) {
+                    return what + "; " + next; // another PID namespace: nothing here to kill, as what says
+                }
                 List<String> killed = new ArrayList<>(killedNotRecorded.getOrDefault(key, List.of()));
                 List<String> now = Leftovers.kill(marker, attempt.process(), GRACE_MILLIS);
                 killed.addAll(now);

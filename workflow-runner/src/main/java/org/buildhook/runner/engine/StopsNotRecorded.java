@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * folder ({@value #FILE_NAME}, one {@code <node id> <job id> <attempt>} line each) so that the next start of the node
  * says that it stopped before the attempt ended, not that it died, as it does of an attempt nobody recorded after a
  * {@code kill -9} (tryout20 F2). Only this node reads it: another node taking the job over cannot know, and says
- * what it sees. Best effort: a file that cannot be written or read leaves the words of a death, and is said at DEBUG.
+ * what it sees; the death such a record counts is taken back by this node's next start (review21 R3). Best effort: a file that cannot be written or read leaves the words of a death, and is said at DEBUG.
  * <p>
  * A stop also notes, as it begins, the attempts it is about to cut short ({@code <node id> <job id> <attempt> begun}):
  * a stop ended by {@code SIGKILL} before it could record them (the stop timeout of systemd or of the container engine,
@@ -31,6 +31,14 @@ import org.slf4j.LoggerFactory;
  * log file last (it may hold spaces); the next start records it. The file begins with the line {@value #HEADER};
  * lines starting with {@code #} are comments, and lines of three or four words (as written before the outcome was
  * kept) are read as before. An outcome that cannot be read is left out (the line then counts as a plain cut short).
+ *
+ * <p>An attempt the stop cut short is noted with the time its process tree was killed, {@code <node id> <job id>
+ * <attempt> STOPPED - <end, epoch milliseconds>}, which the next start records as the attempt's end instead of its
+ * own time (tryout22 F5). An attempt whose command this node had killed by self-fencing (no heartbeat could be
+ * written for half the dead-node limit) before a stop that could not record it is noted {@code <node id> <job id>
+ * <attempt> FENCED - <end, epoch milliseconds, or -> <why>}, the fencing's own words last (they hold spaces): the next
+ * start records those words, not that the node was gone (outcome21). Both are of format 2: a reader of the lines
+ * above takes them for a plain cut short, as an unreadable outcome.
  */
 final class StopsNotRecorded {
 
@@ -43,7 +51,11 @@ final class StopsNotRecorded {
 
     /** The file's first line: its format's version. */
     static final String HEADER = "# buildhook stops-not-recorded 2: <node> <job> <attempt>"
-            + " [begun | <result> <exit|-> <end ms|-> [<log>]]";
+            + " [begun | <result> <exit|-> <end ms|-> [<log>] | STOPPED - <end ms> | FENCED - <end ms|-> <why>]";
+    /** The result word of an attempt this node's stop cut short, with when its process tree was killed. */
+    private static final String STOPPED = "STOPPED";
+    /** The result word of an attempt this node's self-fencing had killed before the stop. */
+    private static final String FENCED = "FENCED";
 
     /**
      * What an attempt had come to before its node stopped without recording it.
@@ -56,6 +68,19 @@ final class StopsNotRecorded {
     record Known(org.buildhook.runner.exec.JobOutcome.Result result, Integer exitCode, java.time.Instant ended,
             Path logFile) {
     }
+
+    /**
+     * How an attempt without an outcome of its own ended before its node stopped without recording it: cut short by the
+     * stop, or killed by the node's self-fencing.
+     *
+     * @param ended  when its process tree was killed, or {@code null} when unknown
+     * @param fenced the self-fencing's words (why the node killed it), or {@code null} when the stop cut it short
+     */
+    record Cut(java.time.Instant ended, String fenced) {
+    }
+
+    /** {@code <node id> <job id> <attempt>} to how a stop or a fencing ended it, read at the start or noted since. */
+    private final Map<String, Cut> cuts = new ConcurrentHashMap<>();
 
     /** {@code <node id> <job id> <attempt>} to the outcome its stop knew and could not record, read at the start. */
     private final Map<String, Known> outcomes = new ConcurrentHashMap<>();
@@ -106,18 +131,35 @@ final class StopsNotRecorded {
             begun.add(key);
             return;
         }
-        if (parts.length >= 6) {
+        if (parts.length >= 6 && (parts[3].equals(STOPPED) || parts[3].equals(FENCED))) {
+            try {
+                boolean fenced = parts[3].equals(FENCED);
+                cuts.put(key, new Cut(instant(parts[5]), fenced
+                        ? (parts.length == 7 && !parts[6].isEmpty() ? parts[6] : "killed by its own node") : null));
+            } catch (RuntimeException e) {
+                LOG.debug("cannot read the end in {} of the line '{}': {}", file, line, e.toString());
+            }
+        } else if (parts.length >= 6) {
             try {
                 outcomes.put(key, new Known(org.buildhook.runner.exec.JobOutcome.Result.valueOf(parts[3]),
                         parts[4].equals("-") ? null : Integer.valueOf(parts[4]),
-                        parts[5].equals("-") ? null : java.time.Instant.ofEpochMilli(Long.parseLong(parts[5])),
-                        parts.length == 7 && !parts[6].isEmpty() ? Path.of(parts[6]) : null));
+                        instant(parts[5]), parts.length == 7 && !parts[6].isEmpty() ? Path.of(parts[6]) : null));
                 pending.add(key);
             } catch (RuntimeException e) {
                 LOG.debug("cannot read the outcome in {} of the line '{}': {}", file, line, e.toString());
             }
         }
         known.add(key);
+    }
+
+    /** A time as a line holds it: epoch milliseconds, {@code -} for none. */
+    private static String word(java.time.Instant at) {
+        return at == null ? "-" : Long.toString(at.toEpochMilli());
+    }
+
+    /** A time of a line ({@link #word}); throws {@link NumberFormatException} for another word. */
+    private static java.time.Instant instant(String word) {
+        return word.equals("-") ? null : java.time.Instant.ofEpochMilli(Long.parseLong(word));
     }
 
     /** None kept: for engines without a data folder of their own (tests). */
@@ -127,7 +169,22 @@ final class StopsNotRecorded {
 
     /** Notes that this node's stop cut attempt {@code attempt} of {@code jobId} short without recording it. */
     void add(String jobId, int attempt) {
-        add(jobId, attempt, null);
+        add(jobId, attempt, (Known) null);
+    }
+
+    /**
+     * Notes that attempt {@code attempt} of {@code jobId} ended as {@code cut} says (cut short by this node's stop, or
+     * killed by its self-fencing, its process tree gone at {@code cut.ended()}) and that this node stops without having
+     * recorded it.
+     */
+    void add(String jobId, int attempt, Cut cut) {
+        String key = node + " " + jobId + " " + attempt;
+        known.add(key);
+        cuts.put(key, cut);
+        String line = key + " " + (cut.fenced() == null ? STOPPED : FENCED) + " - " + word(cut.ended())
+                + (cut.fenced() == null ? "" : " " + cut.fenced());
+        append(line.replace('\n', ' ') + "\n", "job " + jobId + " attempt " + attempt + " was "
+                + (cut.fenced() == null ? "cut short by this stop" : "killed by this node's self-fencing"));
     }
 
     /**
@@ -138,7 +195,7 @@ final class StopsNotRecorded {
         known.add(node + " " + jobId + " " + attempt);
         String line = node + " " + jobId + " " + attempt + (outcome == null ? ""
                 : " " + outcome.result().name() + " " + (outcome.exitCode() == null ? "-" : outcome.exitCode()) + " "
-                        + (outcome.ended() == null ? "-" : outcome.ended().toEpochMilli())
+                        + word(outcome.ended())
                         + (outcome.logFile() == null ? "" : " " + outcome.logFile()));
         append(line.replace('\n', ' ') + "\n", "job " + jobId + " attempt " + attempt + " was cut short by this stop"
                 + (outcome == null ? "" : " or had ended unrecorded"));
@@ -184,6 +241,24 @@ final class StopsNotRecorded {
     /** The outcome the last stop of node {@code node} knew of {@code attempt} of {@code jobId} and could not record. */
     java.util.Optional<Known> outcome(String node, String jobId, int attempt) {
         return java.util.Optional.ofNullable(outcomes.get(node + " " + jobId + " " + attempt));
+    }
+
+    /**
+     * How the last stop of node {@code node} in this data folder (or this engine's own stop) noted that attempt
+     * {@code attempt} of {@code jobId} ended, when it noted more than that it cut it short.
+     */
+    java.util.Optional<Cut> cut(String node, String jobId, int attempt) {
+        return java.util.Optional.ofNullable(cuts.get(node + " " + jobId + " " + attempt));
+    }
+
+    /**
+     * {@code <node id> <job id> <attempt>} of every attempt the last stop in this data folder noted, read at the
+     * start: cut short, begun under, fenced, or with an outcome.
+     */
+    Set<String> noted() {
+        Set<String> all = new java.util.HashSet<>(known);
+        all.addAll(begun);
+        return all;
     }
 
     /** The outcomes read at the start and not yet {@link #taken}, by {@code <node id> <job id> <attempt>}. */

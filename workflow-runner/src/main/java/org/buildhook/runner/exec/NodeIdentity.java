@@ -49,6 +49,49 @@ public record NodeIdentity(String host, String bootId, ProcessIdentity process) 
         return !bootId.isEmpty() && bootId.equals(otherBootId);
     }
 
+    /**
+     * Whether something recorded with {@code otherBootId} ran on this very host boot (the same kernel boot id) but in
+     * another PID namespace: a container of this host, or an earlier run of this one's container (a container started
+     * again gets a new PID namespace), whose pids mean nothing here.
+     */
+    public boolean sameBootOtherNamespace(String otherBootId) {
+        int slash = bootId.indexOf('/');
+        return slash > 0 && otherBootId != null && !bootId.equals(otherBootId)
+                && otherBootId.startsWith(bootId.substring(0, slash + 1)) && otherBootId.contains("/pid:");
+    }
+
+    /**
+     * The host's initial PID namespace ({@code PROC_PID_INIT_INO}, the same number on every Linux since 3.8): the
+     * namespace of everything not in a container. It ends only with the host, so processes recorded in it are never
+     * known to be gone from another namespace.
+     */
+    public static final String INITIAL_PID_NAMESPACE = "pid:[4026531836]";
+
+    /** The PID namespace of a recorded boot id ({@code pid:[4026532253]}), or empty when it names none. */
+    public static String pidNamespace(String bootId) {
+        int at = bootId == null ? -1 : bootId.indexOf("/pid:");
+        return at < 0 ? "" : bootId.substring(at + 1);
+    }
+
+    /**
+     * Whether a process this JVM can see in {@code /proc} is in PID namespace {@code namespace} ({@code pid:[…]},
+     * namespaces(7)): a child namespace of this one (a node under {@code unshare --pid}) is seen while any process of
+     * it lives; a sibling (another container) or a parent namespace never is. False when {@code /proc} cannot be read.
+     */
+    public static boolean anyProcessIn(String namespace) {
+        try (java.util.stream.Stream<Path> all = Files.list(Path.of("/proc"))) {
+            return all.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).anyMatch(p -> {
+                try {
+                    return Files.readSymbolicLink(p.resolve("ns/pid")).toString().equals(namespace);
+                } catch (IOException | RuntimeException e) {
+                    return false; // gone meanwhile, or not this JVM's to read
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** {@code <boot id>/pid:[<inode>]}, or empty when either cannot be read. */
     static String bootAndPidNamespace() {
         try {

@@ -37,6 +37,13 @@ import org.buildhook.runner.exec.ProcessIdentity;
  */
 public final class DeadNodeRelease {
 
+    /** {@link Released#left} when the sweep killed what the node left. */
+    static final String KILLED = "what it left was killed";
+    /** {@link Released#left} when the sweep found nothing of it left ({@link ExecutionLedger#NONE_LEFT}). */
+    static final String NONE_LEFT = "nothing of it was left";
+    /** {@link Released#left} of an attempt of an earlier run in another PID namespace, which had ended. */
+    static final String NAMESPACE_ENDED = "its processes ended with that namespace";
+
     private final Database db;
 
     DeadNodeRelease(Database db) {
@@ -52,8 +59,18 @@ public final class DeadNodeRelease {
      * @param next    what becomes of the job, as {@link ExecutionLedger#afterCutShort} says it: {@code "run
      *                again"}, {@code "not run again: it was superseded by job …"}, {@code "retried as its rule
      *                says: …"}
+     * @param where   where that node ran, after its id: {@code "pid 4242 on this host"}, or {@code "in PID namespace
+     *                pid:[…] of an earlier run"}
+     * @param left    what the sweep found of what it left, as its attempt's record says: {@code "what it left was
+     *                killed"}, {@code "nothing of it was left"} (tryout23 F5), {@code "its processes ended with that
+     *                namespace"}
      */
-    public record Released(String jobId, String node, long nodePid, String next) {
+    public record Released(String jobId, String node, long nodePid, String next, String where, String left) {
+
+        /** A release of a node of this host and PID namespace whose leftovers were killed. */
+        public Released(String jobId, String node, long nodePid, String next) {
+            this(jobId, node, nodePid, next, "pid " + nodePid + " on this host", KILLED);
+        }
 
         /**
          * The log line's text after the job id: the dead node, and what the release means for the job.
@@ -74,9 +91,9 @@ public final class DeadNodeRelease {
          */
         public String describe(java.time.Duration deadNodeLimit, boolean stopped) {
             String limit = org.buildhook.runner.rules.Durations.describe(deadNodeLimit);
-            String dead = "its node " + node + " (pid " + nodePid + " on this host) "
+            String dead = "its node " + node + " (" + where + ") "
                     + (stopped ? "was stopped before it could record the job's end; "
-                            : "was gone before the job's end was recorded, and what it left was killed; ");
+                            : "was gone before the job's end was recorded, and " + left + "; ");
             if (next.equals("run again")) {
                 return dead + "the job is put back in the queue now, to run again, instead of after the dead-node limit ("
                         + limit + ")";
@@ -120,11 +137,58 @@ public final class DeadNodeRelease {
             }
             List<Released> released = new ArrayList<>();
             for (Candidate d : dead) {
-                if (unpick(c, d)) {
-                    free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
-                    free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
+                if (freed(c, d)) {
                     released.add(new Released(d.jobId, d.node, d.nodePid,
-                            ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow)));
+                            ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow),
+                            "pid " + d.nodePid + " on this host",
+                            d.message != null && d.message.contains(ExecutionLedger.NONE_LEFT) ? NONE_LEFT : KILLED));
+                }
+            }
+            return released;
+        });
+    }
+
+    /**
+     * Releases the executions of the attempts {@code ended} that {@code LeftoverSweep#sweepEarlierRuns} has just ended:
+     * of an earlier run of this node in another PID namespace of this host (tryout23 F4), whose pids mean nothing here.
+     * Each only while its node still holds it, the attempt is its job's latest and no longer marked running; called at
+     * the start before this node picks anything, so a pick of the same node id is the earlier run's.
+     *
+     * @param ended  the attempts the sweep recorded
+     * @param inARow this node's bounds on ends in a row, for the words of a job whose row they end
+     * @return what was released
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<Released> releaseEarlierRuns(List<RunningAttempt> ended, ExecutionLedger.InARow inARow) {
+        if (ended.isEmpty()) {
+            return List.of();
+        }
+        return db.inTransaction("release an earlier run's jobs", Durability.DEFERRED, c -> {
+            List<Released> released = new ArrayList<>();
+            for (RunningAttempt attempt : ended) {
+                Candidate d = null;
+                try (PreparedStatement p = c.prepareStatement("SELECT s.version, a.outcome FROM scheduled_tasks s"
+                        + " JOIN job_attempts a ON a.job_id = s.task_instance AND a.node = s.picked_by"
+                        + " WHERE s.task_name = ? AND s.task_instance = ? AND s.picked = ? AND s.picked_by = ?"
+                        + " AND a.attempt = ? AND a.attempt = (SELECT MAX(b.attempt) FROM job_attempts b"
+                        + " WHERE b.job_id = s.task_instance)")) {
+                    p.setString(1, JobQueue.TASK_NAME);
+                    p.setString(2, attempt.jobId());
+                    p.setBoolean(3, true);
+                    p.setString(4, attempt.node());
+                    p.setInt(5, attempt.attempt());
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (rs.next() && !AttemptOutcome.RUNNING.name().equals(rs.getString(2))) {
+                            d = new Candidate(attempt.jobId(), rs.getLong(1), attempt.node(), rs.getString(2), null,
+                                    0, -1, attempt.attempt(), null);
+                        }
+                    }
+                }
+                if (d != null && freed(c, d)) {
+                    released.add(new Released(d.jobId, d.node, 0,
+                            ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow),
+                            "in PID namespace " + NodeIdentity.pidNamespace(attempt.bootId()) + " of an earlier run",
+                            NAMESPACE_ENDED));
                 }
             }
             return released;
@@ -133,7 +197,7 @@ public final class DeadNodeRelease {
 
     /** A picked execution with the latest attempt of its job, if that attempt's node picked it. */
     private record Candidate(String jobId, long version, String node, String outcome, String host, long nodePid,
-            long nodeStarted, int attempt) {
+            long nodeStarted, int attempt, String message) {
 
         /** @param anyHostName whether the recorded host name may differ from this one's (SQLite) */
         boolean provablyDead(NodeIdentity self, boolean anyHostName) {
@@ -151,7 +215,7 @@ public final class DeadNodeRelease {
     private List<Candidate> candidates(Connection c, String bootId) throws SQLException {
         List<Candidate> found = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version, s.picked_by, a.outcome,"
-                + " a.host, a.node_pid, a.node_started, a.attempt FROM scheduled_tasks s JOIN job_attempts a"
+                + " a.host, a.node_pid, a.node_started, a.attempt, a.message FROM scheduled_tasks s JOIN job_attempts a"
                 + " ON a.job_id = s.task_instance AND a.node = s.picked_by"
                 + " WHERE s.task_name = ? AND s.picked = ? AND a.boot_id = ? AND a.node_pid IS NOT NULL"
                 + " AND a.attempt = (SELECT MAX(b.attempt) FROM job_attempts b WHERE b.job_id = s.task_instance)")) {
@@ -166,11 +230,21 @@ public final class DeadNodeRelease {
                     long started = rs.getLong(7);
                     long nodeStarted = rs.wasNull() ? -1 : started;
                     found.add(new Candidate(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getLong(6), nodeStarted, rs.getInt(8)));
+                            rs.getString(5), rs.getLong(6), nodeStarted, rs.getInt(8), rs.getString(9)));
                 }
             }
         }
         return found;
+    }
+
+    /** Puts {@code d} back in the queue and frees its slot and units, if its row did not change; returns whether. */
+    private boolean freed(Connection c, Candidate d) throws SQLException {
+        if (!unpick(c, d)) {
+            return false;
+        }
+        free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
+        free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
+        return true;
     }
 
     private boolean unpick(Connection c, Candidate d) throws SQLException {

@@ -1181,6 +1181,55 @@ public final class ExecutionLedger {
     }
 
     /**
+     * Takes back the death that another node recorded of attempt {@code attempt} of {@code jobId}
+     * ({@code node_died = 1}: its own guess, or a sweep of this host that did not know) when that attempt's own node
+     * {@code node} noted that it had only been stopped (or had fenced itself) before it could record the attempt's
+     * end: it is then not counted among the deaths in a row that end a job ({@link #DEATHS_IN_A_ROW}; review21 R3),
+     * but as {@code as} says: {@link NodeEnd#STOPPED} for a stop (counted among the stops in a row,
+     * {@link #STOPS_IN_A_ROW}), {@link NodeEnd#NONE} for the node's self-fencing. Only an {@code INTERRUPTED} attempt
+     * of {@code node}; any other value of {@code node_died} is left as it is.
+     *
+     * @param as how the attempt counts instead: {@link NodeEnd#STOPPED} or {@link NodeEnd#NONE}
+     * @return whether a death was taken back
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean notADeath(String jobId, int attempt, String node, NodeEnd as) {
+        return db.inTransaction("take back a death recorded of a stopped node's attempt", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET node_died = " + as.sql
+                    + " WHERE job_id = ? AND attempt = ? AND node = ? AND outcome = ? AND node_died = 1")) {
+                p.setString(1, jobId);
+                p.setInt(2, attempt);
+                p.setString(3, node);
+                p.setString(4, AttemptOutcome.INTERRUPTED.name());
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
+     * Records when attempt {@code attempt} of {@code jobId} ended ({@code ended}: its process tree was killed), as its
+     * node {@code node} noted before it stopped without recording it (tryout22 F5), so that the record of its end
+     * ({@link #interruptLeftover}) keeps that time instead of the time it is written, which may be hours later. Only
+     * while the attempt is still running, of that node, and without an end.
+     *
+     * @return whether it was recorded
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean recordNotedEnd(String jobId, int attempt, String node, Instant ended) {
+        return db.inTransaction("record when an attempt its node could not record ended", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET ended_at = ? WHERE job_id = ?"
+                    + " AND attempt = ? AND node = ? AND outcome = ? AND ended_at IS NULL")) {
+                p.setLong(1, ended.toEpochMilli());
+                p.setString(2, jobId);
+                p.setInt(3, attempt);
+                p.setString(4, node);
+                p.setString(5, AttemptOutcome.RUNNING.name());
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
      * The job's latest attempt as recorded: its number, its node and its outcome ({@code RUNNING}, …), or empty for
      * a job without attempts or gone.
      *
@@ -1262,8 +1311,12 @@ public final class ExecutionLedger {
         return "stopped by the shutdown of " + node;
     }
 
-    /** A job whose latest attempt a graceful stop of its node cut short, and which is to run again. */
-    public record CutShortByStop(String jobId, String rule, Long buildId, int attempt) {
+    /**
+     * A job whose latest attempt a graceful stop of its node cut short, and which is to run again.
+     *
+     * @param node the node whose stop cut it short
+     */
+    public record CutShortByStop(String jobId, String rule, Long buildId, int attempt, String node) {
     }
 
     /**
@@ -1271,26 +1324,36 @@ public final class ExecutionLedger {
      * {@code node} cut short ("stopped by the shutdown of {@code node}; run again"), oldest first, at most
      * {@code limit}: what a start of that node says runs again (tryout18 F6).
      *
-     * @param node  the node id
+     * <p>With {@code node} null, the stops of any node: on SQLite, where the data folder is one node's at a time, those
+     * are its earlier runs' whatever their {@code runner.node-id} (the default one is new at every start: tryout23 F2).
+     *
+     * @param node  the node id, or null for any node
      * @param limit how many at most, positive
      * @return the jobs, possibly none
      * @throws org.buildhook.runner.RunnerException when the store cannot be read
      */
     public List<CutShortByStop> cutShortByStopOf(String node, int limit) {
         return db.read("read the jobs the last stop cut short", c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT j.id, j.rule_name, j.build_id, j.attempts FROM jobs j"
-                    + " JOIN job_attempts a ON a.job_id = j.id AND a.attempt = j.attempts WHERE j.state IN ('QUEUED',"
-                    + " 'WAITING') AND a.outcome = ? AND a.node = ? AND a.message = ? ORDER BY j.id LIMIT ?")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT j.id, j.rule_name, j.build_id, j.attempts, a.node"
+                    + " FROM jobs j JOIN job_attempts a ON a.job_id = j.id AND a.attempt = j.attempts WHERE j.state IN"
+                    + " ('QUEUED', 'WAITING') AND a.outcome = ? AND "
+                    + (node == null ? "a.message = ? || a.node || ?" : "a.node = ? AND a.message = ?")
+                    + " ORDER BY j.id LIMIT ?")) {
                 p.setString(1, AttemptOutcome.INTERRUPTED.name());
-                p.setString(2, node);
-                p.setString(3, stoppedByShutdownOf(node) + "; " + RUN_AGAIN);
+                if (node == null) {
+                    p.setString(2, stoppedByShutdownOf(""));
+                    p.setString(3, "; " + RUN_AGAIN);
+                } else {
+                    p.setString(2, node);
+                    p.setString(3, stoppedByShutdownOf(node) + "; " + RUN_AGAIN);
+                }
                 p.setInt(4, limit);
                 List<CutShortByStop> found = new ArrayList<>();
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {
                         long build = rs.getLong(3);
                         found.add(new CutShortByStop(rs.getString(1), rs.getString(2), rs.wasNull() ? null : build,
-                                rs.getInt(4)));
+                                rs.getInt(4), rs.getString(5)));
                     }
                 }
                 return found;
@@ -1447,6 +1510,37 @@ public final class ExecutionLedger {
         });
     }
 
+    /**
+     * The attempts marked running that an earlier run of this node started on this host and boot but in another PID
+     * namespace (tryout23 F4: a container started again gets a new one): recorded with {@code self}'s host name and
+     * kernel boot id and another namespace, and, on PostgreSQL, by node {@code node} (this node holds that id's lock,
+     * so that run is over); on SQLite by any node (this node holds the database's lock: one server per database).
+     *
+     * @param self this JVM; none when its boot id could not be read
+     * @param node this node's id
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<RunningAttempt> runningAttemptsOfEarlierRuns(NodeIdentity self, String node) {
+        int slash = self.bootId().indexOf('/');
+        if (slash <= 0) {
+            return List.of();
+        }
+        boolean anyNode = db.dialect() == Dialect.SQLITE;
+        List<RunningAttempt> found = db.read("list running attempts of earlier runs", c -> {
+            try (PreparedStatement p = c.prepareStatement(RUNNING_ATTEMPTS + " AND host = ? AND boot_id <> ?"
+                    + (anyNode ? "" : " AND node = ?"))) {
+                p.setString(1, AttemptOutcome.RUNNING.name());
+                p.setString(2, self.host());
+                p.setString(3, self.bootId());
+                if (!anyNode) {
+                    p.setString(4, node);
+                }
+                return runningAttempts(p);
+            }
+        });
+        return found.stream().filter(a -> self.sameBootOtherNamespace(a.bootId())).toList();
+    }
+
     /** The attempt of {@code jobId} marked running, if any. */
     public Optional<RunningAttempt> runningAttempt(String jobId) {
         return db.read("read a running attempt", c -> {
@@ -1591,7 +1685,8 @@ public final class ExecutionLedger {
 
     private boolean recordInterrupted(Connection c, String jobId, int attempt, String message, NodeEnd end)
             throws SQLException {
-        // ended_at is already set only by recordKnownOutcome: the command's own end, which its node knew (tryout21 F3).
+        // ended_at is already set only by recordKnownOutcome (the command's own end, which its node knew: tryout21 F3)
+        // and by recordNotedEnd (the kill of its process tree, as its node noted it: tryout22 F5).
         try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?,"
                 + " ended_at = COALESCE(ended_at, ?), message = ?, node_died = " + end.sql
                 + " WHERE job_id = ? AND attempt = ? AND outcome = ?")) {
@@ -2261,18 +2356,24 @@ public final class ExecutionLedger {
      * heartbeat): a pick whose statement waited long for the store carries the heartbeat of when
      * it was asked for, and may reach this node's thread after this method read it as stale. Only
      * the stale picks that {@code confirm} accepts are released: it is asked, inside the
-     * transaction, with each one's job id and version.
+     * transaction, with each one's job id and version. A pick whose job has an attempt of {@code node} marked
+     * running is not one whose answer was lost, but an earlier run's of this node id (its attempt started):
+     * it is left to the sweeps, which end what they can prove over, and else to the dead-node limit
+     * (tryout23 F4: it was freed here as "never started" while its processes' end was unknown).
      */
     public List<String> releaseStalePicks(String node, Instant heartbeatBefore, Set<String> running,
             java.util.function.BiPredicate<String, Long> confirm) {
         return db.inTransaction("release stale picks", Durability.DEFERRED, c -> {
             Map<String, Long> stale = new LinkedHashMap<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT task_instance, version FROM scheduled_tasks"
-                    + " WHERE task_name = ? AND picked = ? AND picked_by = ? AND last_heartbeat < ?")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version FROM scheduled_tasks s"
+                    + " WHERE s.task_name = ? AND s.picked = ? AND s.picked_by = ? AND s.last_heartbeat < ?"
+                    + " AND NOT EXISTS (SELECT 1 FROM job_attempts a WHERE a.job_id = s.task_instance"
+                    + " AND a.node = s.picked_by AND a.outcome = ?)")) {
                 p.setString(1, JobQueue.TASK_NAME);
                 p.setBoolean(2, true);
                 p.setString(3, node);
                 jdbc.setInstant(p, 4, heartbeatBefore);
+                p.setString(5, AttemptOutcome.RUNNING.name());
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {
                         if (!running.contains(rs.getString(1)) && confirm.test(rs.getString(1), rs.getLong(2))) {

@@ -337,7 +337,8 @@ public final class NodeLeases {
 
     /**
      * The running nodes (claims renewed within {@code deadLimit}, by the database's clock on PostgreSQL)
-     * with the rules each recorded, by node id.
+     * with the rules each recorded, by node id; not a node of this host whose JVM is gone (it stopped without
+     * giving its claim back, tryout22 F4).
      *
      * @param deadLimit the dead-node limit ({@code runner.heartbeat-interval × runner.missed-heartbeats})
      * @throws StoreUnavailableException when the store cannot be reached
@@ -354,13 +355,21 @@ public final class NodeLeases {
     static java.util.List<NodeRules> runningNodesRules(Connection c, Instant now, Duration deadLimit)
             throws SQLException {
         java.util.List<NodeRules> nodes = new java.util.ArrayList<>();
+        NodeIdentity self = NodeIdentity.current();
         try (PreparedStatement p = c.prepareStatement("SELECT node_id, host, node_pid,"
                 + " CASE WHEN rules_instance = instance THEN rules_fingerprint END,"
-                + " CASE WHEN rules_instance = instance THEN rules_loaded_at END"
+                + " CASE WHEN rules_instance = instance THEN rules_loaded_at END, boot_id, node_started"
                 + " FROM node_leases WHERE renewed_at >= ? ORDER BY node_id")) {
             p.setLong(1, now.minus(deadLimit).toEpochMilli());
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
+                    long started = rs.getLong(7);
+                    if (deadOnThisHost(self, rs.getString(6), new ProcessIdentity(rs.getLong(3), -1,
+                            rs.wasNull() ? -1 : started))) {
+                        // A node of this host whose JVM is gone (a stop that could not give its id back): not running,
+                        // though its claim is younger than the dead-node limit (tryout22 F4).
+                        continue;
+                    }
                     String hex = rs.getString(4);
                     long loaded = rs.getLong(5);
                     boolean none = rs.wasNull() || hex == null;
@@ -394,8 +403,12 @@ public final class NodeLeases {
         if (holder.renewedAt().plus(deadLimit).isBefore(now)) {
             return true;
         }
-        return self.sameBoot(holder.bootId()) && !self.process().sameProcess(holder.process())
-                && !holder.process().isAlive();
+        return deadOnThisHost(self, holder.bootId(), holder.process());
+    }
+
+    /** Whether a claim's JVM ({@code process}, of host boot {@code bootId}) is of this host and provably gone. */
+    private static boolean deadOnThisHost(NodeIdentity self, String bootId, ProcessIdentity process) {
+        return self.sameBoot(bootId) && !self.process().sameProcess(process) && !process.isAlive();
     }
 
     private String forUpdate() {

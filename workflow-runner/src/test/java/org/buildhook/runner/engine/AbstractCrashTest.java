@@ -480,7 +480,7 @@ abstract class AbstractCrashTest {
                 events, marker, slowScript(events, marker));
     }
 
-    private static String[] concat(String[] a, String... b) {
+    static String[] concat(String[] a, String... b) {
         String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, all, a.length, b.length);
         return all;

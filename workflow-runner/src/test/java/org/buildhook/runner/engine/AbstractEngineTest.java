@@ -933,6 +933,33 @@ abstract class AbstractEngineTest {
                 ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains("cut short"));
     }
 
+    /**
+     * tryout23 F2: with the default node id ({@code <hostname>-<pid>}, new at every start) no start said which jobs the
+     * last stop cut short run again. On SQLite the data folder is one node's at a time: the next start says it of the
+     * earlier node whatever its id. On PostgreSQL another id is another node (that node may start again): only a start
+     * of the same node id says it (docs/storage.md, "Graceful shutdown").
+     */
+    @Test
+    void theStartOfAnotherNodeIdAfterAGracefulStopSaysWhichJobsItCutShortOnSqliteOnly() throws Exception {
+        restartWithAShortGrace();
+        Path marker = dir.resolve("go");
+        String jobId = longJobRunning(marker, Map.of());
+        engine.stop();
+        Files.createFile(marker);
+
+        List<String> lines = startLogging(JobEngine.class, "node-c").stream()
+                .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.contains("cut short run again")).toList();
+        if (store.dialect() == org.buildhook.runner.store.Dialect.SQLITE) {
+            assertThat(lines).singleElement().satisfies(m -> assertThat(m).startsWith("1 job(s) that the last stop of"
+                    + " node node-a cut short run again: job " + jobId + " of rule 'long' (build ")
+                    .endsWith("), as attempt 2"));
+        } else {
+            assertThat(lines).isEmpty();
+        }
+        assertThat(awaitFinal(jobId).job().state()).isEqualTo(JobState.SUCCEEDED);
+    }
+
     /** Stops this test's engine and starts node-a again with a stop grace of 300 ms. */
     private void restartWithAShortGrace() {
         engine.stop();

@@ -153,6 +153,22 @@ abstract class AbstractPickLeaseTest {
         assertThat(job.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
     }
 
+    /**
+     * tryout23 F4: a pick of this node id under which an attempt started and is still marked running, though this JVM
+     * does not run it, is an earlier run's of this node id (a container killed and started again), not a pick whose
+     * answer was lost: it was released as "picked by this node but never started" while whether its processes had
+     * ended was unknown here. It is left to the sweeps (which end what they can prove over) and to the dead-node limit.
+     */
+    @Test
+    void aPickUnderWhichAnEarlierRunStartedAnAttemptIsNotReleasedAsStale() throws Exception {
+        String jobId = accept("true");
+        assertThat(store.ledger().startAttempt(jobId, NODE)).isEqualTo(1);
+        pick(jobId, Instant.now().minusSeconds(5));
+
+        assertThat(store.ledger().releaseStalePicks(NODE, Instant.now().minusSeconds(1), Set.of(),
+                (job, version) -> true)).isEmpty();
+    }
+
     @Test
     void oneNodeHandlesOneJobOnOneThreadAtATime() throws Exception {
         Path started = dir.resolve("started");

@@ -24,6 +24,9 @@ class StopsNotRecordedTest {
                 dir.resolve("logs with space/attempt-1.log")));
         stop.add("job-b", 2, new StopsNotRecorded.Known(JobOutcome.Result.TIMED_OUT, null, null, null));
         stop.add("job-c", 1);
+        stop.add("job-d", 5, new StopsNotRecorded.Cut(ended, null));
+        String why = "killed by its own node: no heartbeat could be written for 2000 ms (the store is unreachable)";
+        stop.add("job-e", 6, new StopsNotRecorded.Cut(ended, why));
         // A line of the format before the outcome was kept, one of another node, and one that cannot be read.
         Files.writeString(file, "node-1 job-old 3\nnode-1 job-begun 4 begun\nnode-2 job-other 1 SUCCEEDED 0 5\n"
                 + "node-1 job-bad 1 NOPE x y\n",
@@ -43,6 +46,18 @@ class StopsNotRecordedTest {
         assertThat(start.begunUnder("node-1", "job-begun", 4)).as("a line a stop wrote as it began").isTrue();
         assertThat(start.outcome("node-2", "job-other", 1)).as("another node id's line: the data folder's last")
                 .isPresent();
+        // A stop's cut short with the kill of its tree (tryout22 F5), a self-fencing with its words (outcome21).
+        assertThat(start.cut("node-1", "job-d", 5)).contains(new StopsNotRecorded.Cut(ended, null));
+        assertThat(start.contains("node-1", "job-d", 5)).isTrue();
+        assertThat(start.cut("node-1", "job-e", 6)).contains(new StopsNotRecorded.Cut(ended, why));
+        assertThat(start.contains("node-1", "job-e", 6)).isTrue();
+        assertThat(start.outcome("node-1", "job-e", 6)).isEmpty();
+        assertThat(start.cut("node-1", "job-c", 1)).as("a plain cut short, as before").isEmpty();
+        assertThat(Files.readAllLines(file)).as("format 2: an older reader takes them for plain cuts short")
+                .contains("node-1 job-d 5 STOPPED - " + ended.toEpochMilli(),
+                        "node-1 job-e 6 FENCED - " + ended.toEpochMilli() + " " + why);
+        assertThat(start.noted()).contains("node-1 job-a 1", "node-1 job-c 1", "node-1 job-begun 4", "node-1 job-d 5",
+                "node-1 job-e 6", "node-1 job-old 3");
         assertThat(start.outcomesToRecord()).containsOnlyKeys("node-1 job-a 1", "node-1 job-b 2", "node-2 job-other 1");
         start.taken("node-1 job-a 1");
         assertThat(start.outcomesToRecord()).containsOnlyKeys("node-1 job-b 2", "node-2 job-other 1");

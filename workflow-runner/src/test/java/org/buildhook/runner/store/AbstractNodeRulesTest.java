@@ -126,6 +126,33 @@ abstract class AbstractNodeRulesTest {
     }
 
     /**
+     * tryout22 F4: a node of this host stopped without giving its claim back (the store could not be reached during
+     * its stop); its claim is younger than the dead-node limit, but its JVM is gone: the next start on the host did
+     * call it "the other running node", and with other rules raised the banner for a node that is gone.
+     */
+    @Test
+    void aNodeOfThisHostWhoseJvmIsGoneIsNotRunningThoughItsClaimIsYoung() throws Exception {
+        claim("node-a", "instance-a");
+        store.nodeLeases().recordRules("node-a", NodeIdentity.current(), X, LOADED);
+        Process ended = new ProcessBuilder("/bin/true").start();
+        assertThat(ended.waitFor()).isZero();
+        NodeIdentity self = NodeIdentity.current();
+        NodeIdentity gone = new NodeIdentity(self.host(), self.bootId(), new ProcessIdentity(ended.pid(), -1, 7));
+        assertThat(store.nodeLeases().claim("node-gone", "instance-gone", gone, DEAD_LIMIT, true)).isEmpty();
+        assertThat(store.nodeLeases().recordRules("node-gone", gone, Y, LOADED)).isTrue();
+        // A node of another host, its JVM not to be seen from here: running as long as its claim is young.
+        NodeIdentity elsewhere = new NodeIdentity("elsewhere", "other-boot/pid:4026531836",
+                new ProcessIdentity(ended.pid(), -1, 7));
+        assertThat(store.nodeLeases().claim("node-elsewhere", "instance-elsewhere", elsewhere, DEAD_LIMIT, true))
+                .isEmpty();
+
+        List<NodeLeases.NodeRules> nodes = store.nodeLeases().runningNodesRules(DEAD_LIMIT);
+
+        assertThat(nodes).extracting(NodeLeases.NodeRules::nodeId).containsExactly("node-a", "node-elsewhere");
+        assertThat(RulesDisagreement.among("node-a", X, nodes)).as("no banner for a node that is gone").isEmpty();
+    }
+
+    /**
      * V15 on a store where nodes of version 14 hold their ids: it only adds nullable columns, their claims
      * stay and are shown without a fingerprint, and their way of writing a claim still works.
      */

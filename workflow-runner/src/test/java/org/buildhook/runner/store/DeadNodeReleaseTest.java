@@ -86,6 +86,25 @@ class DeadNodeReleaseTest {
                         + " back in the queue now, to run again, instead of after the dead-node limit (3m)");
     }
 
+    /**
+     * tryout23 F5: one kill -9, two stories in one start: the sweep recorded "none of its processes was left" and the
+     * release said "and what it left was killed" of the same job. The release says what the sweep found.
+     */
+    @Test
+    void theReleaseSaysWhatTheSweepFoundOfWhatTheNodeLeft() throws Exception {
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'INTERRUPTED', message = 'its node dead was gone before the attempt''s end was recorded; "
+                + ExecutionLedger.NONE_LEFT + "; run again' WHERE job_id = ?", jobId);
+
+        List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current());
+
+        assertThat(released).singleElement().satisfies(r -> assertThat(r.describe(java.time.Duration.ofMinutes(3)))
+                .isEqualTo("its node dead (pid " + exited.pid() + " on this host) was gone before the job's end was"
+                        + " recorded, and nothing of it was left; the job is put back in the queue now, to run again,"
+                        + " instead of after the dead-node limit (3m)"));
+    }
+
     @Test
     void neverFreesTheJobOfALiveJvm() {
         // startAttempt recorded this very JVM, which runs.
