@@ -103,10 +103,14 @@ public final class BuildhookApplication implements AutoCloseable {
             java.util.concurrent.atomic.AtomicReference<Store> opened = new java.util.concurrent.atomic.AtomicReference<>();
             java.util.concurrent.atomic.AtomicReference<RulesWatcher> watcher = new java.util.concurrent.atomic.AtomicReference<>();
             Object limitsTurn = new Object();
+            // rulesdiff23: the rules whose stored jobs of rules not in force were left, as another running node
+            // had other rules; cancelled at the first comparison that finds every running node agreeing.
+            java.util.concurrent.atomic.AtomicReference<RuleSet> leftUntilAgreed =
+                    new java.util.concurrent.atomic.AtomicReference<>();
             java.util.function.Consumer<RuleSet> limits = set -> {
                 Store open = opened.get();
                 if (open != null) {
-                    applyLimits(open, set, watcher.get(), limitsTurn, config.engine().nodeId());
+                    applyLimits(open, set, watcher.get(), limitsTurn, config.engine(), leftUntilAgreed);
                 }
             };
             // PostgreSQL, once the engine has started: a reload records the new rules' fingerprint and
@@ -135,7 +139,7 @@ public final class BuildhookApplication implements AutoCloseable {
                 // Before the engine starts: a limit lowered while the server was stopped holds from its first job.
                 RuleSet atStart = rules.current();
                 beforeStartLimits.accept(atStart);
-                applyLimits(store, atStart, rules, limitsTurn, config.engine().nodeId());
+                applyLimits(store, atStart, rules, limitsTurn, config.engine(), leftUntilAgreed);
             }
             // Retention removes the logs of jobs that ran here and whose rows another node deleted.
             store.sweepJobLogsIn(config.launcher().logDirectory());
@@ -181,7 +185,8 @@ public final class BuildhookApplication implements AutoCloseable {
             }
             // After the engine's start, whose claim of the node id carries the fingerprint; null on SQLite.
             ClusterRules clusterRules = ClusterRules.start(store, config.engine().nodeId(), ruleSet,
-                    config.engine().heartbeatInterval(), config.engine().deadNodeLimit());
+                    config.engine().heartbeatInterval(), config.engine().deadNodeLimit(),
+                    set -> cancelLeftJobsOnceAgreed(store, set, rules, limitsTurn, config.engine(), leftUntilAgreed));
             if (clusterRules != null) {
                 started.push(clusterRules);
                 cluster.set(clusterRules);
@@ -262,26 +267,75 @@ public final class BuildhookApplication implements AutoCloseable {
      * the start's with the rules it read before the reload, and write the older file's limits last (review15);
      * a reload that came meanwhile gives its own set once this ends.
      */
-    private static void applyLimits(Store store, RuleSet rules, RulesWatcher watcher, Object turn, String node) {
+    private static void applyLimits(Store store, RuleSet rules, RulesWatcher watcher, Object turn,
+            org.buildhook.runner.engine.EngineConfig engine,
+            java.util.concurrent.atomic.AtomicReference<RuleSet> leftUntilAgreed) {
         synchronized (turn) {
             if (watcher != null && watcher.current() != rules) {
                 return;
             }
             applyLimits(store, rules);
-            cancelJobsOfRulesNotInForce(store, rules, node);
+            leftUntilAgreed.set(cancelJobsOfRulesNotInForce(store, rules, engine) ? null : rules);
+        }
+    }
+
+    /**
+     * PostgreSQL, at each comparison of the nodes' rules that finds them agreeing ({@link ClusterRules}):
+     * when the start or the reload of {@code rules} left the stored jobs of rules not in force because
+     * another running node had other rules (rulesdiff23), cancels them now; nothing otherwise. The same
+     * turn as {@link #applyLimits}, and only while {@code rules} is still in force.
+     */
+    private static void cancelLeftJobsOnceAgreed(Store store, RuleSet rules, RulesWatcher watcher, Object turn,
+            org.buildhook.runner.engine.EngineConfig engine,
+            java.util.concurrent.atomic.AtomicReference<RuleSet> leftUntilAgreed) {
+        if (leftUntilAgreed.get() != rules) {
+            return;
+        }
+        synchronized (turn) {
+            if (leftUntilAgreed.get() == rules && (watcher == null || watcher.current() == rules)) {
+                leftUntilAgreed.set(cancelJobsOfRulesNotInForce(store, rules, engine) ? null : rules);
+            }
         }
     }
 
     /**
      * Cancels the stored jobs still to run of the rules disabled or removed in {@code rules} (tryout24 F1),
      * saying per rule how many in one {@code WARN}; a store that does not answer leaves them, said in one
-     * {@code WARN} (the next start or reload tries again).
+     * {@code WARN} (the next start or reload tries again). On PostgreSQL, while another running node has
+     * other rules (a rolling change of the rules file: it may still run the rules this node lacks), cancels
+     * nothing and says so in one {@code WARN} when there are such jobs (rulesdiff23); nodes that record no
+     * fingerprint (older buildhooks) are not compared, as in {@link ClusterRules}. This node's fingerprint is
+     * that of {@code rules}, never the one its claim recorded (at a start, still the previous run's).
+     *
+     * @return false when the jobs were left because another running node has other rules
      */
-    private static void cancelJobsOfRulesNotInForce(Store store, RuleSet rules, String node) {
+    private static boolean cancelJobsOfRulesNotInForce(Store store, RuleSet rules,
+            org.buildhook.runner.engine.EngineConfig engine) {
+        String node = engine.nodeId();
         java.util.Set<String> inForce = new java.util.HashSet<>(rules.ruleNames());
         String where = "in the rules in force on node " + node + " (" + rules.source() + ", loaded at "
                 + rules.loadedAt() + ")";
         try {
+            if (store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL) {
+                org.buildhook.runner.rules.RulesFingerprint own = org.buildhook.runner.rules.RulesFingerprint.of(rules);
+                java.util.Optional<org.buildhook.runner.store.RulesDisagreement> differ =
+                        org.buildhook.runner.store.RulesDisagreement.among(node, own,
+                                store.nodeLeases().runningNodesRules(engine.deadNodeLimit()));
+                if (differ.isPresent()) {
+                    java.util.List<Store.RuleNotInForce> left = store.jobsOfRulesNotInForce(inForce);
+                    if (!left.isEmpty()) {
+                        LOG.warn("the stored jobs still to run of the rules disabled or removed {} are left as they are,"
+                                + " not cancelled: {}; running node(s) {} have other rules (fingerprint {} here), and may"
+                                + " still run those rules. They are cancelled once every running node has the same"
+                                + " rules (this node compares them every runner.heartbeat-interval, and at each start"
+                                + " and reload); until then they run when due or approved", where,
+                                left.stream().map(r -> "rule '" + r.rule() + "': " + r.cancelled() + " job(s)")
+                                        .collect(java.util.stream.Collectors.joining(", ")),
+                                String.join(", ", differ.get().otherNodeIds()), own.shortForm());
+                    }
+                    return false;
+                }
+            }
             for (Store.RuleNotInForce stop : store.cancelJobsOfRulesNotInForce(inForce, rule -> "not started: its rule '"
                     + rule + "' is disabled or removed " + where + "; run it again with buildhook rerun once the rule"
                     + " is back")) {
@@ -294,6 +348,7 @@ public final class BuildhookApplication implements AutoCloseable {
                     + " run; list them with buildhook jobs --rule NAME and cancel them with buildhook cancel JOB",
                     rules.source(), e.getMessage());
         }
+        return true;
     }
 
     private static void applyLimits(Store store, RuleSet rules) {

@@ -6,15 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
-import java.util.UUID;
 import org.buildhook.servlet.config.ConfigException;
 import org.buildhook.servlet.config.ConfigLoader;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,16 +22,11 @@ class WatchdogGaugeTest {
     @TempDir
     Path dir;
 
-    private static final java.util.List<String> SCHEMAS = new java.util.ArrayList<>();
+    private static final PostgresSchemas PG = new PostgresSchemas();
 
     @org.junit.jupiter.api.AfterAll
     static void dropSchemas() throws Exception {
-        for (String schema : SCHEMAS) {
-            try (Connection c = DriverManager.getConnection(System.getenv("BUILDHOOK_TEST_PG_URL"));
-                    Statement s = c.createStatement()) {
-                s.execute("DROP SCHEMA " + schema + " CASCADE");
-            }
-        }
+        PG.dropAll();
     }
 
     @Test
@@ -87,18 +77,7 @@ class WatchdogGaugeTest {
                 .count();
     }
 
-    /** A new schema on the test PostgreSQL ({@code BUILDHOOK_TEST_PG_URL}); skipped without one, except on CI. */
     private static String postgresUrl() throws Exception {
-        String base = System.getenv("BUILDHOOK_TEST_PG_URL");
-        if (base == null || base.isBlank()) {
-            assertThat(System.getenv("CI")).as("BUILDHOOK_TEST_PG_URL must be set on CI").isNotEqualToIgnoringCase("true");
-            Assumptions.abort("BUILDHOOK_TEST_PG_URL not set: PostgreSQL tests skipped");
-        }
-        String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
-        try (Connection c = DriverManager.getConnection(base); Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA " + schema);
-            SCHEMAS.add(schema);
-        }
-        return base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+        return PG.newSchemaUrl();
     }
 }

@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * reload that finds a difference, and once more only when the differing nodes or their rules change
  * meanwhile (another node started or reloaded); once they agree again, one {@code INFO}. Nodes that record
  * no fingerprint (older buildhooks) are never a difference. A store that does not answer changes nothing:
- * the next look tries again. One daemon thread, {@code buildhook-cluster-rules}; {@link #close()} stops it.
+ * the next look tries again. Each look that finds no difference tells the listener given to {@link #start}
+ * (rulesdiff23: the stored jobs of rules not in force, left while the nodes' rules differed, are cancelled
+ * then). One daemon thread, {@code buildhook-cluster-rules}; {@link #close()} stops it.
  */
 public final class ClusterRules implements AutoCloseable {
 
@@ -40,6 +42,7 @@ public final class ClusterRules implements AutoCloseable {
     private final Supplier<RuleSet> rules;
     private final Duration deadLimit;
     private final ScheduledExecutorService looks;
+    private final java.util.function.Consumer<RuleSet> agreeing;
     private volatile Optional<RulesDisagreement> disagreement = Optional.empty();
     /** The rule set whose fingerprint this node's claim carries; guarded by this. */
     private RuleSet recorded;
@@ -48,7 +51,9 @@ public final class ClusterRules implements AutoCloseable {
     /** Whether the start's look has been made; guarded by this. */
     private boolean started;
 
-    private ClusterRules(Store store, String nodeId, Supplier<RuleSet> rules, Duration deadLimit) {
+    private ClusterRules(Store store, String nodeId, Supplier<RuleSet> rules, Duration deadLimit,
+            java.util.function.Consumer<RuleSet> agreeing) {
+        this.agreeing = agreeing;
         this.store = store;
         this.nodeId = nodeId;
         this.rules = rules;
@@ -74,14 +79,29 @@ public final class ClusterRules implements AutoCloseable {
      */
     public static ClusterRules start(Store store, String nodeId, Supplier<RuleSet> rules, Duration every,
             Duration deadLimit) {
+        return start(store, nodeId, rules, every, deadLimit, set -> { });
+    }
+
+    /**
+     * {@link #start(Store, String, Supplier, Duration, Duration)}, and {@code agreeing} is told, on the
+     * looks' thread (at the start's look: the caller's), of each look that finds every running node
+     * with this node's rules (or recording none), with the rule set compared. It must not throw, and should
+     * do nothing when it has nothing to do: it is told at every such look.
+     *
+     * @param agreeing told the rules in force at each look that finds no difference
+     * @return the running comparison, or null on SQLite
+     */
+    public static ClusterRules start(Store store, String nodeId, Supplier<RuleSet> rules, Duration every,
+            Duration deadLimit, java.util.function.Consumer<RuleSet> agreeing) {
         Objects.requireNonNull(rules, "rules");
+        Objects.requireNonNull(agreeing, "agreeing");
         if (store.dialect() != Dialect.POSTGRESQL) {
             return null;
         }
         if (every.isNegative() || every.isZero()) {
             throw new IllegalArgumentException("every must be positive");
         }
-        ClusterRules cluster = new ClusterRules(store, nodeId, rules, deadLimit);
+        ClusterRules cluster = new ClusterRules(store, nodeId, rules, deadLimit, agreeing);
         cluster.look(true);
         long millis = every.toMillis();
         cluster.looks.scheduleWithFixedDelay(() -> cluster.lookQuietly(false), millis, millis, TimeUnit.MILLISECONDS);
@@ -161,6 +181,9 @@ public final class ClusterRules implements AutoCloseable {
         }
         said = key;
         started = true;
+        if (now.isEmpty()) {
+            agreeing.accept(set);
+        }
     }
 
     /**

@@ -556,10 +556,11 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * What {@link #cancelJobsOfRulesNotInForce} did for one rule.
+     * What {@link #cancelJobsOfRulesNotInForce} did for one rule (or, from {@link #jobsOfRulesNotInForce},
+     * would do).
      *
      * @param rule      the rule's name, disabled or removed in the rules in force
-     * @param cancelled its jobs (and on-success steps) still to run that were cancelled
+     * @param cancelled its jobs (and on-success steps) still to run that were (would be) cancelled
      */
     public record RuleNotInForce(String rule, int cancelled) {
     }
@@ -583,7 +584,47 @@ public final class Store implements AutoCloseable {
      */
     public List<RuleNotInForce> cancelJobsOfRulesNotInForce(java.util.Set<String> inForce,
             java.util.function.Function<String, String> message) {
-        List<String[]> found = db.read("read the jobs of rules no longer in force", c -> {
+        List<String[]> found = jobsOfRulesNotIn(inForce);
+        Map<String, Integer> cancelled = new java.util.TreeMap<>();
+        boolean woke = false;
+        for (String[] job : found) {
+            DeliveryWriter.Cancel done = writer.cancel(job[0], message.apply(job[1]), true);
+            if (done != DeliveryWriter.Cancel.ENDED) {
+                cancelled.merge(job[1], 1, Integer::sum);
+            }
+            woke |= done == DeliveryWriter.Cancel.CANCELLED_AND_WOKE;
+        }
+        if (woke) {
+            jobsQueued();
+        }
+        return byRule(cancelled);
+    }
+
+    /**
+     * The stored jobs that {@link #cancelJobsOfRulesNotInForce} would cancel now, counted by rule, without
+     * changing any (rulesdiff23: a node whose rules differ from another running node's leaves them and
+     * says how many).
+     *
+     * @param inForce the names of the enabled rules now loaded
+     * @return one entry per rule with such jobs (the count in {@link RuleNotInForce#cancelled()}), by name;
+     *         empty when there is none
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<RuleNotInForce> jobsOfRulesNotInForce(java.util.Set<String> inForce) {
+        Map<String, Integer> left = new java.util.TreeMap<>();
+        for (String[] job : jobsOfRulesNotIn(inForce)) {
+            left.merge(job[1], 1, Integer::sum);
+        }
+        return byRule(left);
+    }
+
+    private static List<RuleNotInForce> byRule(Map<String, Integer> counts) {
+        return counts.entrySet().stream().map(e -> new RuleNotInForce(e.getKey(), e.getValue())).toList();
+    }
+
+    /** The id and rule of each job still to run, neither a re-run nor a follow-up, of a rule not in {@code inForce}. */
+    private List<String[]> jobsOfRulesNotIn(java.util.Set<String> inForce) {
+        return db.read("read the jobs of rules no longer in force", c -> {
             List<String[]> out = new java.util.ArrayList<>();
             try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, parent_id FROM jobs WHERE rerun_of IS NULL"
                     + " AND state IN ('QUEUED', 'WAITING', 'AWAITING_APPROVAL') ORDER BY id");
@@ -597,19 +638,6 @@ public final class Store implements AutoCloseable {
             }
             return out;
         });
-        Map<String, Integer> cancelled = new java.util.TreeMap<>();
-        boolean woke = false;
-        for (String[] job : found) {
-            DeliveryWriter.Cancel done = writer.cancel(job[0], message.apply(job[1]), true);
-            if (done != DeliveryWriter.Cancel.ENDED) {
-                cancelled.merge(job[1], 1, Integer::sum);
-            }
-            woke |= done == DeliveryWriter.Cancel.CANCELLED_AND_WOKE;
-        }
-        if (woke) {
-            jobsQueued();
-        }
-        return cancelled.entrySet().stream().map(e -> new RuleNotInForce(e.getKey(), e.getValue())).toList();
     }
 
     /**

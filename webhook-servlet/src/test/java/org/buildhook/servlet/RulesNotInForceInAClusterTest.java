@@ -1,0 +1,151 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.rules.RulesFingerprint;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.NodeLeases;
+import org.buildhook.servlet.config.ConfigLoader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * rulesdiff23: on PostgreSQL a start or reload cancelled, for the whole cluster, the stored jobs still to
+ * run of every rule not enabled in that node's rules, also while another running node still had the rule
+ * (a rolling change of the rules file: a node restarted with an older file cancelled the approvals of a
+ * rule the others run). While another running node records other rules, nothing is cancelled and one
+ * {@code WARN} says so; once every running node has the same rules, the jobs are cancelled. A real
+ * application on PostgreSQL; the other node is a claim of its node id with a fingerprint recorded, as a
+ * running node makes them. Needs {@code BUILDHOOK_TEST_PG_URL}; skipped without it, except on CI.
+ */
+class RulesNotInForceInAClusterTest {
+
+    private static final PostgresSchemas PG = new PostgresSchemas();
+    private static final String WITH_DEPLOY = "rules:\n  - name: deploy\n    approval: {}\n"
+            + "    run: {command: [/bin/true]}\n  - name: notify\n    run: {command: [/bin/true]}\n";
+    private static final String WITHOUT_DEPLOY = "rules:\n  - name: notify\n    run: {command: [/bin/true]}\n";
+
+    @TempDir
+    Path dir;
+
+    private final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
+    private final AppenderBase<ILoggingEvent> log = new AppenderBase<>() {
+        @Override
+        protected void append(ILoggingEvent event) {
+            events.add(event);
+        }
+    };
+    private final ch.qos.logback.classic.Logger appLog =
+            (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BuildhookApplication.class);
+
+    @BeforeEach
+    void listen() {
+        log.start();
+        appLog.addAppender(log);
+    }
+
+    @AfterEach
+    void stopListening() {
+        appLog.detachAppender(log);
+    }
+
+    @AfterAll
+    static void dropSchemas() throws Exception {
+        PG.dropAll();
+    }
+
+    @Test
+    void aNodeWhoseRulesDifferFromAnotherRunningNodesCancelsNoJobOfItsRulesNotInForceUntilTheyAgree() throws Exception {
+        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), WITH_DEPLOY);
+        // The other node's claim counts as running for 1000 s; this node compares the rules every second.
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nstore: {url: '"
+                + PG.newSchemaUrl() + "'}\nrules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
+                + "runner: {heartbeat-interval: 1s, missed-heartbeats: 1000, watchdog: off}\n");
+        String job;
+        RulesFingerprint withDeploy;
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            job = app.deliveries().receive(DeliveryServiceTest.signed(
+                    DeliveryServiceTest.fixture("build-67-passed.json"), "default")).jobIds().get(0);
+            assertThat(job(app, job).state()).isEqualTo(JobState.AWAITING_APPROVAL);
+            // node-b runs beside with the same file, then this node's file loses the rule.
+            withDeploy = RulesFingerprint.of(app.rules().current());
+            otherNodeRuns(app, withDeploy);
+            Files.writeString(rules, WITHOUT_DEPLOY);
+
+            awaitLeftWarning(app);
+            assertThat(job(app, job).state()).as("left at the reload").isEqualTo(JobState.AWAITING_APPROVAL);
+        }
+        events.clear();
+        // A start with the file that lacks the rule, node-b still with the other: left again.
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            assertThat(app.rules().current().ruleNames()).doesNotContain("deploy");
+            assertThat(events).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
+                    .contains("are left as they are, not cancelled: rule 'deploy': 1 job(s); running node(s) node-b"));
+            assertThat(job(app, job).state()).as("left at the start").isEqualTo(JobState.AWAITING_APPROVAL);
+            assertThat(cancelWarnings()).isEmpty();
+
+            // node-b gets the same file: the next comparison finds the nodes agreeing and cancels the job.
+            otherNodeRuns(app, RulesFingerprint.of(app.rules().current()));
+            await().atMost(Duration.ofMinutes(2)).until(() -> job(app, job).state() != JobState.AWAITING_APPROVAL);
+            Job cancelled = job(app, job);
+            assertThat(cancelled.state()).isEqualTo(JobState.CANCELLED);
+            assertThat(cancelled.message()).startsWith("not started: its rule 'deploy' is disabled or removed in the"
+                    + " rules in force on node ");
+            assertThat(app.store().approve(job, "alice")).isFalse();
+            await().atMost(Duration.ofMinutes(1)).until(() -> !cancelWarnings().isEmpty());
+            assertThat(cancelWarnings()).singleElement().asString().endsWith(": 1 of its stored job(s) still to run"
+                    + " (queued, waiting or awaiting an approval) will not run: cancelled; jobs of it already running go on");
+        }
+    }
+
+    /** Claims node-b (running for the dead-node limit) and records {@code rules} as its rules in force. */
+    private static void otherNodeRuns(BuildhookApplication app, RulesFingerprint rules) {
+        NodeLeases leases = app.store().nodeLeases();
+        assertThat(leases.claim("node-b", "instance-b", NodeIdentity.current(), app.config().engine().deadNodeLimit(),
+                true)).isEmpty();
+        assertThat(leases.recordRules("node-b", NodeIdentity.current(), rules, Instant.now())).isTrue();
+    }
+
+    /** Waits for the WARN of a reload on this node that left the job of 'deploy', naming node-b. */
+    private void awaitLeftWarning(BuildhookApplication app) {
+        await().atMost(Duration.ofMinutes(2)).until(() -> events.stream().anyMatch(e -> e.getLevel() == Level.WARN
+                && e.getFormattedMessage().contains("are left as they are, not cancelled: rule 'deploy': 1 job(s);"
+                        + " running node(s) node-b have other rules")));
+        String node = app.config().engine().nodeId();
+        assertThat(events).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
+                .startsWith("the stored jobs still to run of the rules disabled or removed in the rules in force on node "
+                        + node + " (")
+                .endsWith("They are cancelled once every running node has the same rules (this node compares them"
+                        + " every runner.heartbeat-interval, and at each start and reload); until then they run when"
+                        + " due or approved"));
+        assertThat(cancelWarnings()).isEmpty();
+    }
+
+    /** The WARNs of jobs cancelled because their rule is not in force. */
+    private List<String> cancelWarnings() {
+        return events.stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.startsWith("rule 'deploy' is disabled or removed")).toList();
+    }
+
+    private static Job job(BuildhookApplication app, String id) {
+        return app.store().job(id).orElseThrow().job();
+    }
+}
