@@ -28,9 +28,10 @@ final class CancelCommand extends AdminActionCommand {
     }
 
     /**
-     * One line by what the cancel did, from the answer's {@code cancelled} and {@code state} (the job's state
-     * after it; absent from servers before 2026-12-02): a job that had not started is cancelled now, a
-     * running one is being stopped, an ended one was left as it was (tryout21 F8.6).
+     * One line by what the cancel did, from the answer's {@code cancelled}, {@code state} (the job's state
+     * after it; absent from servers before 2026-12-02) and {@code message}: a job that had not started is
+     * cancelled now, one in its retry's backoff says what its attempt came to, a running one is being stopped,
+     * an ended one was left as it was (tryout21 F8.6, tryout25 F3).
      */
     @Override
     void describe(JsonNode answer, PrintWriter out) {
@@ -38,6 +39,10 @@ final class CancelCommand extends AdminActionCommand {
         if (!answer.path("cancelled").asBoolean()) {
             out.println("job " + id + " had already ended; nothing to cancel" + (state.isEmpty() ? "" : " (it is "
                     + state + ")"));
+        } else if (state.equals("CANCELLED") && answer.path("message").asText("").startsWith("cancelled while waiting"
+                + " for retry")) {
+            // It had run: cancelled in its retry's backoff (tryout25 F3: the line said it "had not started").
+            out.println("cancelled job " + id + ": " + answer.path("message").asText() + "; no further attempt runs");
         } else if (state.equals("CANCELLED")) {
             out.println("cancelled job " + id + ": it had not started, so it will not run");
         } else if (state.equals("RUNNING")) {

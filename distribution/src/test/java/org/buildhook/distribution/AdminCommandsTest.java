@@ -370,6 +370,24 @@ class AdminCommandsTest {
                 + " exited with 3\n");
     }
 
+    /** tryout25 F3: a job cancelled in its retry's backoff had run; the command said it "had not started". */
+    @Test
+    void cancelOfAJobInItsRetrysBackoffSaysWhatItsAttemptCameTo() throws Exception {
+        server.replaceRules("rules:\n  - name: flaky\n    run:\n      command: [/bin/sh, -c, 'exit 3']\n"
+                + "      retries: 1\n      backoff: 1h\n");
+        await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> server.app().rules().current().ruleNames().contains("flaky"));
+        String delivery = server.deliver("build-67-passed.json");
+        await().atMost(java.time.Duration.ofSeconds(60)).until(() -> server.getJson("deliveries/" + delivery)
+                .path("jobs").path(0).path("attempts").asInt() == 1 && server.getJson("jobs/" + server.getJson(
+                "deliveries/" + delivery).path("jobs").path(0).path("id").asText()).path("job").has("retryDueAt"));
+        String job = server.getJson("deliveries/" + delivery).path("jobs").path(0).path("id").asText();
+
+        assertThat(run("cancel", job)).isZero();
+        assertThat(out.toString().strip()).isEqualTo("cancelled job " + job + ": cancelled while waiting for retry 1 of"
+                + " 1; attempt 1 exited with 3; no further attempt runs");
+    }
+
     /**
      * review17: an attempt still running that has printed nothing yet was said to have "wrote no output;
      * it is RUNNING", as if it had ended. It says it has written nothing yet, and how to follow it.

@@ -212,8 +212,11 @@ final class AdminRequests {
                 cancelled ? "cancelled" : "already ended (" + job.state() + ")");
         LOG.info("admin {} cancelled job {}: {}", actor, jobId, cancelled ? "cancelled" : "it had already ended");
         // Its state now: a job cancelled before it ran has ended (CANCELLED), a running one is still
-        // RUNNING until its node stops it, so a client can say which (tryout21 F8.6).
-        return new JsonAnswer().with("cancelled", cancelled).with("state", stateOf(jobId));
+        // RUNNING until its node stops it, so a client can say which (tryout21 F8.6); and its message, which says
+        // what the cancel met (a job in its retry's backoff had run: tryout25 F3).
+        Job now = store().job(jobId).map(d -> d.job()).orElse(job);
+        return new JsonAnswer().with("cancelled", cancelled).with("state", now.state().name())
+                .with("message", now.message());
     }
 
     /**

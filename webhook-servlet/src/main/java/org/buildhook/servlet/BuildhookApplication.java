@@ -82,6 +82,15 @@ public final class BuildhookApplication implements AutoCloseable {
      * again and the exception (with every configuration or rules mistake in its message) is thrown.
      */
     public static BuildhookApplication start(BuildhookConfig config) {
+        return start(config, StoreLock::acquire);
+    }
+
+    /**
+     * As {@link #start(BuildhookConfig)}, taking the SQLite store's lock with {@code lock} (after the rules
+     * are read, before the store is opened) instead of {@link StoreLock#acquire}; what it throws ends the start.
+     */
+    static BuildhookApplication start(BuildhookConfig config,
+            java.util.function.Function<org.buildhook.runner.store.StoreConfig, StoreLock> lock) {
         Deque<AutoCloseable> started = new ArrayDeque<>();
         try {
             Clock clock = Clock.systemUTC();
@@ -122,7 +131,7 @@ public final class BuildhookApplication implements AutoCloseable {
                 started.push(rules);
             }
             // One server per SQLite database: a second one is refused before it opens it.
-            started.push(StoreLock.acquire(config.store()));
+            started.push(lock.apply(config.store()));
             Store store = Store.open(config.store());
             started.push(store);
             opened.set(store);

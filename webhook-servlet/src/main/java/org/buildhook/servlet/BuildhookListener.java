@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.Optional;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigLoader;
+import org.buildhook.runner.store.StoreLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,12 +49,41 @@ public final class BuildhookListener implements ServletContextListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(BuildhookListener.class);
 
+    /** Beyond {@code runner.shutdown-grace} and {@code runner.kill-grace}, how long a new copy waits for the previous one. */
+    static final Duration WAIT_MARGIN = Duration.ofMinutes(2);
+
+    /** The background start of a copy waiting for its previous copy ({@link #contextInitialized}); null if none. */
+    private volatile Thread waiting;
+    private volatile StoreLock.Pending pending;
+    private volatile boolean destroyed;
+
+    /**
+     * Starts buildhook. When the SQLite store's lock is held by another application of this same JVM (the
+     * previous copy of this web application, which Jetty 12's deployer stops only after the new copy of a
+     * redeployed WAR has started), the start goes on in the background once that copy lets the lock go
+     * (at most {@code runner.shutdown-grace} + {@code runner.kill-grace} + {@link #WAIT_MARGIN}); meanwhile
+     * {@link WaitingFilter} answers 503 with {@code Retry-After}. A lock held by another process is refused.
+     *
+     * @throws IllegalStateException when buildhook cannot start (the message begins with {@link #CANNOT_START})
+     */
     @Override
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
         try {
             BuildhookConfig config = configuration(context);
-            context.setAttribute(BuildhookApplication.ATTRIBUTE, BuildhookApplication.start(config));
+            java.util.concurrent.atomic.AtomicReference<StoreLock.Pending> held = new java.util.concurrent.atomic.AtomicReference<>();
+            try {
+                context.setAttribute(BuildhookApplication.ATTRIBUTE, BuildhookApplication.start(config, store -> {
+                    StoreLock.Attempt attempt = StoreLock.attempt(store);
+                    if (attempt.pending() != null) {
+                        held.set(attempt.pending());
+                        throw new PreviousCopyRunning();
+                    }
+                    return attempt.lock();
+                }));
+            } catch (PreviousCopyRunning e) {
+                awaitPreviousCopy(context, config, held.get());
+            }
         } catch (RuntimeException e) {
             if (context.getAttribute(FAILED_START_REPORTED) == null) {
                 LOG.error("buildhook cannot start, the web application {} is not available:\n{}",
@@ -62,6 +92,64 @@ public final class BuildhookListener implements ServletContextListener {
             deregisterDrivers();
             throw new IllegalStateException(CANNOT_START + e.getMessage(), e);
         }
+    }
+
+    /** Thrown through {@link BuildhookApplication#start} when the store's lock is held by another copy in this JVM. */
+    private static final class PreviousCopyRunning extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        PreviousCopyRunning() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * This copy answers 503 ({@link WaitingFilter}) while a thread of its own waits for the previous copy to
+     * let the store's lock go, then starts buildhook as {@link #contextInitialized} would have.
+     */
+    private void awaitPreviousCopy(ServletContext context, BuildhookConfig config, StoreLock.Pending held) {
+        pending = held;
+        Duration atMost = config.engine().shutdownGrace().plus(config.launcher().killGrace()).plus(WAIT_MARGIN);
+        String path = context.getContextPath().isEmpty() ? "/" : context.getContextPath();
+        WaitingFilter filter = new WaitingFilter(config.http().retryAfter());
+        jakarta.servlet.FilterRegistration.Dynamic registration = context.addFilter("buildhook-waiting", filter);
+        // Passed on, once started, to servlets that read bodies and follow logs asynchronously.
+        registration.setAsyncSupported(true);
+        registration.addMappingForUrlPatterns(null, false, "/*");
+        LOG.warn("the SQLite database {} is still served by the previous copy of the web application {} in this JVM"
+                + "{} (the container started this copy before stopping that one, as Jetty 12 does when a WAR is"
+                + " replaced): this copy starts once that one has stopped, waiting up to {} s (runner.shutdown-grace"
+                + " + runner.kill-grace + {} s); until then it answers 503 with Retry-After", held.database(), path,
+                held.holderLine() == null ? "" : " (" + held.holderLine() + ")", atMost.toSeconds(),
+                WAIT_MARGIN.toSeconds());
+        Thread thread = new Thread(() -> {
+            try {
+                StoreLock lock = held.await(atMost);
+                if (destroyed) {
+                    lock.close();
+                    return;
+                }
+                LOG.info("the previous copy of the web application {} has stopped: this copy starts", path);
+                BuildhookApplication app = BuildhookApplication.start(config, store -> lock);
+                synchronized (this) {
+                    if (!destroyed) {
+                        context.setAttribute(BuildhookApplication.ATTRIBUTE, app);
+                        return;
+                    }
+                }
+                app.close();
+            } catch (InterruptedException e) {
+                held.close();
+            } catch (RuntimeException e) {
+                filter.failed();
+                LOG.error("buildhook cannot start, the web application {} is not available (it answers 503):\n{}\n"
+                        + "Once that is fixed, deploy the WAR again (touch it) or restart the container", path,
+                        e.getMessage());
+            }
+        }, "buildhook-await-previous-copy");
+        waiting = thread;
+        thread.setDaemon(true);
+        thread.start();
     }
 
     private static BuildhookConfig configuration(ServletContext context) {
@@ -111,6 +199,25 @@ public final class BuildhookListener implements ServletContextListener {
     @Override
     public void contextDestroyed(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
+        Thread thread = waiting;
+        if (thread != null) {
+            synchronized (this) {
+                destroyed = true;
+            }
+            StoreLock.Pending held = pending;
+            if (held != null && !held.over()) {
+                thread.interrupt();
+            }
+            try {
+                // Bounded: a start that hangs must not hold the container's stop for ever.
+                thread.join(Duration.ofMinutes(5).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (held != null) {
+                held.close(); // after a wait that gave up: its channel (nothing once the lock was taken)
+            }
+        }
         Object app = context.getAttribute(BuildhookApplication.ATTRIBUTE);
         context.removeAttribute(BuildhookApplication.ATTRIBUTE);
         if (app instanceof BuildhookApplication) {

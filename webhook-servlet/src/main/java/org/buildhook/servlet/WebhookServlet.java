@@ -24,6 +24,8 @@ public final class WebhookServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(WebhookServlet.class);
+    /** The {@code error} of a delivery answered 503 because the store cannot take it now (JobServ retries). */
+    static final String STORE_UNAVAILABLE = "storage unavailable, retry later";
     private static final Pattern ENDPOINT = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
     /** Headers kept with a delivery, for inspection. Never the whole set: proxies add cookies and tokens. */
     private static final String[] KEPT_HEADERS = {"content-type", "content-length", "user-agent",
@@ -165,7 +167,7 @@ public final class WebhookServlet extends HttpServlet {
                 break;
             default:
                 response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
-                JsonAnswer.error("storage unavailable, retry later").send(response,
+                JsonAnswer.error(STORE_UNAVAILABLE).send(response,
                         HttpServletResponse.SC_SERVICE_UNAVAILABLE);
                 break;
         }

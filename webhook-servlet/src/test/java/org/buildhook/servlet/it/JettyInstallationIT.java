@@ -36,46 +36,31 @@ class JettyInstallationIT {
     private Path home;
     private Path base;
     private Process jetty;
+    private int port;
 
     @AfterEach
-    void stopJetty() throws Exception {
+    void stopJetty(org.junit.jupiter.api.TestInfo test) throws Exception {
         if (jetty != null && jetty.isAlive()) {
             jetty.toHandle().destroy(); // SIGTERM: Jetty's graceful stop
             if (!jetty.waitFor(2, TimeUnit.MINUTES)) {
                 jetty.destroyForcibly();
             }
         }
+        // Jetty's output outlives the temporary folder, for a failure's post-mortem.
+        if (Files.exists(dir.resolve("jetty.out"))) {
+            Path reports = Files.createDirectories(Path.of("target", "failsafe-reports"));
+            Files.copy(dir.resolve("jetty.out"), reports.resolve("JettyInstallationIT-"
+                    + test.getTestMethod().map(java.lang.reflect.Method::getName).orElse("test") + "-jetty.out"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     @Test
     void theDocumentedStepsDeployUndeployAndRedeployIntoARunningJetty() throws Exception {
-        install(Path.of(System.getProperty("buildhook.jetty.tarball")));
         Path markers = Files.createDirectories(dir.resolve("markers"));
         Path config = Installations.writeConfiguration(dir, markers);
-
-        // The documented commands in $JETTY_BASE: modules, then start.d/buildhook.ini.
-        String steps = Docs.codeBlock("deploying.md", SECTION, "sh", "start.jar")
-                .replace("/etc/buildhook/buildhook.yaml", config.toString());
-        Process setup = shell(steps).start();
-        String output = new String(setup.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(setup.waitFor()).as(output).isZero();
-        assertThat(base.resolve("start.d/buildhook.ini")).content().contains("jetty.deploy.scanInterval=1");
-
-        // The documented error handler: etc/buildhook-errors.xml, named in start.d/buildhook.ini.
-        Files.createDirectories(base.resolve("etc"));
-        Files.writeString(base.resolve("etc/buildhook-errors.xml"),
-                Docs.codeBlock("deploying.md", ERRORS, "xml", "ReHandlingErrorHandler"));
-        Files.writeString(base.resolve("start.d/buildhook.ini"), "etc/buildhook-errors.xml\n", StandardOpenOption.APPEND);
-
-        Path log = dir.resolve("jetty.out");
-        jetty = new ProcessBuilder(java(), "-Xmx384m", "-jar", home.resolve("start.jar").toString(),
-                "jetty.http.port=0", "jetty.http.host=127.0.0.1")
-                .directory(base.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        int port = Installations.boundPort(log, BOUND, jetty::isAlive);
+        Path log = startDocumentedJetty(config);
         URI root = URI.create("http://127.0.0.1:" + port + "/");
-        await().atMost(Installations.DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                .until(() -> !jetty.isAlive() || Deliveries.get(root).statusCode() > 0);
-        assertThat(jetty.isAlive()).as("Jetty runs; its output: %s", Files.readString(log)).isTrue();
 
         // The WAR copied into the running Jetty: deployed at /buildhook by the scanning deployer.
         URI app = root.resolve("buildhook/");
@@ -97,6 +82,116 @@ class JettyInstallationIT {
 
         // Redeploy: the configuration survives in start.d, so the same body is the same delivery.
         Installations.redeployAndSendBuild68Again(base.resolve("webapps"), app);
+    }
+
+    /**
+     * An upgrade in place: a new WAR copied over the deployed one. Jetty 12.1's deployer starts the new copy
+     * before it stops the old one (its default, {@code jetty.deploy.atomicRedeploy=true}); the new copy waits
+     * for the old one to let the SQLite store go (answering 503 with Retry-After meanwhile), then takes over:
+     * deliveries are answered 202 again and the job the old copy's stop cut short runs again, never while the
+     * old copy's attempt still runs (tryout23 F3: the new copy was refused, then the old one stopped, and
+     * nothing served until someone acted).
+     */
+    @Test
+    void aWarCopiedOverTheDeployedOneTakesOverOnceTheOldCopyHasStopped() throws Exception {
+        Path pids = Files.createDirectories(dir.resolve("pids"));
+        Files.createDirectories(dir.resolve("markers"));
+        // A job that outlives the old copy: it says if an earlier attempt of its build still runs, records its
+        // pid, then sleeps.
+        Installations.writeMarkerRules(dir, dir.resolve("markers"),
+                "  - name: slow",
+                "    run:",
+                "      command: [/bin/sh, -c, 'for p in $(cat \"$0\" 2>/dev/null); do kill -0 \"$p\" 2>/dev/null"
+                        + " && echo \"$p\" >> \"$0.overlap\"; done; echo $$ >> \"$0\"; exec sleep 600', '"
+                        + pids + "/${build.id}']",
+                "      timeout: 20m");
+        Path config = Installations.writeBuildhookYaml(dir, "runner:", "  shutdown-grace: 30s", "  kill-grace: 2s");
+        Path log = startDocumentedJetty(config);
+        URI app = URI.create("http://127.0.0.1:" + port + "/buildhook/");
+        Installations.copyWar(base.resolve("webapps"));
+        Installations.awaitHealth(app, 200);
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("buildhook started"));
+        assertThat(Installations.send(app, "build-68-failed.json")).startsWith("HTTP 202");
+        await().atMost(Duration.ofMinutes(1)).until(() -> lines(pids.resolve("68")) == 1);
+
+        // The upgrade: a new WAR copied over the deployed one.
+        Installations.copyWar(base.resolve("webapps"));
+
+        // While the old copy lets its job finish (runner.shutdown-grace, 30 s), the new one waits and says so.
+        await().atMost(Installations.DEPLOY).until(() -> Files.readString(log).contains("is still served by the"
+                + " previous copy of the web application /buildhook"));
+        // Jetty puts the new copy in the old one's place once the new one's start returns, then stops the old one.
+        java.util.concurrent.atomic.AtomicReference<java.net.http.HttpResponse<String>> answer =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        await().atMost(Installations.DEPLOY).pollInterval(Duration.ofMillis(200)).until(() -> {
+            answer.set(Deliveries.get(app.resolve("healthz")));
+            return answer.get().body().contains("\"status\":\"starting\"");
+        });
+        java.net.http.HttpResponse<String> health = answer.get();
+        assertThat(health.statusCode()).as(health.body()).isEqualTo(503);
+        assertThat(health.headers().firstValue("Retry-After")).hasValue("5");
+        java.net.http.HttpResponse<String> refused = Deliveries.postSigned(app.resolve("webhook"),
+                Deliveries.seedWithBuildId(69));
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+        assertThat(refused.body()).contains("\"error\":\"storage unavailable, retry later\"");
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");
+
+        // The new copy has started once the old one stopped: it takes deliveries, and the cut-short job runs again.
+        await().atMost(Installations.DEPLOY).until(() -> count(Files.readString(log), "buildhook started") == 2);
+        Installations.awaitHealth(app, 200);
+        assertThat(Files.readString(log)).contains("buildhook stopped").doesNotContain("Failed startup of context");
+        java.net.http.HttpResponse<String> accepted = Deliveries.postSigned(app.resolve("webhook"),
+                Deliveries.seedWithBuildId(69));
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        await().atMost(Installations.DEPLOY).until(() -> lines(pids.resolve("68")) == 2);
+        assertThat(pids.resolve("68.overlap")).as("an attempt started while the earlier one still ran").doesNotExist();
+        assertThat(Files.readString(log).indexOf("buildhook stopped"))
+                .as("the new copy started only after the old one stopped")
+                .isLessThan(Files.readString(log).lastIndexOf("buildhook started"));
+    }
+
+    private static long lines(Path file) throws java.io.IOException {
+        return Files.exists(file) ? Files.readAllLines(file).stream().filter(l -> !l.isBlank()).count() : 0;
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * Jetty installed and set up as deploying.md says (modules, start.d/buildhook.ini naming {@code config},
+     * the error handler XML), started on an ephemeral port ({@link #port}) with no WAR yet; its output.
+     */
+    private Path startDocumentedJetty(Path config) throws Exception {
+        install(Path.of(System.getProperty("buildhook.jetty.tarball")));
+        // The documented commands in $JETTY_BASE: modules, then start.d/buildhook.ini.
+        String steps = Docs.codeBlock("deploying.md", SECTION, "sh", "start.jar")
+                .replace("/etc/buildhook/buildhook.yaml", config.toString());
+        Process setup = shell(steps).start();
+        String output = new String(setup.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(setup.waitFor()).as(output).isZero();
+        assertThat(base.resolve("start.d/buildhook.ini")).content().contains("jetty.deploy.scanInterval=1");
+
+        // The documented error handler: etc/buildhook-errors.xml, named in start.d/buildhook.ini.
+        Files.createDirectories(base.resolve("etc"));
+        Files.writeString(base.resolve("etc/buildhook-errors.xml"),
+                Docs.codeBlock("deploying.md", ERRORS, "xml", "ReHandlingErrorHandler"));
+        Files.writeString(base.resolve("start.d/buildhook.ini"), "etc/buildhook-errors.xml\n", StandardOpenOption.APPEND);
+
+        Path log = dir.resolve("jetty.out");
+        jetty = new ProcessBuilder(java(), "-Xmx384m", "-jar", home.resolve("start.jar").toString(),
+                "jetty.http.port=0", "jetty.http.host=127.0.0.1")
+                .directory(base.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        port = Installations.boundPort(log, BOUND, jetty::isAlive);
+        URI root = URI.create("http://127.0.0.1:" + port + "/");
+        await().atMost(Installations.DEPLOY).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                .until(() -> !jetty.isAlive() || Deliveries.get(root).statusCode() > 0);
+        assertThat(jetty.isAlive()).as("Jetty runs; its output: %s", Files.readString(log)).isTrue();
+        return log;
     }
 
     /** jetty-home unpacked as JETTY_HOME, and an empty JETTY_BASE. */

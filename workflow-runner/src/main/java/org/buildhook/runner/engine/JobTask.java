@@ -394,6 +394,13 @@ final class JobTask implements ExecutionHandler<Void> {
     /** Runs attempt {@code attempt}, started, to its end and records its outcome. */
     private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version) {
         String jobId = job.id();
+        if (running.isStopping()) {
+            // The stop began after this thread's look (decide) and before the attempt's start, which may have waited
+            // for the store meanwhile: no command starts during a stop (review23 R2). Started, it ran into the stop's
+            // grace, was cut short and counted among the stops in a row (runner.stops-in-a-row) that end a job.
+            return notStartedHere(job, attempt, "not started: node " + config.nodeId() + " was stopping; back in the"
+                    + " queue, its retries untouched");
+        }
         // Read with the job: a delivery's body never changes.
         byte[] body = read == null ? new byte[0] : read;
         Map<String, String> env = new HashMap<>(job.env());
@@ -528,11 +535,19 @@ final class JobTask implements ExecutionHandler<Void> {
      * them; the node stops picking meanwhile ({@link NodeFilesWatch}).
      */
     private CompletionHandler<Void> notStartedHere(Job job, int attempt, NodeFilesException e) {
-        String jobId = job.id();
         files.failed(e);
-        String why = "not started: node " + config.nodeId() + " cannot write " + e.folder() + " (" + e.problem()
-                + "); back in the queue, its retries untouched, for a node that can write its files (this one once"
-                + " it can)";
+        return notStartedHere(job, attempt, "not started: node " + config.nodeId() + " cannot write " + e.folder()
+                + " (" + e.problem() + "); back in the queue, its retries untouched, for a node that can write its"
+                + " files (this one once it can)");
+    }
+
+    /**
+     * Attempt {@code attempt}, started in the store, did not run its command ({@code why}): recorded
+     * {@code INTERRUPTED} as no end of its node (no retry, nor a stop or death in a row, counts it), the job back in
+     * its place in the queue.
+     */
+    private CompletionHandler<Void> notStartedHere(Job job, int attempt, String why) {
+        String jobId = job.id();
         JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED_TO_START, null, null, clock.instant(), why, null,
                 false);
         boolean current = record(jobId, "record an attempt its node could not start",

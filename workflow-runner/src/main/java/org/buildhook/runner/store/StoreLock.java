@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.buildhook.core.DataFiles;
@@ -93,9 +94,33 @@ public final class StoreLock implements AutoCloseable {
      *         naming it when its lock file says who; or when the lock file cannot be created
      */
     public static StoreLock acquire(StoreConfig config) {
+        Attempt attempt = attempt(config);
+        if (attempt.pending() != null) {
+            throw attempt.pending().refuse();
+        }
+        return attempt.lock();
+    }
+
+    /**
+     * What {@link #attempt} found: the lock taken ({@link #lock()}), or held by another application of
+     * this same JVM ({@link #pending()}): a previous copy of this web application that the container has
+     * not stopped yet (Jetty 12's deployer starts the new copy of a redeployed WAR before it stops the old
+     * one). Exactly one of the two is not null.
+     */
+    public record Attempt(StoreLock lock, Pending pending) {
+    }
+
+    /**
+     * As {@link #acquire}, except that a lock held by another application of this same JVM (another class
+     * loader: a web application's previous copy) is not refused but handed back as {@link Attempt#pending()},
+     * to be {@linkplain Pending#await awaited}.
+     *
+     * @throws RunnerException when another process holds it, or the lock file cannot be created
+     */
+    public static Attempt attempt(StoreConfig config) {
         Optional<Path> database = Dialect.sqliteFile(config.url());
         if (database.isEmpty()) {
-            return NONE;
+            return new Attempt(NONE, null);
         }
         Path file = database.get().resolveSibling(database.get().getFileName() + ".lock").toAbsolutePath().normalize();
         Path dataDir = config.dataDir().toAbsolutePath().normalize();
@@ -111,43 +136,154 @@ public final class StoreLock implements AutoCloseable {
             try {
                 lock = channel.tryLock();
             } catch (OverlappingFileLockException e) {
-                lock = null;
+                // Held by this JVM through another class loader (HELD is per class loader). This channel stays
+                // open until then: closing it would release that holder's fcntl lock too (see HELD).
+                return new Attempt(null, new Pending(channel, file, database.get(), dataDir));
             }
-            if (lock == null) {
-                String[] holder = holder(file);
-                channel.close();
-                HELD.remove(file);
-                throw taken(database.get(), file, holder, dataDir);
-            }
-            FileHold held;
-            try {
-                held = lockDatabaseFile(database.get());
-            } catch (HeldElsewhere e) {
-                channel.close();
-                HELD.remove(file);
-                throw takenThroughAnotherName(database.get(), file, e.pid, dataDir);
-            } catch (RunnerException e) {
-                channel.close();
-                HELD.remove(file);
-                throw e;
-            }
-            // Read through the channel that holds the lock: closing any other one of this file would release it.
-            warnIfLastServedWithAnotherDataDir(database.get(), holder(read(channel)), dataDir);
-            try {
-                channel.truncate(0);
-                channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + " on " + host() + ", started "
-                        + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + "\n" + DATA_DIR + dataDir
-                        + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-            } catch (IOException e) {
-                // Only a courtesy to a second server (naming this one): a full disk must not stop the start.
-            }
-            return new StoreLock(channel, lock, file, held);
+            return new Attempt(locked(channel, lock, file, database.get(), dataDir), null);
         } catch (IOException e) {
             closeQuietly(channel);
             HELD.remove(file);
             throw new RunnerException("cannot create the lock file " + file + " of the SQLite store: "
                     + IoProblems.describe(e), e);
         }
+    }
+
+    /**
+     * A lock file held by another application of this JVM, with this application's channel open on it
+     * (never closed while that one may hold the lock: closing it would release that one's lock too).
+     */
+    public static final class Pending implements AutoCloseable {
+        private static final Duration POLL = Duration.ofMillis(100);
+        private final FileChannel channel;
+        private final Path file;
+        private final Path database;
+        private final Path dataDir;
+        private final String[] holder;
+        private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+
+        private Pending(FileChannel channel, Path file, Path database, Path dataDir) {
+            this.channel = channel;
+            this.file = file;
+            this.database = database;
+            this.dataDir = dataDir;
+            this.holder = holder(read(channel));
+        }
+
+        /** Whether this wait is over: the lock taken by {@link #await}, or this closed. */
+        public boolean over() {
+            return done.get();
+        }
+
+        /** The SQLite database whose lock is held. */
+        public Path database() {
+            return database;
+        }
+
+        /** What the lock file says of its holder ({@code "pid 123 on host, started …"}), or null when it does not. */
+        public String holderLine() {
+            return holder[0];
+        }
+
+        /**
+         * Waits until the other application of this JVM lets the lock go, then takes it, checking every
+         * 100 ms (the lock offers no event to wait on).
+         *
+         * @param atMost how long to wait at most
+         * @return the lock, taken
+         * @throws RunnerException when it is still held after {@code atMost} (saying so, this channel kept
+         *         open so as not to release that holder's lock), when another process took it first, or
+         *         when the lock file cannot be read
+         * @throws InterruptedException when interrupted while waiting
+         */
+        public StoreLock await(Duration atMost) throws InterruptedException {
+            long deadline = System.nanoTime() + atMost.toNanos();
+            while (true) {
+                FileLock lock;
+                try {
+                    lock = channel.tryLock();
+                } catch (OverlappingFileLockException e) {
+                    if (System.nanoTime() - deadline >= 0) {
+                        throw new RunnerException("another buildhook in this same JVM" + (holder[0] == null ? ""
+                                : " (" + holder[0] + ")") + ", a previous copy of this web application, still serves"
+                                + " the SQLite database " + database + " (its lock " + file + " is taken) after "
+                                + atMost.toSeconds() + " s: it did not stop. Stop it (undeploy it, or restart the"
+                                + " container), then deploy this one again");
+                    }
+                    Thread.sleep(POLL.toMillis());
+                    continue;
+                } catch (IOException e) {
+                    close();
+                    throw new RunnerException("cannot lock the lock file " + file + " of the SQLite store: "
+                            + IoProblems.describe(e), e);
+                }
+                done.set(true);
+                try {
+                    return locked(channel, lock, file, database, dataDir);
+                } catch (IOException e) {
+                    closeQuietly(channel);
+                    HELD.remove(file);
+                    throw new RunnerException("cannot create the lock file " + file + " of the SQLite store: "
+                            + IoProblems.describe(e), e);
+                }
+            }
+        }
+
+        /** Today's refusal ({@link #acquire}): closes the channel and names the holder. */
+        private RunnerException refuse() {
+            close();
+            return StoreLock.taken(database, file, holder, dataDir);
+        }
+
+        /**
+         * Gives up waiting: closes this channel. While the other application still holds the lock, that
+         * releases the kernel's lock of the file for the whole process (that application's own lock in this
+         * JVM stays): another process could then take it.
+         */
+        @Override
+        public void close() {
+            if (done.compareAndSet(false, true)) {
+                closeQuietly(channel);
+                HELD.remove(file);
+            }
+        }
+    }
+
+    /**
+     * The rest of a start once {@code channel} tried its lock: refused when another process holds it, else
+     * the database file locked too and this server written into the lock file.
+     */
+    private static StoreLock locked(FileChannel channel, FileLock lock, Path file, Path database, Path dataDir)
+            throws IOException {
+        if (lock == null) {
+            String[] holder = holder(read(channel));
+            channel.close();
+            HELD.remove(file);
+            throw taken(database, file, holder, dataDir);
+        }
+        FileHold held;
+        try {
+            held = lockDatabaseFile(database);
+        } catch (HeldElsewhere e) {
+            channel.close();
+            HELD.remove(file);
+            throw takenThroughAnotherName(database, file, e.pid, dataDir);
+        } catch (RunnerException | IOException e) {
+            channel.close();
+            HELD.remove(file);
+            throw e;
+        }
+        // Read through the channel that holds the lock: closing any other one of this file would release it.
+        warnIfLastServedWithAnotherDataDir(database, holder(read(channel)), dataDir);
+        try {
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + " on " + host() + ", started "
+                    + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + "\n" + DATA_DIR + dataDir
+                    + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+        } catch (IOException e) {
+            // Only a courtesy to a second server (naming this one): a full disk must not stop the start.
+        }
+        return new StoreLock(channel, lock, file, held);
     }
 
     private static RunnerException taken(Path database, Path file, String[] holder, Path dataDir) {
@@ -305,18 +441,6 @@ public final class StoreLock implements AutoCloseable {
             return Files.isSameFile(a, b);
         } catch (IOException | RuntimeException e) {
             return false;
-        }
-    }
-
-    /**
-     * The lock file of another process (this one holds no lock on it: {@link #HELD}), read with a
-     * channel of its own; empty when it cannot be read.
-     */
-    private static String[] holder(Path file) {
-        try (FileChannel other = FileChannel.open(file, StandardOpenOption.READ)) {
-            return holder(read(other));
-        } catch (IOException | RuntimeException e) {
-            return holder("");
         }
     }
 

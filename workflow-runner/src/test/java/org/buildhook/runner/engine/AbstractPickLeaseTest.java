@@ -63,7 +63,7 @@ abstract class AbstractPickLeaseTest {
     Path dir;
     Store store;
     private CommonsExecLauncher launcher;
-    private final RunningJobs running = new RunningJobs();
+    final RunningJobs running = new RunningJobs();
     final ExecutorService threads = Executors.newCachedThreadPool();
     JobTask task;
 

@@ -98,6 +98,50 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
         assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(org.buildhook.runner.store.JobState.CANCELLED);
     }
 
+    /**
+     * review23 R2: the node's stop begins while the job thread's read-and-start waits for the job's row (its look at
+     * whether the node stops came before): the attempt, started in the store when the wait ends, must not run its
+     * command. It did: the command ran into the stop's grace, was cut short there and counted as a stop in a row
+     * (runner.stops-in-a-row), though no job is to start during a stop.
+     */
+    @Test
+    void aStopBegunWhileTheReadAndStartWaitsStartsNoCommand() throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = accept("echo ran >> " + ran);
+        Execution picked = pick(jobId, Instant.now());
+        Future<?> stop;
+        try (Connection holder = store.schedulerDataSource().getConnection()) {
+            holder.setAutoCommit(false);
+            int holderPid = backendPid(holder);
+            lockJob(holder, jobId);
+            Future<com.github.kagkarlsson.scheduler.task.CompletionHandler<Void>> thread =
+                    threads.submit(() -> task.execute(picked.taskInstance, context(picked)));
+            await().atMost(Duration.ofSeconds(60)).until(() -> waitersOf(holderPid) > 0 || thread.isDone());
+            assertThat(thread.isDone()).as("the read-and-start waits for the job's row").isFalse();
+            stop = threads.submit(() -> {
+                running.stop(Duration.ofMinutes(5), "stopped by the test");
+                return null;
+            });
+            await().atMost(Duration.ofSeconds(60)).until(running::isStopping);
+            holder.rollback();
+            // Put back in its place (its due time kept), as for a job the stop did not start.
+            com.github.kagkarlsson.scheduler.task.ExecutionComplete done = org.mockito.Mockito.mock(
+                    com.github.kagkarlsson.scheduler.task.ExecutionComplete.class);
+            org.mockito.Mockito.when(done.getExecution()).thenReturn(picked);
+            thread.get(60, TimeUnit.SECONDS).complete(done, org.mockito.Mockito.mock(
+                    com.github.kagkarlsson.scheduler.task.ExecutionOperations.class));
+        }
+        stop.get(60, TimeUnit.SECONDS);
+
+        assertThat(ran).as("a command started during the stop").doesNotExist();
+        assertThat(store.job(jobId).orElseThrow().attempts()).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(org.buildhook.runner.store.AttemptOutcome.INTERRUPTED);
+            assertThat(a.message()).isEqualTo("not started: node " + NODE + " was stopping; back in the queue, its"
+                    + " retries untouched");
+        });
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(org.buildhook.runner.store.JobState.QUEUED);
+    }
+
     /** As {@link #aFirstAttemptWaitingForTheJobsRowHoldsNoLockOnItsExecution}, for taking shared units. */
     @Test
     void takingSharedUnitsWaitingForTheJobsRowHoldsNoLockOnItsExecution() throws Exception {
