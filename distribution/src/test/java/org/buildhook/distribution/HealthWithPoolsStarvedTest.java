@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,8 +25,6 @@ import org.junit.jupiter.api.Test;
  * the proxy forwards new connections again.
  */
 class HealthWithPoolsStarvedTest extends AbstractProxiedServeTest {
-
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     HealthWithPoolsStarvedTest() {
         super("starved_pools_");
@@ -92,10 +88,5 @@ class HealthWithPoolsStarvedTest extends AbstractProxiedServeTest {
             }
         }
         return ended;
-    }
-
-    private static HttpResponse<String> healthz(URI url) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(url.resolve("healthz")).timeout(Duration.ofSeconds(60)).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.StringWriter;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +23,6 @@ import org.junit.jupiter.api.Test;
  * the log says who holds it and how to find them; once the lock ends, 200 and 202 by themselves.
  */
 class PostgresTableLockedTest extends AbstractProxiedServeTest {
-
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     PostgresTableLockedTest() {
         super("table_locked_");
@@ -75,10 +71,5 @@ class PostgresTableLockedTest extends AbstractProxiedServeTest {
         assertThat(said.toString()).contains("202");
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(out)
                 .contains("the store writes again: no table of it is locked by another session any more"));
-    }
-
-    private static HttpResponse<String> healthz(URI url) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(url.resolve("healthz")).timeout(Duration.ofSeconds(60)).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 }
