@@ -103,14 +103,12 @@ public final class BuildhookApplication implements AutoCloseable {
             java.util.concurrent.atomic.AtomicReference<Store> opened = new java.util.concurrent.atomic.AtomicReference<>();
             java.util.concurrent.atomic.AtomicReference<RulesWatcher> watcher = new java.util.concurrent.atomic.AtomicReference<>();
             Object limitsTurn = new Object();
-            // rulesdiff23: the rules whose stored jobs of rules not in force were left, as another running node
-            // had other rules; cancelled at the first comparison that finds every running node agreeing.
-            java.util.concurrent.atomic.AtomicReference<RuleSet> leftUntilAgreed =
-                    new java.util.concurrent.atomic.AtomicReference<>();
+            // rulesknown23: the rules this node knows were disabled or removed, whose stored jobs are cancelled.
+            RulesTakenOut takenOut = new RulesTakenOut();
             java.util.function.Consumer<RuleSet> limits = set -> {
                 Store open = opened.get();
                 if (open != null) {
-                    applyLimits(open, set, watcher.get(), limitsTurn, config.engine(), leftUntilAgreed);
+                    applyLimits(open, set, watcher.get(), limitsTurn, config.engine(), takenOut);
                 }
             };
             // PostgreSQL, once the engine has started: a reload records the new rules' fingerprint and
@@ -139,7 +137,7 @@ public final class BuildhookApplication implements AutoCloseable {
                 // Before the engine starts: a limit lowered while the server was stopped holds from its first job.
                 RuleSet atStart = rules.current();
                 beforeStartLimits.accept(atStart);
-                applyLimits(store, atStart, rules, limitsTurn, config.engine(), leftUntilAgreed);
+                applyLimits(store, atStart, rules, limitsTurn, config.engine(), takenOut);
             }
             // Retention removes the logs of jobs that ran here and whose rows another node deleted.
             store.sweepJobLogsIn(config.launcher().logDirectory());
@@ -186,7 +184,7 @@ public final class BuildhookApplication implements AutoCloseable {
             // After the engine's start, whose claim of the node id carries the fingerprint; null on SQLite.
             ClusterRules clusterRules = ClusterRules.start(store, config.engine().nodeId(), ruleSet,
                     config.engine().heartbeatInterval(), config.engine().deadNodeLimit(),
-                    set -> cancelLeftJobsOnceAgreed(store, set, rules, limitsTurn, config.engine(), leftUntilAgreed));
+                    set -> cancelLeftJobsOnceAgreed(store, set, rules, limitsTurn, config.engine(), takenOut));
             if (clusterRules != null) {
                 started.push(clusterRules);
                 cluster.set(clusterRules);
@@ -260,7 +258,8 @@ public final class BuildhookApplication implements AutoCloseable {
      * Gives the jobs still to run the rules' current concurrency limits: the limit in force is that of a
      * rule's newest stored job, so a lowered limit would otherwise hold only from the next delivery, and a
      * job stored before it could start beside the running ones (chaos15 F1). A store that does not answer
-     * leaves them as they are, said in one WARN.
+     * leaves them as they are, said in one WARN. Then cancels the stored jobs of the rules this node knows
+     * were taken out ({@link RulesTakenOut}).
      *
      * <p>One at a time ({@code turn}), and only while {@code rules} is still the set in force in
      * {@code watcher}: the start's call and a reload's (on the watcher's thread) could otherwise both run,
@@ -268,51 +267,84 @@ public final class BuildhookApplication implements AutoCloseable {
      * a reload that came meanwhile gives its own set once this ends.
      */
     private static void applyLimits(Store store, RuleSet rules, RulesWatcher watcher, Object turn,
-            org.buildhook.runner.engine.EngineConfig engine,
-            java.util.concurrent.atomic.AtomicReference<RuleSet> leftUntilAgreed) {
+            org.buildhook.runner.engine.EngineConfig engine, RulesTakenOut takenOut) {
         synchronized (turn) {
+            // Also a set a newer reload overtook: it was in force, and may have stored jobs of its rules.
+            takenOut.hadInForce.addAll(rules.ruleNames());
             if (watcher != null && watcher.current() != rules) {
                 return;
             }
             applyLimits(store, rules);
-            leftUntilAgreed.set(cancelJobsOfRulesNotInForce(store, rules, engine) ? null : rules);
+            takenOut.nowInForce(rules);
+            takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut.pending, engine) ? null : rules;
+        }
+    }
+
+    /**
+     * The rules whose stored jobs still to run this node cancels (rulesknown23): only what an operator's
+     * change of this node's own rules file says, (a) a rule written with {@code enabled: false}, at the start
+     * and at each reload, and (b) a rule this node had enabled in force that a reload removed or disabled.
+     * Never a rule merely absent from the file at the start: in a cluster it may be another node's new rule
+     * (tryout25 F4: a node with an older file cancelled a new rule's approvals once the only node that had
+     * it stopped). Guarded by the limits' turn, except {@link #heldBack} (read outside it).
+     */
+    private static final class RulesTakenOut {
+        /** The enabled rules of every set this node had in force since the last one applied. */
+        final java.util.Set<String> hadInForce = new java.util.HashSet<>();
+        /** The rules known to be taken out whose jobs are not cancelled yet (held back, or the store failed). */
+        final java.util.Set<String> pending = new java.util.TreeSet<>();
+        /** The set whose cancel was held back as another running node had other rules; null when none was. */
+        volatile RuleSet heldBack;
+
+        /** {@code rules} is now in force: adds what it disabled or removed, drops what it enables. */
+        void nowInForce(RuleSet rules) {
+            java.util.Set<String> enabled = java.util.Set.copyOf(rules.ruleNames());
+            pending.addAll(hadInForce);
+            pending.addAll(rules.disabledRuleNames());
+            pending.removeAll(enabled);
+            hadInForce.clear();
+            hadInForce.addAll(enabled);
         }
     }
 
     /**
      * PostgreSQL, at each comparison of the nodes' rules that finds them agreeing ({@link ClusterRules}):
-     * when the start or the reload of {@code rules} left the stored jobs of rules not in force because
-     * another running node had other rules (rulesdiff23), cancels them now; nothing otherwise. The same
-     * turn as {@link #applyLimits}, and only while {@code rules} is still in force.
+     * when the start or the reload of {@code rules} left the stored jobs of the rules this node knows were
+     * taken out because another running node had other rules (rulesdiff23), cancels them now; nothing
+     * otherwise, and never a rule this node merely lacks (rulesknown23). The same turn as
+     * {@link #applyLimits}, and only while {@code rules} is still in force.
      */
     private static void cancelLeftJobsOnceAgreed(Store store, RuleSet rules, RulesWatcher watcher, Object turn,
-            org.buildhook.runner.engine.EngineConfig engine,
-            java.util.concurrent.atomic.AtomicReference<RuleSet> leftUntilAgreed) {
-        if (leftUntilAgreed.get() != rules) {
+            org.buildhook.runner.engine.EngineConfig engine, RulesTakenOut takenOut) {
+        if (takenOut.heldBack != rules) {
             return;
         }
         synchronized (turn) {
-            if (leftUntilAgreed.get() == rules && (watcher == null || watcher.current() == rules)) {
-                leftUntilAgreed.set(cancelJobsOfRulesNotInForce(store, rules, engine) ? null : rules);
+            if (takenOut.heldBack == rules && (watcher == null || watcher.current() == rules)) {
+                takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut.pending, engine) ? null : rules;
             }
         }
     }
 
     /**
-     * Cancels the stored jobs still to run of the rules disabled or removed in {@code rules} (tryout24 F1),
-     * saying per rule how many in one {@code WARN}; a store that does not answer leaves them, said in one
-     * {@code WARN} (the next start or reload tries again). On PostgreSQL, while another running node has
-     * other rules (a rolling change of the rules file: it may still run the rules this node lacks), cancels
-     * nothing and says so in one {@code WARN} when there are such jobs (rulesdiff23); nodes that record no
-     * fingerprint (older buildhooks) are not compared, as in {@link ClusterRules}. This node's fingerprint is
-     * that of {@code rules}, never the one its claim recorded (at a start, still the previous run's).
+     * Cancels the stored jobs still to run of the rules in {@code takenOut} (tryout24 F1; rules this node knows
+     * were disabled or removed, rulesknown23), saying per rule how many in one {@code WARN}, and empties it; a
+     * store that does not answer leaves them, said in one {@code WARN}, and keeps them for the next reload. On
+     * PostgreSQL, while another running node has other rules (a rolling change of the rules file: it may still
+     * run them), cancels nothing and says so in one {@code WARN} when there are such jobs (rulesdiff23); nodes
+     * that record no fingerprint (older buildhooks) are not compared, as in {@link ClusterRules}. This node's
+     * fingerprint is that of {@code rules}, never the one its claim recorded (at a start, still the previous
+     * run's).
      *
      * @return false when the jobs were left because another running node has other rules
      */
-    private static boolean cancelJobsOfRulesNotInForce(Store store, RuleSet rules,
+    private static boolean cancelJobsOfRulesTakenOut(Store store, RuleSet rules, java.util.Set<String> takenOut,
             org.buildhook.runner.engine.EngineConfig engine) {
+        if (takenOut.isEmpty()) {
+            return true;
+        }
         String node = engine.nodeId();
-        java.util.Set<String> inForce = new java.util.HashSet<>(rules.ruleNames());
+        java.util.Set<String> names = java.util.Set.copyOf(takenOut);
         String where = "in the rules in force on node " + node + " (" + rules.source() + ", loaded at "
                 + rules.loadedAt() + ")";
         try {
@@ -322,7 +354,7 @@ public final class BuildhookApplication implements AutoCloseable {
                         org.buildhook.runner.store.RulesDisagreement.among(node, own,
                                 store.nodeLeases().runningNodesRules(engine.deadNodeLimit()));
                 if (differ.isPresent()) {
-                    java.util.List<Store.RuleNotInForce> left = store.jobsOfRulesNotInForce(inForce);
+                    java.util.List<Store.RuleNotInForce> left = store.jobsOfRules(names);
                     if (!left.isEmpty()) {
                         LOG.warn("the stored jobs still to run of the rules disabled or removed {} are left as they are,"
                                 + " not cancelled: {}; running node(s) {} have other rules (fingerprint {} here), and may"
@@ -336,13 +368,14 @@ public final class BuildhookApplication implements AutoCloseable {
                     return false;
                 }
             }
-            for (Store.RuleNotInForce stop : store.cancelJobsOfRulesNotInForce(inForce, rule -> "not started: its rule '"
+            for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, rule -> "not started: its rule '"
                     + rule + "' is disabled or removed " + where + "; run it again with buildhook rerun once the rule"
                     + " is back")) {
                 LOG.warn("rule '{}' is disabled or removed {}: {} of its stored job(s) still to run (queued, waiting or"
                         + " awaiting an approval) will not run: cancelled; jobs of it already running go on",
                         stop.rule(), where, stop.cancelled());
             }
+            takenOut.removeAll(names);
         } catch (RuntimeException e) {
             LOG.warn("the stored jobs of the rules disabled or removed in {} could not be cancelled ({}): they may still"
                     + " run; list them with buildhook jobs --rule NAME and cancel them with buildhook cancel JOB",

@@ -139,7 +139,9 @@ class BuildhookApplicationTest {
     /**
      * tryout24 F1: a rule disabled in the rules file still ran its stored jobs: a deploy awaiting an approval
      * was approved after the reload and deployed. The reload cancels them, says so in its log, and an approval
-     * is refused with why; the same holds for a rule removed while the server was stopped, at the start.
+     * is refused with why; the same for a rule a reload removes, and for a rule the file disables at a start.
+     * rulesknown23 (tryout25 F4): a rule merely absent from the file at a start (in a cluster, maybe another
+     * node's new rule) is not cancelled: its job stays until the file disables it.
      */
     @Test
     void aRuleDisabledOrRemovedByAReloadOrARestartRunsNoneOfItsStoredJobs() throws Exception {
@@ -177,12 +179,28 @@ class BuildhookApplicationTest {
                     DeliveryServiceTest.fixture("build-68-failed.json"), "default")).jobIds().get(0);
             assertThat(app.store().job(removed).orElseThrow().job().state())
                     .isEqualTo(org.buildhook.runner.store.JobState.AWAITING_APPROVAL);
+            // Removed by a reload: this node had it in force, so its job is cancelled.
+            Files.writeString(rules, "rules: []\n");
+            org.awaitility.Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> app.store().job(removed)
+                    .orElseThrow().job().state() == org.buildhook.runner.store.JobState.CANCELLED);
         } finally {
             appLog.detachAppender(log);
         }
+        Files.writeString(rules, LIMITED_DEPLOY.formatted(0));
+        String absent;
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            absent = app.deliveries().receive(DeliveryServiceTest.signed(
+                    DeliveryServiceTest.fixture("build-412-promoted.json"), "default")).jobIds().get(0);
+        }
         Files.writeString(rules, "rules: []\n");
         try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
-            assertThat(app.store().job(removed).orElseThrow().job().state()).as("a rule removed while stopped")
+            assertThat(app.store().job(absent).orElseThrow().job().state()).as("a rule merely absent at a start")
+                    .isEqualTo(org.buildhook.runner.store.JobState.AWAITING_APPROVAL);
+        }
+        Files.writeString(rules, "rules:\n  - name: deploy\n    enabled: false\n    approval: {}\n"
+                + "    run: {command: [/bin/true]}\n");
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            assertThat(app.store().job(absent).orElseThrow().job().state()).as("a rule disabled while stopped")
                     .isEqualTo(org.buildhook.runner.store.JobState.CANCELLED);
         }
     }

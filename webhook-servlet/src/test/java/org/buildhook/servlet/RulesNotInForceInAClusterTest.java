@@ -41,6 +41,8 @@ class RulesNotInForceInAClusterTest {
     private static final String WITH_DEPLOY = "rules:\n  - name: deploy\n    approval: {}\n"
             + "    run: {command: [/bin/true]}\n  - name: notify\n    run: {command: [/bin/true]}\n";
     private static final String WITHOUT_DEPLOY = "rules:\n  - name: notify\n    run: {command: [/bin/true]}\n";
+    private static final String DEPLOY_DISABLED = "rules:\n  - name: deploy\n    enabled: false\n    approval: {}\n"
+            + "    run: {command: [/bin/true]}\n  - name: notify\n    run: {command: [/bin/true]}\n";
 
     @TempDir
     Path dir;
@@ -54,16 +56,20 @@ class RulesNotInForceInAClusterTest {
     };
     private final ch.qos.logback.classic.Logger appLog =
             (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BuildhookApplication.class);
+    private final ch.qos.logback.classic.Logger clusterLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
+            org.buildhook.runner.engine.ClusterRules.class);
 
     @BeforeEach
     void listen() {
         log.start();
         appLog.addAppender(log);
+        clusterLog.addAppender(log);
     }
 
     @AfterEach
     void stopListening() {
         appLog.detachAppender(log);
+        clusterLog.detachAppender(log);
     }
 
     @AfterAll
@@ -94,7 +100,9 @@ class RulesNotInForceInAClusterTest {
             assertThat(job(app, job).state()).as("left at the reload").isEqualTo(JobState.AWAITING_APPROVAL);
         }
         events.clear();
-        // A start with the file that lacks the rule, node-b still with the other: left again.
+        // A start with the file that disables the rule (rulesknown23: a start cancels only what its file
+        // disables, never a rule merely absent), node-b still with the other: left again.
+        Files.writeString(rules, DEPLOY_DISABLED);
         try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
             assertThat(app.rules().current().ruleNames()).doesNotContain("deploy");
             assertThat(events).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
@@ -114,6 +122,55 @@ class RulesNotInForceInAClusterTest {
             assertThat(cancelWarnings()).singleElement().asString().endsWith(": 1 of its stored job(s) still to run"
                     + " (queued, waiting or awaiting an approval) will not run: cancelled; jobs of it already running go on");
         }
+    }
+
+    /**
+     * tryout25 F4: a node started with an older rules file, lacking a new rule that node-b runs, left the rule's
+     * stored job alone while node-b ran (rulesdiff23), but once node-b stopped (an ordinary restart: its claim
+     * given back) every running node "agreed" and it cancelled the job, a deploy awaiting its approval, of a
+     * rule it never had. It cancels only what its own file disables or a reload of it took out: the job stays,
+     * and is approved once node-b is back.
+     */
+    @Test
+    void aNodeThatNeverHadARuleDoesNotCancelItsJobsWhenTheNodeThatHasItStops() throws Exception {
+        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), WITH_DEPLOY);
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nstore: {url: '"
+                + PG.newSchemaUrl() + "'}\nrules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
+                + "runner: {heartbeat-interval: 1s, missed-heartbeats: 1000, watchdog: off}\n");
+        String job;
+        RulesFingerprint withDeploy;
+        // The job of the new rule, stored as node-b (which has the rule) would store it.
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            job = app.deliveries().receive(DeliveryServiceTest.signed(
+                    DeliveryServiceTest.fixture("build-67-passed.json"), "default")).jobIds().get(0);
+            withDeploy = RulesFingerprint.of(app.rules().current());
+        }
+        Files.writeString(rules, WITHOUT_DEPLOY);
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            otherNodeRuns(app, withDeploy);
+            await().atMost(Duration.ofMinutes(2)).until(() -> clusterSaid("has other rules than 1 running node(s)"));
+            // node-b stops: this node is the only running one, and "every running node agrees".
+            events.clear();
+            app.store().nodeLeases().release("node-b", "instance-b");
+            await().atMost(Duration.ofMinutes(2)).until(() -> clusterSaid("agree again"));
+            // node-b is back (its restart): a later look says so, after the look that agreed had ended.
+            otherNodeRuns(app, withDeploy);
+            await().atMost(Duration.ofMinutes(2)).until(() -> clusterSaid("has other rules than 1 running node(s)"));
+
+            assertThat(job(app, job).state()).as("a job of a rule this node never had").isEqualTo(
+                    JobState.AWAITING_APPROVAL);
+            assertThat(cancelWarnings()).isEmpty();
+            assertThat(events).extracting(ILoggingEvent::getFormattedMessage)
+                    .noneSatisfy(m -> assertThat(m).contains("are left as they are"));
+            assertThat(app.store().approve(job, "alice")).isTrue();
+        }
+    }
+
+    /** Whether {@link org.buildhook.runner.engine.ClusterRules} logged a line containing {@code text}. */
+    private boolean clusterSaid(String text) {
+        return events.stream().anyMatch(e -> e.getLoggerName().equals(clusterLog.getName())
+                && e.getFormattedMessage().contains(text));
     }
 
     /** Claims node-b (running for the dead-node limit) and records {@code rules} as its rules in force. */

@@ -20,6 +20,7 @@ public final class RuleSet {
 
     private final List<Rule> rules;
     private final Map<String, Integer> resources;
+    private final List<String> disabled;
     private final RuleIndex index;
     private final Path source;
     private final Instant loadedAt;
@@ -29,6 +30,11 @@ public final class RuleSet {
     }
 
     RuleSet(List<Rule> rules, Map<String, Integer> resources, Path source, Instant loadedAt) {
+        this(rules, resources, List.of(), source, loadedAt);
+    }
+
+    RuleSet(List<Rule> rules, Map<String, Integer> resources, List<String> disabled, Path source, Instant loadedAt) {
+        this.disabled = List.copyOf(disabled);
         this.resources = Collections.unmodifiableMap(new java.util.TreeMap<>(resources));
         this.rules = List.copyOf(rules);
         this.index = new RuleIndex(this.rules);
@@ -87,6 +93,15 @@ public final class RuleSet {
         List<String> names = new ArrayList<>(rules.size());
         rules.forEach(r -> names.add(r.name()));
         return List.copyOf(names);
+    }
+
+    /**
+     * The names of the rules this file writes with {@code enabled: false}, in file order: an operator's
+     * explicit word that their stored jobs still to run must not run (rulesknown23). Empty for a set
+     * not read from a file.
+     */
+    public List<String> disabledRuleNames() {
+        return disabled;
     }
 
     /**

@@ -20,6 +20,7 @@ final class RulesReader extends NodeReader {
     private final ActionReader action;
     private final WorkflowReader workflow;
     private Map<String, Integer> capacities = Map.of();
+    private final List<String> disabled = new ArrayList<>();
 
     RulesReader(ProblemCollector problems) {
         super(problems);
@@ -40,6 +41,11 @@ final class RulesReader extends NodeReader {
     /** The shared resources the file declares (name to capacity); read by {@link #read}. */
     Map<String, Integer> capacities() {
         return capacities;
+    }
+
+    /** The names of the rules written with {@code enabled: false}, in file order; filled by {@link #read}. */
+    List<String> disabled() {
+        return List.copyOf(disabled);
     }
 
     /** The enabled rules, in file order; valid only when no problem was recorded. */
@@ -112,6 +118,9 @@ final class RulesReader extends NodeReader {
             parts = workflow.approval(entries.get("approval").value(), parts);
         }
         String followUps = new FollowUpReader(problems).read(rule, perRun, capacities, 0);
+        if (name != null && !enabled) {
+            disabled.add(name);
+        }
         if (name == null || act.isEmpty() || !enabled || problems.count() > before) {
             return Optional.empty();
         }

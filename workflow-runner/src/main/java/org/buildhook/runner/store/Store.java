@@ -556,8 +556,7 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * What {@link #cancelJobsOfRulesNotInForce} did for one rule (or, from {@link #jobsOfRulesNotInForce},
-     * would do).
+     * What {@link #cancelJobsOfRules} did for one rule (or, from {@link #jobsOfRules}, would do).
      *
      * @param rule      the rule's name, disabled or removed in the rules in force
      * @param cancelled its jobs (and on-success steps) still to run that were (would be) cancelled
@@ -566,25 +565,26 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * Cancels the stored jobs still to run (queued, waiting, awaiting an approval) of every rule that is not
-     * in {@code inForce}: a rule disabled ({@code enabled: false}) or removed in the rules file now loaded
-     * (tryout24 F1: a deploy awaiting approval was approved and deployed after its rule was disabled). Running
-     * jobs go on, and start their follow-ups. Follow-ups are not cancelled: each follows a command that did
-     * run (a smoke test of a deploy that happened, a page about a failure, a cleanup). A job cancelled so whose
-     * command never started starts no follow-up; one that ran (a retry in its backoff) starts its
-     * {@code on-cancel}, the cleanup of what it did. Re-runs
-     * are left alone: a re-run is an explicit wish, made after the rule changed. Each job is cancelled in a
-     * transaction of its own, if it is still to run then; one picked at the moment ends when its node sees
-     * the cancel, as after {@code buildhook cancel}.
+     * Cancels the stored jobs still to run (queued, waiting, awaiting an approval) of each rule in
+     * {@code rules}: rules an operator disabled ({@code enabled: false}) or removed (tryout24 F1: a deploy
+     * awaiting approval was approved and deployed after its rule was disabled). The caller names them: only
+     * rules it knows were taken out, never every rule it merely lacks, since in a cluster another node may run
+     * a rule this one never had (rulesknown23). Running jobs go on, and start their follow-ups. Follow-ups are
+     * not cancelled: each follows a command that did run (a smoke test of a deploy that happened, a page about
+     * a failure, a cleanup). A job cancelled so whose command never started starts no follow-up; one that ran
+     * (a retry in its backoff) starts its {@code on-cancel}, the cleanup of what it did. Re-runs are left
+     * alone: a re-run is an explicit wish, made after the rule changed. Each job is cancelled in a transaction
+     * of its own, if it is still to run then; one picked at the moment ends when its node sees the cancel, as
+     * after {@code buildhook cancel}.
      *
-     * @param inForce the names of the enabled rules now loaded
+     * @param rules   the names of the rules whose jobs are to be cancelled; empty: nothing is read or done
      * @param message the message of a job cancelled so, from its rule's name (why, and what to do)
      * @return one entry per rule with jobs cancelled, by name; empty when none was
      * @throws StoreUnavailableException when the store cannot be reached
      */
-    public List<RuleNotInForce> cancelJobsOfRulesNotInForce(java.util.Set<String> inForce,
+    public List<RuleNotInForce> cancelJobsOfRules(java.util.Set<String> rules,
             java.util.function.Function<String, String> message) {
-        List<String[]> found = jobsOfRulesNotIn(inForce);
+        List<String[]> found = jobsOf(rules);
         Map<String, Integer> cancelled = new java.util.TreeMap<>();
         boolean woke = false;
         for (String[] job : found) {
@@ -601,18 +601,17 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * The stored jobs that {@link #cancelJobsOfRulesNotInForce} would cancel now, counted by rule, without
-     * changing any (rulesdiff23: a node whose rules differ from another running node's leaves them and
-     * says how many).
+     * The stored jobs that {@link #cancelJobsOfRules} would cancel now, counted by rule, without changing any
+     * (rulesdiff23: a node whose rules differ from another running node's leaves them and says how many).
      *
-     * @param inForce the names of the enabled rules now loaded
+     * @param rules the names of the rules whose jobs are counted; empty: nothing is read
      * @return one entry per rule with such jobs (the count in {@link RuleNotInForce#cancelled()}), by name;
      *         empty when there is none
      * @throws StoreUnavailableException when the store cannot be reached
      */
-    public List<RuleNotInForce> jobsOfRulesNotInForce(java.util.Set<String> inForce) {
+    public List<RuleNotInForce> jobsOfRules(java.util.Set<String> rules) {
         Map<String, Integer> left = new java.util.TreeMap<>();
-        for (String[] job : jobsOfRulesNotIn(inForce)) {
+        for (String[] job : jobsOf(rules)) {
             left.merge(job[1], 1, Integer::sum);
         }
         return byRule(left);
@@ -622,8 +621,11 @@ public final class Store implements AutoCloseable {
         return counts.entrySet().stream().map(e -> new RuleNotInForce(e.getKey(), e.getValue())).toList();
     }
 
-    /** The id and rule of each job still to run, neither a re-run nor a follow-up, of a rule not in {@code inForce}. */
-    private List<String[]> jobsOfRulesNotIn(java.util.Set<String> inForce) {
+    /** The id and rule of each job still to run, neither a re-run nor a follow-up, of a rule in {@code rules}. */
+    private List<String[]> jobsOf(java.util.Set<String> rules) {
+        if (rules.isEmpty()) {
+            return List.of();
+        }
         return db.read("read the jobs of rules no longer in force", c -> {
             List<String[]> out = new java.util.ArrayList<>();
             try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name, parent_id FROM jobs WHERE rerun_of IS NULL"
@@ -631,7 +633,7 @@ public final class Store implements AutoCloseable {
                     ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     // Follow-ups (parent_id set, named "rule/on-…") follow a command that ran: not cancelled.
-                    if (rs.getString(3) == null && !inForce.contains(rs.getString(2))) {
+                    if (rs.getString(3) == null && rules.contains(rs.getString(2))) {
                         out.add(new String[] {rs.getString(1), rs.getString(2)});
                     }
                 }
