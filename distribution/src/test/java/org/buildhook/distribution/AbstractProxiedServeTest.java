@@ -59,6 +59,14 @@ abstract class AbstractProxiedServeTest {
         return processes.serve(config, out);
     }
 
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
+
+    /** {@code GET /healthz} of the server at {@code url} (its answer within a minute, a bound for a hung test only). */
+    static java.net.http.HttpResponse<String> healthz(java.net.URI url) throws Exception {
+        return HTTP.send(java.net.http.HttpRequest.newBuilder(url.resolve("healthz"))
+                .timeout(java.time.Duration.ofSeconds(60)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
     /** Whether the sample delivery to the server at {@code url} is answered with a 2xx (accepted, or a duplicate). */
     boolean accepted(java.net.URI url) {
         return ServeProcesses.sendSample(url, dir, new java.io.StringWriter()) == 0;

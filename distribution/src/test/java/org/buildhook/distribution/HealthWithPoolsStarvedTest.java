@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,8 +25,6 @@ import org.junit.jupiter.api.Test;
  * the proxy forwards new connections again.
  */
 class HealthWithPoolsStarvedTest extends AbstractProxiedServeTest {
-
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     HealthWithPoolsStarvedTest() {
         super("starved_pools_");
@@ -64,10 +60,12 @@ class HealthWithPoolsStarvedTest extends AbstractProxiedServeTest {
 
         pg.proxy.thaw();
 
-        // New connections are forwarded again: the pool makes one, and /healthz says ok by itself.
+        // New connections are forwarded again: the pool makes one, and /healthz says ok by itself. (Meanwhile it
+        // may say 200 "degraded" naming buildhook-scheduler, should the jobs' pool get its connection later than
+        // the deliveries': deliveries are stored again then, tryout25 F2.)
         await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                .until(() -> healthz(url).statusCode() == 200);
-        assertThat(healthz(url).body()).contains("\"status\":\"ok\"");
+                .until(() -> healthz(url).body().contains("\"status\":\"ok\""));
+        assertThat(healthz(url).statusCode()).isEqualTo(200);
         await().atMost(Duration.ofMinutes(1)).until(() -> accepted(url));
     }
 
@@ -90,10 +88,5 @@ class HealthWithPoolsStarvedTest extends AbstractProxiedServeTest {
             }
         }
         return ended;
-    }
-
-    private static HttpResponse<String> healthz(URI url) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(url.resolve("healthz")).timeout(Duration.ofSeconds(60)).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 }

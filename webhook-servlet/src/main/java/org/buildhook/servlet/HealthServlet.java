@@ -7,7 +7,7 @@ import java.io.IOException;
 import org.buildhook.runner.store.HealthReport;
 
 /**
- * {@code GET /healthz}: 200 when the store answers, the pools deliveries and jobs use give connections,
+ * {@code GET /healthz}: 200 when the store answers, the pool deliveries use gives connections,
  * and its writes work, else 503 with {@code Retry-After}. For load balancers and monitors: a server whose
  * store cannot write (read-only, disk full, data directory deleted, SQLite's lock held by another
  * program) or whose pools give no connection (HikariCP's waits of {@code store.connect-timeout} ending
@@ -19,7 +19,9 @@ import org.buildhook.runner.store.HealthReport;
  * what it is sent. A node that starts no jobs because it cannot write its data folder (payload files,
  * job logs) while its store works answers 200 with {@code "status": "degraded"} and the {@code error}
  * naming the folder: it still stores deliveries, which a 503 would send elsewhere or (a single node
- * behind a load balancer) have refused, but a monitor sees it.
+ * behind a load balancer) have refused, but a monitor sees it. The same {@code "degraded"} 200 while only
+ * the pools of jobs ({@code buildhook-scheduler}) or of the node id give no connection, or only the jobs'
+ * statements are refused a table lock (PostgreSQL), the {@code error} naming the pool or the table.
  */
 public final class HealthServlet extends HttpServlet {
 
@@ -27,6 +29,8 @@ public final class HealthServlet extends HttpServlet {
     static final String JOBS_PAUSED = "jobs do not start on this node: it cannot write a folder a job needs (its"
             + " payload files or job logs); the server log and the status page say which, and why";
 
+    /** What a {@code degraded} answer says first when the store keeps jobs from starting (then why). */
+    static final String JOBS_NOT_STARTED = "jobs do not start on this node, deliveries are still stored: ";
 
     private static final long serialVersionUID = 1L;
 
@@ -43,13 +47,16 @@ public final class HealthServlet extends HttpServlet {
             return;
         }
         HealthReport health = app.store().healthReport();
-        java.util.Optional<String> paused = health.ok() ? app.jobsPaused() : java.util.Optional.empty();
-        if (paused.isPresent()) {
-            // Still 200: the node stores what it is sent (a load balancer keeps sending; the jobs run on
-            // the other nodes, or here once it can write again), but a monitor must see it (tryout17 F3).
-            // Without the folder and the system's error: /healthz answers anyone, and those may name files
-            // (review18 R7); the log and the signed-in console say which.
-            new JsonAnswer().with("status", "degraded").with("error", JOBS_PAUSED)
+        // Still 200: the node stores what it is sent (a load balancer keeps sending; the jobs run on
+        // the other nodes, or here once it can write again), but a monitor must see it (tryout17 F3).
+        // Without the folder and the system's error: /healthz answers anyone, and those may name files
+        // (review18 R7); the log and the signed-in console say which. The same for the pools of jobs and
+        // of the node id giving no connection while the deliveries' gives them (tryout25 F2).
+        java.util.Optional<String> degraded = !health.ok() ? java.util.Optional.empty()
+                : app.jobsPaused().isPresent() ? java.util.Optional.of(JOBS_PAUSED)
+                : app.store().jobsOnlyTrouble().map(why -> JOBS_NOT_STARTED + why);
+        if (degraded.isPresent()) {
+            new JsonAnswer().with("status", "degraded").with("error", degraded.get())
                     .send(response, HttpServletResponse.SC_OK);
         } else if (health.ok()) {
             new JsonAnswer().with("status", "ok").send(response, HttpServletResponse.SC_OK);

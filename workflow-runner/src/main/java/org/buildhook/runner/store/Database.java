@@ -12,6 +12,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
 import org.buildhook.runner.RunnerException;
@@ -62,8 +63,12 @@ final class Database implements AutoCloseable {
     /** Which of the pools could not give a connection lately: HikariCP tells it (see {@link PoolStarvation}). */
     private final PoolStarvation starvation;
 
+    /** PostgreSQL: statements refused a lock within their session's lock_timeout ({@link #sessionInitSql}). */
+    private final TableLockWait tableLocks;
+
     private Database(StoreConfig config, PoolStarvation starvation, HikariDataSource pool, DatabaseFile file) {
         this.starvation = starvation;
+        this.tableLocks = new TableLockWait(connectionWait(config));
         this.dialect = config.dialect();
         this.config = config;
         this.pool = pool;
@@ -235,7 +240,45 @@ final class Database implements AutoCloseable {
      */
     HealthReport starvedReport() {
         java.util.List<PoolStarvation.Starved> starved = starvedPools();
-        return starved.isEmpty() ? null : HealthReport.noConnection(starvation.describe(starved));
+        return refusesDeliveries(starved) ? HealthReport.noConnection(starvation.describe(starved)) : null;
+    }
+
+    /** Whether the delivery pool ({@code buildhook-store}) is among {@code starved}. */
+    private static boolean refusesDeliveries(java.util.List<PoolStarvation.Starved> starved) {
+        return starved.stream().anyMatch(s -> s.pool().equals(PoolStarvation.STORE_POOL));
+    }
+
+    /**
+     * What {@code /healthz} says as {@code "degraded"} (still 200) while deliveries are stored but jobs are
+     * not started: only the pools of jobs or of the node's id give no connection ({@link PoolStarvation}), or
+     * only the jobs' statements are refused a table lock ({@link TableLockWait}); {@code null} otherwise, and
+     * while deliveries are refused too ({@link #starvedReport()}, {@link #tableLockReport()} say that).
+     */
+    String jobsOnlyTrouble() {
+        java.util.List<PoolStarvation.Starved> starved = starvedPools();
+        if (!starved.isEmpty()) {
+            return refusesDeliveries(starved) ? null : starvation.describe(starved);
+        }
+        if (tableLocks.since() == null || tableLocks.deliveriesRefused()) {
+            return null;
+        }
+        List<TableLockWait.Holder> held = tableLocks.current(false, this::lockHolders);
+        return held == null || tableLocks.deliveriesRefused() ? null : TableLockWait.reason(held);
+    }
+
+    /**
+     * PostgreSQL: what {@code /healthz} says while a delivery's statement was refused a lock another session
+     * holds and that lock (or another that blocks writes) is still held ({@link TableLockWait}); {@code null}
+     * otherwise. Looks at {@code pg_locks} on the health check's connection only while such a refusal stands.
+     */
+    HealthReport tableLockReport() {
+        List<TableLockWait.Holder> held = tableLocks.current(true, this::lockHolders);
+        return held == null ? null : HealthReport.tableLocked(TableLockWait.reason(held));
+    }
+
+    /** The table locks of other sessions that block writes, looked up on the health check's connection. */
+    private List<TableLockWait.Holder> lockHolders() {
+        return readForHealth("look up the table locks of other sessions", TableLockWait::holders);
     }
 
     /**
@@ -259,9 +302,15 @@ final class Database implements AutoCloseable {
         java.util.List<PoolStarvation.Starved> starved = starvedPools();
         if (!starved.isEmpty()) {
             // Deliveries are refused only while the store's own pool gives none; the others stop jobs.
-            boolean deliveries = starved.stream().anyMatch(s -> s.pool().equals(PoolStarvation.STORE_POOL));
+            boolean deliveries = refusesDeliveries(starved);
             return java.util.Optional.of(new StoreTrouble(starved.stream().map(PoolStarvation.Starved::since)
                     .min(java.time.Instant::compareTo).orElseThrow(), starvation.describe(starved), null, deliveries));
+        }
+        java.time.Instant lockedSince = tableLocks.since();
+        List<TableLockWait.Holder> held = lockedSince == null ? null : tableLocks.current(false, this::lockHolders);
+        if (held != null) {
+            return java.util.Optional.of(new StoreTrouble(lockedSince, TableLockWait.reason(held),
+                    TableLockWait.detail(held), tableLocks.deliveriesRefused()));
         }
         if (writeHealth.lastFailure() == null || writable()) {
             return java.util.Optional.empty();
@@ -348,12 +397,41 @@ final class Database implements AutoCloseable {
             // The pool's name as the session's application_name: pg_stat_activity says which pool holds which
             // connection (a stuck pool is found without a thread dump). An ApplicationName in store.url wins.
             hikari.addDataSourceProperty("ApplicationName", name);
-            if (durability == Durability.DEFERRED) {
-                hikari.setConnectionInitSql("SET synchronous_commit TO off");
+            String init = sessionInitSql(config, name, durability, wait);
+            if (init != null) {
+                hikari.setConnectionInitSql(init);
             }
         }
         return new HikariDataSource(hikari);
     }
+
+    /**
+     * PostgreSQL: what each new session of pool {@code name} runs first, or {@code null}: the scheduler's
+     * commits without waiting for the WAL flush ({@link Durability#DEFERRED}); and, on the pools whose waits
+     * a delivery, the status page or a job's step waits for ({@code buildhook-store}, {@code
+     * buildhook-scheduler}), {@code lock_timeout} set to the connection wait ({@code store.connect-timeout}):
+     * a statement that waits longer for a lock another session holds (a table lock of {@code VACUUM FULL},
+     * {@code ALTER TABLE}, {@code REINDEX TABLE}, {@code CLUSTER}, {@code LOCK TABLE}) gives up with {@code
+     * 55P03}, answered 503 ({@link TableLockWait}), instead of waiting as long as the lock is held (tryout25 F1:
+     * 43 s, past JobServ's 30-s client timeout, with no answer). A {@code lock_timeout} in store.url (its
+     * {@code options}) wins: then nothing is set. The migrations wait for another node's without a bound
+     * ({@code SET LOCAL lock_timeout = 0}, {@link Migrations}); the node id's and the health check's pools are
+     * not bounded here.
+     */
+    static String sessionInitSql(StoreConfig config, String name, Durability durability, Duration wait) {
+        List<String> set = new java.util.ArrayList<>(2);
+        if (durability == Durability.DEFERRED) {
+            set.add("SET synchronous_commit TO off");
+        }
+        if ((PoolStarvation.STORE_POOL.equals(name) || SCHEDULER_POOL.equals(name))
+                && !config.url().toLowerCase(java.util.Locale.ROOT).contains("lock_timeout")) {
+            set.add("SET lock_timeout = " + wait.toMillis());
+        }
+        return set.isEmpty() ? null : String.join("; ", set);
+    }
+
+    /** The pool db-scheduler and the jobs' bookkeeping run on. */
+    static final String SCHEDULER_POOL = "buildhook-scheduler";
 
     /**
      * The driver's timeouts for each connection a PostgreSQL pool opens: {@link StoreReachability#timeouts}'s
@@ -492,7 +570,7 @@ final class Database implements AutoCloseable {
     /** The pool db-scheduler runs on: its commits are {@link Durability#DEFERRED}. Made on first use. */
     synchronized DataSource schedulerDataSource() {
         if (schedulerPool == null) {
-            schedulerPool = newPool(config, "buildhook-scheduler", Durability.DEFERRED, schedulerWaits, starvation);
+            schedulerPool = newPool(config, SCHEDULER_POOL, Durability.DEFERRED, schedulerWaits, starvation);
         }
         return schedulerPool;
     }
@@ -633,7 +711,7 @@ final class Database implements AutoCloseable {
         try (Connection c = stopWaits.connection(durability == Durability.DEFERRED ? schedulerDataSource() : pool)) {
             return work.run(c); // no writeHealth.succeeded(): only the probe vouches (see #writable)
         } catch (SQLException e) {
-            RunnerException failure = translate(what, e);
+            RunnerException failure = translate(what, e, durability != Durability.DEFERRED);
             if (failure instanceof StoreUnavailableException) {
                 writeHealth.failed(failure);
             }
@@ -651,7 +729,7 @@ final class Database implements AutoCloseable {
         try (Connection c = stopWaits.connection(durability == Durability.DEFERRED ? schedulerDataSource() : pool)) {
             return jdbcTransaction(c, work);
         } catch (SQLException e) {
-            throw translate(what, e);
+            throw translate(what, e, durability != Durability.DEFERRED);
         }
     }
 
@@ -712,6 +790,20 @@ final class Database implements AutoCloseable {
     }
 
     RunnerException translate(String what, SQLException e) {
+        return translate(what, e, true);
+    }
+
+    /**
+     * As {@link #translate(String, SQLException)}; a lock refused within {@code lock_timeout} ({@code 55P03})
+     * is the store unable to write for now ({@link TableLockWait}).
+     *
+     * @param deliveryPool whether the statement ran on the pool of deliveries rather than the scheduler's
+     */
+    private RunnerException translate(String what, SQLException e, boolean deliveryPool) {
+        if (dialect == Dialect.POSTGRESQL && TableLockWait.isLockRefused(e)) {
+            return new StoreUnavailableException("store unavailable while trying to " + what + ": "
+                    + tableLocks.refused(deliveryPool, this::lockHolders), e);
+        }
         String lost = lostFile();
         if (lost != null) {
             // A new connection opened an empty file at the path ("no such table"): not the real cause.

@@ -72,6 +72,16 @@ public record HealthReport(StoreHealth state, String reason) {
         return new HealthReport(StoreHealth.UNREACHABLE, said);
     }
 
+    /**
+     * Reads answer; PostgreSQL refused a delivery's statement a lock within {@code lock_timeout} and another
+     * session still holds a table lock that blocks writes ({@link TableLockWait}).
+     *
+     * @param said which tables ({@link TableLockWait#reason}), never who holds them
+     */
+    static HealthReport tableLocked(String said) {
+        return new HealthReport(StoreHealth.NOT_WRITABLE, said);
+    }
+
     /** Whether the store answers and its writes work: {@code /healthz} answers 200. */
     public boolean ok() {
         return state.ok();

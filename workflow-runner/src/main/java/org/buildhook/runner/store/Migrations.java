@@ -367,6 +367,11 @@ final class Migrations {
 
     private void lock(Connection c) throws SQLException {
         if (db.dialect() == Dialect.POSTGRESQL) {
+            // A migration waits for another node's, and its DDL for the tables' users, as long as they take:
+            // not the bound the pool's sessions give deliveries (Database#sessionInitSql).
+            try (Statement unbounded = c.createStatement()) {
+                unbounded.execute("SET LOCAL lock_timeout = 0");
+            }
             try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
                 p.setLong(1, PG_LOCK_KEY);
                 p.execute();

@@ -88,7 +88,10 @@ final class PoolStarvation implements MetricsTrackerFactory {
         int total = now.getTotalConnections();
         Instant empty = tracker.emptySince(total == 0);
         if (now.getIdleConnections() > 0) {
-            return Optional.empty(); // it has one to give: the next caller gets it
+            // It has one to give: the next caller gets it. The episode is over, also when no caller took one since
+            // (a quiet node): else the next one would be dated from this one and not said (review23 R3).
+            tracker.ended("has one idle");
+            return Optional.empty();
         }
         Refused refused = tracker.refused.get();
         Instant since = refused != null ? refused.at()
@@ -161,10 +164,15 @@ final class PoolStarvation implements MetricsTrackerFactory {
 
         @Override
         public void recordConnectionAcquiredNanos(long elapsedAcquiredNanos) {
+            ended("handed one out");
+        }
+
+        /** Ends the run of waits that ended empty, if one is under way, saying so once ({@code how}: what showed it). */
+        void ended(String how) {
             Refused was = refused.get();
             if (was != null && refused.compareAndSet(was, null)) {
-                LOG.info("the store gives this node connections again: connection pool {} handed one out, after"
-                        + " about {} s without", pool, Math.max(1,
+                LOG.info("the store gives this node connections again: connection pool {} {}, after about {} s"
+                        + " without", pool, how, Math.max(1,
                                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - was.nanos())));
             }
         }

@@ -749,6 +749,11 @@ public final class Store implements AutoCloseable {
         if (starved != null) {
             return starved;
         }
+        // PostgreSQL: a delivery was refused a table lock another session holds (tryout25 F1): while it is held.
+        HealthReport locked = db.tableLockReport();
+        if (locked != null) {
+            return locked;
+        }
         return db.writable() ? HealthReport.healthy() : db.notWritable();
     }
 
@@ -763,6 +768,21 @@ public final class Store implements AutoCloseable {
             return db.trouble();
         } catch (RuntimeException e) {
             return Optional.of(new StoreTrouble(null, HealthReport.notWritable(e).reason(), e.getMessage()));
+        }
+    }
+
+    /**
+     * Why jobs are not started on this node while its deliveries are still stored, for {@code /healthz}'s
+     * {@code "degraded"} (200): only the pools of jobs ({@code buildhook-scheduler}) or of the node's id give
+     * no connection, or only the jobs' statements are refused a table lock another session holds
+     * (PostgreSQL). Empty otherwise, and while deliveries are refused too ({@link #healthReport()} is then
+     * not ok). Never throws.
+     */
+    public Optional<String> jobsOnlyTrouble() {
+        try {
+            return Optional.ofNullable(db.jobsOnlyTrouble());
+        } catch (RuntimeException e) {
+            return Optional.empty();
         }
     }
 

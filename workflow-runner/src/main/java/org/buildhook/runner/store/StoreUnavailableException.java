@@ -30,7 +30,8 @@ public class StoreUnavailableException extends RunnerException {
      *   <li>PostgreSQL: {@code 57P…} (shutting down or restarting), class {@code 53} (disk full, out
      *       of memory or connections), class {@code 58} (I/O error), {@code 25006} (a read-only
      *       server, such as a standby after a failover), {@code XX001}/{@code XX002} (corrupted data
-     *       or index);</li>
+     *       or index), {@code 55P03} (a lock not given within the session's {@code lock_timeout}: another
+     *       session holds a table lock, {@link TableLockWait});</li>
      *   <li>SQLite primary result codes (any extended code): {@code BUSY}, {@code LOCKED},
      *       {@code READONLY}, {@code IOERR}, {@code CORRUPT}, {@code FULL}, {@code CANTOPEN},
      *       {@code PROTOCOL}, {@code NOLFS}, {@code NOTADB}, {@code PERM}, {@code NOMEM}
@@ -70,7 +71,7 @@ public class StoreUnavailableException extends RunnerException {
         }
         String state = e.getSQLState();
         if (state != null && (state.startsWith("08") || state.startsWith("57P") || state.startsWith("53")
-                || state.startsWith("58") || state.equals("25006") || state.equals("XX001") || state.equals("XX002"))) {
+                || state.startsWith("58") || state.equals("25006") || state.equals("55P03") || state.equals("XX001") || state.equals("XX002"))) {
             return true;
         }
         // The SQLite driver's codes; PostgreSQL's driver always says 0.

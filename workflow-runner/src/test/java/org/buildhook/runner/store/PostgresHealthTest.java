@@ -66,8 +66,11 @@ class PostgresHealthTest {
      */
     @Test
     void aPoolThatGaveNoConnectionWithinItsWaitIsAnUnhealthyStoreUntilItHasOneToGive() throws Exception {
-        String url = TestStores.postgresUrl();
-        String schema = url.substring(url.indexOf("currentSchema=") + "currentSchema=".length());
+        String plain = TestStores.postgresUrl();
+        String schema = plain.substring(plain.indexOf("currentSchema=") + "currentSchema=".length());
+        // Sessions that wait for the lock as long as it is held (store.url's lock_timeout wins over the pools'
+        // store.connect-timeout, PostgresLockTimeoutTest): the pool is exhausted, not refused the lock.
+        String url = plain + "&options=-c%20lock_timeout%3D0";
         ExecutorService readers = Executors.newFixedThreadPool(2);
         try (Store store = Store.open(StoreConfig.of(url, dir).withPoolSize(2).withConnectTimeout(Duration.ofMillis(500)));
                 Connection locker = DriverManager.getConnection(url)) {
