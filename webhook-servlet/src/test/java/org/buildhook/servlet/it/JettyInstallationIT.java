@@ -49,7 +49,7 @@ class JettyInstallationIT {
             }
         }
         if (schema != null) {
-            try (java.sql.Connection c = connect(System.getenv("BUILDHOOK_TEST_PG_URL"));
+            try (java.sql.Connection c = WarWatchdogIT.connect(System.getenv("BUILDHOOK_TEST_PG_URL"));
                     java.sql.Statement s = c.createStatement()) {
                 s.execute("DROP SCHEMA " + schema + " CASCADE");
             }
@@ -189,21 +189,10 @@ class JettyInstallationIT {
             org.junit.jupiter.api.Assumptions.abort("BUILDHOOK_TEST_PG_URL not set: PostgreSQL tests skipped");
         }
         schema = "t_" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 16);
-        try (java.sql.Connection c = connect(base); java.sql.Statement s = c.createStatement()) {
+        try (java.sql.Connection c = WarWatchdogIT.connect(base); java.sql.Statement s = c.createStatement()) {
             s.execute("CREATE SCHEMA " + schema);
         }
         return base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
-    }
-
-    /** Through the class path's driver itself, not DriverManager (see WarWatchdogIT's connect). */
-    private static java.sql.Connection connect(String url) throws Exception {
-        java.sql.Driver driver = (java.sql.Driver) Class.forName("org.postgresql.Driver", true,
-                JettyInstallationIT.class.getClassLoader()).getDeclaredConstructor().newInstance();
-        java.sql.Connection c = driver.connect(url, new java.util.Properties());
-        if (c == null) {
-            throw new java.sql.SQLException("the PostgreSQL driver does not take BUILDHOOK_TEST_PG_URL");
-        }
-        return c;
     }
 
     private static long lines(Path file) throws java.io.IOException {
