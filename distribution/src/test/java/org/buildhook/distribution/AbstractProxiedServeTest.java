@@ -46,6 +46,7 @@ abstract class AbstractProxiedServeTest {
      */
     Process serveQuickRule(Path out) throws java.io.IOException {
         java.nio.file.Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-follow-test\n");
+        java.nio.file.Files.writeString(dir.resolve("admin-token"), ServeProcesses.FOLLOW_TOKEN + "\n");
         java.nio.file.Files.writeString(dir.resolve("rules.yaml"),
                 "rules:\n  - name: quick\n    run: {command: [/bin/true]}\n");
         Path config = java.nio.file.Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
@@ -53,6 +54,7 @@ abstract class AbstractProxiedServeTest {
                 "rules: rules.yaml",
                 "store: {url: '" + pg.storeUrl + "', connect-timeout: 2s}",
                 "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
+                "admin: {token: {file: admin-token}}",
                 "server: {host: 127.0.0.1, port: 0}",
                 ""));
         processes = new ServeProcesses(dir);

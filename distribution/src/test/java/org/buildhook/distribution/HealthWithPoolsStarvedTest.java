@@ -12,6 +12,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -57,6 +58,15 @@ class HealthWithPoolsStarvedTest extends AbstractProxiedServeTest {
         assertThat(Files.readString(out)).as("the log says it once, in the same words").contains(
                 "the store gives this node no connection: connection pool buildhook-store gave no connection within"
                         + " store.connect-timeout (2s)");
+        // Another delivery waits in vain too, and the jobs' pool's polls have, all through the hold: still one episode
+        // each. Before (tryout25 F6), every such wait logged a false "connections again" INFO and a new WARN.
+        assertThat(accepted(url)).as("a second delivery during the hang").isFalse();
+        String duringTheHang = Files.readString(out);
+        assertThat(duringTheHang).as("no connection was handed out yet").doesNotContain("gives this node connections again");
+        for (String pool : List.of("buildhook-store", "buildhook-scheduler", "buildhook-node-id")) {
+            assertThat(duringTheHang.split("connection pool " + pool + " gave no connection", -1))
+                    .as("one WARN for %s's episode", pool).hasSizeLessThanOrEqualTo(2);
+        }
 
         pg.proxy.thaw();
 

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * the lock was held (43 s, past JobServ's 30-s client timeout, no answer at all) while {@code /healthz} said 200
  * "ok". A real {@code serve} on PostgreSQL ({@code store.connect-timeout} 2 s), a real JDBC session holding the
  * lock: the delivery is answered 503 within a bound far below 30 s, {@code /healthz} says 503 naming the table,
- * the log says who holds it and how to find them; once the lock ends, 200 and 202 by themselves.
+ * the log says who holds it and how to find them, the status page (refused its reads too) says the same, not
+ * hung; once the lock ends, 200 and 202 by themselves.
  */
 class PostgresTableLockedTest extends AbstractProxiedServeTest {
 
@@ -60,6 +61,16 @@ class PostgresTableLockedTest extends AbstractProxiedServeTest {
                     .contains("the store cannot write: a table it needs is locked by another session: table deliveries"
                             + " (AccessExclusiveLock, held by pid")
                     .contains("FROM pg_locks l JOIN pg_stat_activity a");
+            for (String page : new String[] {"", "?part=live"}) {
+                HttpResponse<String> answer = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                        .newBuilder(url.resolve(page)).timeout(Duration.ofSeconds(120))
+                        .header("Authorization", "Bearer " + ServeProcesses.FOLLOW_TOKEN).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                // Not hung: the page's reads are refused the lock too, and say why in the same words.
+                assertThat(answer.statusCode()).as("status page %s", page).isEqualTo(503);
+                assertThat(answer.body()).as("status page %s", page)
+                        .containsIgnoringCase("the store cannot write: a table it needs is locked by another session");
+            }
             other.rollback();
         }
 

@@ -33,8 +33,13 @@ final class ServeProcesses implements AutoCloseable {
         Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(out.toFile()).start();
         started.add(p);
+        OUTPUTS.put(p, out);
         return p;
     }
+
+    /** Each started process's output file, so that a start that ends early can be told with its last lines. */
+    private static final java.util.Map<Process, Path> OUTPUTS = java.util.Collections.synchronizedMap(
+            new java.util.WeakHashMap<>());
 
     /**
      * The base URL {@code server} listens on, once it wrote it to {@code dataDir}'s {@code server-url}
@@ -42,8 +47,21 @@ final class ServeProcesses implements AutoCloseable {
      */
     static URI awaitUrl(Process server, Path dataDir) throws IOException {
         Path urlFile = dataDir.resolve("server-url");
-        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
-                .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
+        try {
+            await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+                    .until(() -> Files.exists(urlFile) && !Files.readString(urlFile).isBlank());
+        } catch (org.awaitility.core.ConditionTimeoutException | org.awaitility.core.TerminalFailureException e) {
+            // A start that ended (or hung) says why: its last lines (two proxied tests' servers ended at start once on
+            // a loaded machine, and their output was gone with the test's folder).
+            Path out = OUTPUTS.get(server);
+            String tail = "";
+            if (out != null && Files.exists(out)) {
+                List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
+                tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+            }
+            throw new AssertionError("serve did not write its URL" + (server.isAlive() ? " within 2 minutes"
+                    : ", it ended with exit code " + server.exitValue()) + "; its output's last lines:\n" + tail, e);
+        }
         return URI.create(Files.readString(urlFile).strip());
     }
 

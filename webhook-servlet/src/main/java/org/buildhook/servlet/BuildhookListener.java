@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.Optional;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigLoader;
+import org.buildhook.runner.store.NodeIdPending;
 import org.buildhook.runner.store.StoreLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,15 +55,16 @@ public final class BuildhookListener implements ServletContextListener {
 
     /** The background start of a copy waiting for its previous copy ({@link #contextInitialized}); null if none. */
     private volatile Thread waiting;
-    private volatile StoreLock.Pending pending;
+    private volatile PreviousCopy pending;
     private volatile boolean destroyed;
 
     /**
-     * Starts buildhook. When the SQLite store's lock is held by another application of this same JVM (the
-     * previous copy of this web application, which Jetty 12's deployer stops only after the new copy of a
-     * redeployed WAR has started), the start goes on in the background once that copy lets the lock go
-     * (at most {@code runner.shutdown-grace} + {@code runner.kill-grace} + {@link #WAIT_MARGIN}); meanwhile
-     * {@link WaitingFilter} answers 503 with {@code Retry-After}. A lock held by another process is refused.
+     * Starts buildhook. When the SQLite store's lock, or on PostgreSQL this node's {@code runner.node-id}
+     * ({@link NodeIdPending}), is held by another application of this same JVM (the previous copy of this web
+     * application, which Jetty 12's deployer stops only after the new copy of a redeployed WAR has started),
+     * the start goes on in the background once that copy lets it go (at most {@code runner.shutdown-grace} +
+     * {@code runner.kill-grace} + {@link #WAIT_MARGIN}); meanwhile {@link WaitingFilter} answers 503 with
+     * {@code Retry-After}. A lock or node id held by another process is refused, as before.
      *
      * @throws IllegalStateException when buildhook cannot start (the message begins with {@link #CANNOT_START})
      */
@@ -71,12 +73,20 @@ public final class BuildhookListener implements ServletContextListener {
         ServletContext context = event.getServletContext();
         try {
             BuildhookConfig config = configuration(context);
-            java.util.concurrent.atomic.AtomicReference<StoreLock.Pending> held = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicReference<PreviousCopy> held = new java.util.concurrent.atomic.AtomicReference<>();
             try {
                 context.setAttribute(BuildhookApplication.ATTRIBUTE, BuildhookApplication.start(config, store -> {
+                    // Only a web application can meet a previous copy of itself in its JVM: the standalone server
+                    // does not look (one connection less, and no second wait for a PostgreSQL that does not answer).
+                    Optional<NodeIdPending> node = inWebApplication()
+                            ? NodeIdPending.find(store, config.engine().nodeId()) : Optional.empty();
+                    if (node.isPresent()) {
+                        held.set(PreviousCopy.of(node.get(), store));
+                        throw new PreviousCopyRunning();
+                    }
                     StoreLock.Attempt attempt = StoreLock.attempt(store);
                     if (attempt.pending() != null) {
-                        held.set(attempt.pending());
+                        held.set(PreviousCopy.of(attempt.pending()));
                         throw new PreviousCopyRunning();
                     }
                     return attempt.lock();
@@ -94,7 +104,12 @@ public final class BuildhookListener implements ServletContextListener {
         }
     }
 
-    /** Thrown through {@link BuildhookApplication#start} when the store's lock is held by another copy in this JVM. */
+    /** Whether this listener is a web application's (its own class loader), not the standalone server's. */
+    private static boolean inWebApplication() {
+        return BuildhookListener.class.getClassLoader() != ClassLoader.getSystemClassLoader();
+    }
+
+    /** Thrown through {@link BuildhookApplication#start} when the store's lock or node id is held by another copy in this JVM. */
     private static final class PreviousCopyRunning extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
@@ -105,9 +120,10 @@ public final class BuildhookListener implements ServletContextListener {
 
     /**
      * This copy answers 503 ({@link WaitingFilter}) while a thread of its own waits for the previous copy to
-     * let the store's lock go, then starts buildhook as {@link #contextInitialized} would have.
+     * let the store's lock (or, on PostgreSQL, the node id) go, then starts buildhook as {@link
+     * #contextInitialized} would have.
      */
-    private void awaitPreviousCopy(ServletContext context, BuildhookConfig config, StoreLock.Pending held) {
+    private void awaitPreviousCopy(ServletContext context, BuildhookConfig config, PreviousCopy held) {
         pending = held;
         Duration atMost = config.engine().shutdownGrace().plus(config.launcher().killGrace()).plus(WAIT_MARGIN);
         String path = context.getContextPath().isEmpty() ? "/" : context.getContextPath();
@@ -116,11 +132,10 @@ public final class BuildhookListener implements ServletContextListener {
         // Passed on, once started, to servlets that read bodies and follow logs asynchronously.
         registration.setAsyncSupported(true);
         registration.addMappingForUrlPatterns(null, false, "/*");
-        LOG.warn("the SQLite database {} is still served by the previous copy of the web application {} in this JVM"
-                + "{} (the container started this copy before stopping that one, as Jetty 12 does when a WAR is"
-                + " replaced): this copy starts once that one has stopped, waiting up to {} s (runner.shutdown-grace"
-                + " + runner.kill-grace + {} s); until then it answers 503 with Retry-After", held.database(), path,
-                held.holderLine() == null ? "" : " (" + held.holderLine() + ")", atMost.toSeconds(),
+        LOG.warn("{} by the previous copy of the web application {} in this JVM{} (the container started this copy"
+                + " before stopping that one, as Jetty 12 does when a WAR is replaced): this copy starts once that one"
+                + " has stopped, waiting up to {} s (runner.shutdown-grace + runner.kill-grace + {} s); until then it"
+                + " answers 503 with Retry-After", held.held(), path, held.holder(), atMost.toSeconds(),
                 WAIT_MARGIN.toSeconds());
         Thread thread = new Thread(() -> {
             try {
@@ -204,7 +219,7 @@ public final class BuildhookListener implements ServletContextListener {
             synchronized (this) {
                 destroyed = true;
             }
-            StoreLock.Pending held = pending;
+            PreviousCopy held = pending;
             if (held != null && !held.over()) {
                 thread.interrupt();
             }

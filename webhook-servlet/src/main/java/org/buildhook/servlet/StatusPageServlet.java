@@ -126,14 +126,18 @@ public final class StatusPageServlet extends HttpServlet {
             if (!response.isCommitted()) {
                 response.resetBuffer();
                 response.setHeader("Retry-After", Long.toString(app.config().http().retryAfter().toSeconds()));
+                // Why, when the node knows it (a PostgreSQL table locked by another session refuses the page's
+                // reads as it does the deliveries' writes: tryout25 F1), in the banner's words.
+                java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble = app.store().trouble();
                 if (livePart) {
                     response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
                     response.setHeader("Cache-Control", "no-store");
                     response.setContentType("text/plain;charset=utf-8");
-                    response.getWriter().write(StatusPageView.STORE_UNAVAILABLE_LIVE + "\n");
+                    response.getWriter().write(StatusPageView.STORE_UNAVAILABLE_LIVE
+                            + trouble.map(t -> " (" + t.reason() + ")").orElse("") + "\n");
                 } else {
                     send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
-                            StatusPageView.storeUnavailable(nonce(response)));
+                            StatusPageView.storeUnavailable(nonce(response), trouble));
                 }
             }
         }

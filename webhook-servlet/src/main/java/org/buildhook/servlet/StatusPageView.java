@@ -465,10 +465,22 @@ final class StatusPageView {
      * page ({@link #POLL_MILLIS}) and loads the page asked for as soon as the store answers again.
      */
     static String storeUnavailable(String nonce) {
+        return storeUnavailable(nonce, java.util.Optional.empty());
+    }
+
+    /**
+     * As {@link #storeUnavailable(String)}, with what the node knows of why ({@link
+     * org.buildhook.runner.store.Store#trouble()}, e.g. a PostgreSQL table locked by another session), escaped,
+     * as the status page's store banner says it (signed-in readers only).
+     */
+    static String storeUnavailable(String nonce, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble) {
         StringBuilder h = head(nonce, "buildhook: the store does not answer", POLL_MILLIS, true);
         return end(h.append("<main><h2>The store does not answer</h2>"
                 + "<p class=\"banner\">buildhook cannot read its store, the database that holds deliveries and jobs,"
                 + " so this page cannot be shown now.</p>"
+                + trouble.map(t -> "<p class=\"banner\" id=\"store-banner\">" + escape(sentence(t.reason()))
+                        + (t.since() == null ? "" : " Since " + escape(t.since().toString()) + ".")
+                        + (t.detail() == null ? "" : " " + escape(t.detail())) + "</p>").orElse("")
                 + "<p>Until the store answers again, every webhook is answered <code>503</code> with"
                 + " <code>Retry-After</code>, and JobServ sends it again later: no delivery is lost. Jobs start"
                 + " only once the store answers.</p>"

@@ -12,9 +12,9 @@ import java.time.Duration;
 
 /**
  * Answers every request of a web application whose buildhook has not started yet, because the
- * previous copy of the same application in this JVM still holds the SQLite store (Jetty 12's
- * deployer starts the new copy of a redeployed WAR before it stops the old one; see
- * {@link BuildhookListener}): 503 with {@code Retry-After} ({@code http.retry-after}) and the JSON body
+ * previous copy of the same application in this JVM still holds the SQLite store, or on PostgreSQL
+ * the node id ({@link PreviousCopy}; Jetty 12's deployer starts the new copy of a redeployed WAR
+ * before it stops the old one; see {@link BuildhookListener}): 503 with {@code Retry-After} ({@code http.retry-after}) and the JSON body
  * of an unavailable store, so that JobServ sends its deliveries again later; {@code /healthz} says
  * why ({@code "status": "starting"}), or, when that start failed, {@code "status": "unavailable"}. Once
  * buildhook runs ({@link BuildhookApplication#ATTRIBUTE} set), it passes everything on.

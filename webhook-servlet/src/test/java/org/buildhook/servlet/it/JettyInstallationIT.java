@@ -37,6 +37,8 @@ class JettyInstallationIT {
     private Path base;
     private Process jetty;
     private int port;
+    /** The PostgreSQL schema of a test on PostgreSQL, dropped after it (Jetty stopped first). */
+    private String schema;
 
     @AfterEach
     void stopJetty(org.junit.jupiter.api.TestInfo test) throws Exception {
@@ -44,6 +46,12 @@ class JettyInstallationIT {
             jetty.toHandle().destroy(); // SIGTERM: Jetty's graceful stop
             if (!jetty.waitFor(2, TimeUnit.MINUTES)) {
                 jetty.destroyForcibly();
+            }
+        }
+        if (schema != null) {
+            try (java.sql.Connection c = WarWatchdogIT.connect(System.getenv("BUILDHOOK_TEST_PG_URL"));
+                    java.sql.Statement s = c.createStatement()) {
+                s.execute("DROP SCHEMA " + schema + " CASCADE");
             }
         }
         // Jetty's output outlives the temporary folder, for a failure's post-mortem.
@@ -94,6 +102,26 @@ class JettyInstallationIT {
      */
     @Test
     void aWarCopiedOverTheDeployedOneTakesOverOnceTheOldCopyHasStopped() throws Exception {
+        replaceTheWarWhileAJobRuns();
+    }
+
+    /**
+     * As {@link #aWarCopiedOverTheDeployedOneTakesOverOnceTheOldCopyHasStopped}, on PostgreSQL: the new copy
+     * claims the same {@code runner.node-id} (by default {@code <hostname>-<pid>}, one JVM's), held by the old
+     * copy; it waits for the old copy to give the id back (pgredeploy23: it was refused as "another running node",
+     * then Jetty stopped the old copy and nothing served).
+     */
+    @Test
+    void onPostgresqlAWarCopiedOverTheDeployedOneTakesOverOnceTheOldCopyHasGivenItsNodeIdBack() throws Exception {
+        String url = postgresUrl();
+        replaceTheWarWhileAJobRuns("store:", "  url: '" + url + "'");
+    }
+
+    /**
+     * A job running, a new WAR copied over the deployed one: the new copy waits (saying so, 503 with Retry-After)
+     * until the old one has stopped, then serves, and the cut-short job runs again, never two attempts at once.
+     */
+    private void replaceTheWarWhileAJobRuns(String... store) throws Exception {
         Path pids = Files.createDirectories(dir.resolve("pids"));
         Files.createDirectories(dir.resolve("markers"));
         // A job that outlives the old copy: it says if an earlier attempt of its build still runs, records its
@@ -105,7 +133,10 @@ class JettyInstallationIT {
                         + " && echo \"$p\" >> \"$0.overlap\"; done; echo $$ >> \"$0\"; exec sleep 600', '"
                         + pids + "/${build.id}']",
                 "      timeout: 20m");
-        Path config = Installations.writeBuildhookYaml(dir, "runner:", "  shutdown-grace: 30s", "  kill-grace: 2s");
+        java.util.List<String> yaml = new java.util.ArrayList<>(java.util.List.of("runner:", "  shutdown-grace: 30s",
+                "  kill-grace: 2s"));
+        yaml.addAll(java.util.List.of(store));
+        Path config = Installations.writeBuildhookYaml(dir, yaml.toArray(String[]::new));
         Path log = startDocumentedJetty(config);
         URI app = URI.create("http://127.0.0.1:" + port + "/buildhook/");
         Installations.copyWar(base.resolve("webapps"));
@@ -118,8 +149,8 @@ class JettyInstallationIT {
         Installations.copyWar(base.resolve("webapps"));
 
         // While the old copy lets its job finish (runner.shutdown-grace, 30 s), the new one waits and says so.
-        await().atMost(Installations.DEPLOY).until(() -> Files.readString(log).contains("is still served by the"
-                + " previous copy of the web application /buildhook"));
+        await().atMost(Installations.DEPLOY).until(() -> Files.readString(log).contains("the previous copy of the web"
+                + " application /buildhook in this JVM"));
         // Jetty puts the new copy in the old one's place once the new one's start returns, then stops the old one.
         java.util.concurrent.atomic.AtomicReference<java.net.http.HttpResponse<String>> answer =
                 new java.util.concurrent.atomic.AtomicReference<>();
@@ -148,6 +179,20 @@ class JettyInstallationIT {
         assertThat(Files.readString(log).indexOf("buildhook stopped"))
                 .as("the new copy started only after the old one stopped")
                 .isLessThan(Files.readString(log).lastIndexOf("buildhook started"));
+    }
+
+    /** A new schema on the test PostgreSQL ({@code BUILDHOOK_TEST_PG_URL}), dropped after the test; skipped without one, except on CI. */
+    private String postgresUrl() throws Exception {
+        String base = System.getenv("BUILDHOOK_TEST_PG_URL");
+        if (base == null || base.isBlank()) {
+            assertThat(System.getenv("CI")).as("BUILDHOOK_TEST_PG_URL must be set on CI").isNotEqualToIgnoringCase("true");
+            org.junit.jupiter.api.Assumptions.abort("BUILDHOOK_TEST_PG_URL not set: PostgreSQL tests skipped");
+        }
+        schema = "t_" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        try (java.sql.Connection c = WarWatchdogIT.connect(base); java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA " + schema);
+        }
+        return base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
     }
 
     private static long lines(Path file) throws java.io.IOException {

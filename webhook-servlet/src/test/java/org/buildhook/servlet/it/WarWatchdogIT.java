@@ -165,7 +165,7 @@ class WarWatchdogIT {
      * deregistered at its undeploy, and the class path's own copy is then never registered ("No suitable
      * driver found" when this IT ran after JettyWebhookIT, TomcatWebhookIT and WarLogFollowsIT).
      */
-    private static Connection connect(String url) throws Exception {
+    static Connection connect(String url) throws Exception {
         java.sql.Driver driver = (java.sql.Driver) Class.forName("org.postgresql.Driver", true,
                 WarWatchdogIT.class.getClassLoader()).getDeclaredConstructor().newInstance();
         Connection c = driver.connect(url, new java.util.Properties());

@@ -216,14 +216,23 @@ final class StopsNotRecorded {
         append(lines.toString(), "a stop began under attempts " + attempts);
     }
 
-    private void append(String lines, String what) {
+    /**
+     * One append at a time: the jobs' threads of a stop note their attempts at once, and two that both found no file
+     * each wrote the header (tryout25 F9).
+     */
+    private synchronized void append(String lines, String what) {
         if (file == null) {
             return;
         }
         try {
-            lines = (Files.exists(file) ? "" : HEADER + "\n") + lines;
-            Files.writeString(file, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-                    StandardOpenOption.WRITE);
+            try {
+                // Only the writer that creates the file writes the header, whoever else appends (another instance).
+                Files.writeString(file, HEADER + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE);
+            } catch (java.nio.file.FileAlreadyExistsException exists) {
+                // appended below
+            }
+            Files.writeString(file, lines, StandardCharsets.UTF_8, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
         } catch (IOException | RuntimeException e) {
             LOG.debug("cannot note in {} that {}: {}", file, what, e.toString());
         }

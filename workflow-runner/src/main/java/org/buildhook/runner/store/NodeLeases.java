@@ -207,8 +207,7 @@ public final class NodeLeases {
                 // last of them, also while this thread holds the lock's monitor: none may wait without end for
                 // a database that stopped answering with its connection open (review11 F3).
                 c.setNetworkTimeout(Runnable::run, (int) db.connectionWait().toMillis());
-                try (PreparedStatement p = c.prepareStatement("SELECT pg_try_advisory_lock(?, hashtext(current_schema()"
-                        + " || '/' || ?))")) {
+                try (PreparedStatement p = c.prepareStatement(TRY_LOCK)) {
                     p.setInt(1, LOCK_CLASS);
                     p.setString(2, nodeId);
                     try (ResultSet rs = p.executeQuery()) {
@@ -266,17 +265,45 @@ public final class NodeLeases {
 
     /** The advisory lock class of node ids ("bhni"); the key is a hash of the schema and the id. */
     private static final int LOCK_CLASS = 0x62686e69;
+    /** Takes {@code nodeId}'s advisory lock if free (parameters: {@link #LOCK_CLASS}, the node id). */
+    private static final String TRY_LOCK = "SELECT pg_try_advisory_lock(?, hashtext(current_schema() || '/' || ?))";
 
     /** The holder of {@code nodeId}, if any. */
     public Optional<Holder> holder(String nodeId) {
-        return db.read("read the node id's holder", c -> {
-            try (PreparedStatement p = c.prepareStatement(SELECT_HOLDER)) {
-                p.setString(1, nodeId);
-                try (ResultSet rs = p.executeQuery()) {
-                    return rs.next() ? Optional.of(holder(rs)) : Optional.<Holder>empty();
+        return db.read("read the node id's holder", c -> holder(c, nodeId));
+    }
+
+    /** The holder of {@code nodeId}, if any, read on a connection of the caller's ({@link NodeIdPending}). */
+    static Optional<Holder> holder(Connection c, String nodeId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(SELECT_HOLDER)) {
+            p.setString(1, nodeId);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? Optional.of(holder(rs)) : Optional.<Holder>empty();
+            }
+        }
+    }
+
+    /**
+     * PostgreSQL: whether no session holds {@code nodeId}'s advisory lock ({@link Lock}) now, asked on a
+     * connection of the caller's ({@link NodeIdPending}): taken and given back at once.
+     */
+    static boolean lockFree(Connection c, String nodeId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(TRY_LOCK)) {
+            p.setInt(1, LOCK_CLASS);
+            p.setString(2, nodeId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return false;
                 }
             }
-        });
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_unlock(?, hashtext(current_schema()"
+                + " || '/' || ?))")) {
+            p.setInt(1, LOCK_CLASS);
+            p.setString(2, nodeId);
+            p.execute();
+        }
+        return true;
     }
 
     /**

@@ -174,7 +174,7 @@ public final class Store implements AutoCloseable {
      * A new instance of the PostgreSQL driver, loaded by this class's loader: {@link java.sql.DriverManager}
      * may not hand a WAR's driver to it, and the pools name the class rather than look it up either.
      */
-    private static java.sql.Driver postgresDriver() {
+    static java.sql.Driver postgresDriver() {
         try {
             return (java.sql.Driver) Class.forName("org.postgresql.Driver", true, Store.class.getClassLoader())
                     .getDeclaredConstructor().newInstance();

@@ -63,4 +63,46 @@ class StopsNotRecordedTest {
         assertThat(start.outcomesToRecord()).containsOnlyKeys("node-1 job-b 2", "node-2 job-other 1");
         assertThat(start.outcome("node-1", "job-a", 1)).as("still known for the sweep's words").isPresent();
     }
+
+    /** tryout25 F9: the jobs' threads of one stop note at once, and each that found no file wrote the header. */
+    @Test
+    void notesWrittenAtOnceByManyJobsGiveOneHeader() throws Exception {
+        for (int round = 0; round < 30; round++) {
+            notesWrittenAtOnce(dir.resolve("round-" + round));
+        }
+    }
+
+    private void notesWrittenAtOnce(Path folder) throws Exception {
+        Files.createDirectories(folder);
+        Path file = folder.resolve(StopsNotRecorded.FILE_NAME);
+        StopsNotRecorded stop = new StopsNotRecorded(file, "node-1");
+        int jobs = 64;
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(jobs);
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(jobs);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int i = 0; i < jobs; i++) {
+                String job = "job-" + i;
+                done.add(threads.submit(() -> {
+                    together.await();
+                    stop.add(job, 1, new StopsNotRecorded.Cut(Instant.parse("2026-12-02T15:06:47.346Z"), "fenced"));
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+
+        java.util.List<String> lines = Files.readAllLines(file);
+        assertThat(lines).filteredOn(l -> l.startsWith("#")).hasSize(1);
+        assertThat(lines.get(0)).startsWith("# buildhook stops-not-recorded 2");
+        assertThat(lines).hasSize(jobs + 1);
+        StopsNotRecorded start = new StopsNotRecorded(file, "node-1");
+        for (int i = 0; i < jobs; i++) {
+            assertThat(start.contains("node-1", "job-" + i, 1)).isTrue();
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package org.buildhook.runner.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
@@ -13,9 +14,17 @@ import com.zaxxer.hikari.metrics.IMetricsTracker;
 import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
 import com.zaxxer.hikari.metrics.PoolStats;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +36,9 @@ import org.slf4j.LoggerFactory;
  * that ended empty ({@code recordConnectionTimeout}) and a connection handed out tell it.
  */
 class PoolStarvationTest {
+
+    /** The pool's connection wait (store.connect-timeout): HikariCP's least. */
+    private static final Duration WAIT = Duration.ofMillis(250);
 
     @TempDir
     Path dir;
@@ -56,7 +68,7 @@ class PoolStarvationTest {
      */
     @Test
     void anEpisodeEndedByAnIdleConnectionIsClosedAndTheNextOneIsToldAnew() {
-        PoolStarvation starvation = new PoolStarvation(Duration.ofMillis(250));
+        PoolStarvation starvation = new PoolStarvation(WAIT);
         AtomicReference<IMetricsTracker> told = new AtomicReference<>();
         pool = pool(starvation, told);
         await().atMost(Duration.ofMinutes(1)).until(() -> pool.getHikariPoolMXBean().getIdleConnections() > 0);
@@ -72,6 +84,60 @@ class PoolStarvationTest {
         assertThat(warnings()).as("the second episode is said as the first").hasSize(2);
     }
 
+    /**
+     * tryout25 F6: HikariCP reports a wait that ended empty as a connection acquired too (5.1.0:
+     * {@code HikariPool.getConnection} calls {@code PoolBase.MetricsTrackerDelegate.recordBorrowTimeoutStats}, which calls
+     * {@code recordConnectionAcquiredNanos}, then {@code recordConnectionTimeout}). Each such wait was taken for a
+     * connection handed out: a false "gives this node connections again" INFO, then a new WARN, and the episode's start
+     * (/healthz's and the banner's "has given none for N s") moved to that wait. Several waits that end empty, one after
+     * the other and at the same time, are one episode: one WARN, no INFO, the same start, until a connection is really
+     * handed out.
+     */
+    @Test
+    void waitsThatEndEmptyAreOneEpisodeUntilAConnectionIsReallyHandedOut() throws Exception {
+        PoolStarvation starvation = new PoolStarvation(WAIT);
+        pool = pool(starvation, new AtomicReference<>());
+        try (Connection held = pool.getConnection()) {
+            assertThatThrownBy(pool::getConnection).isInstanceOf(SQLTransientConnectionException.class);
+            Instant since = starvation.starved(List.of(pool)).get(0).since();
+
+            assertThatThrownBy(pool::getConnection).isInstanceOf(SQLTransientConnectionException.class);
+            // Callers on several threads refused at the same time, as the node's threads are in an outage.
+            ExecutorService threads = Executors.newFixedThreadPool(3);
+            try {
+                List<Future<Throwable>> callers = threads.invokeAll(IntStream.range(0, 3)
+                        .<Callable<Throwable>>mapToObj(i -> () -> refusal(pool)).toList());
+                assertThat(callers).allSatisfy(caller -> assertThat(caller.get())
+                        .isInstanceOf(SQLTransientConnectionException.class));
+            } finally {
+                threads.shutdownNow();
+            }
+
+            assertThat(warnings()).as("one WARN for the episode").singleElement().asString()
+                    .contains(PoolStarvation.NO_CONNECTION).contains("buildhook-store");
+            assertThat(infos()).as("no connection was handed out").isEmpty();
+            assertThat(starvation.starved(List.of(pool))).as("dated from the episode's first wait").singleElement()
+                    .extracting(PoolStarvation.Starved::since).isEqualTo(since);
+        }
+        // The held connection is back; the next caller gets it (before any look of /healthz could see it idle).
+        try (Connection handedOut = pool.getConnection()) {
+            assertThat(infos()).as("the real handout is said, once").singleElement().asString()
+                    .contains("the store gives this node connections again")
+                    .contains("connection pool buildhook-store handed one out");
+        }
+        assertThat(warnings()).hasSize(1);
+        assertThat(starvation.starved(List.of(pool))).isEmpty();
+    }
+
+    /** What {@code pool} threw at a caller that asked for a connection, or {@code null} if it gave one. */
+    private static Throwable refusal(HikariDataSource pool) {
+        try (Connection given = pool.getConnection()) {
+            return null;
+        } catch (Exception refused) {
+            return refused;
+        }
+    }
+
     private List<String> warnings() {
         return log.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
                 .toList();
@@ -82,13 +148,17 @@ class PoolStarvationTest {
                 .toList();
     }
 
-    /** A pool named as the store's, told to {@code starvation}; its tracker also kept in {@code told}. */
+    /**
+     * A pool of one connection named as the store's, waiting {@link #WAIT} for it, told to {@code starvation}; its
+     * tracker also kept in {@code told}.
+     */
     private HikariDataSource pool(PoolStarvation starvation, AtomicReference<IMetricsTracker> told) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(PoolStarvation.STORE_POOL);
         config.setJdbcUrl("jdbc:sqlite:" + dir.resolve("store.db"));
         config.setMaximumPoolSize(1);
         config.setMinimumIdle(1);
+        config.setConnectionTimeout(WAIT.toMillis());
         config.setMetricsTrackerFactory(new MetricsTrackerFactory() {
             @Override
             public IMetricsTracker create(String poolName, PoolStats stats) {
