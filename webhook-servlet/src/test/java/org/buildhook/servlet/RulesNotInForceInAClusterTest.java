@@ -79,12 +79,8 @@ class RulesNotInForceInAClusterTest {
 
     @Test
     void aNodeWhoseRulesDifferFromAnotherRunningNodesCancelsNoJobOfItsRulesNotInForceUntilTheyAgree() throws Exception {
-        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
         Path rules = Files.writeString(dir.resolve("rules.yaml"), WITH_DEPLOY);
-        // The other node's claim counts as running for 1000 s; this node compares the rules every second.
-        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nstore: {url: '"
-                + PG.newSchemaUrl() + "'}\nrules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
-                + "runner: {heartbeat-interval: 1s, missed-heartbeats: 1000, watchdog: off}\n");
+        Path file = configuration();
         String job;
         RulesFingerprint withDeploy;
         try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
@@ -133,11 +129,8 @@ class RulesNotInForceInAClusterTest {
      */
     @Test
     void aNodeThatNeverHadARuleDoesNotCancelItsJobsWhenTheNodeThatHasItStops() throws Exception {
-        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
         Path rules = Files.writeString(dir.resolve("rules.yaml"), WITH_DEPLOY);
-        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nstore: {url: '"
-                + PG.newSchemaUrl() + "'}\nrules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
-                + "runner: {heartbeat-interval: 1s, missed-heartbeats: 1000, watchdog: off}\n");
+        Path file = configuration();
         String job;
         RulesFingerprint withDeploy;
         // The job of the new rule, stored as node-b (which has the rule) would store it.
@@ -165,6 +158,17 @@ class RulesNotInForceInAClusterTest {
                     .noneSatisfy(m -> assertThat(m).contains("are left as they are"));
             assertThat(app.store().approve(job, "alice")).isTrue();
         }
+    }
+
+    /**
+     * Writes the webhook secret and a configuration on a new PostgreSQL schema naming rules.yaml: the other
+     * node's claim counts as running for 1000 s; this node compares the rules every second.
+     */
+    private Path configuration() throws Exception {
+        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
+        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nstore: {url: '"
+                + PG.newSchemaUrl() + "'}\nrules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
+                + "runner: {heartbeat-interval: 1s, missed-heartbeats: 1000, watchdog: off}\n");
     }
 
     /** Whether {@link org.buildhook.runner.engine.ClusterRules} logged a line containing {@code text}. */
