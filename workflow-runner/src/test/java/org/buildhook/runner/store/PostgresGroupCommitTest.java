@@ -94,7 +94,11 @@ class PostgresGroupCommitTest {
             throws Exception {
         // Both lanes wait for keys another node holds (as they would for an answer lost in a partition):
         // a later accept gets 503 after the pool's connection wait, as before group commit, not never.
-        StoreConfig shortWait = new StoreConfig(config.url(), config.dataDir(), config.dedupWindow(),
+        // The keys held stand for an answer the database never sends: the lanes' sessions wait for them as long as
+        // they are held (store.url's lock_timeout wins over the pools' store.connect-timeout, which would end a
+        // lock's wait as a lock: PostgresLockTimeoutTest).
+        StoreConfig shortWait = new StoreConfig(config.url() + "&options=-c%20lock_timeout%3D0", config.dataDir(),
+                config.dedupWindow(),
                 config.retention(), config.retentionInterval(), config.retentionBatch(), config.poolSize(),
                 Duration.ofMillis(500), config.clock());
         try (Store node = Store.open(shortWait)) {
