@@ -84,8 +84,7 @@ class RulesNotInForceInAClusterTest {
         String job;
         RulesFingerprint withDeploy;
         try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
-            job = app.deliveries().receive(DeliveryServiceTest.signed(
-                    DeliveryServiceTest.fixture("build-67-passed.json"), "default")).jobIds().get(0);
+            job = deliverBuild67(app);
             assertThat(job(app, job).state()).isEqualTo(JobState.AWAITING_APPROVAL);
             // node-b runs beside with the same file, then this node's file loses the rule.
             withDeploy = RulesFingerprint.of(app.rules().current());
@@ -135,8 +134,7 @@ class RulesNotInForceInAClusterTest {
         RulesFingerprint withDeploy;
         // The job of the new rule, stored as node-b (which has the rule) would store it.
         try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
-            job = app.deliveries().receive(DeliveryServiceTest.signed(
-                    DeliveryServiceTest.fixture("build-67-passed.json"), "default")).jobIds().get(0);
+            job = deliverBuild67(app);
             withDeploy = RulesFingerprint.of(app.rules().current());
         }
         Files.writeString(rules, WITHOUT_DEPLOY);
@@ -204,6 +202,12 @@ class RulesNotInForceInAClusterTest {
     private List<String> cancelWarnings() {
         return events.stream().map(ILoggingEvent::getFormattedMessage)
                 .filter(m -> m.startsWith("rule 'deploy' is disabled or removed")).toList();
+    }
+
+    /** Build 67's signed delivery to {@code app}: the id of the one job it makes (deploy's). */
+    private static String deliverBuild67(BuildhookApplication app) throws Exception {
+        return app.deliveries().receive(DeliveryServiceTest.signed(
+                DeliveryServiceTest.fixture("build-67-passed.json"), "default")).jobIds().get(0);
     }
 
     private static Job job(BuildhookApplication app, String id) {
