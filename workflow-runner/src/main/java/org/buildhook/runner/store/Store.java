@@ -477,6 +477,30 @@ public final class Store implements AutoCloseable {
         return reader.jobsOfDeliveries(List.copyOf(new LinkedHashSet<>(deliveryIds)), perDelivery);
     }
 
+    /** The most deliveries one call of {@link #jobsAtAGlance} takes (a statement names each). */
+    public static final int GLANCE_DELIVERIES = 200;
+
+    /**
+     * For a list of deliveries: each one's {@code perDelivery} most pressing jobs whole (running, awaiting an
+     * approval, failed, waiting, queued, other ends, succeeded: {@link JobsAtAGlance#PRIORITY}; newest first
+     * within each), redacted, and how many of its other jobs are in each state. Two statements for the whole
+     * list: only the shown jobs' rows are read whole; the others are counted on their id and state.
+     *
+     * @param deliveryIds at most {@link #GLANCE_DELIVERIES}; each id appears once in the answer, in this order
+     * @param perDelivery at least 1, at most 100
+     * @throws IllegalArgumentException for more ids or another {@code perDelivery}
+     */
+    public Map<String, JobsAtAGlance> jobsAtAGlance(Collection<String> deliveryIds, int perDelivery) {
+        if (perDelivery < 1 || perDelivery > 100) {
+            throw new IllegalArgumentException("perDelivery must be between 1 and 100, got " + perDelivery);
+        }
+        List<String> ids = List.copyOf(new LinkedHashSet<>(deliveryIds));
+        if (ids.size() > GLANCE_DELIVERIES) {
+            throw new IllegalArgumentException("at most " + GLANCE_DELIVERIES + " deliveries at once, got " + ids.size());
+        }
+        return reader.jobsAtAGlance(ids, perDelivery);
+    }
+
     /**
      * Deliveries stored since {@code since} by outcome and jobs created since then by their
      * current state; one count of an index range per outcome and per state, cheap enough for a

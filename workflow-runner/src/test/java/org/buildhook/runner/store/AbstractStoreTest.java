@@ -231,6 +231,37 @@ abstract class AbstractStoreTest {
     }
 
     @Test
+    void showsTheMostPressingJobsOfEachDeliveryAndCountsTheOthersByState() {
+        List<PlannedJob> plans = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            plans.add(Plans.job("run-" + i, List.of("/bin/true")));
+        }
+        AcceptResult big = store.accept(Plans.delivery(Plans.fixture()), plans);
+        AcceptResult small = store.accept(Plans.delivery("{\"build_id\": 2}"), List.of(Plans.job("d", List.of("/bin/true"))));
+        AcceptResult none = store.accept(Plans.delivery("{\"build_id\": 3}"), List.of());
+        List<String> ids = big.jobIds();
+        for (int i = 4; i < 10; i++) {
+            finish(ids.get(i), JobOutcome.Result.SUCCEEDED, JobState.SUCCEEDED, Duration.ofSeconds(1));
+        }
+        finish(ids.get(2), JobOutcome.Result.FAILED, JobState.FAILED, Duration.ofSeconds(1));
+        store.ledger().startAttempt(ids.get(3), "test-node");
+
+        Map<String, JobsAtAGlance> glance = store.jobsAtAGlance(List.of(big.deliveryId(), small.deliveryId(),
+                none.deliveryId()), 3);
+
+        assertThat(glance.keySet()).containsExactly(big.deliveryId(), small.deliveryId(), none.deliveryId());
+        JobsAtAGlance b = glance.get(big.deliveryId());
+        // Running, then failed, then the newest queued one; newest first as read.
+        assertThat(b.shown()).extracting(Job::id).containsExactlyInAnyOrder(ids.get(3), ids.get(2), ids.get(11));
+        assertThat(b.hidden()).containsOnly(Map.entry(JobState.QUEUED, 3L), Map.entry(JobState.SUCCEEDED, 6L));
+        assertThat(b.total()).isEqualTo(12);
+        assertThat(glance.get(small.deliveryId()).shown()).extracting(Job::ruleName).containsExactly("d");
+        assertThat(glance.get(small.deliveryId()).hidden()).isEmpty();
+        assertThat(glance.get(none.deliveryId()).total()).isZero();
+        assertThat(store.jobsAtAGlance(List.of(), 3)).isEmpty();
+    }
+
+    @Test
     void countsTheDeliveriesOfTheLastDayByOutcomeAndTheirJobsByState() {
         Instant now = Instant.now();
         Instant before = now.minus(Duration.ofDays(2));
