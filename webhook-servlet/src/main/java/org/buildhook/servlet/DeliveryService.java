@@ -109,7 +109,8 @@ public final class DeliveryService {
         }
         NewDelivery delivery = new NewDelivery(endpoint, clock.instant(), remote, keptHeaders.get(), body);
         try {
-            return accept(delivery);
+            return accept(delivery, verifier.secretCount() > 1 ? "; signed with secret #" + verification.secretIndex()
+                    : "");
         } catch (StoreUnavailableException e) {
             return notStored(delivery, null, e); // storing a body that is no event (store.reject)
         }
@@ -144,7 +145,14 @@ public final class DeliveryService {
                 : LogSafe.of(event.project())) + " (trigger " + LogSafe.of(event.triggerName()) + ")";
     }
 
-    private Receipt accept(NewDelivery delivery) {
+    /**
+     * Stores a verified delivery and plans its jobs.
+     *
+     * @param secret what the accepted and duplicate lines say of the secret that matched: {@code ""} for an endpoint
+     *     with one secret, else {@code "; signed with secret #N"} (N its position in the endpoint's list, never its
+     *     value), so that a rotation's last step (docs/signatures.md) can be read off the log
+     */
+    private Receipt accept(NewDelivery delivery, String secret) {
         BuildEvent event;
         try {
             event = parser.parse(delivery.body());
@@ -171,13 +179,13 @@ public final class DeliveryService {
             return notStored(delivery, event, e);
         }
         if (result.duplicate()) {
-            LOG.info("delivery of build {} ({}) to endpoint '{}' is a duplicate of {}", event.buildId(),
-                    LogSafe.of(event.status()), delivery.endpoint(), result.deliveryId());
+            LOG.info("delivery of build {} ({}) to endpoint '{}' is a duplicate of {}{}", event.buildId(),
+                    LogSafe.of(event.status()), delivery.endpoint(), result.deliveryId(), secret);
             return new Receipt(Receipt.Kind.DUPLICATE, result.deliveryId(), List.of(), null);
         }
         if (LOG.isInfoEnabled()) {
-            LOG.info("delivery {} accepted: {}, {} job(s){}", result.deliveryId(), describe(event), jobs.size(),
-                    ruleNames(jobs));
+            LOG.info("delivery {} accepted: {}, {} job(s){}{}", result.deliveryId(), describe(event), jobs.size(),
+                    ruleNames(jobs), secret);
         }
         return new Receipt(Receipt.Kind.ACCEPTED, result.deliveryId(), result.jobIds(), null);
     }
