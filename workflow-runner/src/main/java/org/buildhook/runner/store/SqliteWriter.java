@@ -242,12 +242,12 @@ final class SqliteWriter implements AutoCloseable {
         return batches;
     }
 
-    /** Transactions that went through a committed batch so far (including ones rolled back alone). */
     /** How many batches set {@code PRAGMA synchronous}: only those whose durability differed from the one before. */
     long synchronousSets() {
         return synchronousSets;
     }
 
+    /** Transactions that went through a committed batch so far (including ones rolled back alone). */
     long transactions() {
         return transactions;
     }
