@@ -27,7 +27,7 @@ class PoolsAfterStoreHangTest extends AbstractProxiedServeTest {
     void deliveriesAreAcceptedAgainOnceTheStoreAnswersAfterAHangThatSwallowedTheLogins() throws Exception {
         // The logins' bound is the one this test is about: store.connect-timeout's, not the URL's. 30 s, not 2 s: the
         // start's first login is the bound's too, and a cold JVM on loaded CI took up to 12 s for it (flake26).
-        Process server = serveQuickRule(dir.resolve("serve.out"), "url: '" + pg.storeUrl + "', connect-timeout: 30s");
+        Process server = serveQuickRuleOn(dir.resolve("serve.out"), "url: '" + pg.storeUrl + "', connect-timeout: 30s");
         URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
         assertThat(accepted(url)).as("accepted before the hang").isTrue();
 
