@@ -14,11 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.CommonsExecLauncher;
-import org.buildhook.runner.exec.JobLauncher;
-import org.buildhook.runner.exec.JobRequest;
 import org.buildhook.runner.exec.LauncherConfig;
-import org.buildhook.runner.exec.NodeFolders;
-import org.buildhook.runner.exec.RunningJob;
 import org.buildhook.runner.store.Plans;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.TestStores;
@@ -51,35 +47,15 @@ class LaunchAcrossStopTest {
         engineLog.addAppender(log);
         CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         CountDownLatch launching = new CountDownLatch(1);
-        JobLauncher heldAcrossTheStop = new JobLauncher() {
-            @Override
-            public RunningJob start(JobRequest request) {
-                RunningJob started = real.start(request);
-                launching.countDown();
-                // Logged once RunningJobs.stop has killed what was running (JobEngine.awaitJobsEnded).
-                await().atMost(Duration.ofMinutes(2)).until(() -> {
-                    synchronized (log) {
-                        return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("stopping: waiting"));
-                    }
-                });
-                return started;
-            }
-
-            @Override
-            public RunningJob refuse(JobRequest request, String why) {
-                return real.refuse(request, why);
-            }
-
-            @Override
-            public List<NodeFolders.Folder> nodeFolders() {
-                return real.nodeFolders();
-            }
-
-            @Override
-            public Duration killGrace() {
-                return real.killGrace();
-            }
-        };
+        // Logged once RunningJobs.stop has killed what was running (JobEngine.awaitJobsEnded).
+        HeldLauncher heldAcrossTheStop = new HeldLauncher(real, () -> {
+            launching.countDown();
+            await().atMost(Duration.ofMinutes(2)).until(() -> {
+                synchronized (log) {
+                    return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("stopping: waiting"));
+                }
+            });
+        });
         try (Store store = Store.open(TestStores.sqlite(dir.resolve("data")))) {
             // Its own timeout far beyond the test's waits: only the stop may end it.
             store.accept(Plans.delivery(Plans.fixture()), List.of(new PlannedJob("slow", "name: slow",
