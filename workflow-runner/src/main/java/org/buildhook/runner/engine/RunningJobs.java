@@ -24,6 +24,12 @@ final class RunningJobs {
     private final Set<String> stoppedByShutdown = ConcurrentHashMap.newKeySet();
     private final Map<String, String> fenced = new ConcurrentHashMap<>();
     private final Set<String> executing = ConcurrentHashMap.newKeySet();
+    /** Why every command of this node is fenced ({@link #fenceAll}), or null. */
+    private volatile String fencingAll;
+    /** Why every command of this node is stopped: {@link #stop}'s grace period is over; or null. */
+    private volatile String stoppedFor;
+    /** The commands {@link #stop} cancelled (each once). */
+    private final Set<String> cancelledForStop = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
     private volatile boolean graceOver;
     private volatile boolean hurried;
@@ -91,12 +97,58 @@ final class RunningJobs {
 
     void add(String jobId, RunningJob job) {
         running.put(jobId, job);
+        fenceIfAllAre(jobId, job);
     }
 
     /** As {@link #add(String, RunningJob)}, with the number of the attempt the command runs for. */
     void add(String jobId, int attempt, RunningJob job) {
         attempts.put(jobId, attempt);
         running.put(jobId, job);
+        fenceIfAllAre(jobId, job);
+    }
+
+    /**
+     * Kills every command running on this node now and every one added from now on, with {@code why} as its attempt's
+     * message: this node's id was taken over by another node, and none of its commands may go on. A command whose
+     * launch was under way when the running ones were looked at (started, not yet added) was missed by a look made
+     * once (review26 R1); it is fenced as it is added.
+     *
+     * @return the jobs whose commands were fenced now
+     */
+    java.util.List<String> fenceAll(String why) {
+        fencingAll = why; // before the look: an add that the look misses sees it (both are volatile accesses)
+        java.util.List<String> fenced = new java.util.ArrayList<>();
+        for (String jobId : runningJobIds()) {
+            if (fence(jobId, why)) {
+                fenced.add(jobId);
+            }
+        }
+        return fenced;
+    }
+
+    /**
+     * What the node's one-time looks at its running commands ({@link #fenceAll}, the end of {@link #stop}'s grace)
+     * would have done to {@code jobId}, just added, had its launch not been under way then (review26 R1): each look
+     * notes its reason (a volatile write) before it looks, and an add reads the notes after its own put, so a command
+     * is either seen by the look or sees its note.
+     */
+    private void fenceIfAllAre(String jobId, RunningJob job) {
+        String why = fencingAll;
+        if (why != null && fence(jobId, why)) {
+            LOG.warn("job {}: {}; its command, whose start was under way then, is killed now", jobId, why);
+        }
+        String stop = stoppedFor;
+        if (stop != null) {
+            cancelForStop(jobId, job, stop);
+        }
+    }
+
+    /** {@link #stop}'s end of the grace period for one command: once per command. */
+    private void cancelForStop(String jobId, RunningJob job, String why) {
+        if (cancelledForStop.add(jobId)) {
+            stoppedByShutdown.add(jobId);
+            job.cancel(why); // the log's last line says why, not "cancelled" as by an operator
+        }
     }
 
     void remove(String jobId) {
@@ -159,10 +211,8 @@ final class RunningJobs {
         } finally {
             graceOver = true;
         }
-        running.forEach((jobId, job) -> {
-            stoppedByShutdown.add(jobId);
-            job.cancel(why); // the log's last line says why, not "cancelled" as by an operator
-        });
+        stoppedFor = why; // before the look: a command added after it is cancelled as it is added (review26 R1)
+        running.forEach((jobId, job) -> cancelForStop(jobId, job, why));
     }
 
     /**
