@@ -1885,8 +1885,11 @@ abstract class AbstractStoreTest {
         }
         store.close();
 
+        // The way back is said too: the backup taken before the upgrade (tryout26 F5).
         assertThatThrownBy(() -> Store.open(config)).hasMessageContaining("schema is at version 99")
-                .hasMessageContaining("newer buildhook");
+                .hasMessageContaining("newer buildhook")
+                .hasMessageContaining("restore the backup of the store taken before that upgrade (docs/deploying.md,"
+                        + " Upgrading step 2");
         store = Store.open(config(dir.resolve("other")));
     }
 
