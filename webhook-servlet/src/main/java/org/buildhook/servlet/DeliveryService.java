@@ -160,10 +160,12 @@ public final class DeliveryService {
             } catch (InvalidEventException e) {
                 event = null;
             }
-            return service.notStored(delivery, event, new StoreUnavailableException(waitingFor + ", and "
-                    + (previous.isEmpty() ? "no previous copy takes deliveries from this one (a version without"
-                            + " the hand-over, or its store has closed)" : "that copy's store has closed") + ": this copy stores deliveries"
-                    + " once it has started", null));
+            String why = previous.isEmpty()
+                    ? "no previous copy takes deliveries from this one (a version without the hand-over, or its store"
+                            + " has closed)"
+                    : "that copy's store has closed";
+            return service.notStored(delivery, event, new StoreUnavailableException(waitingFor + ", and " + why
+                    + ": this copy stores deliveries once it has started", null));
         };
         return service;
     }
