@@ -43,7 +43,7 @@ public final class Sha256 {
     public static byte[] digest(byte[] data) {
         if (Choice.NATIVE) {
             byte[] md = new byte[Hmac.LENGTH];
-            if (LibCrypto.SHA256(data, data.length, md) != null) {
+            if (LibCrypto.SHA256(data, data.length, md) != 0) {
                 return md;
             }
         }
@@ -63,8 +63,8 @@ public final class Sha256 {
         if (Choice.NATIVE) {
             byte[] md = new byte[Hmac.LENGTH];
             try (NativeKey key = NativeKey.of(secret.key())) {
-                if (key != null && LibCrypto.HMAC(Choice.EVP_SHA256, key.pointer, key.length, data, data.length, md,
-                        null) != null) {
+                if (key != null && LibCrypto.HMAC(Choice.EVP_SHA256, key.peer, key.length, data, data.length, md, 0)
+                        != 0) {
                     return md;
                 }
             }
@@ -81,7 +81,8 @@ public final class Sha256 {
     static final class NativeKey implements AutoCloseable {
         final Pointer pointer;
         final int length;
-        private final long peer;
+        /** The copy's address, what libcrypto is given. */
+        final long peer;
 
         private NativeKey(long peer, byte[] key) {
             this.peer = peer;
@@ -131,14 +132,21 @@ public final class Sha256 {
         }
     }
 
-    /** OpenSSL's one-shot functions, bound directly (JNA direct mapping: no reflection per call). */
+    /**
+     * OpenSSL's one-shot functions, bound directly (JNA direct mapping: no reflection per call). Their
+     * pointers (arguments and results) are plain addresses, {@code long}, 0 for {@code NULL}: a
+     * {@link Pointer} result is a Java object the JVM makes through JNI at every call, and a
+     * {@link Pointer} argument a field JNI reads: 0.2 µs of each signature check and each digest of a
+     * 2.4 KB body (docs/BENCHMARKS.md, "Twentieth pass"). The same register holds either on the 64-bit
+     * platforms libcrypto is used on.
+     */
     private static final class LibCrypto {
-        static native Pointer SHA256(byte[] data, long length, byte[] md);
+        static native long SHA256(byte[] data, long length, byte[] md);
 
-        static native Pointer EVP_sha256();
+        static native long EVP_sha256();
 
-        static native Pointer HMAC(Pointer md, Pointer key, int keyLength, byte[] data, long length, byte[] out,
-                Pointer outLength);
+        static native long HMAC(long md, long key, int keyLength, byte[] data, long length, byte[] out,
+                long outLength);
 
         static void bind(NativeLibrary library) {
             Native.register(LibCrypto.class, library);
@@ -148,7 +156,8 @@ public final class Sha256 {
     /** Decided on first use, once per class loader (a WAR decides for itself). */
     private static final class Choice {
         static final boolean NATIVE;
-        static final Pointer EVP_SHA256;
+        /** libcrypto's SHA-256 method ({@code EVP_MD *}), 0 when the JDK computes. */
+        static final long EVP_SHA256;
         static final String DESCRIPTION;
 
         static {
@@ -165,7 +174,7 @@ public final class Sha256 {
      * What {@link Choice} decides: libcrypto (with its SHA-256 method) only when the check finished and
      * verified it, else the JDK and why.
      */
-    record Decision(boolean nativeOn, Pointer md, String description) {
+    record Decision(boolean nativeOn, long md, String description) {
     }
 
     /** Runs {@code check} and decides from what it verified; tests give it a check that fails on purpose. */
@@ -194,7 +203,7 @@ public final class Sha256 {
         if (check.verified) {
             return new Decision(true, check.md, check.described);
         }
-        return new Decision(false, null, "the JDK (" + (check.why == null ? "checking libcrypto did not finish"
+        return new Decision(false, 0, "the JDK (" + (check.why == null ? "checking libcrypto did not finish"
                 : check.why) + ")");
     }
 
@@ -206,7 +215,7 @@ public final class Sha256 {
         private final Runnable beforeKnownAnswers;
         String why;
         String described;
-        Pointer md;
+        long md;
         boolean verified;
 
         Check() {
@@ -229,7 +238,7 @@ public final class Sha256 {
                     if (beforeKnownAnswers != null) {
                         beforeKnownAnswers.run();
                     }
-                    why = md == null ? "libcrypto has no SHA-256 (EVP_sha256 gave nothing)" : knownAnswers(md);
+                    why = md == 0 ? "libcrypto has no SHA-256 (EVP_sha256 gave nothing)" : knownAnswers(md);
                 }
                 verified = why == null;
             } catch (RuntimeException | Error e) {
@@ -277,7 +286,7 @@ public final class Sha256 {
         }
 
         /** {@code null} when libcrypto gives the JDK's answers, else what differed. */
-        private static String knownAnswers(Pointer md) {
+        private static String knownAnswers(long md) {
             byte[] abc = "abc".getBytes(StandardCharsets.US_ASCII);
             byte[] jefe = "Jefe".getBytes(StandardCharsets.US_ASCII);
             byte[] block = new byte[131];
@@ -296,7 +305,7 @@ public final class Sha256 {
             Arrays.fill(cases[0][0], (byte) 0x0b);
             for (byte[] data : new byte[][] {abc, new byte[0], body}) {
                 byte[] ours = new byte[Hmac.LENGTH];
-                if (LibCrypto.SHA256(data, data.length, ours) == null
+                if (LibCrypto.SHA256(data, data.length, ours) == 0
                         || !Arrays.equals(ours, jdkDigest().digest(data))) {
                     return "libcrypto's SHA-256 differs from the JDK's for a known input";
                 }
@@ -305,7 +314,7 @@ public final class Sha256 {
                 byte[] ours = new byte[Hmac.LENGTH];
                 Secret secret = Secret.of(c[0]);
                 try (NativeKey key = NativeKey.of(c[0])) {
-                    if (key == null || LibCrypto.HMAC(md, key.pointer, key.length, c[1], c[1].length, ours, null) == null
+                    if (key == null || LibCrypto.HMAC(md, key.peer, key.length, c[1], c[1].length, ours, 0) == 0
                             || !Arrays.equals(ours, Hmac.keyedWith(secret).doFinal(c[1]))) {
                         return "libcrypto's HMAC-SHA256 differs from the JDK's for a known input";
                     }

@@ -22,10 +22,10 @@ import org.slf4j.Marker;
  * saying how many were left out. buildhook's own lines say what is wrong and what to do
  * ({@code store unavailable …}, the fencing and outage lines), and are never folded here; nor is
  * anything below {@code WARN}, nor any other library. A few library warnings that say nothing an operator
- * needs are logged at {@code DEBUG} instead ({@link #ONLY_DEBUG}). During a stop past its grace period
- * ({@link Store#anyStoppingPastItsGrace()}), a library warning or error whose exception says the database cannot be
- * reached (a connection failure, as the store tells an outage) is one line, with the exception's message, instead of
- * a whole stack trace; the stack is logged at {@code DEBUG}.
+ * needs are logged at {@code DEBUG} instead ({@link #ONLY_DEBUG}). A library warning or error whose exception says the
+ * database cannot be reached (a connection failure, as the store tells an outage) is one line, with the exception's
+ * message, instead of a whole stack trace; the stack is logged at {@code DEBUG}. During a stop past its grace period
+ * ({@link Store#anyStoppingPastItsGrace()}) such a line is not folded: the stop's account is said whole.
  *
  * <p>A logback {@link TurboFilter}: installed by the shipped {@code logback.xml} files (standalone
  * and WAR) with {@code <turboFilter class="org.buildhook.servlet.logging.RepeatedLibraryLogFilter"/>};
@@ -88,24 +88,19 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
             logger.debug(format, params);
             return FilterReply.DENY;
         }
+        if (RELOGGING.get() != null) {
+            return FilterReply.NEUTRAL; // this filter's own one line, said below: neither folded nor cut again
+        }
         Throwable thrown = t != null ? t : params != null && params.length > 0
                 && params[params.length - 1] instanceof Throwable last ? last : null;
-        if (thrown != null && aStopPastItsGrace() && isOutage(thrown)) {
+        boolean outage = thrown != null && isOutage(thrown);
+        if (outage && aStopPastItsGrace()) {
             // A stop past its grace period whose database could not be reached (a partition, a hung server): the stop's
             // own lines say so and what it left, and the library's stack trace says nothing more to an operator
             // (tryout20 F2: HikariCP's trace at the node id's release of a stop whose store hung). One line at the
             // same level, with what failed; the stack at DEBUG. Below WARN and without a throwable this filter is
             // neutral or folds: no loop.
-            logger.debug(format, params == null ? new Object[] {thrown} : withThrowable(params, t));
-            Object[] line = withoutThrowable(params, t);
-            Object[] args = java.util.Arrays.copyOf(line, line.length + 1);
-            args[line.length] = summary(thrown);
-            String oneLine = format + " ({}; stack trace at DEBUG)";
-            if (level.isGreaterOrEqual(Level.ERROR)) {
-                logger.error(oneLine, args);
-            } else {
-                logger.warn(oneLine, args);
-            }
+            oneLine(logger, level, format, params, t, thrown);
             return FilterReply.DENY;
         }
         String key = logger.getName() + '\u0000' + format;
@@ -134,7 +129,40 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
                     + " db-scheduler and HikariCP is logged once a minute: they repeat while the database is away;"
                     + " /healthz says whether it answers)", leftOut, logger.getName(), WINDOW_SECONDS);
         }
+        if (outage) {
+            // The database cannot be reached: buildhook's own lines say so (the pool's "the store gives this node no
+            // connection", /healthz), and the library's stack trace adds nothing an operator can use (tryout25 F7:
+            // HikariCP's "marked as broken" and db-scheduler's housekeeper, each with a whole trace). One line.
+            oneLine(logger, level, format, params, t, thrown);
+            return FilterReply.DENY;
+        }
         return FilterReply.NEUTRAL;
+    }
+
+    /** Set while this filter logs its own line of a library's message: that line passes the filter as it is. */
+    private static final ThreadLocal<Boolean> RELOGGING = new ThreadLocal<>();
+
+    /**
+     * The library's message at its level in one line, the exception's class and message (and its deepest cause's)
+     * instead of its stack trace, which goes to {@code DEBUG}.
+     */
+    private static void oneLine(Logger logger, Level level, String format, Object[] params, Throwable t,
+            Throwable thrown) {
+        RELOGGING.set(Boolean.TRUE);
+        try {
+            logger.debug(format, params == null ? new Object[] {thrown} : withThrowable(params, t));
+            Object[] line = withoutThrowable(params, t);
+            Object[] args = java.util.Arrays.copyOf(line, line.length + 1);
+            args[line.length] = summary(thrown);
+            String oneLine = format + " ({}; stack trace at DEBUG)";
+            if (level.isGreaterOrEqual(Level.ERROR)) {
+                logger.error(oneLine, args);
+            } else {
+                logger.warn(oneLine, args);
+            }
+        } finally {
+            RELOGGING.remove();
+        }
     }
 
     /** {@link Store#anyStoppingPastItsGrace()}; false where the filter is installed without buildhook's classes. */

@@ -48,6 +48,8 @@ class RepeatedLibraryLogFilterTest {
         Logger hikari = context.getLogger("com.zaxxer.hikari.pool.PoolBase");
         Logger ours = context.getLogger("org.buildhook.runner.engine.StoreOutageWait");
         SQLTransientConnectionException down = new SQLTransientConnectionException("Connection is not available");
+        context.getLogger("com.github.kagkarlsson").setLevel(ch.qos.logback.classic.Level.INFO);
+        context.getLogger("com.zaxxer.hikari").setLevel(ch.qos.logback.classic.Level.INFO);
 
         for (int i = 0; i < 50; i++) {
             scheduler.error("Unhandled exception. Will keep running.", down);
@@ -70,8 +72,15 @@ class RepeatedLibraryLogFilterTest {
                         + " com.github.kagkarlsson.scheduler.RunUntilShutdown were left out in the last 60 s (each"
                         + " such message of db-scheduler and HikariCP is logged once a minute: they repeat while the"
                         + " database is away; /healthz says whether it answers)",
-                "com.github.kagkarlsson.scheduler.RunUntilShutdown: Unhandled exception. Will keep running.");
-        assertThat(events.list.get(1).getThrowableProxy()).as("the stack trace, once").isNotNull();
+                "com.github.kagkarlsson.scheduler.RunUntilShutdown: Unhandled exception. Will keep running."
+                        + " (SQLTransientConnectionException: Connection is not available; stack trace at DEBUG)");
+        assertThat(events.list.get(1).getThrowableProxy()).as("an outage: one line, no stack trace (tryout25 F7)")
+                .isNull();
+
+        events.list.clear();
+        scheduler.error("Failed while completing execution {}", "e1", new IllegalStateException("a bug"));
+        assertThat(events.list).as("not an outage: its stack trace").singleElement()
+                .satisfies(e -> assertThat(e.getThrowableProxy()).isNotNull());
     }
 
     /**
@@ -113,8 +122,8 @@ class RepeatedLibraryLogFilterTest {
     /**
      * tryout20 F2: a stop past its grace period whose database hung logged HikariCP's "marked as broken" WARN (and,
      * before JobTask stopped handing it the outage, db-scheduler's ERROR "Failed while completing execution") with a
-     * whole stack trace, for an outage the stop's own lines name. Then: one line with what failed, the stack at DEBUG;
-     * before the stop and after the store closed, as ever.
+     * whole stack trace, for an outage the stop's own lines name. Then: one line with what failed, the stack at DEBUG,
+     * not folded; before the stop and after the store closed one line too (tryout25 F7), folded as any repeat.
      */
     @Test
     void aLibrarysConnectionFailureDuringAStopPastItsGraceIsOneLineWithItsStackAtDebug(@TempDir Path dir) {
@@ -123,14 +132,17 @@ class RepeatedLibraryLogFilterTest {
                 "08006", new java.net.SocketTimeoutException("Read timed out"));
         String format = "{} - Connection {} marked as broken because of SQLSTATE({}), ErrorCode({})";
         try (Store store = Store.open(StoreConfig.sqlite(dir))) {
+            context.getLogger("com.zaxxer.hikari").setLevel(ch.qos.logback.classic.Level.INFO);
             hikari.warn(format, "buildhook-node-id", "conn1", "08006", 0, broken);
-            assertThat(events.list).as("before the stop: the stack, as ever").singleElement()
-                    .satisfies(e -> assertThat(e.getThrowableProxy()).isNotNull());
+            assertThat(events.list).as("before the stop: one line too (tryout25 F7)").singleElement()
+                    .satisfies(e -> assertThat(e.getThrowableProxy()).isNull());
             events.list.clear();
+            hikari.warn(format, "buildhook-node-id", "conn1", "08006", 0, broken);
+            assertThat(events.list).as("before the stop: folded").isEmpty();
             context.getLogger("com.zaxxer.hikari").setLevel(ch.qos.logback.classic.Level.DEBUG);
 
             store.stopping();
-            hikari.warn(format, "buildhook-node-id", "conn2", "08006", 0, broken);
+            hikari.warn(format, "buildhook-node-id", "conn2", "08006", 0, broken); // not folded: the stop's account
             context.getLogger("com.github.kagkarlsson.scheduler.ExecutePicked").error("Failed while completing execution"
                     + " {}. Execution will likely remain scheduled", "e1", new IllegalStateException("a bug"));
 
@@ -149,9 +161,11 @@ class RepeatedLibraryLogFilterTest {
         }
         events.list.clear();
         now.addAndGet(TimeUnit.SECONDS.toNanos(RepeatedLibraryLogFilter.WINDOW_SECONDS));
+        context.getLogger("com.zaxxer.hikari").setLevel(ch.qos.logback.classic.Level.INFO);
         hikari.warn(format, "buildhook-node-id", "conn3", "08006", 0, broken);
-        assertThat(events.list).as("the store closed: the stack, as ever").singleElement()
-                .satisfies(e -> assertThat(e.getThrowableProxy()).isNotNull());
+        assertThat(events.list).as("the store closed: one line, as outside a stop")
+                .filteredOn(e -> e.getLoggerName().equals(hikari.getName())).singleElement()
+                .satisfies(e -> assertThat(e.getThrowableProxy()).isNull());
     }
 
     /** stophung21: HikariCP's "consider a shorter maxLifetime" advice does not apply to a stop whose store hangs. */

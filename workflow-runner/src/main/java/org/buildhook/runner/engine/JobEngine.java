@@ -529,8 +529,11 @@ public final class JobEngine implements AutoCloseable {
                 }
                 List<String> fenced = new java.util.ArrayList<>();
                 for (String jobId : running.runningJobIds()) {
+                    // What becomes of the job is read from the store and said after these words, where they are
+                    // recorded (JobTask); they said "; run again" too, untrue of a job cancelled meanwhile, and twice
+                    // in the record of one that runs again (fence23).
                     if (running.fence(jobId, "node id " + config.nodeId() + " was taken over by another node (" + by
-                            + "); run again")) {
+                            + ")")) {
                         fenced.add(jobId);
                     }
                 }

@@ -581,14 +581,15 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /**
      * This node stops without having recorded that its self-fencing killed attempt {@code attempt} ({@code why}: the
-     * fencing's words) at {@code outcome.ended()}: one WARN; the note in the data folder, from which the next start
+     * fencing's words, which say no fate: the store decides it at the next start) at {@code outcome.ended()}: one WARN; the note in the data folder, from which the next start
      * of this node records the fencing, not that the node was gone (outcome21), is written by the caller.
      */
     private void fencedNotRecorded(Job job, int attempt, JobOutcome outcome, String why) {
         LOG.warn("job {} of rule '{}' attempt {}: {} (self-fencing, at {}); the store could not record it before this"
                 + " node stopped (the stop's grace period, runner.shutdown-grace, {}, is over). Kept in {}: the next"
-                + " start of node {} records it and runs the job again, unless another node took the job over"
-                + " meanwhile (after the dead-node limit)", job.id(), job.ruleName(), attempt, why, outcome.ended(),
+                + " start of node {} records it, and the job runs again then unless it was cancelled or superseded"
+                + " meanwhile, or another node took it over (after the dead-node limit)", job.id(), job.ruleName(),
+                attempt, why, outcome.ended(),
                 Durations.describe(config.shutdownGrace()), StopsNotRecorded.FILE_NAME, config.nodeId());
     }
 

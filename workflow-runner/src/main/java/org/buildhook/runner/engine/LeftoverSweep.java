@@ -107,6 +107,7 @@ final class LeftoverSweep {
         Optional<StopsNotRecorded.Cut> cut = stops.cut(attempt.node(), attempt.jobId(), attempt.attempt());
         if (cut.isPresent() && cut.get().fenced() != null) {
             // Its node had killed it itself (self-fencing): its own words, as its record would have been (outcome21).
+            // "; run again" ended a node-id takeover's words in notes written before they stopped saying a fate.
             return cut.get().fenced().replaceFirst("; run again$", "") + " (self-fencing"
                     + (cut.get().ended() == null ? "" : ", at " + cut.get().ended()) + "); its node " + attempt.node()
                     + " then stopped before it could record this (the store could not be reached)";

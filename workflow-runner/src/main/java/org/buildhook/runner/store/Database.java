@@ -799,7 +799,7 @@ final class Database implements AutoCloseable {
      *
      * @param deliveryPool whether the statement ran on the pool of deliveries rather than the scheduler's
      */
-    private RunnerException translate(String what, SQLException e, boolean deliveryPool) {
+    RunnerException translate(String what, SQLException e, boolean deliveryPool) {
         if (dialect == Dialect.POSTGRESQL && TableLockWait.isLockRefused(e)) {
             return new StoreUnavailableException("store unavailable while trying to " + what + ": "
                     + tableLocks.refused(deliveryPool, this::lockHolders), e);

@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,8 +35,8 @@ final class SqliteJdbcCustomization extends DefaultJdbcCustomization {
 
     private static final Logger LOG = LoggerFactory.getLogger(SqliteJdbcCustomization.class);
 
-    /** Whether the last pick met a store outage (said once, until a pick works again). */
-    private final AtomicBoolean picksFailing = new AtomicBoolean();
+    /** Says a store outage met by the picks once, and the end of it. */
+    private final PickOutage outage = new PickOutage(LOG);
 
     /** Runs the pick in a store transaction; null to run it on db-scheduler's own connection. */
     private final Database writer;
@@ -119,17 +118,11 @@ final class SqliteJdbcCustomization extends DefaultJdbcCustomization {
                 });
             } catch (StoreUnavailableException e) {
                 // Every poll is a write here (another program holding the write lock, a read-only or
-                // full disk): a store outage, which /healthz and the accepts' 503s report. Said once,
-                // not as db-scheduler's error with a stack trace at every poll; the next poll tries
-                // again, and a pick committed whose answer was lost is released as a stale pick.
-                if (picksFailing.compareAndSet(false, true)) {
-                    LOG.warn("could not pick due jobs, trying again at every poll: {}", e.getMessage());
-                }
+                // full disk): a store outage, which /healthz and the accepts' 503s report.
+                outage.failed(e.getMessage());
                 return List.of();
             }
-            if (picksFailing.compareAndSet(true, false)) {
-                LOG.info("due jobs are picked again");
-            }
+            outage.worked();
         }
         // RETURNING gives the rows in no particular order: the oldest first, as picked.
         List<Execution> ordered = new ArrayList<>(picked);

@@ -926,13 +926,13 @@ public final class Store implements AutoCloseable {
     }
 
     /**
-     * How the job engine's scheduler speaks to this store: db-scheduler's PostgreSQL customization,
-     * or on SQLite one whose picks go through the store's writer rather than waiting for SQLite's
+     * How the job engine's scheduler speaks to this store: db-scheduler's PostgreSQL customization, whose picks that
+     * meet an outage say so once ({@link PostgresJdbcCustomization}), or on SQLite one whose picks go through the store's writer rather than waiting for SQLite's
      * write lock on db-scheduler's own connection ({@link SqliteJdbcCustomization}).
      */
     public JdbcCustomization schedulerCustomization() {
         return db.dialect() == Dialect.SQLITE ? SqliteJdbcCustomization.through(db)
-                : JobQueue.customization(db.dialect());
+                : new PostgresJdbcCustomization(db);
     }
 
     public Dialect dialect() {

@@ -299,6 +299,11 @@ class PostgresNodeIdTest {
         assertThat(store.job(nextJob).orElseThrow().attempts()).extracting(JobAttempt::node).containsExactly("node-b");
         assertThat(store.job(runningJob).orElseThrow().attempts()).extracting(JobAttempt::node)
                 .as("killed on node-a, run again on node-b").containsExactly("node-a", "node-b");
+        // Its fate said once, as read from the store when the attempt is recorded: the fencing's own words said
+        // "; run again" too, whatever became of the job, and the record said it twice (fence23 Left).
+        assertThat(store.job(runningJob).orElseThrow().attempts().get(0).message())
+                .startsWith("node id node-a was taken over by another node (")
+                .endsWith("; run again").doesNotContain("run again; run again");
     }
 
     /** Without the id's lock a claim never writes a row where there is none: the lock's holder may be writing it. */

@@ -64,6 +64,26 @@ class StopsNotRecordedTest {
         assertThat(start.outcome("node-1", "job-a", 1)).as("still known for the sweep's words").isPresent();
     }
 
+    /**
+     * tryout25 F9: a file an older build wrote, its header repeated before each entry (as found after a self-fenced
+     * node's stop), is read whole by the next start: every header line is a comment.
+     */
+    @Test
+    void aFileOfAnOlderBuildWithItsHeaderRepeatedIsReadWhole() throws Exception {
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        Files.writeString(file, StopsNotRecorded.HEADER + "\n"
+                + "node-1 job-a 2 FENCED - 1796224007352 killed by its own node: no heartbeat could be written\n"
+                + StopsNotRecorded.HEADER + "\n"
+                + "node-1 job-b 1 FENCED - 1796224007346 killed by its own node: no heartbeat could be written\n");
+
+        StopsNotRecorded start = new StopsNotRecorded(file, "node-1");
+        assertThat(start.cut("node-1", "job-a", 2)).contains(new StopsNotRecorded.Cut(
+                Instant.ofEpochMilli(1796224007352L), "killed by its own node: no heartbeat could be written"));
+        assertThat(start.cut("node-1", "job-b", 1)).contains(new StopsNotRecorded.Cut(
+                Instant.ofEpochMilli(1796224007346L), "killed by its own node: no heartbeat could be written"));
+        assertThat(start.noted()).containsExactlyInAnyOrder("node-1 job-a 2", "node-1 job-b 1");
+    }
+
     /** tryout25 F9: the jobs' threads of one stop note at once, and each that found no file wrote the header. */
     @Test
     void notesWrittenAtOnceByManyJobsGiveOneHeader() throws Exception {
