@@ -43,20 +43,24 @@ abstract class AbstractProxiedServeTest {
      * Starts a {@code serve} of one rule, {@code quick} ({@code /bin/true}), on this test's schema through its proxy
      * with {@code store.connect-timeout} 2 s, the default endpoint's secret in {@code webhook-secret}, its output in
      * {@code out}; sets {@link #processes}. The server's process.
+     *
+     * @param more lines of the configuration besides those ({@code "runner: {heartbeat-interval: 1s}"})
      */
-    Process serveQuickRule(Path out) throws java.io.IOException {
+    Process serveQuickRule(Path out, String... more) throws java.io.IOException {
         java.nio.file.Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-follow-test\n");
         java.nio.file.Files.writeString(dir.resolve("admin-token"), ServeProcesses.FOLLOW_TOKEN + "\n");
         java.nio.file.Files.writeString(dir.resolve("rules.yaml"),
                 "rules:\n  - name: quick\n    run: {command: [/bin/true]}\n");
-        Path config = java.nio.file.Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
+        java.util.List<String> lines = new java.util.ArrayList<>(java.util.List.of(
                 "data-dir: data",
                 "rules: rules.yaml",
                 "store: {url: '" + pg.storeUrl + "', connect-timeout: 2s}",
                 "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
                 "admin: {token: {file: admin-token}}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
+                "server: {host: 127.0.0.1, port: 0}"));
+        lines.addAll(java.util.List.of(more));
+        lines.add("");
+        Path config = java.nio.file.Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n", lines));
         processes = new ServeProcesses(dir);
         return processes.serve(config, out);
     }

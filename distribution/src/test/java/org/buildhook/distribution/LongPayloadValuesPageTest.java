@@ -67,7 +67,7 @@ class LongPayloadValuesPageTest {
             assertThat(page).as(list).doesNotContain("構".repeat(1000)).doesNotContain("t".repeat(1000))
                     .contains("<span class=\"run\" title=\"run: " + "構".repeat(999) + "…\">" + "構".repeat(59) + "…</span>")
                     // The store keeps the first 400 characters of a trigger name: all of them in the title.
-                    .containsPattern("<td><span class=\"clipped\" title=\"t{60,999}…?\">t{59}…</span></td>");
+                    .containsPattern("<td class=\"trigger\"><span class=\"clipped\" title=\"t{60,999}…?\">t{59}…</span></td>");
         }
         // The whole value where one job is looked at: its page (and the admin API, unchanged).
         String jobPage = server.page("?job=" + longRunJob.get(), cookie).body();

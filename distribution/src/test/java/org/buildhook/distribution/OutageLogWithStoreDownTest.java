@@ -1,6 +1,5 @@
 package org.buildhook.distribution;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
@@ -32,20 +31,9 @@ class OutageLogWithStoreDownTest extends AbstractProxiedServeTest {
     @Test
     void aPostgresqlOutageIsSaidInBuildhooksOwnLinesOncePerEpisodeWithoutAStackTraceAndItsEndIsSaid()
             throws Exception {
-        Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-outage-log-test\n");
-        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: quick\n    run: {command: [/bin/true]}\n");
-        Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: data",
-                "rules: rules.yaml",
-                "store: {url: '" + pg.storeUrl + "', connect-timeout: 2s}",
-                "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
-                // The housekeeper's rounds (heartbeats, dead executions) at every second: they meet the outage too.
-                "runner: {node-id: outage-log-node, heartbeat-interval: 1s}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
-        processes = new ServeProcesses(dir);
         Path out = dir.resolve("serve.out");
-        Process server = processes.serve(config, out);
+        // The housekeeper's rounds (heartbeats, dead executions) at every second: they meet the outage too.
+        Process server = serveQuickRule(out, "runner: {node-id: outage-log-node, heartbeat-interval: 1s}");
         URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
         awaitLine(server, out, "job engine started on node outage-log-node");
 

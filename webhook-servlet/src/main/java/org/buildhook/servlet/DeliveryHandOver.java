@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * one operation, {@code get} ({@link Supplier}), returns a {@code Function<Map<String, Object>, Map<String,
  * Object>>}; a lambda that cannot be serialized, so a remote JMX client cannot obtain it. The request map holds
  * {@code endpoint} (String), {@code body} (byte[]), {@code headers} (Map of String to String), {@code remote}
- * (String) and {@code received} (Instant); the answer map {@code kind} (a {@link Receipt.Kind} name),
+ * (String), {@code received} (Instant) and {@code secret} (String: which secret matched, for the log, {@code
+ * "; signed with secret #N"} or empty; never a secret's value); the answer map {@code kind} (a {@link Receipt.Kind} name),
  * {@code delivery} (String or null), {@code jobs} (List of String) and {@code detail} (String or null); a
  * {@code null} answer means the hand-over is closed: the previous copy's store is closing, and the delivery
  * was not stored. The previous copy stores a delivery as if it had come to it, its signature already verified
@@ -69,7 +70,8 @@ final class DeliveryHandOver implements AutoCloseable {
                 if (closed || service == null) {
                     return null;
                 }
-                return answer(service.keep(delivery(request)));
+                Object secret = request.get("secret");
+                return answer(service.keep(delivery(request), secret instanceof String note ? note : ""));
             } finally {
                 turn.readLock().unlock();
                 thread.setContextClassLoader(theirs);
@@ -182,9 +184,13 @@ final class DeliveryHandOver implements AutoCloseable {
         }
     }
 
-    /** A verified delivery as the map that crosses to the previous copy. */
-    static Map<String, Object> request(NewDelivery delivery) {
+    /**
+     * A verified delivery as the map that crosses to the previous copy; {@code secret} is what its log lines say of
+     * the secret that matched ({@code ""} or {@code "; signed with secret #N"}, never a secret).
+     */
+    static Map<String, Object> request(NewDelivery delivery, String secret) {
         Map<String, Object> request = new LinkedHashMap<>();
+        request.put("secret", secret);
         request.put("endpoint", delivery.endpoint());
         request.put("body", delivery.body());
         request.put("headers", delivery.headers());

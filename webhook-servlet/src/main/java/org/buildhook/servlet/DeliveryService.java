@@ -42,7 +42,7 @@ public final class DeliveryService {
     private final BuildhookMetrics metrics;
     private final RefusalLog refusalLog;
     /** What becomes of a delivery whose signature holds: {@link #keep} here, a hand-over in a waiting copy. */
-    private volatile java.util.function.Function<NewDelivery, Receipt> keeper = this::keep;
+    private volatile java.util.function.BiFunction<NewDelivery, String, Receipt> keeper = this::keep;
 
     /** Without metrics of its own (they are never served). */
     public DeliveryService(Map<String, SignatureVerifier> verifiers, BuildEventParser parser, Supplier<RuleSet> rules,
@@ -109,17 +109,20 @@ public final class DeliveryService {
                             remote, endpoint, verification.reason(), body.length));
             return Receipt.of(Receipt.Kind.UNAUTHORIZED, verification.reason());
         }
-        return keeper.apply(new NewDelivery(endpoint, clock.instant(), remote, keptHeaders.get(), body));
+        return keeper.apply(new NewDelivery(endpoint, clock.instant(), remote, keptHeaders.get(), body),
+                verifier.secretCount() > 1 ? "; signed with secret #" + verification.secretIndex() : "");
     }
 
     /**
      * Stores a delivery whose signature was verified (here, or by the waiting copy of the web application that
      * handed it over: {@link DeliveryHandOver}): parses it, matches the rules in force, stores it with its jobs
      * and logs what became of it, as {@link #receive(IncomingDelivery)} does after the signature.
+     *
+     * @param secret what the log lines say of the secret that matched ({@link #accept(NewDelivery, String)})
      */
-    Receipt keep(NewDelivery delivery) {
+    Receipt keep(NewDelivery delivery, String secret) {
         try {
-            return accept(delivery);
+            return accept(delivery, secret);
         } catch (StoreUnavailableException e) {
             return notStored(delivery, null, e); // storing a body that is no event (store.reject)
         }
@@ -142,15 +145,15 @@ public final class DeliveryService {
             Supplier<DeliveryService> started, String waitingFor) {
         DeliveryService service = new DeliveryService(verifiers, new BuildEventParser(), null, null, clock, metrics,
                 RefusalLog.unfolded());
-        service.keeper = delivery -> {
+        service.keeper = (delivery, secret) -> {
             DeliveryService own = started.get();
             if (own != null) {
-                return own.keep(delivery);
+                return own.keep(delivery, secret);
             }
             java.util.Optional<java.util.function.Function<Map<String, Object>, Map<String, Object>>> previous =
                     handOver.get();
             Map<String, Object> answer = previous.isEmpty() ? null
-                    : previous.get().apply(DeliveryHandOver.request(delivery));
+                    : previous.get().apply(DeliveryHandOver.request(delivery, secret));
             if (answer != null) {
                 return DeliveryHandOver.receipt(answer);
             }
@@ -199,7 +202,14 @@ public final class DeliveryService {
                 : LogSafe.of(event.project())) + " (trigger " + LogSafe.of(event.triggerName()) + ")";
     }
 
-    private Receipt accept(NewDelivery delivery) {
+    /**
+     * Stores a verified delivery and plans its jobs.
+     *
+     * @param secret what the accepted and duplicate lines say of the secret that matched: {@code ""} for an endpoint
+     *     with one secret, else {@code "; signed with secret #N"} (N its position in the endpoint's list, never its
+     *     value), so that a rotation's last step (docs/signatures.md) can be read off the log
+     */
+    private Receipt accept(NewDelivery delivery, String secret) {
         BuildEvent event;
         try {
             event = parser.parse(delivery.body());
@@ -226,13 +236,13 @@ public final class DeliveryService {
             return notStored(delivery, event, e);
         }
         if (result.duplicate()) {
-            LOG.info("delivery of build {} ({}) to endpoint '{}' is a duplicate of {}", event.buildId(),
-                    LogSafe.of(event.status()), delivery.endpoint(), result.deliveryId());
+            LOG.info("delivery of build {} ({}) to endpoint '{}' is a duplicate of {}{}", event.buildId(),
+                    LogSafe.of(event.status()), delivery.endpoint(), result.deliveryId(), secret);
             return new Receipt(Receipt.Kind.DUPLICATE, result.deliveryId(), List.of(), null);
         }
         if (LOG.isInfoEnabled()) {
-            LOG.info("delivery {} accepted: {}, {} job(s){}", result.deliveryId(), describe(event), jobs.size(),
-                    ruleNames(jobs));
+            LOG.info("delivery {} accepted: {}, {} job(s){}{}", result.deliveryId(), describe(event), jobs.size(),
+                    ruleNames(jobs), secret);
         }
         return new Receipt(Receipt.Kind.ACCEPTED, result.deliveryId(), result.jobIds(), null);
     }

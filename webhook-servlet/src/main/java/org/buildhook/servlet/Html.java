@@ -36,16 +36,20 @@ final class Html {
     static final int TITLE_WIDTH = 1000;
 
     /**
-     * A payload value (project, trigger, run name, …) for a list: escaped whole when at most {@link #LIST_WIDTH}
-     * characters, else its first {@code LIST_WIDTH - 1} and "…" in a {@code span} whose {@code title} holds up to
-     * {@link #TITLE_WIDTH} of it; the job's page shows it whole (tryout24 F3). Never cuts a surrogate pair.
+     * A value for a cell of a list (the deliveries' endpoint, project, trigger, status): in a {@code span} of
+     * class {@code clipped}, which the page's style clips to a width in {@code ch} with an ellipsis, so one long
+     * value cannot push the list's other columns out of the window (tryout25 F10); its {@code title} holds the
+     * value (up to {@link #TITLE_WIDTH} characters), for the reader to see what the ellipsis hides. Its text is
+     * at most {@link #LIST_WIDTH} characters (its first {@code LIST_WIDTH - 1} and "…"), so a 65,536-character
+     * value does not weigh on every live update (tryout24 F3); the job's page shows it whole. Never cuts a
+     * surrogate pair.
      *
      * @param value the value, or null (empty)
-     * @return HTML safe in element content
+     * @return HTML safe in element content; the empty string for null or empty
      */
     static String clipped(String value) {
-        if (value == null || value.codePointCount(0, value.length()) <= LIST_WIDTH) {
-            return escape(value);
+        if (value == null || value.isEmpty()) {
+            return "";
         }
         return "<span class=\"clipped\" title=\"" + escape(cut(value, TITLE_WIDTH)) + "\">"
                 + escape(cut(value, LIST_WIDTH)) + "</span>";

@@ -17,9 +17,15 @@ final class SafeLinks {
     private SafeLinks() {
     }
 
-    /** The URL when it is an absolute http(s) URL with a host; else empty. */
+    /**
+     * The longest URL made a link: a payload string's limit (the parser's, 65,536 characters). A browser follows
+     * far longer ones; until 2026-12-02 the limit was 2048, and a longer {@code web_url} was linked nowhere.
+     */
+    static final int MAX_URL = 65_536;
+
+    /** The URL when it is an absolute http(s) URL with a host of at most {@link #MAX_URL} characters; else empty. */
     static Optional<String> http(String url) {
-        if (url == null || url.isBlank() || url.length() > 2048) {
+        if (url == null || url.isBlank() || url.length() > MAX_URL) {
             return Optional.empty();
         }
         try {
@@ -38,5 +44,23 @@ final class SafeLinks {
     static String link(String url, String textHtml, String css) {
         return http(url).map(u -> "<a class=\"" + css + "\" href=\"" + escape(u)
                 + "\" target=\"_blank\" rel=\"noopener noreferrer\">" + textHtml + "</a>").orElse("");
+    }
+
+    /**
+     * As {@link #link} for a list, whose every live update carries it (the deliveries and their jobs): a URL of
+     * at most {@link Html#TITLE_WIDTH} characters is linked whole; a longer one, which a list clips like any
+     * payload value (tryout24 F3) but which cut would lead elsewhere, links to the job's page ({@code ?job=jobId}),
+     * where it is linked whole, with a {@code title} saying so.
+     *
+     * @param url      the URL from the payload, or null
+     * @param textHtml the link's text, HTML
+     * @param css      the link's CSS class
+     * @param jobId    the job whose page links the URL whole
+     * @return the link, or the empty string when the URL is not safe (see {@link #http})
+     */
+    static String listLink(String url, String textHtml, String css, String jobId) {
+        return http(url).map(u -> u.length() <= Html.TITLE_WIDTH ? link(u, textHtml, css)
+                : "<a class=\"" + css + " on-job-page\" href=\"?job=" + escape(jobId) + "\" title=\"its address is "
+                + u.length() + " characters long: the job&#39;s page links it\">" + textHtml + "</a>").orElse("");
     }
 }

@@ -50,7 +50,7 @@ final class StatusPageAssets {
             ul.jobs{list-style:none;margin:0;padding:0}ul.jobs li{padding:2px 0}
             ol.waiting{margin:0;padding-left:1.6em}ol.waiting li{padding:2px 0}
             .run{font-family:ui-monospace,monospace;font-size:.82em;background:#eaeef2;padding:0 .35em;border-radius:4px}
-            table.facts td{overflow-wrap:anywhere}
+            table.facts td,#attempts td{overflow-wrap:anywhere}pre.env{white-space:pre-wrap;overflow-wrap:anywhere}
             .dur,.muted,small{color:var(--muted);font-size:.85em}a.ext{font-size:.85em}a{color:#0969da}
             button{cursor:pointer;font-size:.78em;padding:1px 8px;border:1px solid var(--line);border-radius:5px;
             background:#f6f8fa;color:#24292f}button:hover{background:#eaeef2}
@@ -61,11 +61,28 @@ final class StatusPageAssets {
             input,select{font:inherit;font-size:1.1em;padding:2px 4px}
             #result{min-height:1.2em;margin:0 0 .5em;font-size:.9em}details summary{cursor:pointer}
             .paging{margin:.6em 0}time{white-space:nowrap}.scroll-x{overflow-x:auto}
-            table.delivery-list td{white-space:nowrap}table.delivery-list td.outcome{white-space:normal;min-width:12em;max-width:24em}
-            table.delivery-list td.jobs{white-space:normal;min-width:18em;width:40%}
+            table.delivery-list td{white-space:nowrap}
+            table.delivery-list td.outcome{white-space:normal;min-width:9em;max-width:24em;overflow-wrap:anywhere}
+            table.delivery-list td.jobs{white-space:normal;min-width:15em;width:40%;overflow-wrap:anywhere}
+            .clipped{display:inline-block;max-width:10ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;
+            vertical-align:top}
+            td.project .clipped,td.trigger .clipped{max-width:min(16ch,10vw)}
             table.delivery-list td:last-child,table.delivery-list th:last-child{position:sticky;right:0;background:#fff;
             box-shadow:inset 1px 0 #eaeef2}
             table.delivery-list th:last-child{background:#f6f8fa}
+            @media (max-width:1200px){
+            table.delivery-list,table.delivery-list>tbody{display:block}table.delivery-list>thead{display:none}
+            table.delivery-list tr.delivery{display:flex;flex-wrap:wrap;align-items:baseline;gap:0 1.1em;
+            padding:4px 8px;border-bottom:1px solid #eaeef2}
+            table.delivery-list tr.delivery>td{display:block;border:0;padding:2px 0}
+            table.delivery-list tr.delivery>td.jobs{order:1;flex:1 1 100%;min-width:0;width:auto}
+            table.delivery-list tr.delivery>td.outcome{min-width:0;max-width:none}
+            table.delivery-list tr.delivery>td:last-child{position:static;box-shadow:none;margin-left:auto}
+            td.endpoint::before{content:"endpoint "}td.build::before{content:"build "}td.project::before{content:"project "}
+            td.trigger::before{content:"trigger "}td.status::before{content:"status "}
+            tr.delivery td::before{color:var(--muted);font-size:.8em}tr.delivery td:empty::before{content:none}
+            td.project .clipped,td.trigger .clipped{max-width:min(30ch,60vw)}
+            tr.delivery.tone-bad{box-shadow:inset 3px 0 var(--bad)}tr.delivery.tone-bad>td:first-child{box-shadow:none}}
             ul.jobs button{opacity:.5}ul.jobs li:hover button,ul.jobs li:focus-within button{opacity:1}
             .tile .detail{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}
             """;

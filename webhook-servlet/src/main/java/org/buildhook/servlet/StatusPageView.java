@@ -54,9 +54,10 @@ final class StatusPageView {
             this(delivery, jobs, false);
         }
 
-        /** The build's {@code web_url}, as its jobs carry it. */
-        Optional<String> webUrl() {
-            return jobs.stream().map(j -> j.env().get(WEB_URL)).filter(u -> u != null && !u.isEmpty()).findFirst();
+        /** The first job carrying the build's {@code web_url} (each of its jobs does), whose page links it whole. */
+        Optional<Job> webUrlJob() {
+            return jobs.stream().filter(j -> j.env().get(WEB_URL) != null && !j.env().get(WEB_URL).isEmpty())
+                    .findFirst();
         }
     }
 
@@ -308,13 +309,17 @@ final class StatusPageView {
     private static void delivery(StringBuilder h, DeliveryRow row) {
         Delivery d = row.delivery();
         String build = escape(d.summary().buildId());
-        String buildLink = SafeLinks.link(row.webUrl().orElse(null), build, "ext build");
+        String buildLink = row.webUrlJob().map(j -> SafeLinks.listLink(j.env().get(WEB_URL), build, "ext build", j.id()))
+                .orElse("");
+        // Each cell's class names its column: the style clips and, in a narrow window, labels them (tryout25 F10).
         h.append("<tr class=\"delivery ").append(StatusTone.of(d.outcome()).css()).append("\" data-id=\"")
-                .append(escape(d.id())).append("\"><td>").append(time(d.receivedAt())).append("</td><td>")
-                .append(escape(d.endpoint())).append("</td><td>").append(buildLink.isEmpty() ? build : buildLink)
+                .append(escape(d.id())).append("\"><td class=\"received\">").append(time(d.receivedAt()))
+                .append("</td><td class=\"endpoint\">").append(Html.clipped(d.endpoint())).append("</td><td class=\"build\">")
+                .append(buildLink.isEmpty() ? build : buildLink)
                 // Payload strings, up to 65,536 characters each: clipped in the list, whole on the job's page (tryout24 F3).
-                .append("</td><td>").append(Html.clipped(d.summary().project())).append("</td><td>")
-                .append(Html.clipped(d.summary().triggerName())).append("</td><td>").append(Html.clipped(d.summary().status()))
+                .append("</td><td class=\"project\">").append(Html.clipped(d.summary().project()))
+                .append("</td><td class=\"trigger\">").append(Html.clipped(d.summary().triggerName()))
+                .append("</td><td class=\"status\">").append(Html.clipped(d.summary().status()))
                 .append("</td><td class=\"outcome\">").append(outcome(d)).append("</td><td class=\"jobs\">");
         if (!row.jobs().isEmpty()) {
             h.append("<ul class=\"jobs\">");
@@ -351,7 +356,7 @@ final class StatusPageView {
         if (j.rerunOf() != null) {
             h.append(" <small>(re-run)</small>");
         }
-        String log = SafeLinks.link(j.env().get(RUN_LOG_URL), "run log&nbsp;&#8599;", "ext log");
+        String log = SafeLinks.listLink(j.env().get(RUN_LOG_URL), "run log&nbsp;&#8599;", "ext log", j.id());
         if (!log.isEmpty()) {
             h.append(' ').append(log);
         }

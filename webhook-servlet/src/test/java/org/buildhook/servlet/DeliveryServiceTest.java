@@ -73,26 +73,73 @@ class DeliveryServiceTest {
         return Files.readAllBytes(FIXTURES.resolve(name));
     }
 
-    @Test
-    void aBuildWhoseUrlNamesNoProjectIsLoggedSayingSoNotAsABlank() throws IOException {
+    /** The messages {@link DeliveryService} logs while {@code action} runs. */
+    static List<String> logOf(IOAction action) throws IOException {
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
                 new ch.qos.logback.core.read.ListAppender<>();
         log.start();
         ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
                 DeliveryService.class);
         logger.addAppender(log);
-        byte[] body = new String(fixture("build-67-passed.json"), StandardCharsets.UTF_8)
-                .replace("\"url\": \"https://api.foundries.io/projects/andy-corp/lmp/builds/67/\"",
-                        "\"url\": \"https://example.com/x\"").getBytes(StandardCharsets.UTF_8);
         try {
-            assertThat(service.receive(signed(body, "default")).kind()).isEqualTo(Receipt.Kind.ACCEPTED);
+            action.run();
         } finally {
             logger.detachAppender(log);
         }
+        return log.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+    }
 
-        assertThat(log.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-                .anySatisfy(m -> assertThat(m).contains("accepted: build 67 PASSED of no project (its url"
-                        + " https://example.com/x has no /projects/<factory>/<project>/) (trigger containers-devel)"));
+    interface IOAction {
+        void run() throws IOException;
+    }
+
+    @Test
+    void aBuildWhoseUrlNamesNoProjectIsLoggedSayingSoNotAsABlank() throws IOException {
+        byte[] body = new String(fixture("build-67-passed.json"), StandardCharsets.UTF_8)
+                .replace("\"url\": \"https://api.foundries.io/projects/andy-corp/lmp/builds/67/\"",
+                        "\"url\": \"https://example.com/x\"").getBytes(StandardCharsets.UTF_8);
+
+        List<String> log = logOf(() -> assertThat(service.receive(signed(body, "default")).kind())
+                .isEqualTo(Receipt.Kind.ACCEPTED));
+
+        assertThat(log).anySatisfy(m -> assertThat(m).contains("accepted: build 67 PASSED of no project (its url"
+                + " https://example.com/x has no /projects/<factory>/<project>/) (trigger containers-devel)"));
+    }
+
+    /**
+     * docs/signatures.md's rotation: "the log says which one (by its position, secret #0, secret #1 ...)", and its
+     * last step removes the old secret "when the log shows only the new secret matching". tryout26 F2: no line said it.
+     */
+    @Test
+    void withSeveralSecretsTheAcceptedAndDuplicateLinesSayWhichOneMatchedByPositionNeverItsValue() throws IOException {
+        String newSecret = "TheNewSecretOfTheRotation";
+        RuleSet rules = new RuleSetLoader(Clock.systemUTC()).parse(Path.of("rules.yaml"), "rules: []\n");
+        DeliveryService rotating = new DeliveryService(Map.of("default", SignatureVerifier.of(Secret.of(newSecret),
+                Secret.of(SECRET))), new BuildEventParser(), () -> rules, store, Clock.systemUTC());
+        byte[] old67 = fixture("build-67-passed.json");
+        byte[] new68 = fixture("build-68-failed.json");
+
+        List<String> log = logOf(() -> {
+            assertThat(rotating.receive(signed(old67, "default")).kind()).isEqualTo(Receipt.Kind.ACCEPTED);
+            assertThat(rotating.receive(new IncomingDelivery("default", new68, List.of(Signer.sign(new68,
+                    newSecret.getBytes(StandardCharsets.UTF_8))), Map.of(), "192.0.2.7")).kind())
+                    .isEqualTo(Receipt.Kind.ACCEPTED);
+            assertThat(rotating.receive(signed(old67, "default")).kind()).isEqualTo(Receipt.Kind.DUPLICATE);
+        });
+
+        assertThat(log).filteredOn(m -> m.contains("build 67")).hasSize(2)
+                .allSatisfy(m -> assertThat(m).endsWith("; signed with secret #1"));
+        assertThat(log).filteredOn(m -> m.contains("build 68")).singleElement()
+                .satisfies(m -> assertThat(m).contains("accepted: build 68").endsWith("; signed with secret #0"));
+        assertThat(String.join("\n", log)).doesNotContain(SECRET).doesNotContain(newSecret);
+    }
+
+    @Test
+    void withOneSecretTheAcceptedLineSaysNothingOfIt() throws IOException {
+        List<String> log = logOf(() -> service.receive(signed(fixture("build-67-passed.json"), "default")));
+
+        assertThat(log).anySatisfy(m -> assertThat(m).contains("accepted: build 67"))
+                .noneSatisfy(m -> assertThat(m).contains("secret"));
     }
 
     @Test

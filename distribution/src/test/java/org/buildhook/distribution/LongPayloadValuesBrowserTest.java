@@ -1,0 +1,175 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+
+/**
+ * tryout25 F10: a clipped trigger name kept its cell about 500 px wide, so the deliveries table scrolled
+ * sideways and its Jobs column was out of sight for every row at 1280 px; a job's page did not wrap a long
+ * value, so its Plan and Environment ran off to the right. In a real headless Chromium, with a 300-character
+ * trigger name and a 5,000-character {@code web_url}: at 1280 and 800 px every cell of the delivery's row is
+ * inside the window and the page does not scroll sideways (nor does the list inside its box); the job's page
+ * neither. A long project and run name too: the worst case of a row. Leaves screenshots in
+ * {@code target/}: {@code long-values-1280.png}, {@code long-values-800.png}, {@code long-values-job-1280.png},
+ * {@code long-values-job-800.png}. Skipped without Chromium, except on CI ({@code CI=true}), where that fails.
+ */
+class LongPayloadValuesBrowserTest {
+
+    private static final String TRIGGER = "nightly-" + "x".repeat(292);
+    private static final String WEB_URL = "https://ci.example.com/builds/67/" + "w".repeat(5000 - 33);
+    /** Each run's {@code log_url}: 1,500 characters, more than a list carries of a value (Html.TITLE_WIDTH). */
+    private static final String LOG_URL = "https://ci.example.com/builds/67/runs/" + "l".repeat(1500 - 38);
+
+    @TempDir
+    Path dir;
+    @TempDir
+    Path profile;
+
+    private AdminServer server;
+    private ChromeDriver browser;
+
+    @BeforeEach
+    void needsChromium() {
+        Chromium.required();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void everyColumnOfTheListAndTheJobsPageStayInAWindowOf1280And800Pixels() throws Exception {
+        assertThat(WEB_URL).hasSize(5000);
+        server = AdminServer.start(dir);
+        server.replaceRules("rules:\n  - name: archive\n    when:\n      runs: {match: each}\n"
+                + "    run:\n      command: [/bin/sh, -c, 'exit 0', archive, '${run.name}', '${build.web_url}',"
+                + " '${build.trigger}']\n");
+        server.app().rules().checkNow();
+        ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
+        body.put("trigger_name", TRIGGER);
+        body.put("web_url", WEB_URL);
+        // And a long project (from the build's URL) and run name: the worst case of a row.
+        body.put("url", "https://api.foundries.io/projects/andy-corp/" + "p".repeat(200) + "/builds/67/");
+        ((ObjectNode) body.path("runs").path(0)).put("name", "build-" + "r".repeat(120));
+        String delivery = server.deliverBody(body.toString().getBytes(StandardCharsets.UTF_8));
+        String job = await().atMost(Duration.ofMinutes(1)).until(() -> {
+            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
+            return jobs.size() == 4 && jobs.findValuesAsText("state").stream().allMatch("SUCCEEDED"::equals)
+                    ? jobs.path(0).path("id").asText() : null;
+        }, id -> id != null);
+        browser = Chromium.start(profile);
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+
+        // 1201 px: the widest window below which the list is no longer a table but one block per delivery.
+        for (int width : List.of(1280, 1201, 800)) {
+            browser.manage().window().setSize(new Dimension(width, 900));
+            browser.get(server.uri().toString());
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.cssSelector(
+                    "tr.delivery[data-id='" + delivery + "'] li.job-line")).isDisplayed());
+            Chromium.screenshot(browser, "long-values-" + width + ".png");
+            Map<String, Object> list = layout("tr.delivery[data-id='" + delivery + "'] > td");
+            assertThat(list).as("the list at %d px", width).containsEntry("outside", List.of())
+                    .containsEntry("pageScrollsSideways", false).containsEntry("cells", 9L);
+            assertThat(browser.executeScript("var box = document.getElementById('live-deliveries');"
+                    + " return box.scrollWidth <= box.clientWidth;")).as("the list's box at %d px scrolls sideways", width)
+                    .isEqualTo(true);
+
+            browser.get(server.uri() + "?job=" + job);
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.id("plan"))
+                    .getText().contains(TRIGGER));
+            Chromium.screenshot(browser, "long-values-job-" + width + ".png");
+            Map<String, Object> page = layout("#plan td, #plan th, #job-state td, #attempts td, pre.env");
+            assertThat(page).as("the job's page at %d px", width).containsEntry("outside", List.of())
+                    .containsEntry("pageScrollsSideways", false);
+            browser.executeScript("document.querySelector('pre.env').scrollIntoView()");
+            Chromium.screenshot(browser, "long-values-job-env-" + width + ".png");
+        }
+    }
+
+    /**
+     * log23 (left open): the list linked a payload URL whole, so a long {@code log_url} weighed on every
+     * live update once per job. A URL longer than a list carries of a value links to the job's page, which
+     * links it whole; the 5,000-character {@code web_url}, over the former limit of 2048, is linked there too.
+     */
+    @Test
+    void aLongUrlIsLinkedFromTheListThroughTheJobsPageWhereItIsLinkedWhole() throws Exception {
+        server = AdminServer.start(dir);
+        server.replaceRules("rules:\n  - name: archive\n    when:\n      runs: {match: each}\n"
+                + "    run:\n      command: [/bin/sh, -c, 'exit 0']\n");
+        server.app().rules().checkNow();
+        ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
+        body.put("web_url", WEB_URL);
+        body.path("runs").forEach(run -> ((ObjectNode) run).put("log_url", LOG_URL));
+        String delivery = server.deliverBody(body.toString().getBytes(StandardCharsets.UTF_8));
+        await().atMost(Duration.ofMinutes(1)).until(() -> server.getJson("deliveries/" + delivery).path("jobs")
+                .findValuesAsText("state"), states -> states.size() == 4);
+        String cookie = server.signIn();
+
+        for (String list : new String[] {"", "?part=live"}) {
+            String html = server.page(list, cookie).body();
+            assertThat(html).as(list).doesNotContain(LOG_URL.substring(0, 1000)).doesNotContain(WEB_URL.substring(0, 1000))
+                    .contains("title=\"its address is 1500 characters long: the job&#39;s page links it\">run log")
+                    .contains("title=\"its address is 5000 characters long: the job&#39;s page links it\">67</a>");
+        }
+        browser = Chromium.start(profile);
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+        By row = By.cssSelector("tr.delivery[data-id='" + delivery + "']");
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(row)
+                .findElements(By.cssSelector("a.log")).size() == 4);
+        WebElement runLog = browser.findElement(row).findElement(By.cssSelector("a.log"));
+        String job = runLog.getAttribute("href").replaceFirst(".*\\?job=", "");
+        assertThat(browser.findElement(row).findElement(By.cssSelector("a.build")).getAttribute("href"))
+                .endsWith("?job=" + job);
+
+        runLog.click();
+
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.getCurrentUrl()
+                .endsWith("?job=" + job) && browser.findElement(By.id("plan")).isDisplayed());
+        assertThat(browser.findElement(By.cssSelector("#plan a.log")).getAttribute("href")).isEqualTo(LOG_URL);
+        assertThat(browser.findElement(By.cssSelector("#plan a.build")).getAttribute("href")).isEqualTo(WEB_URL);
+    }
+
+    /**
+     * Where the elements {@code selector} finds lie against the window: {@code outside}, the ones not wholly
+     * inside it horizontally (their text's start and their left..right in px); {@code pageScrollsSideways},
+     * whether the document is wider than the window; {@code cells}, how many were found.
+     */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> layout(String selector) {
+        return (Map<String, Object>) browser.executeScript("""
+                var page = document.documentElement, outside = [], found = document.querySelectorAll(arguments[0]);
+                found.forEach(function (e) {
+                  var r = e.getBoundingClientRect();
+                  if (r.left < 0 || r.right > page.clientWidth + 0.5) {
+                    outside.push(e.textContent.substring(0, 20) + ' ' + Math.round(r.left) + '..' + Math.round(r.right)
+                        + ' of ' + page.clientWidth);
+                  }
+                });
+                return {outside: outside, cells: found.length, pageScrollsSideways: page.scrollWidth > page.clientWidth,
+                    widths: page.scrollWidth + ' of ' + page.clientWidth};
+                """, selector);
+    }
+}
