@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,7 +31,6 @@ import org.openqa.selenium.chrome.ChromeDriver;
  */
 class RefusedBuildsAfterOutageTest {
 
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -149,8 +146,6 @@ class RefusedBuildsAfterOutageTest {
     }
 
     private static HttpResponse<String> get(URI uri) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120))
-                .header("Authorization", "Bearer " + ServeProcesses.FOLLOW_TOKEN).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return StatusPageWithSqliteLockedTest.get(uri);
     }
 }
