@@ -12,11 +12,14 @@ final class NodeProcess {
     final String name;
     final Process process;
     final Path out;
+    /** Started through a prefix ({@code unshare --fork}): the node's JVM is the started process's child. */
+    private final boolean prefixed;
 
-    private NodeProcess(String name, Process process, Path out) {
+    private NodeProcess(String name, Process process, Path out, boolean prefixed) {
         this.name = name;
         this.process = process;
         this.out = out;
+        this.prefixed = prefixed;
     }
 
     static NodeProcess start(Path dir, String name, String... args) throws IOException {
@@ -39,17 +42,32 @@ final class NodeProcess {
         Path out = dir.resolve(name + ".out");
         Process p = new ProcessBuilder(command).redirectOutput(out.toFile())
                 .redirectError(dir.resolve(name + ".err").toFile()).start();
-        return new NodeProcess(name, p, out);
+        return new NodeProcess(name, p, out, !prefix.isEmpty());
     }
 
     boolean printed(String line) throws IOException {
         return Files.exists(out) && Files.readAllLines(out).contains(line);
     }
 
-    /** SIGKILL: no shutdown hook, no graceful stop. Its job processes are left orphaned. */
+    /**
+     * SIGKILL: no shutdown hook, no graceful stop. Its job processes are left orphaned. The node's JVM (the started
+     * process, or the process a prefix such as {@code unshare --fork} started) is killed and gone before its standard
+     * input is closed: {@link Process#destroyForcibly} closes it right after its signal, and a node whose input ends
+     * begins a graceful stop ({@link #stop}). Killed through {@code unshare}, the JVM outlived unshare's SIGKILL for a
+     * moment (until its parent-death signal), saw its input end and began that stop, so its attempt was said "killed
+     * during its stop" rather than gone (ci-ag's EarlierRunInAnotherPidNamespaceTest; flake26: 17 of 30 such kills let
+     * a namespaced {@code sh} read its input's end).
+     */
     void kill() throws InterruptedException {
-        process.destroyForcibly();
+        // Under a prefix, the node's JVM (without one, the process's children are its jobs, left orphaned).
+        List<ProcessHandle> jvm = prefixed ? process.toHandle().children().toList() : List.of();
+        process.toHandle().destroyForcibly(); // a handle's SIGKILL closes no stream
+        jvm.forEach(ProcessHandle::destroyForcibly);
         process.waitFor();
+        for (ProcessHandle h : jvm) {
+            h.onExit().join();
+        }
+        process.destroyForcibly(); // only now closes its streams
     }
 
     /** Graceful: closing stdin makes the node stop its engine. */

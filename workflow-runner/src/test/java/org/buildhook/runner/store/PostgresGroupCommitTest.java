@@ -97,7 +97,10 @@ class PostgresGroupCommitTest {
         // The keys held stand for an answer the database never sends: the lanes' sessions wait for them as long as
         // they are held (store.url's lock_timeout wins over the pools' store.connect-timeout, which would end a
         // lock's wait as a lock: PostgresLockTimeoutTest).
-        StoreConfig shortWait = new StoreConfig(config.url() + "&options=-c%20lock_timeout%3D0", config.dataDir(),
+        // The 500-ms wait is the pool's; each login gets 60 s (store.url's loginTimeout wins over the key's): the
+        // store's first connection, bounded by the key, took longer than 500 ms on loaded CI (ci-ag, flake26).
+        StoreConfig shortWait = new StoreConfig(config.url() + "&options=-c%20lock_timeout%3D0&loginTimeout=60",
+                config.dataDir(),
                 config.dedupWindow(),
                 config.retention(), config.retentionInterval(), config.retentionBatch(), config.poolSize(),
                 Duration.ofMillis(500), config.clock());
