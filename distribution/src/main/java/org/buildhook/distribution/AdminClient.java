@@ -66,6 +66,10 @@ final class AdminClient {
         }
     }
 
+    JsonNode delete(String path) {
+        return json(send(request(path).DELETE().timeout(TIMEOUT).build()));
+    }
+
     JsonNode post(String path) {
         return json(send(request(path).POST(HttpRequest.BodyPublishers.noBody()).timeout(TIMEOUT).build()));
     }

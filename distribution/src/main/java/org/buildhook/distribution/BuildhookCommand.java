@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             JobsCommand.class,
             JobCommand.class,
             ActionsCommand.class,
+            RefusedBuildsCommand.class,
             LogsCommand.class,
             ReplayCommand.class,
             RerunCommand.class,

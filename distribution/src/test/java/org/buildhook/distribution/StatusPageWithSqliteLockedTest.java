@@ -98,7 +98,8 @@ class StatusPageWithSqliteLockedTest {
         assertThat(ServeProcesses.sendSample(base, dir, new java.io.StringWriter())).as("accepted again").isZero();
     }
 
-    private static HttpResponse<String> get(URI uri) throws Exception {
+    /** A GET with the admin token of {@link ServeProcesses#followConfig}, waiting at most 2 minutes. */
+    static HttpResponse<String> get(URI uri) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120))
                 .header("Authorization", "Bearer " + ServeProcesses.FOLLOW_TOKEN).build(),
                 HttpResponse.BodyHandlers.ofString());

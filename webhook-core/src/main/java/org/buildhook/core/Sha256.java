@@ -136,8 +136,8 @@ public final class Sha256 {
      * OpenSSL's one-shot functions, bound directly (JNA direct mapping: no reflection per call). Their
      * pointers (arguments and results) are plain addresses, {@code long}, 0 for {@code NULL}: a
      * {@link Pointer} result is a Java object the JVM makes through JNI at every call, and a
-     * {@link Pointer} argument a field JNI reads: 0.2 µs of each signature check and each digest of a
-     * 2.4 KB body (docs/BENCHMARKS.md, "Twentieth pass"). The same register holds either on the 64-bit
+     * {@link Pointer} argument a field JNI reads: 0.20–0.22 µs of each signature check and 0.06–0.22 µs of
+     * each digest of a 2.4 KB body, in three pairs (docs/BENCHMARKS.md, "Twentieth pass"). The same register holds either on the 64-bit
      * platforms libcrypto is used on.
      */
     private static final class LibCrypto {

@@ -56,6 +56,40 @@ final class AdminRequests {
         return app.config().launcher().logDirectory();
     }
 
+    /**
+     * {@code GET /api/refused-builds}: the builds this node answered 503 (store unavailable) and stored by no
+     * later delivery, oldest first, with {@code dropped} (beyond the list's 1,000) and {@code node}; in memory,
+     * so it answers while the store is out.
+     */
+    JsonAnswer refusedBuilds() {
+        RefusedBuilds.View view = app.deliveries().refusedBuilds().view();
+        return new JsonAnswer().with("items", view.builds().stream().map(AdminRequests::refusedBuild).toList())
+                .with("dropped", view.dropped()).with("node", nodeId());
+    }
+
+    private static Map<String, Object> refusedBuild(RefusedBuilds.Build b) {
+        Map<String, Object> item = new java.util.LinkedHashMap<>();
+        item.put("endpoint", b.endpoint());
+        item.put("build", b.buildId());
+        item.put("project", b.project());
+        item.put("status", b.status());
+        item.put("trigger", b.trigger());
+        item.put("firstRefusedAt", b.first().toString());
+        item.put("lastRefusedAt", b.last().toString());
+        item.put("refusals", b.refusals());
+        return item;
+    }
+
+    /**
+     * {@code DELETE /api/refused-builds}: empties the list (the builds were re-sent, or will not be); logged
+     * with the actor, not in the audit trail (the store may be what is out).
+     */
+    JsonAnswer dismissRefusedBuilds() {
+        int n = app.deliveries().refusedBuilds().dismiss();
+        LOG.info("{} dismissed the list of {} build(s) refused 503 to re-send", actor, n);
+        return new JsonAnswer().with("dismissed", n);
+    }
+
     /** This node's id ({@code runner.node-id}), as attempts record it. */
     String nodeId() {
         return app.config().engine().nodeId();

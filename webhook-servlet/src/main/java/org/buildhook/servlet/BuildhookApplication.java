@@ -159,6 +159,7 @@ public final class BuildhookApplication implements AutoCloseable {
                     metrics, refusalLog);
             // The engine last: it may start jobs at once, and everything they need is ready.
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
+            metrics.refusedBuilds(deliveries.refusedBuilds()::size);
             metrics.queueDepth(() -> store.countJobs(JobState.QUEUED));
             metrics.retryWaiting(store::countJobsWaitingForRetry);
             metrics.awaitingApproval(() -> store.countJobs(JobState.AWAITING_APPROVAL));

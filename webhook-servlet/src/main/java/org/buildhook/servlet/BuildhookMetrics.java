@@ -140,6 +140,18 @@ public final class BuildhookMetrics implements AutoCloseable {
         unknownPaths().increment();
     }
 
+    /**
+     * The gauge {@code buildhook_refused_builds}: the builds this node answered 503 (store unavailable) that no
+     * later delivery stored, the ones to re-send ({@code GET /api/refused-builds}); this node's, in memory, so a
+     * restart sets it back to 0. {@code listed} is read once per scrape.
+     */
+    public void refusedBuilds(LongSupplier listed) {
+        Gauge.builder("buildhook.refused.builds", () -> read(listed, "builds to re-send"))
+                .description("Builds answered 503 (store unavailable) and not stored by a later delivery since:"
+                        + " the ones to re-send (this node, since its start or the list's dismissal)")
+                .register(registry);
+    }
+
     /** The queued-jobs gauge: {@code queued} is read once per scrape. */
     public void queueDepth(LongSupplier queued) {
         Gauge.builder("buildhook.jobs.queued", () -> read(queued, "queued jobs"))

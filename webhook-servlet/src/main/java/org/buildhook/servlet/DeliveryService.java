@@ -41,6 +41,7 @@ public final class DeliveryService {
     private final SignatureRefusals refusals;
     private final BuildhookMetrics metrics;
     private final RefusalLog refusalLog;
+    private final RefusedBuilds refusedBuilds;
 
     /** Without metrics of its own (they are never served). */
     public DeliveryService(Map<String, SignatureVerifier> verifiers, BuildEventParser parser, Supplier<RuleSet> rules,
@@ -65,11 +66,17 @@ public final class DeliveryService {
         this.store = store;
         this.clock = clock;
         this.refusals = new SignatureRefusals(clock);
+        this.refusedBuilds = new RefusedBuilds(clock);
     }
 
     /** The signatures this node refused lately, for the status page. */
     SignatureRefusals refusals() {
         return refusals;
+    }
+
+    /** The builds answered 503 (store unavailable) and not stored since: the ones to re-send. */
+    RefusedBuilds refusedBuilds() {
+        return refusedBuilds;
     }
 
     /** Where refused deliveries are logged (also the servlet's own refusals: too large). */
@@ -121,7 +128,9 @@ public final class DeliveryService {
      * is out (a locked SQLite file, PostgreSQL down) every delivery meets the same cause, and a sender
      * retrying would write a line each. The build is named, in the full line and in the summary's kind
      * (so each build has a line of its own and its retries are folded into it): JobServ gives up after
-     * about 7 s, and an outage longer than that leaves the operator to re-send exactly these builds.
+     * about 7 s, and an outage longer than that leaves the operator to re-send exactly these builds. The build
+     * is also kept in {@link #refusedBuilds()} until a later delivery of it is stored, for the status page,
+     * {@code GET /api/refused-builds} and the gauge {@code buildhook_refused_builds} (tryout26 F4).
      *
      * @param event the delivery's event, or {@code null} when the body was not one
      */
@@ -129,6 +138,10 @@ public final class DeliveryService {
         String endpoint = delivery.endpoint();
         String remote = delivery.remoteAddress();
         String build = event == null ? "" : " (" + describe(event) + ")";
+        if (event != null) {
+            refusedBuilds.refused(endpoint, event.buildId(), event.project(), event.status().value(),
+                    event.triggerName());
+        }
         refusalLog.refused(LOG, Level.ERROR, "deliveries to endpoint '" + endpoint + "' not stored: storage"
                 + " unavailable, answered 503" + build, remote,
                 () -> LOG.error("delivery from {} to endpoint '{}' not stored, answering 503{}: {}{}", remote, endpoint,
@@ -178,6 +191,9 @@ public final class DeliveryService {
         } catch (StoreUnavailableException e) {
             return notStored(delivery, event, e);
         }
+        // Stored now (or before): off the list of builds to re-send, if a 503 had put it there.
+        refusedBuilds.stored(delivery.endpoint(), event.buildId(), event.project(), event.status().value(),
+                event.triggerName());
         if (result.duplicate()) {
             LOG.info("delivery of build {} ({}) to endpoint '{}' is a duplicate of {}{}", event.buildId(),
                     LogSafe.of(event.status()), delivery.endpoint(), result.deliveryId(), secret);

@@ -108,15 +108,24 @@ final class StatusPageView {
      * What the main page's live parts show: the header, each rule's health, the shared resources, one
      * page of deliveries, why this node starts no jobs, when it does not (it cannot write a folder
      * a job needs: {@code JobEngine.jobsPaused()}), and why the store takes no deliveries while it can
-     * still be read ({@link org.buildhook.runner.store.Store#trouble()}).
+     * still be read ({@link org.buildhook.runner.store.Store#trouble()}), and the builds answered 503 that
+     * no later delivery stored ({@link RefusedBuilds}: to re-send).
      */
     record Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
             StatusPagePaging paging, Filters filters, List<StatusResources.Pool> resources,
-            Optional<String> jobsPaused, Optional<StoreTrouble> storeTrouble) {
+            Optional<String> jobsPaused, Optional<StoreTrouble> storeTrouble, RefusedBuilds.View refusedBuilds) {
         Live {
             health = List.copyOf(health);
             rows = List.copyOf(rows);
             resources = List.copyOf(resources);
+        }
+
+        /** With no build refused 503 to re-send. */
+        Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
+                StatusPagePaging paging, Filters filters, List<StatusResources.Pool> resources,
+                Optional<String> jobsPaused, Optional<StoreTrouble> storeTrouble) {
+            this(summary, rules, health, rows, paging, filters, resources, jobsPaused, storeTrouble,
+                    new RefusedBuilds.View(List.of(), 0));
         }
 
         /** With a store that takes writes. */
@@ -189,6 +198,9 @@ final class StatusPageView {
     private static void liveTop(StringBuilder h, Live live) {
         h.append("<div id=\"live-top\" data-live>");
         live.storeTrouble().ifPresent(t -> storeBanner(h, t));
+        if (!live.refusedBuilds().isEmpty()) {
+            refusedBuilds(h, live.refusedBuilds());
+        }
         live.jobsPaused().ifPresent(why -> h.append("<div class=\"banner\" id=\"jobs-paused-banner\" role=\"alert\">"
                 + "<strong>This node starts no jobs.</strong> ").append(escape(sentence(why.replaceFirst(
                 "^jobs do not start on this node: ", "")))).append(". Deliveries are still"
@@ -236,11 +248,54 @@ final class StatusPageView {
             h.append(" <span id=\"store-detail\">").append(escape(t.detail())).append(".</span>");
         }
         if (t.deliveriesRefused()) {
-            h.append(" Nothing is lost: JobServ sends each refused delivery again for about 7 s, and the server log"
-                    + " names every build it refused (<code>not stored, answering 503</code>): re-send those no later"
-                    + " line shows accepted.");
+            h.append(" JobServ sends each refused delivery again for about 7 s only: a build still refused after"
+                    + " that is lost until it is sent again. The list <em>Builds to re-send</em> below names each"
+                    + " one (and the server log, <code>not stored, answering 503</code>).");
         }
         h.append(" Queued jobs wait. This banner goes away by itself once the store takes writes again.</div>");
+    }
+
+    /** Shown at most on the page; the API lists all ({@code GET /api/refused-builds}). */
+    static final int REFUSED_SHOWN = 50;
+
+    /**
+     * The panel of the builds answered 503 that no later delivery stored (tryout26 F4: after the outage they
+     * were on no page): it stays after the store is back, until dismissed ({@code DELETE /api/refused-builds})
+     * or the server restarts, which it says, with where the full list is.
+     */
+    private static void refusedBuilds(StringBuilder h, RefusedBuilds.View v) {
+        int n = v.builds().size();
+        h.append("<div class=\"banner\" id=\"refused-builds\" role=\"alert\"><strong>Builds to re-send: ").append(n)
+                .append(n == 1 ? " build was" : " builds were").append(" answered 503 (the store could not take them)"
+                + " and no later delivery stored ").append(n == 1 ? "it" : "them").append(".</strong>");
+        if (v.dropped() > 0) {
+            h.append(" <span id=\"refused-dropped\">").append(v.dropped()).append(" more, refused before them, were"
+                    + " dropped from this list (it keeps the last ").append(RefusedBuilds.LIMIT)
+                    .append("): the server log names them.</span>");
+        }
+        h.append(" Have JobServ send each again; a build stored later leaves the list by itself. This list is kept in"
+                + " memory: a restart of the server forgets it (the server log keeps every one, <code>not stored,"
+                + " answering 503</code>). Dismiss it with <code>buildhook refused-builds --dismiss</code> or"
+                + " <code>DELETE /api/refused-builds</code>.");
+        if (n > 0) {
+            h.append("<div class=\"scroll-x\"><table id=\"refused-builds-list\"><thead><tr><th>Endpoint</th><th>Build</th>"
+                    + "<th>Project</th><th>Status</th><th>Trigger</th><th>Last refused</th><th>503s</th></tr></thead>"
+                    + "<tbody>");
+            List<RefusedBuilds.Build> builds = v.builds();
+            for (RefusedBuilds.Build b : builds.subList(Math.max(0, n - REFUSED_SHOWN), n)) {
+                h.append("<tr><td>").append(escape(b.endpoint())).append("</td><td class=\"num\">").append(b.buildId())
+                        .append("</td><td>").append(escape(b.project())).append("</td><td>")
+                        .append(escape(String.valueOf(b.status()))).append("</td><td>")
+                        .append(escape(String.valueOf(b.trigger()))).append("</td><td>").append(time(b.last()))
+                        .append("</td><td class=\"num\">").append(b.refusals()).append("</td></tr>");
+            }
+            h.append("</tbody></table></div>");
+            if (n > REFUSED_SHOWN) {
+                h.append("<p>The last ").append(REFUSED_SHOWN).append(" shown; <code>GET /api/refused-builds</code>"
+                        + " lists all ").append(n).append(".</p>");
+            }
+        }
+        h.append("</div>");
     }
 
     private static void ruleRow(StringBuilder h, RuleHealth r) {

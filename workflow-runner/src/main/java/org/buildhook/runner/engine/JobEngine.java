@@ -527,16 +527,12 @@ public final class JobEngine implements AutoCloseable {
                 synchronized (picking) {
                     scheduler.pause();
                 }
-                List<String> fenced = new java.util.ArrayList<>();
-                for (String jobId : running.runningJobIds()) {
-                    // What becomes of the job is read from the store and said after these words, where they are
-                    // recorded (JobTask); they said "; run again" too, untrue of a job cancelled meanwhile, and twice
-                    // in the record of one that runs again (fence23).
-                    if (running.fence(jobId, "node id " + config.nodeId() + " was taken over by another node (" + by
-                            + ")")) {
-                        fenced.add(jobId);
-                    }
-                }
+                // What becomes of the job is read from the store and said after these words, where they are
+                // recorded (JobTask); they said "; run again" too, untrue of a job cancelled meanwhile, and twice in
+                // the record of one that runs again (fence23). A command whose start is under way now is fenced as it
+                // is added (review26 R1).
+                List<String> fenced = running.fenceAll("node id " + config.nodeId() + " was taken over by another node ("
+                        + by + ")");
                 LOG.error("node id {} was taken over by another node ({}): two nodes must not run under one id, so"
                         + " this one takes no more jobs, puts back in the queue the jobs it was running ({}) and"
                         + " looks for no stale picks or leftovers; give each node its own runner.node-id and"

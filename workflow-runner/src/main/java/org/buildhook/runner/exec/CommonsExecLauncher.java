@@ -168,16 +168,15 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
      * another disk than the payloads, whose write would have paused the node first. Looked at without
      * writing while the disk has {@link NodeFolders#PROBE_BYTES} free (one {@code statvfs}); below that, the
      * probe a paused node writes to resume ({@link NodeFolders#probe}) decides, so the two agree (a root
-     * server may write into a disk's reserved blocks, which the free count leaves out). A disk that cannot be
-     * looked at is taken as writable: the log itself then says what fails.
+     * server may write into a disk's reserved blocks, which the free count leaves out); so does it for a disk
+     * whose free space cannot be read.
      */
     static java.io.IOException noRoomFor(Path logFile) {
         Path folder = logFile.getParent();
-        try {
-            if (Files.getFileStore(folder).getUsableSpace() >= NodeFolders.PROBE_BYTES) {
-                return null;
-            }
-        } catch (java.io.IOException | RuntimeException e) {
+        // File.getUsableSpace is the statvfs alone; Files.getFileStore first read and searched the whole
+        // /proc/self/mountinfo, at every job (docs/BENCHMARKS.md, "Twentieth pass: the job's bookkeeping"). It
+        // answers 0 for a disk it cannot look at, which the probe then decides.
+        if (folder.toFile().getUsableSpace() >= NodeFolders.PROBE_BYTES) {
             return null;
         }
         try {

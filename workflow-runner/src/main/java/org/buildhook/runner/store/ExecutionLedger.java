@@ -904,6 +904,25 @@ public final class ExecutionLedger {
         }
         String lock = db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "";
         return db.inTransaction("start an attempt", Durability.DEFERRED, c -> {
+            boolean leased = false;
+            if (db.dialect() == Dialect.SQLITE) {
+                // A first attempt without reading the job's row first (docs/BENCHMARKS.md, "Twentieth pass: the job's
+                // bookkeeping"): SQLite's one writer makes the lease, the job's update and the attempt's insert one
+                // step, as PostgreSQL's statement of FIRST_ATTEMPT does; anything else takes the way below.
+                leased = version < 0 || renewLease(c, jobId, version);
+                if (leased) {
+                    try (PreparedStatement p = c.prepareStatement(SQLITE_FIRST_ATTEMPT)) {
+                        p.setString(1, JobState.RUNNING.name());
+                        p.setLong(2, now.toEpochMilli());
+                        p.setString(3, node);
+                        p.setString(4, jobId);
+                        if (p.executeUpdate() == 1) {
+                            insertAttempt(c, jobId, 1, node, owner, now);
+                            return 1;
+                        }
+                    }
+                }
+            }
             int attempts;
             boolean isFinal;
             // The job's row first, then the execution's (the lease): the order in which every other
@@ -921,7 +940,7 @@ public final class ExecutionLedger {
                     isFinal = JobState.valueOf(rs.getString(2)).isFinal();
                 }
             }
-            if (version >= 0 && !renewLease(c, jobId, version)) {
+            if (version >= 0 && !leased && !renewLease(c, jobId, version)) {
                 return LOST_PICK;
             }
             if (isFinal) {
@@ -951,13 +970,7 @@ public final class ExecutionLedger {
                 }
             }
             int attempt = attempts + 1;
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO job_attempts (job_id, attempt, outcome,"
-                    + " started_at, node, host, boot_id, node_pid, node_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                p.setString(1, jobId);
-                p.setInt(2, attempt);
-                bindRunningAttempt(p, 3, node, owner, now);
-                p.executeUpdate();
-            }
+            insertAttempt(c, jobId, attempt, node, owner, now);
             // The exit code and end of the attempt before are its own (tryout16 F10), not the job's while this runs.
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, attempts = ?, started_at = ?,"
                     + " node = ?, message = NULL, exit_code = NULL, ended_at = NULL WHERE id = ?")) {
@@ -971,6 +984,26 @@ public final class ExecutionLedger {
             return attempt;
         });
     }
+
+    /** Inserts attempt {@code attempt} of {@code jobId}, running on {@code node} since {@code now}. */
+    private static void insertAttempt(Connection c, String jobId, int attempt, String node, NodeIdentity owner,
+            Instant now) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO job_attempts (job_id, attempt, outcome,"
+                + " started_at, node, host, boot_id, node_pid, node_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            p.setString(1, jobId);
+            p.setInt(2, attempt);
+            bindRunningAttempt(p, 3, node, owner, now);
+            p.executeUpdate();
+        }
+    }
+
+    /**
+     * SQLite: the job's row of a first attempt, updated only when it has no attempt yet and is not final (as
+     * {@link #FIRST_ATTEMPT}'s CTE {@code job}); the attempt's row is inserted when it matched.
+     */
+    private static final String SQLITE_FIRST_ATTEMPT = "UPDATE jobs SET state = ?, attempts = 1, started_at = ?,"
+            + " node = ?, message = NULL, exit_code = NULL, ended_at = NULL WHERE id = ? AND attempts = 0"
+            + " AND state NOT IN (" + finalStates() + ")";
 
     /** The first attempt's row, inserted for the job that CTE {@code job} returns. */
     private static final String FIRST_ATTEMPT_INSERT = "INSERT INTO job_attempts (job_id, attempt, outcome,"
@@ -1966,8 +1999,10 @@ public final class ExecutionLedger {
             // itself before its node looked at the flag, and its on-success must not start (tryout21 F5).
             // So does one asked for before a job is concluded from its dead node's attempt or ended after its node's
             // deaths: it ended FAILED with its on-failure, or cancelled without the exit it had (supersede21).
-            StopAsked stopped = next != JobState.CANCELLED && next != JobState.SUPERSEDED
-                    ? stopAskedFor(c, jobId, attempt, outcome, next, seen) : null;
+            // One read of the job's row gives what the rest of this transaction asks of it (SQLite: and of its slot).
+            EndRead read = next != JobState.CANCELLED && next != JobState.SUPERSEDED
+                    ? endRead(c, jobId, attempt, executionVersion, slotRule == null && freeHeld) : null;
+            StopAsked stopped = read == null ? null : read.stopAsked(outcome, next, seen);
             JobState state = stopped == null ? next : stopped.state();
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
                     + " log_path = ?, message = ?" + (slotRule != null ? ", slot_waiting = 0" : "")
@@ -1990,7 +2025,9 @@ public final class ExecutionLedger {
                 Supersede.settle(c, jobId);
             }
             if (state.isFinal()) {
-                woken[0] += wakeSuperseding(c, jobId);
+                // superseded_by as read above: this transaction changed it not, and no other could meanwhile (the job's
+                // row is locked on PostgreSQL; SQLite has one writer).
+                woken[0] += read != null ? wakeNewer(c, read.supersededBy()) : wakeSuperseding(c, jobId);
             }
             boolean dequeued = false;
             if (executionVersion >= 0 && state.isFinal()) {
@@ -2018,12 +2055,16 @@ public final class ExecutionLedger {
                 }
                 woken[0] += line.wakeTurn(c, slotRule, jobId);
             } else if (freeHeld) {
-                try (PreparedStatement p = c.prepareStatement("SELECT rule_name FROM rule_slots WHERE job_id = ?"
-                        + ofThisPick())) {
-                    p.setString(1, jobId);
-                    bindOfThisPick(p, 2, executionVersion);
-                    try (ResultSet rs = p.executeQuery()) {
-                        heldSlot[0] = rs.next() ? rs.getString(1) : null;
+                if (read != null && read.slotRead()) {
+                    heldSlot[0] = read.heldSlot();
+                } else {
+                    try (PreparedStatement p = c.prepareStatement("SELECT rule_name FROM rule_slots WHERE job_id = ?"
+                            + ofThisPick())) {
+                        p.setString(1, jobId);
+                        bindOfThisPick(p, 2, executionVersion);
+                        try (ResultSet rs = p.executeQuery()) {
+                            heldSlot[0] = rs.next() ? rs.getString(1) : null;
+                        }
                     }
                 }
                 if (heldSlot[0] != null) {
@@ -2045,33 +2086,64 @@ public final class ExecutionLedger {
     }
 
     /**
-     * In the transaction that records attempt {@code attempt}'s end: when a cancel or a supersede of job
-     * {@code jobId} was asked for (its {@code cancel_requested} flag, set by {@code DeliveryWriter.cancel} or by
-     * {@link Supersede} on any node), the job's message for that ({@link #endedAfterStopAsked}), else null (also
-     * when a later attempt has started: the update then changes nothing). The job's row is locked on PostgreSQL
-     * (SQLite's one writer serialises it), so a request committed before this is seen, and one after it finds the
-     * job's final state.
+     * In the transaction that records attempt {@code attempt}'s end, job {@code jobId}'s row as the rest of that
+     * transaction asks for it, read once (docs/BENCHMARKS.md, "Twentieth pass: the job's bookkeeping"): whether a
+     * cancel or a supersede was asked for (its {@code cancel_requested} flag, set by {@code DeliveryWriter.cancel} or
+     * by {@link Supersede} on any node), the newer job that superseded it, and on SQLite, with {@code slot}, the
+     * rule of a slot it holds of this pick ({@link SlotLine#holdForPicked}); {@code null} when a later attempt has
+     * started (the update then changes nothing). The job's row is locked on PostgreSQL (SQLite's one writer
+     * serialises it), so a request committed before this is seen, and one after it finds the job's final state.
+     * PostgreSQL reads the slot after the job's update, as before, in a statement of its own.
      */
-    private StopAsked stopAskedFor(Connection c, String jobId, int attempt, JobOutcome outcome, JobState next,
-            EndSeen seen) throws SQLException {
+    private EndRead endRead(Connection c, String jobId, int attempt, long executionVersion, boolean slot)
+            throws SQLException {
+        boolean slotToo = slot && db.dialect() == Dialect.SQLITE;
         try (PreparedStatement p = c.prepareStatement("SELECT j.cancel_requested, j.superseded_by,"
-                + " (SELECT b.build_id FROM jobs b WHERE b.id = j.superseded_by) FROM jobs j WHERE j.id = ?"
-                + " AND j.attempts = ?" + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE OF j" : ""))) {
-            p.setString(1, jobId);
-            p.setInt(2, attempt);
+                + " (SELECT b.build_id FROM jobs b WHERE b.id = j.superseded_by)"
+                + (slotToo ? ", (SELECT rule_name FROM rule_slots WHERE job_id = j.id" + ofThisPick() + ")" : "")
+                + " FROM jobs j WHERE j.id = ? AND j.attempts = ?"
+                + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE OF j" : ""))) {
+            int next = 1;
+            if (slotToo) {
+                bindOfThisPick(p, 1, executionVersion);
+                next = 5;
+            }
+            p.setString(next, jobId);
+            p.setInt(next + 1, attempt);
             try (ResultSet rs = p.executeQuery()) {
-                if (!rs.next() || rs.getInt(1) == 0) {
+                if (!rs.next()) {
                     return null;
                 }
+                boolean asked = rs.getInt(1) != 0;
                 String by = rs.getString(2);
-                long read = rs.getLong(3);
-                Long build = rs.wasNull() ? null : read;
-                return new StopAsked(by == null ? JobState.CANCELLED : JobState.SUPERSEDED, switch (seen) {
-                    case OWN -> endedAfterStopAsked(outcome, next, by, build);
-                    case CONCLUDED -> concludedAfterStopAsked(outcome, next, by, build);
-                    case WITHOUT_ATTEMPT -> notRunAgainAfterStopAsked(outcome, by, build);
-                });
+                long build = rs.getLong(3);
+                Long buildId = rs.wasNull() ? null : build;
+                return new EndRead(asked, by, buildId, slotToo, slotToo ? rs.getString(4) : null);
             }
+        }
+    }
+
+    /**
+     * A job's row as {@link #endRead} read it.
+     *
+     * @param stopAsked    whether a cancel or a supersede was asked for
+     * @param supersededBy the newer job that superseded it, or null
+     * @param build        that newer job's build id, or null
+     * @param slotRead     whether {@code heldSlot} was read
+     * @param heldSlot     the rule of the slot it holds of this pick, or null
+     */
+    private record EndRead(boolean stopAsked, String supersededBy, Long build, boolean slotRead, String heldSlot) {
+
+        /** When a cancel or a supersede was asked for, the job's state and message for that; else null. */
+        StopAsked stopAsked(JobOutcome outcome, JobState next, EndSeen seen) {
+            if (!stopAsked) {
+                return null;
+            }
+            return new StopAsked(supersededBy == null ? JobState.CANCELLED : JobState.SUPERSEDED, switch (seen) {
+                case OWN -> endedAfterStopAsked(outcome, next, supersededBy, build);
+                case CONCLUDED -> concludedAfterStopAsked(outcome, next, supersededBy, build);
+                case WITHOUT_ATTEMPT -> notRunAgainAfterStopAsked(outcome, supersededBy, build);
+            });
         }
     }
 
@@ -2115,6 +2187,11 @@ public final class ExecutionLedger {
                 }
             }
         }
+        return wakeNewer(c, newer);
+    }
+
+    /** As {@link #wakeSuperseding(Connection, String)}, for the newer job read already ({@code null}: none). */
+    private int wakeNewer(Connection c, String newer) throws SQLException {
         return newer == null ? 0 : line.wake(c, List.of(newer));
     }
 

@@ -37,8 +37,12 @@ import org.slf4j.LoggerFactory;
  * <p>The copy is {@code PRAGMA wal_checkpoint(PASSIVE)} (<a href="https://sqlite.org/pragma.html#pragma_wal_checkpoint">
  * SQLite's documentation</a>): it never waits for a lock and never blocks a writer or a reader; what a
  * reader still needs is left for the next one. A copy that fails (a full disk, a database file that
- * is gone) loses nothing, since the log still holds every page: it is logged at {@code DEBUG} and the
- * next idle moment tries again. For the same reason {@link #close()} abandons a copy under way rather than
+ * is gone) loses nothing, since the log still holds every page: it is logged at {@code DEBUG}. A copy that
+ * failed or fell short (a reader still needed some of the log) is tried again after {@link #RETRY_FIRST},
+ * doubled after each that falls short again up to {@link #RETRY_MAX}, at an idle moment, without waiting for
+ * {@link #COMMITS} more commits: until a copy gets through, every commit adds to the log instead of reusing it,
+ * and a checkpoint that failed on a full disk was tried again only 32 commits later, about a minute on an idle
+ * server, while the log grew (tryout26 F8). For the same reason {@link #close()} abandons a copy under way rather than
  * wait for it: a stop does not wait for a copy that waits for one of the pool's connections (in use by
  * readers) or copies a long log.
  */
@@ -52,6 +56,12 @@ final class IdleCheckpoint implements AutoCloseable {
      * job's pick, its start and its end), some 250 of the log's pages, a quarter of SQLite's limit.
      */
     static final int COMMITS = 32;
+
+    /** How long after a copy that failed or fell short the next is tried, commits or not. */
+    static final Duration RETRY_FIRST = Duration.ofSeconds(1);
+
+    /** The longest wait between copies that keep failing or falling short (a disk that stays full). */
+    static final Duration RETRY_MAX = Duration.ofSeconds(30);
 
     /** The longest {@link #close()} waits for its thread, once it has ended the copy under way. */
     static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
@@ -67,6 +77,10 @@ final class IdleCheckpoint implements AutoCloseable {
     private volatile long lastCommit;
     private volatile boolean closed;
     private volatile long copies;
+    /** {@link System#nanoTime()} when a copy that failed or fell short is tried again; only when {@link #retrying}. */
+    private long retryAt;
+    private boolean retrying;
+    private Duration retryWait = RETRY_FIRST;
     /** The copy's statement while it runs, for {@link #close()} to end it; {@code null} otherwise. */
     private volatile Statement copying;
 
@@ -104,8 +118,15 @@ final class IdleCheckpoint implements AutoCloseable {
     private void loop() {
         while (!closed) {
             if (commits.get() < COMMITS) {
-                LockSupport.park(this);
-                continue;
+                if (!retrying) {
+                    LockSupport.park(this);
+                    continue;
+                }
+                long due = retryAt - System.nanoTime();
+                if (due > 0) {
+                    LockSupport.parkNanos(this, due);
+                    continue;
+                }
             }
             long wait = lastCommit + IDLE.toNanos() - System.nanoTime();
             if (wait > 0) {
@@ -114,29 +135,52 @@ final class IdleCheckpoint implements AutoCloseable {
             }
             // Counted afresh from before the copy: a commit during it counts towards the next one.
             commits.set(0);
-            copy();
+            if (copy()) {
+                retrying = false;
+                retryWait = RETRY_FIRST;
+            } else if (!closed) {
+                retrying = true;
+                retryAt = System.nanoTime() + retryWait.toNanos();
+                retryWait = retryWait.multipliedBy(2).compareTo(RETRY_MAX) > 0 ? RETRY_MAX : retryWait.multipliedBy(2);
+            }
         }
     }
 
-    private void copy() {
+    /**
+     * One copy; whether it got the whole log into the database file (or there was nothing to copy). A failed
+     * copy, or one that fell short because a reader still needs part of the log, answers {@code false}: try again.
+     * A database file that is gone answers {@code true}: no copy is tried then, and none again.
+     */
+    private boolean copy() {
         if (lostFile.get() != null) {
-            return;
+            return true;
         }
         try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
             copying = s;
             if (closed) {
-                return; // close() may have looked for the statement before it was set: it is not run
+                return true; // close() may have looked for the statement before it was set: it is not run
             }
             try (ResultSet r = s.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
                 copies++;
-                if (LOG.isDebugEnabled() && r.next()) {
-                    LOG.debug("checkpoint while idle: {} of {} log pages in the database file", r.getInt(3),
-                            r.getInt(2));
+                if (!r.next()) {
+                    return true;
                 }
+                // busy, log pages, pages copied (-1, -1 when the database is not in WAL mode)
+                int log = r.getInt(2);
+                int copied = r.getInt(3);
+                boolean whole = r.getInt(1) == 0 && copied >= log;
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("checkpoint while idle: {} of {} log pages in the database file{}", copied, log,
+                            whole ? "" : "; a reader still needs the rest: tried again in " + retryWait.toMillis()
+                                    + " ms");
+                }
+                return whole;
             }
         } catch (SQLException | RuntimeException e) {
-            LOG.debug("checkpoint while idle {}; the log keeps every page and the next idle moment tries again: {}",
-                    closed ? "abandoned by the store's close" : "failed", e.toString());
+            LOG.debug("checkpoint while idle {}; the log keeps every page{}: {}",
+                    closed ? "abandoned by the store's close" : "failed",
+                    closed ? "" : " and it is tried again in " + retryWait.toMillis() + " ms", e.toString());
+            return false;
         } finally {
             copying = null;
         }

@@ -90,6 +90,13 @@ final class SqliteWriter implements AutoCloseable {
     private volatile long batches;
     private volatile long transactions;
     private StatementCache cache; // writer thread only
+    /**
+     * The {@code PRAGMA synchronous} last set on {@link #cache}'s connection, as the durability it stands for;
+     * {@code null} while unknown (no connection yet, or a new one). Writer thread only.
+     */
+    private Durability synchronous;
+    /** How many times a batch set {@code PRAGMA synchronous}. */
+    private volatile long synchronousSets;
     /** The database, as the log names it. */
     private final String database;
     /** Durable transactions (accepts, operators' actions) handed in and not answered yet. */
@@ -235,6 +242,11 @@ final class SqliteWriter implements AutoCloseable {
         return batches;
     }
 
+    /** How many batches set {@code PRAGMA synchronous}: only those whose durability differed from the one before. */
+    long synchronousSets() {
+        return synchronousSets;
+    }
+
     /** Transactions that went through a committed batch so far (including ones rolled back alone). */
     long transactions() {
         return transactions;
@@ -300,7 +312,15 @@ final class SqliteWriter implements AutoCloseable {
         boolean done = false;
         try {
             Connection c = connection().connection();
-            execute(c, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+            // A connection setting, kept until changed: set only when this batch's durability differs from the
+            // last one set on this connection (docs/BENCHMARKS.md, "Twentieth pass: the job's bookkeeping").
+            Durability wanted = durable ? Durability.DURABLE : Durability.DEFERRED;
+            if (synchronous != wanted) {
+                synchronous = null; // unknown until the statement has run
+                execute(c, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+                synchronous = wanted;
+                synchronousSets++;
+            }
             ownClearSince = 0; // the wait for the lock, if any, is this batch's
             org.sqlite.core.DB sqlite = c.unwrap(SQLiteConnection.class).getDatabase();
             execute(c, "BEGIN IMMEDIATE");
@@ -440,6 +460,7 @@ final class SqliteWriter implements AutoCloseable {
             // In memory instead; it holds the pages of one transaction of the batch at a time.
             execute(c, "PRAGMA temp_store = MEMORY");
             cache = new StatementCache(c);
+            synchronous = null;
         }
         return cache;
     }

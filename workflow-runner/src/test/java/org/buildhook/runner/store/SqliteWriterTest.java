@@ -133,6 +133,71 @@ class SqliteWriterTest {
         assertThat(vouched).as("a commit that kept one").hasValue(1);
     }
 
+    /**
+     * {@code PRAGMA synchronous} is a setting of the writer's connection: set when a batch's durability differs from
+     * the last one set on it, and on every new connection (after a broken batch), never once more per batch
+     * (docs/BENCHMARKS.md, "Twentieth pass: the job's bookkeeping"); each batch still commits with its own.
+     */
+    @Test
+    void synchronousIsSetOnlyWhenABatchNeedsAnotherThanTheConnectionHas() throws Exception {
+        writer.close();
+        java.util.concurrent.atomic.AtomicInteger pragmas = new java.util.concurrent.atomic.AtomicInteger();
+        writer = new SqliteWriter(countingPragmas(source, pragmas),
+                (what, e) -> new RunnerException(what + ": " + e.getMessage(), e), () -> null);
+        List<Integer> settings = new ArrayList<>();
+        for (Durability d : List.of(Durability.DEFERRED, Durability.DEFERRED, Durability.DEFERRED, Durability.DURABLE,
+                Durability.DURABLE, Durability.DEFERRED)) {
+            settings.add(writer.submit("read", d, SqliteWriterTest::synchronousSetting));
+        }
+        assertThat(settings).as("NORMAL (1) for deferred batches, FULL (2) for durable ones").containsExactly(1, 1, 1, 2,
+                2, 1);
+        assertThat(pragmas).as("set at the first batch and at each change only").hasValue(3);
+        assertThat(writer.synchronousSets()).isEqualTo(3);
+
+        assertThatThrownBy(() -> writer.submit("break", Durability.DEFERRED, c -> {
+            throw new SQLException("broken on purpose");
+        })).hasMessageContaining("broken on purpose");
+        assertThat(writer.submit("read", Durability.DEFERRED, SqliteWriterTest::synchronousSetting))
+                .as("a new connection after a broken batch is set again").isEqualTo(1);
+        assertThat(pragmas).hasValue(4);
+    }
+
+    /** {@code source}, counting in {@code pragmas} the {@code PRAGMA synchronous} statements its connections run. */
+    private static javax.sql.DataSource countingPragmas(javax.sql.DataSource source,
+            java.util.concurrent.atomic.AtomicInteger pragmas) {
+        return (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(SqliteWriterTest.class.getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+                    Object result = invoke(method, source, args);
+                    if (!(result instanceof Connection connection)) {
+                        return result;
+                    }
+                    return java.lang.reflect.Proxy.newProxyInstance(SqliteWriterTest.class.getClassLoader(),
+                            new Class<?>[] {Connection.class}, (cp, cm, ca) -> {
+                                Object made = invoke(cm, connection, ca);
+                                if (!(made instanceof PreparedStatement statement)
+                                        || !((String) ca[0]).startsWith("PRAGMA synchronous")) {
+                                    return made;
+                                }
+                                return java.lang.reflect.Proxy.newProxyInstance(
+                                        SqliteWriterTest.class.getClassLoader(), new Class<?>[] {PreparedStatement.class},
+                                        (sp, sm, sa) -> {
+                                            if (sm.getName().startsWith("execute")) {
+                                                pragmas.incrementAndGet();
+                                            }
+                                            return invoke(sm, statement, sa);
+                                        });
+                            });
+                });
+    }
+
+    private static Object invoke(java.lang.reflect.Method method, Object target, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
     @Test
     void onlyDurableTransactionsWaitForTheDiskAndDeferredOnesNeverShareTheirCommit() throws Exception {
         Future<Object> blocker = holdTheWriter();

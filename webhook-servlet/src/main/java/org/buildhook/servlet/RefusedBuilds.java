@@ -1,0 +1,118 @@
+package org.buildhook.servlet;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The builds this node answered {@code 503} because its store could not take them (a full disk, a SQLite
+ * database locked by another program, PostgreSQL away) and that no later delivery stored: the builds an
+ * operator must have JobServ send again once JobServ's own retries (about 7 s) are over (tryout26 F4).
+ *
+ * <p>Kept in memory, since the store is what failed: a restart forgets them (the server log has every one,
+ * {@code not stored, answering 503}). A build is one endpoint, project, build id, status and trigger; its
+ * later {@code 202} or duplicate (JobServ's retry, or the operator's re-send) takes it off. At most
+ * {@link #LIMIT} are kept, the oldest dropped first and counted in {@link View#dropped()}. Thread-safe.
+ */
+final class RefusedBuilds {
+
+    /** The most builds kept; beyond, the oldest refused is dropped (and counted). */
+    static final int LIMIT = 1000;
+
+    /**
+     * One build refused and not stored since.
+     *
+     * @param endpoint the endpoint it was sent to
+     * @param buildId  JobServ's build number
+     * @param project  {@code factory/project}, or {@code ""} when its url names none
+     * @param status   the build's status as sent (PASSED, FAILED, RUNNING …)
+     * @param trigger  the trigger's name
+     * @param first    when it was first answered 503
+     * @param last     when it was last answered 503
+     * @param refusals how many 503 answers it got (JobServ's retries included)
+     */
+    record Build(String endpoint, long buildId, String project, String status, String trigger, Instant first,
+            Instant last, int refusals) {
+    }
+
+    /**
+     * What the list holds at one moment.
+     *
+     * @param builds  the builds still to re-send, oldest refused first
+     * @param dropped builds refused but dropped from the list (beyond {@link #LIMIT}) since the start or the
+     *                last {@link #dismiss()}
+     */
+    record View(List<Build> builds, long dropped) {
+        View {
+            builds = List.copyOf(builds);
+        }
+
+        /** Whether there is nothing to show. */
+        boolean isEmpty() {
+            return builds.isEmpty() && dropped == 0;
+        }
+    }
+
+    private record Key(String endpoint, long buildId, String project, String status, String trigger) {
+    }
+
+    private final Clock clock;
+    private final int limit;
+    /** In the order of their first refusal. Guarded by this. */
+    private final Map<Key, Build> builds = new LinkedHashMap<>();
+    private long dropped;
+
+    RefusedBuilds(Clock clock) {
+        this(clock, LIMIT);
+    }
+
+    RefusedBuilds(Clock clock, int limit) {
+        this.clock = clock;
+        this.limit = limit;
+    }
+
+    /** Counts one {@code 503} of this build now. */
+    synchronized void refused(String endpoint, long buildId, String project, String status, String trigger) {
+        Instant now = clock.instant();
+        Key key = new Key(endpoint, buildId, project, status, trigger);
+        Build before = builds.get(key);
+        builds.put(key, before == null ? new Build(endpoint, buildId, project, status, trigger, now, now, 1)
+                : new Build(endpoint, buildId, project, status, trigger, before.first(), now, before.refusals() + 1));
+        while (builds.size() > limit) {
+            var oldest = builds.keySet().iterator();
+            oldest.next();
+            oldest.remove();
+            dropped++;
+        }
+    }
+
+    /** This build is stored now (accepted, or a duplicate of one stored): off the list. */
+    void stored(String endpoint, long buildId, String project, String status, String trigger) {
+        synchronized (this) {
+            if (!builds.isEmpty()) {
+                builds.remove(new Key(endpoint, buildId, project, status, trigger));
+            }
+        }
+    }
+
+    /** The builds still to re-send, and how many were dropped. */
+    synchronized View view() {
+        return new View(new ArrayList<>(builds.values()), dropped);
+    }
+
+    /** How many builds are listed (for the gauge). */
+    synchronized int size() {
+        return builds.size();
+    }
+
+    /** Empties the list (the operator has re-sent them, or decided not to); returns how many it held. */
+    synchronized int dismiss() {
+        int n = builds.size();
+        builds.clear();
+        dropped = 0;
+        return n;
+    }
+}

@@ -1,0 +1,44 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+
+/** The list of builds answered 503 to re-send: one entry per build, off when stored, bounded, dismissable. */
+class RefusedBuildsTest {
+
+    private final RefusedBuilds list = new RefusedBuilds(Clock.fixed(Instant.parse("2026-12-02T17:00:00Z"),
+            ZoneOffset.UTC), 3);
+
+    @Test
+    void aBuildIsListedOnceWithItsRefusalsAndLeavesWhenStored() {
+        list.refused("default", 1313, "andy-corp/lmp", "PASSED", "containers-devel");
+        list.refused("default", 1313, "andy-corp/lmp", "PASSED", "containers-devel");
+        list.refused("default", 1313, "andy-corp/lmp", "RUNNING", "containers-devel"); // another delivery of it
+        assertThat(list.view().builds()).extracting(RefusedBuilds.Build::status, RefusedBuilds.Build::refusals)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("PASSED", 2),
+                        org.assertj.core.groups.Tuple.tuple("RUNNING", 1));
+
+        list.stored("default", 1313, "andy-corp/lmp", "PASSED", "containers-devel");
+        list.stored("other", 1313, "andy-corp/lmp", "RUNNING", "containers-devel"); // another endpoint: stays
+
+        assertThat(list.view().builds()).extracting(RefusedBuilds.Build::status).containsExactly("RUNNING");
+        assertThat(list.size()).isEqualTo(1);
+    }
+
+    @Test
+    void theOldestAreDroppedBeyondTheLimitAndCountedUntilDismissed() {
+        for (long build = 1; build <= 5; build++) {
+            list.refused("default", build, "p/q", "PASSED", "t");
+        }
+        RefusedBuilds.View view = list.view();
+        assertThat(view.builds()).extracting(RefusedBuilds.Build::buildId).containsExactly(3L, 4L, 5L);
+        assertThat(view.dropped()).isEqualTo(2);
+
+        assertThat(list.dismiss()).isEqualTo(3);
+        assertThat(list.view().isEmpty()).isTrue();
+    }
+}
