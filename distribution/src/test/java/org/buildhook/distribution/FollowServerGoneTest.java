@@ -24,7 +24,6 @@ class FollowServerGoneTest {
     Path dir;
     ServeProcesses processes;
     Process client;
-    Path jobPid;
 
     @AfterEach
     void killAll() throws Exception {
@@ -32,19 +31,14 @@ class FollowServerGoneTest {
             client.destroyForcibly().waitFor();
         }
         if (processes != null) {
-            processes.close();
-        }
-        // The job the killed server left running (its next start would have killed it).
-        if (jobPid != null && Files.exists(jobPid)) {
-            ProcessHandle.of(Long.parseLong(Files.readString(jobPid).trim())).ifPresent(ProcessHandle::destroyForcibly);
+            processes.close(); // and the job the killed server left running (its next start would have killed it)
         }
     }
 
     @Test
     void aFollowWhoseServerDiesSaysTheServerWentAwayAndWhatToDo() throws Exception {
-        jobPid = dir.resolve("job.pid");
         Path config = ServeProcesses.followConfig(dir, "rules:\n  - name: long\n    run: {command: [/bin/sh, -c,"
-                + " 'echo $$ > " + jobPid + "; echo started; exec sleep 600']}\n", "");
+                + " 'echo started; exec sleep 600']}\n", "");
         processes = new ServeProcesses(dir);
         Process server = processes.serve(config, dir.resolve("serve.out"));
         URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));

@@ -70,10 +70,11 @@ class HealthWithPoolsStarvedTest extends AbstractProxiedServeTest {
 
         pg.proxy.thaw();
 
-        // New connections are forwarded again: the pool makes one, and /healthz says ok by itself. (Meanwhile it
+        // New connections are forwarded again: the pool makes one once its swallowed login ended (the URL's
+        // loginTimeout, GENEROUS_LOGIN_SECONDS), and /healthz says ok by itself. (Meanwhile it
         // may say 200 "degraded" naming buildhook-scheduler, should the jobs' pool get its connection later than
         // the deliveries': deliveries are stored again then, tryout25 F2.)
-        await().atMost(Duration.ofMinutes(2)).failFast(() -> !server.isAlive())
+        await().atMost(Duration.ofMinutes(5)).failFast(() -> !server.isAlive())
                 .until(() -> healthz(url).body().contains("\"status\":\"ok\""));
         assertThat(healthz(url).statusCode()).isEqualTo(200);
         await().atMost(Duration.ofMinutes(1)).until(() -> accepted(url));

@@ -26,6 +26,10 @@ final class RunningJobs {
     private final Set<String> executing = ConcurrentHashMap.newKeySet();
     /** Why every command of this node is fenced ({@link #fenceAll}), or null. */
     private volatile String fencingAll;
+    /** Why every command of this node is stopped: {@link #stop}'s grace period is over; or null. */
+    private volatile String stoppedFor;
+    /** The commands {@link #stop} cancelled (each once). */
+    private final Set<String> cancelledForStop = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
     private volatile boolean graceOver;
     private volatile boolean hurried;
@@ -93,14 +97,14 @@ final class RunningJobs {
 
     void add(String jobId, RunningJob job) {
         running.put(jobId, job);
-        fenceIfAllAre(jobId);
+        fenceIfAllAre(jobId, job);
     }
 
     /** As {@link #add(String, RunningJob)}, with the number of the attempt the command runs for. */
     void add(String jobId, int attempt, RunningJob job) {
         attempts.put(jobId, attempt);
         running.put(jobId, job);
-        fenceIfAllAre(jobId);
+        fenceIfAllAre(jobId, job);
     }
 
     /**
@@ -122,11 +126,28 @@ final class RunningJobs {
         return fenced;
     }
 
-    /** Fences {@code jobId}, just added, when {@link #fenceAll} has been called. */
-    private void fenceIfAllAre(String jobId) {
+    /**
+     * What the node's one-time looks at its running commands ({@link #fenceAll}, the end of {@link #stop}'s grace)
+     * would have done to {@code jobId}, just added, had its launch not been under way then (review26 R1): each look
+     * notes its reason (a volatile write) before it looks, and an add reads the notes after its own put, so a command
+     * is either seen by the look or sees its note.
+     */
+    private void fenceIfAllAre(String jobId, RunningJob job) {
         String why = fencingAll;
         if (why != null && fence(jobId, why)) {
             LOG.warn("job {}: {}; its command, whose start was under way then, is killed now", jobId, why);
+        }
+        String stop = stoppedFor;
+        if (stop != null) {
+            cancelForStop(jobId, job, stop);
+        }
+    }
+
+    /** {@link #stop}'s end of the grace period for one command: once per command. */
+    private void cancelForStop(String jobId, RunningJob job, String why) {
+        if (cancelledForStop.add(jobId)) {
+            stoppedByShutdown.add(jobId);
+            job.cancel(why); // the log's last line says why, not "cancelled" as by an operator
         }
     }
 
@@ -190,10 +211,8 @@ final class RunningJobs {
         } finally {
             graceOver = true;
         }
-        running.forEach((jobId, job) -> {
-            stoppedByShutdown.add(jobId);
-            job.cancel(why); // the log's last line says why, not "cancelled" as by an operator
-        });
+        stoppedFor = why; // before the look: a command added after it is cancelled as it is added (review26 R1)
+        running.forEach((jobId, job) -> cancelForStop(jobId, job, why));
     }
 
     /**

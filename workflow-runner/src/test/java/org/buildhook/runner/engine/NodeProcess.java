@@ -12,14 +12,14 @@ final class NodeProcess {
     final String name;
     final Process process;
     final Path out;
-    /** Whether {@link #process} is a wrapper (e.g. {@code unshare}) whose child is the node's JVM. */
-    private final boolean wrapped;
+    /** Started through a prefix ({@code unshare --fork}): the node's JVM is the started process's child. */
+    private final boolean prefixed;
 
-    private NodeProcess(String name, Process process, Path out, boolean wrapped) {
+    private NodeProcess(String name, Process process, Path out, boolean prefixed) {
         this.name = name;
         this.process = process;
         this.out = out;
-        this.wrapped = wrapped;
+        this.prefixed = prefixed;
     }
 
     static NodeProcess start(Path dir, String name, String... args) throws IOException {
@@ -50,22 +50,24 @@ final class NodeProcess {
     }
 
     /**
-     * SIGKILL: no shutdown hook, no graceful stop. Its job processes are left orphaned. A wrapped node's JVM (the
-     * wrapper's child) is killed first, then the wrapper. Its input is closed only once the kill has reached the node:
-     * {@link Process#destroyForcibly()} closes it right after sending the signal, and a node that read that end of its
-     * input before the signal took effect began a graceful stop (ci-ag: unshare's {@code --kill-child} kills the JVM
-     * only when unshare has ended, which a loaded machine can delay; the next start then said the node "was killed
-     * during its stop").
+     * SIGKILL: no shutdown hook, no graceful stop. Its job processes are left orphaned. The node's JVM (the started
+     * process, or the process a prefix such as {@code unshare --fork} started) is killed and gone before its standard
+     * input is closed: {@link Process#destroyForcibly} closes it right after its signal, and a node whose input ends
+     * begins a graceful stop ({@link #stop}). Killed through {@code unshare}, the JVM outlived unshare's SIGKILL for a
+     * moment (until its parent-death signal), saw its input end and began that stop, so its attempt was said "killed
+     * during its stop" rather than gone (ci-ag's EarlierRunInAnotherPidNamespaceTest; flake26: 17 of 30 such kills let
+     * a namespaced {@code sh} read its input's end).
      */
     void kill() throws InterruptedException {
-        if (wrapped) {
-            // Its children: the node's JVM, not the node's job processes (its grandchildren).
-            process.children().forEach(ProcessHandle::destroyForcibly);
-        }
-        process.toHandle().destroyForcibly();
+        // Under a prefix, the node's JVM (without one, the process's children are its jobs, left orphaned).
+        List<ProcessHandle> jvm = prefixed ? process.toHandle().children().toList() : List.of();
+        process.toHandle().destroyForcibly(); // a handle's SIGKILL closes no stream
+        jvm.forEach(ProcessHandle::destroyForcibly);
         process.waitFor();
-        // Exited: now only closes our ends of its streams (a wrapped node's JVM has its SIGKILL pending by now).
-        process.destroyForcibly();
+        for (ProcessHandle h : jvm) {
+            h.onExit().join();
+        }
+        process.destroyForcibly(); // only now closes its streams
     }
 
     /** Graceful: closing stdin makes the node stop its engine. */

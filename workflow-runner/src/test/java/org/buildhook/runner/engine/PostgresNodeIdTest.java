@@ -325,37 +325,16 @@ class PostgresNodeIdTest {
                 List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
         CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         launchers.add(real);
-        org.buildhook.runner.exec.JobLauncher takenOverMidLaunch = new org.buildhook.runner.exec.JobLauncher() {
-            @Override
-            public org.buildhook.runner.exec.RunningJob start(org.buildhook.runner.exec.JobRequest request) {
-                org.buildhook.runner.exec.RunningJob started = real.start(request);
-                try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
-                        "UPDATE node_leases SET instance = 'another-instance' WHERE node_id = 'node-a'")) {
-                    assertThat(p.executeUpdate()).isEqualTo(1);
-                } catch (java.sql.SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-                await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
-                        "node id node-a was taken over by another node"));
-                return started;
+        HeldLauncher takenOverMidLaunch = new HeldLauncher(real, () -> {
+            try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                    "UPDATE node_leases SET instance = 'another-instance' WHERE node_id = 'node-a'")) {
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
             }
-
-            @Override
-            public org.buildhook.runner.exec.RunningJob refuse(org.buildhook.runner.exec.JobRequest request,
-                    String why) {
-                return real.refuse(request, why);
-            }
-
-            @Override
-            public List<org.buildhook.runner.exec.NodeFolders.Folder> nodeFolders() {
-                return real.nodeFolders();
-            }
-
-            @Override
-            public Duration killGrace() {
-                return real.killGrace();
-            }
-        };
+            await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
+                    "node id node-a was taken over by another node"));
+        });
         JobEngine a = JobEngine.create(store, takenOverMidLaunch, AbstractEngineTest.fast("node-a"));
         engines.add(a);
         a.start();

@@ -100,8 +100,9 @@ class PostgresGroupCommitTest {
         // The short wait is for the stuck queue only: store.connect-timeout also bounds the open's first login and
         // each pooled connection's (the driver's loginTimeout and connectTimeout), which a loaded machine can take
         // longer than 500 ms to make (ci-ag: "no connection was made within store.connect-timeout (500ms)" at
-        // Store.open). Those two in store.url are the operator's and win (Store#firstConnection), so the logins
-        // get a minute, and the pools' connection wait, what the queued accept is answered within, stays 500 ms.
+        // Store.open; flake26, race26). Those two in store.url are the operator's and win (Store#firstConnection), so
+        // the logins get a minute; the pool's waits at the open and for the lanes' connections are met by trying again
+        // (openWithConnections). The queue's wait, what the queued accept is answered within, stays 500 ms.
         StoreConfig shortWait = new StoreConfig(config.url() + "&options=-c%20lock_timeout%3D0"
                 + "&loginTimeout=60&connectTimeout=60", config.dataDir(),
                 config.dedupWindow(),

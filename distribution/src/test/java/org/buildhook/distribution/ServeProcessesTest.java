@@ -1,0 +1,42 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link ServeProcesses#close} leaves nothing of a test running: a job outlives its server's SIGKILL (it runs in a
+ * session of its own, and its node's next start or systemd's cgroup ends it), and tests that killed their server, or
+ * failed before they stopped it, left an orphan {@code sleep 600} behind for ten minutes (flake26).
+ */
+class ServeProcessesTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void closeEndsTheJobsOfTheServersItStartedAlsoOfOneKilledBefore() throws Exception {
+        Path config = ServeProcesses.followConfig(dir, "rules:\n  - name: long\n    run: {command: [/bin/sh, -c,"
+                + " 'echo $$ >> jobs; exec sleep 600']}\n", "");
+        Path jobs = dir.resolve("data").resolve("work").resolve("jobs");
+        List<ProcessHandle> left;
+        try (ServeProcesses processes = new ServeProcesses(dir)) {
+            Process killed = processes.serve(config, dir.resolve("killed.out"));
+            ServeProcesses.sendSample(ServeProcesses.awaitUrl(killed, dir.resolve("data")), dir);
+            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(jobs) && !Files.readString(jobs).isBlank());
+            killed.destroyForcibly().waitFor(); // kill -9: its job goes on
+            left = Files.readAllLines(jobs).stream().map(pid -> ProcessHandle.of(Long.parseLong(pid.trim())))
+                    .flatMap(java.util.Optional::stream).toList();
+            assertThat(left).as("the killed server's job still runs").isNotEmpty().allMatch(ProcessHandle::isAlive);
+        }
+        for (ProcessHandle job : left) {
+            assertThat(job.isAlive()).as("job %d after close", job.pid()).isFalse();
+        }
+    }
+}

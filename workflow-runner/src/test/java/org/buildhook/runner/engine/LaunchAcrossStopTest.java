@@ -1,0 +1,90 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * review26 R1, its other case: the stop's end of the grace period kills the commands running then, in one look. A
+ * command whose launch was under way at that look (started, not yet among the running ones) was missed: it ran on
+ * until the stop's last wait was over and the scheduler interrupted its thread, whose record then said the store could
+ * not be reached. The launcher here holds the launch's return until the stop has made its look, where the window is.
+ */
+class LaunchAcrossStopTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aCommandWhoseLaunchWasUnderWayWhenTheGraceEndedIsStoppedToo() throws Exception {
+        Path pidFile = dir.resolve("pid");
+        Path go = dir.resolve("go");
+        Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho $$ > " + pidFile + ".tmp && mv "
+                + pidFile + ".tmp " + pidFile + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent()
+                + " ] || exit 1; sleep 0.05; done\n");
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger engineLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
+                JobEngine.class);
+        engineLog.addAppender(log);
+        CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        CountDownLatch launching = new CountDownLatch(1);
+        // Logged once RunningJobs.stop has killed what was running (JobEngine.awaitJobsEnded).
+        HeldLauncher heldAcrossTheStop = new HeldLauncher(real, () -> {
+            launching.countDown();
+            await().atMost(Duration.ofMinutes(2)).until(() -> {
+                synchronized (log) {
+                    return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("stopping: waiting"));
+                }
+            });
+        });
+        try (Store store = Store.open(TestStores.sqlite(dir.resolve("data")))) {
+            // Its own timeout far beyond the test's waits: only the stop may end it.
+            store.accept(Plans.delivery(Plans.fixture()), List.of(new PlannedJob("slow", "name: slow",
+                    List.of("/bin/sh", script.toString()), Map.of(), null, false, Duration.ofHours(1), 0,
+                    Duration.ofMillis(100), 0, null)));
+            JobEngine engine = JobEngine.create(store, heldAcrossTheStop, AbstractEngineTest.fast("node-a"));
+            engine.start();
+            assertThat(launching.await(2, TimeUnit.MINUTES)).as("the command started").isTrue();
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(pidFile));
+            long pid = Long.parseLong(Files.readString(pidFile).trim());
+            Thread stopper = new Thread(engine::stop, "test-stop");
+            stopper.start();
+
+            await("process " + pid + " ended by the stop").atMost(Duration.ofMinutes(2))
+                    .until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+            stopper.join(TimeUnit.MINUTES.toMillis(2));
+            assertThat(stopper.isAlive()).as("the stop ended").isFalse();
+            synchronized (log) {
+                // Before: missed by the grace's end, the command ran on until the stop's last wait (runner.kill-grace
+                // and two store.connect-timeout) was over and the scheduler interrupted its thread, whose record then
+                // said "the store could not be reached".
+                assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).as("the command ended with the"
+                        + " grace's end, not when the scheduler interrupted its thread")
+                        .noneMatch(m -> m.contains("had not ended, or not recorded how"));
+            }
+        } finally {
+            Files.writeString(go, "");
+            engineLog.detachAppender(log);
+            real.close();
+        }
+    }
+}
