@@ -64,7 +64,7 @@ class EarlierRunInAnotherPidNamespaceTest {
                     || first.printed("ACCEPTED") && starts(events).size() == 1);
             assertThat(first.process.isAlive()).as("the contained node runs; its errors: %s", first.out).isTrue();
             String namespace = starts(events).get(0)[3];
-            // The JVM, the namespace's first process, is killed (then unshare); the kernel kills all the others.
+            // unshare is killed; --kill-child kills the namespace's first process, the JVM; the kernel all the others.
             first.kill();
             await().atMost(Duration.ofMinutes(5)).until(() -> !NodeIdentity.anyProcessIn(namespace));
 
