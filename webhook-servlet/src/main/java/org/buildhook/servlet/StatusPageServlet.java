@@ -353,8 +353,10 @@ public final class StatusPageServlet extends HttpServlet {
         }
         JobLogs logs = new JobLogs(app.config().launcher().logDirectory());
         Map<Integer, String> texts = new LinkedHashMap<>();
-        for (JobAttempt a : found.get().attempts()) {
-            Path file = a.logPath() != null ? Path.of(a.logPath()) : logs.pathFor(id, a.attempt());
+        // Each log read where this node keeps it, not where the store says it was written (tryout26 F3).
+        List<JobAttempt> attempts = found.get().attempts().stream().map(a -> JobLogSender.here(a, logs)).toList();
+        for (JobAttempt a : attempts) {
+            Path file = JobLogs.ofAttempt(logs, id, a.attempt(), a.logPath());
             texts.put(a.attempt(), tail(file, a, JobLogSender.comparedNode(app.store(), app.config().engine().nodeId())));
         }
         Job job = found.get().job();
@@ -372,13 +374,13 @@ public final class StatusPageServlet extends HttpServlet {
         StatusJobView.Chain chain = new StatusJobView.Chain(oldestFirst, followUps.nextCursor() != null,
                 actionsOldestFirst, actions.nextCursor() != null, pending);
         if (livePart) {
-            send(response, 200, StatusJobView.live(job, found.get().attempts(), texts, chain));
+            send(response, 200, StatusJobView.live(job, attempts, texts, chain));
             return;
         }
         // Its build, project and trigger only: not its body (up to the body cap) nor its jobs, which re-runs
         // and replays make thousands, all read only to be dropped (lists14).
         Optional<Delivery> delivery = app.store().deliveryRow(job.deliveryId());
-        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts, chain));
+        send(response, 200, StatusJobView.page(nonce(response), job, delivery, attempts, texts, chain));
     }
 
     private static StatusPageView.RulesInfo rules(BuildhookApplication app) {
@@ -406,6 +408,9 @@ public final class StatusPageServlet extends HttpServlet {
 
     /** The log's last {@link #LOG_TAIL} bytes as text (a cut multi-byte character shows as U+FFFD). */
     private static String tail(Path file, JobAttempt attempt, String thisNode) {
+        if (file == null) {
+            return "(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode, null) + ")";
+        }
         try (InputStream in = Files.newInputStream(file)) {
             long size = Files.size(file);
             long skip = Math.max(0, size - LOG_TAIL);
@@ -413,7 +418,7 @@ public final class StatusPageServlet extends HttpServlet {
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             return skip > 0 ? "[… " + skip + " earlier bytes: see the admin API's log]\n" + text : text;
         } catch (NoSuchFileException e) {
-            return "(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode) + ")";
+            return "(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode, file) + ")";
         } catch (IOException e) {
             return "(the log cannot be read: " + IoProblems.describe(e) + ")";
         }

@@ -70,10 +70,12 @@ public final class Store implements AutoCloseable {
         this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.nodeLeases = new NodeLeases(db, config.clock());
         this.deadNodes = new DeadNodeRelease(db);
-        this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
-                this::payloadFile);
-        this.orphans = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
+        OrphanFiles orphanFiles = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
                 ORPHAN_BATCHES_PER_SWEEP * config.retentionBatch(), config.dataDir().resolve("payloads"));
+        this.orphans = orphanFiles;
+        // The logs it deletes are under the log folder set by sweepJobLogsIn, by their names (tryout26 F3).
+        this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
+                this::payloadFile, orphanFiles::logDirectory);
         this.retentionThread = retentionThread;
         this.ownsRetentionThread = owns;
     }

@@ -277,8 +277,11 @@ class PostgresNodeIdTest {
                 + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
         String runningJob = store.accept(Plans.delivery(Plans.fixture()),
                 List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
-        engine("node-a").start();
-        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started));
+        JobEngine nodeA = engine("node-a");
+        nodeA.start();
+        // The attempt is fenced from the engine's running set, which takes it only after its command began (JobTask:
+        // running.add after the launch): the script's file can come first, and a takeover then fenced nothing.
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started) && nodeA.runningCount() == 1);
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
                 "UPDATE node_leases SET instance = 'another-instance' WHERE node_id = 'node-a'")) {
             assertThat(p.executeUpdate()).isEqualTo(1);
