@@ -288,9 +288,10 @@ class PostgresNodeIdTest {
         }
         await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
                 "node id node-a was taken over by another node"));
-        // The ERROR names the job only when its command was among the running ones then: the script writes "started"
-        // before JobTask adds it to them, and a renewal in between finds none, fences it as it is added (review26 R1)
-        // and says "(none)". The attempt's record below is what holds either way.
+        // Among the running ones when the id was lost (the wait above): the ERROR names it. A command still in its launch
+        // then is fenced as it is added (review26 R1: aCommandWhoseLaunchWasUnderWayWhenTheIdWasTakenOverIsFencedToo).
+        assertThat(events().stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
+                .getFormattedMessage()).contains(runningJob);
 
         String nextJob = store.accept(Plans.delivery("{\"build_id\": 7}"), List.of(Plans.job("deploy",
                 List.of("/bin/true")))).jobIds().get(0);
