@@ -61,6 +61,13 @@ class MovedDataFolderLogsTest {
             try (AdminServer restored = AdminServer.withRunner(copy, keys)) {
                 assertThat(restored.get("jobs/" + jobId + "/log").body()).isEqualTo("the copy's own log\n");
             }
+            // review26 R8: runner.log-dir changed without moving the older logs: they are still read where written.
+            try (AdminServer changed = AdminServer.withRunner(original, keys + "\n  log-dir: "
+                    + dir.resolve("other-logs"))) {
+                HttpResponse<String> read = changed.get("jobs/" + jobId + "/log");
+                assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+                assertThat(read.body()).isEqualTo("line one\nline two 67\n");
+            }
         }
 
         Path moved = dir.resolve("b");

@@ -397,24 +397,25 @@ final class JobLogSender {
     /**
      * Where this node reads the attempt's log: {@code <runner.log-dir>/<job id>/attempt-N.log}, the name its
      * launcher writes it by (made from the job id and attempt number only), whether the attempt runs or ended,
-     * never the path the store recorded ({@link JobLogs#ofAttempt}): that one names the log folder of the
+     * first, and the path the store recorded only when that file is missing ({@link JobLogs#toRead}: a
+     * runner.log-dir changed without moving the older logs); the recorded one names the log folder of the
      * installation that ran it, which a moved data folder or a restored copy no longer is (tryout26 F3). An
      * attempt of another node of a cluster writes on that node's disk: it is found here only when the nodes
      * share the log directory. Null when the job id could not name a folder.
      */
     private Path logFile(String jobId, JobAttempt attempt) {
-        return JobLogs.ofAttempt(logs, jobId, attempt.attempt(), attempt.logPath());
+        return JobLogs.toRead(logs, jobId, attempt.attempt(), attempt.logPath());
     }
 
     /**
      * The attempt as this node shows it: its recorded log path (if any) replaced by where this node reads its
-     * log ({@link JobLogs#ofAttempt}), so that what is read from the log for it ({@link LogCut}) is read there.
+     * log ({@link JobLogs#toRead}), so that what is read from the log for it ({@link LogCut}) is read there.
      */
     static JobAttempt here(JobAttempt a, JobLogs logs) {
         if (a.logPath() == null) {
             return a;
         }
-        Path file = JobLogs.ofAttempt(logs, a.jobId(), a.attempt(), a.logPath());
+        Path file = JobLogs.toRead(logs, a.jobId(), a.attempt(), a.logPath());
         return new JobAttempt(a.jobId(), a.attempt(), a.outcome(), a.exitCode(), a.startedAt(), a.endedAt(), a.node(),
                 file == null ? null : file.toString(), a.message());
     }

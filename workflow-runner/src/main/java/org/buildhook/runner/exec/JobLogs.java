@@ -1,5 +1,6 @@
 package org.buildhook.runner.exec;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -94,6 +95,31 @@ public final class JobLogs {
         boolean named = file.isAbsolute() && file.getFileName().toString().equals("attempt-" + attempt + ".log")
                 && folder != null && folder.getFileName() != null && folder.getFileName().toString().equals(jobId);
         return named ? file : null;
+    }
+
+    /**
+     * The log file a node <em>reads</em> for an attempt: {@link #ofAttempt} with {@code here}, unless that file is
+     * missing and the recorded path, named as buildhook names that very attempt's log
+     * ({@code <folder>/<jobId>/attempt-<attempt>.log}), is a regular file: then that one. So a moved data folder or
+     * a restored copy reads its own copy first, and an installation whose {@code runner.log-dir} was changed
+     * without moving the older logs still reads them where they were written (as it did before 2026-12-02:
+     * review26 R8). Deleting (retention) uses {@link #ofAttempt} alone: never a file outside the log directory
+     * in force.
+     *
+     * @param here     the log directory in force, or null when none is known
+     * @param jobId    the job's id, from the store; one that could not name a folder gives null
+     * @param attempt  the attempt's number, from the store; below 1 gives null
+     * @param recorded the recorded path, or null
+     * @return the file to read (which may be missing), or null when there is none to look at
+     */
+    public static Path toRead(JobLogs here, String jobId, int attempt, String recorded) {
+        Path own = ofAttempt(here, jobId, attempt, recorded);
+        if (here == null || own == null || Files.exists(own)) {
+            return own;
+        }
+        Path written = ofAttempt(null, jobId, attempt, recorded);
+        return written != null && Files.isRegularFile(written, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? written
+                : own;
     }
 
     /** Returns the id unchanged, or throws if it could not safely name a folder. */

@@ -18,6 +18,33 @@ class JobLogsTest {
     @TempDir
     Path dir;
 
+    /**
+     * review26 R8: a runner.log-dir changed without moving the older logs still reads them where they were written
+     * (as before tryout26 F3's change), while the log dir in force wins when it has the file, and a recorded path not
+     * named as that very attempt's log is never read.
+     */
+    @Test
+    void readsTheLogDirInForceFirstThenTheRecordedPathNamedAsThatAttemptsLog() throws java.io.IOException {
+        JobLogs now = new JobLogs(dir.resolve("new"));
+        Path old = new JobLogs(dir.resolve("old")).pathFor("J1", 1);
+        java.nio.file.Files.createDirectories(old.getParent());
+        java.nio.file.Files.writeString(old, "written before the change\n");
+        Path elsewhere = dir.resolve("secret.txt");
+        java.nio.file.Files.writeString(elsewhere, "not a log\n");
+
+        assertThat(JobLogs.toRead(now, "J1", 1, old.toString())).isEqualTo(old);
+        assertThat(JobLogs.toRead(now, "J1", 2, old.toString())).isEqualTo(now.pathFor("J1", 2));
+        assertThat(JobLogs.toRead(now, "J2", 1, old.toString())).isEqualTo(now.pathFor("J2", 1));
+        assertThat(JobLogs.toRead(now, "J1", 1, elsewhere.toString())).isEqualTo(now.pathFor("J1", 1));
+
+        Path own = now.pathFor("J1", 1);
+        java.nio.file.Files.createDirectories(own.getParent());
+        java.nio.file.Files.writeString(own, "moved here\n");
+        assertThat(JobLogs.toRead(now, "J1", 1, old.toString())).isEqualTo(own);
+        assertThat(JobLogs.ofAttempt(now, "J1", 1, old.toString())).as("deleting: only in the log dir in force")
+                .isEqualTo(own);
+    }
+
     @Test
     void namesTheLogAfterTheJobIdAndAttemptOnly() {
         JobLogs logs = new JobLogs(dir);
