@@ -48,7 +48,9 @@ class MissingJobLogTest {
 
             assertThat(log.statusCode()).as(log.body()).isEqualTo(404);
             assertThat(AdminServer.json(log.body()).path("error").asText()).isEqualTo("the log file of attempt 1 is"
-                    + " missing on this node (deleted outside buildhook, or runner.log-dir changed since it ran?)");
+                    + " missing on this node (no " + dir.resolve("data/logs").resolve(jobId).resolve("attempt-1.log")
+                    + ": deleted outside buildhook, or runner.log-dir changed since it ran without its folders being"
+                    + " moved there?)");
         }
     }
 }

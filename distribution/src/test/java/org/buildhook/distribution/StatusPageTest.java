@@ -266,7 +266,7 @@ class StatusPageTest {
                     .contains("<a href=\"./\">Show all deliveries</a>");
         }
         assertThat(server.page("?colour=red", cookie).body()).contains("unknown parameter &#39;colour&#39;; this page"
-                + " knows outcome, project, trigger, build, state, before, part");
+                + " knows outcome, project, trigger, build, state, delivery, before, part");
         assertThat(server.page("?job=" + job + "&state=failed", cookie).body())
                 .contains("unknown parameter &#39;state&#39;; this page knows job, part");
         assertThat(server.page("?build=67a", cookie).body()).contains("&#39;build&#39; must be a build number");

@@ -17,6 +17,7 @@ import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryDetail;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobQuery;
 import org.buildhook.runner.store.JobState;
@@ -182,13 +183,19 @@ final class AdminRequests {
      * (still oldest first) and adds {@code actionsNext}, the cursor of the rest in
      * {@code GET /api/actions?job=}: a job re-run thousands of times has thousands.
      */
+    /** The attempts as this node shows them: each log where this node reads it ({@link JobLogSender#here}). */
+    private List<JobAttempt> hereAll(List<JobAttempt> attempts) {
+        org.buildhook.runner.exec.JobLogs logs = new org.buildhook.runner.exec.JobLogs(logDirectory());
+        return attempts.stream().map(a -> JobLogSender.here(a, logs)).toList();
+    }
+
     JsonAnswer job(String id, HttpServletRequest request) {
         Integer actions = AdminFilters.newest(request, "actions");
         JobDetail j = store().job(id).orElseThrow(() -> noJob(store(), id));
         Map<String, Object> job = AdminViews.jobDetail(j.job());
         job.put("interruptedAttempts", Job.interrupted(j.attempts()));
         JsonAnswer answer = new JsonAnswer().with("job", job)
-                .with("attempts", AdminViews.all(j.attempts(), AdminViews::attempt));
+                .with("attempts", AdminViews.all(hereAll(j.attempts()), AdminViews::attempt));
         if (actions == null) {
             return answer.with("actions", AdminViews.all(store().actionsOnJob(id), AdminViews::action));
         }

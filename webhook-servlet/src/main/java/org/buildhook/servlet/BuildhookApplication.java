@@ -60,11 +60,13 @@ public final class BuildhookApplication implements AutoCloseable {
     private final LogFollows logFollows;
     /** PostgreSQL: whether the other running nodes have the same rules; null on SQLite. */
     private final ClusterRules clusterRules;
+    private final DeliveryHandOver handOver;
     private volatile boolean stopping;
 
     private BuildhookApplication(BuildhookConfig config, Store store, RulesWatcher rules, DeliveryService deliveries,
             BuildhookMetrics metrics, JobEngine engine, LogFollows logFollows, ClusterRules clusterRules,
-            Deque<AutoCloseable> closeInReverse) {
+            DeliveryHandOver handOver, Deque<AutoCloseable> closeInReverse) {
+        this.handOver = handOver;
         this.clusterRules = clusterRules;
         this.metrics = metrics;
         this.logFollows = logFollows;
@@ -133,6 +135,10 @@ public final class BuildhookApplication implements AutoCloseable {
             Store store = Store.open(config.store());
             started.push(store);
             opened.set(store);
+            // Ended right before the store closes, after the engine's stop: deliveries a new copy of the web
+            // application hands over while this one lets its jobs finish are stored until then.
+            DeliveryHandOver handOver = DeliveryHandOver.forStore(config.store(), config.engine().nodeId());
+            started.push(handOver);
             if (rules != null) {
                 // Before the engine starts: a limit lowered while the server was stopped holds from its first job.
                 RuleSet atStart = rules.current();
@@ -147,16 +153,14 @@ public final class BuildhookApplication implements AutoCloseable {
             Supplier<RuleSet> ruleSet = rules == null
                     ? constant(RuleSet.empty(Path.of("(no rules file)"), clock.instant()))
                     : rules::current;
-            Map<String, SignatureVerifier> verifiers = new LinkedHashMap<>();
-            for (EndpointConfig endpoint : config.endpoints().values()) {
-                verifiers.put(endpoint.name(), SignatureVerifier.of(endpoint.secrets()));
-            }
+            Map<String, SignatureVerifier> verifiers = verifiers(config);
             // Closed right after the engine: the summaries of refusals still being counted are written before
             // buildhook says it stopped.
             RefusalLog refusalLog = RefusalLog.start(clock);
             started.push(refusalLog);
             DeliveryService deliveries = new DeliveryService(verifiers, new BuildEventParser(), ruleSet, store, clock,
                     metrics, refusalLog);
+            handOver.serve(deliveries);
             // The engine last: it may start jobs at once, and everything they need is ready.
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());
             metrics.refusedBuilds(deliveries.refusedBuilds()::size);
@@ -195,13 +199,30 @@ public final class BuildhookApplication implements AutoCloseable {
             LogFollows logFollows = LogFollows.start();
             started.push(logFollows);
             BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, metrics, engine,
-                    logFollows, clusterRules, started);
+                    logFollows, clusterRules, handOver, started);
             app.logSummary(ruleSet.get());
             return app;
         } catch (RuntimeException e) {
             closeAll(started);
             throw e;
         }
+    }
+
+    /** Each endpoint's signature verifier, by endpoint name, in the configuration's order. */
+    static Map<String, SignatureVerifier> verifiers(BuildhookConfig config) {
+        Map<String, SignatureVerifier> verifiers = new LinkedHashMap<>();
+        for (EndpointConfig endpoint : config.endpoints().values()) {
+            verifiers.put(endpoint.name(), SignatureVerifier.of(endpoint.secrets()));
+        }
+        return verifiers;
+    }
+
+    /**
+     * Lets a new copy of this web application that waits for this one to stop (a WAR replaced in Jetty 12) have
+     * its deliveries stored here until this one's store closes ({@link DeliveryHandOver}). Web applications only.
+     */
+    void publishHandOver() {
+        handOver.publish();
     }
 
     /**

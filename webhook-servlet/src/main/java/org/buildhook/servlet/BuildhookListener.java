@@ -75,7 +75,7 @@ public final class BuildhookListener implements ServletContextListener {
             BuildhookConfig config = configuration(context);
             java.util.concurrent.atomic.AtomicReference<PreviousCopy> held = new java.util.concurrent.atomic.AtomicReference<>();
             try {
-                context.setAttribute(BuildhookApplication.ATTRIBUTE, BuildhookApplication.start(config, store -> {
+                BuildhookApplication started = BuildhookApplication.start(config, store -> {
                     // Only a web application can meet a previous copy of itself in its JVM: the standalone server
                     // does not look (one connection less, and no second wait for a PostgreSQL that does not answer).
                     Optional<NodeIdPending> node = inWebApplication()
@@ -90,7 +90,11 @@ public final class BuildhookListener implements ServletContextListener {
                         throw new PreviousCopyRunning();
                     }
                     return attempt.lock();
-                }));
+                });
+                context.setAttribute(BuildhookApplication.ATTRIBUTE, started);
+                if (inWebApplication()) {
+                    started.publishHandOver();
+                }
             } catch (PreviousCopyRunning e) {
                 awaitPreviousCopy(context, config, held.get());
             }
@@ -127,16 +131,26 @@ public final class BuildhookListener implements ServletContextListener {
         pending = held;
         Duration atMost = config.engine().shutdownGrace().plus(config.launcher().killGrace()).plus(WAIT_MARGIN);
         String path = context.getContextPath().isEmpty() ? "/" : context.getContextPath();
-        WaitingFilter filter = new WaitingFilter(config.http().retryAfter());
+        // Deliveries meanwhile: verified with this copy's configuration, then stored by the previous copy.
+        BuildhookMetrics unserved = BuildhookMetrics.create(config.endpoints().keySet(), false);
+        DeliveryService deliveries = DeliveryService.waiting(BuildhookApplication.verifiers(config), unserved,
+                java.time.Clock.systemUTC(), () -> DeliveryHandOver.find(config.store(), config.engine().nodeId()),
+                () -> context.getAttribute(BuildhookApplication.ATTRIBUTE) instanceof BuildhookApplication app
+                        ? app.deliveries() : null,
+                "this copy of the web application " + path + " waits for its previous copy in this JVM to stop"
+                        + " (a redeploy)");
+        WaitingFilter filter = new WaitingFilter(config.http().retryAfter(), new WebhookServlet.Parts(config,
+                deliveries, unserved, new RemoteAddress(config.http().trustedProxies())));
         jakarta.servlet.FilterRegistration.Dynamic registration = context.addFilter("buildhook-waiting", filter);
         // Passed on, once started, to servlets that read bodies and follow logs asynchronously.
         registration.setAsyncSupported(true);
         registration.addMappingForUrlPatterns(null, false, "/*");
         LOG.warn("{} by the previous copy of the web application {} in this JVM{} (the container started this copy"
                 + " before stopping that one, as Jetty 12 does when a WAR is replaced): this copy starts once that one"
-                + " has stopped, waiting up to {} s (runner.shutdown-grace + runner.kill-grace + {} s); until then it"
-                + " answers 503 with Retry-After", held.held(), path, held.holder(), atMost.toSeconds(),
-                WAIT_MARGIN.toSeconds());
+                + " has stopped, waiting up to {} s (runner.shutdown-grace + runner.kill-grace + {} s); until then"
+                + " deliveries are verified here and stored by the previous copy while its store is open (any other"
+                + " request, and a delivery it cannot take, is answered 503 with Retry-After)", held.held(), path,
+                held.holder(), atMost.toSeconds(), WAIT_MARGIN.toSeconds());
         Thread thread = new Thread(() -> {
             try {
                 StoreLock lock = held.await(atMost);
@@ -149,6 +163,7 @@ public final class BuildhookListener implements ServletContextListener {
                 synchronized (this) {
                     if (!destroyed) {
                         context.setAttribute(BuildhookApplication.ATTRIBUTE, app);
+                        app.publishHandOver();
                         return;
                     }
                 }

@@ -41,6 +41,8 @@ public final class DeliveryService {
     private final SignatureRefusals refusals;
     private final BuildhookMetrics metrics;
     private final RefusalLog refusalLog;
+    /** What becomes of a delivery whose signature holds: {@link #keep} here, a hand-over in a waiting copy. */
+    private volatile java.util.function.BiFunction<NewDelivery, String, Receipt> keeper = this::keep;
     private final RefusedBuilds refusedBuilds;
 
     /** Without metrics of its own (they are never served). */
@@ -114,13 +116,68 @@ public final class DeliveryService {
                             remote, endpoint, verification.reason(), body.length));
             return Receipt.of(Receipt.Kind.UNAUTHORIZED, verification.reason());
         }
-        NewDelivery delivery = new NewDelivery(endpoint, clock.instant(), remote, keptHeaders.get(), body);
+        return keeper.apply(new NewDelivery(endpoint, clock.instant(), remote, keptHeaders.get(), body),
+                verifier.secretCount() > 1 ? "; signed with secret #" + verification.secretIndex() : "");
+    }
+
+    /**
+     * Stores a delivery whose signature was verified (here, or by the waiting copy of the web application that
+     * handed it over: {@link DeliveryHandOver}): parses it, matches the rules in force, stores it with its jobs
+     * and logs what became of it, as {@link #receive(IncomingDelivery)} does after the signature.
+     *
+     * @param secret what the log lines say of the secret that matched ({@link #accept(NewDelivery, String)})
+     */
+    Receipt keep(NewDelivery delivery, String secret) {
         try {
-            return accept(delivery, verifier.secretCount() > 1 ? "; signed with secret #" + verification.secretIndex()
-                    : "");
+            return accept(delivery, secret);
         } catch (StoreUnavailableException e) {
             return notStored(delivery, null, e); // storing a body that is no event (store.reject)
         }
+    }
+
+    /**
+     * The pipeline of a copy of the web application that waits for its previous copy in this JVM to stop
+     * ({@link BuildhookListener}): it verifies deliveries with its own endpoints and secrets, then hands each
+     * to {@code started}'s pipeline once this copy runs, else to the previous copy ({@code handOver}, {@link
+     * DeliveryHandOver}); when there is none (a version without the hand-over) or it is closed (its store is
+     * closing), the delivery is not stored: answered 503, and logged naming its build, as a delivery the store
+     * could not take.
+     *
+     * @param handOver the previous copy's hand-over, looked for at each delivery
+     * @param started  this copy's own pipeline once it has started, else null
+     * @param waitingFor what this copy waits for, for the log line of a delivery not stored
+     */
+    static DeliveryService waiting(Map<String, SignatureVerifier> verifiers, BuildhookMetrics metrics, Clock clock,
+            Supplier<java.util.Optional<java.util.function.Function<Map<String, Object>, Map<String, Object>>>> handOver,
+            Supplier<DeliveryService> started, String waitingFor) {
+        DeliveryService service = new DeliveryService(verifiers, new BuildEventParser(), null, null, clock, metrics,
+                RefusalLog.unfolded());
+        service.keeper = (delivery, secret) -> {
+            DeliveryService own = started.get();
+            if (own != null) {
+                return own.keep(delivery, secret);
+            }
+            java.util.Optional<java.util.function.Function<Map<String, Object>, Map<String, Object>>> previous =
+                    handOver.get();
+            Map<String, Object> answer = previous.isEmpty() ? null
+                    : previous.get().apply(DeliveryHandOver.request(delivery, secret));
+            if (answer != null) {
+                return DeliveryHandOver.receipt(answer);
+            }
+            BuildEvent event;
+            try {
+                event = service.parser.parse(delivery.body());
+            } catch (InvalidEventException e) {
+                event = null;
+            }
+            String why = previous.isEmpty()
+                    ? "no previous copy takes deliveries from this one (a version without the hand-over, or its store"
+                            + " has closed)"
+                    : "that copy's store has closed";
+            return service.notStored(delivery, event, new StoreUnavailableException(waitingFor + ", and " + why
+                    + ": this copy stores deliveries once it has started", null));
+        };
+        return service;
     }
 
     /**

@@ -88,8 +88,10 @@ final class JobLogSender {
     /**
      * Why an attempt's log file is not on this node's disk, for the API, the CLI and the status page:
      * the node that has it when the attempt records another one; else that the file is missing here.
+     *
+     * @param file where this node looked for it ({@link #logFile}), or null when it had nowhere to look
      */
-    static String whyNoLog(JobAttempt attempt, String thisNode) {
+    static String whyNoLog(JobAttempt attempt, String thisNode, Path file) {
         if (onAnotherNode(attempt, thisNode)) {
             return "the log of attempt " + attempt.attempt() + " is on node " + attempt.node() + ", which "
                     + (attempt.ended() ? "ran" : "runs") + " it, not on this node (" + thisNode
@@ -98,8 +100,9 @@ final class JobLogSender {
         }
         return !attempt.ended()
                 ? "the log of attempt " + attempt.attempt() + " is not written yet"
-                : "the log file of attempt " + attempt.attempt() + " is missing on this node (deleted outside"
-                        + " buildhook, or runner.log-dir changed since it ran?)";
+                : "the log file of attempt " + attempt.attempt() + " is missing on this node ("
+                        + (file == null ? "" : "no " + file + ": ") + "deleted outside buildhook, or runner.log-dir"
+                        + " changed since it ran without its folders being moved there?)";
     }
 
     /**
@@ -141,10 +144,13 @@ final class JobLogSender {
         Path file = logFile(jobId, attempt);
         long size;
         try {
+            if (file == null) {
+                throw new NoSuchFileException(jobId);
+            }
             size = Files.size(file);
         } catch (NoSuchFileException e) {
-            throw onAnotherNode(attempt, thisNode) ? new ApiError(ON_ANOTHER_NODE, whyNoLog(attempt, thisNode))
-                    : ApiError.notFound(whyNoLog(attempt, thisNode));
+            throw onAnotherNode(attempt, thisNode) ? new ApiError(ON_ANOTHER_NODE, whyNoLog(attempt, thisNode, file))
+                    : ApiError.notFound(whyNoLog(attempt, thisNode, file));
         }
         long from = 0;
         long to = size - 1;
@@ -217,7 +223,7 @@ final class JobLogSender {
             endedAtLook = job.isEmpty() || attempt.map(JobAttempt::ended).orElse(false)
                     || (attempt.isEmpty() && job.get().job().state().isFinal())
                     || System.nanoTime() > deadline;
-            if (channel == null && attempt.isPresent()) {
+            if (channel == null && attempt.isPresent() && logFile(jobId, attempt.get()) != null) {
                 try {
                     path = logFile(jobId, attempt.get());
                     fileKey = fileKey(path);
@@ -231,7 +237,7 @@ final class JobLogSender {
                 }
                 if (channel == null && onAnotherNode(attempt.get(), thisNode)) {
                     // Its log grows on another node's disk: waiting here would show nothing.
-                    note = ("[buildhook] " + whyNoLog(attempt.get(), thisNode) + "\n")
+                    note = ("[buildhook] " + whyNoLog(attempt.get(), thisNode, path) + "\n")
                             .getBytes(java.nio.charset.StandardCharsets.UTF_8);
                     endedAtLook = true;
                 }
@@ -389,12 +395,28 @@ final class JobLogSender {
     }
 
     /**
-     * The stored path once the attempt ended; while it runs, where this node's launcher writes it
-     * (made from the job id and attempt number only). An attempt of another node of a cluster writes
-     * on that node's disk: it is found here only when the nodes share the log directory.
+     * Where this node reads the attempt's log: {@code <runner.log-dir>/<job id>/attempt-N.log}, the name its
+     * launcher writes it by (made from the job id and attempt number only), whether the attempt runs or ended,
+     * never the path the store recorded ({@link JobLogs#ofAttempt}): that one names the log folder of the
+     * installation that ran it, which a moved data folder or a restored copy no longer is (tryout26 F3). An
+     * attempt of another node of a cluster writes on that node's disk: it is found here only when the nodes
+     * share the log directory. Null when the job id could not name a folder.
      */
     private Path logFile(String jobId, JobAttempt attempt) {
-        return attempt.logPath() != null ? Path.of(attempt.logPath()) : logs.pathFor(jobId, attempt.attempt());
+        return JobLogs.ofAttempt(logs, jobId, attempt.attempt(), attempt.logPath());
+    }
+
+    /**
+     * The attempt as this node shows it: its recorded log path (if any) replaced by where this node reads its
+     * log ({@link JobLogs#ofAttempt}), so that what is read from the log for it ({@link LogCut}) is read there.
+     */
+    static JobAttempt here(JobAttempt a, JobLogs logs) {
+        if (a.logPath() == null) {
+            return a;
+        }
+        Path file = JobLogs.ofAttempt(logs, a.jobId(), a.attempt(), a.logPath());
+        return new JobAttempt(a.jobId(), a.attempt(), a.outcome(), a.exitCode(), a.startedAt(), a.endedAt(), a.node(),
+                file == null ? null : file.toString(), a.message());
     }
 
     /** {@code [first, last]} inclusive, or null when unsatisfiable. Only a single range is served. */

@@ -37,6 +37,7 @@ import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobQuery;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.JobTiming;
+import org.buildhook.runner.store.JobsAtAGlance;
 import org.buildhook.runner.store.Page;
 import org.buildhook.runner.store.Redaction;
 import org.buildhook.runner.store.StoreUnavailableException;
@@ -65,8 +66,13 @@ public final class StatusPageServlet extends HttpServlet {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Deliveries per page; the "Older" link pages back through the rest. */
     private static final int DELIVERIES = 50;
-    /** The newest jobs shown per delivery; a delivery with more says how to list them all. */
-    private static final int JOBS_PER_DELIVERY = 100;
+    /**
+     * The job lines of a delivery in the list (its most pressing jobs); a line counts the others by state and
+     * links the delivery's own view. 50 deliveries of 100 jobs made every live update 3 MB (page26).
+     */
+    static final int JOBS_PER_DELIVERY = 10;
+    /** The newest jobs a delivery's own view ({@code ?delivery=ID}) shows; one with more says how to list them all. */
+    static final int JOBS_OF_ONE_DELIVERY = 500;
     /** The newest follow-ups shown on a job's page; a job with more says how to list them all. */
     private static final int FOLLOW_UPS = 100;
     /** The most audit-trail entries a job's page shows (its newest). */
@@ -79,7 +85,7 @@ public final class StatusPageServlet extends HttpServlet {
     private static final Duration SUMMARY_WINDOW = Duration.ofHours(24);
     /** The query parameters of the list of deliveries: its filters (as the admin API's), its cursor, its live part. */
     private static final List<String> LIST_PARAMETERS = List.of("outcome", "project", "trigger", "build", "state",
-            "before", "part");
+            "delivery", "before", "part");
     /** The query parameters of a job's page. */
     private static final List<String> JOB_PARAMETERS = List.of("job", "part");
 
@@ -231,29 +237,53 @@ public final class StatusPageServlet extends HttpServlet {
             badFilter(response, livePart, "'before' is not a delivery id: follow the page's 'Older' link");
             return;
         }
-        Page<Delivery> page = app.store().deliveries(new DeliveryQuery(filters.outcome(), null, filters.project(),
-                filters.trigger(), null, null, before, DELIVERIES, filters.build()));
+        String only = text(request, "delivery");
+        if (only != null && !Ids.isValid(only)) {
+            badFilter(response, livePart, "'delivery' is not a delivery id: follow the link of a delivery's job count");
+            return;
+        }
+        Page<Delivery> page;
         List<StatusPageView.DeliveryRow> rows = new ArrayList<>();
-        // The jobs of the whole page in one query; unlike a delivery's detail it does not read the bodies.
-        Map<String, Page<Job>> jobsOf = app.store().jobsOfDeliveries(
-                page.items().stream().map(Delivery::id).toList(), JOBS_PER_DELIVERY);
-        // Which jobs ran again after their node cut an attempt short, in one more query for the page: only the
-        // jobs that had an attempt (tryout20 F7).
-        Map<String, Integer> interrupted = app.store().interruptedAttempts(jobsOf.values().stream()
-                .flatMap(p -> p.items().stream()).filter(j -> j.attempts() > 0).map(Job::id).toList());
-        for (Delivery d : page.items()) {
-            Page<Job> jobs = jobsOf.get(d.id());
-            List<Job> oldestFirst = new ArrayList<>(jobs.items());
-            Collections.reverse(oldestFirst);
-            if (filters.state() == null || oldestFirst.stream().anyMatch(j -> j.state() == filters.state())) {
-                rows.add(new StatusPageView.DeliveryRow(d, oldestFirst, jobs.nextCursor() != null, interrupted));
+        if (only != null) {
+            // One delivery with its jobs (of the state filter, when set): what a row's count line links.
+            page = new Page<>(app.store().deliveryRow(only).stream().toList(), null);
+            for (Delivery d : page.items()) {
+                Page<Job> jobs = app.store().jobs(new JobQuery(filters.state(), null, d.id(), null, JOBS_OF_ONE_DELIVERY));
+                List<Job> oldestFirst = new ArrayList<>(jobs.items());
+                Collections.reverse(oldestFirst);
+                rows.add(new StatusPageView.DeliveryRow(d, oldestFirst, jobs.nextCursor() != null,
+                        interruptedOf(app, oldestFirst)));
+            }
+        } else {
+            page = app.store().deliveries(new DeliveryQuery(filters.outcome(), null, filters.project(),
+                    filters.trigger(), null, null, before, DELIVERIES, filters.build()));
+            // The most pressing jobs of each delivery whole and the others counted by state, in two queries for the
+            // page: its cost and size do not grow with a build's runs (page26: 50 x 100 jobs made 3 MB).
+            Map<String, JobsAtAGlance> glance = app.store().jobsAtAGlance(
+                    page.items().stream().map(Delivery::id).toList(), JOBS_PER_DELIVERY);
+            Map<String, Integer> interrupted = interruptedOf(app, glance.values().stream()
+                    .flatMap(g -> g.shown().stream()).toList());
+            for (Delivery d : page.items()) {
+                JobsAtAGlance g = glance.getOrDefault(d.id(), JobsAtAGlance.NONE);
+                if (filters.state() == null || g.hidden().containsKey(filters.state())
+                        || g.shown().stream().anyMatch(j -> j.state() == filters.state())) {
+                    rows.add(StatusPageView.DeliveryRow.of(d, g, interrupted));
+                }
             }
         }
         StatusPageView.RulesInfo rules = rules(app);
         StatusPageView.Live live = new StatusPageView.Live(summary(app), rules, health(app, rules), rows,
-                new StatusPagePaging(before, page.nextCursor()), filters, resources(app), app.jobsPaused(),
+                new StatusPagePaging(before, page.nextCursor()), filters.only(only), resources(app), app.jobsPaused(),
                 app.store().trouble(), app.deliveries().refusedBuilds().view());
         send(response, 200, livePart ? StatusPageView.live(live) : StatusPageView.page(nonce(response), live));
+    }
+
+    /**
+     * Which of {@code jobs} ran again after their node cut an attempt short, in one query: only the jobs that had
+     * an attempt (tryout20 F7).
+     */
+    private static Map<String, Integer> interruptedOf(BuildhookApplication app, List<Job> jobs) {
+        return app.store().interruptedAttempts(jobs.stream().filter(j -> j.attempts() > 0).map(Job::id).toList());
     }
 
     /** The header's numbers: two grouped counts over the window, three indexed counts, this node's refusals. */
@@ -323,8 +353,10 @@ public final class StatusPageServlet extends HttpServlet {
         }
         JobLogs logs = new JobLogs(app.config().launcher().logDirectory());
         Map<Integer, String> texts = new LinkedHashMap<>();
-        for (JobAttempt a : found.get().attempts()) {
-            Path file = a.logPath() != null ? Path.of(a.logPath()) : logs.pathFor(id, a.attempt());
+        // Each log read where this node keeps it, not where the store says it was written (tryout26 F3).
+        List<JobAttempt> attempts = found.get().attempts().stream().map(a -> JobLogSender.here(a, logs)).toList();
+        for (JobAttempt a : attempts) {
+            Path file = JobLogs.ofAttempt(logs, id, a.attempt(), a.logPath());
             texts.put(a.attempt(), tail(file, a, JobLogSender.comparedNode(app.store(), app.config().engine().nodeId())));
         }
         Job job = found.get().job();
@@ -342,13 +374,13 @@ public final class StatusPageServlet extends HttpServlet {
         StatusJobView.Chain chain = new StatusJobView.Chain(oldestFirst, followUps.nextCursor() != null,
                 actionsOldestFirst, actions.nextCursor() != null, pending);
         if (livePart) {
-            send(response, 200, StatusJobView.live(job, found.get().attempts(), texts, chain));
+            send(response, 200, StatusJobView.live(job, attempts, texts, chain));
             return;
         }
         // Its build, project and trigger only: not its body (up to the body cap) nor its jobs, which re-runs
         // and replays make thousands, all read only to be dropped (lists14).
         Optional<Delivery> delivery = app.store().deliveryRow(job.deliveryId());
-        send(response, 200, StatusJobView.page(nonce(response), job, delivery, found.get().attempts(), texts, chain));
+        send(response, 200, StatusJobView.page(nonce(response), job, delivery, attempts, texts, chain));
     }
 
     private static StatusPageView.RulesInfo rules(BuildhookApplication app) {
@@ -376,6 +408,9 @@ public final class StatusPageServlet extends HttpServlet {
 
     /** The log's last {@link #LOG_TAIL} bytes as text (a cut multi-byte character shows as U+FFFD). */
     private static String tail(Path file, JobAttempt attempt, String thisNode) {
+        if (file == null) {
+            return "(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode, null) + ")";
+        }
         try (InputStream in = Files.newInputStream(file)) {
             long size = Files.size(file);
             long skip = Math.max(0, size - LOG_TAIL);
@@ -383,7 +418,7 @@ public final class StatusPageServlet extends HttpServlet {
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             return skip > 0 ? "[… " + skip + " earlier bytes: see the admin API's log]\n" + text : text;
         } catch (NoSuchFileException e) {
-            return "(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode) + ")";
+            return "(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode, file) + ")";
         } catch (IOException e) {
             return "(the log cannot be read: " + IoProblems.describe(e) + ")";
         }

@@ -18,6 +18,7 @@ import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.JobsAtAGlance;
 import org.buildhook.runner.store.StoreTrouble;
 
 /**
@@ -36,14 +37,22 @@ final class StatusPageView {
     static final String RUN_LOG_URL = "BUILDHOOK_RUN_LOG_URL";
 
     /**
-     * A delivery and its jobs (oldest first; {@code moreJobs} when not all are shown), as one row of the page;
-     * {@code interrupted}: how many attempts of each job (by id) its node cut short, as
-     * {@link org.buildhook.runner.store.Store#interruptedAttempts} counts them (a job without any is absent).
+     * A delivery and its jobs (oldest first; {@code moreJobs} when not all are shown and the others are not
+     * counted), as one row of the page; {@code interrupted}: how many attempts of each job (by id) its node cut
+     * short, as {@link org.buildhook.runner.store.Store#interruptedAttempts} counts them (a job without any is
+     * absent); {@code hidden}: how many of the delivery's other jobs are in each state, which the row says on one
+     * line with a link to the delivery's own view.
      */
-    record DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs, Map<String, Integer> interrupted) {
+    record DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs, Map<String, Integer> interrupted,
+            Map<JobState, Long> hidden) {
         DeliveryRow {
             jobs = List.copyOf(jobs);
             interrupted = Map.copyOf(interrupted);
+            hidden = new JobsAtAGlance(List.of(), hidden).hidden();
+        }
+
+        DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs, Map<String, Integer> interrupted) {
+            this(delivery, jobs, moreJobs, interrupted, Map.of());
         }
 
         DeliveryRow(Delivery delivery, List<Job> jobs, boolean moreJobs) {
@@ -54,6 +63,13 @@ final class StatusPageView {
             this(delivery, jobs, false);
         }
 
+        /** The row of the list: the shown jobs in the order they were created, the others counted. */
+        static DeliveryRow of(Delivery delivery, JobsAtAGlance glance, Map<String, Integer> interrupted) {
+            List<Job> oldestFirst = new java.util.ArrayList<>(glance.shown());
+            oldestFirst.sort(java.util.Comparator.comparing(Job::id));
+            return new DeliveryRow(delivery, oldestFirst, false, interrupted, glance.hidden());
+        }
+
         /** The first job carrying the build's {@code web_url} (each of its jobs does), whose page links it whole. */
         Optional<Job> webUrlJob() {
             return jobs.stream().filter(j -> j.env().get(WEB_URL) != null && !j.env().get(WEB_URL).isEmpty())
@@ -62,8 +78,19 @@ final class StatusPageView {
     }
 
     /** The filters as the page's query parameters gave them (null when not set). */
-    record Filters(DeliveryOutcome outcome, String project, String trigger, JobState state, Long build) {
+    record Filters(DeliveryOutcome outcome, String project, String trigger, JobState state, Long build,
+            String delivery) {
         static final Filters NONE = new Filters(null, null, null, null, null);
+
+        /** For the list of deliveries, not one delivery's view. */
+        Filters(DeliveryOutcome outcome, String project, String trigger, JobState state, Long build) {
+            this(outcome, project, trigger, state, build, null);
+        }
+
+        /** These filters on one delivery's view ({@code null}: the list). */
+        Filters only(String deliveryId) {
+            return new Filters(outcome, project, trigger, state, build, deliveryId);
+        }
 
         /** Without the build filter. */
         Filters(DeliveryOutcome outcome, String project, String trigger, JobState state) {
@@ -78,6 +105,7 @@ final class StatusPageView {
             param(q, "trigger", trigger);
             param(q, "build", build);
             param(q, "state", state);
+            param(q, "delivery", delivery);
             return q.toString();
         }
 
@@ -171,7 +199,14 @@ final class StatusPageView {
         StringBuilder h = head(nonce, "buildhook status", POLL_MILLIS);
         h.append("<main><p id=\"result\" role=\"status\"></p>");
         liveTop(h, live);
-        h.append(live.paging().before() == null ? "<h2>Recent deliveries</h2>" : "<h2>Older deliveries</h2>");
+        if (live.filters().delivery() != null) {
+            h.append("<h2>Delivery <code>").append(escape(live.filters().delivery())).append("</code>")
+                    .append(live.filters().state() == null ? " and all its jobs" : " and its "
+                            + escape(words(live.filters().state())) + " jobs")
+                    .append(" <small><a href=\"./\">all deliveries</a></small></h2>");
+        } else {
+            h.append(live.paging().before() == null ? "<h2>Recent deliveries</h2>" : "<h2>Older deliveries</h2>");
+        }
         filterForm(h, live.filters());
         liveDeliveries(h, live);
         rulesInForce(h, live.rules());
@@ -348,6 +383,9 @@ final class StatusPageView {
         h.append("<label>Build <input name=\"build\" inputmode=\"numeric\" size=\"8\" value=\"")
                 .append(f.build() == null ? "" : f.build().toString()).append("\"></label>");
         select(h, "state", "Job state", JobState.values(), f.state());
+        if (f.delivery() != null) {
+            h.append("<input type=\"hidden\" name=\"delivery\" value=\"").append(escape(f.delivery())).append("\">");
+        }
         h.append("<button type=\"submit\">Filter</button> <a href=\"./\">clear</a></form>");
     }
 
@@ -381,6 +419,9 @@ final class StatusPageView {
             for (Job j : row.jobs()) {
                 jobLine(h, j, row.interrupted().getOrDefault(j.id(), 0));
             }
+            if (!row.hidden().isEmpty()) {
+                hiddenJobs(h, d.id(), row);
+            }
             if (row.moreJobs()) {
                 h.append("<li class=\"more\">only the newest ").append(row.jobs().size()).append(" jobs are shown: "
                         + "<code>buildhook jobs --delivery ").append(escape(d.id())).append("</code> lists all</li>");
@@ -393,6 +434,34 @@ final class StatusPageView {
                     .append("/replay\">Replay</button>");
         }
         h.append("</td></tr>");
+    }
+
+    /**
+     * The line under a delivery's shown jobs: how many others there are in each state (most pressing first), each
+     * linking the delivery's view of the jobs in that state, and a link to the view of all its jobs.
+     */
+    private static void hiddenJobs(StringBuilder h, String deliveryId, DeliveryRow row) {
+        long hidden = row.hidden().values().stream().mapToLong(Long::longValue).sum();
+        String view = "?delivery=" + escape(deliveryId);
+        h.append("<li class=\"more\" data-hidden=\"").append(hidden).append("\">").append(hidden)
+                .append(row.jobs().isEmpty() ? " jobs: " : " more: ");
+        StringJoiner counts = new StringJoiner(", ");
+        for (List<JobState> group : JobsAtAGlance.PRIORITY) {
+            for (JobState s : group) {
+                Long n = row.hidden().get(s);
+                if (n != null) {
+                    counts.add("<a class=\"count " + StatusTone.of(s).css() + "\" data-state=\"" + s.name() + "\" href=\""
+                            + view + "&amp;state=" + s.name() + "\">" + n + " " + escape(words(s)) + "</a>");
+                }
+            }
+        }
+        h.append(counts).append(" &middot; <a class=\"all-jobs\" href=\"").append(view).append("\">all ")
+                .append(row.jobs().size() + hidden).append(" jobs&nbsp;&rsaquo;</a></li>");
+    }
+
+    /** A state as the page writes it in a sentence: {@code AWAITING_APPROVAL} is "awaiting approval". */
+    static String words(JobState s) {
+        return s.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
     }
 
     private static void jobLine(StringBuilder h, Job j, int interrupted) {

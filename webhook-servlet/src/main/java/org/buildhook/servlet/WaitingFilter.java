@@ -11,13 +11,18 @@ import java.io.IOException;
 import java.time.Duration;
 
 /**
- * Answers every request of a web application whose buildhook has not started yet, because the
+ * Answers the requests of a web application whose buildhook has not started yet, because the
  * previous copy of the same application in this JVM still holds the SQLite store, or on PostgreSQL
  * the node id ({@link PreviousCopy}; Jetty 12's deployer starts the new copy of a redeployed WAR
- * before it stops the old one; see {@link BuildhookListener}): 503 with {@code Retry-After} ({@code http.retry-after}) and the JSON body
- * of an unavailable store, so that JobServ sends its deliveries again later; {@code /healthz} says
- * why ({@code "status": "starting"}), or, when that start failed, {@code "status": "unavailable"}. Once
- * buildhook runs ({@link BuildhookApplication#ATTRIBUTE} set), it passes everything on.
+ * before it stops the old one; see {@link BuildhookListener}). Deliveries ({@code /webhook},
+ * {@code /webhook/{endpoint}}) are read and verified with this copy's configuration and handed to the
+ * previous copy, which stores and answers them ({@link DeliveryHandOver}); one it cannot take (none
+ * published, its store closed) is answered 503 with {@code Retry-After} and logged with its build
+ * ({@link DeliveryService#waiting}). Every other request: 503 with {@code Retry-After} ({@code
+ * http.retry-after}) and the JSON body of an unavailable store; {@code /healthz} says why ({@code
+ * "status": "starting"}), or, when that start failed, {@code "status": "unavailable"} (deliveries are
+ * then answered 503 too, unread). Once buildhook runs ({@link BuildhookApplication#ATTRIBUTE} set), it
+ * passes everything on.
  */
 final class WaitingFilter implements Filter {
 
@@ -31,11 +36,16 @@ final class WaitingFilter implements Filter {
     private static final JsonAnswer.Fixed UNAVAILABLE = JsonAnswer.fixedError(WebhookServlet.STORE_UNAVAILABLE);
 
     private final long retryAfterSeconds;
+    private final WebhookServlet.Parts deliveries;
     private volatile boolean failed;
 
-    /** @param retryAfter the {@code Retry-After} of the answers ({@code http.retry-after}) */
-    WaitingFilter(Duration retryAfter) {
+    /**
+     * @param retryAfter the {@code Retry-After} of the answers ({@code http.retry-after})
+     * @param deliveries how this copy receives deliveries meanwhile ({@link DeliveryService#waiting})
+     */
+    WaitingFilter(Duration retryAfter, WebhookServlet.Parts deliveries) {
         this.retryAfterSeconds = retryAfter.toSeconds();
+        this.deliveries = deliveries;
     }
 
     /** The start after the wait failed: {@code /healthz} says so from now on. */
@@ -51,8 +61,13 @@ final class WaitingFilter implements Filter {
             return;
         }
         HttpServletResponse http = (HttpServletResponse) response;
-        http.setHeader("Retry-After", Long.toString(retryAfterSeconds));
         String path = ((HttpServletRequest) request).getServletPath();
+        if ("/webhook".equals(path) && !failed) {
+            // Verified here, stored by the previous copy (or refused 503, logged with its build).
+            WebhookServlet.receive(deliveries, (HttpServletRequest) request, http);
+            return;
+        }
+        http.setHeader("Retry-After", Long.toString(retryAfterSeconds));
         if ("/healthz".equals(path)) {
             new JsonAnswer().with("status", failed ? "unavailable" : "starting").with("error", failed ? FAILED : WAITING)
                     .send(http, HttpServletResponse.SC_SERVICE_UNAVAILABLE);

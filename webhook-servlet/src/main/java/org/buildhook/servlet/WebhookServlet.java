@@ -33,6 +33,18 @@ public final class WebhookServlet extends HttpServlet {
     /** The 401's body never changes (the reason is only logged): encoded once. */
     private static final JsonAnswer.Fixed UNAUTHORIZED = JsonAnswer.fixedError("signature missing or invalid");
 
+    /**
+     * What receiving a delivery needs: the running application's parts ({@link #of}), or those of a copy that
+     * waits for its previous copy ({@link WaitingFilter}).
+     */
+    record Parts(org.buildhook.servlet.config.BuildhookConfig config, DeliveryService deliveries,
+            BuildhookMetrics metrics, RemoteAddress remoteAddress) {
+
+        static Parts of(BuildhookApplication app) {
+            return new Parts(app.config(), app.deliveries(), app.metrics(), app.remoteAddress());
+        }
+    }
+
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
         if (!"POST".equals(request.getMethod())) {
@@ -40,7 +52,11 @@ public final class WebhookServlet extends HttpServlet {
             JsonAnswer.error("use POST to deliver a webhook").send(response, HttpServletResponse.SC_METHOD_NOT_ALLOWED);
             return;
         }
-        BuildhookApplication app = BuildhookApplication.from(getServletContext());
+        receive(Parts.of(BuildhookApplication.from(getServletContext())), request, response);
+    }
+
+    /** Receives one {@code POST}: reads its body as it arrives, then verifies, stores and answers it. */
+    static void receive(Parts app, HttpServletRequest request, HttpServletResponse response) throws IOException {
         String endpoint = endpoint(request.getPathInfo());
         if (endpoint == null) {
             app.metrics().delivery(null, BuildhookMetrics.DeliveryOutcome.UNKNOWN_ENDPOINT);
@@ -111,7 +127,7 @@ public final class WebhookServlet extends HttpServlet {
         return 2 * maxBody;
     }
 
-    private static void tooLarge(BuildhookApplication app, String endpoint, String remote, HttpServletResponse response,
+    private static void tooLarge(Parts app, String endpoint, String remote, HttpServletResponse response,
             String reason) throws IOException {
         app.deliveries().refusalLog().refused(LOG, "deliveries to endpoint '" + endpoint + "' refused: body over the limit"
                 + " of " + app.config().http().maxBodyBytes() + " bytes", remote,
@@ -123,7 +139,7 @@ public final class WebhookServlet extends HttpServlet {
                 .send(response, HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE);
     }
 
-    private static void deliver(BuildhookApplication app, String endpoint, String remote, byte[] body,
+    private static void deliver(Parts app, String endpoint, String remote, byte[] body,
             HttpServletRequest request, HttpServletResponse response) throws IOException {
         long bodyRead = System.nanoTime();
         Receipt receipt;
@@ -143,7 +159,7 @@ public final class WebhookServlet extends HttpServlet {
         app.metrics().delivery(endpoint, BuildhookMetrics.DeliveryOutcome.of(receipt.kind()));
     }
 
-    private static void answer(Receipt receipt, BuildhookApplication app, HttpServletResponse response)
+    private static void answer(Receipt receipt, Parts app, HttpServletResponse response)
             throws IOException {
         switch (receipt.kind()) {
             case ACCEPTED:

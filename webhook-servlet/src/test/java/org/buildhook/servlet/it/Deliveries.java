@@ -12,10 +12,10 @@ import java.time.Duration;
 import org.buildhook.core.Signer;
 
 /** Real JobServ bodies, signed as JobServ signs them, posted over real HTTP. */
-final class Deliveries {
+public final class Deliveries {
 
     static final Path FIXTURES = Path.of(System.getProperty("buildhook.fixtures"));
-    static final String SECRET = "UseSomethingGoodHere";
+    public static final String SECRET = "UseSomethingGoodHere";
     /**
      * How long one request may take before the test fails. Generous on purpose: the first request to a WAR
      * loads the request path's classes, and from a WAR Tomcat does not unpack each class is read from its jar
@@ -29,12 +29,12 @@ final class Deliveries {
     private Deliveries() {
     }
 
-    static byte[] fixture(String name) throws IOException {
+    public static byte[] fixture(String name) throws IOException {
         return Files.readAllBytes(FIXTURES.resolve(name));
     }
 
     /** The seed fixture with another build id: a distinct body, hence a distinct delivery. */
-    static byte[] seedWithBuildId(long buildId) throws IOException {
+    public static byte[] seedWithBuildId(long buildId) throws IOException {
         String seed = new String(fixture("build-67-passed.json"), StandardCharsets.UTF_8);
         return seed.replace("\"build_id\": 67,", "\"build_id\": " + buildId + ",")
                 .replace("/builds/67/", "/builds/" + buildId + "/").getBytes(StandardCharsets.UTF_8);
@@ -44,7 +44,7 @@ final class Deliveries {
         return Signer.sign(body, SECRET.getBytes(StandardCharsets.UTF_8));
     }
 
-    static HttpResponse<String> post(URI uri, byte[] body, String signature) throws IOException, InterruptedException {
+    public static HttpResponse<String> post(URI uri, byte[] body, String signature) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
@@ -54,11 +54,11 @@ final class Deliveries {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    static HttpResponse<String> postSigned(URI uri, byte[] body) throws IOException, InterruptedException {
+    public static HttpResponse<String> postSigned(URI uri, byte[] body) throws IOException, InterruptedException {
         return post(uri, body, sign(body));
     }
 
-    static HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
+    public static HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }

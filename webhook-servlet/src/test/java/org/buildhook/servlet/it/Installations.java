@@ -102,6 +102,21 @@ final class Installations {
 
     /** A fixture sent by JobServ's own sender (another process), without retries; its output. */
     static String send(URI app, String fixture) throws Exception {
+        return sendFile(app, Deliveries.FIXTURES.resolve(fixture), secretOf(fixture));
+    }
+
+    /** {@code payload} signed with {@code secret} and sent by JobServ's own sender, without retries; its output. */
+    static String sendFile(URI app, Path payload, String secret) throws Exception {
+        Path sender = Path.of(System.getProperty("buildhook.tools")).resolve("jobserv-send");
+        Process process = new ProcessBuilder("python3", sender.toString(), app.resolve("webhook").toString(),
+                payload.toString(), secret, "--no-retry").redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        process.waitFor();
+        return output;
+    }
+
+    /** The secret signatures.tsv gives {@code fixture}: {@link Deliveries#SECRET}. */
+    private static String secretOf(String fixture) throws IOException {
         String secret = null;
         for (String row : Files.readAllLines(Deliveries.FIXTURES.resolve("signatures.tsv"))) {
             String[] cols = row.split("\t");
@@ -110,12 +125,7 @@ final class Installations {
             }
         }
         assertThat(secret).as("signatures.tsv row for " + fixture).isEqualTo(Deliveries.SECRET);
-        Path sender = Path.of(System.getProperty("buildhook.tools")).resolve("jobserv-send");
-        Process process = new ProcessBuilder("python3", sender.toString(), app.resolve("webhook").toString(),
-                Deliveries.FIXTURES.resolve(fixture).toString(), secret, "--no-retry").redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        process.waitFor();
-        return output;
+        return secret;
     }
 
     /** Build 68 from JobServ's sender is accepted (202) and its job, the rule of {@link #writeConfiguration}, runs. */

@@ -120,6 +120,8 @@ class JettyInstallationIT {
     /**
      * A job running, a new WAR copied over the deployed one: the new copy waits (saying so, 503 with Retry-After)
      * until the old one has stopped, then serves, and the cut-short job runs again, never two attempts at once.
+     * Meanwhile a build sent by JobServ's sender is verified by the new copy and stored by the old one (202), and
+     * its job runs once, after the takeover.
      */
     private void replaceTheWarWhileAJobRuns(String... store) throws Exception {
         Path pids = Files.createDirectories(dir.resolve("pids"));
@@ -133,8 +135,8 @@ class JettyInstallationIT {
                         + " && echo \"$p\" >> \"$0.overlap\"; done; echo $$ >> \"$0\"; exec sleep 600', '"
                         + pids + "/${build.id}']",
                 "      timeout: 20m");
-        java.util.List<String> yaml = new java.util.ArrayList<>(java.util.List.of("runner:", "  shutdown-grace: 30s",
-                "  kill-grace: 2s"));
+        // runner.shutdown-grace: its default, 30 s, far longer than JobServ's retries (1, 2 and 4 s).
+        java.util.List<String> yaml = new java.util.ArrayList<>(java.util.List.of("runner:", "  kill-grace: 2s"));
         yaml.addAll(java.util.List.of(store));
         Path config = Installations.writeBuildhookYaml(dir, yaml.toArray(String[]::new));
         Path log = startDocumentedJetty(config);
@@ -161,21 +163,34 @@ class JettyInstallationIT {
         java.net.http.HttpResponse<String> health = answer.get();
         assertThat(health.statusCode()).as(health.body()).isEqualTo(503);
         assertThat(health.headers().firstValue("Retry-After")).hasValue("5");
-        java.net.http.HttpResponse<String> refused = Deliveries.postSigned(app.resolve("webhook"),
-                Deliveries.seedWithBuildId(69));
-        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
-        assertThat(refused.body()).contains("\"error\":\"storage unavailable, retry later\"");
-        assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");
+        // The old copy is stopping (its engine starts no job), and lets its job run out its grace: a build JobServ
+        // sends meanwhile, verified by the new copy, is stored by the old one (upgrade26; it was answered 503 for the
+        // whole grace, past JobServ's retries, and lost).
+        await().atMost(Installations.DEPLOY).until(() -> Files.readString(log).contains("stopping: no new job starts"));
+        Path build69 = Files.write(dir.resolve("build-69.json"), Deliveries.seedWithBuildId(69));
+        assertThat(Installations.sendFile(app, build69, Deliveries.SECRET)).as("JobServ's sender, once, during the wait")
+                .startsWith("HTTP 202");
+        assertThat(Files.readString(log)).contains("accepted: build 69 ").doesNotContain("buildhook stopped");
+        // Still waiting: a delivery with a wrong signature is refused with the new copy's secrets.
+        assertThat(Deliveries.post(app.resolve("webhook"), Deliveries.seedWithBuildId(70), "sha256:" + "0".repeat(64))
+                .statusCode()).isEqualTo(401);
+        assertThat(Deliveries.get(app.resolve("healthz")).body()).contains("\"status\":\"starting\"");
 
         // The new copy has started once the old one stopped: it takes deliveries, and the cut-short job runs again.
         await().atMost(Installations.DEPLOY).until(() -> count(Files.readString(log), "buildhook started") == 2);
         Installations.awaitHealth(app, 200);
         assertThat(Files.readString(log)).contains("buildhook stopped").doesNotContain("Failed startup of context");
-        java.net.http.HttpResponse<String> accepted = Deliveries.postSigned(app.resolve("webhook"),
+        // Build 69 is stored once: sent again, it is the same delivery.
+        java.net.http.HttpResponse<String> again = Deliveries.postSigned(app.resolve("webhook"),
                 Deliveries.seedWithBuildId(69));
-        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
-        await().atMost(Installations.DEPLOY).until(() -> lines(pids.resolve("68")) == 2);
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+        assertThat(again.body()).contains("\"duplicate\":true");
+        await().atMost(Installations.DEPLOY).until(() -> lines(pids.resolve("68")) == 2 && lines(pids.resolve("69")) == 1);
+        // Its job ran once, after the takeover: the old copy, stopping, did not start it (its attempt would have been
+        // cut short by that stop and run again, a second line).
+        assertThat(lines(pids.resolve("69"))).isEqualTo(1);
         assertThat(pids.resolve("68.overlap")).as("an attempt started while the earlier one still ran").doesNotExist();
+        assertThat(pids.resolve("69.overlap")).doesNotExist();
         assertThat(Files.readString(log).indexOf("buildhook stopped"))
                 .as("the new copy started only after the old one stopped")
                 .isLessThan(Files.readString(log).lastIndexOf("buildhook started"));

@@ -54,6 +54,48 @@ public final class JobLogs {
         return file;
     }
 
+    /**
+     * The log file of attempt {@code attempt} of job {@code jobId} as a node reads or deletes it, given
+     * the path the store recorded when it ended ({@code job_attempts.log_path}, absolute, made by
+     * {@link #pathFor} of the log directory in force then).
+     *
+     * <p>With {@code here} (the log directory in force now, {@code runner.log-dir}): always
+     * {@code here.pathFor(jobId, attempt)}, whatever was recorded. The recorded path names the folder of
+     * the installation that ran the attempt: a data folder moved since keeps the file under the new
+     * folder's log directory by the same name, and a restored copy of a store must read (and its
+     * retention delete) its own copy, never the original installation's file; and a path in the
+     * database can point anywhere, so none is ever used as it is. Without {@code here} (a store opened
+     * without a log directory): the recorded path, only when it is named as buildhook names that very
+     * attempt's log ({@code <folder>/<jobId>/attempt-<attempt>.log}).
+     *
+     * @param here     the log directory in force, or null when none is known
+     * @param jobId    the job's id, from the store; one that could not name a folder gives null
+     * @param attempt  the attempt's number, from the store; below 1 gives null
+     * @param recorded the recorded path, or null
+     * @return the file to read or delete (which may be missing), or null when there is none to look at
+     */
+    public static Path ofAttempt(JobLogs here, String jobId, int attempt, String recorded) {
+        if (jobId == null || !JOB_ID.matcher(jobId).matches() || attempt < 1) {
+            return null;
+        }
+        if (here != null) {
+            return here.pathFor(jobId, attempt);
+        }
+        if (recorded == null) {
+            return null;
+        }
+        Path file;
+        try {
+            file = Path.of(recorded).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
+        Path folder = file.getParent();
+        boolean named = file.isAbsolute() && file.getFileName().toString().equals("attempt-" + attempt + ".log")
+                && folder != null && folder.getFileName() != null && folder.getFileName().toString().equals(jobId);
+        return named ? file : null;
+    }
+
     /** Returns the id unchanged, or throws if it could not safely name a folder. */
     public static String requireValidJobId(String jobId) {
         if (jobId == null || !JOB_ID.matcher(jobId).matches()) {

@@ -108,9 +108,7 @@ final class Migrations {
                     lock(c);
                     int current = current(c);
                     if (current > known.size()) {
-                        throw new RunnerException("the database schema is at version " + current
-                                + " but this buildhook only knows up to " + known.size()
-                                + ": it was used by a newer buildhook; upgrade this one or point it at another database");
+                        throw newerSchema(current, known.size());
                     }
                     if (current < m.version()) {
                         try (Statement s = c.createStatement()) {
@@ -138,9 +136,7 @@ final class Migrations {
         }
         int version = db.read("read the schema version", Migrations::current);
         if (version > known.size()) {
-            throw new RunnerException("the database schema is at version " + version
-                    + " but this buildhook only knows up to " + known.size()
-                    + ": it was used by a newer buildhook; upgrade this one or point it at another database");
+            throw newerSchema(version, known.size());
         }
         if (!applied.isEmpty()) {
             // An upgrade changes the operator's database for good: say so, once, on the node that did it.
@@ -152,6 +148,19 @@ final class Migrations {
             }
         }
         return version;
+    }
+
+    /**
+     * The refusal of a schema at {@code version}, newer than the {@code known} versions of this build: a newer
+     * build migrated it (a downgrade). Names the three ways on, the backup taken before that upgrade among them
+     * (deploying.md "Upgrading" step 2), as an older build's words cannot (tryout26 F5).
+     */
+    static RunnerException newerSchema(int version, int known) {
+        return new RunnerException("the database schema is at version " + version
+                + " but this buildhook only knows up to " + known
+                + ": it was used by a newer buildhook; upgrade this one, or restore the backup of the store taken"
+                + " before that upgrade (docs/deploying.md, Upgrading step 2; what a restore re-runs and loses:"
+                + " docs/storage.md, Backing up and restoring), or point it at another database");
     }
 
     /**

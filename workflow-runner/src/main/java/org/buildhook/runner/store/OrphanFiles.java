@@ -140,6 +140,11 @@ final class OrphanFiles {
         this.logs = directory;
     }
 
+    /** The job log folder set by {@link #logDirectory(Path)}, or null while none is. */
+    Path logDirectory() {
+        return logs;
+    }
+
     /** One sweep; never throws for a store or file problem, which it logs once. */
     synchronized Removed sweep() {
         Instant now = clock.instant();

@@ -46,13 +46,22 @@ final class Retention {
     private final Duration maxAge;
     private final int batch;
     private final Function<String, Path> payloadFile;
+    private final java.util.function.Supplier<Path> logDirectory;
 
-    Retention(Database db, Clock clock, Duration maxAge, int batch, Function<String, Path> payloadFile) {
+    /**
+     * @param logDirectory this node's job log folder ({@code runner.log-dir}), or a supplier of null while it is
+     *                     not known: the logs deleted are {@code <it>/<job id>/attempt-N.log}, never the path an
+     *                     attempt recorded, which names the folder of the installation that ran it (a data folder
+     *                     moved since, or the original of a restored copy, whose logs are not this store's to delete)
+     */
+    Retention(Database db, Clock clock, Duration maxAge, int batch, Function<String, Path> payloadFile,
+            java.util.function.Supplier<Path> logDirectory) {
         this.db = db;
         this.clock = clock;
         this.maxAge = maxAge;
         this.batch = batch;
         this.payloadFile = payloadFile;
+        this.logDirectory = logDirectory;
     }
 
     /** Runs batches until nothing is left to delete; returns how many deliveries went. */
@@ -74,8 +83,14 @@ final class Retention {
             List<String[]> logs = new ArrayList<>();
             int[] chosen = new int[1];
             List<String> ids = db.inTransaction("delete old deliveries", c -> deleteBatch(c, cutoff, logs, chosen));
+            Path folderOfLogs = logDirectory.get();
+            org.buildhook.runner.exec.JobLogs here = folderOfLogs == null ? null
+                    : new org.buildhook.runner.exec.JobLogs(folderOfLogs);
             for (String[] log : logs) {
-                Path file = Path.of(log[0]);
+                Path file = org.buildhook.runner.exec.JobLogs.ofAttempt(here, log[1], Integer.parseInt(log[2]), log[0]);
+                if (file == null) {
+                    continue; // no log of its own here to delete (see JobLogs.ofAttempt)
+                }
                 deleteQuietly(file, problems);
                 // A rewrite a stop left half-way (the attempt's outcome was recorded, so nothing removes it).
                 deleteQuietly(org.buildhook.runner.exec.JobLogs.rewriteOf(file), problems);
@@ -124,9 +139,9 @@ final class Retention {
             }
             in = "(" + String.join(", ", Collections.nCopies(ids.size(), "?")) + ")";
         }
-        logs.addAll(StoreReader.query(c, "SELECT a.log_path, a.job_id FROM job_attempts a JOIN jobs j ON a.job_id = j.id"
+        logs.addAll(StoreReader.query(c, "SELECT a.log_path, a.job_id, a.attempt FROM job_attempts a JOIN jobs j ON a.job_id = j.id"
                 + " WHERE a.log_path IS NOT NULL AND j.delivery_id IN " + in, ids,
-                rs -> new String[] {rs.getString(1), rs.getString(2)}));
+                rs -> new String[] {rs.getString(1), rs.getString(2), Integer.toString(rs.getInt(3))}));
         execute(c, "DELETE FROM job_attempts WHERE job_id IN (SELECT id FROM jobs WHERE delivery_id IN " + in + ")", ids);
         // A key's newest build is remembered as long as that build's delivery is kept (see the class).
         execute(c, "DELETE FROM supersede_keys WHERE job_id IN (SELECT id FROM jobs WHERE delivery_id IN " + in + ")",

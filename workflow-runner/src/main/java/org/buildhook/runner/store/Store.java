@@ -70,10 +70,12 @@ public final class Store implements AutoCloseable {
         this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.nodeLeases = new NodeLeases(db, config.clock());
         this.deadNodes = new DeadNodeRelease(db);
-        this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
-                this::payloadFile);
-        this.orphans = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
+        OrphanFiles orphanFiles = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
                 ORPHAN_BATCHES_PER_SWEEP * config.retentionBatch(), config.dataDir().resolve("payloads"));
+        this.orphans = orphanFiles;
+        // The logs it deletes are under the log folder set by sweepJobLogsIn, by their names (tryout26 F3).
+        this.retention = new Retention(db, config.clock(), config.retention(), config.retentionBatch(),
+                this::payloadFile, orphanFiles::logDirectory);
         this.retentionThread = retentionThread;
         this.ownsRetentionThread = owns;
     }
@@ -475,6 +477,30 @@ public final class Store implements AutoCloseable {
             throw new IllegalArgumentException("perDelivery must be at least 1");
         }
         return reader.jobsOfDeliveries(List.copyOf(new LinkedHashSet<>(deliveryIds)), perDelivery);
+    }
+
+    /** The most deliveries one call of {@link #jobsAtAGlance} takes (a statement names each). */
+    public static final int GLANCE_DELIVERIES = 200;
+
+    /**
+     * For a list of deliveries: each one's {@code perDelivery} most pressing jobs whole (running, awaiting an
+     * approval, failed, waiting, queued, other ends, succeeded: {@link JobsAtAGlance#PRIORITY}; newest first
+     * within each), redacted, and how many of its other jobs are in each state. Two statements for the whole
+     * list: only the shown jobs' rows are read whole; the others are counted on their id and state.
+     *
+     * @param deliveryIds at most {@link #GLANCE_DELIVERIES}; each id appears once in the answer, in this order
+     * @param perDelivery at least 1, at most 100
+     * @throws IllegalArgumentException for more ids or another {@code perDelivery}
+     */
+    public Map<String, JobsAtAGlance> jobsAtAGlance(Collection<String> deliveryIds, int perDelivery) {
+        if (perDelivery < 1 || perDelivery > 100) {
+            throw new IllegalArgumentException("perDelivery must be between 1 and 100, got " + perDelivery);
+        }
+        List<String> ids = List.copyOf(new LinkedHashSet<>(deliveryIds));
+        if (ids.size() > GLANCE_DELIVERIES) {
+            throw new IllegalArgumentException("at most " + GLANCE_DELIVERIES + " deliveries at once, got " + ids.size());
+        }
+        return reader.jobsAtAGlance(ids, perDelivery);
     }
 
     /**

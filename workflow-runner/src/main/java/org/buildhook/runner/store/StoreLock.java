@@ -419,10 +419,11 @@ public final class StoreLock implements AutoCloseable {
         if (last[1] != null && !sameFolder(Path.of(last[1]), dataDir)) {
             LOG.warn("the SQLite database {} was last served by a buildhook with data-dir {}{}, and this one's data-dir"
                     + " is {}: one database with two data folders. The secrets generated in {} (webhook-secret,"
-                    + " admin-token) are not used here, and the logs of the jobs run then are read from there. If two"
+                    + " admin-token) are not used here, and the logs of the jobs run then are read here, under this one's"
+                    + " runner.log-dir (<job id>/attempt-N.log), not from there. If two"
                     + " installations use this database by mistake, give each its own database (store.url): two"
                     + " servers on one SQLite file at once are refused. If you moved the data folder, copy those"
-                    + " secrets here", database, last[1], last[0] == null ? "" : " (" + last[0] + ")", dataDir, last[1]);
+                    + " secrets here (and its job logs, if runner.log-dir was outside it)", database, last[1], last[0] == null ? "" : " (" + last[0] + ")", dataDir, last[1]);
         }
     }
 

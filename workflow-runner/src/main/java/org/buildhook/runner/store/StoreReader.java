@@ -170,6 +170,59 @@ final class StoreReader {
         return pages;
     }
 
+    /**
+     * For each of {@code deliveryIds}: its {@code perDelivery} most pressing jobs ({@link JobsAtAGlance#PRIORITY})
+     * whole, and the others counted by state. One statement ranks the deliveries' jobs on their id and state
+     * alone and answers the chosen ids with the others' counts (so both are of one moment); a second reads
+     * the chosen rows. The whole rows, which carry the plan and its environment, are read only for the jobs shown.
+     */
+    Map<String, JobsAtAGlance> jobsAtAGlance(List<String> deliveryIds, int perDelivery) {
+        Map<String, JobsAtAGlance> out = new LinkedHashMap<>();
+        if (deliveryIds.isEmpty()) {
+            return out;
+        }
+        StringBuilder rank = new StringBuilder("CASE state");
+        for (int i = 0; i < JobsAtAGlance.PRIORITY.size(); i++) {
+            for (JobState s : JobsAtAGlance.PRIORITY.get(i)) {
+                rank.append(" WHEN '").append(s.name()).append("' THEN ").append(i);
+            }
+        }
+        rank.append(" ELSE ").append(JobsAtAGlance.PRIORITY.size()).append(" END");
+        String ranked = "WITH ranked AS (SELECT id, delivery_id, state, ROW_NUMBER() OVER (PARTITION BY delivery_id"
+                + " ORDER BY " + rank + ", id DESC) AS n FROM jobs WHERE delivery_id IN ("
+                + String.join(", ", java.util.Collections.nCopies(deliveryIds.size(), "?")) + "))"
+                + " SELECT delivery_id, state, id, 1 FROM ranked WHERE n <= ?"
+                + " UNION ALL SELECT delivery_id, state, NULL, COUNT(*) FROM ranked WHERE n > ? GROUP BY delivery_id, state";
+        List<Object> args = new ArrayList<>(deliveryIds);
+        args.add(perDelivery);
+        args.add(perDelivery);
+        Map<String, Map<JobState, Long>> hidden = new LinkedHashMap<>();
+        List<String> shownIds = new ArrayList<>();
+        db.read("rank the jobs of deliveries", c -> query(c, ranked, args, rs -> {
+            String id = rs.getString(3);
+            if (id != null) {
+                shownIds.add(id);
+            } else {
+                hidden.computeIfAbsent(rs.getString(1), d -> new EnumMap<>(JobState.class))
+                        .put(JobState.valueOf(rs.getString(2)), rs.getLong(4));
+            }
+            return id;
+        }));
+        Map<String, List<Job>> shown = new LinkedHashMap<>();
+        if (!shownIds.isEmpty()) {
+            String sql = "SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE id IN ("
+                    + String.join(", ", java.util.Collections.nCopies(shownIds.size(), "?")) + ") ORDER BY id DESC";
+            for (Job j : db.read("read the shown jobs of deliveries", c -> query(c, sql, shownIds,
+                    rs -> Rows.job(rs).redacted()))) {
+                shown.computeIfAbsent(j.deliveryId(), d -> new ArrayList<>()).add(j);
+            }
+        }
+        for (String id : deliveryIds) {
+            out.put(id, new JobsAtAGlance(shown.getOrDefault(id, List.of()), hidden.getOrDefault(id, Map.of())));
+        }
+        return out;
+    }
+
     /** How many job ids one query of {@link #interruptedAttempts} names. */
     static final int INTERRUPTED_SLICE = 500;
 

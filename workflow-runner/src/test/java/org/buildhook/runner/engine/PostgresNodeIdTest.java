@@ -277,17 +277,21 @@ class PostgresNodeIdTest {
                 + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
         String runningJob = store.accept(Plans.delivery(Plans.fixture()),
                 List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
-        engine("node-a").start();
-        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started));
+        JobEngine nodeA = engine("node-a");
+        nodeA.start();
+        // The attempt is fenced from the engine's running set, which takes it only after its command began (JobTask:
+        // running.add after the launch): the script's file can come first, and a takeover then fenced nothing.
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started) && nodeA.runningCount() == 1);
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
                 "UPDATE node_leases SET instance = 'another-instance' WHERE node_id = 'node-a'")) {
             assertThat(p.executeUpdate()).isEqualTo(1);
         }
         await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
                 "node id node-a was taken over by another node"));
-        // The ERROR names the job only when its command was among the running ones then: the script writes "started"
-        // before JobTask adds it to them, and a renewal in between finds none, fences it as it is added (review26 R1)
-        // and says "(none)". The attempt's record below is what holds either way.
+        // Among the running ones when the id was lost (the wait above): the ERROR names it. A command still in its launch
+        // then is fenced as it is added (review26 R1: aCommandWhoseLaunchWasUnderWayWhenTheIdWasTakenOverIsFencedToo).
+        assertThat(events().stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
+                .getFormattedMessage()).contains(runningJob);
 
         String nextJob = store.accept(Plans.delivery("{\"build_id\": 7}"), List.of(Plans.job("deploy",
                 List.of("/bin/true")))).jobIds().get(0);

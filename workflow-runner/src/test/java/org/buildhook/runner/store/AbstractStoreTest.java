@@ -231,6 +231,37 @@ abstract class AbstractStoreTest {
     }
 
     @Test
+    void showsTheMostPressingJobsOfEachDeliveryAndCountsTheOthersByState() {
+        List<PlannedJob> plans = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            plans.add(Plans.job("run-" + i, List.of("/bin/true")));
+        }
+        AcceptResult big = store.accept(Plans.delivery(Plans.fixture()), plans);
+        AcceptResult small = store.accept(Plans.delivery("{\"build_id\": 2}"), List.of(Plans.job("d", List.of("/bin/true"))));
+        AcceptResult none = store.accept(Plans.delivery("{\"build_id\": 3}"), List.of());
+        List<String> ids = big.jobIds();
+        for (int i = 4; i < 10; i++) {
+            finish(ids.get(i), JobOutcome.Result.SUCCEEDED, JobState.SUCCEEDED, Duration.ofSeconds(1));
+        }
+        finish(ids.get(2), JobOutcome.Result.FAILED, JobState.FAILED, Duration.ofSeconds(1));
+        store.ledger().startAttempt(ids.get(3), "test-node");
+
+        Map<String, JobsAtAGlance> glance = store.jobsAtAGlance(List.of(big.deliveryId(), small.deliveryId(),
+                none.deliveryId()), 3);
+
+        assertThat(glance.keySet()).containsExactly(big.deliveryId(), small.deliveryId(), none.deliveryId());
+        JobsAtAGlance b = glance.get(big.deliveryId());
+        // Running, then failed, then the newest queued one; newest first as read.
+        assertThat(b.shown()).extracting(Job::id).containsExactlyInAnyOrder(ids.get(3), ids.get(2), ids.get(11));
+        assertThat(b.hidden()).containsOnly(Map.entry(JobState.QUEUED, 3L), Map.entry(JobState.SUCCEEDED, 6L));
+        assertThat(b.total()).isEqualTo(12);
+        assertThat(glance.get(small.deliveryId()).shown()).extracting(Job::ruleName).containsExactly("d");
+        assertThat(glance.get(small.deliveryId()).hidden()).isEmpty();
+        assertThat(glance.get(none.deliveryId()).total()).isZero();
+        assertThat(store.jobsAtAGlance(List.of(), 3)).isEmpty();
+    }
+
+    @Test
     void countsTheDeliveriesOfTheLastDayByOutcomeAndTheirJobsByState() {
         Instant now = Instant.now();
         Instant before = now.minus(Duration.ofDays(2));
@@ -1751,10 +1782,13 @@ abstract class AbstractStoreTest {
                     List.of(Plans.job("deploy", List.of("/bin/true")))).deliveryId());
         }
         AcceptResult fresh = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))));
-        // Finish the old jobs with a log file each, as the engine would.
-        Path log = Files.writeString(dir.resolve("old.log"), "output");
+        // Finish the old jobs with a log file each, as the engine would (<log dir>/<job id>/attempt-N.log).
+        List<Path> oldLogs = new ArrayList<>();
         for (String id : oldIds) {
             String jobId = store.delivery(id).orElseThrow().jobs().get(0).id();
+            Path log = Files.writeString(Files.createDirectories(dir.resolve("logs").resolve(jobId))
+                    .resolve("attempt-1.log"), "output");
+            oldLogs.add(log);
             int attempt = store.ledger().startAttempt(jobId, "test-node");
             store.ledger().finishAttempt(jobId, attempt, new org.buildhook.runner.exec.JobOutcome(
                     org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, Instant.now(), Instant.now(), "exited with 0",
@@ -1771,7 +1805,7 @@ abstract class AbstractStoreTest {
         assertThat(store.deliveries(DeliveryQuery.latest(100)).items()).extracting(Delivery::id)
                 .containsExactly(fresh.deliveryId());
         assertThat(store.jobs(JobQuery.latest(100)).items()).hasSize(1);
-        assertThat(log).doesNotExist();
+        assertThat(oldLogs).allSatisfy(log -> assertThat(log).doesNotExist());
         // The same body may come again later: its dedup key went with it.
         assertThat(store.accept(Plans.delivery("default", "{\"build_id\": 0}", Instant.now()), List.of()).duplicate())
                 .isFalse();
@@ -1806,6 +1840,41 @@ abstract class AbstractStoreTest {
         assertThat(logs.resolve(freshJob).resolve("attempt-2.log")).exists();
         assertThat(logs).isDirectory();
         assertThat(elsewhere).exists();
+    }
+
+    /**
+     * tryout26 F3: an attempt records its log's absolute path, which names the log folder of the installation
+     * that ran it. A restored copy of a store (or a moved data folder) deleted, by its retention, the original
+     * installation's files and left its own; and a path in the database can point anywhere. Retention deletes
+     * {@code <its log dir>/<job id>/attempt-N.log}, never the recorded path.
+     */
+    @Test
+    void retentionDeletesTheLogsInItsOwnLogFolderNeverWhereTheAttemptRecordedThem() throws Exception {
+        Instant old = Instant.now().minus(Duration.ofDays(31));
+        Path original = Files.createDirectories(dir.resolve("original-logs"));
+        Path here = Files.createDirectories(dir.resolve("restored-logs"));
+        Path victim = Files.writeString(dir.resolve("not-a-log.txt"), "kept");
+        List<Path> originals = new ArrayList<>();
+        List<Path> copies = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            String jobId = store.accept(Plans.delivery("default", "{\"build_id\": " + i + "}", old),
+                    List.of(Plans.job("deploy", List.of("/bin/true")))).jobIds().get(0);
+            Path ran = Files.writeString(Files.createDirectories(original.resolve(jobId)).resolve("attempt-1.log"), "original");
+            originals.add(ran);
+            copies.add(Files.writeString(Files.createDirectories(here.resolve(jobId)).resolve("attempt-1.log"), "copy"));
+            int attempt = store.ledger().startAttempt(jobId, "test-node");
+            // The second one's recorded path points at a file that is no log at all.
+            store.ledger().finishAttempt(jobId, attempt, new org.buildhook.runner.exec.JobOutcome(
+                    org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, Instant.now(), Instant.now(), "exited with 0",
+                    i == 0 ? ran : victim, false), JobState.SUCCEEDED);
+        }
+        store.sweepJobLogsIn(here);
+
+        assertThat(store.runRetention()).isEqualTo(2);
+
+        assertThat(originals).allSatisfy(log -> assertThat(log).exists());
+        assertThat(victim).exists();
+        assertThat(copies).allSatisfy(log -> assertThat(log.getParent()).doesNotExist());
     }
 
     @Test
@@ -1847,8 +1916,11 @@ abstract class AbstractStoreTest {
         }
         store.close();
 
+        // The way back is said too: the backup taken before the upgrade (tryout26 F5).
         assertThatThrownBy(() -> Store.open(config)).hasMessageContaining("schema is at version 99")
-                .hasMessageContaining("newer buildhook");
+                .hasMessageContaining("newer buildhook")
+                .hasMessageContaining("restore the backup of the store taken before that upgrade (docs/deploying.md,"
+                        + " Upgrading step 2");
         store = Store.open(config(dir.resolve("other")));
     }
 
