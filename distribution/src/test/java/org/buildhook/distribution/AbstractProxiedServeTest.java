@@ -40,27 +40,17 @@ abstract class AbstractProxiedServeTest {
     }
 
     /**
-     * The driver's bound on each login ({@code loginTimeout}, seconds) that {@link #serveQuickRule(Path, String...)} puts in
-     * {@code store.url}, where it wins over {@code store.connect-timeout}'s. The start's first connection is the
-     * server JVM's first: its class loading and SCRAM's 4096 PBKDF2 rounds, still interpreted, took 3 to 12 s on CI's
-     * two cores under load (0.05 to 0.6 s for the next connection), and a start whose first connection took longer
-     * than the 2 s of {@code store.connect-timeout} ended with exit code 3 (flake26: 12 starts in 12 under {@code
-     * stress-ng --cpu 4}). 60 s is five times the slowest seen; these tests are not about the login's bound.
-     */
-    static final int GENEROUS_LOGIN_SECONDS = 60;
-
-    /**
      * Starts a {@code serve} of one rule, {@code quick} ({@code /bin/true}), on this test's schema through its proxy
      * with {@code store.connect-timeout} 2 s (the pools' and the sessions' lock waits) and each login bounded by
-     * {@link #GENEROUS_LOGIN_SECONDS} instead (the start's first connection, and a login the proxy swallows), the
+     * {@link TestSchema#GENEROUS_LOGIN_SECONDS} instead
+     * ({@link ProxiedSchema#storeUrlGenerousLogins}: the start's first connection, and a login the proxy swallows), the
      * default endpoint's secret in {@code webhook-secret}, its output in {@code out}; sets {@link #processes}. The
      * server's process.
      *
      * @param more lines of the configuration besides those ({@code "runner: {heartbeat-interval: 1s}"})
      */
     Process serveQuickRule(Path out, String... more) throws java.io.IOException {
-        return serveQuickRuleOn(out, "url: '" + pg.storeUrl + "&loginTimeout=" + GENEROUS_LOGIN_SECONDS
-                + "', connect-timeout: 2s", more);
+        return serveQuickRuleOn(out, "url: '" + pg.storeUrlGenerousLogins + "', connect-timeout: 2s", more);
     }
 
     /**

@@ -83,7 +83,7 @@ class FollowWithStoreDownTest extends AbstractProxiedServeTest {
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",
                 "data-dir: data",
                 "rules: rules.yaml",
-                "store: {url: '" + pg.storeUrl + "'}",
+                "store: {url: '" + pg.storeUrlGenerousLogins + "'}",
                 "endpoints: {default: {secrets: [{file: webhook-secret}]}}",
                 "admin: {token: {file: admin-token}}",
                 "server: {host: 127.0.0.1, port: 0}",

@@ -20,14 +20,25 @@ final class ProxiedSchema implements AutoCloseable {
     final String schema;
     /** The proxy the server's store URL goes through, open. */
     final TcpProxy proxy;
-    /** The JDBC URL for the server's {@code store.url}: through the proxy, the schema current. */
+    /**
+     * The JDBC URL for the server's {@code store.url}: through the proxy, the schema current. Each login is bounded
+     * by {@code store.connect-timeout} (5 s by default), the start's first one too: for a test about that bound (a
+     * proxy that freezes or swallows logins); otherwise use {@link #storeUrlGenerousLogins}.
+     */
     final String storeUrl;
+    /**
+     * {@link #storeUrl} with each login bounded by {@link TestSchema#GENEROUS_LOGIN_SECONDS} ({@code loginTimeout},
+     * which wins over {@code store.connect-timeout}'s) instead: for a test that only cuts and opens the proxy, whose
+     * server's start must not fail because its cold JVM's first login took longer than the key's bound (flake26).
+     */
+    final String storeUrlGenerousLogins;
 
     private ProxiedSchema(String url, String schema, TcpProxy proxy, String storeUrl) {
         this.url = url;
         this.schema = schema;
         this.proxy = proxy;
         this.storeUrl = storeUrl;
+        this.storeUrlGenerousLogins = storeUrl + "&loginTimeout=" + TestSchema.GENEROUS_LOGIN_SECONDS;
     }
 
     /** Creates the schema and opens the proxy; {@code prefix} names the test in the schema's name. */

@@ -45,7 +45,7 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
     }
 
     private URI serve() throws Exception {
-        Path config = config(dir, pg.storeUrl, TOKEN, "server: {host: 127.0.0.1, port: 0}");
+        Path config = config(dir, pg.storeUrlGenerousLogins, TOKEN, "server: {host: 127.0.0.1, port: 0}");
         processes = new ServeProcesses(dir);
         Process server = processes.serve(config, dir.resolve("serve.out"));
         return ServeProcesses.awaitUrl(server, dir.resolve("data"));

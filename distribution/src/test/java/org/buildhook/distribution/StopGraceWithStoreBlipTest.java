@@ -42,7 +42,7 @@ class StopGraceWithStoreBlipTest extends AbstractProxiedServeTest {
     }
 
     private Started startWithARunningJob() throws Exception {
-        String store = pg.storeUrl;
+        String store = pg.storeUrlGenerousLogins;
         Path go = dir.resolve("go");
         Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-grace-test\n");
         // Runs until the test creates the file "go", then succeeds.

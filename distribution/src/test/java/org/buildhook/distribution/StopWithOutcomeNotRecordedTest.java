@@ -29,7 +29,8 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
 
     @Test
     void onPostgresqlAnExitTheStoppingNodeKnewIsRecordedAtItsNextStartAndTheCommandDoesNotRunAgain() throws Exception {
-        exitedDuringTheOutage("store: {url: '" + pg.storeUrl + "'}", pg.url + "&currentSchema=" + pg.schema,
+        exitedDuringTheOutage("store: {url: '" + pg.storeUrlGenerousLogins + "'}",
+                pg.url + "&currentSchema=" + pg.schema,
                 new StoreOutage() {
             @Override
             public void start() {
@@ -113,8 +114,11 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
         String look = pg.url + "&currentSchema=" + pg.schema;
         // The dead-node limit 20 s: self-fencing (at half of it) comes long after the command's exit.
         String runner = ", heartbeat-interval: 1s, missed-heartbeats: 20}";
-        Path first = config("first.yaml", "data-first", "store: {url: '" + pg.storeUrl + "'}", "outcome-first", runner);
-        Path second = config("second.yaml", "data-second", "store: {url: '" + look + "'}", "outcome-second", runner);
+        Path first = config("first.yaml", "data-first", "store: {url: '" + pg.storeUrlGenerousLogins + "'}",
+                "outcome-first", runner);
+        Path second = config("second.yaml", "data-second",
+                "store: {url: '" + look + "&loginTimeout=" + TestSchema.GENEROUS_LOGIN_SECONDS + "'}", "outcome-second",
+                runner);
         processes = new ServeProcesses(dir);
         Path out = dir.resolve("first.out");
         Process server = processes.serve(first, out);
@@ -179,7 +183,8 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
         Path runs = deployRule();
         String look = pg.url + "&currentSchema=" + pg.schema;
         // The dead-node limit 10 s: the node fences itself 5 s after its heartbeats began to fail.
-        Path config = config("buildhook.yaml", "data", "store: {url: '" + pg.storeUrl + "'}", "fence-node",
+        Path config = config("buildhook.yaml", "data", "store: {url: '" + pg.storeUrlGenerousLogins + "'}",
+                "fence-node",
                 ", heartbeat-interval: 1s, missed-heartbeats: 10}");
         processes = new ServeProcesses(dir);
         Path out = dir.resolve("serve.out");

@@ -31,7 +31,7 @@ class StopWithStoreDownTest extends AbstractProxiedServeTest {
     @Test
     void aServerStoppedWhileItsPostgresqlCannotBeReachedExitsPromptlySayingWhatItCouldNotDo() throws Exception {
         TcpProxy proxy = pg.proxy;
-        String store = pg.storeUrl;
+        String store = pg.storeUrlGenerousLogins;
         Files.writeString(dir.resolve("webhook-secret"), "webhook-secret-for-the-stop-test\n");
         Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: slow\n    run: {command: [/bin/sleep, '600']}\n");
         Path config = Files.writeString(dir.resolve("buildhook.yaml"), String.join("\n",

@@ -15,17 +15,31 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class TestSchema implements AutoCloseable {
 
+    /**
+     * The driver's bound on each login ({@code loginTimeout}, seconds) in {@link #storeUrl} and {@link
+     * ProxiedSchema#storeUrlGenerousLogins}, where it wins over {@code store.connect-timeout}'s. A server's start
+     * bounds its first connection, its JVM's first (class loading, SCRAM's 4096 PBKDF2 rounds still interpreted):
+     * 3 to 12 s on CI's two cores under load (flake26), against the key's default of 5 s. 60 s is five times the
+     * slowest seen; no test using it is about the login's bound.
+     */
+    static final int GENEROUS_LOGIN_SECONDS = 60;
+
     /** The JDBC URL straight to PostgreSQL, without the schema. */
     final String url;
     /** The schema's name: the prefix and 12 random hex digits. */
     final String schema;
-    /** The JDBC URL with the schema current, for a server's {@code store.url}. */
+    /**
+     * The JDBC URL with the schema current and each login bounded by {@link #GENEROUS_LOGIN_SECONDS}, for a
+     * server's {@code store.url}: straight to PostgreSQL, whose logins do not hang, so only a cold start's slow
+     * first login meets that bound.
+     */
     final String storeUrl;
 
     private TestSchema(String url, String schema) {
         this.url = url;
         this.schema = schema;
-        this.storeUrl = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+        this.storeUrl = url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema + "&loginTimeout="
+                + GENEROUS_LOGIN_SECONDS;
     }
 
     /** Creates the schema; {@code prefix} names the test in the schema's name. */

@@ -37,7 +37,7 @@ class WarStatusPageWithStoreDownIT {
 
     @Test
     void theWarsStatusPageSaysTheStoreDoesNotAnswer() throws Exception {
-        Path config = StatusPageWithStoreDownTest.config(dir, pg.storeUrl, TOKEN);
+        Path config = StatusPageWithStoreDownTest.config(dir, pg.storeUrlGenerousLogins, TOKEN);
         jetty = new WarInJetty(dir, config);
         StatusPageWithStoreDownTest.outageAnswersSaySo(URI.create(jetty.base), TOKEN, pg.proxy);
     }
