@@ -102,13 +102,13 @@ class PostgresGroupCommitTest {
         // longer than 500 ms to make (ci-ag: "no connection was made within store.connect-timeout (500ms)" at
         // Store.open; flake26, race26). Those two in store.url are the operator's and win (Store#firstConnection), so
         // the logins get a minute; the pool's waits at the open and for the lanes' connections are met by trying again
-        // (openWithConnections). The queue's wait, what the queued accept is answered within, stays 500 ms.
+        // (TestStores#openWithConnections). The queue's wait, what the queued accept is answered within, stays 500 ms.
         StoreConfig shortWait = new StoreConfig(config.url() + "&options=-c%20lock_timeout%3D0"
-                + "&loginTimeout=60&connectTimeout=60", config.dataDir(),
+                + TestStores.GENEROUS_LOGINS, config.dataDir(),
                 config.dedupWindow(),
                 config.retention(), config.retentionInterval(), config.retentionBatch(), config.poolSize(),
                 Duration.ofMillis(500), config.clock());
-        try (Store node = openWithConnections(shortWait, PostgresAccept.LANES + 1)) {
+        try (Store node = TestStores.openWithConnections(shortWait, PostgresAccept.LANES + 1)) {
             Connection lanes = holdKeys("z", PostgresAccept.LANES);
             List<CompletableFuture<AcceptResult>> blocked = new ArrayList<>();
             for (int i = 0; i < PostgresAccept.LANES; i++) {
@@ -132,36 +132,6 @@ class PostgresGroupCommitTest {
             assertThat(committedDeliveries()).isEqualTo(PostgresAccept.LANES);
             // The sender's retry is a new delivery: nothing of the refused one was stored.
             assertThat(node.accept(Plans.delivery("queued"), List.of(job("deploy"))).duplicate()).isFalse();
-        }
-    }
-
-    /**
-     * The store of {@code config} once its pool holds {@code connections} connections: the open and each new pooled
-     * connection must come within {@code config}'s connection wait, which a loaded machine can miss (a login taking
-     * longer), so both are tried again until they do; the test's callers then find the connections made.
-     */
-    private static Store openWithConnections(StoreConfig config, int connections) {
-        Store[] opened = new Store[1];
-        await().atMost(Duration.ofMinutes(5)).ignoreExceptionsInstanceOf(StoreUnavailableException.class)
-                .until(() -> (opened[0] = Store.open(config)) != null);
-        try {
-            await().atMost(Duration.ofMinutes(5)).ignoreExceptionsInstanceOf(SQLException.class).until(() -> {
-                List<Connection> held = new ArrayList<>();
-                try {
-                    for (int i = 0; i < connections; i++) {
-                        held.add(opened[0].dataSource().getConnection());
-                    }
-                    return true;
-                } finally {
-                    for (Connection c : held) {
-                        c.close();
-                    }
-                }
-            });
-            return opened[0];
-        } catch (RuntimeException | Error e) {
-            opened[0].close();
-            throw e;
         }
     }
 

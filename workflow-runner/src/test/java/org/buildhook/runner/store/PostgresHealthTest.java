@@ -72,7 +72,13 @@ class PostgresHealthTest {
         // store.connect-timeout, PostgresLockTimeoutTest): the pool is exhausted, not refused the lock.
         String url = plain + "&options=-c%20lock_timeout%3D0";
         ExecutorService readers = Executors.newFixedThreadPool(2);
-        try (Store store = Store.open(StoreConfig.of(url, dir).withPoolSize(2).withConnectTimeout(Duration.ofMillis(500)));
+        // The 500 ms is the exhausted pool's wait, what the store.job below fails after. It also bounds each login
+        // (the open's first, each pooled connection's, the health check's), which a loaded machine can take longer
+        // than 500 ms to make (flake26; PostgresGroupCommitTest failed so in ci-ag): the logins get a minute in the
+        // URL (which wins), and the pool's two connections are made before the reads need them.
+        StoreConfig shortWait = StoreConfig.of(url + TestStores.GENEROUS_LOGINS, dir).withPoolSize(2)
+                .withConnectTimeout(Duration.ofMillis(500));
+        try (Store store = TestStores.openWithConnections(shortWait, 2);
                 Connection locker = DriverManager.getConnection(url)) {
             assertThat(store.healthReport().ok()).isTrue();
             List<Future<?>> reads = exhaust(store, locker, readers, url, schema);

@@ -1,10 +1,15 @@
 package org.buildhook.runner.store;
 
+import static org.awaitility.Awaitility.await;
+
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import org.junit.jupiter.api.Assumptions;
@@ -33,7 +38,52 @@ public final class TestStores {
         }, "drop-test-schemas"));
     }
 
+    /**
+     * Parameters to append to a PostgreSQL {@code store.url} that bound each login (the start's first connection and
+     * each pooled one) by 60 s instead of {@code store.connect-timeout}: the URL's {@code loginTimeout} and
+     * {@code connectTimeout} (seconds) win over the key's (Store#firstConnection). A new JVM's first login took 3-12 s
+     * on a loaded machine (flake26), beyond a test's short connection wait meant for something else.
+     */
+    public static final String GENEROUS_LOGINS = "&loginTimeout=60&connectTimeout=60";
+
     private TestStores() {
+    }
+
+    /**
+     * The store of {@code config} once its pool holds {@code connections} connections: the open and each new pooled
+     * connection must come within {@code config}'s connection wait ({@code store.connect-timeout}), which a loaded
+     * machine can miss (a login taking longer), so both are tried again until they do, for at most 5 min each (a bound
+     * for a hung test only); the test's callers then find the connections made. For a test whose short connection
+     * wait is about an exhausted pool, not about logins: give its URL {@link #GENEROUS_LOGINS} too.
+     *
+     * @param connections how many connections the store's pool ({@link Store#dataSource()}) must have made, at most
+     *     its size
+     * @throws org.awaitility.core.ConditionTimeoutException if the store did not open, or its pool did not make them,
+     *     within 5 min
+     */
+    public static Store openWithConnections(StoreConfig config, int connections) {
+        Store[] opened = new Store[1];
+        await().atMost(Duration.ofMinutes(5)).ignoreExceptionsInstanceOf(StoreUnavailableException.class)
+                .until(() -> (opened[0] = Store.open(config)) != null);
+        try {
+            await().atMost(Duration.ofMinutes(5)).ignoreExceptionsInstanceOf(SQLException.class).until(() -> {
+                List<Connection> held = new ArrayList<>();
+                try {
+                    for (int i = 0; i < connections; i++) {
+                        held.add(opened[0].dataSource().getConnection());
+                    }
+                    return true;
+                } finally {
+                    for (Connection c : held) {
+                        c.close();
+                    }
+                }
+            });
+            return opened[0];
+        } catch (RuntimeException | Error e) {
+            opened[0].close();
+            throw e;
+        }
     }
 
     public static StoreConfig sqlite(Path dir) {
