@@ -105,7 +105,8 @@ final class CheckCommand implements Callable<Integer> {
                 Optional<String> unusable = StoreReachability.whyUnreachable(loaded.store());
                 // What serve's start does to the schema, read only (tryout26 F9): the upgrade to back up for
                 // beforehand, or the refusal of a store a newer build migrated.
-                Optional<SchemaOutlook> schema = unusable.isEmpty() ? SchemaOutlook.of(loaded.store()) : Optional.empty();
+                Optional<SchemaOutlook> schema = unusable.isEmpty() ? SchemaOutlook.of(loaded.store())
+                        : Optional.empty();
                 refused = schema.filter(SchemaOutlook::newer).isPresent();
                 out.println(name + ": ok (" + loaded.endpoints().size() + " endpoint(s))"
                         + (unusable.isEmpty() && !refused ? "" : ", but 'serve' would not start now: see the "

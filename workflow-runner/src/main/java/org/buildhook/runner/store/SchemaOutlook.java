@@ -59,8 +59,9 @@ public record SchemaOutlook(Dialect dialect, String store, int version, int late
                 return Optional.of(new SchemaOutlook(config.dialect(), store, 0, latest, false, null));
             }
             try (Connection c = DriverManager.getConnection(sqliteReadOnlyUrl(file.get()), sqliteProperties(config))) {
-                return Optional.of(new SchemaOutlook(config.dialect(), store, version(c, "SELECT EXISTS (SELECT 1 FROM sqlite_master"
-                        + " WHERE type = 'table' AND name = 'schema_version')"), latest, true, null));
+                int version = version(c, "SELECT EXISTS (SELECT 1 FROM sqlite_master"
+                        + " WHERE type = 'table' AND name = 'schema_version')");
+                return Optional.of(new SchemaOutlook(config.dialect(), store, version, latest, true, null));
             }
         } catch (SQLException e) {
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
