@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,14 +12,11 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Locale;
-import java.util.UUID;
 import java.util.stream.Stream;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * tryout26 F9: {@code buildhook check} said nothing of the schema: not that the first {@code serve} of a new
@@ -35,23 +30,14 @@ class CheckSchemaVersionTest {
     @TempDir
     Path dir;
 
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
+    private final CheckRun run = new CheckRun();
 
     private int check(Path config) {
-        out.getBuffer().setLength(0);
-        err.getBuffer().setLength(0);
-        CommandLine cl = BuildhookCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return cl.execute("check", "--config", config.toString());
+        return run.check(config);
     }
 
     private Path config(Path data, String storeUrl) throws IOException {
-        Path secret = Files.writeString(dir.resolve("secret"), TestConfig.SECRET);
-        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + data + "\n"
-                + "endpoints: {default: {secrets: [{file: " + secret + "}]}}\n"
-                + (storeUrl == null ? "" : "store: {url: '" + storeUrl + "'}\n"));
+        return CheckRun.config(dir, data, storeUrl == null ? "" : "store: {url: '" + storeUrl + "'}\n");
     }
 
     /** The migration scripts of an engine, in order, as this build ships them. */
@@ -112,10 +98,10 @@ class CheckSchemaVersionTest {
         byte[] before = Files.readAllBytes(db);
         List<String> filesBefore = listing(data);
 
-        assertThat(check(config(data, null))).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
 
         String newest = scripts.get(latest - 1).replaceFirst("__", " ").replace(".sql", "");
-        assertThat(out.toString()).contains(": the store jdbc:sqlite:" + db + " is at schema version " + (latest - 1)
+        assertThat(run.out.toString()).contains(": the store jdbc:sqlite:" + db + " is at schema version " + (latest - 1)
                 + "; this build's is " + latest + ": 'serve' migrates it at its start (" + newest + "), and a"
                 + " buildhook older than this one cannot open it afterwards: back it up first (docs/storage.md,"
                 + " Backing up and restoring)\n");
@@ -137,12 +123,12 @@ class CheckSchemaVersionTest {
 
         assertThat(check(config(data, null))).isEqualTo(ExitCodes.UNAVAILABLE);
 
-        assertThat(out.toString()).contains("ok (1 endpoint(s)), but 'serve' would not start now: see the error below")
+        assertThat(run.out.toString()).contains("ok (1 endpoint(s)), but 'serve' would not start now: see the error below")
                 .contains(": error: the store " + store.describe() + ": the database schema is at version 99 but this"
                         + " buildhook only knows up to " + latest + ": it was used by a newer buildhook; upgrade this one,"
                         + " or restore the backup of the store taken before that upgrade")
                 .contains("('serve' would not start now)");
-        assertThat(err.toString()).contains("'serve' would not start now: see the error above");
+        assertThat(run.err.toString()).contains("'serve' would not start now: see the error above");
     }
 
     @Test
@@ -152,8 +138,8 @@ class CheckSchemaVersionTest {
         int latest = migrations("sqlite").size();
         // Open as a running server holds it: its lock file, its file lock, its writer in WAL mode.
         try (Store running = Store.open(store)) {
-            assertThat(check(config(data, null))).as(err.toString()).isEqualTo(ExitCodes.OK);
-            assertThat(out.toString()).contains(": the store " + store.describe() + " is at schema version " + latest
+            assertThat(check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.out.toString()).contains(": the store " + store.describe() + " is at schema version " + latest
                     + ", this build's: 'serve' has nothing to migrate\n");
         }
     }
@@ -162,9 +148,9 @@ class CheckSchemaVersionTest {
     void aMissingSqliteFileIsANewStoreAndIsNotCreated() throws Exception {
         Path data = Files.createDirectories(dir.resolve("data"));
 
-        assertThat(check(config(data, null))).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
 
-        assertThat(out.toString()).contains(": the SQLite store jdbc:sqlite:" + data.resolve("buildhook.db")
+        assertThat(run.out.toString()).contains(": the SQLite store jdbc:sqlite:" + data.resolve("buildhook.db")
                 + " does not exist yet: 'serve' creates a new store, at schema version " + migrations("sqlite").size()
                 + ", at its first start\n");
         assertThat(listing(data)).isEmpty();
@@ -175,9 +161,9 @@ class CheckSchemaVersionTest {
         Path data = Files.createDirectories(dir.resolve("data"));
         Path db = Files.writeString(data.resolve("buildhook.db"), "not a database, but long enough to be read as one");
 
-        assertThat(check(config(data, null))).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
 
-        assertThat(out.toString()).contains(": warning: the schema version of the store jdbc:sqlite:" + db
+        assertThat(run.out.toString()).contains(": warning: the schema version of the store jdbc:sqlite:" + db
                 + " could not be read (").contains("not a database");
         assertThat(Files.readString(db)).isEqualTo("not a database, but long enough to be read as one");
         assertThat(listing(data)).containsExactly("buildhook.db");
@@ -185,29 +171,20 @@ class CheckSchemaVersionTest {
 
     @Test
     void postgresqlSchemaOfAnOlderBuildNewerBuildAndNoTables() throws Exception {
-        String pg = System.getenv("BUILDHOOK_TEST_PG_URL");
-        if (pg == null || pg.isBlank()) {
-            assertThat(System.getenv("CI")).as("BUILDHOOK_TEST_PG_URL is not set on CI").isNotEqualToIgnoringCase("true");
-            return;
-        }
-        String schema = "t_outlook_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
-        String url = pg + (pg.contains("?") ? "&" : "?") + "currentSchema=" + schema;
-        try (Connection c = DriverManager.getConnection(pg); Statement s = c.createStatement()) {
-            s.execute("CREATE SCHEMA " + schema);
-        }
-        try {
+        try (TestSchema schema = TestSchema.create("t_outlook_")) {
+            String url = schema.storeUrl;
             List<String> scripts = migrations("postgresql");
             int latest = scripts.size();
             Path config = config(dir.resolve("data"), url);
             String described = StoreConfig.of(url, dir.resolve("data")).describe();
 
-            assertThat(check(config)).as(err.toString()).isEqualTo(ExitCodes.OK);
-            assertThat(out.toString()).contains(": the store " + described + " has no buildhook tables yet: 'serve'"
+            assertThat(check(config)).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.out.toString()).contains(": the store " + described + " has no buildhook tables yet: 'serve'"
                     + " creates them, at schema version " + latest + ", at its first start\n");
 
             olderSchema(url, "postgresql");
-            assertThat(check(config)).as(err.toString()).isEqualTo(ExitCodes.OK);
-            assertThat(out.toString()).contains(": the store " + described + " is at schema version " + (latest - 1)
+            assertThat(check(config)).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.out.toString()).contains(": the store " + described + " is at schema version " + (latest - 1)
                     + "; this build's is " + latest + ": 'serve' migrates it at its start ("
                     + scripts.get(latest - 1).replaceFirst("__", " ").replace(".sql", "") + "), and a buildhook older"
                     + " than this one cannot open it afterwards: back it up first (docs/storage.md, Backing up and"
@@ -218,12 +195,8 @@ class CheckSchemaVersionTest {
                 s.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (99, 'future', 0)");
             }
             assertThat(check(config)).isEqualTo(ExitCodes.UNAVAILABLE);
-            assertThat(out.toString()).contains(": error: the store " + described + ": the database schema is at"
+            assertThat(run.out.toString()).contains(": error: the store " + described + ": the database schema is at"
                     + " version 99 but this buildhook only knows up to " + latest);
-        } finally {
-            try (Connection c = DriverManager.getConnection(pg); Statement s = c.createStatement()) {
-                s.execute("DROP SCHEMA " + schema + " CASCADE");
-            }
         }
     }
 }
