@@ -20,10 +20,6 @@ class CheckNodeFoldersTest {
 
     private final CheckRun run = new CheckRun();
 
-    private int check(Path config) {
-        return run.check(config);
-    }
-
     private Path config(Path data, Path logs) throws IOException {
         return CheckRun.config(dir, data, "runner: {log-dir: " + logs + "}\n");
     }
@@ -35,7 +31,7 @@ class CheckNodeFoldersTest {
         Path notAFolder = Files.writeString(dir.resolve("not-a-folder"), "a file");
         Path logs = notAFolder.resolve("logs");
 
-        assertThat(check(config(data, logs))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run.check(config(data, logs))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
 
         assertThat(run.out.toString()).contains("warning: this user cannot write the payload folder " + payloads
                 + " (a file is where the folder goes): 'serve' would store deliveries but start no job until it can")
@@ -50,7 +46,7 @@ class CheckNodeFoldersTest {
         Path data = dir.resolve("data");
         Path logs = dir.resolve("job-logs");
 
-        assertThat(check(config(data, logs))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run.check(config(data, logs))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
 
         assertThat(run.out.toString()).doesNotContain("cannot write");
         assertThat(data).doesNotExist();

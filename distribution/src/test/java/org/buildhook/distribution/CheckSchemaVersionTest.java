@@ -32,10 +32,6 @@ class CheckSchemaVersionTest {
 
     private final CheckRun run = new CheckRun();
 
-    private int check(Path config) {
-        return run.check(config);
-    }
-
     private Path config(Path data, String storeUrl) throws IOException {
         return CheckRun.config(dir, data, storeUrl == null ? "" : "store: {url: '" + storeUrl + "'}\n");
     }
@@ -98,7 +94,7 @@ class CheckSchemaVersionTest {
         byte[] before = Files.readAllBytes(db);
         List<String> filesBefore = listing(data);
 
-        assertThat(check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run.check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
 
         String newest = scripts.get(latest - 1).replaceFirst("__", " ").replace(".sql", "");
         assertThat(run.out.toString()).contains(": the store jdbc:sqlite:" + db + " is at schema version " + (latest - 1)
@@ -121,7 +117,7 @@ class CheckSchemaVersionTest {
         }
         int latest = migrations("sqlite").size();
 
-        assertThat(check(config(data, null))).isEqualTo(ExitCodes.UNAVAILABLE);
+        assertThat(run.check(config(data, null))).isEqualTo(ExitCodes.UNAVAILABLE);
 
         assertThat(run.out.toString()).contains("ok (1 endpoint(s)), but 'serve' would not start now: see the error below")
                 .contains(": error: the store " + store.describe() + ": the database schema is at version 99 but this"
@@ -138,7 +134,7 @@ class CheckSchemaVersionTest {
         int latest = migrations("sqlite").size();
         // Open as a running server holds it: its lock file, its file lock, its writer in WAL mode.
         try (Store running = Store.open(store)) {
-            assertThat(check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
             assertThat(run.out.toString()).contains(": the store " + store.describe() + " is at schema version " + latest
                     + ", this build's: 'serve' has nothing to migrate\n");
         }
@@ -148,7 +144,7 @@ class CheckSchemaVersionTest {
     void aMissingSqliteFileIsANewStoreAndIsNotCreated() throws Exception {
         Path data = Files.createDirectories(dir.resolve("data"));
 
-        assertThat(check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run.check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
 
         assertThat(run.out.toString()).contains(": the SQLite store jdbc:sqlite:" + data.resolve("buildhook.db")
                 + " does not exist yet: 'serve' creates a new store, at schema version " + migrations("sqlite").size()
@@ -161,7 +157,7 @@ class CheckSchemaVersionTest {
         Path data = Files.createDirectories(dir.resolve("data"));
         Path db = Files.writeString(data.resolve("buildhook.db"), "not a database, but long enough to be read as one");
 
-        assertThat(check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run.check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
 
         assertThat(run.out.toString()).contains(": warning: the schema version of the store jdbc:sqlite:" + db
                 + " could not be read (").contains("not a database");
@@ -178,12 +174,12 @@ class CheckSchemaVersionTest {
             Path config = config(dir.resolve("data"), url);
             String described = StoreConfig.of(url, dir.resolve("data")).describe();
 
-            assertThat(check(config)).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.check(config)).as(run.err.toString()).isEqualTo(ExitCodes.OK);
             assertThat(run.out.toString()).contains(": the store " + described + " has no buildhook tables yet: 'serve'"
                     + " creates them, at schema version " + latest + ", at its first start\n");
 
             olderSchema(url, "postgresql");
-            assertThat(check(config)).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.check(config)).as(run.err.toString()).isEqualTo(ExitCodes.OK);
             assertThat(run.out.toString()).contains(": the store " + described + " is at schema version " + (latest - 1)
                     + "; this build's is " + latest + ": 'serve' migrates it at its start ("
                     + scripts.get(latest - 1).replaceFirst("__", " ").replace(".sql", "") + "), and a buildhook older"
@@ -194,7 +190,7 @@ class CheckSchemaVersionTest {
             try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
                 s.execute("INSERT INTO schema_version (version, description, applied_at) VALUES (99, 'future', 0)");
             }
-            assertThat(check(config)).isEqualTo(ExitCodes.UNAVAILABLE);
+            assertThat(run.check(config)).isEqualTo(ExitCodes.UNAVAILABLE);
             assertThat(run.out.toString()).contains(": error: the store " + described + ": the database schema is at"
                     + " version 99 but this buildhook only knows up to " + latest);
         }
