@@ -15,6 +15,7 @@ import org.buildhook.runner.rules.UnreadableRulesException;
 import org.buildhook.runner.rules.RulesFingerprint;
 import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.RulesDisagreement;
+import org.buildhook.runner.store.SchemaOutlook;
 import org.buildhook.runner.store.StoreReachability;
 import org.buildhook.servlet.config.BuildhookConfig;
 import org.buildhook.servlet.config.ConfigException;
@@ -29,8 +30,9 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "check",
         mixinStandardHelpOptions = true,
         description = "Validate the configuration and the rules file. Prints every mistake as file:line:column; "
-                + "exits 1 if there is any. Starts nothing and writes nothing: a secret 'serve' would generate "
-                + "is only announced.",
+                + "exits 1 if there is any. Says at which schema version the store is and what 'serve' does to it "
+                + "(exit 3 for a store a newer buildhook migrated, which 'serve' refuses). Starts nothing and writes "
+                + "nothing: a secret 'serve' would generate is only announced, the store is only read.",
         footer = {
             "",
             "Examples:",
@@ -79,6 +81,7 @@ final class CheckCommand implements Callable<Integer> {
         int problems = 0;
         boolean unreadable = false;
         boolean wouldNotStart = false;
+        boolean refused = false;
         Path rulesFile = rules;
         Path defaultWorkdir = null;
         BuildhookConfig checked = null;
@@ -100,8 +103,14 @@ final class CheckCommand implements Callable<Integer> {
                 // A wrong password or currentSchema passed check and failed the start (tryout15 F3): ask
                 // PostgreSQL now. A warning, not a mistake: check may run where the database is not reachable.
                 Optional<String> unusable = StoreReachability.whyUnreachable(loaded.store());
+                // What serve's start does to the schema, read only (tryout26 F9): the upgrade to back up for
+                // beforehand, or the refusal of a store a newer build migrated.
+                Optional<SchemaOutlook> schema = unusable.isEmpty() ? SchemaOutlook.of(loaded.store())
+                        : Optional.empty();
+                refused = schema.filter(SchemaOutlook::newer).isPresent();
                 out.println(name + ": ok (" + loaded.endpoints().size() + " endpoint(s))"
-                        + (unusable.isEmpty() ? "" : ", but 'serve' would not start now: see the warning below"));
+                        + (unusable.isEmpty() && !refused ? "" : ", but 'serve' would not start now: see the "
+                                + (refused ? "error" : "warning") + " below"));
                 loaded.notes().forEach(out::println);
                 loaded.warnings().forEach(out::println);
                 warnAboutNodeFolders(loaded, name, out);
@@ -112,6 +121,9 @@ final class CheckCommand implements Callable<Integer> {
                                 && !why.contains(org.buildhook.runner.store.Store.ANSWERED_AND_REFUSED)
                                 ? "; a check run where the database cannot be reached may"
                                 + " ignore this)" : ")")));
+                schema.ifPresent(outlook -> out.println(name + (outlook.newer() ? ": error: "
+                        : outlook.unreadable() != null ? ": warning: " : ": ") + outlook.describe()
+                        + (outlook.newer() ? " ('serve' would not start now)" : "")));
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
                 // A store that cannot be reached is said above; asking it for its nodes would wait for it again.
@@ -147,6 +159,12 @@ final class CheckCommand implements Callable<Integer> {
             err.println(problems + " mistake(s) found");
             err.flush();
             return unreadable ? ExitCodes.UNAVAILABLE : ExitCodes.FAILED;
+        }
+        if (refused) {
+            // A store a newer build migrated: the start refuses it wherever it runs (exit 3), with or without --strict.
+            err.println("'serve' would not start now: see the error above");
+            err.flush();
+            return ExitCodes.UNAVAILABLE;
         }
         if (strict && wouldNotStart) {
             // tryout19 F7: 'check && restart' went ahead although check said serve would not start.

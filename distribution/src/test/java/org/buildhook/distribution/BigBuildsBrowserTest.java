@@ -3,15 +3,10 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.chrome.ChromeDriver;
 
 /**
  * page26 (M): with 50 deliveries of 100 jobs each, every live update (every 4 s) swapped the whole list of
@@ -21,30 +16,7 @@ import org.openqa.selenium.chrome.ChromeDriver;
  * swapped. Structure only, no time bound; the longest task seen is printed for the findings. Skipped without
  * Chromium, except on CI ({@code CI=true}), where that fails.
  */
-class BigBuildsBrowserTest {
-
-    @TempDir
-    Path dir;
-    @TempDir
-    Path profile;
-
-    private AdminServer server;
-    private ChromeDriver browser;
-
-    @BeforeEach
-    void needsChromium() {
-        Chromium.required();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (browser != null) {
-            browser.quit();
-        }
-        if (server != null) {
-            server.close();
-        }
-    }
+class BigBuildsBrowserTest extends AdminServerInChromium {
 
     @Test
     void aLiveUpdateSwapsOnlyTheRowsThatChangedAndKeepsTheOthersNodes() throws Exception {

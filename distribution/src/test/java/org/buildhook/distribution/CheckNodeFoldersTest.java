@@ -3,13 +3,10 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * final18 F1: {@code buildhook check} warns about the folders 'serve' writes before any job (the payload
@@ -21,21 +18,10 @@ class CheckNodeFoldersTest {
     @TempDir
     Path dir;
 
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int check(Path config) {
-        CommandLine cl = BuildhookCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return cl.execute("check", "--config", config.toString());
-    }
+    private final CheckRun run = new CheckRun();
 
     private Path config(Path data, Path logs) throws IOException {
-        Path secret = Files.writeString(dir.resolve("secret"), TestConfig.SECRET);
-        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + data + "\n"
-                + "endpoints: {default: {secrets: [{file: " + secret + "}]}}\n"
-                + "runner: {log-dir: " + logs + "}\n");
+        return CheckRun.config(dir, data, "runner: {log-dir: " + logs + "}\n");
     }
 
     @Test
@@ -45,14 +31,14 @@ class CheckNodeFoldersTest {
         Path notAFolder = Files.writeString(dir.resolve("not-a-folder"), "a file");
         Path logs = notAFolder.resolve("logs");
 
-        assertThat(check(config(data, logs))).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run.check(config(data, logs))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
 
-        assertThat(out.toString()).contains("warning: this user cannot write the payload folder " + payloads
+        assertThat(run.out.toString()).contains("warning: this user cannot write the payload folder " + payloads
                 + " (a file is where the folder goes): 'serve' would store deliveries but start no job until it can")
                 .contains("warning: this user cannot write runner.log-dir " + logs + " (" + notAFolder
                         + " is not a directory: a file is where a folder goes)");
         // tryout19 F2: the advice fits the reason given, a file where the folder goes, not only a full disk or a mode.
-        assertThat(out.toString()).contains("or move away a file that is where a folder goes");
+        assertThat(run.out.toString()).contains("or move away a file that is where a folder goes");
     }
 
     @Test
@@ -60,9 +46,9 @@ class CheckNodeFoldersTest {
         Path data = dir.resolve("data");
         Path logs = dir.resolve("job-logs");
 
-        assertThat(check(config(data, logs))).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run.check(config(data, logs))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
 
-        assertThat(out.toString()).doesNotContain("cannot write");
+        assertThat(run.out.toString()).doesNotContain("cannot write");
         assertThat(data).doesNotExist();
         assertThat(logs).doesNotExist();
     }

@@ -7,18 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
 
 /**
  * tryout25 F10: a clipped trigger name kept its cell about 500 px wide, so the deliveries table scrolled
@@ -30,35 +25,12 @@ import org.openqa.selenium.chrome.ChromeDriver;
  * {@code target/}: {@code long-values-1280.png}, {@code long-values-800.png}, {@code long-values-job-1280.png},
  * {@code long-values-job-800.png}. Skipped without Chromium, except on CI ({@code CI=true}), where that fails.
  */
-class LongPayloadValuesBrowserTest {
+class LongPayloadValuesBrowserTest extends AdminServerInChromium {
 
     private static final String TRIGGER = "nightly-" + "x".repeat(292);
     private static final String WEB_URL = "https://ci.example.com/builds/67/" + "w".repeat(5000 - 33);
     /** Each run's {@code log_url}: 1,500 characters, more than a list carries of a value (Html.TITLE_WIDTH). */
     private static final String LOG_URL = "https://ci.example.com/builds/67/runs/" + "l".repeat(1500 - 38);
-
-    @TempDir
-    Path dir;
-    @TempDir
-    Path profile;
-
-    private AdminServer server;
-    private ChromeDriver browser;
-
-    @BeforeEach
-    void needsChromium() {
-        Chromium.required();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (browser != null) {
-            browser.quit();
-        }
-        if (server != null) {
-            server.close();
-        }
-    }
 
     @Test
     void everyColumnOfTheListAndTheJobsPageStayInAWindowOf1280And800Pixels() throws Exception {

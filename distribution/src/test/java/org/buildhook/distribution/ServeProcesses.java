@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Real {@code buildhook serve} processes of a test, on this JVM's class path, each writing its output
@@ -143,21 +144,31 @@ final class ServeProcesses implements AutoCloseable {
     }
 
     /**
-     * Kills (SIGKILL) every process, but this JVM, whose working folder is {@code folder} or inside it, with its
-     * descendants, and waits a minute at most for each to end. Reads {@code /proc/<pid>/cwd}: on a system without it,
-     * or for a process of another user, it kills nothing.
+     * Kills (SIGKILL) every process whose working folder is {@code folder} or inside it, with its descendants, and
+     * waits a minute at most for each to end; never this JVM nor one of its ancestors (surefire forks the test JVM
+     * through a shell working in the module's folder), and nothing at all when {@code folder} holds this JVM's own
+     * working folder (a test's folder never does: StoreRefusalWordsTest once passed {@code "."}, and its teardown
+     * SIGKILLed the shell surefire had forked it through, then failed on "destroy of current process not allowed").
+     * Reads {@code /proc/<pid>/cwd}: on a system without it, or for a process of another user, it kills nothing.
      */
     static void killWorkingIn(Path folder) throws InterruptedException {
         Path real;
         try {
             real = folder.toRealPath();
+            if (Path.of("").toRealPath().startsWith(real)) {
+                return;
+            }
         } catch (IOException e) {
             return; // gone: nothing can work in it
         }
+        java.util.Set<Long> spared = new java.util.HashSet<>();
+        for (Optional<ProcessHandle> p = Optional.of(ProcessHandle.current()); p.isPresent(); p = p.get().parent()) {
+            spared.add(p.get().pid());
+        }
         List<ProcessHandle> left = ProcessHandle.allProcesses()
-                .filter(h -> h.pid() != ProcessHandle.current().pid() && workingIn(h, real)).toList();
+                .filter(h -> !spared.contains(h.pid()) && workingIn(h, real)).toList();
         for (ProcessHandle h : left) {
-            h.descendants().forEach(ProcessHandle::destroyForcibly);
+            h.descendants().filter(d -> !spared.contains(d.pid())).forEach(ProcessHandle::destroyForcibly);
             h.destroyForcibly();
         }
         for (ProcessHandle h : left) {

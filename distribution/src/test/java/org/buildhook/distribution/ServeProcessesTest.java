@@ -39,4 +39,27 @@ class ServeProcessesTest {
             assertThat(job.isAlive()).as("job %d after close", job.pid()).isFalse();
         }
     }
+
+    /**
+     * check26: StoreRefusalWordsTest passed {@code "."}, the module's folder, where surefire's shell that forked this
+     * JVM works: close() SIGKILLed that shell and then failed on "destroy of current process not allowed". A folder
+     * holding this JVM's own working folder ends nothing, and no folder ever ends this JVM's ancestors.
+     */
+    @Test
+    void aFolderHoldingThisJvmsWorkingFolderEndsNothingNorThisJvmsAncestors() throws Exception {
+        List<ProcessHandle> ancestors = new java.util.ArrayList<>();
+        for (var p = ProcessHandle.current().parent(); p.isPresent(); p = p.get().parent()) {
+            ancestors.add(p.get());
+        }
+        Process beside = new ProcessBuilder("sleep", "600").directory(Path.of("").toAbsolutePath().toFile()).start();
+        try {
+            ServeProcesses.killWorkingIn(Path.of("."));
+            ServeProcesses.killWorkingIn(Path.of("").toAbsolutePath().getParent());
+
+            assertThat(beside.isAlive()).as("a process working beside this JVM").isTrue();
+            assertThat(ancestors).isNotEmpty().allMatch(ProcessHandle::isAlive);
+        } finally {
+            beside.destroyForcibly().waitFor();
+        }
+    }
 }

@@ -26,9 +26,15 @@ class StoreRefusalWordsTest {
     @TempDir
     Path dir;
 
-    private final ServeProcesses processes = new ServeProcesses(Path.of("."));
+    /** The servers work in this test's own folder: {@link ServeProcesses#close} ends what works there. */
+    private ServeProcesses processes;
     private final List<Socket> held = new CopyOnWriteArrayList<>();
     private ServerSocket silent;
+
+    @org.junit.jupiter.api.BeforeEach
+    void processes() {
+        processes = new ServeProcesses(dir);
+    }
 
     @AfterEach
     void close() throws IOException, InterruptedException {

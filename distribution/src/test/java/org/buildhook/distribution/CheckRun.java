@@ -1,0 +1,37 @@
+package org.buildhook.distribution;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine;
+
+/** {@code buildhook check} run in this JVM through picocli, with what its last run printed. */
+final class CheckRun {
+
+    /** The last run's standard output. */
+    final StringWriter out = new StringWriter();
+    /** The last run's standard error. */
+    final StringWriter err = new StringWriter();
+
+    /** Runs {@code check --config config}; returns its exit code. */
+    int check(Path config) {
+        out.getBuffer().setLength(0);
+        err.getBuffer().setLength(0);
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute("check", "--config", config.toString());
+    }
+
+    /**
+     * Writes {@code dir/buildhook.yaml}: {@code data-dir: data}, the default endpoint with a secret file in {@code
+     * dir}, then {@code more} (YAML lines, each ending with a newline).
+     */
+    static Path config(Path dir, Path data, String more) throws IOException {
+        Path secret = Files.writeString(dir.resolve("secret"), TestConfig.SECRET);
+        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + data + "\n"
+                + "endpoints: {default: {secrets: [{file: " + secret + "}]}}\n" + more);
+    }
+}
