@@ -356,7 +356,8 @@ public final class StatusPageServlet extends HttpServlet {
         // Each log read where this node keeps it, not where the store says it was written (tryout26 F3).
         List<JobAttempt> attempts = found.get().attempts().stream().map(a -> JobLogSender.here(a, logs)).toList();
         for (JobAttempt a : attempts) {
-            Path file = a.logPath() == null ? null : Path.of(a.logPath()); // where here() found it
+            // A running attempt has no recorded path yet: its log is the one under the log dir in force.
+            Path file = JobLogs.toRead(logs, id, a.attempt(), a.logPath());
             texts.put(a.attempt(), tail(file, a, JobLogSender.comparedNode(app.store(), app.config().engine().nodeId())));
         }
         Job job = found.get().job();
