@@ -16,11 +16,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.buildhook.distribution.AbstractProxiedServeTest.SqliteLockHeld;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.chrome.ChromeDriver;
 
 /**
  * The builds a standalone server on SQLite answered 503 while another program held the database's write lock stay
@@ -29,32 +26,16 @@ import org.openqa.selenium.chrome.ChromeDriver;
  * the gauge {@code buildhook_refused_builds} and the status page (over HTTP and in a real Chromium) name each one,
  * except the one sent again and accepted; a dismissal empties the list.
  */
-class RefusedBuildsAfterOutageTest {
+class RefusedBuildsAfterOutageTest extends ServeInChromium {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
-    private ServeProcesses processes;
-    private ChromeDriver browser;
     private URI base;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (browser != null) {
-            browser.quit();
-        }
-        if (processes != null) {
-            processes.close();
-        }
-    }
 
     @Test
     void buildsRefusedDuringAnOutageAreListedAfterItUntilStoredOrDismissed() throws Exception {
         Chromium.required();
-        Path config = ServeProcesses.followConfig(dir, "rules:\n  - name: quick\n    run: {command: [/bin/true]}\n", "");
-        processes = new ServeProcesses(dir);
-        Process server = processes.serve(config, dir.resolve("serve.out"));
+        Process server = serveQuickRule(dir.resolve("serve.out"));
         base = ServeProcesses.awaitUrl(server, dir.resolve("data"));
         Path db = dir.resolve("data").resolve("buildhook.db").toAbsolutePath();
         assertThat(send(base, 1310)).as("accepted before the outage").isZero();

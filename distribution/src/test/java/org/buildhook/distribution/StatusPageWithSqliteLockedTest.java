@@ -11,12 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.buildhook.distribution.AbstractProxiedServeTest.SqliteLockHeld;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
 
 /**
  * The status page of a standalone server on SQLite while another program holds the database's write lock
@@ -26,32 +23,16 @@ import org.openqa.selenium.chrome.ChromeDriver;
  * the file and what to do: over HTTP, and in a real Chromium on a page opened before the lock, by itself (the
  * page polls), and it goes away by itself once the lock is let go.
  */
-class StatusPageWithSqliteLockedTest {
+class StatusPageWithSqliteLockedTest extends ServeInChromium {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    @TempDir
-    Path dir;
-    private ServeProcesses processes;
-    private ChromeDriver browser;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (browser != null) {
-            browser.quit();
-        }
-        if (processes != null) {
-            processes.close();
-        }
-    }
 
     @Test
     void whileAnotherProgramHoldsTheWriteLockTheOpenPageShowsARedBannerThatGoesAwayByItself() throws Exception {
         Chromium.required();
-        Path config = ServeProcesses.followConfig(dir, "rules:\n  - name: quick\n    run: {command: [/bin/true]}\n", "");
-        processes = new ServeProcesses(dir);
         Path out = dir.resolve("serve.out");
-        Process server = processes.serve(config, out);
+        Process server = serveQuickRule(out);
         URI base = ServeProcesses.awaitUrl(server, dir.resolve("data"));
         Path db = dir.resolve("data").resolve("buildhook.db").toAbsolutePath();
         browser = Chromium.start(dir.resolve("profile"));
