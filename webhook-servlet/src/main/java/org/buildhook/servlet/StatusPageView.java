@@ -295,8 +295,9 @@ final class StatusPageView {
 
     /**
      * The panel of the builds answered 503 that no later delivery stored (tryout26 F4: after the outage they
-     * were on no page): it stays after the store is back, until dismissed ({@code DELETE /api/refused-builds})
-     * or the server restarts, which it says, with where the full list is.
+     * were on no page): it stays after the store is back, until dismissed (its button, as the approvals', calls
+     * {@code DELETE /api/refused-builds} with the admin cookie and the page's CSRF header; outage26) or the server
+     * restarts, which it says, with where the full list is.
      */
     private static void refusedBuilds(StringBuilder h, RefusedBuilds.View v) {
         int n = v.builds().size();
@@ -310,8 +311,9 @@ final class StatusPageView {
         }
         h.append(" Have JobServ send each again; a build stored later leaves the list by itself. This list is kept in"
                 + " memory: a restart of the server forgets it (the server log keeps every one, <code>not stored,"
-                + " answering 503</code>). Dismiss it with <code>buildhook refused-builds --dismiss</code> or"
-                + " <code>DELETE /api/refused-builds</code>.");
+                + " answering 503</code>). Dismiss it here, with <code>buildhook refused-builds --dismiss</code> or"
+                + " with <code>DELETE /api/refused-builds</code>. <button type=\"button\" class=\"dismiss\""
+                + " data-post=\"api/refused-builds\" data-method=\"DELETE\">Dismiss</button>");
         if (n > 0) {
             h.append("<div class=\"scroll-x\"><table id=\"refused-builds-list\"><thead><tr><th>Endpoint</th><th>Build</th>"
                     + "<th>Project</th><th>Status</th><th>Trigger</th><th>Last refused</th><th>503s</th></tr></thead>"
