@@ -125,14 +125,24 @@ class RefusedBuildsAfterOutageTest extends ServeInChromium {
         assertThat(Files.readString(dir.resolve("serve.out"))).contains("dismissed the list of 1 build(s) refused 503");
     }
 
-    /** Sends the sample build with its number changed, once; the exit code (0: a 2xx). */
     private int send(URI base, int build) throws Exception {
+        return send(dir, base, build);
+    }
+
+    /**
+     * Sends the sample build with its number changed, once, to the server at {@code base} signed with the secret in
+     * {@code dir/webhook-secret}; the exit code (0: a 2xx).
+     */
+    static int send(Path dir, URI base, int build) throws Exception {
         String sample = new String(SendCommand.class.getResourceAsStream("sample-build.json").readAllBytes(),
                 StandardCharsets.UTF_8).replace("builds/67", "builds/" + build).replace("\"build_id\": 67",
                 "\"build_id\": " + build);
         Path payload = Files.writeString(dir.resolve("build-" + build + ".json"), sample);
+        picocli.CommandLine cl = BuildhookCommand.commandLine();
         StringWriter said = new StringWriter();
-        return cli(said, "send", base.resolve("webhook").toString(), payload.toString(), "--secret-file",
+        cl.setOut(new PrintWriter(said, true));
+        cl.setErr(new PrintWriter(said, true));
+        return cl.execute("send", base.resolve("webhook").toString(), payload.toString(), "--secret-file",
                 dir.resolve("webhook-secret").toString(), "--no-retry");
     }
 

@@ -228,7 +228,8 @@ final class StatusPageAssets {
                   .then(function (a) {
                     out.textContent = said(b.getAttribute('data-post'), b.textContent, a[0], a[1]);
                     b.disabled = false;
-                    if (a[0] < 300) { clearTimeout(timer); poll(); }
+                    if (a[0] < 300 && document.body.hasAttribute('data-reload-when-live')) { location.reload(); }
+                    else if (a[0] < 300) { clearTimeout(timer); poll(); }
                   })
                   .catch(function (err) { out.textContent = b.textContent + ' failed: ' + err; b.disabled = false; });
               });

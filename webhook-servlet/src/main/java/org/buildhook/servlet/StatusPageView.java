@@ -596,25 +596,33 @@ final class StatusPageView {
      * page ({@link #POLL_MILLIS}) and loads the page asked for as soon as the store answers again.
      */
     static String storeUnavailable(String nonce) {
-        return storeUnavailable(nonce, java.util.Optional.empty());
+        return storeUnavailable(nonce, java.util.Optional.empty(), new RefusedBuilds.View(List.of(), 0));
     }
 
     /**
      * As {@link #storeUnavailable(String)}, with what the node knows of why ({@link
      * org.buildhook.runner.store.Store#trouble()}, e.g. a PostgreSQL table locked by another session), escaped,
-     * as the status page's store banner says it (signed-in readers only).
+     * as the status page's store banner says it (signed-in readers only), and the panel of the builds to re-send
+     * when this node holds any ({@link RefusedBuilds}, in memory: it needs no store; outage26), with its Dismiss
+     * button. The panel is as of the page's answer: the page is loaded again once the store answers.
      */
-    static String storeUnavailable(String nonce, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble) {
+    static String storeUnavailable(String nonce, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble,
+            RefusedBuilds.View refused) {
         StringBuilder h = head(nonce, "buildhook: the store does not answer", POLL_MILLIS, true);
-        return end(h.append("<main><h2>The store does not answer</h2>"
+        h.append("<main><p id=\"result\" role=\"status\"></p><h2>The store does not answer</h2>"
                 + "<p class=\"banner\">buildhook cannot read its store, the database that holds deliveries and jobs,"
                 + " so this page cannot be shown now.</p>"
                 + trouble.map(t -> "<p class=\"banner\" id=\"store-banner\">" + escape(sentence(t.reason()))
                         + (t.since() == null ? "" : " Since " + escape(t.since().toString()) + ".")
-                        + (t.detail() == null ? "" : " " + escape(t.detail())) + "</p>").orElse("")
-                + "<p>Until the store answers again, every webhook is answered <code>503</code> with"
-                + " <code>Retry-After</code>, and JobServ sends it again later: no delivery is lost. Jobs start"
-                + " only once the store answers.</p>"
+                        + (t.detail() == null ? "" : " " + escape(t.detail())) + "</p>").orElse(""));
+        if (!refused.isEmpty()) {
+            refusedBuilds(h, refused);
+        }
+        return end(h.append("<p>Until the store answers again, every webhook is answered <code>503</code> with"
+                + " <code>Retry-After</code>, and JobServ sends it again later")
+                .append(refused.isEmpty() ? ": no delivery is lost." : ", for about 7 s only: have it send the builds"
+                        + " to re-send above again.")
+                .append(" Jobs start only once the store answers.</p>"
                 + "<p>Where to look: <a href=\"healthz\"><code>/healthz</code></a> names the cause (the database"
                 + " refuses connections, does not answer, …); the server log has the store's error.</p>"
                 + "<p>This page tries again every " + POLL_MILLIS / 1000 + " seconds by itself and shows the"
