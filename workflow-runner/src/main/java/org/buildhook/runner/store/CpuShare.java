@@ -42,13 +42,15 @@ final class CpuShare {
         long cpu = processCpuNanos();
         long throttled = throttledNanos();
         long queued = -1;
-        for (Map.Entry<String, Long> thread : loginThreads().entrySet()) {
-            if (!loginThreadsBefore.contains(thread.getKey())) {
-                queued = Math.max(queued, thread.getValue());
+        long ran = -1;
+        for (Map.Entry<String, long[]> thread : loginThreads().entrySet()) {
+            if (!loginThreadsBefore.contains(thread.getKey()) && thread.getValue()[1] > queued) {
+                ran = thread.getValue()[0];
+                queued = thread.getValue()[1];
             }
         }
         return new Window(System.nanoTime() - wallStart, cpu < 0 || cpuStart < 0 ? -1 : cpu - cpuStart,
-                throttled < 0 || throttledStart < 0 ? -1 : throttled - throttledStart, queued, loadAverage(),
+                throttled < 0 || throttledStart < 0 ? -1 : throttled - throttledStart, ran, queued, loadAverage(),
                 Runtime.getRuntime().availableProcessors());
     }
 
@@ -58,21 +60,32 @@ final class CpuShare {
      * @param wallNanos      its length, in ns
      * @param cpuNanos       the CPU time all of this process's threads used in it, in ns; -1 when not known
      * @param throttledNanos how long its cgroup's CPU quota held it back in it, in ns; -1 when not known
+     * @param ranNanos       how long the driver's login thread started in it ran on a CPU (the first field of its
+     *                       {@code schedstat}), in ns; -1 when not known
      * @param queuedNanos    how long the driver's login thread started in it waited for a CPU while it was ready to
      *                       run (Linux's {@code /proc/self/task/<tid>/schedstat}, its second field), in ns; -1 when
      *                       not known
      * @param loadAverage    the host's load average over the last minute at its end; negative when not known
      * @param cpus           the CPUs this JVM may use
      */
-    record Window(long wallNanos, long cpuNanos, long throttledNanos, long queuedNanos, double loadAverage, int cpus) {
+    record Window(long wallNanos, long cpuNanos, long throttledNanos, long ranNanos, long queuedNanos,
+            double loadAverage, int cpus) {
 
         /**
-         * Whether the host held the login back in that time: its thread waited for a CPU, or this process's CPU quota
-         * throttled it, for a quarter of the time or more. Not the load average: a login that waits for a server that
-         * does not answer waits off the CPU, however busy the host.
+         * Whether the host, rather than PostgreSQL or the network, took the time: the login's thread waited for an
+         * answer (neither running nor waiting for a CPU, nor held back by this process's CPU quota) less than a
+         * quarter of it. Not the load average: a login that waits for a server that does not answer waits off the
+         * CPU, however busy the host (at load 28 on 2 CPUs such a login waited 0.4 s of 1.3 s for a CPU to send its
+         * first message, and 0.8 s for the answer). Where the login's thread cannot be seen (not Linux), a CPU quota
+         * that held this process back for three quarters of the time or more.
          */
         boolean starved() {
-            return queuedNanos >= 0 && queuedNanos * 4 >= wallNanos || throttledNanos >= 0 && throttledNanos * 4 >= wallNanos;
+            long held = Math.max(0, throttledNanos);
+            if (queuedNanos < 0 || ranNanos < 0) {
+                return held * 4 >= wallNanos * 3;
+            }
+            long waitedForAnswer = wallNanos - ranNanos - queuedNanos - Math.max(0, held - queuedNanos);
+            return waitedForAnswer * 4 < wallNanos;
         }
 
         /**
@@ -112,16 +125,17 @@ final class CpuShare {
     /**
      * The PostgreSQL driver's login threads alive now (pgjdbc runs each login bounded by {@code loginTimeout} on a
      * thread named "PostgreSQL JDBC driver connection thread", which Linux shows cut to 15 bytes), by thread id,
-     * each with how long it has waited for a CPU while ready to run, in ns. Empty where that cannot be read.
+     * each with how long it has run on a CPU and how long it has waited for one while ready to run, in ns. Empty where
+     * that cannot be read.
      */
-    private static Map<String, Long> loginThreads() {
-        Map<String, Long> threads = new java.util.HashMap<>();
+    private static Map<String, long[]> loginThreads() {
+        Map<String, long[]> threads = new java.util.HashMap<>();
         try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 try {
                     if (Files.readString(task.resolve("comm")).strip().equals("PostgreSQL JDBC")) {
                         String[] stat = Files.readString(task.resolve("schedstat")).strip().split("\\s+");
-                        threads.put(task.getFileName().toString(), Long.parseLong(stat[1]));
+                        threads.put(task.getFileName().toString(), new long[] {Long.parseLong(stat[0]), Long.parseLong(stat[1])});
                     }
                 } catch (IOException | RuntimeException e) {
                     // ended meanwhile, or no schedstat: left out
