@@ -91,14 +91,58 @@ class RefusedBuildsAfterOutageTest extends ServeInChromium {
         await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElements(By.id("refused-builds")).isEmpty());
     }
 
-    /** Sends the sample build with its number changed, once; the exit code (0: a 2xx). */
+    /**
+     * The panel had no dismiss button, though the API and the CLI dismiss (outage26): its button calls {@code DELETE
+     * /api/refused-builds} with the admin cookie and the page's CSRF header, as Approve does; the same DELETE with the
+     * cookie but without the header is refused and dismisses nothing.
+     */
+    @Test
+    void theDismissButtonOfThePanelEmptiesTheListWithTheAdminCookieAndTheCsrfHeader() throws Exception {
+        Chromium.required();
+        Process server = serveQuickRule(dir.resolve("serve.out"));
+        base = ServeProcesses.awaitUrl(server, dir.resolve("data"));
+        Path db = dir.resolve("data").resolve("buildhook.db").toAbsolutePath();
+        try (SqliteLockHeld lock = new SqliteLockHeld("jdbc:sqlite:" + db)) {
+            lock.start();
+            assertThat(send(base, 1313)).as("refused").isNotZero();
+        }
+        await().atMost(Duration.ofMinutes(2)).until(() -> get(base.resolve("healthz")).statusCode() == 200);
+        String cookie = "buildhook_admin=" + java.net.URLEncoder.encode(ServeProcesses.FOLLOW_TOKEN, StandardCharsets.UTF_8);
+        HttpResponse<String> forged = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                .newBuilder(base.resolve("api/refused-builds")).timeout(Duration.ofSeconds(120)).header("Cookie", cookie)
+                .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(forged.statusCode()).as("a cookie without X-Buildhook-Request").isEqualTo(401);
+        assertThat(builds(refused(base))).containsExactly(1313L);
+
+        browser = Chromium.start(dir.resolve("profile"));
+        browser.get(base + "?token=" + ServeProcesses.FOLLOW_TOKEN);
+        await().atMost(Duration.ofMinutes(1)).until(() -> !browser.findElements(By.id("refused-builds")).isEmpty());
+        browser.findElement(By.cssSelector("#refused-builds button.dismiss")).click();
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElements(By.id("refused-builds")).isEmpty());
+        assertThat(browser.findElement(By.id("result")).getText()).isEqualTo("Dismissed the list of 1 build(s) to re-send.");
+        assertThat(builds(refused(base))).isEmpty();
+        assertThat(Files.readString(dir.resolve("serve.out"))).contains("dismissed the list of 1 build(s) refused 503");
+    }
+
     private int send(URI base, int build) throws Exception {
+        return send(dir, base, build);
+    }
+
+    /**
+     * Sends the sample build with its number changed, once, to the server at {@code base} signed with the secret in
+     * {@code dir/webhook-secret}; the exit code (0: a 2xx).
+     */
+    static int send(Path dir, URI base, int build) throws Exception {
         String sample = new String(SendCommand.class.getResourceAsStream("sample-build.json").readAllBytes(),
                 StandardCharsets.UTF_8).replace("builds/67", "builds/" + build).replace("\"build_id\": 67",
                 "\"build_id\": " + build);
         Path payload = Files.writeString(dir.resolve("build-" + build + ".json"), sample);
+        picocli.CommandLine cl = BuildhookCommand.commandLine();
         StringWriter said = new StringWriter();
-        return cli(said, "send", base.resolve("webhook").toString(), payload.toString(), "--secret-file",
+        cl.setOut(new PrintWriter(said, true));
+        cl.setErr(new PrintWriter(said, true));
+        return cl.execute("send", base.resolve("webhook").toString(), payload.toString(), "--secret-file",
                 dir.resolve("webhook-secret").toString(), "--no-retry");
     }
 

@@ -116,6 +116,35 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
     }
 
     /**
+     * While PostgreSQL cannot be read at all the page said "The store does not answer" without the builds to re-send,
+     * though the server holds them in memory and the API, the CLI and the gauge name them (outage26): the page of
+     * the outage shows the panel, whose Dismiss button works there too.
+     */
+    @Test
+    void thePageOfTheOutageShowsTheBuildsToReSendAndDismissesThem() throws Exception {
+        Chromium.required();
+        URI base = serve();
+        pg.proxy.cut();
+        assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 1313)).as("refused").isNotZero();
+
+        HttpResponse<String> page = get(base, TOKEN);
+        assertThat(page.statusCode()).isEqualTo(503);
+        assertThat(page.body()).contains("The store does not answer").contains("id=\"refused-builds\"")
+                .contains("Builds to re-send: 1 build was answered 503").contains("<td class=\"num\">1313</td>")
+                .contains("for about 7 s only").doesNotContain("no delivery is lost");
+
+        browser = Chromium.start(dir.resolve("profile"));
+        browser.get(base + "?token=" + TOKEN);
+        await().atMost(Duration.ofMinutes(1)).until(() -> !browser.findElements(By.id("refused-builds")).isEmpty());
+        assertThat(browser.findElement(By.tagName("h2")).getText()).isEqualTo("The store does not answer");
+        assertThat(browser.findElement(By.id("refused-builds")).getText()).contains("1313");
+        browser.findElement(By.cssSelector("#refused-builds button.dismiss")).click();
+        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElements(By.id("refused-builds")).isEmpty());
+        assertThat(browser.findElement(By.tagName("h2")).getText()).isEqualTo("The store does not answer");
+        assertThat(get(base.resolve("api/refused-builds"), TOKEN).body()).contains("\"items\":[]");
+    }
+
+    /**
      * In Chromium: the open page's header says why it stopped updating; the page loaded during the outage
      * says the store does not answer; once it answers, that page shows the status by itself (its script
      * loads it when a poll succeeds), without a reload by the reader.

@@ -198,6 +198,9 @@ final class StatusPageAssets {
                   return label + ' refused: ' + (a.error || 'the server answered ' + status) + '.';
                 }
                 var action = post.substring(post.lastIndexOf('/') + 1);
+                if (action === 'refused-builds') {
+                  return 'Dismissed the list of ' + a.dismissed + ' build(s) to re-send.';
+                }
                 if (action === 'approve') { return 'Approved; the job starts.'; }
                 if (action === 'reject') { return 'Rejected; the job does not run.'; }
                 if (action === 'cancel') {
@@ -218,13 +221,15 @@ final class StatusPageAssets {
                 if (!b) { return; }
                 b.disabled = true;
                 var out = document.getElementById('result');
-                fetch(b.getAttribute('data-post'), {method: 'POST', credentials: 'same-origin',
+                fetch(b.getAttribute('data-post'), {method: b.getAttribute('data-method') || 'POST',
+                    credentials: 'same-origin',
                     headers: {'X-Buildhook-Request': '1'}})
                   .then(function (r) { return r.text().then(function (t) { return [r.status, t]; }); })
                   .then(function (a) {
                     out.textContent = said(b.getAttribute('data-post'), b.textContent, a[0], a[1]);
                     b.disabled = false;
-                    if (a[0] < 300) { clearTimeout(timer); poll(); }
+                    if (a[0] < 300 && document.body.hasAttribute('data-reload-when-live')) { location.reload(); }
+                    else if (a[0] < 300) { clearTimeout(timer); poll(); }
                   })
                   .catch(function (err) { out.textContent = b.textContent + ' failed: ' + err; b.disabled = false; });
               });

@@ -143,7 +143,8 @@ public final class StatusPageServlet extends HttpServlet {
                             + trouble.map(t -> " (" + t.reason() + ")").orElse("") + "\n");
                 } else {
                     send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
-                            StatusPageView.storeUnavailable(nonce(response), trouble));
+                            StatusPageView.storeUnavailable(nonce(response), trouble,
+                                    app.deliveries().refusedBuilds().view()));
                 }
             }
         }

@@ -295,8 +295,9 @@ final class StatusPageView {
 
     /**
      * The panel of the builds answered 503 that no later delivery stored (tryout26 F4: after the outage they
-     * were on no page): it stays after the store is back, until dismissed ({@code DELETE /api/refused-builds})
-     * or the server restarts, which it says, with where the full list is.
+     * were on no page): it stays after the store is back, until dismissed (its button, as the approvals', calls
+     * {@code DELETE /api/refused-builds} with the admin cookie and the page's CSRF header; outage26) or the server
+     * restarts, which it says, with where the full list is.
      */
     private static void refusedBuilds(StringBuilder h, RefusedBuilds.View v) {
         int n = v.builds().size();
@@ -310,8 +311,9 @@ final class StatusPageView {
         }
         h.append(" Have JobServ send each again; a build stored later leaves the list by itself. This list is kept in"
                 + " memory: a restart of the server forgets it (the server log keeps every one, <code>not stored,"
-                + " answering 503</code>). Dismiss it with <code>buildhook refused-builds --dismiss</code> or"
-                + " <code>DELETE /api/refused-builds</code>.");
+                + " answering 503</code>). Dismiss it here, with <code>buildhook refused-builds --dismiss</code> or"
+                + " with <code>DELETE /api/refused-builds</code>. <button type=\"button\" class=\"dismiss\""
+                + " data-post=\"api/refused-builds\" data-method=\"DELETE\">Dismiss</button>");
         if (n > 0) {
             h.append("<div class=\"scroll-x\"><table id=\"refused-builds-list\"><thead><tr><th>Endpoint</th><th>Build</th>"
                     + "<th>Project</th><th>Status</th><th>Trigger</th><th>Last refused</th><th>503s</th></tr></thead>"
@@ -594,25 +596,33 @@ final class StatusPageView {
      * page ({@link #POLL_MILLIS}) and loads the page asked for as soon as the store answers again.
      */
     static String storeUnavailable(String nonce) {
-        return storeUnavailable(nonce, java.util.Optional.empty());
+        return storeUnavailable(nonce, java.util.Optional.empty(), new RefusedBuilds.View(List.of(), 0));
     }
 
     /**
      * As {@link #storeUnavailable(String)}, with what the node knows of why ({@link
      * org.buildhook.runner.store.Store#trouble()}, e.g. a PostgreSQL table locked by another session), escaped,
-     * as the status page's store banner says it (signed-in readers only).
+     * as the status page's store banner says it (signed-in readers only), and the panel of the builds to re-send
+     * when this node holds any ({@link RefusedBuilds}, in memory: it needs no store; outage26), with its Dismiss
+     * button. The panel is as of the page's answer: the page is loaded again once the store answers.
      */
-    static String storeUnavailable(String nonce, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble) {
+    static String storeUnavailable(String nonce, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble,
+            RefusedBuilds.View refused) {
         StringBuilder h = head(nonce, "buildhook: the store does not answer", POLL_MILLIS, true);
-        return end(h.append("<main><h2>The store does not answer</h2>"
+        h.append("<main><p id=\"result\" role=\"status\"></p><h2>The store does not answer</h2>"
                 + "<p class=\"banner\">buildhook cannot read its store, the database that holds deliveries and jobs,"
                 + " so this page cannot be shown now.</p>"
                 + trouble.map(t -> "<p class=\"banner\" id=\"store-banner\">" + escape(sentence(t.reason()))
                         + (t.since() == null ? "" : " Since " + escape(t.since().toString()) + ".")
-                        + (t.detail() == null ? "" : " " + escape(t.detail())) + "</p>").orElse("")
-                + "<p>Until the store answers again, every webhook is answered <code>503</code> with"
-                + " <code>Retry-After</code>, and JobServ sends it again later: no delivery is lost. Jobs start"
-                + " only once the store answers.</p>"
+                        + (t.detail() == null ? "" : " " + escape(t.detail())) + "</p>").orElse(""));
+        if (!refused.isEmpty()) {
+            refusedBuilds(h, refused);
+        }
+        return end(h.append("<p>Until the store answers again, every webhook is answered <code>503</code> with"
+                + " <code>Retry-After</code>, and JobServ sends it again later")
+                .append(refused.isEmpty() ? ": no delivery is lost." : ", for about 7 s only: have it send the builds"
+                        + " to re-send above again.")
+                .append(" Jobs start only once the store answers.</p>"
                 + "<p>Where to look: <a href=\"healthz\"><code>/healthz</code></a> names the cause (the database"
                 + " refuses connections, does not answer, …); the server log has the store's error.</p>"
                 + "<p>This page tries again every " + POLL_MILLIS / 1000 + " seconds by itself and shows the"

@@ -38,6 +38,14 @@ public final class Store implements AutoCloseable {
     /** How many batches of names per folder one sweep asks the store about (20 × 500 by default). */
     private static final int ORPHAN_BATCHES_PER_SWEEP = 20;
 
+    /**
+     * How long after the store opens its first retention sweep runs, at most (then every {@code
+     * retentionInterval}): soon, so that a {@code store.retention} lowered to free a full disk frees it at the
+     * restart and a node restarted more often than the interval still sweeps (tryout26 F6), yet after the
+     * start's own work (migrations, the sweep of what the last run left, the first jobs).
+     */
+    static final Duration FIRST_SWEEP_AFTER = Duration.ofMinutes(1);
+
     private final StoreConfig config;
     private final Database db;
     private final DeliveryWriter writer;
@@ -82,7 +90,8 @@ public final class Store implements AutoCloseable {
 
     /**
      * Opens the store, migrates the schema and starts the periodic retention sweep on its own
-     * daemon thread.
+     * daemon thread: first a minute after the open (or after {@code retentionInterval}, if shorter), then
+     * every {@code retentionInterval}.
      */
     public static Store open(StoreConfig config) {
         ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -119,7 +128,8 @@ public final class Store implements AutoCloseable {
             store.orphans.mark(config.dataDir().resolve("payloads"));
             long every = config.retentionInterval().toMillis();
             if (every > 0) {
-                executor.scheduleWithFixedDelay(store::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
+                long first = Math.min(every, FIRST_SWEEP_AFTER.toMillis());
+                executor.scheduleWithFixedDelay(store::sweepQuietly, first, every, TimeUnit.MILLISECONDS);
             }
             return store;
         } catch (StoreUnavailableException e) {

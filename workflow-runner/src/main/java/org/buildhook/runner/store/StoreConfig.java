@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param dataDir           where the store writes payload files ({@code <dataDir>/payloads/<delivery>.json})
  * @param dedupWindow       an identical body on the same endpoint within this window is a duplicate (default 7 days)
  * @param retention         deliveries, jobs, attempts and logs older than this are deleted (default 30 days)
- * @param retentionInterval how often the retention sweep runs (default 1 hour); zero disables it
+ * @param retentionInterval how often the retention sweep runs (default 1 hour), the first time a minute after the
+ *                          open (or after this, if shorter); zero disables it
  * @param retentionBatch    rows deleted per transaction by the sweep (default 500)
  * @param poolSize          maximum database connections (default 10)
  * @param connectTimeout    how long a caller waits for a connection of the store's pools before {@link

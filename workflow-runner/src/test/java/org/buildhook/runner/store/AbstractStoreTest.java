@@ -1811,6 +1811,37 @@ abstract class AbstractStoreTest {
                 .isFalse();
     }
 
+    /**
+     * The first sweep ran one interval (an hour) after the open: a {@code store.retention} lowered to free a full
+     * disk freed nothing for an hour, and a node restarted more often never swept (tryout26 F6). With the shipped
+     * interval, the first sweep is due a minute after the open: this executor runs a task due within a minute at
+     * once (and one due later when it is due), so the expired delivery and its log go without waiting an hour.
+     */
+    @Test
+    void theFirstRetentionSweepRunsAMinuteAfterTheOpenNotAnIntervalAfter() throws Exception {
+        String oldJob = store.accept(Plans.delivery("default", "{\"build_id\": 1}", Instant.now().minus(Duration.ofDays(31))),
+                List.of(Plans.job("deploy", List.of("/bin/true")))).jobIds().get(0);
+        Path log = Files.writeString(Files.createDirectories(dir.resolve("logs").resolve(oldJob)).resolve("attempt-1.log"), "x");
+        int attempt = store.ledger().startAttempt(oldJob, "test-node");
+        store.ledger().finishAttempt(oldJob, attempt, new JobOutcome(JobOutcome.Result.SUCCEEDED, 0, Instant.now(),
+                Instant.now(), "exited with 0", log, false), JobState.SUCCEEDED);
+        java.util.concurrent.ScheduledThreadPoolExecutor minuteIsNow = new java.util.concurrent.ScheduledThreadPoolExecutor(1) {
+            @Override
+            public java.util.concurrent.ScheduledFuture<?> scheduleWithFixedDelay(Runnable task, long initialDelay,
+                    long delay, java.util.concurrent.TimeUnit unit) {
+                long first = unit.toMillis(initialDelay) <= Duration.ofMinutes(1).toMillis() ? 0 : initialDelay;
+                return super.scheduleWithFixedDelay(task, first, delay, unit);
+            }
+        };
+        try (Store restarted = Store.open(config.withRetention(StoreConfig.DEFAULT_RETENTION,
+                StoreConfig.DEFAULT_RETENTION_INTERVAL), minuteIsNow)) {
+            await().atMost(Duration.ofMinutes(2)).until(() -> restarted.job(oldJob).isEmpty());
+            await().atMost(Duration.ofMinutes(2)).until(() -> Files.notExists(log));
+        } finally {
+            minuteIsNow.shutdownNow();
+        }
+    }
+
     /** A job's logs are in a folder of its own ({@code <log dir>/<job id>/attempt-N.log}): it goes with them. */
     @Test
     void retentionRemovesTheLogFolderOfEachJobItDeletedAndNoOtherFolder() throws Exception {
