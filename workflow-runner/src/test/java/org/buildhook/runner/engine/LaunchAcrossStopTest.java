@@ -16,9 +16,14 @@ import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +88,71 @@ class LaunchAcrossStopTest {
             }
         } finally {
             Files.writeString(go, "");
+            engineLog.detachAppender(log);
+            real.close();
+        }
+    }
+
+    /**
+     * review26 R6: a launch that had passed its checks when the stop began still started its command, which the stop
+     * then killed at once (R1): a deploy script's first lines ran. The launcher asks the node just before the exec
+     * now; here the launch is held before it until the stop's grace is over. The command never starts (its first line
+     * writes the marker), its record says so, and it runs after the next start.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aCommandWhoseLaunchBeganAfterTheStopBeganNeverStarts(String kind) throws Exception {
+        Path marker = dir.resolve("marker");
+        Path script = Files.writeString(dir.resolve("deploy.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + marker
+                + "\n");
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        ch.qos.logback.classic.Logger engineLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
+                JobEngine.class);
+        engineLog.addAppender(log);
+        CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        CountDownLatch launching = new CountDownLatch(1);
+        HeldLauncher heldAcrossTheStop = new HeldLauncher(real, () -> {
+            launching.countDown();
+            // Logged once the stop's grace is over (JobEngine.awaitJobsEnded): this launch kept it waiting.
+            await().atMost(Duration.ofMinutes(2)).until(() -> {
+                synchronized (log) {
+                    return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("stopping: waiting"));
+                }
+            });
+        }, launched -> await().atMost(Duration.ofMinutes(1)) // the exec, or its refusal
+                .until(() -> Files.exists(marker) || launched.outcome().isDone()));
+        StoreConfig config = kind.equals("sqlite") ? TestStores.sqlite(dir.resolve("data"))
+                : TestStores.postgres(dir.resolve("data"));
+        try (Store store = Store.open(config)) {
+            String job = store.accept(Plans.delivery(Plans.fixture()), List.of(new PlannedJob("deploy",
+                    "name: deploy", List.of("/bin/sh", script.toString()), Map.of(), null, false, Duration.ofHours(1),
+                    0, Duration.ofMillis(100), 0, null))).jobIds().get(0);
+            JobEngine engine = JobEngine.create(store, heldAcrossTheStop, AbstractEngineTest.steady("node-a"));
+            engine.start();
+            assertThat(launching.await(2, TimeUnit.MINUTES)).as("the launch began").isTrue();
+            engine.stop();
+
+            assertThat(marker).as("the command never started").doesNotExist();
+            JobDetail stopped = store.job(job).orElseThrow();
+            assertThat(stopped.job().state()).as("back in the queue").isEqualTo(JobState.QUEUED);
+            assertThat(stopped.attempts()).singleElement().satisfies(attempt -> {
+                assertThat(attempt.message()).isEqualTo("not started: node node-a was stopping; back in the queue, its"
+                        + " retries untouched");
+                assertThat(Files.readString(Path.of(attempt.logPath()))).contains("not started: node node-a was"
+                        + " stopping").doesNotContain("killed");
+            });
+
+            JobEngine next = JobEngine.create(store, real, AbstractEngineTest.steady("node-a"));
+            next.start();
+            try {
+                await().atMost(Duration.ofMinutes(1)).until(() -> store.job(job).orElseThrow().job().state()
+                        == JobState.SUCCEEDED);
+            } finally {
+                next.stop();
+            }
+            assertThat(Files.readAllLines(marker)).as("run once, after the next start").containsExactly(job + "/2");
+        } finally {
             engineLog.detachAppender(log);
             real.close();
         }
