@@ -21,6 +21,8 @@ import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,6 +39,31 @@ class LaunchAcrossStopTest {
 
     @TempDir
     Path dir;
+    final ListAppender<ILoggingEvent> log = new ListAppender<>();
+
+    @BeforeEach
+    void listen() {
+        log.start();
+        engineLog().addAppender(log);
+    }
+
+    @AfterEach
+    void stopListening() {
+        engineLog().detachAppender(log);
+    }
+
+    private static ch.qos.logback.classic.Logger engineLog() {
+        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobEngine.class);
+    }
+
+    /** Until the stop's grace is over: logged once RunningJobs.stop has killed what was running (JobEngine.awaitJobsEnded). */
+    private void awaitTheGracesEnd() {
+        await().atMost(Duration.ofMinutes(2)).until(() -> {
+            synchronized (log) {
+                return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("stopping: waiting"));
+            }
+        });
+    }
 
     @Test
     void aCommandWhoseLaunchWasUnderWayWhenTheGraceEndedIsStoppedToo() throws Exception {
@@ -45,21 +72,11 @@ class LaunchAcrossStopTest {
         Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho $$ > " + pidFile + ".tmp && mv "
                 + pidFile + ".tmp " + pidFile + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent()
                 + " ] || exit 1; sleep 0.05; done\n");
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger engineLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
-                JobEngine.class);
-        engineLog.addAppender(log);
         CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         CountDownLatch launching = new CountDownLatch(1);
-        // Logged once RunningJobs.stop has killed what was running (JobEngine.awaitJobsEnded).
         HeldLauncher heldAcrossTheStop = new HeldLauncher(real, () -> {
             launching.countDown();
-            await().atMost(Duration.ofMinutes(2)).until(() -> {
-                synchronized (log) {
-                    return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("stopping: waiting"));
-                }
-            });
+            awaitTheGracesEnd();
         });
         try (Store store = Store.open(TestStores.sqlite(dir.resolve("data")))) {
             // Its own timeout far beyond the test's waits: only the stop may end it.
@@ -88,7 +105,6 @@ class LaunchAcrossStopTest {
             }
         } finally {
             Files.writeString(go, "");
-            engineLog.detachAppender(log);
             real.close();
         }
     }
@@ -105,21 +121,11 @@ class LaunchAcrossStopTest {
         Path marker = dir.resolve("marker");
         Path script = Files.writeString(dir.resolve("deploy.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + marker
                 + "\n");
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger engineLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
-                JobEngine.class);
-        engineLog.addAppender(log);
         CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         CountDownLatch launching = new CountDownLatch(1);
         HeldLauncher heldAcrossTheStop = new HeldLauncher(real, () -> {
             launching.countDown();
-            // Logged once the stop's grace is over (JobEngine.awaitJobsEnded): this launch kept it waiting.
-            await().atMost(Duration.ofMinutes(2)).until(() -> {
-                synchronized (log) {
-                    return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("stopping: waiting"));
-                }
-            });
+            awaitTheGracesEnd(); // this launch kept the stop waiting for it
         }, launched -> await().atMost(Duration.ofMinutes(1)) // the exec, or its refusal
                 .until(() -> Files.exists(marker) || launched.outcome().isDone()));
         StoreConfig config = kind.equals("sqlite") ? TestStores.sqlite(dir.resolve("data"))
@@ -153,7 +159,6 @@ class LaunchAcrossStopTest {
             }
             assertThat(Files.readAllLines(marker)).as("run once, after the next start").containsExactly(job + "/2");
         } finally {
-            engineLog.detachAppender(log);
             real.close();
         }
     }

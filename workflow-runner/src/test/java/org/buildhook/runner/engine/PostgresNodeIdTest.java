@@ -73,10 +73,28 @@ class PostgresNodeIdTest {
         return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobEngine.class);
     }
 
-    private JobEngine engine(String node) {
+    /** The production launcher, closed after the test. */
+    private CommonsExecLauncher launcher() {
         CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         launchers.add(launcher);
-        JobEngine engine = JobEngine.create(store, launcher, AbstractEngineTest.fast(node));
+        return launcher;
+    }
+
+    /**
+     * A job whose command first appends its attempt ({@code BUILDHOOK_ATTEMPT}) to {@code written}, then waits for the
+     * file {@code go} (or for the test's folder to go).
+     *
+     * @return the job's id
+     */
+    private String writesThenWaits(Path written, Path go) throws java.io.IOException {
+        Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + written
+                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        return store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
+    }
+
+    private JobEngine engine(String node) {
+        JobEngine engine = JobEngine.create(store, launcher(), AbstractEngineTest.fast(node));
         engines.add(engine);
         return engine;
     }
@@ -273,18 +291,13 @@ class PostgresNodeIdTest {
     void aNodeWhoseIdWasTakenOverTakesNoMoreJobsAndPutsItsRunningOneBack() throws Exception {
         Path started = dir.resolve("started");
         Path go = dir.resolve("go");
-        Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + started
-                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
-        String runningJob = store.accept(Plans.delivery(Plans.fixture()),
-                List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
+        String runningJob = writesThenWaits(started, go);
         JobEngine nodeA = engine("node-a");
         nodeA.start();
         // The attempt is fenced from the engine's running set, which takes it only after its command began (JobTask:
         // running.add after the launch): the script's file can come first, and a takeover then fenced nothing.
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started) && nodeA.runningCount() == 1);
         takeOver("node-a");
-        await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
-                "node id node-a was taken over by another node"));
         // Among the running ones when the id was lost (the wait above): the ERROR names it. A command still in its launch
         // then is fenced as it is added (review26 R1: aCommandWhoseLaunchWasUnderWayWhenTheIdWasTakenOverIsFencedToo).
         assertThat(events().stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
@@ -318,19 +331,13 @@ class PostgresNodeIdTest {
     void aCommandWhoseLaunchWasUnderWayWhenTheIdWasTakenOverIsFencedToo() throws Exception {
         Path go = dir.resolve("go");
         Path started = dir.resolve("started");
-        Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\ntouch " + started + "\nwhile [ ! -f " + go
-                + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
-        String job = store.accept(Plans.delivery(Plans.fixture()),
-                List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
-        CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
-        launchers.add(real);
+        String job = writesThenWaits(started, go);
+        CommonsExecLauncher real = launcher();
         // Once its command runs (the launcher creates the process on a thread of its own): taken over before that,
         // it would not start at all (aCommandWhoseLaunchBeganAfterTheIdWasTakenOverNeverStarts).
         HeldLauncher takenOverMidLaunch = new HeldLauncher(real, () -> { }, launched -> {
             await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started));
             takeOver("node-a");
-            await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
-                    "node id node-a was taken over by another node"));
         });
         JobEngine a = JobEngine.create(store, takenOverMidLaunch, AbstractEngineTest.fast("node-a"));
         engines.add(a);
@@ -359,18 +366,11 @@ class PostgresNodeIdTest {
     void aCommandWhoseLaunchBeganAfterTheIdWasTakenOverNeverStarts() throws Exception {
         Path go = dir.resolve("go");
         Path marker = dir.resolve("marker");
-        Path script = Files.writeString(dir.resolve("deploy.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + marker
-                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
-        String job = store.accept(Plans.delivery(Plans.fixture()),
-                List.of(Plans.job("deploy", List.of("/bin/sh", script.toString())))).jobIds().get(0);
-        CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
-        launchers.add(real);
-        HeldLauncher takenOverBeforeTheExec = new HeldLauncher(real, () -> {
-            takeOver("node-a");
-            await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
-                    "node id node-a was taken over by another node"));
-        }, launched -> await().atMost(Duration.ofMinutes(1)) // the exec, or its refusal
-                .until(() -> Files.exists(marker) || launched.outcome().isDone()));
+        String job = writesThenWaits(marker, go);
+        CommonsExecLauncher real = launcher();
+        HeldLauncher takenOverBeforeTheExec = new HeldLauncher(real, () -> takeOver("node-a"),
+                launched -> await().atMost(Duration.ofMinutes(1)) // the exec, or its refusal
+                        .until(() -> Files.exists(marker) || launched.outcome().isDone()));
         JobEngine a = JobEngine.create(store, takenOverBeforeTheExec, AbstractEngineTest.steady("node-a"));
         engines.add(a);
         a.start();
@@ -397,7 +397,10 @@ class PostgresNodeIdTest {
         assertThat(Files.readAllLines(marker)).as("the command ran once, as attempt 2").containsExactly(job + "/2");
     }
 
-    /** Takes {@code node}'s id over as another node of that id would (its claim's instance changes). */
+    /**
+     * Takes {@code node}'s id over as another node of that id would (its claim's instance changes), then waits for the
+     * node's ERROR that says it saw it (its fencing is done then).
+     */
     private void takeOver(String node) {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
                 "UPDATE node_leases SET instance = 'another-instance' WHERE node_id = ?")) {
@@ -406,6 +409,8 @@ class PostgresNodeIdTest {
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e);
         }
+        await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR, "node id " + node
+                + " was taken over by another node"));
     }
 
     /** Without the id's lock a claim never writes a row where there is none: the lock's holder may be writing it. */
