@@ -209,7 +209,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             // Its node may no longer start it (StartGate): nothing was created, and the log says why in the record's
             // words, not as a failure of the command's.
             log.note(e.getMessage());
-            finish(null, e.getMessage());
+            finish(null, e.getMessage(), null);
             return;
         } catch (IOException e) {
             Process started;
