@@ -31,7 +31,7 @@ import org.apache.commons.exec.ProcessDestroyer;
  * thread, the timer, a cancel) claims the termination under it, then looks at {@code /proc} and
  * sends the signals outside it, so nobody else waits on that lock for a pass over the machine.
  */
-final class Attempt implements RunningJob, ProcessDestroyer {
+final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler.Ending {
 
     private final Clock clock;
     private final Instant started;
@@ -238,7 +238,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
 
     /**
      * What the outcome says when the output could not be finished: the stream handler's words, and, when the
-     * output was still open, what held it: {@code "the job's output was still open 17s after it exited, still held
+     * output was still open, what held it: {@code "the job's output was still open 2s after it exited, still held
      * by 4242 sleep, not ended; its output after that is not in the log"}.
      */
     private String heldOpen(IOException e) {
@@ -370,7 +370,8 @@ final class Attempt implements RunningJob, ProcessDestroyer {
      * The program has exited (called by the stream handler, on the job thread): whatever it left
      * running goes too, else it would hold the output pipes open and the attempt would not end.
      */
-    void programExited() {
+    @Override
+    public void programExited() {
         Claim claimed;
         synchronized (lock) {
             if (stopReason != null) {
@@ -380,6 +381,24 @@ final class Attempt implements RunningJob, ProcessDestroyer {
             claimed = claimTermination();
         }
         carryOut(claimed);
+    }
+
+    /** The end of the tree's termination, claimed by then (the program exited, or was stopped); done if none is. */
+    @Override
+    public CompletableFuture<?> treeEnded() {
+        synchronized (lock) {
+            return termination != null ? termination : CompletableFuture.completedFuture(null);
+        }
+    }
+
+    /** Whether some process of the host still holds one of the attempt's pipes (a full pass over {@code /proc}). */
+    @Override
+    public boolean outputHeld() {
+        ProcessTree looked;
+        synchronized (lock) {
+            looked = tree;
+        }
+        return looked != null && !looked.pipeHolders().isEmpty();
     }
 
     @Override

@@ -300,9 +300,9 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         @SuppressWarnings("resource") // closed by the attempt once the process tree is gone
         CappedLog log = attempt.log();
         // The stop timeout bounds the wait for a pipe held open by a process that escaped the
-        // tree kill.
+        // tree kill; one held once the tree is gone is given up sooner (PooledStreamHandler.DRAIN).
         PooledStreamHandler streams = new PooledStreamHandler(outputThreads, log, request.stdin(),
-                pipeWait, attempt::programExited);
+                pipeWait, attempt);
         return new ExactArgvExecutor(argv(checked.executable(), request.argv()), checked.workdir(),
                 config.newSession(), encoding, streams, attempt, gate);
     }

@@ -27,18 +27,38 @@ import org.apache.commons.exec.ExecuteStreamHandler;
  * jobs wait on it: up to two tasks per running job (output, and stdin while it is written).
  *
  * <p>{@link #stop()} is where Commons Exec says, on the job thread, that the program has exited:
- * {@code programExited} runs there first, so that leftovers holding the output open are ended
- * before the wait for the end of the output, which they would otherwise hold up.
+ * {@link Ending#programExited()} runs there first, so that leftovers holding the output open are ended
+ * before the wait for the end of the output, which they would otherwise hold up. Once they are all
+ * gone, an output still open after {@link #DRAIN} more while a process holds it is given up at once: that
+ * process is none of the attempt's, and waiting the whole stop timeout for it kept a stopped attempt from
+ * being recorded within the server's stop (escape27 F3).
  */
 final class PooledStreamHandler implements ExecuteStreamHandler {
 
     private static final int BUFFER = 8192;
+    /** After the attempt's processes are gone: how long the output may take to end before its holders are looked for. */
+    static final Duration DRAIN = Duration.ofSeconds(2);
+
+    /** What the handler asks of the attempt once its program has exited. */
+    interface Ending {
+        /** Ends what the program left running; runs first, on the job thread. */
+        void programExited();
+
+        /** Completes once the attempt's processes are all gone, or have been given up on. */
+        CompletableFuture<?> treeEnded();
+
+        /**
+         * Whether some process still holds the attempt's output or input pipe (one pass over {@code /proc}):
+         * asked only once the attempt's processes are gone and the output has not ended.
+         */
+        boolean outputHeld();
+    }
 
     private final Executor pool;
     private final OutputStream log;
     private final byte[] stdin;
     private final Duration stopTimeout;
-    private final Runnable programExited;
+    private final Ending ending;
     private final List<CompletableFuture<Void>> pumps = new ArrayList<>(2);
     private OutputStream input;
     private InputStream output;
@@ -47,14 +67,15 @@ final class PooledStreamHandler implements ExecuteStreamHandler {
     /**
      * @param stdin         written to the program then closed; null closes its stdin at once
      * @param stopTimeout   how long {@link #stop()} waits for the end of the output
-     * @param programExited run by {@link #stop()} before that wait
+     * @param ending        asked by {@link #stop()}: ends the leftovers before that wait, says when they are
+     *                      gone and whether the output is still held
      */
-    PooledStreamHandler(Executor pool, OutputStream log, byte[] stdin, Duration stopTimeout, Runnable programExited) {
+    PooledStreamHandler(Executor pool, OutputStream log, byte[] stdin, Duration stopTimeout, Ending ending) {
         this.pool = Objects.requireNonNull(pool, "pool");
         this.log = Objects.requireNonNull(log, "log");
         this.stdin = stdin;
         this.stopTimeout = Objects.requireNonNull(stopTimeout, "stopTimeout");
-        this.programExited = Objects.requireNonNull(programExited, "programExited");
+        this.ending = Objects.requireNonNull(ending, "ending");
     }
 
     @Override
@@ -129,21 +150,41 @@ final class PooledStreamHandler implements ExecuteStreamHandler {
     }
 
     /**
-     * Ends leftovers ({@code programExited}), then waits up to the stop timeout for the output to
-     * end and stdin to be written.
+     * Ends leftovers ({@link Ending#programExited()}), then waits up to the stop timeout for the output to
+     * end and stdin to be written; once the attempt's processes are gone, no longer than {@link #DRAIN} at a
+     * time while some process still holds the output.
      *
-     * @throws IOException if that took longer (a process outside the tree holds the output open)
-     *                     or a stream could not be pumped
+     * @throws IOException if the output did not end (a process outside the attempt holds it open; the message
+     *                     says for how long, in whole seconds, and the cause is a {@link TimeoutException}) or a
+     *                     stream could not be pumped
      */
     @Override
     public void stop() throws IOException {
-        programExited.run();
+        long start = System.nanoTime();
+        ending.programExited();
+        CompletableFuture<Void> pumped = CompletableFuture.allOf(pumps.toArray(CompletableFuture[]::new));
         try {
-            CompletableFuture.allOf(pumps.toArray(CompletableFuture[]::new))
-                    .get(stopTimeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            throw new IOException("the job's output was still open " + Attempt.describe(stopTimeout)
-                    + " after it exited", e);
+            long deadline = start + stopTimeout.toNanos();
+            try {
+                CompletableFuture.anyOf(pumped, ending.treeEnded()).get(stopTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // The full wait is over, or the tree's end failed: only the output is waited for below.
+            }
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw stillOpen(start, null);
+                }
+                try {
+                    pumped.get(Math.min(left, DRAIN.toNanos()), TimeUnit.NANOSECONDS);
+                    break;
+                } catch (TimeoutException e) {
+                    // A slow pump still gets the whole wait: only a held output is given up early.
+                    if (ending.treeEnded().isDone() && ending.outputHeld()) {
+                        throw stillOpen(start, e);
+                    }
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {
@@ -152,6 +193,12 @@ final class PooledStreamHandler implements ExecuteStreamHandler {
         if (failure != null) {
             throw failure;
         }
+    }
+
+    private static IOException stillOpen(long start, TimeoutException cause) {
+        long seconds = Math.max(1, Math.round((System.nanoTime() - start) / 1e9));
+        return new IOException("the job's output was still open " + Attempt.describe(Duration.ofSeconds(seconds))
+                + " after it exited", cause != null ? cause : new TimeoutException());
     }
 
     private static void closeQuietly(Closeable stream) {
