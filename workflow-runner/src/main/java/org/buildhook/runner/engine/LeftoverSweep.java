@@ -345,14 +345,14 @@ final class LeftoverSweep {
                     killedNotRecorded.put(key, List.copyOf(killed)); // until the record below commits
                 }
                 return what + "; " + (killed.isEmpty() ? ExecutionLedger.NONE_LEFT
-                        : "node " + node + " killed what it left: " + String.join(", ", killed)) + "; " + next;
+                        : "node " + node + " killed what it left: " + Leftovers.describe(killed)) + "; " + next;
             }, end);
         } catch (RuntimeException e) {
             List<String> killed = killedNotRecorded.get(key);
             if (killed != null && warnedNotRecorded.add(key)) {
                 LOG.warn("job {} attempt {}: {}; node {} killed what it left ({}), but could not record it: {}. The"
                         + " job shows as running until the store can write again; then this is recorded and the job"
-                        + " goes on", attempt.jobId(), attempt.attempt(), what, node, String.join(", ", killed),
+                        + " goes on", attempt.jobId(), attempt.attempt(), what, node, Leftovers.describe(killed),
                         e.getMessage());
             }
             throw e;

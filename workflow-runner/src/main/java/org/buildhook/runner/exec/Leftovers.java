@@ -22,7 +22,24 @@ public final class Leftovers {
     private static final long POLL_MILLIS = 50;
     private static final long AFTER_KILL_MILLIS = 10_000;
 
+    /** The most processes a message names ({@link #describe}); the others are counted. */
+    public static final int NAMED = 10;
+
     private Leftovers() {
+    }
+
+    /**
+     * {@code "4242 sleep, 4243 sleep"}: the first {@value #NAMED} of {@code named} joined, then {@code ", … and N
+     * more"} when there are more. A job that left thousands of processes made a message of tens of KB, stored
+     * twice, in every job list and in the server's log (escape27 F4).
+     *
+     * @param named {@code "<pid> <name>"} of each process, as {@link #kill} returns them
+     */
+    public static String describe(List<String> named) {
+        if (named.size() <= NAMED) {
+            return String.join(", ", named);
+        }
+        return String.join(", ", named.subList(0, NAMED)) + ", … and " + (named.size() - NAMED) + " more";
     }
 
     /**

@@ -244,7 +244,7 @@ public final class NodeWatchdog {
             }
             List<String> killed = Leftovers.kill(marker, e.getValue(), 0);
             say("job " + e.getKey().replace("/", " attempt ") + ": " + (killed.isEmpty() ? "nothing was left to kill"
-                    : "killed (SIGKILL) " + String.join(", ", killed)));
+                    : "killed (SIGKILL) " + Leftovers.describe(killed)));
         }
     }
 

@@ -106,13 +106,31 @@ record ProcStat(long pid, char state, long parent, long session) {
         return false;
     }
 
-    /** The process's name ({@code /proc/<pid>/comm}), or {@code ?} when it cannot be read. */
+    /**
+     * The process's name ({@code /proc/<pid>/comm}, at most 15 bytes), or {@code ?} when it cannot be read; every
+     * byte but printable ASCII written as {@code \xNN}. A job chooses its processes' names (any bytes but NUL):
+     * {@code z<newline>WARN FORGED} forged a line in the server's log through the outcome message (escape27 F4),
+     * and a name that was no UTF-8 read as {@code ?}. Escaped here, not with {@code LogSafe} (webhook-core): the
+     * watchdog's JVM ({@link NodeWatchdog}) has only this module's jar.
+     */
     static String name(long pid) {
+        byte[] comm;
         try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/comm")).strip();
+            comm = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/" + pid + "/comm"));
         } catch (IOException | RuntimeException e) {
             return "?";
         }
+        int length = comm.length > 0 && comm[comm.length - 1] == '\n' ? comm.length - 1 : comm.length;
+        StringBuilder name = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            int b = comm[i] & 0xff;
+            if (b >= 0x20 && b < 0x7f) {
+                name.append((char) b);
+            } else {
+                name.append(String.format("\\x%02x", b));
+            }
+        }
+        return name.length() == 0 ? "?" : name.toString();
     }
 
     /**

@@ -123,7 +123,7 @@ final class ProcessTree {
         /** {@code " (1 had left the job's session: 4242 sleep)"}, or empty when none had. */
         String describeEscaped() {
             return escaped.isEmpty() ? "" : " (" + escaped.size() + " had left the job's session: "
-                    + String.join(", ", escaped) + ")";
+                    + Leftovers.describe(escaped) + ")";
         }
     }
 
