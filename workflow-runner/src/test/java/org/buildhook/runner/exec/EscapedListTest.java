@@ -37,24 +37,7 @@ class EscapedListTest extends LauncherTest {
     private static List<Long> forged() throws IOException {
         byte[] comm = Arrays.copyOf(FORGED, FORGED.length + 1);
         comm[FORGED.length] = '\n';
-        List<Long> found = new ArrayList<>();
-        try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
-            for (Path entry : entries.toList()) {
-                String name = entry.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    long pid = Long.parseLong(name);
-                    if (Arrays.equals(Files.readAllBytes(entry.resolve("comm")), comm) && !Fixtures.isGone(pid)) {
-                        found.add(pid);
-                    }
-                } catch (IOException e) {
-                    // gone meanwhile
-                }
-            }
-        }
-        return found;
+        return Fixtures.liveWhere("comm", read -> Arrays.equals(read, comm));
     }
 
     @Test

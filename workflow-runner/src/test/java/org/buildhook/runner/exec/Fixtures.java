@@ -77,6 +77,31 @@ final class Fixtures implements AutoCloseable {
         return request(name, argv);
     }
 
+    /**
+     * Live processes whose {@code /proc/<pid>/<file>} ({@code environ}, {@code cmdline}, {@code comm}) matches,
+     * read by the test itself rather than by the code under test.
+     */
+    static List<Long> liveWhere(String file, java.util.function.Predicate<byte[]> matches) throws IOException {
+        List<Long> found = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> entries = Files.list(Path.of("/proc"))) {
+            for (Path entry : entries.toList()) {
+                String name = entry.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    long pid = Long.parseLong(name);
+                    if (matches.test(Files.readAllBytes(entry.resolve(file))) && !isGone(pid)) {
+                        found.add(pid);
+                    }
+                } catch (IOException e) {
+                    // Gone meanwhile, or not ours.
+                }
+            }
+        }
+        return found;
+    }
+
     /** Exited, or a zombie waiting for an init that may never reap it (as in some containers). */
     static boolean isGone(long pid) {
         if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {

@@ -58,28 +58,8 @@ class PipeHolderEscapeTest extends LauncherTest {
 
     /** Live processes running {@code sleep <seconds>}. */
     private List<Long> escaped() throws IOException {
-        byte[] needle = ("/bin/sleep\0" + seconds + "\0").getBytes(StandardCharsets.ISO_8859_1);
-        String wanted = new String(needle, StandardCharsets.ISO_8859_1);
-        List<Long> found = new ArrayList<>();
-        try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
-            for (Path entry : entries.toList()) {
-                String name = entry.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    String cmdline = new String(Files.readAllBytes(entry.resolve("cmdline")),
-                            StandardCharsets.ISO_8859_1);
-                    long pid = Long.parseLong(name);
-                    if (cmdline.equals(wanted) && !Fixtures.isGone(pid)) {
-                        found.add(pid);
-                    }
-                } catch (IOException e) {
-                    // gone meanwhile
-                }
-            }
-        }
-        return found;
+        byte[] cmdline = ("/bin/sleep\0" + seconds + "\0").getBytes(StandardCharsets.ISO_8859_1);
+        return Fixtures.liveWhere("cmdline", read -> java.util.Arrays.equals(read, cmdline));
     }
 
     /** The escaped sleep, once it runs in a session of its own without the marker; its pid. */
@@ -148,39 +128,44 @@ class PipeHolderEscapeTest extends LauncherTest {
         noPumpLeft(ours);
     }
 
+    /** A job that escapes, then runs on; once the sleep escaped, with the threads reading its output. */
+    private record Escaping(RunningJob job, long sleeper, Set<Thread> ours) {
+    }
+
+    private Escaping startEscaping(String name, Duration timeout) {
+        Set<Thread> before = pumping();
+        RunningJob job = launcher.start(request(name, escape() + "; exec sleep 300", timeout));
+        long sleeper = awaitEscaped();
+        return new Escaping(job, sleeper, oursSince(before));
+    }
+
     @Test
     void aTimeoutEndsAnEscapeWithoutEnvironmentAndSaysSo() throws Exception {
-        Set<Thread> before = pumping();
-        RunningJob job = launcher.start(request("pipe-timeout", escape() + "; exec sleep 300",
-                Duration.ofSeconds(2)));
-        long sleeper = awaitEscaped();
-        Set<Thread> ours = oursSince(before);
+        Escaping started = startEscaping("pipe-timeout", Duration.ofSeconds(2));
+        long sleeper = started.sleeper();
 
-        JobOutcome outcome = job.outcome().get(5, TimeUnit.MINUTES);
+        JobOutcome outcome = started.job().outcome().get(5, TimeUnit.MINUTES);
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.TIMED_OUT);
         assertThat(outcome.message()).startsWith("timed out after 2s; process tree terminated")
                 .contains("1 had left the job's session: " + sleeper + " sleep (holding the job's pipe)")
                 .doesNotContain("still open");
         assertThat(Fixtures.isGone(sleeper)).isTrue();
-        noPumpLeft(ours);
+        noPumpLeft(started.ours());
     }
 
     @Test
     void aShutdownEndsAnEscapeWithoutEnvironment() throws Exception {
-        Set<Thread> before = pumping();
-        RunningJob job = launcher.start(request("pipe-shutdown", escape() + "; exec sleep 300",
-                Duration.ofHours(1)));
-        long sleeper = awaitEscaped();
-        Set<Thread> ours = oursSince(before);
+        Escaping started = startEscaping("pipe-shutdown", Duration.ofHours(1));
+        long sleeper = started.sleeper();
 
         launcher.close();
 
-        assertThat(job.outcome()).isCompleted();
-        assertThat(job.outcome().get().message()).startsWith("cancelled: the server is shutting down")
+        assertThat(started.job().outcome()).isCompleted();
+        assertThat(started.job().outcome().get().message()).startsWith("cancelled: the server is shutting down")
                 .contains(sleeper + " sleep (holding the job's pipe)");
         assertThat(Fixtures.isGone(sleeper)).isTrue();
-        noPumpLeft(ours);
+        noPumpLeft(started.ours());
     }
 
     /**
@@ -219,18 +204,29 @@ class PipeHolderEscapeTest extends LauncherTest {
      * for the outcome is shorter); the wait is now {@link PooledStreamHandler#DRAIN} once the job's processes are
      * gone. Less than a minute is a margin of many times that for a loaded machine, and half the old wait.
      */
-    @Test
-    void anOutputHeldByAProcessOutsideTheJobIsNamedAndItsReaderLetGo() throws Exception {
+    /** A job that handed its output to the receiver; with the receiver's pid and the threads reading that output. */
+    private record Handed(RunningJob job, long outside, Set<Thread> ours) {
+    }
+
+    /** With a kill grace of a minute: the old wait for a held output was 2 × 1 min + 15 s = 2m15s. */
+    private Handed handOutput(String name, Duration timeout) throws Exception {
         launcher.close();
         launcher = fixtures.launcher(fixtures.config().withKillGrace(Duration.ofMinutes(1)));
         Path socket = dir.resolve("fd.sock");
         long outside = startReceiver(socket);
         Set<Thread> before = pumping();
-
-        RunningJob job = launcher.start(handsItsOutput("pipe-outside", socket, Duration.ofHours(1)));
+        RunningJob job = launcher.start(handsItsOutput(name, socket, timeout));
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(dir.resolve("receiver.out"))
                 .contains("got 1"));
-        Set<Thread> ours = oursSince(before);
+        return new Handed(job, outside, oursSince(before));
+    }
+
+    @Test
+    void anOutputHeldByAProcessOutsideTheJobIsNamedAndItsReaderLetGo() throws Exception {
+        Handed handed = handOutput("pipe-outside", Duration.ofHours(1));
+        RunningJob job = handed.job();
+        long outside = handed.outside();
+        Set<Thread> ours = handed.ours();
         // SIGTERM to the job's root alone, which exits with 143 (128 + 15) by itself.
         ProcessIdentity root = job.process().get(30, TimeUnit.SECONDS);
         long exited = System.nanoTime();
@@ -248,17 +244,11 @@ class PipeHolderEscapeTest extends LauncherTest {
     /** As above, at a timeout: the attempt ends once its tree is gone, not 2 × the kill grace + 15 s later. */
     @Test
     void aTimedOutJobWhoseOutputIsHeldOutsideEndsWithItsTree() throws Exception {
-        launcher.close();
-        launcher = fixtures.launcher(fixtures.config().withKillGrace(Duration.ofMinutes(1)));
-        Path socket = dir.resolve("fd.sock");
-        long outside = startReceiver(socket);
-        Set<Thread> before = pumping();
         long started = System.nanoTime();
-
-        RunningJob job = launcher.start(handsItsOutput("pipe-outside-timeout", socket, Duration.ofSeconds(2)));
-        await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(dir.resolve("receiver.out"))
-                .contains("got 1"));
-        Set<Thread> ours = oursSince(before);
+        Handed handed = handOutput("pipe-outside-timeout", Duration.ofSeconds(2));
+        RunningJob job = handed.job();
+        long outside = handed.outside();
+        Set<Thread> ours = handed.ours();
         JobOutcome outcome = job.outcome().get(5, TimeUnit.MINUTES);
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.TIMED_OUT);

@@ -47,27 +47,9 @@ class SetsidDaemonKillTest extends LauncherTest {
 
     /** Live processes started with this test's tag in their environment, read from /proc by the test itself. */
     private List<Long> tagged() throws IOException {
-        byte[] needle = ("TEST_TAG=" + tag).getBytes(StandardCharsets.UTF_8);
-        List<Long> found = new ArrayList<>();
-        try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
-            for (Path entry : entries.toList()) {
-                String name = entry.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                long pid = Long.parseLong(name);
-                try {
-                    byte[] environ = Files.readAllBytes(entry.resolve("environ"));
-                    if (new String(environ, StandardCharsets.ISO_8859_1)
-                            .contains(new String(needle, StandardCharsets.ISO_8859_1)) && !Fixtures.isGone(pid)) {
-                        found.add(pid);
-                    }
-                } catch (IOException e) {
-                    // Gone meanwhile, or not ours.
-                }
-            }
-        }
-        return found;
+        String needle = "TEST_TAG=" + tag;
+        return Fixtures.liveWhere("environ", environ -> new String(environ, StandardCharsets.ISO_8859_1)
+                .contains(needle));
     }
 
     /** Waits until the daemon runs in a session of its own, with init as its parent; returns its pid. */
