@@ -162,7 +162,8 @@ public final class JobEngine implements AutoCloseable {
         this.scheduler = builder.build();
         // Only where other nodes may take a job over; on SQLite no other node does.
         this.fencing = store.dialect() == Dialect.POSTGRESQL
-                ? new Fencing(scheduler::getCurrentlyExecuting, running, config) : null;
+                ? new Fencing(scheduler::getCurrentlyExecuting, running, config, System::nanoTime, () -> watchdog)
+                : null;
         store.onJobsQueued(() -> {
             if (started && !stopped) {
                 scheduler.triggerCheckForDueExecutions();
