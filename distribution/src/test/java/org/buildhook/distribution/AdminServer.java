@@ -55,6 +55,11 @@ final class AdminServer implements AutoCloseable {
      * @param rules   the rules file's text, or null for the {@code echo} and {@code wait} rules
      */
     private AdminServer(Path dir, boolean adminOn, String cluster, String rules) throws Exception {
+        this(dir, adminOn, cluster, rules, null);
+    }
+
+    /** @param endpoint the name of a second endpoint, with the same secret as {@code default}, or null */
+    private AdminServer(Path dir, boolean adminOn, String cluster, String rules, String endpoint) throws Exception {
         this.dir = dir;
         Files.writeString(dir.resolve("webhook-secret"), SECRET);
         Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
@@ -73,6 +78,7 @@ final class AdminServer implements AutoCloseable {
                 "  default:",
                 "    secrets:",
                 "      - file: webhook-secret",
+                endpoint == null ? "" : "  " + endpoint + ":\n    secrets:\n      - file: webhook-secret",
                 adminOn ? "admin:\n  token: {file: admin-token}" : "",
                 "runner:",
                 "  kill-grace: 1s",
@@ -91,6 +97,11 @@ final class AdminServer implements AutoCloseable {
 
     static AdminServer start(Path dir) throws Exception {
         return new AdminServer(dir, true);
+    }
+
+    /** As {@link #start(Path)}, with a second endpoint named {@code endpoint} ({@link #deliverBody(String, byte[])}). */
+    static AdminServer startWithEndpoint(Path dir, String endpoint) throws Exception {
+        return new AdminServer(dir, true, "", null, endpoint);
     }
 
     /**
@@ -169,7 +180,12 @@ final class AdminServer implements AutoCloseable {
 
     /** Posts a body signed like JobServ; returns the delivery id. */
     String deliverBody(byte[] body) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri().resolve("webhook"))
+        return deliverBody("default", body);
+    }
+
+    /** Posts a body signed like JobServ to the endpoint {@code endpoint}; returns the delivery id. */
+    String deliverBody(String endpoint, byte[] body) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri().resolve("webhook/" + endpoint))
                 .header("Content-Type", "application/json")
                 .header("X-JobServ-Sig", Signer.sign(body, SECRET.getBytes(StandardCharsets.UTF_8)))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());

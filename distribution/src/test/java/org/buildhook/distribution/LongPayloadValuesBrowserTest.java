@@ -35,7 +35,7 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
     @Test
     void everyColumnOfTheListAndTheJobsPageStayInAWindowOf1280And800Pixels() throws Exception {
         assertThat(WEB_URL).hasSize(5000);
-        server = AdminServer.start(dir);
+        server = AdminServer.startWithEndpoint(dir, "jobserv-staging");
         server.replaceRules("rules:\n  - name: archive\n    when:\n      runs: {match: each}\n"
                 + "    run:\n      command: [/bin/sh, -c, 'exit 0', archive, '${run.name}', '${build.web_url}',"
                 + " '${build.trigger}']\n");
@@ -47,6 +47,11 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
         body.put("url", "https://api.foundries.io/projects/andy-corp/" + "p".repeat(200) + "/builds/67/");
         ((ObjectNode) body.path("runs").path(0)).put("name", "build-" + "r".repeat(120));
         String delivery = server.deliverBody(body.toString().getBytes(StandardCharsets.UTF_8));
+        // review26 R4: an ordinary endpoint name and status, which were clipped at about 10ch at every width.
+        ObjectNode ordinary = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
+        ordinary.put("status", "RUNNING_WITH_FAILURES");
+        ordinary.put("build_id", 68);
+        String staging = server.deliverBody("jobserv-staging", ordinary.toString().getBytes(StandardCharsets.UTF_8));
         String job = await().atMost(Duration.ofMinutes(1)).until(() -> {
             JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
             return jobs.size() == 4 && jobs.findValuesAsText("state").stream().allMatch("SUCCEEDED"::equals)
@@ -65,6 +70,19 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
             Map<String, Object> list = layout("tr.delivery[data-id='" + delivery + "'] > td");
             assertThat(list).as("the list at %d px", width).containsEntry("outside", List.of())
                     .containsEntry("pageScrollsSideways", false).containsEntry("cells", 9L);
+            assertThat(layout("tr.delivery[data-id='" + staging + "'] > td")).as("the ordinary row at %d px", width)
+                    .containsEntry("outside", List.of()).containsEntry("pageScrollsSideways", false);
+            if (width < 1201) {
+                // One block per delivery: the room of the line (review26 R4). In the table (1201 px and wider) they
+                // stay clipped at 10ch: no room there beside the worst case's values (polish27-findings.md).
+                assertThat(browser.executeScript("""
+                        var row = document.querySelector("tr.delivery[data-id='" + arguments[0] + "']"), clipped = [];
+                        row.querySelectorAll('td.endpoint .clipped, td.status .clipped').forEach(function (e) {
+                          if (e.scrollWidth > e.clientWidth) { clipped.push(e.textContent + ' ' + e.scrollWidth + '>' + e.clientWidth); }
+                        });
+                        return clipped;
+                        """, staging)).as("the endpoint and status clipped at %d px", width).isEqualTo(List.of());
+            }
             assertThat(browser.executeScript("var box = document.getElementById('live-deliveries');"
                     + " return box.scrollWidth <= box.clientWidth;")).as("the list's box at %d px scrolls sideways", width)
                     .isEqualTo(true);

@@ -86,20 +86,37 @@ public final class DataFiles {
      *         when {@code dir} or one of its parents exists and is not a folder
      */
     public static Path createDirectoryInExisting(Path dir) throws IOException {
+        madeDirectoryInExisting(dir);
+        return dir;
+    }
+
+    /**
+     * As {@link #createDirectoryInExisting}, and says whether this call's own {@code mkdir} made
+     * {@code dir}: true means the folder did not exist a moment ago, so it holds nothing but what the
+     * caller puts in it (a job's log folder then needs no look for an earlier attempt's leftovers,
+     * docs/BENCHMARKS.md, "Twenty-first pass"). False when it existed already, when a parent had to be
+     * made first, or on a file system without POSIX permissions (where it is not told apart).
+     *
+     * @throws IOException as {@link #createDirectoryInExisting}
+     */
+    public static boolean madeDirectoryInExisting(Path dir) throws IOException {
         Path absolute = dir.toAbsolutePath();
         if (!posix(absolute)) {
-            return createDirectories(dir);
+            createDirectories(dir);
+            return false;
         }
         try {
             Files.createDirectory(absolute, PosixFilePermissions.asFileAttribute(FOLDER));
-            return dir;
+            return true;
         } catch (FileAlreadyExistsException | NoSuchFileException e) {
             // It exists (kept as it is, if it is a folder) or a parent is missing: the long way.
-            return createDirectories(dir);
+            createDirectories(dir);
+            return false;
         } catch (FileSystemException e) {
             // mkdir's ENOTDIR (a parent is a file): the long way names that file.
             if (absolute.getParent() != null && !Files.isDirectory(absolute.getParent())) {
-                return createDirectories(dir);
+                createDirectories(dir);
+                return false;
             }
             throw e;
         }

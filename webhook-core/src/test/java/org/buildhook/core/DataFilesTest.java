@@ -38,4 +38,16 @@ class DataFilesTest {
         assertThat(DataFiles.createDirectoryInExisting(deep.resolve("d"))).isDirectory();
         assertThat(DataFiles.createDirectories(deep)).isDirectory();
     }
+
+    @Test
+    void saysWhetherItsOwnMkdirMadeTheFolder() throws IOException {
+        Path folder = dir.resolve("logs/job-1");
+        Files.createDirectories(folder.getParent());
+
+        assertThat(DataFiles.madeDirectoryInExisting(folder)).isTrue();
+        assertThat(folder).isDirectory();
+        assertThat(DataFiles.madeDirectoryInExisting(folder)).isFalse();
+        assertThat(DataFiles.madeDirectoryInExisting(dir.resolve("x/y"))).as("a parent made first").isFalse();
+        assertThat(dir.resolve("x/y")).isDirectory();
+    }
 }

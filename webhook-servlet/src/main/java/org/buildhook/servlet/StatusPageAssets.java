@@ -81,7 +81,7 @@ final class StatusPageAssets {
             td.endpoint::before{content:"endpoint "}td.build::before{content:"build "}td.project::before{content:"project "}
             td.trigger::before{content:"trigger "}td.status::before{content:"status "}
             tr.delivery td::before{color:var(--muted);font-size:.8em}tr.delivery td:empty::before{content:none}
-            td.project .clipped,td.trigger .clipped{max-width:min(30ch,60vw)}
+            td.project .clipped,td.trigger .clipped,td.endpoint .clipped,td.status .clipped{max-width:min(30ch,60vw)}
             tr.delivery.tone-bad{box-shadow:inset 3px 0 var(--bad)}tr.delivery.tone-bad>td:first-child{box-shadow:none}}
             ul.jobs button{opacity:.5}ul.jobs li:hover button,ul.jobs li:focus-within button{opacity:1}
             .tile .detail{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}

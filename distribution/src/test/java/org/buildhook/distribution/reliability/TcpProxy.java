@@ -28,6 +28,8 @@ public final class TcpProxy implements AutoCloseable {
     private volatile ServerSocket server;
     private volatile boolean frozen;
     private volatile boolean swallowing;
+    private volatile java.util.function.IntConsumer onAccept = n -> { };
+    private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger swallowed = new java.util.concurrent.atomic.AtomicInteger();
     private int port;
 
@@ -109,6 +111,7 @@ public final class TcpProxy implements AutoCloseable {
             try {
                 Socket client = socket.accept();
                 sockets.add(client);
+                onAccept.accept(accepted.incrementAndGet());
                 if (swallowing) {
                     swallowed.incrementAndGet();
                     continue; // held open, never forwarded, never closed: see swallowNewConnections()
@@ -185,6 +188,15 @@ public final class TcpProxy implements AutoCloseable {
     public Set<Integer> upstreamPorts() {
         upstreams.removeIf(Socket::isClosed);
         return upstreams.stream().map(Socket::getLocalPort).collect(java.util.stream.Collectors.toSet());
+    }
+
+    /**
+     * Runs {@code hook} on the proxy's accepting thread with each connection accepted from now on, with its number
+     * (the first accepted since {@link #TcpProxy} is 1), before it is forwarded or held: e.g. to starve the client of
+     * CPU from its first login on.
+     */
+    public void onAccept(java.util.function.IntConsumer hook) {
+        onAccept = hook;
     }
 
     /** How many connections {@link #swallowNewConnections()} has swallowed so far. */

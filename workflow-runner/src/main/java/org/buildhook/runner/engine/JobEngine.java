@@ -541,13 +541,13 @@ public final class JobEngine implements AutoCloseable {
                 }
                 // What becomes of the job is read from the store and said after these words, where they are
                 // recorded (JobTask); they said "; run again" too, untrue of a job cancelled meanwhile, and twice in
-                // the record of one that runs again (fence23). A command whose start is under way now is fenced as it
-                // is added (review26 R1).
+                // the record of one that runs again (fence23). A command whose start is under way now is not started
+                // (review26 R6), or, created already, fenced as it is added (review26 R1); both are named here (R5).
                 List<String> fenced = running.fenceAll("node id " + config.nodeId() + " was taken over by another node ("
                         + by + ")");
                 LOG.error("node id {} was taken over by another node ({}): two nodes must not run under one id, so"
-                        + " this one takes no more jobs, puts back in the queue the jobs it was running ({}) and"
-                        + " looks for no stale picks or leftovers; give each node its own runner.node-id and"
+                        + " this one takes no more jobs, puts back in the queue the jobs it was running or starting ({})"
+                        + " and looks for no stale picks or leftovers; give each node its own runner.node-id and"
                         + " restart this one", config.nodeId(), by, fenced.isEmpty() ? "none" : fenced);
             }
         } catch (RuntimeException e) {

@@ -393,13 +393,33 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /** Runs attempt {@code attempt}, started, to its end and records its outcome. */
     private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version) {
+        RunningJobs.Launch launch = running.launching(job.id(), this::notStartedFor);
+        try {
+            return launch(job, read, attempt, version, launch);
+        } finally {
+            running.launched(launch);
+        }
+    }
+
+    /**
+     * The record of an attempt its node did not start: for {@code fenced} (the words of {@link RunningJobs#fenceAll}),
+     * or, when null, because the node was stopping.
+     */
+    private String notStartedFor(String fenced) {
+        return "not started: " + (fenced != null ? fenced : "node " + config.nodeId() + " was stopping")
+                + "; back in the queue, its retries untouched";
+    }
+
+    /** As {@link #launch(Job, byte[], int, long)}, under {@code launch}, which the launcher asks before the exec. */
+    private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version, RunningJobs.Launch launch) {
         String jobId = job.id();
-        if (running.isStopping()) {
+        String refusal = launch.refusal();
+        if (refusal != null) {
             // The stop began after this thread's look (decide) and before the attempt's start, which may have waited
             // for the store meanwhile: no command starts during a stop (review23 R2). Started, it ran into the stop's
-            // grace, was cut short and counted among the stops in a row (runner.stops-in-a-row) that end a job.
-            return notStartedHere(job, attempt, "not started: node " + config.nodeId() + " was stopping; back in the"
-                    + " queue, its retries untouched");
+            // grace, was cut short and counted among the stops in a row (runner.stops-in-a-row) that end a job. Nor
+            // after this node's id was taken over by another node. Asked again just before the exec (review26 R6).
+            return notStartedHere(job, attempt, refusal);
         }
         // Read with the job: a delivery's body never changes.
         byte[] body = read == null ? new byte[0] : read;
@@ -424,7 +444,7 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         RunningJob process;
         try {
-            process = launcher.start(request);
+            process = launcher.start(request, launch);
         } catch (NodeFilesException e) {
             // Its log (or buildhook's own working directory) could not be made: nothing started.
             if (guard != null) {
@@ -459,6 +479,17 @@ final class JobTask implements ExecutionHandler<Void> {
             processRecorded(jobId, process, recorded);
         } finally {
             running.remove(jobId);
+        }
+        if (launch.refused() != null) {
+            // Its gate refused the exec (the node's id was taken over, or it began to stop, after the look above):
+            // nothing ran, and the job goes back to the queue as for that look's refusal; a fencing or a stop that met
+            // its attempt as it was added killed nothing.
+            running.wasFenced(jobId);
+            running.wasStoppedByShutdown(jobId);
+            if (guard != null) {
+                guard.ended(marker);
+            }
+            return notStartedHere(job, attempt, launch.refused(), seen.logFile());
         }
         String fenced = running.wasFenced(jobId);
         // Ended by SIGKILL (128 + 9), or by this node's self-fencing after a long silence: maybe the watchdog's
@@ -547,14 +578,20 @@ final class JobTask implements ExecutionHandler<Void> {
      * its place in the queue.
      */
     private CompletionHandler<Void> notStartedHere(Job job, int attempt, String why) {
+        return notStartedHere(job, attempt, why, null);
+    }
+
+    /** As {@link #notStartedHere(Job, int, String)}; {@code log}, the attempt's log saying why, or null for none. */
+    private CompletionHandler<Void> notStartedHere(Job job, int attempt, String why, Path log) {
         String jobId = job.id();
-        JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED_TO_START, null, null, clock.instant(), why, null,
+        JobOutcome outcome = new JobOutcome(JobOutcome.Result.FAILED_TO_START, null, null, clock.instant(), why, log,
                 false);
         boolean current = record(jobId, "record an attempt its node could not start",
                 () -> ledger.interruptAttempt(jobId, attempt, outcome, why));
         LOG.info("job {} attempt {}: {}", jobId, attempt, why);
         tell(job, JobEvents.Ending.INTERRUPTED, outcome);
-        return current ? backInItsPlace() : supersededBy(jobId, attempt);
+        // Tolerant, as after a fencing: a node that took this one's id over may have taken the execution too.
+        return current ? tolerant(jobId, backInItsPlace()) : supersededBy(jobId, attempt);
     }
 
     /**

@@ -1,10 +1,15 @@
 package org.buildhook.runner.engine;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 import org.buildhook.runner.exec.RunningJob;
+import org.buildhook.runner.exec.StartGate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +38,18 @@ final class RunningJobs {
     private volatile boolean stopping;
     private volatile boolean graceOver;
     private volatile boolean hurried;
+    /**
+     * Held (read) by each {@link Launch#pass} from its look at the notes to the creation of its process; taken
+     * (write) by {@link #fenceAll} after its note, so that it waits for the creations under way (review26 R6).
+     */
+    private final ReentrantReadWriteLock creations = new ReentrantReadWriteLock();
+    /** The launches under way: from {@link #launching} until their command is added, or they end without one. */
+    private final Map<String, Launch> starting = new ConcurrentHashMap<>();
+    /**
+     * Longest wait of {@link #fenceAll} for the process creations under way ({@code posix_spawn}, which returns once
+     * the command is exec'd): far beyond one (milliseconds); only a hung {@code exec} outlasts it.
+     */
+    static final Duration CREATIONS_WAIT = Duration.ofMinutes(1);
 
     /**
      * Marks the job's execution as handled by this node, first waiting while another thread of this
@@ -111,33 +128,117 @@ final class RunningJobs {
 
     void add(String jobId, RunningJob job) {
         running.put(jobId, job);
+        starting.remove(jobId); // after the put: a look finds it in one of the two
         fenceIfAllAre(jobId, job);
     }
 
     /** As {@link #add(String, RunningJob)}, with the number of the attempt the command runs for. */
     void add(String jobId, int attempt, RunningJob job) {
         attempts.put(jobId, attempt);
-        running.put(jobId, job);
-        fenceIfAllAre(jobId, job);
+        add(jobId, job);
+    }
+
+    /**
+     * A launch of the job's command begins: until its command is {@link #add added} (or it ends without one,
+     * {@link #launched}), the node's looks count it, and its {@link Launch} is the gate its launcher asks just before
+     * the process is created. {@code words} makes the job's record of a launch refused: given the fencing's reason
+     * ({@link #fenceAll}), or null when the node is stopping.
+     */
+    Launch launching(String jobId, Function<String, String> words) {
+        Launch launch = new Launch(jobId, words);
+        starting.put(jobId, launch);
+        return launch;
+    }
+
+    /** The launch is over: its command was added, or it ended without one. */
+    void launched(Launch launch) {
+        starting.remove(launch.jobId, launch);
+    }
+
+    /**
+     * One launch's gate (review26 R6): its command is not created once this node's id was taken over ({@link
+     * #fenceAll}) or its stop began ({@link #stop}). The look at those notes and the process's creation are one step for
+     * {@link #fenceAll}, which waits for the creations under way: a command created was created before it, and is
+     * fenced as any running one; one not created yet never is. A stop does not wait: one created as it began is one
+     * of the commands it waits for and then ends.
+     */
+    final class Launch implements StartGate {
+        private final String jobId;
+        private final Function<String, String> words;
+        private volatile String refused;
+
+        private Launch(String jobId, Function<String, String> words) {
+            this.jobId = jobId;
+            this.words = words;
+        }
+
+        /** Why the command must not start now, in the words of the job's record, or null while it may. */
+        String refusal() {
+            String fencing = fencingAll;
+            if (fencing != null) {
+                return words.apply(fencing);
+            }
+            return stopping ? words.apply(null) : null;
+        }
+
+        /** Why {@link #pass} refused to create the command, or null when it did not (yet). */
+        String refused() {
+            return refused;
+        }
+
+        @Override
+        public <T> T pass(Spawn<T> spawn) throws IOException {
+            creations.readLock().lock();
+            try {
+                String why = refusal();
+                if (why != null) {
+                    refused = why;
+                    throw new Refused(why);
+                }
+                return spawn.create();
+            } finally {
+                creations.readLock().unlock();
+            }
+        }
     }
 
     /**
      * Kills every command running on this node now and every one added from now on, with {@code why} as its attempt's
-     * message: this node's id was taken over by another node, and none of its commands may go on. A command whose
-     * launch was under way when the running ones were looked at (started, not yet added) was missed by a look made
-     * once (review26 R1); it is fenced as it is added.
+     * message: this node's id was taken over by another node, and none of its commands may go on. A launch under way
+     * whose process is not created yet never creates it ({@link Launch}: review26 R6); one created meanwhile (not yet
+     * added: review26 R1) is fenced as it is added.
      *
-     * @return the jobs whose commands were fenced now
+     * @return the jobs whose commands were fenced now, then those whose launch was under way (each put back in the
+     *         queue: fenced as it is added, or not started)
      */
     java.util.List<String> fenceAll(String why) {
-        fencingAll = why; // before the look: an add that the look misses sees it (both are volatile accesses)
-        java.util.List<String> fenced = new java.util.ArrayList<>();
+        fencingAll = why; // before the look: an add or a gate that the look misses sees it (volatile accesses)
+        awaitCreations();
+        // The launches first: one added meanwhile is in the running set by then (add puts it there, then leaves this).
+        Set<String> launches = Set.copyOf(starting.keySet());
+        java.util.List<String> putBack = new java.util.ArrayList<>();
         for (String jobId : runningJobIds()) {
-            if (fence(jobId, why)) {
-                fenced.add(jobId);
+            // Or fenced by its add, which saw the note first.
+            if (fence(jobId, why) || why.equals(fenced.get(jobId))) {
+                putBack.add(jobId);
             }
         }
-        return fenced;
+        launches.stream().filter(jobId -> !putBack.contains(jobId)).sorted().forEach(putBack::add);
+        return putBack;
+    }
+
+    /** Waits for the process creations under way ({@link Launch#pass}), up to {@link #CREATIONS_WAIT}. */
+    private void awaitCreations() {
+        try {
+            if (creations.writeLock().tryLock(CREATIONS_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                creations.writeLock().unlock();
+            } else {
+                LOG.warn("a command's start (exec) has not returned after {}; it is killed if it starts, as it is added",
+                        org.buildhook.runner.rules.Durations.describe(CREATIONS_WAIT));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

@@ -204,6 +204,12 @@ final class Attempt implements RunningJob, ProcessDestroyer {
         String failure = null;
         try {
             exitCode = executor.execute(command, environment);
+        } catch (StartGate.Refused e) {
+            // Its node may no longer start it (StartGate): nothing was created, and the log says why in the record's
+            // words, not as a failure of the command's.
+            log.note(e.getMessage());
+            finish(null, e.getMessage());
+            return;
         } catch (IOException e) {
             Process started;
             synchronized (lock) {

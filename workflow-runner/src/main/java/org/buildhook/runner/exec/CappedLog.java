@@ -86,11 +86,15 @@ final class CappedLog extends OutputStream {
     /** Opens (creating its folder, replacing an older file) the log; never throws. */
     static CappedLog open(Path file, long cap) {
         try {
-            DataFiles.createDirectoryInExisting(file.getParent());
+            boolean newFolder = DataFiles.madeDirectoryInExisting(file.getParent());
             FileChannel channel = DataFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-            // Left by a stop in the middle of an earlier attempt's rewrite (that attempt then runs again).
-            Files.deleteIfExists(rewriteOf(file));
+            // Left by a stop in the middle of an earlier attempt's rewrite (that attempt then runs again). A
+            // folder this open just made holds none: its job's first attempt skips the look (an lstat that
+            // finds nothing, 3 % of the job threads' CPU: docs/BENCHMARKS.md, "Twenty-first pass").
+            if (!newFolder) {
+                Files.deleteIfExists(rewriteOf(file));
+            }
             return new CappedLog(channel, file, cap, null);
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return new CappedLog(null, cap, e instanceof IOException io ? io : new IOException(e));

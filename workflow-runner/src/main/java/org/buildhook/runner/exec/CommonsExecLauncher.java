@@ -209,6 +209,20 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
      */
     @Override
     public RunningJob start(JobRequest request) {
+        return start(request, StartGate.OPEN);
+    }
+
+    /**
+     * Starts the attempt, asking {@code gate} on the job thread just before the process is created ({@code
+     * posix_spawn} or {@link ProcessBuilder#start()}): refused, the attempt ends {@code FAILED_TO_START} with the
+     * refusal's words, its log saying them too, and nothing was created.
+     *
+     * @throws IllegalArgumentException as {@link #start(JobRequest)}
+     * @throws NodeFilesException       as {@link #start(JobRequest)}
+     */
+    @Override
+    public RunningJob start(JobRequest request, StartGate gate) {
+        Objects.requireNonNull(gate, "gate");
         // A relative workdir is taken from the default one, not from wherever the server runs.
         Path workdir = request.workdir() == null ? config.defaultWorkdir()
                 : config.defaultWorkdir().resolve(request.workdir()).normalize();
@@ -256,7 +270,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             attempt.refuse("the launcher is shut down");
             return attempt;
         }
-        DefaultExecutor executor = executor(request, checked, attempt);
+        DefaultExecutor executor = executor(request, checked, attempt, gate);
         // Only names the command in messages: ExactArgvExecutor starts the exact argv.
         CommandLine command = new CommandLine(checked.executable().toFile());
         // Armed first, so that a job ending at once never leaves a timer behind.
@@ -282,7 +296,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         return env;
     }
 
-    private DefaultExecutor executor(JobRequest request, StartCheck.Checked checked, Attempt attempt) {
+    private DefaultExecutor executor(JobRequest request, StartCheck.Checked checked, Attempt attempt, StartGate gate) {
         @SuppressWarnings("resource") // closed by the attempt once the process tree is gone
         CappedLog log = attempt.log();
         // The stop timeout bounds the wait for a pipe held open by a process that escaped the
@@ -290,7 +304,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         PooledStreamHandler streams = new PooledStreamHandler(outputThreads, log, request.stdin(),
                 pipeWait, attempt::programExited);
         return new ExactArgvExecutor(argv(checked.executable(), request.argv()), checked.workdir(),
-                config.newSession(), encoding, streams, attempt);
+                config.newSession(), encoding, streams, attempt, gate);
     }
 
     /** The program as resolved, then the rest of the argv untouched. */

@@ -41,18 +41,21 @@ final class ExactArgvExecutor extends DefaultExecutor {
     private final Path workdir;
     private final boolean newSession;
     private final ProcessEncoding encoding;
+    private final StartGate gate;
 
     /**
      * @param argv       the program as {@link StartCheck} resolved it, then its arguments
      * @param newSession whether the program leads a session of its own (its pid is the session id)
      * @param encoding   how this JVM encodes arguments and paths ({@link StartCheck} checked them)
+     * @param gate       asked just before the process is created ({@link StartGate#pass}); refused, none is
      */
     // 1.5.0 gives subclasses only this deprecated constructor (the builder's is package-private);
     // subclassing is the documented way to replace launch(), see the class comment.
     @SuppressWarnings("deprecation")
     ExactArgvExecutor(List<String> argv, Path workdir, boolean newSession, ProcessEncoding encoding,
-            ExecuteStreamHandler streams, ProcessDestroyer destroyer) {
+            ExecuteStreamHandler streams, ProcessDestroyer destroyer, StartGate gate) {
         super();
+        this.gate = java.util.Objects.requireNonNull(gate, "gate");
         this.argv = List.copyOf(argv);
         this.workdir = workdir;
         this.newSession = newSession;
@@ -64,6 +67,10 @@ final class ExactArgvExecutor extends DefaultExecutor {
 
     @Override
     protected Process launch(CommandLine command, Map<String, String> environment, Path ignored) throws IOException {
+        return gate.pass(() -> spawn(environment));
+    }
+
+    private Process spawn(Map<String, String> environment) throws IOException {
         if (newSession && NativeSpawn.available()) {
             return NativeSpawn.start(argv, environment, workdir, encoding);
         }

@@ -16,6 +16,25 @@ public interface JobLauncher {
     RunningJob start(JobRequest request);
 
     /**
+     * As {@link #start(JobRequest)}, asking {@code gate} at the last moment before the attempt's process is created
+     * whether it may still be ({@link StartGate#pass}). Refused, nothing is created and the attempt ends {@link
+     * JobOutcome.Result#FAILED_TO_START} with the refusal's words as its message (and in its log). By default the gate
+     * is asked once, before {@link #start(JobRequest)}: enough for a launcher that creates its process before
+     * {@code start} returns; one that creates it later (on a thread of its own) asks it there.
+     *
+     * @throws NodeFilesException as {@link #start(JobRequest)}
+     */
+    default RunningJob start(JobRequest request, StartGate gate) {
+        try {
+            return gate.pass(() -> start(request));
+        } catch (StartGate.Refused e) {
+            return refuse(request, e.getMessage());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // start(JobRequest) throws none
+        }
+    }
+
+    /**
      * Ends the attempt {@link JobOutcome.Result#FAILED_TO_START} without starting anything, for a
      * reason of the job's found before the launch: its log says why, as for any attempt that could not
      * start. Not for a file this node cannot write (its payload file): that is the node's fault, and the

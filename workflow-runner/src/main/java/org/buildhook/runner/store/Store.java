@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.rules.Durations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -166,21 +167,45 @@ public final class Store implements AutoCloseable {
             return;
         }
         java.sql.Driver driver = postgresDriver();
-        try (java.sql.Connection c = driver.connect(config.url(), StoreReachability.timeouts(config))) {
-            LOG.debug("the PostgreSQL store's first connection was made: {}", c != null);
-        } catch (java.sql.SQLException e) {
-            if (timedOut(e)) {
-                LOG.debug("the PostgreSQL store's first connection was neither made nor refused in time", e);
-                throw new StoreUnavailableException(connectTimedOut(config), null);
+        CpuShare all = CpuShare.start();
+        for (int attempt = 1; ; attempt++) {
+            CpuShare share = CpuShare.start();
+            try (java.sql.Connection c = driver.connect(config.url(), StoreReachability.timeouts(config))) {
+                LOG.debug("the PostgreSQL store's first connection was made: {}", c != null);
+                return;
+            } catch (java.sql.SQLException e) {
+                if (timedOut(e)) {
+                    LOG.debug("the PostgreSQL store's first connection was neither made nor refused in time", e);
+                    CpuShare.Window got = share.end();
+                    if (attempt < FIRST_CONNECTION_ATTEMPTS && got.starved()) {
+                        LOG.warn("the PostgreSQL store's first connection was neither made nor refused within"
+                                + " store.connect-timeout ({}), and this host held this process back meanwhile: {}."
+                                + " Trying once more: this JVM's first login loads and runs the driver's code for the"
+                                + " first time, the next costs far less CPU", Durations.format(config.connectTimeout()),
+                                got.describe());
+                        continue;
+                    }
+                    throw new StoreUnavailableException(connectTimedOut(config, all.end(), got.starved(), attempt), null);
+                }
+                if (refusedForGood(e)) {
+                    String reason = e.getMessage().strip().replaceFirst("\\.$", "");
+                    throw new StoreUnavailableException(cannotConnect(config, reason + notPostgres(e), e), e);
+                }
+                LOG.debug("the PostgreSQL store's first connection failed; the pool tries again within"
+                        + " store.connect-timeout: {}", e.toString());
+                return;
             }
-            if (refusedForGood(e)) {
-                String reason = e.getMessage().strip().replaceFirst("\\.$", "");
-                throw new StoreUnavailableException(cannotConnect(config, reason + notPostgres(e), e), e);
-            }
-            LOG.debug("the PostgreSQL store's first connection failed; the pool tries again within"
-                    + " store.connect-timeout: {}", e.toString());
         }
     }
+
+    /**
+     * How many times the start tries its first connection when it ran out of {@code store.connect-timeout} while the
+     * host held this process back ({@link CpuShare.Window#starved}): once more. A new JVM's first login costs it
+     * 0.3-0.5 s of CPU (measured with pgjdbc 42.7.14 and SCRAM: loading and interpreting the driver's classes, while
+     * PostgreSQL answered each step within milliseconds), the next one a tenth of that; under {@code stress-ng --cpu
+     * 4} on two CPUs the first took 2-12 s of wall time (pglogin27).
+     */
+    static final int FIRST_CONNECTION_ATTEMPTS = 2;
 
     /**
      * A new instance of the PostgreSQL driver, loaded by this class's loader: {@link java.sql.DriverManager}
@@ -264,9 +289,30 @@ public final class Store implements AutoCloseable {
      * WAR that Tomcat does not unpack (tryout19 F4: a standalone {@code serve} was told about Tomcat).
      */
     static String connectTimedOut(StoreConfig config) {
+        return connectTimedOut(config, null, false, 1);
+    }
+
+    /**
+     * As {@link #connectTimedOut(StoreConfig)}, for the start's first connection: with what this process got in
+     * that time ({@code got}, or {@code null} when not measured) after "none was refused", and, when the host held
+     * its last attempt back ({@code starved}: {@link CpuShare.Window#starved}), that the time may have gone on this
+     * host rather than PostgreSQL.
+     *
+     * @param attempts how many attempts ran out of the key (1 or {@link #FIRST_CONNECTION_ATTEMPTS})
+     */
+    static String connectTimedOut(StoreConfig config, CpuShare.Window got, boolean starved, int attempts) {
         String wait = org.buildhook.runner.rules.Durations.format(config.connectTimeout());
-        return "cannot connect to the PostgreSQL store " + config.describe() + ": no connection was made within"
-                + " store.connect-timeout (" + wait + "), and none was refused. If PostgreSQL runs there, it or the"
+        String said = "cannot connect to the PostgreSQL store " + config.describe() + ": no connection was made within"
+                + " store.connect-timeout (" + wait + ")" + (attempts > 1 ? ", in either of " + attempts + " attempts" : "")
+                + ", and none was refused" + (got == null ? "" : " (" + got.describe() + ")");
+        if (starved) {
+            return said + ". This host held this process back (it is overloaded, or this process's CPU quota is too"
+                    + " small): the time went on this host, not necessarily on PostgreSQL or the network. Give the"
+                    + " process more CPU or raise store.connect-timeout (for example to 30s). If the host was not busy,"
+                    + " check the host and port in store.url (what listens there may not be PostgreSQL: a web server"
+                    + " never answers it) and that PostgreSQL runs and accepts connections there";
+        }
+        return said + ". If PostgreSQL runs there, it or the"
                 + " network answered too slowly" + (inWebApplication() ? ", or this host was too busy (a WAR that"
                 + " Tomcat does not unpack reads the driver's classes from inside the WAR, slowly on a loaded"
                 + " machine)" : "") + ": raise store.connect-timeout (for example to 30s). Otherwise check the host"

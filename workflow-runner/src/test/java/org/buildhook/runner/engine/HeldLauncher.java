@@ -2,29 +2,46 @@ package org.buildhook.runner.engine;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 import org.buildhook.runner.exec.JobLauncher;
 import org.buildhook.runner.exec.JobRequest;
 import org.buildhook.runner.exec.NodeFolders;
 import org.buildhook.runner.exec.RunningJob;
+import org.buildhook.runner.exec.StartGate;
 
 /**
- * A real launcher whose {@link #start} runs {@code hold} after the command has started and before it returns: the
- * window in which the command runs and the engine does not know it yet (review26 R1). {@code hold} waits for an event.
+ * A real launcher whose {@link #start} runs {@code before} once the engine has decided to launch and before the real
+ * launcher is asked (its gate, asked just before the exec, comes after it: review26 R6), and {@code after} once the real
+ * launcher has returned and before the engine knows the command (review26 R1). Each waits for an event.
  */
 final class HeldLauncher implements JobLauncher {
 
     private final JobLauncher real;
-    private final Runnable hold;
+    private final Runnable before;
+    private final Consumer<RunningJob> after;
 
+    /** Holds the launch's return only: {@code hold} runs after the command has started (the R1 window). */
     HeldLauncher(JobLauncher real, Runnable hold) {
+        this(real, () -> { }, started -> hold.run());
+    }
+
+    /** @param after given what the real launcher returned */
+    HeldLauncher(JobLauncher real, Runnable before, Consumer<RunningJob> after) {
         this.real = real;
-        this.hold = hold;
+        this.before = before;
+        this.after = after;
     }
 
     @Override
     public RunningJob start(JobRequest request) {
-        RunningJob started = real.start(request);
-        hold.run();
+        return start(request, StartGate.OPEN);
+    }
+
+    @Override
+    public RunningJob start(JobRequest request, StartGate gate) {
+        before.run();
+        RunningJob started = real.start(request, gate);
+        after.accept(started);
         return started;
     }
 

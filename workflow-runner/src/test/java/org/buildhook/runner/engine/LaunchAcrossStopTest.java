@@ -16,9 +16,16 @@ import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +39,31 @@ class LaunchAcrossStopTest {
 
     @TempDir
     Path dir;
+    final ListAppender<ILoggingEvent> log = new ListAppender<>();
+
+    @BeforeEach
+    void listen() {
+        log.start();
+        engineLog().addAppender(log);
+    }
+
+    @AfterEach
+    void stopListening() {
+        engineLog().detachAppender(log);
+    }
+
+    private static ch.qos.logback.classic.Logger engineLog() {
+        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobEngine.class);
+    }
+
+    /** Until the stop's grace is over: logged once RunningJobs.stop has killed what was running (JobEngine.awaitJobsEnded). */
+    private void awaitTheGracesEnd() {
+        await().atMost(Duration.ofMinutes(2)).until(() -> {
+            synchronized (log) {
+                return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("stopping: waiting"));
+            }
+        });
+    }
 
     @Test
     void aCommandWhoseLaunchWasUnderWayWhenTheGraceEndedIsStoppedToo() throws Exception {
@@ -40,21 +72,11 @@ class LaunchAcrossStopTest {
         Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho $$ > " + pidFile + ".tmp && mv "
                 + pidFile + ".tmp " + pidFile + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent()
                 + " ] || exit 1; sleep 0.05; done\n");
-        ListAppender<ILoggingEvent> log = new ListAppender<>();
-        log.start();
-        ch.qos.logback.classic.Logger engineLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
-                JobEngine.class);
-        engineLog.addAppender(log);
         CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         CountDownLatch launching = new CountDownLatch(1);
-        // Logged once RunningJobs.stop has killed what was running (JobEngine.awaitJobsEnded).
         HeldLauncher heldAcrossTheStop = new HeldLauncher(real, () -> {
             launching.countDown();
-            await().atMost(Duration.ofMinutes(2)).until(() -> {
-                synchronized (log) {
-                    return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith("stopping: waiting"));
-                }
-            });
+            awaitTheGracesEnd();
         });
         try (Store store = Store.open(TestStores.sqlite(dir.resolve("data")))) {
             // Its own timeout far beyond the test's waits: only the stop may end it.
@@ -83,7 +105,60 @@ class LaunchAcrossStopTest {
             }
         } finally {
             Files.writeString(go, "");
-            engineLog.detachAppender(log);
+            real.close();
+        }
+    }
+
+    /**
+     * review26 R6: a launch that had passed its checks when the stop began still started its command, which the stop
+     * then killed at once (R1): a deploy script's first lines ran. The launcher asks the node just before the exec
+     * now; here the launch is held before it until the stop's grace is over. The command never starts (its first line
+     * writes the marker), its record says so, and it runs after the next start.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aCommandWhoseLaunchBeganAfterTheStopBeganNeverStarts(String kind) throws Exception {
+        Path marker = dir.resolve("marker");
+        Path script = Files.writeString(dir.resolve("deploy.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + marker
+                + "\n");
+        CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        CountDownLatch launching = new CountDownLatch(1);
+        HeldLauncher heldAcrossTheStop = new HeldLauncher(real, () -> {
+            launching.countDown();
+            awaitTheGracesEnd(); // this launch kept the stop waiting for it
+        }, launched -> await().atMost(Duration.ofMinutes(1)) // the exec, or its refusal
+                .until(() -> Files.exists(marker) || launched.outcome().isDone()));
+        StoreConfig config = kind.equals("sqlite") ? TestStores.sqlite(dir.resolve("data"))
+                : TestStores.postgres(dir.resolve("data"));
+        try (Store store = Store.open(config)) {
+            String job = store.accept(Plans.delivery(Plans.fixture()), List.of(new PlannedJob("deploy",
+                    "name: deploy", List.of("/bin/sh", script.toString()), Map.of(), null, false, Duration.ofHours(1),
+                    0, Duration.ofMillis(100), 0, null))).jobIds().get(0);
+            JobEngine engine = JobEngine.create(store, heldAcrossTheStop, AbstractEngineTest.steady("node-a"));
+            engine.start();
+            assertThat(launching.await(2, TimeUnit.MINUTES)).as("the launch began").isTrue();
+            engine.stop();
+
+            assertThat(marker).as("the command never started").doesNotExist();
+            JobDetail stopped = store.job(job).orElseThrow();
+            assertThat(stopped.job().state()).as("back in the queue").isEqualTo(JobState.QUEUED);
+            assertThat(stopped.attempts()).singleElement().satisfies(attempt -> {
+                assertThat(attempt.message()).isEqualTo("not started: node node-a was stopping; back in the queue, its"
+                        + " retries untouched");
+                assertThat(Files.readString(Path.of(attempt.logPath()))).contains("not started: node node-a was"
+                        + " stopping").doesNotContain("killed");
+            });
+
+            JobEngine next = JobEngine.create(store, real, AbstractEngineTest.steady("node-a"));
+            next.start();
+            try {
+                await().atMost(Duration.ofMinutes(1)).until(() -> store.job(job).orElseThrow().job().state()
+                        == JobState.SUCCEEDED);
+            } finally {
+                next.stop();
+            }
+            assertThat(Files.readAllLines(marker)).as("run once, after the next start").containsExactly(job + "/2");
+        } finally {
             real.close();
         }
     }

@@ -73,10 +73,28 @@ class PostgresNodeIdTest {
         return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobEngine.class);
     }
 
-    private JobEngine engine(String node) {
+    /** The production launcher, closed after the test. */
+    private CommonsExecLauncher launcher() {
         CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         launchers.add(launcher);
-        JobEngine engine = JobEngine.create(store, launcher, AbstractEngineTest.fast(node));
+        return launcher;
+    }
+
+    /**
+     * A job whose command first appends its attempt ({@code BUILDHOOK_ATTEMPT}) to {@code written}, then waits for the
+     * file {@code go} (or for the test's folder to go).
+     *
+     * @return the job's id
+     */
+    private String writesThenWaits(Path written, Path go) throws java.io.IOException {
+        Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + written
+                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        return store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
+    }
+
+    private JobEngine engine(String node) {
+        JobEngine engine = JobEngine.create(store, launcher(), AbstractEngineTest.fast(node));
         engines.add(engine);
         return engine;
     }
@@ -273,21 +291,13 @@ class PostgresNodeIdTest {
     void aNodeWhoseIdWasTakenOverTakesNoMoreJobsAndPutsItsRunningOneBack() throws Exception {
         Path started = dir.resolve("started");
         Path go = dir.resolve("go");
-        Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + started
-                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
-        String runningJob = store.accept(Plans.delivery(Plans.fixture()),
-                List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
+        String runningJob = writesThenWaits(started, go);
         JobEngine nodeA = engine("node-a");
         nodeA.start();
         // The attempt is fenced from the engine's running set, which takes it only after its command began (JobTask:
         // running.add after the launch): the script's file can come first, and a takeover then fenced nothing.
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started) && nodeA.runningCount() == 1);
-        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
-                "UPDATE node_leases SET instance = 'another-instance' WHERE node_id = 'node-a'")) {
-            assertThat(p.executeUpdate()).isEqualTo(1);
-        }
-        await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
-                "node id node-a was taken over by another node"));
+        takeOver("node-a");
         // Among the running ones when the id was lost (the wait above): the ERROR names it. A command still in its launch
         // then is fenced as it is added (review26 R1: aCommandWhoseLaunchWasUnderWayWhenTheIdWasTakenOverIsFencedToo).
         assertThat(events().stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
@@ -320,21 +330,14 @@ class PostgresNodeIdTest {
     @Test
     void aCommandWhoseLaunchWasUnderWayWhenTheIdWasTakenOverIsFencedToo() throws Exception {
         Path go = dir.resolve("go");
-        Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\nwhile [ ! -f " + go + " ]; do [ -d "
-                + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
-        String job = store.accept(Plans.delivery(Plans.fixture()),
-                List.of(Plans.job("slow", List.of("/bin/sh", script.toString())))).jobIds().get(0);
-        CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
-        launchers.add(real);
-        HeldLauncher takenOverMidLaunch = new HeldLauncher(real, () -> {
-            try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
-                    "UPDATE node_leases SET instance = 'another-instance' WHERE node_id = 'node-a'")) {
-                assertThat(p.executeUpdate()).isEqualTo(1);
-            } catch (java.sql.SQLException e) {
-                throw new IllegalStateException(e);
-            }
-            await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR,
-                    "node id node-a was taken over by another node"));
+        Path started = dir.resolve("started");
+        String job = writesThenWaits(started, go);
+        CommonsExecLauncher real = launcher();
+        // Once its command runs (the launcher creates the process on a thread of its own): taken over before that,
+        // it would not start at all (aCommandWhoseLaunchBeganAfterTheIdWasTakenOverNeverStarts).
+        HeldLauncher takenOverMidLaunch = new HeldLauncher(real, () -> { }, launched -> {
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started));
+            takeOver("node-a");
         });
         JobEngine a = JobEngine.create(store, takenOverMidLaunch, AbstractEngineTest.fast("node-a"));
         engines.add(a);
@@ -350,6 +353,64 @@ class PostgresNodeIdTest {
                 == JobState.SUCCEEDED);
         assertThat(store.job(job).orElseThrow().attempts()).extracting(JobAttempt::node)
                 .as("killed on node-a, run again on node-b").containsExactly("node-a", "node-b");
+    }
+
+    /**
+     * review26 R6: a launch that had passed its checks when the node id was taken over still started its command, which
+     * was then killed as it was added (R1): its first lines ran on a node that had said it takes no more jobs. The
+     * launcher asks the node just before the exec now; here the id is taken over while the launch is held before it.
+     * The command never starts (its first line writes the marker), its record says so, the takeover's ERROR names the
+     * job (R5: it said "(none)"), and the job runs on the other node.
+     */
+    @Test
+    void aCommandWhoseLaunchBeganAfterTheIdWasTakenOverNeverStarts() throws Exception {
+        Path go = dir.resolve("go");
+        Path marker = dir.resolve("marker");
+        String job = writesThenWaits(marker, go);
+        CommonsExecLauncher real = launcher();
+        HeldLauncher takenOverBeforeTheExec = new HeldLauncher(real, () -> takeOver("node-a"),
+                launched -> await().atMost(Duration.ofMinutes(1)) // the exec, or its refusal
+                        .until(() -> Files.exists(marker) || launched.outcome().isDone()));
+        JobEngine a = JobEngine.create(store, takenOverBeforeTheExec, AbstractEngineTest.steady("node-a"));
+        engines.add(a);
+        a.start();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> !store.job(job).orElseThrow().attempts().isEmpty()
+                && store.job(job).orElseThrow().attempts().get(0).message() != null);
+        assertThat(marker).as("the command never started on node-a").doesNotExist();
+        JobAttempt first = store.job(job).orElseThrow().attempts().get(0);
+        assertThat(first.node()).isEqualTo("node-a");
+        assertThat(first.message()).startsWith("not started: node id node-a was taken over by another node (")
+                .endsWith("; back in the queue, its retries untouched");
+        assertThat(Files.readString(Path.of(first.logPath()))).contains("not started: node id node-a was taken over")
+                .doesNotContain("killed");
+        assertThat(events().stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
+                .getFormattedMessage()).as("the takeover names the job whose launch was under way")
+                .contains("running or starting ([" + job + "])");
+
+        Files.createFile(go);
+        engine("node-b").start();
+        await().atMost(Duration.ofMinutes(1)).until(() -> store.job(job).orElseThrow().job().state()
+                == JobState.SUCCEEDED);
+        assertThat(store.job(job).orElseThrow().attempts()).extracting(JobAttempt::node)
+                .as("not started on node-a, run on node-b").containsExactly("node-a", "node-b");
+        assertThat(Files.readAllLines(marker)).as("the command ran once, as attempt 2").containsExactly(job + "/2");
+    }
+
+    /**
+     * Takes {@code node}'s id over as another node of that id would (its claim's instance changes), then waits for the
+     * node's ERROR that says it saw it (its fencing is done then).
+     */
+    private void takeOver(String node) {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE node_leases SET instance = 'another-instance' WHERE node_id = ?")) {
+            p.setString(1, node);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        await().atMost(Duration.ofMinutes(1)).until(() -> logged(Level.ERROR, "node id " + node
+                + " was taken over by another node"));
     }
 
     /** Without the id's lock a claim never writes a row where there is none: the lock's holder may be writing it. */

@@ -112,6 +112,33 @@ class CappedLogTest {
                 .isEqualTo(Arrays.copyOfRange(bytes, bytes.length - (CAP - HEAD), bytes.length));
     }
 
+    /**
+     * A stop in the middle of an attempt's rewrite leaves {@code .attempt-N.log.rewrite}; the attempt that runs
+     * again in that folder removes it when its log opens, while a folder the open makes (a job's first attempt,
+     * which skips that look) holds the log alone.
+     */
+    @Test
+    void anEarlierRewritesLeftoverIsRemovedWhenTheFolderExistedAndANewFolderHoldsTheLogAlone() throws Exception {
+        Path again = dir.resolve("job-1/attempt-1.log");
+        Files.createDirectories(again.getParent());
+        Files.writeString(JobLogs.rewriteOf(again), "half a rewrite");
+        Path other = dir.resolve("job-1/attempt-2.log");
+        Files.writeString(JobLogs.rewriteOf(other), "another attempt's");
+
+        CappedLog reopened = CappedLog.open(again, CAP);
+        reopened.close();
+        CappedLog first = CappedLog.open(dir.resolve("job-2/attempt-1.log"), CAP);
+        first.close();
+
+        assertThat(reopened.error()).isNull();
+        assertThat(JobLogs.rewriteOf(again)).doesNotExist();
+        assertThat(JobLogs.rewriteOf(other)).hasContent("another attempt's");
+        assertThat(first.error()).isNull();
+        try (var files = Files.list(dir.resolve("job-2"))) {
+            assertThat(files).containsExactly(dir.resolve("job-2/attempt-1.log"));
+        }
+    }
+
     @Test
     void keepsRunningAndRemembersTheErrorWhenTheLogCannotBeOpened() throws Exception {
         Files.writeString(dir.resolve("file"), "not a folder");
