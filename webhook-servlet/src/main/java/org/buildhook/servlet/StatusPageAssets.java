@@ -67,6 +67,7 @@ final class StatusPageAssets {
             .clipped{display:inline-block;max-width:10ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;
             vertical-align:top}
             td.project .clipped,td.trigger .clipped{max-width:min(16ch,10vw)}
+            td.endpoint .clipped,td.status .clipped{max-width:clamp(10ch,10ch + (100vw - 1201px) * .4,24ch)}
             table.delivery-list td:last-child,table.delivery-list th:last-child{position:sticky;right:0;background:#fff;
             box-shadow:inset 1px 0 #eaeef2}
             table.delivery-list th:last-child{background:#f6f8fa}
