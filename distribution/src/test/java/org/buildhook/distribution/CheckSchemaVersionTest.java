@@ -140,6 +140,39 @@ class CheckSchemaVersionTest {
         }
     }
 
+    /**
+     * check26 (left open): a store in WAL mode whose {@code -shm} is there but not its {@code -wal} (what a stop can
+     * leave) was opened {@code mode=ro}, with which SQLite must make the {@code -wal} it may not make read-only: the
+     * version could not be read. Without a {@code -wal} no connection has the store open, so it is read as {@code
+     * immutable}: the version is read, and nothing beside the file is written or made.
+     */
+    @Test
+    void sqliteStoreWithAShmFileButNoWalIsReadAndLeftAsItWas() throws Exception {
+        Path data = dir.resolve("data");
+        StoreConfig store = StoreConfig.sqlite(data);
+        Store.open(store).close();
+        Path db = data.resolve("buildhook.db");
+        byte[] shm;
+        try (Connection c = DriverManager.getConnection(store.url()); Statement s = c.createStatement()) {
+            s.execute("SELECT COUNT(*) FROM schema_version");
+            shm = Files.readAllBytes(Path.of(db + "-shm"));
+        }
+        Files.deleteIfExists(Path.of(db + "-wal"));
+        Files.write(Path.of(db + "-shm"), shm);
+        byte[] before = Files.readAllBytes(db);
+        List<String> filesBefore = listing(data);
+        assertThat(filesBefore).contains("buildhook.db-shm").doesNotContain("buildhook.db-wal");
+
+        assertThat(run.check(config(data, null))).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(run.out.toString()).contains(": the store " + store.describe() + " is at schema version "
+                + migrations("sqlite").size() + ", this build's: 'serve' has nothing to migrate\n")
+                .doesNotContain("could not be read");
+        assertThat(Files.readAllBytes(db)).isEqualTo(before);
+        assertThat(Files.readAllBytes(Path.of(db + "-shm"))).isEqualTo(shm);
+        assertThat(listing(data)).isEqualTo(filesBefore);
+    }
+
     @Test
     void aMissingSqliteFileIsANewStoreAndIsNotCreated() throws Exception {
         Path data = Files.createDirectories(dir.resolve("data"));

@@ -67,6 +67,7 @@ final class StatusPageAssets {
             .clipped{display:inline-block;max-width:10ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;
             vertical-align:top}
             td.project .clipped,td.trigger .clipped{max-width:min(16ch,10vw)}
+            td.endpoint .clipped,td.status .clipped{max-width:clamp(10ch,10ch + (100vw - 1201px) * .4,24ch)}
             table.delivery-list td:last-child,table.delivery-list th:last-child{position:sticky;right:0;background:#fff;
             box-shadow:inset 1px 0 #eaeef2}
             table.delivery-list th:last-child{background:#f6f8fa}
@@ -170,7 +171,11 @@ final class StatusPageAssets {
                       // A plain-text answer says why (the store does not answer); another, its status only.
                       var plain = (r.headers.get('Content-Type') || '').indexOf('text/plain') === 0;
                       return (plain ? r.text() : Promise.resolve('')).then(function (t) {
-                        throw new Error(t.trim() ? t.trim().substring(0, 300) : 'the server answered ' + r.status);
+                        // Cut at 300 characters with an ellipsis, without the separator it was cut after:
+                        // "…5s; ; retrying" was glued (cluster27 F5).
+                        var m = t.trim();
+                        if (m.length > 300) { m = m.substring(0, 300).replace(/[\\s;,:(]+$/, '') + '\\u2026'; }
+                        throw new Error(m ? m : 'the server answered ' + r.status);
                       });
                     }
                     return r.text();

@@ -102,6 +102,20 @@ final class RunningJobs {
         return true;
     }
 
+    /**
+     * The outcome of the job's command if it has already ended here (its processes gone) while its thread still
+     * handles it (it waits for the store to record that end), else null.
+     */
+    org.buildhook.runner.exec.JobOutcome endedWith(String jobId) {
+        RunningJob job = running.get(jobId);
+        return job == null ? null : job.outcome().getNow(null);
+    }
+
+    /** The number of the attempt the job's command runs for here, or null when not known. */
+    Integer attempt(String jobId) {
+        return attempts.get(jobId);
+    }
+
     /** The jobs whose commands run on this node now. */
     java.util.Set<String> runningJobIds() {
         return java.util.Set.copyOf(running.keySet());
@@ -114,8 +128,8 @@ final class RunningJobs {
 
     void add(String jobId, RunningJob job) {
         running.put(jobId, job);
-        starting.remove(jobId); // after the put: a look finds it in one of the two
-        fenceIfAllAre(jobId, job);
+        Launch launch = starting.remove(jobId); // after the put: a look finds it in one of the two
+        fenceIfAllAre(jobId, job, launch);
     }
 
     /** As {@link #add(String, RunningJob)}, with the number of the attempt the command runs for. */
@@ -152,6 +166,8 @@ final class RunningJobs {
         private final String jobId;
         private final Function<String, String> words;
         private volatile String refused;
+        /** Whether its process was created; written before {@link #creations} is let go. */
+        private volatile boolean created;
 
         private Launch(String jobId, Function<String, String> words) {
             this.jobId = jobId;
@@ -181,7 +197,9 @@ final class RunningJobs {
                     refused = why;
                     throw new Refused(why);
                 }
-                return spawn.create();
+                T process = spawn.create();
+                created = true;
+                return process;
             } finally {
                 creations.readLock().unlock();
             }
@@ -233,9 +251,14 @@ final class RunningJobs {
      * notes its reason (a volatile write) before it looks, and an add reads the notes after its own put, so a command
      * is either seen by the look or sees its note.
      */
-    private void fenceIfAllAre(String jobId, RunningJob job) {
+    private void fenceIfAllAre(String jobId, RunningJob job, Launch launch) {
+        if (launch != null && launch.refused != null) {
+            return; // its gate refused it: nothing was created, nothing is killed (review26 R6)
+        }
         String why = fencingAll;
-        if (why != null && fence(jobId, why)) {
+        // Not created yet, its gate refuses it; or it is being created past the gate's look, and fenceAll's look,
+        // which waits for that, finds it in the running set, where it was put before this read.
+        if (why != null && (launch == null || launch.created) && fence(jobId, why)) {
             LOG.warn("job {}: {}; its command, whose start was under way then, is killed now", jobId, why);
         }
         String stop = stoppedFor;

@@ -202,13 +202,14 @@ final class Attempt implements RunningJob, ProcessDestroyer {
     void run(DefaultExecutor executor, CommandLine command, Map<String, String> environment) {
         Integer exitCode = null;
         String failure = null;
+        String heldOpen = null;
         try {
             exitCode = executor.execute(command, environment);
         } catch (StartGate.Refused e) {
             // Its node may no longer start it (StartGate): nothing was created, and the log says why in the record's
             // words, not as a failure of the command's.
             log.note(e.getMessage());
-            finish(null, e.getMessage());
+            finish(null, e.getMessage(), null);
             return;
         } catch (IOException e) {
             Process started;
@@ -222,6 +223,9 @@ final class Attempt implements RunningJob, ProcessDestroyer {
                 // holds the output open): the program's own exit code is still known. The
                 // timeout bounds this wait should the program somehow still be running.
                 exitCode = started.onExit().join().exitValue();
+                // Said in the outcome, with what held the output: it was dropped, and the operator was not told
+                // that a process outside the job had kept it open (escape27 F1).
+                heldOpen = heldOpen(e);
             }
         } catch (RuntimeException e) {
             failure = "could not start " + command.getExecutable() + ": " + e;
@@ -229,16 +233,37 @@ final class Attempt implements RunningJob, ProcessDestroyer {
         if (failure != null) {
             log.note("failed to start: " + failure);
         }
-        finish(exitCode, failure);
+        finish(exitCode, failure, heldOpen);
+    }
+
+    /**
+     * What the outcome says when the output could not be finished: the stream handler's words, and, when the
+     * output was still open, what held it: {@code "the job's output was still open 17s after it exited, still held
+     * by 4242 sleep, not ended; its output after that is not in the log"}.
+     */
+    private String heldOpen(IOException e) {
+        String said = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (!(e.getCause() instanceof java.util.concurrent.TimeoutException)) {
+            return said;
+        }
+        ProcessTree looked;
+        synchronized (lock) {
+            looked = tree;
+        }
+        java.util.List<String> holders = looked == null ? java.util.List.of() : looked.pipeHolders();
+        return said + (holders.isEmpty()
+                ? ", by a process buildhook cannot see (another user's, or one in another PID namespace)"
+                : ", still held by " + String.join(", ", holders) + ", not ended")
+                + "; its output after that is not in the log";
     }
 
     /** Completes an attempt that never got a process. */
     void refuse(String message) {
         log.note("failed to start: " + message);
-        finish(null, message);
+        finish(null, message, null);
     }
 
-    private void finish(Integer exitCode, String failure) {
+    private void finish(Integer exitCode, String failure, String heldOpen) {
         Claim claimed;
         CompletableFuture<ProcessTree.Termination> ending;
         JobOutcome.Result reason;
@@ -285,6 +310,9 @@ final class Attempt implements RunningJob, ProcessDestroyer {
                 message += "; " + ended.signalled() + " leftover process(es) terminated" + ended.describeEscaped();
             }
         }
+        if (heldOpen != null && failure == null) {
+            message += "; " + heldOpen;
+        }
         log.close();
         IOException logError = log.error();
         if (logError != null) {
@@ -301,7 +329,7 @@ final class Attempt implements RunningJob, ProcessDestroyer {
 
     @Override
     public boolean add(Process started) {
-        ProcessTree startedTree = new ProcessTree(started.toHandle(), ownSession, marker);
+        ProcessTree startedTree = new ProcessTree(started.toHandle(), ownSession, marker, pipesOf(started));
         ProcessIdentity id = ProcessIdentity.of(started.pid());
         if (id != null && ownSession) {
             // Through setsid the pid is the session's id, though setsid may not have run yet.
@@ -318,6 +346,24 @@ final class Attempt implements RunningJob, ProcessDestroyer {
         carryOut(claimed);
         identity.complete(id);
         return true;
+    }
+
+    /**
+     * The attempt's pipes ({@link JobPipes}): named by this JVM when it made them ({@link NativeProcess}); else read
+     * from the program's descriptors 0 and 1 now, just after the start, before it could well have changed them.
+     */
+    private static java.util.Set<String> pipesOf(Process started) {
+        if (started instanceof NativeProcess spawned) {
+            return spawned.pipes();
+        }
+        java.util.Set<String> pipes = new java.util.LinkedHashSet<>(2);
+        for (int fd = 0; fd <= 1; fd++) {
+            String pipe = JobPipes.pipeOf(started.pid(), fd);
+            if (pipe != null) {
+                pipes.add(pipe);
+            }
+        }
+        return pipes;
     }
 
     /**

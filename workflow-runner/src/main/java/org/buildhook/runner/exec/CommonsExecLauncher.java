@@ -339,8 +339,9 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         } catch (java.util.concurrent.ExecutionException e) {
             LOG.warn("a job ended abnormally while shutting down", e);
         }
-        // Waiting pumps are interrupted; one blocked on a pipe that a process outside the tree
-        // still holds open cannot be, and ends with that process.
+        // Waiting pumps are interrupted. One blocked on a pipe that a process outside the tree still holds
+        // open was already woken when its attempt gave up the output (its pipe is read through a channel,
+        // NativeProcess.PipeInput); without posix_spawn (the JDK's pipes) it ends with that process.
         outputThreads.shutdownNow();
         if (ownsThreads) {
             jobThreads.shutdownNow();

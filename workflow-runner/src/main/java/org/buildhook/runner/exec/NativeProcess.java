@@ -2,7 +2,6 @@ package org.buildhook.runner.exec;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Pointer;
-import java.io.BufferedInputStream;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -22,9 +21,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Pipes.</b> The pipe ends are plain descriptors from {@code pipe2}. Java reaches them by
  * opening {@code /proc/self/fd/<n>}, which gives a new descriptor on the same pipe, then closing
- * the original: the streams are then the JDK's own {@link FileInputStream} (buffered, as the
- * JDK's process output is) and {@link FileOutputStream}, which read, write, block and close as the
- * JDK's process pipes do, with no reflection into {@code java.base} and no JNA call per read or
+ * the original: the streams are then the JDK's own {@link FileOutputStream} and the channel of a
+ * {@link FileInputStream} (whose close, unlike the JDK's process pipes', wakes a blocked read), with no reflection into {@code java.base} and no JNA call per read or
  * write (the alternative: a stream calling {@code read(2)} through JNA, whose close under a
  * blocked read would free a descriptor number still in use). The cost is one {@code open} per
  * stream.
@@ -57,11 +55,15 @@ final class NativeProcess extends Process {
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final AtomicBoolean waiting = new AtomicBoolean();
 
-    private NativeProcess(int pid, ProcessHandle handle, OutputStream stdin, InputStream output) {
+    private final java.util.Set<String> pipes;
+
+    private NativeProcess(int pid, ProcessHandle handle, OutputStream stdin, InputStream output,
+            java.util.Set<String> pipes) {
         this.pid = pid;
         this.handle = handle;
         this.stdin = stdin;
         this.output = output;
+        this.pipes = pipes;
         NativeSpawn.started();
     }
 
@@ -75,15 +77,21 @@ final class NativeProcess extends Process {
         // Alive, or a zombie only this class can reap: the handle is of this very child.
         ProcessHandle handle = ProcessHandle.of(pid).orElse(null);
         FileOutputStream stdin = null;
+        // Named while this JVM still holds both ends: a process that holds one later is the attempt's (JobPipes).
+        java.util.Set<String> pipes = new java.util.LinkedHashSet<>(2);
+        for (int fd : new int[] {stdinFd, outputFd}) {
+            String pipe = JobPipes.ownPipe(fd);
+            if (pipe != null) {
+                pipes.add(pipe);
+            }
+        }
         try {
             stdin = new FileOutputStream("/proc/self/fd/" + stdinFd);
-            // Buffered as the JDK's own process output is: FileInputStream.readAllBytes seeks, which
-            // a pipe cannot (Java 17).
-            InputStream output = new BufferedInputStream(new FileInputStream("/proc/self/fd/" + outputFd));
+            InputStream output = new PipeInput(new FileInputStream("/proc/self/fd/" + outputFd).getChannel());
             if (handle == null) {
                 throw new IOException("the process " + pid + " is not visible to ProcessHandle");
             }
-            return new NativeProcess(pid, handle, stdin, output);
+            return new NativeProcess(pid, handle, stdin, output, java.util.Set.copyOf(pipes));
         } catch (IOException e) {
             if (stdin != null) {
                 stdin.close();
@@ -100,6 +108,11 @@ final class NativeProcess extends Process {
             }
             throw new IOException("started process " + pid + " but could not open its pipes: " + e.getMessage(), e);
         }
+    }
+
+    /** The job's pipes as {@code /proc} names them ({@code pipe:[<inode>]}, {@link JobPipes}); empty if unread. */
+    java.util.Set<String> pipes() {
+        return pipes;
     }
 
     @Override
@@ -330,5 +343,47 @@ final class NativeProcess extends Process {
     @Override
     public String toString() {
         return "NativeProcess[pid=" + pid + ", exitValue=" + (exit.isDone() ? exit.join() : "not exited") + "]";
+    }
+
+    /**
+     * The output pipe, read through its channel: closing it wakes a thread blocked reading it (the JDK's
+     * {@code FileChannelImpl} signals that thread), where closing a {@link FileInputStream} leaves the read
+     * blocked until every writer has closed the pipe; a process the tree kill could not find then held a pump
+     * thread for its whole life (escape27 F1). Not {@code Channels.newInputStream}: its {@code available()} asks
+     * the channel for its position, which a pipe has not ({@code ESPIPE}); not buffered, the pump reads 8 KiB at a
+     * time, and {@code readAllBytes} only reads (a {@code FileInputStream}'s seeks, Java 17).
+     */
+    private static final class PipeInput extends InputStream {
+
+        private final java.nio.channels.FileChannel channel;
+
+        PipeInput(java.nio.channels.FileChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int read = read(one, 0, 1);
+            return read < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            java.util.Objects.checkFromIndexSize(offset, length, buffer.length);
+            if (length == 0) {
+                return 0;
+            }
+            int read;
+            do {
+                read = channel.read(java.nio.ByteBuffer.wrap(buffer, offset, length));
+            } while (read == 0);
+            return read;
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
     }
 }

@@ -29,6 +29,11 @@ import java.util.function.Consumer;
  * at all when the job has no session of its own (nothing else could be found then: the root's
  * children were re-parented when it exited).
  *
+ * <p>A process that left the session is still found by the attempt's marker in its environment, or, when it
+ * cleared that too ({@code setsid env -i …}), by holding one of the attempt's pipes ({@link JobPipes}): the same
+ * candidates are looked at for both (those forked after the root, in sessions made after it), so the look stays
+ * one pass over {@code /proc}, plus the descriptors of those few candidates.
+ *
  * <p>A zombie counts as gone: it has exited and only waits for its parent (or init) to reap it.
  * {@link ProcessHandle#isAlive()} reports zombies as alive, and under an init that never reaps
  * (some containers) they stay, so liveness is read from {@code /proc/<pid>/stat} when it exists.
@@ -54,8 +59,12 @@ final class ProcessTree {
     /** Whether the root leads a session of its own: then every process of the attempt is in a session made after it. */
     private final boolean ownSession;
     private final Set<Long> sessions = new HashSet<>();
-    /** Pids found only through the marker: they had left the tree and its sessions. */
+    /** Pids found only through the marker or the pipes: they had left the tree and its sessions. */
     private final Set<Long> escaped = new LinkedHashSet<>();
+    /** Of those, the ones found only by holding one of the attempt's pipes (they had cleared the marker too). */
+    private final Set<Long> byPipe = new HashSet<>();
+    /** The attempt's pipes, {@code pipe:[<inode>]}; empty when unknown. */
+    private final Set<String> pipes;
 
     /**
      * @param root       the process the launcher started
@@ -66,6 +75,18 @@ final class ProcessTree {
      *                   tree and session only
      */
     ProcessTree(ProcessHandle root, boolean ownSession, AttemptMarker marker) {
+        this(root, ownSession, marker, Set.of());
+    }
+
+    /**
+     * As {@link #ProcessTree(ProcessHandle, boolean, AttemptMarker)}, also finding a process that left the session
+     * and cleared its environment but holds one of {@code pipes}.
+     *
+     * @param pipes the attempt's stdin and output pipes as {@code /proc/<pid>/fd} names them
+     *              ({@code pipe:[<inode>]}, {@link JobPipes}); empty to not look at descriptors
+     */
+    ProcessTree(ProcessHandle root, boolean ownSession, AttemptMarker marker, Set<String> pipes) {
+        this.pipes = Set.copyOf(pipes);
         this.root = root;
         this.marker = marker;
         this.ownSession = ownSession;
@@ -83,8 +104,9 @@ final class ProcessTree {
      *
      * @param signalled how many processes got the first signal
      * @param killed    whether some needed SIGKILL
-     * @param escaped   {@code "<pid> <name>"} of those found only by the attempt's marker: they had
-     *                  left the job's tree and session (a daemon that called setsid)
+     * @param escaped   {@code "<pid> <name>"} of those found only by the attempt's marker, or by one of its
+     *                  pipes ({@code "<pid> <name> (holding the job's pipe)"}): they had left the job's tree
+     *                  and session (a daemon that called setsid)
      * @param rootSignalled whether the root itself got the first signal: false when it had exited by itself
      *                  before (its exit status is then its own, whatever the signals did to what it left)
      */
@@ -114,7 +136,7 @@ final class ProcessTree {
         if (!PROC) {
             return rootAlive ? withoutProc() : Set.of();
         }
-        if (!rootAlive && sessions.isEmpty() && marker == null) {
+        if (!rootAlive && sessions.isEmpty() && marker == null && pipes.isEmpty()) {
             return Set.of();
         }
         // Once the root is gone only its sessions are looked for, and their members were all forked
@@ -137,23 +159,31 @@ final class ProcessTree {
                 pids.add(process.pid());
             }
         }
-        if (marker != null) {
+        if (marker != null || !pipes.isEmpty()) {
             // A process that left the session is still the attempt's if it carries the marker. It
             // was forked after the root: with pids not wrapped since, only those above it are read.
             // When the root led its own session, so was the session such a process is in (made by
             // setsid in a process of the attempt): only those in sessions above the root are read
             // (reading the environment of every other process of the host started since, after
             // every job, cost more than the rest of the look). Without, it may still be in this
-            // JVM's own, older session.
+            // JVM's own, older session. One that cleared its environment too is the attempt's if it
+            // holds one of its pipes (escape27 F1): the same candidates, their descriptors read when
+            // the marker is not there.
             boolean wrapped = ProcStat.lastPid() < root.pid();
             for (ProcStat process : all) {
                 if (!pids.contains(process.pid()) && !process.gone()
                         && (wrapped || process.pid() > root.pid()
                                 && (!ownSession || process.session() > root.pid()))
-                        && process.pid() != SELF && marker.isCarriedBy(process.pid())
+                        && process.pid() != SELF
                         && (since == null || ProcStat.isProcess(process.pid()))) {
-                    pids.add(process.pid());
-                    escaped.add(process.pid());
+                    boolean marked = marker != null && marker.isCarriedBy(process.pid());
+                    if (marked || JobPipes.heldBy(process.pid(), pipes)) {
+                        pids.add(process.pid());
+                        escaped.add(process.pid());
+                        if (!marked) {
+                            byPipe.add(process.pid());
+                        }
+                    }
                 }
             }
         }
@@ -280,15 +310,27 @@ final class ProcessTree {
         });
     }
 
-    /** {@code "<pid> <name>"} of the given processes that were found only by the marker. */
+    /**
+     * {@code "<pid> <name>"} of the given processes that were found only by the marker, with
+     * {@code " (holding the job's pipe)"} for those found only by a pipe.
+     */
     private synchronized List<String> names(Set<ProcessHandle> processes) {
         List<String> named = new ArrayList<>();
         for (ProcessHandle process : processes) {
             if (escaped.contains(process.pid())) {
-                named.add(process.pid() + " " + ProcStat.name(process.pid()));
+                named.add(process.pid() + " " + ProcStat.name(process.pid())
+                        + (byPipe.contains(process.pid()) ? " (holding the job's pipe)" : ""));
             }
         }
         return named;
+    }
+
+    /**
+     * {@code "<pid> <name>"} of every process of the host that still holds one of the attempt's pipes: a full
+     * pass, for the message of an attempt whose output stayed open after its end.
+     */
+    List<String> pipeHolders() {
+        return JobPipes.holders(pipes);
     }
 
     /**

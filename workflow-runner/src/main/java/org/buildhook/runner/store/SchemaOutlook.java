@@ -15,7 +15,7 @@ import java.util.stream.Collectors;
  * What {@code serve} will do to a store's schema at its start, read without opening the store, for
  * {@code buildhook check} (tryout26 F9): the schema version the store is at against this build's
  * ({@link Migrations#latest}). Nothing is migrated, created or locked: SQLite is opened read-only (and,
- * when no {@code -wal} or {@code -shm} file is beside it, as {@code immutable}, so that no such file is
+ * when no {@code -wal} file is beside it, as {@code immutable}, so that no such file is
  * created, which a {@code check} run as root would leave unusable to the server's user); a missing SQLite
  * file is not created. PostgreSQL is read in a read-only session.
  *
@@ -70,12 +70,14 @@ public record SchemaOutlook(Dialect dialect, String store, int version, int late
     }
 
     /**
-     * A read-only URI of an SQLite file: {@code immutable=1} when neither its {@code -wal} nor its {@code -shm}
-     * file is there (no connection has it open in WAL mode, so none writes it; SQLite then creates neither),
-     * else {@code mode=ro}, which shares the running server's {@code -shm} and takes no write lock.
+     * A read-only URI of an SQLite file: {@code immutable=1} when its {@code -wal} file is not there (no connection
+     * has it open in WAL mode: one that has keeps its {@code -wal} until the last one closes, so none writes the
+     * file; SQLite then reads only the file and creates nothing), else {@code mode=ro}, which shares the running
+     * server's {@code -shm} and takes no write lock. A {@code -shm} without a {@code -wal} is one a stop left: with
+     * {@code mode=ro} SQLite made a {@code -wal} beside it (check26, left open), which {@code check} must not.
      */
     private static String sqliteReadOnlyUrl(Path file) {
-        boolean inUse = Files.exists(Path.of(file + "-wal")) || Files.exists(Path.of(file + "-shm"));
+        boolean inUse = Files.exists(Path.of(file + "-wal"));
         String path = file.toUri().getRawPath();
         return "jdbc:sqlite:file:" + path + (inUse ? "?mode=ro" : "?mode=ro&immutable=1");
     }

@@ -57,11 +57,13 @@ class PostgresNodeIdTest {
         store = Store.open(config);
         log.start();
         logger().addAppender(log);
+        runningJobsLogger().addAppender(log);
     }
 
     @AfterEach
     void close() {
         logger().detachAppender(log);
+        runningJobsLogger().detachAppender(log);
         engines.forEach(JobEngine::stop);
         launchers.forEach(CommonsExecLauncher::close);
         if (store != null) {
@@ -71,6 +73,11 @@ class PostgresNodeIdTest {
 
     private static ch.qos.logback.classic.Logger logger() {
         return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(JobEngine.class);
+    }
+
+    /** Where a command fenced as it is added is named (review26 R1). */
+    private static ch.qos.logback.classic.Logger runningJobsLogger() {
+        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(RunningJobs.class);
     }
 
     /** The production launcher, closed after the test. */
@@ -353,6 +360,8 @@ class PostgresNodeIdTest {
                 == JobState.SUCCEEDED);
         assertThat(store.job(job).orElseThrow().attempts()).extracting(JobAttempt::node)
                 .as("killed on node-a, run again on node-b").containsExactly("node-a", "node-b");
+        assertThat(logged(Level.WARN, "job " + job + ": node id node-a was taken over by another node")).as("the kill"
+                + " at its add said").isTrue();
     }
 
     /**
@@ -387,6 +396,8 @@ class PostgresNodeIdTest {
         assertThat(events().stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
                 .getFormattedMessage()).as("the takeover names the job whose launch was under way")
                 .contains("running or starting ([" + job + "])");
+        assertThat(events()).extracting(ILoggingEvent::getFormattedMessage).as("nothing was killed")
+                .noneMatch(m -> m.contains("is killed now"));
 
         Files.createFile(go);
         engine("node-b").start();

@@ -1,0 +1,95 @@
+package org.buildhook.runner.exec;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The pipes of one attempt (its stdin pipe, and the one its stdout and stderr go into), as Linux names them in
+ * {@code /proc/<pid>/fd}: {@code pipe:[<inode>]} (proc(5), "/proc/pid/fd/"). Both ends of a pipe carry the same
+ * name, and no other pipe has it while this one exists.
+ *
+ * <p>A process that holds one of them got it from the attempt, whatever it did since: left the job's session,
+ * cleared its environment. That is how {@link ProcessTree} finds a process that escaped both the session and the
+ * {@link AttemptMarker}, yet holds the job's output open (escape27 F1). What it cannot find: a process that
+ * closed every descriptor of the job as well; one whose {@code /proc/<pid>/fd} this server may not read (another
+ * user's, when the server is not root).
+ */
+final class JobPipes {
+
+    private static final String PREFIX = "pipe:[";
+
+    private JobPipes() {
+    }
+
+    /**
+     * The pipe {@code /proc/<pid>/fd/<fd>} names ({@code pipe:[<inode>]}), or null: not a pipe, gone, unreadable.
+     */
+    static String pipeOf(long pid, int fd) {
+        return pipe("/proc/" + pid + "/fd/" + fd);
+    }
+
+    /** As {@link #pipeOf}, for a descriptor of this JVM. */
+    static String ownPipe(int fd) {
+        return pipe("/proc/self/fd/" + fd);
+    }
+
+    private static String pipe(String link) {
+        try {
+            String target = Files.readSymbolicLink(Path.of(link)).toString();
+            return target.startsWith(PREFIX) ? target : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether process {@code pid} holds one of {@code pipes} (either end); false when it is gone or its descriptors
+     * cannot be read. Costs one directory listing and one {@code readlink} per open descriptor of the process.
+     */
+    static boolean heldBy(long pid, Set<String> pipes) {
+        if (pipes.isEmpty()) {
+            return false;
+        }
+        String folder = "/proc/" + pid + "/fd/";
+        String[] fds = new File(folder).list();
+        if (fds == null) {
+            return false;
+        }
+        for (String fd : fds) {
+            String target = pipe(folder + fd);
+            if (target != null && pipes.contains(target)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code "<pid> <name>"} of every live process of the host but this JVM that holds one of {@code pipes}: a
+     * pass over every process's descriptors, for the rare moment the output of an attempt stayed open after its
+     * end, to say by what.
+     */
+    static List<String> holders(Set<String> pipes) {
+        List<String> named = new ArrayList<>();
+        if (pipes.isEmpty() || !ProcStat.available()) {
+            return named;
+        }
+        long self = ProcessHandle.current().pid();
+        Set<Long> found = new LinkedHashSet<>();
+        for (ProcStat process : ProcStat.all()) {
+            if (process.pid() != self && !process.gone() && heldBy(process.pid(), pipes)) {
+                found.add(process.pid());
+            }
+        }
+        for (long pid : found) {
+            named.add(pid + " " + ProcStat.name(pid));
+        }
+        return named;
+    }
+}
