@@ -34,14 +34,10 @@ class RefusedBuildsAfterOutageTest extends ServeInChromium {
 
     @Test
     void buildsRefusedDuringAnOutageAreListedAfterItUntilStoredOrDismissed() throws Exception {
-        Chromium.required();
-        Process server = serveQuickRule(dir.resolve("serve.out"));
-        base = ServeProcesses.awaitUrl(server, dir.resolve("data"));
-        Path db = dir.resolve("data").resolve("buildhook.db").toAbsolutePath();
+        serve();
         assertThat(send(base, 1310)).as("accepted before the outage").isZero();
 
-        try (SqliteLockHeld lock = new SqliteLockHeld("jdbc:sqlite:" + db)) {
-            lock.start();
+        try (SqliteLockHeld lock = lockTheStore()) {
             for (int build : new int[] {1313, 1314, 1316}) {
                 assertThat(send(base, build)).as("build " + build + " refused").isNotZero();
             }
@@ -98,12 +94,8 @@ class RefusedBuildsAfterOutageTest extends ServeInChromium {
      */
     @Test
     void theDismissButtonOfThePanelEmptiesTheListWithTheAdminCookieAndTheCsrfHeader() throws Exception {
-        Chromium.required();
-        Process server = serveQuickRule(dir.resolve("serve.out"));
-        base = ServeProcesses.awaitUrl(server, dir.resolve("data"));
-        Path db = dir.resolve("data").resolve("buildhook.db").toAbsolutePath();
-        try (SqliteLockHeld lock = new SqliteLockHeld("jdbc:sqlite:" + db)) {
-            lock.start();
+        serve();
+        try (SqliteLockHeld lock = lockTheStore()) {
             assertThat(send(base, 1313)).as("refused").isNotZero();
         }
         await().atMost(Duration.ofMinutes(2)).until(() -> get(base.resolve("healthz")).statusCode() == 200);
@@ -123,6 +115,20 @@ class RefusedBuildsAfterOutageTest extends ServeInChromium {
         assertThat(browser.findElement(By.id("result")).getText()).isEqualTo("Dismissed the list of 1 build(s) to re-send.");
         assertThat(builds(refused(base))).isEmpty();
         assertThat(Files.readString(dir.resolve("serve.out"))).contains("dismissed the list of 1 build(s) refused 503");
+    }
+
+    /** Starts {@code serve} of the quick rule on SQLite in {@link #dir} (Chromium required); sets {@link #base}. */
+    private void serve() throws Exception {
+        Chromium.required();
+        Process server = serveQuickRule(dir.resolve("serve.out"));
+        base = ServeProcesses.awaitUrl(server, dir.resolve("data"));
+    }
+
+    /** Another connection holding the SQLite store's write lock until closed: the server answers deliveries 503. */
+    private SqliteLockHeld lockTheStore() throws Exception {
+        SqliteLockHeld lock = new SqliteLockHeld("jdbc:sqlite:" + dir.resolve("data").resolve("buildhook.db").toAbsolutePath());
+        lock.start();
+        return lock;
     }
 
     private int send(URI base, int build) throws Exception {

@@ -579,13 +579,27 @@ public final class BuildhookApplication implements AutoCloseable {
     public void drain() {
         if (!stopping) {
             stopping = true;
-            LOG.info("stopping: deliveries are still accepted and stored, their jobs wait for the next start;"
-                    + " running jobs get up to {} (runner.shutdown-grace); /healthz answers 503 meanwhile",
-                    org.buildhook.runner.rules.Durations.describe(config.engine().shutdownGrace()));
+            LOG.info(stoppingLine(store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL,
+                    config.engine().shutdownGrace()));
         }
         engine.stop();
         // A follow of a job that prints nothing would hold the server's stop until it has something to write.
         logFollows.endAll();
+    }
+
+    /**
+     * The stop's first line. On PostgreSQL the other nodes run the jobs of the deliveries this node still accepts
+     * at once, not at its next start (cluster27 F2).
+     *
+     * @param cluster whether other nodes may run the jobs (the store is PostgreSQL)
+     * @param grace   {@code runner.shutdown-grace}
+     */
+    static String stoppingLine(boolean cluster, java.time.Duration grace) {
+        return "stopping: deliveries are still accepted and stored, their jobs "
+                + (cluster ? "are run by the other nodes (or by this one after its next start)"
+                        : "wait for the next start")
+                + "; running jobs get up to " + org.buildhook.runner.rules.Durations.describe(grace)
+                + " (runner.shutdown-grace); /healthz answers 503 meanwhile";
     }
 
     /** The follows of jobs' logs in progress. */

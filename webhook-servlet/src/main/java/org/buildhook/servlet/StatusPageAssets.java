@@ -171,7 +171,11 @@ final class StatusPageAssets {
                       // A plain-text answer says why (the store does not answer); another, its status only.
                       var plain = (r.headers.get('Content-Type') || '').indexOf('text/plain') === 0;
                       return (plain ? r.text() : Promise.resolve('')).then(function (t) {
-                        throw new Error(t.trim() ? t.trim().substring(0, 300) : 'the server answered ' + r.status);
+                        // Cut at 300 characters with an ellipsis, without the separator it was cut after:
+                        // "…5s; ; retrying" was glued (cluster27 F5).
+                        var m = t.trim();
+                        if (m.length > 300) { m = m.substring(0, 300).replace(/[\\s;,:(]+$/, '') + '\\u2026'; }
+                        throw new Error(m ? m : 'the server answered ' + r.status);
                       });
                     }
                     return r.text();

@@ -230,6 +230,11 @@ final class StatusPageView {
         return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
     }
 
+    /** {@code text} ending with a full stop, unless it ends with one already (or with {@code !} or {@code ?}). */
+    static String ended(String text) {
+        return text.isEmpty() || text.endsWith(".") || text.endsWith("!") || text.endsWith("?") ? text : text + ".";
+    }
+
     private static void liveTop(StringBuilder h, Live live) {
         h.append("<div id=\"live-top\" data-live>");
         live.storeTrouble().ifPresent(t -> storeBanner(h, t));
@@ -612,9 +617,10 @@ final class StatusPageView {
         h.append("<main><p id=\"result\" role=\"status\"></p><h2>The store does not answer</h2>"
                 + "<p class=\"banner\">buildhook cannot read its store, the database that holds deliveries and jobs,"
                 + " so this page cannot be shown now.</p>"
-                + trouble.map(t -> "<p class=\"banner\" id=\"store-banner\">" + escape(sentence(t.reason()))
+                // Each part a sentence of its own: "…; see the server log Since …" was glued (cluster27 F5).
+                + trouble.map(t -> "<p class=\"banner\" id=\"store-banner\">" + escape(ended(sentence(t.reason())))
                         + (t.since() == null ? "" : " Since " + escape(t.since().toString()) + ".")
-                        + (t.detail() == null ? "" : " " + escape(t.detail())) + "</p>").orElse(""));
+                        + (t.detail() == null ? "" : " " + escape(ended(t.detail()))) + "</p>").orElse(""));
         if (!refused.isEmpty()) {
             refusedBuilds(h, refused);
         }

@@ -353,4 +353,15 @@ class BuildhookApplicationTest {
     private static FileTime anHourAgo() {
         return FileTime.from(Instant.now().minus(Duration.ofHours(1)));
     }
+
+    /** The stop's first line: on PostgreSQL the other nodes run the deliveries' jobs at once (cluster27 F2). */
+    @Test
+    void theStopsFirstLineSaysWhereTheJobsOfDeliveriesStillAcceptedRun() {
+        assertThat(BuildhookApplication.stoppingLine(true, Duration.ofSeconds(30))).isEqualTo("stopping: deliveries are"
+                + " still accepted and stored, their jobs are run by the other nodes (or by this one after its next"
+                + " start); running jobs get up to 30s (runner.shutdown-grace); /healthz answers 503 meanwhile");
+        assertThat(BuildhookApplication.stoppingLine(false, Duration.ofSeconds(30))).isEqualTo("stopping: deliveries"
+                + " are still accepted and stored, their jobs wait for the next start; running jobs get up to 30s"
+                + " (runner.shutdown-grace); /healthz answers 503 meanwhile");
+    }
 }

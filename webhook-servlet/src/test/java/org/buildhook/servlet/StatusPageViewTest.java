@@ -228,6 +228,18 @@ class StatusPageViewTest {
         assertThat(Html.escape(null)).isEmpty();
     }
 
+    /** cluster27 F5: a reason without a full stop, then its time and detail, each a sentence of its own. */
+    @Test
+    void thePageWhileTheStoreDoesNotAnswerEndsTheReasonBeforeItsTime() {
+        String html = StatusPageView.storeUnavailable("n0nce", java.util.Optional.of(
+                new org.buildhook.runner.store.StoreTrouble(java.time.Instant.parse("2026-12-02T22:44:11Z"),
+                        "no connection: waiting (0 open); see the server log", "the pool is empty")),
+                new RefusedBuilds.View(java.util.List.of(), 0));
+
+        assertThat(html).contains(">No connection: waiting (0 open); see the server log. Since 2026-12-02T22:44:11Z."
+                + " the pool is empty.</p>");
+    }
+
     /**
      * tryout21 F7: while the store does not answer, a page of the console's look that says so, what it
      * means, where to look, and that it tries again and loads the status by itself (its script polls

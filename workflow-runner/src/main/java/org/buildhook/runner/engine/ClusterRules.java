@@ -172,12 +172,18 @@ public final class ClusterRules implements AutoCloseable {
         } else if (now.isEmpty() && !started) {
             List<String> same = nodes.stream().filter(n -> !n.nodeId().equals(nodeId) && n.fingerprint().isPresent())
                     .map(NodeLeases.NodeRules::nodeId).toList();
-            List<String> older = nodes.stream().filter(n -> !n.nodeId().equals(nodeId) && n.fingerprint().isEmpty())
-                    .map(NodeLeases.NodeRules::nodeId).toList();
-            LOG.info("this node ({}) has rules fingerprint {}{}{}", nodeId, own.shortForm(),
+            // A node that claimed its id within the dead-node limit may be starting beside this one and record its
+            // fingerprint moments later: not called older (cluster27 F1); compared at the next looks once it does.
+            List<String> older = nodes.stream().filter(n -> !n.nodeId().equals(nodeId) && n.fingerprint().isEmpty()
+                    && n.claimedFor().compareTo(deadLimit) > 0).map(NodeLeases.NodeRules::nodeId).toList();
+            List<String> starting = nodes.stream().filter(n -> !n.nodeId().equals(nodeId) && n.fingerprint().isEmpty()
+                    && n.claimedFor().compareTo(deadLimit) <= 0).map(NodeLeases.NodeRules::nodeId).toList();
+            LOG.info("this node ({}) has rules fingerprint {}{}{}{}", nodeId, own.shortForm(),
                     same.isEmpty() ? "" : "; the same as the other running node(s) " + String.join(", ", same),
                     older.isEmpty() ? "" : "; running node(s) " + String.join(", ", older) + " record no fingerprint"
-                            + " (a buildhook older than this one): not compared");
+                            + " (a buildhook older than this one): not compared",
+                    starting.isEmpty() ? "" : "; node(s) " + String.join(", ", starting) + " started within the"
+                            + " dead-node limit and have not recorded their rules yet: compared once they do");
         }
         said = key;
         started = true;

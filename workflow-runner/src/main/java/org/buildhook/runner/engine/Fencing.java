@@ -4,6 +4,9 @@ import com.github.kagkarlsson.scheduler.CurrentlyExecuting;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
+import org.buildhook.runner.exec.AttemptMarker;
+import org.buildhook.runner.exec.JobOutcome;
+import org.buildhook.runner.exec.Watchdog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +38,9 @@ final class Fencing {
     private final RunningJobs running;
     private final Duration limit;
     private final java.util.function.LongSupplier nanos;
+    private final Supplier<Watchdog> watchdog;
+    /** The jobs whose fence found nothing left to kill, said once each; on the fencing thread only. */
+    private final java.util.Set<String> saidEnded = new java.util.HashSet<>();
     /** When {@link #check()} last ran ({@link System#nanoTime()}), 0 before the first; on the fencing thread only. */
     private long lastCheck;
 
@@ -45,6 +51,16 @@ final class Fencing {
     /** As above, with {@code nanos} for {@link System#nanoTime()} (tests). */
     Fencing(Supplier<List<CurrentlyExecuting>> executing, RunningJobs running, EngineConfig config,
             java.util.function.LongSupplier nanos) {
+        this(executing, running, config, nanos, () -> null);
+    }
+
+    /**
+     * As above, with {@code watchdog} for this node's watchdog (null while there is none): an attempt it has
+     * already killed is not said to be killed now (cluster27 F6).
+     */
+    Fencing(Supplier<List<CurrentlyExecuting>> executing, RunningJobs running, EngineConfig config,
+            java.util.function.LongSupplier nanos, Supplier<Watchdog> watchdog) {
+        this.watchdog = watchdog;
         this.executing = executing;
         this.running = running;
         this.limit = config.heartbeatInterval().multipliedBy(config.missedHeartbeats());
@@ -66,7 +82,9 @@ final class Fencing {
         long stalledMillis = lastCheck == 0 ? 0 : (now - lastCheck) / 1_000_000;
         lastCheck = now;
         boolean stalled = stalledMillis > limit.toMillis() / 4;
-        for (CurrentlyExecuting current : executing.get()) {
+        List<CurrentlyExecuting> executingNow = executing.get();
+        saidEnded.retainAll(executingNow.stream().map(c -> c.getTaskInstance().getId()).toList());
+        for (CurrentlyExecuting current : executingNow) {
             double dead = current.getHeartbeatState().getFractionDead();
             boolean failing = current.getHeartbeatState().getFailedHeartbeats() > 0;
             if (dead < (failing ? FENCE_AT : FENCE_AT_WHEN_LATE)) {
@@ -76,12 +94,46 @@ final class Fencing {
             long without = (long) (dead * limit.toMillis());
             String cause = stalled ? "this node's JVM itself did not run for " + stalledMillis + " ms of that (paused"
                     + " or stalled), not necessarily the store" : "the store" + (failing ? " is unreachable" : " does not answer");
-            String why = "killed by its own node: no heartbeat could be written for " + without + " ms (" + cause
-                    + "), and after " + limit.toMillis() + " ms another node may run the job";
+            String silence = "no heartbeat could be written for " + without + " ms (" + cause + "), and after "
+                    + limit.toMillis() + " ms another node may run the job";
+            String gone = alreadyGone(jobId);
+            if (gone != null) {
+                // Nothing left to kill: "its processes are killed now" read as a command cut short, or killed twice
+                // (cluster27 F4, F6). Not fenced either: its own end (or the watchdog's kill) is what is recorded.
+                if (saidEnded.add(jobId)) {
+                    LOG.warn("job {}: {}; {}: nothing is left to kill, and its end is recorded once the store answers",
+                            jobId, silence, gone);
+                }
+                continue;
+            }
+            String why = "killed by its own node: " + silence;
             if (running.fence(jobId, why)) {
                 LOG.warn("job {}: {}; its processes are killed now (self-fencing); it runs again {}", jobId, why,
                         stalled ? "on the next pick" : "once the store answers");
             }
         }
+    }
+
+    /**
+     * What became of the job's command if nothing of it is left to kill: its watchdog's kill, or its own end
+     * ({@code its command had already ended: exited with 0 at …}); null while it runs.
+     */
+    private String alreadyGone(String jobId) {
+        Watchdog guard = watchdog.get();
+        Integer attempt = running.attempt(jobId);
+        if (guard != null && attempt != null) {
+            Watchdog.Kill kill = guard.killed(AttemptMarker.of(jobId, attempt));
+            if (kill != null) {
+                return "its processes were already killed by this node's watchdog at " + kill.at();
+            }
+        }
+        JobOutcome ended = running.endedWith(jobId);
+        if (ended == null) {
+            return null;
+        }
+        String how = ended.exitCode() != null ? "exited with " + ended.exitCode()
+                : ended.result().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+        return "its command had already ended (" + how + (ended.ended() == null ? "" : " at " + ended.ended())
+                + ") and its end could not be recorded";
     }
 }

@@ -72,6 +72,11 @@ public final class JobEngine implements AutoCloseable {
     private final LeftoverSweep leftovers;
     private final Fencing fencing;
     /**
+     * PostgreSQL: since when this node has reached the store without a break (its node id's renewals), for the
+     * dead-execution revival ({@link OwnExecutionsKept}); null on SQLite.
+     */
+    private final StoreReach reach;
+    /**
      * The node's watchdog process (PostgreSQL, unless {@code runner.watchdog: off}): it kills this
      * node's running attempts when this JVM gives no sign of life for half the dead-node limit (a
      * pause of the JVM alone, which self-fencing cannot act on) or dies. Null until started, and on SQLite.
@@ -125,8 +130,11 @@ public final class JobEngine implements AutoCloseable {
         this.nodeFolders = nodeFolders(store, launcher);
         this.killGrace = launcher.killGrace();
         this.jobsStopWait = jobsStopWait(killGrace, store.config().connectTimeout());
+        // Two heartbeat intervals: the renewals come one interval apart, plus what each takes.
+        this.reach = store.dialect() == Dialect.POSTGRESQL
+                ? new StoreReach(config.heartbeatInterval().multipliedBy(2)) : null;
         CustomTask<Void> task = Tasks.custom(JobQueue.TASK_NAME, Void.class)
-                .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running))
+                .onDeadExecution(new OwnExecutionsKept(config.nodeId(), running, reach, config.deadNodeLimit()))
                 // The handler itself records failures of commands; this is for a store that failed mid-way.
                 .onFailure(new FailureHandler.OnFailureRetryLater<>(Duration.ofSeconds(10)))
                 .execute(new JobTask(store, launcher, config, running, clock, events, leftovers, followUps::poke, command -> {
@@ -154,7 +162,8 @@ public final class JobEngine implements AutoCloseable {
         this.scheduler = builder.build();
         // Only where other nodes may take a job over; on SQLite no other node does.
         this.fencing = store.dialect() == Dialect.POSTGRESQL
-                ? new Fencing(scheduler::getCurrentlyExecuting, running, config) : null;
+                ? new Fencing(scheduler::getCurrentlyExecuting, running, config, System::nanoTime, () -> watchdog)
+                : null;
         store.onJobsQueued(() -> {
             if (started && !stopped) {
                 scheduler.triggerCheckForDueExecutions();
@@ -248,6 +257,7 @@ public final class JobEngine implements AutoCloseable {
             // Before anything is swept or picked: a second node with this id would take the first's
             // picked jobs for lost picks of its own and run them again at once.
             claimNodeId();
+            reach.answered(java.time.Instant.now());
         }
         try {
             beforeJobs.run();
@@ -520,7 +530,9 @@ public final class JobEngine implements AutoCloseable {
             if (!nodeLock.take()) {
                 LOG.debug("node id {}: its lock could not be taken again now; next time", config.nodeId());
             }
-            if (!store.nodeLeases().renew(config.nodeId(), instance)) {
+            boolean renewed = store.nodeLeases().renew(config.nodeId(), instance);
+            reach.answered(java.time.Instant.now());
+            if (!renewed) {
                 nodeIdLost = true;
                 String by = store.nodeLeases().holder(config.nodeId()).map(NodeLeases.Holder::describe)
                         .orElse("a node that has stopped since");

@@ -4,7 +4,10 @@ import com.github.kagkarlsson.scheduler.task.DeadExecutionHandler;
 import com.github.kagkarlsson.scheduler.task.Execution;
 import com.github.kagkarlsson.scheduler.task.ExecutionComplete;
 import com.github.kagkarlsson.scheduler.task.ExecutionOperations;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +20,14 @@ import org.slf4j.LoggerFactory;
  * heartbeats resume with the store. Any other dead execution is revived as db-scheduler does,
  * except that it is due when it was due at its pick, not now ({@link #dueInItsPlace}): it then runs
  * before the jobs queued after it, instead of behind them (tryout19 F8).
+ *
+ * <p>Where other nodes may take a job over (PostgreSQL), another node's execution is taken for dead only on
+ * evidence this node could have had: its silence counts from its last heartbeat or from this node's own return
+ * to the store after a break ({@link StoreReach}), whichever is later. When the store was away for every node past
+ * the dead-node limit, the node that held the job has the whole limit after the store's return to renew its
+ * heartbeat or record the job's end, instead of having its job run again by the first node back while its
+ * command had ended during the outage (cluster27 F8). A node truly gone has its jobs revived once the limit
+ * has passed since the store answered again.
  */
 final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
 
@@ -24,10 +35,26 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
 
     private final String node;
     private final RunningJobs running;
+    /** Since when this node reaches the store; {@code null} where no other node takes jobs over (SQLite). */
+    private final StoreReach reach;
+    private final Duration limit;
+    /** The executions already said to be waiting for their node (one line each, not one per look). */
+    private final Set<String> waitingSaid = ConcurrentHashMap.newKeySet();
 
+    /** Where no other node takes jobs over (SQLite): db-scheduler's limit alone. */
     OwnExecutionsKept(String node, RunningJobs running) {
+        this(node, running, null, Duration.ZERO);
+    }
+
+    /**
+     * @param reach since when this node reaches the store without a break, or {@code null} (SQLite)
+     * @param limit the dead-node limit (heartbeat interval × missed heartbeats)
+     */
+    OwnExecutionsKept(String node, RunningJobs running, StoreReach reach, Duration limit) {
         this.node = node;
         this.running = running;
+        this.reach = reach;
+        this.limit = limit;
     }
 
     @Override
@@ -38,10 +65,44 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
                     + " not revived", execution.taskInstance.getId());
             return;
         }
-        Instant due = dueInItsPlace(execution, Instant.now());
+        Instant now = Instant.now();
+        if (reach != null && !node.equals(execution.pickedBy)) {
+            // db-scheduler's look has just been answered: the store answers this node now.
+            Instant back = reach.answered(now);
+            Instant silentFrom = silentFrom(execution.lastHeartbeat, back);
+            if (silentFrom != null && Duration.between(silentFrom, now).compareTo(limit) <= 0) {
+                if (waitingSaid.size() > 10_000) {
+                    waitingSaid.clear();
+                }
+                if (waitingSaid.add(execution.taskInstance.getId() + "@" + execution.version)) {
+                    LOG.info("job {}: no heartbeat of its node {} since {}, but this node could not reach the store"
+                            + " itself until {}: its node is not taken for dead before the dead-node limit ({}) has"
+                            + " passed since then (it may have been cut off from the same store, and record the job's"
+                            + " end now)", execution.taskInstance.getId(), execution.pickedBy, execution.lastHeartbeat,
+                            back, org.buildhook.runner.rules.Durations.describe(limit));
+                }
+                return;
+            }
+        }
+        Instant due = dueInItsPlace(execution, now);
         LOG.info("job {}: its node {} is taken for dead (no heartbeat); put back in the queue in its place",
                 execution.taskInstance.getId(), execution.pickedBy);
         operations.reschedule(complete, due);
+    }
+
+    /**
+     * From when another node's silence counts: its last heartbeat, or this node's own return to the
+     * store after a break, whichever is later.
+     *
+     * @param lastHeartbeat the execution's last heartbeat, {@code null} if none was recorded
+     * @param back          the first answer of the store after this node's latest break, {@code null} if none
+     * @return the later of the two, {@code null} when both are
+     */
+    static Instant silentFrom(Instant lastHeartbeat, Instant back) {
+        if (back == null) {
+            return lastHeartbeat;
+        }
+        return lastHeartbeat == null || back.isAfter(lastHeartbeat) ? back : lastHeartbeat;
     }
 
     /**

@@ -102,6 +102,20 @@ final class RunningJobs {
         return true;
     }
 
+    /**
+     * The outcome of the job's command if it has already ended here (its processes gone) while its thread still
+     * handles it (it waits for the store to record that end), else null.
+     */
+    org.buildhook.runner.exec.JobOutcome endedWith(String jobId) {
+        RunningJob job = running.get(jobId);
+        return job == null ? null : job.outcome().getNow(null);
+    }
+
+    /** The number of the attempt the job's command runs for here, or null when not known. */
+    Integer attempt(String jobId) {
+        return attempts.get(jobId);
+    }
+
     /** The jobs whose commands run on this node now. */
     java.util.Set<String> runningJobIds() {
         return java.util.Set.copyOf(running.keySet());

@@ -578,13 +578,44 @@ public final class Watchdog implements AutoCloseable {
                 : String.format(Locale.ROOT, "killed by the watchdog of node %s: its node gave no sign of life for"
                         + " %.1f s (its JVM was paused or stalled, not the store), and after %s another node may run"
                         + " the job", node, silent / 1000.0, describe(limit));
+        // The kill's own time: read after a pause of this JVM, the line's own time is the wake's, after another node
+        // may have taken the job over, and read as two copies at once (cluster27 F6).
+        String when = killedAt(at, Instant.now());
         if (attempts.containsKey(f[1])) {
             killed.put(f[1], new Kill(why, at));
-            LOG.warn("job {} attempt {}: {}", f[1].substring(0, slash), f[1].substring(slash + 1), why);
+            LOG.warn("job {} attempt {}: {} ({})", f[1].substring(0, slash), f[1].substring(slash + 1), why, when);
         } else {
             // Its end is recorded already (the node read this after it): kept, it would never be asked about.
-            LOG.warn("job {} attempt {}: {}; this report came after the node had recorded the attempt's end, which"
-                    + " therefore does not say so", f[1].substring(0, slash), f[1].substring(slash + 1), why);
+            LOG.warn("job {} attempt {}: {} ({}); this report came after the node had recorded the attempt's end,"
+                    + " which therefore does not say so", f[1].substring(0, slash), f[1].substring(slash + 1), why,
+                    when);
+        }
+    }
+
+    /**
+     * When the watchdog killed an attempt, for its log line: {@code killed at 2026-12-02T22:48:49.935Z}, and when
+     * this node reads the report a second or more after the kill, {@code read 33.0 s later: this node's JVM was paused or stalled
+     * until then}.
+     *
+     * @param at  the kill's time, as the watchdog reported it
+     * @param now the time this node read the report
+     */
+    static String killedAt(Instant at, Instant now) {
+        long late = java.time.Duration.between(at, now).toMillis();
+        return "killed at " + at + (late < 1000 ? "" : String.format(Locale.ROOT,
+                ", read %.1f s later: this node's JVM was paused or stalled until then", late / 1000.0));
+    }
+
+    /**
+     * The watchdog's kill of the attempt, if it has reported one that {@link #ended(AttemptMarker, boolean)} has not
+     * taken yet; the report is kept for that.
+     *
+     * @param marker the attempt
+     * @return the kill, or null when none was reported
+     */
+    public Kill killed(AttemptMarker marker) {
+        synchronized (lock) {
+            return killed.get(marker.value());
         }
     }
 

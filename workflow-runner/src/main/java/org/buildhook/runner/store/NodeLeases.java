@@ -315,15 +315,24 @@ public final class NodeLeases {
      * @param fingerprint its rules' fingerprint; empty for a node that records none (a buildhook older
      *                    than schema version 15, or one that has not recorded them yet)
      * @param loadedAt    when it loaded those rules (its clock); empty with the fingerprint
+     * @param claimedFor  how long ago it claimed its id (by the database's clock on PostgreSQL), not negative: a node
+     *                    that claimed it moments ago may not have recorded its rules yet (cluster27 F1)
      */
     public record NodeRules(String nodeId, String host, long pid, Optional<RulesFingerprint> fingerprint,
-            Optional<Instant> loadedAt) {
+            Optional<Instant> loadedAt, Duration claimedFor) {
 
         public NodeRules {
             java.util.Objects.requireNonNull(nodeId, "nodeId");
             java.util.Objects.requireNonNull(host, "host");
             java.util.Objects.requireNonNull(fingerprint, "fingerprint");
             java.util.Objects.requireNonNull(loadedAt, "loadedAt");
+            claimedFor = claimedFor == null || claimedFor.isNegative() ? Duration.ZERO : claimedFor;
+        }
+
+        /** As above, claimed long ago (a claim whose age is not known). */
+        public NodeRules(String nodeId, String host, long pid, Optional<RulesFingerprint> fingerprint,
+                Optional<Instant> loadedAt) {
+            this(nodeId, host, pid, fingerprint, loadedAt, java.time.temporal.ChronoUnit.FOREVER.getDuration());
         }
 
         /** "node-2 (host h, pid p)", for messages. */
@@ -385,7 +394,7 @@ public final class NodeLeases {
         NodeIdentity self = NodeIdentity.current();
         try (PreparedStatement p = c.prepareStatement("SELECT node_id, host, node_pid,"
                 + " CASE WHEN rules_instance = instance THEN rules_fingerprint END,"
-                + " CASE WHEN rules_instance = instance THEN rules_loaded_at END, boot_id, node_started"
+                + " CASE WHEN rules_instance = instance THEN rules_loaded_at END, boot_id, node_started, acquired_at"
                 + " FROM node_leases WHERE renewed_at >= ? ORDER BY node_id")) {
             p.setLong(1, now.minus(deadLimit).toEpochMilli());
             try (ResultSet rs = p.executeQuery()) {
@@ -397,6 +406,7 @@ public final class NodeLeases {
                         // though its claim is younger than the dead-node limit (tryout22 F4).
                         continue;
                     }
+                    Duration claimedFor = Duration.ofMillis(now.toEpochMilli() - rs.getLong(8));
                     String hex = rs.getString(4);
                     long loaded = rs.getLong(5);
                     boolean none = rs.wasNull() || hex == null;
@@ -409,7 +419,7 @@ public final class NodeLeases {
                         }
                     }
                     nodes.add(new NodeRules(rs.getString(1), rs.getString(2), rs.getLong(3), fingerprint,
-                            none ? Optional.empty() : Optional.of(Instant.ofEpochMilli(loaded))));
+                            none ? Optional.empty() : Optional.of(Instant.ofEpochMilli(loaded)), claimedFor));
                 }
             }
         }

@@ -57,6 +57,41 @@ class FencingWordingTest {
                 + " (the store does not answer), and after 20000 ms another node may run the job");
     }
 
+    /**
+     * A command that exited by itself while its end waits for the store (cluster27 F4): nothing is killed, nor said to
+     * be, and the line says it had ended and how; once, not at every check.
+     */
+    @Test
+    void aCommandThatHadAlreadyEndedIsNeitherKilledNorSaidToBe() {
+        outcome.complete(new JobOutcome(JobOutcome.Result.SUCCEEDED, 0, now.get(), Instant.parse(
+                "2026-12-01T10:00:02Z"), "exited 0", null, false));
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                Fencing.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            Fencing fencing = fencing();
+            for (int i = 0; i < 80; i++) { // 20 s, a check every 250 ms, no heartbeat written
+                nanos.addAndGet(Duration.ofMillis(250).toNanos());
+                now.set(now.get().plusMillis(250));
+                fencing.check();
+            }
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        assertThat(killedFor.get()).as("killed").isNull();
+        assertThat(log.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .containsExactly("job J1: no heartbeat could be written for 15000 ms (the store does not answer), and"
+                        + " after 20000 ms another node may run the job; its command had already ended (exited with 0"
+                        + " at 2026-12-01T10:00:02Z) and its end could not be recorded: nothing is left to kill, and its"
+                        + " end is recorded once the store answers");
+    }
+
+    private final CompletableFuture<JobOutcome> outcome = new CompletableFuture<>();
+
     private Fencing fencing() {
         TaskInstance<Void> instance = new TaskInstance<>("job", "J1");
         CurrentlyExecuting current = new CurrentlyExecuting(new Execution(now.get(), instance), now::get,
@@ -65,7 +100,7 @@ class FencingWordingTest {
         running.add("J1", new RunningJob() {
             @Override
             public CompletableFuture<JobOutcome> outcome() {
-                return new CompletableFuture<>();
+                return outcome;
             }
 
             @Override

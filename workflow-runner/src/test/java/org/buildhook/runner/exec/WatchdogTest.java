@@ -7,6 +7,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -87,11 +88,22 @@ class WatchdogTest {
         await().atMost(Duration.ofMinutes(2)).until(() -> Leftovers.find(marker, first).isEmpty());
         assertThat(Leftovers.find(done, other)).as("an attempt that ended is left alone").isNotEmpty();
         watchdog.beating(true);
+        // Known before the attempt's end is taken (its self-fencing then does not say it kills it again: cluster27 F6).
+        await().atMost(Duration.ofMinutes(1)).until(() -> watchdog.killed(marker) != null);
         Watchdog.Kill kill = watchdog.ended(marker);
         assertThat(kill).as("the node learns it as soon as it sees the attempt end").isNotNull();
         assertThat(kill.why()).startsWith("killed by the watchdog of node test-node: its node gave no sign of life for ")
                 .contains("(its JVM was paused or stalled, not the store), and after 8s another node may run the job");
         assertThat(watchdog.isUp()).as("it watches on").isTrue();
+    }
+
+    /** The kill's own time in its line, and how late it was read: a paused node reads it on waking (cluster27 F6). */
+    @Test
+    void theKillsLineSaysWhenItKilledAndHowLateItWasRead() {
+        Instant at = Instant.parse("2026-12-02T22:48:49.935Z");
+        assertThat(Watchdog.killedAt(at, at.plusMillis(300))).isEqualTo("killed at 2026-12-02T22:48:49.935Z");
+        assertThat(Watchdog.killedAt(at, Instant.parse("2026-12-02T22:49:22.946Z"))).isEqualTo(
+                "killed at 2026-12-02T22:48:49.935Z, read 33.0 s later: this node's JVM was paused or stalled until then");
     }
 
     @Test

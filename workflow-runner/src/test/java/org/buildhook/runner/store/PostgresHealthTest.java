@@ -40,7 +40,7 @@ class PostgresHealthTest {
         Duration poolWait = Duration.ofMinutes(1);
         try (Store store = Store.open(StoreConfig.of(url, dir).withPoolSize(2).withConnectTimeout(poolWait));
                 Connection locker = DriverManager.getConnection(url)) {
-            assertThat(store.health()).isEqualTo(StoreHealth.OK);
+            TestStores.awaitHealthy(store); // the check's pool's first login, which may take longer than its 1 s wait
             List<Future<?>> reads = exhaust(store, locker, readers, url, schema);
 
             long started = System.nanoTime();
@@ -80,6 +80,7 @@ class PostgresHealthTest {
                 .withConnectTimeout(Duration.ofMillis(500));
         try (Store store = TestStores.openWithConnections(shortWait, 2);
                 Connection locker = DriverManager.getConnection(url)) {
+            TestStores.awaitHealthy(store); // the check's pool's first login, which may take longer than its 1 s wait
             assertThat(store.healthReport().ok()).isTrue();
             List<Future<?>> reads = exhaust(store, locker, readers, url, schema);
             assertThat(store.healthReport().ok()).as("busy, but no wait has ended empty yet").isTrue();
@@ -119,7 +120,7 @@ class PostgresHealthTest {
         ExecutorService checks = Executors.newSingleThreadExecutor();
         try (Store store = Store.open(StoreConfig.of(url, dir));
                 Connection stalled = DriverManager.getConnection(url)) {
-            assertThat(store.health()).isEqualTo(StoreHealth.OK);
+            TestStores.awaitHealthy(store); // the check's pool's first login, which may take longer than its 1 s wait
             stalled.setAutoCommit(false);
             try (Statement sql = stalled.createStatement()) {
                 sql.executeUpdate("UPDATE store_probe SET at = 0 WHERE id = 1"); // another node, mid-probe

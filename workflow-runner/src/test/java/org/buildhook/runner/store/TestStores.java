@@ -50,21 +50,49 @@ public final class TestStores {
     }
 
     /**
+     * Waits until {@code store}'s health check says {@link StoreHealth#OK}. The check's own pool ({@code
+     * buildhook-health}) is made on the check's first use and waits at most 1 s ({@code Database.HEALTH_WAIT}) for a
+     * connection, so a first check whose login takes longer (a loaded machine's; one delayed by 1 s through a proxy)
+     * says {@link StoreHealth#UNREACHABLE} though the store works (pglogin27). For a test about something other than
+     * that first check; 5 min is a bound for a hung test only.
+     */
+    public static void awaitHealthy(Store store) {
+        await().atMost(Duration.ofMinutes(5)).until(() -> store.health() == StoreHealth.OK);
+    }
+
+    /**
      * The store of {@code config} once its pool holds {@code connections} connections: the open and each new pooled
      * connection must come within {@code config}'s connection wait ({@code store.connect-timeout}), which a loaded
      * machine can miss (a login taking longer), so both are tried again until they do, for at most 5 min each (a bound
      * for a hung test only); the test's callers then find the connections made. For a test whose short connection
-     * wait is about an exhausted pool, not about logins: give its URL {@link #GENEROUS_LOGINS} too.
+     * wait is about an exhausted pool, not about logins: give its URL {@link #GENEROUS_LOGINS} too. That covers a login
+     * slow now and then (a cold JVM's first, a loaded machine's), not every login slower than the wait: each open's
+     * new pools wait only {@code store.connect-timeout} for their first connection (the migrations' connection), so
+     * such an open never succeeds, and this fails after 5 min naming the last refusal (pglogin27).
      *
      * @param connections how many connections the store's pool ({@link Store#dataSource()}) must have made, at most
      *     its size
-     * @throws org.awaitility.core.ConditionTimeoutException if the store did not open, or its pool did not make them,
-     *     within 5 min
+     * @throws AssertionError if the store did not open within 5 min, with its last refusal
+     * @throws org.awaitility.core.ConditionTimeoutException if its pool did not make them within 5 min
      */
     public static Store openWithConnections(StoreConfig config, int connections) {
         Store[] opened = new Store[1];
-        await().atMost(Duration.ofMinutes(5)).ignoreExceptionsInstanceOf(StoreUnavailableException.class)
-                .until(() -> (opened[0] = Store.open(config)) != null);
+        StoreUnavailableException[] refused = new StoreUnavailableException[1];
+        try {
+            await().atMost(Duration.ofMinutes(5)).until(() -> {
+                try {
+                    return (opened[0] = Store.open(config)) != null;
+                } catch (StoreUnavailableException e) {
+                    refused[0] = e;
+                    return false;
+                }
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // Each open makes new pools whose first connection is waited for store.connect-timeout only, whatever the
+            // URL's loginTimeout: with every login slower than that (a proxy delaying each by 1 s against 500 ms), no
+            // open can succeed (pglogin27). Said, rather than a bare timeout.
+            throw new AssertionError("the store did not open within 5 min; its last refusal: " + refused[0], e);
+        }
         try {
             await().atMost(Duration.ofMinutes(5)).ignoreExceptionsInstanceOf(SQLException.class).until(() -> {
                 List<Connection> held = new ArrayList<>();
