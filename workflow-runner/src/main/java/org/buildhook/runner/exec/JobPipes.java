@@ -24,6 +24,33 @@ final class JobPipes {
 
     private static final String PREFIX = "pipe:[";
 
+    /**
+     * What {@code /proc/<pid>/exe} names for a child of this JVM that is still being spawned: this JVM's own
+     * program (between the fork, or {@code posix_spawn}'s clone, and the exec), or the JDK's {@code jspawnhelper}
+     * (ProcessBuilder's launcher, which holds the JVM's descriptors until it closes them and execs the command).
+     */
+    private static final Set<Path> SPAWNING = spawning();
+
+    private static Set<Path> spawning() {
+        Set<Path> programs = new LinkedHashSet<>();
+        exe("self").ifPresent(programs::add);
+        Path helper = Path.of(System.getProperty("java.home"), "lib", "jspawnhelper");
+        try {
+            programs.add(helper.toRealPath()); // as /proc/<pid>/exe names it: links resolved
+        } catch (IOException | RuntimeException e) {
+            programs.add(helper);
+        }
+        return Set.copyOf(programs);
+    }
+
+    private static java.util.Optional<Path> exe(String pid) {
+        try {
+            return java.util.Optional.of(Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")));
+        } catch (IOException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     private JobPipes() {
     }
 
@@ -71,6 +98,21 @@ final class JobPipes {
     }
 
     /**
+     * Whether {@code process} is a child of this JVM (pid {@code self}) that is still being spawned: until it execs
+     * its command it holds a copy of every descriptor of the JVM, the pipes of the attempts running then among
+     * them, so holding one says nothing about whose it is (taking it for theirs killed another job's command:
+     * PostgresEngineTest's jobs "exited with 143"). Decided by the program it runs ({@link #SPAWNING}), which a
+     * process cannot forge, unlike its name. Asked before its descriptors are read: one that execs in between
+     * reads as not spawning, and then its pipes, opened close-on-exec or closed by {@code jspawnhelper}, are gone.
+     * A process reparented to this JVM (when it is a container's pid 1) that runs the JVM's own program is taken
+     * for one being spawned as well: a {@code java} that escaped a job, cleared its environment and holds its
+     * pipe is not found by the pipe.
+     */
+    static boolean beingSpawnedBy(long self, ProcStat process) {
+        return process.parent() == self && exe(Long.toString(process.pid())).map(SPAWNING::contains).orElse(false);
+    }
+
+    /**
      * {@code "<pid> <name>"} of every live process of the host but this JVM that holds one of {@code pipes}: a
      * pass over every process's descriptors, for the rare moment the output of an attempt stayed open after its
      * end, to say by what.
@@ -83,7 +125,8 @@ final class JobPipes {
         long self = ProcessHandle.current().pid();
         Set<Long> found = new LinkedHashSet<>();
         for (ProcStat process : ProcStat.all()) {
-            if (process.pid() != self && !process.gone() && heldBy(process.pid(), pipes)) {
+            if (process.pid() != self && !process.gone() && !beingSpawnedBy(self, process)
+                    && heldBy(process.pid(), pipes)) {
                 found.add(process.pid());
             }
         }

@@ -177,7 +177,8 @@ final class ProcessTree {
                         && process.pid() != SELF
                         && (since == null || ProcStat.isProcess(process.pid()))) {
                     boolean marked = marker != null && marker.isCarriedBy(process.pid());
-                    if (marked || JobPipes.heldBy(process.pid(), pipes)) {
+                    // A child of this JVM still being spawned holds every pipe of the JVM: it is not found by one.
+                    if (marked || !JobPipes.beingSpawnedBy(SELF, process) && JobPipes.heldBy(process.pid(), pipes)) {
                         pids.add(process.pid());
                         escaped.add(process.pid());
                         if (!marked) {
