@@ -53,43 +53,44 @@ class StopBeforeTheExecTest {
 
     @Test
     void aCancelBeforeTheExecStartsNothing() throws Exception {
-        fixtures = new Fixtures(dir);
-        Path ran = dir.resolve("ran");
-        Path script = fixtures.script("first-line", "echo ran > '" + ran + "'\nsleep 60");
-        CommonsExecLauncher launcher = fixtures.launcher(fixtures.config());
-        HeldGate gate = new HeldGate();
+        JobOutcome outcome = stopBeforeTheExec("cancel-before-exec", job -> job.cancel("cancelled by the operator"));
 
-        RunningJob job = launcher.start(Fixtures.request("cancel-before-exec", script), gate);
-        assertThat(gate.reached.await(2, TimeUnit.MINUTES)).isTrue();
-        job.cancel("cancelled by the operator");
-        gate.release.countDown();
-        JobOutcome outcome = job.outcome().get(2, TimeUnit.MINUTES);
-
-        assertThat(job.process().get(1, TimeUnit.MINUTES)).as("no process was created").isNull();
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.CANCELLED);
         assertThat(outcome.message()).isEqualTo("cancelled by the operator; its command was not started");
         assertThat(Files.readString(outcome.logFile())).contains("not started: cancelled by the operator");
-        assertThat(ran).doesNotExist();
     }
 
     @Test
     void aKillBeforeTheExecStartsNothing() throws Exception {
         // RunningJobs.fence's way (self-fencing, a takeover of the node's id): kill, no grace.
+        JobOutcome outcome = stopBeforeTheExec("kill-before-exec",
+                job -> job.kill("killed by its own node: no heartbeat could be written"));
+
+        assertThat(outcome.message())
+                .isEqualTo("killed by its own node: no heartbeat could be written; its command was not started");
+    }
+
+    /**
+     * Starts a job whose script's first line writes a file, stops it with {@code stop} while its gate holds the job
+     * thread before the exec, lets the gate go on; checks that no process was made and the first line never ran.
+     *
+     * @return the attempt's outcome
+     */
+    private JobOutcome stopBeforeTheExec(String name, java.util.function.Consumer<RunningJob> stop) throws Exception {
         fixtures = new Fixtures(dir);
         Path ran = dir.resolve("ran");
         Path script = fixtures.script("first-line", "echo ran > '" + ran + "'\nsleep 60");
         CommonsExecLauncher launcher = fixtures.launcher(fixtures.config());
         HeldGate gate = new HeldGate();
 
-        RunningJob job = launcher.start(Fixtures.request("kill-before-exec", script), gate);
+        RunningJob job = launcher.start(Fixtures.request(name, script), gate);
         assertThat(gate.reached.await(2, TimeUnit.MINUTES)).isTrue();
-        job.kill("killed by its own node: no heartbeat could be written");
+        stop.accept(job);
         gate.release.countDown();
         JobOutcome outcome = job.outcome().get(2, TimeUnit.MINUTES);
 
         assertThat(job.process().get(1, TimeUnit.MINUTES)).as("no process was created").isNull();
-        assertThat(outcome.message())
-                .isEqualTo("killed by its own node: no heartbeat could be written; its command was not started");
         assertThat(ran).doesNotExist();
+        return outcome;
     }
 }
