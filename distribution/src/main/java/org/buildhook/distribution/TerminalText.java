@@ -83,6 +83,24 @@ final class TerminalText extends Writer {
     private static final String RETURN_ESCAPED = "\\x0d";
 
     /**
+     * {@code text} as {@link TerminalText} shows it: lines kept, every other control character escaped.
+     *
+     * @param text any text, e.g. an HTTP answer's body
+     * @return the text with its control characters but newline, tab and CR LF written as {@code \xNN}
+     */
+    static String escape(String text) {
+        java.io.StringWriter shown = new java.io.StringWriter();
+        TerminalText writer = new TerminalText(shown);
+        try {
+            writer.write(text);
+            writer.end();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // a StringWriter's: never
+        }
+        return shown.toString();
+    }
+
+    /**
      * Whether this process's standard output is a terminal: libc's {@code isatty(1)} (through JNA); where
      * JNA cannot load, whether the JVM has a console (standard input and output both terminals).
      *
