@@ -143,18 +143,12 @@ abstract class AbstractStoppedNotADeathTest {
     void aPausedNodesAttemptEndedBeforeItsJobRunsAgainIsNoDeath() throws Exception {
         String jobId = job();
         assertThat(store.ledger().startAttempt(jobId, "paused")).isEqualTo(1);
-        Process paused = new ProcessBuilder("sleep", "600").start();
-        try {
-            ranIn(jobId, 1, ProcessIdentity.of(paused.pid()));
 
-            new LeftoverSweep(store.ledger(), "sweeper").beforeRerun(jobId);
+        sweptWhileItsNodeRuns(jobId, "sweeper");
 
-            assertThat(store.job(jobId).orElseThrow().attempts().get(0).message())
-                    .startsWith("its node paused stopped heart-beating before the attempt's end was recorded");
-            assertThat(deaths(jobId)).containsExactly((Object) null);
-        } finally {
-            paused.destroyForcibly();
-        }
+        assertThat(store.job(jobId).orElseThrow().attempts().get(0).message())
+                .startsWith("its node paused stopped heart-beating before the attempt's end was recorded");
+        assertThat(deaths(jobId)).containsExactly((Object) null);
     }
 
     /**
@@ -197,6 +191,21 @@ abstract class AbstractStoppedNotADeathTest {
     }
 
     /**
+     * Node {@code taker} of the same host takes attempt 1 of {@code jobId} over before it runs again, while the
+     * attempt's node's JVM still runs (paused, or stopping: a {@code sleep} stands for it): its sweep finds nothing
+     * left and records the attempt cut short.
+     */
+    private void sweptWhileItsNodeRuns(String jobId, String taker) throws Exception {
+        Process running = new ProcessBuilder("sleep", "600").start();
+        try {
+            ranIn(jobId, 1, ProcessIdentity.of(running.pid()));
+            new LeftoverSweep(store.ledger(), taker).beforeRerun(jobId);
+        } finally {
+            running.destroyForcibly();
+        }
+    }
+
+    /**
      * cluster27 F11: a node's command exits 0 (or 3) while the store cannot be reached, the node is stopped before it
      * can record it (it notes it in its data folder), and another node takes the job over and runs it again. At its
      * next start the stopped node records in the attempt's row what it knew: the command ran to its end, with its exit
@@ -219,13 +228,7 @@ abstract class AbstractStoppedNotADeathTest {
                 exited, log));
         stop.add(otherHost, 1, new StopsNotRecorded.Known(org.buildhook.runner.exec.JobOutcome.Result.FAILED, 3,
                 exited, null));
-        Process stopping = new ProcessBuilder("sleep", "600").start();
-        try {
-            ranIn(sameHost, 1, ProcessIdentity.of(stopping.pid()));
-            new LeftoverSweep(store.ledger(), "node-3").beforeRerun(sameHost);
-        } finally {
-            stopping.destroyForcibly();
-        }
+        sweptWhileItsNodeRuns(sameHost, "node-3");
         assertThat(store.ledger().startAttempt(sameHost, "node-3")).isEqualTo(2);
         assertThat(store.ledger().finishAttempt(sameHost, 2, new org.buildhook.runner.exec.JobOutcome(
                 org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited.plusSeconds(30),
@@ -281,13 +284,7 @@ abstract class AbstractStoppedNotADeathTest {
         assertThat(store.ledger().startAttempt(jobId, "node-2b")).isEqualTo(1);
         new StopsNotRecorded(file, "node-2b").add(jobId, 1, new StopsNotRecorded.Known(
                 org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited, null));
-        Process stopping = new ProcessBuilder("sleep", "600").start();
-        try {
-            ranIn(jobId, 1, ProcessIdentity.of(stopping.pid()));
-            new LeftoverSweep(store.ledger(), "node-3").beforeRerun(jobId);
-        } finally {
-            stopping.destroyForcibly();
-        }
+        sweptWhileItsNodeRuns(jobId, "node-3");
         assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(org.buildhook.runner.store.JobState.QUEUED);
 
         new LeftoverSweep(store.ledger(), "node-2b", new StopsNotRecorded(file, "node-2b")).sweepDeadNodes();
