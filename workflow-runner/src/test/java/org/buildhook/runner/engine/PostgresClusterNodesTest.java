@@ -36,10 +36,7 @@ class PostgresClusterNodesTest {
 
     @AfterEach
     void killNodes() throws Exception {
-        for (NodeProcess n : nodes) {
-            signal("CONT", n.process.pid());
-            n.kill();
-        }
+        NodeProcess.continueAndKill(nodes);
     }
 
     @Test
@@ -71,7 +68,7 @@ class PostgresClusterNodesTest {
             assertThat(running.get(0).pid()).isEqualTo(taker.process.pid());
             assertThat(running.get(0).runningJobs()).isZero();
 
-            signal("STOP", silent.process.pid());
+            NodeProcess.signal("STOP", silent.process.pid());
 
             // Past the limit the taker runs the job again: the list says so of the silent node.
             await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(node(store, "silent")
@@ -102,10 +99,5 @@ class PostgresClusterNodesTest {
         NodeProcess node = NodeProcess.start(dir, name, args.toArray(String[]::new));
         nodes.add(node);
         return node;
-    }
-
-    private static void signal(String name, long pid) throws IOException, InterruptedException {
-        new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
     }
 }
