@@ -22,13 +22,12 @@ import org.junit.jupiter.api.condition.OS;
 @EnabledOnOs(OS.LINUX)
 class PipesOfAReusedPidTest {
 
-    /** A started program that has exited, whose pid {@code pid()} now belongs to {@code other}. */
-    private static final class Reused extends Process {
-        private final Process exited;
+    /** A started program that has exited ({@link ForwardingProcess#real}), whose pid now belongs to {@code other}. */
+    private static final class Reused extends ForwardingProcess {
         private final Process other;
 
         Reused(Process exited, Process other) {
-            this.exited = exited;
+            super(exited);
             this.other = other;
         }
 
@@ -38,38 +37,18 @@ class PipesOfAReusedPidTest {
         }
 
         @Override
-        public ProcessHandle toHandle() {
-            return exited.toHandle();
+        protected void outputEnds() {
+            // nothing held back
         }
 
         @Override
         public OutputStream getOutputStream() {
-            return exited.getOutputStream();
+            return real.getOutputStream();
         }
 
         @Override
         public InputStream getInputStream() {
-            return exited.getInputStream();
-        }
-
-        @Override
-        public InputStream getErrorStream() {
-            return exited.getErrorStream();
-        }
-
-        @Override
-        public int waitFor() throws InterruptedException {
-            return exited.waitFor();
-        }
-
-        @Override
-        public int exitValue() {
-            return exited.exitValue();
-        }
-
-        @Override
-        public void destroy() {
-            exited.destroy();
+            return real.getInputStream();
         }
     }
 
