@@ -423,10 +423,10 @@ abstract class AbstractWorkflowCrashTest {
     /**
      * A job holding the only unit of a resource, cut short by its node's kill -9, keeps its place:
      * the job that has been waiting for that unit since does not take it first (tryout9, F1: a later
-     * build's job took the board of the build whose flash was cut short). Run by the SQLite test (a node
-     * started again on the same data, whose sweep records the cut-short attempt): on a PostgreSQL cluster
-     * the dead node's executions can be put back by its node id's release before the sweep, which this
-     * does not cover yet.
+     * build's job took the board of the build whose flash was cut short). SQLite: a node started again on the
+     * same data, whose sweep records the cut-short attempt; PostgreSQL: the node beside it, whose sweep of this
+     * host records it, or, when the dead node's execution is put back before that sweep, which keeps the units
+     * of its job, still marked running, until it is picked again (fence28).
      */
     void aJobCutShortByItsNodesDeathKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
         Path events = dir.resolve("events");
@@ -454,6 +454,98 @@ abstract class AbstractWorkflowCrashTest {
             awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
             assertThat(starts(events)).hasSize(3);
         }
+    }
+
+    /**
+     * A job holding the only unit of a resource, cut short by its node's graceful stop (its grace over before the
+     * command ended), keeps its place: the job that has been waiting for that unit since does not take it first
+     * (fence28, cluster27 F12: the stop, the node's own self-fencing and its watchdog's kill recorded the job
+     * {@code QUEUED} without its place among the jobs waiting for units, and the waiting one took the board of the
+     * half-done one). SQLite: the next node on the same data; PostgreSQL: a node running beside it.
+     */
+    @Test
+    void aJobCutShortByAGracefulStopKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path board = traced("board.sh", events, go, "");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "resources:\n  boards: 1\n"
+                + "rules:\n"
+                + "  - name: flash\n"
+                + "    run: {command: [/bin/sh, \"" + board + "\", \"flash-${build.id}\"], resources: {boards: 1},"
+                + " timeout: 30m}\n");
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            NodeProcess victim = node("victim", config, "threads=2", "grace=1", "rules=" + rules, "builds=1,2");
+            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).size() == 1
+                    && byLabel(store).values().stream().anyMatch(j -> j.state() == JobState.WAITING));
+            String holder = starts(events).get(0).split(" ")[2];
+            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+            // Its stdin closed: the engine stops, waits its grace (1 s) for the job, then kills it ("run again").
+            victim.process.getOutputStream().close();
+            await().atMost(Duration.ofMinutes(5)).until(() -> !victim.process.isAlive());
+            if (taker == null) {
+                taker = node("taker", config, "threads=2");
+            }
+            awaitOrExplain(store, () -> starts(events).size() == 2);
+            assertThat(starts(events).get(1).split(" ")[2]).as("the job cut short started again first").isEqualTo(holder);
+            String holderId = byLabel(store).get(holder).id();
+            assertThat(store.job(holderId).orElseThrow().attempts().get(0).message())
+                    .startsWith("stopped by the shutdown of victim");
+            Files.createFile(go);
+            awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
+            assertThat(starts(events)).hasSize(3);
+            List<String> lines = Files.readAllLines(events);
+            Map<String, String> jobOfLabel = new TreeMap<>();
+            byLabel(store).forEach((label, job) -> jobOfLabel.put(label, job.id()));
+            assertThat(mostAtOnce(runs(store, lines, jobOfLabel))).as("boards in use at once: %s", lines).isEqualTo(1L);
+        }
+    }
+
+    /**
+     * cluster27 F12: a job holding the only unit of a resource whose node stops heart-beating (its JVM paused here; a
+     * store outage in cluster27's run: the node fenced itself) is revived by another node after the dead-node limit,
+     * its attempt still marked running; it keeps its place: the job that has been waiting for that unit since does not
+     * take it first, neither while the revived execution waits to be picked (its units were freed by the next look)
+     * nor when the taker picks it (it waited as from its pick, behind the job waiting since before). Its node's
+     * watchdog kills the command at half the limit, so the two runs never overlap. Run by the PostgreSQL test (a
+     * node beside the paused one).
+     */
+    void aJobRevivedFromAStalledNodeKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path board = traced("board.sh", events, go, "");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "resources:\n  boards: 1\n"
+                + "rules:\n"
+                + "  - name: flash\n"
+                + "    run: {command: [/bin/sh, \"" + board + "\", \"flash-${build.id}\"], resources: {boards: 1},"
+                + " timeout: 30m}\n");
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1,2");
+            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).size() == 1
+                    && byLabel(store).values().stream().anyMatch(j -> j.state() == JobState.WAITING));
+            String holder = starts(events).get(0).split(" ")[2];
+            long command = Long.parseLong(starts(events).get(0).split(" ")[3]);
+            NodeProcess taker = node("taker", config, "threads=2");
+            signal("STOP", victim.process.pid());
+            try {
+                awaitOrExplain(store, () -> starts(events).size() == 2);
+                assertThat(AbstractCrashTest.isGone(command)).as("the paused node's command was killed first").isTrue();
+                assertThat(starts(events).get(1).split(" ")[2]).as("the job revived started again first")
+                        .isEqualTo(holder);
+            } finally {
+                signal("CONT", victim.process.pid());
+            }
+            Files.createFile(go);
+            awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
+            assertThat(starts(events)).hasSize(3);
+            assertThat(taker.process.isAlive()).isTrue();
+        }
+    }
+
+    private static void signal(String name, long pid) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
     }
 
     /**
