@@ -1,6 +1,7 @@
 package org.buildhook.distribution;
 
 import org.buildhook.core.IoProblems;
+import org.buildhook.core.LogSafe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -194,13 +195,14 @@ final class AdminClient {
         try {
             JsonNode error = JSON.readTree(body).get("error");
             if (error != null) {
-                return error.asText();
+                // One line on the terminal: it may quote a job's message or a payload value (escape27 F2).
+                return LogSafe.escape(error.asText());
             }
         } catch (IOException e) {
-            // not JSON: show it as it is
+            // not JSON: show it as it is, on one line
         }
         String text = body == null ? "" : body.strip();
-        return text.length() > 300 ? text.substring(0, 300) : text;
+        return LogSafe.escape((text.length() > 300 ? text.substring(0, 300) : text).replaceAll("\\s+", " "));
     }
 
     private static JsonNode json(HttpResponse<String> response) {
@@ -226,10 +228,37 @@ final class AdminClient {
     }
 
     static String pretty(JsonNode node) {
+        // (escape27 F2) Jackson escapes the C0 controls (ESC too) but writes DEL and the C1 controls as
+        // they are: U+009B is a terminal's CSI. ControlEscapes escapes them as well: the same JSON value.
         try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(node);
+            return JSON.writer(new ControlEscapes()).withDefaultPrettyPrinter().writeValueAsString(node);
         } catch (IOException e) {
             throw new CommandFailure("cannot print JSON: " + e.getMessage(), ExitCodes.UNAVAILABLE);
+        }
+    }
+
+    /**
+     * Jackson's JSON escapes, plus DEL and the C1 controls (U+007F–U+009F) as JSON's six-character escape
+     * (a backslash, {@code u}, four hex digits): a string's value is the same, and the JSON printed to a
+     * terminal holds no control character (escape27 F2).
+     */
+    private static final class ControlEscapes extends com.fasterxml.jackson.core.io.CharacterEscapes {
+
+        private final int[] ascii = standardAsciiEscapesForJSON();
+
+        ControlEscapes() {
+            ascii[0x7f] = ESCAPE_STANDARD;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return ascii;
+        }
+
+        @Override
+        public com.fasterxml.jackson.core.SerializableString getEscapeSequence(int ch) {
+            return ch >= 0x80 && ch <= 0x9f
+                    ? new com.fasterxml.jackson.core.io.SerializedString(String.format("\\u%04X", ch)) : null;
         }
     }
 }

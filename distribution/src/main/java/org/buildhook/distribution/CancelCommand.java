@@ -2,6 +2,7 @@ package org.buildhook.distribution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import org.buildhook.core.LogSafe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -42,7 +43,8 @@ final class CancelCommand extends AdminActionCommand {
         } else if (state.equals("CANCELLED") && answer.path("message").asText("").startsWith("cancelled while waiting"
                 + " for retry")) {
             // It had run: cancelled in its retry's backoff (tryout25 F3: the line said it "had not started").
-            out.println("cancelled job " + id + ": " + answer.path("message").asText() + "; no further attempt runs");
+            out.println("cancelled job " + id + ": " + LogSafe.escape(answer.path("message").asText())
+                    + "; no further attempt runs");
         } else if (state.equals("CANCELLED")) {
             out.println("cancelled job " + id + ": it had not started, so it will not run");
         } else if (state.equals("RUNNING")) {

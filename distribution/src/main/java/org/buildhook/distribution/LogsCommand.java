@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.buildhook.core.LogSafe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,6 +31,7 @@ import picocli.CommandLine.Spec;
             "  buildhook logs 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
             "  buildhook logs 01JD8Q4B2C7N1E5V9W0X3Y6Z8K --attempt 1",
             "  buildhook logs -f 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
+            "  buildhook logs --raw 01JD8Q4B2C7N1E5V9W0X3Y6Z8K | less -R",
             "",
             ExitCodes.HELP
         })
@@ -52,6 +54,18 @@ final class LogsCommand implements Callable<Integer> {
                     + " with --attempt, until that attempt ends), then the job's state; exit 1 unless it SUCCEEDED.")
     boolean follow;
 
+    @Option(names = "--raw",
+            description = "Print the log as it is, escape sequences included, also to a terminal (where control"
+                    + " characters other than newline and tab are otherwise shown escaped, as \\x1b).")
+    boolean raw;
+
+    /**
+     * Where the log's text goes: to a terminal (and without {@code --raw}), through {@link TerminalText},
+     * so that a job's escape sequences cannot set its title, clear it or move its cursor (escape27 F2);
+     * to a pipe or a file, as it is. Null until {@link #call} sets it.
+     */
+    private TerminalText escaped;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -69,7 +83,9 @@ final class LogsCommand implements Callable<Integer> {
                 params.put("attempt", followed);
             }
         }
-        LastLine copied = new LastLine(out);
+        // A terminal shows the job's output escaped; a pipe or a file gets it as it is (grep, a saved log).
+        escaped = !raw && TerminalText.standardOutputIsATerminal() ? new TerminalText(out) : null;
+        LastLine copied = new LastLine(escaped == null ? out : escaped);
         long printed = copyAttempt(client, params, copied, followed);
         if (!follow) {
             if (printed == 0) {
@@ -109,7 +125,7 @@ final class LogsCommand implements Callable<Integer> {
         }
         // Following ends with how the job stands, and an exit code a script can test.
         String state = job.path("state").asText();
-        String message = job.path("message").asText("");
+        String message = LogSafe.escape(job.path("message").asText(""));
         out.println("[buildhook] job " + id + " " + state + (message.isEmpty() ? "" : ": " + message)
                 + " (" + job.path("attempts").asInt() + " attempt(s)" + interrupted(job) + ")");
         out.flush();
@@ -147,7 +163,7 @@ final class LogsCommand implements Callable<Integer> {
         }
         int number = shown.path("attempt").asInt();
         String outcome = shown.path("outcome").asText();
-        String message = shown.path("message").asText("");
+        String message = LogSafe.escape(shown.path("message").asText(""));
         PrintWriter err = spec.commandLine().getErr();
         // One still running has not ended: said as such, with how to follow it (review17).
         String how = outcome.equals("RUNNING")
@@ -179,7 +195,7 @@ final class LogsCommand implements Callable<Integer> {
         if (before == null) {
             return;
         }
-        String message = before.path("message").asText("");
+        String message = LogSafe.escape(before.path("message").asText(""));
         PrintWriter err = spec.commandLine().getErr();
         err.println(NOTE + "the output above is attempt " + number + " of job " + id + "; attempt " + (number - 1)
                 + " ended " + before.path("outcome").asText() + (message.isEmpty() ? "" : ": " + message)
@@ -205,6 +221,13 @@ final class LogsCommand implements Callable<Integer> {
             params.put("from", printed);
             began = System.nanoTime();
             printed += client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
+        }
+        if (escaped != null) {
+            try {
+                escaped.end();
+            } catch (java.io.IOException e) {
+                // A PrintWriter's: it never throws.
+            }
         }
         return printed;
     }
@@ -232,8 +255,8 @@ final class LogsCommand implements Callable<Integer> {
                 return null;
             }
             if (!said) {
-                String why = done.path("message").asText("");
-                String now = job.path("message").asText("");
+                String why = LogSafe.escape(done.path("message").asText(""));
+                String now = LogSafe.escape(job.path("message").asText(""));
                 // What the job waits for follows the attempt's message in its own (a retry's backoff, a slot):
                 // said once, not twice (tryout21 F6).
                 now = !why.isEmpty() && now.startsWith(why + "; ") ? now.substring(why.length() + 2) : now;
@@ -330,14 +353,16 @@ final class LogsCommand implements Callable<Integer> {
                     ? " (until " + job.path("expiresAt").asText() + ")" : "") + "; its log follows once it runs:"
                     + " buildhook approve " + id + " (or reject " + id + ")");
         } else if (state.equals("WAITING")) {
-            out.println("[buildhook] job " + id + " is " + job.path("message").asText("waiting for shared resources")
+            out.println("[buildhook] job " + id + " is "
+                    + LogSafe.escape(job.path("message").asText("waiting for shared resources"))
                     + "; its log follows once it runs");
         } else if (state.equals("QUEUED") && job.path("message").asText("").startsWith("waiting for")) {
             // Held back by its rule's concurrency (tryout13 F8): as long as the jobs before it run.
-            out.println("[buildhook] job " + id + " is " + job.path("message").asText() + "; its log follows once it runs");
+            out.println("[buildhook] job " + id + " is " + LogSafe.escape(job.path("message").asText())
+                    + "; its log follows once it runs");
         } else if (state.equals("QUEUED") && job.path("message").asText("").contains(SLOT_WAIT)) {
             // The wait follows the job's own message (a retry's failure, an interruption: review14 F12).
-            String message = job.path("message").asText();
+            String message = LogSafe.escape(job.path("message").asText());
             int at = message.indexOf(SLOT_WAIT);
             out.println("[buildhook] job " + id + " is " + message.substring(at + 2) + " (" + message.substring(0, at)
                     + "); its log follows once it runs");

@@ -134,7 +134,8 @@ final class SendCommand implements Callable<Integer> {
     private int attemptOnce(HttpClient client, HttpRequest request, PrintWriter out) throws InterruptedException {
         try {
             HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
-            String text = response.body().strip();
+            // The answer of whatever server the URL names: its control characters escaped (escape27 F2).
+            String text = TerminalText.escape(response.body().strip());
             out.println("HTTP " + response.statusCode() + " " + (text.length() > 500 ? text.substring(0, 500) : text));
             out.flush();
             return response.statusCode();

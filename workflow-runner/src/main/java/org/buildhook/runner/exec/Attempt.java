@@ -205,6 +205,11 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
         String heldOpen = null;
         try {
             exitCode = executor.execute(command, environment);
+        } catch (StoppedBeforeStart e) {
+            // Stopped (cancelled, killed, timed out, the launcher closed) before its process was created: none is.
+            log.note("not started: " + e.getMessage());
+            finish(null, null, null);
+            return;
         } catch (StartGate.Refused e) {
             // Its node may no longer start it (StartGate): nothing was created, and the log says why in the record's
             // words, not as a failure of the command's.
@@ -257,6 +262,43 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
                 + "; its output after that is not in the log";
     }
 
+    /**
+     * The gate the launcher asks just before it creates the process: {@code outer} (its node's), then the attempt's
+     * own. A stop asked of the attempt before that (a cancel, a kill for fencing, its timeout, the launcher's close)
+     * keeps the process from being created at all, instead of creating it, its first lines running, and killing it
+     * as it is {@link #add added} (prestart27 P2). The look at the stop and the creation are one step under the
+     * attempt's lock: a stop either came before (nothing is created) or waits for the creation, and then ends the
+     * process as it ends a running one.
+     *
+     * @param outer the node's gate ({@link StartGate#OPEN} for none)
+     * @return the gate to give the executor
+     */
+    StartGate gate(StartGate outer) {
+        java.util.Objects.requireNonNull(outer, "outer");
+        return new StartGate() {
+            @Override
+            public <T> T pass(Spawn<T> spawn) throws IOException {
+                return outer.pass(() -> {
+                    synchronized (lock) {
+                        if (stopReason != null) {
+                            throw new StoppedBeforeStart(stopDetail);
+                        }
+                        return spawn.create();
+                    }
+                });
+            }
+        };
+    }
+
+    /** The attempt was stopped before its process was created ({@link #gate}); the message is the stop's detail. */
+    private static final class StoppedBeforeStart extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        StoppedBeforeStart(String detail) {
+            super(detail);
+        }
+    }
+
     /** Completes an attempt that never got a process. */
     void refuse(String message) {
         log.note("failed to start: " + message);
@@ -268,6 +310,7 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
         CompletableFuture<ProcessTree.Termination> ending;
         JobOutcome.Result reason;
         String detail;
+        boolean created;
         synchronized (lock) {
             if (timeout != null) {
                 timeout.cancel(false);
@@ -278,6 +321,7 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
             ending = termination;
             reason = stopReason;
             detail = stopDetail;
+            created = process != null;
         }
         carryOut(claimed);
         identity.complete(null);
@@ -290,6 +334,11 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
         if (failure != null) {
             result = JobOutcome.Result.FAILED_TO_START;
             message = failure;
+            exitCode = null;
+        } else if (reason != null && !created) {
+            // Stopped before its process was created (gate): nothing ran, nothing was killed; the log said so.
+            result = reason;
+            message = detail + "; its command was not started";
             exitCode = null;
         } else if (reason != null && !(exitCode != null && ended != null && !ended.rootSignalled())) {
             result = reason;

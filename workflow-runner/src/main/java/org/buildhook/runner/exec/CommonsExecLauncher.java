@@ -215,7 +215,9 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     /**
      * Starts the attempt, asking {@code gate} on the job thread just before the process is created ({@code
      * posix_spawn} or {@link ProcessBuilder#start()}): refused, the attempt ends {@code FAILED_TO_START} with the
-     * refusal's words, its log saying them too, and nothing was created.
+     * refusal's words, its log saying them too, and nothing was created. An attempt stopped before that moment
+     * (cancelled, killed, timed out, the launcher closed) is not created either: it ends with its stop's outcome,
+     * {@code "<why>; its command was not started"}.
      *
      * @throws IllegalArgumentException as {@link #start(JobRequest)}
      * @throws NodeFilesException       as {@link #start(JobRequest)}
@@ -304,7 +306,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         PooledStreamHandler streams = new PooledStreamHandler(outputThreads, log, request.stdin(),
                 pipeWait, attempt);
         return new ExactArgvExecutor(argv(checked.executable(), request.argv()), checked.workdir(),
-                config.newSession(), encoding, streams, attempt, gate);
+                config.newSession(), encoding, streams, attempt, attempt.gate(gate));
     }
 
     /** The program as resolved, then the rest of the argv untouched. */

@@ -1,0 +1,121 @@
+package org.buildhook.distribution;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import java.io.IOException;
+import java.io.Writer;
+import org.buildhook.core.LogSafe;
+
+/**
+ * A job's output on its way to the operator's terminal: its control characters shown as {@code \xNN}
+ * ({@link LogSafe#escape}), so that what a job printed (or a payload value it echoed) cannot set the
+ * terminal's title (OSC), clear its screen, move its cursor, change its colours or hide text (CSI, SGR)
+ * — escape27 F2. Newlines and tabs pass as they are, and so does a carriage return just before a newline
+ * (a CRLF line end); any other carriage return, which would let a later text overwrite a line on the
+ * screen, is escaped as well. Every escape sequence is escaped, SGR colours too: a job's output is
+ * rarely coloured (its standard output is a pipe, not a terminal), and a colour can hide text (SGR 8,
+ * black on black) or outlast the command; {@code logs --raw} prints the bytes as they are.
+ *
+ * <p>Stateful: a carriage return at the end of one {@link #write} waits for the next one (or for
+ * {@link #end}) to tell whether a newline follows. {@link #flush} does not write it.
+ */
+final class TerminalText extends Writer {
+
+    private final Writer out;
+    /** A carriage return written last, not yet known to end a line. */
+    private boolean pendingReturn;
+
+    /** @param out where the escaped text goes */
+    TerminalText(Writer out) {
+        this.out = out;
+    }
+
+    @Override
+    public void write(char[] text, int offset, int length) throws IOException {
+        StringBuilder shown = new StringBuilder(length + 16);
+        int run = offset;
+        for (int i = offset; i < offset + length; i++) {
+            char c = text[i];
+            if (c != '\n' && c != '\t' && c != '\r') {
+                if (pendingReturn) {
+                    shown.append(RETURN_ESCAPED);
+                    pendingReturn = false;
+                }
+                continue;
+            }
+            // A run of other characters: escaped as a log line's payload value is (the same \xNN).
+            shown.append(LogSafe.escape(new String(text, run, i - run)));
+            run = i + 1;
+            if (pendingReturn) {
+                shown.append(c == '\n' ? "\r" : RETURN_ESCAPED);
+                pendingReturn = false;
+            }
+            if (c == '\r') {
+                pendingReturn = true;
+            } else {
+                shown.append(c);
+            }
+        }
+        shown.append(LogSafe.escape(new String(text, run, offset + length - run)));
+        out.write(shown.toString());
+    }
+
+    /** The text has ended (for now): a carriage return it ended with is written, escaped. */
+    void end() throws IOException {
+        if (pendingReturn) {
+            out.write(RETURN_ESCAPED);
+            pendingReturn = false;
+        }
+        out.flush();
+    }
+
+    @Override
+    public void flush() throws IOException {
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        end();
+        out.close();
+    }
+
+    private static final String RETURN_ESCAPED = "\\x0d";
+
+    /**
+     * {@code text} as {@link TerminalText} shows it: lines kept, every other control character escaped.
+     *
+     * @param text any text, e.g. an HTTP answer's body
+     * @return the text with its control characters but newline, tab and CR LF written as {@code \xNN}
+     */
+    static String escape(String text) {
+        java.io.StringWriter shown = new java.io.StringWriter();
+        TerminalText writer = new TerminalText(shown);
+        try {
+            writer.write(text);
+            writer.end();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // a StringWriter's: never
+        }
+        return shown.toString();
+    }
+
+    /**
+     * Whether this process's standard output is a terminal: libc's {@code isatty(1)} (through JNA); where
+     * JNA cannot load, whether the JVM has a console (standard input and output both terminals).
+     *
+     * @return true for a terminal (or pseudo-terminal), false for a pipe, a file or {@code /dev/null}
+     */
+    static boolean standardOutputIsATerminal() {
+        try {
+            return Native.load("c", LibC.class).isatty(1) == 1;
+        } catch (LinkageError | RuntimeException e) {
+            return System.console() != null;
+        }
+    }
+
+    /** libc's {@code isatty(3)}: 1 when the descriptor is a terminal, 0 otherwise. */
+    interface LibC extends Library {
+        int isatty(int fd);
+    }
+}

@@ -1,0 +1,157 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * A job's output and a payload value it echoes can hold terminal escape sequences (set the title, clear
+ * the screen, colours, a C1 CSI): {@code buildhook logs} wrote them raw to the operator's terminal
+ * (escape27 F2). Now, to a terminal, control characters other than newline and tab (and a carriage
+ * return ending a line) are shown as {@code \xNN}; {@code --raw} prints them as they are; to a pipe or a
+ * file the log stays byte for byte what the job wrote. {@code --json} answers escape the C1 controls too.
+ * The commands run as real processes of their own; the terminal is a pseudo-terminal from util-linux's
+ * {@code script}.
+ */
+class TerminalLogsTest {
+
+    /** A signed payload's trigger: an OSC title, a BEL and a C1 CSI (U+009B), as JSON escapes. */
+    private static final String TRIGGER_JSON = "dev\\u001b]0;pwned\\u0007\\u009b2J";
+
+    /** What the job writes: printf's format (octal escapes), then the trigger as its argument. */
+    private static final String FORMAT = "ok\\n\\033]0;title\\007\\033[2J\\033[31mred\\033[0m\\r\\ncrlf\\rover\\n"
+            + "\\302\\233c1\\n\\ttab\\n%s\\n";
+
+    /** The bytes of the job's output (UTF-8: U+009B is C2 9B). */
+    private static final String WRITTEN = "ok\n\u001b]0;title\u0007\u001b[2J\u001b[31mred\u001b[0m\r\ncrlf\rover\n"
+            + "\u009bc1\n\ttab\ndev\u001b]0;pwned\u0007\u009b2J\n";
+
+    /** The same on a terminal: every control character but newline, tab and a line-ending carriage return escaped. */
+    private static final String SHOWN = "ok\n\\x1b]0;title\\x07\\x1b[2J\\x1b[31mred\\x1b[0m\r\ncrlf\\x0dover\n"
+            + "\\x9bc1\n\ttab\ndev\\x1b]0;pwned\\x07\\x9b2J\n";
+
+    @TempDir
+    Path dir;
+
+    private AdminServer server;
+    private String job;
+
+    @BeforeEach
+    void runAJobThatWritesEscapeSequences() throws Exception {
+        server = AdminServer.withRunner(dir, "");
+        server.replaceRules("rules:\n  - name: hostile\n    run:\n      command: [/usr/bin/printf, '" + FORMAT
+                + "', '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n");
+        await().atMost(Duration.ofMinutes(5))
+                .until(() -> server.app().rules().current().ruleNames().contains("hostile"));
+        String body = AdminServer.fixture("build-67-passed.json")
+                .replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \"" + TRIGGER_JSON + "\"");
+        String delivery = server.deliverBody(body.getBytes(StandardCharsets.UTF_8));
+        AtomicReference<JsonNode> found = new AtomicReference<>();
+        await().atMost(Duration.ofMinutes(5)).until(() -> {
+            found.set(server.getJson("deliveries/" + delivery).path("jobs").path(0));
+            return found.get().path("state").asText().equals("SUCCEEDED");
+        });
+        job = found.get().path("id").asText();
+        // The log holds what the job wrote, as it wrote it.
+        assertThat(server.get("jobs/" + job + "/log").body()).isEqualTo(WRITTEN);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void onATerminalLogsShowsControlCharactersEscaped() throws Exception {
+        String shown = inATerminal("logs", job);
+        // The pseudo-terminal turns each newline into CR LF: compared without carriage returns.
+        assertThat(shown.replace("\r", "")).contains(SHOWN.replace("\r", ""));
+        assertThat(shown).doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
+
+        // Following it, the same, then the job's state.
+        String followed = inATerminal("logs", "-f", job);
+        assertThat(followed.replace("\r", ""))
+                .contains(SHOWN.replace("\r", "") + "[buildhook] job " + job + " SUCCEEDED");
+        assertThat(followed).doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
+    }
+
+    @Test
+    void withRawLogsWritesTheEscapeSequencesToATerminalAsTheyAre() throws Exception {
+        String shown = inATerminal("logs", "--raw", job);
+        assertThat(shown).contains("\u001b]0;title\u0007\u001b[2J\u001b[31mred\u001b[0m")
+                .contains("dev\u001b]0;pwned\u0007\u009b2J");
+    }
+
+    @Test
+    void toAFileLogsWritesTheLogByteForByte() throws Exception {
+        Path file = dir.resolve("saved.log");
+        Process logs = new ProcessBuilder(command("logs", job)).redirectOutput(file.toFile())
+                .redirectError(dir.resolve("logs.err").toFile()).redirectInput(ProcessBuilder.Redirect.from(
+                        Path.of("/dev/null").toFile())).start();
+        logs.getOutputStream().close();
+        assertThat(logs.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        assertThat(logs.exitValue()).as(Files.readString(dir.resolve("logs.err"))).isZero();
+        assertThat(Files.readAllBytes(file)).isEqualTo(WRITTEN.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void jsonAnswersEscapeTheC1ControlsAsJsonDoesC0() throws Exception {
+        StringWriter out = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(new StringWriter(), true));
+        int exit = cl.execute("job", "show", job, "--json", "--url", server.uri().toString(), "--token-file",
+                dir.resolve("admin-token").toString());
+        assertThat(exit).as(out.toString()).isZero();
+        assertThat(out.toString()).contains("dev\\u001B]0;pwned\\u0007\\u009B2J").doesNotContain("\u009b");
+        // The same value for a script that reads it.
+        assertThat(AdminServer.json(out.toString()).path("job").path("env").path("TRIGGER").asText())
+                .isEqualTo("dev\u001b]0;pwned\u0007\u009b2J");
+    }
+
+    /** {@code buildhook ARGS} against the server, as a process of its own, in a UTF-8 locale (as bin/buildhook). */
+    private List<String> command(String... args) {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-Dfile.encoding=UTF-8", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--url", server.uri().toString(), "--token-file",
+                dir.resolve("admin-token").toString()));
+        return command;
+    }
+
+    /** What {@code buildhook ARGS} writes to a pseudo-terminal ({@code script -qec COMMAND /dev/null}). */
+    private String inATerminal(String... args) throws Exception {
+        StringBuilder line = new StringBuilder();
+        for (String word : command(args)) {
+            line.append(line.length() == 0 ? "" : " ").append('\'').append(word.replace("'", "'\\''")).append('\'');
+        }
+        Process script = new ProcessBuilder("script", "-qec", line.toString(), "/dev/null")
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .redirectError(dir.resolve("script.err").toFile()).start();
+        ByteArrayOutputStream shown = new ByteArrayOutputStream();
+        script.getInputStream().transferTo(shown);
+        assertThat(script.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        String text = shown.toString(StandardCharsets.UTF_8);
+        assertThat(script.exitValue()).as(text + Files.readString(dir.resolve("script.err"))).isZero();
+        return text;
+    }
+}
