@@ -105,11 +105,14 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
 
     /**
      * Two nodes on PostgreSQL: the stopped node's exit 0 could not be recorded, and the other node took the job over
-     * (after the dead-node limit) and ran it again before the stopped node started again: that start records nothing
-     * over the other node's attempt, and says plainly that the job ran again there.
+     * (after the dead-node limit) and ran it again before the stopped node started again: that start says plainly
+     * that the job ran again there, and records in attempt 1's row what it knew (cluster27 F11): exit 0, when, its log,
+     * recorded late; not interrupted, not a death. Nothing over the other node's attempt or the job. Before, attempt 1
+     * stayed {@code INTERRUPTED} "none of its processes was left" for good.
      */
     @Test
-    void onAClusterTheStartSaysPlainlyThatAnotherNodeRanTheJobAgainAndRecordsNothingOverIt() throws Exception {
+    void onAClusterTheStartSaysPlainlyThatAnotherNodeRanTheJobAgainAndRecordsTheExitInTheFirstAttemptOnly()
+            throws Exception {
         Path runs = deployRule();
         String look = pg.url + "&currentSchema=" + pg.schema;
         // The dead-node limit 20 s: self-fencing (at half of it) comes long after the command's exit.
@@ -153,22 +156,35 @@ class StopWithOutcomeNotRecordedTest extends AbstractProxiedServeTest {
         String start = read(again);
         assertThat(start).as("the start says the job ran again elsewhere: %s", start).containsPattern("WARN .*job "
                 + job + " attempt 1: its command exited 0 at [0-9T:.-]+Z before node outcome-first stopped, which could"
-                + " not record it then; not recorded now; the job was taken over meanwhile: it ran again on node"
-                + " outcome-second \\(attempt 2, SUCCEEDED\\)");
+                + " not record it then; recorded now in the attempt's history only; the job was taken over meanwhile:"
+                + " it ran again on node outcome-second \\(attempt 2, SUCCEEDED\\); the job keeps the state that came"
+                + " after, and nothing runs again");
+        SoftAssertions soft = new SoftAssertions();
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(look);
-                java.sql.PreparedStatement p = c.prepareStatement("SELECT attempt, node, outcome, decided FROM"
-                        + " job_attempts WHERE job_id = ? ORDER BY attempt")) {
+                java.sql.PreparedStatement p = c.prepareStatement("SELECT attempt, node, outcome, decided, exit_code,"
+                        + " message, node_died, log_path FROM job_attempts WHERE job_id = ? ORDER BY attempt")) {
             p.setString(1, job);
             try (java.sql.ResultSet rs = p.executeQuery()) {
                 assertThat(rs.next()).isTrue();
-                assertThat(rs.getString(3)).as("attempt 1 as the other node recorded it").isEqualTo("INTERRUPTED");
-                assertThat(rs.getString(4)).as("nothing recorded over it").isNull();
+                soft.assertThat(rs.getString(2)).isEqualTo("outcome-first");
+                soft.assertThat(rs.getString(3)).as("attempt 1 as its node knew it").isEqualTo("SUCCEEDED");
+                soft.assertThat(rs.getString(4)).as("nothing left to conclude from").isNull();
+                soft.assertThat(rs.getObject(5)).as("its exit code").hasToString("0");
+                soft.assertThat(rs.getString(6)).as("attempt 1's record").startsWith("exited with 0 at ").contains(
+                        "; recorded late, at the next start of node outcome-first, which was stopped before it could"
+                                + " record it (the store could not be reached); meanwhile another node took the job over"
+                                + " (its node was taken for gone) and ran it again: attempt 2 on node outcome-second")
+                        .doesNotContain("none of its processes");
+                soft.assertThat(rs.getObject(7)).as("no death").isNull();
+                soft.assertThat(rs.getString(8)).as("its log (hasLog)").isNotNull();
                 assertThat(rs.next()).isTrue();
-                assertThat(rs.getString(2)).isEqualTo("outcome-second");
-                assertThat(rs.getString(3)).isEqualTo("SUCCEEDED");
+                soft.assertThat(rs.getString(2)).isEqualTo("outcome-second");
+                soft.assertThat(rs.getString(3)).isEqualTo("SUCCEEDED");
             }
         }
-        assertThat(state(look, job)).isEqualTo("SUCCEEDED");
+        soft.assertThat(state(look, job)).as("the job as its attempt 2 made it").isEqualTo("SUCCEEDED");
+        soft.assertThat(Files.readAllLines(runs)).as("nothing ran again").containsExactly("ran", "ran");
+        soft.assertAll();
     }
 
     /**

@@ -25,9 +25,13 @@ import org.slf4j.LoggerFactory;
  * RulesFingerprint} with its claim of its node id ({@link NodeLeases#recordRules}) at its start and at
  * each reload, and compares it with the running nodes' then and every {@code every}.
  *
- * <p>Logs one {@code WARN} naming the differing nodes, both fingerprints and what to do at each start or
- * reload that finds a difference, and once more only when the differing nodes or their rules change
- * meanwhile (another node started or reloaded); once they agree again, one {@code INFO}. Nodes that record
+ * <p>Logs one {@code WARN} naming the differing nodes, both fingerprints and what to do at each start that
+ * finds a difference; after that, a difference is said when it is new (after a reload of this node, or the
+ * differing nodes or their rules changed: another node started or reloaded) and is still the same one
+ * {@code every} later. Until then the status page's banner and the {@code buildhook_rules_differing_nodes}
+ * gauge show what was last said (cluster27 F10: when one rules file is rolled out to every node at once, the
+ * nodes that reload first see the others' old rules for the moment the others take to reload, and warned
+ * the operator to do what they had just done). Once they agree again, one {@code INFO}. Nodes that record
  * no fingerprint (older buildhooks) are never a difference. A store that does not answer changes nothing:
  * the next look tries again. Each look that finds no difference tells the listener given to {@link #start}
  * (rulesdiff23: the stored jobs of rules not in force, left while the nodes' rules differed, are cancelled
@@ -41,6 +45,8 @@ public final class ClusterRules implements AutoCloseable {
     private final String nodeId;
     private final Supplier<RuleSet> rules;
     private final Duration deadLimit;
+    /** How often the periodic looks come; also how long a new difference must stay the same to be said. */
+    private final Duration every;
     private final ScheduledExecutorService looks;
     private final java.util.function.Consumer<RuleSet> agreeing;
     private volatile Optional<RulesDisagreement> disagreement = Optional.empty();
@@ -50,9 +56,16 @@ public final class ClusterRules implements AutoCloseable {
     private List<String> said = List.of();
     /** Whether the start's look has been made; guarded by this. */
     private boolean started;
+    /** A new difference seen and not said yet, or null; guarded by this. */
+    private List<String> pending;
+    /** When {@link #pending} was first seen ({@link System#nanoTime()}); guarded by this. */
+    private long pendingSince;
+    /** Whether {@link #pending} was seen by a reload's look: said even if it was said before; guarded by this. */
+    private boolean pendingFromReload;
 
-    private ClusterRules(Store store, String nodeId, Supplier<RuleSet> rules, Duration deadLimit,
+    private ClusterRules(Store store, String nodeId, Supplier<RuleSet> rules, Duration every, Duration deadLimit,
             java.util.function.Consumer<RuleSet> agreeing) {
+        this.every = every;
         this.agreeing = agreeing;
         this.store = store;
         this.nodeId = nodeId;
@@ -101,32 +114,44 @@ public final class ClusterRules implements AutoCloseable {
         if (every.isNegative() || every.isZero()) {
             throw new IllegalArgumentException("every must be positive");
         }
-        ClusterRules cluster = new ClusterRules(store, nodeId, rules, deadLimit, agreeing);
-        cluster.look(true);
+        ClusterRules cluster = new ClusterRules(store, nodeId, rules, every, deadLimit, agreeing);
+        cluster.look(Look.START);
         long millis = every.toMillis();
-        cluster.looks.scheduleWithFixedDelay(() -> cluster.lookQuietly(false), millis, millis, TimeUnit.MILLISECONDS);
+        cluster.looks.scheduleWithFixedDelay(() -> cluster.lookQuietly(Look.PERIODIC), millis, millis,
+                TimeUnit.MILLISECONDS);
         return cluster;
     }
 
     /**
      * After a reload: records the new rules and compares them at once, on this comparison's own thread
-     * (review18 R2): the rules watcher's listeners must not block, and a look waits for the store.
+     * (review18 R2): the rules watcher's listeners must not block, and a look waits for the store. A
+     * difference found then is said if it is still the same one {@code every} later (cluster27 F10).
      */
     public void reloaded() {
         try {
-            looks.execute(() -> lookQuietly(true));
+            looks.execute(() -> lookQuietly(Look.RELOAD));
         } catch (java.util.concurrent.RejectedExecutionException closed) {
             // Closed: the application stops.
         }
+    }
+
+    /** What made a look. */
+    enum Look {
+        /** The start's: a difference is said at once. */
+        START,
+        /** A reload's: a difference, even one said before, is said if it is still the same one {@code every} later. */
+        RELOAD,
+        /** Every {@code every}, and one {@code every} after a new difference is seen. */
+        PERIODIC
     }
 
     /**
      * {@link #look} for the looks' thread: anything it throws is said, not left to end the periodic looks
      * without a word (review18 R3).
      */
-    private void lookQuietly(boolean loadedNow) {
+    private void lookQuietly(Look kind) {
         try {
-            look(loadedNow);
+            look(kind);
         } catch (RuntimeException e) {
             LOG.warn("comparing this node's rules with the other nodes' failed; it is tried again: {}", e.toString());
         }
@@ -141,9 +166,9 @@ public final class ClusterRules implements AutoCloseable {
      * One look: records the rules in force when they are not yet, reads the running nodes' and says what
      * changed.
      *
-     * @param loadedNow a start or a reload: a difference is said even if it was said before
+     * @param kind what made it
      */
-    synchronized void look(boolean loadedNow) {
+    synchronized void look(Look kind) {
         RuleSet set = rules.get();
         RulesFingerprint own = RulesFingerprint.of(set);
         List<NodeLeases.NodeRules> nodes;
@@ -158,10 +183,15 @@ public final class ClusterRules implements AutoCloseable {
             return;
         }
         Optional<RulesDisagreement> now = RulesDisagreement.among(nodeId, own, nodes);
+        List<String> key = now.map(d -> java.util.stream.Stream.concat(java.util.stream.Stream.of(own.hex()),
+                d.others().stream().map(n -> n.nodeId() + "=" + n.fingerprint().orElseThrow().hex())).toList())
+                .orElse(List.of());
+        if (now.isPresent() && kind != Look.START && !confirmed(kind, key)) {
+            return;
+        }
+        pending = null;
         disagreement = now;
-        List<String> key = now.map(d -> d.others().stream()
-                .map(n -> n.nodeId() + "=" + n.fingerprint().orElseThrow().hex()).toList()).orElse(List.of());
-        if (now.isPresent() && (loadedNow || !key.equals(said))) {
+        if (now.isPresent() && (kind == Look.START || !key.equals(said))) {
             RulesDisagreement d = now.get();
             LOG.warn("this node ({}) has other rules than {} running node(s): its rules file {} has fingerprint {},"
                     + " but {}. {}: {}", nodeId, d.others().size(), set.source(), own.shortForm(), d.describeOthers(),
@@ -190,6 +220,40 @@ public final class ClusterRules implements AutoCloseable {
         if (now.isEmpty()) {
             agreeing.accept(set);
         }
+    }
+
+    /**
+     * Whether difference {@code key}, seen by a look of {@code kind} other than the start's, is to be said (or, when
+     * it is the one said last, shown) now: it is not new, or it has stayed the same for {@code every}. A new one is
+     * noted, and one more look is made when it has stayed for {@code every}.
+     */
+    private boolean confirmed(Look kind, List<String> key) {
+        boolean news = kind == Look.RELOAD || !key.equals(said);
+        if (!news && pending == null) {
+            return true; // the difference said last: shown, not said again
+        }
+        if (kind == Look.RELOAD || !key.equals(pending)) {
+            if (news) {
+                pending = key;
+                pendingSince = System.nanoTime();
+                pendingFromReload = kind == Look.RELOAD;
+                try {
+                    looks.schedule(() -> lookQuietly(Look.PERIODIC), every.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                    // Closed: the application stops.
+                }
+                return false;
+            }
+            pending = null; // back to the difference said last before the new one stayed
+            return true;
+        }
+        if (System.nanoTime() - pendingSince < every.toNanos()) {
+            return false;
+        }
+        if (pendingFromReload) {
+            said = List.of(); // a reload's difference is said again, even if it is the one said before it
+        }
+        return true;
     }
 
     /**

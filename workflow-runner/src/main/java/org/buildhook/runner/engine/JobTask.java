@@ -611,8 +611,8 @@ final class JobTask implements ExecutionHandler<Void> {
                 : "its command exited " + outcome.exitCode();
         LOG.warn("job {} of rule '{}' attempt {}: {} at {}; the store could not record it before this node stopped (the"
                 + " stop's grace period, runner.shutdown-grace, {}, is over). Kept in {}: the next start of node {}"
-                + " records it, unless another node took the job over meanwhile (after the dead-node limit), which"
-                + " runs it again", job.id(), job.ruleName(), attempt, what, outcome.ended(),
+                + " records it; if another node took the job over meanwhile (after the dead-node limit), which runs"
+                + " it again, only in the attempt's history", job.id(), job.ruleName(), attempt, what, outcome.ended(),
                 Durations.describe(config.shutdownGrace()), StopsNotRecorded.FILE_NAME, config.nodeId());
     }
 

@@ -154,16 +154,48 @@ final class LeftoverSweep {
                         + " the job goes on from that outcome, and its command is not run again", jobId, attempt,
                         describe(known), by);
             } else {
-                Optional<ExecutionLedger.LatestAttempt> latest = ledger.latestAttempt(jobId);
-                String since = latest.filter(a -> a.attempt() > attempt)
-                        .map(a -> "; the job was taken over meanwhile: it ran again on node " + a.node() + " (attempt "
-                                + a.attempt() + ", " + a.outcome() + ")")
-                        .orElse("; the store already had the attempt's end, or the job is gone");
-                LOG.warn("job {} attempt {}: {} before node {} stopped, which could not record it then; not recorded"
-                        + " now{}", jobId, attempt, describe(known), by, since);
+                Optional<ExecutionLedger.LatestAttempt> later = ledger.latestAttempt(jobId)
+                        .filter(a -> a.attempt() > attempt);
+                String since = later.map(a -> "; the job was taken over meanwhile: it ran again on node " + a.node()
+                        + " (attempt " + a.attempt() + ", " + a.outcome() + ")").orElse("");
+                // Another node recorded it cut short (it took the node for gone): the attempt's row says what is
+                // known, as the attempt's node records it when it stayed up (cluster27 F11); the job stays as is.
+                Optional<String> late = ledger.recordLateOutcome(jobId, attempt, by, decision, known.ended(),
+                        was -> lateOutcome(known, by, later, was));
+                if (late.isPresent()) {
+                    LOG.warn("job {} attempt {}: {} before node {} stopped, which could not record it then; recorded"
+                            + " now in the attempt's history only{}; the job keeps the state that came after, and"
+                            + " nothing runs again", jobId, attempt, describe(known), by,
+                            later.isPresent() ? since : "; the job had ended meanwhile");
+                } else {
+                    LOG.warn("job {} attempt {}: {} before node {} stopped, which could not record it then; not"
+                            + " recorded now{}", jobId, attempt, describe(known), by, later.isPresent() ? since
+                            : "; the store already had the attempt's end, or the job is gone");
+                }
             }
             stops.taken(entry.getKey());
         }
+    }
+
+    /**
+     * The message of an attempt whose end its node {@code by} knew but could not record before it stopped, recorded
+     * at its next start after another node had taken the job over ({@code later}: its later attempt, if any) or
+     * ended it: {@code exited with 0 at 2026-…Z; recorded late, at the next start of node …}. The record it replaces
+     * ({@code was}) is kept after it when a sweep killed processes the attempt had left (the command's end says
+     * nothing of those); else it was only the other node's guess ({@link ExecutionLedger#NONE_LEFT}, or its node
+     * stopped heart-beating), which this replaces.
+     */
+    static String lateOutcome(StopsNotRecorded.Known known, String by, Optional<ExecutionLedger.LatestAttempt> later,
+            String was) {
+        String what = switch (known.result()) {
+            case TIMED_OUT -> "timed out";
+            case CANCELLED -> "cancelled";
+            default -> "exited with " + known.exitCode();
+        };
+        return what + (known.ended() == null ? "" : " at " + known.ended()) + "; recorded late, at the next start of"
+                + " node " + by + ", which was stopped before it could record it (the store could not be reached)"
+                + later.map(a -> "; " + ExecutionLedger.takenOver(a.attempt(), a.node())).orElse("")
+                + (was != null && was.contains(" killed what it left: ") ? "; recorded before that: " + was : "");
     }
 
     /** Kills the leftovers of every attempt of this host boot whose node process is gone, and records them. */

@@ -400,8 +400,13 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
     /**
      * The attempt's pipes ({@link JobPipes}): named by this JVM when it made them ({@link NativeProcess}); else read
      * from the program's descriptors 0 and 1 now, just after the start, before it could well have changed them.
+     * Those are the program's only if it was still that process after the read: one that had exited by then was
+     * reaped at once (the JDK does), and its pid may belong to another process since, whose pipes the tree kill would
+     * take for the job's and whose holders it would end (another job's command, a pipeline of the host). Its
+     * handle knows its start time ({@link ProcessHandle#isAlive()} compares it), so a program gone by then gives
+     * none: what it left is still found by its session and its marker.
      */
-    private static java.util.Set<String> pipesOf(Process started) {
+    static java.util.Set<String> pipesOf(Process started) {
         if (started instanceof NativeProcess spawned) {
             return spawned.pipes();
         }
@@ -412,7 +417,8 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
                 pipes.add(pipe);
             }
         }
-        return pipes;
+        // After the read: alive now, the same process all along (a pid is not reused while its process lives).
+        return started.toHandle().isAlive() ? pipes : java.util.Set.of();
     }
 
     /**

@@ -1186,7 +1186,9 @@ public final class ExecutionLedger {
      * recording it (its store could not be reached; the node kept it in its data folder): as
      * {@link #recordDecidedLater}, with the command's end, so that the next pick records that outcome
      * ({@link #decided}) instead of running the command again (tryout21 F3). Only while the store still shows that
-     * attempt as the job's latest, running, and of that node: never over another node's newer attempt.
+     * attempt as the job's latest and of that node, running, or recorded cut short ({@code INTERRUPTED}: another node
+     * took it for gone) while the job waits to run again, not run again yet: never over another node's newer attempt
+     * (then {@link #recordLateOutcome}).
      *
      * @param ended when the command ended, or {@code null} when unknown
      * @return whether it was recorded; {@code false} when the attempt had been ended or the job taken over meanwhile
@@ -1196,8 +1198,10 @@ public final class ExecutionLedger {
             org.buildhook.runner.exec.Decision decision, Instant ended) {
         return db.inTransaction("record what an attempt came to before its node stopped", Durability.DEFERRED, c -> {
             try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET decided = ?, decided_exit = ?,"
-                    + " log_path = COALESCE(?, log_path), ended_at = ? WHERE job_id = ? AND attempt = ? AND node = ?"
-                    + " AND outcome = ? AND attempt = (SELECT j.attempts FROM jobs j WHERE j.id = ?)")) {
+                    + " log_path = COALESCE(?, log_path), ended_at = COALESCE(?, ended_at) WHERE job_id = ?"
+                    + " AND attempt = ? AND node = ? AND (outcome = ? OR (outcome = ? AND EXISTS (SELECT 1 FROM jobs j"
+                    + " WHERE j.id = job_attempts.job_id AND j.state IN (?, ?)))) AND attempt = (SELECT j.attempts"
+                    + " FROM jobs j WHERE j.id = ?)")) {
                 p.setString(1, decision.result().name());
                 Rows.setInteger(p, 2, decision.exitCode());
                 p.setString(3, decision.logFile() == null ? null : decision.logFile().toString());
@@ -1210,8 +1214,69 @@ public final class ExecutionLedger {
                 p.setInt(6, attempt);
                 p.setString(7, node);
                 p.setString(8, AttemptOutcome.RUNNING.name());
-                p.setString(9, jobId);
+                p.setString(9, AttemptOutcome.INTERRUPTED.name());
+                p.setString(10, JobState.QUEUED.name());
+                p.setString(11, JobState.WAITING.name());
+                p.setString(12, jobId);
                 return p.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
+     * Records, late, how attempt {@code attempt} of {@code jobId} really ended, as its node {@code node} knew before it
+     * stopped without recording it (its store could not be reached; the node kept it in its data folder: tryout21 F3),
+     * when another node had meanwhile recorded the attempt as cut short ({@code INTERRUPTED}: it took the node for
+     * gone, and took the job over) and the job has gone on from there (a later attempt, or its end): the attempt's
+     * row gets the outcome, the exit code ({@code null} for a timeout or a cancel), the command's end and its log file,
+     * and counts no longer as interrupted, nor as its node's death or stop (cluster27 F11), as the attempt's own node
+     * records it when it stayed up and the store answered again ({@link #finishAttempt}). The job's row is not
+     * touched: its state, exit code and message stay what its later attempt, or its end, made them; nothing runs
+     * again or is followed up. Only an {@code INTERRUPTED} attempt of {@code node}.
+     *
+     * @param decision what the command came to: its result, exit code and log file (either may be null)
+     * @param ended    when the command ended, or {@code null} when unknown (the recorded end then stays)
+     * @param message  the attempt's new message, from the one recorded (the other node's account, or null)
+     * @return the message recorded, or empty when the attempt is not an {@code INTERRUPTED} one of {@code node}
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<String> recordLateOutcome(String jobId, int attempt, String node,
+            org.buildhook.runner.exec.Decision decision, Instant ended,
+            java.util.function.UnaryOperator<String> message) {
+        return db.inTransaction("record late how an attempt taken over had ended", Durability.DEFERRED, c -> {
+            String was;
+            try (PreparedStatement p = c.prepareStatement("SELECT message FROM job_attempts WHERE job_id = ?"
+                    + " AND attempt = ? AND node = ? AND outcome = ?")) {
+                p.setString(1, jobId);
+                p.setInt(2, attempt);
+                p.setString(3, node);
+                p.setString(4, AttemptOutcome.INTERRUPTED.name());
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<String>empty();
+                    }
+                    was = rs.getString(1);
+                }
+            }
+            String now = message.apply(was);
+            // Unless another writer changed the row since the read (PostgreSQL: read committed).
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, exit_code = ?,"
+                    + " ended_at = COALESCE(?, ended_at), log_path = COALESCE(?, log_path), message = ?,"
+                    + " node_died = NULL, decided = NULL, decided_exit = NULL WHERE job_id = ? AND attempt = ?"
+                    + " AND node = ? AND outcome = ? AND " + (was == null ? "message IS NULL" : "message = ?"))) {
+                p.setString(1, AttemptOutcome.of(decision.result()).name());
+                Rows.setInteger(p, 2, decision.exitCode());
+                Rows.setInstant(p, 3, ended);
+                p.setString(4, decision.logFile() == null ? null : decision.logFile().toString());
+                p.setString(5, now);
+                p.setString(6, jobId);
+                p.setInt(7, attempt);
+                p.setString(8, node);
+                p.setString(9, AttemptOutcome.INTERRUPTED.name());
+                if (was != null) {
+                    p.setString(10, was);
+                }
+                return p.executeUpdate() == 1 ? Optional.of(now) : Optional.<String>empty();
             }
         });
     }
@@ -2028,6 +2093,9 @@ public final class ExecutionLedger {
                 p.setString(6, jobId);
                 p.setInt(7, attempt);
                 if (p.executeUpdate() != 1) {
+                    if (seen == EndSeen.OWN) {
+                        saidLate(c, jobId, attempt, outcome.message());
+                    }
                     return Finished.SUPERSEDED;
                 }
             }
@@ -2095,6 +2163,46 @@ public final class ExecutionLedger {
         }
         wakeAfterHeldSlot(heldSlot[0], jobId);
         return finished;
+    }
+
+    /**
+     * What a late record of an attempt's end says of the job's later attempt ({@code attempt}, on {@code node}): the
+     * end of {@code … recorded late, …; }, for the attempt's own node that stayed up and for its next start after a
+     * stop ({@link #recordLateOutcome}; cluster27 F11).
+     */
+    public static String takenOver(int attempt, String node) {
+        return "meanwhile another node took the job over (its node was taken for gone) and ran it again: attempt "
+                + attempt + " on node " + node;
+    }
+
+    /**
+     * The attempt's own node recorded its end ({@code message}) after another node had taken the job over and started
+     * a later attempt (its node stayed up, cut off from the store: cluster27 F4): the attempt's message says that it is
+     * recorded late and that the job ran again, as {@link #recordLateOutcome} says it after a stop (cluster27 F11).
+     */
+    private static void saidLate(Connection c, String jobId, int attempt, String message) throws SQLException {
+        String late;
+        try (PreparedStatement p = c.prepareStatement("SELECT a.attempt, a.node, m.node FROM jobs j JOIN job_attempts a"
+                + " ON a.job_id = j.id AND a.attempt = j.attempts JOIN job_attempts m ON m.job_id = j.id AND m.attempt = ?"
+                + " WHERE j.id = ? AND j.attempts > ?")) {
+            p.setInt(1, attempt);
+            p.setString(2, jobId);
+            p.setInt(3, attempt);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return; // the job is gone
+                }
+                late = (message == null ? "" : message + "; ") + "recorded late, by its node " + rs.getString(3)
+                        + " once the store answered again; " + takenOver(rs.getInt(1), rs.getString(2));
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET message = ? WHERE job_id = ?"
+                + " AND attempt = ?")) {
+            p.setString(1, late);
+            p.setString(2, jobId);
+            p.setInt(3, attempt);
+            p.executeUpdate();
+        }
     }
 
     /**

@@ -143,18 +143,12 @@ abstract class AbstractStoppedNotADeathTest {
     void aPausedNodesAttemptEndedBeforeItsJobRunsAgainIsNoDeath() throws Exception {
         String jobId = job();
         assertThat(store.ledger().startAttempt(jobId, "paused")).isEqualTo(1);
-        Process paused = new ProcessBuilder("sleep", "600").start();
-        try {
-            ranIn(jobId, 1, ProcessIdentity.of(paused.pid()));
 
-            new LeftoverSweep(store.ledger(), "sweeper").beforeRerun(jobId);
+        sweptWhileItsNodeRuns(jobId, "sweeper");
 
-            assertThat(store.job(jobId).orElseThrow().attempts().get(0).message())
-                    .startsWith("its node paused stopped heart-beating before the attempt's end was recorded");
-            assertThat(deaths(jobId)).containsExactly((Object) null);
-        } finally {
-            paused.destroyForcibly();
-        }
+        assertThat(store.job(jobId).orElseThrow().attempts().get(0).message())
+                .startsWith("its node paused stopped heart-beating before the attempt's end was recorded");
+        assertThat(deaths(jobId)).containsExactly((Object) null);
     }
 
     /**
@@ -194,5 +188,141 @@ abstract class AbstractStoppedNotADeathTest {
         assertThat(deaths(stoppedJob)).as("a stop").containsExactly(0);
         assertThat(deaths(fencedJob)).as("its node's own account of a fencing: neither").containsExactly((Object) null);
         assertThat(store.ledger().startAttempt(fencedJob, "node-1b")).isEqualTo(2);
+    }
+
+    /**
+     * Node {@code taker} of the same host takes attempt 1 of {@code jobId} over before it runs again, while the
+     * attempt's node's JVM still runs (paused, or stopping: a {@code sleep} stands for it): its sweep finds nothing
+     * left and records the attempt cut short.
+     */
+    private void sweptWhileItsNodeRuns(String jobId, String taker) throws Exception {
+        Process running = new ProcessBuilder("sleep", "600").start();
+        try {
+            ranIn(jobId, 1, ProcessIdentity.of(running.pid()));
+            new LeftoverSweep(store.ledger(), taker).beforeRerun(jobId);
+        } finally {
+            running.destroyForcibly();
+        }
+    }
+
+    /**
+     * cluster27 F11: a node's command exits 0 (or 3) while the store cannot be reached, the node is stopped before it
+     * can record it (it notes it in its data folder), and another node takes the job over and runs it again. At its
+     * next start the stopped node records in the attempt's row what it knew: the command ran to its end, with its exit
+     * code, end and log, recorded late; no longer counted as interrupted, nor as a death. The job stays as its later
+     * attempt made it. Before, the start logged "not recorded now" and the attempt stayed {@code INTERRUPTED} "none of
+     * its processes was left" for good. Two takers: one of this host (its sweep found nothing left, the stopping node's
+     * JVM still alive) and one of another host (its guess: a death).
+     */
+    @Test
+    void anExitTheStoppedNodeKnewIsRecordedLateInTheAttemptAnotherNodeTookOver() throws Exception {
+        String sameHost = job();
+        String otherHost = job();
+        Instant exited = Instant.now().minus(Duration.ofMinutes(3)).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Path log = dir.resolve("logs/attempt-1.log");
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        StopsNotRecorded stop = new StopsNotRecorded(file, "node-2b");
+        assertThat(store.ledger().startAttempt(sameHost, "node-2b")).isEqualTo(1);
+        assertThat(store.ledger().startAttempt(otherHost, "node-2b")).isEqualTo(1);
+        stop.add(sameHost, 1, new StopsNotRecorded.Known(org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0,
+                exited, log));
+        stop.add(otherHost, 1, new StopsNotRecorded.Known(org.buildhook.runner.exec.JobOutcome.Result.FAILED, 3,
+                exited, null));
+        sweptWhileItsNodeRuns(sameHost, "node-3");
+        assertThat(store.ledger().startAttempt(sameHost, "node-3")).isEqualTo(2);
+        assertThat(store.ledger().finishAttempt(sameHost, 2, new org.buildhook.runner.exec.JobOutcome(
+                org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited.plusSeconds(30),
+                exited.plusSeconds(40), "exited with 0", null, false), org.buildhook.runner.store.JobState.SUCCEEDED))
+                .isTrue();
+        assertThat(store.ledger().startAttempt(otherHost, "node-1")).isEqualTo(2); // still running there
+        assertThat(store.job(sameHost).orElseThrow().attempts().get(0).message()).contains(
+                org.buildhook.runner.store.ExecutionLedger.NONE_LEFT);
+        assertThat(deaths(otherHost)).as("the other host's guess").containsExactly(1, null);
+        String jobMessage = store.job(sameHost).orElseThrow().job().message();
+
+        new LeftoverSweep(store.ledger(), "node-2b", new StopsNotRecorded(file, "node-2b")).sweepDeadNodes();
+
+        var detail = store.job(sameHost).orElseThrow();
+        var first = detail.attempts().get(0);
+        assertThat(first.outcome()).as("%s", first).isEqualTo(org.buildhook.runner.store.AttemptOutcome.SUCCEEDED);
+        assertThat(first.exitCode()).isZero();
+        assertThat(first.endedAt()).as("when the command exited").isEqualTo(exited);
+        assertThat(first.logPath()).isEqualTo(log.toString());
+        assertThat(first.node()).isEqualTo("node-2b");
+        assertThat(first.message()).isEqualTo("exited with 0 at " + exited + "; recorded late, at the next start of"
+                + " node node-2b, which was stopped before it could record it (the store could not be reached);"
+                + " meanwhile another node took the job over (its node was taken for gone) and ran it again: attempt 2"
+                + " on node node-3");
+        assertThat(detail.attempts().get(1).outcome()).isEqualTo(org.buildhook.runner.store.AttemptOutcome.SUCCEEDED);
+        assertThat(detail.job().state()).isEqualTo(org.buildhook.runner.store.JobState.SUCCEEDED);
+        assertThat(detail.job().message()).as("the job as its later attempt made it").isEqualTo(jobMessage);
+        assertThat(org.buildhook.runner.store.Job.interrupted(detail.attempts())).isZero();
+        assertThat(store.interruptedAttempts(List.of(sameHost, otherHost))).as("no interrupted attempt").isEmpty();
+
+        var other = store.job(otherHost).orElseThrow();
+        assertThat(other.attempts().get(0).outcome()).isEqualTo(org.buildhook.runner.store.AttemptOutcome.FAILED);
+        assertThat(other.attempts().get(0).exitCode()).isEqualTo(3);
+        assertThat(other.attempts().get(0).message()).startsWith("exited with 3 at " + exited + "; recorded late")
+                .endsWith("attempt 2 on node node-1");
+        assertThat(deaths(otherHost)).as("no death (nor stop): it ended by itself").containsExactly(null, null);
+        assertThat(other.job().state()).as("still running on node-1, not touched")
+                .isEqualTo(org.buildhook.runner.store.JobState.RUNNING);
+        assertThat(other.attempts().get(1).outcome()).isEqualTo(org.buildhook.runner.store.AttemptOutcome.RUNNING);
+    }
+
+    /**
+     * cluster27 F11, the job not run again yet: another node's sweep recorded the attempt cut short and queued the job
+     * again, and the stopped node's start comes before any later attempt: the exit it knew is recorded as the
+     * attempt's outcome to conclude from ({@link org.buildhook.runner.store.ExecutionLedger#decided}), so the next
+     * pick ends the job from it instead of running the command again. Before, nothing was recorded.
+     */
+    @Test
+    void anExitTheStoppedNodeKnewOfAnAttemptCutShortIsConcludedFromBeforeTheJobRunsAgain() throws Exception {
+        String jobId = job();
+        Instant exited = Instant.now().minus(Duration.ofMinutes(3)).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        assertThat(store.ledger().startAttempt(jobId, "node-2b")).isEqualTo(1);
+        new StopsNotRecorded(file, "node-2b").add(jobId, 1, new StopsNotRecorded.Known(
+                org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited, null));
+        sweptWhileItsNodeRuns(jobId, "node-3");
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(org.buildhook.runner.store.JobState.QUEUED);
+
+        new LeftoverSweep(store.ledger(), "node-2b", new StopsNotRecorded(file, "node-2b")).sweepDeadNodes();
+
+        var decided = store.ledger().decided(jobId, 1);
+        assertThat(decided).as("the next pick concludes from it").isPresent();
+        assertThat(decided.get().result()).isEqualTo(org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED);
+        assertThat(decided.get().exitCode()).isZero();
+        assertThat(decided.get().endedAt()).isEqualTo(exited);
+    }
+
+    /**
+     * cluster27 F4/F11, the node stayed up: cut off from the store, its command exited 0, another node took the job
+     * over and ran it again; once the store answers it records its exit over the other node's guess, and says that it
+     * is late and that the job ran again, as a stopped node's next start does. Before, the attempt said only "exited
+     * with 0" beside a second run, with nothing to tell why.
+     */
+    @Test
+    void anExitRecordedByItsNodeAfterATakeOverSaysItIsLateAndThatTheJobRanAgain() throws Exception {
+        String jobId = job();
+        Instant exited = Instant.now().minus(Duration.ofMinutes(3)).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        assertThat(store.ledger().startAttempt(jobId, "node-2")).isEqualTo(1);
+        assertThat(store.ledger().startAttempt(jobId, "node-1b")).isEqualTo(2); // its guess: a death
+        assertThat(deaths(jobId)).containsExactly(1, null);
+
+        assertThat(store.ledger().finishAttempt(jobId, 1, new org.buildhook.runner.exec.JobOutcome(
+                org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited.minusSeconds(8), exited,
+                "exited with 0", null, false), org.buildhook.runner.store.JobState.SUCCEEDED))
+                .as("a later attempt started").isFalse();
+
+        var detail = store.job(jobId).orElseThrow();
+        var first = detail.attempts().get(0);
+        assertThat(first.outcome()).isEqualTo(org.buildhook.runner.store.AttemptOutcome.SUCCEEDED);
+        assertThat(first.endedAt()).isEqualTo(exited);
+        assertThat(first.message()).isEqualTo("exited with 0; recorded late, by its node node-2 once the store answered"
+                + " again; meanwhile another node took the job over (its node was taken for gone) and ran it again:"
+                + " attempt 2 on node node-1b");
+        assertThat(deaths(jobId)).containsExactly(null, null);
+        assertThat(detail.job().state()).as("the job is node-1b's").isEqualTo(org.buildhook.runner.store.JobState.RUNNING);
     }
 }
