@@ -275,7 +275,7 @@ public final class StatusPageServlet extends HttpServlet {
         StatusPageView.RulesInfo rules = rules(app);
         StatusPageView.Live live = new StatusPageView.Live(summary(app), rules, health(app, rules), rows,
                 new StatusPagePaging(before, page.nextCursor()), filters.only(only), resources(app), app.jobsPaused(),
-                app.store().trouble(), app.deliveries().refusedBuilds().view());
+                app.store().trouble(), app.deliveries().refusedBuilds().view(), NodesView.of(app));
         send(response, 200, livePart ? StatusPageView.live(live) : StatusPageView.page(nonce(response), live));
     }
 

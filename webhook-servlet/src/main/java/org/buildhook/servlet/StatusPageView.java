@@ -136,16 +136,26 @@ final class StatusPageView {
      * What the main page's live parts show: the header, each rule's health, the shared resources, one
      * page of deliveries, why this node starts no jobs, when it does not (it cannot write a folder
      * a job needs: {@code JobEngine.jobsPaused()}), and why the store takes no deliveries while it can
-     * still be read ({@link org.buildhook.runner.store.Store#trouble()}), and the builds answered 503 that
-     * no later delivery stored ({@link RefusedBuilds}: to re-send).
+     * still be read ({@link org.buildhook.runner.store.Store#trouble()}), the builds answered 503 that
+     * no later delivery stored ({@link RefusedBuilds}: to re-send), and the cluster's nodes ({@link NodesView}; null:
+     * no panel).
      */
     record Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
             StatusPagePaging paging, Filters filters, List<StatusResources.Pool> resources,
-            Optional<String> jobsPaused, Optional<StoreTrouble> storeTrouble, RefusedBuilds.View refusedBuilds) {
+            Optional<String> jobsPaused, Optional<StoreTrouble> storeTrouble, RefusedBuilds.View refusedBuilds,
+            NodesView nodes) {
         Live {
             health = List.copyOf(health);
             rows = List.copyOf(rows);
             resources = List.copyOf(resources);
+        }
+
+        /** Without the Nodes panel. */
+        Live(StatusSummary summary, RulesInfo rules, List<RuleHealth> health, List<DeliveryRow> rows,
+                StatusPagePaging paging, Filters filters, List<StatusResources.Pool> resources,
+                Optional<String> jobsPaused, Optional<StoreTrouble> storeTrouble, RefusedBuilds.View refusedBuilds) {
+            this(summary, rules, health, rows, paging, filters, resources, jobsPaused, storeTrouble, refusedBuilds,
+                    null);
         }
 
         /** With no build refused 503 to re-send. */
@@ -267,6 +277,7 @@ final class StatusPageView {
         // In its own box like the deliveries: a window narrower still scrolls the table, not the page.
         h.append("</tbody></table></div>");
         StatusResources.render(h, live.resources());
+        StatusNodes.render(h, live.nodes());
         h.append("</div>");
     }
 

@@ -426,6 +426,19 @@ public final class NodeLeases {
         return nodes;
     }
 
+    /**
+     * The nodes of the cluster, this one first ({@link ClusterNodes}): on SQLite, and on PostgreSQL before this
+     * node claimed its id, this node alone among the claims.
+     *
+     * @param deadLimit the dead-node limit ({@code runner.heartbeat-interval × runner.missed-heartbeats})
+     * @param selfId    this node's {@code runner.node-id}
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public java.util.List<ClusterNodes.Node> nodes(Duration deadLimit, String selfId) {
+        return db.read("read the cluster's nodes", c -> ClusterNodes.read(c, now(c), deadLimit, selfId,
+                NodeIdentity.current()));
+    }
+
     /** Now by the database's clock on PostgreSQL, for a caller's own connection. */
     static Instant databaseNow(Connection c) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000"
