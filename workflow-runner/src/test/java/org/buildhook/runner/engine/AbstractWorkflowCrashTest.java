@@ -527,25 +527,20 @@ abstract class AbstractWorkflowCrashTest {
             String holder = starts(events).get(0).split(" ")[2];
             long command = Long.parseLong(starts(events).get(0).split(" ")[3]);
             NodeProcess taker = node("taker", config, "threads=2");
-            signal("STOP", victim.process.pid());
+            NodeProcess.signal("STOP", victim.process.pid());
             try {
                 awaitOrExplain(store, () -> starts(events).size() == 2);
                 assertThat(AbstractCrashTest.isGone(command)).as("the paused node's command was killed first").isTrue();
                 assertThat(starts(events).get(1).split(" ")[2]).as("the job revived started again first")
                         .isEqualTo(holder);
             } finally {
-                signal("CONT", victim.process.pid());
+                NodeProcess.signal("CONT", victim.process.pid());
             }
             Files.createFile(go);
             awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
             assertThat(starts(events)).hasSize(3);
             assertThat(taker.process.isAlive()).isTrue();
         }
-    }
-
-    private static void signal(String name, long pid) throws IOException, InterruptedException {
-        new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
     }
 
     /**
