@@ -429,31 +429,10 @@ abstract class AbstractWorkflowCrashTest {
      * of its job, still marked running, until it is picked again (fence28).
      */
     void aJobCutShortByItsNodesDeathKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
-        Path events = dir.resolve("events");
-        Path go = dir.resolve("go");
-        Path board = traced("board.sh", events, go, "");
-        Path rules = Files.writeString(dir.resolve("rules.yaml"), "resources:\n  boards: 1\n"
-                + "rules:\n"
-                + "  - name: flash\n"
-                + "    run: {command: [/bin/sh, \"" + board + "\", \"flash-${build.id}\"], resources: {boards: 1},"
-                + " timeout: 30m}\n");
-        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
-        try (Store store = Store.open(config)) {
-            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1,2");
-            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).size() == 1
-                    && byLabel(store).values().stream().anyMatch(j -> j.state() == JobState.WAITING));
-            String holder = starts(events).get(0).split(" ")[2];
-            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+        aBoardHoldersJobCutShortKeepsItsPlace(victim -> {
             victim.kill();
-            if (taker == null) {
-                taker = node("taker", config, "threads=2");
-            }
-            awaitOrExplain(store, () -> starts(events).size() == 2);
-            assertThat(starts(events).get(1).split(" ")[2]).as("the job started again first").isEqualTo(holder);
-            Files.createFile(go);
-            awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
-            assertThat(starts(events)).hasSize(3);
-        }
+            return () -> { };
+        }, null);
     }
 
     /**
@@ -465,40 +444,12 @@ abstract class AbstractWorkflowCrashTest {
      */
     @Test
     void aJobCutShortByAGracefulStopKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
-        Path events = dir.resolve("events");
-        Path go = dir.resolve("go");
-        Path board = traced("board.sh", events, go, "");
-        Path rules = Files.writeString(dir.resolve("rules.yaml"), "resources:\n  boards: 1\n"
-                + "rules:\n"
-                + "  - name: flash\n"
-                + "    run: {command: [/bin/sh, \"" + board + "\", \"flash-${build.id}\"], resources: {boards: 1},"
-                + " timeout: 30m}\n");
-        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
-        try (Store store = Store.open(config)) {
-            NodeProcess victim = node("victim", config, "threads=2", "grace=1", "rules=" + rules, "builds=1,2");
-            awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).size() == 1
-                    && byLabel(store).values().stream().anyMatch(j -> j.state() == JobState.WAITING));
-            String holder = starts(events).get(0).split(" ")[2];
-            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+        aBoardHoldersJobCutShortKeepsItsPlace(victim -> {
             // Its stdin closed: the engine stops, waits its grace (1 s) for the job, then kills it ("run again").
             victim.process.getOutputStream().close();
             await().atMost(Duration.ofMinutes(5)).until(() -> !victim.process.isAlive());
-            if (taker == null) {
-                taker = node("taker", config, "threads=2");
-            }
-            awaitOrExplain(store, () -> starts(events).size() == 2);
-            assertThat(starts(events).get(1).split(" ")[2]).as("the job cut short started again first").isEqualTo(holder);
-            String holderId = byLabel(store).get(holder).id();
-            assertThat(store.job(holderId).orElseThrow().attempts().get(0).message())
-                    .startsWith("stopped by the shutdown of victim");
-            Files.createFile(go);
-            awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
-            assertThat(starts(events)).hasSize(3);
-            List<String> lines = Files.readAllLines(events);
-            Map<String, String> jobOfLabel = new TreeMap<>();
-            byLabel(store).forEach((label, job) -> jobOfLabel.put(label, job.id()));
-            assertThat(mostAtOnce(runs(store, lines, jobOfLabel))).as("boards in use at once: %s", lines).isEqualTo(1L);
-        }
+            return () -> { };
+        }, "stopped by the shutdown of victim", "grace=1");
     }
 
     /**
@@ -506,11 +457,35 @@ abstract class AbstractWorkflowCrashTest {
      * store outage in cluster27's run: the node fenced itself) is revived by another node after the dead-node limit,
      * its attempt still marked running; it keeps its place: the job that has been waiting for that unit since does not
      * take it first, neither while the revived execution waits to be picked (its units were freed by the next look)
-     * nor when the taker picks it (it waited as from its pick, behind the job waiting since before). Its node's
-     * watchdog kills the command at half the limit, so the two runs never overlap. Run by the PostgreSQL test (a
-     * node beside the paused one).
+     * nor when the taker picks it (it waited as from its pick, behind the job waiting since before). With no watchdog
+     * (EngineNode's default) the paused node's command still runs: the taker's sweep kills it before the job starts
+     * again, and, before the fix, the waiting job started on the board beside it. Run by the PostgreSQL test (a node
+     * beside the paused one), woken once the job started again.
      */
     void aJobRevivedFromAStalledNodeKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
+        aBoardHoldersJobCutShortKeepsItsPlace(victim -> {
+            NodeProcess.signal("STOP", victim.process.pid());
+            return () -> NodeProcess.signal("CONT", victim.process.pid());
+        }, null);
+    }
+
+    /** How a test cuts the board holder's node off; what it returns undoes that once the job started again. */
+    private interface Cut {
+        Undo cut(NodeProcess victim) throws Exception;
+    }
+
+    private interface Undo {
+        void undo() throws Exception;
+    }
+
+    /**
+     * flash-1 and flash-2 on a pool of one board: the victim node runs one, the other waits for the board; {@code cut}
+     * cuts the victim off; the next command started (on the taker: beside the victim on a cluster, on the same data
+     * after it otherwise) is the holder's again, once the holder's first command is gone, and the board never has two
+     * commands at once. {@code attemptSays}: how the holder's first attempt's record begins, null for no check.
+     */
+    private void aBoardHoldersJobCutShortKeepsItsPlace(Cut cut, String attemptSays, String... victimArgs)
+            throws Exception {
         Path events = dir.resolve("events");
         Path go = dir.resolve("go");
         Path board = traced("board.sh", events, go, "");
@@ -521,25 +496,37 @@ abstract class AbstractWorkflowCrashTest {
                 + " timeout: 30m}\n");
         StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
         try (Store store = Store.open(config)) {
-            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1,2");
+            List<String> args = new ArrayList<>(List.of("threads=2", "rules=" + rules, "builds=1,2"));
+            args.addAll(List.of(victimArgs));
+            NodeProcess victim = node("victim", config, args.toArray(String[]::new));
             awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).size() == 1
                     && byLabel(store).values().stream().anyMatch(j -> j.state() == JobState.WAITING));
             String holder = starts(events).get(0).split(" ")[2];
             long command = Long.parseLong(starts(events).get(0).split(" ")[3]);
-            NodeProcess taker = node("taker", config, "threads=2");
-            NodeProcess.signal("STOP", victim.process.pid());
+            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+            Undo undo = cut.cut(victim);
             try {
+                if (taker == null) {
+                    node("taker", config, "threads=2");
+                }
                 awaitOrExplain(store, () -> starts(events).size() == 2);
-                assertThat(AbstractCrashTest.isGone(command)).as("the paused node's command was killed first").isTrue();
-                assertThat(starts(events).get(1).split(" ")[2]).as("the job revived started again first")
+                assertThat(AbstractCrashTest.isGone(command)).as("the holder's first command was gone first").isTrue();
+                assertThat(starts(events).get(1).split(" ")[2]).as("the job cut short started again first")
                         .isEqualTo(holder);
             } finally {
-                NodeProcess.signal("CONT", victim.process.pid());
+                undo.undo();
+            }
+            if (attemptSays != null) {
+                assertThat(store.job(byLabel(store).get(holder).id()).orElseThrow().attempts().get(0).message())
+                        .startsWith(attemptSays);
             }
             Files.createFile(go);
             awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
             assertThat(starts(events)).hasSize(3);
-            assertThat(taker.process.isAlive()).isTrue();
+            List<String> lines = Files.readAllLines(events);
+            Map<String, String> jobOfLabel = new TreeMap<>();
+            byLabel(store).forEach((label, job) -> jobOfLabel.put(label, job.id()));
+            assertThat(mostAtOnce(runs(store, lines, jobOfLabel))).as("boards in use at once: %s", lines).isEqualTo(1L);
         }
     }
 
