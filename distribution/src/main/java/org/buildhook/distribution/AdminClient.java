@@ -83,13 +83,30 @@ final class AdminClient {
      *                        connection ends in the middle of the answer (saying so, and what to do)
      */
     long copy(String path, Writer out) {
+        return copy(path, out, null);
+    }
+
+    /**
+     * As {@link #copy(String, Writer)}, and, when {@code raw} is not null, the answer's bytes as they came to
+     * {@code raw} as well (each chunk before its text goes to {@code out}): a log that is not all UTF-8
+     * (a tool's Latin-1, a binary) reaches a file or a pipe byte for byte, where its text would have had
+     * U+FFFD for each byte that is not UTF-8.
+     *
+     * @param raw where the bytes of a 2xx answer go, or null; an error's body never goes there
+     */
+    long copy(String path, Writer out, java.io.OutputStream raw) {
         HttpResponse<InputStream> response = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         long[] bytes = {0};
+        boolean[] answer = {false};
         InputStream counted = new java.io.FilterInputStream(response.body()) {
             @Override
             public int read() throws IOException {
                 int b = super.read();
                 bytes[0] += b < 0 ? 0 : 1;
+                if (b >= 0 && answer[0] && raw != null) {
+                    raw.write(b);
+                    raw.flush();
+                }
                 return b;
             }
 
@@ -97,6 +114,10 @@ final class AdminClient {
             public int read(byte[] buffer, int offset, int length) throws IOException {
                 int n = super.read(buffer, offset, length);
                 bytes[0] += Math.max(0, n);
+                if (n > 0 && answer[0] && raw != null) {
+                    raw.write(buffer, offset, n);
+                    raw.flush();
+                }
                 return n;
             }
         };
@@ -104,6 +125,7 @@ final class AdminClient {
             if (response.statusCode() / 100 != 2) {
                 fail(response.statusCode(), new String(body.readAllBytes(), StandardCharsets.UTF_8));
             }
+            answer[0] = true;
             char[] buffer = new char[8192];
             int n;
             while ((n = in.read(buffer)) >= 0) {

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             JobCommand.class,
             ActionsCommand.class,
             RefusedBuildsCommand.class,
+            NodesCommand.class,
             LogsCommand.class,
             ReplayCommand.class,
             RerunCommand.class,

@@ -66,6 +66,9 @@ final class LogsCommand implements Callable<Integer> {
      */
     private TerminalText escaped;
 
+    /** Where the log's bytes go as they came (the process's standard output), or null: its text goes to out. */
+    private java.io.OutputStream bytes;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -85,7 +88,14 @@ final class LogsCommand implements Callable<Integer> {
         }
         // A terminal shows the job's output escaped; a pipe or a file gets it as it is (grep, a saved log).
         escaped = !raw && TerminalText.standardOutputIsATerminal() ? new TerminalText(out) : null;
-        LastLine copied = new LastLine(escaped == null ? out : escaped);
+        // Not escaped, the bytes go to standard output as they came (not all logs are UTF-8); their text is
+        // still read, for the last line.
+        bytes = escaped == null ? Main.standardOutput() : null;
+        if (bytes != null) {
+            out.flush();
+        }
+        LastLine copied = new LastLine(escaped != null ? escaped
+                : bytes != null ? java.io.Writer.nullWriter() : out);
         long printed = copyAttempt(client, params, copied, followed);
         if (!follow) {
             if (printed == 0) {
@@ -206,7 +216,7 @@ final class LogsCommand implements Callable<Integer> {
     /** Prints the attempt's log; with -f, follows it until the attempt ends. Returns the bytes printed. */
     private long copyAttempt(AdminClient client, Map<String, Object> params, LastLine copied, Integer followed) {
         long began = System.nanoTime();
-        long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
+        long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied, bytes);
         // One follow lasts at most the server's limit (10 minutes): a job that runs longer is followed
         // again from where the last one stopped, in the same attempt, so 'logs -f JOB && next' waits for
         // the job's end, not for the limit (it printed the job as RUNNING and exited 1).
@@ -220,7 +230,7 @@ final class LogsCommand implements Callable<Integer> {
             }
             params.put("from", printed);
             began = System.nanoTime();
-            printed += client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied);
+            printed += client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied, bytes);
         }
         if (escaped != null) {
             try {

@@ -24,11 +24,11 @@ import picocli.CommandLine;
 /**
  * A job's output and a payload value it echoes can hold terminal escape sequences (set the title, clear
  * the screen, colours, a C1 CSI): {@code buildhook logs} wrote them raw to the operator's terminal
- * (escape27 F2). Now, to a terminal, control characters other than newline and tab (and a carriage
- * return ending a line) are shown as {@code \xNN}; {@code --raw} prints them as they are; to a pipe or a
- * file the log stays byte for byte what the job wrote. {@code --json} answers escape the C1 controls too.
- * The commands run as real processes of their own; the terminal is a pseudo-terminal from util-linux's
- * {@code script}.
+ * (escape27 F2). Now, to a terminal, control characters other than newline and tab (and a carriage return
+ * ending a line) are shown as {@code \xNN}; {@code --raw} prints them as they are; to a pipe or a file the
+ * log stays byte for byte what the job wrote, a byte that is no UTF-8 too. {@code --json} answers escape
+ * the C1 controls too. The commands run as real processes of their own; the terminal is a pseudo-terminal
+ * from util-linux's {@code script}.
  */
 class TerminalLogsTest {
 
@@ -37,11 +37,14 @@ class TerminalLogsTest {
 
     /** What the job writes: printf's format (octal escapes), then the trigger as its argument. */
     private static final String FORMAT = "ok\\n\\033]0;title\\007\\033[2J\\033[31mred\\033[0m\\r\\ncrlf\\rover\\n"
-            + "\\302\\233c1\\n\\ttab\\n%s\\n";
+            + "\\302\\233c1\\n\\ttab\\n%s\\nnot UTF-8: \\377\\n";
 
-    /** The bytes of the job's output (UTF-8: U+009B is C2 9B). */
+    /** The job's output before its last line (UTF-8: U+009B is C2 9B). */
     private static final String WRITTEN = "ok\n\u001b]0;title\u0007\u001b[2J\u001b[31mred\u001b[0m\r\ncrlf\rover\n"
             + "\u009bc1\n\ttab\ndev\u001b]0;pwned\u0007\u009b2J\n";
+
+    /** Its last line: a byte that is no UTF-8. */
+    private static final byte[] NOT_UTF8 = {'n', 'o', 't', ' ', 'U', 'T', 'F', '-', '8', ':', ' ', (byte) 0xff, '\n'};
 
     /** The same on a terminal: every control character but newline, tab and a line-ending carriage return escaped. */
     private static final String SHOWN = "ok\n\\x1b]0;title\\x07\\x1b[2J\\x1b[31mred\\x1b[0m\r\ncrlf\\x0dover\n"
@@ -70,7 +73,7 @@ class TerminalLogsTest {
         });
         job = found.get().path("id").asText();
         // The log holds what the job wrote, as it wrote it.
-        assertThat(server.get("jobs/" + job + "/log").body()).isEqualTo(WRITTEN);
+        assertThat(server.get("jobs/" + job + "/log").body()).isEqualTo(WRITTEN + "not UTF-8: \ufffd\n");
     }
 
     @AfterEach
@@ -90,7 +93,7 @@ class TerminalLogsTest {
         // Following it, the same, then the job's state.
         String followed = inATerminal("logs", "-f", job);
         assertThat(followed.replace("\r", ""))
-                .contains(SHOWN.replace("\r", "") + "[buildhook] job " + job + " SUCCEEDED");
+                .contains(SHOWN.replace("\r", "") + "not UTF-8: \ufffd\n[buildhook] job " + job + " SUCCEEDED");
         assertThat(followed).doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
     }
 
@@ -99,6 +102,8 @@ class TerminalLogsTest {
         String shown = inATerminal("logs", "--raw", job);
         assertThat(shown).contains("\u001b]0;title\u0007\u001b[2J\u001b[31mred\u001b[0m")
                 .contains("dev\u001b]0;pwned\u0007\u009b2J");
+        // As they are: the byte that is no UTF-8 too (read back here as U+FFFD).
+        assertThat(shown).contains("not UTF-8: \ufffd");
     }
 
     @Test
@@ -110,7 +115,10 @@ class TerminalLogsTest {
         logs.getOutputStream().close();
         assertThat(logs.waitFor(5, TimeUnit.MINUTES)).isTrue();
         assertThat(logs.exitValue()).as(Files.readString(dir.resolve("logs.err"))).isZero();
-        assertThat(Files.readAllBytes(file)).isEqualTo(WRITTEN.getBytes(StandardCharsets.UTF_8));
+        ByteArrayOutputStream written = new ByteArrayOutputStream();
+        written.write(WRITTEN.getBytes(StandardCharsets.UTF_8));
+        written.write(NOT_UTF8);
+        assertThat(Files.readAllBytes(file)).isEqualTo(written.toByteArray());
     }
 
     @Test

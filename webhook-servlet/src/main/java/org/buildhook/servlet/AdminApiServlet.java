@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin API under {@code /api/*}: lists and details of deliveries and jobs, the audit trail, job logs, and the
- * admin actions re-run, replay and cancel, and the builds refused 503 to re-send ({@code /api/refused-builds}). Every request needs {@code Authorization: Bearer
+ * admin actions re-run, replay and cancel, the builds refused 503 to re-send ({@code /api/refused-builds}) and the
+ * cluster's nodes ({@code /api/nodes}). Every request needs {@code Authorization: Bearer
  * <admin token>}; without a configured token the API answers 404 to everything, as if absent.
  */
 public final class AdminApiServlet extends HttpServlet {
@@ -96,6 +97,9 @@ public final class AdminApiServlet extends HttpServlet {
         } else if (path.equals("/actions")) {
             only("GET", method, response);
             api.actions(request).send(response, 200);
+        } else if (path.equals("/nodes")) {
+            only("GET", method, response);
+            api.nodes().send(response, 200);
         } else if (path.equals("/refused-builds")) {
             if (method.equals("DELETE")) {
                 api.dismissRefusedBuilds().send(response, 200);
@@ -129,7 +133,7 @@ public final class AdminApiServlet extends HttpServlet {
                     "actions");
             api.job(id(m), request).send(response, 200);
         } else {
-            throw ApiError.notFound("no such API: " + path + "; the lists are /api/deliveries, /api/jobs, /api/actions and /api/refused-builds");
+            throw ApiError.notFound("no such API: " + path + "; the lists are /api/deliveries, /api/jobs, /api/actions, /api/refused-builds and /api/nodes");
         }
     }
 

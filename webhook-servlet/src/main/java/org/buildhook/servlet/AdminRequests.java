@@ -91,6 +91,17 @@ final class AdminRequests {
         return new JsonAnswer().with("dismissed", n);
     }
 
+    /**
+     * {@code GET /api/nodes}: the cluster's nodes ({@link NodesView}), this node first, with {@code node} (this
+     * node's id), {@code deadNodeLimit} and {@code store} ({@code SQLITE}: this node alone; {@code POSTGRESQL}).
+     */
+    JsonAnswer nodes() {
+        NodesView view = NodesView.of(app);
+        return new JsonAnswer().with("items", view.items()).with("node", nodeId())
+                .with("deadNodeLimit", org.buildhook.runner.rules.Durations.describe(view.deadLimit()))
+                .with("store", view.dialect().name());
+    }
+
     /** This node's id ({@code runner.node-id}), as attempts record it. */
     String nodeId() {
         return app.config().engine().nodeId();

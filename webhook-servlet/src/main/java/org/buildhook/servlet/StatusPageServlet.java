@@ -144,7 +144,10 @@ public final class StatusPageServlet extends HttpServlet {
                 } else {
                     send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
                             StatusPageView.storeUnavailable(nonce(response), trouble,
-                                    app.deliveries().refusedBuilds().view()));
+                                    app.deliveries().refusedBuilds().view(), app.store().dialect()
+                                            == org.buildhook.runner.store.Dialect.POSTGRESQL
+                                            ? new StatusPageView.ClusterOutage(app.fencedJobs(),
+                                                    app.config().engine().deadNodeLimit()) : null));
                 }
             }
         }
@@ -275,7 +278,7 @@ public final class StatusPageServlet extends HttpServlet {
         StatusPageView.RulesInfo rules = rules(app);
         StatusPageView.Live live = new StatusPageView.Live(summary(app), rules, health(app, rules), rows,
                 new StatusPagePaging(before, page.nextCursor()), filters.only(only), resources(app), app.jobsPaused(),
-                app.store().trouble(), app.deliveries().refusedBuilds().view());
+                app.store().trouble(), app.deliveries().refusedBuilds().view(), NodesView.of(app));
         send(response, 200, livePart ? StatusPageView.live(live) : StatusPageView.page(nonce(response), live));
     }
 

@@ -552,6 +552,9 @@ public final class JobEngine implements AutoCloseable {
             }
             boolean renewed = store.nodeLeases().renew(config.nodeId(), instance);
             reach.answered(java.time.Instant.now());
+            if (fencing != null) {
+                fencing.storeAnswered();
+            }
             if (!renewed) {
                 nodeIdLost = true;
                 String by = store.nodeLeases().holder(config.nodeId()).map(NodeLeases.Holder::describe)
@@ -773,6 +776,15 @@ public final class JobEngine implements AutoCloseable {
      */
     public Optional<String> jobsPaused() {
         return files.problem();
+    }
+
+    /**
+     * The jobs whose commands this node killed itself (self-fencing: it could not write their heartbeats) since its
+     * store last answered, by job id, with when; empty on SQLite, and once the store answers again. Other nodes run
+     * them again after the dead-node limit.
+     */
+    public java.util.Map<String, java.time.Instant> fencedSinceTheStoreAnswered() {
+        return fencing == null ? java.util.Map.of() : fencing.fenced();
     }
 
     /** This node's watchdog process, or null when it has none (SQLite, {@code runner.watchdog: off}, not started). */

@@ -28,6 +28,8 @@ import org.buildhook.runner.rules.RulesFingerprint;
  */
 public final class NodeLeases {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NodeLeases.class);
+
     private final Database db;
     private final Clock clock;
 
@@ -177,6 +179,8 @@ public final class NodeLeases {
 
         private final String nodeId;
         private Connection held;
+        /** When the session that held the lock was found ended, until the lock is held again; else null. */
+        private Instant lostAt;
 
         private Lock(String nodeId) {
             this.nodeId = nodeId;
@@ -184,7 +188,9 @@ public final class NodeLeases {
 
         /**
          * Takes the lock, or checks that it is still held (a lost connection is opened again and the
-         * lock taken anew). Never throws.
+         * lock taken anew). Never throws. When the session that held it had ended (ended by the database, as
+         * {@code pg_terminate_backend} or a restart does, or its connection cut), one {@code WARN} says so once
+         * the lock is held again (cluster27 F7): in between, a node started with the same id was not refused.
          *
          * @return whether this lock holds it now; false when another session holds it, or the store
          * cannot be reached
@@ -199,6 +205,7 @@ public final class NodeLeases {
                     // Opened again below.
                 }
                 release();
+                lostAt = Instant.now(clock);
             }
             Connection c = null;
             try {
@@ -214,6 +221,14 @@ public final class NodeLeases {
                         if (rs.next() && rs.getBoolean(1)) {
                             held = c;
                             c = null;
+                            if (lostAt != null) {
+                                LOG.warn("node id {}: the database session that held its advisory lock had ended"
+                                        + " (found at {}: ended by the database, e.g. pg_terminate_backend or a restart,"
+                                        + " or its connection was cut); the lock is held again now, on a new session."
+                                        + " Until then a node started with this id would not have been refused",
+                                        nodeId, lostAt);
+                                lostAt = null;
+                            }
                             return true;
                         }
                     }
@@ -424,6 +439,19 @@ public final class NodeLeases {
             }
         }
         return nodes;
+    }
+
+    /**
+     * The nodes of the cluster, this one first ({@link ClusterNodes}): on SQLite, and on PostgreSQL before this
+     * node claimed its id, this node alone among the claims.
+     *
+     * @param deadLimit the dead-node limit ({@code runner.heartbeat-interval × runner.missed-heartbeats})
+     * @param selfId    this node's {@code runner.node-id}
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public java.util.List<ClusterNodes.Node> nodes(Duration deadLimit, String selfId) {
+        return db.read("read the cluster's nodes", c -> ClusterNodes.read(c, now(c), deadLimit, selfId,
+                NodeIdentity.current()));
     }
 
     /** Now by the database's clock on PostgreSQL, for a caller's own connection. */

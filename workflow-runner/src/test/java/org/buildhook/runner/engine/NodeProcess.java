@@ -79,4 +79,18 @@ final class NodeProcess {
             }
         }
     }
+
+    /** Sends the signal {@code name} ({@code STOP}, {@code CONT}, {@code KILL} …) to {@code pid} with kill(1). */
+    static void signal(String name, long pid) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+    }
+
+    /** Ends each node at a test's end: woken first (a test may have left it stopped), then killed. */
+    static void continueAndKill(List<NodeProcess> nodes) throws IOException, InterruptedException {
+        for (NodeProcess n : nodes) {
+            signal("CONT", n.process.pid());
+            n.kill();
+        }
+    }
 }

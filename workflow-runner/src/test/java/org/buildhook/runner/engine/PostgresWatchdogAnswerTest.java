@@ -62,7 +62,7 @@ class PostgresWatchdogAnswerTest {
         String jobId = accept(0);
         long command = awaitStarted(1);
 
-        signal("KILL", command); // from outside the watchdog
+        NodeProcess.signal("KILL", command); // from outside the watchdog
 
         await().atMost(Duration.ofMinutes(2)).until(() -> store.job(jobId).orElseThrow().job().state() == JobState.FAILED);
         JobAttempt attempt = store.job(jobId).orElseThrow().attempts().get(0);
@@ -142,10 +142,5 @@ class PostgresWatchdogAnswerTest {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-    }
-
-    private static void signal(String name, long pid) throws IOException, InterruptedException {
-        new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
     }
 }

@@ -44,10 +44,7 @@ class PostgresWatchdogTest {
 
     @AfterEach
     void killNodes() throws Exception {
-        for (NodeProcess n : nodes) {
-            signal("CONT", n.process.pid());
-            n.kill();
-        }
+        NodeProcess.continueAndKill(nodes);
     }
 
     @Test
@@ -62,7 +59,7 @@ class PostgresWatchdogTest {
             await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && started(events).size() == 1);
             long command = started(events).get(0);
 
-            signal("STOP", node.process.pid());
+            NodeProcess.signal("STOP", node.process.pid());
 
             await().atMost(Duration.ofMinutes(3)).until(() -> AbstractCrashTest.isGone(command));
             assertThat(state(node.process.pid())).as("the node is still stopped").isEqualTo('T');
@@ -76,7 +73,7 @@ class PostgresWatchdogTest {
                     .contains("so its 1 running attempt(s) are killed now")
                     .contains(command + " sh");
 
-            signal("CONT", node.process.pid());
+            NodeProcess.signal("CONT", node.process.pid());
 
             Job job = store.jobs(JobQuery.latest(10)).items().get(0);
             await().atMost(Duration.ofMinutes(3)).until(() -> attempt(store, job.id(), 1)
@@ -113,7 +110,7 @@ class PostgresWatchdogTest {
             long command = started(events).get(0);
             Job job = store.jobs(JobQuery.latest(10)).items().get(0);
 
-            signal("STOP", node.process.pid());
+            NodeProcess.signal("STOP", node.process.pid());
             // The watchdog's kill first, then another node of this host: it takes the job over after the limit.
             await().atMost(Duration.ofMinutes(3)).until(() -> AbstractCrashTest.isGone(command)
                     && Files.readString(dir.resolve("paused.err")).contains(command + " sh"));
@@ -126,7 +123,7 @@ class PostgresWatchdogTest {
                             + " processes"
                             + " was left; run again");
 
-            signal("CONT", node.process.pid());
+            NodeProcess.signal("CONT", node.process.pid());
 
             await().atMost(Duration.ofMinutes(3)).until(() -> attempt(store, job.id(), 1).orElseThrow().message()
                     .startsWith("killed by the watchdog"));
@@ -227,10 +224,5 @@ class PostgresWatchdogTest {
     private static char state(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         return stat.charAt(stat.lastIndexOf(')') + 2);
-    }
-
-    private static void signal(String name, long pid) throws IOException, InterruptedException {
-        new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
     }
 }

@@ -1,0 +1,136 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.buildhook.runner.rules.RulesFingerprint;
+import org.buildhook.servlet.BuildInfo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * cluster27 F3: the cluster's nodes on a real server: {@code GET /api/nodes}, {@code buildhook nodes} (table and
+ * {@code --json}) and the status page's Nodes panel. On SQLite the server lists itself alone, with its build, rules
+ * and running job; on PostgreSQL two real nodes list each other, each itself first, and a node stopped leaves the
+ * list. (A node silent past the dead-node limit, with its jobs taken over: PostgresClusterNodesTest, real node
+ * JVMs.) The PostgreSQL test needs {@code BUILDHOOK_TEST_PG_URL}; skipped without it, except on CI where it fails.
+ */
+class NodesListTest {
+
+    private static final String RULES = "rules:\n  - name: deploy\n    when: {status: PASSED}\n"
+            + "    run: {command: [/bin/true]}\n";
+
+    @TempDir
+    Path dir;
+
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+    }
+
+    @Test
+    void aSqliteServerListsItselfAloneWithItsBuildRulesAndRunningJob() throws Exception {
+        AdminServer server = AdminServer.start(dir);
+        open.add(server);
+        String id = server.app().config().engine().nodeId();
+        String rules = RulesFingerprint.of(server.app().rules().current()).hex();
+        server.deliver("build-68-failed.json"); // the rule 'wait': runs until the file 'go' exists
+        await().atMost(Duration.ofMinutes(2)).until(() -> server.getJson("nodes").path("items").path(0)
+                .path("runningJobs").asInt() == 1);
+
+        JsonNode answer = server.getJson("nodes");
+        assertThat(answer.path("store").asText()).isEqualTo("SQLITE");
+        assertThat(answer.path("node").asText()).isEqualTo(id);
+        assertThat(answer.path("items")).hasSize(1);
+        JsonNode self = answer.path("items").path(0);
+        assertThat(self.path("id").asText()).isEqualTo(id);
+        assertThat(self.path("self").asBoolean()).isTrue();
+        assertThat(self.path("state").asText()).isEqualTo("running");
+        assertThat(self.path("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
+        assertThat(self.path("host").asText()).isNotBlank();
+        assertThat(self.path("version").asText()).isEqualTo(BuildInfo.describe());
+        assertThat(self.path("rules").asText()).isEqualTo(rules);
+        assertThat(self.path("heartbeatAgeMillis").isNull()).isTrue();
+        assertThat(self.path("message").asText()).isEqualTo("this node, the only one (a SQLite store has one node)");
+        // Same door as every other list: the admin token, the same words.
+        assertThat(server.getWithAuthorization("nodes", null).statusCode()).isEqualTo(401);
+        assertThat(server.post("nodes").statusCode()).isEqualTo(405);
+
+        StringWriter out = new StringWriter();
+        assertThat(cli(server, out, "nodes")).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("NODE", "HOST", "PID", "VERSION", "HEARD", "JOBS", "RULES", "STATE",
+                id + " *", BuildInfo.describe(), rules.substring(0, 12), "this node, the only one");
+        out = new StringWriter();
+        assertThat(cli(server, out, "nodes", "--json")).isEqualTo(ExitCodes.OK);
+        assertThat(AdminServer.json(out.toString()).path("items").path(0).path("id").asText()).isEqualTo(id);
+
+        String page = server.page("", server.signIn()).body();
+        assertThat(page).contains("<table id=\"nodes\">", "data-node=\"" + id + "\" data-state=\"running\"",
+                "<small>this node</small>", "a SQLite store has one node", "this node, the only one");
+        Files.createFile(server.dir.resolve("go"));
+    }
+
+    @Test
+    void twoPostgresNodesListEachOtherAndANodeStoppedLeavesTheList() throws Exception {
+        TestSchema pg = TestSchema.create("nodes_");
+        open.add(pg);
+        AdminServer a = AdminServer.clusterNode(Files.createDirectories(dir.resolve("a")), pg.storeUrl, "node-a", RULES);
+        open.add(a);
+        AdminServer b = AdminServer.clusterNode(Files.createDirectories(dir.resolve("b")), pg.storeUrl, "node-b", RULES);
+        open.add(b);
+        String rules = RulesFingerprint.of(a.app().rules().current()).hex();
+        // Each records its rules with its claim once started: both known to node-a.
+        await().atMost(Duration.ofMinutes(2)).until(() -> a.getJson("nodes").path("items").findValues("rules")
+                .stream().filter(r -> r.asText().equals(rules)).count() == 2);
+
+        JsonNode answer = a.getJson("nodes");
+        assertThat(answer.path("store").asText()).isEqualTo("POSTGRESQL");
+        assertThat(answer.path("deadNodeLimit").asText()).isEqualTo("1m");
+        assertThat(answer.path("items").findValuesAsText("id")).containsExactly("node-a", "node-b");
+        JsonNode other = answer.path("items").path(1);
+        assertThat(other.path("self").asBoolean()).isFalse();
+        assertThat(other.path("state").asText()).isEqualTo("running");
+        assertThat(other.path("pid").asLong()).isEqualTo(ProcessHandle.current().pid());
+        assertThat(other.path("version").isNull()).as("not recorded where another node reads it").isTrue();
+        assertThat(other.path("heartbeatAgeMillis").asLong()).isNotNegative();
+        assertThat(other.path("message").asText()).isEqualTo("running");
+        assertThat(answer.path("items").path(0).path("message").asText()).isEqualTo("this node");
+        assertThat(answer.path("items").path(0).path("heartbeatAgeMillis").asLong()).isNotNegative();
+        // node-b lists itself first.
+        assertThat(b.getJson("nodes").path("items").findValuesAsText("id")).containsExactly("node-b", "node-a");
+
+        StringWriter out = new StringWriter();
+        assertThat(cli(a, out, "nodes")).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("node-a *", "node-b ", "(not known here)", "running", " ago");
+        assertThat(a.page("", a.signIn()).body()).contains("data-node=\"node-a\" data-state=\"running\"",
+                "data-node=\"node-b\" data-state=\"running\"", "heard from by the database's clock");
+
+        // A stop gives the node's id back: it is no longer a node of the cluster.
+        open.remove(b);
+        b.close();
+        assertThat(a.getJson("nodes").path("items").findValuesAsText("id")).containsExactly("node-a");
+    }
+
+    private static int cli(AdminServer server, StringWriter out, String... args) {
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(new StringWriter(), true));
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--url", server.uri().toString(), "--token-file", server.dir.resolve("admin-token").toString()));
+        return cl.execute(all.toArray(String[]::new));
+    }
+}

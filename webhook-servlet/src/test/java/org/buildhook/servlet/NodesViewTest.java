@@ -1,0 +1,69 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.buildhook.runner.store.ClusterNodes;
+import org.buildhook.runner.store.Dialect;
+import org.junit.jupiter.api.Test;
+
+/**
+ * cluster27 F3: what the nodes list says of each node (the API's {@code message}, the panel's State column) and the
+ * panel's HTML: a silent node in red with what became of its jobs, every stored value escaped.
+ */
+class NodesViewTest {
+
+    private static final Instant HEARD = Instant.parse("2026-12-02T22:42:16.980Z");
+    private static final Instant TAKEN = Instant.parse("2026-12-02T22:42:48.960Z");
+
+    private static ClusterNodes.Node node(String id, String host, ClusterNodes.State state, long ageMillis, int running,
+            int takenOver) {
+        return new ClusterNodes.Node(id, host, 4242, state, Optional.of(HEARD), Optional.of(Duration.ofMillis(ageMillis)),
+                running, Optional.empty(), Optional.empty(), takenOver, takenOver == 0 ? Optional.empty()
+                        : Optional.of(TAKEN));
+    }
+
+    private static NodesView view(ClusterNodes.Node... nodes) {
+        return new NodesView(List.of(nodes).stream().map(n -> new NodesView.Node(n, Optional.empty(), Optional.empty()))
+                .toList(), Duration.ofSeconds(30), Dialect.POSTGRESQL);
+    }
+
+    @Test
+    void aSilentNodeSaysSinceWhenAndWhatBecameOfItsJobs() {
+        NodesView v = view();
+        assertThat(v.message(node("node2", "h", ClusterNodes.State.SILENT, 47_000, 0, 2))).isEqualTo("not heard from"
+                + " for 47s (the dead-node limit is 30s): its 2 job(s) were taken over by the other nodes, the last at"
+                + " 2026-12-02T22:42:48.960Z");
+        assertThat(v.message(node("node2", "h", ClusterNodes.State.SILENT, 31_000, 3, 0))).isEqualTo("not heard from"
+                + " for 31s (the dead-node limit is 30s): 3 job(s) it was running are being taken over");
+        assertThat(v.message(node("node2", "h", ClusterNodes.State.SILENT, 40_000, 1, 1))).endsWith("its 1 job(s) were"
+                + " taken over by the other nodes, the last at 2026-12-02T22:42:48.960Z; 1 job(s) it was running are"
+                + " being taken over");
+        assertThat(v.message(node("node2", "h", ClusterNodes.State.SILENT, 3_600_000, 0, 0)))
+                .isEqualTo("not heard from for 1h (the dead-node limit is 30s): none of its jobs was left to take over");
+        assertThat(v.message(node("node2", "h", ClusterNodes.State.GONE, 2_000, 0, 1))).startsWith("its process (pid"
+                + " 4242 on this host) is gone; not heard from for 2s: its 1 job(s) were taken over");
+        assertThat(v.message(node("node3", "h", ClusterNodes.State.RUNNING, 800, 2, 0))).isEqualTo("running");
+        assertThat(v.message(node("node1", "h", ClusterNodes.State.SELF, 800, 2, 0))).isEqualTo("this node");
+    }
+
+    @Test
+    void thePanelShowsASilentNodeInRedAndEscapesWhatTheStoreHolds() {
+        StringBuilder h = new StringBuilder();
+        StatusNodes.render(h, view(node("node1", "vm", ClusterNodes.State.SELF, 500, 1, 0),
+                node("<b>node2</b>", "evil\"<host>", ClusterNodes.State.SILENT, 47_000, 0, 2)));
+        String html = h.toString();
+        assertThat(html).contains("<table id=\"nodes\">", "the dead-node limit is 30s",
+                "data-node=\"node1\" data-state=\"running\"", "<small>this node</small>",
+                "<tr class=\"node tone-bad\" data-node=\"&lt;b&gt;node2&lt;/b&gt;\" data-state=\"silent\">",
+                "<td>evil&quot;&lt;host&gt;</td>", "<span class=\"tone-bad\">not heard from for 47s",
+                "not known here", "none recorded")
+                .doesNotContain("<b>node2", "<host>");
+        StringBuilder none = new StringBuilder();
+        StatusNodes.render(none, null);
+        assertThat(none).isEmpty();
+    }
+}

@@ -1,0 +1,173 @@
+package org.buildhook.runner.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.buildhook.runner.exec.NodeIdentity;
+import org.buildhook.runner.exec.ProcessIdentity;
+import org.buildhook.runner.rules.RulesFingerprint;
+
+/**
+ * The nodes of the cluster as the store knows them (cluster27 F3: no page, command or API said which node is alive,
+ * which is cut off since when, and whose jobs were taken over): each claim of a node id ({@code node_leases}) with
+ * its last renewal, how many jobs it holds picked (db-scheduler's {@code scheduled_tasks.picked_by}) and, for a node
+ * silent past the dead-node limit, how many of its attempts were ended {@code INTERRUPTED} after it was last heard
+ * from: by another node, which took the job over (whether it counts as a death, {@code job_attempts.node_died},
+ * depends on whether its JVM is known gone; both are a take-over). Read in one transaction; every age is by one clock: the database's on
+ * PostgreSQL, whose clock writes the claims' renewals ({@link NodeLeases#renew}), this JVM's on SQLite.
+ *
+ * <p>On SQLite no node claims an id (one server at a time); the list then has this node alone, as it does for a
+ * PostgreSQL node that has not (or no longer) claimed its id.
+ */
+public final class ClusterNodes {
+
+    /** What the list says of a node. */
+    public enum State {
+        /** This node (whatever its claim says: it answers). */
+        SELF,
+        /** Its claim was renewed within the dead-node limit. */
+        RUNNING,
+        /** Its claim was not renewed for longer than the dead-node limit: other nodes take its jobs over. */
+        SILENT,
+        /** A node of this host whose JVM no longer runs (it ended without giving its id back). */
+        GONE
+    }
+
+    /**
+     * One node.
+     *
+     * @param id             its {@code runner.node-id}
+     * @param host           its host name; {@code "unknown"} for a node that picks jobs but claims no id (SQLite)
+     * @param pid            its JVM's process id; -1 when not known
+     * @param state          what the list says of it
+     * @param lastHeardAt    its claim's last renewal (the database's clock on PostgreSQL); empty when it has no claim
+     * @param heartbeatAge   how long ago that was, by the same clock, never negative; empty with {@code lastHeardAt}
+     * @param runningJobs    the jobs it holds picked now (for a silent node: the ones still to be taken over)
+     * @param rules          the fingerprint of the rules it recorded for this claim; empty when it recorded none
+     * @param rulesLoadedAt  when it loaded them (its clock); empty with {@code rules}
+     * @param takenOver      for a silent or gone node: its attempts ended {@code INTERRUPTED} since its last renewal,
+     *                       by another node that took the job over to run it again; 0 otherwise
+     * @param lastTakenOverAt when the last of those was ended; empty when none
+     */
+    public record Node(String id, String host, long pid, State state, Optional<Instant> lastHeardAt,
+            Optional<Duration> heartbeatAge, int runningJobs, Optional<RulesFingerprint> rules,
+            Optional<Instant> rulesLoadedAt, int takenOver, Optional<Instant> lastTakenOverAt) {
+
+        public Node {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(state, "state");
+            Objects.requireNonNull(lastHeardAt, "lastHeardAt");
+            heartbeatAge = heartbeatAge.map(a -> a.isNegative() ? Duration.ZERO : a);
+            Objects.requireNonNull(rules, "rules");
+            Objects.requireNonNull(rulesLoadedAt, "rulesLoadedAt");
+            Objects.requireNonNull(lastTakenOverAt, "lastTakenOverAt");
+        }
+    }
+
+    private ClusterNodes() {
+    }
+
+    /**
+     * The nodes: this one first, then the others by id.
+     *
+     * @param c         a connection in a read transaction
+     * @param now       now by the clock of the claims ({@link NodeLeases}: the database's on PostgreSQL)
+     * @param deadLimit the dead-node limit ({@code runner.heartbeat-interval × runner.missed-heartbeats})
+     * @param selfId    this node's id
+     * @param self      this JVM and its host
+     */
+    static List<Node> read(Connection c, Instant now, Duration deadLimit, String selfId, NodeIdentity self)
+            throws SQLException {
+        Map<String, Integer> picked = picked(c);
+        List<Node> nodes = new ArrayList<>();
+        Node own = null;
+        try (PreparedStatement p = c.prepareStatement("SELECT node_id, host, node_pid, boot_id, node_started,"
+                + " renewed_at, CASE WHEN rules_instance = instance THEN rules_fingerprint END,"
+                + " CASE WHEN rules_instance = instance THEN rules_loaded_at END FROM node_leases ORDER BY node_id")) {
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    String id = rs.getString(1);
+                    long started = rs.getLong(5);
+                    ProcessIdentity process = new ProcessIdentity(rs.getLong(3), -1, rs.wasNull() ? -1 : started);
+                    Instant renewed = Instant.ofEpochMilli(rs.getLong(6));
+                    Optional<RulesFingerprint> rules = fingerprint(rs.getString(7));
+                    long loaded = rs.getLong(8);
+                    Optional<Instant> loadedAt = rules.isEmpty() || rs.wasNull() ? Optional.empty()
+                            : Optional.of(Instant.ofEpochMilli(loaded));
+                    Duration age = Duration.between(renewed, now);
+                    State state = id.equals(selfId) ? State.SELF
+                            : self.sameBoot(rs.getString(4)) && !self.process().sameProcess(process)
+                                    && !process.isAlive() ? State.GONE
+                            : age.compareTo(deadLimit) > 0 ? State.SILENT : State.RUNNING;
+                    int takenOver = 0;
+                    Optional<Instant> lastTakenOver = Optional.empty();
+                    if (state == State.SILENT || state == State.GONE) {
+                        try (PreparedStatement t = c.prepareStatement("SELECT COUNT(*), MAX(ended_at) FROM job_attempts"
+                                + " WHERE outcome = ? AND node = ? AND ended_at >= ?")) {
+                            t.setString(1, AttemptOutcome.INTERRUPTED.name());
+                            t.setString(2, id);
+                            t.setLong(3, renewed.toEpochMilli());
+                            try (ResultSet r = t.executeQuery()) {
+                                r.next();
+                                takenOver = r.getInt(1);
+                                long at = r.getLong(2);
+                                lastTakenOver = r.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(at));
+                            }
+                        }
+                    }
+                    Node node = new Node(id, rs.getString(2), process.pid(), state, Optional.of(renewed),
+                            Optional.of(age), picked.getOrDefault(id, 0), rules, loadedAt, takenOver, lastTakenOver);
+                    if (state == State.SELF) {
+                        own = node;
+                    } else {
+                        nodes.add(node);
+                    }
+                }
+            }
+        }
+        if (own == null) {
+            // SQLite (no claims), or a node whose claim is not written: it answers, so it is running.
+            own = new Node(selfId, self.host(), self.process().pid(), State.SELF, Optional.empty(), Optional.empty(),
+                    picked.getOrDefault(selfId, 0), Optional.empty(), Optional.empty(), 0, Optional.empty());
+        }
+        nodes.add(0, own);
+        return List.copyOf(nodes);
+    }
+
+    /** The jobs each node holds picked now, by node id. */
+    private static Map<String, Integer> picked(Connection c) throws SQLException {
+        Map<String, Integer> picked = new HashMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT picked_by, COUNT(*) FROM scheduled_tasks"
+                + " WHERE task_name = ? AND picked = ? AND picked_by IS NOT NULL GROUP BY picked_by")) {
+            p.setString(1, JobQueue.TASK_NAME);
+            p.setBoolean(2, true);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    picked.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+        }
+        return picked;
+    }
+
+    private static Optional<RulesFingerprint> fingerprint(String hex) {
+        if (hex == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new RulesFingerprint(hex));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty(); // not one this version writes: shown as none
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.buildhook.runner.store.ClusterNodes;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.buildhook.runner.store.TestStores;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * cluster27 F3: the store's list of the cluster's nodes ({@link ClusterNodes}) names each running node with its
+ * host, pid, heartbeat age and running jobs, and a node gone silent (SIGSTOP) past the dead-node limit as silent,
+ * with the job another node took over from it. Two real node JVMs ({@link EngineNode}) on real PostgreSQL; every
+ * wait is for an event, and the dead-node limit (10 s) is only ever waited past, never bounded.
+ */
+class PostgresClusterNodesTest {
+
+    /** 1 s × 10. */
+    private static final Duration DEAD_LIMIT = Duration.ofSeconds(10);
+
+    @TempDir
+    Path dir;
+
+    private final List<NodeProcess> nodes = new ArrayList<>();
+
+    @AfterEach
+    void killNodes() throws Exception {
+        NodeProcess.continueAndKill(nodes);
+    }
+
+    @Test
+    void listsTheRunningNodesAndANodeSilentPastTheLimitWithTheJobTakenOverFromIt() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"));
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
+                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        try (Store store = Store.open(config)) {
+            NodeProcess silent = node("silent", config, slow, "slow=1", "data=" + dir.resolve("data"));
+            // The job started on its own node before the other starts (which would otherwise pick it as soon).
+            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(silent.printed("ACCEPTED")
+                    && AbstractCrashTest.startLines(events).size() == 1).as("started: %s", nodes(store)).isTrue());
+            NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
+            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(taker.printed("READY")
+                    && node(store, "taker").isPresent() && node(store, "silent").filter(n -> n.runningJobs() == 1)
+                            .isPresent()).as("both running: %s", nodes(store)).isTrue());
+
+            List<ClusterNodes.Node> running = store.nodeLeases().nodes(DEAD_LIMIT, "taker");
+            assertThat(running).extracting(ClusterNodes.Node::id).containsExactly("taker", "silent");
+            ClusterNodes.Node before = running.get(1);
+            assertThat(before.state()).isEqualTo(ClusterNodes.State.RUNNING);
+            assertThat(before.pid()).isEqualTo(silent.process.pid());
+            assertThat(before.host()).isNotBlank();
+            assertThat(before.heartbeatAge()).isPresent();
+            assertThat(before.takenOver()).isZero();
+            assertThat(running.get(0).state()).isEqualTo(ClusterNodes.State.SELF);
+            assertThat(running.get(0).pid()).isEqualTo(taker.process.pid());
+            assertThat(running.get(0).runningJobs()).isZero();
+
+            NodeProcess.signal("STOP", silent.process.pid());
+
+            // Past the limit the taker runs the job again: the list says so of the silent node.
+            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(node(store, "silent")
+                    .filter(n -> n.state() == ClusterNodes.State.SILENT && n.takenOver() == 1 && n.runningJobs() == 0)
+                    .isPresent() && node(store, "taker").filter(n -> n.runningJobs() == 1).isPresent())
+                    .as("taken over: %s", nodes(store)).isTrue());
+            ClusterNodes.Node after = node(store, "silent").orElseThrow();
+            assertThat(after.heartbeatAge().orElseThrow()).isGreaterThan(DEAD_LIMIT);
+            assertThat(after.lastTakenOverAt()).isPresent();
+            assertThat(after.lastTakenOverAt().orElseThrow()).isAfter(after.lastHeardAt().orElseThrow());
+            assertThat(node(store, "taker").orElseThrow().state()).isEqualTo(ClusterNodes.State.SELF);
+            Files.createFile(go);
+        }
+    }
+
+    private static List<ClusterNodes.Node> nodes(Store store) {
+        return store.nodeLeases().nodes(DEAD_LIMIT, "taker");
+    }
+
+    private static Optional<ClusterNodes.Node> node(Store store, String id) {
+        return nodes(store).stream().filter(n -> n.id().equals(id)).findFirst();
+    }
+
+    private NodeProcess node(String name, StoreConfig config, Path slow, String... more) throws IOException {
+        List<String> args = new ArrayList<>(List.of("url=" + config.url(), "threads=2", "slowScript=" + slow,
+                "label=" + name, "watchdog=on", "heartbeat=1000", "missed=10"));
+        args.addAll(List.of(more));
+        NodeProcess node = NodeProcess.start(dir, name, args.toArray(String[]::new));
+        nodes.add(node);
+        return node;
+    }
+}
