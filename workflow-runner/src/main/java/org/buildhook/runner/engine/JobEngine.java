@@ -286,6 +286,9 @@ public final class JobEngine implements AutoCloseable {
         sayWhatRunsAgain();
         // Before the first pick: a folder this node cannot write pauses it from the start (final18 F1).
         files.lookAtStart(nodeFolders);
+        if (reach != null) {
+            resumeReach();
+        }
         scheduler.start();
         stalePicks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "buildhook-stale-picks");
@@ -514,6 +517,23 @@ public final class JobEngine implements AutoCloseable {
     private Duration between(Instant then) {
         Duration d = Duration.between(then, clock.instant());
         return d.isNegative() ? Duration.ZERO : d;
+    }
+
+    /**
+     * Before the scheduler's first look: the time the start itself took since the claim ({@code beforeJobs}, the
+     * sweeps) was no break in this node's reach of the store, though nothing asked the store at heartbeat intervals
+     * meanwhile; counted as one, it said "this node could not reach the store itself" and deferred reviving a dead
+     * node's jobs by one dead-node limit (review28 R4). The claim is renewed now to tell: answered, the store is
+     * reached now; else the next answer (a renewal) counts the break from the claim, as before.
+     */
+    private void resumeReach() {
+        try {
+            store.nodeLeases().renew(config.nodeId(), instance);
+            reach.resumed(java.time.Instant.now());
+        } catch (RuntimeException e) {
+            LOG.debug("node id {}: not renewed at the start's end; the next renewal tells: {}", config.nodeId(),
+                    e.toString());
+        }
     }
 
     /**
