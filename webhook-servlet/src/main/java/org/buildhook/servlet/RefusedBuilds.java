@@ -76,7 +76,8 @@ final class RefusedBuilds {
 
     /** Counts one {@code 503} of this build now. */
     synchronized void refused(String endpoint, long buildId, String project, String status, String trigger) {
-        Instant now = clock.instant();
+        // Milliseconds, as every other time of the admin API and the commands (tryout28 F4).
+        Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         Key key = new Key(endpoint, buildId, project, status, trigger);
         Build before = builds.get(key);
         builds.put(key, before == null ? new Build(endpoint, buildId, project, status, trigger, now, now, 1)

@@ -30,6 +30,18 @@ class RefusedBuildsTest {
     }
 
     @Test
+    void itsTimesAreInMillisecondsAsTheApisOthers() {
+        // tryout28 F4: LAST REFUSED 2026-12-03T02:45:22.046802276Z where every other time of the API and the
+        // commands is in milliseconds (createdAt 2026-12-03T02:46:08.624Z).
+        RefusedBuilds precise = new RefusedBuilds(Clock.fixed(Instant.parse("2026-12-03T02:45:22.046802276Z"),
+                ZoneOffset.UTC));
+        precise.refused("default", 70, "andy-corp/lmp", "PASSED", "containers-devel");
+        RefusedBuilds.Build build = precise.view().builds().get(0);
+        assertThat(build.first()).hasToString("2026-12-03T02:45:22.046Z");
+        assertThat(build.last()).hasToString("2026-12-03T02:45:22.046Z");
+    }
+
+    @Test
     void theOldestAreDroppedBeyondTheLimitAndCountedUntilDismissed() {
         for (long build = 1; build <= 5; build++) {
             list.refused("default", build, "p/q", "PASSED", "t");

@@ -205,7 +205,7 @@ public final class NodeLeases {
                     // Opened again below.
                 }
                 release();
-                lostAt = Instant.now(clock);
+                lostAt = Instant.now(clock).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
             }
             Connection c = null;
             try {
