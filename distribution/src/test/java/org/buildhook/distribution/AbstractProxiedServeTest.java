@@ -76,6 +76,38 @@ abstract class AbstractProxiedServeTest {
         return processes.serve(config, out);
     }
 
+    /**
+     * Starts a {@code serve} of node {@code id} of a cluster on this test's schema through {@code url} (the proxy's, or
+     * another proxy's of the same database): its folder {@code dir/id}, the rules in {@code dir/rules.yaml}, the
+     * default endpoint's secret in {@code dir/webhook-secret}, {@code store.connect-timeout} 2 s, a dead-node limit of
+     * 25 s (1 s x 25), its output in {@code dir/id.out}; {@link #processes} must be set. The server's process.
+     */
+    Process clusterNode(String id, String url) throws java.io.IOException {
+        Path home = java.nio.file.Files.createDirectories(dir.resolve(id));
+        Path config = java.nio.file.Files.writeString(home.resolve("buildhook.yaml"), String.join("\n",
+                "data-dir: " + home.resolve("data"),
+                "rules: " + dir.resolve("rules.yaml"),
+                "store: {url: '" + url + "', connect-timeout: 2s}",
+                "endpoints: {default: {secrets: [{file: " + dir.resolve("webhook-secret") + "}]}}",
+                "runner: {node-id: " + id + ", heartbeat-interval: 1s, missed-heartbeats: 25}",
+                "server: {host: 127.0.0.1, port: 0}",
+                ""));
+        return processes.serve(config, dir.resolve(id + ".out"));
+    }
+
+    /** The one value {@code sql} reads from this test's database (the query must give exactly one row). */
+    String one(String sql) throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.url);
+             java.sql.Statement s = c.createStatement(); java.sql.ResultSet rs = s.executeQuery(sql)) {
+            java.util.List<String> rows = new java.util.ArrayList<>();
+            while (rs.next()) {
+                rows.add(rs.getString(1));
+            }
+            org.assertj.core.api.Assertions.assertThat(rows).as(sql).hasSize(1);
+            return rows.get(0);
+        }
+    }
+
     private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
 
     /** {@code GET /healthz} of the server at {@code url} (its answer within a minute, a bound for a hung test only). */

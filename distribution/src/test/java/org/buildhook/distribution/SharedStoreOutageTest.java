@@ -7,12 +7,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import org.buildhook.distribution.reliability.TcpProxy;
 import org.junit.jupiter.api.Test;
 
@@ -48,8 +43,8 @@ class SharedStoreOutageTest extends AbstractProxiedServeTest {
             int secondPort = second.open();
             String secondUrl = pg.storeUrlGenerousLogins.replaceFirst("127\\.0\\.0\\.1:\\d+", "127.0.0.1:" + secondPort);
             processes = new ServeProcesses(dir);
-            Process a = node("node-a", pg.storeUrlGenerousLogins);
-            Process b = node("node-b", secondUrl);
+            Process a = clusterNode("node-a", pg.storeUrlGenerousLogins);
+            Process b = clusterNode("node-b", secondUrl);
             URI base = ServeProcesses.awaitUrl(a, dir.resolve("node-a").resolve("data"));
             ServeProcesses.awaitUrl(b, dir.resolve("node-b").resolve("data"));
             java.io.StringWriter said = new java.io.StringWriter();
@@ -89,32 +84,7 @@ class SharedStoreOutageTest extends AbstractProxiedServeTest {
         }
     }
 
-    private Process node(String id, String url) throws java.io.IOException {
-        Path home = Files.createDirectories(dir.resolve(id));
-        Path config = Files.writeString(home.resolve("buildhook.yaml"), String.join("\n",
-                "data-dir: " + home.resolve("data"),
-                "rules: " + dir.resolve("rules.yaml"),
-                "store: {url: '" + url + "', connect-timeout: 2s}",
-                "endpoints: {default: {secrets: [{file: " + dir.resolve("webhook-secret") + "}]}}",
-                "runner: {node-id: " + id + ", heartbeat-interval: 1s, missed-heartbeats: 25}",
-                "server: {host: 127.0.0.1, port: 0}",
-                ""));
-        return processes.serve(config, dir.resolve(id + ".out"));
-    }
-
     private static long lines(Path trace, String kind) throws java.io.IOException {
         return Files.readAllLines(trace).stream().filter(l -> l.startsWith(kind + " ")).count();
-    }
-
-    private String one(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection(pg.url); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery(sql)) {
-            List<String> rows = new java.util.ArrayList<>();
-            while (rs.next()) {
-                rows.add(rs.getString(1));
-            }
-            assertThat(rows).as(sql).hasSize(1);
-            return rows.get(0);
-        }
     }
 }

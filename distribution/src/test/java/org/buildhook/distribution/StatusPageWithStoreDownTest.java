@@ -116,6 +116,41 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
     }
 
     /**
+     * cluster27 F3: the page of a cluster node cut from PostgreSQL said only that jobs start once the store answers,
+     * not that the node killed its running job itself (self-fencing) and that the other nodes run it again: now it
+     * names the job, when, and who runs it. A real serve (heartbeat 1 s × 10: it fences after 5 to 7.5 s) with a
+     * running job; the wait is for the page to say so, bounded only by a hung test.
+     */
+    @Test
+    void thePageOfAClusterNodeCutFromTheStoreNamesTheJobItKilledItselfAndWhoRunsIt() throws Exception {
+        Path go = dir.resolve("go");
+        Path hold = Files.writeString(dir.resolve("hold.sh"), "#!/bin/sh\nwhile [ ! -f " + go + " ]; do sleep 0.05;"
+                + " done\n");
+        hold.toFile().setExecutable(true);
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: hold\n    run: {command: [" + hold
+                + "], stdin: off}\n");
+        Path config = config(dir, pg.storeUrlGenerousLogins, TOKEN, "rules: rules.yaml",
+                "runner: {heartbeat-interval: 1s, missed-heartbeats: 10}", "server: {host: 127.0.0.1, port: 0}");
+        processes = new ServeProcesses(dir);
+        URI base = ServeProcesses.awaitUrl(processes.serve(config, dir.resolve("serve.out")), dir.resolve("data"));
+        assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 4711)).as("sent").isZero();
+        await().atMost(Duration.ofMinutes(2)).until(() -> get(base.resolve("api/jobs?state=RUNNING"), TOKEN).body()
+                .contains("\"rule\":\"hold\""));
+        String job = AdminServer.json(get(base.resolve("api/jobs?state=RUNNING"), TOKEN).body()).path("items").path(0)
+                .path("id").asText();
+
+        pg.proxy.cut();
+
+        await().atMost(Duration.ofMinutes(3)).until(() -> get(base, TOKEN).body().contains("id=\"fenced-jobs\""));
+        assertThat(get(base, TOKEN).body()).contains("The other nodes of the cluster that reach it run the queued jobs"
+                + " meanwhile.").contains("<strong>This node killed the commands of 1 running job(s) itself</strong>")
+                .contains("the dead-node limit (10s)").contains("Killed: <code>" + job + "</code> at <time");
+        Files.createFile(go);
+        pg.proxy.open();
+        await().atMost(Duration.ofMinutes(2)).until(() -> get(base, TOKEN).statusCode() == 200);
+    }
+
+    /**
      * While PostgreSQL cannot be read at all the page said "The store does not answer" without the builds to re-send,
      * though the server holds them in memory and the API, the CLI and the gauge name them (outage26): the page of
      * the outage shows the panel, whose Dismiss button works there too.

@@ -608,6 +608,14 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     /**
+     * The jobs whose commands this node killed itself since its store last answered (self-fencing, PostgreSQL), by
+     * job id, with when ({@link JobEngine#fencedSinceTheStoreAnswered}); empty without an engine.
+     */
+    public java.util.Map<String, java.time.Instant> fencedJobs() {
+        return engine == null ? java.util.Map.of() : engine.fencedSinceTheStoreAnswered();
+    }
+
+    /**
      * Why this node starts no jobs although it runs: it cannot write a folder an attempt needs before its
      * command (its data folder's disk full, read-only, permissions: {@link JobEngine#jobsPaused()}).
      * Empty while it can. {@code /healthz} says it as {@code "status": "degraded"} (still 200: the node

@@ -144,7 +144,10 @@ public final class StatusPageServlet extends HttpServlet {
                 } else {
                     send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
                             StatusPageView.storeUnavailable(nonce(response), trouble,
-                                    app.deliveries().refusedBuilds().view()));
+                                    app.deliveries().refusedBuilds().view(), app.store().dialect()
+                                            == org.buildhook.runner.store.Dialect.POSTGRESQL
+                                            ? new StatusPageView.ClusterOutage(app.fencedJobs(),
+                                                    app.config().engine().deadNodeLimit()) : null));
                 }
             }
         }

@@ -624,6 +624,25 @@ final class StatusPageView {
      */
     static String storeUnavailable(String nonce, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble,
             RefusedBuilds.View refused) {
+        return storeUnavailable(nonce, trouble, refused, null);
+    }
+
+    /**
+     * What a cluster node's page adds while its store does not answer (cluster27 F3: it said only that jobs start
+     * once the store answers, not that its own running jobs were killed and run by the other nodes).
+     *
+     * @param fenced    the jobs this node killed itself (self-fencing) since its store last answered, with when
+     * @param deadLimit the dead-node limit, after which the other nodes run them again
+     */
+    record ClusterOutage(java.util.Map<String, Instant> fenced, java.time.Duration deadLimit) {
+        ClusterOutage {
+            fenced = java.util.Map.copyOf(fenced);
+        }
+    }
+
+    /** As above; {@code cluster}: on PostgreSQL, what became of this node's jobs (null on SQLite). */
+    static String storeUnavailable(String nonce, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble,
+            RefusedBuilds.View refused, ClusterOutage cluster) {
         StringBuilder h = head(nonce, "buildhook: the store does not answer", POLL_MILLIS, true);
         h.append("<main><p id=\"result\" role=\"status\"></p><h2>The store does not answer</h2>"
                 + "<p class=\"banner\">buildhook cannot read its store, the database that holds deliveries and jobs,"
@@ -639,11 +658,41 @@ final class StatusPageView {
                 + " <code>Retry-After</code>, and JobServ sends it again later")
                 .append(refused.isEmpty() ? ": no delivery is lost." : ", for about 7 s only: have it send the builds"
                         + " to re-send above again.")
-                .append(" Jobs start only once the store answers.</p>"
-                + "<p>Where to look: <a href=\"healthz\"><code>/healthz</code></a> names the cause (the database"
+                .append(" Jobs start only once the store answers.")
+                .append(cluster == null ? "" : " The other nodes of the cluster that reach it run the queued jobs"
+                        + " meanwhile.")
+                .append("</p>")
+                .append(cluster == null ? "" : fenced(cluster))
+                .append("<p>Where to look: <a href=\"healthz\"><code>/healthz</code></a> names the cause (the database"
                 + " refuses connections, does not answer, …); the server log has the store's error.</p>"
                 + "<p>This page tries again every " + POLL_MILLIS / 1000 + " seconds by itself and shows the"
                 + " status as soon as the store answers: there is no need to reload it.</p></main>"));
+    }
+
+    /** Shown at most of the jobs this node fenced; the server log names every one. */
+    static final int FENCED_SHOWN = 20;
+
+    /** The paragraph of the jobs this node killed itself, and who runs them; nothing when it killed none. */
+    private static String fenced(ClusterOutage cluster) {
+        if (cluster.fenced().isEmpty()) {
+            return "";
+        }
+        List<Map.Entry<String, Instant>> jobs = cluster.fenced().entrySet().stream()
+                .sorted(Map.Entry.comparingByValue()).toList();
+        StringBuilder h = new StringBuilder("<p class=\"banner\" id=\"fenced-jobs\"><strong>This node killed the"
+                + " commands of ").append(jobs.size()).append(" running job(s) itself</strong> (self-fencing: it could"
+                + " not write their heartbeats, so it may no longer hold them). The other nodes of the cluster run them"
+                + " again once this node has not been heard from for the dead-node limit (")
+                .append(escape(StatusFormat.duration(cluster.deadLimit()))).append("); their status page's Nodes panel"
+                + " shows this node as not heard from, and its jobs taken over. Killed: ");
+        for (int i = 0; i < Math.min(jobs.size(), FENCED_SHOWN); i++) {
+            h.append(i == 0 ? "" : ", ").append("<code>").append(escape(jobs.get(i).getKey())).append("</code> at ")
+                    .append(time(jobs.get(i).getValue()));
+        }
+        if (jobs.size() > FENCED_SHOWN) {
+            h.append(" and ").append(jobs.size() - FENCED_SHOWN).append(" more (the server log names each)");
+        }
+        return h.append(".</p>").toString();
     }
 
     /** The document up to the start of the body; a {@code pollMillis} above 0 starts the live updates. */

@@ -241,6 +241,35 @@ class StatusPageViewTest {
     }
 
     /**
+     * cluster27 F3: a cluster node's page while its store does not answer says that the other nodes run the queued
+     * jobs, and which of its own running jobs it killed itself (self-fencing) and that the others run them again
+     * after the dead-node limit; a SQLite node's says neither.
+     */
+    @Test
+    void aClusterNodesPageWhileTheStoreDoesNotAnswerNamesTheJobsItKilledItselfAndWhoRunsThem() {
+        java.util.Map<String, java.time.Instant> fenced = java.util.Map.of(
+                "01M8WERCDMB5DXQ13TP65C1C3W", java.time.Instant.parse("2026-12-02T22:42:37Z"),
+                "<b>J2</b>", java.time.Instant.parse("2026-12-02T22:42:40Z"));
+        String html = StatusPageView.storeUnavailable("n0nce", java.util.Optional.empty(),
+                new RefusedBuilds.View(java.util.List.of(), 0),
+                new StatusPageView.ClusterOutage(fenced, java.time.Duration.ofSeconds(30)));
+
+        assertThat(html).contains("Jobs start only once the store answers. The other nodes of the cluster that reach"
+                + " it run the queued jobs meanwhile.</p>")
+                .contains("<p class=\"banner\" id=\"fenced-jobs\"><strong>This node killed the commands of 2 running"
+                        + " job(s) itself</strong> (self-fencing: it could not write their heartbeats")
+                .contains("once this node has not been heard from for the dead-node limit (30s)")
+                .contains("Killed: <code>01M8WERCDMB5DXQ13TP65C1C3W</code> at <time datetime=\"2026-12-02T22:42:37Z\">"
+                        + "2026-12-02 22:42:37 UTC</time>, <code>&lt;b&gt;J2&lt;/b&gt;</code> at ")
+                .doesNotContain("<b>J2");
+        assertThat(StatusPageView.storeUnavailable("n0nce", java.util.Optional.empty(),
+                new RefusedBuilds.View(java.util.List.of(), 0), new StatusPageView.ClusterOutage(java.util.Map.of(),
+                        java.time.Duration.ofSeconds(30)))).contains("run the queued jobs meanwhile")
+                .doesNotContain("fenced-jobs");
+        assertThat(StatusPageView.storeUnavailable("n0nce")).doesNotContain("other nodes").doesNotContain("fenced-jobs");
+    }
+
+    /**
      * tryout21 F7: while the store does not answer, a page of the console's look that says so, what it
      * means, where to look, and that it tries again and loads the status by itself (its script polls
      * and reloads once a poll succeeds).

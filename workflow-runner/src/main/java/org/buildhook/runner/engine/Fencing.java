@@ -41,6 +41,11 @@ final class Fencing {
     private final Supplier<Watchdog> watchdog;
     /** The jobs whose fence found nothing left to kill, said once each; on the fencing thread only. */
     private final java.util.Set<String> saidEnded = new java.util.HashSet<>();
+    /**
+     * The jobs this node fenced since its store last answered, with when: what its status page says while the store
+     * does not answer (cluster27 F3: it said only that jobs start once the store answers).
+     */
+    private final java.util.Map<String, java.time.Instant> fenced = new java.util.concurrent.ConcurrentHashMap<>();
     /** When {@link #check()} last ran ({@link System#nanoTime()}), 0 before the first; on the fencing thread only. */
     private long lastCheck;
 
@@ -108,10 +113,21 @@ final class Fencing {
             }
             String why = "killed by its own node: " + silence;
             if (running.fence(jobId, why)) {
+                fenced.put(jobId, java.time.Instant.now());
                 LOG.warn("job {}: {}; its processes are killed now (self-fencing); it runs again {}", jobId, why,
                         stalled ? "on the next pick" : "once the store answers");
             }
         }
+    }
+
+    /** The jobs fenced since the store last answered ({@link #storeAnswered}), by job id, with when. */
+    java.util.Map<String, java.time.Instant> fenced() {
+        return java.util.Map.copyOf(fenced);
+    }
+
+    /** The store answered (this node renewed its claim): the jobs fenced before are no longer news. */
+    void storeAnswered() {
+        fenced.clear();
     }
 
     /**

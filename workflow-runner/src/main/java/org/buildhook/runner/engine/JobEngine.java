@@ -286,6 +286,9 @@ public final class JobEngine implements AutoCloseable {
         sayWhatRunsAgain();
         // Before the first pick: a folder this node cannot write pauses it from the start (final18 F1).
         files.lookAtStart(nodeFolders);
+        if (reach != null) {
+            resumeReach();
+        }
         scheduler.start();
         stalePicks = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "buildhook-stale-picks");
@@ -517,6 +520,23 @@ public final class JobEngine implements AutoCloseable {
     }
 
     /**
+     * Before the scheduler's first look: the time the start itself took since the claim ({@code beforeJobs}, the
+     * sweeps) was no break in this node's reach of the store, though nothing asked the store at heartbeat intervals
+     * meanwhile; counted as one, it said "this node could not reach the store itself" and deferred reviving a dead
+     * node's jobs by one dead-node limit (review28 R4). The claim is renewed now to tell: answered, the store is
+     * reached now; else the next answer (a renewal) counts the break from the claim, as before.
+     */
+    private void resumeReach() {
+        try {
+            store.nodeLeases().renew(config.nodeId(), instance);
+            reach.resumed(java.time.Instant.now());
+        } catch (RuntimeException e) {
+            LOG.debug("node id {}: not renewed at the start's end; the next renewal tells: {}", config.nodeId(),
+                    e.toString());
+        }
+    }
+
+    /**
      * Renews this node's claim of its id every heartbeat interval. Should another node have taken the
      * id over (this one did not renew it for longer than the dead-node limit, and a node with the same
      * id started meanwhile), this one takes no more jobs: two nodes with one id must not both run.
@@ -532,6 +552,9 @@ public final class JobEngine implements AutoCloseable {
             }
             boolean renewed = store.nodeLeases().renew(config.nodeId(), instance);
             reach.answered(java.time.Instant.now());
+            if (fencing != null) {
+                fencing.storeAnswered();
+            }
             if (!renewed) {
                 nodeIdLost = true;
                 String by = store.nodeLeases().holder(config.nodeId()).map(NodeLeases.Holder::describe)
@@ -753,6 +776,15 @@ public final class JobEngine implements AutoCloseable {
      */
     public Optional<String> jobsPaused() {
         return files.problem();
+    }
+
+    /**
+     * The jobs whose commands this node killed itself (self-fencing: it could not write their heartbeats) since its
+     * store last answered, by job id, with when; empty on SQLite, and once the store answers again. Other nodes run
+     * them again after the dead-node limit.
+     */
+    public java.util.Map<String, java.time.Instant> fencedSinceTheStoreAnswered() {
+        return fencing == null ? java.util.Map.of() : fencing.fenced();
     }
 
     /** This node's watchdog process, or null when it has none (SQLite, {@code runner.watchdog: off}, not started). */

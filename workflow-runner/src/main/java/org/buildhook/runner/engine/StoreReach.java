@@ -27,6 +27,18 @@ final class StoreReach {
     }
 
     /**
+     * Records that the store answered this node at {@code at} after a time in which this node did not ask it at its
+     * usual pace for a reason of its own (its start's work): that time is no break.
+     *
+     * @param at when the store answered
+     */
+    synchronized void resumed(Instant at) {
+        if (last == null || at.isAfter(last)) {
+            last = at;
+        }
+    }
+
+    /**
      * Records that the store answered this node at {@code at}, and says since when it has answered
      * without a break.
      *

@@ -972,8 +972,11 @@ public final class ExecutionLedger {
             int attempt = attempts + 1;
             insertAttempt(c, jobId, attempt, node, owner, now);
             // The exit code and end of the attempt before are its own (tryout16 F10), not the job's while this runs.
+            // Its wait for units is over (it holds them): a late record of the attempt before, by its node that was
+            // cut off meanwhile, may have marked it waiting again after this node took them (fence28).
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, attempts = ?, started_at = ?,"
-                    + " node = ?, message = NULL, exit_code = NULL, ended_at = NULL WHERE id = ?")) {
+                    + " node = ?, message = NULL, exit_code = NULL, ended_at = NULL, waiting_since = NULL"
+                    + " WHERE id = ?")) {
                 p.setString(1, JobState.RUNNING.name());
                 p.setInt(2, attempt);
                 p.setLong(3, now.toEpochMilli());
@@ -1804,22 +1807,31 @@ public final class ExecutionLedger {
         // its attempt's start when its holds are gone. Any other job is queued again, and keeps its place
         // in its rule's concurrency line (slot_waiting, as a retry that asked for a slot): with attempts > 0
         // and not marked it was out of the line, and a younger job took the slot first (tryout12 F4).
-        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = CASE WHEN resources IS NULL THEN ?"
-                + " ELSE ? END, waiting_since = CASE WHEN resources IS NULL THEN waiting_since ELSE COALESCE("
-                + "(SELECT MIN(h.acquired_at) - 1 FROM resource_holds h WHERE h.job_id = jobs.id), (SELECT a.started_at"
-                + " FROM job_attempts a WHERE a.job_id = jobs.id AND a.attempt = jobs.attempts)) END, message = ?,"
-                + " slot_waiting = CASE WHEN resources IS NULL THEN 1 ELSE slot_waiting END"
+        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET " + BACK_IN_ITS_PLACE + ", message = ?"
                 + " WHERE id = ? AND attempts = ? AND state = ?")) {
-            p.setString(1, JobState.QUEUED.name());
-            p.setString(2, JobState.WAITING.name());
-            p.setString(3, message);
-            p.setString(4, jobId);
-            p.setInt(5, attempt);
-            p.setString(6, JobState.RUNNING.name());
+            p.setString(1, message);
+            p.setString(2, jobId);
+            p.setInt(3, attempt);
+            p.setString(4, JobState.RUNNING.name());
             p.executeUpdate();
         }
         return true;
     }
+
+    /**
+     * The columns of a job whose attempt was cut short (its node's death, stop, self-fencing or watchdog, or a start
+     * its node could not make), set so that it keeps its place: a job that needs shared resources is {@code WAITING}
+     * as from just before it took its units ({@code resource_holds.acquired_at} - 1 ms, while its holds are still
+     * there; else the start of its latest attempt, which came right after), ahead of every job that started waiting
+     * for them while it held them (tryout9 F1, cluster27 F12); any other job is {@code QUEUED} and marked waiting in
+     * its rule's concurrency line ({@code slot_waiting}, tryout12 F4). No parameters; its {@code jobs} row is the
+     * one updated.
+     */
+    static final String BACK_IN_ITS_PLACE = "state = CASE WHEN resources IS NULL THEN 'QUEUED' ELSE 'WAITING' END,"
+            + " waiting_since = CASE WHEN resources IS NULL THEN waiting_since ELSE COALESCE((SELECT MIN(h.acquired_at)"
+            + " - 1 FROM resource_holds h WHERE h.job_id = jobs.id), (SELECT a.started_at FROM job_attempts a WHERE"
+            + " a.job_id = jobs.id AND a.attempt = jobs.attempts)) END,"
+            + " slot_waiting = CASE WHEN resources IS NULL THEN 1 ELSE slot_waiting END";
 
     /**
      * Records how attempt {@code attempt} ended and moves the job to {@code next} — unless a later
@@ -2469,13 +2481,14 @@ public final class ExecutionLedger {
             // account (it fenced itself, or stopped) ends later than the processes really did.
             updateAttempt(c, jobId, attempt, AttemptOutcome.INTERRUPTED, null, ended, log, message, true, byWatchdog,
                     end);
-            // Keeps its place in its rule's concurrency line, as a job cut short by its node's death does.
-            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, message = ?, slot_waiting = 1"
+            // Keeps its place in its rule's concurrency line, and among the jobs waiting for the shared resources it
+            // held, as a job cut short by its node's death does: recorded QUEUED, a job that held the only board
+            // lost it to the job waiting for it since, which ran first on the half-done one's board (cluster27 F12).
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET " + BACK_IN_ITS_PLACE + ", message = ?"
                     + " WHERE id = ? AND attempts = ?")) {
-                p.setString(1, JobState.QUEUED.name());
-                p.setString(2, message);
-                p.setString(3, jobId);
-                p.setInt(4, attempt);
+                p.setString(1, message);
+                p.setString(2, jobId);
+                p.setInt(3, attempt);
                 return p.executeUpdate() == 1;
             }
         });

@@ -21,9 +21,11 @@ import java.util.TreeMap;
  * starvation). Each resource's {@code resource_locks} row, locked in name order, serialises the
  * nodes (PostgreSQL); SQLite has one writer.
  *
- * <p>Units held by a job whose execution is no longer picked anywhere (it ended, or its dead node's
- * execution was revived for another node to take over) are freed by the next look: never while the
- * dead node's execution is still held, so never before the job is taken over.
+ * <p>Units held by a job whose execution is no longer picked anywhere (it ended, or was put back in the
+ * queue) are freed by the next look: never while the dead node's execution is still held, so never before
+ * the job is taken over. A job cut short whose execution was revived for another node to take over (its
+ * attempt still marked running) keeps them until that node picks it and takes its units again, as from
+ * just before it took them, ahead of the jobs that started waiting meanwhile (cluster27 F12).
  */
 public final class ResourceLedger {
 
@@ -40,11 +42,12 @@ public final class ResourceLedger {
     /**
      * Takes the units {@code job} needs for its next attempt on {@code node}, under the pick this node
      * made, or marks it WAITING (and leaves it so) when it cannot have them yet. Units the job itself
-     * still holds from an earlier pick are freed first; that is right only while this node holds the
-     * job's pick, so the same transaction checks the pick as its last step and is rolled back when the
-     * pick is no longer this node's (see {@link ExecutionLedger#holdLease}). On PostgreSQL it locks the
-     * resources' rows in name order, then the job's (its update), then the execution's: the job's
-     * before the execution's, as every writer of both does.
+     * still holds from an earlier pick are given back as it takes them (or as it is marked WAITING; a job
+     * taken over with its attempt still marked running keeps them then, and so its place); that is right
+     * only while this node holds the job's pick, so the same transaction checks the pick as its last step
+     * and is rolled back when the pick is no longer this node's (see {@link ExecutionLedger#holdLease}).
+     * On PostgreSQL it locks the resources' rows in name order, then the job's (its update), then the
+     * execution's: the job's before the execution's, as every writer of both does.
      *
      * @param version the version of the job's execution as this node picked it; negative for no check
      * @return {@link ExecutionLedger.Take#TAKEN}, {@link ExecutionLedger.Take#NOT_FREE} (the job is
@@ -66,10 +69,11 @@ public final class ResourceLedger {
             // The capacities as the job's row says them now, under the resources' locks: a reload may have
             // given it the capacities in force (applyCapacities) after this node read the job (rules23, F7).
             Map<String, Integer> capacity = capacities(c, job);
-            freeStale(c, job.id(), db.dialect());
-            long since = waitingSince(c, job.id());
+            freeStale(c, db.dialect());
+            Place place = place(c, job.id());
+            long since = place.since(clock.millis());
             List<Map<String, List<Integer>>> earlier = earlierWaiters(c, job.id(), since);
-            Map<String, Integer> inUse = inUse(c, need.keySet());
+            Map<String, Integer> inUse = inUse(c, need.keySet(), job.id());
             List<String> short_ = new ArrayList<>();
             for (Map.Entry<String, Integer> n : need.entrySet()) {
                 int free = capacity.get(n.getKey()) - inUse.getOrDefault(n.getKey(), 0);
@@ -80,6 +84,13 @@ public final class ResourceLedger {
                 }
             }
             if (!short_.isEmpty()) {
+                if (place.cutShort()) {
+                    // Taken over with its attempt still marked running, and still short (a capacity lowered
+                    // meanwhile): it keeps the units it held, and so its place, until it can have all it needs.
+                    lease.holdLease(c, job.id(), version);
+                    return ExecutionLedger.Take.NOT_FREE;
+                }
+                freeOwn(c, job.id());
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, waiting_since = ?,"
                         + " message = ? WHERE id = ? AND state IN (?, ?)")) {
                     p.setString(1, JobState.WAITING.name());
@@ -93,6 +104,7 @@ public final class ResourceLedger {
                 lease.holdLease(c, job.id(), version);
                 return ExecutionLedger.Take.NOT_FREE;
             }
+            freeOwn(c, job.id());
             try (PreparedStatement p = c.prepareStatement("INSERT INTO resource_holds (job_id, resource, units, node,"
                     + " acquired_at) VALUES (?, ?, ?, ?, ?)")) {
                 for (Map.Entry<String, Integer> n : need.entrySet()) {
@@ -345,31 +357,81 @@ public final class ResourceLedger {
         }
     }
 
-    private static void freeStale(Connection c, String jobId, Dialect dialect) throws SQLException {
+    /**
+     * Frees the units held for jobs whose execution is no longer picked (it ended, or was put back in the queue for
+     * a later try): except those of a job still {@code RUNNING} whose execution is still queued, i.e. revived after
+     * its node stopped heart-beating (dead, paused, or cut off from the store and fenced) and not yet picked by the
+     * node that takes it over. That job keeps them, and so its place, until it is picked again
+     * ({@link #tryAcquire}): freed by the next look, they went to the job waiting for them since, which took the
+     * board of the half-done one before it was picked again (cluster27 F12).
+     */
+    private static void freeStale(Connection c, Dialect dialect) throws SQLException {
         // Each hold's job looked up by its execution's key: "job_id NOT IN (SELECT task_instance FROM
         // scheduled_tasks …)" read the whole queue at every attempt of a job that needs a resource.
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ? OR NOT "
-                + ExecutionLedger.executionExists("resource_holds.job_id", " AND s.picked = ?", dialect))) {
-            p.setString(1, jobId);
-            p.setString(2, JobQueue.TASK_NAME);
-            p.setBoolean(3, true);
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE NOT "
+                + ExecutionLedger.executionExists("resource_holds.job_id", " AND s.picked = ?", dialect)
+                + " AND NOT (EXISTS (SELECT 1 FROM jobs j WHERE j.id = resource_holds.job_id AND j.state = ?) AND "
+                + ExecutionLedger.executionExists("resource_holds.job_id", "", dialect) + ")")) {
+            p.setString(1, JobQueue.TASK_NAME);
+            p.setBoolean(2, true);
+            p.setString(3, JobState.RUNNING.name());
+            p.setString(4, JobQueue.TASK_NAME);
             p.executeUpdate();
         }
     }
 
-    private long waitingSince(Connection c, String jobId) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("SELECT waiting_since FROM jobs WHERE id = ?")) {
+    /** Frees the units the job itself still holds from an earlier pick (its own node's, or a dead node's). */
+    private static void freeOwn(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ?")) {
+            p.setString(1, jobId);
+            p.executeUpdate();
+        }
+    }
+
+    /**
+     * Where a job stands among the jobs waiting for units.
+     *
+     * @param waitingSince when it began to wait (epoch ms), {@code null} when it does not wait
+     * @param heldSince    when it took the units it still holds from an earlier pick (epoch ms), {@code null} if none
+     * @param cutShort     its latest attempt is still marked running (the job is {@code RUNNING}): its node stopped
+     *                     heart-beating before its end was recorded, and this pick takes it over
+     * @param lastStarted  when that attempt started (epoch ms), {@code null} if unknown
+     */
+    private record Place(Long waitingSince, Long heldSince, boolean cutShort, Long lastStarted) {
+
+        /**
+         * Since when it waits: as recorded; else, for a job cut short, as from just before it took the units it
+         * still holds (the start of its cut-short attempt when they are gone), ahead of the jobs that started
+         * waiting while it held them, as {@link ExecutionLedger#BACK_IN_ITS_PLACE} places a job whose cut-short
+         * attempt's end is recorded; else from {@code now} (a first attempt, or a retry, which waits again).
+         */
+        long since(long now) {
+            if (waitingSince != null) {
+                return waitingSince;
+            }
+            if (!cutShort) {
+                return now;
+            }
+            if (heldSince != null) {
+                return heldSince - 1;
+            }
+            return lastStarted != null ? lastStarted : now;
+        }
+    }
+
+    private static Place place(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT j.waiting_since, (SELECT MIN(h.acquired_at) FROM"
+                + " resource_holds h WHERE h.job_id = j.id), j.state, (SELECT a.started_at FROM job_attempts a WHERE"
+                + " a.job_id = j.id AND a.attempt = j.attempts) FROM jobs j WHERE j.id = ?")) {
             p.setString(1, jobId);
             try (ResultSet rs = p.executeQuery()) {
-                if (rs.next()) {
-                    long since = rs.getLong(1);
-                    if (!rs.wasNull()) {
-                        return since;
-                    }
+                if (!rs.next()) {
+                    return new Place(null, null, false, null);
                 }
+                return new Place(longOrNull(rs, 1), longOrNull(rs, 2),
+                        JobState.RUNNING.name().equals(rs.getString(3)), longOrNull(rs, 4));
             }
         }
-        return clock.millis();
     }
 
     /** The needs of the jobs that started waiting before this one (ties by id). */
@@ -395,11 +457,20 @@ public final class ResourceLedger {
         return out;
     }
 
-    private static Map<String, Integer> inUse(Connection c, java.util.Set<String> names) throws SQLException {
+    private static Long longOrNull(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
+    }
+
+    /** The units of each resource held for jobs other than {@code jobId} (whose own are given back as it takes). */
+    private static Map<String, Integer> inUse(Connection c, java.util.Set<String> names, String jobId)
+            throws SQLException {
         Map<String, Integer> out = new LinkedHashMap<>();
-        try (PreparedStatement p = c.prepareStatement("SELECT SUM(units) FROM resource_holds WHERE resource = ?")) {
+        try (PreparedStatement p = c.prepareStatement("SELECT SUM(units) FROM resource_holds WHERE resource = ?"
+                + " AND job_id <> ?")) {
             for (String name : names) {
                 p.setString(1, name);
+                p.setString(2, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     rs.next();
                     out.put(name, rs.getInt(1));

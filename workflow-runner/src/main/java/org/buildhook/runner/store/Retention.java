@@ -109,7 +109,8 @@ final class Retention {
             // batch chose it is kept, and a full batch less that one is no sign that the old ones are all gone.
             if (chosen[0] < batch) {
                 if (total > 0) {
-                    LOG.info("retention removed {} deliveries older than {}", total, maxAge);
+                    LOG.info("retention removed {} deliveries older than {}", total,
+                            org.buildhook.runner.rules.Durations.describe(maxAge));
                 }
                 return total;
             }

@@ -423,12 +423,69 @@ abstract class AbstractWorkflowCrashTest {
     /**
      * A job holding the only unit of a resource, cut short by its node's kill -9, keeps its place:
      * the job that has been waiting for that unit since does not take it first (tryout9, F1: a later
-     * build's job took the board of the build whose flash was cut short). Run by the SQLite test (a node
-     * started again on the same data, whose sweep records the cut-short attempt): on a PostgreSQL cluster
-     * the dead node's executions can be put back by its node id's release before the sweep, which this
-     * does not cover yet.
+     * build's job took the board of the build whose flash was cut short). SQLite: a node started again on the
+     * same data, whose sweep records the cut-short attempt; PostgreSQL: the node beside it, whose sweep of this
+     * host records it, or, when the dead node's execution is put back before that sweep, which keeps the units
+     * of its job, still marked running, until it is picked again (fence28).
      */
     void aJobCutShortByItsNodesDeathKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
+        aBoardHoldersJobCutShortKeepsItsPlace(victim -> {
+            victim.kill();
+            return () -> { };
+        }, null);
+    }
+
+    /**
+     * A job holding the only unit of a resource, cut short by its node's graceful stop (its grace over before the
+     * command ended), keeps its place: the job that has been waiting for that unit since does not take it first
+     * (fence28, cluster27 F12: the stop, the node's own self-fencing and its watchdog's kill recorded the job
+     * {@code QUEUED} without its place among the jobs waiting for units, and the waiting one took the board of the
+     * half-done one). SQLite: the next node on the same data; PostgreSQL: a node running beside it.
+     */
+    @Test
+    void aJobCutShortByAGracefulStopKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
+        aBoardHoldersJobCutShortKeepsItsPlace(victim -> {
+            // Its stdin closed: the engine stops, waits its grace (1 s) for the job, then kills it ("run again").
+            victim.process.getOutputStream().close();
+            await().atMost(Duration.ofMinutes(5)).until(() -> !victim.process.isAlive());
+            return () -> { };
+        }, "stopped by the shutdown of victim", "grace=1");
+    }
+
+    /**
+     * cluster27 F12: a job holding the only unit of a resource whose node stops heart-beating (its JVM paused here; a
+     * store outage in cluster27's run: the node fenced itself) is revived by another node after the dead-node limit,
+     * its attempt still marked running; it keeps its place: the job that has been waiting for that unit since does not
+     * take it first, neither while the revived execution waits to be picked (its units were freed by the next look)
+     * nor when the taker picks it (it waited as from its pick, behind the job waiting since before). With no watchdog
+     * (EngineNode's default) the paused node's command still runs: the taker's sweep kills it before the job starts
+     * again, and, before the fix, the waiting job started on the board beside it. Run by the PostgreSQL test (a node
+     * beside the paused one), woken once the job started again.
+     */
+    void aJobRevivedFromAStalledNodeKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
+        aBoardHoldersJobCutShortKeepsItsPlace(victim -> {
+            NodeProcess.signal("STOP", victim.process.pid());
+            return () -> NodeProcess.signal("CONT", victim.process.pid());
+        }, null);
+    }
+
+    /** How a test cuts the board holder's node off; what it returns undoes that once the job started again. */
+    private interface Cut {
+        Undo cut(NodeProcess victim) throws Exception;
+    }
+
+    private interface Undo {
+        void undo() throws Exception;
+    }
+
+    /**
+     * flash-1 and flash-2 on a pool of one board: the victim node runs one, the other waits for the board; {@code cut}
+     * cuts the victim off; the next command started (on the taker: beside the victim on a cluster, on the same data
+     * after it otherwise) is the holder's again, once the holder's first command is gone, and the board never has two
+     * commands at once. {@code attemptSays}: how the holder's first attempt's record begins, null for no check.
+     */
+    private void aBoardHoldersJobCutShortKeepsItsPlace(Cut cut, String attemptSays, String... victimArgs)
+            throws Exception {
         Path events = dir.resolve("events");
         Path go = dir.resolve("go");
         Path board = traced("board.sh", events, go, "");
@@ -439,20 +496,37 @@ abstract class AbstractWorkflowCrashTest {
                 + " timeout: 30m}\n");
         StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
         try (Store store = Store.open(config)) {
-            NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1,2");
+            List<String> args = new ArrayList<>(List.of("threads=2", "rules=" + rules, "builds=1,2"));
+            args.addAll(List.of(victimArgs));
+            NodeProcess victim = node("victim", config, args.toArray(String[]::new));
             awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).size() == 1
                     && byLabel(store).values().stream().anyMatch(j -> j.state() == JobState.WAITING));
             String holder = starts(events).get(0).split(" ")[2];
+            long command = Long.parseLong(starts(events).get(0).split(" ")[3]);
             NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
-            victim.kill();
-            if (taker == null) {
-                taker = node("taker", config, "threads=2");
+            Undo undo = cut.cut(victim);
+            try {
+                if (taker == null) {
+                    node("taker", config, "threads=2");
+                }
+                awaitOrExplain(store, () -> starts(events).size() == 2);
+                assertThat(AbstractCrashTest.isGone(command)).as("the holder's first command was gone first").isTrue();
+                assertThat(starts(events).get(1).split(" ")[2]).as("the job cut short started again first")
+                        .isEqualTo(holder);
+            } finally {
+                undo.undo();
             }
-            awaitOrExplain(store, () -> starts(events).size() == 2);
-            assertThat(starts(events).get(1).split(" ")[2]).as("the job started again first").isEqualTo(holder);
+            if (attemptSays != null) {
+                assertThat(store.job(byLabel(store).get(holder).id()).orElseThrow().attempts().get(0).message())
+                        .startsWith(attemptSays);
+            }
             Files.createFile(go);
             awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
             assertThat(starts(events)).hasSize(3);
+            List<String> lines = Files.readAllLines(events);
+            Map<String, String> jobOfLabel = new TreeMap<>();
+            byLabel(store).forEach((label, job) -> jobOfLabel.put(label, job.id()));
+            assertThat(mostAtOnce(runs(store, lines, jobOfLabel))).as("boards in use at once: %s", lines).isEqualTo(1L);
         }
     }
 

@@ -42,6 +42,10 @@ class FencingWordingTest {
         assertThat(killedFor.get()).isEqualTo("killed by its own node: no heartbeat could be written for 25000 ms"
                 + " (this node's JVM itself did not run for 25000 ms of that (paused or stalled), not necessarily the"
                 + " store), and after 20000 ms another node may run the job");
+        // What the node's status page names while the store does not answer (cluster27 F3), until it answers.
+        assertThat(fencing.fenced()).containsOnlyKeys("J1");
+        fencing.storeAnswered();
+        assertThat(fencing.fenced()).isEmpty();
     }
 
     @Test
@@ -71,8 +75,8 @@ class FencingWordingTest {
                 new ch.qos.logback.core.read.ListAppender<>();
         log.start();
         logger.addAppender(log);
+        Fencing fencing = fencing();
         try {
-            Fencing fencing = fencing();
             for (int i = 0; i < 80; i++) { // 20 s, a check every 250 ms, no heartbeat written
                 nanos.addAndGet(Duration.ofMillis(250).toNanos());
                 now.set(now.get().plusMillis(250));
@@ -83,6 +87,7 @@ class FencingWordingTest {
         }
 
         assertThat(killedFor.get()).as("killed").isNull();
+        assertThat(fencing.fenced()).as("fenced").isEmpty();
         assertThat(log.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
                 .containsExactly("job J1: no heartbeat could be written for 15000 ms (the store does not answer), and"
                         + " after 20000 ms another node may run the job; its command had already ended (exited with 0"

@@ -175,6 +175,10 @@ class PostgresWatchdogTest {
             await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && started(events).size() == 1);
             long command = started(events).get(0);
             ProcessHandle watchdog = watchdogOf(node).orElseThrow();
+            // Killed once it has said it started: killed before, the node rightly says it "could not start" (the
+            // process was there before its first words; on a loaded machine that took long enough to be seen).
+            await().atMost(Duration.ofMinutes(3)).until(() -> Files.readString(dir.resolve("watched.err"))
+                    .contains("watchdog of node watched started (pid " + watchdog.pid() + ")"));
 
             watchdog.destroyForcibly();
 

@@ -25,6 +25,16 @@ class PostgresWorkflowCrashTest extends AbstractWorkflowCrashTest {
         return List.of("heartbeat=1000", "missed=20");
     }
 
+    @org.junit.jupiter.api.Test
+    void aJobCutShortByAKilledNodeKeepsItsPlaceForItsUnitsOnTheNodeBesideIt() throws Exception {
+        aJobCutShortByItsNodesDeathKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits();
+    }
+
+    @org.junit.jupiter.api.Test
+    void aJobRevivedFromAPausedNodeKeepsItsPlaceForItsUnitsOnTheNodeBesideIt() throws Exception {
+        aJobRevivedFromAStalledNodeKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits();
+    }
+
     @Override
     Duration deadNodeLimit() {
         return Duration.ofSeconds(20);

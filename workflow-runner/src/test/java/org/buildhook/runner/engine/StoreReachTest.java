@@ -34,4 +34,13 @@ class StoreReachTest {
         assertThat(OwnExecutionsKept.silentFrom(null, back)).isEqualTo(back);
         assertThat(OwnExecutionsKept.silentFrom(null, null)).isNull();
     }
+
+    @Test
+    void theStartsOwnTimeIsNoBreakButAGapAfterItIs() {
+        StoreReach reach = new StoreReach(Duration.ofSeconds(2));
+        reach.answered(T); // the claim
+        reach.resumed(T.plusSeconds(30)); // the start's end: its 30 s asked nothing at the usual pace
+        assertThat(reach.answered(T.plusSeconds(31))).isNull();
+        assertThat(reach.answered(T.plusSeconds(40))).isEqualTo(T.plusSeconds(40));
+    }
 }

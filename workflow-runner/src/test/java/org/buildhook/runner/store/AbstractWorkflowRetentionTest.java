@@ -2,6 +2,9 @@ package org.buildhook.runner.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -18,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Retention and the workflow features: it never takes a job that still waits (for resources or an
@@ -65,6 +69,23 @@ abstract class AbstractWorkflowRetentionTest {
         assertThat(store.job(awaiting).orElseThrow().job().state()).isEqualTo(JobState.AWAITING_APPROVAL);
         assertThat(store.job(waiting).orElseThrow().job().state()).isEqualTo(JobState.WAITING);
         assertThat(store.followUps().pending(10)).containsExactly(owing);
+    }
+
+    @Test
+    void itsLogLineWritesTheAgeAsTheConfigurationDoesNotAsIso8601() {
+        // tryout28 F: "retention removed 5 deliveries older than PT2M" for store.retention: 2m.
+        fail(deliver(OLD, 5, JobWorkflow.NONE));
+        Logger logger = (Logger) LoggerFactory.getLogger(Retention.class);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            assertThat(store.runRetention()).isEqualTo(1);
+        } finally {
+            logger.detachAppender(log);
+        }
+        assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+                .contains("retention removed 1 deliveries older than 720h");
     }
 
     @Test
