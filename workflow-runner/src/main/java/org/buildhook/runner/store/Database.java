@@ -57,6 +57,15 @@ final class Database implements AutoCloseable {
     private volatile HikariDataSource schedulerPool;
     private HikariDataSource nodeLockPool;
     private HikariDataSource healthPool;
+    /**
+     * PostgreSQL, from {@link #awaitLogins} on: how long a pool made at the start waits for its first connection (the
+     * logins' bound, {@link Store#loginBound}), and how long the start's first login took; {@code null} before, and
+     * when that login was not made.
+     */
+    private volatile SlowLogins slowLogins;
+
+    /** The bound on each login and how long the start's first one took: see {@link #awaitLogins}. */
+    record SlowLogins(Duration bound, Duration firstLogin) { }
     /** SQLite: the busy handlers of the scheduler pool's connections, to tell which are waiting for the lock. */
     private final SqliteBusyWait.Handlers schedulerWaits = new SqliteBusyWait.Handlers();
 
@@ -357,7 +366,20 @@ final class Database implements AutoCloseable {
 
     private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
             SqliteBusyWait.Handlers waits, int size, Duration wait, PoolStarvation starvation) {
+        return newPool(config, name, durability, waits, size, wait, starvation, null);
+    }
+
+    /**
+     * @param keepalive {@code null}: HikariCP's keepalive and maximum lifetime; else the keepalive, and no
+     *                  maximum lifetime (see {@link #HEALTH_KEEPALIVE})
+     */
+    private static HikariDataSource newPool(StoreConfig config, String name, Durability durability,
+            SqliteBusyWait.Handlers waits, int size, Duration wait, PoolStarvation starvation, Duration keepalive) {
         HikariConfig hikari = new HikariConfig();
+        if (keepalive != null) {
+            hikari.setMaxLifetime(0);
+            hikari.setKeepaliveTime(keepalive.toMillis());
+        }
         hikari.setPoolName(name);
         if (starvation != null) {
             hikari.setMetricsTrackerFactory(starvation);
@@ -505,6 +527,7 @@ final class Database implements AutoCloseable {
             // One connection per engine on this store; two so that a second engine of the same JVM (tests)
             // is not kept waiting for the first's.
             nodeLockPool = newPool(config, "buildhook-node-id", Durability.DURABLE, null, 2, starvation);
+            awaitFirstConnection(nodeLockPool, "buildhook-node-id");
         }
         return nodeLockPool;
     }
@@ -525,18 +548,83 @@ final class Database implements AutoCloseable {
      * deliveries and jobs: a busy pool (every connection taken by load) does not make the check wait
      * and answer a false 503, and a database that refuses connections is said within {@link
      * #HEALTH_WAIT} rather than the connection wait ({@code store.connect-timeout}, 5 s by default;
-     * tryout8, F9). Made on first use.
+     * tryout8, F9). Made at the start ({@link #awaitLogins}), with its connection, so that the first check after
+     * the start does not wait for a login (one over {@link #HEALTH_WAIT}, a pooler queueing logins or a far
+     * network, answered the first check 503, pglogin27); made on first use when the start's first login was not
+     * made (the pool tried again). Its connection is not replaced by age ({@link #HEALTH_KEEPALIVE}).
      */
     private synchronized DataSource healthDataSource() {
         if (pool.isClosed()) {
             return pool; // closed: says so, rather than a pool made after the store's close
         }
         if (healthPool == null) {
-            healthPool = newPool(config, "buildhook-health", Durability.DURABLE, null, 1,
-                    HEALTH_WAIT.compareTo(connectionWait(config)) < 0 ? HEALTH_WAIT : connectionWait(config), null);
+            HikariDataSource health = newPool(config, "buildhook-health", Durability.DURABLE, null, 1,
+                    HEALTH_WAIT.compareTo(connectionWait(config)) < 0 ? HEALTH_WAIT : connectionWait(config), null,
+                    HEALTH_KEEPALIVE);
+            healthPool = health;
+            awaitFirstConnection(health, "buildhook-health");
         }
         return healthPool;
     }
+
+    /**
+     * How often the health check's one connection is tested while idle (HikariCP's {@code keepaliveTime}), which
+     * also keeps a firewall's or NAT's state for it: a connection found broken is replaced in the background. It is
+     * not replaced by age (HikariCP's {@code maxLifetime}, 30 min by default, made 0): HikariCP closes a connection
+     * at its end of life before it opens the next, and with logins over {@link #HEALTH_WAIT} every such replacement
+     * answered a check 503 (pglogin27).
+     */
+    static final Duration HEALTH_KEEPALIVE = Duration.ofSeconds(60);
+
+    /**
+     * PostgreSQL, at the start, once its first login was made ({@link Store}: a driver connection, which took
+     * {@code firstLogin}): waits up to {@code bound} (the logins' own bound, {@link Store#loginBound}; zero: without
+     * one) for the store's pool's first connection, then makes the health check's pool and waits for its one;
+     * the pools made later at the start (db-scheduler's, the node id's) wait so too when made. Their callers wait
+     * only the connection wait ({@code store.connect-timeout}) for a connection: with a {@code loginTimeout} in
+     * {@code store.url} over it, for logins slower than the key (a pooler queueing them, a far network), no
+     * pool got its first connection in time and the start could never succeed (pglogin27). Does nothing on SQLite.
+     *
+     * @throws StoreUnavailableException a pool made no connection within {@code bound}: said with the bound, the
+     *                                   first login's time and the key to raise ({@link Store#loginsTooSlow})
+     */
+    void awaitLogins(Duration bound, Duration firstLogin) {
+        if (dialect != Dialect.POSTGRESQL) {
+            return;
+        }
+        slowLogins = new SlowLogins(bound, firstLogin);
+        awaitFirstConnection(pool, PoolStarvation.STORE_POOL);
+        healthDataSource();
+    }
+
+    /**
+     * Waits for {@code pool}'s first connection, which HikariCP makes in the background ({@code minimumIdle} 1),
+     * up to {@link #slowLogins}' bound; returns at once before {@link #awaitLogins} and on SQLite.
+     */
+    private void awaitFirstConnection(HikariDataSource pool, String name) {
+        SlowLogins logins = slowLogins;
+        if (logins == null || dialect != Dialect.POSTGRESQL) {
+            return;
+        }
+        com.zaxxer.hikari.HikariPoolMXBean state = pool.getHikariPoolMXBean();
+        long start = System.nanoTime();
+        while (state != null && state.getTotalConnections() == 0) {
+            if (!logins.bound().isZero() && System.nanoTime() - start > logins.bound().toNanos()) {
+                throw new StoreUnavailableException(Store.loginsTooSlow(config, logins, name), null);
+            }
+            try {
+                // HikariCP tells of no new connection: its count is looked at, at most 50 times a second, at the start.
+                Thread.sleep(FIRST_CONNECTION_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreUnavailableException("interrupted while waiting for the PostgreSQL store's pool " + name
+                        + " to make its first connection", e);
+            }
+        }
+    }
+
+    /** How often {@link #awaitFirstConnection} looks at a pool's count of connections. */
+    private static final Duration FIRST_CONNECTION_POLL = Duration.ofMillis(20);
 
     /** Runs read-only {@code work} on {@link #healthDataSource()}; on SQLite as {@link #read}. */
     <T> T readForHealth(String what, Work<T> work) {
@@ -571,6 +659,7 @@ final class Database implements AutoCloseable {
     synchronized DataSource schedulerDataSource() {
         if (schedulerPool == null) {
             schedulerPool = newPool(config, SCHEDULER_POOL, Durability.DEFERRED, schedulerWaits, starvation);
+            awaitFirstConnection(schedulerPool, SCHEDULER_POOL);
         }
         return schedulerPool;
     }

@@ -114,12 +114,20 @@ public final class Store implements AutoCloseable {
     }
 
     private static Store open(StoreConfig config, ScheduledExecutorService executor, boolean owns) {
-        firstConnection(config);
+        Duration firstLogin = firstConnection(config);
         Database db;
         try {
             db = Database.open(config);
         } catch (StoreUnavailableException e) {
             throw unreachable(config, e);
+        }
+        if (firstLogin != null) {
+            try {
+                db.awaitLogins(loginBound(config), firstLogin);
+            } catch (RuntimeException e) {
+                db.close();
+                throw e;
+            }
         }
         try {
             int version = new Migrations(db, config.clock()).apply();
@@ -160,19 +168,23 @@ public final class Store implements AutoCloseable {
      * PostgreSQL starting up or out of connections) is left to the pool, which tries again within {@code
      * store.connect-timeout} as before: PostgreSQL may be coming up with this node.
      *
+     * @return how long the connection took to make, or {@code null} when none was made (not PostgreSQL, or a failure
+     *         left to the pool)
      * @throws StoreUnavailableException the store refused for good or did not answer within the key
      */
-    private static void firstConnection(StoreConfig config) {
+    private static Duration firstConnection(StoreConfig config) {
         if (config.dialect() != Dialect.POSTGRESQL) {
-            return;
+            return null;
         }
         java.sql.Driver driver = postgresDriver();
         CpuShare all = CpuShare.start();
         for (int attempt = 1; ; attempt++) {
             CpuShare share = CpuShare.start();
+            long start = System.nanoTime();
             try (java.sql.Connection c = driver.connect(config.url(), StoreReachability.timeouts(config))) {
-                LOG.debug("the PostgreSQL store's first connection was made: {}", c != null);
-                return;
+                Duration took = Duration.ofNanos(System.nanoTime() - start);
+                LOG.debug("the PostgreSQL store's first connection was made in {} ms: {}", took.toMillis(), c != null);
+                return c == null ? null : took;
             } catch (java.sql.SQLException e) {
                 if (timedOut(e)) {
                     LOG.debug("the PostgreSQL store's first connection was neither made nor refused in time", e);
@@ -193,9 +205,52 @@ public final class Store implements AutoCloseable {
                 }
                 LOG.debug("the PostgreSQL store's first connection failed; the pool tries again within"
                         + " store.connect-timeout: {}", e.toString());
-                return;
+                return null;
             }
         }
+    }
+
+    /**
+     * The bound on each login to the PostgreSQL store: the driver's {@code loginTimeout} (seconds, fractions kept) in
+     * {@code store.url} when it sets one, else {@code store.connect-timeout} ({@link StoreReachability#timeouts}); the
+     * URL's parameters as the driver reads them ({@code org.postgresql.Driver.parseURL}). Zero: no bound ({@code
+     * loginTimeout=0}).
+     */
+    static Duration loginBound(StoreConfig config) {
+        java.util.Properties read = org.postgresql.Driver.parseURL(config.url(), StoreReachability.timeouts(config));
+        String seconds = read == null ? null : read.getProperty("loginTimeout");
+        if (seconds == null) {
+            return config.connectTimeout();
+        }
+        try {
+            return Duration.ofMillis(Math.max(0, (long) (Float.parseFloat(seconds.strip()) * 1000)));
+        } catch (NumberFormatException e) {
+            return config.connectTimeout(); // not a number: the key's
+        }
+    }
+
+    /** Whether {@code store.url} sets the driver's {@code loginTimeout} itself (then it bounds each login). */
+    static boolean urlBoundsLogins(StoreConfig config) {
+        java.util.Properties read = org.postgresql.Driver.parseURL(config.url(), new java.util.Properties());
+        return read != null && read.getProperty("loginTimeout") != null;
+    }
+
+    /**
+     * What the start says when a pool of the PostgreSQL store made no connection within the logins' bound ({@link
+     * Database#awaitLogins}) although its first login was made: which pool, the bound and where it is set, how long
+     * the first login took, and which key to raise.
+     */
+    static String loginsTooSlow(StoreConfig config, Database.SlowLogins logins, String pool) {
+        String bound = Durations.format(logins.bound());
+        String where = urlBoundsLogins(config) ? "the loginTimeout in store.url (" + bound + ")"
+                : "store.connect-timeout (" + bound + ")";
+        return "cannot connect to the PostgreSQL store " + config.describe() + ": the start's first login was made in "
+                + String.format(java.util.Locale.ROOT, "%.1f s", logins.firstLogin().toMillis() / 1000.0)
+                + ", but the pool " + pool + " made no connection within " + where + ", which bounds each login. If"
+                + " logins there are that slow (a pooler queueing them, a far network), raise "
+                + (urlBoundsLogins(config) ? "the loginTimeout in store.url" : "store.connect-timeout, or set a longer"
+                        + " loginTimeout in store.url (it bounds the logins alone)")
+                + "; otherwise check PostgreSQL, or the pooler in front of it, and its limit on connections";
     }
 
     /**

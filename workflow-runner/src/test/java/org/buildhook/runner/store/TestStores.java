@@ -51,10 +51,10 @@ public final class TestStores {
 
     /**
      * Waits until {@code store}'s health check says {@link StoreHealth#OK}. The check's own pool ({@code
-     * buildhook-health}) is made on the check's first use and waits at most 1 s ({@code Database.HEALTH_WAIT}) for a
-     * connection, so a first check whose login takes longer (a loaded machine's; one delayed by 1 s through a proxy)
-     * says {@link StoreHealth#UNREACHABLE} though the store works (pglogin27). For a test about something other than
-     * that first check; 5 min is a bound for a hung test only.
+     * buildhook-health}) waits at most 1 s ({@code Database.HEALTH_WAIT}) for a connection; it is made at the open
+     * with its connection when the open's first login was made (pglogin28), else on the check's first use, so a
+     * first check whose login takes longer says {@link StoreHealth#UNREACHABLE} though the store works (pglogin27).
+     * For a test about something other than that first check; 5 min is a bound for a hung test only.
      */
     public static void awaitHealthy(Store store) {
         await().atMost(Duration.ofMinutes(5)).until(() -> store.health() == StoreHealth.OK);
