@@ -85,9 +85,13 @@ class ClusterJobLogTest {
         Files.move(runner.dir.resolve("data/logs"), runner.dir.resolve("logs-on-another-disk"));
         HttpResponse<String> elsewhere = other.get("jobs/" + jobId + "/log");
         assertThat(elsewhere.statusCode()).isEqualTo(421);
+        // Where the node wrote it, as the attempt recorded it: a node id alone may name a node no longer running under
+        // it (cluster27 F9), and the path names the host's data folder.
         assertThat(AdminServer.json(elsewhere.body()).path("error").asText()).isEqualTo("the log of attempt 1 is on node "
                 + ranOn + ", which ran it, not on this node (" + otherId + "): ask node " + ranOn
-                + " (buildhook logs --url <its address>), or share the log directory between the nodes");
+                + " (buildhook logs --url <its address>; 'buildhook nodes' lists the nodes with their hosts), where it was"
+                + " written to " + runner.dir.resolve("data/logs/" + jobId + "/attempt-1.log")
+                + ", or share the log directory between the nodes");
         assertThat(elsewhere.body()).doesNotContain("retention");
         assertThat(other.get("jobs/" + jobId + "/log?follow=1").body()).startsWith("[buildhook] the log of attempt 1 is on node "
                 + ranOn + ", which ran it");

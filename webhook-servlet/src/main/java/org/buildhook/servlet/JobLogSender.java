@@ -87,7 +87,8 @@ final class JobLogSender {
 
     /**
      * Why an attempt's log file is not on this node's disk, for the API, the CLI and the status page:
-     * the node that has it when the attempt records another one; else that the file is missing here.
+     * the node that has it when the attempt records another one, with where that node wrote it (a node id
+     * alone may name a node that no longer runs under it: cluster27 F9); else that the file is missing here.
      *
      * @param file where this node looked for it ({@link #logFile}), or null when it had nowhere to look
      */
@@ -95,8 +96,10 @@ final class JobLogSender {
         if (onAnotherNode(attempt, thisNode)) {
             return "the log of attempt " + attempt.attempt() + " is on node " + attempt.node() + ", which "
                     + (attempt.ended() ? "ran" : "runs") + " it, not on this node (" + thisNode
-                    + "): ask node " + attempt.node() + " (buildhook logs --url <its address>), or share the log"
-                    + " directory between the nodes";
+                    + "): ask node " + attempt.node() + " (buildhook logs --url <its address>; 'buildhook nodes' lists"
+                    + " the nodes with their hosts)" + (attempt.logPath() == null ? ""
+                            : ", where it was written to " + attempt.logPath())
+                    + ", or share the log directory between the nodes";
         }
         return !attempt.ended()
                 ? "the log of attempt " + attempt.attempt() + " is not written yet"
