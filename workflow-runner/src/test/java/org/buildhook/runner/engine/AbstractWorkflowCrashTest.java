@@ -502,20 +502,7 @@ abstract class AbstractWorkflowCrashTest {
             awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).size() == 1
                     && byLabel(store).values().stream().anyMatch(j -> j.state() == JobState.WAITING));
             String holder = starts(events).get(0).split(" ")[2];
-            long command = Long.parseLong(starts(events).get(0).split(" ")[3]);
-            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
-            Undo undo = cut.cut(victim);
-            try {
-                if (taker == null) {
-                    node("taker", config, "threads=2");
-                }
-                awaitOrExplain(store, () -> starts(events).size() == 2);
-                assertThat(AbstractCrashTest.isGone(command)).as("the holder's first command was gone first").isTrue();
-                assertThat(starts(events).get(1).split(" ")[2]).as("the job cut short started again first")
-                        .isEqualTo(holder);
-            } finally {
-                undo.undo();
-            }
+            cutAndAwaitTheHoldersRestart(store, config, victim, cut, events);
             if (attemptSays != null) {
                 assertThat(store.job(byLabel(store).get(holder).id()).orElseThrow().attempts().get(0).message())
                         .startsWith(attemptSays);
@@ -523,11 +510,40 @@ abstract class AbstractWorkflowCrashTest {
             Files.createFile(go);
             awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
             assertThat(starts(events)).hasSize(3);
-            List<String> lines = Files.readAllLines(events);
-            Map<String, String> jobOfLabel = new TreeMap<>();
-            byLabel(store).forEach((label, job) -> jobOfLabel.put(label, job.id()));
-            assertThat(mostAtOnce(runs(store, lines, jobOfLabel))).as("boards in use at once: %s", lines).isEqualTo(1L);
+            assertNeverTwoAtOnce(store, events, "flash", "boards in use at once");
         }
+    }
+
+    /**
+     * Cuts the victim off, holding what the first command started (in {@code events}) holds; the next command started
+     * (on the taker: beside the victim on a cluster, on the same data after it otherwise) is that same job's again,
+     * once its first command is gone. What {@code cut} did is undone then.
+     */
+    private void cutAndAwaitTheHoldersRestart(Store store, StoreConfig config, NodeProcess victim, Cut cut,
+            Path events) throws Exception {
+        String holder = starts(events).get(0).split(" ")[2];
+        long command = Long.parseLong(starts(events).get(0).split(" ")[3]);
+        NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
+        Undo undo = cut.cut(victim);
+        try {
+            if (taker == null) {
+                node("taker", config, "threads=2");
+            }
+            awaitOrExplain(store, () -> starts(events).size() == 2);
+            assertThat(AbstractCrashTest.isGone(command)).as("the holder's first command was gone first").isTrue();
+            assertThat(starts(events).get(1).split(" ")[2]).as("the job cut short started again first")
+                    .isEqualTo(holder);
+        } finally {
+            undo.undo();
+        }
+    }
+
+    /** The commands of {@code rule}'s jobs, from their start and end lines in {@code events}, never ran two at once. */
+    private static void assertNeverTwoAtOnce(Store store, Path events, String rule, String what) throws IOException {
+        List<String> lines = Files.readAllLines(events);
+        Map<String, String> jobOfLabel = new TreeMap<>();
+        byLabel(store, rule).forEach((label, job) -> jobOfLabel.put(label, job.id()));
+        assertThat(mostAtOnce(runs(store, lines, jobOfLabel))).as(what + ": %s", lines).isEqualTo(1L);
     }
 
     /**
@@ -579,30 +595,13 @@ abstract class AbstractWorkflowCrashTest {
             NodeProcess victim = node("victim", config, "threads=2", "rules=" + rules, "builds=1,2");
             awaitOrExplain(store, () -> victim.printed("ACCEPTED") && starts(events).size() == 1
                     && byLabel(store, "deploy").size() == 2);
-            String holder = starts(events).get(0).split(" ")[2];
-            assertThat(holder).isEqualTo("deploy-1");
-            long command = Long.parseLong(starts(events).get(0).split(" ")[3]);
-            NodeProcess taker = cluster() ? node("taker", config, "threads=2") : null;
-            Undo undo = cut.cut(victim);
-            try {
-                if (taker == null) {
-                    node("taker", config, "threads=2");
-                }
-                awaitOrExplain(store, () -> starts(events).size() == 2);
-                assertThat(AbstractCrashTest.isGone(command)).as("the holder's first command was gone first").isTrue();
-                assertThat(starts(events).get(1).split(" ")[2]).as("the cut-short job started again first")
-                        .isEqualTo(holder);
-            } finally {
-                undo.undo();
-            }
+            assertThat(starts(events).get(0).split(" ")[2]).isEqualTo("deploy-1");
+            cutAndAwaitTheHoldersRestart(store, config, victim, cut, events);
             Files.createFile(go);
             awaitOrExplain(store, () -> byLabel(store, "deploy").values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
             assertThat(starts(events)).hasSize(3);
             assertThat(starts(events).get(2).split(" ")[2]).isEqualTo("deploy-2");
-            List<String> lines = Files.readAllLines(events);
-            Map<String, String> jobOfLabel = new TreeMap<>();
-            byLabel(store, "deploy").forEach((label, job) -> jobOfLabel.put(label, job.id()));
-            assertThat(mostAtOnce(runs(store, lines, jobOfLabel))).as("deploys at once: %s", lines).isEqualTo(1L);
+            assertNeverTwoAtOnce(store, events, "deploy", "deploys at once");
         }
     }
 
