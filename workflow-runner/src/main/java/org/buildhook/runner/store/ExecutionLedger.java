@@ -139,6 +139,18 @@ public final class ExecutionLedger {
                 + lookUpEach(dialect) + ")";
     }
 
+    /**
+     * The condition, for {@link #executionExists}, of an execution whose job's concurrency slot stays held: picked
+     * (its job runs, or is about to), or put back in the queue with its job still {@code RUNNING}, i.e. revived
+     * after its node stopped heart-beating (dead, paused, or cut off from the store and fenced) and not yet picked
+     * by the node that takes it over. That job keeps its slot, and so its place in its rule's line, until it is
+     * picked again ({@link #tryAcquireSlot}): freed by the next look of any job of the rule, it went to a younger
+     * job, whose command could start while the silent node's still ran (slot28, as fence28 found for shared
+     * units). One parameter: {@code true} (picked).
+     */
+    static final String SLOT_KEPT = " AND (s.picked = ? OR EXISTS (SELECT 1 FROM jobs k WHERE k.id = s.task_instance"
+            + " AND k.state = 'RUNNING'))";
+
     /** What taking a concurrency slot or shared units under a pick came to. */
     public enum Take {
         /** Taken: held by this node for the job until given back. */
@@ -168,9 +180,13 @@ public final class ExecutionLedger {
      * attempt is in it from its creation; a retry joins it here, at its place by creation); a job
      * given one leaves it.
      *
-     * <p>Slots held by jobs that are no longer executing anywhere (their db-scheduler execution is not
-     * picked: finished, or revived after their node died) are freed first, so a crash never leaks a
-     * slot; so is any slot the job itself still holds from an earlier pick. That last is right only
+     * <p>Slots held by jobs that are no longer executing anywhere (their db-scheduler execution is gone,
+     * or put back in the queue) are freed first, so a crash never leaks a slot; but not that of a job
+     * revived with its attempt still marked running ({@link #SLOT_KEPT}), which keeps it until it is
+     * picked again. So is any slot the job itself still holds from an earlier pick, unless the job is such
+     * a job: it starts again in that slot, ahead of the rule's line (it had its turn; the jobs waiting
+     * came after it took the slot), unless a lowered limit is still used up by the other jobs' slots
+     * (then it keeps the slot and waits). That last is right only
      * while this node holds the job's pick: so the same transaction checks the pick, and renews its
      * heartbeat ({@link #holdLease}), and is rolled back when the pick is no longer this node's. A
      * thread whose pick was put back in the queue and taken by another node must not free that node's
@@ -219,13 +235,34 @@ public final class ExecutionLedger {
                 // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
                 // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND"
-                        + " (job_id = ? OR NOT "
-                        + executionExists("rule_slots.job_id", " AND s.picked = ?", db.dialect()) + ")")) {
+                        + " job_id <> ? AND NOT " + executionExists("rule_slots.job_id", SLOT_KEPT, db.dialect()))) {
                     p.setString(1, ruleName);
                     p.setString(2, jobId);
                     p.setString(3, JobQueue.TASK_NAME);
                     p.setBoolean(4, true);
                     p.executeUpdate();
+                }
+                // The job's own slot from an earlier pick: freed, and the job takes its turn in the line as any
+                // other; but a job cut short and taken over with its attempt still marked running (RUNNING) keeps
+                // it, and starts again in it, ahead of the jobs of its line (slot28).
+                boolean cutShort;
+                try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM rule_slots WHERE job_id = ? AND"
+                        + " rule_name = ? AND EXISTS (SELECT 1 FROM jobs j WHERE j.id = rule_slots.job_id AND"
+                        + " j.state = 'RUNNING')")) {
+                    p.setString(1, jobId);
+                    p.setString(2, ruleName);
+                    try (ResultSet rs = p.executeQuery()) {
+                        rs.next();
+                        cutShort = rs.getInt(1) > 0;
+                    }
+                }
+                if (!cutShort) {
+                    try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ?"
+                            + " AND rule_name = ?")) {
+                        p.setString(1, jobId);
+                        p.setString(2, ruleName);
+                        p.executeUpdate();
+                    }
                 }
                 int limit;
                 int held;
@@ -258,7 +295,20 @@ public final class ExecutionLedger {
                     }
                 }
                 Take take = Take.NOT_FREE;
-                if (held + ahead < limit) {
+                if (cutShort) {
+                    // Its own slot counts among those held: it starts again in it unless a lowered limit is still
+                    // used up by the others (then it keeps it, and so its place, until fewer run).
+                    if (held <= limit) {
+                        try (PreparedStatement p = c.prepareStatement("UPDATE rule_slots SET node = ? WHERE job_id = ?"
+                                + " AND rule_name = ?")) {
+                            p.setString(1, node);
+                            p.setString(2, jobId);
+                            p.setString(3, ruleName);
+                            p.executeUpdate();
+                        }
+                        take = Take.TAKEN;
+                    }
+                } else if (held + ahead < limit) {
                     try (PreparedStatement p = c.prepareStatement(insert)) {
                         for (int slot = 0; slot < limit && take == Take.NOT_FREE; slot++) {
                             p.setString(1, ruleName);

@@ -55,7 +55,8 @@ final class SlotLine {
      * In a transaction that took its turn ({@link #inTurn}) and then freed a slot of the rule or took job
      * {@code jobId} out of its line: wakes the first jobs of the line, one for each slot free (the limit in
      * force, or {@code jobId}'s when the rule has no job left to run, less the slots held by jobs still
-     * picked), that wait in the queue for a later time ({@link #wake}).
+     * picked or kept by a job revived with its attempt still marked running: {@link ExecutionLedger#SLOT_KEPT}),
+     * that wait in the queue for a later time ({@link #wake}).
      *
      * @return how many were made due
      */
@@ -63,7 +64,7 @@ final class SlotLine {
         String free = (dialect == Dialect.POSTGRESQL ? "GREATEST" : "MAX") + "(0, "
                 + ExecutionLedger.currentLimit("(SELECT concurrency FROM jobs WHERE id = ?)")
                 + " - (SELECT COUNT(*) FROM rule_slots r WHERE r.rule_name = ? AND "
-                + ExecutionLedger.executionExists("r.job_id", " AND s.picked = ?", dialect) + "))";
+                + ExecutionLedger.executionExists("r.job_id", ExecutionLedger.SLOT_KEPT, dialect) + "))";
         List<String> turn = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement(ExecutionLedger.FIRST_IN_LINE.formatted(
                 ExecutionLedger.inLine(dialect), free))) {

@@ -244,6 +244,46 @@ abstract class AbstractPickLeaseTest {
                 .as("another job of the rule while the job runs on node-b").isEqualTo(ExecutionLedger.Take.NOT_FREE);
     }
 
+    /**
+     * slot28 (fence28's M): a job of a {@code concurrency: 1} rule whose node went silent past the dead-node limit
+     * (paused, or cut off from the store) while its command ran is revived by another node, its attempt still marked
+     * running. It keeps its slot until that node picks it: a younger job of the rule picked first does not take it
+     * (before, any job's look freed the slot of an execution no longer picked, and the younger job's command ran,
+     * with the watchdog off beside the silent node's own); picked, it starts again in it, then the younger job runs.
+     * Each step in a fixed order, with the engine's own {@link JobTask} and real commands.
+     */
+    @Test
+    void aJobRevivedFromASilentNodeKeepsItsRulesSlotUntilItIsPickedAgain() throws Exception {
+        Path ran = dir.resolve("ran");
+        Path script = Files.writeString(dir.resolve("deploy.sh"), "#!/bin/sh\necho \"$1\" >> " + ran + "\n");
+        List<String> ids = new ArrayList<>();
+        for (int build = 1; build <= 2; build++) {
+            ids.add(store.accept(Plans.delivery("{\"build_id\": " + build + "}"), List.of(Plans.job("deploy",
+                    List.of("/bin/sh", script.toString(), "deploy-" + build), Map.of(), 0, Duration.ofMillis(100), 1)))
+                    .jobIds().get(0));
+        }
+        String older = ids.get(0);
+        String younger = ids.get(1);
+        Execution silent = pick(older, Instant.now(), "node-silent");
+        assertThat(store.ledger().tryAcquireSlot("deploy", 1, older, "node-silent", silent.version))
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.ledger().startAttempt(older, "node-silent", silent.version)).isEqualTo(1);
+        revive(older);
+
+        Execution first = pick(younger, Instant.now());
+        complete(task.execute(first.taskInstance, context(first)));
+
+        assertThat(ran).as("the younger job's command, run while the revived job waited to be picked").doesNotExist();
+        assertThat(holders("rule_slots", older)).as("the revived job's slot").containsExactly("node-silent");
+        Execution revived = pick(older, Instant.now());
+        complete(task.execute(revived.taskInstance, context(revived)));
+        assertThat(Files.readAllLines(ran)).containsExactly("deploy-1");
+        assertThat(store.job(older).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
+        Execution second = pick(younger, Instant.now());
+        complete(task.execute(second.taskInstance, context(second)));
+        assertThat(Files.readAllLines(ran)).containsExactly("deploy-1", "deploy-2");
+    }
+
     /** As {@link #aThreadWhosePickWasLostTakesNoSlotFromTheNodeThatTookTheJobOver}, for shared units. */
     @Test
     void aThreadWhosePickWasLostTakesNoUnitsFromTheNodeThatTookTheJobOver() throws Exception {
@@ -301,11 +341,16 @@ abstract class AbstractPickLeaseTest {
      * heartbeat of when the pick was asked for.
      */
     Execution pick(String jobId, Instant heartbeat) throws SQLException {
+        return pick(jobId, heartbeat, NODE);
+    }
+
+    /** As {@link #pick(String, Instant)}, by {@code node}. */
+    Execution pick(String jobId, Instant heartbeat, String node) throws SQLException {
         try (var c = store.schedulerDataSource().getConnection()) {
             try (var p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = ?, last_heartbeat = ?,"
                     + " version = version + 1 WHERE task_instance = ?")) {
                 p.setBoolean(1, true);
-                p.setString(2, NODE);
+                p.setString(2, node);
                 JobQueue.customization(store.dialect()).setInstant(p, 3, heartbeat);
                 p.setString(4, jobId);
                 assertThat(p.executeUpdate()).isEqualTo(1);
@@ -314,10 +359,24 @@ abstract class AbstractPickLeaseTest {
                 p.setString(1, jobId);
                 try (var rs = p.executeQuery()) {
                     assertThat(rs.next()).isTrue();
-                    return new Execution(Instant.now(), new TaskInstance<>(JobQueue.TASK_NAME, jobId), true, NODE,
+                    return new Execution(Instant.now(), new TaskInstance<>(JobQueue.TASK_NAME, jobId), true, node,
                             null, null, 0, heartbeat, rs.getLong(1));
                 }
             }
+        }
+    }
+
+    /**
+     * The job's execution revived as db-scheduler's dead-execution handling leaves it after its node's silence
+     * ({@code OwnExecutionsKept}): put back in the queue, the version raised, its job untouched (still running).
+     */
+    private void revive(String jobId) throws SQLException {
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement("UPDATE scheduled_tasks"
+                + " SET picked = ?, picked_by = NULL, last_heartbeat = NULL, version = version + 1"
+                + " WHERE task_instance = ?")) {
+            p.setBoolean(1, false);
+            p.setString(2, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
         }
     }
 

@@ -35,6 +35,11 @@ class PostgresWorkflowCrashTest extends AbstractWorkflowCrashTest {
         aJobRevivedFromAStalledNodeKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits();
     }
 
+    @org.junit.jupiter.api.Test
+    void aJobRevivedFromAPausedNodeKeepsItsPlaceInItsRulesConcurrencyLineOnTheNodeBesideIt() throws Exception {
+        aJobRevivedFromAStalledNodeKeepsItsPlaceInItsRulesConcurrencyLine();
+    }
+
     @Override
     Duration deadNodeLimit() {
         return Duration.ofSeconds(20);
