@@ -83,6 +83,15 @@ final class PgFront implements AutoCloseable {
         frozen = true;
     }
 
+    /**
+     * Cuts the connections forwarded so far, and keeps listening: the sessions a database server ends when it
+     * restarts (as one that ran out of disk space does), while its new sessions are answered as set.
+     */
+    void cutForwarded() {
+        sockets.forEach(PgFront::closeQuietly);
+        sockets.clear();
+    }
+
     /** Refuses new connections at the TCP level (nothing listens any more) and cuts those forwarded. */
     @Override
     public void close() {
