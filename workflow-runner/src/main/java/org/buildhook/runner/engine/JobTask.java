@@ -914,7 +914,8 @@ final class JobTask implements ExecutionHandler<Void> {
      * Frees the job's slot and wakes the rule's next jobs in line, one for each free slot, that wait
      * for their next try (the time to the next job's start is then the engine's, not
      * {@code runner.slot-retry}). A slot left
-     * behind frees itself once the execution is no longer picked (see
+     * behind frees itself once the execution is neither picked nor queued with its job still running (a job
+     * revived from a silent node keeps it until it is picked again: slot28; see
      * {@link ExecutionLedger#tryAcquireSlot}), so failing to free it must not cost the job its
      * completion: the failure is logged, not thrown.
      */
