@@ -56,6 +56,7 @@ public final class BuildhookCommand implements Runnable {
         CommandLine cl = new CommandLine(new BuildhookCommand()).setCaseInsensitiveEnumValuesAllowed(true);
         // Wrapped at spaces only, so a usage line or an example copied from the help is whole.
         cl.setHelpFactory(SpaceWrappingHelp::new);
+        LogsCommand.describeJson(cl);
         // A CommandFailure is an answer for the operator, not a crash: its message, no stack trace.
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof CommandFailure) {

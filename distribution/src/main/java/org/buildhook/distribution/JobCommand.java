@@ -96,8 +96,7 @@ final class JobCommand {
                         + " (buildhook approve " + job.path("id").asText() + ")");
             }
             out.println("message   " + LogSafe.escape(job.path("message").asText("")));
-            // JSON escapes C0 controls only: C1 ones (U+009B, a terminal's CSI) are escaped here.
-            out.println("argv      " + LogSafe.escape(job.path("argv").toString()));
+            out.println("argv      " + quotedList(job.path("argv")));
             out.println("workdir   " + (job.path("workdir").isNull() ? "(the runner's default, runner.workdir)"
                     : LogSafe.escape(job.path("workdir").asText())));
             out.println("limits    timeout " + duration(job.path("timeout").asText()) + ", retries "
@@ -111,7 +110,7 @@ final class JobCommand {
                 Map.Entry<String, JsonNode> e = it.next();
                 env.put(e.getKey(), e.getValue());
             }
-            env.forEach((name, value) -> out.println("  " + LogSafe.escape(name) + "=" + LogSafe.escape(value.toString())));
+            env.forEach((name, value) -> out.println("  " + LogSafe.escape(name) + "=" + quoted(value)));
             // Counted from the attempts listed below, so an older server's answer says it as well (tryout20 F7).
             int interrupted = 0;
             for (JsonNode a : answer.path("attempts")) {
@@ -140,6 +139,33 @@ final class JobCommand {
                             + " --job " + job.path("id").asText() + " lists all)");
                 }
             }
+        }
+
+        /**
+         * A command's arguments as {@code ["a","b"]}, each {@link #quoted}; what the API gave as it came
+         * (escaped) when it is not a list.
+         */
+        static String quotedList(JsonNode argv) {
+            if (!argv.isArray()) {
+                return LogSafe.escape(argv.toString());
+            }
+            java.util.StringJoiner list = new java.util.StringJoiner(",", "[", "]");
+            argv.forEach(arg -> list.add(quoted(arg)));
+            return list.toString();
+        }
+
+        /**
+         * A value of a job's command or environment between double quotes, escaped one way whatever the
+         * character (tryout28 F5: Jackson's <code>&#92;u001B</code> for C0 controls, then {@link LogSafe}'s {@code \x9b}
+         * for C1 ones): a backslash and a quote as {@code \\} and {@code \"}, control characters as
+         * {@code \xNN} as everywhere else on a terminal (docs/operations.md), so a value that holds the text
+         * {@code \x1b} reads {@code \\x1b}, not an escape. A value that is not text (null) as JSON writes it.
+         */
+        static String quoted(JsonNode value) {
+            if (!value.isTextual()) {
+                return LogSafe.escape(value.toString());
+            }
+            return "\"" + LogSafe.escape(value.asText().replace("\\", "\\\\").replace("\"", "\\\"")) + "\"";
         }
 
         /**

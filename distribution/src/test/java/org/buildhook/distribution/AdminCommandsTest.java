@@ -621,6 +621,35 @@ class AdminCommandsTest {
                 .doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
     }
 
+    /**
+     * tryout28 F5: a payload value in a job's argv or environment was escaped two ways in one value (Jackson's
+     * {@code \\u001B} for ESC, then {@code \\x9b} for CSI); now as everywhere else on a terminal, {@code \\xNN},
+     * and a backslash or quote of the value doubled so that the text {@code \\x1b} cannot pass for an escape.
+     */
+    @Test
+    void jobShowEscapesArgvAndEnvironmentValuesOneWayAndUnambiguously() throws Exception {
+        String value = "containers-devel\u001b]0;PWNED\u0007\u009b2J \\x1b \"q\"";
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode job = json.createObjectNode();
+        job.put("id", "01J").put("state", "SUCCEEDED").put("rule", "echo").put("delivery", "01D").put("message", "ok")
+                .put("timeout", "30s").put("retries", 0).put("backoff", "1s").put("concurrency", 0).put("stdin", false)
+                .put("attempts", 0).putNull("exitCode").putNull("runName").putNull("rerunOf").putNull("workdir");
+        job.putArray("argv").add("echo").add("trigger " + value);
+        job.putObject("env").put("BUILDHOOK_TRIGGER", value);
+        com.fasterxml.jackson.databind.node.ObjectNode answer = json.createObjectNode();
+        answer.set("job", job);
+        answer.putArray("attempts");
+        answer.putArray("actions");
+        java.io.StringWriter printed = new java.io.StringWriter();
+
+        JobCommand.Show.print(answer, new java.io.PrintWriter(printed, true));
+
+        String shown = "containers-devel\\x1b]0;PWNED\\x07\\x9b2J \\\\x1b \\\"q\\\"";
+        assertThat(printed.toString()).contains("argv      [\"echo\",\"trigger " + shown + "\"]")
+                .contains("  BUILDHOOK_TRIGGER=\"" + shown + "\"")
+                .doesNotContain("\\u00").doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
+    }
+
     /** As every admin command takes them after its name, 'job' takes them before 'show' too. */
     @Test
     void jobShowTakesTheAdminOptionsBeforeOrAfterShow() throws Exception {

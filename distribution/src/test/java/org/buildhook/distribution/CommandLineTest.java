@@ -1030,6 +1030,17 @@ class CommandLineTest {
                 + " ended.");
     }
 
+    /** tryout28 F6: logs' --json (shared with every admin command) said "Print the API's JSON answer"; a log is text. */
+    @Test
+    void logsHelpDoesNotPromiseJsonWhereTheApiAnswersText() {
+        assertThat(run("logs", "--help")).isZero();
+        String help = out.toString().replaceAll("\\s+", " ");
+        assertThat(help).contains("--json " + LogsCommand.JSON_HELP).doesNotContain("JSON answer");
+        out.getBuffer().setLength(0);
+        assertThat(run("jobs", "--help")).isZero();
+        assertThat(out.toString()).contains("Print the API's JSON answer instead of a table.");
+    }
+
     @Test
     void versionNamesTheProductItsVersionAndTheCommitItWasBuiltFrom() {
         assertThat(run("--version")).isZero();

@@ -45,9 +45,10 @@ final class Html {
 
     /**
      * A value for a cell of a list (the deliveries' endpoint, project, trigger, status): in a {@code span} of
-     * class {@code clipped}, which the page's style clips to a width in {@code ch} with an ellipsis, so one long
-     * value cannot push the list's other columns out of the window (tryout25 F10); its {@code title} holds the
-     * value (up to {@link #TITLE_WIDTH} characters), for the reader to see what the ellipsis hides. Its text is
+     * class {@code clipped}, which the page's style keeps whole up to a width and wraps beyond it, so one long
+     * value cannot push the list's other columns out of the window (tryout25 F10) and none is cut by the style
+     * (page29: an ellipsis hid RUNNING_WITH_FAILURES between 1201 and 1440 px); its {@code title} holds the
+     * value (up to {@link #TITLE_WIDTH} characters), for the reader to see what the cut below hides. Its text is
      * at most {@link #LIST_WIDTH} characters (its first {@code LIST_WIDTH - 1} and "…"), so a 65,536-character
      * value does not weigh on every live update (tryout24 F3); the job's page shows it whole. Never cuts a
      * surrogate pair.

@@ -13,12 +13,24 @@ final class StatusFormat {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
             .withZone(ZoneOffset.UTC);
 
+    /** As {@link #TIME}, the time of day joined to its {@code UTC} by a no-break space. */
+    private static final DateTimeFormatter TIME_WRAPPING = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'\u00a0UTC'")
+            .withZone(ZoneOffset.UTC);
+
     private StatusFormat() {
     }
 
     /** The instant as a {@code <time>} element, or the empty string for null. */
     static String time(Instant at) {
         return at == null ? "" : "<time datetime=\"" + escape(at) + "\">" + escape(TIME.format(at)) + "</time>";
+    }
+
+    /**
+     * As {@link #time}, for a narrow column whose style lets it wrap (the list's Received, page29): it can only
+     * wrap after the date, so the time of day stays whole with its {@code UTC}.
+     */
+    static String timeWrapping(Instant at) {
+        return at == null ? "" : "<time datetime=\"" + escape(at) + "\">" + escape(TIME_WRAPPING.format(at)) + "</time>";
     }
 
     /**

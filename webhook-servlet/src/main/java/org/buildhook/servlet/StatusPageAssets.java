@@ -62,12 +62,11 @@ final class StatusPageAssets {
             #result{min-height:1.2em;margin:0 0 .5em;font-size:.9em}details summary{cursor:pointer}
             .paging{margin:.6em 0}time{white-space:nowrap}.scroll-x{overflow-x:auto}
             table.delivery-list td{white-space:nowrap}
-            table.delivery-list td.outcome{white-space:normal;min-width:9em;max-width:24em;overflow-wrap:anywhere}
+            table.delivery-list td.outcome{white-space:normal;min-width:8em;max-width:24em;overflow-wrap:anywhere}
             table.delivery-list td.jobs{white-space:normal;min-width:15em;width:40%;overflow-wrap:anywhere}
-            .clipped{display:inline-block;max-width:10ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;
+            .clipped{display:inline-block;width:max-content;max-width:24ch;white-space:normal;overflow-wrap:anywhere;
             vertical-align:top}
-            td.project .clipped,td.trigger .clipped{max-width:min(16ch,10vw)}
-            td.endpoint .clipped,td.status .clipped{max-width:clamp(10ch,10ch + (100vw - 1201px) * .4,24ch)}
+            td.project .clipped,td.trigger .clipped{max-width:9vw}table.delivery-list td.received time{white-space:normal}
             table.delivery-list td:last-child,table.delivery-list th:last-child{position:sticky;right:0;background:#fff;
             box-shadow:inset 1px 0 #eaeef2}
             table.delivery-list th:last-child{background:#f6f8fa}

@@ -422,9 +422,10 @@ final class StatusPageView {
         String build = escape(d.summary().buildId());
         String buildLink = row.webUrlJob().map(j -> SafeLinks.listLink(j.env().get(WEB_URL), build, "ext build", j.id()))
                 .orElse("");
-        // Each cell's class names its column: the style clips and, in a narrow window, labels them (tryout25 F10).
+        // Each cell's class names its column: the style wraps its long values and, in a narrow window, labels them
+        // (tryout25 F10; never clips them: page29).
         h.append("<tr class=\"delivery ").append(StatusTone.of(d.outcome()).css()).append("\" data-id=\"")
-                .append(escape(d.id())).append("\"><td class=\"received\">").append(time(d.receivedAt()))
+                .append(escape(d.id())).append("\"><td class=\"received\">").append(StatusFormat.timeWrapping(d.receivedAt()))
                 .append("</td><td class=\"endpoint\">").append(Html.clipped(d.endpoint())).append("</td><td class=\"build\">")
                 .append(buildLink.isEmpty() ? build : buildLink)
                 // Payload strings, up to 65,536 characters each: clipped in the list, whole on the job's page (tryout24 F3).

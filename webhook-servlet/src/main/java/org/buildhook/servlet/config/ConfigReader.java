@@ -220,12 +220,16 @@ final class ConfigReader {
         }
         if (store.retention().compareTo(store.dedupWindow()) < 0) {
             // review12 L12: a repeat sent after its delivery was deleted is not known as one any more.
-            YamlNode.Entry at = s.containsKey("retention") ? s.get("retention") : s.get("dedup-window");
-            warnings.add(at == null ? null : at.value().location(), at == s.get("dedup-window") ? "store.dedup-window"
-                    : "store.retention", "store.retention (" + Durations.describe(store.retention())
-                    + ") is shorter than store.dedup-window (" + Durations.describe(store.dedupWindow()) + "): a delivery"
-                    + " JobServ sends again after retention deleted the first is stored and runs its jobs again, as a new"
-                    + " one. Keep store.retention at least as long as store.dedup-window");
+            // Said at the key given, whose name the warning's "key:" already says (tryout28 F10: named twice).
+            String retention = Durations.describe(store.retention());
+            String window = Durations.describe(store.dedupWindow());
+            boolean atRetention = s.containsKey("retention");
+            YamlNode.Entry at = atRetention ? s.get("retention") : s.get("dedup-window");
+            warnings.add(at == null ? null : at.value().location(), atRetention ? "store.retention" : "store.dedup-window",
+                    (atRetention ? retention + " is shorter than store.dedup-window (" + window + ")"
+                            : window + " is longer than store.retention (" + retention + ")")
+                    + ": a delivery JobServ sends again after retention deleted the first is stored and runs its jobs"
+                    + " again, as a new one. Keep store.retention at least as long as store.dedup-window");
         }
         return store;
     }

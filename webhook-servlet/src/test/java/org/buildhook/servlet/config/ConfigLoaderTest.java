@@ -465,9 +465,15 @@ class ConfigLoaderTest {
         ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
 
         assertThat(loader.load(shorter).warnings()).filteredOn(w -> w.contains("store.retention")).singleElement()
-                .asString().startsWith(shorter + ":4:14: warning: store.retention: store.retention (24h) is shorter than"
+                .asString().startsWith(shorter + ":4:14: warning: store.retention: 24h is shorter than"
                         + " store.dedup-window (48h)").contains("runs its jobs again");
         assertThat(loader.load(longer).warnings()).noneMatch(w -> w.contains("shorter than store.dedup-window"));
+        // tryout28 F10: the key was named twice ("warning: store.retention: store.retention (2m) …"); at either key once.
+        Path window = Files.writeString(dir.resolve("window.yaml"), "endpoints: {default: {secrets: [{value: s3cret}]}}\n"
+                + "store:\n  dedup-window: 60d\n");
+        assertThat(loader.load(window).warnings()).filteredOn(w -> w.contains("store.dedup-window")).singleElement()
+                .asString().startsWith(window + ":3:17: warning: store.dedup-window: 1440h is longer than store.retention (")
+                .contains("Keep store.retention at least as long");
     }
 
     /**

@@ -699,8 +699,7 @@ public final class JobEngine implements AutoCloseable {
         try {
             List<RunningAttempt> ended = leftovers.sweepEarlierRuns();
             for (DeadNodeRelease.Released r : store.deadNodes().releaseEarlierRuns(ended, config.inARow())) {
-                LOG.warn("job {}: {}", r.jobId(), r.describe(config.heartbeatInterval().multipliedBy(
-                        config.missedHeartbeats()), leftovers.stops().containsJob(r.node(), r.jobId())));
+                released(r);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -721,14 +720,27 @@ public final class JobEngine implements AutoCloseable {
             List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current(),
                     config.inARow());
             for (DeadNodeRelease.Released r : released) {
-                LOG.warn("job {}: {}", r.jobId(), r.describe(config.heartbeatInterval().multipliedBy(
-                        config.missedHeartbeats()), leftovers.stops().containsJob(r.node(), r.jobId())));
+                released(r);
             }
             return !released.isEmpty();
         } catch (RuntimeException e) {
             // The store is away: db-scheduler's dead-node detection still revives them after the limit.
             LOG.debug("releasing the jobs of dead nodes failed; next time: {}", e.toString());
             return false;
+        }
+    }
+
+    /**
+     * Logs the release of a dead node's job {@code r}: at WARN, or at DEBUG when the sweep already said at INFO that
+     * the outcome this node's last stop kept for it is recorded now (the same event: tryout28 F8).
+     */
+    private void released(DeadNodeRelease.Released r) {
+        String what = r.describe(config.heartbeatInterval().multipliedBy(config.missedHeartbeats()),
+                leftovers.stops().containsJob(r.node(), r.jobId()));
+        if (leftovers.saidRecorded(r.jobId(), 0)) {
+            LOG.debug("job {}: {}", r.jobId(), what);
+        } else {
+            LOG.warn("job {}: {}", r.jobId(), what);
         }
     }
 

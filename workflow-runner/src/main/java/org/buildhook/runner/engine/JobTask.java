@@ -650,7 +650,11 @@ final class JobTask implements ExecutionHandler<Void> {
                         this::untilGraceOver) + 1 <= job.retries();
         String message = describe(decided.result(), decided.exitCode(), job) + "; then " + after
                 + (stopAsked ? "" : retried ? "; retried as its rule says" : "; not run again");
-        LOG.warn("job {} attempt {}: {}", job.id(), attempt, message);
+        if (leftovers.saidRecorded(job.id(), attempt)) {
+            LOG.debug("job {} attempt {}: {}", job.id(), attempt, message); // said at INFO by the sweep (tryout28 F8)
+        } else {
+            LOG.warn("job {} attempt {}: {}", job.id(), attempt, message);
+        }
         // Its times as recorded: its start, and its end when its interruption was recorded (the stop's or
         // the sweep's account). Not now: a start hours after a graceful stop made the attempt and the job
         // seem to have run through the downtime, and the log said "last attempt took 0ms" (tryout14 F9).

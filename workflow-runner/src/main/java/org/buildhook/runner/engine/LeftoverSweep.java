@@ -45,6 +45,14 @@ final class LeftoverSweep {
     /** The keys of {@link #killedNotRecorded} already said once at WARN. */
     private final Set<String> warnedNotRecorded = ConcurrentHashMap.newKeySet();
 
+    /**
+     * The jobs ({@code job id/attempt}) whose attempt's outcome kept by this node's last stop was recorded by
+     * {@link #recordKnownOutcomes} and said there, at INFO: the sweep of that attempt, the release of its dead node and
+     * the job's conclusion say the same event again, so at DEBUG only (tryout28 F8: one event, four lines, three WARNs,
+     * for a job that ended as designed).
+     */
+    private final Set<String> saidRecorded = ConcurrentHashMap.newKeySet();
+
     /** What this node's last stop cut short without recording it (tryout20 F2). */
     private final StopsNotRecorded stops;
     /** Whether {@link #takeBackDeaths} was done, at the first sweep that reached the store; on the sweeping thread. */
@@ -150,6 +158,7 @@ final class LeftoverSweep {
             org.buildhook.runner.exec.Decision decision = new org.buildhook.runner.exec.Decision(known.result(),
                     known.exitCode(), known.logFile());
             if (ledger.recordKnownOutcome(jobId, attempt, by, decision, known.ended())) {
+                saidRecorded.add(jobId + "/" + attempt);
                 LOG.info("job {} attempt {}: {} before node {} stopped, which could not record it then; recorded now:"
                         + " the job goes on from that outcome, and its command is not run again", jobId, attempt,
                         describe(known), by);
@@ -391,6 +400,26 @@ final class LeftoverSweep {
         }
         killedNotRecorded.remove(key);
         warnedNotRecorded.remove(key);
-        recorded.ifPresent(message -> LOG.warn("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message));
+        recorded.ifPresent(message -> {
+            if (saidRecorded(attempt.jobId(), attempt.attempt())) {
+                LOG.debug("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message);
+            } else {
+                LOG.warn("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message);
+            }
+        });
+    }
+
+    /**
+     * Whether this node recorded and logged (at INFO) the outcome its last stop kept for attempt {@code attempt} of
+     * job {@code jobId}: what else follows from that event (the attempt's sweep, its node's release, the job's
+     * conclusion) is then logged at DEBUG, not said again.
+     *
+     * @param attempt the attempt's number, from 1; 0 for any attempt of the job
+     */
+    boolean saidRecorded(String jobId, int attempt) {
+        if (attempt > 0) {
+            return saidRecorded.contains(jobId + "/" + attempt);
+        }
+        return saidRecorded.stream().anyMatch(key -> key.startsWith(jobId + "/"));
     }
 }

@@ -99,40 +99,25 @@ final class Migrations {
                 throw noSchemaToCreateIn(e);
             }
         }
-        int from = db.read("read the schema version", Migrations::current);
+        int[] from = {0};
         List<String> applied = new ArrayList<>();
-        for (Migration m : known) {
-            boolean ran;
-            try {
-                ran = db.inTransaction("apply migration V" + m.version(), c -> {
-                    lock(c);
-                    int current = current(c);
-                    if (current > known.size()) {
-                        throw newerSchema(current, known.size());
-                    }
-                    if (current < m.version()) {
-                        try (Statement s = c.createStatement()) {
-                            for (String sql : statements(m.sql())) {
-                                s.execute(sql);
-                            }
+        try {
+            if (db.dialect() == Dialect.POSTGRESQL) {
+                db.read("apply the migrations", c -> {
+                    holdingTheLock(c, () -> migrate(known, from, applied, new Transactions() {
+                        @Override
+                        public <T> T inTransaction(String what, Database.Work<T> work) {
+                            return Migrations.this.inTransaction(c, what, work);
                         }
-                        try (PreparedStatement p = c.prepareStatement(
-                                "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)")) {
-                            p.setInt(1, m.version());
-                            p.setString(2, m.description());
-                            p.setLong(3, clock.millis());
-                            p.executeUpdate();
-                        }
-                        return true;
-                    }
-                    return false;
+                    }));
+                    return null;
                 });
-            } catch (RunnerException e) {
-                throw noRightToUpgrade(e, from, known.size());
+            } else {
+                // SQLite: one node per file (the store lock), so no other node migrates between these transactions.
+                migrate(known, from, applied, db::inTransaction);
             }
-            if (ran) {
-                applied.add("V" + m.version() + " " + m.description());
-            }
+        } catch (RunnerException e) {
+            throw noRightToUpgrade(e, from[0], known.size());
         }
         int version = db.read("read the schema version", Migrations::current);
         if (version > known.size()) {
@@ -140,14 +125,111 @@ final class Migrations {
         }
         if (!applied.isEmpty()) {
             // An upgrade changes the operator's database for good: say so, once, on the node that did it.
-            if (from == 0) {
+            if (from[0] == 0) {
                 LOG.info("store schema created at version {}", version);
             } else {
                 LOG.info("store schema upgraded from version {} to {} ({}); a buildhook older than this one cannot"
-                        + " open it any more", from, version, String.join(", ", applied));
+                        + " open it any more", from[0], version, String.join(", ", applied));
             }
         }
         return version;
+    }
+
+    /** How {@link #migrate} runs one migration's transaction. */
+    private interface Transactions {
+        <T> T inTransaction(String what, Database.Work<T> work);
+    }
+
+    /**
+     * Reads the version the schema is at into {@code from} and applies the {@code known} migrations it lacks,
+     * each in its own transaction with its {@code schema_version} row, adding their names to {@code applied}.
+     * Run while no other node migrates ({@link #holdingTheLock}), so {@code from} and {@code applied} are what
+     * this node found and did: two nodes starting at once on an empty database took turns by migration, and
+     * one said "upgraded from version 2 to 16 … a buildhook older than this one cannot open it any more" of a
+     * store created a second before (tryout28 F2).
+     */
+    private void migrate(List<Migration> known, int[] from, List<String> applied, Transactions transactions) {
+        from[0] = transactions.inTransaction("read the schema version", Migrations::current);
+        for (Migration m : known) {
+            boolean ran = transactions.inTransaction("apply migration V" + m.version(), c -> {
+                lock(c);
+                int current = current(c);
+                if (current > known.size()) {
+                    throw newerSchema(current, known.size());
+                }
+                if (current < m.version()) {
+                    try (Statement s = c.createStatement()) {
+                        for (String sql : statements(m.sql())) {
+                            s.execute(sql);
+                        }
+                    }
+                    try (PreparedStatement p = c.prepareStatement(
+                            "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)")) {
+                        p.setInt(1, m.version());
+                        p.setString(2, m.description());
+                        p.setLong(3, clock.millis());
+                        p.executeUpdate();
+                    }
+                    return true;
+                }
+                return false;
+            });
+            if (ran) {
+                applied.add("V" + m.version() + " " + m.description());
+            }
+        }
+    }
+
+    /**
+     * PostgreSQL: runs {@code run} holding the migrations' advisory lock on session {@code c} from before it
+     * reads the version until after its last migration. Each migration's transaction takes the same lock again
+     * ({@link #lock}), which its own session always gets; another node's, whether of this build or of an older
+     * one in a rolling upgrade (which locks per migration), waits until {@code run} is done and then finds the
+     * schema up to date. The lock is a session's: it outlives the transaction it is taken in and ends with the
+     * session if the connection is cut.
+     */
+    private void holdingTheLock(Connection c, Runnable run) throws SQLException {
+        inTransaction(c, "wait for another node's migrations", t -> {
+            try (Statement unbounded = t.createStatement()) {
+                unbounded.execute("SET LOCAL lock_timeout = 0"); // as long as another node's migrations take
+            }
+            try (PreparedStatement p = t.prepareStatement("SELECT pg_advisory_lock(?)")) {
+                p.setLong(1, PG_LOCK_KEY);
+                p.execute();
+            }
+            return null;
+        });
+        try {
+            run.run();
+        } finally {
+            try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+                p.setLong(1, PG_LOCK_KEY);
+                p.execute();
+            }
+        }
+    }
+
+    /** {@code work} in one transaction on {@code c}, committed when it returns; failures as {@link Database#translate}. */
+    private <T> T inTransaction(Connection c, String what, Database.Work<T> work) {
+        try {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException cut) {
+                    e.addSuppressed(cut);
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw db.translate(what, e);
+        }
     }
 
     /**

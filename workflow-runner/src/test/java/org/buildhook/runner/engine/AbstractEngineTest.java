@@ -1078,4 +1078,49 @@ abstract class AbstractEngineTest {
         }
     }
 
+    /**
+     * tryout28 F8: a node stopped while the store could not record its job's exit 0 kept it in its data folder; the
+     * next start records it, which was said four times (LeftoverSweep INFO and WARN, JobEngine WARN naming a dead-node
+     * limit, JobTask WARN) for a job that then SUCCEEDED as designed. Now once, at INFO, by what recorded it.
+     */
+    @Test
+    void anExitTheLastStopKeptIsSaidOnceAtInfoWhenTheNextStartRecordsIt() throws Exception {
+        engine.stop();
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy",
+                List.of("/bin/true"), Map.of(), 0, Duration.ZERO, 0))).jobIds().get(0);
+        assertThat(store.ledger().startAttempt(jobId, "node-old")).isEqualTo(1);
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        try (var c = store.dataSource().getConnection(); var p = c.prepareStatement("UPDATE job_attempts"
+                + " SET node_pid = ?, node_started = ? WHERE job_id = ? AND attempt = 1")) {
+            p.setLong(1, gone.pid()); // the stopped node's JVM, gone
+            p.setLong(2, 7);
+            p.setString(3, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        Instant exited = Instant.now().minusSeconds(30).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        new StopsNotRecorded(store.config().dataDir().resolve(StopsNotRecorded.FILE_NAME), "node-old").add(jobId, 1,
+                new StopsNotRecorded.Known(org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited, null));
+        List<LogCapture> logs = List.of(new LogCapture(LeftoverSweep.class), new LogCapture(JobEngine.class),
+                new LogCapture(JobTask.class), new LogCapture(org.buildhook.runner.store.DeadNodeRelease.class));
+        JobDetail done;
+        try {
+            engine = JobEngine.create(store, launcher(), steady("node-a"));
+            engine.start();
+            done = awaitFinal(jobId);
+        } finally {
+            logs.forEach(LogCapture::close);
+        }
+
+        assertThat(done.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(done.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        List<ch.qos.logback.classic.spi.ILoggingEvent> said = logs.stream().flatMap(l -> l.events().stream())
+                .filter(e -> e.getFormattedMessage().contains(jobId))
+                .filter(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.INFO)).toList();
+        assertThat(said).singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO);
+            assertThat(e.getFormattedMessage()).contains("its command exited 0 at " + exited
+                    + " before node node-old stopped, which could not record it then; recorded now");
+        });
+    }
 }
