@@ -405,9 +405,19 @@ public final class JobEngine implements AutoCloseable {
         if (handled == 0) {
             return;
         }
-        LOG.info("stopping: waiting up to {} for {} job(s) of node {} to end (a process tree that outlives SIGTERM gets"
-                + " SIGKILL after runner.kill-grace, {}) and for what became of them to be recorded",
-                Durations.describe(jobsStopWait), handled, config.nodeId(), Durations.describe(killGrace));
+        // Said by what is awaited: a job whose command has ended waits only for its recording (tryout28 F9: the
+        // SIGKILL of a command that had exited 34 s before).
+        long commands = running.runningJobIds().stream().filter(id -> running.endedWith(id) == null).count();
+        String wait = Durations.describe(jobsStopWait);
+        if (commands == 0) {
+            LOG.info("stopping: waiting up to {} for what became of {} job(s) of node {} to be recorded (their commands"
+                    + " have ended)", wait, handled, config.nodeId());
+        } else {
+            LOG.info("stopping: waiting up to {} for {} job(s) of node {} to end (a process tree that outlives SIGTERM gets"
+                    + " SIGKILL after runner.kill-grace, {}) and for what became of them to be recorded{}", wait, handled,
+                    config.nodeId(), Durations.describe(killGrace), commands >= handled ? ""
+                            : " (" + (handled - commands) + " of them only that: their commands have ended)");
+        }
         Set<String> left;
         try {
             left = running.awaitHandled(graceOver + jobsStopWait.toNanos());
