@@ -557,15 +557,22 @@ public final class JobEngine implements AutoCloseable {
         }
         try {
             // Taken again if its connection was lost (PostgreSQL restarted, a network cut).
-            if (!nodeLock.take()) {
+            boolean locked = nodeLock.take();
+            if (!locked) {
                 LOG.debug("node id {}: its lock could not be taken again now; next time", config.nodeId());
             }
-            boolean renewed = store.nodeLeases().renew(config.nodeId(), instance);
+            NodeLeases.Renewal renewal = store.nodeLeases().renew(config.nodeId(), instance, NodeIdentity.current(),
+                    locked);
             reach.answered(java.time.Instant.now());
             if (fencing != null) {
                 fencing.storeAnswered();
             }
-            if (!renewed) {
+            if (renewal == NodeLeases.Renewal.CLAIMED_AGAIN) {
+                LOG.warn("node id {}: its claim was no longer in the store (an operator forgot this node, DELETE"
+                        + " /api/nodes/{}, while it was silent for longer than the dead-node limit); claimed again, so"
+                        + " it is listed again", config.nodeId(), config.nodeId());
+            }
+            if (renewal == NodeLeases.Renewal.LOST) {
                 nodeIdLost = true;
                 String by = store.nodeLeases().holder(config.nodeId()).map(NodeLeases.Holder::describe)
                         .orElse("a node that has stopped since");
