@@ -187,19 +187,7 @@ public final class NodeLeases {
             if (!lockHeld) {
                 return Renewal.LOST;
             }
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host, boot_id,"
-                    + " node_pid, node_started, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    + " ON CONFLICT (node_id) DO NOTHING")) {
-                p.setString(1, nodeId);
-                p.setString(2, instance);
-                p.setString(3, self.host());
-                p.setString(4, self.bootId());
-                p.setLong(5, self.process().pid());
-                p.setLong(6, self.process().startTicks());
-                p.setLong(7, now.toEpochMilli());
-                p.setLong(8, now.toEpochMilli());
-                return p.executeUpdate() == 1 ? Renewal.CLAIMED_AGAIN : Renewal.LOST;
-            }
+            return write(c, nodeId, instance, self, now, false) ? Renewal.CLAIMED_AGAIN : Renewal.LOST;
         });
     }
 
@@ -670,11 +658,23 @@ public final class NodeLeases {
     /** Writes {@code instance}'s claim of {@code nodeId}, in place of any claim of it there is. */
     private static void write(Connection c, String nodeId, String instance, NodeIdentity self, Instant now)
             throws SQLException {
+        write(c, nodeId, instance, self, now, true);
+    }
+
+    /**
+     * Writes {@code instance}'s claim of {@code nodeId}: in place of any claim of it there is when {@code replace},
+     * else only when there is none.
+     *
+     * @return whether it was written
+     */
+    private static boolean write(Connection c, String nodeId, String instance, NodeIdentity self, Instant now,
+            boolean replace) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host, boot_id,"
                 + " node_pid, node_started, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (node_id) DO UPDATE SET instance = excluded.instance, host = excluded.host,"
+                + (replace ? " ON CONFLICT (node_id) DO UPDATE SET instance = excluded.instance, host = excluded.host,"
                 + " boot_id = excluded.boot_id, node_pid = excluded.node_pid, node_started = excluded.node_started,"
-                + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at")) {
+                + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at"
+                : " ON CONFLICT (node_id) DO NOTHING"))) {
             p.setString(1, nodeId);
             p.setString(2, instance);
             p.setString(3, self.host());
@@ -683,7 +683,7 @@ public final class NodeLeases {
             p.setLong(6, self.process().startTicks());
             p.setLong(7, now.toEpochMilli());
             p.setLong(8, now.toEpochMilli());
-            p.executeUpdate();
+            return p.executeUpdate() == 1;
         }
     }
 }

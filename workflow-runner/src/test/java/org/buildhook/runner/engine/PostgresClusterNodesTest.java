@@ -43,19 +43,10 @@ class PostgresClusterNodesTest {
     @Test
     void listsTheRunningNodesAndANodeSilentPastTheLimitWithTheJobTakenOverFromIt() throws Exception {
         StoreConfig config = TestStores.postgres(dir.resolve("data"));
-        Path events = dir.resolve("events");
         Path go = dir.resolve("go");
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
-                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
         try (Store store = Store.open(config)) {
-            NodeProcess silent = node("silent", config, slow, "slow=1", "data=" + dir.resolve("data"));
-            // The job started on its own node before the other starts (which would otherwise pick it as soon).
-            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(silent.printed("ACCEPTED")
-                    && AbstractCrashTest.startLines(events).size() == 1).as("started: %s", nodes(store)).isTrue());
-            NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
-            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(taker.printed("READY")
-                    && node(store, "taker").isPresent() && node(store, "silent").filter(n -> n.runningJobs() == 1)
-                            .isPresent()).as("both running: %s", nodes(store)).isTrue());
+            NodeProcess silent = silentWithItsJobAndTaker(store, config);
+            NodeProcess taker = nodes.get(1);
 
             List<ClusterNodes.Node> running = store.nodeLeases().nodes(DEAD_LIMIT, "taker");
             assertThat(running).extracting(ClusterNodes.Node::id).containsExactly("taker", "silent");
@@ -95,18 +86,9 @@ class PostgresClusterNodesTest {
     @Test
     void aKilledNodeIsForgottenOnceItsJobIsTakenOverAndAForgottenNodeThatComesBackIsListedAgain() throws Exception {
         StoreConfig config = TestStores.postgres(dir.resolve("data"));
-        Path events = dir.resolve("events");
         Path go = dir.resolve("go");
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
-                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
         try (Store store = Store.open(config)) {
-            NodeProcess killed = node("silent", config, slow, "slow=1", "data=" + dir.resolve("data"));
-            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(killed.printed("ACCEPTED")
-                    && AbstractCrashTest.startLines(events).size() == 1).as("started: %s", nodes(store)).isTrue());
-            NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
-            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(taker.printed("READY")
-                    && node(store, "taker").isPresent() && node(store, "silent").filter(n -> n.runningJobs() == 1)
-                            .isPresent()).as("both running: %s", nodes(store)).isTrue());
+            NodeProcess killed = silentWithItsJobAndTaker(store, config);
             assertThat(store.nodeLeases().forget("silent", "taker", DEAD_LIMIT).outcome())
                     .isEqualTo(NodeLeases.ForgetOutcome.NOT_SILENT);
             assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker")).isEqualTo(new ClusterNodes.Counts(2, 0, 0));
@@ -122,7 +104,7 @@ class PostgresClusterNodesTest {
             assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker")).isEqualTo(new ClusterNodes.Counts(1, 0, 0));
             assertThat(node(store, "taker").orElseThrow().runningJobs()).as("the taker's run goes on").isEqualTo(1);
 
-            NodeProcess cut = node("cut", config, slow, "slow=0", "data=" + dir.resolve("data-cut"));
+            NodeProcess cut = node("cut", config, dir.resolve("slow.sh"), "slow=0", "data=" + dir.resolve("data-cut"));
             await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(cut.printed("READY")
                     && node(store, "cut").filter(n -> n.state() == ClusterNodes.State.RUNNING).isPresent())
                     .as("cut running: %s", nodes(store)).isTrue());
@@ -144,6 +126,26 @@ class PostgresClusterNodesTest {
             assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker")).isEqualTo(new ClusterNodes.Counts(2, 0, 0));
             Files.createFile(go);
         }
+    }
+
+    /**
+     * Starts node {@code silent} with one slow job running (until the file {@code go} exists), then node {@code taker};
+     * returns {@code silent} once both run and it holds its job.
+     */
+    private NodeProcess silentWithItsJobAndTaker(Store store, StoreConfig config) throws Exception {
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
+                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        NodeProcess silent = node("silent", config, slow, "slow=1", "data=" + dir.resolve("data"));
+        // The job started on its own node before the other starts (which would otherwise pick it as soon).
+        await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(silent.printed("ACCEPTED")
+                && AbstractCrashTest.startLines(events).size() == 1).as("started: %s", nodes(store)).isTrue());
+        NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
+        await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(taker.printed("READY")
+                && node(store, "taker").isPresent() && node(store, "silent").filter(n -> n.runningJobs() == 1)
+                        .isPresent()).as("both running: %s", nodes(store)).isTrue());
+        return silent;
     }
 
     /** Ends (pg_terminate_backend) the database sessions holding {@code nodeId}'s advisory lock, as NodeLeases keys it. */
