@@ -8,12 +8,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -108,17 +104,10 @@ class TerminalLogsTest {
 
     @Test
     void toAFileLogsWritesTheLogByteForByte() throws Exception {
-        Path file = dir.resolve("saved.log");
-        Process logs = new ProcessBuilder(command("logs", job)).redirectOutput(file.toFile())
-                .redirectError(dir.resolve("logs.err").toFile()).redirectInput(ProcessBuilder.Redirect.from(
-                        Path.of("/dev/null").toFile())).start();
-        logs.getOutputStream().close();
-        assertThat(logs.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        assertThat(logs.exitValue()).as(Files.readString(dir.resolve("logs.err"))).isZero();
         ByteArrayOutputStream written = new ByteArrayOutputStream();
         written.write(WRITTEN.getBytes(StandardCharsets.UTF_8));
         written.write(NOT_UTF8);
-        assertThat(Files.readAllBytes(file)).isEqualTo(written.toByteArray());
+        assertThat(RealCommand.toAFile(server, dir, "logs", job)).isEqualTo(written.toByteArray());
     }
 
     @Test
@@ -136,30 +125,7 @@ class TerminalLogsTest {
                 .isEqualTo("dev\u001b]0;pwned\u0007\u009b2J");
     }
 
-    /** {@code buildhook ARGS} against the server, as a process of its own, in a UTF-8 locale (as bin/buildhook). */
-    private List<String> command(String... args) {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-Dfile.encoding=UTF-8", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(List.of(args));
-        command.addAll(List.of("--url", server.uri().toString(), "--token-file",
-                dir.resolve("admin-token").toString()));
-        return command;
-    }
-
-    /** What {@code buildhook ARGS} writes to a pseudo-terminal ({@code script -qec COMMAND /dev/null}). */
     private String inATerminal(String... args) throws Exception {
-        StringBuilder line = new StringBuilder();
-        for (String word : command(args)) {
-            line.append(line.length() == 0 ? "" : " ").append('\'').append(word.replace("'", "'\\''")).append('\'');
-        }
-        Process script = new ProcessBuilder("script", "-qec", line.toString(), "/dev/null")
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .redirectError(dir.resolve("script.err").toFile()).start();
-        ByteArrayOutputStream shown = new ByteArrayOutputStream();
-        script.getInputStream().transferTo(shown);
-        assertThat(script.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        String text = shown.toString(StandardCharsets.UTF_8);
-        assertThat(script.exitValue()).as(text + Files.readString(dir.resolve("script.err"))).isZero();
-        return text;
+        return RealCommand.inATerminal(server, dir, args);
     }
 }
