@@ -1,20 +1,13 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * escape29: a job's output and a payload value can hold Unicode bidirectional controls (RLO U+202E, the
@@ -51,19 +44,7 @@ class InvisibleCharactersShownTest {
     @BeforeEach
     void runAJobThatWritesInvisibleCharacters() throws Exception {
         server = AdminServer.withRunner(dir, "");
-        server.replaceRules("rules:\n  - name: hidden\n    run:\n      command: [/usr/bin/printf, '" + FORMAT
-                + "', '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n");
-        await().atMost(Duration.ofMinutes(5))
-                .until(() -> server.app().rules().current().ruleNames().contains("hidden"));
-        String body = AdminServer.fixture("build-67-passed.json")
-                .replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \"" + TRIGGER_JSON + "\"");
-        String delivery = server.deliverBody(body.getBytes(StandardCharsets.UTF_8));
-        AtomicReference<JsonNode> found = new AtomicReference<>();
-        await().atMost(Duration.ofMinutes(5)).until(() -> {
-            found.set(server.getJson("deliveries/" + delivery).path("jobs").path(0));
-            return found.get().path("state").asText().equals("SUCCEEDED");
-        });
-        job = found.get().path("id").asText();
+        job = RealCommand.printingJob(server, "hidden", FORMAT, TRIGGER_JSON);
         assertThat(server.get("jobs/" + job + "/log").body()).isEqualTo(WRITTEN);
     }
 
@@ -101,17 +82,10 @@ class InvisibleCharactersShownTest {
 
     @Test
     void jsonWritesThemAsJsonEscapesOfTheSameValue() throws Exception {
-        StringWriter out = new StringWriter();
-        CommandLine cl = BuildhookCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(new StringWriter(), true));
-        int exit = cl.execute("job", "show", job, "--json", "--url", server.uri().toString(), "--token-file",
-                dir.resolve("admin-token").toString());
-
-        assertThat(exit).as(out.toString()).isZero();
-        assertThat(out.toString()).contains("\"TRIGGER\" : \"dev\\u202Eved\\u200B\"");
-        assertHidesNothing(out.toString());
-        assertThat(AdminServer.json(out.toString()).path("job").path("env").path("TRIGGER").asText()).isEqualTo(TRIGGER);
+        String out = RealCommand.jobShowJson(server, dir, job);
+        assertThat(out).contains("\"TRIGGER\" : \"dev\\u202Eved\\u200B\"");
+        assertHidesNothing(out);
+        assertThat(AdminServer.json(out).path("job").path("env").path("TRIGGER").asText()).isEqualTo(TRIGGER);
     }
 
     private static void assertHidesNothing(String shown) {

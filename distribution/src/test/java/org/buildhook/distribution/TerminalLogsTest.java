@@ -1,21 +1,14 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A job's output and a payload value it echoes can hold terminal escape sequences (set the title, clear
@@ -55,19 +48,7 @@ class TerminalLogsTest {
     @BeforeEach
     void runAJobThatWritesEscapeSequences() throws Exception {
         server = AdminServer.withRunner(dir, "");
-        server.replaceRules("rules:\n  - name: hostile\n    run:\n      command: [/usr/bin/printf, '" + FORMAT
-                + "', '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n");
-        await().atMost(Duration.ofMinutes(5))
-                .until(() -> server.app().rules().current().ruleNames().contains("hostile"));
-        String body = AdminServer.fixture("build-67-passed.json")
-                .replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \"" + TRIGGER_JSON + "\"");
-        String delivery = server.deliverBody(body.getBytes(StandardCharsets.UTF_8));
-        AtomicReference<JsonNode> found = new AtomicReference<>();
-        await().atMost(Duration.ofMinutes(5)).until(() -> {
-            found.set(server.getJson("deliveries/" + delivery).path("jobs").path(0));
-            return found.get().path("state").asText().equals("SUCCEEDED");
-        });
-        job = found.get().path("id").asText();
+        job = RealCommand.printingJob(server, "hostile", FORMAT, TRIGGER_JSON);
         // The log holds what the job wrote, as it wrote it.
         assertThat(server.get("jobs/" + job + "/log").body()).isEqualTo(WRITTEN + "not UTF-8: \ufffd\n");
     }
@@ -112,16 +93,10 @@ class TerminalLogsTest {
 
     @Test
     void jsonAnswersEscapeTheC1ControlsAsJsonDoesC0() throws Exception {
-        StringWriter out = new StringWriter();
-        CommandLine cl = BuildhookCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(new StringWriter(), true));
-        int exit = cl.execute("job", "show", job, "--json", "--url", server.uri().toString(), "--token-file",
-                dir.resolve("admin-token").toString());
-        assertThat(exit).as(out.toString()).isZero();
-        assertThat(out.toString()).contains("dev\\u001B]0;pwned\\u0007\\u009B2J").doesNotContain("\u009b");
+        String out = RealCommand.jobShowJson(server, dir, job);
+        assertThat(out).contains("dev\\u001B]0;pwned\\u0007\\u009B2J").doesNotContain("\u009b");
         // The same value for a script that reads it.
-        assertThat(AdminServer.json(out.toString()).path("job").path("env").path("TRIGGER").asText())
+        assertThat(AdminServer.json(out).path("job").path("env").path("TRIGGER").asText())
                 .isEqualTo("dev\u001b]0;pwned\u0007\u009b2J");
     }
 
