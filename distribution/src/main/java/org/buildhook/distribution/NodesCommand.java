@@ -10,12 +10,15 @@ import org.buildhook.runner.rules.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code buildhook nodes}: the cluster's nodes as the server's store knows them (the admin API's
  * {@code GET /api/nodes}): each node's id, host, pid, build, last heartbeat age (by the database's clock), running
- * jobs, rules fingerprint, and what became of the jobs of a node not heard from past the dead-node limit.
+ * jobs, rules fingerprint, and what became of the jobs of a node not heard from past the dead-node limit; {@code
+ * buildhook nodes forget ID} forgets a node killed and never started again ({@code DELETE /api/nodes/ID}).
  */
 @Command(
         name = "nodes",
@@ -23,15 +26,17 @@ import picocli.CommandLine.Spec;
         description = "List the cluster's nodes as the server's store knows them (the admin API's GET /api/nodes):"
                 + " id, host, pid, build, how long ago each was heard from (by the database's clock), its running"
                 + " jobs, its rules, and for a node not heard from past the dead-node limit what became of its jobs."
-                + " On SQLite: this node alone.",
+                + " On SQLite: this node alone. 'nodes forget ID' forgets a node killed and never started again.",
         footer = {
             "",
             "Examples:",
             "  buildhook nodes",
             "  buildhook nodes --json",
+            "  buildhook nodes forget node-2",
             "",
             ExitCodes.HELP
-        })
+        },
+        subcommands = NodesCommand.Forget.class)
 final class NodesCommand implements Callable<Integer> {
 
     private static final PagePrinter PRINTER = new PagePrinter("nodes", column("NODE", NodesCommand::id),
@@ -53,6 +58,58 @@ final class NodesCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         return PRINTER.print(admin, Map.of(), spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /**
+     * {@code nodes forget ID}: the admin API's {@code DELETE /api/nodes/ID}. Exit 0 when forgotten; 1 (the server's
+     * words, {@code (409)}) for a node that runs, still holds jobs not taken over, or may come back, and for an id no
+     * node claims ({@code (404)}).
+     */
+    @Command(
+            name = "forget",
+            mixinStandardHelpOptions = true,
+            description = "Forget a node killed and never started again (a host decommissioned after a crash), so the"
+                    + " nodes list and the buildhook_cluster_nodes gauge no longer count it (the admin API's DELETE"
+                    + " /api/nodes/ID). Only a node silent for longer than the dead-node limit whose jobs other nodes"
+                    + " have taken over; a node started later with its id is listed again.",
+            footer = {
+                "",
+                "Examples:",
+                "  buildhook nodes forget node-2",
+                "",
+                ExitCodes.HELP
+            })
+    static final class Forget implements Callable<Integer> {
+
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        AdminOptions admin;
+
+        @ParentCommand
+        NodesCommand nodes;
+
+        @Parameters(index = "0", paramLabel = "ID", description = "The node's id, as 'buildhook nodes' lists it.")
+        String id;
+
+        @Override
+        public Integer call() {
+            AdminOptions options = admin.over(nodes.admin);
+            JsonNode answer = options.client().delete("nodes/" + java.net.URLEncoder.encode(id,
+                    java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+            java.io.PrintWriter out = spec.commandLine().getOut();
+            if (options.json) {
+                out.println(AdminClient.pretty(answer));
+            } else {
+                out.println("forgot node " + answer.path("forgotten").asText() + " (host " + answer.path("host").asText()
+                        + ", pid " + answer.path("pid").asText() + "), silent for "
+                        + Durations.describe(Duration.ofMillis(answer.path("silentForMillis").asLong()))
+                        + ": no longer listed; a node started with its id is listed again");
+            }
+            out.flush();
+            return ExitCodes.OK;
+        }
     }
 
     /** The node's id, marked {@code *} for the node that answered. */

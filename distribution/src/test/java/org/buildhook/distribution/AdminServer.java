@@ -213,6 +213,10 @@ final class AdminServer implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    HttpResponse<String> delete(String path) throws Exception {
+        return http.send(api(path).DELETE().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** GET of a status page path (relative to the root, e.g. {@code ?job=…}) with this cookie, or none if null. */
     HttpResponse<String> page(String pathAndQuery, String cookie) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri().resolve(pathAndQuery)).GET();

@@ -6,8 +6,12 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,6 +82,29 @@ class NodesListTest {
         assertThat(cli(server, out, "nodes", "--json")).isEqualTo(ExitCodes.OK);
         assertThat(AdminServer.json(out.toString()).path("items").path(0).path("id").asText()).isEqualTo(id);
 
+        // nodes29: the gauge, and forgetting: never this node; an id no node claims is not found; the same door.
+        assertThat(server.page("metrics", null).body()).contains("buildhook_cluster_nodes{state=\"running\"} 1.0",
+                "buildhook_cluster_nodes{state=\"silent\"} 0.0", "buildhook_cluster_nodes{state=\"gone\"} 0.0");
+        HttpResponse<String> forgetSelf = server.delete("nodes/" + id);
+        assertThat(forgetSelf.statusCode()).isEqualTo(409);
+        assertThat(AdminServer.json(forgetSelf.body()).path("error").asText()).isEqualTo("node " + id + " is the node"
+                + " answering this request: it runs, so it is not forgotten. Forget a node that is silent (GET"
+                + " /api/nodes, \"state\": \"silent\"), from any other node");
+        HttpResponse<String> unknown = server.delete("nodes/node-9");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(AdminServer.json(unknown.body()).path("error").asText()).isEqualTo("no node node-9 is known to the"
+                + " store (none claims that id); GET /api/nodes lists them");
+        assertThat(server.delete("nodes/" + "x".repeat(51)).statusCode()).isEqualTo(404);
+        assertThat(server.getWithAuthorization("nodes/node-9", null).statusCode()).isEqualTo(401);
+        HttpResponse<String> get = server.get("nodes/node-9");
+        assertThat(get.statusCode()).isEqualTo(405);
+        assertThat(get.headers().firstValue("Allow")).contains("DELETE");
+        assertThat(server.delete("nodes").statusCode()).isEqualTo(405);
+        assertThat(server.get("nope").body()).contains("/api/nodes");
+        StringWriter err = new StringWriter();
+        assertThat(cli(server, new StringWriter(), err, "nodes", "forget", "node-9")).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("no node node-9 is known to the store", "(404)");
+
         String page = server.page("", server.signIn()).body();
         assertThat(page).contains("<table id=\"nodes\">", "data-node=\"" + id + "\" data-state=\"running\"",
                 "<small>this node</small>", "a SQLite store has one node", "this node, the only one");
@@ -119,16 +146,65 @@ class NodesListTest {
         assertThat(a.page("", a.signIn()).body()).contains("data-node=\"node-a\" data-state=\"running\"",
                 "data-node=\"node-b\" data-state=\"running\"", "heard from by the database's clock");
 
+        // nodes29: a running node is not forgotten.
+        HttpResponse<String> running = b.delete("nodes/node-a");
+        assertThat(running.statusCode()).isEqualTo(409);
+        assertThat(AdminServer.json(running.body()).path("error").asText()).startsWith("node node-a is running: it was"
+                + " heard from ").contains("ago, within the dead-node limit (1m). Only a node silent for longer than"
+                + " that is forgotten; stop it first");
+
         // A stop gives the node's id back: it is no longer a node of the cluster.
         open.remove(b);
         b.close();
         assertThat(a.getJson("nodes").path("items").findValuesAsText("id")).containsExactly("node-a");
+
+        // A node of another host killed two hours ago with a job not yet taken over: counted silent, not forgotten
+        // until its job is taken over; then forgotten, out of the list, the counts and into the audit trail.
+        try (Connection c = DriverManager.getConnection(pg.storeUrl);
+                PreparedStatement claim = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host,"
+                        + " boot_id, node_pid, node_started, acquired_at, renewed_at) VALUES ('node-c', 'instance-c',"
+                        + " 'host-c', 'other-boot', 4242, 7, ?, ?)");
+                PreparedStatement job = c.prepareStatement("INSERT INTO scheduled_tasks (task_name, task_instance,"
+                        + " execution_time, picked, picked_by, version) VALUES ('buildhook-job', 'job-c', now(), true,"
+                        + " 'node-c', 1)")) {
+            long twoHoursAgo = System.currentTimeMillis() - Duration.ofHours(2).toMillis();
+            claim.setLong(1, twoHoursAgo);
+            claim.setLong(2, twoHoursAgo);
+            claim.executeUpdate();
+            job.executeUpdate();
+        }
+        assertThat(a.page("metrics", null).body()).contains("buildhook_cluster_nodes{state=\"running\"} 1.0",
+                "buildhook_cluster_nodes{state=\"silent\"} 1.0");
+        HttpResponse<String> holds = a.delete("nodes/node-c");
+        assertThat(holds.statusCode()).isEqualTo(409);
+        assertThat(AdminServer.json(holds.body()).path("error").asText()).startsWith("node node-c is silent (for 2h")
+                .contains("but still holds 1 job(s) and 0 unit(s) of shared resources that no other node has taken"
+                        + " over yet", "try again then");
+        try (Connection c = DriverManager.getConnection(pg.storeUrl);
+                PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_instance = 'job-c'")) {
+            p.executeUpdate(); // taken over
+        }
+        out = new StringWriter();
+        assertThat(cli(a, out, "nodes", "forget", "node-c")).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).startsWith("forgot node node-c (host host-c, pid 4242), silent for 2h")
+                .contains("no longer listed");
+        assertThat(a.getJson("nodes").path("items").findValuesAsText("id")).containsExactly("node-a");
+        assertThat(a.page("metrics", null).body()).contains("buildhook_cluster_nodes{state=\"running\"} 1.0",
+                "buildhook_cluster_nodes{state=\"silent\"} 0.0");
+        JsonNode action = a.getJson("actions").path("items").path(0);
+        assertThat(action.path("action").asText()).isEqualTo("forget-node");
+        assertThat(action.path("detail").asText()).startsWith("node node-c (host host-c, pid 4242), silent for 2h");
+        assertThat(a.delete("nodes/node-c").statusCode()).isEqualTo(404);
     }
 
     private static int cli(AdminServer server, StringWriter out, String... args) {
+        return cli(server, out, new StringWriter(), args);
+    }
+
+    private static int cli(AdminServer server, StringWriter out, StringWriter err, String... args) {
         CommandLine cl = BuildhookCommand.commandLine();
         cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(err, true));
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--url", server.uri().toString(), "--token-file", server.dir.resolve("admin-token").toString()));
         return cl.execute(all.toArray(String[]::new));

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin API under {@code /api/*}: lists and details of deliveries and jobs, the audit trail, job logs, and the
  * admin actions re-run, replay and cancel, the builds refused 503 to re-send ({@code /api/refused-builds}) and the
- * cluster's nodes ({@code /api/nodes}). Every request needs {@code Authorization: Bearer
+ * cluster's nodes ({@code /api/nodes}; {@code DELETE /api/nodes/{id}} forgets one silent past the dead-node limit). Every request needs {@code Authorization: Bearer
  * <admin token>}; without a configured token the API answers 404 to everything, as if absent.
  */
 public final class AdminApiServlet extends HttpServlet {
@@ -31,6 +31,7 @@ public final class AdminApiServlet extends HttpServlet {
     private static final Pattern RERUN = Pattern.compile("/jobs/" + ID + "/rerun");
     private static final Pattern CANCEL = Pattern.compile("/jobs/" + ID + "/cancel");
     private static final Pattern APPROVE = Pattern.compile("/jobs/" + ID + "/(approve|reject)");
+    private static final Pattern NODE = Pattern.compile("/nodes/" + ID);
 
     private final transient UnboundedDetails unbounded = new UnboundedDetails();
 
@@ -100,6 +101,9 @@ public final class AdminApiServlet extends HttpServlet {
         } else if (path.equals("/nodes")) {
             only("GET", method, response);
             api.nodes().send(response, 200);
+        } else if ((m = NODE.matcher(path)).matches()) {
+            only("DELETE", method, response);
+            api.forgetNode(nodeId(m)).send(response, 200);
         } else if (path.equals("/refused-builds")) {
             if (method.equals("DELETE")) {
                 api.dismissRefusedBuilds().send(response, 200);
@@ -143,6 +147,18 @@ public final class AdminApiServlet extends HttpServlet {
             throw new ApiError(HttpServletResponse.SC_METHOD_NOT_ALLOWED, method + " is not allowed here; use "
                     + allowed);
         }
+    }
+
+    /**
+     * The node id in the path ({@code runner.node-id}: 1 to 50 characters), checked before it reaches the database.
+     */
+    private static String nodeId(Matcher m) {
+        String id = m.group(1);
+        if (id.isBlank() || id.length() > 50) {
+            throw ApiError.notFound("no such node id: node ids are 1 to 50 characters, as in GET /api/nodes's 'id'"
+                    + " fields");
+        }
+        return id;
     }
 
     /** The id in the path, checked before it reaches the database. */

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.buildhook.core.BuildEvent;
 import org.buildhook.core.BuildEventParser;
 import org.buildhook.core.InvalidEventException;
+import org.buildhook.core.LogSafe;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.rules.RuleSet;
@@ -21,6 +22,7 @@ import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobQuery;
 import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.Page;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreUnavailableException;
@@ -100,6 +102,54 @@ final class AdminRequests {
         return new JsonAnswer().with("items", view.items()).with("node", nodeId())
                 .with("deadNodeLimit", org.buildhook.runner.rules.Durations.describe(view.deadLimit()))
                 .with("store", view.dialect().name());
+    }
+
+    /**
+     * {@code DELETE /api/nodes/{id}}: forgets a node killed and never started again ({@link NodeLeases#forget}), so the
+     * nodes list and {@code buildhook_cluster_nodes} no longer count it; {@code 200 {"forgotten": id, ...}}. Refused
+     * {@code 409} with what, why and what to do for this node, a node that runs (heard from within the dead-node
+     * limit), one that holds jobs or resource units not yet taken over, or one whose database session still holds its
+     * id; {@code 404} for an id no node claims. Logged with the actor and recorded in the audit trail.
+     *
+     * @param nodeId the node's {@code runner.node-id} as {@code GET /api/nodes} lists it
+     * @throws ApiError 404 or 409 as above
+     */
+    JsonAnswer forgetNode(String nodeId) {
+        java.time.Duration limit = app.config().engine().deadNodeLimit();
+        String dead = org.buildhook.runner.rules.Durations.describe(limit);
+        NodeLeases.Forget f = store().nodeLeases().forget(nodeId, nodeId(), limit);
+        String quoted = "node '" + LogSafe.of(nodeId) + "'";
+        String heard = org.buildhook.runner.rules.Durations.describe(f.silentFor());
+        switch (f.outcome()) {
+            case UNKNOWN -> throw ApiError.notFound("no node " + nodeId + " is known to the store (none claims that"
+                    + " id); GET /api/nodes lists them");
+            case SELF -> throw new ApiError(409, "node " + nodeId + " is the node answering this request: it runs, so it"
+                    + " is not forgotten. Forget a node that is silent (GET /api/nodes, \"state\": \"silent\"), from any"
+                    + " other node");
+            case NOT_SILENT -> throw new ApiError(409, "node " + nodeId + " is running: it was heard from " + heard
+                    + " ago, within the dead-node limit (" + dead + "). Only a node silent for longer than that is"
+                    + " forgotten; stop it first (its clean stop removes it from the list by itself)");
+            case HOLDS_WORK -> throw new ApiError(409, "node " + nodeId + " is silent (for " + heard + ") but still"
+                    + " holds " + f.pickedJobs() + " job(s) and " + f.heldUnits() + " unit(s) of shared resources that no"
+                    + " other node has taken over yet; forgetting it now would hide them. The other nodes take them over"
+                    + " within about the dead-node limit (" + dead + ") after its last heartbeat: try again then (GET"
+                    + " /api/nodes, \"runningJobs\": 0)");
+            case SESSION_OPEN -> throw new ApiError(409, "node " + nodeId + " is silent (for " + heard + ") but a"
+                    + " database session still holds its node id: its process is paused or its host is cut off"
+                    + " with its connection open, and it may come back. Stop or kill its process (PostgreSQL then ends"
+                    + " the session) and try again; or start a node with its id, which takes it over");
+            case FORGOTTEN -> {
+                NodeLeases.Holder h = f.holder().orElseThrow();
+                LOG.info("{} forgot {} ({}), silent for {}: no longer listed", actor, quoted, LogSafe.of(h.describe()),
+                        heard);
+                store().recordAction(actor, "forget-node", null, null, "node " + nodeId + " (" + h.describe()
+                        + "), silent for " + heard);
+                return new JsonAnswer().with("forgotten", nodeId).with("host", h.host())
+                        .with("pid", h.process().pid()).with("lastHeartbeatAt", h.renewedAt().toString())
+                        .with("silentForMillis", f.silentFor().toMillis());
+            }
+            default -> throw new IllegalStateException(f.outcome().name());
+        }
     }
 
     /** This node's id ({@code runner.node-id}), as attempts record it. */

@@ -172,6 +172,8 @@ public final class BuildhookApplication implements AutoCloseable {
             metrics.runningJobs(engine::runningCount);
             metrics.jobsPaused(() -> engine.jobsPaused().isPresent());
             metrics.retentionOrphans(store::orphanLogFoldersRemoved, store::orphanPayloadCopiesRemoved);
+            metrics.clusterNodes(() -> store.nodeLeases().counts(config.engine().deadNodeLimit(),
+                    config.engine().nodeId()));
             if (store.writeStats().isPresent()) {
                 metrics.storeCommits(() -> store.writeStats().map(WriteStats::commits).orElse(0L),
                         () -> store.writeStats().map(WriteStats::transactions).orElse(0L));

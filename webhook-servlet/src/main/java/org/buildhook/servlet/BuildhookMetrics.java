@@ -288,6 +288,42 @@ public final class BuildhookMetrics implements AutoCloseable {
     }
 
     /**
+     * The gauge {@code buildhook_cluster_nodes} with a {@code state} label: the nodes of the cluster running (this one
+     * included), silent past the dead-node limit (their jobs are taken over by the others) and gone (of this node's
+     * host, their JVM ended without giving their id back), as the nodes list counts them. {@code counts} is read once
+     * per scrape for the three series (one read of the node claims alone, by the database's clock on PostgreSQL); a
+     * failing read makes them {@code NaN} for that scrape.
+     *
+     * @param counts the nodes per state now; on SQLite this node alone ({@code running} 1)
+     */
+    public void clusterNodes(Supplier<org.buildhook.runner.store.ClusterNodes.Counts> counts) {
+        held.add(counts);
+        nodeCounts = () -> {
+            try {
+                lastNodeCounts = counts.get();
+            } catch (RuntimeException e) {
+                LOG.warn("metrics: cannot read the cluster's nodes: {}", e.getMessage());
+                lastNodeCounts = null;
+            }
+        };
+        nodeGauge("running", org.buildhook.runner.store.ClusterNodes.Counts::running);
+        nodeGauge("silent", org.buildhook.runner.store.ClusterNodes.Counts::silent);
+        nodeGauge("gone", org.buildhook.runner.store.ClusterNodes.Counts::gone);
+    }
+
+    private volatile Runnable nodeCounts = () -> { };
+    private volatile org.buildhook.runner.store.ClusterNodes.Counts lastNodeCounts;
+
+    private void nodeGauge(String state, java.util.function.ToIntFunction<org.buildhook.runner.store.ClusterNodes.Counts> of) {
+        Gauge.builder("buildhook.cluster.nodes", () -> {
+            org.buildhook.runner.store.ClusterNodes.Counts c = lastNodeCounts;
+            return c == null ? Double.NaN : of.applyAsInt(c);
+        }).tag("state", state).description("Nodes of the cluster by state: running (this one included), silent past"
+                + " the dead-node limit (the others take their jobs over), gone (of this host, ended without a clean"
+                + " stop)").register(registry);
+    }
+
+    /**
      * The watchdog gauge of this node: 1 while its watchdog process runs, 0 while it is dead or could
      * not be started (the node starts it again). Registered only on a node that has a watchdog
      * (PostgreSQL, {@code runner.watchdog: auto}).
@@ -374,6 +410,7 @@ public final class BuildhookMetrics implements AutoCloseable {
     /** Everything, in the Prometheus text format 0.0.4. */
     public String scrape() {
         resourceGauges.run();
+        nodeCounts.run();
         return registry.scrape();
     }
 
@@ -486,6 +523,7 @@ public final class BuildhookMetrics implements AutoCloseable {
                 "buildhook_rules_reload_failures_total", "buildhook_store_commits_total",
                 "buildhook_store_transactions_total", "buildhook_retention_orphans_removed_total",
                 "buildhook_http_unknown_paths_total",
-                "buildhook_jobs_finished_total", "buildhook_rules_refused", "buildhook_build_info");
+                "buildhook_jobs_finished_total", "buildhook_rules_refused", "buildhook_build_info",
+                "buildhook_cluster_nodes");
     }
 }

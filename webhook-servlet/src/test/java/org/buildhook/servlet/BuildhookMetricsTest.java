@@ -94,6 +94,30 @@ class BuildhookMetricsTest {
         }
     }
 
+    /** nodes29: the nodes by state, read once per scrape for the three series; a failing read is NaN, not an error. */
+    @Test
+    void theClusterNodesAreReadOncePerScrapeAndAFailingReadIsNaN() {
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
+        metrics.clusterNodes(() -> {
+            reads.incrementAndGet();
+            if (down.get()) {
+                throw new org.buildhook.runner.store.StoreUnavailableException("the store is away", null);
+            }
+            return new org.buildhook.runner.store.ClusterNodes.Counts(2, 1, 0);
+        });
+
+        String text = metrics.scrape();
+
+        assertThat(reads).hasValue(1);
+        assertThat(text).contains("# TYPE buildhook_cluster_nodes gauge",
+                "buildhook_cluster_nodes{state=\"running\"} 2.0", "buildhook_cluster_nodes{state=\"silent\"} 1.0",
+                "buildhook_cluster_nodes{state=\"gone\"} 0.0");
+        down.set(true);
+        assertThat(metrics.scrape()).contains("buildhook_cluster_nodes{state=\"silent\"} NaN");
+        assertThat(reads).hasValue(2);
+    }
+
     @Test
     void acceptLatencyIsAHistogramInSeconds() {
         metrics.accepted("default", Duration.ofMillis(3));

@@ -178,6 +178,12 @@ public final class ClusterRules implements AutoCloseable {
                 recorded = set;
             }
             nodes = store.nodeLeases().runningNodesRules(deadLimit);
+            if (set == recorded && nodes.stream().anyMatch(n -> n.nodeId().equals(nodeId) && n.fingerprint().isEmpty())
+                    && store.nodeLeases().recordRules(nodeId, NodeIdentity.current(), own, set.loadedAt())) {
+                // Its claim was written again without them (the node was forgotten while cut off, then claimed its
+                // id again at a renewal): recorded anew, or the others would take it for an older buildhook.
+                nodes = store.nodeLeases().runningNodesRules(deadLimit);
+            }
         } catch (RuntimeException e) {
             LOG.debug("could not compare this node's rules with the other nodes' now: {}", e.toString());
             return;

@@ -405,9 +405,19 @@ public final class JobEngine implements AutoCloseable {
         if (handled == 0) {
             return;
         }
-        LOG.info("stopping: waiting up to {} for {} job(s) of node {} to end (a process tree that outlives SIGTERM gets"
-                + " SIGKILL after runner.kill-grace, {}) and for what became of them to be recorded",
-                Durations.describe(jobsStopWait), handled, config.nodeId(), Durations.describe(killGrace));
+        // Said by what is awaited: a job whose command has ended waits only for its recording (tryout28 F9: the
+        // SIGKILL of a command that had exited 34 s before).
+        long commands = running.runningJobIds().stream().filter(id -> running.endedWith(id) == null).count();
+        String wait = Durations.describe(jobsStopWait);
+        if (commands == 0) {
+            LOG.info("stopping: waiting up to {} for what became of {} job(s) of node {} to be recorded (their commands"
+                    + " have ended)", wait, handled, config.nodeId());
+        } else {
+            LOG.info("stopping: waiting up to {} for {} job(s) of node {} to end (a process tree that outlives SIGTERM gets"
+                    + " SIGKILL after runner.kill-grace, {}) and for what became of them to be recorded{}", wait, handled,
+                    config.nodeId(), Durations.describe(killGrace), commands >= handled ? ""
+                            : " (" + (handled - commands) + " of them only that: their commands have ended)");
+        }
         Set<String> left;
         try {
             left = running.awaitHandled(graceOver + jobsStopWait.toNanos());
@@ -547,15 +557,22 @@ public final class JobEngine implements AutoCloseable {
         }
         try {
             // Taken again if its connection was lost (PostgreSQL restarted, a network cut).
-            if (!nodeLock.take()) {
+            boolean locked = nodeLock.take();
+            if (!locked) {
                 LOG.debug("node id {}: its lock could not be taken again now; next time", config.nodeId());
             }
-            boolean renewed = store.nodeLeases().renew(config.nodeId(), instance);
+            NodeLeases.Renewal renewal = store.nodeLeases().renew(config.nodeId(), instance, NodeIdentity.current(),
+                    locked);
             reach.answered(java.time.Instant.now());
             if (fencing != null) {
                 fencing.storeAnswered();
             }
-            if (!renewed) {
+            if (renewal == NodeLeases.Renewal.CLAIMED_AGAIN) {
+                LOG.warn("node id {}: its claim was no longer in the store (an operator forgot this node, DELETE"
+                        + " /api/nodes/{}, while it was silent for longer than the dead-node limit); claimed again, so"
+                        + " it is listed again", config.nodeId(), config.nodeId());
+            }
+            if (renewal == NodeLeases.Renewal.LOST) {
                 nodeIdLost = true;
                 String by = store.nodeLeases().holder(config.nodeId()).map(NodeLeases.Holder::describe)
                         .orElse("a node that has stopped since");

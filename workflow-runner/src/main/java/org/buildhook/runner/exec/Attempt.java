@@ -266,9 +266,10 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
      * The gate the launcher asks just before it creates the process: {@code outer} (its node's), then the attempt's
      * own. A stop asked of the attempt before that (a cancel, a kill for fencing, its timeout, the launcher's close)
      * keeps the process from being created at all, instead of creating it, its first lines running, and killing it
-     * as it is {@link #add added} (prestart27 P2). The look at the stop and the creation are one step under the
-     * attempt's lock: a stop either came before (nothing is created) or waits for the creation, and then ends the
-     * process as it ends a running one.
+     * as it is {@link #add added} (prestart27 P2). The look is under the attempt's lock, the creation after it, not
+     * under it: a stop either came before the look (nothing is created) or after it, and then ends the process as it
+     * is {@link #add added}, as it ends a running one. A stop never waits for a creation, which can hang (an exec of a
+     * program on a hard-mounted NFS share): it held the fencing thread, and so the other jobs' fencing (review29).
      *
      * @param outer the node's gate ({@link StartGate#OPEN} for none)
      * @return the gate to give the executor
@@ -283,8 +284,10 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
                         if (stopReason != null) {
                             throw new StoppedBeforeStart(stopDetail);
                         }
-                        return spawn.create();
                     }
+                    // Not under the lock: an exec can hang (a hard-mounted NFS share), and a stop must not wait for
+                    // it (the fencing thread ends the node's jobs one after the other: review29).
+                    return spawn.create();
                 });
             }
         };

@@ -168,17 +168,21 @@ final class ProcessTree {
             // every job, cost more than the rest of the look). Without, it may still be in this
             // JVM's own, older session. One that cleared its environment too is the attempt's if it
             // holds one of its pipes (escape27 F1): the same candidates, their descriptors read when
-            // the marker is not there.
+            // the marker is not there. Whether a pid found is a process, not a thread of one (a pid of
+            // the range may be a thread's, and carries its process's environment and descriptors), is
+            // asked last, of those found only: most candidates are other jobs' processes, and that
+            // question reads a whole /proc/<pid>/status (asked of every candidate, it cost the job
+            // threads 6 %: docs/BENCHMARKS.md, "Twenty-second pass").
             boolean wrapped = ProcStat.lastPid() < root.pid();
             for (ProcStat process : all) {
                 if (!pids.contains(process.pid()) && !process.gone()
                         && (wrapped || process.pid() > root.pid()
                                 && (!ownSession || process.session() > root.pid()))
-                        && process.pid() != SELF
-                        && (since == null || ProcStat.isProcess(process.pid()))) {
+                        && process.pid() != SELF) {
                     boolean marked = marker != null && marker.isCarriedBy(process.pid());
                     // A child of this JVM still being spawned holds every pipe of the JVM: it is not found by one.
-                    if (marked || !JobPipes.beingSpawnedBy(SELF, process) && JobPipes.heldBy(process.pid(), pipes)) {
+                    if ((marked || !JobPipes.beingSpawnedBy(SELF, process) && JobPipes.heldBy(process.pid(), pipes))
+                            && (since == null || ProcStat.isProcess(process.pid()))) {
                         pids.add(process.pid());
                         escaped.add(process.pid());
                         if (!marked) {

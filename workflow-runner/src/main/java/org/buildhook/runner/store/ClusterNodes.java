@@ -105,10 +105,7 @@ public final class ClusterNodes {
                     Optional<Instant> loadedAt = rules.isEmpty() || rs.wasNull() ? Optional.empty()
                             : Optional.of(Instant.ofEpochMilli(loaded));
                     Duration age = Duration.between(renewed, now);
-                    State state = id.equals(selfId) ? State.SELF
-                            : self.sameBoot(rs.getString(4)) && !self.process().sameProcess(process)
-                                    && !process.isAlive() ? State.GONE
-                            : age.compareTo(deadLimit) > 0 ? State.SILENT : State.RUNNING;
+                    State state = state(id, rs.getString(4), process, age, deadLimit, selfId, self);
                     int takenOver = 0;
                     Optional<Instant> lastTakenOver = Optional.empty();
                     if (state == State.SILENT || state == State.GONE) {
@@ -142,6 +139,56 @@ public final class ClusterNodes {
         }
         nodes.add(0, own);
         return List.copyOf(nodes);
+    }
+
+    /** What the list says of one claim (see {@link State}). */
+    private static State state(String id, String bootId, ProcessIdentity process, Duration age, Duration deadLimit,
+            String selfId, NodeIdentity self) {
+        return id.equals(selfId) ? State.SELF
+                : self.sameBoot(bootId) && !self.process().sameProcess(process) && !process.isAlive() ? State.GONE
+                : age.compareTo(deadLimit) > 0 ? State.SILENT : State.RUNNING;
+    }
+
+    /**
+     * How many nodes are in each state, for the {@code buildhook_cluster_nodes} gauge: one small read of the claims
+     * alone (one row per node id; no job or attempt is read), by the same clock and rules as {@link #read}.
+     *
+     * @param running the running nodes, this one included (it answers): at least 1
+     * @param silent  the nodes silent past the dead-node limit, whose jobs the others take over
+     * @param gone    the nodes of this host whose JVM ended without giving their id back
+     */
+    public record Counts(int running, int silent, int gone) {
+    }
+
+    /**
+     * The {@link Counts} of the nodes {@link #read} lists.
+     *
+     * @param c         a connection in a read transaction
+     * @param now       now by the clock of the claims ({@link NodeLeases}: the database's on PostgreSQL)
+     * @param deadLimit the dead-node limit
+     * @param selfId    this node's id
+     * @param self      this JVM and its host
+     */
+    static Counts counts(Connection c, Instant now, Duration deadLimit, String selfId, NodeIdentity self)
+            throws SQLException {
+        int running = 1; // this node, whether or not its claim is written (SQLite: none)
+        int silent = 0;
+        int gone = 0;
+        try (PreparedStatement p = c.prepareStatement("SELECT node_id, boot_id, node_pid, node_started, renewed_at"
+                + " FROM node_leases"); ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                long started = rs.getLong(4);
+                ProcessIdentity process = new ProcessIdentity(rs.getLong(3), -1, rs.wasNull() ? -1 : started);
+                Duration age = Duration.between(Instant.ofEpochMilli(rs.getLong(5)), now);
+                switch (state(rs.getString(1), rs.getString(2), process, age, deadLimit, selfId, self)) {
+                    case RUNNING -> running++;
+                    case SILENT -> silent++;
+                    case GONE -> gone++;
+                    case SELF -> { }
+                }
+            }
+        }
+        return new Counts(running, silent, gone);
     }
 
     /** The jobs each node holds picked now, by node id. */

@@ -598,33 +598,41 @@ final class Database implements AutoCloseable {
     }
 
     /**
-     * Waits for {@code pool}'s first connection, which HikariCP makes in the background ({@code minimumIdle} 1),
-     * up to {@link #slowLogins}' bound; returns at once before {@link #awaitLogins} and on SQLite.
+     * Waits for {@code pool}'s first connection, which HikariCP makes in the background ({@code minimumIdle} 1), up to
+     * {@link #slowLogins}' bound; returns at once before {@link #awaitLogins} and on SQLite. Asks the pool for one,
+     * each time for its connection wait ({@code store.connect-timeout}), so that the pool says why it has none: its
+     * logins still under way, or ended by their own {@code loginTimeout} ("Connection attempt timed out"), are waited
+     * for up to the bound; a login the pool's last try got refused (PostgreSQL or a pooler out of connections, the TCP
+     * connection refused) ends the start at once with that reason, as before this wait: a refusal is no slow login
+     * (review29: it was said as logins slower than the bound, and with {@code loginTimeout=0}, no bound, the start
+     * waited for ever).
+     *
+     * @throws StoreUnavailableException the pool's logins were refused, or none was made within the bound
      */
     private void awaitFirstConnection(HikariDataSource pool, String name) {
         SlowLogins logins = slowLogins;
         if (logins == null || dialect != Dialect.POSTGRESQL) {
             return;
         }
-        com.zaxxer.hikari.HikariPoolMXBean state = pool.getHikariPoolMXBean();
         long start = System.nanoTime();
-        while (state != null && state.getTotalConnections() == 0) {
-            if (!logins.bound().isZero() && System.nanoTime() - start > logins.bound().toNanos()) {
-                throw new StoreUnavailableException(Store.loginsTooSlow(config, logins, name), null);
-            }
-            try {
-                // HikariCP tells of no new connection: its count is looked at, at most 50 times a second, at the start.
-                Thread.sleep(FIRST_CONNECTION_POLL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StoreUnavailableException("interrupted while waiting for the PostgreSQL store's pool " + name
-                        + " to make its first connection", e);
+        while (true) {
+            try (Connection first = PoolStarvation.firstConnection(pool)) {
+                return; // back to the pool, which keeps it
+            } catch (SQLException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new StoreUnavailableException("interrupted while waiting for the PostgreSQL store's pool "
+                            + name + " to make its first connection", e);
+                }
+                // HikariCP's "request timed out" carries its last login's failure, if one failed since the last made.
+                if (e.getCause() instanceof SQLException failure && !Store.timedOut(failure)) {
+                    throw Store.poolCannotConnect(config, name, e);
+                }
+                if (!logins.bound().isZero() && System.nanoTime() - start > logins.bound().toNanos()) {
+                    throw new StoreUnavailableException(Store.loginsTooSlow(config, logins, name), null);
+                }
             }
         }
     }
-
-    /** How often {@link #awaitFirstConnection} looks at a pool's count of connections. */
-    private static final Duration FIRST_CONNECTION_POLL = Duration.ofMillis(20);
 
     /** Runs read-only {@code work} on {@link #healthDataSource()}; on SQLite as {@link #read}. */
     <T> T readForHealth(String what, Work<T> work) {

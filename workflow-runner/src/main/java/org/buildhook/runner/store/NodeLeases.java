@@ -149,6 +149,168 @@ public final class NodeLeases {
         });
     }
 
+    /** What a renewal came to ({@link #renew(String, String, NodeIdentity, boolean)}). */
+    public enum Renewal {
+        /** The claim was {@code instance}'s and is renewed. */
+        RENEWED,
+        /**
+         * The id had no claim at all (an operator forgot the node, {@link #forget}, while it was cut off) and this
+         * node holds the id's advisory lock: claimed again, as at a start.
+         */
+        CLAIMED_AGAIN,
+        /** Another node claims the id now (or one starting with it holds its lock): the id is no longer this one's. */
+        LOST
+    }
+
+    /**
+     * Renews {@code instance}'s claim of {@code nodeId}; when the id has no claim at all (forgotten by an operator,
+     * {@link #forget}, while this node was silent) and {@code lockHeld}, claims it again: no other session holds the
+     * id's lock, so no other node runs with it, and a node forgotten that comes back simply appears again.
+     *
+     * @param self     this JVM, its host and boot, for a claim written again
+     * @param lockHeld whether this node holds the id's advisory lock now ({@link Lock#take})
+     * @return what the renewal came to
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Renewal renew(String nodeId, String instance, NodeIdentity self, boolean lockHeld) {
+        return db.inTransaction("renew the node id", Durability.DEFERRED, c -> {
+            Instant now = now(c);
+            try (PreparedStatement p = c.prepareStatement("UPDATE node_leases SET renewed_at = ? WHERE node_id = ?"
+                    + " AND instance = ?")) {
+                p.setLong(1, now.toEpochMilli());
+                p.setString(2, nodeId);
+                p.setString(3, instance);
+                if (p.executeUpdate() == 1) {
+                    return Renewal.RENEWED;
+                }
+            }
+            if (!lockHeld) {
+                return Renewal.LOST;
+            }
+            return write(c, nodeId, instance, self, now, false) ? Renewal.CLAIMED_AGAIN : Renewal.LOST;
+        });
+    }
+
+    /** Why {@link #forget} did or did not forget a node. */
+    public enum ForgetOutcome {
+        /** Its claim is deleted: it is no longer listed. */
+        FORGOTTEN,
+        /** No node claims that id. */
+        UNKNOWN,
+        /** It is the node asked: it answers, so it runs. */
+        SELF,
+        /** It renewed its claim within the dead-node limit (and is not known dead on this host): it runs. */
+        NOT_SILENT,
+        /** It still holds picked jobs or units of shared resources that no other node has taken over yet. */
+        HOLDS_WORK,
+        /**
+         * PostgreSQL: a database session still holds its id's advisory lock (its process is paused, or its host cut
+         * off without its connection closed): a node started with its id takes it over; forgetting it would make
+         * such a start wait for the session instead.
+         */
+        SESSION_OPEN
+    }
+
+    /**
+     * What {@link #forget} did.
+     *
+     * @param outcome    what it came to
+     * @param holder     the claim found; empty when {@link ForgetOutcome#UNKNOWN} or {@link ForgetOutcome#SELF}
+     * @param silentFor  how long the claim had not been renewed, by the clock of the claims; zero when not known
+     * @param pickedJobs the jobs it held picked ({@code scheduled_tasks.picked_by}), for {@link ForgetOutcome#HOLDS_WORK}
+     * @param heldUnits  the units of shared resources its attempts held ({@code resource_holds.node}), likewise
+     */
+    public record Forget(ForgetOutcome outcome, Optional<Holder> holder, Duration silentFor, int pickedJobs,
+            int heldUnits) {
+
+        public Forget {
+            java.util.Objects.requireNonNull(outcome, "outcome");
+            java.util.Objects.requireNonNull(holder, "holder");
+            silentFor = silentFor == null || silentFor.isNegative() ? Duration.ZERO : silentFor;
+        }
+
+        static Forget of(ForgetOutcome outcome) {
+            return new Forget(outcome, Optional.empty(), Duration.ZERO, 0, 0);
+        }
+    }
+
+    /**
+     * Forgets a node killed and never started again (a decommissioned host): deletes its claim of {@code nodeId}, so
+     * the nodes view ({@link #nodes}) and the {@code buildhook_cluster_nodes} gauge no longer count it, only when
+     * that changes nothing else: the node is silent past {@code deadLimit} by the claims' clock (or known dead on
+     * this host, as {@link #claim} takes it over), holds no picked job and no units not yet taken over by another
+     * node, and, on PostgreSQL, no session holds its id's advisory lock (taken for this transaction, so a node
+     * starting with the id meanwhile either waits for the decision or is the one refused here). The jobs' history
+     * keeps its name; a node started later with the id claims it as any new node does, and one that was only cut
+     * off claims it again at its next renewal ({@link #renew(String, String, NodeIdentity, boolean)}).
+     *
+     * @param nodeId    the node to forget
+     * @param selfId    the asking node's id: never forgotten
+     * @param deadLimit the dead-node limit ({@code runner.heartbeat-interval × runner.missed-heartbeats})
+     * @return what was done, and why not when not
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Forget forget(String nodeId, String selfId, Duration deadLimit) {
+        if (nodeId.equals(selfId)) {
+            return Forget.of(ForgetOutcome.SELF);
+        }
+        NodeIdentity self = NodeIdentity.current();
+        return db.inTransaction("forget a node", c -> {
+            Instant now = now(c);
+            Holder holder;
+            try (PreparedStatement p = c.prepareStatement(SELECT_HOLDER + forUpdate())) {
+                p.setString(1, nodeId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return Forget.of(ForgetOutcome.UNKNOWN);
+                    }
+                    holder = holder(rs);
+                }
+            }
+            Duration silentFor = Duration.between(holder.renewedAt(), now);
+            if (!gone(holder, self, now, deadLimit)) {
+                return new Forget(ForgetOutcome.NOT_SILENT, Optional.of(holder), silentFor, 0, 0);
+            }
+            int picked = count(c, "SELECT COUNT(*) FROM scheduled_tasks WHERE task_name = ? AND picked = ?"
+                    + " AND picked_by = ?", JobQueue.TASK_NAME, true, nodeId);
+            int units = count(c, "SELECT COALESCE(SUM(units), 0) FROM resource_holds WHERE node = ?", nodeId);
+            if (picked > 0 || units > 0) {
+                return new Forget(ForgetOutcome.HOLDS_WORK, Optional.of(holder), silentFor, picked, units);
+            }
+            if (db.dialect() == Dialect.POSTGRESQL) {
+                // For this transaction only: freed at its end whatever happens, and exclusive with a node's Lock.
+                try (PreparedStatement p = c.prepareStatement("SELECT pg_try_advisory_xact_lock(?, hashtext("
+                        + "current_schema() || '/' || ?))")) {
+                    p.setInt(1, LOCK_CLASS);
+                    p.setString(2, nodeId);
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (!rs.next() || !rs.getBoolean(1)) {
+                            return new Forget(ForgetOutcome.SESSION_OPEN, Optional.of(holder), silentFor, 0, 0);
+                        }
+                    }
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM node_leases WHERE node_id = ? AND instance = ?")) {
+                p.setString(1, nodeId);
+                p.setString(2, holder.instance());
+                p.executeUpdate();
+            }
+            return new Forget(ForgetOutcome.FORGOTTEN, Optional.of(holder), silentFor, 0, 0);
+        });
+    }
+
+    private static int count(Connection c, String sql, Object... values) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(sql)) {
+            for (int i = 0; i < values.length; i++) {
+                p.setObject(i + 1, values[i]);
+            }
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
     /**
      * Gives {@code instance}'s claim of {@code nodeId} back (a stop): the next node started with the
      * id takes it at once. Nothing when another holds it.
@@ -454,6 +616,19 @@ public final class NodeLeases {
                 NodeIdentity.current()));
     }
 
+    /**
+     * How many nodes are running, silent past the dead-node limit and gone ({@link ClusterNodes#counts}): one read of
+     * the claims alone, by the clock {@link #nodes} uses.
+     *
+     * @param deadLimit the dead-node limit ({@code runner.heartbeat-interval × runner.missed-heartbeats})
+     * @param selfId    this node's {@code runner.node-id}
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public ClusterNodes.Counts counts(Duration deadLimit, String selfId) {
+        return db.read("count the cluster's nodes", c -> ClusterNodes.counts(c, now(c), deadLimit, selfId,
+                NodeIdentity.current()));
+    }
+
     /** Now by the database's clock on PostgreSQL, for a caller's own connection. */
     static Instant databaseNow(Connection c) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000"
@@ -483,11 +658,23 @@ public final class NodeLeases {
     /** Writes {@code instance}'s claim of {@code nodeId}, in place of any claim of it there is. */
     private static void write(Connection c, String nodeId, String instance, NodeIdentity self, Instant now)
             throws SQLException {
+        write(c, nodeId, instance, self, now, true);
+    }
+
+    /**
+     * Writes {@code instance}'s claim of {@code nodeId}: in place of any claim of it there is when {@code replace},
+     * else only when there is none.
+     *
+     * @return whether it was written
+     */
+    private static boolean write(Connection c, String nodeId, String instance, NodeIdentity self, Instant now,
+            boolean replace) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host, boot_id,"
                 + " node_pid, node_started, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (node_id) DO UPDATE SET instance = excluded.instance, host = excluded.host,"
+                + (replace ? " ON CONFLICT (node_id) DO UPDATE SET instance = excluded.instance, host = excluded.host,"
                 + " boot_id = excluded.boot_id, node_pid = excluded.node_pid, node_started = excluded.node_started,"
-                + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at")) {
+                + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at"
+                : " ON CONFLICT (node_id) DO NOTHING"))) {
             p.setString(1, nodeId);
             p.setString(2, instance);
             p.setString(3, self.host());
@@ -496,7 +683,7 @@ public final class NodeLeases {
             p.setLong(6, self.process().startTicks());
             p.setLong(7, now.toEpochMilli());
             p.setLong(8, now.toEpochMilli());
-            p.executeUpdate();
+            return p.executeUpdate() == 1;
         }
     }
 }

@@ -47,6 +47,28 @@ final class PoolStarvation implements MetricsTrackerFactory {
     /** What /healthz, the status page and the log say first about a starved pool. */
     static final String NO_CONNECTION = "the store gives this node no connection";
 
+    /**
+     * Set on the thread waiting at the start for a pool's first connection ({@link #firstConnection}): its waits that
+     * end empty are logins under way, not a pool that cannot give one.
+     */
+    private static final ThreadLocal<Boolean> AT_START = ThreadLocal.withInitial(() -> Boolean.FALSE);
+
+    /**
+     * The start's ask for {@code pool}'s first connection ({@link Database}'s wait for it, up to the logins' bound): a
+     * wait of it that ends empty is not said as the pool starved (WARN, {@code /healthz}), since logins slower than
+     * the connection wait are what the start waits for there.
+     *
+     * @throws java.sql.SQLException as {@link HikariDataSource#getConnection()}
+     */
+    static java.sql.Connection firstConnection(HikariDataSource pool) throws java.sql.SQLException {
+        AT_START.set(Boolean.TRUE);
+        try {
+            return pool.getConnection();
+        } finally {
+            AT_START.remove();
+        }
+    }
+
     private final Duration wait;
     private final Map<String, Tracker> pools = new ConcurrentHashMap<>();
 
@@ -210,6 +232,9 @@ final class PoolStarvation implements MetricsTrackerFactory {
 
         @Override
         public void recordConnectionTimeout() {
+            if (AT_START.get()) {
+                return; // the start's wait for the first connection (firstConnection)
+            }
             long began = System.nanoTime() - wait.toNanos();
             if (refused.compareAndSet(null, new Refused(Instant.now().minus(wait), began))) {
                 LOG.warn("{}: connection pool {} gave no connection within store.connect-timeout ({}). Until it"

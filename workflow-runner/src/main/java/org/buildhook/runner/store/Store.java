@@ -236,6 +236,17 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * What the start says when a pool of the PostgreSQL store ({@code pool}) got its logins refused although the start's
+     * first login was made ({@link Database#awaitLogins}; PostgreSQL, or a pooler, out of connections): the server's
+     * reason, as when the first login is refused ({@link #unreachable}).
+     *
+     * @param e HikariCP's failure to give a connection, whose cause is its last login's failure
+     */
+    static StoreUnavailableException poolCannotConnect(StoreConfig config, String pool, java.sql.SQLException e) {
+        return unreachable(config, new StoreUnavailableException("the pool " + pool + " made no connection", e));
+    }
+
+    /**
      * What the start says when a pool of the PostgreSQL store made no connection within the logins' bound ({@link
      * Database#awaitLogins}) although its first login was made: which pool, the bound and where it is set, how long
      * the first login took, and which key to raise.

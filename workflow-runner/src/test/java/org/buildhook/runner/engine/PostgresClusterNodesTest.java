@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.buildhook.runner.store.ClusterNodes;
+import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
@@ -42,19 +43,10 @@ class PostgresClusterNodesTest {
     @Test
     void listsTheRunningNodesAndANodeSilentPastTheLimitWithTheJobTakenOverFromIt() throws Exception {
         StoreConfig config = TestStores.postgres(dir.resolve("data"));
-        Path events = dir.resolve("events");
         Path go = dir.resolve("go");
-        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
-                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
         try (Store store = Store.open(config)) {
-            NodeProcess silent = node("silent", config, slow, "slow=1", "data=" + dir.resolve("data"));
-            // The job started on its own node before the other starts (which would otherwise pick it as soon).
-            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(silent.printed("ACCEPTED")
-                    && AbstractCrashTest.startLines(events).size() == 1).as("started: %s", nodes(store)).isTrue());
-            NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
-            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(taker.printed("READY")
-                    && node(store, "taker").isPresent() && node(store, "silent").filter(n -> n.runningJobs() == 1)
-                            .isPresent()).as("both running: %s", nodes(store)).isTrue());
+            NodeProcess silent = silentWithItsJobAndTaker(store, config);
+            NodeProcess taker = nodes.get(1);
 
             List<ClusterNodes.Node> running = store.nodeLeases().nodes(DEAD_LIMIT, "taker");
             assertThat(running).extracting(ClusterNodes.Node::id).containsExactly("taker", "silent");
@@ -81,6 +73,91 @@ class PostgresClusterNodesTest {
             assertThat(after.lastTakenOverAt().orElseThrow()).isAfter(after.lastHeardAt().orElseThrow());
             assertThat(node(store, "taker").orElseThrow().state()).isEqualTo(ClusterNodes.State.SELF);
             Files.createFile(go);
+        }
+    }
+
+    /**
+     * nodes28 L: a node killed and never started again stayed listed for ever. Forgotten once its job is taken over
+     * (refused before, while it runs), it leaves the list and the counts, and the taker's run of its job goes on; a
+     * node cut off from the store (paused, its session ended by the database) and forgotten meanwhile comes back as a
+     * running node: its renewal found no claim, took that for "taken over by another node", put its jobs back and took
+     * no more (red before the renewal claims a forgotten id again).
+     */
+    @Test
+    void aKilledNodeIsForgottenOnceItsJobIsTakenOverAndAForgottenNodeThatComesBackIsListedAgain() throws Exception {
+        StoreConfig config = TestStores.postgres(dir.resolve("data"));
+        Path go = dir.resolve("go");
+        try (Store store = Store.open(config)) {
+            NodeProcess killed = silentWithItsJobAndTaker(store, config);
+            assertThat(store.nodeLeases().forget("silent", "taker", DEAD_LIMIT).outcome())
+                    .isEqualTo(NodeLeases.ForgetOutcome.NOT_SILENT);
+            assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker")).isEqualTo(new ClusterNodes.Counts(2, 0, 0));
+
+            killed.kill();
+            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(node(store, "silent")
+                    .filter(n -> n.state() != ClusterNodes.State.RUNNING && n.takenOver() == 1 && n.runningJobs() == 0)
+                    .isPresent() && node(store, "taker").filter(n -> n.runningJobs() == 1).isPresent())
+                    .as("taken over: %s", nodes(store)).isTrue());
+            NodeLeases.Forget forgotten = store.nodeLeases().forget("silent", "taker", DEAD_LIMIT);
+            assertThat(forgotten.outcome()).as("%s", forgotten).isEqualTo(NodeLeases.ForgetOutcome.FORGOTTEN);
+            assertThat(nodes(store)).extracting(ClusterNodes.Node::id).containsExactly("taker");
+            assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker")).isEqualTo(new ClusterNodes.Counts(1, 0, 0));
+            assertThat(node(store, "taker").orElseThrow().runningJobs()).as("the taker's run goes on").isEqualTo(1);
+
+            NodeProcess cut = node("cut", config, dir.resolve("slow.sh"), "slow=0", "data=" + dir.resolve("data-cut"));
+            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(cut.printed("READY")
+                    && node(store, "cut").filter(n -> n.state() == ClusterNodes.State.RUNNING).isPresent())
+                    .as("cut running: %s", nodes(store)).isTrue());
+            NodeProcess.signal("STOP", cut.process.pid());
+            endSessionsHoldingTheLockOf(config, "cut");
+            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(node(store, "cut")
+                    .filter(n -> n.state() == ClusterNodes.State.SILENT).isPresent()).as("silent: %s", nodes(store))
+                    .isTrue());
+            assertThat(store.nodeLeases().forget("cut", "taker", DEAD_LIMIT).outcome())
+                    .isEqualTo(NodeLeases.ForgetOutcome.FORGOTTEN);
+            assertThat(node(store, "cut")).isEmpty();
+            NodeProcess.signal("CONT", cut.process.pid());
+
+            await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(node(store, "cut")
+                    .filter(n -> n.state() == ClusterNodes.State.RUNNING).isPresent()).as("back: %s", nodes(store))
+                    .isTrue());
+            assertThat(Files.readString(dir.resolve("cut.err"))).contains("its claim was no longer in the store")
+                    .doesNotContain("was taken over by another node");
+            assertThat(store.nodeLeases().counts(DEAD_LIMIT, "taker")).isEqualTo(new ClusterNodes.Counts(2, 0, 0));
+            Files.createFile(go);
+        }
+    }
+
+    /**
+     * Starts node {@code silent} with one slow job running (until the file {@code go} exists), then node {@code taker};
+     * returns {@code silent} once both run and it holds its job.
+     */
+    private NodeProcess silentWithItsJobAndTaker(Store store, StoreConfig config) throws Exception {
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path slow = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
+                + "\nwhile [ ! -f " + go + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        NodeProcess silent = node("silent", config, slow, "slow=1", "data=" + dir.resolve("data"));
+        // The job started on its own node before the other starts (which would otherwise pick it as soon).
+        await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(silent.printed("ACCEPTED")
+                && AbstractCrashTest.startLines(events).size() == 1).as("started: %s", nodes(store)).isTrue());
+        NodeProcess taker = node("taker", config, slow, "slow=0", "data=" + dir.resolve("data-taker"));
+        await().atMost(Duration.ofMinutes(5)).untilAsserted(() -> assertThat(taker.printed("READY")
+                && node(store, "taker").isPresent() && node(store, "silent").filter(n -> n.runningJobs() == 1)
+                        .isPresent()).as("both running: %s", nodes(store)).isTrue());
+        return silent;
+    }
+
+    /** Ends (pg_terminate_backend) the database sessions holding {@code nodeId}'s advisory lock, as NodeLeases keys it. */
+    private static void endSessionsHoldingTheLockOf(StoreConfig config, String nodeId) throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.url());
+                java.sql.PreparedStatement p = c.prepareStatement("SELECT pg_terminate_backend(pid) FROM pg_locks"
+                        + " WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+                        + " AND objid = hashtext(current_schema() || '/' || ?)::oid")) {
+            p.setString(1, nodeId);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                assertThat(rs.next() && rs.getBoolean(1)).as("a session held the lock and was ended").isTrue();
+            }
         }
     }
 

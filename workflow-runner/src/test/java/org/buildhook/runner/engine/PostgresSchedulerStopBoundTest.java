@@ -89,4 +89,52 @@ class PostgresSchedulerStopBoundTest {
         assertThat(said).as("the hung call was ended by the store's bound").anyMatch(m -> m.startsWith(
                 "stopped waiting for the store: it left ") && m.contains(" unanswered for 2000 ms after the grace period"));
     }
+    /**
+     * tryout28 F9: a stop whose only job's command had exited (its recording waiting for the store) said "waiting up
+     * to 20s for 1 job(s) … to end (a process tree that outlives SIGTERM gets SIGKILL after runner.kill-grace, 10s)",
+     * of a command gone long before. It says what it awaits: the recording.
+     */
+    @Test
+    void aStopWhoseJobsCommandHasEndedSaysItWaitsOnlyForItsRecording() throws Exception {
+        StoreConfig config = StoreConfig.of(TestStores.postgres(dir.resolve("data")).url()
+                + "&options=-c%20lock_timeout%3D0", dir.resolve("data")).withConnectTimeout(Duration.ofSeconds(2));
+        StopLog log = new StopLog();
+        try (log; Store store = Store.open(config);
+             CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")))) {
+            JobEngine engine = JobEngine.create(store, launcher, new EngineConfig("ended-node", 2, Duration.ofMillis(250),
+                    Duration.ofSeconds(1), 1000, Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(200)));
+            engine.start();
+            Path started = dir.resolve("started");
+            Path go = dir.resolve("go");
+            PlannedJob job = new PlannedJob("ends", "name: ends", List.of("/bin/sh", "-c", "echo $$ > " + started
+                    + "; while [ ! -e " + go + " ]; do sleep 0.1; done"), Map.of(), null, false, Duration.ofMinutes(30),
+                    0, Duration.ofMillis(100), 0, null);
+            String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(started) && engine.runningCount() == 1);
+
+            try (Connection other = DriverManager.getConnection(config.url())) {
+                other.setAutoCommit(false);
+                // Another session holds the job's rows: recording the command's exit waits for them.
+                for (String sql : List.of("SELECT 1 FROM jobs WHERE id = ? FOR UPDATE",
+                        "SELECT 1 FROM job_attempts WHERE job_id = ? FOR UPDATE")) {
+                    try (PreparedStatement st = other.prepareStatement(sql)) {
+                        st.setString(1, jobId);
+                        st.executeQuery().close();
+                    }
+                }
+                Files.createFile(go);
+                // Its command has ended (no longer running here); its thread waits for the rows to record it.
+                await().atMost(Duration.ofMinutes(2)).until(() -> engine.runningCount() == 0);
+                CompletableFuture<Void> stop = CompletableFuture.runAsync(engine::stop);
+                await().atMost(Duration.ofMinutes(2)).until(() -> log.said().stream()
+                        .anyMatch(m -> m.startsWith("stopping: waiting up to")));
+                other.rollback();
+                await().atMost(Duration.ofMinutes(5)).until(stop::isDone);
+                stop.get();
+            }
+        }
+        assertThat(log.said()).filteredOn(m -> m.startsWith("stopping: waiting up to")).singleElement().asString()
+                .isEqualTo("stopping: waiting up to 14s for what became of 1 job(s) of node ended-node to be recorded"
+                        + " (their commands have ended)");
+    }
 }

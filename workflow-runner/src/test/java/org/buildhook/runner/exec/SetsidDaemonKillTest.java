@@ -129,6 +129,30 @@ class SetsidDaemonKillTest extends LauncherTest {
         assertThat(tagged()).isEmpty();
     }
 
+    /**
+     * The threads of a daemon that left the session have pids of the range the look reads, carry its marker and hold
+     * its descriptors: they are not counted as processes of their own (the look asks whether a pid it found is a
+     * process last, of what it found only: docs/BENCHMARKS.md, "Twenty-second pass").
+     */
+    @Test
+    void aSetsidDaemonWithThreadsIsOneLeftoverNotOnePerThread() throws Exception {
+        Path ready = dir.resolve("daemon-ready");
+        String daemon = String.join("\n",
+                "import threading, time",
+                "for _ in range(3): threading.Thread(target=time.sleep, args=(300,), daemon=True).start()",
+                "open('" + ready + "', 'w').close()",
+                "time.sleep(300)");
+        JobOutcome outcome = launcher.start(new JobRequest(Fixtures.jobId("setsid-threads"), 1,
+                List.of("/bin/sh", "-c", "(setsid /usr/bin/python3 -c \"$1\" > /dev/null 2>&1 < /dev/null &);"
+                        + " while [ ! -e '" + ready + "' ]; do sleep 0.05; done; exit 0", "sh", daemon),
+                Map.of("TEST_TAG", tag), null, null, Duration.ofHours(1))).outcome().get(60, TimeUnit.SECONDS);
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(outcome.message()).matches("exited with 0; 1 leftover process\\(es\\) terminated \\(1 had left the"
+                + " job's session: \\d+ python3\\)");
+        assertThat(tagged()).isEmpty();
+    }
+
     @Test
     void killEndsEveryProcessAtOnceWithSigkill() throws Exception {
         Path pids = dir.resolve("pids");

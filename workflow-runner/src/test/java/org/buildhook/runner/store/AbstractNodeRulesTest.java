@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 abstract class AbstractNodeRulesTest {
 
-    private static final Duration DEAD_LIMIT = Duration.ofMinutes(3);
+    static final Duration DEAD_LIMIT = Duration.ofMinutes(3);
     private static final RulesFingerprint X = new RulesFingerprint("a1".repeat(32));
     private static final RulesFingerprint Y = new RulesFingerprint("b2".repeat(32));
     private static final Instant LOADED = Instant.parse("2026-12-01T20:01:18Z");
@@ -185,7 +185,85 @@ abstract class AbstractNodeRulesTest {
         assertThat(RulesDisagreement.among("node-15", X, nodes)).isEmpty();
     }
 
-    private void claim(String nodeId, String instance) {
+    /**
+     * nodes28 L: a node killed and never started again stayed listed silent for ever. It can be forgotten, but only a
+     * node silent past the dead-node limit (by the claims' clock) that holds no picked job and no resource units not
+     * yet taken over, never the asking node; the gauge's counts follow; a forgotten node that comes back claims its
+     * id again at its next renewal (it did take that for "taken over by another node" and stopped taking jobs).
+     */
+    @Test
+    void onlyANodeSilentPastTheLimitThatHoldsNothingIsForgottenAndOneThatComesBackIsListedAgain() throws SQLException {
+        for (String id : List.of("node-a", "node-b", "node-c", "node-d", "node-e")) {
+            claim(id, "instance-" + id);
+        }
+        silence("node-c", "node-d", "node-e");
+        try (Connection c = java.sql.DriverManager.getConnection(config.url());
+                PreparedStatement job = c.prepareStatement("INSERT INTO scheduled_tasks (task_name, task_instance,"
+                        + " execution_time, picked, picked_by, version) VALUES (?, 'job-d', ?, ?, 'node-d', 1)");
+                PreparedStatement units = c.prepareStatement("INSERT INTO resource_holds (job_id, resource, units,"
+                        + " node, acquired_at) VALUES ('job-e', 'db', 2, 'node-e', 1)")) {
+            job.setString(1, JobQueue.TASK_NAME);
+            job.setTimestamp(2, new java.sql.Timestamp(System.currentTimeMillis()));
+            job.setBoolean(3, true);
+            job.executeUpdate();
+            units.executeUpdate();
+        }
+        NodeLeases leases = store.nodeLeases();
+        assertThat(leases.counts(DEAD_LIMIT, "node-a")).isEqualTo(new ClusterNodes.Counts(2, 3, 0));
+
+        assertThat(leases.forget("node-a", "node-a", DEAD_LIMIT).outcome()).isEqualTo(NodeLeases.ForgetOutcome.SELF);
+        assertThat(leases.forget("node-x", "node-a", DEAD_LIMIT).outcome()).isEqualTo(NodeLeases.ForgetOutcome.UNKNOWN);
+        NodeLeases.Forget live = leases.forget("node-b", "node-a", DEAD_LIMIT);
+        assertThat(live.outcome()).isEqualTo(NodeLeases.ForgetOutcome.NOT_SILENT);
+        assertThat(live.silentFor()).isLessThan(DEAD_LIMIT);
+        NodeLeases.Forget jobs = leases.forget("node-d", "node-a", DEAD_LIMIT);
+        assertThat(jobs.outcome()).isEqualTo(NodeLeases.ForgetOutcome.HOLDS_WORK);
+        assertThat(jobs.pickedJobs()).isEqualTo(1);
+        NodeLeases.Forget units = leases.forget("node-e", "node-a", DEAD_LIMIT);
+        assertThat(units.outcome()).isEqualTo(NodeLeases.ForgetOutcome.HOLDS_WORK);
+        assertThat(units.heldUnits()).isEqualTo(2);
+        assertThat(leases.nodes(DEAD_LIMIT, "node-a")).extracting(ClusterNodes.Node::id)
+                .containsExactly("node-a", "node-b", "node-c", "node-d", "node-e");
+
+        NodeLeases.Forget forgotten = leases.forget("node-c", "node-a", DEAD_LIMIT);
+        assertThat(forgotten.outcome()).isEqualTo(NodeLeases.ForgetOutcome.FORGOTTEN);
+        assertThat(forgotten.silentFor()).isGreaterThan(DEAD_LIMIT);
+        assertThat(forgotten.holder().orElseThrow().instance()).isEqualTo("instance-node-c");
+        assertThat(leases.nodes(DEAD_LIMIT, "node-a")).extracting(ClusterNodes.Node::id)
+                .containsExactly("node-a", "node-b", "node-d", "node-e");
+        assertThat(leases.counts(DEAD_LIMIT, "node-a")).isEqualTo(new ClusterNodes.Counts(2, 2, 0));
+        assertThat(leases.forget("node-c", "node-a", DEAD_LIMIT).outcome())
+                .isEqualTo(NodeLeases.ForgetOutcome.UNKNOWN);
+
+        // It was only cut off: without its id's lock it does not claim it (a node starting with it may hold that) ...
+        assertThat(leases.renew("node-c", "instance-node-c", NodeIdentity.current(), false))
+                .isEqualTo(NodeLeases.Renewal.LOST);
+        // ... with it, it claims it again and is listed again; a renewal of a claim held is as before.
+        assertThat(leases.renew("node-c", "instance-node-c", NodeIdentity.current(), true))
+                .isEqualTo(NodeLeases.Renewal.CLAIMED_AGAIN);
+        assertThat(leases.renew("node-c", "instance-node-c", NodeIdentity.current(), true))
+                .isEqualTo(NodeLeases.Renewal.RENEWED);
+        assertThat(leases.renew("node-b", "instance-other", NodeIdentity.current(), true))
+                .as("another's claim is never overwritten").isEqualTo(NodeLeases.Renewal.LOST);
+        assertThat(leases.nodes(DEAD_LIMIT, "node-a")).filteredOn(n -> n.id().equals("node-c")).singleElement()
+                .extracting(ClusterNodes.Node::state).isEqualTo(ClusterNodes.State.RUNNING);
+        assertThat(leases.counts(DEAD_LIMIT, "node-a")).isEqualTo(new ClusterNodes.Counts(3, 2, 0));
+    }
+
+    /** Makes the claims of {@code nodeIds} older than the dead-node limit, by a minute. */
+    void silence(String... nodeIds) throws SQLException {
+        try (Connection c = store.dataSource().getConnection();
+                PreparedStatement p = c.prepareStatement("UPDATE node_leases SET renewed_at = renewed_at - ?"
+                        + " WHERE node_id = ?")) {
+            for (String id : nodeIds) {
+                p.setLong(1, DEAD_LIMIT.plusMinutes(1).toMillis());
+                p.setString(2, id);
+                p.executeUpdate();
+            }
+        }
+    }
+
+    void claim(String nodeId, String instance) {
         assertThat(store.nodeLeases().claim(nodeId, instance, NodeIdentity.current(), DEAD_LIMIT, true)).isEmpty();
     }
 

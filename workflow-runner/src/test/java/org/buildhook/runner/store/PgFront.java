@@ -34,6 +34,9 @@ final class PgFront implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger refusalsLeft = new java.util.concurrent.atomic.AtomicInteger();
     private volatile String[] nextRefusal;
     private final java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+    /** How many new connections {@link #refuseNewConnectionsAfter} still forwards before it refuses every one. */
+    private final java.util.concurrent.atomic.AtomicInteger forwardsLeft = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile String[] laterRefusal;
 
     private PgFront(String host, int port) throws IOException {
         this.host = host;
@@ -73,6 +76,16 @@ final class PgFront implements AutoCloseable {
         refusalsLeft.set(count);
     }
 
+    /**
+     * The next {@code forwarded} new connections are forwarded; every one after them is answered as {@link
+     * #refuseNewConnections} does: a server that let one login in (the start's first) and then refuses the pools'
+     * (out of connections, {@code 53300}).
+     */
+    void refuseNewConnectionsAfter(int forwarded, String sqlState, String message) {
+        forwardsLeft.set(forwarded);
+        laterRefusal = new String[] {sqlState, message};
+    }
+
     /** How many connections were answered with a refusal so far. */
     int refused() {
         return refused.get();
@@ -108,7 +121,9 @@ final class PgFront implements AutoCloseable {
                     continue; // accepted, then never answered
                 }
                 String[] refused = refusal != null ? refusal
-                        : refusalsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? nextRefusal : null;
+                        : refusalsLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? nextRefusal
+                        : laterRefusal != null && forwardsLeft.getAndUpdate(n -> Math.max(0, n - 1)) == 0
+                                ? laterRefusal : null;
                 if (refused != null) {
                     this.refused.incrementAndGet();
                     Thread t = new Thread(() -> refuse(client, refused[0], refused[1]), "pg-front-refuse");

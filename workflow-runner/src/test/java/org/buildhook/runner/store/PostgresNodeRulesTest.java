@@ -1,11 +1,43 @@
 package org.buildhook.runner.store;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 
 class PostgresNodeRulesTest extends AbstractNodeRulesTest {
 
     @Override
     StoreConfig config(Path dir) {
         return TestStores.postgres(dir);
+    }
+
+    /**
+     * A silent node whose database session still holds its id's advisory lock (a paused process, a host cut off with
+     * its connection open) is not forgotten: a node started with its id takes such a claim over, but with the claim
+     * deleted it would wait for the session and be refused. Once the session ends it is forgotten.
+     */
+    @Test
+    void aSilentNodeWhoseSessionStillHoldsItsIdLockIsNotForgotten() throws Exception {
+        claim("node-a", "instance-a");
+        claim("node-s", "instance-s");
+        silence("node-s");
+        NodeLeases.Lock lock = store.nodeLeases().lock("node-s");
+        try {
+            assertThat(lock.take()).isTrue();
+            assertThat(store.nodeLeases().forget("node-s", "node-a", DEAD_LIMIT).outcome())
+                    .isEqualTo(NodeLeases.ForgetOutcome.SESSION_OPEN);
+        } finally {
+            lock.release();
+        }
+        assertThat(store.nodeLeases().forget("node-s", "node-a", DEAD_LIMIT).outcome())
+                .isEqualTo(NodeLeases.ForgetOutcome.FORGOTTEN);
+        // The transaction's lock was given back with it: a node started with the id takes it at once.
+        NodeLeases.Lock again = store.nodeLeases().lock("node-s");
+        try {
+            assertThat(again.take()).isTrue();
+        } finally {
+            again.release();
+        }
     }
 }
