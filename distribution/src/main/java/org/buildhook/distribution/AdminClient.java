@@ -253,10 +253,36 @@ final class AdminClient {
         // (escape27 F2) Jackson escapes the C0 controls (ESC too) but writes DEL and the C1 controls as
         // they are: U+009B is a terminal's CSI. ControlEscapes escapes them as well: the same JSON value.
         try {
-            return JSON.writer(new ControlEscapes()).withDefaultPrettyPrinter().writeValueAsString(node);
+            return invisibleEscaped(JSON.writer(new ControlEscapes()).withDefaultPrettyPrinter().writeValueAsString(node));
         } catch (IOException e) {
             throw new CommandFailure("cannot print JSON: " + e.getMessage(), ExitCodes.UNAVAILABLE);
         }
+    }
+
+    /**
+     * {@code json} with its invisible characters ({@link LogSafe#isInvisible}: bidirectional controls,
+     * zero-width and other format characters) written as JSON's escapes, one per UTF-16 unit (escape29): a
+     * terminal shows them, and the value is the same. Outside its strings, JSON is ASCII: every character
+     * changed here is in a string.
+     */
+    private static String invisibleEscaped(String json) {
+        StringBuilder out = null;
+        for (int i = 0; i < json.length(); ) {
+            int c = json.codePointAt(i);
+            int next = i + Character.charCount(c);
+            if (LogSafe.isInvisible(c)) {
+                if (out == null) {
+                    out = new StringBuilder(json.length() + 16).append(json, 0, i);
+                }
+                for (int unit = i; unit < next; unit++) {
+                    out.append(String.format("\\u%04X", (int) json.charAt(unit)));
+                }
+            } else if (out != null) {
+                out.appendCodePoint(c);
+            }
+            i = next;
+        }
+        return out == null ? json : out.toString();
     }
 
     /**

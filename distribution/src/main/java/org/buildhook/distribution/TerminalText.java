@@ -8,22 +8,26 @@ import org.buildhook.core.LogSafe;
 
 /**
  * A job's output on its way to the operator's terminal: its control characters shown as {@code \xNN}
- * ({@link LogSafe#escape}), so that what a job printed (or a payload value it echoed) cannot set the
- * terminal's title (OSC), clear its screen, move its cursor, change its colours or hide text (CSI, SGR)
- * — escape27 F2. Newlines and tabs pass as they are, and so does a carriage return just before a newline
+ * and its invisible characters (bidirectional controls, zero-width and other format characters) as
+ * {@code \}{@code uNNNN} ({@link LogSafe#escape}), so that what a job printed (or a payload value it
+ * echoed) cannot set the terminal's title (OSC), clear its screen, move its cursor, change its colours or
+ * hide text (CSI, SGR) — escape27 F2 — nor reorder or hide what a line shows (escape29). Newlines and tabs pass as they are, and so does a carriage return just before a newline
  * (a CRLF line end); any other carriage return, which would let a later text overwrite a line on the
  * screen, is escaped as well. Every escape sequence is escaped, SGR colours too: a job's output is
  * rarely coloured (its standard output is a pipe, not a terminal), and a colour can hide text (SGR 8,
  * black on black) or outlast the command; {@code logs --raw} prints the bytes as they are.
  *
  * <p>Stateful: a carriage return at the end of one {@link #write} waits for the next one (or for
- * {@link #end}) to tell whether a newline follows. {@link #flush} does not write it.
+ * {@link #end}) to tell whether a newline follows, and so does the first half of a surrogate pair (a tag
+ * character beyond U+FFFF is escaped whole). {@link #flush} does not write them.
  */
 final class TerminalText extends Writer {
 
     private final Writer out;
     /** A carriage return written last, not yet known to end a line. */
     private boolean pendingReturn;
+    /** The first half of a surrogate pair written last (0 for none): the pair is escaped, or not, whole. */
+    private char pendingHalf;
 
     /** @param out where the escaped text goes */
     TerminalText(Writer out) {
@@ -32,6 +36,19 @@ final class TerminalText extends Writer {
 
     @Override
     public void write(char[] text, int offset, int length) throws IOException {
+        if (pendingHalf != 0 && length > 0) {
+            char[] joined = new char[length + 1];
+            joined[0] = pendingHalf;
+            System.arraycopy(text, offset, joined, 1, length);
+            pendingHalf = 0;
+            text = joined;
+            offset = 0;
+            length = joined.length;
+        }
+        if (length > 0 && Character.isHighSurrogate(text[offset + length - 1])) {
+            pendingHalf = text[offset + length - 1];
+            length--;
+        }
         StringBuilder shown = new StringBuilder(length + 16);
         int run = offset;
         for (int i = offset; i < offset + length; i++) {
@@ -60,11 +77,18 @@ final class TerminalText extends Writer {
         out.write(shown.toString());
     }
 
-    /** The text has ended (for now): a carriage return it ended with is written, escaped. */
+    /**
+     * The text has ended (for now): a carriage return it ended with is written, escaped, and a first half of a
+     * surrogate pair it ended with as it is.
+     */
     void end() throws IOException {
         if (pendingReturn) {
             out.write(RETURN_ESCAPED);
             pendingReturn = false;
+        }
+        if (pendingHalf != 0) {
+            out.write(pendingHalf);
+            pendingHalf = 0;
         }
         out.flush();
     }
@@ -86,7 +110,8 @@ final class TerminalText extends Writer {
      * {@code text} as {@link TerminalText} shows it: lines kept, every other control character escaped.
      *
      * @param text any text, e.g. an HTTP answer's body
-     * @return the text with its control characters but newline, tab and CR LF written as {@code \xNN}
+     * @return the text with its control characters but newline, tab and CR LF written as {@code \xNN}, its
+     *     invisible characters as {@code \}{@code uNNNN} ({@link LogSafe#escape})
      */
     static String escape(String text) {
         java.io.StringWriter shown = new java.io.StringWriter();

@@ -1,25 +1,14 @@
 package org.buildhook.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A job's output and a payload value it echoes can hold terminal escape sequences (set the title, clear
@@ -59,19 +48,7 @@ class TerminalLogsTest {
     @BeforeEach
     void runAJobThatWritesEscapeSequences() throws Exception {
         server = AdminServer.withRunner(dir, "");
-        server.replaceRules("rules:\n  - name: hostile\n    run:\n      command: [/usr/bin/printf, '" + FORMAT
-                + "', '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n");
-        await().atMost(Duration.ofMinutes(5))
-                .until(() -> server.app().rules().current().ruleNames().contains("hostile"));
-        String body = AdminServer.fixture("build-67-passed.json")
-                .replace("\"trigger_name\": \"containers-devel\"", "\"trigger_name\": \"" + TRIGGER_JSON + "\"");
-        String delivery = server.deliverBody(body.getBytes(StandardCharsets.UTF_8));
-        AtomicReference<JsonNode> found = new AtomicReference<>();
-        await().atMost(Duration.ofMinutes(5)).until(() -> {
-            found.set(server.getJson("deliveries/" + delivery).path("jobs").path(0));
-            return found.get().path("state").asText().equals("SUCCEEDED");
-        });
-        job = found.get().path("id").asText();
+        job = RealCommand.printingJob(server, "hostile", FORMAT, TRIGGER_JSON);
         // The log holds what the job wrote, as it wrote it.
         assertThat(server.get("jobs/" + job + "/log").body()).isEqualTo(WRITTEN + "not UTF-8: \ufffd\n");
     }
@@ -108,58 +85,22 @@ class TerminalLogsTest {
 
     @Test
     void toAFileLogsWritesTheLogByteForByte() throws Exception {
-        Path file = dir.resolve("saved.log");
-        Process logs = new ProcessBuilder(command("logs", job)).redirectOutput(file.toFile())
-                .redirectError(dir.resolve("logs.err").toFile()).redirectInput(ProcessBuilder.Redirect.from(
-                        Path.of("/dev/null").toFile())).start();
-        logs.getOutputStream().close();
-        assertThat(logs.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        assertThat(logs.exitValue()).as(Files.readString(dir.resolve("logs.err"))).isZero();
         ByteArrayOutputStream written = new ByteArrayOutputStream();
         written.write(WRITTEN.getBytes(StandardCharsets.UTF_8));
         written.write(NOT_UTF8);
-        assertThat(Files.readAllBytes(file)).isEqualTo(written.toByteArray());
+        assertThat(RealCommand.toAFile(server, dir, "logs", job)).isEqualTo(written.toByteArray());
     }
 
     @Test
     void jsonAnswersEscapeTheC1ControlsAsJsonDoesC0() throws Exception {
-        StringWriter out = new StringWriter();
-        CommandLine cl = BuildhookCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(new StringWriter(), true));
-        int exit = cl.execute("job", "show", job, "--json", "--url", server.uri().toString(), "--token-file",
-                dir.resolve("admin-token").toString());
-        assertThat(exit).as(out.toString()).isZero();
-        assertThat(out.toString()).contains("dev\\u001B]0;pwned\\u0007\\u009B2J").doesNotContain("\u009b");
+        String out = RealCommand.jobShowJson(server, dir, job);
+        assertThat(out).contains("dev\\u001B]0;pwned\\u0007\\u009B2J").doesNotContain("\u009b");
         // The same value for a script that reads it.
-        assertThat(AdminServer.json(out.toString()).path("job").path("env").path("TRIGGER").asText())
+        assertThat(AdminServer.json(out).path("job").path("env").path("TRIGGER").asText())
                 .isEqualTo("dev\u001b]0;pwned\u0007\u009b2J");
     }
 
-    /** {@code buildhook ARGS} against the server, as a process of its own, in a UTF-8 locale (as bin/buildhook). */
-    private List<String> command(String... args) {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-Dfile.encoding=UTF-8", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(List.of(args));
-        command.addAll(List.of("--url", server.uri().toString(), "--token-file",
-                dir.resolve("admin-token").toString()));
-        return command;
-    }
-
-    /** What {@code buildhook ARGS} writes to a pseudo-terminal ({@code script -qec COMMAND /dev/null}). */
     private String inATerminal(String... args) throws Exception {
-        StringBuilder line = new StringBuilder();
-        for (String word : command(args)) {
-            line.append(line.length() == 0 ? "" : " ").append('\'').append(word.replace("'", "'\\''")).append('\'');
-        }
-        Process script = new ProcessBuilder("script", "-qec", line.toString(), "/dev/null")
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .redirectError(dir.resolve("script.err").toFile()).start();
-        ByteArrayOutputStream shown = new ByteArrayOutputStream();
-        script.getInputStream().transferTo(shown);
-        assertThat(script.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        String text = shown.toString(StandardCharsets.UTF_8);
-        assertThat(script.exitValue()).as(text + Files.readString(dir.resolve("script.err"))).isZero();
-        return text;
+        return RealCommand.inATerminal(server, dir, args);
     }
 }

@@ -36,4 +36,12 @@ class TerminalTextTest {
         // One that ends the text is written by end(), escaped: nothing follows it.
         assertThat(shown("last\r")).isEqualTo("last\\x0d");
     }
+
+    /** escape29: bidirectional controls and zero-width characters are escaped too, a pair split across chunks whole. */
+    @Test
+    void invisibleCharactersAreEscapedEvenWhenAChunkSplitsTheirSurrogatePair() throws Exception {
+        assertThat(shown("run\u202etset\u202c\tzero\u200bwidth\ufeff\n")).isEqualTo("run\\u202etset\\u202c\tzero\\u200bwidth\\ufeff\n");
+        assertThat(shown("tag \udb40", "\udc41 emoji \ud83d", "\ude00\n")).isEqualTo("tag \\U000e0041 emoji \ud83d\ude00\n");
+        assertThat(shown("cr\r", "\udb40", "\udc41")).isEqualTo("cr\\x0d\\U000e0041");
+    }
 }

@@ -1,9 +1,25 @@
 package org.buildhook.core;
 
 /**
- * Payload values (a run name, a project, a header) in log lines: control characters escaped as
- * {@code \xNN}, so that a value cannot forge a log line or send escape sequences to a terminal that
- * shows the log, and cut at {@value #MAX} characters (then ending with {@code …}).
+ * Payload values (a run name, a project, a header) and a job's output shown to a person (a log line, a
+ * terminal, the status page): what would act on the display instead of showing is escaped, so that a
+ * value cannot forge a log line, send escape sequences to a terminal, or reorder or hide text, and a
+ * value is cut at {@value #MAX} characters in a log line (then ending with {@code …}).
+ *
+ * <p>Two kinds are escaped, each one way everywhere:
+ * <ul>
+ *   <li>control characters (C0 U+0000–U+001F, DEL U+007F, C1 U+0080–U+009F) as {@code \xNN};</li>
+ *   <li>{@linkplain #isInvisible invisible characters}: Unicode's format characters (general category
+ *       Cf: the bidirectional controls U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C, the
+ *       zero-width U+200B–U+200D, U+2060–U+2064, U+FEFF, the soft hyphen, the tags U+E0000–U+E007F …)
+ *       and the line and paragraph separators U+2028, U+2029, as {@code \}{@code uNNNN} (four lowercase
+ *       hex digits), or {@code \}{@code UNNNNNNNN} (eight) beyond U+FFFF. A bidirectional control makes
+ *       a terminal or a browser show text in another order than it is ("Trojan Source", CVE-2021-42574:
+ *       {@code run-tests} can read as another name), a zero-width character makes two different values
+ *       look the same.</li>
+ * </ul>
+ * The escapes are text for a person: a value that holds a backslash and {@code x1b} reads the same once
+ * escaped as one that holds ESC.
  */
 public final class LogSafe {
 
@@ -17,7 +33,7 @@ public final class LogSafe {
      * The value as a log line may show it.
      *
      * @param value any value, or {@code null} (shown as {@code -})
-     * @return its text with C0 controls, DEL and C1 controls escaped ({@link #escape}), at most
+     * @return its text with control and invisible characters escaped ({@link #escape}), at most
      *     {@value #MAX} characters of it, then {@code …} when there was more; the cut never splits an
      *     escape or a surrogate pair
      */
@@ -34,47 +50,90 @@ public final class LogSafe {
         int cut = 0;
         int width = 0;
         while (true) {
-            char c = s.charAt(cut);
-            boolean pair = Character.isHighSurrogate(c) && cut + 1 < s.length()
-                    && Character.isLowSurrogate(s.charAt(cut + 1));
-            int shows = isControl(c) ? 4 : pair ? 2 : 1;
+            int c = s.codePointAt(cut);
+            String escaped = escaped(c);
+            int shows = escaped != null ? escaped.length() : Character.charCount(c);
             if (width + shows > MAX) {
                 break;
             }
             width += shows;
-            cut += pair ? 2 : 1;
+            cut += Character.charCount(c);
         }
         return escape(s.substring(0, cut)) + "…";
     }
 
-    private static boolean isControl(char c) {
+    /**
+     * Whether a character is invisible or reorders text where it is shown: a format character (Unicode
+     * general category Cf, {@link Character#FORMAT}, per the JDK's Unicode tables) or the line or
+     * paragraph separator (U+2028, U+2029), which some viewers take as a line break.
+     *
+     * @param codePoint any code point
+     * @return true when {@link #escape} and {@link #escapeInvisible} show it as {@code \}{@code uNNNN}
+     */
+    public static boolean isInvisible(int codePoint) {
+        int type = Character.getType(codePoint);
+        return type == Character.FORMAT || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
+    }
+
+    private static boolean isControl(int c) {
         return c < 0x20 || (c >= 0x7f && c <= 0x9f);
     }
 
+    /** How {@code c} is shown, or null when it is shown as it is. */
+    private static String escaped(int c) {
+        if (isControl(c)) {
+            return String.format("\\x%02x", c);
+        }
+        return isInvisible(c) ? invisible(c) : null;
+    }
+
+    private static String invisible(int c) {
+        return c > 0xffff ? String.format("\\U%08x", c) : String.format("\\u%04x", c);
+    }
+
     /**
-     * {@code text} with its C0 controls, DEL and C1 controls (U+0000–U+001F, U+007F–U+009F) written as
-     * {@code \xNN}, so that it can go to a log line or a terminal as it is: a newline in it cannot
-     * forge a line, an escape sequence cannot move the cursor, clear the screen or set a title.
+     * {@code text} with its control characters (U+0000–U+001F, U+007F–U+009F) written as {@code \xNN} and
+     * its {@linkplain #isInvisible invisible characters} as {@code \}{@code uNNNN}, so that it can go to a
+     * log line or a terminal as it is: a newline in it cannot forge a line, an escape sequence cannot move
+     * the cursor, clear the screen or set a title, a bidirectional control cannot reorder what is shown.
      * Returns {@code text} itself when nothing needs escaping.
      *
      * @param text any text
      * @return the text, escaped; never cut
      */
     public static String escape(String text) {
+        return escape(text, true);
+    }
+
+    /**
+     * {@code text} with only its {@linkplain #isInvisible invisible characters} escaped as {@link #escape}
+     * does ({@code \}{@code uNNNN}): for text that keeps its lines and whose control characters do not
+     * act where it is shown, such as a web page's (already HTML-escaped) text. Returns {@code text} itself
+     * when nothing needs escaping.
+     *
+     * @param text any text
+     * @return the text, escaped; never cut
+     */
+    public static String escapeInvisible(String text) {
+        return escape(text, false);
+    }
+
+    private static String escape(String text, boolean controls) {
         StringBuilder out = null;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            boolean control = isControl(c);
-            if (control && out == null) {
+        for (int i = 0; i < text.length(); ) {
+            int c = text.codePointAt(i);
+            String escaped = controls ? escaped(c) : isInvisible(c) ? invisible(c) : null;
+            if (escaped != null && out == null) {
                 out = new StringBuilder(text.length() + 8).append(text, 0, i);
             }
             if (out != null) {
-                if (control) {
-                    out.append(String.format("\\x%02x", (int) c));
+                if (escaped != null) {
+                    out.append(escaped);
                 } else {
-                    out.append(c);
+                    out.appendCodePoint(c);
                 }
             }
+            i += Character.charCount(c);
         }
         return out == null ? text : out.toString();
     }

@@ -52,4 +52,38 @@ class LogSafeTest {
         assertThat(LogSafe.of("a".repeat(LogSafe.MAX - 2) + "\ud83d\ude00" + "b"))
                 .isEqualTo("a".repeat(LogSafe.MAX - 2) + "\ud83d\ude00" + "…");
     }
+
+    /**
+     * escape29: bidirectional controls and zero-width characters reorder or hide what a log line or a terminal
+     * shows ("Trojan Source", CVE-2021-42574): "run-tests" followed by RLO and "stset-nur" shows as another
+     * name. Every format character (Unicode category Cf) and the line and paragraph separators are shown as a
+     * backslash-u escape, beyond U+FFFF with eight digits.
+     */
+    @Test
+    void showsBidirectionalControlsAndZeroWidthCharactersAsEscapes() {
+        assertThat(LogSafe.of("run\u202etset\u202c")).isEqualTo("run\\u202etset\\u202c");
+        assertThat(LogSafe.escape("\u202a\u202b\u202d\u2066\u2067\u2068\u2069\u200e\u200f\u061c"))
+                .isEqualTo("\\u202a\\u202b\\u202d\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c");
+        assertThat(LogSafe.escape("a\u200bb\u200cc\u200dd\u2060e\u2064f\ufeffg\u00adh"))
+                .isEqualTo("a\\u200bb\\u200cc\\u200dd\\u2060e\\u2064f\\ufeffg\\u00adh");
+        assertThat(LogSafe.escape("line\u2028sep\u2029")).isEqualTo("line\\u2028sep\\u2029");
+        // A tag character (U+E0041, invisible "A"), beyond the BMP: one escape, not two halves.
+        assertThat(LogSafe.escape("x\udb40\udc41y")).isEqualTo("x\\U000e0041y");
+        // Control characters as before; letters of right-to-left scripts and emoji are text, shown as they are.
+        assertThat(LogSafe.escape("\u001b[2J\u05d0\u0628 \ud83d\ude00")).isEqualTo("\\x1b[2J\u05d0\u0628 \ud83d\ude00");
+        assertThat(LogSafe.escapeInvisible("a\nb\u001b\u202e")).isEqualTo("a\nb\u001b\\u202e");
+        String plain = "andy-corp/lmp \u05d0";
+        assertThat(LogSafe.escapeInvisible(plain)).isSameAs(plain);
+    }
+
+    @Test
+    void theCutCountsAnInvisibleCharacterAsItsEscape() {
+        String value = "a".repeat(LogSafe.MAX - 4) + "\u202e" + "b".repeat(50);
+        String tag = "a".repeat(LogSafe.MAX - 9) + "\udb40\udc41" + "b".repeat(50);
+
+        assertThat(LogSafe.of(value)).isEqualTo("a".repeat(LogSafe.MAX - 4) + "…");
+        assertThat(LogSafe.of(tag)).isEqualTo("a".repeat(LogSafe.MAX - 9) + "…");
+        assertThat(LogSafe.of("a".repeat(LogSafe.MAX - 6) + "\u202e" + "b".repeat(50)))
+                .isEqualTo("a".repeat(LogSafe.MAX - 6) + "\\u202e…");
+    }
 }

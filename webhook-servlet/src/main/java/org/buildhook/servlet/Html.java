@@ -1,20 +1,28 @@
 package org.buildhook.servlet;
 
+import org.buildhook.core.LogSafe;
+
 /**
  * The status page's one HTML-escaping helper: every value that reaches the page goes through
- * {@link #escape}, in text and in attribute values alike, so payload markup shows as text.
+ * {@link #escape}, in text and in attribute values alike, so payload markup shows as text, and its
+ * invisible characters (bidirectional controls, zero-width and other format characters) show as the
+ * command line and the server's log show them, {@code \}{@code u202e} (escape29).
  */
 final class Html {
 
     private Html() {
     }
 
-    /** The value as HTML text safe in element content and quoted attributes; null is empty. */
+    /**
+     * The value as HTML text safe in element content and quoted attributes; null is empty. HTML-escaped, a
+     * bidirectional control (U+202E) still reorders the text around it in the browser, and a zero-width one
+     * still hides: they are written as {@link LogSafe#escapeInvisible} writes them.
+     */
     static String escape(Object value) {
         if (value == null) {
             return "";
         }
-        String s = value.toString();
+        String s = LogSafe.escapeInvisible(value.toString());
         StringBuilder out = new StringBuilder(s.length() + 16);
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -40,9 +40,14 @@ final class SafeLinks {
         return Optional.empty();
     }
 
-    /** An external link with this text (HTML) and CSS class, or the empty string when the URL is not safe. */
+    /**
+     * An external link with this text (HTML) and CSS class, or the empty string when the URL is not safe. Its
+     * {@code href} is the URL with its characters beyond ASCII percent-encoded as UTF-8 ({@link URI#toASCIIString}), as
+     * a browser sends it: {@link Html#escape} shows an invisible character as a backslash escape (escape29), which in
+     * an address would lead elsewhere.
+     */
     static String link(String url, String textHtml, String css) {
-        return http(url).map(u -> "<a class=\"" + css + "\" href=\"" + escape(u)
+        return http(url).map(u -> "<a class=\"" + css + "\" href=\"" + escape(URI.create(u).toASCIIString())
                 + "\" target=\"_blank\" rel=\"noopener noreferrer\">" + textHtml + "</a>").orElse("");
     }
 

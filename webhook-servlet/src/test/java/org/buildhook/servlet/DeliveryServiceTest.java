@@ -107,6 +107,26 @@ class DeliveryServiceTest {
     }
 
     /**
+     * escape29: a trigger name with a bidirectional control (RLO, U+202E) and a zero-width space showed in the
+     * server's log as another name ("Trojan Source"); the log line shows them as escapes, as a control character.
+     */
+    @Test
+    void theAcceptedLineShowsBidirectionalAndZeroWidthCharactersOfAPayloadValueAsEscapes() throws IOException {
+        byte[] body = new String(fixture("build-67-passed.json"), StandardCharsets.UTF_8)
+                .replace("\"trigger_name\": \"containers-devel\"",
+                        "\"trigger_name\": \"containers-\\u202elaunch\\u202c\\u200b\\u2066x\\u2069\\u001b\"")
+                .getBytes(StandardCharsets.UTF_8);
+
+        List<String> log = logOf(() -> assertThat(service.receive(signed(body, "default")).kind())
+                .isEqualTo(Receipt.Kind.ACCEPTED));
+
+        assertThat(log).anySatisfy(m -> assertThat(m)
+                .contains("accepted: build 67 PASSED of andy-corp/lmp (trigger containers-\\u202elaunch\\u202c\\u200b"
+                        + "\\u2066x\\u2069\\x1b)"));
+        assertThat(String.join("\n", log)).doesNotContain("\u202e").doesNotContain("\u200b").doesNotContain("\u2066");
+    }
+
+    /**
      * docs/signatures.md's rotation: "the log says which one (by its position, secret #0, secret #1 ...)", and its
      * last step removes the old secret "when the log shows only the new secret matching". tryout26 F2: no line said it.
      */

@@ -102,7 +102,12 @@ public final class DryRunRenderer {
         }
     }
 
+    /**
+     * A value as JSON quotes it (C0 controls as JSON escapes), then with the C1 controls and the invisible characters
+     * (bidirectional controls, zero-width and other format characters) escaped as {@link LogSafe#escape} shows them,
+     * as {@code job show} shows a job's values (escape29): JSON writes those as they are.
+     */
     private static String quote(String s) {
-        return '"' + new String(JsonStringEncoder.getInstance().quoteAsString(s)) + '"';
+        return '"' + LogSafe.escape(new String(JsonStringEncoder.getInstance().quoteAsString(s))) + '"';
     }
 }

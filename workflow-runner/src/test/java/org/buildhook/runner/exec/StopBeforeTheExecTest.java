@@ -33,8 +33,11 @@ class StopBeforeTheExecTest {
         }
     }
 
-    /** A gate that waits, on the job thread, until the test lets it go on; then lets the creation happen. */
-    private static final class HeldGate implements StartGate {
+    /**
+     * A gate that waits, on the job thread, until the test lets it go on; then lets the creation happen (also
+     * StopDuringASpawnThatHangsTest's node gate).
+     */
+    static final class HeldGate implements StartGate {
         final CountDownLatch reached = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
 

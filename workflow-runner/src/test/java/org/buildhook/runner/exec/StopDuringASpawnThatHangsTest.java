@@ -37,30 +37,12 @@ class StopDuringASpawnThatHangsTest {
         }
     }
 
-    /** The node's gate: holds the job thread before the attempt's own look until the test lets it go on. */
-    private static final class HeldGate implements StartGate {
-        final CountDownLatch reached = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-
-        @Override
-        public <T> T pass(Spawn<T> spawn) throws IOException {
-            reached.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException(e);
-            }
-            return spawn.create();
-        }
-    }
-
     @Test
     void aKillDoesNotWaitForACreationThatHangs() throws Exception {
         fixtures = new Fixtures(dir);
         Path script = fixtures.script("never-started", "sleep 60");
         CommonsExecLauncher launcher = fixtures.launcher(fixtures.config());
-        HeldGate node = new HeldGate();
+        StopBeforeTheExecTest.HeldGate node = new StopBeforeTheExecTest.HeldGate(); // the node's gate
         Attempt attempt = (Attempt) launcher.start(Fixtures.request("hung-exec", script), node);
         assertThat(node.reached.await(2, TimeUnit.MINUTES)).isTrue();
 

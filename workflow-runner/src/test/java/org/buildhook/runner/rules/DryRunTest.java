@@ -65,6 +65,22 @@ class DryRunTest {
                 + " containers-devel\n").doesNotContain("\u001b").doesNotContain("\r");
     }
 
+    /**
+     * escape29: the jobs' values were quoted as JSON, which escapes C0 but writes a C1 CSI (U+009B) and the bidirectional
+     * and zero-width characters (U+202E, U+200B) as they are: a run name could reorder or hide what {@code buildhook test}
+     * shows. They are shown escaped as job show shows them; the reason a rule does not fire too.
+     */
+    @Test
+    void showsTheC1AndInvisibleCharactersOfAPayloadValueInTheJobsAndTheReasons() {
+        String text = new DryRunRenderer(true).render(rules.explain("default", TestEvents.event("andy-corp/lmp",
+                "PASSED", "dev\u202eved\u200b", java.util.List.of(TestEvents.run("build-a\u009b2J\u202ex\u2066", "x",
+                        "PASSED")))));
+
+        assertThat(text).contains("  job for run \"build-a\\x9b2J\\u202ex\\u2066\"\n")
+                .contains("rule deploy-devel: does not fire: trigger 'dev\\u202eved\\u200b' does not match");
+        assertThat(text).doesNotContain("\u009b").doesNotContain("\u202e").doesNotContain("\u200b").doesNotContain("\u2066");
+    }
+
     @Test
     void masksTheValuesOfSecretLookingVariablesAsTheAdminApiDoes() {
         RuleSet secrets = TestRules.parse("""

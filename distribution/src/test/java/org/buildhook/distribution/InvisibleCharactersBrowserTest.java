@@ -1,0 +1,74 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+
+/**
+ * escape29: HTML-escaped, a payload value's or a job's output's bidirectional control (RLO U+202E) still reordered
+ * what the status page showed, and a zero-width character (U+200B, U+FEFF) still hid: {@code dev} RLO {@code ved}
+ * read as {@code devdev}. In a real headless Chromium, the list, the job's page (its plan, environment and log)
+ * show them as the command line does, {@code \}{@code u202e}, and the page's text and tooltips hold none of them.
+ * Leaves {@code target/invisible-characters-job.png}. Skipped without Chromium, except on CI ({@code CI=true}),
+ * where that fails.
+ */
+class InvisibleCharactersBrowserTest extends AdminServerInChromium {
+
+    /** Any invisible character (LogSafe.isInvisible) in a JavaScript regular expression. */
+    private static final String INVISIBLE = "/[\\p{Cf}\\u2028\\u2029]/u";
+
+    @Test
+    void theListAndTheJobsPageShowBidirectionalAndZeroWidthCharactersAsEscapes() throws Exception {
+        server = AdminServer.start(dir);
+        server.replaceRules("rules:\n  - name: hidden\n    run:\n      command: [/usr/bin/printf,"
+                + " 'out: run\\342\\200\\256tset\\342\\200\\254 zero\\342\\200\\213width bom\\357\\273\\277\\n%s\\n',"
+                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n");
+        server.app().rules().checkNow();
+        ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
+        body.put("trigger_name", "dev\u202eved\u200b");
+        // An address with one: linked as the browser would send it (percent-encoded), not as it is shown.
+        body.put("web_url", "https://ci.example.com/builds/\u202e67");
+        String delivery = server.deliverBody(body.toString().getBytes(StandardCharsets.UTF_8));
+        String job = await().atMost(Duration.ofMinutes(1)).until(() -> {
+            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
+            return jobs.size() == 1 && jobs.path(0).path("state").asText().equals("SUCCEEDED")
+                    ? jobs.path(0).path("id").asText() : null;
+        }, id -> id != null);
+        browser = Chromium.start(profile);
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+
+        By row = By.cssSelector("tr.delivery[data-id='" + delivery + "']");
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(row)
+                .getText().contains("dev\\u202eved\\u200b"));
+        assertThat(browser.findElement(row).findElement(By.cssSelector("td.trigger .clipped")).getAttribute("title"))
+                .isEqualTo("dev\\u202eved\\u200b");
+        assertShowsNoInvisibleCharacter();
+
+        browser.get(server.uri() + "?job=" + job);
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.cssSelector(
+                "pre.log")).getText().contains("out: run\\u202etset\\u202c zero\\u200bwidth bom\\ufeff\n"
+                        + "dev\\u202eved\\u200b"));
+        assertThat(browser.findElement(By.id("plan")).getText()).contains("dev\\u202eved\\u200b");
+        assertThat(browser.findElement(By.cssSelector("#plan a.build")).getAttribute("href"))
+                .isEqualTo("https://ci.example.com/builds/%E2%80%AE67");
+        assertThat(browser.findElement(By.cssSelector("pre.env")).getAttribute("textContent")).contains("TRIGGER=dev\\u202eved\\u200b");
+        Chromium.screenshot(browser, "invisible-characters-job.png");
+        assertShowsNoInvisibleCharacter();
+    }
+
+    /** Neither the page's text nor an attribute (a tooltip) of any of its elements holds an invisible character. */
+    private void assertShowsNoInvisibleCharacter() {
+        assertThat(browser.executeScript("var found = [], invisible = " + INVISIBLE + ";"
+                + " if (invisible.test(document.body.innerText)) { found.push('text'); }"
+                + " document.querySelectorAll('*').forEach(function (e) { Array.prototype.forEach.call(e.attributes,"
+                + " function (a) { if (invisible.test(a.value)) { found.push(e.tagName + '@' + a.name); } }); });"
+                + " return found;")).asList().isEmpty();
+    }
+}
