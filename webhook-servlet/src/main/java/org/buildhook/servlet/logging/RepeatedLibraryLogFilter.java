@@ -44,18 +44,14 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
      * that buildhook's own lines do not. HikariCP's "Timed-out waiting for add connection executor to
      * shutdown" comes before every refused start whose database did not answer in time (final18 F6): a
      * connection attempt still under way when the pool closed, which ends by itself within the login
-     * timeout; the refusal says what happened.
+     * timeout; the refusal says what happened. HikariCP's "Failed to validate connection … Possibly consider using a
+     * shorter maxLifetime value": a pooled connection found dead when it was to be handed out (the database restarted,
+     * ended the session, or cannot be reached), which the pool replaces by itself; its advice is about a HikariCP
+     * setting buildhook does not expose and does not apply, and what matters is said by buildhook's own lines (the
+     * outage, the node id's lost session, the stop's account: stophung21, tryout28 F3).
      */
     private static final java.util.Set<String> ONLY_DEBUG = java.util.Set.of(
-            "com.zaxxer.hikari.pool.HikariPool\u0000Timed-out waiting for add connection executor to shutdown");
-
-    /**
-     * Library warnings said at DEBUG during a stop past its grace period only (logger and message pattern): HikariCP's
-     * "Failed to validate connection … Possibly consider using a shorter maxLifetime value" comes when the stop ends the
-     * calls of a store that does not answer (stophung21): the stop's own lines say what happened, and the advice does
-     * not apply. Outside such a stop it is folded as any repeat.
-     */
-    private static final java.util.Set<String> DEBUG_WHILE_STOPPING = java.util.Set.of(
+            "com.zaxxer.hikari.pool.HikariPool\u0000Timed-out waiting for add connection executor to shutdown",
             "com.zaxxer.hikari.pool.PoolBase\u0000{} - Failed to validate connection {} ({})."
                     + " Possibly consider using a shorter maxLifetime value.");
 
@@ -82,8 +78,7 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
         if (level == null || !level.isGreaterOrEqual(Level.WARN) || !isLibrary(logger.getName())) {
             return FilterReply.NEUTRAL;
         }
-        if (ONLY_DEBUG.contains(logger.getName() + '\u0000' + format)
-                || DEBUG_WHILE_STOPPING.contains(logger.getName() + '\u0000' + format) && aStopPastItsGrace()) {
+        if (ONLY_DEBUG.contains(logger.getName() + '\u0000' + format)) {
             // Below WARN this filter is neutral: no loop.
             logger.debug(format, params);
             return FilterReply.DENY;

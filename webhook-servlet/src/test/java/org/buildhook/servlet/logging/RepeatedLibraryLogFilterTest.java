@@ -53,8 +53,8 @@ class RepeatedLibraryLogFilterTest {
 
         for (int i = 0; i < 50; i++) {
             scheduler.error("Unhandled exception. Will keep running.", down);
-            hikari.warn("{} - Failed to validate connection {} ({}). Possibly consider using a shorter maxLifetime"
-                    + " value.", "buildhook-scheduler", "conn" + i, "closed");
+            hikari.warn("{} - Thread starvation or clock leap detected (housekeeper delta={}).", "buildhook-scheduler",
+                    i + "s");
             ours.warn("store unavailable while trying to {}; the job waits for it", "start an attempt");
             now.addAndGet(TimeUnit.SECONDS.toNanos(1));
         }
@@ -168,23 +168,27 @@ class RepeatedLibraryLogFilterTest {
                 .satisfies(e -> assertThat(e.getThrowableProxy()).isNull());
     }
 
-    /** stophung21: HikariCP's "consider a shorter maxLifetime" advice does not apply to a stop whose store hangs. */
+    /**
+     * stophung21, tryout28 F3: HikariCP's "Failed to validate connection … Possibly consider using a shorter maxLifetime
+     * value" (a pooled connection found dead, replaced by the pool itself) advises a setting buildhook does not expose;
+     * buildhook's own lines say what matters (an outage, the node id's lost session, a stop's account). At DEBUG only,
+     * during a stop or not (before: WARN outside a stop past its grace).
+     */
     @Test
-    void hikarisFailedToValidateDuringAStopPastItsGraceIsSaidAtDebugOnly(@TempDir Path dir) {
+    void hikarisFailedToValidateIsSaidAtDebugOnly(@TempDir Path dir) {
         Logger hikari = context.getLogger("com.zaxxer.hikari.pool.PoolBase");
         String format = "{} - Failed to validate connection {} ({}). Possibly consider using a shorter maxLifetime value.";
+        context.getLogger("com.zaxxer.hikari").setLevel(ch.qos.logback.classic.Level.DEBUG);
+        hikari.warn(format, "buildhook-store", "conn1", "This connection has been closed.");
+        assertThat(events.list).as("outside a stop").singleElement()
+                .satisfies(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.DEBUG));
+        events.list.clear();
         try (Store store = Store.open(StoreConfig.sqlite(dir))) {
-            hikari.warn(format, "buildhook-store", "conn1", "This connection has been closed.");
-            assertThat(events.list).as("before the stop: said, as ever").singleElement()
-                    .satisfies(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN));
-            events.list.clear();
-            context.getLogger("com.zaxxer.hikari").setLevel(ch.qos.logback.classic.Level.DEBUG);
-
             store.stopping();
             now.addAndGet(TimeUnit.SECONDS.toNanos(RepeatedLibraryLogFilter.WINDOW_SECONDS));
             hikari.warn(format, "buildhook-store", "conn2", "This connection has been closed.");
 
-            assertThat(events.list).singleElement().satisfies(e -> {
+            assertThat(events.list).as("during a stop").singleElement().satisfies(e -> {
                 assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.DEBUG);
                 assertThat(e.getFormattedMessage()).contains("conn2");
             });

@@ -510,6 +510,12 @@ final class JobTask implements ExecutionHandler<Void> {
         // came: tryout22 F6) has its own outcome, recorded as any end, not an interruption to run again.
         boolean endedByItself = outcome.exitCode() != null && (outcome.result() == JobOutcome.Result.SUCCEEDED
                 || outcome.result() == JobOutcome.Result.FAILED);
+        if (fenced == null && outcome.commandNotStarted() && process.process().getNow(null) == null
+                && running.wasStoppedByShutdown(jobId)) {
+            // review28 R5: the node's stop met the attempt after the engine's gate and before its exec: nothing ran,
+            // so it is no stop of the job's command (runner.stops-in-a-row counts those); back in its place.
+            return notStartedHere(job, attempt, notStartedFor(null), outcome.logFile());
+        }
         if ((running.wasStoppedByShutdown(jobId) || fenced != null) && !endedByItself) {
             // What becomes of the job, read from the store as the sweeps do: a job cancelled or superseded
             // while it was being stopped ends at its next pick, and "; run again" was untrue of it (wording15).

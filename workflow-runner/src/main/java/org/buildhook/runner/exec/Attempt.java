@@ -341,7 +341,7 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
         } else if (reason != null && !created) {
             // Stopped before its process was created (gate): nothing ran, nothing was killed; the log said so.
             result = reason;
-            message = detail + "; its command was not started";
+            message = detail + JobOutcome.NOT_STARTED;
             exitCode = null;
         } else if (reason != null && !(exitCode != null && ended != null && !ended.rootSignalled())) {
             result = reason;

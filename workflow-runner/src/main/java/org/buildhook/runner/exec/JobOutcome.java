@@ -32,7 +32,18 @@ public record JobOutcome(
         Objects.requireNonNull(message, "message");
     }
 
+    /**
+     * How the message of an attempt stopped before its process was created ends (its start's gate saw the stop: a
+     * cancel, a timeout, a kill, the node's stop), after the stop's words: nothing ran.
+     */
+    public static final String NOT_STARTED = "; its command was not started";
+
     public boolean succeeded() {
         return result == Result.SUCCEEDED;
+    }
+
+    /** Whether the attempt was stopped before its process was created ({@link #NOT_STARTED}): nothing ran. */
+    public boolean commandNotStarted() {
+        return exitCode == null && message.endsWith(NOT_STARTED);
     }
 }

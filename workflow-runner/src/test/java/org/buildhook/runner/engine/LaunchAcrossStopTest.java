@@ -162,4 +162,80 @@ class LaunchAcrossStopTest {
             real.close();
         }
     }
+    /**
+     * review28 R5: a launch whose node gate passed just before the stop began, then met by the stop (its grace's end
+     * cancels it) before the attempt's own look, ended {@code CANCELLED "…; its command was not started"} and was
+     * counted as a stop in a row ({@code runner.stops-in-a-row}, node_died 0), although nothing ran. It is a launch
+     * the stop refused: back in the queue, its retries untouched, counted as nothing.
+     */
+    @Test
+    void aLaunchTheStopMetBetweenTheNodesGateAndTheExecIsNoStopInARow() throws Exception {
+        Path marker = dir.resolve("marker");
+        Path script = Files.writeString(dir.resolve("deploy.sh"), "#!/bin/sh\necho \"$BUILDHOOK_ATTEMPT\" >> " + marker
+                + "\n");
+        CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        CountDownLatch gatePassed = new CountDownLatch(1);
+        org.buildhook.runner.exec.JobLauncher heldAfterTheNodesGate = new org.buildhook.runner.exec.JobLauncher() {
+            @Override
+            public org.buildhook.runner.exec.RunningJob start(org.buildhook.runner.exec.JobRequest request) {
+                return start(request, org.buildhook.runner.exec.StartGate.OPEN);
+            }
+
+            @Override
+            public org.buildhook.runner.exec.RunningJob refuse(org.buildhook.runner.exec.JobRequest request,
+                    String why) {
+                return real.refuse(request, why);
+            }
+
+            @Override
+            public List<org.buildhook.runner.exec.NodeFolders.Folder> nodeFolders() {
+                return real.nodeFolders();
+            }
+
+            @Override
+            public Duration killGrace() {
+                return real.killGrace();
+            }
+
+            @Override
+            public org.buildhook.runner.exec.RunningJob start(org.buildhook.runner.exec.JobRequest request,
+                    org.buildhook.runner.exec.StartGate gate) {
+                return real.start(request, new org.buildhook.runner.exec.StartGate() {
+                    @Override
+                    public <T> T pass(Spawn<T> spawn) throws java.io.IOException {
+                        return gate.pass(() -> {
+                            gatePassed.countDown();
+                            awaitTheGracesEnd(); // the stop's grace ends, which cancels the attempt
+                            return spawn.create();
+                        });
+                    }
+                });
+            }
+        };
+        try (Store store = Store.open(TestStores.sqlite(dir.resolve("data")))) {
+            String job = store.accept(Plans.delivery(Plans.fixture()), List.of(new PlannedJob("deploy",
+                    "name: deploy", List.of("/bin/sh", script.toString()), Map.of(), null, false, Duration.ofHours(1),
+                    0, Duration.ofMillis(100), 0, null))).jobIds().get(0);
+            JobEngine engine = JobEngine.create(store, heldAfterTheNodesGate, AbstractEngineTest.steady("node-a"));
+            engine.start();
+            assertThat(gatePassed.await(2, TimeUnit.MINUTES)).as("the node's gate passed").isTrue();
+            engine.stop();
+
+            assertThat(marker).as("the command never started").doesNotExist();
+            JobDetail stopped = store.job(job).orElseThrow();
+            assertThat(stopped.job().state()).as("back in the queue").isEqualTo(JobState.QUEUED);
+            assertThat(stopped.attempts()).singleElement().satisfies(attempt -> assertThat(attempt.message())
+                    .isEqualTo("not started: node node-a was stopping; back in the queue, its retries untouched"));
+            try (var c = store.dataSource().getConnection(); var p = c.prepareStatement(
+                    "SELECT node_died FROM job_attempts WHERE job_id = ?")) {
+                p.setString(1, job);
+                try (var rs = p.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getObject(1)).as("neither a stop (0) nor a death (1) in a row").isNull();
+                }
+            }
+        } finally {
+            real.close();
+        }
+    }
 }
