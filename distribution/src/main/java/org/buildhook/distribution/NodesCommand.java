@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.buildhook.core.LogSafe;
 import org.buildhook.runner.rules.Durations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -102,8 +103,10 @@ final class NodesCommand implements Callable<Integer> {
             if (options.json) {
                 out.println(AdminClient.pretty(answer));
             } else {
-                out.println("forgot node " + answer.path("forgotten").asText() + " (host " + answer.path("host").asText()
-                        + ", pid " + answer.path("pid").asText() + "), silent for "
+                // The id and host as the table shows them: escaped, like every value the CLI prints from the server.
+                out.println("forgot node " + LogSafe.escape(answer.path("forgotten").asText()) + " (host "
+                        + LogSafe.escape(answer.path("host").asText()) + ", pid " + answer.path("pid").asText()
+                        + "), silent for "
                         + Durations.describe(Duration.ofMillis(answer.path("silentForMillis").asLong()))
                         + ": no longer listed; a node started with its id is listed again");
             }

@@ -30,9 +30,12 @@ final class Table {
             String cell = cells[i];
             // Cells hold payload values (a trigger, a project, a reason): a control character in them (ESC
             // starts a terminal's escape sequences: clear the screen, set the title) is shown as \x1b.
-            String text = cell == null || cell.equals("null") ? "-" : LogSafe.escape(cell.replaceAll("\\s+", " "));
+            // Its bidirectional and zero-width characters are escaped too (escape29). Cut on the value, not on its
+            // escaped text, so that a cut never leaves half an escape or half a surrogate pair.
+            String value = cell == null || cell.equals("null") ? null : cell.replaceAll("\\s+", " ");
+            String text = LogSafe.of(value, Integer.MAX_VALUE);
             boolean last = i == cells.length - 1;
-            row.add(!last && text.length() > MAX_CELL ? text.substring(0, MAX_CELL - 1) + "…" : text);
+            row.add(!last && text.length() > MAX_CELL ? LogSafe.of(value, MAX_CELL - 1) : text);
         }
         rows.add(row);
         return this;

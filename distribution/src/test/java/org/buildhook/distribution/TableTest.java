@@ -31,4 +31,19 @@ class TableTest {
         assertThat(text.toString()).contains(message + "\n").contains(rule.substring(0, 59) + "… ")
                 .doesNotContain(rule);
     }
+
+    /** escape29: the cut at 60 characters could leave half an escape (a backslash and u20) or half a surrogate pair. */
+    @Test
+    void aCutCellEndsWithAWholeEscapeOrNone() {
+        String bidi = "a".repeat(56) + "\u202e" + "b".repeat(20);
+        String emoji = "a".repeat(58) + "\ud83d\ude00" + "b".repeat(20);
+        StringWriter text = new StringWriter();
+        new Table("TRIGGER", "BUILD").row(bidi, "1").row(emoji, "2").print(new PrintWriter(text));
+
+        assertThat(text.toString()).contains("a".repeat(56) + "… ").contains("a".repeat(58) + "… ")
+                .doesNotContain("\\u2").doesNotContain("\ud83d");
+        StringWriter fits = new StringWriter();
+        new Table("TRIGGER", "BUILD").row("a".repeat(53) + "\u202e" + "b", "3").print(new PrintWriter(fits));
+        assertThat(fits.toString()).contains("a".repeat(53) + "\\u202eb  3");
+    }
 }

@@ -38,13 +38,26 @@ public final class LogSafe {
      *     escape or a surrogate pair
      */
     public static String of(Object value) {
+        return of(value, MAX);
+    }
+
+    /**
+     * The value as {@link #of(Object)} shows it, cut at {@code max} characters instead of {@value #MAX} (a table's
+     * cell).
+     *
+     * @param value any value, or {@code null} (shown as {@code -})
+     * @param max   the most characters shown before {@code …}, at least 1
+     * @return the escaped text, whole when it is at most {@code max} characters long, else at most {@code max} of
+     *     them then {@code …}; the cut never splits an escape or a surrogate pair
+     */
+    public static String of(Object value, int max) {
         if (value == null) {
             return "-";
         }
         String s = value.toString();
-        // Escaping only lengthens: the first MAX characters shown come from at most MAX + 1 of the value.
-        String shown = escape(s.length() > MAX ? s.substring(0, MAX + 1) : s);
-        if (shown.length() <= MAX) {
+        // Escaping only lengthens: the first max characters shown come from at most max + 1 of the value.
+        String shown = escape(s.length() > max ? s.substring(0, max + 1) : s);
+        if (shown.length() <= max) {
             return shown;
         }
         int cut = 0;
@@ -53,7 +66,7 @@ public final class LogSafe {
             int c = s.codePointAt(cut);
             String escaped = escaped(c);
             int shows = escaped != null ? escaped.length() : Character.charCount(c);
-            if (width + shows > MAX) {
+            if (width + shows > max) {
                 break;
             }
             width += shows;

@@ -92,8 +92,10 @@ final class StatusPageAssets {
      * {@code data-poll} milliseconds of the body, and swaps each {@code [data-live]} element by id,
      * only where its markup changed since the last answer (a part alike is kept; within a part whose
      * rows are the same deliveries, only the rows that changed); {@code data-polls} on the body counts
-     * the answers applied. No reload, so a reader's place and open details stay. Buttons post their action with the
-     * CSRF header and refresh the live parts at once.
+     * the answers applied. No reload, so a reader's place and open details stay. A 503 in HTML (the store does not
+     * answer) says why in its body's {@code data-unavailable}, shown in the header, and its {@code [data-live]} parts
+     * are swapped alike (the outage's page: its builds to re-send). Buttons post their action with the CSRF header
+     * and refresh the live parts at once.
      */
     static final String SCRIPT = """
             (function () {
@@ -167,9 +169,17 @@ final class StatusPageAssets {
                   .then(function (r) {
                     if (r.status === 401) { throw new Error('signed out, reload to sign in'); }
                     if (!r.ok) {
-                      // A plain-text answer says why (the store does not answer); another, its status only.
-                      var plain = (r.headers.get('Content-Type') || '').indexOf('text/plain') === 0;
-                      return (plain ? r.text() : Promise.resolve('')).then(function (t) {
+                      // A plain-text answer says why; an HTML one (the store does not answer) in its body's
+                      // data-unavailable, and its live parts are swapped as usual: the outage's page shows the
+                      // builds refused meanwhile (page29); another, its status only.
+                      var type = r.headers.get('Content-Type') || '';
+                      var plain = type.indexOf('text/plain') === 0, html = type.indexOf('text/html') === 0;
+                      return (plain || html ? r.text() : Promise.resolve('')).then(function (t) {
+                        if (html) {
+                          var doc = new DOMParser().parseFromString(t, 'text/html');
+                          doc.querySelectorAll('[data-live]').forEach(swap);
+                          t = doc.body.getAttribute('data-unavailable') || '';
+                        }
                         // Cut at 300 characters with an ellipsis, without the separator it was cut after:
                         // "…5s; ; retrying" was glued (cluster27 F5).
                         var m = t.trim();
@@ -232,8 +242,7 @@ final class StatusPageAssets {
                   .then(function (a) {
                     out.textContent = said(b.getAttribute('data-post'), b.textContent, a[0], a[1]);
                     b.disabled = false;
-                    if (a[0] < 300 && document.body.hasAttribute('data-reload-when-live')) { location.reload(); }
-                    else if (a[0] < 300) { clearTimeout(timer); poll(); }
+                    if (a[0] < 300) { clearTimeout(timer); poll(); }
                   })
                   .catch(function (err) { out.textContent = b.textContent + ' failed: ' + err; b.disabled = false; });
               });

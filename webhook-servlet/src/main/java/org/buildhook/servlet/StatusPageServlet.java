@@ -135,20 +135,15 @@ public final class StatusPageServlet extends HttpServlet {
                 // Why, when the node knows it (a PostgreSQL table locked by another session refuses the page's
                 // reads as it does the deliveries' writes: tryout25 F1), in the banner's words.
                 java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble = app.store().trouble();
-                if (livePart) {
-                    response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
-                    response.setHeader("Cache-Control", "no-store");
-                    response.setContentType("text/plain;charset=utf-8");
-                    response.getWriter().write(StatusPageView.STORE_UNAVAILABLE_LIVE
-                            + trouble.map(t -> " (" + t.reason() + ")").orElse("") + "\n");
-                } else {
-                    send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE,
-                            StatusPageView.storeUnavailable(nonce(response), trouble,
-                                    app.deliveries().refusedBuilds().view(), app.store().dialect()
-                                            == org.buildhook.runner.store.Dialect.POSTGRESQL
-                                            ? new StatusPageView.ClusterOutage(app.fencedJobs(),
-                                                    app.config().engine().deadNodeLimit()) : null));
-                }
+                RefusedBuilds.View refused = app.deliveries().refusedBuilds().view();
+                StatusPageView.ClusterOutage cluster = app.store().dialect()
+                        == org.buildhook.runner.store.Dialect.POSTGRESQL
+                        ? new StatusPageView.ClusterOutage(app.fencedJobs(), app.config().engine().deadNodeLimit()) : null;
+                // The live part in HTML too, as when the store answers: the outage's page swaps its changing part
+                // (page29: a build refused while it was open appeared only after a reload).
+                send(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, livePart
+                        ? StatusPageView.storeUnavailableLive(trouble, refused, cluster)
+                        : StatusPageView.storeUnavailable(nonce(response), trouble, refused, cluster));
             }
         }
     }

@@ -601,8 +601,8 @@ final class StatusPageView {
     }
 
     /**
-     * What the live part of an open page answers (503, plain text) while the store does not answer; its
-     * script shows it in the header and keeps polling.
+     * Why an open page's live part is not the status (it answers 503 while the store does not answer): the script
+     * shows it in the page's header, and keeps polling.
      */
     static final String STORE_UNAVAILABLE_LIVE = "the store does not answer (see /healthz and the server log);"
             + " webhooks are answered 503 and JobServ sends them again";
@@ -621,7 +621,7 @@ final class StatusPageView {
      * org.buildhook.runner.store.Store#trouble()}, e.g. a PostgreSQL table locked by another session), escaped,
      * as the status page's store banner says it (signed-in readers only), and the panel of the builds to re-send
      * when this node holds any ({@link RefusedBuilds}, in memory: it needs no store; outage26), with its Dismiss
-     * button. The panel is as of the page's answer: the page is loaded again once the store answers.
+     * button. That part of the page updates live ({@link #storeUnavailableLive}), as the status page's do.
      */
     static String storeUnavailable(String nonce, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble,
             RefusedBuilds.View refused) {
@@ -647,15 +647,42 @@ final class StatusPageView {
         StringBuilder h = head(nonce, "buildhook: the store does not answer", POLL_MILLIS, true);
         h.append("<main><p id=\"result\" role=\"status\"></p><h2>The store does not answer</h2>"
                 + "<p class=\"banner\">buildhook cannot read its store, the database that holds deliveries and jobs,"
-                + " so this page cannot be shown now.</p>"
-                // Each part a sentence of its own: "…; see the server log Since …" was glued (cluster27 F5).
-                + trouble.map(t -> "<p class=\"banner\" id=\"store-banner\">" + escape(ended(sentence(t.reason())))
-                        + (t.since() == null ? "" : " Since " + escape(t.since().toString()) + ".")
-                        + (t.detail() == null ? "" : " " + escape(ended(t.detail()))) + "</p>").orElse(""));
+                + " so this page cannot be shown now.</p>");
+        outage(h, trouble, refused, cluster);
+        return end(h.append("<p>Where to look: <a href=\"healthz\"><code>/healthz</code></a> names the cause (the database"
+                + " refuses connections, does not answer, …); the server log has the store's error.</p>"
+                + "<p>This page tries again every " + POLL_MILLIS / 1000 + " seconds by itself and shows the"
+                + " status as soon as the store answers: there is no need to reload it.</p></main>"));
+    }
+
+    /**
+     * The live part (503) of a page, or of the page above, while the store does not answer: its body's {@code
+     * data-unavailable} says why ({@link #STORE_UNAVAILABLE_LIVE}, and the node's reason when it knows one), which
+     * the script shows in the header; its {@code [data-live]} part, what the page above shows that changes while it
+     * is open (the store's reason, the builds refused meanwhile, the jobs this node killed itself), which the
+     * script swaps there as on the status page (page29: a build refused while that page was open appeared only
+     * after a reload). The status page and a job's page have no such part: there only the header changes.
+     */
+    static String storeUnavailableLive(java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble,
+            RefusedBuilds.View refused, ClusterOutage cluster) {
+        StringBuilder h = new StringBuilder(4096).append("<!DOCTYPE html><html><body data-unavailable=\"")
+                .append(escape(STORE_UNAVAILABLE_LIVE + trouble.map(t -> " (" + t.reason() + ")").orElse("")))
+                .append("\">");
+        outage(h, trouble, refused, cluster);
+        return end(h);
+    }
+
+    /** The part of the outage's page that changes while it is open, in a {@code [data-live]} of its own. */
+    private static void outage(StringBuilder h, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble,
+            RefusedBuilds.View refused, ClusterOutage cluster) {
+        // Each part a sentence of its own: "…; see the server log Since …" was glued (cluster27 F5).
+        h.append("<div id=\"store-outage\" data-live>").append(trouble.map(t -> "<p class=\"banner\" id=\"store-banner\">"
+                + escape(ended(sentence(t.reason()))) + (t.since() == null ? "" : " Since " + escape(t.since().toString())
+                + ".") + (t.detail() == null ? "" : " " + escape(ended(t.detail()))) + "</p>").orElse(""));
         if (!refused.isEmpty()) {
             refusedBuilds(h, refused);
         }
-        return end(h.append("<p>Until the store answers again, every webhook is answered <code>503</code> with"
+        h.append("<p>Until the store answers again, every webhook is answered <code>503</code> with"
                 + " <code>Retry-After</code>, and JobServ sends it again later")
                 .append(refused.isEmpty() ? ": no delivery is lost." : ", for about 7 s only: have it send the builds"
                         + " to re-send above again.")
@@ -663,11 +690,7 @@ final class StatusPageView {
                 .append(cluster == null ? "" : " The other nodes of the cluster that reach it run the queued jobs"
                         + " meanwhile.")
                 .append("</p>")
-                .append(cluster == null ? "" : fenced(cluster))
-                .append("<p>Where to look: <a href=\"healthz\"><code>/healthz</code></a> names the cause (the database"
-                + " refuses connections, does not answer, …); the server log has the store's error.</p>"
-                + "<p>This page tries again every " + POLL_MILLIS / 1000 + " seconds by itself and shows the"
-                + " status as soon as the store answers: there is no need to reload it.</p></main>"));
+                .append(cluster == null ? "" : fenced(cluster)).append("</div>");
     }
 
     /** Shown at most of the jobs this node fenced; the server log names every one. */

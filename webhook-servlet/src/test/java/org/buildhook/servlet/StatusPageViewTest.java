@@ -267,6 +267,12 @@ class StatusPageViewTest {
                         java.time.Duration.ofSeconds(30)))).contains("run the queued jobs meanwhile")
                 .doesNotContain("fenced-jobs");
         assertThat(StatusPageView.storeUnavailable("n0nce")).doesNotContain("other nodes").doesNotContain("fenced-jobs");
+        // page29: the live part says the same in the part the open page swaps, and why for its header.
+        assertThat(StatusPageView.storeUnavailableLive(java.util.Optional.empty(), new RefusedBuilds.View(
+                java.util.List.of(), 0), new StatusPageView.ClusterOutage(fenced, java.time.Duration.ofSeconds(30))))
+                .startsWith("<!DOCTYPE html><html><body data-unavailable=\"the store does not answer (see /healthz")
+                .contains("<div id=\"store-outage\" data-live>").contains("This node killed the commands of 2 running")
+                .doesNotContain("<b>J2").doesNotContain("<script");
     }
 
     /**
