@@ -337,6 +337,13 @@ final class JobTask implements ExecutionHandler<Void> {
         if (attempt == ExecutionLedger.NODE_DIED_IN_A_ROW || attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW) {
             return endedInARow(job, version, attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW);
         }
+        if (attempt == ExecutionLedger.DECIDED_MEANWHILE) {
+            // Its stopped node's next start recorded what the attempt came to after this pick looked (review29 R4).
+            Optional<ExecutionLedger.Decided> decided = waits.call(jobId, "read what its last attempt came to",
+                    () -> ledger.decided(jobId, job.attempts()), before);
+            return decided.isPresent() ? concluded(job, version, decided.get())
+                    : rescheduleIn(config.slotRetryDelay());
+        }
         return launch(job, read, attempt, version);
     }
 

@@ -810,6 +810,33 @@ public final class ExecutionLedger {
     public static final int NODE_STOPPED_IN_A_ROW = -3;
 
     /**
+     * What {@link #startAttempt(String, String, long, InARow)} returns, starting nothing, when the job's latest attempt,
+     * recorded cut short ({@code INTERRUPTED}), has what it came to recorded since the caller looked
+     * ({@link #decided}): its node's next start wrote it ({@link #recordKnownOutcome}) between the pick's look and
+     * this start. The job is to be concluded from it, its command not run again (review29 R4).
+     */
+    public static final int DECIDED_MEANWHILE = -4;
+
+    /**
+     * Tests only: run with the job's id when {@link #startAttempt(String, String, long, InARow)} begins, before it
+     * writes or locks anything; null otherwise.
+     */
+    static volatile java.util.function.Consumer<String> beforeStart;
+
+    /**
+     * Tests only: run with the job's id inside the transaction of {@link #startAttempt(String, String, long, InARow)}
+     * once it holds the job's row and found nothing that stops the start, just before the attempt is written (a
+     * later attempt only, not a job's first); null otherwise.
+     */
+    static volatile java.util.function.Consumer<String> afterStartLook;
+
+    private static void seam(java.util.function.Consumer<String> seam, String jobId) {
+        if (seam != null) {
+            seam.accept(jobId);
+        }
+    }
+
+    /**
      * The bounds on attempts in a row cut short by their node's end, as the node that would start the job again
      * has them ({@code runner.deaths-in-a-row}, {@code runner.stops-in-a-row}).
      *
@@ -904,7 +931,8 @@ public final class ExecutionLedger {
      *         {@link #NODE_DIED_IN_A_ROW} (nothing started) when its node's death ended each of its last
      *         {@link #DEATHS_IN_A_ROW} attempts (the last maybe ended just now, as above), or
      *         {@link #NODE_STOPPED_IN_A_ROW} when its node's stop or death ended each of its last
-     *         {@link #STOPS_IN_A_ROW}, at least one of them a stop
+     *         {@link #STOPS_IN_A_ROW}, at least one of them a stop, or {@link #DECIDED_MEANWHILE} (nothing started)
+     *         when its latest attempt, cut short, has what it came to recorded
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int startAttempt(String jobId, String node, long version) {
@@ -934,6 +962,7 @@ public final class ExecutionLedger {
         int deathsInARow = inARow.deaths();
         NodeIdentity owner = NodeIdentity.current();
         Instant now = clock.instant();
+        seam(beforeStart, jobId);
         if (db.dialect() == Dialect.POSTGRESQL) {
             boolean started = db.inOneStatement("start an attempt", Durability.DEFERRED, c -> {
                 try (PreparedStatement p = c.prepareStatement(version < 0 ? FIRST_ATTEMPT : LEASED_FIRST_ATTEMPT)) {
@@ -996,6 +1025,15 @@ public final class ExecutionLedger {
             if (isFinal) {
                 return 0;
             }
+            // What its attempt cut short came to, recorded since the pick looked (recordKnownOutcome, which takes the
+            // job's row first too): the job is concluded from it, not run again. Looked at under the job's row, so
+            // that record and this start never both go through as if the other had not been (review29 R4).
+            if (attempts > 0 && decidedWhileCutShort(c, jobId, attempts)) {
+                return DECIDED_MEANWHILE;
+            }
+            if (attempts > 0) {
+                seam(afterStartLook, jobId);
+            }
             // A job's first attempt has no earlier one to end (attempts are counted in the same
             // transactions that add them): one statement less per job on the writer.
             if (attempts > 0) {
@@ -1036,6 +1074,22 @@ public final class ExecutionLedger {
             }
             return attempt;
         });
+    }
+
+    /**
+     * Whether attempt {@code attempt} of {@code jobId} is recorded cut short ({@code INTERRUPTED}) with what it came to
+     * ({@link #recordKnownOutcome}).
+     */
+    private static boolean decidedWhileCutShort(Connection c, String jobId, int attempt) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM job_attempts WHERE job_id = ? AND attempt = ?"
+                + " AND outcome = ? AND decided IS NOT NULL")) {
+            p.setString(1, jobId);
+            p.setInt(2, attempt);
+            p.setString(3, AttemptOutcome.INTERRUPTED.name());
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     /** Inserts attempt {@code attempt} of {@code jobId}, running on {@code node} since {@code now}. */
@@ -1238,7 +1292,10 @@ public final class ExecutionLedger {
      * ({@link #decided}) instead of running the command again (tryout21 F3). Only while the store still shows that
      * attempt as the job's latest and of that node, running, or recorded cut short ({@code INTERRUPTED}: another node
      * took it for gone) while the job waits to run again, not run again yet: never over another node's newer attempt
-     * (then {@link #recordLateOutcome}).
+     * (then {@link #recordLateOutcome}). The job's row is locked first, as {@link #startAttempt(String, String, long,
+     * InARow)} locks it: a start that looked at the attempt before this record is committed, and found nothing to
+     * conclude from, has its attempt written before this looks (this then returns {@code false}); one that looks after
+     * finds the record ({@link #DECIDED_MEANWHILE}) (review29 R4).
      *
      * @param ended when the command ended, or {@code null} when unknown
      * @return whether it was recorded; {@code false} when the attempt had been ended or the job taken over meanwhile
@@ -1247,6 +1304,13 @@ public final class ExecutionLedger {
     public boolean recordKnownOutcome(String jobId, int attempt, String node,
             org.buildhook.runner.exec.Decision decision, Instant ended) {
         return db.inTransaction("record what an attempt came to before its node stopped", Durability.DEFERRED, c -> {
+            if (db.dialect() == Dialect.POSTGRESQL) {
+                // SQLite's one writer runs this and a start one after the other already.
+                try (PreparedStatement p = c.prepareStatement("SELECT attempts FROM jobs WHERE id = ? FOR UPDATE")) {
+                    p.setString(1, jobId);
+                    p.executeQuery().close();
+                }
+            }
             try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET decided = ?, decided_exit = ?,"
                     + " log_path = COALESCE(?, log_path), ended_at = COALESCE(?, ended_at) WHERE job_id = ?"
                     + " AND attempt = ? AND node = ? AND (outcome = ? OR (outcome = ? AND EXISTS (SELECT 1 FROM jobs j"

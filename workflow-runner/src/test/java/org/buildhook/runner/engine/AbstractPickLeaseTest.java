@@ -32,6 +32,7 @@ import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.CommonsExecLauncher;
 import org.buildhook.runner.exec.LauncherConfig;
 import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.AttemptStartSeams;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
@@ -282,6 +283,49 @@ abstract class AbstractPickLeaseTest {
         Execution second = pick(younger, Instant.now());
         complete(task.execute(second.taskInstance, context(second)));
         assertThat(Files.readAllLines(ran)).containsExactly("deploy-1", "deploy-2");
+    }
+
+    /**
+     * review29 R4: attempt 1 of a job was recorded cut short by another node (its node was stopped while the store
+     * could not be reached, and had noted that its command exited 0), and the job waits to run again. This node's pick
+     * looks and finds nothing to conclude from; then the stopped node starts again and records the exit (outage28),
+     * before this pick starts attempt 2. The start finds that record under the job's row and the job ends from it,
+     * its command not run again. Before, attempt 2 ran, and attempt 1 kept {@code INTERRUPTED}, the record unseen.
+     * The stopped node's start is run by the seam at the start of the attempt, on the job's thread.
+     */
+    @Test
+    void anExitRecordedBetweenThePicksLookAndItsStartEndsTheJobWithoutRunningItAgain() throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = accept("echo ran >> " + ran);
+        Instant exited = Instant.now().minusSeconds(180).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        assertThat(store.ledger().startAttempt(jobId, "node-2b")).isEqualTo(1);
+        Path noted = dir.resolve(StopsNotRecorded.FILE_NAME);
+        new StopsNotRecorded(noted, "node-2b").add(jobId, 1, new StopsNotRecorded.Known(
+                org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited, null));
+        AbstractStoppedNotADeathTest.sweptWhileItsNodeRuns(store, jobId, "node-3");
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+        Execution picked = pick(jobId, Instant.now());
+        AttemptStartSeams.beforeStart(id -> {
+            if (id.equals(jobId)) {
+                try {
+                    new LeftoverSweep(store.ledger(), "node-2b", new StopsNotRecorded(noted, "node-2b"))
+                            .sweepDeadNodes();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        });
+        try {
+            complete(task.execute(picked.taskInstance, context(picked)));
+        } finally {
+            AttemptStartSeams.clear();
+        }
+
+        assertThat(ran).as("the command run again though its exit was recorded before the start").doesNotExist();
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        assertThat(job.attempts().get(0).exitCode()).isZero();
+        assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
     }
 
     /** As {@link #aThreadWhosePickWasLostTakesNoSlotFromTheNodeThatTookTheJobOver}, for shared units. */

@@ -76,6 +76,10 @@ abstract class AbstractStoppedNotADeathTest {
 
     /** Makes the job's attempt {@code attempt} one of a node whose JVM is {@code jvm}. */
     private void ranIn(String jobId, int attempt, ProcessIdentity jvm) throws SQLException {
+        ranIn(store, jobId, attempt, jvm);
+    }
+
+    private static void ranIn(Store store, String jobId, int attempt, ProcessIdentity jvm) throws SQLException {
         try (Connection c = store.dataSource().getConnection();
                 PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET node_pid = ?, node_started = ?"
                         + " WHERE job_id = ? AND attempt = ?")) {
@@ -196,9 +200,14 @@ abstract class AbstractStoppedNotADeathTest {
      * left and records the attempt cut short.
      */
     private void sweptWhileItsNodeRuns(String jobId, String taker) throws Exception {
+        sweptWhileItsNodeRuns(store, jobId, taker);
+    }
+
+    /** As {@link #sweptWhileItsNodeRuns(String, String)}, in {@code store}: the job is then queued again. */
+    static void sweptWhileItsNodeRuns(Store store, String jobId, String taker) throws Exception {
         Process running = new ProcessBuilder("sleep", "600").start();
         try {
-            ranIn(jobId, 1, ProcessIdentity.of(running.pid()));
+            ranIn(store, jobId, 1, ProcessIdentity.of(running.pid()));
             new LeftoverSweep(store.ledger(), taker).beforeRerun(jobId);
         } finally {
             running.destroyForcibly();
