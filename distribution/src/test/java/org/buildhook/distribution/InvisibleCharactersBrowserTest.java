@@ -75,7 +75,7 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
         server = AdminServer.start(dir);
         server.replaceRules("rules:\n  - name: coloured\n    run:\n      command: [/usr/bin/printf,"
                 + " 'out: \\033[31mred\\033[0m\\tcsi \\302\\233 50%%\\r100%%\\n%s\\n',"
-                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n");
+                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}', TWO: \"a\\nB=1\"}\n");
         server.app().rules().checkNow();
         ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
         body.put("trigger_name", "dev\u001b[2Jx\u0085y");
@@ -103,7 +103,9 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
                 .contains("out: \\x1b[31mred\\x1b[0m\tcsi \\x9b 50%\\x0d100%\ndev\\x1b[2Jx\\x85y\n");
         assertThat(browser.findElement(By.id("plan")).getText()).contains("dev\\x1b[2Jx\\x85y");
         assertThat(browser.findElement(By.cssSelector("pre.env")).getAttribute("textContent"))
-                .contains("TRIGGER=dev\\x1b[2Jx\\x85y\n");
+                .contains("TRIGGER=dev\\x1b[2Jx\\x85y\n")
+                // A value's newline does not start a line that reads as another variable: as job show shows it.
+                .contains("TWO=a\\x0aB=1\n").doesNotContain("\nB=1");
         Chromium.screenshot(browser, "control-characters-job.png");
         assertShowsNoControlCharacter();
     }
