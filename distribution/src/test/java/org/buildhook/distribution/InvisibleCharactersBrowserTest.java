@@ -36,13 +36,7 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
         // An address with one: linked as the browser would send it (percent-encoded), not as it is shown.
         body.put("web_url", "https://ci.example.com/builds/\u202e67");
         String delivery = server.deliverBody(body.toString().getBytes(StandardCharsets.UTF_8));
-        String job = await().atMost(Duration.ofMinutes(1)).until(() -> {
-            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
-            return jobs.size() == 1 && jobs.path(0).path("state").asText().equals("SUCCEEDED")
-                    ? jobs.path(0).path("id").asText() : null;
-        }, id -> id != null);
-        browser = Chromium.start(profile);
-        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+        String job = jobSucceededInTheBrowser(delivery);
 
         By row = By.cssSelector("tr.delivery[data-id='" + delivery + "']");
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(row)
@@ -80,13 +74,7 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
         ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
         body.put("trigger_name", "dev\u001b[2Jx\u0085y");
         String delivery = server.deliverBody(body.toString().getBytes(StandardCharsets.UTF_8));
-        String job = await().atMost(Duration.ofMinutes(1)).until(() -> {
-            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
-            return jobs.size() == 1 && jobs.path(0).path("state").asText().equals("SUCCEEDED")
-                    ? jobs.path(0).path("id").asText() : null;
-        }, id -> id != null);
-        browser = Chromium.start(profile);
-        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+        String job = jobSucceededInTheBrowser(delivery);
 
         By row = By.cssSelector("tr.delivery[data-id='" + delivery + "']");
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(row).isDisplayed());
@@ -110,21 +98,34 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
         assertShowsNoControlCharacter();
     }
 
+    /** The id of {@code delivery}'s one job, once it succeeded; then the browser, signed in, shows the list. */
+    private String jobSucceededInTheBrowser(String delivery) throws Exception {
+        String job = await().atMost(Duration.ofMinutes(1)).until(() -> {
+            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
+            return jobs.size() == 1 && jobs.path(0).path("state").asText().equals("SUCCEEDED")
+                    ? jobs.path(0).path("id").asText() : null;
+        }, id -> id != null);
+        browser = Chromium.start(profile);
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+        return job;
+    }
+
     /** Neither the page's text nor an attribute of any of its elements holds a control character but a newline or tab. */
     private void assertShowsNoControlCharacter() {
-        assertThat(browser.executeScript("var found = [], control = /[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]/;"
-                + " if (control.test(document.body.textContent)) { found.push('text'); }"
-                + " document.querySelectorAll('*').forEach(function (e) { Array.prototype.forEach.call(e.attributes,"
-                + " function (a) { if (control.test(a.value)) { found.push(e.tagName + '@' + a.name); } }); });"
-                + " return found;")).asList().isEmpty();
+        assertShowsNone("/[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]/", "textContent");
     }
 
     /** Neither the page's text nor an attribute (a tooltip) of any of its elements holds an invisible character. */
     private void assertShowsNoInvisibleCharacter() {
-        assertThat(browser.executeScript("var found = [], invisible = " + INVISIBLE + ";"
-                + " if (invisible.test(document.body.innerText)) { found.push('text'); }"
+        assertShowsNone(INVISIBLE, "innerText");
+    }
+
+    /** Neither the body's {@code text} ({@code innerText}, {@code textContent}) nor any attribute matches {@code regex}. */
+    private void assertShowsNone(String regex, String text) {
+        assertThat(browser.executeScript("var found = [], re = " + regex + ";"
+                + " if (re.test(document.body." + text + ")) { found.push('text'); }"
                 + " document.querySelectorAll('*').forEach(function (e) { Array.prototype.forEach.call(e.attributes,"
-                + " function (a) { if (invisible.test(a.value)) { found.push(e.tagName + '@' + a.name); } }); });"
+                + " function (a) { if (re.test(a.value)) { found.push(e.tagName + '@' + a.name); } }); });"
                 + " return found;")).asList().isEmpty();
     }
 }
