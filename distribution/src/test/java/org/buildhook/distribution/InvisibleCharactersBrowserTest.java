@@ -36,13 +36,7 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
         // An address with one: linked as the browser would send it (percent-encoded), not as it is shown.
         body.put("web_url", "https://ci.example.com/builds/\u202e67");
         String delivery = server.deliverBody(body.toString().getBytes(StandardCharsets.UTF_8));
-        String job = await().atMost(Duration.ofMinutes(1)).until(() -> {
-            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
-            return jobs.size() == 1 && jobs.path(0).path("state").asText().equals("SUCCEEDED")
-                    ? jobs.path(0).path("id").asText() : null;
-        }, id -> id != null);
-        browser = Chromium.start(profile);
-        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+        String job = jobSucceededInTheBrowser(delivery);
 
         By row = By.cssSelector("tr.delivery[data-id='" + delivery + "']");
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(row)
@@ -63,12 +57,75 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
         assertShowsNoInvisibleCharacter();
     }
 
+    /**
+     * jobpage29: a control character (a raw ESC, C1 U+009B or U+0085, a lone carriage return) in a job's log or a
+     * payload value showed as nothing on the page, HTML-escaped only ({@code ESC[31mred} read {@code [31mred}),
+     * while {@code buildhook logs} and {@code job show} show {@code \x1b[31mred}. The page shows them the same way,
+     * by the same rule as the invisible characters: the log keeps its lines (newlines, tabs), every other control
+     * character is {@code \xNN}, in the list, its tooltip, the job's plan, environment and log.
+     */
+    @Test
+    void theListAndTheJobsPageShowControlCharactersAsEscapes() throws Exception {
+        server = AdminServer.start(dir);
+        server.replaceRules("rules:\n  - name: coloured\n    run:\n      command: [/usr/bin/printf,"
+                + " 'out: \\033[31mred\\033[0m\\tcsi \\302\\233 50%%\\r100%%\\n%s\\n',"
+                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}', TWO: \"a\\nB=1\"}\n");
+        server.app().rules().checkNow();
+        ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
+        body.put("trigger_name", "dev\u001b[2Jx\u0085y");
+        String delivery = server.deliverBody(body.toString().getBytes(StandardCharsets.UTF_8));
+        String job = jobSucceededInTheBrowser(delivery);
+
+        By row = By.cssSelector("tr.delivery[data-id='" + delivery + "']");
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(row).isDisplayed());
+        assertThat(browser.findElement(row).findElement(By.cssSelector("td.trigger")).getText())
+                .endsWith("dev\\x1b[2Jx\\x85y");
+        assertThat(browser.findElement(row).findElement(By.cssSelector("td.trigger .clipped")).getAttribute("title"))
+                .isEqualTo("dev\\x1b[2Jx\\x85y");
+        assertShowsNoControlCharacter();
+
+        browser.get(server.uri() + "?job=" + job);
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.id("plan"))
+                .isDisplayed());
+        assertThat(browser.findElement(By.cssSelector("pre.log")).getAttribute("textContent"))
+                .contains("out: \\x1b[31mred\\x1b[0m\tcsi \\x9b 50%\\x0d100%\ndev\\x1b[2Jx\\x85y\n");
+        assertThat(browser.findElement(By.id("plan")).getText()).contains("dev\\x1b[2Jx\\x85y");
+        assertThat(browser.findElement(By.cssSelector("pre.env")).getAttribute("textContent"))
+                .contains("TRIGGER=dev\\x1b[2Jx\\x85y\n")
+                // A value's newline does not start a line that reads as another variable: as job show shows it.
+                .contains("TWO=a\\x0aB=1\n").doesNotContain("\nB=1");
+        Chromium.screenshot(browser, "control-characters-job.png");
+        assertShowsNoControlCharacter();
+    }
+
+    /** The id of {@code delivery}'s one job, once it succeeded; then the browser, signed in, shows the list. */
+    private String jobSucceededInTheBrowser(String delivery) throws Exception {
+        String job = await().atMost(Duration.ofMinutes(1)).until(() -> {
+            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
+            return jobs.size() == 1 && jobs.path(0).path("state").asText().equals("SUCCEEDED")
+                    ? jobs.path(0).path("id").asText() : null;
+        }, id -> id != null);
+        browser = Chromium.start(profile);
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+        return job;
+    }
+
+    /** Neither the page's text nor an attribute of any of its elements holds a control character but a newline or tab. */
+    private void assertShowsNoControlCharacter() {
+        assertShowsNone("/[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]/", "textContent");
+    }
+
     /** Neither the page's text nor an attribute (a tooltip) of any of its elements holds an invisible character. */
     private void assertShowsNoInvisibleCharacter() {
-        assertThat(browser.executeScript("var found = [], invisible = " + INVISIBLE + ";"
-                + " if (invisible.test(document.body.innerText)) { found.push('text'); }"
+        assertShowsNone(INVISIBLE, "innerText");
+    }
+
+    /** Neither the body's {@code text} ({@code innerText}, {@code textContent}) nor any attribute matches {@code regex}. */
+    private void assertShowsNone(String regex, String text) {
+        assertThat(browser.executeScript("var found = [], re = " + regex + ";"
+                + " if (re.test(document.body." + text + ")) { found.push('text'); }"
                 + " document.querySelectorAll('*').forEach(function (e) { Array.prototype.forEach.call(e.attributes,"
-                + " function (a) { if (invisible.test(a.value)) { found.push(e.tagName + '@' + a.name); } }); });"
+                + " function (a) { if (re.test(a.value)) { found.push(e.tagName + '@' + a.name); } }); });"
                 + " return found;")).asList().isEmpty();
     }
 }

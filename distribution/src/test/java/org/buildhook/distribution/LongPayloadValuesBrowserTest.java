@@ -21,11 +21,12 @@ import org.openqa.selenium.WebElement;
  * value, so its Plan and Environment ran off to the right. In a real headless Chromium, with a 300-character
  * trigger name and a 5,000-character {@code web_url}: from 360 to 2560 px (1201, 1300 and 1440 among them) every
  * cell of the delivery's row is inside the window and the page does not scroll sideways (nor does the list inside
- * its box); the job's page neither (from 800 px). No cell's content overflows its box (page29: an ellipsis cut the status
+ * its box); the job's page neither (jobpage29: at 360 px too, its Attempts one block per attempt below 901 px).
+ * No cell's content overflows its box, on the list or the job's page (page29: an ellipsis cut the status
  * RUNNING_WITH_FAILURES, the longest JobServ sends, between 1201 and about 1440 px). A long project and run name
  * too: the worst case of a row. Leaves screenshots in
  * {@code target/}: {@code long-values-1280.png}, {@code long-values-800.png}, {@code long-values-job-1280.png},
- * {@code long-values-job-800.png}. Skipped without Chromium, except on CI ({@code CI=true}), where that fails.
+ * {@code long-values-job-800.png}, {@code long-values-job-attempts-360.png} …. Skipped without Chromium, except on CI ({@code CI=true}), where that fails.
  */
 class LongPayloadValuesBrowserTest extends AdminServerInChromium {
 
@@ -64,7 +65,7 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
 
         // 1201 px: the narrowest window where the list is a table (below, one block per delivery); page29: 360 to
         // 2560 px, and 1201 to 1440 px, where an ellipsis cut RUNNING_WITH_FAILURES.
-        for (int width : List.of(2560, 1920, 1440, 1300, 1280, 1201, 1200, 800, 360)) {
+        for (int width : List.of(2560, 1920, 1440, 1300, 1280, 1201, 1200, 901, 900, 800, 360)) {
             browser.manage().window().setSize(new Dimension(width, 900));
             browser.get(server.uri().toString());
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.cssSelector(
@@ -92,18 +93,41 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
             assertThat(browser.executeScript("var box = document.getElementById('live-deliveries');"
                     + " return box.scrollWidth <= box.clientWidth;")).as("the list's box at %d px scrolls sideways", width)
                     .isEqualTo(true);
-            if (width < 800) {
-                // The job's page at 360 px still scrolls sideways: its Attempts table has seven columns (page29 left it).
-                continue;
-            }
-
             browser.get(server.uri() + "?job=" + job);
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.id("plan"))
                     .getText().contains(TRIGGER));
             Chromium.screenshot(browser, "long-values-job-" + width + ".png");
-            Map<String, Object> page = layout("#plan td, #plan th, #job-state td, #attempts td, pre.env");
+            Map<String, Object> page = layout("#plan td, #plan th, #job-state td, #job-state th, #attempts td, pre.env,"
+                    + " pre.log");
             assertThat(page).as("the job's page at %d px", width).containsEntry("outside", List.of())
                     .containsEntry("pageScrollsSideways", false);
+            // jobpage29: at 360 px the Attempts table (seven columns) was 711 px wide in a 345 px window. Below 901 px
+            // one block per attempt, its values labelled; nothing in it cut, and every value there.
+            assertThat(browser.executeScript("""
+                    var cut = [];
+                    document.querySelectorAll('#attempts, #attempts td, #attempts td *, #plan td, #plan td *,'
+                        + ' #job-state td, #job-state td *').forEach(function (e) {
+                      if (getComputedStyle(e).display !== 'inline' && e.scrollWidth > e.clientWidth) {
+                        cut.push((e.className || e.tagName) + ' ' + e.textContent.substring(0, 24) + ' '
+                            + e.scrollWidth + '>' + e.clientWidth);
+                      }
+                    });
+                    return cut;
+                    """)).as("the job's page's parts whose content overflows its box at %d px", width).asList().isEmpty();
+            String attempt = browser.findElement(By.cssSelector("#attempts tbody tr")).getText();
+            assertThat(attempt).as("the attempt at %d px", width).startsWith("1").contains("SUCCEEDED", "UTC",
+                    "exited with 0");
+            // Without the table's head, each value says what it is (as the list's blocks do: "build 67").
+            assertThat(browser.executeScript("return Array.prototype.map.call(document.querySelectorAll("
+                    + "'#attempts tbody tr:first-child td'), function (td) {"
+                    + " return getComputedStyle(td, '::before').content; });")).as("the labels at %d px", width)
+                    .isEqualTo(width > 900 ? List.of("none", "none", "none", "none", "none", "none", "none")
+                            : List.of("\"attempt \"", "none", "\"exit code \"", "\"started \"", "\"ended \"",
+                                    "\"node \"", "none"));
+            assertThat(browser.findElement(By.cssSelector("#attempts thead")).isDisplayed()).as("at %d px", width)
+                    .isEqualTo(width > 900);
+            browser.executeScript("document.getElementById('attempts').scrollIntoView()");
+            Chromium.screenshot(browser, "long-values-job-attempts-" + width + ".png");
             browser.executeScript("document.querySelector('pre.env').scrollIntoView()");
             Chromium.screenshot(browser, "long-values-job-env-" + width + ".png");
         }

@@ -37,6 +37,20 @@ class TerminalTextTest {
         assertThat(shown("last\r")).isEqualTo("last\\x0d");
     }
 
+    /**
+     * jobpage29: the status page shows a job's log by LogSafe.escapeLines, the same rule as this terminal's: for
+     * the same text, whole or in chunks, both show the same.
+     */
+    @Test
+    void theStatusPagesRuleShowsAJobsOutputAsTheTerminalDoes() throws Exception {
+        String[] texts = {"a\tb\n\u001b[2J\u0007\u0000\u007f\u009b\u0085 é 構 😀\n", "crlf\r\nover\rwrite\r\r\n",
+            "last\r", "\r", "run\u202etset\u202c zero\u200bwidth\ufeff tag x\udb40\udc41y\u2028", "plain text\n"};
+        for (String text : texts) {
+            assertThat(org.buildhook.core.LogSafe.escapeLines(text)).as(text).isEqualTo(shown(text))
+                    .isEqualTo(shown(text.substring(0, text.length() / 2), text.substring(text.length() / 2)));
+        }
+    }
+
     /** escape29: bidirectional controls and zero-width characters are escaped too, a pair split across chunks whole. */
     @Test
     void invisibleCharactersAreEscapedEvenWhenAChunkSplitsTheirSurrogatePair() throws Exception {

@@ -81,7 +81,7 @@ public final class LogSafe {
      * paragraph separator (U+2028, U+2029), which some viewers take as a line break.
      *
      * @param codePoint any code point
-     * @return true when {@link #escape} and {@link #escapeInvisible} show it as {@code \}{@code uNNNN}
+     * @return true when {@link #escape} and {@link #escapeLines} show it as {@code \}{@code uNNNN}
      */
     public static boolean isInvisible(int codePoint) {
         int type = Character.getType(codePoint);
@@ -115,27 +115,47 @@ public final class LogSafe {
      * @return the text, escaped; never cut
      */
     public static String escape(String text) {
-        return escape(text, true);
+        return escape(text, Mode.ALL);
     }
 
     /**
-     * {@code text} with only its {@linkplain #isInvisible invisible characters} escaped as {@link #escape}
-     * does ({@code \}{@code uNNNN}): for text that keeps its lines and whose control characters do not
-     * act where it is shown, such as a web page's (already HTML-escaped) text. Returns {@code text} itself
-     * when nothing needs escaping.
+     * {@code text} with its lines kept, as {@code buildhook logs} shows a job's output on a terminal: newlines,
+     * tabs and a carriage return just before a newline (a CRLF line end) as they are, every other control
+     * character as {@code \xNN} (a raw ESC shows as {@code \x1b}, so {@code ESC[31m} reads {@code \x1b[31m}, not
+     * {@code [31m}; a lone carriage return as {@code \x0d}), its {@linkplain #isInvisible invisible characters} as
+     * {@code \}{@code uNNNN}: for text of several lines shown to a person where a control character would
+     * otherwise show as nothing, such as the status page. Returns {@code text} itself when nothing needs
+     * escaping.
      *
      * @param text any text
      * @return the text, escaped; never cut
      */
-    public static String escapeInvisible(String text) {
-        return escape(text, false);
+    public static String escapeLines(String text) {
+        return escape(text, Mode.LINES);
     }
 
-    private static String escape(String text, boolean controls) {
+    /** Which characters {@link #escape(String, Mode)} escapes. */
+    private enum Mode {
+        /** Control and invisible characters. */
+        ALL,
+        /** Control characters but a line's ends and tabs, and invisible characters. */
+        LINES
+    }
+
+    /** How {@code c}, at {@code i} in {@code text}, is shown in {@code mode}, or null when it is shown as it is. */
+    private static String escaped(String text, int i, int c, Mode mode) {
+        return switch (mode) {
+            case ALL -> escaped(c);
+            case LINES -> c == '\n' || c == '\t' || c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n'
+                    ? null : escaped(c);
+        };
+    }
+
+    private static String escape(String text, Mode mode) {
         StringBuilder out = null;
         for (int i = 0; i < text.length(); ) {
             int c = text.codePointAt(i);
-            String escaped = controls ? escaped(c) : isInvisible(c) ? invisible(c) : null;
+            String escaped = escaped(text, i, c, mode);
             if (escaped != null && out == null) {
                 out = new StringBuilder(text.length() + 8).append(text, 0, i);
             }

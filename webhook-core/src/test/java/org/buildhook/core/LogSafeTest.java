@@ -71,9 +71,19 @@ class LogSafeTest {
         assertThat(LogSafe.escape("x\udb40\udc41y")).isEqualTo("x\\U000e0041y");
         // Control characters as before; letters of right-to-left scripts and emoji are text, shown as they are.
         assertThat(LogSafe.escape("\u001b[2J\u05d0\u0628 \ud83d\ude00")).isEqualTo("\\x1b[2J\u05d0\u0628 \ud83d\ude00");
-        assertThat(LogSafe.escapeInvisible("a\nb\u001b\u202e")).isEqualTo("a\nb\u001b\\u202e");
-        String plain = "andy-corp/lmp \u05d0";
-        assertThat(LogSafe.escapeInvisible(plain)).isSameAs(plain);
+        String plain = "andy-corp/lmp \u05d0\tx\r\ny\n";
+        assertThat(LogSafe.escapeLines(plain)).isSameAs(plain);
+    }
+
+    /**
+     * jobpage29: text of several lines (a job's log on the status page) keeps its newlines, tabs and CRLF line ends,
+     * and shows every other control character as escape() does: a raw ESC, which a browser shows as nothing, as
+     * {@code \x1b}; C1 (U+009B, a CSI) as {@code \x9b}; a lone carriage return as {@code \x0d}.
+     */
+    @Test
+    void escapeLinesKeepsTheLinesAndShowsEveryOtherControlCharacter() {
+        assertThat(LogSafe.escapeLines("a\tb\r\n\u001b[31mred\u001b[0m\n\u009b2J 50%\r100%\u202e\u0000\u007f\r"))
+                .isEqualTo("a\tb\r\n\\x1b[31mred\\x1b[0m\n\\x9b2J 50%\\x0d100%\\u202e\\x00\\x7f\\x0d");
     }
 
     @Test

@@ -5,8 +5,9 @@ import org.buildhook.core.LogSafe;
 /**
  * The status page's one HTML-escaping helper: every value that reaches the page goes through
  * {@link #escape}, in text and in attribute values alike, so payload markup shows as text, and its
- * invisible characters (bidirectional controls, zero-width and other format characters) show as the
- * command line and the server's log show them, {@code \}{@code u202e} (escape29).
+ * invisible characters (bidirectional controls, zero-width and other format characters) and control characters
+ * show as the command line shows a job's output ({@code buildhook logs}), {@code \}{@code u202e} (escape29) and
+ * {@code \x1b} (jobpage29): one rule for the whole page, {@link LogSafe#escapeLines}.
  */
 final class Html {
 
@@ -15,14 +16,20 @@ final class Html {
 
     /**
      * The value as HTML text safe in element content and quoted attributes; null is empty. HTML-escaped, a
-     * bidirectional control (U+202E) still reorders the text around it in the browser, and a zero-width one
-     * still hides: they are written as {@link LogSafe#escapeInvisible} writes them.
+     * bidirectional control (U+202E) still reorders the text around it in the browser, a zero-width one still
+     * hides, and a control character (a raw ESC, C1 U+009B) shows as nothing ({@code ESC[31m} read {@code [31m}):
+     * they are written as {@link LogSafe#escapeLines} writes them, {@code \}{@code u202e} and {@code \x1b}, as
+     * {@code buildhook logs} shows them on a terminal. Newlines, tabs and CRLF line ends stay, for a log or a
+     * rule's text in a {@code pre}.
+     *
+     * @param value any value, or null
+     * @return its text escaped; the empty string for null
      */
     static String escape(Object value) {
         if (value == null) {
             return "";
         }
-        String s = LogSafe.escapeInvisible(value.toString());
+        String s = LogSafe.escapeLines(value.toString());
         StringBuilder out = new StringBuilder(s.length() + 16);
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.buildhook.core.LogSafe;
 import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.Job;
@@ -269,8 +270,10 @@ final class StatusJobView {
         }
         StringBuilder h = new StringBuilder("<details open><summary>").append(env.size())
                 .append(" variable(s), secret-looking values hidden</summary><pre class=\"env\">");
-        env.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> h.append(escape(e.getKey()))
-                .append('=').append(escape(e.getValue())).append('\n'));
+        // One variable a line: a newline in a value is shown as job show shows it (\x0a), not as the start of
+        // another variable's line (jobpage29).
+        env.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> h.append(escape(LogSafe.escape(
+                e.getKey()))).append('=').append(escape(LogSafe.escape(e.getValue()))).append('\n'));
         return h.append("</pre></details>").toString();
     }
 

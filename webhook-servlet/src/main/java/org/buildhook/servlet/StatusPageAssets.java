@@ -83,6 +83,16 @@ final class StatusPageAssets {
             tr.delivery td::before{color:var(--muted);font-size:.8em}tr.delivery td:empty::before{content:none}
             td.project .clipped,td.trigger .clipped,td.endpoint .clipped,td.status .clipped{max-width:min(30ch,60vw)}
             tr.delivery.tone-bad{box-shadow:inset 3px 0 var(--bad)}tr.delivery.tone-bad>td:first-child{box-shadow:none}}
+            @media (max-width:900px){
+            #attempts,#attempts>tbody{display:block}#attempts>thead{display:none}
+            #attempts tr{display:flex;flex-wrap:wrap;align-items:baseline;gap:0 1.1em;padding:4px 8px;
+            border-bottom:1px solid #eaeef2}
+            #attempts td{display:block;border:0;padding:2px 0;min-width:0;max-width:100%}
+            #attempts td:nth-child(7),#attempts td[colspan]{flex:1 1 100%}
+            #attempts td::before{color:var(--muted);font-size:.8em}#attempts td:nth-child(1)::before{content:"attempt "}
+            #attempts td:nth-child(3)::before{content:"exit code "}#attempts td:nth-child(4)::before{content:"started "}
+            #attempts td:nth-child(5)::before{content:"ended "}#attempts td:nth-child(6)::before{content:"node "}
+            #attempts td:empty::before,#attempts td[colspan]::before{content:none}}
             ul.jobs button{opacity:.5}ul.jobs li:hover button,ul.jobs li:focus-within button{opacity:1}
             .tile .detail{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}
             """;
