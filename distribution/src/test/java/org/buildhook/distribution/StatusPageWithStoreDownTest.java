@@ -91,7 +91,7 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
                     assertThat(t).startsWith("text/html"));
             assertThat(answer.headers().firstValue("Retry-After")).isPresent();
             assertThat(answer.body()).contains("The store does not answer")
-                    .contains("answered <code>503</code>").contains("JobServ sends it again later")
+                    .contains("answered <code>503</code>").contains("JobServ sends it again after 1, 2 and 4 s, for about 7 s only")
                     .contains("no delivery is lost").contains("href=\"healthz\"").contains("the server log")
                     .contains("tries again every 4 seconds by itself").contains("data-reload-when-live")
                     .doesNotContain("internal error").doesNotContain("Exception").doesNotContain("\"error\"");
@@ -221,6 +221,60 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
         await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElements(By.id("refused-builds")).isEmpty());
         assertThat(browser.findElement(By.id("result")).getText()).isEqualTo("Dismissed the list of 2 build(s) to re-send.");
         assertThat(browser.findElement(By.tagName("main")).getText()).contains("no delivery is lost");
+        assertThat(browser.executeScript("return window.notReloaded === true;")).as("not reloaded").isEqualTo(true);
+    }
+
+    /**
+     * tryout29 F3: a status page opened while the store answered, then the store cut: the build refused meanwhile
+     * appeared in its Builds to re-send only once the store answered again, long after JobServ's retries (about
+     * 7 s), and its header said JobServ "sends them again". In Chromium, without a reload (a mark set in the window
+     * stays): the page shows the outage's part (its heading, the refused build, the words about JobServ's 7 s) at
+     * its top once its live part answers 503, with its Dismiss button working there, the deliveries it showed kept
+     * below; once the store answers again, that part goes and the page is the status, live again.
+     */
+    @Test
+    void aPageOpenedBeforeTheOutageShowsTheBuildsRefusedDuringItAndIsTheStatusAgainAfter() throws Exception {
+        Chromium.required();
+        URI base = serve();
+        assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 1515)).as("stored").isZero();
+        browser = Chromium.start(dir.resolve("profile"));
+        browser.get(base + "?token=" + TOKEN);
+        await().atMost(Duration.ofMinutes(1)).until(() -> !browser.findElements(By.id("summary")).isEmpty());
+        assertThat(browser.findElements(By.id("store-outage"))).isEmpty();
+        browser.executeScript("window.notReloaded = true;");
+
+        pg.proxy.cut();
+        assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 1516)).as("refused").isNotZero();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> browser.findElements(By.cssSelector("#refused-builds td"))
+                .stream().anyMatch(td -> td.getText().equals("1516")));
+        String outage = browser.findElement(By.id("store-outage")).getText();
+        assertThat(outage).contains("The store does not answer").contains("Builds to re-send: 1 build was")
+                .contains("for about 7 s only").doesNotContain("no delivery is lost");
+        assertThat(browser.findElement(By.id("live-status")).getText())
+                .contains("not updating: the store does not answer (see /healthz and the server log)")
+                .contains("for about 7 s only").doesNotContain("sends them again");
+        assertThat(browser.findElement(By.id("summary")).isDisplayed()).as("the page's status, kept").isTrue();
+        Chromium.screenshot(browser, "status-page-opened-before-the-outage.png");
+
+        assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 1517)).as("refused").isNotZero();
+        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElement(By.id("refused-builds")).getText()
+                .contains("Builds to re-send: 2 builds were"));
+        browser.findElement(By.cssSelector("#refused-builds button.dismiss")).click();
+        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElements(By.id("refused-builds")).isEmpty());
+        assertThat(browser.findElement(By.id("store-outage")).getText()).contains("no delivery is lost");
+        assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 1518)).as("refused").isNotZero();
+        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElements(By.cssSelector("#refused-builds td"))
+                .stream().anyMatch(td -> td.getText().equals("1518")));
+
+        pg.proxy.open();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> browser.findElements(By.id("store-outage")).isEmpty());
+        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElement(By.id("live-status")).getText()
+                .startsWith("live"));
+        // Still to re-send, now in the status's own panel: the outage's part is gone, not its news.
+        assertThat(browser.findElement(By.id("refused-builds")).getText()).contains("1518");
+        assertThat(browser.findElements(By.xpath("//h2[.='The store does not answer']"))).isEmpty();
         assertThat(browser.executeScript("return window.notReloaded === true;")).as("not reloaded").isEqualTo(true);
     }
 

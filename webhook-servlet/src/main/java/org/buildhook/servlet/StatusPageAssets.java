@@ -104,8 +104,10 @@ final class StatusPageAssets {
      * rows are the same deliveries, only the rows that changed); {@code data-polls} on the body counts
      * the answers applied. No reload, so a reader's place and open details stay. A 503 in HTML (the store does not
      * answer) says why in its body's {@code data-unavailable}, shown in the header, and its {@code [data-live]} parts
-     * are swapped alike (the outage's page: its builds to re-send). Buttons post their action with the CSRF header
-     * and refresh the live parts at once.
+     * are swapped alike (the outage's page: its builds to re-send); a part the page lacks (a page opened before the
+     * outage has no {@code #store-outage}) is shown at the top of its {@code main}, below {@code #result}, until an
+     * answer is the status again (tryout29 F3). Buttons post their action with the CSRF header and refresh the live
+     * parts at once.
      */
     static final String SCRIPT = """
             (function () {
@@ -166,9 +168,22 @@ final class StatusPageAssets {
                   });
                   return;
                 }
-                var kept = atBottom(old);
-                old.replaceWith(document.importNode(n, true));
+                var kept = atBottom(old), fresh = document.importNode(n, true);
+                if (old.hasAttribute('data-while-unavailable')) { fresh.setAttribute('data-while-unavailable', ''); }
+                old.replaceWith(fresh);
                 toBottom(kept);
+              }
+              // A part of an error answer that this page lacks (a page opened before the store stopped answering
+              // has no #store-outage): shown at the top of its main, marked, and taken away by the next answer
+              // that is the status (tryout29 F3: the builds refused meanwhile were shown only once the store
+              // answered again, when JobServ's retries were long over).
+              function shown(n) {
+                var main = document.querySelector('main');
+                if (!main) { return; }
+                remember(n);
+                var part = document.importNode(n, true), result = document.getElementById('result');
+                part.setAttribute('data-while-unavailable', '');
+                if (result && result.parentNode === main) { result.after(part); } else { main.prepend(part); }
               }
               function poll() {
                 if (document.hidden) { schedule(); return; }
@@ -187,7 +202,9 @@ final class StatusPageAssets {
                       return (plain || html ? r.text() : Promise.resolve('')).then(function (t) {
                         if (html) {
                           var doc = new DOMParser().parseFromString(t, 'text/html');
-                          doc.querySelectorAll('[data-live]').forEach(swap);
+                          doc.querySelectorAll('[data-live]').forEach(function (n) {
+                            if (!n.id || document.getElementById(n.id)) { swap(n); } else { shown(n); }
+                          });
                           t = doc.body.getAttribute('data-unavailable') || '';
                         }
                         // Cut at 300 characters with an ellipsis, without the separator it was cut after:
@@ -201,6 +218,10 @@ final class StatusPageAssets {
                   })
                   .then(function (text) {
                     if (document.body.hasAttribute('data-reload-when-live')) { location.reload(); return; }
+                    document.querySelectorAll('[data-while-unavailable]').forEach(function (n) {
+                      delete seen[n.id];
+                      n.remove();
+                    });
                     var doc = new DOMParser().parseFromString(text, 'text/html');
                     doc.querySelectorAll('[data-live]').forEach(swap);
                     document.body.setAttribute('data-polls',

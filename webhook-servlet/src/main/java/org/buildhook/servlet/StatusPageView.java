@@ -602,10 +602,13 @@ final class StatusPageView {
 
     /**
      * Why an open page's live part is not the status (it answers 503 while the store does not answer): the script
-     * shows it in the page's header, and keeps polling.
+     * shows it in the page's header, and keeps polling. JobServ retries a delivery after 1, 2 and 4 s only (about
+     * 7 s, DESIGN.md; {@code jobserv-send} does as it does), so it does not say that JobServ sends them again
+     * (tryout29 F3): a build refused is listed on the page, in the outage's part, to be sent again.
      */
     static final String STORE_UNAVAILABLE_LIVE = "the store does not answer (see /healthz and the server log);"
-            + " webhooks are answered 503 and JobServ sends them again";
+            + " webhooks are answered 503 and JobServ tries each again for about 7 s only: builds refused are"
+            + " listed on this page";
 
     /**
      * The page answered (503) instead of the status page or a job's page while the store does not answer:
@@ -645,9 +648,7 @@ final class StatusPageView {
     static String storeUnavailable(String nonce, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble,
             RefusedBuilds.View refused, ClusterOutage cluster) {
         StringBuilder h = head(nonce, "buildhook: the store does not answer", POLL_MILLIS, true);
-        h.append("<main><p id=\"result\" role=\"status\"></p><h2>The store does not answer</h2>"
-                + "<p class=\"banner\">buildhook cannot read its store, the database that holds deliveries and jobs,"
-                + " so this page cannot be shown now.</p>");
+        h.append("<main><p id=\"result\" role=\"status\"></p>");
         outage(h, trouble, refused, cluster);
         return end(h.append("<p>Where to look: <a href=\"healthz\"><code>/healthz</code></a> names the cause (the database"
                 + " refuses connections, does not answer, …); the server log has the store's error.</p>"
@@ -661,7 +662,10 @@ final class StatusPageView {
      * the script shows in the header; its {@code [data-live]} part, what the page above shows that changes while it
      * is open (the store's reason, the builds refused meanwhile, the jobs this node killed itself), which the
      * script swaps there as on the status page (page29: a build refused while that page was open appeared only
-     * after a reload). The status page and a job's page have no such part: there only the header changes.
+     * after a reload). The status page and a job's page opened before the outage have no such part: their script
+     * shows it at the top of the page while the live part answers 503, and takes it away once it answers 200
+     * (tryout29 F3: their builds refused meanwhile were shown only once the store answered, after JobServ's
+     * retries).
      */
     static String storeUnavailableLive(java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble,
             RefusedBuilds.View refused, ClusterOutage cluster) {
@@ -672,20 +676,26 @@ final class StatusPageView {
         return end(h);
     }
 
-    /** The part of the outage's page that changes while it is open, in a {@code [data-live]} of its own. */
+    /**
+     * The part of the outage's page that changes while it is open, in a {@code [data-live]} of its own, with its
+     * heading: a page opened before the outage shows it whole at its top (its words fit both pages).
+     */
     private static void outage(StringBuilder h, java.util.Optional<org.buildhook.runner.store.StoreTrouble> trouble,
             RefusedBuilds.View refused, ClusterOutage cluster) {
         // Each part a sentence of its own: "…; see the server log Since …" was glued (cluster27 F5).
-        h.append("<div id=\"store-outage\" data-live>").append(trouble.map(t -> "<p class=\"banner\" id=\"store-banner\">"
+        h.append("<div id=\"store-outage\" data-live><h2>The store does not answer</h2>"
+                + "<p class=\"banner\">buildhook cannot read its store, the database that holds deliveries and jobs,"
+                + " so the status cannot be shown or updated now.</p>").append(trouble.map(t -> "<p class=\"banner\" id=\"store-banner\">"
                 + escape(ended(sentence(t.reason()))) + (t.since() == null ? "" : " Since " + escape(t.since().toString())
                 + ".") + (t.detail() == null ? "" : " " + escape(ended(t.detail()))) + "</p>").orElse(""));
         if (!refused.isEmpty()) {
             refusedBuilds(h, refused);
         }
         h.append("<p>Until the store answers again, every webhook is answered <code>503</code> with"
-                + " <code>Retry-After</code>, and JobServ sends it again later")
-                .append(refused.isEmpty() ? ": no delivery is lost." : ", for about 7 s only: have it send the builds"
-                        + " to re-send above again.")
+                + " <code>Retry-After</code>, and JobServ sends it again after 1, 2 and 4 s, for about 7 s only;"
+                + " a build refused is listed here, in <em>Builds to re-send</em>")
+                .append(refused.isEmpty() ? ". None has been refused so far: no delivery is lost." : ": have JobServ"
+                        + " send them again.")
                 .append(" Jobs start only once the store answers.")
                 .append(cluster == null ? "" : " The other nodes of the cluster that reach it run the queued jobs"
                         + " meanwhile.")

@@ -294,7 +294,8 @@ class StatusPageViewTest {
                 .contains("<script nonce=\"n0nce\">").contains("data-reload-when-live')) { location.reload();")
                 .doesNotContain("internal error");
         assertThat(StatusPageView.STORE_UNAVAILABLE_LIVE).startsWith("the store does not answer")
-                .contains("/healthz").contains("503");
+                .contains("/healthz").contains("503").contains("for about 7 s only")
+                .doesNotContain("sends them again");
     }
 
     /** tryout21 F8.3: a running job whose cancel was requested is not offered Cancel again; one without is. */

@@ -153,8 +153,8 @@ final class PoolStarvation implements MetricsTrackerFactory {
     /** What stops while {@code pool} gives no connection, for the log. */
     private static String whatNeeds(String pool) {
         return switch (pool) {
-            case STORE_POOL -> "deliveries are answered 503 (JobServ sends them again), the admin API and the status"
-                    + " page answer 503";
+            case STORE_POOL -> "deliveries are answered 503 (JobServ sends each again for about 7 s only; the builds"
+                    + " refused are listed to re-send), the admin API and the status page answer 503";
             case "buildhook-scheduler" -> "jobs are not picked, and the ends of running ones may not be recorded";
             case "buildhook-node-id" -> "this node cannot claim or renew its node id";
             default -> "what needs it";

@@ -101,7 +101,8 @@ final class TableLockWait {
             lastFound = found;
             LOG.warn("{}: {}. Statements of this node waited store.connect-timeout ({}, PostgreSQL's lock_timeout of"
                     + " its sessions) for it and gave up: until it ends deliveries are answered 503 with Retry-After"
-                    + " (JobServ sends them again; nothing is lost) and jobs are not started or ended; /healthz answers"
+                    + " (JobServ sends each again for about 7 s only: a build refused longer is listed to re-send, by the"
+                    + " status page and GET /api/refused-builds) and jobs are not started or ended; /healthz answers"
                     + " 503. Such a lock is taken by VACUUM FULL, ALTER TABLE, REINDEX TABLE, CLUSTER or LOCK TABLE;"
                     + " let it finish, or end that session (SELECT pg_cancel_backend(<pid>)). Find it with: {}",
                     LOCKED, found.isEmpty() ? "no table lock of another session is held now (it ended already, or the lock"
