@@ -92,7 +92,17 @@ final class StatusPageAssets {
             #attempts td::before{color:var(--muted);font-size:.8em}#attempts td:nth-child(1)::before{content:"attempt "}
             #attempts td:nth-child(3)::before{content:"exit code "}#attempts td:nth-child(4)::before{content:"started "}
             #attempts td:nth-child(5)::before{content:"ended "}#attempts td:nth-child(6)::before{content:"node "}
-            #attempts td:empty::before,#attempts td[colspan]::before{content:none}}
+            #attempts td:empty::before,#attempts td[colspan]::before{content:none}
+            #nodes,#nodes>tbody{display:block}#nodes>thead{display:none}
+            #nodes tr{display:flex;flex-wrap:wrap;align-items:baseline;gap:0 1.1em;padding:4px 8px;
+            border-bottom:1px solid #eaeef2}#nodes tr.tone-bad{box-shadow:inset 3px 0 var(--bad)}
+            #nodes td{display:block;border:0;padding:2px 0;min-width:0;max-width:100%;overflow-wrap:anywhere}
+            #nodes td.num{text-align:left}#nodes td:nth-child(1){order:-2}
+            #nodes td:nth-child(8){order:-1;flex:1 1 100%}
+            #nodes td::before{color:var(--muted);font-size:.8em}#nodes td:nth-child(2)::before{content:"host "}
+            #nodes td:nth-child(3)::before{content:"pid "}#nodes td:nth-child(4)::before{content:"version "}
+            #nodes td:nth-child(5)::before{content:"heard from "}#nodes td:nth-child(6)::before{content:"running jobs "}
+            #nodes td:nth-child(7)::before{content:"rules "}#nodes td:empty::before{content:none}}
             ul.jobs button{opacity:.5}ul.jobs li:hover button,ul.jobs li:focus-within button{opacity:1}
             .tile .detail{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}
             """;
