@@ -328,6 +328,55 @@ abstract class AbstractPickLeaseTest {
         assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
     }
 
+    /**
+     * As {@link #anExitRecordedBetweenThePicksLookAndItsStartEndsTheJobWithoutRunningItAgain}, before anyone recorded
+     * attempt 1 cut short: it is still recorded running, on another host (so this node's sweep leaves it alone), its
+     * job RUNNING, picked by this node after its node was taken for dead. The stopped node's start records the exit into
+     * the running attempt (recordKnownOutcome takes a running attempt of that node too) after this pick looked and
+     * before its start, as between that start's record and its own sweep of the attempt. Before (recheck29), the start
+     * looked only for an {@code INTERRUPTED} attempt with its outcome: it marked this one interrupted, ran the command
+     * again, and the record was lost.
+     */
+    @Test
+    void anExitRecordedIntoARunningAttemptBetweenThePicksLookAndItsStartEndsTheJobWithoutRunningItAgain()
+            throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = accept("echo ran >> " + ran);
+        Instant exited = Instant.now().minusSeconds(180).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        assertThat(store.ledger().startAttempt(jobId, "node-2b")).isEqualTo(1);
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                "UPDATE job_attempts SET boot_id = 'another-boot/pid:[4026531836]' WHERE job_id = ?")) {
+            p.setString(1, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        Path noted = dir.resolve(StopsNotRecorded.FILE_NAME);
+        new StopsNotRecorded(noted, "node-2b").add(jobId, 1, new StopsNotRecorded.Known(
+                org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited, null));
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.RUNNING);
+        Execution picked = pick(jobId, Instant.now());
+        AttemptStartSeams.beforeStart(id -> {
+            if (id.equals(jobId)) {
+                try {
+                    new LeftoverSweep(store.ledger(), "node-2b", new StopsNotRecorded(noted, "node-2b"))
+                            .sweepDeadNodes();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        });
+        try {
+            complete(task.execute(picked.taskInstance, context(picked)));
+        } finally {
+            AttemptStartSeams.clear();
+        }
+
+        assertThat(ran).as("the command run again though its exit was recorded before the start").doesNotExist();
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        assertThat(job.attempts().get(0).exitCode()).isZero();
+        assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
+    }
+
     /** As {@link #aThreadWhosePickWasLostTakesNoSlotFromTheNodeThatTookTheJobOver}, for shared units. */
     @Test
     void aThreadWhosePickWasLostTakesNoUnitsFromTheNodeThatTookTheJobOver() throws Exception {
