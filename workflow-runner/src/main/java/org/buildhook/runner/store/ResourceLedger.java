@@ -25,7 +25,10 @@ import java.util.TreeMap;
  * queue) are freed by the next look: never while the dead node's execution is still held, so never before
  * the job is taken over. A job cut short whose execution was revived for another node to take over (its
  * attempt still marked running) keeps them until that node picks it and takes its units again, as from
- * just before it took them, ahead of the jobs that started waiting meanwhile (cluster27 F12).
+ * just before it took them, ahead of the jobs that started waiting meanwhile (cluster27 F12). Holding all it
+ * needs, with room for it, it goes on with them even when a job put back ahead of it waits for the same
+ * resource; short of room (a capacity lowered), it gives them back only to another such job ahead of it
+ * that holds units and needs these, and then waits in its place (review29 R3).
  */
 public final class ResourceLedger {
 
@@ -74,23 +77,43 @@ public final class ResourceLedger {
             long since = place.since(clock.millis());
             List<Map<String, List<Integer>>> earlier = earlierWaiters(c, job.id(), since);
             Map<String, Integer> inUse = inUse(c, need.keySet(), job.id());
+            Map<String, Integer> own = place.cutShort() ? held(c, job.id()) : Map.of();
             List<String> short_ = new ArrayList<>();
+            boolean byCapacity = false;
             for (Map.Entry<String, Integer> n : need.entrySet()) {
                 int free = capacity.get(n.getKey()) - inUse.getOrDefault(n.getKey(), 0);
                 boolean queueAhead = earlier.stream().anyMatch(w -> w.containsKey(n.getKey()));
+                byCapacity |= free < n.getValue();
                 if (free < n.getValue() || queueAhead) {
                     short_.add(n.getKey() + ": " + n.getValue() + " wanted, " + Math.max(free, 0) + " of "
                             + capacity.get(n.getKey()) + " free" + (queueAhead ? ", jobs ahead in the queue" : ""));
                 }
             }
-            if (!short_.isEmpty()) {
-                if (place.cutShort()) {
-                    // Taken over with its attempt still marked running, and still short (a capacity lowered
-                    // meanwhile): it keeps the units it held, and so its place, until it can have all it needs.
+            // Taken over with its attempt still marked running, holding all it needs, with room for it: it goes on
+            // with the units it held, though a job put back ahead of it waits for the same resource. Given back, they
+            // went to that job before this one's pick could end what its cut-short attempt left (review29 R3).
+            boolean keepsItsTurn = !byCapacity && need.entrySet().stream()
+                    .allMatch(n -> own.getOrDefault(n.getKey(), 0) >= n.getValue());
+            if (!short_.isEmpty() && !keepsItsTurn) {
+                if (place.cutShort() && !needed(cutShortAhead(c, job.id(), since, db.dialect()), need)) {
+                    // Still short (a capacity lowered meanwhile): it keeps the units it held, and so its place,
+                    // until it can have all it needs.
                     lease.holdLease(c, job.id(), version);
                     return ExecutionLedger.Take.NOT_FREE;
                 }
                 freeOwn(c, job.id());
+                if (place.cutShort()) {
+                    // Another job cut short, ahead of it, holds units and needs these (a capacity lowered while both
+                    // held theirs): kept, neither moved until the capacity was raised again (review29 R3). It gives
+                    // them back and waits in its place, behind that job and ahead of those that came after.
+                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET waiting_since = ? WHERE id = ?"
+                            + " AND state = ?")) {
+                        p.setLong(1, since);
+                        p.setString(2, job.id());
+                        p.setString(3, JobState.RUNNING.name());
+                        p.executeUpdate();
+                    }
+                }
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, waiting_since = ?,"
                         + " message = ? WHERE id = ? AND state IN (?, ?)")) {
                     p.setString(1, JobState.WAITING.name());
@@ -434,22 +457,76 @@ public final class ResourceLedger {
         }
     }
 
-    /** The needs of the jobs that started waiting before this one (ties by id). */
+    /**
+     * The needs of the jobs that started waiting before this one (ties by id): {@code WAITING}, or cut short and
+     * waiting in their place without their units ({@code RUNNING} with {@code waiting_since}: see {@link #take}).
+     */
     private static List<Map<String, List<Integer>>> earlierWaiters(Connection c, String jobId, long since)
             throws SQLException {
         List<Map<String, List<Integer>>> out = new ArrayList<>();
-        try (PreparedStatement p = c.prepareStatement("SELECT resources FROM jobs WHERE state = ? AND id <> ?"
-                + " AND (waiting_since < ? OR (waiting_since = ? AND id < ?))")) {
+        try (PreparedStatement p = c.prepareStatement("SELECT resources FROM jobs WHERE (state = ? OR (state = ?"
+                + " AND waiting_since IS NOT NULL)) AND id <> ? AND (waiting_since < ? OR (waiting_since = ?"
+                + " AND id < ?))")) {
             p.setString(1, JobState.WAITING.name());
-            p.setString(2, jobId);
-            p.setLong(3, since);
+            p.setString(2, JobState.RUNNING.name());
+            p.setString(3, jobId);
             p.setLong(4, since);
-            p.setString(5, jobId);
+            p.setLong(5, since);
+            p.setString(6, jobId);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     String json = rs.getString(1);
                     if (json != null) {
                         out.add(Rows.resourceMap(json));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Whether any of {@code others}' needs names a resource of {@code need}. */
+    private static boolean needed(List<Map<String, List<Integer>>> others, Map<String, Integer> need) {
+        return others.stream().anyMatch(w -> need.keySet().stream().anyMatch(w::containsKey));
+    }
+
+    /** The units the job holds now, by resource. */
+    private static Map<String, Integer> held(Connection c, String jobId) throws SQLException {
+        Map<String, Integer> out = new TreeMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT resource, SUM(units) FROM resource_holds WHERE job_id = ?"
+                + " GROUP BY resource")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getInt(2));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The needs of the other jobs cut short that still hold their units while their execution waits to be picked
+     * again (revived: {@code RUNNING}, not picked), placed before {@code since} as {@link Place#since} places them (as
+     * from just before they took their units; ties by id). Each may be short of units only because this one holds
+     * them.
+     */
+    private static List<Map<String, List<Integer>>> cutShortAhead(Connection c, String jobId, long since,
+            Dialect dialect) throws SQLException {
+        List<Map<String, List<Integer>>> out = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT j.id, j.resources, MIN(h.acquired_at) - 1 FROM jobs j"
+                + " JOIN resource_holds h ON h.job_id = j.id WHERE j.state = ? AND j.id <> ? AND j.resources IS NOT"
+                + " NULL AND " + ExecutionLedger.executionExists("j.id", " AND s.picked = ?", dialect)
+                + " GROUP BY j.id, j.resources")) {
+            p.setString(1, JobState.RUNNING.name());
+            p.setString(2, jobId);
+            p.setString(3, JobQueue.TASK_NAME);
+            p.setBoolean(4, false);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    long place = rs.getLong(3);
+                    if (place < since || (place == since && rs.getString(1).compareTo(jobId) < 0)) {
+                        out.add(Rows.resourceMap(rs.getString(2)));
                     }
                 }
             }

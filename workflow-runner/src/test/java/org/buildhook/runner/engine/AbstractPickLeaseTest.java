@@ -377,6 +377,112 @@ abstract class AbstractPickLeaseTest {
         assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
     }
 
+    /**
+     * review29 R3: two jobs share a board of capacity 2. The first was cut short by its node's stop and waits in its
+     * place (from before it took its unit); the second's node went silent and its job was revived, holding its unit
+     * (fence28). A reload lowers the capacity to 1. The first waits for the unit the second holds; the second, short
+     * only because the first is ahead, kept it and waited too: neither moved until the capacity was raised again.
+     * Now the second goes on with the unit it holds (given back, it would go to the first before the second's pick
+     * ends what its cut-short attempt left), then the first has it, before a job that came later.
+     */
+    @Test
+    void aRevivedJobHoldingItsUnitsGoesOnWithThemThoughAJobPutBackAheadWaitsForThem() throws Exception {
+        String[] ids = boardHolders();
+        String ahead = ids[0];
+        String revived = ids[1];
+        assertThat(store.ledger().interruptAttempt(ahead, 1, new org.buildhook.runner.exec.JobOutcome(
+                org.buildhook.runner.exec.JobOutcome.Result.FAILED, null, Instant.now(), Instant.now(),
+                "its node was stopped", null, false), "its node was stopped")).isTrue();
+        revive(ahead);
+        store.resources().release(ahead, "node-1");
+        assertThat(store.job(ahead).orElseThrow().job().state()).isEqualTo(JobState.WAITING);
+        revive(revived);
+        assertThat(store.resources().applyCapacities(Map.of("board", 1))).hasSize(1);
+
+        assertThat(pickedAndTaken(ahead)).as("the first, beside the second's unit")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(pickedAndTaken(revived)).as("the second, holding its unit, the first ahead")
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.resources().unitsInUse()).containsEntry("board", 1);
+        String third = laterJob();
+        store.resources().release(revived, NODE);
+        assertThat(pickedAndTaken(third)).as("a job that came later, the first ahead")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(pickedAndTaken(ahead)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.resources().unitsInUse()).containsEntry("board", 1);
+    }
+
+    /**
+     * As {@link #aRevivedJobHoldingItsUnitsGoesOnWithThemThoughAJobPutBackAheadWaitsForThem}, both jobs revived,
+     * holding their units, the capacity lowered to 1: each was short because of the other's unit and kept its own.
+     * Now the later one gives its unit to the earlier one and waits in its place, ahead of a job that came later.
+     */
+    @Test
+    void ofTwoRevivedJobsShortOfUnitsTheLaterGivesThemToTheEarlier() throws Exception {
+        String[] ids = boardHolders();
+        String first = ids[0];
+        String second = ids[1];
+        revive(first);
+        revive(second);
+        assertThat(store.resources().applyCapacities(Map.of("board", 1))).hasSize(1);
+
+        assertThat(pickedAndTaken(first)).as("the first, beside the second's unit")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(pickedAndTaken(second)).as("the second, beside the first's unit, the first ahead")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(pickedAndTaken(first)).as("the first, once the second looked").isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.resources().unitsInUse()).containsEntry("board", 1);
+        String third = laterJob();
+        store.resources().release(first, NODE);
+        assertThat(pickedAndTaken(third)).as("a job that came later, the second ahead")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(pickedAndTaken(second)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.resources().unitsInUse()).containsEntry("board", 1);
+    }
+
+    /** A job that needs 1 of the board, accepted now. */
+    private String laterJob() {
+        PlannedJob later = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null, false,
+                null, Map.of("board", 1), Map.of("board", 1), null, null, 0));
+        return store.accept(Plans.delivery("{\"build_id\": 3}"), List.of(later)).jobIds().get(0);
+    }
+
+    /**
+     * Two jobs needing 1 of a board of capacity 2, each holding it under an attempt started on its node
+     * ({@code node-1}, then {@code node-2}): the first took its unit first.
+     */
+    private String[] boardHolders() throws Exception {
+        String[] ids = new String[2];
+        for (int i = 0; i < 2; i++) {
+            PlannedJob sharing = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null,
+                    false, null, Map.of("board", 1), Map.of("board", 2), null, null, 0));
+            ids[i] = store.accept(Plans.delivery("{\"build_id\": " + (i + 1) + "}"), List.of(sharing)).jobIds()
+                    .get(0);
+            String node = "node-" + (i + 1);
+            Execution picked = pick(ids[i], Instant.now(), node);
+            assertThat(take(ids[i], node, picked.version)).isEqualTo(ExecutionLedger.Take.TAKEN);
+            assertThat(store.ledger().startAttempt(ids[i], node, picked.version)).isEqualTo(1);
+        }
+        return ids;
+    }
+
+    /**
+     * The job picked by this node, and its units taken; not taken, its execution put back in the queue for a later
+     * try, as {@link JobTask} leaves it.
+     */
+    private ExecutionLedger.Take pickedAndTaken(String jobId) throws SQLException {
+        ExecutionLedger.Take take = take(jobId, NODE, pick(jobId, Instant.now()).version);
+        if (take != ExecutionLedger.Take.TAKEN) {
+            revive(jobId);
+        }
+        return take;
+    }
+
+    /** The job's units taken on {@code node} under the pick at {@code version}, the job as the store has it now. */
+    private ExecutionLedger.Take take(String jobId, String node, long version) {
+        return store.resources().tryAcquire(store.ledger().jobToRun(jobId).orElseThrow().job(), node, version);
+    }
+
     /** As {@link #aThreadWhosePickWasLostTakesNoSlotFromTheNodeThatTookTheJobOver}, for shared units. */
     @Test
     void aThreadWhosePickWasLostTakesNoUnitsFromTheNodeThatTookTheJobOver() throws Exception {
