@@ -811,7 +811,7 @@ public final class ExecutionLedger {
 
     /**
      * What {@link #startAttempt(String, String, long, InARow)} returns, starting nothing, when the job's latest attempt,
-     * recorded cut short ({@code INTERRUPTED}), has what it came to recorded since the caller looked
+     * recorded cut short ({@code INTERRUPTED}) or still running, has what it came to recorded since the caller looked
      * ({@link #decided}): its node's next start wrote it ({@link #recordKnownOutcome}) between the pick's look and
      * this start. The job is to be concluded from it, its command not run again (review29 R4).
      */
@@ -932,7 +932,7 @@ public final class ExecutionLedger {
      *         {@link #DEATHS_IN_A_ROW} attempts (the last maybe ended just now, as above), or
      *         {@link #NODE_STOPPED_IN_A_ROW} when its node's stop or death ended each of its last
      *         {@link #STOPS_IN_A_ROW}, at least one of them a stop, or {@link #DECIDED_MEANWHILE} (nothing started)
-     *         when its latest attempt, cut short, has what it came to recorded
+     *         when its latest attempt, cut short or still running, has what it came to recorded
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int startAttempt(String jobId, String node, long version) {
@@ -1077,15 +1077,18 @@ public final class ExecutionLedger {
     }
 
     /**
-     * Whether attempt {@code attempt} of {@code jobId} is recorded cut short ({@code INTERRUPTED}) with what it came to
-     * ({@link #recordKnownOutcome}).
+     * Whether attempt {@code attempt} of {@code jobId} is recorded cut short ({@code INTERRUPTED}) or still running with
+     * what it came to ({@link #recordKnownOutcome}, {@link #recordDecidedLater}): the attempts {@link #decided} reads
+     * too. A running one counts as well: its stopped node's next start records into it before its own sweep marks it
+     * cut short (recheck29).
      */
     private static boolean decidedWhileCutShort(Connection c, String jobId, int attempt) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM job_attempts WHERE job_id = ? AND attempt = ?"
-                + " AND outcome = ? AND decided IS NOT NULL")) {
+                + " AND outcome IN (?, ?) AND decided IS NOT NULL")) {
             p.setString(1, jobId);
             p.setInt(2, attempt);
             p.setString(3, AttemptOutcome.INTERRUPTED.name());
+            p.setString(4, AttemptOutcome.RUNNING.name());
             try (ResultSet rs = p.executeQuery()) {
                 return rs.next();
             }

@@ -295,6 +295,30 @@ abstract class AbstractPickLeaseTest {
      */
     @Test
     void anExitRecordedBetweenThePicksLookAndItsStartEndsTheJobWithoutRunningItAgain() throws Exception {
+        anExitRecordedBetweenThePicksLookAndItsStartEndsTheJob(true);
+    }
+
+    /**
+     * As {@link #anExitRecordedBetweenThePicksLookAndItsStartEndsTheJobWithoutRunningItAgain}, before anyone recorded
+     * attempt 1 cut short: it is still recorded running, on another host (so this node's sweep leaves it alone), its
+     * job RUNNING, picked by this node after its node was taken for dead. The stopped node's start records the exit into
+     * the running attempt (recordKnownOutcome takes a running attempt of that node too) after this pick looked and
+     * before its start, as between that start's record and its own sweep of the attempt. Before (recheck29), the start
+     * looked only for an {@code INTERRUPTED} attempt with its outcome: it marked this one interrupted, ran the command
+     * again, and the record was lost.
+     */
+    @Test
+    void anExitRecordedIntoARunningAttemptBetweenThePicksLookAndItsStartEndsTheJobWithoutRunningItAgain()
+            throws Exception {
+        anExitRecordedBetweenThePicksLookAndItsStartEndsTheJob(false);
+    }
+
+    /**
+     * Attempt 1 of a job, of node-2b, which noted that its command exited 0: recorded cut short by a sweep of this host
+     * ({@code cutShort}, the job QUEUED), or still running on another host (the job RUNNING). This node picks the job;
+     * node-2b's start records the exit in the seam at the start of the attempt; the job ends from it, not run again.
+     */
+    private void anExitRecordedBetweenThePicksLookAndItsStartEndsTheJob(boolean cutShort) throws Exception {
         Path ran = dir.resolve("ran");
         String jobId = accept("echo ran >> " + ran);
         Instant exited = Instant.now().minusSeconds(180).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
@@ -302,8 +326,17 @@ abstract class AbstractPickLeaseTest {
         Path noted = dir.resolve(StopsNotRecorded.FILE_NAME);
         new StopsNotRecorded(noted, "node-2b").add(jobId, 1, new StopsNotRecorded.Known(
                 org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, exited, null));
-        AbstractStoppedNotADeathTest.sweptWhileItsNodeRuns(store, jobId, "node-3");
-        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+        if (cutShort) {
+            AbstractStoppedNotADeathTest.sweptWhileItsNodeRuns(store, jobId, "node-3");
+        } else {
+            try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                    "UPDATE job_attempts SET boot_id = 'another-boot/pid:[4026531836]' WHERE job_id = ?")) {
+                p.setString(1, jobId);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+        }
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(cutShort ? JobState.QUEUED
+                : JobState.RUNNING);
         Execution picked = pick(jobId, Instant.now());
         AttemptStartSeams.beforeStart(id -> {
             if (id.equals(jobId)) {
