@@ -92,8 +92,10 @@ class NodesListTest {
                 + " /api/nodes, \"state\": \"silent\"), from any other node");
         HttpResponse<String> unknown = server.delete("nodes/node-9");
         assertThat(unknown.statusCode()).isEqualTo(404);
+        // tryout29 F6: true, and now why: an earlier run's id is no node to forget on SQLite.
         assertThat(AdminServer.json(unknown.body()).path("error").asText()).isEqualTo("no node node-9 is known to the"
-                + " store (none claims that id); GET /api/nodes lists them");
+                + " store: a SQLite store has one node, this one (" + id + "), and keeps no claim of any other, so"
+                + " there is no node to forget (the id of an earlier run of this server is none)");
         assertThat(server.delete("nodes/" + "x".repeat(51)).statusCode()).isEqualTo(404);
         assertThat(server.getWithAuthorization("nodes/node-9", null).statusCode()).isEqualTo(401);
         HttpResponse<String> get = server.get("nodes/node-9");
@@ -103,7 +105,9 @@ class NodesListTest {
         assertThat(server.get("nope").body()).contains("/api/nodes");
         StringWriter err = new StringWriter();
         assertThat(cli(server, new StringWriter(), err, "nodes", "forget", "node-9")).isEqualTo(ExitCodes.FAILED);
-        assertThat(err.toString()).contains("no node node-9 is known to the store", "(404)");
+        assertThat(err.toString()).contains("no node node-9 is known to the store", "(404)")
+                .contains("a SQLite store has one node, this one (" + id + "), and keeps no claim of any other, so"
+                        + " there is no node to forget"); // tryout29 F6
 
         String page = server.page("", server.signIn()).body();
         assertThat(page).contains("<table id=\"nodes\">", "data-node=\"" + id + "\" data-state=\"running\"",
@@ -151,7 +155,8 @@ class NodesListTest {
         assertThat(running.statusCode()).isEqualTo(409);
         assertThat(AdminServer.json(running.body()).path("error").asText()).startsWith("node node-a is running: it was"
                 + " heard from ").contains("ago, within the dead-node limit (1m). Only a node silent for longer than"
-                + " that is forgotten; stop it first");
+                + " that is forgotten; stop it first").endsWith("If it was killed, try again once it has been silent"
+                + " for the dead-node limit (GET /api/nodes, \"state\": \"silent\")"); // tryout29 F6
 
         // A stop gives the node's id back: it is no longer a node of the cluster.
         open.remove(b);

@@ -121,14 +121,20 @@ final class AdminRequests {
         String quoted = "node '" + LogSafe.of(nodeId) + "'";
         String heard = org.buildhook.runner.rules.Durations.describe(f.silentFor());
         switch (f.outcome()) {
-            case UNKNOWN -> throw ApiError.notFound("no node " + nodeId + " is known to the store (none claims that"
-                    + " id); GET /api/nodes lists them");
+            case UNKNOWN -> throw ApiError.notFound(store().dialect() == org.buildhook.runner.store.Dialect.SQLITE
+                    // tryout29 F6: true, but an earlier run's id (<hostname>-<pid>) is no node to forget there.
+                    ? "no node " + nodeId + " is known to the store: a SQLite store has one node, this one ("
+                            + nodeId() + "), and keeps no claim of any other, so there is no node to forget (the id of"
+                            + " an earlier run of this server is none)"
+                    : "no node " + nodeId + " is known to the store (none claims that id); GET /api/nodes lists them");
             case SELF -> throw new ApiError(409, "node " + nodeId + " is the node answering this request: it runs, so it"
                     + " is not forgotten. Forget a node that is silent (GET /api/nodes, \"state\": \"silent\"), from any"
                     + " other node");
             case NOT_SILENT -> throw new ApiError(409, "node " + nodeId + " is running: it was heard from " + heard
                     + " ago, within the dead-node limit (" + dead + "). Only a node silent for longer than that is"
-                    + " forgotten; stop it first (its clean stop removes it from the list by itself)");
+                    + " forgotten; stop it first (its clean stop removes it from the list by itself). If it was"
+                    + " killed, try again once it has been silent for the dead-node limit (GET /api/nodes, \"state\":"
+                    + " \"silent\")");
             case HOLDS_WORK -> throw new ApiError(409, "node " + nodeId + " is silent (for " + heard + ") but still"
                     + " holds " + f.pickedJobs() + " job(s) and " + f.heldUnits() + " unit(s) of shared resources that no"
                     + " other node has taken over yet; forgetting it now would hide them. The other nodes take them over"
