@@ -107,8 +107,10 @@ final class NodesCommand implements Callable<Integer> {
                 // The id and host as the table shows them: escaped, like every value the CLI prints from the server.
                 out.println("forgot node " + LogSafe.escape(answer.path("forgotten").asText()) + " (host "
                         + LogSafe.escape(answer.path("host").asText()) + ", pid " + answer.path("pid").asText()
-                        + "), silent for "
-                        + Durations.describe(Duration.ofMillis(answer.path("silentForMillis").asLong()))
+                        + "), " + (answer.path("gone").asBoolean() ? "gone: its process on this host had ended (heard"
+                        + " from " + Durations.describe(Duration.ofMillis(answer.path("silentForMillis").asLong()))
+                        + " ago)" : "silent for "
+                        + Durations.describe(Duration.ofMillis(answer.path("silentForMillis").asLong())))
                         + ": no longer listed; a node started with its id is listed again");
             }
             out.flush();

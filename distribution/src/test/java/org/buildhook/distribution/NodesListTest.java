@@ -200,6 +200,40 @@ class NodesListTest {
         assertThat(action.path("action").asText()).isEqualTo("forget-node");
         assertThat(action.path("detail").asText()).startsWith("node node-c (host host-c, pid 4242), silent for 2h");
         assertThat(a.delete("nodes/node-c").statusCode()).isEqualTo(404);
+
+        // tryout29 F6: a node of this host whose process ended, heard from just now: "gone", not "silent for 0s".
+        Process ended = new ProcessBuilder("true").start();
+        assertThat(ended.waitFor()).isZero();
+        org.buildhook.runner.exec.NodeIdentity here = org.buildhook.runner.exec.NodeIdentity.current();
+        try (Connection c = DriverManager.getConnection(pg.storeUrl);
+                PreparedStatement claim = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host,"
+                        + " boot_id, node_pid, node_started, acquired_at, renewed_at) VALUES ('node-g', 'instance-g',"
+                        + " ?, ?, ?, 7, ?, ?)");
+                PreparedStatement job = c.prepareStatement("INSERT INTO scheduled_tasks (task_name, task_instance,"
+                        + " execution_time, picked, picked_by, version) VALUES ('buildhook-job', 'job-g', now(), true,"
+                        + " 'node-g', 1)")) {
+            claim.setString(1, here.host());
+            claim.setString(2, here.bootId());
+            claim.setLong(3, ended.pid());
+            claim.setLong(4, System.currentTimeMillis());
+            claim.setLong(5, System.currentTimeMillis());
+            claim.executeUpdate();
+            job.executeUpdate();
+        }
+        HttpResponse<String> goneHolds = a.delete("nodes/node-g");
+        assertThat(goneHolds.statusCode()).isEqualTo(409);
+        assertThat(AdminServer.json(goneHolds.body()).path("error").asText()).startsWith("node node-g is gone (its"
+                + " process on this host has ended; heard from ").contains(" ago) but still holds 1 job(s)");
+        try (Connection c = DriverManager.getConnection(pg.storeUrl);
+                PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_instance = 'job-g'")) {
+            p.executeUpdate(); // taken over
+        }
+        out = new StringWriter();
+        assertThat(cli(a, out, "nodes", "forget", "node-g")).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).startsWith("forgot node node-g (host " + here.host() + ", pid " + ended.pid()
+                + "), gone: its process on this host had ended (heard from ").doesNotContain("silent for");
+        assertThat(a.getJson("actions").path("items").path(0).path("detail").asText())
+                .contains("gone: its process on this host had ended");
     }
 
     private static int cli(AdminServer server, StringWriter out, String... args) {
