@@ -165,19 +165,8 @@ class NodesListTest {
 
         // A node of another host killed two hours ago with a job not yet taken over: counted silent, not forgotten
         // until its job is taken over; then forgotten, out of the list, the counts and into the audit trail.
-        try (Connection c = DriverManager.getConnection(pg.storeUrl);
-                PreparedStatement claim = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host,"
-                        + " boot_id, node_pid, node_started, acquired_at, renewed_at) VALUES ('node-c', 'instance-c',"
-                        + " 'host-c', 'other-boot', 4242, 7, ?, ?)");
-                PreparedStatement job = c.prepareStatement("INSERT INTO scheduled_tasks (task_name, task_instance,"
-                        + " execution_time, picked, picked_by, version) VALUES ('buildhook-job', 'job-c', now(), true,"
-                        + " 'node-c', 1)")) {
-            long twoHoursAgo = System.currentTimeMillis() - Duration.ofHours(2).toMillis();
-            claim.setLong(1, twoHoursAgo);
-            claim.setLong(2, twoHoursAgo);
-            claim.executeUpdate();
-            job.executeUpdate();
-        }
+        claimWithAPickedJob(pg, "node-c", "host-c", "other-boot", 4242,
+                System.currentTimeMillis() - Duration.ofHours(2).toMillis());
         assertThat(a.page("metrics", null).body()).contains("buildhook_cluster_nodes{state=\"running\"} 1.0",
                 "buildhook_cluster_nodes{state=\"silent\"} 1.0");
         HttpResponse<String> holds = a.delete("nodes/node-c");
@@ -205,21 +194,7 @@ class NodesListTest {
         Process ended = new ProcessBuilder("true").start();
         assertThat(ended.waitFor()).isZero();
         org.buildhook.runner.exec.NodeIdentity here = org.buildhook.runner.exec.NodeIdentity.current();
-        try (Connection c = DriverManager.getConnection(pg.storeUrl);
-                PreparedStatement claim = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host,"
-                        + " boot_id, node_pid, node_started, acquired_at, renewed_at) VALUES ('node-g', 'instance-g',"
-                        + " ?, ?, ?, 7, ?, ?)");
-                PreparedStatement job = c.prepareStatement("INSERT INTO scheduled_tasks (task_name, task_instance,"
-                        + " execution_time, picked, picked_by, version) VALUES ('buildhook-job', 'job-g', now(), true,"
-                        + " 'node-g', 1)")) {
-            claim.setString(1, here.host());
-            claim.setString(2, here.bootId());
-            claim.setLong(3, ended.pid());
-            claim.setLong(4, System.currentTimeMillis());
-            claim.setLong(5, System.currentTimeMillis());
-            claim.executeUpdate();
-            job.executeUpdate();
-        }
+        claimWithAPickedJob(pg, "node-g", here.host(), here.bootId(), ended.pid(), System.currentTimeMillis());
         HttpResponse<String> goneHolds = a.delete("nodes/node-g");
         assertThat(goneHolds.statusCode()).isEqualTo(409);
         assertThat(AdminServer.json(goneHolds.body()).path("error").asText()).startsWith("node node-g is gone (its"
@@ -234,6 +209,32 @@ class NodesListTest {
                 + "), gone: its process on this host had ended (heard from ").doesNotContain("silent for");
         assertThat(a.getJson("actions").path("items").path(0).path("detail").asText())
                 .contains("gone: its process on this host had ended");
+    }
+
+    /**
+     * Writes a claim of {@code node} as a node of {@code host} (boot {@code bootId}, JVM {@code pid}) renewed at {@code
+     * renewedAt} would have, and a job it picked ({@code job-} and the id's last letter) that no node took over yet.
+     */
+    private static void claimWithAPickedJob(TestSchema pg, String node, String host, String bootId, long pid,
+            long renewedAt) throws Exception {
+        try (Connection c = DriverManager.getConnection(pg.storeUrl);
+                PreparedStatement claim = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host,"
+                        + " boot_id, node_pid, node_started, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, 7, ?, ?)");
+                PreparedStatement job = c.prepareStatement("INSERT INTO scheduled_tasks (task_name, task_instance,"
+                        + " execution_time, picked, picked_by, version) VALUES ('buildhook-job', ?, now(), true, ?, 1)")) {
+            String letter = node.substring(node.length() - 1);
+            claim.setString(1, node);
+            claim.setString(2, "instance-" + letter);
+            claim.setString(3, host);
+            claim.setString(4, bootId);
+            claim.setLong(5, pid);
+            claim.setLong(6, renewedAt);
+            claim.setLong(7, renewedAt);
+            claim.executeUpdate();
+            job.setString(1, "job-" + letter);
+            job.setString(2, node);
+            job.executeUpdate();
+        }
     }
 
     private static int cli(AdminServer server, StringWriter out, String... args) {

@@ -111,7 +111,7 @@ class PostgresNodeIdNotAskedTest {
         String node = "node-f1";
         JobEngine engine = engine(node);
         engine.start();
-        List<Integer> holders = lockHolders(node);
+        List<Integer> holders = TestStores.nodeIdLockHolders(direct.url(), node);
         assertThat(holders).hasSize(1);
 
         front.refuseNewConnections("53300", TOO_MANY);
@@ -135,7 +135,7 @@ class PostgresNodeIdNotAskedTest {
         await().atMost(Duration.ofMinutes(2)).until(() -> events(Level.WARN).stream()
                 .anyMatch(m -> m.contains("claimed again, so it is listed again")));
         assertThat(store.nodeLeases().holder(node)).as("listed again").isPresent();
-        assertThat(lockHolders(node)).as("its lock held again").hasSize(1);
+        assertThat(TestStores.nodeIdLockHolders(direct.url(), node)).as("its lock held again").hasSize(1);
 
         String job = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
                 .jobIds().get(0);
@@ -149,22 +149,6 @@ class PostgresNodeIdNotAskedTest {
         synchronized (log) {
             return log.list.stream().filter(e -> e.getLevel() == level).map(ILoggingEvent::getFormattedMessage).toList();
         }
-    }
-
-    /** The backends holding {@code nodeId}'s advisory lock (key: a hash of the schema and the id, as NodeLeases's). */
-    private List<Integer> lockHolders(String nodeId) throws Exception {
-        List<Integer> pids = new ArrayList<>();
-        try (Connection c = DriverManager.getConnection(direct.url());
-                PreparedStatement p = c.prepareStatement("SELECT pid FROM pg_locks WHERE locktype = 'advisory'"
-                        + " AND granted AND objsubid = 2 AND objid = hashtext(current_schema() || '/' || ?)::oid")) {
-            p.setString(1, nodeId);
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    pids.add(rs.getInt(1));
-                }
-            }
-        }
-        return pids;
     }
 
     /** Ends this test's sessions of the pool {@code buildhook-node-id} (those made through its front). */
