@@ -71,8 +71,9 @@ final class NodesCommand implements Callable<Integer> {
             mixinStandardHelpOptions = true,
             description = "Forget a node killed and never started again (a host decommissioned after a crash), so the"
                     + " nodes list and the buildhook_cluster_nodes gauge no longer count it (the admin API's DELETE"
-                    + " /api/nodes/ID). Only a node silent for longer than the dead-node limit whose jobs other nodes"
-                    + " have taken over; a node started later with its id is listed again.",
+                    + " /api/nodes/ID). Only a node silent for longer than the dead-node limit, or whose process on this"
+                    + " host has ended (listed as gone), whose jobs other nodes have taken over; a node started later"
+                    + " with its id is listed again. A SQLite store has one node: there is none to forget.",
             footer = {
                 "",
                 "Examples:",
@@ -106,8 +107,10 @@ final class NodesCommand implements Callable<Integer> {
                 // The id and host as the table shows them: escaped, like every value the CLI prints from the server.
                 out.println("forgot node " + LogSafe.escape(answer.path("forgotten").asText()) + " (host "
                         + LogSafe.escape(answer.path("host").asText()) + ", pid " + answer.path("pid").asText()
-                        + "), silent for "
-                        + Durations.describe(Duration.ofMillis(answer.path("silentForMillis").asLong()))
+                        + "), " + (answer.path("gone").asBoolean() ? "gone: its process on this host had ended (heard"
+                        + " from " + Durations.describe(Duration.ofMillis(answer.path("silentForMillis").asLong()))
+                        + " ago)" : "silent for "
+                        + Durations.describe(Duration.ofMillis(answer.path("silentForMillis").asLong())))
                         + ": no longer listed; a node started with its id is listed again");
             }
             out.flush();

@@ -92,8 +92,10 @@ class NodesListTest {
                 + " /api/nodes, \"state\": \"silent\"), from any other node");
         HttpResponse<String> unknown = server.delete("nodes/node-9");
         assertThat(unknown.statusCode()).isEqualTo(404);
+        // tryout29 F6: true, and now why: an earlier run's id is no node to forget on SQLite.
         assertThat(AdminServer.json(unknown.body()).path("error").asText()).isEqualTo("no node node-9 is known to the"
-                + " store (none claims that id); GET /api/nodes lists them");
+                + " store: a SQLite store has one node, this one (" + id + "), and keeps no claim of any other, so"
+                + " there is no node to forget (the id of an earlier run of this server is none)");
         assertThat(server.delete("nodes/" + "x".repeat(51)).statusCode()).isEqualTo(404);
         assertThat(server.getWithAuthorization("nodes/node-9", null).statusCode()).isEqualTo(401);
         HttpResponse<String> get = server.get("nodes/node-9");
@@ -103,7 +105,9 @@ class NodesListTest {
         assertThat(server.get("nope").body()).contains("/api/nodes");
         StringWriter err = new StringWriter();
         assertThat(cli(server, new StringWriter(), err, "nodes", "forget", "node-9")).isEqualTo(ExitCodes.FAILED);
-        assertThat(err.toString()).contains("no node node-9 is known to the store", "(404)");
+        assertThat(err.toString()).contains("no node node-9 is known to the store", "(404)")
+                .contains("a SQLite store has one node, this one (" + id + "), and keeps no claim of any other, so"
+                        + " there is no node to forget"); // tryout29 F6
 
         String page = server.page("", server.signIn()).body();
         assertThat(page).contains("<table id=\"nodes\">", "data-node=\"" + id + "\" data-state=\"running\"",
@@ -151,7 +155,8 @@ class NodesListTest {
         assertThat(running.statusCode()).isEqualTo(409);
         assertThat(AdminServer.json(running.body()).path("error").asText()).startsWith("node node-a is running: it was"
                 + " heard from ").contains("ago, within the dead-node limit (1m). Only a node silent for longer than"
-                + " that is forgotten; stop it first");
+                + " that is forgotten; stop it first").endsWith("If it was killed, try again once it has been silent"
+                + " for the dead-node limit (GET /api/nodes, \"state\": \"silent\")"); // tryout29 F6
 
         // A stop gives the node's id back: it is no longer a node of the cluster.
         open.remove(b);
@@ -160,19 +165,8 @@ class NodesListTest {
 
         // A node of another host killed two hours ago with a job not yet taken over: counted silent, not forgotten
         // until its job is taken over; then forgotten, out of the list, the counts and into the audit trail.
-        try (Connection c = DriverManager.getConnection(pg.storeUrl);
-                PreparedStatement claim = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host,"
-                        + " boot_id, node_pid, node_started, acquired_at, renewed_at) VALUES ('node-c', 'instance-c',"
-                        + " 'host-c', 'other-boot', 4242, 7, ?, ?)");
-                PreparedStatement job = c.prepareStatement("INSERT INTO scheduled_tasks (task_name, task_instance,"
-                        + " execution_time, picked, picked_by, version) VALUES ('buildhook-job', 'job-c', now(), true,"
-                        + " 'node-c', 1)")) {
-            long twoHoursAgo = System.currentTimeMillis() - Duration.ofHours(2).toMillis();
-            claim.setLong(1, twoHoursAgo);
-            claim.setLong(2, twoHoursAgo);
-            claim.executeUpdate();
-            job.executeUpdate();
-        }
+        claimWithAPickedJob(pg, "node-c", "host-c", "other-boot", 4242,
+                System.currentTimeMillis() - Duration.ofHours(2).toMillis());
         assertThat(a.page("metrics", null).body()).contains("buildhook_cluster_nodes{state=\"running\"} 1.0",
                 "buildhook_cluster_nodes{state=\"silent\"} 1.0");
         HttpResponse<String> holds = a.delete("nodes/node-c");
@@ -195,6 +189,52 @@ class NodesListTest {
         assertThat(action.path("action").asText()).isEqualTo("forget-node");
         assertThat(action.path("detail").asText()).startsWith("node node-c (host host-c, pid 4242), silent for 2h");
         assertThat(a.delete("nodes/node-c").statusCode()).isEqualTo(404);
+
+        // tryout29 F6: a node of this host whose process ended, heard from just now: "gone", not "silent for 0s".
+        Process ended = new ProcessBuilder("true").start();
+        assertThat(ended.waitFor()).isZero();
+        org.buildhook.runner.exec.NodeIdentity here = org.buildhook.runner.exec.NodeIdentity.current();
+        claimWithAPickedJob(pg, "node-g", here.host(), here.bootId(), ended.pid(), System.currentTimeMillis());
+        HttpResponse<String> goneHolds = a.delete("nodes/node-g");
+        assertThat(goneHolds.statusCode()).isEqualTo(409);
+        assertThat(AdminServer.json(goneHolds.body()).path("error").asText()).startsWith("node node-g is gone (its"
+                + " process on this host has ended; heard from ").contains(" ago) but still holds 1 job(s)");
+        try (Connection c = DriverManager.getConnection(pg.storeUrl);
+                PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_instance = 'job-g'")) {
+            p.executeUpdate(); // taken over
+        }
+        out = new StringWriter();
+        assertThat(cli(a, out, "nodes", "forget", "node-g")).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).startsWith("forgot node node-g (host " + here.host() + ", pid " + ended.pid()
+                + "), gone: its process on this host had ended (heard from ").doesNotContain("silent for");
+        assertThat(a.getJson("actions").path("items").path(0).path("detail").asText())
+                .contains("gone: its process on this host had ended");
+    }
+
+    /**
+     * Writes a claim of {@code node} as a node of {@code host} (boot {@code bootId}, JVM {@code pid}) renewed at {@code
+     * renewedAt} would have, and a job it picked ({@code job-} and the id's last letter) that no node took over yet.
+     */
+    private static void claimWithAPickedJob(TestSchema pg, String node, String host, String bootId, long pid,
+            long renewedAt) throws Exception {
+        try (Connection c = DriverManager.getConnection(pg.storeUrl);
+                PreparedStatement claim = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host,"
+                        + " boot_id, node_pid, node_started, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, 7, ?, ?)");
+                PreparedStatement job = c.prepareStatement("INSERT INTO scheduled_tasks (task_name, task_instance,"
+                        + " execution_time, picked, picked_by, version) VALUES ('buildhook-job', ?, now(), true, ?, 1)")) {
+            String letter = node.substring(node.length() - 1);
+            claim.setString(1, node);
+            claim.setString(2, "instance-" + letter);
+            claim.setString(3, host);
+            claim.setString(4, bootId);
+            claim.setLong(5, pid);
+            claim.setLong(6, renewedAt);
+            claim.setLong(7, renewedAt);
+            claim.executeUpdate();
+            job.setString(1, "job-" + letter);
+            job.setString(2, node);
+            job.executeUpdate();
+        }
     }
 
     private static int cli(AdminServer server, StringWriter out, String... args) {

@@ -106,7 +106,8 @@ final class AdminRequests {
 
     /**
      * {@code DELETE /api/nodes/{id}}: forgets a node killed and never started again ({@link NodeLeases#forget}), so the
-     * nodes list and {@code buildhook_cluster_nodes} no longer count it; {@code 200 {"forgotten": id, ...}}. Refused
+     * nodes list and {@code buildhook_cluster_nodes} no longer count it; {@code 200 {"forgotten": id, ...}}, with
+     * {@code "gone": true} for a node taken for gone before the dead-node limit (its process on this host ended). Refused
      * {@code 409} with what, why and what to do for this node, a node that runs (heard from within the dead-node
      * limit), one that holds jobs or resource units not yet taken over, or one whose database session still holds its
      * id; {@code 404} for an id no node claims. Logged with the actor and recorded in the audit trail.
@@ -120,16 +121,27 @@ final class AdminRequests {
         NodeLeases.Forget f = store().nodeLeases().forget(nodeId, nodeId(), limit);
         String quoted = "node '" + LogSafe.of(nodeId) + "'";
         String heard = org.buildhook.runner.rules.Durations.describe(f.silentFor());
+        // Not silent past the limit, yet taken for gone: its process on this host has ended (the list says "gone");
+        // "silent for 2.7s" read as a contradiction of the dead-node limit (tryout29 F6).
+        boolean gone = f.silentFor().compareTo(limit) <= 0;
+        String state = gone ? "gone (its process on this host has ended; heard from " + heard + " ago)"
+                : "silent (for " + heard + ")";
         switch (f.outcome()) {
-            case UNKNOWN -> throw ApiError.notFound("no node " + nodeId + " is known to the store (none claims that"
-                    + " id); GET /api/nodes lists them");
+            case UNKNOWN -> throw ApiError.notFound(store().dialect() == org.buildhook.runner.store.Dialect.SQLITE
+                    // tryout29 F6: true, but an earlier run's id (<hostname>-<pid>) is no node to forget there.
+                    ? "no node " + nodeId + " is known to the store: a SQLite store has one node, this one ("
+                            + nodeId() + "), and keeps no claim of any other, so there is no node to forget (the id of"
+                            + " an earlier run of this server is none)"
+                    : "no node " + nodeId + " is known to the store (none claims that id); GET /api/nodes lists them");
             case SELF -> throw new ApiError(409, "node " + nodeId + " is the node answering this request: it runs, so it"
                     + " is not forgotten. Forget a node that is silent (GET /api/nodes, \"state\": \"silent\"), from any"
                     + " other node");
             case NOT_SILENT -> throw new ApiError(409, "node " + nodeId + " is running: it was heard from " + heard
                     + " ago, within the dead-node limit (" + dead + "). Only a node silent for longer than that is"
-                    + " forgotten; stop it first (its clean stop removes it from the list by itself)");
-            case HOLDS_WORK -> throw new ApiError(409, "node " + nodeId + " is silent (for " + heard + ") but still"
+                    + " forgotten; stop it first (its clean stop removes it from the list by itself). If it was"
+                    + " killed, try again once it has been silent for the dead-node limit (GET /api/nodes, \"state\":"
+                    + " \"silent\")");
+            case HOLDS_WORK -> throw new ApiError(409, "node " + nodeId + " is " + state + " but still"
                     + " holds " + f.pickedJobs() + " job(s) and " + f.heldUnits() + " unit(s) of shared resources that no"
                     + " other node has taken over yet; forgetting it now would hide them. The other nodes take them over"
                     + " within about the dead-node limit (" + dead + ") after its last heartbeat: try again then (GET"
@@ -140,13 +152,14 @@ final class AdminRequests {
                     + " the session) and try again; or start a node with its id, which takes it over");
             case FORGOTTEN -> {
                 NodeLeases.Holder h = f.holder().orElseThrow();
-                LOG.info("{} forgot {} ({}), silent for {}: no longer listed", actor, quoted, LogSafe.of(h.describe()),
-                        heard);
+                String was = gone ? "gone: its process on this host had ended (heard from " + heard + " ago)"
+                        : "silent for " + heard;
+                LOG.info("{} forgot {} ({}), {}: no longer listed", actor, quoted, LogSafe.of(h.describe()), was);
                 store().recordAction(actor, "forget-node", null, null, "node " + nodeId + " (" + h.describe()
-                        + "), silent for " + heard);
+                        + "), " + was);
                 return new JsonAnswer().with("forgotten", nodeId).with("host", h.host())
                         .with("pid", h.process().pid()).with("lastHeartbeatAt", h.renewedAt().toString())
-                        .with("silentForMillis", f.silentFor().toMillis());
+                        .with("silentForMillis", f.silentFor().toMillis()).with("gone", gone);
             }
             default -> throw new IllegalStateException(f.outcome().name());
         }

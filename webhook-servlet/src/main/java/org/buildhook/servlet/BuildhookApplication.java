@@ -627,6 +627,14 @@ public final class BuildhookApplication implements AutoCloseable {
         return engine.jobsPaused();
     }
 
+    /**
+     * Why this node takes no more jobs for good: another node took its {@code runner.node-id} over ({@link
+     * JobEngine#nodeIdTakenOver}); empty otherwise, and on SQLite.
+     */
+    public java.util.Optional<String> nodeIdTakenOver() {
+        return engine.nodeIdTakenOver();
+    }
+
     /** Whether a graceful stop has begun ({@link #drain()} or {@link #close()}): {@code /healthz} says so. */
     public boolean stopping() {
         return stopping;

@@ -21,13 +21,22 @@ import org.buildhook.runner.store.HealthReport;
  * naming the folder: it still stores deliveries, which a 503 would send elsewhere or (a single node
  * behind a load balancer) have refused, but a monitor sees it. The same {@code "degraded"} 200 while only
  * the pools of jobs ({@code buildhook-scheduler}) or of the node id give no connection, or only the jobs'
- * statements are refused a table lock (PostgreSQL), the {@code error} naming the pool or the table.
+ * statements are refused a table lock (PostgreSQL), the {@code error} naming the pool or the table; and, for good,
+ * once another node took this node's {@code runner.node-id} over ({@link #NODE_ID_TAKEN_OVER}).
  */
 public final class HealthServlet extends HttpServlet {
 
     /** The {@code error} of a {@code degraded} answer: fixed text, naming no file. */
     static final String JOBS_PAUSED = "jobs do not start on this node: it cannot write a folder a job needs (its"
             + " payload files or job logs); the server log and the status page say which, and why";
+
+    /**
+     * The {@code error} of a {@code degraded} answer of a node whose {@code runner.node-id} another node took over:
+     * it takes no more jobs, for good (tryout29 F1: it answered a plain "ok"). Fixed text, naming no other host.
+     */
+    static final String NODE_ID_TAKEN_OVER = "jobs do not start on this node, for good: its runner.node-id was taken"
+            + " over by another node, and two nodes must not run under one id; the server log says which; give each"
+            + " node its own runner.node-id and restart this one";
 
     /** What a {@code degraded} answer says first when the store keeps jobs from starting (then why). */
     static final String JOBS_NOT_STARTED = "jobs do not start on this node, deliveries are still stored: ";
@@ -53,6 +62,7 @@ public final class HealthServlet extends HttpServlet {
         // (review18 R7); the log and the signed-in console say which. The same for the pools of jobs and
         // of the node id giving no connection while the deliveries' gives them (tryout25 F2).
         java.util.Optional<String> degraded = !health.ok() ? java.util.Optional.empty()
+                : app.nodeIdTakenOver().isPresent() ? java.util.Optional.of(NODE_ID_TAKEN_OVER)
                 : app.jobsPaused().isPresent() ? java.util.Optional.of(JOBS_PAUSED)
                 : app.store().jobsOnlyTrouble().map(why -> JOBS_NOT_STARTED + why);
         if (degraded.isPresent()) {

@@ -91,6 +91,10 @@ public final class JobEngine implements AutoCloseable {
     /** PostgreSQL: the advisory lock of this node's id, held while the engine runs. */
     private final NodeLeases.Lock nodeLock;
     private volatile boolean nodeIdLost;
+    /** Why this node takes no more jobs since its id was taken over ({@link #jobsPaused}); null before. */
+    private volatile String nodeIdLostWhy;
+    /** Whether the renewals' {@link NodeLeases.Renewal#ASK_AGAIN} was said, since the last other answer: once. */
+    private boolean askAgainSaid;
     /**
      * Whether this node can write the files an attempt needs before its command (payload, log, its own
      * working directory): while it cannot, it picks no job (tryout17 F3).
@@ -468,7 +472,9 @@ public final class JobEngine implements AutoCloseable {
      * the dead-node limit; a node that renews its claim meanwhile is running, and this one is refused.
      *
      * @throws RunnerException when another running node uses the id, with what to do
-     * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached
+     * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached, or the id's lock
+     *         cannot be asked (its pool's logins refused, PostgreSQL out of connections), with the database's reason:
+     *         never taken for another node holding the lock (tryout29 F2)
      */
     private void claimNodeId() {
         NodeLeases leases = store.nodeLeases();
@@ -556,13 +562,23 @@ public final class JobEngine implements AutoCloseable {
             return; // another node's now: nothing to renew
         }
         try {
-            // Taken again if its connection was lost (PostgreSQL restarted, a network cut).
-            boolean locked = nodeLock.take();
-            if (!locked) {
-                LOG.debug("node id {}: its lock could not be taken again now; next time", config.nodeId());
+            // Taken again if its connection was lost (PostgreSQL restarted, a network cut). A lock that could not be
+            // asked (its pool has no connection yet) is no sign of another node (tryout29 F1).
+            NodeLeases.LockAnswer lock = nodeLock.ask();
+            if (lock != NodeLeases.LockAnswer.HELD) {
+                LOG.debug("node id {}: its lock could not be taken again now ({}); next time", config.nodeId(), lock);
             }
             NodeLeases.Renewal renewal = store.nodeLeases().renew(config.nodeId(), instance, NodeIdentity.current(),
-                    locked);
+                    lock);
+            if (renewal == NodeLeases.Renewal.ASK_AGAIN && !askAgainSaid) {
+                askAgainSaid = true;
+                LOG.warn("node id {}: its claim is no longer in the store (an operator forgot this node, DELETE"
+                        + " /api/nodes/{}, while it was silent), and its lock could not be asked now (the pool"
+                        + " buildhook-node-id has no connection); it is claimed again once the lock can be asked, at a"
+                        + " next heartbeat, and is not listed meanwhile", config.nodeId(), config.nodeId());
+            } else if (renewal != NodeLeases.Renewal.ASK_AGAIN) {
+                askAgainSaid = false;
+            }
             reach.answered(java.time.Instant.now());
             if (fencing != null) {
                 fencing.storeAnswered();
@@ -573,9 +589,12 @@ public final class JobEngine implements AutoCloseable {
                         + " it is listed again", config.nodeId(), config.nodeId());
             }
             if (renewal == NodeLeases.Renewal.LOST) {
-                nodeIdLost = true;
                 String by = store.nodeLeases().holder(config.nodeId()).map(NodeLeases.Holder::describe)
                         .orElse("a node that has stopped since");
+                nodeIdLostWhy = "jobs do not start on this node: its node id " + config.nodeId() + " was taken over by"
+                        + " another node (" + by + "), and two nodes must not run under one id; give each node its own"
+                        + " runner.node-id and restart this one";
+                nodeIdLost = true;
                 synchronized (picking) {
                     scheduler.pause();
                 }
@@ -802,9 +821,22 @@ public final class JobEngine implements AutoCloseable {
      * cannot write /var/lib/buildhook/payloads (/var/lib/buildhook/payloads/01X.json: No space left on
      * device)}. Empty while it can, and before any attempt found otherwise; looked at again every
      * polling interval while not empty. Deliveries are stored meanwhile as long as the store can write.
+     * Also, for good, once its node id was taken over by another node ({@link #nodeIdTakenOver}).
      */
     public Optional<String> jobsPaused() {
-        return files.problem();
+        Optional<String> lost = nodeIdTakenOver();
+        return lost.isPresent() ? lost : files.problem();
+    }
+
+    /**
+     * PostgreSQL: why this node takes no more jobs, for good, when another node took its {@code runner.node-id} over
+     * (it was silent past the dead-node limit, and a node started with the id meanwhile): {@code jobs do not start on
+     * this node: its node id node-4 was taken over by another node (host h, pid p), and two nodes must not run under
+     * one id; give each node its own runner.node-id and restart this one}. Empty while the id is its own (tryout29
+     * F1: such a node answered {@code /healthz} a plain "ok").
+     */
+    public Optional<String> nodeIdTakenOver() {
+        return Optional.ofNullable(nodeIdLostWhy);
     }
 
     /**

@@ -498,6 +498,11 @@ final class Database implements AutoCloseable {
         return dialect;
     }
 
+    /** The store's configuration, for what a failure says ({@link Store#poolCannotConnect}). */
+    StoreConfig config() {
+        return config;
+    }
+
     /** How long a caller waits for a pooled connection before {@link StoreUnavailableException}. */
     Duration connectionWait() {
         return connectionWait(config);

@@ -159,7 +159,13 @@ public final class NodeLeases {
          */
         CLAIMED_AGAIN,
         /** Another node claims the id now (or one starting with it holds its lock): the id is no longer this one's. */
-        LOST
+        LOST,
+        /**
+         * The id had no claim at all, and its lock could not be asked ({@link LockAnswer#NOT_ASKED}): whether another
+         * node starts with the id is not known, so it is neither claimed again nor lost; the next renewal asks again
+         * (tryout29 F1: this was taken for {@link #LOST}, and a forgotten node that came back fenced itself for good).
+         */
+        ASK_AGAIN
     }
 
     /**
@@ -173,6 +179,22 @@ public final class NodeLeases {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public Renewal renew(String nodeId, String instance, NodeIdentity self, boolean lockHeld) {
+        return renew(nodeId, instance, self, lockHeld ? LockAnswer.HELD : LockAnswer.HELD_ELSEWHERE);
+    }
+
+    /**
+     * As {@link #renew(String, String, NodeIdentity, boolean)}, with what {@link Lock#ask} found of the id's lock: a
+     * claim of this instance is renewed whatever that was; with no claim at all, {@link LockAnswer#HELD} claims it
+     * again, {@link LockAnswer#HELD_ELSEWHERE} is {@link Renewal#LOST} (a node starting with the id holds its lock)
+     * and {@link LockAnswer#NOT_ASKED} is {@link Renewal#ASK_AGAIN}; a claim of another instance is {@link
+     * Renewal#LOST} whatever the lock.
+     *
+     * @param lock what this node found of the id's advisory lock just before
+     * @return what the renewal came to
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Renewal renew(String nodeId, String instance, NodeIdentity self, LockAnswer lock) {
+        java.util.Objects.requireNonNull(lock, "lock");
         return db.inTransaction("renew the node id", Durability.DEFERRED, c -> {
             Instant now = now(c);
             try (PreparedStatement p = c.prepareStatement("UPDATE node_leases SET renewed_at = ? WHERE node_id = ?"
@@ -184,10 +206,14 @@ public final class NodeLeases {
                     return Renewal.RENEWED;
                 }
             }
-            if (!lockHeld) {
+            if (lock == LockAnswer.HELD) {
+                return write(c, nodeId, instance, self, now, false) ? Renewal.CLAIMED_AGAIN : Renewal.LOST;
+            }
+            if (lock == LockAnswer.HELD_ELSEWHERE) {
                 return Renewal.LOST;
             }
-            return write(c, nodeId, instance, self, now, false) ? Renewal.CLAIMED_AGAIN : Renewal.LOST;
+            // Not asked: another instance's claim is a takeover all the same; no claim at all is not known to be one.
+            return holder(c, nodeId).isPresent() ? Renewal.LOST : Renewal.ASK_AGAIN;
         });
     }
 
@@ -328,6 +354,19 @@ public final class NodeLeases {
         });
     }
 
+    /** What {@link Lock#ask} found of a node id's advisory lock. */
+    public enum LockAnswer {
+        /** This node's session holds it: no other session does, so no other node runs with the id. */
+        HELD,
+        /** Another session of the database holds it: a node running, or starting, with the id. */
+        HELD_ELSEWHERE,
+        /**
+         * The database could not be asked (no connection of the pool {@code buildhook-node-id}: a login refused,
+         * PostgreSQL out of connections, a database that does not answer): nothing is known of who holds it.
+         */
+        NOT_ASKED
+    }
+
     /** A new, not yet taken, advisory lock of {@code nodeId} for one engine ({@link Lock#take}). */
     public Lock lock(String nodeId) {
         return new Lock(nodeId);
@@ -348,20 +387,42 @@ public final class NodeLeases {
             this.nodeId = nodeId;
         }
 
+        /** Why the last {@link #ask} could not ask the database ({@link LockAnswer#NOT_ASKED}); null otherwise. */
+        private StoreUnavailableException notAsked;
+
+        /**
+         * Takes the lock, or checks that it is still held, as {@link #ask} does.
+         *
+         * @return true when this lock holds it now; false when another session of the database holds it
+         * @throws StoreUnavailableException when the database could not be asked (no connection of the pool {@code
+         *                                   buildhook-node-id} could be had: a login refused, PostgreSQL out of
+         *                                   connections, a database that does not answer), with the database's reason:
+         *                                   that says nothing of who holds the lock
+         */
+        public synchronized boolean take() {
+            LockAnswer answer = ask();
+            if (answer == LockAnswer.NOT_ASKED) {
+                throw notAsked;
+            }
+            return answer == LockAnswer.HELD;
+        }
+
         /**
          * Takes the lock, or checks that it is still held (a lost connection is opened again and the
          * lock taken anew). Never throws. When the session that held it had ended (ended by the database, as
          * {@code pg_terminate_backend} or a restart does, or its connection cut), one {@code WARN} says so once
          * the lock is held again (cluster27 F7): in between, a node started with the same id was not refused.
          *
-         * @return whether this lock holds it now; false when another session holds it, or the store
-         * cannot be reached
+         * @return {@link LockAnswer#HELD} when this lock holds it now, {@link LockAnswer#HELD_ELSEWHERE} when another
+         * session holds it, {@link LockAnswer#NOT_ASKED} when the database could not be asked (its reason: {@link
+         * #take}); never "held elsewhere" for a connection that could not be had (tryout29 F1, F2)
          */
-        public synchronized boolean take() {
+        public synchronized LockAnswer ask() {
+            notAsked = null;
             if (held != null) {
                 try {
                     if (held.isValid(5)) {
-                        return true;
+                        return LockAnswer.HELD;
                     }
                 } catch (SQLException | RuntimeException e) {
                     // Opened again below.
@@ -380,7 +441,11 @@ public final class NodeLeases {
                     p.setInt(1, LOCK_CLASS);
                     p.setString(2, nodeId);
                     try (ResultSet rs = p.executeQuery()) {
-                        if (rs.next() && rs.getBoolean(1)) {
+                        boolean answered = rs.next();
+                        if (answered && !rs.getBoolean(1)) {
+                            return LockAnswer.HELD_ELSEWHERE; // asked, and another session holds it
+                        }
+                        if (answered) {
                             held = c;
                             c = null;
                             if (lostAt != null) {
@@ -391,13 +456,28 @@ public final class NodeLeases {
                                         nodeId, lostAt);
                                 lostAt = null;
                             }
-                            return true;
+                            return LockAnswer.HELD;
                         }
                     }
                 }
-                return false;
-            } catch (SQLException | RuntimeException e) {
-                return false;
+                notAsked = new StoreUnavailableException("store unavailable while trying to take the node id's lock:"
+                        + " pg_try_advisory_lock gave no answer", null);
+                return LockAnswer.NOT_ASKED;
+            } catch (StoreUnavailableException e) {
+                notAsked = e; // the pool's first connection refused at the start, with the database's reason
+                return LockAnswer.NOT_ASKED;
+            } catch (SQLException e) {
+                notAsked = db.dialect() == Dialect.POSTGRESQL && e.getCause() instanceof SQLException login
+                        && !Store.timedOut(login)
+                        // The pool's last login failed (refused, out of connections): said as at a start.
+                        ? Store.poolCannotConnect(db.config(), "buildhook-node-id", e)
+                        : new StoreUnavailableException("store unavailable while trying to take the node id's lock: "
+                                + e.getMessage(), e);
+                return LockAnswer.NOT_ASKED;
+            } catch (RuntimeException e) {
+                notAsked = new StoreUnavailableException("store unavailable while trying to take the node id's lock: "
+                        + e, e);
+                return LockAnswer.NOT_ASKED;
             } finally {
                 if (c != null) {
                     closeQuietly(c, false);

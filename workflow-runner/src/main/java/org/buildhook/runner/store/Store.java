@@ -446,11 +446,32 @@ public final class Store implements AutoCloseable {
      */
     static String cannotConnect(StoreConfig config, String reason, java.sql.SQLException e) {
         String said = "cannot connect to the PostgreSQL store " + config.describe() + ": " + reason;
+        if (outOfConnections(e)) {
+            // Not the URL, user or password: PostgreSQL let in earlier logins with them (tryout29 F2).
+            return said + "; " + OUT_OF_CONNECTIONS;
+        }
         return refusedByPostgres(e)
                 ? said + "; " + ANSWERED_AND_REFUSED + ": check store.user and store.password, the role's entry in the"
                         + " server's pg_hba.conf, and the database named in store.url"
                 : said + "; check that PostgreSQL runs and accepts connections there, and store.url, store.user and"
                         + " store.password";
+    }
+
+    /**
+     * Said by {@link #cannotConnect(StoreConfig, String, java.sql.SQLException)} when PostgreSQL refused the login for
+     * want of connections (SQLSTATE 53300).
+     */
+    public static final String OUT_OF_CONNECTIONS = "PostgreSQL answered there and has no connection left for this"
+            + " login (SQLSTATE 53300): the database's or the role's connection limit (ALTER DATABASE … CONNECTION"
+            + " LIMIT, ALTER ROLE … CONNECTION LIMIT) or the server's max_connections is reached. Each node opens up to"
+            + " twice store.pool-size connections, plus one for its node id's lock and one for /healthz: allow more"
+            + " connections there, lower store.pool-size, or see which sessions hold them (pg_stat_activity,"
+            + " application_name)";
+
+    /** Whether {@code e}, or one in its chain, is PostgreSQL's refusal of a login for want of connections (53300). */
+    private static boolean outOfConnections(java.sql.SQLException e) {
+        return e != null && StoreUnavailableException.firstInChain(e,
+                s -> "53300".equals(s.getSQLState()) ? Boolean.TRUE : null) != null;
     }
 
     /** Said by {@link #cannotConnect(StoreConfig, String, java.sql.SQLException)} when PostgreSQL itself refused. */

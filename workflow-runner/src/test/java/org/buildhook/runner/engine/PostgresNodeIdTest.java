@@ -309,6 +309,12 @@ class PostgresNodeIdTest {
         // then is fenced as it is added (review26 R1: aCommandWhoseLaunchWasUnderWayWhenTheIdWasTakenOverIsFencedToo).
         assertThat(events().stream().filter(e -> e.getLevel() == Level.ERROR).findFirst().orElseThrow()
                 .getFormattedMessage()).contains(runningJob);
+        // Said where an operator looks too (/healthz "degraded", the status page, buildhook_jobs_paused), not only in
+        // the ERROR: it answered a plain "ok" while it took no job for good (tryout29 F1).
+        assertThat(nodeA.nodeIdTakenOver()).get().asString().startsWith("jobs do not start on this node: its node id"
+                + " node-a was taken over by another node (").endsWith("give each node its own runner.node-id and"
+                + " restart this one");
+        assertThat(nodeA.jobsPaused()).isEqualTo(nodeA.nodeIdTakenOver());
 
         String nextJob = store.accept(Plans.delivery("{\"build_id\": 7}"), List.of(Plans.job("deploy",
                 List.of("/bin/true")))).jobIds().get(0);

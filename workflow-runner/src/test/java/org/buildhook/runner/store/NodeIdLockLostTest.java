@@ -42,7 +42,7 @@ class NodeIdLockLostTest {
                 assertThat(lock.take()).isTrue();
                 assertThat(lock.take()).isTrue();
                 assertThat(warnings(log)).isEmpty();
-                List<Integer> holders = holders(config.url(), nodeId);
+                List<Integer> holders = TestStores.nodeIdLockHolders(config.url(), nodeId);
                 assertThat(holders).hasSize(1);
 
                 try (Connection admin = DriverManager.getConnection(config.url());
@@ -54,7 +54,7 @@ class NodeIdLockLostTest {
                 }
 
                 assertThat(lock.take()).isTrue();
-                assertThat(holders(config.url(), nodeId)).hasSize(1).doesNotContain(holders.get(0));
+                assertThat(TestStores.nodeIdLockHolders(config.url(), nodeId)).hasSize(1).doesNotContain(holders.get(0));
                 assertThat(warnings(log)).singleElement().asString().startsWith("node id " + nodeId
                         + ": the database session that held its advisory lock had ended (found at ")
                         .contains("the lock is held again now, on a new session")
@@ -74,21 +74,5 @@ class NodeIdLockLostTest {
     private static List<String> warnings(ListAppender<ILoggingEvent> log) {
         return log.list.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
                 .toList();
-    }
-
-    /** The backends holding {@code nodeId}'s advisory lock (key: a hash of the schema and the id, as NodeLeases's). */
-    private static List<Integer> holders(String url, String nodeId) throws Exception {
-        List<Integer> pids = new ArrayList<>();
-        try (Connection c = DriverManager.getConnection(url);
-                PreparedStatement p = c.prepareStatement("SELECT pid FROM pg_locks WHERE locktype = 'advisory'"
-                        + " AND granted AND objsubid = 2 AND objid = hashtext(current_schema() || '/' || ?)::oid")) {
-            p.setString(1, nodeId);
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    pids.add(rs.getInt(1));
-                }
-            }
-        }
-        return pids;
     }
 }

@@ -22,12 +22,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * keep working; that stops answering with its connections open ({@link #freeze()}: a network partition, a
  * hung server); or that refuses them at the TCP level ({@link #close()}). The shared server is never touched.
  */
-final class PgFront implements AutoCloseable {
+public final class PgFront implements AutoCloseable {
 
     private final String host;
     private final int port;
     private final ServerSocket server;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+    /** The local ports of the connections forwarded to the database so far ({@link #upstreamPorts}). */
+    private final Set<Integer> upstreamPorts = ConcurrentHashMap.newKeySet();
     private volatile String[] refusal;
     private volatile boolean frozen;
     /** How many of the next new connections {@link #refuseNextConnections} refuses before it forwards again. */
@@ -49,21 +51,26 @@ final class PgFront implements AutoCloseable {
     }
 
     /** A front for the PostgreSQL of {@code url} ({@code jdbc:postgresql://host:port/db?…}). */
-    static PgFront to(String url) throws IOException {
+    public static PgFront to(String url) throws IOException {
         URI target = URI.create(url.substring("jdbc:".length()));
         return new PgFront(target.getHost(), target.getPort() < 0 ? 5432 : target.getPort());
     }
 
     /** {@code url} with this front in place of its host and port. */
-    String url(String url) {
+    public String url(String url) {
         URI target = URI.create(url.substring("jdbc:".length()));
         return "jdbc:postgresql://127.0.0.1:" + server.getLocalPort() + target.getRawPath()
                 + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery());
     }
 
     /** From now on every new connection's startup is answered {@code FATAL} with {@code sqlState}. */
-    void refuseNewConnections(String sqlState, String message) {
+    public void refuseNewConnections(String sqlState, String message) {
         refusal = new String[] {sqlState, message};
+    }
+
+    /** From now on new connections are forwarded again ({@link #refuseNewConnections} undone). */
+    public void forwardNewConnections() {
+        refusal = null;
     }
 
     /**
@@ -87,7 +94,15 @@ final class PgFront implements AutoCloseable {
     }
 
     /** How many connections were answered with a refusal so far. */
-    int refused() {
+    /**
+     * The local ports of the connections this front made to the database (each is a session's {@code client_port} in
+     * {@code pg_stat_activity}): a test tells its own sessions from those of other tests on the shared server.
+     */
+    public Set<Integer> upstreamPorts() {
+        return Set.copyOf(upstreamPorts);
+    }
+
+    public int refused() {
         return refused.get();
     }
 
@@ -133,6 +148,7 @@ final class PgFront implements AutoCloseable {
                 }
                 Socket upstream = new Socket(host, port);
                 sockets.add(upstream);
+                upstreamPorts.add(upstream.getLocalPort());
                 pump(client, upstream);
                 pump(upstream, client);
             } catch (IOException e) {

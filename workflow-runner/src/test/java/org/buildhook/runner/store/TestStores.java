@@ -143,4 +143,23 @@ public final class TestStores {
         }
         return base + (base.contains("?") ? "&" : "?") + "currentSchema=" + schema;
     }
+
+    /**
+     * The PostgreSQL backends holding {@code nodeId}'s advisory lock in the schema of {@code url} (key: a hash of the
+     * schema and the id, as {@link NodeLeases.Lock}'s).
+     */
+    public static List<Integer> nodeIdLockHolders(String url, String nodeId) throws SQLException {
+        List<Integer> pids = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url);
+                java.sql.PreparedStatement p = c.prepareStatement("SELECT pid FROM pg_locks WHERE locktype = 'advisory'"
+                        + " AND granted AND objsubid = 2 AND objid = hashtext(current_schema() || '/' || ?)::oid")) {
+            p.setString(1, nodeId);
+            try (java.sql.ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    pids.add(rs.getInt(1));
+                }
+            }
+        }
+        return pids;
+    }
 }
