@@ -172,12 +172,12 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
 
         browser = Chromium.start(dir.resolve("profile"));
         browser.get(base + "?token=" + TOKEN);
-        await().atMost(Duration.ofMinutes(1)).until(() -> !browser.findElements(By.id("refused-builds")).isEmpty());
-        assertThat(browser.findElement(By.tagName("h2")).getText()).isEqualTo("The store does not answer");
-        assertThat(browser.findElement(By.id("refused-builds")).getText()).contains("1313");
-        browser.findElement(By.cssSelector("#refused-builds button.dismiss")).click();
-        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElements(By.id("refused-builds")).isEmpty());
-        assertThat(browser.findElement(By.tagName("h2")).getText()).isEqualTo("The store does not answer");
+        await().atMost(Duration.ofMinutes(1)).until(() -> text("refused-builds") != null);
+        assertThat(selected("h2")).isEqualTo("The store does not answer");
+        assertThat(text("refused-builds")).contains("1313");
+        clickDismiss();
+        await().atMost(Duration.ofMinutes(1)).until(() -> text("refused-builds") == null);
+        assertThat(selected("h2")).isEqualTo("The store does not answer");
         assertThat(get(base.resolve("api/refused-builds"), TOKEN).body()).contains("\"items\":[]");
     }
 
@@ -195,32 +195,28 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
         pg.proxy.cut();
         browser = Chromium.start(dir.resolve("profile"));
         browser.get(base + "?token=" + TOKEN);
-        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElement(By.tagName("h2")).getText()
-                .equals("The store does not answer"));
-        assertThat(browser.findElements(By.id("refused-builds"))).isEmpty();
-        assertThat(browser.findElement(By.tagName("main")).getText()).contains("no delivery is lost");
+        await().atMost(Duration.ofMinutes(1)).until(() -> "The store does not answer".equals(selected("h2")));
+        assertThat(text("refused-builds")).isNull();
+        assertThat(selected("main")).contains("no delivery is lost");
         browser.executeScript("window.notReloaded = true;");
 
         assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 1313)).as("refused").isNotZero();
 
-        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElements(By.cssSelector("#refused-builds td"))
-                .stream().anyMatch(td -> td.getText().equals("1313")));
-        assertThat(browser.findElement(By.id("refused-builds")).getText()).contains("Builds to re-send: 1 build was");
-        assertThat(browser.findElement(By.tagName("main")).getText()).contains("for about 7 s only")
-                .doesNotContain("no delivery is lost");
+        await().atMost(Duration.ofMinutes(1)).until(() -> refusedListed("1313"));
+        assertThat(text("refused-builds")).contains("Builds to re-send: 1 build was");
+        assertThat(selected("main")).contains("for about 7 s only").doesNotContain("no delivery is lost");
         assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 1314)).as("refused").isNotZero();
-        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElement(By.id("refused-builds")).getText()
+        await().atMost(Duration.ofMinutes(1)).until(() -> String.valueOf(text("refused-builds"))
                 .contains("Builds to re-send: 2 builds were"));
-        assertThat(browser.findElement(By.id("refused-builds")).getText()).contains("1313").contains("1314");
+        assertThat(text("refused-builds")).contains("1313").contains("1314");
         Chromium.screenshot(browser, "status-page-store-down-refused-live.png");
-        assertThat(browser.findElement(By.id("live-status")).getText())
-                .contains("not updating: the store does not answer (see /healthz and the server log)");
+        assertThat(text("live-status")).contains("not updating: the store does not answer (see /healthz and the server log)");
 
-        browser.findElement(By.cssSelector("#refused-builds button.dismiss")).click();
+        clickDismiss();
 
-        await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElements(By.id("refused-builds")).isEmpty());
-        assertThat(browser.findElement(By.id("result")).getText()).isEqualTo("Dismissed the list of 2 build(s) to re-send.");
-        assertThat(browser.findElement(By.tagName("main")).getText()).contains("no delivery is lost");
+        await().atMost(Duration.ofMinutes(1)).until(() -> text("refused-builds") == null);
+        assertThat(text("result")).isEqualTo("Dismissed the list of 2 build(s) to re-send.");
+        assertThat(selected("main")).contains("no delivery is lost");
         assertThat(browser.executeScript("return window.notReloaded === true;")).as("not reloaded").isEqualTo(true);
     }
 
@@ -258,10 +254,7 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
         assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 1517)).as("refused").isNotZero();
         await().atMost(Duration.ofMinutes(1)).until(() -> String.valueOf(text("refused-builds"))
                 .contains("Builds to re-send: 2 builds were"));
-        await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> {
-            browser.findElement(By.cssSelector("#refused-builds button.dismiss")).click();
-            return true;
-        });
+        clickDismiss();
         await().atMost(Duration.ofMinutes(1)).until(() -> text("refused-builds") == null);
         assertThat(text("store-outage")).contains("no delivery is lost");
         assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 1518)).as("refused").isNotZero();
@@ -281,6 +274,24 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
     private String text(String id) {
         return (String) browser.executeScript("var e = document.getElementById(arguments[0]);"
                 + " return e ? e.innerText : null;", id);
+    }
+
+    /**
+     * The visible text of the first element {@code selector} selects on the open page, or null without one; read in
+     * one script, as {@link #text}: the live update replaces the outage's part at each poll, and an element found
+     * in one call could be gone by the next (a StaleElementReferenceException in ci-al).
+     */
+    private String selected(String selector) {
+        return (String) browser.executeScript("var e = document.querySelector(arguments[0]);"
+                + " return e ? e.innerText : null;", selector);
+    }
+
+    /** Clicks Dismiss in Builds to re-send, again if the live update replaced the button between its find and click. */
+    private void clickDismiss() {
+        await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> {
+            browser.findElement(By.cssSelector("#refused-builds button.dismiss")).click();
+            return true;
+        });
     }
 
     /** Whether the open page's Builds to re-send has a cell reading {@code build}; read in one script. */
@@ -305,17 +316,16 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
 
         pg.proxy.cut();
 
-        await().atMost(Duration.ofMinutes(2)).until(() -> browser.findElement(By.id("live-status")).getText()
+        await().atMost(Duration.ofMinutes(2)).until(() -> String.valueOf(text("live-status"))
                 .contains("not updating: the store does not answer (see /healthz and the server log)"));
         browser.navigate().refresh();
-        assertThat(browser.findElement(By.tagName("h2")).getText()).isEqualTo("The store does not answer");
-        assertThat(browser.findElement(By.tagName("main")).getText()).contains("no delivery is lost")
-                .doesNotContain("internal error");
+        assertThat(selected("h2")).isEqualTo("The store does not answer");
+        assertThat(selected("main")).contains("no delivery is lost").doesNotContain("internal error");
         Chromium.screenshot(browser, "status-page-store-down.png");
 
         pg.proxy.open();
 
-        await().atMost(Duration.ofMinutes(2)).until(() -> !browser.findElements(By.id("summary")).isEmpty());
-        assertThat(browser.findElement(By.id("live-status")).getText()).doesNotContain("store");
+        await().atMost(Duration.ofMinutes(2)).until(() -> text("summary") != null);
+        assertThat(text("live-status")).doesNotContain("store");
     }
 }
