@@ -835,7 +835,12 @@ final class Database implements AutoCloseable {
         }
     }
 
-    private static <T> T jdbcTransaction(Connection c, Work<T> work) throws SQLException {
+    /**
+     * {@code work} in one transaction on {@code c}: committed when it returns, rolled back when it throws, the
+     * connection back in autocommit either way (a failure of that after a first one is added to it, not put in
+     * its place).
+     */
+    static <T> T jdbcTransaction(Connection c, Work<T> work) throws SQLException {
         c.setAutoCommit(false);
         T result;
         try {

@@ -212,21 +212,7 @@ final class Migrations {
     /** {@code work} in one transaction on {@code c}, committed when it returns; failures as {@link Database#translate}. */
     private <T> T inTransaction(Connection c, String what, Database.Work<T> work) {
         try {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException cut) {
-                    e.addSuppressed(cut);
-                }
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+            return Database.jdbcTransaction(c, work);
         } catch (SQLException e) {
             throw db.translate(what, e);
         }
