@@ -212,6 +212,43 @@ class NodesListTest {
     }
 
     /**
+     * lock30 (nodes29): the audit row of a forget is written in the forget's own transaction. When the store fails to
+     * write it (a trigger refuses it: a real failure of PostgreSQL), the answer is an error and the node is still
+     * listed: the answer says what happened. It was written after the transaction, and such a failure answered an
+     * error for a node that was forgotten all the same, with no trace of it in the audit trail.
+     */
+    @Test
+    void aForgetWhoseAuditRowFailsForgetsNothing() throws Exception {
+        TestSchema pg = TestSchema.create("forget_");
+        open.add(pg);
+        AdminServer a = AdminServer.clusterNode(Files.createDirectories(dir.resolve("a")), pg.storeUrl, "node-a", RULES);
+        open.add(a);
+        claimWithAPickedJob(pg, "node-c", "host-c", "other-boot", 4242,
+                System.currentTimeMillis() - Duration.ofHours(2).toMillis());
+        try (Connection c = DriverManager.getConnection(pg.storeUrl); java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("DELETE FROM scheduled_tasks WHERE task_instance = 'job-c'"); // taken over
+            st.execute("CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS"
+                    + " $$BEGIN RAISE EXCEPTION 'audit rows refused by the test'; END$$");
+            st.execute("CREATE TRIGGER refuse_audit BEFORE INSERT ON admin_actions FOR EACH ROW"
+                    + " EXECUTE FUNCTION refuse_audit()");
+        }
+        HttpResponse<String> failed = a.delete("nodes/node-c");
+        assertThat(failed.statusCode()).as(failed.body()).isNotEqualTo(200);
+        assertThat(a.getJson("nodes").path("items").findValuesAsText("id")).as("not forgotten")
+                .containsExactly("node-a", "node-c");
+        try (Connection c = DriverManager.getConnection(pg.storeUrl); java.sql.Statement st = c.createStatement()) {
+            st.execute("DROP TRIGGER refuse_audit ON admin_actions");
+        }
+        HttpResponse<String> forgotten = a.delete("nodes/node-c");
+        assertThat(forgotten.statusCode()).as(forgotten.body()).isEqualTo(200);
+        assertThat(a.getJson("nodes").path("items").findValuesAsText("id")).containsExactly("node-a");
+        JsonNode actions = a.getJson("actions").path("items");
+        assertThat(actions.findValuesAsText("action")).containsExactly("forget-node");
+        assertThat(actions.path(0).path("detail").asText()).startsWith("node node-c (host host-c, pid 4242), silent"
+                + " for 2h");
+    }
+
+    /**
      * Writes a claim of {@code node} as a node of {@code host} (boot {@code bootId}, JVM {@code pid}) renewed at {@code
      * renewedAt} would have, and a job it picked ({@code job-} and the id's last letter) that no node took over yet.
      */

@@ -118,12 +118,14 @@ final class AdminRequests {
     JsonAnswer forgetNode(String nodeId) {
         java.time.Duration limit = app.config().engine().deadNodeLimit();
         String dead = org.buildhook.runner.rules.Durations.describe(limit);
-        NodeLeases.Forget f = store().nodeLeases().forget(nodeId, nodeId(), limit);
+        // The audit row is written in the forget's own transaction: forgotten and recorded, or neither (lock30).
+        NodeLeases.Forget f = store().forgetNode(nodeId, nodeId(), limit, actor, done -> "node " + nodeId + " ("
+                + done.holder().orElseThrow().describe() + "), " + forgottenAs(done, limit));
         String quoted = "node '" + LogSafe.of(nodeId) + "'";
         String heard = org.buildhook.runner.rules.Durations.describe(f.silentFor());
         // Not silent past the limit, yet taken for gone: its process on this host has ended (the list says "gone");
         // "silent for 2.7s" read as a contradiction of the dead-node limit (tryout29 F6).
-        boolean gone = f.silentFor().compareTo(limit) <= 0;
+        boolean gone = gone(f, limit);
         String state = gone ? "gone (its process on this host has ended; heard from " + heard + " ago)"
                 : "silent (for " + heard + ")";
         switch (f.outcome()) {
@@ -152,17 +154,26 @@ final class AdminRequests {
                     + " the session) and try again; or start a node with its id, which takes it over");
             case FORGOTTEN -> {
                 NodeLeases.Holder h = f.holder().orElseThrow();
-                String was = gone ? "gone: its process on this host had ended (heard from " + heard + " ago)"
-                        : "silent for " + heard;
-                LOG.info("{} forgot {} ({}), {}: no longer listed", actor, quoted, LogSafe.of(h.describe()), was);
-                store().recordAction(actor, "forget-node", null, null, "node " + nodeId + " (" + h.describe()
-                        + "), " + was);
+                LOG.info("{} forgot {} ({}), {}: no longer listed", actor, quoted, LogSafe.of(h.describe()),
+                        forgottenAs(f, limit));
                 return new JsonAnswer().with("forgotten", nodeId).with("host", h.host())
                         .with("pid", h.process().pid()).with("lastHeartbeatAt", h.renewedAt().toString())
                         .with("silentForMillis", f.silentFor().toMillis()).with("gone", gone);
             }
             default -> throw new IllegalStateException(f.outcome().name());
         }
+    }
+
+    /** Whether a forgotten node was taken for gone before the dead-node limit (its process on this host ended). */
+    private static boolean gone(NodeLeases.Forget f, java.time.Duration limit) {
+        return f.silentFor().compareTo(limit) <= 0;
+    }
+
+    /** How a node forgotten was found, for the log line and the audit row: "silent for 2h", or "gone: …". */
+    private static String forgottenAs(NodeLeases.Forget f, java.time.Duration limit) {
+        String heard = org.buildhook.runner.rules.Durations.describe(f.silentFor());
+        return gone(f, limit) ? "gone: its process on this host had ended (heard from " + heard + " ago)"
+                : "silent for " + heard;
     }
 
     /** This node's id ({@code runner.node-id}), as attempts record it. */

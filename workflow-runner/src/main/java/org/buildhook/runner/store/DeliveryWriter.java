@@ -459,19 +459,24 @@ final class DeliveryWriter {
 
     void recordAction(AdminAction a) {
         db.inTransaction("record an admin action", c -> {
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO admin_actions (" + Rows.ACTION_COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-                p.setString(1, a.id());
-                p.setLong(2, a.at().toEpochMilli());
-                p.setString(3, a.actor());
-                p.setString(4, a.action());
-                p.setString(5, a.deliveryId());
-                p.setString(6, a.jobId());
-                p.setString(7, a.detail());
-                p.executeUpdate();
-            }
+            insertAction(c, a);
             return null;
         });
+    }
+
+    /** Writes {@code a} in the audit trail on {@code c}, in the caller's transaction (a forget's, {@link NodeLeases}). */
+    static void insertAction(java.sql.Connection c, AdminAction a) throws java.sql.SQLException {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO admin_actions (" + Rows.ACTION_COLUMNS
+                + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            p.setString(1, a.id());
+            p.setLong(2, a.at().toEpochMilli());
+            p.setString(3, a.actor());
+            p.setString(4, a.action());
+            p.setString(5, a.deliveryId());
+            p.setString(6, a.jobId());
+            p.setString(7, a.detail());
+            p.executeUpdate();
+        }
     }
 
     /**

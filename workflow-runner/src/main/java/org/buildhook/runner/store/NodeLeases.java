@@ -277,6 +277,21 @@ public final class NodeLeases {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public Forget forget(String nodeId, String selfId, Duration deadLimit) {
+        return forget(nodeId, selfId, deadLimit, null);
+    }
+
+    /**
+     * As {@link #forget(String, String, Duration)}, writing the audit row of a forget ({@code audit} applied to what
+     * was done, when {@link ForgetOutcome#FORGOTTEN}) in the forget's own transaction: the node is forgotten and the
+     * trail says so, or neither (nodes29: the row was written after the transaction, and a store failure between the
+     * two answered 503 although the node was forgotten).
+     *
+     * @param audit the audit row of a forget, from what was done; null for none
+     * @throws StoreUnavailableException when the store cannot be reached, or the audit row cannot be written: then
+     *                                   nothing is forgotten
+     */
+    public Forget forget(String nodeId, String selfId, Duration deadLimit,
+            java.util.function.Function<Forget, AdminAction> audit) {
         if (nodeId.equals(selfId)) {
             return Forget.of(ForgetOutcome.SELF);
         }
@@ -321,7 +336,11 @@ public final class NodeLeases {
                 p.setString(2, holder.instance());
                 p.executeUpdate();
             }
-            return new Forget(ForgetOutcome.FORGOTTEN, Optional.of(holder), silentFor, 0, 0);
+            Forget forgotten = new Forget(ForgetOutcome.FORGOTTEN, Optional.of(holder), silentFor, 0, 0);
+            if (audit != null) {
+                DeliveryWriter.insertAction(c, audit.apply(forgotten));
+            }
+            return forgotten;
         });
     }
 

@@ -858,6 +858,20 @@ public final class Store implements AutoCloseable {
         return a;
     }
 
+    /**
+     * Forgets a node ({@link NodeLeases#forget(String, String, Duration)}) and, when it is forgotten, records {@code
+     * forget-node} by {@code actor} in the audit trail in the same transaction: both are written or neither.
+     *
+     * @param detail the audit row's detail, from what was done (its holder, how long it was silent)
+     * @throws StoreUnavailableException when the store cannot be reached or the row cannot be written: nothing is
+     *                                   forgotten then
+     */
+    public NodeLeases.Forget forgetNode(String nodeId, String selfId, java.time.Duration deadLimit, String actor,
+            java.util.function.Function<NodeLeases.Forget, String> detail) {
+        return nodeLeases.forget(nodeId, selfId, deadLimit, f -> new AdminAction(ids.next(),
+                Instant.ofEpochMilli(config.clock().millis()), actor, "forget-node", null, null, detail.apply(f)));
+    }
+
     /** The admin actions on a delivery and on any of its jobs, oldest first. */
     public List<AdminAction> actionsOnDelivery(String deliveryId) {
         return reader.actions("delivery_id", deliveryId);

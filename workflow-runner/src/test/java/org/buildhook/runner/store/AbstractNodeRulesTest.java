@@ -250,6 +250,55 @@ abstract class AbstractNodeRulesTest {
         assertThat(leases.counts(DEAD_LIMIT, "node-a")).isEqualTo(new ClusterNodes.Counts(3, 2, 0));
     }
 
+    /**
+     * lock30 (nodes29): a forget and its audit row are one transaction. An audit row that cannot be written (a real
+     * failure of the store: a trigger refuses it) leaves the node listed, so the error answered is true; once it can be
+     * written, the node is forgotten and the trail says so.
+     */
+    @Test
+    void aForgetWhoseAuditRowCannotBeWrittenForgetsNothing() throws SQLException {
+        claim("node-a", "instance-a");
+        claim("node-c", "instance-c");
+        silence("node-c");
+        refuseAuditRows(true);
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.forgetNode("node-c", "node-a", DEAD_LIMIT,
+                    "tester", f -> "node node-c, silent")).isInstanceOf(RuntimeException.class);
+        } finally {
+            refuseAuditRows(false);
+        }
+        assertThat(store.nodeLeases().nodes(DEAD_LIMIT, "node-a")).extracting(ClusterNodes.Node::id)
+                .as("not forgotten: its audit row was not written").containsExactly("node-a", "node-c");
+        assertThat(auditDetails()).isEmpty();
+
+        NodeLeases.Forget f = store.forgetNode("node-c", "node-a", DEAD_LIMIT, "tester",
+                done -> "node node-c (" + done.holder().orElseThrow().instance() + ")");
+        assertThat(f.outcome()).isEqualTo(NodeLeases.ForgetOutcome.FORGOTTEN);
+        assertThat(store.nodeLeases().nodes(DEAD_LIMIT, "node-a")).extracting(ClusterNodes.Node::id)
+                .containsExactly("node-a");
+        assertThat(auditDetails()).containsExactly("tester forget-node node node-c (instance-c)");
+        // Refused: nothing recorded.
+        assertThat(store.forgetNode("node-c", "node-a", DEAD_LIMIT, "tester", done -> "x").outcome())
+                .isEqualTo(NodeLeases.ForgetOutcome.UNKNOWN);
+        assertThat(auditDetails()).hasSize(1);
+    }
+
+    /** Makes the store refuse (a trigger that fails) or accept rows of the audit trail. */
+    abstract void refuseAuditRows(boolean refuse) throws SQLException;
+
+    /** The audit trail's rows, "actor action detail". */
+    private List<String> auditDetails() throws SQLException {
+        List<String> rows = new java.util.ArrayList<>();
+        try (Connection c = java.sql.DriverManager.getConnection(config.url());
+                PreparedStatement p = c.prepareStatement("SELECT actor, action, detail FROM admin_actions");
+                java.sql.ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+                rows.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3));
+            }
+        }
+        return rows;
+    }
+
     /** Makes the claims of {@code nodeIds} older than the dead-node limit, by a minute. */
     void silence(String... nodeIds) throws SQLException {
         try (Connection c = store.dataSource().getConnection();

@@ -12,6 +12,22 @@ class PostgresNodeRulesTest extends AbstractNodeRulesTest {
         return TestStores.postgres(dir);
     }
 
+    @Override
+    void refuseAuditRows(boolean refuse) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.url());
+                java.sql.Statement s = c.createStatement()) {
+            if (refuse) {
+                s.execute("CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS"
+                        + " $$BEGIN RAISE EXCEPTION 'audit rows refused by the test'; END$$");
+                s.execute("CREATE TRIGGER refuse_audit BEFORE INSERT ON admin_actions FOR EACH ROW"
+                        + " EXECUTE FUNCTION refuse_audit()");
+            } else {
+                s.execute("DROP TRIGGER refuse_audit ON admin_actions");
+                s.execute("DROP FUNCTION refuse_audit()");
+            }
+        }
+    }
+
     /**
      * A silent node whose database session still holds its id's advisory lock (a paused process, a host cut off with
      * its connection open) is not forgotten: a node started with its id takes such a claim over, but with the claim
