@@ -809,7 +809,7 @@ final class JobTask implements ExecutionHandler<Void> {
             message = outcome.message() + "; it ended cancelled or superseded, as asked before its end was recorded";
         }
         return new JobOutcome(outcome.result(), outcome.exitCode(), outcome.started(), outcome.ended(), message,
-                outcome.logFile(), outcome.logTruncated());
+                outcome.logFile(), outcome.logTruncated(), outcome.commandNotStarted());
     }
 
     /** The execution was removed with the job's final state: nothing left for db-scheduler to do. */

@@ -334,6 +334,7 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
         }).join();
         JobOutcome.Result result;
         String message;
+        boolean notStarted = false;
         if (failure != null) {
             result = JobOutcome.Result.FAILED_TO_START;
             message = failure;
@@ -343,6 +344,7 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
             result = reason;
             message = detail + JobOutcome.NOT_STARTED;
             exitCode = null;
+            notStarted = true;
         } else if (reason != null && !(exitCode != null && ended != null && !ended.rootSignalled())) {
             result = reason;
             message = detail + "; process tree terminated" + (ended != null && ended.killed()
@@ -375,7 +377,7 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
             message += "; log " + shortened;
         }
         outcome.complete(new JobOutcome(result, exitCode, started, clock.instant(), message, logFile,
-                log.truncated()));
+                log.truncated(), notStarted));
         onDone.accept(this);
     }
 

@@ -28,6 +28,27 @@ class StartFailureTest extends LauncherTest {
     }
 
     /**
+     * review28 R5's edge: whether a command was not started (stopped before its exec) was read from the end of the
+     * outcome's message, so a start that failed on its own with words ending the same (a program or a working
+     * directory whose name ends so, as a rule or a payload may give it) counted as a command not started, which the
+     * engine puts back in the queue during a stop. It is a fact the attempt sets where it refuses the exec now.
+     */
+    @Test
+    void aStartFailureWhoseWordsEndLikeACommandNotStartedIsNoneOfThose() throws Exception {
+        Path program = dir.resolve("deploy" + JobOutcome.NOT_STARTED);
+        Path workdir = dir.resolve("work" + JobOutcome.NOT_STARTED);
+
+        JobOutcome missingProgram = run(request(List.of(program.toString()), Map.of(), null));
+        JobOutcome missingWorkdir = run(request(List.of("/bin/true"), Map.of(), workdir));
+
+        assertThat(List.of(missingProgram, missingWorkdir)).allSatisfy(outcome -> {
+            assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+            assertThat(outcome.message()).endsWith(JobOutcome.NOT_STARTED);
+            assertThat(outcome.commandNotStarted()).as("failed on its own: " + outcome.message()).isFalse();
+        });
+    }
+
+    /**
      * A relative program (with a slash) is taken from the job's working directory, which for rules
      * without a workdir moved from the data folder to {@code <data-dir>/work} on 2026-12-01: the
      * refusal says where it looked and what to do, not only the path it made.

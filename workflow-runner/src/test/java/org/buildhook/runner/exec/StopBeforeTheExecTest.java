@@ -60,6 +60,7 @@ class StopBeforeTheExecTest {
 
         assertThat(outcome.result()).isEqualTo(JobOutcome.Result.CANCELLED);
         assertThat(outcome.message()).isEqualTo("cancelled by the operator; its command was not started");
+        assertThat(outcome.commandNotStarted()).isTrue();
         assertThat(Files.readString(outcome.logFile())).contains("not started: cancelled by the operator");
     }
 
@@ -71,6 +72,7 @@ class StopBeforeTheExecTest {
 
         assertThat(outcome.message())
                 .isEqualTo("killed by its own node: no heartbeat could be written; its command was not started");
+        assertThat(outcome.commandNotStarted()).isTrue();
     }
 
     /**
