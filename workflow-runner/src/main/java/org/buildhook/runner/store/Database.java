@@ -612,6 +612,11 @@ final class Database implements AutoCloseable {
      * (review29: it was said as logins slower than the bound, and with {@code loginTimeout=0}, no bound, the start
      * waited for ever).
      *
+     * <p>Not HikariCP's {@code initializationFailTimeout} (5.1.0's {@code checkFailFast}): it tries every failed login
+     * again until its timeout (only a failure of the connection's set-up ends it early), so a refusal would wait out
+     * the whole bound, and with no bound ({@code loginTimeout=0}) for ever; and it runs in the pool's constructor,
+     * before the start knows whether its first login was made (the store's pool must come up with the database down).
+     *
      * @throws StoreUnavailableException the pool's logins were refused, or none was made within the bound
      */
     private void awaitFirstConnection(HikariDataSource pool, String name) {

@@ -48,8 +48,9 @@ final class PoolStarvation implements MetricsTrackerFactory {
     static final String NO_CONNECTION = "the store gives this node no connection";
 
     /**
-     * Set on the thread waiting at the start for a pool's first connection ({@link #firstConnection}): its waits that
-     * end empty are logins under way, not a pool that cannot give one.
+     * Set on the thread of the start while it opens the store ({@link #duringStart}) and while it waits for a pool's
+     * first connection ({@link #firstConnection}): its waits that end empty are the start's, not a pool that cannot
+     * give one to a running node.
      */
     private static final ThreadLocal<Boolean> AT_START = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
@@ -61,11 +62,36 @@ final class PoolStarvation implements MetricsTrackerFactory {
      * @throws java.sql.SQLException as {@link HikariDataSource#getConnection()}
      */
     static java.sql.Connection firstConnection(HikariDataSource pool) throws java.sql.SQLException {
+        return duringStart(pool::getConnection);
+    }
+
+    /** Work of the start whose waits for a connection are not a pool starved ({@link #duringStart}). */
+    interface StartWork<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    /**
+     * Runs {@code work}, the start's opening of the store ({@link Store#open}: its migrations, on the pools just made),
+     * on this thread; a wait of it for a connection that ends empty is not said as a pool starved (no WARN, nothing
+     * for {@code /healthz}): nothing runs on the node yet, no delivery or job waits for the pool, and the start ends
+     * with its own error, which says why (PostgreSQL out of connections: a {@code CONNECTION LIMIT} of 0, {@code
+     * max_connections} reached; logins not answered). It said "connection pool buildhook-store gave no connection …
+     * until it gives one again, deliveries are answered 503" just before a start refused for a connection limit of 0
+     * (SQLSTATE 53300): the start's first login, refused, is left to the pool (it may be a server coming up), and the
+     * migrations' wait for the pool was taken for a starved pool. Waits on other threads, and on this one afterwards,
+     * are told as ever. Nests.
+     *
+     * @throws E as {@code work}
+     */
+    static <T, E extends Exception> T duringStart(StartWork<T, E> work) throws E {
+        boolean outer = AT_START.get();
         AT_START.set(Boolean.TRUE);
         try {
-            return pool.getConnection();
+            return work.run();
         } finally {
-            AT_START.remove();
+            if (!outer) {
+                AT_START.remove();
+            }
         }
     }
 
@@ -233,7 +259,7 @@ final class PoolStarvation implements MetricsTrackerFactory {
         @Override
         public void recordConnectionTimeout() {
             if (AT_START.get()) {
-                return; // the start's wait for the first connection (firstConnection)
+                return; // the start's own wait (duringStart, firstConnection): the start's error says why
             }
             long began = System.nanoTime() - wait.toNanos();
             if (refused.compareAndSet(null, new Refused(Instant.now().minus(wait), began))) {

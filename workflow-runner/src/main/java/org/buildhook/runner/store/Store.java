@@ -113,7 +113,15 @@ public final class Store implements AutoCloseable {
         return open(config, retentionExecutor, false);
     }
 
+    /**
+     * As {@link #open(StoreConfig, ScheduledExecutorService)}; a wait of the start for a pool's connection that ends
+     * empty is the start's failure, said by its error, not a pool starved ({@link PoolStarvation#duringStart}).
+     */
     private static Store open(StoreConfig config, ScheduledExecutorService executor, boolean owns) {
+        return PoolStarvation.<Store, RuntimeException>duringStart(() -> openNow(config, executor, owns));
+    }
+
+    private static Store openNow(StoreConfig config, ScheduledExecutorService executor, boolean owns) {
         Duration firstLogin = firstConnection(config);
         Database db;
         try {

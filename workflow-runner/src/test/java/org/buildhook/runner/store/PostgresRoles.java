@@ -32,6 +32,17 @@ final class PostgresRoles {
         return role;
     }
 
+    /**
+     * Sets {@code role}'s {@code CONNECTION LIMIT} ({@code 0}: PostgreSQL refuses each of its logins, SQLSTATE 53300
+     * "too many connections for role"); fails the test when it cannot be set.
+     */
+    static void limitConnections(String role, int limit) {
+        String failure = psql("ALTER ROLE " + role + " CONNECTION LIMIT " + limit);
+        if (failure != null) {
+            throw new AssertionError("cannot set the connection limit of role " + role + ": " + failure);
+        }
+    }
+
     /** Drops {@code role} and what it was granted in the test database; never throws. */
     static void drop(String role) {
         String failure = psql("DROP OWNED BY " + role + "; DROP ROLE IF EXISTS " + role);
