@@ -51,7 +51,9 @@ public final class ClusterNodes {
      * @param state          what the list says of it
      * @param lastHeardAt    its claim's last renewal (the database's clock on PostgreSQL); empty when it has no claim
      * @param heartbeatAge   how long ago that was, by the same clock, never negative; empty with {@code lastHeardAt}
-     * @param runningJobs    the jobs it holds picked now (for a silent node: the ones still to be taken over)
+     * @param runningJobs    the jobs it holds picked now; for a silent or gone node, the ones still to be taken over:
+     *                       those it holds picked, and those put back in the queue (or picked by another node) whose
+     *                       attempt of it is still running, which no other node has started again yet
      * @param rules          the fingerprint of the rules it recorded for this claim; empty when it recorded none
      * @param rulesLoadedAt  when it loaded them (its clock); empty with {@code rules}
      * @param takenOver      for a silent or gone node: its attempts ended {@code INTERRUPTED} since its last renewal,
@@ -108,7 +110,9 @@ public final class ClusterNodes {
                     State state = state(id, rs.getString(4), process, age, deadLimit, selfId, self);
                     int takenOver = 0;
                     Optional<Instant> lastTakenOver = Optional.empty();
+                    int held = picked.getOrDefault(id, 0);
                     if (state == State.SILENT || state == State.GONE) {
+                        held += beingTakenOver(c, id);
                         try (PreparedStatement t = c.prepareStatement("SELECT COUNT(*), MAX(ended_at) FROM job_attempts"
                                 + " WHERE outcome = ? AND node = ? AND ended_at >= ?")) {
                             t.setString(1, AttemptOutcome.INTERRUPTED.name());
@@ -123,7 +127,7 @@ public final class ClusterNodes {
                         }
                     }
                     Node node = new Node(id, rs.getString(2), process.pid(), state, Optional.of(renewed),
-                            Optional.of(age), picked.getOrDefault(id, 0), rules, loadedAt, takenOver, lastTakenOver);
+                            Optional.of(age), held, rules, loadedAt, takenOver, lastTakenOver);
                     if (state == State.SELF) {
                         own = node;
                     } else {
@@ -189,6 +193,29 @@ public final class ClusterNodes {
             }
         }
         return new Counts(running, silent, gone);
+    }
+
+    /**
+     * The jobs of silent or gone node {@code nodeId} that it no longer holds picked but that are not taken over yet
+     * (tryout29 F7): its attempt is still running (no other node has started the job again, which ends it {@code
+     * INTERRUPTED}) and the job is still in the queue, put back by a dead-execution look or picked by another node
+     * that has not started it yet. Without them, the list said "none of its jobs was left to take over" for that
+     * while, about a polling interval. An attempt whose job is no longer in the queue is nobody's to take over.
+     */
+    private static int beingTakenOver(Connection c, String nodeId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM job_attempts a WHERE a.outcome = ?"
+                + " AND a.node = ? AND EXISTS (SELECT 1 FROM scheduled_tasks s WHERE s.task_name = ?"
+                + " AND s.task_instance = a.job_id AND (s.picked = ? OR s.picked_by IS NULL OR s.picked_by <> ?))")) {
+            p.setString(1, AttemptOutcome.RUNNING.name());
+            p.setString(2, nodeId);
+            p.setString(3, JobQueue.TASK_NAME);
+            p.setBoolean(4, false);
+            p.setString(5, nodeId);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 
     /** The jobs each node holds picked now, by node id. */

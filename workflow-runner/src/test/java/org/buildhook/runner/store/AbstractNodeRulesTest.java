@@ -299,6 +299,61 @@ abstract class AbstractNodeRulesTest {
         return rows;
     }
 
+    /**
+     * tryout29 F7: between the revival of a silent node's execution (db-scheduler's dead-execution look puts it back
+     * in the queue, unpicked) and another node's start of the job again (which ends the silent node's attempt {@code
+     * INTERRUPTED}), the node held no pick and had nothing taken over yet: the list said "none of its jobs was left to
+     * take over" for about a polling interval while a take-over ran. Its attempt still running, of a job still in the
+     * queue, is a job being taken over; once counted, whether picked by it or not, never twice.
+     */
+    @Test
+    void aSilentNodesJobPutBackInTheQueueButNotYetStartedAgainIsBeingTakenOver() throws SQLException {
+        claim("node-a", "instance-a");
+        claim("node-s", "instance-s");
+        silence("node-s");
+        String jobId = store.accept(Plans.delivery("{\"build_id\": 1}"),
+                List.of(Plans.job("deploy", List.of("/bin/true")))).jobIds().get(0);
+        assertThat(store.ledger().startAttempt(jobId, "node-s")).isEqualTo(1);
+        // Its node picked it (as db-scheduler does) and went silent: one job to take over.
+        pick(jobId, "node-s");
+        assertThat(silentNode().runningJobs()).isEqualTo(1);
+
+        // Revived by a dead-execution look (OwnExecutionsKept: reschedule): unpicked, its attempt still running.
+        pick(jobId, null);
+        ClusterNodes.Node revived = silentNode();
+        assertThat(revived.runningJobs()).as("%s", revived).isEqualTo(1);
+        assertThat(revived.takenOver()).isZero();
+        // Picked by another node, which has not started it yet: still being taken over.
+        pick(jobId, "node-a");
+        assertThat(silentNode().runningJobs()).isEqualTo(1);
+
+        // Started again by the other node: taken over, no longer pending.
+        assertThat(store.ledger().startAttempt(jobId, "node-a")).isEqualTo(2);
+        ClusterNodes.Node taken = silentNode();
+        assertThat(taken.runningJobs()).isZero();
+        assertThat(taken.takenOver()).isEqualTo(1);
+    }
+
+    private ClusterNodes.Node silentNode() {
+        ClusterNodes.Node n = store.nodeLeases().nodes(DEAD_LIMIT, "node-a").stream()
+                .filter(x -> x.id().equals("node-s")).findFirst().orElseThrow();
+        assertThat(n.state()).isEqualTo(ClusterNodes.State.SILENT);
+        return n;
+    }
+
+    /** Marks job {@code jobId}'s execution picked by {@code node}, or not picked when {@code null}. */
+    private void pick(String jobId, String node) throws SQLException {
+        try (Connection c = store.dataSource().getConnection();
+                PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ?, picked_by = ?"
+                        + " WHERE task_name = ? AND task_instance = ?")) {
+            p.setBoolean(1, node != null);
+            p.setString(2, node);
+            p.setString(3, JobQueue.TASK_NAME);
+            p.setString(4, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
     /** Makes the claims of {@code nodeIds} older than the dead-node limit, by a minute. */
     void silence(String... nodeIds) throws SQLException {
         try (Connection c = store.dataSource().getConnection();
