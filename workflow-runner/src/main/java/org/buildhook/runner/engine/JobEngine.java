@@ -363,6 +363,7 @@ public final class JobEngine implements AutoCloseable {
         // Before the grace: a stop ended by SIGKILL (a stop timeout of systemd or of the container engine shorter than
         // the stop) leaves its attempts unrecorded, and the next start must not count them as deaths (review21 R1).
         leftovers.stops().begun(running.runningAttempts());
+        sayWhatTheGraceAwaits();
         try {
             running.stop(config.shutdownGrace(), ExecutionLedger.stoppedByShutdownOf(config.nodeId()));
         } catch (InterruptedException e) {
@@ -396,6 +397,37 @@ public final class JobEngine implements AutoCloseable {
             releaseNodeId();
         }
         LOG.info("job engine stopped on node {}", config.nodeId());
+    }
+
+    /**
+     * Says, as the grace period begins, what it waits for (tryout29 F5): a job whose command has ended is still
+     * handled until what it came to is recorded, and while the store does not take that record the grace waits for
+     * it (docs/storage.md, "Graceful shutdown": an outcome is not dropped for a store away for a moment). Without this
+     * line, a stop whose jobs' commands had all ended sat silent for the whole {@code runner.shutdown-grace}, after a
+     * first line that spoke only of running jobs. Nothing is said when no command runs and none awaits its record.
+     */
+    private void sayWhatTheGraceAwaits() {
+        int handled = running.handled();
+        if (handled == 0) {
+            return;
+        }
+        long commands = running.runningJobIds().stream().filter(id -> running.endedWith(id) == null).count();
+        long recordings = running.awaitingTheirRecord();
+        if (commands == 0 && recordings == 0) {
+            return; // only jobs not started yet: the stop starts none of them, and they leave at once
+        }
+        String grace = Durations.describe(config.shutdownGrace());
+        StringBuilder line = new StringBuilder("stopping: node ").append(config.nodeId()).append(" waits up to ")
+                .append(grace).append(" (runner.shutdown-grace) for ");
+        if (commands > 0) {
+            line.append(commands).append(" running job(s) to end");
+        }
+        if (recordings > 0) {
+            line.append(commands > 0 ? ", and for what became of " : "what became of ").append(recordings)
+                    .append(" job(s) whose commands have ended to be recorded (the store has not taken it yet; it is"
+                            + " tried again meanwhile, and the stop goes on as soon as it is recorded)");
+        }
+        LOG.info(line.toString());
     }
 
     /**

@@ -29,6 +29,8 @@ final class RunningJobs {
     private final Set<String> stoppedByShutdown = ConcurrentHashMap.newKeySet();
     private final Map<String, String> fenced = new ConcurrentHashMap<>();
     private final Set<String> executing = ConcurrentHashMap.newKeySet();
+    /** The jobs of {@link #executing} whose command has ended here ({@link #remove}), until their thread leaves. */
+    private final Set<String> commandEnded = ConcurrentHashMap.newKeySet();
     /** Why every command of this node is fenced ({@link #fenceAll}), or null. */
     private volatile String fencingAll;
     /** Why every command of this node is stopped: {@link #stop}'s grace period is over; or null. */
@@ -78,6 +80,7 @@ final class RunningJobs {
 
     void leave(String jobId) {
         synchronized (executing) {
+            commandEnded.remove(jobId);
             executing.remove(jobId);
             executing.notifyAll();
         }
@@ -276,8 +279,20 @@ final class RunningJobs {
     }
 
     void remove(String jobId) {
+        if (executing.contains(jobId)) {
+            commandEnded.add(jobId);
+        }
         running.remove(jobId);
         attempts.remove(jobId);
+    }
+
+    /**
+     * How many of the jobs this node handles have a command that has ended here ({@link #remove}) while their thread
+     * still records what it came to (the store may be away): what a stop's grace period waits for besides the
+     * running commands (tryout29 F5). A job not yet started, or whose command is being created, is not counted.
+     */
+    int awaitingTheirRecord() {
+        return (int) commandEnded.stream().filter(executing::contains).count();
     }
 
     /** The attempts whose commands run on this node now: job id to attempt number (those added with one). */

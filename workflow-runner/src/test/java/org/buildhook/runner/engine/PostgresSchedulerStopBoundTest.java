@@ -96,7 +96,8 @@ class PostgresSchedulerStopBoundTest {
                     + "; while [ ! -e " + go + " ]; do sleep 0.1; done"), Map.of(), null, false, Duration.ofMinutes(30),
                     0, Duration.ofMillis(100), 0, null);
             String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
-            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(started) && engine.runningCount() == 1);
+            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(started) && engine.runningCount() == 1
+                    && processRecorded(store, jobId));
 
             // Another session holds the job's rows: recording the command's exit waits for them.
             try (Connection other = holdingTheRowsOf(config, jobId)) {
@@ -116,6 +117,48 @@ class PostgresSchedulerStopBoundTest {
                         + " (their commands have ended)");
     }
     /**
+     * tryout29 F5: a stop whose only job's command had ended (its recording waiting for the store) waited the whole
+     * runner.shutdown-grace in silence (its first line speaks of running jobs), then said "waiting up to 20s". The
+     * grace still waits for the recording (docs/storage.md, "Graceful shutdown": an outcome is not dropped for a store
+     * away for a moment), but says so at once, and the stop ends as soon as it is recorded. The grace here is 10
+     * minutes: the line is awaited while the stop is still in its grace, so a line said only at the grace's end fails.
+     */
+    @Test
+    void aStopWhoseJobsCommandHasEndedSaysAtOnceThatItsGraceWaitsForTheRecording() throws Exception {
+        StoreConfig config = rowsHeldForEver();
+        StopLog log = new StopLog();
+        String line = "stopping: node grace-node waits up to 10m (runner.shutdown-grace) for what became of 1 job(s)"
+                + " whose commands have ended to be recorded (the store has not taken it yet; it is tried again"
+                + " meanwhile, and the stop goes on as soon as it is recorded)";
+        try (log; Store store = Store.open(config);
+             CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")))) {
+            JobEngine engine = started(store, launcher, "grace-node", Duration.ofMinutes(10));
+            Path started = dir.resolve("started");
+            Path go = dir.resolve("go");
+            PlannedJob job = new PlannedJob("ends", "name: ends", List.of("/bin/sh", "-c", "echo $$ > " + started
+                    + "; while [ ! -e " + go + " ]; do sleep 0.1; done"), Map.of(), null, false, Duration.ofMinutes(30),
+                    0, Duration.ofMillis(100), 0, null);
+            String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
+            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(started) && engine.runningCount() == 1
+                    && processRecorded(store, jobId));
+
+            try (Connection other = holdingTheRowsOf(config, jobId)) {
+                Files.createFile(go);
+                await().atMost(Duration.ofMinutes(2)).until(() -> engine.runningCount() == 0);
+                CompletableFuture<Void> stop = CompletableFuture.runAsync(engine::stop);
+                await().atMost(Duration.ofMinutes(2)).until(() -> log.said().contains(line));
+                assertThat(stop).as("still in its grace period").isNotDone();
+                other.rollback();
+                // Recorded: the grace ends with it, not after its 10 minutes.
+                await().atMost(Duration.ofMinutes(5)).until(stop::isDone);
+                stop.get();
+            }
+            assertThat(store.ledger().job(jobId).orElseThrow().state().name()).isEqualTo("SUCCEEDED");
+        }
+        assertThat(log.said()).filteredOn(m -> m.startsWith("stopping: waiting up to")).isEmpty();
+    }
+
+    /**
      * A store whose sessions wait for a row lock as long as it is held: such rows stand for a call the database leaves
      * unanswered (a partition, a hung server); store.url's lock_timeout wins over the pools' store.connect-timeout (2 s
      * here), which would end a lock's wait as a lock (PostgresLockTimeoutTest).
@@ -127,10 +170,23 @@ class PostgresSchedulerStopBoundTest {
 
     /** A started engine of node {@code node}: grace 1 s; 1 s × 1000 heartbeats: no self-fencing, whatever the stalls. */
     private static JobEngine started(Store store, CommonsExecLauncher launcher, String node) {
+        return started(store, launcher, node, Duration.ofSeconds(1));
+    }
+
+    /** As {@link #started(Store, CommonsExecLauncher, String)}, with the grace period {@code grace}. */
+    private static JobEngine started(Store store, CommonsExecLauncher launcher, String node, Duration grace) {
         JobEngine engine = JobEngine.create(store, launcher, new EngineConfig(node, 2, Duration.ofMillis(250),
-                Duration.ofSeconds(1), 1000, Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofMillis(200)));
+                Duration.ofSeconds(1), 1000, grace, Duration.ofMillis(100), Duration.ofMillis(200)));
         engine.start();
         return engine;
+    }
+
+    /**
+     * Whether the job's command's process is recorded with its attempt: held before, the rows would hold that record
+     * (written after the start, on the job's own thread, before it awaits the command) instead of the command's end.
+     */
+    private static boolean processRecorded(Store store, String jobId) {
+        return store.ledger().runningAttempt(jobId).map(a -> a.process() != null).orElse(false);
     }
 
     /** Another session, in a transaction that holds the rows of job {@code jobId} until it ends. */
