@@ -109,12 +109,7 @@ public record EngineConfig(
 
     /** {@code <hostname>-<pid>}, cut to 50 characters. */
     public static String defaultNodeId() {
-        String host;
-        try {
-            host = java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            host = "node";
-        }
+        String host = org.buildhook.runner.exec.HostName.current(); // the kernel's, resolved or not (tryout29 F8)
         String pid = "-" + ProcessHandle.current().pid();
         return (host.length() + pid.length() > 50 ? host.substring(0, 50 - pid.length()) : host) + pid;
     }

@@ -1,7 +1,6 @@
 package org.buildhook.runner.exec;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -19,7 +18,7 @@ import java.util.Objects;
  * a live node's attempt for a dead one's. Processes of a PID namespace whose init ended are gone
  * (the kernel kills them), so an attempt of another namespace never needs this node's sweep.
  *
- * @param host    the host name (informative; the boot id is what matches)
+ * @param host    the host name as the kernel has it ({@link HostName}; informative: the boot id is what matches)
  * @param bootId  the boot id and PID namespace ({@code <boot id>/pid:[<inode>]}, at most 64
  *                characters), or empty when either cannot be read (then nothing is matched)
  * @param process the node's JVM
@@ -41,7 +40,7 @@ public record NodeIdentity(String host, String bootId, ProcessIdentity process) 
     }
 
     private static final class Current {
-        static final NodeIdentity VALUE = new NodeIdentity(hostName(), bootAndPidNamespace(), ProcessIdentity.current());
+        static final NodeIdentity VALUE = new NodeIdentity(HostName.current(), bootAndPidNamespace(), ProcessIdentity.current());
     }
 
     /** Whether something recorded with {@code otherBootId} ran on this very host, boot and PID namespace. */
@@ -103,12 +102,4 @@ public record NodeIdentity(String host, String bootId, ProcessIdentity process) 
         }
     }
 
-    private static String hostName() {
-        try {
-            String name = InetAddress.getLocalHost().getHostName();
-            return name.length() > 255 ? name.substring(0, 255) : name;
-        } catch (IOException e) {
-            return "localhost";
-        }
-    }
 }

@@ -1,7 +1,6 @@
 package org.buildhook.runner.store;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -491,11 +490,7 @@ public final class StoreLock implements AutoCloseable {
     }
 
     private static String host() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "this host";
-        }
+        return org.buildhook.runner.exec.HostName.current(); // the kernel's, resolved or not (tryout29 F8)
     }
 
     private static void closeQuietly(FileChannel channel) {
