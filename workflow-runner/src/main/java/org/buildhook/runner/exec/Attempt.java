@@ -332,6 +332,8 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
             log.note("could not end the process tree: " + e);
             return null;
         }).join();
+        // Its orphans were ended with it, when it was the last attempt that could own them (Orphans).
+        Orphans.ended(this);
         JobOutcome.Result result;
         String message;
         boolean notStarted = false;
@@ -383,7 +385,7 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
 
     @Override
     public boolean add(Process started) {
-        ProcessTree startedTree = new ProcessTree(started.toHandle(), ownSession, marker, pipesOf(started));
+        ProcessTree startedTree = new ProcessTree(started.toHandle(), ownSession, marker, pipesOf(started), this);
         ProcessIdentity id = ProcessIdentity.of(started.pid());
         if (id != null && ownSession) {
             // Through setsid the pid is the session's id, though setsid may not have run yet.

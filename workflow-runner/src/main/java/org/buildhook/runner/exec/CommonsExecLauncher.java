@@ -56,6 +56,8 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     private final Set<Attempt> running = ConcurrentHashMap.newKeySet();
     private final ProcessEncoding encoding = ProcessEncoding.current();
     private volatile boolean closed;
+    /** The periodic {@link Orphans#reapAll}, while this JVM is a child subreaper; null otherwise. */
+    private final java.util.concurrent.ScheduledFuture<?> reaper;
     private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
@@ -94,7 +96,14 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         // Worked out once: Duration.multipliedBy goes through BigDecimal.
         this.pipeWait = config.killGrace().multipliedBy(2).plusSeconds(15);
         NativeSpawn.launcherOpened();
+        Orphans.decide();
+        // Orphans that exit by themselves, with no attempt ending to reap them, are zombies until reaped here.
+        this.reaper = Orphans.active() ? scheduler.scheduleWithFixedDelay(Orphans::reapAllNow, REAP_EVERY.toMillis(),
+                REAP_EVERY.toMillis(), TimeUnit.MILLISECONDS) : null;
     }
+
+    /** How often, while this JVM is a child subreaper, exited orphans are reaped ({@link Orphans#reapAll}). */
+    static final Duration REAP_EVERY = Duration.ofSeconds(10);
 
     private static ExecutorService outputThreads() {
         return Executors.newCachedThreadPool(new JobThreadFactory("buildhook-job-output", true));
@@ -345,6 +354,10 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         // open was already woken when its attempt gave up the output (its pipe is read through a channel,
         // NativeProcess.PipeInput); without posix_spawn (the JDK's pipes) it ends with that process.
         outputThreads.shutdownNow();
+        if (reaper != null) {
+            reaper.cancel(false);
+            Orphans.reapAll();
+        }
         if (ownsThreads) {
             jobThreads.shutdownNow();
             scheduler.shutdownNow();

@@ -42,6 +42,8 @@ final class ExactArgvExecutor extends DefaultExecutor {
     private final boolean newSession;
     private final ProcessEncoding encoding;
     private final StartGate gate;
+    /** The attempt whose program this starts: a running attempt for {@link Orphans} from then on. */
+    private final ProcessDestroyer owner;
 
     /**
      * @param argv       the program as {@link StartCheck} resolved it, then its arguments
@@ -56,6 +58,7 @@ final class ExactArgvExecutor extends DefaultExecutor {
             ExecuteStreamHandler streams, ProcessDestroyer destroyer, StartGate gate) {
         super();
         this.gate = java.util.Objects.requireNonNull(gate, "gate");
+        this.owner = destroyer;
         this.argv = List.copyOf(argv);
         this.workdir = workdir;
         this.newSession = newSession;
@@ -67,7 +70,7 @@ final class ExactArgvExecutor extends DefaultExecutor {
 
     @Override
     protected Process launch(CommandLine command, Map<String, String> environment, Path ignored) throws IOException {
-        return gate.pass(() -> spawn(environment));
+        return gate.pass(() -> Orphans.spawn(owner, () -> spawn(environment)));
     }
 
     private Process spawn(Map<String, String> environment) throws IOException {

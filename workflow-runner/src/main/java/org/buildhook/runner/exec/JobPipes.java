@@ -106,10 +106,19 @@ final class JobPipes {
      * reads as not spawning, and then its pipes, opened close-on-exec or closed by {@code jspawnhelper}, are gone.
      * A process reparented to this JVM (when it is a container's pid 1) that runs the JVM's own program is taken
      * for one being spawned as well: a {@code java} that escaped a job, cleared its environment and holds its
-     * pipe is not found by the pipe.
+     * pipe is not found by the pipe. Not so while this JVM is a child subreaper ({@link Orphans#active()}): then
+     * every start goes through {@link Orphans#spawn}, and only a child that started while one was under way counts
+     * as being spawned.
      */
     static boolean beingSpawnedBy(long self, ProcStat process) {
-        return process.parent() == self && exe(Long.toString(process.pid())).map(SPAWNING::contains).orElse(false);
+        if (process.parent() != self) {
+            return false;
+        }
+        if (Orphans.active()) {
+            // Every start of this JVM goes through Orphans.spawn then: what is being started is known.
+            return Orphans.mayBeBeingSpawned(process.pid());
+        }
+        return exe(Long.toString(process.pid())).map(SPAWNING::contains).orElse(false);
     }
 
     /**

@@ -151,6 +151,12 @@ final class LibC {
     /** BSD {@code flock(2)}; not in {@link #FUNCTIONS}: every C library has it ({@link FileFlock}). */
     static native int flock(int fd, int operation) throws LastErrorException;
 
+    /**
+     * {@code prctl(2)}; not in {@link #FUNCTIONS}: Linux only, asked by {@link Orphans} alone. Five arguments, as the
+     * kernel reads them whatever the option.
+     */
+    static native int prctl(int option, long arg2, long arg3, long arg4, long arg5) throws LastErrorException;
+
     // The posix_spawn functions return the error number instead of setting errno.
     static native int posix_spawn(int[] pid, byte[] path, Pointer fileActions, Pointer attributes, Pointer argv,
             Pointer envp);

@@ -65,6 +65,10 @@ final class ProcessTree {
     private final Set<Long> byPipe = new HashSet<>();
     /** The attempt's pipes, {@code pipe:[<inode>]}; empty when unknown. */
     private final Set<String> pipes;
+    /** The attempt, for {@link Orphans}; null for none. */
+    private final Object owner;
+    /** Of the escaped, the orphans: re-parented to this JVM, found by {@link Orphans#isOrphanOf}. */
+    private final Set<Long> orphans = new HashSet<>();
 
     /**
      * @param root       the process the launcher started
@@ -86,6 +90,17 @@ final class ProcessTree {
      *              ({@code pipe:[<inode>]}, {@link JobPipes}); empty to not look at descriptors
      */
     ProcessTree(ProcessHandle root, boolean ownSession, AttemptMarker marker, Set<String> pipes) {
+        this(root, ownSession, marker, pipes, null);
+    }
+
+    /**
+     * As {@link #ProcessTree(ProcessHandle, boolean, AttemptMarker, Set)}, also finding, while this JVM is a child
+     * subreaper ({@link Orphans}), the orphans that {@code owner} is the last running attempt that could own.
+     *
+     * @param owner the attempt whose program {@code root} is, as {@link Orphans#spawn} was told; null for none
+     */
+    ProcessTree(ProcessHandle root, boolean ownSession, AttemptMarker marker, Set<String> pipes, Object owner) {
+        this.owner = owner;
         this.pipes = Set.copyOf(pipes);
         this.root = root;
         this.marker = marker;
@@ -192,6 +207,18 @@ final class ProcessTree {
                 }
             }
         }
+        if (owner != null && Orphans.active()) {
+            // Re-parented to this JVM, the subreaper: found however it detached (Orphans). Its pid is above the
+            // root's like every process of the attempt, so the pids handed out since the root hold it as well.
+            for (ProcStat process : all) {
+                if (!pids.contains(process.pid()) && process.parent() == SELF && Orphans.isOrphanOf(owner, process)
+                        && (since == null || ProcStat.isProcess(process.pid()))) {
+                    pids.add(process.pid());
+                    escaped.add(process.pid());
+                    orphans.add(process.pid());
+                }
+            }
+        }
         Set<ProcessHandle> found = new LinkedHashSet<>();
         for (ProcStat process : all) {
             if (pids.contains(process.pid()) && !process.gone()) {
@@ -275,14 +302,20 @@ final class ProcessTree {
         return termUntilGone(first, deadline, signalled, named, scheduler).thenCompose(ignored -> {
             Set<ProcessHandle> left = members();
             if (left.isEmpty()) {
+                Orphans.reap(signalled);
                 return CompletableFuture.completedFuture(new Termination(signalled.size(), grace.isZero(), named,
                         rootSignalled));
             }
             List<String> more = new ArrayList<>(named);
             more.addAll(names(left));
             left.forEach(ProcessHandle::destroyForcibly);
-            return whenGone(left, AFTER_KILL, scheduler).thenApply(gone -> new Termination(signalled.size(), true,
-                    more.stream().distinct().toList(), rootSignalled));
+            return whenGone(left, AFTER_KILL, scheduler).thenApply(gone -> {
+                // What was re-parented to this JVM, the subreaper, is a zombie until reaped here.
+                Set<Long> ended = new HashSet<>(signalled);
+                left.forEach(p -> ended.add(p.pid()));
+                Orphans.reap(ended);
+                return new Termination(signalled.size(), true, more.stream().distinct().toList(), rootSignalled);
+            });
         });
     }
 
@@ -324,7 +357,8 @@ final class ProcessTree {
         for (ProcessHandle process : processes) {
             if (escaped.contains(process.pid())) {
                 named.add(process.pid() + " " + ProcStat.name(process.pid())
-                        + (byPipe.contains(process.pid()) ? " (holding the job's pipe)" : ""));
+                        + (byPipe.contains(process.pid()) ? " (holding the job's pipe)"
+                                : orphans.contains(process.pid()) ? " (detached from the job)" : ""));
             }
         }
         return named;

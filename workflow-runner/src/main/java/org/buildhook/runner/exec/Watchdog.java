@@ -403,7 +403,7 @@ public final class Watchdog implements AutoCloseable {
         builder.environment().clear();
         Process started;
         try {
-            started = starter.start(builder);
+            started = Orphans.spawn(null, () -> starter.start(builder));
         } catch (IOException | RuntimeException e) {
             cannotStart(start, e.getMessage());
             return;

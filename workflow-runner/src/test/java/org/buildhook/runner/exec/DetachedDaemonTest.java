@@ -1,0 +1,172 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+
+/**
+ * contain30: with this JVM a child subreaper ({@link Orphans}), a process that leaves the job's session, clears its
+ * environment and closes every descriptor of the job ({@code setsid env -i daemon </dev/null >/dev/null 2>&1 &})
+ * is re-parented to the JVM and ended with the job, and named; before, it outlived the job. A daemon that a second
+ * running job started is not ended by the end of the first, only by its own job's. A {@code java} re-parented to
+ * this JVM that holds the job's pipe is found by it (it used to be taken for a child being spawned). Orphans that
+ * exit, by a kill or by themselves, are reaped: no zombie stays.
+ */
+@EnabledOnOs(OS.LINUX)
+class DetachedDaemonTest extends LauncherTest {
+
+    private final List<Long> daemons = new ArrayList<>();
+
+    @BeforeAll
+    static void subreaper() {
+        Orphans.reset();
+        System.setProperty(Orphans.PROPERTY, "on");
+        Orphans.decide();
+        assertThat(Orphans.active()).as("prctl(PR_SET_CHILD_SUBREAPER) on this Linux").isTrue();
+    }
+
+    @AfterAll
+    static void noSubreaper() {
+        Orphans.reset();
+        System.clearProperty(Orphans.PROPERTY);
+    }
+
+    @AfterEach
+    void noneLeft() {
+        daemons.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        Orphans.reapAll();
+    }
+
+    private JobRequest request(String name, String script) {
+        return new JobRequest(Fixtures.jobId(name), 1, List.of("/bin/sh", "-c", script), Map.of(), null, null,
+                Duration.ofMinutes(10));
+    }
+
+    /** Starts {@code command} detached from everything of the job; it writes its pid to {@code pidFile} first. */
+    private static String detached(Path pidFile, String command) {
+        return "setsid env -i /bin/sh -c 'echo $$ > " + pidFile + "; exec " + command
+                + "' </dev/null >/dev/null 2>&1 &";
+    }
+
+    private static String waitFor(Path file) {
+        return "while [ ! -s '" + file + "' ]; do sleep 0.05; done";
+    }
+
+    private long daemon(Path pidFile) throws Exception {
+        await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(pidFile)
+                && Files.readString(pidFile).endsWith("\n"));
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        daemons.add(pid);
+        return pid;
+    }
+
+    /** Alive: neither gone nor a zombie. */
+    private static boolean alive(long pid) {
+        ProcStat stat = ProcStat.of(pid);
+        return stat != null && !stat.gone();
+    }
+
+    /** Reaped: not even a zombie is left. */
+    private static boolean reaped(long pid) {
+        return ProcStat.of(pid) == null;
+    }
+
+    @Test
+    void aDaemonThatClosedEveryDescriptorIsEndedWithItsJobAndReaped() throws Exception {
+        Path pidFile = dir.resolve("daemon.pid");
+        RunningJob job = launcher.start(request("detached",
+                detached(pidFile, "sleep 1000") + " " + waitFor(pidFile) + "; exit 0"));
+
+        JobOutcome outcome = job.outcome().get(5, TimeUnit.MINUTES);
+        long daemon = daemon(pidFile);
+
+        assertThat(outcome.result()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(outcome.message()).isEqualTo("exited with 0; 1 leftover process(es) terminated"
+                + " (1 had left the job's session: " + daemon + " sleep (detached from the job))");
+        assertThat(reaped(daemon)).as("ended and reaped, no zombie").isTrue();
+    }
+
+    @Test
+    void anOrphanOfARunningJobIsNotEndedByTheEndOfAJobStartedBeforeIt() throws Exception {
+        // The daemon is an orphan (its parent, a subshell, has exited) while both jobs run: the first job's end
+        // finds it a child of this JVM started after the first job did, and leaves it to the second.
+        Path goFirst = dir.resolve("go-first");
+        Path goSecond = dir.resolve("go-second");
+        Path pidFile = dir.resolve("second.pid");
+        RunningJob first = launcher.start(request("first", waitFor(goFirst) + "; exit 0"));
+        assertThat(first.process().get(2, TimeUnit.MINUTES)).isNotNull();
+        RunningJob second = launcher.start(request("second",
+                "(" + detached(pidFile, "sleep 1000") + ") ; " + waitFor(goSecond) + "; exit 0"));
+        long daemon = daemon(pidFile);
+        long self = ProcessHandle.current().pid();
+        await().atMost(Duration.ofMinutes(2)).until(() -> ProcStat.of(daemon).parent() == self);
+        Files.writeString(goFirst, "go\n");
+
+        assertThat(first.outcome().get(5, TimeUnit.MINUTES).message()).isEqualTo("exited with 0");
+        assertThat(alive(daemon)).isTrue();
+
+        Files.writeString(goSecond, "go\n");
+        assertThat(second.outcome().get(5, TimeUnit.MINUTES).message()).isEqualTo("exited with 0;"
+                + " 1 leftover process(es) terminated (1 had left the job's session: " + daemon
+                + " sleep (detached from the job))");
+        assertThat(reaped(daemon)).isTrue();
+    }
+
+    @Test
+    void anOrphanThatExitsByItselfIsReaped() throws Exception {
+        Path go = dir.resolve("go");
+        Path stop = dir.resolve("stop");
+        Path pidFile = dir.resolve("daemon.pid");
+        RunningJob job = launcher.start(request("exits",
+                "(" + detached(pidFile, "sh -c \"while [ ! -e " + stop + " ]; do sleep 0.05; done\"") + ") ; "
+                        + waitFor(go) + "; exit 0"));
+        long daemon = daemon(pidFile);
+        long self = ProcessHandle.current().pid();
+        await().atMost(Duration.ofMinutes(2)).until(() -> ProcStat.of(daemon).parent() == self);
+
+        Files.writeString(stop, "stop\n");
+
+        // Reaped by the launcher's periodic reap, with no job ending meanwhile.
+        await().atMost(Duration.ofMinutes(2)).until(() -> reaped(daemon));
+        Files.writeString(go, "go\n");
+        assertThat(job.outcome().get(5, TimeUnit.MINUTES).message()).isEqualTo("exited with 0");
+    }
+
+    /** Writes its pid to the file named by its argument, then waits. */
+    public static final class SleepingJava {
+        public static void main(String[] args) throws Exception {
+            Files.writeString(Path.of(args[0]), ProcessHandle.current().pid() + "\n");
+            Thread.sleep(600_000);
+        }
+    }
+
+    @Test
+    void aJavaReparentedToThisJvmHoldingTheJobsPipeIsFoundByIt() throws Exception {
+        Path pidFile = dir.resolve("java.pid");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        RunningJob job = launcher.start(request("java",
+                "(setsid env -i " + java + " -Xshare:auto -XX:TieredStopAtLevel=1 -Xmx32m -cp '"
+                        + System.getProperty("java.class.path") + "' '" + SleepingJava.class.getName() + "' '"
+                        + pidFile + "' </dev/null &) ; " + waitFor(pidFile) + "; exit 0"));
+
+        JobOutcome outcome = job.outcome().get(5, TimeUnit.MINUTES);
+        long escaped = daemon(pidFile);
+
+        assertThat(outcome.message()).isEqualTo("exited with 0; 1 leftover process(es) terminated"
+                + " (1 had left the job's session: " + escaped + " java (holding the job's pipe))");
+        assertThat(reaped(escaped)).isTrue();
+    }
+}
