@@ -139,7 +139,8 @@ final class Orphans {
     }
 
     /**
-     * Runs {@code start}, the only way this runner starts a process while the subreaper is on: until it returns
+     * Runs {@code start}, the only way this runner starts a process while the subreaper is on (a child this JVM
+     * starts otherwise, after a job started, is taken for that job's orphan and ended with it): until it returns
      * (the command has been exec'd by then: the JDK and {@code posix_spawn} both wait for that), a new child of
      * this JVM is taken for the one being started, which holds copies of every descriptor of the JVM; then its pid
      * is remembered as this runner's while that process lives, and {@code owner}, when not null, is a running
