@@ -24,6 +24,10 @@
 # RUN/LABEL` just after them (a profiler, docs/BENCHMARKS.md, "Seventh pass").
 # RATE=R: the N deliveries paced at R per second from 4 senders (as vs-adnanh.sh's paced run) instead of a burst
 # from 16: start_p50_ms is then the send -> command start delay of a server that is not saturated.
+# create_us=B/A: the system CPU of one file creation in the set's folder just before and just after the N deliveries
+# (create-cost.py): a job creates three (payload copy, log folder, log file), and on this machine's ext4 without a
+# journal their price follows what other programs deleted nearby in the last minutes (docs/BENCHMARKS.md,
+# "Twenty-third pass"); compare only sets whose create_us are alike.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 (( $# >= 3 )) || { echo "usage: jobs-ab.sh N PRE LABEL=INSTALL-DIR ..." >&2; exit 2; }
@@ -102,9 +106,11 @@ for set in "$@"; do
     perf_pid=$!
   fi
   [[ -z ${HOOK:-} ]] || "$HOOK" start "$pid" "$dir"
+  create_before=$(python3 "$top/benchmarks/scripts/create-cost.py" "$dir/create-probe-before")
   before=$(bench_cpu_ticks "$pid")
   send 1000000 "$requests" "$dir/trace" > "$dir/load.out"
   after=$(bench_cpu_ticks "$pid")
+  create_after=$(python3 "$top/benchmarks/scripts/create-cost.py" "$dir/create-probe-after")
   [[ -z ${HOOK:-} ]] || "$HOOK" stop "$pid" "$dir"
   [[ -z $perf_pid ]] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/after.txt"
@@ -120,5 +126,6 @@ for set in "$@"; do
   cpu=$(python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) * 1000 / int(sys.argv[3]) / int(sys.argv[4]):.2f}')" \
       "$before" "$after" "$(getconf CLK_TCK)" "$requests")
   echo "RESULT label=$label accepted_per_s=$(field accepted_per_s) p99_ms=$(field p99_ms) all_done_s=$(field all_done_s)" \
-      "start_p50_ms=$(field start_p50_ms) cpu_ms_per_delivery=$cpu$pg load=$(cut -d' ' -f1 /proc/loadavg)"
+      "start_p50_ms=$(field start_p50_ms) cpu_ms_per_delivery=$cpu$pg create_us=$create_before/$create_after" \
+      "load=$(cut -d' ' -f1 /proc/loadavg)"
 done
