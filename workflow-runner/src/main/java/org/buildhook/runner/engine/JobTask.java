@@ -255,6 +255,13 @@ final class JobTask implements ExecutionHandler<Void> {
             }
         }
         boolean shares = !job.workflow().resources().isEmpty();
+        if (shares && job.state() == JobState.RUNNING) {
+            // Cut short and revived, its attempt still marked running: what it left on this host is ended before its
+            // units are taken, so that units it gives back (a capacity lowered: ResourceLedger.take) never go to
+            // another job while its command may still run here (a paused node, runner.watchdog: off). Swept, it waits
+            // in its place (WAITING), shown as waiting; one of another host is ended by that host (units30).
+            waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
+        }
         if (shares) {
             ExecutionLedger.Take units = waits.call(jobId, "take its shared resources",
                     () -> store.resources().tryAcquire(job, config.nodeId(), version), before);

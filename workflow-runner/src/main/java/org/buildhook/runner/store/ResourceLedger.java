@@ -28,7 +28,10 @@ import java.util.TreeMap;
  * just before it took them, ahead of the jobs that started waiting meanwhile (cluster27 F12). Holding all it
  * needs, with room for it, it goes on with them even when a job put back ahead of it waits for the same
  * resource; short of room (a capacity lowered), it gives them back only to another such job ahead of it
- * that holds units and needs these, and then waits in its place (review29 R3).
+ * that holds units and needs these, and then waits in its place, {@link JobState#WAITING} (review29 R3), its
+ * attempt ended first as this node's start of it would end it. A node of the attempt's host ends what it
+ * left before the take ({@code JobTask}), after which the job waits in its place as any job cut short whose
+ * end is recorded (units30).
  */
 public final class ResourceLedger {
 
@@ -102,27 +105,38 @@ public final class ResourceLedger {
                     return ExecutionLedger.Take.NOT_FREE;
                 }
                 freeOwn(c, job.id());
-                if (place.cutShort()) {
-                    // Another job cut short, ahead of it, holds units and needs these (a capacity lowered while both
-                    // held theirs): kept, neither moved until the capacity was raised again (review29 R3). It gives
-                    // them back and waits in its place, behind that job and ahead of those that came after.
-                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET waiting_since = ? WHERE id = ?"
-                            + " AND state = ?")) {
-                        p.setLong(1, since);
-                        p.setString(2, job.id());
-                        p.setString(3, JobState.RUNNING.name());
-                        p.executeUpdate();
-                    }
-                }
+                // A job cut short that gives its units back waits as any other (WAITING): shown among the jobs waiting
+                // for units, and counted in buildhook_jobs_waiting (units30: it stayed RUNNING, shown running).
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, waiting_since = ?,"
-                        + " message = ? WHERE id = ? AND state IN (?, ?)")) {
+                        + " message = ? WHERE id = ? AND state IN (?, ?, ?)")) {
                     p.setString(1, JobState.WAITING.name());
                     p.setLong(2, since);
                     p.setString(3, "waiting for " + String.join("; ", short_));
                     p.setString(4, job.id());
                     p.setString(5, JobState.QUEUED.name());
                     p.setString(6, JobState.WAITING.name());
+                    p.setString(7, place.cutShort() ? JobState.RUNNING.name() : JobState.WAITING.name());
                     p.executeUpdate();
+                }
+                if (place.cutShort()) {
+                    // Another job cut short, ahead of it, holds units and needs these (a capacity lowered while both
+                    // held theirs): kept, neither moved until the capacity was raised again (review29 R3). It gives
+                    // them back and waits in its place, behind that job and ahead of those that came after. Given back,
+                    // they may go to that job at once: so its attempt is ended first, as this node's start of it would
+                    // end it (after the job's row, as every writer of both). What it left on this node's host was ended
+                    // by this pick's sweep (JobTask), which left it WAITING, not RUNNING; still running, its attempt is
+                    // of another host (or recorded without the identity a sweep needs), taken for ended after the dead-
+                    // node limit as startAttempt takes it (units30: given back unswept, a paused node's command of this
+                    // host, with runner.watchdog: off, ran on beside the command of the job that took them).
+                    try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
+                            + " message = ?, node_died = 1 WHERE job_id = ? AND outcome = ?")) {
+                        p.setString(1, AttemptOutcome.INTERRUPTED.name());
+                        p.setLong(2, clock.millis());
+                        p.setString(3, ExecutionLedger.UNSWEPT_END + node + ", once its units are free");
+                        p.setString(4, job.id());
+                        p.setString(5, AttemptOutcome.RUNNING.name());
+                        p.executeUpdate();
+                    }
                 }
                 lease.holdLease(c, job.id(), version);
                 return ExecutionLedger.Take.NOT_FREE;

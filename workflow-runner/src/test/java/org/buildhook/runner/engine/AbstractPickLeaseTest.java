@@ -424,6 +424,125 @@ abstract class AbstractPickLeaseTest {
         assertThat(store.resources().unitsInUse()).containsEntry("board", 1);
     }
 
+    /**
+     * units30: in {@link #ofTwoRevivedJobsShortOfUnitsTheLaterGivesThemToTheEarlier}'s case, the job that gives its
+     * unit back waits as any other: {@code WAITING}, with why, among the jobs waiting for units and in their count
+     * ({@code buildhook_jobs_waiting}). Its attempt, of a host no sweep of this node reaches (here its pick sweeps
+     * nothing), is ended as this node's start of it would end it, so its unit given back is taken for free (its
+     * node's watchdog ended it). Before, it stayed {@code RUNNING}, shown running, its attempt still marked running.
+     */
+    @Test
+    void aRevivedJobThatGivesItsUnitsBackIsShownWaiting() throws Exception {
+        String[] ids = boardHolders();
+        String second = ids[1];
+        revive(ids[0]);
+        revive(second);
+        assertThat(store.resources().applyCapacities(Map.of("board", 1))).hasSize(1);
+        assertThat(pickedAndTaken(ids[0])).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        assertThat(pickedAndTaken(second)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        JobDetail waiting = store.job(second).orElseThrow();
+        assertThat(waiting.job().state()).isEqualTo(JobState.WAITING);
+        assertThat(waiting.job().message()).startsWith("waiting for board: 1 wanted, 0 of 1 free");
+        assertThat(store.resources().waiting()).extracting(u -> u.jobId()).containsExactly(second);
+        assertThat(store.countJobs(JobState.WAITING)).isEqualTo(1);
+        assertThat(waiting.attempts().get(0).outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+        assertThat(waiting.attempts().get(0).message()).isEqualTo("its node stopped heart-beating before the"
+                + " attempt's end was recorded; run again on " + NODE + ", once its units are free");
+        assertThat(store.resources().unitsInUse()).as("the first's, still held").containsEntry("board", 1);
+    }
+
+    /**
+     * units30: two revived jobs share a board cut to 1 unit; the second's node, on this host, is paused (a {@code
+     * sleep} stands for its JVM) while its command still runs (runner.watchdog: off). The second, picked, gives its
+     * unit to the first: what its attempt left here is ended first. Before, it gave the unit back unswept, and the
+     * first's command ran beside the paused node's command. With the engine's own {@link JobTask} and real processes;
+     * the first's command writes whether the paused node's command was still there.
+     */
+    @Test
+    void unitsARevivedJobGivesBackGoToAnotherJobOnlyOnceWhatItLeftHereIsEnded() throws Exception {
+        Path seen = dir.resolve("seen");
+        Path leftoverPid = dir.resolve("leftover.pid");
+        Path script = Files.writeString(dir.resolve("board.sh"), "#!/bin/sh\npid=$(cat " + leftoverPid + ")\n"
+                + "if [ -e /proc/$pid ] && ! grep -q ') Z' /proc/$pid/stat; then echo alive; else echo gone; fi > "
+                + seen + "\n");
+        String[] ids = new String[2];
+        for (int i = 0; i < 2; i++) {
+            PlannedJob sharing = Plans.job("sharing", List.of("/bin/sh", script.toString())).withWorkflow(
+                    new JobWorkflow(null, null, false, null, Map.of("board", 1), Map.of("board", 2), null, null, 0));
+            ids[i] = store.accept(Plans.delivery("{\"build_id\": " + (i + 1) + "}"), List.of(sharing)).jobIds()
+                    .get(0);
+            String node = "node-" + (i + 1);
+            Execution picked = pick(ids[i], Instant.now(), node);
+            assertThat(take(ids[i], node, picked.version)).isEqualTo(ExecutionLedger.Take.TAKEN);
+            assertThat(store.ledger().startAttempt(ids[i], node, picked.version)).isEqualTo(1);
+        }
+        String first = ids[0];
+        String second = ids[1];
+        // The paused node's command: a session of its own, as a job's, reparented once setsid -f has forked.
+        ProcessBuilder command = new ProcessBuilder("setsid", "-f", "/bin/sh", "-c", "echo $$ > " + leftoverPid
+                + ".tmp && mv " + leftoverPid + ".tmp " + leftoverPid + " && exec sleep 600");
+        command.environment().put(org.buildhook.runner.exec.AttemptMarker.VARIABLE,
+                org.buildhook.runner.exec.AttemptMarker.of(second, 1).value());
+        Process pausedNode = new ProcessBuilder("sleep", "600").start();
+        ProcessHandle leftover = null;
+        try {
+            assertThat(command.start().waitFor()).isZero();
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(leftoverPid));
+            leftover = ProcessHandle.of(Long.parseLong(Files.readString(leftoverPid).trim())).orElseThrow();
+            ranUnder(second, org.buildhook.runner.exec.ProcessIdentity.of(pausedNode.pid()));
+            revive(first);
+            revive(second);
+            assertThat(store.resources().applyCapacities(Map.of("board", 1))).hasSize(1);
+
+            assertThat(executed(first)).as("the first, beside the second's unit").isEqualTo(JobState.RUNNING);
+            assertThat(seen).doesNotExist();
+            assertThat(executed(second)).as("the second, its unit given to the first").isEqualTo(JobState.WAITING);
+            ProcessHandle gone = leftover;
+            await().atMost(Duration.ofSeconds(30)).alias("the paused node's command, once the second gave its unit back")
+                    .until(() -> !gone.isAlive());
+            assertThat(store.job(second).orElseThrow().attempts().get(0).message())
+                    .startsWith("its node node-2 stopped heart-beating before the attempt's end was recorded; node "
+                            + NODE + " killed what it left: ");
+            executed(first);
+            assertThat(Files.readString(seen).strip()).as("the paused node's command, as the first's ran")
+                    .isEqualTo("gone");
+            assertThat(store.job(first).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(store.job(second).orElseThrow().job().state()).isEqualTo(JobState.WAITING);
+        } finally {
+            if (leftover != null) {
+                leftover.destroyForcibly();
+            }
+            pausedNode.destroyForcibly();
+        }
+    }
+
+    /**
+     * The job picked by this node and run by the engine's {@link JobTask}; the job's state then. Not ended (its units
+     * not taken), its execution is put back in the queue for a later try, as db-scheduler leaves it.
+     */
+    private JobState executed(String jobId) throws Exception {
+        Execution picked = pick(jobId, Instant.now());
+        complete(task.execute(picked.taskInstance, context(picked)));
+        JobState state = store.job(jobId).orElseThrow().job().state();
+        if (!state.isFinal()) {
+            revive(jobId);
+        }
+        return state;
+    }
+
+    /** Attempt 1 of the job recorded as started by a node whose JVM is {@code jvm}, of this host. */
+    private void ranUnder(String jobId, org.buildhook.runner.exec.ProcessIdentity jvm) throws SQLException {
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement("UPDATE job_attempts"
+                + " SET node_pid = ?, node_started = ? WHERE job_id = ? AND attempt = 1")) {
+            p.setLong(1, jvm.pid());
+            p.setLong(2, jvm.startTicks());
+            p.setString(3, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
     /** A job that needs 1 of the board, accepted now. */
     private String laterJob() {
         PlannedJob later = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null, false,
