@@ -98,6 +98,44 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
         assertShowsNoControlCharacter();
     }
 
+    /**
+     * page30: a newline in a value the page shows on one line (a trigger name: in the list, its tooltip, the job's
+     * Plan and command) showed as a space, so two lines read as one ({@code dev} and {@code line2} as {@code dev
+     * line2}), while {@code buildhook jobs} and {@code job show} show {@code dev\x0aline2}. The page shows it so too,
+     * and a tab as {@code \x09}, by the terminal's one-line rule; the job's log keeps its lines and tabs.
+     */
+    @Test
+    void aNewlineInAValueShownOnOneLineIsAnEscapeWhileTheLogKeepsItsLines() throws Exception {
+        server = AdminServer.start(dir);
+        server.replaceRules("rules:\n  - name: lines\n    run:\n      command: [/usr/bin/printf, 'out: %s\\n',"
+                + " '${build.trigger}']\n      env: {TRIGGER: '${build.trigger}'}\n");
+        server.app().rules().checkNow();
+        ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
+        body.put("trigger_name", "dev\nline2\tend");
+        String delivery = server.deliverBody(body.toString().getBytes(StandardCharsets.UTF_8));
+        String job = jobSucceededInTheBrowser(delivery);
+        String shown = "dev\\x0aline2\\x09end";
+
+        By row = By.cssSelector("tr.delivery[data-id='" + delivery + "']");
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(row).isDisplayed());
+        assertThat(browser.findElement(row).findElement(By.cssSelector("td.trigger")).getAttribute("textContent"))
+                .endsWith(shown);
+        assertThat(browser.findElement(row).findElement(By.cssSelector("td.trigger .clipped")).getAttribute("title"))
+                .isEqualTo(shown);
+
+        browser.get(server.uri() + "?job=" + job);
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.id("plan"))
+                .isDisplayed());
+        String plan = browser.findElement(By.id("plan")).getAttribute("textContent");
+        assertThat(plan).contains("Trigger" + shown).contains("/usr/bin/printf out: %s\\n " + shown)
+                .doesNotContain("dev\n").doesNotContain("dev ");
+        assertThat(browser.findElement(By.cssSelector("pre.env")).getAttribute("textContent"))
+                .contains("TRIGGER=" + shown + "\n");
+        assertThat(browser.findElement(By.cssSelector("pre.log")).getAttribute("textContent"))
+                .contains("out: dev\nline2\tend\n");
+        Chromium.screenshot(browser, "newline-in-a-value-job.png");
+    }
+
     /** The id of {@code delivery}'s one job, once it succeeded; then the browser, signed in, shows the list. */
     private String jobSucceededInTheBrowser(String delivery) throws Exception {
         String job = await().atMost(Duration.ofMinutes(1)).until(() -> {

@@ -24,13 +24,19 @@ import org.openqa.selenium.WebElement;
  * its box); the job's page neither (jobpage29: at 360 px too, its Attempts one block per attempt below 901 px).
  * No cell's content overflows its box, on the list or the job's page (page29: an ellipsis cut the status
  * RUNNING_WITH_FAILURES, the longest JobServ sends, between 1201 and about 1440 px). A long project and run name
- * too: the worst case of a row. Leaves screenshots in
+ * too: the worst case of a row. page30: the Rules table (a 100-character rule name) neither scrolls sideways in its box
+ * nor has a cell outside the window, one block per rule below 901 px, and at 600 px and below the job's Plan shows each
+ * value below its name, at least 3/4 of the Plan wide (at 360 px its values had a few characters a line). Leaves
+ * screenshots in
  * {@code target/}: {@code long-values-1280.png}, {@code long-values-800.png}, {@code long-values-job-1280.png},
- * {@code long-values-job-800.png}, {@code long-values-job-attempts-360.png} …. Skipped without Chromium, except on CI ({@code CI=true}), where that fails.
+ * {@code long-values-job-800.png}, {@code long-values-job-attempts-360.png}, {@code long-values-rules-360.png},
+ * {@code long-values-job-plan-360.png} …. Skipped without Chromium, except on CI ({@code CI=true}), where that fails.
  */
 class LongPayloadValuesBrowserTest extends AdminServerInChromium {
 
     private static final String TRIGGER = "nightly-" + "x".repeat(292);
+    /** A rule's name as long as one can be (100 characters): the Rules table's worst case (page30). */
+    private static final String RULE = "archive-" + "a".repeat(92);
     private static final String WEB_URL = "https://ci.example.com/builds/67/" + "w".repeat(5000 - 33);
     /** Each run's {@code log_url}: 1,500 characters, more than a list carries of a value (Html.TITLE_WIDTH). */
     private static final String LOG_URL = "https://ci.example.com/builds/67/runs/" + "l".repeat(1500 - 38);
@@ -39,7 +45,7 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
     void everyColumnOfTheListAndTheJobsPageIsWholeInAWindowOf360To2560Pixels() throws Exception {
         assertThat(WEB_URL).hasSize(5000);
         server = AdminServer.startWithEndpoint(dir, "jobserv-staging");
-        server.replaceRules("rules:\n  - name: archive\n    when:\n      runs: {match: each}\n"
+        server.replaceRules("rules:\n  - name: " + RULE + "\n    when:\n      runs: {match: each}\n"
                 + "    run:\n      command: [/bin/sh, -c, 'exit 0', archive, '${run.name}', '${build.web_url}',"
                 + " '${build.trigger}']\n");
         server.app().rules().checkNow();
@@ -93,6 +99,17 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
             assertThat(browser.executeScript("var box = document.getElementById('live-deliveries');"
                     + " return box.scrollWidth <= box.clientWidth;")).as("the list's box at %d px scrolls sideways", width)
                     .isEqualTo(true);
+            // page30: at 360 px the Rules table (five columns, two charts) scrolled sideways in its box. Below 901 px
+            // one block per rule, its values labelled; every cell in the window, nothing in it cut.
+            assertThat(layout("#rule-health td")).as("the Rules at %d px", width).containsEntry("outside", List.of())
+                    .containsEntry("cells", 5L);
+            assertThat(browser.executeScript("var box = document.getElementById('rule-health').parentElement;"
+                    + " return box.scrollWidth <= box.clientWidth;")).as("the Rules' box at %d px scrolls sideways", width)
+                    .isEqualTo(true);
+            assertThat(overflowing("#rule-health td, #rule-health td *")).as("the Rules' cells whose content"
+                    + " overflows its box at %d px", width).isEmpty();
+            browser.executeScript("document.getElementById('rule-health').scrollIntoView()");
+            Chromium.screenshot(browser, "long-values-rules-" + width + ".png");
             browser.get(server.uri() + "?job=" + job);
             await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.id("plan"))
                     .getText().contains(TRIGGER));
@@ -114,6 +131,23 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
                     });
                     return cut;
                     """)).as("the job's page's parts whose content overflows its box at %d px", width).asList().isEmpty();
+            // page30: at 360 px the Plan's names took 11em of a 300 px page, its values (a 5,000-character address,
+            // the command) wrapped in what was left, a few characters a line. In a narrow window each value is below
+            // its name, as wide as the Plan.
+            if (width <= 600) {
+                assertThat(browser.executeScript("""
+                        var plan = document.getElementById('plan').getBoundingClientRect().width, narrow = [];
+                        document.querySelectorAll('#plan td, #job-state td').forEach(function (td) {
+                          var w = td.getBoundingClientRect().width;
+                          if (w < 0.75 * plan) {
+                            narrow.push(td.textContent.substring(0, 20) + ' ' + Math.round(w) + ' of ' + Math.round(plan));
+                          }
+                        });
+                        return narrow;
+                        """)).as("the Plan's values narrower than 3/4 of it at %d px", width).asList().isEmpty();
+                browser.executeScript("document.getElementById('plan').scrollIntoView()");
+                Chromium.screenshot(browser, "long-values-job-plan-" + width + ".png");
+            }
             String attempt = browser.findElement(By.cssSelector("#attempts tbody tr")).getText();
             assertThat(attempt).as("the attempt at %d px", width).startsWith("1").contains("SUCCEEDED", "UTC",
                     "exited with 0");
@@ -174,6 +208,21 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
                 .endsWith("?job=" + job) && browser.findElement(By.id("plan")).isDisplayed());
         assertThat(browser.findElement(By.cssSelector("#plan a.log")).getAttribute("href")).isEqualTo(LOG_URL);
         assertThat(browser.findElement(By.cssSelector("#plan a.build")).getAttribute("href")).isEqualTo(WEB_URL);
+    }
+
+    /** The elements {@code selector} finds, not inline, whose content is wider than their box (text, width > box). */
+    @SuppressWarnings("unchecked")
+    private List<String> overflowing(String selector) {
+        return (List<String>) browser.executeScript("""
+                var cut = [];
+                document.querySelectorAll(arguments[0]).forEach(function (e) {
+                  if (getComputedStyle(e).display !== 'inline' && e.scrollWidth > e.clientWidth) {
+                    cut.push((e.className || e.tagName) + ' ' + e.textContent.substring(0, 24) + ' '
+                        + e.scrollWidth + '>' + e.clientWidth);
+                  }
+                });
+                return cut;
+                """, selector);
     }
 
     /**

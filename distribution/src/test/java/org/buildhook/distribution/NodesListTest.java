@@ -252,7 +252,7 @@ class NodesListTest {
      * Writes a claim of {@code node} as a node of {@code host} (boot {@code bootId}, JVM {@code pid}) renewed at {@code
      * renewedAt} would have, and a job it picked ({@code job-} and the id's last letter) that no node took over yet.
      */
-    private static void claimWithAPickedJob(TestSchema pg, String node, String host, String bootId, long pid,
+    static void claimWithAPickedJob(TestSchema pg, String node, String host, String bootId, long pid,
             long renewedAt) throws Exception {
         try (Connection c = DriverManager.getConnection(pg.storeUrl);
                 PreparedStatement claim = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host,"

@@ -3,9 +3,14 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 
@@ -52,6 +57,91 @@ class NodesPanelBrowserTest extends AdminServerInChromium {
 
         server.dir.resolve("go").toFile().createNewFile();
         await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> cells(row).get(5).equals("0"));
+    }
+
+    /**
+     * page30: the panel had no way to forget a node killed and never started again (nodes29: {@code DELETE
+     * /api/nodes/{id}}, {@code buildhook nodes forget ID}). A node of another host silent for two hours, its claim
+     * and its picked job written to a real PostgreSQL as such a node leaves them: its row has a Forget button (this
+     * node's has none) that asks first, and sends nothing when cancelled; confirmed, the server's refusal ({@code
+     * 409}: its job is not taken over yet) is shown in its words; once its job is taken over, it is forgotten and its
+     * row goes without a reload. Needs {@code BUILDHOOK_TEST_PG_URL}; skipped without it, except on CI.
+     */
+    @Test
+    void aSilentNodeIsForgottenByItsButtonOnceConfirmedAndARefusalIsShownInTheServersWords() throws Exception {
+        TestSchema pg = TestSchema.create("nodes_page_");
+        try {
+            server = AdminServer.clusterNode(Files.createDirectories(dir.resolve("a")), pg.storeUrl, "node-a",
+                    "rules:\n  - name: deploy\n    run: {command: [/bin/true]}\n");
+            NodesListTest.claimWithAPickedJob(pg, "node-c", "host-c", "other-boot", 4242,
+                    System.currentTimeMillis() - Duration.ofHours(2).toMillis());
+            String silent = "#nodes tr.node[data-node='node-c']";
+            browser = Chromium.start(profile);
+            browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.cssSelector(
+                    silent)).getAttribute("data-state").equals("silent"));
+            assertThat(browser.findElements(By.cssSelector("#nodes tr.node[data-node='node-a'] button"))).isEmpty();
+            browser.executeScript("window.notReloaded = true;");
+
+            // Cancelled: nothing is sent.
+            Alert ask = clickForget(silent);
+            assertThat(ask.getText()).isEqualTo("Forget node node-c (host host-c)? It is no longer listed nor counted;"
+                    + " its jobs' history keeps its name. A node started later with this id is listed again.");
+            ask.dismiss();
+            assertThat(text("result")).isEmpty();
+            assertThat(server.getJson("nodes").path("items").findValuesAsText("id")).containsExactly("node-a", "node-c");
+
+            // Confirmed, refused: its job is not taken over yet. The server's words, and the node still listed.
+            clickForget(silent).accept();
+            await().atMost(Duration.ofMinutes(1)).until(() -> text("result").startsWith("Forget refused: node node-c"
+                    + " is silent (for 2h"));
+            assertThat(text("result")).contains("but still holds 1 job(s) and 0 unit(s) of shared resources that no"
+                    + " other node has taken over yet", "try again then");
+            assertThat(server.getJson("nodes").path("items").findValuesAsText("id")).containsExactly("node-a", "node-c");
+            Chromium.screenshot(browser, "nodes-panel-forget-refused.png");
+
+            try (Connection c = DriverManager.getConnection(pg.storeUrl); PreparedStatement p = c.prepareStatement(
+                    "DELETE FROM scheduled_tasks WHERE task_instance = 'job-c'")) {
+                p.executeUpdate(); // taken over
+            }
+            clickForget(silent).accept();
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> text("result").equals("Forgot node node-c; it is no"
+                    + " longer listed."));
+            await().atMost(Duration.ofMinutes(1)).until(() -> browser.findElements(By.cssSelector(silent)).isEmpty());
+            assertThat(server.getJson("nodes").path("items").findValuesAsText("id")).containsExactly("node-a");
+            assertThat(server.getJson("actions").path("items").path(0).path("action").asText()).isEqualTo("forget-node");
+            assertThat(browser.executeScript("return window.notReloaded === true;")).as("not reloaded").isEqualTo(true);
+        } finally {
+            if (browser != null) {
+                browser.quit();
+                browser = null;
+            }
+            if (server != null) {
+                server.close();
+                server = null;
+            }
+            pg.close();
+        }
+    }
+
+    /**
+     * Clicks the Forget button of {@code row} (again if the live update replaced it between its find and click) and
+     * answers the confirmation it asks.
+     */
+    private Alert clickForget(String row) {
+        await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> {
+            browser.findElement(By.cssSelector(row + " button.forget")).click();
+            return true;
+        });
+        return await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.switchTo().alert(),
+                alert -> alert != null);
+    }
+
+    /** The visible text of the element {@code id}, or the empty string without one; read in one script. */
+    private String text(String id) {
+        return String.valueOf(browser.executeScript("var e = document.getElementById(arguments[0]);"
+                + " return e ? e.innerText : '';", id));
     }
 
     /**

@@ -388,8 +388,15 @@ class StatusPageTest {
         assertThat(signedOut.statusCode()).isEqualTo(401);
         Files.writeString(server.dir.resolve("go"), "");
         server.awaitJobState(jobId, "SUCCEEDED");
-        assertThat(server.page("?job=" + jobId + "&part=live", cookie).body()).doesNotContain("data-poll=")
-                .contains("finished");
+        // page30: the finished job's page keeps asking, every 10 s, for its state only: no attempts, no log.
+        assertThat(server.page("?job=" + jobId + "&part=live", cookie).body())
+                .contains("data-poll=\"10000\" data-live-part=\"final\"").contains("finished");
+        HttpResponse<String> state = server.page("?job=" + jobId + "&part=final", cookie);
+        assertThat(state.statusCode()).isEqualTo(200);
+        assertThat(state.body()).contains("data-poll=\"10000\" data-live-part=\"final\"")
+                .contains("id=\"job-live\" data-live").contains("SUCCEEDED").doesNotContain("job-log-live")
+                .doesNotContain("finished");
+        assertThat(server.page("?part=final", cookie).statusCode()).isEqualTo(400);
     }
 
     @Test

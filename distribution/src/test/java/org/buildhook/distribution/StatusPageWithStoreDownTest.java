@@ -270,6 +270,52 @@ class StatusPageWithStoreDownTest extends AbstractProxiedServeTest {
         assertThat(browser.executeScript("return window.notReloaded === true;")).as("not reloaded").isEqualTo(true);
     }
 
+    /**
+     * page30: a finished job's page did not ask for anything (nothing on it can change but by an operator's hand), so
+     * a store outage showed on it only after a reload, while an ordinary page and a running job's page showed it at
+     * their next live update. In Chromium, without a reload (a mark set in the window stays): the page of a job that
+     * succeeded says it is final, shows the outage (its header and the outage's part at the top, its Plan and log
+     * kept) within its slower poll (10 s) once the store is cut, and is final again once the store answers.
+     */
+    @Test
+    void aFinishedJobsPageShowsTheOutageWithoutAReloadAndRecovers() throws Exception {
+        Chromium.required();
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: done\n    run: {command: [/bin/echo, done-"
+                + "output], stdin: off}\n");
+        Path config = config(dir, pg.storeUrlGenerousLogins, TOKEN, "rules: rules.yaml",
+                "server: {host: 127.0.0.1, port: 0}");
+        processes = new ServeProcesses(dir);
+        URI base = ServeProcesses.awaitUrl(processes.serve(config, dir.resolve("serve.out")), dir.resolve("data"));
+        assertThat(RefusedBuildsAfterOutageTest.send(dir, base, 1616)).as("stored").isZero();
+        await().atMost(Duration.ofMinutes(2)).until(() -> get(base.resolve("api/jobs?state=SUCCEEDED"), TOKEN).body()
+                .contains("\"rule\":\"done\""));
+        String job = AdminServer.json(get(base.resolve("api/jobs?state=SUCCEEDED"), TOKEN).body()).path("items")
+                .path(0).path("id").asText();
+        browser = Chromium.start(dir.resolve("profile"));
+        browser.get(base + "?token=" + TOKEN);
+        browser.get(base + "?job=" + job);
+        await().atMost(Duration.ofMinutes(1)).until(() -> String.valueOf(text("log-1")).contains("done-output"));
+        browser.executeScript("window.notReloaded = true;");
+
+        pg.proxy.cut();
+
+        await().atMost(Duration.ofMinutes(1)).until(() -> String.valueOf(text("live-status"))
+                .contains("not updating: the store does not answer (see /healthz and the server log)"));
+        await().atMost(Duration.ofMinutes(1)).until(() -> String.valueOf(text("store-outage"))
+                .contains("The store does not answer"));
+        assertThat(text("plan")).as("the job's Plan, kept").contains("done-output");
+        assertThat(text("log-1")).as("its log, kept").contains("done-output");
+        Chromium.screenshot(browser, "job-page-finished-store-down.png");
+
+        pg.proxy.open();
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> text("store-outage") == null);
+        assertThat(text("live-status")).startsWith("final \u00b7 checked");
+        assertThat(text("log-1")).contains("done-output");
+        assertThat(text("job-state")).contains("SUCCEEDED");
+        assertThat(browser.executeScript("return window.notReloaded === true;")).as("not reloaded").isEqualTo(true);
+    }
+
     /** The visible text of the element {@code id} of the open page, or null without one; read in one script. */
     private String text(String id) {
         return (String) browser.executeScript("var e = document.getElementById(arguments[0]);"

@@ -4,10 +4,11 @@ import org.buildhook.core.LogSafe;
 
 /**
  * The status page's one HTML-escaping helper: every value that reaches the page goes through
- * {@link #escape}, in text and in attribute values alike, so payload markup shows as text, and its
+ * {@link #escape} ({@link #escapeLines} in a {@code pre}), in text and in attribute values alike, so payload markup shows as text, and its
  * invisible characters (bidirectional controls, zero-width and other format characters) and control characters
  * show as the command line shows a job's output ({@code buildhook logs}), {@code \}{@code u202e} (escape29) and
- * {@code \x1b} (jobpage29): one rule for the whole page, {@link LogSafe#escapeLines}.
+ * {@code \x1b} (jobpage29), a newline in a one-line value {@code \x0a} (page30): {@link LogSafe#escape} for a value on
+ * one line, {@link LogSafe#escapeLines} for text of several lines.
  */
 final class Html {
 
@@ -15,21 +16,37 @@ final class Html {
     }
 
     /**
-     * The value as HTML text safe in element content and quoted attributes; null is empty. HTML-escaped, a
-     * bidirectional control (U+202E) still reorders the text around it in the browser, a zero-width one still
-     * hides, and a control character (a raw ESC, C1 U+009B) shows as nothing ({@code ESC[31m} read {@code [31m}):
-     * they are written as {@link LogSafe#escapeLines} writes them, {@code \}{@code u202e} and {@code \x1b}, as
-     * {@code buildhook logs} shows them on a terminal. Newlines, tabs and CRLF line ends stay, for a log or a
-     * rule's text in a {@code pre}.
+     * The value as HTML text safe in element content and quoted attributes, on one line; null is empty. HTML-escaped,
+     * a bidirectional control (U+202E) still reorders the text around it in the browser, a zero-width one still
+     * hides, a control character (a raw ESC, C1 U+009B) shows as nothing ({@code ESC[31m} read {@code [31m}) and a
+     * newline as a space: they are written as {@link LogSafe#escape} writes them, {@code \}{@code u202e},
+     * {@code \x1b}, {@code \x0a}, {@code \x09}, as {@code buildhook jobs} and {@code job show} show a one-line value
+     * on a terminal (page30: a build name's newline read as a space, two lines read as one). For every value shown on
+     * one line: payload values, names, messages, table cells, tooltips. Text of several lines in a {@code pre} (a
+     * log, a rule's text) is {@link #escapeLines}.
      *
      * @param value any value, or null
      * @return its text escaped; the empty string for null
      */
     static String escape(Object value) {
-        if (value == null) {
-            return "";
-        }
-        String s = LogSafe.escapeLines(value.toString());
+        return value == null ? "" : markup(LogSafe.escape(value.toString()));
+    }
+
+    /**
+     * As {@link #escape}, but keeping the text's lines, for a {@code pre} (a job's log, a rule's text, an error of
+     * several lines): newlines, tabs and CRLF line ends stay, every other control character is {@code \xNN} and every
+     * invisible one {@code \}{@code uNNNN}, as {@link LogSafe#escapeLines} writes them and {@code buildhook logs}
+     * shows a job's output (jobpage29).
+     *
+     * @param value any value, or null
+     * @return its text escaped; the empty string for null
+     */
+    static String escapeLines(Object value) {
+        return value == null ? "" : markup(LogSafe.escapeLines(value.toString()));
+    }
+
+    /** {@code s} with the five characters of HTML markup as entities. */
+    private static String markup(String s) {
         StringBuilder out = new StringBuilder(s.length() + 16);
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

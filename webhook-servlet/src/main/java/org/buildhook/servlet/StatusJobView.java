@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.buildhook.core.LogSafe;
 import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.Job;
@@ -24,6 +23,14 @@ final class StatusJobView {
 
     /** How often an open page of a job that has not ended asks for its live part, in milliseconds. */
     static final int POLL_MILLIS = 2000;
+    /**
+     * How often, in milliseconds, the page of a job on which nothing can change but by an operator's hand (it ended,
+     * its follow-ups too) asks for its state (page30): not for its log nor its attempts, which cannot change, so each
+     * ask is a few indexed reads and no file; its answer's 503 shows a store outage on the open page as on the others.
+     */
+    static final int FINAL_POLL_MILLIS = 10_000;
+    /** The {@code part} a finished job's page asks for: its state, follow-ups and audit trail, not its attempts and logs. */
+    static final String FINAL_PART = "final";
 
     private StatusJobView() {
     }
@@ -88,7 +95,7 @@ final class StatusJobView {
      */
     static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
             Map<Integer, String> logs, Chain chain) {
-        StringBuilder h = StatusPageView.head(nonce, "buildhook job " + job.id(), polls(job, chain) ? POLL_MILLIS : 0);
+        StringBuilder h = StatusPageView.head(nonce, "buildhook job " + job.id(), pollAttributes(job, chain));
         h.append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>Job <code>").append(escape(job.id()))
                 .append("</code> of rule <code>").append(escape(job.ruleName())).append("</code></h2>")
                 .append("<p id=\"result\" role=\"status\"></p>");
@@ -134,10 +141,13 @@ final class StatusJobView {
         return live(job, attempts, logs, Chain.NONE);
     }
 
-    /** The live part alone; its body stops the polling once nothing on the page can change ({@link #polls}). */
+    /**
+     * The live part alone; once nothing on the page can change but by an operator's hand ({@link #polls}), its body
+     * slows the polling to {@link #FINAL_POLL_MILLIS} and asks for the {@link #FINAL_PART} from then on.
+     */
     static String live(Job job, List<JobAttempt> attempts, Map<Integer, String> logs, Chain chain) {
-        StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body")
-                .append(polls(job, chain) ? " data-poll=\"" + POLL_MILLIS + "\"" : "").append(">");
+        StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body").append(pollAttributes(job, chain))
+                .append(">");
         liveState(h, job, attempts);
         // A tbody outside a table would be dropped by the parser that reads this answer.
         h.append("<table>");
@@ -145,6 +155,30 @@ final class StatusJobView {
         h.append("</table>");
         liveLog(h, job, attempts, logs);
         return h.append("</body></html>\n").toString();
+    }
+
+    /**
+     * The {@link #FINAL_PART} of a job on which nothing can change but by an operator's hand: its state (with its
+     * actions' buttons), follow-ups and audit trail, without its attempts and logs (the page keeps the ones it
+     * shows), for a page that still asks every {@link #FINAL_POLL_MILLIS} ms so that it notices a store outage
+     * (page30: a finished job's page did not ask at all, and showed the outage only after a reload).
+     */
+    static String finalPart(Job job, List<JobAttempt> attempts, Chain chain) {
+        StringBuilder h = new StringBuilder(4096).append("<!DOCTYPE html><html><body").append(pollAttributes(job, chain))
+                .append(">");
+        liveState(h, job, attempts);
+        h.append("<table>");
+        liveChain(h, job, chain);
+        return h.append("</table></body></html>\n").toString();
+    }
+
+    /**
+     * The body's attributes that say how the page asks for its live part: every {@link #POLL_MILLIS} ms while
+     * something can change ({@link #polls}), else every {@link #FINAL_POLL_MILLIS} ms for its {@link #FINAL_PART}.
+     */
+    private static String pollAttributes(Job job, Chain chain) {
+        return polls(job, chain) ? " data-poll=\"" + POLL_MILLIS + "\""
+                : " data-poll=\"" + FINAL_POLL_MILLIS + "\" data-live-part=\"" + FINAL_PART + "\"";
     }
 
     /**
@@ -259,7 +293,7 @@ final class StatusJobView {
         h.append("</tbody></table>");
         for (Map.Entry<Integer, String> log : logs.entrySet()) {
             h.append("<h2>Log of attempt ").append(log.getKey()).append("</h2><pre class=\"log\" id=\"log-")
-                    .append(log.getKey()).append("\">").append(escape(log.getValue())).append("</pre>");
+                    .append(log.getKey()).append("\">").append(Html.escapeLines(log.getValue())).append("</pre>");
         }
         h.append("</div>");
     }
@@ -272,8 +306,8 @@ final class StatusJobView {
                 .append(" variable(s), secret-looking values hidden</summary><pre class=\"env\">");
         // One variable a line: a newline in a value is shown as job show shows it (\x0a), not as the start of
         // another variable's line (jobpage29).
-        env.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> h.append(escape(LogSafe.escape(
-                e.getKey()))).append('=').append(escape(LogSafe.escape(e.getValue()))).append('\n'));
+        env.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> h.append(escape(e.getKey()))
+                .append('=').append(escape(e.getValue())).append('\n'));
         return h.append("</pre></details>").toString();
     }
 

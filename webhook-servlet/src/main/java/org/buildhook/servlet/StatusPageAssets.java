@@ -47,6 +47,7 @@ final class StatusPageAssets {
             svg .p95.near{fill:#ffd8b5}svg .p50.near{fill:#bc4c00}
             .durations{font-size:.82em;color:var(--muted)}.durations svg{margin-right:.5em}.durations span{white-space:nowrap}
             td.step1{padding-left:1.4em}td.step2{padding-left:2.4em}td.step3{padding-left:3.4em}
+            #rule-health td:first-child{overflow-wrap:anywhere;min-width:12ch}#rules summary,h2 code{overflow-wrap:anywhere}
             ul.jobs{list-style:none;margin:0;padding:0}ul.jobs li{padding:2px 0}
             ol.waiting{margin:0;padding-left:1.6em}ol.waiting li{padding:2px 0}
             .run{font-family:ui-monospace,monospace;font-size:.82em;background:#eaeef2;padding:0 .35em;border-radius:4px}
@@ -102,7 +103,25 @@ final class StatusPageAssets {
             #nodes td::before{color:var(--muted);font-size:.8em}#nodes td:nth-child(2)::before{content:"host "}
             #nodes td:nth-child(3)::before{content:"pid "}#nodes td:nth-child(4)::before{content:"version "}
             #nodes td:nth-child(5)::before{content:"heard from "}#nodes td:nth-child(6)::before{content:"running jobs "}
-            #nodes td:nth-child(7)::before{content:"rules "}#nodes td:empty::before{content:none}}
+            #nodes td:nth-child(7)::before{content:"rules "}#nodes td:empty::before{content:none}
+            #rule-health,#rule-health>tbody{display:block}#rule-health>thead{display:none}
+            #rule-health tr{display:flex;flex-wrap:wrap;align-items:center;gap:0 1.1em;padding:4px 8px;
+            border-bottom:1px solid #eaeef2}
+            #rule-health td{display:block;border:0;padding:2px 0;min-width:0;max-width:100%;overflow-wrap:anywhere}
+            #rule-health td:nth-child(1),#rule-health td[colspan]{flex:1 1 100%}#rule-health td.num{text-align:left}
+            #rule-health td.step1{padding-left:1em}#rule-health td.step2{padding-left:2em}
+            #rule-health td.step3{padding-left:3em}#rule-health svg{max-width:100%;height:auto}
+            #rule-health td::before{color:var(--muted);font-size:.8em}
+            #rule-health td:nth-child(2)::before{content:"last job "}
+            #rule-health td:nth-child(3)::before{content:"succeeded "}
+            #rule-health td:nth-child(4)::before{content:"p50 / p95 of the timeout ";white-space:nowrap}
+            #rule-health td:nth-child(5)::before{content:"recent jobs ";vertical-align:middle}
+            #rule-health td:empty::before,#rule-health td[colspan]::before{content:none}}
+            @media (max-width:600px){
+            table.facts,table.facts>tbody,table.facts tr,table.facts th,table.facts td{display:block;width:auto}
+            table.facts tr{border-bottom:1px solid #eaeef2;padding:3px 8px}
+            table.facts th,table.facts td{border:0;padding:0}table.facts th{background:none}
+            table.facts td{overflow-wrap:anywhere}}
             ul.jobs button{opacity:.5}ul.jobs li:hover button,ul.jobs li:focus-within button{opacity:1}
             .tile .detail{display:-webkit-box;-webkit-line-clamp:3;-webkit-box-orient:vertical;overflow:hidden}
             """;
@@ -117,7 +136,8 @@ final class StatusPageAssets {
      * are swapped alike (the outage's page: its builds to re-send); a part the page lacks (a page opened before the
      * outage has no {@code #store-outage}) is shown at the top of its {@code main}, below {@code #result}, until an
      * answer is the status again (tryout29 F3). Buttons post their action with the CSRF header and refresh the live
-     * parts at once.
+     * parts at once; a button with {@code data-confirm} (Forget a node) asks its words first, and sends nothing when
+     * the reader cancels.
      */
     static final String SCRIPT = """
             (function () {
@@ -198,7 +218,8 @@ final class StatusPageAssets {
               function poll() {
                 if (document.hidden) { schedule(); return; }
                 var u = new URL(location.href);
-                u.searchParams.set('part', 'live');
+                // A finished job's page asks for its state only (data-live-part="final", page30).
+                u.searchParams.set('part', document.body.getAttribute('data-live-part') || 'live');
                 fetch(u.toString(), {credentials: 'same-origin', cache: 'no-store',
                     headers: {'X-Buildhook-Request': '1'}})
                   .then(function (r) {
@@ -236,10 +257,13 @@ final class StatusPageAssets {
                     doc.querySelectorAll('[data-live]').forEach(swap);
                     document.body.setAttribute('data-polls',
                         String(parseInt(document.body.getAttribute('data-polls') || '0', 10) + 1));
-                    var next = doc.body.getAttribute('data-poll');
+                    var next = doc.body.getAttribute('data-poll'), part = doc.body.getAttribute('data-live-part');
                     if (next) { document.body.setAttribute('data-poll', next); }
                     else { document.body.removeAttribute('data-poll'); }
-                    status((next ? 'live' : 'final') + ' \\u00b7 updated ' + new Date().toLocaleTimeString(), false);
+                    if (part) { document.body.setAttribute('data-live-part', part); }
+                    else { document.body.removeAttribute('data-live-part'); }
+                    status((next && !part ? 'live \\u00b7 updated ' : 'final \\u00b7 checked ')
+                        + new Date().toLocaleTimeString(), false);
                   })
                   .catch(function (err) { status('not updating: ' + err.message + '; retrying', true); })
                   .then(schedule);
@@ -251,6 +275,9 @@ final class StatusPageAssets {
                 if (status === 401) { return label + ': signed out; reload the page to sign in again.'; }
                 if (status >= 300) {
                   return label + ' refused: ' + (a.error || 'the server answered ' + status) + '.';
+                }
+                if (post.indexOf('api/nodes/') === 0) {
+                  return 'Forgot node ' + a.forgotten + '; it is no longer listed.';
                 }
                 var action = post.substring(post.lastIndexOf('/') + 1);
                 if (action === 'refused-builds') {
@@ -274,6 +301,9 @@ final class StatusPageAssets {
               document.addEventListener('click', function (e) {
                 var b = e.target.closest('button[data-post]');
                 if (!b) { return; }
+                // A button that cannot be undone (Forget a node) asks first; cancelled, nothing is sent.
+                var ask = b.getAttribute('data-confirm');
+                if (ask && !window.confirm(ask)) { return; }
                 b.disabled = true;
                 var out = document.getElementById('result');
                 fetch(b.getAttribute('data-post'), {method: b.getAttribute('data-method') || 'POST',
@@ -292,6 +322,7 @@ final class StatusPageAssets {
                 document.querySelectorAll('[data-live][id]').forEach(remember);
                 if (document.body.hasAttribute('data-reload-when-live')) {
                   status('waiting for the store \\u00b7 retrying', true);
+                } else if (document.body.getAttribute('data-live-part')) { status('final', false);
                 } else if (document.body.getAttribute('data-poll')) { status('live', false); }
                 schedule();
               });

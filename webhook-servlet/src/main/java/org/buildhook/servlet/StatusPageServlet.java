@@ -102,7 +102,9 @@ public final class StatusPageServlet extends HttpServlet {
             login(app, presented, request, response);
             return;
         }
-        boolean livePart = "live".equals(request.getParameter("part"));
+        // "final": a finished job's page asking for its state only (StatusJobView.FINAL_PART); answered as a live part.
+        boolean livePart = "live".equals(request.getParameter("part"))
+                || StatusJobView.FINAL_PART.equals(request.getParameter("part"));
         if (auth.refusal(request) != null) {
             if (livePart) {
                 response.setStatus(HttpServletResponse.SC_UNAUTHORIZED);
@@ -121,7 +123,7 @@ public final class StatusPageServlet extends HttpServlet {
         }
         try {
             if (job != null) {
-                showJob(app, job, livePart, response);
+                showJob(app, job, livePart, StatusJobView.FINAL_PART.equals(request.getParameter("part")), response);
             } else {
                 showDeliveries(app, request, livePart, response);
             }
@@ -161,7 +163,11 @@ public final class StatusPageServlet extends HttpServlet {
             }
         }
         String part = request.getParameter("part");
-        return part == null || part.equals("live") ? null : "'part' can only be 'live', which the page's script asks for";
+        if (part != null && part.equals(StatusJobView.FINAL_PART) && known.contains("job")) {
+            return null;
+        }
+        return part == null || part.equals("live") ? null : "'part' can only be 'live'" + (known.contains("job")
+                ? " or '" + StatusJobView.FINAL_PART + "'" : "") + ", which the page's script asks for";
     }
 
     /** The sign-in form posts the token in the body, so it stays out of URLs and access logs. */
@@ -340,8 +346,12 @@ public final class StatusPageServlet extends HttpServlet {
                 .append(titleHtml).append("</h2><p>").append(html).append("</p></main>")));
     }
 
-    private static void showJob(BuildhookApplication app, String id, boolean livePart, HttpServletResponse response)
-            throws IOException {
+    /**
+     * A job's page, or its live part ({@code livePart}); {@code finalPart}: the part a finished job's page asks for
+     * ({@link StatusJobView#finalPart}), its state without its attempts and logs, which are not read (page30).
+     */
+    private static void showJob(BuildhookApplication app, String id, boolean livePart, boolean finalPart,
+            HttpServletResponse response) throws IOException {
         Optional<JobDetail> found = Ids.isValid(id) ? app.store().job(id) : Optional.empty();
         if (found.isEmpty()) {
             // A link from a notification or a chat outlives the job (store.retention): say which, in the page.
@@ -351,14 +361,8 @@ public final class StatusPageServlet extends HttpServlet {
             return;
         }
         JobLogs logs = new JobLogs(app.config().launcher().logDirectory());
-        Map<Integer, String> texts = new LinkedHashMap<>();
         // Each log read where this node keeps it, not where the store says it was written (tryout26 F3).
         List<JobAttempt> attempts = found.get().attempts().stream().map(a -> JobLogSender.here(a, logs)).toList();
-        for (JobAttempt a : attempts) {
-            // A running attempt has no recorded path yet: its log is the one under the log dir in force.
-            Path file = JobLogs.toRead(logs, id, a.attempt(), a.logPath());
-            texts.put(a.attempt(), tail(file, a, JobLogSender.comparedNode(app.store(), app.config().engine().nodeId())));
-        }
         Job job = found.get().job();
         // Found by their parent, not among the delivery's newest jobs (re-runs and replays outnumber them),
         // and only the newest FOLLOW_UPS: a job's follow-ups and their re-runs can be thousands (review13 L5).
@@ -373,6 +377,16 @@ public final class StatusPageServlet extends HttpServlet {
         boolean pending = job.workflow().followUps() != null && app.store().followUps().isPending(id);
         StatusJobView.Chain chain = new StatusJobView.Chain(oldestFirst, followUps.nextCursor() != null,
                 actionsOldestFirst, actions.nextCursor() != null, pending);
+        if (finalPart && !StatusJobView.polls(job, chain)) {
+            send(response, 200, StatusJobView.finalPart(job, attempts, chain));
+            return;
+        }
+        Map<Integer, String> texts = new LinkedHashMap<>();
+        for (JobAttempt a : attempts) {
+            // A running attempt has no recorded path yet: its log is the one under the log dir in force.
+            Path file = JobLogs.toRead(logs, id, a.attempt(), a.logPath());
+            texts.put(a.attempt(), tail(file, a, JobLogSender.comparedNode(app.store(), app.config().engine().nodeId())));
+        }
         if (livePart) {
             send(response, 200, StatusJobView.live(job, attempts, texts, chain));
             return;

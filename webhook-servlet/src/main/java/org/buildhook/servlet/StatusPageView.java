@@ -259,7 +259,7 @@ final class StatusPageView {
         live.rules().lastError().ifPresent(e -> h.append("<div class=\"banner\" id=\"rules-banner\" role=\"alert\">"
                 + "<strong>The rules file on disk was refused.</strong> The rules loaded ")
                 .append(time(live.rules().loadedAt())).append(" from <code>").append(escape(live.rules().source()))
-                .append("</code> stay in force until it is fixed:<pre>").append(escape(e)).append("</pre></div>"));
+                .append("</code> stay in force until it is fixed:<pre>").append(Html.escapeLines(e)).append("</pre></div>"));
         live.rules().otherRules().ifPresent(o -> h.append("<div class=\"banner\" id=\"cluster-rules-banner\""
                 + " role=\"alert\"><strong>The cluster's nodes run different rules.</strong> ").append(escape(o))
                 .append("</div>"));
@@ -573,7 +573,7 @@ final class StatusPageView {
                 .append("</code>, loaded ").append(time(r.loadedAt())).append(".</p><div id=\"rules\">");
         for (Map.Entry<String, String> rule : r.snapshots().entrySet()) {
             h.append("<details><summary>").append(escape(rule.getKey())).append("</summary><pre>")
-                    .append(escape(rule.getValue())).append("</pre></details>");
+                    .append(Html.escapeLines(rule.getValue())).append("</pre></details>");
         }
         h.append("</div>");
     }
@@ -735,19 +735,26 @@ final class StatusPageView {
     }
 
     /**
-     * As {@link #head(String, String, int)}; {@code reloadWhenLive}: the page stands in for another
-     * (the store did not answer), which its script loads once a poll of the live part succeeds.
+     * As {@link #head(String, String, int)}, with the body's attributes that say how the page polls written as they
+     * are ({@code bodyAttributes}: markup, each with its leading space, such as {@code  data-poll="2000"}).
      */
-    private static StringBuilder head(String nonce, String title, int pollMillis, boolean reloadWhenLive) {
+    static StringBuilder head(String nonce, String title, String bodyAttributes) {
         return new StringBuilder(16384).append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                 + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
                 .append(escape(title)).append("</title><style nonce=\"").append(escape(nonce)).append("\">")
                 .append(StatusPageAssets.STYLE).append("</style><script nonce=\"").append(escape(nonce)).append("\">")
-                .append(StatusPageAssets.SCRIPT).append("</script></head><body")
-                .append(pollMillis > 0 ? " data-poll=\"" + pollMillis + "\"" : "")
-                .append(reloadWhenLive ? " data-reload-when-live=\"1\"" : "")
+                .append(StatusPageAssets.SCRIPT).append("</script></head><body").append(bodyAttributes)
                 .append("><header class=\"top\"><h1><a href=\"./\">buildhook</a></h1><span>status</span>"
                         + "<span id=\"live-status\" role=\"status\"></span></header>");
+    }
+
+    /**
+     * As {@link #head(String, String, int)}; {@code reloadWhenLive}: the page stands in for another
+     * (the store did not answer), which its script loads once a poll of the live part succeeds.
+     */
+    private static StringBuilder head(String nonce, String title, int pollMillis, boolean reloadWhenLive) {
+        return head(nonce, title, (pollMillis > 0 ? " data-poll=\"" + pollMillis + "\"" : "")
+                + (reloadWhenLive ? " data-reload-when-live=\"1\"" : ""));
     }
 
     static String end(StringBuilder h) {

@@ -247,7 +247,12 @@ class StatusConsoleViewTest {
         Job done = job("01JOBAAAAAAAAAAAAAAAAAAAAA", JobState.SUCCEEDED, null, Map.of());
         assertThat(StatusJobView.live(running, List.of(), Map.of(1, "started\n"))).contains("data-poll=")
                 .contains("<pre class=\"log\" id=\"log-1\">started\n</pre>");
-        assertThat(StatusJobView.live(done, List.of(), Map.of())).doesNotContain("data-poll=");
+        // page30: a finished job's page still asks, slowly and for its state only, to notice a store outage.
+        assertThat(StatusJobView.live(done, List.of(), Map.of())).contains("<body data-poll=\""
+                + StatusJobView.FINAL_POLL_MILLIS + "\" data-live-part=\"final\">");
+        assertThat(StatusJobView.finalPart(done, List.of(), StatusJobView.Chain.NONE)).contains("<body data-poll=\""
+                + StatusJobView.FINAL_POLL_MILLIS + "\" data-live-part=\"final\">").contains("id=\"job-live\" data-live")
+                .contains("id=\"job-chain\" data-live").doesNotContain("job-log-live").doesNotContain("id=\"attempts\"");
     }
 
     @Test
