@@ -2,13 +2,16 @@ package org.buildhook.distribution;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.buildhook.runner.rules.Problem;
 import org.buildhook.runner.rules.RuleSet;
 
 /**
- * Prints, for {@code check} and {@code test}, what would keep a valid rule set's jobs from starting on
- * this machine, as {@code file:line:column: warning: …}. Warnings do not change the exit code: the
- * rules may be meant for another node.
+ * Prints, for {@code check} and {@code test}, the warnings of a valid rule set: what it writes that is
+ * likely not meant (a placeholder written the wrong way, {@link RuleSet#writingWarnings}), then what would
+ * keep its jobs from starting on this machine, as {@code file:line:column: warning: …}. Warnings do not
+ * change the exit code: an argument may mean its text, and the rules may be meant for another node.
  */
 final class MachineWarnings {
 
@@ -29,7 +32,9 @@ final class MachineWarnings {
             }
         }
         set.nothingRunsWarning().ifPresent(w -> out.println(set.source() + ": warning: " + w));
-        for (Problem p : set.machineWarnings(workdir, System.getenv("PATH"))) {
+        List<Problem> warnings = new ArrayList<>(set.writingWarnings());
+        warnings.addAll(set.machineWarnings(workdir, System.getenv("PATH")));
+        for (Problem p : warnings) {
             String where = p.line() == 0 ? p.file() : p.file() + ":" + p.line() + ":" + p.column();
             out.println(where + ": warning: " + p.message());
         }

@@ -306,6 +306,31 @@ class CommandLineTest {
     }
 
     /**
+     * A placeholder or shell variable written the wrong way ({@code $build.id}, {@code $BUILDHOOK_BUILD_ID})
+     * stays literal text, since no shell runs the command: check and test warn, with where and what to write,
+     * and still exit 0 (tryout30 F2: {@code typo2.yaml: ok}, and the job got "$BUILDHOOK_BUILD_ID").
+     */
+    @Test
+    void checkAndTestWarnAboutAPlaceholderWrittenTheShellWay() throws IOException {
+        Path rules = Files.writeString(dir.resolve("typo2.yaml"), String.join("\n",
+                "rules:",
+                "  - name: typos",
+                "    run:",
+                "      command: [/bin/echo, \"$build.id\", \"$BUILDHOOK_BUILD_ID\"]",
+                ""));
+
+        assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(run("test", PAYLOAD, "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+
+        assertThat(out.toString()).contains(rules + ": ok (1 rule(s): typos)")
+                .contains(rules + ":4:28: warning: '$build.id' is not a placeholder: a '$' not followed by '{' is just"
+                        + " a '$' and no shell runs the command, so it stays that literal text; write ${build.id}")
+                .contains(rules + ":4:41: warning: '$BUILDHOOK_BUILD_ID' stays that literal text: no shell expands"
+                        + " it; use ${build.id} or read the variable in your script");
+        assertThat(out.toString().split("warning: '\\$build.id'", -1)).as("printed by check and by test").hasSize(3);
+    }
+
+    /**
      * A valid rules file that runs nothing is said like every other warning of check and test, as
      * {@code file: warning: …} on their output, not as a server log line (timestamp, thread, logger)
      * printed by the rules loader.

@@ -45,4 +45,29 @@ class RulesMachineWarningsTest {
                             .contains("rule 'archive': permission denied: " + notExecutable + " is not executable")));
         }
     }
+
+    /** A placeholder written the shell way (tryout30 F2) is said in the server's log at start and at each reload. */
+    @Test
+    void aPlaceholderWrittenTheShellWayIsWarnedAboutAtStartAndAtEachReloadWithItsLineAndColumn() throws Exception {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), String.join("\n",
+                "rules:",
+                "  - name: flash",
+                "    run: {command: [/bin/echo, \"$BUILDHOOK_BUILD_ID\"]}",
+                ""));
+        Path config = TestConfig.write(dir, "rules: rules.yaml", TestConfig.LOCAL_SERVER);
+        try (ApplicationLog log = new ApplicationLog();
+                BuildhookServer server = TestConfig.server(TestConfig.load(config))) {
+            server.start();
+            assertThat(log.warnings()).anySatisfy(w -> assertThat(w).contains(rules + ":3:32: '$BUILDHOOK_BUILD_ID'"
+                    + " stays that literal text: no shell expands it; use ${build.id} or read the variable in your script"));
+
+            Files.writeString(rules, String.join("\n",
+                    "rules:",
+                    "  - name: flash",
+                    "    run: {command: [/bin/echo, \"{build.id}\"]}",
+                    ""));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(log.warnings())
+                    .anySatisfy(w -> assertThat(w).contains(rules + ":3:32: '{build.id}' is not a placeholder")));
+        }
+    }
 }

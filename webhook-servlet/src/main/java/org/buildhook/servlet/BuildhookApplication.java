@@ -442,9 +442,15 @@ public final class BuildhookApplication implements AutoCloseable {
         return concurrency == 0 ? "no concurrency limit" : "concurrency " + concurrency;
     }
 
-    /** One WARN per rule whose jobs would fail to start on this node, with the rules file's line and column. */
+    /**
+     * One WARN per placeholder written the wrong way ({@link RuleSet#writingWarnings}) and per rule whose jobs
+     * would fail to start on this node, with the rules file's line and column.
+     */
     private static void warnAboutThisMachine(RuleSet rules, BuildhookConfig config) {
         rules.nothingRunsWarning().ifPresent(w -> LOG.warn("rules file {}: {}", rules.source(), w));
+        for (org.buildhook.runner.rules.Problem p : rules.writingWarnings()) {
+            LOG.warn("{}", p); // file:line:column: what, and what to write instead
+        }
         for (org.buildhook.runner.rules.Problem p
                 : rules.machineWarnings(config.launcher().defaultWorkdir(), System.getenv("PATH"))) {
             String where = p.line() == 0 ? p.file() : p.file() + ":" + p.line() + ":" + p.column();

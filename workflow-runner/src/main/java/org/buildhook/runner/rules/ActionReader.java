@@ -182,6 +182,7 @@ final class ActionReader extends NodeReader {
             return List.of();
         }
         List<Template> argv = new ArrayList<>();
+        boolean shell = false;
         for (int i = 0; i < items.size(); i++) {
             YamlNode item = items.get(i);
             Optional<String> text = text(item, "each element of 'command'");
@@ -189,6 +190,11 @@ final class ActionReader extends NodeReader {
                 continue;
             }
             Template element = template(item, text.get(), perRun);
+            if (i == 0) {
+                shell = Lookalikes.isShell(text.get());
+            } else {
+                warnAboutLookalikes(item, text.get(), shell);
+            }
             if (i == 0 && text.get().isBlank()) {
                 problems.add(item.location(), "the program ('command' first element) is empty");
             } else if (i == 0 && !element.placeholders().isEmpty()) {
@@ -215,8 +221,10 @@ final class ActionReader extends NodeReader {
                 problems.add(entry.keyLocation(), "environment variable '" + name
                         + "' is reserved: buildhook sets the BUILDHOOK_* variables itself");
             }
-            text(entry.value(), "env value '" + name + "'")
-                    .ifPresent(text -> env.put(name, template(entry.value(), text, perRun)));
+            text(entry.value(), "env value '" + name + "'").ifPresent(text -> {
+                env.put(name, template(entry.value(), text, perRun));
+                warnAboutLookalikes(entry.value(), text, false);
+            });
         }
         return env;
     }
@@ -266,6 +274,11 @@ final class ActionReader extends NodeReader {
             problems.add(entry.value().location(), e.getMessage() + " in '" + entry.key() + "'");
             return fallback;
         }
+    }
+
+    /** A placeholder or shell variable written the wrong way, which stays literal text (tryout30 F2). */
+    private void warnAboutLookalikes(YamlNode node, String text, boolean shell) {
+        Lookalikes.in(text, shell).forEach(message -> problems.warn(node.location(), message));
     }
 
     private Template template(YamlNode node, String text, boolean perRun) {

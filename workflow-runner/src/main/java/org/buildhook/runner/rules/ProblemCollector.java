@@ -12,6 +12,7 @@ public final class ProblemCollector {
 
     private final String file;
     private final List<Problem> problems = new ArrayList<>();
+    private final List<Problem> warnings = new ArrayList<>();
 
     public ProblemCollector(String file) {
         this.file = file;
@@ -22,6 +23,23 @@ public final class ProblemCollector {
         problems.add(at == null
                 ? new Problem(file, 0, 0, message)
                 : new Problem(file, at.line(), at.column(), message));
+    }
+
+    /**
+     * Records a warning at {@code at}: something valid that is likely not what the author meant. A
+     * warning never refuses the file.
+     */
+    void warn(YamlNode.Location at, String message) {
+        warnings.add(at == null
+                ? new Problem(file, 0, 0, message)
+                : new Problem(file, at.line(), at.column(), message));
+    }
+
+    /** The warnings so far, sorted by position. */
+    List<Problem> warnings() {
+        List<Problem> sorted = new ArrayList<>(warnings);
+        sorted.sort(Comparator.comparingInt(Problem::line).thenComparingInt(Problem::column));
+        return List.copyOf(sorted);
     }
 
     public boolean isEmpty() {

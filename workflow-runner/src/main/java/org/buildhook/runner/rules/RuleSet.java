@@ -21,6 +21,7 @@ public final class RuleSet {
     private final List<Rule> rules;
     private final Map<String, Integer> resources;
     private final List<String> disabled;
+    private final List<Problem> warnings;
     private final RuleIndex index;
     private final Path source;
     private final Instant loadedAt;
@@ -34,7 +35,13 @@ public final class RuleSet {
     }
 
     RuleSet(List<Rule> rules, Map<String, Integer> resources, List<String> disabled, Path source, Instant loadedAt) {
+        this(rules, resources, disabled, List.of(), source, loadedAt);
+    }
+
+    RuleSet(List<Rule> rules, Map<String, Integer> resources, List<String> disabled, List<Problem> warnings,
+            Path source, Instant loadedAt) {
         this.disabled = List.copyOf(disabled);
+        this.warnings = List.copyOf(warnings);
         this.resources = Collections.unmodifiableMap(new java.util.TreeMap<>(resources));
         this.rules = List.copyOf(rules);
         this.index = new RuleIndex(this.rules);
@@ -52,6 +59,19 @@ public final class RuleSet {
      */
     public List<Problem> machineWarnings(Path defaultWorkdir, String searchPath) {
         return MachineCheck.warnings(rules, source, defaultWorkdir, searchPath);
+    }
+
+    /**
+     * What the file writes that is valid but likely not what its author meant, found when it was read, in
+     * file order: a {@code command} argument or {@code env} value holding a placeholder or a shell variable
+     * written the wrong way ({@code $build.id}, {@code {build.id}}, {@code $(build.id)}, {@code
+     * $BUILDHOOK_BUILD_ID}), which stays literal text since no shell runs the command. Each says where it
+     * is and what to write instead. Said the way the loader says warnings: {@code check} and {@code test}
+     * as {@code file:line:column: warning: …}, the server in its log at start and at each reload. Empty
+     * for a set not read from a file.
+     */
+    public List<Problem> writingWarnings() {
+        return warnings;
     }
 
     /** A rule set with no rules, e.g. before any file is configured. */

@@ -14,6 +14,9 @@ import java.util.function.Consumer;
  */
 final class Template {
 
+    /** An environment variable's usual spelling: upper case, digits and '_'. */
+    private static final java.util.regex.Pattern ENV_NAME = java.util.regex.Pattern.compile("[A-Z_][A-Z0-9_]*");
+
     private final String written;
     private final List<Object> parts; // String literals and Placeholders, in order
     private final Set<Placeholder> used;
@@ -42,7 +45,14 @@ final class Template {
                 }
                 String name = text.substring(i + 2, close).trim();
                 var placeholder = Placeholder.byName(name);
-                if (placeholder.isEmpty()) {
+                if (placeholder.isEmpty() && ENV_NAME.matcher(name).matches()) {
+                    // ${BUILDHOOK_BUILD_ID}, ${HOME}: a shell's variable, which nothing expands (tryout30 F2).
+                    problems.accept("unknown placeholder '${" + name + "}': it is written like a shell variable, but"
+                            + " no shell expands it; " + Lookalikes.variable(name)
+                                    .map(p -> "use ${" + p.placeholderName() + "} or read the variable in your script")
+                                    .orElse("read the variable in your script")
+                            + "; placeholders: " + String.join(", ", sortedNames()));
+                } else if (placeholder.isEmpty()) {
                     problems.accept("unknown placeholder '${" + name + "}'"
                             + Suggestions.didYouMean(name, Placeholder.names())
                             + "; known: " + String.join(", ", sortedNames()));

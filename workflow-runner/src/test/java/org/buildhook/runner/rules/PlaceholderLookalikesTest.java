@@ -1,0 +1,117 @@
+package org.buildhook.runner.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A placeholder or shell variable written the wrong way stays literal text, since no shell runs a
+ * command: the loader warns, with where and what to write instead, and still loads the file
+ * (tryout30 F2).
+ */
+class PlaceholderLookalikesTest {
+
+    private static List<String> warnings(RuleSet set) {
+        return set.writingWarnings().stream().map(Problem::toString).toList();
+    }
+
+    @Test
+    void warnsAboutEachLookalikeInACommandWithItsLineAndColumnAndWhatToWrite() {
+        RuleSet set = TestRules.parse("""
+                rules:
+                  - name: typos
+                    run:
+                      command: [/bin/echo, "$build.id", "{build.id}", "$(build.id)", "$BUILDHOOK_BUILD_ID",
+                                "v$Build.Idd-x", "$(date +%s)", "{ job.outcome }", "$BUILDHOOK_RULE"]
+                """);
+
+        assertThat(set.size()).as("warnings, not mistakes: the file loads").isEqualTo(1);
+        assertThat(warnings(set)).containsExactly(
+                "rules.yaml:4:28: '$build.id' is not a placeholder: a '$' not followed by '{' is just a '$' and no"
+                        + " shell runs the command, so it stays that literal text; write ${build.id}",
+                "rules.yaml:4:41: '{build.id}' is not a placeholder (no '$' before its '{'), so it stays that literal"
+                        + " text; write ${build.id}",
+                "rules.yaml:4:55: '$(build.id)' stays that literal text: no shell runs the command, so nothing runs"
+                        + " '$(…)'; write ${build.id}",
+                "rules.yaml:4:70: '$BUILDHOOK_BUILD_ID' stays that literal text: no shell expands it; use ${build.id}"
+                        + " or read the variable in your script",
+                "rules.yaml:5:17: '$Build.Idd-x' is not a placeholder: a '$' not followed by '{' is just a '$' and no"
+                        + " shell runs the command, so it stays that literal text; write ${build.id}",
+                "rules.yaml:5:34: '$(date +%s)' stays that literal text: no shell runs the command, so nothing runs"
+                        + " '$(…)'; for a placeholder write ${name} (e.g. ${build.id}); compute anything else in your"
+                        + " script",
+                "rules.yaml:5:49: '{ job.outcome }' is not a placeholder (no '$' before its '{'), so it stays that"
+                        + " literal text; write ${job.outcome}",
+                "rules.yaml:5:68: '$BUILDHOOK_RULE' stays that literal text: no shell expands it; read the variable"
+                        + " in your script");
+        assertThat(set.match("default", TestEvents.seed()).get(0).argv()).as("still passed on as written")
+                .contains("$build.id", "{build.id}", "$BUILDHOOK_BUILD_ID");
+    }
+
+    @Test
+    void warnsAboutEnvValuesAndFollowUpsToo() {
+        RuleSet set = TestRules.parse("""
+                rules:
+                  - name: r
+                    run:
+                      command: [/opt/deploy.sh]
+                      env: {ID: "$BUILDHOOK_BUILD_ID"}
+                    on-failure:
+                      command: [/opt/page.sh, "{job.log_path}"]
+                """);
+
+        assertThat(warnings(set)).containsExactly(
+                "rules.yaml:5:17: '$BUILDHOOK_BUILD_ID' stays that literal text: no shell expands it; use ${build.id}"
+                        + " or read the variable in your script",
+                "rules.yaml:7:31: '{job.log_path}' is not a placeholder (no '$' before its '{'), so it stays that"
+                        + " literal text; write ${job.log_path}");
+    }
+
+    @Test
+    void leavesAloneWhatIsRightOrIsNotAPlaceholder() {
+        RuleSet set = TestRules.parse("""
+                rules:
+                  - name: r
+                    run:
+                      command: [/bin/echo, "${build.id}", "$${build.id}", "$HOME", "$$", "cost: 5$", "{a.b}",
+                                "$x.y", "{\\"build.id\\": 1}", "${ build.id }", "--format={{.ID}}", "$PATH.bak",
+                                "/opt/$build", "{build}"]
+                      env: {A: "${build.trigger}", B: "$1.50"}
+                """);
+
+        assertThat(set.writingWarnings()).isEmpty();
+    }
+
+    @Test
+    void inAShellScriptItsOwnVariablesAndCommandsAreMeantAndAPlaceholderIsBestReadFromItsVariable() {
+        RuleSet set = TestRules.parse("""
+                rules:
+                  - name: r
+                    run:
+                      command: [/bin/sh, -c, "echo \\"$BUILDHOOK_BUILD_ID\\" $(date) {build.trigger} $build.id"]
+                """);
+
+        assertThat(warnings(set)).containsExactly(
+                "rules.yaml:4:30: '{build.trigger}' is not a placeholder (no '$' before its '{'), so it stays that"
+                        + " literal text; write \"$BUILDHOOK_TRIGGER\" (every job has it in its environment)",
+                "rules.yaml:4:30: '$build.id' is not a placeholder: the shell reads the variable '$build' followed by"
+                        + " '.id'; write \"$BUILDHOOK_BUILD_ID\" (every job has it in its environment)");
+    }
+
+    @Test
+    void aShellVariableWrittenAsAPlaceholderIsAnErrorThatSaysNoShellExpandsIt() {
+        assertThatThrownBy(() -> TestRules.parse("""
+                rules:
+                  - name: r
+                    run: {command: [/bin/echo, "${BUILDHOOK_BUILD_ID}", "${HOME}"]}
+                """))
+                .isInstanceOf(RuleException.class)
+                .hasMessageContaining("rules.yaml:3:32: unknown placeholder '${BUILDHOOK_BUILD_ID}': it is written like"
+                        + " a shell variable, but no shell expands it; use ${build.id} or read the variable in your"
+                        + " script; placeholders: ${build.id}, ")
+                .hasMessageContaining("rules.yaml:3:57: unknown placeholder '${HOME}': it is written like a shell"
+                        + " variable, but no shell expands it; read the variable in your script; placeholders: ");
+    }
+}
