@@ -201,11 +201,24 @@ final class Migrations {
         });
         try {
             run.run();
-        } finally {
-            try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
-                p.setLong(1, PG_LOCK_KEY);
-                p.execute();
+        } catch (RuntimeException | Error failed) {
+            // The migrations' own failure is the one said: an unlock that fails too (the session cut during a
+            // migration, which ended the lock with it) is added to it, not put in its place (recheck29).
+            try {
+                unlock(c);
+            } catch (SQLException | RuntimeException unlockFailed) {
+                failed.addSuppressed(unlockFailed);
             }
+            throw failed;
+        }
+        unlock(c);
+    }
+
+    /** Gives the migrations' session lock ({@link #holdingTheLock}) back on {@code c}. */
+    private static void unlock(Connection c) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+            p.setLong(1, PG_LOCK_KEY);
+            p.execute();
         }
     }
 
