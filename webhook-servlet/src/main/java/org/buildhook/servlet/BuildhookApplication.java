@@ -641,6 +641,14 @@ public final class BuildhookApplication implements AutoCloseable {
         return engine.nodeIdTakenOver();
     }
 
+    /**
+     * Why this node launches no job for now: its claim of its {@code runner.node-id} is gone (forgotten) and the id's
+     * lock cannot be asked ({@link JobEngine#nodeIdUnclaimed}); empty otherwise, and on SQLite.
+     */
+    public java.util.Optional<String> nodeIdUnclaimed() {
+        return engine.nodeIdUnclaimed();
+    }
+
     /** Whether a graceful stop has begun ({@link #drain()} or {@link #close()}): {@code /healthz} says so. */
     public boolean stopping() {
         return stopping;

@@ -31,6 +31,14 @@ public final class HealthServlet extends HttpServlet {
             + " payload files or job logs); the server log and the status page say which, and why";
 
     /**
+     * The {@code error} of a {@code degraded} answer of a node forgotten whose node id's lock cannot be asked: it
+     * launches no job until it claims its id again (lock30). Fixed text.
+     */
+    static final String NODE_ID_UNCLAIMED = "jobs do not start on this node for now: its runner.node-id is no longer"
+            + " claimed in the store (this node was forgotten while it was silent) and its lock cannot be asked (the"
+            + " pool buildhook-node-id has no connection); they start again once the id is claimed again";
+
+    /**
      * The {@code error} of a {@code degraded} answer of a node whose {@code runner.node-id} another node took over:
      * it takes no more jobs, for good (tryout29 F1: it answered a plain "ok"). Fixed text, naming no other host.
      */
@@ -63,6 +71,7 @@ public final class HealthServlet extends HttpServlet {
         // of the node id giving no connection while the deliveries' gives them (tryout25 F2).
         java.util.Optional<String> degraded = !health.ok() ? java.util.Optional.empty()
                 : app.nodeIdTakenOver().isPresent() ? java.util.Optional.of(NODE_ID_TAKEN_OVER)
+                : app.nodeIdUnclaimed().isPresent() ? java.util.Optional.of(NODE_ID_UNCLAIMED)
                 : app.jobsPaused().isPresent() ? java.util.Optional.of(JOBS_PAUSED)
                 : app.store().jobsOnlyTrouble().map(why -> JOBS_NOT_STARTED + why);
         if (degraded.isPresent()) {

@@ -96,6 +96,12 @@ public final class JobEngine implements AutoCloseable {
     /** Whether the renewals' {@link NodeLeases.Renewal#ASK_AGAIN} was said, since the last other answer: once. */
     private boolean askAgainSaid;
     /**
+     * Why this node launches no job now: its claim is gone from the store (an operator forgot it while it was silent)
+     * and its id's lock could not be asked ({@link NodeLeases.Renewal#ASK_AGAIN}), so nothing refuses a node started
+     * with its id meanwhile; null while its id is claimed (lock30).
+     */
+    private volatile String unclaimedWhy;
+    /**
      * Whether this node can write the files an attempt needs before its command (payload, log, its own
      * working directory): while it cannot, it picks no job (tryout17 F3).
      */
@@ -506,7 +512,8 @@ public final class JobEngine implements AutoCloseable {
      * @throws RunnerException when another running node uses the id, with what to do
      * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached, or the id's lock
      *         cannot be asked (its pool's logins refused, PostgreSQL out of connections), with the database's reason:
-     *         never taken for another node holding the lock (tryout29 F2)
+     *         never taken for another node holding the lock (tryout29 F2). At the first look; during the wait for
+     *         another holder only when the failures last {@code store.connect-timeout}: a single one is asked again
      */
     private void claimNodeId() {
         NodeLeases leases = store.nodeLeases();
@@ -525,6 +532,11 @@ public final class JobEngine implements AutoCloseable {
                 Durations.describe(deadLimit));
         long look = Math.min(config.heartbeatInterval().toMillis(), 1000);
         long deadline = System.nanoTime() + deadLimit.plus(config.heartbeatInterval()).toNanos();
+        Duration lasting = store.config().connectTimeout();
+        // Since when every look of the wait has failed (the lock not asked, or the store not reached); null while
+        // they are answered. One failed look is looked at again; only failures lasting store.connect-timeout end the
+        // start (lock30: a single "could not ask" ended it).
+        Long failingSince = null;
         while (true) {
             try {
                 Thread.sleep(look);
@@ -532,7 +544,21 @@ public final class JobEngine implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new RunnerException("interrupted while waiting for node id " + config.nodeId(), e);
             }
-            held = leases.claim(config.nodeId(), instance, self, deadLimit, nodeLock.take());
+            try {
+                held = leases.claim(config.nodeId(), instance, self, deadLimit, nodeLock.take());
+            } catch (org.buildhook.runner.store.StoreUnavailableException e) {
+                long now = System.nanoTime();
+                if (failingSince == null) {
+                    failingSince = now;
+                    LOG.warn("node id {}: while waiting for it, its lock could not be asked or its claim not read ({});"
+                            + " asked again at the next look, and the start ends if this lasts store.connect-timeout"
+                            + " ({})", config.nodeId(), e.getMessage(), Durations.describe(lasting));
+                } else if (now - failingSince >= lasting.toNanos()) {
+                    throw e; // the database's reason, as at the first look
+                }
+                continue;
+            }
+            failingSince = null;
             if (held.isEmpty()) {
                 LOG.info("node id {} taken over from {}: its connection to the store ended, or it was silent for"
                         + " longer than the dead-node limit", config.nodeId(), first.describe());
@@ -602,14 +628,33 @@ public final class JobEngine implements AutoCloseable {
             }
             NodeLeases.Renewal renewal = store.nodeLeases().renew(config.nodeId(), instance, NodeIdentity.current(),
                     lock);
+            if (renewal == NodeLeases.Renewal.ASK_AGAIN) {
+                // Neither its claim nor its lock: a node started with this id now would not be refused and would take
+                // this id's picks for its own. No job is launched here until the id is claimed again; the jobs running
+                // go on (their heartbeats keep every other node off them, and a claim of the id by another node is
+                // LOST at the next renewal, which fences them).
+                unclaimedWhy = "jobs do not start on this node for now: its node id " + config.nodeId() + " is no"
+                        + " longer claimed in the store (an operator forgot this node while it was silent) and its"
+                        + " lock could not be asked (the pool buildhook-node-id has no connection); they start again"
+                        + " once the id is claimed again, at a next heartbeat";
+                pausePicking();
+            }
             if (renewal == NodeLeases.Renewal.ASK_AGAIN && !askAgainSaid) {
                 askAgainSaid = true;
                 LOG.warn("node id {}: its claim is no longer in the store (an operator forgot this node, DELETE"
                         + " /api/nodes/{}, while it was silent), and its lock could not be asked now (the pool"
-                        + " buildhook-node-id has no connection); it is claimed again once the lock can be asked, at a"
-                        + " next heartbeat, and is not listed meanwhile", config.nodeId(), config.nodeId());
+                        + " buildhook-node-id has no connection); it launches no job until the id is claimed again,"
+                        + " once the lock can be asked at a next heartbeat (the {} job(s) running go on), and is not"
+                        + " listed meanwhile", config.nodeId(), config.nodeId(), running.size());
             } else if (renewal != NodeLeases.Renewal.ASK_AGAIN) {
                 askAgainSaid = false;
+            }
+            if ((renewal == NodeLeases.Renewal.RENEWED || renewal == NodeLeases.Renewal.CLAIMED_AGAIN)
+                    && unclaimedWhy != null) {
+                unclaimedWhy = null;
+                if (files.problem().isEmpty()) {
+                    resumePicking();
+                }
             }
             reach.answered(java.time.Instant.now());
             if (fencing != null) {
@@ -838,7 +883,7 @@ public final class JobEngine implements AutoCloseable {
     /** This node can write its files again: it picks jobs again, unless it stops or lost its node id meanwhile. */
     private void resumePicking() {
         synchronized (picking) {
-            if (!started || stopped || nodeIdLost) {
+            if (!started || stopped || nodeIdLost || unclaimedWhy != null) {
                 return;
             }
             scheduler.resume();
@@ -853,11 +898,17 @@ public final class JobEngine implements AutoCloseable {
      * cannot write /var/lib/buildhook/payloads (/var/lib/buildhook/payloads/01X.json: No space left on
      * device)}. Empty while it can, and before any attempt found otherwise; looked at again every
      * polling interval while not empty. Deliveries are stored meanwhile as long as the store can write.
-     * Also, for good, once its node id was taken over by another node ({@link #nodeIdTakenOver}).
+     * Also, for good, once its node id was taken over by another node ({@link #nodeIdTakenOver}); and, until its id
+     * is claimed again, while its claim is gone from the store (forgotten by an operator) and its id's lock cannot be
+     * asked ({@code jobs do not start on this node for now: its node id … is no longer claimed …}).
      */
     public Optional<String> jobsPaused() {
         Optional<String> lost = nodeIdTakenOver();
-        return lost.isPresent() ? lost : files.problem();
+        if (lost.isPresent()) {
+            return lost;
+        }
+        String unclaimed = unclaimedWhy;
+        return unclaimed != null ? Optional.of(unclaimed) : files.problem();
     }
 
     /**
@@ -869,6 +920,17 @@ public final class JobEngine implements AutoCloseable {
      */
     public Optional<String> nodeIdTakenOver() {
         return Optional.ofNullable(nodeIdLostWhy);
+    }
+
+    /**
+     * PostgreSQL: why this node launches no job for now, while its claim of its {@code runner.node-id} is gone from the
+     * store (an operator forgot it while it was silent) and the id's lock cannot be asked: {@code jobs do not start on
+     * this node for now: its node id node-4 is no longer claimed in the store …}. Nothing would refuse a node started
+     * with its id meanwhile, which would take this id's picks for its own. Empty once the id is claimed again (then
+     * jobs start again), and while it is claimed (lock30).
+     */
+    public Optional<String> nodeIdUnclaimed() {
+        return Optional.ofNullable(unclaimedWhy);
     }
 
     /**
