@@ -48,6 +48,15 @@ final class Fencing {
     private final java.util.Map<String, java.time.Instant> fenced = new java.util.concurrent.ConcurrentHashMap<>();
     /** When {@link #check()} last ran ({@link System#nanoTime()}), 0 before the first; on the fencing thread only. */
     private long lastCheck;
+    /**
+     * The last {@value #STALLS_KEPT} times this JVM itself did not run (a gap between two checks over a quarter of the
+     * dead-node limit), each {@code {from, to}} in {@link System#nanoTime()}; on the fencing thread only. Kept, not
+     * only seen by the check that follows one: a job said at a later check (its watchdog's kill report read a moment
+     * after the wake) was blamed on the store (tryout30 F5).
+     */
+    private final java.util.ArrayDeque<long[]> stalls = new java.util.ArrayDeque<>();
+    /** How many of this JVM's stalls {@link #stalls} keeps. */
+    static final int STALLS_KEPT = 8;
 
     Fencing(Supplier<List<CurrentlyExecuting>> executing, RunningJobs running, EngineConfig config) {
         this(executing, running, config, System::nanoTime);
@@ -84,9 +93,13 @@ final class Fencing {
         // quarter of the limit since the last one means this JVM itself did not run (paused, stalled), and
         // its heartbeats were late for that, whatever the store did (chaos15 F5).
         long now = nanos.getAsLong();
-        long stalledMillis = lastCheck == 0 ? 0 : (now - lastCheck) / 1_000_000;
+        if (lastCheck != 0 && (now - lastCheck) / 1_000_000 > limit.toMillis() / 4) {
+            stalls.addLast(new long[] {lastCheck, now});
+            if (stalls.size() > STALLS_KEPT) {
+                stalls.removeFirst();
+            }
+        }
         lastCheck = now;
-        boolean stalled = stalledMillis > limit.toMillis() / 4;
         List<CurrentlyExecuting> executingNow = executing.get();
         saidEnded.retainAll(executingNow.stream().map(c -> c.getTaskInstance().getId()).toList());
         for (CurrentlyExecuting current : executingNow) {
@@ -97,6 +110,11 @@ final class Fencing {
             }
             String jobId = current.getTaskInstance().getId();
             long without = (long) (dead * limit.toMillis());
+            // Every line of one pause says the same: how much of this job's silence the JVM did not run, whichever
+            // check says it (tryout30 F5), and a heartbeat refused after the wake (another node took the job over
+            // meanwhile, db-scheduler counts that as a failed one) does not make it the store's.
+            long stalledMillis = stalledMillis(now - without * 1_000_000, now);
+            boolean stalled = stalledMillis > limit.toMillis() / 4;
             String cause = stalled ? "this node's JVM itself did not run for " + stalledMillis + " ms of that (paused"
                     + " or stalled), not necessarily the store" : "the store" + (failing ? " is unreachable" : " does not answer");
             String silence = "no heartbeat could be written for " + without + " ms (" + cause + "), and after "
@@ -118,6 +136,18 @@ final class Fencing {
                         stalled ? "on the next pick" : "once the store answers");
             }
         }
+    }
+
+    /**
+     * How long this JVM did not run between {@code from} and {@code to} ({@link System#nanoTime()}), by the stalls
+     * kept: in milliseconds, 0 or more.
+     */
+    private long stalledMillis(long from, long to) {
+        long stalled = 0;
+        for (long[] stall : stalls) {
+            stalled += Math.max(0, Math.min(stall[1], to) - Math.max(stall[0], from));
+        }
+        return stalled / 1_000_000;
     }
 
     /** The jobs fenced since the store last answered ({@link #storeAnswered}), by job id, with when. */

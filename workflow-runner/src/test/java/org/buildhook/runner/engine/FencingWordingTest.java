@@ -62,6 +62,58 @@ class FencingWordingTest {
     }
 
     /**
+     * tryout30 F5, as its node's log had it: after a pause, the first check fences one job (its watchdog's kill report
+     * not read yet) and says the other was already killed; at the next check the first one's kill is known, its
+     * heartbeat failed once (another node took it over meanwhile), and its line said "the store is unreachable".
+     * Every line of the pause says how long this JVM did not run, whichever check says it.
+     */
+    @Test
+    void everyLineOfOnePauseSaysTheJvmDidNotRunWhicheverCheckSaysIt() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                Fencing.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        CompletableFuture<JobOutcome> second = new CompletableFuture<>();
+        second.complete(new JobOutcome(JobOutcome.Result.FAILED, null, now.get(), now.get(), "killed", null, false));
+        CurrentlyExecuting one = executing("J1");
+        CurrentlyExecuting two = executing("J2");
+        RunningJobs running = new RunningJobs();
+        running.add("J1", job(outcome));
+        running.add("J2", job(second));
+        Fencing fencing = new Fencing(() -> List.of(one, two), running, CONFIG, nanos::get);
+        try {
+            fencing.check(); // every quarter second, as the node runs
+            nanos.addAndGet(Duration.ofSeconds(25).toNanos()); // stopped for 25 s
+            now.set(now.get().plusSeconds(25));
+            fencing.check(); // J1 fenced, J2 already gone
+            outcome.complete(new JobOutcome(JobOutcome.Result.FAILED, null, now.get(), now.get(), "killed", null,
+                    false));
+            one.heartbeat(false, now.get()); // refused: another node took the job over
+            for (int i = 0; i < 4; i++) { // a check every 250 ms after the wake
+                nanos.addAndGet(Duration.ofMillis(250).toNanos());
+                now.set(now.get().plusMillis(250));
+                fencing.check();
+            }
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        List<String> lines = log.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .toList();
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(0)).startsWith("job J1: killed by its own node: no heartbeat could be written for 25000 ms"
+                + " (this node's JVM itself did not run for 25000 ms of that");
+        assertThat(lines.get(1)).startsWith("job J2: no heartbeat could be written for 25000 ms (this node's JVM"
+                + " itself did not run for 25000 ms of that");
+        assertThat(lines.get(2)).startsWith("job J1: no heartbeat could be written for 25250 ms (this node's JVM"
+                + " itself did not run for 25000 ms of that (paused or stalled), not necessarily the store)")
+                .contains("its command had already ended");
+        assertThat(lines).noneMatch(l -> l.contains("the store is unreachable") || l.contains("does not answer"));
+    }
+
+    /**
      * A command that exited by itself while its end waits for the store (cluster27 F4): nothing is killed, nor said to
      * be, and the line says it had ended and how; once, not at every check.
      */
@@ -96,6 +148,29 @@ class FencingWordingTest {
     }
 
     private final CompletableFuture<JobOutcome> outcome = new CompletableFuture<>();
+
+    private CurrentlyExecuting executing(String id) {
+        return new CurrentlyExecuting(new Execution(now.get(), new TaskInstance<Void>("job", id)), now::get,
+                new HeartbeatConfig(CONFIG.heartbeatInterval(), CONFIG.missedHeartbeats(), CONFIG.deadNodeLimit()));
+    }
+
+    private RunningJob job(CompletableFuture<JobOutcome> ends) {
+        return new RunningJob() {
+            @Override
+            public CompletableFuture<JobOutcome> outcome() {
+                return ends;
+            }
+
+            @Override
+            public void cancel() {
+            }
+
+            @Override
+            public void kill(String why) {
+                killedFor.set(why);
+            }
+        };
+    }
 
     private Fencing fencing() {
         TaskInstance<Void> instance = new TaskInstance<>("job", "J1");
