@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
             "  buildhook actions --job 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
             "  buildhook actions --delivery 01JD8Q3W5TZK6YV0M2XG7C4R9N --limit 500 --json",
             "",
-            ExitCodes.HELP
+            ExitCodes.LIST
         })
 final class ActionsCommand implements Callable<Integer> {
 

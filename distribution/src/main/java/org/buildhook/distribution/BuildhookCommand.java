@@ -66,7 +66,20 @@ public final class BuildhookCommand implements Runnable {
             }
             throw e;
         });
+        // A usage mistake: the error, picocli's "did you mean", and where the help is; not the whole help, which
+        // pushed the error off a small terminal (tryout30 F6). Exit code 2 as before.
+        cl.setParameterExceptionHandler(BuildhookCommand::usageMistake);
         return cl;
+    }
+
+    private static int usageMistake(CommandLine.ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        java.io.PrintWriter err = command.getErr();
+        err.println(e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("See '" + command.getCommandSpec().qualifiedName() + " --help' for its options and examples.");
+        err.flush();
+        return ExitCodes.USAGE;
     }
 
     @Override

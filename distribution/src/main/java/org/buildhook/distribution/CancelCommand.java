@@ -10,13 +10,16 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "cancel",
         mixinStandardHelpOptions = true,
-        description = "Cancel a queued or running job (a running one has its process tree killed).",
+        description = "Cancel a job that has not ended: QUEUED, WAITING (for a resource or its retry), "
+                + "AWAITING_APPROVAL or RUNNING (a running one has its process tree killed). Its rule's on-cancel "
+                + "follow-up starts, even when nothing ran. To say no to a job awaiting an approval, use 'reject': "
+                + "it ends REJECTED and starts no follow-up.",
         footer = {
             "",
             "Examples:",
             "  buildhook cancel 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
             "",
-            ExitCodes.HELP
+            ExitCodes.CANCEL
         })
 final class CancelCommand extends AdminActionCommand {
 

@@ -44,7 +44,7 @@ import picocli.CommandLine.Model.CommandSpec;
             "  # before a restart or upgrade: also fail when the store could not be used now:",
             "  buildhook check --strict && systemctl restart buildhook",
             "",
-            ExitCodes.HELP
+            ExitCodes.CHECK
         })
 final class CheckCommand implements Callable<Integer> {
 
@@ -53,7 +53,7 @@ final class CheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "buildhook.yaml to check (default: as serve finds it).")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "buildhook.yaml to check (default: as serve finds it).")
     Path config;
 
     @Option(names = "--rules", paramLabel = "FILE", description = "Check this rules file (instead of the configuration's;"

@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
             "  buildhook deliveries --limit 5 --json",
             "  buildhook deliveries --build 67",
             "",
-            ExitCodes.HELP
+            ExitCodes.LIST
         })
 final class DeliveriesCommand implements Callable<Integer> {
 

@@ -14,9 +14,57 @@ public final class ExitCodes {
     /** A file could not be read, a server could not be reached, the configuration is invalid. */
     public static final int UNAVAILABLE = 3;
 
-    /** The line every command's help ends with. */
-    static final String HELP = "Exit codes: 0 ok, 1 the answer is no (check found errors, send not accepted), "
+    /**
+     * The top-level help's line; each command's help ends with its own line, saying what each code means for
+     * it (tryout30 F6: every command's said "check found errors, send not accepted", also serve's and approve's).
+     */
+    static final String HELP = "Exit codes: 0 ok, 1 the answer is no (each command's help says when), "
             + "2 usage error, 3 cannot read a file, reach a server or start.";
+
+    static final String SERVE = "Exit codes: 0 stopped by a signal (SIGTERM, Ctrl-C, SIGHUP), 2 usage error, "
+            + "3 the configuration is invalid or cannot be read, or the server cannot start.";
+
+    static final String CHECK = "Exit codes: 0 valid (warnings do not change it), 1 mistakes found, 2 usage error, "
+            + "3 a file cannot be read, or the store is one 'serve' would refuse (with --strict also one it cannot "
+            + "use now).";
+
+    static final String TEST = "Exit codes: 0 dry run done (whether or not a rule fires), 1 the rules file has "
+            + "mistakes or the payload is not a JobServ event, 2 usage error (also an endpoint the configuration "
+            + "does not have), 3 a file cannot be read.";
+
+    static final String SEND = "Exit codes: 0 accepted (2xx), 1 answered but not accepted, 2 usage error, "
+            + "3 no answer at all (refused, unreachable, timed out, an untrusted certificate) or a file cannot be "
+            + "read.";
+
+    /** How every admin command's line ends: 2 and 3, which mean the same for all of them. */
+    private static final String ADMIN = "2 usage error (also a filter or value the server refused: 400), "
+            + "3 cannot read the token or reach the server, or the server refused the token (401).";
+
+    /** The list commands: deliveries, jobs, actions, refused-builds, nodes. */
+    static final String LIST = "Exit codes: 0 done, 1 the admin API is off on that server (404), " + ADMIN;
+
+    static final String JOB_SHOW = "Exit codes: 0 done, 1 no such job (404), " + ADMIN;
+
+    static final String LOGS = "Exit codes: 0 done (with -f: the job SUCCEEDED), 1 no such job or attempt, no log "
+            + "for a job that never ran (404), the log is on another node of a cluster (421), or with -f the job "
+            + "did not succeed, " + ADMIN + " With -f also 3 when the server could not read its store.";
+
+    static final String CANCEL = "Exit codes: 0 cancelled, or the job had already ended (nothing to cancel), "
+            + "1 no such job (404), " + ADMIN;
+
+    static final String APPROVE = "Exit codes: 0 approved, 1 no such job (404) or it is not awaiting an approval "
+            + "(409: decided already, expired, superseded or cancelled), " + ADMIN;
+
+    static final String REJECT = "Exit codes: 0 rejected, 1 no such job (404) or it is not awaiting an approval "
+            + "(409: decided already, expired, superseded or cancelled), " + ADMIN;
+
+    static final String RERUN = "Exit codes: 0 queued (the new job's id is printed), 1 no such job (404), " + ADMIN;
+
+    static final String REPLAY = "Exit codes: 0 queued, 1 no such delivery (404) or nothing to replay (409), "
+            + ADMIN;
+
+    static final String NODES_FORGET = "Exit codes: 0 forgotten, 1 no such node (404) or the forget was refused "
+            + "(409: the answer says why and what to do), " + ADMIN;
 
     private ExitCodes() {
     }

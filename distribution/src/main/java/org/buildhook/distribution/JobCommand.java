@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
         description = {"One job: 'job show ID'.",
             "The admin options (--config, --url, --token-file, --token-env, --json) go before or after 'show',"
                     + " e.g. 'job --config FILE show ID'."},
+        footer = {"", ExitCodes.JOB_SHOW},
         subcommands = JobCommand.Show.class)
 final class JobCommand {
 
@@ -41,7 +42,7 @@ final class JobCommand {
                 "  buildhook job show 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
                 "  buildhook job show 01JD8Q4B2C7N1E5V9W0X3Y6Z8K --json",
                 "",
-                ExitCodes.HELP
+                ExitCodes.JOB_SHOW
             })
     static final class Show implements Callable<Integer> {
 

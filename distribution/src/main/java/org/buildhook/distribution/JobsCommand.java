@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
             "  buildhook jobs --delivery 01JD8Q3W5TZK6YV0M2XG7C4R9N",
             "  buildhook jobs --parent 01JD8Q4B2C7N1E5V9W0X3Y6Z8K --limit 500",
             "",
-            ExitCodes.HELP
+            ExitCodes.LIST
         })
 final class JobsCommand implements Callable<Integer> {
 

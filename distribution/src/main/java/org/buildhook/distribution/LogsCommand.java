@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
             "  buildhook logs -f 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
             "  buildhook logs --raw 01JD8Q4B2C7N1E5V9W0X3Y6Z8K | less -R",
             "",
-            ExitCodes.HELP
+            ExitCodes.LOGS
         })
 final class LogsCommand implements Callable<Integer> {
 

@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
             "  buildhook nodes --json",
             "  buildhook nodes forget node-2",
             "",
-            ExitCodes.HELP
+            ExitCodes.LIST
         },
         subcommands = NodesCommand.Forget.class)
 final class NodesCommand implements Callable<Integer> {
@@ -79,7 +79,7 @@ final class NodesCommand implements Callable<Integer> {
                 "Examples:",
                 "  buildhook nodes forget node-2",
                 "",
-                ExitCodes.HELP
+                ExitCodes.NODES_FORGET
             })
     static final class Forget implements Callable<Integer> {
 

@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
             "  buildhook refused-builds",
             "  buildhook refused-builds --dismiss",
             "",
-            ExitCodes.HELP
+            ExitCodes.LIST
         })
 final class RefusedBuildsCommand implements Callable<Integer> {
 

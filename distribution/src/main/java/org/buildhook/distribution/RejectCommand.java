@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
             "  buildhook jobs --state awaiting_approval",
             "  buildhook reject 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
             "",
-            ExitCodes.HELP
+            ExitCodes.REJECT
         })
 final class RejectCommand extends AdminActionCommand {
 

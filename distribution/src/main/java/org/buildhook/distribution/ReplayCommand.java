@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
             "  buildhook replay 01JD8Q3W5TZK6YV0M2XG7C4R9N",
             "  buildhook replay 01JD8Q3W5TZK6YV0M2XG7C4R9N --json",
             "",
-            ExitCodes.HELP
+            ExitCodes.REPLAY
         })
 final class ReplayCommand extends AdminActionCommand {
 

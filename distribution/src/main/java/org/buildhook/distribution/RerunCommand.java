@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
             "Examples:",
             "  buildhook rerun 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
             "",
-            ExitCodes.HELP
+            ExitCodes.RERUN
         })
 final class RerunCommand extends AdminActionCommand {
 

@@ -37,7 +37,7 @@ import picocli.CommandLine.Model.CommandSpec;
             "  buildhook send https://hooks.example.com/webhook/lmp build.json \\",
             "      --secret-env JOBSERV_SECRET",
             "",
-            ExitCodes.HELP
+            ExitCodes.SEND
         })
 final class SendCommand implements Callable<Integer> {
 

@@ -34,14 +34,14 @@ import picocli.CommandLine.Model.CommandSpec;
             "  buildhook serve --config /etc/buildhook/buildhook.yaml",
             "  buildhook serve --port 9090 --host 127.0.0.1",
             "",
-            ExitCodes.HELP
+            ExitCodes.SERVE
         })
 final class ServeCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "buildhook.yaml to use.")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "buildhook.yaml to use.")
     Path config;
 
     @Option(names = "--host", paramLabel = "ADDRESS", description = "Listen on this address (overrides server.host).")

@@ -37,7 +37,7 @@ import picocli.CommandLine.Model.CommandSpec;
             "  buildhook test build.json --config /etc/buildhook/buildhook.yaml \\",
             "      --endpoint lmp --quiet",
             "",
-            ExitCodes.HELP
+            ExitCodes.TEST
         })
 final class TestCommand implements Callable<Integer> {
 
@@ -50,7 +50,7 @@ final class TestCommand implements Callable<Integer> {
     @Option(names = "--rules", paramLabel = "FILE", description = "The rules file (default: the one in the configuration).")
     Path rules;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "buildhook.yaml, to find the rules file.")
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "buildhook.yaml, to find the rules file.")
     Path config;
 
     @Option(names = "--endpoint", paramLabel = "NAME",

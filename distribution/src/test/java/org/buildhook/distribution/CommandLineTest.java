@@ -305,6 +305,100 @@ class CommandLineTest {
                 .hasSize(3);
     }
 
+    /** Every command's help, by its qualified name ("buildhook jobs", "buildhook job show"). */
+    static java.util.Map<String, String> everyHelp() {
+        java.util.Map<String, String> helps = new java.util.LinkedHashMap<>();
+        List<CommandLine> commands = new ArrayList<>(List.of(BuildhookCommand.commandLine()));
+        for (int i = 0; i < commands.size(); i++) {
+            CommandLine command = commands.get(i);
+            commands.addAll(command.getSubcommands().values());
+            if (!command.getCommandSpec().name().equals("help")) {
+                helps.put(command.getCommandSpec().qualifiedName(), command.getUsageMessage(CommandLine.Help.Ansi.OFF));
+            }
+        }
+        return helps;
+    }
+
+    /**
+     * Each command's help ends with the exit codes true for it (tryout30 F6: every one said "1 … check found
+     * errors, send not accepted", serve's, approve's and jobs' too, and approve's did not say 409).
+     */
+    @Test
+    void eachCommandsHelpEndsWithTheExitCodesTrueForIt() {
+        java.util.Map<String, String> helps = new java.util.LinkedHashMap<>();
+        everyHelp().forEach((name, help) -> helps.put(name, help.replaceAll("\\s+", " ")));
+        helps.forEach((name, help) -> {
+            assertThat(help).as(name).contains("Exit codes:");
+            String last = help.strip().substring(help.strip().lastIndexOf("Exit codes:"));
+            assertThat(last).as(name).startsWith("Exit codes: 0 ").contains("2 usage error");
+            if (!name.equals("buildhook")) {
+                assertThat(last).as(name + ": its own exit codes").doesNotContain("check found errors")
+                        .doesNotContain("each command's help says");
+            }
+            if (!name.equals("buildhook check")) {
+                assertThat(last).as(name).doesNotContain("mistakes found");
+            }
+        });
+        assertThat(helps.get("buildhook check")).contains("1 mistakes found");
+        assertThat(helps.get("buildhook send")).contains("1 answered but not accepted");
+        assertThat(helps.get("buildhook serve")).contains("Exit codes: 0 stopped by a signal (SIGTERM, Ctrl-C, SIGHUP), 2 usage");
+        assertThat(helps.get("buildhook approve")).contains("1 no such job (404) or it is not awaiting an approval"
+                + " (409");
+        assertThat(helps.get("buildhook reject")).contains("(409");
+        assertThat(helps.get("buildhook cancel")).contains("0 cancelled, or the job had already ended");
+        assertThat(helps.get("buildhook jobs")).contains("1 the admin API is off");
+    }
+
+    /** serve, check and test take -c FILE for --config, as the admin commands do (tryout30 F6). */
+    @Test
+    void serveCheckAndTestTakeDashCForTheConfigurationAsTheAdminCommandsDo() throws IOException {
+        Files.writeString(dir.resolve("rules.yaml"), "rules:\n  - name: a\n    run: {command: [/bin/true]}\n");
+        Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nrules: rules.yaml\n");
+
+        assertThat(run("check", "-c", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains(config + ": ok").contains("rules.yaml: ok (1 rule(s): a)");
+        assertThat(run("test", PAYLOAD, "-c", config.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        assertThat(out.toString()).contains("rule a: fires");
+        for (String name : List.of("serve", "check", "test", "jobs", "cancel")) {
+            assertThat(everyHelp().get("buildhook " + name)).as(name).contains("-c, --config=FILE");
+        }
+    }
+
+    /** cancel's help says which jobs it cancels, and that the answer to an approval is reject (tryout30 F6). */
+    @Test
+    void cancelsHelpSaysItCancelsWaitingAndAwaitingApprovalJobsAndPointsToRejectForAnApproval() {
+        String help = everyHelp().get("buildhook cancel");
+
+        assertThat(help.replaceAll("\\s+", " ")).contains("QUEUED, WAITING (for a resource or its retry),"
+                + " AWAITING_APPROVAL or RUNNING").contains("on-cancel follow-up starts, even when nothing ran")
+                .contains("use 'reject'");
+    }
+
+    /**
+     * A usage mistake prints the error and where the help is, not the whole help, which pushed the error off a
+     * small terminal (tryout30 F6: jobs --state bogus); picocli's suggestions stay; exit code 2.
+     */
+    @Test
+    void aUsageMistakeSaysTheErrorAndWhereTheHelpIsNotTheWholeHelp() {
+        assertThat(run("jobs", "--state", "bogus")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("--state").contains("bogus")
+                .contains("See 'buildhook jobs --help' for its options and examples.")
+                .doesNotContain("Usage:").doesNotContain("Exit codes:");
+        assertThat(err.toString().strip().lines().count()).as(err.toString()).isLessThanOrEqualTo(3);
+
+        err.getBuffer().setLength(0);
+        assertThat(run("check", "--rulez", "x.yaml")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).startsWith("Unknown options: '--rulez', 'x.yaml'")
+                .contains("Possible solutions: --rules")
+                .contains("See 'buildhook check --help' for its options and examples.")
+                .doesNotContain("Usage:");
+
+        err.getBuffer().setLength(0);
+        assertThat(run("job", "show")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("Missing required parameter: 'JOB'")
+                .contains("See 'buildhook job show --help'").doesNotContain("Usage:");
+    }
+
     /**
      * A placeholder or shell variable written the wrong way ({@code $build.id}, {@code $BUILDHOOK_BUILD_ID})
      * stays literal text, since no shell runs the command: check and test warn, with where and what to write,
