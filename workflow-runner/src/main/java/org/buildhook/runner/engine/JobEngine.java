@@ -400,6 +400,10 @@ public final class JobEngine implements AutoCloseable {
         if (renewer != null) {
             // Renewed through the grace period: a node started with this id meanwhile is refused.
             renewer.shutdownNow();
+            // A renewal under way (its statement is not interrupted) ends before the claim is given back: one that
+            // came after the release found no claim, took it for a forgotten node's and claimed the id again, so a
+            // node stopped cleanly stayed listed and its id looked held (page30's NodesListTest failure).
+            awaitRenewalEnded();
             releaseNodeId();
         }
         LOG.info("job engine stopped on node {}", config.nodeId());
@@ -486,6 +490,24 @@ public final class JobEngine implements AutoCloseable {
     /** Tests: whether {@link #stop()} has begun. */
     boolean stopBegun() {
         return stopped;
+    }
+
+    /**
+     * Waits for a renewal of the node id under way to end, up to three times {@code store.connect-timeout} (a renewal
+     * waits at most that for a connection and for a row lock, as any statement of the store's); past that the claim is
+     * given back all the same, and a renewal that ends afterwards may claim it again, as a node forgotten while cut off
+     * would.
+     */
+    private void awaitRenewalEnded() {
+        try {
+            if (!renewer.awaitTermination(store.config().connectTimeout().multipliedBy(3).toMillis(),
+                    TimeUnit.MILLISECONDS)) {
+                LOG.warn("node id {}: its renewal under way did not end within {}; the id is given back all the same",
+                        config.nodeId(), Durations.describe(store.config().connectTimeout().multipliedBy(3)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Gives this node's id back ({@link #claimNodeId}): a node started with it next takes it at once. */
