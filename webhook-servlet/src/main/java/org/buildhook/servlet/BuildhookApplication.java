@@ -60,6 +60,8 @@ public final class BuildhookApplication implements AutoCloseable {
     private final LogFollows logFollows;
     /** PostgreSQL: whether the other running nodes have the same rules; null on SQLite. */
     private final ClusterRules clusterRules;
+    /** What this node's rules took out whose jobs it has not cancelled yet; null until the start has made it. */
+    private volatile RulesTakenOut takenOut;
     private final DeliveryHandOver handOver;
     private volatile boolean stopping;
 
@@ -191,7 +193,8 @@ public final class BuildhookApplication implements AutoCloseable {
             // After the engine's start, whose claim of the node id carries the fingerprint; null on SQLite.
             ClusterRules clusterRules = ClusterRules.start(store, config.engine().nodeId(), ruleSet,
                     config.engine().heartbeatInterval(), config.engine().deadNodeLimit(),
-                    set -> cancelLeftJobsOnceAgreed(store, set, rules, limitsTurn, config.engine(), takenOut));
+                    set -> cancelLeftJobsOnceAgreed(store, set, rules, limitsTurn, config.engine(), takenOut),
+                    set -> sayJobsLeftWhileRulesDiffer(store, set, rules, limitsTurn, config.engine(), takenOut));
             if (clusterRules != null) {
                 started.push(clusterRules);
                 cluster.set(clusterRules);
@@ -202,6 +205,7 @@ public final class BuildhookApplication implements AutoCloseable {
             started.push(logFollows);
             BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, metrics, engine,
                     logFollows, clusterRules, handOver, started);
+            app.takenOut = takenOut;
             app.logSummary(ruleSet.get());
             return app;
         } catch (RuntimeException e) {
@@ -275,6 +279,15 @@ public final class BuildhookApplication implements AutoCloseable {
         };
     }
 
+    /**
+     * Whether stored jobs of rules this node's rules took out are left, not cancelled, as another running node had
+     * other rules (PostgreSQL; cancelled once they agree); tests.
+     */
+    boolean leavesJobsOfRulesTakenOut() {
+        RulesTakenOut taken = takenOut;
+        return taken != null && taken.heldBack != null;
+    }
+
     /** Run by {@link #start} between reading the rules in force and giving their limits to the jobs; tests only. */
     static volatile java.util.function.Consumer<RuleSet> beforeStartLimits = set -> { };
 
@@ -300,7 +313,7 @@ public final class BuildhookApplication implements AutoCloseable {
             }
             applyLimits(store, rules);
             takenOut.nowInForce(rules);
-            takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut.pending, engine) ? null : rules;
+            takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut, engine) ? null : rules;
         }
     }
 
@@ -319,6 +332,10 @@ public final class BuildhookApplication implements AutoCloseable {
         final java.util.Set<String> pending = new java.util.TreeSet<>();
         /** The set whose cancel was held back as another running node had other rules; null when none was. */
         volatile RuleSet heldBack;
+        /** The held-back set whose left jobs were looked at for the WARN (said or none), or null. */
+        volatile RuleSet said;
+        /** The rules that WARN named: once the nodes agree, those with nothing left to cancel are said resolved. */
+        final java.util.Set<String> saidLeft = new java.util.TreeSet<>();
 
         /** {@code rules} is now in force: adds what it disabled or removed, drops what it enables. */
         void nowInForce(RuleSet rules) {
@@ -326,6 +343,7 @@ public final class BuildhookApplication implements AutoCloseable {
             pending.addAll(hadInForce);
             pending.addAll(rules.disabledRuleNames());
             pending.removeAll(enabled);
+            saidLeft.retainAll(pending); // a rule enabled again: its jobs are no longer left
             hadInForce.clear();
             hadInForce.addAll(enabled);
         }
@@ -345,60 +363,110 @@ public final class BuildhookApplication implements AutoCloseable {
         }
         synchronized (turn) {
             if (takenOut.heldBack == rules && (watcher == null || watcher.current() == rules)) {
-                takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut.pending, engine) ? null : rules;
+                takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut, engine) ? null : rules;
             }
         }
     }
 
     /**
-     * Cancels the stored jobs still to run of the rules in {@code takenOut} (tryout24 F1; rules this node knows
-     * were disabled or removed, rulesknown23), saying per rule how many in one {@code WARN}, and empties it; a
-     * store that does not answer leaves them, said in one {@code WARN}, and keeps them for the next reload. On
+     * PostgreSQL, at each comparison of the nodes' rules that finds a lasting difference ({@link ClusterRules}: at
+     * the start's at once, otherwise once it has stayed the same for {@code runner.heartbeat-interval}): when the
+     * start or the reload of {@code rules} left the stored jobs of the rules taken out, says so in one {@code WARN}
+     * with how many per rule (rulesdiff23), once per such set. Not at the reload itself (tryout30 F7: two nodes that
+     * reload one file a moment apart made the first warn of jobs the second cancelled milliseconds later, and its
+     * log never said so). The same turn as {@link #applyLimits}, and only while {@code rules} is still in force.
+     */
+    private static void sayJobsLeftWhileRulesDiffer(Store store, RuleSet rules, RulesWatcher watcher, Object turn,
+            org.buildhook.runner.engine.EngineConfig engine, RulesTakenOut takenOut) {
+        if (takenOut.heldBack != rules || takenOut.said == rules) {
+            return;
+        }
+        synchronized (turn) {
+            if (takenOut.heldBack != rules || takenOut.said == rules
+                    || (watcher != null && watcher.current() != rules)) {
+                return;
+            }
+            String node = engine.nodeId();
+            try {
+                org.buildhook.runner.rules.RulesFingerprint own = org.buildhook.runner.rules.RulesFingerprint.of(rules);
+                java.util.Optional<org.buildhook.runner.store.RulesDisagreement> differ =
+                        org.buildhook.runner.store.RulesDisagreement.among(node, own,
+                                store.nodeLeases().runningNodesRules(engine.deadNodeLimit()));
+                if (differ.isEmpty()) {
+                    return; // they agree now: the next comparison cancels the jobs
+                }
+                java.util.List<Store.RuleNotInForce> left = store.jobsOfRules(java.util.Set.copyOf(takenOut.pending));
+                takenOut.said = rules;
+                if (!left.isEmpty()) {
+                    LOG.warn("the stored jobs still to run of the rules disabled or removed {} are left as they are,"
+                            + " not cancelled: {}; running node(s) {} have other rules (fingerprint {} here), and may"
+                            + " still run those rules. They are cancelled once every running node has the same"
+                            + " rules (this node compares them every runner.heartbeat-interval, and at each start"
+                            + " and reload); until then they run when due or approved", where(node, rules),
+                            left.stream().map(r -> "rule '" + r.rule() + "': " + r.cancelled() + " job(s)")
+                                    .collect(java.util.stream.Collectors.joining(", ")),
+                            String.join(", ", differ.get().otherNodeIds()), own.shortForm());
+                    left.forEach(r -> takenOut.saidLeft.add(r.rule()));
+                }
+            } catch (RuntimeException e) {
+                // The store does not answer: the next comparison that finds the difference says it.
+                LOG.debug("could not count the stored jobs left of the rules taken out: {}", e.toString());
+            }
+        }
+    }
+
+    private static String where(String node, RuleSet rules) {
+        return "in the rules in force on node " + node + " (" + rules.source() + ", loaded at " + rules.loadedAt()
+                + ")";
+    }
+
+    /**
+     * Cancels the stored jobs still to run of the rules in {@code takenOut.pending} (tryout24 F1; rules this node
+     * knows were disabled or removed, rulesknown23), saying per rule how many in one {@code WARN}, and empties it;
+     * a store that does not answer leaves them, said in one {@code WARN}, and keeps them for the next reload. On
      * PostgreSQL, while another running node has other rules (a rolling change of the rules file: it may still
-     * run them), cancels nothing and says so in one {@code WARN} when there are such jobs (rulesdiff23); nodes
-     * that record no fingerprint (older buildhooks) are not compared, as in {@link ClusterRules}. This node's
-     * fingerprint is that of {@code rules}, never the one its claim recorded (at a start, still the previous
-     * run's).
+     * run them), cancels nothing (rulesdiff23); that is said by {@link #sayJobsLeftWhileRulesDiffer} once the
+     * difference lasts. A rule said so whose jobs another node cancelled meanwhile (or that ran) is said resolved
+     * in one {@code INFO} once the jobs are no longer left. Nodes that record no fingerprint (older buildhooks) are
+     * not compared, as in {@link ClusterRules}. This node's fingerprint is that of {@code rules}, never the one its
+     * claim recorded (at a start, still the previous run's).
      *
      * @return false when the jobs were left because another running node has other rules
      */
-    private static boolean cancelJobsOfRulesTakenOut(Store store, RuleSet rules, java.util.Set<String> takenOut,
+    private static boolean cancelJobsOfRulesTakenOut(Store store, RuleSet rules, RulesTakenOut taken,
             org.buildhook.runner.engine.EngineConfig engine) {
+        java.util.Set<String> takenOut = taken.pending;
         if (takenOut.isEmpty()) {
             return true;
         }
         String node = engine.nodeId();
         java.util.Set<String> names = java.util.Set.copyOf(takenOut);
-        String where = "in the rules in force on node " + node + " (" + rules.source() + ", loaded at "
-                + rules.loadedAt() + ")";
+        String where = where(node, rules);
         try {
             if (store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL) {
                 org.buildhook.runner.rules.RulesFingerprint own = org.buildhook.runner.rules.RulesFingerprint.of(rules);
-                java.util.Optional<org.buildhook.runner.store.RulesDisagreement> differ =
-                        org.buildhook.runner.store.RulesDisagreement.among(node, own,
-                                store.nodeLeases().runningNodesRules(engine.deadNodeLimit()));
-                if (differ.isPresent()) {
-                    java.util.List<Store.RuleNotInForce> left = store.jobsOfRules(names);
-                    if (!left.isEmpty()) {
-                        LOG.warn("the stored jobs still to run of the rules disabled or removed {} are left as they are,"
-                                + " not cancelled: {}; running node(s) {} have other rules (fingerprint {} here), and may"
-                                + " still run those rules. They are cancelled once every running node has the same"
-                                + " rules (this node compares them every runner.heartbeat-interval, and at each start"
-                                + " and reload); until then they run when due or approved", where,
-                                left.stream().map(r -> "rule '" + r.rule() + "': " + r.cancelled() + " job(s)")
-                                        .collect(java.util.stream.Collectors.joining(", ")),
-                                String.join(", ", differ.get().otherNodeIds()), own.shortForm());
-                    }
+                if (org.buildhook.runner.store.RulesDisagreement.among(node, own,
+                        store.nodeLeases().runningNodesRules(engine.deadNodeLimit())).isPresent()) {
                     return false;
                 }
             }
+            java.util.Set<String> resolved = new java.util.TreeSet<>(taken.saidLeft);
             for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, rule -> "not started: its rule '"
                     + rule + "' is disabled or removed " + where + "; run it again with buildhook rerun once the rule"
                     + " is back")) {
                 LOG.warn("rule '{}' is disabled or removed {}: {} of its stored job(s) still to run (queued, waiting or"
                         + " awaiting an approval) will not run: cancelled; jobs of it already running go on",
                         stop.rule(), where, stop.cancelled());
+                resolved.remove(stop.rule());
             }
+            resolved.retainAll(names);
+            if (!resolved.isEmpty()) {
+                LOG.info("every running node has the same rules as node {} now, and the stored jobs said above to be"
+                        + " left as they are have none still to run: {}; another node cancelled them (its log says"
+                        + " so), or they ran meanwhile", node, resolved.stream().map(r -> "rule '" + r + "'")
+                                .collect(java.util.stream.Collectors.joining(", ")));
+            }
+            taken.saidLeft.removeAll(names);
             takenOut.removeAll(names);
         } catch (RuntimeException e) {
             LOG.warn("the stored jobs of the rules disabled or removed in {} could not be cancelled ({}): they may still"

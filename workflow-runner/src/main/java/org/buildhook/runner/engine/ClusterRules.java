@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * no fingerprint (older buildhooks) are never a difference. A store that does not answer changes nothing:
  * the next look tries again. Each look that finds no difference tells the listener given to {@link #start}
  * (rulesdiff23: the stored jobs of rules not in force, left while the nodes' rules differed, are cancelled
- * then). One daemon thread, {@code buildhook-cluster-rules}; {@link #close()} stops it.
+ * then); each that finds a difference said or shown tells the other listener (tryout30 F7: those jobs are
+ * said to be left only then, not for a difference of a moment). One daemon thread, {@code buildhook-cluster-rules}; {@link #close()} stops it.
  */
 public final class ClusterRules implements AutoCloseable {
 
@@ -49,6 +50,7 @@ public final class ClusterRules implements AutoCloseable {
     private final Duration every;
     private final ScheduledExecutorService looks;
     private final java.util.function.Consumer<RuleSet> agreeing;
+    private final java.util.function.Consumer<RuleSet> differing;
     private volatile Optional<RulesDisagreement> disagreement = Optional.empty();
     /** The rule set whose fingerprint this node's claim carries; guarded by this. */
     private RuleSet recorded;
@@ -64,9 +66,10 @@ public final class ClusterRules implements AutoCloseable {
     private boolean pendingFromReload;
 
     private ClusterRules(Store store, String nodeId, Supplier<RuleSet> rules, Duration every, Duration deadLimit,
-            java.util.function.Consumer<RuleSet> agreeing) {
+            java.util.function.Consumer<RuleSet> agreeing, java.util.function.Consumer<RuleSet> differing) {
         this.every = every;
         this.agreeing = agreeing;
+        this.differing = differing;
         this.store = store;
         this.nodeId = nodeId;
         this.rules = rules;
@@ -106,15 +109,33 @@ public final class ClusterRules implements AutoCloseable {
      */
     public static ClusterRules start(Store store, String nodeId, Supplier<RuleSet> rules, Duration every,
             Duration deadLimit, java.util.function.Consumer<RuleSet> agreeing) {
+        return start(store, nodeId, rules, every, deadLimit, agreeing, set -> { });
+    }
+
+    /**
+     * {@link #start(Store, String, Supplier, Duration, Duration, java.util.function.Consumer)}, and {@code differing}
+     * is told, on the same thread, of each look that finds a difference that is said or shown: at the start's look at
+     * once, otherwise only once it has stayed the same for {@code every} (a difference that lasts, not the moment
+     * one rules file takes to reach every node: tryout30 F7). It must not throw, and should say nothing twice: it is
+     * told at every such look.
+     *
+     * @param agreeing  told the rules in force at each look that finds no difference
+     * @param differing told the rules in force at each look that finds a lasting difference
+     * @return the running comparison, or null on SQLite
+     */
+    public static ClusterRules start(Store store, String nodeId, Supplier<RuleSet> rules, Duration every,
+            Duration deadLimit, java.util.function.Consumer<RuleSet> agreeing,
+            java.util.function.Consumer<RuleSet> differing) {
         Objects.requireNonNull(rules, "rules");
         Objects.requireNonNull(agreeing, "agreeing");
+        Objects.requireNonNull(differing, "differing");
         if (store.dialect() != Dialect.POSTGRESQL) {
             return null;
         }
         if (every.isNegative() || every.isZero()) {
             throw new IllegalArgumentException("every must be positive");
         }
-        ClusterRules cluster = new ClusterRules(store, nodeId, rules, every, deadLimit, agreeing);
+        ClusterRules cluster = new ClusterRules(store, nodeId, rules, every, deadLimit, agreeing, differing);
         cluster.look(Look.START);
         long millis = every.toMillis();
         cluster.looks.scheduleWithFixedDelay(() -> cluster.lookQuietly(Look.PERIODIC), millis, millis,
@@ -225,6 +246,8 @@ public final class ClusterRules implements AutoCloseable {
         started = true;
         if (now.isEmpty()) {
             agreeing.accept(set);
+        } else {
+            differing.accept(set);
         }
     }
 
