@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +66,11 @@ final class Orphans {
     private static final Map<Object, Long> IN_FLIGHT = new ConcurrentHashMap<>();
     /** The running attempts, each with the start time of its program, in ticks since boot. */
     private static final Map<Object, Long> OWNERS = new ConcurrentHashMap<>();
+    /**
+     * Those of {@link #OWNERS} whose processes are being ended ({@link #ending}): each looks for its orphans for the
+     * last times, and no longer counts as one that will end an orphan later.
+     */
+    private static final Set<Object> ENDING = ConcurrentHashMap.newKeySet();
 
     private Orphans() {
     }
@@ -125,6 +131,7 @@ final class Orphans {
         active = false;
         decided = false;
         OWNERS.clear();
+        ENDING.clear();
         LAUNCHED.clear();
     }
 
@@ -175,15 +182,30 @@ final class Orphans {
         }
     }
 
+    /**
+     * The processes of {@code owner} are being ended (its program exited, or it is stopped): its looks from now on are
+     * its last ones, so it no longer counts, for another attempt's look, as one that will end a shared orphan later.
+     * Called before its first such look ({@link ProcessTree#terminate}). Without it, two attempts ending at the same
+     * moment (a superseding push cancelling several jobs, a node's stop) each left an orphan both could own to the
+     * other, and neither ended it (review30).
+     */
+    static void ending(Object owner) {
+        if (OWNERS.containsKey(owner)) {
+            ENDING.add(owner);
+        }
+    }
+
     /** The attempt has ended: orphans that only it could own are no one's now (they were ended with it). */
     static void ended(Object owner) {
+        ENDING.remove(owner);
         OWNERS.remove(owner);
     }
 
     /**
      * Whether {@code process} is an orphan that {@code owner} must end as it ends: a child of this JVM that this
      * runner did not start and that is not being started, which started at or after {@code owner}'s program and
-     * before any other attempt still running that could own it. Reads its start time.
+     * before any other attempt still running, and not being ended ({@link #ending}), that could own it. Reads its
+     * start time.
      */
     static boolean isOrphanOf(Object owner, ProcStat process) {
         if (!active || process.parent() != SELF || process.pid() == SELF || process.gone()) {
@@ -198,8 +220,8 @@ final class Orphans {
             return false;
         }
         for (Map.Entry<Object, Long> other : OWNERS.entrySet()) {
-            if (other.getKey() != owner && other.getValue() <= started) {
-                return false; // it may be that attempt's: it ends it
+            if (other.getKey() != owner && other.getValue() <= started && !ENDING.contains(other.getKey())) {
+                return false; // it may be that attempt's: it ends it, at its own end
             }
         }
         return true;

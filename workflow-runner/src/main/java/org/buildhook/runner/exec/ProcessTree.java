@@ -274,6 +274,10 @@ final class ProcessTree {
      */
     CompletableFuture<Termination> terminate(Duration grace, ScheduledExecutorService scheduler,
             Consumer<Boolean> beforeSignals) {
+        if (owner != null) {
+            // Its last looks for orphans: another attempt ending meanwhile no longer leaves them to this one (Orphans).
+            Orphans.ending(owner);
+        }
         Set<ProcessHandle> first = new LinkedHashSet<>(members());
         if (first.isEmpty()) {
             return CompletableFuture.completedFuture(Termination.none());
