@@ -28,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The server as PID 1 of its own PID namespace ({@code unshare --pid --fork --mount-proc}), as in a
  * container started without {@code --init}: jobs that leave a background process behind, which
- * buildhook kills, must not leave zombies. Needs root (unshare) and tini, which {@code .ci/run}
- * installs.
+ * buildhook kills, must not leave zombies: under tini, and without it (bin/buildhook makes the server a child
+ * subreaper, which reaps them itself; orphans30). Without an init the server says so at start, in words that depend
+ * on whether it reaps orphans. Needs root (unshare) and tini, which {@code .ci/run} installs.
  */
 class Pid1IT {
 
@@ -99,11 +100,29 @@ class Pid1IT {
     }
 
     @Test
-    void asPid1WithoutAnInitTheServerSaysSoAtStartNamingTheFix() throws Exception {
-        serve(Map.of("BUILDHOOK_TINI", ""));
+    void asPid1WithoutAnInitTheSubreaperReapsTheKilledLeftoversAndTheWarningSaysWhatAnInitStillDoes() throws Exception {
+        String base = serve(Map.of("BUILDHOOK_TINI", ""));
+
+        for (int i = 0; i < JOBS; i++) {
+            deliver(base, 9200 + i);
+        }
+        await().atMost(Duration.ofSeconds(120)).until(() -> finishedAttempts() == JOBS && living("sleep").isEmpty());
+
+        // The JVM is PID 1 and a child subreaper: it reaps what it ended, no init needed for that.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(zombies()).as("zombies in the server's PID namespace").isEmpty());
+        assertThat(namespace().values()).noneSatisfy(s -> assertThat(s.command()).isEqualTo("tini"));
+        assertThat(ServeOutput.text(output)).contains("re-parented to this server (child subreaper)")
+                .contains("buildhook runs as PID 1 with no init").doesNotContain("stay zombies")
+                .contains("docker/podman exec").contains("--init").contains("tini");
+    }
+
+    @Test
+    void asPid1WithoutAnInitOrTheSubreaperTheServerSaysLeftoversStayZombiesNamingTheFix() throws Exception {
+        serve(Map.of("BUILDHOOK_TINI", "", "JAVA_OPTS", "-Xmx256m -XX:+UseSerialGC -Dbuildhook.subreaper=off"));
 
         assertThat(ServeOutput.text(output)).contains("buildhook runs as PID 1 with no init to reap orphans")
-                .contains("--init").contains("tini");
+                .contains("stay zombies").contains("--init").contains("tini").doesNotContain("(child subreaper)");
     }
 
     void deliver(String base, long buildId) throws Exception {

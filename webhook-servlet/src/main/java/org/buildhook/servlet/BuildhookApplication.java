@@ -41,12 +41,25 @@ public final class BuildhookApplication implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BuildhookApplication.class);
     private static final Duration RULES_POLL = Duration.ofSeconds(2);
     /**
-     * The kernel hands orphans to PID 1 to reap; a JVM cannot reap processes it did not start, so
-     * the killed leftovers of jobs would stay zombies.
+     * As PID 1 without the child subreaper (the WAR, or {@code -Dbuildhook.subreaper=off}): the kernel hands orphans
+     * to PID 1 to reap, and a JVM that does not reap them itself cannot reap processes it did not start, so the
+     * killed leftovers of jobs would stay zombies.
      */
     static final String PID_1_WARNING = "buildhook runs as PID 1 with no init to reap orphans: processes a job"
             + " leaves behind stay zombies once killed. Run the container with an init (docker/podman run --init,"
             + " or tini as its entrypoint), or install tini (apt-get install tini): bin/buildhook then runs"
+            + " under it by itself";
+    /**
+     * As PID 1 with the child subreaper on ({@code bin/buildhook}): the server reaps the orphans handed to it itself,
+     * but as PID 1 it is handed every orphan of the container, also those of a command run in it from outside
+     * ({@code docker/podman exec}), and one that started while a job ran is taken for that job's and ended with it.
+     * Under an init, those go to the init, and the server is handed only what its own jobs leave behind.
+     */
+    static final String PID_1_SUBREAPER_WARNING = "buildhook runs as PID 1 with no init: it reaps what its jobs"
+            + " leave behind itself (child subreaper), but every process orphaned in this container is handed to it,"
+            + " and one left behind by a command run in the container from outside (docker/podman exec) while a job"
+            + " runs is taken for that job's and ended with it. Run the container with an init (docker/podman run"
+            + " --init, or tini as its entrypoint), or install tini (apt-get install tini): bin/buildhook then runs"
             + " under it by itself";
 
     private final BuildhookConfig config;
@@ -206,7 +219,7 @@ public final class BuildhookApplication implements AutoCloseable {
             BuildhookApplication app = new BuildhookApplication(config, store, rules, deliveries, metrics, engine,
                     logFollows, clusterRules, handOver, started);
             app.takenOut = takenOut;
-            app.logSummary(ruleSet.get());
+            app.logSummary(ruleSet.get(), launcher.reapsOrphans());
             return app;
         } catch (RuntimeException e) {
             closeAll(started);
@@ -573,7 +586,8 @@ public final class BuildhookApplication implements AutoCloseable {
         return () -> ruleSet;
     }
 
-    private void logSummary(RuleSet ruleSet) {
+    /** @param reapsOrphans whether the launcher reaps the orphans handed to this JVM (the child subreaper) */
+    private void logSummary(RuleSet ruleSet, boolean reapsOrphans) {
         LOG.info("buildhook started: endpoints {}; {} rule(s) {} from {}; store {}; data in {}; job logs in {}; build {}",
                 config.endpoints().keySet(), ruleSet.size(), ruleSet.ruleNames(),
                 config.rulesFile() == null ? "(no rules file configured)" : config.rulesFile(),
@@ -595,8 +609,17 @@ public final class BuildhookApplication implements AutoCloseable {
         config.warnings().forEach(LOG::warn);
         ProcessEncoding.current().warning().ifPresent(LOG::warn);
         if (ProcessHandle.current().pid() == 1) {
-            LOG.warn(PID_1_WARNING);
+            LOG.warn(pid1Warning(reapsOrphans));
         }
+    }
+
+    /**
+     * What a server that is PID 1 with no init says at start: {@link #PID_1_SUBREAPER_WARNING} when its launcher
+     * reaps orphans ({@link CommonsExecLauncher#reapsOrphans()}), else {@link #PID_1_WARNING} (leftovers stay
+     * zombies).
+     */
+    static String pid1Warning(boolean reapsOrphans) {
+        return reapsOrphans ? PID_1_SUBREAPER_WARNING : PID_1_WARNING;
     }
 
     /** The running application of a web application; fails loudly if it did not start. */

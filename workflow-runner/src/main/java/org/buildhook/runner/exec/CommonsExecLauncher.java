@@ -105,6 +105,20 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     /** How often, while this JVM is a child subreaper, exited orphans are reaped ({@link Orphans#reapAll}). */
     static final Duration REAP_EVERY = Duration.ofSeconds(10);
 
+    /**
+     * Whether this JVM is a child subreaper that ends and reaps the processes jobs leave behind: asked with
+     * {@code -Dbuildhook.subreaper=on} ({@code bin/buildhook} passes it; the WAR does not) and turned on (Linux with
+     * {@code /proc}, {@code prctl} allowed). Then every process orphaned under this JVM, also as a container's PID 1,
+     * is reaped by it: those a job's end killed at once, those that exit by themselves within {@link #REAP_EVERY}
+     * (10 s). Decided once per class loader, by the first launcher.
+     *
+     * @return true while this launcher reaps orphans; false when the property is absent or off, or it could not be
+     *         turned on (the log said why)
+     */
+    public boolean reapsOrphans() {
+        return reaper != null;
+    }
+
     private static ExecutorService outputThreads() {
         return Executors.newCachedThreadPool(new JobThreadFactory("buildhook-job-output", true));
     }
