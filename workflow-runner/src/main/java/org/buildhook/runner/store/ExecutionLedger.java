@@ -1936,18 +1936,32 @@ public final class ExecutionLedger {
     }
 
     /**
+     * A scalar subquery: when the first attempt of the current run of the job aliased {@code job} started (epoch ms),
+     * {@code NULL} when it has no attempt. A run is the attempts since the latest one that ended other than cut short
+     * ({@code INTERRUPTED}) or is still {@code RUNNING}: a job cut short any number of times is one run; a retry after
+     * a failure or a timeout begins another (it waits again).
+     *
+     * @param job the alias (or table name) of the {@code jobs} row in the enclosing statement
+     */
+    static String runStarted(String job) {
+        return "(SELECT MIN(a.started_at) FROM job_attempts a WHERE a.job_id = " + job + ".id AND a.attempt > COALESCE("
+                + "(SELECT MAX(b.attempt) FROM job_attempts b WHERE b.job_id = " + job + ".id AND b.outcome NOT IN"
+                + " ('INTERRUPTED', 'RUNNING')), 0))";
+    }
+
+    /**
      * The columns of a job whose attempt was cut short (its node's death, stop, self-fencing or watchdog, or a start
      * its node could not make), set so that it keeps its place: a job that needs shared resources is {@code WAITING}
      * as from just before it took its units ({@code resource_holds.acquired_at} - 1 ms, while its holds are still
-     * there; else the start of its latest attempt, which came right after), ahead of every job that started waiting
-     * for them while it held them (tryout9 F1, cluster27 F12); any other job is {@code QUEUED} and marked waiting in
-     * its rule's concurrency line ({@code slot_waiting}, tryout12 F4). No parameters; its {@code jobs} row is the
-     * one updated.
+     * there; else the start of the first attempt of this run of it, {@link #runStarted}, which came right after),
+     * ahead of every job that started waiting for them while it held them (tryout9 F1, cluster27 F12). Units taken
+     * again after a cut keep the time it first took them ({@code ResourceLedger}), so the place holds across any
+     * number of cuts (tryout30 F4). Any other job is {@code QUEUED} and marked waiting in its rule's concurrency line
+     * ({@code slot_waiting}, tryout12 F4). No parameters; its {@code jobs} row is the one updated.
      */
     static final String BACK_IN_ITS_PLACE = "state = CASE WHEN resources IS NULL THEN 'QUEUED' ELSE 'WAITING' END,"
             + " waiting_since = CASE WHEN resources IS NULL THEN waiting_since ELSE COALESCE((SELECT MIN(h.acquired_at)"
-            + " - 1 FROM resource_holds h WHERE h.job_id = jobs.id), (SELECT a.started_at FROM job_attempts a WHERE"
-            + " a.job_id = jobs.id AND a.attempt = jobs.attempts)) END,"
+            + " - 1 FROM resource_holds h WHERE h.job_id = jobs.id), " + runStarted("jobs") + ") END,"
             + " slot_waiting = CASE WHEN resources IS NULL THEN 1 ELSE slot_waiting END";
 
     /**

@@ -31,7 +31,8 @@ import java.util.TreeMap;
  * that holds units and needs these, and then waits in its place, {@link JobState#WAITING} (review29 R3), its
  * attempt ended first as this node's start of it would end it. A node of the attempt's host ends what it
  * left before the take ({@code JobTask}), after which the job waits in its place as any job cut short whose
- * end is recorded (units30).
+ * end is recorded (units30). Units a job cut short takes again are recorded as taken when it first took them for
+ * this run of it ({@code acquired_at}), so its place holds across any number of cuts (tryout30 F4).
  */
 public final class ResourceLedger {
 
@@ -77,7 +78,8 @@ public final class ResourceLedger {
             Map<String, Integer> capacity = capacities(c, job);
             freeStale(c, db.dialect());
             Place place = place(c, job.id());
-            long since = place.since(clock.millis());
+            long now = clock.millis();
+            long since = place.since(now);
             List<Map<String, List<Integer>>> earlier = earlierWaiters(c, job.id(), since);
             Map<String, Integer> inUse = inUse(c, need.keySet(), job.id());
             Map<String, Integer> own = place.cutShort() ? held(c, job.id()) : Map.of();
@@ -142,6 +144,9 @@ public final class ResourceLedger {
                 return ExecutionLedger.Take.NOT_FREE;
             }
             freeOwn(c, job.id());
+            // A job cut short takes them again as from when it first took them for this run of it, its place: taken as
+            // from now, a second cut placed it behind the jobs that started waiting while it held them (tryout30 F4).
+            long acquired = place.resumed() ? Math.min(since + 1, now) : now;
             try (PreparedStatement p = c.prepareStatement("INSERT INTO resource_holds (job_id, resource, units, node,"
                     + " acquired_at) VALUES (?, ?, ?, ?, ?)")) {
                 for (Map.Entry<String, Integer> n : need.entrySet()) {
@@ -149,7 +154,7 @@ public final class ResourceLedger {
                     p.setString(2, n.getKey());
                     p.setInt(3, n.getValue());
                     p.setString(4, node);
-                    p.setLong(5, clock.millis());
+                    p.setLong(5, acquired);
                     p.executeUpdate();
                 }
             }
@@ -432,15 +437,17 @@ public final class ResourceLedger {
      * @param heldSince    when it took the units it still holds from an earlier pick (epoch ms), {@code null} if none
      * @param cutShort     its latest attempt is still marked running (the job is {@code RUNNING}): its node stopped
      *                     heart-beating before its end was recorded, and this pick takes it over
-     * @param lastStarted  when that attempt started (epoch ms), {@code null} if unknown
+     * @param runStarted   when the first attempt of this run of it started (epoch ms: see
+     *                     {@link ExecutionLedger#runStarted}), {@code null} if unknown
+     * @param lastCut      its latest attempt was cut short, its end recorded ({@code INTERRUPTED})
      */
-    private record Place(Long waitingSince, Long heldSince, boolean cutShort, Long lastStarted) {
+    private record Place(Long waitingSince, Long heldSince, boolean cutShort, Long runStarted, boolean lastCut) {
 
         /**
          * Since when it waits: as recorded; else, for a job cut short, as from just before it took the units it
-         * still holds (the start of its cut-short attempt when they are gone), ahead of the jobs that started
-         * waiting while it held them, as {@link ExecutionLedger#BACK_IN_ITS_PLACE} places a job whose cut-short
-         * attempt's end is recorded; else from {@code now} (a first attempt, or a retry, which waits again).
+         * still holds (the start of the first attempt of this run when they are gone), ahead of the jobs that
+         * started waiting while it held them, as {@link ExecutionLedger#BACK_IN_ITS_PLACE} places a job whose
+         * cut-short attempt's end is recorded; else from {@code now} (a first attempt, or a retry, which waits again).
          */
         long since(long now) {
             if (waitingSince != null) {
@@ -452,21 +459,34 @@ public final class ResourceLedger {
             if (heldSince != null) {
                 return heldSince - 1;
             }
-            return lastStarted != null ? lastStarted : now;
+            return runStarted != null ? runStarted : now;
+        }
+
+        /**
+         * Whether it resumes a run of it that was cut short, its place kept ({@link #since}): then the units it takes
+         * are taken as from when it first took them for this run ({@link #since} + 1 ms), so that any number of cuts
+         * keep that place (tryout30 F4: taken as from the re-take, a second cut put it behind the jobs that had
+         * waited since before it). Not a first attempt, nor a retry after an attempt that ended otherwise (a
+         * failure, a timeout), which waits again from its own wait; a re-run is a new job.
+         */
+        boolean resumed() {
+            return cutShort || (waitingSince != null && lastCut);
         }
     }
 
     private static Place place(Connection c, String jobId) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT j.waiting_since, (SELECT MIN(h.acquired_at) FROM"
-                + " resource_holds h WHERE h.job_id = j.id), j.state, (SELECT a.started_at FROM job_attempts a WHERE"
-                + " a.job_id = j.id AND a.attempt = j.attempts) FROM jobs j WHERE j.id = ?")) {
+                + " resource_holds h WHERE h.job_id = j.id), j.state, " + ExecutionLedger.runStarted("j")
+                + ", (SELECT a.outcome FROM job_attempts a WHERE a.job_id = j.id AND a.attempt = j.attempts)"
+                + " FROM jobs j WHERE j.id = ?")) {
             p.setString(1, jobId);
             try (ResultSet rs = p.executeQuery()) {
                 if (!rs.next()) {
-                    return new Place(null, null, false, null);
+                    return new Place(null, null, false, null, false);
                 }
                 return new Place(longOrNull(rs, 1), longOrNull(rs, 2),
-                        JobState.RUNNING.name().equals(rs.getString(3)), longOrNull(rs, 4));
+                        JobState.RUNNING.name().equals(rs.getString(3)), longOrNull(rs, 4),
+                        AttemptOutcome.INTERRUPTED.name().equals(rs.getString(5)));
             }
         }
     }

@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param units    how many units (1 up to the capacity)
  * @param capacity the capacity the job was planned with
  * @param node     for a hold, the node whose attempt holds them; null for a wait
- * @param since    when the hold was taken, or since when the job waits (its place in the queue)
+ * @param since    when the job took these units for this run of it (a job cut short and taking them again keeps
+ *                 the time it first took them, its place), or since when the job waits (its place in the queue)
  */
 public record ResourceUse(String resource, String jobId, String rule, int units, int capacity, String node,
         Instant since) {

@@ -519,6 +519,133 @@ abstract class AbstractPickLeaseTest {
     }
 
     /**
+     * place30 (tryout30 F4): a job holding the only board, cut short by its node's graceful stop twice (two restarts
+     * during one long flash), keeps its place both times: the job of a later build that started waiting for the board
+     * while it held it does not take it first. Before, the first cut kept the place, but the units taken again were
+     * taken as from then, and the second cut placed the job as from just before that re-take: behind the later job,
+     * which took the board of the half-done one.
+     */
+    @Test
+    void aJobCutShortTwiceByGracefulStopsKeepsItsPlaceForItsUnits() throws Exception {
+        aJobCutShortTwiceKeepsItsPlace(false, false);
+    }
+
+    /**
+     * As {@link #aJobCutShortTwiceByGracefulStopsKeepsItsPlaceForItsUnits}, its first cut its node's silence past the
+     * dead-node limit: revived, its attempt still marked running, its units kept until this node picks it, which takes
+     * them again (its attempt on another host, as a node beside a paused one in a cluster); then its second cut a stop.
+     */
+    @Test
+    void aJobRevivedThenStoppedKeepsItsPlaceForItsUnits() throws Exception {
+        aJobCutShortTwiceKeepsItsPlace(true, false);
+    }
+
+    /**
+     * As {@link #aJobCutShortTwiceByGracefulStopsKeepsItsPlaceForItsUnits}, its units given back by its node before its
+     * second cut is recorded (a node that fenced itself, whose end another node records): it is placed as from the
+     * start of the first attempt of this run, which came right after it first took them, not of the attempt cut.
+     */
+    @Test
+    void aJobCutShortTwiceWhoseUnitsWereGivenBackFirstKeepsItsPlaceForThem() throws Exception {
+        aJobCutShortTwiceKeepsItsPlace(false, true);
+    }
+
+    private void aJobCutShortTwiceKeepsItsPlace(boolean revivedFirst, boolean givenBackFirst) throws Exception {
+        String holder = boardJob(1);
+        Execution picked = pick(holder, Instant.now(), "node-1");
+        assertThat(take(holder, "node-1", picked.version)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.ledger().startAttempt(holder, "node-1", picked.version)).isEqualTo(1);
+        long held = store.resources().holds().get(0).since().toEpochMilli();
+        laterThan(held);
+        String later = boardJob(2);
+        assertThat(pickedAndTaken(later)).as("the later build's job, the board held").isEqualTo(
+                ExecutionLedger.Take.NOT_FREE);
+        long laterWaits = store.resources().waiting().get(0).since().toEpochMilli();
+        laterThan(laterWaits);
+        if (revivedFirst) {
+            markedOfAnotherHost(holder);
+            revive(holder);
+        } else {
+            stopped(holder, 1, "node-1");
+        }
+        assertThat(pickedAndTaken(later)).as("the later build's job, after the first cut").isEqualTo(
+                ExecutionLedger.Take.NOT_FREE);
+        assertThat(pickedAndTaken(holder)).as("the job cut short once").isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.ledger().startAttempt(holder, NODE)).isEqualTo(2);
+        laterThan(laterWaits);
+        if (givenBackFirst) {
+            store.resources().release(holder, NODE);
+        }
+
+        stopped(holder, 2, NODE);
+
+        assertThat(store.job(holder).orElseThrow().job().state()).isEqualTo(JobState.WAITING);
+        assertThat(store.resources().waiting()).extracting(u -> u.jobId()).as("the waiting jobs, in order")
+                .containsExactly(holder, later);
+        assertThat(store.resources().waiting().get(0).since().toEpochMilli()).as("its place").isEqualTo(givenBackFirst
+                ? store.job(holder).orElseThrow().attempts().get(0).startedAt().toEpochMilli() : held - 1);
+        assertThat(pickedAndTaken(later)).as("the later build's job, after the second cut").isEqualTo(
+                ExecutionLedger.Take.NOT_FREE);
+        assertThat(pickedAndTaken(holder)).as("the job cut short twice").isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.resources().holds()).extracting(u -> u.jobId()).containsExactly(holder);
+    }
+
+    /**
+     * What keeps no place: a retry after a failed attempt waits again (rules.md, Shared resources: "a retry waits
+     * again"); the units it takes are taken as from then, not as from its failed attempt's, so a cut of the retry
+     * places it as from the retry's take. (Held before this change too: a guard of what place30 chose.)
+     */
+    @Test
+    void aRetryAfterAFailureTakesItsUnitsAsFromItsOwnTake() throws Exception {
+        String job = boardJob(1);
+        Execution picked = pick(job, Instant.now(), "node-1");
+        assertThat(take(job, "node-1", picked.version)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.ledger().startAttempt(job, "node-1", picked.version)).isEqualTo(1);
+        long first = store.resources().holds().get(0).since().toEpochMilli();
+        assertThat(store.ledger().finishAttempt(job, 1, new org.buildhook.runner.exec.JobOutcome(
+                org.buildhook.runner.exec.JobOutcome.Result.FAILED, 1, Instant.now(), Instant.now(), "exited with 1",
+                null, false), JobState.QUEUED)).isTrue();
+        store.resources().release(job, "node-1");
+        laterThan(first + 1);
+        long retried = System.currentTimeMillis();
+
+        assertThat(pickedAndTaken(job)).isEqualTo(ExecutionLedger.Take.TAKEN);
+
+        assertThat(store.resources().holds().get(0).since().toEpochMilli()).as("the retry's hold")
+                .isGreaterThanOrEqualTo(retried);
+    }
+
+    /** A job of build {@code build} needing the only unit of a board, accepted now. */
+    private String boardJob(int build) {
+        PlannedJob sharing = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null, false,
+                null, Map.of("board", 1), Map.of("board", 1), null, null, 0));
+        return store.accept(Plans.delivery("{\"build_id\": " + build + "}"), List.of(sharing)).jobIds().get(0);
+    }
+
+    /** Attempt {@code attempt} of the job cut short by its node's graceful stop, its units given back by that node. */
+    private void stopped(String jobId, int attempt, String node) throws SQLException {
+        assertThat(store.ledger().interruptByStop(jobId, attempt, new org.buildhook.runner.exec.JobOutcome(
+                org.buildhook.runner.exec.JobOutcome.Result.FAILED, null, Instant.now(), Instant.now(),
+                "stopped by the shutdown of " + node, null, false), "stopped by the shutdown of " + node)).isTrue();
+        revive(jobId);
+        store.resources().release(jobId, node);
+    }
+
+    /** The job's latest attempt recorded as of another host's boot, which no sweep of this node reaches. */
+    private void markedOfAnotherHost(String jobId) throws SQLException {
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                "UPDATE job_attempts SET boot_id = 'another-boot/pid:[4026531836]' WHERE job_id = ?")) {
+            p.setString(1, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    /** Returns once the store's clock (the system's) has passed {@code millis} by at least 2 ms. */
+    private static void laterThan(long millis) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> System.currentTimeMillis() > millis + 2);
+    }
+
+    /**
      * The job picked by this node and run by the engine's {@link JobTask}; the job's state then. Not ended (its units
      * not taken), its execution is put back in the queue for a later try, as db-scheduler leaves it.
      */

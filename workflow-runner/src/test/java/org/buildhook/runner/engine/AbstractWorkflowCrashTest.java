@@ -469,6 +469,75 @@ abstract class AbstractWorkflowCrashTest {
         }, null);
     }
 
+    /**
+     * place30 (tryout30 F4): a job holding the only board, its node stopped gracefully during its flash (grace over),
+     * then the next node stopped so too during its re-run (two deploys in a row), keeps its place both times: after
+     * each restart its command is the next to start, not the job of the later build that has been waiting for the board
+     * since before the first restart. Before, the units taken again at the first restart were taken as from then, and
+     * the second stop placed the job behind the waiting one, which took the board of the half-done one. Real nodes one
+     * after another on the same store (SQLite: the same data; PostgreSQL: one schema), real commands.
+     */
+    @Test
+    void aJobCutShortTwiceByGracefulStopsKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
+        aBoardHoldersJobCutShortTwiceKeepsItsPlace(node -> {
+            // Its stdin closed: the engine stops, waits its grace (1 s) for the job, then kills it ("run again").
+            node.process.getOutputStream().close();
+            await().atMost(Duration.ofMinutes(5)).until(() -> !node.process.isAlive());
+            return () -> { };
+        }, "grace=1");
+    }
+
+    /** As {@link #aJobCutShortTwiceByGracefulStopsKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits}, by two kill -9. */
+    @Test
+    void aJobCutShortTwiceByItsNodesDeathsKeepsItsPlaceAheadOfTheJobsThatWaitedForItsUnits() throws Exception {
+        aBoardHoldersJobCutShortTwiceKeepsItsPlace(node -> {
+            node.kill();
+            return () -> { };
+        });
+    }
+
+    /**
+     * flash-1 and flash-2 on a pool of one board: a node runs one, the other waits for the board; {@code cut} cuts that
+     * node off and a node is started after it on the same store, twice. After each cut the next command started is the
+     * holder's again, once its command before is gone; the board never has two commands at once.
+     */
+    private void aBoardHoldersJobCutShortTwiceKeepsItsPlace(Cut cut, String... nodeArgs) throws Exception {
+        Path events = dir.resolve("events");
+        Path go = dir.resolve("go");
+        Path board = traced("board.sh", events, go, "");
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), "resources:\n  boards: 1\n"
+                + "rules:\n"
+                + "  - name: flash\n"
+                + "    run: {command: [/bin/sh, \"" + board + "\", \"flash-${build.id}\"], resources: {boards: 1},"
+                + " timeout: 30m}\n");
+        StoreConfig config = config(dir.resolve("data")).withRetention(StoreConfig.DEFAULT_RETENTION, Duration.ZERO);
+        try (Store store = Store.open(config)) {
+            List<String> args = new ArrayList<>(List.of("threads=2", "rules=" + rules, "builds=1,2"));
+            args.addAll(List.of(nodeArgs));
+            NodeProcess running = node("first", config, args.toArray(String[]::new));
+            NodeProcess accepted = running;
+            awaitOrExplain(store, () -> accepted.printed("ACCEPTED") && starts(events).size() == 1
+                    && byLabel(store).values().stream().anyMatch(j -> j.state() == JobState.WAITING));
+            String holder = starts(events).get(0).split(" ")[2];
+            for (int restart = 1; restart <= 2; restart++) {
+                int started = restart + 1;
+                long command = Long.parseLong(starts(events).get(restart - 1).split(" ")[3]);
+                cut.cut(running).undo();
+                List<String> next = new ArrayList<>(List.of("threads=2"));
+                next.addAll(List.of(nodeArgs));
+                running = node("restart-" + restart, config, next.toArray(String[]::new));
+                awaitOrExplain(store, () -> starts(events).size() == started);
+                assertThat(AbstractCrashTest.isGone(command)).as("its command before was gone first").isTrue();
+                assertThat(starts(events).get(restart).split(" ")[2])
+                        .as("the job cut short started again first after restart %d", restart).isEqualTo(holder);
+            }
+            Files.createFile(go);
+            awaitOrExplain(store, () -> byLabel(store).values().stream().allMatch(j -> j.state() == JobState.SUCCEEDED));
+            assertThat(starts(events)).hasSize(4);
+            assertNeverTwoAtOnce(store, events, "flash", "boards in use at once");
+        }
+    }
+
     /** How a test cuts the board holder's node off; what it returns undoes that once the job started again. */
     private interface Cut {
         Undo cut(NodeProcess victim) throws Exception;
@@ -665,8 +734,9 @@ abstract class AbstractWorkflowCrashTest {
      * Each run of a command as {start ns, end ns}, from its own S and E lines. A run the taker killed
      * as a leftover writes its E line from its SIGTERM trap, unless the shell is killed before it gets
      * there (dash may skip a trap when its child dies of the same signal); such a run ends at the end
-     * its interrupted attempt was recorded with, which is after its processes were gone: later than
-     * the truth, never earlier.
+     * its interrupted attempt was recorded with (of a job cut short more than once, the attempt whose record
+     * names the run's process as killed), which is after its processes were gone: later than the truth, never
+     * earlier.
      */
     private static List<long[]> runs(Store store, List<String> lines, Map<String, String> jobOfLabel) {
         List<long[]> out = new ArrayList<>();
@@ -681,6 +751,11 @@ abstract class AbstractWorkflowCrashTest {
                 String job = jobOfLabel.get(f[2]);
                 List<JobAttempt> killed = store.job(job).orElseThrow().attempts().stream()
                         .filter(a -> a.outcome() == AttemptOutcome.INTERRUPTED).toList();
+                if (killed.size() > 1) {
+                    // Cut short more than once: the attempt whose record names this run's process as killed.
+                    killed = killed.stream().filter(a -> a.message() != null
+                            && a.message().matches(".*killed what it left: (.*, )?" + f[3] + " .*")).toList();
+                }
                 assertThat(killed).as("run %s has no end line and was not killed: %s", start, lines).hasSize(1);
                 Instant at = killed.get(0).endedAt();
                 endNs = at.getEpochSecond() * 1_000_000_000L + at.getNano();
