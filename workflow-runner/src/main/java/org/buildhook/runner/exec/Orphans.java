@@ -283,7 +283,7 @@ final class Orphans {
         if (!active) {
             return 0;
         }
-        LAUNCHED.entrySet().removeIf(launched -> ProcStat.startTime(launched.getKey()) != launched.getValue());
+        LAUNCHED.entrySet().removeIf(launched -> isGone(launched.getKey(), launched.getValue()));
         int reaped = 0;
         for (ProcStat stat : ProcStat.all()) {
             if (stat.state() == 'Z' && stat.parent() == SELF && reapOne(stat.pid())) {
@@ -291,6 +291,17 @@ final class Orphans {
             }
         }
         return reaped;
+    }
+
+    /**
+     * Whether the process this runner started as {@code pid} at {@code ticks} is gone: its pid has another start
+     * time now, or no process at all. A {@code /proc/<pid>/stat} that cannot be read for a moment (the JVM out of
+     * descriptors) is not taken for that: the entry dropped, the process still running was taken for an orphan,
+     * ended with an unrelated attempt, and its exit status reaped from under the JDK (review30).
+     */
+    private static boolean isGone(long pid, long ticks) {
+        long now = ProcStat.startTime(pid);
+        return now >= 0 ? now != ticks : !Files.exists(Path.of("/proc/" + pid));
     }
 
     /**
