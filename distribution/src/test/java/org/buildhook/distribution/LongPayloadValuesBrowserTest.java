@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.buildhook.servlet.RefusedBuildsForTests;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -168,6 +170,89 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
     }
 
     /**
+     * tryout30 F3: at 360 px the banner of a refused rules file showed its mistakes in a box of its own 12em high,
+     * scrolling (the first mistake and half the second, each line a long path), the Shared resources table had its
+     * Waiting column past the right edge, and the builds to re-send were a seven-column table scrolling in its box.
+     * From 360 to 1920 px: nothing of the page's top (tiles, banners, Rules, Shared resources, Nodes) is outside the
+     * window or scrolls sideways in a box; at 900 px and below every mistake is readable without scrolling inside the
+     * banner, and each resource and each build to re-send is one block whose values say what they are. Leaves
+     * {@code narrow-top-360.png}, {@code narrow-resources-360.png} … in {@code target/}.
+     */
+    @Test
+    void theRefusedRulesBannerTheSharedResourcesAndTheBuildsToResendAreWholeFrom360To1920Pixels() throws Exception {
+        server = AdminServer.start(dir);
+        Files.writeString(dir.resolve("hold.sh"), "while [ ! -f '" + dir + "/go' ]; do [ -d '" + dir + "' ] || exit 1;"
+                + " sleep 0.1; done\n");
+        String rules = "resources:\n  imx8mm-evk-lab-boards: 1\n  power-switch: 1\nrules:\n"
+                + "  - name: flash-and-test-on-a-lab-board\n    when: {status: PASSED}\n    run:\n      command: [/bin/sh,"
+                + " '" + dir.resolve("hold.sh") + "']\n      resources: {imx8mm-evk-lab-boards: 1}\n";
+        server.replaceRules(rules);
+        server.app().rules().checkNow();
+        server.deliver("build-67-passed.json");
+        await().atMost(Duration.ofMinutes(1)).until(() -> server.getJson("jobs?state=RUNNING").path("items").size() == 1);
+        for (int build = 68; build <= 70; build++) {
+            server.deliverBody(AdminServer.fixture("build-67-passed.json").replaceFirst("\"build_id\": \\d+",
+                    "\"build_id\": " + build).getBytes(StandardCharsets.UTF_8));
+        }
+        await().atMost(Duration.ofMinutes(1)).until(() -> server.getJson("jobs?state=WAITING").path("items").size() == 3);
+        // Twelve mistakes (more than the 12em the box showed at any width), each a line beginning with the file's (long) path.
+        StringBuilder broken = new StringBuilder(rules);
+        for (int i = 1; i <= 12; i++) {
+            broken.append("  - name: broken-").append(i).append("\n    colour").append(i)
+                    .append(": red\n    run: {command: [/bin/true]}\n");
+        }
+        server.replaceRules(broken.toString());
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().lastError()).isPresent();
+        List<String> mistakes = server.app().rules().lastError().orElseThrow().problems().stream()
+                .map(Object::toString).toList();
+        assertThat(mistakes).hasSizeGreaterThanOrEqualTo(12);
+        for (int build = 1311; build <= 1313; build++) {
+            RefusedBuildsForTests.refuse(server.app(), "jobserv-" + "staging-".repeat(3) + build, build,
+                    "andy-corp/" + "p".repeat(60), "RUNNING_WITH_FAILURES", "nightly-" + "t".repeat(80));
+        }
+        browser = Chromium.start(profile);
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
+
+        for (int width : List.of(1920, 1280, 901, 900, 600, 360)) {
+            browser.manage().window().setSize(new Dimension(width, 900));
+            browser.get(server.uri().toString());
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(
+                    By.cssSelector("#resources li.waiter")).isDisplayed() && browser.findElement(By.id("rules-banner"))
+                    .isDisplayed() && browser.findElement(By.id("refused-builds-list")).isDisplayed());
+            Chromium.screenshot(browser, "narrow-top-" + width + ".png");
+            Map<String, Object> top = layout("#live-top .tile, #live-top .banner, #live-top td, #live-top li,"
+                    + " #live-top pre, #live-top h2");
+            assertThat(top).as("the page's top at %d px", width).containsEntry("outside", List.of())
+                    .containsEntry("pageScrollsSideways", false);
+            assertThat(overflowing("#live-top, #live-top *")).as("what scrolls sideways or is cut in the page's top"
+                    + " at %d px", width).isEmpty();
+            WebElement banner = browser.findElement(By.id("rules-banner"));
+            assertThat(banner.getText()).as("at %d px", width).contains(mistakes);
+            if (width <= 900) {
+                assertThat(browser.executeScript("var p = document.querySelector('#rules-banner pre');"
+                        + " return p.scrollHeight - p.clientHeight;")).as("the mistakes hidden below the banner's box"
+                        + " at %d px (its height in px)", width).isEqualTo(0L);
+                // One block per resource: each value says what it is (Waiting's heading was past the right edge).
+                assertThat(labels("#resources tr.resource:first-child td")).as("the resource's labels at %d px",
+                        width).containsExactly("none", "\"in use \"", "\"held by \"", "\"waiting \"");
+                assertThat(labels("#refused-builds-list tbody tr:first-child td")).as("a build to re-send's labels at"
+                        + " %d px", width).containsExactly("\"endpoint \"", "\"build \"", "\"project \"",
+                        "\"status \"", "\"trigger \"", "\"last refused \"", "\"503s \"");
+                assertThat(browser.findElement(By.cssSelector("#resources thead")).isDisplayed()).isFalse();
+                assertThat(browser.findElement(By.cssSelector("#refused-builds-list thead")).isDisplayed()).isFalse();
+            }
+            browser.executeScript("document.getElementById('rules-banner').scrollIntoView()");
+            Chromium.screenshot(browser, "narrow-rules-banner-" + width + ".png");
+            browser.executeScript("document.getElementById('resources').scrollIntoView()");
+            Chromium.screenshot(browser, "narrow-resources-" + width + ".png");
+            browser.executeScript("document.getElementById('refused-builds-list').scrollIntoView()");
+            Chromium.screenshot(browser, "narrow-refused-builds-" + width + ".png");
+        }
+        Files.writeString(dir.resolve("go"), "");
+    }
+
+    /**
      * log23 (left open): the list linked a payload URL whole, so a long {@code log_url} weighed on every
      * live update once per job. A URL longer than a list carries of a value links to the job's page, which
      * links it whole; the 5,000-character {@code web_url}, over the former limit of 2048, is linked there too.
@@ -208,6 +293,13 @@ class LongPayloadValuesBrowserTest extends AdminServerInChromium {
                 .endsWith("?job=" + job) && browser.findElement(By.id("plan")).isDisplayed());
         assertThat(browser.findElement(By.cssSelector("#plan a.log")).getAttribute("href")).isEqualTo(LOG_URL);
         assertThat(browser.findElement(By.cssSelector("#plan a.build")).getAttribute("href")).isEqualTo(WEB_URL);
+    }
+
+    /** What each element {@code selector} finds shows before its content ({@code ::before}): its label, or none. */
+    @SuppressWarnings("unchecked")
+    private List<String> labels(String selector) {
+        return (List<String>) browser.executeScript("return Array.prototype.map.call(document.querySelectorAll("
+                + "arguments[0]), function (e) { return getComputedStyle(e, '::before').content; });", selector);
     }
 
     /** The elements {@code selector} finds, not inline, whose content is wider than their box (text, width > box). */

@@ -21,7 +21,7 @@ final class StatusPageAssets {
             main{padding:1em 1.5em 2em}footer.build{margin-top:2em;color:var(--muted);font-size:.85em}h2{font-size:1.05em;margin:1.5em 0 .5em}h2 small{font-weight:400;color:var(--muted)}
             code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.92em}
             .banner{background:#ffebe9;border:1px solid var(--bad);border-left:6px solid var(--bad);border-radius:6px;
-            padding:.6em 1em;margin:0 0 1em}.banner pre{margin:.4em 0 0;max-height:12em;white-space:pre-wrap}
+            padding:.6em 1em;margin:0 0 1em}.banner pre{margin:.4em 0 0;max-height:12em;white-space:pre-wrap;overflow-wrap:anywhere}
             .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:.8em}
             .tile{background:#fff;border:1px solid var(--line);border-top:4px solid #afb8c1;border-radius:6px;padding:.55em .8em}
             .tile .label{font-size:.75em;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
@@ -51,7 +51,7 @@ final class StatusPageAssets {
             ul.jobs{list-style:none;margin:0;padding:0}ul.jobs li{padding:2px 0}
             ol.waiting{margin:0;padding-left:1.6em}ol.waiting li{padding:2px 0}
             .run{font-family:ui-monospace,monospace;font-size:.82em;background:#eaeef2;padding:0 .35em;border-radius:4px}
-            table.facts td,#attempts td{overflow-wrap:anywhere}pre.env{white-space:pre-wrap;overflow-wrap:anywhere}
+            table.facts td,#attempts td,#refused-builds-list td{overflow-wrap:anywhere}pre.env{white-space:pre-wrap;overflow-wrap:anywhere}
             .dur,.muted,small{color:var(--muted);font-size:.85em}a.ext{font-size:.85em}a{color:#0969da}
             button{cursor:pointer;font-size:.78em;padding:1px 8px;border:1px solid var(--line);border-radius:5px;
             background:#f6f8fa;color:#24292f}button:hover{background:#eaeef2}
@@ -116,7 +116,26 @@ final class StatusPageAssets {
             #rule-health td:nth-child(3)::before{content:"succeeded "}
             #rule-health td:nth-child(4)::before{content:"p50 / p95 of the timeout ";white-space:nowrap}
             #rule-health td:nth-child(5)::before{content:"recent jobs ";vertical-align:middle}
-            #rule-health td:empty::before,#rule-health td[colspan]::before{content:none}}
+            #rule-health td:empty::before,#rule-health td[colspan]::before{content:none}
+            .banner pre{max-height:none;overflow:visible}
+            #resources,#resources>tbody,#refused-builds-list,#refused-builds-list>tbody{display:block}
+            #resources>thead,#refused-builds-list>thead{display:none}
+            #resources tr,#refused-builds-list tr{display:flex;flex-wrap:wrap;align-items:baseline;gap:0 1.1em;
+            padding:4px 8px;border-bottom:1px solid #eaeef2}
+            #resources td,#refused-builds-list td{display:block;border:0;padding:2px 0;min-width:0;max-width:100%;
+            overflow-wrap:anywhere}#resources td.num,#refused-builds-list td.num{text-align:left}
+            #resources td:nth-child(3),#resources td:nth-child(4){flex:1 1 100%}
+            #resources td::before,#refused-builds-list td::before{color:var(--muted);font-size:.8em}
+            #resources td:nth-child(2)::before{content:"in use "}#resources td:nth-child(3)::before{content:"held by "}
+            #resources td:nth-child(4)::before{content:"waiting "}
+            #refused-builds-list td:nth-child(1)::before{content:"endpoint "}
+            #refused-builds-list td:nth-child(2)::before{content:"build "}
+            #refused-builds-list td:nth-child(3)::before{content:"project "}
+            #refused-builds-list td:nth-child(4)::before{content:"status "}
+            #refused-builds-list td:nth-child(5)::before{content:"trigger "}
+            #refused-builds-list td:nth-child(6)::before{content:"last refused "}
+            #refused-builds-list td:nth-child(7)::before{content:"503s "}
+            #resources td:empty::before,#refused-builds-list td:empty::before{content:none}}
             @media (max-width:600px){
             table.facts,table.facts>tbody,table.facts tr,table.facts th,table.facts td{display:block;width:auto}
             table.facts tr{border-bottom:1px solid #eaeef2;padding:3px 8px}
