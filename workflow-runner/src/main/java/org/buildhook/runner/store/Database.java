@@ -438,18 +438,42 @@ final class Database implements AutoCloseable {
      * 43 s, past JobServ's 30-s client timeout, with no answer). A {@code lock_timeout} in store.url (its
      * {@code options}) wins: then nothing is set. The migrations wait for another node's without a bound
      * ({@code SET LOCAL lock_timeout = 0}, {@link Migrations}); the node id's and the health check's pools are
-     * not bounded here.
+     * not bounded here. The same two pools' sessions are ended by PostgreSQL when idle inside a transaction for
+     * {@link #idleInTransactionBound} (a node that does not run must not hold its row locks for good).
      */
     static String sessionInitSql(StoreConfig config, String name, Durability durability, Duration wait) {
         List<String> set = new java.util.ArrayList<>(2);
         if (durability == Durability.DEFERRED) {
             set.add("SET synchronous_commit TO off");
         }
-        if ((PoolStarvation.STORE_POOL.equals(name) || SCHEDULER_POOL.equals(name))
-                && !config.url().toLowerCase(java.util.Locale.ROOT).contains("lock_timeout")) {
+        String url = config.url().toLowerCase(java.util.Locale.ROOT);
+        boolean bounded = PoolStarvation.STORE_POOL.equals(name) || SCHEDULER_POOL.equals(name);
+        if (bounded && !url.contains("lock_timeout")) {
             set.add("SET lock_timeout = " + wait.toMillis());
         }
+        if (bounded && !url.contains("idle_in_transaction_session_timeout")) {
+            set.add("SET idle_in_transaction_session_timeout = " + idleInTransactionBound(wait).toMillis());
+        }
         return set.isEmpty() ? null : String.join("; ", set);
+    }
+
+    /**
+     * PostgreSQL: how long a session of the pools {@code buildhook-store} and {@code buildhook-scheduler} may stay idle
+     * inside a transaction before PostgreSQL ends it ({@code idle_in_transaction_session_timeout}): six times {@code
+     * store.connect-timeout}, at least 30 s. A node's transactions run their statements one after another; a session
+     * idle that long inside one belongs to a node that does not run (paused: {@code SIGSTOP}, a VM frozen, a host cut
+     * off with its connection left open), and the row locks it holds (a job's, a shared resource's) would stop every
+     * other node from taking over that node's jobs for as long as it stays so (ci-a: the taker waited for a paused
+     * node's row lock for good). Ended, its locks go; the node, should it run again, finds its connection closed and
+     * tries its work again, as after any cut. An {@code idle_in_transaction_session_timeout} in store.url (its {@code
+     * options}) wins.
+     *
+     * @param wait {@code store.connect-timeout}
+     * @return the bound, at least 30 s
+     */
+    static Duration idleInTransactionBound(Duration wait) {
+        Duration six = wait.multipliedBy(6);
+        return six.compareTo(Duration.ofSeconds(30)) < 0 ? Duration.ofSeconds(30) : six;
     }
 
     /** The pool db-scheduler and the jobs' bookkeeping run on. */
