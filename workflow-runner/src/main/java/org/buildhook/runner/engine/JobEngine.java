@@ -378,7 +378,7 @@ public final class JobEngine implements AutoCloseable {
         long graceOver = System.nanoTime();
         // After the grace (tryout18 F4): a job that ends during it has its follow-up stored now, for another
         // node at once or this one after its next start, not only at the next start with nothing said.
-        followUps.close();
+        followUps.closeAfterALastLook(store.config().connectTimeout().multipliedBy(3));
         // Only now, after the grace period: a stop while the database cannot be reached must not wait
         // for it once per step that needs it. During the grace the node still stores deliveries and
         // records the outcomes of the jobs that end, which must be tried once the database answers again.
