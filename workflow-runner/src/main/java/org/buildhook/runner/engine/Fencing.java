@@ -102,6 +102,7 @@ final class Fencing {
         lastCheck = now;
         List<CurrentlyExecuting> executingNow = executing.get();
         saidEnded.retainAll(executingNow.stream().map(c -> c.getTaskInstance().getId()).toList());
+        List<Said> said = new java.util.ArrayList<>();
         for (CurrentlyExecuting current : executingNow) {
             double dead = current.getHeartbeatState().getFractionDead();
             boolean failing = current.getHeartbeatState().getFailedHeartbeats() > 0;
@@ -124,17 +125,66 @@ final class Fencing {
                 // Nothing left to kill: "its processes are killed now" read as a command cut short, or killed twice
                 // (cluster27 F4, F6). Not fenced either: its own end (or the watchdog's kill) is what is recorded.
                 if (saidEnded.add(jobId)) {
-                    LOG.warn("job {}: {}; {}: nothing is left to kill, and its end is recorded once the store answers",
-                            jobId, silence, gone);
+                    said.add(new Said(jobId, null, silence, stalled, gone));
                 }
                 continue;
             }
             String why = "killed by its own node: " + silence;
             if (running.fence(jobId, why)) {
-                fenced.put(jobId, java.time.Instant.now());
-                LOG.warn("job {}: {}; its processes are killed now (self-fencing); it runs again {}", jobId, why,
-                        stalled ? "on the next pick" : "once the store answers");
+                said.add(new Said(jobId, why, silence, stalled, null));
             }
+        }
+        // Killed first, said after: the watchdog may have killed the job's processes while this JVM was paused, its
+        // report still unread in the pipe (read some 70 ms after the wake): "its processes are killed now" was then
+        // untrue, and read as a command killed late (tryout30 F5). So the watchdog is asked before the words.
+        if (!said.isEmpty()) {
+            say(said);
+        }
+        // This check's own wait for the watchdog is no pause of this JVM.
+        lastCheck = nanos.getAsLong();
+    }
+
+    /**
+     * What {@link #check()} says of one job: fenced now ({@code why}, the attempt's message), or found with nothing left
+     * to kill ({@code gone}, what became of it); with its silence, and whether this JVM's pause took in that silence.
+     */
+    private record Said(String jobId, String why, String silence, boolean stalled, String gone) {
+    }
+
+    /**
+     * Says what {@link #check()} found, in its order: of a job fenced, that its processes are killed now, or, when
+     * this node's watchdog had already killed them (asked, at most its answer's bound), that; such a job is not
+     * counted among those this node fenced.
+     */
+    private void say(List<Said> jobs) {
+        Watchdog guard = watchdog.get();
+        java.util.Map<AttemptMarker, Watchdog.Kill> kills = java.util.Map.of();
+        java.util.Map<String, AttemptMarker> markers = new java.util.HashMap<>();
+        if (guard != null) {
+            for (Said job : jobs) {
+                Integer attempt = job.why() == null ? null : running.attempt(job.jobId());
+                if (attempt != null) {
+                    markers.put(job.jobId(), AttemptMarker.of(job.jobId(), attempt));
+                }
+            }
+            if (!markers.isEmpty()) {
+                kills = guard.ask(markers.values());
+            }
+        }
+        for (Said job : jobs) {
+            AttemptMarker marker = markers.get(job.jobId());
+            Watchdog.Kill kill = marker == null ? null : kills.get(marker);
+            String gone = kill == null ? job.gone() : killedByWatchdog(kill);
+            if (gone != null) {
+                // As a later check would say it (alreadyGone), once: the next checks find the same and say nothing.
+                saidEnded.add(job.jobId());
+                LOG.warn("job {}: {}; {}: nothing is left to kill, and its end is recorded once the store answers",
+                        job.jobId(), job.silence(), gone);
+                continue;
+            }
+            fenced.put(job.jobId(), java.time.Instant.now());
+            LOG.warn("job {}: {}; its processes are killed now (self-fencing); it runs again {}", job.jobId(),
+                    job.why(), job.stalled() ? "on the next pick" : "once the store answers");
         }
     }
 
@@ -148,6 +198,11 @@ final class Fencing {
             stalled += Math.max(0, Math.min(stall[1], to) - Math.max(stall[0], from));
         }
         return stalled / 1_000_000;
+    }
+
+    /** What became of an attempt the watchdog killed, in a fencing line. */
+    private static String killedByWatchdog(Watchdog.Kill kill) {
+        return "its processes were already killed by this node's watchdog at " + kill.at();
     }
 
     /** The jobs fenced since the store last answered ({@link #storeAnswered}), by job id, with when. */
@@ -170,7 +225,7 @@ final class Fencing {
         if (guard != null && attempt != null) {
             Watchdog.Kill kill = guard.killed(AttemptMarker.of(jobId, attempt));
             if (kill != null) {
-                return "its processes were already killed by this node's watchdog at " + kill.at();
+                return killedByWatchdog(kill);
             }
         }
         JobOutcome ended = running.endedWith(jobId);

@@ -230,6 +230,58 @@ public final class Watchdog implements AutoCloseable {
     }
 
     /**
+     * The watchdog's kills of these attempts, as it has reported them once asked: for each running attempt whose kill
+     * this node has not read yet, it is asked ({@code Q}) and its answer ({@code A}, written after any report of that
+     * attempt) waited for, so that a kill it made while this JVM was paused, whose report waits in the pipe (read some
+     * 70 ms after the wake, tryout30 F5), is known before the node says what became of the attempt. Unlike {@link
+     * #ended(AttemptMarker, boolean)} the attempts stay running and their reports stay kept for it. Waits at most
+     * {@link #answerWait()} in all (1 s to 10 s, only for a watchdog that does not listen: one that reads answers at
+     * once), not at all when no watchdog is up.
+     *
+     * @param markers the attempts; those not running (never told, or ended) are left out
+     * @return the reported kills of those the watchdog killed, by attempt; empty when it killed none of them (or did
+     *         not answer in time)
+     */
+    public Map<AttemptMarker, Kill> ask(java.util.Collection<AttemptMarker> markers) {
+        synchronized (lock) {
+            Process asked = process;
+            java.util.List<String> waiting = new java.util.ArrayList<>();
+            if (asked != null && up && readFrom == asked) {
+                for (AttemptMarker marker : markers) {
+                    String value = marker.value();
+                    if (attempts.containsKey(value) && !killed.containsKey(value) && send("Q " + value) != 0) {
+                        waiting.add(value);
+                    }
+                }
+            }
+            long deadline = System.nanoTime() + answerWait.toNanos();
+            while (!waiting.isEmpty() && readFrom == asked && !closed) {
+                waiting.removeIf(v -> killed.containsKey(v) || answered.contains(v) || !attempts.containsKey(v));
+                long left = deadline - System.nanoTime();
+                if (waiting.isEmpty() || left <= 0) {
+                    break;
+                }
+                try {
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(lock, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            // The answers are left in answered: ended() of an attempt asked here need not ask again, all reports
+            // written before the answer having been read.
+            Map<AttemptMarker, Kill> found = new LinkedHashMap<>();
+            for (AttemptMarker marker : markers) {
+                Kill kill = killed.get(marker.value());
+                if (kill != null) {
+                    found.put(marker, kill);
+                }
+            }
+            return found;
+        }
+    }
+
+    /**
      * How long {@link #ended(AttemptMarker, boolean)} waits at most for the watchdog's answer: as long as
      * the watchdog itself waits for a report to be written ({@link NodeWatchdog#reportWaitMillis}, an eighth of
      * the dead-node limit, 1 s to 10 s).

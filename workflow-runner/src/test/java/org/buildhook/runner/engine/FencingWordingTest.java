@@ -1,6 +1,7 @@
 package org.buildhook.runner.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.github.kagkarlsson.scheduler.CurrentlyExecuting;
 import com.github.kagkarlsson.scheduler.HeartbeatConfig;
@@ -12,8 +13,13 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.buildhook.runner.exec.AttemptMarker;
 import org.buildhook.runner.exec.JobOutcome;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.exec.ProcessIdentity;
 import org.buildhook.runner.exec.RunningJob;
+import org.buildhook.runner.exec.Watchdog;
+import org.buildhook.runner.exec.WatchdogProbe;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -111,6 +117,68 @@ class FencingWordingTest {
                 + " itself did not run for 25000 ms of that (paused or stalled), not necessarily the store)")
                 .contains("its command had already ended");
         assertThat(lines).noneMatch(l -> l.contains("the store is unreachable") || l.contains("does not answer"));
+    }
+
+    /**
+     * tryout30 F5's first line (fence31): the node's real watchdog killed the job's real process while this JVM was
+     * paused, and its report was still in the pipe when the first check after the wake fenced the job: that line said
+     * "its processes are killed now (self-fencing)", and only the next one that the watchdog had killed them. Here the
+     * watchdog's reports are held back until the node asks it something (as a report read late); the one line said
+     * must be that the watchdog had already killed them, and the job is not counted among those this node fenced.
+     */
+    @Test
+    void aJobWhoseProcessesTheWatchdogKilledDuringThePauseIsNotSaidToBeKilledNow() throws Exception {
+        String jobId = "J1-" + java.util.UUID.randomUUID(); // the watchdog kills by marker: none of another test's
+        AttemptMarker marker = AttemptMarker.of(jobId, 1);
+        ProcessBuilder builder = new ProcessBuilder(LauncherConfig.SETSID, "--", "sleep", "600");
+        builder.environment().put(AttemptMarker.VARIABLE, marker.value());
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                Fencing.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        // Its silence bound is 1 s (half of 2 s); the fencing's own limit stays CONFIG's 20 s, its pause a counter's.
+        Watchdog watchdog = WatchdogProbe.holdingReportsUntilAsked().start("node-a", Duration.ofSeconds(2));
+        Process command = builder.start();
+        Fencing fencing;
+        try {
+            await().atMost(Duration.ofMinutes(2)).until(watchdog::isUp);
+            watchdog.running(marker);
+            watchdog.process(marker, ProcessIdentity.of(command.pid()));
+            RunningJobs running = new RunningJobs();
+            running.add(jobId, 1, job(outcome));
+            CurrentlyExecuting current = executing(jobId);
+            fencing = new Fencing(() -> List.of(current), running, CONFIG, nanos::get, () -> watchdog);
+            fencing.check(); // every quarter second, as the node runs
+            logger.addAppender(log);
+
+            WatchdogProbe.beating(watchdog, false); // this JVM paused: no beat, no check
+            await().atMost(Duration.ofMinutes(2)).until(() -> !command.isAlive());
+            WatchdogProbe.beating(watchdog, true);
+            assertThat(watchdog.killed(marker)).as("the watchdog's report is not read yet").isNull();
+            nanos.addAndGet(Duration.ofSeconds(25).toNanos()); // stopped for 25 s
+            now.set(now.get().plusSeconds(25));
+            fencing.check();
+            for (int i = 0; i < 4; i++) { // a check every 250 ms after the wake
+                nanos.addAndGet(Duration.ofMillis(250).toNanos());
+                now.set(now.get().plusMillis(250));
+                fencing.check();
+            }
+        } finally {
+            logger.detachAppender(log);
+            command.destroyForcibly();
+            watchdog.close();
+        }
+
+        assertThat(log.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .singleElement().asString()
+                .startsWith("job " + jobId + ": no heartbeat could be written for 25000 ms (this node's JVM itself did"
+                        + " not run for 25000 ms of that (paused or stalled), not necessarily the store), and after"
+                        + " 20000 ms another node may run the job; its processes were already killed by this node's"
+                        + " watchdog at ")
+                .contains(": nothing is left to kill, and its end is recorded once the store answers")
+                .doesNotContain("killed now");
+        assertThat(fencing.fenced()).as("not among the jobs this node fenced").isEmpty();
     }
 
     /**
