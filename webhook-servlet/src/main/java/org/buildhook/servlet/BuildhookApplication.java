@@ -301,6 +301,17 @@ public final class BuildhookApplication implements AutoCloseable {
         return taken != null && taken.heldBack != null;
     }
 
+    /**
+     * Compares this node's rules with the running nodes' now, on the comparison's own thread, as a reload does
+     * (PostgreSQL; nothing on SQLite); tests, which cannot wait for a {@code runner.heartbeat-interval} without
+     * depending on the machine's speed.
+     */
+    void compareRulesNow() {
+        if (clusterRules != null) {
+            clusterRules.reloaded();
+        }
+    }
+
     /** Run by {@link #start} between reading the rules in force and giving their limits to the jobs; tests only. */
     static volatile java.util.function.Consumer<RuleSet> beforeStartLimits = set -> { };
 
