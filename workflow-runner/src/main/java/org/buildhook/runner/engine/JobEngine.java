@@ -57,6 +57,8 @@ public final class JobEngine implements AutoCloseable {
     /** PostgreSQL: renews this node's claim of its id, on a thread of its own, until the stop has ended. */
     private ScheduledExecutorService renewer;
     private final RunningJobs running = new RunningJobs();
+    /** Before this JVM's first pick (set at the start, before the scheduler starts); null until then. */
+    private volatile Instant ownPicksSince;
     /**
      * Writes what an attempt came to before its processes are ended ({@link
      * org.buildhook.runner.store.ExecutionLedger#recordDecidedLater}): not on the launcher's one timer
@@ -290,6 +292,9 @@ public final class JobEngine implements AutoCloseable {
         }
         // What a dead predecessor on this host left running is killed before any job can run again,
         // and then what it held is put back in the queue at once, not after the dead-node limit.
+        // Every pick under this node id from now on is this JVM's (the scheduler starts below): never
+        // released as its dead predecessor's (chaos31 F1).
+        ownPicksSince = Instant.now(); // db-scheduler stamps its picks with the system clock, not this.clock
         sweepLeftovers();
         sweepEarlierRuns();
         releaseDeadNodes();
@@ -853,7 +858,7 @@ public final class JobEngine implements AutoCloseable {
         }
         try {
             List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current(),
-                    config.inARow());
+                    config.inARow(), config.nodeId(), ownPicksSince);
             for (DeadNodeRelease.Released r : released) {
                 released(r);
             }

@@ -45,9 +45,11 @@ public final class DeadNodeRelease {
     static final String NAMESPACE_ENDED = "its processes ended with that namespace";
 
     private final Database db;
+    private final com.github.kagkarlsson.scheduler.jdbc.JdbcCustomization jdbc;
 
     DeadNodeRelease(Database db) {
         this.db = db;
+        this.jdbc = JobQueue.customization(db.dialect());
     }
 
     /**
@@ -124,6 +126,26 @@ public final class DeadNodeRelease {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public List<Released> release(NodeIdentity self, ExecutionLedger.InARow inARow) {
+        return release(self, inARow, null, null);
+    }
+
+    /**
+     * As {@link #release(NodeIdentity, ExecutionLedger.InARow)}, leaving alone the picks of the JVMs that hold a node
+     * id now: a pick of node id {@code ownNode} made at or after {@code ownPicksSince} (this JVM's own, when it
+     * started no pick before that instant), and on PostgreSQL a pick made since the live JVM named in {@code
+     * node_leases} took its node id, other than the dead one. A node started again with the same id (always so on
+     * SQLite, and on PostgreSQL with a set {@code runner.node-id}) picks a job whose latest attempt its dead
+     * predecessor made: the pick is the live JVM's, not the dead one's. Released, the live pick's thread lost it,
+     * and the rule slot and units it had just taken were freed under it; db-scheduler then logged an ERROR "Expected
+     * one execution to be updated, but updated 0. Indicates a bug." with a stack trace, and the release's WARN told
+     * again that the long-gone JVM had left the job (chaos31 F1).
+     *
+     * @param ownNode       this node's id, or {@code null} to leave no pick alone by this rule
+     * @param ownPicksSince when this JVM could first pick (any instant before its scheduler started), or {@code null}
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<Released> release(NodeIdentity self, ExecutionLedger.InARow inARow, String ownNode,
+            java.time.Instant ownPicksSince) {
         if (self.bootId().isEmpty()) {
             return List.of();
         }
@@ -131,6 +153,14 @@ public final class DeadNodeRelease {
             List<Candidate> dead = new ArrayList<>();
             boolean anyHostName = db.dialect() == Dialect.SQLITE;
             for (Candidate candidate : candidates(c, self.bootId())) {
+                if (candidate.pickedSince != null && ownNode != null && ownPicksSince != null
+                        && ownNode.equals(candidate.node) && !candidate.pickedSince.isBefore(ownPicksSince)) {
+                    continue; // this JVM's own pick
+                }
+                if (candidate.pickedSince != null && candidate.heldSince != null
+                        && !candidate.pickedSince.isBefore(candidate.heldSince)) {
+                    continue; // the pick of the live JVM that holds its node id now
+                }
                 if (candidate.provablyDead(self, anyHostName)) {
                     dead.add(candidate);
                 }
@@ -180,7 +210,7 @@ public final class DeadNodeRelease {
                     try (ResultSet rs = p.executeQuery()) {
                         if (rs.next() && !AttemptOutcome.RUNNING.name().equals(rs.getString(2))) {
                             d = new Candidate(attempt.jobId(), rs.getLong(1), attempt.node(), rs.getString(2), null,
-                                    0, -1, attempt.attempt(), null);
+                                    0, -1, attempt.attempt(), null, null, null);
                         }
                     }
                 }
@@ -195,9 +225,13 @@ public final class DeadNodeRelease {
         });
     }
 
-    /** A picked execution with the latest attempt of its job, if that attempt's node picked it. */
+    /**
+     * A picked execution with the latest attempt of its job, if that attempt's node picked it. {@code pickedSince}:
+     * the execution's {@code last_heartbeat} (set by the pick, renewed while it runs); {@code heldSince}: when the
+     * JVM that holds the node id now in {@code node_leases} took it, if that JVM is not the attempt's; else null.
+     */
     private record Candidate(String jobId, long version, String node, String outcome, String host, long nodePid,
-            long nodeStarted, int attempt, String message) {
+            long nodeStarted, int attempt, String message, java.time.Instant pickedSince, java.time.Instant heldSince) {
 
         /** @param anyHostName whether the recorded host name may differ from this one's (SQLite) */
         boolean provablyDead(NodeIdentity self, boolean anyHostName) {
@@ -215,8 +249,10 @@ public final class DeadNodeRelease {
     private List<Candidate> candidates(Connection c, String bootId) throws SQLException {
         List<Candidate> found = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version, s.picked_by, a.outcome,"
-                + " a.host, a.node_pid, a.node_started, a.attempt, a.message FROM scheduled_tasks s JOIN job_attempts a"
+                + " a.host, a.node_pid, a.node_started, a.attempt, a.message, s.last_heartbeat, l.acquired_at,"
+                + " l.node_pid, l.node_started FROM scheduled_tasks s JOIN job_attempts a"
                 + " ON a.job_id = s.task_instance AND a.node = s.picked_by"
+                + " LEFT JOIN node_leases l ON l.node_id = s.picked_by"
                 + " WHERE s.task_name = ? AND s.picked = ? AND a.boot_id = ? AND a.node_pid IS NOT NULL"
                 + " AND a.attempt = (SELECT MAX(b.attempt) FROM job_attempts b WHERE b.job_id = s.task_instance)")) {
             p.setString(1, JobQueue.TASK_NAME);
@@ -229,8 +265,15 @@ public final class DeadNodeRelease {
                     // execution of a pid in use was released (wording15).
                     long started = rs.getLong(7);
                     long nodeStarted = rs.wasNull() ? -1 : started;
+                    java.time.Instant pickedSince = jdbc.getInstant(rs, "last_heartbeat");
+                    long acquired = rs.getLong(11);
+                    boolean leased = !rs.wasNull();
+                    // The lease of another JVM than the attempt's: a live node holds that node id now.
+                    java.time.Instant heldSince = leased && !(rs.getLong(12) == rs.getLong(6)
+                            && rs.getLong(13) == nodeStarted) ? java.time.Instant.ofEpochMilli(acquired) : null;
                     found.add(new Candidate(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getLong(6), nodeStarted, rs.getInt(8), rs.getString(9)));
+                            rs.getString(5), rs.getLong(6), nodeStarted, rs.getInt(8), rs.getString(9), pickedSince,
+                            heldSince));
                 }
             }
         }

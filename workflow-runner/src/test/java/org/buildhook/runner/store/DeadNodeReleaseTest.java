@@ -189,6 +189,73 @@ class DeadNodeReleaseTest {
                 .containsExactly(new DeadNodeRelease.Released(jobId, "dead", exited.pid(), "run again"));
     }
 
+    /**
+     * chaos31 F1: a node started again with the same id (always so on SQLite) picks a job whose latest attempt its
+     * dead predecessor made and recorded (a failed attempt whose retry is due, or one the sweep ended): the pick is
+     * this JVM's own, made since it started. It was released as the dead JVM's: the live pick's thread lost it (its
+     * reschedule failed with db-scheduler's ERROR "Expected one execution to be updated ... Indicates a bug"), and
+     * the slot it held was freed under it. Only a pick older than this JVM's start is the predecessor's.
+     */
+    @Test
+    void neverFreesThisJvmsOwnPickOfAJobWhoseLatestAttemptItsDeadPredecessorMade() throws Exception {
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'FAILED' WHERE job_id = ?", jobId);
+        java.time.Instant started = java.time.Instant.now().minusSeconds(5);
+        pickedAt(started.plusSeconds(2)); // picked by this JVM, under its id 'dead', after it started
+
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "dead", started))
+                .isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked = 1"
+                + " AND picked_by = 'dead'")).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isEqualTo(1);
+
+        pickedAt(started.minusSeconds(2)); // the predecessor's pick, left when it died
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "dead", started))
+                .extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isZero();
+    }
+
+    /**
+     * chaos31 F1 on PostgreSQL, seen from another node of the host: node id 'dead' started again (its lease in
+     * node_leases names the live JVM) and picked the job; a pick made since that JVM took the id is its own.
+     */
+    @Test
+    void onPostgresqlNeverFreesThePickOfTheLiveJvmThatHoldsTheNodeIdNow() throws Exception {
+        store.close();
+        aJobHeldByNodeDeadWithItsSlot(TestStores.postgres(dir.resolve("pg")));
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'FAILED', host = '" + NodeIdentity.current().host() + "' WHERE job_id = ?", jobId);
+        java.time.Instant acquired = java.time.Instant.now().minusSeconds(5);
+        ProcessIdentity live = NodeIdentity.current().process();
+        sql("INSERT INTO node_leases (node_id, instance, host, boot_id, node_pid, node_started, acquired_at, renewed_at)"
+                + " VALUES (?, 'live-instance', 'h', 'b', " + live.pid() + ", " + live.startTicks() + ", "
+                + acquired.toEpochMilli() + ", " + acquired.toEpochMilli() + ")", "dead");
+        pickedAt(acquired.plusSeconds(2));
+
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
+                java.time.Instant.now())).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isEqualTo(1);
+
+        pickedAt(acquired.minusSeconds(2)); // picked before the live JVM took the id: the dead one's
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
+                java.time.Instant.now())).extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
+    }
+
+    /** The execution picked by 'dead' with this heartbeat, as db-scheduler's pick and heartbeats write it. */
+    private void pickedAt(java.time.Instant heartbeat) {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked = ?, picked_by = 'dead', last_heartbeat = ? WHERE task_instance = ?")) {
+            p.setBoolean(1, true);
+            JobQueue.customization(store.dialect()).setInstant(p, 2, heartbeat);
+            p.setString(3, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A real process, started and gone: what a JVM killed with -9 leaves in the store. */
     private static ProcessIdentity exitedProcess() throws Exception {
         Process p = new ProcessBuilder("sleep", "60").start();
