@@ -1969,7 +1969,10 @@ public final class ExecutionLedger {
      * attempt has started meanwhile (another node took the job over after this one stopped
      * heart-beating): then only the attempt's own row gets its outcome, and false is returned. An
      * outcome without an end time ({@link JobOutcome#ended()} null: nobody recorded when the attempt
-     * ended) is stored without one, for the attempt and, when {@code next} is final, for the job.
+     * ended) is stored without one, for the attempt and, when {@code next} is final, for the job. Every
+     * outcome recorded here (none is a cut) ends the job's place among the jobs waiting for shared resources
+     * ({@code waiting_since} cleared): a retry waits again from when it asks for its units, also one concluded
+     * from what an attempt cut short had come to ({@link #finishConcluded}; place31).
      */
     public boolean finishAttempt(String jobId, int attempt, JobOutcome outcome, JobState next) {
         return finishAttempt(jobId, attempt, outcome, next, -1) != Finished.SUPERSEDED;
@@ -2212,8 +2215,11 @@ public final class ExecutionLedger {
                     ? endRead(c, jobId, attempt, executionVersion, slotRule == null && freeHeld) : null;
             StopAsked stopped = read == null ? null : read.stopAsked(outcome, next, seen);
             JobState state = stopped == null ? next : stopped.state();
+            // No place kept among the jobs waiting for units: an attempt that ended (not cut short) ends its run, and
+            // a retry waits again from when it asks (place31: one concluded from what its cut-short attempt had come
+            // to kept the cut's waiting_since, and its retry waited in the cut's place).
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
-                    + " log_path = ?, message = ?" + (slotRule != null ? ", slot_waiting = 0" : "")
+                    + " log_path = ?, message = ?, waiting_since = NULL" + (slotRule != null ? ", slot_waiting = 0" : "")
                     + " WHERE id = ? AND attempts = ?")) {
                 p.setString(1, state.name());
                 Rows.setInteger(p, 2, outcome.exitCode());
@@ -2502,8 +2508,8 @@ public final class ExecutionLedger {
     private Finished finishInOneStatement(String jobId, int attempt, JobOutcome outcome, JobState next,
             long executionVersion, Instant ended, String log, boolean freeHeld, String[] heldSlot, String jobMessage) {
         boolean dequeue = executionVersion >= 0 && next.isFinal();
-        String sql = "WITH job AS (UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?, log_path = ?, message = ?"
-                + " WHERE id = ? AND attempts = ? AND cancel_requested = 0 RETURNING id, superseded_by)"
+        String sql = "WITH job AS (UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?, log_path = ?, message = ?,"
+                + " waiting_since = NULL WHERE id = ? AND attempts = ? AND cancel_requested = 0 RETURNING id, superseded_by)"
                 + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?"
                         + " AND version = ? AND EXISTS (SELECT 1 FROM job) RETURNING 1)" : "")
                 + ", attempt AS (UPDATE job_attempts SET outcome = ?, exit_code = ?, ended_at = ?, log_path = ?,"

@@ -615,6 +615,105 @@ abstract class AbstractPickLeaseTest {
                 .isGreaterThanOrEqualTo(retried);
     }
 
+    /**
+     * place31 (place30 L1): a job holding the only board, cut short by its node's stop after its command had in fact
+     * exited 3 (its node noted the exit), is concluded {@code FAILED} by the node that picks it and retried: that retry
+     * is a new turn (rules.md, Shared resources: "a retry waits again"), behind the later build's job that waited for
+     * the board meanwhile. Before, the conclusion left the cut's {@code waiting_since}, and the retry took the board
+     * in the cut's place, ahead of that job. Recorded by one statement on PostgreSQL (no concurrency limit).
+     */
+    @Test
+    void aRetryConcludedFromAnAttemptCutShortAfterItFailedWaitsAgain() throws Exception {
+        aRetryConcludedFromACutShortAttemptWaitsAgain(org.buildhook.runner.exec.JobOutcome.Result.FAILED, 3, null);
+    }
+
+    /**
+     * As {@link #aRetryConcludedFromAnAttemptCutShortAfterItFailedWaitsAgain}, the attempt timed out before its node's
+     * stop cut it short, its retry recorded as a node records a retry ({@code finishForRetry}) with the job's rule's
+     * concurrency slot (a transaction on both stores).
+     */
+    @Test
+    void aRetryConcludedFromAnAttemptCutShortAfterItTimedOutWaitsAgain() throws Exception {
+        aRetryConcludedFromACutShortAttemptWaitsAgain(org.buildhook.runner.exec.JobOutcome.Result.TIMED_OUT, null,
+                "sharing");
+    }
+
+    private void aRetryConcludedFromACutShortAttemptWaitsAgain(org.buildhook.runner.exec.JobOutcome.Result result,
+            Integer exit, String slotRule) throws Exception {
+        String holder = boardJob(1);
+        Execution picked = pick(holder, Instant.now(), "node-1");
+        assertThat(take(holder, "node-1", picked.version)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.ledger().startAttempt(holder, "node-1", picked.version)).isEqualTo(1);
+        laterThan(store.resources().holds().get(0).since().toEpochMilli());
+        String later = boardJob(2);
+        assertThat(pickedAndTaken(later)).as("the later build's job, the board held").isEqualTo(
+                ExecutionLedger.Take.NOT_FREE);
+        long laterWaits = store.resources().waiting().get(0).since().toEpochMilli();
+        store.ledger().recordDecidedLater(holder, 1, new org.buildhook.runner.exec.Decision(result, exit, null)).join();
+        stopped(holder, 1, "node-1");
+        assertThat(store.resources().waiting()).extracting(u -> u.jobId()).as("after the cut, in its place")
+                .containsExactly(holder, later);
+        Execution concluding = pick(holder, Instant.now());
+        org.buildhook.runner.exec.JobOutcome outcome = new org.buildhook.runner.exec.JobOutcome(result, exit,
+                Instant.now(), Instant.now(), "exited or timed out; then its node was stopped; retried", null, false);
+        assertThat(slotRule == null
+                ? store.ledger().finishConcluded(holder, 1, outcome, JobState.QUEUED, concluding.version, null)
+                : store.ledger().finishForRetry(holder, 1, outcome, concluding.version, slotRule,
+                        "waiting for retry 1 of 1")).isEqualTo(ExecutionLedger.Finished.RECORDED);
+        revive(holder);
+        laterThan(laterWaits);
+        long retried = System.currentTimeMillis();
+
+        assertThat(pickedAndTaken(holder)).as("the retry, the later build's job waiting since before it asked")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        assertThat(store.resources().waiting()).extracting(u -> u.jobId()).as("the waiting jobs, in order")
+                .containsExactly(later, holder);
+        assertThat(store.resources().waiting().get(1).since().toEpochMilli()).as("the retry's wait")
+                .isGreaterThanOrEqualTo(retried);
+        assertThat(pickedAndTaken(later)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /**
+     * place31: as {@link #aRetryConcludedFromAnAttemptCutShortAfterItFailedWaitsAgain} with the engine's own
+     * {@link JobTask} and real commands: the holder's attempt 1 exited 3 (noted) before its node's stop cut it short;
+     * this node concludes it and retries it; the retry, picked before the later build's job, waits behind it. Each
+     * command writes its build to a file: the later build's runs first. Before, the holder's retry ran first.
+     */
+    @Test
+    void aRetryConcludedFromACutShortAttemptRunsAfterTheJobsThatWaitedBeforeItAsked() throws Exception {
+        Path order = dir.resolve("order");
+        Path script = Files.writeString(dir.resolve("board.sh"), "#!/bin/sh\necho \"$1\" >> " + order + "\n");
+        JobWorkflow board = new JobWorkflow(null, null, false, null, Map.of("board", 1), Map.of("board", 1), null,
+                null, 0);
+        String holder = store.accept(Plans.delivery("{\"build_id\": 1}"), List.of(Plans.job("sharing",
+                List.of("/bin/sh", script.toString(), "holder"), Map.of(), 1, Duration.ofMillis(100), 0)
+                .withWorkflow(board))).jobIds().get(0);
+        Execution picked = pick(holder, Instant.now(), "node-1");
+        assertThat(take(holder, "node-1", picked.version)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.ledger().startAttempt(holder, "node-1", picked.version)).isEqualTo(1);
+        laterThan(store.resources().holds().get(0).since().toEpochMilli());
+        String later = store.accept(Plans.delivery("{\"build_id\": 2}"), List.of(Plans.job("sharing",
+                List.of("/bin/sh", script.toString(), "later")).withWorkflow(board))).jobIds().get(0);
+        assertThat(executed(later)).as("the later build's job, the board held").isEqualTo(JobState.WAITING);
+        store.ledger().recordDecidedLater(holder, 1, new org.buildhook.runner.exec.Decision(
+                org.buildhook.runner.exec.JobOutcome.Result.FAILED, 3, null)).join();
+        stopped(holder, 1, "node-1");
+        assertThat(executed(holder)).as("concluded from its noted exit, retried").isEqualTo(JobState.QUEUED);
+        assertThat(store.job(holder).orElseThrow().attempts()).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.FAILED);
+        assertThat(order).as("nothing run yet").doesNotExist();
+        laterThan(store.resources().waiting().get(0).since().toEpochMilli());
+
+        assertThat(executed(holder)).as("the retry, the later build's job waiting since before it asked")
+                .isEqualTo(JobState.WAITING);
+        assertThat(executed(later)).isEqualTo(JobState.SUCCEEDED);
+        assertThat(executed(holder)).isEqualTo(JobState.SUCCEEDED);
+
+        assertThat(Files.readAllLines(order)).as("the commands, in the order they ran").containsExactly("later",
+                "holder");
+    }
+
     /** A job of build {@code build} needing the only unit of a board, accepted now. */
     private String boardJob(int build) {
         PlannedJob sharing = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null, false,
