@@ -47,8 +47,8 @@ public final class BuildhookApplication implements AutoCloseable {
      */
     static final String PID_1_WARNING = "buildhook runs as PID 1 with no init to reap orphans: processes a job"
             + " leaves behind stay zombies once killed. Run the container with an init (docker/podman run --init,"
-            + " or tini as its entrypoint), or install tini (apt-get install tini): bin/buildhook then runs"
-            + " under it by itself";
+            + " compose's init: true, or tini as its entrypoint), or install tini (apt-get install tini):"
+            + " bin/buildhook then runs under it by itself";
     /**
      * As PID 1 with the child subreaper on ({@code bin/buildhook}): the server reaps the orphans handed to it itself,
      * but as PID 1 it is handed every orphan of the container, also those of a command run in it from outside
@@ -59,8 +59,8 @@ public final class BuildhookApplication implements AutoCloseable {
             + " leave behind itself (child subreaper), but every process orphaned in this container is handed to it,"
             + " and one left behind by a command run in the container from outside (docker/podman exec) while a job"
             + " runs is taken for that job's and ended with it. Run the container with an init (docker/podman run"
-            + " --init, or tini as its entrypoint), or install tini (apt-get install tini): bin/buildhook then runs"
-            + " under it by itself";
+            + " --init, compose's init: true, or tini as its entrypoint), or install tini (apt-get install tini):"
+            + " bin/buildhook then runs under it by itself";
 
     private final BuildhookConfig config;
     private final Store store;
