@@ -28,7 +28,9 @@
 # (the durable 202 and the job run), each time in a new schema of its own (bench_<random>, given to
 # buildhook as currentSchema and dropped at the end; nothing else in that database is touched).
 # After each saturating run, PACED_REQUESTS (200) bodies at PACED_RATE (10) per second measure the
-# send -> command start delay of a receiver that is not saturated.
+# send -> command start delay of a receiver that is not saturated; each paced run leaves LABEL-paced.lat
+# in the temp folder, one line per request (build id, send time in µs since the epoch, answer ms), to
+# read when its slow answers came (paced-after-burst.sh, docs/BENCHMARKS.md "Twenty-fourth pass").
 # Env: RUNNER_THREADS (buildhook runner.threads, default 4), JAVA_OPTS (buildhook's JVM, e.g. JFR),
 #      BENCH_KEEP=1 keeps the temp folder, ACCEPT_REQUESTS (5000: each of the 202/404/401 runs and
 #      the bare servlet's), ROUNDS (3 rounds of those, each reference next to its figure), JOB_ROUNDS (3 rounds of
@@ -117,7 +119,7 @@ load() { # label url style trace pid: a saturating run, then a paced one (label-
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1-paced" --url "$2" --style "$3" \
       --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$4" \
       --requests "$paced" --warmup 0 --concurrency 4 --rate "$rate" --first-build-id 5000000 \
-      | tee "$work/$1-paced$sfx.out"
+      --latencies "$work/$1-paced$sfx.lat" | tee "$work/$1-paced$sfx.out"
 }
 
 run_buildhook() { # label store-yaml [JVM options instead of bin/buildhook's defaults]

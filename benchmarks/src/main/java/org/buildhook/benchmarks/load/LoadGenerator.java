@@ -21,7 +21,11 @@ import java.util.concurrent.Executors;
  *     [--style jobserv|hub] [--requests 5000] [--warmup 500] [--concurrency 16] \
  *     [--fixture fixtures/build-67-passed.json] [--trace FILE] [--trace-timeout 300] \
  *     [--first-build-id 1000000] [--rate 0] [--label NAME] [--expect STATUS] [--wrong-secret true]
+ *     [--latencies FILE]
  * </pre>
+ *
+ * {@code --latencies FILE} writes one line per measured request, {@code <build id> <sent, µs since the epoch>
+ * <answer ms>} (0 when it failed), so that when the slow answers came can be read beside the server's log.
  *
  * {@code --expect 404} (or 401, …) counts that status as accepted instead of any 2xx: to measure a
  * receiver's refusals; {@code --wrong-secret true} signs with a wrong secret (its {@code 401}).
@@ -69,6 +73,14 @@ public final class LoadGenerator {
     }
 
     private static void report(LoadOptions options, Phase.Result result) throws IOException, InterruptedException {
+        if (options.latencies() != null) {
+            StringBuilder lines = new StringBuilder();
+            for (int i = 0; i < result.count(); i++) {
+                lines.append(String.format(Locale.ROOT, "%d %d %.3f%n", result.first() + i, result.sentMicros()[i],
+                        result.answerNanos()[i] / 1e6));
+            }
+            Files.writeString(options.latencies(), lines, StandardCharsets.UTF_8);
+        }
         Percentiles latency = result.latency();
         StringBuilder line = new StringBuilder();
         line.append(String.format(Locale.ROOT, "RESULT label=%s requests=%d concurrency=%d rate=%s accepted=%d"

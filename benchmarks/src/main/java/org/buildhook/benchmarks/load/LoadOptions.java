@@ -7,11 +7,12 @@ import java.util.Objects;
 
 /**
  * What one load run does: where to send, how many bodies (warm-up, then measured), how many at
- * once, how they are signed, and where the triggered commands leave their trace (optional).
+ * once, how they are signed, where the triggered commands leave their trace (optional), and where
+ * each measured request's send time and answer latency are written (optional, {@code --latencies}).
  */
 public record LoadOptions(URI url, int requests, int warmup, int concurrency, HeaderStyle style, Path secretFile,
         Path fixture, Path trace, Duration traceTimeout, long firstBuildId, double rate, String label, int expect,
-        boolean wrongSecret) {
+        boolean wrongSecret, Path latencies) {
 
     static final int MAX_REQUESTS = 1_000_000;
 
@@ -60,6 +61,7 @@ public record LoadOptions(URI url, int requests, int warmup, int concurrency, He
         String label = "load";
         int expect = 0;
         boolean wrongSecret = false;
+        Path latencies = null;
         for (int i = 0; i < args.length; i += 2) {
             String name = args[i];
             if (i + 1 >= args.length) {
@@ -81,11 +83,12 @@ public record LoadOptions(URI url, int requests, int warmup, int concurrency, He
                 case "--label" -> label = value;
                 case "--expect" -> expect = Integer.parseInt(value);
                 case "--wrong-secret" -> wrongSecret = Boolean.parseBoolean(value);
+                case "--latencies" -> latencies = Path.of(value);
                 default -> throw new IllegalArgumentException(name + ": unknown option; see the class comment of "
                         + LoadGenerator.class.getName());
             }
         }
         return new LoadOptions(url, requests, warmup, concurrency, style, secretFile, fixture, trace, traceTimeout,
-                firstBuildId, rate, label, expect, wrongSecret);
+                firstBuildId, rate, label, expect, wrongSecret, latencies);
     }
 }

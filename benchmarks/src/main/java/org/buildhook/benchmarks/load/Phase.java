@@ -49,6 +49,7 @@ final class Phase {
         AtomicInteger next = new AtomicInteger();
         AtomicLong accepted = new AtomicLong();
         AtomicLongArray sentMicros = new AtomicLongArray(count);
+        AtomicLongArray answerNanos = new AtomicLongArray(count);
         Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
         LatencyRecorder latencies = new LatencyRecorder(count);
         long startMicros = micros(clock.instant());
@@ -69,7 +70,9 @@ final class Phase {
                         long sent = System.nanoTime();
                         try {
                             int status = connection.post(body.header(), body.signature(), body.bytes());
-                            latencies.record(System.nanoTime() - sent);
+                            long took = System.nanoTime() - sent;
+                            latencies.record(took);
+                            answerNanos.set(i, took);
                             if (expect == 0 ? status / 100 == 2 : status == expect) {
                                 accepted.incrementAndGet();
                             } else {
@@ -94,22 +97,27 @@ final class Phase {
         }
         long elapsed = System.nanoTime() - start;
         long[] sent = new long[count];
+        long[] answers = new long[count];
         for (int i = 0; i < count; i++) {
             sent[i] = sentMicros.get(i);
+            answers[i] = answerNanos.get(i);
         }
         Map<String, Long> errorCounts = new java.util.TreeMap<>();
         errors.forEach((k, v) -> errorCounts.put(k, v.get()));
         return new Result(first, count, accepted.get(), errorCounts, latencies.percentiles(), elapsed, startMicros,
-                sent);
+                sent, answers);
     }
 
     static long micros(Instant instant) {
         return instant.getEpochSecond() * 1_000_000L + instant.getNano() / 1_000;
     }
 
-    /** What one phase measured; {@code sentMicros[i]} is when build id {@code first + i} was sent. */
+    /**
+     * What one phase measured; {@code sentMicros[i]} is when build id {@code first + i} was sent (microseconds since
+     * the epoch), {@code answerNanos[i]} how long its answer took (0 when it failed).
+     */
     record Result(long first, int count, long accepted, Map<String, Long> errors, Percentiles latency,
-            long elapsedNanos, long startMicros, long[] sentMicros) {
+            long elapsedNanos, long startMicros, long[] sentMicros, long[] answerNanos) {
 
         double acceptedPerSecond() {
             return accepted / (elapsedNanos / 1e9);

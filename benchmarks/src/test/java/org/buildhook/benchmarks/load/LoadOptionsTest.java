@@ -10,13 +10,15 @@ class LoadOptionsTest {
     @Test
     void parsesEveryOption() {
         LoadOptions options = LoadOptions.parse("--url", "http://127.0.0.1:1/hooks/bench", "--secret-file", "s",
-                "--style", "hub", "--requests", "10", "--warmup", "0", "--concurrency", "3", "--rate", "2.5");
+                "--style", "hub", "--requests", "10", "--warmup", "0", "--concurrency", "3", "--rate", "2.5",
+                "--latencies", "paced.lat");
 
         assertThat(options.style()).isEqualTo(HeaderStyle.HUB);
         assertThat(options.requests()).isEqualTo(10);
         assertThat(options.concurrency()).isEqualTo(3);
         assertThat(options.rate()).isEqualTo(2.5);
         assertThat(options.trace()).isNull();
+        assertThat(options.latencies()).isEqualTo(java.nio.file.Path.of("paced.lat"));
     }
 
     @Test
