@@ -73,6 +73,16 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
         return log;
     }
 
+    /** The job's id (as an orphan's note names the jobs that ran when it started, {@link Orphans}). */
+    @Override
+    public String toString() {
+        if (marker == null) {
+            return "an attempt";
+        }
+        String value = marker.value();
+        return value.substring(0, value.lastIndexOf('/'));
+    }
+
     @Override
     public CompletableFuture<JobOutcome> outcome() {
         return outcome;

@@ -6,8 +6,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -24,7 +30,13 @@ import org.slf4j.LoggerFactory;
  * now is such an <em>orphan</em>. Its ancestry is gone, so it is given to attempts by time: it may belong to any
  * attempt that was running when it started (its start time, {@code /proc/<pid>/stat} field 22, at or after the
  * start of the attempt's program). The attempt that ends last of those ends it ({@link #isOrphanOf}): a daemon that
- * another running job started is never ended under it by the end of an unrelated job.
+ * another running job started is never ended under it by the end of an unrelated job. Its outcome names the other
+ * jobs that ran when it started ({@link #othersRunningWhenStarted}): which of them made it cannot be told.
+ *
+ * <p>One handed to this JVM only after the last of those attempts ended (its parent was still exiting then, or
+ * was held by a start under way, {@link #mayBeBeingSpawned}) is ended by the periodic look ({@link #reapAllNow}):
+ * a child of this JVM that no running attempt could own and that started while an attempt that ended less than
+ * {@link #LATE_KEPT_TICKS} ago ran (orphan31).
  *
  * <p>Orphans that exit stay zombies until this JVM reaps them: {@link #reap} waits for each such pid on its own
  * ({@code waitpid(pid, WNOHANG)}), only for children this runner did not start, never {@code waitpid(-1)}, which
@@ -51,6 +63,13 @@ final class Orphans {
      * later look.
      */
     private static final long SPAWN_MARGIN_TICKS = 100;
+    /**
+     * How long an ended attempt still claims the orphans that started while it ran and are handed to this JVM only
+     * now, in clock ticks: 5 minutes, counted from its end, or from the last time one of those was seen gone (whose
+     * own children, re-parented then, may have started after the attempt's end). Kept longer while a start that
+     * began before then is still under way (it holds those orphans back, {@link #mayBeBeingSpawned}).
+     */
+    static final long LATE_KEPT_TICKS = 5 * 60 * 100;
 
     private static volatile boolean active;
     private static boolean decided; // guarded by Orphans.class
@@ -58,10 +77,12 @@ final class Orphans {
     /**
      * The processes this runner started, pid to start time (ticks since boot): a pid counts as one of them only
      * while the process with that pid has that start time (a pid freed and used again by an orphan is the
-     * orphan's). Entries of processes gone are dropped by {@link #reapAll}. No callback on the process's end:
-     * {@link NativeProcess#onExit()} would start a thread per job to wait for it.
+     * orphan's). When the start time could not be read right after the start, the range of the start's own time
+     * stands for it until a later read narrows it (review30 L1). Entries of processes gone are dropped by
+     * {@link #reapAll}. No callback on the process's end: {@link NativeProcess#onExit()} would start a thread per
+     * job to wait for it.
      */
-    private static final Map<Long, Long> LAUNCHED = new ConcurrentHashMap<>();
+    private static final Map<Long, Range> LAUNCHED = new ConcurrentHashMap<>();
     /** Starts under way, each with the time it began, in ticks since boot. */
     private static final Map<Object, Long> IN_FLIGHT = new ConcurrentHashMap<>();
     /** The running attempts, each with the start time of its program, in ticks since boot. */
@@ -71,6 +92,42 @@ final class Orphans {
      * last times, and no longer counts as one that will end an orphan later.
      */
     private static final Set<Object> ENDING = ConcurrentHashMap.newKeySet();
+    /** Attempts that ended less than {@link #LATE_KEPT_TICKS} ago, oldest first; guarded by itself. */
+    private static final List<Window> ENDED = new ArrayList<>();
+    /**
+     * The late orphans signalled by {@link #endLate}, {@code pid:start}, with the ended attempts they were
+     * claimed for: SIGTERM first, SIGKILL at the next look if still there; once gone, those attempts' windows
+     * reach to that look. Touched by the periodic look only, under its own lock.
+     */
+    private static final Map<String, List<Window>> LATE = new HashMap<>();
+
+    /** Ticks from {@code from} to {@code to}, both included. */
+    private record Range(long from, long to) {
+        boolean holds(long ticks) {
+            return from <= ticks && ticks <= to;
+        }
+    }
+
+    /** An ended attempt's name and the time it ran, in ticks; {@code end} moves on while its late orphans go. */
+    private static final class Window {
+        final String name;
+        final long start;
+        volatile long end;
+
+        Window(String name, long start, long end) {
+            this.name = name;
+            this.start = start;
+            this.end = end;
+        }
+
+        /**
+         * Whether a process started at {@code ticks} started while the attempt ran: at or after its program, before
+         * its end (one started in the very tick of the end may be no job's: not claimed).
+         */
+        boolean holds(long ticks) {
+            return start <= ticks && ticks < end;
+        }
+    }
 
     private Orphans() {
     }
@@ -133,6 +190,12 @@ final class Orphans {
         OWNERS.clear();
         ENDING.clear();
         LAUNCHED.clear();
+        synchronized (ENDED) {
+            ENDED.clear();
+        }
+        synchronized (LATE) {
+            LATE.clear();
+        }
     }
 
     /** Starts a process. */
@@ -163,17 +226,23 @@ final class Orphans {
             return start.start();
         }
         Object token = new Object();
-        IN_FLIGHT.put(token, now());
+        long began = now();
+        IN_FLIGHT.put(token, began);
         try {
             T started = start.start();
             long pid = started.pid();
             long ticks = ProcStat.startTime(pid);
             if (ticks >= 0) {
-                // Else already gone and reaped (the JDK reaps at once): nothing to tell apart from an orphan.
-                LAUNCHED.put(pid, ticks);
+                LAUNCHED.put(pid, new Range(ticks, ticks));
+            } else if (Files.exists(Path.of("/proc/" + pid))) {
+                // Its stat could not be read (the JVM out of descriptors for a moment): it started during this
+                // start, which a later read narrows (reapAll). Left out, it was taken for an orphan (review30 L1).
+                long returned = now();
+                LAUNCHED.put(pid, new Range(began - SPAWN_MARGIN_TICKS, returned > 0 ? returned : Long.MAX_VALUE));
             }
+            // Else already gone and reaped (the JDK reaps at once): nothing to tell apart from an orphan.
             if (owner != null) {
-                OWNERS.put(owner, ticks >= 0 ? ticks : IN_FLIGHT.get(token));
+                OWNERS.put(owner, ticks >= 0 ? ticks : began);
             }
             return started;
         } finally {
@@ -195,10 +264,48 @@ final class Orphans {
         }
     }
 
-    /** The attempt has ended: orphans that only it could own are no one's now (they were ended with it). */
+    /**
+     * The attempt has ended: orphans that only it could own were ended with it; one handed to this JVM only from
+     * now on is ended by the periodic look ({@link #reapAllNow}), as one that started while it ran.
+     */
     static void ended(Object owner) {
+        Long start = OWNERS.remove(owner);
         ENDING.remove(owner);
-        OWNERS.remove(owner);
+        if (start != null && active) {
+            synchronized (ENDED) {
+                ENDED.add(new Window(String.valueOf(owner), start, now()));
+            }
+        }
+    }
+
+    /**
+     * The names ({@code String.valueOf}, an attempt's job id) of the attempts other than {@code owner} that were
+     * running when the orphan {@code pid} started: those still running that started at or before it, and those
+     * ended since whose time holds its start. Empty when only {@code owner} could have made it, or its start time
+     * cannot be read. In the order they started.
+     */
+    static List<String> othersRunningWhenStarted(Object owner, long pid) {
+        long started = ProcStat.startTime(pid);
+        if (started < 0) {
+            return List.of();
+        }
+        Map<Long, List<String>> byStart = new java.util.TreeMap<>();
+        for (Map.Entry<Object, Long> other : OWNERS.entrySet()) {
+            if (other.getKey() != owner && other.getValue() <= started) {
+                byStart.computeIfAbsent(other.getValue(), k -> new ArrayList<>()).add(String.valueOf(other.getKey()));
+            }
+        }
+        synchronized (ENDED) {
+            for (Window window : ENDED) {
+                if (window.holds(started)) {
+                    byStart.computeIfAbsent(window.start, k -> new ArrayList<>()).add(window.name);
+                }
+            }
+        }
+        Set<String> names = new LinkedHashSet<>();
+        byStart.values().forEach(names::addAll);
+        names.remove(String.valueOf(owner));
+        return List.copyOf(names);
     }
 
     /**
@@ -254,8 +361,8 @@ final class Orphans {
         if (mayBeBeingSpawnedAt(started)) {
             return true;
         }
-        Long launched = LAUNCHED.get(pid);
-        return launched != null && launched == started;
+        Range launched = LAUNCHED.get(pid);
+        return launched != null && launched.holds(started);
     }
 
     /**
@@ -283,6 +390,7 @@ final class Orphans {
         if (!active) {
             return 0;
         }
+        LAUNCHED.replaceAll((pid, range) -> narrowed(pid, range));
         LAUNCHED.entrySet().removeIf(launched -> isGone(launched.getKey(), launched.getValue()));
         int reaped = 0;
         for (ProcStat stat : ProcStat.all()) {
@@ -299,9 +407,109 @@ final class Orphans {
      * descriptors) is not taken for that: the entry dropped, the process still running was taken for an orphan,
      * ended with an unrelated attempt, and its exit status reaped from under the JDK (review30).
      */
-    private static boolean isGone(long pid, long ticks) {
+    private static boolean isGone(long pid, Range ticks) {
         long now = ProcStat.startTime(pid);
-        return now >= 0 ? now != ticks : !Files.exists(Path.of("/proc/" + pid));
+        return now >= 0 ? !ticks.holds(now) : !Files.exists(Path.of("/proc/" + pid));
+    }
+
+    /** A range from a start whose stat was unreadable, made exact once the process there started within it. */
+    private static Range narrowed(long pid, Range range) {
+        if (range.from() == range.to()) {
+            return range;
+        }
+        long now = ProcStat.startTime(pid);
+        return now >= 0 && range.holds(now) ? new Range(now, now) : range;
+    }
+
+    /**
+     * Ends the late orphans: children of this JVM, alive, that this runner did not start and no start under way
+     * may be creating, that no running attempt could own (none started at or before them), and that started
+     * while an attempt ran that has ended (less than {@link #LATE_KEPT_TICKS} ago). Such a process was handed to
+     * this JVM after its attempt's last look (its parent was still exiting, or a start under way held it back
+     * then). SIGTERM at the first look, SIGKILL at the next if still there; one WARN line each. A process that
+     * started while no attempt ran is left alone: nothing says it is a job's.
+     *
+     * @return {@code "<pid> <name>"} of those signalled by this look
+     */
+    static List<String> endLate() {
+        if (!active) {
+            return List.of();
+        }
+        synchronized (LATE) { // one look at a time (each launcher runs one every REAP_EVERY)
+            return endLate(now());
+        }
+    }
+
+    private static List<String> endLate(long now) {
+        List<Window> windows;
+        synchronized (ENDED) {
+            long oldestInFlight = IN_FLIGHT.values().stream().mapToLong(Long::longValue).min().orElse(Long.MAX_VALUE);
+            Iterator<Window> old = ENDED.iterator();
+            while (old.hasNext()) {
+                Window window = old.next();
+                boolean stillClaiming = LATE.values().stream().anyMatch(claimed -> claimed.contains(window));
+                if (now - window.end > LATE_KEPT_TICKS && oldestInFlight > window.end + SPAWN_MARGIN_TICKS
+                        && !stillClaiming) {
+                    old.remove();
+                }
+            }
+            windows = List.copyOf(ENDED);
+        }
+        // Those signalled before that are gone now: their children were handed over at their end, after the
+        // attempt's own end perhaps; the attempt's time reaches to now for them.
+        LATE.entrySet().removeIf(late -> {
+            String[] key = late.getKey().split(":");
+            long pid = Long.parseLong(key[0]);
+            ProcStat stat = ProcStat.of(pid);
+            boolean gone = stat == null || stat.gone() || ProcStat.startTime(pid) != Long.parseLong(key[1]);
+            if (gone) {
+                late.getValue().forEach(window -> window.end = Math.max(window.end, now));
+            }
+            return gone;
+        });
+        if (windows.isEmpty()) {
+            return List.of();
+        }
+        List<String> signalled = new ArrayList<>();
+        for (ProcStat process : ProcStat.all()) {
+            if (process.parent() != SELF || process.pid() == SELF || process.gone()) {
+                continue;
+            }
+            long started = ProcStat.startTime(process.pid());
+            if (started < 0 || mayBeBeingSpawnedAt(started, process.pid())
+                    || OWNERS.values().stream().anyMatch(start -> start <= started)) {
+                continue; // not an orphan, or a running attempt could own it: that one ends it at its end
+            }
+            List<Window> claimants = windows.stream().filter(window -> window.holds(started)).toList();
+            if (claimants.isEmpty()) {
+                continue;
+            }
+            String key = process.pid() + ":" + started;
+            String named = process.pid() + " " + ProcStat.name(process.pid());
+            Optional<ProcessHandle> handle = ProcessHandle.of(process.pid());
+            if (handle.isEmpty()) {
+                continue;
+            }
+            if (LATE.containsKey(key)) {
+                handle.get().destroyForcibly();
+            } else {
+                LATE.put(key, claimants);
+                LOG.warn("ended {}, left behind by {}: it was handed to this server only after that job's last look"
+                        + " for what it left (its parent ended later, or a process start under way held it back"
+                        + " then), so the job's outcome does not name it", named,
+                        describeJobs(claimants.stream().map(w -> w.name).toList()));
+                handle.get().destroy();
+            }
+            signalled.add(named);
+        }
+        return signalled;
+    }
+
+    /** {@code "job A"}, {@code "job A or job B"}: the jobs that may have left a process behind. */
+    private static String describeJobs(List<String> names) {
+        List<String> jobs = names.stream().distinct().map(name -> "job " + name).toList();
+        return jobs.size() == 1 ? jobs.get(0)
+                : "one of " + String.join(", ", jobs) + " (it started while they all ran)";
     }
 
     /**
@@ -309,6 +517,7 @@ final class Orphans {
      */
     static void reapAllNow() {
         try {
+            endLate();
             reapAll();
         } catch (RuntimeException | LinkageError e) {
             if (!reapFailureSaid) {
@@ -335,7 +544,7 @@ final class Orphans {
     }
 
     /** Now, in clock ticks since boot, as {@code /proc/uptime} says (hundredths of a second); 0 when unreadable. */
-    private static long now() {
+    static long now() {
         try {
             String uptime = new String(Files.readAllBytes(Path.of("/proc/uptime")), StandardCharsets.US_ASCII);
             String seconds = uptime.substring(0, uptime.indexOf(' '));

@@ -67,8 +67,11 @@ final class ProcessTree {
     private final Set<String> pipes;
     /** The attempt, for {@link Orphans}; null for none. */
     private final Object owner;
-    /** Of the escaped, the orphans: re-parented to this JVM, found by {@link Orphans#isOrphanOf}. */
-    private final Set<Long> orphans = new HashSet<>();
+    /**
+     * Of the escaped, the orphans: re-parented to this JVM, found by {@link Orphans#isOrphanOf}; each with the other
+     * attempts that ran when it started ({@link Orphans#othersRunningWhenStarted}), any of which may have made it.
+     */
+    private final Map<Long, List<String>> orphans = new HashMap<>();
 
     /**
      * @param root       the process the launcher started
@@ -215,7 +218,7 @@ final class ProcessTree {
                         && (since == null || ProcStat.isProcess(process.pid()))) {
                     pids.add(process.pid());
                     escaped.add(process.pid());
-                    orphans.add(process.pid());
+                    orphans.put(process.pid(), Orphans.othersRunningWhenStarted(owner, process.pid()));
                 }
             }
         }
@@ -362,10 +365,22 @@ final class ProcessTree {
             if (escaped.contains(process.pid())) {
                 named.add(process.pid() + " " + ProcStat.name(process.pid())
                         + (byPipe.contains(process.pid()) ? " (holding the job's pipe)"
-                                : orphans.contains(process.pid()) ? " (detached from the job)" : ""));
+                                : orphans.containsKey(process.pid()) ? detached(orphans.get(process.pid())) : ""));
             }
         }
         return named;
+    }
+
+    /**
+     * {@code " (detached from the job)"} when only this attempt ran when the orphan started; else, as it cannot be
+     * told which of them made it, {@code " (detached; started while this job and job A ran)"} ({@code "jobs A, B"}).
+     */
+    static String detached(List<String> others) {
+        if (others.isEmpty()) {
+            return " (detached from the job)";
+        }
+        return " (detached; started while this job and " + (others.size() == 1 ? "job " : "jobs ")
+                + String.join(", ", others) + " ran)";
     }
 
     /**

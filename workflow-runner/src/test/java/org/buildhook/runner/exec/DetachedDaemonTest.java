@@ -6,16 +6,13 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * contain30: with this JVM a child subreaper ({@link Orphans}), a process that leaves the job's session, clears its
@@ -28,27 +25,8 @@ import org.junit.jupiter.api.condition.OS;
 @EnabledOnOs(OS.LINUX)
 class DetachedDaemonTest extends LauncherTest {
 
-    private final List<Long> daemons = new ArrayList<>();
-
-    @BeforeAll
-    static void subreaper() {
-        Orphans.reset();
-        System.setProperty(Orphans.PROPERTY, "on");
-        Orphans.decide();
-        assertThat(Orphans.active()).as("prctl(PR_SET_CHILD_SUBREAPER) on this Linux").isTrue();
-    }
-
-    @AfterAll
-    static void noSubreaper() {
-        Orphans.reset();
-        System.clearProperty(Orphans.PROPERTY);
-    }
-
-    @AfterEach
-    void noneLeft() {
-        daemons.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
-        Orphans.reapAll();
-    }
+    @RegisterExtension
+    static final SubreaperOn SUBREAPER = new SubreaperOn();
 
     private JobRequest request(String name, String script) {
         return new JobRequest(Fixtures.jobId(name), 1, List.of("/bin/sh", "-c", script), Map.of(), null, null,
@@ -68,9 +46,7 @@ class DetachedDaemonTest extends LauncherTest {
     private long daemon(Path pidFile) throws Exception {
         await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(pidFile)
                 && Files.readString(pidFile).endsWith("\n"));
-        long pid = Long.parseLong(Files.readString(pidFile).trim());
-        daemons.add(pid);
-        return pid;
+        return SUBREAPER.leftBehind(Long.parseLong(Files.readString(pidFile).trim()));
     }
 
     /** Alive: neither gone nor a zombie. */
@@ -119,10 +95,32 @@ class DetachedDaemonTest extends LauncherTest {
         assertThat(alive(daemon)).isTrue();
 
         Files.writeString(goSecond, "go\n");
+        // It started while both ran: which of them made it cannot be told, and the outcome says so (orphan31).
         assertThat(second.outcome().get(5, TimeUnit.MINUTES).message()).isEqualTo("exited with 0;"
                 + " 1 leftover process(es) terminated (1 had left the job's session: " + daemon
-                + " sleep (detached from the job))");
+                + " sleep (detached; started while this job and job " + Fixtures.jobId("first") + " ran))");
         assertThat(reaped(daemon)).isTrue();
+    }
+
+    @Test
+    void anOrphanHandedOverOnlyAfterItsJobEndedIsEndedByTheNextLook() throws Exception {
+        // contain30 L1: the detached parent ignores SIGTERM, so the job's end kills it only in its last round
+        // (SIGKILL after the 1 s grace), and its own detached child is handed to this JVM only after that last
+        // look. Before, nobody claimed it (the job had ended, no other job ran) and it lived on.
+        Path pidFile = dir.resolve("child.pid");
+        RunningJob job = launcher.start(request("late", "(setsid env -i /bin/sh -c 'trap \"\" TERM;"
+                + " setsid sleep 1000 & echo $! > " + pidFile + "; wait' </dev/null >/dev/null 2>&1 &) ; "
+                + waitFor(pidFile) + "; exit 0"));
+
+        JobOutcome outcome = job.outcome().get(5, TimeUnit.MINUTES);
+        long child = daemon(pidFile);
+        // Its parent, killed in the last round (a leftover's SIGKILL is not named in the outcome), not itself.
+        assertThat(outcome.message()).startsWith("exited with 0; 1 leftover process(es) terminated (1 had left the"
+                + " job's session: ").endsWith(" sh (detached from the job))");
+        assertThat(outcome.message()).doesNotContain(child + " sleep");
+
+        // Ended and reaped by the launcher's periodic look (every 10 s), with no job running.
+        await().atMost(Duration.ofMinutes(2)).until(() -> reaped(child));
     }
 
     @Test

@@ -13,12 +13,11 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * review30: with this JVM a child subreaper ({@link Orphans}), an orphan that two running attempts could own (it
@@ -38,32 +37,24 @@ class OrphansEndingTogetherTest {
     private long orphan = -1;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
-    @BeforeAll
-    static void subreaper() {
-        Orphans.reset();
-        System.setProperty(Orphans.PROPERTY, "on");
-        Orphans.decide();
-        assertThat(Orphans.active()).as("prctl(PR_SET_CHILD_SUBREAPER) on this Linux").isTrue();
-    }
-
-    @AfterAll
-    static void noSubreaper() {
-        Orphans.reset();
-        System.clearProperty(Orphans.PROPERTY);
-    }
+    @RegisterExtension
+    static final SubreaperOn SUBREAPER = new SubreaperOn();
 
     @AfterEach
     void noneLeft() {
         started.forEach(Process::destroyForcibly);
-        if (orphan > 0) {
-            ProcessHandle.of(orphan).ifPresent(ProcessHandle::destroyForcibly);
-        }
         owners.forEach(Orphans::ended);
         scheduler.shutdownNow();
-        await().atMost(Duration.ofMinutes(1)).until(() -> {
-            Orphans.reapAll();
-            return orphan <= 0 || ProcStat.of(orphan) == null;
-        });
+    }
+
+    /** An attempt as {@link Orphans} sees it: its name is its job's id. */
+    private static Object owner(String job) {
+        return new Object() {
+            @Override
+            public String toString() {
+                return job;
+            }
+        };
     }
 
     /** An attempt's program: {@code sleep 600} in a session of its own, started as the launcher starts one. */
@@ -78,8 +69,8 @@ class OrphansEndingTogetherTest {
 
     @Test
     void anOrphanBothCouldOwnIsEndedWhenTheyEndAtTheSameMoment() throws Exception {
-        Object first = new Object();
-        Object second = new Object();
+        Object first = owner("job-a");
+        Object second = owner("job-b");
         ProcessTree firstTree = attempt(first);
         ProcessTree secondTree = attempt(second);
         // A process re-parented to this JVM after both started: either attempt may have left it.
@@ -88,7 +79,7 @@ class OrphansEndingTogetherTest {
         started.add(maker);
         try (BufferedReader out = new BufferedReader(new InputStreamReader(maker.getInputStream(),
                 StandardCharsets.US_ASCII))) {
-            orphan = Long.parseLong(out.readLine().trim());
+            orphan = SUBREAPER.leftBehind(Long.parseLong(out.readLine().trim()));
         }
         assertThat(maker.waitFor(1, TimeUnit.MINUTES)).isTrue();
         await().atMost(Duration.ofMinutes(1)).until(() -> {
@@ -105,8 +96,9 @@ class OrphansEndingTogetherTest {
         // The second ends before the first's end is recorded (Orphans.ended): it is the last that could own it.
         ProcessTree.Termination secondEnd = secondTree.terminate(Duration.ofSeconds(30), scheduler)
                 .get(2, TimeUnit.MINUTES);
+        // Either may have made it: the second's outcome names the first as well (orphan31).
         assertThat(secondEnd.escaped()).as("what the second attempt's end ended")
-                .contains(orphan + " sleep (detached from the job)");
+                .contains(orphan + " sleep (detached; started while this job and job job-a ran)");
         await().atMost(Duration.ofMinutes(1)).until(() -> {
             ProcStat stat = ProcStat.of(orphan);
             return stat == null || stat.gone();
