@@ -32,7 +32,8 @@ PY
 cleanup() {
   [[ -z $probe ]] || { kill -TERM "$probe" 2>/dev/null || true; wait "$probe" 2>/dev/null || true; }
   [[ -z $pid ]] || { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
-  [[ -z $schema ]] || psql -q "$(pg_libpq)" -c "DROP SCHEMA $schema CASCADE" >/dev/null || true
+  [[ -z $schema ]] || PGOPTIONS='-c client_min_messages=warning' psql -q "$(pg_libpq)" -c "DROP SCHEMA $schema CASCADE" \
+      >/dev/null || true
 }
 trap cleanup EXIT
 # shellcheck source=common.sh
