@@ -2588,7 +2588,7 @@ public final class ExecutionLedger {
      * @param message    the attempt's message and, while the attempt is the job's latest, the job's
      * @param byWatchdog whether the attempt's processes were killed by this node's watchdog
      * @return whether the attempt was still the job's latest (the job is queued again); false when another node
-     *         started a later attempt meanwhile
+     *         started a later attempt meanwhile, or ended the job (a final state stays)
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public boolean interruptAttempt(String jobId, int attempt, JobOutcome outcome, String message,
@@ -2621,8 +2621,11 @@ public final class ExecutionLedger {
             // Keeps its place in its rule's concurrency line, and among the jobs waiting for the shared resources it
             // held, as a job cut short by its node's death does: recorded QUEUED, a job that held the only board
             // lost it to the job waiting for it since, which ran first on the half-done one's board (cluster27 F12).
+            // Never a final job: the node that took it over while this one was paused may have ended it for good
+            // without a later attempt (superseded, cancelled); put back QUEUED with no execution to run it, it stayed
+            // QUEUED for ever (chaos31 F2).
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET " + BACK_IN_ITS_PLACE + ", message = ?"
-                    + " WHERE id = ? AND attempts = ?")) {
+                    + " WHERE id = ? AND attempts = ? AND state NOT IN (" + finalStates() + ")")) {
                 p.setString(1, message);
                 p.setString(2, jobId);
                 p.setInt(3, attempt);

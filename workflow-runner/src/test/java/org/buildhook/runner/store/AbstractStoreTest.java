@@ -380,6 +380,32 @@ abstract class AbstractStoreTest {
         assertThat(recorded.endedAt()).isEqualTo(gone);
     }
 
+    /**
+     * chaos31 F2: a node paused past the dead-node limit (SIGSTOP) wakes and records its watchdog's kill of the
+     * attempt; meanwhile the node that took the job over had ended it for good (superseded by a newer build,
+     * cancelled) without a later attempt. The late record put the final job back to QUEUED, with no execution left
+     * to run it: it stayed QUEUED for ever. A final job stays final; the record says the job is not this node's.
+     */
+    @Test
+    void aLateInterruptionNeverPutsAJobAnotherNodeEndedBackInTheQueue() {
+        String jobId = store.accept(Plans.delivery(Plans.fixture()), List.of(Plans.job("deploy", List.of("/bin/true"))))
+                .jobIds().get(0);
+        int first = store.ledger().startAttempt(jobId, "paused-node");
+        Instant started = store.job(jobId).orElseThrow().job().startedAt();
+        store.ledger().markCancelled(jobId, "cancelled by the node that took it over");
+        Instant ended = store.job(jobId).orElseThrow().job().endedAt();
+
+        boolean current = store.ledger().interruptAttempt(jobId, first, new JobOutcome(JobOutcome.Result.CANCELLED,
+                null, started, started.plusSeconds(5), "killed", null, false), "killed by the watchdog of node"
+                        + " paused-node: its node gave no sign of life for 2.6 s; not run again", true);
+
+        assertThat(current).as("the job is no longer this node's to put back").isFalse();
+        Job job = store.job(jobId).orElseThrow().job();
+        assertThat(job.state()).isEqualTo(JobState.CANCELLED);
+        assertThat(job.endedAt()).isEqualTo(ended);
+        assertThat(job.message()).isEqualTo("cancelled by the node that took it over");
+    }
+
     /** final18 F9: `buildhook jobs` says how many of a job's attempts were cut short, which use no retry. */
     @Test
     void countsTheInterruptedAttemptsOfAPageOfJobsInOneQuery() {
