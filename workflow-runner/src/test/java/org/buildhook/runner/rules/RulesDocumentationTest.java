@@ -8,9 +8,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.exec.AttemptMarker;
 import org.junit.jupiter.api.Test;
 
 /** Keeps the operator's rules reference (docs/rules.md) true to the code. */
@@ -55,6 +58,47 @@ class RulesDocumentationTest {
             assertThat(doc).contains("| `${" + p.placeholderName() + "}` |").contains("`" + p.variable() + "`");
         }
         assertThat(doc).contains(Placeholder.ENDPOINT_VARIABLE, Placeholder.RULE_VARIABLE, Placeholder.PAYLOAD_VARIABLE);
+    }
+
+    /**
+     * The variables buildhook puts in a job's environment are the ones rules.md's "Environment of a job" names, no
+     * more, no fewer (tryout31 F3: {@code BUILDHOOK_ATTEMPT}, a job's only way to learn its own id, and the
+     * follow-ups' {@code BUILDHOOK_JOB_*} were missing there). Taken from a real plan: a follow-up of a
+     * {@code match: each} rule, which has every placeholder's variable, plus the two the launch adds (the payload
+     * file and the attempt's marker).
+     */
+    @Test
+    void theEnvironmentOfAJobListsEveryVariableBuildhookSetsAndNoOther() throws IOException {
+        RuleSet rules = TestRules.parse("rules:\n  - name: deploy\n    when: {runs: {match: each}}\n"
+                + "    run: {command: [/opt/deploy.sh]}\n    on-failure: {command: [/opt/page.sh]}\n");
+        PlannedJob deploy = rules.match("default", TestEvents.seed()).get(0);
+        PlannedJob followUp = FollowUps.plan(deploy.workflow().followUps(), "default", TestEvents.seed(),
+                deploy.runName(), new FollowUpParent("01JOB", "deploy", "FAILED", 1, 1, "/var/log/x.log"))
+                .orElseThrow();
+        Set<String> set = new TreeSet<>(followUp.env().keySet());
+        set.addAll(deploy.env().keySet());
+        set.add(Placeholder.PAYLOAD_VARIABLE);
+        set.add(AttemptMarker.VARIABLE);
+        assertThat(set).allMatch(name -> name.startsWith(Placeholder.RESERVED_PREFIX)).hasSizeGreaterThan(20);
+
+        String doc = doc();
+        int start = doc.indexOf("\n## Environment of a job\n");
+        assertThat(start).as("rules.md's section Environment of a job").isPositive();
+        String section = doc.substring(start, doc.indexOf("\n## ", start + 1));
+        Set<String> documented = new TreeSet<>();
+        Matcher named = Pattern.compile("`(BUILDHOOK_[A-Z_]+)").matcher(section);
+        while (named.find()) {
+            documented.add(named.group(1));
+        }
+        assertThat(documented).as("the variables rules.md's Environment of a job names").isEqualTo(set);
+        assertThat(section).as("what BUILDHOOK_ATTEMPT holds, said as the job's own id")
+                .contains("`" + AttemptMarker.VARIABLE + "=<job id>/<attempt>`").contains("the job's own id");
+
+        String running = Files.readString(TestEvents.fixtures().getParent().resolve("docs").resolve("running-jobs.md"));
+        int env = running.indexOf("\n## Environment\n");
+        assertThat(env).as("running-jobs.md's section Environment").isPositive();
+        assertThat(running.substring(env, running.indexOf("\n## ", env + 1)))
+                .contains("`" + AttemptMarker.VARIABLE + "=<job id>/<attempt>`", "the job's own id");
     }
 
     @Test
