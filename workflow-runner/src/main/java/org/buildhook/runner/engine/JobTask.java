@@ -263,6 +263,10 @@ final class JobTask implements ExecutionHandler<Void> {
             waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
         }
         if (shares) {
+            // What jobs cut short whose units a node of another host gave back left on this host is ended before this
+            // node takes them: the store holds them back from this host's takers until then (place31).
+            waits.run(jobId, "end what jobs that gave their units back left on this host",
+                    () -> sweepGivenBack(job.workflow().resources().keySet()), before);
             ExecutionLedger.Take units = waits.call(jobId, "take its shared resources",
                     () -> store.resources().tryAcquire(job, config.nodeId(), version), before);
             if (units != ExecutionLedger.Take.TAKEN) {
@@ -866,6 +870,15 @@ final class JobTask implements ExecutionHandler<Void> {
             // Its marker still finds every process of it; the pid and session only add to that.
             LOG.warn("job {}: could not record its process {}: {}", jobId, started == null ? "?" : started.pid(),
                     cause.getMessage());
+        }
+    }
+
+    private void sweepGivenBack(java.util.Set<String> resources) {
+        try {
+            leftovers.givenBack(resources);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while ending what jobs that gave their units back left", e);
         }
     }
 

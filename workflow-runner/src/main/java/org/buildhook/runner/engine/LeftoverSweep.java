@@ -307,6 +307,33 @@ final class LeftoverSweep {
     }
 
     /**
+     * Before this node takes units of {@code resources}: kills what the attempts of this host's boot left whose job gave
+     * its units back at a pick of another host's node ({@link ExecutionLedger#givenBackUnswept}), and records it. That
+     * node could not reach them; their own node may be paused with its command still running ({@code runner.watchdog:
+     * off}); a command started here with those units would run beside it (place31, units30 L1). The store holds the
+     * units back from this host's takers until this is recorded. This very JVM's own attempts are left to its engine.
+     *
+     * @throws InterruptedException when interrupted while the leftovers are ended; nothing is recorded then
+     * @throws org.buildhook.runner.store.StoreUnavailableException when the store cannot be reached
+     */
+    void givenBack(Set<String> resources) throws InterruptedException {
+        for (RunningAttempt attempt : ledger.givenBackUnswept(self.bootId(), resources)) {
+            if (self.process().sameProcess(attempt.nodeProcess())) {
+                continue;
+            }
+            List<String> killed = Leftovers.kill(AttemptMarker.of(attempt.jobId(), attempt.attempt()),
+                    attempt.process(), GRACE_MILLIS);
+            String message = "its node " + attempt.node() + " stopped heart-beating before the attempt's end was"
+                    + " recorded; " + (killed.isEmpty() ? ExecutionLedger.NONE_LEFT : "node " + node
+                            + " killed what it left: " + Leftovers.describe(killed)) + "; its units were given back"
+                    + " at a pick of another host's node, and it runs again once they are free";
+            if (ledger.recordGivenBackSwept(attempt.jobId(), attempt.attempt(), message)) {
+                LOG.warn("job {} attempt {}: {}", attempt.jobId(), attempt.attempt(), message);
+            }
+        }
+    }
+
+    /**
      * Whether an attempt's recorded boot id carries no host-and-namespace identity a node can check
      * (null before version 3, no PID namespace before the namespace check, empty where unreadable).
      */

@@ -1887,6 +1887,82 @@ public final class ExecutionLedger {
     static final String UNSWEPT_END = "its node stopped heart-beating before the attempt's end was recorded;"
             + " run again on ";
 
+    /**
+     * What follows {@link #UNSWEPT_END} and the picking node's name in the record of an attempt ended by a pick of its
+     * job that gave the job's shared units back ({@link ResourceLedger}): that pick's node could not end what the attempt
+     * left (its node is on another host), so a node of the attempt's host ends it before any job there takes units its
+     * job needs ({@link #givenBackUnswept}, place31).
+     */
+    static final String GIVEN_BACK = ", once its units are free";
+
+    /**
+     * The attempts of host boot {@code bootId} (host, kernel boot and PID namespace, as {@link NodeIdentity#bootId()}
+     * says them) ended unswept as their job gave its shared units back at a pick of another host's node ({@link
+     * #GIVEN_BACK}), whose job needs any of {@code resources}: what they left here may still run (their node paused,
+     * {@code runner.watchdog: off}) until a node of this host ends it ({@link #recordGivenBackSwept}). Empty for a
+     * boot id without that identity (unreadable): nothing recorded so can be told to be of this host.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<RunningAttempt> givenBackUnswept(String bootId, Set<String> resources) {
+        return db.read("list attempts given back unswept", c -> givenBackUnswept(c, bootId, resources));
+    }
+
+    static List<RunningAttempt> givenBackUnswept(Connection c, String bootId, Set<String> resources)
+            throws SQLException {
+        List<RunningAttempt> found = new ArrayList<>();
+        if (bootId == null || !bootId.contains("/pid:") || resources.isEmpty()) {
+            return found;
+        }
+        // job_attempts_outcome_idx (outcome, boot_id): the interrupted attempts of this host boot only.
+        try (PreparedStatement p = c.prepareStatement("SELECT a.job_id, a.attempt, a.node, a.boot_id, a.node_pid,"
+                + " a.node_started, a.pid, a.session_id, a.process_started, j.resources FROM job_attempts a JOIN jobs j"
+                + " ON j.id = a.job_id WHERE a.outcome = ? AND a.boot_id = ? AND a.message LIKE ?")) {
+            p.setString(1, AttemptOutcome.INTERRUPTED.name());
+            p.setString(2, bootId);
+            p.setString(3, UNSWEPT_END + "%" + GIVEN_BACK);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    String needs = rs.getString(10);
+                    if (needs == null || Rows.resourceMap(needs).keySet().stream().noneMatch(resources::contains)) {
+                        continue;
+                    }
+                    long nodePid = rs.getLong(5);
+                    ProcessIdentity nodeProcess = rs.wasNull() ? null : new ProcessIdentity(nodePid, -1, rs.getLong(6));
+                    long pid = rs.getLong(7);
+                    ProcessIdentity process = rs.wasNull() ? null
+                            : new ProcessIdentity(pid, rs.getLong(8), rs.getLong(9));
+                    found.add(new RunningAttempt(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4),
+                            nodeProcess, process));
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Records that a node of its host ended what attempt {@code attempt} of {@code jobId} left, after its job gave its
+     * units back at another host's pick ({@link #givenBackUnswept}): its message becomes {@code message}, so that it
+     * no longer holds units back from this host's takers. Only while it is still recorded so (a second sweeper of the
+     * host, or the attempt's own node's late account, may have recorded it first).
+     *
+     * @return whether it was recorded by this call
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public boolean recordGivenBackSwept(String jobId, int attempt, String message) {
+        return db.inTransaction("record what an attempt given back unswept left", Durability.DEFERRED, c -> {
+            try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET message = ? WHERE job_id = ?"
+                    + " AND attempt = ? AND outcome = ? AND message LIKE ?")) {
+                p.setString(1, message);
+                p.setString(2, jobId);
+                p.setInt(3, attempt);
+                p.setString(4, AttemptOutcome.INTERRUPTED.name());
+                p.setString(5, UNSWEPT_END + "%" + GIVEN_BACK);
+                return p.executeUpdate() == 1;
+            }
+        });
+    }
+
     /** {@link #UNSWEPT_END} as written before 2026-12-02, still in the records of that time (tryout21 F3). */
     static final String UNSWEPT_END_BEFORE = "its node stopped heart-beating before the attempt ended; run again on ";
 

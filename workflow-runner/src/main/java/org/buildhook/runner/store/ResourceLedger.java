@@ -84,6 +84,16 @@ public final class ResourceLedger {
             Map<String, Integer> inUse = inUse(c, need.keySet(), job.id());
             Map<String, Integer> own = place.cutShort() ? held(c, job.id()) : Map.of();
             List<String> short_ = new ArrayList<>();
+            // Units a job cut short gave back at a pick of another host's node, which could not end what its attempt
+            // left on its host, go to no taker of that host until one of them has ended it (JobTask does before it
+            // takes): there its paused node's command may still run (runner.watchdog: off), and a taker sweeps only
+            // its own job's leftovers (place31, units30 L1). Read under the resources' locks, as the give-back wrote it.
+            List<RunningAttempt> unswept = ExecutionLedger.givenBackUnswept(c,
+                    org.buildhook.runner.exec.NodeIdentity.current().bootId(), need.keySet());
+            for (RunningAttempt a : unswept) {
+                short_.add("what job " + a.jobId() + " (attempt " + a.attempt() + ", its units given back at another"
+                        + " host's pick) left on this host to be ended first");
+            }
             boolean byCapacity = false;
             for (Map.Entry<String, Integer> n : need.entrySet()) {
                 int free = capacity.get(n.getKey()) - inUse.getOrDefault(n.getKey(), 0);
@@ -97,7 +107,7 @@ public final class ResourceLedger {
             // Taken over with its attempt still marked running, holding all it needs, with room for it: it goes on
             // with the units it held, though a job put back ahead of it waits for the same resource. Given back, they
             // went to that job before this one's pick could end what its cut-short attempt left (review29 R3).
-            boolean keepsItsTurn = !byCapacity && need.entrySet().stream()
+            boolean keepsItsTurn = !byCapacity && unswept.isEmpty() && need.entrySet().stream()
                     .allMatch(n -> own.getOrDefault(n.getKey(), 0) >= n.getValue());
             if (!short_.isEmpty() && !keepsItsTurn) {
                 if (place.cutShort() && !needed(cutShortAhead(c, job.id(), since, db.dialect()), need)) {
@@ -134,7 +144,7 @@ public final class ResourceLedger {
                             + " message = ?, node_died = 1 WHERE job_id = ? AND outcome = ?")) {
                         p.setString(1, AttemptOutcome.INTERRUPTED.name());
                         p.setLong(2, clock.millis());
-                        p.setString(3, ExecutionLedger.UNSWEPT_END + node + ", once its units are free");
+                        p.setString(3, ExecutionLedger.UNSWEPT_END + node + ExecutionLedger.GIVEN_BACK);
                         p.setString(4, job.id());
                         p.setString(5, AttemptOutcome.RUNNING.name());
                         p.executeUpdate();

@@ -400,12 +400,16 @@ abstract class AbstractPickLeaseTest {
      * As {@link #aRevivedJobHoldingItsUnitsGoesOnWithThemThoughAJobPutBackAheadWaitsForThem}, both jobs revived,
      * holding their units, the capacity lowered to 1: each was short because of the other's unit and kept its own.
      * Now the later one gives its unit to the earlier one and waits in its place, ahead of a job that came later.
+     * The later one's attempt is of another host (its pick here is the store's take, which ends nothing): one of
+     * this host would hold the unit from this node until its sweep (place31:
+     * {@link #unitsGivenBackAtAnotherHostsPickAreHeldFromTheAttemptsHostUntilItIsSwept}).
      */
     @Test
     void ofTwoRevivedJobsShortOfUnitsTheLaterGivesThemToTheEarlier() throws Exception {
         String[] ids = boardHolders();
         String first = ids[0];
         String second = ids[1];
+        markedOfAnotherHost(second);
         revive(first);
         revive(second);
         assertThat(store.resources().applyCapacities(Map.of("board", 1))).hasSize(1);
@@ -516,6 +520,142 @@ abstract class AbstractPickLeaseTest {
             }
             pausedNode.destroyForcibly();
         }
+    }
+
+    /**
+     * place31 (units30 L1): as {@link #unitsARevivedJobGivesBackGoToAnotherJobOnlyOnceWhatItLeftHereIsEnded}, but the
+     * second job is picked by a node of another host (here: the store's own take, no sweep of this host), which gives
+     * its unit back to the first without reaching what its attempt left here. The first is then picked by this node,
+     * of the paused node's host: it ends what the second left here before it takes the unit. Before, it swept only its
+     * own job's leftovers, and its command ran beside the paused node's command (two commands on a board of 1).
+     */
+    @Test
+    void unitsGivenBackAtAnotherHostsPickGoToATakerOfTheAttemptsHostOnlyOnceWhatItLeftIsEnded() throws Exception {
+        Path seen = dir.resolve("seen");
+        Path leftoverPid = dir.resolve("leftover.pid");
+        String[] ids = pausedNodesBoard(seen, leftoverPid);
+        String first = ids[0];
+        String second = ids[1];
+        Process pausedNode = new ProcessBuilder("sleep", "600").start();
+        ProcessHandle leftover = null;
+        try {
+            leftover = pausedNodesCommand(second, leftoverPid, pausedNode);
+            revive(first);
+            revive(second);
+            assertThat(store.resources().applyCapacities(Map.of("board", 1))).hasSize(1);
+            assertThat(pickedAndTaken(first)).as("the first, beside the second's unit")
+                    .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+            assertThat(take(second, "node-b", pick(second, Instant.now(), "node-b").version))
+                    .as("the second, at the pick of another host's node").isEqualTo(ExecutionLedger.Take.NOT_FREE);
+            revive(second);
+            assertThat(store.job(second).orElseThrow().attempts().get(0).message()).endsWith("once its units are free");
+            assertThat(leftover.isAlive()).as("the paused node's command, out of that node's reach").isTrue();
+
+            assertThat(executed(first)).as("the first, on the paused node's host").isEqualTo(JobState.SUCCEEDED);
+
+            assertThat(Files.readString(seen).strip()).as("the paused node's command, as the first's ran")
+                    .isEqualTo("gone");
+            ProcessHandle gone = leftover;
+            await().atMost(Duration.ofSeconds(30)).alias("the paused node's command").until(() -> !gone.isAlive());
+            assertThat(store.job(second).orElseThrow().attempts().get(0).message())
+                    .startsWith("its node node-2 stopped heart-beating before the attempt's end was recorded; node "
+                            + NODE + " killed what it left: ")
+                    .endsWith("its units were given back at a pick of another host's node, and it runs again once they"
+                            + " are free");
+            assertThat(store.job(second).orElseThrow().job().state()).isEqualTo(JobState.WAITING);
+        } finally {
+            if (leftover != null) {
+                leftover.destroyForcibly();
+            }
+            pausedNode.destroyForcibly();
+        }
+    }
+
+    /**
+     * place31: the store holds units given back at another host's pick from every taker of the attempt's host until one
+     * of them has ended what the attempt left ({@code JobTask} does before its take; a take that comes between that
+     * look and the give-back finds them held), and from no taker of another host.
+     */
+    @Test
+    void unitsGivenBackAtAnotherHostsPickAreHeldFromTheAttemptsHostUntilItIsSwept() throws Exception {
+        String[] ids = boardHolders();
+        String first = ids[0];
+        String second = ids[1];
+        revive(first);
+        revive(second);
+        assertThat(store.resources().applyCapacities(Map.of("board", 1))).hasSize(1);
+        assertThat(pickedAndTaken(first)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(take(second, "node-b", pick(second, Instant.now(), "node-b").version))
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        revive(second);
+
+        assertThat(pickedAndTaken(first)).as("a taker of the attempt's host, before the sweep (it keeps its unit)")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        String third = laterJob();
+        assertThat(pickedAndTaken(third)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(third).orElseThrow().job().message()).contains("what job " + second
+                + " (attempt 1, its units given back at another host's pick) left on this host to be ended first");
+
+        attemptOfBoot(second, "another-boot/pid:[4026531836]");
+        assertThat(pickedAndTaken(first)).as("a taker of another host than the attempt's").isEqualTo(
+                ExecutionLedger.Take.TAKEN);
+        store.resources().release(first, NODE);
+        attemptOfBoot(second, org.buildhook.runner.exec.NodeIdentity.current().bootId());
+        assertThat(store.ledger().givenBackUnswept(org.buildhook.runner.exec.NodeIdentity.current().bootId(),
+                Set.of("board"))).extracting(a -> a.jobId()).containsExactly(second);
+        assertThat(pickedAndTaken(second)).as("the job itself, on its attempt's host, before the sweep").isEqualTo(
+                ExecutionLedger.Take.NOT_FREE);
+
+        assertThat(store.ledger().recordGivenBackSwept(second, 1, "swept")).isTrue();
+        assertThat(store.ledger().recordGivenBackSwept(second, 1, "swept again")).as("once").isFalse();
+        assertThat(store.ledger().givenBackUnswept(org.buildhook.runner.exec.NodeIdentity.current().bootId(),
+                Set.of("board"))).isEmpty();
+        assertThat(pickedAndTaken(second)).as("the job itself, after the sweep").isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /** Attempt 1 of the job recorded as of host boot {@code bootId}. */
+    private void attemptOfBoot(String jobId, String bootId) throws SQLException {
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                "UPDATE job_attempts SET boot_id = ? WHERE job_id = ? AND attempt = 1")) {
+            p.setString(1, bootId);
+            p.setString(2, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    /** Two jobs needing 1 of a board of 2, each started on its node, whose command writes whether the leftover lives. */
+    private String[] pausedNodesBoard(Path seen, Path leftoverPid) throws Exception {
+        Path script = Files.writeString(dir.resolve("board.sh"), "#!/bin/sh\npid=$(cat " + leftoverPid + ")\n"
+                + "if [ -e /proc/$pid ] && ! grep -q ') Z' /proc/$pid/stat; then echo alive; else echo gone; fi > "
+                + seen + "\n");
+        String[] ids = new String[2];
+        for (int i = 0; i < 2; i++) {
+            PlannedJob sharing = Plans.job("sharing", List.of("/bin/sh", script.toString())).withWorkflow(
+                    new JobWorkflow(null, null, false, null, Map.of("board", 1), Map.of("board", 2), null, null, 0));
+            ids[i] = store.accept(Plans.delivery("{\"build_id\": " + (i + 1) + "}"), List.of(sharing)).jobIds()
+                    .get(0);
+            String node = "node-" + (i + 1);
+            Execution picked = pick(ids[i], Instant.now(), node);
+            assertThat(take(ids[i], node, picked.version)).isEqualTo(ExecutionLedger.Take.TAKEN);
+            assertThat(store.ledger().startAttempt(ids[i], node, picked.version)).isEqualTo(1);
+        }
+        return ids;
+    }
+
+    /**
+     * The command of attempt 1 of {@code jobId} left by its paused node ({@code pausedNode} stands for its JVM): a
+     * session of its own, as a job's, reparented once {@code setsid -f} has forked, carrying the attempt's marker.
+     */
+    private ProcessHandle pausedNodesCommand(String jobId, Path leftoverPid, Process pausedNode) throws Exception {
+        ProcessBuilder command = new ProcessBuilder("setsid", "-f", "/bin/sh", "-c", "echo $$ > " + leftoverPid
+                + ".tmp && mv " + leftoverPid + ".tmp " + leftoverPid + " && exec sleep 600");
+        command.environment().put(org.buildhook.runner.exec.AttemptMarker.VARIABLE,
+                org.buildhook.runner.exec.AttemptMarker.of(jobId, 1).value());
+        assertThat(command.start().waitFor()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(leftoverPid));
+        ProcessHandle leftover = ProcessHandle.of(Long.parseLong(Files.readString(leftoverPid).trim())).orElseThrow();
+        ranUnder(jobId, org.buildhook.runner.exec.ProcessIdentity.of(pausedNode.pid()));
+        return leftover;
     }
 
     /**
