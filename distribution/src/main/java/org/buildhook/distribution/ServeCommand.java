@@ -24,8 +24,12 @@ import picocli.CommandLine.Model.CommandSpec;
                     + " (the shipped configuration: port 8080, SQLite under ./data, the sample rules, a generated admin"
                     + " token); with no file at all, the embedded defaults (the same without rules and admin API).",
             "SIGTERM or Ctrl-C stops it gracefully: running jobs get their grace period while deliveries are"
-                    + " still stored (their jobs run after the next start), then the port closes. SIGHUP stops it too:"
-                    + " there is no reload of buildhook.yaml (the rules file reloads by itself)."
+                    + " still stored (their jobs run after the next start), then the port closes. SIGHUP stops it too"
+                    + " (exit 129; under systemd Restart=on-failure starts it again): it is not a reload.",
+            "To reload the rules, save the rules file: the server loads it again by itself within seconds (check it"
+                    + " first with 'buildhook check'; a file with mistakes is refused, logged and shown on the status"
+                    + " page, and the rules before stay in force). buildhook.yaml is read at start only: a change to it"
+                    + " needs a restart (systemctl restart buildhook), which loses no delivery."
         },
         footer = {
             "",

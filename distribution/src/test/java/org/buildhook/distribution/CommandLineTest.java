@@ -364,6 +364,21 @@ class CommandLineTest {
         }
     }
 
+    /**
+     * serve's help says SIGHUP stops the server, and also how to reload what an operator changes: the rules file by
+     * saving it, buildhook.yaml by a restart (tryout30 F6: an operator used to kill -HUP stopped it instead).
+     */
+    @Test
+    void servesHelpSaysHowToReloadTheRulesAndThatBuildhookYamlNeedsARestart() {
+        String help = everyHelp().get("buildhook serve").replaceAll("\\s+", " ");
+
+        assertThat(help).contains("SIGHUP stops it too").contains("it is not a reload")
+                .contains("To reload the rules, save the rules file: the server loads it again by itself")
+                .contains("a file with mistakes is refused")
+                .contains("buildhook.yaml is read at start only: a change to it needs a restart"
+                        + " (systemctl restart buildhook)");
+    }
+
     /** cancel's help says which jobs it cancels, and that the answer to an approval is reject (tryout30 F6). */
     @Test
     void cancelsHelpSaysItCancelsWaitingAndAwaitingApprovalJobsAndPointsToRejectForAnApproval() {

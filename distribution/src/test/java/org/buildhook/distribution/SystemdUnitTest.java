@@ -89,6 +89,18 @@ class SystemdUnitTest {
                 .contains("there is no reload", "`systemctl restart buildhook`", "129 for SIGHUP");
     }
 
+    /** The unit's comment says what serve's help says: the rules file reloads when saved, buildhook.yaml by a restart. */
+    @Test
+    void theUnitsCommentSaysHowToApplyAChangeToTheRulesAndToBuildhookYaml() throws Exception {
+        String comments = Files.readAllLines(UNIT).stream().filter(line -> line.startsWith("#"))
+                .map(line -> line.substring(1).trim()).reduce("", (a, b) -> a + " " + b);
+
+        assertThat(comments).contains("buildhook.yaml is read at start only, so apply a change to it with"
+                        + " `systemctl restart buildhook`")
+                .contains("SIGHUP stops the server too (exit 129, restarted), it is not a reload")
+                .contains("The rules file needs neither: save it and the server loads it again by itself");
+    }
+
     @Test
     void everyWritablePathIsOneTheInstructionsCreate() throws Exception {
         List<String> writable = new ArrayList<>();
