@@ -181,19 +181,21 @@ final class ActionReader extends NodeReader {
             problems.add(entry.value().location(), "'command' is empty: name the program to run");
             return List.of();
         }
+        List<Optional<String>> texts = new ArrayList<>();
+        for (YamlNode item : items) {
+            texts.add(text(item, "each element of 'command'"));
+        }
+        List<Lookalikes.Reading> readings = Lookalikes.readings(texts.stream().map(t -> t.orElse("")).toList());
         List<Template> argv = new ArrayList<>();
-        boolean shell = false;
         for (int i = 0; i < items.size(); i++) {
             YamlNode item = items.get(i);
-            Optional<String> text = text(item, "each element of 'command'");
+            Optional<String> text = texts.get(i);
             if (text.isEmpty()) {
                 continue;
             }
             Template element = template(item, text.get(), perRun);
-            if (i == 0) {
-                shell = Lookalikes.isShell(text.get());
-            } else {
-                warnAboutLookalikes(item, text.get(), shell);
+            if (i > 0) {
+                warnAboutLookalikes(item, text.get(), readings.get(i));
             }
             if (i == 0 && text.get().isBlank()) {
                 problems.add(item.location(), "the program ('command' first element) is empty");
@@ -223,7 +225,7 @@ final class ActionReader extends NodeReader {
             }
             text(entry.value(), "env value '" + name + "'").ifPresent(text -> {
                 env.put(name, template(entry.value(), text, perRun));
-                warnAboutLookalikes(entry.value(), text, false);
+                warnAboutLookalikes(entry.value(), text, Lookalikes.Reading.LITERAL);
             });
         }
         return env;
@@ -277,8 +279,8 @@ final class ActionReader extends NodeReader {
     }
 
     /** A placeholder or shell variable written the wrong way, which stays literal text (tryout30 F2). */
-    private void warnAboutLookalikes(YamlNode node, String text, boolean shell) {
-        Lookalikes.in(text, shell).forEach(message -> problems.warn(node.location(), message));
+    private void warnAboutLookalikes(YamlNode node, String text, Lookalikes.Reading reading) {
+        Lookalikes.in(text, reading).forEach(message -> problems.warn(node.location(), message));
     }
 
     private Template template(YamlNode node, String text, boolean perRun) {

@@ -25,33 +25,140 @@ final class Lookalikes {
     /** Programs that read an argument as shell code (after {@code -c}), where $VAR and $(…) are meant. */
     private static final Set<String> SHELLS = Set.of("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash");
 
+    /** Programs that give their arguments to a shell (ssh's remote command): their $VAR and $(…) may be meant. */
+    private static final Set<String> REMOTE_SHELLS = Set.of("ssh");
+    /** Programs whose {@code -c CMD} / {@code --command CMD} gives CMD to a shell. */
+    private static final Set<String> COMMAND_TO_A_SHELL = Set.of("su", "runuser", "flock");
+
     private Lookalikes() {
     }
 
-    /** Whether {@code program} (a command's first element) is a shell, by its file name. */
+    /** Whether {@code program} is a shell, by its file name. */
     static boolean isShell(String program) {
-        return SHELLS.contains(program.substring(program.lastIndexOf('/') + 1));
+        return SHELLS.contains(name(program));
+    }
+
+    private static String name(String program) {
+        return program.substring(program.lastIndexOf('/') + 1);
+    }
+
+    /**
+     * How the program reads each element of a command (review30 L4): a shell reads only the argument its
+     * {@code -c} names as code, so only there its own $VAR and $(…) are meant. The shell may come after a
+     * wrapper ({@code env VAR=… bash -c …}, {@code timeout 5m sh -c …}, {@code flock /run/x.lock sh -c …}) and
+     * take options before its {@code -c} ({@code bash -lc}, {@code bash -euo pipefail -c}); {@code su},
+     * {@code runuser} and {@code flock} with {@code -c CMD} give CMD to a shell too. The wrapper's own arguments
+     * ({@code VAR=$build.id}) are {@link Reading#LITERAL}; the arguments after the code ({@code $0}, {@code $1} …)
+     * and those of a script a shell runs ({@code bash deploy.sh '$(x)'}) are {@link Reading#SHELL_ARGUMENT}. A program that gives its arguments to a
+     * remote shell (ssh) has every argument taken as code: fewer warnings rather than false ones.
+     *
+     * @param argv the command's elements as written, the program first (an element that is not text as "")
+     * @return one reading per element of {@code argv}, in order (the program's own is {@link Reading#LITERAL})
+     */
+    static List<Reading> readings(List<String> argv) {
+        Reading[] read = new Reading[argv.size()];
+        java.util.Arrays.fill(read, Reading.LITERAL);
+        String program = argv.isEmpty() ? "" : name(argv.get(0));
+        if (REMOTE_SHELLS.contains(program)) {
+            java.util.Arrays.fill(read, 1, read.length, Reading.SHELL_CODE);
+            return List.of(read);
+        }
+        if (COMMAND_TO_A_SHELL.contains(program)) {
+            for (int i = 1; i < argv.size(); i++) {
+                String arg = argv.get(i);
+                if ((arg.equals("-c") || arg.equals("--command")) && i + 1 < argv.size()) {
+                    read[i + 1] = Reading.SHELL_CODE;
+                    return List.of(read);
+                } else if (arg.startsWith("--command=")) {
+                    read[i] = Reading.SHELL_CODE;
+                    return List.of(read);
+                }
+            }
+        }
+        for (int shell = 0; shell < argv.size(); shell++) {
+            if (isShell(argv.get(shell))) {
+                int operands = operands(argv, shell + 1);
+                boolean dashC = operands < 0;
+                int first = dashC ? -operands - 1 : operands;
+                for (int i = first; i < argv.size(); i++) {
+                    // With -c the first operand is the code, else the script: what follows is passed on.
+                    read[i] = i == first ? (dashC ? Reading.SHELL_CODE : Reading.LITERAL) : Reading.SHELL_ARGUMENT;
+                }
+                break;
+            }
+        }
+        return List.of(read);
+    }
+
+    /**
+     * The index of the shell's first operand after its options from {@code from} on; encoded as
+     * {@code -index - 1} when the options hold {@code -c} (that operand is then the code, else a script file).
+     */
+    private static int operands(List<String> argv, int from) {
+        boolean dashC = false;
+        int i = from;
+        while (i < argv.size()) {
+            String arg = argv.get(i);
+            if (arg.equals("--")) {
+                i++;
+                break;
+            }
+            if (arg.equals("--rcfile") || arg.equals("--init-file")) {
+                i += 2;
+                continue;
+            }
+            if (arg.startsWith("--")) {
+                i++;
+                continue;
+            }
+            if (arg.length() < 2 || arg.charAt(0) != '-' && arg.charAt(0) != '+') {
+                break;
+            }
+            // A cluster of one-letter options (-lc, -euo pipefail): o and O take the next argument.
+            dashC |= arg.charAt(0) == '-' && arg.indexOf('c') > 0;
+            i += arg.indexOf('o') > 0 || arg.indexOf('O') > 0 ? 2 : 1;
+        }
+        return dashC ? -Math.min(i, argv.size()) - 1 : Math.min(i, argv.size());
+    }
+
+    /** How the program reads one element of a command: what a look-alike in it becomes. */
+    enum Reading {
+        /** Passed to the program as written; no shell reads it. */
+        LITERAL("no shell runs the command"),
+        /** Shell code (the argument of {@code -c}): its $VAR and $(…) are the shell's own. */
+        SHELL_CODE("the shell reads it as code"),
+        /** An argument a shell passes on to its script or code ($0, $1 …) as written, not read as code. */
+        SHELL_ARGUMENT("the shell passes this argument on to the script as written, not as code");
+
+        private final String why;
+
+        Reading(String why) {
+            this.why = why;
+        }
     }
 
     /**
      * One warning per look-alike in {@code text}, each saying what it stays and what to write instead.
      *
-     * @param shell whether the text is an argument of a shell ({@link #isShell}): there $VAR and $(…) are
-     *              the shell's own, and a placeholder's value is better read from its variable
+     * @param reading how the program reads the text ({@link #readings}): in shell code $VAR and $(…) are the
+     *                shell's own, and a placeholder's value is better read from its variable
      */
-    static List<String> in(String text, boolean shell) {
+    static List<String> in(String text, Reading reading) {
+        boolean shell = reading == Reading.SHELL_CODE;
+        String why = reading.why;
         List<String> out = new ArrayList<>();
         Matcher m = SHAPES.matcher(text);
         while (m.find()) {
             String written = m.group();
             if (m.group(1) != null && !shell) {
                 String inside = m.group(1).trim();
-                out.add("'" + written + "' stays that literal text: no shell runs the command, so nothing runs '$(…)'"
+                out.add("'" + written + "' stays that literal text: " + why + ", so nothing runs '$(…)'"
                         + placeholder(inside).map(p -> "; write ${" + p.placeholderName() + "}")
                                 .orElse("; for a placeholder write ${name} (e.g. ${build.id}); compute anything else"
                                         + " in your script"));
             } else if (m.group(2) != null && !shell) {
-                out.add("'" + written + "' stays that literal text: no shell expands it; "
+                out.add("'" + written + "' stays that literal text: "
+                        + (reading == Reading.LITERAL ? "no shell expands it" : why) + "; "
                         + variable(m.group(2)).map(p -> "use ${" + p.placeholderName() + "} or read the variable in"
                                 + " your script").orElse("read the variable in your script"));
             } else if (m.group(3) != null) {
@@ -59,7 +166,7 @@ final class Lookalikes {
                         + (shell ? "the shell reads the variable '$" + m.group(3).substring(0, m.group(3).indexOf('.'))
                                 + "' followed by '" + m.group(3).substring(m.group(3).indexOf('.')) + "'; write \"$"
                                 + p.variable() + "\" (every job has it in its environment)"
-                                : "a '$' not followed by '{' is just a '$' and no shell runs the command, so it stays"
+                                : "a '$' not followed by '{' is just a '$' and " + why + ", so it stays"
                                 + " that literal text; write ${" + p.placeholderName() + "}")));
             } else if (m.group(4) != null) {
                 placeholder(m.group(4)).ifPresent(p -> out.add("'" + written + "' is not a placeholder (no '$' before"

@@ -114,4 +114,62 @@ class PlaceholderLookalikesTest {
                 .hasMessageContaining("rules.yaml:3:57: unknown placeholder '${HOME}': it is written like a shell"
                         + " variable, but no shell expands it; read the variable in your script; placeholders: ");
     }
+
+    /**
+     * review30 L4: a shell behind a wrapper (env, timeout, flock), with options before its -c (bash -lc, -euo
+     * pipefail), su -c and ssh's remote command: the code's own $VAR, $(…), $$ and a regex's $ are meant, no warning.
+     */
+    @Test
+    void theShellsOwnVariablesAndCommandsAreMeantBehindAWrapperAndWithOptionsBeforeItsDashC() {
+        RuleSet set = TestRules.parse("""
+                rules:
+                  - name: a
+                    run: {command: [env, bash, -c, "echo $(date) $HOME"]}
+                  - name: b
+                    run: {command: [/usr/bin/env, "ID=${build.id}", bash, -lc, "echo \\"$ID\\" $(uname -r) $BUILDHOOK_RULE"]}
+                  - name: c
+                    run: {command: [/bin/bash, -euo, pipefail, -c, "git describe | grep -E '^v[0-9]+$'; echo $$ '$HOME'"]}
+                  - name: d
+                    run: {command: [timeout, 5m, sh, -c, "kill -0 $(cat /run/app.pid)"]}
+                  - name: e
+                    run: {command: [flock, /run/lock/b1, bash, --noprofile, -c, "echo \\"$BUILDHOOK_BUILD_ID\\" $(id -u)"]}
+                  - name: f
+                    run: {command: [su, deploy, -c, "echo $(id -u) $HOME"]}
+                  - name: g
+                    run: {command: [ssh, deploy@lab, "systemctl restart app-$(hostname)"]}
+                  - name: h
+                    run: {command: [flock, /run/lock/b2, -c, "echo $(id -u) $$"]}
+                """);
+
+        assertThat(warnings(set)).isEmpty();
+    }
+
+    /**
+     * review30 L4: what a wrapper or a shell passes on as written is no shell code: a wrapper's VAR=… , the arguments
+     * after a shell's code ($0, $1 …) and a script's own arguments; a look-alike there stays literal text.
+     */
+    @Test
+    void aWrappersAssignmentsAndTheArgumentsAShellPassesOnToItsScriptAreNoShellCode() {
+        RuleSet set = TestRules.parse("""
+                rules:
+                  - name: a
+                    run: {command: [/usr/bin/env, "ID=$build.id", bash, -c, "echo \\"$ID\\""]}
+                  - name: b
+                    run: {command: [bash, /opt/deploy.sh, "$(git describe)", "$BUILDHOOK_BUILD_ID"]}
+                  - name: c
+                    run: {command: [sh, -c, "deploy \\"$1\\"", deploy, "$build.id"]}
+                """);
+
+        assertThat(warnings(set)).containsExactly(
+                "rules.yaml:3:35: '$build.id' is not a placeholder: a '$' not followed by '{' is just a '$' and no"
+                        + " shell runs the command, so it stays that literal text; write ${build.id}",
+                "rules.yaml:5:43: '$(git describe)' stays that literal text: the shell passes this argument on to the"
+                        + " script as written, not as code, so nothing runs '$(…)'; for a placeholder write ${name}"
+                        + " (e.g. ${build.id}); compute anything else in your script",
+                "rules.yaml:5:62: '$BUILDHOOK_BUILD_ID' stays that literal text: the shell passes this argument on to"
+                        + " the script as written, not as code; use ${build.id} or read the variable in your script",
+                "rules.yaml:7:54: '$build.id' is not a placeholder: a '$' not followed by '{' is just a '$' and the"
+                        + " shell passes this argument on to the script as written, not as code, so it stays that"
+                        + " literal text; write ${build.id}");
+    }
 }
