@@ -406,7 +406,8 @@ public final class StatusPageServlet extends HttpServlet {
         Map<String, String> shown = new java.util.LinkedHashMap<>();
         current.snapshots().forEach((name, snapshot) -> shown.put(name, Redaction.redactSnapshot(snapshot)));
         return new StatusPageView.RulesInfo(String.valueOf(current.source()), loaded, shown,
-                app.rules().lastError().map(Throwable::getMessage), otherRules(app));
+                app.rules().lastError().map(Throwable::getMessage), otherRules(app),
+                app.rules().lastError().map(e -> e.problems().size()).orElse(0));
     }
 
     /**
