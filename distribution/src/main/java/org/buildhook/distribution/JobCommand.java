@@ -166,7 +166,7 @@ final class JobCommand {
             if (!value.isTextual()) {
                 return LogSafe.escape(value.toString());
             }
-            return "\"" + LogSafe.escape(value.asText().replace("\\", "\\\\").replace("\"", "\\\"")) + "\"";
+            return LogSafe.quoted(value.asText());
         }
 
         /**

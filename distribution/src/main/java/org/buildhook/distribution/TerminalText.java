@@ -60,8 +60,9 @@ final class TerminalText extends Writer {
                 }
                 continue;
             }
-            // A run of other characters: escaped as a log line's payload value is (the same \xNN).
-            shown.append(LogSafe.escape(new String(text, run, i - run)));
+            // A run of other characters: escaped as a log line's payload value is (the same \xNN); its backslashes
+            // as the job wrote them, as LogSafe.escapeLines keeps them (the status page's log).
+            shown.append(LogSafe.escapeLines(new String(text, run, i - run)));
             run = i + 1;
             if (pendingReturn) {
                 shown.append(c == '\n' ? "\r" : RETURN_ESCAPED);
@@ -73,7 +74,7 @@ final class TerminalText extends Writer {
                 shown.append(c);
             }
         }
-        shown.append(LogSafe.escape(new String(text, run, offset + length - run)));
+        shown.append(LogSafe.escapeLines(new String(text, run, offset + length - run)));
         out.write(shown.toString());
     }
 

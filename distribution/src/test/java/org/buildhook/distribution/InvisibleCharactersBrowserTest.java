@@ -137,6 +137,36 @@ class InvisibleCharactersBrowserTest extends AdminServerInChromium {
     }
 
     /** The id of {@code delivery}'s one job, once it succeeded; then the browser, signed in, shows the list. */
+    /**
+     * tryout29 F4: a value holding the text of an escape (the six characters backslash-u-2-0-2-e) looked the same as
+     * one holding U+202E itself. It shows with its backslash doubled, in the list, its tooltip, the Plan and the
+     * Environment, as in buildhook's tables and log lines; the real U+202E beside it as one escape.
+     */
+    @Test
+    void aValueHoldingTheTextOfAnEscapeShowsItsBackslashDoubledNotAsTheCharacter() throws Exception {
+        server = AdminServer.start(dir);
+        server.replaceRules("rules:\n  - name: texts\n    run:\n      command: [/bin/true, '${build.trigger}']\n"
+                + "      env: {TRIGGER: '${build.trigger}'}\n");
+        server.app().rules().checkNow();
+        ObjectNode body = (ObjectNode) new ObjectMapper().readTree(AdminServer.fixture("build-67-passed.json"));
+        body.put("trigger_name", "dev\\u202eved-\u202ereal");
+        String delivery = server.deliverBody(body.toString().getBytes(StandardCharsets.UTF_8));
+        String job = jobSucceededInTheBrowser(delivery);
+        String shown = "dev\\\\u202eved-\\u202ereal";
+
+        By row = By.cssSelector("tr.delivery[data-id='" + delivery + "']");
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(row)
+                .getText().contains(shown));
+        assertThat(browser.findElement(row).findElement(By.cssSelector("td.trigger .clipped")).getAttribute("title"))
+                .isEqualTo(shown);
+        browser.get(server.uri() + "?job=" + job);
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.id("plan"))
+                .getText().contains(shown));
+        assertThat(browser.findElement(By.cssSelector("pre.env")).getAttribute("textContent"))
+                .contains("TRIGGER=" + shown);
+        assertShowsNoInvisibleCharacter();
+    }
+
     private String jobSucceededInTheBrowser(String delivery) throws Exception {
         String job = await().atMost(Duration.ofMinutes(1)).until(() -> {
             JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");

@@ -1,5 +1,7 @@
 package org.buildhook.core;
 
+import java.util.regex.Pattern;
+
 /**
  * Payload values (a run name, a project, a header) and a job's output shown to a person (a log line, a
  * terminal, the status page): what would act on the display instead of showing is escaped, so that a
@@ -18,8 +20,14 @@ package org.buildhook.core;
  *       {@code run-tests} can read as another name), a zero-width character makes two different values
  *       look the same.</li>
  * </ul>
- * The escapes are text for a person: a value that holds a backslash and {@code x1b} reads the same once
- * escaped as one that holds ESC.
+ * In a value on one line ({@link #of}, {@link #escape}: a payload value in a log line, a table, the status page),
+ * a backslash that would otherwise be read as the start of an escape is escaped too, so that every escape
+ * shown stands for a character that was escaped (tryout29 F4): a run of backslashes followed by text that reads
+ * as an escape ({@code x} and two hex digits, {@code u} and four, {@code U} and eight, either case) or by a
+ * character shown escaped is written doubled. A value holding the six characters {@code \}{@code u202e} shows
+ * as {@code \\}{@code u202e}, one holding U+202E as {@code \}{@code u202e}, one holding a backslash then U+202E
+ * as {@code \\\}{@code u202e}; every other backslash ({@code C:\Users}, {@code a\\b}, {@code \n} in a regex) is
+ * shown as it is. {@link #escapeLines} (a job's output, whose bytes are the job's) leaves backslashes as they are.
  */
 public final class LogSafe {
 
@@ -65,7 +73,8 @@ public final class LogSafe {
         while (true) {
             int c = s.codePointAt(cut);
             String escaped = escaped(c);
-            int shows = escaped != null ? escaped.length() : Character.charCount(c);
+            // A backslash may be shown doubled (before an escape): counted so, the cut stays within max.
+            int shows = escaped != null ? escaped.length() : c == '\\' ? 2 : Character.charCount(c);
             if (width + shows > max) {
                 break;
             }
@@ -134,27 +143,69 @@ public final class LogSafe {
         return escape(text, Mode.LINES);
     }
 
+    /**
+     * {@code text} between double quotes as a terminal shows one value of a list ({@code job show}'s command and
+     * environment): every backslash as {@code \\}, a double quote as {@code \"}, control and invisible characters
+     * as {@link #escape} writes them, so the value reads back exactly.
+     *
+     * @param text any text
+     * @return the text, escaped and between double quotes; never cut
+     */
+    public static String quoted(String text) {
+        return "\"" + escape(text, Mode.QUOTED) + "\"";
+    }
+
     /** Which characters {@link #escape(String, Mode)} escapes. */
     private enum Mode {
         /** Control and invisible characters. */
         ALL,
         /** Control characters but a line's ends and tabs, and invisible characters. */
-        LINES
+        LINES,
+        /** As ALL, and every backslash and double quote. */
+        QUOTED
     }
 
     /** How {@code c}, at {@code i} in {@code text}, is shown in {@code mode}, or null when it is shown as it is. */
     private static String escaped(String text, int i, int c, Mode mode) {
         return switch (mode) {
             case ALL -> escaped(c);
+            case QUOTED -> c == '\\' ? "\\\\" : c == '"' ? "\\\"" : escaped(c);
             case LINES -> c == '\n' || c == '\t' || c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n'
                     ? null : escaped(c);
         };
+    }
+
+    /** Text that reads as an escape: x and 2 hex digits, u and 4, U and 8 (either case). */
+    private static final Pattern ESCAPE_LIKE = Pattern.compile("x\\p{XDigit}{2}|u\\p{XDigit}{4}|U\\p{XDigit}{8}");
+
+    /**
+     * Whether a run of backslashes that ends before {@code end} would be read, with its last backslash, as the
+     * start of an escape: escape-like text or a character shown escaped follows it.
+     */
+    private static boolean escapeFollows(String text, int end, Mode mode) {
+        return end < text.length() && (escaped(text, end, text.codePointAt(end), mode) != null
+                || ESCAPE_LIKE.matcher(text).region(end, text.length()).lookingAt());
     }
 
     private static String escape(String text, Mode mode) {
         StringBuilder out = null;
         for (int i = 0; i < text.length(); ) {
             int c = text.codePointAt(i);
+            if (c == '\\' && mode == Mode.ALL) {
+                int end = i;
+                while (end < text.length() && text.charAt(end) == '\\') {
+                    end++;
+                }
+                boolean doubled = escapeFollows(text, end, mode);
+                if (doubled && out == null) {
+                    out = new StringBuilder(text.length() + 8).append(text, 0, i);
+                }
+                if (out != null) {
+                    out.append(doubled ? "\\\\".repeat(end - i) : text.substring(i, end));
+                }
+                i = end;
+                continue;
+            }
             String escaped = escaped(text, i, c, mode);
             if (escaped != null && out == null) {
                 out = new StringBuilder(text.length() + 8).append(text, 0, i);

@@ -96,4 +96,31 @@ class LogSafeTest {
         assertThat(LogSafe.of("a".repeat(LogSafe.MAX - 6) + "\u202e" + "b".repeat(50)))
                 .isEqualTo("a".repeat(LogSafe.MAX - 6) + "\\u202e…");
     }
+
+    /**
+     * tryout29 F4: the six characters backslash-u-2-0-2-e typed in a value looked the same as U+202E shown escaped,
+     * in a log line, a table and on the status page. A run of backslashes that would read as the start of an escape
+     * is shown doubled, so every escape shown is a character that was escaped; other backslashes stay as they are.
+     */
+    @Test
+    void aBackslashThatWouldReadAsAnEscapeIsShownDoubledSoEveryEscapeShownIsOneCharacter() {
+        assertThat(LogSafe.escape("run\u202etset")).isEqualTo("run\\u202etset");
+        assertThat(LogSafe.of("run\\u202etset")).isEqualTo("run\\\\u202etset");
+        assertThat(LogSafe.of("run\\\u202etset")).as("a backslash, then U+202E").isEqualTo("run\\\\\\u202etset");
+        assertThat(LogSafe.escape("\\x1b[2J \\u202E \\U000e0041 \\\\x07")).isEqualTo("\\\\x1b[2J \\\\u202E"
+                + " \\\\U000e0041 \\\\\\\\x07");
+        assertThat(LogSafe.escape("dev\\\nx")).as("a backslash, then a newline").isEqualTo("dev\\\\\\x0ax");
+        for (String plain : new String[] {"C:\\Users\\me", "a\\\\b", "^v[0-9]+\\.\\d+$", "\\n\\t", "\\xyz", "\\u20",
+            "end\\"}) {
+            assertThat(LogSafe.escape(plain)).as(plain).isSameAs(plain);
+        }
+        // Every escape shown decodes to one value: these three differ once shown.
+        assertThat(java.util.List.of(LogSafe.of("\\u202e"), LogSafe.of("\u202e"), LogSafe.of("\\\u202e"))
+                .stream().distinct()).hasSize(3);
+        // The cut counts a doubled backslash as two characters.
+        assertThat(LogSafe.of("\\u202e".repeat(100))).hasSizeLessThanOrEqualTo(LogSafe.MAX + 1).endsWith("…");
+        // A job's output keeps its bytes' backslashes (logs on a terminal, the page's log).
+        assertThat(LogSafe.escapeLines("printf '\\x1b'\n")).isEqualTo("printf '\\x1b'\n");
+        assertThat(LogSafe.quoted("a\\b\"c\u202e\\u202e")).isEqualTo("\"a\\\\b\\\"c\\u202e\\\\u202e\"");
+    }
 }
