@@ -1,0 +1,429 @@
+#!/usr/bin/env python3
+"""Chaos rounds against the built tarball: "never lose a build event" and "never run a command twice at once".
+
+  mvn -B -q package -DskipTests
+  benchmarks/scripts/chaos.py --store postgresql --pg-url postgresql://buildhook:buildhook@127.0.0.1:5432/chaos \
+      --minutes 10 [--nodes 3] [--port 18830] [--seed N] [--work /tmp/chaos]
+  benchmarks/scripts/chaos.py --store sqlite --minutes 5 --port 18835
+
+Starts NODES servers (bin/buildhook serve) on one store (one node on SQLite), with a rules file of four kinds of
+work: `board` (every build; a shared resource of capacity 1; retries; fails its first attempt for one build in
+four and every attempt for one in seven; on-success and on-failure follow-ups), `deploy` (PASSED/PROMOTED builds;
+concurrency 1 and supersede with running: cancel). Every command is hold.sh, which leaves start/end lines in a
+trace file and takes a `mkdir` lock per capacity-1 kind that must never be taken already by a live command (it
+writes an OVERLAP line if it is). Meanwhile it sends real fixtures (fixtures/ at the repository's top, a new
+build_id each time) with a JobServ-like sender (retries after 1, 2 and 4 s) to a random node, cancels a random
+job now and then through the admin API, and injects faults at random: kill -9 of a node (started again 1-10 s
+later), SIGSTOP for 5-40 s then SIGCONT, a graceful stop and start, and (PostgreSQL) pg_terminate_backend of every
+session of the nodes' database. Then it stops faulting, starts every node, waits for the jobs to settle and checks:
+  - every delivery that got a 2xx is stored, once (one accepted delivery per body);
+  - every accepted delivery has its jobs, and every job reached a final state with its follow-ups started once;
+  - no OVERLAP line (two commands of a capacity-1 kind at once, or one job's command twice at once);
+  - no command started after its job was recorded CANCELLED or SUPERSEDED;
+  - no command left running after the nodes stopped.
+Prints one CHAOS line and exits 1 on any violation, with the details; the folder is kept (--work).
+Python standard library plus psql / sqlite3 on the PATH. Use a database of its own: it drops its schema first.
+"""
+import argparse, hashlib, hmac, json, os, random, re, shutil, signal, subprocess, sys, threading, time
+import urllib.error, urllib.request
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SERVER = os.path.join(TOP, "distribution", "target", "buildhook", "bin", "buildhook")
+FINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "SUPERSEDED", "REJECTED", "EXPIRED", "NOT_STARTED"}
+
+HOLD = r'''#!/bin/bash
+# hold.sh TRACE LOCKS KIND BUILD: one command of the chaos run. KIND board and deploy take a lock of
+# their own (capacity 1); follow takes none. From the build id: board holds 0.3-1.5 s and fails its first
+# attempt for one build in four, every attempt for one in seven; deploy holds 2-6 s; follow 0.5 s.
+trace=$1 locks=$2 kind=$3 build=$4 fail=ok
+case $kind in
+  board) secs=$(( build % 4 * 4 + 3 )); secs=${secs:0:-1}.${secs: -1}
+         (( build % 4 == 0 )) && fail=first; (( build % 7 == 0 )) && fail=always ;;
+  deploy) secs=$(( build % 5 + 2 )) ;;
+  *) secs=0.5 ;;
+esac
+me=${BUILDHOOK_ATTEMPT:-none}
+now() { date +%s%3N; }
+log() { printf '%s %s %s %s\n' "$(now)" "$me" "$kind" "$*" >> "$trace"; }
+lock=$locks/$kind
+held=
+# The attempt itself must never run twice at once either: a lock per job.
+job=${me%/*}
+jlock=$locks/job-$job
+owner_alive() { # dir: the recorded owner ("pid attempt") is alive and still that attempt
+  local rec pid att
+  for _ in 1 2 3; do rec=$(cat "$1/owner" 2>/dev/null) && [[ -n $rec ]] && break; sleep 0.1; done
+  [[ -z $rec ]] && return 1
+  pid=${rec%% *} att=${rec#* }
+  tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx "BUILDHOOK_ATTEMPT=$att"
+}
+take() { # dir
+  if mkdir "$1" 2>/dev/null; then echo "$$ $me" > "$1/owner"; return 0; fi
+  if owner_alive "$1"; then log "OVERLAP $1 held by $(cat "$1/owner")"; return 1; fi
+  rm -rf "$1"
+  if mkdir "$1" 2>/dev/null; then echo "$$ $me" > "$1/owner"; return 0; fi
+  log "OVERLAP $1 race"; return 1
+}
+release() { [[ $(cat "$1/owner" 2>/dev/null) == "$$ $me" ]] && rm -rf "$1"; }
+cleanup() { release "$jlock"; [[ -n $held ]] && release "$lock"; }
+trap 'log "term"; cleanup; exit 143' TERM
+take "$jlock"
+if [[ $kind != follow ]]; then take "$lock" && held=1; fi
+log "start $$"
+sleep "$secs" & wait $!
+attempt=${me#*/}
+rc=0
+[[ $fail == always ]] && rc=3
+[[ $fail == first && $attempt == 1 ]] && rc=3
+log "end $$ $rc"
+cleanup
+exit $rc
+'''
+
+
+def rules(work):
+    hold, trace, locks = f"{work}/hold.sh", f"{work}/trace", f"{work}/locks"
+    def cmd(kind):
+        return json.dumps([hold, trace, locks, kind, "${build.id}"])
+    return f"""resources:
+  board: 1
+rules:
+  - name: board
+    run:
+      command: {cmd("board")}
+      env: {{CHAOS: board}}
+      stdin: off
+      resources: {{board: 1}}
+      retries: 2
+      backoff: 1s
+      timeout: 2m
+    on-success:
+      command: {cmd("follow")}
+      stdin: off
+    on-failure:
+      command: {cmd("follow")}
+      stdin: off
+  - name: deploy
+    when: {{status: [PASSED, PROMOTED]}}
+    supersede: {{key: "${{build.project}}", running: cancel}}
+    run:
+      command: {cmd("deploy")}
+      stdin: off
+      concurrency: 1
+      retries: 1
+      backoff: 1s
+      timeout: 2m
+    on-cancel:
+      command: {cmd("follow")}
+      stdin: off
+"""
+
+
+class Node:
+    def __init__(self, n, work, port, store_url, log):
+        self.n, self.port, self.dir = n, port, f"{work}/node{n}"
+        self.proc, self.stopped, self.log = None, False, log
+        os.makedirs(self.dir, exist_ok=True)
+        with open(f"{self.dir}/buildhook.yaml", "w") as f:
+            f.write(f"""data-dir: {self.dir}/data
+rules: {work}/rules.yaml
+endpoints:
+  default:
+    secrets:
+      - file: {work}/secret
+admin:
+  token:
+    file: {work}/token
+server: {{host: 127.0.0.1, port: {port}}}
+runner:
+  node-id: chaos-node{n}
+  threads: 4
+  poll-interval: 1s
+  heartbeat-interval: 1s
+  missed-heartbeats: 5
+  deaths-in-a-row: 1000
+  stops-in-a-row: 1000
+  shutdown-grace: 3s
+  kill-grace: 2s
+""")
+            if store_url:
+                f.write(f"store: {{url: \"{store_url}\", connect-timeout: 5s}}\n")
+
+    def start(self):
+        out = open(f"{self.dir}/serve.out", "a")
+        # no new session: bin/buildhook exec's java, so our signals reach the JVM itself
+        self.proc = subprocess.Popen([SERVER, "serve", "--config", f"{self.dir}/buildhook.yaml"], cwd=self.dir,
+                                     stdout=out, stderr=subprocess.STDOUT)
+        self.stopped = False
+        self.log(f"node{self.n} started pid {self.proc.pid}")
+
+    def wait_ready(self, limit=120):
+        end = time.time() + limit
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"node{self.n} exited {self.proc.returncode}; see {self.dir}/serve.out")
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return
+            except Exception:
+                time.sleep(0.3)
+        raise SystemExit(f"node{self.n} not ready after {limit} s")
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+def sender(args, nodes, secret, fixtures, results, stop, rng_seed, log):
+    rng = random.Random(rng_seed)
+    while not stop.is_set():
+        name = rng.choice(fixtures)
+        body = json.load(open(os.path.join(args.fixtures, name)))
+        old = body["build_id"]
+        # a few builds sent twice (same body: JobServ's own retry after a lost answer)
+        with results["lock"]:
+            results["n"] += 1
+            build = 1000 + results["n"]
+        body["build_id"] = build
+        data = json.dumps(body).replace(f"/builds/{old}/", f"/builds/{build}/").encode()
+        path = f"{args.work}/sent/{build}.json"
+        open(path, "wb").write(data)
+        node = rng.choice(nodes)
+        r = subprocess.run([args.sender, f"http://127.0.0.1:{node.port}/webhook/default", path, secret, "--timeout", "20"],
+                           capture_output=True, text=True)
+        last = (r.stdout.strip().splitlines() or [""])[-1]
+        m = re.match(r"HTTP (\d+) (.*)", last)
+        code = int(m.group(1)) if m else 0
+        ident = None
+        if m and code < 300:
+            try:
+                ident = json.loads(m.group(2)).get("delivery")  # 202/200 {delivery, jobs, duplicate}
+            except Exception:  # the sender prints at most 500 characters of the answer
+                found = re.search(r'"delivery"\s*:\s*"([0-9A-Z]{26})"', m.group(2))
+                ident = found.group(1) if found else None
+        with results["lock"]:
+            results["sent"].append({"build": build, "fixture": name, "code": code, "id": ident, "answer": last[:300],
+                                    "sha": hashlib.sha256(data).hexdigest(), "node": node.n,
+                                    "tries": len(r.stdout.strip().splitlines())})
+        time.sleep(rng.uniform(1, 6))
+
+
+def sql(args, q):
+    if args.store == "postgresql":
+        r = subprocess.run(["psql", "-At", "-F", "\t", args.pg_url, "-c", f"SET search_path TO {args.schema}; {q}"],
+                           capture_output=True, text=True)
+    else:
+        r = subprocess.run(["sqlite3", "-separator", "\t", f"{args.work}/node1/data/buildhook.db", q],
+                           capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(r.stderr)
+    return [l.split("\t") for l in r.stdout.splitlines() if l and l != "SET"]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--store", choices=["postgresql", "sqlite"], default="sqlite")
+    p.add_argument("--pg-url", help="libpq URL of a database of the run's own")
+    p.add_argument("--nodes", type=int)
+    p.add_argument("--port", type=int, default=18830)
+    p.add_argument("--minutes", type=float, default=5)
+    p.add_argument("--seed", type=int, default=int(time.time()))
+    p.add_argument("--work", default="/tmp/chaos")
+    p.add_argument("--fixtures", default=os.path.join(TOP, "fixtures"))
+    p.add_argument("--sender", default="/work/shared/tools/jobserv-send")
+    p.add_argument("--senders", type=int, default=2)
+    p.add_argument("--settle", type=float, default=240, help="seconds to wait for the jobs at the end")
+    p.add_argument("--faults", default="kill9,stop,restart,pgterm,cancel")
+    args = p.parse_args()
+    args.nodes = args.nodes or (3 if args.store == "postgresql" else 1)
+    rng = random.Random(args.seed)
+    shutil.rmtree(args.work, ignore_errors=True)
+    for d in ("sent", "locks"):
+        os.makedirs(f"{args.work}/{d}")
+    logf = open(f"{args.work}/chaos.log", "a")
+    def log(msg):
+        line = time.strftime("%H:%M:%S ") + msg
+        print(line, flush=True)
+        logf.write(line + "\n"); logf.flush()
+    log(f"seed {args.seed}, store {args.store}, {args.nodes} node(s), {args.minutes} min")
+    secret = os.urandom(16).hex()
+    open(f"{args.work}/secret", "w").write(secret + "\n"); os.chmod(f"{args.work}/secret", 0o600)
+    token = os.urandom(16).hex()
+    open(f"{args.work}/token", "w").write(token + "\n"); os.chmod(f"{args.work}/token", 0o600)
+    open(f"{args.work}/hold.sh", "w").write(HOLD); os.chmod(f"{args.work}/hold.sh", 0o755)
+    open(f"{args.work}/trace", "w").close()
+    open(f"{args.work}/rules.yaml", "w").write(
+        rules(args.work))
+    fixtures = [f for f in ("build-67-passed.json", "build-68-failed.json", "build-412-promoted.json",
+                            "build-7-unusual.json") if os.path.exists(os.path.join(args.fixtures, f))]
+    store_url = None
+    if args.store == "postgresql":
+        args.schema = "chaos_" + os.urandom(4).hex()
+        subprocess.run(["psql", "-q", args.pg_url, "-c", f"CREATE SCHEMA {args.schema}"], check=True)
+        m = re.match(r"postgresql://([^:]*):([^@]*)@([^/]*)/(.*)", args.pg_url)
+        store_url = f"jdbc:postgresql://{m.group(3)}/{m.group(4)}?user={m.group(1)}&password={m.group(2)}&currentSchema={args.schema}"
+    nodes = [Node(n, args.work, args.port + n - 1, store_url, log) for n in range(1, args.nodes + 1)]
+    for nd in nodes:  # one after the other: the first applies the migrations
+        nd.start(); nd.wait_ready()
+    results = {"lock": threading.Lock(), "n": 0, "sent": []}
+    stop = threading.Event()
+    threads = [threading.Thread(target=sender, args=(args, nodes, secret, fixtures, results, stop, args.seed + i, log))
+               for i in range(args.senders)]
+    for t in threads:
+        t.start()
+    faults = args.faults.split(",")
+    counts = {}
+    deadline = time.time() + args.minutes * 60
+    paused = {}
+    try:
+        while time.time() < deadline:
+            time.sleep(rng.uniform(3, 15))
+            for nd, until in list(paused.items()):
+                if time.time() >= until:
+                    os.kill(nd.proc.pid, signal.SIGCONT); del paused[nd]; log(f"node{nd.n} SIGCONT")
+            for nd in nodes:
+                if not nd.alive() and nd not in paused:
+                    nd.start()
+            f = rng.choice(faults)
+            nd = rng.choice(nodes)
+            if not nd.alive() or nd in paused:
+                continue
+            counts[f] = counts.get(f, 0) + 1
+            if f == "kill9":
+                log(f"FAULT kill -9 node{nd.n}")
+                nd.proc.kill(); nd.proc.wait()
+                time.sleep(rng.uniform(1, 10))
+                nd.start()
+            elif f == "stop":
+                secs = rng.uniform(5, 40)
+                log(f"FAULT SIGSTOP node{nd.n} for {secs:.0f} s")
+                os.kill(nd.proc.pid, signal.SIGSTOP); paused[nd] = time.time() + secs
+            elif f == "restart":
+                log(f"FAULT graceful stop node{nd.n}")
+                nd.proc.terminate()
+                try:
+                    nd.proc.wait(90)
+                except subprocess.TimeoutExpired:
+                    log(f"VIOLATION? node{nd.n} did not stop within 90 s of SIGTERM"); nd.proc.kill(); nd.proc.wait()
+                log(f"node{nd.n} stopped with {nd.proc.returncode}")
+                nd.start()
+            elif f == "pgterm" and args.store == "postgresql":
+                r = sql(args, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+                              "current_database() AND pid <> pg_backend_pid() AND usename = current_user "
+                              f"AND application_name NOT LIKE 'psql%'")
+                log(f"FAULT pg_terminate_backend: {r[0][0]} sessions")
+            elif f == "cancel":
+                live = [x for x in nodes if x.alive() and x not in paused]
+                rows = sql(args, "SELECT id FROM jobs WHERE state IN ('RUNNING','QUEUED','WAITING') ORDER BY random() LIMIT 1")
+                if rows and live:
+                    req = urllib.request.Request(f"http://127.0.0.1:{rng.choice(live).port}/api/jobs/{rows[0][0]}/cancel",
+                                                 method="POST", headers={"Authorization": f"Bearer {token}"}, data=b"")
+                    try:
+                        a = urllib.request.urlopen(req, timeout=20).read().decode()[:200]
+                    except Exception as e:
+                        a = str(e)
+                    log(f"FAULT cancel {rows[0][0]}: {a}")
+    finally:
+        stop.set()
+        for nd in list(paused):
+            os.kill(nd.proc.pid, signal.SIGCONT)
+        for t in threads:
+            t.join()
+    log(f"faults: {counts}; sends: {len(results['sent'])}")
+    for nd in nodes:
+        if not nd.alive():
+            nd.start()
+    for nd in nodes:
+        nd.wait_ready()
+    # settle
+    end = time.time() + args.settle
+    while time.time() < end:
+        open_jobs = sql(args, "SELECT count(*) FROM jobs WHERE state NOT IN ('" + "','".join(FINAL) + "') "
+                              "OR follow_ups_pending <> 0")[0][0]
+        if open_jobs == "0":
+            break
+        time.sleep(3)
+    time.sleep(3)
+    for nd in nodes:
+        nd.proc.terminate()
+    for nd in nodes:
+        try:
+            nd.proc.wait(90)
+        except subprocess.TimeoutExpired:
+            log(f"node{nd.n} did not stop in 90 s"); nd.proc.kill(); nd.proc.wait()
+    time.sleep(1)
+    check(args, results, log)
+
+
+def check(args, results, log):
+    bad = []
+    sent = results["sent"]
+    accepted = [s for s in sent if 200 <= s["code"] < 300]
+    deliveries = {r[0]: r for r in sql(args, "SELECT id, outcome, body_hash, duplicate_of FROM deliveries")}
+    by_hash = {}
+    for d in deliveries.values():
+        if d[1] != "DUPLICATE":
+            by_hash.setdefault(d[2], []).append(d[0])
+    for s in accepted:
+        if s["id"] and s["id"] not in deliveries:
+            bad.append(f"LOST: build {s['build']} answered {s['answer']} but delivery {s['id']} is not stored")
+        if not s["id"] and s["sha"] not in by_hash:
+            bad.append(f"LOST: build {s['build']} answered {s['answer']} and no delivery has its body")
+        if len(by_hash.get(s["sha"], [])) > 1:
+            bad.append(f"TWICE: build {s['build']} is stored as {len(by_hash[s['sha']])} accepted deliveries {by_hash[s['sha']]}")
+    jobs = sql(args, "SELECT id, delivery_id, rule_name, state, coalesce(ended_at, 0), follow_ups_pending, "
+                     "coalesce(parent_id, ''), attempts, coalesce(message, '') FROM jobs")
+    per_delivery = {}
+    for j in jobs:
+        if not j[6]:
+            per_delivery.setdefault((j[1], j[2]), []).append(j)
+        if j[3] not in FINAL:
+            bad.append(f"NOT FINAL: job {j[0]} ({j[2]}) is {j[3]}: {j[8][:200]}")
+        if j[5] != "0":
+            bad.append(f"FOLLOW-UP PENDING: job {j[0]} ({j[2]}) {j[3]}")
+    for s in accepted:
+        ident = s["id"] or (by_hash.get(s["sha"]) or [None])[0]
+        if ident and not per_delivery.get((ident, "board")):
+            bad.append(f"NO JOB: build {s['build']} (delivery {ident}) has no board job")
+    for key, js in per_delivery.items():
+        if len(js) > 1:
+            bad.append(f"JOBS TWICE: delivery {key[0]} has {len(js)} {key[1]} jobs")
+    children = {}
+    for j in jobs:
+        if j[6]:
+            children.setdefault(j[6], []).append(j)
+    for j in jobs:
+        if j[2] == "board" and j[3] in ("SUCCEEDED", "FAILED") and len(children.get(j[0], [])) != 1:
+            bad.append(f"FOLLOW-UPS: board job {j[0]} {j[3]} has {len(children.get(j[0], []))} follow-ups")
+    ended = {j[0]: (j[3], int(j[4])) for j in jobs}
+    trace = [l.split() for l in open(f"{args.work}/trace")]
+    starts = 0
+    for t in trace:
+        if len(t) < 4:
+            continue
+        if t[3] == "OVERLAP":
+            bad.append("OVERLAP: " + " ".join(t))
+        if t[3] == "start":
+            starts += 1
+            job = t[1].split("/")[0]
+            state, at = ended.get(job, ("?", 0))
+            if state in ("CANCELLED", "SUPERSEDED") and at and int(t[0]) > at:
+                bad.append(f"STARTED AFTER {state}: {' '.join(t)} (ended at {at})")
+    left = subprocess.run(["pgrep", "-f", f"{args.work}/hold.sh"], capture_output=True, text=True).stdout.split()
+    if left:
+        bad.append(f"LEFT RUNNING: hold.sh pids {left}")
+    states = {}
+    for j in jobs:
+        states[j[3]] = states.get(j[3], 0) + 1
+    log(f"CHAOS {args.store} seed {args.seed}: {len(sent)} sent, {len(accepted)} accepted (2xx), "
+        f"{len(deliveries)} deliveries stored, {len(jobs)} jobs {states}, {starts} command starts, "
+        f"{len(bad)} violations")
+    for b in bad:
+        log("  " + b)
+    json.dump(results["sent"], open(f"{args.work}/sent.json", "w"), indent=1)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
