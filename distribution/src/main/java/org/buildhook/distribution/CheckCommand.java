@@ -79,6 +79,7 @@ final class CheckCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         int problems = 0;
+        int ofTheMachine = 0; // of problems: folders it cannot write in, no mistake of the file (tryout31 F4)
         boolean unreadable = false;
         boolean wouldNotStart = false;
         boolean refused = false;
@@ -133,6 +134,7 @@ final class CheckCommand implements Callable<Integer> {
             } catch (ConfigException e) {
                 err.println(e.getMessage());
                 problems += e.problems().size();
+                ofTheMachine += e.ofTheMachineCount();
             }
         }
         if (rulesFile != null) {
@@ -156,7 +158,11 @@ final class CheckCommand implements Callable<Integer> {
         out.flush();
         err.flush();
         if (problems > 0) {
-            err.println(problems + " mistake(s) found");
+            int mistakes = problems - ofTheMachine;
+            String folders = "buildhook cannot write in " + ofTheMachine + " folder(s) the configuration names (their"
+                    + " mount or owner is wrong, not the file: see above)";
+            err.println(mistakes == 0 ? "'serve' would not start: the configuration has no mistake, but " + folders
+                    : mistakes + " mistake(s) found" + (ofTheMachine == 0 ? "" : ", and " + folders));
             err.flush();
             return unreadable ? ExitCodes.UNAVAILABLE : ExitCodes.FAILED;
         }

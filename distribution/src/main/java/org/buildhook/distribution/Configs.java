@@ -63,7 +63,10 @@ final class Configs {
         try {
             return locate(flag).map(loader::load).orElseGet(loader::defaults);
         } catch (ConfigException e) {
-            throw new CommandFailure("the configuration has mistakes:\n" + e.getMessage(), ExitCodes.UNAVAILABLE);
+            // tryout31 F4: a read-only data folder was headed "the configuration has mistakes"; the file was right.
+            throw new CommandFailure((e.ofTheMachineOnly() ? "cannot start: the configuration is right, but buildhook"
+                    + " cannot write in " + (e.problems().size() == 1 ? "a folder" : "folders") + " it names:\n"
+                    : "the configuration has mistakes:\n") + e.getMessage(), ExitCodes.UNAVAILABLE);
         } catch (RuleException e) {
             throw new CommandFailure("cannot start: the rules file has mistakes:\n" + e.getMessage(),
                     ExitCodes.UNAVAILABLE);

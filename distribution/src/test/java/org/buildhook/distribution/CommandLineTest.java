@@ -857,12 +857,48 @@ class CommandLineTest {
             assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
 
             assertThat(err.toString()).contains(config + ":1:11: data-dir: buildhook cannot write in " + readOnly
-                    + " (its file system is mounted read-only for buildhook's process; if the folder is writable from a"
+                    + " (its file system is mounted read-only for buildhook's process), so the data folder " + readOnly
+                    + " cannot be there: the configuration is right, the mount is not: check it (findmnt -T " + readOnly
+                    + ") and mount it read-write (a container's volume without :ro); if the folder is writable from a"
                     + " shell, the service's sandbox makes it read-only: systemd's ProtectSystem=strict (Debian's"
                     + " tomcat10.service sets it) leaves writable only the unit's ReadWritePaths=, so add the folder"
-                    + " there with systemctl edit), so the data folder " + readOnly + " cannot be there: give data-dir"
-                    + " a folder the user buildhook runs as can write in, on a disk (e.g. /var/lib/buildhook)")
-                    .contains("1 mistake(s) found");
+                    + " there with systemctl edit")
+                    .contains("'serve' would not start: the configuration has no mistake, but buildhook cannot write in"
+                            + " 1 folder(s) the configuration names")
+                    .doesNotContain("give data-dir").doesNotContain("mistake(s) found");
+
+            // With a mistake of the file besides, both are counted apart.
+            Files.writeString(config, "data-dir: " + readOnly + "\nrunner: {threads: many}\n");
+            err.getBuffer().setLength(0);
+            assertThat(run("check", "--config", config.toString())).isEqualTo(ExitCodes.FAILED);
+            assertThat(err.toString()).contains("1 mistake(s) found, and buildhook cannot write in 1 folder(s) the"
+                    + " configuration names");
+        } finally {
+            new ProcessBuilder("umount", readOnly.toString()).inheritIO().start().waitFor();
+        }
+    }
+
+    /**
+     * serve on a data folder mounted read-only says the folder's mount is at fault, not the configuration, which is
+     * right (tryout31 F4: headed "the configuration has mistakes" and advised giving data-dir another folder); same
+     * exit code, no stack trace. A real read-only bind mount: chmod does not stop root.
+     */
+    @Test
+    void serveOnAReadOnlyDataDirSaysTheMountIsWrongNotTheConfiguration() throws Exception {
+        Path readOnly = Files.createDirectory(dir.resolve("read-only"));
+        mayMount(mount("--bind", readOnly.toString(), readOnly.toString()), "this process may not mount");
+        try {
+            mayMount(mount("-o", "remount,bind,ro", readOnly.toString()), "this process may not remount read-only");
+            Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + readOnly + "\n");
+
+            int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0");
+
+            assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+            assertThat(err.toString()).contains("cannot start: the configuration is right, but buildhook cannot write"
+                    + " in a folder it names:\n" + config + ":1:11: data-dir: buildhook cannot write in " + readOnly
+                    + " (its file system is mounted read-only for buildhook's process)")
+                    .contains("the mount is not: check it (findmnt -T " + readOnly + ") and mount it read-write")
+                    .doesNotContain("has mistakes").doesNotContain("give data-dir").doesNotContain("Exception");
         } finally {
             new ProcessBuilder("umount", readOnly.toString()).inheritIO().start().waitFor();
         }

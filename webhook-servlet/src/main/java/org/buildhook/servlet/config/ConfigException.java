@@ -14,10 +14,31 @@ public class ConfigException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final transient List<Problem> problems;
+    private final transient List<Problem> ofTheMachine;
 
+    /**
+     * Mistakes of the file.
+     *
+     * @param problems every problem found, at least one
+     * @throws IllegalArgumentException when there is none
+     */
     public ConfigException(List<Problem> problems) {
+        this(problems, List.of());
+    }
+
+    /**
+     * Problems found in reading the file, some of them of the machine rather than the file.
+     *
+     * @param problems     every problem found, at least one
+     * @param ofTheMachine those of {@code problems} that are no mistake of the file but of the machine it names: a
+     *                     folder on a file system mounted read-only, or one the user buildhook runs as may not write
+     *                     in; empty when none
+     * @throws IllegalArgumentException when {@code problems} is empty
+     */
+    public ConfigException(List<Problem> problems, List<Problem> ofTheMachine) {
         super(Problem.lines(problems));
         this.problems = List.copyOf(problems);
+        this.ofTheMachine = List.copyOf(ofTheMachine);
     }
 
     /** One problem about the whole file (it is missing, unreadable…). */
@@ -25,7 +46,22 @@ public class ConfigException extends RuntimeException {
         return new ConfigException(List.of(new Problem(file, 0, 0, message)));
     }
 
+    /** Every problem, in file order; never empty. */
     public List<Problem> problems() {
         return problems;
+    }
+
+    /**
+     * Whether every problem is of the machine, not of the file (a folder the file names cannot be written: its file
+     * system is mounted read-only, or its owner or mode keeps buildhook's user out): then the file is right as it
+     * is, and the operator is to fix the mount or the folder, not the configuration.
+     */
+    public boolean ofTheMachineOnly() {
+        return problems.stream().allMatch(ofTheMachine::contains);
+    }
+
+    /** How many of {@link #problems()} are of the machine, not of the file: 0 to {@code problems().size()}. */
+    public int ofTheMachineCount() {
+        return (int) problems.stream().filter(ofTheMachine::contains).count();
     }
 }

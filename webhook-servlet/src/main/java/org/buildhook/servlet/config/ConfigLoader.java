@@ -174,11 +174,12 @@ public final class ConfigLoader {
     private BuildhookConfig build(Path source, String name, YamlNode root, Path baseDir) {
         ProblemCollector problems = new ProblemCollector(name);
         Warnings warnings = new Warnings(name);
-        ConfigReader.Draft draft = new ConfigReader(new Nodes(problems), environment, baseDir, workingDirectory, warnings,
+        Nodes nodes = new Nodes(problems);
+        ConfigReader.Draft draft = new ConfigReader(nodes, environment, baseDir, workingDirectory, warnings,
                 forClients ? "admin.token"::equals : path -> true, absentSecretsStandIn).resolvingServerHost(resolvesHost)
                 .checkingFolders(!forClients && !absentSecretsStandIn).read(root);
         if (!problems.isEmpty()) {
-            throw new ConfigException(problems.sorted());
+            throw new ConfigException(problems.sorted(), nodes.ofTheMachine());
         }
         if (writes && draft.rulesFile != null) {
             // Everything is validated before anything is created: a start refused for a mistake in

@@ -144,11 +144,15 @@ final class ConfigReader {
     private void inFolder(Path made, Path folder, YamlNode.Location at, String key, String what) {
         for (Path p = folder; p != null; p = p.getParent()) {
             if (Files.isDirectory(p)) {
-                String why = checksFolders ? Writable.whyNot(p) : null;
-                if (why != null) {
-                    nodes.problem(at, key, "buildhook cannot write in " + p + " (" + why + "), so " + what
-                            + (p.equals(made) ? " cannot be there" : " cannot be created in it") + ": give " + key
-                            + " a folder the user buildhook runs as can write in, on a disk (e.g. /var/lib/buildhook)");
+                Writable.Refusal refusal = checksFolders ? Writable.whyNot(p, key) : null;
+                if (refusal != null) {
+                    String message = "buildhook cannot write in " + p + " (" + refusal.why() + "), so " + what
+                            + (p.equals(made) ? " cannot be there" : " cannot be created in it") + ": " + refusal.fix();
+                    if (refusal.ofTheMachine()) {
+                        nodes.machineProblem(at, key, message);
+                    } else {
+                        nodes.problem(at, key, message);
+                    }
                 }
                 return;
             }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import org.buildhook.runner.rules.Durations;
+import org.buildhook.runner.rules.Problem;
 import org.buildhook.runner.rules.ProblemCollector;
 import org.buildhook.runner.rules.Suggestions;
 import org.buildhook.runner.rules.YamlNode;
@@ -15,6 +16,7 @@ import org.buildhook.runner.rules.YamlNode;
 final class Nodes {
 
     private final ProblemCollector problems;
+    private final java.util.List<Problem> ofTheMachine = new java.util.ArrayList<>(0);
 
     Nodes(ProblemCollector problems) {
         this.problems = problems;
@@ -22,6 +24,20 @@ final class Nodes {
 
     void problem(YamlNode.Location at, String path, String message) {
         problems.add(at, path + ": " + message);
+    }
+
+    /**
+     * As {@link #problem}, for what is wrong with the machine rather than the file: a folder the key names is on a
+     * file system mounted read-only, or its owner or mode keeps buildhook's user out (tryout31 F4: it was headed
+     * "the configuration has mistakes"). See {@link ConfigException#ofTheMachineOnly()}.
+     */
+    void machineProblem(YamlNode.Location at, String path, String message) {
+        ofTheMachine.add(problems.add(at, path + ": " + message));
+    }
+
+    /** The problems recorded by {@link #machineProblem}, in the order recorded. */
+    java.util.List<Problem> ofTheMachine() {
+        return java.util.List.copyOf(ofTheMachine);
     }
 
     /**

@@ -25,8 +25,26 @@ final class Writable {
     private Writable() {
     }
 
-    /** Why files cannot be created in the existing folder {@code folder}, or {@code null} when they can. */
-    static String whyNot(Path folder) {
+    /**
+     * Why files cannot be created in a folder, and what to do.
+     *
+     * @param why          what keeps files out, for the parenthesis after the folder
+     * @param ofTheMachine true when the folder is a right place whose mount, owner or mode is wrong (the machine's
+     *                     fault, not the configuration's); false when no file can ever be created there (the kernel's
+     *                     file systems): the configuration must name another folder
+     * @param fix          what to do, for the end of the message, after the folder's key ({@code "give <key> …"} when
+     *                     the configuration must change)
+     */
+    record Refusal(String why, boolean ofTheMachine, String fix) {
+    }
+
+    /**
+     * Why files cannot be created in the existing folder {@code folder}, or {@code null} when they can.
+     *
+     * @param folder an existing folder
+     * @param key    the configuration key that names it, for the advice ({@code data-dir}, {@code store.url} …)
+     */
+    static Refusal whyNot(Path folder, String key) {
         FileStore store;
         try {
             store = Files.getFileStore(folder);
@@ -35,7 +53,9 @@ final class Writable {
         }
         String type = store.type();
         if (KERNEL_FILE_SYSTEMS.contains(type)) {
-            return "it is on a " + type + " file system, the kernel's, where no file can be created";
+            return new Refusal("it is on a " + type + " file system, the kernel's, where no file can be created", false,
+                    "give " + key + " a folder the user buildhook runs as can write in, on a disk (e.g."
+                            + " /var/lib/buildhook)");
         }
         // access(2) first: it answers for the folder's own mount. FileStore.isReadOnly() reads the entry of
         // the file system's device, which for a folder bind-mounted writable inside a read-only tree (systemd's
@@ -48,13 +68,29 @@ final class Writable {
         if (mountReadOnly == null ? store.isReadOnly() : mountReadOnly) {
             // A folder writable from a shell but read-only here is most often a service's sandbox
             // (tryout18: Debian's tomcat10.service has ProtectSystem=strict), not the disk itself.
-            return "its file system is mounted read-only for buildhook's process; if the folder is writable from a"
-                    + " shell, the service's sandbox makes it read-only: systemd's ProtectSystem=strict (Debian's"
-                    + " tomcat10.service sets it) leaves writable only the unit's ReadWritePaths=, so add the folder"
-                    + " there with systemctl edit";
+            return new Refusal("its file system is mounted read-only for buildhook's process", true,
+                    "the configuration is right, the mount is not: check it (findmnt -T " + folder + ") and mount it"
+                            + " read-write (a container's volume without :ro); if the folder is writable from a shell,"
+                            + " the service's sandbox makes it read-only: systemd's ProtectSystem=strict (Debian's"
+                            + " tomcat10.service sets it) leaves writable only the unit's ReadWritePaths=, so add the"
+                            + " folder there with systemctl edit");
         }
-        return "permission denied for the user " + System.getProperty("user.name") + "; the folder's owner or"
-                + " mode does not let it create files";
+        String user = System.getProperty("user.name");
+        return new Refusal("the user " + user + ", which buildhook runs as, may not create files in it:"
+                + owner(folder), true, "check the folder's owner and mode: make it writable for " + user
+                        + " (chown " + user + " " + folder + "), or give " + key + " a folder " + user + " can write in");
+    }
+
+    /** {@code " its owner is U, mode rwxr-xr-x"}, or what of it can be read. */
+    private static String owner(Path folder) {
+        try {
+            java.nio.file.attribute.PosixFileAttributes a = Files.readAttributes(folder,
+                    java.nio.file.attribute.PosixFileAttributes.class);
+            return " its owner is " + a.owner().getName() + ", mode "
+                    + java.nio.file.attribute.PosixFilePermissions.toString(a.permissions());
+        } catch (IOException | UnsupportedOperationException e) {
+            return " its owner or mode does not let it";
+        }
     }
 
     /**

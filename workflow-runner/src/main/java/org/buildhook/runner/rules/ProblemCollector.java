@@ -18,11 +18,17 @@ public final class ProblemCollector {
         this.file = file;
     }
 
-    /** Records a problem at {@code at}, or about the whole file when {@code at} is null. */
-    public void add(YamlNode.Location at, String message) {
-        problems.add(at == null
+    /**
+     * Records a problem at {@code at}, or about the whole file when {@code at} is null.
+     *
+     * @return the problem recorded
+     */
+    public Problem add(YamlNode.Location at, String message) {
+        Problem problem = at == null
                 ? new Problem(file, 0, 0, message)
-                : new Problem(file, at.line(), at.column(), message));
+                : new Problem(file, at.line(), at.column(), message);
+        problems.add(problem);
+        return problem;
     }
 
     /**
