@@ -76,10 +76,53 @@ public final class BuildhookCommand implements Runnable {
         CommandLine command = e.getCommandLine();
         java.io.PrintWriter err = command.getErr();
         err.println(e.getMessage());
-        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        // Ours in place of picocli's, which took a job id for a misspelt subcommand ("Did you mean: buildhook check?").
+        java.util.Optional<String> meant = meant(e, command);
+        if (meant.isPresent()) {
+            err.println(meant.get());
+        } else {
+            CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        }
         err.println("See '" + command.getCommandSpec().qualifiedName() + " --help' for its options and examples.");
         err.flush();
         return ExitCodes.USAGE;
+    }
+
+    /** A job's id as the store makes it: 26 characters of Crockford base32, the first 0-7 (48 bits of time). */
+    private static final java.util.regex.Pattern JOB_ID = java.util.regex.Pattern.compile(
+            "[0-7][0-9A-HJKMNP-TV-Z]{25}", java.util.regex.Pattern.CASE_INSENSITIVE);
+
+    /**
+     * The command likely meant (tryout31 F5: {@code buildhook job 01M…} said only "Unmatched argument at index 1"):
+     * for a job id given to a command that takes no argument, {@code job show ID}; for a group given without its
+     * subcommand ({@code buildhook job}), its subcommands. Empty when neither.
+     */
+    private static java.util.Optional<String> meant(CommandLine.ParameterException e, CommandLine command) {
+        CommandLine.Model.CommandSpec spec = command.getCommandSpec();
+        if (e instanceof CommandLine.UnmatchedArgumentException) {
+            java.util.List<String> unmatched = ((CommandLine.UnmatchedArgumentException) e).getUnmatched();
+            if (spec.positionalParameters().isEmpty() && !unmatched.isEmpty()
+                    && JOB_ID.matcher(unmatched.get(0)).matches()) {
+                return java.util.Optional.of("did you mean '" + spec.root().qualifiedName() + " job show "
+                        + unmatched.get(0) + "'?");
+            }
+            return java.util.Optional.empty();
+        }
+        Object user = spec.userObject();
+        java.util.List<String> subcommands = new java.util.ArrayList<>();
+        command.getSubcommands().forEach((name, sub) -> {
+            if (!(sub.getCommand() instanceof CommandLine.HelpCommand)) {
+                String labels = sub.getCommandSpec().positionalParameters().stream()
+                        .map(p -> " " + p.paramLabel()).collect(java.util.stream.Collectors.joining());
+                subcommands.add("'" + spec.qualifiedName() + " " + name + labels + "'");
+            }
+        });
+        if (subcommands.isEmpty() || user instanceof Runnable || user instanceof java.util.concurrent.Callable
+                || !e.getMessage().contains("subcommand")) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("'" + spec.qualifiedName() + "' needs a subcommand: did you mean "
+                + String.join(" or ", subcommands) + "?");
     }
 
     @Override

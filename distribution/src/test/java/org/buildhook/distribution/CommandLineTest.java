@@ -415,6 +415,38 @@ class CommandLineTest {
     }
 
     /**
+     * A job id where a subcommand or nothing is expected is answered with the command meant (tryout31 F5: {@code
+     * buildhook job 01M…} said only "Unmatched argument at index 1"); so is a group given without its subcommand.
+     * Still the short usage error and exit code 2.
+     */
+    @Test
+    void aJobIdWhereNoneIsTakenSuggestsJobShow() {
+        String id = "01M8Y436YJ2FCKM09Q6W0BJ2Z8";
+        for (List<String> args : List.of(List.of("job", id), List.of(id), List.of("jobs", id),
+                List.of("job", "--json", id.toLowerCase(java.util.Locale.ROOT)))) {
+            err.getBuffer().setLength(0);
+            assertThat(run(args.toArray(String[]::new))).as(args.toString()).isEqualTo(ExitCodes.USAGE);
+            String shown = args.get(args.size() - 1);
+            assertThat(err.toString()).as(args.toString())
+                    .contains("did you mean 'buildhook job show " + shown + "'?").doesNotContain("Usage:");
+            assertThat(err.toString().strip().lines().count()).as(err.toString()).isLessThanOrEqualTo(3);
+        }
+
+        err.getBuffer().setLength(0);
+        assertThat(run("job")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("'buildhook job' needs a subcommand: did you mean 'buildhook job show JOB'?")
+                .contains("See 'buildhook job --help'").doesNotContain("Usage:");
+
+        // Not for what is no id, nor where the command takes an id of its own.
+        err.getBuffer().setLength(0);
+        assertThat(run("job", "shw")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).doesNotContain("did you mean 'buildhook job show");
+        err.getBuffer().setLength(0);
+        assertThat(run("jobs", "--state", "failed", "extra")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).doesNotContain("did you mean");
+    }
+
+    /**
      * A placeholder or shell variable written the wrong way ({@code $build.id}, {@code $BUILDHOOK_BUILD_ID})
      * stays literal text, since no shell runs the command: check and test warn, with where and what to write,
      * and still exit 0 (tryout30 F2: {@code typo2.yaml: ok}, and the job got "$BUILDHOOK_BUILD_ID").
