@@ -980,6 +980,10 @@ final class JobTask implements ExecutionHandler<Void> {
         return (complete, operations) -> {
             try {
                 waits.run(jobId, "update its queue entry", () -> next.complete(complete, operations), until);
+            } catch (com.github.kagkarlsson.scheduler.exceptions.ExecutionException e) {
+                if (!takenOver(jobId, complete, until)) {
+                    throw e;
+                }
             } catch (RuntimeException e) {
                 if (!StoreOutages.isOutage(e) || !running.isStopping()) {
                     throw e;
@@ -991,6 +995,42 @@ final class JobTask implements ExecutionHandler<Void> {
                 running.leave(jobId);
             }
         };
+    }
+
+    /**
+     * db-scheduler could not remove or reschedule the execution this node picked ({@code complete}'s): no row of its
+     * version was left ("Expected one execution to be removed, but removed 0. Indicates a bug."). Whether another
+     * node took it over meanwhile is read from the store: its queue entry gone (another node ended the job) or at a
+     * later version (put back in the queue, or picked again). Only then is it said in one line, without db-scheduler's
+     * ERROR and stack trace, and true returned; the entry still at the picked version (a fault of the completion
+     * itself), or not readable, returns false and the failure goes on to db-scheduler as before (noise31, chaos31 L1:
+     * a node paused past the dead-node limit recorded its command's own end after another node had taken the job
+     * over and ended it).
+     */
+    private boolean takenOver(String jobId, com.github.kagkarlsson.scheduler.task.ExecutionComplete complete,
+            StoreOutageWait.Until until) {
+        com.github.kagkarlsson.scheduler.task.Execution mine = complete == null ? null : complete.getExecution();
+        if (mine == null) {
+            return false;
+        }
+        Optional<ExecutionLedger.QueueEntry> now;
+        try {
+            now = waits.call(jobId, "read its queue entry", () -> ledger.queueEntry(jobId), until);
+        } catch (RuntimeException e) {
+            LOG.debug("job {}: its queue entry could not be read after its completion failed", jobId, e);
+            return false;
+        }
+        if (now.isPresent() && now.get().version() == mine.version) {
+            return false;
+        }
+        String what = now.isEmpty() ? "its queue entry was removed by another node meanwhile (the job ended there)"
+                : now.get().pickedBy() == null ? "its execution was put back in the queue by another node meanwhile"
+                : "its execution was taken over by node " + now.get().pickedBy() + " meanwhile";
+        LOG.warn("job {}: {}. A node takes a job over only once no heartbeat of node {} was seen for longer than the"
+                + " dead-node limit ({}: this node paused or stalled, or cut off from the store); the job is that node's"
+                + " now: this node leaves its queue entry alone, and the job's attempts say how its attempt here ended",
+                jobId, what, config.nodeId(), Durations.describe(config.deadNodeLimit()));
+        return true;
     }
 
     /**

@@ -1471,6 +1471,42 @@ public final class ExecutionLedger {
     }
 
     /**
+     * The job's queue entry (its db-scheduler execution) as it is now: its version and the node that has it
+     * picked, or empty when there is none (the job's execution was removed: it ended, or was never queued).
+     * Read after a node's completion of its pick failed, to tell a pick another node took over (a new version,
+     * or no entry) from a fault of the completion itself (noise31).
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<QueueEntry> queueEntry(String jobId) {
+        return db.read("read a job's queue entry", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT version, picked, picked_by FROM scheduled_tasks"
+                    + " WHERE task_name = ? AND task_instance = ?")) {
+                p.setString(1, JobQueue.TASK_NAME);
+                p.setString(2, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<QueueEntry>empty();
+                    }
+                    long version = rs.getLong(1);
+                    boolean picked = rs.getBoolean(2);
+                    String by = rs.getString(3);
+                    return Optional.of(new QueueEntry(version, picked ? by : null));
+                }
+            }
+        });
+    }
+
+    /**
+     * A job's queue entry ({@link #queueEntry}).
+     *
+     * @param version  db-scheduler's version of the execution, raised by every pick, put-back and revival
+     * @param pickedBy the node that has it picked, or null while it waits in the queue
+     */
+    public record QueueEntry(long version, String pickedBy) {
+    }
+
+    /**
      * What an attempt that did not end on its node had come to before (see
      * {@link #recordDecidedLater}).
      *
