@@ -464,10 +464,15 @@ public final class JobEngine implements AutoCloseable {
             LOG.info("stopping: waiting up to {} for what became of {} job(s) of node {} to be recorded (their commands"
                     + " have ended)", wait, handled, config.nodeId());
         } else {
-            LOG.info("stopping: waiting up to {} for {} job(s) of node {} to end (a process tree that outlives SIGTERM gets"
-                    + " SIGKILL after runner.kill-grace, {}) and for what became of them to be recorded{}", wait, handled,
-                    config.nodeId(), Durations.describe(killGrace), commands >= handled ? ""
-                            : " (" + (handled - commands) + " of them only that: their commands have ended)");
+            // tryout31 F6: it said "… and for what became of them to be recorded (1 of them only that: their commands
+            // have ended)".
+            long ended = handled - commands;
+            LOG.info("stopping: waiting up to {} for {} job(s) of node {} to end and their outcomes to be recorded (a"
+                    + " process tree that outlives SIGTERM gets SIGKILL after runner.kill-grace, {}){}", wait, handled,
+                    config.nodeId(), Durations.describe(killGrace), ended <= 0 ? ""
+                            : ended == 1 ? "; 1 of them has ended already and waits only for its outcome to be recorded"
+                            : "; " + ended + " of them have ended already and wait only for their outcomes to be"
+                                    + " recorded");
         }
         Set<String> left;
         try {

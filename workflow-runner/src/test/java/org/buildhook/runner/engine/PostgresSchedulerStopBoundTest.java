@@ -117,6 +117,51 @@ class PostgresSchedulerStopBoundTest {
                         + " (their commands have ended)");
     }
     /**
+     * tryout31 F6: a stop with a running job and one whose command had ended said "… to end (…) and for what became
+     * of them to be recorded (1 of them only that: their commands have ended)". It says it plainly: how many it waits
+     * for, and how many of them have ended and wait only for their outcome to be recorded. The running one ignores
+     * SIGTERM, so it is still running when the stop looks (its SIGKILL comes after the kill-grace, 10 s).
+     */
+    @Test
+    void aStopWithARunningJobAndOneWhoseCommandHasEndedSaysPlainlyWhatEachWaitsFor() throws Exception {
+        StoreConfig config = rowsHeldForEver();
+        StopLog log = new StopLog();
+        try (log; Store store = Store.open(config);
+             CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")))) {
+            JobEngine engine = started(store, launcher, "mixed-node");
+            Path started = dir.resolve("started");
+            Path go = dir.resolve("go");
+            Path running = dir.resolve("running");
+            PlannedJob ends = new PlannedJob("ends", "name: ends", List.of("/bin/sh", "-c", "echo $$ > " + started
+                    + "; while [ ! -e " + go + " ]; do sleep 0.1; done"), Map.of(), null, false, Duration.ofMinutes(30),
+                    0, Duration.ofMillis(100), 0, null);
+            PlannedJob stubborn = new PlannedJob("stubborn", "name: stubborn", List.of("/bin/sh", "-c", "trap '' TERM;"
+                    + " echo $$ > " + running + "; while true; do sleep 0.1; done"), Map.of(), null, false,
+                    Duration.ofMinutes(30), 0, Duration.ofMillis(100), 0, null);
+            List<String> ids = store.accept(Plans.delivery(Plans.fixture()), List.of(ends, stubborn)).jobIds();
+            await().atMost(Duration.ofMinutes(2)).until(() -> Files.exists(started) && Files.exists(running)
+                    && engine.runningCount() == 2 && processRecorded(store, ids.get(0))
+                    && processRecorded(store, ids.get(1)));
+
+            // Another session holds the ended job's rows: recording its command's exit waits for them.
+            try (Connection other = holdingTheRowsOf(config, ids.get(0))) {
+                Files.createFile(go);
+                await().atMost(Duration.ofMinutes(2)).until(() -> engine.runningCount() == 1);
+                CompletableFuture<Void> stop = CompletableFuture.runAsync(engine::stop);
+                await().atMost(Duration.ofMinutes(2)).until(() -> log.said().stream()
+                        .anyMatch(m -> m.startsWith("stopping: waiting up to")));
+                other.rollback();
+                await().atMost(Duration.ofMinutes(5)).until(stop::isDone);
+                stop.get();
+            }
+        }
+        assertThat(log.said()).filteredOn(m -> m.startsWith("stopping: waiting up to")).singleElement().asString()
+                .isEqualTo("stopping: waiting up to 14s for 2 job(s) of node mixed-node to end and their outcomes to be"
+                        + " recorded (a process tree that outlives SIGTERM gets SIGKILL after runner.kill-grace, 10s);"
+                        + " 1 of them has ended already and waits only for its outcome to be recorded");
+    }
+
+    /**
      * tryout29 F5: a stop whose only job's command had ended (its recording waiting for the store) waited the whole
      * runner.shutdown-grace in silence (its first line speaks of running jobs), then said "waiting up to 20s". The
      * grace still waits for the recording (docs/storage.md, "Graceful shutdown": an outcome is not dropped for a store
