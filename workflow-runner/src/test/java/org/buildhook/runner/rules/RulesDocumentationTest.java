@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.AttemptMarker;
+import org.buildhook.runner.exec.JobEnvironment;
 import org.junit.jupiter.api.Test;
 
 /** Keeps the operator's rules reference (docs/rules.md) true to the code. */
@@ -97,8 +98,16 @@ class RulesDocumentationTest {
         String running = Files.readString(TestEvents.fixtures().getParent().resolve("docs").resolve("running-jobs.md"));
         int env = running.indexOf("\n## Environment\n");
         assertThat(env).as("running-jobs.md's section Environment").isPositive();
-        assertThat(running.substring(env, running.indexOf("\n## ", env + 1)))
-                .contains("`" + AttemptMarker.VARIABLE + "=<job id>/<attempt>`", "the job's own id");
+        String environment = running.substring(env, running.indexOf("\n## ", env + 1));
+        assertThat(environment).contains("`" + AttemptMarker.VARIABLE + "=<job id>/<attempt>`", "the job's own id");
+        // And what every job inherits of the server's environment, on both pages.
+        for (String inherited : JobEnvironment.ALLOWED) {
+            assertThat(section).as("rules.md names inherited %s", inherited).contains("`" + inherited + "`");
+            assertThat(environment).as("running-jobs.md names inherited %s", inherited).contains("`" + inherited + "`");
+        }
+        assertThat(JobEnvironment.isAllowed("LC_TIME")).isTrue();
+        assertThat(section).contains("`LC_*`");
+        assertThat(environment).contains("every `LC_*`");
     }
 
     @Test
