@@ -192,7 +192,9 @@ final class StopWaits implements AutoCloseable {
         return new DataSource() {
             @Override
             public Connection getConnection() throws SQLException {
-                return connection(pool);
+                // A transaction ended with its session is done: db-scheduler's rollback on it must not hide the
+                // statement's own failure (chaos31 L2).
+                return EndedSession.of(connection(pool));
             }
 
             @Override
