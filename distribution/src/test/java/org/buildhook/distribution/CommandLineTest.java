@@ -937,6 +937,35 @@ class CommandLineTest {
     }
 
     /**
+     * A data folder its owner and mode let buildhook's user write in, that still refuses it (an immutable folder, which
+     * refuses even root; chattr +i on the test's own folder), is the folder's fault, not the configuration's, and not
+     * a matter of chown: serve says so, with the flag to clear. Fails on CI where chattr cannot set the flag.
+     */
+    @Test
+    void serveOnAnImmutableDataDirSaysTheFolderIsWrongNotTheConfiguration() throws Exception {
+        Path immutable = Files.createDirectory(dir.resolve("immutable"));
+        boolean set = new ProcessBuilder("chattr", "+i", immutable.toString()).redirectErrorStream(true).start()
+                .waitFor() == 0;
+        try {
+            mayMount(set && !Files.isWritable(immutable), "chattr +i did not make the folder immutable here");
+            Path config = Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: " + immutable + "\n");
+
+            int code = run("serve", "--config", config.toString(), "--host", "127.0.0.1", "--port", "0");
+
+            assertThat(code).isEqualTo(ExitCodes.UNAVAILABLE);
+            assertThat(err.toString()).contains("cannot start: the configuration is right, but buildhook cannot write"
+                    + " in a folder it names:\n" + config + ":1:11: data-dir: buildhook cannot write in " + immutable
+                    + " (the user " + System.getProperty("user.name") + ", which buildhook runs as, may not create files"
+                    + " in it, although its owner and mode allow it (its owner is ")
+                    .contains("the folder is likely immutable (lsattr -d " + immutable + " shows an i)")
+                    .contains("the configuration is right, the folder is not: clear the flag (chattr -i " + immutable)
+                    .doesNotContain("has mistakes").doesNotContain("Exception");
+        } finally {
+            new ProcessBuilder("chattr", "-i", immutable.toString()).inheritIO().start().waitFor();
+        }
+    }
+
+    /**
      * A data-dir bind-mounted writable inside a read-only tree is writable, and check says ok: that is
      * how systemd's ProtectSystem=strict with ReadWritePaths= (buildhook's own unit, Debian's tomcat10
      * with a drop-in) opens it. tryout18: it was refused as "mounted read-only", Java's

@@ -76,21 +76,28 @@ final class Writable {
                             + " folder there with systemctl edit");
         }
         String user = System.getProperty("user.name");
-        return new Refusal("the user " + user + ", which buildhook runs as, may not create files in it:"
-                + owner(folder), true, "check the folder's owner and mode: make it writable for " + user
-                        + " (chown " + user + " " + folder + "), or give " + key + " a folder " + user + " can write in");
-    }
-
-    /** {@code " its owner is U, mode rwxr-xr-x"}, or what of it can be read. */
-    private static String owner(Path folder) {
+        java.nio.file.attribute.PosixFileAttributes a;
         try {
-            java.nio.file.attribute.PosixFileAttributes a = Files.readAttributes(folder,
-                    java.nio.file.attribute.PosixFileAttributes.class);
-            return " its owner is " + a.owner().getName() + ", mode "
-                    + java.nio.file.attribute.PosixFilePermissions.toString(a.permissions());
+            a = Files.readAttributes(folder, java.nio.file.attribute.PosixFileAttributes.class);
         } catch (IOException | UnsupportedOperationException e) {
-            return " its owner or mode does not let it";
+            a = null;
         }
+        String owner = a == null ? "" : " (its owner is " + a.owner().getName() + ", mode "
+                + java.nio.file.attribute.PosixFilePermissions.toString(a.permissions()) + ")";
+        if (a != null && ("root".equals(user) || a.owner().getName().equals(user)
+                && a.permissions().contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE)
+                && a.permissions().contains(java.nio.file.attribute.PosixFilePermission.OWNER_EXECUTE))) {
+            // Its owner and mode let this user in, yet access(2) says no: not a matter of chown (an immutable folder
+            // refuses even root).
+            return new Refusal("the user " + user + ", which buildhook runs as, may not create files in it, although"
+                    + " its owner and mode allow it" + owner + ": the folder is likely immutable (lsattr -d " + folder
+                    + " shows an i) or a security module (SELinux, AppArmor) refuses it", true,
+                    "the configuration is right, the folder is not: clear the flag (chattr -i " + folder + ") or the"
+                            + " module's rule, or give " + key + " another folder");
+        }
+        return new Refusal("the user " + user + ", which buildhook runs as, may not create files in it" + owner, true,
+                "check the folder's owner and mode: make it writable for " + user + " (chown " + user + " " + folder
+                        + "), or give " + key + " a folder " + user + " can write in");
     }
 
     /**
