@@ -2079,8 +2079,9 @@ public final class ExecutionLedger {
     /**
      * Records how attempt {@code attempt} ended and moves the job to {@code next} — unless a later
      * attempt has started meanwhile (another node took the job over after this one stopped
-     * heart-beating): then only the attempt's own row gets its outcome, and false is returned. An
-     * outcome without an end time ({@link JobOutcome#ended()} null: nobody recorded when the attempt
+     * heart-beating), or that node ended the job without one (a final state, which this record does not
+     * overwrite but with the same state: review31): then only the attempt's own row gets its outcome, and
+     * false is returned. An outcome without an end time ({@link JobOutcome#ended()} null: nobody recorded when the attempt
      * ended) is stored without one, for the attempt and, when {@code next} is final, for the job. Every
      * outcome recorded here (none is a cut) ends the job's place among the jobs waiting for shared resources
      * ({@code waiting_since} cleared): a retry waits again from when it asks for its units, also one concluded
@@ -2092,7 +2093,10 @@ public final class ExecutionLedger {
 
     /** What {@link #finishAttempt(String, int, JobOutcome, JobState, long)} did. */
     public enum Finished {
-        /** A later attempt has started meanwhile: only the attempt's own row got its outcome. */
+        /**
+         * A later attempt has started meanwhile, or another node ended the job meanwhile without one (a final state
+         * this record does not overwrite): only the attempt's own row got its outcome.
+         */
         SUPERSEDED,
         /** The attempt and the job are recorded; the job's queue entry is left as it was. */
         RECORDED,
@@ -2302,7 +2306,8 @@ public final class ExecutionLedger {
                 wakeSuperseding(heldSlot[1]);
                 return finished;
             }
-            // A later attempt started, or a cancel was asked for: the transaction below says which, with the
+            // A later attempt started, a cancel was asked for, or another node ended the job: the transaction below
+            // says which, with the
             // job's row locked (the attempt's row, written already, is written again with the same outcome).
         }
         int[] woken = new int[1];
@@ -2330,9 +2335,13 @@ public final class ExecutionLedger {
             // No place kept among the jobs waiting for units: an attempt that ended (not cut short) ends its run, and
             // a retry waits again from when it asks (place31: one concluded from what its cut-short attempt had come
             // to kept the cut's waiting_since, and its retry waited in the cut's place).
+            // Never over a job another node ended meanwhile without a later attempt (its node's deaths in a row, a
+            // cancel): this node paused past the dead-node limit, and its late record of its command's own end turned
+            // that FAILED job SUCCEEDED, or QUEUED for a retry with no execution left to run it, QUEUED for ever
+            // (review31, chaos31 F2's kind). The same state again (a cancel or a supersede asked for) is written as before.
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?,"
                     + " log_path = ?, message = ?, waiting_since = NULL" + (slotRule != null ? ", slot_waiting = 0" : "")
-                    + " WHERE id = ? AND attempts = ?")) {
+                    + " WHERE id = ? AND attempts = ? AND (state = ? OR state NOT IN (" + finalStates() + "))")) {
                 p.setString(1, state.name());
                 Rows.setInteger(p, 2, outcome.exitCode());
                 Rows.setInstant(p, 3, state.isFinal() ? ended : null);
@@ -2341,6 +2350,7 @@ public final class ExecutionLedger {
                 p.setString(5, stopped != null ? stopped.message() : jobMessage);
                 p.setString(6, jobId);
                 p.setInt(7, attempt);
+                p.setString(8, state.name());
                 if (p.executeUpdate() != 1) {
                     if (seen == EndSeen.OWN) {
                         saidLate(c, jobId, attempt, outcome.message());
@@ -2621,7 +2631,8 @@ public final class ExecutionLedger {
             long executionVersion, Instant ended, String log, boolean freeHeld, String[] heldSlot, String jobMessage) {
         boolean dequeue = executionVersion >= 0 && next.isFinal();
         String sql = "WITH job AS (UPDATE jobs SET state = ?, exit_code = ?, ended_at = ?, log_path = ?, message = ?,"
-                + " waiting_since = NULL WHERE id = ? AND attempts = ? AND cancel_requested = 0 RETURNING id, superseded_by)"
+                + " waiting_since = NULL WHERE id = ? AND attempts = ? AND cancel_requested = 0 AND state NOT IN ("
+                + finalStates() + ") RETURNING id, superseded_by)"
                 + (dequeue ? ", execution AS (DELETE FROM scheduled_tasks WHERE task_name = ? AND task_instance = ?"
                         + " AND version = ? AND EXISTS (SELECT 1 FROM job) RETURNING 1)" : "")
                 + ", attempt AS (UPDATE job_attempts SET outcome = ?, exit_code = ?, ended_at = ?, log_path = ?,"

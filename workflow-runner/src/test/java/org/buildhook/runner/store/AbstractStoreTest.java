@@ -406,6 +406,47 @@ abstract class AbstractStoreTest {
         assertThat(job.message()).isEqualTo("cancelled by the node that took it over");
     }
 
+    /**
+     * review31 (chaos31 F2's kind, through the own end): a node paused past the dead-node limit while its command
+     * exited by itself; the node that took the job over ended it for good without a later attempt (its node's
+     * deaths in a row: FAILED, its on-failure started); the woken node then recorded its command's own end. That
+     * record overwrote the final job: FAILED became SUCCEEDED, or, with retries left, QUEUED with no execution to run
+     * it (the other node had removed it): QUEUED for ever. A final job stays as the node that ended it recorded it;
+     * the attempt's own row gets its own end; the record says the job is not this node's.
+     */
+    @Test
+    void aLateOwnEndNeverOverwritesAJobAnotherNodeEnded() throws SQLException {
+        for (boolean retry : new boolean[] {false, true}) {
+            String jobId = store.accept(Plans.delivery("{\"build_id\": " + (retry ? 1981 : 1980) + "}"),
+                    List.of(Plans.job("late-own-end", List.of("/bin/true"), Map.of(), retry ? 2 : 0,
+                            Duration.ofSeconds(1), 0))).jobIds().get(0);
+            picked(jobId);
+            int first = store.ledger().startAttempt(jobId, "paused-node");
+            Instant now = Instant.now();
+            JobOutcome diedInARow = new JobOutcome(JobOutcome.Result.FAILED, null, now, now,
+                    "not run again: its node died before its attempt ended 1 time in a row (paused-node)", null, false);
+            store.ledger().finishWithoutAttempt(jobId, first, diedInARow, JobState.FAILED, -1, null);
+            Job ended = store.job(jobId).orElseThrow().job();
+
+            ExecutionLedger.Finished finished = retry
+                    ? store.ledger().finishForRetry(jobId, first, new JobOutcome(JobOutcome.Result.FAILED, 1, now,
+                            now.plusSeconds(1), "exited with 1", null, false), 7, null,
+                            Job.retryWait(1, 3, 1, now.plusSeconds(2), Duration.ofSeconds(1)))
+                    : store.ledger().finishAttempt(jobId, first, new JobOutcome(JobOutcome.Result.SUCCEEDED, 0, now,
+                            now.plusSeconds(1), "exited with 0", null, false), JobState.SUCCEEDED, 7, null);
+
+            assertThat(finished).as("retry " + retry + ": the job is not this node's").isEqualTo(
+                    ExecutionLedger.Finished.SUPERSEDED);
+            Job job = store.job(jobId).orElseThrow().job();
+            assertThat(job.state()).as("retry " + retry).isEqualTo(JobState.FAILED);
+            assertThat(job.message()).as("retry " + retry).isEqualTo(ended.message());
+            assertThat(job.endedAt()).as("retry " + retry).isEqualTo(ended.endedAt());
+            assertThat(job.exitCode()).as("retry " + retry).isNull();
+            JobAttempt own = store.job(jobId).orElseThrow().attempts().get(0);
+            assertThat(own.exitCode()).as("retry " + retry + ": the attempt's own end").isEqualTo(retry ? 1 : 0);
+        }
+    }
+
     /** final18 F9: `buildhook jobs` says how many of a job's attempts were cut short, which use no retry. */
     @Test
     void countsTheInterruptedAttemptsOfAPageOfJobsInOneQuery() {
