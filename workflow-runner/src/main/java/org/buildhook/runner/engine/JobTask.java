@@ -911,13 +911,23 @@ final class JobTask implements ExecutionHandler<Void> {
      * starts one only once this node's heartbeat is older than the dead-node limit; why it was is not
      * known here (the store unreachable, or this JVM paused or stalled while the store was fine), so the
      * line says what is known. It said "while attempt N waited for the store", also after a pause of the
-     * JVM alone, when nothing had waited for the store (tryout17 F8).
+     * JVM alone, when nothing had waited for the store (tryout17 F8). Or that node ended the job for good without a
+     * later attempt (its node's deaths in a row, a supersede, a cancel), which this node's late record leaves as it
+     * is: then the line says so, with the job's state, not that a later attempt started (review31).
      */
     private CompletionHandler<Void> supersededBy(String jobId, int attempt) {
-        LOG.warn("job {}: another node started a later attempt while this node was not heard from (no heartbeat of"
-                + " {} seen for longer than the dead-node limit, {}: this node paused or stalled, or cut off from the"
-                + " store); the job is left to that node, and the attempt's history says how attempt {} ended", jobId,
-                config.nodeId(), Durations.describe(config.deadNodeLimit()), attempt);
+        Job now;
+        try {
+            now = ledger.job(jobId).orElse(null);
+        } catch (RuntimeException e) {
+            now = null; // not read: the line says only what the record told
+        }
+        boolean ended = now != null && now.attempts() == attempt && now.state().isFinal();
+        LOG.warn("job {}: another node {} while this node was not heard from (no heartbeat of {} seen for longer than the"
+                + " dead-node limit, {}: this node paused or stalled, or cut off from the store); the job is left {},"
+                + " and the attempt's history says how attempt {} ended", jobId,
+                ended ? "ended the job (" + now.state() + ")" : "started a later attempt", config.nodeId(),
+                Durations.describe(config.deadNodeLimit()), ended ? "as that node ended it" : "to that node", attempt);
         return LEFT_ALONE;
     }
 
