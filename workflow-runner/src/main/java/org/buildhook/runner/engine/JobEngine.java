@@ -756,8 +756,11 @@ public final class JobEngine implements AutoCloseable {
             Instant before = clock.instant().minus(config.heartbeatInterval().multipliedBy(2));
             List<String> released = stalePicks(running, before);
             if (!released.isEmpty()) {
-                LOG.warn("jobs {} were picked by this node but never started (a pick whose answer was lost);"
-                        + " put back in the queue", released);
+                // Or an attempt's start the store lost (pgcrash31): then the command may have run here; the line
+                // before of JobTask ("the store has no record of attempt N") says so of that job.
+                LOG.warn("jobs {} were picked by this node but have no attempt started in the store and do not run here"
+                        + " (a pick whose answer was lost, or an attempt's start the store lost); put back in the queue",
+                        released);
                 scheduler.triggerCheckForDueExecutions();
             }
         } catch (RuntimeException e) {

@@ -907,20 +907,41 @@ final class JobTask implements ExecutionHandler<Void> {
     }
 
     /**
-     * A later attempt started elsewhere: the execution is no longer this node's to complete. Another node
-     * starts one only once this node's heartbeat is older than the dead-node limit; why it was is not
-     * known here (the store unreachable, or this JVM paused or stalled while the store was fine), so the
-     * line says what is known. It said "while attempt N waited for the store", also after a pause of the
-     * JVM alone, when nothing had waited for the store (tryout17 F8). Or that node ended the job for good without a
-     * later attempt (its node's deaths in a row, a supersede, a cancel), which this node's late record leaves as it
-     * is: then the line says so, with the job's state, not that a later attempt started (review31).
+     * The store no longer has attempt {@code attempt} as the job's latest: the execution is no longer this node's
+     * to complete. Said as the store has it now:
+     * <ul>
+     * <li>the store has no record of this node's attempt {@code attempt} (none of that number, or one of another
+     * node's): the store lost it (a database server that lost commits it had acknowledged, or a database
+     * restored from a backup); no other node is blamed, and the line says what follows (the job as the store has
+     * it: queued, it runs again). pgcrash31: the line blamed "another node" on a one-node installation whose
+     * PostgreSQL had lost the attempt's record in a crash;
+     * <li>else a later attempt started elsewhere. Another node starts one only once this node's heartbeat is older
+     * than the dead-node limit; why it was is not known here (the store unreachable, or this JVM paused or stalled
+     * while the store was fine), so the line says what is known. It said "while attempt N waited for the store",
+     * also after a pause of the JVM alone, when nothing had waited for the store (tryout17 F8). Or that node ended
+     * the job for good without a later attempt (its node's deaths in a row, a supersede, a cancel), which this
+     * node's late record leaves as it is: then the line says so, with the job's state, not that a later attempt
+     * started (review31).
+     * </ul>
+     * When the store cannot be read now, the line says only what the record told.
      */
     private CompletionHandler<Void> supersededBy(String jobId, int attempt) {
-        Job now;
+        JobDetail detail;
         try {
-            now = ledger.job(jobId).orElse(null);
+            detail = store.job(jobId).orElse(null);
         } catch (RuntimeException e) {
-            now = null; // not read: the line says only what the record told
+            detail = null; // not read: the line says only what the record told
+        }
+        Job now = detail == null ? null : detail.job();
+        if (detail != null && detail.attempts().stream().noneMatch(a -> a.attempt() == attempt
+                && config.nodeId().equals(a.node()))) {
+            LOG.warn("job {}: the store has no record of attempt {}, which this node ({}) started and whose command"
+                    + " ran here: the store lost it (a database server that crashed and lost commits it had"
+                    + " acknowledged, or a database restored from a backup); no other node took it from this node."
+                    + " What the command came to is not recorded; the job goes on as the store has it: {} with {}"
+                    + " attempt(s) recorded{}", jobId, attempt, config.nodeId(), now.state(), now.attempts(),
+                    now.state() == JobState.QUEUED ? ", and runs again" : "");
+            return LEFT_ALONE;
         }
         boolean ended = now != null && now.attempts() == attempt && now.state().isFinal();
         LOG.warn("job {}: another node {} while this node was not heard from (no heartbeat of {} seen for longer than the"

@@ -85,8 +85,18 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
             }
         }
         Instant due = dueInItsPlace(execution, now);
-        LOG.info("job {}: its node {} is taken for dead (no heartbeat); put back in the queue in its place",
-                execution.taskInstance.getId(), execution.pickedBy);
+        if (node.equals(execution.pickedBy)) {
+            // This node is alive and does not handle the job (pgcrash31: the line said "its node vm-917 is taken for
+            // dead" of the node that said it). What picked it was an earlier run of this node (same id), or the store
+            // lost what this node recorded after the pick (the attempt's end, or the pick's answer).
+            LOG.info("job {}: picked by this node ({}) with no heartbeat since {}, but this node does not run it now"
+                    + " (picked by an earlier run of this node, or the store lost what this node recorded of it since);"
+                    + " put back in the queue in its place", execution.taskInstance.getId(), node,
+                    execution.lastHeartbeat);
+        } else {
+            LOG.info("job {}: its node {} is taken for dead (no heartbeat); put back in the queue in its place",
+                    execution.taskInstance.getId(), execution.pickedBy);
+        }
         operations.reschedule(complete, due);
     }
 

@@ -30,8 +30,10 @@ import org.sqlite.SQLiteErrorCode;
  * retries within a fraction of a millisecond instead of SQLite's default sleeps of up to 100 ms.
  * PostgreSQL: a plain pool, READ COMMITTED.
  *
- * <p>db-scheduler gets a pool of its own ({@link #schedulerDataSource()}) whose commits are
- * {@link Durability#DEFERRED}: its picks, heartbeats and removals are bookkeeping a crash may undo.
+ * <p>db-scheduler gets a pool of its own ({@link #schedulerDataSource()}), which the runner's
+ * {@link Durability#DEFERRED} bookkeeping uses too. On SQLite its commits are not fsynced (a power cut may
+ * undo the last of them); on PostgreSQL they wait for the WAL flush like every other commit: the server
+ * can crash alone while this node and its commands live on ({@link Durability}).
  */
 final class Database implements AutoCloseable {
 
@@ -428,8 +430,7 @@ final class Database implements AutoCloseable {
     }
 
     /**
-     * PostgreSQL: what each new session of pool {@code name} runs first, or {@code null}: the scheduler's
-     * commits without waiting for the WAL flush ({@link Durability#DEFERRED}); and, on the pools whose waits
+     * PostgreSQL: what each new session of pool {@code name} runs first, or {@code null}: on the pools whose waits
      * a delivery, the status page or a job's step waits for ({@code buildhook-store}, {@code
      * buildhook-scheduler}), {@code lock_timeout} set to the connection wait ({@code store.connect-timeout}):
      * a statement that waits longer for a lock another session holds (a table lock of {@code VACUUM FULL},
@@ -440,12 +441,17 @@ final class Database implements AutoCloseable {
      * ({@code SET LOCAL lock_timeout = 0}, {@link Migrations}); the node id's and the health check's pools are
      * not bounded here. The same two pools' sessions are ended by PostgreSQL when idle inside a transaction for
      * {@link #idleInTransactionBound} (a node that does not run must not hold its row locks for good).
+     *
+     * <p>{@code durability} changes nothing on PostgreSQL: no pool commits with {@code synchronous_commit} off
+     * ({@link Durability}, pgcrash31); it is the server's setting, {@code on} by default.
      */
     static String sessionInitSql(StoreConfig config, String name, Durability durability, Duration wait) {
         List<String> set = new java.util.ArrayList<>(2);
-        if (durability == Durability.DEFERRED) {
-            set.add("SET synchronous_commit TO off");
-        }
+        // No "SET synchronous_commit TO off" for the DEFERRED pool any more (pgcrash31): a PostgreSQL server can crash
+        // alone (the OOM killer, kill -9, a host of its own cut) while this node and its commands live on, and an
+        // unflushed commit the node had acted on (an attempt's start, its end, a pick) was then gone: the command ran
+        // twice, the history showed one run (tryout31 F1). Every commit here waits for the WAL flush (the server's
+        // synchronous_commit, on by default).
         String url = config.url().toLowerCase(java.util.Locale.ROOT);
         boolean bounded = PoolStarvation.STORE_POOL.equals(name) || SCHEDULER_POOL.equals(name);
         if (bounded && !url.contains("lock_timeout")) {
@@ -831,9 +837,9 @@ final class Database implements AutoCloseable {
 
     /**
      * PostgreSQL: as {@link #inOneStatement(String, Work)}, committed as durably as {@code durability}
-     * says: a {@link Durability#DEFERRED} statement runs on the scheduler's pool, whose sessions
-     * commit with {@code synchronous_commit} off, so it needs no {@code SET LOCAL} (and hence no
-     * transaction of its own) to commit without waiting for the WAL flush.
+     * says: a {@link Durability#DEFERRED} statement runs on the scheduler's pool, so the job side's
+     * bookkeeping does not take the connections the accepts wait for. On PostgreSQL its commit waits
+     * for the WAL flush all the same ({@link Durability}).
      */
     <T> T inOneStatement(String what, Durability durability, Work<T> work) {
         if (writer != null) {
@@ -851,10 +857,10 @@ final class Database implements AutoCloseable {
     }
 
     /**
-     * PostgreSQL: a {@link Durability#DEFERRED} transaction runs on the scheduler's pool, whose
-     * sessions commit with {@code synchronous_commit} off: no {@code SET LOCAL} first, which was a
-     * round trip of its own in every such transaction (docs/BENCHMARKS.md, "Fifth pass: PostgreSQL"),
-     * and the job side's bookkeeping no longer takes the connections the accepts wait for.
+     * PostgreSQL: a {@link Durability#DEFERRED} transaction runs on the scheduler's pool, so the job
+     * side's bookkeeping does not take the connections the accepts wait for. Its commit waits for the
+     * WAL flush like a durable one ({@link Durability}); it once ran with {@code synchronous_commit} off,
+     * which a PostgreSQL crash could undo after the node had acted on it (pgcrash31).
      */
     private <T> T pooledTransaction(String what, Durability durability, Work<T> work) {
         try (Connection c = stopWaits.connection(durability == Durability.DEFERRED ? schedulerDataSource() : pool)) {

@@ -21,8 +21,9 @@ import org.buildhook.runner.exec.ProcessIdentity;
 /**
  * What the execution engine writes about jobs: attempts, states and per-rule slots. Every method
  * is one short transaction; none is held while a command runs. Their commits are
- * {@link Durability#DEFERRED}: a power cut may undo the last of them, and then the job runs again,
- * as after any crash.
+ * {@link Durability#DEFERRED}: on SQLite a power cut may undo the last of them (and kills the commands
+ * too), and then the job runs again, as after any crash; on PostgreSQL they wait for the WAL flush, so
+ * a crash of the server alone undoes none that the node acted on.
  */
 public final class ExecutionLedger {
 

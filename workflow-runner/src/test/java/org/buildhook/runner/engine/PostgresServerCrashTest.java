@@ -1,0 +1,177 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.AttemptOutcome;
+import org.buildhook.runner.store.CrashablePostgres;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobDetail;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * pgcrash31 (tryout31 F1): a crash of the PostgreSQL server alone ({@code pg_ctl stop -m immediate}, as the OOM
+ * killer or its host's cut would), while one node lives on and runs a job, runs the job's command once and keeps
+ * its history whole. The runner's bookkeeping was committed with {@code synchronous_commit = off}: an attempt's
+ * start on which the node had spawned the command, or its end on which the node took the job as done, was lost
+ * with the server's memory; the command ran again, the history showed one run, and the log blamed "another node"
+ * on a one-node installation, or the node took itself for dead.
+ *
+ * <p>The server is a throwaway cluster of the test's own ({@link CrashablePostgres}) whose WAL writer wakes only every
+ * 10 s: a commit not flushed at its {@code COMMIT} is still in the server's memory when it is crashed a moment later.
+ * The node is the engine in this JVM with the production launcher: its command lives on through the crash.
+ */
+class PostgresServerCrashTest {
+
+    @TempDir
+    Path dir;
+    private CrashablePostgres pg;
+    private Store store;
+    private CommonsExecLauncher launcher;
+    private JobEngine engine;
+    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    private Path marker;
+    private Path go;
+
+    @BeforeEach
+    void open() throws Exception {
+        log.start();
+        root.addAppender(log);
+        pg = CrashablePostgres.start();
+        store = Store.open(StoreConfig.of(pg.url(), dir.resolve("data")));
+        launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        // Heartbeats every second, dead-node limit 10 s: a node that took its own job for a dead node's would
+        // start it again within seconds.
+        engine = JobEngine.create(store, launcher, new EngineConfig("node-a", 2, Duration.ofMillis(200),
+                Duration.ofSeconds(1), 10, Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(100)));
+        marker = dir.resolve("marker");
+        go = dir.resolve("go");
+    }
+
+    @AfterEach
+    void close() {
+        root.detachAppender(log);
+        try {
+            if (engine != null) {
+                engine.stop();
+            }
+            if (store != null) {
+                store.close();
+            }
+            if (launcher != null) {
+                launcher.close();
+            }
+        } finally {
+            if (pg != null) {
+                pg.close();
+            }
+        }
+    }
+
+    /**
+     * The crash comes once the command has started (it wrote its start line): the attempt's start, on which the node
+     * spawned it, is still the store's after the server's recovery. The command ends once the server is back; it ran
+     * once, and the history shows attempt 1 with its outcome.
+     */
+    @Test
+    void aCrashOfTheServerAfterTheCommandStartedNeitherRunsItAgainNorLosesItsAttempt() throws Exception {
+        String jobId = accept("crash-after-start");
+        engine.start();
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(5)).until(() -> starts() == 1);
+
+        pg.crash();
+        pg.startAgain();
+        Files.createFile(go);
+
+        JobDetail job = awaitSucceeded(jobId);
+        assertThat(Files.readAllLines(marker)).as("the command's start and end lines")
+                .satisfiesExactly(l -> assertThat(l).startsWith("start "), l -> assertThat(l).startsWith("end "));
+        assertRanOnceOnItsNode(job);
+    }
+
+    /**
+     * The crash comes as soon as the store shows the job's outcome: that record, on which the node took the job as
+     * done, is still the store's after the server's recovery, so the node neither takes the job for a dead node's nor
+     * runs it again. Before, the job was RUNNING again after the recovery, and ran again once its heartbeat looked old.
+     */
+    @Test
+    void aCrashOfTheServerRightAfterTheOutcomeWasRecordedKeepsTheOutcome() throws Exception {
+        String jobId = accept("crash-after-end");
+        engine.start();
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(5)).until(() -> starts() == 1);
+        Files.createFile(go);
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(5))
+                .until(() -> store.job(jobId).orElseThrow().job().state() == JobState.SUCCEEDED);
+
+        pg.crash();
+        pg.startAgain();
+
+        JobDetail job = await().atMost(Duration.ofMinutes(5)).ignoreExceptions()
+                .until(() -> store.job(jobId).orElseThrow(), j -> true);
+        assertThat(job.job().state()).as("the outcome recorded before the crash").isEqualTo(JobState.SUCCEEDED);
+        assertRanOnceOnItsNode(job);
+        // The node goes on after the crash: a job accepted now runs, and the first one did not run again meanwhile.
+        String next = accept("after-the-crash");
+        awaitSucceeded(next);
+        assertThat(Files.readAllLines(marker)).filteredOn(l -> l.startsWith("start ")).hasSize(2);
+        assertThat(store.job(jobId).orElseThrow().attempts()).hasSize(1);
+        assertThat(lines("taken for dead")).isEmpty();
+    }
+
+    private void assertRanOnceOnItsNode(JobDetail job) {
+        assertThat(job.attempts()).as("the history").singleElement().satisfies(a -> {
+            assertThat(a.attempt()).isEqualTo(1);
+            assertThat(a.outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+            assertThat(a.exitCode()).isZero();
+            assertThat(a.node()).isEqualTo("node-a");
+        });
+        assertThat(lines("another node").stream().filter(l -> l.startsWith("job ")).toList()).as("no other node on a one-node installation").isEmpty();
+    }
+
+    private JobDetail awaitSucceeded(String jobId) {
+        return await().atMost(Duration.ofMinutes(5)).ignoreExceptions()
+                .until(() -> store.job(jobId).orElseThrow(), j -> j.job().state() == JobState.SUCCEEDED);
+    }
+
+    /** A job whose command writes its start, waits for {@link #go}, and writes its end, each to {@link #marker}. */
+    private String accept(String rule) {
+        String script = "echo \"start $$\" >> " + marker + "; while [ ! -e " + go + " ]; do sleep 0.05; done;"
+                + " echo \"end $$\" >> " + marker;
+        PlannedJob job = new PlannedJob(rule, "name: " + rule, List.of("/bin/sh", "-c", script), Map.of(), null,
+                false, Duration.ofMinutes(10), 0, Duration.ofMillis(100), 0, null);
+        return store.accept(Plans.delivery("{\"build_id\": \"" + rule + "\"}"), List.of(job)).jobIds().get(0);
+    }
+
+    private long starts() throws IOException {
+        return Files.exists(marker) ? Files.readAllLines(marker).stream().filter(l -> l.startsWith("start ")).count()
+                : 0;
+    }
+
+    private List<String> lines(String containing) {
+        synchronized (log) { // AppenderBase appends under its own lock
+            return log.list.stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m != null
+                    && m.contains(containing)).toList();
+        }
+    }
+}
