@@ -1814,16 +1814,20 @@ public final class ExecutionLedger {
         List<RunningAttempt> found = new ArrayList<>();
         try (ResultSet rs = p.executeQuery()) {
             while (rs.next()) {
-                long nodePid = rs.getLong(5);
-                ProcessIdentity nodeProcess = rs.wasNull() ? null : new ProcessIdentity(nodePid, -1, rs.getLong(6));
-                long pid = rs.getLong(7);
-                ProcessIdentity process = rs.wasNull() ? null
-                        : new ProcessIdentity(pid, rs.getLong(8), rs.getLong(9));
-                found.add(new RunningAttempt(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4),
-                        nodeProcess, process));
+                found.add(runningAttempt(rs));
             }
         }
         return found;
+    }
+
+    /** The attempt of the current row of a {@link #RUNNING_ATTEMPTS}-shaped query (its first nine columns). */
+    private static RunningAttempt runningAttempt(ResultSet rs) throws SQLException {
+        long nodePid = rs.getLong(5);
+        ProcessIdentity nodeProcess = rs.wasNull() ? null : new ProcessIdentity(nodePid, -1, rs.getLong(6));
+        long pid = rs.getLong(7);
+        ProcessIdentity process = rs.wasNull() ? null : new ProcessIdentity(pid, rs.getLong(8), rs.getLong(9));
+        return new RunningAttempt(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4), nodeProcess,
+                process);
     }
 
     /** Ends a dead node's attempt: kills what it left and says what was killed. */
@@ -1964,13 +1968,7 @@ public final class ExecutionLedger {
                     if (needs == null || Rows.resourceMap(needs).keySet().stream().noneMatch(resources::contains)) {
                         continue;
                     }
-                    long nodePid = rs.getLong(5);
-                    ProcessIdentity nodeProcess = rs.wasNull() ? null : new ProcessIdentity(nodePid, -1, rs.getLong(6));
-                    long pid = rs.getLong(7);
-                    ProcessIdentity process = rs.wasNull() ? null
-                            : new ProcessIdentity(pid, rs.getLong(8), rs.getLong(9));
-                    found.add(new RunningAttempt(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getString(4),
-                            nodeProcess, process));
+                    found.add(runningAttempt(rs));
                 }
             }
         }
