@@ -2,7 +2,7 @@
 """Chaos rounds against the built tarball: "never lose a build event" and "never run a command twice at once".
 
   mvn -B -q package -DskipTests
-  benchmarks/scripts/chaos.py --store postgresql --pg-url postgresql://buildhook:buildhook@127.0.0.1:5432/chaos \
+  PGPASSWORD=buildhook benchmarks/scripts/chaos.py --store postgresql --pg-url postgresql://buildhook@127.0.0.1:5432/chaos \
       --minutes 10 [--nodes 3] [--port 18830] [--seed N] [--work /tmp/chaos]
   benchmarks/scripts/chaos.py --store sqlite --minutes 5 --port 18835
 
@@ -23,9 +23,10 @@ session of the nodes' database. Then it stops faulting, starts every node, waits
   - no command left running after the nodes stopped.
 Prints one CHAOS line and exits 1 on any violation, with the details; the folder is kept (--work).
 Python standard library plus psql / sqlite3 on the PATH. Use a database of its own: it drops its schema first.
+The password: PGPASSWORD (or in --pg-url, which then shows in ps to every user); psql gets it in its environment.
 """
 import argparse, hashlib, hmac, json, os, random, re, shutil, signal, subprocess, sys, threading, time
-import urllib.error, urllib.request
+import urllib.error, urllib.parse, urllib.request
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER = os.path.join(TOP, "distribution", "target", "buildhook", "bin", "buildhook")
@@ -211,8 +212,8 @@ def sender(args, nodes, secret, fixtures, results, stop, rng_seed, log):
 
 def sql(args, q):
     if args.store == "postgresql":
-        r = subprocess.run(["psql", "-At", "-F", "\t", args.pg_url, "-c", f"SET search_path TO {args.schema}; {q}"],
-                           capture_output=True, text=True)
+        r = subprocess.run(["psql", "-At", "-F", "\t", args.pg_libpq, "-c", f"SET search_path TO {args.schema}; {q}"],
+                           capture_output=True, text=True, env=args.pg_env)
     else:
         r = subprocess.run(["sqlite3", "-separator", "\t", f"{args.work}/node1/data/buildhook.db", q],
                            capture_output=True, text=True)
@@ -260,9 +261,17 @@ def main():
     store_url = None
     if args.store == "postgresql":
         args.schema = "chaos_" + os.urandom(4).hex()
-        subprocess.run(["psql", "-q", args.pg_url, "-c", f"CREATE SCHEMA {args.schema}"], check=True)
-        m = re.match(r"postgresql://([^:]*):([^@]*)@([^/]*)/(.*)", args.pg_url)
-        store_url = f"jdbc:postgresql://{m.group(3)}/{m.group(4)}?user={m.group(1)}&password={m.group(2)}&currentSchema={args.schema}"
+        # psql gets the URL without its password and the password in its environment: ps shows every process's
+        # arguments to every user
+        u = urllib.parse.urlsplit(args.pg_url)
+        password = urllib.parse.unquote(u.password) if u.password is not None else os.environ.get("PGPASSWORD", "")
+        user = urllib.parse.unquote(u.username or "")
+        host = u.netloc.rsplit("@", 1)[-1]
+        args.pg_libpq = f"postgresql://{urllib.parse.quote(user, safe='')}@{host}{u.path}"
+        args.pg_env = dict(os.environ, PGPASSWORD=password)
+        subprocess.run(["psql", "-q", args.pg_libpq, "-c", f"CREATE SCHEMA {args.schema}"], check=True, env=args.pg_env)
+        query = urllib.parse.urlencode({"user": user, "password": password, "currentSchema": args.schema})
+        store_url = f"jdbc:postgresql://{host}{u.path}?{query}"
     nodes = [Node(n, args.work, args.port + n - 1, store_url, log) for n in range(1, args.nodes + 1)]
     for nd in nodes:  # one after the other: the first applies the migrations
         nd.start(); nd.wait_ready()

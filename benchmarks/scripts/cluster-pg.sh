@@ -28,30 +28,24 @@ done
 work=$(mktemp -d /tmp/cluster-pg.XXXXXX)
 pids=()
 schemas=()
-libpq=$(python3 - "$BUILDHOOK_BENCH_PG_URL" <<'PY'
-import sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1][len("jdbc:"):])
-q = dict(urllib.parse.parse_qsl(u.query))
-print(f"postgresql://{q.get('user','')}:{q.get('password','')}@{u.netloc}{u.path}")
-PY
-)
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  for s in "${schemas[@]}"; do psql -q "$libpq" -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done
+  for s in "${schemas[@]}"; do bench_psql -q -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done
   [[ ${BENCH_KEEP:-} == 1 ]] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 
 # shellcheck source=common.sh
 source "$top/benchmarks/scripts/common.sh"
+bench_pg
 bench_secret "$work"
 bench_trace_script "$work"
 
 run_cluster() { # label node-count
   local label=$1 count=$2 schema url n port dir first_port=18110 before=0 after=0 node_pids=()
   schema=bench_$(python3 -c 'import secrets; print(secrets.token_hex(6))')
-  psql -q "$libpq" -c "CREATE SCHEMA $schema" >/dev/null
+  bench_psql -q -c "CREATE SCHEMA $schema" >/dev/null
   schemas+=("$schema")
   url="$BUILDHOOK_BENCH_PG_URL&currentSchema=$schema"
   for n in $(seq 1 "$count"); do
@@ -72,7 +66,7 @@ run_cluster() { # label node-count
       --trace "$work/trace-$label" --requests "$requests" --warmup "$warmup" --concurrency "$concurrency" \
       | tee "$work/$label.out"
   for p in "${node_pids[@]}"; do after=$(( after + $(bench_cpu_ticks "$p") )); done
-  echo "# $label: jobs per node: $(psql -At "$libpq" -c "SELECT string_agg(node || '=' || n, ' ' ORDER BY node) FROM (SELECT node, count(*) n FROM $schema.jobs GROUP BY node) x")"
+  echo "# $label: jobs per node: $(bench_psql -At -c "SELECT string_agg(node || '=' || n, ' ' ORDER BY node) FROM (SELECT node, count(*) n FROM $schema.jobs GROUP BY node) x")"
   (python3 - "$label" "$work/$label.out" "$requests" "$warmup" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 label, out = sys.argv[1], sys.argv[2]

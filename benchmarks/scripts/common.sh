@@ -1,4 +1,4 @@
-# Sourced by the benchmark scripts (vs-adnanh.sh, cluster-pg.sh, jobs-ab.sh, jvm-options.sh,
+# Sourced by the benchmark scripts (vs-adnanh.sh, cluster-pg.sh, jobs-ab.sh, jvm-options.sh, paced-after-burst.sh,
 # accept-cpu.sh): the set-up each run makes the same way, so that their figures compare.
 
 bench_secret() { # dir: a new random endpoint secret in dir/secret, readable by its owner only
@@ -41,4 +41,25 @@ bench_wait_for_port() { # port: until something answers HTTP there (any status),
 
 bench_cpu_ticks() { # pid: CPU time of the process and of its reaped children (the commands), in clock ticks
   awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"
+}
+
+bench_pg() { # sets bench_pg_libpq (BUILDHOOK_BENCH_PG_URL, jdbc:postgresql://HOST:PORT/DB?user=U&password=P, as a
+  # libpq URL without the password) and bench_pg_password, for bench_psql. The password is never put on a command
+  # line: ps shows every process's arguments to every user (the URL reaches python through its environment).
+  eval "$(BUILDHOOK_BENCH_PG_URL=$BUILDHOOK_BENCH_PG_URL python3 -c '
+import os, shlex, urllib.parse
+url = os.environ["BUILDHOOK_BENCH_PG_URL"]
+u = urllib.parse.urlparse(url[len("jdbc:"):] if url.startswith("jdbc:") else url)
+q = dict(urllib.parse.parse_qsl(u.query))
+user = urllib.parse.quote(q.get("user", u.username or ""), safe="")
+password = q.get("password", urllib.parse.unquote(u.password or ""))
+host = u.netloc.rsplit("@", 1)[-1]
+print("bench_pg_libpq=" + shlex.quote(f"postgresql://{user}@{host}{u.path}"))
+print("bench_pg_password=" + shlex.quote(password))
+')"
+}
+
+bench_psql() { # psql's arguments after the connection: psql on BUILDHOOK_BENCH_PG_URL (bench_pg first), the password
+  # in psql's environment (PGPASSWORD: readable by its own user only), not on its command line
+  PGPASSWORD=$bench_pg_password psql "$bench_pg_libpq" "$@"
 }

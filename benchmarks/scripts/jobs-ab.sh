@@ -39,18 +39,10 @@ port=${PORT:-18290}
 work=$(mktemp -d /tmp/jobs-ab.XXXXXX)
 pid=
 pg_schemas=()
-pg_libpq() { # the libpq URL of BUILDHOOK_BENCH_PG_URL (user and password as query parameters)
-  python3 - "$BUILDHOOK_BENCH_PG_URL" <<'PY'
-import sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1][len("jdbc:"):])
-q = dict(urllib.parse.parse_qsl(u.query))
-print(f"postgresql://{q.get('user','')}:{q.get('password','')}@{u.netloc}{u.path}")
-PY
-}
 cleanup() {
   [[ -z $pid ]] || kill -TERM "$pid" 2>/dev/null || true
   [[ -z $pid ]] || wait "$pid" 2>/dev/null || true
-  for s in "${pg_schemas[@]}"; do psql -q "$(pg_libpq)" -c "DROP SCHEMA $s CASCADE" >/dev/null || true; done
+  for s in "${pg_schemas[@]}"; do bench_psql -q -c "DROP SCHEMA $s CASCADE" >/dev/null || true; done
 }
 trap cleanup EXIT
 if [[ ${STORE:-sqlite} == pg ]]; then
@@ -58,6 +50,7 @@ if [[ ${STORE:-sqlite} == pg ]]; then
 fi
 # shellcheck source=common.sh
 source "$top/benchmarks/scripts/common.sh"
+[[ ${STORE:-sqlite} != pg ]] || bench_pg
 bench_secret "$work"
 bench_trace_script "$work"
 send() { # first-build-id requests trace-file
@@ -80,7 +73,7 @@ for set in "$@"; do
   fi
   if [[ ${STORE:-sqlite} == pg ]]; then
     schema=bench_$(python3 -c 'import secrets; print(secrets.token_hex(6))')
-    psql -q "$(pg_libpq)" -c "CREATE SCHEMA $schema" >/dev/null
+    bench_psql -q -c "CREATE SCHEMA $schema" >/dev/null
     pg_schemas+=("$schema")
     echo "store: {url: \"$BUILDHOOK_BENCH_PG_URL&currentSchema=$schema\"}" >> "$dir/buildhook.yaml"
   fi
@@ -99,7 +92,8 @@ for set in "$@"; do
     done
   fi
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/before.txt"
-  [[ ${STORE:-sqlite} != pg ]] || python3 "$top/benchmarks/scripts/pg-backends.py" "$pid" "$(pg_libpq)" > "$dir/pg-before.txt"
+  [[ ${STORE:-sqlite} != pg ]] || PGPASSWORD=$bench_pg_password python3 "$top/benchmarks/scripts/pg-backends.py" "$pid" "$bench_pg_libpq" \
+      > "$dir/pg-before.txt"
   perf_pid=
   if [[ ${PERF:-0} == 1 ]]; then
     perf record -F "${PERF_FREQUENCY:-1999}" -g -p "$pid" -o "$dir/perf.data" 2> "$dir/perf.err" &
@@ -116,7 +110,8 @@ for set in "$@"; do
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/after.txt"
   pg=
   if [[ ${STORE:-sqlite} == pg ]]; then
-    python3 "$top/benchmarks/scripts/pg-backends.py" "$pid" "$(pg_libpq)" > "$dir/pg-after.txt"
+    PGPASSWORD=$bench_pg_password python3 "$top/benchmarks/scripts/pg-backends.py" "$pid" "$bench_pg_libpq" \
+      > "$dir/pg-after.txt"
     pg=" $(python3 "$top/benchmarks/scripts/pg-backends.py" --diff "$dir/pg-before.txt" "$dir/pg-after.txt" "$requests")"
   fi
   python3 "$top/benchmarks/scripts/thread-cpu.py" --diff "$dir/before.txt" "$dir/after.txt" "$requests" > "$dir/threads.txt"

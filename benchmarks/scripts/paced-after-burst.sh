@@ -21,18 +21,10 @@ work=/tmp/paced-after-burst.$label
 rm -rf "$work"
 mkdir -p "$work"
 pid= probe= schema=
-pg_libpq() { # the libpq URL of BUILDHOOK_BENCH_PG_URL (user and password as query parameters)
-  python3 - "$BUILDHOOK_BENCH_PG_URL" <<'PY'
-import sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1][len("jdbc:"):])
-q = dict(urllib.parse.parse_qsl(u.query))
-print(f"postgresql://{q.get('user','')}:{q.get('password','')}@{u.netloc}{u.path}")
-PY
-}
 cleanup() {
   [[ -z $probe ]] || { kill -TERM "$probe" 2>/dev/null || true; wait "$probe" 2>/dev/null || true; }
   [[ -z $pid ]] || { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
-  [[ -z $schema ]] || PGOPTIONS='-c client_min_messages=warning' psql -q "$(pg_libpq)" -c "DROP SCHEMA $schema CASCADE" \
+  [[ -z $schema ]] || PGOPTIONS='-c client_min_messages=warning' bench_psql -q -c "DROP SCHEMA $schema CASCADE" \
       >/dev/null || true
 }
 trap cleanup EXIT
@@ -45,7 +37,8 @@ printf 'runner:\n  threads: 4\n' >> "$work/buildhook.yaml"
 if [[ ${STORE:-sqlite} == pg ]]; then
   [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]] || { echo "paced-after-burst.sh: STORE=pg needs BUILDHOOK_BENCH_PG_URL" >&2; exit 2; }
   schema=bench_$(python3 -c 'import secrets; print(secrets.token_hex(6))')
-  psql -q "$(pg_libpq)" -c "CREATE SCHEMA $schema" >/dev/null
+  bench_pg
+  bench_psql -q -c "CREATE SCHEMA $schema" >/dev/null
   echo "store: {url: \"$BUILDHOOK_BENCH_PG_URL&currentSchema=$schema\"}" >> "$work/buildhook.yaml"
 fi
 (cd "$work" && exec "$install/bin/buildhook" serve --config "$work/buildhook.yaml" > "$work/serve.out" 2>&1) &

@@ -74,7 +74,7 @@ work=$(mktemp -d /tmp/vs-adnanh.XXXXXX)
 pids=()
 pg_schemas=()
 cleanup() {
-  for schema in "${pg_schemas[@]}"; do psql -q "$(pg_libpq)" -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true; done
+  for schema in "${pg_schemas[@]}"; do bench_psql -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true; done
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [[ ${BENCH_KEEP:-} == 1 ]] && echo "kept $work" || rm -rf "$work"
@@ -85,21 +85,13 @@ trap cleanup EXIT
 source "$top/benchmarks/scripts/common.sh"
 bench_secret "$work"
 bench_trace_script "$work"
-
-pg_libpq() { # the libpq URL of BUILDHOOK_BENCH_PG_URL (user and password as query parameters)
-  python3 - "$BUILDHOOK_BENCH_PG_URL" <<'PY'
-import sys, urllib.parse
-u = urllib.parse.urlparse(sys.argv[1][len("jdbc:"):])
-q = dict(urllib.parse.parse_qsl(u.query))
-print(f"postgresql://{q.get('user','')}:{q.get('password','')}@{u.netloc}{u.path}")
-PY
-}
+[[ -z ${BUILDHOOK_BENCH_PG_URL:-} ]] || bench_pg
 
 pg_schema() { # a new schema on BUILDHOOK_BENCH_PG_URL; sets pg_url to the JDBC URL that makes it buildhook's
   # (not printed for $(…): a subshell's pg_schemas+= would be lost, and the schema never dropped)
   local schema
   schema=bench_$(python3 -c 'import secrets; print(secrets.token_hex(6))')
-  psql -q "$(pg_libpq)" -c "CREATE SCHEMA $schema" >/dev/null
+  bench_psql -q -c "CREATE SCHEMA $schema" >/dev/null
   pg_schemas+=("$schema")
   pg_url="$BUILDHOOK_BENCH_PG_URL&currentSchema=$schema"
 }
