@@ -3,13 +3,7 @@ package org.buildhook.runner.exec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -31,56 +25,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @EnabledOnOs(OS.LINUX)
 class OrphansHeldBackTest {
 
-    private static final long SELF = ProcessHandle.current().pid();
-
     @RegisterExtension
     static final SubreaperOn SUBREAPER = new SubreaperOn();
 
-    private final List<Process> started = new ArrayList<>();
-    private final List<Object> owners = new ArrayList<>();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
     @AfterEach
     void noneLeft() {
-        started.forEach(Process::destroyForcibly);
-        owners.forEach(Orphans::ended);
         scheduler.shutdownNow();
-    }
-
-    private static Object owner(String job) {
-        return new Object() {
-            @Override
-            public String toString() {
-                return job;
-            }
-        };
-    }
-
-    /** An attempt's program: {@code sleep 600} in a session of its own, started as the launcher starts one. */
-    private ProcessTree attempt(Object owner) throws Exception {
-        owners.add(owner);
-        Process p = Orphans.spawn(owner, () -> new ProcessBuilder("setsid", "sleep", "600").start());
-        started.add(p);
-        await().atMost(Duration.ofMinutes(1)).until(() -> ProcStat.name(p.pid()).equals("sleep"));
-        return new ProcessTree(p.toHandle(), true, null, Set.of(), owner);
-    }
-
-    /** A {@code sleep 600} re-parented to this JVM, its maker gone: an orphan whose job cannot be told. */
-    private long orphan() throws Exception {
-        Process maker = Orphans.spawn(null, () -> new ProcessBuilder("/bin/sh", "-c",
-                "sleep 600 </dev/null >/dev/null 2>&1 & echo $!").start());
-        started.add(maker);
-        long pid;
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(maker.getInputStream(),
-                StandardCharsets.US_ASCII))) {
-            pid = SUBREAPER.leftBehind(Long.parseLong(out.readLine().trim()));
-        }
-        assertThat(maker.waitFor(1, TimeUnit.MINUTES)).isTrue();
-        await().atMost(Duration.ofMinutes(1)).until(() -> {
-            ProcStat stat = ProcStat.of(pid);
-            return stat != null && stat.parent() == SELF;
-        });
-        return pid;
     }
 
     private static boolean alive(long pid) {
@@ -90,7 +42,8 @@ class OrphansHeldBackTest {
 
     @Test
     void anOrphanHeldBackByAStartUnderWayIsEndedOnceTheStartReturned() throws Exception {
-        ProcessTree tree = attempt(owner("job-a"));
+        Object owner = SubreaperOn.owner("job-a");
+        ProcessTree tree = SUBREAPER.attempt(owner);
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         // A start that hangs (an exec on a hard-mounted NFS share): under way while the orphan starts and while the
@@ -111,30 +64,30 @@ class OrphansHeldBackTest {
             }
         });
         assertThat(entered.await(1, TimeUnit.MINUTES)).isTrue();
-        long orphan = orphan();
+        long orphan = SUBREAPER.orphan();
 
         ProcessTree.Termination end = tree.terminate(Duration.ofSeconds(30), scheduler).get(2, TimeUnit.MINUTES);
         assertThat(end.escaped()).as("held back: it may be the one being started").isEmpty();
-        Orphans.ended(owners.get(0));
+        Orphans.ended(owner);
         Orphans.reapAllNow();
         assertThat(alive(orphan)).as("still held back while the start is under way").isTrue();
 
         release.countDown();
-        started.add(hanging.get(1, TimeUnit.MINUTES));
+        Process madeByThatStart = SUBREAPER.started(hanging.get(1, TimeUnit.MINUTES));
         await().atMost(Duration.ofMinutes(1)).until(() -> {
             Orphans.reapAllNow();
             return ProcStat.of(orphan) == null;
         });
-        assertThat(started.get(started.size() - 1).isAlive()).as("the process that start made").isTrue();
+        assertThat(madeByThatStart.isAlive()).as("the process that start made").isTrue();
     }
 
     @Test
     void theLateLookLeavesWhatARunningAttemptCouldOwnAndWhatStartedWhileNoneRan() throws Exception {
-        Object first = owner("job-a");
-        ProcessTree firstTree = attempt(first);
-        Object second = owner("job-b");
-        ProcessTree secondTree = attempt(second);
-        long shared = orphan();
+        Object first = SubreaperOn.owner("job-a");
+        ProcessTree firstTree = SUBREAPER.attempt(first);
+        Object second = SubreaperOn.owner("job-b");
+        ProcessTree secondTree = SUBREAPER.attempt(second);
+        long shared = SUBREAPER.orphan();
         firstTree.terminate(Duration.ofSeconds(30), scheduler).get(2, TimeUnit.MINUTES);
         Orphans.ended(first);
 
@@ -149,7 +102,7 @@ class OrphansHeldBackTest {
         long endedAt = Orphans.now();
         await().atMost(Duration.ofMinutes(1)).until(() -> Orphans.now() > endedAt); // a tick after the end
 
-        long afterAll = orphan(); // started once no attempt ran: nothing says it is a job's
+        long afterAll = SUBREAPER.orphan(); // started once no attempt ran: nothing says it is a job's
         Orphans.reapAllNow();
         Orphans.reapAllNow();
         assertThat(alive(afterAll)).isTrue();
