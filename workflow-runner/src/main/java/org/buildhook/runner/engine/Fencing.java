@@ -39,8 +39,13 @@ final class Fencing {
     private final Duration limit;
     private final java.util.function.LongSupplier nanos;
     private final Supplier<Watchdog> watchdog;
-    /** The jobs whose fence found nothing left to kill, said once each; on the fencing thread only. */
-    private final java.util.Set<String> saidEnded = new java.util.HashSet<>();
+    /** The jobs whose fence found nothing left to kill, said once each. */
+    private final java.util.Set<String> saidEnded = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * The jobs a check fenced (or found gone) whose line waits for the watchdog's answer ({@link #say}): the next
+     * checks pass them by, so that nothing is said of them before that line.
+     */
+    private final java.util.Set<String> unsaid = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
      * The jobs this node fenced since its store last answered, with when: what its status page says while the store
      * does not answer (cluster27 F3: it said only that jobs start once the store answers).
@@ -110,6 +115,9 @@ final class Fencing {
                 continue;
             }
             String jobId = current.getTaskInstance().getId();
+            if (unsaid.contains(jobId)) {
+                continue;
+            }
             long without = (long) (dead * limit.toMillis());
             // Every line of one pause says the same: how much of this job's silence the JVM did not run, whichever
             // check says it (tryout30 F5), and a heartbeat refused after the wake (another node took the job over
@@ -136,11 +144,12 @@ final class Fencing {
         }
         // Killed first, said after: the watchdog may have killed the job's processes while this JVM was paused, its
         // report still unread in the pipe (read some 70 ms after the wake): "its processes are killed now" was then
-        // untrue, and read as a command killed late (tryout30 F5). So the watchdog is asked before the words.
+        // untrue, and read as a command killed late (tryout30 F5). So the watchdog is asked before the words; its
+        // answer is not waited for here (review31 L2: the next check, other jobs' fences, waited behind it).
         if (!said.isEmpty()) {
             say(said);
         }
-        // This check's own wait for the watchdog is no pause of this JVM.
+        // This check's own work (its kills) is no pause of this JVM.
         lastCheck = nanos.getAsLong();
     }
 
@@ -153,12 +162,13 @@ final class Fencing {
 
     /**
      * Says what {@link #check()} found, in its order: of a job fenced, that its processes are killed now, or, when
-     * this node's watchdog had already killed them (asked, at most its answer's bound), that; such a job is not
-     * counted among those this node fenced.
+     * this node's watchdog had already killed them, that; such a job is not counted among those this node fenced.
+     * When a job was fenced and a watchdog runs, the lines are said once it has answered whether it killed them (at
+     * most its answer's bound, {@link Watchdog#ask}), by the thread that reads its answer: the fencing thread never
+     * waits for it.
      */
     private void say(List<Said> jobs) {
         Watchdog guard = watchdog.get();
-        java.util.Map<AttemptMarker, Watchdog.Kill> kills = java.util.Map.of();
         java.util.Map<String, AttemptMarker> markers = new java.util.HashMap<>();
         if (guard != null) {
             for (Said job : jobs) {
@@ -167,10 +177,24 @@ final class Fencing {
                     markers.put(job.jobId(), AttemptMarker.of(job.jobId(), attempt));
                 }
             }
-            if (!markers.isEmpty()) {
-                kills = guard.ask(markers.values());
-            }
         }
+        if (markers.isEmpty()) {
+            say(jobs, markers, java.util.Map.of());
+            return;
+        }
+        jobs.forEach(job -> unsaid.add(job.jobId()));
+        guard.ask(markers.values()).whenComplete((kills, failure) -> {
+            try {
+                say(jobs, markers, kills == null ? java.util.Map.of() : kills);
+            } finally {
+                jobs.forEach(job -> unsaid.remove(job.jobId()));
+            }
+        });
+    }
+
+    /** {@link #say(List)} once the watchdog's kills of the attempts ({@code markers}, by job) are known. */
+    private void say(List<Said> jobs, java.util.Map<String, AttemptMarker> markers,
+            java.util.Map<AttemptMarker, Watchdog.Kill> kills) {
         for (Said job : jobs) {
             AttemptMarker marker = markers.get(job.jobId());
             Watchdog.Kill kill = marker == null ? null : kills.get(marker);

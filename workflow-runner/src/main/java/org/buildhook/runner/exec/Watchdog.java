@@ -69,6 +69,8 @@ public final class Watchdog implements AutoCloseable {
     private final Map<String, Kill> killed = new HashMap<>();
     /** Attempts the watchdog answered a question about ({@code A}), not yet asked about; guarded by lock. */
     private final java.util.Set<String> answered = new java.util.HashSet<>();
+    /** The questions of {@link #ask} not answered yet; guarded by lock. */
+    private final List<Question> questions = new ArrayList<>();
     private Process process;        // guarded by lock
     private Pipe toIt;              // guarded by lock
     /** The watchdog process whose output is being read, null once its output ended; guarded by lock. */
@@ -202,6 +204,8 @@ public final class Watchdog implements AutoCloseable {
      */
     public Kill ended(AttemptMarker marker, boolean sigkilled) {
         String value = marker.value();
+        List<Runnable> settled;
+        Kill kill;
         synchronized (lock) {
             Process asked = process;
             if (sigkilled && !killed.containsKey(value) && attempts.containsKey(value) && asked != null && up
@@ -225,60 +229,126 @@ public final class Watchdog implements AutoCloseable {
             answered.remove(value);
             attempts.remove(value);
             send("E " + value);
-            return killed.remove(value);
+            settled = settle();
+            kill = killed.remove(value);
         }
+        settled.forEach(Runnable::run);
+        return kill;
     }
 
     /**
      * The watchdog's kills of these attempts, as it has reported them once asked: for each running attempt whose kill
      * this node has not read yet, it is asked ({@code Q}) and its answer ({@code A}, written after any report of that
-     * attempt) waited for, so that a kill it made while this JVM was paused, whose report waits in the pipe (read some
+     * attempt) awaited, so that a kill it made while this JVM was paused, whose report waits in the pipe (read some
      * 70 ms after the wake, tryout30 F5), is known before the node says what became of the attempt. Unlike {@link
-     * #ended(AttemptMarker, boolean)} the attempts stay running and their reports stay kept for it. Waits at most
-     * {@link #answerWait()} in all (1 s to 10 s, only for a watchdog that does not listen: one that reads answers at
-     * once), not at all when no watchdog is up.
+     * #ended(AttemptMarker, boolean)} the attempts stay running and their reports stay kept for it.
+     *
+     * <p>Never waits: the questions are queued and the answer comes as a future, completed by the thread that reads the
+     * watchdog's answers, or once {@link #answerWait()} (1 s to 10 s) is over for a watchdog that does not answer
+     * (stopped, hung, of an older version), or at once when no watchdog is up, its output ends or it is closed.
+     * Self-fencing asks this after its kills; a check that waited for the answer held back the next one, and with it
+     * the fence of every other job (review31 L2).
      *
      * @param markers the attempts; those not running (never told, or ended) are left out
-     * @return the reported kills of those the watchdog killed, by attempt; empty when it killed none of them (or did
-     *         not answer in time)
+     * @return the reported kills of those the watchdog killed, by attempt, in {@code markers}' order: empty when it
+     *         killed none of them (or did not answer in time); never completed exceptionally. Its dependent actions
+     *         run on the watchdog's reader thread or a timer's: they must not wait
      */
-    public Map<AttemptMarker, Kill> ask(java.util.Collection<AttemptMarker> markers) {
+    public java.util.concurrent.CompletableFuture<Map<AttemptMarker, Kill>> ask(
+            java.util.Collection<AttemptMarker> markers) {
+        Question question = new Question(List.copyOf(markers));
+        List<Runnable> settled;
         synchronized (lock) {
-            Process asked = process;
-            java.util.List<String> waiting = new java.util.ArrayList<>();
-            if (asked != null && up && readFrom == asked) {
-                for (AttemptMarker marker : markers) {
-                    String value = marker.value();
-                    if (attempts.containsKey(value) && !killed.containsKey(value) && send("Q " + value) != 0) {
-                        waiting.add(value);
-                    }
+            question.to = process;
+            for (AttemptMarker marker : question.markers) {
+                String value = marker.value();
+                if (killed.containsKey(value)) {
+                    question.kills.put(value, killed.get(value));
+                } else if (process != null && up && readFrom == process && attempts.containsKey(value)
+                        && send("Q " + value) != 0) {
+                    question.waiting.add(value);
                 }
             }
-            long deadline = System.nanoTime() + answerWait.toNanos();
-            while (!waiting.isEmpty() && readFrom == asked && !closed) {
-                waiting.removeIf(v -> killed.containsKey(v) || answered.contains(v) || !attempts.containsKey(v));
-                long left = deadline - System.nanoTime();
-                if (waiting.isEmpty() || left <= 0) {
-                    break;
-                }
-                try {
-                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(lock, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
-            }
-            // The answers are left in answered: ended() of an attempt asked here need not ask again, all reports
-            // written before the answer having been read.
+            questions.add(question);
+            settled = settle();
+        }
+        settled.forEach(Runnable::run);
+        if (!question.answer.isDone()) {
+            java.util.concurrent.CompletableFuture.delayedExecutor(answerWait.toNanos(),
+                    java.util.concurrent.TimeUnit.NANOSECONDS).execute(() -> giveUp(question));
+        }
+        return question.answer;
+    }
+
+    /** A question of {@link #ask}: its attempts, those whose answer is awaited, and the kills read meanwhile. */
+    private static final class Question {
+        final List<AttemptMarker> markers;
+        /** The watchdog process asked (null: none); guarded by lock. */
+        Process to;
+        /** The attempts (marker value) whose answer or report is awaited; guarded by lock. */
+        final java.util.Set<String> waiting = new java.util.HashSet<>();
+        /** The kills of these attempts read so far, by marker value; guarded by lock. */
+        final Map<String, Kill> kills = new HashMap<>();
+        final java.util.concurrent.CompletableFuture<Map<AttemptMarker, Kill>> answer =
+                new java.util.concurrent.CompletableFuture<>();
+
+        Question(List<AttemptMarker> markers) {
+            this.markers = markers;
+        }
+
+        /** Under the lock: the answer, in the markers' order. */
+        Map<AttemptMarker, Kill> found() {
             Map<AttemptMarker, Kill> found = new LinkedHashMap<>();
             for (AttemptMarker marker : markers) {
-                Kill kill = killed.get(marker.value());
+                Kill kill = kills.get(marker.value());
                 if (kill != null) {
                     found.put(marker, kill);
                 }
             }
             return found;
         }
+    }
+
+    /**
+     * Under the lock: takes the kills read into the open questions, and ends those answered (or that can no longer be:
+     * their watchdog's output ended, it was replaced, or this node's side is closed). Returns their completions, to be
+     * run once the lock is released.
+     */
+    private List<Runnable> settle() {
+        if (questions.isEmpty()) {
+            return List.of();
+        }
+        List<Runnable> settled = new ArrayList<>();
+        for (java.util.Iterator<Question> i = questions.iterator(); i.hasNext(); ) {
+            Question question = i.next();
+            question.waiting.removeIf(value -> {
+                Kill kill = killed.get(value);
+                if (kill != null) {
+                    question.kills.put(value, kill);
+                }
+                return kill != null || !attempts.containsKey(value);
+            });
+            if (question.waiting.isEmpty() || question.to == null || readFrom != question.to || closed) {
+                i.remove();
+                Map<AttemptMarker, Kill> found = question.found();
+                settled.add(() -> question.answer.complete(found));
+            }
+        }
+        return settled;
+    }
+
+    /** The watchdog did not answer {@code question} within {@link #answerWait()}: answered with the kills read. */
+    private void giveUp(Question question) {
+        Map<AttemptMarker, Kill> found;
+        synchronized (lock) {
+            if (!questions.remove(question)) {
+                return;
+            }
+            LOG.debug("the watchdog of node {} did not answer within {} whether it killed {}", node,
+                    describe(answerWait), question.waiting);
+            found = question.found();
+        }
+        question.answer.complete(found);
     }
 
     /**
@@ -294,6 +364,7 @@ public final class Watchdog implements AutoCloseable {
     @Override
     public void close() {
         Process p;
+        List<Runnable> settled;
         synchronized (lock) {
             if (closed) {
                 return;
@@ -306,7 +377,9 @@ public final class Watchdog implements AutoCloseable {
             p = process;
             closeStreams();
             lock.notifyAll();
+            settled = settle();
         }
+        settled.forEach(Runnable::run);
         // A watchdog that reads has its E lines and its end of input at once; one that does not is killed.
         if (beater != null) {
             beater.interrupt();
@@ -332,11 +405,14 @@ public final class Watchdog implements AutoCloseable {
 
     /** Tests: ends the watchdog's input without a word, as the death of this JVM does. */
     void abandon() {
+        List<Runnable> settled;
         synchronized (lock) {
             closed = true;
             closeStreams();
             lock.notifyAll();
+            settled = settle();
         }
+        settled.forEach(Runnable::run);
     }
 
     private void beat() {
@@ -572,21 +648,27 @@ public final class Watchdog implements AutoCloseable {
                 while ((end = partial.indexOf("\n")) >= 0) {
                     String line = partial.substring(0, end);
                     partial.delete(0, end + 1);
+                    List<Runnable> settled;
                     synchronized (lock) {
                         heard(source, line);
                         lock.notifyAll();
+                        settled = settle();
                     }
+                    settled.forEach(Runnable::run);
                 }
             }
         } catch (IOException e) {
             // Gone: the beats see it ended.
         } finally {
+            List<Runnable> settled;
             synchronized (lock) {
                 if (readFrom == source) {
                     readFrom = null;
                 }
                 lock.notifyAll();
+                settled = settle();
             }
+            settled.forEach(Runnable::run);
         }
     }
 
@@ -606,6 +688,11 @@ public final class Watchdog implements AutoCloseable {
         String[] f = line.split(" ");
         if (f.length == 2 && f[0].equals("A")) {
             // Its answer to a question about an attempt, written after any report of it.
+            for (Question question : questions) {
+                if (question.to == source) {
+                    question.waiting.remove(f[1]);
+                }
+            }
             if (attempts.containsKey(f[1])) {
                 answered.add(f[1]);
             }

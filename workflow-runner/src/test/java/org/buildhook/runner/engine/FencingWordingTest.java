@@ -159,6 +159,12 @@ class FencingWordingTest {
             nanos.addAndGet(Duration.ofSeconds(25).toNanos()); // stopped for 25 s
             now.set(now.get().plusSeconds(25));
             fencing.check();
+            // Its line is said once the watchdog has answered, by the thread that reads the answer.
+            await().atMost(Duration.ofMinutes(1)).until(() -> {
+                synchronized (log) {
+                    return !log.list.isEmpty();
+                }
+            });
             for (int i = 0; i < 4; i++) { // a check every 250 ms after the wake
                 nanos.addAndGet(Duration.ofMillis(250).toNanos());
                 now.set(now.get().plusMillis(250));
@@ -179,6 +185,106 @@ class FencingWordingTest {
                 .contains(": nothing is left to kill, and its end is recorded once the store answers")
                 .doesNotContain("killed now");
         assertThat(fencing.fenced()).as("not among the jobs this node fenced").isEmpty();
+    }
+
+    /**
+     * review31 L2: the check that fences a job asks the node's watchdog whether it had killed the job already, and
+     * waited for the answer on the one fencing thread (up to 10 s with this dead-node limit): a watchdog that does not
+     * answer held back the next check, and with it the fence of any other job whose heartbeat crossed the fence point
+     * meanwhile (after another node may take it over, with a dead-node limit under about 5 s). Here the watchdog is a
+     * real one that reads and never answers; J1 crosses the fence point, J2 five seconds (twenty checks) later: J2 must
+     * be fenced at the check of its crossing, while J1's answer is still awaited (before: J1's check returned only
+     * once the 10 s were over, its line said). J1's line comes when the wait is over, once, and says it was fenced.
+     */
+    @Test
+    void aWatchdogThatDoesNotAnswerHoldsBackNoOtherJobsFence() throws Exception {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                Fencing.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        // Its answer's bound is 10 s (an eighth of 80 s, at most 10 s); the fencing's own limit stays CONFIG's 20 s.
+        Watchdog watchdog = WatchdogProbe.neverAnswering().start("node-a", Duration.ofSeconds(80));
+        List<String> killed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RunningJobs running = new RunningJobs();
+        List<CurrentlyExecuting> executing = new java.util.ArrayList<>();
+        List<Process> commands = new java.util.ArrayList<>();
+        String run = java.util.UUID.randomUUID().toString(); // the watchdog kills by marker: none of another test's
+        try {
+            await().atMost(Duration.ofMinutes(2)).until(watchdog::isUp);
+            for (String job : List.of("J1-" + run, "J2-" + run)) {
+                AttemptMarker marker = AttemptMarker.of(job, 1);
+                ProcessBuilder builder = new ProcessBuilder(LauncherConfig.SETSID, "--", "sleep", "600");
+                builder.environment().put(AttemptMarker.VARIABLE, marker.value());
+                Process command = builder.start();
+                commands.add(command);
+                watchdog.running(marker);
+                watchdog.process(marker, ProcessIdentity.of(command.pid()));
+                running.add(job, 1, new RunningJob() {
+                    @Override
+                    public CompletableFuture<JobOutcome> outcome() {
+                        return new CompletableFuture<>();
+                    }
+
+                    @Override
+                    public void cancel() {
+                    }
+
+                    @Override
+                    public void kill(String why) {
+                        killed.add(job);
+                        command.destroyForcibly();
+                    }
+                });
+                executing.add(executing(job));
+                now.set(now.get().plusSeconds(5)); // J2's last heartbeat 5 s after J1's
+            }
+            Fencing fencing = new Fencing(() -> List.copyOf(executing), running, CONFIG, nanos::get, () -> watchdog);
+            logger.addAppender(log);
+            // A check every 250 ms, as the node runs: J1 crosses 0.75 of the 20 s limit at 15 s, J2 at 20 s.
+            while (killed.isEmpty()) {
+                nanos.addAndGet(Duration.ofMillis(250).toNanos());
+                now.set(now.get().plusMillis(250));
+                fencing.check();
+            }
+            assertThat(killed).containsExactly("J1-" + run);
+            int checks = 0;
+            while (killed.size() < 2) {
+                nanos.addAndGet(Duration.ofMillis(250).toNanos());
+                now.set(now.get().plusMillis(250));
+                fencing.check();
+                checks++;
+            }
+            assertThat(checks).as("J2 fenced at the check of its crossing, 5 s of checks after J1").isEqualTo(20);
+            synchronized (log) {
+                assertThat(log.list).as("J1's line waits for the watchdog's answer; J2's fence did not").isEmpty();
+            }
+            await().atMost(Duration.ofMinutes(1)).until(() -> {
+                synchronized (log) {
+                    return log.list.size() == 2;
+                }
+            });
+            for (int i = 0; i < 8; i++) { // the checks after: J1 and J2 not fenced, nor said, again
+                nanos.addAndGet(Duration.ofMillis(250).toNanos());
+                now.set(now.get().plusMillis(250));
+                fencing.check();
+            }
+            assertThat(killed).containsExactly("J1-" + run, "J2-" + run);
+            assertThat(fencing.fenced()).containsOnlyKeys("J1-" + run, "J2-" + run);
+        } finally {
+            logger.detachAppender(log);
+            commands.forEach(Process::destroyForcibly);
+            watchdog.close();
+        }
+        List<String> lines;
+        synchronized (log) {
+            lines = log.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+        }
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).startsWith("job J1-" + run + ": killed by its own node: no heartbeat could be written"
+                + " for 15000 ms (the store does not answer)").contains("its processes are killed now (self-fencing)");
+        assertThat(lines.get(1)).startsWith("job J2-" + run + ": killed by its own node: no heartbeat could be written"
+                + " for 15000 ms (the store does not answer)").contains("its processes are killed now (self-fencing)");
     }
 
     /**

@@ -19,16 +19,31 @@ import java.util.concurrent.CountDownLatch;
 public final class WatchdogProbe {
 
     private final boolean holdUntilAsked;
+    /** Whether every line after {@code H} is held back until the watchdog's output ends (it never answers). */
+    private final boolean holdForEver;
     private final List<String> written = new ArrayList<>();
     private final List<String> read = new ArrayList<>();
 
     private WatchdogProbe(boolean holdUntilAsked) {
+        this(holdUntilAsked, false);
+    }
+
+    private WatchdogProbe(boolean holdUntilAsked, boolean holdForEver) {
         this.holdUntilAsked = holdUntilAsked;
+        this.holdForEver = holdForEver;
     }
 
     /** A probe that only records. */
     public static WatchdogProbe recording() {
         return new WatchdogProbe(false);
+    }
+
+    /**
+     * A probe that holds back every line of the watchdog after its {@code H} until the watchdog's process ends: a
+     * watchdog that reads (its beats, its questions) and never answers, as one stopped or hung between the two would.
+     */
+    public static WatchdogProbe neverAnswering() {
+        return new WatchdogProbe(false, true);
     }
 
     /** A probe that also holds back every line of the watchdog after its {@code H} until the node writes a {@code Q}. */
@@ -89,11 +104,14 @@ public final class WatchdogProbe {
 
     private final class Probed extends ForwardingProcess {
         private final CountDownLatch asked = new CountDownLatch(1);
+        /** Counted down when the watchdog's process ends (or is killed): nothing is held back any more. */
+        private final CountDownLatch ended = new CountDownLatch(1);
         private final InputStream in;
         private final OutputStream out;
 
         Probed(Process real) {
             super(real);
+            real.onExit().thenRun(ended::countDown);
             InputStream from = real.getInputStream();
             Lines reading = new Lines(read);
             this.in = new InputStream() {
@@ -107,6 +125,14 @@ public final class WatchdogProbe {
 
                 @Override
                 public int read(byte[] b, int off, int len) throws IOException {
+                    if (firstLineRead && holdForEver) {
+                        try {
+                            ended.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new java.io.InterruptedIOException();
+                        }
+                    }
                     if (firstLineRead && holdUntilAsked) {
                         try {
                             asked.await();
@@ -127,7 +153,8 @@ public final class WatchdogProbe {
 
                 @Override
                 public int available() throws IOException {
-                    return firstLineRead && holdUntilAsked && asked.getCount() > 0 ? 0 : Math.min(1, from.available());
+                    return firstLineRead && (holdUntilAsked && asked.getCount() > 0 || holdForEver && ended.getCount() > 0)
+                            ? 0 : Math.min(1, from.available());
                 }
             };
             OutputStream to = real.getOutputStream();
@@ -173,6 +200,7 @@ public final class WatchdogProbe {
         @Override
         protected void outputEnds() {
             asked.countDown(); // nothing is held back any more
+            ended.countDown();
         }
     }
 }
