@@ -866,7 +866,7 @@ public final class JobEngine implements AutoCloseable {
         }
         try {
             List<DeadNodeRelease.Released> released = store.deadNodes().release(NodeIdentity.current(),
-                    config.inARow(), config.nodeId(), ownPicksSince);
+                    config.inARow(), config.nodeId(), ownPicksSince, config.deadNodeLimit());
             for (DeadNodeRelease.Released r : released) {
                 released(r);
             }

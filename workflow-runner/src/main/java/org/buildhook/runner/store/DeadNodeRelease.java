@@ -44,12 +44,30 @@ public final class DeadNodeRelease {
     /** {@link Released#left} of an attempt of an earlier run in another PID namespace, which had ended. */
     static final String NAMESPACE_ENDED = "its processes ended with that namespace";
 
+    /**
+     * What a pick's time and a claim's time may be off by after both are put on this host's clock, beyond the
+     * measured offset between this host's clock and the database's: the rounding of the claim's time to the
+     * millisecond, and a change of that offset since the claim (the host's or the database's clock set or slewed).
+     */
+    static final java.time.Duration SKEW_MARGIN = java.time.Duration.ofSeconds(1);
+
     private final Database db;
     private final com.github.kagkarlsson.scheduler.jdbc.JdbcCustomization jdbc;
+    /** This host's clock, as db-scheduler stamps its picks and heartbeats ({@code last_heartbeat}). */
+    private final java.time.Clock hostClock;
 
     DeadNodeRelease(Database db) {
+        this(db, java.time.Clock.systemUTC());
+    }
+
+    /**
+     * @param hostClock this host's clock, the one db-scheduler stamps picks with (the system clock; another only in
+     *                  tests, to stand for a host whose clock is off the database's)
+     */
+    DeadNodeRelease(Database db, java.time.Clock hostClock) {
         this.db = db;
         this.jdbc = JobQueue.customization(db.dialect());
+        this.hostClock = java.util.Objects.requireNonNull(hostClock, "hostClock");
     }
 
     /**
@@ -146,20 +164,60 @@ public final class DeadNodeRelease {
      */
     public List<Released> release(NodeIdentity self, ExecutionLedger.InARow inARow, String ownNode,
             java.time.Instant ownPicksSince) {
+        return release(self, inARow, ownNode, ownPicksSince, null);
+    }
+
+    /**
+     * As {@link #release(NodeIdentity, ExecutionLedger.InARow, String, java.time.Instant)}, with the clocks told apart
+     * (review31 L3). A pick's time ({@code last_heartbeat}) is the picking JVM's host's clock, a claim's time ({@code
+     * node_leases.acquired_at}) the database's: compared as they were, a database clock a few seconds ahead of this
+     * host's made a live JVM's fresh pick look older than its claim, and another node of the host released it (chaos31
+     * F1 again); one behind made a dead JVM's pick look newer, and it waited for the dead-node limit. So the claim's time
+     * is put on the picking host's clock before the two are compared, always in the direction that leaves a pick alone:
+     * <ul>
+     * <li>a claim of a JVM of this host (same host name and kernel boot: one clock): by the offset between this host's
+     * clock and the database's, read now in the same transaction (its lower bound: the host's time before the
+     * database's was read), less {@link #SKEW_MARGIN}. Any constant skew is so told apart; a dead JVM's pick is released
+     * at once when it is older than the claim by more than {@link #SKEW_MARGIN} and the read's round trip.</li>
+     * <li>a claim of a JVM of another host, whose clock this node cannot read: less {@code deadNodeLimit}; the pick is
+     * then left to db-scheduler's dead-node detection (which itself needs the hosts' clocks within the limit) unless it
+     * is older than the claim by more than the limit. With {@code deadNodeLimit} null, always left alone.</li>
+     * </ul>
+     * A pick of this JVM's own ({@code ownPicksSince}) is compared on this JVM's clock alone.
+     *
+     * @param deadNodeLimit the dead-node limit (heartbeat interval × missed heartbeats), or {@code null}
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<Released> release(NodeIdentity self, ExecutionLedger.InARow inARow, String ownNode,
+            java.time.Instant ownPicksSince, java.time.Duration deadNodeLimit) {
         if (self.bootId().isEmpty()) {
             return List.of();
         }
         return db.inTransaction("release a dead node's jobs", Durability.DEFERRED, c -> {
             List<Candidate> dead = new ArrayList<>();
             boolean anyHostName = db.dialect() == Dialect.SQLITE;
+            java.time.Duration hostAhead = null; // this host's clock less the database's, its lower bound
             for (Candidate candidate : candidates(c, self.bootId())) {
                 if (candidate.pickedSince != null && ownNode != null && ownPicksSince != null
                         && ownNode.equals(candidate.node) && !candidate.pickedSince.isBefore(ownPicksSince)) {
                     continue; // this JVM's own pick
                 }
-                if (candidate.pickedSince != null && candidate.heldSince != null
-                        && !candidate.pickedSince.isBefore(candidate.heldSince)) {
-                    continue; // the pick of the live JVM that holds its node id now
+                if (candidate.pickedSince != null && candidate.heldSince != null) {
+                    java.time.Instant heldSince; // the claim, on the picking host's clock, at its earliest
+                    if (candidate.holderOnThisHost(self)) {
+                        if (hostAhead == null && db.dialect() == Dialect.POSTGRESQL) {
+                            java.time.Instant before = hostClock.instant();
+                            hostAhead = java.time.Duration.between(NodeLeases.databaseNow(c), before);
+                        } else if (hostAhead == null) {
+                            hostAhead = java.time.Duration.ZERO; // SQLite: every time is this host's
+                        }
+                        heldSince = candidate.heldSince.plus(hostAhead).minus(SKEW_MARGIN);
+                    } else {
+                        heldSince = deadNodeLimit == null ? null : candidate.heldSince.minus(deadNodeLimit);
+                    }
+                    if (heldSince == null || !candidate.pickedSince.isBefore(heldSince)) {
+                        continue; // the pick of the live JVM that holds its node id now, or may be
+                    }
                 }
                 if (candidate.provablyDead(self, anyHostName)) {
                     dead.add(candidate);
@@ -210,7 +268,7 @@ public final class DeadNodeRelease {
                     try (ResultSet rs = p.executeQuery()) {
                         if (rs.next() && !AttemptOutcome.RUNNING.name().equals(rs.getString(2))) {
                             d = new Candidate(attempt.jobId(), rs.getLong(1), attempt.node(), rs.getString(2), null,
-                                    0, -1, attempt.attempt(), null, null, null);
+                                    0, -1, attempt.attempt(), null, null, null, null, null);
                         }
                     }
                 }
@@ -228,10 +286,23 @@ public final class DeadNodeRelease {
     /**
      * A picked execution with the latest attempt of its job, if that attempt's node picked it. {@code pickedSince}:
      * the execution's {@code last_heartbeat} (set by the pick, renewed while it runs); {@code heldSince}: when the
-     * JVM that holds the node id now in {@code node_leases} took it, if that JVM is not the attempt's; else null.
+     * JVM that holds the node id now in {@code node_leases} took it, if that JVM is not the attempt's; else null: the
+     * database's clock on PostgreSQL, where pickedSince is the picking host's ({@link #release(NodeIdentity,
+     * ExecutionLedger.InARow, String, java.time.Instant, java.time.Duration)}). {@code holderHost}, {@code
+     * holderBoot}: that JVM's host name and boot id.
      */
     private record Candidate(String jobId, long version, String node, String outcome, String host, long nodePid,
-            long nodeStarted, int attempt, String message, java.time.Instant pickedSince, java.time.Instant heldSince) {
+            long nodeStarted, int attempt, String message, java.time.Instant pickedSince, java.time.Instant heldSince,
+            String holderHost, String holderBoot) {
+
+        /**
+         * Whether the JVM that holds the node id now ({@code heldSince}) runs on this host: same host name and kernel
+         * boot (any PID namespace: containers of a host share its clock), so that its picks carry this host's clock.
+         */
+        boolean holderOnThisHost(NodeIdentity self) {
+            return self.host().equals(holderHost)
+                    && (self.sameBoot(holderBoot) || self.sameBootOtherNamespace(holderBoot));
+        }
 
         /** @param anyHostName whether the recorded host name may differ from this one's (SQLite) */
         boolean provablyDead(NodeIdentity self, boolean anyHostName) {
@@ -250,7 +321,7 @@ public final class DeadNodeRelease {
         List<Candidate> found = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version, s.picked_by, a.outcome,"
                 + " a.host, a.node_pid, a.node_started, a.attempt, a.message, s.last_heartbeat, l.acquired_at,"
-                + " l.node_pid, l.node_started FROM scheduled_tasks s JOIN job_attempts a"
+                + " l.node_pid, l.node_started, l.host, l.boot_id FROM scheduled_tasks s JOIN job_attempts a"
                 + " ON a.job_id = s.task_instance AND a.node = s.picked_by"
                 + " LEFT JOIN node_leases l ON l.node_id = s.picked_by"
                 + " WHERE s.task_name = ? AND s.picked = ? AND a.boot_id = ? AND a.node_pid IS NOT NULL"
@@ -273,7 +344,7 @@ public final class DeadNodeRelease {
                             && rs.getLong(13) == nodeStarted) ? java.time.Instant.ofEpochMilli(acquired) : null;
                     found.add(new Candidate(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                             rs.getString(5), rs.getLong(6), nodeStarted, rs.getInt(8), rs.getString(9), pickedSince,
-                            heldSince));
+                            heldSince, rs.getString(14), rs.getString(15)));
                 }
             }
         }

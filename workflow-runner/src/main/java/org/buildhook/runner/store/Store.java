@@ -1053,6 +1053,11 @@ public final class Store implements AutoCloseable {
         return deadNodes;
     }
 
+    /** As {@link #deadNodes()}, reading this host's clock from {@code hostClock} (tests: a host whose clock is off). */
+    DeadNodeRelease deadNodes(java.time.Clock hostClock) {
+        return new DeadNodeRelease(db, hostClock);
+    }
+
     /** The follow-ups' view; for the engine, which starts them when their job ends. */
     public FollowUpLedger followUps() {
         return followUps;

@@ -230,7 +230,8 @@ class DeadNodeReleaseTest {
         java.time.Instant acquired = java.time.Instant.now().minusSeconds(5);
         ProcessIdentity live = NodeIdentity.current().process();
         sql("INSERT INTO node_leases (node_id, instance, host, boot_id, node_pid, node_started, acquired_at, renewed_at)"
-                + " VALUES (?, 'live-instance', 'h', 'b', " + live.pid() + ", " + live.startTicks() + ", "
+                + " VALUES (?, 'live-instance', '" + NodeIdentity.current().host() + "', '"
+                + NodeIdentity.current().bootId() + "', " + live.pid() + ", " + live.startTicks() + ", "
                 + acquired.toEpochMilli() + ", " + acquired.toEpochMilli() + ")", "dead");
         pickedAt(acquired.plusSeconds(2));
 
@@ -241,6 +242,84 @@ class DeadNodeReleaseTest {
         pickedAt(acquired.minusSeconds(2)); // picked before the live JVM took the id: the dead one's
         assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
                 java.time.Instant.now())).extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
+    }
+
+    /**
+     * review31 L3, the database's clock ahead of this host's: node id 'dead' started again on this host and took its
+     * id (node_leases.acquired_at: the database's clock, as NodeLeases writes it), and its JVM picked the job at once,
+     * stamping the pick with this host's clock, 3 s behind. Another node of the host compared the two as they were:
+     * the live pick looked older than the claim, and it was released, its slot freed under it (chaos31 F1 again).
+     */
+    @Test
+    void onPostgresqlNeverFreesTheLivePickOfTheNodeIdsHolderWhenThisHostsClockIsBehindTheDatabases() throws Exception {
+        java.time.Clock host = java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(-3));
+        deadAttemptOnPostgresql();
+        assertThat(store.nodeLeases().claim("dead", "live-instance", NodeIdentity.current(),
+                java.time.Duration.ofMinutes(3), true)).isEmpty();
+        pickedAt(host.instant()); // the live JVM's pick, just after its claim, by this host's clock
+
+        assertThat(store.deadNodes(host).release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT,
+                "another-node", java.time.Instant.now(), java.time.Duration.ofMinutes(3))).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked = TRUE"
+                + " AND picked_by = 'dead'")).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isEqualTo(1);
+
+        pickedAt(host.instant().minusSeconds(10)); // the dead JVM's pick, made before the claim: released at once
+        assertThat(store.deadNodes(host).release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT,
+                "another-node", java.time.Instant.now(), java.time.Duration.ofMinutes(3)))
+                .extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isZero();
+    }
+
+    /**
+     * review31 L3, the database's clock behind this host's (30 s): the dead JVM's last heartbeat, 10 s before the
+     * node id was taken again, looked newer than the claim and was left to the dead-node limit; it is released at once.
+     */
+    @Test
+    void onPostgresqlFreesAtOnceTheDeadPickMadeBeforeTheClaimWhenThisHostsClockIsAheadOfTheDatabases() throws Exception {
+        java.time.Clock host = java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(30));
+        deadAttemptOnPostgresql();
+        pickedAt(host.instant().minusSeconds(10)); // its last heartbeat, by this host's clock
+        assertThat(store.nodeLeases().claim("dead", "live-instance", NodeIdentity.current(),
+                java.time.Duration.ofMinutes(3), true)).isEmpty();
+
+        assertThat(store.deadNodes(host).release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT,
+                "another-node", java.time.Instant.now(), java.time.Duration.ofMinutes(3)))
+                .extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
+    }
+
+    /**
+     * review31 L3, the node id taken by a JVM of another host, whose clock this node cannot read (30 s behind the
+     * database's there): its pick made just after its claim was released as older than the claim. A pick is now
+     * released only when it is older than the claim by more than the dead-node limit, db-scheduler's own bound.
+     */
+    @Test
+    void onPostgresqlLeavesThePickOfANodeIdHeldOnAnotherHostToTheDeadNodeLimit() throws Exception {
+        deadAttemptOnPostgresql();
+        ProcessIdentity live = NodeIdentity.current().process();
+        sql("INSERT INTO node_leases (node_id, instance, host, boot_id, node_pid, node_started, acquired_at, renewed_at)"
+                + " VALUES (?, 'live-instance', 'another-host', 'b', " + live.pid() + ", " + live.startTicks()
+                + ", CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT),"
+                + " CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT))", "dead");
+        pickedAt(java.time.Instant.now().minusSeconds(30)); // its pick, by its host's clock
+
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
+                java.time.Instant.now(), java.time.Duration.ofMinutes(3))).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isEqualTo(1);
+
+        pickedAt(java.time.Instant.now().minusSeconds(200)); // older than the claim by more than the limit
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
+                java.time.Instant.now(), java.time.Duration.ofMinutes(3)))
+                .extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
+    }
+
+    /** On PostgreSQL: the job's latest attempt is of node 'dead', a JVM of this host that has exited, swept. */
+    private void deadAttemptOnPostgresql() throws Exception {
+        store.close();
+        aJobHeldByNodeDeadWithItsSlot(TestStores.postgres(dir.resolve("pg")));
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'FAILED', host = '" + NodeIdentity.current().host() + "' WHERE job_id = ?", jobId);
     }
 
     /** The execution picked by 'dead' with this heartbeat, as db-scheduler's pick and heartbeats write it. */
