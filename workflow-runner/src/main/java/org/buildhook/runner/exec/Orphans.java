@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * <p>One handed to this JVM only after the last of those attempts ended (its parent was still exiting then, or
  * was held by a start under way, {@link #mayBeBeingSpawned}) is ended by the periodic look ({@link #reapAllNow}):
  * a child of this JVM that no running attempt could own and that started while an attempt that ended less than
- * {@link #LATE_KEPT_TICKS} ago ran (orphan31).
+ * {@link #LATE_KEPT_TICKS} ago ran (orphan31). What such a late orphan leaves as it goes (handed to this JVM then,
+ * and perhaps started after the job's end) is ended as that job's too, found by the looks' parent links, never by
+ * its start time alone (orphan32).
  *
  * <p>Orphans that exit stay zombies until this JVM reaps them: {@link #reap} waits for each such pid on its own
  * ({@code waitpid(pid, WNOHANG)}), only for children this runner did not start, never {@code waitpid(-1)}, which
@@ -65,9 +67,9 @@ final class Orphans {
     private static final long SPAWN_MARGIN_TICKS = 100;
     /**
      * How long an ended attempt still claims the orphans that started while it ran and are handed to this JVM only
-     * now, in clock ticks: 5 minutes, counted from its end, or from the last time one of those was seen gone (whose
-     * own children, re-parented then, may have started after the attempt's end). Kept longer while a start that
-     * began before then is still under way (it holds those orphans back, {@link #mayBeBeingSpawned}).
+     * now, in clock ticks: 5 minutes, counted from its end. Kept longer while a start that began before then is still
+     * under way (it holds those orphans back, {@link #mayBeBeingSpawned}). What a late orphan leaves as it goes is
+     * followed by its own pid and start, not by this time ({@link #endLate}).
      */
     static final long LATE_KEPT_TICKS = 5 * 60 * 100;
 
@@ -95,11 +97,11 @@ final class Orphans {
     /** Attempts that ended less than {@link #LATE_KEPT_TICKS} ago, oldest first; guarded by itself. */
     private static final List<Window> ENDED = new ArrayList<>();
     /**
-     * The late orphans signalled by {@link #endLate}, {@code pid:start}, with the ended attempts they were
-     * claimed for: SIGTERM first, SIGKILL at the next look if still there; once gone, those attempts' windows
-     * reach to that look. Touched by the periodic look only, under its own lock.
+     * The processes the late look follows, {@code pid:start}: the late orphans it claimed ({@link #endLate}) and
+     * every descendant of one that a look saw (they are handed to this JVM as it goes, and are that job's whenever
+     * they started). Touched by the periodic look only, under its own lock.
      */
-    private static final Map<String, List<Window>> LATE = new HashMap<>();
+    private static final Map<String, Followed> FOLLOWED = new HashMap<>();
 
     /** Ticks from {@code from} to {@code to}, both included. */
     private record Range(long from, long to) {
@@ -108,11 +110,15 @@ final class Orphans {
         }
     }
 
-    /** An ended attempt's name and the time it ran, in ticks; {@code end} moves on while its late orphans go. */
+    /**
+     * An ended attempt's name and the time it ran, in ticks; or, named so too, the time in which a process the late
+     * look followed for it may have started children no look saw (from the last look that found it alive until the
+     * look that found it gone).
+     */
     private static final class Window {
         final String name;
         final long start;
-        volatile long end;
+        final long end;
 
         Window(String name, long start, long end) {
             this.name = name;
@@ -126,6 +132,22 @@ final class Orphans {
          */
         boolean holds(long ticks) {
             return start <= ticks && ticks < end;
+        }
+    }
+
+    /** A process the late look follows: the attempts it is claimed for, and when a look last found it alive. */
+    private static final class Followed {
+        final List<Window> claimants;
+        final long started;
+        /** Ticks just before the last look after which it was still alive; its own start until one did. */
+        long alive;
+        /** Whether the late look sent it SIGTERM already (a child of this JVM). */
+        boolean signalled;
+
+        Followed(List<Window> claimants, long started) {
+            this.claimants = claimants;
+            this.started = started;
+            this.alive = started;
         }
     }
 
@@ -193,8 +215,8 @@ final class Orphans {
         synchronized (ENDED) {
             ENDED.clear();
         }
-        synchronized (LATE) {
-            LATE.clear();
+        synchronized (FOLLOWED) {
+            FOLLOWED.clear();
         }
     }
 
@@ -387,13 +409,15 @@ final class Orphans {
 
     /** As {@link #reap(Collection)}, for every child of this JVM: one pass over {@code /proc}. */
     static int reapAll() {
-        if (!active) {
-            return 0;
-        }
+        return active ? reapAll(ProcStat.all()) : 0;
+    }
+
+    /** As {@link #reapAll()}, with the pass over {@code /proc} already made: {@code all}. */
+    private static int reapAll(List<ProcStat> all) {
         LAUNCHED.replaceAll((pid, range) -> narrowed(pid, range));
         LAUNCHED.entrySet().removeIf(launched -> isGone(launched.getKey(), launched.getValue()));
         int reaped = 0;
-        for (ProcStat stat : ProcStat.all()) {
+        for (ProcStat stat : all) {
             if (stat.state() == 'Z' && stat.parent() == SELF && reapOne(stat.pid())) {
                 reaped++;
             }
@@ -429,80 +453,146 @@ final class Orphans {
      * then). SIGTERM at the first look, SIGKILL at the next if still there; one WARN line each. A process that
      * started while no attempt ran is left alone: nothing says it is a job's.
      *
+     * <p>What such a process leaves as it goes is handed to this JVM then, and may have started after the job's
+     * end: it is ended too, as that job's, and nothing else that started after the job's end (review31 L1). Each look
+     * follows the descendants of the processes it follows (they are that job's whenever they started), and a
+     * process it followed that is gone leaves to its job only the time from the last look that found it alive until
+     * this look, in which it may have started a child no look saw (a child its SIGTERM's handler starts).
+     *
+     * @param all   the pass over {@code /proc} of this look
+     * @param since ticks since boot just before that pass began
      * @return {@code "<pid> <name>"} of those signalled by this look
      */
-    static List<String> endLate() {
-        if (!active) {
-            return List.of();
-        }
-        synchronized (LATE) { // one look at a time (each launcher runs one every REAP_EVERY)
-            return endLate(now());
-        }
-    }
-
-    private static List<String> endLate(long now) {
+    private static List<String> endLate(List<ProcStat> all, long since) {
+        long now = now();
+        Map<Long, ProcStat> byPid = new HashMap<>();
+        all.forEach(process -> byPid.put(process.pid(), process));
         List<Window> windows;
         synchronized (ENDED) {
-            long oldestInFlight = IN_FLIGHT.values().stream().mapToLong(Long::longValue).min().orElse(Long.MAX_VALUE);
-            Iterator<Window> old = ENDED.iterator();
-            while (old.hasNext()) {
-                Window window = old.next();
-                boolean stillClaiming = LATE.values().stream().anyMatch(claimed -> claimed.contains(window));
-                if (now - window.end > LATE_KEPT_TICKS && oldestInFlight > window.end + SPAWN_MARGIN_TICKS
-                        && !stillClaiming) {
-                    old.remove();
+            // Those followed that are gone now: what they left was handed to this JVM at their end; what they
+            // started since the last look that found them alive, no look saw: that time is their attempts' too.
+            Iterator<Map.Entry<String, Followed>> followed = FOLLOWED.entrySet().iterator();
+            while (followed.hasNext()) {
+                Map.Entry<String, Followed> entry = followed.next();
+                Followed process = entry.getValue();
+                if (isGone(entry.getKey(), byPid)) {
+                    long goneBy = Math.max(now, now()); // its end came before this (read after the pass)
+                    for (Window claimant : process.claimants) {
+                        ENDED.add(new Window(claimant.name, process.alive, goneBy + 1));
+                    }
+                    followed.remove();
                 }
             }
+            long oldestInFlight = IN_FLIGHT.values().stream().mapToLong(Long::longValue).min().orElse(Long.MAX_VALUE);
+            ENDED.removeIf(window -> now - window.end > LATE_KEPT_TICKS
+                    && oldestInFlight > window.end + SPAWN_MARGIN_TICKS);
             windows = List.copyOf(ENDED);
         }
-        // Those signalled before that are gone now: their children were handed over at their end, after the
-        // attempt's own end perhaps; the attempt's time reaches to now for them.
-        LATE.entrySet().removeIf(late -> {
-            String[] key = late.getKey().split(":");
-            long pid = Long.parseLong(key[0]);
-            ProcStat stat = ProcStat.of(pid);
-            boolean gone = stat == null || stat.gone() || ProcStat.startTime(pid) != Long.parseLong(key[1]);
-            if (gone) {
-                late.getValue().forEach(window -> window.end = Math.max(window.end, now));
-            }
-            return gone;
-        });
-        if (windows.isEmpty()) {
+        if (windows.isEmpty() && FOLLOWED.isEmpty()) {
             return List.of();
         }
-        List<String> signalled = new ArrayList<>();
-        for (ProcStat process : ProcStat.all()) {
+        Map<String, ProcStat> claimed = new java.util.LinkedHashMap<>();
+        for (ProcStat process : all) {
             if (process.parent() != SELF || process.pid() == SELF || process.gone()) {
                 continue;
             }
             long started = ProcStat.startTime(process.pid());
-            if (started < 0 || mayBeBeingSpawnedAt(started, process.pid())
-                    || OWNERS.values().stream().anyMatch(start -> start <= started)) {
-                continue; // not an orphan, or a running attempt could own it: that one ends it at its end
-            }
-            List<Window> claimants = windows.stream().filter(window -> window.holds(started)).toList();
-            if (claimants.isEmpty()) {
-                continue;
+            if (started < 0 || mayBeBeingSpawnedAt(started, process.pid())) {
+                continue; // not an orphan
             }
             String key = process.pid() + ":" + started;
-            String named = process.pid() + " " + ProcStat.name(process.pid());
+            if (!FOLLOWED.containsKey(key)) {
+                if (OWNERS.values().stream().anyMatch(start -> start <= started)) {
+                    continue; // a running attempt could own it: that one ends it at its end
+                }
+                List<Window> claimants = windows.stream().filter(window -> window.holds(started)).toList();
+                if (claimants.isEmpty()) {
+                    continue;
+                }
+                FOLLOWED.put(key, new Followed(claimants, started));
+            }
+            claimed.put(key, process);
+        }
+        followDescendants(all, byPid);
+        // Which of them were still alive after the pass: a child one of them had was seen as its then (one read
+        // after its parent's end shows this JVM as its parent, and started any time).
+        FOLLOWED.forEach((key, process) -> {
+            long pid = Long.parseLong(key.substring(0, key.indexOf(':')));
+            ProcStat stat = ProcStat.of(pid);
+            if (stat != null && !stat.gone() && ProcStat.startTime(pid) == process.started) {
+                process.alive = Math.max(process.alive, since);
+            }
+        });
+        List<String> signalled = new ArrayList<>();
+        for (Map.Entry<String, ProcStat> each : claimed.entrySet()) {
+            ProcStat process = each.getValue();
+            Followed late = FOLLOWED.get(each.getKey());
+            // The signal goes to the process of that start only (ProcessHandle checks it): a pid used again is not.
             Optional<ProcessHandle> handle = ProcessHandle.of(process.pid());
             if (handle.isEmpty()) {
-                continue;
+                continue; // gone meanwhile: the next look says what it left
             }
-            if (LATE.containsKey(key)) {
+            String named = process.pid() + " " + ProcStat.name(process.pid());
+            if (late.signalled) {
                 handle.get().destroyForcibly();
             } else {
-                LATE.put(key, claimants);
+                late.signalled = true;
                 LOG.warn("ended {}, left behind by {}: it was handed to this server only after that job's last look"
                         + " for what it left (its parent ended later, or a process start under way held it back"
                         + " then), so the job's outcome does not name it", named,
-                        describeJobs(claimants.stream().map(w -> w.name).toList()));
+                        describeJobs(late.claimants.stream().map(w -> w.name).toList()));
                 handle.get().destroy();
             }
             signalled.add(named);
         }
         return signalled;
+    }
+
+    /** Whether the followed process {@code key} ({@code pid:start}) has ended: not alive in the pass {@code byPid}. */
+    private static boolean isGone(String key, Map<Long, ProcStat> byPid) {
+        int colon = key.indexOf(':');
+        long pid = Long.parseLong(key.substring(0, colon));
+        long start = Long.parseLong(key.substring(colon + 1));
+        ProcStat process = byPid.get(pid);
+        if (process != null) {
+            return process.gone() || ProcStat.startTime(pid) != start;
+        }
+        // Not in the pass: gone, unless its stat could not be read for a moment (the JVM out of descriptors).
+        long now = ProcStat.startTime(pid);
+        return now >= 0 ? now != start : !Files.exists(Path.of("/proc/" + pid));
+    }
+
+    /**
+     * Follows every descendant, in the pass {@code all}, of a process followed, for the same attempts: once its
+     * parent goes it is handed to this JVM, and it is that job's whenever it started.
+     */
+    private static void followDescendants(List<ProcStat> all, Map<Long, ProcStat> byPid) {
+        Map<Long, List<Long>> children = new HashMap<>();
+        for (ProcStat process : all) {
+            children.computeIfAbsent(process.parent(), p -> new ArrayList<>(2)).add(process.pid());
+        }
+        List<Map.Entry<Long, Followed>> todo = new ArrayList<>();
+        FOLLOWED.forEach((key, process) -> {
+            long pid = Long.parseLong(key.substring(0, key.indexOf(':')));
+            if (byPid.containsKey(pid) && children.containsKey(pid)) {
+                todo.add(Map.entry(pid, process));
+            }
+        });
+        while (!todo.isEmpty()) {
+            Map.Entry<Long, Followed> parent = todo.remove(todo.size() - 1);
+            for (long child : children.getOrDefault(parent.getKey(), List.of())) {
+                long started = ProcStat.startTime(child);
+                if (child == SELF || started < 0) {
+                    continue;
+                }
+                String key = child + ":" + started;
+                if (!FOLLOWED.containsKey(key)) {
+                    Followed descendant = new Followed(parent.getValue().claimants, started);
+                    FOLLOWED.put(key, descendant);
+                    todo.add(Map.entry(child, descendant));
+                }
+            }
+        }
     }
 
     /** {@code "job A"}, {@code "job A or job B"}: the jobs that may have left a process behind. */
@@ -513,12 +603,20 @@ final class Orphans {
     }
 
     /**
-     * {@link #reapAll()} for a periodic task: what goes wrong is logged once, at WARN, and does not end the task.
+     * The periodic look: {@link #endLate} then {@link #reapAll()}, on one pass over {@code /proc}, for a periodic
+     * task; what goes wrong is logged once, at WARN, and does not end the task. One look at a time.
      */
     static void reapAllNow() {
+        if (!active) {
+            return;
+        }
         try {
-            endLate();
-            reapAll();
+            synchronized (FOLLOWED) { // one look at a time (each launcher runs one every REAP_EVERY)
+                long since = now();
+                List<ProcStat> all = ProcStat.all(); // one pass for both
+                endLate(all, since);
+                reapAll(all);
+            }
         } catch (RuntimeException | LinkageError e) {
             if (!reapFailureSaid) {
                 reapFailureSaid = true;
