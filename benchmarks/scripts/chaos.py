@@ -15,12 +15,17 @@ writes an OVERLAP line if it is). Meanwhile it sends real fixtures (fixtures/ at
 build_id each time) with a JobServ-like sender (retries after 1, 2 and 4 s) to a random node, cancels a random
 job now and then through the admin API, and injects faults at random: kill -9 of a node (started again 1-10 s
 later), SIGSTOP for 5-40 s then SIGCONT, a graceful stop and start, and (PostgreSQL) pg_terminate_backend of every
-session of the nodes' database. Then it stops faulting, starts every node, waits for the jobs to settle and checks:
+session of the nodes' database. With --faults, also (chaos32): pgcrash / pgfast (PostgreSQL stopped -m immediate / -m
+fast and started again, on --pg-cluster VERSION/NAME, a cluster of the run's own), reload (the rules saved again with
+other limits for the rule `lab`: concurrency 1-3, resource capacity 1-2; checked from the trace), unwritable (a node's
+data or log folder chmod 550 for a while; the nodes run as --user, nobody by default as root), storm (a node paused
+and one build sent 4-8 times at once). Then it stops faulting, starts every node, waits for the jobs to settle and checks:
   - every delivery that got a 2xx is stored, once (one accepted delivery per body);
   - every accepted delivery has its jobs, and every job reached a final state with its follow-ups started once;
   - no OVERLAP line (two commands of a capacity-1 kind at once, or one job's command twice at once);
   - no command started after its job was recorded CANCELLED or SUPERSEDED;
-  - no command left running after the nodes stopped.
+  - no command left running after the nodes stopped;
+  - no lab start beside as many lab commands as the lab limit in force (or in force up to --reload-lag before).
 Prints one CHAOS line and exits 1 on any violation, with the details; the folder is kept (--work).
 Python standard library plus psql / sqlite3 on the PATH. Use a database of its own: it drops its schema first.
 The password: PGPASSWORD (or in --pg-url, which then shows in ps to every user); psql gets it in its environment.
@@ -34,13 +39,15 @@ FINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "SUPERSEDED", "REJECTE
 
 HOLD = r'''#!/bin/bash
 # hold.sh TRACE LOCKS KIND BUILD: one command of the chaos run. KIND board and deploy take a lock of
-# their own (capacity 1); follow takes none. From the build id: board holds 0.3-1.5 s and fails its first
+# their own (capacity 1); lab and follow take none (lab's limit changes with the reloads: the checker counts
+# its commands from the trace). From the build id: board holds 0.3-1.5 s and fails its first
 # attempt for one build in four, every attempt for one in seven; deploy holds 2-6 s; follow 0.5 s.
 trace=$1 locks=$2 kind=$3 build=$4 fail=ok
 case $kind in
   board) secs=$(( build % 4 * 4 + 3 )); secs=${secs:0:-1}.${secs: -1}
          (( build % 4 == 0 )) && fail=first; (( build % 7 == 0 )) && fail=always ;;
   deploy) secs=$(( build % 5 + 2 )) ;;
+  lab) secs=$(( build % 3 + 1 )) ;;
   *) secs=0.5 ;;
 esac
 me=${BUILDHOOK_ATTEMPT:-none}
@@ -69,7 +76,7 @@ release() { [[ $(cat "$1/owner" 2>/dev/null) == "$$ $me" ]] && rm -rf "$1"; }
 cleanup() { release "$jlock"; [[ -n $held ]] && release "$lock"; }
 trap 'log "term"; cleanup; exit 143' TERM
 take "$jlock"
-if [[ $kind != follow ]]; then take "$lock" && held=1; fi
+if [[ $kind == board || $kind == deploy ]]; then take "$lock" && held=1; fi
 log "start $$"
 sleep "$secs" & wait $!
 attempt=${me#*/}
@@ -82,12 +89,13 @@ exit $rc
 '''
 
 
-def rules(work):
+def rules(work, lab_concurrency=1, lab_capacity=1):
     hold, trace, locks = f"{work}/hold.sh", f"{work}/trace", f"{work}/locks"
     def cmd(kind):
         return json.dumps([hold, trace, locks, kind, "${build.id}"])
     return f"""resources:
   board: 1
+  lab: {lab_capacity}
 rules:
   - name: board
     run:
@@ -117,13 +125,22 @@ rules:
     on-cancel:
       command: {cmd("follow")}
       stdin: off
+  - name: lab
+    run:
+      command: {cmd("lab")}
+      stdin: off
+      concurrency: {lab_concurrency}
+      resources: {{lab: 1}}
+      retries: 1
+      backoff: 1s
+      timeout: 2m
 """
 
 
 class Node:
-    def __init__(self, n, work, port, store_url, log):
+    def __init__(self, n, work, port, store_url, log, user=None):
         self.n, self.port, self.dir = n, port, f"{work}/node{n}"
-        self.proc, self.stopped, self.log = None, False, log
+        self.proc, self.stopped, self.log, self.user = None, False, log, user
         os.makedirs(self.dir, exist_ok=True)
         with open(f"{self.dir}/buildhook.yaml", "w") as f:
             f.write(f"""data-dir: {self.dir}/data
@@ -153,8 +170,11 @@ runner:
     def start(self):
         out = open(f"{self.dir}/serve.out", "a")
         # no new session: bin/buildhook exec's java, so our signals reach the JVM itself
+        # as --user (a non-root user, so that a folder made unwritable is unwritable for the node): set in the
+        # child before the exec, so that the pid is the JVM's and signals reach it (runuser would stay between)
+        env = dict(os.environ, HOME=self.dir) if self.user else None
         self.proc = subprocess.Popen([SERVER, "serve", "--config", f"{self.dir}/buildhook.yaml"], cwd=self.dir,
-                                     stdout=out, stderr=subprocess.STDOUT)
+                                     stdout=out, stderr=subprocess.STDOUT, user=self.user, env=env)
         self.stopped = False
         self.log(f"node{self.n} started pid {self.proc.pid}")
 
@@ -175,6 +195,16 @@ runner:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def ready(self):
+        """Answers /healthz (any status) within 1 s: its start is over."""
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1)
+        except urllib.error.HTTPError:
+            pass
+        except Exception:
+            return False
+        return True
+
 
 def sender(args, nodes, secret, fixtures, results, stop, rng_seed, log):
     rng = random.Random(rng_seed)
@@ -190,24 +220,49 @@ def sender(args, nodes, secret, fixtures, results, stop, rng_seed, log):
         data = json.dumps(body).replace(f"/builds/{old}/", f"/builds/{build}/").encode()
         path = f"{args.work}/sent/{build}.json"
         open(path, "wb").write(data)
-        node = rng.choice(nodes)
-        r = subprocess.run([args.sender, f"http://127.0.0.1:{node.port}/webhook/default", path, secret, "--timeout", "20"],
-                           capture_output=True, text=True)
-        last = (r.stdout.strip().splitlines() or [""])[-1]
-        m = re.match(r"HTTP (\d+) (.*)", last)
-        code = int(m.group(1)) if m else 0
-        ident = None
-        if m and code < 300:
-            try:
-                ident = json.loads(m.group(2)).get("delivery")  # 202/200 {delivery, jobs, duplicate}
-            except Exception:  # the sender prints at most 500 characters of the answer
-                found = re.search(r'"delivery"\s*:\s*"([0-9A-Z]{26})"', m.group(2))
-                ident = found.group(1) if found else None
-        with results["lock"]:
-            results["sent"].append({"build": build, "fixture": name, "code": code, "id": ident, "answer": last[:300],
-                                    "sha": hashlib.sha256(data).hexdigest(), "node": node.n,
-                                    "tries": len(r.stdout.strip().splitlines())})
+        send_one(args, rng.choice(nodes), path, build, name, data, secret, results)
         time.sleep(rng.uniform(1, 6))
+
+
+def send_one(args, node, path, build, name, data, secret, results, storm=False):
+    r = subprocess.run([args.sender, f"http://127.0.0.1:{node.port}/webhook/default", path, secret, "--timeout", "20"],
+                       capture_output=True, text=True)
+    last = (r.stdout.strip().splitlines() or [""])[-1]
+    m = re.match(r"HTTP (\d+) (.*)", last)
+    code = int(m.group(1)) if m else 0
+    ident = None
+    if m and code < 300:
+        try:
+            ident = json.loads(m.group(2)).get("delivery")  # 202/200 {delivery, jobs, duplicate}
+        except Exception:  # the sender prints at most 500 characters of the answer
+            found = re.search(r'"delivery"\s*:\s*"([0-9A-Z]{26})"', m.group(2))
+            ident = found.group(1) if found else None
+    with results["lock"]:
+        results["sent"].append({"build": build, "fixture": name, "code": code, "id": ident, "answer": last[:300],
+                                "sha": hashlib.sha256(data).hexdigest(), "node": node.n, "storm": storm,
+                                "tries": len(r.stdout.strip().splitlines())})
+
+
+def storm(args, nodes, paused_node, secret, fixtures, results, rng, log):
+    """A JobServ retry storm: the same build sent 4-8 times at once, to random nodes, one of them paused."""
+    name = rng.choice(fixtures)
+    body = json.load(open(os.path.join(args.fixtures, name)))
+    old = body["build_id"]
+    with results["lock"]:
+        results["n"] += 1
+        build = 1000 + results["n"]
+    body["build_id"] = build
+    data = json.dumps(body).replace(f"/builds/{old}/", f"/builds/{build}/").encode()
+    path = f"{args.work}/sent/{build}.json"
+    open(path, "wb").write(data)
+    targets = [paused_node] + [rng.choice(nodes) for _ in range(rng.randint(3, 7))]
+    log(f"FAULT storm: build {build} sent {len(targets)} times at once to nodes {[t.n for t in targets]} "
+        f"(node{paused_node.n} paused)")
+    threads = [threading.Thread(target=send_one, args=(args, t, path, build, name, data, secret, results, True))
+               for t in targets]
+    for t in threads:
+        t.start()
+    return threads
 
 
 def sql(args, q):
@@ -235,9 +290,29 @@ def main():
     p.add_argument("--sender", default="/work/shared/tools/jobserv-send")
     p.add_argument("--senders", type=int, default=2)
     p.add_argument("--settle", type=float, default=240, help="seconds to wait for the jobs at the end")
-    p.add_argument("--faults", default="kill9,stop,restart,pgterm,cancel")
+    p.add_argument("--faults", default="kill9,stop,restart,pgterm,cancel",
+                   help="of kill9, stop, restart, pgterm, cancel, pgcrash, pgfast, reload, unwritable, storm")
+    p.add_argument("--pg-cluster", help="VERSION/NAME of a PostgreSQL cluster of the run's own (pg_ctlcluster), "
+                                        "for pgcrash and pgfast: never the shared one")
+    p.add_argument("--user", default="nobody" if os.geteuid() == 0 else "",
+                   help="run the nodes as this user (default nobody when run as root, so that unwritable "
+                        "means unwritable for them); '' keeps this user (then unwritable is skipped as root)")
+    p.add_argument("--reload-lag", type=float, default=15,
+                   help="seconds a node may go on with the lab limit before a reload (the checker's allowance)")
     args = p.parse_args()
     args.nodes = args.nodes or (3 if args.store == "postgresql" else 1)
+    faults = args.faults.split(",")
+    unknown = set(faults) - {"kill9", "stop", "restart", "pgterm", "cancel", "pgcrash", "pgfast", "reload",
+                             "unwritable", "storm"}
+    if unknown:
+        p.error(f"--faults: unknown {sorted(unknown)}")
+    if args.store == "sqlite":
+        faults = [f for f in faults if f not in ("pgterm", "pgcrash", "pgfast")]
+    elif {"pgcrash", "pgfast"} & set(faults) and not args.pg_cluster:
+        p.error("--faults pgcrash/pgfast need --pg-cluster VERSION/NAME (a cluster of the run's own)")
+    if "unwritable" in faults and (not args.user and os.geteuid() == 0):
+        print("unwritable skipped: the nodes run as root, for whom no folder mode refuses a write", flush=True)
+        faults.remove("unwritable")
     rng = random.Random(args.seed)
     shutil.rmtree(args.work, ignore_errors=True)
     for d in ("sent", "locks"):
@@ -254,8 +329,8 @@ def main():
     open(f"{args.work}/token", "w").write(token + "\n"); os.chmod(f"{args.work}/token", 0o600)
     open(f"{args.work}/hold.sh", "w").write(HOLD); os.chmod(f"{args.work}/hold.sh", 0o755)
     open(f"{args.work}/trace", "w").close()
-    open(f"{args.work}/rules.yaml", "w").write(
-        rules(args.work))
+    open(f"{args.work}/rules.yaml", "w").write(rules(args.work))
+    args.reloads = [(0, 1)]  # (ms since the epoch, lab limit = min(concurrency, capacity)) in force from then
     fixtures = [f for f in ("build-67-passed.json", "build-68-failed.json", "build-412-promoted.json",
                             "build-7-unusual.json") if os.path.exists(os.path.join(args.fixtures, f))]
     store_url = None
@@ -272,7 +347,9 @@ def main():
         subprocess.run(["psql", "-q", args.pg_libpq, "-c", f"CREATE SCHEMA {args.schema}"], check=True, env=args.pg_env)
         query = urllib.parse.urlencode({"user": user, "password": password, "currentSchema": args.schema})
         store_url = f"jdbc:postgresql://{host}{u.path}?{query}"
-    nodes = [Node(n, args.work, args.port + n - 1, store_url, log) for n in range(1, args.nodes + 1)]
+    nodes = [Node(n, args.work, args.port + n - 1, store_url, log, args.user or None) for n in range(1, args.nodes + 1)]
+    if args.user:  # the nodes' folders, the secrets, the trace and the locks are the node user's
+        subprocess.run(["chown", "-R", args.user, args.work], check=True)
     for nd in nodes:  # one after the other: the first applies the migrations
         nd.start(); nd.wait_ready()
     results = {"lock": threading.Lock(), "n": 0, "sent": []}
@@ -281,8 +358,9 @@ def main():
                for i in range(args.senders)]
     for t in threads:
         t.start()
-    faults = args.faults.split(",")
     counts = {}
+    storms = []
+    unwritable = {}  # folder -> time its mode is given back
     deadline = time.time() + args.minutes * 60
     paused = {}
     try:
@@ -291,12 +369,39 @@ def main():
             for nd, until in list(paused.items()):
                 if time.time() >= until:
                     os.kill(nd.proc.pid, signal.SIGCONT); del paused[nd]; log(f"node{nd.n} SIGCONT")
+            for d, until in list(unwritable.items()):
+                if time.time() >= until:
+                    os.chmod(d, 0o750); del unwritable[d]; log(f"{d} writable again")
             for nd in nodes:
                 if not nd.alive() and nd not in paused:
                     nd.start()
             f = rng.choice(faults)
+            if f in ("pgcrash", "pgfast"):  # the whole store, not one node
+                version, name = args.pg_cluster.split("/")
+                mode = "immediate" if f == "pgcrash" else "fast"
+                secs = rng.uniform(1, 10)
+                counts[f] = counts.get(f, 0) + 1
+                log(f"FAULT PostgreSQL stop -m {mode}, start again in {secs:.0f} s")
+                r = subprocess.run(["pg_ctlcluster", version, name, "stop", "-m", mode], capture_output=True, text=True)
+                if r.returncode:
+                    log(f"pg_ctlcluster stop: {r.stderr.strip()}")
+                time.sleep(secs)
+                subprocess.run(["pg_ctlcluster", version, name, "start"], check=True)
+                log("PostgreSQL started")
+                continue
+            if f == "reload":
+                c, cap = rng.choice([1, 2, 3]), rng.choice([1, 2])
+                tmp = f"{args.work}/rules.yaml.new"
+                open(tmp, "w").write(rules(args.work, c, cap))
+                os.rename(tmp, f"{args.work}/rules.yaml")  # what an editor's save does: never a half file
+                args.reloads.append((int(time.time() * 1000), min(c, cap)))
+                counts[f] = counts.get(f, 0) + 1
+                log(f"FAULT reload: lab concurrency {c}, resource lab capacity {cap}")
+                continue
             nd = rng.choice(nodes)
-            if not nd.alive() or nd in paused:
+            # a node still starting is left to start: on a loaded machine a start takes 30-40 s, and faults every
+            # 3-15 s on it would test little but the start (seed 32006: 6 of 78 sends answered)
+            if not nd.alive() or nd in paused or not nd.ready():
                 continue
             counts[f] = counts.get(f, 0) + 1
             if f == "kill9":
@@ -317,6 +422,18 @@ def main():
                     log(f"VIOLATION? node{nd.n} did not stop within 90 s of SIGTERM"); nd.proc.kill(); nd.proc.wait()
                 log(f"node{nd.n} stopped with {nd.proc.returncode}")
                 nd.start()
+            elif f == "unwritable":
+                d = rng.choice([f"{nd.dir}/data", f"{nd.dir}/data/logs"])
+                if d in unwritable or not os.path.isdir(d):
+                    continue
+                secs = rng.uniform(5, 30)
+                os.chmod(d, 0o550); unwritable[d] = time.time() + secs
+                log(f"FAULT {d} unwritable for {secs:.0f} s")
+            elif f == "storm":
+                secs = rng.uniform(5, 25)
+                log(f"FAULT SIGSTOP node{nd.n} for {secs:.0f} s (storm)")
+                os.kill(nd.proc.pid, signal.SIGSTOP); paused[nd] = time.time() + secs
+                storms += storm(args, nodes, nd, secret, fixtures, results, rng, log)
             elif f == "pgterm" and args.store == "postgresql":
                 r = sql(args, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
                               "current_database() AND pid <> pg_backend_pid() AND usename = current_user "
@@ -337,7 +454,11 @@ def main():
         stop.set()
         for nd in list(paused):
             os.kill(nd.proc.pid, signal.SIGCONT)
-        for t in threads:
+        for d in unwritable:
+            os.chmod(d, 0o750)
+        if args.pg_cluster:
+            subprocess.run(["pg_ctlcluster", *args.pg_cluster.split("/"), "start"], capture_output=True)
+        for t in threads + storms:
             t.join()
     log(f"faults: {counts}; sends: {len(results['sent'])}")
     for nd in nodes:
@@ -419,6 +540,7 @@ def check(args, results, log):
             state, at = ended.get(job, ("?", 0))
             if state in ("CANCELLED", "SUPERSEDED") and at and int(t[0]) > at:
                 bad.append(f"STARTED AFTER {state}: {' '.join(t)} (ended at {at})")
+    bad += check_lab(args, trace)
     left = subprocess.run(["pgrep", "-f", f"{args.work}/hold.sh"], capture_output=True, text=True).stdout.split()
     if left:
         bad.append(f"LEFT RUNNING: hold.sh pids {left}")
@@ -432,6 +554,32 @@ def check(args, results, log):
         log("  " + b)
     json.dump(results["sent"], open(f"{args.work}/sent.json", "w"), indent=1)
     sys.exit(1 if bad else 0)
+
+
+def check_lab(args, trace):
+    """The lab commands running at each lab start, against the limit in force then (or up to --reload-lag
+    before: the nodes load a saved file within seconds)."""
+    spans, ends = [], {}
+    for t in trace:
+        if len(t) >= 4 and t[2] == "lab" and t[3] in ("end", "term"):
+            ends.setdefault(t[1], int(t[0]))
+    for t in trace:
+        if len(t) >= 4 and t[2] == "lab" and t[3] == "start":
+            start = int(t[0])
+            # no end line: killed by SIGKILL; it ran at most its own time (1-3 s)
+            spans.append((start, ends.get(t[1], start + 3000), t[1]))
+    lag = int(args.reload_lag * 1000)
+    def limit(at):
+        inforce = [l for (ms, l) in args.reloads if ms <= at]
+        allowed = inforce[-1]
+        return max([allowed] + [l for (ms, l) in args.reloads if at - lag <= ms <= at])
+    bad = []
+    for start, end, me in spans:
+        running = [m for (s, e, m) in spans if s <= start < e]
+        if len(running) > limit(start):
+            bad.append(f"LAB OVER LIMIT: {me} started at {start} beside {len(running) - 1} other lab command(s) "
+                       f"{sorted(set(running) - {me})}, limit {limit(start)}")
+    return bad
 
 
 if __name__ == "__main__":
