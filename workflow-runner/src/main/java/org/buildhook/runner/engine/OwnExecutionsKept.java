@@ -1,5 +1,6 @@
 package org.buildhook.runner.engine;
 
+import com.github.kagkarlsson.scheduler.exceptions.ExecutionException;
 import com.github.kagkarlsson.scheduler.task.DeadExecutionHandler;
 import com.github.kagkarlsson.scheduler.task.Execution;
 import com.github.kagkarlsson.scheduler.task.ExecutionComplete;
@@ -28,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * heartbeat or record the job's end, instead of having its job run again by the first node back while its
  * command had ended during the outage (cluster27 F8). A node truly gone has its jobs revived once the limit
  * has passed since the store answered again.
+ *
+ * <p>db-scheduler hands over the dead executions it read at its look; one whose row changed since (its own node's
+ * thread handed it back or ended it, another node revived or took it first) is left as it is now, in one
+ * {@code INFO} line, not db-scheduler's {@code ERROR} "Indicates a bug" with a stack trace.
  */
 final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
 
@@ -85,6 +90,22 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
             }
         }
         Instant due = dueInItsPlace(execution, now);
+        try {
+            operations.reschedule(complete, due);
+        } catch (ExecutionException e) {
+            if (!String.valueOf(e.getMessage()).contains("updated 0")) {
+                throw e;
+            }
+            // The look that found it dead read it before this: its row is no longer at that version (or gone). Its
+            // own job thread handed it back or ended it just then, or another node revived, took or ended it first
+            // (chaos32 F1: thrown on, db-scheduler logged "Failed while handling dead execution … Indicates a bug."
+            // with a stack trace). Whoever changed it has it; nothing is left to do here.
+            LOG.info("job {}: picked by {} with no heartbeat since {}, but its queue entry changed before this node"
+                    + " could put it back (its own node, or another node, put it back, took it or ended it meanwhile);"
+                    + " left as it is now", execution.taskInstance.getId(), execution.pickedBy,
+                    execution.lastHeartbeat);
+            return;
+        }
         if (node.equals(execution.pickedBy)) {
             // This node is alive and does not handle the job (pgcrash31: the line said "its node vm-917 is taken for
             // dead" of the node that said it). What picked it was an earlier run of this node (same id), or the store
@@ -97,7 +118,6 @@ final class OwnExecutionsKept implements DeadExecutionHandler<Void> {
             LOG.info("job {}: its node {} is taken for dead (no heartbeat); put back in the queue in its place",
                     execution.taskInstance.getId(), execution.pickedBy);
         }
-        operations.reschedule(complete, due);
     }
 
     /**
