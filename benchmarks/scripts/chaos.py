@@ -570,9 +570,10 @@ def check_lab(args, trace):
             spans.append((start, ends.get(t[1], start + 3000), t[1]))
     lag = int(args.reload_lag * 1000)
     def limit(at):
-        inforce = [l for (ms, l) in args.reloads if ms <= at]
-        allowed = inforce[-1]
-        return max([allowed] + [l for (ms, l) in args.reloads if at - lag <= ms <= at])
+        # the highest limit in force at any moment of [at - lag, at]: the one in force at at - lag, and every
+        # one saved since (seed 32008: a start 1 s after a save lowering 2 to 1 was called over the limit)
+        before = [l for (ms, l) in args.reloads if ms <= at - lag] or [args.reloads[0][1]]
+        return max([before[-1]] + [l for (ms, l) in args.reloads if at - lag < ms <= at])
     bad = []
     for start, end, me in spans:
         running = [m for (s, e, m) in spans if s <= start < e]
