@@ -83,7 +83,7 @@ final class StatusJobView {
      * @param logs     each attempt's log tail, by attempt number
      */
     static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
-            Map<Integer, String> logs, List<Job> followUps, boolean moreFollowUps) {
+            Map<Integer, LogText> logs, List<Job> followUps, boolean moreFollowUps) {
         return page(nonce, job, delivery, attempts, logs, Chain.of(followUps, moreFollowUps));
     }
 
@@ -94,7 +94,7 @@ final class StatusJobView {
      * @param logs     each attempt's log tail, by attempt number
      */
     static String page(String nonce, Job job, Optional<Delivery> delivery, List<JobAttempt> attempts,
-            Map<Integer, String> logs, Chain chain) {
+            Map<Integer, LogText> logs, Chain chain) {
         StringBuilder h = StatusPageView.head(nonce, "buildhook job " + job.id(), pollAttributes(job, chain));
         h.append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>Job <code>").append(escape(job.id()))
                 .append("</code> of rule <code>").append(escape(job.ruleName())).append("</code></h2>")
@@ -137,7 +137,7 @@ final class StatusJobView {
     }
 
     /** The live part alone, for a job without follow-ups pending and without actions. */
-    static String live(Job job, List<JobAttempt> attempts, Map<Integer, String> logs) {
+    static String live(Job job, List<JobAttempt> attempts, Map<Integer, LogText> logs) {
         return live(job, attempts, logs, Chain.NONE);
     }
 
@@ -145,7 +145,7 @@ final class StatusJobView {
      * The live part alone; once nothing on the page can change but by an operator's hand ({@link #polls}), its body
      * slows the polling to {@link #FINAL_POLL_MILLIS} and asks for the {@link #FINAL_PART} from then on.
      */
-    static String live(Job job, List<JobAttempt> attempts, Map<Integer, String> logs, Chain chain) {
+    static String live(Job job, List<JobAttempt> attempts, Map<Integer, LogText> logs, Chain chain) {
         StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body").append(pollAttributes(job, chain))
                 .append(">");
         liveState(h, job, attempts);
@@ -266,7 +266,7 @@ final class StatusJobView {
         h.append("</p></div>");
     }
 
-    private static void liveLog(StringBuilder h, Job job, List<JobAttempt> attempts, Map<Integer, String> logs) {
+    private static void liveLog(StringBuilder h, Job job, List<JobAttempt> attempts, Map<Integer, LogText> logs) {
         h.append("<div id=\"job-log-live\" data-live><h2>Attempts</h2><table id=\"attempts\"><thead><tr><th>#</th><th>Outcome</th><th>Exit code</th>"
                 + "<th>Started</th><th>Ended</th><th>Node</th><th>Message</th></tr></thead><tbody>");
         for (JobAttempt a : attempts) {
@@ -291,9 +291,17 @@ final class StatusJobView {
                     ? escape(JobLogSender.whyNoAttempt(job)) + "." : "No attempt yet.").append("</td></tr>");
         }
         h.append("</tbody></table>");
-        for (Map.Entry<Integer, String> log : logs.entrySet()) {
+        for (Map.Entry<Integer, LogText> log : logs.entrySet()) {
             h.append("<h2>Log of attempt ").append(log.getKey()).append("</h2><pre class=\"log\" id=\"log-")
-                    .append(log.getKey()).append("\">").append(Html.escapeLines(log.getValue())).append("</pre>");
+                    .append(log.getKey()).append("\">").append(log.getValue().html()).append("</pre>");
+            if (log.getValue().marked()) {
+                // What tells buildhook's notes from a command's line that reads the same (words32).
+                h.append("<p class=\"log-legend\" id=\"log-legend-").append(log.getKey()).append("\"><small>")
+                        .append("<span class=\"note-mark\">").append(LogText.NOTE_MARK.strip()).append("</span> marks")
+                        .append(" buildhook's own notes; a line marked <span class=\"lookalike-mark\">")
+                        .append(Html.escape(LogText.LOOKALIKE_MARK.strip())).append("</span> was printed by the")
+                        .append(" command, whatever it says.</small></p>");
+            }
         }
         h.append("</div>");
     }

@@ -57,6 +57,8 @@ final class StatusPageAssets {
             background:#f6f8fa;color:#24292f}button:hover{background:#eaeef2}
             pre{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px;overflow:auto;max-height:40em}
             pre.log{background:#0d1117;color:#e6edf3;max-height:32em}
+            pre.log .note{color:#79c0ff}pre.log .note-mark,.log-legend .note-mark{color:#58a6ff;font-weight:bold}
+            pre.log .lookalike-mark,.log-legend .lookalike-mark{color:#d29922;font-style:italic}
             form.filters{display:flex;gap:1em;flex-wrap:wrap;align-items:end;margin:0 0 .6em}
             label{display:flex;flex-direction:column;font-size:.8em;color:var(--muted)}
             input,select{font:inherit;font-size:1.1em;padding:2px 4px}

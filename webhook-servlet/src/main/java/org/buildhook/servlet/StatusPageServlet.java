@@ -5,11 +5,9 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -25,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.StringJoiner;
 import org.buildhook.runner.exec.JobLogs;
+import org.buildhook.runner.exec.LogNotes;
 import org.buildhook.runner.store.ActionQuery;
 import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
@@ -381,7 +380,7 @@ public final class StatusPageServlet extends HttpServlet {
             send(response, 200, StatusJobView.finalPart(job, attempts, chain));
             return;
         }
-        Map<Integer, String> texts = new LinkedHashMap<>();
+        Map<Integer, LogText> texts = new LinkedHashMap<>();
         for (JobAttempt a : attempts) {
             // A running attempt has no recorded path yet: its log is the one under the log dir in force.
             Path file = JobLogs.toRead(logs, id, a.attempt(), a.logPath());
@@ -421,21 +420,22 @@ public final class StatusPageServlet extends HttpServlet {
                 + org.buildhook.runner.store.RulesDisagreement.WHAT_TO_DO + ".");
     }
 
-    /** The log's last {@link #LOG_TAIL} bytes as text (a cut multi-byte character shows as U+FFFD). */
-    private static String tail(Path file, JobAttempt attempt, String thisNode) {
+    /**
+     * The log's last {@link #LOG_TAIL} bytes as text (a cut multi-byte character shows as U+FFFD), with its record
+     * of buildhook's notes ({@link LogNotes}).
+     */
+    private static LogText tail(Path file, JobAttempt attempt, String thisNode) {
         if (file == null) {
-            return "(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode, null) + ")";
+            return LogText.note("(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode, null) + ")");
         }
-        try (InputStream in = Files.newInputStream(file)) {
-            long size = Files.size(file);
-            long skip = Math.max(0, size - LOG_TAIL);
-            in.skipNBytes(skip);
-            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return skip > 0 ? "[… " + skip + " earlier bytes: see the admin API's log]\n" + text : text;
+        try {
+            LogNotes.Piece piece = LogNotes.readTail(file, LOG_TAIL);
+            return LogText.of(piece.from() > 0 ? "[… " + piece.from() + " earlier bytes: see the admin API's log]\n"
+                    : "", piece);
         } catch (NoSuchFileException e) {
-            return "(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode, file) + ")";
+            return LogText.note("(no log on this node: " + JobLogSender.whyNoLog(attempt, thisNode, file) + ")");
         } catch (IOException e) {
-            return "(the log cannot be read: " + IoProblems.describe(e) + ")";
+            return LogText.note("(the log cannot be read: " + IoProblems.describe(e) + ")");
         }
     }
 

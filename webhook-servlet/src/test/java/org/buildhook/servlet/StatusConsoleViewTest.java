@@ -245,7 +245,7 @@ class StatusConsoleViewTest {
                 .doesNotContain("<script").doesNotContain("Rules in force");
         Job running = job("01JOBAAAAAAAAAAAAAAAAAAAAA", JobState.RUNNING, null, Map.of());
         Job done = job("01JOBAAAAAAAAAAAAAAAAAAAAA", JobState.SUCCEEDED, null, Map.of());
-        assertThat(StatusJobView.live(running, List.of(), Map.of(1, "started\n"))).contains("data-poll=")
+        assertThat(StatusJobView.live(running, List.of(), Map.of(1, LogText.plain("started\n")))).contains("data-poll=")
                 .contains("<pre class=\"log\" id=\"log-1\">started\n</pre>");
         // page30: a finished job's page still asks, slowly and for its state only, to notice a store outage.
         assertThat(StatusJobView.live(done, List.of(), Map.of())).contains("<body data-poll=\""

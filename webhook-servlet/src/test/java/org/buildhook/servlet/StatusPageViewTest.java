@@ -191,7 +191,7 @@ class StatusPageViewTest {
                 null, XSS);
 
         String html = StatusJobView.page("n", job(XSS), Optional.empty(), List.of(attempt),
-                Map.of(1, "out " + XSS + " & more\n"), List.of(), false);
+                Map.of(1, LogText.plain("out " + XSS + " & more\n")), List.of(), false);
 
         assertThat(html).doesNotContain(XSS).contains("out &lt;script&gt;alert(1)&lt;/script&gt; &amp; more");
         assertThat(html.split("&lt;script&gt;", -1)).hasSizeGreaterThanOrEqualTo(5);

@@ -29,6 +29,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * for the job's outcome message; on close such a log gets a {@code [buildhook] log cut here} line
  * ({@link #markCut}). The output pump and the launcher's notes write here, hence the
  * synchronisation.
+ *
+ * <p>Where its notes are is kept beside the log ({@link LogNotes}, {@link JobLogs#notesOf}), so that a reader can
+ * tell them from a command's own line that looks like one: created empty before the log is written, a note's line
+ * appended after its bytes are in the log; a log that is cut or rewritten has its record deleted first and written
+ * anew after. Any error with the record drops it (deleted): a log without one is read as before it existed.
  */
 final class CappedLog extends OutputStream {
 
@@ -50,6 +55,13 @@ final class CappedLog extends OutputStream {
     private final FileChannel channel;
     /** The log's path, where the truncated log replaces the live one; null when it could not be opened. */
     private final Path file;
+    /** The record of the notes' places ({@link LogNotes}); null once dropped or when it could not be made. */
+    private FileChannel notes;
+    /** Whether the record has its first line: written with its first note (an empty record takes no disk block). */
+    private boolean notesHeaded;
+    /** Every note written (stream offset, length), for the record of a rewritten log; at most {@link #MAX_NOTES}. */
+    private final java.util.List<long[]> noteAt = new java.util.ArrayList<>();
+    private static final int MAX_NOTES = 10_000;
     private final long cap;
     private final long head;
     private long inFile;
@@ -67,10 +79,10 @@ final class CappedLog extends OutputStream {
     private long tailRoom;
 
     CappedLog(FileChannel channel, long cap, IOException openError) {
-        this(channel, null, cap, openError);
+        this(channel, null, null, cap, openError);
     }
 
-    private CappedLog(FileChannel channel, Path file, long cap, IOException openError) {
+    private CappedLog(FileChannel channel, Path file, FileChannel notes, long cap, IOException openError) {
         // The ring buffer is one array: 1 GiB keeps it well inside an array's int size.
         if (cap < 1024 || cap > LauncherConfig.MAX_LOG_CAP) {
             throw new IllegalArgumentException("log cap must be between 1024 and " + LauncherConfig.MAX_LOG_CAP
@@ -78,6 +90,7 @@ final class CappedLog extends OutputStream {
         }
         this.channel = channel;
         this.file = file;
+        this.notes = notes;
         this.cap = cap;
         this.head = Math.min(MAX_HEAD, cap / 4);
         this.error = openError;
@@ -87,15 +100,24 @@ final class CappedLog extends OutputStream {
     static CappedLog open(Path file, long cap) {
         try {
             boolean newFolder = DataFiles.madeDirectoryInExisting(file.getParent());
-            FileChannel channel = DataFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            // The record first, empty: a stop before the log is emptied leaves an older log with a record of no
+            // notes (its notes read as its command's lines), never a record of notes in a log that has none.
+            FileChannel notes = openNotes(file);
+            FileChannel channel;
+            try {
+                channel = DataFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(notes);
+                throw e;
+            }
             // Left by a stop in the middle of an earlier attempt's rewrite (that attempt then runs again). A
             // folder this open just made holds none: its job's first attempt skips the look (an lstat that
             // finds nothing, 3 % of the job threads' CPU: docs/BENCHMARKS.md, "Twenty-first pass").
             if (!newFolder) {
                 Files.deleteIfExists(rewriteOf(file));
             }
-            return new CappedLog(channel, file, cap, null);
+            return new CappedLog(channel, file, notes, cap, null);
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return new CappedLog(null, cap, e instanceof IOException io ? io : new IOException(e));
         }
@@ -126,10 +148,115 @@ final class CappedLog extends OutputStream {
         toRing(bytes, offset, length);
     }
 
-    /** Writes a {@code [buildhook] } line, for what the launcher itself has to say. */
+    /** Writes a {@code [buildhook] } line, for what the launcher itself has to say, and records where it is. */
     synchronized void note(String line) {
         byte[] bytes = (NOTE_PREFIX + line + "\n").getBytes(StandardCharsets.UTF_8);
+        if (closed) {
+            return;
+        }
+        long at = received;
+        boolean wholeInFile = ring == null && at + bytes.length <= cap;
         write(bytes, 0, bytes.length);
+        if (noteAt.size() < MAX_NOTES) {
+            noteAt.add(new long[] {at, bytes.length});
+        }
+        if (wholeInFile && channel != null && error == null) {
+            // After the note's bytes: a stop in between leaves a record that misses it, not one that is ahead.
+            recordNote(at, bytes.length);
+        } else if (noteAt.size() >= MAX_NOTES) {
+            dropNotes();
+        }
+    }
+
+    /** The (new, empty) record of {@code log}'s notes, open for appending; null if it cannot be made. */
+    private static FileChannel openNotes(Path log) {
+        Path record = JobLogs.notesOf(log);
+        FileChannel out = null;
+        try {
+            // Empty until a note comes: a record of no notes, taking an inode but no block of the disk.
+            return DataFiles.open(record, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(out);
+            deleteQuietly(record);
+            return null;
+        }
+    }
+
+    private void recordNote(long at, long length) {
+        if (notes == null) {
+            return;
+        }
+        try {
+            String line = (notesHeaded ? "" : LogNotes.header()) + at + " " + length + "\n";
+            notesHeaded = true;
+            writeFully(notes, ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII)));
+        } catch (IOException | RuntimeException e) {
+            // A line half written must not be followed by another (it would read as a wrong one): no record.
+            dropNotes();
+        }
+    }
+
+    /** Deletes the record of notes: the log reads as one without (its notes as lines like any other). */
+    private void dropNotes() {
+        if (file == null) {
+            return;
+        }
+        closeQuietly(notes);
+        notes = null;
+        deleteQuietly(JobLogs.notesOf(file));
+    }
+
+    /**
+     * The record of a log rewritten as head, marker and tail: the notes wholly in the head or in the tail, at
+     * their new places, and the marker's line (from {@code head + 1}, after its leading newline).
+     */
+    private void recordNotesOfTruncated(int markerLength) {
+        long tailFrom = received - ringLength;
+        StringBuilder lines = new StringBuilder(LogNotes.header());
+        boolean markerDone = false;
+        for (long[] n : noteAt) {
+            if (n[0] + n[1] <= head) {
+                lines.append(n[0]).append(' ').append(n[1]).append('\n');
+                continue;
+            }
+            if (!markerDone) {
+                lines.append(head + 1).append(' ').append(markerLength - 1).append('\n');
+                markerDone = true;
+            }
+            if (n[0] >= tailFrom) {
+                lines.append(head + markerLength + n[0] - tailFrom).append(' ').append(n[1]).append('\n');
+            }
+        }
+        if (!markerDone) {
+            lines.append(head + 1).append(' ').append(markerLength - 1).append('\n');
+        }
+        Path record = JobLogs.notesOf(file);
+        try (FileChannel out = DataFiles.open(record, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            writeFully(out, ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.US_ASCII)));
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(record);
+        }
+    }
+
+    private static void closeQuietly(FileChannel c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (IOException e) {
+            // nothing was buffered
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException | RuntimeException e) {
+            // the record stays as it was: behind, never ahead of the log (see note)
+        }
     }
 
     synchronized boolean truncated() {
@@ -162,12 +289,16 @@ final class CappedLog extends OutputStream {
                     }
                 }
                 if (error != null) {
+                    // Its notes' places after the cut are not kept: the log reads as one without a record.
+                    dropNotes();
                     markCut();
                 }
             } catch (IOException e) {
                 keep(e);
             }
         } finally {
+            closeQuietly(notes);
+            notes = null;
             if (ring != null) {
                 // Not written (an I/O error): the bytes past the cap are lost, as the outcome says.
                 truncated = true;
@@ -230,15 +361,25 @@ final class CappedLog extends OutputStream {
                 + cap + " bytes; the first " + head + " and the last " + ringLength + " bytes are kept"
                 + (shortened == null ? "" : "; " + shortened) + ")\n";
         ByteBuffer markerBytes = ByteBuffer.wrap(marker.getBytes(StandardCharsets.UTF_8));
+        int markerLength = markerBytes.remaining();
+        // The record goes first and comes back after: never one of the old log's places read in the new one.
+        boolean recorded = notes != null;
+        dropNotes();
         // Rewriting in place changed bytes under a reader of the live file: a 'logs -f' then went on at its
         // offset in the new content and printed a line glued from two (tryout11 F1).
         if (file != null && replaceWithTruncated(markerBytes)) {
+            if (recorded) {
+                recordNotesOfTruncated(markerLength);
+            }
             return;
         }
         channel.truncate(head);
         channel.position(head);
         writeFully(markerBytes.rewind());
         writeRing(channel);
+        if (recorded) {
+            recordNotesOfTruncated(markerLength);
+        }
         truncated = true;
         ring = null;
     }

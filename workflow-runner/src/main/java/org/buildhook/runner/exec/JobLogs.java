@@ -37,6 +37,15 @@ public final class JobLogs {
     }
 
     /**
+     * The record of buildhook's own notes in attempt log {@code log} ({@code .attempt-N.log.notes} beside it: where
+     * each {@code [buildhook] } line the launcher wrote is, read by {@link LogNotes}); whoever deletes the log deletes
+     * it too.
+     */
+    public static Path notesOf(Path log) {
+        return log.resolveSibling("." + log.getFileName() + ".notes");
+    }
+
+    /**
      * The log file of one attempt.
      *
      * @throws IllegalArgumentException if the job id is not {@code [A-Za-z0-9_-]{1,64}} or the

@@ -77,9 +77,12 @@ final class OrphanFiles {
     static final Duration GRACE = Duration.ofMinutes(10);
 
     private static final Logger LOG = LoggerFactory.getLogger(OrphanFiles.class);
-    /** An attempt's log, or the rewrite of one a stop left half-way ({@code JobLogs.rewriteOf}). */
+    /**
+     * An attempt's log, the rewrite of one a stop left half-way ({@code JobLogs.rewriteOf}) or the record of its
+     * notes ({@code JobLogs.notesOf}).
+     */
     private static final Pattern ATTEMPT_LOG = Pattern.compile(
-            "attempt-[1-9][0-9]{0,9}\\.log|\\.attempt-[1-9][0-9]{0,9}\\.log\\.rewrite");
+            "attempt-[1-9][0-9]{0,9}\\.log|\\.attempt-[1-9][0-9]{0,9}\\.log\\.(rewrite|notes)");
     private static final String PAYLOAD_SUFFIX = ".json";
     /** The name of a store's mark in a folder it sweeps, before its installation id. */
     static final String MARK_PREFIX = ".buildhook-store-";

@@ -94,6 +94,7 @@ final class Retention {
                 deleteQuietly(file, problems);
                 // A rewrite a stop left half-way (the attempt's outcome was recorded, so nothing removes it).
                 deleteQuietly(org.buildhook.runner.exec.JobLogs.rewriteOf(file), problems);
+                deleteQuietly(org.buildhook.runner.exec.JobLogs.notesOf(file), problems);
                 // The attempt logs of a job are <log dir>/<job id>/attempt-N.log: once its last one is
                 // gone, so goes its folder, or every job ever run would leave an empty one behind.
                 Path folder = file.getParent();

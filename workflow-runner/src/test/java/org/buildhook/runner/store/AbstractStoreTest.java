@@ -1931,6 +1931,8 @@ abstract class AbstractStoreTest {
         Path elsewhere = Files.writeString(logs.resolve("not-a-job.log"), "kept");
         // A log rewrite a stop left half-way (review12 L5): it kept the job's folder for ever.
         Files.writeString(logs.resolve(oldJob).resolve(".attempt-2.log.rewrite"), "half");
+        // The record of a log's notes (words32, LogNotes) goes with its log.
+        Files.writeString(logs.resolve(oldJob).resolve(".attempt-1.log.notes"), "");
 
         assertThat(store.runRetention()).isEqualTo(1);
 

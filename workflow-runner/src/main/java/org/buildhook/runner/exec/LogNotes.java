@@ -1,0 +1,179 @@
+package org.buildhook.runner.exec;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which bytes of an attempt's log are buildhook's own notes (its {@code [buildhook] } lines), so that a reader can
+ * tell them from a command's line that looks the same (words32). The log itself stays the command's bytes and the
+ * notes, as written (docs/running-jobs.md, "Log files"); the record is a file beside it, {@link JobLogs#notesOf}:
+ * empty (no notes), or a first line {@code buildhook-notes 1 TOKEN}, then one line {@code OFFSET LENGTH} per note
+ * (bytes, decimal). The launcher ({@code CappedLog}) creates it empty before it writes the log, appends a note's
+ * line after the note's bytes are in the log, and when it cuts or rewrites the log deletes it first and writes a new
+ * one (a new TOKEN) after: a stop at any point leaves a record that may miss a note, never one that calls a
+ * command's bytes a note.
+ */
+public final class LogNotes {
+
+    /** The first line's start; the token after it is new for every record written. */
+    static final String HEADER = "buildhook-notes 1 ";
+    private static final byte[] PREFIX = CappedLog.NOTE_PREFIX.getBytes(StandardCharsets.US_ASCII);
+    /** A record longer than this is not read (a log's notes are a few lines). */
+    private static final long MAX_RECORD = 1 << 20;
+
+    private LogNotes() {
+    }
+
+    /**
+     * One note: {@code length} bytes from {@code offset} in the log.
+     *
+     * @param offset from the log's start, in bytes, {@code >= 0}
+     * @param length in bytes, {@code >= 1}
+     */
+    public record Range(long offset, long length) {
+        /** The offset just past the note's last byte (its newline). */
+        public long end() {
+            return offset + length;
+        }
+    }
+
+    /**
+     * A piece of a log, read together with its record of notes.
+     *
+     * @param from     where {@code bytes} start in the log, in bytes
+     * @param bytes    the log's bytes from {@code from} to its end as it was read
+     * @param notes    the notes within the piece (a note begun before {@code from} starts at {@code from}), in order;
+     *                 empty when not {@code recorded}
+     * @param recorded whether the record could be read and belongs to the bytes read: then a {@code [buildhook] }
+     *                 line not in {@code notes} was written by the command (or is a note a stop kept from the
+     *                 record); when false nothing tells them apart (a log written before the record existed, or one
+     *                 rewritten while it was read)
+     */
+    public record Piece(long from, byte[] bytes, List<Range> notes, boolean recorded) {
+    }
+
+    /**
+     * The last {@code maxBytes} bytes of {@code log} and which of them are buildhook's notes.
+     *
+     * @param log      an attempt's log file
+     * @param maxBytes how much of its end to read, in bytes, {@code >= 0}
+     * @return the piece read
+     * @throws NoSuchFileException if there is no such log
+     * @throws IOException         if it cannot be read
+     */
+    public static Piece readTail(Path log, long maxBytes) throws IOException {
+        Path record = JobLogs.notesOf(log);
+        Record before = read(record);
+        long from;
+        byte[] bytes;
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
+            long size = channel.size();
+            from = Math.max(0, size - maxBytes);
+            ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, size - from));
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer, from + buffer.position()) < 0) {
+                    break;
+                }
+            }
+            bytes = buffer.position() == buffer.capacity() ? buffer.array()
+                    : java.util.Arrays.copyOf(buffer.array(), buffer.position());
+        }
+        Record after = read(record);
+        // The same record before and after the read: the log was not rewritten meanwhile (a rewrite deletes the
+        // record first and writes one with a new token after), so its notes are the bytes read.
+        if (before == null || after == null || !before.token.equals(after.token)) {
+            return new Piece(from, bytes, List.of(), false);
+        }
+        long end = from + bytes.length;
+        List<Range> notes = new ArrayList<>();
+        for (Range r : after.ranges) {
+            if (r.end() > end) {
+                continue; // written after the read (a note's line follows its bytes, so this is rare)
+            }
+            if (r.end() <= from) {
+                continue;
+            }
+            boolean whole = r.offset() >= from;
+            if (bytes[(int) (r.end() - 1 - from)] != '\n' || whole && !startsWithPrefix(bytes, (int) (r.offset() - from))) {
+                // Not a note where the record says: the record does not belong to these bytes; trust none of it.
+                return new Piece(from, bytes, List.of(), false);
+            }
+            notes.add(whole ? r : new Range(from, r.end() - from));
+        }
+        return new Piece(from, bytes, List.copyOf(notes), true);
+    }
+
+    private static boolean startsWithPrefix(byte[] bytes, int at) {
+        if (at + PREFIX.length > bytes.length) {
+            return false;
+        }
+        for (int i = 0; i < PREFIX.length; i++) {
+            if (bytes[at + i] != PREFIX[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A record as read: its token and its whole lines (a line the writer did not finish is not one). */
+    private record Record(String token, List<Range> ranges) {
+    }
+
+    /** The record, or null when there is none or it cannot be read or is not one. */
+    private static Record read(Path record) {
+        String text;
+        try {
+            if (Files.size(record) > MAX_RECORD) {
+                return null;
+            }
+            text = Files.readString(record, StandardCharsets.US_ASCII);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+        if (text.isEmpty()) {
+            return new Record("", List.of());
+        }
+        int firstEnd = text.indexOf('\n');
+        if (!text.startsWith(HEADER) || firstEnd < 0) {
+            return null;
+        }
+        String token = text.substring(HEADER.length(), firstEnd);
+        List<Range> ranges = new ArrayList<>();
+        int at = firstEnd + 1;
+        long last = -1;
+        while (true) {
+            int end = text.indexOf('\n', at);
+            if (end < 0) {
+                break;
+            }
+            String[] parts = text.substring(at, end).split(" ", -1);
+            try {
+                long offset = Long.parseLong(parts[0]);
+                long length = Long.parseLong(parts[1]);
+                if (parts.length != 2 || offset < 0 || length < 1 || offset < last) {
+                    return null;
+                }
+                ranges.add(new Range(offset, length));
+                last = offset + length;
+            } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+                return null;
+            }
+            at = end + 1;
+        }
+        return new Record(token, ranges);
+    }
+
+    /** The first line of a new record, with a token no other record of this log had. */
+    static String header() {
+        return HEADER + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong())
+                + Long.toHexString(System.nanoTime()) + "\n";
+    }
+}
