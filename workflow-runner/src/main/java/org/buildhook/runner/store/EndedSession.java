@@ -18,6 +18,11 @@ import org.slf4j.LoggerFactory;
  * setAutoCommit} do nothing and {@code getAutoCommit()} answers {@code true} (no transaction of its own left open), so
  * that the statement's own failure (an outage) is what db-scheduler throws and logs, in the one line without a stack
  * trace that every outage gets. The same calls on a connection whose session is still there throw as before.
+ *
+ * <p>Whichever it was, a connection on which one of those calls failed is evicted from its pool (HikariCP closes it, and
+ * PostgreSQL ends its session and rolls back its transaction): {@link Connection#isValid} cannot tell an ended session
+ * from a live one too busy to answer within its wait, and a live one whose rollback failed went back to the pool with
+ * its transaction open, the next borrower's statements inside it (review31 L7). What is taken as done is then done.
  */
 final class EndedSession {
 
@@ -30,8 +35,14 @@ final class EndedSession {
     private EndedSession() {
     }
 
-    /** {@code c}, its transaction's end taken as done once its session has ended. */
-    static Connection of(Connection c) {
+    /**
+     * {@code c}, its transaction's end taken as done once its session has ended, and evicted from {@code pool} once a
+     * transaction's end failed on it.
+     *
+     * @param c    a connection of {@code pool}, as the pool gives it (HikariCP's own, which it can evict)
+     * @param pool the pool {@code c} came from; a pool other than HikariCP's is not asked to evict anything
+     */
+    static Connection of(Connection c, javax.sql.DataSource pool) {
         return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
                 (proxy, method, args) -> {
                     try {
@@ -40,13 +51,33 @@ final class EndedSession {
                         String name = method.getName();
                         boolean transactionEnd = TRANSACTION_ENDS.contains(name)
                                 && (args == null || name.equals("setAutoCommit"));
-                        if (!transactionEnd || !ended(c)) {
+                        if (!transactionEnd) {
+                            throw e;
+                        }
+                        boolean ended = ended(c);
+                        evict(c, pool, name);
+                        if (!ended) {
                             throw e;
                         }
                         LOG.debug("{} on a connection whose database session has ended: taken as done", name, e);
                         return name.equals("getAutoCommit") ? Boolean.TRUE : null;
                     }
                 });
+    }
+
+    /**
+     * Takes {@code c} out of {@code pool} for good: HikariCP closes it now (or, when it has already marked it broken,
+     * when it is given back), so it never goes back with a transaction whose end failed. Never throws.
+     */
+    private static void evict(Connection c, javax.sql.DataSource pool, String call) {
+        try {
+            if (pool.isWrapperFor(com.zaxxer.hikari.HikariDataSource.class)) {
+                pool.unwrap(com.zaxxer.hikari.HikariDataSource.class).evictConnection(c);
+                LOG.debug("{} failed: the connection is evicted from its pool", call);
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("{} failed and the connection could not be evicted from its pool", call, e);
+        }
     }
 
     /** Whether {@code c}'s database session is gone: the driver or the pool says it is no longer valid. */

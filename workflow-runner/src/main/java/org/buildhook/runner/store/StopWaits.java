@@ -124,6 +124,12 @@ final class StopWaits implements AutoCloseable {
 
     /** A connection of {@code pool}, or at once the failure of a moment ago during a stop. */
     Connection connection(DataSource pool) throws SQLException {
+        return connection(pool, java.util.function.UnaryOperator.identity());
+    }
+
+    /** {@link #connection(DataSource)}, the pool's connection seen through {@code around} (before it is tracked). */
+    private Connection connection(DataSource pool, java.util.function.UnaryOperator<Connection> around)
+            throws SQLException {
         String given = gaveUp;
         if (given != null) {
             throw new SQLTransientConnectionException("not waited for: " + given, "08001");
@@ -134,7 +140,7 @@ final class StopWaits implements AutoCloseable {
                     + " ago during this stop (" + last.why() + ")", "08001");
         }
         try {
-            Connection c = pool.getConnection();
+            Connection c = around.apply(pool.getConnection());
             return calls == null ? c : calls.track(c);
         } catch (SQLException e) {
             if (couldNotConnect(e)) {
@@ -194,7 +200,8 @@ final class StopWaits implements AutoCloseable {
             public Connection getConnection() throws SQLException {
                 // A transaction ended with its session is done: db-scheduler's rollback on it must not hide the
                 // statement's own failure (chaos31 L2).
-                return EndedSession.of(connection(pool));
+                // And a connection whose transaction's end failed is evicted from the pool (review31 L7).
+                return connection(pool, c -> EndedSession.of(c, pool));
             }
 
             @Override
