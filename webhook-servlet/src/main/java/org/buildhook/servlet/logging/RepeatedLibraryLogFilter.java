@@ -48,9 +48,17 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
      * shorter maxLifetime value": a pooled connection found dead when it was to be handed out (the database restarted,
      * ended the session, or cannot be reached), which the pool replaces by itself; its advice is about a HikariCP
      * setting buildhook does not expose and does not apply, and what matters is said by buildhook's own lines (the
-     * outage, the node id's lost session, the stop's account: stophung21, tryout28 F3).
+     * outage, the node id's lost session, the stop's account: stophung21, tryout28 F3). db-scheduler's "Execution has
+     * more than 1 failed heartbeats. Should not happen. Risk of being considered dead. …", at every heartbeat of a
+     * running job from its second failed one on: with buildhook it does happen, and is said by its own lines — the store
+     * unreachable (db-scheduler's own "Failed to update heartbeat. No more retries." WARN before it, one line with the
+     * outage, and buildhook's outage lines), the job fenced before another node may take it ("job …: killed by its own
+     * node: no heartbeat could be written for … ms …"), or taken over while this node was paused ("job …: its execution
+     * was taken over by node …"); its "Heartbeat-state" and the execution's {@code toString} add nothing (fence32).
      */
     private static final java.util.Set<String> ONLY_DEBUG = java.util.Set.of(
+            "com.github.kagkarlsson.scheduler.Scheduler\u0000Execution has more than 1 failed heartbeats. Should not"
+                    + " happen. Risk of being considered dead. See heartbeat-state. Heartbeat-state={}, Execution={}",
             "com.zaxxer.hikari.pool.HikariPool\u0000Timed-out waiting for add connection executor to shutdown",
             "com.zaxxer.hikari.pool.PoolBase\u0000{} - Failed to validate connection {} ({})."
                     + " Possibly consider using a shorter maxLifetime value.");

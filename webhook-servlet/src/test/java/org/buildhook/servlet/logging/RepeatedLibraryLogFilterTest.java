@@ -107,6 +107,33 @@ class RepeatedLibraryLogFilterTest {
                 .satisfies(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN));
     }
 
+    /**
+     * fence32: db-scheduler's WARN at every heartbeat of a running job from its second failed one on (the store away, or
+     * the execution taken over by another node while this one was paused) says "Should not happen", which is not so with
+     * buildhook, and what it means is said by buildhook's own lines (and db-scheduler's own "Failed to update
+     * heartbeat"): at DEBUG only. The text is db-scheduler 16.7.1's (Scheduler.updateHeartbeatForExecution).
+     */
+    @Test
+    void dbSchedulersManyFailedHeartbeatsWarningIsSaidAtDebugOnly() {
+        Logger scheduler = context.getLogger("com.github.kagkarlsson.scheduler.Scheduler");
+        String format = "Execution has more than 1 failed heartbeats. Should not happen. Risk of being considered dead."
+                + " See heartbeat-state. Heartbeat-state={}, Execution={}";
+        context.getLogger("com.github.kagkarlsson").setLevel(ch.qos.logback.classic.Level.INFO);
+
+        scheduler.warn(format, "HeartbeatState{failed=2}", "Execution: job/J1");
+        scheduler.warn("Failed to update heartbeat. No more retries.", new java.sql.SQLException("refused", "08001"));
+        assertThat(lines()).as("at WARN and above: only the failed heartbeat itself").singleElement().asString()
+                .startsWith("com.github.kagkarlsson.scheduler.Scheduler: Failed to update heartbeat. No more retries.");
+
+        events.list.clear();
+        context.getLogger("com.github.kagkarlsson").setLevel(ch.qos.logback.classic.Level.DEBUG);
+        scheduler.warn(format, "HeartbeatState{failed=2}", "Execution: job/J1");
+        assertThat(events.list).singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.DEBUG);
+            assertThat(e.getFormattedMessage()).startsWith("Execution has more than 1 failed heartbeats.");
+        });
+    }
+
     @Test
     void differentMessagesOfALibraryAndItsInfoLinesAreNotFolded() {
         Logger scheduler = context.getLogger("com.github.kagkarlsson.scheduler.Scheduler");
