@@ -29,6 +29,7 @@ import org.buildhook.runner.exec.ProcessIdentity;
 import org.buildhook.runner.exec.RunningJob;
 import org.buildhook.runner.exec.Watchdog;
 import org.buildhook.runner.rules.Durations;
+import org.buildhook.runner.rules.ResourceVariable;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
@@ -36,6 +37,7 @@ import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.NodeEnd;
+import org.buildhook.runner.store.ResourceLedger;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreUnavailableException;
 import org.slf4j.Logger;
@@ -192,7 +194,7 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         Job job = found.get().job();
         if (found.get().started() > 0) {
-            return launch(job, found.get().body(), found.get().started(), version);
+            return launch(job, found.get().body(), found.get().started(), version, Map.of());
         }
         if (job.state().isFinal()) {
             return remove();
@@ -255,6 +257,7 @@ final class JobTask implements ExecutionHandler<Void> {
             }
         }
         boolean shares = !job.workflow().resources().isEmpty();
+        Map<String, List<Integer>> units = Map.of();
         if (shares && job.state() == JobState.RUNNING) {
             // Cut short and revived, its attempt still marked running: what it left on this host is ended before its
             // units are taken, so that units it gives back (a capacity lowered: ResourceLedger.take) never go to
@@ -267,14 +270,15 @@ final class JobTask implements ExecutionHandler<Void> {
             // node takes them: the store holds them back from this host's takers until then (place31).
             waits.run(jobId, "end what jobs that gave their units back left on this host",
                     () -> sweepGivenBack(job.workflow().resources().keySet()), before);
-            ExecutionLedger.Take units = waits.call(jobId, "take its shared resources",
-                    () -> store.resources().tryAcquire(job, config.nodeId(), version), before);
-            if (units != ExecutionLedger.Take.TAKEN) {
+            ResourceLedger.Acquired acquired = waits.call(jobId, "take its shared resources",
+                    () -> store.resources().acquire(job, config.nodeId(), version), before);
+            if (acquired.take() != ExecutionLedger.Take.TAKEN) {
                 if (job.concurrency() > 0) {
                     freeSlot(job, this::untilStopping);
                 }
-                return notTaken(jobId, units);
+                return notTaken(jobId, acquired.take());
             }
+            units = acquired.units();
         }
         CompletionHandler<Void> next = null;
         try {
@@ -283,7 +287,7 @@ final class JobTask implements ExecutionHandler<Void> {
             byte[] body = found.get().bodyRead() ? found.get().body()
                     : waits.call(jobId, "read its delivery's body", () -> ledger.body(job.deliveryId()), before)
                             .orElse(null);
-            next = runAttempt(job, body, version, before);
+            next = runAttempt(job, body, version, units, before);
             return next;
         } finally {
             if (shares) {
@@ -329,7 +333,8 @@ final class JobTask implements ExecutionHandler<Void> {
         return LEFT_ALONE;
     }
 
-    private CompletionHandler<Void> runAttempt(Job job, byte[] read, long version, StoreOutageWait.Until before) {
+    private CompletionHandler<Void> runAttempt(Job job, byte[] read, long version, Map<String, List<Integer>> units,
+            StoreOutageWait.Until before) {
         String jobId = job.id();
         letAcceptsGoFirst();
         // An earlier attempt still marked running on this host is ended first: never two at once.
@@ -355,7 +360,7 @@ final class JobTask implements ExecutionHandler<Void> {
             return decided.isPresent() ? concluded(job, version, decided.get())
                     : rescheduleIn(config.slotRetryDelay());
         }
-        return launch(job, read, attempt, version);
+        return launch(job, read, attempt, version, units);
     }
 
     /**
@@ -409,11 +414,15 @@ final class JobTask implements ExecutionHandler<Void> {
                 + " of yours during one long job, rerun it as it is";
     }
 
-    /** Runs attempt {@code attempt}, started, to its end and records its outcome. */
-    private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version) {
+    /**
+     * Runs attempt {@code attempt}, started, to its end and records its outcome; {@code units} are the numbers of the
+     * shared resources' units it holds, by resource (empty when it needs none), told to its command.
+     */
+    private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version,
+            Map<String, List<Integer>> units) {
         RunningJobs.Launch launch = running.launching(job.id(), this::notStartedFor);
         try {
-            return launch(job, read, attempt, version, launch);
+            return launch(job, read, attempt, version, units, launch);
         } finally {
             running.launched(launch);
         }
@@ -428,8 +437,9 @@ final class JobTask implements ExecutionHandler<Void> {
                 + "; back in the queue, its retries untouched";
     }
 
-    /** As {@link #launch(Job, byte[], int, long)}, under {@code launch}, which the launcher asks before the exec. */
-    private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version, RunningJobs.Launch launch) {
+    /** As {@link #launch(Job, byte[], int, long, Map)}, under {@code launch}, which the launcher asks before the exec. */
+    private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version,
+            Map<String, List<Integer>> units, RunningJobs.Launch launch) {
         String jobId = job.id();
         String refusal = launch.refusal();
         if (refusal != null) {
@@ -442,6 +452,8 @@ final class JobTask implements ExecutionHandler<Void> {
         // Read with the job: a delivery's body never changes.
         byte[] body = read == null ? new byte[0] : read;
         Map<String, String> env = new HashMap<>(job.env());
+        // Which units of its shared resources this attempt holds (BUILDHOOK_RESOURCE_LAB_BOARDS=2): the board to flash.
+        env.putAll(ResourceVariable.variables(units));
         try {
             env.put(PAYLOAD_ENV, PayloadFiles.write(store.payloadFile(job.deliveryId()), body).toString());
         } catch (NodeFilesException e) {

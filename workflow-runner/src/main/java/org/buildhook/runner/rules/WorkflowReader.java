@@ -40,11 +40,21 @@ final class WorkflowReader extends NodeReader {
         if (mapping.isEmpty()) {
             return out;
         }
+        Map<String, YamlNode.Entry> byVariable = new LinkedHashMap<>();
         for (YamlNode.Entry entry : mapping.get().entries().values()) {
             if (!NAME.matcher(entry.key()).matches()) {
                 problems.add(entry.keyLocation(), "bad resource name '" + entry.key()
                         + "': use letters, digits, '.', '_' and '-' (at most 100), starting with a letter or digit");
                 continue;
+            }
+            // Each resource tells its jobs their units in a variable of its own (units32): two names that give one
+            // variable would tell a job holding units of both only one resource's numbers.
+            String variable = ResourceVariable.of(entry.key());
+            YamlNode.Entry same = byVariable.putIfAbsent(variable, entry);
+            if (same != null) {
+                problems.add(entry.keyLocation(), "resource '" + entry.key() + "' would tell its jobs their units in "
+                        + variable + ", as resource '" + same.key() + "' (line " + same.keyLocation().line()
+                        + ") does: names that differ only in case or in '.', '_' and '-' give one variable; rename one");
             }
             out.put(entry.key(), integer(entry.value(), "the capacity of resource '" + entry.key() + "'", 1,
                     MAX_CAPACITY).orElse(NO_CAPACITY));

@@ -33,6 +33,15 @@ import java.util.TreeMap;
  * left before the take ({@code JobTask}), after which the job waits in its place as any job cut short whose
  * end is recorded (units30). Units a job cut short takes again are recorded as taken when it first took them for
  * this run of it ({@code acquired_at}), so its place holds across any number of cuts (tryout30 F4).
+ *
+ * <p>Each unit of a resource of capacity N has a number from 1 to N ({@code resource_holds.unit_numbers}, units32):
+ * a take gets the lowest numbers no other hold of the resource has, so no two jobs hold one number at once (the
+ * take reads and writes them under the resources' locks, as it counts the units). A job that still holds units
+ * when it takes them again (cut short and revived, or back in its place after a sweep, its holds kept) keeps its
+ * own numbers, those of them within the capacity: a number above a lowered capacity stays held until it is given
+ * back, and is never given to a take. A hold written before the numbers were recorded (V17) has none: its units
+ * count against the capacity as before, and its job, which was told no number, keeps no number when it takes its
+ * units again.
  */
 public final class ResourceLedger {
 
@@ -62,15 +71,37 @@ public final class ResourceLedger {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public ExecutionLedger.Take tryAcquire(Job job, String node, long version) {
+        return acquire(job, node, version).take();
+    }
+
+    /**
+     * What {@link #acquire} did.
+     *
+     * @param take  as {@link #tryAcquire} returns it
+     * @param units when {@link ExecutionLedger.Take#TAKEN}, the numbers of the units taken (each from 1 to the
+     *              resource's capacity, ascending, as many as the job needs), by resource name; else empty
+     */
+    public record Acquired(ExecutionLedger.Take take, Map<String, List<Integer>> units) {
+    }
+
+    /**
+     * As {@link #tryAcquire}, telling which units were taken: the lowest numbers no other job holds, a job that still
+     * held units keeping its own (see the class comment).
+     *
+     * @param version the version of the job's execution as this node picked it; negative for no check
+     * @return what was done, with the numbers taken
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Acquired acquire(Job job, String node, long version) {
         Map<String, Integer> need = job.workflow().resources();
         try {
             return take(job, node, version, need);
         } catch (ExecutionLedger.PickLost e) {
-            return ExecutionLedger.Take.PICK_LOST;
+            return new Acquired(ExecutionLedger.Take.PICK_LOST, Map.of());
         }
     }
 
-    private ExecutionLedger.Take take(Job job, String node, long version, Map<String, Integer> need) {
+    private Acquired take(Job job, String node, long version, Map<String, Integer> need) {
         return db.inTransaction("take shared resources", Durability.DEFERRED, c -> {
             lock(c, need.keySet());
             // The capacities as the job's row says them now, under the resources' locks: a reload may have
@@ -82,6 +113,7 @@ public final class ResourceLedger {
             long since = place.since(now);
             List<Map<String, List<Integer>>> earlier = earlierWaiters(c, job.id(), since);
             Map<String, Integer> inUse = inUse(c, need.keySet(), job.id());
+            Map<String, java.util.Set<Integer>> numbered = numbersOfOthers(c, need.keySet(), job.id());
             Map<String, Integer> own = place.cutShort() ? held(c, job.id()) : Map.of();
             List<String> short_ = new ArrayList<>();
             // Units a job cut short gave back at a pick of another host's node, which could not end what its attempt
@@ -96,7 +128,10 @@ public final class ResourceLedger {
             }
             boolean byCapacity = false;
             for (Map.Entry<String, Integer> n : need.entrySet()) {
-                int free = capacity.get(n.getKey()) - inUse.getOrDefault(n.getKey(), 0);
+                // Counted by units and by the numbers free within the capacity, which agree (every hold has as many
+                // numbers as units, none above the capacity but one kept from before a lowered capacity): the lower.
+                int free = Math.min(capacity.get(n.getKey()) - inUse.getOrDefault(n.getKey(), 0),
+                        freeNumbers(capacity.get(n.getKey()), numbered.get(n.getKey())));
                 boolean queueAhead = earlier.stream().anyMatch(w -> w.containsKey(n.getKey()));
                 byCapacity |= free < n.getValue();
                 if (free < n.getValue() || queueAhead) {
@@ -114,7 +149,7 @@ public final class ResourceLedger {
                     // Still short (a capacity lowered meanwhile): it keeps the units it held, and so its place,
                     // until it can have all it needs.
                     lease.holdLease(c, job.id(), version);
-                    return ExecutionLedger.Take.NOT_FREE;
+                    return new Acquired(ExecutionLedger.Take.NOT_FREE, Map.of());
                 }
                 freeOwn(c, job.id());
                 // A job cut short that gives its units back waits as any other (WAITING): shown among the jobs waiting
@@ -151,20 +186,28 @@ public final class ResourceLedger {
                     }
                 }
                 lease.holdLease(c, job.id(), version);
-                return ExecutionLedger.Take.NOT_FREE;
+                return new Acquired(ExecutionLedger.Take.NOT_FREE, Map.of());
+            }
+            Map<String, List<Integer>> units = new TreeMap<>();
+            Map<String, List<Integer>> mine = ownNumbers(c, job.id());
+            for (Map.Entry<String, Integer> n : need.entrySet()) {
+                units.put(n.getKey(), pick(n.getValue(), capacity.get(n.getKey()), mine.get(n.getKey()),
+                        numbered.get(n.getKey())));
             }
             freeOwn(c, job.id());
             // A job cut short takes them again as from when it first took them for this run of it, its place: taken as
             // from now, a second cut placed it behind the jobs that started waiting while it held them (tryout30 F4).
             long acquired = place.resumed() ? Math.min(since + 1, now) : now;
             try (PreparedStatement p = c.prepareStatement("INSERT INTO resource_holds (job_id, resource, units, node,"
-                    + " acquired_at) VALUES (?, ?, ?, ?, ?)")) {
+                    + " acquired_at, unit_numbers) VALUES (?, ?, ?, ?, ?, ?)")) {
                 for (Map.Entry<String, Integer> n : need.entrySet()) {
                     p.setString(1, job.id());
                     p.setString(2, n.getKey());
                     p.setInt(3, n.getValue());
                     p.setString(4, node);
                     p.setLong(5, acquired);
+                    p.setString(6, units.get(n.getKey()).stream().map(String::valueOf)
+                            .collect(java.util.stream.Collectors.joining(",")));
                     p.executeUpdate();
                 }
             }
@@ -177,8 +220,86 @@ public final class ResourceLedger {
                 p.executeUpdate();
             }
             lease.holdLease(c, job.id(), version);
-            return ExecutionLedger.Take.TAKEN;
+            return new Acquired(ExecutionLedger.Take.TAKEN, units);
         });
+    }
+
+    /**
+     * The unit numbers a take gets: the job's own ({@code mine}, those within {@code capacity}) first, then the lowest
+     * free; {@code taken} are the numbers other jobs hold. The caller made sure there are enough
+     * ({@link #freeNumbers}).
+     */
+    static List<Integer> pick(int units, int capacity, List<Integer> mine, java.util.Set<Integer> taken) {
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>();
+        java.util.Set<Integer> others = taken == null ? java.util.Set.of() : taken;
+        if (mine != null) {
+            for (int number : mine) {
+                if (out.size() < units && number >= 1 && number <= capacity && !others.contains(number)) {
+                    out.add(number);
+                }
+            }
+        }
+        for (int number = 1; number <= capacity && out.size() < units; number++) {
+            if (!others.contains(number)) {
+                out.add(number);
+            }
+        }
+        if (out.size() < units) {
+            throw new IllegalStateException("only " + out.size() + " of " + units + " unit numbers free");
+        }
+        return List.copyOf(out);
+    }
+
+    /** How many of the numbers 1 to {@code capacity} no hold in {@code taken} has. */
+    private static int freeNumbers(int capacity, java.util.Set<Integer> taken) {
+        return taken == null ? capacity : capacity - (int) taken.stream().filter(n -> n >= 1 && n <= capacity).count();
+    }
+
+    /** The numbers held for jobs other than {@code jobId}, by resource (holds written before V17 have none). */
+    private static Map<String, java.util.Set<Integer>> numbersOfOthers(Connection c, java.util.Set<String> names,
+            String jobId) throws SQLException {
+        Map<String, java.util.Set<Integer>> out = new LinkedHashMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT unit_numbers FROM resource_holds WHERE resource = ?"
+                + " AND job_id <> ? AND unit_numbers IS NOT NULL")) {
+            for (String name : names) {
+                java.util.Set<Integer> taken = new java.util.HashSet<>();
+                p.setString(1, name);
+                p.setString(2, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        taken.addAll(numbers(rs.getString(1)));
+                    }
+                }
+                out.put(name, taken);
+            }
+        }
+        return out;
+    }
+
+    /** The numbers of the units {@code jobId} holds now, by resource; a hold written before V17 gives none. */
+    private static Map<String, List<Integer>> ownNumbers(Connection c, String jobId) throws SQLException {
+        Map<String, List<Integer>> out = new TreeMap<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT resource, unit_numbers FROM resource_holds"
+                + " WHERE job_id = ? AND unit_numbers IS NOT NULL")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), numbers(rs.getString(2)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@code "1,3"} as [1, 3]; empty for null or empty text. */
+    static List<Integer> numbers(String text) {
+        List<Integer> out = new ArrayList<>();
+        if (text != null && !text.isEmpty()) {
+            for (String part : text.split(",")) {
+                out.add(Integer.parseInt(part.trim()));
+            }
+        }
+        return out;
     }
 
     /** The capacity of each resource as the job's row says it now; the job's as read when the row is gone. */

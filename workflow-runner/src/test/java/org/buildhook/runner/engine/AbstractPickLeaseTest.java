@@ -40,6 +40,7 @@ import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobQueue;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Plans;
+import org.buildhook.runner.store.ResourceLedger;
 import org.buildhook.runner.store.Store;
 import org.buildhook.runner.store.StoreConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -907,6 +908,128 @@ abstract class AbstractPickLeaseTest {
             p.setString(3, jobId);
             assertThat(p.executeUpdate()).isEqualTo(1);
         }
+    }
+
+    /**
+     * units32 (tryout30 F1): each unit of a resource has a number, and the job's command is told which it holds. Two
+     * jobs on lab boards of capacity 2 hold board 1 and board 2; the second's node goes silent (its attempt of another
+     * host) and its job is revived; the first ends, board 1 free. Taken over by this node, the second takes board 2
+     * again, the board its cut-short attempt was on, not the lowest free one, and its command is told so. Before,
+     * units had no number and no variable said which a job held.
+     */
+    @Test
+    void aJobCutShortTakesItsOwnUnitsAgainAndItsCommandIsToldWhichTheyAre() throws Exception {
+        Path seen = dir.resolve("seen");
+        Path script = Files.writeString(dir.resolve("board.sh"), "#!/bin/sh\necho \"board=$BUILDHOOK_RESOURCE_LAB_BOARDS\" > "
+                + seen + "\n");
+        String[] ids = new String[2];
+        for (int i = 0; i < 2; i++) {
+            PlannedJob sharing = Plans.job("sharing", List.of("/bin/sh", script.toString())).withWorkflow(
+                    new JobWorkflow(null, null, false, null, Map.of("lab-boards", 1), Map.of("lab-boards", 2), null,
+                            null, 0));
+            ids[i] = store.accept(Plans.delivery("{\"build_id\": " + (i + 1) + "}"), List.of(sharing)).jobIds()
+                    .get(0);
+            String node = "node-" + (i + 1);
+            Execution picked = pick(ids[i], Instant.now(), node);
+            ResourceLedger.Acquired taken = store.resources().acquire(store.ledger().jobToRun(ids[i]).orElseThrow()
+                    .job(), node, picked.version);
+            assertThat(taken.take()).isEqualTo(ExecutionLedger.Take.TAKEN);
+            assertThat(taken.units()).as("the units of job %d", i + 1).isEqualTo(Map.of("lab-boards", List.of(i + 1)));
+            assertThat(store.ledger().startAttempt(ids[i], node, picked.version)).isEqualTo(1);
+        }
+        String second = ids[1];
+        markedOfAnotherHost(second);
+        revive(second);
+        store.resources().release(ids[0], "node-1");
+
+        assertThat(executed(second)).isEqualTo(JobState.SUCCEEDED);
+
+        assertThat(Files.readString(seen).strip()).as("the board the second's command was told").isEqualTo("board=2");
+    }
+
+    /**
+     * units32: a reload lowers lab boards from 3 to 2 while three jobs hold boards 1, 2 and 3. Board 3 stays held by
+     * its job until it is given back, and is never given to a take: with board 1 given back, a new job waits (2 in
+     * use of 2); with board 3 given back too, it takes board 1, and the next one, once board 2 is given back, board 2.
+     */
+    @Test
+    void aUnitAboveALoweredCapacityIsHeldUntilGivenBackAndNeverTakenAgain() throws Exception {
+        String[] ids = new String[3];
+        for (int i = 0; i < 3; i++) {
+            ids[i] = boardJob(i + 1, 3);
+            Execution picked = pick(ids[i], Instant.now());
+            assertThat(acquired(ids[i], picked.version).units()).isEqualTo(Map.of("board", List.of(i + 1)));
+        }
+        assertThat(store.resources().applyCapacities(Map.of("board", 2))).hasSize(1);
+        store.resources().release(ids[0], NODE);
+        String fourth = boardJob(4, 2);
+
+        assertThat(acquired(fourth, pick(fourth, Instant.now()).version).take()).as("2 of 2 in use, board 3 among them")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        revive(fourth);
+        store.resources().release(ids[2], NODE);
+        assertThat(acquired(fourth, pick(fourth, Instant.now()).version).units()).isEqualTo(Map.of("board", List.of(1)));
+        String fifth = boardJob(5, 2);
+        store.resources().release(ids[1], NODE);
+        assertThat(acquired(fifth, pick(fifth, Instant.now()).version).units()).isEqualTo(Map.of("board", List.of(2)));
+    }
+
+    /**
+     * units32: eight jobs, each needing 1 of 8 lab boards, take their units at once from eight threads of two nodes
+     * (on PostgreSQL in sessions of their own, serialised by the resource's lock; on SQLite by its one writer): each
+     * gets a board of its own, 1 to 8, none twice. A job needing 2 of them then waits; with two given back it takes
+     * exactly those two.
+     */
+    @Test
+    void concurrentTakesFromTwoNodesNeverGiveOneUnitNumberToTwoJobs() throws Exception {
+        List<String> ids = new ArrayList<>();
+        List<Long> versions = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            ids.add(boardJob(i + 1, 8));
+            versions.add(pick(ids.get(i), Instant.now(), "node-" + (i % 2 + 1)).version);
+        }
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<Future<ResourceLedger.Acquired>> takes = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String jobId = ids.get(i);
+            long version = versions.get(i);
+            String node = "node-" + (i % 2 + 1);
+            takes.add(threads.submit(() -> {
+                go.await();
+                return store.resources().acquire(store.ledger().jobToRun(jobId).orElseThrow().job(), node, version);
+            }));
+        }
+        go.countDown();
+        List<Integer> numbers = new ArrayList<>();
+        for (Future<ResourceLedger.Acquired> take : takes) {
+            ResourceLedger.Acquired acquired = take.get(2, TimeUnit.MINUTES);
+            assertThat(acquired.take()).isEqualTo(ExecutionLedger.Take.TAKEN);
+            numbers.addAll(acquired.units().get("board"));
+        }
+        assertThat(numbers).containsExactlyInAnyOrder(1, 2, 3, 4, 5, 6, 7, 8);
+
+        PlannedJob two = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null, false,
+                null, Map.of("board", 2), Map.of("board", 8), null, null, 0));
+        String pair = store.accept(Plans.delivery("{\"build_id\": 9}"), List.of(two)).jobIds().get(0);
+        assertThat(acquired(pair, pick(pair, Instant.now()).version).take()).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        revive(pair);
+        int holderOf3 = numbers.indexOf(3);
+        int holderOf6 = numbers.indexOf(6);
+        store.resources().release(ids.get(holderOf3), "node-" + (holderOf3 % 2 + 1));
+        store.resources().release(ids.get(holderOf6), "node-" + (holderOf6 % 2 + 1));
+        assertThat(acquired(pair, pick(pair, Instant.now()).version).units()).isEqualTo(Map.of("board", List.of(3, 6)));
+    }
+
+    /** A job of build {@code build} that needs 1 of a board of capacity {@code capacity}, accepted now. */
+    private String boardJob(int build, int capacity) {
+        PlannedJob sharing = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null, false,
+                null, Map.of("board", 1), Map.of("board", capacity), null, null, 0));
+        return store.accept(Plans.delivery("{\"build_id\": " + build + "}"), List.of(sharing)).jobIds().get(0);
+    }
+
+    /** The job's units taken by this node under the pick at {@code version}, the job as the store has it now. */
+    private ResourceLedger.Acquired acquired(String jobId, long version) {
+        return store.resources().acquire(store.ledger().jobToRun(jobId).orElseThrow().job(), NODE, version);
     }
 
     /** A job that needs 1 of the board, accepted now. */

@@ -23,8 +23,9 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
     void threeBoardsSharedByTwoRulesUnderThirtyDeliveriesNeverExceedThreeInUseAndEveryJobRuns() throws IOException {
         Path events = dir.resolve("events");
         // O_APPEND writes of one short line are atomic; the command's own clock says when it held a board.
-        Path board = script("board.sh", "echo \"S $(date +%s%N) $1\" >> " + events + "\nsleep 0.1\n"
-                + "echo \"E $(date +%s%N) $1\" >> " + events);
+        // Each also says which boards it was told it holds (units32): none held by two jobs at once.
+        Path board = script("board.sh", "echo \"S $(date +%s%N) $1 $BUILDHOOK_RESOURCE_IMX8_BOARDS\" >> " + events
+                + "\nsleep 0.1\necho \"E $(date +%s%N) $1 $BUILDHOOK_RESOURCE_IMX8_BOARDS\" >> " + events);
         RuleSet rules = rules("resources:\n  imx8-boards: 3\n"
                 + "rules:\n"
                 + "  - name: flash\n"
@@ -47,10 +48,28 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
 
         assertThat(jobs).hasSize(60).allSatisfy(j -> assertState(job(j), JobState.SUCCEEDED));
         List<long[]> changes = new ArrayList<>();
+        java.util.Map<Integer, List<long[]>> byBoard = new java.util.TreeMap<>();
         for (String line : Files.readAllLines(events)) {
             String[] f = line.split(" ");
             int units = f[2].startsWith("soak") ? 2 : 1;
             changes.add(new long[] {Long.parseLong(f[1]), f[0].equals("S") ? units : -units});
+            assertThat(f).as("the boards %s was told it holds", f[2]).hasSize(4);
+            List<Integer> told = java.util.Arrays.stream(f[3].split(",")).map(Integer::valueOf).toList();
+            assertThat(told).as("the boards %s was told it holds", f[2]).hasSize(units).doesNotHaveDuplicates()
+                    .allSatisfy(n -> assertThat(n).isBetween(1, 3));
+            for (int n : told) {
+                byBoard.computeIfAbsent(n, k -> new ArrayList<>())
+                        .add(new long[] {Long.parseLong(f[1]), f[0].equals("S") ? 1 : -1});
+            }
+        }
+        for (java.util.Map.Entry<Integer, List<long[]>> b : byBoard.entrySet()) {
+            List<long[]> uses = b.getValue();
+            uses.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
+            long holders = 0;
+            for (long[] use : uses) {
+                holders += use[1];
+                assertThat(holders).as("jobs on board %d at once", b.getKey()).isBetween(0L, 1L);
+            }
         }
         // Ends before starts at the same instant: a board given back can be taken at once.
         changes.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
@@ -63,6 +82,34 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         assertThat(changes).hasSize(120);
         assertThat(most).as("boards in use at once").isBetween(1L, 3L);
         assertThat(store.resources().unitsInUse()).isEmpty();
+    }
+
+    /**
+     * units32 (tryout30 F1): two jobs holding one of two lab boards at once are each told which: board 1 and board 2,
+     * in {@code BUILDHOOK_RESOURCE_LAB_BOARDS}. Before, nothing told a job which board it held.
+     */
+    @Test
+    void twoJobsHoldingOneOfTwoBoardsAtOnceAreToldDifferentBoards() throws IOException {
+        Path go = dir.resolve("go");
+        Path told = dir.resolve("told");
+        Path hold = script("hold.sh", "echo \"$1 $BUILDHOOK_RESOURCE_LAB_BOARDS\" >> " + told + "\nwhile [ ! -e " + go
+                + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done");
+        RuleSet rules = rules("resources:\n  lab-boards: 2\n"
+                + "rules:\n"
+                + "  - name: flash\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"flash-${build.id}\"], resources: {lab-boards: 1}}\n");
+        openStore();
+        startEngine();
+        String first = deliver(rules, 1).jobIds().get(0);
+        String second = deliver(rules, 2).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(told) && Files.readAllLines(told).size() == 2);
+
+        List<String> lines = Files.readAllLines(told);
+        Files.createFile(go);
+        for (String j : List.of(first, second)) {
+            assertState(awaitFinal(j).job(), JobState.SUCCEEDED);
+        }
+        assertThat(lines).extracting(l -> l.substring(l.indexOf(' ') + 1)).containsExactlyInAnyOrder("1", "2");
     }
 
     @Test

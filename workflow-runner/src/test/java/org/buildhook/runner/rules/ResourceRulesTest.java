@@ -40,6 +40,35 @@ class ResourceRulesTest {
                 "rules.yaml:6:63: the units of resource 'boards' (its capacity is 3) must be between 1 and 3, got 4");
     }
 
+    /**
+     * units32: each resource tells its jobs their unit numbers in a variable named after it; two names that give one
+     * variable are refused, at the second, saying which other and what to do.
+     */
+    @Test
+    void refusesTwoResourceNamesThatGiveTheirJobsOneVariable() {
+        assertThat(ResourceVariable.of("lab-boards")).isEqualTo("BUILDHOOK_RESOURCE_LAB_BOARDS");
+        assertThat(ResourceVariable.of("imx8.Boards_2")).isEqualTo("BUILDHOOK_RESOURCE_IMX8_BOARDS_2");
+        assertThat(ResourceVariable.variables(Map.of("lab-boards", java.util.List.of(3, 1), "power", java.util.List.of(1))))
+                .isEqualTo(Map.of("BUILDHOOK_RESOURCE_LAB_BOARDS", "1,3", "BUILDHOOK_RESOURCE_POWER", "1"));
+
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse("resources:\n"
+                + "  lab-boards: 2\n"
+                + "  power: 1\n"
+                + "  lab_boards: 3\n"
+                + "  Lab.Boards: 1\n"
+                + "rules:\n"
+                + "  - name: a\n"
+                + "    run: {command: [/opt/a.sh], resources: {lab-boards: 1}}\n"));
+
+        assertThat(e.problems()).extracting(Problem::toString).containsExactly(
+                "rules.yaml:4:3: resource 'lab_boards' would tell its jobs their units in BUILDHOOK_RESOURCE_LAB_BOARDS,"
+                        + " as resource 'lab-boards' (line 2) does: names that differ only in case or in '.', '_' and"
+                        + " '-' give one variable; rename one",
+                "rules.yaml:5:3: resource 'Lab.Boards' would tell its jobs their units in BUILDHOOK_RESOURCE_LAB_BOARDS,"
+                        + " as resource 'lab-boards' (line 2) does: names that differ only in case or in '.', '_' and"
+                        + " '-' give one variable; rename one");
+    }
+
     @Test
     void theDryRunSaysWhichResourcesAFollowUpWouldWaitFor() {
         RuleSet rules = TestRules.parse("resources: {boards: 3, power: 1}\n"

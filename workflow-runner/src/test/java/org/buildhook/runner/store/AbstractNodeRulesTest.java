@@ -165,6 +165,7 @@ abstract class AbstractNodeRulesTest {
                 s.execute("ALTER TABLE node_leases DROP COLUMN " + column);
             }
             s.execute("ALTER TABLE job_attempts DROP COLUMN node_died");
+            s.execute("ALTER TABLE resource_holds DROP COLUMN unit_numbers");
             s.execute("DELETE FROM schema_version WHERE version >= 15");
         }
         store = Store.open(config);

@@ -100,6 +100,7 @@ class PostgresMissingSchemaTest {
             s.execute("ALTER TABLE node_leases DROP COLUMN rules_fingerprint, DROP COLUMN rules_loaded_at,"
                     + " DROP COLUMN rules_instance");
             s.execute("ALTER TABLE job_attempts DROP COLUMN node_died");
+            s.execute("ALTER TABLE resource_holds DROP COLUMN unit_numbers");
             s.execute("DROP INDEX deliveries_build_idx");
             s.execute("DROP TABLE store_installation");
             s.execute("DELETE FROM schema_version WHERE version >= 13");
