@@ -89,6 +89,13 @@ final class Orphans {
     private static final Map<Object, Long> IN_FLIGHT = new ConcurrentHashMap<>();
     /** The running attempts, each with the start time of its program, in ticks since boot. */
     private static final Map<Object, Long> OWNERS = new ConcurrentHashMap<>();
+    /** The running attempts, each with the pid of its program. */
+    private static final Map<Object, Long> PROGRAMS = new ConcurrentHashMap<>();
+    /**
+     * Programs of ended attempts still there at their end (stuck in the kernel past their SIGKILL), {@code pid:start}:
+     * for the next look to follow ({@link #FOLLOWED}), for as long as they are there.
+     */
+    private static final Map<String, Followed> STILL_THERE = new ConcurrentHashMap<>();
     /**
      * Those of {@link #OWNERS} whose processes are being ended ({@link #ending}): each looks for its orphans for the
      * last times, and no longer counts as one that will end an orphan later.
@@ -210,6 +217,8 @@ final class Orphans {
         active = false;
         decided = false;
         OWNERS.clear();
+        PROGRAMS.clear();
+        STILL_THERE.clear();
         ENDING.clear();
         LAUNCHED.clear();
         synchronized (ENDED) {
@@ -265,6 +274,7 @@ final class Orphans {
             // Else already gone and reaped (the JDK reaps at once): nothing to tell apart from an orphan.
             if (owner != null) {
                 OWNERS.put(owner, ticks >= 0 ? ticks : began);
+                PROGRAMS.put(owner, pid);
             }
             return started;
         } finally {
@@ -288,14 +298,25 @@ final class Orphans {
 
     /**
      * The attempt has ended: orphans that only it could own were ended with it; one handed to this JVM only from
-     * now on is ended by the periodic look ({@link #reapAllNow}), as one that started while it ran.
+     * now on is ended by the periodic look ({@link #reapAllNow}), as one that started while it ran. When its program
+     * is still there (stuck in the kernel past its SIGKILL: a hung NFS share), the look follows it and what it has
+     * for as long as it is there: what it leaves when it goes at last, maybe long after, is the attempt's.
      */
     static void ended(Object owner) {
         Long start = OWNERS.remove(owner);
+        Long program = PROGRAMS.remove(owner);
         ENDING.remove(owner);
         if (start != null && active) {
+            Window window = new Window(String.valueOf(owner), start, now());
             synchronized (ENDED) {
-                ENDED.add(new Window(String.valueOf(owner), start, now()));
+                ENDED.add(window);
+            }
+            ProcStat stat = program == null ? null : ProcStat.of(program);
+            if (stat != null && !stat.gone() && ProcStat.startTime(program) == start) {
+                // What it made before the end started in the window; from here on, the looks follow it.
+                Followed stuck = new Followed(List.of(window), start);
+                stuck.alive = window.end;
+                STILL_THERE.put(program + ":" + start, stuck);
             }
         }
     }
@@ -467,6 +488,12 @@ final class Orphans {
         long now = now();
         Map<Long, ProcStat> byPid = new HashMap<>();
         all.forEach(process -> byPid.put(process.pid(), process));
+        for (String key : STILL_THERE.keySet()) {
+            Followed program = STILL_THERE.remove(key);
+            if (program != null) {
+                FOLLOWED.putIfAbsent(key, program);
+            }
+        }
         List<Window> windows;
         synchronized (ENDED) {
             // Those followed that are gone now: what they left was handed to this JVM at their end; what they

@@ -2,6 +2,8 @@ package org.buildhook.runner.exec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.mockito.Mockito.CALLS_REAL_METHODS;
+import static org.mockito.Mockito.mockStatic;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,7 @@ import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.mockito.MockedStatic;
 
 /**
  * orphan32 (review31 L1): when a late orphan ({@link Orphans#endLate}) goes, what it leaves is handed to this JVM;
@@ -21,6 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Before, its going stretched the job's time to that moment for every process: one this JVM started after the
  * job's end, while no job ran (in a container whose PID 1 is the server: an operator's {@code podman exec}), was
  * ended as the job's. Real processes; the looks are the launcher's periodic look, called by the test.
+ *
+ * <p>And what a job's program, still there at the job's end (stuck in the kernel past its SIGKILL), leaves when it
+ * goes at last is ended as the job's, also more than {@link Orphans#LATE_KEPT_TICKS} after the end: before, it
+ * escaped. The clock of {@link Orphans} is moved on past that (Mockito, the one injected change).
  */
 @EnabledOnOs(OS.LINUX)
 class OrphansLateDescendantsTest {
@@ -111,5 +118,31 @@ class OrphansLateDescendantsTest {
         looksUntilGone(late);
         long child = pidIn(pidFile);
         looksUntilGone(child);
+    }
+
+    @Test
+    void whatAJobsProgramLeavesWhenItGoesLongAfterTheJobEndedIsEnded() throws Exception {
+        Path go = fifo("go");
+        Path pidFile = dir.resolve("child.pid");
+        Object owner = SubreaperOn.owner("job-a");
+        // The job's program, still there when the job's end is recorded, as one stuck in the kernel would be; its
+        // child left the session and cleared its environment: only its parent links name it.
+        Process program = SUBREAPER.started(Orphans.spawn(owner, () -> new ProcessBuilder("/bin/sh", "-c",
+                "setsid env -i sleep 600 </dev/null >/dev/null 2>&1 & echo $! > " + pidFile + "; read line < " + go)
+                .start()));
+        long child = pidIn(pidFile);
+        Orphans.ended(owner);
+
+        try (MockedStatic<Orphans> later = mockStatic(Orphans.class, CALLS_REAL_METHODS)) {
+            later.when(Orphans::now).thenAnswer(call -> (long) call.callRealMethod() + Orphans.LATE_KEPT_TICKS + 100);
+            Orphans.reapAllNow(); // a look more than 5 minutes after the end
+            Files.writeString(go, "go\n", StandardCharsets.US_ASCII); // the program goes at last
+            assertThat(program.waitFor(1, TimeUnit.MINUTES)).isTrue();
+            // Looks on this thread: the moved clock is this thread's.
+            await().pollInSameThread().atMost(Duration.ofMinutes(2)).until(() -> {
+                Orphans.reapAllNow();
+                return ProcStat.of(child) == null;
+            });
+        }
     }
 }
