@@ -1038,13 +1038,21 @@ public final class ExecutionLedger {
             // A job's first attempt has no earlier one to end (attempts are counted in the same
             // transactions that add them): one statement less per job on the writer.
             if (attempts > 0) {
+                // One this very process started is no death of its node, nor did it stop heart-beating: this process
+                // handles a job on one thread at a time, and that thread left only once it had recorded the attempt's
+                // end, so the store lost that record (a crash of its server, a restore, a failover): said so.
+                String thisProcess = "node = ? AND boot_id = ? AND node_pid = ? AND node_started = ?";
                 try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
-                        + " message = ?, node_died = 1 WHERE job_id = ? AND outcome = ?")) {
+                        + " message = CASE WHEN " + thisProcess + " THEN ? ELSE ? END, node_died = CASE WHEN "
+                        + thisProcess + " THEN 0 ELSE 1 END WHERE job_id = ? AND outcome = ?")) {
                     p.setString(1, AttemptOutcome.INTERRUPTED.name());
                     p.setLong(2, now.toEpochMilli());
-                    p.setString(3, UNSWEPT_END + node);
-                    p.setString(4, jobId);
-                    p.setString(5, AttemptOutcome.RUNNING.name());
+                    bindThisProcess(p, 3, node, owner);
+                    p.setString(7, LOST_END + node);
+                    p.setString(8, UNSWEPT_END + node);
+                    bindThisProcess(p, 9, node, owner);
+                    p.setString(13, jobId);
+                    p.setString(14, AttemptOutcome.RUNNING.name());
                     p.executeUpdate();
                 }
                 // Its node's deaths ended its last attempts one after another: its command may be what ends
@@ -1996,6 +2004,26 @@ public final class ExecutionLedger {
                 return p.executeUpdate() == 1;
             }
         });
+    }
+
+    /**
+     * How {@link #startAttempt} ends an earlier attempt still marked running that this very process started (same node,
+     * host boot, pid and process start): the store lost the record of its end (fence32, as pgcrash31 words a lost start);
+     * the node's name follows. Before 2026-12-03 it was {@link #UNSWEPT_END}, counted as a death of its node.
+     */
+    static final String LOST_END = "its end is not in the store, yet the very process of its node that started it"
+            + " runs the job again now, which it does only once it has recorded that end: the store lost that record (a"
+            + " database server that crashed and lost commits it had acknowledged, a database restored from a backup,"
+            + " or a failover to a copy that had not received it); its node did not stop heart-beating. What the"
+            + " command came to is not known here; run again on ";
+
+    /** Binds {@code node}, and this process's boot id, pid and start, to the 4 parameters from {@code first} on. */
+    private static void bindThisProcess(PreparedStatement p, int first, String node, NodeIdentity owner)
+            throws SQLException {
+        p.setString(first, node);
+        p.setString(first + 1, owner.bootId());
+        p.setLong(first + 2, owner.process().pid());
+        p.setLong(first + 3, owner.process().startTicks());
     }
 
     /** {@link #UNSWEPT_END} as written before 2026-12-02, still in the records of that time (tryout21 F3). */

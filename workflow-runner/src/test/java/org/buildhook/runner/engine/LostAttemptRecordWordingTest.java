@@ -109,6 +109,25 @@ class LostAttemptRecordWordingTest extends SqliteEngineFixture {
                 && store.job(jobId).orElseThrow().job().state() == org.buildhook.runner.store.JobState.SUCCEEDED);
         assertThat(lines("taken for dead")).isEmpty();
         assertThat(lines("another node")).filteredOn(l -> l.startsWith("job ")).isEmpty();
+        // The attempt whose end was lost, as the run again recorded it (fence32): not "its node stopped heart-beating"
+        // and no death of its node (runner.deaths-in-a-row), but what the evidence says: the very process that
+        // started it ran the job again, so its end's record was lost.
+        org.buildhook.runner.store.JobAttempt first = store.job(jobId).orElseThrow().attempts().get(0);
+        assertThat(first.outcome()).isEqualTo(org.buildhook.runner.store.AttemptOutcome.INTERRUPTED);
+        assertThat(first.message()).isEqualTo("its end is not in the store, yet the very process of its node that"
+                + " started it runs the job again now, which it does only once it has recorded that end: the store lost"
+                + " that record (a database server that crashed and lost commits it had acknowledged, a database"
+                + " restored from a backup, or a failover to a copy that had not received it); its node did not stop"
+                + " heart-beating. What the command came to is not known here; run again on node-a");
+        try (Connection c = DriverManager.getConnection(TestStores.sqlite(dir.resolve("data")).url());
+                PreparedStatement q = c.prepareStatement("SELECT node_died FROM job_attempts WHERE job_id = ?"
+                        + " AND attempt = 1")) {
+            q.setString(1, jobId);
+            try (java.sql.ResultSet rs = q.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).as("not a death of its node").isZero();
+            }
+        }
     }
 
     private void sql(String... statements) throws java.sql.SQLException {
