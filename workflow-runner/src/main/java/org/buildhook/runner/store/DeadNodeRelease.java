@@ -173,7 +173,10 @@ public final class DeadNodeRelease {
      * node_leases.acquired_at}) the database's: compared as they were, a database clock a few seconds ahead of this
      * host's made a live JVM's fresh pick look older than its claim, and another node of the host released it (chaos31
      * F1 again); one behind made a dead JVM's pick look newer, and it waited for the dead-node limit. So the claim's time
-     * is put on the picking host's clock before the two are compared, always in the direction that leaves a pick alone:
+     * is put on the picking host's clock before the two are compared, in the direction that leaves a pick alone for any
+     * steady skew (the offset is read now, not at the claim: a clock of this host set forward, or the database's set
+     * back, by more than {@link #SKEW_MARGIN} since the pick can still make a live pick look older than its claim; that
+     * JVM's attempt start then finds its pick gone and does not run the job under it, review32):
      * <ul>
      * <li>a claim of a JVM of this host (same host name and kernel boot: one clock): by the offset between this host's
      * clock and the database's, read now in the same transaction (its lower bound: the host's time before the
