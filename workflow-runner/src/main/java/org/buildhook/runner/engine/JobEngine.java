@@ -298,6 +298,7 @@ public final class JobEngine implements AutoCloseable {
         sweepLeftovers();
         sweepEarlierRuns();
         releaseDeadNodes();
+        restoreQueuePlaces();
         sayWhatRunsAgain();
         // Before the first pick: a folder this node cannot write pauses it from the start (final18 F1).
         files.lookAtStart(nodeFolders);
@@ -770,6 +771,26 @@ public final class JobEngine implements AutoCloseable {
 
     /** The stale picks of the last look, by job id, with the version each had; only the look's thread uses it. */
     private volatile Map<String, Long> staleLastLook = Map.of();
+
+    /**
+     * Before the first pick: the jobs a build from before 2026-12-02 put back due at the moment it cut them short get
+     * the due time the current build keeps ({@link org.buildhook.runner.store.QueuePlaces}), so that they start before
+     * the jobs queued after them, after an upgrade too (upgrade32). Never throws: a store that cannot be read leaves
+     * them as they are, and they run all the same, later.
+     */
+    private void restoreQueuePlaces() {
+        try {
+            List<String> restored = store.queuePlaces().restore();
+            if (!restored.isEmpty()) {
+                LOG.info("{} job(s) cut short by a buildhook older than this one were queued behind the jobs stored after"
+                        + " them; given back their place in the queue: {}", restored.size(),
+                        restored.size() > 10 ? restored.subList(0, 10) + " …" : restored);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("could not give jobs cut short by an older buildhook their place in the queue back; they run after"
+                    + " the jobs stored after them: {}", e.getMessage());
+        }
+    }
 
     /**
      * Says which jobs the last graceful stop of this node cut short and that they run again (tryout18 F6):

@@ -58,6 +58,7 @@ public final class Store implements AutoCloseable {
     private final ResourceLedger resources;
     private final NodeLeases nodeLeases;
     private final DeadNodeRelease deadNodes;
+    private final QueuePlaces queuePlaces;
     private final Retention retention;
     private final OrphanFiles orphans;
     private final ScheduledExecutorService retentionThread;
@@ -79,6 +80,7 @@ public final class Store implements AutoCloseable {
         this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.nodeLeases = new NodeLeases(db, config.clock());
         this.deadNodes = new DeadNodeRelease(db);
+        this.queuePlaces = new QueuePlaces(db);
         OrphanFiles orphanFiles = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
                 ORPHAN_BATCHES_PER_SWEEP * config.retentionBatch(), config.dataDir().resolve("payloads"));
         this.orphans = orphanFiles;
@@ -1051,6 +1053,11 @@ public final class Store implements AutoCloseable {
     /** Frees what dead nodes of this host held; for the engine, after it killed their leftovers. */
     public DeadNodeRelease deadNodes() {
         return deadNodes;
+    }
+
+    /** Gives jobs an older build put behind later ones their place in the queue back; for the engine's start. */
+    public QueuePlaces queuePlaces() {
+        return queuePlaces;
     }
 
     /** As {@link #deadNodes()}, reading this host's clock from {@code hostClock} (tests: a host whose clock is off). */

@@ -172,6 +172,59 @@ abstract class AbstractCrashTest {
         }, "stopped by the shutdown of first; run again");
     }
 
+    /**
+     * upgrade32 (tryout32 F2): a build from before 2026-12-02 put a job its stop cut short back in the queue due at
+     * the moment of the cut, behind the jobs queued after it, and an upgrade carried that row into the store the
+     * current build runs. Its start gives the job its place back: it starts before the job queued after it, as after
+     * a stop of the current build. The row is written as the older build's stop wrote it: db-scheduler's reschedule
+     * to "now" (one version more), after the attempt was recorded {@code stopped by the shutdown of first; run again}.
+     */
+    @Test
+    void aJobAnOlderBuildsStopQueuedBehindTheJobQueuedAfterItStartsFirstAfterTheUpgrade() throws Exception {
+        SlowPair pair = slowPair();
+        StoreConfig config = pair.config();
+        Path events = pair.events();
+        NodeProcess first = pair.first();
+        NodeProcess second = null;
+        try {
+            await().atMost(Duration.ofMinutes(5)).until(() -> first.printed("ACCEPTED") && startLines(events).size() == 1);
+            assertThat(startLines(events).get(0)).startsWith("start job-slow-0 ");
+            first.process.getOutputStream().close();
+            await().atMost(Duration.ofMinutes(5)).until(() -> !first.process.isAlive());
+            String cut;
+            try (Store store = Store.open(config)) {
+                List<Job> jobs = store.jobs(JobQuery.latest(10)).items();
+                assertThat(jobs).hasSize(2).extracting(Job::state).containsOnly(JobState.QUEUED);
+                cut = jobs.stream().filter(j -> j.attempts() == 1).findFirst().orElseThrow().id();
+                assertThat(store.job(cut).orElseThrow().attempts().get(0).message())
+                        .isEqualTo("stopped by the shutdown of first; run again");
+            }
+            java.time.Instant atTheCut = java.time.Instant.now();
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(config.url());
+                    java.sql.PreparedStatement p = c.prepareStatement("UPDATE scheduled_tasks SET execution_time = ?,"
+                            + " version = version + 1 WHERE task_instance = ? AND picked = ?")) {
+                org.buildhook.runner.store.JobQueue.customization(config.dialect()).setInstant(p, 1, atTheCut);
+                p.setString(2, cut);
+                p.setBoolean(3, false);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+
+            second = pair.next("second");
+            await().atMost(Duration.ofMinutes(5)).until(() -> startLines(events).size() == 2);
+            assertThat(startLines(events).get(1)).as("the job the older build cut short starts first")
+                    .startsWith("start job-slow-0 ");
+            try (Store store = Store.open(config)) {
+                assertThat(store.queuePlaces().restore()).as("once: the row repaired matches no more").isEmpty();
+            }
+        } finally {
+            first.kill();
+            if (second != null) {
+                second.stop();
+                second.kill();
+            }
+        }
+    }
+
     private interface Ending {
         void end(NodeProcess node) throws Exception;
     }
