@@ -185,6 +185,7 @@ public final class BuildhookApplication implements AutoCloseable {
             metrics.sharedResources(() -> rules == null ? java.util.Map.of() : rules.current().resources(),
                     () -> store.resources().unitsInUse(), () -> store.countJobs(JobState.WAITING));
             metrics.runningJobs(engine::runningCount);
+            metrics.jobsAwaitingRecord(engine::endsAwaitingRecord);
             metrics.jobsPaused(() -> engine.jobsPaused().isPresent());
             metrics.retentionOrphans(store::orphanLogFoldersRemoved, store::orphanPayloadCopiesRemoved);
             metrics.clusterNodes(() -> store.nodeLeases().counts(config.engine().deadNodeLimit(),
@@ -212,6 +213,11 @@ public final class BuildhookApplication implements AutoCloseable {
                 started.push(clusterRules);
                 cluster.set(clusterRules);
                 metrics.rulesDifferingNodes(() -> clusterRules.disagreement().map(d -> d.others().size()).orElse(0));
+            }
+            if (config.metrics().enabled()) {
+                // Once the engine has claimed this node's id (it counts among the cluster's running nodes). Closed
+                // before the engine and the store: a round under way ends with the store's connections at the latest.
+                started.push(metrics.startStoreReads());
             }
             // Closed first: a follow of a job's log must not outlive what it reads.
             LogFollows logFollows = LogFollows.start();

@@ -77,8 +77,11 @@ public final class BuildhookMetrics implements AutoCloseable {
     private final Map<String, EndpointMeters> byEndpoint;
     private final JvmMeters jvm;
     private final java.util.concurrent.atomic.AtomicBoolean rulesRefused = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The gauges' values read from the store, in the background: a scrape never waits on it (tryout32 F3). */
+    private final StoreSnapshot store;
 
-    private BuildhookMetrics(Set<String> endpoints, boolean withJvm) {
+    private BuildhookMetrics(Set<String> endpoints, boolean withJvm, java.util.function.LongSupplier nanos) {
+        this.store = new StoreSnapshot(nanos);
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         JvmMeters.names(registry); // filters before the first meter, as Micrometer requires
         Map<String, EndpointMeters> meters = new java.util.HashMap<>();
@@ -117,7 +120,55 @@ public final class BuildhookMetrics implements AutoCloseable {
      * @param withJvm whether to add the JVM and process meters (memory, GC, threads, uptime, CPU)
      */
     public static BuildhookMetrics create(Set<String> endpoints, boolean withJvm) {
-        return new BuildhookMetrics(endpoints, withJvm);
+        return new BuildhookMetrics(endpoints, withJvm, System::nanoTime);
+    }
+
+    /** As {@link #create}, with the monotonic clock (nanoseconds) that times the store's reads; for tests. */
+    static BuildhookMetrics create(Set<String> endpoints, boolean withJvm, java.util.function.LongSupplier nanos) {
+        return new BuildhookMetrics(endpoints, withJvm, nanos);
+    }
+
+    /**
+     * Starts reading the gauges that come from the store ({@code buildhook_jobs_queued} …, registered before) on a
+     * thread of its own, {@code buildhook-metrics-store}, {@link StoreSnapshot#EVERY} after each round ends; the first
+     * round on the caller's thread, before this returns. A scrape shows the last round's values and never waits on the store; {@code buildhook_store_up} says
+     * whether the store answered them. Stopped by closing what this returns, or these metrics.
+     *
+     * @return what ends the reads (before the store closes)
+     */
+    public AutoCloseable startStoreReads() {
+        store.start();
+        return store;
+    }
+
+    /** Reads the gauges that come from the store once, on the caller's thread; for tests. */
+    void readStoreNow() {
+        store.round();
+    }
+
+    /** The value read from the store, or NaN when unknown ({@link StoreSnapshot}). */
+    private static double known(StoreSnapshot.Read<? extends Number> read) {
+        Number n = read.value();
+        return n == null ? Double.NaN : n.doubleValue();
+    }
+
+    /**
+     * Adds a value the gauges read from the store; the first one also registers {@code buildhook_store_up} and
+     * {@code buildhook_store_snapshot_age_seconds}.
+     */
+    private <T> StoreSnapshot.Read<T> fromStore(String what, Supplier<T> source) {
+        boolean first = !store.reads();
+        StoreSnapshot.Read<T> read = store.add(what, source);
+        if (first) {
+            Gauge.builder("buildhook.store.up", store, s -> s.up() ? 1 : 0)
+                    .description("1 while the store answers the reads of the gauges that come from it (the last"
+                            + " round read them all, and none has lasted over 10 s), 0 otherwise; those gauges are"
+                            + " NaN then").register(registry);
+            Gauge.builder("buildhook.store.snapshot.age", store, StoreSnapshot::ageSeconds).baseUnit("seconds")
+                    .description("Seconds since the gauges that come from the store were last read in full (since"
+                            + " the start when never); they are read every 5 s").register(registry);
+        }
+        return read;
     }
 
     /** Counts one answered delivery; {@code endpoint} may be anything a client sent. */
@@ -152,39 +203,48 @@ public final class BuildhookMetrics implements AutoCloseable {
                 .register(registry);
     }
 
-    /** The queued-jobs gauge: {@code queued} is read once per scrape. */
+    /** The queued-jobs gauge: {@code queued} is read from the store in the background ({@link #startStoreReads}). */
     public void queueDepth(LongSupplier queued) {
-        Gauge.builder("buildhook.jobs.queued", () -> read(queued, "queued jobs"))
+        StoreSnapshot.Read<Long> read = fromStore("queued jobs", queued::getAsLong);
+        Gauge.builder("buildhook.jobs.queued", read, BuildhookMetrics::known)
                 .description("Jobs waiting for their first run, a retry or a free slot (all nodes)")
                 .register(registry);
     }
 
     /**
      * The gauge of the queued jobs in a retry's backoff (all nodes), among {@code buildhook.jobs.queued}, which
-     * keeps counting them: {@code waiting} is read once per scrape.
+     * keeps counting them: {@code waiting} is read from the store in the background ({@link #startStoreReads}).
      */
     public void retryWaiting(LongSupplier waiting) {
-        Gauge.builder("buildhook.jobs.retry.waiting", () -> read(waiting, "jobs waiting for a retry"))
+        StoreSnapshot.Read<Long> read = fromStore("jobs waiting for a retry", waiting::getAsLong);
+        Gauge.builder("buildhook.jobs.retry.waiting", read, BuildhookMetrics::known)
                 .description("Of the queued jobs, those in a retry's backoff, not due yet (all nodes)")
                 .register(registry);
     }
 
-    /** The gauge of jobs awaiting an approval (all nodes): {@code awaiting} is read once per scrape. */
+    /**
+     * The gauge of jobs awaiting an approval (all nodes): {@code awaiting} is read from the store in the background
+     * ({@link #startStoreReads}).
+     */
     public void awaitingApproval(LongSupplier awaiting) {
-        Gauge.builder("buildhook.jobs.awaiting.approval", () -> read(awaiting, "jobs awaiting an approval"))
+        StoreSnapshot.Read<Long> read = fromStore("jobs awaiting an approval", awaiting::getAsLong);
+        Gauge.builder("buildhook.jobs.awaiting.approval", read, BuildhookMetrics::known)
                 .description("Jobs waiting for someone to approve or reject them (all nodes)")
                 .register(registry);
     }
 
     /**
      * The shared resources' gauges: units in use per resource and jobs waiting for units (all
-     * nodes), each read once per scrape.
+     * nodes), read from the store in the background ({@link #startStoreReads}); the declared resources are asked at
+     * each scrape (the rules in force, in memory).
      *
      * @param capacities the resources the rules file declares now (name to capacity)
      */
     public void sharedResources(Supplier<Map<String, Integer>> capacities, Supplier<Map<String, Integer>> inUse,
             LongSupplier waiting) {
-        Gauge.builder("buildhook.jobs.waiting", () -> read(waiting, "jobs waiting for resources"))
+        StoreSnapshot.Read<Long> waitingRead = fromStore("jobs waiting for resources", waiting::getAsLong);
+        StoreSnapshot.Read<Map<String, Integer>> inUseRead = fromStore("resource units in use", inUse);
+        Gauge.builder("buildhook.jobs.waiting", waitingRead, BuildhookMetrics::known)
                 .description("Jobs waiting for units of a shared resource (all nodes)")
                 .register(registry);
         held.add(capacities);
@@ -200,11 +260,8 @@ public final class BuildhookMetrics implements AutoCloseable {
             }
             for (String name : declared.keySet()) {
                 resourceGaugesByName.computeIfAbsent(name, n -> Gauge.builder("buildhook.resource.units.in.use", () -> {
-                    try {
-                        return inUse.get().getOrDefault(n, 0);
-                    } catch (RuntimeException e) {
-                        return Double.NaN;
-                    }
+                    Map<String, Integer> units = inUseRead.value();
+                    return units == null ? Double.NaN : units.getOrDefault(n, 0);
                 }).tag("resource", n).description("Units of a shared resource held by job attempts now (all nodes)")
                         .register(registry));
             }
@@ -254,10 +311,27 @@ public final class BuildhookMetrics implements AutoCloseable {
                 .tag("kind", kind).register(registry);
     }
 
-    /** The running-jobs gauge of this node. */
+    /**
+     * The running-jobs gauge of this node: the attempts whose command runs now (an attempt whose command has ended is
+     * counted by {@link #jobsAwaitingRecord} until its end is recorded).
+     */
     public void runningJobs(LongSupplier running) {
         Gauge.builder("buildhook.jobs.running", () -> read(running, "running jobs"))
-                .description("Job attempts running on this node now")
+                .description("Job attempts whose command runs on this node now")
+                .register(registry);
+    }
+
+    /**
+     * The gauge of this node's jobs whose command has ended and whose end waits to be recorded in the store ({@code
+     * buildhook_jobs_awaiting_record}): above 0 for more than a moment, the store does not take the records (the
+     * jobs' threads wait for it). Not among {@code buildhook_jobs_running}, which counts the commands running.
+     *
+     * @param awaiting the number of those jobs now, 0 or more (in memory)
+     */
+    public void jobsAwaitingRecord(LongSupplier awaiting) {
+        Gauge.builder("buildhook.jobs.awaiting.record", () -> read(awaiting, "jobs awaiting the record of their end"))
+                .description("Jobs of this node whose command has ended and whose end is not recorded in the store"
+                        + " yet (their threads wait for it while it is unavailable)")
                 .register(registry);
     }
 
@@ -291,32 +365,22 @@ public final class BuildhookMetrics implements AutoCloseable {
      * The gauge {@code buildhook_cluster_nodes} with a {@code state} label: the nodes of the cluster running (this one
      * included), silent past the dead-node limit (their jobs are taken over by the others) and gone (of this node's
      * host, their JVM ended without giving their id back), as the nodes list counts them. {@code counts} is read once
-     * per scrape for the three series (one read of the node claims alone, by the database's clock on PostgreSQL); a
-     * failing read makes them {@code NaN} for that scrape.
+     * per round for the three series (one read of the node claims alone, by the database's clock on PostgreSQL), in the
+     * background ({@link #startStoreReads}); a failing read makes them {@code NaN} until the next round reads them.
      *
      * @param counts the nodes per state now; on SQLite this node alone ({@code running} 1)
      */
     public void clusterNodes(Supplier<org.buildhook.runner.store.ClusterNodes.Counts> counts) {
-        held.add(counts);
-        nodeCounts = () -> {
-            try {
-                lastNodeCounts = counts.get();
-            } catch (RuntimeException e) {
-                LOG.warn("metrics: cannot read the cluster's nodes: {}", e.getMessage());
-                lastNodeCounts = null;
-            }
-        };
-        nodeGauge("running", org.buildhook.runner.store.ClusterNodes.Counts::running);
-        nodeGauge("silent", org.buildhook.runner.store.ClusterNodes.Counts::silent);
-        nodeGauge("gone", org.buildhook.runner.store.ClusterNodes.Counts::gone);
+        StoreSnapshot.Read<org.buildhook.runner.store.ClusterNodes.Counts> read = fromStore("the cluster's nodes", counts);
+        nodeGauge(read, "running", org.buildhook.runner.store.ClusterNodes.Counts::running);
+        nodeGauge(read, "silent", org.buildhook.runner.store.ClusterNodes.Counts::silent);
+        nodeGauge(read, "gone", org.buildhook.runner.store.ClusterNodes.Counts::gone);
     }
 
-    private volatile Runnable nodeCounts = () -> { };
-    private volatile org.buildhook.runner.store.ClusterNodes.Counts lastNodeCounts;
-
-    private void nodeGauge(String state, java.util.function.ToIntFunction<org.buildhook.runner.store.ClusterNodes.Counts> of) {
+    private void nodeGauge(StoreSnapshot.Read<org.buildhook.runner.store.ClusterNodes.Counts> read, String state,
+            java.util.function.ToIntFunction<org.buildhook.runner.store.ClusterNodes.Counts> of) {
         Gauge.builder("buildhook.cluster.nodes", () -> {
-            org.buildhook.runner.store.ClusterNodes.Counts c = lastNodeCounts;
+            org.buildhook.runner.store.ClusterNodes.Counts c = read.value();
             return c == null ? Double.NaN : of.applyAsInt(c);
         }).tag("state", state).description("Nodes of the cluster by state: running (this one included), silent past"
                 + " the dead-node limit (the others take their jobs over), gone (of this host, ended without a clean"
@@ -410,12 +474,12 @@ public final class BuildhookMetrics implements AutoCloseable {
     /** Everything, in the Prometheus text format 0.0.4. */
     public String scrape() {
         resourceGauges.run();
-        nodeCounts.run();
         return registry.scrape();
     }
 
     @Override
     public void close() {
+        store.close();
         if (jvm != null) {
             jvm.close();
         }
@@ -514,6 +578,10 @@ public final class BuildhookMetrics implements AutoCloseable {
                 .toArray(Duration[]::new);
     }
 
+    /**
+     * Every {@code buildhook_} metric's name as Prometheus sees it (a histogram's without its suffixes): what
+     * docs/operations.md's "Metrics" chapter must name, and no other (BuildhookMetricsTest).
+     */
     static List<String> names() {
         return List.of("buildhook_deliveries_total", "buildhook_signature_failures_total",
                 "buildhook_accept_latency_seconds", "buildhook_jobs_queued", "buildhook_jobs_retry_waiting",
@@ -524,6 +592,8 @@ public final class BuildhookMetrics implements AutoCloseable {
                 "buildhook_store_transactions_total", "buildhook_retention_orphans_removed_total",
                 "buildhook_http_unknown_paths_total",
                 "buildhook_jobs_finished_total", "buildhook_rules_refused", "buildhook_build_info",
-                "buildhook_cluster_nodes");
+                "buildhook_cluster_nodes", "buildhook_refused_builds", "buildhook_jobs_paused",
+                "buildhook_jobs_awaiting_record", "buildhook_rules_differing_nodes", "buildhook_watchdog_up",
+                "buildhook_store_up", "buildhook_store_snapshot_age_seconds");
     }
 }

@@ -94,9 +94,12 @@ class BuildhookMetricsTest {
         }
     }
 
-    /** nodes29: the nodes by state, read once per scrape for the three series; a failing read is NaN, not an error. */
+    /**
+     * nodes29: the nodes by state, read once per round of the store's reads for the three series; a failing read is
+     * NaN, not an error.
+     */
     @Test
-    void theClusterNodesAreReadOncePerScrapeAndAFailingReadIsNaN() {
+    void theClusterNodesAreReadOncePerRoundAndAFailingReadIsNaN() {
         java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
         metrics.clusterNodes(() -> {
@@ -107,14 +110,18 @@ class BuildhookMetricsTest {
             return new org.buildhook.runner.store.ClusterNodes.Counts(2, 1, 0);
         });
 
+        metrics.readStoreNow();
         String text = metrics.scrape();
 
         assertThat(reads).hasValue(1);
         assertThat(text).contains("# TYPE buildhook_cluster_nodes gauge",
                 "buildhook_cluster_nodes{state=\"running\"} 2.0", "buildhook_cluster_nodes{state=\"silent\"} 1.0",
                 "buildhook_cluster_nodes{state=\"gone\"} 0.0");
+        assertThat(metrics.scrape()).contains("buildhook_store_up 1.0");
+        assertThat(reads).as("a scrape does not read the store").hasValue(1);
         down.set(true);
-        assertThat(metrics.scrape()).contains("buildhook_cluster_nodes{state=\"silent\"} NaN");
+        metrics.readStoreNow();
+        assertThat(metrics.scrape()).contains("buildhook_cluster_nodes{state=\"silent\"} NaN", "buildhook_store_up 0.0");
         assertThat(reads).hasValue(2);
     }
 
@@ -221,7 +228,7 @@ class BuildhookMetricsTest {
     }
 
     @Test
-    void theGaugesReadTheirSourceOncePerScrape() {
+    void theGaugesFromTheStoreReadItOncePerRoundAndTheOthersAtEachScrape() {
         AtomicInteger reads = new AtomicInteger();
         metrics.queueDepth(() -> {
             reads.incrementAndGet();
@@ -231,7 +238,9 @@ class BuildhookMetricsTest {
         metrics.awaitingApproval(() -> 3);
         metrics.retryWaiting(() -> 4);
 
+        metrics.readStoreNow();
         String scrape = metrics.scrape();
+        metrics.scrape();
 
         assertThat(value(scrape, "buildhook_jobs_queued")).isEqualTo(7.0);
         assertThat(value(scrape, "buildhook_jobs_retry_waiting")).isEqualTo(4.0);
@@ -245,6 +254,7 @@ class BuildhookMetricsTest {
         java.util.Map<String, Integer> declared = new java.util.concurrent.ConcurrentHashMap<>(java.util.Map.of("boards", 3));
         metrics.sharedResources(() -> declared, () -> java.util.Map.of("boards", 2, "phones", 1), () -> 4);
 
+        metrics.readStoreNow();
         String scrape = metrics.scrape();
         declared.put("phones", 2);
         String later = metrics.scrape();
@@ -293,9 +303,11 @@ class BuildhookMetricsTest {
         });
         metrics.delivery("lmp", BuildhookMetrics.DeliveryOutcome.ACCEPTED);
 
+        metrics.readStoreNow();
         String scrape = metrics.scrape();
 
         assertThat(value(scrape, "buildhook_jobs_queued")).isNaN();
+        assertThat(value(scrape, "buildhook_store_up")).isZero();
         assertThat(value(scrape, "buildhook_deliveries_total{endpoint=\"lmp\",outcome=\"accepted\"}")).isEqualTo(1.0);
     }
 
@@ -347,10 +359,108 @@ class BuildhookMetricsTest {
         }
     }
 
+    /**
+     * Both ways (tryout32 F6): every metric is in operations.md's chapter, and every {@code buildhook_} name there is a
+     * metric (a series' suffix, {@code _bucket}, {@code _count}, {@code _sum}, {@code _max}, aside).
+     */
     @Test
-    void theOperatorDocsNameEveryMetric() throws IOException {
+    void theOperatorDocsNameEveryMetricAndNoOther() throws IOException {
         String text = Docs.section("operations.md", "## Metrics");
 
         assertThat(BuildhookMetrics.names()).allSatisfy(name -> assertThat(text).contains("`" + name));
+        java.util.Set<String> named = new java.util.TreeSet<>();
+        Matcher m = Pattern.compile("buildhook_[a-z_]+").matcher(text);
+        while (m.find()) {
+            named.add(m.group().replaceFirst("_(bucket|count|sum|max)$", ""));
+        }
+        assertThat(named).isSubsetOf(BuildhookMetrics.names());
+    }
+
+    /**
+     * Every gauge this node registers is in {@link BuildhookMetrics#names()} (which the docs test above checks): each
+     * recording point registered, then one scrape's {@code # TYPE} lines.
+     */
+    @Test
+    void everyMetricRegisteredIsNamed() {
+        metrics.refusedBuilds(() -> 0);
+        metrics.queueDepth(() -> 0);
+        metrics.retryWaiting(() -> 0);
+        metrics.awaitingApproval(() -> 0);
+        metrics.sharedResources(() -> Map.of("boards", 1), Map::of, () -> 0);
+        metrics.runningJobs(() -> 0);
+        metrics.jobsAwaitingRecord(() -> 0);
+        metrics.jobsPaused(() -> false);
+        metrics.retentionOrphans(() -> 0, () -> 0);
+        metrics.clusterNodes(() -> new org.buildhook.runner.store.ClusterNodes.Counts(1, 0, 0));
+        metrics.storeCommits(() -> 0, () -> 0);
+        metrics.watchdog(() -> true);
+        metrics.rulesDifferingNodes(() -> 0);
+        metrics.delivery("lmp", BuildhookMetrics.DeliveryOutcome.ACCEPTED);
+        metrics.jobEvents().attemptEnded("deploy", JobEvents.Ending.SUCCEEDED, Duration.ofSeconds(1));
+        metrics.jobEvents().jobEnded("deploy", JobEvents.Ending.SUCCEEDED);
+        metrics.unknownPath("GET");
+        metrics.readStoreNow();
+
+        Matcher m = Pattern.compile("(?m)^# TYPE (buildhook_[a-z_]+) ").matcher(metrics.scrape());
+        java.util.Set<String> registered = new java.util.TreeSet<>();
+        while (m.find()) {
+            registered.add(m.group(1).replaceFirst("_max$", ""));
+        }
+        assertThat(registered).containsExactlyInAnyOrderElementsOf(BuildhookMetrics.names());
+    }
+
+    /**
+     * tryout32 F3: a scrape never waits on the store. A read that hangs (a latch held, as a database that does not
+     * answer) leaves the scrape the last round's values; once the round has lasted over the answer bound (an
+     * injected clock), {@code buildhook_store_up} is 0 and the store's gauges NaN, still without waiting; the store
+     * answering again brings them back. Before, each scrape read the store and waited with it.
+     */
+    @Test
+    void aScrapeAnswersWhileTheStoreHangsAndSaysTheStoreIsAway() throws Exception {
+        java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.CountDownLatch hung = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean hangs = new java.util.concurrent.atomic.AtomicBoolean();
+        try (BuildhookMetrics timed = BuildhookMetrics.create(Set.of("default"), false, nanos::get)) {
+            timed.queueDepth(() -> {
+                if (hangs.get()) {
+                    hung.countDown();
+                    try {
+                        answer.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return 7;
+            });
+            timed.runningJobs(() -> 1);
+            AutoCloseable reads = timed.startStoreReads();
+            await().atMost(Duration.ofSeconds(30)).until(() -> value(timed.scrape(), "buildhook_jobs_queued") == 7.0);
+            assertThat(value(timed.scrape(), "buildhook_store_up")).isEqualTo(1.0);
+
+            hangs.set(true);
+            nanos.addAndGet(StoreSnapshot.EVERY.toNanos()); // not needed by the thread's own timer; the age grows
+            assertThat(hung.await(2, java.util.concurrent.TimeUnit.MINUTES)).as("a round reads the store").isTrue();
+            String during = timed.scrape(); // the read hangs meanwhile: the latch is held
+            assertThat(answer.getCount()).isOne();
+            assertThat(value(during, "buildhook_jobs_queued")).as("the last round's value").isEqualTo(7.0);
+            assertThat(value(during, "buildhook_store_up")).isEqualTo(1.0);
+            assertThat(value(during, "buildhook_jobs_running")).isEqualTo(1.0);
+
+            nanos.addAndGet(StoreSnapshot.ANSWER_BOUND.toNanos() + 1);
+            String away = timed.scrape();
+            assertThat(answer.getCount()).isOne();
+            assertThat(value(away, "buildhook_store_up")).isZero();
+            assertThat(value(away, "buildhook_jobs_queued")).isNaN();
+            assertThat(value(away, "buildhook_store_snapshot_age_seconds")).as(away)
+                    .isGreaterThan(StoreSnapshot.ANSWER_BOUND.toSeconds());
+            assertThat(value(away, "buildhook_jobs_running")).isEqualTo(1.0);
+
+            hangs.set(false);
+            answer.countDown();
+            await().atMost(Duration.ofSeconds(30)).until(() -> value(timed.scrape(), "buildhook_store_up") == 1.0);
+            assertThat(value(timed.scrape(), "buildhook_jobs_queued")).isEqualTo(7.0);
+            reads.close();
+        }
     }
 }

@@ -1003,9 +1003,18 @@ public final class JobEngine implements AutoCloseable {
         return watchdog;
     }
 
-    /** How many jobs run on this node now. */
+    /** How many jobs run on this node now: their commands run (not those ended whose end is being recorded). */
     public int runningCount() {
         return running.size();
+    }
+
+    /**
+     * How many jobs of this node have a command that has ended here while their thread still records what it came to:
+     * for a moment after each end, and for as long as the store is unavailable (the thread waits for it and tries
+     * again). 0 or more, at most {@code runner.threads}; not counted in {@link #runningCount()} (tryout32 F5).
+     */
+    public int endsAwaitingRecord() {
+        return running.awaitingTheirRecord();
     }
 
     public String nodeId() {
