@@ -31,9 +31,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * synchronisation.
  *
  * <p>Where its notes are is kept beside the log ({@link LogNotes}, {@link JobLogs#notesOf}), so that a reader can
- * tell them from a command's own line that looks like one: created empty before the log is written, a note's line
- * appended after its bytes are in the log; a log that is cut or rewritten has its record deleted first and written
- * anew after. Any error with the record drops it (deleted): a log without one is read as before it existed.
+ * tell them from a command's own line that looks like one: made at the first note (most logs have none, and a file
+ * per attempt costs a creation and a deletion: docs/BENCHMARKS.md), a note's line appended after its bytes are in
+ * the log; a log that is cut or rewritten has its record deleted first and written anew after. A log without a
+ * record in a log folder marked as one whose logs are recorded ({@link JobLogs#notesRecordedMarkOf}) has no notes;
+ * any error with the record drops it (deleted), so a stop or an error can only make a note read as a command's
+ * line, never a command's line as a note.
  */
 final class CappedLog extends OutputStream {
 
@@ -55,8 +58,10 @@ final class CappedLog extends OutputStream {
     private final FileChannel channel;
     /** The log's path, where the truncated log replaces the live one; null when it could not be opened. */
     private final Path file;
-    /** The record of the notes' places ({@link LogNotes}); null once dropped or when it could not be made. */
+    /** The record of the notes' places ({@link LogNotes}); null until the first note, or once dropped. */
     private FileChannel notes;
+    /** Whether the record was dropped (an error): no note is recorded again, the log reads as one without. */
+    private boolean notesDropped;
     /** Whether the record has its first line: written with its first note (an empty record takes no disk block). */
     private boolean notesHeaded;
     /** Every note written (stream offset, length), for the record of a rewritten log; at most {@link #MAX_NOTES}. */
@@ -100,24 +105,21 @@ final class CappedLog extends OutputStream {
     static CappedLog open(Path file, long cap) {
         try {
             boolean newFolder = DataFiles.madeDirectoryInExisting(file.getParent());
-            // The record first, empty: a stop before the log is emptied leaves an older log with a record of no
-            // notes (its notes read as its command's lines), never a record of notes in a log that has none.
-            FileChannel notes = openNotes(file);
-            FileChannel channel;
-            try {
-                channel = DataFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-            } catch (IOException | RuntimeException e) {
-                closeQuietly(notes);
-                throw e;
+            if (!newFolder) {
+                // An earlier run of this attempt's record (that attempt runs again), gone before the log is emptied:
+                // a stop in between leaves the older log with no record (its notes read as its command's lines),
+                // never a record of notes in a log that has none. A folder this open just made holds none: its
+                // job's first attempt skips the look (an lstat that finds nothing, 3 % of the job threads' CPU:
+                // docs/BENCHMARKS.md, "Twenty-first pass").
+                Files.deleteIfExists(JobLogs.notesOf(file));
             }
-            // Left by a stop in the middle of an earlier attempt's rewrite (that attempt then runs again). A
-            // folder this open just made holds none: its job's first attempt skips the look (an lstat that
-            // finds nothing, 3 % of the job threads' CPU: docs/BENCHMARKS.md, "Twenty-first pass").
+            FileChannel channel = DataFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            // Left by a stop in the middle of an earlier attempt's rewrite (that attempt then runs again).
             if (!newFolder) {
                 Files.deleteIfExists(rewriteOf(file));
             }
-            return new CappedLog(channel, file, notes, cap, null);
+            return new CappedLog(channel, file, null, cap, null);
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return new CappedLog(null, cap, e instanceof IOException io ? io : new IOException(e));
         }
@@ -168,26 +170,15 @@ final class CappedLog extends OutputStream {
         }
     }
 
-    /** The (new, empty) record of {@code log}'s notes, open for appending; null if it cannot be made. */
-    private static FileChannel openNotes(Path log) {
-        Path record = JobLogs.notesOf(log);
-        FileChannel out = null;
-        try {
-            // Empty until a note comes: a record of no notes, taking an inode but no block of the disk.
-            return DataFiles.open(record, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING);
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(out);
-            deleteQuietly(record);
-            return null;
-        }
-    }
-
     private void recordNote(long at, long length) {
-        if (notes == null) {
+        if (notesDropped || file == null) {
             return;
         }
         try {
+            if (notes == null) {
+                notes = DataFiles.open(JobLogs.notesOf(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING);
+            }
             String line = (notesHeaded ? "" : LogNotes.header()) + at + " " + length + "\n";
             notesHeaded = true;
             writeFully(notes, ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII)));
@@ -204,6 +195,7 @@ final class CappedLog extends OutputStream {
         }
         closeQuietly(notes);
         notes = null;
+        notesDropped = true;
         deleteQuietly(JobLogs.notesOf(file));
     }
 
@@ -363,7 +355,7 @@ final class CappedLog extends OutputStream {
         ByteBuffer markerBytes = ByteBuffer.wrap(marker.getBytes(StandardCharsets.UTF_8));
         int markerLength = markerBytes.remaining();
         // The record goes first and comes back after: never one of the old log's places read in the new one.
-        boolean recorded = notes != null;
+        boolean recorded = !notesDropped;
         dropNotes();
         // Rewriting in place changed bytes under a reader of the live file: a 'logs -f' then went on at its
         // offset in the new content and printed a line glued from two (tryout11 F1).

@@ -180,6 +180,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
 
     private Attempt attemptOf(JobRequest request) {
         Path logFile = logs.pathFor(request.jobId(), request.attempt());
+        logs.markNotesRecorded(); // before the log: the record of its notes is made at the first note only
         return new Attempt(clock, clock.instant(), logFile, CappedLog.open(logFile, config.logCapBytes()),
                 config.killGrace(), config.newSession(), marker(request), scheduler, running::remove);
     }

@@ -46,6 +46,40 @@ public final class JobLogs {
     }
 
     /**
+     * The file in a log directory that says its logs have records of their notes ({@link #notesOf}):
+     * {@code .buildhook-notes-recorded}, made by the first log a build that keeps them writes there. A log in that
+     * directory changed at or after the file's own modification time, and with no record beside it, has no notes; one
+     * changed before it was written by an older build (before 2026-12-03), whose notes nothing records.
+     *
+     * @param logDirectory the log directory ({@code runner.log-dir})
+     * @return the file's path (which may be missing)
+     */
+    public static Path notesRecordedMarkOf(Path logDirectory) {
+        return logDirectory.resolve(".buildhook-notes-recorded");
+    }
+
+    /** The log directories marked by this class loader ({@link #markNotesRecorded}): one look each. */
+    private static final java.util.Set<Path> MARKED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Makes {@link #notesRecordedMarkOf} in {@code logDirectory} if it is missing, once per directory and class
+     * loader, before the first log written there: so every log this build writes is changed after the mark.
+     * <p>Never throws: a mark that cannot be made (the directory missing or not writable) is tried again by the next
+     * log, and meanwhile the logs read as ones without a record (their notes as lines like any other).
+     */
+    void markNotesRecorded() {
+        if (MARKED.contains(directory)) {
+            return;
+        }
+        try {
+            org.buildhook.core.DataFiles.createIfMissing(notesRecordedMarkOf(directory));
+            MARKED.add(directory);
+        } catch (java.io.IOException | RuntimeException e) {
+            // tried again by the next log
+        }
+    }
+
+    /**
      * The log file of one attempt.
      *
      * @throws IllegalArgumentException if the job id is not {@code [A-Za-z0-9_-]{1,64}} or the

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,11 +16,13 @@ import java.util.List;
  * Which bytes of an attempt's log are buildhook's own notes (its {@code [buildhook] } lines), so that a reader can
  * tell them from a command's line that looks the same (words32). The log itself stays the command's bytes and the
  * notes, as written (docs/running-jobs.md, "Log files"); the record is a file beside it, {@link JobLogs#notesOf}:
- * empty (no notes), or a first line {@code buildhook-notes 1 TOKEN}, then one line {@code OFFSET LENGTH} per note
- * (bytes, decimal). The launcher ({@code CappedLog}) creates it empty before it writes the log, appends a note's
- * line after the note's bytes are in the log, and when it cuts or rewrites the log deletes it first and writes a new
- * one (a new TOKEN) after: a stop at any point leaves a record that may miss a note, never one that calls a
- * command's bytes a note.
+ * a first line {@code buildhook-notes 1 TOKEN}, then one line {@code OFFSET LENGTH} per note (bytes, decimal); an
+ * empty file (made by builds of 2026-12-03 before the record was made lazily) has no notes. The launcher
+ * ({@code CappedLog}) creates it at the first note, appends a note's line after the note's bytes are in the log, and
+ * when it cuts or rewrites the log deletes it first and writes a new one (a new TOKEN) after: a stop at any point
+ * leaves a record that may miss a note, never one that calls a command's bytes a note. A log with no record has no
+ * notes when it was changed after its log directory was marked ({@link JobLogs#notesRecordedMarkOf}); else (an
+ * older build's log) nothing tells its notes from the command's lines.
  */
 public final class LogNotes {
 
@@ -74,7 +77,9 @@ public final class LogNotes {
         Record before = read(record);
         long from;
         byte[] bytes;
+        FileTime changed;
         try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
+            changed = Files.getLastModifiedTime(log);
             long size = channel.size();
             from = Math.max(0, size - maxBytes);
             ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, size - from));
@@ -87,6 +92,12 @@ public final class LogNotes {
                     : java.util.Arrays.copyOf(buffer.array(), buffer.position());
         }
         Record after = read(record);
+        if (before == NONE && after == NONE) {
+            // No record: none was made (no note yet) if the log was written since its folder's logs are recorded;
+            // else an older build wrote it (or the record was dropped: then its notes read as the command's lines,
+            // never the other way round).
+            return new Piece(from, bytes, List.of(), recordedWithoutNotes(log, changed));
+        }
         // The same record before and after the read: the log was not rewritten meanwhile (a rewrite deletes the
         // record first and writes one with a new token after), so its notes are the bytes read.
         if (before == null || after == null || !before.token.equals(after.token)) {
@@ -127,7 +138,29 @@ public final class LogNotes {
     private record Record(String token, List<Range> ranges) {
     }
 
-    /** The record, or null when there is none or it cannot be read or is not one. */
+    /** No record beside the log ({@link #read}). */
+    private static final Record NONE = new Record("-", List.of());
+
+    /**
+     * Whether {@code log}, with no record beside it, was written by a build that makes one at a log's first note:
+     * its log directory (the log's folder's folder, {@link JobLogs#pathFor}) has the mark
+     * ({@link JobLogs#notesRecordedMarkOf}) and the log was changed at or after the mark was made.
+     */
+    private static boolean recordedWithoutNotes(Path log, FileTime changed) {
+        Path folder = log.toAbsolutePath().getParent();
+        Path directory = folder == null ? null : folder.getParent();
+        if (directory == null) {
+            return false;
+        }
+        try {
+            FileTime marked = Files.getLastModifiedTime(JobLogs.notesRecordedMarkOf(directory));
+            return changed.compareTo(marked) >= 0;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The record; {@link #NONE} when there is none; null when it cannot be read or is not one. */
     private static Record read(Path record) {
         String text;
         try {
@@ -135,6 +168,8 @@ public final class LogNotes {
                 return null;
             }
             text = Files.readString(record, StandardCharsets.US_ASCII);
+        } catch (NoSuchFileException e) {
+            return NONE;
         } catch (IOException | RuntimeException e) {
             return null;
         }

@@ -72,6 +72,7 @@ class LogNotesTest {
     @Test
     void anAttemptsLogWrittenAgainGetsANewRecordAndAPieceReadWithoutOneIsNotRecorded() throws Exception {
         Path file = dir.resolve("job/attempt-1.log");
+        new JobLogs(dir).markNotesRecorded();
         try (CappedLog log = CappedLog.open(file, CAP)) {
             log.write("output\n".getBytes(StandardCharsets.UTF_8));
             log.note("killed: cancelled");
@@ -83,13 +84,42 @@ class LogNotesTest {
         LogNotes.Piece again = LogNotes.readTail(file, 1 << 20);
         assertThat(again.recorded()).isTrue();
         assertThat(again.notes()).isEmpty();
-        // a record of no notes is an empty file: an inode, no block of the disk
-        assertThat(JobLogs.notesOf(file)).isEmptyFile();
+        // no note, no record: the first run's is gone, and none is made for a log without notes
+        assertThat(JobLogs.notesOf(file)).doesNotExist();
 
-        Files.delete(JobLogs.notesOf(file));
+        // A log directory not marked: a log an older build wrote, whose notes nothing recorded.
+        Files.delete(JobLogs.notesRecordedMarkOf(dir));
         LogNotes.Piece without = LogNotes.readTail(file, 1 << 20);
         assertThat(without.recorded()).isFalse();
         assertThat(without.notes()).isEmpty();
+    }
+
+    /**
+     * A log with no record is one without notes only when it was written since its log directory's logs have records
+     * (the mark's time); one changed before that (an older build's, before an upgrade) tells nothing of its notes:
+     * its real notes are never shown as the command's.
+     */
+    @Test
+    void aLogWithoutARecordHasNoNotesOnlyWhenWrittenSinceItsDirectoryWasMarked() throws Exception {
+        Path older = dir.resolve("job-1/attempt-1.log");
+        Files.createDirectories(older.getParent());
+        Files.writeString(older, "output\n[buildhook] killed: cancelled\n");
+        java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(older);
+
+        new JobLogs(dir).markNotesRecorded();
+        Files.setLastModifiedTime(JobLogs.notesRecordedMarkOf(dir),
+                java.nio.file.attribute.FileTime.fromMillis(before.toMillis() + 60_000));
+        assertThat(LogNotes.readTail(older, 1 << 20).recorded()).isFalse();
+
+        Path newer = dir.resolve("job-2/attempt-1.log");
+        try (CappedLog log = CappedLog.open(newer, CAP)) {
+            log.write(FORGED.getBytes(StandardCharsets.UTF_8));
+        }
+        Files.setLastModifiedTime(newer, java.nio.file.attribute.FileTime.fromMillis(before.toMillis() + 120_000));
+        LogNotes.Piece piece = LogNotes.readTail(newer, 1 << 20);
+        assertThat(piece.recorded()).isTrue();
+        assertThat(piece.notes()).isEmpty();
+        assertThat(JobLogs.notesOf(newer)).doesNotExist();
     }
 
     /**
