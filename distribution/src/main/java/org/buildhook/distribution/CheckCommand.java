@@ -125,6 +125,8 @@ final class CheckCommand implements Callable<Integer> {
                 schema.ifPresent(outlook -> out.println(name + (outlook.newer() ? ": error: "
                         : outlook.unreadable() != null ? ": warning: " : ": ") + outlook.describe()
                         + (outlook.newer() ? " ('serve' would not start now)" : "")));
+                schema.filter(SchemaOutlook::upgrades)
+                        .ifPresent(outlook -> warnOfOlderNodes(loaded, name, outlook, out));
                 rulesFile = rules != null ? rules : loaded.rulesFile();
                 defaultWorkdir = loaded.launcher().defaultWorkdir();
                 // A store that cannot be reached is said above; asking it for its nodes would wait for it again.
@@ -179,6 +181,26 @@ final class CheckCommand implements Callable<Integer> {
             return ExitCodes.UNAVAILABLE;
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * PostgreSQL: the nodes running on a store the checked build's start would upgrade (tryout32 F8). They run an older
+     * build (a node of this one would have upgraded it), which cannot open the upgraded schema: a warning naming them,
+     * with deploying.md#upgrading step 4. Nothing when none runs or they cannot be read (the store's reach is said
+     * above).
+     */
+    private static void warnOfOlderNodes(BuildhookConfig config, String name, SchemaOutlook outlook, PrintWriter out) {
+        Optional<List<NodeLeases.NodeRules>> read = StoreReachability.runningNodesRules(config.store(),
+                config.engine().deadNodeLimit());
+        if (read.isEmpty() || read.get().isEmpty()) {
+            return;
+        }
+        out.println(name + ": warning: " + read.get().size() + " node(s) run on this store at schema version "
+                + outlook.version() + ": " + read.get().stream().map(NodeLeases.NodeRules::describe)
+                        .collect(java.util.stream.Collectors.joining(", "))
+                + ". They run a buildhook older than this one, and 'serve' of this build would upgrade the schema to "
+                + outlook.latest() + " at its start, which theirs cannot open: stop every node before the first new one"
+                + " starts (docs/deploying.md#upgrading, step 4)");
     }
 
     /**

@@ -17,12 +17,22 @@ final class CheckRun {
 
     /** Runs {@code check --config config}; returns its exit code. */
     int check(Path config) {
+        return check(config, new String[0]);
+    }
+
+    /** Runs {@code check --config config} with {@code options} after it (e.g. {@code --strict}). */
+    int check(Path config, String... options) {
         out.getBuffer().setLength(0);
         err.getBuffer().setLength(0);
         CommandLine cl = BuildhookCommand.commandLine();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        return cl.execute("check", "--config", config.toString());
+        String[] args = new String[3 + options.length];
+        args[0] = "check";
+        args[1] = "--config";
+        args[2] = config.toString();
+        System.arraycopy(options, 0, args, 3, options.length);
+        return cl.execute(args);
     }
 
     /**

@@ -228,4 +228,40 @@ class CheckSchemaVersionTest {
                     + " version 99 but this buildhook only knows up to " + latest);
         }
     }
+
+    /**
+     * tryout32 F8: a node of an older build still running (its claim renewed now) on the PostgreSQL schema that this
+     * build's start would upgrade is named in a warning, with the step of deploying.md it breaks; the exit code stays
+     * that of a valid check (warnings do not change it), with --strict too, since 'serve' would start. No warning
+     * once no node runs.
+     */
+    @Test
+    void postgresqlNodeOfAnOlderBuildRunningOnASchemaThisBuildWouldUpgradeIsAWarning() throws Exception {
+        try (TestSchema schema = TestSchema.create("t_olderrun_")) {
+            String url = schema.storeUrl;
+            int latest = migrations("postgresql").size();
+            Path config = config(dir.resolve("data"), url);
+            olderSchema(url, "postgresql");
+            try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO node_leases (node_id, instance, host, boot_id, node_pid, node_started,"
+                        + " acquired_at, renewed_at) VALUES ('node-a', 'instance-a', 'old-host', '', 4242, 1,"
+                        + " (extract(epoch from clock_timestamp()) * 1000)::bigint - 60000,"
+                        + " (extract(epoch from clock_timestamp()) * 1000)::bigint)");
+            }
+
+            assertThat(run.check(config, "--strict")).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.out.toString()).contains(": warning: 1 node(s) run on this store at schema version "
+                    + (latest - 1) + ": node-a (host old-host, pid 4242). They run a buildhook older than this one, and"
+                    + " 'serve' of this build would upgrade the schema to " + latest + " at its start, which theirs"
+                    + " cannot open: stop every node before the first new one starts (docs/deploying.md#upgrading,"
+                    + " step 4)\n");
+
+            try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+                s.execute("UPDATE node_leases SET renewed_at = renewed_at - 3600000");
+            }
+            assertThat(run.check(config, "--strict")).as(run.err.toString()).isEqualTo(ExitCodes.OK);
+            assertThat(run.out.toString()).doesNotContain("run on this store at schema version");
+            assertThat(version(url)).isEqualTo(latest - 1);
+        }
+    }
 }

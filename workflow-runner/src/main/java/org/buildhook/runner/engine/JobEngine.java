@@ -270,6 +270,7 @@ public final class JobEngine implements AutoCloseable {
             // picked jobs for lost picks of its own and run them again at once.
             claimNodeId();
             reach.answered(java.time.Instant.now());
+            warnOfOlderNodes();
         }
         try {
             beforeJobs.run();
@@ -771,6 +772,33 @@ public final class JobEngine implements AutoCloseable {
 
     /** The stale picks of the last look, by job id, with the version each had; only the look's thread uses it. */
     private volatile Map<String, Long> staleLastLook = Map.of();
+
+    /**
+     * PostgreSQL: when this start upgraded the shared schema while other nodes' claims were fresh, those nodes run an
+     * older build (a node of this one would have found the schema upgraded): it cannot open the upgraded schema, and may
+     * go on writing to it meanwhile (tryout32 F8). Says so at WARN, naming them, since deploying.md#upgrading asks to
+     * stop every node before the first new one starts. Never throws.
+     */
+    private void warnOfOlderNodes() {
+        if (store.upgradedFrom() == 0) {
+            return;
+        }
+        List<String> others;
+        try {
+            others = store.nodeLeases().runningNodesRules(config.deadNodeLimit()).stream()
+                    .filter(n -> !n.nodeId().equals(config.nodeId())).map(NodeLeases.NodeRules::describe).toList();
+        } catch (RuntimeException e) {
+            LOG.debug("could not read which nodes run on the store this start upgraded", e);
+            return;
+        }
+        if (!others.isEmpty()) {
+            LOG.warn("this start upgraded the shared store's schema from version {} to {} while {} node(s) ran on it: {};"
+                    + " they run an older buildhook, which cannot open the upgraded schema (it refuses to start again)"
+                    + " and may go on writing to it until it stops: stop them now and start them with this build"
+                    + " (docs/deploying.md#upgrading, step 4: in a cluster, stop every node before the first new one"
+                    + " starts)", store.upgradedFrom(), store.schemaVersion(), others.size(), String.join(", ", others));
+        }
+    }
 
     /**
      * Before the first pick: the jobs a build from before 2026-12-02 put back due at the moment it cut them short get

@@ -39,6 +39,8 @@ final class Migrations {
 
     private final Database db;
     private final Clock clock;
+    /** The version {@link #apply} upgraded the schema from; 0 when it created it or had nothing to do. */
+    private int upgradedFrom;
 
     Migrations(Database db, Clock clock) {
         this.db = db;
@@ -128,11 +130,20 @@ final class Migrations {
             if (from[0] == 0) {
                 LOG.info("store schema created at version {}", version);
             } else {
+                upgradedFrom = from[0];
                 LOG.info("store schema upgraded from version {} to {} ({}); a buildhook older than this one cannot"
                         + " open it any more", from[0], version, String.join(", ", applied));
             }
         }
         return version;
+    }
+
+    /**
+     * After {@link #apply}: the schema version this node's apply upgraded the store from (from 1), or 0 when it
+     * created the schema or found it up to date (another node's upgrade included).
+     */
+    int upgradedFrom() {
+        return upgradedFrom;
     }
 
     /** How {@link #migrate} runs one migration's transaction. */

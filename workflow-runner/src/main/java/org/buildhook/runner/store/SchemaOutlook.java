@@ -103,6 +103,11 @@ public record SchemaOutlook(Dialect dialect, String store, int version, int late
         }
     }
 
+    /** Whether this build's start upgrades the store: an existing schema, read, older than this build's. */
+    public boolean upgrades() {
+        return unreadable == null && exists && version > 0 && version < latest;
+    }
+
     /** Whether this build refuses to start on the store: a newer build migrated it. */
     public boolean newer() {
         return version > latest;

@@ -59,6 +59,10 @@ public final class Store implements AutoCloseable {
     private final NodeLeases nodeLeases;
     private final DeadNodeRelease deadNodes;
     private final QueuePlaces queuePlaces;
+    /** The schema version this open upgraded the store from; 0 when it did not upgrade it. */
+    private int upgradedFrom;
+    /** The schema version the store is at after this open. */
+    private int schemaVersion;
     private final Retention retention;
     private final OrphanFiles orphans;
     private final ScheduledExecutorService retentionThread;
@@ -140,10 +144,13 @@ public final class Store implements AutoCloseable {
             }
         }
         try {
-            int version = new Migrations(db, config.clock()).apply();
+            Migrations migrations = new Migrations(db, config.clock());
+            int version = migrations.apply();
             LOG.info("store open on {} at schema version {}", config.dialect(), version);
             db.pinFile();
             Store store = new Store(config, db, executor, owns);
+            store.upgradedFrom = migrations.upgradedFrom();
+            store.schemaVersion = version;
             store.orphans.mark(config.dataDir().resolve("payloads"));
             long every = config.retentionInterval().toMillis();
             if (every > 0) {
@@ -1053,6 +1060,19 @@ public final class Store implements AutoCloseable {
     /** Frees what dead nodes of this host held; for the engine, after it killed their leftovers. */
     public DeadNodeRelease deadNodes() {
         return deadNodes;
+    }
+
+    /**
+     * The schema version this open upgraded the store from (from 1), or 0 when it created the schema or found it up to
+     * date: for the start's warning of nodes of an older build still running on a shared store.
+     */
+    public int upgradedFrom() {
+        return upgradedFrom;
+    }
+
+    /** The schema version the store is at since this open (this build's newest). */
+    public int schemaVersion() {
+        return schemaVersion;
     }
 
     /** Gives jobs an older build put behind later ones their place in the queue back; for the engine's start. */
