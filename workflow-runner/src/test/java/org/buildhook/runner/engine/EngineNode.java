@@ -47,6 +47,21 @@ public final class EngineNode {
     private EngineNode() {
     }
 
+    /**
+     * {@code url} with PostgreSQL's {@code idle_in_transaction_session_timeout} of 30 s for its sessions (unless it
+     * names one): the bound buildhook gives them with the default {@code store.connect-timeout} (six times it, at least
+     * 30 s: Database). This node's connect timeout is 2 minutes (below), which would make the bound 12 minutes: a node
+     * a test pauses (SIGSTOP) while it is inside a transaction then held its row locks for 12 minutes, and the node
+     * beside it, waiting for them, did not take the job over within the test's 5 minutes (ci-c, ci-a: stressed runs
+     * of PostgresWorkflowCrashTest, where the pause lands inside a transaction more often).
+     */
+    static String withIdleInTransactionBound(String url) {
+        if (url == null || !url.startsWith("jdbc:postgresql:") || url.contains("idle_in_transaction_session_timeout")) {
+            return url;
+        }
+        return url + (url.contains("?") ? "&" : "?") + "options=-c%20idle_in_transaction_session_timeout%3D30000";
+    }
+
     public static void main(String[] args) throws IOException {
         Map<String, String> a = new HashMap<>();
         for (String arg : args) {
@@ -54,7 +69,7 @@ public final class EngineNode {
             a.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
         Path data = Path.of(a.get("data"));
-        StoreConfig defaults = StoreConfig.of(a.get("url"), data);
+        StoreConfig defaults = StoreConfig.of(withIdleInTransactionBound(a.get("url")), data);
         // Connecting waits up to 2 minutes, not the default 5 s: on a loaded 2-core machine a new JVM
         // and PostgreSQL's new backend can take longer than that, and then the node died at start.
         Store store = Store.open(new StoreConfig(defaults.url(), data, defaults.dedupWindow(), defaults.retention(),
