@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
  * other than a letter or digit written {@code _} ({@code lab-boards} gives {@code BUILDHOOK_RESOURCE_LAB_BOARDS}),
  * its value the numbers of the units held, from 1 to the resource's capacity, ascending and comma-separated
  * ({@code 2}, or {@code 1,3}). Two resource names that give the same variable ({@code lab-boards} and
- * {@code lab_boards}) are refused when the rules file is read.
+ * {@code lab_boards}) get a warning when the rules file is read, and a job holding units of both is told neither.
  */
 public final class ResourceVariable {
 
@@ -37,13 +37,23 @@ public final class ResourceVariable {
      *
      * @param units the unit numbers held (each from 1 to its resource's capacity), by resource name; a resource
      *              without numbers (a hold written before they were recorded) gives no variable
-     * @return variable name to value ({@code 1,3}), sorted by name; empty when {@code units} is
+     * @return variable name to value ({@code 1,3}), sorted by name; empty when {@code units} is; none for two resources
+     *         of {@code units} whose names give one variable
      */
     public static Map<String, String> variables(Map<String, List<Integer>> units) {
         Map<String, String> out = new TreeMap<>();
+        java.util.Set<String> shared = new java.util.HashSet<>();
         units.forEach((resource, numbers) -> {
             if (numbers != null && !numbers.isEmpty()) {
-                out.put(of(resource), numbers.stream().sorted().map(String::valueOf).collect(Collectors.joining(",")));
+                String variable = of(resource);
+                if (shared.contains(variable) || out.containsKey(variable)) {
+                    // Two resources of one variable (the rules file was warned of it): either's numbers would be
+                    // read as the other's, a board another job holds; neither is told.
+                    shared.add(variable);
+                    out.remove(variable);
+                } else {
+                    out.put(variable, numbers.stream().sorted().map(String::valueOf).collect(Collectors.joining(",")));
+                }
             }
         });
         return out;

@@ -48,13 +48,16 @@ final class WorkflowReader extends NodeReader {
                 continue;
             }
             // Each resource tells its jobs their units in a variable of its own (units32): two names that give one
-            // variable would tell a job holding units of both only one resource's numbers.
+            // variable would tell a job holding units of both only one resource's numbers. A warning, not a
+            // refusal: such a file was valid before the variables existed, and must still load after an upgrade
+            // (review32); a job holding units of both is told neither (ResourceVariable.variables).
             String variable = ResourceVariable.of(entry.key());
             YamlNode.Entry same = byVariable.putIfAbsent(variable, entry);
             if (same != null) {
-                problems.add(entry.keyLocation(), "resource '" + entry.key() + "' would tell its jobs their units in "
+                problems.warn(entry.keyLocation(), "resource '" + entry.key() + "' would tell its jobs their units in "
                         + variable + ", as resource '" + same.key() + "' (line " + same.keyLocation().line()
-                        + ") does: names that differ only in case or in '.', '_' and '-' give one variable; rename one");
+                        + ") does: names that differ only in case or in '.', '_' and '-' give one variable, so a job"
+                        + " holding units of both is told neither; rename one");
             }
             out.put(entry.key(), integer(entry.value(), "the capacity of resource '" + entry.key() + "'", 1,
                     MAX_CAPACITY).orElse(NO_CAPACITY));
