@@ -102,8 +102,8 @@ public final class NodeIdPending implements AutoCloseable {
                 // Checked again at the next poll; the deadline still holds.
             }
             if (System.nanoTime() - deadline >= 0) {
-                throw new RunnerException("runner.node-id '" + nodeId + "' is still held by another buildhook in this"
-                        + " same JVM (" + holder.describe() + "), a previous copy of this web application, after "
+                throw new RunnerException("runner.node-id '" + nodeId + "' is still held by "
+                        + StoreLock.Pending.PREVIOUS_COPY + " (" + holder.describe() + ") after "
                         + atMost.toSeconds() + " s: it did not stop. Stop it (undeploy it, or restart the container),"
                         + " then deploy this one again");
             }

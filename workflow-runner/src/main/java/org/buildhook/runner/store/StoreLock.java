@@ -153,6 +153,11 @@ public final class StoreLock implements AutoCloseable {
      * (never closed while that one may hold the lock: closing it would release that one's lock too).
      */
     public static final class Pending implements AutoCloseable {
+        /**
+         * Who holds a lock of this JVM through another class loader: not "another buildhook (pid …)", which would
+         * send the operator looking for another process with this JVM's own pid (tryout32 F1(b)).
+         */
+        static final String PREVIOUS_COPY = "a previous copy of this web application in this JVM";
         private static final Duration POLL = Duration.ofMillis(100);
         private final FileChannel channel;
         private final Path file;
@@ -203,9 +208,8 @@ public final class StoreLock implements AutoCloseable {
                     lock = channel.tryLock();
                 } catch (OverlappingFileLockException e) {
                     if (System.nanoTime() - deadline >= 0) {
-                        throw new RunnerException("another buildhook in this same JVM" + (holder[0] == null ? ""
-                                : " (" + holder[0] + ")") + ", a previous copy of this web application, still serves"
-                                + " the SQLite database " + database + " (its lock " + file + " is taken) after "
+                        throw new RunnerException(PREVIOUS_COPY + (holder[0] == null ? "" : " (" + holder[0] + ")")
+                                + " still serves the SQLite database " + database + " (its lock " + file + " is taken) after "
                                 + atMost.toSeconds() + " s: it did not stop. Stop it (undeploy it, or restart the"
                                 + " container), then deploy this one again");
                     }
@@ -228,10 +232,16 @@ public final class StoreLock implements AutoCloseable {
             }
         }
 
-        /** Today's refusal ({@link #acquire}): closes the channel and names the holder. */
+        /**
+         * The refusal of {@link #acquire}: closes the channel and names the holder, which is this JVM (another
+         * class loader of it), not another process.
+         */
         private RunnerException refuse() {
             close();
-            return StoreLock.taken(database, file, holder, dataDir);
+            return new RunnerException(PREVIOUS_COPY + (holder[0] == null ? "" : " (" + holder[0] + ")") + ", or another"
+                    + " web application of this JVM with the same store, is still serving the SQLite database " + database
+                    + " (its lock " + file + " is taken): undeploy it (or restart the container) first, or give this one"
+                    + " a database of its own (store.url). Two servers on one SQLite file would run the same jobs");
         }
 
         /**

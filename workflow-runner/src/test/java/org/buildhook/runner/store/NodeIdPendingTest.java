@@ -52,9 +52,9 @@ class NodeIdPendingTest {
         assertThat(pending.holderLine()).isEqualTo("host " + NodeIdentity.current().host() + ", pid "
                 + ProcessHandle.current().pid());
         assertThatThrownBy(() -> pending.await(Duration.ofMillis(300))).isInstanceOf(RunnerException.class)
-                .hasMessage("runner.node-id 'node-7' is still held by another buildhook in this same JVM (host "
-                        + NodeIdentity.current().host() + ", pid " + ProcessHandle.current().pid() + "), a previous copy"
-                        + " of this web application, after 0 s: it did not stop. Stop it (undeploy it, or restart the"
+                .hasMessage("runner.node-id 'node-7' is still held by a previous copy of this web application in this"
+                        + " JVM (host " + NodeIdentity.current().host() + ", pid " + ProcessHandle.current().pid() + ")"
+                        + " after 0 s: it did not stop. Stop it (undeploy it, or restart the"
                         + " container), then deploy this one again");
         assertThat(pending.over()).isFalse();
 

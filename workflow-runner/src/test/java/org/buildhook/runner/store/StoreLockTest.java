@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import org.buildhook.runner.RunnerException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,68 @@ class StoreLockTest {
             String holder = readQuietly(dir.resolve("buildhook.db.lock"));
             assertThat(holder).matches("(?s)pid \\d+ on .+, started \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{3})?Z\\n"
                     + "data-dir " + java.util.regex.Pattern.quote(dir.toAbsolutePath().normalize().toString()) + "\\n");
+        }
+    }
+
+    /**
+     * A lock held by another class loader of this JVM is a previous copy of the web application (Jetty 12 starts the
+     * new copy of a redeployed WAR before it stops the old one): the refusal and the wait's end say so, and never call
+     * this JVM "another buildhook (pid <this JVM's pid>)" (tryout32 F1(b): the operator looked for another process).
+     */
+    @Test
+    void aLockHeldByAnotherClassLoaderOfThisJvmIsNamedAsAPreviousCopyOfTheWebApplication() throws Exception {
+        java.net.URL classes = StoreLock.class.getProtectionDomain().getCodeSource().getLocation();
+        try (java.net.URLClassLoader copy = new ChildFirst(classes, StoreLockTest.class.getClassLoader())) {
+            Class<?> config = copy.loadClass(StoreConfig.class.getName());
+            Class<?> lock = copy.loadClass(StoreLock.class.getName());
+            assertThat(lock).isNotSameAs(StoreLock.class);
+            AutoCloseable held = (AutoCloseable) lock.getMethod("acquire", config)
+                    .invoke(null, config.getMethod("sqlite", Path.class).invoke(null, dir));
+            try {
+                String pid = "pid " + ProcessHandle.current().pid() + " on ";
+                assertThatThrownBy(() -> StoreLock.acquire(StoreConfig.sqlite(dir))).isInstanceOf(RunnerException.class)
+                        .hasMessageStartingWith("a previous copy of this web application in this JVM (" + pid)
+                        .hasMessageContaining("is still serving the SQLite database")
+                        .hasMessageNotContaining("another buildhook");
+                StoreLock.Pending pending = StoreLock.attempt(StoreConfig.sqlite(dir)).pending();
+                assertThat(pending).isNotNull();
+                try {
+                    assertThatThrownBy(() -> pending.await(java.time.Duration.ofMillis(300)))
+                            .isInstanceOf(RunnerException.class)
+                            .hasMessageStartingWith("a previous copy of this web application in this JVM (" + pid)
+                            .hasMessageContaining("still serves the SQLite database")
+                            .hasMessageContaining("it did not stop")
+                            .hasMessageNotContaining("another buildhook");
+                } finally {
+                    pending.close();
+                }
+            } finally {
+                held.close();
+            }
+        }
+    }
+
+    /** Loads buildhook's runner classes itself (as a web application's class loader does), the rest from its parent. */
+    private static final class ChildFirst extends java.net.URLClassLoader {
+        ChildFirst(java.net.URL classes, ClassLoader parent) {
+            super(new java.net.URL[] {classes}, parent);
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            synchronized (getClassLoadingLock(name)) {
+                if (!name.startsWith("org.buildhook.runner.")) {
+                    return super.loadClass(name, resolve);
+                }
+                Class<?> c = findLoadedClass(name);
+                if (c == null) {
+                    c = findClass(name);
+                }
+                if (resolve) {
+                    resolveClass(c);
+                }
+                return c;
+            }
         }
     }
 
