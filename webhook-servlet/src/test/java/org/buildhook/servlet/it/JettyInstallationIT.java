@@ -27,6 +27,7 @@ class JettyInstallationIT {
 
     private static final String SECTION = "## As a WAR in Jetty 12 (ee10)";
     private static final String ERRORS = "## Errors the container answers itself";
+    private static final String BUILD_PROPERTIES = "WEB-INF/classes/org/buildhook/servlet/build.properties";
     /** Jetty's line for its HTTP connector once bound: {@code Started oejs.ServerConnector@…{HTTP/1.1, …}{127.0.0.1:PORT}}. */
     private static final Pattern BOUND = Pattern.compile("Started \\S*ServerConnector@\\S*\\{[^}]*\\}\\{127\\.0\\.0\\.1:(\\d+)\\}");
 
@@ -93,7 +94,9 @@ class JettyInstallationIT {
     }
 
     /**
-     * An upgrade in place: a new WAR copied over the deployed one. Jetty 12.1's deployer starts the new copy
+     * An upgrade in place as deploying.md says (the new WAR under a name of its own, the context XML rewritten to
+     * name it), to a WAR of another revision, which then runs (tryout32 F1: copied over the deployed WAR, the old
+     * content ran again). Jetty 12.1's deployer starts the new copy
      * before it stops the old one (its default, {@code jetty.deploy.atomicRedeploy=true}); the new copy waits
      * for the old one to let the SQLite store go (answering 503 with Retry-After meanwhile), then takes over:
      * deliveries are answered 202 again and the job the old copy's stop cut short runs again, never while the
@@ -101,24 +104,24 @@ class JettyInstallationIT {
      * nothing served until someone acted).
      */
     @Test
-    void aWarCopiedOverTheDeployedOneTakesOverOnceTheOldCopyHasStopped() throws Exception {
+    void aNewBuildDeployedAsDocumentedRunsOnceTheOldCopyHasStopped() throws Exception {
         replaceTheWarWhileAJobRuns();
     }
 
     /**
-     * As {@link #aWarCopiedOverTheDeployedOneTakesOverOnceTheOldCopyHasStopped}, on PostgreSQL: the new copy
+     * As {@link #aNewBuildDeployedAsDocumentedRunsOnceTheOldCopyHasStopped}, on PostgreSQL: the new copy
      * claims the same {@code runner.node-id} (by default {@code <hostname>-<pid>}, one JVM's), held by the old
      * copy; it waits for the old copy to give the id back (pgredeploy23: it was refused as "another running node",
      * then Jetty stopped the old copy and nothing served).
      */
     @Test
-    void onPostgresqlAWarCopiedOverTheDeployedOneTakesOverOnceTheOldCopyHasGivenItsNodeIdBack() throws Exception {
+    void onPostgresqlANewBuildDeployedAsDocumentedRunsOnceTheOldCopyHasGivenItsNodeIdBack() throws Exception {
         String url = postgresUrl();
         replaceTheWarWhileAJobRuns("store:", "  url: '" + url + "'");
     }
 
     /**
-     * A job running, a new WAR copied over the deployed one: the new copy waits (saying so, 503 with Retry-After)
+     * A job running, a new WAR deployed as documented: the new copy waits (saying so, 503 with Retry-After)
      * until the old one has stopped, then serves, and the cut-short job runs again, never two attempts at once.
      * Meanwhile a build sent by JobServ's sender is verified by the new copy and stored by the old one (202), and
      * its job runs once, after the takeover.
@@ -141,14 +144,18 @@ class JettyInstallationIT {
         Path config = Installations.writeBuildhookYaml(dir, yaml.toArray(String[]::new));
         Path log = startDocumentedJetty(config);
         URI app = URI.create("http://127.0.0.1:" + port + "/buildhook/");
-        Installations.copyWar(base.resolve("webapps"));
+        String first = revision(Container.war());
+        deployAsDocumented(Container.war(), first);
         Installations.awaitHealth(app, 200);
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(log).contains("buildhook started"));
         assertThat(Installations.send(app, "build-68-failed.json")).startsWith("HTTP 202");
         await().atMost(Duration.ofMinutes(1)).until(() -> lines(pids.resolve("68")) == 1);
 
-        // The upgrade: a new WAR copied over the deployed one.
-        Installations.copyWar(base.resolve("webapps"));
+        // The upgrade, as documented: the new WAR (another build: only its revision differs) under a name of its own,
+        // and the context XML rewritten to name it. A WAR copied over the deployed one would run the old WAR's content
+        // again in Jetty 12.1.8 (jetty/jetty.project#14136: the old copy's mount of that file is reused).
+        Path upgrade = otherRevision(Container.war(), "deadbeef");
+        deployAsDocumented(upgrade, "deadbeef");
 
         // While the old copy lets its job finish (runner.shutdown-grace, 30 s), the new one waits and says so.
         await().atMost(Installations.DEPLOY).until(() -> Files.readString(log).contains("the previous copy of the web"
@@ -194,6 +201,50 @@ class JettyInstallationIT {
         assertThat(Files.readString(log).indexOf("buildhook stopped"))
                 .as("the new copy started only after the old one stopped")
                 .isLessThan(Files.readString(log).lastIndexOf("buildhook started"));
+        // The new build runs: its started line and buildhook_build_info say its revision, not the old one's.
+        String started = Files.readString(log).substring(Files.readString(log).lastIndexOf("buildhook started"));
+        assertThat(started.lines().findFirst().orElseThrow()).as("the new copy's started line")
+                .contains("(commit deadbeef)");
+        assertThat(Deliveries.get(app.resolve("metrics")).body()).containsPattern(
+                "buildhook_build_info\\{[^}]*revision=\"deadbeef\"").doesNotContain("revision=\"" + first + "\"");
+    }
+
+    /**
+     * deploying.md's deploy and upgrade step, run as written in $JETTY_BASE: {@code war} copied under
+     * {@code wars/buildhook-<version>.war}, then {@code webapps/buildhook.xml} (staged, moved) naming it.
+     */
+    private void deployAsDocumented(Path war, String version) throws Exception {
+        String steps = Docs.codeBlock("deploying.md", SECTION, "sh", "buildhook.xml.part");
+        assertThat(steps).contains("VERSION=1.4.0").contains("NEW_WAR=/tmp/buildhook.war");
+        Process run = shell(steps.replace("VERSION=1.4.0", "VERSION=" + version)
+                .replace("NEW_WAR=/tmp/buildhook.war", "NEW_WAR=" + war)).start();
+        String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(run.waitFor()).as(output).isZero();
+        assertThat(base.resolve("webapps/buildhook.xml")).content().contains("wars/buildhook-" + version + ".war");
+    }
+
+    /** The {@code revision} of {@code build.properties} in {@code war}. */
+    private static String revision(Path war) throws java.io.IOException {
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(war.toFile())) {
+            java.util.Properties build = new java.util.Properties();
+            build.load(zip.getInputStream(zip.getEntry(BUILD_PROPERTIES)));
+            return build.getProperty("revision");
+        }
+    }
+
+    /**
+     * A copy of {@code war} whose {@code build.properties} says {@code revision} (from a clean tree) instead: another
+     * build of it.
+     */
+    private Path otherRevision(Path war, String revision) throws java.io.IOException {
+        Path copy = Files.copy(war, dir.resolve("buildhook-" + revision + ".war"));
+        try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(copy)) {
+            Path properties = zip.getPath(BUILD_PROPERTIES);
+            Files.writeString(properties, Files.readString(properties).replaceAll("(?m)^revision=.*$",
+                    "revision=" + revision).replaceAll("(?m)^dirty=.*$", "dirty=false"));
+        }
+        assertThat(revision(copy)).isEqualTo(revision);
+        return copy;
     }
 
     /** A new schema on the test PostgreSQL ({@code BUILDHOOK_TEST_PG_URL}), dropped after the test; skipped without one, except on CI. */
