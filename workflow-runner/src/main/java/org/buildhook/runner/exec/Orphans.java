@@ -541,6 +541,9 @@ final class Orphans {
             claimed.put(key, process);
         }
         followDescendants(all, byPid);
+        if (followSessionMembers(all, byPid, claimed)) {
+            followDescendants(all, byPid);
+        }
         // Which of them were still alive after the pass: a child one of them had was seen as its then (one read
         // after its parent's end shows this JVM as its parent, and started any time).
         FOLLOWED.forEach((key, process) -> {
@@ -587,6 +590,55 @@ final class Orphans {
         // Not in the pass: gone, unless its stat could not be read for a moment (the JVM out of descriptors).
         long now = ProcStat.startTime(pid);
         return now >= 0 ? now != start : !Files.exists(Path.of("/proc/" + pid));
+    }
+
+    /**
+     * Follows, for the same attempts, every child of this JVM in the pass {@code all} that is a member of the session of
+     * a process followed and there in that pass, and adds it to {@code claimed}: one a followed process put in the
+     * background through a parent that exited at once ({@code (cmd &)}, a double fork) was handed to this JVM then,
+     * never seen as its descendant, and may have started after the job's end and before the last look that found that
+     * process alive (review32 F1). A session is joined only by birth and its id is not handed out again while a member
+     * lives, so a member is a descendant of the session's leader, a process of the job (this JVM's own session, and
+     * session 0 or 1, are never taken). Returns whether any was added.
+     */
+    private static boolean followSessionMembers(List<ProcStat> all, Map<Long, ProcStat> byPid,
+            Map<String, ProcStat> claimed) {
+        ProcStat self = byPid.get(SELF);
+        if (self == null) {
+            return false; // this JVM's own session unknown: none is taken
+        }
+        long ownSession = self.session();
+        Map<Long, List<Window>> sessions = new HashMap<>();
+        FOLLOWED.forEach((key, process) -> {
+            int colon = key.indexOf(':');
+            long pid = Long.parseLong(key.substring(0, colon));
+            ProcStat stat = byPid.get(pid);
+            if (stat != null && !stat.gone() && stat.session() > 1 && stat.session() != ownSession
+                    && ProcStat.startTime(pid) == process.started) {
+                sessions.putIfAbsent(stat.session(), process.claimants);
+            }
+        });
+        if (sessions.isEmpty()) {
+            return false;
+        }
+        boolean added = false;
+        for (ProcStat process : all) {
+            List<Window> claimants = sessions.get(process.session());
+            if (claimants == null || process.parent() != SELF || process.pid() == SELF || process.gone()) {
+                continue;
+            }
+            long started = ProcStat.startTime(process.pid());
+            if (started < 0 || mayBeBeingSpawnedAt(started, process.pid())) {
+                continue;
+            }
+            String key = process.pid() + ":" + started;
+            if (!FOLLOWED.containsKey(key)) {
+                FOLLOWED.put(key, new Followed(claimants, started));
+                added = true;
+            }
+            claimed.putIfAbsent(key, process);
+        }
+        return added;
     }
 
     /**
