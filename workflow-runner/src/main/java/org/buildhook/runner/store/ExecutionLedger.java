@@ -1945,6 +1945,22 @@ public final class ExecutionLedger {
     static final String GIVEN_BACK = ", once its units are free";
 
     /**
+     * The terms that tell an attempt given back unswept ({@link #GIVEN_BACK}) from every other attempt, as SQL with
+     * its values written in (no parameters), for table alias {@code a}: the WHERE of the partial index
+     * {@code job_attempts_given_back_idx} (V18), which {@link #givenBackUnswept} repeats word for word, as SQLite and
+     * PostgreSQL use a partial index only for a query whose WHERE names its terms (a bound parameter in their place
+     * would not do: the plan is made before its value is known). Without the index that read matched the message of
+     * every interrupted attempt of the host's boot (index32, review31 L6).
+     */
+    static final String GIVEN_BACK_UNSWEPT_WHERE = "a.outcome = 'INTERRUPTED' AND a.message LIKE '"
+            + (UNSWEPT_END + "%" + GIVEN_BACK).replace("'", "''") + "'";
+
+    /** {@link #givenBackUnswept}'s query; its one parameter is the boot id. */
+    static final String GIVEN_BACK_UNSWEPT_SQL = "SELECT a.job_id, a.attempt, a.node, a.boot_id, a.node_pid,"
+            + " a.node_started, a.pid, a.session_id, a.process_started, j.resources FROM job_attempts a JOIN jobs j"
+            + " ON j.id = a.job_id WHERE " + GIVEN_BACK_UNSWEPT_WHERE + " AND a.boot_id = ?";
+
+    /**
      * The attempts of host boot {@code bootId} (host, kernel boot and PID namespace, as {@link NodeIdentity#bootId()}
      * says them) ended unswept as their job gave its shared units back at a pick of another host's node ({@link
      * #GIVEN_BACK}), whose job needs any of {@code resources}: what they left here may still run (their node paused,
@@ -1963,13 +1979,9 @@ public final class ExecutionLedger {
         if (bootId == null || !bootId.contains("/pid:") || resources.isEmpty()) {
             return found;
         }
-        // job_attempts_outcome_idx (outcome, boot_id): the interrupted attempts of this host boot only.
-        try (PreparedStatement p = c.prepareStatement("SELECT a.job_id, a.attempt, a.node, a.boot_id, a.node_pid,"
-                + " a.node_started, a.pid, a.session_id, a.process_started, j.resources FROM job_attempts a JOIN jobs j"
-                + " ON j.id = a.job_id WHERE a.outcome = ? AND a.boot_id = ? AND a.message LIKE ?")) {
-            p.setString(1, AttemptOutcome.INTERRUPTED.name());
-            p.setString(2, bootId);
-            p.setString(3, UNSWEPT_END + "%" + GIVEN_BACK);
+        // job_attempts_given_back_idx (V18): only the attempts given back and not yet swept, of this host boot.
+        try (PreparedStatement p = c.prepareStatement(GIVEN_BACK_UNSWEPT_SQL)) {
+            p.setString(1, bootId);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     String needs = rs.getString(10);

@@ -166,6 +166,7 @@ abstract class AbstractNodeRulesTest {
             }
             s.execute("ALTER TABLE job_attempts DROP COLUMN node_died");
             s.execute("ALTER TABLE resource_holds DROP COLUMN unit_numbers");
+            s.execute("DROP INDEX job_attempts_given_back_idx");
             s.execute("DELETE FROM schema_version WHERE version >= 15");
         }
         store = Store.open(config);

@@ -101,6 +101,7 @@ class PostgresMissingSchemaTest {
                     + " DROP COLUMN rules_instance");
             s.execute("ALTER TABLE job_attempts DROP COLUMN node_died");
             s.execute("ALTER TABLE resource_holds DROP COLUMN unit_numbers");
+            s.execute("DROP INDEX job_attempts_given_back_idx");
             s.execute("DROP INDEX deliveries_build_idx");
             s.execute("DROP TABLE store_installation");
             s.execute("DELETE FROM schema_version WHERE version >= 13");

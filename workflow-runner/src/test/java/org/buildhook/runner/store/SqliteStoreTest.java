@@ -65,14 +65,14 @@ class SqliteStoreTest extends AbstractStoreTest {
             // As a build of the version before left it: without the last migration.
             try (Connection c = java.sql.DriverManager.getConnection(config.url());
                     java.sql.Statement s = c.createStatement()) {
-                s.execute("ALTER TABLE resource_holds DROP COLUMN unit_numbers");
+                s.execute("DROP INDEX job_attempts_given_back_idx");
                 s.execute("DELETE FROM schema_version WHERE version = " + latest);
             }
 
             store = Store.open(config);
 
             assertThat(log.list).extracting(e -> e.getFormattedMessage()).containsExactly("store schema upgraded from"
-                    + " version " + (latest - 1) + " to " + latest + " (V" + latest + " resource_unit_numbers); a buildhook"
+                    + " version " + (latest - 1) + " to " + latest + " (V" + latest + " given_back_index); a buildhook"
                     + " older than this one cannot open it any more");
             store.close();
             log.list.clear();

@@ -1,0 +1,15 @@
+-- The attempts a pick on another host ended while their job gave its shared units back (place31): until a node of
+-- their host has ended what they left there, no taker of that host gets those units (ExecutionLedger.givenBackUnswept,
+-- read at each take of a job that needs shared resources, twice, once under the resources' locks). Without this
+-- index that read went through every interrupted attempt of the host's boot (job_attempts_outcome_idx) and matched
+-- each one's message: linear in them, bounded only by store.retention (index32, review31 L6). This index holds only
+-- the attempts so given back and not yet swept, a handful at most: the sweep rewrites the message, which takes the
+-- row out of it. The query repeats this WHERE word for word (SQLite and PostgreSQL use a partial index only for a
+-- query whose WHERE names the same terms); ExecutionLedger.GIVEN_BACK_UNSWEPT_WHERE is it, tested against this file.
+-- Keyed by (boot_id, outcome), though outcome is the same in all its rows: buildhook never runs ANALYZE, and without
+-- statistics SQLite's planner cannot tell this index is small; it takes a partial index for half the table, and of
+-- two indexes that the query's equality terms fill alike it picks the smaller, this one. Keyed by boot_id alone, it
+-- picked job_attempts_outcome_idx (outcome, boot_id), whose two terms it counted as more selective.
+-- IF NOT EXISTS: on a large PostgreSQL table an operator may build it beforehand without blocking writes
+-- (CREATE INDEX CONCURRENTLY, docs/deploying.md "Upgrading"); this then finds it and does nothing.
+CREATE INDEX IF NOT EXISTS job_attempts_given_back_idx ON job_attempts (boot_id, outcome) WHERE outcome = 'INTERRUPTED' AND message LIKE 'its node stopped heart-beating before the attempt''s end was recorded; run again on %, once its units are free';
