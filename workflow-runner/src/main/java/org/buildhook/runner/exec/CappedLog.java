@@ -33,10 +33,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Where its notes are is kept beside the log ({@link LogNotes}, {@link JobLogs#notesOf}), so that a reader can
  * tell them from a command's own line that looks like one: made at the first note (most logs have none, and a file
  * per attempt costs a creation and a deletion: docs/BENCHMARKS.md), a note's line appended after its bytes are in
- * the log; a log that is cut or rewritten has its record deleted first and written anew after. A log without a
+ * the log; a log that is cut or rewritten has its record emptied first and written anew after. A log without a
  * record in a log folder marked as one whose logs are recorded ({@link JobLogs#notesRecordedMarkOf}) has no notes;
- * any error with the record drops it (deleted), so a stop or an error can only make a note read as a command's
- * line, never a command's line as a note.
+ * an empty record says its notes are not known: any error with the record empties it, so an error can never make a
+ * command's line read as a note, nor buildhook's own cut line as the command's.
  */
 final class CappedLog extends OutputStream {
 
@@ -188,15 +188,30 @@ final class CappedLog extends OutputStream {
         }
     }
 
-    /** Deletes the record of notes: the log reads as one without (its notes as lines like any other). */
+    /**
+     * Empties the record of notes (made empty when there was none): an empty record says its log's notes are not
+     * known, so the log reads as one from before records (its notes and the command's look-alike lines alike,
+     * unmarked), never as one with no notes, which would show buildhook's own lines (a full disk's cut line) as the
+     * command's (review32 F3). Emptying a file needs no free block of the disk; only when even that fails is it
+     * deleted.
+     */
     private void dropNotes() {
         if (file == null) {
             return;
         }
-        closeQuietly(notes);
-        notes = null;
         notesDropped = true;
-        deleteQuietly(JobLogs.notesOf(file));
+        FileChannel record = notes;
+        notes = null;
+        try {
+            if (record == null) {
+                record = DataFiles.open(JobLogs.notesOf(file), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            }
+            record.truncate(0);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(JobLogs.notesOf(file));
+        } finally {
+            closeQuietly(record);
+        }
     }
 
     /**
@@ -226,9 +241,13 @@ final class CappedLog extends OutputStream {
         Path record = JobLogs.notesOf(file);
         try (FileChannel out = DataFiles.open(record, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(out, ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.US_ASCII)));
+            try {
+                writeFully(out, ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.US_ASCII)));
+            } catch (IOException | RuntimeException e) {
+                out.truncate(0); // not known, as dropNotes
+            }
         } catch (IOException | RuntimeException e) {
-            deleteQuietly(record);
+            // left empty by the open, or as dropNotes made it before: not known
         }
     }
 

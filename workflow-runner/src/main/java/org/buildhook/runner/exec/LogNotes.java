@@ -16,13 +16,14 @@ import java.util.List;
  * Which bytes of an attempt's log are buildhook's own notes (its {@code [buildhook] } lines), so that a reader can
  * tell them from a command's line that looks the same (words32). The log itself stays the command's bytes and the
  * notes, as written (docs/running-jobs.md, "Log files"); the record is a file beside it, {@link JobLogs#notesOf}:
- * a first line {@code buildhook-notes 1 TOKEN}, then one line {@code OFFSET LENGTH} per note (bytes, decimal); an
- * empty file (made by builds of 2026-12-03 before the record was made lazily) has no notes. The launcher
- * ({@code CappedLog}) creates it at the first note, appends a note's line after the note's bytes are in the log, and
- * when it cuts or rewrites the log deletes it first and writes a new one (a new TOKEN) after: a stop at any point
- * leaves a record that may miss a note, never one that calls a command's bytes a note. A log with no record has no
- * notes when it was changed after its log directory was marked ({@link JobLogs#notesRecordedMarkOf}); else (an
- * older build's log) nothing tells its notes from the command's lines.
+ * a first line {@code buildhook-notes 1 TOKEN}, then one line {@code OFFSET LENGTH} per note (bytes, decimal). The
+ * launcher ({@code CappedLog}) creates it at the first note, appends a note's line after the note's bytes are in the
+ * log, and when it cuts or rewrites the log empties it first and writes a new one (a new TOKEN) after; an error with
+ * the record (a full disk) leaves it empty. An empty record says the log's notes are not known: nothing is marked, as
+ * in an older build's log. A log with no record has no notes when it was changed after its log directory was marked
+ * ({@link JobLogs#notesRecordedMarkOf}); else (an older build's log) nothing tells its notes from the command's
+ * lines. So a stop or an error at any point may leave a note unmarked, never a command's bytes read as a note, nor
+ * buildhook's own line (the cut line of a full disk) as the command's.
  */
 public final class LogNotes {
 
@@ -174,7 +175,7 @@ public final class LogNotes {
             return null;
         }
         if (text.isEmpty()) {
-            return new Record("", List.of());
+            return null; // emptied on an error, or being written: its log's notes are not known
         }
         int firstEnd = text.indexOf('\n');
         if (!text.startsWith(HEADER) || firstEnd < 0) {
