@@ -200,9 +200,9 @@ final class DeliveryWriter {
     /**
      * Cancels a job: a queued one at once (its pending execution removed), its message saying so
      * ({@link Job#cancelledBeforeItsNextAttempt}); a running one is
-     * flagged and its node stops it. A queued job of a rule with a concurrency limit passes its turn on
-     * ({@link SlotLine#wakeTurn}): it may be the job a freed slot woke, and the next in line would
-     * otherwise wait for {@code runner.slot-retry} (slots13). A picked one passes it on when its node
+     * flagged and its node stops it. A queued job (or one waiting for units) of a rule with a concurrency
+     * limit passes its turn on ({@link SlotLine#wakeTurn}): it may be the job a freed slot woke, and the next
+     * in line would otherwise wait for {@code runner.slot-retry} (slots13). A picked one passes it on when its node
      * marks it cancelled ({@link ExecutionLedger#markCancelled}).
      */
     Cancel cancel(String jobId) {
@@ -246,7 +246,9 @@ final class DeliveryWriter {
                     p.executeUpdate();
                 }
             }
-            boolean inLine = rule != null && now == JobState.QUEUED;
+            // A job waiting for units (WAITING) is first in its rule's line for a slot (chaos32 F2): it passes its turn
+            // on too.
+            boolean inLine = rule != null && (now == JobState.QUEUED || now == JobState.WAITING);
             if (inLine) {
                 // Before any row lock: the rule's turn (SlotLine.inTurn).
                 line.inTurn(c, rule);

@@ -273,26 +273,43 @@ public final class ExecutionLedger {
                 // The limit in force, the slots held, and the jobs ahead counted up to the limit only (no
                 // more can matter: a long line costs each of its jobs' tries no more than a short one), in
                 // one statement.
+                // Its place among the jobs waiting for shared units, if it has one (chaos32 F2): those go before
+                // the rest of the line, in the units' order (waitingForUnitsAhead).
+                Long unitsPlace = unitsPlace(c, jobId);
                 try (PreparedStatement p = c.prepareStatement("WITH in_force AS (SELECT " + currentLimit("?")
                         + " AS n) SELECT (SELECT n FROM in_force), (SELECT COUNT(*) FROM rule_slots WHERE rule_name = ?),"
-                        + " (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE " + inLine(db.dialect())
-                        + " AND j.id < ? LIMIT (SELECT n FROM in_force)) ahead), (SELECT slot_waiting FROM jobs WHERE id = ?),"
-                        + " (SELECT message FROM jobs WHERE id = ?)")) {
-                    p.setString(1, ruleName);
-                    p.setInt(2, asked);
-                    p.setString(3, ruleName);
-                    p.setString(4, ruleName);
-                    p.setString(5, JobQueue.TASK_NAME);
-                    p.setString(6, jobId);
-                    p.setString(7, jobId);
-                    p.setString(8, jobId);
+                        + (unitsPlace != null ? " 0" : " (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE "
+                                + inLine(db.dialect()) + " AND j.id < ? LIMIT (SELECT n FROM in_force)) ahead)")
+                        + ", (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE " + waitingForUnits(db.dialect())
+                        + " AND j.id <> ?" + (unitsPlace != null ? " AND (j.waiting_since < ? OR (j.waiting_since = ?"
+                                + " AND j.id < ?))" : "") + " LIMIT (SELECT n FROM in_force)) waiters),"
+                        + " (SELECT slot_waiting FROM jobs WHERE id = ?), (SELECT message FROM jobs WHERE id = ?)")) {
+                    int i = 0;
+                    p.setString(++i, ruleName);
+                    p.setInt(++i, asked);
+                    p.setString(++i, ruleName);
+                    if (unitsPlace == null) {
+                        p.setString(++i, ruleName);
+                        p.setString(++i, JobQueue.TASK_NAME);
+                        p.setString(++i, jobId);
+                    }
+                    p.setString(++i, ruleName);
+                    p.setString(++i, JobQueue.TASK_NAME);
+                    p.setString(++i, jobId);
+                    if (unitsPlace != null) {
+                        p.setLong(++i, unitsPlace);
+                        p.setLong(++i, unitsPlace);
+                        p.setString(++i, jobId);
+                    }
+                    p.setString(++i, jobId);
+                    p.setString(++i, jobId);
                     try (ResultSet rs = p.executeQuery()) {
                         rs.next();
                         limit = rs.getInt(1);
                         held = rs.getInt(2);
-                        ahead = rs.getInt(3);
-                        waiting = rs.getInt(4) == 1;
-                        message = rs.getString(5);
+                        ahead = rs.getInt(3) + rs.getInt(4);
+                        waiting = rs.getInt(5) == 1;
+                        message = rs.getString(6);
                     }
                 }
                 Take take = Take.NOT_FREE;
@@ -350,6 +367,8 @@ public final class ExecutionLedger {
                 if (take == Take.NOT_FREE && held < limit) {
                     // Free slots, older jobs' turn: those of them waiting for their next try go now.
                     List<String> turn = new ArrayList<>();
+                    // Not those waiting for units ahead of it: put back after they were refused units, not the slot,
+                    // they would be woken by every try of the jobs behind them while the units stay held elsewhere.
                     try (PreparedStatement p = c.prepareStatement(FIRST_IN_LINE.formatted(inLine(db.dialect()), "?"))) {
                         p.setString(1, ruleName);
                         p.setString(2, JobQueue.TASK_NAME);
@@ -403,8 +422,20 @@ public final class ExecutionLedger {
         }
     }
 
-    /** The first jobs of a rule's line ({@link #inLine}, then a limit: SQL), by creation. */
+    /** The first jobs of a rule's line not waiting for units ({@link #inLine}, then a limit: SQL), by creation. */
     static final String FIRST_IN_LINE = "SELECT j.id FROM jobs j WHERE %s ORDER BY j.id LIMIT %s";
+
+    /**
+     * SQL: the first {@code limit} (SQL) jobs of a rule's line for its slots: those waiting for shared units
+     * ({@link #waitingForUnits}, since when they wait, then id), then the others ({@link #inLine}, by creation).
+     * Parameters: the rule and the task name for each of the two, then the limit's.
+     */
+    static String firstInLine(Dialect dialect, String limit) {
+        return "SELECT t.id FROM (SELECT j.id, 0 AS k, j.waiting_since AS w FROM jobs j WHERE "
+                + waitingForUnits(dialect)
+                + " UNION ALL SELECT j.id, 1 AS k, 0 AS w FROM jobs j WHERE " + inLine(dialect)
+                + ") t ORDER BY t.k, t.w, t.id LIMIT " + limit;
+    }
 
     /** How the message of a job waiting for a slot begins ({@link #slotWait}). */
     private static final String SLOT_WAIT = "waiting for a concurrency slot of its rule (";
@@ -660,7 +691,8 @@ public final class ExecutionLedger {
      * picked stays in the line until the dead-node limit puts its execution back in the queue.
      *
      * <p>Nor is a job {@code WAITING} for shared resources: it had the slot and gave it back for want of
-     * them, and its resources' line orders it (by when it began to wait, not by id). In both lines, two
+     * them, and its resources' line orders it (by when it began to wait, not by id); such jobs go before
+     * these, in that order ({@link #waitingForUnits}, chaos32 F2). In both lines, two
      * jobs of a rule in opposite orders (a younger one approved first, ids from two nodes' clocks) held
      * each other back for ever, and with them the rule and every job needing those resources (review12 H1).
      * The {@code IN} list stays whole so that the planner sees the index's condition.
@@ -671,6 +703,42 @@ public final class ExecutionLedger {
                 + " AND j.state <> 'WAITING' AND j.cancel_requested = 0 AND (j.attempts = 0 OR j.slot_waiting = 1)"
                 + " AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id)"
                 + " AND " + executionExists("j.id", "", dialect);
+    }
+
+    /**
+     * The condition (on {@code jobs j}) of a job of the rule (parameter 1) waiting for shared units, in their line
+     * ({@link ResourceLedger}: {@code WAITING}, or cut short and waiting in its place, {@code RUNNING} with {@code
+     * waiting_since}), with a limit, no cancellation asked, holding no slot of the rule, its execution in the queue
+     * (parameter 2, the task name). Such a job gave its slot back for want of units; in its rule's line for a slot it
+     * goes before every job not waiting for units, in the units' order ({@code waiting_since}, then id), which
+     * is the one it gets them in (chaos32 F2): a younger job of the rule, or one not waiting yet, that took the slot
+     * would be refused the units (this one waits before it) and give it back, and the first job waiting for them,
+     * finding the slot held by one of those at each of its tries, waited for minutes. One order for both lines, so
+     * that no two jobs hold each other back (review12 H1). Within {@code jobs_slot_line_idx}'s condition.
+     */
+    static String waitingForUnits(Dialect dialect) {
+        return "j.rule_name = ? AND j.concurrency > 0 AND j.state IN ('QUEUED', 'WAITING', 'RUNNING')"
+                + " AND (j.state = 'WAITING' OR (j.state = 'RUNNING' AND j.waiting_since IS NOT NULL))"
+                + " AND j.cancel_requested = 0 AND NOT EXISTS (SELECT 1 FROM rule_slots r WHERE r.job_id = j.id)"
+                + " AND " + executionExists("j.id", "", dialect);
+    }
+
+    /**
+     * Since when the job waits for shared units (epoch ms), as {@link #waitingForUnits} places it: its
+     * {@code waiting_since} when it is {@code WAITING}, or {@code RUNNING} with one; else {@code null}.
+     */
+    private static Long unitsPlace(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT waiting_since FROM jobs WHERE id = ? AND"
+                + " (state = 'WAITING' OR (state = 'RUNNING' AND waiting_since IS NOT NULL))")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                long since = rs.getLong(1);
+                return rs.wasNull() ? null : since;
+            }
+        }
     }
 
     /**

@@ -53,7 +53,8 @@ final class SlotLine {
 
     /**
      * In a transaction that took its turn ({@link #inTurn}) and then freed a slot of the rule or took job
-     * {@code jobId} out of its line: wakes the first jobs of the line, one for each slot free (the limit in
+     * {@code jobId} out of its line: wakes the first jobs of the line ({@link ExecutionLedger#firstInLine}: those
+     * waiting for shared units first), one for each slot free (the limit in
      * force, or {@code jobId}'s when the rule has no job left to run, less the slots held by jobs still
      * picked or kept by a job revived with its attempt still marked running: {@link ExecutionLedger#SLOT_KEPT}),
      * that wait in the queue for a later time ({@link #wake}).
@@ -66,15 +67,17 @@ final class SlotLine {
                 + " - (SELECT COUNT(*) FROM rule_slots r WHERE r.rule_name = ? AND "
                 + ExecutionLedger.executionExists("r.job_id", ExecutionLedger.SLOT_KEPT, dialect) + "))";
         List<String> turn = new ArrayList<>();
-        try (PreparedStatement p = c.prepareStatement(ExecutionLedger.FIRST_IN_LINE.formatted(
-                ExecutionLedger.inLine(dialect), free))) {
-            p.setString(1, ruleName);
-            p.setString(2, JobQueue.TASK_NAME);
-            p.setString(3, ruleName);
-            p.setString(4, jobId);
-            p.setString(5, ruleName);
-            p.setString(6, JobQueue.TASK_NAME);
-            p.setBoolean(7, true);
+        try (PreparedStatement p = c.prepareStatement(ExecutionLedger.firstInLine(dialect, free))) {
+            int i = 0;
+            for (int part = 0; part < 2; part++) {
+                p.setString(++i, ruleName);
+                p.setString(++i, JobQueue.TASK_NAME);
+            }
+            p.setString(++i, ruleName);
+            p.setString(++i, jobId);
+            p.setString(++i, ruleName);
+            p.setString(++i, JobQueue.TASK_NAME);
+            p.setBoolean(++i, true);
             readIds(p, turn);
         }
         return wake(c, turn);

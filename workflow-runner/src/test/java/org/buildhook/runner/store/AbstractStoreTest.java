@@ -804,6 +804,105 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * chaos32 F2: a rule with {@code concurrency: 1} on a resource of capacity 1, many of its jobs {@code WAITING} for
+     * the units. Each try takes the slot first, then asks for the units; a job waiting for units was not in the slot's
+     * line, so any younger waiting job (or a first try) took the slot, was refused the units (the older one waits
+     * before it) and gave it back, and the oldest, finding the slot held by one of them at each of its tries, waited
+     * for minutes on three live nodes (16 jobs still {@code WAITING} after a 3-minute settle). The jobs waiting for
+     * units now go before the others in their rule's line, in the units' own order (since when they wait), so the
+     * first of them has the next free slot, and a freed slot wakes it.
+     */
+    @Test
+    void theFirstJobWaitingForUnitsHasItsRulesSlotBeforeTheYoungerOnes() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        JobWorkflow lab = new JobWorkflow(null, null, false, null, Map.of("lab", 1), Map.of("lab", 1), null, null, 0);
+        String holder = store.accept(Plans.delivery("{\"build_id\": 3200}"), List.of(Plans.job("other",
+                List.of("/bin/true")).withWorkflow(lab))).jobIds().get(0);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (3201 + i) + "}"), List.of(Plans.job("lab",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1).withWorkflow(lab))).jobIds());
+        }
+        String never = ids.get(0);
+        String first = ids.get(1);
+        String second = ids.get(2);
+        picked(holder);
+        assertThat(store.resources().tryAcquire(store.ledger().jobToRun(holder).orElseThrow().job(), "node-a", -1))
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+        for (String waiting : List.of(first, second)) {
+            assertThat(store.resources().tryAcquire(store.ledger().jobToRun(waiting).orElseThrow().job(), "node-a", -1))
+                    .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+            assertThat(store.job(waiting).orElseThrow().job().state()).isEqualTo(JobState.WAITING);
+        }
+        store.resources().release(holder, "node-a");
+        unpicked(holder);
+
+        assertThat(ledger.tryAcquireSlot("lab", 1, second, "node-b", -1))
+                .as("the first job waits for the units before it: the slot is its")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(ledger.tryAcquireSlot("lab", 1, never, "node-b", -1))
+                .as("a first try comes after the jobs already waiting for the units, though older in its rule's line")
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        picked(first);
+        assertThat(ledger.tryAcquireSlot("lab", 1, first, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.resources().tryAcquire(store.ledger().jobToRun(first).orElseThrow().job(), "node-a", -1))
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+
+        // Its slot freed, the next job waiting for the units is woken, not the first try older in the line.
+        dueIn(second, Duration.ofHours(1));
+        dueIn(never, Duration.ofHours(1));
+        int attempt = ledger.startAttempt(first, "node-a");
+        ledger.finishAttempt(first, attempt, outcome(JobOutcome.Result.SUCCEEDED), JobState.SUCCEEDED, -1);
+        store.resources().release(first, "node-a");
+        assertThat(ledger.releaseSlot(first, "lab", "node-a")).isTrue();
+        assertThat(executionTime(second)).isBefore(Instant.now().plusSeconds(60));
+        assertThat(executionTime(never)).as("one slot free: one woken").isAfter(Instant.now().plusSeconds(3000));
+        picked(second);
+        assertThat(ledger.tryAcquireSlot("lab", 1, never, "node-b", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(ledger.tryAcquireSlot("lab", 1, second, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.resources().tryAcquire(store.ledger().jobToRun(second).orElseThrow().job(), "node-a", -1))
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /**
+     * chaos32 F2 as it was seen: only jobs waiting for the units, the younger ones trying while the first's
+     * turn had come (each took the slot and gave it back, again and again). A younger one is refused the slot, and the
+     * first one cancelled passes its turn on to the next one waiting.
+     */
+    @Test
+    void aYoungerJobWaitingForUnitsLeavesTheSlotToTheFirstAndACancelOfTheFirstWakesTheNext() throws SQLException {
+        ExecutionLedger ledger = store.ledger();
+        JobWorkflow lab = new JobWorkflow(null, null, false, null, Map.of("lab", 1), Map.of("lab", 1), null, null, 0);
+        String holder = store.accept(Plans.delivery("{\"build_id\": 3210}"), List.of(Plans.job("other",
+                List.of("/bin/true")).withWorkflow(lab))).jobIds().get(0);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.addAll(store.accept(Plans.delivery("{\"build_id\": " + (3211 + i) + "}"), List.of(Plans.job("lab",
+                    List.of("/bin/true"), Map.of(), 0, Duration.ofMillis(100), 1).withWorkflow(lab))).jobIds());
+        }
+        picked(holder);
+        assertThat(store.resources().tryAcquire(store.ledger().jobToRun(holder).orElseThrow().job(), "node-a", -1))
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+        for (String waiting : ids) {
+            assertThat(store.resources().tryAcquire(store.ledger().jobToRun(waiting).orElseThrow().job(), "node-a", -1))
+                    .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        }
+        store.resources().release(holder, "node-a");
+        unpicked(holder);
+
+        for (String younger : ids.subList(1, 3)) {
+            assertThat(ledger.tryAcquireSlot("lab", 1, younger, "node-b", -1)).as("the first waiting job's slot")
+                    .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+            dueIn(younger, Duration.ofHours(1));
+        }
+        assertThat(store.cancel(ids.get(0))).isTrue();
+        assertThat(executionTime(ids.get(1))).as("the next one waiting, woken").isBefore(Instant.now().plusSeconds(60));
+        assertThat(executionTime(ids.get(2))).isAfter(Instant.now().plusSeconds(3000));
+        assertThat(ledger.tryAcquireSlot("lab", 1, ids.get(2), "node-b", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(ledger.tryAcquireSlot("lab", 1, ids.get(1), "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    /**
      * review12 L1: a freed slot woke only the first job in line, and only while it waited for its next
      * try; two slots of a rule freed one after the other, before the job the first woke had taken its
      * slot, woke nobody the second time (the first in line was due already), and the next job waited for
