@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,21 +31,12 @@ class FullLogDiskNotesTest {
         if (launcher != null) {
             launcher.close();
         }
-        if (mounted != null) {
-            new ProcessBuilder("umount", mounted.toString()).inheritIO().start().waitFor(60, TimeUnit.SECONDS);
-        }
+        SmallTmpfs.unmount(mounted);
     }
 
     @Test
     void theCutLineOfALogWhoseDiskFilledUpIsNeverReadAsTheCommands() throws Exception {
-        Path logs = Files.createDirectories(dir.resolve("logs"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", logs.toString())
-                .inheritIO().start();
-        boolean ok = mount.waitFor(60, TimeUnit.SECONDS) && mount.exitValue() == 0;
-        if (!ok && "true".equals(System.getenv("CI"))) {
-            throw new AssertionError("cannot mount a tmpfs on " + logs + " (needs root): this test must run in CI");
-        }
-        Assumptions.assumeTrue(ok, "cannot mount a tmpfs here (needs root)");
+        Path logs = SmallTmpfs.mount(dir.resolve("logs"));
         mounted = logs;
         launcher = CommonsExecLauncher.create(LauncherConfig.defaults(logs));
         Path script = Files.writeString(dir.resolve("loud.sh"),
