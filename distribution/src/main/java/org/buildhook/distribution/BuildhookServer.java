@@ -151,7 +151,17 @@ public final class BuildhookServer implements AutoCloseable {
      * has stopped (it may end the process, {@link ExitArchive}).
      */
     public void stopAtShutdown(Runnable afterStop) {
+        stopAtShutdown(() -> {
+        }, afterStop);
+    }
+
+    /**
+     * As {@link #stopAtShutdown(Runnable)}, and runs {@code beforeStop} first in that hook, as the graceful stop
+     * begins (it tells systemd, {@link SystemdNotify#stopping}); it must not throw.
+     */
+    public void stopAtShutdown(Runnable beforeStop, Runnable afterStop) {
         Thread hook = new Thread(() -> {
+            beforeStop.run();
             drainThenStop();
             afterStop.run();
         }, "buildhook-shutdown");

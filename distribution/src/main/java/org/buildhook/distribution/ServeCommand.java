@@ -79,7 +79,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new CommandFailure("cannot start: " + whyNotStarted(e, settings), ExitCodes.UNAVAILABLE);
         }
         // A class-data archive that cannot be written at the exit would end a clean stop with status 1.
-        server.stopAtShutdown(() -> StopSignals.stopStatus().ifPresent(ExitArchive::skipIfUnwritable));
+        server.stopAtShutdown(SystemdNotify::stopping,
+                () -> StopSignals.stopStatus().ifPresent(ExitArchive::skipIfUnwritable));
         ExitArchive.prepare();
         StopSignals.logWhenStopped();
         ServerUrlFile.write(effective.dataDir(), server.uri());
@@ -94,6 +95,9 @@ final class ServeCommand implements Callable<Integer> {
         jobsPaused(installed.get()).ifPresent(why -> out.println("  jobs:      none start now: "
                 + why.replaceFirst("^jobs do not start on this node: ", "") + "; they start once it can"));
         out.flush();
+        // Type=notify: systemctl start returns now, with the port listening, the engine started and
+        // server-url (which the commands read) written.
+        SystemdNotify.ready();
         server.join();
         return ExitCodes.OK;
     }

@@ -28,11 +28,18 @@ final class ServeProcesses implements AutoCloseable {
 
     /** Starts {@code serve --config config} followed by {@code flags}, its output going to {@code out}. */
     Process serve(Path config, Path out, String... flags) throws IOException {
+        return serve(config, out, java.util.Map.of(), flags);
+    }
+
+    /** As {@link #serve(Path, Path, String...)}, with {@code env} added to (or replacing in) this JVM's environment. */
+    Process serve(Path config, Path out, java.util.Map<String, String> env, String... flags) throws IOException {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString()));
         command.addAll(List.of(flags));
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(out.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(out.toFile());
+        builder.environment().putAll(env);
+        Process p = builder.start();
         started.add(p);
         OUTPUTS.put(p, out);
         return p;

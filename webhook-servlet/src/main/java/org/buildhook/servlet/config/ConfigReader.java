@@ -451,6 +451,10 @@ final class ConfigReader {
                     } else if (secretNames.contains(name.get())) {
                         warnings.add(item.location(), path, name.get() + " holds a secret of this configuration"
                                 + " ({env: " + name.get() + "}): jobs never inherit it; remove it from the list");
+                    } else if (JobEnvironment.NEVER.contains(name.get())) {
+                        warnings.add(item.location(), path, name.get() + " is systemd's socket for buildhook's own"
+                                + " notifications (ready, stopping): jobs never inherit it, so that none can tell"
+                                + " systemd the service is stopping; remove it from the list");
                     } else {
                         named.add(name.get());
                     }

@@ -73,6 +73,19 @@ class JobEnvironmentConfigTest {
         assertThat(String.join("\n", config.warnings())).doesNotContain("endpoint-secret", "admin-secret");
     }
 
+    /** A job with systemd's NOTIFY_SOCKET could tell systemd the service is stopping (notify32). */
+    @Test
+    void systemdsNotifySocketNeverReachesAJobEvenWhenNamed() throws IOException {
+        Path file = Files.writeString(dir.resolve("buildhook.yaml"), "runner:\n  inherit-env: [NOTIFY_SOCKET, HTTPS_PROXY]\n");
+        Map<String, String> env = new java.util.HashMap<>(SERVER_ENV);
+        env.put("NOTIFY_SOCKET", "/run/systemd/notify");
+        BuildhookConfig config = new ConfigLoader(env, dir).withoutWriting().load(file);
+
+        assertThat(config.launcher().baseEnvironment()).containsKey("HTTPS_PROXY").doesNotContainKey("NOTIFY_SOCKET");
+        assertThat(config.warnings()).anySatisfy(w -> assertThat(w).contains("buildhook.yaml:2:17: warning:"
+                + " runner.inherit-env[0]: NOTIFY_SOCKET is systemd's socket", "jobs never inherit it"));
+    }
+
     @Test
     void aSecretInAnAllowedVariableIsNotInheritedEither() throws IOException {
         BuildhookConfig config = load("admin:\n  token: {env: LC_TIME}\n");
