@@ -140,6 +140,38 @@ class SystemdNotifyTest {
         assertThat(SystemdNotify.address("/" + "x".repeat(107))).isEmpty();
     }
 
+    /**
+     * The addresses are systemd's own: {@code systemd-notify} (systemd's client, from the same package as
+     * systemd-analyze, which CI installs) reaches a socket bound at each, so the path's NUL byte and the abstract
+     * name's length are as systemd computes them. {@code --no-block}: no barrier, which only systemd answers.
+     */
+    @Test
+    void systemdsOwnClientReachesSocketsBoundAtTheseAddresses() throws Exception {
+        Path client = Path.of("/usr/bin/systemd-notify");
+        if (!Files.isExecutable(client)) {
+            assertThat(System.getenv("CI")).as("systemd-notify is required on CI (apt-get install systemd)")
+                    .isNotEqualTo("true");
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "systemd-notify is not installed");
+        }
+        for (String socket : List.of(dir.resolve("notify").toString(),
+                "@buildhook-notify-test-" + ProcessHandle.current().pid() + "-" + System.nanoTime())) {
+            int fd = bound(socket);
+            try {
+                ProcessBuilder builder = new ProcessBuilder(client.toString(), "--no-block", "STATUS=from systemd-notify")
+                        .redirectErrorStream(true);
+                builder.environment().put(SystemdNotify.VARIABLE, socket);
+                Process p = builder.start();
+                String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+                assertThat(p.exitValue()).as(socket + ": " + said).isZero();
+                List<String> received = receive(fd, new ArrayList<>());
+                assertThat(received).as(socket).anySatisfy(m -> assertThat(m).contains("STATUS=from systemd-notify"));
+            } finally {
+                Receiver.C.close(fd);
+            }
+        }
+    }
+
     /** A non-blocking datagram socket bound to {@code socket} (a path or {@code @name}). */
     static int bound(String socket) {
         int fd = Receiver.C.socket(SystemdNotify.AF_UNIX, SystemdNotify.SOCK_DGRAM | SystemdNotify.SOCK_CLOEXEC
