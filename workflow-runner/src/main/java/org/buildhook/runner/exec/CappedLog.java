@@ -117,7 +117,12 @@ final class CappedLog extends OutputStream {
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             // Left by a stop in the middle of an earlier attempt's rewrite (that attempt then runs again).
             if (!newFolder) {
-                Files.deleteIfExists(rewriteOf(file));
+                try {
+                    Files.deleteIfExists(rewriteOf(file));
+                } catch (IOException | RuntimeException e) {
+                    closeQuietly(channel); // no log: the channel must not stay open (review32)
+                    throw e;
+                }
             }
             return new CappedLog(channel, file, null, cap, null);
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
