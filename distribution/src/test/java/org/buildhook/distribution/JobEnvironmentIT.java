@@ -17,7 +17,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.buildhook.core.Signer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -113,19 +112,7 @@ class JobEnvironmentIT {
 
     /** The whole log of the one attempt of the rule's job, once it ended; null before. */
     String logOf(String rule) throws IOException {
-        Path logs = work.resolve("data/logs");
-        if (!Files.isDirectory(logs)) {
-            return null;
-        }
-        try (Stream<Path> files = Files.walk(logs)) {
-            for (Path log : files.filter(p -> p.getFileName().toString().equals("attempt-1.log")).toList()) {
-                String text = Files.readString(log, StandardCharsets.UTF_8);
-                if (text.contains("BUILDHOOK_RULE=" + rule + "\n")) {
-                    return text;
-                }
-            }
-        }
-        return null;
+        return AttemptLogs.firstOf(work.resolve("data/logs"), rule);
     }
 
     /** {@code serve} with exactly the given variables besides PATH and JAVA_HOME, as {@code env -i} would. */

@@ -16,7 +16,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -196,18 +195,6 @@ class SystemdNotifyTest {
 
     /** The log of the rule's job's first attempt, once it holds the job's environment; null before. */
     String logOf(String rule) throws java.io.IOException {
-        Path logs = dir.resolve("data/logs");
-        if (!Files.isDirectory(logs)) {
-            return null;
-        }
-        try (Stream<Path> files = Files.walk(logs)) {
-            for (Path log : files.filter(p -> p.getFileName().toString().equals("attempt-1.log")).toList()) {
-                String text = Files.readString(log, StandardCharsets.UTF_8);
-                if (text.contains("BUILDHOOK_RULE=" + rule + "\n")) {
-                    return text;
-                }
-            }
-        }
-        return null;
+        return AttemptLogs.firstOf(dir.resolve("data/logs"), rule);
     }
 }
