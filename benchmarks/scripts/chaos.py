@@ -25,8 +25,15 @@ and one build sent 4-8 times at once). Then it stops faulting, starts every node
   - no OVERLAP line (two commands of a capacity-1 kind at once, or one job's command twice at once);
   - no command started after its job was recorded CANCELLED or SUPERSEDED;
   - no command left running after the nodes stopped;
-  - no lab start beside as many lab commands as the lab limit in force (or in force up to --reload-lag before).
-Prints one CHAOS line and exits 1 on any violation, with the details; the folder is kept (--work).
+  - no lab start beside as many lab commands as the lab limit in force (or in force up to --reload-lag before);
+  - no command for a job that is not stored, of a delivery not stored or not ACCEPTED, or of a body never sent;
+  - no process of the run's jobs left (any process whose BUILDHOOK_ATTEMPT names one of its jobs).
+While it settles (every 30 s) and at the end of the round it prints, per rule with unfinished jobs, how many in
+which states, the oldest one and its message, and the rule's last command start from the trace ("STILL" when none
+in the last --stall seconds): a rule that still starts commands is slow, not stuck. Past --settle it waits on while
+such a rule moves, up to --settle-max. Then one CHAOS line with the counts, each invariant (I1-I5) held or BROKEN
+with its evidence (job, attempt, rule, the node from the store and from the trace, start/end times), a VERDICT
+line, and exit 1 on any violation; the folder is kept (--work). --recheck checks a finished round's folder again.
 Python standard library plus psql / sqlite3 on the PATH. Use a database of its own: it drops its schema first.
 The password: PGPASSWORD (or in --pg-url, which then shows in ps to every user); psql gets it in its environment.
 """
@@ -35,6 +42,7 @@ import urllib.error, urllib.parse, urllib.request
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SERVER = os.path.join(TOP, "distribution", "target", "buildhook", "bin", "buildhook")
+PIDS = {}  # JVM pid -> node number, of every start of the run (the trace's start lines name the JVM)
 FINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "CANCELLED", "SUPERSEDED", "REJECTED", "EXPIRED", "NOT_STARTED"}
 
 HOLD = r'''#!/bin/bash
@@ -77,7 +85,13 @@ cleanup() { release "$jlock"; [[ -n $held ]] && release "$lock"; }
 trap 'log "term"; cleanup; exit 143' TERM
 take "$jlock"
 if [[ $kind == board || $kind == deploy ]]; then take "$lock" && held=1; fi
-log "start $$"
+# the node's JVM (the parent, or setsid's parent): the checker names the node a command ran on from it
+jvm=$PPID
+for _ in 1 2 3; do
+  [[ $(cat /proc/$jvm/comm 2>/dev/null) == java ]] && break
+  jvm=$(awk '{print $4}' /proc/$jvm/stat 2>/dev/null) || break
+done
+log "start $$ $jvm"
 sleep "$secs" & wait $!
 attempt=${me#*/}
 rc=0
@@ -176,6 +190,7 @@ runner:
         self.proc = subprocess.Popen([SERVER, "serve", "--config", f"{self.dir}/buildhook.yaml"], cwd=self.dir,
                                      stdout=out, stderr=subprocess.STDOUT, user=self.user, env=env)
         self.stopped = False
+        PIDS[self.proc.pid] = self.n
         self.log(f"node{self.n} started pid {self.proc.pid}")
 
     def wait_ready(self, limit=120):
@@ -290,6 +305,10 @@ def main():
     p.add_argument("--sender", default="/work/shared/tools/jobserv-send")
     p.add_argument("--senders", type=int, default=2)
     p.add_argument("--settle", type=float, default=240, help="seconds to wait for the jobs at the end")
+    p.add_argument("--settle-max", type=float, default=900,
+                   help="seconds to wait at most, while a rule with unfinished jobs still starts commands")
+    p.add_argument("--stall", type=float, default=90,
+                   help="a rule with unfinished jobs and no command start for this many seconds is still")
     p.add_argument("--faults", default="kill9,stop,restart,pgterm,cancel",
                    help="of kill9, stop, restart, pgterm, cancel, pgcrash, pgfast, reload, unwritable, storm")
     p.add_argument("--pg-cluster", help="VERSION/NAME of a PostgreSQL cluster of the run's own (pg_ctlcluster), "
@@ -299,7 +318,11 @@ def main():
                         "means unwritable for them); '' keeps this user (then unwritable is skipped as root)")
     p.add_argument("--reload-lag", type=float, default=15,
                    help="seconds a node may go on with the lab limit before a reload (the checker's allowance)")
+    p.add_argument("--recheck", action="store_true",
+                   help="only check the finished round in --work again (its state.json, trace and store)")
     args = p.parse_args()
+    if args.recheck:
+        return recheck(args, lambda m: print(time.strftime("%H:%M:%S ") + m, flush=True))
     args.nodes = args.nodes or (3 if args.store == "postgresql" else 1)
     faults = args.faults.split(",")
     unknown = set(faults) - {"kill9", "stop", "restart", "pgterm", "cancel", "pgcrash", "pgfast", "reload",
@@ -466,15 +489,31 @@ def main():
             nd.start()
     for nd in nodes:
         nd.wait_ready()
-    # settle
-    end = time.time() + args.settle
-    while time.time() < end:
+    # settle: wait while the jobs still move; a rule that still starts commands is slow, not stuck (at load 30 a
+    # rule of capacity 1 runs a command every 5-40 s). Past --settle, go on only while some rule with unfinished
+    # jobs started a command in the last --stall seconds, up to --settle-max.
+    began = time.time()
+    last_report = 0
+    while True:
         open_jobs = sql(args, "SELECT count(*) FROM jobs WHERE state NOT IN ('" + "','".join(FINAL) + "') "
                               "OR follow_ups_pending <> 0")[0][0]
         if open_jobs == "0":
+            log(f"settled in {time.time() - began:.0f} s")
+            break
+        waited = time.time() - began
+        if time.time() - last_report >= 30:
+            last_report = time.time()
+            moving = progress(args, log, f"settling {waited:.0f} s")
+        if waited >= args.settle_max:
+            log(f"not settled after --settle-max {args.settle_max:.0f} s")
+            break
+        if waited >= args.settle and not moving:
+            log(f"not settled after --settle {args.settle:.0f} s, and no rule with unfinished jobs started a command "
+                f"in the last {args.stall:.0f} s")
             break
         time.sleep(3)
     time.sleep(3)
+    progress(args, log, "end of the round")
     for nd in nodes:
         nd.proc.terminate()
     for nd in nodes:
@@ -483,80 +522,235 @@ def main():
         except subprocess.TimeoutExpired:
             log(f"node{nd.n} did not stop in 90 s"); nd.proc.kill(); nd.proc.wait()
     time.sleep(1)
+    save_state(args, results)
     check(args, results, log)
 
 
+def save_state(args, results):
+    """What the checker needs besides the store and the trace, for --recheck."""
+    json.dump({"sent": results["sent"], "reloads": args.reloads, "pids": PIDS, "store": args.store,
+               "schema": getattr(args, "schema", None), "pg_libpq": getattr(args, "pg_libpq", None),
+               "seed": args.seed}, open(f"{args.work}/state.json", "w"), indent=1)
+
+
+def recheck(args, log):
+    """Checks a finished round's folder again (its store must still be there): after a change to the checker."""
+    st = json.load(open(f"{args.work}/state.json"))
+    args.store, args.schema, args.pg_libpq, args.seed = st["store"], st["schema"], st["pg_libpq"], st["seed"]
+    args.reloads = [tuple(r) for r in st["reloads"]]
+    args.pg_env = dict(os.environ)
+    PIDS.update({int(k): v for k, v in st["pids"].items()})
+    check(args, {"sent": st["sent"]}, log)
+
+
+def ms(at):
+    """Epoch milliseconds as local HH:MM:SS.mmm (the chaos.log and serve.out clock)."""
+    at = int(at)
+    return time.strftime("%H:%M:%S", time.localtime(at / 1000)) + f".{at % 1000:03d}" if at else "-"
+
+
+def starts_of(trace):
+    """The trace's start lines: (ms, attempt "job/n", kind, hold.sh pid, node number or None)."""
+    out = []
+    for t in trace:
+        if len(t) >= 5 and t[3] == "start":
+            jvm = int(t[5]) if len(t) >= 6 and t[5].isdigit() else None
+            out.append((int(t[0]), t[1], t[2], t[4], PIDS.get(jvm)))
+    return out
+
+
+def kind(rule_name, parent_id):
+    """The trace's kind of a job: follow-ups all run hold.sh 'follow'."""
+    return "follow" if parent_id else rule_name
+
+
+def progress(args, log, when):
+    """Per rule with unfinished jobs: how many, in which states, the oldest, and the rule's last command start
+    (from the trace) with how many starts in the last --stall seconds. True if any of them moves."""
+    rows = sql(args, "SELECT rule_name, coalesce(parent_id, ''), state, created_at, id, coalesce(message, ''), "
+                     "follow_ups_pending FROM jobs WHERE state NOT IN ('" + "','".join(FINAL) + "') "
+                     "OR follow_ups_pending <> 0 ORDER BY created_at, id")
+    if not rows:
+        log(f"{when}: every job final")
+        return False
+    now = int(time.time() * 1000)
+    stall = int(args.stall * 1000)
+    last, recent = {}, {}
+    for at, _, k, _, _ in starts_of([l.split() for l in open(f"{args.work}/trace")]):
+        last[k] = max(last.get(k, 0), at)
+        if at > now - stall:
+            recent[k] = recent.get(k, 0) + 1
+    per = {}
+    for r in rows:
+        per.setdefault(kind(r[0], r[1]), []).append(r)
+    moving = False
+    for k, rs in sorted(per.items()):
+        states = {}
+        for r in rs:
+            states[r[2]] = states.get(r[2], 0) + 1
+        o = rs[0]
+        lk = last.get(k, 0)
+        moving |= recent.get(k, 0) > 0
+        log(f"{when}: {k}: {len(rs)} unfinished {states}; oldest {o[4]} created {ms(o[3])} {o[2]} "
+            f"'{o[5][:120]}'; last {k} start {ms(lk)}"
+            + (f" ({(now - lk) / 1000:.0f} s ago), {recent.get(k, 0)} in the last {args.stall:.0f} s" if lk else " (none)")
+            + ("" if recent.get(k, 0) else " : STILL"))
+    return moving
+
+
+INVARIANTS = {
+    "I1": "every 2xx delivery is stored once and its jobs reach a final state (follow-ups once)",
+    "I2": "never two commands of one job, of one concurrency-1 rule or of one resource unit at once",
+    "I3": "no command started after its job is final",
+    "I4": "no command for a delivery that was not accepted",
+    "I5": "no process left behind",
+}
+
+
 def check(args, results, log):
-    bad = []
+    bad = []  # (invariant, text with the evidence)
     sent = results["sent"]
     accepted = [s for s in sent if 200 <= s["code"] < 300]
-    deliveries = {r[0]: r for r in sql(args, "SELECT id, outcome, body_hash, duplicate_of FROM deliveries")}
+    sent_hashes = {s["sha"] for s in sent}
+    deliveries = {r[0]: r for r in sql(args, "SELECT id, outcome, body_hash, duplicate_of, received_at FROM deliveries")}
     by_hash = {}
     for d in deliveries.values():
         if d[1] != "DUPLICATE":
             by_hash.setdefault(d[2], []).append(d[0])
     for s in accepted:
         if s["id"] and s["id"] not in deliveries:
-            bad.append(f"LOST: build {s['build']} answered {s['answer']} but delivery {s['id']} is not stored")
+            bad.append(("I1", f"LOST: build {s['build']} answered {s['answer']} by node{s['node']} but delivery "
+                              f"{s['id']} is not stored"))
         if not s["id"] and s["sha"] not in by_hash:
-            bad.append(f"LOST: build {s['build']} answered {s['answer']} and no delivery has its body")
+            bad.append(("I1", f"LOST: build {s['build']} answered {s['answer']} by node{s['node']} and no delivery "
+                              "has its body"))
         if len(by_hash.get(s["sha"], [])) > 1:
-            bad.append(f"TWICE: build {s['build']} is stored as {len(by_hash[s['sha']])} accepted deliveries {by_hash[s['sha']]}")
+            bad.append(("I1", f"TWICE: build {s['build']} is stored as {len(by_hash[s['sha']])} accepted deliveries "
+                              f"{by_hash[s['sha']]}"))
     jobs = sql(args, "SELECT id, delivery_id, rule_name, state, coalesce(ended_at, 0), follow_ups_pending, "
-                     "coalesce(parent_id, ''), attempts, coalesce(message, '') FROM jobs")
+                     "coalesce(parent_id, ''), attempts, coalesce(message, ''), created_at, coalesce(node, '') FROM jobs")
+    attempts = {}
+    for a in sql(args, "SELECT job_id, attempt, outcome, started_at, coalesce(ended_at, 0), node, coalesce(pid, 0) "
+                       "FROM job_attempts"):
+        attempts[f"{a[0]}/{a[1]}"] = a
+    byid = {j[0]: j for j in jobs}
+    trace = [l.split() for l in open(f"{args.work}/trace")]
+    starts = starts_of(trace)
+    ends = {}
+    for t in trace:
+        if len(t) >= 4 and t[3] in ("end", "term"):
+            ends.setdefault(t[1], (int(t[0]), t[3] + (" " + t[5] if t[3] == "end" and len(t) >= 6 else "")))
+    started = {}  # attempt -> its start lines (more than one: the attempt's command started twice)
+    for s in starts:
+        started.setdefault(s[1], []).append(s)
+    last_start = {}
+    for at, _, k, _, _ in starts:
+        last_start[k] = max(last_start.get(k, 0), at)
+
+    def attempt(att):
+        """What is known of one attempt: rule, node (the store's and the trace's), times."""
+        job = att.split("/")[0]
+        j = byid.get(job)
+        a = attempts.get(att)
+        e = ends.get(att)
+        where = []
+        if a:
+            where.append(f"store: {a[5]} {a[2]} {ms(a[3])}-{ms(a[4])}")
+        for s in started.get(att, []):
+            where.append(f"trace: node{s[4] or '?'} hold.sh {s[3]} start {ms(s[0])}")
+        if started.get(att):
+            where[-1] += f" {e[1]} {ms(e[0])}" if e else " no end line"
+        return f"{att} ({j[2] if j else 'job not stored'}; " + "; ".join(where or ["no record"]) + ")"
+
     per_delivery = {}
     for j in jobs:
         if not j[6]:
             per_delivery.setdefault((j[1], j[2]), []).append(j)
+        k = kind(j[2], j[6])
         if j[3] not in FINAL:
-            bad.append(f"NOT FINAL: job {j[0]} ({j[2]}) is {j[3]}: {j[8][:200]}")
+            lk = last_start.get(k, 0)
+            bad.append(("I1", f"NOT FINAL: job {j[0]} ({j[2]}{', follow-up' if j[6] else ''}) {j[3]}, created "
+                              f"{ms(j[9])}, attempts {j[7]}, node '{j[10]}': '{j[8][:160]}'; last {k} start "
+                              f"{ms(lk)}" + (f" (latest attempt: {attempt(j[0] + '/' + j[7])})" if j[7] != "0" else "")))
         if j[5] != "0":
-            bad.append(f"FOLLOW-UP PENDING: job {j[0]} ({j[2]}) {j[3]}")
+            bad.append(("I1", f"FOLLOW-UP PENDING: job {j[0]} ({j[2]}) {j[3]} ended {ms(j[4])}"))
     for s in accepted:
         ident = s["id"] or (by_hash.get(s["sha"]) or [None])[0]
         if ident and not per_delivery.get((ident, "board")):
-            bad.append(f"NO JOB: build {s['build']} (delivery {ident}) has no board job")
+            bad.append(("I1", f"NO JOB: build {s['build']} (delivery {ident}) has no board job"))
     for key, js in per_delivery.items():
         if len(js) > 1:
-            bad.append(f"JOBS TWICE: delivery {key[0]} has {len(js)} {key[1]} jobs")
+            bad.append(("I1", f"JOBS TWICE: delivery {key[0]} has {len(js)} {key[1]} jobs {[j[0] for j in js]}"))
     children = {}
     for j in jobs:
         if j[6]:
             children.setdefault(j[6], []).append(j)
     for j in jobs:
         if j[2] == "board" and j[3] in ("SUCCEEDED", "FAILED") and len(children.get(j[0], [])) != 1:
-            bad.append(f"FOLLOW-UPS: board job {j[0]} {j[3]} has {len(children.get(j[0], []))} follow-ups")
-    ended = {j[0]: (j[3], int(j[4])) for j in jobs}
-    trace = [l.split() for l in open(f"{args.work}/trace")]
-    starts = 0
+            bad.append(("I1", f"FOLLOW-UPS: board job {j[0]} {j[3]} has {len(children.get(j[0], []))} follow-ups "
+                              f"{[c[0] for c in children.get(j[0], [])]}"))
     for t in trace:
-        if len(t) < 4:
+        if len(t) >= 4 and t[3] == "OVERLAP":
+            # "ms attempt kind OVERLAP dir held by PID ATTEMPT" or "... OVERLAP dir race"
+            other = t[-1] if "held" in t else None
+            bad.append(("I2", f"OVERLAP at {ms(t[0])} on {os.path.basename(t[4])}: {attempt(t[1])} found it held by "
+                              + (attempt(other) if other else "a command that took it in the same instant")))
+    for at, att, k, _, _ in starts:
+        j = byid.get(att.split("/")[0])
+        if not j:
+            bad.append(("I4", f"COMMAND WITHOUT JOB: {attempt(att)}: no stored job has its id"))
             continue
-        if t[3] == "OVERLAP":
-            bad.append("OVERLAP: " + " ".join(t))
-        if t[3] == "start":
-            starts += 1
-            job = t[1].split("/")[0]
-            state, at = ended.get(job, ("?", 0))
-            if state in ("CANCELLED", "SUPERSEDED") and at and int(t[0]) > at:
-                bad.append(f"STARTED AFTER {state}: {' '.join(t)} (ended at {at})")
-    bad += check_lab(args, trace)
+        if j[3] in FINAL and int(j[4]) and at > int(j[4]):
+            bad.append(("I3", f"STARTED AFTER {j[3]}: {att} started at {ms(at)}, the job ended at {ms(j[4])}: "
+                              f"{attempt(att)}"))
+        d = deliveries.get(j[1])
+        if not d:
+            bad.append(("I4", f"COMMAND FOR A DELIVERY NOT STORED: {attempt(att)}, delivery {j[1]}"))
+        elif d[1] != "ACCEPTED":
+            bad.append(("I4", f"COMMAND FOR A {d[1]} DELIVERY: {attempt(att)}, delivery {j[1]} received {ms(d[4])}"))
+        elif d[2] not in sent_hashes:
+            bad.append(("I4", f"COMMAND FOR A BODY NOT SENT: {attempt(att)}, delivery {j[1]}"))
+    bad += [("I2", b) for b in check_lab(args, trace, attempt)]
     left = subprocess.run(["pgrep", "-f", f"{args.work}/hold.sh"], capture_output=True, text=True).stdout.split()
     if left:
-        bad.append(f"LEFT RUNNING: hold.sh pids {left}")
+        bad.append(("I5", f"LEFT RUNNING: hold.sh pids {left}"))
+    # any process of this run's jobs (BUILDHOOK_ATTEMPT of one of its jobs), hold.sh or its children (sleep)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        for v in env:
+            if v.startswith(b"BUILDHOOK_ATTEMPT=") and v[18:].decode(errors="replace").split("/")[0] in byid:
+                att = v[18:].decode(errors="replace")
+                if pid not in left:
+                    bad.append(("I5", f"LEFT RUNNING: pid {pid} '{cmd[:100]}' of {attempt(att)}"))
     states = {}
     for j in jobs:
         states[j[3]] = states.get(j[3], 0) + 1
+    unanswered = [d for d in deliveries.values() if d[1] == "ACCEPTED"
+                  and not any(s["sha"] == d[2] for s in accepted)]
     log(f"CHAOS {args.store} seed {args.seed}: {len(sent)} sent, {len(accepted)} accepted (2xx), "
-        f"{len(deliveries)} deliveries stored, {len(jobs)} jobs {states}, {starts} command starts, "
-        f"{len(bad)} violations")
-    for b in bad:
-        log("  " + b)
+        f"{len(deliveries)} deliveries stored ({len(unanswered)} accepted without a 2xx seen), {len(jobs)} jobs "
+        f"{states}, {len(starts)} command starts, {len(bad)} violations")
+    broken = {}
+    for inv, b in bad:
+        broken.setdefault(inv, []).append(b)
+    for inv in sorted(INVARIANTS):
+        held = inv not in broken
+        log(f"  {inv} {'held' if held else 'BROKEN (' + str(len(broken[inv])) + ')'}: {INVARIANTS[inv]}")
+        for b in broken.get(inv, []):
+            log("    " + b)
+    log("VERDICT: " + ("PASS, every invariant held" if not broken else
+                       "FAIL, broken: " + ", ".join(f"{i} ({len(broken[i])})" for i in sorted(broken))))
     json.dump(results["sent"], open(f"{args.work}/sent.json", "w"), indent=1)
     sys.exit(1 if bad else 0)
 
 
-def check_lab(args, trace):
+def check_lab(args, trace, attempt=lambda a: a):
     """The lab commands running at each lab start, against the limit in force then (or up to --reload-lag
     before: the nodes load a saved file within seconds)."""
     spans, ends = [], {}
@@ -578,8 +772,8 @@ def check_lab(args, trace):
     for start, end, me in spans:
         running = [m for (s, e, m) in spans if s <= start < e]
         if len(running) > limit(start):
-            bad.append(f"LAB OVER LIMIT: {me} started at {start} beside {len(running) - 1} other lab command(s) "
-                       f"{sorted(set(running) - {me})}, limit {limit(start)}")
+            bad.append(f"LAB OVER LIMIT at {ms(start)}: {attempt(me)} started beside {len(running) - 1} other lab "
+                       f"command(s) {[attempt(o) for o in sorted(set(running) - {me})]}, limit {limit(start)}")
     return bad
 
 
