@@ -311,6 +311,44 @@ class BuildhookMetricsTest {
         assertThat(value(scrape, "buildhook_deliveries_total{endpoint=\"lmp\",outcome=\"accepted\"}")).isEqualTo(1.0);
     }
 
+    /**
+     * metrics32 left the store-away WARN out of troubleshooting.md: the line an operator searches for there must be
+     * the one this node logs, as it logs it (up to its reason), and so must the line of its end.
+     */
+    @Test
+    void theStoreAwayLinesOfTheMetricsAreTheOnesTroubleshootingNames() throws IOException {
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(StoreSnapshot.class);
+        log.start();
+        logger.addAppender(log);
+        java.util.concurrent.atomic.AtomicBoolean away = new java.util.concurrent.atomic.AtomicBoolean(true);
+        try {
+            metrics.queueDepth(() -> {
+                if (away.get()) {
+                    throw new org.buildhook.runner.store.StoreUnavailableException("injected: connection refused",
+                            null);
+                }
+                return 3L;
+            });
+            metrics.readStoreNow();
+            away.set(false);
+            metrics.readStoreNow();
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        String troubleshooting = Files.readString(Docs.root().resolve("docs/troubleshooting.md"));
+        assertThat(log.list).extracting(e -> e.getLevel().toString()).containsExactly("WARN", "INFO");
+        for (ch.qos.logback.classic.spi.ILoggingEvent e : log.list) {
+            String line = e.getFormattedMessage();
+            int reason = line.indexOf(" (");
+            String searched = reason < 0 ? line : line.substring(0, reason);
+            assertThat(troubleshooting).as("troubleshooting.md names the %s line", e.getLevel()).contains(searched);
+        }
+    }
+
     @Test
     void rulesReloadsAndRefusalsAreCounted() {
         metrics.rulesListener().reloaded(RuleSet.empty(Path.of("rules.yaml"), Clock.systemUTC().instant()));

@@ -103,7 +103,7 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
             // (tryout20 F2: HikariCP's trace at the node id's release of a stop whose store hung). One line at the
             // same level, with what failed; the stack at DEBUG. Below WARN and without a throwable this filter is
             // neutral or folds: no loop.
-            oneLine(logger, level, format, params, t, thrown);
+            oneLine(logger, level, format, params, t, thrown, "");
             return FilterReply.DENY;
         }
         String key = logger.getName() + '\u0000' + format;
@@ -136,7 +136,16 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
             // The database cannot be reached: buildhook's own lines say so (the pool's "the store gives this node no
             // connection", /healthz), and the library's stack trace adds nothing an operator can use (tryout25 F7:
             // HikariCP's "marked as broken" and db-scheduler's housekeeper, each with a whole trace). One line.
-            oneLine(logger, level, format, params, t, thrown);
+            if (level.isGreaterOrEqual(Level.ERROR) && logger.getName().startsWith(LIBRARIES[0])
+                    && isConnectionLost(thrown)) {
+                // chaos32 L2: db-scheduler's housekeeping "Unhandled exception. Will keep running." at ERROR at every
+                // look while PostgreSQL is down, for an outage buildhook already reports and db-scheduler rides out by
+                // itself. A WARN saying so; any other failure (a full disk, a corrupt file, a statement refused) keeps
+                // its ERROR.
+                oneLine(logger, Level.WARN, format, params, t, thrown, CONNECTION_LOST);
+            } else {
+                oneLine(logger, level, format, params, t, thrown, "");
+            }
             return FilterReply.DENY;
         }
         return FilterReply.NEUTRAL;
@@ -150,14 +159,14 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
      * instead of its stack trace, which goes to {@code DEBUG}.
      */
     private static void oneLine(Logger logger, Level level, String format, Object[] params, Throwable t,
-            Throwable thrown) {
+            Throwable thrown, String meaning) {
         RELOGGING.set(Boolean.TRUE);
         try {
             logger.debug(format, params == null ? new Object[] {thrown} : withThrowable(params, t));
             Object[] line = withoutThrowable(params, t);
             Object[] args = java.util.Arrays.copyOf(line, line.length + 1);
             args[line.length] = summary(thrown);
-            String oneLine = format + " ({}; stack trace at DEBUG)";
+            String oneLine = format + " ({}" + meaning + "; stack trace at DEBUG)";
             if (level.isGreaterOrEqual(Level.ERROR)) {
                 logger.error(oneLine, args);
             } else {
@@ -184,6 +193,38 @@ public final class RepeatedLibraryLogFilter extends TurboFilter {
             if (e instanceof StoreUnavailableException
                     || e instanceof SQLException sql && StoreUnavailableException.isOutage(sql)) {
                 return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * What a db-scheduler error whose connection was lost means, said after its exception in its one WARN line: the
+     * condition buildhook reports itself, and that nothing needs doing for db-scheduler.
+     */
+    static final String CONNECTION_LOST = "; the database cannot be reached: db-scheduler tries again by itself at its"
+            + " next look, and buildhook says the outage in its own lines (store unavailable …) and at /healthz";
+
+    /**
+     * Whether {@code failure} says a connection to the database could not be made or was lost: a connection exception
+     * ({@code SQLTransientConnectionException}, {@code SQLNonTransientConnectionException}, SQLSTATE class {@code 08}) or
+     * the server ending its sessions ({@code 57P01}–{@code 57P03}: shut down, restarted, not yet accepting). Not a full
+     * disk, a read-only or corrupt file, a lock or a statement refused: those stay errors.
+     */
+    static boolean isConnectionLost(Throwable failure) {
+        Throwable e = failure;
+        for (int depth = 0; e != null && depth < 20; depth++) {
+            if (e instanceof SQLException sql) {
+                String state = sql.getSQLState();
+                if (sql instanceof java.sql.SQLTransientConnectionException
+                        || sql instanceof java.sql.SQLNonTransientConnectionException
+                        || state != null && (state.startsWith("08") || state.equals("57P01")
+                        || state.equals("57P02") || state.equals("57P03"))) {
+                    return true;
+                }
+                e = sql.getNextException() != null ? sql.getNextException() : sql.getCause();
+            } else {
+                e = e.getCause();
             }
         }
         return false;

@@ -73,7 +73,8 @@ class RepeatedLibraryLogFilterTest {
                         + " such message of db-scheduler and HikariCP is logged once a minute: they repeat while the"
                         + " database is away; /healthz says whether it answers)",
                 "com.github.kagkarlsson.scheduler.RunUntilShutdown: Unhandled exception. Will keep running."
-                        + " (SQLTransientConnectionException: Connection is not available; stack trace at DEBUG)");
+                        + " (SQLTransientConnectionException: Connection is not available"
+                        + RepeatedLibraryLogFilter.CONNECTION_LOST + "; stack trace at DEBUG)");
         assertThat(events.list.get(1).getThrowableProxy()).as("an outage: one line, no stack trace (tryout25 F7)")
                 .isNull();
 
@@ -223,6 +224,91 @@ class RepeatedLibraryLogFilterTest {
     }
 
     /** The WAR's logging (WEB-INF/classes/logback.xml) installs the filter. */
+    /**
+     * chaos32 L2: while PostgreSQL is down db-scheduler's housekeeping logged {@code ERROR RunAndLogErrors - Unhandled
+     * exception. Will keep running. (SQLRuntimeException: Unable to open connection; …)} at each look, for an outage
+     * buildhook reports itself; so did a session ended under it (57P01). Both are one WARN saying what it means; a
+     * failure of the database that is not a lost connection (a full disk) keeps its ERROR. The exceptions are the real
+     * driver's, through db-scheduler's own JDBC runner
+     * (the refused connection) or wrapped as it wraps them (the ended session).
+     */
+    @Test
+    void dbSchedulersErrorForALostConnectionIsOneWarningAndOtherFailuresStayErrors() throws Exception {
+        Logger housekeeping = context.getLogger("com.github.kagkarlsson.scheduler.RunAndLogErrors");
+        context.getLogger("com.github.kagkarlsson").setLevel(ch.qos.logback.classic.Level.INFO);
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        org.postgresql.ds.PGSimpleDataSource down = new org.postgresql.ds.PGSimpleDataSource();
+        down.setURL("jdbc:postgresql://127.0.0.1:" + closedPort + "/buildhook");
+        RuntimeException refused = catchRuntime(() -> new com.github.kagkarlsson.shaded.jdbc.JdbcRunner(down)
+                .execute("select 1", ps -> { }));
+
+        housekeeping.error("Unhandled exception. Will keep running.", refused);
+
+        assertThat(events.list).singleElement().satisfies(e -> {
+            assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+            assertThat(e.getThrowableProxy()).isNull();
+            assertThat(e.getFormattedMessage()).startsWith("Unhandled exception. Will keep running. (SQLRuntimeException:"
+                    + " Unable to open connection; caused by ConnectException: Connection refused")
+                    .endsWith(RepeatedLibraryLogFilter.CONNECTION_LOST + "; stack trace at DEBUG)");
+        });
+
+        events.list.clear();
+        String base = System.getenv("BUILDHOOK_TEST_PG_URL");
+        if (base == null || base.isBlank()) {
+            assertThat(System.getenv("CI")).as("BUILDHOOK_TEST_PG_URL must be set on CI").isNotEqualToIgnoringCase("true");
+        } else {
+            org.postgresql.ds.PGSimpleDataSource up = new org.postgresql.ds.PGSimpleDataSource();
+            up.setURL(base);
+            try (java.sql.Connection victim = up.getConnection(); java.sql.Connection admin = up.getConnection();
+                    java.sql.Statement ask = victim.createStatement();
+                    java.sql.Statement end = admin.createStatement()) {
+                int pid;
+                try (java.sql.ResultSet rs = ask.executeQuery("select pg_backend_pid()")) {
+                    rs.next();
+                    pid = rs.getInt(1);
+                }
+                end.execute("select pg_terminate_backend(" + pid + ")");
+                RuntimeException ended = catchRuntime(() -> {
+                    try (java.sql.Statement next = victim.createStatement()) {
+                        next.execute("select 1");
+                    } catch (java.sql.SQLException e) {
+                        throw new com.github.kagkarlsson.shaded.jdbc.SQLRuntimeException(e); // as db-scheduler wraps it
+                    }
+                });
+                now.addAndGet(TimeUnit.SECONDS.toNanos(RepeatedLibraryLogFilter.WINDOW_SECONDS));
+
+                housekeeping.error("Unhandled exception. Will keep running.", ended);
+
+                assertThat(events.list).singleElement().satisfies(e -> {
+                    assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+                    assertThat(e.getFormattedMessage()).contains("terminating connection due to administrator command")
+                            .endsWith(RepeatedLibraryLogFilter.CONNECTION_LOST + "; stack trace at DEBUG)");
+                });
+            }
+        }
+
+        events.list.clear();
+        now.addAndGet(TimeUnit.SECONDS.toNanos(RepeatedLibraryLogFilter.WINDOW_SECONDS));
+        housekeeping.error("Unhandled exception. Will keep running.", new com.github.kagkarlsson.shaded.jdbc
+                .SQLRuntimeException(new java.sql.SQLException("could not extend file: No space left on device",
+                        "53100")));
+
+        assertThat(events.list).as("a full disk is a real fault: still an ERROR").singleElement()
+                .satisfies(e -> assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.ERROR));
+    }
+
+    private static RuntimeException catchRuntime(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            return e;
+        }
+        throw new AssertionError("expected a failure");
+    }
+
     @Test
     void theWarsLoggingInstallsTheFilter() throws Exception {
         LoggerContext war = new LoggerContext();
