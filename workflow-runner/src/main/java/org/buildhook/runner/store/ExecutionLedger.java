@@ -1109,10 +1109,9 @@ public final class ExecutionLedger {
                 // One this very process started is no death of its node, nor did it stop heart-beating: this process
                 // handles a job on one thread at a time, and that thread left only once it had recorded the attempt's
                 // end, so the store lost that record (a crash of its server, a restore, a failover): said so.
-                String thisProcess = "node = ? AND boot_id = ? AND node_pid = ? AND node_started = ?";
                 try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
-                        + " message = CASE WHEN " + thisProcess + " THEN ? ELSE ? END, node_died = CASE WHEN "
-                        + thisProcess + " THEN 0 ELSE 1 END WHERE job_id = ? AND outcome = ?")) {
+                        + " message = CASE WHEN " + THIS_PROCESS + " THEN ? ELSE ? END, node_died = CASE WHEN "
+                        + THIS_PROCESS + " THEN 0 ELSE 1 END WHERE job_id = ? AND outcome = ?")) {
                     p.setString(1, AttemptOutcome.INTERRUPTED.name());
                     p.setLong(2, now.toEpochMilli());
                     bindThisProcess(p, 3, node, owner);
@@ -2097,8 +2096,26 @@ public final class ExecutionLedger {
             + " or a failover to a copy that had not received it); its node did not stop heart-beating. What the"
             + " command came to is not known here; run again on ";
 
+    /**
+     * How a pick that gives its job's shared units back ({@link ResourceLedger}) ends an earlier attempt still marked
+     * running that this very process started, as {@link #LOST_END} says it for a start; the node's name and {@link
+     * #GIVEN_BACK} follow. Before 2026-12-04 it was {@link #UNSWEPT_END}, counted as a death of its node, and it held
+     * the units back from every taker of this host ({@link #givenBackUnswept}) until this process ended.
+     */
+    static final String LOST_END_PICKED = "its end is not in the store, yet the very process of its node that started"
+            + " it picked the job again, which it does only once it has recorded that end: the store lost that record (a"
+            + " database server that crashed and lost commits it had acknowledged, a database restored from a backup,"
+            + " or a failover to a copy that had not received it); its node did not stop heart-beating, and nothing of"
+            + " the attempt is left running. What the command came to is not known here; run again on ";
+
+    /**
+     * The SQL terms (4 parameters, for {@link #bindThisProcess}) that tell an attempt of {@code job_attempts} started
+     * by this very process: the same node, host boot, pid and process start.
+     */
+    static final String THIS_PROCESS = "node = ? AND boot_id = ? AND node_pid = ? AND node_started = ?";
+
     /** Binds {@code node}, and this process's boot id, pid and start, to the 4 parameters from {@code first} on. */
-    private static void bindThisProcess(PreparedStatement p, int first, String node, NodeIdentity owner)
+    static void bindThisProcess(PreparedStatement p, int first, String node, NodeIdentity owner)
             throws SQLException {
         p.setString(first, node);
         p.setString(first + 1, owner.bootId());

@@ -175,13 +175,24 @@ public final class ResourceLedger {
                     // of another host (or recorded without the identity a sweep needs), taken for ended after the dead-
                     // node limit as startAttempt takes it (units30: given back unswept, a paused node's command of this
                     // host, with runner.watchdog: off, ran on beside the command of the job that took them).
+                    // One this very process started (same node, host boot, pid and process start) left nothing: this
+                    // process takes a job only once its thread that ran it before has left, which it does once it
+                    // has recorded the attempt's end. So the store lost that record (fence32, as startAttempt says
+                    // it): no death of its node, and nothing for a sweep of this host, so its units are held back
+                    // from none of this host's takers (no sweep of this host ends this process's own attempts).
                     try (PreparedStatement p = c.prepareStatement("UPDATE job_attempts SET outcome = ?, ended_at = ?,"
-                            + " message = ?, node_died = 1 WHERE job_id = ? AND outcome = ?")) {
+                            + " message = CASE WHEN " + ExecutionLedger.THIS_PROCESS + " THEN ? ELSE ? END,"
+                            + " node_died = CASE WHEN " + ExecutionLedger.THIS_PROCESS + " THEN 0 ELSE 1 END"
+                            + " WHERE job_id = ? AND outcome = ?")) {
+                        org.buildhook.runner.exec.NodeIdentity self = org.buildhook.runner.exec.NodeIdentity.current();
                         p.setString(1, AttemptOutcome.INTERRUPTED.name());
                         p.setLong(2, clock.millis());
-                        p.setString(3, ExecutionLedger.UNSWEPT_END + node + ExecutionLedger.GIVEN_BACK);
-                        p.setString(4, job.id());
-                        p.setString(5, AttemptOutcome.RUNNING.name());
+                        ExecutionLedger.bindThisProcess(p, 3, node, self);
+                        p.setString(7, ExecutionLedger.LOST_END_PICKED + node + ExecutionLedger.GIVEN_BACK);
+                        p.setString(8, ExecutionLedger.UNSWEPT_END + node + ExecutionLedger.GIVEN_BACK);
+                        ExecutionLedger.bindThisProcess(p, 9, node, self);
+                        p.setString(13, job.id());
+                        p.setString(14, AttemptOutcome.RUNNING.name());
                         p.executeUpdate();
                     }
                 }

@@ -459,6 +459,69 @@ abstract class AbstractPickLeaseTest {
     }
 
     /**
+     * fence32's left item: as {@link #aRevivedJobThatGivesItsUnitsBackIsShownWaiting}, but the attempt of the job that
+     * gives its unit back was started by this very process (same node, host boot, pid and start), as after a store that
+     * lost the record of its end: this process picks a job only once its thread that ran it has recorded that end. So
+     * the attempt is said lost, not "its node stopped heart-beating", and is no death of its node ({@code node_died},
+     * counted by runner.deaths-in-a-row); and the unit, given back, goes to the job ahead on this host. Before, it was
+     * recorded as given back unswept, which held the unit back from every taker of this host until a sweep of this
+     * host ended what the attempt left, and no sweep ends this very process's own attempts: the board stayed unused.
+     */
+    @Test
+    void aJobThisProcessRanThatGivesItsUnitsBackIsSaidLostNotADeathAndHoldsThemFromNoTaker() throws Exception {
+        String[] ids = new String[2];
+        String[] nodes = {"node-1", NODE};
+        for (int i = 0; i < 2; i++) {
+            PlannedJob sharing = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null,
+                    false, null, Map.of("board", 1), Map.of("board", 2), null, null, 0));
+            ids[i] = store.accept(Plans.delivery("{\"build_id\": " + (i + 1) + "}"), List.of(sharing)).jobIds()
+                    .get(0);
+            Execution picked = pick(ids[i], Instant.now(), nodes[i]);
+            assertThat(take(ids[i], nodes[i], picked.version)).isEqualTo(ExecutionLedger.Take.TAKEN);
+            assertThat(store.ledger().startAttempt(ids[i], nodes[i], picked.version)).isEqualTo(1);
+        }
+        String first = ids[0];
+        String second = ids[1];
+        revive(first);
+        revive(second);
+        assertThat(store.resources().applyCapacities(Map.of("board", 1))).hasSize(1);
+        assertThat(pickedAndTaken(first)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        assertThat(pickedAndTaken(second)).as("the second, its unit given to the first").isEqualTo(
+                ExecutionLedger.Take.NOT_FREE);
+
+        JobAttempt lost = store.job(second).orElseThrow().attempts().get(0);
+        assertThat(lost.outcome()).isEqualTo(AttemptOutcome.INTERRUPTED);
+        assertThat(lost.message()).isEqualTo("its end is not in the store, yet the very process of its node that"
+                + " started it picked the job again, which it does only once it has recorded that end: the store lost"
+                + " that record (a database server that crashed and lost commits it had acknowledged, a database"
+                + " restored from a backup, or a failover to a copy that had not received it); its node did not stop"
+                + " heart-beating, and nothing of the attempt is left running. What the command came to is not known"
+                + " here; run again on " + NODE + ", once its units are free");
+        assertThat(nodeDied(second, 1)).as("not a death of its node").isZero();
+        assertThat(store.ledger().givenBackUnswept(org.buildhook.runner.exec.NodeIdentity.current().bootId(),
+                Set.of("board"))).as("nothing for a sweep of this host").isEmpty();
+        assertThat(pickedAndTaken(first)).as("the first, on this host, the second's unit given back").isEqualTo(
+                ExecutionLedger.Take.TAKEN);
+        store.resources().release(first, NODE);
+        assertThat(pickedAndTaken(second)).as("the second, once the first gave the board back").isEqualTo(
+                ExecutionLedger.Take.TAKEN);
+    }
+
+    /** The {@code node_died} of attempt {@code attempt} of the job. */
+    private int nodeDied(String jobId, int attempt) throws SQLException {
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                "SELECT node_died FROM job_attempts WHERE job_id = ? AND attempt = ?")) {
+            p.setString(1, jobId);
+            p.setInt(2, attempt);
+            try (var rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /**
      * units30: two revived jobs share a board cut to 1 unit; the second's node, on this host, is paused (a {@code
      * sleep} stands for its JVM) while its command still runs (runner.watchdog: off). The second, picked, gives its
      * unit to the first: what its attempt left here is ended first. Before, it gave the unit back unswept, and the
