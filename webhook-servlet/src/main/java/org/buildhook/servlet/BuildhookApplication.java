@@ -108,6 +108,17 @@ public final class BuildhookApplication implements AutoCloseable {
      */
     static BuildhookApplication start(BuildhookConfig config,
             java.util.function.Function<org.buildhook.runner.store.StoreConfig, StoreLock> lock) {
+        return start(config, lock, new RefusedBuilds(Clock.systemUTC()));
+    }
+
+    /**
+     * As {@link #start(BuildhookConfig, java.util.function.Function)}, keeping the builds answered 503 in {@code
+     * refusedBuilds} from the start: those a waiting copy of the web application refused before this start are listed
+     * with the later ones ({@link DeliveryService#waiting}).
+     */
+    static BuildhookApplication start(BuildhookConfig config,
+            java.util.function.Function<org.buildhook.runner.store.StoreConfig, StoreLock> lock,
+            RefusedBuilds refusedBuilds) {
         Deque<AutoCloseable> started = new ArrayDeque<>();
         try {
             Clock clock = Clock.systemUTC();
@@ -174,7 +185,7 @@ public final class BuildhookApplication implements AutoCloseable {
             RefusalLog refusalLog = RefusalLog.start(clock);
             started.push(refusalLog);
             DeliveryService deliveries = new DeliveryService(verifiers, new BuildEventParser(), ruleSet, store, clock,
-                    metrics, refusalLog);
+                    metrics, refusalLog, refusedBuilds);
             handOver.serve(deliveries);
             // The engine last: it may start jobs at once, and everything they need is ready.
             JobEngine engine = JobEngine.create(store, launcher, config.engine(), clock, metrics.jobEvents());

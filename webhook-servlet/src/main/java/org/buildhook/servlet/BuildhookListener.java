@@ -159,7 +159,10 @@ public final class BuildhookListener implements ServletContextListener {
                     return;
                 }
                 LOG.info("the previous copy of the web application {} has stopped: this copy starts", path);
-                BuildhookApplication app = BuildhookApplication.start(config, store -> lock);
+                // The builds refused while waiting (the gap between the previous copy's store closing and this
+                // start) stay listed to re-send: this copy keeps the list it began (war31 L).
+                BuildhookApplication app = BuildhookApplication.start(config, store -> lock,
+                        deliveries.refusedBuilds());
                 synchronized (this) {
                     if (!destroyed) {
                         context.setAttribute(BuildhookApplication.ATTRIBUTE, app);

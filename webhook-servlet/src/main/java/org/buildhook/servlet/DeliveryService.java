@@ -60,6 +60,15 @@ public final class DeliveryService {
     /** Counting signature failures in {@code metrics}, logging refusals through {@code refusalLog}. */
     DeliveryService(Map<String, SignatureVerifier> verifiers, BuildEventParser parser, Supplier<RuleSet> rules,
             Store store, Clock clock, BuildhookMetrics metrics, RefusalLog refusalLog) {
+        this(verifiers, parser, rules, store, clock, metrics, refusalLog, new RefusedBuilds(clock));
+    }
+
+    /**
+     * As above, keeping the builds it answers 503 in {@code refusedBuilds}: the list a waiting copy of the web
+     * application began ({@link #waiting}), carried into the copy once it has started.
+     */
+    DeliveryService(Map<String, SignatureVerifier> verifiers, BuildEventParser parser, Supplier<RuleSet> rules,
+            Store store, Clock clock, BuildhookMetrics metrics, RefusalLog refusalLog, RefusedBuilds refusedBuilds) {
         this.metrics = metrics;
         this.refusalLog = refusalLog;
         this.verifiers = Map.copyOf(verifiers);
@@ -68,7 +77,7 @@ public final class DeliveryService {
         this.store = store;
         this.clock = clock;
         this.refusals = new SignatureRefusals(clock);
-        this.refusedBuilds = new RefusedBuilds(clock);
+        this.refusedBuilds = refusedBuilds;
     }
 
     /** The signatures this node refused lately, for the status page. */
@@ -141,7 +150,9 @@ public final class DeliveryService {
      * to {@code started}'s pipeline once this copy runs, else to the previous copy ({@code handOver}, {@link
      * DeliveryHandOver}); when there is none (a version without the hand-over) or it is closed (its store is
      * closing), the delivery is not stored: answered 503, and logged naming its build, as a delivery the store
-     * could not take.
+     * could not take. The builds answered 503 here, or by the previous copy through the hand-over, are kept in
+     * {@link #refusedBuilds()}, which the copy keeps once started ({@link BuildhookApplication#start(BuildhookConfig,
+     * java.util.function.Function, RefusedBuilds)}): the builds of a redeploy's 503 gap are listed to re-send.
      *
      * @param handOver the previous copy's hand-over, looked for at each delivery
      * @param started  this copy's own pipeline once it has started, else null
@@ -161,14 +172,26 @@ public final class DeliveryService {
                     handOver.get();
             Map<String, Object> answer = previous.isEmpty() ? null
                     : previous.get().apply(DeliveryHandOver.request(delivery, secret));
-            if (answer != null) {
-                return DeliveryHandOver.receipt(answer);
-            }
             BuildEvent event;
             try {
                 event = service.parser.parse(delivery.body());
             } catch (InvalidEventException e) {
                 event = null;
+            }
+            if (answer != null) {
+                Receipt receipt = DeliveryHandOver.receipt(answer);
+                if (event != null) {
+                    // This copy's list, which it keeps once started (the previous copy's goes with it): a build the
+                    // previous copy could not store is to re-send; one it stored (a retry) no longer is.
+                    if (receipt.kind() == Receipt.Kind.UNAVAILABLE) {
+                        service.refusedBuilds.refused(delivery.endpoint(), event.buildId(), event.project(),
+                                event.status().value(), event.triggerName());
+                    } else if (receipt.kind() == Receipt.Kind.ACCEPTED || receipt.kind() == Receipt.Kind.DUPLICATE) {
+                        service.refusedBuilds.stored(delivery.endpoint(), event.buildId(), event.project(),
+                                event.status().value(), event.triggerName());
+                    }
+                }
+                return receipt;
             }
             String why = previous.isEmpty()
                     ? "no previous copy takes deliveries from this one (a version without the hand-over, or its store"

@@ -44,6 +44,7 @@ class WaitingCopyDeliveriesTest {
     private BuildhookApplication previous;
     private Server server;
     private URI webhook;
+    private DeliveryService waiting;
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
     private final ch.qos.logback.classic.Logger deliveryLog =
             (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(DeliveryService.class);
@@ -82,6 +83,7 @@ class WaitingCopyDeliveriesTest {
         BuildhookMetrics metrics = BuildhookMetrics.create(config.endpoints().keySet(), false);
         DeliveryService deliveries = DeliveryService.waiting(BuildhookApplication.verifiers(config), metrics,
                 Clock.systemUTC(), handOver, () -> null, "this copy waits for its previous copy");
+        waiting = deliveries;
         server = new Server();
         ServerConnector connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
@@ -165,5 +167,107 @@ class WaitingCopyDeliveriesTest {
         assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).filteredOn(m -> m.contains("build 73"))
                 .singleElement().satisfies(m -> assertThat(m).contains("no previous copy takes deliveries",
                         "re-send this build"));
+    }
+
+    /**
+     * war31 L: a build answered 503 in a redeploy's gap (the previous copy's store closed, or it takes no hand-over,
+     * and this copy has not started) was logged but not in refused-builds: the waiting copy's list was dropped at its
+     * start. Through the real listener: the copy that waited keeps the list, and a later delivery of the build takes
+     * it off as usual.
+     */
+    @Test
+    void aBuildRefusedWhileTheCopyWaitedIsStillListedToReSendOnceItHasStarted() throws Exception {
+        // The previous copy: its own class loader holds the store's lock (as a web application's does), and it takes
+        // no hand-over (a version without it, or one whose store is closing).
+        java.net.URL runner = org.buildhook.runner.store.StoreLock.class.getProtectionDomain().getCodeSource()
+                .getLocation();
+        java.net.URLClassLoader copy = new ChildFirst(runner, getClass().getClassLoader());
+        Class<?> storeConfig = copy.loadClass(org.buildhook.runner.store.StoreConfig.class.getName());
+        AutoCloseable held = (AutoCloseable) copy.loadClass(org.buildhook.runner.store.StoreLock.class.getName())
+                .getMethod("acquire", storeConfig).invoke(null, storeConfig.getMethod("sqlite", Path.class)
+                        .invoke(null, config.store().dataDir()));
+        server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        ServletContextHandler context = new ServletContextHandler("/buildhook");
+        context.setAttribute(BuildhookListener.CONFIG_ATTRIBUTE, config);
+        context.addEventListener(new BuildhookListener());
+        ServletHolder servlet = new ServletHolder(new WebhookServlet());
+        servlet.setAsyncSupported(true);
+        context.addServlet(servlet, "/webhook");
+        context.addServlet(servlet, "/webhook/*");
+        server.setHandler(context);
+        server.start();
+        webhook = URI.create("http://127.0.0.1:" + connector.getLocalPort() + "/buildhook/webhook");
+
+        var refused = Deliveries.postSigned(webhook, Deliveries.seedWithBuildId(74));
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+        held.close();
+        copy.close();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() ->
+                context.getServletContext().getAttribute(BuildhookApplication.ATTRIBUTE) != null);
+        BuildhookApplication started =
+                (BuildhookApplication) context.getServletContext().getAttribute(BuildhookApplication.ATTRIBUTE);
+
+        assertThat(started.deliveries().refusedBuilds().view().builds()).singleElement()
+                .satisfies(b -> assertThat(b.buildId()).isEqualTo(74));
+        var resent = Deliveries.postSigned(webhook, Deliveries.seedWithBuildId(74));
+        assertThat(resent.statusCode()).as(resent.body()).isEqualTo(202);
+        assertThat(started.deliveries().refusedBuilds().view().builds()).isEmpty();
+        server.stop();
+        server = null; // the listener closed the copy it started
+    }
+
+    /** Loads buildhook's runner classes itself (as a web application's class loader does), the rest from its parent. */
+    private static final class ChildFirst extends java.net.URLClassLoader {
+        ChildFirst(java.net.URL classes, ClassLoader parent) {
+            super(new java.net.URL[] {classes}, parent);
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            synchronized (getClassLoadingLock(name)) {
+                if (!name.startsWith("org.buildhook.runner.")) {
+                    return super.loadClass(name, resolve);
+                }
+                Class<?> c = findLoadedClass(name);
+                if (c == null) {
+                    c = findClass(name);
+                }
+                if (resolve) {
+                    resolveClass(c);
+                }
+                return c;
+            }
+        }
+    }
+
+    /**
+     * A build the previous copy itself answered 503 through the hand-over (its store failed) is this copy's to list:
+     * the previous copy's list goes with it. One the previous copy stored later (JobServ's retry) is off it again.
+     */
+    @Test
+    void aBuildThePreviousCopyRefusedThroughTheHandOverIsListedHereUntilStored() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<String> kind = new java.util.concurrent.atomic.AtomicReference<>(
+                "UNAVAILABLE");
+        // The previous copy's answer, as DeliveryHandOver carries it (the injected failure: its store refused).
+        serveWaitingCopy(() -> Optional.of(request -> {
+            Map<String, Object> answer = new java.util.HashMap<>();
+            answer.put("kind", kind.get());
+            answer.put("delivery", kind.get().equals("UNAVAILABLE") ? null : "01JD8Q4B2C7N1E5V9W0X3Y6Z8K");
+            answer.put("jobs", java.util.List.of());
+            answer.put("detail", kind.get().equals("UNAVAILABLE") ? "storage unavailable" : null);
+            return answer;
+        }));
+
+        assertThat(Deliveries.postSigned(webhook, Deliveries.seedWithBuildId(75)).statusCode()).isEqualTo(503);
+        assertThat(waiting.refusedBuilds().view().builds()).singleElement()
+                .satisfies(b -> assertThat(b.buildId()).isEqualTo(75));
+
+        kind.set("ACCEPTED");
+        assertThat(Deliveries.postSigned(webhook, Deliveries.seedWithBuildId(75)).statusCode()).isEqualTo(202);
+        assertThat(waiting.refusedBuilds().view().builds()).isEmpty();
     }
 }
