@@ -1,7 +1,5 @@
 package org.buildhook.runner.exec;
 
-import java.io.FileInputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
@@ -54,21 +52,27 @@ public final class AttemptMarker {
      * is gone or its environment cannot be read (another user's process, no {@code /proc}).
      */
     public boolean isCarriedBy(long pid) {
-        byte[] environ;
-        try (FileInputStream in = new FileInputStream("/proc/" + pid + "/environ")) {
-            environ = in.readAllBytes();
-        } catch (IOException e) {
-            return false;
-        }
-        return contains(environ, entry);
+        // Read into a buffer that fits a usual environment and grows for a larger one: readAllBytes allocated
+        // 8 KiB and more, and asked the size and the position first, for every process a look reads
+        // (docs/BENCHMARKS.md, "Twenty-sixth pass").
+        ProcStat.Whole environ = ProcStat.readWhole("/proc/" + pid + "/environ", ENVIRON_BUFFER);
+        return environ != null && contains(environ.bytes(), environ.length(), entry);
     }
+
+    /** The first buffer for a process's environment: a job's is about 1 KiB. */
+    static final int ENVIRON_BUFFER = 2048;
 
     /** Whether {@code environ} (NUL-separated {@code NAME=value} entries) holds exactly {@code entry}. */
     static boolean contains(byte[] environ, byte[] entry) {
+        return contains(environ, environ.length, entry);
+    }
+
+    /** As {@link #contains(byte[], byte[])}, for the first {@code length} bytes of {@code environ}. */
+    static boolean contains(byte[] environ, int length, byte[] entry) {
         int start = 0;
-        while (start < environ.length) {
+        while (start < length) {
             int end = start;
-            while (end < environ.length && environ[end] != 0) {
+            while (end < length && environ[end] != 0) {
                 end++;
             }
             if (end - start == entry.length && Arrays.equals(environ, start, end, entry, 0, entry.length)) {

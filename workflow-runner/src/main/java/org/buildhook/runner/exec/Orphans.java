@@ -720,14 +720,24 @@ final class Orphans {
         });
     }
 
+    /** What {@link #now()} reads of {@code /proc/uptime}: {@code "<seconds>.<hundredths> <idle seconds>"}. */
+    private static final int UPTIME_BUFFER = 128;
+
     /** Now, in clock ticks since boot, as {@code /proc/uptime} says (hundredths of a second); 0 when unreadable. */
     static long now() {
         try {
-            String uptime = new String(Files.readAllBytes(Path.of("/proc/uptime")), StandardCharsets.US_ASCII);
+            // Into a buffer of its own size: readAllBytes allocated 8 KiB, twice per job (docs/BENCHMARKS.md,
+            // "Twenty-sixth pass"). The line is two numbers of seconds, each far below 64 characters.
+            byte[] line = new byte[UPTIME_BUFFER];
+            int length = ProcStat.readInto("/proc/uptime", line);
+            if (length < 0) {
+                return 0;
+            }
+            String uptime = new String(line, 0, length, StandardCharsets.US_ASCII);
             String seconds = uptime.substring(0, uptime.indexOf(' '));
             int dot = seconds.indexOf('.');
             return Long.parseLong(seconds.substring(0, dot)) * 100 + Long.parseLong(seconds.substring(dot + 1));
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             return 0; // every child counts as one being spawned while this start is under way: never one too many ended
         }
     }

@@ -224,6 +224,18 @@ record ProcStat(long pid, char state, long parent, long session) {
         if (!new File(file).exists()) {
             return -1;
         }
+        return readInto(file, buffer);
+    }
+
+    /**
+     * Reads {@code file} from its start into {@code buffer}, up to its end or the buffer's: one {@code open}, the
+     * {@code read}s, one {@code close}, and nothing allocated but the stream. {@code /proc} files have no size to
+     * ask first ({@code stat} says 0), so a reader that sizes its buffer by it, as {@code readAllBytes} does,
+     * allocates 8 KiB and more for a line of 30 bytes (docs/BENCHMARKS.md, "Twenty-sixth pass").
+     *
+     * @return the bytes read (at most {@code buffer.length}), or -1 when the file cannot be opened or read
+     */
+    static int readInto(String file, byte[] buffer) {
         int length = 0;
         try (FileInputStream in = new FileInputStream(file)) {
             int read;
@@ -234,6 +246,41 @@ record ProcStat(long pid, char state, long parent, long session) {
             return -1;
         }
         return length;
+    }
+
+    /**
+     * Reads the whole of {@code file} into a buffer of {@code initial} bytes (at least 1) that doubles while the
+     * file fills it: for a {@code /proc} file of a few hundred bytes, one {@code open}, two {@code read}s, one
+     * {@code close} and one small buffer ({@code readAllBytes} asks the size and position first and allocates
+     * 8 KiB and more, as the file's size reads 0).
+     *
+     * @return the bytes read, the first {@link Whole#length()} of {@link Whole#bytes()}; null when the file cannot
+     *         be opened or read
+     * @throws OutOfMemoryError as {@code readAllBytes}, for a file of more than 2 GiB
+     */
+    static Whole readWhole(String file, int initial) {
+        byte[] buffer = new byte[Math.max(1, initial)];
+        int length = 0;
+        try (FileInputStream in = new FileInputStream(file)) {
+            int read;
+            while ((read = in.read(buffer, length, buffer.length - length)) > 0) {
+                length += read;
+                if (length == buffer.length) {
+                    if (buffer.length == Integer.MAX_VALUE - 8) {
+                        throw new OutOfMemoryError("more than 2 GiB in " + file);
+                    }
+                    buffer = java.util.Arrays.copyOf(buffer,
+                            (int) Math.min(Integer.MAX_VALUE - 8, 2L * buffer.length));
+                }
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return new Whole(buffer, length);
+    }
+
+    /** A whole file's bytes: the first {@code length} bytes of {@code bytes}. */
+    record Whole(byte[] bytes, int length) {
     }
 
     /**
