@@ -228,7 +228,7 @@ public final class BuildhookApplication implements AutoCloseable {
             if (config.metrics().enabled()) {
                 // Once the engine has claimed this node's id (it counts among the cluster's running nodes). Closed
                 // before the engine and the store: a round under way ends with the store's connections at the latest.
-                started.push(metrics.startStoreReads());
+                started.push(metrics.startStoreReads(store::readWithin));
             }
             // Closed first: a follow of a job's log must not outlive what it reads.
             LogFollows logFollows = LogFollows.start();

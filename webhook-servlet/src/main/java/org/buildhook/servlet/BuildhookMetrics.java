@@ -141,6 +141,19 @@ public final class BuildhookMetrics implements AutoCloseable {
         return store;
     }
 
+    /**
+     * As {@link #startStoreReads()}, each read bounded through {@code bounds} ({@code Store::readWithin}) by {@link
+     * StoreSnapshot#READ_BOUND} (10 s): one that waits longer for the database fails as the store unavailable, and the
+     * next round, {@link StoreSnapshot#EVERY} later, reads again, so a database that stops answering with the
+     * connection open cannot hold the reading thread for good.
+     *
+     * @return what ends the reads (before the store closes)
+     */
+    AutoCloseable startStoreReads(StoreSnapshot.Bounds bounds) {
+        store.start(bounds);
+        return store;
+    }
+
     /** Reads the gauges that come from the store once, on the caller's thread; for tests. */
     void readStoreNow() {
         store.round();

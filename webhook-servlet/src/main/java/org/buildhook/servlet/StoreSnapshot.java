@@ -36,6 +36,29 @@ final class StoreSnapshot implements AutoCloseable {
      * the reads at scrape time outlasted.
      */
     static final Duration ANSWER_BOUND = Duration.ofSeconds(10);
+    /**
+     * How long one read may wait for an answer from the store before it fails (PostgreSQL: {@link Bounds}), so that a
+     * database that stops answering with its connection open cannot hold {@link #THREAD} for good; the same as {@link
+     * #ANSWER_BOUND}, after which the store counts as not answering anyway.
+     */
+    static final Duration READ_BOUND = ANSWER_BOUND;
+
+    /**
+     * What bounds each read: {@code within} runs {@code read} on the caller's thread, its waits for the store bounded
+     * by {@code bound} ({@code Store::readWithin}), or throws {@code StoreUnavailableException} when it is over.
+     */
+    interface Bounds {
+        <T> T within(Duration bound, Supplier<T> read);
+    }
+
+    /** Reads unbounded (tests whose sources are not the store's). */
+    static final Bounds UNBOUNDED = new Bounds() {
+        @Override
+        public <T> T within(Duration bound, Supplier<T> read) {
+            return read.get();
+        }
+    };
+
     /** The name of the thread that reads. */
     static final String THREAD = "buildhook-metrics-store";
 
@@ -71,6 +94,7 @@ final class StoreSnapshot implements AutoCloseable {
     private boolean saidAway;
     private volatile boolean closed;
     private final Object turn = new Object();
+    private volatile Bounds bounds = UNBOUNDED;
     private ScheduledExecutorService thread;
 
     /** @param nanos a monotonic clock in nanoseconds ({@code System::nanoTime}) */
@@ -115,6 +139,12 @@ final class StoreSnapshot implements AutoCloseable {
      * has values), then the others on {@link #THREAD}, {@link #EVERY} after each.
      */
     void start() {
+        start(UNBOUNDED);
+    }
+
+    /** As {@link #start()}, every read bounded by {@link #READ_BOUND} through {@code bounds}. */
+    void start(Bounds bounds) {
+        this.bounds = Objects.requireNonNull(bounds, "bounds");
         round();
         startThread();
     }
@@ -192,8 +222,8 @@ final class StoreSnapshot implements AutoCloseable {
         }
     }
 
-    private static <T> void readInto(Read<T> read) {
-        read.last = read.source.get();
+    private <T> void readInto(Read<T> read) {
+        read.last = bounds.within(READ_BOUND, read.source);
     }
 
     /** Ends the rounds; a round under way is interrupted (and ends when its read does). */

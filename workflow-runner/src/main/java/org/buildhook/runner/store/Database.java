@@ -917,9 +917,35 @@ final class Database implements AutoCloseable {
      */
     <T> T read(String what, Work<T> work) {
         try (Connection c = stopWaits.connection(pool)) {
+            Duration bound = READ_BOUND.get();
+            if (bound != null && dialect == Dialect.POSTGRESQL) {
+                // The socket's own bound, as the health check's (readForHealth): a query timeout is a cancel request,
+                // which a server that stopped answering never acts on. HikariCP sets the pool's own back when the
+                // connection is returned; one whose read ran out is broken, and not returned to the pool.
+                c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, Math.max(1, bound.toMillis())));
+            }
             return work.run(readers == null ? c : readers.of(c));
         } catch (SQLException e) {
             throw translate(what, e);
+        }
+    }
+
+    /** The bound {@link #readWithin} puts on this thread's {@link #read}s while it runs, or null. */
+    private static final ThreadLocal<Duration> READ_BOUND = new ThreadLocal<>();
+
+    /**
+     * Runs {@code reads} with every {@link #read} this thread makes meanwhile bounded by {@code bound} on PostgreSQL
+     * (see {@link Store#readWithin}); nested calls keep the outer bound.
+     */
+    static <T> T readWithin(Duration bound, java.util.function.Supplier<T> reads) {
+        if (READ_BOUND.get() != null) {
+            return reads.get();
+        }
+        READ_BOUND.set(bound);
+        try {
+            return reads.get();
+        } finally {
+            READ_BOUND.remove();
         }
     }
 

@@ -904,6 +904,31 @@ public final class Store implements AutoCloseable {
         return reader.actions(query);
     }
 
+    /**
+     * Runs {@code reads}, calls of this store's read-only methods ({@link #countJobs}, {@link
+     * #countJobsWaitingForRetry}, {@link ResourceLedger#unitsInUse}, {@link NodeLeases#counts} …) made on this thread,
+     * with every answer they wait for from PostgreSQL bounded by {@code bound}: a database that stops answering while
+     * such a read waits (a server frozen, a network partition that drops packets, with the connection left open) ends
+     * it with a {@link StoreUnavailableException} once {@code bound} has passed without an answer, and its connection
+     * is closed. Without it such a read waits until the database answers again, however long (no socket timeout: the
+     * pools' statements may be long, a migration's). For background reads whose thread must not be held (the metrics'
+     * snapshot). Getting a connection stays bounded by {@code store.connect-timeout}, and a lock wait by the pools'
+     * {@code lock_timeout}, as for every read. On SQLite nothing changes: a read waits for no writer (WAL), a lock it
+     * does wait for is bounded by {@code store.connect-timeout} already, and no timeout ends a read of a disk that
+     * hangs (the thread waits inside the kernel). Writes are never bounded here.
+     *
+     * @param bound how long a read may wait for an answer, over 0 (milliseconds are used, at least 1)
+     * @param reads the reads; called once, on this thread
+     * @return what {@code reads} returns
+     * @throws StoreUnavailableException when the store cannot be reached, or did not answer within {@code bound}
+     */
+    public <T> T readWithin(Duration bound, java.util.function.Supplier<T> reads) {
+        if (bound == null || bound.isNegative() || bound.isZero()) {
+            throw new IllegalArgumentException("a read's bound must be over 0, not " + bound);
+        }
+        return Database.readWithin(bound, reads);
+    }
+
     /** Whether the store reads and writes now ({@link #health()} is {@link StoreHealth#OK}); never throws. */
     public boolean healthy() {
         return health().ok();

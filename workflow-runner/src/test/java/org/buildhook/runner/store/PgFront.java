@@ -32,6 +32,7 @@ public final class PgFront implements AutoCloseable {
     private final Set<Integer> upstreamPorts = ConcurrentHashMap.newKeySet();
     private volatile String[] refusal;
     private volatile boolean frozen;
+    private volatile byte[] freezeAt;
     /** How many of the next new connections {@link #refuseNextConnections} refuses before it forwards again. */
     private final java.util.concurrent.atomic.AtomicInteger refusalsLeft = new java.util.concurrent.atomic.AtomicInteger();
     private volatile String[] nextRefusal;
@@ -112,6 +113,21 @@ public final class PgFront implements AutoCloseable {
     }
 
     /**
+     * From the first bytes a client sends that hold {@code text} (a statement's SQL, as the driver sends it the first
+     * times a connection runs it) on, nothing is forwarded either way, and no socket is closed: the database stops
+     * answering in the middle of that statement, after the pool handed its connection out (its check passed).
+     */
+    void freezeAt(String text) {
+        freezeAt = text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Forwards again what {@link #freeze()} or {@link #freezeAt} held, and from now on. */
+    void thaw() {
+        freezeAt = null;
+        frozen = false;
+    }
+
+    /**
      * Cuts the connections forwarded so far, and keeps listening: the sessions a database server ends when it
      * restarts (as one that ran out of disk space does), while its new sessions are answered as set.
      */
@@ -149,8 +165,8 @@ public final class PgFront implements AutoCloseable {
                 Socket upstream = new Socket(host, port);
                 sockets.add(upstream);
                 upstreamPorts.add(upstream.getLocalPort());
-                pump(client, upstream);
-                pump(upstream, client);
+                pump(client, upstream, true);
+                pump(upstream, client, false);
             } catch (IOException e) {
                 return; // closed
             }
@@ -200,12 +216,16 @@ public final class PgFront implements AutoCloseable {
         out.write(0);
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, boolean fromClient) {
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[16 * 1024];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
+                    byte[] at = freezeAt;
+                    if (fromClient && at != null && contains(buffer, n, at)) {
+                        frozen = true;
+                    }
                     while (frozen && !server.isClosed()) {
                         Thread.sleep(20); // held, as by a partition: not a synchronisation of the test's
                     }
@@ -223,6 +243,19 @@ public final class PgFront implements AutoCloseable {
         }, "pg-front-pump");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    private static boolean contains(byte[] buffer, int length, byte[] text) {
+        outer:
+        for (int i = 0; i + text.length <= length; i++) {
+            for (int j = 0; j < text.length; j++) {
+                if (buffer[i + j] != text[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     private static void closeQuietly(AutoCloseable closeable) {
