@@ -22,9 +22,10 @@ import java.util.Map;
  * <p>That is a job whose due time never moved but by a cut: stored {@code QUEUED} (its first due time is its
  * {@code created_at}, written in the same transaction), of a rule without {@code concurrency} (no slot waits), without
  * {@code resources} (no unit waits), without {@code supersede: running} (no wait for an older build's job), without
- * {@code approval} (due from its approval), whose attempts were all cut short ({@code INTERRUPTED}: no retry's
+ * {@code approval} unless its one approval is in the audit trail (then due from that approval's moment, which the
+ * {@code approve} entry keeps), whose attempts were all cut short ({@code INTERRUPTED}: no retry's
  * backoff), the last one not decided by its stopped node's next start. For such a job the current build keeps the
- * due time at its {@code created_at} through every put-back, so a later one is an older build's. Any other job's due
+ * due time at its {@code created_at} (or its approval's) through every put-back, so a later one is an older build's. Any other job's due
  * time may be later for a reason of its own (a slot retry, a backoff) that its rows do not keep: it is left alone, and
  * deploying.md#upgrading says so.
  *
@@ -52,12 +53,19 @@ public final class QueuePlaces {
     public List<String> restore() {
         return db.inTransaction("give jobs cut short by an older build their place in the queue back", c -> {
             Map<String, long[]> found = new LinkedHashMap<>();
+            // A job of a rule with an approval was queued by its approval, due at its moment, which its 'approve'
+            // entry of the audit trail keeps to the millisecond (Approvals.decide: one instant for both, in one
+            // transaction, in every build since approvals exist); one approval only (a job is approved once).
             try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version, s.execution_time,"
-                    + " j.created_at FROM scheduled_tasks s JOIN jobs j ON j.id = s.task_instance"
+                    + " CASE WHEN j.approval_expiry_ms IS NULL THEN j.created_at ELSE (SELECT MAX(x.at) FROM"
+                    + " admin_actions x WHERE x.job_id = j.id AND x.action = 'approve') END AS kept,"
+                    + " CASE WHEN j.approval_expiry_ms IS NULL THEN 1 ELSE (SELECT COUNT(*) FROM admin_actions x"
+                    + " WHERE x.job_id = j.id AND x.action = 'approve') END AS approvals"
+                    + " FROM scheduled_tasks s JOIN jobs j ON j.id = s.task_instance"
                     + " JOIN job_attempts a ON a.job_id = j.id AND a.attempt = j.attempts"
                     + " WHERE s.task_name = ? AND s.picked = ? AND j.state = 'QUEUED' AND j.attempts > 0"
                     + " AND j.concurrency = 0 AND j.resources IS NULL AND j.supersede_running = 0"
-                    + " AND j.approval_expiry_ms IS NULL AND a.outcome = 'INTERRUPTED' AND a.decided IS NULL"
+                    + " AND a.outcome = 'INTERRUPTED' AND a.decided IS NULL"
                     + " AND NOT EXISTS (SELECT 1 FROM job_attempts o WHERE o.job_id = j.id"
                     + " AND o.outcome <> 'INTERRUPTED') ORDER BY j.id")) {
                 p.setString(1, JobQueue.TASK_NAME);
@@ -65,11 +73,12 @@ public final class QueuePlaces {
                 try (ResultSet rs = p.executeQuery()) {
                     while (rs.next()) {
                         Instant due = jdbc.getInstant(rs, "execution_time");
-                        long created = rs.getLong("created_at");
-                        // Written with the job, its first due time is created_at to the millisecond (PostgreSQL keeps
-                        // the microseconds of the same instant).
-                        if (due != null && due.toEpochMilli() > created) {
-                            found.put(rs.getString("task_instance"), new long[] {rs.getLong("version"), created});
+                        long kept = rs.getLong("kept");
+                        boolean known = !rs.wasNull() && rs.getLong("approvals") == 1;
+                        // Written with the job (or its approval), its due time is that instant to the millisecond
+                        // (PostgreSQL keeps the microseconds of the same instant).
+                        if (known && due != null && due.toEpochMilli() > kept) {
+                            found.put(rs.getString("task_instance"), new long[] {rs.getLong("version"), kept});
                         }
                     }
                 }

@@ -103,6 +103,43 @@ abstract class AbstractQueuePlacesTest {
         assertThat(store.queuePlaces().restore()).as("once").isEmpty();
     }
 
+    /**
+     * relia33 (upgrade32's left item): a job of a rule with an approval was queued by its approval, due at that
+     * moment, which its 'approve' audit entry keeps: given that place back (not its creation's, before its approval).
+     * Before, every job of a rule with an approval was left where the older build's cut put it.
+     */
+    @Test
+    void anApprovedJobOnlyACutCanHaveMovedIsDueWhenItWasApprovedAgain() throws Exception {
+        String body = Plans.fixture().replace("\"build_id\": 67", "\"build_id\": " + (67 + builds++));
+        String approved = store.accept(Plans.delivery(body), List.of(Plans.job("deploy", List.of("/bin/true"))
+                .withWorkflow(new org.buildhook.runner.JobWorkflow(null, null, false, Duration.ofHours(1),
+                        java.util.Map.of(), java.util.Map.of(), null, null, 0)))).jobIds().get(0);
+        assertThat(store.approve(approved, "alice")).isTrue();
+        String unknown = store.accept(Plans.delivery(Plans.fixture().replace("\"build_id\": 67", "\"build_id\": "
+                + (67 + builds++))), List.of(Plans.job("deploy", List.of("/bin/true")).withWorkflow(
+                        new org.buildhook.runner.JobWorkflow(null, null, false, Duration.ofHours(1), java.util.Map.of(),
+                                java.util.Map.of(), null, null, 0)))).jobIds().get(0);
+        assertThat(store.approve(unknown, "bob")).isTrue();
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "DELETE FROM admin_actions WHERE job_id = ?")) {
+            c.setAutoCommit(true);
+            p.setString(1, unknown);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        Instant dueAtApproval = due(approved);
+        assertThat(dueAtApproval.toEpochMilli()).isGreaterThanOrEqualTo(
+                store.job(approved).orElseThrow().job().createdAt().toEpochMilli());
+        cutByAnOlderBuild(approved, Instant.now().plusSeconds(60), "INTERRUPTED");
+        Instant atTheCut = Instant.now().plusSeconds(60);
+        cutByAnOlderBuild(unknown, atTheCut, "INTERRUPTED");
+
+        assertThat(store.queuePlaces().restore()).as("not the one whose approval is not in the audit trail")
+                .containsExactly(approved);
+        assertThat(due(unknown).toEpochMilli()).isEqualTo(atTheCut.toEpochMilli());
+        assertThat(due(approved).toEpochMilli()).isEqualTo(dueAtApproval.toEpochMilli());
+        assertThat(store.queuePlaces().restore()).as("once").isEmpty();
+    }
+
     @Test
     void aJobWhoseLaterDueTimeMayBeRightIsLeftAlone() throws Exception {
         Instant atTheCut = Instant.now().plusSeconds(60);
