@@ -45,9 +45,9 @@ public final class DeadNodeRelease {
     static final String NAMESPACE_ENDED = "its processes ended with that namespace";
 
     /**
-     * What a pick's time and a claim's time may be off by after both are put on this host's clock, beyond the
-     * measured offset between this host's clock and the database's: the rounding of the claim's time to the
-     * millisecond, and a change of that offset since the claim (the host's or the database's clock set or slewed).
+     * What a pick's time and a claim's time may be off by on one clock: the rounding of the claim's time to the
+     * millisecond, a clock slewed since the claim, and for a claim without its own host time (written before V19) the
+     * error of the offset between this host's clock and the database's, measured at the release.
      */
     static final java.time.Duration SKEW_MARGIN = java.time.Duration.ofSeconds(1);
 
@@ -172,20 +172,28 @@ public final class DeadNodeRelease {
      * (review31 L3). A pick's time ({@code last_heartbeat}) is the picking JVM's host's clock, a claim's time ({@code
      * node_leases.acquired_at}) the database's: compared as they were, a database clock a few seconds ahead of this
      * host's made a live JVM's fresh pick look older than its claim, and another node of the host released it (chaos31
-     * F1 again); one behind made a dead JVM's pick look newer, and it waited for the dead-node limit. So the claim's time
-     * is put on the picking host's clock before the two are compared, in the direction that leaves a pick alone for any
-     * steady skew (the offset is read now, not at the claim: a clock of this host set forward, or the database's set
-     * back, by more than {@link #SKEW_MARGIN} since the pick can still make a live pick look older than its claim; that
-     * JVM's attempt start then finds its pick gone and does not run the job under it, review32):
+     * F1 again); one behind made a dead JVM's pick look newer, and it waited for the dead-node limit. So the pick is
+     * compared with the claim on the clock the pick carries:
      * <ul>
-     * <li>a claim of a JVM of this host (same host name and kernel boot: one clock): by the offset between this host's
-     * clock and the database's, read now in the same transaction (its lower bound: the host's time before the
-     * database's was read), less {@link #SKEW_MARGIN}. Any constant skew is so told apart; a dead JVM's pick is released
-     * at once when it is older than the claim by more than {@link #SKEW_MARGIN} and the read's round trip.</li>
-     * <li>a claim of a JVM of another host, whose clock this node cannot read: less {@code deadNodeLimit}; the pick is
-     * then left to db-scheduler's dead-node detection (which itself needs the hosts' clocks within the limit) unless it
-     * is older than the claim by more than the limit. With {@code deadNodeLimit} null, always left alone.</li>
+     * <li>a claim written by this build (since V19): by its own time on its JVM's host's clock ({@code
+     * node_leases.acquired_host_at}, read as it was written, the clock that JVM stamps its picks with), less {@link
+     * #SKEW_MARGIN}, whatever host it is on. No clock set or slewed after the claim moves either time (review32 F2: the
+     * offset between the clocks read at the release, as below, made a live pick look older than its claim when this
+     * host's clock was set forward, or the database's back, by more than {@link #SKEW_MARGIN} since the pick). A pick
+     * older than that is not the live holder's unless its host's clock was set back between its claim and its pick.</li>
+     * <li>a claim written before V19, or by a node of an older build (no such time, or another claim's, {@code
+     * acquired_host_instance} not its instance), of a JVM of this host (same host name and kernel boot: one clock): by
+     * the offset between this host's clock and the database's, read now in the same transaction (its lower bound: the
+     * host's time before the database's was read), less {@link #SKEW_MARGIN}. Any constant skew is so told apart; a
+     * clock of this host set forward, or the database's set back, by more than {@link #SKEW_MARGIN} since the pick can
+     * still make a live pick look older than its claim (that JVM's attempt start then finds its pick gone and does not
+     * run the job under it).</li>
+     * <li>such a claim of a JVM of another host, whose clock this node cannot read: less {@code deadNodeLimit}; the
+     * pick is then left to db-scheduler's dead-node detection (which itself needs the hosts' clocks within the limit)
+     * unless it is older than the claim by more than the limit. With {@code deadNodeLimit} null, always left alone.</li>
      * </ul>
+     * A dead JVM's pick is released at once when it is older than the claim by more than {@link #SKEW_MARGIN} (and,
+     * for a claim without its own host time, the read's round trip).
      * A pick of this JVM's own ({@code ownPicksSince}) is compared on this JVM's clock alone.
      *
      * @param deadNodeLimit the dead-node limit (heartbeat interval × missed heartbeats), or {@code null}
@@ -207,7 +215,10 @@ public final class DeadNodeRelease {
                 }
                 if (candidate.pickedSince != null && candidate.heldSince != null) {
                     java.time.Instant heldSince; // the claim, on the picking host's clock, at its earliest
-                    if (candidate.holderOnThisHost(self)) {
+                    if (candidate.heldSinceHost != null) {
+                        // V19: the claim as its JVM's host's clock read it, the clock its picks are stamped with.
+                        heldSince = candidate.heldSinceHost.minus(SKEW_MARGIN);
+                    } else if (candidate.holderOnThisHost(self)) {
                         if (hostAhead == null && db.dialect() == Dialect.POSTGRESQL) {
                             java.time.Instant before = hostClock.instant();
                             hostAhead = java.time.Duration.between(NodeLeases.databaseNow(c), before);
@@ -271,7 +282,7 @@ public final class DeadNodeRelease {
                     try (ResultSet rs = p.executeQuery()) {
                         if (rs.next() && !AttemptOutcome.RUNNING.name().equals(rs.getString(2))) {
                             d = new Candidate(attempt.jobId(), rs.getLong(1), attempt.node(), rs.getString(2), null,
-                                    0, -1, attempt.attempt(), null, null, null, null, null);
+                                    0, -1, attempt.attempt(), null, null, null, null, null, null);
                         }
                     }
                 }
@@ -296,7 +307,7 @@ public final class DeadNodeRelease {
      */
     private record Candidate(String jobId, long version, String node, String outcome, String host, long nodePid,
             long nodeStarted, int attempt, String message, java.time.Instant pickedSince, java.time.Instant heldSince,
-            String holderHost, String holderBoot) {
+            java.time.Instant heldSinceHost, String holderHost, String holderBoot) {
 
         /**
          * Whether the JVM that holds the node id now ({@code heldSince}) runs on this host: same host name and kernel
@@ -324,7 +335,8 @@ public final class DeadNodeRelease {
         List<Candidate> found = new ArrayList<>();
         try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version, s.picked_by, a.outcome,"
                 + " a.host, a.node_pid, a.node_started, a.attempt, a.message, s.last_heartbeat, l.acquired_at,"
-                + " l.node_pid, l.node_started, l.host, l.boot_id FROM scheduled_tasks s JOIN job_attempts a"
+                + " l.node_pid, l.node_started, l.host, l.boot_id, CASE WHEN l.acquired_host_instance = l.instance"
+                + " THEN l.acquired_host_at END FROM scheduled_tasks s JOIN job_attempts a"
                 + " ON a.job_id = s.task_instance AND a.node = s.picked_by"
                 + " LEFT JOIN node_leases l ON l.node_id = s.picked_by"
                 + " WHERE s.task_name = ? AND s.picked = ? AND a.boot_id = ? AND a.node_pid IS NOT NULL"
@@ -345,9 +357,14 @@ public final class DeadNodeRelease {
                     // The lease of another JVM than the attempt's: a live node holds that node id now.
                     java.time.Instant heldSince = leased && !(rs.getLong(12) == rs.getLong(6)
                             && rs.getLong(13) == nodeStarted) ? java.time.Instant.ofEpochMilli(acquired) : null;
+                    // V19: the same claim by its JVM's host's clock; NULL for a claim written before V19 or by a
+                    // node of an older version (another instance's time, or none).
+                    long acquiredHost = rs.getLong(16);
+                    java.time.Instant heldSinceHost = heldSince != null && !rs.wasNull()
+                            ? java.time.Instant.ofEpochMilli(acquiredHost) : null;
                     found.add(new Candidate(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4),
                             rs.getString(5), rs.getLong(6), nodeStarted, rs.getInt(8), rs.getString(9), pickedSince,
-                            heldSince, rs.getString(14), rs.getString(15)));
+                            heldSince, heldSinceHost, rs.getString(14), rs.getString(15)));
                 }
             }
         }

@@ -32,10 +32,24 @@ public final class NodeLeases {
 
     private final Database db;
     private final Clock clock;
+    /**
+     * This host's clock, the one db-scheduler stamps this JVM's picks with: a claim's {@code acquired_host_at} (V19),
+     * so that {@link DeadNodeRelease} compares a pick with the claim on one clock (review32 F2).
+     */
+    private final Clock hostClock;
 
     NodeLeases(Database db, Clock clock) {
+        this(db, clock, Clock.systemUTC());
+    }
+
+    /**
+     * @param hostClock this host's clock, as db-scheduler stamps picks (the system clock; another only in tests, to
+     *                  stand for a host whose clock is off the database's)
+     */
+    NodeLeases(Database db, Clock clock, Clock hostClock) {
         this.db = db;
         this.clock = clock;
+        this.hostClock = java.util.Objects.requireNonNull(hostClock, "hostClock");
     }
 
     /**
@@ -755,24 +769,30 @@ public final class NodeLeases {
     }
 
     /** Writes {@code instance}'s claim of {@code nodeId}, in place of any claim of it there is. */
-    private static void write(Connection c, String nodeId, String instance, NodeIdentity self, Instant now)
+    private void write(Connection c, String nodeId, String instance, NodeIdentity self, Instant now)
             throws SQLException {
         write(c, nodeId, instance, self, now, true);
     }
 
     /**
      * Writes {@code instance}'s claim of {@code nodeId}: in place of any claim of it there is when {@code replace},
-     * else only when there is none.
+     * else only when there is none. With it, the claim's time by this host's clock ({@code acquired_host_at}, V19) and
+     * the instance that wrote it, read after {@code now}: the claim commits after both, so a pick this JVM makes under
+     * it is stamped later on that clock unless the clock is set back meanwhile.
      *
      * @return whether it was written
      */
-    private static boolean write(Connection c, String nodeId, String instance, NodeIdentity self, Instant now,
+    private boolean write(Connection c, String nodeId, String instance, NodeIdentity self, Instant now,
             boolean replace) throws SQLException {
+        long hostNow = hostClock.millis();
         try (PreparedStatement p = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host, boot_id,"
-                + " node_pid, node_started, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                + " node_pid, node_started, acquired_at, renewed_at, acquired_host_at, acquired_host_instance)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + (replace ? " ON CONFLICT (node_id) DO UPDATE SET instance = excluded.instance, host = excluded.host,"
                 + " boot_id = excluded.boot_id, node_pid = excluded.node_pid, node_started = excluded.node_started,"
-                + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at"
+                + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at,"
+                + " acquired_host_at = excluded.acquired_host_at,"
+                + " acquired_host_instance = excluded.acquired_host_instance"
                 : " ON CONFLICT (node_id) DO NOTHING"))) {
             p.setString(1, nodeId);
             p.setString(2, instance);
@@ -782,6 +802,8 @@ public final class NodeLeases {
             p.setLong(6, self.process().startTicks());
             p.setLong(7, now.toEpochMilli());
             p.setLong(8, now.toEpochMilli());
+            p.setLong(9, hostNow);
+            p.setString(10, instance);
             return p.executeUpdate() == 1;
         }
     }

@@ -1105,6 +1105,14 @@ public final class Store implements AutoCloseable {
         return queuePlaces;
     }
 
+    /**
+     * As {@link #nodeLeases()}, stamping claims with {@code hostClock} as this host's clock (tests: a host whose clock
+     * is off the database's).
+     */
+    NodeLeases nodeLeases(java.time.Clock hostClock) {
+        return new NodeLeases(db, config.clock(), hostClock);
+    }
+
     /** As {@link #deadNodes()}, reading this host's clock from {@code hostClock} (tests: a host whose clock is off). */
     DeadNodeRelease deadNodes(java.time.Clock hostClock) {
         return new DeadNodeRelease(db, hostClock);

@@ -68,7 +68,7 @@ abstract class AbstractDeliveriesOfABuildTest {
     @Test
     void anUpgradeFromVersion13AddsTheBuildIndexAndTheListAnswersAsBefore() throws SQLException {
         List<String> build67 = deliverBuilds();
-        // As a build of version 13 left the store: without the index or V14's row, nor what V15, V16, V17 and V18 added.
+        // As a build of version 13 left the store: without the index or V14's row, nor what V15 to V19 added.
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("DROP INDEX deliveries_build_idx");
             for (String column : List.of("rules_fingerprint", "rules_loaded_at", "rules_instance")) {
@@ -77,20 +77,22 @@ abstract class AbstractDeliveriesOfABuildTest {
             s.execute("ALTER TABLE job_attempts DROP COLUMN node_died");
             s.execute("ALTER TABLE resource_holds DROP COLUMN unit_numbers");
             s.execute("DROP INDEX job_attempts_given_back_idx");
+            s.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_at");
+            s.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_instance");
             s.execute("DELETE FROM schema_version WHERE version >= 14");
         }
         store.close();
 
         store = Store.open(config);
 
-        assertThat(version()).isEqualTo(18);
+        assertThat(version()).isEqualTo(19);
         assertThat(plan(StoreReader.deliveriesSql(query(67L, null, 50), new ArrayList<>()), List.of(67L)))
                 .contains("deliveries_build_idx");
         assertThat(allPages(query(67L, null, 2))).containsExactlyElementsOf(newestFirst(build67));
         store.close();
         // Opened again: nothing applied twice.
         store = Store.open(config);
-        assertThat(version()).isEqualTo(18);
+        assertThat(version()).isEqualTo(19);
     }
 
     /**

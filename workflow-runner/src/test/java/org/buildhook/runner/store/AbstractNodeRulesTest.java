@@ -167,6 +167,8 @@ abstract class AbstractNodeRulesTest {
             s.execute("ALTER TABLE job_attempts DROP COLUMN node_died");
             s.execute("ALTER TABLE resource_holds DROP COLUMN unit_numbers");
             s.execute("DROP INDEX job_attempts_given_back_idx");
+            s.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_at");
+            s.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_instance");
             s.execute("DELETE FROM schema_version WHERE version >= 15");
         }
         store = Store.open(config);

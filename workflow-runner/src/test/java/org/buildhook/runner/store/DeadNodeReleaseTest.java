@@ -249,13 +249,27 @@ class DeadNodeReleaseTest {
      * id (node_leases.acquired_at: the database's clock, as NodeLeases writes it), and its JVM picked the job at once,
      * stamping the pick with this host's clock, 3 s behind. Another node of the host compared the two as they were:
      * the live pick looked older than the claim, and it was released, its slot freed under it (chaos31 F1 again).
+     * The claim written by this build (its time by this host's clock too, V19) and one written before V19 (none).
      */
     @Test
     void onPostgresqlNeverFreesTheLivePickOfTheNodeIdsHolderWhenThisHostsClockIsBehindTheDatabases() throws Exception {
+        hostBehindTheDatabase(false);
+    }
+
+    @Test
+    void onPostgresqlNeverFreesTheLivePickOfAClaimWrittenBeforeV19WhenThisHostsClockIsBehindTheDatabases()
+            throws Exception {
+        hostBehindTheDatabase(true);
+    }
+
+    private void hostBehindTheDatabase(boolean claimBeforeV19) throws Exception {
         java.time.Clock host = java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(-3));
         deadAttemptOnPostgresql();
-        assertThat(store.nodeLeases().claim("dead", "live-instance", NodeIdentity.current(),
+        assertThat(store.nodeLeases(host).claim("dead", "live-instance", NodeIdentity.current(),
                 java.time.Duration.ofMinutes(3), true)).isEmpty();
+        if (claimBeforeV19) {
+            sql("UPDATE node_leases SET acquired_host_at = NULL, acquired_host_instance = NULL WHERE node_id = ?", "dead");
+        }
         pickedAt(host.instant()); // the live JVM's pick, just after its claim, by this host's clock
 
         assertThat(store.deadNodes(host).release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT,
@@ -274,17 +288,114 @@ class DeadNodeReleaseTest {
     /**
      * review31 L3, the database's clock behind this host's (30 s): the dead JVM's last heartbeat, 10 s before the
      * node id was taken again, looked newer than the claim and was left to the dead-node limit; it is released at once.
+     * The claim written by this build and one written before V19.
      */
     @Test
     void onPostgresqlFreesAtOnceTheDeadPickMadeBeforeTheClaimWhenThisHostsClockIsAheadOfTheDatabases() throws Exception {
+        hostAheadOfTheDatabase(false);
+    }
+
+    @Test
+    void onPostgresqlFreesAtOnceTheDeadPickMadeBeforeAClaimWrittenBeforeV19WhenThisHostsClockIsAhead()
+            throws Exception {
+        hostAheadOfTheDatabase(true);
+    }
+
+    private void hostAheadOfTheDatabase(boolean claimBeforeV19) throws Exception {
         java.time.Clock host = java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(30));
         deadAttemptOnPostgresql();
         pickedAt(host.instant().minusSeconds(10)); // its last heartbeat, by this host's clock
-        assertThat(store.nodeLeases().claim("dead", "live-instance", NodeIdentity.current(),
+        assertThat(store.nodeLeases(host).claim("dead", "live-instance", NodeIdentity.current(),
                 java.time.Duration.ofMinutes(3), true)).isEmpty();
+        if (claimBeforeV19) {
+            sql("UPDATE node_leases SET acquired_host_at = NULL, acquired_host_instance = NULL WHERE node_id = ?", "dead");
+        }
 
         assertThat(store.deadNodes(host).release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT,
                 "another-node", java.time.Instant.now(), java.time.Duration.ofMinutes(3)))
+                .extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
+    }
+
+    /**
+     * review32 F2: this host's clock set forward 5 s after the live JVM's pick (0.2 s after its claim), before another
+     * node of the host looked at it. The offset between the clocks was read at the release, not at the claim: the
+     * claim moved 5 s later on this host's clock, the pick did not, and the live pick was released, its slot freed
+     * under it. The claim's own time by this host's clock (V19) does not move. On PostgreSQL (the claim's acquired_at
+     * is the database's clock); on SQLite every time is this host's and stored, as it was.
+     */
+    @Test
+    void onPostgresqlNeverFreesTheLivePickWhenThisHostsClockIsSetForwardAfterIt() throws Exception {
+        deadAttemptOnPostgresql();
+        clockSetForwardAfterTheLivePick();
+    }
+
+    @Test
+    void onSqliteNeverFreesTheLivePickWhenThisHostsClockIsSetForwardAfterIt() throws Exception {
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'FAILED', host = '" + NodeIdentity.current().host() + "' WHERE job_id = ?", jobId);
+        clockSetForwardAfterTheLivePick();
+    }
+
+    private void clockSetForwardAfterTheLivePick() {
+        assertThat(store.nodeLeases().claim("dead", "live-instance", NodeIdentity.current(),
+                java.time.Duration.ofMinutes(3), true)).isEmpty();
+        pickedAt(java.time.Instant.now().plusMillis(200)); // the live JVM's pick, by this host's clock
+        java.time.Clock setForward = java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(5));
+
+        assertThat(store.deadNodes(setForward).release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT,
+                "another-node", java.time.Instant.now(), java.time.Duration.ofMinutes(3))).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked_by = 'dead'"))
+                .isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isEqualTo(1);
+
+        pickedAt(java.time.Instant.now().minusSeconds(10)); // the dead JVM's pick, before the claim: released at once
+        assertThat(store.deadNodes(setForward).release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT,
+                "another-node", java.time.Instant.now(), java.time.Duration.ofMinutes(3)))
+                .extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isZero();
+    }
+
+    /**
+     * A claim rewritten by a node of a version before V19 (it takes the id over and leaves acquired_host_at as the
+     * claim before it wrote it): that time is another claim's, here of a host whose clock was a minute ahead, and is
+     * not taken for this one's; the claim is compared by the offset read at the release, as before V19.
+     */
+    @Test
+    void onPostgresqlTheHostTimeOfAnotherInstancesClaimIsNotTakenForTheClaimOfTheNodeIdsHolder() throws Exception {
+        deadAttemptOnPostgresql();
+        assertThat(store.nodeLeases().claim("dead", "live-instance", NodeIdentity.current(),
+                java.time.Duration.ofMinutes(3), true)).isEmpty();
+        sql("UPDATE node_leases SET acquired_host_at = acquired_host_at + 60000,"
+                + " acquired_host_instance = 'an-earlier-claim' WHERE node_id = ?", "dead");
+        pickedAt(java.time.Instant.now()); // the live JVM's pick
+
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
+                java.time.Instant.now(), java.time.Duration.ofMinutes(3))).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isEqualTo(1);
+    }
+
+    /**
+     * The node id held by a JVM of another host, whose claim (V19) carries its own host's clock, the one its picks are
+     * stamped with: its pick just after its claim is left alone whatever the database's clock says, and the dead JVM's
+     * pick made before the claim is released at once instead of after the dead-node limit.
+     */
+    @Test
+    void onPostgresqlComparesThePickWithTheClaimOfAJvmOfAnotherHostOnThatHostsClock() throws Exception {
+        deadAttemptOnPostgresql();
+        java.time.Clock elsewhere = java.time.Clock.offset(java.time.Clock.systemUTC(), java.time.Duration.ofSeconds(-40));
+        NodeIdentity other = new NodeIdentity("another-host", "another-boot", NodeIdentity.current().process());
+        assertThat(store.nodeLeases(elsewhere).claim("dead", "live-instance", other, java.time.Duration.ofMinutes(3),
+                true)).isEmpty();
+        pickedAt(elsewhere.instant().plusMillis(200)); // its pick, by its host's clock
+
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
+                java.time.Instant.now(), java.time.Duration.ofMinutes(3))).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isEqualTo(1);
+
+        pickedAt(elsewhere.instant().minusSeconds(10)); // made 10 s before the claim: the dead JVM's
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
+                java.time.Instant.now(), java.time.Duration.ofMinutes(3)))
                 .extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
     }
 
@@ -311,6 +422,89 @@ class DeadNodeReleaseTest {
         assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
                 java.time.Instant.now(), java.time.Duration.ofMinutes(3)))
                 .extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
+    }
+
+    /**
+     * V19 on a populated store of version 18: the claim a node of version 18 wrote is kept, with no time by its host's
+     * clock, and compared as before (a dead JVM's pick made before it is released at once, the live pick left alone);
+     * a node of version 18 still running writes its claim as before, and this build's claim carries the time.
+     */
+    @Test
+    void anUpgradeFromVersion18KeepsTheOlderNodesClaimOnSqlite() throws Exception {
+        upgradeFromVersion18(TestStores.sqlite(dir.resolve("upgrade")));
+    }
+
+    @Test
+    void anUpgradeFromVersion18KeepsTheOlderNodesClaimOnPostgresql() throws Exception {
+        upgradeFromVersion18(TestStores.postgres(dir.resolve("pg")));
+    }
+
+    private void upgradeFromVersion18(StoreConfig config) throws Exception {
+        store.close();
+        aJobHeldByNodeDeadWithItsSlot(config);
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'FAILED', host = '" + NodeIdentity.current().host() + "' WHERE job_id = ?", jobId);
+        store.close();
+        try (Connection c = java.sql.DriverManager.getConnection(config.url());
+                java.sql.Statement st = c.createStatement()) {
+            st.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_at");
+            st.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_instance");
+            st.execute("DELETE FROM schema_version WHERE version = 19");
+        }
+        java.time.Instant claimed = java.time.Instant.now();
+        olderNodeClaims(config, "dead", "instance-18", claimed);
+
+        store = Store.open(config);
+
+        try (Connection c = store.dataSource().getConnection(); java.sql.Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT MAX(version) FROM schema_version")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt(1)).isEqualTo(19);
+        }
+        assertThat(countOf("dead", "SELECT COUNT(*) FROM node_leases WHERE node_id = ? AND instance = 'instance-18'"
+                + " AND acquired_host_at IS NULL AND acquired_host_instance IS NULL")).as("the older claim, kept")
+                .isEqualTo(1);
+        pickedAt(claimed.plusMillis(200)); // the live JVM's pick
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
+                java.time.Instant.now(), java.time.Duration.ofMinutes(3))).isEmpty();
+        pickedAt(claimed.minusSeconds(10)); // the dead JVM's
+        assertThat(store.deadNodes().release(NodeIdentity.current(), ExecutionLedger.InARow.DEFAULT, "another-node",
+                java.time.Instant.now(), java.time.Duration.ofMinutes(3)))
+                .extracting(DeadNodeRelease.Released::jobId).containsExactly(jobId);
+
+        // A node of version 18, still running, takes the id over again: written as before, its time not taken.
+        assertThat(store.nodeLeases().claim("dead", "instance-19", NodeIdentity.current(),
+                java.time.Duration.ofMinutes(3), true)).isEmpty();
+        assertThat(countOf("dead", "SELECT COUNT(*) FROM node_leases WHERE node_id = ? AND instance = 'instance-19'"
+                + " AND acquired_host_instance = 'instance-19' AND acquired_host_at IS NOT NULL")).isEqualTo(1);
+        olderNodeClaims(config, "dead", "instance-18b", java.time.Instant.now());
+        assertThat(countOf("dead", "SELECT COUNT(*) FROM node_leases WHERE node_id = ? AND instance = 'instance-18b'"
+                + " AND acquired_host_instance = 'instance-19'")).isEqualTo(1);
+        assertThat(store.nodeLeases().holder("dead")).hasValueSatisfying(h -> assertThat(h.instance())
+                .isEqualTo("instance-18b"));
+    }
+
+    /** A claim of this JVM as a node of version 18 writes it: without V19's columns. */
+    private static void olderNodeClaims(StoreConfig config, String nodeId, String instance, java.time.Instant at)
+            throws java.sql.SQLException {
+        ProcessIdentity live = NodeIdentity.current().process();
+        try (Connection c = java.sql.DriverManager.getConnection(config.url());
+                PreparedStatement p = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host, boot_id,"
+                + " node_pid, node_started, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                + " ON CONFLICT (node_id) DO UPDATE SET instance = excluded.instance, host = excluded.host,"
+                + " boot_id = excluded.boot_id, node_pid = excluded.node_pid, node_started = excluded.node_started,"
+                + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at")) {
+            p.setString(1, nodeId);
+            p.setString(2, instance);
+            p.setString(3, NodeIdentity.current().host());
+            p.setString(4, NodeIdentity.current().bootId());
+            p.setLong(5, live.pid());
+            p.setLong(6, live.startTicks());
+            p.setLong(7, at.toEpochMilli());
+            p.setLong(8, at.toEpochMilli());
+            p.executeUpdate();
+        }
     }
 
     /** On PostgreSQL: the job's latest attempt is of node 'dead', a JVM of this host that has exited, swept. */
@@ -355,8 +549,12 @@ class DeadNodeReleaseTest {
     }
 
     private int count(String query) {
+        return countOf(jobId, query);
+    }
+
+    private int countOf(String value, String query) {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(query)) {
-            p.setString(1, jobId);
+            p.setString(1, value);
             try (ResultSet rs = p.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
