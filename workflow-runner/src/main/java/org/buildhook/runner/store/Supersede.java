@@ -102,8 +102,13 @@ final class Supersede {
     private void supersedeOlder(Connection c, String rule, String key, long buildId, String by, boolean cancelRunning,
             boolean onlyAwaiting) throws SQLException {
         List<String[]> older = new ArrayList<>();
+        // PostgreSQL: the older jobs' rows locked first, in id order, before any queue entry (JobQueue.cancel): every
+        // other transaction takes a job's row before its queue entry (a node recording a running job's end locks its
+        // row, then wakes the job that superseded it). Taking a queued job's entry first and then a running job's row
+        // deadlocked with that node (chaos33 F1). A row that ended while this waited for it is no longer selected.
         try (PreparedStatement p = c.prepareStatement("SELECT id, state FROM jobs WHERE rule_name = ?"
-                + " AND supersede_key = ? AND build_id < ? AND state IN (?, ?, ?, ?)")) {
+                + " AND supersede_key = ? AND build_id < ? AND state IN (?, ?, ?, ?)"
+                + (dialect == Dialect.POSTGRESQL ? " ORDER BY id FOR UPDATE" : ""))) {
             p.setString(1, rule);
             p.setString(2, key);
             p.setLong(3, buildId);
