@@ -488,7 +488,18 @@ def main():
         if not nd.alive():
             nd.start()
     for nd in nodes:
-        nd.wait_ready()
+        # a node started while PostgreSQL was still down (a pgcrash just before the end) exits 3 'cannot start': start
+        # it again, as systemd would, instead of ending the round unchecked (seed 33007)
+        for tries in range(10):
+            try:
+                nd.wait_ready()
+                break
+            except SystemExit as e:
+                if nd.alive() or tries == 9:
+                    raise
+                log(f"{e}; started again")
+                time.sleep(3)
+                nd.start()
     # settle: wait while the jobs still move; a rule that still starts commands is slow, not stuck (at load 30 a
     # rule of capacity 1 runs a command every 5-40 s). Past --settle, go on only while some rule with unfinished
     # jobs started a command in the last --stall seconds, up to --settle-max.
