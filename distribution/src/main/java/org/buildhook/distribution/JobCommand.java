@@ -123,6 +123,8 @@ final class JobCommand {
                         + (a.path("exitCode").isNull() ? "" : " exit " + a.path("exitCode").asInt())
                         + "  " + a.path("startedAt").asText("-") + " .. " + ended(a)
                         + "  on " + a.path("node").asText("-")
+                        // Which units of shared resources it held (V20), absent from an older server's answer.
+                        + units(a.path("units"))
                         + (a.path("message").isNull() ? "" : "  " + LogSafe.escape(a.path("message").asText()))
                         // Cut at runner.log-max-bytes: said here, not only inside the log (tryout24 F2).
                         + (a.path("logTruncated").asBoolean(false) ? "  (log truncated: "
@@ -190,6 +192,25 @@ final class JobCommand {
                 return attempt.path("endedAt").asText();
             }
             return attempt.path("outcome").asText("RUNNING").equals("RUNNING") ? "-" : "unknown";
+        }
+
+        /**
+         * Which units of shared resources an attempt held, from its answer's {@code units} ({@code {"lab-boards":
+         * [2]}}): {@code "  units lab-boards 2"}, {@code "  units lab-boards 1,3; db 1"}; empty when it held none, or
+         * the server did not record or send them (an attempt started before schema version 20, an older server).
+         */
+        static String units(JsonNode units) {
+            StringBuilder out = new StringBuilder();
+            for (Iterator<Map.Entry<String, JsonNode>> it = units.fields(); it.hasNext();) {
+                Map.Entry<String, JsonNode> e = it.next();
+                StringBuilder numbers = new StringBuilder();
+                for (JsonNode n : e.getValue()) {
+                    numbers.append(numbers.length() == 0 ? "" : ",").append(n.asInt());
+                }
+                out.append(out.length() == 0 ? "  units " : "; ").append(LogSafe.escape(e.getKey())).append(' ')
+                        .append(numbers);
+            }
+            return out.toString();
         }
 
         /** The newest actions {@code job show} prints; a job with more says how to list them all. */

@@ -569,6 +569,35 @@ class AdminCommandsTest {
     }
 
     /**
+     * units32 L1: {@code job show} says which units of shared resources each attempt held (the API's {@code units},
+     * V20), and nothing for an attempt without them or an older server's answer without the field.
+     */
+    @Test
+    void jobShowSaysWhichUnitsEachAttemptHeld() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode answer = AdminServer.json("{\"job\": {\"id\": \"01J\","
+                + " \"state\": \"RUNNING\", \"exitCode\": null, \"rule\": \"flash\", \"runName\": null,"
+                + " \"delivery\": \"01D\", \"rerunOf\": null, \"message\": null, \"argv\": [],"
+                + " \"workdir\": null, \"timeout\": \"600s\", \"retries\": 0, \"backoff\": \"1s\","
+                + " \"concurrency\": 0, \"stdin\": false, \"env\": {}, \"attempts\": 3},"
+                + " \"attempts\": [{\"attempt\": 1, \"outcome\": \"INTERRUPTED\", \"exitCode\": null,"
+                + " \"startedAt\": \"2026-12-01T10:00:00Z\", \"endedAt\": null, \"node\": \"a\", \"message\": null},"
+                + " {\"attempt\": 2, \"outcome\": \"INTERRUPTED\", \"exitCode\": null,"
+                + " \"startedAt\": \"2026-12-01T10:01:00Z\", \"endedAt\": null, \"node\": \"a\", \"message\": null,"
+                + " \"units\": {}},"
+                + " {\"attempt\": 3, \"outcome\": \"RUNNING\", \"exitCode\": null,"
+                + " \"startedAt\": \"2026-12-01T10:05:00Z\", \"endedAt\": null, \"node\": \"b\", \"message\": null,"
+                + " \"units\": {\"lab-boards\": [1, 3], \"db\": [2]}}],"
+                + " \"actions\": []}");
+        java.io.StringWriter printed = new java.io.StringWriter();
+
+        JobCommand.Show.print(answer, new java.io.PrintWriter(printed, true));
+
+        assertThat(printed.toString()).contains("  #1 INTERRUPTED  2026-12-01T10:00:00Z .. unknown  on a\n")
+                .contains("  #2 INTERRUPTED  2026-12-01T10:01:00Z .. unknown  on a\n")
+                .contains("  #3 RUNNING  2026-12-01T10:05:00Z .. -  on b  units lab-boards 1,3; db 2\n");
+    }
+
+    /**
      * {@code logs -f} took an attempt without {@code endedAt} for one still running: since an attempt whose
      * end nobody recorded keeps it null (wording15), the follow stopped at it instead of waiting for the
      * job's retry. An attempt has ended once its outcome is no longer RUNNING.

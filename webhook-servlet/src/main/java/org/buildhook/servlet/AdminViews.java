@@ -112,6 +112,8 @@ final class AdminViews {
         LogCut cut = LogCut.of(a);
         m.put("logTruncated", cut == null ? null : cut.truncated());
         m.put("logDroppedBytes", cut == null || !cut.truncated() ? null : cut.droppedBytes());
+        // Which units of shared resources it held, by resource ({"lab-boards": [2]}); {} when none or not recorded.
+        m.put("units", new java.util.TreeMap<>(a.units()));
         return m;
     }
 

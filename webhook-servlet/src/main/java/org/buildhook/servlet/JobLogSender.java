@@ -420,7 +420,7 @@ final class JobLogSender {
         }
         Path file = JobLogs.toRead(logs, a.jobId(), a.attempt(), a.logPath());
         return new JobAttempt(a.jobId(), a.attempt(), a.outcome(), a.exitCode(), a.startedAt(), a.endedAt(), a.node(),
-                file == null ? null : file.toString(), a.message());
+                file == null ? null : file.toString(), a.message(), a.units());
     }
 
     /** {@code [first, last]} inclusive, or null when unsatisfiable. Only a single range is served. */

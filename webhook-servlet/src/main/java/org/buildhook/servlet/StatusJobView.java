@@ -275,7 +275,12 @@ final class StatusJobView {
                     .append("</span></td><td>").append(escape(a.exitCode())).append("</td><td>")
                     .append(time(a.startedAt())).append("</td><td>")
                     .append(a.endedAt() == null && a.ended() ? StatusPageView.UNKNOWN : time(a.endedAt())).append("</td><td>")
-                    .append(escape(a.node())).append("</td><td>").append(escape(a.message()));
+                    .append(escape(a.node()));
+            if (!a.units().isEmpty()) {
+                // Which units of its shared resources it held (V20): the board it ran on.
+                h.append(" <small class=\"units\">").append(escape(a.unitsText())).append("</small>");
+            }
+            h.append("</td><td>").append(escape(a.message()));
             LogCut cut = LogCut.of(a);
             if (cut != null && cut.truncated()) {
                 // Beside the attempt, not only inside its log (tryout24 F2): its tail below, the whole kept file by the API.

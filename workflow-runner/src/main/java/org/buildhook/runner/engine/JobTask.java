@@ -341,8 +341,9 @@ final class JobTask implements ExecutionHandler<Void> {
         if (job.state() == JobState.RUNNING) {
             waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
         }
+        // The units it took are recorded on the attempt (V20): shown with it, and its own again after a cut (units32 L1).
         int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version,
-                config.inARow()), before);
+                config.inARow(), units), before);
         if (attempt == ExecutionLedger.LOST_PICK) {
             return pickLost(jobId);
         }

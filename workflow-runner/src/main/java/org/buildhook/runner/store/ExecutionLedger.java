@@ -102,8 +102,8 @@ public final class ExecutionLedger {
             try (PreparedStatement p = c.prepareStatement(READ_AND_START)) {
                 p.setString(1, jobId);
                 int next = bindLease(p, 2, jobId, version, now);
-                bindFirstAttempt(p, next, jobId, node, owner, now);
-                p.setString(next + 11, jobId);
+                bindFirstAttempt(p, next, jobId, node, owner, now, null);
+                p.setString(next + 12, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
                         return Optional.<JobToRun>empty();
@@ -1028,6 +1028,20 @@ public final class ExecutionLedger {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public int startAttempt(String jobId, String node, long version, InARow inARow) {
+        return startAttempt(jobId, node, version, inARow, Map.of());
+    }
+
+    /**
+     * As {@link #startAttempt(String, String, long, InARow)}, recording on the attempt started which units of shared
+     * resources it holds ({@code job_attempts.unit_numbers}, V20, as {@link #unitNumbersText}): shown with the attempt,
+     * and preferred when the job, cut short, takes units again after its own were freed ({@link ResourceLedger}).
+     *
+     * @param units the numbers of the units the job took under this pick ({@link ResourceLedger.Acquired#units()}), by
+     *              resource; empty for a job that needs none (nothing recorded)
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public int startAttempt(String jobId, String node, long version, InARow inARow, Map<String, List<Integer>> units) {
+        String unitNumbers = unitNumbersText(units);
         int deathsInARow = inARow.deaths();
         NodeIdentity owner = NodeIdentity.current();
         Instant now = clock.instant();
@@ -1040,7 +1054,7 @@ public final class ExecutionLedger {
                         p.setString(1, jobId);
                         next = bindLease(p, 2, jobId, version, now);
                     }
-                    bindFirstAttempt(p, next, jobId, node, owner, now);
+                    bindFirstAttempt(p, next, jobId, node, owner, now, unitNumbers);
                     return p.executeUpdate() == 1;
                 }
             });
@@ -1065,7 +1079,7 @@ public final class ExecutionLedger {
                         p.setString(3, node);
                         p.setString(4, jobId);
                         if (p.executeUpdate() == 1) {
-                            insertAttempt(c, jobId, 1, node, owner, now);
+                            insertAttempt(c, jobId, 1, node, owner, now, unitNumbers);
                             return 1;
                         }
                     }
@@ -1134,7 +1148,7 @@ public final class ExecutionLedger {
                 }
             }
             int attempt = attempts + 1;
-            insertAttempt(c, jobId, attempt, node, owner, now);
+            insertAttempt(c, jobId, attempt, node, owner, now, unitNumbers);
             // The exit code and end of the attempt before are its own (tryout16 F10), not the job's while this runs.
             // Its wait for units is over (it holds them): a late record of the attempt before, by its node that was
             // cut off meanwhile, may have marked it waiting again after this node took them (fence28).
@@ -1171,14 +1185,18 @@ public final class ExecutionLedger {
         }
     }
 
-    /** Inserts attempt {@code attempt} of {@code jobId}, running on {@code node} since {@code now}. */
+    /**
+     * Inserts attempt {@code attempt} of {@code jobId}, running on {@code node} since {@code now}, holding the units
+     * {@code unitNumbers} ({@link #unitNumbersText}, null for none).
+     */
     private static void insertAttempt(Connection c, String jobId, int attempt, String node, NodeIdentity owner,
-            Instant now) throws SQLException {
+            Instant now, String unitNumbers) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO job_attempts (job_id, attempt, outcome,"
-                + " started_at, node, host, boot_id, node_pid, node_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + " started_at, node, host, boot_id, node_pid, node_started, unit_numbers)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             p.setString(1, jobId);
             p.setInt(2, attempt);
-            bindRunningAttempt(p, 3, node, owner, now);
+            bindRunningAttempt(p, 3, node, owner, now, unitNumbers);
             p.executeUpdate();
         }
     }
@@ -1193,7 +1211,8 @@ public final class ExecutionLedger {
 
     /** The first attempt's row, inserted for the job that CTE {@code job} returns. */
     private static final String FIRST_ATTEMPT_INSERT = "INSERT INTO job_attempts (job_id, attempt, outcome,"
-            + " started_at, node, host, boot_id, node_pid, node_started) SELECT id, 1, ?, ?, ?, ?, ?, ?, ? FROM job";
+            + " started_at, node, host, boot_id, node_pid, node_started, unit_numbers)"
+            + " SELECT id, 1, ?, ?, ?, ?, ?, ?, ?, ? FROM job";
 
     /**
      * PostgreSQL: a job's first attempt started in one statement (docs/BENCHMARKS.md, "Fifth pass:
@@ -1268,20 +1287,20 @@ public final class ExecutionLedger {
     }
 
     private static void bindFirstAttempt(PreparedStatement p, int first, String jobId, String node,
-            NodeIdentity owner, Instant now) throws SQLException {
+            NodeIdentity owner, Instant now, String unitNumbers) throws SQLException {
         p.setString(first, JobState.RUNNING.name());
         p.setLong(first + 1, now.toEpochMilli());
         p.setString(first + 2, node);
         p.setString(first + 3, jobId);
-        bindRunningAttempt(p, first + 4, node, owner, now);
+        bindRunningAttempt(p, first + 4, node, owner, now, unitNumbers);
     }
 
     /**
      * Binds a running attempt's columns {@code outcome, started_at, node, host, boot_id, node_pid,
-     * node_started}, in that order, to the 7 parameters from index {@code first} (1-based) on.
+     * node_started, unit_numbers}, in that order, to the 8 parameters from index {@code first} (1-based) on.
      */
     private static void bindRunningAttempt(PreparedStatement p, int first, String node, NodeIdentity owner,
-            Instant now) throws SQLException {
+            Instant now, String unitNumbers) throws SQLException {
         p.setString(first, AttemptOutcome.RUNNING.name());
         p.setLong(first + 1, now.toEpochMilli());
         p.setString(first + 2, node);
@@ -1289,6 +1308,25 @@ public final class ExecutionLedger {
         p.setString(first + 4, owner.bootId());
         p.setLong(first + 5, owner.process().pid());
         p.setLong(first + 6, owner.process().startTicks());
+        p.setString(first + 7, unitNumbers);
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper UNITS_JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /**
+     * The units an attempt holds as {@code job_attempts.unit_numbers} keeps them (V20): a JSON object of each
+     * resource's unit numbers, ascending, by name ({@code {"lab-boards":[2]}}); null when it holds none.
+     */
+    static String unitNumbersText(Map<String, List<Integer>> units) {
+        if (units == null || units.isEmpty()) {
+            return null;
+        }
+        try {
+            return UNITS_JSON.writeValueAsString(new java.util.TreeMap<>(units));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("unit numbers not written as JSON", e);
+        }
     }
 
     /** The final job states as SQL literals: constants of this code, never input. */

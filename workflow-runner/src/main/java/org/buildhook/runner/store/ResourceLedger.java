@@ -201,6 +201,16 @@ public final class ResourceLedger {
             }
             Map<String, List<Integer>> units = new TreeMap<>();
             Map<String, List<Integer>> mine = ownNumbers(c, job.id());
+            if (place.cutShort() || place.lastCut()) {
+                // Its own units freed before this take (its dead node's holds freed by DeadNodeRelease after the sweep
+                // recorded its end, or given back to a job ahead): the numbers its attempt cut short ran with, when no
+                // other job holds them (pick, under the resources' locks, as the counts), so it goes on with the same
+                // board rather than the lowest free one (units32 L1).
+                Map<String, List<Integer>> before = lastAttemptsNumbers(c, job.id());
+                for (Map.Entry<String, List<Integer>> b : before.entrySet()) {
+                    mine.putIfAbsent(b.getKey(), b.getValue());
+                }
+            }
             for (Map.Entry<String, Integer> n : need.entrySet()) {
                 units.put(n.getKey(), pick(n.getValue(), capacity.get(n.getKey()), mine.get(n.getKey()),
                         numbered.get(n.getKey())));
@@ -300,6 +310,21 @@ public final class ResourceLedger {
             }
         }
         return out;
+    }
+
+    /**
+     * The numbers of the units the job's latest attempt held, by resource, as its start recorded them ({@code
+     * job_attempts.unit_numbers}, V20); empty for an attempt started before V20 or holding none.
+     */
+    private static Map<String, List<Integer>> lastAttemptsNumbers(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT a.unit_numbers FROM job_attempts a JOIN jobs j"
+                + " ON j.id = a.job_id AND a.attempt = j.attempts WHERE j.id = ?")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                String json = rs.next() ? rs.getString(1) : null;
+                return json == null ? Map.of() : Rows.resourceMap(json);
+            }
+        }
     }
 
     /** {@code "1,3"} as [1, 3]; empty for null or empty text. */

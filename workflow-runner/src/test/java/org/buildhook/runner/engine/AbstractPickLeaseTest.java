@@ -71,9 +71,13 @@ abstract class AbstractPickLeaseTest {
 
     abstract StoreConfig config(Path dir);
 
+    /** The store's configuration, to open it again. */
+    StoreConfig config;
+
     @BeforeEach
     void open() {
-        store = Store.open(config(dir.resolve("data")));
+        config = config(dir.resolve("data"));
+        store = Store.open(config);
         launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         task = new JobTask(store, launcher, AbstractEngineTest.fast(NODE), running, Clock.systemUTC(), JobEvents.NONE,
                 new LeftoverSweep(store.ledger(), NODE), () -> { }, Runnable::run, () -> null);
@@ -1100,6 +1104,122 @@ abstract class AbstractPickLeaseTest {
         PlannedJob later = Plans.job("sharing", List.of("/bin/true")).withWorkflow(new JobWorkflow(null, null, false,
                 null, Map.of("board", 1), Map.of("board", 1), null, null, 0));
         return store.accept(Plans.delivery("{\"build_id\": 3}"), List.of(later)).jobIds().get(0);
+    }
+
+    /**
+     * units32 L1, the give-back to a job ahead: two jobs hold boards 1 and 2 of 2, each under an attempt that records
+     * them (V20); both revived, the capacity cut to 1, the second gives its board back and waits, its attempt ended.
+     * With the first done and the capacity back to 2, the second takes its own board 2 again, not board 1, the lowest
+     * free: its numbers were gone with its hold row. The attempt shows which board it held.
+     */
+    @Test
+    void aJobThatGaveItsUnitsBackTakesTheNumbersItsAttemptHeldWhenTheyAreFree() throws Exception {
+        String[] ids = recordedBoardHolders();
+        // The second's node ran on another host: what its attempt left is that host's to end, not this take's.
+        attemptOfBoot(ids[1], "another-boot");
+        revive(ids[0]);
+        revive(ids[1]);
+        assertThat(store.resources().applyCapacities(Map.of("board", 1))).hasSize(1);
+        assertThat(pickedAndTaken(ids[0])).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(pickedAndTaken(ids[1])).as("gives its board back to the first, ahead").isEqualTo(
+                ExecutionLedger.Take.NOT_FREE);
+        assertThat(store.job(ids[1]).orElseThrow().job().state()).isEqualTo(JobState.WAITING);
+        store.resources().release(ids[0], "node-1");
+        assertThat(store.resources().unitsInUse()).as("the first's board given back").doesNotContainKey("board");
+        assertThat(store.resources().applyCapacities(Map.of("board", 2))).hasSize(1);
+
+        assertThat(acquired(ids[1], pick(ids[1], Instant.now()).version).units()).isEqualTo(Map.of("board", List.of(2)));
+        JobAttempt attempt = store.job(ids[1]).orElseThrow().attempts().get(0);
+        assertThat(attempt.units()).isEqualTo(Map.of("board", List.of(2)));
+        assertThat(attempt.unitsText()).isEqualTo("board 2");
+    }
+
+    /**
+     * units32 L1, the single-host crash: the second job's node (a JVM of this host, gone) held board 2; the sweep
+     * recorded its attempt's end and DeadNodeRelease freed its hold with its pick. With board 1 given back meanwhile,
+     * its next take got board 1, the lowest free; it takes board 2, which its attempt held, again.
+     */
+    @Test
+    void aJobWhoseDeadNodesUnitsWereFreedTakesTheNumbersItsAttemptHeldWhenTheyAreFree() throws Exception {
+        String[] ids = recordedBoardHolders();
+        Process gone = new ProcessBuilder("sleep", "60").start();
+        org.buildhook.runner.exec.ProcessIdentity dead = org.buildhook.runner.exec.ProcessIdentity.of(gone.pid());
+        gone.destroyForcibly().waitFor();
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement("UPDATE job_attempts"
+                + " SET node_pid = ?, node_started = ?, outcome = ?, ended_at = ?, node_died = 1 WHERE job_id = ?")) {
+            // As the sweep of its host records it: its JVM gone, what it left ended.
+            p.setLong(1, dead.pid());
+            p.setLong(2, dead.startTicks());
+            p.setString(3, AttemptOutcome.INTERRUPTED.name());
+            p.setLong(4, System.currentTimeMillis());
+            p.setString(5, ids[1]);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(store.deadNodes().release(org.buildhook.runner.exec.NodeIdentity.current()))
+                .extracting(r -> r.jobId()).containsExactly(ids[1]);
+        assertThat(store.resources().unitsInUse()).containsEntry("board", 1);
+        store.resources().release(ids[0], "node-1");
+
+        assertThat(acquired(ids[1], pick(ids[1], Instant.now()).version).units()).isEqualTo(Map.of("board", List.of(2)));
+        // And a job that comes later gets the lowest free: board 1.
+        String later = boardJob(3, 2);
+        assertThat(acquired(later, pick(later, Instant.now()).version).units()).isEqualTo(Map.of("board", List.of(1)));
+    }
+
+    /**
+     * V20 on a populated store of version 19: its attempts are kept, with no units (shown with none), and a job of
+     * them cut short whose hold was freed takes the lowest free numbers, as before V20; an attempt started after the
+     * upgrade records its units.
+     */
+    @Test
+    void anUpgradeFromVersion19KeepsTheAttemptsWithoutUnitsAndTheirJobsTakeTheLowestFreeAsBefore() throws Exception {
+        String[] ids = recordedBoardHolders();
+        store.close();
+        try (var c = java.sql.DriverManager.getConnection(config.url()); var s = c.createStatement()) {
+            s.execute("ALTER TABLE job_attempts DROP COLUMN unit_numbers");
+            s.execute("DELETE FROM schema_version WHERE version = 20");
+        }
+        store = Store.open(config);
+        assertThat(store.job(ids[1]).orElseThrow().attempts()).singleElement()
+                .satisfies(a -> assertThat(a.units()).isEmpty());
+
+        revive(ids[1]);
+        try (var c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement("UPDATE job_attempts"
+                + " SET outcome = ?, ended_at = ? WHERE job_id = ?")) {
+            p.setString(1, AttemptOutcome.INTERRUPTED.name());
+            p.setLong(2, System.currentTimeMillis());
+            p.setString(3, ids[1]);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        store.resources().release(ids[1], "node-2");
+        store.resources().release(ids[0], "node-1");
+        Execution picked = pick(ids[1], Instant.now());
+        ResourceLedger.Acquired again = acquired(ids[1], picked.version);
+
+        assertThat(again.units()).as("no numbers recorded: the lowest free").isEqualTo(Map.of("board", List.of(1)));
+        assertThat(store.ledger().startAttempt(ids[1], NODE, picked.version, ExecutionLedger.InARow.DEFAULT,
+                again.units())).isEqualTo(2);
+        assertThat(store.job(ids[1]).orElseThrow().attempts()).extracting(JobAttempt::units)
+                .containsExactly(Map.of(), Map.of("board", List.of(1)));
+    }
+
+    /**
+     * As {@link #boardHolders}, each attempt started recording the unit it took (V20), as {@link JobTask} starts it:
+     * the first on {@code node-1} holds board 1, the second on {@code node-2} board 2.
+     */
+    private String[] recordedBoardHolders() throws Exception {
+        String[] ids = new String[2];
+        for (int i = 0; i < 2; i++) {
+            ids[i] = boardJob(i + 1, 2);
+            String node = "node-" + (i + 1);
+            Execution picked = pick(ids[i], Instant.now(), node);
+            ResourceLedger.Acquired taken = store.resources().acquire(store.ledger().jobToRun(ids[i]).orElseThrow()
+                    .job(), node, picked.version);
+            assertThat(taken.units()).isEqualTo(Map.of("board", List.of(i + 1)));
+            assertThat(store.ledger().startAttempt(ids[i], node, picked.version, ExecutionLedger.InARow.DEFAULT,
+                    taken.units())).isEqualTo(1);
+        }
+        return ids;
     }
 
     /**

@@ -68,7 +68,7 @@ abstract class AbstractDeliveriesOfABuildTest {
     @Test
     void anUpgradeFromVersion13AddsTheBuildIndexAndTheListAnswersAsBefore() throws SQLException {
         List<String> build67 = deliverBuilds();
-        // As a build of version 13 left the store: without the index or V14's row, nor what V15 to V19 added.
+        // As a build of version 13 left the store: without the index or V14's row, nor what V15 to V20 added.
         try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
             s.execute("DROP INDEX deliveries_build_idx");
             for (String column : List.of("rules_fingerprint", "rules_loaded_at", "rules_instance")) {
@@ -79,20 +79,21 @@ abstract class AbstractDeliveriesOfABuildTest {
             s.execute("DROP INDEX job_attempts_given_back_idx");
             s.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_at");
             s.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_instance");
+            s.execute("ALTER TABLE job_attempts DROP COLUMN unit_numbers");
             s.execute("DELETE FROM schema_version WHERE version >= 14");
         }
         store.close();
 
         store = Store.open(config);
 
-        assertThat(version()).isEqualTo(19);
+        assertThat(version()).isEqualTo(20);
         assertThat(plan(StoreReader.deliveriesSql(query(67L, null, 50), new ArrayList<>()), List.of(67L)))
                 .contains("deliveries_build_idx");
         assertThat(allPages(query(67L, null, 2))).containsExactlyElementsOf(newestFirst(build67));
         store.close();
         // Opened again: nothing applied twice.
         store = Store.open(config);
-        assertThat(version()).isEqualTo(19);
+        assertThat(version()).isEqualTo(20);
     }
 
     /**

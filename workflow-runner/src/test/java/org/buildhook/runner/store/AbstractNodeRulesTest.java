@@ -169,6 +169,7 @@ abstract class AbstractNodeRulesTest {
             s.execute("DROP INDEX job_attempts_given_back_idx");
             s.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_at");
             s.execute("ALTER TABLE node_leases DROP COLUMN acquired_host_instance");
+            s.execute("ALTER TABLE job_attempts DROP COLUMN unit_numbers");
             s.execute("DELETE FROM schema_version WHERE version >= 15");
         }
         store = Store.open(config);
