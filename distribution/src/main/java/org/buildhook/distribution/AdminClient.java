@@ -142,6 +142,26 @@ final class AdminClient {
         }
     }
 
+    /**
+     * One answer of a log with its notes ({@code ?notes=1}): its bytes and its {@code X-Buildhook-Log-Notes} header
+     * (null from a server that does not know it, whose answer is then the whole log).
+     */
+    record LogPage(byte[] bytes, String notes) {
+    }
+
+    /**
+     * A short answer read whole: a page of a log ({@code jobs/ID/log?notes=1&from=N}), at most a few MiB.
+     *
+     * @throws CommandFailure as {@link #copy(String, Writer)} does
+     */
+    LogPage logPage(String path) {
+        HttpResponse<byte[]> response = send(request(path).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() / 100 != 2) {
+            fail(response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+        }
+        return new LogPage(response.body(), response.headers().firstValue("X-Buildhook-Log-Notes").orElse(null));
+    }
+
     private HttpRequest.Builder request(String path) {
         return HttpRequest.newBuilder(base.resolve("api/" + path)).header("Authorization", "Bearer " + token)
                 .header("Accept", "application/json");

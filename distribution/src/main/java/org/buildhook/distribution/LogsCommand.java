@@ -112,7 +112,9 @@ final class LogsCommand implements Callable<Integer> {
         }
         LastLine copied = new LastLine(escaped != null ? escaped
                 : bytes != null ? java.io.Writer.nullWriter() : out);
-        long printed = copyAttempt(client, params, copied, followed);
+        // On a terminal, buildhook's own notes marked as on the job's page (the bytes to a pipe stay the log's).
+        long printed = !follow && escaped != null ? copyMarked(client, params, copied)
+                : copyAttempt(client, params, copied, followed);
         if (!follow) {
             if (printed == 0) {
                 sayWhyNothingWasPrinted(client);
@@ -227,6 +229,43 @@ final class LogsCommand implements Callable<Integer> {
                 + " ended " + before.path("outcome").asText() + (message.isEmpty() ? "" : ": " + message)
                 + " (buildhook logs " + id + " --attempt " + (number - 1) + ")");
         err.flush();
+    }
+
+    /**
+     * Prints the attempt's log to the terminal page by page ({@code ?notes=1}), each note's line after {@link
+     * TerminalNotes#NOTE} and each line of the command that reads like one after {@link
+     * TerminalNotes#PRINTED_BY_THE_COMMAND}; then, when a line was marked, what the marks mean (on standard error).
+     * Returns the bytes printed.
+     */
+    private long copyMarked(AdminClient client, Map<String, Object> params, LastLine copied) {
+        TerminalNotes notes = new TerminalNotes(copied);
+        long printed = 0;
+        try {
+            while (true) {
+                Map<String, Object> page = new LinkedHashMap<>(params);
+                page.put("notes", "1");
+                page.put("from", printed == 0 ? null : printed);
+                AdminClient.LogPage answer = client.logPage(AdminClient.withQuery("jobs/" + id + "/log", page));
+                notes.write(printed, answer.bytes(), answer.notes());
+                printed += answer.bytes().length;
+                // An older server answers the whole log, without the header; an empty page is the log's end.
+                if (answer.notes() == null || answer.bytes().length == 0) {
+                    break;
+                }
+            }
+            notes.end();
+            escaped.end();
+        } catch (java.io.IOException e) {
+            // A PrintWriter's: it never throws.
+        }
+        if (notes.marked()) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println(NOTE + "lines marked " + TerminalNotes.NOTE.strip() + " are buildhook's own notes; a line marked "
+                    + TerminalNotes.PRINTED_BY_THE_COMMAND.strip() + " was printed by the job's command, though it"
+                    + " begins as they do");
+            err.flush();
+        }
+        return printed;
     }
 
     /** Prints the attempt's log; with -f, follows it until the attempt ends. Returns the bytes printed. */

@@ -199,6 +199,13 @@ final class AdminServer implements AutoCloseable {
         return http.send(api(path).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The bytes of a GET of an admin API path's answer (a log, as stored); it must be 200. */
+    byte[] getBytes(String path) throws Exception {
+        HttpResponse<byte[]> r = http.send(api(path).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        org.assertj.core.api.Assertions.assertThat(r.statusCode()).isEqualTo(200);
+        return r.body();
+    }
+
     /** GET of an admin API path with this {@code Authorization} header, or none when null. */
     HttpResponse<String> getWithAuthorization(String path, String authorization) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri().resolve("api/" + path)).GET();

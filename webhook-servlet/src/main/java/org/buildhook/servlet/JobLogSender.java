@@ -158,6 +158,10 @@ final class JobLogSender {
         long from = 0;
         long to = size - 1;
         String range = request.getHeader("Range");
+        if (range == null && flag(request.getParameter("notes"))) {
+            sendWithNotes(file, fromParameter(request.getParameter("from")), response);
+            return;
+        }
         response.setContentType("text/plain; charset=utf-8");
         response.setHeader("Accept-Ranges", "bytes");
         response.setHeader("Cache-Control", "no-store");
@@ -178,6 +182,53 @@ final class JobLogSender {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             copy(channel, from, to + 1, response.getOutputStream());
         }
+    }
+
+    /** The most bytes of one {@code ?notes=1} answer: the piece is read whole into memory. */
+    static final int NOTES_PAGE = 4 << 20;
+
+    /** The header of a {@code ?notes=1} answer that says which of its bytes are buildhook's notes. */
+    static final String NOTES_HEADER = "X-Buildhook-Log-Notes";
+
+    /**
+     * {@code ?notes=1}: the log from byte {@code from} on, at most {@link #NOTES_PAGE} bytes ending at a line's end
+     * (unless a line is longer, or the log ends there), with {@link #NOTES_HEADER}: {@code unknown} when the log's
+     * notes are not known (an older build's log, a record lost or being rewritten: show nothing as buildhook's), else
+     * {@code recorded} followed by {@code ; OFFSET+LENGTH} for each note wholly in the answer (offsets in the log,
+     * not the answer), read as {@link LogNotes#readFrom} reads them: a line of the answer that is in none was printed
+     * by the command. An empty answer: nothing from {@code from} on. The bytes are the log's, as without it.
+     */
+    private static void sendWithNotes(Path file, long from, HttpServletResponse response) throws IOException {
+        org.buildhook.runner.exec.LogNotes.Piece piece;
+        try {
+            piece = org.buildhook.runner.exec.LogNotes.readFrom(file, from, NOTES_PAGE);
+        } catch (NoSuchFileException e) {
+            throw ApiError.notFound("the log file is missing on this node");
+        }
+        byte[] bytes = piece.bytes();
+        int length = bytes.length;
+        if (length == NOTES_PAGE) {
+            // Not the log's end (or by chance exactly there): end at a line's end, so that no note is cut in two.
+            int last = length - 1;
+            while (last >= 0 && bytes[last] != '\n') {
+                last--;
+            }
+            if (last >= 0) {
+                length = last + 1;
+            }
+        }
+        StringBuilder notes = new StringBuilder(piece.recorded() ? "recorded" : "unknown");
+        for (org.buildhook.runner.exec.LogNotes.Range r : piece.notes()) {
+            if (r.end() <= piece.from() + length) {
+                notes.append("; ").append(r.offset()).append('+').append(r.length());
+            }
+        }
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentType("text/plain; charset=utf-8");
+        response.setHeader("Cache-Control", "no-store");
+        response.setHeader(NOTES_HEADER, notes.toString());
+        response.setContentLength(length);
+        response.getOutputStream().write(bytes, 0, length);
     }
 
     /**

@@ -74,6 +74,29 @@ public final class LogNotes {
      * @throws IOException         if it cannot be read
      */
     public static Piece readTail(Path log, long maxBytes) throws IOException {
+        return read(log, -1, maxBytes);
+    }
+
+    /**
+     * At most {@code maxBytes} bytes of {@code log} from byte {@code from} on, and which of them are buildhook's notes
+     * (as {@link #readTail}). A note only partly in the piece is not one of its notes.
+     *
+     * @param log      an attempt's log file
+     * @param from     the first byte to read, {@code >= 0}; at or past the log's end the piece is empty
+     * @param maxBytes how much to read at most, in bytes, {@code >= 0}
+     * @return the piece read
+     * @throws NoSuchFileException if there is no such log
+     * @throws IOException         if it cannot be read
+     */
+    public static Piece readFrom(Path log, long from, long maxBytes) throws IOException {
+        if (from < 0 || maxBytes < 0) {
+            throw new IllegalArgumentException("from and maxBytes must be >= 0: " + from + ", " + maxBytes);
+        }
+        return read(log, from, maxBytes);
+    }
+
+    /** {@link #readFrom}, or, with {@code start} -1, {@link #readTail}. */
+    private static Piece read(Path log, long start, long maxBytes) throws IOException {
         Path record = JobLogs.notesOf(log);
         Record before = read(record);
         long from;
@@ -82,7 +105,8 @@ public final class LogNotes {
         try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
             changed = Files.getLastModifiedTime(log);
             long size = channel.size();
-            from = Math.max(0, size - maxBytes);
+            from = start < 0 ? Math.max(0, size - maxBytes) : Math.min(start, size);
+            size = start < 0 ? size : Math.min(size, from + maxBytes);
             ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, size - from));
             while (buffer.hasRemaining()) {
                 if (channel.read(buffer, from + buffer.position()) < 0) {
@@ -112,6 +136,9 @@ public final class LogNotes {
             }
             if (r.end() <= from) {
                 continue;
+            }
+            if (start >= 0 && r.offset() < from) {
+                continue; // begun before the piece: its start is in the piece before
             }
             boolean whole = r.offset() >= from;
             if (bytes[(int) (r.end() - 1 - from)] != '\n' || whole && !startsWithPrefix(bytes, (int) (r.offset() - from))) {
