@@ -16,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import org.buildhook.core.Signer;
+import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.StaleElementReferenceException;
@@ -72,7 +73,19 @@ class StatusPageBrowserTest {
         browser.get(server.uri() + "?token=" + AdminServer.TOKEN);
         browser.get(server.uri() + "?job=" + jobId);
 
+        // tryout33 F10: it asks first; dismissed, nothing is sent and the job runs on.
         onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Cancel']")).click());
+        Alert ask = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> browser.switchTo().alert(), a -> a != null);
+        assertThat(ask.getText()).startsWith("Cancel job ").endsWith("? Its running command is stopped. This cannot"
+                + " be undone.").contains(jobId);
+        ask.dismiss();
+        assertThat(browser.findElement(By.id("result")).getText()).isEmpty();
+        assertThat(server.getJson("jobs/" + jobId).path("job").path("cancelRequested").asBoolean(true)).isFalse();
+
+        onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Cancel']")).click());
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.switchTo().alert(), a -> a != null)
+                .accept();
 
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.findElement(By.id("result"))
                 .getText().startsWith("Cancel requested; a running job stops within runner.cancel-check"));

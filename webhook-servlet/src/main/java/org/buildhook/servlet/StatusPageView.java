@@ -567,21 +567,32 @@ final class StatusPageView {
      * The buttons of a job: Re-run for a job that has ended; Cancel (and Approve, Reject while it awaits an
      * approval) for one that has not. A re-run of a job that has not run yet is a second job of the same
      * build beside it, so approving both ran the build twice (tryout16 F8): the page no longer offers it.
-     * No Cancel once a cancel was requested (the state says "cancel requested"; tryout21 F8.3).
+     * No Cancel once a cancel was requested (the state says "cancel requested"; tryout21 F8.3). Approve, Reject
+     * and Cancel cannot be undone, so each asks first ({@code data-confirm}, naming the job's rule and id), as
+     * Forget does: one stray click or tap on a phone approved a production deploy (tryout33 F10).
      */
     static void actions(StringBuilder h, Job j) {
         if (j.state().isFinal()) {
             h.append("<button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
                     .append("/rerun\">Re-run</button>");
         }
+        String job = "job " + j.ruleName() + " (" + j.id() + ")";
         if (j.state() == JobState.AWAITING_APPROVAL) {
             h.append(" <button type=\"button\" class=\"approve\" data-post=\"api/jobs/").append(escape(j.id()))
-                    .append("/approve\">Approve</button> <button type=\"button\" class=\"reject\" data-post=\"api/jobs/")
-                    .append(escape(j.id())).append("/reject\">Reject</button>");
+                    .append("/approve\" data-confirm=\"").append(escape("Approve " + job
+                            + "? It starts as soon as its rule allows; this cannot be undone."))
+                    .append("\">Approve</button> <button type=\"button\" class=\"reject\" data-post=\"api/jobs/")
+                    .append(escape(j.id())).append("/reject\" data-confirm=\"").append(escape("Reject " + job
+                            + "? It does not run; this cannot be undone."))
+                    .append("\">Reject</button>");
         }
         if (!j.state().isFinal() && !j.cancelRequested()) {
+            String what = j.state() == JobState.RUNNING ? "Its running command is stopped."
+                    : "It does not start.";
             h.append(" <button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
-                    .append("/cancel\">Cancel</button>");
+                    .append("/cancel\" data-confirm=\"").append(escape("Cancel " + job + "? " + what
+                            + " This cannot be undone."))
+                    .append("\">Cancel</button>");
         }
     }
 

@@ -118,13 +118,19 @@ class StatusPageViewTest {
         StatusPageView.actions(other, queued);
 
         assertThat(waiting.toString())
-                .contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/approve\">Approve</button>")
-                .contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/reject\">Reject</button>")
+                .contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/approve\" data-confirm=\"Approve job deploy"
+                        + " (01JOBAAAAAAAAAAAAAAAAAAAAA)? It starts as soon as its rule allows; this cannot be undone.\">"
+                        + "Approve</button>")
+                .contains("data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA/reject\" data-confirm=\"Reject job deploy"
+                        + " (01JOBAAAAAAAAAAAAAAAAAAAAA)? It does not run; this cannot be undone.\">Reject</button>")
                 .contains("/cancel");
         assertThat(other.toString()).doesNotContain("/approve").doesNotContain("/reject");
         // tryout16 F8: no Re-run of a job that has not run yet (a second job of the same build beside it).
         assertThat(waiting.toString()).doesNotContain("/rerun");
-        assertThat(other.toString()).doesNotContain("/rerun").contains("/cancel\">Cancel</button>");
+        // tryout33 F10: Cancel asks first too, naming the rule (escaped: this one is markup) and what it does.
+        assertThat(other.toString()).doesNotContain("/rerun").contains("/cancel\" data-confirm=\"Cancel job"
+                + " rule&quot;&gt;&lt;b&gt;x&lt;/b&gt; (01JOBAAAAAAAAAAAAAAAAAAAAA)? It does not start. This cannot be"
+                + " undone.\">Cancel</button>").doesNotContain("<b>");
         StringBuilder ended = new StringBuilder();
         StatusPageView.actions(ended, new Job(queued.id(), queued.deliveryId(), "deploy", "{}", queued.argv(),
                 Map.of(), null, false, queued.timeout(), 0, queued.backoff(), 0, null, JobState.SUCCEEDED, 1, 0, AT,
@@ -307,7 +313,8 @@ class StatusPageViewTest {
         StatusPageView.actions(offered, running(false));
         StatusPageView.actions(notOffered, running(true));
 
-        assertThat(offered.toString()).contains("/cancel\">Cancel</button>");
+        assertThat(offered.toString()).contains("/cancel\" data-confirm=\"Cancel job rule"
+                + " (01JOBAAAAAAAAAAAAAAAAAAAAA)? Its running command is stopped. This cannot be undone.\">Cancel</button>");
         assertThat(notOffered.toString()).doesNotContain("Cancel");
     }
 
