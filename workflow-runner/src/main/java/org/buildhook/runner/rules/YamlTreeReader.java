@@ -13,9 +13,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.buildhook.core.Utf8;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.reader.StreamReader;
+import org.yaml.snakeyaml.scanner.ScannerImpl;
+import org.yaml.snakeyaml.tokens.ScalarToken;
+import org.yaml.snakeyaml.tokens.Token;
 
 /**
  * Reads YAML text into a {@link YamlNode} tree, walking Jackson's YAML tokens so every node keeps
@@ -59,7 +64,7 @@ public final class YamlTreeReader {
             }
             return Optional.of(root);
         } catch (JsonProcessingException e) {
-            syntaxError(e);
+            syntaxError(e, text);
             return Optional.empty();
         } catch (IOException e) {
             // Reading from a String cannot fail for I/O reasons; keep the cause if it does.
@@ -71,11 +76,26 @@ public final class YamlTreeReader {
      * SnakeYAML knows where the parser noticed the mistake and where the construct it was reading
      * began (an unclosed '[' is noticed lines later); both go into the message.
      */
-    private void syntaxError(JsonProcessingException e) {
+    private void syntaxError(JsonProcessingException e, String text) {
         if (e.getCause() instanceof MarkedYAMLException) {
             MarkedYAMLException marked = (MarkedYAMLException) e.getCause();
             Mark problemAt = marked.getProblemMark();
             Mark contextAt = marked.getContextMark();
+            Optional<Token> unclosed = problemAt == null ? Optional.empty() : quotedValueRunningOnTo(text, problemAt);
+            if (unclosed.isPresent()) {
+                Mark opened = unclosed.get().getStartMark();
+                // Just after the quote that closed it: its 0-based column is that quote's 1-based one.
+                Mark ran = unclosed.get().getEndMark();
+                char quote = ((ScalarToken) unclosed.get()).getStyle() == DumperOptions.ScalarStyle.SINGLE_QUOTED
+                        ? '\'' : '"';
+                problems.add(new YamlNode.Location(opened.getLine() + 1, opened.getColumn() + 1),
+                        "YAML syntax error: the quoted value that opens here with " + quote + " runs on to the "
+                        + quote + " at line " + (ran.getLine() + 1) + ", column " + ran.getColumn() + ": a closing " + quote + " is likely"
+                        + " missing on line " + (opened.getLine() + 1) + " (the parser noticed it only at line "
+                        + (problemAt.getLine() + 1) + ", column " + (problemAt.getColumn() + 1) + ": "
+                        + marked.getProblem() + ")");
+                return;
+            }
             String message = "YAML syntax error: " + marked.getProblem();
             if (marked.getContext() != null && contextAt != null) {
                 message += " (" + marked.getContext() + " that starts at line " + (contextAt.getLine() + 1)
@@ -89,6 +109,36 @@ public final class YamlTreeReader {
         JsonLocation at = e.getLocation();
         String reason = e.getOriginalMessage().lines().findFirst().orElse("").trim();
         problems.add(at == null ? null : location(at), "YAML syntax error: " + reason + whatToCheck(reason));
+    }
+
+    /**
+     * The quoted scalar just before where the parser noticed a mistake, when it spans lines (tryout33 F8: a
+     * {@code "} left unclosed on line 7 swallowed the text up to the next {@code "} on line 10, where the parser
+     * reported a mistake about brackets). SnakeYAML's scanner gives each token's start and end; scanning stops at
+     * the token that starts at or after the problem, or at the scanner's own error.
+     */
+    private static Optional<Token> quotedValueRunningOnTo(String text, Mark problemAt) {
+        Token before = null;
+        try {
+            ScannerImpl scanner = new ScannerImpl(new StreamReader(text), loaderOptions());
+            while (scanner.checkToken()) {
+                Token token = scanner.getToken();
+                if (token.getStartMark().getIndex() >= problemAt.getIndex()) {
+                    break;
+                }
+                before = token;
+            }
+        } catch (RuntimeException e) {
+            // The scanner's own error comes at or after the parser's: what was read before it is enough.
+        }
+        if (before instanceof ScalarToken && !((ScalarToken) before).getPlain()
+                && before.getStartMark().getLine() < before.getEndMark().getLine()) {
+            DumperOptions.ScalarStyle style = ((ScalarToken) before).getStyle();
+            if (style == DumperOptions.ScalarStyle.DOUBLE_QUOTED || style == DumperOptions.ScalarStyle.SINGLE_QUOTED) {
+                return Optional.of(before);
+            }
+        }
+        return Optional.empty();
     }
 
     /**

@@ -51,6 +51,49 @@ class RuleFileErrorsTest {
                 + " '[' and '{' is closed and that list items are separated by ','");
     }
 
+    /**
+     * tryout33 F8: a quote left unclosed on line 3 was reported at line 6, where the next quote closed it, with
+     * advice about brackets. The problem points at the quote that opened, and never quotes the value.
+     */
+    @Test
+    void pointsAtTheQuoteLeftUnclosedNotAtWhereTheParserNoticedIt() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse(String.join("\n",
+                "rules:",
+                "  - name: deploy",
+                "    run:",
+                "      env: {API_TOKEN: \"tok-secret-7f3a9c, TARGET: staging}",
+                "      command: [/bin/true]",
+                "  - name: smoke",
+                "    run: {command: [/bin/echo, \"5\", \"0\"]}",
+                "")));
+
+        assertThat(e.problems()).hasSize(1);
+        assertThat(e.getMessage()).startsWith("rules.yaml:4:24: YAML syntax error: the quoted value that opens here"
+                + " with \" runs on to the \" at line 7, column 32: a closing \" is likely missing on line 4 (the parser noticed"
+                + " it only at line 7, column 33: expected ',' or '}', but got <scalar>)").doesNotContain("7f3a9c");
+    }
+
+    /** The same in block style, and with a single quote (tryout33 F8, buildhook.yaml's {@code - value: "…}). */
+    @Test
+    void pointsAtASingleQuoteLeftUnclosedInABlockMapping() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse(String.join("\n",
+                "rules:",
+                "  - name: deploy",
+                "    run:",
+                "      command: [/bin/true]",
+                "      env:",
+                "        TOKEN: 'tok-secret-7f3a9c",
+                "        TARGET: staging",
+                "  - name: smoke",
+                "    run: {command: ['/bin/true']}",
+                "")));
+
+        assertThat(e.problems()).hasSize(1);
+        assertThat(e.getMessage()).startsWith("rules.yaml:6:16: YAML syntax error: the quoted value that opens here"
+                + " with ' runs on to the ' at line 9, column 21: a closing").contains("a closing ' is likely missing on line 6")
+                .doesNotContain("7f3a9c");
+    }
+
     @Test
     void saysToCheckTheIndentationWhenALineIsIndentedWrongly() {
         RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse(String.join("\n",
