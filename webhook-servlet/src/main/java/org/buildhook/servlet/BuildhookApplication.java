@@ -492,7 +492,7 @@ public final class BuildhookApplication implements AutoCloseable {
                 }
             }
             java.util.Set<String> resolved = new java.util.TreeSet<>(taken.saidLeft);
-            for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, rule -> "not started: its rule '"
+            for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, rule -> "its rule '"
                     + rule + "' is disabled or removed " + where + "; run it again with buildhook rerun once the rule"
                     + " is back")) {
                 LOG.warn("rule '{}' is disabled or removed {}: {} of its stored job(s) still to run (queued, waiting or"

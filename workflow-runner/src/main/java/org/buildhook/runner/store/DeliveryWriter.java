@@ -211,7 +211,8 @@ final class DeliveryWriter {
 
     /**
      * {@link #cancel(String)} with {@code why} as the message of a job cancelled before it ran (null: the usual
-     * one, {@link Job#cancelledBeforeItsNextAttempt}); {@code ruleNotInForce}:
+     * one, {@link Job#cancelledBeforeItsNextAttempt}; with {@code ruleNotInForce}, the reason, which
+     * {@link #cancelledMessage} puts after what is true of the job); {@code ruleNotInForce}:
      * the cancel of a job whose rule is disabled or removed in the rules in force, which leaves a running
      * job alone ({@link Cancel#ENDED}: nothing changed) and starts no follow-up of a job whose command never
      * started (nothing of that rule starts); one that ran (a retry in its backoff) still starts its
@@ -260,7 +261,7 @@ final class DeliveryWriter {
                     p.setString(1, JobState.CANCELLED.name());
                     p.setLong(2, clock.millis());
                     // After an attempt (a retry's backoff, a stop that cut it short), not "before it ran" (retry21).
-                    p.setString(3, why != null ? why : Job.cancelledBeforeItsNextAttempt(attempts, message));
+                    p.setString(3, cancelledMessage(why, ruleNotInForce, attempts, message));
                     p.setString(4, jobId);
                     p.executeUpdate();
                 }
@@ -276,6 +277,20 @@ final class DeliveryWriter {
             }
             return Cancel.CANCELLED;
         });
+    }
+
+    /**
+     * The message of a job cancelled while still to run: {@code why} for a plain cancel that gave one, else the
+     * usual one ({@link Job#cancelledBeforeItsNextAttempt}); for {@code ruleNotInForce}, {@code why} is the reason
+     * and what to do, after {@code not started: } when the job has had no attempt, else after what is true of it
+     * (tryout33 F2: a job cancelled in its retry's backoff said "not started" beside the attempt it had had):
+     * {@code cancelled while waiting for retry 1 of 2; attempt 1 exited with 3; its rule …}.
+     */
+    private static String cancelledMessage(String why, boolean ruleNotInForce, int attempts, String message) {
+        if (!ruleNotInForce || why == null) {
+            return why != null ? why : Job.cancelledBeforeItsNextAttempt(attempts, message);
+        }
+        return attempts == 0 ? "not started: " + why : Job.cancelledBeforeItsNextAttempt(attempts, message) + "; " + why;
     }
 
     /**

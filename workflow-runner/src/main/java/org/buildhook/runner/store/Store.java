@@ -764,7 +764,9 @@ public final class Store implements AutoCloseable {
      * after {@code buildhook cancel}.
      *
      * @param rules   the names of the rules whose jobs are to be cancelled; empty: nothing is read or done
-     * @param message the message of a job cancelled so, from its rule's name (why, and what to do)
+     * @param message why a job of the rule (its name given) is cancelled so, and what to do; the job's message is
+     *                it after {@code not started: } for a job that had no attempt, else after what is true of it
+     *                ({@code cancelled while waiting for retry 1 of 2; attempt 1 exited with 3; …}, tryout33 F2)
      * @return one entry per rule with jobs cancelled, by name; empty when none was
      * @throws StoreUnavailableException when the store cannot be reached
      */

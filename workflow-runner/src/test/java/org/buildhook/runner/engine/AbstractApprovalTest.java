@@ -286,7 +286,7 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         assertThat(job(otherRule).ruleName()).isEqualTo("other");
 
         // The file now has only 'other' enabled: 'deploy' was taken out (a rule never named is never cancelled).
-        assertThat(store.cancelJobsOfRules(java.util.Set.of("deploy", "never-had"), r -> "not started: rule " + r))
+        assertThat(store.cancelJobsOfRules(java.util.Set.of("deploy", "never-had"), r -> "rule " + r))
                 .containsExactly(new org.buildhook.runner.store.Store.RuleNotInForce("deploy", 1));
 
         assertState(job(awaiting), JobState.CANCELLED);
@@ -302,5 +302,30 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> !store.followUps().isPending(awaiting));
         assertThat(jobsOfRule("deploy/on-cancel")).as("no on-cancel of a job that never ran").isEmpty();
         assertThat(Files.readAllLines(log)).containsExactly("deploy-1", "smoke-1");
+    }
+
+    /**
+     * tryout33 F2: a job of a rule taken out by a reload, cancelled while it waited for its retry, said "not started:
+     * …" beside the attempt it had had (and its on-cancel did start). It says what is true of it, then why.
+     */
+    @Test
+    void aJobOfARuleTakenOutWhileItWaitsForARetrySaysItsAttemptRanNotThatItNeverStarted() throws IOException {
+        Path log = dir.resolve("cleaned");
+        RuleSet rules = rules("rules:\n"
+                + "  - name: flaky\n"
+                + "    run: {command: [/bin/sh, -c, 'exit 3'], retries: 2, backoff: 1h}\n"
+                + "    on-cancel: {command: [/bin/sh, -c, 'echo cleaned >> " + log + "']}\n");
+        openStore();
+        startEngine();
+        String id = deliver(rules, 67).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(id).retryDueAt().isPresent());
+
+        assertThat(store.cancelJobsOfRules(java.util.Set.of("flaky"), r -> "its rule '" + r + "' is removed"))
+                .containsExactly(new org.buildhook.runner.store.Store.RuleNotInForce("flaky", 1));
+
+        assertState(job(id), JobState.CANCELLED);
+        assertThat(job(id).message()).isEqualTo("cancelled while waiting for retry 1 of 2; attempt 1 exited with 3;"
+                + " its rule 'flaky' is removed");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(log));
     }
 }
