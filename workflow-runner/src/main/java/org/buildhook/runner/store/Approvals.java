@@ -44,6 +44,13 @@ final class Approvals {
             String deliveryId = deliveryOf(c, jobId);
             Instant now = clock.instant();
             String message = (approve ? "approved by " : "rejected by ") + actor;
+            if (approve) {
+                // Before the job's row: its supersede key's, as a delivery of the key takes it before the rows of the
+                // key's older jobs. The approval then locks its own row and those older ones; a delivery of a newer
+                // build at the same moment locked the older ones in id order, then this one: each held a row the other
+                // asked for (review33).
+                supersede.lockKeyOf(c, jobId);
+            }
             // Past its expiry a job is EXPIRED, whether or not the sweep (every poll interval, and not
             // while the server was down) has marked it yet: an approval then ran a job that had expired.
             try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?, message = ?,"

@@ -238,6 +238,31 @@ final class DeliveryWriter {
                 }
             }
             JobState now = JobState.valueOf(state);
+            if (!now.isFinal()) {
+                if (rule != null) {
+                    // Before any row lock: the rule's turn (SlotLine.inTurn), for any state that is, or may be by the
+                    // locked read below, in the rule's line.
+                    line.inTurn(c, rule);
+                }
+                if (db.dialect() == Dialect.POSTGRESQL) {
+                    // The job's row before its queue entry (JobQueue.cancel), the order of every other writer of both
+                    // (Supersede, startAttempt, finishAttempt): taken the other way round, the cancel of a queued job
+                    // deadlocked with a newer build's delivery superseding it, which holds the row and asks for the
+                    // entry (review33). Read again under the lock: a job ended meanwhile is left as it ended.
+                    try (PreparedStatement p = c.prepareStatement("SELECT state, attempts, message FROM jobs"
+                            + " WHERE id = ? FOR UPDATE")) {
+                        p.setString(1, jobId);
+                        try (ResultSet rs = p.executeQuery()) {
+                            if (!rs.next()) {
+                                throw new RunnerException("no job " + jobId);
+                            }
+                            now = JobState.valueOf(rs.getString(1));
+                            attempts = rs.getInt(2);
+                            message = rs.getString(3);
+                        }
+                    }
+                }
+            }
             if (now.isFinal() || (ruleNotInForce && now == JobState.RUNNING)) {
                 return Cancel.ENDED;
             }
@@ -250,10 +275,6 @@ final class DeliveryWriter {
             // A job waiting for units (WAITING) is first in its rule's line for a slot (chaos32 F2): it passes its turn
             // on too.
             boolean inLine = rule != null && (now == JobState.QUEUED || now == JobState.WAITING);
-            if (inLine) {
-                // Before any row lock: the rule's turn (SlotLine.inTurn).
-                line.inTurn(c, rule);
-            }
             if (now == JobState.AWAITING_APPROVAL
                     || ((now == JobState.QUEUED || now == JobState.WAITING) && queue.cancel(c, jobId))) {
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?,"

@@ -99,6 +99,24 @@ final class Supersede {
         }
     }
 
+    /**
+     * PostgreSQL: locks the {@code supersede_keys} row of job {@code jobId}'s key, when it has one and is no re-run
+     * (the jobs {@link #approved} supersedes), in a transaction that has locked no job's row yet: the order of a
+     * delivery of that key ({@link #claim}: the key's row, then its older jobs' rows in id order). Nothing on SQLite,
+     * whose one writer serialises both.
+     */
+    void lockKeyOf(Connection c, String jobId) throws SQLException {
+        if (dialect != Dialect.POSTGRESQL) {
+            return;
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT k.build_id FROM supersede_keys k JOIN jobs j"
+                + " ON k.rule_name = j.rule_name AND k.supersede_key = j.supersede_key WHERE j.id = ?"
+                + " AND j.build_id IS NOT NULL AND j.rerun_of IS NULL FOR UPDATE OF k")) {
+            p.setString(1, jobId);
+            p.executeQuery().close();
+        }
+    }
+
     private void supersedeOlder(Connection c, String rule, String key, long buildId, String by, boolean cancelRunning,
             boolean onlyAwaiting) throws SQLException {
         List<String[]> older = new ArrayList<>();

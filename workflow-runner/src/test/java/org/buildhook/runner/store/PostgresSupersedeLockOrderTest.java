@@ -99,6 +99,135 @@ class PostgresSupersedeLockOrderTest {
         }
     }
 
+    /**
+     * review33: since the delivery takes the older jobs' rows before their queue entries, an operator's cancel of a
+     * queued job, which took the job's queue entry first ({@code JobQueue.cancel}) and then its row, deadlocked with a
+     * newer build's delivery superseding that job: the delivery held the row and asked for the entry, the cancel held
+     * the entry and asked for the row. The cancel takes the job's row first now, as every other writer of both.
+     */
+    @Test
+    void aCancelOfAQueuedJobWhileADeliverySupersedesItWaitsInsteadOfDeadlocking() throws Exception {
+        JobWorkflow key = new JobWorkflow(995L, "k", true, null, Map.of(), Map.of(), null, null, 0);
+        PlannedJob queued = Plans.job("deploy-cancel", List.of("/bin/true")).withWorkflow(key);
+        String queuedId = store.accept(Plans.delivery("{\"build_id\": 995}"), List.of(queued)).jobIds().get(0);
+        assertThat(store.job(queuedId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+
+        try (Connection delivery = DriverManager.getConnection(TestStores.postgresUrl());
+                Connection watch = DriverManager.getConnection(TestStores.postgresUrl())) {
+            delivery.setSchema(schema());
+            delivery.setAutoCommit(false);
+            int deliveryPid = backendPid(delivery);
+            // build 996's delivery supersedes the key's older jobs: their rows first (Supersede.supersedeOlder) ...
+            try (PreparedStatement p = delivery.prepareStatement("SELECT id, state FROM jobs WHERE rule_name = ?"
+                    + " AND supersede_key = ? AND build_id < ? AND state IN ('QUEUED', 'WAITING',"
+                    + " 'AWAITING_APPROVAL', 'RUNNING') ORDER BY id FOR UPDATE")) {
+                p.setString(1, "deploy-cancel");
+                p.setString(2, "k");
+                p.setLong(3, 996L);
+                try (ResultSet r = p.executeQuery()) {
+                    assertThat(r.next()).isTrue();
+                    assertThat(r.getString(1)).isEqualTo(queuedId);
+                }
+            }
+            // ... meanwhile an operator cancels the queued job ...
+            Future<Boolean> cancel = pool.submit(() -> store.cancel(queuedId));
+            await().atMost(Duration.ofMinutes(2)).until(() -> cancel.isDone() || waitsForALock(watch, deliveryPid));
+            // ... and the delivery takes its queue entry (JobQueue.cancel), ends it superseded, and commits
+            try (PreparedStatement p = delivery.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
+                    + " AND task_instance = ? AND picked = false")) {
+                p.setString(1, JobQueue.TASK_NAME);
+                p.setString(2, queuedId);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+            try (PreparedStatement p = delivery.prepareStatement("UPDATE jobs SET state = 'SUPERSEDED', ended_at = ?,"
+                    + " message = 'superseded by a newer build' WHERE id = ?")) {
+                p.setLong(1, System.currentTimeMillis());
+                p.setString(2, queuedId);
+                assertThat(p.executeUpdate()).isEqualTo(1);
+            }
+            delivery.commit();
+
+            // the cancel then finds the job ended, and leaves it so
+            assertThat(cancel.get(2, TimeUnit.MINUTES)).isFalse();
+            assertThat(store.job(queuedId).orElseThrow().job().state()).isEqualTo(JobState.SUPERSEDED);
+        }
+    }
+
+    /**
+     * review33: the approval of a newer build's job (build 2) locked its row, then the rows of the older jobs of its
+     * key it supersedes (Supersede.approved); a delivery of build 3 of that key at the same moment locks the same
+     * older jobs' rows in id order (ids sort by creation, so build 1's job first), then build 2's: each held a row the
+     * other asked for. The approval takes the key's row first now, as a delivery does, so the two go one after the
+     * other. The delivery's statements below are Supersede's; the lock of the older job's row on its own stands for
+     * the first row its ordered SELECT … FOR UPDATE takes.
+     */
+    @Test
+    void anApprovalWhileADeliveryOfANewerBuildSupersedesTheKeysJobsWaitsInsteadOfDeadlocking() throws Exception {
+        JobWorkflow key = new JobWorkflow(1L, "k", true, Duration.ofHours(1), Map.of(), Map.of(), null, null, 0);
+        PlannedJob first = Plans.job("deploy-approve", List.of("/bin/true")).withWorkflow(key);
+        String firstId = store.accept(Plans.delivery("{\"build_id\": 1}"), List.of(first)).jobIds().get(0);
+        assertThat(store.approve(firstId, "alice")).isTrue();
+        PlannedJob second = Plans.job("deploy-approve", List.of("/bin/true")).withWorkflow(key.withBuildId(2L));
+        String secondId = store.accept(Plans.delivery("{\"build_id\": 2}"), List.of(second)).jobIds().get(0);
+        assertThat(store.job(firstId).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
+        assertThat(store.job(secondId).orElseThrow().job().state()).isEqualTo(JobState.AWAITING_APPROVAL);
+        assertThat(firstId).isLessThan(secondId);
+
+        try (Connection delivery = DriverManager.getConnection(TestStores.postgresUrl());
+                Connection watch = DriverManager.getConnection(TestStores.postgresUrl())) {
+            delivery.setSchema(schema());
+            delivery.setAutoCommit(false);
+            int deliveryPid = backendPid(delivery);
+            // build 3's delivery: the key's row (Supersede.claim) ...
+            try (PreparedStatement p = delivery.prepareStatement("SELECT build_id, job_id FROM supersede_keys"
+                    + " WHERE rule_name = ? AND supersede_key = ? FOR UPDATE")) {
+                p.setString(1, "deploy-approve");
+                p.setString(2, "k");
+                try (ResultSet r = p.executeQuery()) {
+                    assertThat(r.next()).isTrue();
+                }
+            }
+            try (PreparedStatement p = delivery.prepareStatement("UPDATE supersede_keys SET build_id = 3"
+                    + " WHERE rule_name = ? AND supersede_key = ?")) {
+                p.setString(1, "deploy-approve");
+                p.setString(2, "k");
+                p.executeUpdate();
+            }
+            // ... then the older jobs' rows in id order: build 1's first
+            try (PreparedStatement p = delivery.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
+                p.setString(1, firstId);
+                p.executeQuery().close();
+            }
+            // meanwhile someone approves build 2's job
+            Future<Boolean> approval = pool.submit(() -> store.approve(secondId, "bob"));
+            await().atMost(Duration.ofMinutes(2)).until(() -> approval.isDone() || waitsForALock(watch, deliveryPid));
+            // the delivery's ordered lock goes on to build 2's row, supersedes both jobs and commits
+            try (PreparedStatement p = delivery.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
+                p.setString(1, secondId);
+                p.executeQuery().close();
+            }
+            try (PreparedStatement p = delivery.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
+                    + " AND task_instance = ? AND picked = false")) {
+                p.setString(1, JobQueue.TASK_NAME);
+                p.setString(2, firstId);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = delivery.prepareStatement("UPDATE jobs SET state = 'SUPERSEDED', ended_at = ?,"
+                    + " message = 'superseded by build 3' WHERE id IN (?, ?)")) {
+                p.setLong(1, System.currentTimeMillis());
+                p.setString(2, firstId);
+                p.setString(3, secondId);
+                assertThat(p.executeUpdate()).isEqualTo(2);
+            }
+            delivery.commit();
+
+            // the approval then finds build 2's job no longer awaiting one, and changes nothing
+            assertThat(approval.get(2, TimeUnit.MINUTES)).isFalse();
+            assertThat(store.job(secondId).orElseThrow().job().state()).isEqualTo(JobState.SUPERSEDED);
+            assertThat(store.job(firstId).orElseThrow().job().state()).isEqualTo(JobState.SUPERSEDED);
+        }
+    }
+
     private String schema() throws SQLException {
         try (Connection c = store.dataSource().getConnection()) {
             return c.getSchema();
