@@ -55,6 +55,8 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
     private String stopDetail;                             // guarded by lock
     private CompletableFuture<ProcessTree.Termination> termination; // guarded by lock
     private ScheduledFuture<?> timeout;                    // guarded by lock
+    /** The program's identity as {@link ProcessTree#running} was told it; null before the start or when unknown. */
+    private volatile ProcessIdentity program;
 
     Attempt(Clock clock, Instant started, Path logFile, CappedLog log, Duration grace, boolean ownSession,
             AttemptMarker marker, ScheduledExecutorService scheduler, Consumer<Attempt> onDone) {
@@ -344,6 +346,7 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
         }).join();
         // Its orphans were ended with it, when it was the last attempt that could own them (Orphans).
         Orphans.ended(this);
+        ProcessTree.notRunning(program);
         JobOutcome.Result result;
         String message;
         boolean notStarted = false;
@@ -409,6 +412,9 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
                 claimed = claimTermination();
             }
         }
+        // Before the outcome can be asked for: the identity is the one registered and taken back in finish.
+        ProcessTree.running(id);
+        program = id;
         carryOut(claimed);
         identity.complete(id);
         return true;

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -32,7 +33,8 @@ import java.util.function.Consumer;
  * <p>A process that left the session is still found by the attempt's marker in its environment, or, when it
  * cleared that too ({@code setsid env -i …}), by holding one of the attempt's pipes ({@link JobPipes}): the same
  * candidates are looked at for both (those forked after the root, in sessions made after it), so the look stays
- * one pass over {@code /proc}, plus the descriptors of those few candidates.
+ * one pass over {@code /proc}, plus the descriptors of those few candidates; not those of a candidate in the session
+ * of another attempt's program that runs in this JVM, which is that attempt's ({@link #running}).
  *
  * <p>A zombie counts as gone: it has exited and only waits for its parent (or init) to reap it.
  * {@link ProcessHandle#isAlive()} reports zombies as alive, and under an init that never reaps
@@ -47,6 +49,13 @@ final class ProcessTree {
     private static final boolean PROC = ProcStat.available();
     private static final long SELF = ProcessHandle.current().pid();
     private static final long OWN_SESSION = sessionOf(SELF);
+
+    /**
+     * The programs of the attempts running in this JVM, pid to start time in clock ticks since boot
+     * ({@link #running}): the sessions they lead are theirs, and a look for another attempt's leftovers reads no
+     * descriptors of their members ({@link #inAnotherAttemptsSession}).
+     */
+    private static final Map<Long, Long> PROGRAMS = new ConcurrentHashMap<>();
 
     /**
      * Tests only: run with the root between the first look for members and the first signals, where the
@@ -192,12 +201,18 @@ final class ProcessTree {
             // question reads a whole /proc/<pid>/status (asked of every candidate, it cost the job
             // threads 6 %: docs/BENCHMARKS.md, "Twenty-second pass").
             boolean wrapped = ProcStat.lastPid() < root.pid();
+            Map<Long, Boolean> checked = new HashMap<>(4);
             for (ProcStat process : all) {
                 if (!pids.contains(process.pid()) && !process.gone()
                         && (wrapped || process.pid() > root.pid()
                                 && (!ownSession || process.session() > root.pid()))
                         && process.pid() != SELF) {
                     boolean marked = marker != null && marker.isCarriedBy(process.pid());
+                    if (!marked && inAnotherAttemptsSession(process.session(), checked)) {
+                        // Another running attempt's program, or a process born in its session: not this
+                        // attempt's, whatever pipe it holds; its descriptors are not read (scan33).
+                        continue;
+                    }
                     // A child of this JVM still being spawned holds every pipe of the JVM: it is not found by one.
                     if ((marked || !JobPipes.beingSpawnedBy(SELF, process) && JobPipes.heldBy(process.pid(), pipes))
                             && (since == null || ProcStat.isProcess(process.pid()))) {
@@ -233,6 +248,48 @@ final class ProcessTree {
             }
         }
         return found;
+    }
+
+    /**
+     * {@code program}, just started by this JVM as an attempt's program, is running until {@link #notRunning}: a
+     * process in the session it leads is not looked at by the pipes of another attempt. Call once its identity was
+     * read right after its start (while it is this JVM's unreaped child its pid is its own).
+     *
+     * @param program the program's pid and start time; ignored when null or its start time is unknown
+     */
+    static void running(ProcessIdentity program) {
+        if (program != null && program.startTicks() >= 0) {
+            PROGRAMS.put(program.pid(), program.startTicks());
+        }
+    }
+
+    /** The attempt whose program {@code program} was ({@link #running}) has ended; null is ignored. */
+    static void notRunning(ProcessIdentity program) {
+        if (program != null) {
+            PROGRAMS.remove(program.pid(), program.startTicks());
+        }
+    }
+
+    /**
+     * Whether {@code session}, the session a candidate of this look was in when the pass read it, is led by the
+     * program of another attempt running in this JVM ({@link #running}), that program still there now, after that
+     * read (pid and start time as registered; one read of its {@code /proc/<pid>/stat} per look, kept in
+     * {@code checked}). Then the candidate is that attempt's, never this one's: a session's id is the pid of the
+     * process that made it with {@code setsid}, and Linux hands that pid to no other process while the session
+     * has a member; that program held the pid from its start to now, so it made the session, and a process joins a
+     * session only by being born in it (or made it): the candidate descends from that program, which this JVM
+     * started, and not from this attempt's. The candidate's marker is read before this is asked: one carrying this
+     * attempt's marker is still this attempt's.
+     */
+    private boolean inAnotherAttemptsSession(long session, Map<Long, Boolean> checked) {
+        if (session == root.pid() || session <= 1) {
+            return false;
+        }
+        Long started = PROGRAMS.get(session);
+        if (started == null) {
+            return false;
+        }
+        return checked.computeIfAbsent(session, program -> ProcStat.startTime(program) == started);
     }
 
     /** Adds the descendants of {@code parent}, as the pass saw them, to {@code into}. */
