@@ -7,7 +7,8 @@
 #        benchmarks/scripts/jobs-ab.sh 3000 500 before1=/tmp/before after1=distribution/target/buildhook \
 #            before2=/tmp/before after2=distribution/target/buildhook
 # Each set: a fresh standalone server (SQLite, runner.threads 4, the shipped JVM options) whose one rule runs
-# trace.sh for every delivery, as in vs-adnanh.sh; PRE deliveries not counted, then N from 16 senders. Prints
+# trace.sh for every delivery, as in vs-adnanh.sh (its lines in RUN/traces/LABEL, out of the rules file's folder:
+# before scan33 they were in RUN/LABEL/trace, which woke the rules watcher ~20 times a second); PRE deliveries not counted, then N from 16 senders. Prints
 # per set: accepted/s, answer p99, all commands done, send -> command start p50, and the server's CPU per
 # delivery (the JVM and the commands it reaped); the per-thread CPU per delivery (thread-cpu.py) is left in
 # RUN/LABEL/threads.txt. A LABEL that begins with "niced" renices the job side (db-scheduler's and the job
@@ -65,11 +66,13 @@ pace=(--concurrency 16)
 echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'); ${STORE:-sqlite}; $requests deliveries after $pre; load average $(cut -d' ' -f1-3 /proc/loadavg); run $work"
 for set in "$@"; do
   label=${set%%=*} install=$(cd "${set#*=}" && pwd) dir=$work/$label
-  mkdir -p "$dir"
+  # Out of dir (rules.yaml's folder, which the rules watcher watches): RUN/traces/LABEL.
+  trace=$work/traces/$label
+  mkdir -p "$dir" "$work/traces"
   if [[ ${MODE:-jobs} == nomatch ]]; then
     bench_config "$dir" "$port" "$work/secret"
   else
-    bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$dir/trace"
+    bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$trace"
   fi
   if [[ ${STORE:-sqlite} == pg ]]; then
     schema=bench_$(python3 -c 'import secrets; print(secrets.token_hex(6))')
@@ -81,7 +84,7 @@ for set in "$@"; do
   pid=$!
   bench_wait_for_port "$port"
   sleep 2
-  (( pre == 0 )) || send 9000000 "$pre" "$dir/trace" > "$dir/pre.out"
+  (( pre == 0 )) || send 9000000 "$pre" "$trace" > "$dir/pre.out"
   if [[ $label == nicedpool* ]]; then
     for t in /proc/$pid/task/*; do
       case $(cat "$t/comm") in db-scheduler-po*) renice -n 10 -p "${t##*/}" > /dev/null;; esac
@@ -102,7 +105,7 @@ for set in "$@"; do
   [[ -z ${HOOK:-} ]] || "$HOOK" start "$pid" "$dir"
   create_before=$(python3 "$top/benchmarks/scripts/create-cost.py" "$dir/create-probe-before")
   before=$(bench_cpu_ticks "$pid")
-  send 1000000 "$requests" "$dir/trace" > "$dir/load.out"
+  send 1000000 "$requests" "$trace" > "$dir/load.out"
   after=$(bench_cpu_ticks "$pid")
   create_after=$(python3 "$top/benchmarks/scripts/create-cost.py" "$dir/create-probe-after")
   [[ -z ${HOOK:-} ]] || "$HOOK" stop "$pid" "$dir"

@@ -33,9 +33,9 @@ send() { # first-build-id requests [--trace FILE]
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); mode $mode, $requests deliveries after $pre; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for set in "$@"; do
   label=${set%%=*} options=${set#*=} dir=$work/$label
-  mkdir -p "$dir"
+  mkdir -p "$dir" "$work/traces" # the trace out of dir, the rules watcher's folder
   if [[ $mode == jobs ]]; then
-    bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$dir/trace"
+    bench_config "$dir" "$port" "$work/secret" "$work/trace.sh" "$work/traces/$label"
   else
     bench_config "$dir" "$port" "$work/secret"
   fi
@@ -46,7 +46,7 @@ for set in "$@"; do
   listen_ms=$(( ($(date +%s%N) - start) / 1000000 ))
   sleep 5
   rss=$(ps -o rss= -p "$pid" | tr -d ' ')
-  trace=(); [[ $mode == jobs ]] && trace=(--trace "$dir/trace")
+  trace=(); [[ $mode == jobs ]] && trace=(--trace "$work/traces/$label")
   (( pre == 0 )) || send 9000000 "$pre" "${trace[@]}" > "$dir/pre.out"
   python3 "$top/benchmarks/scripts/thread-cpu.py" "$pid" > "$dir/before.txt"
   before=$(bench_cpu_ticks "$pid")

@@ -7,7 +7,7 @@
 # fsync-probe.py fdatasyncs 4 KiB of its own in the data folder every 20 ms. Prints both runs' latency lines, every
 # paced answer over 15 ms with the probe's fsyncs over 15 ms within 0.5 s before it, and the probe's totals.
 # Kept in /tmp/paced-after-burst.LABEL: serve.out, burst.lat and paced.lat (build id, send µs since the epoch, answer
-# ms), probe.txt, trace. Env: JAVA_OPTS (e.g. "-XX:StartFlightRecording=filename=/tmp/x.jfr,settings=profile";
+# ms), probe.txt, traces/trace. Env: JAVA_OPTS (e.g. "-XX:StartFlightRecording=filename=/tmp/x.jfr,settings=profile";
 # with it set BUILDHOOK_CDS_DIR= too: the JVM turns JFR off while it writes a class-data archive), PORT (18331),
 # STORE=pg with BUILDHOOK_BENCH_PG_URL=jdbc:postgresql://…?user=…&password=…: in a new schema, dropped at the end.
 set -euo pipefail
@@ -32,7 +32,8 @@ trap cleanup EXIT
 source "$top/benchmarks/scripts/common.sh"
 bench_secret "$work"
 bench_trace_script "$work"
-bench_config "$work" "$port" "$work/secret" "$work/trace.sh" "$work/trace"
+mkdir -p "$work/traces" # out of $work, the rules watcher's folder
+bench_config "$work" "$port" "$work/secret" "$work/trace.sh" "$work/traces/trace"
 printf 'runner:\n  threads: 4\n' >> "$work/buildhook.yaml"
 if [[ ${STORE:-sqlite} == pg ]]; then
   [[ -n ${BUILDHOOK_BENCH_PG_URL:-} ]] || { echo "paced-after-burst.sh: STORE=pg needs BUILDHOOK_BENCH_PG_URL" >&2; exit 2; }
@@ -47,7 +48,7 @@ bench_wait_for_port "$port"
 echo "# $label $(date -u '+%Y-%m-%d %H:%M:%S UTC'); ${STORE:-sqlite}; $requests deliveries, then $paced at 10/s; load average $(cut -d' ' -f1-3 /proc/loadavg); kept in $work"
 send() { # label first-build-id requests warm-up latencies [pacing...]
   java -cp "$jar" org.buildhook.benchmarks.load.LoadGenerator --label "$1" --url "http://127.0.0.1:$port/webhook" \
-      --style jobserv --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$work/trace" \
+      --style jobserv --secret-file "$work/secret" --fixture "$top/fixtures/build-67-passed.json" --trace "$work/traces/trace" \
       --first-build-id "$2" --requests "$3" --warmup "$4" --latencies "$5" "${@:6}"
 }
 send "$label" 1000000 "$requests" 500 "$work/burst.lat" --concurrency 16 > "$work/burst.out"
