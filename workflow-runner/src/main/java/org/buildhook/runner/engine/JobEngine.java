@@ -273,6 +273,11 @@ public final class JobEngine implements AutoCloseable {
             warnOfOlderNodes();
         }
         try {
+            if (store.dialect() == Dialect.SQLITE) {
+                refuseBesideItsOriginal();
+            }
+            // Before any attempt starts or is swept: its processes carry it, and a sweep takes only this store's.
+            org.buildhook.runner.exec.AttemptMarker.serveStore(store.identity());
             beforeJobs.run();
         } catch (RuntimeException | Error e) {
             if (store.dialect() == Dialect.POSTGRESQL) {
@@ -533,6 +538,37 @@ public final class JobEngine implements AutoCloseable {
                     Durations.describe(config.heartbeatInterval().multipliedBy(config.missedHeartbeats())));
         } finally {
             nodeLock.release();
+        }
+    }
+
+    /**
+     * Refuses to start on a SQLite store that is a copy of one still served on this host (tryout33 F3): one of its
+     * attempts is recorded running by a node whose JVM still runs on this host boot and PID namespace, yet this
+     * JVM holds the database's lock ({@link org.buildhook.runner.store.StoreLock}), so that JVM serves another
+     * file: the original of a restored backup or of a copied file. Started, this copy would take that live node
+     * for a dead one, run its running jobs a second time at once and, after the first restore drill, every job
+     * queued in both. A node of an earlier run of this store is gone (its JVM ended: it held the lock while it
+     * ran), so a restore after a loss, or a start after a crash, is never refused.
+     *
+     * @throws RunnerException naming the live server and what to do
+     */
+    private void refuseBesideItsOriginal() {
+        NodeIdentity self = NodeIdentity.current();
+        for (RunningAttempt attempt : store.ledger().runningAttempts(self.bootId())) {
+            org.buildhook.runner.exec.ProcessIdentity node = attempt.nodeProcess();
+            if (node == null || self.process().sameProcess(node) || !node.isAlive()) {
+                continue;
+            }
+            throw new RunnerException("this database (" + store.config().url() + ") is a copy of one still served"
+                    + " on this host: its job " + attempt.jobId() + " is recorded running (attempt " + attempt.attempt()
+                    + ") by node " + attempt.node() + ", whose server (pid " + node.pid() + ") still runs here but"
+                    + " does not hold this file's lock, so it serves the original (a restored backup or a copied"
+                    + " database file started beside it). Started, this copy would take that server for a dead node"
+                    + " and run its jobs a second time at once, and every job queued in both. What to do: stop that"
+                    + " server first if this copy is to replace it (kill " + node.pid() + "; a restore after a loss"
+                    + " starts as usual); to look into a backup without running anything, read it with `buildhook"
+                    + " jobs`/`job show` while no server uses it, or `sqlite3 -readonly` (docs/storage.md, \"Backing"
+                    + " up and restoring\")");
         }
     }
 

@@ -15,11 +15,27 @@ import java.util.Objects;
  * <p>What it cannot find: a process that was started with an environment without it
  * ({@code env -i}, an {@code execve} with a fresh environment) <em>and</em> left the job's session;
  * or one of another user, whose environment this server may not read.
+ *
+ * <p>Whose store: two stores can share a history (a restored backup of a SQLite database, a copied file),
+ * and then the same job ids and attempt numbers. Each attempt's processes therefore also carry
+ * {@code BUILDHOOK_STORE=<identity>} ({@link #STORE_VARIABLE}), the identity of the store whose server
+ * started them ({@link #serveStore}); a process that carries another store's identity is never taken
+ * for this store's ({@link #isCarriedBy}, {@link #ofAnotherStore}), so a restored copy started beside its
+ * original never ends the original's commands, nor the original the copy's (tryout33 F3). A process
+ * without {@code BUILDHOOK_STORE} (started by a buildhook from before it was set) is taken as before.
  */
 public final class AttemptMarker {
 
     /** The name of the variable. */
     public static final String VARIABLE = "BUILDHOOK_ATTEMPT";
+
+    /** The name of the variable naming the store whose server started the attempt. */
+    public static final String STORE_VARIABLE = "BUILDHOOK_STORE";
+
+    /** The identity of the store this class loader's server serves, or null before one is set. */
+    private static volatile String store;
+    private static volatile byte[] storeEntry;
+    private static final byte[] STORE_PREFIX = (STORE_VARIABLE + "=").getBytes(StandardCharsets.UTF_8);
 
     private final String value;
     private final byte[] entry;
@@ -42,6 +58,29 @@ public final class AttemptMarker {
         return new AttemptMarker(jobId + "/" + attempt);
     }
 
+    /**
+     * Sets the identity of the store this server serves (one per server: a web application has a class
+     * loader of its own): set on every attempt's processes as {@link #STORE_VARIABLE}, and required of a
+     * process marked with a store for {@link #isCarriedBy}. Set before any attempt starts or any sweep.
+     *
+     * @param identity the store's identity ({@code Store#identity}); null or blank to set none (then every
+     *                 process carrying an attempt's marker is taken, whatever its store, as before)
+     */
+    public static void serveStore(String identity) {
+        if (identity == null || identity.isBlank() || identity.indexOf('\0') >= 0) {
+            store = null;
+            storeEntry = null;
+        } else {
+            store = identity;
+            storeEntry = (STORE_VARIABLE + "=" + identity).getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The identity set by {@link #serveStore}, or null. */
+    public static String servedStore() {
+        return store;
+    }
+
     /** {@code <jobId>/<attempt>}: the variable's value. */
     public String value() {
         return value;
@@ -56,7 +95,77 @@ public final class AttemptMarker {
         // 8 KiB and more, and asked the size and the position first, for every process a look reads
         // (docs/BENCHMARKS.md, "Twenty-sixth pass").
         ProcStat.Whole environ = ProcStat.readWhole("/proc/" + pid + "/environ", ENVIRON_BUFFER);
-        return environ != null && contains(environ.bytes(), environ.length(), entry);
+        return environ != null && contains(environ.bytes(), environ.length(), entry)
+                && !anotherStore(environ.bytes(), environ.length(), storeEntry);
+    }
+
+    /**
+     * Whether process {@code pid} was started by the server of another store than this one's: it carries
+     * {@link #STORE_VARIABLE} with another identity than {@link #serveStore}'s. False when no store is set
+     * here, when the process carries none, or when its environment cannot be read.
+     */
+    public static boolean ofAnotherStore(long pid) {
+        byte[] mine = storeEntry;
+        if (mine == null) {
+            return false;
+        }
+        ProcStat.Whole environ = ProcStat.readWhole("/proc/" + pid + "/environ", ENVIRON_BUFFER);
+        return environ != null && anotherStore(environ.bytes(), environ.length(), mine);
+    }
+
+    /** The value of {@link #STORE_VARIABLE} process {@code pid} carries, or null (none, or unreadable). */
+    public static String storeOf(long pid) {
+        ProcStat.Whole environ = ProcStat.readWhole("/proc/" + pid + "/environ", ENVIRON_BUFFER);
+        if (environ == null) {
+            return null;
+        }
+        int[] at = find(environ.bytes(), environ.length(), STORE_PREFIX);
+        return at == null ? null : new String(environ.bytes(), at[0] + STORE_PREFIX.length,
+                at[1] - at[0] - STORE_PREFIX.length, StandardCharsets.UTF_8);
+    }
+
+    /** Whether {@code environ} holds a {@link #STORE_VARIABLE} entry other than {@code mine} (null: none set here). */
+    static boolean anotherStore(byte[] environ, int length, byte[] mine) {
+        if (mine == null) {
+            return false;
+        }
+        return find(environ, length, STORE_PREFIX) != null && !contains(environ, length, mine);
+    }
+
+    /** The start and end of the first entry of {@code environ} beginning with {@code prefix}, or null. */
+    private static int[] find(byte[] environ, int length, byte[] prefix) {
+        int start = 0;
+        while (start < length) {
+            int end = start;
+            while (end < length && environ[end] != 0) {
+                end++;
+            }
+            if (end - start >= prefix.length && Arrays.equals(environ, start, start + prefix.length, prefix, 0,
+                    prefix.length)) {
+                return new int[] {start, end};
+            }
+            start = end + 1;
+        }
+        return null;
+    }
+
+    /** What a process's environment says of an attempt's marker ({@link #match}). */
+    enum Match {
+        /** It does not carry the marker (or its environment cannot be read). */
+        NONE,
+        /** It carries the marker, and this store's identity or none. */
+        THIS_STORE,
+        /** It carries the marker with another store's identity: a copy of this store's history runs it. */
+        ANOTHER_STORE
+    }
+
+    /** As {@link #isCarriedBy}, telling a process of another store's server apart; one read of its environment. */
+    Match match(long pid) {
+        ProcStat.Whole environ = ProcStat.readWhole("/proc/" + pid + "/environ", ENVIRON_BUFFER);
+        if (environ == null || !contains(environ.bytes(), environ.length(), entry)) {
+            return Match.NONE;
+        }
+        return anotherStore(environ.bytes(), environ.length(), storeEntry) ? Match.ANOTHER_STORE : Match.THIS_STORE;
     }
 
     /** The first buffer for a process's environment: a job's is about 1 KiB. */

@@ -319,6 +319,10 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     private static java.util.Map<String, String> withMarker(JobRequest request) {
         java.util.Map<String, String> env = new java.util.HashMap<>(request.env());
         env.put(AttemptMarker.VARIABLE, marker(request).value());
+        String store = AttemptMarker.servedStore();
+        if (store != null) {
+            env.put(AttemptMarker.STORE_VARIABLE, store); // whose attempt: a restored copy's shares the number
+        }
         return env;
     }
 

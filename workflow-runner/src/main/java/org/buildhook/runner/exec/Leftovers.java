@@ -90,11 +90,36 @@ public final class Leftovers {
             }
             boolean member = session > 0 && stat.session() == session
                     && (ProcStat.of(session) != null || ProcStat.startTime(stat.pid()) >= process.startTicks());
-            if (member || marker.isCarriedBy(stat.pid())) {
+            AttemptMarker.Match match = marker.match(stat.pid());
+            if (match == AttemptMarker.Match.ANOTHER_STORE
+                    || member && match == AttemptMarker.Match.NONE && AttemptMarker.ofAnotherStore(stat.pid())) {
+                // Another store's server started it: a copy of this store's history (a restored backup, a copied
+                // file) has the same job ids and attempts, and recorded the original's first process (tryout33 F3).
+                sayLeftAlone(stat.pid(), marker);
+                continue;
+            }
+            if (member || match == AttemptMarker.Match.THIS_STORE) {
                 found.add(stat.pid());
             }
         }
         return found;
+    }
+
+    /** The processes said left alone as another store's, by pid and start time: each said once. */
+    private static final Set<String> SAID_LEFT_ALONE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Says, once per process, that a process of the attempt's marker belongs to another store's server. */
+    private static void sayLeftAlone(long pid, AttemptMarker marker) {
+        if (SAID_LEFT_ALONE.size() > 10_000) {
+            SAID_LEFT_ALONE.clear();
+        }
+        if (SAID_LEFT_ALONE.add(pid + "@" + ProcStat.startTime(pid))) {
+            org.slf4j.LoggerFactory.getLogger(Leftovers.class).warn("process {} ({}) carries {} but {}={}, not this"
+                    + " store's ({}): another buildhook serves a copy of this store's history (a restored backup, a"
+                    + " copied database file) on this host; its processes are left alone. Stop one of the two: both"
+                    + " run the same jobs (docs/storage.md, \"Backing up and restoring\")", pid, ProcStat.name(pid),
+                    marker, AttemptMarker.STORE_VARIABLE, AttemptMarker.storeOf(pid), AttemptMarker.servedStore());
+        }
     }
 
     /** The recorded session, if it is still the attempt's; -1 otherwise. */

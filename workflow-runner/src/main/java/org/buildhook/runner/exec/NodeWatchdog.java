@@ -83,6 +83,7 @@ public final class NodeWatchdog {
                     + " node pid); it is started by a buildhook node, not by hand");
             System.exit(2);
         }
+        AttemptMarker.serveStore(System.getenv(AttemptMarker.STORE_VARIABLE)); // set by its node, Watchdog
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
                 StandardCharsets.US_ASCII);
         // Not System.in: its available() waits for the monitor its blocked read holds.

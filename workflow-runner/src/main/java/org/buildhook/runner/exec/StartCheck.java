@@ -243,7 +243,8 @@ final class StartCheck {
      * the attempt's marker, nor the payload file's path, which the notes point to for the whole value.
      */
     private static boolean ownVariable(String name, String value, Map<String, String> extra) {
-        return name.startsWith(OWN_PREFIX) && !name.equals(AttemptMarker.VARIABLE) && !name.equals(PAYLOAD)
+        return name.startsWith(OWN_PREFIX) && !name.equals(AttemptMarker.VARIABLE)
+                && !name.equals(AttemptMarker.STORE_VARIABLE) && !name.equals(PAYLOAD)
                 && value.equals(extra.get(name));
     }
 

@@ -529,6 +529,11 @@ public final class Watchdog implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
         // Nothing of this server's environment (its secrets, JAVA_TOOL_OPTIONS): java needs none of it.
         builder.environment().clear();
+        String store = AttemptMarker.servedStore();
+        if (store != null) {
+            // Its kills take only this store's processes, never a restored copy's of the same attempt (tryout33 F3).
+            builder.environment().put(AttemptMarker.STORE_VARIABLE, store);
+        }
         Process started;
         try {
             started = Orphans.spawn(null, () -> starter.start(builder));

@@ -1069,6 +1069,56 @@ public final class Store implements AutoCloseable {
         return payloadFolder().resolve(deliveryId + ".json");
     }
 
+    private volatile String identity;
+
+    /**
+     * This store's identity among copies of one history, set on every attempt's processes as
+     * {@code BUILDHOOK_STORE} ({@link org.buildhook.runner.exec.AttemptMarker#serveStore}): its installation id
+     * ({@code store_installation}, made once with the schema, so the same in a restored backup or a copied
+     * file), followed by where this copy lives: on SQLite the database file's device and inode
+     * ({@code ino:<dev>:<ino>}, kept by a {@code mv} within one file system, another for every copy), or its
+     * absolute path where those cannot be read; on PostgreSQL the database's oid and the server's port
+     * ({@code pg:<oid>:<port>}, the same for every node of the store, another for a copy restored into another
+     * database or server of this host). Read once.
+     *
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public String identity() {
+        String id = identity;
+        if (id != null) {
+            return id;
+        }
+        String installation = db.read("read the store's installation id", c -> {
+            try (java.sql.PreparedStatement p = c.prepareStatement(
+                    "SELECT installation FROM store_installation WHERE id = 1");
+                    java.sql.ResultSet rs = p.executeQuery()) {
+                return rs.next() ? rs.getString(1) : "none";
+            }
+        });
+        String where;
+        Optional<Path> file = Dialect.sqliteFile(config.url());
+        if (file.isPresent()) {
+            Path path = file.get().toAbsolutePath().normalize();
+            try {
+                where = "ino:" + java.nio.file.Files.getAttribute(path, "unix:dev") + ":"
+                        + java.nio.file.Files.getAttribute(path, "unix:ino");
+            } catch (java.io.IOException | UnsupportedOperationException | IllegalArgumentException e) {
+                where = "path:" + path;
+            }
+        } else {
+            where = db.read("read the database's oid", c -> {
+                try (java.sql.PreparedStatement p = c.prepareStatement("SELECT oid, current_setting('port')"
+                        + " FROM pg_database WHERE datname = current_database()");
+                        java.sql.ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? "pg:" + rs.getLong(1) + ":" + rs.getString(2) : "pg";
+                }
+            });
+        }
+        id = installation + "/" + where;
+        identity = id;
+        return id;
+    }
+
     /** The execution side's view; for the engine. */
     public ExecutionLedger ledger() {
         return ledger;

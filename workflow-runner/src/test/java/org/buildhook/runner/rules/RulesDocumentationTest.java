@@ -80,6 +80,7 @@ class RulesDocumentationTest {
         set.addAll(deploy.env().keySet());
         set.add(Placeholder.PAYLOAD_VARIABLE);
         set.add(AttemptMarker.VARIABLE);
+        set.add(AttemptMarker.STORE_VARIABLE);
         // The units of shared resources an attempt holds: one variable per resource, named after it (units32).
         set.add(ResourceVariable.PREFIX);
         assertThat(set).allMatch(name -> name.startsWith(Placeholder.RESERVED_PREFIX)).hasSizeGreaterThan(20);

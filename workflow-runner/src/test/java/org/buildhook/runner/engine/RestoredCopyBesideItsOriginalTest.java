@@ -1,0 +1,86 @@
+package org.buildhook.runner.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import org.buildhook.runner.RunnerException;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.Store;
+import org.buildhook.runner.store.StoreConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * tryout33 F3: a restored copy of a SQLite store (an online {@code .backup}) started on the host where its
+ * original still runs, with its own data folder, took the original's node for dead, killed the original's
+ * running command and ran the job itself. The original runs here in a JVM of its own, its job a real command;
+ * the copy is refused at its start, before anything is swept or run, naming the live server; the original's
+ * command is untouched; and that command carries the original store's identity ({@code BUILDHOOK_STORE}), by
+ * which no sweep of the copy takes it for its own.
+ */
+class RestoredCopyBesideItsOriginalTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aRestoredCopyStartedBesideItsLiveOriginalIsRefusedAndKillsNothing() throws Exception {
+        Path original = dir.resolve("data");
+        StoreConfig originalConfig = StoreConfig.sqlite(original);
+        Path events = dir.resolve("events");
+        Path marker = dir.resolve("go");
+        Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\nenv > " + dir.resolve("env") + "-$$\n"
+                + "echo \"start $1 $$\" >> " + events + "\n"
+                + "while [ ! -f " + marker + " ]; do [ -d " + marker.getParent() + " ] || exit 1; sleep 0.05; done\n"
+                + "echo \"end $1\" >> " + events + "\n");
+        NodeProcess node = NodeProcess.start(dir, "original", "url=" + originalConfig.url(), "data=" + original,
+                "slow=1", "slowScript=" + script, "label=job", "heartbeat=1000", "missed=20");
+        try {
+            await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && Files.exists(events)
+                    && !Files.readAllLines(events).isEmpty() || !node.process.isAlive());
+            assertThat(node.process.isAlive()).as("the original node: %s", Files.readString(dir.resolve("original.err")))
+                    .isTrue();
+            long command = Long.parseLong(Files.readAllLines(events).get(0).split(" ")[2]);
+            assertThat(Files.readString(dir.resolve("env-" + command))).contains("BUILDHOOK_STORE=");
+
+            // The operator's restore drill: an online backup, restored into a data folder of its own.
+            Path copy = dir.resolve("restored");
+            Files.createDirectories(copy);
+            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + original.resolve("buildhook.db"));
+                    Statement s = c.createStatement()) {
+                s.executeUpdate("backup to " + copy.resolve("buildhook.db"));
+            }
+            // The copy's dead-node limit (4 × 200 ms) has long passed since the backup's last heartbeat.
+            EngineConfig fast = new EngineConfig("restored", 2, Duration.ofMillis(250), Duration.ofMillis(200), 4,
+                    Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(200));
+            try (Store store = Store.open(StoreConfig.sqlite(copy));
+                    CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(copy.resolve("logs")))) {
+                JobEngine engine = JobEngine.create(store, launcher, fast);
+                try {
+                    assertThatThrownBy(engine::start).isInstanceOf(RunnerException.class)
+                            .hasMessageContaining("is a copy of one still served on this host")
+                            .hasMessageContaining("pid " + node.process.pid())
+                            .hasMessageContaining("What to do: stop that server first");
+                } finally {
+                    engine.stop();
+                }
+            }
+            assertThat(ProcessHandle.of(command).map(ProcessHandle::isAlive)).contains(true);
+            assertThat(node.process.isAlive()).isTrue();
+            Files.createFile(marker);
+            await().atMost(Duration.ofMinutes(5)).until(() -> Files.readAllLines(events).contains("end job-slow-0"));
+            assertThat(Files.readAllLines(events).stream().filter(l -> l.startsWith("start")).toList()).hasSize(1);
+        } finally {
+            NodeProcess.continueAndKill(List.of(node));
+        }
+    }
+}

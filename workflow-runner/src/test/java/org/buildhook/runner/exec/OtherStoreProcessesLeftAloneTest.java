@@ -1,0 +1,77 @@
+package org.buildhook.runner.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * tryout33 F3: two stores that share a history (a restored backup beside its original, on one host) run attempts
+ * with the same {@code BUILDHOOK_ATTEMPT}; each one's end-of-attempt cleanup and sweep killed the other's processes.
+ * A process carrying another store's {@code BUILDHOOK_STORE} is never found as an attempt's leftover, neither by its
+ * marker nor as a member of the attempt's recorded session (the copy records the original's first process); one
+ * carrying this store's identity, or none (started before the variable existed), is. Real processes, real
+ * {@code /proc}.
+ */
+class OtherStoreProcessesLeftAloneTest {
+
+    private final String before = AttemptMarker.servedStore();
+    private final List<Process> started = new ArrayList<>();
+
+    @AfterEach
+    void end() {
+        started.forEach(Process::destroyForcibly);
+        AttemptMarker.serveStore(before);
+    }
+
+    /** {@code sleep} in a session of its own (setsid execs in place: the same pid), with {@code env} only. */
+    private Process sleeper(Map<String, String> env) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(LauncherConfig.SETSID, "sleep", "300");
+        builder.environment().clear();
+        builder.environment().putAll(env);
+        Process p = builder.start();
+        started.add(p);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1)).until(() -> {
+            ProcStat stat = ProcStat.of(p.pid());
+            return stat != null && stat.session() == p.pid() && "sleep".equals(ProcStat.name(p.pid()));
+        });
+        return p;
+    }
+
+    @Test
+    void aSweepLeavesAloneTheProcessesOfAnotherStoreWithTheSameAttempt() throws Exception {
+        String job = "restore33-" + UUID.randomUUID();
+        AttemptMarker marker = AttemptMarker.of(job, 2);
+        AttemptMarker.serveStore("copy/ino:1:2");
+        Process original = sleeper(Map.of(AttemptMarker.VARIABLE, marker.value(),
+                AttemptMarker.STORE_VARIABLE, "original/ino:1:1"));
+        Process own = sleeper(Map.of(AttemptMarker.VARIABLE, marker.value(),
+                AttemptMarker.STORE_VARIABLE, "copy/ino:1:2"));
+        Process older = sleeper(Map.of(AttemptMarker.VARIABLE, marker.value()));
+
+        // The copy recorded the original's first process as the attempt's (its session is swept as the attempt's).
+        ProcessIdentity recorded = new ProcessIdentity(original.pid(), original.pid(), ProcStat.startTime(original.pid()));
+        assertThat(Leftovers.find(marker, recorded)).containsExactlyInAnyOrder(own.pid(), older.pid());
+        List<String> killed = Leftovers.kill(marker, recorded, 0);
+
+        assertThat(killed).containsExactlyInAnyOrder(own.pid() + " sleep", older.pid() + " sleep");
+        assertThat(original.isAlive()).isTrue();
+        assertThat(marker.isCarriedBy(original.pid())).isFalse();
+        assertThat(AttemptMarker.ofAnotherStore(original.pid())).isTrue();
+        assertThat(AttemptMarker.storeOf(original.pid())).isEqualTo("original/ino:1:1");
+    }
+
+    @Test
+    void withoutAStoreSetEveryProcessOfTheAttemptIsFoundAsBefore() throws Exception {
+        String job = "restore33-" + UUID.randomUUID();
+        AttemptMarker marker = AttemptMarker.of(job, 1);
+        AttemptMarker.serveStore(null);
+        Process other = sleeper(Map.of(AttemptMarker.VARIABLE, marker.value(),
+                AttemptMarker.STORE_VARIABLE, "original/ino:1:1"));
+        assertThat(Leftovers.find(marker, null)).containsExactly(other.pid());
+    }
+}
