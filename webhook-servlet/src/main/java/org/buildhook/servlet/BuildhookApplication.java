@@ -353,6 +353,10 @@ public final class BuildhookApplication implements AutoCloseable {
                 return;
             }
             applyLimits(store, rules);
+            if (takenOut.lastApplied != null && takenOut.lastApplied != rules) {
+                sayWhatStoredJobsDoNotFollow(store, takenOut.lastApplied, rules, engine);
+            }
+            takenOut.lastApplied = rules;
             takenOut.nowInForce(rules);
             takenOut.heldBack = cancelJobsOfRulesTakenOut(store, rules, takenOut, engine) ? null : rules;
         }
@@ -367,6 +371,8 @@ public final class BuildhookApplication implements AutoCloseable {
      * it stopped). Guarded by the limits' turn, except {@link #heldBack} (read outside it).
      */
     private static final class RulesTakenOut {
+        /** The set last applied (at the start or a reload), to compare the next one with; null before the first. */
+        RuleSet lastApplied;
         /** The enabled rules of every set this node had in force since the last one applied. */
         final java.util.Set<String> hadInForce = new java.util.HashSet<>();
         /** The rules known to be taken out whose jobs are not cancelled yet (held back, or the store failed). */
@@ -454,6 +460,66 @@ public final class BuildhookApplication implements AutoCloseable {
                 LOG.debug("could not count the stored jobs left of the rules taken out: {}", e.toString());
             }
         }
+    }
+
+    /** How many job ids a reload's {@code WARN} names before it says how many more. */
+    private static final int JOBS_NAMED = 10;
+
+    /**
+     * Says, in one {@code WARN} per rule, what of a reload from {@code before} to {@code after} the stored jobs do
+     * not follow (tryout33): (F1) the jobs still running of a rule taken out, which no rule in force counts (a
+     * rule's {@code concurrency} and {@code supersede} see only jobs of its own name), naming the new rule with the
+     * same {@code run} (likely the rule renamed) that may start a job beside them; (F11) the jobs not started yet
+     * of a rule that asks for an approval now, which were planned without one and run without one. A store that
+     * does not answer leaves it unsaid (debug): the reload itself is not held up.
+     */
+    private static void sayWhatStoredJobsDoNotFollow(Store store, RuleSet before, RuleSet after,
+            org.buildhook.runner.engine.EngineConfig engine) {
+        org.buildhook.runner.rules.RulesChange change = org.buildhook.runner.rules.RulesChange.between(before, after);
+        java.util.Set<String> takenOut = new java.util.TreeSet<>(before.ruleNames());
+        takenOut.removeAll(after.ruleNames());
+        String where = where(engine.nodeId(), after);
+        try {
+            for (String rule : takenOut) {
+                java.util.List<org.buildhook.runner.store.Job> running = store.jobs(new org.buildhook.runner.store.JobQuery(
+                        org.buildhook.runner.store.JobState.RUNNING, rule, null, null, 500)).items();
+                if (running.isEmpty()) {
+                    continue;
+                }
+                String renamed = change.renamedTo(rule).map(to -> "; rule '" + to + "', new in this version with"
+                        + " the same run, is a rule of its own to buildhook (a renamed rule is a new rule): its"
+                        + " concurrency and supersede do not count them, and its next job may run beside them. To"
+                        + " keep one at a time, let them end before its next build (buildhook jobs --rule " + rule
+                        + " --state running), or cancel them with buildhook cancel JOB").orElse(
+                        "; the rules in force do not count them against any concurrency or supersede");
+                LOG.warn("rule '{}' is disabled or removed {}, and {} job(s) of it still run: {}; they go on to their"
+                        + " end and their follow-ups{}", rule, where, running.size(), ids(running), renamed);
+            }
+            for (String rule : change.approvalAdded()) {
+                java.util.List<org.buildhook.runner.store.Job> planned = new java.util.ArrayList<>();
+                for (org.buildhook.runner.store.JobState state : java.util.List.of(org.buildhook.runner.store.JobState.QUEUED,
+                        org.buildhook.runner.store.JobState.WAITING)) {
+                    store.jobs(new org.buildhook.runner.store.JobQuery(state, rule, null, null, 500)).items().stream()
+                            .filter(j -> j.attempts() == 0 && j.rerunOf() == null).forEach(planned::add);
+                }
+                if (planned.isEmpty()) {
+                    continue;
+                }
+                LOG.warn("rule '{}' asks for an approval now, {}; {} of its stored job(s) still to run were planned"
+                        + " without one and will run without one when their turn comes: {}. If one should not run"
+                        + " unapproved, cancel it (buildhook cancel JOB) and replay its delivery (buildhook replay"
+                        + " DELIVERY): the replay's job waits for an approval", rule, where, planned.size(),
+                        ids(planned));
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("could not read the stored jobs of the rules a reload changed: {}", e.toString());
+        }
+    }
+
+    private static String ids(java.util.List<org.buildhook.runner.store.Job> jobs) {
+        String named = jobs.stream().limit(JOBS_NAMED).map(j -> j.id() + " (delivery " + j.deliveryId() + ")")
+                .collect(java.util.stream.Collectors.joining(", "));
+        return jobs.size() > JOBS_NAMED ? named + " and " + (jobs.size() - JOBS_NAMED) + " more" : named;
     }
 
     private static String where(String node, RuleSet rules) {

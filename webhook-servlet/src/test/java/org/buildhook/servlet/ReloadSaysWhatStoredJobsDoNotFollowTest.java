@@ -1,0 +1,149 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.servlet.config.ConfigLoader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
+
+/**
+ * tryout33 F1, F11: a reload that renames a rule while its job runs, or that adds an {@code approval} to a rule
+ * with jobs already stored, said only {@code reloaded: 3 rules (3 before)}: the renamed rule's {@code concurrency}
+ * and {@code supersede} do not count the old name's running job (two deploys ran at once), and the queued jobs ran
+ * without an approval. The reload says so, naming the jobs. A real application, a real rules file rewritten as an
+ * operator does (written elsewhere, moved over it), real commands; on SQLite and on PostgreSQL (needs {@code
+ * BUILDHOOK_TEST_PG_URL}; fails without it on CI).
+ */
+class ReloadSaysWhatStoredJobsDoNotFollowTest {
+
+    private static final PostgresSchemas PG = new PostgresSchemas();
+
+    @TempDir
+    Path dir;
+
+    private final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
+    private final AppenderBase<ILoggingEvent> log = new AppenderBase<>() {
+        @Override
+        protected void append(ILoggingEvent event) {
+            events.add(event);
+        }
+    };
+    private final ch.qos.logback.classic.Logger appLog =
+            (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BuildhookApplication.class);
+
+    @BeforeEach
+    void listen() {
+        log.start();
+        appLog.addAppender(log);
+    }
+
+    @AfterEach
+    void stopListening() {
+        appLog.detachAppender(log);
+    }
+
+    @AfterAll
+    static void dropSchemas() throws Exception {
+        PG.dropAll();
+    }
+
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void aReloadThatRenamesARuleWhileItsJobRunsSaysTheNewRuleDoesNotCountIt(boolean postgres) throws Exception {
+        Path go = dir.resolve("go");
+        String rule = "rules:\n  - name: %s\n    supersede: {key: \"${build.project}\", running: cancel}\n"
+                + "    run: {command: [/bin/sh, -c, 'while [ ! -e " + go + " ]; do sleep 0.05; done'],"
+                + " concurrency: 1}\n";
+        Path file = configuration(postgres, rule.formatted("deploy"));
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            String job = deliver(app, "build-67-passed.json");
+            await().atMost(Duration.ofMinutes(1)).until(() -> state(app, job) == JobState.RUNNING);
+
+            rewriteRules(rule.formatted("deploy-v2"));
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> !warnings("rule 'deploy' is disabled or removed").isEmpty());
+            assertThat(warnings("rule 'deploy' is disabled or removed")).singleElement().asString()
+                    .contains(", and 1 job(s) of it still run: " + job + " (delivery ")
+                    .contains("; rule 'deploy-v2', new in this version with the same run, is a rule of its own to"
+                            + " buildhook (a renamed rule is a new rule): its concurrency and supersede do not count"
+                            + " them, and its next job may run beside them");
+            Files.createFile(go);
+            await().atMost(Duration.ofMinutes(1)).until(() -> state(app, job).isFinal());
+            assertThat(state(app, job)).isEqualTo(JobState.SUCCEEDED);
+        }
+    }
+
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void aReloadThatAddsAnApprovalNamesTheStoredJobsThatWillRunWithoutOne(boolean postgres) throws Exception {
+        Path go = dir.resolve("go");
+        String rule = "rules:\n  - name: long\n%s"
+                + "    run: {command: [/bin/sh, -c, 'while [ ! -e " + go + " ]; do sleep 0.05; done'],"
+                + " concurrency: 1}\n";
+        Path file = configuration(postgres, rule.formatted(""));
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            String running = deliver(app, "build-67-passed.json");
+            await().atMost(Duration.ofMinutes(1)).until(() -> state(app, running) == JobState.RUNNING);
+            String queued = deliver(app, "build-68-failed.json");
+            assertThat(state(app, queued)).isIn(JobState.QUEUED, JobState.WAITING);
+
+            rewriteRules(rule.formatted("    approval: {expires: 1h}\n"));
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> !warnings("asks for an approval now").isEmpty());
+            assertThat(warnings("asks for an approval now")).singleElement().asString()
+                    .startsWith("rule 'long' asks for an approval now, in the rules in force on node ")
+                    .contains("; 1 of its stored job(s) still to run were planned without one and will run without"
+                            + " one when their turn comes: " + queued + " (delivery ")
+                    .doesNotContain(running)
+                    .endsWith("cancel it (buildhook cancel JOB) and replay its delivery (buildhook replay DELIVERY):"
+                            + " the replay's job waits for an approval");
+            Files.createFile(go);
+            await().atMost(Duration.ofMinutes(1)).until(() -> state(app, queued).isFinal());
+        }
+    }
+
+    private List<String> warnings(String containing) {
+        return events.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.contains(containing)).toList();
+    }
+
+    /** As an operator or a deploy tool does: written elsewhere, moved over the file. */
+    private void rewriteRules(String text) throws Exception {
+        Path next = Files.writeString(dir.resolve("rules.yaml.next"), text);
+        Files.move(next, dir.resolve("rules.yaml"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private Path configuration(boolean postgres, String rules) throws Exception {
+        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
+        Files.writeString(dir.resolve("rules.yaml"), rules);
+        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\n"
+                + (postgres ? "store: {url: '" + PG.newSchemaUrl() + "'}\n" : "")
+                + "rules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n");
+    }
+
+    private static String deliver(BuildhookApplication app, String fixture) throws Exception {
+        return app.deliveries().receive(DeliveryServiceTest.signed(DeliveryServiceTest.fixture(fixture), "default"))
+                .jobIds().get(0);
+    }
+
+    private static JobState state(BuildhookApplication app, String job) {
+        return app.store().job(job).orElseThrow().job().state();
+    }
+}
