@@ -177,12 +177,9 @@ final class JobTask implements ExecutionHandler<Void> {
         if (startAtRead) {
             letAcceptsGoFirst();
         }
-        // When the statement that may start the job (and renew its heartbeat) was sent: the start's lease runs from then.
-        long[] sent = new long[1];
-        Optional<ExecutionLedger.JobToRun> found = waits.call(jobId, "read the job", () -> {
-            sent[0] = System.nanoTime();
-            return startAtRead ? ledger.jobToStart(jobId, config.nodeId(), version) : ledger.jobToRun(jobId);
-        }, before);
+        Optional<ExecutionLedger.JobToRun> found = waits.call(jobId, "read the job",
+                () -> startAtRead ? ledger.jobToStart(jobId, config.nodeId(), version) : ledger.jobToRun(jobId),
+                before);
         if (found.isEmpty()) {
             return remove();
         }
@@ -197,7 +194,7 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         Job job = found.get().job();
         if (found.get().started() > 0) {
-            return launch(job, found.get().body(), found.get().started(), version, Map.of(), sent[0]);
+            return launch(job, found.get().body(), found.get().started(), version, Map.of());
         }
         if (job.state().isFinal()) {
             return remove();
@@ -345,13 +342,8 @@ final class JobTask implements ExecutionHandler<Void> {
             waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
         }
         // The units it took are recorded on the attempt (V20): shown with it, and its own again after a cut (units32 L1).
-        // The start renews the execution's heartbeat in its transaction: the lease its command is created under runs from
-        // the moment the statement was sent (chaos33 F2), on the monotonic clock.
-        long[] sent = new long[1];
-        int attempt = waits.call(jobId, "start an attempt", () -> {
-            sent[0] = System.nanoTime();
-            return ledger.startAttempt(jobId, config.nodeId(), version, config.inARow(), units);
-        }, before);
+        int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version,
+                config.inARow(), units), before);
         if (attempt == ExecutionLedger.LOST_PICK) {
             return pickLost(jobId);
         }
@@ -369,7 +361,7 @@ final class JobTask implements ExecutionHandler<Void> {
             return decided.isPresent() ? concluded(job, version, decided.get())
                     : rescheduleIn(config.slotRetryDelay());
         }
-        return launch(job, read, attempt, version, units, sent[0]);
+        return launch(job, read, attempt, version, units);
     }
 
     /**
@@ -425,50 +417,16 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /**
      * Runs attempt {@code attempt}, started, to its end and records its outcome; {@code units} are the numbers of the
-     * shared resources' units it holds, by resource (empty when it needs none), told to its command; {@code renewed}
-     * ({@link System#nanoTime()}) is when the statement that started it, renewing its execution's heartbeat, was sent.
+     * shared resources' units it holds, by resource (empty when it needs none), told to its command.
      */
     private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version,
-            Map<String, List<Integer>> units, long renewed) {
-        RunningJobs.Launch launch = running.launching(job.id(), this::notStartedFor, leaseLook(renewed));
+            Map<String, List<Integer>> units) {
+        RunningJobs.Launch launch = running.launching(job.id(), this::notStartedFor);
         try {
             return launch(job, read, attempt, version, units, launch);
         } finally {
             running.launched(launch);
         }
-    }
-
-    /**
-     * The look of a launch's gate at the lease its command would be created under (chaos33 F2): the execution's
-     * heartbeat, renewed by the statement that started the attempt, sent at {@code renewed} ({@link System#nanoTime()}).
-     * Another node may revive the execution and run the job once that heartbeat is older than the dead-node limit
-     * ({@code runner.heartbeat-interval × runner.missed-heartbeats}); so past half of it (as self-fencing and the
-     * watchdog reckon, leaving the other half for clocks, the taker's look and the creation itself), measured on the
-     * monotonic clock, which a step of the wall clock or a pause of this JVM cannot make read short, the command is not
-     * created: the attempt is recorded as not started here and the job goes back to the queue, or is left to the node
-     * that took it over. A heartbeat written since by db-scheduler's own thread is not counted: from the start's record
-     * to the creation takes milliseconds, unless this JVM or thread did not run. Only where other nodes can take a job
-     * over (PostgreSQL); a SQLite store is one node's alone.
-     *
-     * @return the gate's look: why the command must not be created now, or null while it may
-     */
-    private java.util.function.Supplier<String> leaseLook(long renewed) {
-        if (store.dialect() != Dialect.POSTGRESQL) {
-            return () -> null;
-        }
-        Duration limit = config.heartbeatInterval().multipliedBy(config.missedHeartbeats());
-        long allowed = (long) (limit.toNanos() * Fencing.FENCE_AT);
-        return () -> {
-            long since = System.nanoTime() - renewed;
-            if (since <= allowed) {
-                return null;
-            }
-            return "node " + config.nodeId() + " did not go on for " + TimeUnit.NANOSECONDS.toMillis(since)
-                    + " ms between its record of the attempt's start and its command's creation (this JVM or thread"
-                    + " paused or stalled), more than half the dead-node limit (" + Durations.describe(limit)
-                    + ", runner.heartbeat-interval × runner.missed-heartbeats) since its last heartbeat, so another"
-                    + " node may have taken the job over";
-        };
     }
 
     /**
@@ -480,7 +438,7 @@ final class JobTask implements ExecutionHandler<Void> {
                 + "; back in the queue, its retries untouched";
     }
 
-    /** As {@link #launch(Job, byte[], int, long, Map, long)}, under {@code launch}, which the launcher asks before the exec. */
+    /** As {@link #launch(Job, byte[], int, long, Map)}, under {@code launch}, which the launcher asks before the exec. */
     private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version,
             Map<String, List<Integer>> units, RunningJobs.Launch launch) {
         String jobId = job.id();

@@ -148,16 +148,7 @@ final class RunningJobs {
      * ({@link #fenceAll}), or null when the node is stopping.
      */
     Launch launching(String jobId, Function<String, String> words) {
-        return launching(jobId, words, () -> null);
-    }
-
-    /**
-     * As {@link #launching(String, Function)}; {@code lease} is asked too, under the same lock, after the fencing and
-     * the stop: why the lease the command would run under may be another node's by now (its words given to {@code
-     * words} as the fencing's are), or null while it surely is not (chaos33 F2).
-     */
-    Launch launching(String jobId, Function<String, String> words, java.util.function.Supplier<String> lease) {
-        Launch launch = new Launch(jobId, words, lease);
+        Launch launch = new Launch(jobId, words);
         starting.put(jobId, launch);
         return launch;
     }
@@ -169,8 +160,7 @@ final class RunningJobs {
 
     /**
      * One launch's gate (review26 R6): its command is not created once this node's id was taken over ({@link
-     * #fenceAll}) or its stop began ({@link #stop}), nor once the lease it would run under is too old to be sure of
-     * (chaos33 F2: a pause between the attempt's start record and the creation). The look at those notes and the process's creation are one step for
+     * #fenceAll}) or its stop began ({@link #stop}). The look at those notes and the process's creation are one step for
      * {@link #fenceAll}, which waits for the creations under way: a command created was created before it, and is
      * fenced as any running one; one not created yet never is. A stop does not wait: one created as it began is one
      * of the commands it waits for and then ends.
@@ -178,15 +168,13 @@ final class RunningJobs {
     final class Launch implements StartGate {
         private final String jobId;
         private final Function<String, String> words;
-        private final java.util.function.Supplier<String> lease;
         private volatile String refused;
         /** Whether its process was created; written before {@link #creations} is let go. */
         private volatile boolean created;
 
-        private Launch(String jobId, Function<String, String> words, java.util.function.Supplier<String> lease) {
+        private Launch(String jobId, Function<String, String> words) {
             this.jobId = jobId;
             this.words = words;
-            this.lease = lease;
         }
 
         /** Why the command must not start now, in the words of the job's record, or null while it may. */
@@ -195,11 +183,7 @@ final class RunningJobs {
             if (fencing != null) {
                 return words.apply(fencing);
             }
-            if (stopping) {
-                return words.apply(null);
-            }
-            String stale = lease.get();
-            return stale == null ? null : words.apply(stale);
+            return stopping ? words.apply(null) : null;
         }
 
         /** Why {@link #pass} refused to create the command, or null when it did not (yet). */

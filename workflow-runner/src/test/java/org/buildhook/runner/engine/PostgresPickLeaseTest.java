@@ -3,13 +3,10 @@ package org.buildhook.runner.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.github.kagkarlsson.scheduler.task.CompletionHandler;
 import com.github.kagkarlsson.scheduler.task.Execution;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -19,93 +16,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
-import org.buildhook.runner.exec.CommonsExecLauncher;
-import org.buildhook.runner.exec.LauncherConfig;
-import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
-import org.buildhook.runner.store.JobAttempt;
-import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobQueue;
-import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Plans;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
 import org.junit.jupiter.api.Test;
 
 class PostgresPickLeaseTest extends AbstractPickLeaseTest {
-
-    /**
-     * chaos33 F2 (seed 33005): node-a records attempt 1's start (which renews its execution's heartbeat) and is held, as
-     * a SIGSTOP held it, before its command's process is created; its execution's heartbeat grows older than the
-     * dead-node limit, node-b takes the job over as db-scheduler does then and runs it to its end. node-a, going on,
-     * must not create attempt 1's command: its gate finds the lease it would run under older than half the limit on
-     * the monotonic clock. Before the fix the gate asked only about a takeover of the node's id and a stop, and the
-     * command ran after the job had ended SUCCEEDED (beside node-b's, had that one still run).
-     */
-    @Test
-    void aNodeHeldBetweenItsAttemptsStartAndItsProcessCreationNeverCreatesItOnceAnotherNodeCouldHaveTakenTheJob()
-            throws Exception {
-        Path ran = dir.resolve("ran");
-        String jobId = accept("echo \"$BUILDHOOK_ATTEMPT\" >> " + ran);
-        EngineConfig fast = AbstractEngineTest.fast(NODE);
-        Duration limit = fast.heartbeatInterval().multipliedBy(fast.missedHeartbeats());
-        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
-        try (CommonsExecLauncher realA = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-a")));
-                CommonsExecLauncher realB = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-b")))) {
-            // The injected pause: node-a's job thread held after the start's record, before the launcher and its gate.
-            JobTask nodeA = new JobTask(store, new HeldLauncher(realA, () -> {
-                held.countDown();
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, started -> { }), fast, running, Clock.systemUTC(), JobEvents.NONE,
-                    new LeftoverSweep(store.ledger(), NODE), () -> { }, Runnable::run, () -> null);
-            Execution picked = pick(jobId, Instant.now());
-            Future<CompletionHandler<Void>> first = threads.submit(() -> nodeA.execute(picked.taskInstance,
-                    context(picked)));
-            assertThat(held.await(60, TimeUnit.SECONDS)).as("node-a reached its launch").isTrue();
-            assertThat(store.job(jobId).orElseThrow().attempts()).extracting(JobAttempt::node).containsExactly(NODE);
-
-            // node-a's execution is dead by db-scheduler's rule (its heartbeat older than the limit): node-b takes it.
-            await().atMost(Duration.ofSeconds(60)).until(() -> heartbeatOlderThan(jobId, limit));
-            Execution taken = pick(jobId, Instant.now(), "node-b");
-            JobTask nodeB = new JobTask(store, realB, AbstractEngineTest.fast("node-b"), new RunningJobs(),
-                    Clock.systemUTC(), JobEvents.NONE, new LeftoverSweep(store.ledger(), "node-b"), () -> { },
-                    Runnable::run, () -> null);
-            complete(nodeB.execute(taken.taskInstance, context(taken)));
-            assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
-            assertThat(Files.readAllLines(ran)).as("node-b's run").hasSize(1);
-
-            go.countDown();
-            complete(first.get(60, TimeUnit.SECONDS));
-        }
-        assertThat(Files.readAllLines(ran)).as("runs of the job's command: node-a's attempt 1 must not have run after"
-                + " node-b took the job over").hasSize(1);
-        JobDetail job = store.job(jobId).orElseThrow();
-        assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
-        JobAttempt firstAttempt = job.attempts().get(0);
-        assertThat(firstAttempt.node()).isEqualTo(NODE);
-        assertThat(job.attempts().get(1).node()).isEqualTo("node-b");
-        assertThat(job.attempts().get(1).outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
-        assertThat(firstAttempt.outcome()).isNotEqualTo(AttemptOutcome.SUCCEEDED);
-    }
-
-    /** Whether the job's execution's heartbeat is older than {@code limit} by this host's clock, as a taker sees it. */
-    private boolean heartbeatOlderThan(String jobId, Duration limit) throws SQLException {
-        try (Connection c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
-                "SELECT last_heartbeat FROM scheduled_tasks WHERE task_instance = ?")) {
-            p.setString(1, jobId);
-            try (var rs = p.executeQuery()) {
-                assertThat(rs.next()).isTrue();
-                java.sql.Timestamp beat = rs.getTimestamp(1);
-                return beat != null && beat.toInstant().plus(limit).isBefore(Instant.now());
-            }
-        }
-    }
 
     @Override
     StoreConfig config(Path dir) {
