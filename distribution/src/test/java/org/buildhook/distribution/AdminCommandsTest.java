@@ -612,6 +612,40 @@ class AdminCommandsTest {
                 "{\"outcome\": \"SUCCEEDED\", \"endedAt\": \"2026-12-01T10:00:00Z\"}"))).isTrue();
     }
 
+    /**
+     * tryout33 F7: secrets under names outside the old list ({@code DB_PWD}, {@code GITHUB_PAT},
+     * {@code SLACK_WEBHOOK_URL}) and a credential in the command (an Authorization header, a URL's password,
+     * the argument after {@code --password}) were shown in clear by job show, the admin API (argv, env,
+     * ruleSnapshot) and the job page. None of them shows a secret now; the job itself got the real values.
+     */
+    @Test
+    void jobShowTheApiAndTheJobPageHideSecretsWhateverTheirNameAndInTheCommand() throws Exception {
+        Path seen = dir.resolve("seen.txt");
+        server.replaceRules("rules:\n  - name: argsecret\n    when: {status: PASSED}\n    run:\n"
+                + "      command: [/bin/sh, -c, 'printf \"%s|\" \"$@\" \"$DB_PWD\" > " + seen + "', sh,"
+                + " \"Authorization: Bearer sk-live-abc123\", --password, hunter3, \"https://deploy:s3cr3tpw@git.example.com/x\"]\n"
+                + "      env: {SLACK_WEBHOOK_URL: \"https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX\","
+                + " GITHUB_PAT: ghp_abcdef123456, DB_PWD: hunter2, TARGET: staging}\n");
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> server.app().rules().current().ruleNames().equals(List.of("argsecret")));
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+        List<String> secrets = List.of("sk-live-abc123", "hunter3", "s3cr3tpw", "XXXXsecretXXXX", "abcdef123456",
+                "hunter2");
+
+        assertThat(Files.readString(seen)).as("the job gets the real values")
+                .isEqualTo("Authorization: Bearer sk-live-abc123|--password|hunter3|https://deploy:s3cr3tpw@git.example.com/x|hunter2|");
+        assertThat(run("job", "show", jobId)).isZero();
+        assertThat(out.toString()).doesNotContain(secrets).contains("  DB_PWD=\"***\"", "  GITHUB_PAT=\"***\"",
+                "  SLACK_WEBHOOK_URL=\"***\"", "  TARGET=\"staging\"", "\"Authorization: Bearer ***\"",
+                "\"--password\",\"***\"", "\"https://deploy:***@git.example.com/x\"");
+        HttpResponse<String> api = server.get("jobs/" + jobId);
+        assertThat(api.statusCode()).isEqualTo(200);
+        assertThat(api.body()).doesNotContain(secrets).contains("Authorization: Bearer ***", "\"DB_PWD\":\"***\"");
+        assertThat(server.get("jobs?limit=5").body()).doesNotContain(secrets);
+        String page = server.page("?job=" + jobId, server.signIn()).body();
+        assertThat(page).doesNotContain(secrets).contains("Authorization: Bearer ***").contains("TARGET");
+    }
+
     @Test
     void jobShowPrintsTheEnvironmentSortedByNameWithSecretLookingValuesMasked() throws Exception {
         server.replaceRules("rules:\n  - name: env\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"

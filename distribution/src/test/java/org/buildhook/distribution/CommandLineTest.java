@@ -472,6 +472,48 @@ class CommandLineTest {
     }
 
     /**
+     * tryout33 F7: with a credential in the command and secrets under names outside the old list, check said
+     * "ok" with no warning and test printed all of them in clear (its output lands in CI logs). Now test shows
+     * none of them, and check and test warn about each argument holding one, at its line and column: ps shows a
+     * command's arguments to every user, which buildhook cannot hide.
+     */
+    @Test
+    void testHidesSecretsWhateverTheirNameAndCheckWarnsAboutACredentialInTheCommand() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules-argsecret.yaml"), String.join("\n",
+                "rules:",
+                "  - name: argsecret",
+                "    run:",
+                "      command: [/usr/bin/curl, -s, -H, \"Authorization: Bearer sk-live-abc123\", --password, hunter3,",
+                "                \"${build.url}\", \"Authorization: Bearer ${build.id}\"]",
+                "      env:",
+                "        SLACK_WEBHOOK_URL: \"https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX\"",
+                "        GITHUB_PAT: ghp_abcdef123456",
+                "        DB_PWD: hunter2",
+                "        TARGET: staging",
+                "    on-failure:",
+                "      command: [/opt/page.sh, \"https://hooks.slack.com/services/T1/B1/YYYYsecretYYYY\"]",
+                ""));
+
+        assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        String check = out.toString();
+        assertThat(run("test", PAYLOAD, "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        String test = out.toString().substring(check.length());
+
+        assertThat(check).contains(rules + ":4:40: warning: this argument looks like it holds a secret (an Authorization"
+                + " header): every user of this machine can read a command's arguments (ps, /proc) while it runs")
+                .contains(rules + ":4:92: warning: this argument looks like it holds a secret (the value of '--password')")
+                .contains(rules + ":12:31: warning: this argument looks like it holds a secret (a chat webhook URL")
+                .contains("give the secret in 'env' under a name that looks secret");
+        assertThat(check.split("warning: ", -1)).as("3 warnings, none for ${build.url} nor Bearer ${build.id}: " + check)
+                .hasSize(4);
+        assertThat(test).doesNotContain("sk-live-abc123", "hunter3", "XXXXsecretXXXX", "abcdef123456", "hunter2",
+                        "YYYYsecretYYYY")
+                .contains("\"Authorization: Bearer ***\"", "\"--password\", \"***\"", "DB_PWD=\"***\"",
+                        "GITHUB_PAT=\"***\"", "SLACK_WEBHOOK_URL=\"***\"", "TARGET=\"staging\"",
+                        "hooks.slack.com/services/***", "\"https://api.foundries.io/projects/andy-corp/lmp/builds/67/\"");
+    }
+
+    /**
      * A valid rules file that runs nothing is said like every other warning of check and test, as
      * {@code file: warning: …} on their output, not as a server log line (timestamp, thread, logger)
      * printed by the rules loader.

@@ -215,6 +215,31 @@ class StatusPageBrowserTest {
      * table that scrolls inside its box (found by try-out 7). Narrower, the page itself still does not
      * scroll sideways, and the Replay buttons stay in sight while the table scrolls inside its box.
      */
+    /**
+     * tryout33 F7: the job page and the rules in force showed a secret in the command (an Authorization header)
+     * and under names outside the old list (DB_PWD, GITHUB_PAT, SLACK_WEBHOOK_URL) in clear. In Chromium, as an
+     * operator sees them, neither shows any of them.
+     */
+    @Test
+    void theJobPageAndTheRulesInForceShowNoSecretWhateverItsNameOrPlace(AdminServer server) throws Exception {
+        server.replaceRules("rules:\n  - name: argsecret\n    when: {status: PASSED}\n    run:\n"
+                + "      command: [/bin/true, \"Authorization: Bearer sk-live-abc123\", --password, hunter3]\n"
+                + "      env: {SLACK_WEBHOOK_URL: \"https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX\","
+                + " GITHUB_PAT: ghp_abcdef123456, DB_PWD: hunter2, TARGET: staging}\n");
+        server.app().rules().checkNow();
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+        List<String> secrets = List.of("sk-live-abc123", "hunter3", "XXXXsecretXXXX", "abcdef123456", "hunter2");
+        browser = startBrowser();
+        browser.get(server.uri() + "?token=" + AdminServer.TOKEN + "&job=" + jobId);
+
+        onTheLivePage(() -> assertThat(browser.findElement(By.id("plan")).getText())
+                .contains("Authorization: Bearer ***", "TARGET", "staging").doesNotContain(secrets));
+        assertThat(browser.getPageSource()).doesNotContain(secrets);
+        browser.get(server.uri().toString());
+        onTheLivePage(() -> assertThat(browser.findElement(By.id("rules")).getText()).contains("argsecret"));
+        assertThat(browser.getPageSource()).contains("Authorization: Bearer ***").doesNotContain(secrets);
+    }
+
     @Test
     void theDeliveriesFitA1300PixelWideWindowWithEveryReplayButtonInSight(AdminServer server) throws Exception {
         server.replaceRules(everyStateRules(server.dir));

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.buildhook.runner.exec.ProcessEncoding;
+import org.buildhook.runner.store.Redaction;
 
 /** Reads a rule's {@code run} mapping into an {@link Action}, filling in the defaults. */
 final class ActionReader extends NodeReader {
@@ -196,6 +197,7 @@ final class ActionReader extends NodeReader {
             Template element = template(item, text.get(), perRun);
             if (i > 0) {
                 warnAboutLookalikes(item, text.get(), readings.get(i));
+                warnAboutCredential(item, text.get(), texts.get(i - 1).orElse(""));
             }
             if (i == 0 && text.get().isBlank()) {
                 problems.add(item.location(), "the program ('command' first element) is empty");
@@ -281,6 +283,22 @@ final class ActionReader extends NodeReader {
     /** A placeholder or shell variable written the wrong way, which stays literal text (tryout30 F2). */
     private void warnAboutLookalikes(YamlNode node, String text, Lookalikes.Reading reading) {
         Lookalikes.in(text, reading).forEach(message -> problems.warn(node.location(), message));
+    }
+
+    /**
+     * A literal credential in a command argument (tryout33 F7): buildhook hides it in what it shows, but every user
+     * of the machine sees a command's arguments in {@code ps} while it runs, and nothing can hide them there.
+     */
+    private void warnAboutCredential(YamlNode node, String text, String previous) {
+        Optional<String> what = Redaction.credentialIn(text);
+        if (what.isEmpty() && Redaction.isSecretFlag(previous) && !text.isEmpty() && !text.startsWith("${")) {
+            what = Optional.of("the value of '" + previous + "'");
+        }
+        what.ifPresent(w -> problems.warn(node.location(), "this argument looks like it holds a secret (" + w
+                + "): every user of this machine can read a command's arguments (ps, /proc) while it runs, and"
+                + " buildhook cannot hide them there (it shows them as *** in test, job show, the API and the status page);"
+                + " give the secret in 'env' under a name that looks secret (API_TOKEN, DB_PASSWORD …) and have the"
+                + " program read it from there (in shell code: \"$API_TOKEN\")"));
     }
 
     private Template template(YamlNode node, String text, boolean perRun) {

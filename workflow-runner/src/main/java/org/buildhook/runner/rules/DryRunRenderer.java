@@ -49,8 +49,9 @@ public final class DryRunRenderer {
         }
         out.append('\n');
         out.append("    argv:    [");
-        for (int i = 0; i < job.argv().size(); i++) {
-            out.append(i == 0 ? "" : ", ").append(quote(job.argv().get(i)));
+        List<String> argv = Redaction.redactArgv(job.argv(), job.env());
+        for (int i = 0; i < argv.size(); i++) {
+            out.append(i == 0 ? "" : ", ").append(quote(argv.get(i)));
         }
         out.append("]\n");
         out.append("    workdir: ").append(job.workdir() == null ? "(runner default)" : quote(job.workdir().toString())).append('\n');
@@ -95,7 +96,7 @@ public final class DryRunRenderer {
                     + " status page) or rejected; expires after ").append(Durations.format(w.approvalExpiry()))
                     .append('\n');
         }
-        List<String> followUps = FollowUps.describe(w.followUps());
+        List<String> followUps = FollowUps.describe(Redaction.redactSnapshot(w.followUps()));
         if (!followUps.isEmpty()) {
             out.append("    follow-ups (started once when the job ends that way, as jobs of their own):\n");
             followUps.forEach(line -> out.append("      ").append(line).append('\n'));

@@ -195,9 +195,13 @@ public record Job(
                 concurrency, runName, workflow);
     }
 
-    /** The same job with secret-looking env values replaced by {@code ***}, in its env and its rule snapshot. */
+    /**
+     * The same job as buildhook shows it: secret values replaced by {@code ***} in its argv, its env and its rule
+     * snapshot, as {@link Redaction} says.
+     */
     public Job redacted() {
-        return new Job(id, deliveryId, ruleName, Redaction.redactSnapshot(ruleSnapshot), argv, Redaction.redact(env), workdir, stdin, timeout,
+        return new Job(id, deliveryId, ruleName, Redaction.redactSnapshot(ruleSnapshot), Redaction.redactArgv(argv, env),
+                Redaction.redact(env), workdir, stdin, timeout,
                 retries, backoff, concurrency, runName, state, attempts, exitCode, createdAt, startedAt, endedAt, node,
                 logPath, message, cancelRequested, rerunOf, workflow, supersededBy, expiresAt);
     }

@@ -3,74 +3,302 @@ package org.buildhook.runner.store;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Hides secret values from what the store shows. The engine runs jobs with the real values, which
- * the database keeps: protect the database like the rules file.
+ * Hides secret values from what buildhook shows: {@code buildhook test}, {@code job show}, the admin API and the
+ * status page. A value is hidden (shown as {@code ***}) when
+ * <ul>
+ * <li>its environment variable's name looks secret ({@link #SECRET_KEY}); such a value (of at least
+ * {@value #SHORTEST_MASKED_VALUE} characters) is then hidden wherever else it appears too, in the command's
+ * arguments and in other variables, as GitHub Actions masks a registered secret;</li>
+ * <li>or it has the shape of a credential, whatever its name ({@link #credentialIn}): an {@code Authorization}
+ * header or {@code Bearer} token, the password of a URL ({@code https://user:PASSWORD@host}), a known token
+ * prefix ({@code ghp_}, {@code github_pat_}, {@code glpat-}, {@code xoxb-}, {@code sk_live_} …), a Slack,
+ * Discord or Teams webhook URL, a private key, or {@code NAME=value} where NAME looks secret
+ * ({@code --password=…}, {@code ?access_token=…});</li>
+ * <li>or it is the command argument after a flag such as {@code --password} or {@code --token}.</li>
+ * </ul>
+ * Only the secret part is hidden ({@code Authorization: Bearer ***}). The engine runs jobs with the real values,
+ * which the database keeps: protect the database like the rules file. A command's arguments stay visible in
+ * {@code ps} to every user of the machine while it runs: nothing here can hide them there.
  */
 public final class Redaction {
 
     /**
      * Keys whose values are never shown. {@code PASS} covers {@code PASSWORD}, {@code PASSWD},
      * {@code PASSPHRASE} (GPG signing keys) and {@code DB_PASS}; {@code AUTH} covers
-     * {@code NPM_AUTH}, {@code BASIC_AUTH}. Masking a harmless name too ({@code BYPASS_CACHE}) only
-     * hides a value from the display; the job still gets it.
+     * {@code NPM_AUTH}, {@code BASIC_AUTH}; {@code DSN} a database or Sentry DSN, {@code WEBHOOK} a chat's
+     * incoming-webhook URL; {@code PWD}, {@code PW} and {@code PAT} (a personal access token) only as a whole
+     * word between {@code _} ({@code DB_PWD}, {@code GITHUB_PAT}, not {@code PATH}). Masking a harmless name too
+     * ({@code BYPASS_CACHE}) only hides a value from the display; the job still gets it.
      */
-    public static final Pattern SECRET_KEY = Pattern.compile("SECRET|TOKEN|PASS|KEY|CREDENTIAL|AUTH|COOKIE|PRIVATE",
+    public static final Pattern SECRET_KEY = Pattern.compile(
+            "SECRET|TOKEN|PASS|KEY|CREDENTIAL|CREDS|AUTH|COOKIE|PRIVATE|DSN|WEBHOOK|(?:^|_)(?:PWD|PW|PAT)(?:$|_)",
             Pattern.CASE_INSENSITIVE);
     public static final String MASK = "***";
+    /** A secret-named variable's value shorter than this is hidden under its name only, not wherever it appears. */
+    public static final int SHORTEST_MASKED_VALUE = 4;
+
+    /** A flag whose next argument is a secret: {@code --password VALUE}, {@code --token VALUE}. */
+    private static final Pattern SECRET_FLAG = Pattern.compile(
+            "--?[A-Za-z0-9_-]*(?:password|passwd|passphrase|token|secret|api-?key|access-?key)",
+            Pattern.CASE_INSENSITIVE);
+    /** {@code NAME=value} inside a text: {@code --db-password=x}, {@code ?access_token=x}, {@code TOKEN=x}. */
+    private static final Pattern ASSIGNMENT = Pattern.compile(
+            "(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]*)=([^\\s&;,\"'#]+)");
+    private static final Pattern SIGNATURE_PARAMETER = Pattern.compile("sig|signature|x-amz-signature",
+            Pattern.CASE_INSENSITIVE);
+
+    /** A credential's shape: what it is (for a warning) and where its secret part is (group "s"). */
+    private record Shape(String what, Pattern pattern) {
+    }
+
+    private static final List<Shape> SHAPES = List.of(
+            new Shape("a private key", Pattern.compile(
+                    "-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?<s>[\\s\\S]+?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)")),
+            new Shape("an Authorization header", Pattern.compile(
+                    "(?i)\\b(?:proxy-)?authorization:\\s*(?:[A-Za-z]+\\s+)?(?<s>[^\\s\"']+)")),
+            new Shape("a Bearer or Basic credential", Pattern.compile(
+                    "(?i)\\b(?:Bearer|Basic)\\s+(?<s>[A-Za-z0-9._~+/=-]{4,})")),
+            new Shape("a password in a URL", Pattern.compile(
+                    "://[^/\\s:@\"']*:(?<s>[^/\\s@\"']+)@")),
+            new Shape("a token with a known prefix (ghp_, github_pat_, glpat-, xoxb-, sk_live_ …)", Pattern.compile(
+                    "(?<![A-Za-z0-9])(?:gh[pousr]_|github_pat_|glpat-|gldt-|glrt-|xox[abposre]-|xapp-|sk_live_|sk_test_"
+                            + "|rk_live_|sk-(?=[A-Za-z0-9_-]{20}))(?<s>[A-Za-z0-9_-]{4,})"
+                            + "|(?<![A-Za-z0-9])(?:npm_(?<s2>[A-Za-z0-9]{36})|AKIA(?<s3>[0-9A-Z]{16}))(?![A-Za-z0-9])")),
+            new Shape("a chat webhook URL (Slack, Discord, Teams)", Pattern.compile(
+                    "(?i)(?:hooks\\.slack\\.com/(?:services|workflows|triggers)/|discord(?:app)?\\.com/api/webhooks/"
+                            + "|\\.webhook\\.office\\.com/webhookb2/)(?<s>[^\\s\"'?#]+)")));
+
+    private static final String[] GROUPS = {"s", "s2", "s3"};
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Redaction() {
     }
 
+    /**
+     * A job's environment as buildhook shows it: the values of secret-looking names as {@code ***}, and in the
+     * other values what {@link #redactText} hides.
+     *
+     * @param env variable names to values, as the job gets them
+     * @return the same names in the same order, values masked
+     */
     public static Map<String, String> redact(Map<String, String> env) {
+        Set<String> secrets = secretValues(env);
         Map<String, String> out = new LinkedHashMap<>();
-        env.forEach((k, v) -> out.put(k, SECRET_KEY.matcher(k).find() ? MASK : v));
+        env.forEach((k, v) -> out.put(k, SECRET_KEY.matcher(k).find() ? MASK : redactText(v, secrets)));
         return out;
     }
 
     /**
-     * A rule's canonical JSON (a job's {@code ruleSnapshot}, the status page's rules in force) with
-     * the values of secret-looking keys of every {@code env} mapping in it replaced by {@code ***}:
-     * the rule's own {@code env} and those of its follow-ups, at any depth. Text that is not JSON
-     * is returned as it is (a snapshot always is JSON).
+     * A command as buildhook shows it: in each argument what {@link #redactText} hides (with the secret-named values
+     * of {@code env}), and the whole argument after a flag such as {@code --password} or {@code --token}.
+     *
+     * @param argv the command, the program first
+     * @param env  the job's environment, whose secret-named values are hidden wherever they appear in {@code argv}
+     * @return a list of the same length
+     */
+    public static List<String> redactArgv(List<String> argv, Map<String, String> env) {
+        Set<String> secrets = secretValues(env);
+        List<String> out = new ArrayList<>(argv.size());
+        for (int i = 0; i < argv.size(); i++) {
+            out.add(i > 0 && SECRET_FLAG.matcher(argv.get(i - 1)).matches() ? MASK : redactText(argv.get(i), secrets));
+        }
+        return out;
+    }
+
+    /**
+     * A text with each of {@code secrets} (longest first) and the secret part of each credential-shaped piece
+     * replaced by {@code ***}.
+     *
+     * @param text    any text; {@code null} is returned as it is
+     * @param secrets values to hide wherever they appear (those shorter than {@value #SHORTEST_MASKED_VALUE}
+     *                characters are ignored)
+     * @return the text, masked
+     */
+    public static String redactText(String text, Collection<String> secrets) {
+        if (text == null || text.isEmpty()) {
+            return text;
+        }
+        String out = text;
+        List<String> longestFirst = new ArrayList<>(secrets);
+        longestFirst.sort(Comparator.comparingInt(String::length).reversed());
+        for (String secret : longestFirst) {
+            if (secret.length() >= SHORTEST_MASKED_VALUE) {
+                out = out.replace(secret, MASK);
+            }
+        }
+        for (Shape shape : SHAPES) {
+            out = maskGroups(shape.pattern(), out);
+        }
+        Matcher m = ASSIGNMENT.matcher(out);
+        StringBuilder b = new StringBuilder();
+        while (m.find()) {
+            boolean secret = SECRET_KEY.matcher(m.group(1)).find() || SIGNATURE_PARAMETER.matcher(m.group(1)).matches();
+            m.appendReplacement(b, Matcher.quoteReplacement(secret && !m.group(2).equals(MASK) && !m.group(2).startsWith("$")
+                    ? m.group(1) + "=" + MASK : m.group()));
+        }
+        m.appendTail(b);
+        return b.toString();
+    }
+
+    /**
+     * What credential {@code text} looks like it holds, for a warning: the first of the shapes
+     * {@link #redactText} hides, or a {@code NAME=value} whose NAME looks secret.
+     *
+     * @param text a command argument or a value as written
+     * @return a short description ("an Authorization header"), or empty when it looks like none
+     */
+    public static Optional<String> credentialIn(String text) {
+        for (Shape shape : SHAPES) {
+            Matcher m = shape.pattern().matcher(text);
+            while (m.find()) {
+                for (String group : GROUPS) {
+                    int start = start(m, group);
+                    if (start >= 0 && !text.startsWith("$", start)) {
+                        return Optional.of(shape.what());
+                    }
+                }
+            }
+        }
+        Matcher m = ASSIGNMENT.matcher(text);
+        while (m.find()) {
+            if (SECRET_KEY.matcher(m.group(1)).find() && !m.group(2).startsWith("$")) {
+                return Optional.of("a secret-named setting (" + m.group(1) + "=…)");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Whether {@code argument} is a flag whose next argument is a secret ({@code --password}, {@code --token},
+     * {@code --api-key} …), which {@link #redactArgv} hides.
+     */
+    public static boolean isSecretFlag(String argument) {
+        return SECRET_FLAG.matcher(argument).matches();
+    }
+
+    /** {@code text} with the groups s, s2, s3 of each match of {@code pattern} replaced by {@code ***}. */
+    private static String maskGroups(Pattern pattern, String text) {
+        Matcher m = pattern.matcher(text);
+        StringBuilder b = new StringBuilder();
+        int last = 0;
+        while (m.find()) {
+            for (String group : GROUPS) {
+                int start = start(m, group);
+                if (start >= 0 && !text.startsWith(MASK, start) && !text.startsWith("$", start)) {
+                    b.append(text, last, start).append(MASK);
+                    last = m.end(group);
+                }
+            }
+        }
+        return last == 0 ? text : b.append(text, last, text.length()).toString();
+    }
+
+    private static int start(Matcher m, String group) {
+        try {
+            return m.start(group);
+        } catch (IllegalArgumentException noSuchGroup) {
+            return -1;
+        }
+    }
+
+    /**
+     * A rule's canonical JSON (a job's {@code ruleSnapshot}, the status page's rules in force, a job's follow-ups)
+     * with the values of secret-looking keys of every {@code env} mapping in it replaced by {@code ***} (the rule's
+     * own {@code env} and those of its follow-ups, at any depth), the argument after a secret flag of every
+     * {@code command}, and in every other text what {@link #redactText} hides, with the secret-named values of all
+     * its {@code env} mappings. Text that is not JSON is returned as it is (a snapshot always is JSON).
      *
      * @param snapshot canonical JSON as {@code org.buildhook.runner.rules.Snapshot} writes it
      * @return the same JSON with such values masked, keys and order unchanged
      */
     public static String redactSnapshot(String snapshot) {
-        if (snapshot == null || snapshot.indexOf("\"env\"") < 0) {
+        if (snapshot == null || snapshot.isEmpty()) {
             return snapshot;
         }
         try {
             JsonNode tree = JSON.readTree(snapshot);
-            maskEnv(tree);
-            return JSON.writeValueAsString(tree);
+            Set<String> secrets = new TreeSet<>();
+            collectSecrets(tree, secrets);
+            JsonNode masked = mask(tree, secrets);
+            return JSON.writeValueAsString(masked);
         } catch (JsonProcessingException e) {
             return snapshot;
         }
     }
 
-    /** Masks in place: replacing a field's value is no structural change, so iterating is safe. */
-    private static void maskEnv(JsonNode node) {
+    private static void collectSecrets(JsonNode node, Set<String> secrets) {
         node.fields().forEachRemaining(field -> {
             if (field.getKey().equals("env") && field.getValue().isObject()) {
-                field.getValue().fields().forEachRemaining(variable -> {
-                    if (SECRET_KEY.matcher(variable.getKey()).find()) {
-                        variable.setValue(TextNode.valueOf(MASK));
-                    }
-                });
+                Map<String, String> env = new LinkedHashMap<>();
+                field.getValue().fields().forEachRemaining(v -> env.put(v.getKey(), v.getValue().asText()));
+                secrets.addAll(secretValues(env));
             } else {
-                maskEnv(field.getValue());
+                collectSecrets(field.getValue(), secrets);
             }
         });
         if (node.isArray()) {
-            node.forEach(Redaction::maskEnv);
+            node.forEach(item -> collectSecrets(item, secrets));
         }
+    }
+
+    private static JsonNode mask(JsonNode node, Set<String> secrets) {
+        if (node.isTextual()) {
+            String shown = redactText(node.asText(), secrets);
+            return shown.equals(node.asText()) ? node : TextNode.valueOf(shown);
+        }
+        if (node.isArray()) {
+            ArrayNode array = (ArrayNode) node;
+            for (int i = 0; i < array.size(); i++) {
+                boolean afterFlag = i > 0 && array.get(i - 1).isTextual() && isSecretFlag(array.get(i - 1).asText());
+                array.set(i, afterFlag && array.get(i).isTextual() ? TextNode.valueOf(MASK) : mask(array.get(i), secrets));
+            }
+            return array;
+        }
+        if (node.isObject()) {
+            ObjectNode object = (ObjectNode) node;
+            List<String> names = new ArrayList<>();
+            object.fieldNames().forEachRemaining(names::add);
+            for (String name : names) {
+                JsonNode value = object.get(name);
+                if (name.equals("env") && value.isObject()) {
+                    ObjectNode env = (ObjectNode) value;
+                    List<String> keys = new ArrayList<>();
+                    env.fieldNames().forEachRemaining(keys::add);
+                    for (String key : keys) {
+                        env.set(key, SECRET_KEY.matcher(key).find() ? TextNode.valueOf(MASK) : mask(env.get(key), secrets));
+                    }
+                } else {
+                    object.set(name, mask(value, secrets));
+                }
+            }
+        }
+        return node;
+    }
+
+    /** The values of {@code env}'s secret-named variables, at least {@value #SHORTEST_MASKED_VALUE} characters long. */
+    static Set<String> secretValues(Map<String, String> env) {
+        Set<String> out = new TreeSet<>();
+        env.forEach((k, v) -> {
+            if (v != null && v.length() >= SHORTEST_MASKED_VALUE && !v.equals(MASK) && SECRET_KEY.matcher(k).find()) {
+                out.add(v);
+            }
+        });
+        return out;
     }
 }

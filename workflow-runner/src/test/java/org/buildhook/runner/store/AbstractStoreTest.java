@@ -1890,6 +1890,26 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * tryout33 F7: a secret under a name outside the old list (DB_PWD, GITHUB_PAT) or in the command (an
+     * Authorization header) was shown in clear by the API, job show and the status page, which read jobs here.
+     */
+    @Test
+    void redactsSecretsInTheCommandAndUnderNamesOutsideTheOldListWhenShownButKeepsThemForTheEngine() {
+        Map<String, String> env = Map.of("DB_PWD", "hunter2", "GITHUB_PAT", "ghp_abcdef123456", "TARGET", "staging");
+        List<String> argv = List.of("/usr/bin/curl", "-H", "Authorization: Bearer sk-live-abc123", "-u", "app:hunter2");
+        String jobId = store.accept(Plans.delivery(Plans.fixture()),
+                List.of(Plans.job("deploy", argv, env, 0, Duration.ofSeconds(1), 0))).jobIds().get(0);
+
+        Job shown = store.job(jobId).orElseThrow().job();
+        assertThat(shown.env()).containsEntry("DB_PWD", "***").containsEntry("GITHUB_PAT", "***")
+                .containsEntry("TARGET", "staging");
+        assertThat(shown.argv()).containsExactly("/usr/bin/curl", "-H", "Authorization: Bearer ***", "-u", "app:***");
+        assertThat(store.jobs(JobQuery.latest(1)).items().get(0).argv()).doesNotContain(argv.get(2));
+        assertThat(store.ledger().job(jobId).orElseThrow().argv()).isEqualTo(argv);
+        assertThat(store.ledger().job(jobId).orElseThrow().env()).containsEntry("DB_PWD", "hunter2");
+    }
+
+    /**
      * The rule snapshot a job carries holds the rule's env as written: secret-looking values are
      * masked there too, in the rule's own env and its follow-ups' (a try-out found DEPLOY_TOKEN in
      * clear in the admin API's ruleSnapshot while env showed ***); the engine keeps the real text.

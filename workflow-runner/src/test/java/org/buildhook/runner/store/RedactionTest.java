@@ -2,6 +2,7 @@ package org.buildhook.runner.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -21,5 +22,91 @@ class RedactionTest {
                 .containsEntry("DB_PASSWORD", "***").containsEntry("TARGET", "staging").containsEntry("BUILD_ID", "67");
         assertThat(Redaction.redactSnapshot("{\"run\":{\"env\":{\"GPG_PASSPHRASE\":\"sign-it\",\"TARGET\":\"x\"}}}"))
                 .isEqualTo("{\"run\":{\"env\":{\"GPG_PASSPHRASE\":\"***\",\"TARGET\":\"x\"}}}");
+    }
+
+    /**
+     * tryout33 F7: secrets under names outside the old list, and credentials in a command, were shown in clear.
+     * Such names are masked now, a secret-named value is hidden wherever it appears, and a credential's shape is
+     * hidden whatever its name; an ordinary name or value (PATH, a commit id) is not.
+     */
+    @Test
+    void hidesSecretsUnderNamesThatWereNotMaskedAndCredentialsByTheirShapeWhateverTheirName() {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        env.put("DB_PWD", "hunter2");
+        env.put("GITHUB_PAT", "ghp_abcdef123456");
+        env.put("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX");
+        env.put("SENTRY_DSN", "https://k3y@o1.ingest.sentry.io/1");
+        env.put("DB_PW", "pw-value");
+        env.put("NOTIFY", "https://hooks.slack.com/services/T111/B111/YYYYsecretYYYY");
+        env.put("REPO", "https://deploy:s3cr3tpw@git.example.com/app.git");
+        env.put("GH", "ghp_zyxwvu987654");
+        env.put("UPLOAD", "https://s3.example.com/b/o?X-Amz-Signature=abc123def&x=1");
+        env.put("CONNECT", "postgres://app@db/app?sslmode=require&password=pgpass1");
+        env.put("PATH", "/usr/bin:/bin");
+        env.put("PYTHONPATH", "/opt/lib");
+        env.put("COMMIT", "9f2c1e4b7a0d3f5e6c8b9a1d2e3f4a5b6c7d8e9f");
+        env.put("WEB_URL", "https://ci.example.com/projects/lmp/builds/67/");
+
+        Map<String, String> shown = Redaction.redact(env);
+
+        assertThat(shown).containsEntry("DB_PWD", "***").containsEntry("GITHUB_PAT", "***")
+                .containsEntry("SLACK_WEBHOOK_URL", "***").containsEntry("SENTRY_DSN", "***").containsEntry("DB_PW", "***")
+                .containsEntry("NOTIFY", "https://hooks.slack.com/services/***")
+                .containsEntry("REPO", "https://deploy:***@git.example.com/app.git")
+                .containsEntry("GH", "ghp_***")
+                .containsEntry("UPLOAD", "https://s3.example.com/b/o?X-Amz-Signature=***&x=1")
+                .containsEntry("CONNECT", "postgres://app@db/app?sslmode=require&password=***")
+                .containsEntry("PATH", "/usr/bin:/bin").containsEntry("PYTHONPATH", "/opt/lib")
+                .containsEntry("COMMIT", env.get("COMMIT")).containsEntry("WEB_URL", env.get("WEB_URL"));
+        assertThat(shown.values().toString()).doesNotContain("hunter2", "abcdef123456", "XXXXsecretXXXX",
+                "YYYYsecretYYYY", "s3cr3tpw", "zyxwvu987654", "abc123def", "pgpass1", "k3y@");
+    }
+
+    @Test
+    void hidesCredentialsInACommandsArgumentsAndTheSecretValuesOfItsEnvironmentWhereverTheyAppear() {
+        List<String> argv = List.of("/usr/bin/curl", "-s", "-H", "Authorization: Bearer sk-live-abc123",
+                "--password", "hunter3", "--db-password=pw4", "https://u:p4ss@example.com/x?access_token=tok5",
+                "Basic dXNlcjpwYXNz", "--data", "pwd=hunter2", "hunter2-suffix", "/opt/deploy.sh", "--user", "alice",
+                "${HOME}", "Authorization: Bearer $API_TOKEN");
+
+        List<String> shown = Redaction.redactArgv(argv, Map.of("DB_PWD", "hunter2", "TARGET", "staging"));
+
+        assertThat(shown).containsExactly("/usr/bin/curl", "-s", "-H", "Authorization: Bearer ***",
+                "--password", "***", "--db-password=***", "https://u:***@example.com/x?access_token=***",
+                "Basic ***", "--data", "pwd=***", "***-suffix", "/opt/deploy.sh", "--user", "alice",
+                "${HOME}", "Authorization: Bearer $API_TOKEN");
+        assertThat(Redaction.redactArgv(List.of("/bin/echo", "staging"), Map.of("TARGET", "staging")))
+                .containsExactly("/bin/echo", "staging");
+    }
+
+    @Test
+    void theRuleSnapshotHidesCredentialsInCommandsAndTheEnvironmentsSecretValuesWhereverTheyAppear() {
+        String snapshot = "{\"run\":{\"command\":[\"/usr/bin/curl\",\"-H\",\"Authorization: Bearer sk-live-abc123\","
+                + "\"--token\",\"tok-value-6\",\"pw=${build.id}-hunter2\"],\"env\":{\"DB_PWD\":\"hunter2\"}},"
+                + "\"on-failure\":{\"command\":[\"/bin/page\",\"https://hooks.slack.com/services/T/B/Zsecret\"]}}";
+
+        String shown = Redaction.redactSnapshot(snapshot);
+
+        assertThat(shown).doesNotContain("sk-live-abc123", "tok-value-6", "hunter2", "Zsecret")
+                .contains("\"Authorization: Bearer ***\"", "\"--token\",\"***\"", "\"DB_PWD\":\"***\"",
+                        "hooks.slack.com/services/***");
+    }
+
+    @Test
+    void saysWhatCredentialATextLooksLikeForAWarningAndNothingForOrdinaryText() {
+        assertThat(Redaction.credentialIn("Authorization: Bearer sk-live-abc123")).contains("an Authorization header");
+        assertThat(Redaction.credentialIn("https://hooks.slack.com/services/T/B/X")).isPresent();
+        assertThat(Redaction.credentialIn("ghp_abcdef123456")).isPresent();
+        assertThat(Redaction.credentialIn("https://u:pw@example.com")).contains("a password in a URL");
+        assertThat(Redaction.credentialIn("--api-token=abc")).isPresent();
+        assertThat(Redaction.credentialIn("Authorization: Bearer $API_TOKEN")).isEmpty();
+        assertThat(Redaction.credentialIn("TOKEN=${build.id}")).isEmpty();
+        for (String ordinary : List.of("${build.id}", "/opt/deploy.sh", "--verbose", "task-1234567890abcdefghijkl",
+                "https://ci.example.com/builds/67", "9f2c1e4b7a0d3f5e6c8b9a1d2e3f4a5b6c7d8e9f", "KEY_ID")) {
+            assertThat(Redaction.credentialIn(ordinary)).as(ordinary).isEmpty();
+        }
+        assertThat(Redaction.isSecretFlag("--password")).isTrue();
+        assertThat(Redaction.isSecretFlag("--api-key")).isTrue();
+        assertThat(Redaction.isSecretFlag("--token-file")).isFalse();
     }
 }
