@@ -95,6 +95,30 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     /**
+     * tryout33 F4: a restored (or copied, or moved) SQLite store's jobs awaiting an approval await it again, also
+     * those approved or rejected on the old server since; an approval given again would deploy them again. Said at
+     * the start, with how many and what to do; nothing when none awaits, or the lock file names this data folder.
+     */
+    static void warnOfApprovalsRestored(Store store, StoreLock lock) {
+        if (lock == null || lock.cameFrom() == null) {
+            return;
+        }
+        long awaiting;
+        try {
+            awaiting = store.countJobs(org.buildhook.runner.store.JobState.AWAITING_APPROVAL);
+        } catch (RuntimeException e) {
+            return; // only a courtesy; the store's own trouble is said where it is met
+        }
+        if (awaiting > 0) {
+            LOG.warn("{} job(s) await an approval in this store, restored or moved ({}): any of them approved or"
+                    + " rejected on the old server after the backup awaits it again here, and an approval given again"
+                    + " runs it again. Before approving, look at what the old server did (its log's approved/rejected"
+                    + " lines, `buildhook actions`, the deployment itself) and reject what already ran"
+                    + " (docs/storage.md, \"Backing up and restoring\")", awaiting, lock.cameFrom());
+        }
+    }
+
+    /**
      * Starts everything the configuration describes. On any failure what was started is stopped
      * again and the exception (with every configuration or rules mistake in its message) is thrown.
      */
@@ -157,10 +181,12 @@ public final class BuildhookApplication implements AutoCloseable {
                 started.push(rules);
             }
             // One server per SQLite database: a second one is refused before it opens it.
-            started.push(lock.apply(config.store()));
+            StoreLock storeLock = lock.apply(config.store());
+            started.push(storeLock);
             Store store = Store.open(config.store());
             started.push(store);
             opened.set(store);
+            warnOfApprovalsRestored(store, storeLock);
             // Ended right before the store closes, after the engine's stop: deliveries a new copy of the web
             // application hands over while this one lets its jobs finish are stored until then.
             DeliveryHandOver handOver = DeliveryHandOver.forStore(config.store(), config.engine().nodeId());

@@ -284,6 +284,50 @@ class BuildhookApplicationTest {
             + "    run: {command: [/bin/true], concurrency: %d}\n";
 
     /** Writes the webhook secret, {@link #LIMITED_DEPLOY} with {@code limit} and a configuration naming them. */
+    /**
+     * tryout33 F4: a job awaiting an approval at the backup awaits it again in the restored store, though it may have
+     * been approved (and run) on the old server since; nothing said so. A start on a SQLite store restored from a
+     * backup ({@code .backup} into a data folder of its own, without the original's lock file) says how many await
+     * an approval and what to do; a start of the original's own data folder says nothing.
+     */
+    @Test
+    void aStoreRestoredFromABackupSaysAtItsStartThatItsApprovalsMayHaveBeenGivenSince() throws Exception {
+        Path file = limitedDeployRule(0);
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        ch.qos.logback.classic.Logger appLog =
+                (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BuildhookApplication.class);
+        log.start();
+        appLog.addAppender(log);
+        try {
+            try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+                String job = app.deliveries().receive(DeliveryServiceTest.signed(
+                        DeliveryServiceTest.fixture("build-67-passed.json"), "default")).jobIds().get(0);
+                assertThat(app.store().job(job).orElseThrow().job().state())
+                        .isEqualTo(org.buildhook.runner.store.JobState.AWAITING_APPROVAL);
+                Files.createDirectories(dir.resolve("restored"));
+                try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:"
+                        + dir.resolve("data/buildhook.db")); java.sql.Statement st = c.createStatement()) {
+                    st.executeUpdate("backup to " + dir.resolve("restored/buildhook.db"));
+                }
+            }
+            try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+                assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+                        .noneMatch(m -> m.contains("await an approval in this store, restored or moved"));
+            }
+            Path restored = Files.writeString(dir.resolve("buildhook-restored.yaml"), "data-dir: restored\nrules:"
+                    + " rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n");
+            try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(restored))) {
+                assertThat(log.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+                        .extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
+                                .startsWith("1 job(s) await an approval in this store, restored or moved (its data"
+                                        + " folder has no lock file of a server that served it")
+                                .contains("an approval given again runs it again").contains("reject what already ran"));
+            }
+        } finally {
+            appLog.detachAppender(log);
+        }
+    }
+
     private Path limitedDeployRule(int limit) throws java.io.IOException {
         Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
         Files.writeString(dir.resolve("rules.yaml"), LIMITED_DEPLOY.formatted(limit));

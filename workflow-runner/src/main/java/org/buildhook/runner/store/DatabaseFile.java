@@ -71,7 +71,60 @@ final class DatabaseFile {
         if (pinned.equals(now)) {
             return null;
         }
+        Optional<Path> movedTo = whereNow(pinned);
+        if (movedTo.isPresent()) {
+            return markMoved(movedTo.get(), now == null ? "" : "; the path now names another file");
+        }
         return markLost(now == null ? "it no longer exists" : "the path now names another file");
+    }
+
+    /**
+     * Where the file opened at start is now, when it still has a name: a descriptor of this process on it
+     * ({@code /proc/self/fd}) is read as the kernel names it after a rename (of the file or a folder above it),
+     * its link count not 0. Empty when it was deleted, or where {@code /proc} cannot tell.
+     */
+    static Optional<Path> whereNow(Object pinned) {
+        Path fds = Path.of("/proc/self/fd");
+        try (java.util.stream.Stream<Path> all = Files.list(fds)) {
+            for (Path fd : (Iterable<Path>) all::iterator) {
+                try {
+                    BasicFileAttributes attributes = Files.readAttributes(fd, BasicFileAttributes.class);
+                    if (!pinned.equals(attributes.fileKey())
+                            || ((Number) Files.getAttribute(fd, "unix:nlink")).intValue() < 1) {
+                        continue;
+                    }
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.endsWith(" (deleted)") || !target.startsWith("/")) {
+                        continue;
+                    }
+                    Path at = Path.of(target);
+                    Object key = Files.readAttributes(at, BasicFileAttributes.class).fileKey();
+                    if (pinned.equals(key)) {
+                        return Optional.of(at);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // closed meanwhile, or not a file: the next
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
+    private synchronized String markMoved(Path to, String andPath) {
+        if (lost == null) {
+            lost = "the SQLite database file " + path + " was moved while buildhook was running: it is now " + to
+                    + andPath + ", intact, but this server stores nothing more (it finds the file by its path)";
+            LOG.error("{}. Every delivery is answered 503 and /healthz says 503 until buildhook is restarted. Nothing"
+                    + " is lost: every delivery answered 202 and every job's record so far are in {}. What to do: stop"
+                    + " buildhook, then either move it back to {} (the data folder it is in, or the file with its -wal"
+                    + " and -shm files beside it), or point data-dir (or store.url) at its new place; then"
+                    + " start buildhook. Do not restore a backup: it would lose everything since. A delivery"
+                    + " answered 503 around this moment may have been stored before it was noticed; JobServ's retry"
+                    + " of it is then a duplicate, which does no harm", lost, to, path);
+        }
+        return lost;
     }
 
     private synchronized String markLost(String what) {

@@ -47,10 +47,10 @@ public record HealthReport(StoreHealth state, String reason) {
         return new HealthReport(StoreHealth.NOT_WRITABLE, whyNotWritable(failure));
     }
 
-    /** Reads answer; SQLite's file was deleted or replaced while the server runs. */
+    /** Reads answer; SQLite's file was deleted, replaced or moved while the server runs. */
     static HealthReport fileLost() {
         return new HealthReport(StoreHealth.NOT_WRITABLE,
-                "the store cannot write: its file was deleted or replaced; see the server log");
+                "the store cannot write: its file was deleted, replaced or moved; see the server log");
     }
 
     /** What is said while another program holds SQLite's write lock: on {@code /healthz}, the status page and the log. */

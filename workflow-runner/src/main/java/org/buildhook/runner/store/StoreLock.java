@@ -283,7 +283,15 @@ public final class StoreLock implements AutoCloseable {
             throw e;
         }
         // Read through the channel that holds the lock: closing any other one of this file would release it.
-        warnIfLastServedWithAnotherDataDir(database, holder(read(channel)), dataDir);
+        String[] last = holder(read(channel));
+        warnIfLastServedWithAnotherDataDir(database, last, dataDir);
+        String came = null;
+        if (last[0] == null && last[1] == null && Files.size(database) > 0) {
+            came = "its data folder has no lock file of a server that served it (" + file.getFileName() + " was new):"
+                    + " a restored backup, a copied database file, or a lock file removed";
+        } else if (last[1] != null && !sameFolder(Path.of(last[1]), dataDir)) {
+            came = "it was last served with data-dir " + last[1] + " (a data folder moved or copied)";
+        }
         try {
             channel.truncate(0);
             channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + " on " + host() + ", started "
@@ -292,7 +300,22 @@ public final class StoreLock implements AutoCloseable {
         } catch (IOException e) {
             // Only a courtesy to a second server (naming this one): a full disk must not stop the start.
         }
-        return new StoreLock(channel, lock, file, held);
+        StoreLock taken = new StoreLock(channel, lock, file, held);
+        taken.cameFrom = came;
+        return taken;
+    }
+
+    /** {@link #cameFrom()}: set once, before the lock is handed out. */
+    private String cameFrom;
+
+    /**
+     * Why this database looks restored, copied or moved, as its lock file said when it was taken: it had none of a
+     * server that served the non-empty database (a {@code .backup} restored, a file copied: the lock file stays
+     * with the original), or named another data folder. Null when the lock file named this data folder, on
+     * PostgreSQL, or for a new database.
+     */
+    public String cameFrom() {
+        return cameFrom;
     }
 
     private static RunnerException taken(Path database, Path file, String[] holder, Path dataDir) {
