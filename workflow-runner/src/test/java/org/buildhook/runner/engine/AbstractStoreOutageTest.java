@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyLong;
+import static org.mockito.ArgumentMatchers.anyMap;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.atLeast;
@@ -101,7 +102,7 @@ abstract class AbstractStoreOutageTest {
             stubber.when(ledger).jobToStart(anyString(), anyString(), anyLong());
         } else {
             stubber.when(ledger).startAttempt(anyString(), anyString(), anyLong(),
-                    any(ExecutionLedger.InARow.class));
+                    any(ExecutionLedger.InARow.class), anyMap());
         }
     }
 
@@ -110,7 +111,8 @@ abstract class AbstractStoreOutageTest {
         if (store.dialect() == Dialect.POSTGRESQL) {
             verify(ledger, mode).jobToStart(eq(jobId), eq("node-a"), anyLong());
         } else {
-            verify(ledger, mode).startAttempt(eq(jobId), eq("node-a"), anyLong(), any(ExecutionLedger.InARow.class));
+            verify(ledger, mode).startAttempt(eq(jobId), eq("node-a"), anyLong(), any(ExecutionLedger.InARow.class),
+                    anyMap());
         }
     }
 
