@@ -623,7 +623,8 @@ public final class ExecutionLedger {
      * older job's end wakes it then ({@link #wakeSuperseding(Connection, String)}): put back in a
      * transaction of its own, after the look, a job whose older one ended in between was still picked
      * when the end looked for it to wake, and waited for its next try. On PostgreSQL the older jobs' rows
-     * are locked for the look, so that their end waits for the put back, or the look for their end.
+     * are locked for the look, in id order as every transaction locking several jobs' rows does, so that their
+     * end waits for the put back, or the look for their end.
      *
      * @param rule    the jobs' rule
      * @param key     their rendered supersede key
@@ -642,7 +643,9 @@ public final class ExecutionLedger {
                         + " AND supersede_key = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND superseded_by = ?"
                         // Only while some node will end it: one whose execution is gone never would.
                         + " AND " + executionExists("jobs.id", "", db.dialect())
-                        + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
+                        // In id order, as a delivery superseding them locks them (Supersede.supersedeOlder): in the
+                        // scan's order (by state, then where the row lies) the two deadlocked (review33 L, loose34).
+                        + (db.dialect() == Dialect.POSTGRESQL ? " ORDER BY id FOR UPDATE" : ""))) {
                     p.setString(1, rule);
                     p.setString(2, key);
                     p.setString(3, jobId);

@@ -228,6 +228,64 @@ class PostgresSupersedeLockOrderTest {
         }
     }
 
+    /**
+     * review33 L / loose34: a job that superseded two running older jobs (running: cancel) looks whether they still
+     * run before it starts ({@code ExecutionLedger.putBackWhileSupersededRuns}), their rows locked {@code FOR UPDATE}
+     * in the order of the scan, not by id. A newer build's delivery locks the same rows in id order
+     * ({@code Supersede.supersedeOlder}): with the younger job's row first in the scan (index order by state, heap
+     * order), the look held it and asked for the older one, the delivery held the older one and asked for the
+     * younger: PostgreSQL ended one with "deadlock detected". The look locks in id order too now.
+     */
+    @Test
+    void theLookForSupersededJobsStillRunningLocksTheirRowsInIdOrder() throws Exception {
+        JobWorkflow key = new JobWorkflow(1L, "k", true, null, Map.of(), Map.of(), null, null, 0);
+        PlannedJob first = Plans.job("deploy-look", List.of("/bin/true")).withWorkflow(key);
+        String firstId = store.accept(Plans.delivery("{\"build_id\": 1}"), List.of(first)).jobIds().get(0);
+        picked(firstId);
+        store.ledger().startAttempt(firstId, "node-a");
+        PlannedJob second = Plans.job("deploy-look", List.of("/bin/true")).withWorkflow(key.withBuildId(2L));
+        String secondId = store.accept(Plans.delivery("{\"build_id\": 2}"), List.of(second)).jobIds().get(0);
+        picked(secondId);
+        store.ledger().startAttempt(secondId, "node-b");
+        // build 3 asks both to stop; its job waits for them to end
+        PlannedJob third = Plans.job("deploy-look", List.of("/bin/true")).withWorkflow(key.withBuildId(3L));
+        String thirdId = store.accept(Plans.delivery("{\"build_id\": 3}"), List.of(third)).jobIds().get(0);
+        assertThat(firstId).isLessThan(secondId);
+        try (Connection c = store.dataSource().getConnection(); Statement s = c.createStatement()) {
+            // The older job waits for units (a state change: its row and index entry now after the younger one's,
+            // so that neither a scan of the table nor one of jobs_supersede_idx meets it first).
+            assertThat(s.executeUpdate("UPDATE jobs SET state = 'WAITING' WHERE id = '" + firstId + "'")).isEqualTo(1);
+            try (ResultSet r = s.executeQuery("SELECT count(*) FROM jobs WHERE superseded_by = '" + thirdId + "'")) {
+                r.next();
+                assertThat(r.getInt(1)).isEqualTo(2);
+            }
+        }
+
+        try (Connection delivery = DriverManager.getConnection(TestStores.postgresUrl());
+                Connection watch = DriverManager.getConnection(TestStores.postgresUrl())) {
+            delivery.setSchema(schema());
+            delivery.setAutoCommit(false);
+            int deliveryPid = backendPid(delivery);
+            // build 4's delivery locks the key's older jobs in id order (Supersede.supersedeOlder): the first ...
+            try (PreparedStatement p = delivery.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
+                p.setString(1, firstId);
+                p.executeQuery().close();
+            }
+            // ... meanwhile build 3's job looks whether the jobs it superseded still run ...
+            Future<ExecutionLedger.Take> look = pool.submit(() -> store.ledger().putBackWhileSupersededRuns(thirdId,
+                    "deploy-look", "k", -1, java.time.Instant.now()));
+            await().atMost(Duration.ofMinutes(2)).until(() -> look.isDone() || waitsForALock(watch, deliveryPid));
+            // ... and the delivery goes on to the second (deadlock detected here when the look held it) and commits
+            try (PreparedStatement p = delivery.prepareStatement("SELECT id FROM jobs WHERE id = ? FOR UPDATE")) {
+                p.setString(1, secondId);
+                p.executeQuery().close();
+            }
+            delivery.commit();
+
+            assertThat(look.get(2, TimeUnit.MINUTES)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        }
+    }
+
     private String schema() throws SQLException {
         try (Connection c = store.dataSource().getConnection()) {
             return c.getSchema();
