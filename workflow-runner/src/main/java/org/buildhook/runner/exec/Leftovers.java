@@ -12,6 +12,12 @@ import java.util.Set;
  * or it has no leader left — Linux does not hand out a session's id again while a member lives —
  * and the member started no earlier than the attempt). Never this JVM or its session.
  *
+ * <p>Another store's processes ({@code BUILDHOOK_STORE}, {@link AttemptMarker#ofAnotherStore}) are left alone: a
+ * process found by the marker alone that carries another store's identity, and the whole recorded session when its
+ * leader, the recorded process, does (a copy of this store's history recorded the original's process). A member of
+ * a session that is this store's is taken whatever its own environment says: what a command sets for its children
+ * does not take them out of its session's sweep.
+ *
  * <p>SIGTERM first, SIGKILL to whatever is left after the grace period (or at once with none).
  * Used by a node that starts again, and by any node of the same host before it runs such a job
  * again, so that a job never runs while an earlier copy of it may still live.
@@ -84,21 +90,31 @@ public final class Leftovers {
         }
         long ownSession = ProcStat.of(SELF) == null ? -1 : ProcStat.of(SELF).session();
         long session = sessionToSweep(process, ownSession);
+        if (session > 0 && ProcStat.of(session) != null && AttemptMarker.ofAnotherStore(session)) {
+            // The recorded first process, which leads the session, was started by another store's server: a copy of
+            // this store's history (a restored backup, a copied file) has the same job ids and attempts, and
+            // recorded the original's first process (tryout33 F3). Its whole session is that server's.
+            sayLeftAlone(session, marker);
+            session = -1;
+        }
         for (ProcStat stat : ProcStat.all()) {
             if (stat.gone() || stat.pid() == SELF || stat.session() == ownSession && ownSession > 0) {
                 continue;
             }
             boolean member = session > 0 && stat.session() == session
                     && (ProcStat.of(session) != null || ProcStat.startTime(stat.pid()) >= process.startTicks());
-            AttemptMarker.Match match = marker.match(stat.pid());
-            if (match == AttemptMarker.Match.ANOTHER_STORE
-                    || member && match == AttemptMarker.Match.NONE && AttemptMarker.ofAnotherStore(stat.pid())) {
-                // Another store's server started it: a copy of this store's history (a restored backup, a copied
-                // file) has the same job ids and attempts, and recorded the original's first process (tryout33 F3).
-                sayLeftAlone(stat.pid(), marker);
+            if (member) {
+                // The attempt's session, this store's: its process whatever its environment says. A command may set
+                // BUILDHOOK_STORE for its children (as it may drop BUILDHOOK_ATTEMPT); taken by what they say, they
+                // were left running when its node died (loose34).
+                found.add(stat.pid());
                 continue;
             }
-            if (member || match == AttemptMarker.Match.THIS_STORE) {
+            AttemptMarker.Match match = marker.match(stat.pid());
+            if (match == AttemptMarker.Match.ANOTHER_STORE) {
+                // Out of the attempt's session, found by its marker alone, with another store's identity.
+                sayLeftAlone(stat.pid(), marker);
+            } else if (match == AttemptMarker.Match.THIS_STORE) {
                 found.add(stat.pid());
             }
         }

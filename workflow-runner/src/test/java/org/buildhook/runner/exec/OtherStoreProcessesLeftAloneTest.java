@@ -74,4 +74,48 @@ class OtherStoreProcessesLeftAloneTest {
                 AttemptMarker.STORE_VARIABLE, "original/ino:1:1"));
         assertThat(Leftovers.find(marker, null)).containsExactly(other.pid());
     }
+    /**
+     * loose34: a command that sets another value of {@code BUILDHOOK_STORE} for its children (with or without the
+     * attempt's marker) took them out of the sweep of its own session when its node died: only the session's leader,
+     * the recorded process this store's server started, says whose the session is. Leader alive, then gone.
+     */
+    @Test
+    void childrenOfTheAttemptsSessionAreTakenWhateverStoreTheySay() throws Exception {
+        String job = "loose34-" + UUID.randomUUID();
+        AttemptMarker marker = AttemptMarker.of(job, 1);
+        AttemptMarker.serveStore("mine/ino:1:3");
+        ProcessBuilder builder = new ProcessBuilder(LauncherConfig.SETSID, "sh", "-c",
+                "BUILDHOOK_STORE=elsewhere sleep 300 & env -u " + AttemptMarker.VARIABLE
+                        + " BUILDHOOK_STORE=elsewhere sleep 301 & read x");
+        builder.environment().clear();
+        builder.environment().putAll(Map.of(AttemptMarker.VARIABLE, marker.value(),
+                AttemptMarker.STORE_VARIABLE, "mine/ino:1:3", "PATH", System.getenv("PATH")));
+        Process leader = builder.start();
+        started.add(leader);
+        List<Long> children = new ArrayList<>();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1)).until(() -> {
+            children.clear();
+            for (ProcStat stat : ProcStat.all()) {
+                if (stat.session() == leader.pid() && stat.pid() != leader.pid() && !stat.gone()
+                        && "sleep".equals(ProcStat.name(stat.pid()))) {
+                    children.add(stat.pid());
+                }
+            }
+            return children.size() == 2;
+        });
+        try {
+            ProcessIdentity recorded = new ProcessIdentity(leader.pid(), leader.pid(),
+                    ProcStat.startTime(leader.pid()));
+            assertThat(Leftovers.find(marker, recorded)).containsExactlyInAnyOrder(leader.pid(), children.get(0),
+                    children.get(1));
+
+            leader.getOutputStream().close(); // its read ends: the leader is gone, its children stay in its session
+            assertThat(leader.waitFor(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+            assertThat(Leftovers.find(marker, recorded)).containsExactlyInAnyOrderElementsOf(children);
+            assertThat(Leftovers.kill(marker, recorded, 0)).hasSize(2);
+            assertThat(children).allMatch(ProcessTree::isGone);
+        } finally {
+            children.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        }
+    }
 }
