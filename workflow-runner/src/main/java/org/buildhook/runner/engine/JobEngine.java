@@ -304,6 +304,9 @@ public final class JobEngine implements AutoCloseable {
         sweepLeftovers();
         sweepEarlierRuns();
         releaseDeadNodes();
+        if (store.dialect() == Dialect.SQLITE) {
+            releaseOtherNodesPicks();
+        }
         restoreQueuePlaces();
         sayWhatRunsAgain();
         // Before the first pick: a folder this node cannot write pauses it from the start (final18 F1).
@@ -960,6 +963,21 @@ public final class JobEngine implements AutoCloseable {
             // The store is away: db-scheduler's dead-node detection still revives them after the limit.
             LOG.debug("releasing the jobs of dead nodes failed; next time: {}", e.toString());
             return false;
+        }
+    }
+
+    /**
+     * SQLite, at the start: the picks of other node ids on which no attempt runs go back to the queue now, not after
+     * the dead-node limit ({@link DeadNodeRelease#releaseOtherNodesPicks}, tryout33 F9). Never throws: when the store
+     * cannot be read, db-scheduler's dead-node detection still revives them after the limit.
+     */
+    private void releaseOtherNodesPicks() {
+        try {
+            for (DeadNodeRelease.OtherNodesPick r : store.deadNodes().releaseOtherNodesPicks(config.nodeId())) {
+                LOG.warn("job {}: {}", r.jobId(), r.describe(config.deadNodeLimit()));
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("releasing the picks of other node ids failed: {}", e.toString());
         }
     }
 

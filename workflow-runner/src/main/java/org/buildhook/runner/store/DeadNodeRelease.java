@@ -33,7 +33,8 @@ import org.buildhook.runner.exec.ProcessIdentity;
  * (tryout16 F7).
  *
  * <p>An execution the dead node picked but whose attempt it had not yet recorded is not released
- * here (no JVM is known for it): db-scheduler's dead-node detection revives it after the limit.
+ * here (no JVM is known for it): db-scheduler's dead-node detection revives it after the limit; on SQLite,
+ * where no other node can be alive, {@link #releaseOtherNodesPicks} puts it back at the start instead.
  */
 public final class DeadNodeRelease {
 
@@ -291,6 +292,86 @@ public final class DeadNodeRelease {
                             ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow),
                             "in PID namespace " + NodeIdentity.pidNamespace(attempt.bootId()) + " of an earlier run",
                             NAMESPACE_ENDED));
+                }
+            }
+            return released;
+        });
+    }
+
+    /**
+     * A pick of another node id put back in the queue at a SQLite start ({@link #releaseOtherNodesPicks}).
+     *
+     * @param jobId     the job
+     * @param node      the node id that had picked it
+     * @param cancelled whether a cancel or a supersede of the job was asked for: its next pick records that, and
+     *                  it does not run
+     */
+    public record OtherNodesPick(String jobId, String node, boolean cancelled) {
+
+        /**
+         * The log line's text after the job id.
+         *
+         * @param deadNodeLimit the time it would have waited otherwise (heartbeat interval × missed heartbeats)
+         */
+        public String describe(java.time.Duration deadNodeLimit) {
+            return "picked by node " + node + ", which no longer runs (this server holds the SQLite database's lock,"
+                    + " so no other server can be using it: a node stopped or killed before it started an attempt of"
+                    + " it, an earlier run under another runner.node-id, or a data folder moved or restored here); "
+                    + (cancelled ? "its cancel or supersede is recorded now" : "put back in the queue now, in its place,"
+                            + " to run") + " instead of after the dead-node limit ("
+                    + org.buildhook.runner.rules.Durations.describe(deadNodeLimit) + ")";
+        }
+    }
+
+    /**
+     * SQLite only, at the start, after the sweeps and {@link #release} and before this node picks anything: puts back
+     * in the queue every execution picked by a node id other than {@code ownNode} on which no attempt of its job is
+     * marked running, and frees the concurrency slot and the shared units that node held for it. This JVM holds the
+     * database's lock ({@link StoreLock}), so no other node can be alive on it: such a pick is over (tryout33 F9: a
+     * job picked by the server whose data folder was moved away, with no attempt started, waited the whole dead-node
+     * limit after the restart, and so did the newer build's job that superseded it). Without this, only db-scheduler's
+     * dead-node detection revives it, after the dead-node limit.
+     *
+     * <p>A job with an attempt marked running is left to the sweeps, which end what its node left on this host and
+     * release it ({@link #release}); one of another host or boot (its processes cannot be looked for from here) waits
+     * for the dead-node limit as before. Each pick is released only if its row did not change meanwhile.
+     *
+     * @param ownNode this node's id; its own picks (of an earlier run under the same id) are left to its look for
+     *                stale picks, which puts them back within two heartbeat intervals
+     * @return what was put back, in job id order
+     * @throws IllegalStateException on PostgreSQL, where other nodes may be alive
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<OtherNodesPick> releaseOtherNodesPicks(String ownNode) {
+        if (db.dialect() != Dialect.SQLITE) {
+            throw new IllegalStateException("only SQLite's one node can tell another node's pick is over");
+        }
+        java.util.Objects.requireNonNull(ownNode, "ownNode");
+        return db.inTransaction("release the picks of other node ids", Durability.DEFERRED, c -> {
+            List<Candidate> picks = new ArrayList<>();
+            List<Boolean> cancelled = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version, s.picked_by,"
+                    + " j.cancel_requested FROM scheduled_tasks s LEFT JOIN jobs j ON j.id = s.task_instance"
+                    + " WHERE s.task_name = ? AND s.picked = ? AND s.picked_by IS NOT NULL AND s.picked_by <> ?"
+                    + " AND NOT EXISTS (SELECT 1 FROM job_attempts a WHERE a.job_id = s.task_instance"
+                    + " AND a.outcome = ?) ORDER BY s.task_instance")) {
+                p.setString(1, JobQueue.TASK_NAME);
+                p.setBoolean(2, true);
+                p.setString(3, ownNode);
+                p.setString(4, AttemptOutcome.RUNNING.name());
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        picks.add(new Candidate(rs.getString(1), rs.getLong(2), rs.getString(3), null, null, 0, -1,
+                                0, null, null, null, null, null, null));
+                        cancelled.add(rs.getInt(4) != 0);
+                    }
+                }
+            }
+            List<OtherNodesPick> released = new ArrayList<>();
+            for (int i = 0; i < picks.size(); i++) {
+                Candidate d = picks.get(i);
+                if (freed(c, d)) {
+                    released.add(new OtherNodesPick(d.jobId, d.node, cancelled.get(i)));
                 }
             }
             return released;

@@ -437,6 +437,18 @@ public final class ExecutionLedger {
                 + ") t ORDER BY t.k, t.w, t.id LIMIT " + limit;
     }
 
+    /** How the message of a job waiting for the older job it superseded to stop begins ({@link #supersededWait}). */
+    private static final String SUPERSEDED_WAIT = "waiting for the older build's job it superseded (";
+
+    /**
+     * The message of a job waiting, under its rule's {@code supersede: {running: cancel}}, for the older build's job
+     * {@code older} it superseded to stop.
+     */
+    static String supersededWait(String older) {
+        return SUPERSEDED_WAIT + older + ") to stop before it starts (its node stops it within runner.cancel-check"
+                + " and runner.kill-grace; one whose node is gone, once another node takes it over)";
+    }
+
     /** How the message of a job waiting for a slot begins ({@link #slotWait}). */
     private static final String SLOT_WAIT = "waiting for a concurrency slot of its rule (";
 
@@ -453,18 +465,20 @@ public final class ExecutionLedger {
     /**
      * SQL: the job's message without the wait {@link #tryAcquireSlot} added to it, whatever limit that
      * wait named (a reload may have changed it since), nor the wait for its retry's backoff ({@link
-     * Job#retryWait}), which is over once it asks for a slot; NULL when the message is only a wait. The
+     * Job#retryWait}), which is over once it asks for a slot, nor the wait for the older job it superseded ({@link
+     * #supersededWait}), over once it asks for a slot too; NULL when the message is only a wait. The
      * retry's wait comes first when both are there (the slot's follows it only in a message written before
      * this took it out too), so what comes before the first of them is the job's own message.
      */
     private static String withoutSlotWait(Dialect dialect) {
         String find = dialect == Dialect.POSTGRESQL ? "strpos" : "instr";
         StringBuilder sql = new StringBuilder("(CASE");
-        for (String wait : List.of(Job.RETRY_WAIT, SLOT_WAIT)) {
-            sql.append(" WHEN ").append(find).append("(message, '").append(wait).append("') = 1 THEN NULL");
+        for (String wait : List.of(Job.RETRY_WAIT, SUPERSEDED_WAIT, SLOT_WAIT)) {
+            sql.append(" WHEN ").append(find).append("(message, '").append(wait.replace("'", "''"))
+                    .append("') = 1 THEN NULL");
         }
-        for (String wait : List.of(Job.RETRY_WAIT, SLOT_WAIT)) {
-            String after = find + "(message, '; " + wait + "')";
+        for (String wait : List.of(Job.RETRY_WAIT, SUPERSEDED_WAIT, SLOT_WAIT)) {
+            String after = find + "(message, '; " + wait.replace("'", "''") + "')";
             sql.append(" WHEN ").append(after).append(" > 0 THEN substr(message, 1, ").append(after).append(" - 1)");
         }
         return sql.append(" ELSE message END)").toString();
@@ -638,29 +652,50 @@ public final class ExecutionLedger {
     public Take putBackWhileSupersededRuns(String jobId, String rule, String key, long version, Instant retryAt) {
         try {
             return db.inTransaction("look for the jobs it superseded", Durability.DEFERRED, c -> {
-                boolean runs;
+                String older = null;
                 try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE rule_name = ?"
                         + " AND supersede_key = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND superseded_by = ?"
                         // Only while some node will end it: one whose execution is gone never would.
                         + " AND " + executionExists("jobs.id", "", db.dialect())
                         // In id order, as a delivery superseding them locks them (Supersede.supersedeOlder): in the
                         // scan's order (by state, then where the row lies) the two deadlocked (review33 L, loose34).
-                        + (db.dialect() == Dialect.POSTGRESQL ? " ORDER BY id FOR UPDATE" : ""))) {
+                        // On SQLite too: the message names the oldest (tryout33 F9 c).
+                        + " ORDER BY id" + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
                     p.setString(1, rule);
                     p.setString(2, key);
                     p.setString(3, jobId);
                     p.setString(4, JobQueue.TASK_NAME);
                     try (ResultSet rs = p.executeQuery()) {
-                        runs = rs.next();
+                        if (rs.next()) {
+                            older = rs.getString(1);
+                        }
                     }
                 }
-                if (!runs) {
+                String rest = withoutSlotWait(db.dialect());
+                if (older == null) {
+                    // The wait is over: its words go (written only when they are there).
+                    try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET message = " + rest
+                            + " WHERE id = ? AND message LIKE ?")) {
+                        p.setString(1, jobId);
+                        p.setString(2, "%" + SUPERSEDED_WAIT + "%");
+                        p.executeUpdate();
+                    }
                     return Take.TAKEN;
                 }
                 if (version < 0) {
                     return Take.NOT_FREE;
                 }
                 putBack(c, jobId, version, retryAt);
+                // Said where the job is shown (buildhook jobs, job show, the API, the status page), as the log says
+                // it, after the job's own message (tryout33 F9 c: its MESSAGE was "-" for minutes).
+                String why = supersededWait(older);
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET message = CASE WHEN " + rest
+                        + " IS NULL THEN ? ELSE " + rest + " || '; ' || ? END WHERE id = ?")) {
+                    p.setString(1, why);
+                    p.setString(2, why);
+                    p.setString(3, jobId);
+                    p.executeUpdate();
+                }
                 return Take.PUT_BACK;
             });
         } catch (PickLost e) {

@@ -805,6 +805,12 @@ abstract class AbstractEngineTest {
 
         assertThat(awaitFinal(myJob).job().state()).isEqualTo(JobState.SUCCEEDED);
         assertThat(mine).exists();
+        if (store.dialect() == org.buildhook.runner.store.Dialect.SQLITE) {
+            // This JVM holds the store's lock: node-c cannot be alive, and its pick is put back at the start
+            // (tryout33 F9; SqliteOtherNodesPickTest).
+            assertThat(awaitFinal(theirJob).job().state()).isEqualTo(JobState.SUCCEEDED);
+            return;
+        }
         assertThat(store.job(theirJob).orElseThrow().job().state())
                 .as("another node's pick is that node's business until it is counted dead").isEqualTo(JobState.QUEUED);
         assertThat(theirs).doesNotExist();

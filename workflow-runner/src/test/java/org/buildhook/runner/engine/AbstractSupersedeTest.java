@@ -129,10 +129,16 @@ abstract class AbstractSupersedeTest extends AbstractWorkflowTest {
         String job68 = deliver(rules, 68).jobIds().get(0);
         await().atMost(Duration.ofSeconds(30)).alias("68 put back to wait for 67")
                 .until(() -> waitsLater(job68, Duration.ofMinutes(30)));
+        // tryout33 F9 (c): shown as the log says it, not "-".
+        assertState(job(job68), JobState.QUEUED);
+        assertThat(job(job68).message()).isEqualTo("waiting for the older build's job it superseded (" + job67
+                + ") to stop before it starts (its node stops it within runner.cancel-check and runner.kill-grace; one"
+                + " whose node is gone, once another node takes it over)");
         Files.createFile(release);
 
         assertState(awaitFinal(job67).job(), JobState.SUPERSEDED);
         assertState(awaitFinal(job68).job(), JobState.SUCCEEDED);
+        assertThat(job(job68).message()).as("the wait is over").doesNotContain("waiting for");
         assertThat(Files.readAllLines(started)).containsExactly("67", "68");
     }
 
