@@ -62,6 +62,43 @@ class DeadNodeReleaseTest {
     }
 
     /**
+     * tryout33 F9 (b): at a SQLite start, another node id's pick on which no attempt runs is over (this JVM holds the
+     * store's lock); one whose attempt is still marked running is left to the sweeps (it may have left processes), and
+     * this node's own id's picks to its look for stale picks.
+     */
+    @Test
+    void atASqliteStartAnotherNodeIdsPickIsFreedOnlyWhenNoAttemptOfItsJobIsMarkedRunning() {
+        assertThat(store.deadNodes().releaseOtherNodesPicks("node-new")).as("attempt 1 is marked running").isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked_by = 'dead'"))
+                .isEqualTo(1);
+
+        sql("UPDATE job_attempts SET outcome = 'INTERRUPTED' WHERE job_id = ?", jobId);
+        assertThat(store.deadNodes().releaseOtherNodesPicks("dead")).as("this node's own id").isEmpty();
+        List<DeadNodeRelease.OtherNodesPick> released = store.deadNodes().releaseOtherNodesPicks("node-new");
+
+        assertThat(released).containsExactly(new DeadNodeRelease.OtherNodesPick(jobId, "dead", false));
+        assertThat(released.get(0).describe(java.time.Duration.ofMinutes(3))).startsWith("picked by node dead, which"
+                + " no longer runs (this server holds the SQLite database's lock").endsWith("; put back in the queue"
+                + " now, in its place, to run instead of after the dead-node limit (3m)");
+        assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked = 0"
+                + " AND picked_by IS NULL")).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM rule_slots WHERE job_id = ?")).isZero();
+    }
+
+    /** PostgreSQL: other nodes are real there; their picks are never taken so. */
+    @Test
+    void onPostgresqlAnotherNodeIdsPickIsNeverFreedAsOver() {
+        store.close();
+        aJobHeldByNodeDeadWithItsSlot(TestStores.postgres(dir.resolve("pg")));
+        sql("UPDATE job_attempts SET outcome = 'INTERRUPTED' WHERE job_id = ?", jobId);
+
+        org.assertj.core.api.Assertions.assertThatIllegalStateException()
+                .isThrownBy(() -> store.deadNodes().releaseOtherNodesPicks("node-new"));
+        assertThat(count("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ? AND picked_by = 'dead'"))
+                .isEqualTo(1);
+    }
+
+    /**
      * tryout13 F2: the release of a job that a newer build superseded while its node died said "the job is
      * put back in the queue now", of a job that never runs again. It says what becomes of the job.
      */
