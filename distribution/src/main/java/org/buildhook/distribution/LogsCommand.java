@@ -260,18 +260,65 @@ final class LogsCommand implements Callable<Integer> {
         }
         if (notes.marked()) {
             PrintWriter err = spec.commandLine().getErr();
-            err.println(NOTE + "lines marked " + TerminalNotes.NOTE.strip() + " are buildhook's own notes; a line marked "
-                    + TerminalNotes.PRINTED_BY_THE_COMMAND.strip() + " was printed by the job's command, though it"
-                    + " begins as they do");
+            err.println(LEGEND);
             err.flush();
         }
         return printed;
     }
 
-    /** Prints the attempt's log; with -f, follows it until the attempt ends. Returns the bytes printed. */
+    /**
+     * Prints the attempt's log; with -f, follows it until the attempt ends (on a terminal, with buildhook's notes
+     * marked: {@link FollowedNotes}). Returns the bytes printed.
+     */
     private long copyAttempt(AdminClient client, Map<String, Object> params, LastLine copied, Integer followed) {
+        FollowedNotes marking = follow && escaped != null ? followedNotes(client, params, copied) : null;
+        try {
+            return copyAttempt(client, params, copied, followed, marking);
+        } finally {
+            if (marking != null) {
+                try {
+                    marking.end();
+                } catch (java.io.IOException e) {
+                    // A PrintWriter's: it never throws.
+                }
+            }
+        }
+    }
+
+    /**
+     * What shows a followed attempt's log on the terminal with its notes marked, asking the server ({@code
+     * ?notes=1&from=N&length=M}) about each line that begins like a note; the legend goes to standard error at the
+     * first mark.
+     */
+    private FollowedNotes followedNotes(AdminClient client, Map<String, Object> params, LastLine copied) {
+        Object followedAttempt = params.get("attempt");
+        Object from = params.get("from");
+        FollowedNotes.Pages pages = (start, length) -> {
+            Map<String, Object> page = new LinkedHashMap<>();
+            page.put("attempt", followedAttempt);
+            page.put("notes", "1");
+            page.put("from", start);
+            page.put("length", length);
+            return client.logPage(AdminClient.withQuery("jobs/" + id + "/log", page));
+        };
+        return new FollowedNotes(copied, escaped, from instanceof Number n ? n.longValue() : 0, pages, () -> {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println(LEGEND);
+            err.flush();
+        });
+    }
+
+    /** What the marks of a log on a terminal mean (standard error). */
+    private static final String LEGEND = "[buildhook] lines marked " + TerminalNotes.NOTE.strip()
+            + " are buildhook's own notes; a line marked " + TerminalNotes.PRINTED_BY_THE_COMMAND.strip()
+            + " was printed by the job's command, though it begins as they do";
+
+    private long copyAttempt(AdminClient client, Map<String, Object> params, LastLine copied, Integer followed,
+            FollowedNotes marking) {
+        java.io.Writer text = marking != null ? java.io.Writer.nullWriter() : copied;
+        java.io.OutputStream raw = marking != null ? marking : bytes;
         long began = System.nanoTime();
-        long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied, bytes);
+        long printed = client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), text, raw);
         // One follow lasts at most the server's limit (10 minutes): a job that runs longer is followed
         // again from where the last one stopped, in the same attempt, so 'logs -f JOB && next' waits for
         // the job's end, not for the limit (it printed the job as RUNNING and exited 1).
@@ -285,7 +332,7 @@ final class LogsCommand implements Callable<Integer> {
             }
             params.put("from", printed);
             began = System.nanoTime();
-            printed += client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), copied, bytes);
+            printed += client.copy(AdminClient.withQuery("jobs/" + id + "/log", params), text, raw);
         }
         if (escaped != null) {
             try {

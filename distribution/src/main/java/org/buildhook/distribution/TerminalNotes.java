@@ -120,7 +120,8 @@ final class TerminalNotes {
         return true;
     }
 
-    private void text(byte[] bytes, int offset, int length) throws IOException {
+    /** Writes bytes of the log as text, unmarked (a character cut at their end waits for the next bytes). */
+    void text(byte[] bytes, int offset, int length) throws IOException {
         ByteBuffer in = ByteBuffer.allocate(cut.length + length);
         in.put(cut).put(bytes, offset, length).flip();
         CharBuffer chars = CharBuffer.allocate(in.remaining() + 4);

@@ -159,7 +159,8 @@ final class JobLogSender {
         long to = size - 1;
         String range = request.getHeader("Range");
         if (range == null && flag(request.getParameter("notes"))) {
-            sendWithNotes(file, fromParameter(request.getParameter("from")), response);
+            sendWithNotes(file, fromParameter(request.getParameter("from")),
+                    lengthParameter(request.getParameter("length")), response);
             return;
         }
         response.setContentType("text/plain; charset=utf-8");
@@ -197,17 +198,23 @@ final class JobLogSender {
      * {@code recorded} followed by {@code ; OFFSET+LENGTH} for each note wholly in the answer (offsets in the log,
      * not the answer), read as {@link LogNotes#readFrom} reads them: a line of the answer that is in none was printed
      * by the command. An empty answer: nothing from {@code from} on. The bytes are the log's, as without it.
+     * With {@code length} (not 0): at most that many bytes, not cut at a line's end ({@code buildhook logs -f} on a
+     * terminal asks for one line and the byte after it, to learn whether that line is a note).
+     *
+     * @param length 1 to {@link #NOTES_PAGE} bytes, or 0 for the default (a page ending at a line's end)
      */
-    private static void sendWithNotes(Path file, long from, HttpServletResponse response) throws IOException {
+    private static void sendWithNotes(Path file, long from, int length, HttpServletResponse response)
+            throws IOException {
+        int most = length == 0 ? NOTES_PAGE : length;
         org.buildhook.runner.exec.LogNotes.Piece piece;
         try {
-            piece = org.buildhook.runner.exec.LogNotes.readFrom(file, from, NOTES_PAGE);
+            piece = org.buildhook.runner.exec.LogNotes.readFrom(file, from, most);
         } catch (NoSuchFileException e) {
             throw ApiError.notFound("the log file is missing on this node");
         }
         byte[] bytes = piece.bytes();
-        int length = bytes.length;
-        if (length == NOTES_PAGE) {
+        length = bytes.length;
+        if (most == NOTES_PAGE && length == NOTES_PAGE) {
             // Not the log's end (or by chance exactly there): end at a line's end, so that no note is cut in two.
             int last = length - 1;
             while (last >= 0 && bytes[last] != '\n') {
@@ -521,6 +528,23 @@ final class JobLogSender {
             // falls through
         }
         throw ApiError.badRequest("'from' must be a byte offset in the log, 0 or more");
+    }
+
+    /** {@code length} of a {@code ?notes=1} answer: 0 when not given, else 1 to {@link #NOTES_PAGE}. */
+    private static int lengthParameter(String value) {
+        if (value == null || value.isEmpty()) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(value);
+            if (n >= 1 && n <= NOTES_PAGE) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // falls through
+        }
+        throw ApiError.badRequest("'length' must be a number of bytes from 1 to " + NOTES_PAGE + " (4 MiB), or left"
+                + " out for a page of up to 4 MiB ending at a line's end");
     }
 
     private static boolean flag(String value) {

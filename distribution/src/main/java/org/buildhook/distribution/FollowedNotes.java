@@ -1,0 +1,291 @@
+package org.buildhook.distribution;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code buildhook logs -f} on a terminal: the followed log's bytes, as they come, shown with the marks {@link
+ * TerminalNotes} gives a whole log (follow34): {@link TerminalNotes#NOTE} before buildhook's own notes, {@link
+ * TerminalNotes#PRINTED_BY_THE_COMMAND} before a command's line that begins like one ({@code [buildhook] }).
+ *
+ * <p>The follow stream says nothing of notes, and a note's place is recorded just after its bytes are written. So a
+ * line that begins with {@code [buildhook] } (only such a line) is held until it is whole, then the server is asked
+ * about it ({@code GET /api/jobs/{id}/log?notes=1&from=N&length=M}: a few bytes before it, the line and the byte after
+ * it): a note when the answer's header names it; the command's when it does not and the log already has bytes after
+ * the line (written after the note's record would have been), or when {@link #BOUND} passed. Every other line goes
+ * on at once. A line begun like a note that does not end within {@link #BOUND} is shown unmarked, as it came. The
+ * answer's bytes must be the line and the bytes shown before it; else the follow's offsets are not the log's (a log
+ * rewritten at its cap, a line of the server's own) and nothing more is marked in this follow. An older server
+ * (no notes header), a log whose notes are not known, or a failed ask: unmarked, as before. Never a command's line
+ * shown as a note.
+ *
+ * <p>The text goes to {@code text} (the command's {@link LastLine}, then {@link TerminalText}), the marks straight
+ * to {@code marks} (the same {@link TerminalText}), so that the follow's last-line checks read the log's own line.
+ * Thread-safe: a timer thread may show a held line.
+ */
+final class FollowedNotes extends OutputStream {
+
+    /** The server's page of a log from byte {@code from}, at most {@code length} bytes, with its notes header. */
+    interface Pages {
+        /**
+         * @throws RuntimeException (a {@link CommandFailure}) when it cannot be read: the line is shown unmarked
+         */
+        AdminClient.LogPage read(long from, int length);
+    }
+
+    /** How long a line that begins like a note may be held: to be whole, and for its record to name it. */
+    static final Duration BOUND = Duration.ofSeconds(1);
+    /** How long to wait before asking again for a line that is the log's last bytes. */
+    private static final long RETRY_MILLIS = 50;
+    /** How many bytes shown before a held line are compared with the log's (with the line itself). */
+    private static final int CONTEXT = 64;
+    private static final byte[] PREFIX = "[buildhook] ".getBytes(StandardCharsets.US_ASCII);
+
+    private final TerminalNotes text;
+    private final Writer flushed;
+    private final Writer marks;
+    private final Pages pages;
+    private final Runnable legend;
+    private ScheduledExecutorService timer;
+
+    /** The log's offset of the next byte to come. */
+    private long received;
+    /** Whether the next byte begins a line. */
+    private boolean lineStart = true;
+    /** The line held (it begins like a note, or like its first bytes), or null. */
+    private ByteArrayOutputStream held;
+    private long heldAt;
+    private ScheduledFuture<?> release;
+    /** The last bytes shown, up to {@link #CONTEXT}. */
+    private final byte[] recent = new byte[CONTEXT];
+    private int recentLength;
+    /** Nothing is marked from now on: the server does not say notes, or the follow's offsets are not the log's. */
+    private boolean off;
+    private boolean marked;
+
+    /**
+     * @param text   where the log's text goes (escaped there)
+     * @param marks  where the marks go: the writer {@code text} ends in, without what watches the lines
+     * @param from   the log's offset of the first byte to come, {@code >= 0}
+     * @param pages  asks the server for a piece of the log with its notes
+     * @param legend said once, at the first mark: what the marks mean
+     */
+    FollowedNotes(Writer text, Writer marks, long from, Pages pages, Runnable legend) {
+        this.text = new TerminalNotes(text);
+        this.flushed = text;
+        this.marks = marks;
+        this.received = from;
+        this.pages = pages;
+        this.legend = legend;
+    }
+
+    @Override
+    public void write(int b) {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public synchronized void write(byte[] bytes, int offset, int length) {
+        try {
+            int end = offset + length;
+            int i = offset;
+            while (i < end) {
+                int newline = indexOfNewline(bytes, i, end);
+                int stop = newline < 0 ? end : newline + 1;
+                if (held == null && (!lineStart || off)) {
+                    show(bytes, i, stop - i);
+                } else {
+                    if (held == null) {
+                        held = new ByteArrayOutputStream();
+                        heldAt = received;
+                        startRelease();
+                    }
+                    boolean known = held.size() >= PREFIX.length;
+                    held.write(bytes, i, stop - i);
+                    if (!known && !beginsLikeANote(held)) {
+                        showHeld(null);
+                    } else if (newline >= 0) {
+                        showHeld(whatItIs());
+                    }
+                }
+                received += stop - i;
+                lineStart = newline >= 0;
+                i = stop;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a PrintWriter's: it never throws
+        }
+    }
+
+    @Override
+    public synchronized void flush() throws IOException {
+        flushed.flush();
+    }
+
+    /** The follow's end: a line still held is shown as it came. The text after it is the caller's. */
+    synchronized void end() throws IOException {
+        if (held != null) {
+            showHeld(null);
+        }
+        text.end();
+        flushed.flush();
+        if (timer != null) {
+            timer.shutdownNow();
+        }
+    }
+
+    /** Whether a line was marked. */
+    synchronized boolean marked() {
+        return marked;
+    }
+
+    /** Shows the held line after {@code mark} (none when null), and holds nothing. */
+    private void showHeld(String mark) throws IOException {
+        byte[] line = held.toByteArray();
+        held = null;
+        if (release != null) {
+            release.cancel(false);
+            release = null;
+        }
+        if (mark != null) {
+            if (!marked) {
+                marked = true;
+                flushed.flush();
+                legend.run();
+            }
+            marks.write(mark);
+        }
+        show(line, 0, line.length);
+    }
+
+    private void show(byte[] bytes, int offset, int length) throws IOException {
+        text.text(bytes, offset, length);
+        remember(bytes, offset, length);
+    }
+
+    /** After {@link #BOUND}, a held line that has not ended is shown as it came. */
+    private void startRelease() {
+        if (timer == null) {
+            timer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "buildhook-logs-notes");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        ByteArrayOutputStream line = held;
+        release = timer.schedule(() -> releaseIfStillHeld(line), BOUND.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void releaseIfStillHeld(ByteArrayOutputStream line) {
+        if (held != line) {
+            return;
+        }
+        try {
+            release = null;
+            showHeld(null);
+            flushed.flush();
+        } catch (IOException e) {
+            // a PrintWriter's: it never throws
+        }
+    }
+
+    /**
+     * What the whole held line is: {@link TerminalNotes#NOTE}, {@link TerminalNotes#PRINTED_BY_THE_COMMAND}, or
+     * null (not known: shown unmarked).
+     */
+    private String whatItIs() {
+        byte[] line = held.toByteArray();
+        byte[] before = Arrays.copyOf(recent, recentLength);
+        byte[] expected = new byte[before.length + line.length];
+        System.arraycopy(before, 0, expected, 0, before.length);
+        System.arraycopy(line, 0, expected, before.length, line.length);
+        long deadline = System.nanoTime() + BOUND.toNanos();
+        while (true) {
+            AdminClient.LogPage page;
+            try {
+                page = pages.read(heldAt - before.length, expected.length + 1);
+            } catch (RuntimeException e) {
+                return null; // the server did not answer now: this line unmarked
+            }
+            if (page.notes() == null || !startsWith(page.bytes(), expected)) {
+                off = true; // an older server, or the follow's offsets are not the log's
+                return null;
+            }
+            String[] parts = page.notes().split(";");
+            if (!parts[0].strip().equals("recorded")) {
+                return null; // its notes are not known
+            }
+            Set<Long> notes = new HashSet<>();
+            for (int i = 1; i < parts.length; i++) {
+                String part = parts[i].strip();
+                int plus = part.indexOf('+');
+                try {
+                    notes.add(Long.parseLong(part.substring(0, Math.max(0, plus))));
+                } catch (NumberFormatException e) {
+                    return null; // not an answer this version reads
+                }
+            }
+            if (notes.contains(heldAt)) {
+                return TerminalNotes.NOTE;
+            }
+            // Bytes after the line were written after a note's record would have been (one writer, in order).
+            if (page.bytes().length > expected.length || System.nanoTime() - deadline >= 0) {
+                return TerminalNotes.PRINTED_BY_THE_COMMAND;
+            }
+            try {
+                Thread.sleep(RETRY_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+    }
+
+    private void remember(byte[] bytes, int offset, int length) {
+        if (length >= CONTEXT) {
+            System.arraycopy(bytes, offset + length - CONTEXT, recent, 0, CONTEXT);
+            recentLength = CONTEXT;
+            return;
+        }
+        int keep = Math.min(recentLength, CONTEXT - length);
+        System.arraycopy(recent, recentLength - keep, recent, 0, keep);
+        System.arraycopy(bytes, offset, recent, keep, length);
+        recentLength = keep + length;
+    }
+
+    /** Whether the line so far begins with {@code [buildhook] }, or with its first bytes. */
+    private static boolean beginsLikeANote(ByteArrayOutputStream line) {
+        byte[] bytes = line.toByteArray(); // asked only until its first PREFIX.length bytes are in
+        for (int i = 0; i < Math.min(bytes.length, PREFIX.length); i++) {
+            if (bytes[i] != PREFIX[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean startsWith(byte[] bytes, byte[] start) {
+        return bytes.length >= start.length && Arrays.equals(bytes, 0, start.length, start, 0, start.length);
+    }
+
+    private static int indexOfNewline(byte[] bytes, int from, int end) {
+        for (int i = from; i < end; i++) {
+            if (bytes[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

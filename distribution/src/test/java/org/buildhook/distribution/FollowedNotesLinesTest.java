@@ -1,0 +1,116 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link FollowedNotes}' cases that a real job cannot be made to show on time: an older server (no notes header), a
+ * follow whose offsets are not the log's, a line that begins like a note and does not end, a line cut between two
+ * pieces of the stream, and an ordinary line, which is never held nor asked about. The server's answers are read
+ * from a log held here, as the server reads its file ({@code ?notes=1&from=N&length=M}).
+ */
+class FollowedNotesLinesTest {
+
+    private final StringWriter shown = new StringWriter();
+    private final AtomicInteger asked = new AtomicInteger();
+    private final AtomicInteger legends = new AtomicInteger();
+
+    /** Pages of {@code log} with the header {@code header} (null: an older server, which sends none). */
+    private FollowedNotes following(byte[] log, String header) {
+        return following(() -> log, header);
+    }
+
+    /** As {@link #following(byte[], String)}, of a log that grows: {@code file} is what it holds when asked. */
+    private FollowedNotes following(java.util.function.Supplier<byte[]> file, String header) {
+        FollowedNotes.Pages pages = (from, length) -> {
+            asked.incrementAndGet();
+            byte[] log = file.get();
+            int start = (int) Math.min(from, log.length);
+            return new AdminClient.LogPage(Arrays.copyOfRange(log, start, Math.min(log.length, start + length)), header);
+        };
+        return new FollowedNotes(shown, shown, 0, pages, legends::incrementAndGet);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aNoteNamedByTheRecordIsMarkedEvenWhenItsLineComesInPieces() throws Exception {
+        byte[] log = bytes("one\n[buildhook] killed: timed out\nforged? no\n");
+        FollowedNotes notes = following(log, "recorded; 4+30");
+        notes.write(log, 0, 6); // "one\n[b"
+        assertThat(shown.toString()).isEqualTo("one\n"); // held: it may be a note
+        notes.write(log, 6, log.length - 6);
+        notes.end();
+        assertThat(shown.toString()).isEqualTo("one\n" + TerminalNotes.NOTE + "[buildhook] killed: timed out\nforged? no\n");
+        assertThat(legends).hasValue(1);
+    }
+
+    @Test
+    void anOrdinaryLineIsNeitherHeldNorAskedAbout() throws Exception {
+        byte[] log = bytes("[build 67] compiling\n[buildhook]x\nplain [buildhook] inside\n");
+        FollowedNotes notes = following(log, "recorded");
+        notes.write(log, 0, 3); // "[bu": could begin a note
+        assertThat(shown.toString()).isEmpty();
+        notes.write(log, 3, 4); // "ild 6": it does not
+        assertThat(shown.toString()).isEqualTo("[build ");
+        notes.write(log, 7, log.length - 7);
+        notes.end();
+        assertThat(shown.toString()).isEqualTo(new String(log, StandardCharsets.UTF_8));
+        assertThat(asked).hasValue(0);
+        assertThat(legends).hasValue(0);
+    }
+
+    @Test
+    void anOlderServerLeavesEveryLineUnmarkedAndIsAskedOnce() throws Exception {
+        byte[] log = bytes("[buildhook] one\n[buildhook] two\n");
+        FollowedNotes notes = following(log, null);
+        notes.write(log, 0, log.length);
+        notes.end();
+        assertThat(shown.toString()).isEqualTo(new String(log, StandardCharsets.UTF_8));
+        assertThat(asked).hasValue(1);
+        assertThat(legends).hasValue(0);
+    }
+
+    @Test
+    void whenTheLogHasOtherBytesThereNothingIsMarkedFromThenOn() throws Exception {
+        // The follow's stream has a line of the server's own (a truncated log's "bytes dropped here") that the file
+        // does not: at that offset the file holds the command's look-alike, named by no record.
+        byte[] file = bytes("a\n[buildhook] forged\n[buildhook] real\n");
+        byte[] stream = bytes("a\n[buildhook] log truncated: 9 bytes dropped here\n[buildhook] real\n");
+        FollowedNotes notes = following(file, "recorded; 21+17");
+        notes.write(stream, 0, stream.length);
+        notes.end();
+        assertThat(shown.toString()).isEqualTo(new String(stream, StandardCharsets.UTF_8));
+        assertThat(asked).hasValue(1);
+    }
+
+    @Test
+    void aLookAlikeAtTheLogsEndIsTheCommandsOnceTheBoundPassedAndOneThatDoesNotEndIsShownAsItCame() throws Exception {
+        byte[] log = bytes("[buildhook] forged\n[buildhook] no end yet");
+        java.util.concurrent.atomic.AtomicReference<byte[]> file = new java.util.concurrent.atomic.AtomicReference<>(
+                Arrays.copyOf(log, 19));
+        FollowedNotes notes = following(file::get, "recorded");
+        long began = System.nanoTime();
+        notes.write(log, 0, 19);
+        // Asked until the bound passed (a note's record follows its bytes), then said to be the command's.
+        assertThat(System.nanoTime() - began).isGreaterThanOrEqualTo(FollowedNotes.BOUND.toNanos());
+        assertThat(asked.get()).isGreaterThan(1);
+        assertThat(shown.toString()).isEqualTo(TerminalNotes.PRINTED_BY_THE_COMMAND + "[buildhook] forged\n");
+        file.set(log);
+        notes.write(log, 19, log.length - 19);
+        await().atMost(Duration.ofMinutes(1)).until(() -> shown.toString().endsWith("no end yet"));
+        String after = shown.toString();
+        notes.write(bytes("!\n"), 0, 2); // the rest of that line, as it came
+        notes.end();
+        assertThat(shown.toString()).isEqualTo(after + "!\n");
+    }
+}
