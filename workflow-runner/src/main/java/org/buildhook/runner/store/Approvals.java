@@ -49,6 +49,9 @@ final class Approvals {
                 // key's older jobs. The approval then locks its own row and those older ones; a delivery of a newer
                 // build at the same moment locked the older ones in id order, then this one: each held a row the other
                 // asked for (review33).
+                // And before that, the turn of the job's rule's line for a slot, which the supersede may take a
+                // queued job out of (Supersede.takeTurns).
+                supersede.takeTurnOf(c, jobId);
                 supersede.lockKeyOf(c, jobId);
             }
             // Past its expiry a job is EXPIRED, whether or not the sweep (every poll interval, and not

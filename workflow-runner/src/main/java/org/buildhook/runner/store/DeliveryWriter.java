@@ -59,6 +59,8 @@ final class DeliveryWriter {
             }
         }
         return db.inTransaction("accept a delivery", c -> {
+            // Before any row lock: the turn of a rule whose line a supersede may take a job out of (Supersede).
+            supersede.takeTurns(c, jobs);
             String id = ids.next();
             Optional<String> first = claim(c, delivery.endpoint(), hash, id, delivery.receivedAt());
             if (first.isPresent()) {
@@ -144,6 +146,7 @@ final class DeliveryWriter {
     List<String> addJobs(String deliveryId, List<PlannedJob> jobs) {
         List<RenderedJob> rendered = render(jobs);
         return db.inTransaction("replay a delivery", c -> {
+            supersede.takeTurns(c, jobs); // before any row lock (Supersede.takeTurns)
             try (PreparedStatement p = c.prepareStatement("SELECT outcome FROM deliveries WHERE id = ?" + keyShare())) {
                 p.setString(1, deliveryId);
                 try (ResultSet rs = p.executeQuery()) {
@@ -413,6 +416,14 @@ final class DeliveryWriter {
             rendered.add(new RenderedJob(job, Rows.json(job.argv()), Rows.json(job.env())));
         }
         return rendered;
+    }
+
+    /**
+     * PostgreSQL: the turns a transaction that stores {@code jobs} ({@link #insertJobs}) takes first, before any row
+     * lock ({@link Supersede#takeTurns}).
+     */
+    void takeTurns(Connection c, List<PlannedJob> jobs) throws SQLException {
+        supersede.takeTurns(c, jobs);
     }
 
     List<String> insertJobs(Connection c, String deliveryId, List<PlannedJob> jobs, String rerunOf)

@@ -72,6 +72,9 @@ public final class FollowUpLedger {
      */
     public Optional<String> start(Job parent, PlannedJob followUp) {
         return db.inTransaction("start a follow-up", c -> {
+            if (followUp != null) {
+                writer.takeTurns(c, List.of(followUp)); // before the parent's row (Supersede.takeTurns)
+            }
             try (PreparedStatement p = c.prepareStatement(
                     "UPDATE jobs SET follow_ups_pending = 0 WHERE id = ? AND follow_ups_pending = 1")) {
                 p.setString(1, parent.id());

@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import org.buildhook.runner.PlannedJob;
 
 /**
  * Supersede keys, inside the transaction that stores a new job of a rule with a {@code supersede}
@@ -20,11 +21,54 @@ final class Supersede {
     private final Dialect dialect;
     private final JobQueue queue;
     private final Clock clock;
+    private final SlotLine line;
 
     Supersede(Dialect dialect, JobQueue queue, Clock clock) {
         this.dialect = dialect;
         this.queue = queue;
         this.clock = clock;
+        this.line = new SlotLine(dialect, clock);
+    }
+
+    /**
+     * PostgreSQL: takes the turn ({@link SlotLine#inTurn}) of each rule of {@code jobs} whose job may supersede a
+     * job in its rule's line for a slot (a {@code concurrency} limit, a supersede key and a build), in rule-name
+     * order. First in the transaction, before any row lock, as every taker of a rule's turn: the supersede then
+     * passes the turn of a queued job it ends on ({@link #supersedeOlder}), as a cancel does. Nothing on SQLite.
+     */
+    void takeTurns(Connection c, List<PlannedJob> jobs) throws SQLException {
+        java.util.SortedSet<String> rules = new java.util.TreeSet<>();
+        for (PlannedJob job : jobs) {
+            if (job.concurrency() > 0 && job.workflow().supersedeKey() != null && job.workflow().buildId() != null) {
+                rules.add(job.ruleName());
+            }
+        }
+        for (String rule : rules) {
+            line.inTurn(c, rule);
+        }
+    }
+
+    /**
+     * PostgreSQL: as {@link #takeTurns}, for job {@code jobId} about to be approved ({@link #approved}), before
+     * {@link #lockKeyOf}. Nothing on SQLite, nor for a job of a rule without a limit or a key.
+     */
+    void takeTurnOf(Connection c, String jobId) throws SQLException {
+        if (dialect != Dialect.POSTGRESQL) {
+            return;
+        }
+        String rule = null;
+        try (PreparedStatement p = c.prepareStatement("SELECT rule_name FROM jobs WHERE id = ? AND concurrency > 0"
+                + " AND supersede_key IS NOT NULL AND build_id IS NOT NULL AND rerun_of IS NULL")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                if (rs.next()) {
+                    rule = rs.getString(1);
+                }
+            }
+        }
+        if (rule != null) {
+            line.inTurn(c, rule);
+        }
     }
 
     /**
@@ -124,7 +168,7 @@ final class Supersede {
         // other transaction takes a job's row before its queue entry (a node recording a running job's end locks its
         // row, then wakes the job that superseded it). Taking a queued job's entry first and then a running job's row
         // deadlocked with that node (chaos33 F1). A row that ended while this waited for it is no longer selected.
-        try (PreparedStatement p = c.prepareStatement("SELECT id, state FROM jobs WHERE rule_name = ?"
+        try (PreparedStatement p = c.prepareStatement("SELECT id, state, concurrency FROM jobs WHERE rule_name = ?"
                 + " AND supersede_key = ? AND build_id < ? AND state IN (?, ?, ?, ?)"
                 + (dialect == Dialect.POSTGRESQL ? " ORDER BY id FOR UPDATE" : ""))) {
             p.setString(1, rule);
@@ -136,14 +180,18 @@ final class Supersede {
             p.setString(7, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.RUNNING).name());
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
-                    older.add(new String[] {rs.getString(1), rs.getString(2)});
+                    older.add(new String[] {rs.getString(1), rs.getString(2), rs.getInt(3) > 0 ? "line" : null});
                 }
             }
         }
+        String leftLine = null;
         for (String[] job : older) {
             JobState state = JobState.valueOf(job[1]);
             if (state == JobState.AWAITING_APPROVAL || (state != JobState.RUNNING && queue.cancel(c, job[0]))) {
                 end(c, job[0], by, buildId);
+                if (state != JobState.AWAITING_APPROVAL && job[2] != null) {
+                    leftLine = job[0];
+                }
             } else if (state != JobState.RUNNING || cancelRunning) {
                 // Picked by a node: that node sees the flag before the command, or kills its process tree.
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET cancel_requested = 1, superseded_by = ?"
@@ -153,6 +201,12 @@ final class Supersede {
                     p.executeUpdate();
                 }
             }
+        }
+        if (leftLine != null) {
+            // A queued (or waiting) job of the rule's line ended before any node picked it: it may be the one a freed
+            // slot woke, and the next in line would wait for runner.slot-retry; it passes its turn on, as a cancel
+            // does (DeliveryWriter.cancel, slots13). The turn was taken first in the transaction (takeTurns).
+            line.wakeTurn(c, rule, leftLine);
         }
     }
 
