@@ -363,7 +363,8 @@ public final class BuildhookApplication implements AutoCloseable {
      * rule's newest stored job, so a lowered limit would otherwise hold only from the next delivery, and a
      * job stored before it could start beside the running ones (chaos15 F1). A store that does not answer
      * leaves them as they are, said in one WARN. Then cancels the stored jobs of the rules this node knows
-     * were taken out ({@link RulesTakenOut}).
+     * were taken out ({@link RulesTakenOut}), and makes those not started yet of the rules that ask for an approval,
+     * planned without one, await it ({@link #gateJobsPlannedWithoutApproval}).
      *
      * <p>One at a time ({@code turn}), and only while {@code rules} is still the set in force in
      * {@code watcher}: the start's call and a reload's (on the watcher's thread) could otherwise both run,
@@ -448,6 +449,8 @@ public final class BuildhookApplication implements AutoCloseable {
      * with how many per rule (rulesdiff23), once per such set. Not at the reload itself (tryout30 F7: two nodes that
      * reload one file a moment apart made the first warn of jobs the second cancelled milliseconds later, and its
      * log never said so). The same turn as {@link #applyLimits}, and only while {@code rules} is still in force.
+     * Likewise, in a second {@code WARN}, the jobs not started yet left ungated of the rules that ask for an
+     * approval ({@link #gateJobsPlannedWithoutApproval}).
      */
     private static void sayJobsLeftWhileRulesDiffer(Store store, RuleSet rules, RulesWatcher watcher, Object turn,
             org.buildhook.runner.engine.EngineConfig engine, RulesTakenOut takenOut) {
@@ -469,7 +472,18 @@ public final class BuildhookApplication implements AutoCloseable {
                     return; // they agree now: the next comparison cancels the jobs
                 }
                 java.util.List<Store.RuleNotInForce> left = store.jobsOfRules(java.util.Set.copyOf(takenOut.pending));
+                java.util.Map<String, Integer> ungated = store.jobsToGate(rules.approvalExpiries().keySet());
                 takenOut.said = rules;
+                if (!ungated.isEmpty()) {
+                    LOG.warn("the stored jobs not started yet of the rules that ask for an approval {} but were planned"
+                            + " without one are left as they are, not made to await one: {}; running node(s) {} have"
+                            + " other rules (fingerprint {} here), which may not ask for it. They are made to await"
+                            + " one once every running node has the same rules (this node compares them every"
+                            + " runner.heartbeat-interval, and at each start and reload); until then they run when"
+                            + " due", where(node, rules), ungated.entrySet().stream().map(r -> "rule '" + r.getKey()
+                                    + "': " + r.getValue() + " job(s)").collect(java.util.stream.Collectors.joining(
+                                            ", ")), String.join(", ", differ.get().otherNodeIds()), own.shortForm());
+                }
                 if (!left.isEmpty()) {
                     LOG.warn("the stored jobs still to run of the rules disabled or removed {} are left as they are,"
                             + " not cancelled: {}; running node(s) {} have other rules (fingerprint {} here), and may"
@@ -495,9 +509,9 @@ public final class BuildhookApplication implements AutoCloseable {
      * Says, in one {@code WARN} per rule, what of a reload from {@code before} to {@code after} the stored jobs do
      * not follow (tryout33): (F1) the jobs still running of a rule taken out, which no rule in force counts (a
      * rule's {@code concurrency} and {@code supersede} see only jobs of its own name), naming the new rule with the
-     * same {@code run} (likely the rule renamed) that may start a job beside them; (F11) the jobs not started yet
-     * of a rule that asks for an approval now, which were planned without one and run without one. A store that
-     * does not answer leaves it unsaid (debug): the reload itself is not held up.
+     * same {@code run} (likely the rule renamed) that may start a job beside them. (F11, the jobs not started yet of
+     * a rule that asks for an approval now: they are made to await one, {@link #gateJobsPlannedWithoutApproval}.) A
+     * store that does not answer leaves it unsaid (debug): the reload itself is not held up.
      */
     private static void sayWhatStoredJobsDoNotFollow(Store store, RuleSet before, RuleSet after,
             org.buildhook.runner.engine.EngineConfig engine) {
@@ -520,22 +534,6 @@ public final class BuildhookApplication implements AutoCloseable {
                         "; the rules in force do not count them against any concurrency or supersede");
                 LOG.warn("rule '{}' is disabled or removed {}, and {} job(s) of it still run: {}; they go on to their"
                         + " end and their follow-ups{}", rule, where, running.size(), ids(running), renamed);
-            }
-            for (String rule : change.approvalAdded()) {
-                java.util.List<org.buildhook.runner.store.Job> planned = new java.util.ArrayList<>();
-                for (org.buildhook.runner.store.JobState state : java.util.List.of(org.buildhook.runner.store.JobState.QUEUED,
-                        org.buildhook.runner.store.JobState.WAITING)) {
-                    store.jobs(new org.buildhook.runner.store.JobQuery(state, rule, null, null, 500)).items().stream()
-                            .filter(j -> j.attempts() == 0 && j.rerunOf() == null).forEach(planned::add);
-                }
-                if (planned.isEmpty()) {
-                    continue;
-                }
-                LOG.warn("rule '{}' asks for an approval now, {}; {} of its stored job(s) still to run were planned"
-                        + " without one and will run without one when their turn comes: {}. If one should not run"
-                        + " unapproved, cancel it (buildhook cancel JOB) and replay its delivery (buildhook replay"
-                        + " DELIVERY): the replay's job waits for an approval", rule, where, planned.size(),
-                        ids(planned));
             }
         } catch (RuntimeException e) {
             LOG.debug("could not read the stored jobs of the rules a reload changed: {}", e.toString());
@@ -562,14 +560,17 @@ public final class BuildhookApplication implements AutoCloseable {
      * difference lasts. A rule said so whose jobs another node cancelled meanwhile (or that ran) is said resolved
      * in one {@code INFO} once the jobs are no longer left. Nodes that record no fingerprint (older buildhooks) are
      * not compared, as in {@link ClusterRules}. This node's fingerprint is that of {@code rules}, never the one its
-     * claim recorded (at a start, still the previous run's).
+     * claim recorded (at a start, still the previous run's). Under the same agreement, makes the stored jobs not
+     * started yet of the rules in force that ask for an approval, planned without one, await it (tryout33 F11,
+     * {@link #gateJobsPlannedWithoutApproval}), before the cancel.
      *
      * @return false when the jobs were left because another running node has other rules
      */
     private static boolean cancelJobsOfRulesTakenOut(Store store, RuleSet rules, RulesTakenOut taken,
             org.buildhook.runner.engine.EngineConfig engine) {
         java.util.Set<String> takenOut = taken.pending;
-        if (takenOut.isEmpty()) {
+        java.util.Map<String, java.time.Duration> approvals = rules.approvalExpiries();
+        if (takenOut.isEmpty() && approvals.isEmpty()) {
             return true;
         }
         String node = engine.nodeId();
@@ -583,6 +584,17 @@ public final class BuildhookApplication implements AutoCloseable {
                     return false;
                 }
             }
+        } catch (RuntimeException e) {
+            LOG.warn("the stored jobs of the rules disabled or removed, or that ask for an approval, in {} could not be"
+                    + " looked at ({}): they may still run as planned; list them with buildhook jobs --rule NAME,"
+                    + " cancel one with buildhook cancel JOB", rules.source(), e.getMessage());
+            return true;
+        }
+        gateJobsPlannedWithoutApproval(store, approvals, where);
+        if (takenOut.isEmpty()) {
+            return true;
+        }
+        try {
             java.util.Set<String> resolved = new java.util.TreeSet<>(taken.saidLeft);
             for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, rule -> "its rule '"
                     + rule + "' is disabled or removed " + where + "; run it again with buildhook rerun once the rule"
@@ -607,6 +619,42 @@ public final class BuildhookApplication implements AutoCloseable {
                     rules.source(), e.getMessage());
         }
         return true;
+    }
+
+    /**
+     * Makes the stored jobs not started yet of the rules in {@code approvals} (which ask for an approval in the rules
+     * in force {@code where}) that were planned without one await one ({@link Store#gateJobsOfRules}, tryout33 F11),
+     * saying per rule in one {@code WARN} which, and until when. Called only while every running node has the same
+     * rules (PostgreSQL), as the cancel of the rules taken out; a store that does not answer leaves them, said in one
+     * {@code WARN}, until the next start, reload or (held back) comparison.
+     */
+    private static void gateJobsPlannedWithoutApproval(Store store, java.util.Map<String, java.time.Duration> approvals,
+            String where) {
+        if (approvals.isEmpty()) {
+            return;
+        }
+        try {
+            for (Store.GatedRule gate : store.gateJobsOfRules(approvals, rule -> "awaiting the approval its rule '"
+                    + rule + "' asks for " + where + ": it was queued before, planned without one")) {
+                if (!gate.gated().isEmpty()) {
+                    LOG.warn("rule '{}' asks for an approval {}: {} of its stored job(s) not started yet, planned"
+                            + " without one, now await one (as its new deliveries' jobs do), expiring at {} unless"
+                            + " approved or rejected: {}; approve one with buildhook approve JOB", gate.rule(), where,
+                            gate.gated().size(), gate.expiresAt(), ids(gate.gated()));
+                }
+                if (!gate.atItsStart().isEmpty()) {
+                    LOG.warn("rule '{}' asks for an approval {}: {} of its stored job(s) planned without one were"
+                            + " being started by a node at this moment: each awaits one instead, unless its start came"
+                            + " first (then it runs, started before the approval was asked for): {}", gate.rule(),
+                            where, gate.atItsStart().size(), ids(gate.atItsStart()));
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("the stored jobs not started yet of the rules that ask for an approval {} could not be made to"
+                    + " await one ({}): they may run without one; list them with buildhook jobs --rule NAME --state"
+                    + " queued, and cancel one with buildhook cancel JOB (then replay its delivery: buildhook replay"
+                    + " DELIVERY); the next reload or start tries again", where, e.getMessage());
+        }
     }
 
     private static void applyLimits(Store store, RuleSet rules) {

@@ -159,14 +159,74 @@ class RulesNotInForceInAClusterTest {
     }
 
     /**
+     * tryout33 F11 (rename34) in a cluster: an approval added to a rule on this node while node-b still runs the file
+     * without it leaves the rule's queued job as it is (node-b would run it anyway) and says so; once node-b has the
+     * same rules, the next comparison makes it await the approval, once (one {@code gate} entry, however many nodes
+     * look), and it does not start when the slot frees.
+     */
+    @Test
+    void anApprovalAddedOnOneNodeGatesTheQueuedJobsOnlyOnceEveryRunningNodeHasIt() throws Exception {
+        Path go = dir.resolve("go");
+        String rule = "rules:\n  - name: long\n%s"
+                + "    run: {command: [/bin/sh, -c, 'while [ ! -e " + go + " ]; do sleep 0.05; done'],"
+                + " concurrency: 1}\n";
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), rule.formatted(""));
+        Path file = configuration();
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            String running = deliverBuild67(app);
+            await().atMost(Duration.ofMinutes(1)).until(() -> job(app, running).state() == JobState.RUNNING);
+            String queued = app.deliveries().receive(DeliveryServiceTest.signed(
+                    DeliveryServiceTest.fixture("build-68-failed.json"), "default")).jobIds().get(0);
+            await().atMost(Duration.ofMinutes(1)).until(() -> putBack(app, queued));
+            otherNodeRuns(app, RulesFingerprint.of(app.rules().current()));
+            Files.writeString(rules, rule.formatted("    approval: {expires: 1h}\n"));
+
+            await().atMost(Duration.ofMinutes(2)).until(() -> events.stream().anyMatch(e -> e.getLevel() == Level.WARN
+                    && e.getFormattedMessage().contains("but were planned without one are left as they are, not made"
+                            + " to await one: rule 'long': 1 job(s); running node(s) node-b have other rules")));
+            assertThat(job(app, queued).state()).as("left while node-b has other rules").isEqualTo(JobState.QUEUED);
+            assertThat(app.store().actionsOnJob(queued)).isEmpty();
+
+            otherNodeRuns(app, RulesFingerprint.of(app.rules().current()));
+            await().atMost(Duration.ofMinutes(2)).until(() -> job(app, queued).state() == JobState.AWAITING_APPROVAL);
+            // node-b's own look (or this node's next) finds nothing more to gate.
+            assertThat(app.store().gateJobsOfRules(app.rules().current().approvalExpiries(), r -> "again")).isEmpty();
+            app.compareRulesNow();
+            assertThat(app.store().actionsOnJob(queued)).extracting(a -> a.actor() + " " + a.action())
+                    .containsExactly("buildhook gate");
+            Files.createFile(go);
+            await().atMost(Duration.ofMinutes(1)).until(() -> job(app, running).state().isFinal());
+            assertThat(job(app, queued).state()).isEqualTo(JobState.AWAITING_APPROVAL);
+        }
+    }
+
+    /**
      * Writes the webhook secret and a configuration on a new PostgreSQL schema naming rules.yaml: the other
-     * node's claim counts as running for 1000 s; this node compares the rules every second.
+     * node's claim counts as running for 1000 s; this node compares the rules every second; a job refused a slot
+     * tries again only when a slot frees.
      */
     private Path configuration() throws Exception {
         Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
         return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nstore: {url: '"
                 + PG.newSchemaUrl() + "'}\nrules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
-                + "runner: {heartbeat-interval: 1s, missed-heartbeats: 1000, watchdog: off}\n");
+                + "runner: {heartbeat-interval: 1s, missed-heartbeats: 1000, watchdog: off, slot-retry: 1h}\n");
+    }
+
+    /**
+     * Whether {@code job}'s execution was picked and put back (for want of a slot), and is not picked now: with
+     * {@code runner.slot-retry: 1h} only a freed slot picks it again, so a gate finds it unpicked.
+     */
+    private static boolean putBack(BuildhookApplication app, String job) throws Exception {
+        try (var c = app.store().schedulerDataSource().getConnection();
+                var p = c.prepareStatement("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ?"
+                        + " AND picked = ? AND version > 1")) {
+            p.setString(1, job);
+            p.setBoolean(2, false);
+            try (var rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) == 1;
+            }
+        }
     }
 
     /** Whether {@link org.buildhook.runner.engine.ClusterRules} logged a line containing {@code text}. */

@@ -351,6 +351,12 @@ final class JobTask implements ExecutionHandler<Void> {
             LOG.info("job {}: already has its outcome; not run again", jobId);
             return remove();
         }
+        if (attempt == ExecutionLedger.GATED) {
+            // Its rule asks for an approval since a reload that came while this node had it picked (tryout33 F11).
+            LOG.info("job {}: awaits the approval its rule '{}' asks for since a reload after it was queued; not"
+                    + " started", jobId, job.ruleName());
+            return DEQUEUED;
+        }
         if (attempt == ExecutionLedger.NODE_DIED_IN_A_ROW || attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW) {
             return endedInARow(job, version, attempt == ExecutionLedger.NODE_STOPPED_IN_A_ROW);
         }

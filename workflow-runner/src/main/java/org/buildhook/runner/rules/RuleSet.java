@@ -144,6 +144,18 @@ public final class RuleSet {
         return Collections.unmodifiableMap(limits);
     }
 
+    /**
+     * Each enabled rule that asks for an {@code approval}, by name, in file order, to its {@code approval.expires}
+     * (positive): the rules whose jobs stored without one a start or reload makes await one (tryout33 F11,
+     * {@code Store.gateJobsOfRules}).
+     */
+    public Map<String, java.time.Duration> approvalExpiries() {
+        Map<String, java.time.Duration> approvals = new LinkedHashMap<>();
+        rules.stream().filter(r -> r.workflow() != null && r.workflow().approvalExpiry() != null)
+                .forEach(r -> approvals.put(r.name(), r.workflow().approvalExpiry()));
+        return Collections.unmodifiableMap(approvals);
+    }
+
     /** The shared resources the file declares, name to capacity (sorted by name); empty when none. */
     public Map<String, Integer> resources() {
         return resources;

@@ -303,6 +303,101 @@ final class DeliveryWriter {
         });
     }
 
+    /** What {@link #gate} came to. */
+    enum Gate {
+        /** Not a job to gate (any more): started, ended, a follow-up, planned with an approval or approved. */
+        NONE,
+        /** Now {@code AWAITING_APPROVAL}, its execution removed. */
+        GATED,
+        /** As {@link #GATED}, and the next jobs of its rule's line woken in its place. */
+        GATED_AND_WOKE,
+        /** Picked by a node at the moment: asked to await an approval at its start ({@link ExecutionLedger#GATED}). */
+        AT_ITS_START
+    }
+
+    /**
+     * The condition on a job's row (its columns unqualified) that {@link #gate} takes: not started yet (queued, or
+     * waiting for units, no attempt), no follow-up, and planned without an approval, or already asked to await one
+     * at its start ({@code expires_at} set while queued: {@link Gate#AT_ITS_START}). An approved job (queued with its
+     * {@code approval_expiry_ms} and no {@code expires_at}) does not match.
+     */
+    static final String GATEABLE = "state IN ('QUEUED', 'WAITING') AND attempts = 0 AND parent_id IS NULL"
+            + " AND (approval_expiry_ms IS NULL OR expires_at IS NOT NULL)";
+
+    /**
+     * Makes job {@code jobId}, planned without an approval and not started yet, await one as a delivery of a
+     * rule with {@code approval} leaves its job (tryout33 F11: an approval added by a reload): {@code
+     * AWAITING_APPROVAL}, expiring {@code expiry} from now, its queue execution removed and its turn in its rule's
+     * line passed on ({@link SlotLine#wakeTurn}), recorded in the audit trail as {@code gate} by {@code buildhook},
+     * all in one transaction. The locks are taken as {@link #cancel} takes them: the rule's turn, then (PostgreSQL)
+     * the job's row, then its queue entry. A job a node picked at the moment keeps its execution: it is asked to await
+     * the approval at its start instead ({@code expires_at} set while queued), which that node's start of its attempt
+     * honours ({@link ExecutionLedger#startAttempt}): it either started before (and runs) or awaits, never both.
+     *
+     * @param expiry how long it waits for a decision (the rule's {@code approval.expires}), positive
+     * @param why    the job's message while it awaits (the surfaces say its expiry themselves)
+     * @return what came of it; {@link Gate#NONE} when the job is no longer (or never was) one to gate
+     */
+    Gate gate(String jobId, Duration expiry, String why) {
+        return db.inTransaction("make a job await an approval", c -> {
+            String rule;
+            String deliveryId;
+            try (PreparedStatement p = c.prepareStatement("SELECT CASE WHEN concurrency > 0 THEN rule_name END,"
+                    + " delivery_id FROM jobs WHERE id = ? AND " + GATEABLE)) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return Gate.NONE;
+                    }
+                    rule = rs.getString(1);
+                    deliveryId = rs.getString(2);
+                }
+            }
+            if (rule != null) {
+                line.inTurn(c, rule); // before any row lock, as a cancel takes it
+            }
+            JobState now;
+            try (PreparedStatement p = c.prepareStatement("SELECT state FROM jobs WHERE id = ? AND " + GATEABLE
+                    + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return Gate.NONE; // started, superseded or cancelled meanwhile
+                    }
+                    now = JobState.valueOf(rs.getString(1));
+                }
+            }
+            Instant at = clock.instant();
+            Instant expires = at.plus(expiry);
+            if (!queue.cancel(c, jobId)) {
+                try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET approval_expiry_ms = ?, expires_at = ?"
+                        + " WHERE id = ?")) {
+                    p.setLong(1, expiry.toMillis());
+                    p.setLong(2, expires.toEpochMilli());
+                    p.setString(3, jobId);
+                    p.executeUpdate();
+                }
+                return Gate.AT_ITS_START;
+            }
+            try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, approval_expiry_ms = ?,"
+                    + " expires_at = ?, message = ?, waiting_since = NULL WHERE id = ?")) {
+                p.setString(1, JobState.AWAITING_APPROVAL.name());
+                p.setLong(2, expiry.toMillis());
+                p.setLong(3, expires.toEpochMilli());
+                p.setString(4, why);
+                p.setString(5, jobId);
+                p.executeUpdate();
+            }
+            insertAction(c, new AdminAction(ids.next(), at, Approvals.SYSTEM_ACTOR, GATE_ACTION, deliveryId, jobId,
+                    why));
+            boolean inLine = rule != null && (now == JobState.QUEUED || now == JobState.WAITING);
+            return inLine && line.wakeTurn(c, rule, jobId) > 0 ? Gate.GATED_AND_WOKE : Gate.GATED;
+        });
+    }
+
+    /** The audit trail's action of a job made to await an approval its rule asks for since it was queued. */
+    static final String GATE_ACTION = "gate";
+
     /**
      * The message of a job cancelled while still to run: {@code why} for a plain cancel that gave one, else the
      * usual one ({@link Job#cancelledBeforeItsNextAttempt}); for {@code ruleNotInForce}, {@code why} is the reason

@@ -35,6 +35,8 @@ public final class ExecutionLedger {
     private final JdbcCustomization jdbc;
     private final Runnable jobsDue;
     private final SlotLine line;
+    /** The ids of the audit trail's entries this writes ({@link #GATED}). */
+    private final Ids ids;
 
     /** @param jobsDue told when a job was made due now ({@link #releaseSlot(String, String, String)}) */
     ExecutionLedger(Database db, StoreReader reader, Clock clock, Runnable jobsDue) {
@@ -44,6 +46,7 @@ public final class ExecutionLedger {
         this.reader = reader;
         this.clock = clock;
         this.line = new SlotLine(db.dialect(), clock);
+        this.ids = new Ids(clock);
     }
 
     /** The job with its real environment, or empty when retention removed it. */
@@ -925,6 +928,53 @@ public final class ExecutionLedger {
     public static final int DECIDED_MEANWHILE = -4;
 
     /**
+     * What {@link #startAttempt(String, String, long, InARow)} returns, starting nothing, when the job was asked to
+     * await the approval its rule asks for since it was queued while this node had it picked ({@code
+     * DeliveryWriter.gate}, tryout33 F11): it is {@code AWAITING_APPROVAL} now, its execution removed in the same
+     * transaction; the caller frees what it took for it (its slot, its units) and leaves the execution alone.
+     */
+    public static final int GATED = -5;
+
+    /**
+     * The job as {@code DeliveryWriter.gate} leaves one it could move at once: {@code AWAITING_APPROVAL}, expiring its
+     * {@code approval_expiry_ms} from {@code now}, its execution (this pick's, or any unpicked one with no pick to go
+     * by) removed, recorded in the audit trail; in the transaction that holds its row.
+     */
+    private void gateAtStart(Connection c, String jobId, long version, Instant now) throws SQLException {
+        String why = "awaiting the approval its rule asks for since a reload that came after it was queued (it was"
+                + " planned without one, and asked to await one as a node was about to start it)";
+        try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, expires_at = ? + approval_expiry_ms,"
+                + " message = ?, waiting_since = NULL WHERE id = ?")) {
+            p.setString(1, JobState.AWAITING_APPROVAL.name());
+            p.setLong(2, now.toEpochMilli());
+            p.setString(3, why);
+            p.setString(4, jobId);
+            p.executeUpdate();
+        }
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_name = ?"
+                + " AND task_instance = ?" + (version >= 0 ? " AND version = ?" : " AND picked = ?"))) {
+            p.setString(1, JobQueue.TASK_NAME);
+            p.setString(2, jobId);
+            if (version >= 0) {
+                p.setLong(3, version);
+            } else {
+                p.setBoolean(3, false);
+            }
+            p.executeUpdate();
+        }
+        String deliveryId;
+        try (PreparedStatement p = c.prepareStatement("SELECT delivery_id FROM jobs WHERE id = ?")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                deliveryId = rs.getString(1);
+            }
+        }
+        DeliveryWriter.insertAction(c, new AdminAction(ids.next(), now, Approvals.SYSTEM_ACTOR,
+                DeliveryWriter.GATE_ACTION, deliveryId, jobId, why));
+    }
+
+    /**
      * Tests only: run with the job's id when {@link #startAttempt(String, String, long, InARow)} begins, before it
      * writes or locks anything; null otherwise.
      */
@@ -1125,12 +1175,15 @@ public final class ExecutionLedger {
             }
             int attempts;
             boolean isFinal;
+            boolean gate;
             // The job's row first, then the execution's (the lease): the order in which every other
             // writer of both takes them (finishAttempt, interruptLeftover). Taken the other way round,
             // a lease waiting here for a job's row held by another transaction would hold the
             // execution's row meanwhile, and db-scheduler's heartbeats, written one after another,
             // would all wait behind it.
-            try (PreparedStatement p = c.prepareStatement("SELECT attempts, state FROM jobs WHERE id = ?" + lock)) {
+            try (PreparedStatement p = c.prepareStatement("SELECT attempts, state, CASE WHEN "
+                    + DeliveryWriter.GATEABLE + " AND expires_at IS NOT NULL THEN 1 ELSE 0 END FROM jobs WHERE id = ?"
+                    + lock)) {
                 p.setString(1, jobId);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) {
@@ -1138,6 +1191,7 @@ public final class ExecutionLedger {
                     }
                     attempts = rs.getInt(1);
                     isFinal = JobState.valueOf(rs.getString(2)).isFinal();
+                    gate = rs.getInt(3) == 1;
                 }
             }
             if (version >= 0 && !leased && !renewLease(c, jobId, version)) {
@@ -1145,6 +1199,12 @@ public final class ExecutionLedger {
             }
             if (isFinal) {
                 return 0;
+            }
+            if (gate) {
+                // Asked to await the approval its rule asks for since it was queued, while this node had it picked
+                // (DeliveryWriter.gate, tryout33 F11): it awaits one instead of starting, its execution removed here.
+                gateAtStart(c, jobId, version, now);
+                return GATED;
             }
             // What its attempt cut short came to, recorded since the pick looked (recordKnownOutcome, which takes the
             // job's row first too): the job is concluded from it, not run again. Looked at under the job's row, so
@@ -1245,7 +1305,7 @@ public final class ExecutionLedger {
      */
     private static final String SQLITE_FIRST_ATTEMPT = "UPDATE jobs SET state = ?, attempts = 1, started_at = ?,"
             + " node = ?, message = NULL, exit_code = NULL, ended_at = NULL WHERE id = ? AND attempts = 0"
-            + " AND state NOT IN (" + finalStates() + ")";
+            + " AND state NOT IN (" + finalStates() + ") AND expires_at IS NULL";
 
     /** The first attempt's row, inserted for the job that CTE {@code job} returns. */
     private static final String FIRST_ATTEMPT_INSERT = "INSERT INTO job_attempts (job_id, attempt, outcome,"
@@ -1298,7 +1358,7 @@ public final class ExecutionLedger {
     private static String firstAttemptJob(String condition) {
         return "job AS (UPDATE jobs SET state = ?, attempts = 1,"
                 + " started_at = ?, node = ?, message = NULL WHERE id = ? AND attempts = 0 AND state NOT IN ("
-                + finalStates() + ")" + condition + " RETURNING id)";
+                + finalStates() + ") AND expires_at IS NULL" + condition + " RETURNING id)";
     }
 
     /**

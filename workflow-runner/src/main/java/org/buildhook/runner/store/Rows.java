@@ -161,7 +161,10 @@ final class Rows {
                 JobState.valueOf(rs.getString(STATE)), rs.getInt(ATTEMPTS), integer(rs, EXIT_CODE),
                 instant(rs, CREATED_AT), instant(rs, STARTED_AT), instant(rs, ENDED_AT), rs.getString(NODE),
                 rs.getString(LOG_PATH), rs.getString(MESSAGE), rs.getInt(CANCEL_REQUESTED) != 0,
-                rs.getString(RERUN_OF), workflow(rs), rs.getString(SUPERSEDED_BY), instant(rs, EXPIRES_AT));
+                rs.getString(RERUN_OF), workflow(rs), rs.getString(SUPERSEDED_BY),
+                // Set on a queued job too while it is asked to await an approval at its start (DeliveryWriter.gate):
+                // an expiry only for a job that awaits one.
+                JobState.valueOf(rs.getString(STATE)) == JobState.AWAITING_APPROVAL ? instant(rs, EXPIRES_AT) : null);
     }
 
     private static JobWorkflow workflow(ResultSet rs) throws SQLException {

@@ -805,6 +805,112 @@ public final class Store implements AutoCloseable {
         return byRule(left);
     }
 
+    /**
+     * What {@link #gateJobsOfRules} did for one rule.
+     *
+     * @param rule      the rule's name, which asks for an approval in the rules in force
+     * @param gated     its jobs made to await an approval, oldest first
+     * @param atItsStart its jobs a node had picked at the moment, asked to await one at their start instead (they
+     *                  await it unless that node's start came first: then they run, started before the gate)
+     * @param expiresAt when those made to await one now expire unless approved or rejected (ms precision)
+     */
+    public record GatedRule(String rule, List<Job> gated, List<Job> atItsStart, java.time.Instant expiresAt) {
+        public GatedRule {
+            gated = List.copyOf(gated);
+            atItsStart = List.copyOf(atItsStart);
+        }
+    }
+
+    /**
+     * Makes the stored jobs not started yet of each rule in {@code approvals}, which asks for an approval in the rules
+     * in force, that were planned without one (a rule that asked for none when their delivery came, re-runs of such
+     * jobs included) await one, as a delivery of the rule leaves its job (tryout33 F11: an approval added by a reload
+     * let the jobs already queued run unapproved): {@code AWAITING_APPROVAL}, expiring after the rule's {@code
+     * approval.expires}, their queue execution removed and their turn in the rule's line passed on, each in a
+     * transaction of its own, with a {@code gate} entry by {@code buildhook} in the audit trail
+     * ({@link DeliveryWriter#gate}). "Not started yet": queued or waiting for units with no attempt. A job whose
+     * attempt ran (waiting for its retry) is not gated: it passed the gate its rule had when it ran, and its retry is
+     * part of that run. Follow-ups are not gated (their rules have no approval); a job approved already is not asked
+     * again. Idempotent: what one node (or an earlier call) gated matches no more. The caller decides when the rules
+     * in force are every node's ({@code RulesFingerprint}), as for {@link #cancelJobsOfRules}.
+     *
+     * @param approvals each rule's name to its {@code approval.expires} (positive); empty: nothing is read
+     * @param message   the message of a job of the rule (its name given) while it awaits
+     * @return one entry per rule with jobs gated or asked to be, by name; empty when none was
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<GatedRule> gateJobsOfRules(Map<String, java.time.Duration> approvals,
+            java.util.function.Function<String, String> message) {
+        if (approvals.isEmpty()) {
+            return List.of();
+        }
+        List<String[]> found = gateable(approvals.keySet());
+        Map<String, List<Job>> gated = new java.util.TreeMap<>();
+        Map<String, List<Job>> atStart = new java.util.TreeMap<>();
+        Map<String, java.time.Instant> expires = new java.util.HashMap<>();
+        boolean woke = false;
+        for (String[] job : found) {
+            java.time.Instant before = config.clock().instant();
+            DeliveryWriter.Gate done = writer.gate(job[0], approvals.get(job[1]), message.apply(job[1]));
+            if (done == DeliveryWriter.Gate.NONE) {
+                continue;
+            }
+            Job read = reader.job(job[0]).map(JobDetail::job).orElse(null);
+            if (read == null) {
+                continue;
+            }
+            if (done == DeliveryWriter.Gate.AT_ITS_START) {
+                atStart.computeIfAbsent(job[1], r -> new java.util.ArrayList<>()).add(read);
+            } else {
+                gated.computeIfAbsent(job[1], r -> new java.util.ArrayList<>()).add(read);
+                expires.putIfAbsent(job[1], read.expiresAt() != null ? read.expiresAt()
+                        : before.plus(approvals.get(job[1])));
+            }
+            woke |= done == DeliveryWriter.Gate.GATED_AND_WOKE;
+        }
+        if (woke) {
+            jobsQueued();
+        }
+        java.util.Set<String> rules = new java.util.TreeSet<>(gated.keySet());
+        rules.addAll(atStart.keySet());
+        return rules.stream().map(r -> new GatedRule(r, gated.getOrDefault(r, List.of()), atStart.getOrDefault(r,
+                List.of()), expires.get(r))).toList();
+    }
+
+    /**
+     * The stored jobs that {@link #gateJobsOfRules} would make await an approval now (picked ones included), counted
+     * by rule, without changing any: a node whose rules differ from another running node's leaves them and says how
+     * many.
+     *
+     * @param rules the names of the rules that ask for an approval; empty: nothing is read
+     * @return each rule with such jobs to their number, by name; empty when there is none
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Map<String, Integer> jobsToGate(java.util.Set<String> rules) {
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        gateable(rules).forEach(job -> counts.merge(job[1], 1, Integer::sum));
+        return counts;
+    }
+
+    /** The id and rule of each job {@link DeliveryWriter#GATEABLE} of a rule in {@code rules}, oldest first. */
+    private List<String[]> gateable(java.util.Set<String> rules) {
+        if (rules.isEmpty()) {
+            return List.of();
+        }
+        return db.read("read the jobs planned without the approval their rule asks for", c -> {
+            List<String[]> out = new java.util.ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT id, rule_name FROM jobs WHERE "
+                    + DeliveryWriter.GATEABLE + " ORDER BY id"); ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    if (rules.contains(rs.getString(2))) {
+                        out.add(new String[] {rs.getString(1), rs.getString(2)});
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     private static List<RuleNotInForce> byRule(Map<String, Integer> counts) {
         return counts.entrySet().stream().map(e -> new RuleNotInForce(e.getKey(), e.getValue())).toList();
     }

@@ -328,4 +328,148 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
                 + " its rule 'flaky' is removed");
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(log));
     }
+
+    /**
+     * tryout33 F11: {@code approval} added to a rule by a reload let its jobs already queued run without anyone's yes.
+     * The rule's jobs not started yet are made to await one as its new deliveries' jobs do ({@link
+     * org.buildhook.runner.store.Store#gateJobsOfRules}): {@code AWAITING_APPROVAL}, expiring after its {@code
+     * approval.expires}, out of the queue and of its rule's line, with a {@code gate} entry by {@code buildhook}; the
+     * running job goes on, a job whose attempt ran (waiting for its retry) is not gated; a second call (another node)
+     * gates nothing more. Once the running job ends the gated one does not start; approved, it runs once.
+     */
+    @Test
+    void theJobsNotStartedYetOfARuleThatAsksForAnApprovalNowAwaitOneAndRunOnlyOnceApproved() throws IOException {
+        Path go = dir.resolve("go");
+        Path log = dir.resolve("ran");
+        Path deploy = script("deploy.sh", "echo $1 >> " + log + "\nwhile [ ! -e " + go + " ]; do [ -d "
+                + go.getParent() + " ] || exit 1; sleep 0.05; done");
+        String yaml = "rules:\n"
+                + "  - name: long\n%s"
+                + "    run: {command: [/bin/sh, \"" + deploy + "\", \"${build.id}\"], concurrency: 1}\n"
+                + "  - name: flaky\n%s"
+                + "    run: {command: [/bin/sh, -c, 'exit 3'], retries: 2, backoff: 1h}\n";
+        RuleSet before = rules(yaml.formatted("", ""));
+        RuleSet after = rules(yaml.formatted("    approval: {expires: 1h}\n", "    approval: {expires: 1h}\n"));
+        openStore();
+        // A slot's next try only when woken: the queued job's execution, once put back, is not picked again by itself
+        // (one picked at the gate's moment is the next test's).
+        startEngine(new EngineConfig("node-a", 4, Duration.ofMillis(200), Duration.ofMillis(200), 50,
+                Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofMillis(100)));
+        List<String> first = deliver(before, 1).jobIds();
+        String running = first.get(0);
+        String retrying = first.get(1);
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(running).state() == JobState.RUNNING
+                && job(retrying).retryDueAt().isPresent());
+        // Build 2 for 'long' only: a job of 'flaky' not started yet would be gated too.
+        String queued = deliver(rules(yaml.formatted("", "    enabled: false\n")), 2).jobIds().get(0);
+        assertState(job(queued), JobState.QUEUED);
+        await().atMost(Duration.ofSeconds(60)).until(() -> putBack(queued));
+        Instant gatedAt = Instant.now();
+
+        List<org.buildhook.runner.store.Store.GatedRule> gated = store.gateJobsOfRules(after.approvalExpiries(),
+                r -> "gated: " + r);
+
+        assertThat(gated).singleElement().satisfies(g -> {
+            assertThat(g.rule()).isEqualTo("long");
+            assertThat(g.gated()).extracting(org.buildhook.runner.store.Job::id).containsExactly(queued);
+            assertThat(g.atItsStart()).isEmpty();
+            assertThat(g.expiresAt()).isBetween(gatedAt.plus(Duration.ofHours(1)).minusMillis(1),
+                    Instant.now().plus(Duration.ofHours(1)));
+        });
+        assertState(job(queued), JobState.AWAITING_APPROVAL);
+        assertThat(job(queued).message()).isEqualTo("gated: long");
+        assertThat(job(queued).expiresAt()).isEqualTo(gated.get(0).expiresAt());
+        assertThat(store.actionsOnJob(queued)).extracting(AdminAction::actor, AdminAction::action)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("buildhook", "gate"));
+        assertThat(queueEntries(queued)).as("its execution removed").isZero();
+        assertState(job(running), JobState.RUNNING);
+        assertState(job(retrying), JobState.QUEUED);
+        assertThat(job(retrying).retryDueAt()).as("a retry of a job that ran is not gated").isPresent();
+        assertThat(store.gateJobsOfRules(after.approvalExpiries(), r -> "again")).as("once, not per node").isEmpty();
+
+        Files.createFile(go);
+        assertState(awaitFinal(running).job(), JobState.SUCCEEDED);
+        assertState(job(queued), JobState.AWAITING_APPROVAL);
+        assertThat(store.approve(queued, "alice")).isTrue();
+        assertState(awaitFinal(queued).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(log)).containsExactly("1", "2");
+        assertThat(store.actionsOnJob(queued)).extracting(AdminAction::action).containsExactly("gate", "approve");
+    }
+
+    /**
+     * tryout33 F11, the moment of a pick: a node picked the job and is starting its attempt when the rule's approval
+     * is put in force. The gate cannot take the picked execution away from that node: it asks the job to await the
+     * approval at its start, and the node's start honours it, so the job awaits (its execution removed, its slot
+     * freed, never run) and runs once approved. Its start first (a job already running) is left to run: the test
+     * above.
+     */
+    @Test
+    void aJobPickedAtTheMomentTheApprovalIsPutInForceAwaitsItInsteadOfStarting() throws IOException {
+        Path log = dir.resolve("ran");
+        String yaml = "rules:\n  - name: long\n%s    run: {command: [/bin/sh, -c, 'echo $1 >> " + log
+                + "', sh, \"${build.id}\"], concurrency: 1}\n";
+        RuleSet before = rules(yaml.formatted(""));
+        RuleSet after = rules(yaml.formatted("    approval: {expires: 1h}\n"));
+        openStore();
+        String job = deliver(before, 1).jobIds().get(0);
+        java.util.concurrent.atomic.AtomicReference<List<org.buildhook.runner.store.Store.GatedRule>> gated =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        org.buildhook.runner.store.AttemptStartSeams.beforeStart(id -> {
+            if (id.equals(job) && gated.get() == null) {
+                gated.set(store.gateJobsOfRules(after.approvalExpiries(), r -> "gated: " + r));
+            }
+        });
+        try {
+            startEngine();
+            await().atMost(Duration.ofSeconds(60)).until(() -> job(job).state() != JobState.QUEUED);
+        } finally {
+            org.buildhook.runner.store.AttemptStartSeams.clear();
+        }
+
+        assertThat(gated.get()).singleElement().satisfies(g -> {
+            assertThat(g.gated()).isEmpty();
+            assertThat(g.atItsStart()).extracting(org.buildhook.runner.store.Job::id).containsExactly(job);
+        });
+        assertState(job(job), JobState.AWAITING_APPROVAL);
+        assertThat(job(job).attempts()).isZero();
+        assertThat(job(job).expiresAt()).isAfter(Instant.now().plus(Duration.ofMinutes(59)));
+        assertThat(store.actionsOnJob(job)).extracting(AdminAction::actor, AdminAction::action)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("buildhook", "gate"));
+        assertThat(queueEntries(job)).as("its execution removed").isZero();
+        assertThat(log).as("never run").doesNotExist();
+
+        assertThat(store.approve(job, "alice")).isTrue();
+        assertState(awaitFinal(job).job(), JobState.SUCCEEDED);
+        assertThat(Files.readAllLines(log)).containsExactly("1");
+    }
+
+    /** Whether {@code job}'s execution was picked and put back (for want of a slot), and is not picked now. */
+    private boolean putBack(String job) {
+        try (var c = store.schedulerDataSource().getConnection();
+                var p = c.prepareStatement("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ?"
+                        + " AND picked = ? AND version > 1")) {
+            p.setString(1, job);
+            p.setBoolean(2, false);
+            try (var rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) == 1;
+            }
+        } catch (java.sql.SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** How many executions of {@code job} the queue holds. */
+    private int queueEntries(String job) {
+        try (var c = store.schedulerDataSource().getConnection();
+                var p = c.prepareStatement("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ?")) {
+            p.setString(1, job);
+            try (var rs = p.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
 }
