@@ -177,9 +177,12 @@ final class JobTask implements ExecutionHandler<Void> {
         if (startAtRead) {
             letAcceptsGoFirst();
         }
-        Optional<ExecutionLedger.JobToRun> found = waits.call(jobId, "read the job",
-                () -> startAtRead ? ledger.jobToStart(jobId, config.nodeId(), version) : ledger.jobToRun(jobId),
-                before);
+        // When the statement that may start the job (and renew its heartbeat) was sent: its lease runs from then.
+        long[] sent = new long[1];
+        Optional<ExecutionLedger.JobToRun> found = waits.call(jobId, "read the job", () -> {
+            sent[0] = System.nanoTime();
+            return startAtRead ? ledger.jobToStart(jobId, config.nodeId(), version) : ledger.jobToRun(jobId);
+        }, before);
         if (found.isEmpty()) {
             return remove();
         }
@@ -194,7 +197,7 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         Job job = found.get().job();
         if (found.get().started() > 0) {
-            return launch(job, found.get().body(), found.get().started(), version, Map.of());
+            return launch(job, found.get().body(), found.get().started(), version, Map.of(), sent[0]);
         }
         if (job.state().isFinal()) {
             return remove();
@@ -342,8 +345,13 @@ final class JobTask implements ExecutionHandler<Void> {
             waits.run(jobId, "end what an earlier attempt left", () -> sweepBeforeRerun(jobId), before);
         }
         // The units it took are recorded on the attempt (V20): shown with it, and its own again after a cut (units32 L1).
-        int attempt = waits.call(jobId, "start an attempt", () -> ledger.startAttempt(jobId, config.nodeId(), version,
-                config.inARow(), units), before);
+        // The start renews the execution's heartbeat in its transaction: the lease its command is created under runs from
+        // the moment the statement was sent (chaos33 F2), on the monotonic clock.
+        long[] sent = new long[1];
+        int attempt = waits.call(jobId, "start an attempt", () -> {
+            sent[0] = System.nanoTime();
+            return ledger.startAttempt(jobId, config.nodeId(), version, config.inARow(), units);
+        }, before);
         if (attempt == ExecutionLedger.LOST_PICK) {
             return pickLost(jobId);
         }
@@ -367,7 +375,7 @@ final class JobTask implements ExecutionHandler<Void> {
             return decided.isPresent() ? concluded(job, version, decided.get())
                     : rescheduleIn(config.slotRetryDelay());
         }
-        return launch(job, read, attempt, version, units);
+        return launch(job, read, attempt, version, units, sent[0]);
     }
 
     /**
@@ -423,11 +431,15 @@ final class JobTask implements ExecutionHandler<Void> {
 
     /**
      * Runs attempt {@code attempt}, started, to its end and records its outcome; {@code units} are the numbers of the
-     * shared resources' units it holds, by resource (empty when it needs none), told to its command.
+     * shared resources' units it holds, by resource (empty when it needs none), told to its command; {@code renewed}
+     * ({@link System#nanoTime()}) is when the statement that started it, renewing its execution's heartbeat, was sent.
      */
     private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version,
-            Map<String, List<Integer>> units) {
-        RunningJobs.Launch launch = running.launching(job.id(), this::notStartedFor);
+            Map<String, List<Integer>> units, long renewed) {
+        RunningJobs.Launch launch = running.launching(job.id(), this::notStartedFor, store.dialect()
+                == Dialect.POSTGRESQL ? new CreationLease(ledger, job.id(), config.nodeId(), version,
+                        config.deadNodeLimit(), renewed)
+                : RunningJobs.LeaseLook.NONE);
         try {
             return launch(job, read, attempt, version, units, launch);
         } finally {
@@ -444,7 +456,7 @@ final class JobTask implements ExecutionHandler<Void> {
                 + "; back in the queue, its retries untouched";
     }
 
-    /** As {@link #launch(Job, byte[], int, long, Map)}, under {@code launch}, which the launcher asks before the exec. */
+    /** As {@link #launch(Job, byte[], int, long, Map, long)}, under {@code launch}, which the launcher asks before the exec. */
     private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version,
             Map<String, List<Integer>> units, RunningJobs.Launch launch) {
         String jobId = job.id();

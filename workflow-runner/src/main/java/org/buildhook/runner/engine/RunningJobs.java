@@ -148,9 +148,52 @@ final class RunningJobs {
      * ({@link #fenceAll}), or null when the node is stopping.
      */
     Launch launching(String jobId, Function<String, String> words) {
-        Launch launch = new Launch(jobId, words);
+        return launching(jobId, words, LeaseLook.NONE);
+    }
+
+    /**
+     * As {@link #launching(String, Function)}; {@code lease} is asked too, under the same lock, after the fencing and
+     * the stop: whether the job's execution is still this node's (chaos33 F2), just before its process is created and
+     * just after.
+     */
+    Launch launching(String jobId, Function<String, String> words, LeaseLook lease) {
+        Launch launch = new Launch(jobId, words, lease);
         starting.put(jobId, launch);
         return launch;
+    }
+
+    /**
+     * A launch's looks at the lease its command runs under (chaos33 F2, RELIABILITY bug 10): a node whose job thread
+     * did not go on for long between the record of the attempt's start and the process's creation (a paused JVM) may
+     * find the job taken over by another node meanwhile. Each look returns null while the lease is surely this node's,
+     * else why not, in the words of the attempt's record.
+     */
+    interface LeaseLook {
+        /** Never finds the lease gone: where no other node takes a job over (a SQLite store). */
+        LeaseLook NONE = new LeaseLook() {
+            @Override
+            public String beforeCreation() {
+                return null;
+            }
+
+            @Override
+            public String afterCreation() {
+                return null;
+            }
+        };
+
+        /** Just before the exec: why the command must not be created, or null. */
+        String beforeCreation();
+
+        /** Just after the exec: why the command just created must be killed at once, or null. */
+        String afterCreation();
+    }
+
+    /** Kills the command of a launch whose lease was found gone just after its creation ({@link Launch}), once. */
+    private void fenceLate(String jobId, String why) {
+        if (fence(jobId, why)) {
+            LOG.warn("job {}: {}", jobId, why);
+        }
     }
 
     /** The launch is over: its command was added, or it ended without one. */
@@ -160,7 +203,9 @@ final class RunningJobs {
 
     /**
      * One launch's gate (review26 R6): its command is not created once this node's id was taken over ({@link
-     * #fenceAll}) or its stop began ({@link #stop}). The look at those notes and the process's creation are one step for
+     * #fenceAll}) or its stop began ({@link #stop}), nor once its lease is not surely this node's any more ({@link
+     * LeaseLook}; one found gone just after the creation has its command killed as it is added). The look at those
+     * notes and the process's creation are one step for
      * {@link #fenceAll}, which waits for the creations under way: a command created was created before it, and is
      * fenced as any running one; one not created yet never is. A stop does not wait: one created as it began is one
      * of the commands it waits for and then ends.
@@ -168,22 +213,33 @@ final class RunningJobs {
     final class Launch implements StartGate {
         private final String jobId;
         private final Function<String, String> words;
+        private final LeaseLook lease;
         private volatile String refused;
         /** Whether its process was created; written before {@link #creations} is let go. */
         private volatile boolean created;
+        /** Why its command, just created, must be killed ({@link LeaseLook#afterCreation}), or null; before created. */
+        private volatile String late;
 
-        private Launch(String jobId, Function<String, String> words) {
+        private Launch(String jobId, Function<String, String> words, LeaseLook lease) {
             this.jobId = jobId;
             this.words = words;
+            this.lease = lease;
         }
 
-        /** Why the command must not start now, in the words of the job's record, or null while it may. */
+        /**
+         * Why the command must not start now, in the words of the job's record, or null while it may. Besides the
+         * node's notes, asks its {@link LeaseLook}, which may ask the store.
+         */
         String refusal() {
             String fencing = fencingAll;
             if (fencing != null) {
                 return words.apply(fencing);
             }
-            return stopping ? words.apply(null) : null;
+            if (stopping) {
+                return words.apply(null);
+            }
+            String gone = lease.beforeCreation();
+            return gone == null ? null : words.apply(gone);
         }
 
         /** Why {@link #pass} refused to create the command, or null when it did not (yet). */
@@ -201,7 +257,16 @@ final class RunningJobs {
                     throw new Refused(why);
                 }
                 T process = spawn.create();
+                // Asked again once created: a pause between the look above and the exec (chaos33 F2) is not seen by
+                // it. Noted before created, which the add reads after its put (as the fencing notes: review26 R1).
+                late = lease.afterCreation();
                 created = true;
+                // The launcher may have returned, and the command been added, before this exec ran (its executor's
+                // thread): then the add did not see it late, and it is killed here, once known ({@code fence} is
+                // once per job; the add looks after its put, this after its note: one of them sees the other).
+                if (late != null && running.containsKey(jobId)) {
+                    fenceLate(jobId, late);
+                }
                 return process;
             } finally {
                 creations.readLock().unlock();
@@ -257,6 +322,9 @@ final class RunningJobs {
     private void fenceIfAllAre(String jobId, RunningJob job, Launch launch) {
         if (launch != null && launch.refused != null) {
             return; // its gate refused it: nothing was created, nothing is killed (review26 R6)
+        }
+        if (launch != null && launch.created && launch.late != null) {
+            fenceLate(jobId, launch.late);
         }
         String why = fencingAll;
         // Not created yet, its gate refuses it; or it is being created past the gate's look, and fenceAll's look,

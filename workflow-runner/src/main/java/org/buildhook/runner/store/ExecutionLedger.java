@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -819,6 +820,37 @@ public final class ExecutionLedger {
             bindLease(p, 1, jobId, version, clock.instant());
             return p.executeUpdate() == 1;
         }
+    }
+
+    /**
+     * Whether {@code node} still holds the job's execution as it picked it ({@code version}) with a heartbeat no older
+     * than {@code maxAge} by this host's clock; if so, renews that heartbeat now, in the same statement (chaos33 F2,
+     * RELIABILITY bug 10). Asked just before and just after a command's process is created when the job's thread went
+     * on late since its last look: another node revives an execution whose heartbeat is older than the dead-node limit,
+     * so one this young cannot have been taken (clocks apart by less than the limit less {@code maxAge}), and once
+     * renewed it cannot be until the limit has passed again. A taker's revival changes the version; db-scheduler's own
+     * heartbeats, which renew the row meanwhile, count. The version is not changed (db-scheduler's completion of the
+     * execution checks it).
+     *
+     * @param jobId   the job's id (its execution's task instance)
+     * @param node    this node's id, as it picked the execution
+     * @param version the execution's version at this node's pick
+     * @param maxAge  how old its heartbeat may be, over 0
+     * @return true when the hold was confirmed and renewed; false when the execution is gone, no longer picked by
+     *         {@code node} at {@code version}, or its heartbeat is older than {@code maxAge}
+     * @throws org.buildhook.runner.RunnerException as any write, when the store cannot be reached
+     */
+    public boolean confirmLease(String jobId, String node, long version, Duration maxAge) {
+        Instant now = clock.instant();
+        return db.inTransaction("confirm this node's hold on a job before its command is created",
+                Durability.DEFERRED, c -> {
+                    try (PreparedStatement p = c.prepareStatement(LEASE + " AND picked_by = ? AND last_heartbeat >= ?")) {
+                        int next = bindLease(p, 1, jobId, version, now);
+                        p.setString(next, node);
+                        jdbc.setInstant(p, next + 1, now.minus(maxAge));
+                        return p.executeUpdate() == 1;
+                    }
+                });
     }
 
     /**

@@ -19,6 +19,8 @@ final class HeldLauncher implements JobLauncher {
     private final JobLauncher real;
     private final Runnable before;
     private final Consumer<RunningJob> after;
+    /** Run inside the gate, just before the exec, or null. */
+    private final Runnable inCreation;
 
     /** Holds the launch's return only: {@code hold} runs after the command has started (the R1 window). */
     HeldLauncher(JobLauncher real, Runnable hold) {
@@ -27,9 +29,7 @@ final class HeldLauncher implements JobLauncher {
 
     /** @param after given what the real launcher returned */
     HeldLauncher(JobLauncher real, Runnable before, Consumer<RunningJob> after) {
-        this.real = real;
-        this.before = before;
-        this.after = after;
+        this(real, before, after, null);
     }
 
     @Override
@@ -37,10 +37,34 @@ final class HeldLauncher implements JobLauncher {
         return start(request, StartGate.OPEN);
     }
 
+    /**
+     * Holds the launch inside its gate, after the gate's looks and before the exec ({@code hold}), as a pause of the JVM
+     * there would (chaos33 F2).
+     */
+    static HeldLauncher inCreation(JobLauncher real, Runnable hold) {
+        return new HeldLauncher(real, () -> { }, started -> { }, hold);
+    }
+
+    private HeldLauncher(JobLauncher real, Runnable before, Consumer<RunningJob> after, Runnable inCreation) {
+        this.real = real;
+        this.before = before;
+        this.after = after;
+        this.inCreation = inCreation;
+    }
+
     @Override
     public RunningJob start(JobRequest request, StartGate gate) {
         before.run();
-        RunningJob started = real.start(request, gate);
+        StartGate held = inCreation == null ? gate : new StartGate() {
+            @Override
+            public <T> T pass(Spawn<T> spawn) throws java.io.IOException {
+                return gate.pass(() -> {
+                    inCreation.run();
+                    return spawn.create();
+                });
+            }
+        };
+        RunningJob started = real.start(request, held);
         after.accept(started);
         return started;
     }

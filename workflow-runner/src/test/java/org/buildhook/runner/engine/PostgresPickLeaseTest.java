@@ -3,10 +3,13 @@ package org.buildhook.runner.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.github.kagkarlsson.scheduler.task.CompletionHandler;
 import com.github.kagkarlsson.scheduler.task.Execution;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -16,15 +19,206 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
+import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobAttempt;
+import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobQueue;
+import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.Plans;
 import org.buildhook.runner.store.StoreConfig;
 import org.buildhook.runner.store.TestStores;
 import org.junit.jupiter.api.Test;
 
 class PostgresPickLeaseTest extends AbstractPickLeaseTest {
+
+    /**
+     * chaos33 F2 (seed 33005): node-a records attempt 1's start (which renews its execution's heartbeat) and is held, as
+     * a SIGSTOP held it, before its command's process is created; its execution's heartbeat grows older than the
+     * dead-node limit, node-b takes the job over as db-scheduler does then and runs it to its end. node-a, going on,
+     * must not create attempt 1's command: its gate finds the lease it would run under older than half the limit on
+     * the monotonic clock. Before the fix the gate asked only about a takeover of the node's id and a stop, and the
+     * command ran after the job had ended SUCCEEDED (beside node-b's, had that one still run).
+     */
+    @Test
+    void aNodeHeldBetweenItsAttemptsStartAndItsProcessCreationNeverCreatesItOnceAnotherNodeCouldHaveTakenTheJob()
+            throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = accept("echo \"$BUILDHOOK_ATTEMPT\" >> " + ran);
+        EngineConfig fast = AbstractEngineTest.fast(NODE);
+        Duration limit = fast.heartbeatInterval().multipliedBy(fast.missedHeartbeats());
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        try (CommonsExecLauncher realA = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-a")));
+                CommonsExecLauncher realB = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-b")))) {
+            // The injected pause: node-a's job thread held after the start's record, before the launcher and its gate.
+            JobTask nodeA = new JobTask(store, new HeldLauncher(realA, () -> {
+                held.countDown();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, started -> { }), fast, running, Clock.systemUTC(), JobEvents.NONE,
+                    new LeftoverSweep(store.ledger(), NODE), () -> { }, Runnable::run, () -> null);
+            Execution picked = pick(jobId, Instant.now());
+            Future<CompletionHandler<Void>> first = threads.submit(() -> nodeA.execute(picked.taskInstance,
+                    context(picked)));
+            assertThat(held.await(60, TimeUnit.SECONDS)).as("node-a reached its launch").isTrue();
+            assertThat(store.job(jobId).orElseThrow().attempts()).extracting(JobAttempt::node).containsExactly(NODE);
+
+            // node-a's execution is dead by db-scheduler's rule (its heartbeat older than the limit): node-b takes it.
+            await().atMost(Duration.ofSeconds(60)).until(() -> heartbeatOlderThan(jobId, limit));
+            Execution taken = pick(jobId, Instant.now(), "node-b");
+            JobTask nodeB = new JobTask(store, realB, AbstractEngineTest.fast("node-b"), new RunningJobs(),
+                    Clock.systemUTC(), JobEvents.NONE, new LeftoverSweep(store.ledger(), "node-b"), () -> { },
+                    Runnable::run, () -> null);
+            complete(nodeB.execute(taken.taskInstance, context(taken)));
+            assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(Files.readAllLines(ran)).as("node-b's run").hasSize(1);
+
+            go.countDown();
+            complete(first.get(60, TimeUnit.SECONDS));
+        }
+        assertThat(Files.readAllLines(ran)).as("runs of the job's command: node-a's attempt 1 must not have run after"
+                + " node-b took the job over").hasSize(1);
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
+        JobAttempt firstAttempt = job.attempts().get(0);
+        assertThat(firstAttempt.node()).isEqualTo(NODE);
+        assertThat(job.attempts().get(1).node()).isEqualTo("node-b");
+        assertThat(job.attempts().get(1).outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+        assertThat(firstAttempt.outcome()).isNotEqualTo(AttemptOutcome.SUCCEEDED);
+    }
+
+    /**
+     * The look of chaos33 F2 counts db-scheduler's own heartbeats: node-a held between its attempt's start record and
+     * the creation for twice the dead-node limit while its execution's heartbeat is renewed meanwhile (as db-scheduler's
+     * heartbeat thread does for a picked execution), so no other node could take the job; going on, it runs the
+     * command, once. (30a2fc28 refused such a start from the time since the start record alone, and was reverted.)
+     */
+    @Test
+    void aNodeHeldLongWhileItsHeartbeatsGoOnStillRunsTheCommandOnce() throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = accept("echo \"$BUILDHOOK_ATTEMPT\" >> " + ran);
+        EngineConfig fast = AbstractEngineTest.fast(NODE);
+        Duration limit = fast.deadNodeLimit();
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        try (CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-a")))) {
+            JobTask nodeA = new JobTask(store, new HeldLauncher(real, () -> {
+                held.countDown();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, started -> { }), fast, running, Clock.systemUTC(), JobEvents.NONE,
+                    new LeftoverSweep(store.ledger(), NODE), () -> { }, Runnable::run, () -> null);
+            Execution picked = pick(jobId, Instant.now());
+            Future<CompletionHandler<Void>> first = threads.submit(() -> nodeA.execute(picked.taskInstance,
+                    context(picked)));
+            assertThat(held.await(60, TimeUnit.SECONDS)).as("node-a reached its launch").isTrue();
+            long heldSince = System.nanoTime();
+            // db-scheduler's heartbeats go on while the job's thread is held: each poll renews the row, as they do.
+            await().atMost(Duration.ofMinutes(1)).pollInterval(limit.dividedBy(8)).until(() -> {
+                beat(jobId);
+                return System.nanoTime() - heldSince > 2 * limit.toNanos();
+            });
+            beat(jobId);
+            go.countDown();
+            complete(first.get(60, TimeUnit.SECONDS));
+        }
+        assertThat(Files.readAllLines(ran)).as("the command's runs").containsExactly(jobId + "/1");
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(job.attempts()).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+    }
+
+    /**
+     * chaos33 F2's second window: node-a is held inside its gate, after the gate's look found the lease its own and
+     * before the exec; node-b takes the job over once its heartbeat is older than the limit and runs it to its end.
+     * node-a, going on, creates the command (nothing can stop an exec already decided), then looks again, finds the
+     * lease gone, and kills the command at once. Before the second look the command (attempt 1 sleeps) ran on after
+     * the job had ended, until self-fencing's next check.
+     */
+    @Test
+    void aCommandCreatedAfterAnotherNodeTookTheJobIsKilledAsItIsCreated() throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = accept("case \"$BUILDHOOK_ATTEMPT\" in */1) exec sleep 600;; esac; echo"
+                + " \"${BUILDHOOK_ATTEMPT##*/}\" >> " + ran);
+        EngineConfig fast = AbstractEngineTest.fast(NODE);
+        Duration limit = fast.deadNodeLimit();
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        try (CommonsExecLauncher realA = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-a")));
+                CommonsExecLauncher realB = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-b")))) {
+            JobTask nodeA = new JobTask(store, HeldLauncher.inCreation(realA, () -> {
+                held.countDown();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }), fast, running, Clock.systemUTC(), JobEvents.NONE, new LeftoverSweep(store.ledger(), NODE), () -> { },
+                    Runnable::run, () -> null);
+            Execution picked = pick(jobId, Instant.now());
+            Future<CompletionHandler<Void>> first = threads.submit(() -> nodeA.execute(picked.taskInstance,
+                    context(picked)));
+            assertThat(held.await(60, TimeUnit.SECONDS)).as("node-a reached its exec").isTrue();
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> heartbeatOlderThan(jobId, limit));
+            Execution taken = pick(jobId, Instant.now(), "node-b");
+            JobTask nodeB = new JobTask(store, realB, AbstractEngineTest.fast("node-b"), new RunningJobs(),
+                    Clock.systemUTC(), JobEvents.NONE, new LeftoverSweep(store.ledger(), "node-b"), () -> { },
+                    Runnable::run, () -> null);
+            complete(nodeB.execute(taken.taskInstance, context(taken)));
+            assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
+
+            go.countDown();
+            try {
+                complete(first.get(60, TimeUnit.SECONDS));
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError("node-a's attempt 1, created after node-b took the job, still runs", e);
+            }
+        } finally {
+            running.runningJobIds().forEach(id -> running.fence(id, "the test's end"));
+        }
+        assertThat(Files.readAllLines(ran)).as("node-b's run").containsExactly("2");
+        JobDetail job = store.job(jobId).orElseThrow();
+        assertThat(job.job().state()).isEqualTo(JobState.SUCCEEDED);
+        JobAttempt attempt1 = job.attempts().get(0);
+        assertThat(attempt1.node()).isEqualTo(NODE);
+        assertThat(attempt1.outcome()).isNotEqualTo(AttemptOutcome.SUCCEEDED);
+        assertThat(attempt1.message()).contains("killed by its own node as it was created: node node-a went on");
+        assertThat(job.attempts().get(1).outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+    }
+
+    /** Renews the job's execution's heartbeat now, as db-scheduler's heartbeat thread does while it is picked. */
+    private void beat(String jobId) throws SQLException {
+        try (Connection c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET last_heartbeat = ? WHERE task_instance = ? AND picked")) {
+            p.setObject(1, java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC));
+            p.setString(2, jobId);
+            assertThat(p.executeUpdate()).as("the execution's row, picked").isEqualTo(1);
+        }
+    }
+
+    /** Whether the job's execution's heartbeat is older than {@code limit} by this host's clock, as a taker sees it. */
+    private boolean heartbeatOlderThan(String jobId, Duration limit) throws SQLException {
+        try (Connection c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
+                "SELECT last_heartbeat FROM scheduled_tasks WHERE task_instance = ?")) {
+            p.setString(1, jobId);
+            try (var rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                java.sql.Timestamp beat = rs.getTimestamp(1);
+                return beat != null && beat.toInstant().plus(limit).isBefore(Instant.now());
+            }
+        }
+    }
 
     @Override
     StoreConfig config(Path dir) {
