@@ -1400,4 +1400,22 @@ abstract class AbstractPickLeaseTest {
     static void complete(CompletionHandler<Void> handler) throws Exception {
         handler.complete(mock(ExecutionComplete.class), mock(ExecutionOperations.class));
     }
+
+    /** A hold for a {@link HeldLauncher}: counts {@code held} down, then waits for {@code go} (an event, not a time). */
+    static Runnable holdUntil(java.util.concurrent.CountDownLatch held, java.util.concurrent.CountDownLatch go) {
+        return () -> {
+            held.countDown();
+            try {
+                go.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+    }
+
+    /** The engine's own {@link JobTask} of node {@code node}, with {@code launcher}, the fast engine config and {@code jobs}. */
+    JobTask nodeTask(org.buildhook.runner.exec.JobLauncher launcher, String node, RunningJobs jobs) {
+        return new JobTask(store, launcher, AbstractEngineTest.fast(node), jobs, Clock.systemUTC(), JobEvents.NONE,
+                new LeftoverSweep(store.ledger(), node), () -> { }, Runnable::run, () -> null);
+    }
 }

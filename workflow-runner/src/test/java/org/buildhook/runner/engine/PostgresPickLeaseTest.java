@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -55,15 +54,7 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
         try (CommonsExecLauncher realA = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-a")));
                 CommonsExecLauncher realB = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-b")))) {
             // The injected pause: node-a's job thread held after the start's record, before the launcher and its gate.
-            JobTask nodeA = new JobTask(store, new HeldLauncher(realA, () -> {
-                held.countDown();
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, started -> { }), fast, running, Clock.systemUTC(), JobEvents.NONE,
-                    new LeftoverSweep(store.ledger(), NODE), () -> { }, Runnable::run, () -> null);
+            JobTask nodeA = nodeTask(new HeldLauncher(realA, holdUntil(held, go), started -> { }), NODE, running);
             Execution picked = pick(jobId, Instant.now());
             Future<CompletionHandler<Void>> first = threads.submit(() -> nodeA.execute(picked.taskInstance,
                     context(picked)));
@@ -73,9 +64,7 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
             // node-a's execution is dead by db-scheduler's rule (its heartbeat older than the limit): node-b takes it.
             await().atMost(Duration.ofSeconds(60)).until(() -> heartbeatOlderThan(jobId, limit));
             Execution taken = pick(jobId, Instant.now(), "node-b");
-            JobTask nodeB = new JobTask(store, realB, AbstractEngineTest.fast("node-b"), new RunningJobs(),
-                    Clock.systemUTC(), JobEvents.NONE, new LeftoverSweep(store.ledger(), "node-b"), () -> { },
-                    Runnable::run, () -> null);
+            JobTask nodeB = nodeTask(realB, "node-b", new RunningJobs());
             complete(nodeB.execute(taken.taskInstance, context(taken)));
             assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
             assertThat(Files.readAllLines(ran)).as("node-b's run").hasSize(1);
@@ -109,15 +98,7 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
         java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
         try (CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-a")))) {
-            JobTask nodeA = new JobTask(store, new HeldLauncher(real, () -> {
-                held.countDown();
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, started -> { }), fast, running, Clock.systemUTC(), JobEvents.NONE,
-                    new LeftoverSweep(store.ledger(), NODE), () -> { }, Runnable::run, () -> null);
+            JobTask nodeA = nodeTask(new HeldLauncher(real, holdUntil(held, go), started -> { }), NODE, running);
             Execution picked = pick(jobId, Instant.now());
             Future<CompletionHandler<Void>> first = threads.submit(() -> nodeA.execute(picked.taskInstance,
                     context(picked)));
@@ -156,15 +137,7 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
         java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
         try (CommonsExecLauncher realA = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-a")));
                 CommonsExecLauncher realB = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-b")))) {
-            JobTask nodeA = new JobTask(store, HeldLauncher.inCreation(realA, () -> {
-                held.countDown();
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }), fast, running, Clock.systemUTC(), JobEvents.NONE, new LeftoverSweep(store.ledger(), NODE), () -> { },
-                    Runnable::run, () -> null);
+            JobTask nodeA = nodeTask(HeldLauncher.inCreation(realA, holdUntil(held, go)), NODE, running);
             Execution picked = pick(jobId, Instant.now());
             Future<CompletionHandler<Void>> first = threads.submit(() -> nodeA.execute(picked.taskInstance,
                     context(picked)));
@@ -172,9 +145,7 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
 
             await().atMost(Duration.ofSeconds(60)).until(() -> heartbeatOlderThan(jobId, limit));
             Execution taken = pick(jobId, Instant.now(), "node-b");
-            JobTask nodeB = new JobTask(store, realB, AbstractEngineTest.fast("node-b"), new RunningJobs(),
-                    Clock.systemUTC(), JobEvents.NONE, new LeftoverSweep(store.ledger(), "node-b"), () -> { },
-                    Runnable::run, () -> null);
+            JobTask nodeB = nodeTask(realB, "node-b", new RunningJobs());
             complete(nodeB.execute(taken.taskInstance, context(taken)));
             assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
 

@@ -7,7 +7,6 @@ import com.github.kagkarlsson.scheduler.task.CompletionHandler;
 import com.github.kagkarlsson.scheduler.task.Execution;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
@@ -44,15 +43,7 @@ class SqlitePickLeaseTest extends AbstractPickLeaseTest {
         CountDownLatch go = new CountDownLatch(1);
         try (var real = org.buildhook.runner.exec.CommonsExecLauncher.create(
                 org.buildhook.runner.exec.LauncherConfig.defaults(dir.resolve("logs-a")))) {
-            JobTask node = new JobTask(store, new HeldLauncher(real, () -> {
-                held.countDown();
-                try {
-                    go.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, started -> { }), fast, running, Clock.systemUTC(), JobEvents.NONE,
-                    new LeftoverSweep(store.ledger(), NODE), () -> { }, Runnable::run, () -> null);
+            JobTask node = nodeTask(new HeldLauncher(real, holdUntil(held, go), started -> { }), NODE, running);
             Execution picked = pick(jobId, Instant.now());
             Future<CompletionHandler<Void>> first = threads.submit(() -> node.execute(picked.taskInstance,
                     context(picked)));
