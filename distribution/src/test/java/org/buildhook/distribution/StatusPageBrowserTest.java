@@ -119,7 +119,19 @@ class StatusPageBrowserTest {
         onTheLivePage(() -> assertThat(browser.findElement(By.id("attempts")).getText()).contains("SUCCEEDED"));
         screenshot("status-page-job.png");
 
+        // tryout34 F4: Re-run asks first, naming the job, its build and what runs; dismissed, nothing is sent.
         onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Re-run']")).click());
+        Alert ask = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> browser.switchTo().alert(), a -> a != null);
+        assertThat(ask.getText()).startsWith("Re-run job ").contains("(" + jobId + "), build 67 of andy-corp/lmp? ")
+                .endsWith("Its command runs again now as a new job.");
+        ask.dismiss();
+        assertThat(browser.findElement(By.id("result")).getText()).isEmpty();
+        assertThat(server.getJson("jobs?delivery=" + deliveryId).path("items").size()).isEqualTo(1);
+
+        onTheLivePage(() -> browser.findElement(By.xpath("//button[text()='Re-run']")).click());
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser.switchTo().alert(), a -> a != null)
+                .accept();
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> browser
                 .findElement(By.id("result")).getText().startsWith("Re-run as job "));
         assertThat(browser.findElement(By.id("result")).getText()).doesNotContain("{").doesNotContain("202");
@@ -134,6 +146,18 @@ class StatusPageBrowserTest {
         assertThat(server.getJson("jobs?delivery=" + deliveryId).path("items").findValuesAsText("rerunOf"))
                 .contains(jobId);
         screenshot("status-page.png");
+
+        // tryout34 F4: Replay asks first too, naming the delivery and its build; dismissed, no job is planned.
+        onTheLivePage(() -> browser.findElement(row).findElement(By.cssSelector("button[data-post$='/replay']")).click());
+        Alert replay = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> browser.switchTo().alert(), a -> a != null);
+        assertThat(replay.getText()).isEqualTo("Replay delivery " + deliveryId + " (build 67 of andy-corp/lmp)? Every"
+                + " rule that matches this delivery plans its jobs again, under the rules in force now.");
+        replay.dismiss();
+        assertThat(browser.findElement(By.id("result")).getText()).isEmpty();
+        assertThat(server.getJson("jobs?delivery=" + deliveryId).path("items").size()).isEqualTo(2);
+        assertThat(server.getJson("actions?delivery=" + deliveryId).path("items").findValuesAsText("action"))
+                .containsExactly("rerun");
     }
 
     /**

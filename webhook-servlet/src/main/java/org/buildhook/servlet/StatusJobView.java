@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
+import org.buildhook.runner.store.DeliverySummary;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobAttempt;
 
@@ -99,7 +100,7 @@ final class StatusJobView {
         h.append("<main><p><a href=\"./\">&larr; all deliveries</a></p><h2>Job <code>").append(escape(job.id()))
                 .append("</code> of rule <code>").append(escape(job.ruleName())).append("</code></h2>")
                 .append("<p id=\"result\" role=\"status\"></p>");
-        liveState(h, job, attempts);
+        liveState(h, job, attempts, delivery.map(Delivery::summary).orElse(DeliverySummary.NONE));
         h.append("<h2>Plan</h2><table class=\"facts\" id=\"plan\"><tbody>");
         String build = delivery.map(d -> escape(d.summary().buildId())).orElse("");
         String buildLink = SafeLinks.link(job.env().get(StatusPageView.WEB_URL), build + "&nbsp;&#8599;", "ext build");
@@ -146,9 +147,19 @@ final class StatusJobView {
      * slows the polling to {@link #FINAL_POLL_MILLIS} and asks for the {@link #FINAL_PART} from then on.
      */
     static String live(Job job, List<JobAttempt> attempts, Map<Integer, LogText> logs, Chain chain) {
+        return live(job, DeliverySummary.NONE, attempts, logs, chain);
+    }
+
+    /**
+     * The live part alone, its buttons' confirm dialogs naming the job's build and project as the whole page does.
+     *
+     * @param delivery the job's delivery's summary ({@link DeliverySummary#NONE} when it is gone)
+     */
+    static String live(Job job, DeliverySummary delivery, List<JobAttempt> attempts, Map<Integer, LogText> logs,
+            Chain chain) {
         StringBuilder h = new StringBuilder(16384).append("<!DOCTYPE html><html><body").append(pollAttributes(job, chain))
                 .append(">");
-        liveState(h, job, attempts);
+        liveState(h, job, attempts, delivery);
         // A tbody outside a table would be dropped by the parser that reads this answer.
         h.append("<table>");
         liveChain(h, job, chain);
@@ -164,9 +175,18 @@ final class StatusJobView {
      * (page30: a finished job's page did not ask at all, and showed the outage only after a reload).
      */
     static String finalPart(Job job, List<JobAttempt> attempts, Chain chain) {
+        return finalPart(job, DeliverySummary.NONE, attempts, chain);
+    }
+
+    /**
+     * The {@link #FINAL_PART}, its buttons' confirm dialogs naming the job's build and project as the whole page does.
+     *
+     * @param delivery the job's delivery's summary ({@link DeliverySummary#NONE} when it is gone)
+     */
+    static String finalPart(Job job, DeliverySummary delivery, List<JobAttempt> attempts, Chain chain) {
         StringBuilder h = new StringBuilder(4096).append("<!DOCTYPE html><html><body").append(pollAttributes(job, chain))
                 .append(">");
-        liveState(h, job, attempts);
+        liveState(h, job, attempts, delivery);
         h.append("<table>");
         liveChain(h, job, chain);
         return h.append("</table></body></html>\n").toString();
@@ -249,7 +269,7 @@ final class StatusJobView {
                 + " since its first attempt started)</small>";
     }
 
-    private static void liveState(StringBuilder h, Job job, List<JobAttempt> attempts) {
+    private static void liveState(StringBuilder h, Job job, List<JobAttempt> attempts, DeliverySummary delivery) {
         h.append("<div id=\"job-live\" data-live><table class=\"facts\" id=\"job-state\"><tbody>");
         field(h, "State", StatusPageView.chip(job.state()) + (job.cancelRequested() && !job.state().isFinal()
                 ? " <small>cancel requested</small>" : ""));
@@ -262,7 +282,7 @@ final class StatusJobView {
         field(h, "Message", escape(job.message()));
         field(h, "Node", escape(job.node()));
         h.append("</tbody></table><p>");
-        StatusPageView.actions(h, job);
+        StatusPageView.actions(h, job, delivery);
         h.append("</p></div>");
     }
 

@@ -157,8 +157,8 @@ final class StatusPageAssets {
      * are swapped alike (the outage's page: its builds to re-send); a part the page lacks (a page opened before the
      * outage has no {@code #store-outage}) is shown at the top of its {@code main}, below {@code #result}, until an
      * answer is the status again (tryout29 F3). Buttons post their action with the CSRF header and refresh the live
-     * parts at once; a button with {@code data-confirm} (Forget a node; Approve, Reject, Cancel a job) asks its words first, and sends nothing when
-     * the reader cancels.
+     * parts at once; a button with {@code data-confirm} (Forget a node; Approve, Reject, Cancel, Re-run a job;
+     * Replay a delivery) asks its words first, and sends nothing when the reader cancels.
      */
     static final String SCRIPT = """
             (function () {
@@ -322,8 +322,8 @@ final class StatusPageAssets {
               document.addEventListener('click', function (e) {
                 var b = e.target.closest('button[data-post]');
                 if (!b) { return; }
-                // A button that cannot be undone (Forget a node; Approve, Reject, Cancel a job) asks first; cancelled,
-                // nothing is sent.
+                // A button that cannot be undone or starts commands (Forget a node; Approve, Reject, Cancel, Re-run a
+                // job; Replay a delivery) asks first; cancelled, nothing is sent.
                 var ask = b.getAttribute('data-confirm');
                 if (ask && !window.confirm(ask)) { return; }
                 b.disabled = true;

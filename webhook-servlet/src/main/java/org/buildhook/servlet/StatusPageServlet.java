@@ -27,6 +27,7 @@ import org.buildhook.runner.exec.LogNotes;
 import org.buildhook.runner.store.ActionQuery;
 import org.buildhook.runner.store.AdminAction;
 import org.buildhook.runner.store.Delivery;
+import org.buildhook.runner.store.DeliverySummary;
 import org.buildhook.runner.store.DeliveryOutcome;
 import org.buildhook.runner.store.DeliveryQuery;
 import org.buildhook.runner.store.Ids;
@@ -376,8 +377,13 @@ public final class StatusPageServlet extends HttpServlet {
         boolean pending = job.workflow().followUps() != null && app.store().followUps().isPending(id);
         StatusJobView.Chain chain = new StatusJobView.Chain(oldestFirst, followUps.nextCursor() != null,
                 actionsOldestFirst, actions.nextCursor() != null, pending);
+        // Its build, project and trigger only: not its body (up to the body cap) nor its jobs, which re-runs
+        // and replays make thousands, all read only to be dropped (lists14). In the live parts too: their buttons'
+        // confirm dialogs name the build (tryout34 F4).
+        Optional<Delivery> delivery = app.store().deliveryRow(job.deliveryId());
+        DeliverySummary summary = delivery.map(Delivery::summary).orElse(DeliverySummary.NONE);
         if (finalPart && !StatusJobView.polls(job, chain)) {
-            send(response, 200, StatusJobView.finalPart(job, attempts, chain));
+            send(response, 200, StatusJobView.finalPart(job, summary, attempts, chain));
             return;
         }
         Map<Integer, LogText> texts = new LinkedHashMap<>();
@@ -387,12 +393,9 @@ public final class StatusPageServlet extends HttpServlet {
             texts.put(a.attempt(), tail(file, a, JobLogSender.comparedNode(app.store(), app.config().engine().nodeId())));
         }
         if (livePart) {
-            send(response, 200, StatusJobView.live(job, attempts, texts, chain));
+            send(response, 200, StatusJobView.live(job, summary, attempts, texts, chain));
             return;
         }
-        // Its build, project and trigger only: not its body (up to the body cap) nor its jobs, which re-runs
-        // and replays make thousands, all read only to be dropped (lists14).
-        Optional<Delivery> delivery = app.store().deliveryRow(job.deliveryId());
         send(response, 200, StatusJobView.page(nonce(response), job, delivery, attempts, texts, chain));
     }
 

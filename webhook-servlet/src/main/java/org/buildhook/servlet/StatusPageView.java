@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.StringJoiner;
 import org.buildhook.runner.store.Delivery;
 import org.buildhook.runner.store.DeliveryOutcome;
+import org.buildhook.runner.store.DeliverySummary;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.JobsAtAGlance;
@@ -457,7 +458,7 @@ final class StatusPageView {
         if (!row.jobs().isEmpty()) {
             h.append("<ul class=\"jobs\">");
             for (Job j : row.jobs()) {
-                jobLine(h, j, row.interrupted().getOrDefault(j.id(), 0));
+                jobLine(h, j, row.interrupted().getOrDefault(j.id(), 0), d.summary());
             }
             if (!row.hidden().isEmpty()) {
                 hiddenJobs(h, d.id(), row);
@@ -470,8 +471,13 @@ final class StatusPageView {
         }
         h.append("</td><td>");
         if (d.outcome() == DeliveryOutcome.ACCEPTED) {
+            // A replay starts commands (every ungated rule's job): it asks first, as Approve does (tryout34 F4).
+            String named = build(d.summary().buildId(), d.summary().project());
             h.append("<button type=\"button\" data-post=\"api/deliveries/").append(escape(d.id()))
-                    .append("/replay\">Replay</button>");
+                    .append("/replay\" data-confirm=\"").append(escape("Replay delivery " + d.id()
+                            + (named.isEmpty() ? "" : " (" + named + ")") + "? Every rule that matches this delivery"
+                            + " plans its jobs again, under the rules in force now."))
+                    .append("\">Replay</button>");
         }
         h.append("</td></tr>");
     }
@@ -504,7 +510,7 @@ final class StatusPageView {
         return s.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
     }
 
-    private static void jobLine(StringBuilder h, Job j, int interrupted) {
+    private static void jobLine(StringBuilder h, Job j, int interrupted, DeliverySummary delivery) {
         h.append("<li class=\"job-line\" data-job=\"").append(escape(j.id())).append("\">")
                 .append(jobLink(j.id(), j.ruleName()));
         if (j.runName() != null) {
@@ -525,7 +531,7 @@ final class StatusPageView {
             h.append(' ').append(log);
         }
         h.append(' ');
-        actions(h, j);
+        actions(h, j, delivery);
         h.append("</li>");
     }
 
@@ -563,20 +569,39 @@ final class StatusPageView {
                 : Optional.of(Duration.between(j.startedAt(), end));
     }
 
+    /** The buttons of a job ({@link #actions(StringBuilder, Job, DeliverySummary)}) with its delivery unknown. */
+    static void actions(StringBuilder h, Job j) {
+        actions(h, j, DeliverySummary.NONE);
+    }
+
     /**
      * The buttons of a job: Re-run for a job that has ended; Cancel (and Approve, Reject while it awaits an
      * approval) for one that has not. A re-run of a job that has not run yet is a second job of the same
      * build beside it, so approving both ran the build twice (tryout16 F8): the page no longer offers it.
      * No Cancel once a cancel was requested (the state says "cancel requested"; tryout21 F8.3). Approve, Reject
-     * and Cancel cannot be undone, so each asks first ({@code data-confirm}, naming the job's rule and id), as
-     * Forget does: one stray click or tap on a phone approved a production deploy (tryout33 F10).
+     * and Cancel cannot be undone, and Re-run starts the command again, so each asks first ({@code data-confirm},
+     * naming the job's rule and id, its build and project when known, and what it does), as Forget does: one stray
+     * click or tap on a phone approved a production deploy (tryout33 F10), and one re-ran an old build's deploy over
+     * the newer one (tryout34 F4).
+     *
+     * @param delivery the job's delivery's summary, for its build and project ({@link DeliverySummary#NONE} when
+     *                 unknown: the build is then the one the job was planned for, if recorded)
      */
-    static void actions(StringBuilder h, Job j) {
+    static void actions(StringBuilder h, Job j, DeliverySummary delivery) {
+        String build = build(delivery.buildId() != null ? delivery.buildId() : j.workflow().buildId(),
+                delivery.project());
+        String job = "job " + j.ruleName() + " (" + j.id() + ")" + (build.isEmpty() ? "" : ", " + build);
         if (j.state().isFinal()) {
+            // A re-run is never superseded: of a job a newer build's superseded, it runs the older build again.
+            String what = (j.workflow().approvalExpiry() != null
+                    ? "It runs again as a new job once approved (it awaits an approval first)."
+                    : "Its command runs again now as a new job.")
+                    + (j.supersededBy() == null ? "" : " A newer build's job (" + j.supersededBy() + ") superseded"
+                            + " this one: a re-run is not superseded, so this runs the older build again.");
             h.append("<button type=\"button\" data-post=\"api/jobs/").append(escape(j.id()))
-                    .append("/rerun\">Re-run</button>");
+                    .append("/rerun\" data-confirm=\"").append(escape("Re-run " + job + "? " + what))
+                    .append("\">Re-run</button>");
         }
-        String job = "job " + j.ruleName() + " (" + j.id() + ")";
         if (j.state() == JobState.AWAITING_APPROVAL) {
             h.append(" <button type=\"button\" class=\"approve\" data-post=\"api/jobs/").append(escape(j.id()))
                     .append("/approve\" data-confirm=\"").append(escape("Approve " + job
@@ -594,6 +619,17 @@ final class StatusPageView {
                             + " This cannot be undone."))
                     .append("\">Cancel</button>");
         }
+    }
+
+    /**
+     * A build as the confirm dialogs name it: {@code build 412 of andy-corp/lmp}, {@code build 412}, {@code project
+     * andy-corp/lmp}, or empty when neither is known (a delivery stored before schema version 2).
+     */
+    static String build(Long buildId, String project) {
+        if (buildId == null) {
+            return project == null ? "" : "project " + project;
+        }
+        return "build " + buildId + (project == null ? "" : " of " + project);
     }
 
     private static void rulesInForce(StringBuilder h, RulesInfo r) {

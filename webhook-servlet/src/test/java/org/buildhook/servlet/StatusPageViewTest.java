@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.store.Activity;
 import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.Delivery;
@@ -135,8 +136,10 @@ class StatusPageViewTest {
         StatusPageView.actions(ended, new Job(queued.id(), queued.deliveryId(), "deploy", "{}", queued.argv(),
                 Map.of(), null, false, queued.timeout(), 0, queued.backoff(), 0, null, JobState.SUCCEEDED, 1, 0, AT,
                 AT, AT, null, null, null, false, null));
-        assertThat(ended.toString()).isEqualTo("<button type=\"button\" data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA"
-                + "/rerun\">Re-run</button>");
+        // tryout34 F4: Re-run asks first too (its words: reRunAndReplayAskFirstNamingTheBuildAndWhatRuns).
+        assertThat(ended.toString()).startsWith("<button type=\"button\" data-post=\"api/jobs/01JOBAAAAAAAAAAAAAAAAAAAAA"
+                + "/rerun\" data-confirm=\"Re-run job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA)? Its command runs again now as a"
+                + " new job.\">Re-run</button>");
         assertThat(StatusPageView.chip(JobState.AWAITING_APPROVAL)).contains("tone-waiting");
         assertThat(StatusPageView.chip(JobState.WAITING)).contains("tone-waiting");
         assertThat(StatusPageView.chip(JobState.SUPERSEDED)).contains("tone-neutral");
@@ -316,6 +319,64 @@ class StatusPageViewTest {
         assertThat(offered.toString()).contains("/cancel\" data-confirm=\"Cancel job rule"
                 + " (01JOBAAAAAAAAAAAAAAAAAAAAA)? Its running command is stopped. This cannot be undone.\">Cancel</button>");
         assertThat(notOffered.toString()).doesNotContain("Cancel");
+    }
+
+    /**
+     * tryout34 F4: Re-run and Replay started commands on one click while Cancel asked; a re-run of an old deploy ran the
+     * older build over the newer. Each asks first, naming the rule, the build and project (markup as text) and what
+     * runs; a superseded job's Re-run says that a newer build's job superseded it. Approve names the build too.
+     */
+    @Test
+    void reRunAndReplayAskFirstNamingTheBuildAndWhatRuns() {
+        DeliverySummary lmp = new DeliverySummary(412L, "PASSED", "andy-corp/lmp<b>", "andy-corp", "build-lmp");
+        JobWorkflow superseded = new JobWorkflow(412L, "andy-corp/lmp", true, null, Map.of(), Map.of(), null, null, 0);
+        JobWorkflow gated = new JobWorkflow(412L, null, false, Duration.ofHours(1), Map.of(), Map.of(), null, null, 0);
+        StringBuilder old = new StringBuilder();
+        StringBuilder approved = new StringBuilder();
+        StringBuilder awaiting = new StringBuilder();
+        StringBuilder planned = new StringBuilder();
+
+        StatusPageView.actions(old, ended("deploy", JobState.SUPERSEDED, superseded, "01NEWERAAAAAAAAAAAAAAAAAAA"), lmp);
+        StatusPageView.actions(approved, ended("deploy", JobState.SUCCEEDED, gated, null), lmp);
+        StatusPageView.actions(awaiting, ended("deploy", JobState.AWAITING_APPROVAL, gated, null), lmp);
+        // On a page without the delivery (gone): the build the job was planned for, without a project.
+        StatusPageView.actions(planned, ended("soak", JobState.FAILED, superseded, null));
+
+        assertThat(old.toString()).contains("/rerun\" data-confirm=\"Re-run job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA),"
+                + " build 412 of andy-corp/lmp&lt;b&gt;? Its command runs again now as a new job. A newer build&#39;s job"
+                + " (01NEWERAAAAAAAAAAAAAAAAAAA) superseded this one: a re-run is not superseded, so this runs the older"
+                + " build again.\">Re-run</button>").doesNotContain("<b>");
+        assertThat(approved.toString()).contains("/rerun\" data-confirm=\"Re-run job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA),"
+                + " build 412 of andy-corp/lmp&lt;b&gt;? It runs again as a new job once approved (it awaits an approval"
+                + " first).\">Re-run</button>");
+        assertThat(awaiting.toString()).contains("/approve\" data-confirm=\"Approve job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA),"
+                + " build 412 of andy-corp/lmp&lt;b&gt;? It starts as soon as its rule allows; this cannot be undone.\">");
+        assertThat(planned.toString()).contains("data-confirm=\"Re-run job soak (01JOBAAAAAAAAAAAAAAAAAAAAA), build 412?"
+                + " Its command runs again now as a new job.\"");
+
+        Delivery d = new Delivery("01DELAAAAAAAAAAAAAAAAAAAAA", "default", AT, "127.0.0.1", Map.of(), "hash",
+                DeliveryOutcome.ACCEPTED, null, null, new byte[0], lmp);
+        String html = page("n", RULES, StatusPageView.Filters.NONE, List.of(new StatusPageView.DeliveryRow(d,
+                List.of(ended("deploy", JobState.SUCCEEDED, superseded, null)))), StatusPagePaging.ONLY);
+        assertThat(html).contains("data-post=\"api/deliveries/01DELAAAAAAAAAAAAAAAAAAAAA/replay\" data-confirm=\"Replay"
+                + " delivery 01DELAAAAAAAAAAAAAAAAAAAAA (build 412 of andy-corp/lmp&lt;b&gt;)? Every rule that matches this"
+                + " delivery plans its jobs again, under the rules in force now.\">Replay</button>")
+                // The delivery's jobs' buttons name its build and project.
+                .contains("data-confirm=\"Re-run job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA), build 412 of andy-corp/lmp&lt;b&gt;?");
+        // The job's page's live parts, which replace its buttons, name them as its first answer does.
+        Job done = ended("deploy", JobState.SUCCEEDED, superseded, null);
+        assertThat(StatusJobView.live(done, lmp, List.of(), Map.of(), StatusJobView.Chain.NONE))
+                .contains("data-confirm=\"Re-run job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA), build 412 of andy-corp/lmp&lt;b&gt;?");
+        assertThat(StatusJobView.finalPart(done, lmp, List.of(), StatusJobView.Chain.NONE))
+                .contains("data-confirm=\"Re-run job deploy (01JOBAAAAAAAAAAAAAAAAAAAAA), build 412 of andy-corp/lmp&lt;b&gt;?");
+        assertThat(StatusPageView.build(null, null)).isEmpty();
+        assertThat(StatusPageView.build(null, "f/p")).isEqualTo("project f/p");
+    }
+
+    private static Job ended(String rule, JobState state, JobWorkflow workflow, String supersededBy) {
+        return new Job("01JOBAAAAAAAAAAAAAAAAAAAAA", "01DELAAAAAAAAAAAAAAAAAAAAA", rule, "{}", List.of("/bin/true"),
+                Map.of(), Path.of("/tmp"), false, Duration.ofSeconds(30), 0, Duration.ofSeconds(1), 1, null, state,
+                state.isFinal() ? 1 : 0, null, AT, AT, AT, "node", null, null, false, null, workflow, supersededBy, null);
     }
 
     private static Job running(boolean cancelRequested) {
