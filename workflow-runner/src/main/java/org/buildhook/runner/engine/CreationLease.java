@@ -19,7 +19,7 @@ import org.buildhook.runner.store.ExecutionLedger;
  * heartbeat (db-scheduler's own count) younger than {@value Fencing#FENCE_AT_WHEN_LATE} of the limit, as for a
  * heartbeat only late; if so it is renewed and the command goes on, else not. Asked just before the exec and just
  * after it, so that a pause between the first look and the exec is seen too: a command created too late is killed at
- * once.
+ * once, held stopped meanwhile ({@link org.buildhook.runner.exec.CreatedProcessHold}).
  *
  * <p>Used by the launch's one thread at a time (under its gate's lock); not for concurrent use.
  */
@@ -66,6 +66,11 @@ final class CreationLease implements RunningJobs.LeaseLook {
     public String afterCreation() {
         String gone = look();
         return gone == null ? null : "killed by its own node as it was created: " + gone;
+    }
+
+    @Override
+    public boolean wouldAsk() {
+        return System.nanoTime() - confirmed > quiet;
     }
 
     /** Null while the lease is surely this node's, else why it may not be (without the record's ending). */

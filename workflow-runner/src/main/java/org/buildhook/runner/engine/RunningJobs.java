@@ -187,6 +187,14 @@ final class RunningJobs {
 
         /** Just after the exec: why the command just created must be killed at once, or null. */
         String afterCreation();
+
+        /**
+         * Whether {@link #afterCreation} would ask the store now (the job's thread went on late): then the command
+         * just created is held stopped while it asks ({@link org.buildhook.runner.exec.CreatedProcessHold}).
+         */
+        default boolean wouldAsk() {
+            return false;
+        }
     }
 
     /** Kills the command of a launch whose lease was found gone just after its creation ({@link Launch}), once. */
@@ -259,7 +267,13 @@ final class RunningJobs {
                 T process = spawn.create();
                 // Asked again once created: a pause between the look above and the exec (chaos33 F2) is not seen by
                 // it. Noted before created, which the add reads after its put (as the fencing notes: review26 R1).
+                // While the store is asked, the command is held stopped (tryout34 F0: it ran for that round trip beside
+                // the other node's attempt); let go if it may run, else it stays stopped until its kill.
+                long held = lease.wouldAsk() ? org.buildhook.runner.exec.CreatedProcessHold.hold(process) : 0;
                 late = lease.afterCreation();
+                if (late == null) {
+                    org.buildhook.runner.exec.CreatedProcessHold.release(held);
+                }
                 created = true;
                 // The launcher may have returned, and the command been added, before this exec ran (its executor's
                 // thread): then the add did not see it late, and it is killed here, once known ({@code fence} is

@@ -27,6 +27,9 @@ final class LibC {
     static final int WEXITED = 4;
     static final int WNOWAIT = 0x01000000;
     static final int SIGKILL = 9;
+    /** Linux x86-64 and arm64 numbers (asm-generic), as SIGKILL and SIGTERM above. */
+    static final int SIGCONT = 18;
+    static final int SIGSTOP = 19;
     static final int SIGTERM = 15;
     static final int EINTR = 4;
     static final int ECHILD = 10;

@@ -168,6 +168,38 @@ class PostgresPickLeaseTest extends AbstractPickLeaseTest {
         assertThat(job.attempts().get(1).outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
     }
 
+    /**
+     * A command created late while its heartbeat went on (held inside the gate, after its look, past a quarter of the
+     * limit while the row is renewed as db-scheduler does): the look after the exec asks the store with the command held
+     * stopped, finds the job still this node's, and lets it go on: it runs to its end, once.
+     */
+    @Test
+    void aCommandCreatedLateWhileItsHeartbeatsWentOnIsLetGoOnAndRunsOnce() throws Exception {
+        Path ran = dir.resolve("ran");
+        String jobId = accept("echo \"$BUILDHOOK_ATTEMPT\" >> " + ran);
+        Duration limit = AbstractEngineTest.fast(NODE).deadNodeLimit();
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        try (CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs-a")))) {
+            JobTask nodeA = nodeTask(HeldLauncher.inCreation(real, holdUntil(held, go)), NODE, running);
+            Execution picked = pick(jobId, Instant.now());
+            Future<CompletionHandler<Void>> first = threads.submit(() -> nodeA.execute(picked.taskInstance,
+                    context(picked)));
+            assertThat(held.await(60, TimeUnit.SECONDS)).as("node-a reached its exec").isTrue();
+            long heldSince = System.nanoTime();
+            await().atMost(Duration.ofMinutes(1)).pollInterval(limit.dividedBy(8)).until(() -> {
+                beat(jobId);
+                return System.nanoTime() - heldSince > limit.toNanos();
+            });
+            beat(jobId);
+            go.countDown();
+            complete(first.get(60, TimeUnit.SECONDS));
+        }
+        assertThat(Files.readAllLines(ran)).as("the command's runs").containsExactly(jobId + "/1");
+        assertThat(store.job(jobId).orElseThrow().attempts()).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.SUCCEEDED);
+    }
+
     /** Renews the job's execution's heartbeat now, as db-scheduler's heartbeat thread does while it is picked. */
     private void beat(String jobId) throws SQLException {
         try (Connection c = store.schedulerDataSource().getConnection(); var p = c.prepareStatement(
