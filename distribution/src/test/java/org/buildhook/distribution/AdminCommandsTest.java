@@ -623,27 +623,30 @@ class AdminCommandsTest {
         Path seen = dir.resolve("seen.txt");
         server.replaceRules("rules:\n  - name: argsecret\n    when: {status: PASSED}\n    run:\n"
                 + "      command: [/bin/sh, -c, 'printf \"%s|\" \"$@\" \"$DB_PWD\" > " + seen + "', sh,"
-                + " \"Authorization: Bearer sk-live-abc123\", --password, hunter3, \"https://deploy:s3cr3tpw@git.example.com/x\"]\n"
+                + " \"Authorization: Bearer sk-live-abc123\", --password, hunter3, \"https://deploy:s3cr3tpw@git.example.com/x\","
+                + " \"OSF-TOKEN: tok-OSF-pppp9090\", \"X-Api-Key: tok-XAPI-ffff6666\"]\n"
                 + "      env: {SLACK_WEBHOOK_URL: \"https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX\","
-                + " GITHUB_PAT: ghp_abcdef123456, DB_PWD: hunter2, TARGET: staging}\n");
+                + " GITHUB_PAT: ghp_abcdef123456, DB_PWD: hunter2, TARGET: staging, FOUNDRIES_BEARER: tok-BEARER-eeee5555}\n");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> server.app().rules().current().ruleNames().equals(List.of("argsecret")));
         String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
         List<String> secrets = List.of("sk-live-abc123", "hunter3", "s3cr3tpw", "XXXXsecretXXXX", "abcdef123456",
-                "hunter2");
+                "hunter2", "pppp9090", "ffff6666", "eeee5555");
 
         assertThat(Files.readString(seen)).as("the job gets the real values")
-                .isEqualTo("Authorization: Bearer sk-live-abc123|--password|hunter3|https://deploy:s3cr3tpw@git.example.com/x|hunter2|");
+                .isEqualTo("Authorization: Bearer sk-live-abc123|--password|hunter3|https://deploy:s3cr3tpw@git.example.com/x|"
+                        + "OSF-TOKEN: tok-OSF-pppp9090|X-Api-Key: tok-XAPI-ffff6666|hunter2|");
         assertThat(run("job", "show", jobId)).isZero();
         assertThat(out.toString()).doesNotContain(secrets).contains("  DB_PWD=\"***\"", "  GITHUB_PAT=\"***\"",
                 "  SLACK_WEBHOOK_URL=\"***\"", "  TARGET=\"staging\"", "\"Authorization: Bearer ***\"",
-                "\"--password\",\"***\"", "\"https://deploy:***@git.example.com/x\"");
+                "\"--password\",\"***\"", "\"https://deploy:***@git.example.com/x\"", "\"OSF-TOKEN: ***\"",
+                "\"X-Api-Key: ***\"", "  FOUNDRIES_BEARER=\"***\"");
         HttpResponse<String> api = server.get("jobs/" + jobId);
         assertThat(api.statusCode()).isEqualTo(200);
         assertThat(api.body()).doesNotContain(secrets).contains("Authorization: Bearer ***", "\"DB_PWD\":\"***\"");
         assertThat(server.get("jobs?limit=5").body()).doesNotContain(secrets);
         String page = server.page("?job=" + jobId, server.signIn()).body();
-        assertThat(page).doesNotContain(secrets).contains("Authorization: Bearer ***").contains("TARGET");
+        assertThat(page).doesNotContain(secrets).contains("Authorization: Bearer ***", "OSF-TOKEN: ***").contains("TARGET");
     }
 
     @Test

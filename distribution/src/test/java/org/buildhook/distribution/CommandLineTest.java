@@ -486,12 +486,16 @@ class CommandLineTest {
                 "      command: [/usr/bin/curl, -s, -H, \"Authorization: Bearer sk-live-abc123\", --password, hunter3,",
                 "                \"${build.url}\", \"Authorization: Bearer ${build.id}\"]",
                 "      env:",
+                "        FOUNDRIES_BEARER: tok-BEARER-eeee5555",
                 "        SLACK_WEBHOOK_URL: \"https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX\"",
                 "        GITHUB_PAT: ghp_abcdef123456",
                 "        DB_PWD: hunter2",
                 "        TARGET: staging",
                 "    on-failure:",
                 "      command: [/opt/page.sh, \"https://hooks.slack.com/services/T1/B1/YYYYsecretYYYY\"]",
+                "    on-success:",
+                "      command: [/usr/bin/curl, -H, \"OSF-TOKEN: tok-OSF-pppp9090\", -H, \"X-Api-Key: tok-XAPI-ffff6666\",",
+                "                -H, \"Accept: text/plain\", -H, \"X-Api-Key: ${build.id}\"]",
                 ""));
 
         assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
@@ -502,12 +506,18 @@ class CommandLineTest {
         assertThat(check).contains(rules + ":4:40: warning: this argument looks like it holds a secret (an Authorization"
                 + " header): every user of this machine can read a command's arguments (ps, /proc) while it runs")
                 .contains(rules + ":4:92: warning: this argument looks like it holds a secret (the value of '--password')")
-                .contains(rules + ":12:31: warning: this argument looks like it holds a secret (a chat webhook URL")
+                .contains(rules + ":13:31: warning: this argument looks like it holds a secret (a chat webhook URL")
+                .contains(rules + ":15:36: warning: this argument looks like it holds a secret (a secret-named header"
+                        + " (OSF-TOKEN: …))")
+                .contains(rules + ":15:71: warning: this argument looks like it holds a secret (a secret-named header"
+                        + " (X-Api-Key: …))")
                 .contains("give the secret in 'env' under a name that looks secret");
-        assertThat(check.split("warning: ", -1)).as("3 warnings, none for ${build.url} nor Bearer ${build.id}: " + check)
-                .hasSize(4);
+        assertThat(check.split("warning: ", -1)).as("5 warnings, none for ${build.url}, Bearer ${build.id}, Accept"
+                        + " nor X-Api-Key: ${build.id}: " + check)
+                .hasSize(6);
         assertThat(test).doesNotContain("sk-live-abc123", "hunter3", "XXXXsecretXXXX", "abcdef123456", "hunter2",
-                        "YYYYsecretYYYY")
+                        "YYYYsecretYYYY", "pppp9090", "ffff6666", "eeee5555")
+                .contains("\"OSF-TOKEN: ***\"", "\"X-Api-Key: ***\"", "\"Accept: text/plain\"", "FOUNDRIES_BEARER=\"***\"")
                 .contains("\"Authorization: Bearer ***\"", "\"--password\", \"***\"", "DB_PWD=\"***\"",
                         "GITHUB_PAT=\"***\"", "SLACK_WEBHOOK_URL=\"***\"", "TARGET=\"staging\"",
                         "hooks.slack.com/services/***", "\"https://api.foundries.io/projects/andy-corp/lmp/builds/67/\"");

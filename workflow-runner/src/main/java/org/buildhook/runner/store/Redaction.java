@@ -28,8 +28,9 @@ import java.util.regex.Pattern;
  * <li>or it has the shape of a credential, whatever its name ({@link #credentialIn}): an {@code Authorization}
  * header or {@code Bearer} token, the password of a URL ({@code https://user:PASSWORD@host}), a known token
  * prefix ({@code ghp_}, {@code github_pat_}, {@code glpat-}, {@code xoxb-}, {@code sk_live_} …), a Slack,
- * Discord or Teams webhook URL, a private key, or {@code NAME=value} where NAME looks secret
- * ({@code --password=…}, {@code ?access_token=…});</li>
+ * Discord or Teams webhook URL, a private key, {@code NAME=value} where NAME looks secret
+ * ({@code --password=…}, {@code ?access_token=…}), or a header {@code NAME: value} where NAME looks secret
+ * ({@code X-Api-Key: …}, {@code OSF-TOKEN: …}, {@code Cookie: …}: the value up to the end of its line or a quote);</li>
  * <li>or it is the command argument after a flag such as {@code --password} or {@code --token}.</li>
  * </ul>
  * Only the secret part is hidden ({@code Authorization: Bearer ***}). The engine runs jobs with the real values,
@@ -41,13 +42,14 @@ public final class Redaction {
     /**
      * Keys whose values are never shown. {@code PASS} covers {@code PASSWORD}, {@code PASSWD},
      * {@code PASSPHRASE} (GPG signing keys) and {@code DB_PASS}; {@code AUTH} covers
-     * {@code NPM_AUTH}, {@code BASIC_AUTH}; {@code DSN} a database or Sentry DSN, {@code WEBHOOK} a chat's
+     * {@code NPM_AUTH}, {@code BASIC_AUTH}; {@code BEARER} a bearer token ({@code FOUNDRIES_BEARER});
+     * {@code DSN} a database or Sentry DSN, {@code WEBHOOK} a chat's
      * incoming-webhook URL; {@code PWD}, {@code PW} and {@code PAT} (a personal access token) only as a whole
      * word between {@code _} ({@code DB_PWD}, {@code GITHUB_PAT}, not {@code PATH}). Masking a harmless name too
      * ({@code BYPASS_CACHE}) only hides a value from the display; the job still gets it.
      */
     public static final Pattern SECRET_KEY = Pattern.compile(
-            "SECRET|TOKEN|PASS|KEY|CREDENTIAL|CREDS|AUTH|COOKIE|PRIVATE|DSN|WEBHOOK|(?:^|_)(?:PWD|PW|PAT)(?:$|_)",
+            "SECRET|TOKEN|PASS|KEY|CREDENTIAL|CREDS|AUTH|BEARER|COOKIE|PRIVATE|DSN|WEBHOOK|(?:^|_)(?:PWD|PW|PAT)(?:$|_)",
             Pattern.CASE_INSENSITIVE);
     public static final String MASK = "***";
     /** A secret-named variable's value shorter than this is hidden under its name only, not wherever it appears. */
@@ -60,6 +62,15 @@ public final class Redaction {
     /** {@code NAME=value} inside a text: {@code --db-password=x}, {@code ?access_token=x}, {@code TOKEN=x}. */
     private static final Pattern ASSIGNMENT = Pattern.compile(
             "(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]*)=([^\\s&;,\"'#]+)");
+    /**
+     * A header {@code NAME: value} (as {@code curl -H} takes it) at the start of a text or after a space, quote or
+     * bracket: {@code X-Api-Key: k}, {@code OSF-TOKEN: t}. The value runs to the end of its line or a quote (a
+     * header's value is the rest of its line: {@code Cookie: a=1; session=s}). Not after {@code /} or {@code @}, so
+     * {@code https://host:8443} and {@code git@keyserver:repo} are not headers. {@code Authorization} and
+     * {@code Proxy-Authorization} have a shape of their own, which keeps the scheme visible ({@code Bearer ***}).
+     */
+    private static final Pattern HEADER = Pattern.compile(
+            "(?<![^\\s\"'(\\[{,;])(?!(?i:proxy-)?(?i:authorization):)([A-Za-z][A-Za-z0-9_.-]*):[ \\t]*([^\\s\"'][^\\r\\n\"']*)");
     private static final Pattern SIGNATURE_PARAMETER = Pattern.compile("sig|signature|x-amz-signature",
             Pattern.CASE_INSENSITIVE);
 
@@ -153,12 +164,52 @@ public final class Redaction {
                     ? m.group(1) + "=" + MASK : m.group()));
         }
         m.appendTail(b);
-        return b.toString();
+        return maskHeaders(b.toString());
+    }
+
+    /** {@code text} with the value of each {@link #HEADER} whose name looks secret replaced by {@code ***}. */
+    private static String maskHeaders(String text) {
+        StringBuilder b = new StringBuilder();
+        int last = 0;
+        Matcher m = HEADER.matcher(text);
+        while (findSecretHeader(m, last, text.length())) {
+            b.append(text, last, m.start(2)).append(MASK).append(trailingBlanks(m.group(2)));
+            last = m.end();
+        }
+        return last == 0 ? text : b.append(text, last, text.length()).toString();
+    }
+
+    /**
+     * Moves {@code m} to the next {@link #HEADER} at or after {@code from} whose name looks secret. After a header
+     * whose name does not, it looks on right after that colon, so that such a value (which runs to the end of its
+     * line) does not swallow a later header: {@code curl https://x -H X-Api-Key:k}.
+     *
+     * @return whether there is one ({@code m} is then on it)
+     */
+    private static boolean findSecretHeader(Matcher m, int from, int length) {
+        int at = from;
+        while (at <= length && m.find(at)) {
+            if (isSecretHeader(m)) {
+                return true;
+            }
+            at = m.end(1) + 1;
+        }
+        return false;
+    }
+
+    /** Whether a {@link #HEADER} match's name looks secret and its value is neither hidden yet nor shell code. */
+    private static boolean isSecretHeader(Matcher m) {
+        String value = m.group(2).strip();
+        return SECRET_KEY.matcher(m.group(1)).find() && !value.startsWith(MASK) && !value.startsWith("$");
+    }
+
+    private static String trailingBlanks(String value) {
+        return value.substring(value.stripTrailing().length());
     }
 
     /**
      * What credential {@code text} looks like it holds, for a warning: the first of the shapes
-     * {@link #redactText} hides, or a {@code NAME=value} whose NAME looks secret.
+     * {@link #redactText} hides, or a {@code NAME=value} or header {@code NAME: value} whose NAME looks secret.
      *
      * @param text a command argument or a value as written
      * @return a short description ("an Authorization header"), or empty when it looks like none
@@ -181,7 +232,9 @@ public final class Redaction {
                 return Optional.of("a secret-named setting (" + m.group(1) + "=…)");
             }
         }
-        return Optional.empty();
+        Matcher h = HEADER.matcher(text);
+        return findSecretHeader(h, 0, text.length())
+                ? Optional.of("a secret-named header (" + h.group(1) + ": …)") : Optional.empty();
     }
 
     /**

@@ -1895,16 +1895,20 @@ abstract class AbstractStoreTest {
      */
     @Test
     void redactsSecretsInTheCommandAndUnderNamesOutsideTheOldListWhenShownButKeepsThemForTheEngine() {
-        Map<String, String> env = Map.of("DB_PWD", "hunter2", "GITHUB_PAT", "ghp_abcdef123456", "TARGET", "staging");
-        List<String> argv = List.of("/usr/bin/curl", "-H", "Authorization: Bearer sk-live-abc123", "-u", "app:hunter2");
+        Map<String, String> env = Map.of("DB_PWD", "hunter2", "GITHUB_PAT", "ghp_abcdef123456", "TARGET", "staging",
+                "FOUNDRIES_BEARER", "tok-BEARER-eeee5555");
+        List<String> argv = List.of("/usr/bin/curl", "-H", "Authorization: Bearer sk-live-abc123", "-u", "app:hunter2",
+                "-H", "OSF-TOKEN: tok-OSF-pppp9090", "-H", "X-Api-Key: tok-XAPI-ffff6666", "-H", "Accept: text/plain");
         String jobId = store.accept(Plans.delivery(Plans.fixture()),
                 List.of(Plans.job("deploy", argv, env, 0, Duration.ofSeconds(1), 0))).jobIds().get(0);
 
         Job shown = store.job(jobId).orElseThrow().job();
         assertThat(shown.env()).containsEntry("DB_PWD", "***").containsEntry("GITHUB_PAT", "***")
-                .containsEntry("TARGET", "staging");
-        assertThat(shown.argv()).containsExactly("/usr/bin/curl", "-H", "Authorization: Bearer ***", "-u", "app:***");
-        assertThat(store.jobs(JobQuery.latest(1)).items().get(0).argv()).doesNotContain(argv.get(2));
+                .containsEntry("TARGET", "staging").containsEntry("FOUNDRIES_BEARER", "***");
+        assertThat(shown.argv()).containsExactly("/usr/bin/curl", "-H", "Authorization: Bearer ***", "-u", "app:***",
+                "-H", "OSF-TOKEN: ***", "-H", "X-Api-Key: ***", "-H", "Accept: text/plain");
+        assertThat(store.jobs(JobQuery.latest(1)).items().get(0).argv()).doesNotContain(argv.get(2), argv.get(6),
+                argv.get(8));
         assertThat(store.ledger().job(jobId).orElseThrow().argv()).isEqualTo(argv);
         assertThat(store.ledger().job(jobId).orElseThrow().env()).containsEntry("DB_PWD", "hunter2");
     }

@@ -37,6 +37,7 @@ class RedactionTest {
         env.put("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX");
         env.put("SENTRY_DSN", "https://k3y@o1.ingest.sentry.io/1");
         env.put("DB_PW", "pw-value");
+        env.put("FOUNDRIES_BEARER", "tok-BEARER-eeee5555");
         env.put("NOTIFY", "https://hooks.slack.com/services/T111/B111/YYYYsecretYYYY");
         env.put("REPO", "https://deploy:s3cr3tpw@git.example.com/app.git");
         env.put("GH", "ghp_zyxwvu987654");
@@ -51,6 +52,7 @@ class RedactionTest {
 
         assertThat(shown).containsEntry("DB_PWD", "***").containsEntry("GITHUB_PAT", "***")
                 .containsEntry("SLACK_WEBHOOK_URL", "***").containsEntry("SENTRY_DSN", "***").containsEntry("DB_PW", "***")
+                .containsEntry("FOUNDRIES_BEARER", "***")
                 .containsEntry("NOTIFY", "https://hooks.slack.com/services/***")
                 .containsEntry("REPO", "https://deploy:***@git.example.com/app.git")
                 .containsEntry("GH", "ghp_***")
@@ -59,7 +61,7 @@ class RedactionTest {
                 .containsEntry("PATH", "/usr/bin:/bin").containsEntry("PYTHONPATH", "/opt/lib")
                 .containsEntry("COMMIT", env.get("COMMIT")).containsEntry("WEB_URL", env.get("WEB_URL"));
         assertThat(shown.values().toString()).doesNotContain("hunter2", "abcdef123456", "XXXXsecretXXXX",
-                "YYYYsecretYYYY", "s3cr3tpw", "zyxwvu987654", "abc123def", "pgpass1", "k3y@");
+                "YYYYsecretYYYY", "s3cr3tpw", "zyxwvu987654", "abc123def", "pgpass1", "k3y@", "eeee5555");
     }
 
     @Test
@@ -68,13 +70,27 @@ class RedactionTest {
                 "--password", "hunter3", "--db-password=pw4", "https://u:p4ss@example.com/x?access_token=tok5",
                 "Basic dXNlcjpwYXNz", "--data", "pwd=hunter2", "hunter2-suffix", "/opt/deploy.sh", "--user", "alice",
                 "${HOME}", "Authorization: Bearer $API_TOKEN");
+        // tryout34 F3: a header NAME: value whose NAME looks secret, as NAME=value is; ordinary headers and
+        // host:port stay visible, and so does shell code
+        List<String> headers = List.of("X-Api-Key: tok-XAPI-ffff6666", "OSF-TOKEN: tok-OSF-pppp9090",
+                "x-auth-token:tok-nospace-7777", "Cookie: theme=dark; session=s3ss10n-8888",
+                "X-Foundries-Bearer: Token tok-two-words-9999",
+                "curl -sf -H 'OSF-TOKEN: tok-sh-aaaa1111' https://api.foundries.io/x\nX-Api-Key: tok-line-bbbb2222\nok",
+                "Content-Type: application/json", "https://api.foundries.io:443/projects", "git@keyserver:repo.git",
+                "X-Api-Key: $API_KEY", "OSF-TOKEN: ${build.id}", "curl https://x/y -H X-Api-Key:tok-late-cccc3333");
 
         List<String> shown = Redaction.redactArgv(argv, Map.of("DB_PWD", "hunter2", "TARGET", "staging"));
+        List<String> shownHeaders = Redaction.redactArgv(headers, Map.of());
 
         assertThat(shown).containsExactly("/usr/bin/curl", "-s", "-H", "Authorization: Bearer ***",
                 "--password", "***", "--db-password=***", "https://u:***@example.com/x?access_token=***",
                 "Basic ***", "--data", "pwd=***", "***-suffix", "/opt/deploy.sh", "--user", "alice",
                 "${HOME}", "Authorization: Bearer $API_TOKEN");
+        assertThat(shownHeaders).containsExactly("X-Api-Key: ***", "OSF-TOKEN: ***", "x-auth-token:***", "Cookie: ***",
+                "X-Foundries-Bearer: ***",
+                "curl -sf -H 'OSF-TOKEN: ***' https://api.foundries.io/x\nX-Api-Key: ***\nok",
+                "Content-Type: application/json", "https://api.foundries.io:443/projects", "git@keyserver:repo.git",
+                "X-Api-Key: $API_KEY", "OSF-TOKEN: ${build.id}", "curl https://x/y -H X-Api-Key:***");
         assertThat(Redaction.redactArgv(List.of("/bin/echo", "staging"), Map.of("TARGET", "staging")))
                 .containsExactly("/bin/echo", "staging");
     }
@@ -82,13 +98,15 @@ class RedactionTest {
     @Test
     void theRuleSnapshotHidesCredentialsInCommandsAndTheEnvironmentsSecretValuesWhereverTheyAppear() {
         String snapshot = "{\"run\":{\"command\":[\"/usr/bin/curl\",\"-H\",\"Authorization: Bearer sk-live-abc123\","
-                + "\"--token\",\"tok-value-6\",\"pw=${build.id}-hunter2\"],\"env\":{\"DB_PWD\":\"hunter2\"}},"
+                + "\"--token\",\"tok-value-6\",\"pw=${build.id}-hunter2\",\"OSF-TOKEN: tok-OSF-pppp9090\"],"
+                + "\"env\":{\"DB_PWD\":\"hunter2\",\"FOUNDRIES_BEARER\":\"tok-BEARER-eeee5555\"}},"
                 + "\"on-failure\":{\"command\":[\"/bin/page\",\"https://hooks.slack.com/services/T/B/Zsecret\"]}}";
 
         String shown = Redaction.redactSnapshot(snapshot);
 
-        assertThat(shown).doesNotContain("sk-live-abc123", "tok-value-6", "hunter2", "Zsecret")
+        assertThat(shown).doesNotContain("sk-live-abc123", "tok-value-6", "hunter2", "Zsecret", "pppp9090", "eeee5555")
                 .contains("\"Authorization: Bearer ***\"", "\"--token\",\"***\"", "\"DB_PWD\":\"***\"",
+                        "\"OSF-TOKEN: ***\"", "\"FOUNDRIES_BEARER\":\"***\"",
                         "hooks.slack.com/services/***");
     }
 
@@ -101,8 +119,13 @@ class RedactionTest {
         assertThat(Redaction.credentialIn("--api-token=abc")).isPresent();
         assertThat(Redaction.credentialIn("Authorization: Bearer $API_TOKEN")).isEmpty();
         assertThat(Redaction.credentialIn("TOKEN=${build.id}")).isEmpty();
+        assertThat(Redaction.credentialIn("X-Api-Key: tok-XAPI-ffff6666")).contains("a secret-named header (X-Api-Key: …)");
+        assertThat(Redaction.credentialIn("OSF-TOKEN: tok-OSF-pppp9090")).contains("a secret-named header (OSF-TOKEN: …)");
+        assertThat(Redaction.credentialIn("X-Api-Key: $API_KEY")).isEmpty();
+        assertThat(Redaction.credentialIn("OSF-TOKEN: ${build.id}")).isEmpty();
         for (String ordinary : List.of("${build.id}", "/opt/deploy.sh", "--verbose", "task-1234567890abcdefghijkl",
-                "https://ci.example.com/builds/67", "9f2c1e4b7a0d3f5e6c8b9a1d2e3f4a5b6c7d8e9f", "KEY_ID")) {
+                "https://ci.example.com/builds/67", "9f2c1e4b7a0d3f5e6c8b9a1d2e3f4a5b6c7d8e9f", "KEY_ID",
+                "Content-Type: application/json", "https://api.foundries.io:443/x", "git@keyserver:repo.git")) {
             assertThat(Redaction.credentialIn(ordinary)).as(ordinary).isEmpty();
         }
         assertThat(Redaction.isSecretFlag("--password")).isTrue();
