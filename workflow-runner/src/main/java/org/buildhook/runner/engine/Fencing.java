@@ -3,6 +3,7 @@ package org.buildhook.runner.engine;
 import com.github.kagkarlsson.scheduler.CurrentlyExecuting;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.buildhook.runner.exec.AttemptMarker;
 import org.buildhook.runner.exec.JobOutcome;
@@ -39,10 +40,16 @@ final class Fencing {
     private final Duration limit;
     private final java.util.function.LongSupplier nanos;
     private final Supplier<Watchdog> watchdog;
+    /**
+     * Longest wait of a fencing line for the kill's outcome ({@link #say(List)}): an eighth of the dead-node limit, 1 s
+     * to 10 s (a SIGKILL'd tree is gone within milliseconds; only a process that does not die outlasts it).
+     */
+    private final Duration outcomeWait;
     /** The jobs whose fence found nothing left to kill, said once each. */
     private final java.util.Set<String> saidEnded = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /**
-     * The jobs a check fenced (or found gone) whose line waits for the watchdog's answer ({@link #say}): the next
+     * The jobs a check fenced (or found gone) whose line waits for the watchdog's answer and the kill's outcome
+     * ({@link #say}): the next
      * checks pass them by, so that nothing is said of them before that line.
      */
     private final java.util.Set<String> unsaid = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -83,6 +90,7 @@ final class Fencing {
         this.executing = executing;
         this.running = running;
         this.limit = config.heartbeatInterval().multipliedBy(config.missedHeartbeats());
+        this.outcomeWait = Duration.ofMillis(Math.max(1_000, Math.min(limit.toMillis() / 8, 10_000)));
         this.nanos = nanos;
     }
 
@@ -133,19 +141,24 @@ final class Fencing {
                 // Nothing left to kill: "its processes are killed now" read as a command cut short, or killed twice
                 // (cluster27 F4, F6). Not fenced either: its own end (or the watchdog's kill) is what is recorded.
                 if (saidEnded.add(jobId)) {
-                    said.add(new Said(jobId, null, silence, stalled, gone));
+                    said.add(new Said(jobId, null, silence, stalled, gone, null));
                 }
                 continue;
             }
             String why = "killed by its own node: " + silence;
+            // Taken before the kill: the command may have exited by itself before it, its exit not seen yet (the
+            // JVM's process reaper runs after this check on waking: tryout34 F1); its outcome then says so.
+            CompletableFuture<JobOutcome> ends = running.outcome(jobId);
             if (running.fence(jobId, why)) {
-                said.add(new Said(jobId, why, silence, stalled, null));
+                said.add(new Said(jobId, why, silence, stalled, null, ends));
             }
         }
         // Killed first, said after: the watchdog may have killed the job's processes while this JVM was paused, its
         // report still unread in the pipe (read some 70 ms after the wake): "its processes are killed now" was then
-        // untrue, and read as a command killed late (tryout30 F5). So the watchdog is asked before the words; its
-        // answer is not waited for here (review31 L2: the next check, other jobs' fences, waited behind it).
+        // untrue, and read as a command killed late (tryout30 F5). So the watchdog is asked before the words, and the
+        // kill's outcome awaited (the command may have exited by itself before the kill, its exit seen only after this
+        // check: tryout34 F1); neither is waited for here (review31 L2: the next check, other jobs' fences, waited
+        // behind it).
         if (!said.isEmpty()) {
             say(said);
         }
@@ -155,17 +168,21 @@ final class Fencing {
 
     /**
      * What {@link #check()} says of one job: fenced now ({@code why}, the attempt's message), or found with nothing left
-     * to kill ({@code gone}, what became of it); with its silence, and whether this JVM's pause took in that silence.
+     * to kill ({@code gone}, what became of it); with its silence, and whether this JVM's pause took in that silence;
+     * and, for one fenced, its command's outcome to come ({@code ends}, null when not known), which says whether the
+     * kill met a command that had already exited by itself.
      */
-    private record Said(String jobId, String why, String silence, boolean stalled, String gone) {
+    private record Said(String jobId, String why, String silence, boolean stalled, String gone,
+            CompletableFuture<JobOutcome> ends) {
     }
 
     /**
      * Says what {@link #check()} found, in its order: of a job fenced, that its processes are killed now, or, when
-     * this node's watchdog had already killed them, that; such a job is not counted among those this node fenced.
-     * When a job was fenced and a watchdog runs, the lines are said once it has answered whether it killed them (at
-     * most its answer's bound, {@link Watchdog#ask}), by the thread that reads its answer: the fencing thread never
-     * waits for it.
+     * this node's watchdog had already killed them, that, or, when its command had exited by itself before the kill
+     * (its exit seen only after the check: tryout34 F1), that; such a job is not counted among those this node fenced.
+     * When a job was fenced, the lines are said once its watchdog (if one runs) has answered whether it killed them
+     * (at most its answer's bound, {@link Watchdog#ask}) and then the kill's outcome is known (at most {@link
+     * #outcomeWait}), by the thread that completes the last of those: the fencing thread never waits for them.
      */
     private void say(List<Said> jobs) {
         Watchdog guard = watchdog.get();
@@ -178,27 +195,55 @@ final class Fencing {
                 }
             }
         }
-        if (markers.isEmpty()) {
-            say(jobs, markers, java.util.Map.of());
+        if (jobs.stream().allMatch(job -> job.why() == null)) {
+            say(jobs, markers, java.util.Map.of(), java.util.Map.of());
             return;
         }
         jobs.forEach(job -> unsaid.add(job.jobId()));
-        guard.ask(markers.values()).whenComplete((kills, failure) -> {
-            try {
-                say(jobs, markers, kills == null ? java.util.Map.of() : kills);
-            } finally {
-                jobs.forEach(job -> unsaid.remove(job.jobId()));
+        CompletableFuture<java.util.Map<AttemptMarker, Watchdog.Kill>> answer = markers.isEmpty()
+                ? CompletableFuture.completedFuture(java.util.Map.of()) : guard.ask(markers.values());
+        answer.exceptionally(failure -> java.util.Map.of()).thenCompose(kills -> {
+            java.util.Map<AttemptMarker, Watchdog.Kill> known = kills == null ? java.util.Map.of() : kills;
+            // The kill's outcome, but for a job its watchdog had killed (that kill is what happened) and for a bound:
+            // a process that does not die (a hung kernel call) must not keep its line unsaid.
+            java.util.Map<String, CompletableFuture<JobOutcome>> ends = new java.util.HashMap<>();
+            for (Said job : jobs) {
+                AttemptMarker marker = markers.get(job.jobId());
+                if (job.ends() != null && (marker == null || !known.containsKey(marker))) {
+                    ends.put(job.jobId(), job.ends().copy().completeOnTimeout(null, outcomeWait.toNanos(),
+                            java.util.concurrent.TimeUnit.NANOSECONDS));
+                }
+            }
+            return CompletableFuture.allOf(ends.values().toArray(CompletableFuture[]::new)).handle((done, failure) -> {
+                java.util.Map<String, JobOutcome> outcomes = new java.util.HashMap<>();
+                ends.forEach((jobId, end) -> {
+                    JobOutcome outcome = end.isCompletedExceptionally() ? null : end.getNow(null);
+                    if (outcome != null) {
+                        outcomes.put(jobId, outcome);
+                    }
+                });
+                say(jobs, markers, known, outcomes);
+                return null;
+            });
+        }).whenComplete((done, failure) -> {
+            jobs.forEach(job -> unsaid.remove(job.jobId()));
+            if (failure != null) {
+                LOG.warn("could not say what self-fencing did of jobs {}: {}", jobs.stream().map(Said::jobId).toList(),
+                        failure.toString());
             }
         });
     }
 
-    /** {@link #say(List)} once the watchdog's kills of the attempts ({@code markers}, by job) are known. */
+    /**
+     * {@link #say(List)} once the watchdog's kills of the attempts ({@code markers}, by job) and the outcomes of the
+     * fenced jobs' commands ({@code outcomes}, by job; those not known within the bound left out) are known.
+     */
     private void say(List<Said> jobs, java.util.Map<String, AttemptMarker> markers,
-            java.util.Map<AttemptMarker, Watchdog.Kill> kills) {
+            java.util.Map<AttemptMarker, Watchdog.Kill> kills, java.util.Map<String, JobOutcome> outcomes) {
         for (Said job : jobs) {
             AttemptMarker marker = markers.get(job.jobId());
             Watchdog.Kill kill = marker == null ? null : kills.get(marker);
-            String gone = kill == null ? job.gone() : killedByWatchdog(kill);
+            String gone = kill != null ? killedByWatchdog(kill) : job.gone();
             if (gone != null) {
                 // As a later check would say it (alreadyGone), once: the next checks find the same and say nothing.
                 saidEnded.add(job.jobId());
@@ -206,10 +251,33 @@ final class Fencing {
                         job.jobId(), job.silence(), gone);
                 continue;
             }
+            String exited = job.why() == null ? null : exitedByItself(outcomes.get(job.jobId()));
+            if (exited != null) {
+                // The kill met a command that had already exited (its exit seen only after the check): it keeps its own
+                // outcome, which its record says; "killed" here contradicted it (tryout34 F1).
+                saidEnded.add(job.jobId());
+                LOG.warn("job {}: {}; its command had already ended by itself ({}) before this node's kill: only what it"
+                        + " left running, if anything, is killed, and its end is recorded once the store answers",
+                        job.jobId(), job.silence(), exited);
+                continue;
+            }
             fenced.put(job.jobId(), java.time.Instant.now());
             LOG.warn("job {}: {}; its processes are killed now (self-fencing); it runs again {}", job.jobId(),
                     job.why(), job.stalled() ? "on the next pick" : "once the store answers");
         }
+    }
+
+    /**
+     * How a fenced command's outcome says it ended by itself ({@code exited with 0}), as its record will (a kill of a
+     * program that had exited keeps its own outcome, {@link org.buildhook.runner.exec.RunningJob#cancel()}); null when
+     * it was killed, or its outcome is not known.
+     */
+    private static String exitedByItself(JobOutcome outcome) {
+        if (outcome == null || outcome.exitCode() == null || (outcome.result() != JobOutcome.Result.SUCCEEDED
+                && outcome.result() != JobOutcome.Result.FAILED)) {
+            return null;
+        }
+        return "exited with " + outcome.exitCode();
     }
 
     /**

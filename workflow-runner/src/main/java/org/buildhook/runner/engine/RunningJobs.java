@@ -110,8 +110,17 @@ final class RunningJobs {
      * handles it (it waits for the store to record that end), else null.
      */
     org.buildhook.runner.exec.JobOutcome endedWith(String jobId) {
+        java.util.concurrent.CompletableFuture<org.buildhook.runner.exec.JobOutcome> outcome = outcome(jobId);
+        return outcome == null ? null : outcome.getNow(null);
+    }
+
+    /**
+     * The outcome to come of the job's command running here (completed once its processes are gone), or null when no
+     * command of it runs here.
+     */
+    java.util.concurrent.CompletableFuture<org.buildhook.runner.exec.JobOutcome> outcome(String jobId) {
         RunningJob job = running.get(jobId);
-        return job == null ? null : job.outcome().getNow(null);
+        return job == null ? null : job.outcome();
     }
 
     /** The number of the attempt the job's command runs for here, or null when not known. */

@@ -324,6 +324,121 @@ class FencingWordingTest {
                         + " end is recorded once the store answers");
     }
 
+    /**
+     * tryout34 F1: a node paused past half the dead-node limit while its job's command ended by itself (exit 0); on
+     * waking, the first check ran before the JVM's process reaper had seen that exit (the command's outcome not known
+     * yet), fenced the job and said "killed by its own node: …; its processes are killed now (self-fencing); it runs
+     * again on the next pick", while its record said SUCCEEDED exit 0. Here the command is a real process that has
+     * exited with 0; the kill's signal reaches nothing, and the attempt's outcome (its own exit, as a kill of a program
+     * that had exited by itself keeps it) is completed only after the check. The one line said must be that it had
+     * ended by itself, said once that outcome is known, and the job is not among those this node fenced.
+     */
+    @Test
+    void aCommandThatExitedDuringThePauseButWhoseEndIsSeenAfterTheCheckIsNotSaidToBeKilled() throws Exception {
+        Process command = new ProcessBuilder("sh", "-c", "exit 0").start();
+        assertThat(command.waitFor()).isZero(); // it ended by itself while the node was paused
+        CompletableFuture<JobOutcome> ends = new CompletableFuture<>();
+        List<String> kills = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RunningJobs running = new RunningJobs();
+        running.add("J1", 1, new RunningJob() {
+            @Override
+            public CompletableFuture<JobOutcome> outcome() {
+                return ends;
+            }
+
+            @Override
+            public void cancel() {
+            }
+
+            @Override
+            public void kill(String why) {
+                kills.add(why);
+                command.destroyForcibly(); // reaches nothing: it has exited
+            }
+        });
+        CurrentlyExecuting current = executing("J1");
+        Fencing fencing = new Fencing(() -> List.of(current), running, CONFIG, nanos::get);
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                Fencing.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            fencing.check(); // every quarter second, as the node runs
+            nanos.addAndGet(Duration.ofSeconds(25).toNanos()); // stopped for 25 s
+            now.set(now.get().plusSeconds(25));
+            fencing.check(); // its end not seen yet: fenced
+            assertThat(kills).as("fenced: its end was not known").hasSize(1);
+            // The reaper sees the exit after the check: the attempt keeps its own outcome, the program's exit status.
+            int exit = command.exitValue();
+            ends.complete(new JobOutcome(exit == 0 ? JobOutcome.Result.SUCCEEDED : JobOutcome.Result.FAILED, exit,
+                    now.get().minusSeconds(30), now.get(), "exited with " + exit, null, false));
+            await().atMost(Duration.ofMinutes(1)).until(() -> {
+                synchronized (log) {
+                    return !log.list.isEmpty();
+                }
+            });
+            for (int i = 0; i < 4; i++) { // a check every 250 ms after the wake: nothing said again
+                nanos.addAndGet(Duration.ofMillis(250).toNanos());
+                now.set(now.get().plusMillis(250));
+                fencing.check();
+            }
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        List<String> lines;
+        synchronized (log) {
+            lines = log.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+        }
+        assertThat(lines).singleElement().asString()
+                .isEqualTo("job J1: no heartbeat could be written for 25000 ms (this node's JVM itself did not run for"
+                        + " 25000 ms of that (paused or stalled), not necessarily the store), and after 20000 ms another"
+                        + " node may run the job; its command had already ended by itself (exited with 0) before this"
+                        + " node's kill: only what it left running, if anything, is killed, and its end is recorded"
+                        + " once the store answers");
+        assertThat(fencing.fenced()).as("not among the jobs this node fenced").isEmpty();
+    }
+
+    /**
+     * The fencing line waits for the kill's outcome, but for a bound (an eighth of the dead-node limit, 1 s to 10 s):
+     * a command whose end never comes (a process that does not die) is still said to be killed.
+     */
+    @Test
+    void aKillWhoseOutcomeNeverComesIsStillSaid() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                Fencing.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        RunningJobs running = new RunningJobs();
+        running.add("J1", job(new CompletableFuture<>()));
+        CurrentlyExecuting current = executing("J1");
+        Fencing fencing = new Fencing(() -> List.of(current), running, CONFIG, nanos::get);
+        try {
+            fencing.check();
+            nanos.addAndGet(Duration.ofSeconds(25).toNanos()); // stopped for 25 s
+            now.set(now.get().plusSeconds(25));
+            fencing.check();
+            assertThat(killedFor.get()).isNotNull();
+            await().atMost(Duration.ofMinutes(1)).until(() -> {
+                synchronized (log) {
+                    return !log.list.isEmpty();
+                }
+            });
+        } finally {
+            logger.detachAppender(log);
+        }
+        synchronized (log) {
+            assertThat(log.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .singleElement().asString().startsWith("job J1: killed by its own node: ")
+                    .endsWith("; its processes are killed now (self-fencing); it runs again on the next pick");
+        }
+        assertThat(fencing.fenced()).containsOnlyKeys("J1");
+    }
+
     private final CompletableFuture<JobOutcome> outcome = new CompletableFuture<>();
 
     private CurrentlyExecuting executing(String id) {
@@ -367,6 +482,9 @@ class FencingWordingTest {
             @Override
             public void kill(String why) {
                 killedFor.set(why);
+                // As a kill of a command still running ends: its own outcome, unless it had ended already.
+                outcome.complete(new JobOutcome(JobOutcome.Result.CANCELLED, null, now.get(), now.get(), why, null,
+                        false));
             }
         });
         return new Fencing(() -> List.of(current), running, CONFIG, nanos::get);
