@@ -553,6 +553,12 @@ public final class JobEngine implements AutoCloseable {
      * queued in both. A node of an earlier run of this store is gone (its JVM ended: it held the lock while it
      * ran), so a restore after a loss, or a start after a crash, is never refused.
      *
+     * <p>Not only a running attempt names that live server (tryout34 F6): any attempt it recorded, whatever its outcome
+     * (a failed attempt 1 whose retry is due), when this store holds a job not ended (queued, waiting, running,
+     * awaiting an approval), which the copy would run at the same moment as the original. A copy whose jobs have all
+     * ended runs nothing of its original's and starts. A copy holding no attempt of a live server (nothing ran
+     * there since this host's boot) cannot be told from an original and starts (docs/storage.md).
+     *
      * @throws RunnerException naming the live server and what to do
      */
     private void refuseBesideItsOriginal() {
@@ -568,6 +574,28 @@ public final class JobEngine implements AutoCloseable {
                     + " does not hold this file's lock, so it serves the original (a restored backup or a copied"
                     + " database file started beside it). Started, this copy would take that server for a dead node"
                     + " and run its jobs a second time at once, and every job queued in both. What to do: stop that"
+                    + " server first if this copy is to replace it (kill " + node.pid() + "; a restore after a loss"
+                    + " starts as usual); to look into a backup without running anything, read it with `buildhook"
+                    + " jobs`/`job show` while no server uses it, or `sqlite3 -readonly` (docs/storage.md, \"Backing"
+                    + " up and restoring\")");
+        }
+        Optional<Map.Entry<String, org.buildhook.runner.store.JobState>> notEnded = store.ledger().aJobNotEnded();
+        if (notEnded.isEmpty()) {
+            return;
+        }
+        for (ExecutionLedger.NodeProcessAttempt attempt : store.ledger().latestAttemptPerNodeProcess(self.bootId())) {
+            org.buildhook.runner.exec.ProcessIdentity node = attempt.nodeProcess();
+            if (self.process().sameProcess(node) || !node.isAlive()) {
+                continue;
+            }
+            String waiting = notEnded.get().getKey() + " is " + notEnded.get().getValue();
+            throw new RunnerException("this database (" + store.config().url() + ") is a copy of one still served"
+                    + " on this host: its job " + attempt.jobId() + "'s attempt " + attempt.attempt() + " ("
+                    + attempt.outcome() + ") was recorded by node " + attempt.node() + ", whose server (pid "
+                    + node.pid() + ") still runs here but does not hold this file's lock, so it serves the original"
+                    + " (a restored backup or a copied database file started beside it). Started, this copy would run"
+                    + " its jobs not ended (job " + waiting + ") at the same moment as that server runs them in the"
+                    + " original: the same command twice at once. What to do: stop that"
                     + " server first if this copy is to replace it (kill " + node.pid() + "; a restore after a loss"
                     + " starts as usual); to look into a backup without running anything, read it with `buildhook"
                     + " jobs`/`job show` while no server uses it, or `sqlite3 -readonly` (docs/storage.md, \"Backing"

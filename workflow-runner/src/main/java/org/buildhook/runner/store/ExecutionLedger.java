@@ -2029,6 +2029,96 @@ public final class ExecutionLedger {
     }
 
     /**
+     * An attempt recorded by a node process (whatever its outcome): the latest one that process recorded on a host boot
+     * ({@link #latestAttemptPerNodeProcess}).
+     *
+     * @param jobId       the job
+     * @param attempt     the attempt number, from 1
+     * @param outcome     the attempt's outcome as stored ({@link AttemptOutcome} name: RUNNING, FAILED …)
+     * @param node        the node id that recorded it
+     * @param nodeProcess that node's JVM (pid and start time in clock ticks since boot; no session id)
+     */
+    public record NodeProcessAttempt(String jobId, int attempt, String outcome, String node,
+            ProcessIdentity nodeProcess) {
+    }
+
+    /**
+     * Of each node process (JVM: pid and start time) that recorded attempts on the host boot {@code bootId}, its latest
+     * attempt (by start time), whatever its outcome. Read once at a SQLite start (tryout34 F6); through
+     * {@code job_attempts_outcome_idx} (outcome, boot_id), one look per outcome: the attempts of that boot, not the
+     * whole table. Attempts recorded without a node process (before version 3) are not among them.
+     *
+     * @param bootId the host's boot id (with its PID namespace), as {@link NodeIdentity#bootId()}
+     * @return one attempt per node process, in no particular order; empty when none was recorded on that boot
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public List<NodeProcessAttempt> latestAttemptPerNodeProcess(String bootId) {
+        String outcomes = String.join(", ", java.util.Collections.nCopies(AttemptOutcome.values().length, "?"));
+        return db.read("list the node processes of this host boot's attempts", c -> {
+            List<long[]> latest = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT node_pid, node_started, MAX(started_at)"
+                    + " FROM job_attempts WHERE outcome IN (" + outcomes + ") AND boot_id = ?"
+                    + " AND node_pid IS NOT NULL AND node_started IS NOT NULL GROUP BY node_pid, node_started")) {
+                int i = 1;
+                for (AttemptOutcome o : AttemptOutcome.values()) {
+                    p.setString(i++, o.name());
+                }
+                p.setString(i, bootId);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        latest.add(new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)});
+                    }
+                }
+            }
+            List<NodeProcessAttempt> found = new ArrayList<>();
+            for (long[] l : latest) {
+                try (PreparedStatement p = c.prepareStatement("SELECT job_id, attempt, outcome, node FROM job_attempts"
+                        + " WHERE outcome IN (" + outcomes + ") AND boot_id = ? AND node_pid = ? AND node_started = ?"
+                        + " AND started_at = ? ORDER BY job_id, attempt")) {
+                    int i = 1;
+                    for (AttemptOutcome o : AttemptOutcome.values()) {
+                        p.setString(i++, o.name());
+                    }
+                    p.setString(i++, bootId);
+                    p.setLong(i++, l[0]);
+                    p.setLong(i++, l[1]);
+                    p.setLong(i, l[2]);
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (rs.next()) {
+                            found.add(new NodeProcessAttempt(rs.getString(1), rs.getInt(2), rs.getString(3),
+                                    rs.getString(4), new ProcessIdentity(l[0], -1, l[1])));
+                        }
+                    }
+                }
+            }
+            return found;
+        });
+    }
+
+    /**
+     * A job of this store that is not final ({@link JobState#isFinal}): queued (a first run or a retry due), waiting
+     * for units, running or awaiting an approval; any one (the first {@code jobs_state_idx} gives: no sort).
+     *
+     * @return its id and state, or empty when every job has ended
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public Optional<Map.Entry<String, JobState>> aJobNotEnded() {
+        List<JobState> open = java.util.Arrays.stream(JobState.values()).filter(s -> !s.isFinal()).toList();
+        return db.read("look for a job not ended", c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT id, state FROM jobs WHERE state IN ("
+                    + String.join(", ", java.util.Collections.nCopies(open.size(), "?")) + ") LIMIT 1")) {
+                for (int i = 0; i < open.size(); i++) {
+                    p.setString(i + 1, open.get(i).name());
+                }
+                try (ResultSet rs = p.executeQuery()) {
+                    return rs.next() ? Optional.of(Map.entry(rs.getString(1), JobState.valueOf(rs.getString(2))))
+                            : Optional.<Map.Entry<String, JobState>>empty();
+                }
+            }
+        });
+    }
+
+    /**
      * The attempts marked running that an earlier run of this node started on this host and boot but in another PID
      * namespace (tryout23 F4: a container started again gets a new one): recorded with {@code self}'s host name and
      * kernel boot id and another namespace, and, on PostgreSQL, by node {@code node} (this node holds that id's lock,

@@ -83,4 +83,63 @@ class RestoredCopyBesideItsOriginalTest {
             NodeProcess.continueAndKill(List.of(node));
         }
     }
+
+    /**
+     * tryout34 F6: the backup holds no running attempt but a job waiting for its retry (attempt 1 FAILED, recorded by
+     * the original's live JVM). Before, the copy started without a word and would run that retry at the same moment
+     * as the original. Now refused, naming the attempt, the live server and the job not ended.
+     */
+    @Test
+    void aRestoredCopyHoldingARetryDueBesideItsLiveOriginalIsRefused() throws Exception {
+        Path original = dir.resolve("data");
+        StoreConfig originalConfig = StoreConfig.sqlite(original);
+        Path events = dir.resolve("events");
+        Path script = Files.writeString(dir.resolve("fail.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
+                + "\nexit 3\n");
+        NodeProcess node = NodeProcess.start(dir, "original", "url=" + originalConfig.url(), "data=" + original,
+                "retryScript=" + script, "label=job", "heartbeat=1000", "missed=20");
+        try {
+            Path db = original.resolve("buildhook.db");
+            await().atMost(Duration.ofMinutes(5)).ignoreExceptions().until(() -> !node.process.isAlive()
+                    || Files.exists(db) && "FAILED QUEUED".equals(attemptAndJob(db)));
+            assertThat(node.process.isAlive()).as("the original node: %s", Files.readString(dir.resolve("original.err")))
+                    .isTrue();
+
+            Path copy = dir.resolve("restored");
+            Files.createDirectories(copy);
+            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+                s.executeUpdate("backup to " + copy.resolve("buildhook.db"));
+            }
+            EngineConfig fast = new EngineConfig("restored", 2, Duration.ofMillis(250), Duration.ofMillis(200), 4,
+                    Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(200));
+            try (Store store = Store.open(StoreConfig.sqlite(copy));
+                    CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(copy.resolve("logs")))) {
+                JobEngine engine = JobEngine.create(store, launcher, fast);
+                try {
+                    assertThatThrownBy(engine::start).isInstanceOf(RunnerException.class)
+                            .hasMessageContaining("is a copy of one still served on this host")
+                            .hasMessageContaining("'s attempt 1 (FAILED) was recorded by node original")
+                            .hasMessageContaining("pid " + node.process.pid())
+                            .hasMessageContaining("is QUEUED")
+                            .hasMessageContaining("What to do: stop that server first");
+                } finally {
+                    engine.stop();
+                }
+            }
+            assertThat(node.process.isAlive()).isTrue();
+            assertThat(Files.readAllLines(events)).hasSize(1);
+        } finally {
+            NodeProcess.continueAndKill(List.of(node));
+        }
+    }
+
+    /** The outcome of the store's one attempt and its job's state, space-separated, or "" while there is none. */
+    private static String attemptAndJob(Path db) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery("SELECT a.outcome || ' ' || j.state FROM job_attempts a"
+                        + " JOIN jobs j ON j.id = a.job_id")) {
+            return rs.next() ? rs.getString(1) : "";
+        }
+    }
 }
