@@ -220,22 +220,10 @@ class FencingWordingTest {
                 commands.add(command);
                 watchdog.running(marker);
                 watchdog.process(marker, ProcessIdentity.of(command.pid()));
-                running.add(job, 1, new RunningJob() {
-                    @Override
-                    public CompletableFuture<JobOutcome> outcome() {
-                        return new CompletableFuture<>();
-                    }
-
-                    @Override
-                    public void cancel() {
-                    }
-
-                    @Override
-                    public void kill(String why) {
-                        killed.add(job);
-                        command.destroyForcibly();
-                    }
-                });
+                running.add(job, 1, job(new CompletableFuture<>(), why -> {
+                    killed.add(job);
+                    command.destroyForcibly();
+                }));
                 executing.add(executing(job));
                 now.set(now.get().plusSeconds(5)); // J2's last heartbeat 5 s after J1's
             }
@@ -340,22 +328,10 @@ class FencingWordingTest {
         CompletableFuture<JobOutcome> ends = new CompletableFuture<>();
         List<String> kills = new java.util.concurrent.CopyOnWriteArrayList<>();
         RunningJobs running = new RunningJobs();
-        running.add("J1", 1, new RunningJob() {
-            @Override
-            public CompletableFuture<JobOutcome> outcome() {
-                return ends;
-            }
-
-            @Override
-            public void cancel() {
-            }
-
-            @Override
-            public void kill(String why) {
-                kills.add(why);
-                command.destroyForcibly(); // reaches nothing: it has exited
-            }
-        });
+        running.add("J1", 1, job(ends, why -> {
+            kills.add(why);
+            command.destroyForcibly(); // reaches nothing: it has exited
+        }));
         CurrentlyExecuting current = executing("J1");
         Fencing fencing = new Fencing(() -> List.of(current), running, CONFIG, nanos::get);
         ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
@@ -447,6 +423,11 @@ class FencingWordingTest {
     }
 
     private RunningJob job(CompletableFuture<JobOutcome> ends) {
+        return job(ends, killedFor::set);
+    }
+
+    /** A job whose command's outcome is {@code ends} and whose kill does {@code onKill} with its reason. */
+    private static RunningJob job(CompletableFuture<JobOutcome> ends, java.util.function.Consumer<String> onKill) {
         return new RunningJob() {
             @Override
             public CompletableFuture<JobOutcome> outcome() {
@@ -459,7 +440,7 @@ class FencingWordingTest {
 
             @Override
             public void kill(String why) {
-                killedFor.set(why);
+                onKill.accept(why);
             }
         };
     }
@@ -469,24 +450,12 @@ class FencingWordingTest {
         CurrentlyExecuting current = new CurrentlyExecuting(new Execution(now.get(), instance), now::get,
                 new HeartbeatConfig(CONFIG.heartbeatInterval(), CONFIG.missedHeartbeats(), CONFIG.deadNodeLimit()));
         RunningJobs running = new RunningJobs();
-        running.add("J1", new RunningJob() {
-            @Override
-            public CompletableFuture<JobOutcome> outcome() {
-                return outcome;
-            }
-
-            @Override
-            public void cancel() {
-            }
-
-            @Override
-            public void kill(String why) {
-                killedFor.set(why);
-                // As a kill of a command still running ends: its own outcome, unless it had ended already.
-                outcome.complete(new JobOutcome(JobOutcome.Result.CANCELLED, null, now.get(), now.get(), why, null,
-                        false));
-            }
-        });
+        running.add("J1", job(outcome, why -> {
+            killedFor.set(why);
+            // As a kill of a command still running ends: its own outcome, unless it had ended already.
+            outcome.complete(new JobOutcome(JobOutcome.Result.CANCELLED, null, now.get(), now.get(), why, null,
+                    false));
+        }));
         return new Fencing(() -> List.of(current), running, CONFIG, nanos::get);
     }
 }
