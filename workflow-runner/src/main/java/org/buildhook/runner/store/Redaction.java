@@ -63,14 +63,16 @@ public final class Redaction {
     private static final Pattern ASSIGNMENT = Pattern.compile(
             "(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]*)=([^\\s&;,\"'#]+)");
     /**
-     * A header {@code NAME: value} (as {@code curl -H} takes it) at the start of a text or after a space, quote or
-     * bracket: {@code X-Api-Key: k}, {@code OSF-TOKEN: t}. The value runs to the end of its line or a quote (a
-     * header's value is the rest of its line: {@code Cookie: a=1; session=s}). Not after {@code /} or {@code @}, so
-     * {@code https://host:8443} and {@code git@keyserver:repo} are not headers. {@code Authorization} and
+     * A header {@code NAME: value} (as {@code curl -H} takes it) at the start of a text or after a space, quote,
+     * bracket or {@code =}, or glued to a {@code -H}: {@code X-Api-Key: k}, {@code OSF-TOKEN: t}, wget's
+     * {@code --header=X-Api-Key: k}, curl's {@code -HX-Api-Key: k} (review35: those two were shown in clear). The
+     * value runs to the end of its line or a quote (a header's value is the rest of its line:
+     * {@code Cookie: a=1; session=s}). Not after {@code /} or {@code @}, so {@code https://host:8443} and
+     * {@code git@keyserver:repo} are not headers. {@code Authorization} and
      * {@code Proxy-Authorization} have a shape of their own, which keeps the scheme visible ({@code Bearer ***}).
      */
     private static final Pattern HEADER = Pattern.compile(
-            "(?<![^\\s\"'(\\[{,;])(?!(?i:proxy-)?(?i:authorization):)([A-Za-z][A-Za-z0-9_.-]*):[ \\t]*([^\\s\"'][^\\r\\n\"']*)");
+            "(?:(?<=(?:^|\\s)-H)|(?<![^\\s\"'(\\[{,;=]))(?!(?i:proxy-)?(?i:authorization):)([A-Za-z][A-Za-z0-9_.-]*):[ \\t]*([^\\s\"'][^\\r\\n\"']*)");
     private static final Pattern SIGNATURE_PARAMETER = Pattern.compile("sig|signature|x-amz-signature",
             Pattern.CASE_INSENSITIVE);
 

@@ -96,6 +96,26 @@ class RedactionTest {
     }
 
     @Test
+    void hidesASecretNamedHeaderGivenAsAnOptionsValueAsWgetAndCurlTakeIt() {
+        // review35: wget takes a header as --header=NAME: value and curl as -HNAME: value; the header's value was
+        // shown in clear there (the header was looked for only at a text's start or after a space, quote or bracket)
+        List<String> argv = List.of("/usr/bin/wget", "--header=X-Api-Key: tok-wget-dddd4444",
+                "--header=OSF-TOKEN: tok-wget-eeee5555", "--header=Cookie: session=s3ss-wget-ffff",
+                "--header=Content-Type: application/json", "/usr/bin/curl", "-HX-Api-Key: tok-curl-gggg7777",
+                "--header=X-Api-Key: $API_KEY", "--url=https://api.foundries.io:443/x");
+
+        assertThat(Redaction.redactArgv(argv, Map.of())).containsExactly("/usr/bin/wget", "--header=X-Api-Key: ***",
+                "--header=OSF-TOKEN: ***", "--header=Cookie: ***", "--header=Content-Type: application/json",
+                "/usr/bin/curl", "-HX-Api-Key: ***", "--header=X-Api-Key: $API_KEY",
+                "--url=https://api.foundries.io:443/x");
+        assertThat(Redaction.credentialIn("--header=X-Api-Key: tok-wget-dddd4444"))
+                .contains("a secret-named header (X-Api-Key: …)");
+        assertThat(Redaction.credentialIn("-HOSF-TOKEN: tok-curl-hhhh8888"))
+                .contains("a secret-named header (OSF-TOKEN: …)");
+        assertThat(Redaction.credentialIn("--header=Content-Type: application/json")).isEmpty();
+    }
+
+    @Test
     void theRuleSnapshotHidesCredentialsInCommandsAndTheEnvironmentsSecretValuesWhereverTheyAppear() {
         String snapshot = "{\"run\":{\"command\":[\"/usr/bin/curl\",\"-H\",\"Authorization: Bearer sk-live-abc123\","
                 + "\"--token\",\"tok-value-6\",\"pw=${build.id}-hunter2\",\"OSF-TOKEN: tok-OSF-pppp9090\"],"
