@@ -29,8 +29,9 @@ import java.util.regex.Pattern;
  * header or {@code Bearer} token, the password of a URL ({@code https://user:PASSWORD@host}), a known token
  * prefix ({@code ghp_}, {@code github_pat_}, {@code glpat-}, {@code xoxb-}, {@code sk_live_} …), a Slack,
  * Discord or Teams webhook URL, a private key, {@code NAME=value} where NAME looks secret
- * ({@code --password=…}, {@code ?access_token=…}), or a header {@code NAME: value} where NAME looks secret
- * ({@code X-Api-Key: …}, {@code OSF-TOKEN: …}, {@code Cookie: …}: the value up to the end of its line or a quote);</li>
+ * ({@code --password=…}, {@code ?access_token=…}), a header {@code NAME: value} where NAME looks secret
+ * ({@code X-Api-Key: …}, {@code OSF-TOKEN: …}, {@code Cookie: …}: the value up to the end of its line or a quote),
+ * or a JSON member {@code "NAME": "value"} where NAME looks secret ({@code curl -d '{"password": "…"}'});</li>
  * <li>or it is the command argument after a flag such as {@code --password} or {@code --token}.</li>
  * </ul>
  * Only the secret part is hidden ({@code Authorization: Bearer ***}). The engine runs jobs with the real values,
@@ -73,6 +74,12 @@ public final class Redaction {
      */
     private static final Pattern HEADER = Pattern.compile(
             "(?:(?<=(?:^|\\s)-H)|(?<![^\\s\"'(\\[{,;=]))(?!(?i:proxy-)?(?i:authorization):)([A-Za-z][A-Za-z0-9_.-]*):[ \\t]*([^\\s\"'][^\\r\\n\"']*)");
+    /**
+     * A JSON member {@code "NAME": "value"} (a request body given to {@code curl -d}); its value with JSON's escapes
+     * (review35: {@code {"password": "…"}} was shown in clear, being neither {@code NAME=value} nor a header).
+     */
+    private static final Pattern JSON_MEMBER = Pattern.compile(
+            "\"([A-Za-z_][A-Za-z0-9_.-]*)\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
     private static final Pattern SIGNATURE_PARAMETER = Pattern.compile("sig|signature|x-amz-signature",
             Pattern.CASE_INSENSITIVE);
 
@@ -166,7 +173,28 @@ public final class Redaction {
                     ? m.group(1) + "=" + MASK : m.group()));
         }
         m.appendTail(b);
-        return maskHeaders(b.toString());
+        return maskHeaders(maskJsonMembers(b.toString()));
+    }
+
+    /** {@code text} with the value of each {@link #JSON_MEMBER} whose name looks secret replaced by {@code ***}. */
+    private static String maskJsonMembers(String text) {
+        Matcher m = JSON_MEMBER.matcher(text);
+        StringBuilder b = new StringBuilder();
+        int last = 0;
+        while (m.find()) {
+            if (isSecretMember(m)) {
+                b.append(text, last, m.start(2)).append(MASK);
+                last = m.end(2);
+            }
+        }
+        return last == 0 ? text : b.append(text, last, text.length()).toString();
+    }
+
+    /** Whether a {@link #JSON_MEMBER} match's name looks secret and its value is neither empty, hidden nor shell code. */
+    private static boolean isSecretMember(Matcher m) {
+        String value = m.group(2);
+        return SECRET_KEY.matcher(m.group(1)).find() && !value.isEmpty() && !value.equals(MASK)
+                && !value.startsWith("$");
     }
 
     /** {@code text} with the value of each {@link #HEADER} whose name looks secret replaced by {@code ***}. */
@@ -232,6 +260,12 @@ public final class Redaction {
         while (m.find()) {
             if (SECRET_KEY.matcher(m.group(1)).find() && !m.group(2).startsWith("$")) {
                 return Optional.of("a secret-named setting (" + m.group(1) + "=…)");
+            }
+        }
+        Matcher j = JSON_MEMBER.matcher(text);
+        while (j.find()) {
+            if (isSecretMember(j)) {
+                return Optional.of("a secret-named JSON member (\"" + j.group(1) + "\": …)");
             }
         }
         Matcher h = HEADER.matcher(text);

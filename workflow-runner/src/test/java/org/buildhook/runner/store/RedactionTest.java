@@ -116,6 +116,22 @@ class RedactionTest {
     }
 
     @Test
+    void hidesTheValueOfASecretNamedMemberOfAJsonBodyInACommand() {
+        // review35: curl -d '{"password": "…"}' showed the value in clear (neither NAME=value nor a header)
+        List<String> argv = List.of("/usr/bin/curl", "-d", "{\"user\": \"deploy\", \"password\": \"hunter-json-1\"}",
+                "--data", "{\"api_token\":\"tok-json-2222\",\"X-Api-Key\" : \"tok-json-\\\"3333\"}",
+                "{\"token\": \"$API_TOKEN\", \"name\": \"staging\", \"auth\": \"\"}");
+
+        assertThat(Redaction.redactArgv(argv, Map.of())).containsExactly("/usr/bin/curl", "-d",
+                "{\"user\": \"deploy\", \"password\": \"***\"}", "--data",
+                "{\"api_token\":\"***\",\"X-Api-Key\" : \"***\"}",
+                "{\"token\": \"$API_TOKEN\", \"name\": \"staging\", \"auth\": \"\"}");
+        assertThat(Redaction.credentialIn("{\"password\": \"hunter-json-1\"}"))
+                .contains("a secret-named JSON member (\"password\": …)");
+        assertThat(Redaction.credentialIn("{\"token\": \"$API_TOKEN\", \"name\": \"staging\"}")).isEmpty();
+    }
+
+    @Test
     void theRuleSnapshotHidesCredentialsInCommandsAndTheEnvironmentsSecretValuesWhereverTheyAppear() {
         String snapshot = "{\"run\":{\"command\":[\"/usr/bin/curl\",\"-H\",\"Authorization: Bearer sk-live-abc123\","
                 + "\"--token\",\"tok-value-6\",\"pw=${build.id}-hunter2\",\"OSF-TOKEN: tok-OSF-pppp9090\"],"
