@@ -60,8 +60,8 @@ public final class ExitCodes {
 
     static final String RERUN = "Exit codes: 0 queued (the new job's id is printed), 1 no such job (404), " + ADMIN;
 
-    static final String REPLAY = "Exit codes: 0 queued, 1 no such delivery (404) or nothing to replay (409), "
-            + ADMIN;
+    static final String REPLAY = "Exit codes: 0 queued, 1 no such delivery (404), nothing to replay or a --rule that "
+            + "does not match it (409), " + ADMIN + " A --rule not in force is a 400.";
 
     static final String NODES_FORGET = "Exit codes: 0 forgotten, 1 no such node (404) or the forget was refused "
             + "(409: the answer says why and what to do), " + ADMIN;

@@ -2,7 +2,11 @@ package org.buildhook.distribution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code buildhook replay}: match a stored delivery against the rules in force now and queue the jobs they plan. */
@@ -14,6 +18,7 @@ import picocli.CommandLine.Parameters;
             "",
             "Examples:",
             "  buildhook replay 01JD8Q3W5TZK6YV0M2XG7C4R9N",
+            "  buildhook replay 01JD8Q3W5TZK6YV0M2XG7C4R9N --rule deploy",
             "  buildhook replay 01JD8Q3W5TZK6YV0M2XG7C4R9N --json",
             "",
             ExitCodes.REPLAY
@@ -23,9 +28,20 @@ final class ReplayCommand extends AdminActionCommand {
     @Parameters(index = "0", paramLabel = "DELIVERY", converter = IdConverter.class, description = "The delivery's id.")
     String id;
 
+    @Option(names = "--rule", paramLabel = "NAME", description = {"Only this rule's jobs (repeatable); else every"
+            + " rule that matches the delivery. A rule not in force, or one that does not match the delivery, is"
+            + " refused and nothing is replayed."})
+    List<String> rules = List.of();
+
     @Override
     String path() {
-        return "deliveries/" + id + "/replay";
+        StringBuilder path = new StringBuilder("deliveries/" + id + "/replay");
+        char sep = '?';
+        for (String rule : rules) {
+            path.append(sep).append("rule=").append(URLEncoder.encode(rule, StandardCharsets.UTF_8));
+            sep = '&';
+        }
+        return path.toString();
     }
 
     @Override

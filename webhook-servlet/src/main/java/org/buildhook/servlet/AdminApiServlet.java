@@ -113,7 +113,7 @@ public final class AdminApiServlet extends HttpServlet {
             }
         } else if ((m = REPLAY.matcher(path)).matches()) {
             only("POST", method, response);
-            api.replay(id(m)).send(response, HttpServletResponse.SC_ACCEPTED);
+            api.replay(id(m), request.getParameterValues("rule")).send(response, HttpServletResponse.SC_ACCEPTED);
         } else if ((m = DELIVERY.matcher(path)).matches()) {
             only("GET", method, response);
             unbounded.mark(request, response, api.actor(), "GET /api/deliveries/{id}",

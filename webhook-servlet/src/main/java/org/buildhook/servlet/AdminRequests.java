@@ -362,8 +362,13 @@ final class AdminRequests {
         return new JsonAnswer().with(approve ? "approved" : "rejected", true).with("job", jobId);
     }
 
-    /** Matches the stored body against the rules in force now and queues what they plan. */
-    JsonAnswer replay(String deliveryId) {
+    /**
+     * Matches the stored body against the rules in force now and queues what they plan: every firing rule's jobs,
+     * or only those of {@code rules} when given ({@link ReplayedRules}).
+     *
+     * @param rules the {@code ?rule=NAME} values, or null for every firing rule
+     */
+    JsonAnswer replay(String deliveryId, String[] rules) {
         // Its body, not its jobs: a delivery replayed many times has thousands (lists14).
         Delivery d = store().deliveryWithBody(deliveryId)
                 .orElseThrow(() -> ApiError.notFound("no delivery " + deliveryId));
@@ -378,7 +383,7 @@ final class AdminRequests {
         } catch (InvalidEventException e) {
             throw new ApiError(409, "the stored body is no longer a valid event: " + e.getMessage());
         }
-        List<PlannedJob> planned = currentRules().match(d.endpoint(), event);
+        List<PlannedJob> planned = ReplayedRules.plan(currentRules(), d.endpoint(), event, deliveryId, rules);
         List<String> ids;
         try {
             ids = planned.isEmpty() ? List.of() : store().replay(deliveryId, planned);
@@ -387,7 +392,9 @@ final class AdminRequests {
         } catch (RunnerException e) {
             throw new ApiError(409, e.getMessage());
         }
-        store().recordAction(actor, "replay", deliveryId, null, ids.size() + " job(s) " + ids);
+        store().recordAction(actor, "replay", deliveryId, null, ids.size() + " job(s) " + ids
+                + (rules == null || rules.length == 0 ? "" : " of rule(s) " + LogSafe.escape(String.join(", ",
+                        new java.util.LinkedHashSet<>(List.of(rules))))));
         LOG.info("admin {} replayed delivery {}: {} job(s) {}", actor, deliveryId, ids.size(),
                 planned.stream().map(PlannedJob::ruleName).toList());
         return new JsonAnswer().with("jobs", ids)

@@ -1,0 +1,107 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * tryout34 F8: {@code buildhook replay DELIVERY} planned every matching rule's jobs; an operator who wanted only the
+ * deploy replayed got them all. {@code --rule NAME} (repeatable; the API's {@code ?rule=NAME}) replays only those
+ * rules, and a rule not in force, or not matching the delivery, refuses the whole replay.
+ */
+class ReplayOneRuleTest {
+
+    @TempDir
+    Path dir;
+    AdminServer server;
+    StringWriter out;
+    StringWriter err;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = AdminServer.start(dir);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.close();
+    }
+
+    private int run(String... args) {
+        out = new StringWriter();
+        err = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--url", server.uri().toString(), "--token-file", dir.resolve("admin-token").toString()));
+        return cl.execute(all.toArray(String[]::new));
+    }
+
+    private List<String> rulesOfJobs(String delivery) throws Exception {
+        return server.getJson("jobs?delivery=" + delivery + "&limit=500").path("items").findValuesAsText("rule");
+    }
+
+    @Test
+    void replayWithRulePlansOnlyThoseRulesJobs() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        server.awaitJob(delivery, "SUCCEEDED");
+        server.writeRules(true);
+
+        assertThat(run("replay", delivery, "--rule", "also")).as(err.toString()).isZero();
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).isEqualTo("1 job(s) queued:");
+        assertThat(lines.get(1)).endsWith("  rule also");
+        assertThat(rulesOfJobs(delivery)).containsExactlyInAnyOrder("echo", "also");
+
+        assertThat(run("replay", delivery, "--rule", "also", "--rule", "echo", "--json")).as(err.toString()).isZero();
+        assertThat(AdminServer.json(out.toString()).path("rules").toString()).isEqualTo("[\"echo\",\"also\"]");
+        assertThat(rulesOfJobs(delivery)).containsExactlyInAnyOrder("echo", "also", "echo", "also");
+        assertThat(server.getJson("actions?delivery=" + delivery).path("items").findValuesAsText("detail"))
+                .anySatisfy(d -> assertThat(d).endsWith(" of rule(s) also"));
+
+        // The old call, without a rule, is unchanged: every matching rule.
+        assertThat(server.post("deliveries/" + delivery + "/replay").statusCode()).isEqualTo(202);
+        assertThat(rulesOfJobs(delivery)).hasSize(6);
+    }
+
+    @Test
+    void aRuleNotInForceOrNotMatchingTheDeliveryRefusesTheWholeReplay() throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        server.awaitJob(delivery, "SUCCEEDED");
+        server.writeRules(true);
+
+        assertThat(run("replay", delivery, "--rule", "also", "--rule", "deploy")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).contains("no rule 'deploy' is in force in ").contains("; the rules in force: echo,"
+                + " wait, also. Nothing was replayed (400)");
+        assertThat(out.toString()).isEmpty();
+
+        assertThat(run("replay", delivery, "--rule", "also", "--rule", "wait")).isEqualTo(ExitCodes.FAILED);
+        assertThat(err.toString()).contains("rule 'wait' (").contains(") does not match delivery " + delivery
+                + " under the rules in force now; nothing was replayed").contains("(409)");
+        assertThat(err.toString()).doesNotContain("Exception");
+
+        server.replaceRules("rules:\n  - name: echo\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
+                + "  - name: deploy\n    enabled: false\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n");
+        HttpResponse<String> disabled = server.post("deliveries/" + delivery + "/replay?rule=deploy");
+        assertThat(disabled.statusCode()).isEqualTo(400);
+        JsonNode error = AdminServer.json(disabled.body());
+        assertThat(error.path("error").asText()).startsWith("no rule 'deploy' (it has enabled: false) is in force in ")
+                .endsWith("; the rules in force: echo. Nothing was replayed");
+
+        assertThat(rulesOfJobs(delivery)).containsExactly("echo");
+        assertThat(server.getJson("actions?delivery=" + delivery).path("items")).isEmpty();
+    }
+}
