@@ -278,8 +278,14 @@ final class DeliveryWriter {
             // A job waiting for units (WAITING) is first in its rule's line for a slot (chaos32 F2): it passes its turn
             // on too.
             boolean inLine = rule != null && (now == JobState.QUEUED || now == JobState.WAITING);
+            // A job whose attempt ended and that waits for its retry is cancelled at once even while its execution is
+            // still picked: its node is putting it back for the retry (the job's record commits before db-scheduler's
+            // reschedule), or picks the retry, whose start this cancel (the row final, cancel_requested) stops. Only
+            // flagged, it stayed queued for the whole backoff, and a rule's cancel lost its reason (flakes35).
+            boolean waitsForRetry = now == JobState.QUEUED && attempts > 0 && Job.retryDueIn(message).isPresent();
             if (now == JobState.AWAITING_APPROVAL
-                    || ((now == JobState.QUEUED || now == JobState.WAITING) && queue.cancel(c, jobId))) {
+                    || ((now == JobState.QUEUED || now == JobState.WAITING) && queue.cancel(c, jobId))
+                    || waitsForRetry) {
                 try (PreparedStatement p = c.prepareStatement("UPDATE jobs SET state = ?, ended_at = ?,"
                         + " message = ?, cancel_requested = 1 WHERE id = ?")) {
                     p.setString(1, JobState.CANCELLED.name());

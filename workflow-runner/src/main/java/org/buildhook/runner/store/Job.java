@@ -149,7 +149,12 @@ public record Job(
      * ({@link #retryWait}); empty otherwise (the wait leaves the message when the retry starts).
      */
     public Optional<Instant> retryDueAt() {
-        if (state != JobState.QUEUED || message == null) {
+        return state != JobState.QUEUED ? Optional.empty() : retryDueIn(message);
+    }
+
+    /** When the retry that {@code message} (a queued job's) says it waits for is due; empty when it says none. */
+    static Optional<Instant> retryDueIn(String message) {
+        if (message == null) {
             return Optional.empty();
         }
         int after = message.lastIndexOf("; " + RETRY_WAIT);
