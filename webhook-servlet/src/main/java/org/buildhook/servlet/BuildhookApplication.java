@@ -519,6 +519,7 @@ public final class BuildhookApplication implements AutoCloseable {
         java.util.Set<String> takenOut = new java.util.TreeSet<>(before.ruleNames());
         takenOut.removeAll(after.ruleNames());
         String where = where(engine.nodeId(), after);
+        org.buildhook.runner.store.RuleRenames renames = store.ledger().renames();
         try {
             for (String rule : takenOut) {
                 java.util.List<org.buildhook.runner.store.Job> running = store.jobs(new org.buildhook.runner.store.JobQuery(
@@ -526,18 +527,32 @@ public final class BuildhookApplication implements AutoCloseable {
                 if (running.isEmpty()) {
                     continue;
                 }
-                String renamed = change.renamedTo(rule).map(to -> "; rule '" + to + "', new in this version with"
-                        + " the same run, is a rule of its own to buildhook (a renamed rule is a new rule): its"
-                        + " concurrency and supersede do not count them, and its next job may run beside them. To"
-                        + " keep one at a time, let them end before its next build (buildhook jobs --rule " + rule
-                        + " --state running), or cancel them with buildhook cancel JOB").orElse(
-                        "; the rules in force do not count them against any concurrency or supersede");
+                String renamed = renames.takenBy(rule, before.snapshots().get(rule)).map(to -> to.getValue()
+                        == org.buildhook.runner.store.RuleRenames.Taken.RENAMED_FROM
+                        ? "; rule '" + to.getKey() + "' is renamed from it (renamed-from): " + counted(to.getKey())
+                        : "; rule '" + to.getKey() + "', in force with the same run word for word, is taken as"
+                                + " renamed from it: " + counted(to.getKey()) + ". Write renamed-from: " + rule
+                                + " on rule '" + to.getKey() + "' to say so (it then counts them also once its run"
+                                + " changes)").orElse(change.renamedTo(rule).map(to -> "; rule '" + to + "', new in"
+                                        + " this version with the same run, is a rule of its own to buildhook (a"
+                                        + " renamed rule is a new rule): its concurrency does not count them, and its"
+                                        + " next job may run beside them. To keep one at a time, let them end before"
+                                        + " its next build (buildhook jobs --rule " + rule + " --state running), or"
+                                        + " cancel them with buildhook cancel JOB").orElse("; the rules in force do not"
+                                                + " count them against any concurrency (write renamed-from: " + rule
+                                                + " on the rule that replaces it, if one does)"));
                 LOG.warn("rule '{}' is disabled or removed {}, and {} job(s) of it still run: {}; they go on to their"
                         + " end and their follow-ups{}", rule, where, running.size(), ids(running), renamed);
             }
         } catch (RuntimeException e) {
             LOG.debug("could not read the stored jobs of the rules a reload changed: {}", e.toString());
         }
+    }
+
+    /** What a rule that counts the running jobs of a rule it was renamed from does with them (rename35). */
+    private static String counted(String rule) {
+        return "its concurrency counts them while they run (each holds one of its slots), so with a limit its next"
+                + " job waits for them to end (buildhook jobs --rule " + rule + " shows it waiting for a slot)";
     }
 
     private static String ids(java.util.List<org.buildhook.runner.store.Job> jobs) {
@@ -658,6 +673,8 @@ public final class BuildhookApplication implements AutoCloseable {
     }
 
     private static void applyLimits(Store store, RuleSet rules) {
+        // In memory only: which other rules' running jobs each rule's concurrency counts (rename35).
+        store.ledger().renames(org.buildhook.runner.store.RuleRenames.of(rules.renamedFrom(), rules.snapshots()));
         try {
             boolean cluster = store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL;
             for (org.buildhook.runner.store.ExecutionLedger.LimitChange change

@@ -81,9 +81,8 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
             await().atMost(Duration.ofMinutes(1)).until(() -> !warnings("rule 'deploy' is disabled or removed").isEmpty());
             assertThat(warnings("rule 'deploy' is disabled or removed")).singleElement().asString()
                     .contains(", and 1 job(s) of it still run: " + job + " (delivery ")
-                    .contains("; rule 'deploy-v2', new in this version with the same run, is a rule of its own to"
-                            + " buildhook (a renamed rule is a new rule): its concurrency and supersede do not count"
-                            + " them, and its next job may run beside them");
+                    .contains("; rule 'deploy-v2', in force with the same run word for word, is taken as renamed"
+                            + " from it: its concurrency counts them while they run");
             Files.createFile(go);
             await().atMost(Duration.ofMinutes(1)).until(() -> state(app, job).isFinal());
             assertThat(state(app, job)).isEqualTo(JobState.SUCCEEDED);

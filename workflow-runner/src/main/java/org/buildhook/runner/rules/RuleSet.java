@@ -145,6 +145,22 @@ public final class RuleSet {
     }
 
     /**
+     * Each enabled rule that says {@code renamed-from} (rename35), by name, in file order, to the old names it
+     * writes (one or a list), in the order written: the rules whose {@code concurrency} counts the old names' jobs
+     * still running ({@code RuleRenames}). Rules without the key are absent.
+     */
+    public Map<String, List<String>> renamedFrom() {
+        Map<String, List<String>> renamed = new LinkedHashMap<>();
+        snapshots().forEach((name, json) -> {
+            List<String> old = RuleRenamedFrom.of(json);
+            if (!old.isEmpty()) {
+                renamed.put(name, old);
+            }
+        });
+        return Collections.unmodifiableMap(renamed);
+    }
+
+    /**
      * Each enabled rule that asks for an {@code approval}, by name, in file order, to its {@code approval.expires}
      * (positive): the rules whose jobs stored without one a start or reload makes await one (tryout33 F11,
      * {@code Store.gateJobsOfRules}).

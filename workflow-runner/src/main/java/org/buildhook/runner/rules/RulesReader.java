@@ -13,7 +13,7 @@ final class RulesReader extends NodeReader {
 
     static final Set<String> TOP_KEYS = Set.of("rules", "resources");
     static final Set<String> RULE_KEYS = Set.of("name", "description", "enabled", "when", "run", "supersede",
-            "approval", FollowUpReader.ON_SUCCESS, FollowUpReader.ON_FAILURE, FollowUpReader.ON_CANCEL);
+            "approval", RuleRenamedFrom.KEY, FollowUpReader.ON_SUCCESS, FollowUpReader.ON_FAILURE, FollowUpReader.ON_CANCEL);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
 
     private final WhenReader when;
@@ -21,6 +21,11 @@ final class RulesReader extends NodeReader {
     private final WorkflowReader workflow;
     private Map<String, Integer> capacities = Map.of();
     private final List<String> disabled = new ArrayList<>();
+    /** Each {@code renamed-from} name written, by the rule that writes it (rename35); checked once all are read. */
+    private final List<Renamed> renamed = new ArrayList<>();
+
+    private record Renamed(String rule, String old, YamlNode.Location at) {
+    }
 
     RulesReader(ProblemCollector problems) {
         super(problems);
@@ -79,7 +84,56 @@ final class RulesReader extends NodeReader {
         for (YamlNode item : ((YamlNode.Sequence) list.value()).items()) {
             readRule(item, seen).ifPresent(rules::add);
         }
+        checkRenames(rules);
         return rules;
+    }
+
+    /**
+     * A {@code renamed-from} name may be a rule long gone (nothing to check it against), but not a rule in force:
+     * that rule's jobs are its own, and the rename would count them twice over; nor the rule itself, nor a name
+     * another rule already says it was renamed from (whose jobs would be counted by two rules).
+     */
+    private void checkRenames(List<Rule> rules) {
+        Set<String> inForce = new java.util.HashSet<>();
+        rules.forEach(r -> inForce.add(r.name()));
+        Map<String, Renamed> claimed = new HashMap<>();
+        for (Renamed r : renamed) {
+            if (r.old().equals(r.rule())) {
+                problems.add(r.at(), "rule '" + r.rule() + "' is renamed from itself: 'renamed-from' names the rule's"
+                        + " old name(s), the ones its jobs were stored under before (remove '" + r.old() + "')");
+            } else if (inForce.contains(r.old())) {
+                problems.add(r.at(), "rule '" + r.rule() + "' says it is renamed from '" + r.old() + "', which is a"
+                        + " rule in force in this file: its jobs are its own; remove '" + r.old() + "' from"
+                        + " 'renamed-from', or remove (or disable with enabled: false) rule '" + r.old() + "'");
+            } else {
+                Renamed first = claimed.putIfAbsent(r.old(), r);
+                if (first != null && !first.rule().equals(r.rule())) {
+                    problems.add(r.at(), "rule '" + r.rule() + "' says it is renamed from '" + r.old() + "', as rule '"
+                            + first.rule() + "' does (line " + first.at().line() + "): a rule's old name belongs to"
+                            + " one rule only");
+                }
+            }
+        }
+    }
+
+    /** Reads {@code renamed-from}: one old rule name or a list of them, each a valid rule name. */
+    private void renamedFrom(String rule, YamlNode value) {
+        List<YamlNode> items = value instanceof YamlNode.Sequence ? ((YamlNode.Sequence) value).items() : List.of(value);
+        if (value instanceof YamlNode.Sequence && items.isEmpty()) {
+            problems.add(value.location(), "'renamed-from' is an empty list: write the rule's old name (or a list of"
+                    + " them), or remove the key");
+        }
+        for (YamlNode item : items) {
+            Optional<String> old = text(item, items.size() == 1 && item == value ? "'renamed-from'"
+                    : "each value of 'renamed-from'");
+            if (old.isPresent() && !NAME.matcher(old.get()).matches()) {
+                problems.add(item.location(), "bad rule name '" + old.get() + "' in 'renamed-from': a rule's old"
+                        + " name is a rule name (letters, digits, '.', '_' and '-', at most 100, starting with a"
+                        + " letter or digit)");
+            } else if (old.isPresent() && rule != null) {
+                renamed.add(new Renamed(rule, old.get(), item.location()));
+            }
+        }
     }
 
     private Optional<Rule> readRule(YamlNode node, Map<String, YamlNode.Location> seen) {
@@ -118,6 +172,9 @@ final class RulesReader extends NodeReader {
             parts = workflow.approval(entries.get("approval").value(), parts);
         }
         String followUps = new FollowUpReader(problems).read(rule, perRun, capacities, 0);
+        if (entries.containsKey(RuleRenamedFrom.KEY)) {
+            renamedFrom(enabled ? name : null, entries.get(RuleRenamedFrom.KEY).value());
+        }
         if (name != null && !enabled) {
             disabled.add(name);
         }

@@ -36,6 +36,7 @@ public final class ExecutionLedger {
     private final JdbcCustomization jdbc;
     private final Runnable jobsDue;
     private final SlotLine line;
+    private volatile RuleRenames renames = RuleRenames.NONE;
     /** The ids of the audit trail's entries this writes ({@link #GATED}). */
     private final Ids ids;
 
@@ -316,6 +317,8 @@ public final class ExecutionLedger {
                         message = rs.getString(6);
                     }
                 }
+                // The running jobs of the names it was renamed from hold slots of it too (rename35).
+                held += renamedRunning(c, ruleName, renames);
                 Take take = Take.NOT_FREE;
                 if (cutShort) {
                     // Its own slot counts among those held: it starts again in it unless a lowered limit is still
@@ -395,6 +398,45 @@ public final class ExecutionLedger {
             jobsDue.run();
         }
         return result;
+    }
+
+    /**
+     * The rules in force as far as renames go (rename35): which other rules' running jobs each rule's {@code
+     * concurrency} counts ({@link RuleRenames}). Given by the application at every start and reload, with the
+     * limits ({@link #applyLimits}).
+     */
+    public void renames(RuleRenames inForce) {
+        this.renames = java.util.Objects.requireNonNull(inForce, "inForce");
+    }
+
+    /** What {@link #renames(RuleRenames)} gave last; {@link RuleRenames#NONE} before. */
+    public RuleRenames renames() {
+        return renames;
+    }
+
+    /**
+     * How many jobs of other rules that {@code ruleName} counts as its own ({@link RuleRenames}: the names it was
+     * renamed from, or a rule no longer in force with its {@code run}) are running: each holds one of its slots
+     * while it runs. Read from the running jobs only (at most what the nodes run at once).
+     */
+    private static int renamedRunning(Connection c, String ruleName, RuleRenames renames) throws SQLException {
+        if (!renames.any()) {
+            return 0;
+        }
+        int running = 0;
+        try (PreparedStatement p = c.prepareStatement("SELECT rule_name, rule_snapshot FROM jobs WHERE state = ?"
+                + " AND rule_name <> ?")) {
+            p.setString(1, JobState.RUNNING.name());
+            p.setString(2, ruleName);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    if (renames.counts(ruleName, rs.getString(1), rs.getString(2))) {
+                        running++;
+                    }
+                }
+            }
+        }
+        return running;
     }
 
     /**

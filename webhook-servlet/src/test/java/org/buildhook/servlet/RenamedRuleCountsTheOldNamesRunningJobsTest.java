@@ -1,0 +1,160 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.JobState;
+import org.buildhook.servlet.config.ConfigLoader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
+
+/**
+ * rename35 (tryout34 F7): a rule renamed while one of its jobs runs counts that job against its {@code concurrency}:
+ * the renamed rule's next job does not start until the old name's job ended (before, it started beside it: two
+ * deploys at once). Without a key when the {@code run} is the same word for word; with {@code renamed-from} when the
+ * {@code run} changed too. A real application, a real rules file rewritten as an operator does, real commands held
+ * by a latch file; on SQLite and on PostgreSQL (needs {@code BUILDHOOK_TEST_PG_URL}).
+ */
+class RenamedRuleCountsTheOldNamesRunningJobsTest {
+
+    private static final PostgresSchemas PG = new PostgresSchemas();
+
+    @TempDir
+    Path dir;
+
+    private final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
+    private final AppenderBase<ILoggingEvent> log = new AppenderBase<>() {
+        @Override
+        protected void append(ILoggingEvent event) {
+            events.add(event);
+        }
+    };
+    private final ch.qos.logback.classic.Logger appLog =
+            (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BuildhookApplication.class);
+
+    @BeforeEach
+    void listen() {
+        log.start();
+        appLog.addAppender(log);
+    }
+
+    @AfterEach
+    void stopListening() {
+        appLog.detachAppender(log);
+    }
+
+    @AfterAll
+    static void dropSchemas() throws Exception {
+        PG.dropAll();
+    }
+
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void aRuleRenamedWithTheSameRunDoesNotStartItsNextJobBesideTheOldNamesRunningJob(boolean postgres)
+            throws Exception {
+        String rule = "rules:\n  - name: %s\n    run: {command: [/bin/sh, -c, '" + waitForGo() + "'], concurrency: 1}\n";
+        String warning = renameWhileARunningJobWaits(postgres, rule.formatted("deploy"), rule.formatted("deploy-v2"));
+
+        assertThat(warning).contains("; rule 'deploy-v2', in force with the same run word for word, is taken as"
+                + " renamed from it: its concurrency counts them while they run (each holds one of its slots), so with"
+                + " a limit its next job waits for them to end (buildhook jobs --rule deploy-v2 shows it waiting for"
+                + " a slot). Write renamed-from: deploy on rule 'deploy-v2' to say so");
+    }
+
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void aRuleRenamedFromTheOldNameWithAnotherRunDoesNotStartItsNextJobBesideIt(boolean postgres) throws Exception {
+        String before = "rules:\n  - name: deploy\n    run: {command: [/bin/sh, -c, '" + waitForGo() + "'],"
+                + " concurrency: 1}\n";
+        String after = "rules:\n  - name: deploy-v2\n    renamed-from: [deploy-2019, deploy]\n"
+                + "    run: {command: [/bin/sh, -c, '" + waitForGo() + "', v2], concurrency: 1, timeout: 20m}\n";
+        String warning = renameWhileARunningJobWaits(postgres, before, after);
+
+        assertThat(warning).contains("; rule 'deploy-v2' is renamed from it (renamed-from): its concurrency counts"
+                + " them while they run");
+    }
+
+    /**
+     * Starts the application with {@code before}, holds a job of 'deploy' running, reloads to {@code after}, delivers
+     * another build: its job of 'deploy-v2' waits for a slot while the old one runs, and starts only after it ended.
+     *
+     * @return the reload's {@code WARN} about the old rule's running job
+     */
+    private String renameWhileARunningJobWaits(boolean postgres, String before, String after) throws Exception {
+        Path file = configuration(postgres, before);
+        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+            String old = deliver(app, "build-67-passed.json");
+            await().atMost(Duration.ofMinutes(1)).until(() -> job(app, old).state() == JobState.RUNNING);
+
+            rewriteRules(after);
+            await().atMost(Duration.ofMinutes(1)).until(() -> !warnings("rule 'deploy' is disabled or removed")
+                    .isEmpty());
+            String next = deliver(app, "build-68-failed.json");
+            assertThat(job(app, next).ruleName()).isEqualTo("deploy-v2");
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> String.valueOf(job(app, next).message())
+                    .contains("waiting for a concurrency slot of its rule (1 at once"));
+            assertThat(job(app, next).attempts()).as("it waits while the old name's job runs").isZero();
+            assertThat(job(app, old).state()).isEqualTo(JobState.RUNNING);
+
+            Files.createFile(dir.resolve("go"));
+            await().atMost(Duration.ofMinutes(1)).until(() -> job(app, next).state().isFinal());
+            Job ended = job(app, old);
+            Job started = job(app, next);
+            assertThat(ended.state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(started.state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(started.startedAt()).as("started once the old name's job ended")
+                    .isAfterOrEqualTo(ended.endedAt());
+            return warnings("rule 'deploy' is disabled or removed").get(0);
+        }
+    }
+
+    private String waitForGo() {
+        return "while [ ! -e " + dir.resolve("go") + " ]; do sleep 0.05; done";
+    }
+
+    private List<String> warnings(String containing) {
+        return events.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.contains(containing)).toList();
+    }
+
+    /** As an operator or a deploy tool does: written elsewhere, moved over the file. */
+    private void rewriteRules(String text) throws Exception {
+        Path next = Files.writeString(dir.resolve("rules.yaml.next"), text);
+        Files.move(next, dir.resolve("rules.yaml"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private Path configuration(boolean postgres, String rules) throws Exception {
+        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
+        Files.writeString(dir.resolve("rules.yaml"), rules);
+        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\n"
+                + (postgres ? "store: {url: '" + PG.newSchemaUrl() + "'}\n" : "")
+                + "rules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
+                + "runner: {slot-retry: 1s}\n");
+    }
+
+    private static String deliver(BuildhookApplication app, String fixture) throws Exception {
+        return app.deliveries().receive(DeliveryServiceTest.signed(DeliveryServiceTest.fixture(fixture), "default"))
+                .jobIds().get(0);
+    }
+
+    private static Job job(BuildhookApplication app, String job) {
+        return app.store().job(job).orElseThrow().job();
+    }
+}

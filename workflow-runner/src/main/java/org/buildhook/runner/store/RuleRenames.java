@@ -1,0 +1,110 @@
+package org.buildhook.runner.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Which jobs of other rules a rule in force counts as its own while they run (rename35, tryout34 F7): to buildhook a
+ * renamed rule is a new rule (jobs belong to a rule by name), so without this the new name's {@code concurrency}
+ * saw none of the old name's running jobs and its next job ran beside them. A rule counts the running jobs of
+ * <ul>
+ *   <li>each name its {@code renamed-from} writes (never a rule in force: the rules file refuses that), and</li>
+ *   <li>each rule not in force whose job's {@code run} is the rule's {@code run} word for word (the rule renamed
+ *       without the key), as its snapshot, which the job carries, writes it.</li>
+ * </ul>
+ * Worked out from the rules in force and the stored jobs alone, never from a reload's history: every node with the
+ * same rules (the same fingerprint) counts the same jobs, and one started after the reload too.
+ */
+public final class RuleRenames {
+
+    /** No rule in force (before any rules file is loaded). */
+    public static final RuleRenames NONE = new RuleRenames(Map.of(), Map.of());
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Map<String, Set<String>> renamedFrom;
+    private final Map<String, JsonNode> runs;
+
+    private RuleRenames(Map<String, Set<String>> renamedFrom, Map<String, JsonNode> runs) {
+        this.renamedFrom = renamedFrom;
+        this.runs = runs;
+    }
+
+    /**
+     * @param renamedFrom each rule in force that writes {@code renamed-from}, to its old names
+     * @param snapshots   each rule in force (enabled), by name, to its canonical JSON
+     */
+    public static RuleRenames of(Map<String, List<String>> renamedFrom, Map<String, String> snapshots) {
+        Map<String, Set<String>> old = new LinkedHashMap<>();
+        renamedFrom.forEach((rule, names) -> old.put(rule, Set.copyOf(names)));
+        Map<String, JsonNode> runs = new LinkedHashMap<>();
+        snapshots.forEach((rule, json) -> runs.put(rule, run(json)));
+        return new RuleRenames(java.util.Collections.unmodifiableMap(old), java.util.Collections.unmodifiableMap(runs));
+    }
+
+    /** Whether some rule in force may count another rule's jobs: a rule in force at all. */
+    boolean any() {
+        return !runs.isEmpty();
+    }
+
+    /**
+     * Whether {@code rule}'s {@code concurrency} counts a running job of {@code other} whose rule snapshot is
+     * {@code otherSnapshot}.
+     */
+    public boolean counts(String rule, String other, String otherSnapshot) {
+        return how(rule, other, otherSnapshot).isPresent();
+    }
+
+    /**
+     * How {@code rule} (in force) takes over the running jobs of {@code other}: {@link Taken#RENAMED_FROM} when its
+     * {@code renamed-from} names it, {@link Taken#SAME_RUN} when {@code other} is not in force and its job's run is
+     * {@code rule}'s word for word; empty when it does not count them (or {@code rule} is not in force).
+     */
+    public Optional<Taken> how(String rule, String other, String otherSnapshot) {
+        if (rule.equals(other) || !runs.containsKey(rule)) {
+            return Optional.empty();
+        }
+        if (renamedFrom.getOrDefault(rule, Set.of()).contains(other)) {
+            return Optional.of(Taken.RENAMED_FROM);
+        }
+        JsonNode run = runs.get(rule);
+        if (runs.containsKey(other) || run == null || otherSnapshot == null) {
+            return Optional.empty();
+        }
+        JsonNode theirs = run(otherSnapshot);
+        return run.equals(theirs) ? Optional.of(Taken.SAME_RUN) : Optional.empty();
+    }
+
+    /** The first rule in force (in file order) that counts {@code other}'s running jobs, and how; or empty. */
+    public Optional<Map.Entry<String, Taken>> takenBy(String other, String otherSnapshot) {
+        for (String rule : runs.keySet()) {
+            Optional<Taken> how = how(rule, other, otherSnapshot);
+            if (how.isPresent()) {
+                return Optional.of(Map.entry(rule, how.get()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** How a rule came to count another rule's jobs. */
+    public enum Taken {
+        /** Its {@code renamed-from} names the other rule. */
+        RENAMED_FROM,
+        /** The other rule is not in force and has its {@code run} word for word. */
+        SAME_RUN
+    }
+
+    private static JsonNode run(String snapshot) {
+        try {
+            return JSON.readTree(snapshot).get("run");
+        } catch (JsonProcessingException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package org.buildhook.runner.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** rename35: which other rules' running jobs a rule in force counts as its own. */
+class RuleRenamesTest {
+
+    private static final String RUN = "{\"command\":[\"/opt/deploy.sh\"],\"concurrency\":1}";
+
+    private static String rule(String name, String run) {
+        return "{\"name\":\"" + name + "\",\"run\":" + run + "}";
+    }
+
+    @Test
+    void aRuleCountsTheJobsOfTheNamesItIsRenamedFromWhateverTheirRun() {
+        RuleRenames renames = RuleRenames.of(Map.of("deploy-v2", List.of("deploy")),
+                Map.of("deploy-v2", rule("deploy-v2", RUN)));
+
+        assertThat(renames.how("deploy-v2", "deploy", rule("deploy", "{\"command\":[\"/opt/old.sh\"]}")))
+                .contains(RuleRenames.Taken.RENAMED_FROM);
+        assertThat(renames.counts("deploy-v2", "other", rule("other", "{\"command\":[\"/opt/old.sh\"]}"))).isFalse();
+    }
+
+    @Test
+    void withoutTheKeyARuleCountsTheJobsOfARuleNotInForceWithItsRunWordForWord() {
+        RuleRenames renames = RuleRenames.of(Map.of(), Map.of("deploy-v2", rule("deploy-v2", RUN),
+                "twin", rule("twin", RUN)));
+
+        assertThat(renames.how("deploy-v2", "deploy", rule("deploy", RUN))).contains(RuleRenames.Taken.SAME_RUN);
+        assertThat(renames.counts("deploy-v2", "deploy", rule("deploy", "{\"command\":[\"/opt/deploy.sh\"]}")))
+                .as("another run").isFalse();
+        assertThat(renames.counts("deploy-v2", "twin", rule("twin", RUN))).as("a rule in force: its own").isFalse();
+        assertThat(renames.counts("deploy-v2", "deploy-v2", rule("deploy-v2", RUN))).isFalse();
+        assertThat(RuleRenames.NONE.counts("deploy-v2", "deploy", rule("deploy", RUN))).isFalse();
+    }
+}
