@@ -197,7 +197,8 @@ final class ActionReader extends NodeReader {
             Template element = template(item, text.get(), perRun);
             if (i > 0) {
                 warnAboutLookalikes(item, text.get(), readings.get(i));
-                warnAboutCredential(item, text.get(), texts.get(i - 1).orElse(""));
+                warnAboutCredential(item, text.get(), texts.get(i - 1).orElse(""),
+                        Redaction.passwordArgument(texts.stream().map(t -> t.orElse("")).toList(), i));
             }
             if (i == 0 && text.get().isBlank()) {
                 problems.add(item.location(), "the program ('command' first element) is empty");
@@ -289,8 +290,8 @@ final class ActionReader extends NodeReader {
      * A literal credential in a command argument (tryout33 F7): buildhook hides it in what it shows, but every user
      * of the machine sees a command's arguments in {@code ps} while it runs, and nothing can hide them there.
      */
-    private void warnAboutCredential(YamlNode node, String text, String previous) {
-        Optional<String> what = Redaction.credentialIn(text);
+    private void warnAboutCredential(YamlNode node, String text, String previous, Optional<String> password) {
+        Optional<String> what = Redaction.credentialIn(text).or(() -> password);
         if (what.isEmpty() && Redaction.isSecretFlag(previous) && !text.isEmpty() && !text.startsWith("${")) {
             what = Optional.of("the value of '" + previous + "'");
         }

@@ -58,7 +58,7 @@ public final class Redaction {
 
     /** A flag whose next argument is a secret: {@code --password VALUE}, {@code --token VALUE}. */
     private static final Pattern SECRET_FLAG = Pattern.compile(
-            "--?[A-Za-z0-9_-]*(?:password|passwd|passphrase|token|secret|api-?key|access-?key)",
+            "--?[A-Za-z0-9_-]*(?:password|passwd|passphrase|token|secret|api-?key|access-?key)|--(?:basic-|proxy-)?auth",
             Pattern.CASE_INSENSITIVE);
     /** {@code NAME=value} inside a text: {@code --db-password=x}, {@code ?access_token=x}, {@code TOKEN=x}. */
     private static final Pattern ASSIGNMENT = Pattern.compile(
@@ -136,9 +136,27 @@ public final class Redaction {
         Set<String> secrets = secretValues(env);
         List<String> out = new ArrayList<>(argv.size());
         for (int i = 0; i < argv.size(); i++) {
-            out.add(i > 0 && SECRET_FLAG.matcher(argv.get(i - 1)).matches() ? MASK : redactText(argv.get(i), secrets));
+            String shown = i > 0 && SECRET_FLAG.matcher(argv.get(i - 1)).matches() ? MASK : redactText(argv.get(i), secrets);
+            int password = shown.equals(MASK) ? -1 : CommandCredentials.secretPart(argv, i);
+            if (password >= 0 && !argv.get(i).startsWith("$", password) && !argv.get(i).startsWith(MASK, password)) {
+                shown = argv.get(i).substring(0, password) + MASK;
+            }
+            out.add(shown);
         }
         return out;
+    }
+
+    /**
+     * Whether {@code argv.get(i)} is a password a program takes after its own flag ({@code curl -u user:PASSWORD},
+     * {@code sshpass -p PASSWORD}, {@code mysql -pPASSWORD}, {@code docker login -p PASSWORD}), for a warning.
+     *
+     * @return a short description, or empty when it is none
+     */
+    public static Optional<String> passwordArgument(List<String> argv, int i) {
+        int at = CommandCredentials.secretPart(argv, i);
+        return at >= 0 && !argv.get(i).startsWith("$", at) && !argv.get(i).startsWith("${", at)
+                ? Optional.of("a password on a command line (curl -u user:password, sshpass -p, mysql -p…)")
+                : Optional.empty();
     }
 
     /**
@@ -165,6 +183,12 @@ public final class Redaction {
         for (Shape shape : SHAPES) {
             out = maskGroups(shape.pattern(), out);
         }
+        if (CommandCredentials.ANY_PROGRAM.matcher(out).find()) {
+            for (Pattern command : CommandCredentials.TEXT) {
+                out = maskGroups(command, out);
+            }
+        }
+        out = JsonSecrets.mask(out);
         Matcher m = ASSIGNMENT.matcher(out);
         StringBuilder b = new StringBuilder();
         while (m.find()) {
@@ -193,7 +217,7 @@ public final class Redaction {
     /** Whether a {@link #JSON_MEMBER} match's name looks secret and its value is neither empty, hidden nor shell code. */
     private static boolean isSecretMember(Matcher m) {
         String value = m.group(2);
-        return SECRET_KEY.matcher(m.group(1)).find() && !value.isEmpty() && !value.equals(MASK)
+        return SECRET_KEY.matcher(m.group(1)).find() && !value.isEmpty() && !value.contains(MASK)
                 && !value.startsWith("$");
     }
 
@@ -255,6 +279,20 @@ public final class Redaction {
                     }
                 }
             }
+        }
+        if (CommandCredentials.ANY_PROGRAM.matcher(text).find()) {
+            for (Pattern command : CommandCredentials.TEXT) {
+                Matcher c = command.matcher(text);
+                while (c.find()) {
+                    if (!text.startsWith("$", c.start("s"))) {
+                        return Optional.of("a password on a command line (curl -u user:password, sshpass -p, mysql -p…)");
+                    }
+                }
+            }
+        }
+        String field = JsonSecrets.firstSecretField(text);
+        if (field != null) {
+            return Optional.of("a secret-named JSON member (\"" + field + "\": …)");
         }
         Matcher m = ASSIGNMENT.matcher(text);
         while (m.find()) {

@@ -168,4 +168,81 @@ class RedactionTest {
         assertThat(Redaction.isSecretFlag("--api-key")).isTrue();
         assertThat(Redaction.isSecretFlag("--token-file")).isFalse();
     }
+    /**
+     * secret34's open item 1: a user:password or password a program takes after its own flag, without a URL or a
+     * NAME= around it, was shown in clear in a command's arguments, in shell code and in variables.
+     */
+    @Test
+    void hidesThePasswordAfterCurlsUserFlagSshpassMysqlAndDockerLoginAsArgumentsAndInShellCode() {
+        assertThat(Redaction.redactArgv(List.of("curl", "-sf", "-u", "deploy:s3cr3t", "https://x.example.com"), Map.of()))
+                .containsExactly("curl", "-sf", "-u", "deploy:***", "https://x.example.com");
+        assertThat(Redaction.redactArgv(List.of("/usr/bin/curl", "--user", "deploy:s3cr3t", "-fsSLu", "me@x.org:pw2",
+                "--user=a:b3", "-ub:c4", "--proxy-user", "p:q5"), Map.of()))
+                .containsExactly("/usr/bin/curl", "--user", "deploy:***", "-fsSLu", "me@x.org:***", "--user=a:***",
+                        "-ub:***", "--proxy-user", "p:***");
+        assertThat(Redaction.redactArgv(List.of("sudo", "sshpass", "-p", "s3cr3t", "ssh", "-p", "2222", "host"), Map.of()))
+                .containsExactly("sudo", "sshpass", "-p", "***", "ssh", "-p", "2222", "host");
+        assertThat(Redaction.redactArgv(List.of("mysql", "-h", "db", "-P", "3306", "-uroot", "-pS3cr3t", "app"), Map.of()))
+                .containsExactly("mysql", "-h", "db", "-P", "3306", "-uroot", "-p***", "app");
+        assertThat(Redaction.redactArgv(List.of("docker", "login", "-u", "bot", "-p", "s3cr3t", "reg.example.com"),
+                Map.of())).containsExactly("docker", "login", "-u", "bot", "-p", "***", "reg.example.com");
+        assertThat(Redaction.redactArgv(List.of("tool", "--basic-auth=user:pass1", "--basic-auth", "user:pass2"), Map.of()))
+                .containsExactly("tool", "--basic-auth=***", "--basic-auth", "***");
+        assertThat(Redaction.redactText("set -e; curl -sfu deploy:s3cr3t https://x/ | tee out; sshpass -p 'pw1' ssh h;"
+                + " mysqldump -uroot -pS3cr3t app > a.sql; docker login -u bot --password s3c4 reg", List.of()))
+                .isEqualTo("set -e; curl -sfu deploy:*** https://x/ | tee out; sshpass -p '***' ssh h;"
+                        + " mysqldump -uroot -p*** app > a.sql; docker login -u bot --password *** reg");
+    }
+
+    /** What secret34's item 1 must leave alone: a:b that is not after such a program's own flag. */
+    @Test
+    void leavesTimesHostsPortsImageTagsIpv6UserGroupsAndShellVariablesAfterTheseFlagsAlone() {
+        List<String> argv = List.of("docker", "run", "-u", "1000:1000", "-p", "8080:80", "registry:5000/app:1.2",
+                "sh", "-c", "echo 12:30:45 [::1]:8080 fe80::1 db:5432; ssh -p 2222 h; sort -u a:b; mysql -P 3306 -p");
+        assertThat(Redaction.redactArgv(argv, Map.of())).isEqualTo(argv);
+        List<String> variables = List.of("curl", "-u", "$DEPLOY_USER:$DEPLOY_PASSWORD", "-u", "${user}:${pass}",
+                "https://host:8443/x");
+        assertThat(Redaction.redactArgv(variables, Map.of())).isEqualTo(variables);
+        String shell = "curl -u \"$U:$P\" https://h:8443/; curl -u deploy: https://h/; sshpass -e ssh -p 22 h;"
+                + " mysql -p -h db; echo 'login at 12:30:45'";
+        assertThat(Redaction.redactText(shell, List.of())).isEqualTo(shell);
+        assertThat(Redaction.credentialIn(shell)).isEmpty();
+        assertThat(Redaction.passwordArgument(variables, 2)).isEmpty();
+        assertThat(Redaction.passwordArgument(List.of("curl", "-u", "deploy:s3cr3t"), 2)).isPresent();
+        assertThat(Redaction.credentialIn("curl -u deploy:s3cr3t https://x/")).isPresent();
+    }
+
+    /** secret34's open item 2: a secret field of a JSON or Python dict text, any spacing or quoting. */
+    @Test
+    void hidesTheValuesOfSecretFieldsOfJsonWhateverTheSpacingAndQuoting() {
+        String json = "{\"password\": \"s3cr3t\", \"token\":\"t0k\\\"en\", \"api_key\" : \"k3y\", \"secret\": 123456,"
+                + " \"authorization\": \"Bearer abc.def\", \"clientSecret\":\n  \"cs1\", 'db.password': 'pw',"
+                + " \"X-Api-Key\": \"xk\", \"access_token\": \"at\", \"user\": \"deploy\", \"token\": null,"
+                + " \"password\": \"\", \"auth\": \"$AUTH\"}";
+
+        assertThat(Redaction.redactText(json, List.of())).isEqualTo(
+                "{\"password\": \"***\", \"token\":\"***\", \"api_key\" : \"***\", \"secret\": ***,"
+                        + " \"authorization\": \"Bearer ***\", \"clientSecret\":\n  \"***\", 'db.password': '***',"
+                        + " \"X-Api-Key\": \"***\", \"access_token\": \"***\", \"user\": \"deploy\", \"token\": null,"
+                        + " \"password\": \"\", \"auth\": \"$AUTH\"}");
+        assertThat(Redaction.credentialIn("-d {\"password\": \"s3cr3t\"}")).contains("a secret-named JSON member (\"password\": …)");
+        assertThat(Redaction.redactArgv(List.of("curl", "-d", "{\"token\":\"abc\"}"), Map.of()))
+                .containsExactly("curl", "-d", "{\"token\":\"***\"}");
+    }
+
+    /**
+     * What secret34's item 2 must leave alone: a number or single-quoted value under a name that only contains a
+     * secret-looking word (a double-quoted one is masked under any secret-looking name since review35), and YAML,
+     * times, image tags and addresses that are not secret.
+     */
+    @Test
+    void leavesJsonFieldsWhoseNameOnlyContainsASecretLookingWordAndYamlThatIsNotSecret() {
+        String json = "{\"tokens\": 812, \"token_count\": 5, 'secretName': 'db-creds', \"passed\": 10,"
+                + " 'author': 'Andy', \"primary_key\": 7, 'keyboard': 'us', \"secret\": true, \"token\": null,"
+                + " \"time\": \"12:30:45\", \"image\": \"app:1.2\", \"host\": \"[fe80::1]:8080\"}";
+        assertThat(Redaction.redactText(json, List.of())).isEqualTo(json);
+        assertThat(Redaction.credentialIn(json)).isEmpty();
+        String yaml = "image: registry:5000/app:1.2\nstarted: 12:30:45\nhost: db:5432\nlisten: [::1]:8080";
+        assertThat(Redaction.redactText(yaml, List.of())).isEqualTo(yaml);
+    }
 }
