@@ -29,6 +29,7 @@ import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.JobQueue;
 import org.buildhook.runner.store.NodeLeases;
 import org.buildhook.runner.store.RunningAttempt;
+import org.buildhook.runner.store.SqliteServer;
 import org.buildhook.runner.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -90,6 +91,8 @@ public final class JobEngine implements AutoCloseable {
     private volatile boolean stopped;
     /** This engine's claim of its node id (PostgreSQL: {@link NodeLeases}). */
     private final String instance = java.util.UUID.randomUUID().toString();
+    /** Whether this start is recorded as the SQLite store's server ({@link #recordServer}), not released yet. */
+    private boolean servesRecorded;
     /** PostgreSQL: the advisory lock of this node's id, held while the engine runs. */
     private final NodeLeases.Lock nodeLock;
     private volatile boolean nodeIdLost;
@@ -275,6 +278,7 @@ public final class JobEngine implements AutoCloseable {
         try {
             if (store.dialect() == Dialect.SQLITE) {
                 refuseBesideItsOriginal();
+                recordServer();
             }
             // Before any attempt starts or is swept: its processes carry it, and a sweep takes only this store's.
             org.buildhook.runner.exec.AttemptMarker.serveStore(store.identity());
@@ -282,6 +286,8 @@ public final class JobEngine implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             if (store.dialect() == Dialect.POSTGRESQL) {
                 releaseNodeId();
+            } else {
+                releaseServer();
             }
             throw e;
         }
@@ -420,6 +426,9 @@ public final class JobEngine implements AutoCloseable {
             // node stopped cleanly stayed listed and its id looked held (page30's NodesListTest failure).
             awaitRenewalEnded();
             releaseNodeId();
+        }
+        if (store.dialect() == Dialect.SQLITE) {
+            releaseServer();
         }
         LOG.info("job engine stopped on node {}", config.nodeId());
     }
@@ -583,12 +592,39 @@ public final class JobEngine implements AutoCloseable {
         if (notEnded.isEmpty()) {
             return;
         }
-        for (ExecutionLedger.NodeProcessAttempt attempt : store.ledger().latestAttemptPerNodeProcess(self.bootId())) {
+        String waiting = notEnded.get().getKey() + " is " + notEnded.get().getValue();
+        Optional<SqliteServer.Served> last = store.sqliteServer().last();
+        if (last.isPresent() && !last.get().servesAnotherCopy(self)) {
+            // The store names the JVM that served it last, and that one is gone, is this one or recorded its stop (a
+            // web application undeployed from a container that still runs): none of the JVMs that recorded its
+            // attempts serves it now, whether or not they still run (drill35 F2).
+            return;
+        }
+        List<ExecutionLedger.NodeProcessAttempt> attempts = store.ledger().latestAttemptPerNodeProcess(self.bootId());
+        if (last.isPresent()) {
+            // The JVM that served the store last still runs here, without its lock: a copy of a file it serves,
+            // whether or not it has recorded an attempt (drill35 F1: a backup taken just after its start).
+            org.buildhook.runner.exec.ProcessIdentity server = last.get().process();
+            attempts = attempts.stream().filter(a -> a.nodeProcess().sameProcess(server)).toList();
+            if (attempts.isEmpty()) {
+                throw new RunnerException("this database (" + store.config().url() + ") is a copy of one still"
+                        + " served on this host: the server that served it (pid " + server.pid() + ", since "
+                        + last.get().since() + ") still runs here but does not hold this file's lock, so it serves the"
+                        + " original (a restored backup or a copied database file started beside it). Started, this"
+                        + " copy would run its jobs not ended (job " + waiting + ") at the same moment as that server"
+                        + " runs them in the original: the same command twice at once. What to do: stop that server"
+                        + " first if this copy is to replace it (kill " + server.pid() + "; a restore after a loss"
+                        + " starts as usual; a web application undeployed from a container that still runs records its"
+                        + " stop, else stop the container); to look into a backup without running anything, read it"
+                        + " with `buildhook jobs`/`job show` while no server uses it, or `sqlite3 -readonly`"
+                        + " (docs/storage.md, \"Backing up and restoring\")");
+            }
+        }
+        for (ExecutionLedger.NodeProcessAttempt attempt : attempts) {
             org.buildhook.runner.exec.ProcessIdentity node = attempt.nodeProcess();
             if (self.process().sameProcess(node) || !node.isAlive()) {
                 continue;
             }
-            String waiting = notEnded.get().getKey() + " is " + notEnded.get().getValue();
             throw new RunnerException("this database (" + store.config().url() + ") is a copy of one still served"
                     + " on this host: its job " + attempt.jobId() + "'s attempt " + attempt.attempt() + " ("
                     + attempt.outcome() + ") was recorded by node " + attempt.node() + ", whose server (pid "
@@ -600,6 +636,43 @@ public final class JobEngine implements AutoCloseable {
                     + " starts as usual); to look into a backup without running anything, read it with `buildhook"
                     + " jobs`/`job show` while no server uses it, or `sqlite3 -readonly` (docs/storage.md, \"Backing"
                     + " up and restoring\")");
+        }
+    }
+
+    /**
+     * Records this JVM in the SQLite store as the one serving it ({@link SqliteServer}): a backup taken from now on
+     * names it, and a copy of it started on this host while this JVM serves the original is refused even before this
+     * JVM records an attempt (drill35 F1). A store that cannot take it now starts all the same: the record serves
+     * only that refusal.
+     */
+    private void recordServer() {
+        try {
+            store.sqliteServer().serve(instance, NodeIdentity.current(), Instant.now());
+            servesRecorded = true;
+        } catch (RuntimeException e) {
+            LOG.warn("this server could not record itself in the store as the one serving it ({}): a copy of this"
+                    + " database started on this host while this server runs is refused only once one of this"
+                    + " server's attempts is recorded", e.getMessage());
+        }
+    }
+
+    /**
+     * Records the end of {@link #recordServer}'s record (a clean stop, or a start refused after it): a server started
+     * on this store, or on a copy of it, while this JVM still runs (a servlet container whose buildhook was
+     * undeployed) is not refused as one beside its live original (drill35 F2).
+     */
+    private void releaseServer() {
+        if (!servesRecorded) {
+            return;
+        }
+        servesRecorded = false;
+        try {
+            store.sqliteServer().release(instance);
+        } catch (RuntimeException e) {
+            LOG.warn("this server's stop could not be recorded in the store ({}): while this JVM ({}) still runs, a"
+                    + " buildhook started on this database, or on a copy of it, takes it for a live original and is"
+                    + " refused when jobs are not ended; stop this JVM first", e.getMessage(),
+                    NodeIdentity.current().process().pid());
         }
     }
 

@@ -95,7 +95,9 @@ public final class ClusterNodes {
         Node own = null;
         try (PreparedStatement p = c.prepareStatement("SELECT node_id, host, node_pid, boot_id, node_started,"
                 + " renewed_at, CASE WHEN rules_instance = instance THEN rules_fingerprint END,"
-                + " CASE WHEN rules_instance = instance THEN rules_loaded_at END FROM node_leases ORDER BY node_id")) {
+                + " CASE WHEN rules_instance = instance THEN rules_loaded_at END FROM node_leases WHERE node_id <> ?"
+                + " ORDER BY node_id")) {
+            p.setString(1, SqliteServer.KEY); // no node's claim
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     String id = rs.getString(1);
@@ -179,7 +181,7 @@ public final class ClusterNodes {
         int silent = 0;
         int gone = 0;
         try (PreparedStatement p = c.prepareStatement("SELECT node_id, boot_id, node_pid, node_started, renewed_at"
-                + " FROM node_leases"); ResultSet rs = p.executeQuery()) {
+                + " FROM node_leases WHERE node_id <> '" + SqliteServer.KEY + "'"); ResultSet rs = p.executeQuery()) {
             while (rs.next()) {
                 long started = rs.getLong(4);
                 ProcessIdentity process = new ProcessIdentity(rs.getLong(3), -1, rs.wasNull() ? -1 : started);

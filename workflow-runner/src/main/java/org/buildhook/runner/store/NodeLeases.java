@@ -685,8 +685,9 @@ public final class NodeLeases {
         try (PreparedStatement p = c.prepareStatement("SELECT node_id, host, node_pid,"
                 + " CASE WHEN rules_instance = instance THEN rules_fingerprint END,"
                 + " CASE WHEN rules_instance = instance THEN rules_loaded_at END, boot_id, node_started, acquired_at"
-                + " FROM node_leases WHERE renewed_at >= ? ORDER BY node_id")) {
+                + " FROM node_leases WHERE renewed_at >= ? AND node_id <> ? ORDER BY node_id")) {
             p.setLong(1, now.minus(deadLimit).toEpochMilli());
+            p.setString(2, SqliteServer.KEY); // no node's claim
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     long started = rs.getLong(7);

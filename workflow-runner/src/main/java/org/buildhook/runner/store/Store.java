@@ -58,6 +58,7 @@ public final class Store implements AutoCloseable {
     private final ResourceLedger resources;
     private final NodeLeases nodeLeases;
     private final DeadNodeRelease deadNodes;
+    private final SqliteServer sqliteServer;
     private final QueuePlaces queuePlaces;
     /** The schema version this open upgraded the store from; 0 when it did not upgrade it. */
     private int upgradedFrom;
@@ -84,6 +85,7 @@ public final class Store implements AutoCloseable {
         this.resources = new ResourceLedger(db, config.clock(), ledger);
         this.nodeLeases = new NodeLeases(db, config.clock());
         this.deadNodes = new DeadNodeRelease(db);
+        this.sqliteServer = new SqliteServer(db);
         this.queuePlaces = new QueuePlaces(db);
         OrphanFiles orphanFiles = new OrphanFiles(db, config.clock(), config.retention(), config.retentionBatch(),
                 ORPHAN_BATCHES_PER_SWEEP * config.retentionBatch(), config.dataDir().resolve("payloads"));
@@ -1238,6 +1240,11 @@ public final class Store implements AutoCloseable {
     /** Which running node holds each {@code runner.node-id} (used on PostgreSQL, where nodes share the store). */
     public NodeLeases nodeLeases() {
         return nodeLeases;
+    }
+
+    /** Which JVM serves this SQLite store, as the store records it (nothing is written on PostgreSQL). */
+    public SqliteServer sqliteServer() {
+        return sqliteServer;
     }
 
     /** Frees what dead nodes of this host held; for the engine, after it killed their leftovers. */

@@ -38,7 +38,8 @@ import org.buildhook.runner.store.StoreConfig;
  * node's watchdog process, as {@code runner.watchdog: auto} on PostgreSQL; default off, so that the
  * crash tests see what other nodes do about a dead node's leftovers, as when its watchdog died with it), stops
  * ({@code runner.stops-in-a-row}), sigterm ({@code stop}: SIGTERM stops the engine gracefully, as {@code buildhook
- * serve} does; default: the JVM just exits).
+ * serve} does; default: the JVM just exits), afterStop ({@code stay}: once its input ends and its engine and store
+ * are stopped, the JVM prints STOPPED and runs on until killed, as a servlet container that undeployed buildhook).
  */
 public final class EngineNode {
 
@@ -133,6 +134,17 @@ public final class EngineNode {
         engine.stop();
         launcher.close();
         store.close();
+        if ("stay".equals(a.get("afterStop"))) {
+            // afterStop=stay: the JVM goes on running once its engine and store are stopped, as a servlet container
+            // does after it undeployed buildhook; until it is killed.
+            System.out.println("STOPPED");
+            System.out.flush();
+            try {
+                new java.util.concurrent.CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static void deliver(Store store, Path rulesFile, String builds) throws IOException {

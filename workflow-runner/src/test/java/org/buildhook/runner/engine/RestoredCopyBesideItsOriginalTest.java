@@ -133,6 +133,105 @@ class RestoredCopyBesideItsOriginalTest {
         }
     }
 
+    /**
+     * drill35 F1: the live server has recorded no attempt at all (the backup is taken just after its start; the job
+     * not ended, a retry due in an hour, was left by an earlier server of the store, gone since). Before, nothing in
+     * the backup named the live server: the copy started beside it and would run that retry at the same moment as
+     * the original. Now the store records the JVM serving it at each start, and the copy is refused naming it.
+     */
+    @Test
+    void aBackupTakenBeforeTheLiveServerRecordedAnyAttemptIsRefusedBesideIt() throws Exception {
+        Path original = dir.resolve("data");
+        StoreConfig originalConfig = StoreConfig.sqlite(original);
+        Path events = dir.resolve("events");
+        Path script = Files.writeString(dir.resolve("fail.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
+                + "\nexit 3\n");
+        Path db = original.resolve("buildhook.db");
+        NodeProcess earlier = NodeProcess.start(dir, "earlier", "url=" + originalConfig.url(), "data=" + original,
+                "retryScript=" + script, "label=job", "heartbeat=1000", "missed=20");
+        try {
+            await().atMost(Duration.ofMinutes(5)).ignoreExceptions().until(() -> !earlier.process.isAlive()
+                    || Files.exists(db) && "FAILED QUEUED".equals(attemptAndJob(db)));
+            assertThat(earlier.process.isAlive()).as("the earlier node: %s", Files.readString(dir.resolve("earlier.err")))
+                    .isTrue();
+        } finally {
+            earlier.kill();
+        }
+        NodeProcess node = NodeProcess.start(dir, "original", "url=" + originalConfig.url(), "data=" + original,
+                "heartbeat=1000", "missed=20");
+        try {
+            await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") || !node.process.isAlive());
+            assertThat(node.process.isAlive()).as("the original node: %s", Files.readString(dir.resolve("original.err")))
+                    .isTrue();
+
+            Path copy = dir.resolve("restored");
+            Files.createDirectories(copy);
+            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+                s.executeUpdate("backup to " + copy.resolve("buildhook.db"));
+            }
+            assertThat(attemptAndJob(copy.resolve("buildhook.db"))).isEqualTo("FAILED QUEUED");
+            try (Store store = Store.open(StoreConfig.sqlite(copy));
+                    CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(copy.resolve("logs")))) {
+                JobEngine engine = JobEngine.create(store, launcher, FAST);
+                try {
+                    assertThatThrownBy(engine::start).isInstanceOf(RunnerException.class)
+                            .hasMessageContaining("is a copy of one still served on this host: the server that served"
+                                    + " it (pid " + node.process.pid() + ", since ")
+                            .hasMessageContaining("is QUEUED")
+                            .hasMessageContaining("What to do: stop that server first");
+                } finally {
+                    engine.stop();
+                }
+            }
+            assertThat(node.process.isAlive()).isTrue();
+            assertThat(Files.readAllLines(events)).hasSize(1);
+        } finally {
+            NodeProcess.continueAndKill(List.of(node));
+        }
+    }
+
+    /**
+     * drill35 F2: the server that recorded the store's attempts stopped cleanly but its JVM runs on (a servlet
+     * container whose buildhook was undeployed). Before, a server started on the same data folder took that JVM for a
+     * live original and was refused; now the stop is recorded in the store, and the start goes on.
+     */
+    @Test
+    void aServerStartedOnTheStoreOfAnUndeployedApplicationWhoseJvmStillRunsStarts() throws Exception {
+        Path original = dir.resolve("data");
+        StoreConfig originalConfig = StoreConfig.sqlite(original);
+        Path events = dir.resolve("events");
+        Path script = Files.writeString(dir.resolve("fail.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
+                + "\nexit 3\n");
+        Path db = original.resolve("buildhook.db");
+        NodeProcess container = NodeProcess.start(dir, "container", "url=" + originalConfig.url(), "data=" + original,
+                "retryScript=" + script, "label=job", "heartbeat=1000", "missed=20", "afterStop=stay");
+        try {
+            await().atMost(Duration.ofMinutes(5)).ignoreExceptions().until(() -> !container.process.isAlive()
+                    || Files.exists(db) && "FAILED QUEUED".equals(attemptAndJob(db)));
+            container.process.getOutputStream().close(); // the undeploy: engine and store stopped, the JVM runs on
+            await().atMost(Duration.ofMinutes(5)).until(() -> container.printed("STOPPED") || !container.process.isAlive());
+            assertThat(container.process.isAlive()).as("the container: %s", Files.readString(dir.resolve("container.err")))
+                    .isTrue();
+
+            try (Store store = Store.open(originalConfig);
+                    CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(original.resolve("logs")))) {
+                JobEngine engine = JobEngine.create(store, launcher, FAST);
+                try {
+                    engine.start();
+                } finally {
+                    engine.stop();
+                }
+            }
+            assertThat(container.process.isAlive()).isTrue();
+        } finally {
+            NodeProcess.continueAndKill(List.of(container));
+        }
+    }
+
+    /** The copy's dead-node limit (4 × 200 ms) has long passed since the backup's last heartbeat. */
+    private static final EngineConfig FAST = new EngineConfig("restored", 2, Duration.ofMillis(250),
+            Duration.ofMillis(200), 4, Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(200));
+
     /** The outcome of the store's one attempt and its job's state, space-separated, or "" while there is none. */
     private static String attemptAndJob(Path db) throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
