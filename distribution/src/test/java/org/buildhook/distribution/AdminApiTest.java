@@ -249,6 +249,35 @@ class AdminApiTest {
         assertThat(server.post("jobs/01AAAAAAAAAAAAAAAAAAAAAAAA/rerun").statusCode()).isEqualTo(404);
     }
 
+    /**
+     * rename34: a re-run kept the plan of the job it re-runs, so a rule that asks for an approval since that job was
+     * planned re-ran it at once, without anyone's yes. It now awaits the approval as a new delivery's job does, and
+     * runs once approved.
+     */
+    @Test
+    void aRerunAwaitsTheApprovalItsRuleAsksForSinceTheJobWasPlanned(AdminServer server) throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        String old = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+        server.replaceRules("rules:\n  - name: echo\n    when: {status: PASSED}\n    approval: {expires: 1h}\n"
+                + "    run:\n      command: [/bin/sh, '" + server.dir.resolve("echo.sh") + "', '${build.id}']\n"
+                + "      timeout: 30s\n");
+
+        HttpResponse<String> rerun = server.post("jobs/" + old + "/rerun");
+
+        assertThat(rerun.statusCode()).isEqualTo(202);
+        assertThat(AdminServer.json(rerun.body()).path("state").asText()).isEqualTo("AWAITING_APPROVAL");
+        String newId = AdminServer.json(rerun.body()).path("job").asText();
+        JsonNode job = server.getJson("jobs/" + newId);
+        assertThat(job.path("job").path("state").asText()).isEqualTo("AWAITING_APPROVAL");
+        assertThat(job.path("attempts")).isEmpty();
+        assertThat(server.getJson("jobs/" + old).path("actions").path(0).path("detail").asText())
+                .isEqualTo("new job " + newId + ", awaiting the approval its rule 'echo' asks for now (job " + old
+                        + " was planned without one)");
+
+        assertThat(server.post("jobs/" + newId + "/approve").statusCode()).isEqualTo(200);
+        assertThat(server.awaitJobState(newId, "SUCCEEDED").path("job").path("rerunOf").asText()).isEqualTo(old);
+    }
+
     @Test
     void replayMatchesTheStoredBodyAgainstTheRulesInForceNow(AdminServer server) throws Exception {
         String delivery = server.deliver("build-67-passed.json");

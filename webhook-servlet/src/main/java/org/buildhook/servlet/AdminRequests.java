@@ -297,9 +297,12 @@ final class AdminRequests {
 
     JsonAnswer rerun(String jobId) {
         Job old = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
+        // rename34: a rule that asks for an approval now has its re-runs await one, whatever the old job's plan said.
+        java.time.Duration approval = currentRules().approvalExpiries().get(old.ruleName());
+        boolean gated = approval != null && !old.workflow().needsApproval() && old.workflow().parentId() == null;
         String id;
         try {
-            id = store().rerun(jobId);
+            id = store().rerun(jobId, approval);
         } catch (StoreUnavailableException e) {
             throw e;
         } catch (RunnerException e) {
@@ -309,7 +312,14 @@ final class AdminRequests {
             }
             throw e;
         }
-        store().recordAction(actor, "rerun", old.deliveryId(), jobId, "new job " + id);
+        store().recordAction(actor, "rerun", old.deliveryId(), jobId, "new job " + id + (gated ? ", awaiting the"
+                + " approval its rule '" + old.ruleName() + "' asks for now (job " + jobId + " was planned without one)"
+                : ""));
+        if (gated) {
+            LOG.info("job {}, re-run of job {}, awaits the approval its rule '{}' asks for in the rules in force now"
+                    + " (job {} was planned without one); approve it with buildhook approve {}", id, jobId,
+                    old.ruleName(), jobId, id);
+        }
         if (old.state().isFinal()) {
             LOG.info("admin {} re-ran job {} as job {}", actor, jobId, id);
         } else {

@@ -67,6 +67,12 @@ public record JobWorkflow(
                 parentId, depth);
     }
 
+    /** The same, waiting for an approval that expires after {@code expiry} (positive). */
+    public JobWorkflow withApproval(Duration expiry) {
+        return new JobWorkflow(buildId, supersedeKey, supersedeRunning, expiry, resources, capacities, followUps,
+                parentId, depth);
+    }
+
     /** Whether the job waits for an approval before it runs. */
     public boolean needsApproval() {
         return approvalExpiry != null;

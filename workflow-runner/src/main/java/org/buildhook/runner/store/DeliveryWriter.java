@@ -164,7 +164,12 @@ final class DeliveryWriter {
     }
 
     String rerun(Job old) {
-        List<RenderedJob> rendered = render(List.of(old.plan()));
+        return rerun(old, old.plan());
+    }
+
+    /** As {@link #rerun(Job)}, with {@code plan}: the old job's, or that plan awaiting an approval. */
+    String rerun(Job old, PlannedJob plan) {
+        List<RenderedJob> rendered = render(List.of(plan));
         return db.inTransaction("re-run a job", c -> {
             // The old job was read before this transaction: retention may have deleted it with its delivery since.
             try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM deliveries WHERE id = ?" + keyShare())) {

@@ -722,8 +722,22 @@ public final class Store implements AutoCloseable {
      * queued now. The old job and its attempts stay as they were. Returns the new job id.
      */
     public String rerun(String jobId) {
+        return rerun(jobId, null);
+    }
+
+    /**
+     * As {@link #rerun(String)}, for a rule that asks for an approval in the rules in force now (rename34): a re-run
+     * of a job planned without one awaits one, expiring after {@code approvalNow}, as a new delivery's job of the rule
+     * does (an operator who added {@code approval:} expects no job of the rule to run without it). A job planned with
+     * one keeps its own; a follow-up is never gated (it follows a command that ran).
+     *
+     * @param approvalNow the rule's {@code approval.expires} in the rules in force, or null when it asks for none
+     */
+    public String rerun(String jobId, java.time.Duration approvalNow) {
         Job old = reader.jobUnredacted(jobId).orElseThrow(() -> new RunnerException("no job " + jobId));
-        String id = writer.rerun(old);
+        org.buildhook.runner.JobWorkflow w = old.workflow();
+        String id = writer.rerun(old, approvalNow == null || w.needsApproval() || w.parentId() != null ? old.plan()
+                : old.plan().withWorkflow(w.withApproval(approvalNow)));
         jobsQueued();
         return id;
     }
