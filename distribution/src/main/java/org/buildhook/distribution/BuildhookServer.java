@@ -1,7 +1,9 @@
 package org.buildhook.distribution;
 
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.buildhook.servlet.BuildhookApplication;
@@ -49,12 +51,16 @@ public final class BuildhookServer implements AutoCloseable {
     private final ServletContextHandler context;
     private final boolean tls;
     private final AtomicReference<Thread> shutdownHook = new AtomicReference<>();
+    /** The socket the service manager handed over ({@link InheritedSocket}), or empty when Jetty binds its own. */
+    private final Optional<InetSocketAddress> inherited;
 
-    private BuildhookServer(Server server, ServerConnector connector, ServletContextHandler context, boolean tls) {
+    private BuildhookServer(Server server, ServerConnector connector, ServletContextHandler context, boolean tls,
+            Optional<InetSocketAddress> inherited) {
         this.server = server;
         this.connector = connector;
         this.context = context;
         this.tls = tls;
+        this.inherited = inherited;
     }
 
     /**
@@ -99,6 +105,16 @@ public final class BuildhookServer implements AutoCloseable {
         }
         connector.setHost(settings.host());
         connector.setPort(settings.port());
+        // Socket activation (buildhook.socket): Jetty takes System.inheritedChannel() instead of binding. Only
+        // when it is a listening TCP socket, so that an ordinary start never logs Jetty's "Unable to use".
+        Optional<InetSocketAddress> inherited = InheritedSocket.listening();
+        inherited.ifPresent(address -> {
+            connector.setInheritChannel(true);
+            LOG.info("listening on the socket inherited from the service manager (socket activation, e.g."
+                    + " buildhook.socket), {}: server.host and server.port ({}:{}) are not used; a restart keeps"
+                    + " it open, so deliveries sent meanwhile wait for this server instead of being refused",
+                    address, settings.host() == null ? "*" : settings.host(), settings.port());
+        });
         connector.setIdleTimeout(settings.idleTimeout().toMillis());
         server.addConnector(connector);
 
@@ -123,7 +139,7 @@ public final class BuildhookServer implements AutoCloseable {
         // sent slower than MIN_BODY_RATE fails its read (the webhook servlet then ends the request).
         server.setHandler(new GracefulHandler(new MinimumDataRateHandler(context, MIN_BODY_RATE, 0)));
         server.setStopTimeout(settings.stopTimeout().toMillis());
-        return new BuildhookServer(server, connector, context, tls);
+        return new BuildhookServer(server, connector, context, tls, inherited);
     }
 
     /** Starts listening; throws when the port is taken or the application fails to start. */
@@ -196,8 +212,9 @@ public final class BuildhookServer implements AutoCloseable {
 
     /** The base URL, e.g. {@code http://127.0.0.1:8080/}. */
     public URI uri() {
-        String host = connector.getHost() == null || connector.getHost().equals("0.0.0.0") ? "localhost"
-                : connector.getHost();
+        String host = inherited.map(InheritedSocket::urlHost).orElseGet(() ->
+                connector.getHost() == null || connector.getHost().equals("0.0.0.0") ? "localhost"
+                : connector.getHost());
         String path = context.getContextPath().endsWith("/") ? context.getContextPath()
                 : context.getContextPath() + "/";
         return URI.create((tls ? "https" : "http") + "://" + host + ":" + port() + path);

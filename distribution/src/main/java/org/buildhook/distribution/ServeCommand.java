@@ -29,7 +29,8 @@ import picocli.CommandLine.Model.CommandSpec;
             "To reload the rules, save the rules file: the server loads it again by itself within seconds (check it"
                     + " first with 'buildhook check'; a file with mistakes is refused, logged and shown on the status"
                     + " page, and the rules before stay in force). buildhook.yaml is read at start only: a change to it"
-                    + " needs a restart (systemctl restart buildhook), which loses no delivery."
+                    + " needs a restart (systemctl restart buildhook): JobServ retries for about 7 s while the port is"
+                    + " closed, or waits for the new server when buildhook.socket holds the port (docs/deploying.md)."
         },
         footer = {
             "",
