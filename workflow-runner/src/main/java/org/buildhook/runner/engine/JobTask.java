@@ -279,6 +279,15 @@ final class JobTask implements ExecutionHandler<Void> {
                 if (job.concurrency() > 0) {
                     freeSlot(job, this::untilStopping);
                 }
+                if (acquired.take() == ExecutionLedger.Take.NOT_FREE && version >= 0) {
+                    // Put back under the resources' locks: units given back since the refusal make it due now, and
+                    // units given back after it wake it (tryout35 F4: rescheduled by db-scheduler, it waited for its
+                    // next try with a board free). After its slot is freed: a freed slot wakes a job waiting for
+                    // units, and woken while put back, it would wake itself at every refusal.
+                    return notTaken(jobId, waits.call(jobId, "put it back to wait for its shared resources",
+                            () -> store.resources().putBackWaiting(job, version,
+                                    clock.instant().plus(config.slotRetryDelay())), before));
+                }
                 return notTaken(jobId, acquired.take());
             }
             units = acquired.units();

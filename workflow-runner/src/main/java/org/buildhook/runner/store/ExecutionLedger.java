@@ -454,7 +454,7 @@ public final class ExecutionLedger {
      *
      * @throws PickLost when the execution is no longer picked at {@code version}
      */
-    private void putBack(Connection c, String jobId, long version, Instant retryAt) throws SQLException {
+    void putBack(Connection c, String jobId, long version, Instant retryAt) throws SQLException {
         try (PreparedStatement p = c.prepareStatement(PUT_BACK)) {
             p.setBoolean(1, false);
             jdbc.setInstant(p, 2, retryAt);
@@ -908,6 +908,11 @@ public final class ExecutionLedger {
             }
             return null;
         });
+    }
+
+    /** Tells the store's jobs-queued listeners, once a transaction that made jobs due now has committed. */
+    void madeDue() {
+        jobsDue.run();
     }
 
     /**

@@ -48,11 +48,13 @@ public final class ResourceLedger {
     private final Database db;
     private final Clock clock;
     private final ExecutionLedger lease;
+    private final UnitWake wake;
 
     ResourceLedger(Database db, Clock clock, ExecutionLedger lease) {
         this.db = db;
         this.clock = clock;
         this.lease = lease;
+        this.wake = new UnitWake(db.dialect(), clock);
     }
 
     /**
@@ -102,7 +104,9 @@ public final class ResourceLedger {
     }
 
     private Acquired take(Job job, String node, long version, Map<String, Integer> need) {
-        return db.inTransaction("take shared resources", Durability.DEFERRED, c -> {
+        int[] woken = new int[1];
+        Acquired result = db.inTransaction("take shared resources", Durability.DEFERRED, c -> {
+            woken[0] = 0;
             lock(c, need.keySet());
             // The capacities as the job's row says them now, under the resources' locks: a reload may have
             // given it the capacities in force (applyCapacities) after this node read the job (rules23, F7).
@@ -240,9 +244,47 @@ public final class ResourceLedger {
                 p.setString(4, JobState.WAITING.name());
                 p.executeUpdate();
             }
+            // Units left after this take may serve the next job waiting for them (two freed at once): woken now, it
+            // does not wait for its next try (tryout35 F4, UnitWake).
+            woken[0] = wake.wake(c, need.keySet());
             lease.holdLease(c, job.id(), version);
             return new Acquired(ExecutionLedger.Take.TAKEN, units);
         });
+        if (woken[0] > 0) {
+            lease.madeDue();
+        }
+        return result;
+    }
+
+    /**
+     * Puts the execution of {@code job}, refused its units ({@link ExecutionLedger.Take#NOT_FREE}) under the pick at
+     * {@code version}, back in the queue: for {@code retryAt}, or for now when the units it waits for came back since
+     * the refusal and it is first in line for them ({@link UnitWake#served}). Under the resources' locks, as the
+     * give-back that wakes a job put back already: so a give-back between the refusal and this put-back wakes it all
+     * the same (tryout35 F4: it waited for its next try, one {@code runner.poll-interval} with a board free).
+     *
+     * @return {@link ExecutionLedger.Take#PUT_BACK}, or {@link ExecutionLedger.Take#PICK_LOST} when the execution is no
+     *         longer picked at {@code version} (nothing done)
+     * @throws StoreUnavailableException when the store cannot be reached
+     */
+    public ExecutionLedger.Take putBackWaiting(Job job, long version, java.time.Instant retryAt) {
+        java.util.Set<String> names = job.workflow().resources().keySet();
+        boolean[] now = new boolean[1];
+        try {
+            db.inTransaction("put a job waiting for shared resources back in the queue", Durability.DEFERRED, c -> {
+                lock(c, names);
+                now[0] = UnitWake.served(c, names).contains(job.id()) && ExecutionLedger.givenBackUnswept(c,
+                        org.buildhook.runner.exec.NodeIdentity.current().bootId(), names).isEmpty();
+                lease.putBack(c, job.id(), version, now[0] ? clock.instant() : retryAt);
+                return null;
+            });
+        } catch (ExecutionLedger.PickLost e) {
+            return ExecutionLedger.Take.PICK_LOST;
+        }
+        if (now[0]) {
+            lease.madeDue();
+        }
+        return ExecutionLedger.Take.PUT_BACK;
     }
 
     /**
@@ -473,14 +515,34 @@ public final class ResourceLedger {
      * thread, which then ends without running the command, must not give back that node's units.
      */
     public void release(String jobId, String node) {
-        db.inTransaction("give back shared resources", Durability.DEFERRED, c -> {
+        int woken = db.inTransaction("give back shared resources", Durability.DEFERRED, c -> {
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT resource FROM resource_holds WHERE job_id = ?"
+                    + " AND node = ?")) {
+                p.setString(1, jobId);
+                p.setString(2, node);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        names.add(rs.getString(1));
+                    }
+                }
+            }
+            if (names.isEmpty()) {
+                return 0;
+            }
+            // Under the resources' locks, as a take and a refused job's put-back (putBackWaiting): the job waiting for
+            // these units is woken now, not left to its next try (tryout35 F4, UnitWake).
+            lock(c, names);
             try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE job_id = ? AND node = ?")) {
                 p.setString(1, jobId);
                 p.setString(2, node);
                 p.executeUpdate();
             }
-            return null;
+            return wake.wake(c, names);
         });
+        if (woken > 0) {
+            lease.madeDue();
+        }
     }
 
     /** Units in use now per resource (by executions still picked), for metrics and the status page. */

@@ -288,6 +288,47 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         assertThat(store.resources().applyCapacities(java.util.Map.of())).isEmpty();
     }
 
+    /**
+     * tryout35 F4: a job waiting for a shared unit starts when a job's end gives one back, woken as a freed concurrency
+     * slot wakes the next in line, not at its next try. Two boards, four jobs taking one each: the first two run, the
+     * other two wait; each end starts the next waiter. {@code runner.poll-interval} and {@code runner.slot-retry} are
+     * 10 minutes, so only a wake starts a waiter within the bound (before, each waited for its next try).
+     */
+    @Test
+    void eachJobEndWakesTheNextJobWaitingForTheUnitItGaveBack() throws IOException {
+        Path hold = script("hold.sh", "while [ ! -e " + dir.resolve("go-") + "$1 ]; do [ -d " + dir
+                + " ] || exit 1; sleep 0.05; done");
+        RuleSet rules = rules("resources:\n  lab-boards: 2\n"
+                + "rules:\n"
+                + "  - name: lab-test\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"${build.id}\"], resources: {lab-boards: 1}}\n");
+        openStore();
+        startEngine(AbstractEngineTest.steady("node-a").withTimings(Duration.ofMinutes(10), Duration.ofMillis(200), 50)
+                .withSlotRetryDelay(Duration.ofMinutes(10)));
+        List<String> jobs = new ArrayList<>();
+        for (int build = 1; build <= 4; build++) {
+            String j = deliver(rules, build).jobIds().get(0);
+            jobs.add(j);
+            // Each is placed before the next is made, so that the line is by build: two run, then two wait.
+            JobState expected = build <= 2 ? JobState.RUNNING : JobState.WAITING;
+            await().atMost(Duration.ofSeconds(60)).until(() -> job(j).state() == expected);
+        }
+
+        // Each end gives a board back: the first job waiting for one starts on it, far sooner than its next try.
+        for (int end = 0; end < 2; end++) {
+            Files.createFile(dir.resolve("go-" + (end + 1)));
+            assertState(awaitFinal(jobs.get(end)).job(), JobState.SUCCEEDED);
+            String next = jobs.get(end + 2);
+            await().atMost(Duration.ofSeconds(60)).until(() -> job(next).state() == JobState.RUNNING);
+        }
+        Files.createFile(dir.resolve("go-3"));
+        Files.createFile(dir.resolve("go-4"));
+        for (String j : jobs) {
+            assertState(awaitFinal(j).job(), JobState.SUCCEEDED);
+        }
+        assertThat(store.resources().unitsInUse()).isEmpty();
+    }
+
     /** Whether the job waits for its rule's slot (queued, told so). */
     private static boolean waitsForTheSlot(Job job) {
         return job.state() == JobState.QUEUED && job.message() != null
