@@ -25,9 +25,31 @@ abstract class AdminActionCommand implements Callable<Integer> {
     /** What to print for a person. */
     abstract void describe(JsonNode answer, PrintWriter out);
 
+    /**
+     * The API path whose GET says what the action would warn of ({@link OlderBuildQuestion}), or null for an
+     * action that asks nothing.
+     */
+    String preview() {
+        return null;
+    }
+
+    /** What goes ahead, for the question ({@code "Re-run it"}). */
+    String question() {
+        return "Go ahead";
+    }
+
+    /** {@code --yes}: do not ask. */
+    boolean yes() {
+        return false;
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (preview() != null && !OlderBuildQuestion.goOn(admin.client(), preview(), yes(), question(),
+                spec.commandLine().getErr(), TerminalText.standardInputIsATerminal())) {
+            return ExitCodes.FAILED;
+        }
         JsonNode answer = admin.client().post(path());
         if (admin.json) {
             out.println(AdminClient.pretty(answer));

@@ -58,10 +58,12 @@ public final class ExitCodes {
     static final String REJECT = "Exit codes: 0 rejected, 1 no such job (404) or it is not awaiting an approval "
             + "(409: decided already, expired, superseded or cancelled), " + ADMIN;
 
-    static final String RERUN = "Exit codes: 0 queued (the new job's id is printed), 1 no such job (404), " + ADMIN;
+    static final String RERUN = "Exit codes: 0 queued (the new job's id is printed), 1 no such job (404), or asked"
+            + " whether to re-run an older build over a newer one, the answer was not y, " + ADMIN;
 
     static final String REPLAY = "Exit codes: 0 queued, 1 no such delivery (404), nothing to replay or a --rule that "
-            + "does not match it (409), " + ADMIN + " A --rule not in force is a 400.";
+            + "does not match it (409), or asked whether to replay an older build over a newer one, the answer was not y, "
+            + ADMIN + " A --rule not in force is a 400.";
 
     static final String NODES_FORGET = "Exit codes: 0 forgotten, 1 no such node (404) or the forget was refused "
             + "(409: the answer says why and what to do), " + ADMIN;

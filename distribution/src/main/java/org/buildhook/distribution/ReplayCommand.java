@@ -19,6 +19,7 @@ import picocli.CommandLine.Parameters;
             "Examples:",
             "  buildhook replay 01JD8Q3W5TZK6YV0M2XG7C4R9N",
             "  buildhook replay 01JD8Q3W5TZK6YV0M2XG7C4R9N --rule deploy",
+            "  buildhook replay 01JD8Q3W5TZK6YV0M2XG7C4R9N --rule deploy --yes",
             "  buildhook replay 01JD8Q3W5TZK6YV0M2XG7C4R9N --json",
             "",
             ExitCodes.REPLAY
@@ -42,6 +43,26 @@ final class ReplayCommand extends AdminActionCommand {
             sep = '&';
         }
         return path.toString();
+    }
+
+    @Option(names = {"-y", "--yes"}, description = {"Do not ask before running an older build over a newer one whose"
+            + " job of the same rule succeeded (asked only when standard input is a terminal; the warning is printed"
+            + " on standard error either way)."})
+    boolean yes;
+
+    @Override
+    boolean yes() {
+        return yes;
+    }
+
+    @Override
+    String preview() {
+        return path().replace("/replay", "/replay-warnings");
+    }
+
+    @Override
+    String question() {
+        return "Replay it";
     }
 
     @Override

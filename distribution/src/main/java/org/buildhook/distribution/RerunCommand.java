@@ -3,6 +3,7 @@ package org.buildhook.distribution;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code buildhook rerun}: run a job again with the same plan, as a new job. */
@@ -14,6 +15,7 @@ import picocli.CommandLine.Parameters;
             "",
             "Examples:",
             "  buildhook rerun 01JD8Q4B2C7N1E5V9W0X3Y6Z8K",
+            "  buildhook rerun 01JD8Q4B2C7N1E5V9W0X3Y6Z8K --yes",
             "",
             ExitCodes.RERUN
         })
@@ -25,6 +27,26 @@ final class RerunCommand extends AdminActionCommand {
     @Override
     String path() {
         return "jobs/" + id + "/rerun";
+    }
+
+    @Option(names = {"-y", "--yes"}, description = {"Do not ask before running an older build over a newer one whose"
+            + " job of the same rule succeeded (asked only when standard input is a terminal; the warning is printed"
+            + " on standard error either way)."})
+    boolean yes;
+
+    @Override
+    boolean yes() {
+        return yes;
+    }
+
+    @Override
+    String preview() {
+        return "jobs/" + id + "/rerun-warnings";
+    }
+
+    @Override
+    String question() {
+        return "Re-run it";
     }
 
     @Override

@@ -134,6 +134,18 @@ final class TerminalText extends Writer {
         }
     }
 
+    /**
+     * Whether this process's standard input is a terminal ({@code isatty(0)}; where JNA cannot load, whether the JVM
+     * has a console): a person who can answer a question, not a script's pipe or {@code /dev/null}.
+     */
+    static boolean standardInputIsATerminal() {
+        try {
+            return Native.load("c", LibC.class).isatty(0) == 1;
+        } catch (LinkageError | RuntimeException e) {
+            return System.console() != null;
+        }
+    }
+
     /** libc's {@code isatty(3)}: 1 when the descriptor is a terminal, 0 otherwise. */
     interface LibC extends Library {
         int isatty(int fd);

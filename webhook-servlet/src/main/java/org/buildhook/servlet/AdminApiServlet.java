@@ -29,6 +29,8 @@ public final class AdminApiServlet extends HttpServlet {
     private static final Pattern JOB = Pattern.compile("/jobs/" + ID);
     private static final Pattern LOG_PATH = Pattern.compile("/jobs/" + ID + "/log");
     private static final Pattern RERUN = Pattern.compile("/jobs/" + ID + "/rerun");
+    private static final Pattern RERUN_WARNINGS = Pattern.compile("/jobs/" + ID + "/rerun-warnings");
+    private static final Pattern REPLAY_WARNINGS = Pattern.compile("/deliveries/" + ID + "/replay-warnings");
     private static final Pattern CANCEL = Pattern.compile("/jobs/" + ID + "/cancel");
     private static final Pattern APPROVE = Pattern.compile("/jobs/" + ID + "/(approve|reject)");
     private static final Pattern NODE = Pattern.compile("/nodes/" + ID);
@@ -111,6 +113,9 @@ public final class AdminApiServlet extends HttpServlet {
                 only("GET", method, response);
                 api.refusedBuilds().send(response, 200);
             }
+        } else if ((m = REPLAY_WARNINGS.matcher(path)).matches()) {
+            only("GET", method, response);
+            api.replayPreview(id(m), request.getParameterValues("rule")).send(response, 200);
         } else if ((m = REPLAY.matcher(path)).matches()) {
             only("POST", method, response);
             api.replay(id(m), request.getParameterValues("rule")).send(response, HttpServletResponse.SC_ACCEPTED);
@@ -122,6 +127,9 @@ public final class AdminApiServlet extends HttpServlet {
         } else if ((m = LOG_PATH.matcher(path)).matches()) {
             only("GET", method, response);
             new JobLogSender(api.store(), new JobLogs(api.logDirectory()), api.nodeId(), api.logFollows()).send(id(m), request, response);
+        } else if ((m = RERUN_WARNINGS.matcher(path)).matches()) {
+            only("GET", method, response);
+            api.rerunPreview(id(m)).send(response, 200);
         } else if ((m = RERUN.matcher(path)).matches()) {
             only("POST", method, response);
             api.rerun(id(m)).send(response, HttpServletResponse.SC_ACCEPTED);

@@ -295,6 +295,18 @@ final class AdminRequests {
         return list;
     }
 
+    /**
+     * What a re-run of the job would warn of, without making it ({@code GET /api/jobs/{id}/rerun-warnings}): a newer build's
+     * job of its rule that succeeded ({@link OlderBuildWarning}), so a client can ask before it acts.
+     */
+    JsonAnswer rerunPreview(String jobId) {
+        Job job = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
+        String project = store().deliveryRow(job.deliveryId()).map(d -> d.summary().project()).orElse(null);
+        return new JsonAnswer().with("job", jobId).with("rule", job.ruleName())
+                .with("warnings", OlderBuildWarning.of(store(), job.ruleName(), job.workflow().buildId(), project,
+                        "this re-run").stream().toList());
+    }
+
     JsonAnswer rerun(String jobId) {
         Job old = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
         // rename34: a rule that asks for an approval now has its re-runs await one, whatever the old job's plan said.
@@ -379,21 +391,7 @@ final class AdminRequests {
      * @param rules the {@code ?rule=NAME} values, or null for every firing rule
      */
     JsonAnswer replay(String deliveryId, String[] rules) {
-        // Its body, not its jobs: a delivery replayed many times has thousands (lists14).
-        Delivery d = store().deliveryWithBody(deliveryId)
-                .orElseThrow(() -> ApiError.notFound("no delivery " + deliveryId));
-        if (d.outcome() != DeliveryOutcome.ACCEPTED || d.body() == null) {
-            throw new ApiError(409, "delivery " + deliveryId + " is " + d.outcome()
-                    + "; only accepted deliveries can be replayed" + (d.duplicateOf() == null ? ""
-                            : " (replay the first one, " + d.duplicateOf() + ")"));
-        }
-        BuildEvent event;
-        try {
-            event = new BuildEventParser().parse(d.body());
-        } catch (InvalidEventException e) {
-            throw new ApiError(409, "the stored body is no longer a valid event: " + e.getMessage());
-        }
-        List<PlannedJob> planned = ReplayedRules.plan(currentRules(), d.endpoint(), event, deliveryId, rules);
+        List<PlannedJob> planned = replayPlan(deliveryId, rules).jobs();
         List<String> ids;
         try {
             ids = planned.isEmpty() ? List.of() : store().replay(deliveryId, planned);
@@ -410,6 +408,42 @@ final class AdminRequests {
         return new JsonAnswer().with("jobs", ids)
                 .with("rules", planned.stream().map(PlannedJob::ruleName).toList())
                 .with("states", ids.stream().map(this::stateOf).toList());
+    }
+
+    /**
+     * What a replay would plan and warn of, without making a job ({@code GET /api/deliveries/{id}/replay-warnings}): the rules of
+     * the jobs it would plan and, for each whose newer build's job succeeded, one line ({@link OlderBuildWarning}).
+     */
+    JsonAnswer replayPreview(String deliveryId, String[] rules) {
+        ReplayPlan plan = replayPlan(deliveryId, rules);
+        List<String> names = plan.jobs().stream().map(PlannedJob::ruleName).toList();
+        List<String> warnings = new java.util.ArrayList<>();
+        for (String rule : new java.util.LinkedHashSet<>(names)) {
+            OlderBuildWarning.of(store(), rule, plan.event().buildId(), plan.event().project(), "this replay")
+                    .ifPresent(warnings::add);
+        }
+        return new JsonAnswer().with("rules", names).with("warnings", warnings);
+    }
+
+    private record ReplayPlan(BuildEvent event, List<PlannedJob> jobs) {
+    }
+
+    private ReplayPlan replayPlan(String deliveryId, String[] rules) {
+        // Its body, not its jobs: a delivery replayed many times has thousands (lists14).
+        Delivery d = store().deliveryWithBody(deliveryId)
+                .orElseThrow(() -> ApiError.notFound("no delivery " + deliveryId));
+        if (d.outcome() != DeliveryOutcome.ACCEPTED || d.body() == null) {
+            throw new ApiError(409, "delivery " + deliveryId + " is " + d.outcome()
+                    + "; only accepted deliveries can be replayed" + (d.duplicateOf() == null ? ""
+                            : " (replay the first one, " + d.duplicateOf() + ")"));
+        }
+        BuildEvent event;
+        try {
+            event = new BuildEventParser().parse(d.body());
+        } catch (InvalidEventException e) {
+            throw new ApiError(409, "the stored body is no longer a valid event: " + e.getMessage());
+        }
+        return new ReplayPlan(event, ReplayedRules.plan(currentRules(), d.endpoint(), event, deliveryId, rules));
     }
 
     private RuleSet currentRules() {

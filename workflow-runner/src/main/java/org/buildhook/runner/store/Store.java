@@ -702,6 +702,14 @@ public final class Store implements AutoCloseable {
         return reader.countJobsWaitingForRetry();
     }
 
+    /**
+     * The job of {@code rule} that {@link JobState#SUCCEEDED} for the newest build of {@code project} newer than
+     * {@code buildId}: a re-run or replay of build {@code buildId} runs the older build after it (confirm34).
+     */
+    public Optional<NewerBuildRun> newerSuccess(String rule, String project, long buildId) {
+        return reader.newerSuccess(rule, project, buildId);
+    }
+
     /** The job (env redacted) and every attempt. */
     public Optional<JobDetail> job(String id) {
         return reader.job(id);

@@ -339,6 +339,19 @@ final class StoreReader {
         });
     }
 
+    /**
+     * The job of {@code rule} that succeeded for the newest build of {@code project} newer than {@code buildId}, or
+     * empty: what a re-run or replay of build {@code buildId} would run after (confirm34). The rule's jobs by its
+     * index, their deliveries by id.
+     */
+    Optional<NewerBuildRun> newerSuccess(String rule, String project, long buildId) {
+        return db.read("read a newer build's job", c -> query(c, "SELECT j.id, j.build_id, j.ended_at FROM jobs j"
+                + " JOIN deliveries d ON d.id = j.delivery_id WHERE j.rule_name = ? AND j.state = 'SUCCEEDED'"
+                + " AND j.build_id > ? AND d.project = ? ORDER BY j.build_id DESC, j.id DESC LIMIT 1",
+                List.of(rule, buildId, project), rs -> new NewerBuildRun(rs.getString(1), rs.getLong(2),
+                        Rows.instant(rs, 3))).stream().findFirst());
+    }
+
     /** The job with its real env (for the engine), or empty. */
     Optional<Job> jobUnredacted(String id) {
         return db.read("read a job", c -> query(c, "SELECT " + Rows.JOB_COLUMNS + " FROM jobs WHERE id = ?",

@@ -1,0 +1,73 @@
+package org.buildhook.distribution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
+import java.util.ArrayList;
+import java.util.List;
+import org.buildhook.core.LogSafe;
+
+/**
+ * Before {@code rerun} or {@code replay} acts: the server's warnings that it runs an older build over a newer one
+ * whose job of the same rule succeeded (confirm34; {@code GET /api/jobs/{id}/rerun-warnings}, {@code GET
+ * /api/deliveries/{id}/replay-warnings}), each on standard error; on a terminal, without {@code --yes}, a y/N question first.
+ * Where standard input is not a terminal nothing is asked, so scripts go on as before.
+ */
+final class OlderBuildQuestion {
+
+    private OlderBuildQuestion() {
+    }
+
+    /**
+     * @param preview  the API path whose GET answers {@code {"warnings": [...]}}
+     * @param yes      {@code --yes}: do not ask
+     * @param what     what goes ahead if the answer is yes, for the question ({@code "Re-run it"})
+     * @param terminal whether standard input is a terminal (a person to ask)
+     * @return true to go on; false when the question was answered other than yes (said on {@code err})
+     */
+    static boolean goOn(AdminClient client, String preview, boolean yes, String what, PrintWriter err,
+            boolean terminal) {
+        List<String> warnings = warnings(client, preview);
+        for (String warning : warnings) {
+            err.println("[buildhook] warning: " + warning);
+        }
+        err.flush();
+        if (warnings.isEmpty() || yes || !terminal) {
+            return true;
+        }
+        err.print(what + " anyway? [y/N] ");
+        err.flush();
+        String answer;
+        try {
+            answer = new BufferedReader(new InputStreamReader(System.in, Charset.defaultCharset())).readLine();
+        } catch (IOException e) {
+            answer = null;
+        }
+        if (answer != null && (answer.strip().equalsIgnoreCase("y") || answer.strip().equalsIgnoreCase("yes"))) {
+            return true;
+        }
+        if (answer == null) {
+            err.println(); // end of input: the prompt's line still open
+        }
+        err.println("[buildhook] nothing was done (--yes goes ahead without asking)");
+        err.flush();
+        return false;
+    }
+
+    /** The preview's warnings; none from a server that has no preview (404) or cannot answer it now. */
+    private static List<String> warnings(AdminClient client, String preview) {
+        JsonNode answer;
+        try {
+            answer = client.get(preview);
+        } catch (CommandFailure e) {
+            // The action itself says what is wrong (no such job, a refused token); an older server has no preview.
+            return List.of();
+        }
+        List<String> warnings = new ArrayList<>();
+        answer.path("warnings").forEach(w -> warnings.add(LogSafe.escape(w.asText())));
+        return warnings;
+    }
+}

@@ -1,0 +1,159 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * confirm34: a re-run or replay of build 67 after build 69's job of the same rule succeeded runs the older build over
+ * the newer one, and the CLI said nothing. Now the API's previews ({@code GET …/rerun-warnings}, {@code GET …/replay-warnings}) say it
+ * in one line, {@code rerun} and {@code replay} print it on standard error and, on a terminal (util-linux's
+ * {@code script}), ask y/N first unless {@code --yes}; with standard input not a terminal they do not ask.
+ */
+class OlderBuildRerunTest {
+
+    @TempDir
+    Path dir;
+    AdminServer server;
+    StringWriter out;
+    StringWriter err;
+    String oldDelivery;
+    String oldJob;
+    String newJob;
+
+    @BeforeEach
+    void runBuild67ThenBuild69() throws Exception {
+        server = AdminServer.start(dir);
+        oldDelivery = server.deliver("build-67-passed.json");
+        oldJob = server.awaitJob(oldDelivery, "SUCCEEDED").path("id").asText();
+        String newer = AdminServer.fixture("build-67-passed.json").replace("\"build_id\": 67", "\"build_id\": 69")
+                .replace("/builds/67/", "/builds/69/");
+        newJob = server.awaitJob(server.deliverBody(newer.getBytes(StandardCharsets.UTF_8)), "SUCCEEDED")
+                .path("id").asText();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.close();
+    }
+
+    private int run(String... args) {
+        out = new StringWriter();
+        err = new StringWriter();
+        CommandLine cl = BuildhookCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--url", server.uri().toString(), "--token-file", dir.resolve("admin-token").toString()));
+        return cl.execute(all.toArray(String[]::new));
+    }
+
+    private String warning(String what) throws Exception {
+        String ended = server.getJson("jobs/" + newJob).path("job").path("endedAt").asText();
+        return "build 67 of andy-corp/lmp is older than build 69, whose 'echo' job (" + newJob + ") succeeded at "
+                + java.time.Instant.parse(ended).truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + ": " + what
+                + " runs the older build's 'echo' over it";
+    }
+
+    private int jobsOf(String delivery) throws Exception {
+        return server.getJson("jobs?delivery=" + delivery).path("items").size();
+    }
+
+    @Test
+    void thePreviewsSayItInOneLineAndNothingOfTheNewestBuild() throws Exception {
+        assertThat(server.getJson("jobs/" + oldJob + "/rerun-warnings").path("warnings").toString())
+                .isEqualTo("[\"" + warning("this re-run") + "\"]");
+        assertThat(server.getJson("jobs/" + newJob + "/rerun-warnings").path("warnings")).isEmpty();
+        assertThat(server.getJson("deliveries/" + oldDelivery + "/replay-warnings").path("warnings").toString())
+                .isEqualTo("[\"" + warning("this replay") + "\"]");
+        assertThat(server.getJson("deliveries/" + oldDelivery + "/replay-warnings").path("rules").toString())
+                .isEqualTo("[\"echo\"]");
+        // A preview makes nothing.
+        assertThat(jobsOf(oldDelivery)).isEqualTo(1);
+    }
+
+    @Test
+    void withoutATerminalTheyDoNotAskButWarnOnStandardError() throws Exception {
+        assertThat(run("rerun", oldJob)).as(err.toString()).isZero();
+        assertThat(err.toString()).isEqualTo("[buildhook] warning: " + warning("this re-run") + "\n");
+        assertThat(out.toString()).startsWith("queued job ");
+
+        assertThat(run("replay", oldDelivery)).as(err.toString()).isZero();
+        assertThat(err.toString()).isEqualTo("[buildhook] warning: " + warning("this replay") + "\n");
+        assertThat(jobsOf(oldDelivery)).isEqualTo(3);
+
+        assertThat(run("rerun", newJob)).isZero();
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
+    void onATerminalTheyAskAndOnlyYesOrDashDashYesGoesAhead() throws Exception {
+        Shown no = inATerminal("n\n", "rerun", oldJob);
+        assertThat(no.exit).as(no.text).isEqualTo(ExitCodes.FAILED);
+        assertThat(no.text).contains("[buildhook] warning: " + warning("this re-run"))
+                .contains("Re-run it anyway? [y/N] ").contains("[buildhook] nothing was done (--yes goes ahead without"
+                        + " asking)").doesNotContain("queued job");
+        assertThat(jobsOf(oldDelivery)).isEqualTo(1);
+
+        Shown yes = inATerminal("y\n", "replay", oldDelivery);
+        assertThat(yes.exit).as(yes.text).isZero();
+        assertThat(yes.text).contains("Replay it anyway? [y/N] ").contains("1 job(s) queued:");
+        assertThat(jobsOf(oldDelivery)).isEqualTo(2);
+
+        Shown unasked = inATerminal("", "rerun", oldJob, "--yes");
+        assertThat(unasked.exit).as(unasked.text).isZero();
+        assertThat(unasked.text).contains("[buildhook] warning: ").doesNotContain("[y/N]").contains("queued job ");
+        assertThat(jobsOf(oldDelivery)).isEqualTo(3);
+    }
+
+    private record Shown(int exit, String text) {
+    }
+
+    /** {@code buildhook ARGS} on a pseudo-terminal ({@code script}), typing {@code typed} into it. */
+    private Shown inATerminal(String typed, String... args) throws Exception {
+        StringBuilder line = new StringBuilder();
+        for (String word : RealCommand.command(server, dir, args)) {
+            line.append(line.length() == 0 ? "" : " ").append('\'').append(word.replace("'", "'\\''")).append('\'');
+        }
+        Process script = new ProcessBuilder("script", "-qec", line.toString(), "/dev/null")
+                .redirectError(dir.resolve("script.err").toFile()).start();
+        ByteArrayOutputStream shown = new ByteArrayOutputStream();
+        Thread reader = new Thread(() -> {
+            try {
+                script.getInputStream().transferTo(shown);
+            } catch (java.io.IOException e) {
+                // the process ended
+            }
+        });
+        reader.start();
+        OutputStream keys = script.getOutputStream();
+        if (!typed.isEmpty()) {
+            // Typed once the question is on the screen, as a person does.
+            await().atMost(Duration.ofSeconds(120)).until(() -> shown.toString(StandardCharsets.UTF_8).contains("[y/N]"));
+            keys.write(typed.getBytes(StandardCharsets.UTF_8));
+            keys.flush();
+        }
+        assertThat(script.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        keys.close();
+        reader.join(60_000);
+        return new Shown(script.exitValue(), shown.toString(StandardCharsets.UTF_8).replace("\r\n", "\n")
+                + Files.readString(dir.resolve("script.err")));
+    }
+}
