@@ -25,28 +25,17 @@ class AdminCommandsTest {
     @TempDir
     Path dir;
     AdminServer server;
-    StringWriter out;
-    StringWriter err;
+    AdminCli cli;
 
     @BeforeEach
     void start() throws Exception {
         server = AdminServer.start(dir);
+        cli = new AdminCli(server);
     }
 
     @AfterEach
     void stop() throws Exception {
         server.close();
-    }
-
-    private int run(String... args) {
-        out = new StringWriter();
-        err = new StringWriter();
-        CommandLine cl = BuildhookCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.uri().toString(), "--token-file", dir.resolve("admin-token").toString()));
-        return cl.execute(all.toArray(String[]::new));
     }
 
     /**
@@ -87,8 +76,8 @@ class AdminCommandsTest {
         String passed = server.deliver("build-67-passed.json");
         String failed = server.deliver("build-68-failed.json");
 
-        assertThat(run("deliveries")).isZero();
-        List<String> lines = out.toString().lines().toList();
+        assertThat(cli.run("deliveries")).isZero();
+        List<String> lines = cli.out().lines().toList();
         assertThat(lines.get(0)).startsWith("DELIVERY").contains("OUTCOME").contains("PROJECT").contains("TRIGGER");
         assertThat(lines.get(1)).startsWith(failed).contains("ACCEPTED").contains("andy-corp/lmp")
                 .contains("platform-main");
@@ -96,8 +85,8 @@ class AdminCommandsTest {
         // Aligned: every column starts at the same place on every line.
         assertThat(lines.get(1).indexOf("ACCEPTED")).isEqualTo(lines.get(0).indexOf("OUTCOME"));
 
-        assertThat(run("deliveries", "--trigger", "containers-devel", "--json")).isZero();
-        JsonNode json = AdminServer.json(out.toString());
+        assertThat(cli.run("deliveries", "--trigger", "containers-devel", "--json")).isZero();
+        JsonNode json = AdminServer.json(cli.out());
         assertThat(json.path("items").findValuesAsText("id")).containsExactly(passed);
         assertThat(json.has("next")).isTrue();
     }
@@ -113,17 +102,17 @@ class AdminCommandsTest {
         String failed = server.deliver("build-68-failed.json");
         server.deliver("build-412-promoted.json");
 
-        assertThat(run("deliveries", "--build", "68")).isZero();
-        List<String> lines = out.toString().lines().toList();
+        assertThat(cli.run("deliveries", "--build", "68")).isZero();
+        List<String> lines = cli.out().lines().toList();
         assertThat(lines).hasSize(2);
         assertThat(lines.get(1)).startsWith(failed).contains(" 68 ");
-        assertThat(run("deliveries", "--build", "69")).isZero();
-        assertThat(out.toString().lines().toList()).hasSize(1);
+        assertThat(cli.run("deliveries", "--build", "69")).isZero();
+        assertThat(cli.out().lines().toList()).hasSize(1);
 
         assertThat(server.getJson("deliveries?build=412").path("items").findValuesAsText("buildId"))
                 .containsExactly("412");
         assertThat(server.get("deliveries?build=-1").statusCode()).isEqualTo(400);
-        assertThat(run("deliveries", "--build", "sixty-eight")).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli.run("deliveries", "--build", "sixty-eight")).isEqualTo(ExitCodes.USAGE);
     }
 
     @Test
@@ -131,22 +120,22 @@ class AdminCommandsTest {
         String delivery = server.deliver("build-67-passed.json");
         String jobId = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
 
-        assertThat(run("jobs", "--state", "succeeded", "--rule", "echo")).isZero();
-        assertThat(out.toString().lines().toList()).hasSize(2);
-        assertThat(out.toString()).contains(jobId).contains("SUCCEEDED").contains(delivery);
+        assertThat(cli.run("jobs", "--state", "succeeded", "--rule", "echo")).isZero();
+        assertThat(cli.out().lines().toList()).hasSize(2);
+        assertThat(cli.out()).contains(jobId).contains("SUCCEEDED").contains(delivery);
 
-        assertThat(run("jobs", "--delivery", delivery, "--limit", "5", "--json")).isZero();
-        assertThat(AdminServer.json(out.toString()).path("items").findValuesAsText("id")).containsExactly(jobId);
+        assertThat(cli.run("jobs", "--delivery", delivery, "--limit", "5", "--json")).isZero();
+        assertThat(AdminServer.json(cli.out()).path("items").findValuesAsText("id")).containsExactly(jobId);
 
         // tryout21 F8.4: the API's parameter name ('state') was said to a user who typed --state.
-        assertThat(run("jobs", "--state", "sleeping")).isEqualTo(ExitCodes.USAGE);
-        assertThat(err.toString()).contains("--state").contains("sleeping").contains("AWAITING_APPROVAL")
+        assertThat(cli.run("jobs", "--state", "sleeping")).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli.err()).contains("--state").contains("sleeping").contains("AWAITING_APPROVAL")
                 .doesNotContain("'state' must be one of");
-        assertThat(run("deliveries", "--outcome", "nope")).isEqualTo(ExitCodes.USAGE);
-        assertThat(err.toString()).contains("--outcome").contains("nope").contains("DUPLICATE")
+        assertThat(cli.run("deliveries", "--outcome", "nope")).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli.err()).contains("--outcome").contains("nope").contains("DUPLICATE")
                 .doesNotContain("'outcome' must be one of");
-        assertThat(run("deliveries", "--outcome", "Accepted")).isZero();
-        assertThat(out.toString()).contains(delivery);
+        assertThat(cli.run("deliveries", "--outcome", "Accepted")).isZero();
+        assertThat(cli.out()).contains(delivery);
     }
 
     /**
@@ -161,15 +150,15 @@ class AdminCommandsTest {
         String node = server.getJson("jobs/" + jobId).path("job").path("node").asText();
         assertThat(node).as("the API's node of the job").isNotBlank().isNotEqualTo("null");
 
-        assertThat(run("jobs", "--delivery", delivery)).isZero();
-        List<String> lines = out.toString().lines().toList();
+        assertThat(cli.run("jobs", "--delivery", delivery)).isZero();
+        List<String> lines = cli.out().lines().toList();
         assertThat(lines).hasSize(2);
         assertThat(lines.get(0).split(" +")).containsSubsequence("STATE", "ATTEMPTS", "NODE", "EXIT");
         assertThat(lines.get(1).split(" +")).containsSubsequence(jobId, "echo", "SUCCEEDED", "1", node, "0");
 
-        assertThat(run("jobs", "--delivery", delivery, "--json")).isZero();
-        assertThat(AdminServer.json(out.toString()).path("items").path(0).path("node").asText()).isEqualTo(node);
-        assertThat(AdminServer.json(out.toString()).path("items").path(0).path("interruptedAttempts").asInt(-1))
+        assertThat(cli.run("jobs", "--delivery", delivery, "--json")).isZero();
+        assertThat(AdminServer.json(cli.out()).path("items").path(0).path("node").asText()).isEqualTo(node);
+        assertThat(AdminServer.json(cli.out()).path("items").path(0).path("interruptedAttempts").asInt(-1))
                 .as("none of its attempts was cut short").isZero();
     }
 
@@ -181,26 +170,26 @@ class AdminCommandsTest {
      */
     @Test
     void jobsSaysWhenTheServerStartsNoJobs() throws Exception {
-        assertThat(run("jobs")).isZero();
-        assertThat(err.toString()).isEmpty();
+        assertThat(cli.run("jobs")).isZero();
+        assertThat(cli.err()).isEmpty();
 
         Path payloads = JobsPausedHealthTest.fileWhereTheFolderGoes(dir.resolve("data").resolve("payloads"));
         String delivery = server.deliver("build-67-passed.json");
         await().atMost(Duration.ofSeconds(60)).until(() -> server.page("healthz", null).body().contains("degraded"));
 
-        assertThat(run("jobs", "--delivery", delivery)).isZero();
-        assertThat(out.toString()).contains("QUEUED");
-        assertThat(err.toString()).startsWith("[buildhook] the server at " + server.uri())
+        assertThat(cli.run("jobs", "--delivery", delivery)).isZero();
+        assertThat(cli.out()).contains("QUEUED");
+        assertThat(cli.err()).startsWith("[buildhook] the server at " + server.uri())
                 .contains("starts no jobs now (its /healthz says degraded: jobs do not start on this node")
                 .contains("its QUEUED jobs wait until it can write that folder again");
-        assertThat(run("jobs", "--delivery", delivery, "--json")).isZero();
-        assertThat(AdminServer.json(out.toString()).path("items").path(0).path("state").asText()).isEqualTo("QUEUED");
-        assertThat(err.toString()).contains("starts no jobs now");
+        assertThat(cli.run("jobs", "--delivery", delivery, "--json")).isZero();
+        assertThat(AdminServer.json(cli.out()).path("items").path(0).path("state").asText()).isEqualTo("QUEUED");
+        assertThat(cli.err()).contains("starts no jobs now");
 
         Files.delete(payloads);
         server.awaitJob(delivery, "SUCCEEDED");
-        assertThat(run("jobs", "--delivery", delivery)).isZero();
-        assertThat(err.toString()).isEmpty();
+        assertThat(cli.run("jobs", "--delivery", delivery)).isZero();
+        assertThat(cli.err()).isEmpty();
     }
 
     /**
@@ -214,43 +203,43 @@ class AdminCommandsTest {
         String second = server.deliver("build-68-failed.json");
         String third = server.deliver("build-412-promoted.json");
 
-        assertThat(run("deliveries", "--limit", "2")).isZero();
-        assertThat(out.toString()).contains(third).contains(second).doesNotContain(first);
-        assertThat(err.toString()).isEqualTo("(more: add --before " + second + " for the next page)"
+        assertThat(cli.run("deliveries", "--limit", "2")).isZero();
+        assertThat(cli.out()).contains(third).contains(second).doesNotContain(first);
+        assertThat(cli.err()).isEqualTo("(more: add --before " + second + " for the next page)"
                 + System.lineSeparator());
-        assertThat(run("deliveries", "--limit", "2", "--before", second)).isZero();
-        assertThat(out.toString()).contains(first).doesNotContain(second).doesNotContain(third);
-        assertThat(err.toString()).isEmpty();
+        assertThat(cli.run("deliveries", "--limit", "2", "--before", second)).isZero();
+        assertThat(cli.out()).contains(first).doesNotContain(second).doesNotContain(third);
+        assertThat(cli.err()).isEmpty();
 
         String job = server.awaitJob(first, "SUCCEEDED").path("id").asText();
-        assertThat(run("rerun", job)).isZero();
-        assertThat(run("rerun", job)).isZero();
-        assertThat(run("jobs", "--rule", "echo", "--limit", "1")).isZero();
-        assertThat(out.toString().lines().toList()).hasSize(2);
-        String newest = out.toString().lines().toList().get(1).split(" ")[0];
-        assertThat(err.toString()).startsWith("(more: add --before " + newest + " ");
-        assertThat(run("jobs", "--rule", "echo", "--limit", "5", "--before", newest)).isZero();
-        assertThat(out.toString().lines().toList()).hasSize(3).noneMatch(l -> l.startsWith(newest));
-        assertThat(err.toString()).isEmpty();
+        assertThat(cli.run("rerun", job)).isZero();
+        assertThat(cli.run("rerun", job)).isZero();
+        assertThat(cli.run("jobs", "--rule", "echo", "--limit", "1")).isZero();
+        assertThat(cli.out().lines().toList()).hasSize(2);
+        String newest = cli.out().lines().toList().get(1).split(" ")[0];
+        assertThat(cli.err()).startsWith("(more: add --before " + newest + " ");
+        assertThat(cli.run("jobs", "--rule", "echo", "--limit", "5", "--before", newest)).isZero();
+        assertThat(cli.out().lines().toList()).hasSize(3).noneMatch(l -> l.startsWith(newest));
+        assertThat(cli.err()).isEmpty();
 
-        assertThat(run("jobs", "--before", "not/an-id")).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli.run("jobs", "--before", "not/an-id")).isEqualTo(ExitCodes.USAGE);
     }
 
     @Test
     void logsPrintsTheLogAndFollowsItToTheEnd() throws Exception {
         String done = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
-        assertThat(run("logs", done)).isZero();
-        assertThat(out.toString()).isEqualTo("line one\nline two 67\n");
-        assertThat(run("logs", done, "--attempt", "1")).isZero();
-        assertThat(out.toString()).isEqualTo("line one\nline two 67\n");
+        assertThat(cli.run("logs", done)).isZero();
+        assertThat(cli.out()).isEqualTo("line one\nline two 67\n");
+        assertThat(cli.run("logs", done, "--attempt", "1")).isZero();
+        assertThat(cli.out()).isEqualTo("line one\nline two 67\n");
 
         String running = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
         Files.writeString(dir.resolve("go"), "");
-        assertThat(run("logs", "-f", running)).isZero();
-        assertThat(out.toString()).startsWith("started\nfinished\n[buildhook] job " + running + " SUCCEEDED");
+        assertThat(cli.run("logs", "-f", running)).isZero();
+        assertThat(cli.out()).startsWith("started\nfinished\n[buildhook] job " + running + " SUCCEEDED");
 
-        assertThat(run("logs", done, "--attempt", "9")).isEqualTo(ExitCodes.FAILED);
-        assertThat(err.toString()).contains("9").doesNotContain("off");
+        assertThat(cli.run("logs", done, "--attempt", "9")).isEqualTo(ExitCodes.FAILED);
+        assertThat(cli.err()).contains("9").doesNotContain("off");
     }
 
     /**
@@ -313,11 +302,11 @@ class AdminCommandsTest {
         String job = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
         System.setProperty("buildhook.log-follow-max", "PT1.5S");
         try {
-            assertThat(run("logs", "-f", job)).as(out + "\n" + err).isZero();
+            assertThat(cli.run("logs", "-f", job)).as(cli.out() + "\n" + cli.err()).isZero();
         } finally {
             System.clearProperty("buildhook.log-follow-max");
         }
-        assertThat(out.toString()).isEqualTo("first\nsecond\n[buildhook] job " + job
+        assertThat(cli.out()).isEqualTo("first\nsecond\n[buildhook] job " + job
                 + " SUCCEEDED: exited with 0 (1 attempt(s))\n");
     }
 
@@ -337,14 +326,14 @@ class AdminCommandsTest {
                 .until(() -> server.app().rules().current().ruleNames().contains("twice"));
         String job = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
 
-        assertThat(run("logs", job)).isZero();
-        assertThat(out.toString()).isEqualTo("second\n");
-        assertThat(err.toString()).isEqualTo("[buildhook] the output above is attempt 2 of job " + job + "; attempt 1"
+        assertThat(cli.run("logs", job)).isZero();
+        assertThat(cli.out()).isEqualTo("second\n");
+        assertThat(cli.err()).isEqualTo("[buildhook] the output above is attempt 2 of job " + job + "; attempt 1"
                 + " ended FAILED: exited with 3 (buildhook logs " + job + " --attempt 1)\n");
 
-        assertThat(run("logs", job, "--attempt", "1")).isZero();
-        assertThat(out.toString()).isEqualTo("first\n");
-        assertThat(err.toString()).isEmpty();
+        assertThat(cli.run("logs", job, "--attempt", "1")).isZero();
+        assertThat(cli.out()).isEqualTo("first\n");
+        assertThat(cli.err()).isEmpty();
     }
 
     /**
@@ -360,13 +349,13 @@ class AdminCommandsTest {
                 .until(() -> server.app().rules().current().ruleNames().contains("silent"));
         String failed = server.awaitJob(server.deliver("build-67-passed.json"), "FAILED").path("id").asText();
 
-        assertThat(run("logs", failed)).isZero();
-        assertThat(out.toString()).isEmpty();
-        assertThat(err.toString()).isEqualTo("[buildhook] attempt 2 of job " + failed + " wrote no output; it is FAILED:"
+        assertThat(cli.run("logs", failed)).isZero();
+        assertThat(cli.out()).isEmpty();
+        assertThat(cli.err()).isEqualTo("[buildhook] attempt 2 of job " + failed + " wrote no output; it is FAILED:"
                 + " exited with 3 (earlier attempts: buildhook logs " + failed + " --attempt 1)\n");
 
-        assertThat(run("logs", failed, "--attempt", "1")).isZero();
-        assertThat(err.toString()).isEqualTo("[buildhook] attempt 1 of job " + failed + " wrote no output; it is FAILED:"
+        assertThat(cli.run("logs", failed, "--attempt", "1")).isZero();
+        assertThat(cli.err()).isEqualTo("[buildhook] attempt 1 of job " + failed + " wrote no output; it is FAILED:"
                 + " exited with 3\n");
     }
 
@@ -383,8 +372,8 @@ class AdminCommandsTest {
                 "deliveries/" + delivery).path("jobs").path(0).path("id").asText()).path("job").has("retryDueAt"));
         String job = server.getJson("deliveries/" + delivery).path("jobs").path(0).path("id").asText();
 
-        assertThat(run("cancel", job)).isZero();
-        assertThat(out.toString().strip()).isEqualTo("cancelled job " + job + ": cancelled while waiting for retry 1 of"
+        assertThat(cli.run("cancel", job)).isZero();
+        assertThat(cli.out().strip()).isEqualTo("cancelled job " + job + ": cancelled while waiting for retry 1 of"
                 + " 1; attempt 1 exited with 3; no further attempt runs");
     }
 
@@ -403,9 +392,9 @@ class AdminCommandsTest {
 
         try {
             // Once its log file exists (the job is RUNNING a moment before its command starts).
-            await().atMost(java.time.Duration.ofSeconds(30)).until(() -> run("logs", job) == ExitCodes.OK);
-            assertThat(out.toString()).isEmpty();
-            assertThat(err.toString()).isEqualTo("[buildhook] attempt 1 of job " + job + " has written no output yet;"
+            await().atMost(java.time.Duration.ofSeconds(30)).until(() -> cli.run("logs", job) == ExitCodes.OK);
+            assertThat(cli.out()).isEmpty();
+            assertThat(cli.err()).isEqualTo("[buildhook] attempt 1 of job " + job + " has written no output yet;"
                     + " it is RUNNING (buildhook logs -f " + job + " follows it)\n");
         } finally {
             Files.writeString(go, "");
@@ -419,8 +408,8 @@ class AdminCommandsTest {
                 .until(() -> server.app().rules().current().ruleNames().contains("broken"));
         String failed = server.awaitJob(server.deliver("build-67-passed.json"), "FAILED").path("id").asText();
 
-        assertThat(run("logs", "-f", failed)).isEqualTo(ExitCodes.FAILED);
-        assertThat(out.toString()).isEqualTo("oops\n[buildhook] job " + failed + " FAILED: exited with 3 (1 attempt(s))\n");
+        assertThat(cli.run("logs", "-f", failed)).isEqualTo(ExitCodes.FAILED);
+        assertThat(cli.out()).isEqualTo("oops\n[buildhook] job " + failed + " FAILED: exited with 3 (1 attempt(s))\n");
     }
 
     /**
@@ -518,8 +507,8 @@ class AdminCommandsTest {
                 .until(() -> server.app().rules().current().ruleNames().contains("echoes"));
         String done = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
 
-        assertThat(run("logs", "-f", done)).isZero();
-        assertThat(out.toString()).isEqualTo("[buildhook] the log follow stopped: not really\n[buildhook] job " + done
+        assertThat(cli.run("logs", "-f", done)).isZero();
+        assertThat(cli.out()).isEqualTo("[buildhook] the log follow stopped: not really\n[buildhook] job " + done
                 + " SUCCEEDED: exited with 0 (1 attempt(s))\n");
     }
 
@@ -527,9 +516,9 @@ class AdminCommandsTest {
     void jobShowPrintsArgvEnvWorkdirAndEveryAttempt() throws Exception {
         String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
 
-        assertThat(run("job", "show", jobId)).isZero();
+        assertThat(cli.run("job", "show", jobId)).isZero();
 
-        assertThat(out.toString())
+        assertThat(cli.out())
                 .contains("job       " + jobId + "  SUCCEEDED (exit 0)")
                 .contains("rule      echo")
                 .contains("argv      [\"/bin/sh\",\"" + dir.resolve("echo.sh") + "\",\"67\"]")
@@ -538,8 +527,8 @@ class AdminCommandsTest {
                 .contains("  BUILDHOOK_BUILD_ID=\"67\"")
                 .contains("attempts  1")
                 .containsPattern("  #1 SUCCEEDED exit 0  \\S+ \\.\\. \\S+  on ");
-        assertThat(run("job", "show", jobId, "--json")).isZero();
-        assertThat(AdminServer.json(out.toString()).path("attempts")).hasSize(1);
+        assertThat(cli.run("job", "show", jobId, "--json")).isZero();
+        assertThat(AdminServer.json(cli.out()).path("attempts")).hasSize(1);
     }
 
     /**
@@ -636,8 +625,8 @@ class AdminCommandsTest {
         assertThat(Files.readString(seen)).as("the job gets the real values")
                 .isEqualTo("Authorization: Bearer sk-live-abc123|--password|hunter3|https://deploy:s3cr3tpw@git.example.com/x|"
                         + "OSF-TOKEN: tok-OSF-pppp9090|X-Api-Key: tok-XAPI-ffff6666|hunter2|");
-        assertThat(run("job", "show", jobId)).isZero();
-        assertThat(out.toString()).doesNotContain(secrets).contains("  DB_PWD=\"***\"", "  GITHUB_PAT=\"***\"",
+        assertThat(cli.run("job", "show", jobId)).isZero();
+        assertThat(cli.out()).doesNotContain(secrets).contains("  DB_PWD=\"***\"", "  GITHUB_PAT=\"***\"",
                 "  SLACK_WEBHOOK_URL=\"***\"", "  TARGET=\"staging\"", "\"Authorization: Bearer ***\"",
                 "\"--password\",\"***\"", "\"https://deploy:***@git.example.com/x\"", "\"OSF-TOKEN: ***\"",
                 "\"X-Api-Key: ***\"", "  FOUNDRIES_BEARER=\"***\"");
@@ -656,15 +645,15 @@ class AdminCommandsTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> server.app().rules().current().ruleNames().equals(List.of("env")));
         String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
 
-        assertThat(run("job", "show", jobId)).isZero();
+        assertThat(cli.run("job", "show", jobId)).isZero();
 
-        List<String> lines = out.toString().lines().toList();
+        List<String> lines = cli.out().lines().toList();
         List<String> env = lines.subList(lines.indexOf("env") + 1, lines.size()).stream()
                 .takeWhile(l -> l.startsWith("  ")).map(l -> l.substring(2, l.indexOf('='))).toList();
         assertThat(env).contains("ALPHA", "BUILDHOOK_BUILD_ID", "DEPLOY_TOKEN", "MIDDLE", "ZED").isSorted();
-        assertThat(out.toString()).contains("  DEPLOY_TOKEN=\"***\"").doesNotContain("s3cr3t-value");
-        assertThat(run("job", "show", jobId, "--json")).isZero();
-        assertThat(out.toString()).doesNotContain("s3cr3t-value");
+        assertThat(cli.out()).contains("  DEPLOY_TOKEN=\"***\"").doesNotContain("s3cr3t-value");
+        assertThat(cli.run("job", "show", jobId, "--json")).isZero();
+        assertThat(cli.out()).doesNotContain("s3cr3t-value");
     }
 
     /**
@@ -681,9 +670,9 @@ class AdminCommandsTest {
         String jobId = server.awaitJob(server.deliverBody(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
                 "SUCCEEDED").path("id").asText();
 
-        assertThat(run("job", "show", jobId)).isZero();
+        assertThat(cli.run("job", "show", jobId)).isZero();
 
-        assertThat(out.toString()).contains("rule      each  run build-armhf\\x1b[2J\\x1b]0;EVIL\\x07\\x9bWRITE")
+        assertThat(cli.out()).contains("rule      each  run build-armhf\\x1b[2J\\x1b]0;EVIL\\x07\\x9bWRITE")
                 .doesNotContain("\u001b").doesNotContain("\u0007").doesNotContain("\u009b");
     }
 
@@ -755,10 +744,10 @@ class AdminCommandsTest {
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(answer.statusCode()).isEqualTo(400);
 
-        assertThat(run("deliveries", "--outcome", "rejected")).isZero();
+        assertThat(cli.run("deliveries", "--outcome", "rejected")).isZero();
 
-        assertThat(out.toString().lines().toList().get(0)).contains("REASON");
-        assertThat(out.toString().lines().toList().get(1)).contains("REJECTED").contains("missing required field");
+        assertThat(cli.out().lines().toList().get(0)).contains("REASON");
+        assertThat(cli.out().lines().toList().get(1)).contains("REJECTED").contains("missing required field");
     }
 
     /**
@@ -773,27 +762,27 @@ class AdminCommandsTest {
         String delivery = server.deliver("build-67-passed.json");
         String jobId = server.awaitJob(delivery, "AWAITING_APPROVAL").path("id").asText();
 
-        assertThat(run("rerun", jobId)).isZero();
-        String rerun = out.toString().strip();
+        assertThat(cli.run("rerun", jobId)).isZero();
+        String rerun = cli.out().strip();
         assertThat(rerun).startsWith("job ").contains("(a re-run of " + jobId + ") awaits an approval before it runs:"
                 + " buildhook approve ").doesNotContain("queued");
         String newJob = rerun.split(" ")[1];
         assertThat(server.getJson("jobs/" + newJob).path("job").path("state").asText()).isEqualTo("AWAITING_APPROVAL");
         assertThat(rerun).endsWith("buildhook approve " + newJob + " (or reject " + newJob + ")");
 
-        assertThat(run("replay", delivery)).isZero();
-        assertThat(out.toString()).startsWith("1 job(s) made:").contains("  rule gated  awaits an approval")
+        assertThat(cli.run("replay", delivery)).isZero();
+        assertThat(cli.out()).startsWith("1 job(s) made:").contains("  rule gated  awaits an approval")
                 .doesNotContain("queued");
-        assertThat(run("replay", delivery, "--json")).isZero();
-        assertThat(AdminServer.json(out.toString()).path("states").toString()).isEqualTo("[\"AWAITING_APPROVAL\"]");
+        assertThat(cli.run("replay", delivery, "--json")).isZero();
+        assertThat(AdminServer.json(cli.out()).path("states").toString()).isEqualTo("[\"AWAITING_APPROVAL\"]");
 
         // tryout21 F8.6: cancelling a job that had not started ends it at once; the command said "cancelling".
-        assertThat(run("cancel", newJob)).isZero();
-        assertThat(out.toString().strip()).isEqualTo("cancelled job " + newJob + ": it had not started, so it will"
+        assertThat(cli.run("cancel", newJob)).isZero();
+        assertThat(cli.out().strip()).isEqualTo("cancelled job " + newJob + ": it had not started, so it will"
                 + " not run");
         assertThat(server.getJson("jobs/" + newJob).path("job").path("state").asText()).isEqualTo("CANCELLED");
-        assertThat(run("cancel", newJob)).isZero();
-        assertThat(out.toString().strip()).isEqualTo("job " + newJob + " had already ended; nothing to cancel (it is"
+        assertThat(cli.run("cancel", newJob)).isZero();
+        assertThat(cli.out().strip()).isEqualTo("job " + newJob + " had already ended; nothing to cancel (it is"
                 + " CANCELLED)");
     }
 
@@ -819,7 +808,7 @@ class AdminCommandsTest {
                 .until(() -> following.toString().contains("awaits an approval"));
         assertThat(following.toString()).startsWith("[buildhook] job " + jobId + " awaits an approval (until ")
                 .contains("buildhook approve " + jobId);
-        assertThat(run("approve", jobId)).isZero();
+        assertThat(cli.run("approve", jobId)).isZero();
 
         assertThat(code.get(60, java.util.concurrent.TimeUnit.SECONDS)).isZero();
         assertThat(following.toString()).contains("approved-and-ran").contains("[buildhook] job " + jobId + " SUCCEEDED");
@@ -907,26 +896,26 @@ class AdminCommandsTest {
         String delivery = server.deliver("build-67-passed.json");
         String jobId = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
 
-        assertThat(run("rerun", jobId)).isZero();
-        assertThat(out.toString()).startsWith("queued job ").contains("a re-run of " + jobId);
+        assertThat(cli.run("rerun", jobId)).isZero();
+        assertThat(cli.out()).startsWith("queued job ").contains("a re-run of " + jobId);
 
         server.writeRules(true);
-        assertThat(run("replay", delivery, "--json")).isZero();
-        assertThat(AdminServer.json(out.toString()).path("jobs")).hasSize(2);
-        assertThat(AdminServer.json(out.toString()).path("rules").toString()).isEqualTo("[\"echo\",\"also\"]");
-        assertThat(run("replay", delivery)).isZero();
-        assertThat(out.toString()).startsWith("2 job(s) queued:").contains("  rule echo").contains("  rule also");
+        assertThat(cli.run("replay", delivery, "--json")).isZero();
+        assertThat(AdminServer.json(cli.out()).path("jobs")).hasSize(2);
+        assertThat(AdminServer.json(cli.out()).path("rules").toString()).isEqualTo("[\"echo\",\"also\"]");
+        assertThat(cli.run("replay", delivery)).isZero();
+        assertThat(cli.out()).startsWith("2 job(s) queued:").contains("  rule echo").contains("  rule also");
 
         String waiting = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
-        assertThat(run("cancel", waiting)).isZero();
-        assertThat(out.toString()).contains("cancelling job " + waiting + ": it is running; its node stops its"
+        assertThat(cli.run("cancel", waiting)).isZero();
+        assertThat(cli.out()).contains("cancelling job " + waiting + ": it is running; its node stops its"
                 + " process tree within a few seconds");
         server.awaitJobState(waiting, "CANCELLED");
-        assertThat(run("cancel", waiting)).isZero();
-        assertThat(out.toString()).contains("had already ended");
+        assertThat(cli.run("cancel", waiting)).isZero();
+        assertThat(cli.out()).contains("had already ended");
 
-        assertThat(run("rerun", "01AAAAAAAAAAAAAAAAAAAAAAAA")).isEqualTo(ExitCodes.FAILED);
-        assertThat(err.toString()).contains("no job 01AAAAAAAAAAAAAAAAAAAAAAAA");
+        assertThat(cli.run("rerun", "01AAAAAAAAAAAAAAAAAAAAAAAA")).isEqualTo(ExitCodes.FAILED);
+        assertThat(cli.err()).contains("no job 01AAAAAAAAAAAAAAAAAAAAAAAA");
     }
 
     /** Both are ULIDs, and {@code deliveries} lists a delivery's first: the 404 says which ids to use. */
@@ -936,8 +925,8 @@ class AdminCommandsTest {
         String jobId = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
 
         for (String command : List.of("logs", "rerun")) {
-            assertThat(run(command, delivery)).as(command).isEqualTo(ExitCodes.FAILED);
-            assertThat(err.toString()).as(command).contains("no job " + delivery + "; " + delivery
+            assertThat(cli.run(command, delivery)).as(command).isEqualTo(ExitCodes.FAILED);
+            assertThat(cli.err()).as(command).contains("no job " + delivery + "; " + delivery
                     + " is a delivery's id; its job(s): " + jobId);
         }
     }
@@ -958,10 +947,10 @@ class AdminCommandsTest {
                 List<String> args = new ArrayList<>(command);
                 args.add(notAnId);
 
-                int code = run(args.toArray(String[]::new));
+                int code = cli.run(args.toArray(String[]::new));
 
-                assertThat(code).as(command + " '" + notAnId + "': " + err).isEqualTo(ExitCodes.USAGE);
-                assertThat(err.toString()).as(command + " '" + notAnId + "'")
+                assertThat(code).as(command + " '" + notAnId + "': " + cli.err()).isEqualTo(ExitCodes.USAGE);
+                assertThat(cli.err()).as(command + " '" + notAnId + "'")
                         .contains("'" + notAnId + "' is not an id").doesNotContain("Exception").doesNotContain("\tat ");
             }
         }
@@ -976,34 +965,34 @@ class AdminCommandsTest {
         String approved = server.awaitJob(server.deliver("build-67-passed.json"), "AWAITING_APPROVAL").path("id").asText();
         String rejected = server.awaitJob(server.deliver("build-68-failed.json"), "AWAITING_APPROVAL").path("id").asText();
 
-        assertThat(run("jobs", "--state", "awaiting_approval")).isZero();
-        assertThat(out.toString()).contains(approved).contains(rejected).contains("AWAITING_APPROVAL");
+        assertThat(cli.run("jobs", "--state", "awaiting_approval")).isZero();
+        assertThat(cli.out()).contains(approved).contains(rejected).contains("AWAITING_APPROVAL");
         // Not "-" (tryout15 F7): until when, in the words of job show and the status page.
         for (String id : List.of(approved, rejected)) {
             String expires = java.time.Instant.parse(server.getJson("jobs/" + id).path("job").path("expiresAt").asText())
                     .truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
-            assertThat(out.toString()).containsPattern("(?m)^" + id + " .*AWAITING_APPROVAL .*  expires "
+            assertThat(cli.out()).containsPattern("(?m)^" + id + " .*AWAITING_APPROVAL .*  expires "
                     + java.util.regex.Pattern.quote(expires) + " unless approved or rejected$");
         }
-        assertThat(run("approve", approved)).isZero();
-        assertThat(out.toString()).contains("approved job " + approved);
-        assertThat(run("reject", rejected)).isZero();
-        assertThat(out.toString()).contains("rejected job " + rejected);
+        assertThat(cli.run("approve", approved)).isZero();
+        assertThat(cli.out()).contains("approved job " + approved);
+        assertThat(cli.run("reject", rejected)).isZero();
+        assertThat(cli.out()).contains("rejected job " + rejected);
 
         server.awaitJobState(approved, "SUCCEEDED");
         JsonNode gone = server.awaitJobState(rejected, "REJECTED");
         assertThat(gone.path("actions").path(0).path("action").asText()).isEqualTo("reject");
         assertThat(gone.path("actions").path(0).path("actor").asText()).startsWith("token@");
         assertThat(gone.path("actions").path(0).path("at").asText()).isNotEmpty();
-        assertThat(run("approve", rejected)).isEqualTo(ExitCodes.FAILED);
-        assertThat(err.toString()).contains("is REJECTED, not awaiting an approval");
+        assertThat(cli.run("approve", rejected)).isEqualTo(ExitCodes.FAILED);
+        assertThat(cli.err()).contains("is REJECTED, not awaiting an approval");
         // As the API answers (409), documented with cancel's 0 for a job that had ended (200, cancelled: false).
-        assertThat(run("reject", rejected)).as("a job rejected already").isEqualTo(ExitCodes.FAILED);
-        assertThat(err.toString()).contains("is REJECTED, not awaiting an approval", "(409)");
-        assertThat(run("reject", approved)).as("a job approved and run").isEqualTo(ExitCodes.FAILED);
-        assertThat(err.toString()).contains("is SUCCEEDED, not awaiting an approval", "(409)");
-        assertThat(run("cancel", rejected)).as("a job that ended without running").isZero();
-        assertThat(out.toString()).contains("job " + rejected + " had already ended; nothing to cancel");
+        assertThat(cli.run("reject", rejected)).as("a job rejected already").isEqualTo(ExitCodes.FAILED);
+        assertThat(cli.err()).contains("is REJECTED, not awaiting an approval", "(409)");
+        assertThat(cli.run("reject", approved)).as("a job approved and run").isEqualTo(ExitCodes.FAILED);
+        assertThat(cli.err()).contains("is SUCCEEDED, not awaiting an approval", "(409)");
+        assertThat(cli.run("cancel", rejected)).as("a job that ended without running").isZero();
+        assertThat(cli.out()).contains("job " + rejected + " had already ended; nothing to cancel");
     }
 
     /**
@@ -1037,20 +1026,20 @@ class AdminCommandsTest {
         String followUp = byRule(jobs.get(), "chain/on-success");
         String parent = byRule(jobs.get(), "chain");
 
-        assertThat(run("job", "show", followUp)).isZero();
-        assertThat(out.toString()).contains("follows   " + parent + "\n").doesNotContain("follow-ups");
-        assertThat(run("job", "show", parent)).isZero();
-        assertThat(out.toString()).contains("follow-ups\n  " + followUp + "  chain/on-success  FAILED\n")
+        assertThat(cli.run("job", "show", followUp)).isZero();
+        assertThat(cli.out()).contains("follows   " + parent + "\n").doesNotContain("follow-ups");
+        assertThat(cli.run("job", "show", parent)).isZero();
+        assertThat(cli.out()).contains("follow-ups\n  " + followUp + "  chain/on-success  FAILED\n")
                 .doesNotContain("follows ");
 
         String gated = server.awaitJob(server.deliver("build-68-failed.json"), "AWAITING_APPROVAL").path("id").asText();
         String expires = server.getJson("jobs/" + gated).path("job").path("expiresAt").asText();
-        assertThat(run("job", "show", gated)).isZero();
-        assertThat(out.toString()).contains("approval  expires " + expires + " unless approved or rejected (buildhook"
+        assertThat(cli.run("job", "show", gated)).isZero();
+        assertThat(cli.out()).contains("approval  expires " + expires + " unless approved or rejected (buildhook"
                 + " approve " + gated + ")");
-        assertThat(run("reject", gated)).isZero();
-        assertThat(run("job", "show", gated)).isZero();
-        assertThat(out.toString()).doesNotContain("expires ").containsPattern("actions\n  \\S+  reject by token@");
+        assertThat(cli.run("reject", gated)).isZero();
+        assertThat(cli.run("job", "show", gated)).isZero();
+        assertThat(cli.out()).doesNotContain("expires ").containsPattern("actions\n  \\S+  reject by token@");
     }
 
     /**
@@ -1067,8 +1056,8 @@ class AdminCommandsTest {
         org.buildhook.runner.PlannedJob gated = gated(null, 0);
         server.app().store().replay(delivery, java.util.Collections.nCopies(501, gated));
 
-        assertThat(run("job", "show", parent)).isZero();
-        assertThat(out.toString()).contains("follow-ups\n  " + followUp + "  chain/on-success  SUCCEEDED\n");
+        assertThat(cli.run("job", "show", parent)).isZero();
+        assertThat(cli.out()).contains("follow-ups\n  " + followUp + "  chain/on-success  SUCCEEDED\n");
         assertThat(server.page("?job=" + parent, server.signIn()).body())
                 .contains("<th>Follow-ups</th><td><a class=\"job\" href=\"?job=" + followUp + "\">chain/on-success</a>");
         assertThat(server.getJson("jobs?parent=" + parent).path("items").findValuesAsText("id"))
@@ -1092,8 +1081,8 @@ class AdminCommandsTest {
         org.buildhook.runner.PlannedJob gated = gated(parent, 1);
         List<String> newer = server.app().store().replay(delivery, java.util.Collections.nCopies(100, gated));
 
-        assertThat(run("job", "show", parent)).isZero();
-        String shown = out.toString();
+        assertThat(cli.run("job", "show", parent)).isZero();
+        String shown = cli.out();
         assertThat(shown).contains("follow-ups\n  " + newer.get(0) + "  gated  AWAITING_APPROVAL\n")
                 .endsWith("  " + newer.get(99) + "  gated  AWAITING_APPROVAL\n  (only the newest 100 are shown:"
                         + " buildhook jobs --parent " + parent + " lists all)\n")
@@ -1104,9 +1093,9 @@ class AdminCommandsTest {
                 + parent + "</code> lists all</span>").doesNotContain("href=\"?job=" + followUp + "\"");
         assertThat(page.split(">gated</a>", -1)).hasSize(101);
 
-        assertThat(run("jobs", "--parent", parent, "--limit", "500")).isZero();
-        assertThat(out.toString()).contains(followUp).contains(newer.get(0)).contains(newer.get(99));
-        assertThat(err.toString()).isEmpty();
+        assertThat(cli.run("jobs", "--parent", parent, "--limit", "500")).isZero();
+        assertThat(cli.out()).contains(followUp).contains(newer.get(0)).contains(newer.get(99));
+        assertThat(cli.err()).isEmpty();
         JsonNode firstPage = server.getJson("jobs?parent=" + parent);
         assertThat(firstPage.path("items")).hasSize(50);
         assertThat(firstPage.path("next").asText()).isEqualTo(newer.get(50));
@@ -1199,8 +1188,8 @@ class AdminCommandsTest {
                 .isEqualTo(wholeDelivery.path("delivery").path("bodyText").asText()).isNotEmpty();
 
         // A delivery's id given for a job's: the 404 names its newest 20 jobs, not all 121.
-        assertThat(run("logs", delivery)).isEqualTo(ExitCodes.FAILED);
-        assertThat(err.toString()).contains("no job " + delivery + "; " + delivery + " is a delivery's id; its newest 20"
+        assertThat(cli.run("logs", delivery)).isEqualTo(ExitCodes.FAILED);
+        assertThat(cli.err()).contains("no job " + delivery + "; " + delivery + " is a delivery's id; its newest 20"
                 + " jobs: " + String.join(", ", replayed.subList(100, 120)) + " (buildhook jobs --delivery " + delivery
                 + " lists all)");
 
@@ -1208,19 +1197,19 @@ class AdminCommandsTest {
         assertThat(server.get("deliveries/" + delivery + "?jobs=501").statusCode()).isEqualTo(400);
         assertThat(server.get("actions?colour=red").statusCode()).isEqualTo(400);
 
-        assertThat(run("job", "show", job)).isZero();
-        String shown = out.toString();
+        assertThat(cli.run("job", "show", job)).isZero();
+        String shown = cli.out();
         assertThat(shown).contains("actions\n").contains("new job " + replayed.get(20) + "\n")
                 .doesNotContain("new job " + replayed.get(19) + "\n")
                 .contains("new job " + replayed.get(119) + "\n  (only the newest 100 are shown: buildhook actions --job "
                         + job + " lists all)\n");
         assertThat(shown.split("  rerun by token@127.0.0.1  new job ", -1)).hasSize(101);
 
-        assertThat(run("actions", "--job", job, "--limit", "500")).isZero();
-        assertThat(out.toString()).contains(replayed.get(0)).contains(replayed.get(119));
-        assertThat(out.toString().split("\n")).hasSize(121);
-        assertThat(run("job", "show", job, "--json")).isZero();
-        assertThat(AdminServer.json(out.toString()).path("actions")).hasSize(120);
+        assertThat(cli.run("actions", "--job", job, "--limit", "500")).isZero();
+        assertThat(cli.out()).contains(replayed.get(0)).contains(replayed.get(119));
+        assertThat(cli.out().split("\n")).hasSize(121);
+        assertThat(cli.run("job", "show", job, "--json")).isZero();
+        assertThat(AdminServer.json(cli.out()).path("actions")).hasSize(120);
     }
 
     /**
@@ -1234,7 +1223,7 @@ class AdminCommandsTest {
         try (ApplicationLog log = new ApplicationLog("org.buildhook.servlet.UnboundedDetails")) {
             String delivery = server.deliver("build-67-passed.json");
             String job = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
-            assertThat(run("logs", job)).isZero();
+            assertThat(cli.run("logs", job)).isZero();
             assertThat(log.lines()).noneMatch(l -> l.startsWith("GET /api/jobs/{id}"));
 
             for (int i = 0; i < 3; i++) {
@@ -1269,8 +1258,8 @@ class AdminCommandsTest {
     void aRerunOfAJobThatHasNotEndedIsWarnedAboutAndOneThatEndedIsNot() throws Exception {
         try (ApplicationLog log = new ApplicationLog("org.buildhook.servlet.AdminRequests")) {
             String running = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();
-            assertThat(run("rerun", running)).isZero();
-            String second = out.toString().replaceAll("(?s).*job (\\S+) \\(a re-run of.*", "$1").strip();
+            assertThat(cli.run("rerun", running)).isZero();
+            String second = cli.out().replaceAll("(?s).*job (\\S+) \\(a re-run of.*", "$1").strip();
             assertThat(log.warnings()).singleElement().asString()
                     .startsWith("admin token@127.0.0.1 re-ran job " + running + " as job " + second + ", but job "
                             + running + " has not ended (RUNNING): both will run, as two jobs of the same build;"
@@ -1278,7 +1267,7 @@ class AdminCommandsTest {
                     .contains("deprecated since 2026-12-01: a later version answers 409");
 
             String ended = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
-            assertThat(run("rerun", ended)).isZero();
+            assertThat(cli.run("rerun", ended)).isZero();
             assertThat(log.warnings()).hasSize(1);
         }
     }
@@ -1324,13 +1313,13 @@ class AdminCommandsTest {
         String holding = server.awaitJob(server.deliver("build-67-passed.json"), "RUNNING").path("id").asText();
         String waiting = server.awaitJob(server.deliver("build-68-failed.json"), "WAITING").path("id").asText();
 
-        assertThat(run("jobs", "--state", "waiting")).isZero();
-        assertThat(out.toString()).contains(waiting).contains("WAITING")
+        assertThat(cli.run("jobs", "--state", "waiting")).isZero();
+        assertThat(cli.out()).contains(waiting).contains("WAITING")
                 .contains("waiting for boards: 1 wanted, 0 of 1 free").doesNotContain(holding);
-        assertThat(run("job", "show", waiting)).isZero();
-        assertThat(out.toString()).contains("waiting for boards: 1 wanted, 0 of 1 free");
-        assertThat(run("job", "show", waiting, "--json")).isZero();
-        assertThat(AdminServer.json(out.toString()).path("job").path("resources").path("boards").asInt()).isEqualTo(1);
+        assertThat(cli.run("job", "show", waiting)).isZero();
+        assertThat(cli.out()).contains("waiting for boards: 1 wanted, 0 of 1 free");
+        assertThat(cli.run("job", "show", waiting, "--json")).isZero();
+        assertThat(AdminServer.json(cli.out()).path("job").path("resources").path("boards").asInt()).isEqualTo(1);
 
         Files.writeString(server.dir.resolve("go"), "");
         server.awaitJobState(holding, "SUCCEEDED");

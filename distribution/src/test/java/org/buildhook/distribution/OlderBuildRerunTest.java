@@ -6,20 +6,15 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * confirm34: a re-run or replay of build 67 after build 69's job of the same rule succeeded runs the older build over
@@ -32,8 +27,7 @@ class OlderBuildRerunTest {
     @TempDir
     Path dir;
     AdminServer server;
-    StringWriter out;
-    StringWriter err;
+    AdminCli cli;
     String oldDelivery;
     String oldJob;
     String newJob;
@@ -41,6 +35,7 @@ class OlderBuildRerunTest {
     @BeforeEach
     void runBuild67ThenBuild69() throws Exception {
         server = AdminServer.start(dir);
+        cli = new AdminCli(server);
         oldDelivery = server.deliver("build-67-passed.json");
         oldJob = server.awaitJob(oldDelivery, "SUCCEEDED").path("id").asText();
         String newer = AdminServer.fixture("build-67-passed.json").replace("\"build_id\": 67", "\"build_id\": 69")
@@ -52,17 +47,6 @@ class OlderBuildRerunTest {
     @AfterEach
     void stop() throws Exception {
         server.close();
-    }
-
-    private int run(String... args) {
-        out = new StringWriter();
-        err = new StringWriter();
-        CommandLine cl = BuildhookCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.uri().toString(), "--token-file", dir.resolve("admin-token").toString()));
-        return cl.execute(all.toArray(String[]::new));
     }
 
     private String warning(String what) throws Exception {
@@ -91,16 +75,16 @@ class OlderBuildRerunTest {
 
     @Test
     void withoutATerminalTheyDoNotAskButWarnOnStandardError() throws Exception {
-        assertThat(run("rerun", oldJob)).as(err.toString()).isZero();
-        assertThat(err.toString()).isEqualTo("[buildhook] warning: " + warning("this re-run") + "\n");
-        assertThat(out.toString()).startsWith("queued job ");
+        assertThat(cli.run("rerun", oldJob)).as(cli.err()).isZero();
+        assertThat(cli.err()).isEqualTo("[buildhook] warning: " + warning("this re-run") + "\n");
+        assertThat(cli.out()).startsWith("queued job ");
 
-        assertThat(run("replay", oldDelivery)).as(err.toString()).isZero();
-        assertThat(err.toString()).isEqualTo("[buildhook] warning: " + warning("this replay") + "\n");
+        assertThat(cli.run("replay", oldDelivery)).as(cli.err()).isZero();
+        assertThat(cli.err()).isEqualTo("[buildhook] warning: " + warning("this replay") + "\n");
         assertThat(jobsOf(oldDelivery)).isEqualTo(3);
 
-        assertThat(run("rerun", newJob)).isZero();
-        assertThat(err.toString()).isEmpty();
+        assertThat(cli.run("rerun", newJob)).isZero();
+        assertThat(cli.err()).isEmpty();
     }
 
     @Test

@@ -3,17 +3,13 @@ package org.buildhook.distribution;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * tryout34 F8: {@code buildhook replay DELIVERY} planned every matching rule's jobs; an operator who wanted only the
@@ -25,28 +21,17 @@ class ReplayOneRuleTest {
     @TempDir
     Path dir;
     AdminServer server;
-    StringWriter out;
-    StringWriter err;
+    AdminCli cli;
 
     @BeforeEach
     void start() throws Exception {
         server = AdminServer.start(dir);
+        cli = new AdminCli(server);
     }
 
     @AfterEach
     void stop() throws Exception {
         server.close();
-    }
-
-    private int run(String... args) {
-        out = new StringWriter();
-        err = new StringWriter();
-        CommandLine cl = BuildhookCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--url", server.uri().toString(), "--token-file", dir.resolve("admin-token").toString()));
-        return cl.execute(all.toArray(String[]::new));
     }
 
     private List<String> rulesOfJobs(String delivery) throws Exception {
@@ -59,15 +44,15 @@ class ReplayOneRuleTest {
         server.awaitJob(delivery, "SUCCEEDED");
         server.writeRules(true);
 
-        assertThat(run("replay", delivery, "--rule", "also")).as(err.toString()).isZero();
-        List<String> lines = out.toString().lines().toList();
+        assertThat(cli.run("replay", delivery, "--rule", "also")).as(cli.err()).isZero();
+        List<String> lines = cli.out().lines().toList();
         assertThat(lines).hasSize(2);
         assertThat(lines.get(0)).isEqualTo("1 job(s) queued:");
         assertThat(lines.get(1)).endsWith("  rule also");
         assertThat(rulesOfJobs(delivery)).containsExactlyInAnyOrder("echo", "also");
 
-        assertThat(run("replay", delivery, "--rule", "also", "--rule", "echo", "--json")).as(err.toString()).isZero();
-        assertThat(AdminServer.json(out.toString()).path("rules").toString()).isEqualTo("[\"echo\",\"also\"]");
+        assertThat(cli.run("replay", delivery, "--rule", "also", "--rule", "echo", "--json")).as(cli.err()).isZero();
+        assertThat(AdminServer.json(cli.out()).path("rules").toString()).isEqualTo("[\"echo\",\"also\"]");
         assertThat(rulesOfJobs(delivery)).containsExactlyInAnyOrder("echo", "also", "echo", "also");
         assertThat(server.getJson("actions?delivery=" + delivery).path("items").findValuesAsText("detail"))
                 .anySatisfy(d -> assertThat(d).endsWith(" of rule(s) also"));
@@ -83,15 +68,15 @@ class ReplayOneRuleTest {
         server.awaitJob(delivery, "SUCCEEDED");
         server.writeRules(true);
 
-        assertThat(run("replay", delivery, "--rule", "also", "--rule", "deploy")).isEqualTo(ExitCodes.USAGE);
-        assertThat(err.toString()).contains("no rule 'deploy' is in force in ").contains("; the rules in force: echo,"
+        assertThat(cli.run("replay", delivery, "--rule", "also", "--rule", "deploy")).isEqualTo(ExitCodes.USAGE);
+        assertThat(cli.err()).contains("no rule 'deploy' is in force in ").contains("; the rules in force: echo,"
                 + " wait, also. Nothing was replayed (400)");
-        assertThat(out.toString()).isEmpty();
+        assertThat(cli.out()).isEmpty();
 
-        assertThat(run("replay", delivery, "--rule", "also", "--rule", "wait")).isEqualTo(ExitCodes.FAILED);
-        assertThat(err.toString()).contains("rule 'wait' (").contains(") does not match delivery " + delivery
+        assertThat(cli.run("replay", delivery, "--rule", "also", "--rule", "wait")).isEqualTo(ExitCodes.FAILED);
+        assertThat(cli.err()).contains("rule 'wait' (").contains(") does not match delivery " + delivery
                 + " under the rules in force now; nothing was replayed").contains("(409)");
-        assertThat(err.toString()).doesNotContain("Exception");
+        assertThat(cli.err()).doesNotContain("Exception");
 
         server.replaceRules("rules:\n  - name: echo\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n"
                 + "  - name: deploy\n    enabled: false\n    when: {status: PASSED}\n    run:\n      command: [/bin/true]\n");
