@@ -2,27 +2,20 @@ package org.buildhook.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.buildhook.servlet.TestApplication.deliver;
+import static org.buildhook.servlet.TestApplication.job;
+import static org.buildhook.servlet.TestApplication.rewriteRules;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.slf4j.LoggerFactory;
 
 /**
  * rename35 (tryout34 F7): a rule renamed while one of its jobs runs counts that job against its {@code concurrency}:
@@ -38,26 +31,8 @@ class RenamedRuleCountsTheOldNamesRunningJobsTest {
     @TempDir
     Path dir;
 
-    private final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
-    private final AppenderBase<ILoggingEvent> log = new AppenderBase<>() {
-        @Override
-        protected void append(ILoggingEvent event) {
-            events.add(event);
-        }
-    };
-    private final ch.qos.logback.classic.Logger appLog =
-            (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BuildhookApplication.class);
-
-    @BeforeEach
-    void listen() {
-        log.start();
-        appLog.addAppender(log);
-    }
-
-    @AfterEach
-    void stopListening() {
-        appLog.detachAppender(log);
-    }
+    @RegisterExtension
+    final LogCapture log = new LogCapture(BuildhookApplication.class);
 
     @AfterAll
     static void dropSchemas() throws Exception {
@@ -97,13 +72,14 @@ class RenamedRuleCountsTheOldNamesRunningJobsTest {
      * @return the reload's {@code WARN} about the old rule's running job
      */
     private String renameWhileARunningJobWaits(boolean postgres, String before, String after) throws Exception {
-        Path file = configuration(postgres, before);
-        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+        Files.writeString(dir.resolve("rules.yaml"), before);
+        Path file = TestApplication.configuration(dir, postgres ? PG.newSchemaUrl() : null, "slot-retry: 1s");
+        try (BuildhookApplication app = TestApplication.start(file)) {
             String old = deliver(app, "build-67-passed.json");
             await().atMost(Duration.ofMinutes(1)).until(() -> job(app, old).state() == JobState.RUNNING);
 
-            rewriteRules(after);
-            await().atMost(Duration.ofMinutes(1)).until(() -> !warnings("rule 'deploy' is disabled or removed")
+            rewriteRules(dir, after);
+            await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("rule 'deploy' is disabled or removed")
                     .isEmpty());
             String next = deliver(app, "build-68-failed.json");
             assertThat(job(app, next).ruleName()).isEqualTo("deploy-v2");
@@ -121,40 +97,11 @@ class RenamedRuleCountsTheOldNamesRunningJobsTest {
             assertThat(started.state()).isEqualTo(JobState.SUCCEEDED);
             assertThat(started.startedAt()).as("started once the old name's job ended")
                     .isAfterOrEqualTo(ended.endedAt());
-            return warnings("rule 'deploy' is disabled or removed").get(0);
+            return log.warnings("rule 'deploy' is disabled or removed").get(0);
         }
     }
 
     private String waitForGo() {
         return "while [ ! -e " + dir.resolve("go") + " ]; do sleep 0.05; done";
-    }
-
-    private List<String> warnings(String containing) {
-        return events.stream().filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage)
-                .filter(m -> m.contains(containing)).toList();
-    }
-
-    /** As an operator or a deploy tool does: written elsewhere, moved over the file. */
-    private void rewriteRules(String text) throws Exception {
-        Path next = Files.writeString(dir.resolve("rules.yaml.next"), text);
-        Files.move(next, dir.resolve("rules.yaml"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private Path configuration(boolean postgres, String rules) throws Exception {
-        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
-        Files.writeString(dir.resolve("rules.yaml"), rules);
-        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\n"
-                + (postgres ? "store: {url: '" + PG.newSchemaUrl() + "'}\n" : "")
-                + "rules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
-                + "runner: {slot-retry: 1s}\n");
-    }
-
-    private static String deliver(BuildhookApplication app, String fixture) throws Exception {
-        return app.deliveries().receive(DeliveryServiceTest.signed(DeliveryServiceTest.fixture(fixture), "default"))
-                .jobIds().get(0);
-    }
-
-    private static Job job(BuildhookApplication app, String job) {
-        return app.store().job(job).orElseThrow().job();
     }
 }

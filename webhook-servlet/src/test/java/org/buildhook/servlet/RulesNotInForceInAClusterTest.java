@@ -2,29 +2,26 @@ package org.buildhook.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.buildhook.servlet.TestApplication.deliver;
+import static org.buildhook.servlet.TestApplication.job;
+import static org.buildhook.servlet.TestApplication.putBack;
 
-import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
+import org.buildhook.runner.engine.ClusterRules;
 import org.buildhook.runner.exec.NodeIdentity;
 import org.buildhook.runner.rules.RulesFingerprint;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
 import org.buildhook.runner.store.NodeLeases;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * rulesdiff23: on PostgreSQL a start or reload cancelled, for the whole cluster, the stored jobs still to
@@ -47,30 +44,8 @@ class RulesNotInForceInAClusterTest {
     @TempDir
     Path dir;
 
-    private final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
-    private final AppenderBase<ILoggingEvent> log = new AppenderBase<>() {
-        @Override
-        protected void append(ILoggingEvent event) {
-            events.add(event);
-        }
-    };
-    private final ch.qos.logback.classic.Logger appLog =
-            (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BuildhookApplication.class);
-    private final ch.qos.logback.classic.Logger clusterLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
-            org.buildhook.runner.engine.ClusterRules.class);
-
-    @BeforeEach
-    void listen() {
-        log.start();
-        appLog.addAppender(log);
-        clusterLog.addAppender(log);
-    }
-
-    @AfterEach
-    void stopListening() {
-        appLog.detachAppender(log);
-        clusterLog.detachAppender(log);
-    }
+    @RegisterExtension
+    final LogCapture log = new LogCapture(BuildhookApplication.class, ClusterRules.class);
 
     @AfterAll
     static void dropSchemas() throws Exception {
@@ -83,8 +58,8 @@ class RulesNotInForceInAClusterTest {
         Path file = configuration();
         String job;
         RulesFingerprint withDeploy;
-        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
-            job = deliverBuild67(app);
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            job = deliver(app, "build-67-passed.json");
             assertThat(job(app, job).state()).isEqualTo(JobState.AWAITING_APPROVAL);
             // node-b runs beside with the same file, then this node's file loses the rule.
             withDeploy = RulesFingerprint.of(app.rules().current());
@@ -94,13 +69,13 @@ class RulesNotInForceInAClusterTest {
             awaitLeftWarning(app);
             assertThat(job(app, job).state()).as("left at the reload").isEqualTo(JobState.AWAITING_APPROVAL);
         }
-        events.clear();
+        log.clear();
         // A start with the file that disables the rule (rulesknown23: a start cancels only what its file
         // disables, never a rule merely absent), node-b still with the other: left again.
         Files.writeString(rules, DEPLOY_DISABLED);
-        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+        try (BuildhookApplication app = TestApplication.start(file)) {
             assertThat(app.rules().current().ruleNames()).doesNotContain("deploy");
-            assertThat(events).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
+            assertThat(log.events()).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
                     .contains("are left as they are, not cancelled: rule 'deploy': 1 job(s); running node(s) node-b"));
             assertThat(job(app, job).state()).as("left at the start").isEqualTo(JobState.AWAITING_APPROVAL);
             assertThat(cancelWarnings()).isEmpty();
@@ -133,16 +108,16 @@ class RulesNotInForceInAClusterTest {
         String job;
         RulesFingerprint withDeploy;
         // The job of the new rule, stored as node-b (which has the rule) would store it.
-        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
-            job = deliverBuild67(app);
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            job = deliver(app, "build-67-passed.json");
             withDeploy = RulesFingerprint.of(app.rules().current());
         }
         Files.writeString(rules, WITHOUT_DEPLOY);
-        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+        try (BuildhookApplication app = TestApplication.start(file)) {
             otherNodeRuns(app, withDeploy);
             await().atMost(Duration.ofMinutes(2)).until(() -> clusterSaid("has other rules than 1 running node(s)"));
             // node-b stops: this node is the only running one, and "every running node agrees".
-            events.clear();
+            log.clear();
             app.store().nodeLeases().release("node-b", "instance-b");
             await().atMost(Duration.ofMinutes(2)).until(() -> clusterSaid("agree again"));
             // node-b is back (its restart): a later look says so, after the look that agreed had ended.
@@ -152,7 +127,7 @@ class RulesNotInForceInAClusterTest {
             assertThat(job(app, job).state()).as("a job of a rule this node never had").isEqualTo(
                     JobState.AWAITING_APPROVAL);
             assertThat(cancelWarnings()).isEmpty();
-            assertThat(events).extracting(ILoggingEvent::getFormattedMessage)
+            assertThat(log.events()).extracting(ILoggingEvent::getFormattedMessage)
                     .noneSatisfy(m -> assertThat(m).contains("are left as they are"));
             assertThat(app.store().approve(job, "alice")).isTrue();
         }
@@ -172,18 +147,17 @@ class RulesNotInForceInAClusterTest {
                 + " concurrency: 1}\n";
         Path rules = Files.writeString(dir.resolve("rules.yaml"), rule.formatted(""));
         Path file = configuration();
-        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
-            String running = deliverBuild67(app);
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            String running = deliver(app, "build-67-passed.json");
             await().atMost(Duration.ofMinutes(1)).until(() -> job(app, running).state() == JobState.RUNNING);
-            String queued = app.deliveries().receive(DeliveryServiceTest.signed(
-                    DeliveryServiceTest.fixture("build-68-failed.json"), "default")).jobIds().get(0);
+            String queued = deliver(app, "build-68-failed.json");
             await().atMost(Duration.ofMinutes(1)).until(() -> putBack(app, queued));
             otherNodeRuns(app, RulesFingerprint.of(app.rules().current()));
             Files.writeString(rules, rule.formatted("    approval: {expires: 1h}\n"));
 
-            await().atMost(Duration.ofMinutes(2)).until(() -> events.stream().anyMatch(e -> e.getLevel() == Level.WARN
-                    && e.getFormattedMessage().contains("but were planned without one are left as they are, not made"
-                            + " to await one: rule 'long': 1 job(s); running node(s) node-b have other rules")));
+            await().atMost(Duration.ofMinutes(2)).until(() -> !log.warnings("but were planned without one are left as"
+                    + " they are, not made to await one: rule 'long': 1 job(s); running node(s) node-b have other rules")
+                    .isEmpty());
             assertThat(job(app, queued).state()).as("left while node-b has other rules").isEqualTo(JobState.QUEUED);
             assertThat(app.store().actionsOnJob(queued)).isEmpty();
 
@@ -206,32 +180,13 @@ class RulesNotInForceInAClusterTest {
      * tries again only when a slot frees.
      */
     private Path configuration() throws Exception {
-        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
-        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\nstore: {url: '"
-                + PG.newSchemaUrl() + "'}\nrules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
-                + "runner: {heartbeat-interval: 1s, missed-heartbeats: 1000, watchdog: off, slot-retry: 1h}\n");
-    }
-
-    /**
-     * Whether {@code job}'s execution was picked and put back (for want of a slot), and is not picked now: with
-     * {@code runner.slot-retry: 1h} only a freed slot picks it again, so a gate finds it unpicked.
-     */
-    private static boolean putBack(BuildhookApplication app, String job) throws Exception {
-        try (var c = app.store().schedulerDataSource().getConnection();
-                var p = c.prepareStatement("SELECT COUNT(*) FROM scheduled_tasks WHERE task_instance = ?"
-                        + " AND picked = ? AND version > 1")) {
-            p.setString(1, job);
-            p.setBoolean(2, false);
-            try (var rs = p.executeQuery()) {
-                rs.next();
-                return rs.getInt(1) == 1;
-            }
-        }
+        return TestApplication.configuration(dir, PG.newSchemaUrl(),
+                "heartbeat-interval: 1s, missed-heartbeats: 1000, watchdog: off, slot-retry: 1h");
     }
 
     /** Whether {@link org.buildhook.runner.engine.ClusterRules} logged a line containing {@code text}. */
     private boolean clusterSaid(String text) {
-        return events.stream().anyMatch(e -> e.getLoggerName().equals(clusterLog.getName())
+        return log.events().stream().anyMatch(e -> e.getLoggerName().equals(ClusterRules.class.getName())
                 && e.getFormattedMessage().contains(text));
     }
 
@@ -245,11 +200,10 @@ class RulesNotInForceInAClusterTest {
 
     /** Waits for the WARN of a reload on this node that left the job of 'deploy', naming node-b. */
     private void awaitLeftWarning(BuildhookApplication app) {
-        await().atMost(Duration.ofMinutes(2)).until(() -> events.stream().anyMatch(e -> e.getLevel() == Level.WARN
-                && e.getFormattedMessage().contains("are left as they are, not cancelled: rule 'deploy': 1 job(s);"
-                        + " running node(s) node-b have other rules")));
+        await().atMost(Duration.ofMinutes(2)).until(() -> !log.warnings("are left as they are, not cancelled: rule"
+                + " 'deploy': 1 job(s); running node(s) node-b have other rules").isEmpty());
         String node = app.config().engine().nodeId();
-        assertThat(events).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
+        assertThat(log.events()).extracting(ILoggingEvent::getFormattedMessage).anySatisfy(m -> assertThat(m)
                 .startsWith("the stored jobs still to run of the rules disabled or removed in the rules in force on node "
                         + node + " (")
                 .endsWith("They are cancelled once every running node has the same rules (this node compares them"
@@ -260,17 +214,6 @@ class RulesNotInForceInAClusterTest {
 
     /** The WARNs of jobs cancelled because their rule is not in force. */
     private List<String> cancelWarnings() {
-        return events.stream().map(ILoggingEvent::getFormattedMessage)
-                .filter(m -> m.startsWith("rule 'deploy' is disabled or removed")).toList();
-    }
-
-    /** Build 67's signed delivery to {@code app}: the id of the one job it makes (deploy's). */
-    private static String deliverBuild67(BuildhookApplication app) throws Exception {
-        return app.deliveries().receive(DeliveryServiceTest.signed(
-                DeliveryServiceTest.fixture("build-67-passed.json"), "default")).jobIds().get(0);
-    }
-
-    private static Job job(BuildhookApplication app, String id) {
-        return app.store().job(id).orElseThrow().job();
+        return log.messages().stream().filter(m -> m.startsWith("rule 'deploy' is disabled or removed")).toList();
     }
 }

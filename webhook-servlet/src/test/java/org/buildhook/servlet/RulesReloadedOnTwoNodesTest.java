@@ -2,26 +2,19 @@ package org.buildhook.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.buildhook.servlet.TestApplication.deliver;
+import static org.buildhook.servlet.TestApplication.job;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.buildhook.runner.rules.RulesFingerprint;
-import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * tryout30 F7: two real nodes on one PostgreSQL schema, each with its own copy of the rules file. A rule disabled on
@@ -43,26 +36,8 @@ class RulesReloadedOnTwoNodesTest {
     @TempDir
     Path dir;
 
-    private final List<ILoggingEvent> events = new CopyOnWriteArrayList<>();
-    private final AppenderBase<ILoggingEvent> log = new AppenderBase<>() {
-        @Override
-        protected void append(ILoggingEvent event) {
-            events.add(event);
-        }
-    };
-    private final ch.qos.logback.classic.Logger appLog =
-            (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(BuildhookApplication.class);
-
-    @BeforeEach
-    void listen() {
-        log.start();
-        appLog.addAppender(log);
-    }
-
-    @AfterEach
-    void stopListening() {
-        appLog.detachAppender(log);
-    }
+    @RegisterExtension
+    final LogCapture log = new LogCapture(BuildhookApplication.class);
 
     @AfterAll
     static void dropSchemas() throws Exception {
@@ -80,7 +55,7 @@ class RulesReloadedOnTwoNodesTest {
         Path aRules = node("a", url, "1h");
         Path bRules = node("b", url, "1s");
         try (BuildhookApplication a = start("a"); BuildhookApplication b = start("b")) {
-            String job = deliverBuild67(a);
+            String job = deliver(a, "build-67-passed.json");
             assertThat(job(a, job).state()).isEqualTo(JobState.AWAITING_APPROVAL);
             await().atMost(Duration.ofMinutes(1)).until(() -> recorded(a, "node-b", b));
 
@@ -102,7 +77,7 @@ class RulesReloadedOnTwoNodesTest {
             // node-a's next comparison finds them agreeing, with nothing left to cancel.
             a.compareRulesNow();
             await().atMost(Duration.ofMinutes(1)).until(() -> !a.leavesJobsOfRulesTakenOut());
-            assertThat(messages()).noneSatisfy(m -> assertThat(m).contains(LEFT))
+            assertThat(log.messages()).noneSatisfy(m -> assertThat(m).contains(LEFT))
                     .noneSatisfy(m -> assertThat(m).contains("said above to be left as they are"));
         }
     }
@@ -114,20 +89,21 @@ class RulesReloadedOnTwoNodesTest {
         Path aRules = node("a", url, "1s");
         Path bRules = node("b", url, "1s");
         try (BuildhookApplication a = start("a"); BuildhookApplication b = start("b")) {
-            String job = deliverBuild67(a);
+            String job = deliver(a, "build-67-passed.json");
             await().atMost(Duration.ofMinutes(1)).until(() -> recorded(a, "node-b", b));
 
             Files.writeString(aRules, DEPLOY_DISABLED);
-            await().atMost(Duration.ofMinutes(1)).until(() -> messages().stream().anyMatch(m -> m.contains(LEFT
+            await().atMost(Duration.ofMinutes(1)).until(() -> log.messages().stream().anyMatch(m -> m.contains(LEFT
                     + "; running node(s) node-b have other rules")));
             assertThat(job(a, job).state()).isEqualTo(JobState.AWAITING_APPROVAL);
             Files.writeString(bRules, DEPLOY_DISABLED);
 
-            await().atMost(Duration.ofMinutes(1)).until(() -> messages().stream().anyMatch(m -> m.startsWith(
+            await().atMost(Duration.ofMinutes(1)).until(() -> log.messages().stream().anyMatch(m -> m.startsWith(
                     "every running node has the same rules as node node-a now")));
             assertThat(job(a, job).state()).isEqualTo(JobState.CANCELLED);
             assertThat(job(a, job).message()).contains("on node node-b (");
-            assertThat(events).filteredOn(e -> e.getFormattedMessage().startsWith("every running node has the same"))
+            assertThat(log.events())
+                    .filteredOn(e -> e.getFormattedMessage().startsWith("every running node has the same"))
                     .singleElement().satisfies(e -> {
                         assertThat(e.getLevel()).isEqualTo(Level.INFO);
                         assertThat(e.getFormattedMessage()).isEqualTo("every running node has the same rules as node"
@@ -151,30 +127,12 @@ class RulesReloadedOnTwoNodesTest {
      */
     private Path node(String name, String url, String every) throws Exception {
         Path home = Files.createDirectories(dir.resolve(name));
-        Files.writeString(home.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
-        Files.writeString(home.resolve("buildhook.yaml"), "data-dir: data\nstore: {url: '" + url + "'}\n"
-                + "rules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
-                + "runner: {node-id: node-" + name + ", heartbeat-interval: " + every + ", missed-heartbeats: 1000,"
-                + " watchdog: off}\n");
+        TestApplication.configuration(home, url, "node-id: node-" + name + ", heartbeat-interval: " + every
+                + ", missed-heartbeats: 1000, watchdog: off");
         return Files.writeString(home.resolve("rules.yaml"), WITH_DEPLOY);
     }
 
     private BuildhookApplication start(String name) throws Exception {
-        Path home = dir.resolve(name);
-        return BuildhookApplication.start(new ConfigLoader(Map.of(), home).load(home.resolve("buildhook.yaml")));
-    }
-
-    private List<String> messages() {
-        return events.stream().map(ILoggingEvent::getFormattedMessage).toList();
-    }
-
-    /** Build 67's signed delivery to {@code app}: the id of the one job it makes (deploy's). */
-    private static String deliverBuild67(BuildhookApplication app) throws Exception {
-        return app.deliveries().receive(DeliveryServiceTest.signed(
-                DeliveryServiceTest.fixture("build-67-passed.json"), "default")).jobIds().get(0);
-    }
-
-    private static Job job(BuildhookApplication app, String id) {
-        return app.store().job(id).orElseThrow().job();
+        return TestApplication.start(dir.resolve(name).resolve("buildhook.yaml"));
     }
 }
