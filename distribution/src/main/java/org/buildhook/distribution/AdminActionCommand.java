@@ -3,6 +3,7 @@ package org.buildhook.distribution;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
+import org.buildhook.core.LogSafe;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -51,6 +52,11 @@ abstract class AdminActionCommand implements Callable<Integer> {
             return ExitCodes.FAILED;
         }
         JsonNode answer = admin.client().post(path());
+        // tryout35 F2: what the server warns of in its answer (a re-run of a job that has not ended), on standard
+        // error whatever the format, as the warnings asked before acting are.
+        PrintWriter err = spec.commandLine().getErr();
+        answer.path("warnings").forEach(w -> err.println("[buildhook] warning: " + LogSafe.escape(w.asText())));
+        err.flush();
         if (admin.json) {
             out.println(AdminClient.pretty(answer));
         } else {

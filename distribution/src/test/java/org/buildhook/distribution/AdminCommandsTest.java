@@ -1252,7 +1252,9 @@ class AdminCommandsTest {
     /**
      * tryout16 F8: a re-run of a job that has not ended is a second job of the same build beside it (two
      * waiting for an approval ran the build twice once both were approved). The answer stays 202, as the
-     * contract says; the log warns, naming both jobs and what to do, and says it is deprecated.
+     * contract says; the log warns, naming both jobs and what to do, and says it is deprecated. So do the
+     * command, on standard error, and the answer, in {@code warnings} and a {@code Deprecation} header: the
+     * warning was only in the server's log, which the one who asked rarely reads (tryout35 F2).
      */
     @Test
     void aRerunOfAJobThatHasNotEndedIsWarnedAboutAndOneThatEndedIsNot() throws Exception {
@@ -1265,10 +1267,29 @@ class AdminCommandsTest {
                             + running + " has not ended (RUNNING): both will run, as two jobs of the same build;"
                             + " cancel one of them if that was not meant")
                     .contains("deprecated since 2026-12-01: a later version answers 409");
+            assertThat(cli.err()).isEqualTo("[buildhook] warning: job " + running + " has not ended (RUNNING):"
+                    + " both will run, as two jobs of the same build; cancel one of them if that was not meant"
+                    + " (buildhook cancel " + second + "). A re-run of a job that has not ended is deprecated since"
+                    + " 2026-12-01: a later version answers 409 (cancel the job first, or approve it, instead)\n");
+
+            HttpResponse<String> answer = server.post("jobs/" + running + "/rerun");
+            assertThat(answer.statusCode()).isEqualTo(202);
+            assertThat(answer.headers().firstValue("Deprecation")).hasValue("@1796083200");
+            JsonNode body = AdminServer.json(answer.body());
+            assertThat(body.path("job").asText()).isNotEqualTo(second).hasSize(26);
+            assertThat(body.has("state")).isTrue();
+            assertThat(body.path("warnings")).singleElement().extracting(JsonNode::asText).asString()
+                    .startsWith("job " + running + " has not ended (RUNNING): both will run")
+                    .contains("(buildhook cancel " + body.path("job").asText() + ")");
 
             String ended = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
             assertThat(cli.run("rerun", ended)).isZero();
-            assertThat(log.warnings()).hasSize(1);
+            assertThat(cli.err()).isEmpty();
+            assertThat(log.warnings()).hasSize(2);
+            HttpResponse<String> endedAnswer = server.post("jobs/" + ended + "/rerun");
+            assertThat(endedAnswer.statusCode()).isEqualTo(202);
+            assertThat(endedAnswer.headers().firstValue("Deprecation")).isEmpty();
+            assertThat(AdminServer.json(endedAnswer.body()).path("warnings")).isEmpty();
         }
     }
 

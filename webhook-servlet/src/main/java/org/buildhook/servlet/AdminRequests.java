@@ -334,14 +334,25 @@ final class AdminRequests {
         }
         if (old.state().isFinal()) {
             LOG.info("admin {} re-ran job {} as job {}", actor, jobId, id);
-        } else {
-            // tryout16 F8: two jobs of one build, both waiting; approving both ran the build twice.
-            LOG.warn("admin {} re-ran job {} as job {}, but job {} has not ended ({}): both will run, as two jobs of"
-                    + " the same build; cancel one of them if that was not meant (a re-run of a job that has not"
-                    + " ended is deprecated since 2026-12-01: a later version answers 409)", actor, jobId, id, jobId,
-                    old.state());
+            return new JsonAnswer().with("job", id).with("state", stateOf(id)).with("warnings", List.of());
         }
-        return new JsonAnswer().with("job", id).with("state", stateOf(id));
+        // tryout16 F8: two jobs of one build, both waiting; approving both ran the build twice.
+        LOG.warn("admin {} re-ran job {} as job {}, but job {} has not ended ({}): both will run, as two jobs of"
+                + " the same build; cancel one of them if that was not meant (a re-run of a job that has not"
+                + " ended is deprecated since 2026-12-01: a later version answers 409)", actor, jobId, id, jobId,
+                old.state());
+        // tryout35 F2: the one who asked is told too, not only the server log; the answer stays 202.
+        return new JsonAnswer().with("job", id).with("state", stateOf(id))
+                .with("warnings", List.of(notEndedWarning(jobId, old.state(), id)))
+                .header("Deprecation", UnboundedDetails.DEPRECATION);
+    }
+
+    /** What the answer to a re-run of a job that has not ended says ({@code warnings}), for the one who asked. */
+    static String notEndedWarning(String jobId, JobState state, String newId) {
+        return "job " + jobId + " has not ended (" + state + "): both will run, as two jobs of the same build;"
+                + " cancel one of them if that was not meant (buildhook cancel " + newId + "). A re-run of a job"
+                + " that has not ended is deprecated since 2026-12-01: a later version answers 409 (cancel the"
+                + " job first, or approve it, instead)";
     }
 
     /**

@@ -23,6 +23,7 @@ final class JsonAnswer {
     private static final byte[] FALSE = "false".getBytes(StandardCharsets.US_ASCII);
 
     private final Map<String, Object> fields = new LinkedHashMap<>();
+    private final Map<String, String> headers = new LinkedHashMap<>();
 
     static JsonAnswer error(String message) {
         return new JsonAnswer().with("error", message);
@@ -30,6 +31,12 @@ final class JsonAnswer {
 
     JsonAnswer with(String key, Object value) {
         fields.put(key, value);
+        return this;
+    }
+
+    /** A header the answer carries beside its JSON (e.g. {@code Deprecation}). */
+    JsonAnswer header(String name, String value) {
+        headers.put(name, value);
         return this;
     }
 
@@ -64,6 +71,7 @@ final class JsonAnswer {
     }
 
     void send(HttpServletResponse response, int status) throws IOException {
+        headers.forEach(response::setHeader);
         byte[] plain = plain(1);
         if (plain != null) {
             // The final newline is in the array: one write, not two.
