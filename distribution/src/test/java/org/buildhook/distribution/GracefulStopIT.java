@@ -219,17 +219,9 @@ class GracefulStopIT {
         // A test JVM started under nohup, or as a background job of a script, hands its children
         // SIGHUP (and SIGINT) ignored, and the JVM keeps an ignored stop signal ignored, as nohup
         // asks; the server under test gets them at their defaults, as systemd and a shell give them.
-        ProcessBuilder pb = new ProcessBuilder("env", "--default-signal=HUP,INT,TERM",
+        server = Tarball.server(work, SECRET, List.of("env", "--default-signal=HUP,INT,TERM",
                 home.resolve("bin/buildhook").toString(), "serve", "--config",
-                work.resolve("buildhook.yaml").toString(), "--port", "0", "--host", "127.0.0.1")
-                .directory(work.toFile()).redirectErrorStream(true);
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.environment().put("JAVA_OPTS", "-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
-        pb.environment().remove("BUILDHOOK_CONFIG");
-        // No class-data archive (BUILDHOOK_CDS_DIR unset would keep one in the user's cache folder): ClassDataArchiveIT.
-        pb.environment().put("BUILDHOOK_CDS_DIR", "");
-        pb.environment().put("JOBSERV_SECRET", SECRET);
-        server = pb.start();
+                work.resolve("buildhook.yaml").toString(), "--port", "0", "--host", "127.0.0.1")).start();
         return ServeOutput.awaitListening(server, output, "graceful-stop-it-server-output");
     }
 }

@@ -91,7 +91,7 @@ class SocketActivationIT {
         int port = freePort();
         // It passes on only the environment named by -E; without --accept it starts the command at the first
         // connection, with the listening socket as its standard input (--inetd).
-        ProcessBuilder pb = serverEnvironment(new ProcessBuilder(SOCKET_ACTIVATE.toString(), "--inetd",
+        ProcessBuilder pb = server(List.of(SOCKET_ACTIVATE.toString(), "--inetd",
                 "-l", "127.0.0.1:" + port, "-E", "JAVA_HOME", "-E", "JAVA_OPTS", "-E", "BUILDHOOK_CDS_DIR",
                 "-E", "JOBSERV_SECRET", "-E", "LANG",
                 // --inetd makes the socket standard output too: the server's output to a file instead (systemd's
@@ -122,7 +122,7 @@ class SocketActivationIT {
                 // SIGTERM at its default, as systemd gives it (a test JVM under nohup hands it on ignored).
                 "env", "--default-signal=HUP,INT,TERM", home.resolve("bin/buildhook").toString(), "serve",
                 "--config", work.resolve("buildhook.yaml").toString()));
-        process = serverEnvironment(new ProcessBuilder(command)).redirectErrorStream(false)
+        process = server(command).redirectErrorStream(false)
                 .redirectError(work.resolve("holder.err").toFile()).start();
         BufferedReader holder = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         Writer commands = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
@@ -150,15 +150,10 @@ class SocketActivationIT {
         assertThat(process.waitFor(UPPER_BOUND.toSeconds(), TimeUnit.SECONDS)).isTrue();
     }
 
-    /** What the launcher needs of the test's environment, and the endpoint's secret (the fixtures' secret). */
-    ProcessBuilder serverEnvironment(ProcessBuilder pb) throws Exception {
-        pb.directory(work.toFile()).redirectErrorStream(true);
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        pb.environment().put("JAVA_OPTS", "-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
+    /** {@code command} as {@link Tarball#server} starts a server, in a UTF-8 locale, with the fixtures' secret. */
+    ProcessBuilder server(List<String> command) throws Exception {
+        ProcessBuilder pb = Tarball.server(work, signature()[1], command);
         pb.environment().put("LANG", "C.UTF-8");
-        pb.environment().remove("BUILDHOOK_CONFIG");
-        pb.environment().put("BUILDHOOK_CDS_DIR", "");
-        pb.environment().put("JOBSERV_SECRET", signature()[1]);
         return pb;
     }
 

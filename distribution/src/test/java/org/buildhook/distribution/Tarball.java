@@ -49,6 +49,24 @@ public final class Tarball {
         return pb;
     }
 
+    /**
+     * {@code command}, the installation's {@code bin/buildhook serve …} or a program that starts it ({@code env
+     * --default-signal=…}, {@code systemd-socket-activate}, a socket holder), run in {@code work} with standard error
+     * merged into standard output, as the server tests start it: on this JVM's Java with a small heap, C1 only and the
+     * serial collector, without the test's {@code BUILDHOOK_CONFIG}, with no class-data archive ({@code
+     * BUILDHOOK_CDS_DIR} empty: unset would keep one in the user's cache folder; ClassDataArchiveIT), and {@code
+     * secret} in {@code JOBSERV_SECRET} (for a configuration's {@code secrets: [{env: JOBSERV_SECRET}]}).
+     */
+    public static ProcessBuilder server(Path work, String secret, List<String> command) {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("JAVA_OPTS", "-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
+        pb.environment().remove("BUILDHOOK_CONFIG");
+        pb.environment().put("BUILDHOOK_CDS_DIR", "");
+        pb.environment().put("JOBSERV_SECRET", secret);
+        return pb;
+    }
+
     /** The {@code XDG_CACHE_HOME} that {@link #launcher} gives installation {@code home}: a sibling folder. */
     public static Path userCache(Path home) {
         return home.resolveSibling("xdg-cache");
