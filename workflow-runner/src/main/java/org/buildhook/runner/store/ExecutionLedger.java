@@ -318,7 +318,7 @@ public final class ExecutionLedger {
                     }
                 }
                 // The running jobs of the names it was renamed from hold slots of it too (rename35).
-                held += renamedRunning(c, ruleName, renames);
+                held += renamedRunning(c, ruleName, jobId, renames);
                 Take take = Take.NOT_FREE;
                 if (cutShort) {
                     // Its own slot counts among those held: it starts again in it unless a lowered limit is still
@@ -417,11 +417,23 @@ public final class ExecutionLedger {
     /**
      * How many jobs of other rules that {@code ruleName} counts as its own ({@link RuleRenames}: the names it was
      * renamed from, or a rule no longer in force with its {@code run}) are running: each holds one of its slots
-     * while it runs. Read from the running jobs only (at most what the nodes run at once).
+     * while it runs. A job of a rule no longer in force (the old name's retry or re-run after a rename) counts, the
+     * other way round, the running jobs of the rule in force that took its name over (review36). Read from the
+     * running jobs only (at most what the nodes run at once).
      */
-    private static int renamedRunning(Connection c, String ruleName, RuleRenames renames) throws SQLException {
+    private static int renamedRunning(Connection c, String ruleName, String jobId, RuleRenames renames)
+            throws SQLException {
         if (!renames.any()) {
             return 0;
+        }
+        String own = null;
+        if (!renames.inForce(ruleName)) {
+            try (PreparedStatement p = c.prepareStatement("SELECT rule_snapshot FROM jobs WHERE id = ?")) {
+                p.setString(1, jobId);
+                try (ResultSet rs = p.executeQuery()) {
+                    own = rs.next() ? rs.getString(1) : null;
+                }
+            }
         }
         int running = 0;
         try (PreparedStatement p = c.prepareStatement("SELECT rule_name, rule_snapshot FROM jobs WHERE state = ?"
@@ -430,7 +442,7 @@ public final class ExecutionLedger {
             p.setString(2, ruleName);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
-                    if (renames.counts(ruleName, rs.getString(1), rs.getString(2))) {
+                    if (renames.counts(ruleName, own, rs.getString(1), rs.getString(2))) {
                         running++;
                     }
                 }

@@ -61,6 +61,34 @@ public final class RuleRenames {
         return how(rule, other, otherSnapshot).isPresent();
     }
 
+    /** Whether {@code rule} is in force (enabled in the rules in force). */
+    boolean inForce(String rule) {
+        return runs.containsKey(rule);
+    }
+
+    /**
+     * Whether a job of {@code rule}, whose rule snapshot is {@code ruleSnapshot}, counts a running job of {@code other}
+     * against its {@code concurrency}. For a rule in force, as {@link #counts(String, String, String)}. For a rule not
+     * in force (the old name's retry, or re-run, after a rename: review36), the other way round: the running jobs of
+     * each rule in force that takes it over, and of the other old names those rules take over; else the two names'
+     * jobs would each count only their own and a retry of the old name would start beside the new name's job.
+     */
+    public boolean counts(String rule, String ruleSnapshot, String other, String otherSnapshot) {
+        if (rule.equals(other)) {
+            return false;
+        }
+        if (runs.containsKey(rule)) {
+            return how(rule, other, otherSnapshot).isPresent();
+        }
+        for (String taker : runs.keySet()) {
+            if (how(taker, rule, ruleSnapshot).isPresent()
+                    && (taker.equals(other) || how(taker, other, otherSnapshot).isPresent())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * How {@code rule} (in force) takes over the running jobs of {@code other}: {@link Taken#RENAMED_FROM} when its
      * {@code renamed-from} names it, {@link Taken#SAME_RUN} when {@code other} is not in force and its job's run is

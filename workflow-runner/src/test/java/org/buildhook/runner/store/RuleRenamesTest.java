@@ -37,4 +37,26 @@ class RuleRenamesTest {
         assertThat(renames.counts("deploy-v2", "deploy-v2", rule("deploy-v2", RUN))).isFalse();
         assertThat(RuleRenames.NONE.counts("deploy-v2", "deploy", rule("deploy", RUN))).isFalse();
     }
+
+    /** review36: the old name's retry or re-run counts the running jobs of the rule that took its name over. */
+    @Test
+    void aJobOfARuleNotInForceCountsTheRunningJobsOfTheRuleThatTookItsNameOver() {
+        RuleRenames renamed = RuleRenames.of(Map.of("deploy-v2", List.of("deploy", "deploy-2019")),
+                Map.of("deploy-v2", rule("deploy-v2", RUN), "other", rule("other", RUN)));
+        String old = rule("deploy", "{\"command\":[\"/opt/old.sh\"]}");
+
+        assertThat(renamed.counts("deploy", old, "deploy-v2", rule("deploy-v2", RUN))).isTrue();
+        assertThat(renamed.counts("deploy", old, "deploy-2019", rule("deploy-2019", "{}"))).as("a name it took over too")
+                .isTrue();
+        assertThat(renamed.counts("deploy", old, "other", rule("other", RUN))).as("not its taker").isFalse();
+        assertThat(renamed.counts("deploy", old, "deploy", old)).isFalse();
+        assertThat(renamed.counts("gone", rule("gone", "{\"command\":[\"/x\"]}"), "deploy-v2", rule("deploy-v2", RUN)))
+                .as("a rule no rule in force took over").isFalse();
+
+        RuleRenames sameRun = RuleRenames.of(Map.of(), Map.of("deploy-v2", rule("deploy-v2", RUN)));
+        assertThat(sameRun.counts("deploy", rule("deploy", RUN), "deploy-v2", rule("deploy-v2", RUN))).isTrue();
+        assertThat(sameRun.counts("deploy", rule("deploy", "{\"command\":[\"/opt/old.sh\"]}"), "deploy-v2",
+                rule("deploy-v2", RUN))).as("another run").isFalse();
+        assertThat(sameRun.counts("deploy-v2", null, "deploy", rule("deploy", RUN))).as("in force: as before").isTrue();
+    }
 }
