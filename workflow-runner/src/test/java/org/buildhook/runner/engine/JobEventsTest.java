@@ -81,10 +81,12 @@ class JobEventsTest {
         run(Plans.job("absent", List.of(dir.resolve("no-such-program").toString()), Map.of(), 0,
                 Duration.ofMillis(50), 0));
 
-        assertThat(ended).extracting(Ended::rule, Ended::ending).containsExactly(
-                tuple("flaky", JobEvents.Ending.FAILED),
-                tuple("flaky", JobEvents.Ending.SUCCEEDED),
-                tuple("absent", JobEvents.Ending.FAILED_TO_START));
+        // The event follows the job's final record: wait for it, not for the record.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(ended)
+                .extracting(Ended::rule, Ended::ending).containsExactly(
+                        tuple("flaky", JobEvents.Ending.FAILED),
+                        tuple("flaky", JobEvents.Ending.SUCCEEDED),
+                        tuple("absent", JobEvents.Ending.FAILED_TO_START)));
         assertThat(ended.get(1).duration()).isGreaterThanOrEqualTo(Duration.ofMillis(200));
     }
 
