@@ -1,7 +1,6 @@
 package org.buildhook.runner.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
@@ -10,6 +9,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.buildhook.runner.RunnerException;
 import org.buildhook.runner.exec.CommonsExecLauncher;
@@ -34,16 +34,15 @@ class RestoredCopyBesideItsOriginalTest {
 
     @Test
     void aRestoredCopyStartedBesideItsLiveOriginalIsRefusedAndKillsNothing() throws Exception {
-        Path original = dir.resolve("data");
-        StoreConfig originalConfig = StoreConfig.sqlite(original);
         Path events = dir.resolve("events");
         Path marker = dir.resolve("go");
         Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\nenv > " + dir.resolve("env") + "-$$\n"
                 + "echo \"start $1 $$\" >> " + events + "\n"
                 + "while [ ! -f " + marker + " ]; do [ -d " + marker.getParent() + " ] || exit 1; sleep 0.05; done\n"
                 + "echo \"end $1\" >> " + events + "\n");
-        NodeProcess node = NodeProcess.start(dir, "original", "url=" + originalConfig.url(), "data=" + original,
-                "slow=1", "slowScript=" + script, "label=job", "heartbeat=1000", "missed=20");
+        NodeProcess node = NodeProcess.start(dir, "original", "url=" + original().url(),
+                "data=" + original().dataDir(), "slow=1", "slowScript=" + script, "label=job", "heartbeat=1000",
+                "missed=20");
         try {
             await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") && Files.exists(events)
                     && !Files.readAllLines(events).isEmpty() || !node.process.isAlive());
@@ -52,28 +51,10 @@ class RestoredCopyBesideItsOriginalTest {
             long command = Long.parseLong(Files.readAllLines(events).get(0).split(" ")[2]);
             assertThat(Files.readString(dir.resolve("env-" + command))).contains("BUILDHOOK_STORE=");
 
-            // The operator's restore drill: an online backup, restored into a data folder of its own.
-            Path copy = dir.resolve("restored");
-            Files.createDirectories(copy);
-            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + original.resolve("buildhook.db"));
-                    Statement s = c.createStatement()) {
-                s.executeUpdate("backup to " + copy.resolve("buildhook.db"));
-            }
-            // The copy's dead-node limit (4 × 200 ms) has long passed since the backup's last heartbeat.
-            EngineConfig fast = new EngineConfig("restored", 2, Duration.ofMillis(250), Duration.ofMillis(200), 4,
-                    Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(200));
-            try (Store store = Store.open(StoreConfig.sqlite(copy));
-                    CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(copy.resolve("logs")))) {
-                JobEngine engine = JobEngine.create(store, launcher, fast);
-                try {
-                    assertThatThrownBy(engine::start).isInstanceOf(RunnerException.class)
-                            .hasMessageContaining("is a copy of one still served on this host")
-                            .hasMessageContaining("pid " + node.process.pid())
-                            .hasMessageContaining("What to do: stop that server first");
-                } finally {
-                    engine.stop();
-                }
-            }
+            assertThat(startOn(restoredCopy())).isInstanceOf(RunnerException.class)
+                    .hasMessageContaining("is a copy of one still served on this host")
+                    .hasMessageContaining("pid " + node.process.pid())
+                    .hasMessageContaining("What to do: stop that server first");
             assertThat(ProcessHandle.of(command).map(ProcessHandle::isAlive)).contains(true);
             assertThat(node.process.isAlive()).isTrue();
             Files.createFile(marker);
@@ -91,43 +72,16 @@ class RestoredCopyBesideItsOriginalTest {
      */
     @Test
     void aRestoredCopyHoldingARetryDueBesideItsLiveOriginalIsRefused() throws Exception {
-        Path original = dir.resolve("data");
-        StoreConfig originalConfig = StoreConfig.sqlite(original);
-        Path events = dir.resolve("events");
-        Path script = Files.writeString(dir.resolve("fail.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
-                + "\nexit 3\n");
-        NodeProcess node = NodeProcess.start(dir, "original", "url=" + originalConfig.url(), "data=" + original,
-                "retryScript=" + script, "label=job", "heartbeat=1000", "missed=20");
+        NodeProcess node = startWithARetryDue("original");
         try {
-            Path db = original.resolve("buildhook.db");
-            await().atMost(Duration.ofMinutes(5)).ignoreExceptions().until(() -> !node.process.isAlive()
-                    || Files.exists(db) && "FAILED QUEUED".equals(attemptAndJob(db)));
-            assertThat(node.process.isAlive()).as("the original node: %s", Files.readString(dir.resolve("original.err")))
-                    .isTrue();
-
-            Path copy = dir.resolve("restored");
-            Files.createDirectories(copy);
-            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
-                s.executeUpdate("backup to " + copy.resolve("buildhook.db"));
-            }
-            EngineConfig fast = new EngineConfig("restored", 2, Duration.ofMillis(250), Duration.ofMillis(200), 4,
-                    Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(200));
-            try (Store store = Store.open(StoreConfig.sqlite(copy));
-                    CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(copy.resolve("logs")))) {
-                JobEngine engine = JobEngine.create(store, launcher, fast);
-                try {
-                    assertThatThrownBy(engine::start).isInstanceOf(RunnerException.class)
-                            .hasMessageContaining("is a copy of one still served on this host")
-                            .hasMessageContaining("'s attempt 1 (FAILED) was recorded by node original")
-                            .hasMessageContaining("pid " + node.process.pid())
-                            .hasMessageContaining("is QUEUED")
-                            .hasMessageContaining("What to do: stop that server first");
-                } finally {
-                    engine.stop();
-                }
-            }
+            assertThat(startOn(restoredCopy())).isInstanceOf(RunnerException.class)
+                    .hasMessageContaining("is a copy of one still served on this host")
+                    .hasMessageContaining("'s attempt 1 (FAILED) was recorded by node original")
+                    .hasMessageContaining("pid " + node.process.pid())
+                    .hasMessageContaining("is QUEUED")
+                    .hasMessageContaining("What to do: stop that server first");
             assertThat(node.process.isAlive()).isTrue();
-            assertThat(Files.readAllLines(events)).hasSize(1);
+            assertThat(Files.readAllLines(dir.resolve("events"))).hasSize(1);
         } finally {
             NodeProcess.continueAndKill(List.of(node));
         }
@@ -141,50 +95,23 @@ class RestoredCopyBesideItsOriginalTest {
      */
     @Test
     void aBackupTakenBeforeTheLiveServerRecordedAnyAttemptIsRefusedBesideIt() throws Exception {
-        Path original = dir.resolve("data");
-        StoreConfig originalConfig = StoreConfig.sqlite(original);
-        Path events = dir.resolve("events");
-        Path script = Files.writeString(dir.resolve("fail.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
-                + "\nexit 3\n");
-        Path db = original.resolve("buildhook.db");
-        NodeProcess earlier = NodeProcess.start(dir, "earlier", "url=" + originalConfig.url(), "data=" + original,
-                "retryScript=" + script, "label=job", "heartbeat=1000", "missed=20");
-        try {
-            await().atMost(Duration.ofMinutes(5)).ignoreExceptions().until(() -> !earlier.process.isAlive()
-                    || Files.exists(db) && "FAILED QUEUED".equals(attemptAndJob(db)));
-            assertThat(earlier.process.isAlive()).as("the earlier node: %s", Files.readString(dir.resolve("earlier.err")))
-                    .isTrue();
-        } finally {
-            earlier.kill();
-        }
-        NodeProcess node = NodeProcess.start(dir, "original", "url=" + originalConfig.url(), "data=" + original,
-                "heartbeat=1000", "missed=20");
+        startWithARetryDue("earlier").kill();
+        NodeProcess node = NodeProcess.start(dir, "original", "url=" + original().url(),
+                "data=" + original().dataDir(), "heartbeat=1000", "missed=20");
         try {
             await().atMost(Duration.ofMinutes(5)).until(() -> node.printed("ACCEPTED") || !node.process.isAlive());
             assertThat(node.process.isAlive()).as("the original node: %s", Files.readString(dir.resolve("original.err")))
                     .isTrue();
 
-            Path copy = dir.resolve("restored");
-            Files.createDirectories(copy);
-            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
-                s.executeUpdate("backup to " + copy.resolve("buildhook.db"));
-            }
-            assertThat(attemptAndJob(copy.resolve("buildhook.db"))).isEqualTo("FAILED QUEUED");
-            try (Store store = Store.open(StoreConfig.sqlite(copy));
-                    CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(copy.resolve("logs")))) {
-                JobEngine engine = JobEngine.create(store, launcher, FAST);
-                try {
-                    assertThatThrownBy(engine::start).isInstanceOf(RunnerException.class)
-                            .hasMessageContaining("is a copy of one still served on this host: the server that served"
-                                    + " it (pid " + node.process.pid() + ", since ")
-                            .hasMessageContaining("is QUEUED")
-                            .hasMessageContaining("What to do: stop that server first");
-                } finally {
-                    engine.stop();
-                }
-            }
+            StoreConfig copy = restoredCopy();
+            assertThat(attemptAndJob(copy.dataDir().resolve("buildhook.db"))).isEqualTo("FAILED QUEUED");
+            assertThat(startOn(copy)).isInstanceOf(RunnerException.class)
+                    .hasMessageContaining("is a copy of one still served on this host: the server that served"
+                            + " it (pid " + node.process.pid() + ", since ")
+                    .hasMessageContaining("is QUEUED")
+                    .hasMessageContaining("What to do: stop that server first");
             assertThat(node.process.isAlive()).isTrue();
-            assertThat(Files.readAllLines(events)).hasSize(1);
+            assertThat(Files.readAllLines(dir.resolve("events"))).hasSize(1);
         } finally {
             NodeProcess.continueAndKill(List.of(node));
         }
@@ -197,31 +124,14 @@ class RestoredCopyBesideItsOriginalTest {
      */
     @Test
     void aServerStartedOnTheStoreOfAnUndeployedApplicationWhoseJvmStillRunsStarts() throws Exception {
-        Path original = dir.resolve("data");
-        StoreConfig originalConfig = StoreConfig.sqlite(original);
-        Path events = dir.resolve("events");
-        Path script = Files.writeString(dir.resolve("fail.sh"), "#!/bin/sh\necho \"start $1 $$\" >> " + events
-                + "\nexit 3\n");
-        Path db = original.resolve("buildhook.db");
-        NodeProcess container = NodeProcess.start(dir, "container", "url=" + originalConfig.url(), "data=" + original,
-                "retryScript=" + script, "label=job", "heartbeat=1000", "missed=20", "afterStop=stay");
+        NodeProcess container = startWithARetryDue("container", "afterStop=stay");
         try {
-            await().atMost(Duration.ofMinutes(5)).ignoreExceptions().until(() -> !container.process.isAlive()
-                    || Files.exists(db) && "FAILED QUEUED".equals(attemptAndJob(db)));
             container.process.getOutputStream().close(); // the undeploy: engine and store stopped, the JVM runs on
             await().atMost(Duration.ofMinutes(5)).until(() -> container.printed("STOPPED") || !container.process.isAlive());
             assertThat(container.process.isAlive()).as("the container: %s", Files.readString(dir.resolve("container.err")))
                     .isTrue();
 
-            try (Store store = Store.open(originalConfig);
-                    CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(original.resolve("logs")))) {
-                JobEngine engine = JobEngine.create(store, launcher, FAST);
-                try {
-                    engine.start();
-                } finally {
-                    engine.stop();
-                }
-            }
+            assertThat(startOn(original())).as("the start on the undeployed application's store").isNull();
             assertThat(container.process.isAlive()).isTrue();
         } finally {
             NodeProcess.continueAndKill(List.of(container));
@@ -231,6 +141,69 @@ class RestoredCopyBesideItsOriginalTest {
     /** The copy's dead-node limit (4 × 200 ms) has long passed since the backup's last heartbeat. */
     private static final EngineConfig FAST = new EngineConfig("restored", 2, Duration.ofMillis(250),
             Duration.ofMillis(200), 4, Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(200));
+
+    /** The original's store: SQLite in {@code dir/data}. */
+    private StoreConfig original() {
+        return StoreConfig.sqlite(dir.resolve("data"));
+    }
+
+    /**
+     * Starts node {@code name} (with {@code more} settings) on the {@link #original()} store with one job whose command
+     * notes its start in {@code dir/events} and exits 3, and waits until its attempt 1 FAILED and the job is QUEUED for
+     * its retry, the node still running. Kills the node if it does not get there.
+     */
+    private NodeProcess startWithARetryDue(String name, String... more) throws Exception {
+        Path script = Files.writeString(dir.resolve("fail.sh"), "#!/bin/sh\necho \"start $1 $$\" >> "
+                + dir.resolve("events") + "\nexit 3\n");
+        List<String> settings = new ArrayList<>(List.of("url=" + original().url(), "data=" + original().dataDir(),
+                "retryScript=" + script, "label=job", "heartbeat=1000", "missed=20"));
+        settings.addAll(List.of(more));
+        NodeProcess node = NodeProcess.start(dir, name, settings.toArray(String[]::new));
+        try {
+            Path db = original().dataDir().resolve("buildhook.db");
+            await().atMost(Duration.ofMinutes(5)).ignoreExceptions().until(() -> !node.process.isAlive()
+                    || Files.exists(db) && "FAILED QUEUED".equals(attemptAndJob(db)));
+            assertThat(node.process.isAlive()).as("the %s node: %s", name, Files.readString(dir.resolve(name + ".err")))
+                    .isTrue();
+            return node;
+        } catch (Exception | AssertionError e) {
+            NodeProcess.continueAndKill(List.of(node));
+            throw e;
+        }
+    }
+
+    /**
+     * The operator's restore drill: an online backup ({@code .backup}) of the original's store, restored into a data
+     * folder of its own, {@code dir/restored}.
+     */
+    private StoreConfig restoredCopy() throws Exception {
+        Path copy = Files.createDirectories(dir.resolve("restored"));
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + original().dataDir().resolve("buildhook.db"));
+                Statement s = c.createStatement()) {
+            s.executeUpdate("backup to " + copy.resolve("buildhook.db"));
+        }
+        return StoreConfig.sqlite(copy);
+    }
+
+    /**
+     * Starts an engine ({@link #FAST}, node 'restored') on {@code store}, its logs in the store's data folder, and
+     * stops it: what its start threw, or null when it started.
+     */
+    private static Throwable startOn(StoreConfig store) throws Exception {
+        try (Store opened = Store.open(store);
+                CommonsExecLauncher launcher = CommonsExecLauncher.create(LauncherConfig.defaults(
+                        store.dataDir().resolve("logs")))) {
+            JobEngine engine = JobEngine.create(opened, launcher, FAST);
+            try {
+                engine.start();
+                return null;
+            } catch (RuntimeException e) {
+                return e;
+            } finally {
+                engine.stop();
+            }
+        }
+    }
 
     /** The outcome of the store's one attempt and its job's state, space-separated, or "" while there is none. */
     private static String attemptAndJob(Path db) throws Exception {
