@@ -311,21 +311,10 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
     @Test
     void aJobOfARuleTakenOutWhileItWaitsForARetrySaysItsAttemptRanNotThatItNeverStarted() throws IOException {
         Path log = dir.resolve("cleaned");
-        RuleSet rules = rules("rules:\n"
-                + "  - name: flaky\n"
-                + "    run: {command: [/bin/sh, -c, 'exit 3'], retries: 2, backoff: 1h}\n"
-                + "    on-cancel: {command: [/bin/sh, -c, 'echo cleaned >> " + log + "']}\n");
-        openStore();
-        startEngine();
-        String id = deliver(rules, 67).jobIds().get(0);
+        String id = flakyJobCleaningUpInto(log);
         await().atMost(Duration.ofSeconds(60)).until(() -> job(id).retryDueAt().isPresent());
 
-        assertThat(store.cancelJobsOfRules(java.util.Set.of("flaky"), r -> "its rule '" + r + "' is removed"))
-                .containsExactly(new org.buildhook.runner.store.Store.RuleNotInForce("flaky", 1));
-
-        assertState(job(id), JobState.CANCELLED);
-        assertThat(job(id).message()).isEqualTo("cancelled while waiting for retry 1 of 2; attempt 1 exited with 3;"
-                + " its rule 'flaky' is removed");
+        assertFlakyTakenOutCancelsItsJobAtOnceSayingWhy(id);
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(log));
     }
 
@@ -337,13 +326,7 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
     @Test
     void aJobOfARuleTakenOutWhileItsNodeIsStillPuttingItBackForItsRetryIsCancelledAtOnceWithWhy() throws Exception {
         Path log = dir.resolve("cleaned");
-        RuleSet rules = rules("rules:\n"
-                + "  - name: flaky\n"
-                + "    run: {command: [/bin/sh, -c, 'exit 3'], retries: 2, backoff: 1h}\n"
-                + "    on-cancel: {command: [/bin/sh, -c, 'echo cleaned >> " + log + "']}\n");
-        openStore();
-        startEngine();
-        String id = deliver(rules, 67).jobIds().get(0);
+        String id = flakyJobCleaningUpInto(log);
         await().atMost(Duration.ofSeconds(60)).until(() -> job(id).retryDueAt().isPresent() && putBack(id));
         try (var c = store.schedulerDataSource().getConnection();
                 var p = c.prepareStatement("UPDATE scheduled_tasks SET picked = ? WHERE task_instance = ?")) {
@@ -352,13 +335,32 @@ abstract class AbstractApprovalTest extends AbstractWorkflowTest {
             assertThat(p.executeUpdate()).isEqualTo(1);
         }
 
+        assertFlakyTakenOutCancelsItsJobAtOnceSayingWhy(id);
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(log));
+    }
+
+    /**
+     * Rule 'flaky' (its command exits 3, retried twice an hour apart; its on-cancel appends "cleaned" to {@code log}) on
+     * a started engine, and build 67 delivered to it: its job's id.
+     */
+    private String flakyJobCleaningUpInto(Path log) throws IOException {
+        RuleSet rules = rules("rules:\n"
+                + "  - name: flaky\n"
+                + "    run: {command: [/bin/sh, -c, 'exit 3'], retries: 2, backoff: 1h}\n"
+                + "    on-cancel: {command: [/bin/sh, -c, 'echo cleaned >> " + log + "']}\n");
+        openStore();
+        startEngine();
+        return deliver(rules, 67).jobIds().get(0);
+    }
+
+    /** Takes rule 'flaky' out: its job {@code id}, waiting for retry 1 of 2, is cancelled at once, saying why. */
+    private void assertFlakyTakenOutCancelsItsJobAtOnceSayingWhy(String id) {
         assertThat(store.cancelJobsOfRules(java.util.Set.of("flaky"), r -> "its rule '" + r + "' is removed"))
                 .containsExactly(new org.buildhook.runner.store.Store.RuleNotInForce("flaky", 1));
 
         assertState(job(id), JobState.CANCELLED);
         assertThat(job(id).message()).isEqualTo("cancelled while waiting for retry 1 of 2; attempt 1 exited with 3;"
                 + " its rule 'flaky' is removed");
-        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(log));
     }
 
     /**
