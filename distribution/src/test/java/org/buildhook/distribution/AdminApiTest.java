@@ -278,6 +278,31 @@ class AdminApiTest {
         assertThat(server.awaitJobState(newId, "SUCCEEDED").path("job").path("rerunOf").asText()).isEqualTo(old);
     }
 
+    /**
+     * review36: a rule renamed (renamed-from) that asks for an approval now gates a re-run of the old name's job too:
+     * that re-run is a job of the old name, which no rule in force is, and it ran without anyone's yes.
+     */
+    @Test
+    void aRerunOfARenamedRulesOldJobAwaitsTheApprovalTheRuleThatTookItsNameAsksFor(AdminServer server)
+            throws Exception {
+        String delivery = server.deliver("build-67-passed.json");
+        String old = server.awaitJob(delivery, "SUCCEEDED").path("id").asText();
+        server.replaceRules("rules:\n  - name: deploy\n    renamed-from: echo\n    when: {status: PASSED}\n"
+                + "    approval: {expires: 1h}\n"
+                + "    run:\n      command: [/bin/sh, '" + server.dir.resolve("echo.sh") + "', '${build.id}', v2]\n"
+                + "      timeout: 30s\n");
+
+        HttpResponse<String> rerun = server.post("jobs/" + old + "/rerun");
+
+        assertThat(rerun.statusCode()).isEqualTo(202);
+        String newId = AdminServer.json(rerun.body()).path("job").asText();
+        assertThat(AdminServer.json(rerun.body()).path("state").asText()).isEqualTo("AWAITING_APPROVAL");
+        assertThat(server.getJson("jobs/" + newId).path("attempts")).isEmpty();
+        assertThat(server.getJson("jobs/" + old).path("actions").path(0).path("detail").asText())
+                .isEqualTo("new job " + newId + ", awaiting the approval rule 'deploy' (renamed from 'echo') asks for"
+                        + " now (job " + old + " was planned without one)");
+    }
+
     @Test
     void replayMatchesTheStoredBodyAgainstTheRulesInForceNow(AdminServer server) throws Exception {
         String delivery = server.deliver("build-67-passed.json");

@@ -310,8 +310,17 @@ final class AdminRequests {
     JsonAnswer rerun(String jobId) {
         Job old = store().job(jobId).orElseThrow(() -> noJob(store(), jobId)).job();
         // rename34: a rule that asks for an approval now has its re-runs await one, whatever the old job's plan said.
-        java.time.Duration approval = currentRules().approvalExpiries().get(old.ruleName());
+        // review36: so does the rule in force that took the old job's rule's name over (renamed-from, or the same run).
+        RuleSet rules = currentRules();
+        String asking = old.ruleName();
+        if (!rules.ruleNames().contains(asking)) {
+            asking = org.buildhook.runner.store.RuleRenames.of(rules.renamedFrom(), rules.snapshots())
+                    .takenBy(asking, old.ruleSnapshot()).map(Map.Entry::getKey).orElse(asking);
+        }
+        java.time.Duration approval = rules.approvalExpiries().get(asking);
         boolean gated = approval != null && !old.workflow().needsApproval() && old.workflow().parentId() == null;
+        String askedBy = asking.equals(old.ruleName()) ? "its rule '" + old.ruleName() + "'"
+                : "rule '" + asking + "' (renamed from '" + old.ruleName() + "')";
         String id;
         try {
             id = store().rerun(jobId, approval);
@@ -325,12 +334,10 @@ final class AdminRequests {
             throw e;
         }
         store().recordAction(actor, "rerun", old.deliveryId(), jobId, "new job " + id + (gated ? ", awaiting the"
-                + " approval its rule '" + old.ruleName() + "' asks for now (job " + jobId + " was planned without one)"
-                : ""));
+                + " approval " + askedBy + " asks for now (job " + jobId + " was planned without one)" : ""));
         if (gated) {
-            LOG.info("job {}, re-run of job {}, awaits the approval its rule '{}' asks for in the rules in force now"
-                    + " (job {} was planned without one); approve it with buildhook approve {}", id, jobId,
-                    old.ruleName(), jobId, id);
+            LOG.info("job {}, re-run of job {}, awaits the approval {} asks for in the rules in force now (job {} was"
+                    + " planned without one); approve it with buildhook approve {}", id, jobId, askedBy, jobId, id);
         }
         if (old.state().isFinal()) {
             LOG.info("admin {} re-ran job {} as job {}", actor, jobId, id);
