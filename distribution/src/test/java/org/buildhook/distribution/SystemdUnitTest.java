@@ -121,6 +121,30 @@ class SystemdUnitTest {
                 + " /etc/systemd/system/buildhook.service.d/", "systemctl enable --now buildhook.socket");
     }
 
+    /**
+     * review36: the install line enabled the socket while the service still listened on the port itself: systemd's
+     * bind of ListenStream= then fails (EADDRINUSE, as a second listener on a port always does), the socket unit
+     * fails and the line stops before the restart. The service is stopped first, started after the socket.
+     */
+    @Test
+    void theInstallLinesStopTheServiceBeforeTheSocketTakesItsPort() throws Exception {
+        String deploying = Files.readString(DOCS.resolve("docs/deploying.md"));
+        assertThat(deploying).contains("systemctl daemon-reload && systemctl stop buildhook && systemctl enable --now"
+                + " buildhook.socket && systemctl start buildhook").doesNotContain("enable --now buildhook.socket &&"
+                        + " systemctl restart buildhook");
+        String socket = Files.readString(SOCKET);
+        assertThat(socket).contains("systemctl daemon-reload && systemctl stop buildhook && systemctl enable --now"
+                + " buildhook.socket \\\n#     && systemctl start buildhook").doesNotContain("enable --now buildhook.socket && systemctl restart buildhook");
+        try (java.net.ServerSocket service = new java.net.ServerSocket(0)) {
+            // What systemd meets: the running service's listener keeps a second one off its port.
+            try (java.net.ServerSocket held = new java.net.ServerSocket()) {
+                held.setReuseAddress(true);
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> held.bind(
+                        new java.net.InetSocketAddress(service.getLocalPort()))).isInstanceOf(java.net.BindException.class);
+            }
+        }
+    }
+
     static String runAllowingFailure(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
