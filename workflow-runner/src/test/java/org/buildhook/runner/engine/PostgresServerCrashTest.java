@@ -201,7 +201,12 @@ class PostgresServerCrashTest {
             assertThat(a.exitCode()).isZero();
             assertThat(a.node()).isEqualTo("node-a");
         });
-        assertThat(lines("another node").stream().filter(l -> l.startsWith("job ")).toList()).as("no other node on a one-node installation").isEmpty();
+        // A restart of the server that takes longer than the heartbeat's budget (a loaded machine) makes the node
+        // say, truly, that another node may run the job after the dead-node limit: that is the outage's report, not
+        // the node taking its own job for another's, which is what must never be said here.
+        assertThat(lines("another node").stream().filter(l -> l.startsWith("job "))
+                .filter(l -> !l.contains("no heartbeat could be written")).toList())
+                .as("no other node on a one-node installation").isEmpty();
     }
 
     private JobDetail awaitSucceeded(String jobId) {
