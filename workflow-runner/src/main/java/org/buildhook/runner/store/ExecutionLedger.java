@@ -37,6 +37,7 @@ public final class ExecutionLedger {
     private final Runnable jobsDue;
     private final SlotLine line;
     private volatile RuleRenames renames = RuleRenames.NONE;
+    private final java.util.concurrent.atomic.AtomicLong renamedReads = new java.util.concurrent.atomic.AtomicLong();
     /** The ids of the audit trail's entries this writes ({@link #GATED}). */
     private final Ids ids;
 
@@ -234,6 +235,11 @@ public final class ExecutionLedger {
         boolean putBack = retryAt != null && version >= 0;
         int[] woken = new int[1];
         Take result;
+        RuleRenames renames = this.renames;
+        // A rule in force counts only running jobs of rules not in force: counted first, read only when there are any.
+        // A job of a rule no longer in force (review36) reads every other rule's running jobs, as before.
+        boolean gated = renames.any() && renames.inForce(ruleName);
+        RunningNotInForce notCounted = new RunningNotInForce(gated ? renames.namesInForce() : List.of());
         try {
             result = db.inTransaction("take a concurrency slot", Durability.DEFERRED, c -> {
                 woken[0] = 0;
@@ -275,6 +281,7 @@ public final class ExecutionLedger {
                 int ahead;
                 boolean waiting;
                 String message;
+                boolean maybeRenamed;
                 // The limit in force, the slots held, and the jobs ahead counted up to the limit only (no
                 // more can matter: a long line costs each of its jobs' tries no more than a short one), in
                 // one statement.
@@ -288,7 +295,8 @@ public final class ExecutionLedger {
                         + ", (SELECT COUNT(*) FROM (SELECT 1 FROM jobs j WHERE " + waitingForUnits(db.dialect())
                         + " AND j.id <> ?" + (unitsPlace != null ? " AND (j.waiting_since < ? OR (j.waiting_since = ?"
                                 + " AND j.id < ?))" : "") + " LIMIT (SELECT n FROM in_force)) waiters),"
-                        + " (SELECT slot_waiting FROM jobs WHERE id = ?), (SELECT message FROM jobs WHERE id = ?)")) {
+                        + " (SELECT slot_waiting FROM jobs WHERE id = ?), (SELECT message FROM jobs WHERE id = ?)"
+                        + (gated ? ", (SELECT COUNT(*) FROM jobs WHERE " + notCounted.sql() + ")" : ""))) {
                     int i = 0;
                     p.setString(++i, ruleName);
                     p.setInt(++i, asked);
@@ -308,6 +316,9 @@ public final class ExecutionLedger {
                     }
                     p.setString(++i, jobId);
                     p.setString(++i, jobId);
+                    if (gated) {
+                        notCounted.bind(p, i, ruleName);
+                    }
                     try (ResultSet rs = p.executeQuery()) {
                         rs.next();
                         limit = rs.getInt(1);
@@ -315,10 +326,17 @@ public final class ExecutionLedger {
                         ahead = rs.getInt(3) + rs.getInt(4);
                         waiting = rs.getInt(5) == 1;
                         message = rs.getString(6);
+                        maybeRenamed = renames.any() && (!gated || rs.getInt(7) > 0);
                     }
                 }
-                // The running jobs of the names it was renamed from hold slots of it too (rename35).
-                held += renamedRunning(c, ruleName, jobId, renames);
+                // The running jobs of the names it was renamed from hold slots of it too (rename35), and a job of a
+                // rule no longer in force counts those of the rules that took its name over (review36). For a rule in
+                // force, the rule snapshots are read and compared only when a running job's rule is not in force
+                // (perf36): the same statement counted those, and a take where every running job's rule is in force
+                // reads none.
+                if (maybeRenamed) {
+                    held += renamedRunning(c, ruleName, jobId, renames, notCounted);
+                }
                 Take take = Take.NOT_FREE;
                 if (cutShort) {
                     // Its own slot counts among those held: it starts again in it unless a lowered limit is still
@@ -421,11 +439,8 @@ public final class ExecutionLedger {
      * other way round, the running jobs of the rule in force that took its name over (review36). Read from the
      * running jobs only (at most what the nodes run at once).
      */
-    private static int renamedRunning(Connection c, String ruleName, String jobId, RuleRenames renames)
-            throws SQLException {
-        if (!renames.any()) {
-            return 0;
-        }
+    private int renamedRunning(Connection c, String ruleName, String jobId, RuleRenames renames,
+            RunningNotInForce which) throws SQLException {
         String own = null;
         if (!renames.inForce(ruleName)) {
             try (PreparedStatement p = c.prepareStatement("SELECT rule_snapshot FROM jobs WHERE id = ?")) {
@@ -436,10 +451,10 @@ public final class ExecutionLedger {
             }
         }
         int running = 0;
-        try (PreparedStatement p = c.prepareStatement("SELECT rule_name, rule_snapshot FROM jobs WHERE state = ?"
-                + " AND rule_name <> ?")) {
-            p.setString(1, JobState.RUNNING.name());
-            p.setString(2, ruleName);
+        try (PreparedStatement p = c.prepareStatement("SELECT rule_name, rule_snapshot FROM jobs WHERE "
+                + which.sql())) {
+            which.bind(p, 0, ruleName);
+            renamedReads.incrementAndGet();
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     if (renames.counts(ruleName, own, rs.getString(1), rs.getString(2))) {
@@ -449,6 +464,42 @@ public final class ExecutionLedger {
             }
         }
         return running;
+    }
+
+    /** How many times a slot take read other rules' running jobs to see whether it counts them (perf36's test). */
+    long renamedReads() {
+        return renamedReads.get();
+    }
+
+    /**
+     * The running jobs a slot take of a rule in force may count as renamed ({@link RuleRenames}): those whose rule is
+     * not in force ({@code inForce}), since a rule a {@code renamed-from} names never is, and a rule whose run counts
+     * must not be. Empty (a job of a rule no longer in force, which counts the running jobs of the rules in force that
+     * took its name over), or more names than a statement's parameters can safely hold (SQLite's oldest limit is
+     * 999): the running jobs of every other rule, as before the filter.
+     */
+    private record RunningNotInForce(List<String> inForce) {
+
+        private static final int MAX_NAMES = 900;
+
+        String sql() {
+            return "state = 'RUNNING' AND rule_name "
+                    + (inForce.isEmpty() || inForce.size() > MAX_NAMES ? "<> ?"
+                            : "NOT IN (" + String.join(", ", java.util.Collections.nCopies(inForce.size(), "?")) + ")");
+        }
+
+        /** Binds its parameters after the {@code after}th; returns the last one's index. */
+        int bind(PreparedStatement p, int after, String ruleName) throws SQLException {
+            int i = after;
+            if (inForce.isEmpty() || inForce.size() > MAX_NAMES) {
+                p.setString(++i, ruleName);
+            } else {
+                for (String name : inForce) {
+                    p.setString(++i, name);
+                }
+            }
+            return i;
+        }
     }
 
     /**

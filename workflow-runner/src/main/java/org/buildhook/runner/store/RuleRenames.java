@@ -30,10 +30,12 @@ public final class RuleRenames {
 
     private final Map<String, Set<String>> renamedFrom;
     private final Map<String, JsonNode> runs;
+    private final List<String> inForce;
 
     private RuleRenames(Map<String, Set<String>> renamedFrom, Map<String, JsonNode> runs) {
         this.renamedFrom = renamedFrom;
         this.runs = runs;
+        this.inForce = List.copyOf(runs.keySet());
     }
 
     /**
@@ -51,6 +53,11 @@ public final class RuleRenames {
     /** Whether some rule in force may count another rule's jobs: a rule in force at all. */
     boolean any() {
         return !runs.isEmpty();
+    }
+
+    /** The rules in force, in file order. */
+    List<String> namesInForce() {
+        return inForce;
     }
 
     /**

@@ -673,6 +673,39 @@ abstract class AbstractStoreTest {
     }
 
     /**
+     * perf36: since rename35 every slot take of a rule with a concurrency read all other rules' running jobs and
+     * parsed their rule snapshots whenever any rule was in force. It reads them only when a running job's rule is
+     * not in force (the only jobs a rule can count as renamed), and still counts such a job.
+     */
+    @Test
+    void aSlotTakeReadsOtherRulesRunningJobsOnlyWhileOneOfThemIsOfARuleNotInForce() {
+        ExecutionLedger ledger = store.ledger();
+        String run = "{\"command\":[\"/opt/deploy.sh\"],\"concurrency\":1}";
+        ledger.renames(RuleRenames.of(Map.of(), Map.of("deploy-v2", "{\"name\":\"deploy-v2\",\"run\":" + run + "}",
+                "notify", "{\"name\":\"notify\",\"run\":{\"command\":[\"/opt/notify.sh\"]}}")));
+        for (int i = 0; i < 2; i++) {
+            String notify = store.accept(Plans.delivery("{\"build_id\": " + (960 + i) + "}"),
+                    List.of(Plans.job("notify", List.of("/opt/notify.sh")))).jobIds().get(0);
+            ledger.startAttempt(notify, "node-b");
+        }
+        String old = store.accept(Plans.delivery("{\"build_id\": 962}"), List.of(new PlannedJob("deploy",
+                "{\"name\":\"deploy\",\"run\":" + run + "}", List.of("/opt/deploy.sh"), Map.of(), null, true,
+                Duration.ofSeconds(30), 0, Duration.ofMillis(100), 1, null))).jobIds().get(0);
+        int oldAttempt = ledger.startAttempt(old, "node-b");
+        String job = store.accept(Plans.delivery("{\"build_id\": 963}"), List.of(Plans.job("deploy-v2",
+                List.of("/opt/deploy.sh"), Map.of(), 0, Duration.ofMillis(100), 1))).jobIds().get(0);
+
+        long reads = ledger.renamedReads();
+        assertThat(ledger.tryAcquireSlot("deploy-v2", 1, job, "node-a", -1))
+                .as("the old name's running job holds the slot").isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        assertThat(ledger.renamedReads()).as("a running job of a rule not in force: read").isEqualTo(reads + 1);
+
+        ledger.finishAttempt(old, oldAttempt, outcome(JobOutcome.Result.SUCCEEDED), JobState.SUCCEEDED, -1);
+        assertThat(ledger.tryAcquireSlot("deploy-v2", 1, job, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(ledger.renamedReads()).as("the two running jobs' rule is in force: not read").isEqualTo(reads + 1);
+    }
+
+    /**
      * review12 L3: a retry waiting for its rule's slot showed only that wait; why its last attempt failed,
      * what the retry is about, was overwritten until the retry started. The wait now follows it, and goes
      * when the slot is taken. tryout21 F6: before that, during its backoff, the wait for the retry follows it
