@@ -111,6 +111,10 @@ class PostgresServerCrashTest {
         Files.createFile(go);
 
         JobDetail job = awaitSucceeded(jobId);
+        if (fencedItself(jobId)) {
+            assertRanAgainAfterItsFence(job);
+            return;
+        }
         assertThat(Files.readAllLines(marker)).as("the command's start and end lines")
                 .satisfiesExactly(l -> assertThat(l).startsWith("start "), l -> assertThat(l).startsWith("end "));
         assertRanOnceOnItsNode(job);
@@ -168,6 +172,10 @@ class PostgresServerCrashTest {
         Files.createFile(go);
 
         JobDetail job = awaitSucceeded(jobId);
+        if (fencedItself(jobId)) {
+            assertRanAgainAfterItsFence(job);
+            return;
+        }
         assertThat(Files.readAllLines(marker)).as("the command's start and end lines")
                 .satisfiesExactly(l -> assertThat(l).startsWith("start "), l -> assertThat(l).startsWith("end "));
         assertRanOnceOnItsNode(job);
@@ -207,6 +215,33 @@ class PostgresServerCrashTest {
         assertThat(lines("another node").stream().filter(l -> l.startsWith("job "))
                 .filter(l -> !l.contains("no heartbeat could be written")).toList())
                 .as("no other node on a one-node installation").isEmpty();
+    }
+
+    /**
+     * Whether the node killed the job's command itself because no heartbeat could be written for most of the dead-node
+     * limit: the server's crash recovery and the pools' reconnect outlasted that budget (11 s at a load average of 25,
+     * against 10 s here). Then running the command again once the store answers is what must happen, not a fault.
+     */
+    private boolean fencedItself(String jobId) {
+        boolean fenced = lines("killed by its own node").stream().anyMatch(l -> l.startsWith("job " + jobId + ":"));
+        System.out.println("PostgresServerCrashTest: the server came back " + (fenced
+                ? "after the heartbeat budget: the node fenced its command and ran it again"
+                : "within the heartbeat budget"));
+        return fenced;
+    }
+
+    /** The fenced attempt, then the one run once the store answered: each on this node, the last a success. */
+    private void assertRanAgainAfterItsFence(JobDetail job) throws IOException {
+        assertThat(job.attempts()).as("the fenced attempt, then the one that ran once the store answered").hasSizeGreaterThan(1)
+                .allSatisfy(a -> assertThat(a.node()).isEqualTo("node-a"));
+        assertThat(job.attempts().get(job.attempts().size() - 1).outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+        assertThat(job.attempts().subList(0, job.attempts().size() - 1))
+                .allSatisfy(a -> assertThat(a.outcome()).isNotEqualTo(AttemptOutcome.SUCCEEDED));
+        List<String> marks = Files.readAllLines(marker);
+        assertThat(marks).as("one start per attempt, the last one ended").filteredOn(l -> l.startsWith("start "))
+                .hasSize(job.attempts().size());
+        assertThat(marks.get(marks.size() - 1)).startsWith("end ");
+        assertThat(lines("taken for dead")).isEmpty();
     }
 
     private JobDetail awaitSucceeded(String jobId) {
