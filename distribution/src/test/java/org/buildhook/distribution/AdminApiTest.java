@@ -212,6 +212,51 @@ class AdminApiTest {
         assertThat(server.get("jobs/" + jobId + "/log?attempt=2").statusCode()).isEqualTo(404);
     }
 
+    /**
+     * tryout35 F5: {@code ?offset=abc} (the parameter is {@code from}) was ignored and the whole log answered, while a
+     * bad list filter is a 400; so were a {@code follow} or {@code notes} that is not a flag, and a {@code from} or
+     * {@code length} where it does nothing. Each is now a 400 saying what to send; what {@code buildhook logs} sends
+     * is answered as before.
+     */
+    @Test
+    void aParameterTheLogDoesNotTakeIsRefusedWithWhatToSend(AdminServer server) throws Exception {
+        String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
+        String log = "jobs/" + jobId + "/log";
+
+        java.util.Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put("offset=abc", "unknown parameter 'offset' of the log; known: attempt, follow, from, notes, length"
+                + " (from=N starts at byte N with follow=1 or notes=1; to read the log from byte N, send the header"
+                + " 'Range: bytes=N-')");
+        refused.put("offset=5", "unknown parameter 'offset' of the log; known: attempt, follow, from, notes, length");
+        refused.put("attempt=1&Attempt=1", "unknown parameter 'Attempt' of the log");
+        refused.put("follow=yes", "'follow' must be 1 (or true), 0 (or false), or left out");
+        refused.put("notes=2&from=0", "'notes' must be 1 (or true), 0 (or false), or left out");
+        refused.put("from=5", "'from' applies with follow=1 or notes=1 only; to read the log from byte N, send the"
+                + " header 'Range: bytes=N-'");
+        refused.put("from=abc&follow=1", "'from' must be a byte offset in the log, 0 or more");
+        refused.put("length=3", "'length' applies with notes=1 only");
+        refused.put("length=x", "'length' must be a number of bytes from 1 to 4194304");
+        refused.put("follow=1&notes=1", "'notes=1' does not go with 'follow=1'");
+        refused.put("attempt=0", "'attempt' must be an attempt number, 1 or more");
+        for (var bad : refused.entrySet()) {
+            HttpResponse<String> answer = server.get(log + "?" + bad.getKey());
+            assertThat(answer.statusCode()).as(bad.getKey()).isEqualTo(400);
+            assertThat(AdminServer.json(answer.body()).path("error").asText()).as(bad.getKey())
+                    .startsWith(bad.getValue());
+        }
+        // A job that does not exist: the parameter is refused first, as a list's unknown filter is.
+        assertThat(server.get("jobs/01AAAAAAAAAAAAAAAAAAAAAAAA/log?offset=5").statusCode()).isEqualTo(400);
+
+        // What buildhook logs sends (and the documented forms), as before.
+        for (String good : new String[] {"", "?attempt=1", "?follow=0", "?follow=1", "?follow=1&attempt=1&from=0",
+                "?notes=1", "?notes=1&from=5&attempt=1", "?notes=1&from=5&length=3", "?follow=&notes=0"}) {
+            HttpResponse<String> answer = server.get(log + good);
+            assertThat(answer.statusCode()).as(good).isEqualTo(200);
+        }
+        assertThat(server.get(log + "?notes=1&from=5&length=3").body()).isEqualTo("one");
+        assertThat(server.get(log + "?follow=1&attempt=1&from=9").body()).isEqualTo("line two 67\n");
+    }
+
     @Test
     void followsALogUntilTheAttemptEnds(AdminServer server) throws Exception {
         String jobId = server.awaitJob(server.deliver("build-68-failed.json"), "RUNNING").path("id").asText();

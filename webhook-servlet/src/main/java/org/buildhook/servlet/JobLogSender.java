@@ -134,12 +134,11 @@ final class JobLogSender {
     }
 
     void send(String jobId, HttpServletRequest request, HttpServletResponse response) throws IOException {
-        Integer wanted = attemptParameter(request.getParameter("attempt"));
-        boolean follow = flag(request.getParameter("follow"));
-        long followFrom = fromParameter(request.getParameter("from"));
+        LogParameters asked = LogParameters.of(request);
+        Integer wanted = asked.attempt();
         JobDetail job = store.job(jobId).orElseThrow(() -> AdminRequests.noJob(store, jobId));
-        if (follow) {
-            follow(jobId, wanted, followFrom, request, response);
+        if (asked.follow()) {
+            follow(jobId, wanted, asked.from(), request, response);
             return;
         }
         JobAttempt attempt = attempt(job, wanted).orElseThrow(() -> ApiError.notFound(job.attempts().isEmpty()
@@ -158,9 +157,8 @@ final class JobLogSender {
         long from = 0;
         long to = size - 1;
         String range = request.getHeader("Range");
-        if (range == null && flag(request.getParameter("notes"))) {
-            sendWithNotes(file, fromParameter(request.getParameter("from")),
-                    lengthParameter(request.getParameter("length")), response);
+        if (range == null && asked.notes()) {
+            sendWithNotes(file, asked.from(), asked.length(), response);
             return;
         }
         response.setContentType("text/plain; charset=utf-8");
@@ -186,7 +184,7 @@ final class JobLogSender {
     }
 
     /** The most bytes of one {@code ?notes=1} answer: the piece is read whole into memory. */
-    static final int NOTES_PAGE = 4 << 20;
+    static final int NOTES_PAGE = LogParameters.NOTES_PAGE;
 
     /** The header of a {@code ?notes=1} answer that says which of its bytes are buildhook's notes. */
     static final String NOTES_HEADER = "X-Buildhook-Log-Notes";
@@ -498,56 +496,5 @@ final class JobLogSender {
         } catch (NumberFormatException e) {
             throw ApiError.badRequest("Range numbers are too large");
         }
-    }
-
-    private static Integer attemptParameter(String value) {
-        if (value == null || value.isEmpty()) {
-            return null;
-        }
-        try {
-            int n = Integer.parseInt(value);
-            if (n >= 1) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // falls through
-        }
-        throw ApiError.badRequest("'attempt' must be an attempt number, 1 or more");
-    }
-
-    private static long fromParameter(String value) {
-        if (value == null || value.isEmpty()) {
-            return 0;
-        }
-        try {
-            long n = Long.parseLong(value);
-            if (n >= 0) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // falls through
-        }
-        throw ApiError.badRequest("'from' must be a byte offset in the log, 0 or more");
-    }
-
-    /** {@code length} of a {@code ?notes=1} answer: 0 when not given, else 1 to {@link #NOTES_PAGE}. */
-    private static int lengthParameter(String value) {
-        if (value == null || value.isEmpty()) {
-            return 0;
-        }
-        try {
-            int n = Integer.parseInt(value);
-            if (n >= 1 && n <= NOTES_PAGE) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // falls through
-        }
-        throw ApiError.badRequest("'length' must be a number of bytes from 1 to " + NOTES_PAGE + " (4 MiB), or left"
-                + " out for a page of up to 4 MiB ending at a line's end");
-    }
-
-    private static boolean flag(String value) {
-        return value != null && (value.equals("1") || value.equalsIgnoreCase("true"));
     }
 }
