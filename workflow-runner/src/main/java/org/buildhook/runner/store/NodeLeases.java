@@ -786,25 +786,11 @@ public final class NodeLeases {
     private boolean write(Connection c, String nodeId, String instance, NodeIdentity self, Instant now,
             boolean replace) throws SQLException {
         long hostNow = hostClock.millis();
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host, boot_id,"
-                + " node_pid, node_started, acquired_at, renewed_at, acquired_host_at, acquired_host_instance)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                + (replace ? " ON CONFLICT (node_id) DO UPDATE SET instance = excluded.instance, host = excluded.host,"
-                + " boot_id = excluded.boot_id, node_pid = excluded.node_pid, node_started = excluded.node_started,"
-                + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at,"
-                + " acquired_host_at = excluded.acquired_host_at,"
-                + " acquired_host_instance = excluded.acquired_host_instance"
-                : " ON CONFLICT (node_id) DO NOTHING"))) {
-            p.setString(1, nodeId);
-            p.setString(2, instance);
-            p.setString(3, self.host());
-            p.setString(4, self.bootId());
-            p.setLong(5, self.process().pid());
-            p.setLong(6, self.process().startTicks());
-            p.setLong(7, now.toEpochMilli());
-            p.setLong(8, now.toEpochMilli());
-            p.setLong(9, hostNow);
-            p.setString(10, instance);
+        try (PreparedStatement p = c.prepareStatement(LeaseRow.insert(replace, "acquired_host_at",
+                "acquired_host_instance"))) {
+            int next = LeaseRow.bind(p, nodeId, instance, self, now, now.toEpochMilli());
+            p.setLong(next, hostNow);
+            p.setString(next + 1, instance);
             return p.executeUpdate() == 1;
         }
     }

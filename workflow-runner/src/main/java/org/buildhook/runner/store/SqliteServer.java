@@ -86,19 +86,8 @@ public final class SqliteServer {
      */
     public void serve(String instance, NodeIdentity self, Instant now) {
         db.inTransaction("record this server as the store's", c -> {
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO node_leases (node_id, instance, host, boot_id,"
-                    + " node_pid, node_started, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    + " ON CONFLICT (node_id) DO UPDATE SET instance = excluded.instance, host = excluded.host,"
-                    + " boot_id = excluded.boot_id, node_pid = excluded.node_pid, node_started = excluded.node_started,"
-                    + " acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at")) {
-                p.setString(1, KEY);
-                p.setString(2, instance);
-                p.setString(3, self.host());
-                p.setString(4, self.bootId());
-                p.setLong(5, self.process().pid());
-                p.setLong(6, self.process().startTicks());
-                p.setLong(7, now.toEpochMilli());
-                p.setLong(8, Math.max(RELEASED + 1, now.toEpochMilli()));
+            try (PreparedStatement p = c.prepareStatement(LeaseRow.insert(true))) {
+                LeaseRow.bind(p, KEY, instance, self, now, Math.max(RELEASED + 1, now.toEpochMilli()));
                 p.executeUpdate();
             }
             return null;
