@@ -33,6 +33,7 @@ import org.buildhook.runner.rules.ResourceVariable;
 import org.buildhook.runner.store.Dialect;
 import org.buildhook.runner.store.ExecutionLedger;
 import org.buildhook.runner.store.Job;
+import org.buildhook.runner.store.Redaction;
 import org.buildhook.runner.store.JobAttempt;
 import org.buildhook.runner.store.JobDetail;
 import org.buildhook.runner.store.JobState;
@@ -490,8 +491,9 @@ final class JobTask implements ExecutionHandler<Void> {
             // (tryout12 F7); ended FAILED_TO_START, it used up the job's retries, other nodes' too.
             return notStartedHere(job, attempt, e);
         }
+        // What buildhook hides of the job in what it shows is masked in its log too (mask36).
         JobRequest request = new JobRequest(jobId, attempt, job.argv(), env, job.workdir(), job.stdin() ? body : null,
-                job.timeout());
+                job.timeout(), Redaction.hiddenIn(job.argv(), job.env()));
         // From here on the command has run (or is running): its outcome is waited for and recorded,
         // however long the store is away, unless the engine stops. The watchdog knows of it first: a
         // pause of this JVM right after the start must not leave it unguarded.

@@ -55,6 +55,8 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     private final Duration pipeWait;
     private final Set<Attempt> running = ConcurrentHashMap.newKeySet();
     private final ProcessEncoding encoding = ProcessEncoding.current();
+    /** The secret-named variables' values of the environment every job inherits, masked in every job's log. */
+    private final Set<String> inheritedSecrets;
     private volatile boolean closed;
     /** The periodic {@link Orphans#reapAll}, while this JVM is a child subreaper; null otherwise. */
     private final java.util.concurrent.ScheduledFuture<?> reaper;
@@ -95,6 +97,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         this.ownsThreads = ownsThreads;
         // Worked out once: Duration.multipliedBy goes through BigDecimal.
         this.pipeWait = config.killGrace().multipliedBy(2).plusSeconds(15);
+        this.inheritedSecrets = Set.copyOf(SecretNames.valuesIn(config.baseEnvironment()));
         NativeSpawn.launcherOpened();
         Orphans.decide();
         // Orphans that exit by themselves, with no attempt ending to reap them, are zombies until reaped here.
@@ -331,8 +334,9 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         CappedLog log = attempt.log();
         // The stop timeout bounds the wait for a pipe held open by a process that escaped the
         // tree kill; one held once the tree is gone is given up sooner (PooledStreamHandler.DRAIN).
-        PooledStreamHandler streams = new PooledStreamHandler(outputThreads, log, request.stdin(),
-                pipeWait, attempt);
+        // A job with no secret values writes to its log directly (LogMask.over).
+        PooledStreamHandler streams = new PooledStreamHandler(outputThreads,
+                LogMask.over(log, request.maskedIn(inheritedSecrets)), request.stdin(), pipeWait, attempt);
         return new ExactArgvExecutor(argv(checked.executable(), request.argv()), checked.workdir(),
                 config.newSession(), encoding, streams, attempt, attempt.gate(gate));
     }

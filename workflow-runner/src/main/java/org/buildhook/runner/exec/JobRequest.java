@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * What one attempt runs.
@@ -16,6 +17,10 @@ import java.util.Objects;
  * @param workdir the working directory, or {@code null} for the launcher's default
  * @param stdin   bytes written to the process's standard input, or {@code null} for none
  * @param timeout how long before the process tree is terminated
+ * @param secrets further values to mask in the attempt's log ({@link LogMask}), besides the values of the
+ *                secret-named variables of {@code env} and of the inherited environment, which are always masked:
+ *                what buildhook knows to be secret in {@code argv} or in other variables (a URL's password, an
+ *                {@code Authorization} header's credential); empty for none
  */
 public record JobRequest(
         String jobId,
@@ -24,12 +29,35 @@ public record JobRequest(
         Map<String, String> env,
         Path workdir,
         byte[] stdin,
-        Duration timeout) {
+        Duration timeout,
+        Set<String> secrets) {
 
     public JobRequest {
         Objects.requireNonNull(jobId, "jobId");
         argv = List.copyOf(argv);
         env = Map.copyOf(env);
         Objects.requireNonNull(timeout, "timeout");
+        secrets = Set.copyOf(secrets);
+    }
+
+    /** A request with no further secret values than its variables' ({@link #secrets()} empty). */
+    public JobRequest(String jobId, int attempt, List<String> argv, Map<String, String> env, Path workdir,
+            byte[] stdin, Duration timeout) {
+        this(jobId, attempt, argv, env, workdir, stdin, timeout, Set.of());
+    }
+
+    /**
+     * Every value masked in the attempt's log: {@link #secrets()}, the values of {@code env}'s secret-named variables
+     * ({@link SecretNames}) and {@code inheritedSecrets}, those of the inherited environment.
+     */
+    Set<String> maskedIn(Set<String> inheritedSecrets) {
+        Set<String> named = SecretNames.valuesIn(env);
+        if (named.isEmpty() && secrets.isEmpty() && inheritedSecrets.isEmpty()) {
+            return Set.of();
+        }
+        Set<String> all = new java.util.HashSet<>(named);
+        all.addAll(secrets);
+        all.addAll(inheritedSecrets);
+        return all;
     }
 }

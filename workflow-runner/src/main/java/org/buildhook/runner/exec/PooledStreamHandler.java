@@ -128,13 +128,28 @@ final class PooledStreamHandler implements ExecuteStreamHandler {
     }
 
     private void copyOutput(InputStream fromProgram) {
+        try {
+            copy(fromProgram);
+        } finally {
+            if (log instanceof LogMask mask) {
+                // What it held back (the beginning of a secret, or not) once the output has ended or was given up.
+                try {
+                    mask.end();
+                } catch (IOException | RuntimeException e) {
+                    failure = new IOException("could not write the job's log: " + e, e);
+                }
+            }
+        }
+    }
+
+    private void copy(InputStream fromProgram) {
         byte[] buffer = new byte[BUFFER];
         try {
             int read;
             while ((read = fromProgram.read(buffer)) > 0) {
                 try {
                     log.write(buffer, 0, read);
-                } catch (RuntimeException | OutOfMemoryError e) {
+                } catch (IOException | RuntimeException | OutOfMemoryError e) {
                     // The output is still read to its end: a pump that stopped here left the program
                     // blocked on its full pipe until its timeout (tryout12 F1).
                     failure = new IOException("could not write the job's log: " + e, e);

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.buildhook.runner.exec.ProcessEncoding;
+import org.buildhook.runner.exec.SecretNames;
 import org.buildhook.runner.store.Redaction;
 
 /** Reads a rule's {@code run} mapping into an {@link Action}, filling in the defaults. */
@@ -229,6 +230,7 @@ final class ActionReader extends NodeReader {
             text(entry.value(), "env value '" + name + "'").ifPresent(text -> {
                 env.put(name, template(entry.value(), text, perRun));
                 warnAboutLookalikes(entry.value(), text, Lookalikes.Reading.LITERAL);
+                warnAboutShortSecret(entry.value(), name, text);
             });
         }
         return env;
@@ -284,6 +286,21 @@ final class ActionReader extends NodeReader {
     /** A placeholder or shell variable written the wrong way, which stays literal text (tryout30 F2). */
     private void warnAboutLookalikes(YamlNode node, String text, Lookalikes.Reading reading) {
         Lookalikes.in(text, reading).forEach(message -> problems.warn(node.location(), message));
+    }
+
+    /**
+     * A secret-named variable whose value is too short to mask by value (mask36): buildhook shows it as {@code ***}
+     * under its name, but neither where it appears elsewhere nor in the job's log, where masking {@code 1} or
+     * {@code yes} would hide every such piece of the output. A value made of placeholders is not known here.
+     */
+    private void warnAboutShortSecret(YamlNode node, String name, String text) {
+        if (!text.isEmpty() && text.length() < SecretNames.SHORTEST_MASKED_VALUE && !text.contains("${")
+                && SecretNames.looksSecret(name)) {
+            problems.warn(node.location(), "the value of '" + name + "' looks secret (by its name) but has fewer than "
+                    + SecretNames.SHORTEST_MASKED_VALUE + " characters: buildhook shows it as *** under its name only,"
+                    + " and does not mask it where it appears elsewhere (the command, other variables) nor in the"
+                    + " job's log; use a longer secret, or a name that does not look secret if it is none");
+        }
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.buildhook.runner.exec.SecretNames;
 
 /**
  * Hides secret values from what buildhook shows: {@code buildhook test}, {@code job show}, the admin API and the
@@ -40,21 +41,11 @@ import java.util.regex.Pattern;
  */
 public final class Redaction {
 
-    /**
-     * Keys whose values are never shown. {@code PASS} covers {@code PASSWORD}, {@code PASSWD},
-     * {@code PASSPHRASE} (GPG signing keys) and {@code DB_PASS}; {@code AUTH} covers
-     * {@code NPM_AUTH}, {@code BASIC_AUTH}; {@code BEARER} a bearer token ({@code FOUNDRIES_BEARER});
-     * {@code DSN} a database or Sentry DSN, {@code WEBHOOK} a chat's
-     * incoming-webhook URL; {@code PWD}, {@code PW} and {@code PAT} (a personal access token) only as a whole
-     * word between {@code _} ({@code DB_PWD}, {@code GITHUB_PAT}, not {@code PATH}). Masking a harmless name too
-     * ({@code BYPASS_CACHE}) only hides a value from the display; the job still gets it.
-     */
-    public static final Pattern SECRET_KEY = Pattern.compile(
-            "SECRET|TOKEN|PASS|KEY|CREDENTIAL|CREDS|AUTH|BEARER|COOKIE|PRIVATE|DSN|WEBHOOK|(?:^|_)(?:PWD|PW|PAT)(?:$|_)",
-            Pattern.CASE_INSENSITIVE);
+    /** Keys whose values are never shown: {@link SecretNames#PATTERN} (docs/rules.md, "Secrets"). */
+    public static final Pattern SECRET_KEY = SecretNames.PATTERN;
     public static final String MASK = "***";
     /** A secret-named variable's value shorter than this is hidden under its name only, not wherever it appears. */
-    public static final int SHORTEST_MASKED_VALUE = 4;
+    public static final int SHORTEST_MASKED_VALUE = SecretNames.SHORTEST_MASKED_VALUE;
 
     /** A flag whose next argument is a secret: {@code --password VALUE}, {@code --token VALUE}. */
     private static final Pattern SECRET_FLAG = Pattern.compile(
@@ -144,6 +135,66 @@ public final class Redaction {
             out.add(shown);
         }
         return out;
+    }
+
+    /**
+     * The values buildhook hides in what it shows of a job ({@link #redactArgv}, {@link #redact}), as the job gets
+     * them: the secret-named variables' values, and the secret part of each credential-shaped argument or value (the
+     * password of a URL, an {@code Authorization} header's credential, the argument after {@code --password} …).
+     * Masked by exact value in the job's log (mask36), which is never searched for shapes itself.
+     *
+     * @param argv the command, the program first
+     * @param env  the job's variables
+     * @return the hidden values; empty when nothing is hidden
+     */
+    public static Set<String> hiddenIn(List<String> argv, Map<String, String> env) {
+        Set<String> out = new TreeSet<>(secretValues(env));
+        List<String> shown = redactArgv(argv, env);
+        for (int i = 0; i < argv.size(); i++) {
+            hiddenParts(argv.get(i), shown.get(i), out);
+        }
+        env.forEach((k, v) -> {
+            if (v != null && !SECRET_KEY.matcher(k).find()) {
+                hiddenParts(v, redactText(v, out), out);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Adds to {@code out} the pieces of {@code original} that {@code shown} (the same text, masked) shows as
+     * {@code ***}: the text between the masks is found in {@code original} in order. A text it cannot line up (one
+     * that held {@code ***} itself) adds what it lined up before.
+     */
+    static void hiddenParts(String original, String shown, Set<String> out) {
+        if (original == null || shown == null || original.equals(shown) || !shown.contains(MASK)) {
+            return;
+        }
+        List<String> between = new ArrayList<>();
+        int from = 0;
+        for (int at = shown.indexOf(MASK); at >= 0; at = shown.indexOf(MASK, from)) {
+            between.add(shown.substring(from, at));
+            from = at + MASK.length();
+        }
+        between.add(shown.substring(from));
+        if (!original.startsWith(between.get(0))) {
+            return;
+        }
+        int at = between.get(0).length();
+        for (int k = 1; k < between.size(); k++) {
+            String next = between.get(k);
+            int end;
+            if (k == between.size() - 1) {
+                end = original.endsWith(next) ? original.length() - next.length() : -1;
+            } else {
+                end = next.isEmpty() ? -1 : original.indexOf(next, at + 1);
+            }
+            if (end <= at) {
+                return;
+            }
+            out.add(original.substring(at, end));
+            at = end + next.length();
+        }
     }
 
     /**

@@ -245,4 +245,33 @@ class RedactionTest {
         String yaml = "image: registry:5000/app:1.2\nstarted: 12:30:45\nhost: db:5432\nlisten: [::1]:8080";
         assertThat(Redaction.redactText(yaml, List.of())).isEqualTo(yaml);
     }
+
+    /**
+     * mask36: what buildhook hides of a job in what it shows is what its log masks, as the job gets the values: a
+     * secret-named value, the secret part of a credential-shaped argument or value, the argument after a secret flag;
+     * nothing of an argument or value it shows whole.
+     */
+    @Test
+    void theValuesHiddenInAJobAreTheSecretPartsAsTheJobGetsThem() {
+        List<String> argv = List.of("/usr/bin/curl", "-H", "Authorization: Bearer b34rer-tok", "-u", "deploy:s3cr3t",
+                "--password", "flag-pass", "https://user:urlpa55@host/x", "--data", "{\"api_key\": \"k-e-y\"}",
+                "plain", "${build.id}");
+        Map<String, String> env = Map.of("DB_PASSWORD", "db-pa55word", "DEPLOY_URL", "https://a:envpa55@h/",
+                "TARGET", "staging", "SHORT_TOKEN", "abc");
+
+        assertThat(Redaction.hiddenIn(argv, env)).containsExactlyInAnyOrder("b34rer-tok", "s3cr3t", "flag-pass",
+                "urlpa55", "k-e-y", "db-pa55word", "envpa55");
+        assertThat(Redaction.hiddenIn(List.of("/bin/true", "staging"), Map.of("TARGET", "staging"))).isEmpty();
+    }
+
+    @Test
+    void aTextThatCannotBeLinedUpWithItsMaskedFormGivesNoPartItCannotPlace() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        Redaction.hiddenParts("a=x1 b=y2", "a=*** b=***", out);
+        assertThat(out).containsExactlyInAnyOrder("x1", "y2");
+        out.clear();
+        Redaction.hiddenParts("literal *** here", "literal *** here", out);
+        Redaction.hiddenParts("zz", "q=***", out);
+        assertThat(out).isEmpty();
+    }
 }

@@ -1,0 +1,95 @@
+package org.buildhook.distribution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A job's secret values are masked in its own log (mask36): a rule whose job prints its secret variable with
+ * {@code printf} in two writes, with a pause the test drives (the job reads a FIFO) between the halves, and its
+ * {@code set -x} trace of an argument buildhook knows to be a credential. The log file, {@code GET
+ * /api/jobs/{id}/log} and the status page's log view all show {@code ***}; while the job waits, the live log holds
+ * back only the secret's beginning.
+ */
+class JobLogSecretsMaskedTest {
+
+    private static final String SECRET = "db-Pa55word-36";
+    private static final String BEARER = "argv-bearer-9f";
+
+    @TempDir
+    Path dir;
+
+    private AdminServer server;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void theLogFileTheApiAndTheStatusPageShowTheJobsSecretsAsStars() throws Exception {
+        Path fifo = dir.resolve("go.fifo");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+        assertThat(mkfifo.waitFor(60, TimeUnit.SECONDS) && mkfifo.exitValue() == 0).isTrue();
+        String script = "printf 'before\\n%s' \"$(printf %s \"$DB_PASSWORD\" | cut -c1-7)\"; read go < \"$GO_FIFO\";"
+                + " printf '%s after\\n' \"$(printf %s \"$DB_PASSWORD\" | cut -c8-)\"; set -x; : \"$1\"";
+        server = AdminServer.withRunner(dir, "");
+        server.replaceRules("rules:\n  - name: prints-secrets\n    run:\n"
+                + "      command: [/bin/sh, -c, '" + script.replace("'", "''") + "', sh, 'Authorization: Bearer " + BEARER
+                + "']\n      env: {DB_PASSWORD: '" + SECRET + "', GO_FIFO: '" + fifo + "'}\n");
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly("prints-secrets");
+
+        String delivery = server.deliver("build-67-passed.json");
+        AtomicReference<String> jobId = new AtomicReference<>();
+        await().atMost(Duration.ofMinutes(2)).until(() -> {
+            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
+            jobId.set(jobs.path(0).path("id").asText());
+            return jobs.size() == 1 && server.get("jobs/" + jobId.get() + "/log?attempt=1").body().startsWith("before\n");
+        });
+        String id = jobId.get();
+        assertThat(server.get("jobs/" + id + "/log?attempt=1").body()).as("the secret's beginning is held back")
+                .isEqualTo("before\n");
+
+        CompletableFuture<Void> go = CompletableFuture.runAsync(() -> {
+            try {
+                Files.writeString(fifo, "go\n"); // waits until the job opens the FIFO
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        await().atMost(Duration.ofMinutes(2)).until(() ->
+                server.getJson("jobs/" + id).path("job").path("state").asText().matches("SUCCEEDED|FAILED\\w*"));
+        go.get(60, TimeUnit.SECONDS);
+        assertThat(server.getJson("jobs/" + id).path("job").path("state").asText()).isEqualTo("SUCCEEDED");
+
+        String served = server.get("jobs/" + id + "/log?attempt=1").body();
+        // The trace's quoting is the shell's (dash: none; bash: '…').
+        assertThat(served).startsWith("before\n*** after\n+ : ").contains("Authorization: Bearer ***")
+                .doesNotContain(SECRET.substring(7)).doesNotContain(BEARER);
+        Path file;
+        try (Stream<Path> files = Files.walk(dir.resolve("data"))) {
+            List<Path> logs = files.filter(p -> p.getFileName().toString().equals("attempt-1.log")
+                    && p.getParent().getFileName().toString().equals(id)).toList();
+            assertThat(logs).hasSize(1);
+            file = logs.get(0);
+        }
+        assertThat(Files.readString(file)).isEqualTo(served);
+        String page = server.page("?job=" + id, server.signIn()).body();
+        assertThat(page).contains("*** after").doesNotContain(SECRET.substring(7)).doesNotContain(BEARER);
+    }
+}

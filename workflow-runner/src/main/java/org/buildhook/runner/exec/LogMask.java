@@ -1,0 +1,213 @@
+package org.buildhook.runner.exec;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.TreeSet;
+
+/**
+ * What a job writes to its log, with each of its secret values replaced by {@code ***} before it reaches the log
+ * (mask36): by exact value, as GitHub Actions, GitLab's masked variables and Jenkins' credentials binding do, never
+ * by guessing at shapes in the output, which would hide what an operator needs to read.
+ *
+ * <p>A secret split across two reads of the pipe is still masked: the longest tail of a chunk that is a proper
+ * prefix of a secret is held back until the next chunk shows whether the secret follows, or until {@link #end()}
+ * (the output has ended), which writes it as it is. So a reader of the live log ({@code logs -f}) lags by at most
+ * that tail, one secret's length less one byte. Masking before the log's cap means that no part of a secret that
+ * spans the cap can be kept either.
+ *
+ * <p>Values of fewer than {@value SecretNames#SHORTEST_MASKED_VALUE} characters are not masked: masking {@code 1}
+ * or {@code yes} would hide every such piece of the output; {@code buildhook check} warns about such a secret.
+ * A job with no secret values gets its log without this filter ({@link #over}): it costs nothing then.
+ *
+ * <p>One writer: the attempt's output pump.
+ */
+public final class LogMask extends OutputStream {
+
+    static final byte[] MASK = "***".getBytes(StandardCharsets.US_ASCII);
+
+    private final OutputStream log;
+    /** The secrets' UTF-8 bytes (the exact bytes the job gets), longest first. */
+    private final byte[][] secrets;
+    /** Whether a byte starts some secret: only there is a match looked for. */
+    private final boolean[] starts = new boolean[256];
+    /** The bytes held back from the last chunk: a proper prefix of a secret. */
+    private final byte[] held;
+    private int heldLength;
+    /** What one chunk becomes, reused. */
+    private byte[] out = new byte[0];
+    private byte[] joined = new byte[0];
+
+    private LogMask(OutputStream log, List<byte[]> secrets) {
+        this.log = log;
+        this.secrets = secrets.toArray(byte[][]::new);
+        int longest = 0;
+        for (byte[] s : this.secrets) {
+            starts[s[0] & 0xff] = true;
+            longest = Math.max(longest, s.length);
+        }
+        this.held = new byte[longest];
+    }
+
+    /**
+     * {@code log} with {@code values} masked in what is written to it; {@code log} itself (no filter, no cost) when
+     * none of them is long enough to be masked.
+     *
+     * @param values the job's secret values; those shorter than {@value SecretNames#SHORTEST_MASKED_VALUE}
+     *               characters, and null ones, are left out
+     */
+    public static OutputStream over(OutputStream log, Collection<String> values) {
+        Objects.requireNonNull(log, "log");
+        List<byte[]> secrets = masked(values);
+        return secrets.isEmpty() ? log : new LogMask(log, secrets);
+    }
+
+    /** The values masked, as bytes, longest first (a secret that contains another is masked whole). */
+    static List<byte[]> masked(Collection<String> values) {
+        TreeSet<String> unique = new TreeSet<>();
+        for (String v : values) {
+            if (v != null && v.length() >= SecretNames.SHORTEST_MASKED_VALUE) {
+                unique.add(v);
+            }
+        }
+        List<byte[]> out = new ArrayList<>(unique.size());
+        unique.forEach(v -> out.add(v.getBytes(StandardCharsets.UTF_8)));
+        out.sort(Comparator.comparingInt((byte[] b) -> b.length).reversed());
+        return out;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, bytes.length);
+        if (length == 0) {
+            return;
+        }
+        byte[] data = bytes;
+        int from = offset;
+        int end = offset + length;
+        if (heldLength > 0) {
+            if (joined.length < heldLength + length) {
+                joined = new byte[heldLength + length];
+            }
+            System.arraycopy(held, 0, joined, 0, heldLength);
+            System.arraycopy(bytes, offset, joined, heldLength, length);
+            data = joined;
+            from = 0;
+            end = heldLength + length;
+            heldLength = 0;
+        }
+        mask(data, from, end, false);
+    }
+
+    /**
+     * The output has ended: writes what was held back, as it is (the job printed a secret's beginning only).
+     * The log itself stays open: the attempt still writes its own lines to it, and closes it.
+     */
+    public void end() throws IOException {
+        if (heldLength > 0) {
+            int n = heldLength;
+            heldLength = 0;
+            byte[] rest = Arrays.copyOf(held, n);
+            mask(rest, 0, n, true);
+        }
+    }
+
+    /** Writes {@code data[from, end)} masked; unless {@code last}, holds back a tail that may begin a secret. */
+    private void mask(byte[] data, int from, int end, boolean last) throws IOException {
+        if (out.length < end - from) {
+            out = new byte[Math.max(end - from, 2 * out.length)];
+        }
+        int o = 0;
+        int copied = from;
+        int i = from;
+        while (i < end) {
+            if (!starts[data[i] & 0xff]) {
+                i++;
+                continue;
+            }
+            int matched = -1;
+            boolean prefixToEnd = false;
+            for (byte[] s : secrets) {
+                // Most bytes that start a secret are followed by another byte than its second one: no call then.
+                if (s[0] != data[i] || i + 1 < end && s[1] != data[i + 1]) {
+                    continue;
+                }
+                int n = common(data, i, end, s);
+                if (n == s.length) {
+                    if (matched < 0) {
+                        matched = n; // longest first: the first whole match is the longest
+                    }
+                } else if (n == end - i && !last && matched < 0) {
+                    // The rest of the chunk begins a secret longer than any whole match here: wait for more.
+                    prefixToEnd = true;
+                }
+            }
+            if (prefixToEnd) {
+                break;
+            }
+            if (matched > 0) {
+                o = append(data, copied, i, o);
+                o = grow(o + MASK.length);
+                System.arraycopy(MASK, 0, out, o - MASK.length, MASK.length);
+                i += matched;
+                copied = i;
+            } else {
+                i++;
+            }
+        }
+        o = append(data, copied, i, o);
+        if (i < end) {
+            heldLength = end - i;
+            System.arraycopy(data, i, held, 0, heldLength);
+        }
+        if (o > 0) {
+            log.write(out, 0, o);
+        }
+    }
+
+    /** How many bytes from {@code data[at]} on (up to {@code end}) agree with the start of {@code secret}. */
+    private static int common(byte[] data, int at, int end, byte[] secret) {
+        int n = Math.min(end - at, secret.length);
+        int mismatch = Arrays.mismatch(data, at, at + n, secret, 0, n);
+        return mismatch < 0 ? n : mismatch;
+    }
+
+    private int append(byte[] data, int from, int to, int o) {
+        int n = to - from;
+        if (n > 0) {
+            o = grow(o + n);
+            System.arraycopy(data, from, out, o - n, n);
+        }
+        return o;
+    }
+
+    /** Makes room for {@code size} bytes of output, keeping what is there; returns {@code size}. */
+    private int grow(int size) {
+        if (size > out.length) {
+            out = Arrays.copyOf(out, Math.max(size, 2 * out.length));
+        }
+        return size;
+    }
+
+    @Override
+    public void flush() throws IOException {
+        log.flush();
+    }
+
+    /** Ends the output ({@link #end()}); the log stays open (the attempt closes it). */
+    @Override
+    public void close() throws IOException {
+        end();
+    }
+}
