@@ -359,8 +359,9 @@ final class ConfigReader {
         if (r.containsKey("node-id")) {
             YamlNode node = r.get("node-id").value();
             Optional<String> id = nodes.text(node, "runner.node-id");
-            if (id.isPresent() && id.get().length() > 50) {
-                nodes.problem(node.location(), "runner.node-id", "must be at most 50 characters, got " + id.get().length());
+            Optional<String> refusal = id.flatMap(org.buildhook.runner.engine.NodeIds::refusal);
+            if (refusal.isPresent()) {
+                nodes.problem(node.location(), "runner.node-id", refusal.get());
             } else if (id.isPresent()) {
                 engine = engine.withNodeId(id.get());
             }

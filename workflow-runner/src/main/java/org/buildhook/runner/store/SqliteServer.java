@@ -22,7 +22,7 @@ import org.buildhook.runner.exec.ProcessIdentity;
 public final class SqliteServer {
 
     /** The row's {@code node_id}: parentheses and a space, which no configuration gives a node id by accident. */
-    static final String KEY = "(sqlite server)";
+    public static final String KEY = "(sqlite server)";
 
     private final Database db;
 

@@ -1,0 +1,55 @@
+package org.buildhook.runner.engine;
+
+import java.util.Optional;
+import org.buildhook.runner.store.SqliteServer;
+
+/**
+ * What a {@code runner.node-id} cannot be, and why (drill35). A node id is a key of {@code node_leases}, a word of the
+ * space-separated lines of the data folder's {@code stops-not-recorded} file, and a path segment of {@code DELETE
+ * /api/nodes/{id}} ({@code buildhook nodes forget ID}); an id that breaks one of them is refused by the configuration
+ * check ({@code buildhook check} and every start), with what to write instead, rather than misbehave later.
+ */
+public final class NodeIds {
+
+    /** The most characters of a node id (db-scheduler's {@code picked_by}). */
+    public static final int MAX_LENGTH = 50;
+
+    private static final String WHAT_TO_DO = "; write letters, digits, '-', '_' or '.', e.g. the host's name"
+            + " (node-1, build-host-2.example.com)";
+
+    private NodeIds() {
+    }
+
+    /** Why {@code id} cannot be a node id, or empty when it can. */
+    public static Optional<String> refusal(String id) {
+        if (id.length() > MAX_LENGTH) {
+            return Optional.of("must be at most " + MAX_LENGTH + " characters, got " + id.length());
+        }
+        if (id.equals(SqliteServer.KEY)) {
+            return Optional.of("'" + id + "' is the name under which a SQLite store records the server that serves"
+                    + " it (in node_leases), not a node's: a node with this id would be taken for that record, left"
+                    + " out of buildhook nodes and of the nodes' comparison of their rules" + WHAT_TO_DO);
+        }
+        for (int i = 0; i < id.length(); i = id.offsetByCodePoints(i, 1)) {
+            int c = id.codePointAt(i);
+            if (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT) {
+                return Optional.of("holds the control or invisible character U+" + String.format("%04X", c)
+                        + ", which logs, tables and the data folder's files cannot show as it is" + WHAT_TO_DO);
+            }
+            if (Character.isWhitespace(c) || Character.isSpaceChar(c)) {
+                return Optional.of("'" + id + "' holds a space: a node's attempts cut short by a stop that could not"
+                        + " record them are kept in the data folder as lines of words apart by spaces, and its next"
+                        + " start would not find them" + WHAT_TO_DO);
+            }
+            if (c == '/' || c == '\\' || c == '%') {
+                return Optional.of("'" + id + "' holds '" + (char) c + "', which a web server refuses in a URL's path:"
+                        + " 'buildhook nodes forget' (DELETE /api/nodes/{id}) could never name this node" + WHAT_TO_DO);
+            }
+        }
+        if (id.equals(".") || id.equals("..")) {
+            return Optional.of("'" + id + "' is a path segment of its own in a URL: 'buildhook nodes forget'"
+                    + " (DELETE /api/nodes/{id}) could never name this node" + WHAT_TO_DO);
+        }
+        return Optional.empty();
+    }
+}
