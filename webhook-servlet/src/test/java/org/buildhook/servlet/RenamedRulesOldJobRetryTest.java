@@ -2,15 +2,15 @@ package org.buildhook.servlet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.buildhook.servlet.TestApplication.deliver;
+import static org.buildhook.servlet.TestApplication.job;
+import static org.buildhook.servlet.TestApplication.rewriteRules;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Map;
 import org.buildhook.runner.store.Job;
 import org.buildhook.runner.store.JobState;
-import org.buildhook.servlet.config.ConfigLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,11 +41,12 @@ class RenamedRulesOldJobRetryTest {
                 + " backoff: 5s}\n";
         String after = "rules:\n  - name: deploy-v2\n    renamed-from: deploy\n"
                 + "    run: {command: [/bin/sh, -c, '" + waitFor("go2") + "', v2], concurrency: 1}\n";
-        Path file = configuration(postgres, before);
-        try (BuildhookApplication app = BuildhookApplication.start(new ConfigLoader(Map.of(), dir).load(file))) {
+        Files.writeString(dir.resolve("rules.yaml"), before);
+        Path file = TestApplication.configuration(dir, postgres ? PG.newSchemaUrl() : null, "slot-retry: 1s");
+        try (BuildhookApplication app = TestApplication.start(file)) {
             String old = deliver(app, "build-67-passed.json");
             await().atMost(Duration.ofMinutes(1)).until(() -> job(app, old).state() == JobState.RUNNING);
-            rewriteRules(after);
+            rewriteRules(dir, after);
             await().atMost(Duration.ofMinutes(1)).until(() -> app.store().ledger().renames().takenBy("deploy", null).isPresent());
 
             Files.createFile(dir.resolve("go1")); // attempt 1 fails: its retry is due 5 s later
@@ -70,28 +71,5 @@ class RenamedRulesOldJobRetryTest {
 
     private String waitFor(String name) {
         return "while [ ! -e " + dir.resolve(name) + " ]; do sleep 0.05; done";
-    }
-
-    private void rewriteRules(String text) throws Exception {
-        Path next = Files.writeString(dir.resolve("rules.yaml.next"), text);
-        Files.move(next, dir.resolve("rules.yaml"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private Path configuration(boolean postgres, String rules) throws Exception {
-        Files.writeString(dir.resolve("webhook-secret"), DeliveryServiceTest.SECRET + "\n");
-        Files.writeString(dir.resolve("rules.yaml"), rules);
-        return Files.writeString(dir.resolve("buildhook.yaml"), "data-dir: data\n"
-                + (postgres ? "store: {url: '" + PG.newSchemaUrl() + "'}\n" : "")
-                + "rules: rules.yaml\nendpoints: {default: {secrets: [{file: webhook-secret}]}}\n"
-                + "runner: {slot-retry: 1s}\n");
-    }
-
-    private static String deliver(BuildhookApplication app, String fixture) throws Exception {
-        return app.deliveries().receive(DeliveryServiceTest.signed(DeliveryServiceTest.fixture(fixture), "default"))
-                .jobIds().get(0);
-    }
-
-    private static Job job(BuildhookApplication app, String job) {
-        return app.store().job(job).orElseThrow().job();
     }
 }
