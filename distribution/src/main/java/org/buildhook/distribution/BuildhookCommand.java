@@ -75,7 +75,8 @@ public final class BuildhookCommand implements Runnable {
     private static int usageMistake(CommandLine.ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
         java.io.PrintWriter err = command.getErr();
-        err.println(e.getMessage());
+        // A number in the operator's words, not Java's ("'abc' is not a long", tryout36 F4).
+        err.println(NumberWords.reworded(e).orElse(e.getMessage()));
         // Ours in place of picocli's, which took a job id for a misspelt subcommand ("Did you mean: buildhook check?").
         java.util.Optional<String> meant = meant(e, command);
         if (meant.isPresent()) {

@@ -415,6 +415,46 @@ class CommandLineTest {
     }
 
     /**
+     * A value that is not a whole number for a numeric option is refused in the operator's words, not Java's
+     * (tryout36 F4: {@code deliveries --build abc} said "'abc' is not a long"); so for every numeric option of every
+     * command, each of which has its words.
+     */
+    @Test
+    void aNumericOptionGivenNoWholeNumberSaysWhatItExpectsInWords() {
+        assertThat(run("deliveries", "--build", "abc")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).startsWith(
+                "Invalid value for option '--build': 'abc' is not a build number (a whole number such as 67)")
+                .contains("See 'buildhook deliveries --help'").doesNotContain("long").doesNotContain("Usage:");
+
+        err.getBuffer().setLength(0);
+        assertThat(run("logs", "01M8Y436YJ2FCKM09Q6W0BJ2Z8", "--attempt", "two")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).startsWith("Invalid value for option '--attempt': 'two' is not an attempt number");
+
+        err.getBuffer().setLength(0);
+        assertThat(run("jobs", "--limit", "99999999999")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).startsWith("Invalid value for option '--limit': '99999999999' is out of range for"
+                + " a count (a whole number from 1 to 500)");
+
+        err.getBuffer().setLength(0);
+        assertThat(run("serve", "--port", "http")).isEqualTo(ExitCodes.USAGE);
+        assertThat(err.toString()).startsWith("Invalid value for option '--port': 'http' is not a port number");
+
+        List<String> unworded = new ArrayList<>();
+        List<CommandLine> commands = new ArrayList<>(List.of(BuildhookCommand.commandLine()));
+        for (int i = 0; i < commands.size(); i++) {
+            CommandLine command = commands.get(i);
+            commands.addAll(command.getSubcommands().values());
+            for (CommandLine.Model.ArgSpec arg : command.getCommandSpec().args()) {
+                String name = arg.isOption() ? ((CommandLine.Model.OptionSpec) arg).longestName() : arg.paramLabel();
+                if (NumberWords.wholeNumber(arg.type()) && !NumberWords.WORDS.containsKey(name)) {
+                    unworded.add(command.getCommandSpec().qualifiedName() + " " + name);
+                }
+            }
+        }
+        assertThat(unworded).as("numeric options without words in NumberWords.WORDS").isEmpty();
+    }
+
+    /**
      * A job id where a subcommand or nothing is expected is answered with the command meant (tryout31 F5: {@code
      * buildhook job 01M…} said only "Unmatched argument at index 1"); so is a group given without its subcommand.
      * Still the short usage error and exit code 2.
