@@ -40,7 +40,9 @@ final class Approvals {
 
     /** Approves or rejects; returns false (and changes nothing) when the job is not awaiting an approval. */
     boolean decide(String jobId, String actor, boolean approve) {
+        boolean[] inTurn = new boolean[1];
         return db.inTransaction(approve ? "approve a job" : "reject a job", c -> {
+            inTurn[0] = false;
             String deliveryId = deliveryOf(c, jobId);
             Instant now = clock.instant();
             String message = (approve ? "approved by " : "rejected by ") + actor;
@@ -51,7 +53,7 @@ final class Approvals {
                 // asked for (review33).
                 // And before that, the turn of the job's rule's line for a slot, which the supersede may take a
                 // queued job out of (Supersede.takeTurns).
-                supersede.takeTurnOf(c, jobId);
+                inTurn[0] = supersede.takeTurnOf(c, jobId);
                 supersede.lockKeyOf(c, jobId);
             }
             // Past its expiry a job is EXPIRED, whether or not the sweep (every poll interval, and not
@@ -72,7 +74,7 @@ final class Approvals {
             if (approve) {
                 queue.schedule(c, jobId, now);
                 // Only now does it replace the older builds' approved jobs of its supersede key.
-                supersede.approved(c, jobId);
+                supersede.approved(c, jobId, inTurn[0]);
             }
             audit(c, now, actor, approve ? "approve" : "reject", deliveryId, jobId, message);
             return true;

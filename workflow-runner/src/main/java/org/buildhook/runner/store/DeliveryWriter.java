@@ -552,7 +552,7 @@ final class DeliveryWriter {
                 // A re-run is an operator's explicit wish: it supersedes nothing and is not superseded.
                 String supersededBy = w.supersedeKey() == null || w.buildId() == null || rerunOf != null ? null
                         : supersede.claim(c, job.ruleName(), w.supersedeKey(), w.buildId(), jobId, w.supersedeRunning(),
-                                w.needsApproval());
+                                w.needsApproval(), job.concurrency() > 0);
                 JobState state = supersededBy != null ? JobState.SUPERSEDED
                         : w.needsApproval() ? JobState.AWAITING_APPROVAL : JobState.QUEUED;
                 bindJob(p, 0, jobId, deliveryId, rendered, state, now, rerunOf, supersededBy);

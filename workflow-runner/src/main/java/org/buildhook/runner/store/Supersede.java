@@ -51,10 +51,13 @@ final class Supersede {
     /**
      * PostgreSQL: as {@link #takeTurns}, for job {@code jobId} about to be approved ({@link #approved}), before
      * {@link #lockKeyOf}. Nothing on SQLite, nor for a job of a rule without a limit or a key.
+     *
+     * @return whether the turn was taken (always true on SQLite, whose one writer serialises every transaction): what
+     *         {@link #approved} is to be told
      */
-    void takeTurnOf(Connection c, String jobId) throws SQLException {
+    boolean takeTurnOf(Connection c, String jobId) throws SQLException {
         if (dialect != Dialect.POSTGRESQL) {
-            return;
+            return true;
         }
         String rule = null;
         try (PreparedStatement p = c.prepareStatement("SELECT rule_name FROM jobs WHERE id = ? AND concurrency > 0"
@@ -69,6 +72,7 @@ final class Supersede {
         if (rule != null) {
             line.inTurn(c, rule);
         }
+        return rule != null;
     }
 
     /**
@@ -79,9 +83,12 @@ final class Supersede {
      * only the older jobs that await one too: the approved ones (queued, waiting or running) go on
      * until it is approved ({@link #approved}), so that a build nobody approves yet, and may reject,
      * never stops or replaces a deploy someone approved.
+     *
+     * @param inTurn whether this transaction took the rule's turn ({@link #takeTurns}: the new job has a {@code
+     *               concurrency} limit); see {@link #supersedeOlder}
      */
     String claim(Connection c, String rule, String key, long buildId, String jobId, boolean cancelRunning,
-            boolean awaitsApproval) throws SQLException {
+            boolean awaitsApproval, boolean inTurn) throws SQLException {
         String insert = dialect == Dialect.POSTGRESQL
                 ? "INSERT INTO supersede_keys (rule_name, supersede_key, build_id, job_id) VALUES (?, ?, ?, ?)"
                         + " ON CONFLICT DO NOTHING"
@@ -120,7 +127,7 @@ final class Supersede {
                 p.executeUpdate();
             }
         }
-        supersedeOlder(c, rule, key, buildId, jobId, cancelRunning, awaitsApproval);
+        supersedeOlder(c, rule, key, buildId, jobId, cancelRunning, awaitsApproval, inTurn);
         return null;
     }
 
@@ -129,15 +136,17 @@ final class Supersede {
      * is no re-run), it now supersedes the older builds' jobs of its key that were approved before
      * it (and stops a running one when its rule says {@code running: cancel}), as a job without an
      * approval does when it is stored.
+     *
+     * @param inTurn what {@link #takeTurnOf} answered for it in this transaction
      */
-    void approved(Connection c, String jobId) throws SQLException {
+    void approved(Connection c, String jobId, boolean inTurn) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT rule_name, supersede_key, build_id, supersede_running"
                 + " FROM jobs WHERE id = ? AND supersede_key IS NOT NULL AND build_id IS NOT NULL AND rerun_of IS NULL")) {
             p.setString(1, jobId);
             try (ResultSet rs = p.executeQuery()) {
                 if (rs.next()) {
                     supersedeOlder(c, rs.getString(1), rs.getString(2), rs.getLong(3), jobId, rs.getInt(4) != 0,
-                            false);
+                            false, inTurn);
                 }
             }
         }
@@ -161,8 +170,16 @@ final class Supersede {
         }
     }
 
+    /**
+     * Ends (or asks to stop) the older builds' jobs of the key; when a queued one of the rule's line ended, passes its
+     * turn on ({@link SlotLine#wakeTurn}), but on PostgreSQL only when {@code inTurn}: the new job had no limit though
+     * an older one has (a reload removed the rule's {@code concurrency} and {@link ExecutionLedger#applyLimits} has not
+     * rewritten the stored jobs yet), so this transaction did not take the turn, and a wake outside it takes queue rows
+     * in an order the turn otherwise rules out (review35 F3). Those jobs are woken by that {@code applyLimits}, which
+     * takes the turn; SQLite's one writer needs no turn.
+     */
     private void supersedeOlder(Connection c, String rule, String key, long buildId, String by, boolean cancelRunning,
-            boolean onlyAwaiting) throws SQLException {
+            boolean onlyAwaiting, boolean inTurn) throws SQLException {
         List<String[]> older = new ArrayList<>();
         // PostgreSQL: the older jobs' rows locked first, in id order, before any queue entry (JobQueue.cancel): every
         // other transaction takes a job's row before its queue entry (a node recording a running job's end locks its
@@ -202,10 +219,11 @@ final class Supersede {
                 }
             }
         }
-        if (leftLine != null) {
+        if (leftLine != null && (inTurn || dialect != Dialect.POSTGRESQL)) {
             // A queued (or waiting) job of the rule's line ended before any node picked it: it may be the one a freed
             // slot woke, and the next in line would wait for runner.slot-retry; it passes its turn on, as a cancel
-            // does (DeliveryWriter.cancel, slots13). The turn was taken first in the transaction (takeTurns).
+            // does (DeliveryWriter.cancel, slots13). The turn was taken first in the transaction (takeTurns, takeTurnOf):
+            // without it (inTurn false) the wake is left to applyLimits.
             line.wakeTurn(c, rule, leftLine);
         }
     }

@@ -46,13 +46,18 @@ abstract class AbstractSupersedeTurnTest {
     }
 
     private String accept(String key, long build, Duration approval) {
-        PlannedJob job = Plans.job("deploy-turn", List.of("/bin/true"), Map.of(), 0, Duration.ofSeconds(1), 1)
+        return accept(key, build, approval, 1);
+    }
+
+    /** A job of rule deploy-turn of {@code build} under supersede key {@code key}, as stored with {@code concurrency}. */
+    String accept(String key, long build, Duration approval, int concurrency) {
+        PlannedJob job = Plans.job("deploy-turn", List.of("/bin/true"), Map.of(), 0, Duration.ofSeconds(1), concurrency)
                 .withWorkflow(new JobWorkflow(build, key, false, approval, Map.of(), Map.of(), null, null, 0));
         return store.accept(Plans.delivery("{\"build_id\": " + build + ", \"key\": \"" + key + "\"}"), List.of(job))
                 .jobIds().get(0);
     }
 
-    private void due(String jobId, Instant at) throws Exception {
+    void due(String jobId, Instant at) throws Exception {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
                 "UPDATE scheduled_tasks SET execution_time = ? WHERE task_instance = ? AND picked = ?")) {
             JobQueue.customization(store.dialect()).setInstant(p, 1, at);
@@ -62,7 +67,7 @@ abstract class AbstractSupersedeTurnTest {
         }
     }
 
-    private Instant dueOf(String jobId) throws Exception {
+    Instant dueOf(String jobId) throws Exception {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
                 "SELECT execution_time FROM scheduled_tasks WHERE task_instance = ?")) {
             p.setString(1, jobId);
