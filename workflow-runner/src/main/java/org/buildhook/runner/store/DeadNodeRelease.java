@@ -57,6 +57,10 @@ public final class DeadNodeRelease {
     /** This host's clock, as db-scheduler stamps its picks and heartbeats ({@code last_heartbeat}). */
     private final java.time.Clock hostClock;
 
+    /** What wakes the jobs waiting for the units a release frees ({@link UnitWake}), and tells they are due. */
+    private final UnitWake unitWake;
+    private final Runnable madeDue;
+
     DeadNodeRelease(Database db) {
         this(db, java.time.Clock.systemUTC());
     }
@@ -66,9 +70,19 @@ public final class DeadNodeRelease {
      *                  tests, to stand for a host whose clock is off the database's)
      */
     DeadNodeRelease(Database db, java.time.Clock hostClock) {
+        this(db, hostClock, java.time.Clock.systemUTC(), () -> { });
+    }
+
+    /**
+     * @param clock   the store's clock, for the jobs a release wakes ({@link UnitWake})
+     * @param madeDue tells the store's jobs-queued listeners, after a commit, that a release made jobs due now
+     */
+    DeadNodeRelease(Database db, java.time.Clock hostClock, java.time.Clock clock, Runnable madeDue) {
         this.db = db;
         this.jdbc = JobQueue.customization(db.dialect());
         this.hostClock = java.util.Objects.requireNonNull(hostClock, "hostClock");
+        this.unitWake = new UnitWake(db.dialect(), clock);
+        this.madeDue = java.util.Objects.requireNonNull(madeDue, "madeDue");
     }
 
     /**
@@ -205,7 +219,9 @@ public final class DeadNodeRelease {
         if (self.bootId().isEmpty()) {
             return List.of();
         }
-        return db.inTransaction("release a dead node's jobs", Durability.DEFERRED, c -> {
+        int[] woken = new int[1];
+        return woke(woken, db.inTransaction("release a dead node's jobs", Durability.DEFERRED, c -> {
+            woken[0] = 0;
             List<Candidate> dead = new ArrayList<>();
             boolean anyHostName = db.dialect() == Dialect.SQLITE;
             java.time.Duration hostAhead = null; // this host's clock less the database's, its lower bound
@@ -239,6 +255,7 @@ public final class DeadNodeRelease {
                 }
             }
             List<Released> released = new ArrayList<>();
+            Units units = lockUnits(c, dead);
             for (Candidate d : dead) {
                 if (freed(c, d)) {
                     released.add(new Released(d.jobId, d.node, d.nodePid,
@@ -247,8 +264,9 @@ public final class DeadNodeRelease {
                             d.message != null && d.message.contains(ExecutionLedger.NONE_LEFT) ? NONE_LEFT : KILLED));
                 }
             }
+            units.wake(c, woken);
             return released;
-        });
+        }));
     }
 
     /**
@@ -266,8 +284,17 @@ public final class DeadNodeRelease {
         if (ended.isEmpty()) {
             return List.of();
         }
-        return db.inTransaction("release an earlier run's jobs", Durability.DEFERRED, c -> {
+        int[] woken = new int[1];
+        return woke(woken, db.inTransaction("release an earlier run's jobs", Durability.DEFERRED, c -> {
+            woken[0] = 0;
             List<Released> released = new ArrayList<>();
+            // The units of the earlier run's attempts locked first, before any row lock (lockUnits).
+            List<Candidate> held = new ArrayList<>();
+            for (RunningAttempt attempt : ended) {
+                held.add(new Candidate(attempt.jobId(), -1, attempt.node(), null, null, 0, -1, attempt.attempt(), null,
+                        null, null, null, null, null));
+            }
+            Units units = lockUnits(c, held);
             for (RunningAttempt attempt : ended) {
                 Candidate d = null;
                 try (PreparedStatement p = c.prepareStatement("SELECT s.version, a.outcome FROM scheduled_tasks s"
@@ -294,8 +321,9 @@ public final class DeadNodeRelease {
                             NAMESPACE_ENDED));
                 }
             }
+            units.wake(c, woken);
             return released;
-        });
+        }));
     }
 
     /**
@@ -347,7 +375,9 @@ public final class DeadNodeRelease {
             throw new IllegalStateException("only SQLite's one node can tell another node's pick is over");
         }
         java.util.Objects.requireNonNull(ownNode, "ownNode");
-        return db.inTransaction("release the picks of other node ids", Durability.DEFERRED, c -> {
+        int[] woken = new int[1];
+        return woke(woken, db.inTransaction("release the picks of other node ids", Durability.DEFERRED, c -> {
+            woken[0] = 0;
             List<Candidate> picks = new ArrayList<>();
             List<Boolean> cancelled = new ArrayList<>();
             try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version, s.picked_by,"
@@ -368,14 +398,16 @@ public final class DeadNodeRelease {
                 }
             }
             List<OtherNodesPick> released = new ArrayList<>();
+            Units units = lockUnits(c, picks); // SQLite: nothing to lock, one writer
             for (int i = 0; i < picks.size(); i++) {
                 Candidate d = picks.get(i);
                 if (freed(c, d)) {
                     released.add(new OtherNodesPick(d.jobId, d.node, cancelled.get(i)));
                 }
             }
+            units.wake(c, woken);
             return released;
-        });
+        }));
     }
 
     /**
@@ -450,6 +482,59 @@ public final class DeadNodeRelease {
             }
         }
         return found;
+    }
+
+    /**
+     * The resources the dead nodes hold units of for {@code candidates}, their {@code resource_locks} rows locked in
+     * name order ({@link ResourceLedger#lock(Connection, Dialect, java.util.Set)}): first, before the release locks any
+     * execution's or job's row, as every transaction that takes or gives back units. Freed under those locks, the units
+     * go to the job waiting for them at once ({@link Units#wake}); before, it waited for its next try, {@code
+     * runner.slot-retry} (wake36), and a job refused them at that moment and put back under the locks
+     * ({@link ResourceLedger#putBackWaiting}) either saw them free or is woken here.
+     */
+    private Units lockUnits(Connection c, List<Candidate> candidates) throws SQLException {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        if (!candidates.isEmpty()) {
+            try (PreparedStatement p = c.prepareStatement("SELECT resource FROM resource_holds WHERE job_id = ?"
+                    + " AND node = ?")) {
+                for (Candidate d : candidates) {
+                    p.setString(1, d.jobId);
+                    p.setString(2, d.node);
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) {
+                            names.add(rs.getString(1));
+                        }
+                    }
+                }
+            }
+        }
+        ResourceLedger.lock(c, db.dialect(), names);
+        return new Units(names);
+    }
+
+    /** The resources a release locked ({@link #lockUnits}) and frees units of; how many jobs it woke. */
+    private final class Units {
+        private final java.util.Set<String> names;
+
+        Units(java.util.Set<String> names) {
+            this.names = names;
+        }
+
+        /**
+         * Wakes the jobs waiting for the units freed, at the end of the release's transaction ({@link UnitWake});
+         * {@code woken[0]} gets how many, for {@link #woke} after the commit.
+         */
+        void wake(Connection c, int[] woken) throws SQLException {
+            woken[0] = unitWake.wake(c, names);
+        }
+    }
+
+    /** Tells the store's jobs-queued listeners, after the commit, of jobs a release woke; returns {@code result}. */
+    private <T> T woke(int[] woken, T result) {
+        if (woken[0] > 0) {
+            madeDue.run();
+        }
+        return result;
     }
 
     /** Puts {@code d} back in the queue and frees its slot and units, if its row did not change; returns whether. */

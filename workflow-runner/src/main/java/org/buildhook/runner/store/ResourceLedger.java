@@ -107,11 +107,17 @@ public final class ResourceLedger {
         int[] woken = new int[1];
         Acquired result = db.inTransaction("take shared resources", Durability.DEFERRED, c -> {
             woken[0] = 0;
-            lock(c, need.keySet());
+            // The resources of holds left by jobs no longer picked are locked too (with the job's, in name order,
+            // before any row lock), so that the look below frees them under their locks and wakes the job waiting
+            // for them, as a give-back does: freed without, they stayed idle until that job's next try (wake36).
+            java.util.Set<String> stale = staleResources(c, db.dialect());
+            java.util.Set<String> locked = new java.util.TreeSet<>(need.keySet());
+            locked.addAll(stale);
+            lock(c, locked);
             // The capacities as the job's row says them now, under the resources' locks: a reload may have
             // given it the capacities in force (applyCapacities) after this node read the job (rules23, F7).
             Map<String, Integer> capacity = capacities(c, job);
-            freeStale(c, db.dialect());
+            freeStale(c, db.dialect(), locked);
             Place place = place(c, job.id());
             long now = clock.millis();
             long since = place.since(now);
@@ -152,6 +158,7 @@ public final class ResourceLedger {
                 if (place.cutShort() && !needed(cutShortAhead(c, job.id(), since, db.dialect()), need)) {
                     // Still short (a capacity lowered meanwhile): it keeps the units it held, and so its place,
                     // until it can have all it needs.
+                    woken[0] = wake.wake(c, stale);
                     lease.holdLease(c, job.id(), version);
                     return new Acquired(ExecutionLedger.Take.NOT_FREE, Map.of());
                 }
@@ -200,6 +207,8 @@ public final class ResourceLedger {
                         p.executeUpdate();
                     }
                 }
+                // Units of a stale hold freed above may serve a job waiting ahead of this one, or for another resource.
+                woken[0] = wake.wake(c, stale);
                 lease.holdLease(c, job.id(), version);
                 return new Acquired(ExecutionLedger.Take.NOT_FREE, Map.of());
             }
@@ -246,7 +255,8 @@ public final class ResourceLedger {
             }
             // Units left after this take may serve the next job waiting for them (two freed at once): woken now, it
             // does not wait for its next try (tryout35 F4, UnitWake).
-            woken[0] = wake.wake(c, need.keySet());
+            // So may those of a stale hold freed above.
+            woken[0] = wake.wake(c, locked);
             lease.holdLease(c, job.id(), version);
             return new Acquired(ExecutionLedger.Take.TAKEN, units);
         });
@@ -466,8 +476,35 @@ public final class ResourceLedger {
                         (a, b) -> new CapacityChange(name, a.from(), a.to(), a.jobs() + 1)));
             }
         }
+        wakeAfterNewCapacities(changes.keySet());
         return List.copyOf(changes.values());
     }
+
+    /**
+     * After {@link #applyCapacities} gave jobs new capacities of {@code names}: wakes the jobs waiting for those units
+     * that a raised capacity can serve now ({@link UnitWake}), under the resources' locks as a give-back, in a
+     * transaction of its own that takes nothing else. Before, they waited for their next try ({@code
+     * runner.slot-retry}) with the new units free (wake36). A failure is only logged: they start at their next try.
+     */
+    private void wakeAfterNewCapacities(java.util.Set<String> names) {
+        if (names.isEmpty()) {
+            return;
+        }
+        try {
+            int woken = db.inTransaction("wake the jobs waiting for resources given a new capacity",
+                    Durability.DEFERRED, c -> {
+                        lock(c, names);
+                        return wake.wake(c, names);
+                    });
+            if (woken > 0) {
+                lease.madeDue();
+            }
+        } catch (StoreUnavailableException e) {
+            LOG.warn("the jobs waiting for {} start at their next try: {}", String.join(", ", names), e.getMessage());
+        }
+    }
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ResourceLedger.class);
 
     /** A job's stored resources with the declared capacities; {@code from} gets each changed one's old capacity. */
     private static String withCapacities(String json, Map<String, Integer> declared, Map<String, Integer> from) {
@@ -611,7 +648,16 @@ public final class ResourceLedger {
     }
 
     private void lock(Connection c, java.util.Set<String> names) throws SQLException {
-        if (db.dialect() != Dialect.POSTGRESQL) {
+        lock(c, db.dialect(), names);
+    }
+
+    /**
+     * PostgreSQL: locks the {@code resource_locks} rows of {@code names}, in name order; first in every transaction
+     * that takes, gives back or frees units, or reads them to wake a waiting job ({@link UnitWake}), before any row
+     * lock of a job or an execution. Nothing on SQLite, whose one writer serialises them all.
+     */
+    static void lock(Connection c, Dialect dialect, java.util.Set<String> names) throws SQLException {
+        if (dialect != Dialect.POSTGRESQL) {
             return; // one writer
         }
         for (String name : new java.util.TreeSet<>(names)) {
@@ -636,19 +682,54 @@ public final class ResourceLedger {
      * ({@link #tryAcquire}): freed by the next look, they went to the job waiting for them since, which took the
      * board of the half-done one before it was picked again (cluster27 F12).
      */
-    private static void freeStale(Connection c, Dialect dialect) throws SQLException {
-        // Each hold's job looked up by its execution's key: "job_id NOT IN (SELECT task_instance FROM
-        // scheduled_tasks …)" read the whole queue at every attempt of a job that needs a resource.
-        try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE NOT "
-                + ExecutionLedger.executionExists("resource_holds.job_id", " AND s.picked = ?", dialect)
-                + " AND NOT (EXISTS (SELECT 1 FROM jobs j WHERE j.id = resource_holds.job_id AND j.state = ?) AND "
-                + ExecutionLedger.executionExists("resource_holds.job_id", "", dialect) + ")")) {
-            p.setString(1, JobQueue.TASK_NAME);
-            p.setBoolean(2, true);
-            p.setString(3, JobState.RUNNING.name());
-            p.setString(4, JobQueue.TASK_NAME);
+    private static void freeStale(Connection c, Dialect dialect, java.util.Set<String> locked) throws SQLException {
+        if (locked.isEmpty()) {
+            return;
+        }
+        // Only those of the resources locked (a stale hold of another resource found since the transaction read them
+        // is freed by a later look): freed without the lock, a job refused its units at that moment and put back under
+        // it (putBackWaiting) would see them still held, and nobody woke it (wake36).
+        try (PreparedStatement p = c.prepareStatement("DELETE FROM resource_holds WHERE " + stale(dialect)
+                + " AND resource IN (" + String.join(", ", java.util.Collections.nCopies(locked.size(), "?")) + ")")) {
+            int i = bindStale(p);
+            for (String name : locked) {
+                p.setString(++i, name);
+            }
             p.executeUpdate();
         }
+    }
+
+    /** The resources of the holds {@link #freeStale} would free now; read before the resources' locks are taken. */
+    private static java.util.Set<String> staleResources(Connection c, Dialect dialect) throws SQLException {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT DISTINCT resource FROM resource_holds WHERE "
+                + stale(dialect))) {
+            bindStale(p);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The condition (on {@code resource_holds}) of a stale hold ({@link #freeStale}); {@link #bindStale} binds it. */
+    private static String stale(Dialect dialect) {
+        // Each hold's job looked up by its execution's key: "job_id NOT IN (SELECT task_instance FROM
+        // scheduled_tasks …)" read the whole queue at every attempt of a job that needs a resource.
+        return "NOT " + ExecutionLedger.executionExists("resource_holds.job_id", " AND s.picked = ?", dialect)
+                + " AND NOT (EXISTS (SELECT 1 FROM jobs j WHERE j.id = resource_holds.job_id AND j.state = ?) AND "
+                + ExecutionLedger.executionExists("resource_holds.job_id", "", dialect) + ")";
+    }
+
+    /** Binds {@link #stale}'s parameters from 1; returns the last index bound. */
+    private static int bindStale(PreparedStatement p) throws SQLException {
+        p.setString(1, JobQueue.TASK_NAME);
+        p.setBoolean(2, true);
+        p.setString(3, JobState.RUNNING.name());
+        p.setString(4, JobQueue.TASK_NAME);
+        return 4;
     }
 
     /** Frees the units the job itself still holds from an earlier pick (its own node's, or a dead node's). */

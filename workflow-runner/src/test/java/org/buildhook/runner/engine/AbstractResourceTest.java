@@ -329,6 +329,87 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         assertThat(store.resources().unitsInUse()).isEmpty();
     }
 
+    /**
+     * wake36: a capacity raised by a rules reload ({@code applyCapacities}) wakes the job waiting for the new unit, as a
+     * unit given back does. {@code runner.poll-interval} and {@code runner.slot-retry} are 10 minutes: before, the job
+     * waited for its next try with the new board free.
+     */
+    @Test
+    void aCapacityRaisedByAReloadWakesTheJobWaitingForTheNewUnit() throws IOException {
+        Path hold = script("hold.sh", "while [ ! -e " + dir.resolve("go-") + "$1 ]; do [ -d " + dir
+                + " ] || exit 1; sleep 0.05; done");
+        String rule = "rules:\n"
+                + "  - name: lab-test\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"${build.id}\"], resources: {lab-boards: 1}}\n";
+        RuleSet one = rules("resources:\n  lab-boards: 1\n" + rule);
+        RuleSet two = rules("resources:\n  lab-boards: 2\n" + rule);
+        openStore();
+        startEngine(slowTries());
+        String first = deliver(one, 1).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(first).state() == JobState.RUNNING);
+        String second = deliver(one, 2).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(second).state() == JobState.WAITING);
+
+        assertThat(store.resources().applyCapacities(two.resources()))
+                .containsExactly(new org.buildhook.runner.store.ResourceLedger.CapacityChange("lab-boards", 1, 2, 2));
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(second).state() == JobState.RUNNING);
+        Files.createFile(dir.resolve("go-1"));
+        Files.createFile(dir.resolve("go-2"));
+        assertState(awaitFinal(first).job(), JobState.SUCCEEDED);
+        assertState(awaitFinal(second).job(), JobState.SUCCEEDED);
+        assertThat(store.resources().unitsInUse()).isEmpty();
+    }
+
+    /**
+     * wake36: a unit held for a job no longer picked (its give-back lost: its node stopped between recording the job's
+     * end and giving the units back) is freed by the next take of any resource; that take wakes the job waiting for
+     * it, as a give-back does. Here the first job's hold is left as such a job's (it keeps running, holding nothing),
+     * a job of another resource is taken, and the job waiting for the board must start within 60 s; {@code
+     * runner.poll-interval} and {@code runner.slot-retry} are 10 minutes (before, it waited for its next try).
+     */
+    @Test
+    void aUnitLeftHeldByAJobNoLongerPickedGoesToTheJobWaitingForItWhenAnotherTakeFreesIt() throws Exception {
+        Path hold = script("hold.sh", "while [ ! -e " + dir.resolve("go-") + "$1 ]; do [ -d " + dir
+                + " ] || exit 1; sleep 0.05; done");
+        RuleSet rules = rules("resources:\n  lab-boards: 1\n  printers: 1\n"
+                + "rules:\n"
+                + "  - name: lab-test\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"${build.id}\"], resources: {lab-boards: 1}}\n");
+        RuleSet print = rules("resources:\n  lab-boards: 1\n  printers: 1\n"
+                + "rules:\n"
+                + "  - name: print\n"
+                + "    run: {command: [/bin/sh, \"" + hold + "\", \"${build.id}\"], resources: {printers: 1}}\n");
+        openStore();
+        startEngine(slowTries());
+        String first = deliver(rules, 1).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(first).state() == JobState.RUNNING);
+        String second = deliver(rules, 2).jobIds().get(0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(second).state() == JobState.WAITING);
+        try (java.sql.Connection c = store.dataSource().getConnection(); java.sql.PreparedStatement p =
+                c.prepareStatement("UPDATE resource_holds SET job_id = 'lost-give-back' WHERE job_id = ?")) {
+            p.setString(1, first);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+
+        String printing = deliver(print, 3).jobIds().get(0);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(printing).state() == JobState.RUNNING);
+        await().atMost(Duration.ofSeconds(60)).until(() -> job(second).state() == JobState.RUNNING);
+        for (int build = 1; build <= 3; build++) {
+            Files.createFile(dir.resolve("go-" + build));
+        }
+        for (String j : List.of(first, second, printing)) {
+            assertState(awaitFinal(j).job(), JobState.SUCCEEDED);
+        }
+    }
+
+    /** 10-minute polls and tries: a waiting job starts within a test's bound only when something wakes it. */
+    private static EngineConfig slowTries() {
+        return AbstractEngineTest.steady("node-a").withTimings(Duration.ofMinutes(10), Duration.ofMillis(200), 50)
+                .withSlotRetryDelay(Duration.ofMinutes(10));
+    }
+
     /** Whether the job waits for its rule's slot (queued, told so). */
     private static boolean waitsForTheSlot(Job job) {
         return job.state() == JobState.QUEUED && job.message() != null

@@ -568,6 +568,62 @@ class DeadNodeReleaseTest {
     }
 
     /** A real process, started and gone: what a JVM killed with -9 leaves in the store. */
+    /**
+     * wake36: the board a dead node held for a job that is not run again (its cancel was asked for) goes to the job
+     * waiting for it as soon as the release frees it, as a give-back does; before, that job waited for its next try
+     * ({@code runner.slot-retry}, here an hour: its put-back). SQLite, and PostgreSQL below.
+     */
+    @Test
+    void aBoardADeadNodeHeldGoesToTheJobWaitingForItWhenTheReleaseFreesIt() throws Exception {
+        theReleaseWakesTheJobWaitingForTheBoard();
+    }
+
+    @Test
+    void onPostgresqlABoardADeadNodeHeldGoesToTheJobWaitingForItWhenTheReleaseFreesIt() throws Exception {
+        store.close();
+        aJobHeldByNodeDeadWithItsSlot(TestStores.postgres(dir.resolve("pg")));
+        theReleaseWakesTheJobWaitingForTheBoard();
+    }
+
+    private void theReleaseWakesTheJobWaitingForTheBoard() throws Exception {
+        org.buildhook.runner.PlannedJob lab = Plans.job("lab", List.of("/bin/true"), java.util.Map.of(), 0,
+                java.time.Duration.ZERO, 0).withWorkflow(new org.buildhook.runner.JobWorkflow(null, null, false, null,
+                        java.util.Map.of("board", 1), java.util.Map.of("board", 1), null, null, 0));
+        String held = store.accept(Plans.delivery("{\"build_id\": 2}"), List.of(lab)).jobIds().get(0);
+        String waiting = store.accept(Plans.delivery("{\"build_id\": 3}"), List.of(lab)).jobIds().get(0);
+        assertThat(store.resources().tryAcquire(store.job(held).orElseThrow().job(), "dead", -1))
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+        assertThat(store.ledger().startAttempt(held, "dead")).isEqualTo(1);
+        sql("UPDATE scheduled_tasks SET picked = TRUE, picked_by = 'dead' WHERE task_instance = ?", held);
+        ProcessIdentity exited = exitedProcess();
+        sql("UPDATE job_attempts SET node_pid = " + exited.pid() + ", node_started = " + exited.startTicks()
+                + ", outcome = 'INTERRUPTED' WHERE job_id = ?", held);
+        sql("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", held);
+        assertThat(store.resources().tryAcquire(store.job(waiting).orElseThrow().job(), "live", -1))
+                .isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        java.time.Instant later = java.time.Instant.now().plus(java.time.Duration.ofHours(1));
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET execution_time = ? WHERE task_instance = ?")) {
+            JobQueue.customization(store.dialect()).setInstant(p, 1, later);
+            p.setString(2, waiting);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+
+        assertThat(store.deadNodes().release(NodeIdentity.current())).extracting(DeadNodeRelease.Released::jobId)
+                .contains(held);
+
+        assertThat(countOf(held, "SELECT COUNT(*) FROM resource_holds WHERE job_id = ?")).isZero();
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "SELECT execution_time FROM scheduled_tasks WHERE task_instance = ?")) {
+            p.setString(1, waiting);
+            try (ResultSet rs = p.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(JobQueue.customization(store.dialect()).getInstant(rs, "execution_time"))
+                        .as("the waiting job, woken").isBefore(later.minus(java.time.Duration.ofMinutes(30)));
+            }
+        }
+    }
+
     private static ProcessIdentity exitedProcess() throws Exception {
         Process p = new ProcessBuilder("sleep", "60").start();
         ProcessIdentity identity = ProcessIdentity.of(p.pid());
