@@ -101,6 +101,36 @@ class RenamedRuleCountsTheOldNamesRunningJobsTest {
         }
     }
 
+    /**
+     * wake36: the end of the old name's running job wakes the renamed rule's job waiting for a slot, as a freed slot of
+     * its own rule does. {@code runner.poll-interval} and {@code runner.slot-retry} are 10 minutes, so only the wake
+     * starts it within the bound (before, it started at its next try).
+     */
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void theEndOfTheOldNamesJobWakesTheRenamedRulesWaitingJob(boolean postgres) throws Exception {
+        String rule = "rules:\n  - name: %s\n    run: {command: [/bin/sh, -c, '" + waitForGo() + "'], concurrency: 1}\n";
+        Files.writeString(dir.resolve("rules.yaml"), rule.formatted("deploy"));
+        Path file = TestApplication.configuration(dir, postgres ? PG.newSchemaUrl() : null,
+                "slot-retry: 10m, poll-interval: 10m");
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            String old = deliver(app, "build-67-passed.json");
+            await().atMost(Duration.ofMinutes(1)).until(() -> job(app, old).state() == JobState.RUNNING);
+            rewriteRules(dir, rule.formatted("deploy-v2"));
+            await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("rule 'deploy' is disabled or removed")
+                    .isEmpty());
+            String next = deliver(app, "build-68-failed.json");
+            await().atMost(Duration.ofMinutes(1)).until(() -> String.valueOf(job(app, next).message())
+                    .contains("waiting for a concurrency slot of its rule (1 at once"));
+
+            Files.createFile(dir.resolve("go"));
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> job(app, next).state().isFinal());
+            assertThat(job(app, old).state()).isEqualTo(JobState.SUCCEEDED);
+            assertThat(job(app, next).state()).isEqualTo(JobState.SUCCEEDED);
+        }
+    }
+
     private String waitForGo() {
         return "while [ ! -e " + dir.resolve("go") + " ]; do sleep 0.05; done";
     }

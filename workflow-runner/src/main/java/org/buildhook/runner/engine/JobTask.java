@@ -827,6 +827,10 @@ final class JobTask implements ExecutionHandler<Void> {
             throw e;
         }
         boolean current = finished != ExecutionLedger.Finished.SUPERSEDED;
+        if (current) {
+            // A rule renamed from this one counted it as holding one of its slots: its line is woken (rename35).
+            ledger.wakeRenamedLines(job.id(), job.ruleName(), job.ruleSnapshot());
+        }
         // A cancel or a supersede asked for before the end was recorded won (the store decided it with the
         // record): the attempt keeps its own end, the job ended cancelled or superseded (tryout21 F5).
         boolean stopped = finished.stoppedAsAsked();

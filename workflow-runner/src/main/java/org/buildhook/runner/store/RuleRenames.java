@@ -127,6 +127,23 @@ public final class RuleRenames {
         return Optional.empty();
     }
 
+    /**
+     * Every rule in force that counts the running jobs of {@code other} whose rule snapshot is {@code otherSnapshot}, in
+     * name order; empty (without reading the snapshot) for a rule in force that no {@code renamed-from} names.
+     */
+    public java.util.SortedSet<String> countedBy(String other, String otherSnapshot) {
+        java.util.SortedSet<String> out = new java.util.TreeSet<>();
+        if (runs.containsKey(other) && renamedFrom.values().stream().noneMatch(names -> names.contains(other))) {
+            return out;
+        }
+        for (String rule : runs.keySet()) {
+            if (how(rule, other, otherSnapshot).isPresent()) {
+                out.add(rule);
+            }
+        }
+        return out;
+    }
+
     /** How a rule came to count another rule's jobs. */
     public enum Taken {
         /** Its {@code renamed-from} names the other rule. */
