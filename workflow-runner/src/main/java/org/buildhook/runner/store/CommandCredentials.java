@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 /**
  * Passwords a few well-known programs take on their command line without a URL or a {@code NAME=} around them
  * (secret34's open item): {@code curl -u deploy:PASSWORD}, {@code curl --user deploy:PASSWORD},
- * {@code sshpass -p PASSWORD}, {@code mysql -pPASSWORD}, {@code docker login -p PASSWORD}. A bare {@code a:b} is
+ * {@code sshpass -p PASSWORD}, {@code mysql -pPASSWORD}, {@code docker login -p PASSWORD} (or {@code -pPASSWORD}). A
+ * bare {@code a:b} is
  * never taken for one: {@code 12:30:45}, {@code host:port}, {@code image:tag} and {@code docker run -u 1000:1000}
  * are left alone, since the shape is only trusted right after such a program's own flag. Used by {@link Redaction}
  * on a command as a list of arguments ({@link #secretPart}) and as text, shell code included ({@link #TEXT}).
@@ -28,7 +29,7 @@ final class CommandCredentials {
             Pattern.compile("(?<![\\w-])sshpass(?:\\s+-v)*\\s+-p\\s*['\"]?(?<s>[^\\s'\"]+)"),
             Pattern.compile("(?<![\\w-])(?:" + MYSQL + ")(?![\\w-])" + SAME_COMMAND + "-p(?<s>[^\\s'\"]+)"),
             Pattern.compile("(?<![\\w-])(?:docker|podman|buildah|skopeo|helm|oras)(?:\\s+registry)?\\s+login\\b"
-                    + SAME_COMMAND + "(?:-p|--password)(?:\\s+|=)['\"]?(?<s>[^\\s'\"-][^\\s'\"]*)"));
+                    + SAME_COMMAND + "(?:(?:-p|--password)(?:\\s+|=)['\"]?|-p)(?<s>[^\\s'\"-][^\\s'\"]*)"));
 
     private CommandCredentials() {
     }
@@ -80,6 +81,8 @@ final class CommandCredentials {
             return arg.startsWith("-p") && arg.length() > 2 ? 2 : -1;
         } else if (login && previous.equals("-p")) {
             return 0;
+        } else if (login && arg.startsWith("-p") && arg.length() > 2) {
+            return 2; // -pPASSWORD, glued, as the login commands' flag parsing takes it too (review36)
         }
         return -1;
     }

@@ -47,9 +47,12 @@ public final class Redaction {
     /** A secret-named variable's value shorter than this is hidden under its name only, not wherever it appears. */
     public static final int SHORTEST_MASKED_VALUE = SecretNames.SHORTEST_MASKED_VALUE;
 
-    /** A flag whose next argument is a secret: {@code --password VALUE}, {@code --token VALUE}. */
+    /**
+     * A flag whose next argument is a secret: {@code --password VALUE}, {@code --token VALUE}, curl's
+     * {@code --oauth2-bearer TOKEN} (review36: shown in clear).
+     */
     private static final Pattern SECRET_FLAG = Pattern.compile(
-            "--?[A-Za-z0-9_-]*(?:password|passwd|passphrase|token|secret|api-?key|access-?key)|--(?:basic-|proxy-)?auth",
+            "--?[A-Za-z0-9_-]*(?:password|passwd|passphrase|token|secret|api-?key|access-?key|bearer)|--(?:basic-|proxy-)?auth",
             Pattern.CASE_INSENSITIVE);
     /** {@code NAME=value} inside a text: {@code --db-password=x}, {@code ?access_token=x}, {@code TOKEN=x}. */
     private static final Pattern ASSIGNMENT = Pattern.compile(

@@ -274,4 +274,24 @@ class RedactionTest {
         Redaction.hiddenParts("zz", "q=***", out);
         assertThat(out).isEmpty();
     }
+
+    /**
+     * review36: curl's own flag for a bearer token, --oauth2-bearer TOKEN, and a login command's password glued to its
+     * flag, docker login -pPASSWORD (pflag takes it), were shown in clear, and check did not warn of them.
+     */
+    @Test
+    void hidesCurlsOauth2BearerTokenAndALoginPasswordGluedToItsFlag() {
+        assertThat(Redaction.redactArgv(List.of("curl", "--oauth2-bearer", "eyJhbGciOi.payload.sig", "https://x"),
+                Map.of())).containsExactly("curl", "--oauth2-bearer", "***", "https://x");
+        assertThat(Redaction.isSecretFlag("--oauth2-bearer")).isTrue();
+        assertThat(Redaction.redactArgv(List.of("docker", "login", "-u", "bot", "-pS3cr3tPw", "reg.example.com"),
+                Map.of())).containsExactly("docker", "login", "-u", "bot", "-p***", "reg.example.com");
+        assertThat(Redaction.passwordArgument(List.of("podman", "login", "-pS3cr3tPw", "reg"), 2)).isPresent();
+        assertThat(Redaction.redactText("set -e; docker login -u bot -pS3cr3tPw reg.example.com && make push",
+                List.of())).isEqualTo("set -e; docker login -u bot -p*** reg.example.com && make push");
+        assertThat(Redaction.redactArgv(List.of("docker", "login", "--password-stdin", "-u", "bot", "reg"), Map.of()))
+                .as("no password on the line").containsExactly("docker", "login", "--password-stdin", "-u", "bot", "reg");
+        assertThat(Redaction.redactArgv(List.of("docker", "run", "-p8080:80", "nginx"), Map.of()))
+                .as("not a login").containsExactly("docker", "run", "-p8080:80", "nginx");
+    }
 }
