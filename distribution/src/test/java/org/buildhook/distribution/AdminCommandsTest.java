@@ -769,6 +769,13 @@ class AdminCommandsTest {
         String newJob = rerun.split(" ")[1];
         assertThat(server.getJson("jobs/" + newJob).path("job").path("state").asText()).isEqualTo("AWAITING_APPROVAL");
         assertThat(rerun).endsWith("buildhook approve " + newJob + " (or reject " + newJob + ")");
+        // tryout36 F10: neither has run; "both will run" and "cancel" (which starts an on-cancel) were wrong here.
+        assertThat(cli.err()).isEqualTo("[buildhook] warning: job " + jobId + " has not run yet: it awaits an"
+                + " approval (AWAITING_APPROVAL); job " + newJob + ", its re-run, awaits one too: approving both"
+                + " runs the build twice; reject one of them if that was not meant (buildhook reject " + newJob
+                + "). A re-run of a job that has not ended is deprecated since 2026-12-01: a later version answers"
+                + " 409 (approve or reject the job first, instead; a reject starts no follow-up, a cancel starts its"
+                + " on-cancel)\n");
 
         assertThat(cli.run("replay", delivery)).isZero();
         assertThat(cli.out()).startsWith("1 job(s) made:").contains("  rule gated  awaits an approval")

@@ -344,22 +344,38 @@ final class AdminRequests {
             return new JsonAnswer().with("job", id).with("state", stateOf(id)).with("warnings", List.of());
         }
         // tryout16 F8: two jobs of one build, both waiting; approving both ran the build twice.
-        LOG.warn("admin {} re-ran job {} as job {}, but job {} has not ended ({}): both will run, as two jobs of"
-                + " the same build; cancel one of them if that was not meant (a re-run of a job that has not"
-                + " ended is deprecated since 2026-12-01: a later version answers 409)", actor, jobId, id, jobId,
-                old.state());
+        String newState = stateOf(id);
+        String warning = notEndedWarning(jobId, old.state(), id, newState);
+        LOG.warn("admin {} re-ran job {} as job {}, but {}", actor, jobId, id, warning);
         // tryout35 F2: the one who asked is told too, not only the server log; the answer stays 202.
-        return new JsonAnswer().with("job", id).with("state", stateOf(id))
-                .with("warnings", List.of(notEndedWarning(jobId, old.state(), id)))
+        return new JsonAnswer().with("job", id).with("state", newState)
+                .with("warnings", List.of(warning))
                 .header("Deprecation", UnboundedDetails.DEPRECATION);
     }
 
-    /** What the answer to a re-run of a job that has not ended says ({@code warnings}), for the one who asked. */
-    static String notEndedWarning(String jobId, JobState state, String newId) {
+    /**
+     * What the answer to a re-run of a job that has not ended says ({@code warnings}), for the one who asked, and
+     * the server log. A job awaiting an approval has not run: the two run the build twice only if both are
+     * approved, and the remedy is {@code reject}, since {@code cancel} of such a job starts its on-cancel
+     * (tryout36 F10: it said "both will run" and advised cancel).
+     */
+    static String notEndedWarning(String jobId, JobState state, String newId, String newState) {
+        String deprecated = " A re-run of a job that has not ended is deprecated since 2026-12-01: a later version"
+                + " answers 409 (";
+        if (state == JobState.AWAITING_APPROVAL) {
+            String both = JobState.AWAITING_APPROVAL.name().equals(newState)
+                    ? "job " + newId + ", its re-run, awaits one too: approving both runs the build twice; reject"
+                            + " one of them if that was not meant (buildhook reject " + newId + ")"
+                    : "job " + newId + ", its re-run, does not wait for one: approving job " + jobId + " as well"
+                            + " runs the build twice; reject it if that was not meant (buildhook reject " + jobId
+                            + ")";
+            return "job " + jobId + " has not run yet: it awaits an approval (AWAITING_APPROVAL); " + both + "."
+                    + deprecated + "approve or reject the job first, instead; a reject starts no follow-up,"
+                    + " a cancel starts its on-cancel)";
+        }
         return "job " + jobId + " has not ended (" + state + "): both will run, as two jobs of the same build;"
-                + " cancel one of them if that was not meant (buildhook cancel " + newId + "). A re-run of a job"
-                + " that has not ended is deprecated since 2026-12-01: a later version answers 409 (cancel the"
-                + " job first, or approve it, instead)";
+                + " cancel one of them if that was not meant (buildhook cancel " + newId + ")." + deprecated
+                + "cancel the job first, or approve it, instead)";
     }
 
     /**
