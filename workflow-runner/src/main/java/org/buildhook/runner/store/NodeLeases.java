@@ -309,6 +309,11 @@ public final class NodeLeases {
         if (nodeId.equals(selfId)) {
             return Forget.of(ForgetOutcome.SELF);
         }
+        if (nodeId.equals(SqliteServer.KEY)) {
+            // A SQLite store's record of the server that serves it, not a node's claim: forgetting it would let a
+            // copy of the store start beside its live original unrefused (fixes36 N1).
+            return Forget.of(ForgetOutcome.UNKNOWN);
+        }
         NodeIdentity self = NodeIdentity.current();
         return db.inTransaction("forget a node", c -> {
             Instant now = now(c);
