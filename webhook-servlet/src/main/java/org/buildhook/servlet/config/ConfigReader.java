@@ -363,6 +363,8 @@ final class ConfigReader {
             if (refusal.isPresent()) {
                 nodes.problem(node.location(), "runner.node-id", refusal.get());
             } else if (id.isPresent()) {
+                org.buildhook.runner.engine.NodeIds.deprecation(id.get())
+                        .ifPresent(why -> warnings.add(node.location(), "runner.node-id", why));
                 engine = engine.withNodeId(id.get());
             }
         }

@@ -453,6 +453,25 @@ class ConfigLoaderTest {
     }
 
     /**
+     * drill35 / fixes36: a node id an earlier version accepted and that breaks one of its uses (a space, '/', a control
+     * character) is a warning at its key, not a refusal: an upgrade must not stop a node that ran the day before.
+     */
+    @Test
+    void aNodeIdThatBreaksOneOfItsUsesIsADeprecationWarningAtItsKeyAndTheNodeStillTakesIt() throws Exception {
+        ConfigLoader loader = new ConfigLoader(Map.of(), dir).withoutWriting();
+        for (String name : new String[] {"config-node-id-with-space.yaml", "config-node-id-with-slash.yaml",
+                "config-node-id-with-control.yaml"}) {
+            Path file = Path.of(getClass().getResource("/config/" + name).toURI());
+            var loaded = loader.load(file);
+            assertThat(loaded.warnings()).as(name).filteredOn(w -> w.contains("runner.node-id")).singleElement()
+                    .asString().startsWith(file + ":2:12: warning: runner.node-id: ")
+                    .endsWith("(accepted for now; deprecated since 2026-12-04: a later version refuses it)");
+        }
+        Path space = Path.of(getClass().getResource("/config/config-node-id-with-space.yaml").toURI());
+        assertThat(loader.load(space).engine().nodeId()).isEqualTo("build host 1");
+    }
+
+    /**
      * review12 L12: a retention shorter than the duplicate window let a repeat JobServ sends after its
      * delivery was deleted be stored and run again, with no word at check or start.
      */

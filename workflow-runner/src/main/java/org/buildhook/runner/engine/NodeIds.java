@@ -6,8 +6,10 @@ import org.buildhook.runner.store.SqliteServer;
 /**
  * What a {@code runner.node-id} cannot be, and why (drill35). A node id is a key of {@code node_leases}, a word of the
  * space-separated lines of the data folder's {@code stops-not-recorded} file, and a path segment of {@code DELETE
- * /api/nodes/{id}} ({@code buildhook nodes forget ID}); an id that breaks one of them is refused by the configuration
- * check ({@code buildhook check} and every start), with what to write instead, rather than misbehave later.
+ * /api/nodes/{id}} ({@code buildhook nodes forget ID}). An id that cannot work at all is refused by the configuration
+ * check ({@code buildhook check} and every start); one that an earlier version accepted and that breaks only one of
+ * those uses is deprecated: the check warns, with what to write instead, and the node starts (configuration is a
+ * contract with operators: an upgrade must not stop a node that ran the day before).
  */
 public final class NodeIds {
 
@@ -20,7 +22,12 @@ public final class NodeIds {
     private NodeIds() {
     }
 
-    /** Why {@code id} cannot be a node id, or empty when it can. */
+    /**
+     * Why {@code id} cannot be a node id at all, or empty when it can.
+     *
+     * @param id the configured {@code runner.node-id}
+     * @return the reason, in the operator's words, ending with what to write instead
+     */
     public static Optional<String> refusal(String id) {
         if (id.length() > MAX_LENGTH) {
             return Optional.of("must be at most " + MAX_LENGTH + " characters, got " + id.length());
@@ -30,6 +37,22 @@ public final class NodeIds {
                     + " it (in node_leases), not a node's: a node with this id would be taken for that record, left"
                     + " out of buildhook nodes and of the nodes' comparison of their rules" + WHAT_TO_DO);
         }
+        return Optional.empty();
+    }
+
+    /**
+     * Why {@code id} should not be a node id although it is accepted (deprecated since 2026-12-04: a later version
+     * refuses it), or empty when nothing is wrong with it.
+     *
+     * @param id a configured {@code runner.node-id} that {@link #refusal} accepts
+     * @return the warning, in the operator's words, ending with what to write instead
+     */
+    public static Optional<String> deprecation(String id) {
+        return breaksAUse(id).map(why -> why + " (accepted for now; deprecated since 2026-12-04: a later version"
+                + " refuses it)");
+    }
+
+    private static Optional<String> breaksAUse(String id) {
         for (int i = 0; i < id.length(); i = id.offsetByCodePoints(i, 1)) {
             int c = id.codePointAt(i);
             if (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT) {
