@@ -411,6 +411,11 @@ class StatusPageTest {
                 HttpResponse.BodyHandlers.ofString());
 
         assertThat(without.statusCode()).isEqualTo(401);
+        // tryout36 F12: told what is missing, not to send a Bearer header.
+        assertThat(AdminServer.json(without.body()).path("error").asText()).isEqualTo("a POST authenticated by the"
+                + " admin cookie needs the header X-Buildhook-Request: 1 (protection against cross-site request"
+                + " forgery; the status page's own buttons send it), or send 'Authorization: Bearer <admin token>'"
+                + " instead of the cookie");
         assertThat(with.statusCode()).isEqualTo(202);
         assertThat(server.getJson("jobs?rule=echo").path("items")).hasSize(2);
     }

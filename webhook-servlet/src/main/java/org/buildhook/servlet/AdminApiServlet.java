@@ -50,8 +50,7 @@ public final class AdminApiServlet extends HttpServlet {
             LOG.warn("admin API request {} {} from {} refused: {}", request.getMethod(),
                     LogSafe.of(String.valueOf(request.getPathInfo())), remote, refusal);
             response.setHeader("WWW-Authenticate", "Bearer realm=\"buildhook\"");
-            JsonAnswer.error("a valid 'Authorization: Bearer <admin token>' header is required")
-                    .send(response, HttpServletResponse.SC_UNAUTHORIZED);
+            JsonAnswer.error(AdminAuth.answer(refusal)).send(response, HttpServletResponse.SC_UNAUTHORIZED);
             return;
         }
         try {

@@ -54,10 +54,25 @@ final class AdminAuth {
         }
         boolean reading = request.getMethod().equals("GET") || request.getMethod().equals("HEAD");
         if (!reading && !"1".equals(request.getHeader(CSRF_HEADER))) {
-            return "a " + request.getMethod() + " authenticated by the admin cookie needs the header "
-                    + CSRF_HEADER + ": 1";
+            return "a " + request.getMethod() + CSRF_MISSING;
         }
         return null;
+    }
+
+    private static final String CSRF_MISSING = " authenticated by the admin cookie needs the header " + CSRF_HEADER
+            + ": 1";
+
+    /**
+     * What the client of a refused request is told: for a change whose cookie holds the token but that lacks
+     * {@value #CSRF_HEADER}, that header (tryout36 F12: it was told to send a Bearer header, which it need not);
+     * for anything else the one generic line, which says nothing of why the token was not accepted.
+     */
+    static String answer(String refusal) {
+        if (refusal.endsWith(CSRF_MISSING)) {
+            return refusal + " (protection against cross-site request forgery; the status page's own buttons send"
+                    + " it), or send 'Authorization: Bearer <admin token>' instead of the cookie";
+        }
+        return "a valid 'Authorization: Bearer <admin token>' header is required";
     }
 
     /** The token in the admin cookie (stored URL-encoded, as cookie values allow few characters), or null. */
