@@ -23,6 +23,11 @@ final class RulesReader extends NodeReader {
     private final List<String> disabled = new ArrayList<>();
     /** Each {@code renamed-from} name written, by the rule that writes it (rename35); checked once all are read. */
     private final List<Renamed> renamed = new ArrayList<>();
+    /**
+     * The names of the enabled rules, those with a mistake of their own too: a rule's name is known even when its
+     * body is wrong, and {@code renamed-from} naming it is a mistake to list in the same run (tryout36 F2).
+     */
+    private final Set<String> enabledNames = new java.util.HashSet<>();
 
     private record Renamed(String rule, String old, YamlNode.Location at) {
     }
@@ -84,7 +89,7 @@ final class RulesReader extends NodeReader {
         for (YamlNode item : ((YamlNode.Sequence) list.value()).items()) {
             readRule(item, seen).ifPresent(rules::add);
         }
-        checkRenames(rules);
+        checkRenames();
         return rules;
     }
 
@@ -93,9 +98,8 @@ final class RulesReader extends NodeReader {
      * that rule's jobs are its own, and the rename would count them twice over; nor the rule itself, nor a name
      * another rule already says it was renamed from (whose jobs would be counted by two rules).
      */
-    private void checkRenames(List<Rule> rules) {
-        Set<String> inForce = new java.util.HashSet<>();
-        rules.forEach(r -> inForce.add(r.name()));
+    private void checkRenames() {
+        Set<String> inForce = enabledNames;
         Map<String, Renamed> claimed = new HashMap<>();
         for (Renamed r : renamed) {
             if (r.old().equals(r.rule())) {
@@ -177,6 +181,8 @@ final class RulesReader extends NodeReader {
         }
         if (name != null && !enabled) {
             disabled.add(name);
+        } else if (name != null) {
+            enabledNames.add(name);
         }
         if (name == null || act.isEmpty() || !enabled || problems.count() > before) {
             return Optional.empty();

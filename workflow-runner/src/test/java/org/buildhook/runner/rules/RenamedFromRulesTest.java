@@ -52,4 +52,23 @@ class RenamedFromRulesTest {
                 "rules.yaml:14:19: 'renamed-from' is an empty list: write the rule's old name (or a list of them),"
                         + " or remove the key");
     }
+
+    /**
+     * tryout36 F2: a rule with a mistake of its own was left out of the names {@code renamed-from} is checked
+     * against, so naming it was reported only once that mistake was fixed. Its name is known: both in one run.
+     */
+    @Test
+    void aRenamedFromNamingARuleInForceWithAMistakeOfItsOwnIsReportedWithThatMistake() {
+        RuleException e = catchThrowableOfType(RuleException.class, () -> TestRules.parse("rules:\n"
+                + "  - name: deploy-staging\n    renamed-from: [deploy-staging, lab-test]\n"
+                + "    run: {command: [/opt/deploy.sh]}\n"
+                + "  - name: lab-test\n    run: {command: [/opt/lab.sh, '${build.idd}']}\n"));
+
+        assertThat(e.problems()).extracting(Problem::toString).anySatisfy(p -> assertThat(p)
+                .startsWith("rules.yaml:3:20: rule 'deploy-staging' is renamed from itself"))
+                .anySatisfy(p -> assertThat(p).startsWith("rules.yaml:3:36: rule 'deploy-staging' says it is renamed"
+                        + " from 'lab-test', which is a rule in force in this file"))
+                .anySatisfy(p -> assertThat(p).startsWith("rules.yaml:6:").contains("${build.idd}"))
+                .hasSize(3);
+    }
 }
