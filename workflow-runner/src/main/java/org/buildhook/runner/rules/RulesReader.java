@@ -178,6 +178,14 @@ final class RulesReader extends NodeReader {
         String followUps = new FollowUpReader(problems).read(rule, perRun, capacities, 0);
         if (entries.containsKey(RuleRenamedFrom.KEY)) {
             renamedFrom(enabled ? name : null, entries.get(RuleRenamedFrom.KEY).value());
+            if (enabled && act.isPresent() && act.get().concurrency() == 0) {
+                // tryout36 F9: accepted silently, though it then keeps no second deploy from starting.
+                problems.warn(entries.get(RuleRenamedFrom.KEY).keyLocation(), "'renamed-from' keeps nothing from"
+                        + " running beside the old name's running jobs here: rule"
+                        + (name == null ? "" : " '" + name + "'") + " has no 'concurrency', and the key only makes"
+                        + " a rule's concurrency count them ('supersede' does not look at them); add 'concurrency: 1'"
+                        + " to its run for its jobs to wait for them");
+            }
         }
         if (name != null && !enabled) {
             disabled.add(name);

@@ -71,4 +71,24 @@ class RenamedFromRulesTest {
                 .anySatisfy(p -> assertThat(p).startsWith("rules.yaml:6:").contains("${build.idd}"))
                 .hasSize(3);
     }
+
+    /**
+     * tryout36 F9: {@code renamed-from} on a rule without {@code concurrency} was accepted silently, though it then
+     * keeps nothing from running beside the old name's running jobs (supersede does not look at them): a warning at
+     * the key, not a mistake; none on a rule with a concurrency.
+     */
+    @Test
+    void aRenamedFromOnARuleWithoutConcurrencyIsAWarningAtTheKeySayingItProtectsNothing() {
+        RuleSet rules = TestRules.parse("rules:\n"
+                + "  - name: deploy-v9\n    renamed-from: deploy-v8\n"
+                + "    supersede: {key: '${build.project}', running: cancel}\n"
+                + "    run: {command: [/opt/deploy.sh]}\n"
+                + "  - name: lab\n    renamed-from: lab-old\n    run: {command: [/opt/lab.sh], concurrency: 1}\n");
+
+        assertThat(rules.size()).as("a warning, not a mistake: the file loads").isEqualTo(2);
+        assertThat(rules.writingWarnings()).extracting(Problem::toString).containsExactly("rules.yaml:3:5:"
+                + " 'renamed-from' keeps nothing from running beside the old name's running jobs here: rule"
+                + " 'deploy-v9' has no 'concurrency', and the key only makes a rule's concurrency count them"
+                + " ('supersede' does not look at them); add 'concurrency: 1' to its run for its jobs to wait for them");
+    }
 }
