@@ -561,6 +561,24 @@ public final class BuildhookApplication implements AutoCloseable {
         return jobs.size() > JOBS_NAMED ? named + " and " + (jobs.size() - JOBS_NAMED) + " more" : named;
     }
 
+    /** The rule in force whose {@code renamed-from} names {@code rule}, if one does (tryout36 F8). */
+    private static java.util.Optional<String> renamedTo(org.buildhook.runner.store.RuleRenames renames, String rule) {
+        return renames.takenBy(rule, null).map(java.util.Map.Entry::getKey);
+    }
+
+    /**
+     * Why a job of {@code rule}, taken out of the rules in force {@code where}, is cancelled, and what to do: after a
+     * rename ({@code renamed-from}) the rule never comes back, and {@code buildhook rerun} would make a job of the old
+     * name, so the remedy is a replay with the new name (tryout36 F8: it said "rerun once the rule is back").
+     */
+    static String notInForce(String rule, String where, java.util.Optional<String> renamedTo) {
+        return renamedTo.map(to -> "its rule '" + rule + "' is renamed to '" + to + "' (renamed-from) " + where
+                + "; for a job of the new name replay its delivery: buildhook replay DELIVERY --rule " + to
+                + " (buildhook rerun would make one of the old name)")
+                .orElse("its rule '" + rule + "' is disabled or removed " + where + "; run it again with buildhook"
+                        + " rerun once the rule is back");
+    }
+
     private static String where(String node, RuleSet rules) {
         return "in the rules in force on node " + node + " (" + rules.source() + ", loaded at " + rules.loadedAt()
                 + ")";
@@ -611,12 +629,15 @@ public final class BuildhookApplication implements AutoCloseable {
         }
         try {
             java.util.Set<String> resolved = new java.util.TreeSet<>(taken.saidLeft);
-            for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, rule -> "its rule '"
-                    + rule + "' is disabled or removed " + where + "; run it again with buildhook rerun once the rule"
-                    + " is back")) {
+            org.buildhook.runner.store.RuleRenames renames = org.buildhook.runner.store.RuleRenames.of(
+                    rules.renamedFrom(), rules.snapshots());
+            for (Store.RuleNotInForce stop : store.cancelJobsOfRules(names, rule -> notInForce(rule, where,
+                    renamedTo(renames, rule)))) {
                 LOG.warn("rule '{}' is disabled or removed {}: {} of its stored job(s) still to run (queued, waiting or"
-                        + " awaiting an approval) will not run: cancelled; jobs of it already running go on",
-                        stop.rule(), where, stop.cancelled());
+                        + " awaiting an approval) will not run: cancelled; jobs of it already running go on{}",
+                        stop.rule(), where, stop.cancelled(), renamedTo(renames, stop.rule()).map(to -> "; rule '" + to
+                                + "' is renamed from it (renamed-from): for a job of the new name, replay a job's"
+                                + " delivery: buildhook replay DELIVERY --rule " + to).orElse(""));
                 resolved.remove(stop.rule());
             }
             resolved.retainAll(names);

@@ -114,6 +114,33 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
         }
     }
 
+    /**
+     * tryout36 F8: a job awaiting an approval of a rule renamed with {@code renamed-from} is cancelled by the reload;
+     * its message said "run it again with buildhook rerun once the rule is back", which never happens after a rename,
+     * and a rerun makes a job of the old name. It names the new rule and the replay that makes a job of it.
+     */
+    @org.junit.jupiter.api.Test
+    void aJobAwaitingAnApprovalOfARenamedRuleIsCancelledSayingToReplayItsDeliveryForTheNewName() throws Exception {
+        String rule = "rules:\n  - name: %s\n%s    approval: {expires: 1h}\n    run: {command: [/bin/true]}\n";
+        Files.writeString(dir.resolve("rules.yaml"), rule.formatted("archive", ""));
+        Path file = TestApplication.configuration(dir, null, "slot-retry: 1h");
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            String job = deliver(app, "build-67-passed.json");
+            await().atMost(Duration.ofMinutes(1)).until(() -> state(app, job) == JobState.AWAITING_APPROVAL);
+
+            rewriteRules(dir, rule.formatted("archive-v2", "    renamed-from: archive\n"));
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> state(app, job) == JobState.CANCELLED);
+            assertThat(TestApplication.job(app, job).message()).startsWith("not started: its rule 'archive' is renamed"
+                    + " to 'archive-v2' (renamed-from) in the rules in force on node ")
+                    .endsWith("; for a job of the new name replay its delivery: buildhook replay DELIVERY --rule"
+                            + " archive-v2 (buildhook rerun would make one of the old name)");
+            assertThat(log.warnings("rule 'archive' is disabled or removed")).singleElement().asString()
+                    .endsWith("; rule 'archive-v2' is renamed from it (renamed-from): for a job of the new name,"
+                            + " replay a job's delivery: buildhook replay DELIVERY --rule archive-v2");
+        }
+    }
+
     private static JobState state(BuildhookApplication app, String job) {
         return app.store().job(job).orElseThrow().job().state();
     }
