@@ -557,6 +557,17 @@ final class JobTask implements ExecutionHandler<Void> {
         // is not recorded as the job's own failure (a retry used, its on-failure started).
         boolean sigkilled = Integer.valueOf(SIGKILLED).equals(seen.exitCode()) || fenced != null;
         Watchdog.Kill killed = guard == null ? null : guard.ended(marker, sigkilled);
+        if (killed != null && exitedByItself(seen) && !Integer.valueOf(SIGKILLED).equals(seen.exitCode())) {
+            // tryout34 F2: the watchdog reports a kill when it finds processes of the attempt, then sends its SIGKILL.
+            // A leader that exited between the two, or was already a zombie of this paused JVM (a SIGKILL does nothing
+            // to it), ended by itself: the watchdog killed only what it left running. Its exit (0 or N, never 137: the
+            // watchdog sends nothing else) is its own outcome, recorded as any end, not a kill to run again; the same
+            // rule as for the self-fencing just below (endedByItself), whether or not this node fenced it meanwhile.
+            LOG.info("job {} attempt {}: its command {} by itself; the watchdog killed only what it left running ({});"
+                    + " its own outcome is recorded", jobId, attempt, describe(seen.result(), seen.exitCode(), job),
+                    killed.why());
+            killed = null;
+        }
         if (killed != null) {
             // Its processes died by the watchdog's SIGKILL while this JVM was paused: the outcome seen
             // on waking ("exited with 137", or the self-fencing's "the store does not answer") is not
@@ -568,8 +579,7 @@ final class JobTask implements ExecutionHandler<Void> {
         JobOutcome outcome = seen;
         // A command that exited by itself before the stop's or the fence's signals reached it (also as they
         // came: tryout22 F6) has its own outcome, recorded as any end, not an interruption to run again.
-        boolean endedByItself = outcome.exitCode() != null && (outcome.result() == JobOutcome.Result.SUCCEEDED
-                || outcome.result() == JobOutcome.Result.FAILED);
+        boolean endedByItself = exitedByItself(outcome);
         if (fenced == null && outcome.commandNotStarted() && process.process().getNow(null) == null
                 && running.wasStoppedByShutdown(jobId)) {
             // review28 R5: the node's stop met the attempt after the engine's gate and before its exec: nothing ran,
@@ -727,6 +737,12 @@ final class JobTask implements ExecutionHandler<Void> {
         JobOutcome outcome = new JobOutcome(decided.result(), decided.exitCode(), decided.startedAt(),
                 decided.endedAt(), message, decided.logPath() == null ? null : Path.of(decided.logPath()), false);
         return afterAttempt(job, attempt, version, outcome, Recorded.CONCLUDED, !stopAsked);
+    }
+
+    /** Whether the command's leader exited with its own status (succeeded, or failed with an exit code). */
+    private static boolean exitedByItself(JobOutcome outcome) {
+        return outcome.exitCode() != null && (outcome.result() == JobOutcome.Result.SUCCEEDED
+                || outcome.result() == JobOutcome.Result.FAILED);
     }
 
     /** {@code timed out after 10m}, {@code exited with 3}: what an attempt came to, as its outcome says it. */

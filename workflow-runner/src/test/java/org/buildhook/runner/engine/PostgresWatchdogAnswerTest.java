@@ -2,16 +2,27 @@ package org.buildhook.runner.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.mockito.AdditionalAnswers.delegatesTo;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.mock;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.exec.CommonsExecLauncher;
+import org.buildhook.runner.exec.AttemptMarker;
 import org.buildhook.runner.exec.LauncherConfig;
+import org.buildhook.runner.exec.Watchdog;
 import org.buildhook.runner.exec.WatchdogProbe;
 import org.buildhook.runner.store.AttemptOutcome;
 import org.buildhook.runner.store.JobAttempt;
@@ -105,13 +116,95 @@ class PostgresWatchdogAnswerTest {
         assertThat(probe.read()).anyMatch(l -> l.startsWith("K ") && l.contains(jobId));
     }
 
+    /**
+     * tryout34 F2: the watchdog reports a kill ({@code K}) when it finds processes of the attempt, then sends its
+     * SIGKILL; a command's leader that exited by itself between the two (or was already a zombie of the paused JVM)
+     * is reaped with its own exit. The report, read as the attempt ends, must not replace that exit: a command that
+     * succeeded is recorded SUCCEEDED once, not INTERRUPTED "killed by the watchdog …; run again" and run again.
+     * The report's order is the seam: the engine's watchdog answers {@code ended} once with a kill, after it has
+     * really forgotten the attempt.
+     */
+    @Test
+    void aCommandThatExitedByItselfKeepsItsOwnOutcomeThoughTheWatchdogReportsAKill() throws Exception {
+        AtomicInteger reported = new AtomicInteger();
+        start(WatchdogProbe.recording(), Duration.ofSeconds(5), 1000, reportingAKillOnce(false, reported));
+        String jobId = accept(List.of("/bin/sh", "-c", "exit 0"), 0);
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+        assertThat(reported).as("the watchdog's kill was reported as the attempt ended").hasValue(1);
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.SUCCEEDED);
+        List<JobAttempt> attempts = store.job(jobId).orElseThrow().attempts();
+        assertThat(attempts).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.SUCCEEDED);
+        assertThat(attempts.get(0).exitCode()).isZero();
+        assertThat(attempts.get(0).message()).doesNotContain("watchdog");
+    }
+
+    /** As above for a command that failed by itself: its own failure (exited with 3), not a kill to run again. */
+    @Test
+    void aCommandThatFailedByItselfIsItsOwnFailureThoughTheWatchdogReportsAKill() throws Exception {
+        AtomicInteger reported = new AtomicInteger();
+        start(WatchdogProbe.recording(), Duration.ofSeconds(5), 1000, reportingAKillOnce(false, reported));
+        String jobId = accept(List.of("/bin/sh", "-c", "exit 3"), 0);
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+        assertThat(reported).hasValue(1);
+        assertThat(store.job(jobId).orElseThrow().job().state()).isEqualTo(JobState.FAILED);
+        List<JobAttempt> attempts = store.job(jobId).orElseThrow().attempts();
+        assertThat(attempts).extracting(JobAttempt::outcome).containsExactly(AttemptOutcome.FAILED);
+        assertThat(attempts.get(0).message()).contains("exited with 3").doesNotContain("watchdog");
+    }
+
+    /** The other side of tryout34 F2: a command ended by SIGKILL (137) with a kill report is the watchdog's kill. */
+    @Test
+    void aSigkilledCommandWithAKillReportIsStillTheWatchdogsKill() throws Exception {
+        AtomicInteger reported = new AtomicInteger();
+        start(WatchdogProbe.recording(), Duration.ofSeconds(5), 1000, reportingAKillOnce(true, reported));
+        Path once = dir.resolve("killed-once");
+        // The first attempt kills itself by SIGKILL (exit 137); the next one succeeds.
+        String jobId = accept(List.of("/bin/sh", "-c", "[ -f " + once + " ] && exit 0; touch " + once
+                + "; kill -KILL $$"), 0);
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> store.job(jobId).orElseThrow().job().state().isFinal());
+        assertThat(reported).hasValue(1);
+        List<JobAttempt> attempts = store.job(jobId).orElseThrow().attempts();
+        assertThat(attempts).extracting(JobAttempt::outcome)
+                .containsExactly(AttemptOutcome.INTERRUPTED, AttemptOutcome.SUCCEEDED);
+        assertThat(attempts.get(0).message()).startsWith("killed by the watchdog of node answer-node: its node gave no"
+                + " sign of life for 10s").endsWith("; run again");
+    }
+
+    /**
+     * Starts the real watchdog (through {@code probe}), wrapped so that the first {@code ended(marker, sigkilled)}
+     * forgets the attempt as the real one does and then answers a kill, as a report read as the attempt ends.
+     */
+    private static Function<Watchdog, Watchdog> reportingAKillOnce(boolean sigkilled,
+            AtomicInteger reported) {
+        return real -> {
+            Watchdog wrapped = mock(Watchdog.class, delegatesTo(real));
+            doAnswer(call -> {
+                real.ended(call.getArgument(0, AttemptMarker.class), sigkilled);
+                reported.incrementAndGet();
+                return new Watchdog.Kill("killed by the watchdog of node answer-node: its node gave no sign of life"
+                        + " for 10s", Instant.now());
+            }).doAnswer(call -> real.ended(call.getArgument(0, AttemptMarker.class), call.getArgument(1, Boolean.class)))
+                    .when(wrapped).ended(any(), eq(sigkilled));
+            return wrapped;
+        };
+    }
+
     private void start(WatchdogProbe probe, Duration heartbeat, int missed) {
+        start(probe, heartbeat, missed, Function.identity());
+    }
+
+    private void start(WatchdogProbe probe, Duration heartbeat, int missed,
+            Function<Watchdog, Watchdog> wrap) {
         store = Store.open(TestStores.postgres(dir.resolve("data")));
         launcher = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
         EngineConfig config = new EngineConfig("answer-node", 2, Duration.ofMillis(250), heartbeat, missed,
                 Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMillis(200)).withWatchdog(true);
         engine = JobEngine.create(store, launcher, config);
-        engine.startWatchdogsWith(probe::start);
+        BiFunction<String, Duration, Watchdog> watchdogs = (node, limit) -> wrap.apply(probe.start(node, limit));
+        engine.startWatchdogsWith(watchdogs);
         engine.start();
         // The engine does not wait for its watchdog's JVM to start, and the node asks only a watchdog it has heard
         // say H (one that has not started has killed nothing). On a loaded machine that JVM took longer to start
@@ -124,8 +217,12 @@ class PostgresWatchdogAnswerTest {
         Path script = Files.writeString(dir.resolve("job.sh"), "#!/bin/sh\necho $$ >> " + dir.resolve("pids")
                 + "\n[ -f " + dir.resolve("go") + " ] && exit 0\nexec sleep 600\n");
         // Its timeout is an upper bound only a hung test reaches, however slow the machine.
-        PlannedJob job = new PlannedJob("answer", "name: answer", List.of("/bin/sh", script.toString()), Map.of(), null,
-                false, Duration.ofMinutes(30), retries, Duration.ofMillis(100), 0, null);
+        return accept(List.of("/bin/sh", script.toString()), retries);
+    }
+
+    private String accept(List<String> argv, int retries) {
+        PlannedJob job = new PlannedJob("answer", "name: answer", argv, Map.of(), null, false, Duration.ofMinutes(30),
+                retries, Duration.ofMillis(100), 0, null);
         return store.accept(Plans.delivery(Plans.fixture()), List.of(job)).jobIds().get(0);
     }
 
