@@ -68,6 +68,20 @@ final class JsonSecrets {
         return null;
     }
 
+    /**
+     * Whether a header's name ({@code NAME: value}, as {@code curl -H} takes it) is secret: by its LAST word, as a
+     * JSON field's ({@link #isSecretName}), and also {@code key} after any word ({@code X-Upload-Key}), since a
+     * header so named carries a key. Not a name that merely contains such a word ({@code keycloak},
+     * {@code monkey-service}, {@code Passed}, {@code tokens}, {@code keyboard}: header36), nor {@code key} alone.
+     */
+    static boolean isSecretHeaderName(String name) {
+        if (isSecretName(name)) {
+            return true;
+        }
+        String[] words = WORD_BREAK.split(name);
+        return words.length > 1 && words[words.length - 1].equalsIgnoreCase("key");
+    }
+
     static boolean isSecretName(String name) {
         String[] words = WORD_BREAK.split(name);
         if (words.length == 0) {

@@ -18,6 +18,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.buildhook.runner.exec.SecretNames;
+import org.buildhook.runner.rules.ShellCode;
 
 /**
  * Hides secret values from what buildhook shows: {@code buildhook test}, {@code job show}, the admin API and the
@@ -30,8 +31,9 @@ import org.buildhook.runner.exec.SecretNames;
  * header or {@code Bearer} token, the password of a URL ({@code https://user:PASSWORD@host}), a known token
  * prefix ({@code ghp_}, {@code github_pat_}, {@code glpat-}, {@code xoxb-}, {@code sk_live_} …), a Slack,
  * Discord or Teams webhook URL, a private key, {@code NAME=value} where NAME looks secret
- * ({@code --password=…}, {@code ?access_token=…}), a header {@code NAME: value} where NAME looks secret
- * ({@code X-Api-Key: …}, {@code OSF-TOKEN: …}, {@code Cookie: …}: the value up to the end of its line or a quote),
+ * ({@code --password=…}, {@code ?access_token=…}), a header {@code NAME: value} whose NAME's last word is secret
+ * ({@code X-Api-Key: …}, {@code OSF-TOKEN: …}, {@code Cookie: …}, not {@code keycloak:21.0.1}: the value up to the
+ * end of its line or a quote, in shell code up to the end of its command),
  * or a JSON member {@code "NAME": "value"} where NAME looks secret ({@code curl -d '{"password": "…"}'});</li>
  * <li>or it is the command argument after a flag such as {@code --password} or {@code --token}.</li>
  * </ul>
@@ -62,12 +64,20 @@ public final class Redaction {
      * bracket or {@code =}, or glued to a {@code -H}: {@code X-Api-Key: k}, {@code OSF-TOKEN: t}, wget's
      * {@code --header=X-Api-Key: k}, curl's {@code -HX-Api-Key: k} (review35: those two were shown in clear). The
      * value runs to the end of its line or a quote (a header's value is the rest of its line:
-     * {@code Cookie: a=1; session=s}). Not after {@code /} or {@code @}, so {@code https://host:8443} and
+     * {@code Cookie: a=1; session=s}); unquoted in shell code, to the end of its command ({@link #COMMAND_END}).
+     * Its name is secret by its last word ({@link JsonSecrets#isSecretHeaderName}). Not after {@code /} or
+     * {@code @}, so {@code https://host:8443} and
      * {@code git@keyserver:repo} are not headers. {@code Authorization} and
      * {@code Proxy-Authorization} have a shape of their own, which keeps the scheme visible ({@code Bearer ***}).
      */
     private static final Pattern HEADER = Pattern.compile(
             "(?:(?<=(?:^|\\s)-H)|(?<![^\\s\"'(\\[{,;=]))(?!(?i:proxy-)?(?i:authorization):)([A-Za-z][A-Za-z0-9_.-]*):[ \\t]*([^\\s\"'][^\\r\\n\"']*)");
+    /**
+     * Where a command ends in shell code: an unquoted header value there stops at it, so the rest of the script stays
+     * readable ({@code sh -c "curl -H X-Api-Key:k https://x && ./deploy.sh prod"}: header36). A quoted value ends at
+     * its quote, a {@code ;} inside it included.
+     */
+    private static final Pattern COMMAND_END = Pattern.compile(" && | \\|\\| | \\| |;");
     /**
      * A JSON member {@code "NAME": "value"} (a request body given to {@code curl -d}); its value with JSON's escapes
      * (review35: {@code {"password": "…"}} was shown in clear, being neither {@code NAME=value} nor a header).
@@ -128,9 +138,11 @@ public final class Redaction {
      */
     public static List<String> redactArgv(List<String> argv, Map<String, String> env) {
         Set<String> secrets = secretValues(env);
+        boolean[] code = ShellCode.in(argv.stream().map(a -> a == null ? "" : a).toList());
         List<String> out = new ArrayList<>(argv.size());
         for (int i = 0; i < argv.size(); i++) {
-            String shown = i > 0 && SECRET_FLAG.matcher(argv.get(i - 1)).matches() ? MASK : redactText(argv.get(i), secrets);
+            String shown = i > 0 && SECRET_FLAG.matcher(argv.get(i - 1)).matches() ? MASK
+                    : redactText(argv.get(i), secrets, code[i]);
             int password = shown.equals(MASK) ? -1 : CommandCredentials.secretPart(argv, i);
             if (password >= 0 && !argv.get(i).startsWith("$", password) && !argv.get(i).startsWith(MASK, password)) {
                 shown = argv.get(i).substring(0, password) + MASK;
@@ -223,6 +235,11 @@ public final class Redaction {
      * @return the text, masked
      */
     public static String redactText(String text, Collection<String> secrets) {
+        return redactText(text, secrets, false);
+    }
+
+    /** {@link #redactText(String, Collection)} of a text a shell reads as code when {@code shellCode}. */
+    private static String redactText(String text, Collection<String> secrets, boolean shellCode) {
         if (text == null || text.isEmpty()) {
             return text;
         }
@@ -251,7 +268,7 @@ public final class Redaction {
                     ? m.group(1) + "=" + MASK : m.group()));
         }
         m.appendTail(b);
-        return maskHeaders(maskJsonMembers(b.toString()));
+        return maskHeaders(maskJsonMembers(b.toString()), shellCode);
     }
 
     /** {@code text} with the value of each {@link #JSON_MEMBER} whose name looks secret replaced by {@code ***}. */
@@ -275,14 +292,24 @@ public final class Redaction {
                 && !value.startsWith("$");
     }
 
-    /** {@code text} with the value of each {@link #HEADER} whose name looks secret replaced by {@code ***}. */
-    private static String maskHeaders(String text) {
+    /**
+     * {@code text} with the value of each {@link #HEADER} whose name looks secret replaced by {@code ***}; in shell
+     * code an unquoted value ends at {@link #COMMAND_END}.
+     */
+    private static String maskHeaders(String text, boolean shellCode) {
         StringBuilder b = new StringBuilder();
         int last = 0;
         Matcher m = HEADER.matcher(text);
         while (findSecretHeader(m, last, text.length())) {
-            b.append(text, last, m.start(2)).append(MASK).append(trailingBlanks(m.group(2)));
-            last = m.end();
+            int end = m.end();
+            char before = m.start(1) > 0 ? text.charAt(m.start(1) - 1) : ' ';
+            boolean quoted = before == '"' || before == '\'';
+            if (shellCode && !quoted) {
+                Matcher command = COMMAND_END.matcher(text).region(m.start(2), m.end());
+                end = command.find() ? command.start() : end;
+            }
+            b.append(text, last, m.start(2)).append(MASK).append(trailingBlanks(text.substring(m.start(2), end)));
+            last = end;
         }
         return last == 0 ? text : b.append(text, last, text.length()).toString();
     }
@@ -308,7 +335,7 @@ public final class Redaction {
     /** Whether a {@link #HEADER} match's name looks secret and its value is neither hidden yet nor shell code. */
     private static boolean isSecretHeader(Matcher m) {
         String value = m.group(2).strip();
-        return SECRET_KEY.matcher(m.group(1)).find() && !value.startsWith(MASK) && !value.startsWith("$");
+        return JsonSecrets.isSecretHeaderName(m.group(1)) && !value.startsWith(MASK) && !value.startsWith("$");
     }
 
     private static String trailingBlanks(String value) {
@@ -445,9 +472,19 @@ public final class Redaction {
         }
         if (node.isArray()) {
             ArrayNode array = (ArrayNode) node;
+            List<String> texts = new ArrayList<>();
+            array.forEach(item -> texts.add(item.isTextual() ? item.asText() : ""));
+            boolean[] code = ShellCode.in(texts);
             for (int i = 0; i < array.size(); i++) {
                 boolean afterFlag = i > 0 && array.get(i - 1).isTextual() && isSecretFlag(array.get(i - 1).asText());
-                array.set(i, afterFlag && array.get(i).isTextual() ? TextNode.valueOf(MASK) : mask(array.get(i), secrets));
+                JsonNode item = array.get(i);
+                if (afterFlag && item.isTextual()) {
+                    array.set(i, TextNode.valueOf(MASK));
+                } else if (code[i] && item.isTextual()) {
+                    array.set(i, TextNode.valueOf(redactText(item.asText(), secrets, true)));
+                } else {
+                    array.set(i, mask(item, secrets));
+                }
             }
             return array;
         }

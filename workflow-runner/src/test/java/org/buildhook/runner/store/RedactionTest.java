@@ -294,4 +294,41 @@ class RedactionTest {
         assertThat(Redaction.redactArgv(List.of("docker", "run", "-p8080:80", "nginx"), Map.of()))
                 .as("not a login").containsExactly("docker", "run", "-p8080:80", "nginx");
     }
+
+    /**
+     * header36 (review36 F5): a header's name was taken for secret when it merely contained KEY, PASS, TOKEN …, and
+     * its value ran to the end of the line: an image tag, a test summary and the rest of a shell script were shown
+     * as ***. A name is secret by its last word now, and in shell code a value ends where its command does.
+     */
+    @Test
+    void aHeaderIsSecretByItsNamesLastWordAndInShellCodeItsValueEndsWithItsCommand() {
+        List<String> argv = List.of("docker", "run", "keycloak:21.0.1", "start-dev", "--image=monkey-service:1.4.2",
+                "printf", "Passed: 10\nFailed: 0\n", "passed:3", "tokens: 812", "keyboard:us", "key: rotated");
+        assertThat(Redaction.redactArgv(argv, Map.of())).isEqualTo(argv);
+        List<String> script = List.of("/bin/sh", "-c", "docker pull keycloak:21.0.1 && ./deploy.sh --env prod --version 21");
+        assertThat(Redaction.redactArgv(script, Map.of())).isEqualTo(script);
+        for (String ordinary : List.of("keycloak:21.0.1", "--image=monkey-service:1.4.2", "Passed: 10", "key: rotated")) {
+            assertThat(Redaction.credentialIn(ordinary)).as(ordinary).isEmpty();
+        }
+
+        List<String> secret = List.of("X-Api-Key: k-1111", "OSF-TOKEN: t-2222", "Private-Token: t-3333",
+                "X-Auth-Token: t-4444", "Cookie: a=1; session=s-5555", "X-Upload-Key: k-6666", "api_key: k-7777",
+                "DB_PASSWORD: p-8888", "apiKey:k-9999");
+        assertThat(Redaction.redactArgv(secret, Map.of())).containsExactly("X-Api-Key: ***", "OSF-TOKEN: ***",
+                "Private-Token: ***", "X-Auth-Token: ***", "Cookie: ***", "X-Upload-Key: ***", "api_key: ***",
+                "DB_PASSWORD: ***", "apiKey:***");
+        assertThat(Redaction.credentialIn("X-Upload-Key: k-6666")).contains("a secret-named header (X-Upload-Key: …)");
+
+        List<String> shell = List.of("/usr/bin/env", "bash", "-euc",
+                "curl -H X-Api-Key:k-aaaa https://x/a && ./deploy.sh --env prod; curl -HOSF-TOKEN:t-bbbb x | tee log"
+                        + " || echo X-Auth-Token: t-cccc; make\ncurl -H 'Cookie: a=1; s=s-dddd' y && echo done");
+        assertThat(Redaction.redactArgv(shell, Map.of())).containsExactly("/usr/bin/env", "bash", "-euc",
+                "curl -H X-Api-Key:*** && ./deploy.sh --env prod; curl -HOSF-TOKEN:*** | tee log"
+                        + " || echo X-Auth-Token: ***; make\ncurl -H 'Cookie: ***' y && echo done");
+        assertThat(Redaction.hiddenIn(shell, Map.of())).containsExactlyInAnyOrder("k-aaaa https://x/a", "t-bbbb x",
+                "t-cccc", "a=1; s=s-dddd");
+        String snapshot = "{\"run\":{\"command\":[\"/bin/sh\",\"-c\",\"curl -H X-Api-Key:k-eeee && ./deploy.sh prod\"]}}";
+        assertThat(Redaction.redactSnapshot(snapshot))
+                .isEqualTo("{\"run\":{\"command\":[\"/bin/sh\",\"-c\",\"curl -H X-Api-Key:*** && ./deploy.sh prod\"]}}");
+    }
 }
