@@ -511,12 +511,9 @@ public final class Redaction {
 
     /** The values of {@code env}'s secret-named variables, at least {@value #SHORTEST_MASKED_VALUE} characters long. */
     static Set<String> secretValues(Map<String, String> env) {
-        Set<String> out = new TreeSet<>();
-        env.forEach((k, v) -> {
-            if (v != null && v.length() >= SHORTEST_MASKED_VALUE && !v.equals(MASK) && SECRET_KEY.matcher(k).find()) {
-                out.add(v);
-            }
-        });
+        // The values the job's log masks too (SecretNames.valuesIn), less a value that is the mask itself.
+        Set<String> out = new TreeSet<>(SecretNames.valuesIn(env));
+        out.remove(MASK);
         return out;
     }
 }
