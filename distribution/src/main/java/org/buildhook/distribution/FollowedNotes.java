@@ -28,8 +28,9 @@ import java.util.concurrent.TimeUnit;
  * on at once. A line begun like a note that does not end within {@link #BOUND} is shown unmarked, as it came. The
  * answer's bytes must be the line and the bytes shown before it; else the follow's offsets are not the log's (a log
  * rewritten at its cap, a line of the server's own) and nothing more is marked in this follow. An older server
- * (no notes header), a log whose notes are not known, or a failed ask: unmarked, as before. Never a command's line
- * shown as a note.
+ * (no notes header), a log whose notes are not known, or a failed ask: unmarked, as before (once a line's bound passed
+ * with its log's notes still not known, a later such line is asked about once, not until the bound, until an answer
+ * says they are recorded). Never a command's line shown as a note.
  *
  * <p>The text goes to {@code text} (the command's {@link LastLine}, then {@link TerminalText}), the marks straight
  * to {@code marks} (the same {@link TerminalText}), so that the follow's last-line checks read the log's own line.
@@ -73,6 +74,12 @@ final class FollowedNotes extends OutputStream {
     private int recentLength;
     /** Nothing is marked from now on: the server does not say notes, or the follow's offsets are not the log's. */
     private boolean off;
+    /**
+     * A line's asks ran out of {@link #BOUND} with the server still saying its notes are {@code unknown}: for good
+     * then (an older build's log, a record a full disk left empty), not the moment a record is made; a later
+     * {@code unknown} is not asked again, so that each look-alike line of such a log is not held for the bound.
+     */
+    private boolean unknownForGood;
     private boolean marked;
 
     /**
@@ -227,8 +234,14 @@ final class FollowedNotes extends OutputStream {
             if (!parts[0].strip().equals("recorded")) {
                 // Not known at this moment: the log's first note creates its record right after its bytes, and a
                 // server that read the record before and after the bytes around that moment says "unknown" (it
-                // cannot tell a new record from a rewrite). Asked again until the bound; then shown unmarked.
+                // cannot tell a new record from a rewrite). Asked again until the bound; then shown unmarked, and
+                // a later line's "unknown" is taken at once (review37: a log whose notes are never known held every
+                // look-alike line for the bound, one second each).
+                if (unknownForGood) {
+                    return null;
+                }
                 if (System.nanoTime() - deadline >= 0) {
+                    unknownForGood = true;
                     return null;
                 }
                 try {
@@ -239,6 +252,7 @@ final class FollowedNotes extends OutputStream {
                 }
                 continue;
             }
+            unknownForGood = false;
             Set<Long> notes = new HashSet<>();
             for (int i = 1; i < parts.length; i++) {
                 String part = parts[i].strip();

@@ -76,6 +76,31 @@ class FollowedNotesLinesTest {
         assertThat(asked).hasValue(2);
     }
 
+    /**
+     * A log whose notes are never known (an older build's log, a record a full disk left empty): the first look-alike
+     * line is asked about until the bound (its record may be being made), every later one once, and all are shown
+     * unmarked. Before, each was held and asked about for the whole bound: {@code logs -f} of such a log stalled one
+     * second at each of its {@code [buildhook] } lines (review37).
+     */
+    @Test
+    void aLogWhoseNotesStayUnknownHoldsOnlyItsFirstLookAlikeForTheBound() throws Exception {
+        byte[] first = bytes("[buildhook] attempt 1 started\n");
+        byte[] rest = bytes("built\n[buildhook] two\n[buildhook] three\n[buildhook] four\n");
+        byte[] log = new byte[first.length + rest.length];
+        System.arraycopy(first, 0, log, 0, first.length);
+        System.arraycopy(rest, 0, log, first.length, rest.length);
+        FollowedNotes notes = following(log, "unknown");
+        notes.write(first, 0, first.length);
+        assertThat(asked.get()).as("the first line is asked about again: its record may be being made")
+                .isGreaterThan(1);
+        int afterTheFirst = asked.get();
+        notes.write(rest, 0, rest.length);
+        notes.end();
+        assertThat(asked.get() - afterTheFirst).as("each later look-alike line asked about once").isEqualTo(3);
+        assertThat(shown.toString()).isEqualTo(new String(log, StandardCharsets.UTF_8));
+        assertThat(legends).hasValue(0);
+    }
+
     @Test
     void anOrdinaryLineIsNeitherHeldNorAskedAbout() throws Exception {
         byte[] log = bytes("[build 67] compiling\n[buildhook]x\nplain [buildhook] inside\n");
