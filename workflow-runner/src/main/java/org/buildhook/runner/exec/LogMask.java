@@ -26,7 +26,7 @@ import java.util.TreeSet;
  * or {@code yes} would hide every such piece of the output; {@code buildhook check} warns about such a secret.
  * A job with no secret values gets its log without this filter ({@link #over}): it costs nothing then.
  *
- * <p>One writer: the attempt's output pump.
+ * <p>One writer, the attempt's output pump; the attempt may {@link #giveUp()} the output from its own thread.
  */
 public final class LogMask extends OutputStream {
 
@@ -40,6 +40,8 @@ public final class LogMask extends OutputStream {
     /** The bytes held back from the last chunk: a proper prefix of a secret. */
     private final byte[] held;
     private int heldLength;
+    /** The output was given up ({@link #giveUp()}): what the pipe still gives is not written. */
+    private boolean givenUp;
     /** What one chunk becomes, reused. */
     private byte[] out = new byte[0];
     private byte[] joined = new byte[0];
@@ -88,9 +90,9 @@ public final class LogMask extends OutputStream {
     }
 
     @Override
-    public void write(byte[] bytes, int offset, int length) throws IOException {
+    public synchronized void write(byte[] bytes, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, bytes.length);
-        if (length == 0) {
+        if (length == 0 || givenUp) {
             return;
         }
         byte[] data = bytes;
@@ -114,13 +116,24 @@ public final class LogMask extends OutputStream {
      * The output has ended: writes what was held back, as it is (the job printed a secret's beginning only).
      * The log itself stays open: the attempt still writes its own lines to it, and closes it.
      */
-    public void end() throws IOException {
+    public synchronized void end() throws IOException {
         if (heldLength > 0) {
             int n = heldLength;
             heldLength = 0;
             byte[] rest = Arrays.copyOf(held, n);
             mask(rest, 0, n, true);
         }
+    }
+
+    /**
+     * The attempt gives up its output (a process outside the job still holds the pipe, PooledStreamHandler): writes
+     * what was held back, as {@link #end()} does, now, before the attempt writes its own last lines and closes the
+     * log, and nothing the pipe gives after that, which could complete a secret whose beginning is written (mask36
+     * L2: the held bytes were dropped, the pump writing them only once the holder let the pipe go, to a closed log).
+     */
+    public synchronized void giveUp() throws IOException {
+        end();
+        givenUp = true;
     }
 
     /** Writes {@code data[from, end)} masked; unless {@code last}, holds back a tail that may begin a secret. */

@@ -204,9 +204,28 @@ final class PooledStreamHandler implements ExecuteStreamHandler {
             Thread.currentThread().interrupt();
         } catch (ExecutionException e) {
             throw new IOException("could not copy the job's streams", e.getCause());
+        } finally {
+            if (!pumped.isDone()) {
+                giveUpMask();
+            }
         }
         if (failure != null) {
             throw failure;
+        }
+    }
+
+    /**
+     * The output is given up before its end: what the mask held back (the beginning of a secret, or not) is written
+     * now, before the attempt's own last lines; the pump writes it only at the output's end, which may come after the
+     * attempt closed its log, or never (mask36 L2).
+     */
+    private void giveUpMask() {
+        if (log instanceof LogMask mask) {
+            try {
+                mask.giveUp();
+            } catch (IOException | RuntimeException e) {
+                failure = new IOException("could not write the job's log: " + e, e);
+            }
         }
     }
 

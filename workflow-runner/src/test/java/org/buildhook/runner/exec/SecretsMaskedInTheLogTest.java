@@ -73,4 +73,54 @@ class SecretsMaskedInTheLogTest extends LauncherTest {
         assertThat(kept).contains("***").contains("Authorization: Bearer ***").contains("abc").contains("plain-value")
                 .doesNotContain(SECRET).doesNotContain("inherited-token-1").doesNotContain("bearer-value-7");
     }
+
+    /**
+     * mask36 L2: the output is given up while a process outside the job holds its pipe (PipeHolderEscapeTest), with
+     * the beginning of a secret held back. The attempt writes what was held back before its end (here a proper
+     * prefix, so as it is), and nothing the pipe gives after that: what came later could complete the secret. Run
+     * with the JDK's pipes (no session of its own), whose reader is not woken when the attempt lets the pipe go: it
+     * reads on until the holder ends, which is after the attempt has closed its log.
+     */
+    @Test
+    void theBeginningOfASecretHeldBackWhenTheOutputIsGivenUpIsWrittenBeforeTheAttemptsEnd() throws Exception {
+        launcher.close();
+        launcher = fixtures.launcher(fixtures.config().withNewSession(false).withKillGrace(Duration.ofSeconds(5)));
+        Path socket = dir.resolve("fd.sock");
+        Path ready = dir.resolve("receiver.out");
+        Process receiver = new ProcessBuilder("/usr/bin/python3", "-c", String.join("\n",
+                "import socket, sys, time",
+                "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+                "s.bind(sys.argv[1]); s.listen(1)",
+                "print('ready', flush=True)",
+                "c, _ = s.accept()",
+                "msg, fds, flags, addr = socket.recv_fds(c, 16, 4)",
+                "print('got', len(fds), flush=True)",
+                "time.sleep(600)"), socket.toString())
+                .redirectErrorStream(true).redirectOutput(ready.toFile()).start();
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(ready).contains("ready"));
+            // Prints a line and the secret's first 8 characters, hands its output to the receiver, then waits.
+            JobRequest request = new JobRequest(Fixtures.jobId("given-up"), 1, List.of("/usr/bin/python3", "-c",
+                    "import os, socket, sys\n"
+                            + "os.write(1, b'before\\n' + os.environb[b'DB_PASSWORD'][:8])\n"
+                            + "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1])\n"
+                            + "socket.send_fds(s, [b'x'], [1])\n"
+                            + "s.recv(1)\n",
+                    socket.toString()), Map.of("DB_PASSWORD", SECRET), null, null, Duration.ofHours(1));
+            RunningJob job = launcher.start(request);
+            await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(ready).contains("got 1"));
+            ProcessIdentity root = job.process().get(60, TimeUnit.SECONDS);
+            ProcessHandle.of(root.pid()).ifPresent(ProcessHandle::destroy); // exits with 143 by itself
+
+            JobOutcome outcome = job.outcome().get(5, TimeUnit.MINUTES);
+            assertThat(outcome.message()).contains("its output after that is not in the log");
+            receiver.destroyForcibly(); // the pipe's last holder: the output ends now, after the attempt's end
+            receiver.waitFor(60, TimeUnit.SECONDS);
+
+            assertThat(Files.readString(outcome.logFile(), StandardCharsets.UTF_8))
+                    .isEqualTo("before\n" + SECRET.substring(0, 8));
+        } finally {
+            receiver.destroyForcibly();
+        }
+    }
 }
