@@ -31,6 +31,8 @@ final class ActionReader extends NodeReader {
     static final int MAX_RETRIES = 100;
 
     private boolean followUp;
+    /** The literal values of the action's secret-named variables, masked wherever they appear, to their names. */
+    private Map<String, String> secretValues = Map.of();
     /** The action's key as written ({@code 'run'}, {@code 'on-failure'} …), for errors. */
     private String what = "'run'";
 
@@ -71,6 +73,7 @@ final class ActionReader extends NodeReader {
         this.followUp = depth > 0;
         this.what = what;
         var entries = run.get().entries();
+        this.secretValues = secretValues(entries.get("env"));
         List<Template> command = command(run.get(), perRun, commandMisspelt);
         Map<String, Template> env = entries.containsKey("env") ? env(entries.get("env").value(), perRun) : Map.of();
         Path workdir = entries.containsKey("workdir") ? workdir(entries.get("workdir").value()) : null;
@@ -304,10 +307,52 @@ final class ActionReader extends NodeReader {
     }
 
     /**
+     * The literal values of {@code env}'s variables that are masked wherever they appear (a secret-named variable's,
+     * {@link SecretNames#valuesIn}), each to its variable's name; a value made of placeholders is not known here.
+     */
+    private static Map<String, String> secretValues(YamlNode.Entry env) {
+        if (env == null || !(env.value() instanceof YamlNode.Mapping mapping)) {
+            return Map.of();
+        }
+        Map<String, String> literal = new LinkedHashMap<>();
+        mapping.entries().values().forEach(e -> {
+            if (e.value() instanceof YamlNode.Scalar scalar && scalar.text() != null
+                    && !scalar.text().contains("${")) {
+                literal.put(e.key(), scalar.text());
+            }
+        });
+        Map<String, String> out = new LinkedHashMap<>();
+        literal.forEach((name, value) -> {
+            if (!SecretNames.valuesIn(Map.of(name, value)).isEmpty()) {
+                out.putIfAbsent(value, name);
+            }
+        });
+        return out;
+    }
+
+    /**
      * A literal credential in a command argument (tryout33 F7): buildhook hides it in what it shows, but every user
-     * of the machine sees a command's arguments in {@code ps} while it runs, and nothing can hide them there.
+     * of the machine sees a command's arguments in {@code ps} while it runs, and nothing can hide them there. An
+     * argument that spells out a secret variable's value is told to use that variable (tryout36 F5): buildhook knows
+     * for sure that it is a secret, and masks it, but it is as visible in {@code ps} as any other.
      */
     private void warnAboutCredential(YamlNode node, String text, String previous, Optional<String> password) {
+        String value = null; // the longest one spelled out: a secret that contains another is named by its own name
+        for (String secret : secretValues.keySet()) {
+            if (text.contains(secret) && (value == null || secret.length() > value.length())) {
+                value = secret;
+            }
+        }
+        if (value != null) {
+            String spelled = secretValues.get(value);
+            problems.warn(node.location(), "this argument spells out the value of '" + spelled + "', a secret by its"
+                    + " name: buildhook shows it as *** (test, job show, the API, the status page, the job's log), but"
+                    + " every user of this machine can read a command's arguments (ps, /proc) while it runs; pass it"
+                    + " through the variable instead: in shell code write \"$" + spelled + "\" where the value is"
+                    + " ([/bin/sh, -c, 'curl -H \"Authorization: Bearer $" + spelled + "\" …']), or have the program"
+                    + " read " + spelled + " from its environment");
+            return;
+        }
         Optional<String> what = Redaction.credentialIn(text).or(() -> password);
         if (what.isEmpty() && Redaction.isSecretFlag(previous) && !text.isEmpty() && !text.startsWith("${")) {
             what = Optional.of("the value of '" + previous + "'");
