@@ -215,28 +215,21 @@ class AdminApiTest {
     /**
      * tryout35 F5: {@code ?offset=abc} (the parameter is {@code from}) was ignored and the whole log answered, while a
      * bad list filter is a 400; so were a {@code follow} or {@code notes} that is not a flag, and a {@code from} or
-     * {@code length} where it does nothing. Each is now a 400 saying what to send; what {@code buildhook logs} sends
-     * is answered as before.
+     * {@code length} where it does nothing. 57a20b03 made each a 400 at once; review37: an HTTP answer is a contract,
+     * so each is answered as before, with a {@code Deprecation} header, and the server logs the first of each kind
+     * once, naming the caller and what to send instead (a later version answers 400). A value a parameter cannot
+     * take stays the 400 it always was; what {@code buildhook logs} sends carries no header.
      */
     @Test
-    void aParameterTheLogDoesNotTakeIsRefusedWithWhatToSend(AdminServer server) throws Exception {
+    void aParameterTheLogDoesNotTakeIsAnsweredAsBeforeAndSaidToBeDeprecated(AdminServer server) throws Exception {
         String jobId = server.awaitJob(server.deliver("build-67-passed.json"), "SUCCEEDED").path("id").asText();
         String log = "jobs/" + jobId + "/log";
+        String whole = server.get(log).body();
 
         java.util.Map<String, String> refused = new java.util.LinkedHashMap<>();
-        refused.put("offset=abc", "unknown parameter 'offset' of the log; known: attempt, follow, from, notes, length"
-                + " (from=N starts at byte N with follow=1 or notes=1; to read the log from byte N, send the header"
-                + " 'Range: bytes=N-')");
-        refused.put("offset=5", "unknown parameter 'offset' of the log; known: attempt, follow, from, notes, length");
-        refused.put("attempt=1&Attempt=1", "unknown parameter 'Attempt' of the log");
-        refused.put("follow=yes", "'follow' must be 1 (or true), 0 (or false), or left out");
-        refused.put("notes=2&from=0", "'notes' must be 1 (or true), 0 (or false), or left out");
-        refused.put("from=5", "'from' applies with follow=1 or notes=1 only; to read the log from byte N, send the"
-                + " header 'Range: bytes=N-'");
         refused.put("from=abc&follow=1", "'from' must be a byte offset in the log, 0 or more");
-        refused.put("length=3", "'length' applies with notes=1 only");
-        refused.put("length=x", "'length' must be a number of bytes from 1 to 4194304");
-        refused.put("follow=1&notes=1", "'notes=1' does not go with 'follow=1'");
+        refused.put("from=abc", "'from' must be a byte offset in the log, 0 or more");
+        refused.put("notes=1&length=x", "'length' must be a number of bytes from 1 to 4194304");
         refused.put("attempt=0", "'attempt' must be an attempt number, 1 or more");
         for (var bad : refused.entrySet()) {
             HttpResponse<String> answer = server.get(log + "?" + bad.getKey());
@@ -244,14 +237,40 @@ class AdminApiTest {
             assertThat(AdminServer.json(answer.body()).path("error").asText()).as(bad.getKey())
                     .startsWith(bad.getValue());
         }
-        // A job that does not exist: the parameter is refused first, as a list's unknown filter is.
-        assertThat(server.get("jobs/01AAAAAAAAAAAAAAAAAAAAAAAA/log?offset=5").statusCode()).isEqualTo(400);
 
-        // What buildhook logs sends (and the documented forms), as before.
+        try (ApplicationLog warned = new ApplicationLog("org.buildhook.servlet.IgnoredLogParameters")) {
+            for (String ignored : new String[] {"offset=abc", "offset=5", "_=1733300000", "attempt=1&Attempt=1",
+                    "follow=yes", "notes=2&from=0", "from=5", "length=3", "length=x", "follow=1&notes=1"}) {
+                HttpResponse<String> answer = server.get(log + "?" + ignored);
+                assertThat(answer.statusCode()).as(ignored).isEqualTo(200);
+                assertThat(answer.body()).as(ignored).isEqualTo(whole);
+                assertThat(answer.headers().firstValue("Deprecation")).as(ignored).hasValue("@1796342400");
+            }
+            // The first of each kind, once: unknown, follow, notes, from, length, notes+follow.
+            assertThat(warned.warnings()).hasSize(6).allSatisfy(line -> assertThat(line)
+                    .startsWith("GET /api/jobs/{id}/log (from token@127.0.0.1): ")
+                    .endsWith("; answered as before 2026-12-04, deprecated since then: a later version answers 400"
+                            + " (docs/operations.md); logged once per start"));
+            assertThat(warned.warnings().get(0)).contains("unknown parameter 'offset' of the log, ignored; known:"
+                    + " attempt, follow, from, notes, length (from=N starts at byte N with follow=1 or notes=1; to"
+                    + " read the log from byte N, send the header 'Range: bytes=N-')");
+            assertThat(warned.warnings()).anySatisfy(line -> assertThat(line).contains("'follow=yes' is taken as"
+                    + " follow=0: 'follow' must be 1 (or true), 0 (or false), or left out"));
+            assertThat(warned.warnings()).anySatisfy(line -> assertThat(line).contains("'from' applies with follow=1"
+                    + " or notes=1 only, ignored: the whole log is sent; to read the log from byte N, send the header"
+                    + " 'Range: bytes=N-'"));
+        }
+        // A job that does not exist: its 404, with the header (the query is read first, as a list's filters are).
+        HttpResponse<String> none = server.get("jobs/01AAAAAAAAAAAAAAAAAAAAAAAA/log?offset=5");
+        assertThat(none.statusCode()).isEqualTo(404);
+        assertThat(none.headers().firstValue("Deprecation")).hasValue("@1796342400");
+
+        // What buildhook logs sends (and the documented forms), as before, and not deprecated.
         for (String good : new String[] {"", "?attempt=1", "?follow=0", "?follow=1", "?follow=1&attempt=1&from=0",
                 "?notes=1", "?notes=1&from=5&attempt=1", "?notes=1&from=5&length=3", "?follow=&notes=0"}) {
             HttpResponse<String> answer = server.get(log + good);
             assertThat(answer.statusCode()).as(good).isEqualTo(200);
+            assertThat(answer.headers().firstValue("Deprecation")).as(good).isEmpty();
         }
         assertThat(server.get(log + "?notes=1&from=5&length=3").body()).isEqualTo("one");
         assertThat(server.get(log + "?follow=1&attempt=1&from=9").body()).isEqualTo("line two 67\n");

@@ -36,6 +36,7 @@ public final class AdminApiServlet extends HttpServlet {
     private static final Pattern NODE = Pattern.compile("/nodes/" + ID);
 
     private final transient UnboundedDetails unbounded = new UnboundedDetails();
+    private final transient IgnoredLogParameters ignoredLogParameters = new IgnoredLogParameters();
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -125,7 +126,10 @@ public final class AdminApiServlet extends HttpServlet {
             api.delivery(id(m), request).send(response, 200);
         } else if ((m = LOG_PATH.matcher(path)).matches()) {
             only("GET", method, response);
-            new JobLogSender(api.store(), new JobLogs(api.logDirectory()), api.nodeId(), api.logFollows()).send(id(m), request, response);
+            LogParameters asked = LogParameters.of(request);
+            ignoredLogParameters.mark(asked, response, api.actor());
+            new JobLogSender(api.store(), new JobLogs(api.logDirectory()), api.nodeId(), api.logFollows())
+                    .send(id(m), asked, request, response);
         } else if ((m = RERUN_WARNINGS.matcher(path)).matches()) {
             only("GET", method, response);
             api.rerunPreview(id(m)).send(response, 200);

@@ -133,8 +133,8 @@ final class JobLogSender {
         return "job " + id + " has not started an attempt yet";
     }
 
-    void send(String jobId, HttpServletRequest request, HttpServletResponse response) throws IOException {
-        LogParameters asked = LogParameters.of(request);
+    void send(String jobId, LogParameters asked, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
         Integer wanted = asked.attempt();
         JobDetail job = store.job(jobId).orElseThrow(() -> AdminRequests.noJob(store, jobId));
         if (asked.follow()) {

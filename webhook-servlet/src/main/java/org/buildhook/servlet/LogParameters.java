@@ -1,21 +1,30 @@
 package org.buildhook.servlet;
 
 import jakarta.servlet.http.HttpServletRequest;
+import java.util.ArrayList;
 import java.util.List;
+import org.buildhook.core.LogSafe;
 
 /**
- * The query parameters of {@code GET /api/jobs/{id}/log}, checked before anything is read: an unknown name ({@code
- * ?offset=…}), a value that is not one of a parameter's, or a parameter given where it does nothing ({@code from}
- * without {@code follow=1} or {@code notes=1}) is a 400 that says what to send instead, as a bad list filter is; it
- * was ignored, and the whole log answered as if the log had been read from where it was asked (tryout35 F5).
+ * The query parameters of {@code GET /api/jobs/{id}/log}, checked before anything is read. A value a parameter cannot
+ * take ({@code attempt=0}, {@code from=abc}, a {@code length} out of range with {@code notes=1}) is a 400, as it always
+ * was. What the log answered as if it were not there (tryout35 F5): an unknown name ({@code ?offset=…}, a
+ * cache-buster), a {@code follow} or {@code notes} that is not a flag (taken as 0), a {@code from} without {@code
+ * follow=1} or {@code notes=1}, a {@code length} without {@code notes=1}, {@code notes=1} with {@code follow=1} (the
+ * follow wins), is still answered so, and said in {@link #ignored}: the answer carries a {@code Deprecation} header and
+ * the server logs it ({@link IgnoredLogParameters}); a later version answers it 400 (review37: 57a20b03 made these a
+ * 400 at once, which broke a script that had worked the day before: HTTP answers are a contract, deprecated before
+ * they change).
  *
  * @param attempt the attempt asked for, or null for the last one
  * @param follow  {@code follow=1}
- * @param notes   {@code notes=1}
+ * @param notes   {@code notes=1} (false with {@code follow=1})
  * @param from    the byte offset to start at (0 when not given)
  * @param length  the most bytes of a {@code notes=1} answer, or 0 for a page ending at a line's end
+ * @param ignored what of the query the answer does not follow, one entry per kind ({@link Ignored}), in the order
+ *                found; empty for a query every part of which is followed
  */
-record LogParameters(Integer attempt, boolean follow, boolean notes, long from, int length) {
+record LogParameters(Integer attempt, boolean follow, boolean notes, long from, int length, List<Ignored> ignored) {
 
     /** The parameters the log takes, in the order the messages list them. */
     static final List<String> NAMES = List.of("attempt", "follow", "from", "notes", "length");
@@ -23,33 +32,49 @@ record LogParameters(Integer attempt, boolean follow, boolean notes, long from, 
     /** The most bytes of one {@code ?notes=1} answer: the piece is read whole into memory. */
     static final int NOTES_PAGE = 4 << 20;
 
+    /**
+     * One part of the query the answer does not follow (deprecated since 2026-12-04).
+     *
+     * @param kind what kind of mistake it is ({@code unknown}, {@code follow}, {@code notes}, {@code from}, {@code
+     *             length}, {@code notes+follow}): the server logs the first of each kind once per start
+     * @param what what was ignored and what to send instead, in the caller's words (query text made log-safe)
+     */
+    record Ignored(String kind, String what) {
+    }
+
     static LogParameters of(HttpServletRequest request) {
+        List<Ignored> ignored = new ArrayList<>();
         for (String name : request.getParameterMap().keySet()) {
             if (!NAMES.contains(name)) {
-                throw ApiError.badRequest("unknown parameter '" + name + "' of the log; known: " + String.join(", ",
-                        NAMES) + " (from=N starts at byte N with follow=1 or notes=1; to read the log from byte N,"
-                        + " send the header 'Range: bytes=N-')");
+                ignored.add(new Ignored("unknown", "unknown parameter '" + LogSafe.of(name) + "' of the log,"
+                        + " ignored; known: " + String.join(", ", NAMES) + " (from=N starts at byte N with follow=1"
+                        + " or notes=1; to read the log from byte N, send the header 'Range: bytes=N-')"));
             }
         }
-        boolean follow = flag(request, "follow");
-        boolean notes = flag(request, "notes");
+        boolean follow = flag(request, "follow", ignored);
+        boolean notes = flag(request, "notes", ignored);
         String from = given(request, "from");
         String length = given(request, "length");
-        LogParameters parameters = new LogParameters(attempt(given(request, "attempt")), follow, notes, from(from),
-                length(length));
+        Integer attempt = attempt(given(request, "attempt"));
+        long start = from(from);
         if (follow && notes) {
-            throw ApiError.badRequest("'notes=1' does not go with 'follow=1': a follow sends the log's bytes as they"
-                    + " are written; ask for the notes of what it sent with notes=1&from=N&length=M");
+            ignored.add(new Ignored("notes+follow", "'notes=1' does not go with 'follow=1', ignored: a follow sends"
+                    + " the log's bytes as they are written; ask for the notes of what it sent with"
+                    + " notes=1&from=N&length=M"));
+            notes = false;
         }
         if (from != null && !follow && !notes) {
-            throw ApiError.badRequest("'from' applies with follow=1 or notes=1 only; to read the log from byte N,"
-                    + " send the header 'Range: bytes=N-' (or add notes=1)");
+            ignored.add(new Ignored("from", "'from' applies with follow=1 or notes=1 only, ignored: the whole log is"
+                    + " sent; to read the log from byte N, send the header 'Range: bytes=N-' (or add notes=1)"));
         }
+        int most = 0;
         if (length != null && !notes) {
-            throw ApiError.badRequest("'length' applies with notes=1 only; to read M bytes from byte N, send the"
-                    + " header 'Range: bytes=N-(N+M-1)'");
+            ignored.add(new Ignored("length", "'length' applies with notes=1 only, ignored; to read M bytes from"
+                    + " byte N, send the header 'Range: bytes=N-(N+M-1)'"));
+        } else {
+            most = length(length);
         }
-        return parameters;
+        return new LogParameters(attempt, follow, notes, start, most, List.copyOf(ignored));
     }
 
     /** The parameter's value, or null when it is not given or empty (as every admin API parameter). */
@@ -58,7 +83,8 @@ record LogParameters(Integer attempt, boolean follow, boolean notes, long from, 
         return value == null || value.isEmpty() ? null : value;
     }
 
-    private static boolean flag(HttpServletRequest request, String name) {
+    /** {@code 1}/{@code true}, else false; a value that is not a flag is taken as 0, as it always was, and said. */
+    private static boolean flag(HttpServletRequest request, String name, List<Ignored> ignored) {
         String value = given(request, name);
         if (value == null || value.equals("0") || value.equalsIgnoreCase("false")) {
             return false;
@@ -66,7 +92,9 @@ record LogParameters(Integer attempt, boolean follow, boolean notes, long from, 
         if (value.equals("1") || value.equalsIgnoreCase("true")) {
             return true;
         }
-        throw ApiError.badRequest("'" + name + "' must be 1 (or true), 0 (or false), or left out");
+        ignored.add(new Ignored(name, "'" + name + "=" + LogSafe.of(value) + "' is taken as " + name + "=0: '" + name
+                + "' must be 1 (or true), 0 (or false), or left out"));
+        return false;
     }
 
     private static Integer attempt(String value) {
