@@ -53,12 +53,17 @@ public final class NodeIds {
     }
 
     private static Optional<String> breaksAUse(String id) {
+        // A control or invisible character first, wherever it is: the other reasons quote the id, which must then
+        // hold none (review37: 'a b<ESC>[31m' was said to hold a space, its escape sequence written to the terminal).
         for (int i = 0; i < id.length(); i = id.offsetByCodePoints(i, 1)) {
             int c = id.codePointAt(i);
             if (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT) {
                 return Optional.of("holds the control or invisible character U+" + String.format("%04X", c)
                         + ", which logs, tables and the data folder's files cannot show as it is" + WHAT_TO_DO);
             }
+        }
+        for (int i = 0; i < id.length(); i = id.offsetByCodePoints(i, 1)) {
+            int c = id.codePointAt(i);
             if (Character.isWhitespace(c) || Character.isSpaceChar(c)) {
                 return Optional.of("'" + id + "' holds a space: a node's attempts cut short by a stop that could not"
                         + " record them are kept in the data folder as lines of words apart by spaces, and its next"

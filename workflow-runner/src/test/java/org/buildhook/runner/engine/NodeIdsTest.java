@@ -19,7 +19,9 @@ class NodeIdsTest {
             assertThat(NodeIds.deprecation(id)).as(id).hasValueSatisfying(r -> assertThat(r).contains("holds a space")
                     .endsWith("(accepted for now; deprecated since 2026-12-04: a later version refuses it)"));
         }
-        for (String id : new String[] {"node\t1", "node\n1", "node\u200b1", "node\u202e1", "node\u00851"}) {
+        // One with a space before it too (review37: it was said to hold a space, the id quoted with its ESC).
+        for (String id : new String[] {"node\t1", "node\n1", "node\u200b1", "node\u202e1", "node\u00851",
+                "a b\u001b[31mred", "rack/1\u0007"}) {
             assertThat(NodeIds.refusal(id)).as(id).isEmpty();
             assertThat(NodeIds.deprecation(id)).as(id).hasValueSatisfying(r -> assertThat(r)
                     .startsWith("holds the control or invisible character U+"));
