@@ -239,11 +239,23 @@ public final class ExecutionLedger {
         // A rule in force counts only running jobs of rules not in force: counted first, read only when there are any.
         // A job of a rule no longer in force (review36) reads every other rule's running jobs, as before.
         boolean gated = renames.any() && renames.inForce(ruleName);
-        RunningNotInForce notCounted = new RunningNotInForce(gated ? renames.namesInForce() : List.of());
+        RunningNotInForce notCounted = new RunningNotInForce(gated ? renames.namesInForce() : List.of(), db.dialect());
         try {
             result = db.inTransaction("take a concurrency slot", Durability.DEFERRED, c -> {
                 woken[0] = 0;
-                line.inTurn(c, ruleName);
+                // The job's rule snapshot, when its rule is no longer in force: which rules took its name over. Read
+                // before the turns, without a row lock (SlotLine.inTurn comes before any).
+                String own = renames.any() && !renames.inForce(ruleName) ? snapshotOf(c, jobId) : null;
+                // The turns of its rule and of the rules it shares its slots with by a rename (renames37, review36
+                // F4), in name order, as every transaction that takes several turns: two names' takes each counted
+                // only the other's slots already committed, and under two different turns both could start. The
+                // old name's take locks the line of each rule in force that took it over, which every take of that
+                // rule locks too.
+                java.util.SortedSet<String> turns = new java.util.TreeSet<>(renames.linked(ruleName, own));
+                turns.add(ruleName);
+                for (String turn : turns) {
+                    line.inTurn(c, turn);
+                }
                 // Each slot's holder looked up by its execution's key: "job_id NOT IN (SELECT task_instance
                 // FROM scheduled_tasks …)" read the whole queue at every start of a limited rule's job.
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE rule_name = ? AND"
@@ -296,7 +308,7 @@ public final class ExecutionLedger {
                         + " AND j.id <> ?" + (unitsPlace != null ? " AND (j.waiting_since < ? OR (j.waiting_since = ?"
                                 + " AND j.id < ?))" : "") + " LIMIT (SELECT n FROM in_force)) waiters),"
                         + " (SELECT slot_waiting FROM jobs WHERE id = ?), (SELECT message FROM jobs WHERE id = ?)"
-                        + (gated ? ", (SELECT COUNT(*) FROM jobs WHERE " + notCounted.sql() + ")" : ""))) {
+                        + (gated ? ", " + notCounted.countSql() : ""))) {
                     int i = 0;
                     p.setString(++i, ruleName);
                     p.setInt(++i, asked);
@@ -317,7 +329,7 @@ public final class ExecutionLedger {
                     p.setString(++i, jobId);
                     p.setString(++i, jobId);
                     if (gated) {
-                        notCounted.bind(p, i, ruleName);
+                        notCounted.bindCount(p, i, ruleName);
                     }
                     try (ResultSet rs = p.executeQuery()) {
                         rs.next();
@@ -329,13 +341,13 @@ public final class ExecutionLedger {
                         maybeRenamed = renames.any() && (!gated || rs.getInt(7) > 0);
                     }
                 }
-                // The running jobs of the names it was renamed from hold slots of it too (rename35), and a job of a
-                // rule no longer in force counts those of the rules that took its name over (review36). For a rule in
-                // force, the rule snapshots are read and compared only when a running job's rule is not in force
-                // (perf36): the same statement counted those, and a take where every running job's rule is in force
-                // reads none.
+                // The jobs of the names it was renamed from hold slots of it too (rename35), from their slot take on,
+                // not only once recorded running (renames37), and a job of a rule no longer in force counts those of
+                // the rules that took its name over (review36). For a rule in force, the rule snapshots are read and
+                // compared only when a running or slot-holding job's rule is not in force (perf36): the same
+                // statement counted those, and a take where every such job's rule is in force reads none.
                 if (maybeRenamed) {
-                    held += renamedRunning(c, ruleName, jobId, renames, notCounted);
+                    held += renamedRunning(c, ruleName, own, renames, notCounted);
                 }
                 Take take = Take.NOT_FREE;
                 if (cutShort) {
@@ -434,36 +446,41 @@ public final class ExecutionLedger {
 
     /**
      * How many jobs of other rules that {@code ruleName} counts as its own ({@link RuleRenames}: the names it was
-     * renamed from, or a rule no longer in force with its {@code run}) are running: each holds one of its slots
-     * while it runs. A job of a rule no longer in force (the old name's retry or re-run after a rename) counts, the
-     * other way round, the running jobs of the rule in force that took its name over (review36). Read from the
-     * running jobs only (at most what the nodes run at once).
+     * renamed from, or a rule no longer in force with its {@code run}) hold one of its slots: each from its slot take
+     * (a slot of its own rule whose execution still exists, {@link #SLOT_KEPT}, as the rule's own count has it) to its
+     * end, and a running job of a rule that had no limit while it runs. Counted from the running jobs only, a job of the
+     * other name between its slot take and its start record was not seen, and both started (renames37, review36 F4). A
+     * job of a rule no longer in force (the old name's retry or re-run after a rename) counts, the other way round,
+     * those of the rule in force that took its name over (review36). Read from the jobs holding slots or running only
+     * (at most what the nodes run at once).
+     *
+     * @param own the job's rule snapshot when {@code ruleName} is not in force, else null
      */
-    private int renamedRunning(Connection c, String ruleName, String jobId, RuleRenames renames,
+    private int renamedRunning(Connection c, String ruleName, String own, RuleRenames renames,
             RunningNotInForce which) throws SQLException {
-        String own = null;
-        if (!renames.inForce(ruleName)) {
-            try (PreparedStatement p = c.prepareStatement("SELECT rule_snapshot FROM jobs WHERE id = ?")) {
-                p.setString(1, jobId);
-                try (ResultSet rs = p.executeQuery()) {
-                    own = rs.next() ? rs.getString(1) : null;
-                }
-            }
-        }
-        int running = 0;
-        try (PreparedStatement p = c.prepareStatement("SELECT rule_name, rule_snapshot FROM jobs WHERE "
-                + which.sql())) {
-            which.bind(p, 0, ruleName);
+        java.util.Set<String> counted = new java.util.HashSet<>();
+        try (PreparedStatement p = c.prepareStatement(which.readSql())) {
+            which.bindRead(p, ruleName);
             renamedReads.incrementAndGet();
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
-                    if (renames.counts(ruleName, own, rs.getString(1), rs.getString(2))) {
-                        running++;
+                    if (renames.counts(ruleName, own, rs.getString(2), rs.getString(3))) {
+                        counted.add(rs.getString(1));
                     }
                 }
             }
         }
-        return running;
+        return counted.size();
+    }
+
+    /** The rule snapshot of job {@code jobId}; null when it has none. */
+    private static String snapshotOf(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT rule_snapshot FROM jobs WHERE id = ?")) {
+            p.setString(1, jobId);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
     }
 
     /** How many times a slot take read other rules' running jobs to see whether it counts them (perf36's test). */
@@ -472,24 +489,62 @@ public final class ExecutionLedger {
     }
 
     /**
-     * The running jobs a slot take of a rule in force may count as renamed ({@link RuleRenames}): those whose rule is
-     * not in force ({@code inForce}), since a rule a {@code renamed-from} names never is, and a rule whose run counts
-     * must not be. Empty (a job of a rule no longer in force, which counts the running jobs of the rules in force that
-     * took its name over), or more names than a statement's parameters can safely hold (SQLite's oldest limit is
-     * 999): the running jobs of every other rule, as before the filter.
+     * The jobs a slot take of a rule in force may count as renamed ({@link RuleRenames}): those running, or holding a
+     * slot of their rule whose execution still exists ({@link #SLOT_KEPT}: taken, not yet recorded started; renames37),
+     * whose rule is not in force ({@code inForce}), since a rule a {@code renamed-from} names never is, and a rule whose
+     * run counts must not be. Empty (a job of a rule no longer in force, which counts the jobs of the rules in force
+     * that took its name over), or more names than a statement's parameters can safely hold (SQLite's oldest limit is
+     * 999): those of every other rule, as before the filter.
      */
-    private record RunningNotInForce(List<String> inForce) {
+    private record RunningNotInForce(List<String> inForce, Dialect dialect) {
 
         private static final int MAX_NAMES = 900;
 
-        String sql() {
-            return "state = 'RUNNING' AND rule_name "
-                    + (inForce.isEmpty() || inForce.size() > MAX_NAMES ? "<> ?"
-                            : "NOT IN (" + String.join(", ", java.util.Collections.nCopies(inForce.size(), "?")) + ")");
+        private String others(String column) {
+            return column + (inForce.isEmpty() || inForce.size() > MAX_NAMES ? " <> ?"
+                    : " NOT IN (" + String.join(", ", java.util.Collections.nCopies(inForce.size(), "?")) + ")");
         }
 
-        /** Binds its parameters after the {@code after}th; returns the last one's index. */
-        int bind(PreparedStatement p, int after, String ruleName) throws SQLException {
+        private String running() {
+            return "SELECT j.id, j.rule_name, j.rule_snapshot FROM jobs j WHERE j.state = 'RUNNING' AND "
+                    + others("j.rule_name");
+        }
+
+        /** SQL: {@code from} (naming rule_slots {@code r}) where {@code r} is a slot held of another rule. */
+        private String holding(String from) {
+            return from + " WHERE " + others("r.rule_name") + " AND " + executionExists("r.job_id", SLOT_KEPT, dialect);
+        }
+
+        /** SQL: how many such jobs there may be (one holding a slot while it runs counts twice: only 0 matters). */
+        String countSql() {
+            return "(SELECT COUNT(*) FROM jobs j WHERE j.state = 'RUNNING' AND " + others("j.rule_name")
+                    + ") + (SELECT COUNT(*) FROM " + holding("rule_slots r") + ")";
+        }
+
+        /** SQL: the jobs, their rule and rule snapshot; one may come twice (a slot held while it runs). */
+        String readSql() {
+            return running() + " UNION ALL SELECT j.id, j.rule_name, j.rule_snapshot FROM "
+                    + holding("rule_slots r JOIN jobs j ON j.id = r.job_id");
+        }
+
+        /** Binds {@link #countSql()}'s parameters after the {@code after}th; returns the last one's index. */
+        int bindCount(PreparedStatement p, int after, String ruleName) throws SQLException {
+            return bindHolding(p, bindNames(p, after, ruleName), ruleName);
+        }
+
+        /** Binds {@link #readSql()}'s parameters. */
+        void bindRead(PreparedStatement p, String ruleName) throws SQLException {
+            bindHolding(p, bindNames(p, 0, ruleName), ruleName);
+        }
+
+        private int bindHolding(PreparedStatement p, int after, String ruleName) throws SQLException {
+            int i = bindNames(p, after, ruleName);
+            p.setString(++i, JobQueue.TASK_NAME);
+            p.setBoolean(++i, true);
+            return i;
+        }
+
+        private int bindNames(PreparedStatement p, int after, String ruleName) throws SQLException {
             int i = after;
             if (inForce.isEmpty() || inForce.size() > MAX_NAMES) {
                 p.setString(++i, ruleName);

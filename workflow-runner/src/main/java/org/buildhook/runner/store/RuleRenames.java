@@ -144,6 +144,29 @@ public final class RuleRenames {
         return out;
     }
 
+    /**
+     * The other rules whose concurrency slots a job of {@code rule} (whose rule snapshot is {@code snapshot}; read only
+     * for a rule not in force) shares by a rename, in name order (renames37): for a rule in force, the names its {@code
+     * renamed-from} writes; for a rule not in force (the old name), the rules in force that take it over ({@link
+     * #countedBy}) and the other names those rules' {@code renamed-from} writes. A slot take locks their lines with its
+     * own ({@code ExecutionLedger.tryAcquireSlot}), and a job's end wakes them ({@code
+     * ExecutionLedger.wakeRenamedLines}). Empty, without reading the snapshot, for a rule in force without the key that
+     * no {@code renamed-from} names. A rule in force taken as renamed from an old name only by the same {@code run} does
+     * not list that name (it is known from a stored job only): the old name's take locks the rule's line instead, which
+     * every take of the rule locks too.
+     */
+    public java.util.SortedSet<String> linked(String rule, String snapshot) {
+        java.util.SortedSet<String> out = new java.util.TreeSet<>(renamedFrom.getOrDefault(rule, Set.of()));
+        if (!runs.containsKey(rule)) {
+            for (String taker : countedBy(rule, snapshot)) {
+                out.add(taker);
+                out.addAll(renamedFrom.getOrDefault(taker, Set.of()));
+            }
+        }
+        out.remove(rule);
+        return out;
+    }
+
     /** How a rule came to count another rule's jobs. */
     public enum Taken {
         /** Its {@code renamed-from} names the other rule. */

@@ -1,0 +1,133 @@
+package org.buildhook.runner.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.buildhook.runner.PlannedJob;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * renames37: a renamed rule ({@code deploy-v2}, {@code renamed-from: deploy}, {@code concurrency: 1}) and its old
+ * name share one slot. Review36 F4: each name's take counted the other name's RUNNING jobs only, so a job of one name
+ * that had taken its slot but not yet recorded its start was not seen by the other name's take, and both started. On
+ * SQLite and PostgreSQL by the subclasses.
+ */
+abstract class AbstractRenamedSlotsTest {
+
+    static final String RUN = "{\"command\":[\"/opt/deploy.sh\"],\"concurrency\":1}";
+
+    @TempDir
+    Path dir;
+    Store store;
+    ExecutionLedger ledger;
+
+    abstract StoreConfig config(Path dir);
+
+    @BeforeEach
+    void open() {
+        store = Store.open(config(dir));
+        ledger = store.ledger();
+        ledger.renames(RuleRenames.of(Map.of("deploy-v2", List.of("deploy")),
+                Map.of("deploy-v2", "{\"name\":\"deploy-v2\",\"run\":" + RUN + "}")));
+    }
+
+    @AfterEach
+    void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    /** A job of {@code rule} (concurrency 1) of {@code build}. */
+    String job(String rule, long build) {
+        PlannedJob job = new PlannedJob(rule, "{\"name\":\"" + rule + "\",\"run\":" + RUN + "}",
+                List.of("/opt/deploy.sh"), Map.of(), null, true, Duration.ofSeconds(30), 1, Duration.ofMillis(100), 1,
+                null);
+        return store.accept(Plans.delivery("{\"build_id\": " + build + ", \"rule\": \"" + rule + "\"}"), List.of(job))
+                .jobIds().get(0);
+    }
+
+    /** Marks the job's execution picked by {@code node}, as a node's poll does before the slot take. */
+    void picked(String jobId, String node) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET picked = ?, picked_by = ? WHERE task_instance = ?")) {
+            p.setBoolean(1, true);
+            p.setString(2, node);
+            p.setString(3, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    /** Puts the job's execution back in the queue for {@code in} from now, as a try that found no slot does. */
+    void dueIn(String jobId, Duration in) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "UPDATE scheduled_tasks SET execution_time = ?, picked = ?, picked_by = NULL WHERE task_instance = ?")) {
+            JobQueue.customization(store.dialect()).setInstant(p, 1, Instant.now().plus(in));
+            p.setBoolean(2, false);
+            p.setString(3, jobId);
+            assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    Instant dueOf(String jobId) throws SQLException {
+        try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
+                "SELECT execution_time FROM scheduled_tasks WHERE task_instance = ?")) {
+            p.setString(1, jobId);
+            try (ResultSet r = p.executeQuery()) {
+                assertThat(r.next()).isTrue();
+                return JobQueue.customization(store.dialect()).getInstant(r, "execution_time");
+            }
+        }
+    }
+
+    @Test
+    void theOldNamesJobThatTookItsSlotButHasNotStartedHoldsTheRenamedRulesSlot() throws SQLException {
+        String old = job("deploy", 1);
+        picked(old, "node-b");
+        assertThat(ledger.tryAcquireSlot("deploy", 1, old, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        // No start record yet: its node is between the take and startAttempt.
+        String renamed = job("deploy-v2", 2);
+        picked(renamed, "node-a");
+
+        assertThat(ledger.tryAcquireSlot("deploy-v2", 1, renamed, "node-a", -1))
+                .as("the old name's job holds the one slot from its take on").isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        ledger.releaseSlot(old, "deploy", "node-b");
+        assertThat(ledger.tryAcquireSlot("deploy-v2", 1, renamed, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    @Test
+    void theRenamedRulesJobThatTookItsSlotButHasNotStartedHoldsTheOldNamesRetryBack() throws SQLException {
+        String retry = job("deploy", 3);
+        String renamed = job("deploy-v2", 4);
+        picked(renamed, "node-a");
+        assertThat(ledger.tryAcquireSlot("deploy-v2", 1, renamed, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        picked(retry, "node-b");
+
+        assertThat(ledger.tryAcquireSlot("deploy", 1, retry, "node-b", -1))
+                .as("the renamed rule's job holds the one slot from its take on").isEqualTo(ExecutionLedger.Take.NOT_FREE);
+    }
+
+    @Test
+    void aSlotOfTheOldNameWhoseExecutionIsGoneHoldsNothing() throws SQLException {
+        String old = job("deploy", 5);
+        picked(old, "node-b");
+        assertThat(ledger.tryAcquireSlot("deploy", 1, old, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        dueIn(old, Duration.ofHours(1)); // put back in the queue, not running: its slot is left behind
+        String renamed = job("deploy-v2", 6);
+        picked(renamed, "node-a");
+
+        assertThat(ledger.tryAcquireSlot("deploy-v2", 1, renamed, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+}
