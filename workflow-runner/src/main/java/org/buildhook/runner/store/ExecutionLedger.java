@@ -473,6 +473,19 @@ public final class ExecutionLedger {
         return counted.size();
     }
 
+    /**
+     * The rules whose lines share {@code ruleName}'s slots by a rename ({@link RuleRenames#linked}); the job's rule
+     * snapshot is read (a plain read, no row lock) only for a rule no longer in force. Empty, without a read, when no
+     * rule is in force.
+     */
+    private static java.util.SortedSet<String> linkedLines(Connection c, RuleRenames renames, String ruleName,
+            String jobId) throws SQLException {
+        if (!renames.any()) {
+            return java.util.Collections.emptySortedSet();
+        }
+        return renames.linked(ruleName, renames.inForce(ruleName) ? null : snapshotOf(c, jobId));
+    }
+
     /** The rule snapshot of job {@code jobId}; null when it has none. */
     private static String snapshotOf(Connection c, String jobId) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("SELECT rule_snapshot FROM jobs WHERE id = ?")) {
@@ -1050,14 +1063,26 @@ public final class ExecutionLedger {
      * @return whether a job was woken
      */
     public boolean releaseSlot(String jobId, String ruleName, String node) {
+        RuleRenames renames = this.renames;
         boolean woken = db.inTransaction("free a concurrency slot", Durability.DEFERRED, c -> {
-            line.inTurn(c, ruleName);
+            // The rules that share the rule's slots by a rename count this slot too (renames37): their lines are woken
+            // with its own, their turns taken with its own in name order, before any row lock (tryAcquireSlot).
+            java.util.SortedSet<String> linked = linkedLines(c, renames, ruleName, jobId);
+            java.util.SortedSet<String> turns = new java.util.TreeSet<>(linked);
+            turns.add(ruleName);
+            for (String turn : turns) {
+                line.inTurn(c, turn);
+            }
             try (PreparedStatement p = c.prepareStatement("DELETE FROM rule_slots WHERE job_id = ? AND node = ?")) {
                 p.setString(1, jobId);
                 p.setString(2, node);
                 p.executeUpdate();
             }
-            return line.wakeTurn(c, ruleName, jobId) > 0;
+            int n = line.wakeTurn(c, ruleName, jobId);
+            for (String other : linked) {
+                n += line.wakeTurn(c, other, jobId);
+            }
+            return n > 0;
         });
         if (woken) {
             jobsDue.run();
@@ -3184,8 +3209,13 @@ public final class ExecutionLedger {
      * a retry): wakes the line of each rule in force whose {@code concurrency} counted it while it ran as one of its own
      * ({@link RuleRenames}: the rule renamed from {@code ruleName}, by {@code renamed-from} or with the same {@code
      * run}), as a freed slot of that rule wakes it ({@link SlotLine#wakeTurn}). Before, the renamed rule's job waiting
-     * for a slot started only at its next try, {@code runner.slot-retry} (rename35). Nothing, and no store round trip,
-     * for a job of a rule in force that no {@code renamed-from} names, the usual case. One transaction takes those
+     * for a slot started only at its next try, {@code runner.slot-retry} (rename35). The other way round too: the end of
+     * a job of a rule in force wakes the lines of the names its {@code renamed-from} writes, where the old name's retry
+     * or re-run waits for the slot the job held (renames37; before, it waited for its next try), and an old name's job
+     * those of the other old names of the rules that took it over ({@link RuleRenames#linked}). Nothing, and no store
+     * round trip, for a job of a rule in force without {@code renamed-from} that none names, the usual case. An old name
+     * taken over only by the same {@code run} is not woken (known from its stored jobs only): its retry starts at its
+     * next try. One transaction takes those
      * rules' turns first, in name order, before any row lock ({@link SlotLine#inTurn}), then makes their first jobs
      * due, as {@link #wakeAfterHeldSlot} does for one rule; a job of theirs refused meanwhile was put back under its
      * turn, so it is woken here, or it read this job ended and took the slot. A failure is only logged: the jobs
@@ -3194,7 +3224,7 @@ public final class ExecutionLedger {
      * @param ruleSnapshot the job's rule as stored with it (its {@code run} tells a rule renamed without the key)
      */
     public void wakeRenamedLines(String jobId, String ruleName, String ruleSnapshot) {
-        java.util.SortedSet<String> rules = renames.countedBy(ruleName, ruleSnapshot);
+        java.util.SortedSet<String> rules = renames.linked(ruleName, ruleSnapshot);
         if (rules.isEmpty()) {
             return;
         }

@@ -130,4 +130,46 @@ abstract class AbstractRenamedSlotsTest {
 
         assertThat(ledger.tryAcquireSlot("deploy-v2", 1, renamed, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
     }
+
+    /**
+     * renames37 (wake36's note): the end of the renamed rule's job woke only its own rule's line; the old name's retry,
+     * refused the slot that job held and put back for runner.slot-retry, waited for that try. The end (and a slot given
+     * back without an end) now wakes the lines of the names its renamed-from writes.
+     */
+    @Test
+    void theEndOfTheRenamedRulesJobWakesTheOldNamesRetryWaitingForTheSlot() throws SQLException {
+        String renamed = job("deploy-v2", 10);
+        picked(renamed, "node-a");
+        assertThat(ledger.tryAcquireSlot("deploy-v2", 1, renamed, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        int attempt = ledger.startAttempt(renamed, "node-a");
+        String retry = job("deploy", 9);
+        picked(retry, "node-b");
+        assertThat(ledger.tryAcquireSlot("deploy", 1, retry, "node-b", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        Instant later = Instant.now().plus(Duration.ofHours(1));
+        dueIn(retry, Duration.ofHours(1)); // put back for its next try
+
+        Instant now = Instant.now();
+        ledger.finishAttempt(renamed, attempt, new org.buildhook.runner.exec.JobOutcome(
+                org.buildhook.runner.exec.JobOutcome.Result.SUCCEEDED, 0, now, now, "SUCCEEDED", null, false),
+                JobState.SUCCEEDED, -1, "deploy-v2");
+        ledger.wakeRenamedLines(renamed, "deploy-v2", store.job(renamed).orElseThrow().job().ruleSnapshot());
+
+        assertThat(dueOf(retry)).as("woken by the end").isBefore(later.minus(Duration.ofMinutes(30)));
+    }
+
+    @Test
+    void aSlotTheRenamedRulesJobGivesBackWakesTheOldNamesRetryWaitingForIt() throws SQLException {
+        String renamed = job("deploy-v2", 12);
+        picked(renamed, "node-a");
+        assertThat(ledger.tryAcquireSlot("deploy-v2", 1, renamed, "node-a", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        String retry = job("deploy", 11);
+        picked(retry, "node-b");
+        assertThat(ledger.tryAcquireSlot("deploy", 1, retry, "node-b", -1)).isEqualTo(ExecutionLedger.Take.NOT_FREE);
+        Instant later = Instant.now().plus(Duration.ofHours(1));
+        dueIn(retry, Duration.ofHours(1));
+
+        ledger.releaseSlot(renamed, "deploy-v2", "node-a"); // e.g. refused its shared units
+
+        assertThat(dueOf(retry)).as("woken by the slot given back").isBefore(later.minus(Duration.ofMinutes(30)));
+    }
 }
