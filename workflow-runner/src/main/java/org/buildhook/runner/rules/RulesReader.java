@@ -179,11 +179,13 @@ final class RulesReader extends NodeReader {
         if (entries.containsKey(RuleRenamedFrom.KEY)) {
             renamedFrom(enabled ? name : null, entries.get(RuleRenamedFrom.KEY).value());
             if (enabled && act.isPresent() && act.get().concurrency() == 0) {
-                // tryout36 F9: accepted silently, though it then keeps no second deploy from starting.
+                // tryout36 F9: accepted silently, though it then keeps no second deploy from starting (a supersede
+                // with running: cancel stops the old name's jobs of older builds of its key only: renames37).
                 problems.warn(entries.get(RuleRenamedFrom.KEY).keyLocation(), "'renamed-from' keeps nothing from"
                         + " running beside the old name's running jobs here: rule"
                         + (name == null ? "" : " '" + name + "'") + " has no 'concurrency', and the key only makes"
-                        + " a rule's concurrency count them ('supersede' does not look at them); add 'concurrency: 1'"
+                        + " a rule's concurrency count them ('supersede' with running: cancel stops only those of"
+                        + " an older build of its key); add 'concurrency: 1'"
                         + " to its run for its jobs to wait for them");
             }
         }

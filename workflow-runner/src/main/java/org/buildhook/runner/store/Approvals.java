@@ -30,12 +30,12 @@ final class Approvals {
     private final Clock clock;
     private final Supersede supersede;
 
-    Approvals(Database db, JobQueue queue, Ids ids, Clock clock) {
+    Approvals(Database db, JobQueue queue, Ids ids, Clock clock, java.util.function.Supplier<RuleRenames> renames) {
         this.db = db;
         this.queue = queue;
         this.ids = ids;
         this.clock = clock;
-        this.supersede = new Supersede(db.dialect(), queue, clock);
+        this.supersede = new Supersede(db.dialect(), queue, clock, renames);
     }
 
     /** Approves or rejects; returns false (and changes nothing) when the job is not awaiting an approval. */

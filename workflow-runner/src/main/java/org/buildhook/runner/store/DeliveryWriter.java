@@ -32,13 +32,14 @@ final class DeliveryWriter {
     /** PostgreSQL only: the accept in one statement; {@code null} on SQLite. */
     private final PostgresAccept oneStatement;
 
-    DeliveryWriter(Database db, JobQueue queue, Ids ids, Clock clock, Duration dedupWindow) {
+    DeliveryWriter(Database db, JobQueue queue, Ids ids, Clock clock, Duration dedupWindow,
+            java.util.function.Supplier<RuleRenames> renames) {
         this.db = db;
         this.queue = queue;
         this.ids = ids;
         this.clock = clock;
         this.dedupWindow = dedupWindow;
-        this.supersede = new Supersede(db.dialect(), queue, clock);
+        this.supersede = new Supersede(db.dialect(), queue, clock, renames);
         this.line = new SlotLine(db.dialect(), clock);
         this.oneStatement = db.dialect() == Dialect.POSTGRESQL
                 ? new PostgresAccept(db, queue, ids, clock, dedupWindow) : null;

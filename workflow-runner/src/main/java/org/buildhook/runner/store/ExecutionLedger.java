@@ -827,10 +827,14 @@ public final class ExecutionLedger {
      * @throws StoreUnavailableException when the store cannot be reached
      */
     public Take putBackWhileSupersededRuns(String jobId, String rule, String key, long version, Instant retryAt) {
+        // The old names' jobs too, which a job of a rule with renamed-from supersedes as its own (renames37).
+        java.util.SortedSet<String> rules = renames.renamedFrom(rule);
+        rules.add(rule);
         try {
             return db.inTransaction("look for the jobs it superseded", Durability.DEFERRED, c -> {
                 String older = null;
-                try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE rule_name = ?"
+                try (PreparedStatement p = c.prepareStatement("SELECT id FROM jobs WHERE rule_name IN ("
+                        + String.join(", ", java.util.Collections.nCopies(rules.size(), "?")) + ")"
                         + " AND supersede_key = ? AND state IN ('QUEUED', 'WAITING', 'RUNNING') AND superseded_by = ?"
                         // Only while some node will end it: one whose execution is gone never would.
                         + " AND " + executionExists("jobs.id", "", db.dialect())
@@ -838,10 +842,13 @@ public final class ExecutionLedger {
                         // scan's order (by state, then where the row lies) the two deadlocked (review33 L, loose34).
                         // On SQLite too: the message names the oldest (tryout33 F9 c).
                         + " ORDER BY id" + (db.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : ""))) {
-                    p.setString(1, rule);
-                    p.setString(2, key);
-                    p.setString(3, jobId);
-                    p.setString(4, JobQueue.TASK_NAME);
+                    int i = 0;
+                    for (String name : rules) {
+                        p.setString(++i, name);
+                    }
+                    p.setString(++i, key);
+                    p.setString(++i, jobId);
+                    p.setString(++i, JobQueue.TASK_NAME);
                     try (ResultSet rs = p.executeQuery()) {
                         if (rs.next()) {
                             older = rs.getString(1);

@@ -167,6 +167,11 @@ public final class RuleRenames {
         return out;
     }
 
+    /** The names {@code rule}'s {@code renamed-from} writes, in name order; empty for a rule not in force. */
+    java.util.SortedSet<String> renamedFrom(String rule) {
+        return new java.util.TreeSet<>(runs.containsKey(rule) ? renamedFrom.getOrDefault(rule, Set.of()) : Set.of());
+    }
+
     /** How a rule came to count another rule's jobs. */
     public enum Taken {
         /** Its {@code renamed-from} names the other rule. */

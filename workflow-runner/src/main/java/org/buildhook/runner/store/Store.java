@@ -77,8 +77,11 @@ public final class Store implements AutoCloseable {
         Ids ids = new Ids(config.clock());
         this.ids = ids;
         JobQueue queue = new JobQueue(db.dialect());
-        this.writer = new DeliveryWriter(db, queue, ids, config.clock(), config.dedupWindow());
-        this.approvals = new Approvals(db, queue, ids, config.clock());
+        // The rules in force as far as renames go, as the ledger has them at the moment (a supersede looks at the old
+        // names' jobs too: renames37); the ledger is made below, before any delivery or approval.
+        java.util.function.Supplier<RuleRenames> renames = this::renamesInForce;
+        this.writer = new DeliveryWriter(db, queue, ids, config.clock(), config.dedupWindow(), renames);
+        this.approvals = new Approvals(db, queue, ids, config.clock(), renames);
         this.reader = new StoreReader(db);
         this.ledger = new ExecutionLedger(db, reader, config.clock(), this::jobsQueued);
         this.followUps = new FollowUpLedger(db, writer);
@@ -95,6 +98,11 @@ public final class Store implements AutoCloseable {
                 this::payloadFile, orphanFiles::logDirectory);
         this.retentionThread = retentionThread;
         this.ownsRetentionThread = owns;
+    }
+
+    /** The rules in force as far as renames go ({@link ExecutionLedger#renames()}). */
+    private RuleRenames renamesInForce() {
+        return ledger.renames();
     }
 
     /**

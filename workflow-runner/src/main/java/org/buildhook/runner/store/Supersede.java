@@ -22,12 +22,26 @@ final class Supersede {
     private final JobQueue queue;
     private final Clock clock;
     private final SlotLine line;
+    private final java.util.function.Supplier<RuleRenames> renames;
 
-    Supersede(Dialect dialect, JobQueue queue, Clock clock) {
+    /** @param renames the rules in force as far as renames go, at the moment ({@link ExecutionLedger#renames()}) */
+    Supersede(Dialect dialect, JobQueue queue, Clock clock, java.util.function.Supplier<RuleRenames> renames) {
         this.dialect = dialect;
         this.queue = queue;
         this.clock = clock;
         this.line = new SlotLine(dialect, clock);
+        this.renames = renames;
+    }
+
+    /**
+     * The rules whose jobs a job of {@code rule} supersedes: the rule, and the names its {@code renamed-from} writes
+     * (renames37: their jobs are the same rule's under its old name; before, {@code running: cancel} left the old name's
+     * running job to run beside the newer build's), in name order.
+     */
+    java.util.SortedSet<String> supersedes(String rule) {
+        java.util.SortedSet<String> rules = renames.get().renamedFrom(rule);
+        rules.add(rule);
+        return rules;
     }
 
     /**
@@ -40,7 +54,7 @@ final class Supersede {
         java.util.SortedSet<String> rules = new java.util.TreeSet<>();
         for (PlannedJob job : jobs) {
             if (job.concurrency() > 0 && job.workflow().supersedeKey() != null && job.workflow().buildId() != null) {
-                rules.add(job.ruleName());
+                rules.addAll(supersedes(job.ruleName())); // the old names' lines too (renames37)
             }
         }
         for (String rule : rules) {
@@ -70,7 +84,9 @@ final class Supersede {
             }
         }
         if (rule != null) {
-            line.inTurn(c, rule);
+            for (String turn : supersedes(rule)) { // the old names' lines too, in name order (renames37)
+                line.inTurn(c, turn);
+            }
         }
         return rule != null;
     }
@@ -181,33 +197,42 @@ final class Supersede {
     private void supersedeOlder(Connection c, String rule, String key, long buildId, String by, boolean cancelRunning,
             boolean onlyAwaiting, boolean inTurn) throws SQLException {
         List<String[]> older = new ArrayList<>();
+        // The old names' jobs of the key too (renamed-from: the same rule before its rename; renames37).
+        java.util.SortedSet<String> rules = supersedes(rule);
         // PostgreSQL: the older jobs' rows locked first, in id order, before any queue entry (JobQueue.cancel): every
         // other transaction takes a job's row before its queue entry (a node recording a running job's end locks its
         // row, then wakes the job that superseded it). Taking a queued job's entry first and then a running job's row
         // deadlocked with that node (chaos33 F1). A row that ended while this waited for it is no longer selected.
-        try (PreparedStatement p = c.prepareStatement("SELECT id, state, concurrency FROM jobs WHERE rule_name = ?"
+        // One statement for the rule and its old names: their rows too in id order.
+        try (PreparedStatement p = c.prepareStatement("SELECT id, state, concurrency, rule_name FROM jobs WHERE"
+                + " rule_name IN (" + String.join(", ", java.util.Collections.nCopies(rules.size(), "?")) + ")"
                 + " AND supersede_key = ? AND build_id < ? AND state IN (?, ?, ?, ?)"
                 + (dialect == Dialect.POSTGRESQL ? " ORDER BY id FOR UPDATE" : ""))) {
-            p.setString(1, rule);
-            p.setString(2, key);
-            p.setLong(3, buildId);
-            p.setString(4, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.QUEUED).name());
-            p.setString(5, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.WAITING).name());
-            p.setString(6, JobState.AWAITING_APPROVAL.name());
-            p.setString(7, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.RUNNING).name());
+            int i = 0;
+            for (String name : rules) {
+                p.setString(++i, name);
+            }
+            p.setString(++i, key);
+            p.setLong(++i, buildId);
+            p.setString(++i, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.QUEUED).name());
+            p.setString(++i, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.WAITING).name());
+            p.setString(++i, JobState.AWAITING_APPROVAL.name());
+            p.setString(++i, (onlyAwaiting ? JobState.AWAITING_APPROVAL : JobState.RUNNING).name());
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
-                    older.add(new String[] {rs.getString(1), rs.getString(2), rs.getInt(3) > 0 ? "line" : null});
+                    older.add(new String[] {rs.getString(1), rs.getString(2), rs.getInt(3) > 0 ? "line" : null,
+                            rs.getString(4)});
                 }
             }
         }
-        String leftLine = null;
+        // Each line a queued job left, with that job (the rule's own, or an old name's).
+        java.util.SortedMap<String, String> leftLines = new java.util.TreeMap<>();
         for (String[] job : older) {
             JobState state = JobState.valueOf(job[1]);
             if (state == JobState.AWAITING_APPROVAL || (state != JobState.RUNNING && queue.cancel(c, job[0]))) {
                 end(c, job[0], by, buildId);
                 if (state != JobState.AWAITING_APPROVAL && job[2] != null) {
-                    leftLine = job[0];
+                    leftLines.put(job[3], job[0]);
                 }
             } else if (state != JobState.RUNNING || cancelRunning) {
                 // Picked by a node: that node sees the flag before the command, or kills its process tree.
@@ -219,12 +244,14 @@ final class Supersede {
                 }
             }
         }
-        if (leftLine != null && (inTurn || dialect != Dialect.POSTGRESQL)) {
+        if (inTurn || dialect != Dialect.POSTGRESQL) {
             // A queued (or waiting) job of the rule's line ended before any node picked it: it may be the one a freed
             // slot woke, and the next in line would wait for runner.slot-retry; it passes its turn on, as a cancel
-            // does (DeliveryWriter.cancel, slots13). The turn was taken first in the transaction (takeTurns, takeTurnOf):
-            // without it (inTurn false) the wake is left to applyLimits.
-            line.wakeTurn(c, rule, leftLine);
+            // does (DeliveryWriter.cancel, slots13). The turn was taken first in the transaction (takeTurns, takeTurnOf:
+            // the old names' too): without it (inTurn false) the wake is left to applyLimits.
+            for (java.util.Map.Entry<String, String> left : leftLines.entrySet()) {
+                line.wakeTurn(c, left.getKey(), left.getValue());
+            }
         }
     }
 

@@ -74,7 +74,7 @@ class RenamedFromRulesTest {
 
     /**
      * tryout36 F9: {@code renamed-from} on a rule without {@code concurrency} was accepted silently, though it then
-     * keeps nothing from running beside the old name's running jobs (supersede does not look at them): a warning at
+     * keeps nothing from running beside the old name's running jobs (supersede stops only those of older builds): a warning at
      * the key, not a mistake; none on a rule with a concurrency.
      */
     @Test
@@ -89,6 +89,7 @@ class RenamedFromRulesTest {
         assertThat(rules.writingWarnings()).extracting(Problem::toString).containsExactly("rules.yaml:3:5:"
                 + " 'renamed-from' keeps nothing from running beside the old name's running jobs here: rule"
                 + " 'deploy-v9' has no 'concurrency', and the key only makes a rule's concurrency count them"
-                + " ('supersede' does not look at them); add 'concurrency: 1' to its run for its jobs to wait for them");
+                + " ('supersede' with running: cancel stops only those of an older build of its key); add"
+                + " 'concurrency: 1' to its run for its jobs to wait for them");
     }
 }

@@ -58,6 +58,16 @@ abstract class AbstractRenamedSlotsTest {
                 .jobIds().get(0);
     }
 
+    /** A job of {@code rule} (concurrency 1) of {@code build} under supersede key {@code key}, running: cancel. */
+    String superseding(String rule, long build, String key) {
+        PlannedJob job = new PlannedJob(rule, "{\"name\":\"" + rule + "\",\"run\":" + RUN + "}",
+                List.of("/opt/deploy.sh"), Map.of(), null, true, Duration.ofSeconds(30), 1, Duration.ofMillis(100), 1,
+                null).withWorkflow(new org.buildhook.runner.JobWorkflow(build, key, true, null, Map.of(), Map.of(), null,
+                        null, 0));
+        return store.accept(Plans.delivery("{\"build_id\": " + build + ", \"rule\": \"" + rule + "\", \"key\": \""
+                + key + "\"}"), List.of(job)).jobIds().get(0);
+    }
+
     /** Marks the job's execution picked by {@code node}, as a node's poll does before the slot take. */
     void picked(String jobId, String node) throws SQLException {
         try (Connection c = store.dataSource().getConnection(); PreparedStatement p = c.prepareStatement(
@@ -171,5 +181,48 @@ abstract class AbstractRenamedSlotsTest {
         ledger.releaseSlot(renamed, "deploy-v2", "node-a"); // e.g. refused its shared units
 
         assertThat(dueOf(retry)).as("woken by the slot given back").isBefore(later.minus(Duration.ofMinutes(30)));
+    }
+
+    /**
+     * renames37: supersede with running: cancel on the renamed rule ignored the old name's jobs: a newer build of
+     * deploy-v2 left the old name's running job of an older build to run on (and its own job then waited for it only by
+     * the concurrency). It now asks it to stop as it does its own, and waits for it to end before it starts.
+     */
+    @Test
+    void aNewerBuildOfTheRenamedRuleCancelsTheOldNamesRunningJobOfItsKey() throws SQLException {
+        String old = superseding("deploy", 20, "andy-corp/lmp");
+        picked(old, "node-b");
+        assertThat(ledger.tryAcquireSlot("deploy", 1, old, "node-b", -1)).isEqualTo(ExecutionLedger.Take.TAKEN);
+        int attempt = ledger.startAttempt(old, "node-b");
+        String other = superseding("deploy", 19, "andy-corp/other"); // another key: left alone
+
+        String newer = superseding("deploy-v2", 21, "andy-corp/lmp");
+
+        Job stopped = store.job(old).orElseThrow().job();
+        assertThat(stopped.cancelRequested()).as("asked to stop").isTrue();
+        assertThat(stopped.supersededBy()).isEqualTo(newer);
+        assertThat(store.job(other).orElseThrow().job().cancelRequested()).isFalse();
+        picked(newer, "node-a");
+        assertThat(ledger.putBackWhileSupersededRuns(newer, "deploy-v2", "andy-corp/lmp", -1, null))
+                .as("the newer build's job waits for it to end").isEqualTo(ExecutionLedger.Take.NOT_FREE);
+
+        Instant now = Instant.now();
+        ledger.finishAttempt(old, attempt, new org.buildhook.runner.exec.JobOutcome(
+                org.buildhook.runner.exec.JobOutcome.Result.CANCELLED, null, now, now, "cancelled", null, false),
+                JobState.CANCELLED, -1, "deploy");
+        assertThat(store.job(old).orElseThrow().job().state()).isEqualTo(JobState.SUPERSEDED);
+        assertThat(ledger.putBackWhileSupersededRuns(newer, "deploy-v2", "andy-corp/lmp", -1, null))
+                .isEqualTo(ExecutionLedger.Take.TAKEN);
+    }
+
+    @Test
+    void aNewerBuildOfTheRenamedRuleSupersedesTheOldNamesQueuedRetryOfAnOlderBuild() throws SQLException {
+        String retry = superseding("deploy", 22, "andy-corp/lmp");
+        String newer = superseding("deploy-v2", 23, "andy-corp/lmp");
+
+        Job superseded = store.job(retry).orElseThrow().job();
+        assertThat(superseded.state()).isEqualTo(JobState.SUPERSEDED);
+        assertThat(superseded.supersededBy()).isEqualTo(newer);
+        assertThat(store.job(newer).orElseThrow().job().state()).isEqualTo(JobState.QUEUED);
     }
 }
