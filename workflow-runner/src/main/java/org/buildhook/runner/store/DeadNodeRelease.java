@@ -57,8 +57,12 @@ public final class DeadNodeRelease {
     /** This host's clock, as db-scheduler stamps its picks and heartbeats ({@code last_heartbeat}). */
     private final java.time.Clock hostClock;
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DeadNodeRelease.class);
+
     /** What wakes the jobs waiting for the units a release frees ({@link UnitWake}), and tells they are due. */
     private final UnitWake unitWake;
+    /** What wakes the next jobs of a rule whose concurrency slot a release frees ({@link #wakeLines}). */
+    private final SlotLine line;
     private final Runnable madeDue;
 
     DeadNodeRelease(Database db) {
@@ -82,6 +86,7 @@ public final class DeadNodeRelease {
         this.jdbc = JobQueue.customization(db.dialect());
         this.hostClock = java.util.Objects.requireNonNull(hostClock, "hostClock");
         this.unitWake = new UnitWake(db.dialect(), clock);
+        this.line = new SlotLine(db.dialect(), clock);
         this.madeDue = java.util.Objects.requireNonNull(madeDue, "madeDue");
     }
 
@@ -220,8 +225,10 @@ public final class DeadNodeRelease {
             return List.of();
         }
         int[] woken = new int[1];
-        return woke(woken, db.inTransaction("release a dead node's jobs", Durability.DEFERRED, c -> {
+        java.util.SortedMap<String, String> lines = new java.util.TreeMap<>();
+        return woke(woken, lines, db.inTransaction("release a dead node's jobs", Durability.DEFERRED, c -> {
             woken[0] = 0;
+            lines.clear();
             List<Candidate> dead = new ArrayList<>();
             boolean anyHostName = db.dialect() == Dialect.SQLITE;
             java.time.Duration hostAhead = null; // this host's clock less the database's, its lower bound
@@ -257,7 +264,7 @@ public final class DeadNodeRelease {
             List<Released> released = new ArrayList<>();
             Units units = lockUnits(c, dead);
             for (Candidate d : dead) {
-                if (freed(c, d)) {
+                if (freed(c, d, lines)) {
                     released.add(new Released(d.jobId, d.node, d.nodePid,
                             ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow),
                             "pid " + d.nodePid + " on this host",
@@ -285,8 +292,10 @@ public final class DeadNodeRelease {
             return List.of();
         }
         int[] woken = new int[1];
-        return woke(woken, db.inTransaction("release an earlier run's jobs", Durability.DEFERRED, c -> {
+        java.util.SortedMap<String, String> lines = new java.util.TreeMap<>();
+        return woke(woken, lines, db.inTransaction("release an earlier run's jobs", Durability.DEFERRED, c -> {
             woken[0] = 0;
+            lines.clear();
             List<Released> released = new ArrayList<>();
             // The units of the earlier run's attempts locked first, before any row lock (lockUnits).
             List<Candidate> held = new ArrayList<>();
@@ -314,7 +323,7 @@ public final class DeadNodeRelease {
                         }
                     }
                 }
-                if (d != null && freed(c, d)) {
+                if (d != null && freed(c, d, lines)) {
                     released.add(new Released(d.jobId, d.node, 0,
                             ExecutionLedger.afterCutShort(c, d.jobId, d.attempt, null, inARow),
                             "in PID namespace " + NodeIdentity.pidNamespace(attempt.bootId()) + " of an earlier run",
@@ -376,8 +385,10 @@ public final class DeadNodeRelease {
         }
         java.util.Objects.requireNonNull(ownNode, "ownNode");
         int[] woken = new int[1];
-        return woke(woken, db.inTransaction("release the picks of other node ids", Durability.DEFERRED, c -> {
+        java.util.SortedMap<String, String> lines = new java.util.TreeMap<>();
+        return woke(woken, lines, db.inTransaction("release the picks of other node ids", Durability.DEFERRED, c -> {
             woken[0] = 0;
+            lines.clear();
             List<Candidate> picks = new ArrayList<>();
             List<Boolean> cancelled = new ArrayList<>();
             try (PreparedStatement p = c.prepareStatement("SELECT s.task_instance, s.version, s.picked_by,"
@@ -401,7 +412,7 @@ public final class DeadNodeRelease {
             Units units = lockUnits(c, picks); // SQLite: nothing to lock, one writer
             for (int i = 0; i < picks.size(); i++) {
                 Candidate d = picks.get(i);
-                if (freed(c, d)) {
+                if (freed(c, d, lines)) {
                     released.add(new OtherNodesPick(d.jobId, d.node, cancelled.get(i)));
                 }
             }
@@ -529,18 +540,70 @@ public final class DeadNodeRelease {
         }
     }
 
-    /** Tells the store's jobs-queued listeners, after the commit, of jobs a release woke; returns {@code result}. */
-    private <T> T woke(int[] woken, T result) {
-        if (woken[0] > 0) {
+    /**
+     * After the commit: tells the store's jobs-queued listeners of jobs a release woke, and wakes the lines of the rules
+     * whose slots it freed ({@link #wakeLines}); returns {@code result}.
+     */
+    private <T> T woke(int[] woken, java.util.SortedMap<String, String> lines, T result) {
+        int more = wakeLines(lines);
+        if (woken[0] + more > 0) {
             madeDue.run();
         }
         return result;
     }
 
-    /** Puts {@code d} back in the queue and frees its slot and units, if its row did not change; returns whether. */
-    private boolean freed(Connection c, Candidate d) throws SQLException {
+    /**
+     * Wakes the next jobs of each rule whose concurrency slot a release freed ({@code lines}: the rule, to a job whose
+     * slot it was), as a job's own give-back does ({@link SlotLine#wakeTurn}): before, the slot freed woke nobody, and
+     * when the released job was not run again (its cancel or supersede asked for) the rule's next job waited for its
+     * next try, {@code runner.slot-retry} (wake36's note, renames37). In a transaction of its own after the release's
+     * commit, which takes those rules' turns first, in name order, before any row lock ({@link SlotLine#inTurn}), as a
+     * give-back does: the release's own keeps its order (resource_locks rows first, in name order, then the jobs' and
+     * executions' rows), and takes no turn. A job of those rules refused the slot before the commit was put back under
+     * its turn, so it is woken here; one refused after it saw the slot free. A failure is only logged: the jobs start
+     * at their next try, and the release is committed.
+     *
+     * @return how many were made due
+     */
+    private int wakeLines(java.util.SortedMap<String, String> lines) {
+        if (lines.isEmpty()) {
+            return 0;
+        }
+        try {
+            return db.inTransaction("wake the next jobs of the rules whose slots a release freed", Durability.DEFERRED,
+                    c -> {
+                        for (String rule : lines.keySet()) {
+                            line.inTurn(c, rule);
+                        }
+                        int n = 0;
+                        for (java.util.Map.Entry<String, String> rule : lines.entrySet()) {
+                            n += line.wakeTurn(c, rule.getKey(), rule.getValue());
+                        }
+                        return n;
+                    });
+        } catch (StoreUnavailableException e) {
+            LOG.warn("the next jobs of rule(s) {} start at their next try: {}", String.join(", ", lines.keySet()),
+                    e.getMessage());
+            return 0;
+        }
+    }
+
+    /**
+     * Puts {@code d} back in the queue and frees its slot and units, if its row did not change; returns whether. The
+     * rule of a slot freed goes to {@code lines}, with the job ({@link #wakeLines}).
+     */
+    private boolean freed(Connection c, Candidate d, java.util.Map<String, String> lines) throws SQLException {
         if (!unpick(c, d)) {
             return false;
+        }
+        try (PreparedStatement p = c.prepareStatement("SELECT rule_name FROM rule_slots WHERE job_id = ? AND node = ?")) {
+            p.setString(1, d.jobId);
+            p.setString(2, d.node);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    lines.putIfAbsent(rs.getString(1), d.jobId);
+                }
+            }
         }
         free(c, "DELETE FROM rule_slots WHERE job_id = ? AND node = ?", d);
         free(c, "DELETE FROM resource_holds WHERE job_id = ? AND node = ?", d);
