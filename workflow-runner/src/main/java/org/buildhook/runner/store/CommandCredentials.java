@@ -5,38 +5,111 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Passwords a few well-known programs take on their command line without a URL or a {@code NAME=} around them
- * (secret34's open item): {@code curl -u deploy:PASSWORD}, {@code curl --user deploy:PASSWORD},
- * {@code sshpass -p PASSWORD}, {@code mysql -pPASSWORD}, {@code docker login -p PASSWORD} (or {@code -pPASSWORD}). A
- * bare {@code a:b} is
- * never taken for one: {@code 12:30:45}, {@code host:port}, {@code image:tag} and {@code docker run -u 1000:1000}
- * are left alone, since the shape is only trusted right after such a program's own flag. Used by {@link Redaction}
- * on a command as a list of arguments ({@link #secretPart}) and as text, shell code included ({@link #TEXT}).
+ * Passwords well-known programs take on their command line without a URL or a {@code NAME=} around them
+ * (secret34's open item, review36 F6): one table ({@link #PROGRAMS}) of the programs, their password-bearing flags
+ * and where the secret sits in the flag's value ({@link Sits}): {@code curl -u deploy:PASSWORD} (or
+ * {@code -u :PASSWORD}), {@code mysql -pPASSWORD}, {@code docker login -p PASSWORD}, {@code az login -p PASSWORD},
+ * {@code lftp -u deploy,PASSWORD}, {@code smbclient -U deploy%PASSWORD}; and two programs whose password is placed
+ * by position: {@code sshpass -p PASSWORD} (before the command it runs) and {@code htpasswd -b FILE USER PASSWORD}
+ * ({@code -nb USER PASSWORD}). A bare {@code a:b} is never taken for one: {@code 12:30:45}, {@code host:port},
+ * {@code image:tag} and {@code docker run -u 1000:1000} are left alone, since the shape is only trusted right after
+ * such a program's own flag. Used by {@link Redaction} on a command as a list of arguments ({@link #secretPart}) and
+ * as text, shell code included ({@link #TEXT}). docs/rules.md, "Secrets", lists the programs: keep it in step.
  */
 final class CommandCredentials {
 
-    /** Runs of a command line in one piece of text: not across a pipe, a {@code ;}, an {@code &} or a line end. */
-    private static final String SAME_COMMAND = "[^\\n|;&]*?\\s";
+    /** Where the secret sits in the value of a program's password-bearing flag. */
+    enum Sits {
+        /** The whole value, after the flag or glued to it: {@code docker login -p PASSWORD}, {@code -pPASSWORD}. */
+        WHOLE,
+        /** The whole value, glued to the flag only: {@code mysql -pPASSWORD} ({@code -p NAME} prompts; NAME is a database). */
+        GLUED,
+        /** After the first {@code :}, the user before it possibly empty: {@code curl -u deploy:PASSWORD}, {@code -u :PASSWORD}. */
+        AFTER_COLON,
+        /** After the first {@code ,}: {@code lftp -u deploy,PASSWORD}. */
+        AFTER_COMMA,
+        /** After the first {@code %}: Samba's {@code smbclient -U [DOMAIN\\]deploy%PASSWORD}. */
+        AFTER_PERCENT;
+
+        /** Where the secret starts in {@code value} from {@code from} on, or -1 when there is none. */
+        int in(String value, int from) {
+            char separator = switch (this) {
+                case WHOLE, GLUED -> 0;
+                case AFTER_COLON -> ':';
+                case AFTER_COMMA -> ',';
+                case AFTER_PERCENT -> '%';
+            };
+            if (separator == 0) {
+                return from < value.length() ? from : -1;
+            }
+            int at = value.indexOf(separator, from);
+            return at >= from && at + 1 < value.length() ? at + 1 : -1;
+        }
+    }
+
+    /** A flag whose value holds a password: {@code -u}, {@code --user} … A one-letter flag may end a group ({@code -fsSLu}). */
+    record Flag(String name, Sits sits) {
+    }
+
+    /**
+     * Programs whose flags take a password. {@code afterLogin}: only in their {@code login} command
+     * ({@code docker login}, {@code az acr login}), where {@code -p} is the password and elsewhere it is not.
+     */
+    record Program(Set<String> names, boolean afterLogin, List<Flag> flags) {
+    }
+
     private static final String MYSQL = "mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlpump"
             + "|mariadb|mariadb-dump|mariadb-admin";
-    private static final Set<String> MYSQL_PROGRAMS = Set.of(MYSQL.split("\\|"));
-    private static final Set<String> LOGIN_PROGRAMS = Set.of("docker", "podman", "buildah", "skopeo", "helm", "oras");
+    private static final String LOGIN = "docker|podman|buildah|skopeo|helm|oras|az|oc";
+    private static final String SAMBA = "smbclient|rpcclient|smbcacls|smbcquotas|smbget|smbtree";
+
+    /** Any program's {@code login} command: {@code docker login}, {@code az acr login}, {@code oc login}. */
+    private static final Program LOGIN_COMMAND = new Program(Set.of(LOGIN.split("\\|")), true,
+            List.of(new Flag("-p", Sits.WHOLE)));
+
+    /** The table: each program, its password-bearing flags, and where the secret sits in their values. */
+    static final List<Program> PROGRAMS = List.of(
+            new Program(Set.of("curl"), false, List.of(new Flag("-u", Sits.AFTER_COLON), new Flag("--user", Sits.AFTER_COLON),
+                    new Flag("-U", Sits.AFTER_COLON), new Flag("--proxy-user", Sits.AFTER_COLON))),
+            new Program(Set.of(MYSQL.split("\\|")), false, List.of(new Flag("-p", Sits.GLUED))),
+            LOGIN_COMMAND,
+            new Program(Set.of("lftp"), false, List.of(new Flag("-u", Sits.AFTER_COMMA))),
+            new Program(Set.of(SAMBA.split("\\|")), false, List.of(new Flag("-U", Sits.AFTER_PERCENT),
+                    new Flag("--user", Sits.AFTER_PERCENT))));
+
+    /** Runs of a command line in one piece of text: not across a pipe, a {@code ;}, an {@code &} or a line end. */
+    private static final String SAME_COMMAND = "[^\\n|;&]*?\\s";
+    /** htpasswd's options before its operands: {@code -C COST} and {@code -r ROUNDS} take a number. */
+    private static final String HTPASSWD_OPTIONS = "(?:\\s+(?:-[Cr]\\s+\\d+|-[A-Za-z25]+))*";
+    /** A password in shell code, up to a quote, a blank or the end of its command ({@code ;}, {@code &}, {@code |}). */
+    private static final String UNQUOTED = "[^\\s'\";&|]+";
+    private static final String OPERAND = "\\s+['\"]?[^\\s'\"-][^\\s'\"]*['\"]?";
 
     /** The same shapes in a text (shell code, a variable's value): the password in group {@code s}. */
     static final List<Pattern> TEXT = List.of(
             Pattern.compile("(?<![\\w-])curl\\b" + SAME_COMMAND + "(?:-[A-Za-z]*u|-U|--user|--proxy-user)(?:\\s+|=)?"
-                    + "['\"]?[^\\s:'\"/]+:(?<s>[^\\s'\"]+)"),
+                    + "['\"]?[^\\s:'\"/]*:(?<s>[^\\s'\"]+)"),
             Pattern.compile("(?<![\\w-])sshpass(?:\\s+-v)*\\s+-p\\s*['\"]?(?<s>[^\\s'\"]+)"),
             Pattern.compile("(?<![\\w-])(?:" + MYSQL + ")(?![\\w-])" + SAME_COMMAND + "-p(?<s>[^\\s'\"]+)"),
-            Pattern.compile("(?<![\\w-])(?:docker|podman|buildah|skopeo|helm|oras)(?:\\s+registry)?\\s+login\\b"
-                    + SAME_COMMAND + "(?:(?:-p|--password)(?:\\s+|=)['\"]?|-p)(?<s>[^\\s'\"-][^\\s'\"]*)"));
+            Pattern.compile("(?<![\\w-])(?:" + LOGIN + ")(?:\\s+(?:registry|acr))?\\s+login\\b"
+                    + SAME_COMMAND + "(?:(?:-p|--password)(?:\\s+|=)['\"]?|-p)(?<s>[^\\s'\"-][^\\s'\"]*)"),
+            Pattern.compile("(?<![\\w-])lftp\\b" + SAME_COMMAND + "-u(?:\\s+)?['\"]?[^\\s,'\"]*,(?<s>" + UNQUOTED + ")"),
+            Pattern.compile("(?<![\\w-])(?:" + SAMBA + ")\\b" + SAME_COMMAND + "(?:-U|--user)(?:\\s+|=)?"
+                    + "['\"]?[^\\s%'\"]*%(?<s>" + UNQUOTED + ")"),
+            // htpasswd -b FILE USER PASSWORD, and -nb USER PASSWORD (no file): b and n anywhere among its options.
+            Pattern.compile("(?<![\\w-])htpasswd(?=" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*b)"
+                    + "(?!" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*n)"
+                    + HTPASSWD_OPTIONS + OPERAND + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"),
+            Pattern.compile("(?<![\\w-])htpasswd(?=" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*b)"
+                    + "(?=" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*n)"
+                    + HTPASSWD_OPTIONS + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"));
 
     private CommandCredentials() {
     }
 
     /**
      * Where the password is in {@code argv[i]}: the index it starts at, or {@code -1} when the argument is none. The
-     * program is the last argument before {@code i} named curl, sshpass, mysql (…) or docker (…), so a wrapper in
+     * program is the last argument before {@code i} that the table names, or sshpass or htpasswd, so a wrapper in
      * front ({@code sudo}, {@code env A=1}, {@code timeout 60}) changes nothing.
      */
     static int secretPart(List<String> argv, int i) {
@@ -45,8 +118,7 @@ final class CommandCredentials {
         boolean login = false;
         for (int j = 0; j < i; j++) {
             String name = baseName(argv.get(j));
-            if (name.equals("curl") || name.equals("sshpass") || MYSQL_PROGRAMS.contains(name)
-                    || LOGIN_PROGRAMS.contains(name)) {
+            if (name.equals("sshpass") || name.equals("htpasswd") || program(name) != null) {
                 program = name;
                 programAt = j;
                 login = false;
@@ -54,42 +126,79 @@ final class CommandCredentials {
                 login = true;
             }
         }
+        if (program.equals("sshpass")) {
+            return sshpass(argv, i, programAt);
+        }
+        if (program.equals("htpasswd")) {
+            return i == htpasswdPassword(argv, programAt) ? 0 : -1;
+        }
+        Program table = program(program);
+        if (table == null || table.afterLogin()) {
+            // A login command's -p is its password, whatever the program (oc login -u u -p PASSWORD too), as before.
+            table = login ? LOGIN_COMMAND : null;
+        }
+        if (table == null) {
+            return -1;
+        }
         String arg = argv.get(i);
         String previous = i > 0 ? argv.get(i - 1) : "";
-        if (program.equals("curl")) {
-            if (previous.equals("--user") || previous.equals("--proxy-user") || previous.equals("-U")
-                    || previous.matches("-[A-Za-z]*u")) {
-                return afterColon(arg, 0);
+        for (Flag flag : table.flags()) {
+            String name = flag.name();
+            boolean letter = name.length() == 2;
+            boolean after = previous.equals(name)
+                    || letter && previous.matches("-[A-Za-z]*" + Pattern.quote(name.substring(1)));
+            if (after && flag.sits() != Sits.GLUED) {
+                return flag.sits().in(arg, 0);
             }
-            for (String flag : new String[] {"--user=", "--proxy-user=", "-u"}) {
-                if (arg.startsWith(flag) && arg.length() > flag.length()) {
-                    return afterColon(arg, flag.length());
-                }
+            String glued = letter ? name : name + "=";
+            if (arg.startsWith(glued) && arg.length() > glued.length()) {
+                return flag.sits().in(arg, glued.length());
             }
-        } else if (program.equals("sshpass")) {
-            // Only sshpass's own -p, before the command it runs: not ssh's -p PORT after it.
-            for (int j = programAt + 1; j < i - 1; j++) {
-                if (!argv.get(j).equals("-v")) {
-                    return -1;
-                }
-            }
-            if (previous.equals("-p")) {
-                return 0;
-            }
-            return i - 1 == programAt || previous.equals("-v") ? (arg.startsWith("-p") && arg.length() > 2 ? 2 : -1) : -1;
-        } else if (MYSQL_PROGRAMS.contains(program)) {
-            return arg.startsWith("-p") && arg.length() > 2 ? 2 : -1;
-        } else if (login && previous.equals("-p")) {
-            return 0;
-        } else if (login && arg.startsWith("-p") && arg.length() > 2) {
-            return 2; // -pPASSWORD, glued, as the login commands' flag parsing takes it too (review36)
         }
         return -1;
     }
 
-    private static int afterColon(String arg, int from) {
-        int colon = arg.indexOf(':', from);
-        return colon > from && colon + 1 < arg.length() ? colon + 1 : -1;
+    private static Program program(String name) {
+        for (Program p : PROGRAMS) {
+            if (p.names().contains(name)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** sshpass's own {@code -p}, before the command it runs: not ssh's {@code -p PORT} after it. */
+    private static int sshpass(List<String> argv, int i, int programAt) {
+        for (int j = programAt + 1; j < i - 1; j++) {
+            if (!argv.get(j).equals("-v")) {
+                return -1;
+            }
+        }
+        String arg = argv.get(i);
+        String previous = argv.get(i - 1);
+        if (previous.equals("-p")) {
+            return 0;
+        }
+        return i - 1 == programAt || previous.equals("-v") ? (arg.startsWith("-p") && arg.length() > 2 ? 2 : -1) : -1;
+    }
+
+    /**
+     * The index of htpasswd's password operand: with {@code -b} (the password on the command line) the third operand
+     * ({@code FILE USER PASSWORD}), or the second with {@code -n} too ({@code -nb USER PASSWORD}); -1 without
+     * {@code -b}. Its options come before its operands; {@code -C} and {@code -r} take a number.
+     */
+    private static int htpasswdPassword(List<String> argv, int programAt) {
+        StringBuilder letters = new StringBuilder();
+        int j = programAt + 1;
+        while (j < argv.size() && argv.get(j).startsWith("-") && argv.get(j).length() > 1) {
+            String option = argv.get(j);
+            letters.append(option, 1, option.length());
+            j += option.equals("-C") || option.equals("-r") ? 2 : 1;
+        }
+        if (letters.indexOf("b") < 0) {
+            return -1;
+        }
+        return j + (letters.indexOf("n") >= 0 ? 1 : 2);
     }
 
     private static String baseName(String path) {
@@ -97,5 +206,5 @@ final class CommandCredentials {
     }
 
     /** The program words {@link #TEXT} looks for, to skip the regular expressions on text that has none. */
-    static final Pattern ANY_PROGRAM = Pattern.compile("curl|sshpass|mysql|mariadb|login");
+    static final Pattern ANY_PROGRAM = Pattern.compile("curl|sshpass|mysql|mariadb|login|lftp|smb|rpcclient|htpasswd");
 }

@@ -16,8 +16,14 @@ import java.util.regex.Pattern;
  */
 final class JsonSecrets {
 
+    /**
+     * A member's name as written, JSON's {@code \\uXXXX} escapes included: {@code "pass\\u0077ord"} is the name
+     * {@code password} to a JSON reader, and was shown in clear (review36 F6). Judged once decoded ({@link #decoded}).
+     */
+    static final String NAME = "(?:[A-Za-z_]|\\\\u[0-9A-Fa-f]{4})(?:[A-Za-z0-9_.-]|\\\\u[0-9A-Fa-f]{4})*";
+    private static final Pattern ESCAPE = Pattern.compile("\\\\u([0-9A-Fa-f]{4})");
     private static final Pattern FIELD = Pattern.compile(
-            "([\"'])([A-Za-z_][A-Za-z0-9_.-]*)\\1\\s*:\\s*(?:\"(?<s>(?:[^\"\\\\\\r\\n]|\\\\.)+)\"|'(?<s2>[^'\\r\\n]+)'"
+            "([\"'])(" + NAME + ")\\1\\s*:\\s*(?:\"(?<s>(?:[^\"\\\\\\r\\n]|\\\\.)+)\"|'(?<s2>[^'\\r\\n]+)'"
                     + "|(?<s3>-?[0-9][0-9.]*)(?![0-9A-Za-z]))");
     private static final Set<String> SECRET_WORDS = Set.of("password", "passwd", "passphrase", "pass", "pwd",
             "secret", "token", "cookie", "credential", "credentials", "creds", "authorization", "auth", "bearer", "dsn",
@@ -41,7 +47,7 @@ final class JsonSecrets {
         StringBuilder b = new StringBuilder();
         int last = 0;
         while (m.find()) {
-            if (!isSecretName(m.group(2))) {
+            if (!isSecretName(decoded(m.group(2)))) {
                 continue;
             }
             for (String group : new String[] {"s", "s2", "s3"}) {
@@ -61,8 +67,8 @@ final class JsonSecrets {
         Matcher m = FIELD.matcher(text);
         while (m.find()) {
             String value = m.group("s") != null ? m.group("s") : m.group("s2") != null ? m.group("s2") : m.group("s3");
-            if (isSecretName(m.group(2)) && !value.startsWith("$") && !value.startsWith(Redaction.MASK)) {
-                return m.group(2);
+            if (isSecretName(decoded(m.group(2))) && !value.startsWith("$") && !value.startsWith(Redaction.MASK)) {
+                return decoded(m.group(2));
             }
         }
         return null;
@@ -80,6 +86,13 @@ final class JsonSecrets {
         }
         String[] words = WORD_BREAK.split(name);
         return words.length > 1 && words[words.length - 1].equalsIgnoreCase("key");
+    }
+
+    /** A member's name with its {@code \\uXXXX} escapes decoded, as a JSON reader (the program given it) reads it. */
+    static String decoded(String name) {
+        return name.indexOf('\\') < 0 ? name
+                : ESCAPE.matcher(name).replaceAll(m -> Matcher.quoteReplacement(
+                        String.valueOf((char) Integer.parseInt(m.group(1), 16))));
     }
 
     static boolean isSecretName(String name) {

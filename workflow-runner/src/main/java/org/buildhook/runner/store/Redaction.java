@@ -83,7 +83,7 @@ public final class Redaction {
      * (review35: {@code {"password": "…"}} was shown in clear, being neither {@code NAME=value} nor a header).
      */
     private static final Pattern JSON_MEMBER = Pattern.compile(
-            "\"([A-Za-z_][A-Za-z0-9_.-]*)\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
+            "\"(" + JsonSecrets.NAME + ")\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
     private static final Pattern SIGNATURE_PARAMETER = Pattern.compile("sig|signature|x-amz-signature",
             Pattern.CASE_INSENSITIVE);
 
@@ -288,7 +288,7 @@ public final class Redaction {
     /** Whether a {@link #JSON_MEMBER} match's name looks secret and its value is neither empty, hidden nor shell code. */
     private static boolean isSecretMember(Matcher m) {
         String value = m.group(2);
-        return SECRET_KEY.matcher(m.group(1)).find() && !value.isEmpty() && !value.contains(MASK)
+        return SECRET_KEY.matcher(JsonSecrets.decoded(m.group(1))).find() && !value.isEmpty() && !value.contains(MASK)
                 && !value.startsWith("$");
     }
 
@@ -384,7 +384,7 @@ public final class Redaction {
         Matcher j = JSON_MEMBER.matcher(text);
         while (j.find()) {
             if (isSecretMember(j)) {
-                return Optional.of("a secret-named JSON member (\"" + j.group(1) + "\": …)");
+                return Optional.of("a secret-named JSON member (\"" + JsonSecrets.decoded(j.group(1)) + "\": …)");
             }
         }
         Matcher h = HEADER.matcher(text);

@@ -331,4 +331,69 @@ class RedactionTest {
         assertThat(Redaction.redactSnapshot(snapshot))
                 .isEqualTo("{\"run\":{\"command\":[\"/bin/sh\",\"-c\",\"curl -H X-Api-Key:*** && ./deploy.sh prod\"]}}");
     }
+
+    /**
+     * review36 F6's rest (mask37): passwords these programs take after their own flags, or by position, were shown in
+     * clear, not masked in the job's log (which masks what the display hides) and not warned about by check. One table
+     * of programs, flags and where the secret sits in the value (CommandCredentials.PROGRAMS).
+     */
+    @Test
+    void hidesThePasswordsOfAzLftpSmbclientHtpasswdCurlWithAnEmptyUserAndAnEscapedJsonName() {
+        List<String> argv = List.of("az", "login", "-u", "x", "-p", "az-pa55", "&&", "az", "acr", "login", "-u", "bot",
+                "-paz-glued", "--password", "az-long", "&&", "oc", "login", "-u", "dev", "-p", "oc-pa55");
+        // az acr login and oc login too: a login command's -p, whatever the program
+        assertThat(Redaction.redactArgv(argv, Map.of())).containsExactly("az", "login", "-u", "x", "-p", "***", "&&",
+                "az", "acr", "login", "-u", "bot", "-p***", "--password", "***", "&&", "oc", "login", "-u", "dev", "-p",
+                "***");
+        assertThat(Redaction.redactArgv(List.of("az", "vm", "open-port", "-p", "8080"), Map.of()))
+                .as("not a login").containsExactly("az", "vm", "open-port", "-p", "8080");
+        assertThat(Redaction.redactArgv(List.of("/usr/bin/curl", "-u", ":curl-pa55", "--user=:curl-eq", "https://x"),
+                Map.of())).containsExactly("/usr/bin/curl", "-u", ":***", "--user=:***", "https://x");
+        assertThat(Redaction.redactArgv(List.of("lftp", "-u", "deploy,lftp-pa55", "-udeploy,lftp-glued", "sftp://h",
+                "-u", "deploy"), Map.of()))
+                .containsExactly("lftp", "-u", "deploy,***", "-udeploy,***", "sftp://h", "-u", "deploy");
+        assertThat(Redaction.redactArgv(List.of("smbclient", "//srv/share", "-U", "deploy%smb-pa55",
+                "--user=DOM\\deploy%smb-eq", "-U", "guest"), Map.of()))
+                .containsExactly("smbclient", "//srv/share", "-U", "deploy%***", "--user=DOM\\deploy%***", "-U", "guest");
+        assertThat(Redaction.redactArgv(List.of("htpasswd", "-b", "/etc/h", "deploy", "ht-pa55"), Map.of()))
+                .containsExactly("htpasswd", "-b", "/etc/h", "deploy", "***");
+        assertThat(Redaction.redactArgv(List.of("sudo", "htpasswd", "-c", "-B", "-C", "10", "-b", "/etc/h", "u", "ht-2"),
+                Map.of())).containsExactly("sudo", "htpasswd", "-c", "-B", "-C", "10", "-b", "/etc/h", "u", "***");
+        assertThat(Redaction.redactArgv(List.of("htpasswd", "-nb", "deploy", "ht-nb"), Map.of()))
+                .containsExactly("htpasswd", "-nb", "deploy", "***");
+        assertThat(Redaction.redactArgv(List.of("htpasswd", "-bn", "deploy", "ht-bn"), Map.of()))
+                .containsExactly("htpasswd", "-bn", "deploy", "***");
+        for (List<String> prompted : List.of(List.of("htpasswd", "-c", "/etc/h", "deploy"),
+                List.of("htpasswd", "-n", "deploy"), List.of("curl", "-u", ":", "--negotiate", "https://x"))) {
+            assertThat(Redaction.redactArgv(prompted, Map.of())).as("no password on the line").isEqualTo(prompted);
+        }
+
+        String shell = "az login -u x -p az-pa55 && oc login -u d -p oc-pa55 && lftp -u u,lftp-pa55 h;"
+                + " smbclient //s/x -U u%smb-pa55 -c ls;"
+                + " htpasswd -nb u ht-nb > f; htpasswd -cb f u ht-cb; htpasswd -b -C 12 f u ht-c12;"
+                + " curl -u :curl-pa55 https://x/";
+        assertThat(Redaction.redactArgv(List.of("/bin/sh", "-c", shell), Map.of()).get(2)).isEqualTo(
+                "az login -u x -p *** && oc login -u d -p *** && lftp -u u,*** h;"
+                        + " smbclient //s/x -U u%*** -c ls;"
+                        + " htpasswd -nb u *** > f; htpasswd -cb f u ***; htpasswd -b -C 12 f u ***;"
+                        + " curl -u :*** https://x/");
+        String left = "htpasswd -c f u; htpasswd -n u; lftp -u u h; smbclient -U guest //s/x; az vm list -p 1";
+        assertThat(Redaction.redactText(left, List.of())).isEqualTo(left);
+
+        String json = "{\"pass\\u0077ord\": \"json-pa55\", \"\\u0074oken\": \"json-tok\", \"n\\u0061me\": \"x\"}";
+        assertThat(Redaction.redactText(json, List.of()))
+                .isEqualTo("{\"pass\\u0077ord\": \"***\", \"\\u0074oken\": \"***\", \"n\\u0061me\": \"x\"}");
+
+        // check warns of each (ActionReader asks passwordArgument and credentialIn), and the log masks each.
+        assertThat(Redaction.passwordArgument(List.of("az", "login", "-u", "x", "-p", "az-pa55"), 5)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("htpasswd", "-nb", "u", "ht-nb"), 3)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("lftp", "-u", "u,lftp-pa55"), 2)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("smbclient", "-U", "u%smb-pa55"), 2)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("curl", "-u", ":curl-pa55"), 2)).isPresent();
+        assertThat(Redaction.credentialIn(shell)).isPresent();
+        assertThat(Redaction.credentialIn("-d " + json)).contains("a secret-named JSON member (\"password\": …)");
+        assertThat(Redaction.hiddenIn(List.of("/bin/sh", "-c", shell, json), Map.of())).containsExactlyInAnyOrder(
+                "az-pa55", "oc-pa55", "lftp-pa55", "smb-pa55", "ht-nb", "ht-cb", "ht-c12", "curl-pa55", "json-pa55",
+                "json-tok");
+    }
 }
