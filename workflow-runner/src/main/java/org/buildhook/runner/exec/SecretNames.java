@@ -25,6 +25,21 @@ public final class SecretNames {
             Pattern.CASE_INSENSITIVE);
 
     /**
+     * The last words of a name that names or locates something rather than holding it (mask36 L4): {@code SIGN_KEY_ID},
+     * {@code SSH_KEY_NAME}, {@code DB_PASSWORD_FILE}, {@code TOKEN_URL}, {@code AUTH_USER}. Such a value is shown as
+     * {@code ***} under its own name, but not masked wherever else it appears nor in the job's log: a
+     * {@code SIGN_KEY_ID: main} hid every {@code main} of the command and the log.
+     */
+    private static final Set<String> IDENTIFIER_WORDS = Set.of("ID", "IDS", "NAME", "NAMES", "USER", "USERNAME",
+            "EMAIL", "FILE", "PATH", "DIR", "URL", "URI", "HOST", "PORT", "TYPE", "VERSION", "REGION", "FINGERPRINT");
+    /**
+     * Names that end in an identifier word and still hold a secret: a chat's incoming-webhook URL
+     * ({@code SLACK_WEBHOOK_URL}: the URL is the secret) and Vault's AppRole {@code SECRET_ID} (a credential).
+     */
+    private static final Pattern SECRET_ALL_THE_SAME = Pattern.compile("WEBHOOK|(?:^|_)SECRET_ID$",
+            Pattern.CASE_INSENSITIVE);
+
+    /**
      * A secret value shorter than this is hidden under its name only: not wherever else it appears, nor in the job's
      * log, where masking {@code 1} or {@code yes} would hide every such piece of the output.
      */
@@ -38,11 +53,27 @@ public final class SecretNames {
         return PATTERN.matcher(name).find();
     }
 
-    /** The values of {@code env}'s secret-named variables, at least {@value #SHORTEST_MASKED_VALUE} characters long. */
+    /**
+     * Whether the value of a variable so named is masked wherever it appears (the command, other variables, the job's
+     * log), not only under its own name: it looks secret and does not end in an identifier word
+     * ({@link #IDENTIFIER_WORDS}), unless it is a webhook's or a {@code SECRET_ID}.
+     */
+    public static boolean maskedEverywhere(String name) {
+        if (!looksSecret(name)) {
+            return false;
+        }
+        String last = name.substring(name.lastIndexOf('_') + 1).toUpperCase(java.util.Locale.ROOT);
+        return !IDENTIFIER_WORDS.contains(last) || SECRET_ALL_THE_SAME.matcher(name).find();
+    }
+
+    /**
+     * The values of {@code env}'s variables masked wherever they appear ({@link #maskedEverywhere}), at least
+     * {@value #SHORTEST_MASKED_VALUE} characters long.
+     */
     public static Set<String> valuesIn(Map<String, String> env) {
         Set<String> out = new TreeSet<>();
         env.forEach((k, v) -> {
-            if (v != null && v.length() >= SHORTEST_MASKED_VALUE && looksSecret(k)) {
+            if (v != null && v.length() >= SHORTEST_MASKED_VALUE && maskedEverywhere(k)) {
                 out.add(v);
             }
         });

@@ -298,7 +298,7 @@ final class ActionReader extends NodeReader {
      */
     private void warnAboutShortSecret(YamlNode node, String name, String text) {
         if (!text.isEmpty() && text.length() < SecretNames.SHORTEST_MASKED_VALUE && !text.contains("${")
-                && SecretNames.looksSecret(name)) {
+                && SecretNames.maskedEverywhere(name)) {
             problems.warn(node.location(), "the value of '" + name + "' looks secret (by its name) but has fewer than "
                     + SecretNames.SHORTEST_MASKED_VALUE + " characters: buildhook shows it as *** under its name only,"
                     + " and does not mask it where it appears elsewhere (the command, other variables) nor in the"

@@ -169,7 +169,9 @@ public final class Redaction {
             hiddenParts(argv.get(i), shown.get(i), out);
         }
         env.forEach((k, v) -> {
-            if (v != null && !SECRET_KEY.matcher(k).find()) {
+            // A secret-looking name that ends in an identifier word (TOKEN_URL) is not masked by its whole value: the
+            // credential-shaped parts of its value are (https://user:PASSWORD@host).
+            if (v != null && !SecretNames.maskedEverywhere(k)) {
                 hiddenParts(v, redactText(v, out), out);
             }
         });

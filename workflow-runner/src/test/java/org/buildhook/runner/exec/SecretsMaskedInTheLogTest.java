@@ -61,16 +61,19 @@ class SecretsMaskedInTheLogTest extends LauncherTest {
         Map<String, String> base = new java.util.HashMap<>(Fixtures.BASE_ENV);
         base.put("DEPLOY_TOKEN", "inherited-token-1");
         launcher = fixtures.launcher(fixtures.config().withBaseEnvironment(base));
-        Path script = fixtures.script("print.sh", "set -x\n: \"$DB_PASSWORD\" \"$DEPLOY_TOKEN\" \"$1\" \"$SHORT_KEY\" \"$PLAIN\"");
+        Path script = fixtures.script("print.sh", "set -x\n: \"$DB_PASSWORD\" \"$DEPLOY_TOKEN\" \"$1\" \"$SHORT_KEY\" \"$PLAIN\""
+                + " \"$SIGN_KEY_ID\"");
 
         JobOutcome outcome = run(new JobRequest(Fixtures.jobId("print-secrets"), 1,
                 List.of(script.toString(), "Authorization: Bearer bearer-value-7"),
-                Map.of("DB_PASSWORD", SECRET, "SHORT_KEY", "abc", "PLAIN", "plain-value"), null, null,
+                Map.of("DB_PASSWORD", SECRET, "SHORT_KEY", "abc", "PLAIN", "plain-value", "SIGN_KEY_ID", "main"), null,
+                null,
                 Duration.ofMinutes(1), Set.of("bearer-value-7")));
 
         assertThat(outcome.succeeded()).as(outcome.message()).isTrue();
         String kept = Files.readString(outcome.logFile(), StandardCharsets.UTF_8);
-        assertThat(kept).contains("***").contains("Authorization: Bearer ***").contains("abc").contains("plain-value")
+        // An identifier's value (SIGN_KEY_ID: a name ending in _ID) is no secret to mask everywhere (mask36 L4).
+        assertThat(kept).contains("***").contains("Authorization: Bearer ***").contains("abc").contains("plain-value main")
                 .doesNotContain(SECRET).doesNotContain("inherited-token-1").doesNotContain("bearer-value-7");
     }
 

@@ -23,7 +23,7 @@ class ShortSecretWarningTest {
                     run:
                       command: [/opt/deploy.sh]
                       env: {DB_PASSWORD: "pw", API_TOKEN: "long-enough", SIGN_KEY: "${build.id}", RETRIES: "3",
-                            EMPTY_SECRET: ""}
+                            EMPTY_SECRET: "", SIGN_KEY_ID: "7"}
                 """);
 
         assertThat(set.size()).as("a warning, not a mistake: the file loads").isEqualTo(1);

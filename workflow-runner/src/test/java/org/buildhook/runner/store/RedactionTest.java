@@ -396,4 +396,22 @@ class RedactionTest {
                 "az-pa55", "oc-pa55", "lftp-pa55", "smb-pa55", "ht-nb", "ht-cb", "ht-c12", "curl-pa55", "json-pa55",
                 "json-tok");
     }
+
+    /**
+     * mask36 L4: SIGN_KEY_ID: main hid every main of the command (and of the log). A name ending in an identifier word
+     * is shown as *** under its own name only; a credential-shaped part of its value is still hidden (and masked).
+     */
+    @Test
+    void aSecretLookingNameEndingInAnIdentifierWordIsHiddenUnderItsNameOnly() {
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        env.put("SIGN_KEY_ID", "main");
+        env.put("AUTH_URL", "https://deploy:url-pa55@auth.example.com/");
+        env.put("DEPLOY_TOKEN", "tok-1234");
+        List<String> argv = List.of("git", "push", "origin", "main", "tok-1234");
+
+        assertThat(Redaction.redactArgv(argv, env)).containsExactly("git", "push", "origin", "main", "***");
+        assertThat(Redaction.redact(env)).containsEntry("SIGN_KEY_ID", "***").containsEntry("AUTH_URL", "***")
+                .containsEntry("DEPLOY_TOKEN", "***");
+        assertThat(Redaction.hiddenIn(argv, env)).containsExactlyInAnyOrder("tok-1234", "url-pa55");
+    }
 }
