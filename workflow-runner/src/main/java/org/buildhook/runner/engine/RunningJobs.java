@@ -236,6 +236,8 @@ final class RunningJobs {
         private volatile boolean created;
         /** Why its command, just created, must be killed ({@link LeaseLook#afterCreation}), or null; before created. */
         private volatile String late;
+        /** The attempt being started, once its launcher has told it ({@link #attempt}): a stop reaches it so. */
+        private volatile RunningJob attempt;
 
         private Launch(String jobId, Function<String, String> words, LeaseLook lease) {
             this.jobId = jobId;
@@ -257,6 +259,21 @@ final class RunningJobs {
             }
             String gone = lease.beforeCreation();
             return gone == null ? null : words.apply(gone);
+        }
+
+        /**
+         * The launcher creates the command before its start returns (perf37 F4), so before it is {@link #add added}: a
+         * stop's end of grace cancels it here, and the attempt's own look before the exec keeps it from being created
+         * (review28 R5), as it did when the command was added first. Noted before the stop's note is read; {@link #stop}
+         * notes, then reads the attempts: one of the two sees the other.
+         */
+        @Override
+        public void attempt(RunningJob job) {
+            attempt = job;
+            String stop = stoppedFor;
+            if (stop != null) {
+                cancelForStop(jobId, job, stop);
+            }
         }
 
         /** Why {@link #pass} refused to create the command, or null when it did not (yet). */
@@ -443,6 +460,13 @@ final class RunningJobs {
         }
         stoppedFor = why; // before the look: a command added after it is cancelled as it is added (review26 R1)
         running.forEach((jobId, job) -> cancelForStop(jobId, job, why));
+        // And one whose launcher told its attempt and has not returned yet: not created, it never is (review28 R5).
+        starting.forEach((jobId, launch) -> {
+            RunningJob job = launch.attempt;
+            if (job != null) {
+                cancelForStop(jobId, job, why);
+            }
+        });
     }
 
     /**

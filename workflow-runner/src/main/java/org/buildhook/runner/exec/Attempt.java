@@ -210,7 +210,10 @@ final class Attempt implements RunningJob, ProcessDestroyer, PooledStreamHandler
         }
     }
 
-    /** Runs the command to its end on the calling (job) thread. */
+    /**
+     * Runs the command to its end on the calling (job) thread: the executor's launch waits for the process that
+     * {@link ExactArgvExecutor#spawnNow} creates on the thread that started the attempt.
+     */
     void run(DefaultExecutor executor, CommandLine command, Map<String, String> environment) {
         Integer exitCode = null;
         String failure = null;

@@ -20,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.apache.commons.exec.CommandLine;
-import org.apache.commons.exec.DefaultExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -240,11 +239,12 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     }
 
     /**
-     * Starts the attempt, asking {@code gate} on the job thread just before the process is created ({@code
-     * posix_spawn} or {@link ProcessBuilder#start()}): refused, the attempt ends {@code FAILED_TO_START} with the
-     * refusal's words, its log saying them too, and nothing was created. An attempt stopped before that moment
-     * (cancelled, killed, timed out, the launcher closed) is not created either: it ends with its stop's outcome,
-     * {@code "<why>; its command was not started"}.
+     * Starts the attempt, asking {@code gate} on the calling thread just before the process is created ({@code
+     * posix_spawn} or {@link ProcessBuilder#start()}), which happens before this returns: refused, the attempt ends
+     * {@code FAILED_TO_START} with the refusal's words, its log saying them too, and nothing was created. An attempt
+     * stopped before that moment (timed out, the launcher closed) is not created either: it ends with its stop's
+     * outcome, {@code "<why>; its command was not started"}. The wait for the process's exit and its output are a
+     * job thread's ({@code jobThreads}).
      *
      * @throws IllegalArgumentException as {@link #start(JobRequest)}
      * @throws NodeFilesException       as {@link #start(JobRequest)}
@@ -299,7 +299,7 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
             attempt.refuse("the launcher is shut down");
             return attempt;
         }
-        DefaultExecutor executor = executor(request, checked, attempt, gate);
+        ExactArgvExecutor executor = executor(request, checked, attempt, gate);
         // Only names the command in messages: ExactArgvExecutor starts the exact argv.
         CommandLine command = new CommandLine(checked.executable().toFile());
         // Armed first, so that a job ending at once never leaves a timer behind.
@@ -309,7 +309,14 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         } catch (RejectedExecutionException e) {
             running.remove(attempt);
             attempt.refuse("no thread to run the job: " + e.getMessage());
+            return attempt;
         }
+        // Created here, on the caller's thread, while the job thread is being woken: it only waits for the process,
+        // pumps its streams and waits for its exit. Created there, the exec waited for that thread to be scheduled
+        // (docs/BENCHMARKS.md, twenty-ninth pass). The gate knows the attempt first: its node's stop can reach it
+        // before the creation, as it did once start had returned.
+        gate.attempt(attempt);
+        executor.spawnNow(checked.environment());
         return attempt;
     }
 
@@ -329,7 +336,8 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
         return env;
     }
 
-    private DefaultExecutor executor(JobRequest request, StartCheck.Checked checked, Attempt attempt, StartGate gate) {
+    private ExactArgvExecutor executor(JobRequest request, StartCheck.Checked checked, Attempt attempt,
+            StartGate gate) {
         @SuppressWarnings("resource") // closed by the attempt once the process tree is gone
         CappedLog log = attempt.log();
         // The stop timeout bounds the wait for a pipe held open by a process that escaped the
@@ -393,6 +401,11 @@ public final class CommonsExecLauncher implements JobLauncher, AutoCloseable {
     /** Tasks waiting in the timer (timeouts, kill steps), when it is a {@link ScheduledThreadPoolExecutor}; for tests. */
     int timerTasksQueued() {
         return scheduler instanceof ScheduledThreadPoolExecutor timer ? timer.getQueue().size() : -1;
+    }
+
+    /** The attempts running now (being started, or started and not ended), in no order; for tests. */
+    List<RunningJob> attempts() {
+        return List.copyOf(running);
     }
 
     /** Attempts running now, for metrics and tests. */

@@ -34,6 +34,11 @@ import org.apache.commons.exec.ProcessDestroyer;
  *
  * <p>stderr goes into the stdout pipe: both end in the same log anyway, this way in the order they
  * were written, and one pump per job reads them ({@link PooledStreamHandler}).
+ *
+ * <p>The process is created by {@link #spawnNow}, on the thread that starts the attempt, not by the thread that
+ * runs {@code execute}: that one only waits for it ({@link #launch}), then pumps its streams and waits for its
+ * exit. A hand-off to another thread before the {@code exec} was a scheduling wait on the path from a delivery to
+ * its command's start that no guarantee needs (docs/BENCHMARKS.md, twenty-eighth and twenty-ninth passes).
  */
 final class ExactArgvExecutor extends DefaultExecutor {
 
@@ -44,6 +49,8 @@ final class ExactArgvExecutor extends DefaultExecutor {
     private final StartGate gate;
     /** The attempt whose program this starts: a running attempt for {@link Orphans} from then on. */
     private final ProcessDestroyer owner;
+    /** What {@link #spawnNow} created, or what kept it from creating it. */
+    private final java.util.concurrent.CompletableFuture<Process> spawned = new java.util.concurrent.CompletableFuture<>();
 
     /**
      * @param argv       the program as {@link StartCheck} resolved it, then its arguments
@@ -68,9 +75,42 @@ final class ExactArgvExecutor extends DefaultExecutor {
         setExitValues(null); // every exit code is an outcome, not an exception
     }
 
+    /**
+     * Creates the process on the calling thread, asking the gate first; {@code execute}, on another thread, takes it
+     * (or what kept it from being created: the gate's refusal, a stop before the start, the exec's error) as its
+     * launch. Called once, after {@code execute} was handed to its thread, so that a thread that cannot be had leaves
+     * nothing created.
+     *
+     * @param environment the whole environment of the program
+     */
+    void spawnNow(Map<String, String> environment) {
+        try {
+            spawned.complete(gate.pass(() -> Orphans.spawn(owner, () -> spawn(environment))));
+        } catch (IOException | RuntimeException | Error e) {
+            // Thrown where execute would have thrown it before: its caller says what it came to.
+            spawned.completeExceptionally(e);
+        }
+    }
+
+    /** The process {@link #spawnNow} created, once it has; or what it threw, thrown here as it was there. */
     @Override
     protected Process launch(CommandLine command, Map<String, String> environment, Path ignored) throws IOException {
-        return gate.pass(() -> Orphans.spawn(owner, () -> spawn(environment)));
+        try {
+            // Not interruptible: a process created meanwhile is never left without the thread that waits for it.
+            return spawned.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
     }
 
     private Process spawn(Map<String, String> environment) throws IOException {

@@ -30,6 +30,18 @@ public interface StartGate {
      */
     <T> T pass(Spawn<T> spawn) throws IOException;
 
+    /**
+     * The attempt whose process {@link #pass} is about to be asked for, told first by a launcher that creates the
+     * process before its {@code start} returns, so before the caller holds the attempt: a gate whose node may stop it
+     * meanwhile stops it ({@link RunningJob#cancel(String)}), and the attempt's own look just before the creation then
+     * keeps its process from being created, as for an attempt the caller stopped. A gate that wraps another passes this
+     * on. Nothing by default.
+     *
+     * @param attempt the attempt, not started yet
+     */
+    default void attempt(RunningJob attempt) {
+    }
+
     /** What creates the process. */
     @FunctionalInterface
     interface Spawn<T> {

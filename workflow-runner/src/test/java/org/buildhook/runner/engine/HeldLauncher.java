@@ -57,6 +57,11 @@ final class HeldLauncher implements JobLauncher {
         before.run();
         StartGate held = inCreation == null ? gate : new StartGate() {
             @Override
+            public void attempt(RunningJob attempt) {
+                gate.attempt(attempt);
+            }
+
+            @Override
             public <T> T pass(Spawn<T> spawn) throws java.io.IOException {
                 return gate.pass(() -> {
                     inCreation.run();

@@ -202,6 +202,11 @@ class LaunchAcrossStopTest {
                     org.buildhook.runner.exec.StartGate gate) {
                 return real.start(request, new org.buildhook.runner.exec.StartGate() {
                     @Override
+                    public void attempt(org.buildhook.runner.exec.RunningJob attempt) {
+                        gate.attempt(attempt);
+                    }
+
+                    @Override
                     public <T> T pass(Spawn<T> spawn) throws java.io.IOException {
                         return gate.pass(() -> {
                             gatePassed.countDown();

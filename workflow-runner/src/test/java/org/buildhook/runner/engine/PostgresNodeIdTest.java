@@ -402,7 +402,7 @@ class PostgresNodeIdTest {
         Path started = dir.resolve("started");
         String job = writesThenWaits(started, go);
         CommonsExecLauncher real = launcher();
-        // Once its command runs (the launcher creates the process on a thread of its own): taken over before that,
+        // Once its command runs (created before the launcher returns, perf37 F4): taken over before that,
         // it would not start at all (aCommandWhoseLaunchBeganAfterTheIdWasTakenOverNeverStarts).
         HeldLauncher takenOverMidLaunch = new HeldLauncher(real, () -> { }, launched -> {
             await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started));

@@ -138,15 +138,110 @@ class CommonsExecLauncherTest extends LauncherTest {
                 new byte[] {(byte) 0xff, (byte) 0xfe, 0, (byte) 0x80, 'a', 'b', 'c', (byte) 0xc3, 0x28, '\n'});
     }
 
+    /**
+     * The attempt's end (its outcome) comes on a {@code buildhook-job-N} thread. The command waits until the test has
+     * registered its look at that thread: since perf37 F4 {@code start} returns once the process is created, and a
+     * command that ended before the look was registered had it run on the test's own thread.
+     */
     @Test
     void runsTheJobOnANamedJobThread() throws Exception {
-        Path script = fixtures.script("true.sh", "exit 0");
+        Path go = fifo("go");
+        Path script = fixtures.script("true.sh", "read line < '" + go + "'; exit 0");
         String[] threadName = new String[1];
 
-        launcher.start(Fixtures.request("thread", script)).outcome()
-                .thenRun(() -> threadName[0] = Thread.currentThread().getName()).get(60, TimeUnit.SECONDS);
+        java.util.concurrent.CompletableFuture<Void> looked = launcher.start(Fixtures.request("thread", script))
+                .outcome().thenRun(() -> threadName[0] = Thread.currentThread().getName());
+        release(go);
+        looked.get(60, TimeUnit.SECONDS);
 
         assertThat(threadName[0]).startsWith("buildhook-job-");
+    }
+
+    /** Writes a line into {@code fifo}, once the command has opened it, for at most a minute. */
+    private static void release(Path fifo) throws Exception {
+        java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                Files.writeString(fifo, "go\n");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).get(60, TimeUnit.SECONDS);
+    }
+
+    /** A named pipe in the test's folder: its writer and its reader wait for each other. */
+    private Path fifo(String name) throws Exception {
+        Path fifo = dir.resolve(name);
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor()).isZero();
+        return fifo;
+    }
+
+    /**
+     * perf37 F4: the process is created on the thread that starts the attempt (the engine's job thread), before
+     * {@code start} returns; only the wait for its exit and its output go to a {@code buildhook-job-N} thread. Before,
+     * the whole of Commons Exec's {@code execute} (the exec, then the wait) was handed to that thread, and the exec
+     * waited for it to be scheduled: a hand-off on the path from a delivery to its command's start.
+     */
+    @Test
+    void createsTheProcessOnTheThreadThatStartsTheAttemptAndWaitsForItOnAJobThread() throws Exception {
+        Path go = fifo("go");
+        Path script = fixtures.script("spawned-here.sh", "read line < '" + go + "'; exit 0");
+        Thread[] creator = new Thread[1];
+        boolean[] created = new boolean[1];
+        StartGate recording = new StartGate() {
+            @Override
+            public <T> T pass(Spawn<T> spawn) throws java.io.IOException {
+                creator[0] = Thread.currentThread();
+                T process = spawn.create();
+                created[0] = true;
+                return process;
+            }
+        };
+        String[] endedOn = new String[1];
+
+        RunningJob job = launcher.start(Fixtures.request("spawned-here", script), recording);
+        boolean createdOnReturn = created[0];
+        java.util.concurrent.CompletableFuture<JobOutcome> looked = job.outcome().thenApply(o -> {
+            endedOn[0] = Thread.currentThread().getName();
+            return o;
+        });
+        release(go); // the command ends once the look at its end's thread is registered
+        JobOutcome outcome = looked.get(60, TimeUnit.SECONDS);
+
+        assertThat(creator[0]).as("the thread that created the process").isSameAs(Thread.currentThread());
+        assertThat(createdOnReturn).as("created before start returned").isTrue();
+        assertThat(outcome.result()).as(outcome.message()).isEqualTo(JobOutcome.Result.SUCCEEDED);
+        assertThat(job.process().get(60, TimeUnit.SECONDS)).isNotNull();
+        assertThat(endedOn[0]).as("the wait for its exit").startsWith("buildhook-job-");
+    }
+
+    /**
+     * perf37 F4: with no job thread to wait for it, nothing is created: the process is created only once the wait for
+     * it was handed to its thread, and the attempt ends as before.
+     */
+    @Test
+    void createsNothingWhenNoJobThreadCanWaitForIt() throws Exception {
+        Path ran = dir.resolve("ran");
+        Path script = fixtures.script("no-thread.sh", "echo ran > '" + ran + "'");
+        java.util.concurrent.ExecutorService none = java.util.concurrent.Executors.newSingleThreadExecutor();
+        none.shutdown();
+        boolean[] asked = new boolean[1];
+        StartGate gate = new StartGate() {
+            @Override
+            public <T> T pass(Spawn<T> spawn) throws java.io.IOException {
+                asked[0] = true;
+                return spawn.create();
+            }
+        };
+        try (CommonsExecLauncher noThreads = new CommonsExecLauncher(fixtures.config(), Clock.systemUTC(), none,
+                fixtures.scheduler)) {
+            JobOutcome outcome = noThreads.start(Fixtures.request("no-thread", script), gate).outcome()
+                    .get(60, TimeUnit.SECONDS);
+
+            assertThat(outcome.result()).isEqualTo(JobOutcome.Result.FAILED_TO_START);
+            assertThat(outcome.message()).startsWith("no thread to run the job: ");
+            assertThat(asked[0]).as("the gate asked").isFalse();
+            assertThat(ran).doesNotExist();
+        }
     }
 
     /**

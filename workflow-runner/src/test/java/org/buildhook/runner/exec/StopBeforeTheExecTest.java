@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -12,12 +13,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A stop asked of the attempt itself after {@link CommonsExecLauncher#start(JobRequest, StartGate)} returned but
- * before its job thread created the process (an operator's cancel, a supersede, the node's self-fencing, the
- * launcher's close) must keep the command from starting at all: it used to be created, its first lines run, and
- * only then killed by {@link Attempt#add} (prestart27 P2; for self-fencing that is a command running on a node
- * that has given its job up). The moment is held open by the engine's gate, which the launcher asks on the job
- * thread just before the exec: the test stops the attempt while the gate waits, then lets the gate go on.
+ * A stop asked of the attempt itself while it is being started, before its process is created (its timeout, the
+ * launcher's close, a cancel or a kill by whoever holds it) must keep the command from starting at all: it used to be
+ * created, its first lines run, and only then killed by {@link Attempt#add} (prestart27 P2; for self-fencing that is a
+ * command running on a node that has given its job up). The moment is held open by the engine's gate, which the
+ * launcher asks just before the exec, on the thread that starts the attempt (perf37 F4; before, on the job thread
+ * after {@code start} had returned): the test starts the attempt on a thread of its own, stops it while the gate
+ * waits, then lets the gate go on.
  */
 class StopBeforeTheExecTest {
 
@@ -34,8 +36,8 @@ class StopBeforeTheExecTest {
     }
 
     /**
-     * A gate that waits, on the job thread, until the test lets it go on; then lets the creation happen (also
-     * StopDuringASpawnThatHangsTest's node gate).
+     * A gate that waits, on the thread that starts the attempt, until the test lets it go on; then lets the creation
+     * happen (also StopDuringASpawnThatHangsTest's node gate).
      */
     static final class HeldGate implements StartGate {
         final CountDownLatch reached = new CountDownLatch(1);
@@ -52,6 +54,19 @@ class StopBeforeTheExecTest {
             }
             return spawn.create();
         }
+    }
+
+    /**
+     * Starts the attempt on a thread of its own, which {@code gate} holds just before the exec; returns once it holds
+     * it, with the start's return to come. The attempt is then the launcher's only one ({@link
+     * CommonsExecLauncher#attempts()}).
+     */
+    static CompletableFuture<RunningJob> startHeld(CommonsExecLauncher launcher, JobRequest request, HeldGate gate)
+            throws InterruptedException {
+        CompletableFuture<RunningJob> starting = CompletableFuture.supplyAsync(() -> launcher.start(request, gate));
+        assertThat(gate.reached.await(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(launcher.attempts()).hasSize(1);
+        return starting;
     }
 
     @Test
@@ -88,10 +103,11 @@ class StopBeforeTheExecTest {
         CommonsExecLauncher launcher = fixtures.launcher(fixtures.config());
         HeldGate gate = new HeldGate();
 
-        RunningJob job = launcher.start(Fixtures.request(name, script), gate);
-        assertThat(gate.reached.await(2, TimeUnit.MINUTES)).isTrue();
+        CompletableFuture<RunningJob> starting = startHeld(launcher, Fixtures.request(name, script), gate);
+        RunningJob job = launcher.attempts().get(0);
         stop.accept(job);
         gate.release.countDown();
+        assertThat(starting.get(2, TimeUnit.MINUTES)).isSameAs(job);
         JobOutcome outcome = job.outcome().get(2, TimeUnit.MINUTES);
 
         assertThat(job.process().get(1, TimeUnit.MINUTES)).as("no process was created").isNull();

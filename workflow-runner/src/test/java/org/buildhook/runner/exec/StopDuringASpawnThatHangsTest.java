@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * attempt's lock, so a stop waited for the creation: the fencing thread, which kills the node's jobs one after the
  * other, stayed blocked on the first, and the others ran on while another node took them over (review29). The
  * hanging creation is a stand-in {@link StartGate.Spawn} given to the attempt's own gate, the step the launcher's
- * executor runs; the attempt itself is a real one, its job thread held by the node's gate before its own look.
+ * executor runs; the attempt itself is a real one, the thread that starts it held by the node's gate before its own
+ * look.
  */
 class StopDuringASpawnThatHangsTest {
 
@@ -43,8 +44,9 @@ class StopDuringASpawnThatHangsTest {
         Path script = fixtures.script("never-started", "sleep 60");
         CommonsExecLauncher launcher = fixtures.launcher(fixtures.config());
         StopBeforeTheExecTest.HeldGate node = new StopBeforeTheExecTest.HeldGate(); // the node's gate
-        Attempt attempt = (Attempt) launcher.start(Fixtures.request("hung-exec", script), node);
-        assertThat(node.reached.await(2, TimeUnit.MINUTES)).isTrue();
+        CompletableFuture<RunningJob> starting = StopBeforeTheExecTest.startHeld(launcher,
+                Fixtures.request("hung-exec", script), node);
+        Attempt attempt = (Attempt) launcher.attempts().get(0);
 
         CountDownLatch spawning = new CountDownLatch(1);
         CountDownLatch hung = new CountDownLatch(1);
@@ -75,6 +77,7 @@ class StopDuringASpawnThatHangsTest {
             creation.get(1, TimeUnit.MINUTES);
             node.release.countDown();
         }
+        assertThat(starting.get(2, TimeUnit.MINUTES)).isSameAs(attempt);
         JobOutcome outcome = attempt.outcome().get(2, TimeUnit.MINUTES);
         assertThat(outcome.message())
                 .isEqualTo("killed by its own node: no heartbeat could be written; its command was not started");
