@@ -35,6 +35,8 @@ final class LibC {
     static final int ECHILD = 10;
     static final int ENOEXEC = 8;
     static final int EWOULDBLOCK = 11;
+    /** {@code ioctl} request: the bytes waiting in a pipe ({@code <asm-generic/ioctls.h>}). */
+    static final long FIONREAD = 0x541B;
     static final int LOCK_EX = 2;
     static final int LOCK_NB = 4;
 
@@ -68,6 +70,11 @@ final class LibC {
                 }
             }
         }
+    }
+
+    /** Whether the native methods are bound now: a call is made only then by those that never bind them. */
+    static boolean isBound() {
+        return bound != null;
     }
 
     /**
@@ -153,6 +160,12 @@ final class LibC {
 
     /** BSD {@code flock(2)}; not in {@link #FUNCTIONS}: every C library has it ({@link FileFlock}). */
     static native int flock(int fd, int operation) throws LastErrorException;
+
+    /**
+     * {@code ioctl(2)} with an {@code int} to fill; not in {@link #FUNCTIONS}: every C library has it. Asked by
+     * {@link Watchdog} alone, for {@link #FIONREAD}.
+     */
+    static native int ioctl(int fd, long request, int[] value) throws LastErrorException;
 
     /**
      * {@code prctl(2)}; not in {@link #FUNCTIONS}: Linux only, asked by {@link Orphans} alone. Five arguments, as the

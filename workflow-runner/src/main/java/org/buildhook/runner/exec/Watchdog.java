@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +33,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Nothing here waits on the watchdog but for a bound: lines to it are written by a thread of their own
  * from a bounded queue, so a watchdog that stops reading (stopped by a signal, hung) never blocks a job
- * thread, and the node's own lock is never held across a write or the start of a watchdog process. Its
+ * thread, and the node's own lock is never held across a write that can wait or the start of a watchdog
+ * process. One line is written by its job thread itself: an attempt's start ({@link #running}), when no line is
+ * queued or being written before it and the watchdog has read every byte written so far, so that its pipe, empty,
+ * takes the line whole at once (perf37 F3: the hand-off to the writer thread and back was a scheduling wait before
+ * every {@code exec}); otherwise it is queued as any other. Its
  * lines are read by a thread of their own as they come; only the end of an attempt killed by SIGKILL
  * waits for the watchdog's word on it, at most {@link #answerWait()}. A watchdog that has not read a line
  * for {@link #silence()} or is stopped ({@code T} in {@code /proc/<pid>/stat}) that long guards nothing;
@@ -154,9 +159,10 @@ public final class Watchdog implements AutoCloseable {
         synchronized (lock) {
             attempts.put(marker.value(), null);
             pipe = toIt;
-            line = send("R " + marker.value());
+            line = toIt == null ? 0 : toIt.writeNowOrOffer("R " + marker.value());
         }
-        // In the pipe before the attempt's first process exists, as far as a watchdog that reads allows.
+        // In the pipe before the attempt's first process exists, as far as a watchdog that reads allows: written by this
+        // thread already (line 0), or by the writer thread.
         if (pipe != null) {
             pipe.awaitWritten(line);
         }
@@ -541,6 +547,8 @@ public final class Watchdog implements AutoCloseable {
             cannotStart(start, e.getMessage());
             return;
         }
+        // Outside the lock: a look at each of this JVM's descriptors.
+        int writeEnd = Pipe.writeEndOf(started.pid());
         synchronized (lock) {
             if (closed) {
                 // Nothing runs any more and nobody will write to it: it ends without a word.
@@ -548,7 +556,7 @@ public final class Watchdog implements AutoCloseable {
                 return;
             }
             process = started;
-            toIt = new Pipe(started.getOutputStream(), started.pid());
+            toIt = new Pipe(started, writeEnd);
             readFrom = started;
             Thread reader = new Thread(() -> read(started), "buildhook-watchdog-read-" + started.pid());
             reader.setDaemon(true);
@@ -779,6 +787,13 @@ public final class Watchdog implements AutoCloseable {
         /** Ends the watchdog's input; compared by identity, never written. */
         private static final String END = new String("end of input");
         private final OutputStream out;
+        /** The watchdog process, for {@link #writeNowOrOffer}; null when lines go through the writer thread only. */
+        private final Process process;
+        /**
+         * This JVM's descriptor of the pipe's write end (the JDK's, behind {@link #out}), through which {@link
+         * #writeNowOrOffer} counts the bytes the watchdog has not read; -1 when not known.
+         */
+        private final int writeEnd;
         private final java.util.concurrent.BlockingQueue<String> queue =
                 new java.util.concurrent.ArrayBlockingQueue<>(QUEUED_LINES + 1);
         private final Object written = new Object();
@@ -786,11 +801,29 @@ public final class Watchdog implements AutoCloseable {
         private long done;                  // guarded by written: lines in the pipe, or given up on
         private boolean slow;               // guarded by written: a wait timed out; no start waits until caught up
         private volatile boolean overflowed;
+        private boolean ended;              // guarded by written: end() was called
+        private boolean broken;             // guarded by written: a line written by its caller failed (the watchdog is gone)
         /** When the write in progress began (nanoTime), 0 when none is. */
         private volatile long writingSince;
 
+        /** Lines through the writer thread only (tests). */
         Pipe(OutputStream out, long pid) {
+            this(out, null, -1, pid);
+        }
+
+        /**
+         * The lines to watchdog {@code process}.
+         *
+         * @param writeEnd this JVM's descriptor of the write end of its input ({@link #writeEndOf}), -1 when not known
+         */
+        Pipe(Process process, int writeEnd) {
+            this(process.getOutputStream(), process, writeEnd, process.pid());
+        }
+
+        private Pipe(OutputStream out, Process process, int writeEnd, long pid) {
             this.out = out;
+            this.process = process;
+            this.writeEnd = writeEnd;
             Thread writer = new Thread(this::write, "buildhook-watchdog-write-" + pid);
             writer.setDaemon(true);
             writer.start();
@@ -808,11 +841,92 @@ public final class Watchdog implements AutoCloseable {
         }
 
         /**
+         * Writes {@code line} on the calling thread, when no line is queued or being written before it and the
+         * watchdog has read every byte written to it so far; else queues it as {@link #offer}. A pipe that is empty
+         * takes a line of up to {@code PIPE_BUF} (4096) bytes whole at once, so this never waits for the watchdog:
+         * one that stopped reading leaves bytes in its pipe, and the line goes to the writer thread, whose wait
+         * {@link #awaitWritten} bounds. Only where the count can be read (the C library bound by the launcher, this
+         * JVM's descriptor of the pipe found): elsewhere every line goes through the writer thread.
+         *
+         * @return 0 when written (or given up: the watchdog is gone), nothing to wait for; else the line's number
+         */
+        long writeNowOrOffer(String line) {
+            synchronized (written) {
+                // The process first: once it has exited the JDK closes the descriptor, whose number may be reused (a
+                // count read from that one says nothing, and writes nothing: the stream then discards).
+                if (writeEnd >= 0 && !ended && !broken && !overflowed && queue.isEmpty() && done == offered
+                        && process.isAlive() && unread(writeEnd) == 0) {
+                    offered++;
+                    done++;
+                    try {
+                        out.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+                        out.flush();
+                    } catch (IOException e) {
+                        broken = true; // Gone: the beats see it ended and say so.
+                    }
+                    return 0;
+                }
+            }
+            return offer(line);
+        }
+
+        /** The bytes written to the pipe that its reader has not read, or -1 when they cannot be counted. */
+        private static int unread(int fd) {
+            if (!LibC.isBound()) {
+                return -1; // Not bound by this class: binding it would leave JNA's thread to an undeployed WAR.
+            }
+            try {
+                int[] count = new int[1];
+                LibC.ioctl(fd, LibC.FIONREAD, count);
+                return count[0];
+            } catch (RuntimeException | LinkageError e) {
+                return -1; // Unbound meanwhile, or not a pipe: the writer thread writes it.
+            }
+        }
+
+        /**
+         * This JVM's descriptor of the write end of the pipe that is process {@code pid}'s standard input (the JDK's,
+         * behind its {@link Process#getOutputStream()}), from {@code /proc}; -1 when there is not exactly one, or it
+         * cannot be read.
+         */
+        static int writeEndOf(long pid) {
+            try {
+                String pipe = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "fd", "0")).toString();
+                if (!pipe.startsWith("pipe:")) {
+                    return -1;
+                }
+                int found = -1;
+                try (java.nio.file.DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+                    for (Path fd : fds) {
+                        String target;
+                        try {
+                            target = Files.readSymbolicLink(fd).toString();
+                        } catch (IOException e) {
+                            continue; // closed meanwhile
+                        }
+                        if (target.equals(pipe)) {
+                            if (found >= 0) {
+                                return -1;
+                            }
+                            found = Integer.parseInt(fd.getFileName().toString());
+                        }
+                    }
+                }
+                return found;
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
+        }
+
+        /**
          * After the queued lines, the watchdog's input ends. Called once per pipe (the node then forgets
          * it); always taken: {@link #offer} keeps the queue at {@link #QUEUED_LINES} at most, and its
          * capacity is one more, for this.
          */
         void end() {
+            synchronized (written) {
+                ended = true;
+            }
             if (!queue.offer(END)) {
                 // Not expected (see above); were it full, its lines are dropped so that the writer ends.
                 queue.clear();

@@ -587,6 +587,148 @@ class WatchdogTest {
         }
     }
 
+    /**
+     * perf37 F3: an attempt's start line ({@code R}) is written by the thread that starts the attempt when nothing is
+     * queued before it and the watchdog has read everything so far. Before, every start queued its line to the
+     * watchdog's writer thread and waited for it to be written: two hand-offs before every exec on PostgreSQL. The C
+     * library is bound, as while a launcher runs jobs; the beats are off, so that once the watchdog has read its first
+     * lines nothing else is written to it meanwhile.
+     */
+    @Test
+    void anAttemptsStartLineIsWrittenByItsOwnThreadWhenTheWatchdogHasReadEverything() throws Exception {
+        NativeSpawn.launcherOpened();
+        try {
+            LibC.bind();
+            List<String[]> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+            watchdog = Watchdog.start("test-node", Duration.ofMinutes(10), b -> new WritersSeen(b.start(), lines));
+            await().atMost(Duration.ofMinutes(2)).until(watchdog::isUp);
+            watchdog.beating(false);
+            List<String> told = new ArrayList<>();
+
+            // Until the watchdog has read what came before: each start before that goes through the writer thread.
+            await().atMost(Duration.ofMinutes(1)).until(() -> {
+                AttemptMarker marker = AttemptMarker.of(job("W" + told.size()), 1);
+                told.add("R " + marker.value());
+                watchdog.running(marker);
+                return Thread.currentThread().getName().equals(writerOf(lines, "R " + marker.value()));
+            });
+
+            assertThat(startLines(lines)).as("in the order they were told").containsExactlyElementsOf(told);
+        } finally {
+            NativeSpawn.launcherClosed();
+        }
+    }
+
+    /**
+     * perf37 F3: a start whose line its own thread would write never waits for a watchdog that stopped reading: its
+     * pipe is not empty, so the line goes to the writer thread, whose wait is bounded ({@link Watchdog#WRITE_WAIT});
+     * more starts than the pipe holds all return. Once the watchdog reads again, every line reaches it in the order
+     * the starts were told, and a start's own thread writes its line again.
+     */
+    @Test
+    void aStartNeverWaitsForAStoppedWatchdogAndItsLinesKeepTheirOrder() throws Exception {
+        NativeSpawn.launcherOpened();
+        try {
+            LibC.bind();
+            List<String[]> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+            watchdog = Watchdog.start("test-node", Duration.ofMinutes(10), b -> new WritersSeen(b.start(), lines));
+            await().atMost(Duration.ofMinutes(2)).until(watchdog::isUp);
+            watchdog.beating(false); // nor replaced for not reading: the beats' thread would do that
+            long pid = watchdog.pid();
+            stoppedPid = pid;
+            signal("STOP", pid);
+            await().atMost(Duration.ofMinutes(1)).until(() -> state(pid) == 'T');
+
+            // About 150 KB of lines, more than twice what its pipe holds.
+            List<String> told = java.util.Collections.synchronizedList(new ArrayList<>());
+            java.util.concurrent.CompletableFuture<Void> starts = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < 4000; i++) {
+                    AttemptMarker marker = AttemptMarker.of(job("stopped-watchdog-start-" + i), 1);
+                    told.add("R " + marker.value());
+                    watchdog.running(marker);
+                }
+            });
+            await().atMost(Duration.ofMinutes(2)).until(starts::isDone);
+            starts.get();
+
+            signal("CONT", pid);
+            stoppedPid = -1;
+            await().atMost(Duration.ofMinutes(2)).until(() -> startLines(lines).size() == told.size());
+            assertThat(startLines(lines)).as("in the order they were told").containsExactlyElementsOf(told);
+            await().atMost(Duration.ofMinutes(1)).until(() -> {
+                AttemptMarker marker = AttemptMarker.of(job("after-" + told.size()), 1);
+                told.add("R " + marker.value());
+                watchdog.running(marker);
+                return Thread.currentThread().getName().equals(writerOf(lines, "R " + marker.value()));
+            });
+        } finally {
+            NativeSpawn.launcherClosed();
+        }
+    }
+
+    /** The name of the thread that wrote {@code line}, or null when it was not written (yet). */
+    private static String writerOf(List<String[]> lines, String line) {
+        synchronized (lines) {
+            return lines.stream().filter(l -> l[0].equals(line)).map(l -> l[1]).findFirst().orElse(null);
+        }
+    }
+
+    /** The start lines ({@code R}) written so far, in the order they were written. */
+    private static List<String> startLines(List<String[]> lines) {
+        synchronized (lines) {
+            return lines.stream().map(l -> l[0]).filter(l -> l.startsWith("R ")).toList();
+        }
+    }
+
+    /** A watchdog's process whose input records each line written to it with the name of the thread that wrote it. */
+    private static final class WritersSeen extends ForwardingProcess {
+        private final java.io.OutputStream out;
+
+        WritersSeen(Process real, List<String[]> lines) {
+            super(real);
+            java.io.OutputStream to = real.getOutputStream();
+            this.out = new java.io.OutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    write(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    to.write(b, off, len);
+                    // Each line is written whole, in one call.
+                    String line = new String(b, off, len, java.nio.charset.StandardCharsets.US_ASCII).strip();
+                    lines.add(new String[] {line, Thread.currentThread().getName()});
+                }
+
+                @Override
+                public void flush() throws IOException {
+                    to.flush();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    to.close();
+                }
+            };
+        }
+
+        @Override
+        public java.io.OutputStream getOutputStream() {
+            return out;
+        }
+
+        @Override
+        public java.io.InputStream getInputStream() {
+            return real.getInputStream();
+        }
+
+        @Override
+        protected void outputEnds() {
+            // Nothing is held back.
+        }
+    }
+
     /** A kill waits for its report at most an eighth of the dead-node limit, 1 s to 10 s. */
     @Test
     void aKillWaitsForItsReportWellInsideTheTimeBeforeATakeover() {
