@@ -40,7 +40,7 @@ final class JsonSecrets {
      * (shell code, a placeholder) or partly hidden already ({@code "Authorization": "Bearer ***"}).
      */
     static String mask(String text) {
-        if (text.indexOf(':') < 0) {
+        if (text.indexOf(':') < 0 || text.indexOf('"') < 0 && text.indexOf('\'') < 0) {
             return text;
         }
         Matcher m = FIELD.matcher(text);

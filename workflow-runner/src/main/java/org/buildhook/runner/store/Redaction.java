@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -70,7 +71,7 @@ public final class Redaction {
      * {@code git@keyserver:repo} are not headers. {@code Authorization} and
      * {@code Proxy-Authorization} have a shape of their own, which keeps the scheme visible ({@code Bearer ***}).
      */
-    private static final Pattern HEADER = Pattern.compile(
+    static final Pattern HEADER = Pattern.compile(
             "(?:(?<=(?:^|\\s)-H)|(?<![^\\s\"'(\\[{,;=]))(?!(?i:proxy-)?(?i:authorization):)([A-Za-z][A-Za-z0-9_.-]*):[ \\t]*([^\\s\"'][^\\r\\n\"']*)");
     /**
      * Where a command ends in shell code: an unquoted header value there stops at it, so the rest of the script stays
@@ -87,26 +88,44 @@ public final class Redaction {
     private static final Pattern SIGNATURE_PARAMETER = Pattern.compile("sig|signature|x-amz-signature",
             Pattern.CASE_INSENSITIVE);
 
-    /** A credential's shape: what it is (for a warning) and where its secret part is (group "s"). */
-    private record Shape(String what, Pattern pattern) {
+    /**
+     * A credential's shape: what it is (for a warning), where its secret part is (group "s"), and the words its
+     * pattern cannot match without: {@code pattern} is tried only on a text that holds one of them (ignoring ASCII
+     * case), since each pattern costs a scan of the whole text and most texts (a build number, a path, a URL without
+     * a password) hold none (lead37: a job start's {@link #hiddenIn} and every job a list shows ran all of them on
+     * every value). A word listed must occur in every text the pattern matches.
+     */
+    record Shape(String what, Pattern pattern, String... needs) {
+
+        /** Whether {@link #pattern} may match {@code lower}, a text in lower case ({@link Locale#ROOT}). */
+        boolean mayMatch(String lower) {
+            for (String need : needs) {
+                if (lower.contains(need)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
-    private static final List<Shape> SHAPES = List.of(
+    static final List<Shape> SHAPES = List.of(
             new Shape("a private key", Pattern.compile(
-                    "-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?<s>[\\s\\S]+?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)")),
+                    "-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?<s>[\\s\\S]+?)(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)"),
+                    "private key-----"),
             new Shape("an Authorization header", Pattern.compile(
-                    "(?i)\\b(?:proxy-)?authorization:\\s*(?:[A-Za-z]+\\s+)?(?<s>[^\\s\"']+)")),
+                    "(?i)\\b(?:proxy-)?authorization:\\s*(?:[A-Za-z]+\\s+)?(?<s>[^\\s\"']+)"), "authorization:"),
             new Shape("a Bearer or Basic credential", Pattern.compile(
-                    "(?i)\\b(?:Bearer|Basic)\\s+(?<s>[A-Za-z0-9._~+/=-]{4,})")),
+                    "(?i)\\b(?:Bearer|Basic)\\s+(?<s>[A-Za-z0-9._~+/=-]{4,})"), "bearer", "basic"),
             new Shape("a password in a URL", Pattern.compile(
-                    "://[^/\\s:@\"']*:(?<s>[^/\\s@\"']+)@")),
+                    "://[^/\\s:@\"']*:(?<s>[^/\\s@\"']+)@"), "@"),
             new Shape("a token with a known prefix (ghp_, github_pat_, glpat-, xoxb-, sk_live_ …)", Pattern.compile(
                     "(?<![A-Za-z0-9])(?:gh[pousr]_|github_pat_|glpat-|gldt-|glrt-|xox[abposre]-|xapp-|sk_live_|sk_test_"
                             + "|rk_live_|sk-(?=[A-Za-z0-9_-]{20}))(?<s>[A-Za-z0-9_-]{4,})"
-                            + "|(?<![A-Za-z0-9])(?:npm_(?<s2>[A-Za-z0-9]{36})|AKIA(?<s3>[0-9A-Z]{16}))(?![A-Za-z0-9])")),
+                            + "|(?<![A-Za-z0-9])(?:npm_(?<s2>[A-Za-z0-9]{36})|AKIA(?<s3>[0-9A-Z]{16}))(?![A-Za-z0-9])"),
+                    "_", "-", "akia"),
             new Shape("a chat webhook URL (Slack, Discord, Teams)", Pattern.compile(
                     "(?i)(?:hooks\\.slack\\.com/(?:services|workflows|triggers)/|discord(?:app)?\\.com/api/webhooks/"
-                            + "|\\.webhook\\.office\\.com/webhookb2/)(?<s>[^\\s\"'?#]+)")));
+                            + "|\\.webhook\\.office\\.com/webhookb2/)(?<s>[^\\s\"'?#]+)"), "hook"));
 
     private static final String[] GROUPS = {"s", "s2", "s3"};
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -124,7 +143,7 @@ public final class Redaction {
     public static Map<String, String> redact(Map<String, String> env) {
         Set<String> secrets = secretValues(env);
         Map<String, String> out = new LinkedHashMap<>();
-        env.forEach((k, v) -> out.put(k, SECRET_KEY.matcher(k).find() ? MASK : redactText(v, secrets)));
+        env.forEach((k, v) -> out.put(k, SecretNames.looksSecret(k) ? MASK : redactText(v, secrets)));
         return out;
     }
 
@@ -253,8 +272,11 @@ public final class Redaction {
                 out = out.replace(secret, MASK);
             }
         }
+        String lower = out.toLowerCase(Locale.ROOT);
         for (Shape shape : SHAPES) {
-            out = maskGroups(shape.pattern(), out);
+            if (shape.mayMatch(lower)) {
+                out = maskGroups(shape.pattern(), out);
+            }
         }
         if (CommandCredentials.ANY_PROGRAM.matcher(out).find()) {
             for (Pattern command : CommandCredentials.TEXT) {
@@ -262,15 +284,51 @@ public final class Redaction {
             }
         }
         out = JsonSecrets.mask(out);
-        Matcher m = ASSIGNMENT.matcher(out);
-        StringBuilder b = new StringBuilder();
-        while (m.find()) {
-            boolean secret = SECRET_KEY.matcher(m.group(1)).find() || SIGNATURE_PARAMETER.matcher(m.group(1)).matches();
-            m.appendReplacement(b, Matcher.quoteReplacement(secret && !m.group(2).equals(MASK) && !m.group(2).startsWith("$")
-                    ? m.group(1) + "=" + MASK : m.group()));
+        // Each of the rest is tried only where the character it cannot match without is (lead37).
+        if (out.indexOf('=') >= 0) {
+            Matcher m = ASSIGNMENT.matcher(out);
+            StringBuilder b = new StringBuilder();
+            while (m.find()) {
+                boolean secret = SecretNames.looksSecret(m.group(1))
+                        || SIGNATURE_PARAMETER.matcher(m.group(1)).matches();
+                m.appendReplacement(b, Matcher.quoteReplacement(secret && !m.group(2).equals(MASK)
+                        && !m.group(2).startsWith("$") ? m.group(1) + "=" + MASK : m.group()));
+            }
+            m.appendTail(b);
+            out = b.toString();
         }
-        m.appendTail(b);
-        return maskHeaders(maskJsonMembers(b.toString()), shellCode);
+        if (out.indexOf(':') < 0) {
+            return out;
+        }
+        out = out.indexOf('"') >= 0 ? maskJsonMembers(out) : out;
+        return mayHoldSecretHeader(out) ? maskHeaders(out, shellCode) : out;
+    }
+
+    /**
+     * Whether {@code text} may hold a {@link #HEADER} whose name is secret: a colon right after a name
+     * ({@code [A-Za-z][A-Za-z0-9_.-]*}) that {@link JsonSecrets#isSecretHeaderName} takes, where the name is the whole
+     * run of name characters before the colon or, glued to curl's {@code -H}, that run less its {@code -H}. A
+     * necessary condition only, tried before the header pattern, which scans the whole text: every URL has a colon
+     * ({@code https:}) and none a secret header (lead37).
+     */
+    static boolean mayHoldSecretHeader(String text) {
+        for (int colon = text.indexOf(':'); colon >= 0; colon = text.indexOf(':', colon + 1)) {
+            int start = colon;
+            while (start > 0 && isNameChar(text.charAt(start - 1))) {
+                start--;
+            }
+            String run = text.substring(start, colon);
+            if (JsonSecrets.isSecretHeaderName(run)
+                    || run.startsWith("-H") && JsonSecrets.isSecretHeaderName(run.substring(2))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isNameChar(char c) {
+        return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.'
+                || c == '-';
     }
 
     /** {@code text} with the value of each {@link #JSON_MEMBER} whose name looks secret replaced by {@code ***}. */
@@ -290,7 +348,7 @@ public final class Redaction {
     /** Whether a {@link #JSON_MEMBER} match's name looks secret and its value is neither empty, hidden nor shell code. */
     private static boolean isSecretMember(Matcher m) {
         String value = m.group(2);
-        return SECRET_KEY.matcher(JsonSecrets.decoded(m.group(1))).find() && !value.isEmpty() && !value.contains(MASK)
+        return SecretNames.looksSecret(JsonSecrets.decoded(m.group(1))) && !value.isEmpty() && !value.contains(MASK)
                 && !value.startsWith("$");
     }
 
@@ -352,7 +410,11 @@ public final class Redaction {
      * @return a short description ("an Authorization header"), or empty when it looks like none
      */
     public static Optional<String> credentialIn(String text) {
+        String lower = text.toLowerCase(Locale.ROOT);
         for (Shape shape : SHAPES) {
+            if (!shape.mayMatch(lower)) {
+                continue;
+            }
             Matcher m = shape.pattern().matcher(text);
             while (m.find()) {
                 for (String group : GROUPS) {
@@ -379,7 +441,7 @@ public final class Redaction {
         }
         Matcher m = ASSIGNMENT.matcher(text);
         while (m.find()) {
-            if (SECRET_KEY.matcher(m.group(1)).find() && !m.group(2).startsWith("$")) {
+            if (SecretNames.looksSecret(m.group(1)) && !m.group(2).startsWith("$")) {
                 return Optional.of("a secret-named setting (" + m.group(1) + "=…)");
             }
         }
@@ -501,7 +563,7 @@ public final class Redaction {
                     List<String> keys = new ArrayList<>();
                     env.fieldNames().forEachRemaining(keys::add);
                     for (String key : keys) {
-                        env.set(key, SECRET_KEY.matcher(key).find() ? TextNode.valueOf(MASK) : mask(env.get(key), secrets));
+                        env.set(key, SecretNames.looksSecret(key) ? TextNode.valueOf(MASK) : mask(env.get(key), secrets));
                     }
                 } else {
                     object.set(name, mask(value, secrets));
