@@ -145,7 +145,7 @@ final class LeftoverSweep {
     private void recordKnownOutcomes() {
         for (Map.Entry<String, StopsNotRecorded.Known> entry : stops.outcomesToRecord().entrySet()) {
             String[] key = entry.getKey().split(" ");
-            String by = key[0];
+            String by = StopsNotRecorded.nodeOf(entry.getKey()); // review37 F3: the id as configured
             String jobId = key[1];
             int attempt;
             try {
@@ -373,11 +373,12 @@ final class LeftoverSweep {
             } catch (NumberFormatException e) {
                 continue;
             }
-            boolean fenced = fenced(key[0], key[1], attempt);
-            if (ledger.notADeath(key[1], attempt, key[0], fenced ? NodeEnd.NONE : NodeEnd.STOPPED)) {
+            String by = StopsNotRecorded.nodeOf(noted); // review37 F3: the id as configured
+            boolean fenced = fenced(by, key[1], attempt);
+            if (ledger.notADeath(key[1], attempt, by, fenced ? NodeEnd.NONE : NodeEnd.STOPPED)) {
                 LOG.info("job {} attempt {}: recorded by another node as cut short by the death of its node {}, which"
                         + " was only {} (noted in {} in this data folder): not counted among the deaths in a row"
-                        + " that end a job (runner.deaths-in-a-row){}", key[1], attempt, key[0],
+                        + " that end a job (runner.deaths-in-a-row){}", key[1], attempt, by,
                         fenced ? "fenced by itself and stopped" : "stopped", StopsNotRecorded.FILE_NAME,
                         fenced ? "" : ", but among the stops (runner.stops-in-a-row)");
             }

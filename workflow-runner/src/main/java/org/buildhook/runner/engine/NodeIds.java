@@ -65,9 +65,9 @@ public final class NodeIds {
         for (int i = 0; i < id.length(); i = id.offsetByCodePoints(i, 1)) {
             int c = id.codePointAt(i);
             if (Character.isWhitespace(c) || Character.isSpaceChar(c)) {
-                return Optional.of("'" + id + "' holds a space: a node's attempts cut short by a stop that could not"
-                        + " record them are kept in the data folder as lines of words apart by spaces, and its next"
-                        + " start would not find them" + WHAT_TO_DO);
+                // The data folder's stops-not-recorded lines encode it since review37 F3; words apart remain.
+                return Optional.of("'" + id + "' holds a space: logs, buildhook nodes and the scripts that read them"
+                        + " take it for two words" + WHAT_TO_DO);
             }
             if (c == '/' || c == '\\' || c == '%') {
                 return Optional.of("'" + id + "' holds '" + (char) c + "', which a web server refuses in a URL's path:"

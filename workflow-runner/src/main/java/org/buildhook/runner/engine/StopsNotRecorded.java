@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * <attempt> FENCED - <end, epoch milliseconds, or -> <why>}, the fencing's own words last (they hold spaces): the next
  * start records those words, not that the node was gone (outcome21). Both are of format 2: a reader of the lines
  * above takes them for a plain cut short, as an unreadable outcome.
+ *
+ * <p>The node id is written percent-encoded ({@link #word(String)}: a space is {@code %20}, {@code %} is {@code %25}),
+ * so that an accepted id holding a space (deprecated) stays one word (review37 F3: {@code node a 01J… 1 begun} was
+ * read as five words, its stop taken for a death and an outcome it knew lost). Lines written before, with the raw id,
+ * are still read: a line that begins with this node's own raw id and a space is taken as its own. The keys this
+ * class answers ({@link #noted}, {@link #outcomesToRecord}) hold the encoded id: {@link #nodeOf} decodes it.
  */
 final class StopsNotRecorded {
 
@@ -50,7 +56,7 @@ final class StopsNotRecorded {
     private static final String BEGUN = "begun";
 
     /** The file's first line: its format's version. */
-    static final String HEADER = "# buildhook stops-not-recorded 2: <node> <job> <attempt>"
+    static final String HEADER = "# buildhook stops-not-recorded 2: <node, percent-encoded> <job> <attempt>"
             + " [begun | <result> <exit|-> <end ms|-> [<log>] | STOPPED - <end ms> | FENCED - <end ms|-> <why>]";
     /** The result word of an attempt this node's stop cut short, with when its process tree was killed. */
     private static final String STOPPED = "STOPPED";
@@ -88,7 +94,10 @@ final class StopsNotRecorded {
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
 
     private final Path file;
+    /** This node's id as its lines and keys hold it: {@link #word(String)}. */
     private final String node;
+    /** This node's id as configured, which lines written before the id was encoded begin with. */
+    private final String rawNode;
     /**
      * {@code <node id> <job id> <attempt>} of the file's lines, read at the start, of whichever node id wrote them: the
      * data folder is one node's at a time (its lock), and the default {@code runner.node-id}, {@code <hostname>-<pid>},
@@ -107,7 +116,8 @@ final class StopsNotRecorded {
      */
     StopsNotRecorded(Path file, String node) {
         this.file = file;
-        this.node = node;
+        this.node = word(node);
+        this.rawNode = node;
         if (file == null || !Files.exists(file)) {
             return;
         }
@@ -122,6 +132,18 @@ final class StopsNotRecorded {
 
     /** Takes one line of the file, if it can be read. */
     private void read(String line) {
+        if (line.startsWith("#")) {
+            return;
+        }
+        if (!rawNode.equals(node) && line.startsWith(rawNode + " ")) {
+            // Written before the id was encoded, by this very id: its words are after the id.
+            line = node + line.substring(rawNode.length());
+        } else {
+            int space = line.indexOf(' ');
+            if (space > 0) {
+                line = word(decoded(line.substring(0, space))) + line.substring(space);
+            }
+        }
         String[] parts = line.split(" ", 7);
         if (line.startsWith("#") || parts.length < 3) {
             return;
@@ -150,6 +172,62 @@ final class StopsNotRecorded {
             }
         }
         known.add(key);
+    }
+
+    /**
+     * A node id as a line holds it: one word, each {@code %}, space, control or invisible character percent-encoded
+     * (its UTF-8 bytes as {@code %XX}); an id of letters, digits, {@code -}, {@code _} and {@code .} is as it is.
+     */
+    static String word(String nodeId) {
+        StringBuilder out = new StringBuilder(nodeId.length());
+        for (int i = 0; i < nodeId.length(); i = nodeId.offsetByCodePoints(i, 1)) {
+            int c = nodeId.codePointAt(i);
+            if (c == '%' || Character.isWhitespace(c) || Character.isSpaceChar(c) || Character.isISOControl(c)
+                    || Character.getType(c) == Character.FORMAT) {
+                for (byte b : new String(Character.toChars(c)).getBytes(StandardCharsets.UTF_8)) {
+                    out.append('%').append(String.format("%02X", b & 0xFF));
+                }
+            } else {
+                out.appendCodePoint(c);
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * The node id a line's first word names ({@link #word(String)} undone); a word that is not percent-encoding (a raw
+     * id holding a {@code %} of another node, written before the id was encoded) is the id as it is.
+     */
+    static String decoded(String word) {
+        if (word.indexOf('%') < 0) {
+            return word;
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < word.length(); i++) {
+            char c = word.charAt(i);
+            if (c != '%') {
+                byte[] b = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+                bytes.write(b, 0, b.length);
+                continue;
+            }
+            if (i + 2 >= word.length() || Character.digit(word.charAt(i + 1), 16) < 0
+                    || Character.digit(word.charAt(i + 2), 16) < 0) {
+                return word;
+            }
+            bytes.write(Integer.parseInt(word.substring(i + 1, i + 3), 16));
+            i += 2;
+        }
+        java.nio.charset.CharsetDecoder strict = StandardCharsets.UTF_8.newDecoder();
+        try {
+            return strict.decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return word;
+        }
+    }
+
+    /** The node id of a key of {@link #noted} or {@link #outcomesToRecord} ({@code <node id> <job id> <attempt>}). */
+    static String nodeOf(String key) {
+        return decoded(key.substring(0, key.indexOf(' ')));
     }
 
     /** A time as a line holds it: epoch milliseconds, {@code -} for none. */
@@ -244,12 +322,12 @@ final class StopsNotRecorded {
      * death.
      */
     boolean begunUnder(String node, String jobId, int attempt) {
-        return begun.contains(node + " " + jobId + " " + attempt);
+        return begun.contains(word(node) + " " + jobId + " " + attempt);
     }
 
     /** The outcome the last stop of node {@code node} knew of {@code attempt} of {@code jobId} and could not record. */
     java.util.Optional<Known> outcome(String node, String jobId, int attempt) {
-        return java.util.Optional.ofNullable(outcomes.get(node + " " + jobId + " " + attempt));
+        return java.util.Optional.ofNullable(outcomes.get(word(node) + " " + jobId + " " + attempt));
     }
 
     /**
@@ -257,7 +335,7 @@ final class StopsNotRecorded {
      * {@code attempt} of {@code jobId} ended, when it noted more than that it cut it short.
      */
     java.util.Optional<Cut> cut(String node, String jobId, int attempt) {
-        return java.util.Optional.ofNullable(cuts.get(node + " " + jobId + " " + attempt));
+        return java.util.Optional.ofNullable(cuts.get(word(node) + " " + jobId + " " + attempt));
     }
 
     /**
@@ -287,7 +365,7 @@ final class StopsNotRecorded {
      * {@code attempt} of {@code jobId} short without recording it.
      */
     boolean contains(String node, String jobId, int attempt) {
-        return known.contains(node + " " + jobId + " " + attempt);
+        return known.contains(word(node) + " " + jobId + " " + attempt);
     }
 
     /**
@@ -295,7 +373,7 @@ final class StopsNotRecorded {
      * recording it, or had begun under one when it was killed.
      */
     boolean containsJob(String node, String jobId) {
-        String prefix = node + " " + jobId + " ";
+        String prefix = word(node) + " " + jobId + " ";
         return known.stream().anyMatch(k -> k.startsWith(prefix)) || begun.stream().anyMatch(k -> k.startsWith(prefix));
     }
 

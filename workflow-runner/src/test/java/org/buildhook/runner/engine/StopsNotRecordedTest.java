@@ -65,6 +65,55 @@ class StopsNotRecordedTest {
     }
 
     /**
+     * review37 F3: a node id holding a space (deprecated, accepted) and a '%': a stop's lines written now, and lines the
+     * version before wrote with the raw id, are read by the next start under that id, as begun, cut short and with
+     * their outcome; a line of another node's encoded id is read under that id.
+     */
+    @Test
+    void aNodeIdWithASpaceKeepsItsStopsLinesOfTheNewAndTheOldFormat() throws Exception {
+        Path file = dir.resolve(StopsNotRecorded.FILE_NAME);
+        String node = "node a%1";
+        Instant ended = Instant.parse("2026-12-04T10:01:20.123Z");
+        StopsNotRecorded stop = new StopsNotRecorded(file, node);
+        stop.begun(java.util.Map.of("job-new-begun", 1));
+        stop.add("job-new", 2, new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, ended,
+                dir.resolve("logs with space/attempt-2.log")));
+        stop.add("job-new-cut", 3, new StopsNotRecorded.Cut(ended, null));
+        assertThat(Files.readAllLines(file)).as("the id one word").contains("node%20a%251 job-new-begun 1 begun",
+                "node%20a%251 job-new-cut 3 STOPPED - " + ended.toEpochMilli());
+        // Lines the version before wrote (the raw id), and one of another node's id written now.
+        Files.writeString(file, node + " job-old-begun 4 begun\n"
+                + node + " job-old 5 SUCCEEDED 0 " + ended.toEpochMilli() + " /var/log/x y.log\n"
+                + node + " job-old-cut 6\n"
+                + "other%20b job-other 7 begun\n", java.nio.file.StandardOpenOption.APPEND);
+
+        StopsNotRecorded start = new StopsNotRecorded(file, node);
+        assertThat(start.begunUnder(node, "job-new-begun", 1)).as("a stop began under it: not a death").isTrue();
+        assertThat(start.outcome(node, "job-new", 2)).contains(new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED,
+                0, ended, dir.resolve("logs with space/attempt-2.log")));
+        assertThat(start.cut(node, "job-new-cut", 3)).contains(new StopsNotRecorded.Cut(ended, null));
+        assertThat(start.begunUnder(node, "job-old-begun", 4)).as("old format, begun").isTrue();
+        assertThat(start.outcome(node, "job-old", 5)).as("old format, the outcome the stop knew").contains(
+                new StopsNotRecorded.Known(JobOutcome.Result.SUCCEEDED, 0, ended, Path.of("/var/log/x y.log")));
+        assertThat(start.contains(node, "job-old-cut", 6)).as("old format, cut short").isTrue();
+        assertThat(start.containsJob(node, "job-old-begun")).isTrue();
+        assertThat(start.begunUnder("other b", "job-other", 7)).as("another node's encoded id").isTrue();
+        assertThat(start.outcomesToRecord().keySet()).extracting(StopsNotRecorded::nodeOf).containsOnly(node);
+        assertThat(start.noted()).extracting(StopsNotRecorded::nodeOf).contains(node, "other b");
+    }
+
+    @Test
+    void aNodeIdIsOneWordAndReadBack() {
+        for (String id : new String[] {"node-1", "node a", "a%20b", "50%", "tab\there", " lead", "é ü", "a\u00a0b"}) {
+            String word = StopsNotRecorded.word(id);
+            assertThat(word).doesNotContain(" ").doesNotContain("\t");
+            assertThat(StopsNotRecorded.decoded(word)).isEqualTo(id);
+        }
+        assertThat(StopsNotRecorded.word("node-1")).isEqualTo("node-1");
+        assertThat(StopsNotRecorded.decoded("a%zz")).as("not an encoding: as it is").isEqualTo("a%zz");
+    }
+
+    /**
      * tryout25 F9: a file an older build wrote, its header repeated before each entry (as found after a self-fenced
      * node's stop), is read whole by the next start: every header line is a comment.
      */
