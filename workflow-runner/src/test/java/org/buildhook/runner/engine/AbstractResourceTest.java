@@ -81,7 +81,9 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         }
         assertThat(changes).hasSize(120);
         assertThat(most).as("boards in use at once").isBetween(1L, 3L);
-        assertThat(store.resources().unitsInUse()).isEmpty();
+        // A job gives its units back after its end is recorded (JobTask: in the attempt's finally).
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertThat(store.resources().unitsInUse()).isEmpty());
     }
 
     /**
@@ -326,7 +328,9 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         for (String j : jobs) {
             assertState(awaitFinal(j).job(), JobState.SUCCEEDED);
         }
-        assertThat(store.resources().unitsInUse()).isEmpty();
+        // A job gives its units back after its end is recorded (JobTask: in the attempt's finally).
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertThat(store.resources().unitsInUse()).isEmpty());
     }
 
     /**
@@ -358,7 +362,9 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         Files.createFile(dir.resolve("go-2"));
         assertState(awaitFinal(first).job(), JobState.SUCCEEDED);
         assertState(awaitFinal(second).job(), JobState.SUCCEEDED);
-        assertThat(store.resources().unitsInUse()).isEmpty();
+        // A job gives its units back after its end is recorded (JobTask: in the attempt's finally).
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertThat(store.resources().unitsInUse()).isEmpty());
     }
 
     /**
