@@ -45,6 +45,8 @@ import java.util.TreeMap;
  */
 public final class ResourceLedger {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ResourceLedger.class);
+
     private final Database db;
     private final Clock clock;
     private final ExecutionLedger lease;
@@ -503,8 +505,6 @@ public final class ResourceLedger {
             LOG.warn("the jobs waiting for {} start at their next try: {}", String.join(", ", names), e.getMessage());
         }
     }
-
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ResourceLedger.class);
 
     /** A job's stored resources with the declared capacities; {@code from} gets each changed one's old capacity. */
     private static String withCapacities(String json, Map<String, Integer> declared, Map<String, Integer> from) {
