@@ -86,15 +86,16 @@ class NodesListTest {
         assertThat(server.page("metrics", null).body()).contains("buildhook_cluster_nodes{state=\"running\"} 1.0",
                 "buildhook_cluster_nodes{state=\"silent\"} 0.0", "buildhook_cluster_nodes{state=\"gone\"} 0.0");
         HttpResponse<String> forgetSelf = server.delete("nodes/" + id);
+        // review37 F8: the ids quoted ("node node a is the node answering" read as a typo).
         assertThat(forgetSelf.statusCode()).isEqualTo(409);
-        assertThat(AdminServer.json(forgetSelf.body()).path("error").asText()).isEqualTo("node " + id + " is the node"
+        assertThat(AdminServer.json(forgetSelf.body()).path("error").asText()).isEqualTo("node '" + id + "' is the node"
                 + " answering this request: it runs, so it is not forgotten. Forget a node that is silent (GET"
                 + " /api/nodes, \"state\": \"silent\"), from any other node");
         HttpResponse<String> unknown = server.delete("nodes/node-9");
         assertThat(unknown.statusCode()).isEqualTo(404);
         // tryout29 F6: true, and now why: an earlier run's id is no node to forget on SQLite.
-        assertThat(AdminServer.json(unknown.body()).path("error").asText()).isEqualTo("no node node-9 is known to the"
-                + " store: a SQLite store has one node, this one (" + id + "), and keeps no claim of any other, so"
+        assertThat(AdminServer.json(unknown.body()).path("error").asText()).isEqualTo("no node 'node-9' is known to the"
+                + " store: a SQLite store has one node, this one ('" + id + "'), and keeps no claim of any other, so"
                 + " there is no node to forget (the id of an earlier run of this server is none)");
         assertThat(server.delete("nodes/" + "x".repeat(51)).statusCode()).isEqualTo(404);
         assertThat(server.getWithAuthorization("nodes/node-9", null).statusCode()).isEqualTo(401);
@@ -105,8 +106,8 @@ class NodesListTest {
         assertThat(server.get("nope").body()).contains("/api/nodes");
         StringWriter err = new StringWriter();
         assertThat(cli(server, new StringWriter(), err, "nodes", "forget", "node-9")).isEqualTo(ExitCodes.FAILED);
-        assertThat(err.toString()).contains("no node node-9 is known to the store", "(404)")
-                .contains("a SQLite store has one node, this one (" + id + "), and keeps no claim of any other, so"
+        assertThat(err.toString()).contains("no node 'node-9' is known to the store", "(404)")
+                .contains("a SQLite store has one node, this one ('" + id + "'), and keeps no claim of any other, so"
                         + " there is no node to forget"); // tryout29 F6
 
         String page = server.page("", server.signIn()).body();
@@ -153,7 +154,7 @@ class NodesListTest {
         // nodes29: a running node is not forgotten.
         HttpResponse<String> running = b.delete("nodes/node-a");
         assertThat(running.statusCode()).isEqualTo(409);
-        assertThat(AdminServer.json(running.body()).path("error").asText()).startsWith("node node-a is running: it was"
+        assertThat(AdminServer.json(running.body()).path("error").asText()).startsWith("node 'node-a' is running: it was"
                 + " heard from ").contains("ago, within the dead-node limit (1m). Only a node silent for longer than"
                 + " that is forgotten; stop it first").endsWith("If it was killed, try again once it has been silent"
                 + " for the dead-node limit (GET /api/nodes, \"state\": \"silent\")"); // tryout29 F6
@@ -172,7 +173,7 @@ class NodesListTest {
                 .contains("buildhook_cluster_nodes{state=\"running\"} 1.0", "buildhook_cluster_nodes{state=\"silent\"} 1.0"));
         HttpResponse<String> holds = a.delete("nodes/node-c");
         assertThat(holds.statusCode()).isEqualTo(409);
-        assertThat(AdminServer.json(holds.body()).path("error").asText()).startsWith("node node-c is silent (for 2h")
+        assertThat(AdminServer.json(holds.body()).path("error").asText()).startsWith("node 'node-c' is silent (for 2h")
                 .contains("but still holds 1 job(s) and 0 unit(s) of shared resources that no other node has taken"
                         + " over yet", "try again then");
         try (Connection c = DriverManager.getConnection(pg.storeUrl);
@@ -199,7 +200,7 @@ class NodesListTest {
         claimWithAPickedJob(pg, "node-g", here.host(), here.bootId(), ended.pid(), System.currentTimeMillis());
         HttpResponse<String> goneHolds = a.delete("nodes/node-g");
         assertThat(goneHolds.statusCode()).isEqualTo(409);
-        assertThat(AdminServer.json(goneHolds.body()).path("error").asText()).startsWith("node node-g is gone (its"
+        assertThat(AdminServer.json(goneHolds.body()).path("error").asText()).startsWith("node 'node-g' is gone (its"
                 + " process on this host has ended; heard from ").contains(" ago) but still holds 1 job(s)");
         try (Connection c = DriverManager.getConnection(pg.storeUrl);
                 PreparedStatement p = c.prepareStatement("DELETE FROM scheduled_tasks WHERE task_instance = 'job-g'")) {

@@ -93,7 +93,7 @@ class NodesPanelBrowserTest extends AdminServerInChromium {
 
             // Confirmed, refused: its job is not taken over yet. The server's words, and the node still listed.
             clickForget(silent).accept();
-            await().atMost(Duration.ofMinutes(1)).until(() -> text("result").startsWith("Forget refused: node node-c"
+            await().atMost(Duration.ofMinutes(1)).until(() -> text("result").startsWith("Forget refused: node 'node-c'"
                     + " is silent (for 2h"));
             assertThat(text("result")).contains("but still holds 1 job(s) and 0 unit(s) of shared resources that no"
                     + " other node has taken over yet", "try again then");

@@ -131,24 +131,24 @@ final class AdminRequests {
         switch (f.outcome()) {
             case UNKNOWN -> throw ApiError.notFound(store().dialect() == org.buildhook.runner.store.Dialect.SQLITE
                     // tryout29 F6: true, but an earlier run's id (<hostname>-<pid>) is no node to forget there.
-                    ? "no node " + nodeId + " is known to the store: a SQLite store has one node, this one ("
-                            + nodeId() + "), and keeps no claim of any other, so there is no node to forget (the id of"
-                            + " an earlier run of this server is none)"
-                    : "no node " + nodeId + " is known to the store (none claims that id); GET /api/nodes lists them");
-            case SELF -> throw new ApiError(409, "node " + nodeId + " is the node answering this request: it runs, so it"
+                    ? "no " + quoted + " is known to the store: a SQLite store has one node, this one ('"
+                            + LogSafe.of(nodeId()) + "'), and keeps no claim of any other, so there is no node to"
+                            + " forget (the id of an earlier run of this server is none)"
+                    : "no " + quoted + " is known to the store (none claims that id); GET /api/nodes lists them");
+            case SELF -> throw new ApiError(409, quoted + " is the node answering this request: it runs, so it"
                     + " is not forgotten. Forget a node that is silent (GET /api/nodes, \"state\": \"silent\"), from any"
                     + " other node");
-            case NOT_SILENT -> throw new ApiError(409, "node " + nodeId + " is running: it was heard from " + heard
+            case NOT_SILENT -> throw new ApiError(409, quoted + " is running: it was heard from " + heard
                     + " ago, within the dead-node limit (" + dead + "). Only a node silent for longer than that is"
                     + " forgotten; stop it first (its clean stop removes it from the list by itself). If it was"
                     + " killed, try again once it has been silent for the dead-node limit (GET /api/nodes, \"state\":"
                     + " \"silent\")");
-            case HOLDS_WORK -> throw new ApiError(409, "node " + nodeId + " is " + state + " but still"
+            case HOLDS_WORK -> throw new ApiError(409, quoted + " is " + state + " but still"
                     + " holds " + f.pickedJobs() + " job(s) and " + f.heldUnits() + " unit(s) of shared resources that no"
                     + " other node has taken over yet; forgetting it now would hide them. The other nodes take them over"
                     + " within about the dead-node limit (" + dead + ") after its last heartbeat: try again then (GET"
                     + " /api/nodes, \"runningJobs\": 0)");
-            case SESSION_OPEN -> throw new ApiError(409, "node " + nodeId + " is silent (for " + heard + ") but a"
+            case SESSION_OPEN -> throw new ApiError(409, quoted + " is silent (for " + heard + ") but a"
                     + " database session still holds its node id: its process is paused or its host is cut off"
                     + " with its connection open, and it may come back. Stop or kill its process (PostgreSQL then ends"
                     + " the session) and try again; or start a node with its id, which takes it over");

@@ -309,9 +309,10 @@ public final class NodeLeases {
         if (nodeId.equals(selfId)) {
             return Forget.of(ForgetOutcome.SELF);
         }
-        if (nodeId.equals(SqliteServer.KEY)) {
+        if (nodeId.equals(SqliteServer.KEY) && db.dialect() == Dialect.SQLITE) {
             // A SQLite store's record of the server that serves it, not a node's claim: forgetting it would let a
-            // copy of the store start beside its live original unrefused (fixes36 N1).
+            // copy of the store start beside its live original unrefused (fixes36 N1). On PostgreSQL it is a node's
+            // claim like any other, from before the id was refused (review37 F7).
             return Forget.of(ForgetOutcome.UNKNOWN);
         }
         NodeIdentity self = NodeIdentity.current();

@@ -56,4 +56,18 @@ class PostgresNodeRulesTest extends AbstractNodeRulesTest {
             again.release();
         }
     }
+
+    /**
+     * review37 F7: a PostgreSQL node named {@code (sqlite server)} before that id was refused (191c914b) could not be
+     * forgotten: the forget took the id for a SQLite store's record of its server whatever the store. On PostgreSQL it
+     * is a node's claim like any other.
+     */
+    @Test
+    void aNodeNamedAsASqliteServersRecordIsForgottenOnPostgresql() throws Exception {
+        claim("node-a", "instance-a");
+        claim(SqliteServer.KEY, "instance-old");
+        silence(SqliteServer.KEY);
+        assertThat(store.nodeLeases().forget(SqliteServer.KEY, "node-a", DEAD_LIMIT).outcome())
+                .isEqualTo(NodeLeases.ForgetOutcome.FORGOTTEN);
+    }
 }
