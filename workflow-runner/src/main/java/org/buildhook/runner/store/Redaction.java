@@ -156,7 +156,11 @@ public final class Redaction {
      * @return a list of the same length
      */
     public static List<String> redactArgv(List<String> argv, Map<String, String> env) {
-        Set<String> secrets = secretValues(env);
+        return redactArgv(argv, secretValues(env));
+    }
+
+    /** {@link #redactArgv(List, Map)} with the environment's {@link #secretValues} already worked out. */
+    private static List<String> redactArgv(List<String> argv, Set<String> secrets) {
         boolean[] code = ShellCode.in(argv.stream().map(a -> a == null ? "" : a).toList());
         List<String> out = new ArrayList<>(argv.size());
         for (int i = 0; i < argv.size(); i++) {
@@ -182,8 +186,9 @@ public final class Redaction {
      * @return the hidden values; empty when nothing is hidden
      */
     public static Set<String> hiddenIn(List<String> argv, Map<String, String> env) {
-        Set<String> out = new TreeSet<>(secretValues(env));
-        List<String> shown = redactArgv(argv, env);
+        Set<String> secrets = secretValues(env);
+        List<String> shown = redactArgv(argv, secrets);
+        Set<String> out = new TreeSet<>(secrets);
         for (int i = 0; i < argv.size(); i++) {
             hiddenParts(argv.get(i), shown.get(i), out);
         }
