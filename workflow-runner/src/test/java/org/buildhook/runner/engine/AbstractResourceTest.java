@@ -81,9 +81,7 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         }
         assertThat(changes).hasSize(120);
         assertThat(most).as("boards in use at once").isBetween(1L, 3L);
-        // A job gives its units back after its end is recorded (JobTask: in the attempt's finally).
-        await().atMost(Duration.ofSeconds(60))
-                .untilAsserted(() -> assertThat(store.resources().unitsInUse()).isEmpty());
+        awaitNoUnitsInUse();
     }
 
     /**
@@ -328,9 +326,7 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         for (String j : jobs) {
             assertState(awaitFinal(j).job(), JobState.SUCCEEDED);
         }
-        // A job gives its units back after its end is recorded (JobTask: in the attempt's finally).
-        await().atMost(Duration.ofSeconds(60))
-                .untilAsserted(() -> assertThat(store.resources().unitsInUse()).isEmpty());
+        awaitNoUnitsInUse();
     }
 
     /**
@@ -362,9 +358,7 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         Files.createFile(dir.resolve("go-2"));
         assertState(awaitFinal(first).job(), JobState.SUCCEEDED);
         assertState(awaitFinal(second).job(), JobState.SUCCEEDED);
-        // A job gives its units back after its end is recorded (JobTask: in the attempt's finally).
-        await().atMost(Duration.ofSeconds(60))
-                .untilAsserted(() -> assertThat(store.resources().unitsInUse()).isEmpty());
+        awaitNoUnitsInUse();
     }
 
     /**
@@ -420,5 +414,11 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
     private static boolean waitsForTheSlot(Job job) {
         return job.state() == JobState.QUEUED && job.message() != null
                 && job.message().contains("waiting for a concurrency slot of its rule");
+    }
+
+    /** Waits until no unit is in use: a job gives its units back after its end is recorded (JobTask). */
+    private void awaitNoUnitsInUse() {
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertThat(store.resources().unitsInUse()).isEmpty());
     }
 }
