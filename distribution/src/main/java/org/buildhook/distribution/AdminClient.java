@@ -30,6 +30,8 @@ final class AdminClient {
     private final URI base;
     private final String token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    /** Whether the server answered a request of this command: a refused connection after it is a stop. */
+    private volatile boolean answered;
 
     AdminClient(URI base, String token) {
         this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
@@ -177,7 +179,9 @@ final class AdminClient {
 
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         try {
-            return http.send(request, handler);
+            HttpResponse<T> response = http.send(request, handler);
+            answered = true;
+            return response;
         } catch (javax.net.ssl.SSLHandshakeException e) {
             // The server runs and answered: asking whether it runs would send the operator the wrong way.
             throw new CommandFailure("the server at " + base + " answered with a certificate this command does not"
@@ -187,6 +191,12 @@ final class AdminClient {
                     + " makes one; its password is needed to read it), and a --url with a name or address the certificate"
                     + " is for", ExitCodes.UNAVAILABLE);
         } catch (IOException e) {
+            if (answered && e instanceof java.net.ConnectException) {
+                // It answered this command before: the address is right, the server went away (tryout36 F7).
+                throw new CommandFailure("the server at " + base + " answered this command before and now refuses"
+                        + " connections (" + IoProblems.describe(e) + "): it was stopped or is restarting; run the"
+                        + " command again once it answers", ExitCodes.UNAVAILABLE);
+            }
             throw new CommandFailure("cannot reach " + base + " (" + IoProblems.describe(e) + "); is 'buildhook serve' running there?"
                     + " Give the address with --url", ExitCodes.UNAVAILABLE);
         } catch (InterruptedException e) {

@@ -131,6 +131,12 @@ final class LogsCommand implements Callable<Integer> {
                 try {
                     job = jobDetail(client).path("job");
                 } catch (CommandFailure e) {
+                    // The server's graceful stop ended the follow after the job ended, and said how (tryout36 F7):
+                    // its port is closed now; the line printed is the job's end, and the exit code says it.
+                    java.util.regex.Matcher stopped = STOPPED_AFTER.matcher(copied.last());
+                    if (stopped.find()) {
+                        return stopped.group(2).equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
+                    }
                     return ExitCodes.UNAVAILABLE;
                 }
                 if (!ended(job.path("state").asText())) {
@@ -437,6 +443,10 @@ final class LogsCommand implements Callable<Integer> {
 
     /** How the server's last line of a follow it stopped on an error begins (its LogFollows.STOPPED). */
     static final String FOLLOW_STOPPED = "[buildhook] the log follow stopped: ";
+    /** The server's last line of a follow its graceful stop ended after the job ended (JobLogSender). */
+    private static final java.util.regex.Pattern STOPPED_AFTER = java.util.regex.Pattern.compile(
+            "^\\[buildhook\\] the log follow stopped: the server is stopping \\(graceful stop\\), after job (\\S+) ended"
+                    + " ([A-Z_]+)");
 
     /** How often a job that has not started is asked for its state. */
     private static final java.time.Duration POLL = java.time.Duration.ofSeconds(1);

@@ -882,6 +882,8 @@ public final class BuildhookApplication implements AutoCloseable {
      * #close()} must still follow. Idempotent.
      */
     public void drain() {
+        // Before the stop's line: a job that ends once it is logged has its follows end with how it stands.
+        logFollows.serverStopping();
         if (!stopping) {
             stopping = true;
             LOG.info(stoppingLine(store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL,

@@ -56,6 +56,9 @@ final class JobLogSender {
     private final String thisNode;
     private final LogFollows follows;
 
+    /** In a follow's last line when the server's stop ended it after the job ended: {@code ended SUCCEEDED}. */
+    static final String STOPPING_ENDED = "ended ";
+
     /**
      * @param thisNode this node's id ({@code runner.node-id}), compared with the node each attempt records
      * @param follows  serves the follows ({@code ?follow=1})
@@ -267,6 +270,8 @@ final class JobLogSender {
         private byte[] note;
         private boolean endedAtLook;
         private boolean over;
+        /** The job as the last look saw it, for {@link #stopping()}; on the looks' threads, read after. */
+        private volatile Job seen;
 
         /** @param from where to start in the log: 0, or where a follow that ended at its time limit stopped */
         Following(String jobId, Integer wanted, long from) {
@@ -279,6 +284,17 @@ final class JobLogSender {
         public void look() {
             Optional<JobDetail> job = store.job(jobId);
             Optional<JobAttempt> attempt = job.flatMap(j -> attempt(j, wanted));
+            if (attempt.map(JobAttempt::ended).orElse(false) && job.get().job().state() == JobState.RUNNING) {
+                // The job's row is read before its attempts, each in a statement of its own, and an attempt's end
+                // is written with the job's state in one transaction: this job was read just before that end.
+                // Read again, it has that end's state, which the last line of a follow the server's stop ends
+                // says ("while job … is RUNNING" for a job that had ended; tryout36 F7).
+                Optional<JobDetail> again = store.job(jobId);
+                if (again.isPresent()) {
+                    job = again;
+                }
+            }
+            job.ifPresent(j -> seen = j.job());
             endedAtLook = job.isEmpty() || attempt.map(JobAttempt::ended).orElse(false)
                     || (attempt.isEmpty() && job.get().job().state().isFinal())
                     || System.nanoTime() > deadline;
@@ -301,6 +317,22 @@ final class JobLogSender {
                     endedAtLook = true;
                 }
             }
+        }
+
+        @Override
+        public String stopping() {
+            Job job = seen;
+            String stops = LogFollows.STOPPED + "the server is stopping (graceful stop)";
+            if (job == null) {
+                return stops + "; follow again once it runs\n";
+            }
+            String message = job.message() == null || job.message().isEmpty() ? ""
+                    : " (" + org.buildhook.core.LogSafe.escape(job.message()) + ")";
+            // STOPPING_ENDED is read by 'buildhook logs -f', which then exits as for the job's end.
+            return job.state().isFinal()
+                    ? stops + ", after job " + jobId + " " + STOPPING_ENDED + job.state() + message + "\n"
+                    : stops + " while job " + jobId + " is " + job.state() + message + "; follow again once the server"
+                            + " runs (buildhook logs -f " + jobId + ")\n";
         }
 
         @Override

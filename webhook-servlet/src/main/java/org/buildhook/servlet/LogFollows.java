@@ -80,6 +80,14 @@ final class LogFollows implements AutoCloseable {
          */
         void look();
 
+        /**
+         * The last line of a follow that the server's graceful stop ends ({@link #endAll()}), after a last look
+         * and everything the log holds: the job's state at that look (tryout36 F7). It begins with {@link #STOPPED}.
+         */
+        default String stopping() {
+            return STOPPED + "the server is stopping (graceful stop); follow again once it runs\n";
+        }
+
         /** Idempotent: may be called while a look runs (an end, a stop), and then again once it returned. */
         @Override
         void close() throws IOException;
@@ -89,6 +97,8 @@ final class LogFollows implements AutoCloseable {
     private final ThreadPoolExecutor looks;
     private final Set<Follow> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** The server's graceful stop began: a follow whose attempt ends from now on says how the job stands. */
+    private volatile boolean serverStopping;
 
     private LogFollows(ScheduledExecutorService thread, ThreadPoolExecutor looks) {
         this.thread = thread;
@@ -134,11 +144,25 @@ final class LogFollows implements AutoCloseable {
         out.setWriteListener(follow); // calls onWritePossible once the container is ready: the first step
     }
 
-    /** Ends every follow in progress, and those that start from now on once they sent what is there. */
+    /**
+     * The server's graceful stop begins: a follow whose attempt ends from now on ends with {@link Source#stopping()}
+     * too, as its client may find the port closed when it asks how the job stands (tryout36 F7).
+     */
+    void serverStopping() {
+        serverStopping = true;
+    }
+
+    /**
+     * Ends every follow in progress, each after a last look at the store and what its log holds then, with a line
+     * that says the server stops and how the job stands ({@link Source#stopping()}): called once the engine stopped,
+     * so an attempt that ended during the stop is followed to its end (tryout36 F7: the follow was cut at once, its
+     * last output lost, and the command, asking the closed port how the job stood, blamed the address). Those that
+     * start from now on end at once.
+     */
     void endAll() {
         closed = true;
         for (Follow follow : open) {
-            run(follow::end);
+            run(follow::finish);
         }
     }
 
@@ -202,6 +226,8 @@ final class LogFollows implements AutoCloseable {
         private boolean lineEnded = true; // the last byte written was a newline (or none was written)
         private byte[] last; // the line saying why the follow stopped, until written
         private boolean stopped;
+        private boolean finishing; // ended by the server's stop: a last look, the rest of the log, the line
+        private boolean finalLooked;
         /** Set once, by the one {@link #end()} that does it; read by {@link #step()}. */
         private final AtomicBoolean done = new AtomicBoolean();
         private volatile ScheduledFuture<?> waiting;
@@ -231,6 +257,13 @@ final class LogFollows implements AutoCloseable {
                     } else if (!flushed) {
                         out.flush();
                         flushed = true;
+                    } else if (finishing && !stopped && !finalLooked) {
+                        finalLooked = true;
+                        look();
+                        return;
+                    } else if ((finishing || (serverStopping && source.ended())) && !stopped) {
+                        stopped = true;
+                        last = source.stopping().getBytes(StandardCharsets.UTF_8);
                     } else if (closed || stopped || source.ended()) {
                         end();
                         return;
@@ -268,7 +301,7 @@ final class LogFollows implements AutoCloseable {
                 }
                 return line;
             }
-            if (closed) {
+            if (closed && !finishing) {
                 return null;
             }
             try {
@@ -325,6 +358,20 @@ final class LogFollows implements AutoCloseable {
             } else {
                 LOG.warn("following the log of {} stopped", what, e);
             }
+        }
+
+        /** The server's graceful stop ends this follow: after a last look and the rest of the log ({@link #endAll()}). */
+        private void finish() {
+            if (done.get() || finishing) {
+                return;
+            }
+            finishing = true;
+            ScheduledFuture<?> w = waiting;
+            if (w != null) {
+                w.cancel(false);
+                waiting = null;
+            }
+            step();
         }
 
         private void afterWait() {
