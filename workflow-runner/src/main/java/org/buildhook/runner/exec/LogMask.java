@@ -127,12 +127,17 @@ public final class LogMask extends OutputStream {
 
     /**
      * The attempt gives up its output (a process outside the job still holds the pipe, PooledStreamHandler): writes
-     * what was held back, as {@link #end()} does, now, before the attempt writes its own last lines and closes the
-     * log, and nothing the pipe gives after that, which could complete a secret whose beginning is written (mask36
-     * L2: the held bytes were dropped, the pump writing them only once the holder let the pipe go, to a closed log).
+     * {@code ***} for what was held back, now, before the attempt writes its own last lines and closes the log, and
+     * nothing the pipe gives after that (mask36 L2: the held bytes were dropped, the pump writing them only once the
+     * holder let the pipe go, to a closed log). Not the held bytes themselves, as {@link #end()} writes them: there the
+     * output has ended and they were all the job printed of the secret; here the rest of the secret may be in the pipe,
+     * unread, and they would show all of it but its last byte (review38: {@code s3cr3t-P} of {@code s3cr3t-Pa55word}).
      */
     public synchronized void giveUp() throws IOException {
-        end();
+        if (heldLength > 0) {
+            heldLength = 0;
+            log.write(MASK);
+        }
         givenUp = true;
     }
 

@@ -216,8 +216,8 @@ final class PooledStreamHandler implements ExecuteStreamHandler {
 
     /**
      * The output is given up before its end: what the mask held back (the beginning of a secret, or not) is written
-     * now, before the attempt's own last lines; the pump writes it only at the output's end, which may come after the
-     * attempt closed its log, or never (mask36 L2).
+     * now, as {@code ***} (review38), before the attempt's own last lines; the pump writes it only at the output's end,
+     * which may come after the attempt closed its log, or never (mask36 L2).
      */
     private void giveUpMask() {
         if (log instanceof LogMask mask) {

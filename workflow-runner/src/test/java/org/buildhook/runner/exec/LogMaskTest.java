@@ -48,15 +48,16 @@ class LogMaskTest {
     }
 
     @Test
-    void anOutputGivenUpWritesItsHeldBackBeginningAndNothingThePipeGivesAfter() throws Exception {
+    void anOutputGivenUpWritesItsHeldBackBeginningMaskedAndNothingThePipeGivesAfter() throws Exception {
         LogMask mask = (LogMask) LogMask.over(log, Set.of(SECRET));
 
         write(mask, "done s3cr3t-P");
         mask.giveUp();
-        assertThat(text()).isEqualTo("done s3cr3t-P");
+        // review38: the rest of the secret may still be in the pipe; in clear, its first 8 characters were shown.
+        assertThat(text()).as("the held-back beginning, masked").isEqualTo("done ***");
         write(mask, "a55word\n"); // the rest of the secret, read after the attempt gave the output up
 
-        assertThat(text()).as("no later byte completes the secret").isEqualTo("done s3cr3t-P");
+        assertThat(text()).as("no later byte is written").isEqualTo("done ***");
     }
 
     @Test

@@ -79,13 +79,14 @@ class SecretsMaskedInTheLogTest extends LauncherTest {
 
     /**
      * mask36 L2: the output is given up while a process outside the job holds its pipe (PipeHolderEscapeTest), with
-     * the beginning of a secret held back. The attempt writes what was held back before its end (here a proper
-     * prefix, so as it is), and nothing the pipe gives after that: what came later could complete the secret. Run
+     * the beginning of a secret held back. The attempt writes *** for what was held back before its end (review38:
+     * as it was, it showed the secret's first 8 characters, whose rest may still have been in the pipe), and nothing
+     * the pipe gives after that. Run
      * with the JDK's pipes (no session of its own), whose reader is not woken when the attempt lets the pipe go: it
      * reads on until the holder ends, which is after the attempt has closed its log.
      */
     @Test
-    void theBeginningOfASecretHeldBackWhenTheOutputIsGivenUpIsWrittenBeforeTheAttemptsEnd() throws Exception {
+    void theBeginningOfASecretHeldBackWhenTheOutputIsGivenUpIsWrittenMaskedBeforeTheAttemptsEnd() throws Exception {
         launcher.close();
         launcher = fixtures.launcher(fixtures.config().withNewSession(false).withKillGrace(Duration.ofSeconds(5)));
         Path socket = dir.resolve("fd.sock");
@@ -120,8 +121,8 @@ class SecretsMaskedInTheLogTest extends LauncherTest {
             receiver.destroyForcibly(); // the pipe's last holder: the output ends now, after the attempt's end
             receiver.waitFor(60, TimeUnit.SECONDS);
 
-            assertThat(Files.readString(outcome.logFile(), StandardCharsets.UTF_8))
-                    .isEqualTo("before\n" + SECRET.substring(0, 8));
+            // Masked (review38): the attempt cannot know whether the rest of the secret was still in the pipe.
+            assertThat(Files.readString(outcome.logFile(), StandardCharsets.UTF_8)).isEqualTo("before\n***");
         } finally {
             receiver.destroyForcibly();
         }
