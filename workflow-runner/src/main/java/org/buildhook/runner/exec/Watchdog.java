@@ -854,6 +854,16 @@ public final class Watchdog implements AutoCloseable {
             synchronized (written) {
                 // The process first: once it has exited the JDK closes the descriptor, whose number may be reused (a
                 // count read from that one says nothing, and writes nothing: the stream then discards).
+                // The look does not close the window (review38): the watchdog may exit, the JDK's reaper close the
+                // descriptor and another open take its number between isAlive and the ioctl. Harmless: FIONREAD only
+                // reads a count into an int, whatever the descriptor now is (a file: the bytes left to its end; a
+                // socket or another pipe: the bytes queued; a terminal: TIOCINQ, the same request), and changes
+                // nothing; a device that does not know it answers ENOTTY, taken as -1 (unread). A 0 read there lets
+                // this thread write, but only through the JDK's stream of the old pipe, never to the number: closed
+                // by the reaper (under the stream's lock, as this write), the stream fails ("Stream closed") and the
+                // pipe is taken as broken; written before that close, the line goes to the old pipe, whose reader
+                // is gone (EPIPE, the JVM ignores SIGPIPE) or, held by a child of the watchdog, is empty: neither
+                // waits.
                 if (writeEnd >= 0 && !ended && !broken && !overflowed && queue.isEmpty() && done == offered
                         && process.isAlive() && unread(writeEnd) == 0) {
                     offered++;
