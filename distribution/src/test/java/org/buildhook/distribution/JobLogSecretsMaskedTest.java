@@ -92,4 +92,45 @@ class JobLogSecretsMaskedTest {
         String page = server.page("?job=" + id, server.signIn()).body();
         assertThat(page).contains("*** after").doesNotContain(SECRET.substring(7)).doesNotContain(BEARER);
     }
+
+    /**
+     * mask38: passwords these programs take after their own flags (redis-cli -a, openssl enc -k, keytool -storepass)
+     * and after a long flag whose last word is pass (--db-pass) were shown in clear by the API, the status page (the
+     * job and the rules in force) and the job's rule snapshot, and so printed in clear to the job's log.
+     */
+    @Test
+    void passwordsAfterAProgramsOwnFlagAreStarsInTheLogTheApiAndTheStatusPage() throws Exception {
+        List<String> passwords = List.of("redis-Pa55-38", "openssl-Pa55-38", "ks-Pa55-38", "db-Pa55-38");
+        server = AdminServer.withRunner(dir, "");
+        server.replaceRules("rules:\n  - name: prints-passwords\n    run:\n"
+                + "      command: [/bin/sh, -c, 'set -x; : \"$@\"', sh, redis-cli, -a, " + passwords.get(0)
+                + ", openssl, enc, -k, " + passwords.get(1) + ", keytool, -storepass, " + passwords.get(2)
+                + ", deploy, --db-pass, " + passwords.get(3) + "]\n");
+        server.app().rules().checkNow();
+        assertThat(server.app().rules().current().ruleNames()).containsExactly("prints-passwords");
+
+        String delivery = server.deliver("build-67-passed.json");
+        AtomicReference<String> jobId = new AtomicReference<>();
+        await().atMost(Duration.ofMinutes(2)).until(() -> {
+            JsonNode jobs = server.getJson("deliveries/" + delivery).path("jobs");
+            jobId.set(jobs.path(0).path("id").asText());
+            return jobs.size() == 1 && server.getJson("jobs/" + jobId.get()).path("job").path("state").asText()
+                    .matches("SUCCEEDED|FAILED\\w*");
+        });
+        String id = jobId.get();
+        JsonNode job = server.getJson("jobs/" + id).path("job");
+        assertThat(job.path("state").asText()).isEqualTo("SUCCEEDED");
+
+        String log = server.get("jobs/" + id + "/log?attempt=1").body();
+        assertThat(log).contains("redis-cli -a *** openssl enc -k *** keytool -storepass *** deploy --db-pass ***");
+        assertThat(job.path("argv").toString()).contains("\"-a\",\"***\"", "\"-k\",\"***\"",
+                "\"-storepass\",\"***\"", "\"--db-pass\",\"***\"");
+        String cookie = server.signIn();
+        for (String shown : List.of(log, server.get("jobs/" + id).body(), server.page("?job=" + id, cookie).body(),
+                server.page("", cookie).body())) {
+            for (String password : passwords) {
+                assertThat(shown).doesNotContain(password);
+            }
+        }
+    }
 }

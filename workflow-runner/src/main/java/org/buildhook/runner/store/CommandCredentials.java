@@ -29,12 +29,26 @@ final class CommandCredentials {
         /** After the first {@code ,}: {@code lftp -u deploy,PASSWORD}. */
         AFTER_COMMA,
         /** After the first {@code %}: Samba's {@code smbclient -U [DOMAIN\\]deploy%PASSWORD}. */
-        AFTER_PERCENT;
+        AFTER_PERCENT,
+        /**
+         * The whole next argument only, a one-letter flag neither glued nor ending a group: {@code redis-cli -a
+         * PASSWORD} ({@code -aX} is no option of redis-cli), {@code openssl enc -k PASSWORD} (not {@code -kfile FILE}),
+         * {@code keytool -storepass PASSWORD} (not {@code -storepass:env VAR}). A longer flag also as {@code -flag=PASSWORD}.
+         */
+        NEXT,
+        /**
+         * After a {@code pass:} at the start of the value: openssl's {@code -passin pass:PASSWORD}; its other sources
+         * ({@code env:VAR}, {@code file:PATH}, {@code fd:N}, {@code stdin}) only name where the password is.
+         */
+        AFTER_PASS_PREFIX;
 
         /** Where the secret starts in {@code value} from {@code from} on, or -1 when there is none. */
         int in(String value, int from) {
+            if (this == AFTER_PASS_PREFIX) {
+                return value.startsWith("pass:", from) && from + 5 < value.length() ? from + 5 : -1;
+            }
             char separator = switch (this) {
-                case WHOLE, GLUED -> 0;
+                case WHOLE, GLUED, NEXT, AFTER_PASS_PREFIX -> 0;
                 case AFTER_COLON -> ':';
                 case AFTER_COMMA -> ',';
                 case AFTER_PERCENT -> '%';
@@ -62,6 +76,11 @@ final class CommandCredentials {
             + "|mariadb|mariadb-dump|mariadb-admin";
     private static final String LOGIN = "docker|podman|buildah|skopeo|helm|oras|az|oc";
     private static final String SAMBA = "smbclient|rpcclient|smbcacls|smbcquotas|smbget|smbtree";
+    /** OpenLDAP's clients that bind: {@code -w PASSWORD} (ldappasswd has a row of its own). */
+    private static final String LDAP = "ldapsearch|ldapmodify|ldapadd|ldapdelete|ldapmodrdn|ldapcompare|ldapwhoami"
+            + "|ldapexop|ldapvc";
+    private static final String KEYTOOL = "keytool|jarsigner";
+    private static final String MOSQUITTO = "mosquitto_pub|mosquitto_sub|mosquitto_rr";
 
     /** Any program's {@code login} command: {@code docker login}, {@code az acr login}, {@code oc login}. */
     private static final Program LOGIN_COMMAND = new Program(Set.of(LOGIN.split("\\|")), true,
@@ -75,15 +94,56 @@ final class CommandCredentials {
             LOGIN_COMMAND,
             new Program(Set.of("lftp"), false, List.of(new Flag("-u", Sits.AFTER_COMMA))),
             new Program(Set.of(SAMBA.split("\\|")), false, List.of(new Flag("-U", Sits.AFTER_PERCENT),
-                    new Flag("--user", Sits.AFTER_PERCENT))));
+                    new Flag("--user", Sits.AFTER_PERCENT))),
+            // redis-cli(1): -a <password>; its --pass is a secret flag by its name (Redaction).
+            new Program(Set.of("redis-cli"), false, List.of(new Flag("-a", Sits.NEXT))),
+            // ldapsearch(1) & co: -w passwd (getopt: glued too, or ending a group as -xw); ldappasswd(1) also takes
+            // the old password (-a oldPasswd) and the new one (-s newPasswd).
+            new Program(Set.of(LDAP.split("\\|")), false, List.of(new Flag("-w", Sits.WHOLE))),
+            new Program(Set.of("ldappasswd"), false, List.of(new Flag("-w", Sits.WHOLE), new Flag("-a", Sits.WHOLE),
+                    new Flag("-s", Sits.WHOLE))),
+            // zip(1) and unzip(1): -P password (--password is a secret flag by its name).
+            new Program(Set.of("zip", "unzip"), false, List.of(new Flag("-P", Sits.WHOLE))),
+            // keytool and jarsigner: -storepass, -keypass (keytool's -src…/-dest… and -new too); -storepass:env VAR
+            // and -storepass:file PATH name where the password is.
+            new Program(Set.of(KEYTOOL.split("\\|")), false, List.of(new Flag("-storepass", Sits.NEXT),
+                    new Flag("-keypass", Sits.NEXT), new Flag("-srcstorepass", Sits.NEXT),
+                    new Flag("-deststorepass", Sits.NEXT), new Flag("-srckeypass", Sits.NEXT),
+                    new Flag("-destkeypass", Sits.NEXT), new Flag("-new", Sits.NEXT))),
+            // openssl-passphrase-options(1): -passin/-passout/-pass/-password pass:PASSWORD; enc's -k PASSWORD.
+            new Program(Set.of("openssl"), false, List.of(new Flag("-passin", Sits.AFTER_PASS_PREFIX),
+                    new Flag("-passout", Sits.AFTER_PASS_PREFIX), new Flag("-pass", Sits.AFTER_PASS_PREFIX),
+                    new Flag("-password", Sits.AFTER_PASS_PREFIX), new Flag("-k", Sits.NEXT))),
+            // mosquitto_pub(1) & co: -P password, --pw password.
+            new Program(Set.of(MOSQUITTO.split("\\|")), false, List.of(new Flag("-P", Sits.NEXT),
+                    new Flag("--pw", Sits.NEXT))));
 
     /** Runs of a command line in one piece of text: not across a pipe, a {@code ;}, an {@code &} or a line end. */
     private static final String SAME_COMMAND = "[^\\n|;&]*?\\s";
-    /** htpasswd's options before its operands: {@code -C COST} and {@code -r ROUNDS} take a number. */
-    private static final String HTPASSWD_OPTIONS = "(?:\\s+(?:-[Cr]\\s+\\d+|-[A-Za-z25]+))*";
-    /** A password in shell code, up to a quote, a blank or the end of its command ({@code ;}, {@code &}, {@code |}). */
-    private static final String UNQUOTED = "[^\\s'\";&|]+";
-    private static final String OPERAND = "\\s+['\"]?[^\\s'\"-][^\\s'\"]*['\"]?";
+    /**
+     * htpasswd's options before its operands: {@code -C COST} and {@code -r ROUNDS} take the next argument, also
+     * at the end of a group ({@code -bC 10}). Taken whole, never given back ({@code (?>…)}): read as a bare option,
+     * {@code -C} left its number to be taken for an operand, and {@code htpasswd -b -C 10 f u}, whose password is
+     * missing, had {@code u} hidden (mask37's note).
+     */
+    private static final String HTPASSWD_OPTIONS = "(?:\\s+(?:-[A-Za-z25]*[Cr]\\s+\\S+|-[A-Za-z25]+))*";
+    /**
+     * A password in shell code, up to a quote, a blank, the end of its command ({@code ;}, {@code &}, {@code |}) or a
+     * redirection ({@code <}, {@code >}).
+     */
+    private static final String UNQUOTED = "[^\\s'\";&|<>]+";
+    /** An operand in shell code: not an option, nor the end of its command or a redirection. */
+    private static final String OPERAND = "\\s+['\"]?[^\\s'\";&|<>-][^\\s'\";&|<>]*['\"]?";
+    /** A program's name in shell code, whole: not {@code gzip}, {@code x.zip}, {@code zip.py}, {@code keytool2}. */
+    private static final String START_OF_NAME = "(?<![\\w.-])";
+    private static final String END_OF_NAME = "(?![\\w.-])";
+    /**
+     * A password not hidden yet nor a variable: so that, tried again on its own output ({@code Redaction}), a pattern
+     * reaches the next password of the same command ({@code ldappasswd -w BIND -a OLD -s NEW}).
+     */
+    private static final String FRESH = "(?!\\*\\*\\*|\\$)";
+    /** OpenLDAP's clients' options that take no value, which may come before {@code -w} in a group ({@code -xw}). */
+    private static final String LDAP_NO_VALUE = "[VnvcutALMxWIQNZS]*";
 
     /** The same shapes in a text (shell code, a variable's value): the password in group {@code s}. */
     static final List<Pattern> TEXT = List.of(
@@ -99,10 +159,27 @@ final class CommandCredentials {
             // htpasswd -b FILE USER PASSWORD, and -nb USER PASSWORD (no file): b and n anywhere among its options.
             Pattern.compile("(?<![\\w-])htpasswd(?=" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*b)"
                     + "(?!" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*n)"
-                    + HTPASSWD_OPTIONS + OPERAND + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"),
+                    + "(?>" + HTPASSWD_OPTIONS + ")" + OPERAND + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"),
             Pattern.compile("(?<![\\w-])htpasswd(?=" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*b)"
                     + "(?=" + HTPASSWD_OPTIONS.replace("*", "*?") + "\\s+-[A-Za-z25]*n)"
-                    + HTPASSWD_OPTIONS + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"));
+                    + "(?>" + HTPASSWD_OPTIONS + ")" + OPERAND + "\\s+['\"]?(?<s>" + UNQUOTED + ")"),
+            // redis-cli -a PASSWORD (--pass PASSWORD: a secret flag by its name, in shell code here).
+            Pattern.compile(START_OF_NAME + "redis-cli" + END_OF_NAME + SAME_COMMAND + "(?:-a|--pass)\\s+['\"]?(?<s>"
+                    + FRESH + UNQUOTED + ")"),
+            // ldapsearch & co -w PASSWORD, -wPASSWORD, -xw PASSWORD; ldappasswd's -a OLD and -s NEW too.
+            Pattern.compile(START_OF_NAME + "(?:" + LDAP + ")" + END_OF_NAME + SAME_COMMAND + "-" + LDAP_NO_VALUE
+                    + "w\\s*['\"]?(?<s>" + FRESH + UNQUOTED + ")"),
+            Pattern.compile(START_OF_NAME + "ldappasswd" + END_OF_NAME + SAME_COMMAND + "-" + LDAP_NO_VALUE
+                    + "[was]\\s*['\"]?(?<s>" + FRESH + UNQUOTED + ")"),
+            Pattern.compile(START_OF_NAME + "(?:zip|unzip)" + END_OF_NAME + SAME_COMMAND + "-[A-Za-z0-9]*P\\s*['\"]?(?<s>"
+                    + FRESH + UNQUOTED + ")"),
+            Pattern.compile(START_OF_NAME + "(?:" + KEYTOOL + ")" + END_OF_NAME + SAME_COMMAND
+                    + "-(?:(?:src|dest)?(?:store|key)pass|new)\\s+['\"]?(?<s>" + FRESH + UNQUOTED + ")"),
+            Pattern.compile(START_OF_NAME + "openssl" + END_OF_NAME + SAME_COMMAND
+                    + "(?:-(?:passin|passout|pass|password)(?:\\s+|=)['\"]?pass:|-k(?:\\s+|=)['\"]?)(?<s>" + FRESH
+                    + UNQUOTED + ")"),
+            Pattern.compile(START_OF_NAME + "(?:" + MOSQUITTO + ")" + END_OF_NAME + SAME_COMMAND + "(?:-P|--pw)\\s+['\"]?(?<s>"
+                    + FRESH + UNQUOTED + ")"));
 
     private CommandCredentials() {
     }
@@ -145,13 +222,14 @@ final class CommandCredentials {
         for (Flag flag : table.flags()) {
             String name = flag.name();
             boolean letter = name.length() == 2;
+            boolean next = flag.sits() == Sits.NEXT;
             boolean after = previous.equals(name)
-                    || letter && previous.matches("-[A-Za-z]*" + Pattern.quote(name.substring(1)));
+                    || letter && !next && previous.matches("-[A-Za-z]*" + Pattern.quote(name.substring(1)));
             if (after && flag.sits() != Sits.GLUED) {
                 return flag.sits().in(arg, 0);
             }
             String glued = letter ? name : name + "=";
-            if (arg.startsWith(glued) && arg.length() > glued.length()) {
+            if (!(letter && next) && arg.startsWith(glued) && arg.length() > glued.length()) {
                 return flag.sits().in(arg, glued.length());
             }
         }
@@ -185,15 +263,17 @@ final class CommandCredentials {
     /**
      * The index of htpasswd's password operand: with {@code -b} (the password on the command line) the third operand
      * ({@code FILE USER PASSWORD}), or the second with {@code -n} too ({@code -nb USER PASSWORD}); -1 without
-     * {@code -b}. Its options come before its operands; {@code -C} and {@code -r} take a number.
+     * {@code -b}. Its options come before its operands; {@code -C} and {@code -r} take the next argument (a number),
+     * also at the end of a group ({@code -bC 10}), where htpasswd reads no letter after them.
      */
     private static int htpasswdPassword(List<String> argv, int programAt) {
         StringBuilder letters = new StringBuilder();
         int j = programAt + 1;
         while (j < argv.size() && argv.get(j).startsWith("-") && argv.get(j).length() > 1) {
             String option = argv.get(j);
-            letters.append(option, 1, option.length());
-            j += option.equals("-C") || option.equals("-r") ? 2 : 1;
+            int valued = indexOfAny(option, "Cr");
+            letters.append(option, 1, valued < 0 ? option.length() : valued);
+            j += valued < 0 ? 1 : 2;
         }
         if (letters.indexOf("b") < 0) {
             return -1;
@@ -201,10 +281,20 @@ final class CommandCredentials {
         return j + (letters.indexOf("n") >= 0 ? 1 : 2);
     }
 
+    private static int indexOfAny(String text, String chars) {
+        for (int i = 1; i < text.length(); i++) {
+            if (chars.indexOf(text.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     private static String baseName(String path) {
         return path.substring(path.lastIndexOf('/') + 1);
     }
 
     /** The program words {@link #TEXT} looks for, to skip the regular expressions on text that has none. */
-    static final Pattern ANY_PROGRAM = Pattern.compile("curl|sshpass|mysql|mariadb|login|lftp|smb|rpcclient|htpasswd");
+    static final Pattern ANY_PROGRAM = Pattern.compile("curl|sshpass|mysql|mariadb|login|lftp|smb|rpcclient|htpasswd"
+            + "|redis-cli|ldap|zip|keytool|jarsigner|openssl|mosquitto");
 }

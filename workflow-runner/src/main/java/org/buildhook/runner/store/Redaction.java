@@ -52,11 +52,21 @@ public final class Redaction {
 
     /**
      * A flag whose next argument is a secret: {@code --password VALUE}, {@code --token VALUE}, curl's
-     * {@code --oauth2-bearer TOKEN} (review36: shown in clear).
+     * {@code --oauth2-bearer TOKEN} (review36: shown in clear), and a long flag whose last word is {@code pass}
+     * ({@code --pass}, {@code --db-pass}, {@code --smtp_pass}: tryout36 F5b), not a word that ends so
+     * ({@code --bypass}, {@code --compass}); unless it asks for the secret or says there is none
+     * ({@link #NO_SECRET_FLAG}).
      */
     private static final Pattern SECRET_FLAG = Pattern.compile(
-            "--?[A-Za-z0-9_-]*(?:password|passwd|passphrase|token|secret|api-?key|access-?key|bearer)|--(?:basic-|proxy-)?auth",
+            "--?[A-Za-z0-9_-]*(?:password|passwd|passphrase|token|secret|api-?key|access-?key|bearer)|--(?:basic-|proxy-)?auth"
+                    + "|--(?:[A-Za-z0-9]+[_-])*pass",
             Pattern.CASE_INSENSITIVE);
+    /**
+     * A flag that asks for the secret or says there is none, whose next argument is something else:
+     * {@code psql --no-password DBNAME}, {@code ansible-playbook --ask-vault-pass site.yml}, smbclient's
+     * {@code --no-pass}.
+     */
+    private static final Pattern NO_SECRET_FLAG = Pattern.compile("--(?:no|ask)[_-].*", Pattern.CASE_INSENSITIVE);
     /** {@code NAME=value} inside a text: {@code --db-password=x}, {@code ?access_token=x}, {@code TOKEN=x}. */
     private static final Pattern ASSIGNMENT = Pattern.compile(
             "(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]*)=([^\\s&;,\"'#]+)");
@@ -164,15 +174,23 @@ public final class Redaction {
         boolean[] code = ShellCode.in(argv.stream().map(a -> a == null ? "" : a).toList());
         List<String> out = new ArrayList<>(argv.size());
         for (int i = 0; i < argv.size(); i++) {
-            String shown = i > 0 && SECRET_FLAG.matcher(argv.get(i - 1)).matches() ? MASK
+            String shown = i > 0 && isSecretFlag(argv.get(i - 1)) ? MASK
                     : redactText(argv.get(i), secrets, code[i]);
-            int password = shown.equals(MASK) ? -1 : CommandCredentials.secretPart(argv, i);
-            if (password >= 0 && !argv.get(i).startsWith("$", password) && !argv.get(i).startsWith(MASK, password)) {
-                shown = argv.get(i).substring(0, password) + MASK;
-            }
-            out.add(shown);
+            out.add(hidePassword(argv, i, shown));
         }
         return out;
+    }
+
+    /**
+     * {@code shown}, what is shown of {@code argv.get(i)}, with the password a program takes there after its own flag
+     * or by position ({@link CommandCredentials#secretPart}) hidden too.
+     */
+    private static String hidePassword(List<String> argv, int i, String shown) {
+        int password = shown.equals(MASK) ? -1 : CommandCredentials.secretPart(argv, i);
+        if (password >= 0 && !argv.get(i).startsWith("$", password) && !argv.get(i).startsWith(MASK, password)) {
+            return argv.get(i).substring(0, password) + MASK;
+        }
+        return shown;
     }
 
     /**
@@ -285,7 +303,12 @@ public final class Redaction {
         }
         if (CommandCredentials.ANY_PROGRAM.matcher(out).find()) {
             for (Pattern command : CommandCredentials.TEXT) {
-                out = maskGroups(command, out);
+                // Again on its own output while it hides more: the next password of the same command
+                // (ldappasswd -w BIND -a OLD -s NEW, openssl -passin pass:IN -passout pass:OUT; mask38).
+                for (String before = null; !out.equals(before); ) {
+                    before = out;
+                    out = maskGroups(command, out);
+                }
             }
         }
         out = JsonSecrets.mask(out);
@@ -466,7 +489,7 @@ public final class Redaction {
      * {@code --api-key} …), which {@link #redactArgv} hides.
      */
     public static boolean isSecretFlag(String argument) {
-        return SECRET_FLAG.matcher(argument).matches();
+        return SECRET_FLAG.matcher(argument).matches() && !NO_SECRET_FLAG.matcher(argument).matches();
     }
 
     /** {@code text} with the groups s, s2, s3 of each match of {@code pattern} replaced by {@code ***}. */
@@ -549,8 +572,11 @@ public final class Redaction {
                 JsonNode item = array.get(i);
                 if (afterFlag && item.isTextual()) {
                     array.set(i, TextNode.valueOf(MASK));
-                } else if (code[i] && item.isTextual()) {
-                    array.set(i, TextNode.valueOf(redactText(item.asText(), secrets, true)));
+                } else if (item.isTextual()) {
+                    // A command's password after a program's own flag, as redactArgv hides it (mask38: the rules in
+                    // force and a job's ruleSnapshot showed redis-cli -a PASSWORD, and curl -u user:PASSWORD, in clear).
+                    String shown = hidePassword(texts, i, redactText(item.asText(), secrets, code[i]));
+                    array.set(i, shown.equals(item.asText()) ? item : TextNode.valueOf(shown));
                 } else {
                     array.set(i, mask(item, secrets));
                 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.Locale;
 import java.util.Random;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -63,6 +64,36 @@ class RedactionGuardsTest {
         assertThat(Redaction.mayHoldSecretHeader("keycloak:21.0.1")).isFalse();
         assertThat(Redaction.mayHoldSecretHeader("-HX-Api-Key:k")).isTrue();
         assertThat(Redaction.mayHoldSecretHeader("-Hpassword: x")).isTrue();
+    }
+
+    private static final String[] COMMAND_PIECES = {"curl", "sshpass", "mysql", "mariadb-dump", "docker", "az acr",
+        " login", "lftp", "smbclient", "rpcclient", "htpasswd", "redis-cli", "ldapsearch", "ldappasswd", "zip", "unzip",
+        "keytool", "jarsigner", "openssl", "mosquitto_pub", "/usr/bin/", " ", " ", " ", "-a ", "-u ", "-U ", "-p", "-w",
+        "-xw", "-P", "-k ", "-s ", "-storepass ", "-srckeypass ", "-new ", "-passin ", "-pass=", "pass:", "--pass ",
+        "--pw ", "--user=", "deploy", ":", ",", "%", "pw", "-b ", "-nb ", "-C 10 ", "f ", "u ", ";", "&&", "|", "'",
+        "\"", "$", "***", "\n", "x", "."};
+
+    /** mask38: each program's pattern is tried only on a text where ANY_PROGRAM finds a program word. */
+    @Test
+    void aCommandsPasswordPatternIsTriedOnEveryTextItMatches() {
+        Random random = new Random(39);
+        int matched = 0;
+        for (int n = 0; n < 100_000; n++) {
+            // Half of them begin with a program, so that many texts match; the rest may hold one anywhere, or none.
+            StringBuilder b = new StringBuilder(n % 2 == 0 ? COMMAND_PIECES[random.nextInt(20)] + " " : "");
+            for (int k = random.nextInt(10); k >= 0; k--) {
+                b.append(COMMAND_PIECES[random.nextInt(COMMAND_PIECES.length)]);
+            }
+            String text = b.toString();
+            for (Pattern command : CommandCredentials.TEXT) {
+                if (command.matcher(text).find()) {
+                    matched++;
+                    assertThat(CommandCredentials.ANY_PROGRAM.matcher(text).find()).as("%s in %s", command, text)
+                            .isTrue();
+                }
+            }
+        }
+        assertThat(matched).as("texts with a command's password were tried").isGreaterThan(1_000);
     }
 
     private static String text(Random random) {

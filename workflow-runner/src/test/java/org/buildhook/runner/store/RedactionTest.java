@@ -414,4 +414,110 @@ class RedactionTest {
                 .containsEntry("DEPLOY_TOKEN", "***");
         assertThat(Redaction.hiddenIn(argv, env)).containsExactlyInAnyOrder("tok-1234", "url-pa55");
     }
+
+    /**
+     * mask38 (mask37's not-covered list, tryout36 F5b): these programs' own password flags, and long flags whose last
+     * word is pass, were shown in clear by test, job show, the API and the status page (the rules in force and a job's
+     * rule snapshot too), so not masked in the job's log nor warned about by check.
+     */
+    @Test
+    void hidesThePasswordsOfRedisCliLdapZipKeytoolOpensslMosquittoAndLongPassFlags() {
+        assertThat(Redaction.redactArgv(List.of("redis-cli", "-h", "cache", "-a", "redis-pa55", "--no-auth-warning",
+                "PING"), Map.of())).containsExactly("redis-cli", "-h", "cache", "-a", "***", "--no-auth-warning", "PING");
+        assertThat(Redaction.redactArgv(List.of("ldapsearch", "-x", "-D", "cn=admin,dc=x", "-w", "ldap-pa55", "-b",
+                "dc=x"), Map.of())).containsExactly("ldapsearch", "-x", "-D", "cn=admin,dc=x", "-w", "***", "-b", "dc=x");
+        assertThat(Redaction.redactArgv(List.of("ldapadd", "-xw", "ldap-grp", "-wldap-glued", "-f", "x.ldif"), Map.of()))
+                .containsExactly("ldapadd", "-xw", "***", "-w***", "-f", "x.ldif");
+        assertThat(Redaction.redactArgv(List.of("/usr/bin/ldappasswd", "-x", "-w", "bind-pa55", "-a", "old-pa55", "-s",
+                "new-pa55", "uid=u"), Map.of()))
+                .containsExactly("/usr/bin/ldappasswd", "-x", "-w", "***", "-a", "***", "-s", "***", "uid=u");
+        assertThat(Redaction.redactArgv(List.of("zip", "-r", "-P", "zip-pa55", "o.zip", "d", "&&", "zip", "-qrP",
+                "zip-grp", "o.zip", "d", "&&", "unzip", "-Punzip-glued", "o.zip"), Map.of())).containsExactly("zip", "-r",
+                "-P", "***", "o.zip", "d", "&&", "zip", "-qrP", "***", "o.zip", "d", "&&", "unzip", "-P***", "o.zip");
+        assertThat(Redaction.redactArgv(List.of("keytool", "-importkeystore", "-srcstorepass", "src-pa55",
+                "-deststorepass", "dest-pa55", "-srckeypass", "sk-pa55", "-destkeypass", "dk-pa55", "-storepass",
+                "ks-pa55", "-keypass", "kp-pa55", "-new", "new-pa55"), Map.of())).containsExactly("keytool",
+                "-importkeystore", "-srcstorepass", "***", "-deststorepass", "***", "-srckeypass", "***",
+                "-destkeypass", "***", "-storepass", "***", "-keypass", "***", "-new", "***");
+        assertThat(Redaction.redactArgv(List.of("jarsigner", "-storepass", "js-pa55", "app.jar", "release"), Map.of()))
+                .containsExactly("jarsigner", "-storepass", "***", "app.jar", "release");
+        assertThat(Redaction.redactArgv(List.of("openssl", "pkcs12", "-export", "-passin", "pass:in-pa55", "-passout",
+                "pass:out-pa55", "-password=pass:eq-pa55", "&&", "openssl", "enc", "-pass", "pass:enc-pa55", "-k",
+                "k-pa55"), Map.of())).containsExactly("openssl", "pkcs12", "-export", "-passin", "pass:***", "-passout",
+                "pass:***", "-password=pass:***", "&&", "openssl", "enc", "-pass", "pass:***", "-k", "***");
+        assertThat(Redaction.redactArgv(List.of("mosquitto_pub", "-u", "dev", "-P", "mq-pa55", "-t", "t", "&&",
+                "mosquitto_sub", "--pw", "mq-long"), Map.of()))
+                .containsExactly("mosquitto_pub", "-u", "dev", "-P", "***", "-t", "t", "&&", "mosquitto_sub", "--pw", "***");
+        assertThat(Redaction.redactArgv(List.of("deploy", "--db-pass", "db-pa55", "--pass", "p-pa55", "--smtp_pass",
+                "s-pa55", "--pass=eq-pa55", "--db-password", "dbw-pa55"), Map.of())).containsExactly("deploy",
+                "--db-pass", "***", "--pass", "***", "--smtp_pass", "***", "--pass=***", "--db-password", "***");
+        assertThat(Redaction.redactArgv(List.of("htpasswd", "-bC", "10", "/etc/h", "u", "ht-bc"), Map.of()))
+                .containsExactly("htpasswd", "-bC", "10", "/etc/h", "u", "***");
+
+        String shell = "redis-cli -h c -a redis-sh PING && redis-cli --pass rp-sh PING; ldapsearch -x -D cn=a -w ldap-sh"
+                + " -b dc=x; ldapwhoami -xwldap-grp; ldappasswd -x -w bind-sh -a old-sh -s new-sh u; zip -qrP zip-sh o.zip"
+                + " d; unzip -Punzip-sh o.zip; keytool -list -storepass ks-sh -keystore k; jarsigner -keypass kp-sh a.jar"
+                + " k; openssl pkcs12 -passin pass:in-sh -passout 'pass:out-sh' -in c > p.pem; openssl enc -k k-sh -in f;"
+                + " mosquitto_pub -P mq-sh -t t; htpasswd -bC 12 f u ht-sh";
+        assertThat(Redaction.redactArgv(List.of("/bin/sh", "-c", shell), Map.of()).get(2)).isEqualTo(
+                "redis-cli -h c -a *** PING && redis-cli --pass *** PING; ldapsearch -x -D cn=a -w ***"
+                        + " -b dc=x; ldapwhoami -xw***; ldappasswd -x -w *** -a *** -s *** u; zip -qrP *** o.zip"
+                        + " d; unzip -P*** o.zip; keytool -list -storepass *** -keystore k; jarsigner -keypass *** a.jar"
+                        + " k; openssl pkcs12 -passin pass:*** -passout 'pass:***' -in c > p.pem; openssl enc -k *** -in f;"
+                        + " mosquitto_pub -P *** -t t; htpasswd -bC 12 f u ***");
+        assertThat(Redaction.hiddenIn(List.of("/bin/sh", "-c", shell), Map.of())).containsExactlyInAnyOrder("redis-sh",
+                "rp-sh", "ldap-sh", "ldap-grp", "bind-sh", "old-sh", "new-sh", "zip-sh", "unzip-sh", "ks-sh", "kp-sh",
+                "in-sh", "out-sh", "k-sh", "mq-sh", "ht-sh");
+
+        // check warns of each (ActionReader asks passwordArgument, credentialIn and isSecretFlag).
+        assertThat(Redaction.passwordArgument(List.of("redis-cli", "-a", "redis-pa55"), 2)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("ldapsearch", "-w", "ldap-pa55"), 2)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("zip", "-P", "zip-pa55"), 2)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("keytool", "-storepass", "ks-pa55"), 2)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("openssl", "enc", "-k", "k-pa55"), 3)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("openssl", "rsa", "-passin", "pass:in-pa55"), 3)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("mosquitto_pub", "-P", "mq-pa55"), 2)).isPresent();
+        assertThat(Redaction.isSecretFlag("--db-pass")).isTrue();
+        for (String line : List.of("redis-cli -a redis-sh PING", "ldapsearch -x -w ldap-sh", "zip -P zip-sh o.zip d",
+                "keytool -list -storepass ks-sh", "openssl enc -k k-sh", "mosquitto_sub -P mq-sh -t t")) {
+            assertThat(Redaction.credentialIn(line)).as(line).isPresent();
+        }
+
+        String snapshot = "{\"run\":{\"command\":[\"redis-cli\",\"-a\",\"redis-snap\",\"PING\"]},"
+                + "\"on-failure\":{\"command\":[\"curl\",\"-u\",\"deploy:curl-snap\",\"https://x\"]}}";
+        assertThat(Redaction.redactSnapshot(snapshot)).isEqualTo("{\"run\":{\"command\":[\"redis-cli\",\"-a\","
+                + "\"***\",\"PING\"]},\"on-failure\":{\"command\":[\"curl\",\"-u\",\"deploy:***\",\"https://x\"]}}");
+    }
+
+    /** What mask38's rows and the long-flag rule must leave alone: no password there, or only where it is named. */
+    @Test
+    void leavesPromptsPasswordSourcesFilesAndFlagsThatOnlyEndInPassAlone() {
+        List<List<String>> left = List.of(
+                List.of("redis-cli", "--askpass", "-h", "cache", "PING"),
+                List.of("redis-cli", "-abc", "PING"),
+                List.of("ldapsearch", "-x", "-W", "-y", "/etc/ldap.secret", "-b", "dc=x"),
+                List.of("zip", "-r", "-e", "o.zip", "d"),
+                List.of("keytool", "-list", "-storepass:env", "KS_PASS", "-keypass:file", "/run/kp", "-keystore", "k"),
+                List.of("openssl", "rsa", "-passin", "env:KEY_PASS", "-passout", "file:/run/p", "-in", "k.pem"),
+                List.of("openssl", "enc", "-kfile", "/run/k", "-pass", "stdin", "-in", "f"),
+                List.of("tool", "--bypass", "cache-dir", "--passive", "ftp.example.com", "--compass", "north",
+                        "--pass-through", "value"),
+                List.of("psql", "--no-password", "mydb"),
+                List.of("ansible-playbook", "--ask-vault-password", "site.yml", "--ask-become-pass", "-i", "hosts"),
+                List.of("smbclient", "--no-pass", "//srv/share"),
+                List.of("htpasswd", "-bC", "10", "/etc/h", "u"),
+                List.of("redis-cli", "-a", "$REDIS_PASSWORD", "PING"));
+        for (List<String> argv : left) {
+            assertThat(Redaction.redactArgv(argv, Map.of())).as("%s", argv).isEqualTo(argv);
+        }
+        String shell = "redis-cli --askpass PING; ldapsearch -x -W -y /etc/s -b dc=x; zip -r o.zip d; unzip -l o.zip;"
+                + " keytool -list -storepass:env KS -keystore k; openssl rsa -passin env:KP -in k.pem; openssl enc -kfile"
+                + " /run/k -in f; htpasswd -b -C 10 f u; htpasswd -b f u; echo later; htpasswd -nb u > f; gzip -k x.zip;"
+                + " redis-cli -a \"$REDIS_PASSWORD\" PING; python3 zip.py -P 8080";
+        assertThat(Redaction.redactText(shell, List.of())).isEqualTo(shell);
+        assertThat(Redaction.credentialIn(shell)).isEmpty();
+        assertThat(Redaction.isSecretFlag("--bypass")).isFalse();
+        assertThat(Redaction.isSecretFlag("--no-password")).isFalse();
+        assertThat(Redaction.isSecretFlag("--ask-pass")).isFalse();
+    }
 }
