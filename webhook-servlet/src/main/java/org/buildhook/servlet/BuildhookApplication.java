@@ -196,6 +196,7 @@ public final class BuildhookApplication implements AutoCloseable {
                 RuleSet atStart = rules.current();
                 beforeStartLimits.accept(atStart);
                 applyLimits(store, atStart, rules, limitsTurn, config.engine(), takenOut);
+                sayJobsOfRulesNotInTheFile(store, atStart, config.engine().nodeId());
             }
             // Retention removes the logs of jobs that ran here and whose rows another node deleted.
             store.sweepJobLogsIn(config.launcher().logDirectory());
@@ -500,6 +501,42 @@ public final class BuildhookApplication implements AutoCloseable {
                 LOG.debug("could not count the stored jobs left of the rules taken out: {}", e.toString());
             }
         }
+    }
+
+    /**
+     * At a start, says in one {@code WARN} which rules the rules file has neither enabled nor disabled though the store
+     * holds jobs of them still to run ({@link Store#jobsToRunByRule}), how many each, and what to do (tryout36 F13: a
+     * rule removed while the server was stopped, an upgrade with a new rules file, had its job cut short by the stop
+     * run again after the start without a word). Such a rule is not cancelled (rulesknown23: in a cluster it may be
+     * another node's new rule): its jobs run as they were stored, those awaiting an approval once approved. A store
+     * that does not answer leaves it unsaid (debug): the start itself is not held up.
+     */
+    private static void sayJobsOfRulesNotInTheFile(Store store, RuleSet rules, String node) {
+        java.util.Map<String, Integer> absent;
+        try {
+            absent = new java.util.TreeMap<>(store.jobsToRunByRule());
+        } catch (RuntimeException e) {
+            LOG.debug("could not read the rules of the stored jobs still to run: {}", e.toString());
+            return;
+        }
+        absent.keySet().removeAll(rules.ruleNames());
+        absent.keySet().removeAll(rules.disabledRuleNames()); // cancelled, or left and said, by applyLimits
+        if (absent.isEmpty()) {
+            return;
+        }
+        boolean cluster = store.dialect() == org.buildhook.runner.store.Dialect.POSTGRESQL;
+        org.buildhook.runner.store.RuleRenames renames = org.buildhook.runner.store.RuleRenames.of(
+                rules.renamedFrom(), rules.snapshots());
+        String named = absent.entrySet().stream().map(r -> "rule '" + r.getKey() + "': " + r.getValue() + " job(s)"
+                + renamedTo(renames, r.getKey()).map(to -> " (rule '" + to + "' is renamed from it)").orElse(""))
+                .collect(java.util.stream.Collectors.joining(", "));
+        LOG.warn("stored jobs still to run (queued, waiting or awaiting an approval{}) are of rules neither enabled nor"
+                + " disabled {}: {}; they are not cancelled (a rule merely absent from the file at a start is not{})"
+                + " and run as they were stored, those awaiting an approval once approved. If a rule was removed on"
+                + " purpose, cancel its jobs (buildhook jobs --rule NAME lists them, buildhook cancel JOB cancels"
+                + " one), or put it back with enabled: false: the next reload or start cancels them",
+                cluster ? "" : ", or still marked running after a crash", where(node, rules), named,
+                cluster ? ": it may be another node's new rule" : "");
     }
 
     /** How many job ids a reload's {@code WARN} names before it says how many more. */

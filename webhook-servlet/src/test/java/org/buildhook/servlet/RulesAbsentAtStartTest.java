@@ -1,0 +1,107 @@
+package org.buildhook.servlet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.buildhook.servlet.TestApplication.deliver;
+import static org.buildhook.servlet.TestApplication.job;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.buildhook.runner.store.JobState;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * tryout36 F13: a start with a rules file that no longer has a rule (removed while the server was stopped, an
+ * upgrade with a new rules file) ran that rule's stored jobs still to run, a job the stop had cut short among them,
+ * without a word. Such a rule is still not cancelled (rulesknown23: in a cluster it may be another node's new
+ * rule), but the start says in one {@code WARN} which rules, how many jobs each, and what to do. A real application
+ * started on SQLite and on PostgreSQL (needs {@code BUILDHOOK_TEST_PG_URL}; skipped without it, except on CI), its
+ * log read.
+ */
+class RulesAbsentAtStartTest {
+
+    private static final PostgresSchemas PG = new PostgresSchemas();
+    private static final String ALL = "rules:\n"
+            + "  - name: deploy\n    approval: {}\n    run: {command: [/bin/true]}\n"
+            + "  - name: notes\n    approval: {}\n    run: {command: [/bin/true]}\n"
+            + "  - name: notify\n    approval: {}\n    run: {command: [/bin/true]}\n"
+            + "  - name: archive\n    approval: {}\n    run: {command: [/bin/true]}\n";
+    /** deploy and archive removed (archive renamed archive-v2), notes disabled, notify kept. */
+    private static final String SOME_TAKEN_OUT = "rules:\n"
+            + "  - name: notes\n    enabled: false\n    approval: {}\n    run: {command: [/bin/true]}\n"
+            + "  - name: notify\n    approval: {}\n    run: {command: [/bin/true]}\n"
+            + "  - name: archive-v2\n    renamed-from: archive\n    approval: {}\n    run: {command: [/bin/true]}\n";
+
+    @TempDir
+    Path dir;
+
+    @RegisterExtension
+    final LogCapture log = new LogCapture(BuildhookApplication.class);
+
+    @AfterAll
+    static void dropSchemas() throws Exception {
+        PG.dropAll();
+    }
+
+    @Test
+    void aStartOnSqliteSaysWhichRulesTheFileLacksHaveJobsStillToRun() throws Exception {
+        String warning = startWithRulesTakenOut(null);
+        assertThat(warning).contains("(queued, waiting or awaiting an approval, or still marked running after a crash)")
+                .contains("(a rule merely absent from the file at a start is not)");
+    }
+
+    @Test
+    void aStartOnPostgresqlSaysWhichRulesTheFileLacksHaveJobsStillToRun() throws Exception {
+        String warning = startWithRulesTakenOut(PG.newSchemaUrl());
+        assertThat(warning).contains("(queued, waiting or awaiting an approval)")
+                .contains("(a rule merely absent from the file at a start is not: it may be another node's new rule)");
+    }
+
+    /** Stores jobs of every rule of {@link #ALL}, starts with {@link #SOME_TAKEN_OUT}; returns the start's WARN. */
+    private String startWithRulesTakenOut(String storeUrl) throws Exception {
+        Path rules = Files.writeString(dir.resolve("rules.yaml"), ALL);
+        Path file = TestApplication.configuration(dir, storeUrl, "watchdog: off");
+        String deploy;
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            deploy = deliver(app, "build-67-passed.json");
+            deliver(app, "build-68-failed.json");
+            assertThat(job(app, deploy).ruleName()).isEqualTo("deploy");
+            assertThat(absentWarnings()).as("every rule of the stored jobs is in the file").isEmpty();
+        }
+        Files.writeString(rules, SOME_TAKEN_OUT);
+        log.clear();
+        String warning;
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            List<String> said = absentWarnings();
+            assertThat(said).hasSize(1);
+            warning = said.get(0);
+            assertThat(warning).startsWith("stored jobs still to run ").contains(" are of rules neither enabled nor"
+                    + " disabled in the rules in force on node ").contains("rules.yaml, loaded at ")
+                    .contains(": rule 'archive': 2 job(s) (rule 'archive-v2' is renamed from it), rule 'deploy': 2"
+                            + " job(s); they are not cancelled ")
+                    .endsWith(" and run as they were stored, those awaiting an approval once approved. If a rule was"
+                            + " removed on purpose, cancel its jobs (buildhook jobs --rule NAME lists them, buildhook"
+                            + " cancel JOB cancels one), or put it back with enabled: false: the next reload or start"
+                            + " cancels them")
+                    .doesNotContain("'notes'").doesNotContain("'notify'");
+            assertThat(job(app, deploy).state()).as("not cancelled").isEqualTo(JobState.AWAITING_APPROVAL);
+        }
+        // The rule back (disabled): its jobs are cancelled, and nothing is said of them as absent.
+        Files.writeString(rules, SOME_TAKEN_OUT + "  - name: deploy\n    enabled: false\n    approval: {}\n"
+                + "    run: {command: [/bin/true]}\n");
+        log.clear();
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            assertThat(job(app, deploy).state()).isEqualTo(JobState.CANCELLED);
+            assertThat(absentWarnings()).singleElement().asString().contains(": rule 'archive': 2 job(s)")
+                    .doesNotContain("'deploy'");
+        }
+        return warning;
+    }
+
+    private List<String> absentWarnings() {
+        return log.warnings("are of rules neither enabled nor disabled");
+    }
+}
