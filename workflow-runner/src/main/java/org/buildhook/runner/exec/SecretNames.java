@@ -34,9 +34,11 @@ public final class SecretNames {
             "EMAIL", "FILE", "PATH", "DIR", "URL", "URI", "HOST", "PORT", "TYPE", "VERSION", "REGION", "FINGERPRINT");
     /**
      * Names that end in an identifier word and still hold a secret: a chat's incoming-webhook URL
-     * ({@code SLACK_WEBHOOK_URL}: the URL is the secret) and Vault's AppRole {@code SECRET_ID} (a credential).
+     * ({@code SLACK_WEBHOOK_URL}: the URL is the secret), a DSN ({@code SENTRY_DSN_URL}: a Sentry DSN's key is its
+     * user part, which no credential shape finds; a database DSN holds its password) and Vault's AppRole
+     * {@code SECRET_ID} (a credential).
      */
-    private static final Pattern SECRET_ALL_THE_SAME = Pattern.compile("WEBHOOK|(?:^|_)SECRET_ID$",
+    private static final Pattern SECRET_ALL_THE_SAME = Pattern.compile("WEBHOOK|DSN|(?:^|_)SECRET_ID$",
             Pattern.CASE_INSENSITIVE);
 
     /**
@@ -56,14 +58,15 @@ public final class SecretNames {
 
     /**
      * Whether {@code name} looks secret: exactly whether {@link #PATTERN} finds itself in it (ASCII letters in any
-     * case), without the pattern, whose case-insensitive alternatives tried at every position cost about 1 µs a name:
+     * case; a name that ends in a line break is judged as the name before it, as the pattern's {@code $} does), without
+     * the pattern, whose case-insensitive alternatives tried at every position cost about 1 µs a name:
      * every job start, and every job a list shows, asks it of each of the job's variables several times (lead37).
      *
      * @param name a variable's, flag's or field's name, any characters
      * @return whether its value is secret
      */
     public static boolean looksSecret(String name) {
-        String upper = asciiUpperCase(name);
+        String upper = asciiUpperCase(withoutFinalLineBreak(name));
         for (String word : WORDS) {
             if (upper.contains(word)) {
                 return true;
@@ -79,6 +82,25 @@ public final class SecretNames {
             }
         }
         return false;
+    }
+
+    /**
+     * {@code name} without one line terminator at its end ({@code \n}, {@code \r\n}, {@code \r}, {@code \u0085},
+     * {@code \u2028}, {@code \u2029}): where {@link Pattern}'s {@code $} also matches without
+     * {@link Pattern#MULTILINE}. Such a name is no environment variable's, but a rules file can spell one.
+     */
+    private static String withoutFinalLineBreak(String name) {
+        int end = name.length();
+        if (end == 0) {
+            return name;
+        }
+        char last = name.charAt(end - 1);
+        if (last == '\n') {
+            end -= end >= 2 && name.charAt(end - 2) == '\r' ? 2 : 1;
+        } else if (last == '\r' || last == '\u0085' || last == '\u2028' || last == '\u2029') {
+            end--;
+        }
+        return name.substring(0, end);
     }
 
     /**

@@ -29,10 +29,11 @@ class SecretNamesTest {
         env.put("API_KEY", "k-5678");
         env.put("SLACK_WEBHOOK_URL", "https://hooks.example.com/T/B/x");
         env.put("VAULT_SECRET_ID", "s-9012");
+        env.put("SENTRY_DSN_URL", "https://4f1e2d3c@o1.ingest.example.io/7");
         env.put("TARGET", "staging");
 
         assertThat(SecretNames.valuesIn(env)).containsExactlyInAnyOrder("pw-1234", "k-5678",
-                "https://hooks.example.com/T/B/x", "s-9012");
+                "https://hooks.example.com/T/B/x", "s-9012", "https://4f1e2d3c@o1.ingest.example.io/7");
         assertThat(SecretNames.looksSecret("SIGN_KEY_ID")).as("still shown as *** under its own name").isTrue();
         assertThat(SecretNames.maskedEverywhere("SIGN_KEY_ID")).isFalse();
         assertThat(SecretNames.maskedEverywhere("DB_PASSWORD")).isTrue();
@@ -62,7 +63,8 @@ class SecretNamesTest {
     void looksSecretSaysWhatThePatternFinds() {
         String[] pieces = {"SECRET", "TOKEN", "PASS", "KEY", "CREDENTIAL", "CREDS", "AUTH", "BEARER", "COOKIE",
             "PRIVATE", "DSN", "WEBHOOK", "PWD", "PW", "PAT", "pat", "Pw", "pwd", "TOK", "EN", "PA", "SS", "K", "EY",
-            "_", "__", "-", ".", "A", "x", "1", "H", "PATH", "\u017F", "\u0131", "\u212A", "\u00DF", "s", "e"};
+            "_", "__", "-", ".", "A", "x", "1", "H", "PATH", "\u017F", "\u0131", "\u212A", "\u00DF", "s", "e",
+            "\n", "\r", "\r\n", "\u2028", "\u0085"};
         Random random = new Random(37);
         int secret = 0;
         for (int n = 0; n < 200_000; n++) {
