@@ -1,8 +1,6 @@
 package org.buildhook.servlet;
 
 import jakarta.servlet.http.HttpServletResponse;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,7 +9,7 @@ import org.slf4j.LoggerFactory;
  * LogParameters#ignored}): the answer is the one it always was, with {@code Deprecation: @1796342400} (RFC 9745
  * §2.1: 2026-12-04T00:00:00Z), and the first of each kind since this servlet started is logged once at {@code WARN},
  * naming the caller and what to send, so an operator finds the script to change; a later version answers {@code 400}.
- * One instance per servlet, as {@link UnboundedDetails}.
+ * One instance per servlet, as {@link UnboundedDetails} ({@link DeprecationMark}).
  */
 final class IgnoredLogParameters {
 
@@ -20,7 +18,7 @@ final class IgnoredLogParameters {
 
     private static final Logger LOG = LoggerFactory.getLogger(IgnoredLogParameters.class);
 
-    private final Set<String> logged = ConcurrentHashMap.newKeySet();
+    private final DeprecationMark deprecated = new DeprecationMark(DEPRECATION);
 
     /**
      * Marks the answer deprecated when the query has a part it does not follow.
@@ -32,9 +30,8 @@ final class IgnoredLogParameters {
         if (asked.ignored().isEmpty()) {
             return;
         }
-        response.setHeader("Deprecation", DEPRECATION);
         for (LogParameters.Ignored ignored : asked.ignored()) {
-            if (logged.add(ignored.kind())) {
+            if (deprecated.mark(response, ignored.kind())) {
                 LOG.warn("GET /api/jobs/{id}/log (from {}): {}; answered as before 2026-12-04, deprecated since then:"
                         + " a later version answers 400 (docs/operations.md); logged once per start", actor,
                         ignored.what());

@@ -2,8 +2,6 @@ package org.buildhook.servlet;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * <p>Each such answer carries {@code Deprecation: @1796083200} (RFC 9745, section 2.1: the moment of
  * deprecation as a structured-field date, seconds since the epoch; here 2026-12-01T00:00:00Z), and the
  * first use of each form since this servlet started is logged once at {@code INFO}, naming the caller,
- * so an operator finds the script to change. One instance per servlet: the log once per start.
+ * so an operator finds the script to change ({@link DeprecationMark}). One instance per servlet: the log once per
+ * start.
  */
 final class UnboundedDetails {
 
@@ -29,7 +28,7 @@ final class UnboundedDetails {
 
     private static final Logger LOG = LoggerFactory.getLogger(UnboundedDetails.class);
 
-    private final Set<String> logged = ConcurrentHashMap.newKeySet();
+    private final DeprecationMark deprecated = new DeprecationMark(DEPRECATION);
 
     /**
      * Marks the answer deprecated when one of {@code bounds} is missing from the request's query.
@@ -50,8 +49,7 @@ final class UnboundedDetails {
         if (missing.length() == 0) {
             return;
         }
-        response.setHeader("Deprecation", DEPRECATION);
-        if (logged.add(answer)) {
+        if (deprecated.mark(response, answer)) {
             LOG.info("{} without {} (from {}) lists every item: deprecated since 2026-12-01; a later version"
                     + " answers with the newest {} and the cursor of the rest; ask for {} (1 to {}) and page the"
                     + " rest with {} (docs/operations.md); logged once per start", answer, missing, actor, LATER_BOUND,
