@@ -517,6 +517,37 @@ class CommandLineTest {
      * none of them, and check and test warn about each argument holding one, at its line and column: ps shows a
      * command's arguments to every user, which buildhook cannot hide.
      */
+    /** mask38: check warns of these programs' own password flags, and test shows them as ***. */
+    @Test
+    void checkWarnsOfAndTestHidesThePasswordsOfRedisCliKeytoolAndALongPassFlag() throws IOException {
+        Path rules = Files.writeString(dir.resolve("rules-programs.yaml"), String.join("\n",
+                "rules:",
+                "  - name: programs",
+                "    run:",
+                "      command: [redis-cli, -a, redis-pa55-38, PING]",
+                "    on-success:",
+                "      command: [keytool, -list, -storepass, ks-pa55-38]",
+                "    on-failure:",
+                "      command: [deploy, --db-pass, db-pa55-38, --no-password, mydb]",
+                ""));
+
+        assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        String check = out.toString();
+        assertThat(run("test", PAYLOAD, "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
+        String test = out.toString().substring(check.length());
+
+        assertThat(check).contains(rules + ":4:32: warning: this argument looks like it holds a secret (a password on a"
+                        + " command line")
+                .contains(rules + ":6:45: warning: this argument looks like it holds a secret (a password on a"
+                        + " command line")
+                .contains(rules + ":8:36: warning: this argument looks like it holds a secret (the value of '--db-pass')")
+                .doesNotContain(":8:63:");
+        assertThat(test).contains("[\"redis-cli\", \"-a\", \"***\", \"PING\"]",
+                "[\"keytool\",\"-list\",\"-storepass\",\"***\"]",
+                "[\"deploy\",\"--db-pass\",\"***\",\"--no-password\",\"mydb\"]")
+                .doesNotContain("redis-pa55-38", "ks-pa55-38", "db-pa55-38");
+    }
+
     @Test
     void testHidesSecretsWhateverTheirNameAndCheckWarnsAboutACredentialInTheCommand() throws IOException {
         Path rules = Files.writeString(dir.resolve("rules-argsecret.yaml"), String.join("\n",

@@ -67,6 +67,14 @@ public final class Redaction {
      * {@code --no-pass}.
      */
     private static final Pattern NO_SECRET_FLAG = Pattern.compile("--(?:no|ask)[_-].*", Pattern.CASE_INSENSITIVE);
+    /**
+     * A {@link #SECRET_FLAG} and its value in shell code ({@code sh -c "deploy --db-pass PASSWORD"}; mask38: shown in
+     * clear, only {@code --db-pass=PASSWORD} was hidden there): the flag a word of its own, the value the next word up to
+     * a quote, a blank or the end of its command, neither a variable nor another flag ({@code mysql --password -h db}
+     * asks for it).
+     */
+    private static final Pattern SHELL_SECRET_FLAG = Pattern.compile("(?<![^\\s'\"])(?!--(?:no|ask)[_-])(?:"
+            + SECRET_FLAG.pattern() + ")[ \\t]+['\"]?(?<s>(?!\\*\\*\\*|\\$|-)[^\\s'\";&|<>]+)", Pattern.CASE_INSENSITIVE);
     /** {@code NAME=value} inside a text: {@code --db-password=x}, {@code ?access_token=x}, {@code TOKEN=x}. */
     private static final Pattern ASSIGNMENT = Pattern.compile(
             "(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_.-]*)=([^\\s&;,\"'#]+)");
@@ -310,6 +318,9 @@ public final class Redaction {
                     out = maskGroups(command, out);
                 }
             }
+        }
+        if (shellCode && out.indexOf('-') >= 0) {
+            out = maskGroups(SHELL_SECRET_FLAG, out);
         }
         out = JsonSecrets.mask(out);
         // Each of the rest is tried only where the character it cannot match without is (lead37).

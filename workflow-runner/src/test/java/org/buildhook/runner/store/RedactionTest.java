@@ -520,4 +520,21 @@ class RedactionTest {
         assertThat(Redaction.isSecretFlag("--no-password")).isFalse();
         assertThat(Redaction.isSecretFlag("--ask-pass")).isFalse();
     }
+
+    /**
+     * mask38: in shell code, the value after a secret flag (--db-pass PASSWORD, --password PASSWORD) was shown in clear
+     * and printed in clear to the job's log; only --db-pass=PASSWORD was hidden there.
+     */
+    @Test
+    void hidesTheValueAfterASecretFlagInShellCode() {
+        String shell = "deploy --db-pass db-sh --pass p-sh && tool --password pw-sh -v; curl --oauth2-bearer tok-sh x;"
+                + " mysql --password -h db; psql --no-password mydb; ansible-playbook --ask-vault-pass site.yml;"
+                + " tool --token \"$API_TOKEN\" --password-stdin --token-file /run/t --bypass cache --API-KEY 'k-sh'";
+        assertThat(Redaction.redactArgv(List.of("/bin/sh", "-c", shell), Map.of()).get(2)).isEqualTo(
+                "deploy --db-pass *** --pass *** && tool --password *** -v; curl --oauth2-bearer *** x;"
+                        + " mysql --password -h db; psql --no-password mydb; ansible-playbook --ask-vault-pass site.yml;"
+                        + " tool --token \"$API_TOKEN\" --password-stdin --token-file /run/t --bypass cache --API-KEY '***'");
+        assertThat(Redaction.hiddenIn(List.of("/bin/sh", "-c", shell), Map.of()))
+                .containsExactlyInAnyOrder("db-sh", "p-sh", "pw-sh", "tok-sh", "k-sh");
+    }
 }
