@@ -389,7 +389,8 @@ public final class JobEngine implements AutoCloseable {
         }
         // Before the grace: a stop ended by SIGKILL (a stop timeout of systemd or of the container engine shorter than
         // the stop) leaves its attempts unrecorded, and the next start must not count them as deaths (review21 R1).
-        leftovers.stops().begun(running.runningAttempts());
+        // Every attempt it may cut short, and no launch passes its gate after this look (ci-h38).
+        leftovers.stops().begun(running.beginStop());
         sayWhatTheGraceAwaits();
         try {
             running.stop(config.shutdownGrace(), ExecutionLedger.stoppedByShutdownOf(config.nodeId()));

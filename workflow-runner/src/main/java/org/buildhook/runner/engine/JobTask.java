@@ -446,7 +446,7 @@ final class JobTask implements ExecutionHandler<Void> {
      */
     private CompletionHandler<Void> launch(Job job, byte[] read, int attempt, long version,
             Map<String, List<Integer>> units, long renewed) {
-        RunningJobs.Launch launch = running.launching(job.id(), this::notStartedFor, store.dialect()
+        RunningJobs.Launch launch = running.launching(job.id(), attempt, this::notStartedFor, store.dialect()
                 == Dialect.POSTGRESQL ? new CreationLease(ledger, job.id(), config.nodeId(), version,
                         config.deadNodeLimit(), renewed)
                 : RunningJobs.LeaseLook.NONE);

@@ -157,16 +157,17 @@ final class RunningJobs {
      * ({@link #fenceAll}), or null when the node is stopping.
      */
     Launch launching(String jobId, Function<String, String> words) {
-        return launching(jobId, words, LeaseLook.NONE);
+        return launching(jobId, 0, words, LeaseLook.NONE);
     }
 
     /**
-     * As {@link #launching(String, Function)}; {@code lease} is asked too, under the same lock, after the fencing and
+     * As {@link #launching(String, Function)}, for attempt {@code attempt} (1 and up; 0 when not known, then a stop
+     * that begins before its command is added does not note it: {@link #beginStop}); {@code lease} is asked too, under the same lock, after the fencing and
      * the stop: whether the job's execution is still this node's (chaos33 F2), just before its process is created and
      * just after.
      */
-    Launch launching(String jobId, Function<String, String> words, LeaseLook lease) {
-        Launch launch = new Launch(jobId, words, lease);
+    Launch launching(String jobId, int attempt, Function<String, String> words, LeaseLook lease) {
+        Launch launch = new Launch(jobId, attempt, words, lease);
         starting.put(jobId, launch);
         return launch;
     }
@@ -229,6 +230,8 @@ final class RunningJobs {
      */
     final class Launch implements StartGate {
         private final String jobId;
+        /** The number of the attempt it starts, or 0 when not known. */
+        private final int number;
         private final Function<String, String> words;
         private final LeaseLook lease;
         private volatile String refused;
@@ -239,8 +242,9 @@ final class RunningJobs {
         /** The attempt being started, once its launcher has told it ({@link #attempt}): a stop reaches it so. */
         private volatile RunningJob attempt;
 
-        private Launch(String jobId, Function<String, String> words, LeaseLook lease) {
+        private Launch(String jobId, int number, Function<String, String> words, LeaseLook lease) {
             this.jobId = jobId;
+            this.number = number;
             this.words = words;
             this.lease = lease;
         }
@@ -403,9 +407,27 @@ final class RunningJobs {
         return (int) commandEnded.stream().filter(executing::contains).count();
     }
 
-    /** The attempts whose commands run on this node now: job id to attempt number (those added with one). */
-    java.util.Map<String, Integer> runningAttempts() {
-        return java.util.Map.copyOf(attempts);
+    /**
+     * A stop begins: no launch passes its gate from now on ({@link Launch#refusal}), and the attempts it may cut short
+     * are returned, job id to attempt number: those whose commands run on this node ({@link #add(String, int,
+     * RunningJob)}), and those whose launch is under way and not refused, whose command may be being created or created
+     * and not yet added. The launcher creates a command before its start returns (perf37 F4), so a stop that began
+     * between the exec and the add missed it (ci-h38: its note in {@code stops-not-recorded} was missing, and a stop
+     * killed in its grace then counted the attempt as its node's death). A launch puts itself in {@link #starting}
+     * before its gate reads {@link #stopping}, and this writes {@code stopping} before it reads {@code starting}: one
+     * sees the other. {@code starting} is read before {@code attempts}: an add puts the attempt there before it leaves
+     * {@code starting}.
+     */
+    java.util.Map<String, Integer> beginStop() {
+        stopping = true;
+        java.util.Map<String, Integer> all = new java.util.HashMap<>();
+        starting.values().forEach(launch -> {
+            if (launch.number > 0 && launch.refused == null) {
+                all.put(launch.jobId, launch.number);
+            }
+        });
+        all.putAll(attempts);
+        return java.util.Map.copyOf(all);
     }
 
     int size() {

@@ -110,6 +110,51 @@ class LaunchAcrossStopTest {
     }
 
     /**
+     * ci-h38 (a stressed full run, AbstractCrashTest's stops killed in their grace): the launcher creates a command
+     * before its start returns (perf37 F4), and the engine adds it to its running ones only then. A stop that began in
+     * between did not note that attempt in {@code stops-not-recorded} as one it was about to cut short, so a stop
+     * killed in its grace (a stop timeout) left it to be counted as its node's death at the next start. Here the launch's
+     * return is held, its command created, until the stop's grace is over: the note must name the attempt by then.
+     */
+    @Test
+    void aStopNotesTheAttemptOfACommandCreatedAndNotYetAdded() throws Exception {
+        Path started = dir.resolve("started");
+        Path go = dir.resolve("go");
+        Path script = Files.writeString(dir.resolve("slow.sh"), "#!/bin/sh\n: > " + started + "\nwhile [ ! -f " + go
+                + " ]; do [ -d " + go.getParent() + " ] || exit 1; sleep 0.05; done\n");
+        Path noted = dir.resolve("data").resolve(StopsNotRecorded.FILE_NAME);
+        CommonsExecLauncher real = CommonsExecLauncher.create(LauncherConfig.defaults(dir.resolve("logs")));
+        CountDownLatch launching = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<List<String>> notedThen = new java.util.concurrent.atomic
+                .AtomicReference<>(List.of());
+        HeldLauncher heldAcrossTheStop = new HeldLauncher(real, () -> {
+            launching.countDown();
+            awaitTheGracesEnd();
+            try {
+                notedThen.set(Files.exists(noted) ? Files.readAllLines(noted) : List.of());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try (Store store = Store.open(TestStores.sqlite(dir.resolve("data")))) {
+            String job = store.accept(Plans.delivery(Plans.fixture()), List.of(new PlannedJob("slow", "name: slow",
+                    List.of("/bin/sh", script.toString()), Map.of(), null, false, Duration.ofHours(1), 0,
+                    Duration.ofMillis(100), 0, null))).jobIds().get(0);
+            JobEngine engine = JobEngine.create(store, heldAcrossTheStop, AbstractEngineTest.fast("node-a"));
+            engine.start();
+            assertThat(launching.await(2, TimeUnit.MINUTES)).as("the command was created").isTrue();
+            await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(started));
+            engine.stop();
+
+            assertThat(notedThen.get()).as("the stop noted, as it began, the attempt it was about to cut short")
+                    .contains("node-a " + job + " 1 begun");
+        } finally {
+            Files.writeString(go, "");
+            real.close();
+        }
+    }
+
+    /**
      * review26 R6: a launch that had passed its checks when the stop began still started its command, which the stop
      * then killed at once (R1): a deploy script's first lines ran. The launcher asks the node just before the exec
      * now; here the launch is held before it until the stop's grace is over. The command never starts (its first line
