@@ -11,9 +11,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -27,6 +29,7 @@ import org.buildhook.runner.exec.JobRequest;
 import org.buildhook.runner.exec.NodeFilesException;
 import org.buildhook.runner.exec.ProcessIdentity;
 import org.buildhook.runner.exec.RunningJob;
+import org.buildhook.runner.exec.SecretNames;
 import org.buildhook.runner.exec.Watchdog;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.rules.ResourceVariable;
@@ -480,20 +483,29 @@ final class JobTask implements ExecutionHandler<Void> {
         }
         // Read with the job: a delivery's body never changes.
         byte[] body = read == null ? new byte[0] : read;
-        Map<String, String> env = new HashMap<>(job.env());
         // Which units of its shared resources this attempt holds (BUILDHOOK_RESOURCE_LAB_BOARDS=2): the board to flash.
-        env.putAll(ResourceVariable.variables(units));
+        Map<String, String> added = new HashMap<>(ResourceVariable.variables(units));
         try {
-            env.put(PAYLOAD_ENV, PayloadFiles.write(store.payloadFile(job.deliveryId()), body).toString());
+            added.put(PAYLOAD_ENV, PayloadFiles.write(store.payloadFile(job.deliveryId()), body).toString());
         } catch (NodeFilesException e) {
             // A full disk, a read-only data folder: the node's fault, not the job's (tryout17 F3). Thrown on,
             // db-scheduler retried the execution every 10 s, each time with a new attempt left RUNNING
             // (tryout12 F7); ended FAILED_TO_START, it used up the job's retries, other nodes' too.
             return notStartedHere(job, attempt, e);
         }
-        // What buildhook hides of the job in what it shows is masked in its log too (mask36).
+        Map<String, String> env = new HashMap<>(job.env());
+        env.putAll(added);
+        // What buildhook hides of the job in what it shows is masked in its log too (mask36). hiddenIn holds the
+        // values of the job's secret-named variables; with those of the variables added here (a resource named like
+        // a secret) it holds all of env's, which the launcher then need not work out again (perf38).
+        Set<String> hidden = Redaction.hiddenIn(job.argv(), job.env());
+        Set<String> addedSecrets = SecretNames.valuesIn(added);
+        if (!addedSecrets.isEmpty()) {
+            hidden = new HashSet<>(hidden);
+            hidden.addAll(addedSecrets);
+        }
         JobRequest request = new JobRequest(jobId, attempt, job.argv(), env, job.workdir(), job.stdin() ? body : null,
-                job.timeout(), Redaction.hiddenIn(job.argv(), job.env()));
+                job.timeout(), hidden, true);
         // From here on the command has run (or is running): its outcome is waited for and recorded,
         // however long the store is away, unless the engine stops. The watchdog knows of it first: a
         // pause of this JVM right after the start must not leave it unguarded.

@@ -21,6 +21,10 @@ import java.util.Set;
  *                secret-named variables of {@code env} and of the inherited environment, which are always masked:
  *                what buildhook knows to be secret in {@code argv} or in other variables (a URL's password, an
  *                {@code Authorization} header's credential); empty for none
+ * @param secretsCoverEnv whether {@code secrets} holds every value of {@code env}'s secret-named variables already
+ *                ({@link SecretNames#valuesIn}): the engine's requests, whose secrets were worked out from the same
+ *                variables on the same start, so that {@link #maskedIn} does not judge their names again (perf38);
+ *                when false it adds them itself
  */
 public record JobRequest(
         String jobId,
@@ -30,7 +34,8 @@ public record JobRequest(
         Path workdir,
         byte[] stdin,
         Duration timeout,
-        Set<String> secrets) {
+        Set<String> secrets,
+        boolean secretsCoverEnv) {
 
     public JobRequest {
         Objects.requireNonNull(jobId, "jobId");
@@ -38,6 +43,12 @@ public record JobRequest(
         env = Map.copyOf(env);
         Objects.requireNonNull(timeout, "timeout");
         secrets = Set.copyOf(secrets);
+    }
+
+    /** A request whose {@code secrets} are further values, besides its variables' ({@link #secretsCoverEnv()} false). */
+    public JobRequest(String jobId, int attempt, List<String> argv, Map<String, String> env, Path workdir,
+            byte[] stdin, Duration timeout, Set<String> secrets) {
+        this(jobId, attempt, argv, env, workdir, stdin, timeout, secrets, false);
     }
 
     /** A request with no further secret values than its variables' ({@link #secrets()} empty). */
@@ -51,7 +62,7 @@ public record JobRequest(
      * ({@link SecretNames}) and {@code inheritedSecrets}, those of the inherited environment.
      */
     Set<String> maskedIn(Set<String> inheritedSecrets) {
-        Set<String> named = SecretNames.valuesIn(env);
+        Set<String> named = secretsCoverEnv ? Set.of() : SecretNames.valuesIn(env);
         if (named.isEmpty() && secrets.isEmpty() && inheritedSecrets.isEmpty()) {
             return Set.of();
         }
