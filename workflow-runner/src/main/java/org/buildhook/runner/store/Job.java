@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.buildhook.runner.JobWorkflow;
 import org.buildhook.runner.PlannedJob;
 import org.buildhook.runner.rules.Durations;
@@ -205,8 +206,10 @@ public record Job(
      * snapshot, as {@link Redaction} says.
      */
     public Job redacted() {
-        return new Job(id, deliveryId, ruleName, Redaction.redactSnapshot(ruleSnapshot), Redaction.redactArgv(argv, env),
-                Redaction.redact(env), workdir, stdin, timeout,
+        // Worked out once for both (perf38): every job a list or the status page shows pays it.
+        Set<String> secrets = Redaction.secretValues(env);
+        return new Job(id, deliveryId, ruleName, Redaction.redactSnapshot(ruleSnapshot),
+                Redaction.redactArgv(argv, secrets), Redaction.redact(env, secrets), workdir, stdin, timeout,
                 retries, backoff, concurrency, runName, state, attempts, exitCode, createdAt, startedAt, endedAt, node,
                 logPath, message, cancelRequested, rerunOf, workflow, supersededBy, expiresAt);
     }

@@ -159,7 +159,11 @@ public final class Redaction {
      * @return the same names in the same order, values masked
      */
     public static Map<String, String> redact(Map<String, String> env) {
-        Set<String> secrets = secretValues(env);
+        return redact(env, secretValues(env));
+    }
+
+    /** {@link #redact(Map)} with the environment's {@link #secretValues} already worked out ({@link Job#redacted}). */
+    static Map<String, String> redact(Map<String, String> env, Set<String> secrets) {
         Map<String, String> out = new LinkedHashMap<>();
         env.forEach((k, v) -> out.put(k, SecretNames.looksSecret(k) ? MASK : redactText(v, secrets)));
         return out;
@@ -178,7 +182,7 @@ public final class Redaction {
     }
 
     /** {@link #redactArgv(List, Map)} with the environment's {@link #secretValues} already worked out. */
-    private static List<String> redactArgv(List<String> argv, Set<String> secrets) {
+    static List<String> redactArgv(List<String> argv, Set<String> secrets) {
         boolean[] code = ShellCode.in(argv.stream().map(a -> a == null ? "" : a).toList());
         List<String> out = new ArrayList<>(argv.size());
         for (int i = 0; i < argv.size(); i++) {
