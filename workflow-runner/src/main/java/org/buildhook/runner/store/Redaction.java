@@ -313,7 +313,7 @@ public final class Redaction {
                 out = maskGroups(shape.pattern(), out);
             }
         }
-        if (CommandCredentials.ANY_PROGRAM.matcher(out).find()) {
+        if (CommandCredentials.mayHoldProgram(out)) {
             for (Pattern command : CommandCredentials.TEXT) {
                 // Again on its own output while it hides more: the next password of the same command
                 // (ldappasswd -w BIND -a OLD -s NEW, openssl -passin pass:IN -passout pass:OUT; mask38).
@@ -468,7 +468,7 @@ public final class Redaction {
                 }
             }
         }
-        if (CommandCredentials.ANY_PROGRAM.matcher(text).find()) {
+        if (CommandCredentials.mayHoldProgram(text)) {
             for (Pattern command : CommandCredentials.TEXT) {
                 Matcher c = command.matcher(text);
                 while (c.find()) {
