@@ -517,7 +517,10 @@ class CommandLineTest {
      * none of them, and check and test warn about each argument holding one, at its line and column: ps shows a
      * command's arguments to every user, which buildhook cannot hide.
      */
-    /** mask38: check warns of these programs' own password flags, and test shows them as ***. */
+    /**
+     * mask38: check warns of these programs' own password flags and of a secret flag's value in shell code, not of
+     * the argument after --no-password, and test shows them as ***.
+     */
     @Test
     void checkWarnsOfAndTestHidesThePasswordsOfRedisCliKeytoolAndALongPassFlag() throws IOException {
         Path rules = Files.writeString(dir.resolve("rules-programs.yaml"), String.join("\n",
@@ -529,6 +532,9 @@ class CommandLineTest {
                 "      command: [keytool, -list, -storepass, ks-pa55-38]",
                 "    on-failure:",
                 "      command: [deploy, --db-pass, db-pa55-38, --no-password, mydb]",
+                "  - name: shell",
+                "    run:",
+                "      command: [/bin/sh, -c, \"deploy --db-pass db-sh-38 && psql --no-password mydb\"]",
                 ""));
 
         assertThat(run("check", "--rules", rules.toString())).as(err.toString()).isEqualTo(ExitCodes.OK);
@@ -541,11 +547,14 @@ class CommandLineTest {
                 .contains(rules + ":6:45: warning: this argument looks like it holds a secret (a password on a"
                         + " command line")
                 .contains(rules + ":8:36: warning: this argument looks like it holds a secret (the value of '--db-pass')")
+                .contains(rules + ":11:30: warning: this argument looks like it holds a secret (the value of"
+                        + " '--db-pass' in shell code)")
                 .doesNotContain(":8:63:");
         assertThat(test).contains("[\"redis-cli\", \"-a\", \"***\", \"PING\"]",
                 "[\"keytool\",\"-list\",\"-storepass\",\"***\"]",
                 "[\"deploy\",\"--db-pass\",\"***\",\"--no-password\",\"mydb\"]")
-                .doesNotContain("redis-pa55-38", "ks-pa55-38", "db-pa55-38");
+                .contains("deploy --db-pass *** && psql --no-password mydb")
+                .doesNotContain("redis-pa55-38", "ks-pa55-38", "db-pa55-38", "db-sh-38");
     }
 
     @Test

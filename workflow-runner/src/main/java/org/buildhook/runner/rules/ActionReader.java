@@ -190,7 +190,9 @@ final class ActionReader extends NodeReader {
         for (YamlNode item : items) {
             texts.add(text(item, "each element of 'command'"));
         }
-        List<Lookalikes.Reading> readings = Lookalikes.readings(texts.stream().map(t -> t.orElse("")).toList());
+        List<String> plain = texts.stream().map(t -> t.orElse("")).toList();
+        List<Lookalikes.Reading> readings = Lookalikes.readings(plain);
+        boolean[] code = ShellCode.in(plain);
         List<Template> argv = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             YamlNode item = items.get(i);
@@ -201,8 +203,10 @@ final class ActionReader extends NodeReader {
             Template element = template(item, text.get(), perRun);
             if (i > 0) {
                 warnAboutLookalikes(item, text.get(), readings.get(i));
-                warnAboutCredential(item, text.get(), texts.get(i - 1).orElse(""),
-                        Redaction.passwordArgument(texts.stream().map(t -> t.orElse("")).toList(), i));
+                boolean shellCode = code[i];
+                // In shell code also a secret flag's value (sh -c "deploy --db-pass PASSWORD"; mask38).
+                warnAboutCredential(item, text.get(), texts.get(i - 1).orElse(""), Redaction.passwordArgument(plain, i)
+                        .or(() -> shellCode ? Redaction.secretFlagInShellCode(text.get()) : Optional.empty()));
             }
             if (i == 0 && text.get().isBlank()) {
                 problems.add(item.location(), "the program ('command' first element) is empty");

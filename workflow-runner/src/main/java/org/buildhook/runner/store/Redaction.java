@@ -73,7 +73,7 @@ public final class Redaction {
      * a quote, a blank or the end of its command, neither a variable nor another flag ({@code mysql --password -h db}
      * asks for it).
      */
-    private static final Pattern SHELL_SECRET_FLAG = Pattern.compile("(?<![^\\s'\"])(?!--(?:no|ask)[_-])(?:"
+    private static final Pattern SHELL_SECRET_FLAG = Pattern.compile("(?<![^\\s'\"])(?!--(?:no|ask)[_-])(?<flag>"
             + SECRET_FLAG.pattern() + ")[ \\t]+['\"]?(?<s>(?!\\*\\*\\*|\\$|-)[^\\s'\";&|<>]+)", Pattern.CASE_INSENSITIVE);
     /** {@code NAME=value} inside a text: {@code --db-password=x}, {@code ?access_token=x}, {@code TOKEN=x}. */
     private static final Pattern ASSIGNMENT = Pattern.compile(
@@ -497,6 +497,17 @@ public final class Redaction {
         Matcher h = HEADER.matcher(text);
         return findSecretHeader(h, 0, text.length())
                 ? Optional.of("a secret-named header (" + h.group(1) + ": …)") : Optional.empty();
+    }
+
+    /**
+     * The first secret flag whose value {@code shellCode}, a text a shell reads as code, spells out
+     * ({@code deploy --db-pass PASSWORD}), which {@link #redactArgv} hides there, for a warning.
+     *
+     * @return a short description ("the value of '--db-pass'"), or empty when there is none
+     */
+    public static Optional<String> secretFlagInShellCode(String shellCode) {
+        Matcher m = SHELL_SECRET_FLAG.matcher(shellCode);
+        return m.find() ? Optional.of("the value of '" + m.group("flag") + "' in shell code") : Optional.empty();
     }
 
     /**
