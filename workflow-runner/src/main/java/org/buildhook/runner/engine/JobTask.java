@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,7 +28,6 @@ import org.buildhook.runner.exec.JobRequest;
 import org.buildhook.runner.exec.NodeFilesException;
 import org.buildhook.runner.exec.ProcessIdentity;
 import org.buildhook.runner.exec.RunningJob;
-import org.buildhook.runner.exec.SecretNames;
 import org.buildhook.runner.exec.Watchdog;
 import org.buildhook.runner.rules.Durations;
 import org.buildhook.runner.rules.ResourceVariable;
@@ -496,14 +494,10 @@ final class JobTask implements ExecutionHandler<Void> {
         Map<String, String> env = new HashMap<>(job.env());
         env.putAll(added);
         // What buildhook hides of the job in what it shows is masked in its log too (mask36). hiddenIn holds the
-        // values of the job's secret-named variables; with those of the variables added here (a resource named like
-        // a secret) it holds all of env's, which the launcher then need not work out again (perf38).
+        // values of the job's secret-named variables, which the launcher then need not work out again (perf38). The
+        // variables added here are buildhook's own, never a secret: a resource named like one (signing-keys) tells the
+        // job its units (BUILDHOOK_RESOURCE_SIGNING_KEYS=1,2,3), which its log must show (perf38 F4).
         Set<String> hidden = Redaction.hiddenIn(job.argv(), job.env());
-        Set<String> addedSecrets = SecretNames.valuesIn(added);
-        if (!addedSecrets.isEmpty()) {
-            hidden = new HashSet<>(hidden);
-            hidden.addAll(addedSecrets);
-        }
         JobRequest request = new JobRequest(jobId, attempt, job.argv(), env, job.workdir(), job.stdin() ? body : null,
                 job.timeout(), hidden, true);
         // From here on the command has run (or is running): its outcome is waited for and recorded,

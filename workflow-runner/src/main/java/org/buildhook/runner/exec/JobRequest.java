@@ -21,10 +21,11 @@ import java.util.Set;
  *                secret-named variables of {@code env} and of the inherited environment, which are always masked:
  *                what buildhook knows to be secret in {@code argv} or in other variables (a URL's password, an
  *                {@code Authorization} header's credential); empty for none
- * @param secretsCoverEnv whether {@code secrets} holds every value of {@code env}'s secret-named variables already
- *                ({@link SecretNames#valuesIn}): the engine's requests, whose secrets were worked out from the same
- *                variables on the same start, so that {@link #maskedIn} does not judge their names again (perf38);
- *                when false it adds them itself
+ * @param secretsCoverEnv whether {@code secrets} holds every value to mask of {@code env}'s secret-named variables
+ *                already ({@link SecretNames#valuesIn}): the engine's requests, whose secrets were worked out from the
+ *                job's own variables on the same start, so that {@link #maskedIn} does not judge their names again
+ *                (perf38); the variables buildhook adds ({@code BUILDHOOK_RESOURCE_…}, the payload's path) hold no
+ *                secret, whatever a resource's name (perf38 F4). When false it adds them itself
  */
 public record JobRequest(
         String jobId,

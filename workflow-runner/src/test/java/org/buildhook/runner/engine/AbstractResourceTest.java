@@ -112,6 +112,28 @@ abstract class AbstractResourceTest extends AbstractWorkflowTest {
         assertThat(lines).extracting(l -> l.substring(l.indexOf(' ') + 1)).containsExactlyInAnyOrder("1", "2");
     }
 
+    /**
+     * perf38 F4: a resource named like a secret ({@code signing-keys}) gives a variable whose name looks secret
+     * ({@code BUILDHOOK_RESOURCE_SIGNING_KEYS}); its value, the units the job holds, is buildhook's, not a secret, and
+     * the job's log shows it. Before, a list of 4 characters or more ({@code 1,2,3}) was masked as {@code ***}.
+     */
+    @Test
+    void theUnitsOfAResourceNamedLikeASecretAreShownInTheJobsLog() throws IOException {
+        Path print = script("print.sh", "echo \"units $BUILDHOOK_RESOURCE_SIGNING_KEYS\"");
+        RuleSet rules = rules("resources:\n  signing-keys: 3\n"
+                + "rules:\n"
+                + "  - name: sign\n"
+                + "    run: {command: [/bin/sh, \"" + print + "\"], resources: {signing-keys: 3}}\n");
+        openStore();
+        startEngine();
+        String job = deliver(rules, 1).jobIds().get(0);
+        org.buildhook.runner.store.JobDetail done = awaitFinal(job);
+        assertState(done.job(), JobState.SUCCEEDED);
+        assertThat(Files.readString(Path.of(done.attempts().get(0).logPath()))).contains("units 1,2,3")
+                .doesNotContain("***");
+        awaitNoUnitsInUse();
+    }
+
     @Test
     void aJobThatCannotHaveItsUnitsWaitsVisiblyInFirstComeOrder() throws IOException {
         Path go = dir.resolve("go");
