@@ -581,8 +581,50 @@ public final class BuildhookApplication implements AutoCloseable {
                 LOG.warn("rule '{}' is disabled or removed {}, and {} job(s) of it still run: {}; they go on to their"
                         + " end and their follow-ups{}", rule, where, running.size(), ids(running), renamed);
             }
+            sayRenamesNotFollowed(store, before, after, takenOut, renames, where);
         } catch (RuntimeException e) {
             LOG.debug("could not read the stored jobs of the rules a reload changed: {}", e.toString());
+        }
+    }
+
+    /**
+     * tryout38 F4: a rule renamed twice while a job of its first name runs ({@code deploy-v7} to {@code deploy-v8} with
+     * {@code renamed-from: deploy-v7}, then to {@code deploy-v9} with {@code renamed-from: deploy-v8}). The new rule
+     * counts only the names its own {@code renamed-from} writes, not the names the rule it replaces was renamed from:
+     * its next job ran beside {@code deploy-v7}'s, and the reload said nothing ({@code deploy-v8} had no job running).
+     * Says, in one {@code WARN} per such name with jobs still running that no rule in force counts, which rule to give
+     * which {@code renamed-from}. Reads the store once per such name: at a reload that takes a renamed rule out only.
+     */
+    private static void sayRenamesNotFollowed(Store store, RuleSet before, RuleSet after, java.util.Set<String> takenOut,
+            org.buildhook.runner.store.RuleRenames renames, String where) {
+        for (String rule : takenOut) {
+            java.util.Optional<String> taker = renames.takenBy(rule, before.snapshots().get(rule)).filter(to -> to
+                    .getValue() == org.buildhook.runner.store.RuleRenames.Taken.RENAMED_FROM)
+                    .map(java.util.Map.Entry::getKey);
+            if (taker.isEmpty()) {
+                continue;
+            }
+            for (String older : before.renamedFrom().getOrDefault(rule, java.util.List.of())) {
+                if (after.ruleNames().contains(older)) {
+                    continue;
+                }
+                java.util.List<org.buildhook.runner.store.Job> running = store.jobs(
+                        new org.buildhook.runner.store.JobQuery(org.buildhook.runner.store.JobState.RUNNING, older,
+                                null, null, 500)).items().stream()
+                        .filter(j -> renames.takenBy(older, j.ruleSnapshot()).isEmpty()).toList();
+                if (running.isEmpty()) {
+                    continue;
+                }
+                java.util.List<String> names = new java.util.ArrayList<>(after.renamedFrom().getOrDefault(taker.get(),
+                        java.util.List.of()));
+                names.add(older);
+                LOG.warn("rule '{}' is renamed from '{}' {}, which was renamed from '{}', and {} job(s) of '{}' still"
+                        + " run: {}; renamed-from does not follow the renamed-from of the rule it names, so rule '{}'"
+                        + " does not count them against its concurrency (nor supersede them), and its next job may run"
+                        + " beside them. Write every earlier name whose jobs may still run: renamed-from: [{}] on rule"
+                        + " '{}', and reload", taker.get(), rule, where, older, running.size(), older, ids(running),
+                        taker.get(), String.join(", ", names), taker.get());
+            }
         }
     }
 

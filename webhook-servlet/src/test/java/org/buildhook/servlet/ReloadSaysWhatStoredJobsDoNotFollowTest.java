@@ -67,6 +67,43 @@ class ReloadSaysWhatStoredJobsDoNotFollowTest {
     }
 
     /**
+     * tryout38 F4: renamed twice while the first name's job runs (v7, then v8 renamed from v7, then v9 renamed from
+     * v8, each with another run): v9 counts only v8's jobs, not v7's, and its next job would run beside v7's. The
+     * second reload said only "reloaded"; it says which rule to give which renamed-from.
+     */
+    @ParameterizedTest(name = "postgres={0}")
+    @ValueSource(booleans = {false, true})
+    void aSecondRenameWhileTheFirstNamesJobRunsSaysToNameEveryEarlierName(boolean postgres) throws Exception {
+        Path go = dir.resolve("go");
+        String rule = "rules:\n  - name: deploy-%s\n%s"
+                + "    run: {command: [/bin/sh, -c, 'while [ ! -e " + go + " ]; do sleep 0.05; done # %s'],"
+                + " concurrency: 1}\n";
+        Files.writeString(dir.resolve("rules.yaml"), rule.formatted("v7", "", "v7"));
+        Path file = TestApplication.configuration(dir, postgres ? PG.newSchemaUrl() : null, "slot-retry: 1h");
+        try (BuildhookApplication app = TestApplication.start(file)) {
+            String job = deliver(app, "build-67-passed.json");
+            await().atMost(Duration.ofMinutes(1)).until(() -> state(app, job) == JobState.RUNNING);
+
+            rewriteRules(dir, rule.formatted("v8", "    renamed-from: deploy-v7\n", "v8"));
+            await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("rule 'deploy-v7' is disabled or removed")
+                    .isEmpty());
+            rewriteRules(dir, rule.formatted("v9", "    renamed-from: deploy-v8\n", "v9"));
+
+            await().atMost(Duration.ofMinutes(1)).until(() -> !log.warnings("rule 'deploy-v9' is renamed from")
+                    .isEmpty());
+            assertThat(log.warnings("rule 'deploy-v9' is renamed from")).singleElement().asString()
+                    .startsWith("rule 'deploy-v9' is renamed from 'deploy-v8' in the rules in force on node ")
+                    .contains(", which was renamed from 'deploy-v7', and 1 job(s) of 'deploy-v7' still run: " + job
+                            + " (delivery ")
+                    .endsWith("Write every earlier name whose jobs may still run: renamed-from: [deploy-v8,"
+                            + " deploy-v7] on rule 'deploy-v9', and reload");
+            Files.createFile(go);
+            await().atMost(Duration.ofMinutes(1)).until(() -> state(app, job).isFinal());
+            assertThat(state(app, job)).isEqualTo(JobState.SUCCEEDED);
+        }
+    }
+
+    /**
      * tryout33 F11 (rename34): the reload that adds the approval makes the rule's stored jobs not started yet await
      * it, as its new deliveries' jobs do, and says so naming them; the running job goes on; the gated one does not
      * start when the slot frees, and runs once approved.
