@@ -31,5 +31,7 @@ final class ApproveCommand extends AdminActionCommand {
     @Override
     void describe(JsonNode answer, PrintWriter out) {
         out.println("approved job " + id + "; it is queued");
+        // What the approval sets off that the approver may not expect (tryout38 F1: its rule is not in force).
+        answer.path("warnings").forEach(warning -> out.println("warning: " + warning.asText()));
     }
 }

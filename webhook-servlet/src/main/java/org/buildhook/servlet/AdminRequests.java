@@ -415,7 +415,31 @@ final class AdminRequests {
             throw new ApiError(409, "job " + jobId + " is " + read.state() + ", not awaiting an approval" + why);
         }
         LOG.info("admin {} {} job {}", actor, approve ? "approved" : "rejected", jobId);
-        return new JsonAnswer().with(approve ? "approved" : "rejected", true).with("job", jobId);
+        JsonAnswer answer = new JsonAnswer().with(approve ? "approved" : "rejected", true).with("job", jobId);
+        String absent = approve ? ruleNotInForce(job) : null;
+        if (absent != null) {
+            LOG.warn("admin {} approved job {}: {}", actor, jobId, absent);
+            answer.with("warnings", List.of(absent));
+        }
+        return answer;
+    }
+
+    /**
+     * What an approval of {@code job} sets off that its approver may not expect (tryout38 F1): its rule is not in the
+     * rules in force on this node (removed while the server was stopped: a rule merely absent at a start is not
+     * cancelled), so the job runs the command it was stored with; null when the rule is in force, or taken over by one
+     * that is ({@code renamed-from}, or the same {@code run}).
+     */
+    private String ruleNotInForce(Job job) {
+        RuleSet rules = currentRules();
+        String rule = job.ruleName();
+        if (rules.ruleNames().contains(rule) || org.buildhook.runner.store.RuleRenames.of(rules.renamedFrom(),
+                rules.snapshots()).takenBy(rule, job.ruleSnapshot()).isPresent()) {
+            return null;
+        }
+        return "its rule '" + rule + "' is not in the rules in force on node " + app.config().engine().nodeId() + " ("
+                + rules.source() + "): it runs the command it was stored with; if the rule was removed on purpose,"
+                + " cancel it before it starts: buildhook cancel " + job.id();
     }
 
     /**

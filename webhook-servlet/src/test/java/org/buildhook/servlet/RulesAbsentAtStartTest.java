@@ -25,7 +25,7 @@ class RulesAbsentAtStartTest {
 
     private static final PostgresSchemas PG = new PostgresSchemas();
     private static final String ALL = "rules:\n"
-            + "  - name: deploy\n    approval: {}\n    run: {command: [/bin/true]}\n"
+            + "  - name: deploy\n    approval: {}\n    run: {command: [/bin/sh, -c, 'exit 0', deploy]}\n"
             + "  - name: notes\n    approval: {}\n    run: {command: [/bin/true]}\n"
             + "  - name: notify\n    approval: {}\n    run: {command: [/bin/true]}\n"
             + "  - name: archive\n    approval: {}\n    run: {command: [/bin/true]}\n";
@@ -40,6 +40,9 @@ class RulesAbsentAtStartTest {
 
     @RegisterExtension
     final LogCapture log = new LogCapture(BuildhookApplication.class);
+
+    @RegisterExtension
+    final LogCapture adminLog = new LogCapture(AdminRequests.class);
 
     @AfterAll
     static void dropSchemas() throws Exception {
@@ -88,6 +91,21 @@ class RulesAbsentAtStartTest {
                             + " cancels them")
                     .doesNotContain("'notes'").doesNotContain("'notify'");
             assertThat(job(app, deploy).state()).as("not cancelled").isEqualTo(JobState.AWAITING_APPROVAL);
+            // tryout38 F1: approving it ran the removed rule's command without a word; the approval says so.
+            String archive = app.store().jobs(new org.buildhook.runner.store.JobQuery(JobState.AWAITING_APPROVAL,
+                    "archive", null, null, 10)).items().get(0).id();
+            new AdminRequests(app, "alice@test").decide(archive, true);
+            assertThat(adminLog.warnings("approved job " + archive)).as("a renamed rule's job: in force").isEmpty();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1))
+                    .until(() -> job(app, archive).state().isFinal());
+            new AdminRequests(app, "alice@test").decide(deploy, true);
+            assertThat(adminLog.warnings("approved job " + deploy)).singleElement().asString()
+                    .startsWith("admin alice@test approved job " + deploy + ": its rule 'deploy' is not in the rules"
+                            + " in force on node ")
+                    .endsWith(": it runs the command it was stored with; if the rule was removed on purpose, cancel"
+                            + " it before it starts: buildhook cancel " + deploy);
+            deploy = app.store().jobs(new org.buildhook.runner.store.JobQuery(JobState.AWAITING_APPROVAL, "deploy",
+                    null, null, 10)).items().get(0).id();
         }
         // The rule back (disabled): its jobs are cancelled, and nothing is said of them as absent.
         Files.writeString(rules, SOME_TAKEN_OUT + "  - name: deploy\n    enabled: false\n    approval: {}\n"
@@ -95,7 +113,7 @@ class RulesAbsentAtStartTest {
         log.clear();
         try (BuildhookApplication app = TestApplication.start(file)) {
             assertThat(job(app, deploy).state()).isEqualTo(JobState.CANCELLED);
-            assertThat(absentWarnings()).singleElement().asString().contains(": rule 'archive': 2 job(s)")
+            assertThat(absentWarnings()).singleElement().asString().contains(": rule 'archive': 1 job(s)")
                     .doesNotContain("'deploy'");
         }
         return warning;
