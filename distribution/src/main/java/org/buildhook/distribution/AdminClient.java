@@ -224,6 +224,11 @@ final class AdminClient {
             case 409 -> throw new CommandFailure(message + " (409)", ExitCodes.FAILED);
             // An attempt's log on another node's disk: the message names that node.
             case 421 -> throw new CommandFailure(message + " (421)", ExitCodes.FAILED);
+            // The last moment of a graceful stop (tryout38 F5): as the refused connection that follows it.
+            case 503 -> throw new CommandFailure(stopping(body)
+                    ? "the server at " + base + " answered this command before and now says it is stopping (503): it"
+                            + " was stopped or is restarting; run the command again once it answers"
+                    : "the server answered 503: " + message, ExitCodes.UNAVAILABLE);
             default -> throw new CommandFailure("the server answered " + status + ": " + message,
                     ExitCodes.UNAVAILABLE);
         }
@@ -241,6 +246,16 @@ final class AdminClient {
         }
         return ": " + base + " is a webhook URL (where JobServ posts); --url wants the server's own address: --url "
                 + base.resolve(path.substring(0, at + 1));
+    }
+
+    /** Whether {@code body} is the {@code 503} of a graceful stop ({@code "stopping": true}). */
+    private static boolean stopping(String body) {
+        try {
+            JsonNode answer = body == null ? null : JSON.readTree(body);
+            return answer != null && answer.path("stopping").asBoolean(false);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static String message(String body) {

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.buildhook.servlet.BuildhookApplication;
+import org.buildhook.servlet.config.HttpSettings;
 import org.buildhook.servlet.config.ServerSettings;
 import org.buildhook.servlet.ErrorBody;
 import org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler;
@@ -22,7 +23,6 @@ import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -137,9 +137,25 @@ public final class BuildhookServer implements AutoCloseable {
 
         // Requests in flight finish before the context (and with it the job runner) stops. A body
         // sent slower than MIN_BODY_RATE fails its read (the webhook servlet then ends the request).
-        server.setHandler(new GracefulHandler(new MinimumDataRateHandler(context, MIN_BODY_RATE, 0)));
+        // A request on an open connection after that (Jetty's own stop has begun) is answered 503 "the server
+        // is stopping" with Retry-After (tryout38 F5).
+        server.setHandler(new StopRefusingHandler(new MinimumDataRateHandler(context, MIN_BODY_RATE, 0),
+                settings.contextPath(), () -> retryAfter(context)));
         server.setStopTimeout(settings.stopTimeout().toMillis());
         return new BuildhookServer(server, connector, context, tls, inherited);
+    }
+
+    /** The running application's {@code http.retry-after}, or its default when there is none (any more). */
+    private static Duration retryAfter(ServletContextHandler context) {
+        try {
+            Object app = context.getServletContext().getAttribute(BuildhookApplication.ATTRIBUTE);
+            if (app instanceof BuildhookApplication running) {
+                return running.config().http().retryAfter();
+            }
+        } catch (RuntimeException e) {
+            // the context is going away: the default is as good an answer
+        }
+        return HttpSettings.DEFAULT_RETRY_AFTER;
     }
 
     /** Starts listening; throws when the port is taken or the application fails to start. */
@@ -204,6 +220,11 @@ public final class BuildhookServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("while stopping the HTTP server: {}", e.toString());
         }
+    }
+
+    /** The Jetty server, for tests that watch or tune its stop. */
+    Server jetty() {
+        return server;
     }
 
     public int port() {
