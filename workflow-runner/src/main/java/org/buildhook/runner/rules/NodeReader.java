@@ -43,12 +43,25 @@ class NodeReader {
      * @return the known keys suggested, so a misspelt required key is not also reported missing
      */
     Set<String> onlyKeys(YamlNode.Mapping mapping, Set<String> allowed, String where) {
+        return onlyKeys(mapping, allowed, where, key -> null);
+    }
+
+    /**
+     * As {@link #onlyKeys(YamlNode.Mapping, Set, String)}; {@code belongsElsewhere} gives, for a key that is known one
+     * level down or up, where it goes ({@code ": it belongs under 'run' …"}), said instead of the closest key; null for
+     * the others.
+     */
+    Set<String> onlyKeys(YamlNode.Mapping mapping, Set<String> allowed, String where,
+            java.util.function.Function<String, String> belongsElsewhere) {
         Set<String> suggested = new java.util.HashSet<>();
         for (YamlNode.Entry entry : mapping.entries().values()) {
             if (!allowed.contains(entry.key())) {
-                Suggestions.closest(entry.key(), allowed).ifPresent(suggested::add);
+                String elsewhere = belongsElsewhere.apply(entry.key());
+                if (elsewhere == null) {
+                    Suggestions.closest(entry.key(), allowed).ifPresent(suggested::add);
+                }
                 problems.add(entry.keyLocation(), "unknown key '" + entry.key() + "' in " + where
-                        + Suggestions.didYouMean(entry.key(), allowed));
+                        + (elsewhere != null ? elsewhere : Suggestions.didYouMean(entry.key(), allowed)));
             }
         }
         return suggested;

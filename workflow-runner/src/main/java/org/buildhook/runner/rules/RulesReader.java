@@ -146,7 +146,9 @@ final class RulesReader extends NodeReader {
             return Optional.empty();
         }
         YamlNode.Mapping rule = mapping.get();
-        Set<String> misspelt = onlyKeys(rule, RULE_KEYS, "rule");
+        // A key of the action written on the rule (concurrency: 1 beside run:) says where it goes (tryout38 F7).
+        Set<String> misspelt = onlyKeys(rule, RULE_KEYS, "rule", key -> ActionReader.KEYS.contains(key)
+                ? ": it belongs under 'run' (run: {command: […], " + key + ": …})" : null);
         var entries = rule.entries();
         String name = misspelt.contains("name") && !entries.containsKey("name") ? null : name(rule, seen);
         boolean enabled = !entries.containsKey("enabled") || bool(entries.get("enabled").value(), "'enabled'").orElse(true);

@@ -247,6 +247,14 @@ class RuleFileErrorsTest {
         assertThat(rules.match("default", TestEvents.seed()).get(0).concurrency()).isZero();
     }
 
+    /** tryout38 F7: a key of the action written on the rule said only "unknown key 'concurrency' in rule". */
+    @Test
+    void saysAnActionsKeyWrittenOnTheRuleBelongsUnderRun() {
+        assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    concurrency: 1\n    run: {command: [/bin/true]}\n"))
+                .hasMessage("rules.yaml:3:5: unknown key 'concurrency' in rule: it belongs under 'run' (run: {command:"
+                        + " […], concurrency: …})");
+    }
+
     @Test
     void suggestsTheKeyMeantForACommonMisspelling() {
         assertThatThrownBy(() -> TestRules.parse("rules:\n  - name: r\n    when: {runs: {host_tag: x}}\n    run: {command: [/bin/true]}\n"))
