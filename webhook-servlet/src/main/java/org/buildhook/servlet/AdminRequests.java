@@ -312,11 +312,7 @@ final class AdminRequests {
         // rename34: a rule that asks for an approval now has its re-runs await one, whatever the old job's plan said.
         // review36: so does the rule in force that took the old job's rule's name over (renamed-from, or the same run).
         RuleSet rules = currentRules();
-        String asking = old.ruleName();
-        if (!rules.ruleNames().contains(asking)) {
-            asking = org.buildhook.runner.store.RuleRenames.of(rules.renamedFrom(), rules.snapshots())
-                    .takenBy(asking, old.ruleSnapshot()).map(Map.Entry::getKey).orElse(asking);
-        }
+        String asking = inForceFor(rules, old).orElse(old.ruleName());
         java.time.Duration approval = rules.approvalExpiries().get(asking);
         boolean gated = approval != null && !old.workflow().needsApproval() && old.workflow().parentId() == null;
         String askedBy = asking.equals(old.ruleName()) ? "its rule '" + old.ruleName() + "'"
@@ -425,6 +421,18 @@ final class AdminRequests {
     }
 
     /**
+     * The rule of {@code rules} that runs {@code job}'s rule now: that rule itself when in force, else the rule in
+     * force that takes it over ({@code renamed-from}, or the same {@code run}); empty when none does.
+     */
+    private static java.util.Optional<String> inForceFor(RuleSet rules, Job job) {
+        if (rules.ruleNames().contains(job.ruleName())) {
+            return java.util.Optional.of(job.ruleName());
+        }
+        return org.buildhook.runner.store.RuleRenames.of(rules.renamedFrom(), rules.snapshots())
+                .takenBy(job.ruleName(), job.ruleSnapshot()).map(Map.Entry::getKey);
+    }
+
+    /**
      * What an approval of {@code job} sets off that its approver may not expect (tryout38 F1): its rule is not in the
      * rules in force on this node (removed while the server was stopped: a rule merely absent at a start is not
      * cancelled), so the job runs the command it was stored with; null when the rule is in force, or taken over by one
@@ -433,8 +441,7 @@ final class AdminRequests {
     private String ruleNotInForce(Job job) {
         RuleSet rules = currentRules();
         String rule = job.ruleName();
-        if (rules.ruleNames().contains(rule) || org.buildhook.runner.store.RuleRenames.of(rules.renamedFrom(),
-                rules.snapshots()).takenBy(rule, job.ruleSnapshot()).isPresent()) {
+        if (inForceFor(rules, job).isPresent()) {
             return null;
         }
         return "its rule '" + rule + "' is not in the rules in force on node " + app.config().engine().nodeId() + " ("
