@@ -114,6 +114,11 @@ final class LogFollows implements AutoCloseable {
                     return t;
                 });
         looks.allowCoreThreadTimeOut(true);
+        return start(looks);
+    }
+
+    /** As {@link #start()}, the looks run on {@code looks} (a test watches when a look is done). */
+    static LogFollows start(ThreadPoolExecutor looks) {
         return new LogFollows(Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "buildhook-log-follows");
             t.setDaemon(true);
@@ -249,6 +254,13 @@ final class LogFollows implements AutoCloseable {
             try {
                 ServletOutputStream out = async.getResponse().getOutputStream();
                 while (out.isReady()) {
+                    if (closed && !finishing) {
+                        // endAll has closed the follows, and this follow's finish is queued behind this step (an
+                        // afterLook, an afterWait or onWritePossible came first), or this step was under way: it
+                        // finishes here, as finish would. It ended at once, without the rest of the log nor the
+                        // stop's line (review39: the step's own end, before its queued finish).
+                        beginFinishing();
+                    }
                     byte[] next = following();
                     if (next != null) {
                         out.write(next);
@@ -365,13 +377,18 @@ final class LogFollows implements AutoCloseable {
             if (done.get() || finishing) {
                 return;
             }
+            beginFinishing();
+            step();
+        }
+
+        /** From now on the follow goes to its end as the server's stop ends it: a last look, the rest, the line. */
+        private void beginFinishing() {
             finishing = true;
             ScheduledFuture<?> w = waiting;
             if (w != null) {
                 w.cancel(false);
                 waiting = null;
             }
-            step();
         }
 
         private void afterWait() {
