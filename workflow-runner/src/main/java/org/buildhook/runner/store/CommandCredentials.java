@@ -40,15 +40,32 @@ final class CommandCredentials {
          * After a {@code pass:} at the start of the value: openssl's {@code -passin pass:PASSWORD}; its other sources
          * ({@code env:VAR}, {@code file:PATH}, {@code fd:N}, {@code stdin}) only name where the password is.
          */
-        AFTER_PASS_PREFIX;
+        AFTER_PASS_PREFIX,
+        /**
+         * After a {@code key:}, {@code hexkey:}, {@code pass:}, {@code hexpass:}, {@code secret:} or {@code hexsecret:}
+         * at the start of the value: openssl's {@code -macopt key:KEY} (dgst, mac), {@code -kdfopt}, {@code -pkeyopt}
+         * (mask39); their other parameters ({@code digest:sha256}, {@code rsa_padding_mode:pss}) are no secret.
+         */
+        AFTER_KEY_PREFIX;
+
+        private static final List<String> KEY_PREFIXES = List.of("key:", "hexkey:", "pass:", "hexpass:", "secret:",
+                "hexsecret:");
 
         /** Where the secret starts in {@code value} from {@code from} on, or -1 when there is none. */
         int in(String value, int from) {
             if (this == AFTER_PASS_PREFIX) {
                 return value.startsWith("pass:", from) && from + 5 < value.length() ? from + 5 : -1;
             }
+            if (this == AFTER_KEY_PREFIX) {
+                for (String prefix : KEY_PREFIXES) {
+                    if (value.startsWith(prefix, from) && from + prefix.length() < value.length()) {
+                        return from + prefix.length();
+                    }
+                }
+                return -1;
+            }
             char separator = switch (this) {
-                case WHOLE, GLUED, NEXT, AFTER_PASS_PREFIX -> 0;
+                case WHOLE, GLUED, NEXT, AFTER_PASS_PREFIX, AFTER_KEY_PREFIX -> 0;
                 case AFTER_COLON -> ':';
                 case AFTER_COMMA -> ',';
                 case AFTER_PERCENT -> '%';
@@ -68,8 +85,16 @@ final class CommandCredentials {
     /**
      * Programs whose flags take a password. {@code afterLogin}: only in their {@code login} command
      * ({@code docker login}, {@code az acr login}), where {@code -p} is the password and elsewhere it is not.
+     * {@code group}: the letters of the program's one-letter options that take no value, which may come before a
+     * one-letter password flag in a group, whose value may then be glued to it too ({@code ldapsearch -xwPASSWORD},
+     * mask39); {@code null} when any letters may come before it ({@code zip -qrP PASSWORD}) and a value is not read
+     * out of a group.
      */
-    record Program(Set<String> names, boolean afterLogin, List<Flag> flags) {
+    record Program(Set<String> names, boolean afterLogin, List<Flag> flags, String group) {
+
+        Program(Set<String> names, boolean afterLogin, List<Flag> flags) {
+            this(names, afterLogin, flags, null);
+        }
     }
 
     private static final String MYSQL = "mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlpump"
@@ -81,6 +106,10 @@ final class CommandCredentials {
             + "|ldapexop|ldapvc";
     private static final String KEYTOOL = "keytool|jarsigner";
     private static final String MOSQUITTO = "mosquitto_pub|mosquitto_sub|mosquitto_rr";
+    /** 7-Zip's programs: {@code -pPASSWORD}, glued only ({@code -p} alone asks). */
+    private static final String SEVEN_ZIP = "7z|7za|7zr|7zz";
+    /** OpenLDAP's clients' options that take no value, which may come before {@code -w} in a group ({@code -xw}). */
+    private static final String LDAP_NO_VALUE_LETTERS = "VnvcutALMxWIQNZS";
 
     /** Any program's {@code login} command: {@code docker login}, {@code az acr login}, {@code oc login}. */
     private static final Program LOGIN_COMMAND = new Program(Set.of(LOGIN.split("\\|")), true,
@@ -99,9 +128,10 @@ final class CommandCredentials {
             new Program(Set.of("redis-cli"), false, List.of(new Flag("-a", Sits.NEXT))),
             // ldapsearch(1) & co: -w passwd (getopt: glued too, or ending a group as -xw); ldappasswd(1) also takes
             // the old password (-a oldPasswd) and the new one (-s newPasswd).
-            new Program(Set.of(LDAP.split("\\|")), false, List.of(new Flag("-w", Sits.WHOLE))),
+            // A group reads only their no-value letters before the flag: -xwPASSWORD, not -bw (base w) FILTER.
+            new Program(Set.of(LDAP.split("\\|")), false, List.of(new Flag("-w", Sits.WHOLE)), LDAP_NO_VALUE_LETTERS),
             new Program(Set.of("ldappasswd"), false, List.of(new Flag("-w", Sits.WHOLE), new Flag("-a", Sits.WHOLE),
-                    new Flag("-s", Sits.WHOLE))),
+                    new Flag("-s", Sits.WHOLE)), LDAP_NO_VALUE_LETTERS),
             // zip(1) and unzip(1): -P password (--password is a secret flag by its name).
             new Program(Set.of("zip", "unzip"), false, List.of(new Flag("-P", Sits.WHOLE))),
             // keytool and jarsigner: -storepass, -keypass (keytool's -src…/-dest… and -new too); -storepass:env VAR
@@ -111,12 +141,20 @@ final class CommandCredentials {
                     new Flag("-deststorepass", Sits.NEXT), new Flag("-srckeypass", Sits.NEXT),
                     new Flag("-destkeypass", Sits.NEXT), new Flag("-new", Sits.NEXT))),
             // openssl-passphrase-options(1): -passin/-passout/-pass/-password pass:PASSWORD; enc's -k PASSWORD.
+            // mask39: enc's -K KEY (the key itself, in hex), dgst's -hmac KEY, and the key of -macopt (dgst, mac),
+            // -kdfopt (kdf) and -pkeyopt (pkeyutl): key:KEY, hexkey:KEY, pass:, secret: ….
             new Program(Set.of("openssl"), false, List.of(new Flag("-passin", Sits.AFTER_PASS_PREFIX),
                     new Flag("-passout", Sits.AFTER_PASS_PREFIX), new Flag("-pass", Sits.AFTER_PASS_PREFIX),
-                    new Flag("-password", Sits.AFTER_PASS_PREFIX), new Flag("-k", Sits.NEXT))),
+                    new Flag("-password", Sits.AFTER_PASS_PREFIX), new Flag("-k", Sits.NEXT), new Flag("-K", Sits.NEXT),
+                    new Flag("-hmac", Sits.NEXT), new Flag("-macopt", Sits.AFTER_KEY_PREFIX),
+                    new Flag("-kdfopt", Sits.AFTER_KEY_PREFIX), new Flag("-pkeyopt", Sits.AFTER_KEY_PREFIX))),
             // mosquitto_pub(1) & co: -P password, --pw password.
             new Program(Set.of(MOSQUITTO.split("\\|")), false, List.of(new Flag("-P", Sits.NEXT),
-                    new Flag("--pw", Sits.NEXT))));
+                    new Flag("--pw", Sits.NEXT))),
+            // sqlcmd (mask39): -P PASSWORD or -PPASSWORD, uppercase only (-p prints statistics).
+            new Program(Set.of("sqlcmd"), false, List.of(new Flag("-P", Sits.WHOLE))),
+            // 7z (mask39): -pPASSWORD, glued only (-p alone asks).
+            new Program(Set.of(SEVEN_ZIP.split("\\|")), false, List.of(new Flag("-p", Sits.GLUED))));
 
     /** Runs of a command line in one piece of text: not across a pipe, a {@code ;}, an {@code &} or a line end. */
     private static final String SAME_COMMAND = "[^\\n|;&]*?\\s";
@@ -142,8 +180,7 @@ final class CommandCredentials {
      * reaches the next password of the same command ({@code ldappasswd -w BIND -a OLD -s NEW}).
      */
     private static final String FRESH = "(?!\\*\\*\\*|\\$)";
-    /** OpenLDAP's clients' options that take no value, which may come before {@code -w} in a group ({@code -xw}). */
-    private static final String LDAP_NO_VALUE = "[VnvcutALMxWIQNZS]*";
+    private static final String LDAP_NO_VALUE = "[" + LDAP_NO_VALUE_LETTERS + "]*";
 
     /** The same shapes in a text (shell code, a variable's value): the password in group {@code s}. */
     static final List<Pattern> TEXT = List.of(
@@ -176,9 +213,14 @@ final class CommandCredentials {
             Pattern.compile(START_OF_NAME + "(?:" + KEYTOOL + ")" + END_OF_NAME + SAME_COMMAND
                     + "-(?:(?:src|dest)?(?:store|key)pass|new)\\s+['\"]?(?<s>" + FRESH + UNQUOTED + ")"),
             Pattern.compile(START_OF_NAME + "openssl" + END_OF_NAME + SAME_COMMAND
-                    + "(?:-(?:passin|passout|pass|password)(?:\\s+|=)['\"]?pass:|-k(?:\\s+|=)['\"]?)(?<s>" + FRESH
+                    + "(?:-(?:passin|passout|pass|password)(?:\\s+|=)['\"]?pass:|-(?:k|K|hmac)(?:\\s+|=)['\"]?"
+                    + "|-(?:macopt|kdfopt|pkeyopt)(?:\\s+|=)['\"]?(?:hex)?(?:key|pass|secret):)(?<s>" + FRESH
                     + UNQUOTED + ")"),
             Pattern.compile(START_OF_NAME + "(?:" + MOSQUITTO + ")" + END_OF_NAME + SAME_COMMAND + "(?:-P|--pw)\\s+['\"]?(?<s>"
+                    + FRESH + UNQUOTED + ")"),
+            Pattern.compile(START_OF_NAME + "sqlcmd" + END_OF_NAME + SAME_COMMAND + "-P\\s*['\"]?(?<s>" + FRESH
+                    + UNQUOTED + ")"),
+            Pattern.compile(START_OF_NAME + "(?:" + SEVEN_ZIP + ")" + END_OF_NAME + SAME_COMMAND + "-p['\"]?(?<s>"
                     + FRESH + UNQUOTED + ")"));
 
     private CommandCredentials() {
@@ -219,18 +261,46 @@ final class CommandCredentials {
         }
         String arg = argv.get(i);
         String previous = i > 0 ? argv.get(i - 1) : "";
+        String group = table.group();
         for (Flag flag : table.flags()) {
             String name = flag.name();
             boolean letter = name.length() == 2;
             boolean next = flag.sits() == Sits.NEXT;
-            boolean after = previous.equals(name)
-                    || letter && !next && previous.matches("-[A-Za-z]*" + Pattern.quote(name.substring(1)));
-            if (after && flag.sits() != Sits.GLUED) {
+            boolean grouped = letter && !next && (group == null
+                    ? previous.matches("-[A-Za-z]*" + Pattern.quote(name.substring(1)))
+                    : afterGroup(previous, group, name.charAt(1)) == previous.length());
+            if ((previous.equals(name) || grouped) && flag.sits() != Sits.GLUED) {
                 return flag.sits().in(arg, 0);
+            }
+            if (group != null && letter && !next && flag.sits() != Sits.GLUED) {
+                int at = afterGroup(arg, group, name.charAt(1)); // -xwPASSWORD (mask39)
+                if (at > 2 && at < arg.length()) {
+                    return flag.sits().in(arg, at);
+                }
             }
             String glued = letter ? name : name + "=";
             if (!(letter && next) && arg.startsWith(glued) && arg.length() > glued.length()) {
                 return flag.sits().in(arg, glued.length());
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Where a value glued to {@code letter} starts in {@code arg} when it is {@code -}, letters of {@code group}, then
+     * {@code letter} ({@code -xw…}): the index after {@code letter}; else -1.
+     */
+    private static int afterGroup(String arg, String group, char letter) {
+        if (!arg.startsWith("-")) {
+            return -1;
+        }
+        for (int k = 1; k < arg.length(); k++) {
+            char c = arg.charAt(k);
+            if (c == letter) {
+                return k + 1;
+            }
+            if (group.indexOf(c) < 0) {
+                return -1;
             }
         }
         return -1;
@@ -301,7 +371,8 @@ final class CommandCredentials {
      * {@code mariadb} for theirs, {@code ldap} for the OpenLDAP clients, {@code zip} for {@code unzip} too.
      */
     static final List<String> PROGRAM_WORDS = List.of("curl", "sshpass", "mysql", "mariadb", "login", "lftp", "smb",
-            "rpcclient", "htpasswd", "redis-cli", "ldap", "zip", "keytool", "jarsigner", "openssl", "mosquitto");
+            "rpcclient", "htpasswd", "redis-cli", "ldap", "zip", "keytool", "jarsigner", "openssl", "mosquitto",
+            "sqlcmd", "7z");
 
     /**
      * Whether {@link #TEXT} may find a password in {@code text}: whether it holds one of {@link #PROGRAM_WORDS}. A

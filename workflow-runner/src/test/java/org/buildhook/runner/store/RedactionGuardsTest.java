@@ -73,14 +73,15 @@ class RedactionGuardsTest {
         "oc login -u u -p", "lftp -u deploy,", "smbclient -U dom%", "rpcclient --user=a%", "htpasswd -b f u ",
         "htpasswd -nb u ", "htpasswd -C 10 -b f u ", "redis-cli -a ", "redis", "ldapsearch -xw ", "ldp", "ldappasswd -s ",
         "unzip -P ", "zi", "keytool -storepass ", "jarsigner -keypass ", "openssl enc -k ", "openssl -passin pass:",
-        "openss", "mosquitto_pub -P ", "mosquito", "REDIS-CLI", "Zip"};
+        "openss", "mosquitto_pub -P ", "mosquito", "REDIS-CLI", "Zip", "sqlcmd -P ", "sqlcm", "7z a -p", "7za", "7",
+        "openssl dgst -hmac ", "openssl mac -macopt hexkey:", "-K ", "SQLCMD"};
 
     @Test
     void thePasswordsOnACommandLineAreLookedForInEveryTextThatHoldsOne() {
         Random random = new Random(40);
         // The guard's words as the regular expression it replaced (perf38): the same texts pass.
         Pattern anyProgram = Pattern.compile("curl|sshpass|mysql|mariadb|login|lftp|smb|rpcclient|htpasswd"
-                + "|redis-cli|ldap|zip|keytool|jarsigner|openssl|mosquitto");
+                + "|redis-cli|ldap|zip|keytool|jarsigner|openssl|mosquitto|sqlcmd|7z");
         int matched = 0;
         int skipped = 0;
         for (int n = 0; n < 100_000; n++) {
@@ -112,7 +113,8 @@ class RedactionGuardsTest {
         "keytool", "jarsigner", "openssl", "mosquitto_pub", "/usr/bin/", " ", " ", " ", "-a ", "-u ", "-U ", "-p", "-w",
         "-xw", "-P", "-k ", "-s ", "-storepass ", "-srckeypass ", "-new ", "-passin ", "-pass=", "pass:", "--pass ",
         "--pw ", "--user=", "deploy", ":", ",", "%", "pw", "-b ", "-nb ", "-C 10 ", "f ", "u ", ";", "&&", "|", "'",
-        "\"", "$", "***", "\n", "x", "."};
+        "\"", "$", "***", "\n", "x", ".", "sqlcmd", "7z", "7za", "-K ", "-hmac ", "-macopt ", "key:", "hexkey:",
+        "-xwpw"};
 
     /** mask38: each program's pattern is tried only on a text where mayHoldProgram finds a program word (perf38). */
     @Test

@@ -537,4 +537,77 @@ class RedactionTest {
         assertThat(Redaction.hiddenIn(List.of("/bin/sh", "-c", shell), Map.of()))
                 .containsExactlyInAnyOrder("db-sh", "p-sh", "pw-sh", "tok-sh", "k-sh");
     }
+
+    /**
+     * mask39 (mask38's list): sqlcmd's -P, 7z's -pPASSWORD, openssl's -K KEY, -hmac KEY and -macopt key:/hexkey:, and
+     * an LDAP password glued inside a group as its own argument (-xwPASSWORD) were shown in clear by test, job show,
+     * the API and the status page, so not masked in the job's log, and not warned about by check.
+     */
+    @Test
+    void hidesThePasswordsOfSqlcmd7zOpensslKeysAndAnLdapPasswordGluedInAGroup() {
+        assertThat(Redaction.redactArgv(List.of("sqlcmd", "-S", "db", "-U", "sa", "-P", "sql-pa55", "-Q", "select 1",
+                "&&", "/opt/mssql-tools18/bin/sqlcmd", "-Psql-glued", "-p"), Map.of())).containsExactly("sqlcmd", "-S",
+                "db", "-U", "sa", "-P", "***", "-Q", "select 1", "&&", "/opt/mssql-tools18/bin/sqlcmd", "-P***", "-p");
+        assertThat(Redaction.redactArgv(List.of("7z", "a", "-p7z-pa55", "-mhe=on", "out.7z", "d", "&&", "7za", "x",
+                "-p7za-pa55", "out.7z"), Map.of())).containsExactly("7z", "a", "-p***", "-mhe=on", "out.7z", "d", "&&",
+                "7za", "x", "-p***", "out.7z");
+        assertThat(Redaction.redactArgv(List.of("openssl", "enc", "-aes-256-cbc", "-K", "00112233aabbccdd", "-iv",
+                "0102", "-in", "f", "&&", "openssl", "dgst", "-sha256", "-hmac", "hmac-key-39", "f", "&&", "openssl",
+                "dgst", "-mac", "HMAC", "-macopt", "key:mac-key-39", "-macopt", "digest:sha256", "f", "&&", "openssl",
+                "mac", "-macopt", "hexkey:0a0b0c0d", "-macopt=key:eq-key-39", "HMAC", "&&", "openssl", "kdf", "-kdfopt",
+                "pass:kdf-pa55", "-kdfopt", "salt:NaCl", "SCRYPT"), Map.of())).containsExactly("openssl", "enc",
+                "-aes-256-cbc", "-K", "***", "-iv", "0102", "-in", "f", "&&", "openssl", "dgst", "-sha256", "-hmac", "***",
+                "f", "&&", "openssl", "dgst", "-mac", "HMAC", "-macopt", "key:***", "-macopt", "digest:sha256", "f", "&&",
+                "openssl", "mac", "-macopt", "hexkey:***", "-macopt=key:***", "HMAC", "&&", "openssl", "kdf", "-kdfopt",
+                "pass:***", "-kdfopt", "salt:NaCl", "SCRYPT");
+        assertThat(Redaction.redactArgv(List.of("ldapsearch", "-xwldap-grp39", "-b", "dc=x", "&&", "ldappasswd",
+                "-xZsnew-grp39", "uid=u"), Map.of())).containsExactly("ldapsearch", "-xw***", "-b", "dc=x", "&&",
+                "ldappasswd", "-xZs***", "uid=u");
+
+        String shell = "sqlcmd -S db -U sa -P sql-sh -Q 'select 1'; sqlcmd -Psql-sh2 -p; 7z a -p7z-sh out.7z d;"
+                + " openssl enc -aes-256-cbc -K 0011aabb-sh -iv 01; openssl dgst -hmac hmac-sh f; openssl dgst -mac HMAC"
+                + " -macopt key:mac-sh -macopt digest:sha256 f; openssl mac -macopt hexkey:0a0b-sh HMAC;"
+                + " ldapsearch -xwldap-sh -b dc=x";
+        assertThat(Redaction.redactArgv(List.of("/bin/sh", "-c", shell), Map.of()).get(2)).isEqualTo(
+                "sqlcmd -S db -U sa -P *** -Q 'select 1'; sqlcmd -P*** -p; 7z a -p*** out.7z d;"
+                        + " openssl enc -aes-256-cbc -K *** -iv 01; openssl dgst -hmac *** f; openssl dgst -mac HMAC"
+                        + " -macopt key:*** -macopt digest:sha256 f; openssl mac -macopt hexkey:*** HMAC;"
+                        + " ldapsearch -xw*** -b dc=x");
+        assertThat(Redaction.hiddenIn(List.of("/bin/sh", "-c", shell), Map.of())).containsExactlyInAnyOrder("sql-sh",
+                "sql-sh2", "7z-sh", "0011aabb-sh", "hmac-sh", "mac-sh", "0a0b-sh", "ldap-sh");
+
+        // check warns of each (ActionReader asks passwordArgument of an argument, credentialIn of shell code).
+        assertThat(Redaction.passwordArgument(List.of("sqlcmd", "-P", "sql-pa55"), 2)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("7z", "a", "-p7z-pa55"), 2)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("openssl", "enc", "-K", "0011"), 3)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("openssl", "dgst", "-hmac", "hmac-key-39"), 3)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("openssl", "dgst", "-macopt", "hexkey:0a0b"), 3)).isPresent();
+        assertThat(Redaction.passwordArgument(List.of("ldapsearch", "-xwldap-grp39"), 1)).isPresent();
+        for (String line : List.of("sqlcmd -U sa -P sql-sh", "7z a -p7z-sh o.7z d", "openssl enc -K 0011aabb",
+                "openssl dgst -hmac hmac-sh f", "openssl dgst -macopt key:mac-sh f", "ldapsearch -xwldap-sh")) {
+            assertThat(Redaction.credentialIn(line)).as(line).isPresent();
+        }
+    }
+
+    /** What mask39's rows must leave alone: flags that ask, say nothing secret, or only look alike. */
+    @Test
+    void leavesSqlcmdsStatistics7zsPromptOpensslsOtherParametersAndAnLdapBaseAlone() {
+        List<List<String>> left = List.of(
+                List.of("sqlcmd", "-S", "db", "-p", "1", "-Q", "q"),
+                List.of("7z", "a", "-p", "out.7z", "d"),
+                List.of("openssl", "enc", "-aes-256-cbc", "-iv", "0102", "-kfile", "/run/k", "-S", "0a0b"),
+                List.of("openssl", "dgst", "-mac", "HMAC", "-macopt", "digest:sha256", "f"),
+                List.of("openssl", "pkeyutl", "-pkeyopt", "rsa_padding_mode:pss", "-in", "f"),
+                List.of("openssl", "dgst", "-macopt", "key:$MAC_KEY", "f"),
+                // -b takes a value (the search base, here "w"): the filter after it is no password (mask38's L note).
+                List.of("ldapsearch", "-x", "-bw", "(uid=u)"),
+                List.of("ldapsearch", "-x", "-W", "-b", "dc=x"));
+        for (List<String> argv : left) {
+            assertThat(Redaction.redactArgv(argv, Map.of())).as("%s", argv).isEqualTo(argv);
+        }
+        String shell = "sqlcmd -S db -p 1 -Q q; 7z a -p out.7z d; openssl dgst -mac HMAC -macopt digest:sha256 f;"
+                + " openssl pkeyutl -pkeyopt rsa_padding_mode:pss -in f; openssl dgst -hmac \"$MAC_KEY\" f; gzip x.7z";
+        assertThat(Redaction.redactText(shell, List.of())).isEqualTo(shell);
+        assertThat(Redaction.credentialIn(shell)).isEmpty();
+    }
 }
