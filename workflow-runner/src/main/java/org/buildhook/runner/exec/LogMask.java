@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -14,13 +15,16 @@ import java.util.TreeSet;
 /**
  * What a job writes to its log, with each of its secret values replaced by {@code ***} before it reaches the log
  * (mask36): by exact value, as GitHub Actions, GitLab's masked variables and Jenkins' credentials binding do, never
- * by guessing at shapes in the output, which would hide what an operator needs to read.
+ * by guessing at shapes in the output, which would hide what an operator needs to read. A secret's common encodings
+ * (base64, hex, percent-encoding, a JSON string: {@link EncodedForms}) are masked the same way, as exact values of
+ * their own (mask39).
  *
  * <p>A secret split across two reads of the pipe is still masked: the longest tail of a chunk that is a proper
- * prefix of a secret is held back until the next chunk shows whether the secret follows, or until {@link #end()}
- * (the output has ended), which writes it as it is. So a reader of the live log ({@code logs -f}) lags by at most
- * that tail, one secret's length less one byte. Masking before the log's cap means that no part of a secret that
- * spans the cap can be kept either.
+ * prefix of a secret (or of an encoded form) is held back until the next chunk shows whether the secret follows, or
+ * until {@link #end()} (the output has ended), which writes it as it is. So a reader of the live log ({@code logs -f})
+ * lags by at most that tail, the longest masked string's length less one byte (a secret's percent-encoded form can be
+ * three times its length). Masking before the log's cap means that no part of a secret that spans the cap can be kept
+ * either.
  *
  * <p>Values of fewer than {@value SecretNames#SHORTEST_MASKED_VALUE} characters are not masked: masking {@code 1}
  * or {@code yes} would hide every such piece of the output; {@code buildhook check} warns about such a secret.
@@ -33,10 +37,14 @@ public final class LogMask extends OutputStream {
     static final byte[] MASK = "***".getBytes(StandardCharsets.US_ASCII);
 
     private final OutputStream log;
-    /** The secrets' UTF-8 bytes (the exact bytes the job gets), longest first. */
-    private final byte[][] secrets;
-    /** Whether a byte starts some secret: only there is a match looked for. */
-    private final boolean[] starts = new boolean[256];
+    /**
+     * The masked byte strings (the secrets' exact UTF-8 bytes and their {@linkplain EncodedForms encoded forms}) by
+     * their first byte, each group longest first; {@code null} for a byte that starts none: only there is a match
+     * looked for, and only among those that start with it (mask39: a secret's forms start with many bytes).
+     */
+    private final byte[][][] byFirst = new byte[256][][];
+    /** Whether two bytes, {@code first << 8 | second}, begin some masked string: most starts are followed by another. */
+    private final long[] pairs = new long[65536 / 64];
     /** The bytes held back from the last chunk: a proper prefix of a secret. */
     private final byte[] held;
     private int heldLength;
@@ -48,12 +56,24 @@ public final class LogMask extends OutputStream {
 
     private LogMask(OutputStream log, List<byte[]> secrets) {
         this.log = log;
-        this.secrets = secrets.toArray(byte[][]::new);
+        List<List<byte[]>> groups = new ArrayList<>(Collections.nCopies(256, null));
         int longest = 0;
-        for (byte[] s : this.secrets) {
-            starts[s[0] & 0xff] = true;
+        for (byte[] s : secrets) { // longest first, and so is each group
+            int first = s[0] & 0xff;
+            if (groups.get(first) == null) {
+                groups.set(first, new ArrayList<>());
+            }
+            groups.get(first).add(s);
+            int pair = first << 8 | s[1] & 0xff;
+            pairs[pair >>> 6] |= 1L << pair;
             longest = Math.max(longest, s.length);
         }
+        for (int b = 0; b < 256; b++) {
+            if (groups.get(b) != null) {
+                byFirst[b] = groups.get(b).toArray(byte[][]::new);
+            }
+        }
+        // The hold-back covers the longest masked string: an encoded form is longer than its secret.
         this.held = new byte[longest];
     }
 
@@ -70,12 +90,16 @@ public final class LogMask extends OutputStream {
         return secrets.isEmpty() ? log : new LogMask(log, secrets);
     }
 
-    /** The values masked, as bytes, longest first (a secret that contains another is masked whole). */
+    /**
+     * The values masked, with their encoded forms ({@link EncodedForms}), as bytes, longest first (a secret that
+     * contains another is masked whole).
+     */
     static List<byte[]> masked(Collection<String> values) {
         TreeSet<String> unique = new TreeSet<>();
         for (String v : values) {
             if (v != null && v.length() >= SecretNames.SHORTEST_MASKED_VALUE) {
                 unique.add(v);
+                unique.addAll(EncodedForms.of(v));
             }
         }
         List<byte[]> out = new ArrayList<>(unique.size());
@@ -150,15 +174,24 @@ public final class LogMask extends OutputStream {
         int copied = from;
         int i = from;
         while (i < end) {
-            if (!starts[data[i] & 0xff]) {
+            int first = data[i] & 0xff;
+            byte[][] candidates = byFirst[first];
+            if (candidates == null) {
                 i++;
                 continue;
             }
+            if (i + 1 < end) {
+                int pair = first << 8 | data[i + 1] & 0xff;
+                if ((pairs[pair >>> 6] & 1L << pair) == 0) {
+                    i++;
+                    continue;
+                }
+            }
             int matched = -1;
             boolean prefixToEnd = false;
-            for (byte[] s : secrets) {
+            for (byte[] s : candidates) {
                 // Most bytes that start a secret are followed by another byte than its second one: no call then.
-                if (s[0] != data[i] || i + 1 < end && s[1] != data[i + 1]) {
+                if (i + 1 < end && s[1] != data[i + 1]) {
                     continue;
                 }
                 int n = common(data, i, end, s);

@@ -7,6 +7,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -140,6 +142,71 @@ class LogMaskTest {
             assertThat(kept).as("no 4 bytes of the secret").doesNotContain(SECRET.substring(i, i + 4));
         }
         assertThat(kept).endsWith("c".repeat(230) + "***" + "c".repeat(530));
+    }
+
+    /**
+     * mask39: a secret printed in base64 (inside a longer text at each of the three alignments, followed by more or
+     * not, standard and URL-safe), hex, percent-encoded or JSON-escaped was written to the log as printed. Cut
+     * anywhere, also inside a form longer than the secret (the hold-back covers the longest).
+     */
+    @Test
+    void aSecretsEncodedFormsAreMaskedAtEveryAlignmentHoweverTheOutputIsCut() throws Exception {
+        String token = "ghs_t0k3n/+\"\u00e4\\ q?~*x";
+        byte[] tokenBytes = token.getBytes(StandardCharsets.UTF_8);
+        Base64.Encoder b64 = Base64.getEncoder();
+        StringBuilder text = new StringBuilder();
+        StringBuilder expected = new StringBuilder();
+        for (int p = 0; p < 7; p++) {
+            for (String suffix : List.of("", "\n", ":tail")) {
+                String prefix = "u".repeat(p);
+                byte[] all = (prefix + SECRET + suffix).getBytes(StandardCharsets.UTF_8);
+                text.append("b ").append(b64.encodeToString(all)).append(" | ")
+                        .append(Base64.getUrlEncoder().encodeToString((prefix + token + suffix)
+                                .getBytes(StandardCharsets.UTF_8))).append('\n');
+                expected.append("b ").append(EncodedSecretsMaskedInTheLogTest.maskedBase64(b64, prefix, SECRET, suffix))
+                        .append(" | ").append(EncodedSecretsMaskedInTheLogTest.maskedBase64(Base64.getUrlEncoder(),
+                                prefix, token, suffix)).append('\n');
+            }
+        }
+        text.append("hex ").append(HexFormat.of().formatHex(tokenBytes)).append(' ')
+                .append(HexFormat.of().withUpperCase().formatHex(SECRET.getBytes(StandardCharsets.UTF_8)))
+                .append("\nuri https://x/?t=ghs_t0k3n%2F%2B%22%C3%A4%5C%20q%3F~%2Ax&a=ghs_t0k3n%2f%2b%22%c3%a4%5c+q%3f%7e*x")
+                .append("\njson {\"t\":\"ghs_t0k3n/+\\\"\u00e4\\\\ q?~*x\"} {\"t\": \"ghs_t0k3n/+\\\"\\u00e4\\\\ q?~*x\"}")
+                .append(" set -x: 'it'\\''s-a-secret'\n");
+        expected.append("hex *** ***\nuri https://x/?t=***&a=***\njson {\"t\":\"***\"} {\"t\": \"***\"} set -x: '***'\n");
+        byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+        List<String> secrets = List.of(SECRET, token, "it's-a-secret");
+        Random random = new Random(39);
+        for (int round = 0; round < 300; round++) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            LogMask mask = (LogMask) LogMask.over(out, secrets);
+            for (int at = 0; at < bytes.length;) {
+                int n = Math.min(bytes.length - at, 1 + random.nextInt(round % 3 == 0 ? 5 : 200));
+                mask.write(bytes, at, n);
+                at += n;
+            }
+            mask.end();
+            // Not printed when it differs: it would show what was not masked.
+            assertThat(out.toString(StandardCharsets.UTF_8).equals(expected.toString())).as("round %d: %s", round,
+                    expected).isTrue();
+        }
+    }
+
+    /**
+     * The floors (mask39): a 4-character secret's base64 fragments (4 or 5 characters) would mask ordinary base64 in
+     * the output, such as a checksum; only its whole encoding and its hex are masked, and the secret itself.
+     */
+    @Test
+    void anOrdinaryShortSecretsEncodedFragmentsLeaveOrdinaryOutputAlone() throws Exception {
+        LogMask mask = (LogMask) LogMask.over(log, Set.of("abcd"));
+
+        write(mask, "integrity sha512-YWJjZGVmZ2hpams= object 6162636566 hYmNkZ FiY2Q\n");
+        write(mask, "abcd YWJjZA== 61626364\n");
+        mask.end();
+
+        String expected = "integrity sha512-YWJjZGVmZ2hpams= object 6162636566 hYmNkZ FiY2Q\n*** *** ***\n";
+        // Not printed when it differs: it would show what was not masked.
+        assertThat(text().equals(expected)).as("the log is %s", expected).isTrue();
     }
 
     private static void write(OutputStream out, String text) throws Exception {

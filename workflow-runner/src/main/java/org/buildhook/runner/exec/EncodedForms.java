@@ -1,0 +1,140 @@
+package org.buildhook.runner.exec;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The forms in which a job commonly prints a secret value encoded, each of which {@link LogMask} masks as it masks the
+ * value (mask39): anyone can decode them. As GitHub's actions/runner does ({@code ValueEncoders}: base64 at the three
+ * alignments, JSON string escape, URI data escape, the command-line escape), and with the JDK's and Jackson's
+ * encoders, not our own:
+ * <ul>
+ * <li>base64, standard and URL-safe: the whole value with its padding ({@code printf %s "$TOKEN" | base64}), and, for
+ * each of the three places the value can start at in a 3-byte group of a longer text ({@code base64 <<< "user:$PW"},
+ * {@code echo "$TOKEN" | base64}, whose newline follows it), the characters that only the value's bits decide: the
+ * first one or two, and the last one or two, also hold bits of what is around it, and are left out;</li>
+ * <li>hex, lower and upper case ({@code xxd -p}, {@code od}-like dumps without blanks);</li>
+ * <li>percent-encoding, upper and lower case hex digits, as a URI component (RFC 3986's unreserved characters as
+ * they are: {@code curl --data-urlencode}, Python's {@code quote(s, safe='')}, jq 1.7's {@code @uri}; also
+ * {@code !*'()} as they are: JavaScript's {@code encodeURIComponent}, jq 1.6's {@code @uri}) and as a form value
+ * ({@code +} for a blank: Java's {@code URLEncoder}, HTML forms);</li>
+ * <li>a JSON string's content, as Jackson writes it, with and without non-ASCII escaped ({@code \u00e4}, Python's
+ * {@code json.dumps}), its hex digits in either case, and with {@code /} escaped too (PHP);</li>
+ * <li>the value inside double quotes with {@code "} escaped ({@code \"}), and inside single quotes as a shell prints
+ * it ({@code set -x}: {@code 'it'\''s'}).</li>
+ * </ul>
+ * Each form keeps the floor of {@value SecretNames#SHORTEST_MASKED_VALUE} characters; a base64 fragment needs
+ * {@value #SHORTEST_BASE64_FRAGMENT}: four characters of base64 turn up by chance once in 16.7 million positions of a
+ * log that prints checksums or keys, six once in 69 billion (actions/runner's trimming proposal, #329, kept a trimmed
+ * form only when more than three characters remained). Not covered: compression, encryption, a value split over
+ * lines ({@code base64} wraps at 76 characters), any other transformation.
+ */
+final class EncodedForms {
+
+    /** The fewest characters a base64 fragment of a value (not its whole encoding) must have to be masked. */
+    static final int SHORTEST_BASE64_FRAGMENT = 6;
+
+    private static final List<Base64.Encoder> BASE64 = List.of(Base64.getEncoder(), Base64.getUrlEncoder());
+    private static final List<HexFormat> HEX = List.of(HexFormat.of(), HexFormat.of().withUpperCase());
+    /** Jackson's JSON string writers: non-ASCII escaped or not, hex digits in upper or lower case. */
+    private static final List<JsonFactory> JSON = List.of(
+            json(false, true), json(false, false), json(true, true), json(true, false));
+    private static final JsonFactory JSON_SLASHES = JsonFactory.builder()
+            .enable(JsonWriteFeature.ESCAPE_FORWARD_SLASHES).build();
+
+    private EncodedForms() {
+    }
+
+    /**
+     * The encoded forms of {@code value} other than the value itself, each at least as long as the floors, in no
+     * particular order; empty for a value shorter than {@value SecretNames#SHORTEST_MASKED_VALUE} characters.
+     */
+    static Set<String> of(String value) {
+        Set<String> forms = new LinkedHashSet<>();
+        if (value.length() < SecretNames.SHORTEST_MASKED_VALUE) {
+            return forms;
+        }
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        for (Base64.Encoder encoder : BASE64) {
+            base64(bytes, encoder, forms);
+        }
+        for (HexFormat hex : HEX) {
+            forms.add(hex.formatHex(bytes));
+        }
+        String component = URLEncoder.encode(value, StandardCharsets.UTF_8);
+        String uri = component.replace("+", "%20").replace("*", "%2A").replace("%7E", "~");
+        String script = uri.replace("%21", "!").replace("%2A", "*").replace("%27", "'").replace("%28", "(")
+                .replace("%29", ")");
+        for (String percent : List.of(uri, script, component)) {
+            forms.add(percent);
+            forms.add(lowerHexAfter(percent, "%", 2));
+        }
+        for (JsonFactory json : JSON) {
+            forms.add(jsonContent(json, value));
+        }
+        forms.add(jsonContent(JSON_SLASHES, value));
+        forms.add(value.replace("\"", "\\\""));
+        forms.add(value.replace("'", "'\\''"));
+        forms.remove(value);
+        forms.removeIf(f -> f.length() < SecretNames.SHORTEST_MASKED_VALUE);
+        return forms;
+    }
+
+    /**
+     * The whole encoding, and the part that only the value decides at each of the three alignments: with {@code a}
+     * bytes before it in its group, character {@code k} of the encoding of {@code a} zero bytes and the value holds
+     * bits {@code [6k, 6k + 6)}, of which the value's are {@code [8a, 8a + 8n)}.
+     */
+    private static void base64(byte[] value, Base64.Encoder encoder, Set<String> forms) {
+        forms.add(encoder.encodeToString(value));
+        Base64.Encoder unpadded = encoder.withoutPadding();
+        for (int a = 0; a < 3; a++) {
+            byte[] aligned = new byte[a + value.length];
+            System.arraycopy(value, 0, aligned, a, value.length);
+            String encoded = unpadded.encodeToString(aligned);
+            int from = (8 * a + 5) / 6;
+            int to = 8 * (a + value.length) / 6;
+            if (to - from >= SHORTEST_BASE64_FRAGMENT) {
+                forms.add(encoded.substring(from, to));
+            }
+        }
+    }
+
+    private static JsonFactory json(boolean escapeNonAscii, boolean upperCaseHex) {
+        return JsonFactory.builder().configure(JsonWriteFeature.ESCAPE_NON_ASCII, escapeNonAscii)
+                .configure(JsonWriteFeature.WRITE_HEX_UPPER_CASE, upperCaseHex).build();
+    }
+
+    /** What {@code factory} writes for {@code value} as a JSON string, without its quotes. */
+    private static String jsonContent(JsonFactory factory, String value) {
+        StringWriter out = new StringWriter(value.length() + 8);
+        try (JsonGenerator generator = factory.createGenerator(out)) {
+            generator.writeString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringWriter does not fail
+        }
+        return out.toString().substring(1, out.getBuffer().length() - 1);
+    }
+
+    /** {@code text} with the {@code digits} hex digits after each {@code marker} in lower case ({@code %2F} → {@code %2f}). */
+    private static String lowerHexAfter(String text, String marker, int digits) {
+        StringBuilder out = new StringBuilder(text);
+        for (int at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + 1)) {
+            for (int i = at + marker.length(); i < Math.min(at + marker.length() + digits, out.length()); i++) {
+                out.setCharAt(i, Character.toLowerCase(out.charAt(i)));
+            }
+        }
+        return out.toString();
+    }
+}
