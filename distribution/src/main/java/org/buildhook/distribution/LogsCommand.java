@@ -91,6 +91,8 @@ final class LogsCommand implements Callable<Integer> {
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("attempt", attempt);
         params.put("follow", follow ? "1" : null);
+        // The follow ends with the job's state once the job has ended: no request needed after it (tryout38 F2).
+        params.put("state", follow ? "1" : null);
         AdminClient client = admin.client();
         Integer followed = attempt;
         if (follow && attempt == null) {
@@ -125,6 +127,26 @@ final class LogsCommand implements Callable<Integer> {
         }
         JsonNode job;
         while (true) {
+            java.util.regex.Matcher end = END_LINE.matcher(copied.last());
+            if (end.find() && end.group(1).equals(id) && ended(end.group(2))) {
+                // The server's last line of a follow of a job that ended (state=1), already printed as the command's
+                // own last line would be. A job's output may read the same: the job's detail, when the server still
+                // answers, says how it stands; when it does not (stopped: its port closed just after the follow),
+                // that line is the job's end, whether the job ended just before or during the stop (tryout38 F2,
+                // fixes38 F1: the follow then missed its last line, or exited 3).
+                try {
+                    job = jobDetail(client).path("job");
+                } catch (CommandFailure e) {
+                    return end.group(2).equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
+                }
+                String state = job.path("state").asText();
+                if (state.equals(end.group(2))) {
+                    return state.equals("SUCCEEDED") ? ExitCodes.OK : ExitCodes.FAILED;
+                }
+                if (ended(state)) {
+                    break;
+                }
+            }
             if (copied.last().startsWith(FOLLOW_STOPPED)) {
                 // Most likely the server's notice that it could not read its store, which said what to do;
                 // but a job's own last line may read the same: only a job that has ended tells them apart.
@@ -447,6 +469,14 @@ final class LogsCommand implements Callable<Integer> {
     private static final java.util.regex.Pattern STOPPED_AFTER = java.util.regex.Pattern.compile(
             "^\\[buildhook\\] the log follow stopped: the server is stopping \\(graceful stop\\), after job (\\S+) ended"
                     + " ([A-Z_]+)");
+
+    /**
+     * The server's last line of a follow asked with {@code state=1} once the job ended (JobLogSender.endLine), as
+     * this command prints a job's end: the job and its state (the rest may be cut: {@link LastLine} keeps a line's
+     * start).
+     */
+    private static final java.util.regex.Pattern END_LINE = java.util.regex.Pattern.compile(
+            "^\\[buildhook\\] job (\\S+) ([A-Z_]+)(?:: | \\()");
 
     /** How often a job that has not started is asked for its state. */
     private static final java.time.Duration POLL = java.time.Duration.ofSeconds(1);

@@ -252,7 +252,7 @@ class AdminApiTest {
                     .endsWith("; answered as before 2026-12-04, deprecated since then: a later version answers 400"
                             + " (docs/operations.md); logged once per start"));
             assertThat(warned.warnings().get(0)).contains("unknown parameter 'offset' of the log, ignored; known:"
-                    + " attempt, follow, from, notes, length (from=N starts at byte N with follow=1 or notes=1; to"
+                    + " attempt, follow, from, notes, length, state (from=N starts at byte N with follow=1 or notes=1; to"
                     + " read the log from byte N, send the header 'Range: bytes=N-')");
             assertThat(warned.warnings()).anySatisfy(line -> assertThat(line).contains("'follow=yes' is taken as"
                     + " follow=0: 'follow' must be 1 (or true), 0 (or false), or left out"));

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,11 +27,15 @@ class FollowDuringGracefulStopTest {
     Path dir;
     ServeProcesses processes;
     Process client;
+    HoldingProxy proxy;
 
     @AfterEach
     void killAll() throws Exception {
         if (client != null) {
             client.destroyForcibly().waitFor();
+        }
+        if (proxy != null) {
+            proxy.close();
         }
         if (processes != null) {
             processes.close();
@@ -66,5 +71,120 @@ class FollowDuringGracefulStopTest {
                 .doesNotContain("Give the address with --url");
         assertThat(client.exitValue()).as(out).isEqualTo(ExitCodes.OK);
         assertThat(server.waitFor(3, TimeUnit.MINUTES)).isTrue();
+    }
+
+    /**
+     * The job ends just before the stop begins: its follow ends as usual, and the server's port is closed before the
+     * command's next request (fixes38 F1: it asked the closed port how the job stood and exited 3, "it was stopped or
+     * is restarting"). Now the follow's own last line says how the job ended, and the command exits on it. The
+     * ordering is held by a proxy: the follow's whole answer is kept from the command until the server has stopped.
+     */
+    @Test
+    void aJobThatEndedJustBeforeTheStopEndsItsFollowWithItsStateAndExitZero() throws Exception {
+        Ordering run = start(false);
+        proxy.hold();
+        Files.writeString(run.go(), "");
+        await().atMost(Duration.ofMinutes(2)).until(() -> proxy.held().contains("done-at-last")
+                && proxy.held().endsWith("\r\n0\r\n\r\n"));
+        assertThat(proxy.held()).doesNotContain("the log follow stopped"); // ended before the stop began
+        stopServerThenLetTheCommandRead(run);
+
+        assertEndsWithTheJobsState(run, false);
+    }
+
+    /**
+     * The job ends during the stop and the server's port is closed before the command's next request (tryout38 F2:
+     * the command exited 0 on the stop's line, without the usual last line {@code [buildhook] job … SUCCEEDED: …},
+     * which a follow whose server still answered printed). Now the same last line either way.
+     */
+    @Test
+    void aJobThatEndedDuringTheStopEndsItsFollowWithTheStopsLineThenItsState() throws Exception {
+        Ordering run = start(false);
+        proxy.hold();
+        run.server().destroy(); // SIGTERM
+        await().atMost(Duration.ofMinutes(2)).until(() -> ServeProcesses.printed(run.serverOut(), "stopping: deliveries"));
+        Files.writeString(run.go(), "");
+        // Not a second SIGTERM: that would kill the job ("stopping now"). The stop ends once the job has ended.
+        awaitTheStopThenLetTheCommandRead(run);
+
+        assertEndsWithTheJobsState(run, true);
+    }
+
+    /** As {@link #aJobThatEndedJustBeforeTheStopEndsItsFollowWithItsStateAndExitZero}, the command on a terminal. */
+    @Test
+    void onATerminalToo() throws Exception {
+        Ordering run = start(true);
+        proxy.hold();
+        Files.writeString(run.go(), "");
+        await().atMost(Duration.ofMinutes(2)).until(() -> proxy.held().contains("done-at-last")
+                && proxy.held().endsWith("\r\n0\r\n\r\n"));
+        stopServerThenLetTheCommandRead(run);
+
+        assertEndsWithTheJobsState(run, false);
+    }
+
+    /** A server whose job waits for the file {@code go}, and {@code logs -f} of that job through {@link #proxy}. */
+    private record Ordering(Process server, Path serverOut, String job, Path go, Path followed) {
+    }
+
+    private Ordering start(boolean terminal) throws Exception {
+        Path go = dir.resolve("go");
+        ServeProcesses.followConfig(dir, "rules:\n  - name: ends-about-the-stop\n    run: {command: [/bin/sh, -c,"
+                + " 'echo started; while [ ! -e \"$0\" ]; do sleep 0.1; done; echo done-at-last', '" + go + "']}\n",
+                "");
+        Path config = dir.resolve("buildhook.yaml");
+        Files.writeString(config, Files.readString(config) + "runner: {shutdown-grace: 10m}\n");
+        processes = new ServeProcesses(dir);
+        Path serverOut = dir.resolve("serve.out");
+        Process server = processes.serve(config, serverOut);
+        URI url = ServeProcesses.awaitUrl(server, dir.resolve("data"));
+        String job = ServeProcesses.sendSample(url, dir);
+        proxy = new HoldingProxy(url);
+        Path followed = dir.resolve("logs.out");
+        if (terminal) {
+            StringBuilder line = new StringBuilder();
+            for (String word : List.of(ProcessHandle.current().info().command().orElse("java"), "-cp",
+                    System.getProperty("java.class.path"), Main.class.getName(), "logs", "-f", job, "--url",
+                    proxy.url(url).toString(), "--token-file", dir.resolve("admin-token").toString())) {
+                line.append(line.length() == 0 ? "" : " ").append('\'').append(word.replace("'", "'\\''")).append('\'');
+            }
+            client = new ProcessBuilder("script", "-qec", line.toString(), "/dev/null")
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                    .redirectErrorStream(true).redirectOutput(followed.toFile()).start();
+        } else {
+            client = ServeProcesses.logsFollow(job, proxy.url(url), dir, followed);
+        }
+        await().atMost(Duration.ofMinutes(2)).until(() -> ServeProcesses.printed(followed, "started"));
+        return new Ordering(server, serverOut, job, go, followed);
+    }
+
+    /**
+     * Stops the server (SIGTERM), waits for its end, closes the proxy's port, then lets the command have what the
+     * server sent: its next request finds the port closed, as a stopped server's.
+     */
+    private void stopServerThenLetTheCommandRead(Ordering run) throws Exception {
+        run.server().destroy();
+        awaitTheStopThenLetTheCommandRead(run);
+    }
+
+    /** Waits for the server's end, closes the proxy's port, then lets the command have what the server sent. */
+    private void awaitTheStopThenLetTheCommandRead(Ordering run) throws Exception {
+        assertThat(run.server().waitFor(3, TimeUnit.MINUTES)).isTrue();
+        proxy.refuse();
+        proxy.release();
+    }
+
+    private void assertEndsWithTheJobsState(Ordering run, boolean stopLine) throws Exception {
+        assertThat(client.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        String out = Files.readString(run.followed()).replace("\r", "");
+        List<String> lines = out.lines().toList();
+        assertThat(lines).as(out).contains("done-at-last");
+        assertThat(lines.get(lines.size() - 1)).as(out)
+                .isEqualTo("[buildhook] job " + run.job() + " SUCCEEDED: exited with 0 (1 attempt(s))");
+        if (stopLine) {
+            assertThat(lines.get(lines.size() - 2)).as(out).startsWith("[buildhook] the log follow stopped: the server"
+                    + " is stopping (graceful stop), after job " + run.job() + " ended SUCCEEDED");
+        }
+        assertThat(client.exitValue()).as(out).isEqualTo(ExitCodes.OK);
     }
 }

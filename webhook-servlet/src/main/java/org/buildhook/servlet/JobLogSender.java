@@ -141,7 +141,7 @@ final class JobLogSender {
         Integer wanted = asked.attempt();
         JobDetail job = store.job(jobId).orElseThrow(() -> AdminRequests.noJob(store, jobId));
         if (asked.follow()) {
-            follow(jobId, wanted, asked.from(), request, response);
+            follow(jobId, wanted, asked.from(), asked.state(), request, response);
             return;
         }
         JobAttempt attempt = attempt(job, wanted).orElseThrow(() -> ApiError.notFound(job.attempts().isEmpty()
@@ -243,12 +243,26 @@ final class JobLogSender {
      * Starts following on {@code request}'s async context: the request thread returns at once, and
      * {@code follows} sends the output as it grows (see {@link LogFollows}).
      */
-    private void follow(String jobId, Integer wanted, long from, HttpServletRequest request,
+    private void follow(String jobId, Integer wanted, long from, boolean state, HttpServletRequest request,
             HttpServletResponse response) throws IOException {
         response.setStatus(HttpServletResponse.SC_OK);
         response.setContentType("text/plain; charset=utf-8");
         response.setHeader("Cache-Control", "no-store");
-        follows.follow(request.startAsync(), new Following(jobId, wanted, from), "job " + jobId);
+        follows.follow(request.startAsync(), new Following(jobId, wanted, from, state), "job " + jobId);
+    }
+
+    /**
+     * The last line of a follow asked with {@code state=1} whose job has ended, as {@code buildhook logs -f} prints a
+     * job's end: {@code [buildhook] job J SUCCEEDED: exited with 0 (1 attempt(s))}, with {@code , N interrupted} after
+     * the attempts when its node cut some short. The command then needs no request after the follow, which a server
+     * that stopped meanwhile would refuse (tryout38 F2, fixes38 F1).
+     */
+    static String endLine(String jobId, JobDetail detail) {
+        Job job = detail.job();
+        String message = job.message() == null ? "" : org.buildhook.core.LogSafe.escape(job.message());
+        int interrupted = Job.interrupted(detail.attempts());
+        return "[buildhook] job " + jobId + " " + job.state() + (message.isEmpty() ? "" : ": " + message) + " ("
+                + job.attempts() + " attempt(s)" + (interrupted > 0 ? ", " + interrupted + " interrupted" : "") + ")";
     }
 
     /**
@@ -270,14 +284,20 @@ final class JobLogSender {
         private byte[] note;
         private boolean endedAtLook;
         private boolean over;
+        /** {@code state=1}: {@link #ending()} says how the job ended. */
+        private final boolean state;
         /** The job as the last look saw it, for {@link #stopping()}; on the looks' threads, read after. */
-        private volatile Job seen;
+        private volatile JobDetail seen;
 
-        /** @param from where to start in the log: 0, or where a follow that ended at its time limit stopped */
-        Following(String jobId, Integer wanted, long from) {
+        /**
+         * @param from  where to start in the log: 0, or where a follow that ended at its time limit stopped
+         * @param state whether the follow ends with the job's state when the job has ended ({@code state=1})
+         */
+        Following(String jobId, Integer wanted, long from, boolean state) {
             this.jobId = jobId;
             this.wanted = wanted;
             this.position = from;
+            this.state = state;
         }
 
         @Override
@@ -294,7 +314,7 @@ final class JobLogSender {
                     job = again;
                 }
             }
-            job.ifPresent(j -> seen = j.job());
+            job.ifPresent(j -> seen = j);
             endedAtLook = job.isEmpty() || attempt.map(JobAttempt::ended).orElse(false)
                     || (attempt.isEmpty() && job.get().job().state().isFinal())
                     || System.nanoTime() > deadline;
@@ -321,7 +341,7 @@ final class JobLogSender {
 
         @Override
         public String stopping() {
-            Job job = seen;
+            Job job = seen == null ? null : seen.job();
             String stops = LogFollows.STOPPED + "the server is stopping (graceful stop)";
             if (job == null) {
                 return stops + "; follow again once it runs\n";
@@ -333,6 +353,12 @@ final class JobLogSender {
                     ? stops + ", after job " + jobId + " " + STOPPING_ENDED + job.state() + message + "\n"
                     : stops + " while job " + jobId + " is " + job.state() + message + "; follow again once the server"
                             + " runs (buildhook logs -f " + jobId + ")\n";
+        }
+
+        @Override
+        public String ending() {
+            JobDetail detail = seen;
+            return state && detail != null && detail.job().state().isFinal() ? endLine(jobId, detail) + "\n" : null;
         }
 
         @Override

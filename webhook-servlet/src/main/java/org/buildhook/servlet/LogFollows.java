@@ -88,6 +88,16 @@ final class LogFollows implements AutoCloseable {
             return STOPPED + "the server is stopping (graceful stop); follow again once it runs\n";
         }
 
+        /**
+         * The very last line of a follow that ended with everything sent (its attempt ended, its time ran out, the
+         * server's stop), after {@link #stopping()} if it came; null for none. Not after a failure ({@link
+         * #stoppedLine}). {@code buildhook logs -f} asks for the job's state there ({@code state=1}), so that it
+         * needs no request after the follow, which a server stopped meanwhile refuses (tryout38 F2, fixes38 F1).
+         */
+        default String ending() {
+            return null;
+        }
+
         /** Idempotent: may be called while a look runs (an end, a stop), and then again once it returned. */
         @Override
         void close() throws IOException;
@@ -231,6 +241,8 @@ final class LogFollows implements AutoCloseable {
         private boolean lineEnded = true; // the last byte written was a newline (or none was written)
         private byte[] last; // the line saying why the follow stopped, until written
         private boolean stopped;
+        private boolean failed; // stopped by an error: no ending line
+        private boolean endingAsked; // the source's ending line was asked for (and is in last if it has one)
         private boolean finishing; // ended by the server's stop: a last look, the rest of the log, the line
         private boolean finalLooked;
         /** Set once, by the one {@link #end()} that does it; read by {@link #step()}. */
@@ -276,6 +288,13 @@ final class LogFollows implements AutoCloseable {
                     } else if ((finishing || (serverStopping && source.ended())) && !stopped) {
                         stopped = true;
                         last = source.stopping().getBytes(StandardCharsets.UTF_8);
+                    } else if ((closed || stopped || source.ended()) && !endingAsked && !failed) {
+                        endingAsked = true;
+                        String ending = source.ending();
+                        if (ending != null) {
+                            stopped = true; // following() gives it, then nothing
+                            last = ending.getBytes(StandardCharsets.UTF_8);
+                        }
                     } else if (closed || stopped || source.ended()) {
                         end();
                         return;
@@ -364,6 +383,7 @@ final class LogFollows implements AutoCloseable {
                 return;
             }
             stopped = true;
+            failed = true;
             last = stoppedLine(e).getBytes(StandardCharsets.UTF_8);
             if (e instanceof StoreUnavailableException || e instanceof IOException || e instanceof UncheckedIOException) {
                 LOG.warn("following the log of {} stopped: {}", what, e.getMessage());
