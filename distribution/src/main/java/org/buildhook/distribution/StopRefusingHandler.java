@@ -44,7 +44,8 @@ final class StopRefusingHandler extends GracefulHandler {
     protected void handleShutdownRejection(Request request, Response response, Callback callback) {
         long seconds = retryAfter.get().toSeconds();
         String path = request.getHttpURI().getPath();
-        if (isWebhook(path)) {
+        // Only a POST is a delivery: a scanner's or a probe's GET on an open connection is no lost build (review39).
+        if (isWebhook(path) && "POST".equals(request.getMethod())) {
             LOG.warn("delivery {} {} from {} came after the graceful stop's drain, as the port closes: answered 503"
                     + " with Retry-After: {} (the server is stopping), not read and not stored, so its build is not"
                     + " known; JobServ sends it again after 1, 2 and 4 s, which a server running again by then"

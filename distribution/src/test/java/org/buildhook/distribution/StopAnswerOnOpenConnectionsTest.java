@@ -76,6 +76,7 @@ class StopAnswerOnOpenConnectionsTest {
         HttpClient polling = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         HttpClient sender = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         HttpClient holder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient prober = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
         try (ApplicationLog log = new ApplicationLog(StopRefusingHandler.class.getName());
                 BuildhookServer server = BuildhookServer.create(loaded.server(), c -> {
@@ -90,6 +91,7 @@ class StopAnswerOnOpenConnectionsTest {
             admin.get("jobs");
             assertThat(jobs(polling, base).statusCode()).isEqualTo(200);
             assertThat(DrainingServerTest.send(sender, base, "build-67-passed.json").statusCode()).isEqualTo(202);
+            assertThat(probe(prober, base).statusCode()).as("not a POST").isEqualTo(405);
 
             Thread held = new Thread(() -> {
                 try {
@@ -114,6 +116,8 @@ class StopAnswerOnOpenConnectionsTest {
 
             HttpResponse<String> delivery = DrainingServerTest.send(sender, base, "build-68-failed.json");
             assertStopsAnswer(delivery);
+            // review39: a GET of /webhook (a probe, a scanner) is no delivery: refused as any request, not logged as one.
+            assertStopsAnswer(probe(prober, base));
             assertThat(log.warnings()).as("the refused delivery is logged, once").hasSize(1);
             assertThat(log.warnings().get(0)).contains("delivery POST /webhook from 127.0.0.1",
                     "answered 503 with Retry-After: 7 (the server is stopping)", "not read and not stored")
@@ -138,6 +142,11 @@ class StopAnswerOnOpenConnectionsTest {
                 .doesNotContain("internal error");
         assertThat(answer.headers().firstValue("Retry-After")).hasValue("7");
         assertThat(answer.headers().allValues("Connection")).isEqualTo(List.of("close"));
+    }
+
+    private static HttpResponse<String> probe(HttpClient http, URI base) throws Exception {
+        return http.send(HttpRequest.newBuilder(base.resolve("webhook")).timeout(Duration.ofSeconds(60)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> jobs(HttpClient http, URI base) throws Exception {
